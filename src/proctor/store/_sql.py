@@ -1,0 +1,511 @@
+"""The SQL both engines share. Engines differ only in connections, locking and error mapping.
+
+SQL here is written with ``?`` placeholders; the PostgreSQL engine rewrites them to ``%s``.
+Column names are fixed strings, never input.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from proctor.errors import Conflict, UnknownAgent
+from proctor.store.base import (
+    AgentRecord,
+    AuditQuery,
+    AuditRow,
+    ChainHasher,
+    Checkpoint,
+    JoinTokenRecord,
+    KeyRecord,
+    PendingAudit,
+    TaskRecord,
+    ToolRecord,
+)
+from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
+
+GENESIS = b"\x00" * 32
+
+_AGENT_COLS = "name, spiffe_id, owner, status, selectors, created_at, updated_at, version"
+_TOOL_COLS = (
+    "name, effect, resource_pattern, resource_arg, trust, sensitivity, destructive, financial,"
+    " customer_facing, production, description, version"
+)
+_TASK_COLS = (
+    "id, agent, purpose, allow, resources, requested_by, state, created_at, deadline, max_calls,"
+    " calls_used, ended_at, end_reason, parent_id, version"
+)
+_AUDIT_COLS = "seq, ts, kind, agent, task, tool, decision, decision_id, body, prev_hash, hash"
+
+
+class Cursor(abc.ABC):
+    """The part of a DB-API cursor the shared code uses."""
+
+    @abc.abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+    @abc.abstractmethod
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
+
+    @abc.abstractmethod
+    def fetchone(self) -> Any: ...
+
+    @abc.abstractmethod
+    def fetchall(self) -> list[Any]: ...
+
+    @property
+    @abc.abstractmethod
+    def rowcount(self) -> int: ...
+
+
+def _agent(row: Sequence[Any]) -> AgentRecord:
+    return AgentRecord(
+        name=AgentName(row[0]),
+        spiffe_id=SpiffeId(row[1]),
+        owner=Email(row[2]),
+        status=AgentStatus(row[3]),
+        selectors=tuple(json.loads(row[4])),
+        created_at=float(row[5]),
+        updated_at=float(row[6]),
+        version=int(row[7]),
+    )
+
+
+def _tool(row: Sequence[Any]) -> ToolRecord:
+    return ToolRecord(
+        name=ToolName(row[0]),
+        effect=row[1],
+        resource_pattern=row[2],
+        resource_arg=row[3],
+        trust=row[4],
+        sensitivity=row[5],
+        destructive=bool(row[6]),
+        financial=bool(row[7]),
+        customer_facing=bool(row[8]),
+        production=bool(row[9]),
+        description=row[10],
+        version=int(row[11]),
+    )
+
+
+def _task(row: Sequence[Any]) -> TaskRecord:
+    return TaskRecord(
+        id=TaskId(row[0]),
+        agent=AgentName(row[1]),
+        purpose=row[2],
+        allow=tuple(json.loads(row[3])),
+        resources=tuple(json.loads(row[4])),
+        requested_by=Email(row[5]),
+        state=TaskState(row[6]),
+        created_at=float(row[7]),
+        deadline=float(row[8]),
+        max_calls=None if row[9] is None else int(row[9]),
+        calls_used=int(row[10]),
+        ended_at=None if row[11] is None else float(row[11]),
+        end_reason=row[12],
+        parent_id=None if row[13] is None else TaskId(row[13]),
+        version=int(row[14]),
+    )
+
+
+def _audit(row: Sequence[Any]) -> AuditRow:
+    return AuditRow(
+        seq=int(row[0]),
+        ts=float(row[1]),
+        kind=row[2],
+        agent=row[3],
+        task=row[4],
+        tool=row[5],
+        decision=row[6],
+        decision_id=row[7],
+        body=bytes(row[8]),
+        prev_hash=bytes(row[9]),
+        hash=bytes(row[10]),
+    )
+
+
+def _key(row: Sequence[Any]) -> KeyRecord:
+    return KeyRecord(
+        kid=row[0],
+        use=row[1],
+        public_jwk=json.loads(row[2]),
+        created_at=float(row[3]),
+        retired_at=None if row[4] is None else float(row[4]),
+        drop_after=None if row[5] is None else float(row[5]),
+    )
+
+
+class SqlStore(abc.ABC):
+    """Shared implementation of :class:`proctor.store.base.Store`."""
+
+    url: str
+
+    # engine hooks ---------------------------------------------------------------
+    @abc.abstractmethod
+    def _read(self) -> AbstractContextManager[Cursor]:
+        """A cursor for reads (no transaction guarantees beyond one statement)."""
+
+    @abc.abstractmethod
+    def _write(self) -> AbstractContextManager[Cursor]:
+        """A cursor inside a write transaction that commits durably on exit, or rolls back."""
+
+    @abc.abstractmethod
+    def _lock_audit_chain(self, cur: Cursor) -> None:
+        """Serialise audit appends against every other writer, in every process."""
+
+    @abc.abstractmethod
+    def _is_unique_violation(self, exc: BaseException) -> bool: ...
+
+    @abc.abstractmethod
+    def migrate(self) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def _bump(self, cur: Cursor) -> None:
+        cur.execute("UPDATE epoch SET value = value + 1 WHERE id = 1")
+
+    # lifecycle -------------------------------------------------------------------
+    def epoch(self) -> int:
+        with self._read() as cur:
+            cur.execute("SELECT value FROM epoch WHERE id = 1")
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # agents ----------------------------------------------------------------------
+    def add_agent(self, agent: AgentRecord) -> None:
+        try:
+            with self._write() as cur:
+                cur.execute(
+                    f"INSERT INTO agents ({_AGENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        agent.name,
+                        agent.spiffe_id,
+                        agent.owner,
+                        agent.status.value,
+                        json.dumps(list(agent.selectors)),
+                        agent.created_at,
+                        agent.updated_at,
+                        agent.version,
+                    ),
+                )
+                self._bump(cur)
+        except Exception as exc:
+            if self._is_unique_violation(exc):
+                raise Conflict(f"agent `{agent.name}` already exists", agent=agent.name) from None
+            raise
+
+    def get_agent(self, name: AgentName) -> AgentRecord | None:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_AGENT_COLS} FROM agents WHERE name = ?", (name,))
+            row = cur.fetchone()
+        return _agent(row) if row else None
+
+    def list_agents(self) -> list[AgentRecord]:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_AGENT_COLS} FROM agents ORDER BY name")
+            return [_agent(r) for r in cur.fetchall()]
+
+    def set_agent_status(self, name: AgentName, status: AgentStatus, now: float) -> AgentRecord:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE agents SET status = ?, updated_at = ?, version = version + 1 WHERE name = ?",
+                (status.value, now, name),
+            )
+            if cur.rowcount != 1:
+                raise UnknownAgent(f"unknown agent `{name}`", agent=name)
+            self._bump(cur)
+            cur.execute(f"SELECT {_AGENT_COLS} FROM agents WHERE name = ?", (name,))
+            return _agent(cur.fetchone())
+
+    # tools -------------------------------------------------------------------
+    def put_tool(self, tool: ToolRecord) -> ToolRecord:
+        with self._write() as cur:
+            cur.execute("SELECT version FROM tools WHERE name = ?", (tool.name,))
+            row = cur.fetchone()
+            version = 1 if row is None else int(row[0]) + 1
+            values = (
+                tool.name,
+                tool.effect,
+                tool.resource_pattern,
+                tool.resource_arg,
+                tool.trust,
+                tool.sensitivity,
+                int(tool.destructive),
+                int(tool.financial),
+                int(tool.customer_facing),
+                int(tool.production),
+                tool.description,
+                version,
+            )
+            cur.execute("DELETE FROM tools WHERE name = ?", (tool.name,))
+            cur.execute(f"INSERT INTO tools ({_TOOL_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            self._bump(cur)
+            cur.execute(f"SELECT {_TOOL_COLS} FROM tools WHERE name = ?", (tool.name,))
+            return _tool(cur.fetchone())
+
+    def get_tool(self, name: ToolName) -> ToolRecord | None:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_TOOL_COLS} FROM tools WHERE name = ?", (name,))
+            row = cur.fetchone()
+        return _tool(row) if row else None
+
+    def list_tools(self) -> list[ToolRecord]:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_TOOL_COLS} FROM tools ORDER BY name")
+            return [_tool(r) for r in cur.fetchall()]
+
+    def delete_tool(self, name: ToolName) -> bool:
+        with self._write() as cur:
+            cur.execute("DELETE FROM tools WHERE name = ?", (name,))
+            gone = cur.rowcount == 1
+            if gone:
+                self._bump(cur)
+            return gone
+
+    # tasks ------------------------------------------------------------------
+    def add_task(self, task: TaskRecord) -> None:
+        with self._write() as cur:
+            cur.execute("SELECT 1 FROM agents WHERE name = ?", (task.agent,))
+            if cur.fetchone() is None:
+                raise UnknownAgent(f"unknown agent `{task.agent}`", agent=task.agent)
+            cur.execute(
+                f"INSERT INTO tasks ({_TASK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    task.id,
+                    task.agent,
+                    task.purpose,
+                    json.dumps(list(task.allow)),
+                    json.dumps(list(task.resources)),
+                    task.requested_by,
+                    task.state.value,
+                    task.created_at,
+                    task.deadline,
+                    task.max_calls,
+                    task.calls_used,
+                    task.ended_at,
+                    task.end_reason,
+                    task.parent_id,
+                    task.version,
+                ),
+            )
+            self._bump(cur)
+
+    def get_task(self, task_id: TaskId) -> TaskRecord | None:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_TASK_COLS} FROM tasks WHERE id = ?", (task_id,))
+            row = cur.fetchone()
+        return _task(row) if row else None
+
+    def list_tasks(self, agent: AgentName | None = None, state: TaskState | None = None) -> list[TaskRecord]:
+        where, params = [], []
+        if agent is not None:
+            where.append("agent = ?")
+            params.append(agent)
+        if state is not None:
+            where.append("state = ?")
+            params.append(state.value)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        with self._read() as cur:
+            cur.execute(f"SELECT {_TASK_COLS} FROM tasks{clause} ORDER BY created_at, id", params)
+            return [_task(r) for r in cur.fetchall()]
+
+    def end_task(self, task_id: TaskId, state: TaskState, now: float, reason: str) -> TaskRecord | None:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE tasks SET state = ?, ended_at = ?, end_reason = ?, version = version + 1"
+                " WHERE id = ? AND state = ?",
+                (state.value, now, reason, task_id, TaskState.ACTIVE.value),
+            )
+            if cur.rowcount != 1:
+                return None
+            self._bump(cur)
+            cur.execute(f"SELECT {_TASK_COLS} FROM tasks WHERE id = ?", (task_id,))
+            return _task(cur.fetchone())
+
+    def expire_tasks(self, now: float) -> list[TaskRecord]:
+        with self._write() as cur:
+            cur.execute(
+                f"SELECT {_TASK_COLS} FROM tasks WHERE state = ? AND deadline <= ?",
+                (TaskState.ACTIVE.value, now),
+            )
+            due = [_task(r) for r in cur.fetchall()]
+            if not due:
+                return []
+            cur.executemany(
+                "UPDATE tasks SET state = ?, ended_at = ?, end_reason = ?, version = version + 1"
+                " WHERE id = ? AND state = ?",
+                [(TaskState.EXPIRED.value, t.deadline, "deadline", t.id, TaskState.ACTIVE.value) for t in due],
+            )
+            self._bump(cur)
+            ids = [t.id for t in due]
+            marks = ", ".join("?" for _ in ids)
+            cur.execute(f"SELECT {_TASK_COLS} FROM tasks WHERE id IN ({marks}) ORDER BY id", ids)
+            return [_task(r) for r in cur.fetchall()]
+
+    def consume_call(self, task_id: TaskId) -> bool:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE tasks SET calls_used = calls_used + 1"
+                " WHERE id = ? AND (max_calls IS NULL OR calls_used < max_calls)",
+                (task_id,),
+            )
+            return cur.rowcount == 1
+
+    # join tokens ------------------------------------------------------------------
+    def add_join_token(self, token: JoinTokenRecord) -> None:
+        with self._write() as cur:
+            cur.execute(
+                "INSERT INTO join_tokens (token_hash, agent, created_at, expires_at, used_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (token.token_hash, token.agent, token.created_at, token.expires_at, token.used_at),
+            )
+
+    def redeem_join_token(self, token_hash: str, now: float) -> JoinTokenRecord | None:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE join_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+                (now, token_hash, now),
+            )
+            if cur.rowcount != 1:
+                return None
+            cur.execute(
+                "SELECT token_hash, agent, created_at, expires_at, used_at FROM join_tokens WHERE token_hash = ?",
+                (token_hash,),
+            )
+            r = cur.fetchone()
+            return JoinTokenRecord(r[0], AgentName(r[1]), float(r[2]), float(r[3]), float(r[4]))
+
+    # keys ------------------------------------------------------------------
+    def put_key(self, key: KeyRecord) -> None:
+        with self._write() as cur:
+            cur.execute(
+                "INSERT INTO signing_keys (kid, use, public_jwk, created_at, retired_at, drop_after)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (key.kid, key.use, json.dumps(key.public_jwk), key.created_at, key.retired_at, key.drop_after),
+            )
+
+    def list_keys(self, use: str | None = None) -> list[KeyRecord]:
+        cols = "kid, use, public_jwk, created_at, retired_at, drop_after"
+        with self._read() as cur:
+            if use is None:
+                cur.execute(f"SELECT {cols} FROM signing_keys ORDER BY created_at, kid")
+            else:
+                cur.execute(f"SELECT {cols} FROM signing_keys WHERE use = ? ORDER BY created_at, kid", (use,))
+            return [_key(r) for r in cur.fetchall()]
+
+    def retire_key(self, kid: str, now: float, drop_after: float) -> None:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE signing_keys SET retired_at = ?, drop_after = ? WHERE kid = ? AND retired_at IS NULL",
+                (now, drop_after, kid),
+            )
+
+    # policy ------------------------------------------------------------------
+    def record_policy_version(self, version: str, files: dict[str, str], now: float) -> bool:
+        with self._write() as cur:
+            cur.execute("SELECT version FROM policy_versions ORDER BY id DESC LIMIT 1")
+            row = cur.fetchone()
+            if row is not None and row[0] == version:
+                return False
+            cur.execute(
+                "INSERT INTO policy_versions (version, files, activated_at) VALUES (?, ?, ?)",
+                (version, json.dumps(files, sort_keys=True), now),
+            )
+            self._bump(cur)
+            return True
+
+    def active_policy_version(self) -> str | None:
+        with self._read() as cur:
+            cur.execute("SELECT version FROM policy_versions ORDER BY id DESC LIMIT 1")
+            row = cur.fetchone()
+        return None if row is None else str(row[0])
+
+    # audit ------------------------------------------------------------------
+    def append_audit(self, records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        if not records:
+            return []
+        with self._write() as cur:
+            self._lock_audit_chain(cur)
+            cur.execute("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
+            row = cur.fetchone()
+            seq, prev = (0, GENESIS) if row is None else (int(row[0]), bytes(row[1]))
+            out: list[AuditRow] = []
+            for r in records:
+                seq += 1
+                h = hasher(seq, prev, r.body)
+                out.append(
+                    AuditRow(seq, r.ts, r.kind, r.body, prev, h, r.agent, r.task, r.tool, r.decision, r.decision_id)
+                )
+                prev = h
+            cur.executemany(
+                f"INSERT INTO audit_records ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (a.seq, a.ts, a.kind, a.agent, a.task, a.tool, a.decision, a.decision_id, a.body, a.prev_hash, a.hash)
+                    for a in out
+                ],
+            )
+            return out
+
+    def audit_head(self) -> AuditRow | None:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_AUDIT_COLS} FROM audit_records ORDER BY seq DESC LIMIT 1")
+            row = cur.fetchone()
+        return _audit(row) if row else None
+
+    def iter_audit(self, after_seq: int = 0, batch: int = 5000) -> Iterator[AuditRow]:
+        last = after_seq
+        while True:
+            with self._read() as cur:
+                cur.execute(
+                    f"SELECT {_AUDIT_COLS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+                )
+                rows = cur.fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield _audit(r)
+            last = int(rows[-1][0])
+
+    def search_audit(self, query: AuditQuery) -> list[AuditRow]:
+        where, params = ["seq > ?"], [query.after_seq]
+        for col in ("agent", "task", "tool", "decision", "kind"):
+            value = getattr(query, col)
+            if value is not None:
+                where.append(f"{col} = ?")
+                params.append(value)
+        order = "DESC" if query.newest_first else "ASC"
+        params.append(max(1, min(query.limit, 10_000)))
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_AUDIT_COLS} FROM audit_records WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?",
+                params,
+            )
+            return [_audit(r) for r in cur.fetchall()]
+
+    def get_audit_by_decision(self, decision_id: str) -> list[AuditRow]:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_AUDIT_COLS} FROM audit_records WHERE decision_id = ? ORDER BY seq", (decision_id,))
+            return [_audit(r) for r in cur.fetchall()]
+
+    def add_checkpoint(self, cp: Checkpoint) -> None:
+        with self._write() as cur:
+            cur.execute(
+                "INSERT INTO audit_checkpoints (seq, head_hash, ts, kid, signature) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (seq) DO NOTHING",
+                (cp.seq, cp.head_hash, cp.ts, cp.kid, cp.signature),
+            )
+
+    def list_checkpoints(self) -> list[Checkpoint]:
+        with self._read() as cur:
+            cur.execute("SELECT seq, head_hash, ts, kid, signature FROM audit_checkpoints ORDER BY seq")
+            return [Checkpoint(int(r[0]), bytes(r[1]), float(r[2]), r[3], bytes(r[4])) for r in cur.fetchall()]
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        with self._read() as cur:
+            cur.execute("SELECT seq, head_hash, ts, kid, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+            r = cur.fetchone()
+        return None if r is None else Checkpoint(int(r[0]), bytes(r[1]), float(r[2]), r[3], bytes(r[4]))

@@ -1,0 +1,171 @@
+"""The embedded default engine: SQLite in WAL mode, one writer connection, a reader per thread.
+
+``synchronous=FULL`` makes every commit durable before it returns, which is what lets the audit
+log promise that a decision is on disk before the caller hears it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable
+from proctor.store._sql import Cursor, SqlStore
+
+
+@contextmanager
+def map_sqlite_errors() -> Iterator[None]:
+    """Convert ``sqlite3`` errors into Proctor's store errors with stable codes."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        msg = str(exc).lower()
+        if "locked" in msg or "busy" in msg:
+            raise StoreLocked("database is locked by another process; try again", cause=msg) from exc
+        if "full" in msg:
+            raise StoreFull("database or disk is full: nothing was written", cause=msg) from exc
+        if "malformed" in msg or "not a database" in msg or "corrupt" in msg:
+            raise StoreCorrupt("database file is corrupt; restore it from a backup", cause=msg) from exc
+        if "unable to open" in msg or "readonly" in msg or "read-only" in msg:
+            raise StoreUnavailable(f"cannot open the database: {msg}", cause=msg) from exc
+        if isinstance(exc, sqlite3.IntegrityError):
+            raise
+        raise StoreError(f"database error: {msg}", cause=msg) from exc
+
+
+class _SqliteCursor(Cursor):
+    __slots__ = ("_cur",)
+
+    def __init__(self, cur: sqlite3.Cursor) -> None:
+        self._cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cur.execute(sql, params)
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
+        return self._cur.executemany(sql, params)
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cur.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
+
+class SqliteStore(SqlStore):
+    """SQLite engine. ``url`` is ``sqlite:///relative/or/absolute/path.db``."""
+
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5000) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self._busy_ms = busy_timeout_ms
+        self._wlock = threading.Lock()
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._closed = False
+        with map_sqlite_errors():
+            self._writer = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreUnavailable("store is closed")
+        conn = sqlite3.connect(
+            self.path, timeout=self._busy_ms / 1000, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_ms)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        with self._all_lock:
+            self._all.append(conn)
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Cursor]:
+        with map_sqlite_errors():
+            cur = self._reader().cursor()
+            try:
+                yield _SqliteCursor(cur)
+            finally:
+                cur.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Cursor]:
+        with self._wlock, map_sqlite_errors():
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            cur = conn.cursor()
+            try:
+                yield _SqliteCursor(cur)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def _lock_audit_chain(self, cur: Cursor) -> None:
+        """``BEGIN IMMEDIATE`` already holds SQLite's single write lock across processes."""
+
+    def _is_unique_violation(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.IntegrityError) and "unique" in str(exc).lower()
+
+    def migrate(self) -> None:
+        from yoyo import get_backend, read_migrations
+
+        src = resources.files("proctor.store") / "migrations" / "sqlite"
+        with resources.as_file(src) as folder, map_sqlite_errors():
+            backend = get_backend(f"sqlite:///{self.path.resolve()}")
+            try:
+                with backend.lock():
+                    backend.apply_migrations(backend.to_apply(read_migrations(str(folder))))
+            finally:
+                backend.connection.close()
+
+    def check_integrity(self) -> None:
+        """Raise :class:`StoreCorrupt` unless SQLite's own integrity check passes."""
+        with self._read() as cur:
+            cur.execute("PRAGMA quick_check")
+            row = cur.fetchone()
+        if row is None or row[0] != "ok":
+            raise StoreCorrupt(f"database integrity check failed: {row[0] if row else 'no answer'}")
+
+    def close(self) -> None:
+        self._closed = True
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for c in conns:
+            try:
+                c.close()
+            except sqlite3.Error:  # noqa: PERF203 - closing best effort, one by one
+                pass
+
+    def epoch(self) -> int:
+        """Read on every decision, so it skips the generic cursor wrapper."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        try:
+            if conn is None:
+                conn = self._reader()
+            row = conn.execute("SELECT value FROM epoch WHERE id = 1").fetchone()
+        except sqlite3.Error:
+            with map_sqlite_errors():
+                raise
+        return int(row[0]) if row else 0

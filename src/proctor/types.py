@@ -1,0 +1,192 @@
+"""Value types that check themselves. Signatures take these, never a bare ``str`` id.
+
+Each is a ``str`` subclass, so it is hashable, cheap on the hot path and serialises as itself,
+but it can only be built from a valid value:
+
+>>> AgentName("finance-bot")
+'finance-bot'
+>>> AgentName("Finance Bot")
+Traceback (most recent call last):
+...
+proctor.errors.ValidationError: invalid agent name `Finance Bot`: use 1-63 of a-z 0-9 - _ starting with a letter or digit
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+from typing import ClassVar, Self
+
+from proctor.errors import ValidationError
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+_TOOL = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}(\.[a-z0-9][a-z0-9_-]{0,62}){0,3}")
+_TRUST_DOMAIN = re.compile(r"[a-z0-9][a-z0-9.-]{0,253}")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+_EFFECT = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_ID = re.compile(r"[a-z]{2,4}_[A-Za-z0-9_-]{16,64}")
+
+
+class _Checked(str):
+    _pattern: ClassVar[re.Pattern[str]]
+    _what: ClassVar[str]
+    _hint: ClassVar[str]
+
+    def __new__(cls, value: str) -> Self:
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, str) or not cls._pattern.fullmatch(value):
+            shown = value if isinstance(value, str) and len(value) <= 80 else f"{str(value)[:80]}…"
+            raise ValidationError(f"invalid {cls._what} `{shown}`: {cls._hint}", field=cls._what)
+        return super().__new__(cls, value)
+
+
+class AgentName(_Checked):
+    """An agent's short name, unique in a workspace (case-sensitive, lowercase by rule)."""
+
+    _pattern = _NAME
+    _what = "agent name"
+    _hint = "use 1-63 of a-z 0-9 - _ starting with a letter or digit"
+
+
+class TrustDomain(_Checked):
+    """A SPIFFE trust domain: lowercase letters, digits, dots and dashes."""
+
+    _pattern = _TRUST_DOMAIN
+    _what = "trust domain"
+    _hint = "use lowercase letters, digits, `.` and `-`"
+
+
+class ToolName(_Checked):
+    """``namespace.tool``: ASCII only, so look-alike Unicode and path tricks cannot pass.
+
+    >>> ToolName("payments.transfer")
+    'payments.transfer'
+    >>> ToolName("fs/../../etc")
+    Traceback (most recent call last):
+    ...
+    proctor.errors.ValidationError: invalid tool name `fs/../../etc`: use lowercase ASCII segments joined by `.`
+    """
+
+    _pattern = _TOOL
+    _what = "tool name"
+    _hint = "use lowercase ASCII segments joined by `.`"
+
+
+class Email(_Checked):
+    """An owner's or requester's e-mail address."""
+
+    _pattern = _EMAIL
+    _what = "email"
+    _hint = "expected an address like `alice@example.com`"
+
+
+class Effect(_Checked):
+    """What a tool does. The built-in effects are in :data:`BUILTIN_EFFECTS`; workspaces may add more."""
+
+    _pattern = _EFFECT
+    _what = "effect"
+    _hint = "use lowercase letters, digits and `_`"
+
+
+BUILTIN_EFFECTS: tuple[str, ...] = ("read", "write", "execute", "send", "pay", "deploy")
+
+
+class _PrefixedId(_Checked):
+    _prefix: ClassVar[str]
+    _pattern = _ID
+
+    def __new__(cls, value: str) -> Self:
+        obj = super().__new__(cls, value)
+        if not obj.startswith(cls._prefix + "_"):
+            raise ValidationError(f"invalid {cls._what} `{value[:80]}`: expected prefix `{cls._prefix}_`")
+        return obj
+
+    @classmethod
+    def new(cls) -> Self:
+        """A fresh random id (128 bits of entropy)."""
+        return cls(f"{cls._prefix}_{secrets.token_urlsafe(16)}")
+
+
+class TaskId(_PrefixedId):
+    """A task's id: ``tsk_`` and 22 url-safe characters."""
+
+    _prefix = "tsk"
+    _what = "task id"
+    _hint = "expected `tsk_` followed by an id"
+
+
+class DecisionId(_PrefixedId):
+    """A decision's id, which follows the call into every record about it."""
+
+    _prefix = "dec"
+    _what = "decision id"
+    _hint = "expected `dec_` followed by an id"
+
+
+class SpiffeId(str):
+    """``spiffe://<trust-domain>/agent/<name>``.
+
+    >>> SpiffeId.for_agent(TrustDomain("acme.test"), AgentName("bot")).agent_name
+    'bot'
+    """
+
+    _RE: ClassVar[re.Pattern[str]] = re.compile(
+        r"spiffe://([a-z0-9][a-z0-9.-]{0,253})/agent/([a-z0-9][a-z0-9_-]{0,62})"
+    )
+
+    def __new__(cls, value: str) -> Self:
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, str) or not cls._RE.fullmatch(value):
+            raise ValidationError(f"invalid SPIFFE ID `{str(value)[:120]}`", field="spiffe_id")
+        return super().__new__(cls, value)
+
+    @classmethod
+    def for_agent(cls, domain: TrustDomain, name: AgentName) -> SpiffeId:
+        return cls(f"spiffe://{domain}/agent/{name}")
+
+    @property
+    def trust_domain(self) -> TrustDomain:
+        m = self._RE.fullmatch(self)
+        assert m is not None  # checked in __new__
+        return TrustDomain(m.group(1))
+
+    @property
+    def agent_name(self) -> AgentName:
+        m = self._RE.fullmatch(self)
+        assert m is not None  # checked in __new__
+        return AgentName(m.group(2))
+
+
+class Verdict(enum.StrEnum):
+    """The three outcomes of a decision."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    APPROVAL_REQUIRED = "approval_required"
+
+
+class AgentStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class TaskState(enum.StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class Trust(enum.StrEnum):
+    TRUSTED = "trusted"
+    UNTRUSTED = "untrusted"
+
+
+class Sensitivity(enum.StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    SECRET = "secret"  # noqa: S105 - a label, not a password
