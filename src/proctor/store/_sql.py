@@ -39,6 +39,8 @@ _TASK_COLS = (
     " calls_used, ended_at, end_reason, parent_id, version"
 )
 _AUDIT_COLS = "seq, ts, kind, agent, task, tool, decision, decision_id, body, prev_hash, hash"
+_AUDIT_RAW = "seq, body, prev_hash, hash"
+_AUDIT_RAW_FULL = f"{_AUDIT_RAW}, ts, kind, agent, task, tool, decision, decision_id"
 
 
 class Cursor(abc.ABC):
@@ -242,7 +244,9 @@ class SqlStore(abc.ABC):
                 version,
             )
             cur.execute("DELETE FROM tools WHERE name = ?", (tool.name,))
-            cur.execute(f"INSERT INTO tools ({_TOOL_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            cur.execute(
+                f"INSERT INTO tools ({_TOOL_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values
+            )
             self._bump(cur)
             cur.execute(f"SELECT {_TOOL_COLS} FROM tools WHERE name = ?", (tool.name,))
             return _tool(cur.fetchone())
@@ -301,7 +305,8 @@ class SqlStore(abc.ABC):
         return _task(row) if row else None
 
     def list_tasks(self, agent: AgentName | None = None, state: TaskState | None = None) -> list[TaskRecord]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[str] = []
         if agent is not None:
             where.append("agent = ?")
             params.append(agent)
@@ -338,7 +343,10 @@ class SqlStore(abc.ABC):
             cur.executemany(
                 "UPDATE tasks SET state = ?, ended_at = ?, end_reason = ?, version = version + 1"
                 " WHERE id = ? AND state = ?",
-                [(TaskState.EXPIRED.value, t.deadline, "deadline", t.id, TaskState.ACTIVE.value) for t in due],
+                [
+                    (TaskState.EXPIRED.value, t.deadline, "deadline", t.id, TaskState.ACTIVE.value)
+                    for t in due
+                ],
             )
             self._bump(cur)
             ids = [t.id for t in due]
@@ -385,7 +393,14 @@ class SqlStore(abc.ABC):
             cur.execute(
                 "INSERT INTO signing_keys (kid, use, public_jwk, created_at, retired_at, drop_after)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (key.kid, key.use, json.dumps(key.public_jwk), key.created_at, key.retired_at, key.drop_after),
+                (
+                    key.kid,
+                    key.use,
+                    json.dumps(key.public_jwk),
+                    key.created_at,
+                    key.retired_at,
+                    key.drop_after,
+                ),
             )
 
     def list_keys(self, use: str | None = None) -> list[KeyRecord]:
@@ -438,13 +453,27 @@ class SqlStore(abc.ABC):
                 seq += 1
                 h = hasher(seq, prev, r.body)
                 out.append(
-                    AuditRow(seq, r.ts, r.kind, r.body, prev, h, r.agent, r.task, r.tool, r.decision, r.decision_id)
+                    AuditRow(
+                        seq, r.ts, r.kind, r.body, prev, h, r.agent, r.task, r.tool, r.decision, r.decision_id
+                    )
                 )
                 prev = h
             cur.executemany(
                 f"INSERT INTO audit_records ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (a.seq, a.ts, a.kind, a.agent, a.task, a.tool, a.decision, a.decision_id, a.body, a.prev_hash, a.hash)
+                    (
+                        a.seq,
+                        a.ts,
+                        a.kind,
+                        a.agent,
+                        a.task,
+                        a.tool,
+                        a.decision,
+                        a.decision_id,
+                        a.body,
+                        a.prev_hash,
+                        a.hash,
+                    )
                     for a in out
                 ],
             )
@@ -461,13 +490,35 @@ class SqlStore(abc.ABC):
         while True:
             with self._read() as cur:
                 cur.execute(
-                    f"SELECT {_AUDIT_COLS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+                    f"SELECT {_AUDIT_COLS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (last, batch),
                 )
                 rows = cur.fetchall()
             if not rows:
                 return
             for r in rows:
                 yield _audit(r)
+            last = int(rows[-1][0])
+
+    def iter_audit_raw(
+        self, after_seq: int = 0, batch: int = 20_000, *, full: bool = False
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Pages of raw audit rows in seq order, for ``audit.verify`` at full speed (no record objects).
+
+        Each row is ``(seq, body, prev_hash, hash)``; with ``full`` it continues with
+        ``ts, kind, agent, task, tool, decision, decision_id``.
+        """
+        cols = _AUDIT_RAW_FULL if full else _AUDIT_RAW
+        last = after_seq
+        while True:
+            with self._read() as cur:
+                cur.execute(
+                    f"SELECT {cols} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+                )
+                rows = cur.fetchall()
+            if not rows:
+                return
+            yield rows
             last = int(rows[-1][0])
 
     def search_audit(self, query: AuditQuery) -> list[AuditRow]:
@@ -488,7 +539,9 @@ class SqlStore(abc.ABC):
 
     def get_audit_by_decision(self, decision_id: str) -> list[AuditRow]:
         with self._read() as cur:
-            cur.execute(f"SELECT {_AUDIT_COLS} FROM audit_records WHERE decision_id = ? ORDER BY seq", (decision_id,))
+            cur.execute(
+                f"SELECT {_AUDIT_COLS} FROM audit_records WHERE decision_id = ? ORDER BY seq", (decision_id,)
+            )
             return [_audit(r) for r in cur.fetchall()]
 
     def add_checkpoint(self, cp: Checkpoint) -> None:
@@ -502,10 +555,14 @@ class SqlStore(abc.ABC):
     def list_checkpoints(self) -> list[Checkpoint]:
         with self._read() as cur:
             cur.execute("SELECT seq, head_hash, ts, kid, signature FROM audit_checkpoints ORDER BY seq")
-            return [Checkpoint(int(r[0]), bytes(r[1]), float(r[2]), r[3], bytes(r[4])) for r in cur.fetchall()]
+            return [
+                Checkpoint(int(r[0]), bytes(r[1]), float(r[2]), r[3], bytes(r[4])) for r in cur.fetchall()
+            ]
 
     def latest_checkpoint(self) -> Checkpoint | None:
         with self._read() as cur:
-            cur.execute("SELECT seq, head_hash, ts, kid, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+            cur.execute(
+                "SELECT seq, head_hash, ts, kid, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"
+            )
             r = cur.fetchone()
         return None if r is None else Checkpoint(int(r[0]), bytes(r[1]), float(r[2]), r[3], bytes(r[4]))

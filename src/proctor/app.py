@@ -1,0 +1,517 @@
+"""``Proctor``: one workspace's store, keys, policies and audit log, wired together.
+
+Transports (CLI, HTTP API, later the MCP gateway and the SDK) hold one ``Proctor`` and call its
+methods; every state change and every decision is audited here, in one place.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from proctor.audit.log import AuditLog
+from proctor.audit.verify import VerifyReport, verify_log
+from proctor.clock import Clock, SystemClock
+from proctor.config import Settings
+from proctor.errors import (
+    Conflict,
+    OwnerRequired,
+    PolicyLoadError,
+    ProctorError,
+    TaskTokenInvalid,
+    UnknownAgent,
+    UnknownTask,
+    UnknownTool,
+    ValidationError,
+)
+from proctor.identity.join import create_join_token, redeem
+from proctor.identity.keys import SigningKeys, ed25519_public_from_jwk, load_or_create_audit_key
+from proctor.identity.svid import SvidAuthority, SvidClaims
+from proctor.pipeline import CallInput, Pipeline, args_digest
+from proctor.policy.engine import Decision, PolicyEngine, PolicyWatcher
+from proctor.policy.loader import PolicySet, load_policy_dir
+from proctor.policy.scope import check_resource_pattern, check_tool_pattern
+from proctor.store import Store, open_store
+from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
+from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
+from proctor.workspace import Workspace
+
+TASK_AUDIENCE = "proctor:task"
+MAX_PURPOSE = 2000
+MAX_SELECTORS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class StartedTask:
+    task: TaskRecord
+    token: str
+
+
+class _Snapshot:
+    """Records read on the hot path, valid for one store epoch.
+
+    The epoch lives in the store and is bumped by every change to agents, tasks, tools or policy,
+    by any process, so this cache can never serve a record that changed.
+    """
+
+    __slots__ = ("agents", "epoch", "tasks", "tools")
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.agents: dict[str, AgentRecord | None] = {}
+        self.tasks: dict[str, TaskRecord | None] = {}
+        self.tools: dict[str, ToolRecord | None] = {}
+
+
+class Proctor:
+    """The control plane and decision point of one workspace."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        workspace: Workspace | None = None,
+        keydir: Path | None = None,
+        policy_dir: Path | None = None,
+        policies: PolicySet | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.workspace = workspace
+        kd = keydir or (workspace.keys_dir if workspace else None)
+        if kd is None:
+            raise ValidationError("Proctor needs a key directory (a workspace or keydir=)")
+        now = self.clock.now()
+        self.keys = SigningKeys(
+            kd, store, now, max_token_ttl=max(settings.task_max_ttl_s, settings.svid_ttl_s)
+        )
+        self.svids = SvidAuthority(self.keys, settings.trust_domain, ttl=settings.svid_ttl_s)
+        self.audit_key = load_or_create_audit_key(kd, store, now)
+        self.audit = AuditLog(
+            store,
+            self.clock,
+            self.audit_key,
+            checkpoint_every=settings.checkpoint_every,
+            checkpoint_interval_s=settings.checkpoint_interval_s,
+        )
+        self.policy_dir = policy_dir or (workspace.policies_dir if workspace else None)
+        if policies is None:
+            if self.policy_dir is None:
+                raise ValidationError("Proctor needs policies (a workspace, policy_dir= or policies=)")
+            policies = load_policy_dir(self.policy_dir)
+        self.policy = PolicyEngine(policies)
+        self._watcher: PolicyWatcher | None = None
+        self._snap = _Snapshot(-1)
+        self._snap_lock = threading.Lock()
+        self.pipeline = Pipeline(self)
+        self.audience = f"spiffe://{settings.trust_domain}/proctor"
+        self._record_policy(policies, initial=True)
+        self.sync_config_tools()
+
+    # construction -------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls, workspace: Workspace, *, clock: Clock | None = None, store_url: str | None = None
+    ) -> Proctor:
+        settings = workspace.settings()
+        store = open_store(store_url or settings.store_url, base_dir=workspace.root)
+        try:
+            return cls(settings, store, clock=clock, workspace=workspace)
+        except BaseException:
+            store.close()
+            raise
+
+    def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+        self.audit.close()
+        self.store.close()
+
+    def __enter__(self) -> Proctor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # snapshot of hot-path records ----------------------------------------------------------
+    def _snapshot(self) -> _Snapshot:
+        epoch = self.store.epoch()
+        snap = self._snap
+        if snap.epoch != epoch:
+            snap = _Snapshot(epoch)
+            self._snap = snap
+        return snap
+
+    def cached_agent(self, name: AgentName) -> AgentRecord | None:
+        snap = self._snapshot()
+        try:
+            return snap.agents[name]
+        except KeyError:
+            rec = snap.agents[name] = self.store.get_agent(name)
+            return rec
+
+    def cached_task(self, task_id: TaskId) -> TaskRecord | None:
+        snap = self._snapshot()
+        try:
+            return snap.tasks[task_id]
+        except KeyError:
+            rec = snap.tasks[task_id] = self.store.get_task(task_id)
+            return rec
+
+    def cached_tool(self, name: ToolName) -> ToolRecord | None:
+        snap = self._snapshot()
+        try:
+            return snap.tools[name]
+        except KeyError:
+            rec = snap.tools[name] = self.store.get_tool(name)
+            return rec
+
+    # audit helpers ------------------------------------------------------------------------
+    def _audit(self, kind: str, fields: Mapping[str, Any], **index: str | None) -> None:
+        self.audit.append(kind, dict(fields), **index)
+
+    def audit_decision(
+        self,
+        call: CallInput,
+        decision: Decision,
+        agent: AgentRecord | None,
+        task: TaskRecord | None,
+        tool: str,
+        *,
+        budget_used: bool,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "outcome": {k: v for k, v in decision.to_dict().items() if k not in ("decision", "decision_id")},
+            "source": call.source,
+            "dry_run": call.dry_run,
+            "agent_spiffe_id": None if agent is None else str(agent.spiffe_id),
+            "owner": None if agent is None else str(agent.owner),
+            "arg_names": sorted(str(k) for k in call.args)[:64] if isinstance(call.args, Mapping) else [],
+            "args_digest": args_digest(call.args) if isinstance(call.args, Mapping) else None,
+            "budget_counted": budget_used,
+        }
+        if self.settings.log_arguments and isinstance(call.args, Mapping):
+            fields["args"] = call.args
+        self._audit(
+            "decision",
+            fields,
+            agent=None if agent is None else str(agent.name),
+            task=None if task is None else str(task.id),
+            tool=tool,
+            decision=decision.verdict.value,
+            decision_id=str(decision.decision_id),
+        )
+
+    # policy -------------------------------------------------------------------------------
+    def _record_policy(self, ps: PolicySet, *, initial: bool = False) -> None:
+        changed = self.store.record_policy_version(ps.version, ps.files, self.clock.now())
+        if changed or not initial:
+            self._audit(
+                "policy.activated",
+                {"version": ps.version, "files": sorted(ps.files), "policies": sorted(ps.sources)},
+            )
+
+    def reload_policies(self) -> bool:
+        """Load the policy directory now; an invalid set raises and the active one keeps serving."""
+        if self.policy_dir is None:
+            return False
+        try:
+            new = load_policy_dir(self.policy_dir)
+        except PolicyLoadError as exc:
+            self._audit("policy.rejected", {"error": exc.message, "active_version": self.policy.version})
+            raise
+        if self.policy.swap(new):
+            self._record_policy(new)
+            return True
+        return False
+
+    def watch_policies(self) -> None:
+        """Reload policies in the background when their files change."""
+        if self.policy_dir is None or self._watcher is not None:
+            return
+        self._watcher = PolicyWatcher(
+            self.policy,
+            self.policy_dir,
+            interval_s=self.settings.policy_reload_s,
+            on_change=self._record_policy,
+            on_reject=lambda exc: self._audit(
+                "policy.rejected", {"error": exc.message, "active_version": self.policy.version}
+            ),
+        )
+        self._watcher.start()
+
+    # agents -------------------------------------------------------------------------------
+    def add_agent(
+        self, name: str, owner: str | None, selectors: Sequence[str] = (), *, by: str = "cli"
+    ) -> AgentRecord:
+        if not owner:
+            raise OwnerRequired(f"agent `{name}` needs exactly one accountable owner: pass --owner EMAIL")
+        agent_name = AgentName(name)
+        email = Email(owner)
+        sels = tuple(dict.fromkeys(selectors))
+        if len(sels) > MAX_SELECTORS:
+            raise ValidationError(f"at most {MAX_SELECTORS} selectors per agent")
+        for s in sels:
+            kind, _, value = s.partition(":")
+            if kind != "unix" or not value or ":" not in value:
+                raise ValidationError(
+                    f"invalid selector `{s[:80]}`: expected `unix:<type>:<value>`, like `unix:uid:1000`"
+                )
+        now = self.clock.now()
+        rec = AgentRecord(
+            name=agent_name,
+            spiffe_id=SpiffeId.for_agent(self.settings.trust_domain, agent_name),
+            owner=email,
+            status=AgentStatus.ACTIVE,
+            selectors=sels,
+            created_at=now,
+            updated_at=now,
+        )
+        self.store.add_agent(rec)
+        self._audit(
+            "agent.registered",
+            {"spiffe_id": str(rec.spiffe_id), "owner": str(email), "selectors": list(sels), "by": by},
+            agent=str(agent_name),
+        )
+        return rec
+
+    def get_agent(self, name: str) -> AgentRecord:
+        rec = self.store.get_agent(AgentName(name))
+        if rec is None:
+            raise UnknownAgent(f"unknown agent `{name}`")
+        return rec
+
+    def set_agent_status(
+        self, name: str, status: AgentStatus, *, by: str = "cli", reason: str = ""
+    ) -> AgentRecord:
+        rec = self.store.set_agent_status(AgentName(name), status, self.clock.now())
+        self.keys.invalidate()
+        kind = "agent.suspended" if status is AgentStatus.SUSPENDED else "agent.resumed"
+        self._audit(kind, {"by": by, "reason": reason[:500]}, agent=str(rec.name))
+        return rec
+
+    def join_token(self, name: str, *, by: str = "cli") -> str:
+        agent = self.get_agent(name)
+        token = create_join_token(self.store, agent.name, self.clock.now(), self.settings.join_token_ttl_s)
+        self._audit(
+            "identity.join_token_issued",
+            {"by": by, "ttl_s": self.settings.join_token_ttl_s},
+            agent=str(agent.name),
+        )
+        return token
+
+    def svid_from_join_token(self, token: str, audience: str | None = None) -> str:
+        """Redeem a single-use join token for a JWT-SVID."""
+        now = self.clock.now()
+        try:
+            name = redeem(self.store, token, now)
+        except ProctorError as exc:
+            self._audit("identity.join_token_rejected", {"error": exc.code})
+            raise
+        agent = self.get_agent(name)
+        return self.issue_svid(agent, audience, method="join_token")
+
+    def issue_svid(self, agent: AgentRecord, audience: str | None = None, *, method: str = "admin") -> str:
+        aud = audience or self.audience
+        svid = self.svids.issue(agent, aud, self.clock.now())
+        self._audit(
+            "identity.svid_issued",
+            {"method": method, "audience": aud, "ttl_s": self.settings.svid_ttl_s},
+            agent=str(agent.name),
+        )
+        return svid
+
+    def verify_svid(self, token: str) -> SvidClaims:
+        return self.svids.verify(token, self.audience, self.clock.now())
+
+    # tools --------------------------------------------------------------------------------
+    def sync_config_tools(self) -> None:
+        """Register the tools the workspace config declares (config wins over older versions)."""
+        for tool in self.settings.tools:
+            self.put_tool(tool, by="config")
+
+    def put_tool(self, tool: ToolRecord, *, by: str = "api") -> ToolRecord:
+        if tool.effect not in self.policy.policy_set.actions:
+            raise ValidationError(
+                f"tool `{tool.name}` has effect `{tool.effect}`, which the policy schema has no action for:"
+                f' add `action "{tool.effect}"` to policies/schema.cedarschema'
+            )
+        existing = self.store.get_tool(tool.name)
+        if existing is not None and _same_tool(existing, tool):
+            return existing
+        rec = self.store.put_tool(tool)
+        self._audit(
+            "tool.registered", {"by": by, "effect": rec.effect, "version": rec.version}, tool=str(rec.name)
+        )
+        return rec
+
+    def get_tool(self, name: str) -> ToolRecord:
+        rec = self.store.get_tool(ToolName(name))
+        if rec is None:
+            raise UnknownTool(f"unknown tool `{name}`")
+        return rec
+
+    # tasks --------------------------------------------------------------------------------
+    def start_task(
+        self,
+        *,
+        agent: str,
+        purpose: str,
+        allow: Sequence[str],
+        requested_by: str,
+        resources: Sequence[str] = (),
+        ttl_s: float | None = None,
+        max_calls: int | None = None,
+        parent: str | None = None,
+    ) -> StartedTask:
+        rec_agent = self.get_agent(agent)
+        if rec_agent.status is not AgentStatus.ACTIVE:
+            raise ValidationError(f"agent `{agent}` is suspended: it cannot start tasks")
+        purpose = purpose.strip()
+        if not purpose or len(purpose) > MAX_PURPOSE:
+            raise ValidationError(f"a task needs a purpose of 1 to {MAX_PURPOSE} characters")
+        if not allow:
+            raise ValidationError(
+                "a task must declare at least one tool it may call: pass --allow TOOL_OR_PATTERN"
+            )
+        pats = tuple(check_tool_pattern(p) for p in dict.fromkeys(allow))
+        res = tuple(check_resource_pattern(r) for r in dict.fromkeys(resources))
+        ttl = self.settings.task_default_ttl_s if ttl_s is None else ttl_s
+        if not 0 < ttl <= self.settings.task_max_ttl_s:
+            raise ValidationError(f"task ttl must be between 1s and {self.settings.task_max_ttl_s:g}s")
+        if max_calls is not None and max_calls < 1:
+            raise ValidationError("--max-calls must be at least 1")
+        parent_id = None
+        if parent is not None:
+            parent_id = TaskId(parent)
+            if self.store.get_task(parent_id) is None:
+                raise UnknownTask(f"unknown parent task `{parent}`")
+        now = self.clock.now()
+        task = TaskRecord(
+            id=TaskId.new(),
+            agent=rec_agent.name,
+            purpose=purpose,
+            allow=pats,
+            resources=res,
+            requested_by=Email(requested_by),
+            state=TaskState.ACTIVE,
+            created_at=now,
+            deadline=now + ttl,
+            max_calls=max_calls,
+            parent_id=parent_id,
+        )
+        self.store.add_task(task)
+        token = self.keys.sign_claims(
+            {"sub": str(rec_agent.spiffe_id), "aud": [TASK_AUDIENCE], "task": str(task.id)}, now, ttl
+        )
+        self._audit(
+            "task.started",
+            {
+                "purpose": purpose,
+                "allow": list(pats),
+                "resources": list(res),
+                "requested_by": str(task.requested_by),
+                "deadline": int(task.deadline),
+                "max_calls": max_calls,
+                "parent": parent_id,
+            },
+            agent=str(rec_agent.name),
+            task=str(task.id),
+        )
+        return StartedTask(task, token)
+
+    def verify_task_token(self, token: str, agent: AgentRecord) -> TaskId:
+        """The task a token names, after checking it is bound to ``agent``."""
+        try:
+            claims = self.keys.verify_claims(token, TASK_AUDIENCE, self.clock.now())
+        except ProctorError as exc:
+            raise TaskTokenInvalid(f"task token rejected: {exc.message}") from None
+        if claims.get("sub") != str(agent.spiffe_id):
+            raise TaskTokenInvalid("task token was issued to another agent")
+        raw = claims.get("task")
+        if not isinstance(raw, str):
+            raise TaskTokenInvalid("task token names no task")
+        return TaskId(raw)
+
+    def get_task(self, task_id: str) -> TaskRecord:
+        rec = self.store.get_task(TaskId(task_id))
+        if rec is None:
+            raise UnknownTask(f"unknown task `{task_id}`")
+        return self._expire_if_due(rec)
+
+    def _expire_if_due(self, rec: TaskRecord) -> TaskRecord:
+        if rec.state is TaskState.ACTIVE and self.clock.now() >= rec.deadline:
+            self.sweep()
+            fresh = self.store.get_task(rec.id)
+            return fresh or rec
+        return rec
+
+    def end_task(
+        self, task_id: str, *, state: TaskState = TaskState.COMPLETED, by: str = "cli", reason: str = ""
+    ) -> TaskRecord:
+        if state not in (TaskState.COMPLETED, TaskState.CANCELLED):
+            raise ValidationError("a task ends as `completed` or `cancelled`")
+        current = self.get_task(task_id)
+        if current.state is not TaskState.ACTIVE:
+            raise Conflict(f"task `{task_id}` is already {current.state.value}")
+        rec = self.store.end_task(current.id, state, self.clock.now(), reason[:500] or state.value)
+        if rec is None:
+            raise Conflict(f"task `{task_id}` is no longer active")
+        self._audit(
+            "task.ended",
+            {"state": state.value, "by": by, "reason": reason[:500]},
+            agent=str(rec.agent),
+            task=str(rec.id),
+        )
+        return rec
+
+    def sweep(self) -> list[TaskRecord]:
+        """Expire tasks past their deadline (calls are denied at the deadline whether or not this ran)."""
+        expired = self.store.expire_tasks(self.clock.now())
+        for t in expired:
+            self._audit("task.expired", {"deadline": int(t.deadline)}, agent=str(t.agent), task=str(t.id))
+        return expired
+
+    def list_tasks(self, agent: str | None = None, state: str | None = None) -> list[TaskRecord]:
+        self.sweep()
+        return self.store.list_tasks(
+            None if agent is None else AgentName(agent), None if state is None else TaskState(state)
+        )
+
+    # decisions ----------------------------------------------------------------------------
+    def decide(self, call: CallInput) -> Decision:
+        """Run the pipeline for one call; the decision is durable in the audit log on return."""
+        return self.pipeline.decide_call(call)
+
+    # audit --------------------------------------------------------------------------------
+    def verify_audit(self, *, deep: bool = False) -> VerifyReport:
+        self.audit.flush()
+        return verify_audit_store(self.store, deep=deep)
+
+
+def verify_audit_store(store: Store, *, deep: bool = False) -> VerifyReport:
+    """Verify a store's audit chain and checkpoints with the public keys the store holds."""
+    keys = {k.kid: ed25519_public_from_jwk(k.public_jwk) for k in store.list_keys("audit")}
+    return verify_log(store, keys, deep=deep)
+
+
+def _same_tool(a: ToolRecord, b: ToolRecord) -> bool:
+    fields = (
+        "effect",
+        "resource_pattern",
+        "resource_arg",
+        "trust",
+        "sensitivity",
+        "destructive",
+        "financial",
+        "customer_facing",
+        "production",
+        "description",
+    )
+    return all(getattr(a, f) == getattr(b, f) for f in fields)

@@ -1,0 +1,201 @@
+"""Workspace configuration: a YAML file, checked once at start-up into frozen settings.
+
+Unknown keys are refused (a typo must not silently disable a control). Environment variables
+``PROCTOR_STORE`` and ``PROCTOR_TRUST_DOMAIN`` override the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from proctor.errors import ConfigError, ValidationError
+from proctor.store.base import ToolRecord
+from proctor.types import Effect, Sensitivity, ToolName, Trust, TrustDomain
+
+CONFIG_FILE = "proctor.yaml"
+_DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+TOOL_FLAGS = ("destructive", "financial", "customer_facing", "production")
+
+
+def parse_duration(value: str | int | float, what: str = "duration") -> float:
+    """``"15m"`` → 900.0. Bare numbers are seconds.
+
+    >>> parse_duration("1h"), parse_duration(30)
+    (3600.0, 30.0)
+    """
+    if isinstance(value, bool):
+        raise ValidationError(f"invalid {what} `{value}`")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        m = _DURATION.fullmatch(value.strip())
+        if not m:
+            raise ValidationError(
+                f"invalid {what} `{value}`: use a number and a unit, like `90s`, `15m` or `2h`"
+            )
+        seconds = int(m.group(1)) * _UNITS[m.group(2)]
+    if seconds <= 0:
+        raise ValidationError(f"invalid {what} `{value}`: must be positive")
+    return float(seconds)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Proctor process reads from its workspace, checked at start-up."""
+
+    trust_domain: TrustDomain
+    store_url: str = "sqlite:///proctor.db"
+    svid_ttl_s: float = 300.0
+    join_token_ttl_s: float = 600.0
+    task_default_ttl_s: float = 900.0
+    task_max_ttl_s: float = 86400.0
+    checkpoint_every: int = 1000
+    checkpoint_interval_s: float = 60.0
+    log_arguments: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8470
+    policy_reload_s: float = 1.0
+    tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
+
+    def __repr__(self) -> str:
+        return f"Settings(trust_domain={self.trust_domain!r}, store_url={redact_url(self.store_url)!r})"
+
+
+def redact_url(url: str) -> str:
+    """Hide a password in a store URL: ``postgresql://u:(sensitive)@h/db``."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1(sensitive)@", url)
+
+
+def _section(data: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{CONFIG_FILE}: `{key}` must be a mapping")
+    unknown = set(value) - allowed
+    if unknown:
+        raise ConfigError(
+            f"{CONFIG_FILE}: unknown key `{key}.{sorted(unknown)[0]}`; allowed: {', '.join(sorted(allowed))}"
+        )
+    return value
+
+
+def tool_from_mapping(raw: Mapping[str, Any], where: str = "tool") -> ToolRecord:
+    """Build a tool registration from config or API input, refusing unknown keys and labels."""
+    allowed = {"name", "effect", "resource", "resource_arg", "labels", "flags", "description"}
+    unknown = set(raw) - allowed
+    if unknown:
+        raise ValidationError(
+            f"{where}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(allowed))}"
+        )
+    if "name" not in raw or "effect" not in raw:
+        raise ValidationError(f"{where}: `name` and `effect` are required")
+    name = ToolName(str(raw["name"]))
+    effect = Effect(str(raw["effect"]))
+    labels = raw.get("labels") or {}
+    if not isinstance(labels, Mapping) or set(labels) - {"trust", "sensitivity"}:
+        raise ValidationError(f"{where} `{name}`: `labels` takes `trust` and `sensitivity`")
+    try:
+        trust = Trust(labels.get("trust", "trusted"))
+        sensitivity = Sensitivity(labels.get("sensitivity", "internal"))
+    except ValueError as exc:
+        raise ValidationError(f"{where} `{name}`: {exc}") from None
+    flags = raw.get("flags") or []
+    if not isinstance(flags, list) or any(f not in TOOL_FLAGS for f in flags):
+        raise ValidationError(f"{where} `{name}`: `flags` is a list of {', '.join(TOOL_FLAGS)}")
+    resource = str(raw.get("resource", "*"))
+    resource_arg = raw.get("resource_arg")
+    if resource_arg is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", str(resource_arg)):
+        raise ValidationError(f"{where} `{name}`: invalid `resource_arg`")
+    return ToolRecord(
+        name=name,
+        effect=effect,
+        resource_pattern=resource,
+        resource_arg=None if resource_arg is None else str(resource_arg),
+        trust=trust.value,
+        sensitivity=sensitivity.value,
+        destructive="destructive" in flags,
+        financial="financial" in flags,
+        customer_facing="customer_facing" in flags,
+        production="production" in flags,
+        description=str(raw.get("description", ""))[:2000],
+    )
+
+
+def tool_to_mapping(tool: ToolRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": str(tool.name),
+        "effect": tool.effect,
+        "resource": tool.resource_pattern,
+        "labels": {"trust": tool.trust, "sensitivity": tool.sensitivity},
+        "flags": [f for f in TOOL_FLAGS if getattr(tool, f)],
+    }
+    if tool.resource_arg:
+        out["resource_arg"] = tool.resource_arg
+    if tool.description:
+        out["description"] = tool.description
+    return out
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read and check ``proctor.yaml``."""
+    env = os.environ if env is None else env
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"`{path}` not found: run `proctor init` first") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path.name}: not valid YAML ({exc})") from None
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path.name}: expected a mapping at the top level")
+    top = {"trust_domain", "store", "identity", "tasks", "audit", "server", "policies", "tools"}
+    unknown = set(data) - top
+    if unknown:
+        raise ConfigError(
+            f"{path.name}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(top))}"
+        )
+    try:
+        ident = _section(data, "identity", {"svid_ttl", "join_token_ttl"})
+        tasks = _section(data, "tasks", {"default_ttl", "max_ttl"})
+        audit = _section(data, "audit", {"checkpoint_every", "checkpoint_interval", "log_arguments"})
+        server = _section(data, "server", {"host", "port"})
+        policies = _section(data, "policies", {"reload_interval"})
+        raw_tools = data.get("tools") or []
+        if not isinstance(raw_tools, list):
+            raise ConfigError(f"{path.name}: `tools` must be a list")
+        tools = tuple(tool_from_mapping(t, f"{path.name}: tools[{i}]") for i, t in enumerate(raw_tools))
+        if len({t.name for t in tools}) != len(tools):
+            raise ConfigError(f"{path.name}: a tool name appears twice in `tools`")
+        svid_ttl = parse_duration(ident.get("svid_ttl", "5m"), "identity.svid_ttl")
+        if svid_ttl > 3600:
+            raise ConfigError(f"{path.name}: identity.svid_ttl is at most 1h: SVIDs are short-lived")
+        checkpoint_every = int(audit.get("checkpoint_every", 1000))
+        if checkpoint_every < 1:
+            raise ConfigError(f"{path.name}: audit.checkpoint_every must be at least 1")
+        return Settings(
+            trust_domain=TrustDomain(str(env.get("PROCTOR_TRUST_DOMAIN") or data.get("trust_domain", ""))),
+            store_url=str(env.get("PROCTOR_STORE") or data.get("store", "sqlite:///proctor.db")),
+            svid_ttl_s=svid_ttl,
+            join_token_ttl_s=parse_duration(ident.get("join_token_ttl", "10m"), "identity.join_token_ttl"),
+            task_default_ttl_s=parse_duration(tasks.get("default_ttl", "15m"), "tasks.default_ttl"),
+            task_max_ttl_s=parse_duration(tasks.get("max_ttl", "24h"), "tasks.max_ttl"),
+            checkpoint_every=checkpoint_every,
+            checkpoint_interval_s=parse_duration(
+                audit.get("checkpoint_interval", "60s"), "audit.checkpoint_interval"
+            ),
+            log_arguments=bool(audit.get("log_arguments", False)),
+            host=str(server.get("host", "127.0.0.1")),
+            port=int(server.get("port", 8470)),
+            policy_reload_s=parse_duration(policies.get("reload_interval", "1s"), "policies.reload_interval"),
+            tools=tools,
+        )
+    except ValidationError as exc:
+        raise ConfigError(f"{path.name}: {exc.message}") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path.name}: {exc}") from None

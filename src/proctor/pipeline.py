@@ -1,0 +1,152 @@
+"""The path of one call: identity → task → decision → (approval) → (credential) → (upstream) → audit.
+
+This is the only module that knows every stage. It knows no transport: the CLI, the HTTP API and
+(later) the MCP gateway and the SDK all call :meth:`Pipeline.decide_call`.
+
+Fail closed: any exception in any stage becomes a deny with an audit record. A decision is in the
+durable audit log before the caller receives it; if it cannot be written, the caller gets a deny.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from proctor.errors import (
+    AgentSuspended,
+    ProctorError,
+    TaskBudgetExhausted,
+    TaskNotActive,
+    TaskTokenInvalid,
+    UnknownAgent,
+    UnknownTask,
+    UnknownTool,
+    ValidationError,
+)
+from proctor.policy.engine import Decision, deny
+from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
+from proctor.types import AgentName, AgentStatus, TaskId, ToolName, Verdict
+
+if TYPE_CHECKING:
+    from proctor.app import Proctor
+
+MAX_ARGS_BYTES = 256 * 1024
+MAX_ARGS_DEPTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class CallInput:
+    """One attempted tool call as a transport received it."""
+
+    tool: str
+    args: Mapping[str, Any]
+    svid: str | None = None
+    task_token: str | None = None
+    #: set by trusted local callers (``proctor check``) instead of tokens
+    agent: str | None = None
+    task: str | None = None
+    dry_run: bool = False
+    source: str = "api"
+
+
+def _depth(value: Any, limit: int) -> int:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    deepest = 0
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > limit:
+            return d
+        if isinstance(v, Mapping):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list | tuple):
+            stack.extend((x, d + 1) for x in v)
+    return deepest
+
+
+def args_digest(args: Mapping[str, Any]) -> str:
+    """SHA-256 of the arguments' canonical form (for the audit record when arguments are not logged)."""
+    raw = json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def check_args(args: Any) -> Mapping[str, Any]:
+    """Bound and shape-check arguments before anything reads them."""
+    if not isinstance(args, Mapping):
+        raise ValidationError("tool arguments must be a JSON object")
+    if _depth(args, MAX_ARGS_DEPTH) > MAX_ARGS_DEPTH:
+        raise ValidationError(f"tool arguments are nested deeper than {MAX_ARGS_DEPTH} levels")
+    size = len(json.dumps(args, default=str))
+    if size > MAX_ARGS_BYTES:
+        raise ValidationError(f"tool arguments are {size} bytes; the limit is {MAX_ARGS_BYTES}")
+    return args
+
+
+class Pipeline:
+    """Runs the stages in order for one call."""
+
+    def __init__(self, app: Proctor) -> None:
+        self.app = app
+
+    def decide_call(self, call: CallInput) -> Decision:
+        app = self.app
+        now = app.clock.now()
+        agent: AgentRecord | None = None
+        task: TaskRecord | None = None
+        tool_name = call.tool
+        decision: Decision
+        consumed = False
+        try:
+            # identity ----------------------------------------------------------------
+            if call.svid is not None:
+                claims = app.verify_svid(call.svid)
+                agent_name = claims.agent
+            elif call.agent is not None:
+                agent_name = AgentName(call.agent)
+            else:
+                raise UnknownAgent("no agent identity was presented")
+            agent = app.cached_agent(agent_name)
+            if agent is None:
+                raise UnknownAgent(f"unknown agent `{agent_name}`")
+            if agent.status is not AgentStatus.ACTIVE:
+                raise AgentSuspended(f"agent `{agent.name}` is suspended")
+            # task ----------------------------------------------------------------------
+            if call.task_token is not None:
+                task_id = app.verify_task_token(call.task_token, agent)
+            elif call.task is not None:
+                task_id = TaskId(call.task)
+            else:
+                raise TaskTokenInvalid("no task token was presented: every call belongs to a task")
+            task = app.cached_task(task_id)
+            if task is None:
+                raise UnknownTask(f"unknown task `{task_id}`")
+            if task.agent != agent.name:
+                raise TaskTokenInvalid(f"task `{task.id}` belongs to another agent")
+            if not task.is_live(now):
+                state = "expired" if task.state.value == "active" else task.state.value
+                raise TaskNotActive(f"task `{task.id}` is {state}")
+            # tool ----------------------------------------------------------------------
+            tool_name = ToolName(call.tool)
+            tool: ToolRecord | None = app.cached_tool(tool_name)
+            if tool is None:
+                raise UnknownTool(f"unknown tool `{tool_name}`")
+            args = check_args(call.args)
+            # decision --------------------------------------------------------------------
+            decision = app.policy.decide(agent, task, tool, args, now)
+            # budget: counted only for calls that would go ahead
+            if decision.verdict is not Verdict.DENY and task.max_calls is not None and not call.dry_run:
+                if not app.store.consume_call(task.id):
+                    raise TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
+                consumed = True
+            # approval, credential and upstream stages plug in here (later issues).
+        except ProctorError as exc:
+            decision = deny(exc.message, app.policy.version, errors=(exc.code,))
+        except Exception as exc:  # fail closed
+            decision = deny(
+                "error while deciding: the call is denied", app.policy.version, errors=(type(exc).__name__,)
+            )
+        app.audit_decision(call, decision, agent, task, str(tool_name)[:200], budget_used=consumed)
+        return decision

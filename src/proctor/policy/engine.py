@@ -1,0 +1,365 @@
+"""The decision point: Cedar policy plus the task's scope, cached without ever serving a stale allow.
+
+Deny is a value. Any error while deciding (Cedar evaluation errors included) is a deny, never an
+allow: Cedar skips a policy that errors, and a skipped ``forbid`` must not turn into an allow.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cedarpy
+
+from proctor.errors import DecisionError, PolicyLoadError
+from proctor.policy.loader import (
+    PolicySet,
+    compile_policies,
+    content_version,
+    load_policy_dir,
+    read_policy_dir,
+)
+from proctor.policy.scope import ScopeVerdict, check_scope, resource_of
+from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
+from proctor.types import AgentStatus, DecisionId, Verdict
+
+NS = "Proctor"
+CACHE_LIMIT = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer for one call, with everything that produced it."""
+
+    verdict: Verdict
+    decision_id: DecisionId
+    policy_version: str
+    reasons: tuple[str, ...]
+    policies: tuple[str, ...] = ()
+    scope: ScopeVerdict | None = None
+    approval: str | None = None
+    errors: tuple[str, ...] = ()
+    cached: bool = False
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict is Verdict.ALLOW
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.verdict.value,
+            "decision_id": str(self.decision_id),
+            "policy_version": self.policy_version,
+            "reasons": list(self.reasons),
+            "policies": list(self.policies),
+            "scope": None if self.scope is None else self.scope.to_dict(),
+            "approval": self.approval,
+            "errors": list(self.errors),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    policies: tuple[str, ...]
+    scope: ScopeVerdict | None
+    approval: str | None
+    errors: tuple[str, ...] = ()
+
+
+def _new_id() -> DecisionId:
+    return DecisionId("dec_" + secrets.token_urlsafe(16))
+
+
+def deny(reason: str, policy_version: str = "", *, errors: tuple[str, ...] = ()) -> Decision:
+    """A deny decision built outside Cedar (identity, task or pipeline failures)."""
+    return Decision(Verdict.DENY, _new_id(), policy_version, (reason,), errors=errors)
+
+
+def _uid(kind: str, ident: str) -> dict[str, str]:
+    return {"type": f"{NS}::{kind}", "id": ident}
+
+
+def entities_json(agent: AgentRecord, task: TaskRecord, tool: ToolRecord) -> list[dict[str, Any]]:
+    """The Cedar entities one decision reads, built from store records."""
+    owner = _uid("Owner", agent.owner)
+    ns = tool.name.split(".", 1)[0] if "." in tool.name else ""
+    return [
+        {"uid": owner, "attrs": {"email": agent.owner}, "parents": []},
+        {
+            "uid": _uid("Agent", agent.name),
+            "attrs": {
+                "name": agent.name,
+                "owner": {"__entity": owner},
+                "status": agent.status.value,
+                "spiffe_id": agent.spiffe_id,
+            },
+            "parents": [],
+        },
+        {
+            "uid": _uid("Task", task.id),
+            "attrs": {
+                "agent": {"__entity": _uid("Agent", task.agent)},
+                "purpose": task.purpose,
+                "requested_by": task.requested_by,
+                "state": task.state.value,
+                "delegated": task.parent_id is not None,
+            },
+            "parents": [],
+        },
+        {
+            "uid": _uid("Tool", tool.name),
+            "attrs": {
+                "namespace": ns,
+                "effect": tool.effect,
+                "trust": tool.trust,
+                "sensitivity": tool.sensitivity,
+                "destructive": tool.destructive,
+                "financial": tool.financial,
+                "customer_facing": tool.customer_facing,
+                "production": tool.production,
+            },
+            "parents": [],
+        },
+    ]
+
+
+@dataclass
+class _Cache:
+    """Decision outcomes keyed on every input a decision reads, including store versions."""
+
+    outcomes: dict[tuple[Any, ...], _Outcome] = field(default_factory=dict)
+    entities: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+
+class PolicyEngine:
+    """Holds the active policy set and decides. Safe to share between threads.
+
+    A new policy set is swapped in atomically; calls in flight finish on the set they started with.
+    An invalid new set is refused and the last good one keeps serving.
+    """
+
+    def __init__(self, policies: PolicySet, *, cache: bool = True) -> None:
+        self._set = policies
+        self._cache = _Cache()
+        self._use_cache = cache
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_dir(cls, directory: Path, **kw: Any) -> PolicyEngine:
+        return cls(load_policy_dir(directory), **kw)
+
+    @property
+    def policy_set(self) -> PolicySet:
+        return self._set
+
+    @property
+    def version(self) -> str:
+        return self._set.version
+
+    def swap(self, new: PolicySet) -> bool:
+        """Activate ``new``; returns False when it is the set already active."""
+        with self._lock:
+            if new.version == self._set.version:
+                return False
+            self._set = new
+            self._cache = _Cache()
+            return True
+
+    def decide(
+        self, agent: AgentRecord, task: TaskRecord, tool: ToolRecord, args: Mapping[str, Any], now: float
+    ) -> Decision:
+        """Decide one call. Never raises for a policy reason: a failure to decide is a deny."""
+        ps = self._set
+        try:
+            if task.agent != agent.name:
+                return deny(f"task `{task.id}` belongs to another agent", ps.version)
+            if agent.status is not AgentStatus.ACTIVE:
+                return deny(f"agent `{agent.name}` is {agent.status.value}", ps.version)
+            if not task.is_live(now):
+                state = "expired" if task.state.value == "active" else task.state.value
+                return deny(f"task `{task.id}` is {state}", ps.version)
+            resource = resource_of(tool, args)
+            key = (
+                agent.name,
+                agent.version,
+                task.id,
+                task.version,
+                tool.name,
+                tool.version,
+                resource,
+            )
+            cache = self._cache
+            hit = cache.outcomes.get(key) if self._use_cache else None
+            if hit is None:
+                hit = self._evaluate(ps, cache, agent, task, tool, resource)
+                if self._use_cache and cache is self._cache:
+                    if len(cache.outcomes) >= CACHE_LIMIT:
+                        cache.outcomes.clear()
+                    cache.outcomes[key] = hit
+                cached = False
+            else:
+                cached = True
+            return Decision(
+                hit.verdict,
+                _new_id(),
+                ps.version,
+                hit.reasons,
+                hit.policies,
+                hit.scope,
+                hit.approval,
+                hit.errors,
+                cached,
+            )
+        except Exception as exc:  # fail closed: any error while deciding is a deny
+            return deny("error while deciding: the call is denied", ps.version, errors=(type(exc).__name__,))
+
+    def _evaluate(
+        self,
+        ps: PolicySet,
+        cache: _Cache,
+        agent: AgentRecord,
+        task: TaskRecord,
+        tool: ToolRecord,
+        resource: str | None,
+    ) -> _Outcome:
+        scope = check_scope(task, tool, resource)
+        if tool.effect not in ps.actions:
+            return _Outcome(
+                Verdict.DENY,
+                (f"tool effect `{tool.effect}` has no action in the policy schema",),
+                (),
+                scope,
+                None,
+            )
+        ekey = (agent.name, agent.version, task.id, task.version, tool.name, tool.version)
+        ents = cache.entities.get(ekey)
+        if ents is None:
+            ents = cedarpy.Entities.from_json_str(json.dumps(entities_json(agent, task, tool)))
+            if len(cache.entities) >= CACHE_LIMIT:
+                cache.entities.clear()
+            cache.entities[ekey] = ents
+        request = {
+            "principal": _uid("Agent", agent.name),
+            "action": {"type": f"{NS}::Action", "id": tool.effect},
+            "resource": _uid("Tool", tool.name),
+            "context": {
+                "task": {"__entity": _uid("Task", task.id)},
+                "resource": resource or "",
+                "in_scope": scope.ok,
+            },
+        }
+        result = cedarpy.is_authorized(request, ps.cedar, ents)
+        diag = result.diagnostics
+        policies = tuple(sorted(diag.reasons))
+        errors = tuple(str(e) for e in diag.errors)
+        if errors:
+            return _Outcome(
+                Verdict.DENY,
+                ("a policy failed to evaluate: the call is denied",),
+                policies,
+                scope,
+                None,
+                errors,
+            )
+        if not result.allowed:
+            if policies:
+                why = f"forbidden by {', '.join(f'`{p}`' for p in policies)}"
+            else:
+                why = f"no policy permits `{tool.effect}` on `{tool.name}` (default deny)"
+            return _Outcome(Verdict.DENY, (why,), policies, scope, None)
+        if not scope.ok:
+            return _Outcome(
+                Verdict.DENY, (f"outside the task's scope: {scope.reason}",), policies, scope, None
+            )
+        approvals = sorted({a for p in policies if (a := ps.approval_of(p)) is not None})
+        if approvals:
+            who = ", ".join(approvals)
+            return _Outcome(
+                Verdict.APPROVAL_REQUIRED,
+                (f"permitted by {', '.join(f'`{p}`' for p in policies)} only with approval by {who}",),
+                policies,
+                scope,
+                who,
+            )
+        return _Outcome(
+            Verdict.ALLOW, (f"permitted by {', '.join(f'`{p}`' for p in policies)}",), policies, scope, None
+        )
+
+
+class PolicyWatcher:
+    """Polls a policy directory and swaps in a new set when its files change.
+
+    ``on_change(version, files)`` and ``on_reject(error)`` let the caller audit both outcomes.
+    """
+
+    def __init__(
+        self,
+        engine: PolicyEngine,
+        directory: Path,
+        *,
+        interval_s: float = 1.0,
+        on_change: Callable[[PolicySet], None] | None = None,
+        on_reject: Callable[[PolicyLoadError], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.directory = directory
+        self.interval_s = interval_s
+        self._on_change = on_change
+        self._on_reject = on_reject
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_rejected: str | None = None
+
+    def check_once(self) -> bool:
+        """Reload if the files changed. Returns True when a new set became active."""
+        try:
+            files, schema = read_policy_dir(self.directory)
+        except PolicyLoadError as exc:
+            self._reject(exc, repr(exc))
+            return False
+        version = content_version(files, schema)
+        if version == self.engine.version:
+            return False
+        try:
+            new = compile_policies(files, schema)
+        except PolicyLoadError as exc:
+            self._reject(exc, version)
+            return False
+        if self.engine.swap(new):
+            self._last_rejected = None
+            if self._on_change is not None:
+                self._on_change(new)
+            return True
+        return False
+
+    def _reject(self, exc: PolicyLoadError, marker: str) -> None:
+        if marker != self._last_rejected:
+            self._last_rejected = marker
+            if self._on_reject is not None:
+                self._on_reject(exc)
+
+    def start(self) -> None:
+        def run() -> None:
+            while not self._stop.wait(self.interval_s):
+                try:
+                    self.check_once()
+                except Exception:  # noqa: S112 - the watcher must never die; the old set keeps serving
+                    continue
+
+        self._thread = threading.Thread(target=run, name="proctor-policy-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+__all__ = ["Decision", "DecisionError", "PolicyEngine", "PolicyWatcher", "deny"]

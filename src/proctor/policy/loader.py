@@ -1,0 +1,213 @@
+"""Load a policy directory into a validated, pre-parsed :class:`PolicySet`.
+
+Cedar's Python binding reports parse errors without a location, and validation errors against
+``policyN`` ids. So the loader splits each file into statements itself, parses them one at a
+time, and keeps a map from each policy to ``file:line``: every error names where it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cedarpy
+
+from proctor.errors import PolicyLoadError
+
+SCHEMA_FILE = "schema.cedarschema"
+MAX_POLICY_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySource:
+    """Where one policy came from."""
+
+    policy_id: str
+    file: str
+    line: int
+    effect: str
+    annotations: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """A validated, parsed set of policies plus its schema, identified by a content hash."""
+
+    version: str
+    cedar: Any  # cedarpy.PolicySet
+    schema: Any  # cedarpy.Schema
+    schema_text: str
+    sources: dict[str, PolicySource]
+    files: dict[str, str]
+    actions: frozenset[str] = field(default_factory=frozenset)
+
+    def approval_of(self, policy_id: str) -> str | None:
+        src = self.sources.get(policy_id)
+        return None if src is None else src.annotations.get("approval")
+
+
+def split_statements(text: str) -> list[tuple[int, str]]:
+    """Split Cedar text into ``(line, statement)`` pairs at top-level ``;``.
+
+    Comments and string literals are respected, so a ``;`` inside either does not split.
+
+    >>> [ln for ln, _ in split_statements('permit(principal,action,resource);\\n\\n// x;\\nforbid(principal,action,resource);')]
+    [1, 4]
+    """
+    out: list[tuple[int, str]] = []
+    i, n, line, depth = 0, len(text), 1, 0
+    start, start_line = 0, None
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+        elif c == "/" and text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        elif c == '"':
+            if start_line is None:
+                start_line = line
+            i += 1
+            while i < n and text[i] != '"':
+                if text[i] == "\\":
+                    i += 1
+                elif text[i] == "\n":
+                    line += 1
+                i += 1
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == ";" and depth == 0:
+            out.append((start_line or line, text[start : i + 1]))
+            start, start_line = i + 1, None
+            i += 1
+            continue
+        if start_line is None and not c.isspace():
+            start_line = line
+        i += 1
+    rest = text[start:]
+    if start_line is not None and _has_code(rest):
+        out.append((start_line, rest))
+    return out
+
+
+def _has_code(text: str) -> bool:
+    return any(ln.strip() and not ln.strip().startswith("//") for ln in text.splitlines())
+
+
+def content_version(files: dict[str, str], schema_text: str) -> str:
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    h.update(b"schema\0" + schema_text.encode())
+    return "sha256:" + h.hexdigest()[:32]
+
+
+def read_policy_dir(directory: Path) -> tuple[dict[str, str], str]:
+    """Read ``*.cedar`` and the schema from a directory, with clear errors."""
+    if not directory.is_dir():
+        raise PolicyLoadError(f"policy directory `{directory}` does not exist")
+    schema_path = directory / SCHEMA_FILE
+    if not schema_path.is_file():
+        raise PolicyLoadError(f"`{schema_path}` is missing: every policy set needs the Proctor schema")
+    files: dict[str, str] = {}
+    for path in sorted(directory.glob("*.cedar")):
+        if path.stat().st_size > MAX_POLICY_BYTES:
+            raise PolicyLoadError(f"{path.name}: file is larger than {MAX_POLICY_BYTES} bytes")
+        try:
+            files[path.name] = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise PolicyLoadError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
+    return files, schema_path.read_text(encoding="utf-8")
+
+
+def compile_policies(files: dict[str, str], schema_text: str) -> PolicySet:
+    """Parse and validate policies against the schema. Raises :class:`PolicyLoadError`."""
+    try:
+        schema = cedarpy.Schema.from_str(schema_text)
+    except ValueError as exc:
+        raise PolicyLoadError(f"{SCHEMA_FILE}: {exc}") from None
+    sources: dict[str, PolicySource] = {}
+    static: dict[str, Any] = {}
+    ordered: list[str] = []
+    texts: list[str] = []
+    for fname in sorted(files):
+        for line, stmt in split_statements(files[fname]):
+            try:
+                parsed = json.loads(cedarpy.policies_to_json_str(stmt))
+            except ValueError as exc:
+                raise PolicyLoadError(f"{fname}:{line}: {exc}", file=fname, line=line) from None
+            pols = parsed.get("staticPolicies", {})
+            if parsed.get("templates"):
+                raise PolicyLoadError(f"{fname}:{line}: templates are not supported in policy files")
+            if len(pols) != 1:
+                raise PolicyLoadError(f"{fname}:{line}: expected exactly one policy in this statement")
+            body = next(iter(pols.values()))
+            ann: dict[str, str] = {k: str(v) for k, v in (body.get("annotations") or {}).items()}
+            pid = ann.get("id") or f"{fname}:{line}"
+            if pid in sources:
+                other = sources[pid]
+                raise PolicyLoadError(
+                    f"{fname}:{line}: policy id `{pid}` is already used at {other.file}:{other.line}",
+                    file=fname,
+                    line=line,
+                )
+            sources[pid] = PolicySource(pid, fname, line, str(body.get("effect")), ann)
+            static[pid] = body
+            ordered.append(pid)
+            texts.append(stmt)
+    result = cedarpy.validate_policies("\n".join(texts), schema)
+    if not result.validation_passed:
+        msgs = []
+        for err in result.errors:
+            pid_index = str(getattr(err, "policy_id", "") or "")
+            where = "policies"
+            if (
+                pid_index.startswith("policy")
+                and pid_index[6:].isdigit()
+                and int(pid_index[6:]) < len(ordered)
+            ):
+                src = sources[ordered[int(pid_index[6:])]]
+                where = f"{src.file}:{src.line}"
+            text = str(err.error).replace(f"policy `{pid_index}`", "policy")
+            msgs.append(f"{where}: {text}")
+        raise PolicyLoadError("; ".join(msgs), errors=msgs)
+    try:
+        cedar_set = cedarpy.PolicySet.from_json_str(
+            json.dumps({"staticPolicies": static, "templates": {}, "templateLinks": []})
+        )
+    except ValueError as exc:
+        raise PolicyLoadError(f"policies: {exc}") from None
+    actions = frozenset(_schema_actions(schema_text))
+    return PolicySet(
+        version=content_version(files, schema_text),
+        cedar=cedar_set,
+        schema=schema,
+        schema_text=schema_text,
+        sources=sources,
+        files=dict(files),
+        actions=actions,
+    )
+
+
+_COMMENT = re.compile(r"//[^\n]*")
+_NAME = r'(?:"[^"\n]+"|[A-Za-z_]\w*)'
+_ACTION_DECL = re.compile(rf"\baction\s+({_NAME}(?:\s*,\s*{_NAME})*)\s*(?:\bin\b|\bappliesTo\b|;)")
+
+
+def _schema_actions(schema_text: str) -> list[str]:
+    """The action names the schema declares (used to refuse tools whose effect has no action)."""
+    code = _COMMENT.sub("", schema_text)
+    return [p.strip().strip('"') for m in _ACTION_DECL.finditer(code) for p in m.group(1).split(",")]
+
+
+def load_policy_dir(directory: Path) -> PolicySet:
+    """Read and compile a policy directory."""
+    files, schema_text = read_policy_dir(directory)
+    return compile_policies(files, schema_text)

@@ -1,0 +1,142 @@
+"""A workspace: config, signing keys, policies and the embedded database in one directory."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from proctor.config import CONFIG_FILE, Settings, load_settings
+from proctor.errors import AdminTokenInvalid, ConfigError, WorkspaceNotFound
+from proctor.types import TrustDomain
+
+ADMIN_TOKEN_FILE = "admin-token.sha256"  # noqa: S105 - a file name, not a secret
+ADMIN_PREFIX = "pta_"
+
+DEFAULT_CONFIG = """\
+# Proctor workspace configuration. Unknown keys are refused.
+trust_domain: {trust_domain}
+# sqlite:///proctor.db (embedded, default) or postgresql://user@host:5432/db (or PROCTOR_STORE)
+store: {store}
+
+identity:
+  svid_ttl: 5m          # JWT-SVID lifetime (at most 1h)
+  join_token_ttl: 10m   # single-use join tokens
+
+tasks:
+  default_ttl: 15m
+  max_ttl: 24h
+
+audit:
+  checkpoint_every: 1000     # sign the chain head every N records ...
+  checkpoint_interval: 60s   # ... or this often, whichever comes first
+  log_arguments: false       # true records call arguments; false records their digest and names
+
+server:
+  host: 127.0.0.1
+  port: 8470
+
+policies:
+  reload_interval: 1s
+
+# Tools agents may call. effect: read | write | execute | send | pay | deploy (or one you add to
+# policies/schema.cedarschema). labels: trust (trusted|untrusted), sensitivity
+# (public|internal|confidential|secret). flags: destructive, financial, customer_facing, production.
+tools: []
+"""
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths of one workspace. Construct with :meth:`find` or :meth:`init`."""
+
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def policies_dir(self) -> Path:
+        return self.root / "policies"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.root / "run"
+
+    def settings(self) -> Settings:
+        return load_settings(self.config_path)
+
+    @classmethod
+    def find(cls, explicit: str | Path | None = None) -> Workspace:
+        """``--workspace``, else ``PROCTOR_WORKSPACE``, else the current directory."""
+        raw = explicit or os.environ.get("PROCTOR_WORKSPACE") or "."
+        root = Path(raw).expanduser().resolve()
+        if not (root / CONFIG_FILE).is_file():
+            raise WorkspaceNotFound(
+                f"no Proctor workspace at `{root}`: run `proctor init {raw}` or pass --workspace"
+            )
+        return cls(root)
+
+    @classmethod
+    def init(
+        cls,
+        root: Path,
+        *,
+        trust_domain: str = "proctor.local",
+        store: str = "sqlite:///proctor.db",
+        config_text: str | None = None,
+    ) -> tuple[Workspace, str]:
+        """Create a workspace; returns it and the admin token (shown once, stored only as a hash)."""
+        root = root.expanduser().resolve()
+        if (root / CONFIG_FILE).exists():
+            raise ConfigError(f"`{root}` is already a Proctor workspace")
+        TrustDomain(trust_domain)
+        root.mkdir(parents=True, exist_ok=True)
+        ws = cls(root)
+        ws.keys_dir.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(ws.keys_dir, 0o700)
+        ws.run_dir.mkdir(mode=0o755, exist_ok=True)
+        starter = resources.files("proctor") / "starter"
+        ws.policies_dir.mkdir(exist_ok=True)
+        with resources.as_file(starter) as src:
+            for path in sorted(Path(src).iterdir()):
+                if path.suffix in {".cedar", ".cedarschema"}:
+                    shutil.copyfile(path, ws.policies_dir / path.name)
+        text = config_text or DEFAULT_CONFIG.format(trust_domain=trust_domain, store=store)
+        ws.config_path.write_text(text, encoding="utf-8")
+        token = ADMIN_PREFIX + secrets.token_urlsafe(32)
+        _write_private(ws.keys_dir / ADMIN_TOKEN_FILE, hashlib.sha256(token.encode()).hexdigest().encode())
+        return ws, token
+
+    def rotate_admin_token(self) -> str:
+        path = self.keys_dir / ADMIN_TOKEN_FILE
+        path.unlink(missing_ok=True)
+        token = ADMIN_PREFIX + secrets.token_urlsafe(32)
+        _write_private(path, hashlib.sha256(token.encode()).hexdigest().encode())
+        return token
+
+    def check_admin_token(self, presented: str | None) -> None:
+        """Constant-time check of a management API bearer token."""
+        try:
+            expected = (self.keys_dir / ADMIN_TOKEN_FILE).read_text().strip()
+        except OSError:
+            raise AdminTokenInvalid("admin token is not configured for this workspace") from None
+        digest = hashlib.sha256((presented or "").encode()).hexdigest()
+        if not presented or not hmac.compare_digest(digest, expected):
+            raise AdminTokenInvalid("admin token is missing or wrong")
