@@ -327,6 +327,16 @@ class Proctor:
         )
         return svid
 
+    def audit_attestation(
+        self, agent: AgentRecord | None, selectors: frozenset[str], error: ProctorError | None
+    ) -> None:
+        """Record every local attestation, matched or not (hook for the attestation server)."""
+        self._audit(
+            "identity.attested" if error is None else "identity.attestation_failed",
+            {"selectors": sorted(selectors)[:32], "error": None if error is None else error.code},
+            agent=None if agent is None else str(agent.name),
+        )
+
     def verify_svid(self, token: str) -> SvidClaims:
         return self.svids.verify(token, self.audience, self.clock.now())
 

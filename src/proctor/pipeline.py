@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,8 @@ from proctor.types import AgentName, AgentStatus, TaskId, ToolName, Verdict
 
 if TYPE_CHECKING:
     from proctor.app import Proctor
+
+log = logging.getLogger(__name__)
 
 MAX_ARGS_BYTES = 256 * 1024
 MAX_ARGS_DEPTH = 32
@@ -148,5 +151,15 @@ class Pipeline:
             decision = deny(
                 "error while deciding: the call is denied", app.policy.version, errors=(type(exc).__name__,)
             )
-        app.audit_decision(call, decision, agent, task, str(tool_name)[:200], budget_used=consumed)
+        try:
+            app.audit_decision(call, decision, agent, task, str(tool_name)[:200], budget_used=consumed)
+        except Exception as exc:
+            # Not durable, so not acknowledged: the caller gets a deny naming the cause.
+            code = exc.code if isinstance(exc, ProctorError) else "audit_unavailable"
+            log.error("audit write failed, call denied: %s", code)
+            return deny(
+                "the audit log could not record this decision: the call is denied",
+                decision.policy_version,
+                errors=(code,),
+            )
         return decision

@@ -1,0 +1,225 @@
+"""``proctor demo``: Proctor's main job, end to end, in a fresh temporary workspace.
+
+Two agents with owners get identities (one by join token, one by local Unix attestation), start
+tasks with declared intents and make a realistic run of calls. Every call is decided by Cedar
+policy plus the task's scope and written to the audit log; then the log is verified, one record is
+tampered with in a copy, and verification names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+DEMO_CONFIG = """\
+trust_domain: acme.test
+store: sqlite:///proctor.db
+identity: {svid_ttl: 5m, join_token_ttl: 10m}
+tasks: {default_ttl: 15m, max_ttl: 24h}
+audit: {checkpoint_every: 10, checkpoint_interval: 60s, log_arguments: false}
+tools:
+  - {name: invoices.read, effect: read, resource_arg: path, resource: "invoices/*",
+     labels: {trust: untrusted, sensitivity: confidential}}
+  - {name: payments.transfer, effect: pay, resource_arg: account, flags: [financial],
+     labels: {sensitivity: confidential}}
+  - {name: tickets.read, effect: read, resource_arg: ticket, labels: {trust: untrusted}}
+  - {name: crm.lookup, effect: read, resource_arg: customer, labels: {sensitivity: confidential}}
+  - {name: email.send_customer, effect: send, resource_arg: to, flags: [customer_facing]}
+  - {name: db.drop_table, effect: write, resource_arg: table, flags: [destructive, production]}
+"""
+
+
+def _file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def run_demo(out: Console, *, keep: Path | None = None) -> int:
+    from proctor.app import Proctor, verify_audit_store
+    from proctor.identity.attest import AttestationServer, fetch_svid
+    from proctor.pipeline import CallInput
+    from proctor.store import open_store
+    from proctor.types import AgentStatus
+    from proctor.workspace import Workspace
+
+    started = time.monotonic()
+    if out.width < 130:
+        out = Console(width=130, force_terminal=out.is_terminal)
+    tmp = Path(tempfile.mkdtemp(prefix="proctor-demo-"))
+    root = keep.resolve() if keep else tmp / "workspace"
+    try:
+        ws, _token = Workspace.init(root, config_text=DEMO_CONFIG)
+        out.rule("[bold]Proctor demo")
+        out.print(f"workspace {ws.root} (SQLite, one process)\n")
+        with Proctor.open(ws) as p:
+            fin = p.add_agent("finance-bot", "alice@acme.test")
+            exe = os.path.realpath(sys.executable)
+            sup = p.add_agent(
+                "support-bot",
+                "bob@acme.test",
+                [f"unix:uid:{os.getuid()}", f"unix:sha256:{_file_sha256(exe)}"],
+            )
+            out.print(f"agent [bold]{fin.name}[/]  {fin.spiffe_id}  owner {fin.owner}")
+            out.print(f"agent [bold]{sup.name}[/]  {sup.spiffe_id}  owner {sup.owner}\n")
+
+            # identity: a single-use join token for one, local attestation for the other
+            join = p.join_token("finance-bot")
+            fin_svid = p.svid_from_join_token(join)
+            out.print(
+                "finance-bot proved its identity with a single-use join token → JWT-SVID (ES256, 5 min)"
+            )
+            with AttestationServer(
+                ws.run_dir, p.store, p.svids, p.clock, on_attest=p.audit_attestation
+            ) as srv:
+                sup_svid = fetch_svid(srv.socket_path, p.audience)
+            out.print("support-bot proved its identity by Unix attestation (uid + sha256 of its executable)")
+            try:
+                p.svid_from_join_token(join)
+            except Exception as exc:  # the point: a reused join token is refused
+                out.print(f"reusing the join token is refused: [red]{exc}[/]\n")
+
+            ft = p.start_task(
+                agent="finance-bot",
+                purpose="Pay the approved October invoices",
+                allow=["invoices.read", "payments.transfer"],
+                resources=["invoices/2026-10/*", "acct-*"],
+                requested_by="carol@acme.test",
+                ttl_s=900,
+            )
+            st = p.start_task(
+                agent="support-bot",
+                purpose="Answer ticket 4411 about a late delivery",
+                allow=["tickets.*", "crm.lookup", "email.send_customer"],
+                requested_by="dave@acme.test",
+                ttl_s=900,
+            )
+            out.print(f"task {ft.task.id}  finance-bot: {ft.task.purpose}")
+            out.print(f"task {st.task.id}  support-bot: {st.task.purpose}\n")
+
+            calls: list[tuple[str, str, str, str, dict[str, Any]]] = [
+                (
+                    "finance-bot",
+                    fin_svid,
+                    ft.token,
+                    "invoices.read",
+                    {"path": "invoices/2026-10/acme-001.pdf"},
+                ),
+                ("finance-bot", fin_svid, ft.token, "invoices.read", {"path": "invoices/2025-12/old.pdf"}),
+                (
+                    "finance-bot",
+                    fin_svid,
+                    ft.token,
+                    "invoices.read",
+                    {"path": "invoices/2026-10/../../hr/salaries"},
+                ),
+                (
+                    "finance-bot",
+                    fin_svid,
+                    ft.token,
+                    "payments.transfer",
+                    {"account": "acct-778", "amount": 1200},
+                ),
+                ("finance-bot", fin_svid, ft.token, "tickets.read", {"ticket": "4411"}),
+                ("support-bot", sup_svid, st.token, "tickets.read", {"ticket": "4411"}),
+                ("support-bot", sup_svid, st.token, "crm.lookup", {"customer": "cus-19"}),
+                ("support-bot", sup_svid, st.token, "email.send_customer", {"to": "pat@example.com"}),
+                ("support-bot", sup_svid, st.token, "db.drop_table", {"table": "orders"}),
+                (
+                    "support-bot",
+                    sup_svid,
+                    ft.token,
+                    "invoices.read",
+                    {"path": "invoices/2026-10/acme-001.pdf"},
+                ),
+                ("support-bot", sup_svid, st.token, "payments.transfer", {"account": "acct-1", "amount": 5}),
+            ]
+            table = Table("#", "agent", "tool", "decision", "why", title="Decisions")
+            colours = {"allow": "green", "deny": "red", "approval_required": "yellow"}
+
+            def run(
+                agent: str, svid: str, token: str, tool: str, args: dict[str, Any], note: str = ""
+            ) -> None:
+                d = p.decide(CallInput(tool=tool, args=args, svid=svid, task_token=token, source="demo"))
+                why = "; ".join(d.reasons)
+                table.add_row(
+                    str(table.row_count + 1),
+                    agent,
+                    tool,
+                    f"[{colours[d.verdict.value]}]{d.verdict.value}[/]",
+                    (note + why) if note else why,
+                )
+
+            for c in calls:
+                run(*c)
+            p.set_agent_status("support-bot", AgentStatus.SUSPENDED, reason="demo: kill switch")
+            run("support-bot", sup_svid, st.token, "tickets.read", {"ticket": "4411"}, "after suspend: ")
+            p.end_task(ft.task.id)
+            run(
+                "finance-bot",
+                fin_svid,
+                ft.token,
+                "invoices.read",
+                {"path": "invoices/2026-10/acme-001.pdf"},
+                "after task end: ",
+            )
+            run(
+                "finance-bot",
+                "not-a-token",
+                ft.token,
+                "invoices.read",
+                {"path": "invoices/2026-10/a.pdf"},
+                "forged identity: ",
+            )
+            out.print(table)
+
+            report = p.verify_audit()
+            db = ws.root / "proctor.db"
+            out.print(
+                f"\n[bold]proctor audit verify[/]: [green]ok[/], {report.records_checked} records,"
+                f" {report.checkpoints_checked} signed checkpoints"
+            )
+        # tamper with a copy, as someone with file access would
+        copy = tmp / "tampered.db"
+        src = sqlite3.connect(db)
+        dst = sqlite3.connect(copy)
+        src.backup(dst)
+        src.close()
+        row = dst.execute(
+            "SELECT seq, body FROM audit_records WHERE decision = 'deny' ORDER BY seq LIMIT 1"
+        ).fetchone()
+        dst.execute("DROP TRIGGER audit_records_no_update")
+        forged = bytes(row[1]).replace(b'"deny"', b'"allow"')
+        dst.execute("UPDATE audit_records SET body = ?, decision = 'allow' WHERE seq = ?", (forged, row[0]))
+        dst.commit()
+        dst.close()
+        out.print(f"\ntampering with a copy: record {row[0]} rewritten from deny to allow")
+        st2 = open_store(f"sqlite:///{copy}", migrate=False)
+        try:
+            bad = verify_audit_store(st2)
+        finally:
+            st2.close()
+        if bad.ok:
+            out.print("[bold red]verify did not notice the tampering[/]")
+            return 1
+        first = bad.problems[0]
+        out.print(
+            f"[bold]proctor audit verify[/] on the copy: [red]FAILED at record {first.seq}[/]: {first.message}"
+        )
+        out.print(f"\ndone in {time.monotonic() - started:.1f}s")
+        return 0
+    finally:
+        if keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,157 @@
+"""Policy test cases as data: ``proctor policy test CASES.yaml`` and ``tests/scenarios/*.yaml``.
+
+A file declares agents, tools and tasks inline (tools may also come from the workspace) and lists
+calls with the decision each must get. Unknown keys are refused, so a typo cannot hide a case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from proctor.config import tool_from_mapping
+from proctor.errors import ValidationError
+from proctor.policy.engine import Decision, PolicyEngine
+from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
+from proctor.types import (
+    AgentName,
+    AgentStatus,
+    Email,
+    SpiffeId,
+    TaskId,
+    TaskState,
+    ToolName,
+    TrustDomain,
+    Verdict,
+)
+
+_TOP = {"trust_domain", "agents", "tools", "tasks", "cases", "now"}
+_AGENT = {"owner", "status"}
+_TASK = {"agent", "purpose", "allow", "resources", "state", "requested_by", "ttl", "parent"}
+_CASE = {"name", "agent", "task", "tool", "args", "expect", "policies", "reason_contains"}
+_EXPECT = {"allow": Verdict.ALLOW, "deny": Verdict.DENY, "approval_required": Verdict.APPROVAL_REQUIRED}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    name: str
+    expected: Verdict
+    decision: Decision
+    ok: bool
+    problem: str = ""
+
+
+def _keys(where: str, raw: Any, allowed: set[str]) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise ValidationError(f"{where}: expected a mapping")
+    unknown = set(raw) - allowed
+    if unknown:
+        raise ValidationError(
+            f"{where}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(allowed))}"
+        )
+    return raw
+
+
+def task_id_for(name: str) -> TaskId:
+    """A stable task id for a task named in a case file."""
+    return TaskId("tsk_" + hashlib.sha256(name.encode()).hexdigest()[:22])
+
+
+def load_cases(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValidationError(f"`{path}` not found") from None
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{path.name}: not valid YAML ({exc})") from None
+    return dict(_keys(path.name, data, _TOP))
+
+
+def run_cases(
+    data: Mapping[str, Any],
+    engine: PolicyEngine,
+    *,
+    fallback_tool: Callable[[ToolName], ToolRecord | None] | None = None,
+    where: str = "cases",
+) -> list[CaseResult]:
+    """Decide every case with ``engine`` and compare with its expectation."""
+    td = TrustDomain(str(data.get("trust_domain", "proctor.local")))
+    now = float(data.get("now", 1_767_225_600))
+    agents: dict[str, AgentRecord] = {}
+    for name, raw in (data.get("agents") or {}).items():
+        a = _keys(f"{where}: agents.{name}", raw or {}, _AGENT)
+        an = AgentName(name)
+        agents[name] = AgentRecord(
+            an,
+            SpiffeId.for_agent(td, an),
+            Email(str(a.get("owner", "owner@example.com"))),
+            AgentStatus(a.get("status", "active")),
+            (),
+            now,
+            now,
+        )
+    tools: dict[str, ToolRecord] = {}
+    for name, raw in (data.get("tools") or {}).items():
+        tool_raw = dict(raw or {})
+        tool_raw["name"] = name
+        tools[name] = tool_from_mapping(tool_raw, f"{where}: tools.{name}")
+    tasks: dict[str, TaskRecord] = {}
+    for name, raw in (data.get("tasks") or {}).items():
+        t = _keys(f"{where}: tasks.{name}", raw or {}, _TASK)
+        if "agent" not in t:
+            raise ValidationError(f"{where}: tasks.{name}: `agent` is required")
+        tasks[name] = TaskRecord(
+            id=task_id_for(name),
+            agent=AgentName(str(t["agent"])),
+            purpose=str(t.get("purpose", name)),
+            allow=tuple(t.get("allow") or ("*",)),
+            resources=tuple(t.get("resources") or ()),
+            requested_by=Email(str(t.get("requested_by", "requester@example.com"))),
+            state=TaskState(t.get("state", "active")),
+            created_at=now - 1,
+            deadline=now + float(t.get("ttl", 900)),
+            parent_id=None if t.get("parent") is None else task_id_for(str(t["parent"])),
+        )
+    results: list[CaseResult] = []
+    raw_cases = data.get("cases") or []
+    if not isinstance(raw_cases, list) or not raw_cases:
+        raise ValidationError(f"{where}: `cases` must be a non-empty list")
+    for i, raw in enumerate(raw_cases):
+        c = _keys(f"{where}: cases[{i}]", raw, _CASE)
+        label = str(c.get("name", f"case {i + 1}"))
+        for req in ("agent", "task", "tool", "expect"):
+            if req not in c:
+                raise ValidationError(f"{where}: case `{label}`: `{req}` is required")
+        expect = _EXPECT.get(str(c["expect"]))
+        if expect is None:
+            raise ValidationError(f"{where}: case `{label}`: expect is one of {', '.join(_EXPECT)}")
+        agent = agents.get(str(c["agent"]))
+        task = tasks.get(str(c["task"]))
+        tool = tools.get(str(c["tool"]))
+        if tool is None and fallback_tool is not None:
+            tool = fallback_tool(ToolName(str(c["tool"])))
+        if agent is None or task is None or tool is None:
+            missing = "agent" if agent is None else "task" if task is None else "tool"
+            raise ValidationError(f"{where}: case `{label}`: unknown {missing} `{c[missing]}`")
+        args = c.get("args") or {}
+        if not isinstance(args, Mapping):
+            raise ValidationError(f"{where}: case `{label}`: `args` must be a mapping")
+        decision = engine.decide(agent, task, tool, args, now)
+        problems = []
+        if decision.verdict is not expect:
+            problems.append(
+                f"expected {expect.value}, got {decision.verdict.value}: {'; '.join(decision.reasons)}"
+            )
+        if "policies" in c and sorted(c["policies"] or []) != sorted(decision.policies):
+            problems.append(
+                f"expected policies {sorted(c['policies'] or [])}, got {sorted(decision.policies)}"
+            )
+        if "reason_contains" in c and str(c["reason_contains"]) not in " ".join(decision.reasons):
+            problems.append(f"no reason contains `{c['reason_contains']}`")
+        results.append(CaseResult(label, expect, decision, not problems, "; ".join(problems)))
+    return results
