@@ -186,15 +186,8 @@ class PolicyEngine:
                 state = "expired" if task.state.value == "active" else task.state.value
                 return deny(f"task `{task.id}` is {state}", ps.version)
             resource = resource_of(tool, args)
-            key = (
-                agent.name,
-                agent.version,
-                task.id,
-                task.version,
-                tool.name,
-                tool.version,
-                resource,
-            )
+            # keyed on the records themselves: every field a decision reads, versions included
+            key = (agent, task, tool, resource)
             cache = self._cache
             hit = cache.outcomes.get(key) if self._use_cache else None
             if hit is None:

@@ -1,0 +1,225 @@
+"""The path of a call through a real workspace: identity → task → decision → audit.
+
+Bad input gets a clear error, a deny and an audit record, and loses nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from proctor.errors import JoinTokenInvalid, OwnerRequired, PolicyLoadError
+from proctor.pipeline import CallInput
+from proctor.store.base import AuditQuery
+from proctor.types import AgentStatus, TaskState, Verdict
+from tests.unit.conftest import Env
+
+
+def call(env: Env, tool: str = "fs.read", args: dict[str, object] | None = None, **kw: object) -> CallInput:
+    base: dict[str, object] = {"svid": env.svid, "task_token": env.task.token}
+    base.update(kw)
+    return CallInput(tool=tool, args={"path": "/data/a"} if args is None else args, **base)  # type: ignore[arg-type]  # test helper
+
+
+def last_decision(env: Env) -> dict[str, object]:
+    env.p.audit.flush()
+    rows = env.p.store.search_audit(AuditQuery(kind="decision", newest_first=True, limit=1))
+    assert rows, "no decision was audited"
+    return dict(json.loads(rows[0].body))
+
+
+def assert_denied(env: Env, c: CallInput, code: str | None = None, text: str | None = None) -> None:
+    d = env.p.decide(c)
+    assert d.verdict is Verdict.DENY, d
+    if code is not None:
+        assert code in d.errors, d.errors
+    if text is not None:
+        assert text in " ".join(d.reasons), d.reasons
+    rec = last_decision(env)
+    assert rec["decision_id"] == d.decision_id and rec["decision"] == "deny"
+
+
+def test_allowed_call_is_audited_before_return(env: Env) -> None:
+    """An allowed call returns allow, and its record is already durable in a fresh connection."""
+    d = env.p.decide(call(env))
+    assert d.verdict is Verdict.ALLOW
+    conn = sqlite3.connect(env.ws.root / "proctor.db")
+    row = conn.execute("SELECT decision FROM audit_records WHERE decision_id = ?", (d.decision_id,)).fetchone()
+    conn.close()
+    assert row == ("allow",)
+
+
+def test_malformed_tokens_are_denied_and_audited(env: Env) -> None:
+    """Garbage, truncated and empty identities are denied with a token error."""
+    for bad in ("", "garbage", env.svid[:-5], "a.b.c", "x" * 20000):
+        assert_denied(env, call(env, svid=bad))
+
+
+def test_expired_and_not_yet_valid_tokens(env: Env) -> None:
+    """An SVID past its expiry, or issued in the future, is denied."""
+    env.clock.advance(301)
+    assert_denied(env, call(env), code="token_expired")
+    env.clock.advance(-301)
+    future = env.p.svids.issue(env.agent, env.p.audience, env.clock.now() + 3600)
+    assert_denied(env, call(env, svid=future), code="token_not_yet_valid")
+
+
+def test_wrong_audience_token(env: Env) -> None:
+    """An SVID minted for another audience does not work here."""
+    other = env.p.svids.issue(env.agent, "spiffe://acme.test/other-service", env.clock.now())
+    assert_denied(env, call(env, svid=other), code="token_wrong_audience")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_alg_none_and_algorithm_confusion(env: Env) -> None:
+    """`alg: none`, HS256 keyed with the public key, and a foreign ES256 key are all refused."""
+    claims = jwt.decode(env.svid, options={"verify_signature": False})
+    header = jwt.get_unverified_header(env.svid)
+    none_tok = f"{_b64(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}.{_b64(json.dumps(claims).encode())}."
+    assert_denied(env, call(env, svid=none_tok))
+    import hashlib
+    import hmac
+
+    jwks = env.p.keys.jwks(env.clock.now())
+    secret = json.dumps(jwks["keys"][0]).encode()
+    h = _b64(json.dumps({"alg": "HS256", "kid": header["kid"], "typ": "JWT"}).encode())
+    p = _b64(json.dumps(claims).encode())
+    sig = _b64(hmac.new(secret, f"{h}.{p}".encode(), hashlib.sha256).digest())
+    assert_denied(env, call(env, svid=f"{h}.{p}.{sig}"))
+    forged = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": header["kid"]})
+    assert_denied(env, call(env, svid=forged))
+
+
+def test_reused_join_token(env: Env) -> None:
+    """A join token works once; the second redemption is refused and audited."""
+    tok = env.p.join_token("bot")
+    assert env.p.svid_from_join_token(tok)
+    with pytest.raises(JoinTokenInvalid):
+        env.p.svid_from_join_token(tok)
+    env.p.audit.flush()
+    assert env.p.store.search_audit(AuditQuery(kind="identity.join_token_rejected"))
+
+
+def test_suspended_agent_token(env: Env) -> None:
+    """A suspended agent's still-valid SVID gets a deny (the kill switch), and resume restores it."""
+    assert env.p.decide(call(env)).verdict is Verdict.ALLOW
+    env.p.set_agent_status("bot", AgentStatus.SUSPENDED, reason="test")
+    assert_denied(env, call(env), code="agent_suspended")
+    env.p.set_agent_status("bot", AgentStatus.ACTIVE)
+    assert env.p.decide(call(env)).verdict is Verdict.ALLOW
+
+
+def test_task_token_after_task_ended(env: Env) -> None:
+    """Ending a task stops its token at once; so does the deadline, even with no sweeper."""
+    assert env.p.decide(call(env)).verdict is Verdict.ALLOW
+    env.p.end_task(env.task.task.id)
+    assert_denied(env, call(env), code="task_not_active")
+    t2 = env.p.start_task(agent="bot", purpose="p", allow=["fs.*"], requested_by="r@acme.test", ttl_s=60)
+    env.clock.advance(61)
+    fresh_svid = env.p.issue_svid(env.agent)
+    assert_denied(env, call(env, svid=fresh_svid, task_token=t2.token))
+    assert env.p.get_task(t2.task.id).state is TaskState.EXPIRED
+
+
+def test_task_token_of_another_agent(env: Env) -> None:
+    """A task token is bound to the agent it was issued to."""
+    env.p.add_agent("other", "o2@acme.test")
+    other_svid = env.p.issue_svid(env.p.get_agent("other"))
+    assert_denied(env, call(env, svid=other_svid), code="task_token_invalid")
+
+
+def test_unknown_agent_tool_task(env: Env) -> None:
+    """Unknown agents, tools and tasks are denied with their own codes."""
+    assert_denied(env, CallInput(tool="fs.read", args={}, agent="ghost", task=env.task.task.id), code="unknown_agent")
+    assert_denied(env, call(env, tool="fs.nope"), code="unknown_tool")
+    assert_denied(env, CallInput(tool="fs.read", args={}, agent="bot", task="tsk_AAAAAAAAAAAAAAAAAAAAAA"), code="unknown_task")
+
+
+def test_lookalike_and_path_trick_tool_names(env: Env) -> None:
+    """Tool names with Cyrillic look-alikes or path tricks are refused before any lookup."""
+    for name in ("fs.rеad", "fs/../read", "FS.READ", "fs.read\x00"):
+        assert_denied(env, call(env, tool=name), code="invalid_input")
+
+
+def test_oversized_and_deep_arguments(env: Env) -> None:
+    """Huge or deeply nested arguments are refused with a clear error."""
+    deep: dict[str, object] = {}
+    cur = deep
+    for _ in range(100):
+        nxt: dict[str, object] = {}
+        cur["a"] = nxt
+        cur = nxt
+    assert_denied(env, call(env, args=deep), code="invalid_input", text="nested")
+    assert_denied(env, call(env, args={"path": "/data/a", "blob": "x" * 300_000}), code="invalid_input")
+
+
+def test_owner_is_required(env: Env) -> None:
+    """Registering an agent without an owner is refused."""
+    with pytest.raises(OwnerRequired):
+        env.p.add_agent("nobody", None)
+
+
+def test_budget_is_enforced(env: Env) -> None:
+    """--max-calls caps the calls a task may make."""
+    t = env.p.start_task(agent="bot", purpose="p", allow=["fs.*"], requested_by="r@acme.test", max_calls=2)
+    c = call(env, task_token=t.token)
+    assert env.p.decide(c).verdict is Verdict.ALLOW
+    assert env.p.decide(c).verdict is Verdict.ALLOW
+    assert_denied(env, c, code="task_budget_exhausted")
+
+
+def test_invalid_policy_reload_keeps_last_good(env: Env) -> None:
+    """A broken policy file is refused and audited; the previous set keeps serving."""
+    before = env.p.policy.version
+    (env.ws.policies_dir / "99-broken.cedar").write_text("permit(principal, action resource);\n")
+    with pytest.raises(PolicyLoadError, match="99-broken.cedar:1"):
+        env.p.reload_policies()
+    assert env.p.policy.version == before
+    assert env.p.decide(call(env)).verdict is Verdict.ALLOW
+    env.p.audit.flush()
+    assert env.p.store.search_audit(AuditQuery(kind="policy.rejected"))
+
+
+def test_policy_change_flips_cached_decision(env: Env) -> None:
+    """A policy edit applies to the very next call, even one that was cached."""
+    assert env.p.decide(call(env)).verdict is Verdict.ALLOW
+    assert env.p.decide(call(env)).cached
+    (env.ws.policies_dir / "05-no-data.cedar").write_text(
+        '@id("t.no-data")\nforbid(principal, action == Proctor::Action::"read", resource)\nwhen { context.resource like "/data/*" };\n'
+    )
+    assert env.p.reload_policies()
+    assert_denied(env, call(env), text="t.no-data")
+
+
+def test_store_full_gives_deny_and_keeps_what_was_written(env: Env) -> None:
+    """When the database is full, the call is denied (not acknowledged) and earlier records survive."""
+    first = env.p.decide(call(env))
+    assert first.verdict is Verdict.ALLOW
+    env.p.audit.flush()
+    store = env.p.store
+    writer = store._writer  # type: ignore[attr-defined]  # the SQLite engine's writer connection
+    pages = writer.execute("PRAGMA page_count").fetchone()[0]
+    writer.execute(f"PRAGMA max_page_count = {pages}")
+    d = env.p.decide(call(env, args={"path": "/data/" + "z" * 20000}))
+    assert d.verdict is Verdict.DENY
+    assert any(e.startswith("store") for e in d.errors), d.errors
+    writer.execute("PRAGMA max_page_count = 1073741823")
+    assert env.p.verify_audit().ok
+    assert store.get_audit_by_decision(first.decision_id)
+
+
+def test_every_state_change_is_audited(env: Env) -> None:
+    """Agent registration, SVID issue, task start and end, and policy activation are all recorded."""
+    env.p.end_task(env.task.task.id)
+    env.p.audit.flush()
+    kinds = {r.kind for r in env.p.store.search_audit(AuditQuery(limit=1000))}
+    assert {"agent.registered", "identity.svid_issued", "task.started", "task.ended", "policy.activated", "tool.registered"} <= kinds
+    assert env.p.verify_audit().ok

@@ -1,0 +1,205 @@
+"""The policy loader and the decision point: Cedar plus the task's scope, cached safely."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import cedarpy
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from proctor.errors import PolicyLoadError
+from proctor.policy.engine import PolicyEngine, entities_json
+from proctor.policy.loader import compile_policies, load_policy_dir, split_statements
+from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
+from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName, Verdict
+
+NOW = 1_767_225_600.0
+
+
+def starter_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "policies"
+    with resources.as_file(resources.files("proctor") / "starter") as src:
+        shutil.copytree(src, d)
+    return d
+
+
+def agent(status: AgentStatus = AgentStatus.ACTIVE, version: int = 1) -> AgentRecord:
+    n = AgentName("bot")
+    return AgentRecord(n, SpiffeId(f"spiffe://acme.test/agent/{n}"), Email("o@acme.test"), status, (), NOW, NOW, version)
+
+
+def task(allow: tuple[str, ...] = ("*",), resources_: tuple[str, ...] = (), state: TaskState = TaskState.ACTIVE, version: int = 1) -> TaskRecord:
+    return TaskRecord(
+        TaskId("tsk_AAAAAAAAAAAAAAAAAAAAAA"), AgentName("bot"), "p", allow, resources_, Email("r@acme.test"), state, NOW - 1, NOW + 600, version=version
+    )
+
+
+def tool(name: str = "fs.read", effect: str = "read", **kw: object) -> ToolRecord:
+    return ToolRecord(ToolName(name), effect, resource_arg="path", **kw)  # type: ignore[arg-type]  # kw are ToolRecord flags
+
+
+def test_starter_policies_validate(tmp_path: Path) -> None:
+    """The shipped starter library passes schema validation and has stable ids."""
+    ps = load_policy_dir(starter_dir(tmp_path))
+    assert "baseline.read" in ps.sources
+    assert ps.approval_of("approval.payments") == "owner"
+    assert ps.version.startswith("sha256:")
+    assert {"read", "write", "execute", "send", "pay", "deploy"} <= ps.actions
+
+
+def test_parse_error_names_file_and_line(tmp_path: Path) -> None:
+    """A syntax error is reported with the file and the line of the statement."""
+    d = starter_dir(tmp_path)
+    (d / "50-bad.cedar").write_text("// comment\n\npermit(principal, action, resource);\n\npermit(principal action, resource);\n")
+    with pytest.raises(PolicyLoadError, match=r"50-bad\.cedar:5"):
+        load_policy_dir(d)
+
+
+def test_schema_error_names_file_and_line(tmp_path: Path) -> None:
+    """A policy that reads an attribute the schema lacks is refused at its file:line."""
+    d = starter_dir(tmp_path)
+    (d / "50-bad.cedar").write_text('\n\n\npermit(principal, action == Proctor::Action::"read", resource)\nwhen { principal.nope };\n')
+    with pytest.raises(PolicyLoadError, match=r"50-bad\.cedar:4: .*nope"):
+        load_policy_dir(d)
+
+
+def test_duplicate_ids_and_missing_schema(tmp_path: Path) -> None:
+    """Two policies with one @id, or a directory without the schema, are refused."""
+    d = starter_dir(tmp_path)
+    (d / "50-dup.cedar").write_text('@id("baseline.read")\npermit(principal, action, resource);\n')
+    with pytest.raises(PolicyLoadError, match="already used at 00-baseline.cedar"):
+        load_policy_dir(d)
+    (d / "50-dup.cedar").unlink()
+    (d / "schema.cedarschema").unlink()
+    with pytest.raises(PolicyLoadError, match="schema"):
+        load_policy_dir(d)
+
+
+def test_split_statements_respects_strings_and_comments() -> None:
+    """A `;` inside a string or a comment does not end a statement."""
+    text = 'permit(principal, action, resource) when { context.resource == "a;b" };\n// ; x\nforbid(principal, action, resource);'
+    parts = split_statements(text)
+    assert [ln for ln, _ in parts] == [1, 3]
+
+
+def test_task_scope_narrows_policy(tmp_path: Path) -> None:
+    """Policy allows every read, but a call outside the task's tools or resources is denied."""
+    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    ok = eng.decide(agent(), task(("fs.*",), ("/data/*",)), tool(), {"path": "/data/a"}, NOW)
+    assert ok.verdict is Verdict.ALLOW
+    out_tool = eng.decide(agent(), task(("crm.*",)), tool(), {"path": "/data/a"}, NOW)
+    assert out_tool.verdict is Verdict.DENY and "outside the task's declared tools" in out_tool.reasons[0]
+    out_res = eng.decide(agent(), task(("fs.*",), ("/data/*",)), tool(), {"path": "/etc/passwd"}, NOW)
+    assert out_res.verdict is Verdict.DENY and out_res.policies == ("baseline.read",)
+    trav = eng.decide(agent(), task(("fs.*",), ("/data/*",)), tool(), {"path": "/data/../etc/passwd"}, NOW)
+    assert trav.verdict is Verdict.DENY and "`..`" in trav.reasons[0]
+    missing = eng.decide(agent(), task(("fs.*",), ("/data/*",)), tool(), {}, NOW)
+    assert missing.verdict is Verdict.DENY
+
+
+def test_approval_required_from_annotation(tmp_path: Path) -> None:
+    """A permit annotated @approval turns an allow into approval_required, naming who approves."""
+    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    pay = ToolRecord(ToolName("payments.transfer"), "pay", financial=True)
+    d = eng.decide(agent(), task(), pay, {}, NOW)
+    assert d.verdict is Verdict.APPROVAL_REQUIRED
+    assert d.approval == "owner" and d.policies == ("approval.payments",)
+
+
+def test_default_deny_and_forbid(tmp_path: Path) -> None:
+    """No permit means deny; a forbid beats every permit."""
+    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    deploy_untagged = ToolRecord(ToolName("x.exec"), "execute", production=True)
+    d = eng.decide(agent(), task(), deploy_untagged, {}, NOW)
+    assert d.verdict is Verdict.DENY and "default deny" in d.reasons[0]
+    drop = ToolRecord(ToolName("db.drop"), "write", destructive=True, production=True)
+    d2 = eng.decide(agent(), task(), drop, {}, NOW)
+    assert d2.verdict is Verdict.DENY and "guard.destructive-production" in d2.policies
+
+
+def test_cache_never_serves_a_stale_allow(tmp_path: Path) -> None:
+    """Warm decisions are cached, but suspending the agent, ending the task or changing policy
+    flips the very same call to deny at once."""
+    d = starter_dir(tmp_path)
+    eng = PolicyEngine.from_dir(d)
+    a, t, tl, args = agent(), task(("fs.*",)), tool(), {"path": "/data/a"}
+    assert eng.decide(a, t, tl, args, NOW).verdict is Verdict.ALLOW
+    warm = eng.decide(a, t, tl, args, NOW)
+    assert warm.cached and warm.verdict is Verdict.ALLOW
+    assert eng.decide(agent(AgentStatus.SUSPENDED, 2), t, tl, args, NOW).verdict is Verdict.DENY
+    assert eng.decide(a, task(("fs.*",), state=TaskState.COMPLETED, version=2), tl, args, NOW).verdict is Verdict.DENY
+    assert eng.decide(a, t, tl, args, NOW + 601).verdict is Verdict.DENY  # past the deadline
+    (d / "00-baseline.cedar").write_text("// reads withdrawn\n")
+    assert eng.swap(load_policy_dir(d))
+    after = eng.decide(a, t, tl, args, NOW)
+    assert after.verdict is Verdict.DENY and not after.cached
+
+
+def test_evaluation_error_is_a_deny(tmp_path: Path) -> None:
+    """Cedar skips a policy that errors; Proctor turns any evaluation error into a deny."""
+    d = starter_dir(tmp_path)
+    files = {p.name: p.read_text() for p in d.glob("*.cedar")}
+    # passes validation, overflows at run time: Cedar would skip this forbid
+    files["60-err.cedar"] = (
+        '@id("err.forbid")\nforbid(principal, action, resource)'
+        " when { 9223372036854775807 + (if context.in_scope then 1 else 0) > 0 };\n"
+    )
+    eng = PolicyEngine(compile_policies(files, (d / "schema.cedarschema").read_text()))
+    dec = eng.decide(agent(), task(), tool(), {"path": "not-a-number"}, NOW)
+    assert dec.verdict is Verdict.DENY and dec.errors
+
+
+def test_unexpected_exception_is_a_deny(tmp_path: Path) -> None:
+    """An exception inside the decision point (a broken record) is a deny, not a crash or an allow."""
+    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    broken = ToolRecord(ToolName("fs.read"), "read", resource_arg="path", resource_pattern=None)  # type: ignore[arg-type]  # deliberately broken
+    d = eng.decide(agent(), task(), broken, {"path": "/x"}, NOW)
+    assert d.verdict is Verdict.DENY and d.errors
+
+
+_EFFECTS = st.sampled_from(["read", "write", "execute", "send", "pay", "deploy"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    effect=_EFFECTS,
+    flags=st.tuples(st.booleans(), st.booleans(), st.booleans(), st.booleans()),
+    status=st.sampled_from(list(AgentStatus)),
+    sensitivity=st.sampled_from(["public", "internal", "confidential", "secret"]),
+)
+def test_decide_agrees_with_raw_cedar(
+    tmp_path: Path, effect: str, flags: tuple[bool, bool, bool, bool], status: AgentStatus, sensitivity: str
+) -> None:
+    """Differential: Proctor's Cedar verdict (with scope always satisfied) equals a direct
+    ``cedarpy.is_authorized`` call on the same policies and entities: our entity-building is what
+    could be wrong."""
+    if not (tmp_path / "policies").exists():
+        starter_dir(tmp_path)
+    ps = load_policy_dir(tmp_path / "policies")
+    eng = PolicyEngine(ps, cache=False)
+    destructive, financial, customer, production = flags
+    tl = ToolRecord(ToolName("x.op"), effect, sensitivity=sensitivity, destructive=destructive, financial=financial, customer_facing=customer, production=production)
+    a, t = agent(status), task()
+    ours = eng.decide(a, t, tl, {}, NOW)
+    text = "\n".join((tmp_path / "policies" / f).read_text() for f in sorted(ps.files))
+    raw = cedarpy.is_authorized(
+        {
+            "principal": {"type": "Proctor::Agent", "id": "bot"},
+            "action": {"type": "Proctor::Action", "id": effect},
+            "resource": {"type": "Proctor::Tool", "id": "x.op"},
+            "context": {"task": {"__entity": {"type": "Proctor::Task", "id": t.id}}, "resource": "", "in_scope": True},
+        },
+        text,
+        json.dumps(entities_json(a, t, tl)),
+    )
+    if status is AgentStatus.SUSPENDED:
+        assert ours.verdict is Verdict.DENY
+    elif raw.allowed:
+        assert ours.verdict in (Verdict.ALLOW, Verdict.APPROVAL_REQUIRED)
+    else:
+        assert ours.verdict is Verdict.DENY
