@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from proctor.errors import ProctorError, ValidationError
@@ -58,7 +59,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def fail(exc: ProctorError) -> NoReturn:
-    err.print(f"[bold red]error[/][dim][{exc.code}][/]: {exc.message}", highlight=False, markup=True)
+    err.print(f"[bold red]error[/] {escape(f'[{exc.code}]')}: {escape(exc.message)}", highlight=False)
     raise typer.Exit(2)
 
 
@@ -509,7 +510,7 @@ def audit_verify(
         )
         return
     for prob in report.problems:
-        err.print(f"[bold red]TAMPERED[/] record {prob.seq}: {prob.message} [{prob.code}]", highlight=False)
+        err.print(f"[bold red]TAMPERED[/] record {prob.seq}: {escape(prob.message)} {escape(f'[{prob.code}]')}", highlight=False)
     raise typer.Exit(1)
 
 

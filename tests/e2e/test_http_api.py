@@ -1,0 +1,117 @@
+"""The HTTP API served by a real uvicorn on a loopback port, driven by httpx."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from proctor.app import Proctor
+from proctor.server.api import create_app
+from proctor.workspace import Workspace
+
+CONFIG = """\
+trust_domain: acme.test
+tools:
+  - {name: fs.read, effect: read, resource_arg: path}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[httpx.Client, str, Proctor]]:
+    """A workspace served over HTTP; yields a client, the admin token and the Proctor behind it."""
+    ws, admin = Workspace.init(tmp_path / "ws", config_text=CONFIG)
+    p = Proctor.open(ws)
+    port = _free_port()
+    config = uvicorn.Config(create_app(p, ws), host="127.0.0.1", port=port, log_level="error")
+    srv = uvicorn.Server(config)
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.monotonic() + 10
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+    try:
+        yield client, admin, p
+    finally:
+        client.close()
+        srv.should_exit = True
+        th.join(timeout=10)
+        p.close()
+
+
+def test_public_endpoints(server: tuple[httpx.Client, str, Proctor]) -> None:
+    """/healthz, the JWKS and the OpenAPI document are served without credentials."""
+    c, _, _ = server
+    assert c.get("/healthz").json()["status"] == "ok"
+    keys = c.get("/.well-known/jwks.json").json()["keys"]
+    assert keys and keys[0]["alg"] == "ES256" and "d" not in keys[0]
+    paths = c.get("/openapi.json").json()["paths"]
+    assert {"/v1/agents", "/v1/tasks", "/v1/decide", "/v1/audit"} <= set(paths)
+
+
+def test_management_needs_admin_token(server: tuple[httpx.Client, str, Proctor]) -> None:
+    """Without or with a wrong admin token, management endpoints answer 401 with a stable code."""
+    c, _, _ = server
+    r = c.get("/v1/agents")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "admin_token_invalid"
+    assert "WWW-Authenticate" in r.headers
+    r = c.get("/v1/agents", headers={"Authorization": "Bearer pta_wrong"})
+    assert r.status_code == 401
+
+
+def test_full_flow_over_http(server: tuple[httpx.Client, str, Proctor]) -> None:
+    """Register, join, start a task, decide allow and deny, read the audit log, verify it."""
+    c, admin, _ = server
+    h = {"Authorization": f"Bearer {admin}"}
+    r = c.post("/v1/agents", json={"name": "bot", "owner": "o@acme.test"}, headers=h)
+    assert r.status_code == 201, r.text
+    r = c.post("/v1/agents", json={"name": "noowner"}, headers=h)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "owner_required"
+    join = c.post("/v1/agents/bot/join-token", headers=h).json()["join_token"]
+    svid = c.post("/v1/identity/svid", json={"join_token": join}).json()["svid"]
+    r = c.post("/v1/identity/svid", json={"join_token": join})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "join_token_invalid"
+    t = c.post(
+        "/v1/tasks", json={"agent": "bot", "purpose": "read", "allow": ["fs.read"], "requested_by": "r@acme.test"}, headers=h
+    ).json()
+    auth = {"Authorization": f"Bearer {svid}"}
+    ok = c.post("/v1/decide", json={"task_token": t["token"], "tool": "fs.read", "args": {"path": "/x"}}, headers=auth)
+    assert ok.status_code == 200 and ok.json()["decision"] == "allow"
+    no = c.post("/v1/decide", json={"task_token": t["token"], "tool": "fs.write", "args": {}}, headers=auth)
+    assert no.json()["decision"] == "deny" and "unknown tool" in no.json()["reasons"][0]
+    anon = c.post("/v1/decide", json={"task_token": t["token"], "tool": "fs.read", "args": {}})
+    assert anon.status_code == 401 and anon.json()["decision"] == "deny"
+    rows = c.get("/v1/audit", params={"kind": "decision"}, headers=h).json()
+    assert [r["record"]["decision"] for r in rows] == ["allow", "deny", "deny"]
+    assert c.get("/v1/audit/verify", headers=h).json()["ok"] is True
+    assert c.post(f"/v1/tasks/{t['task']['id']}/end", headers=h).json()["state"] == "completed"
+
+
+def test_errors_are_json_without_traces(server: tuple[httpx.Client, str, Proctor]) -> None:
+    """Malformed bodies, unknown keys, unknown routes and oversized bodies get JSON errors, never a trace."""
+    c, admin, _ = server
+    h = {"Authorization": f"Bearer {admin}", "Content-Type": "application/json"}
+    for r in (
+        c.post("/v1/agents", content=b"{not json", headers=h),
+        c.post("/v1/agents", json={"name": "x", "owner": "o@acme.test", "role": "root"}, headers=h),
+        c.get("/v1/nope"),
+        c.post("/v1/decide", content=b"x" * (2 << 20), headers={"Content-Type": "application/json"}),
+        c.get("/v1/agents/ghost", headers=h),
+    ):
+        body = r.json()
+        assert r.status_code in (400, 404, 413), (r.status_code, body)
+        assert set(body["error"]) == {"code", "message"}
+        assert "Traceback" not in r.text and "File \"" not in r.text
