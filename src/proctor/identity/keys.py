@@ -1,0 +1,693 @@
+"""Signing keys: ES256 keys for JWT-SVIDs and other Proctor tokens, an Ed25519 key for audit checkpoints.
+
+Private halves live as PEM files in the workspace key directory (``<workspace>/keys/``, mode 0700,
+files 0600, created 0600 from the first byte). Public halves are registered in the store as JWKs, so
+any process sharing the store can verify what another process signed. A key's ``kid`` is its RFC 7638
+JWK thumbprint.
+
+Rotation makes a new active key and *retires* the old ones: a retired key stays in the JWKS, and keeps
+verifying, until ``drop_after = retired_at + max_token_ttl + skew``, when every token it signed has
+expired. Revocation (``rotate(now, revoke=True)``) drops the old keys at once.
+
+All processes of one workspace must share the key directory; the store decides which key is active
+(the newest unretired one) and each process re-reads it every ``refresh_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import math
+import os
+import secrets
+import stat
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+
+import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from proctor.errors import (
+    ConfigError,
+    TokenAlgorithmRejected,
+    TokenAudienceMismatch,
+    TokenExpired,
+    TokenInvalid,
+    TokenNotYetValid,
+    ValidationError,
+)
+from proctor.store.base import KeyRecord, Store
+
+log = logging.getLogger(__name__)
+
+ALGORITHM: Final = "ES256"
+USE_SVID: Final = "svid"
+USE_AUDIT: Final = "audit"
+#: tokens longer than this are refused before any parsing
+MAX_TOKEN_BYTES: Final = 8192
+#: default ceiling on any token's lifetime (the longest task a workspace allows)
+DEFAULT_MAX_TOKEN_TTL: Final = 86_400.0
+DEFAULT_SKEW: Final = 60.0
+DEFAULT_LEEWAY: Final = 10.0
+DEFAULT_CACHE_SIZE: Final = 100_000
+AUDIT_KEY_FILE: Final = "audit-ed25519.pem"
+
+_ALLOWED_HEADER: Final = frozenset({"alg", "kid", "typ"})
+_NUMERIC_LIMIT: Final = 2.0**53
+# every registered claim is checked by Proctor against the injected clock, never by PyJWT
+_PYJWT = jwt.PyJWT(
+    options={
+        "verify_signature": True,
+        "verify_exp": False,
+        "verify_nbf": False,
+        "verify_iat": False,
+        "verify_aud": False,
+        "verify_iss": False,
+        "verify_sub": False,
+        "verify_jti": False,
+        "require": [],
+    }
+)
+
+
+# --- encoding helpers ----------------------------------------------------------------------------
+def b64url(data: bytes) -> str:
+    """Unpadded base64url, as JOSE uses it."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded base64url strictly (no other alphabet, no stray characters)."""
+    if not isinstance(text, str) or not text or len(text) % 4 == 1:
+        raise ValueError("invalid base64url")
+    if text.strip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"):
+        raise ValueError("invalid base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
+    """RFC 7638 thumbprint (SHA-256, base64url) of an EC or OKP public JWK."""
+    kty = jwk.get("kty")
+    if kty == "EC":
+        members = {"crv": jwk["crv"], "kty": "EC", "x": jwk["x"], "y": jwk["y"]}
+    elif kty == "OKP":
+        members = {"crv": jwk["crv"], "kty": "OKP", "x": jwk["x"]}
+    else:
+        raise ValidationError(f"unsupported JWK key type `{kty}`")
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    return b64url(hashlib.sha256(canonical).digest())
+
+
+def ec_public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, Any]:
+    """The public JWK of a P-256 key, with ``kid``, ``alg`` and ``use`` set."""
+    if not isinstance(key.curve, ec.SECP256R1):
+        raise ConfigError(f"signing keys must use P-256, not `{key.curve.name}`")
+    nums = key.public_numbers()
+    jwk: dict[str, Any] = {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": b64url(nums.x.to_bytes(32, "big")),
+        "y": b64url(nums.y.to_bytes(32, "big")),
+    }
+    jwk["kid"] = jwk_thumbprint(jwk)
+    jwk["alg"] = ALGORITHM
+    jwk["use"] = "sig"
+    return jwk
+
+
+def ec_public_from_jwk(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
+    """Parse a P-256 public JWK; the point is checked to be on the curve."""
+    try:
+        if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+            raise ValueError("not a P-256 key")
+        x, y = b64url_decode(jwk["x"]), b64url_decode(jwk["y"])
+        if len(x) != 32 or len(y) != 32:
+            raise ValueError("wrong coordinate length")
+        nums = ec.EllipticCurvePublicNumbers(
+            int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+        )
+        return nums.public_key()
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError(f"invalid P-256 JWK: {exc}") from None
+
+
+def ed25519_public_jwk(key: Ed25519PublicKey) -> dict[str, Any]:
+    """The public OKP JWK of an Ed25519 key, with ``kid``, ``alg`` and ``use`` set."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    jwk: dict[str, Any] = {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw)}
+    jwk["kid"] = jwk_thumbprint(jwk)
+    jwk["alg"] = "EdDSA"
+    jwk["use"] = "sig"
+    return jwk
+
+
+def ed25519_public_from_jwk(jwk: Mapping[str, Any]) -> Ed25519PublicKey:
+    """Parse an Ed25519 (OKP) public JWK, as stored for audit keys."""
+    try:
+        if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+            raise ValueError("not an Ed25519 key")
+        raw = b64url_decode(jwk["x"])
+        if len(raw) != 32:
+            raise ValueError("wrong key length")
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError(f"invalid Ed25519 JWK: {exc}") from None
+
+
+# --- key files -----------------------------------------------------------------------------------
+def ensure_keydir(keydir: str | Path) -> Path:
+    """Create the key directory with mode 0700, or check that an existing one is private."""
+    path = Path(keydir)
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot create key directory `{path}`: {exc.strerror}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise ConfigError(f"key directory `{path}` is not a directory")
+    if st.st_mode & 0o077:
+        raise ConfigError(
+            f"key directory `{path}` is accessible by other users (mode {stat.S_IMODE(st.st_mode):o}):"
+            f" run `chmod 700 {path}`"
+        )
+    return path
+
+
+def write_private_pem(path: Path, pem: bytes) -> None:
+    """Write a private key file that is 0600 from creation: temp file, fsync, rename."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(tmp, flags, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # umask can only remove bits; make the mode exact
+            os.write(fd, pem)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write key file `{path}`: {exc.strerror}") from None
+
+
+def read_private_pem(path: Path) -> bytes:
+    """Read a key file, refusing symlinks, non-regular files and group/world access."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ConfigError(f"key file `{path}` is missing") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot open key file `{path}`: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"key file `{path}` is not a regular file")
+        if st.st_mode & 0o077:
+            raise ConfigError(
+                f"key file `{path}` is readable by other users (mode {stat.S_IMODE(st.st_mode):o}):"
+                f" run `chmod 600 {path}`"
+            )
+        if st.st_uid != os.geteuid():
+            raise ConfigError(f"key file `{path}` is owned by another user (uid {st.st_uid})")
+        if st.st_size > 64 * 1024:
+            raise ConfigError(f"key file `{path}` is corrupt: too large")
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _load_private(path: Path) -> Any:
+    data = read_private_pem(path)
+    try:
+        return serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ConfigError(f"key file `{path}` is corrupt: not an unencrypted PEM private key") from None
+
+
+def _pkcs8(key: ec.EllipticCurvePrivateKey | Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _register(store: Store, record: KeyRecord) -> None:
+    """Put a public key in the store unless it is already there (another process may race us)."""
+    if any(k.kid == record.kid for k in store.list_keys(record.use)):
+        return
+    try:
+        store.put_key(record)
+    except Exception:
+        if not any(k.kid == record.kid for k in store.list_keys(record.use)):
+            raise
+
+
+# --- audit key -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AuditSigningKey:
+    """The workspace's Ed25519 key for signing audit checkpoints."""
+
+    kid: str
+    private_key: Ed25519PrivateKey
+
+    def sign(self, data: bytes) -> bytes:
+        """Ed25519 signature (64 bytes) over ``data``."""
+        return self.private_key.sign(data)
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.private_key.public_key()
+
+    @property
+    def public_jwk(self) -> dict[str, Any]:
+        return ed25519_public_jwk(self.private_key.public_key())
+
+    def __repr__(self) -> str:
+        return f"AuditSigningKey(kid={self.kid!r})"
+
+
+def load_or_create_audit_key(
+    keydir: str | Path, store: Store | None = None, now: float | None = None
+) -> AuditSigningKey:
+    """Load ``<keydir>/audit-ed25519.pem``, creating it on first use, and register its public JWK
+    (``use="audit"``) in ``store`` when one is given (``now`` is then required).
+
+    A missing file is created only if the store knows no audit key yet: otherwise the key was lost
+    and a silent replacement would hide that, so this raises :class:`ConfigError`.
+    """
+    if store is not None and now is None:
+        raise TypeError("load_or_create_audit_key: `now` is required with a store")
+    path = ensure_keydir(keydir) / AUDIT_KEY_FILE
+    if os.path.lexists(path):
+        key = _load_private(path)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ConfigError(f"key file `{path}` is not an Ed25519 key")
+    else:
+        if store is not None and any(k.retired_at is None for k in store.list_keys(USE_AUDIT)):
+            raise ConfigError(
+                f"audit key file `{path}` is missing but the store has an audit key: restore the file"
+            )
+        key = Ed25519PrivateKey.generate()
+        write_private_pem(path, _pkcs8(key))
+    jwk = ed25519_public_jwk(key.public_key())
+    if store is not None:
+        assert now is not None
+        _register(store, KeyRecord(kid=jwk["kid"], use=USE_AUDIT, public_jwk=jwk, created_at=now))
+    return AuditSigningKey(kid=jwk["kid"], private_key=key)
+
+
+# --- ES256 key ring ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """A token whose signature and claims passed every check."""
+
+    claims: Mapping[str, Any]
+    kid: str
+    audience: tuple[str, ...]
+    exp: float
+    iat: float
+
+
+class _Entry:
+    """A verified-token cache entry. ``memo`` holds views derived from it (e.g. SVID claims)."""
+
+    __slots__ = ("audiences", "memo", "token", "until")
+
+    def __init__(self, token: VerifiedToken, until: float) -> None:
+        self.token = token
+        self.until = until
+        self.audiences = frozenset(token.audience)
+        self.memo: dict[str, Any] = {}
+
+
+class _PublicKey:
+    __slots__ = ("drop_after", "key")
+
+    def __init__(self, key: ec.EllipticCurvePublicKey, drop_after: float | None) -> None:
+        self.key = key
+        self.drop_after = drop_after
+
+
+def _number(claims: Mapping[str, Any], name: str) -> float:
+    value = claims.get(name)
+    if value is None:
+        raise TokenInvalid(f"token is missing the `{name}` claim", claim=name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TokenInvalid(f"token claim `{name}` is not a number", claim=name)
+    # JSON allows huge integers and Python's parser accepts NaN and Infinity: none is a time
+    if isinstance(value, int) and abs(value) >= _NUMERIC_LIMIT:
+        raise TokenInvalid(f"token claim `{name}` is out of range", claim=name)
+    num = float(value)
+    if not math.isfinite(num) or abs(num) >= _NUMERIC_LIMIT:
+        raise TokenInvalid(f"token claim `{name}` is out of range", claim=name)
+    return num
+
+
+def _audiences(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    aud = claims.get("aud")
+    if aud is None:
+        raise TokenInvalid("token is missing the `aud` claim", claim="aud")
+    auds = (aud,) if isinstance(aud, str) else aud
+    if not isinstance(auds, list | tuple) or not auds or not all(isinstance(a, str) and a for a in auds):
+        raise TokenInvalid("token claim `aud` must be a non-empty string or list of strings", claim="aud")
+    return tuple(auds)
+
+
+def check_audience(audience: str | list[str] | tuple[str, ...]) -> list[str]:
+    """Validate audiences for a token being issued: 1-16 printable strings of at most 256 characters."""
+    auds = [audience] if isinstance(audience, str) else list(audience)
+    if not 1 <= len(auds) <= 16:
+        raise ValidationError("a token needs 1 to 16 audiences", field="aud")
+    for a in auds:
+        if not isinstance(a, str) or not 1 <= len(a) <= 256 or not a.isprintable():
+            raise ValidationError(f"invalid audience `{str(a)[:80]}`", field="aud")
+    return auds
+
+
+class SigningKeys:
+    """The workspace's ES256 key ring: signs tokens with the active key, verifies with any key in
+    the store that is not yet droppable, and caches verified tokens until they expire.
+
+    Thread-safe. Build it with :meth:`open`.
+    """
+
+    def __init__(
+        self,
+        keydir: str | Path,
+        store: Store,
+        now: float,
+        *,
+        max_token_ttl: float = DEFAULT_MAX_TOKEN_TTL,
+        skew: float = DEFAULT_SKEW,
+        leeway: float = DEFAULT_LEEWAY,
+        refresh_interval: float = 30.0,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        rotate: bool = False,
+    ) -> None:
+        if max_token_ttl <= 0 or skew < 0 or leeway < 0 or cache_size < 1:
+            raise ConfigError("invalid key ring settings: ttl must be positive, skew and leeway not negative")
+        self.keydir = ensure_keydir(keydir)
+        self.store = store
+        self.max_token_ttl = float(max_token_ttl)
+        self.skew = float(skew)
+        self.leeway = float(leeway)
+        self.refresh_interval = float(refresh_interval)
+        self.cache_size = cache_size
+        self._lock = threading.RLock()
+        self._cache: dict[str, _Entry] = {}
+        self._public: dict[str, _PublicKey] = {}
+        self._records: dict[str, tuple[float | None, float | None]] = {}
+        self._next_refresh = -math.inf
+        self._signing_kid: str | None = None
+        self._signing_key: ec.EllipticCurvePrivateKey | None = None
+        if rotate:
+            self.rotate(now)
+        else:
+            self._load_active(now)
+
+    # ---- files and store -------------------------------------------------------------------------
+    def _path(self, kid: str) -> Path:
+        return self.keydir / f"svid-{kid}.pem"
+
+    def _load_file(self, kid: str) -> ec.EllipticCurvePrivateKey:
+        path = self._path(kid)
+        key = _load_private(path)
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+            raise ConfigError(f"key file `{path}` is not a P-256 key")
+        if ec_public_jwk(key.public_key())["kid"] != kid:
+            raise ConfigError(f"key file `{path}` does not hold key `{kid}`")
+        return key
+
+    def _newest_active(self) -> KeyRecord | None:
+        active = [k for k in self.store.list_keys(USE_SVID) if k.retired_at is None]
+        return max(active, key=lambda k: (k.created_at, k.kid)) if active else None
+
+    def _load_active(self, now: float) -> None:
+        with self._lock:
+            record = self._newest_active()
+            if record is None:
+                self._create(now)
+            else:
+                self._signing_key = self._load_file(record.kid)
+                self._signing_kid = record.kid
+            self._refresh(now)
+
+    def _create(self, now: float) -> KeyRecord:
+        key = ec.generate_private_key(ec.SECP256R1())
+        jwk = ec_public_jwk(key.public_key())
+        write_private_pem(self._path(jwk["kid"]), _pkcs8(key))
+        # strictly newer than every existing key, so "newest unretired" is the one just made
+        latest = max((k.created_at for k in self.store.list_keys(USE_SVID)), default=-math.inf)
+        created = now if now > latest else latest + 0.001
+        record = KeyRecord(kid=jwk["kid"], use=USE_SVID, public_jwk=jwk, created_at=created)
+        _register(self.store, record)
+        self._signing_key, self._signing_kid = key, record.kid
+        return record
+
+    def _refresh(self, now: float) -> None:
+        """Re-read the store's keys: pick up rotations and retirements made by any process."""
+        with self._lock:
+            records = self.store.list_keys(USE_SVID)
+            state = {k.kid: (k.retired_at, k.drop_after) for k in records}
+            if any(state.get(kid) != old for kid, old in self._records.items()):
+                self._cache.clear()  # a key was retired or removed: re-verify everything
+            for kid in list(self._public):
+                if kid in state:
+                    self._public[kid].drop_after = state[kid][1]
+                else:
+                    del self._public[kid]
+            self._records = state
+            active = [k for k in records if k.retired_at is None]
+            if active:
+                newest = max(active, key=lambda k: (k.created_at, k.kid))
+                if newest.kid != self._signing_kid:
+                    try:
+                        self._signing_key = self._load_file(newest.kid)
+                        self._signing_kid = newest.kid
+                    except ConfigError as exc:
+                        log.warning("cannot switch to the active signing key: %s", exc.message)
+            self._next_refresh = now + self.refresh_interval
+
+    def _maybe_refresh(self, now: float) -> None:
+        if now >= self._next_refresh:
+            self._refresh(now)
+
+    # ---- public key management -------------------------------------------------------------------
+    @property
+    def active_kid(self) -> str:
+        """The kid new tokens are signed with."""
+        assert self._signing_kid is not None
+        return self._signing_kid
+
+    def rotate(self, now: float, *, revoke: bool = False) -> str:
+        """Make a new active key and retire the older ones; returns the new kid.
+
+        Retired keys keep verifying until ``now + max_token_ttl + skew``; with ``revoke=True`` they
+        stop at once (use it when a key may have leaked). Their private files are deleted.
+        """
+        with self._lock:
+            new = self._create(now)
+            drop_after = now if revoke else now + self.max_token_ttl + self.skew
+            for k in self.store.list_keys(USE_SVID):
+                if k.retired_at is None and (k.created_at, k.kid) < (new.created_at, new.kid):
+                    self.store.retire_key(k.kid, now, drop_after=drop_after)
+                    self._path(k.kid).unlink(missing_ok=True)
+            self.invalidate()
+            self._refresh(now)
+            return new.kid
+
+    def invalidate(self) -> None:
+        """Forget every verified token and parsed public key; the next verification re-reads the store."""
+        with self._lock:
+            self._cache.clear()
+            self._public.clear()
+            self._records = {}
+            self._next_refresh = -math.inf
+
+    def jwks(self, now: float) -> dict[str, list[dict[str, Any]]]:
+        """``{"keys": [...]}``: the active key and every retired key not yet past ``drop_after``."""
+        keys = []
+        for k in self.store.list_keys(USE_SVID):
+            if k.drop_after is not None and now >= k.drop_after:
+                continue
+            jwk = {m: k.public_jwk[m] for m in ("kty", "crv", "x", "y")}
+            keys.append({**jwk, "kid": k.kid, "alg": ALGORITHM, "use": "sig"})
+        return {"keys": keys}
+
+    def public_key(self, kid: str, now: float) -> ec.EllipticCurvePublicKey:
+        """The public key for ``kid`` if it may still verify tokens at ``now``."""
+        entry = self._public.get(kid)
+        if entry is None:
+            entry = self._lookup(kid, now)
+        if entry.drop_after is not None and now >= entry.drop_after:
+            raise TokenInvalid(f"signing key `{kid}` is no longer trusted", kid=kid)
+        return entry.key
+
+    def _lookup(self, kid: str, now: float) -> _PublicKey:
+        # kids are SHA-256 thumbprints: anything else cannot be ours and costs no store read
+        if len(kid) != 43 or kid.strip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"):
+            raise TokenInvalid("unknown signing key", kid=kid[:64])
+        with self._lock:
+            for k in self.store.list_keys(USE_SVID):
+                if k.kid != kid:
+                    continue
+                try:
+                    key = ec_public_from_jwk(k.public_jwk)
+                except ValidationError:
+                    raise TokenInvalid(f"signing key `{kid}` in the store is corrupt", kid=kid) from None
+                if jwk_thumbprint(k.public_jwk) != kid:
+                    raise TokenInvalid(f"signing key `{kid}` in the store is corrupt", kid=kid)
+                entry = _PublicKey(key, k.drop_after)
+                self._public[kid] = entry
+                self._records[kid] = (k.retired_at, k.drop_after)
+                return entry
+        raise TokenInvalid(f"unknown signing key `{kid}`", kid=kid)
+
+    # ---- signing ---------------------------------------------------------------------------------
+    def sign_claims(self, claims: Mapping[str, Any], now: float, ttl: float) -> str:
+        """Sign ``claims`` (which must include ``aud``) with the active key, adding ``iat``,
+        ``exp = floor(now + ttl)`` and a ``jti`` unless given. ``ttl`` is at most ``max_token_ttl``."""
+        if not 0 < ttl <= self.max_token_ttl:
+            raise ValidationError(
+                f"token lifetime must be in (0, {self.max_token_ttl:g}] seconds", field="ttl"
+            )
+        for reserved in ("iat", "exp", "nbf"):
+            if reserved in claims:
+                raise ValidationError(f"claim `{reserved}` is set by the signer", field=reserved)
+        body = dict(claims)
+        body["aud"] = check_audience(body.get("aud", []))
+        body["iat"] = math.floor(now)
+        body["exp"] = math.floor(now + ttl)
+        body.setdefault("jti", secrets.token_urlsafe(16))
+        self._maybe_refresh(now)
+        with self._lock:
+            key, kid = self._signing_key, self._signing_kid
+        assert key is not None
+        assert kid is not None
+        return jwt.encode(body, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": "JWT"})
+
+    # ---- verification ----------------------------------------------------------------------------
+    def verify_claims(self, token: str, audience: str, now: float) -> dict[str, Any]:
+        """Verify an ES256 token signed by this workspace for ``audience``; return a copy of its claims."""
+        return dict(self.verify_token(token, audience, now).claims)
+
+    def verify_token(self, token: str, audience: str, now: float) -> VerifiedToken:
+        """Verify ``token`` and return it (cached until it expires)."""
+        return self._verified(token, audience, now).token
+
+    def _verified(self, token: str, audience: str, now: float) -> _Entry:
+        if now >= self._next_refresh:
+            self._maybe_refresh(now)
+        entry = self._cache.get(token) if isinstance(token, str) else None
+        if entry is not None:
+            if now < entry.until:
+                if audience in entry.audiences:
+                    return entry
+                raise TokenAudienceMismatch(f"token is not for audience `{audience}`", audience=audience)
+            self._cache.pop(token, None)
+        verified = self._verify_uncached(token, audience, now)
+        entry = _Entry(verified, verified.exp)
+        drop = self._public[verified.kid].drop_after if verified.kid in self._public else None
+        if drop is not None:
+            entry.until = min(entry.until, drop)
+        self._remember(token, entry, now)
+        return entry
+
+    def _remember(self, token: str, entry: _Entry, now: float) -> None:
+        with self._lock:
+            if len(self._cache) >= self.cache_size:
+                for t, e in list(self._cache.items()):
+                    if now >= e.until:
+                        del self._cache[t]
+                excess = len(self._cache) - (self.cache_size * 9) // 10
+                if excess > 0:
+                    for t in list(self._cache)[:excess]:  # oldest first (insertion order)
+                        del self._cache[t]
+            self._cache[token] = entry
+
+    def _verify_uncached(self, token: str, audience: str, now: float) -> VerifiedToken:
+        if not isinstance(token, str):
+            raise TokenInvalid("token must be a string")
+        if len(token) > MAX_TOKEN_BYTES:
+            raise TokenInvalid(f"token is longer than {MAX_TOKEN_BYTES} bytes")
+        if not token.isascii() or token.count(".") != 2:
+            raise TokenInvalid("token is not a compact JWS")
+        try:
+            header = jwt.get_unverified_header(token)
+        except Exception:
+            raise TokenInvalid("token is malformed") from None
+        alg = header.get("alg")
+        if alg != ALGORITHM:
+            raise TokenAlgorithmRejected(f"token algorithm `{str(alg)[:20]}` is not allowed: use ES256")
+        unknown = set(header) - _ALLOWED_HEADER
+        if unknown:
+            raise TokenInvalid(f"token header has unsupported parameters `{sorted(unknown)[0][:40]}`")
+        if header.get("typ", "JWT") not in ("JWT", "JOSE"):
+            raise TokenInvalid("token type must be `JWT`")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise TokenInvalid("token header has no `kid`")
+        key = self.public_key(kid, now)
+        try:
+            decoded = _PYJWT.decode_complete(token, key=key, algorithms=[ALGORITHM])
+        except jwt.InvalidSignatureError:
+            raise TokenInvalid("token signature is invalid") from None
+        except jwt.InvalidAlgorithmError:
+            raise TokenAlgorithmRejected("token algorithm is not allowed: use ES256") from None
+        except Exception:
+            raise TokenInvalid("token is malformed") from None
+        claims = decoded["payload"]
+        if not isinstance(claims, dict):
+            raise TokenInvalid("token claims are not a JSON object")
+        exp = _number(claims, "exp")
+        iat = _number(claims, "iat")
+        auds = _audiences(claims)
+        if iat > now + self.leeway:
+            raise TokenNotYetValid("token was issued in the future", iat=iat)
+        if "nbf" in claims and _number(claims, "nbf") > now + self.leeway:
+            raise TokenNotYetValid("token is not valid yet")
+        if now >= exp:
+            raise TokenExpired("token has expired", exp=exp)
+        if exp - iat > self.max_token_ttl + self.leeway:
+            raise TokenInvalid("token lifetime is longer than this workspace allows")
+        if audience not in auds:
+            raise TokenAudienceMismatch(f"token is not for audience `{audience}`", audience=audience)
+        return VerifiedToken(claims=MappingProxyType(claims), kid=kid, audience=auds, exp=exp, iat=iat)
+
+    def __repr__(self) -> str:
+        return f"SigningKeys(keydir={str(self.keydir)!r}, active_kid={self._signing_kid!r})"
+
+
+__all__ = [
+    "ALGORITHM",
+    "MAX_TOKEN_BYTES",
+    "AuditSigningKey",
+    "SigningKeys",
+    "VerifiedToken",
+    "check_audience",
+    "ec_public_from_jwk",
+    "ec_public_jwk",
+    "ed25519_public_from_jwk",
+    "ed25519_public_jwk",
+    "ensure_keydir",
+    "jwk_thumbprint",
+    "load_or_create_audit_key",
+]
