@@ -63,7 +63,9 @@ def bench_decisions(tmp: Path) -> list[dict[str, Any]]:
     ws, _ = Workspace.init(tmp / "ws", config_text=CONFIG)
     with Proctor.open(ws) as p:
         agent = p.add_agent("bot", "o@acme.test")
-        started = p.start_task(agent="bot", purpose="bench", allow=["fs.*"], requested_by="r@acme.test", ttl_s=3600)
+        started = p.start_task(
+            agent="bot", purpose="bench", allow=["fs.*"], requested_by="r@acme.test", ttl_s=3600
+        )
         svid = p.issue_svid(agent)
         an, tid, tn = AgentName("bot"), TaskId(started.task.id), ToolName("fs.read")
 
@@ -71,7 +73,9 @@ def bench_decisions(tmp: Path) -> list[dict[str, Any]]:
             # the decision stage as the pipeline runs it: fresh records (checked against the
             # store's epoch), then policy + scope; the audit write is measured separately
             a, t, tl = p.cached_agent(an), p.cached_task(tid), p.cached_tool(tn)
-            assert a is not None and t is not None and tl is not None
+            assert a is not None
+            assert t is not None
+            assert tl is not None
             return p.policy.decide(a, t, tl, args, p.clock.now())
 
         warm_args = {"path": "/data/report.csv"}
@@ -81,7 +85,9 @@ def bench_decisions(tmp: Path) -> list[dict[str, Any]]:
 
         # the baseline: one raw cedarpy call on the same pre-parsed policies and entities
         a, t, tl = p.cached_agent(an), p.cached_task(tid), p.cached_tool(tn)
-        assert a is not None and t is not None and tl is not None
+        assert a is not None
+        assert t is not None
+        assert tl is not None
         ents = cedarpy.Entities.from_json_str(json.dumps(entities_json(a, t, tl)))
         ps = p.policy.policy_set.cedar
 
@@ -140,7 +146,7 @@ def main() -> None:
             ok = got <= value if op == "<=" else got >= value
             target = f"{field} {op} {value:g}: {'met' if ok else 'MISSED'}"
         if base and r["name"].startswith("decide."):
-            target += f"  ({r['p50_us'] / base['p50_us']:.2f}× raw cedarpy)"
+            target += f"  ({r['p50_us'] / base['p50_us']:.2f}x raw cedarpy)"
         print(f"{r['name']:<26}{r['p50_us']:>10}{r['p99_us']:>10}{r['ops_per_s']:>12}   {target}")
     print(f"\nwrote {OUT}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+
 class ProctorError(Exception):
     """Root of every error Proctor raises on purpose."""
 
@@ -23,14 +24,17 @@ class ProctorError(Exception):
         """The JSON shape clients see: a stable code and a message, never a stack trace."""
         return {"code": self.code, "message": self.message}
 
+
 class ConfigError(ProctorError):
     """The workspace or settings are missing or wrong."""
 
     code = "config_invalid"
     http_status = 500
 
+
 class WorkspaceNotFound(ConfigError):
     code = "workspace_not_found"
+
 
 class ValidationError(ProctorError):
     """Input that does not have the required shape."""
@@ -38,13 +42,16 @@ class ValidationError(ProctorError):
     code = "invalid_input"
     http_status = 400
 
+
 class NotFound(ProctorError):
     code = "not_found"
     http_status = 404
 
+
 class Conflict(ProctorError):
     code = "conflict"
     http_status = 409
+
 
 # identity ------------------------------------------------------------------
 class IdentityError(ProctorError):
@@ -53,64 +60,83 @@ class IdentityError(ProctorError):
     code = "identity_invalid"
     http_status = 401
 
+
 class TokenInvalid(IdentityError):
     code = "token_invalid"
+
 
 class TokenExpired(IdentityError):
     code = "token_expired"
 
+
 class TokenNotYetValid(IdentityError):
     code = "token_not_yet_valid"
+
 
 class TokenAudienceMismatch(IdentityError):
     code = "token_wrong_audience"
 
+
 class TokenAlgorithmRejected(IdentityError):
     code = "token_algorithm_rejected"
+
 
 class JoinTokenInvalid(IdentityError):
     code = "join_token_invalid"
 
+
 class AttestationFailed(IdentityError):
     code = "attestation_failed"
+
 
 class AgentSuspended(IdentityError):
     code = "agent_suspended"
     http_status = 403
 
+
 class AdminTokenInvalid(IdentityError):
     code = "admin_token_invalid"
+
 
 # registry / tasks ------------------------------------------------------------
 class UnknownAgent(NotFound):
     code = "unknown_agent"
 
+
 class UnknownTool(NotFound):
     code = "unknown_tool"
 
+
 class UnknownTask(NotFound):
     code = "unknown_task"
+
 
 class TaskError(ProctorError):
     code = "task_invalid"
     http_status = 403
 
+
 class TaskNotActive(TaskError):
     code = "task_not_active"
+
 
 class TaskTokenInvalid(TaskError):
     code = "task_token_invalid"
     http_status = 401
 
+
 class TaskBudgetExhausted(TaskError):
     code = "task_budget_exhausted"
+
 
 class OwnerRequired(ValidationError):
     code = "owner_required"
 
+
 # policy ------------------------------------------------------------------
 class PolicyError(ProctorError):
     code = "policy_error"
+
 
 class PolicyLoadError(PolicyError):
     """A policy set could not be parsed or validated; names file and line where it can."""
@@ -118,33 +144,42 @@ class PolicyLoadError(PolicyError):
     code = "policy_invalid"
     http_status = 400
 
+
 class DecisionError(PolicyError):
     """Deciding failed. The pipeline turns this into a deny."""
 
     code = "decision_failed"
+
 
 # store / audit ------------------------------------------------------------
 class StoreError(ProctorError):
     code = "store_error"
     http_status = 503
 
+
 class StoreLocked(StoreError):
     code = "store_locked"
+
 
 class StoreCorrupt(StoreError):
     code = "store_corrupt"
 
+
 class StoreFull(StoreError):
     code = "store_full"
+
 
 class StoreUnavailable(StoreError):
     code = "store_unavailable"
 
+
 class AuditError(ProctorError):
     code = "audit_error"
 
+
 class AuditVerifyFailed(AuditError):
     code = "audit_verify_failed"
+
 
 __all__ = [
     "AdminTokenInvalid",

@@ -12,12 +12,12 @@ import sqlite3
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from tests.unit.conftest import Env
 
 from proctor.errors import JoinTokenInvalid, OwnerRequired, PolicyLoadError
 from proctor.pipeline import CallInput
 from proctor.store.base import AuditQuery
 from proctor.types import AgentStatus, TaskState, Verdict
-from tests.unit.conftest import Env
 
 
 def call(env: Env, tool: str = "fs.read", args: dict[str, object] | None = None, **kw: object) -> CallInput:
@@ -41,7 +41,8 @@ def assert_denied(env: Env, c: CallInput, code: str | None = None, text: str | N
     if text is not None:
         assert text in " ".join(d.reasons), d.reasons
     rec = last_decision(env)
-    assert rec["decision_id"] == d.decision_id and rec["decision"] == "deny"
+    assert rec["decision_id"] == d.decision_id
+    assert rec["decision"] == "deny"
 
 
 def test_allowed_call_is_audited_before_return(env: Env) -> None:
@@ -49,7 +50,9 @@ def test_allowed_call_is_audited_before_return(env: Env) -> None:
     d = env.p.decide(call(env))
     assert d.verdict is Verdict.ALLOW
     conn = sqlite3.connect(env.ws.root / "proctor.db")
-    row = conn.execute("SELECT decision FROM audit_records WHERE decision_id = ?", (d.decision_id,)).fetchone()
+    row = conn.execute(
+        "SELECT decision FROM audit_records WHERE decision_id = ?", (d.decision_id,)
+    ).fetchone()
     conn.close()
     assert row == ("allow",)
 
@@ -83,7 +86,9 @@ def test_alg_none_and_algorithm_confusion(env: Env) -> None:
     """`alg: none`, HS256 keyed with the public key, and a foreign ES256 key are all refused."""
     claims = jwt.decode(env.svid, options={"verify_signature": False})
     header = jwt.get_unverified_header(env.svid)
-    none_tok = f"{_b64(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}.{_b64(json.dumps(claims).encode())}."
+    none_tok = (
+        f"{_b64(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}.{_b64(json.dumps(claims).encode())}."
+    )
     assert_denied(env, call(env, svid=none_tok))
     import hashlib
     import hmac
@@ -94,7 +99,9 @@ def test_alg_none_and_algorithm_confusion(env: Env) -> None:
     p = _b64(json.dumps(claims).encode())
     sig = _b64(hmac.new(secret, f"{h}.{p}".encode(), hashlib.sha256).digest())
     assert_denied(env, call(env, svid=f"{h}.{p}.{sig}"))
-    forged = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": header["kid"]})
+    forged = jwt.encode(
+        claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": header["kid"]}
+    )
     assert_denied(env, call(env, svid=forged))
 
 
@@ -138,14 +145,20 @@ def test_task_token_of_another_agent(env: Env) -> None:
 
 def test_unknown_agent_tool_task(env: Env) -> None:
     """Unknown agents, tools and tasks are denied with their own codes."""
-    assert_denied(env, CallInput(tool="fs.read", args={}, agent="ghost", task=env.task.task.id), code="unknown_agent")
+    assert_denied(
+        env, CallInput(tool="fs.read", args={}, agent="ghost", task=env.task.task.id), code="unknown_agent"
+    )
     assert_denied(env, call(env, tool="fs.nope"), code="unknown_tool")
-    assert_denied(env, CallInput(tool="fs.read", args={}, agent="bot", task="tsk_AAAAAAAAAAAAAAAAAAAAAA"), code="unknown_task")
+    assert_denied(
+        env,
+        CallInput(tool="fs.read", args={}, agent="bot", task="tsk_AAAAAAAAAAAAAAAAAAAAAA"),
+        code="unknown_task",
+    )
 
 
 def test_lookalike_and_path_trick_tool_names(env: Env) -> None:
     """Tool names with Cyrillic look-alikes or path tricks are refused before any lookup."""
-    for name in ("fs.rеad", "fs/../read", "FS.READ", "fs.read\x00"):
+    for name in ("fs.r\u0435ad", "fs/../read", "FS.READ", "fs.read\x00"):  # \u0435: Cyrillic e
         assert_denied(env, call(env, tool=name), code="invalid_input")
 
 
@@ -180,7 +193,7 @@ def test_invalid_policy_reload_keeps_last_good(env: Env) -> None:
     """A broken policy file is refused and audited; the previous set keeps serving."""
     before = env.p.policy.version
     (env.ws.policies_dir / "99-broken.cedar").write_text("permit(principal, action resource);\n")
-    with pytest.raises(PolicyLoadError, match="99-broken.cedar:1"):
+    with pytest.raises(PolicyLoadError, match=r"99-broken\.cedar:1"):
         env.p.reload_policies()
     assert env.p.policy.version == before
     assert env.p.decide(call(env)).verdict is Verdict.ALLOW
@@ -221,5 +234,12 @@ def test_every_state_change_is_audited(env: Env) -> None:
     env.p.end_task(env.task.task.id)
     env.p.audit.flush()
     kinds = {r.kind for r in env.p.store.search_audit(AuditQuery(limit=1000))}
-    assert {"agent.registered", "identity.svid_issued", "task.started", "task.ended", "policy.activated", "tool.registered"} <= kinds
+    assert {
+        "agent.registered",
+        "identity.svid_issued",
+        "task.started",
+        "task.ended",
+        "policy.activated",
+        "tool.registered",
+    } <= kinds
     assert env.p.verify_audit().ok

@@ -30,12 +30,28 @@ def starter_dir(tmp_path: Path) -> Path:
 
 def agent(status: AgentStatus = AgentStatus.ACTIVE, version: int = 1) -> AgentRecord:
     n = AgentName("bot")
-    return AgentRecord(n, SpiffeId(f"spiffe://acme.test/agent/{n}"), Email("o@acme.test"), status, (), NOW, NOW, version)
+    return AgentRecord(
+        n, SpiffeId(f"spiffe://acme.test/agent/{n}"), Email("o@acme.test"), status, (), NOW, NOW, version
+    )
 
 
-def task(allow: tuple[str, ...] = ("*",), resources_: tuple[str, ...] = (), state: TaskState = TaskState.ACTIVE, version: int = 1) -> TaskRecord:
+def task(
+    allow: tuple[str, ...] = ("*",),
+    resources_: tuple[str, ...] = (),
+    state: TaskState = TaskState.ACTIVE,
+    version: int = 1,
+) -> TaskRecord:
     return TaskRecord(
-        TaskId("tsk_AAAAAAAAAAAAAAAAAAAAAA"), AgentName("bot"), "p", allow, resources_, Email("r@acme.test"), state, NOW - 1, NOW + 600, version=version
+        TaskId("tsk_AAAAAAAAAAAAAAAAAAAAAA"),
+        AgentName("bot"),
+        "p",
+        allow,
+        resources_,
+        Email("r@acme.test"),
+        state,
+        NOW - 1,
+        NOW + 600,
+        version=version,
     )
 
 
@@ -55,7 +71,9 @@ def test_starter_policies_validate(tmp_path: Path) -> None:
 def test_parse_error_names_file_and_line(tmp_path: Path) -> None:
     """A syntax error is reported with the file and the line of the statement."""
     d = starter_dir(tmp_path)
-    (d / "50-bad.cedar").write_text("// comment\n\npermit(principal, action, resource);\n\npermit(principal action, resource);\n")
+    (d / "50-bad.cedar").write_text(
+        "// comment\n\npermit(principal, action, resource);\n\npermit(principal action, resource);\n"
+    )
     with pytest.raises(PolicyLoadError, match=r"50-bad\.cedar:5"):
         load_policy_dir(d)
 
@@ -63,7 +81,9 @@ def test_parse_error_names_file_and_line(tmp_path: Path) -> None:
 def test_schema_error_names_file_and_line(tmp_path: Path) -> None:
     """A policy that reads an attribute the schema lacks is refused at its file:line."""
     d = starter_dir(tmp_path)
-    (d / "50-bad.cedar").write_text('\n\n\npermit(principal, action == Proctor::Action::"read", resource)\nwhen { principal.nope };\n')
+    (d / "50-bad.cedar").write_text(
+        '\n\n\npermit(principal, action == Proctor::Action::"read", resource)\nwhen { principal.nope };\n'
+    )
     with pytest.raises(PolicyLoadError, match=r"50-bad\.cedar:4: .*nope"):
         load_policy_dir(d)
 
@@ -72,7 +92,7 @@ def test_duplicate_ids_and_missing_schema(tmp_path: Path) -> None:
     """Two policies with one @id, or a directory without the schema, are refused."""
     d = starter_dir(tmp_path)
     (d / "50-dup.cedar").write_text('@id("baseline.read")\npermit(principal, action, resource);\n')
-    with pytest.raises(PolicyLoadError, match="already used at 00-baseline.cedar"):
+    with pytest.raises(PolicyLoadError, match=r"already used at 00-baseline\.cedar"):
         load_policy_dir(d)
     (d / "50-dup.cedar").unlink()
     (d / "schema.cedarschema").unlink()
@@ -93,11 +113,14 @@ def test_task_scope_narrows_policy(tmp_path: Path) -> None:
     ok = eng.decide(agent(), task(("fs.*",), ("/data/*",)), tool(), {"path": "/data/a"}, NOW)
     assert ok.verdict is Verdict.ALLOW
     out_tool = eng.decide(agent(), task(("crm.*",)), tool(), {"path": "/data/a"}, NOW)
-    assert out_tool.verdict is Verdict.DENY and "outside the task's declared tools" in out_tool.reasons[0]
+    assert out_tool.verdict is Verdict.DENY
+    assert "outside the task's declared tools" in out_tool.reasons[0]
     out_res = eng.decide(agent(), task(("fs.*",), ("/data/*",)), tool(), {"path": "/etc/passwd"}, NOW)
-    assert out_res.verdict is Verdict.DENY and out_res.policies == ("baseline.read",)
+    assert out_res.verdict is Verdict.DENY
+    assert out_res.policies == ("baseline.read",)
     trav = eng.decide(agent(), task(("fs.*",), ("/data/*",)), tool(), {"path": "/data/../etc/passwd"}, NOW)
-    assert trav.verdict is Verdict.DENY and "`..`" in trav.reasons[0]
+    assert trav.verdict is Verdict.DENY
+    assert "`..`" in trav.reasons[0]
     missing = eng.decide(agent(), task(("fs.*",), ("/data/*",)), tool(), {}, NOW)
     assert missing.verdict is Verdict.DENY
 
@@ -108,7 +131,8 @@ def test_approval_required_from_annotation(tmp_path: Path) -> None:
     pay = ToolRecord(ToolName("payments.transfer"), "pay", financial=True)
     d = eng.decide(agent(), task(), pay, {}, NOW)
     assert d.verdict is Verdict.APPROVAL_REQUIRED
-    assert d.approval == "owner" and d.policies == ("approval.payments",)
+    assert d.approval == "owner"
+    assert d.policies == ("approval.payments",)
 
 
 def test_default_deny_and_forbid(tmp_path: Path) -> None:
@@ -116,10 +140,12 @@ def test_default_deny_and_forbid(tmp_path: Path) -> None:
     eng = PolicyEngine.from_dir(starter_dir(tmp_path))
     deploy_untagged = ToolRecord(ToolName("x.exec"), "execute", production=True)
     d = eng.decide(agent(), task(), deploy_untagged, {}, NOW)
-    assert d.verdict is Verdict.DENY and "default deny" in d.reasons[0]
+    assert d.verdict is Verdict.DENY
+    assert "default deny" in d.reasons[0]
     drop = ToolRecord(ToolName("db.drop"), "write", destructive=True, production=True)
     d2 = eng.decide(agent(), task(), drop, {}, NOW)
-    assert d2.verdict is Verdict.DENY and "guard.destructive-production" in d2.policies
+    assert d2.verdict is Verdict.DENY
+    assert "guard.destructive-production" in d2.policies
 
 
 def test_cache_never_serves_a_stale_allow(tmp_path: Path) -> None:
@@ -130,14 +156,19 @@ def test_cache_never_serves_a_stale_allow(tmp_path: Path) -> None:
     a, t, tl, args = agent(), task(("fs.*",)), tool(), {"path": "/data/a"}
     assert eng.decide(a, t, tl, args, NOW).verdict is Verdict.ALLOW
     warm = eng.decide(a, t, tl, args, NOW)
-    assert warm.cached and warm.verdict is Verdict.ALLOW
+    assert warm.cached
+    assert warm.verdict is Verdict.ALLOW
     assert eng.decide(agent(AgentStatus.SUSPENDED, 2), t, tl, args, NOW).verdict is Verdict.DENY
-    assert eng.decide(a, task(("fs.*",), state=TaskState.COMPLETED, version=2), tl, args, NOW).verdict is Verdict.DENY
+    assert (
+        eng.decide(a, task(("fs.*",), state=TaskState.COMPLETED, version=2), tl, args, NOW).verdict
+        is Verdict.DENY
+    )
     assert eng.decide(a, t, tl, args, NOW + 601).verdict is Verdict.DENY  # past the deadline
     (d / "00-baseline.cedar").write_text("// reads withdrawn\n")
     assert eng.swap(load_policy_dir(d))
     after = eng.decide(a, t, tl, args, NOW)
-    assert after.verdict is Verdict.DENY and not after.cached
+    assert after.verdict is Verdict.DENY
+    assert not after.cached
 
 
 def test_evaluation_error_is_a_deny(tmp_path: Path) -> None:
@@ -151,7 +182,8 @@ def test_evaluation_error_is_a_deny(tmp_path: Path) -> None:
     )
     eng = PolicyEngine(compile_policies(files, (d / "schema.cedarschema").read_text()))
     dec = eng.decide(agent(), task(), tool(), {"path": "not-a-number"}, NOW)
-    assert dec.verdict is Verdict.DENY and dec.errors
+    assert dec.verdict is Verdict.DENY
+    assert dec.errors
 
 
 def test_unexpected_exception_is_a_deny(tmp_path: Path) -> None:
@@ -159,7 +191,8 @@ def test_unexpected_exception_is_a_deny(tmp_path: Path) -> None:
     eng = PolicyEngine.from_dir(starter_dir(tmp_path))
     broken = ToolRecord(ToolName("fs.read"), "read", resource_arg="path", resource_pattern=None)  # type: ignore[arg-type]  # deliberately broken
     d = eng.decide(agent(), task(), broken, {"path": "/x"}, NOW)
-    assert d.verdict is Verdict.DENY and d.errors
+    assert d.verdict is Verdict.DENY
+    assert d.errors
 
 
 _EFFECTS = st.sampled_from(["read", "write", "execute", "send", "pay", "deploy"])
@@ -183,7 +216,15 @@ def test_decide_agrees_with_raw_cedar(
     ps = load_policy_dir(tmp_path / "policies")
     eng = PolicyEngine(ps, cache=False)
     destructive, financial, customer, production = flags
-    tl = ToolRecord(ToolName("x.op"), effect, sensitivity=sensitivity, destructive=destructive, financial=financial, customer_facing=customer, production=production)
+    tl = ToolRecord(
+        ToolName("x.op"),
+        effect,
+        sensitivity=sensitivity,
+        destructive=destructive,
+        financial=financial,
+        customer_facing=customer,
+        production=production,
+    )
     a, t = agent(status), task()
     ours = eng.decide(a, t, tl, {}, NOW)
     text = "\n".join((tmp_path / "policies" / f).read_text() for f in sorted(ps.files))
@@ -192,7 +233,11 @@ def test_decide_agrees_with_raw_cedar(
             "principal": {"type": "Proctor::Agent", "id": "bot"},
             "action": {"type": "Proctor::Action", "id": effect},
             "resource": {"type": "Proctor::Tool", "id": "x.op"},
-            "context": {"task": {"__entity": {"type": "Proctor::Task", "id": t.id}}, "resource": "", "in_scope": True},
+            "context": {
+                "task": {"__entity": {"type": "Proctor::Task", "id": t.id}},
+                "resource": "",
+                "in_scope": True,
+            },
         },
         text,
         json.dumps(entities_json(a, t, tl)),

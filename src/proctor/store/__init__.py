@@ -22,7 +22,9 @@ def open_store(url: str, *, base_dir: Path | None = None, migrate: bool = True) 
 
         store = PostgresStore(url)
     else:
-        raise ConfigError(f"unsupported store URL `{url.split('://')[0]}://…`: use sqlite:/// or postgresql://")
+        raise ConfigError(
+            f"unsupported store URL `{url.split('://', maxsplit=1)[0]}://…`: use sqlite:/// or postgresql://"
+        )
     if migrate:
         try:
             store.migrate()

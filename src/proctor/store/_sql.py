@@ -38,6 +38,9 @@ _TASK_COLS = (
     "id, agent, purpose, allow, resources, requested_by, state, created_at, deadline, max_calls,"
     " calls_used, ended_at, end_reason, parent_id, version"
 )
+_TOOL_UPSERT = ", ".join(
+    f"{c} = excluded.{c}" for c in (c.strip() for c in _TOOL_COLS.split(",")) if c not in ("name", "version")
+)
 _AUDIT_COLS = "seq, ts, kind, agent, task, tool, decision, decision_id, body, prev_hash, hash"
 _AUDIT_RAW = "seq, body, prev_hash, hash"
 _AUDIT_RAW_FULL = f"{_AUDIT_RAW}, ts, kind, agent, task, tool, decision, decision_id"
@@ -225,27 +228,26 @@ class SqlStore(abc.ABC):
 
     # tools -------------------------------------------------------------------
     def put_tool(self, tool: ToolRecord) -> ToolRecord:
+        # One upsert, so concurrent puts of one name (several processes on PostgreSQL) cannot collide.
+        values = (
+            tool.name,
+            tool.effect,
+            tool.resource_pattern,
+            tool.resource_arg,
+            tool.trust,
+            tool.sensitivity,
+            int(tool.destructive),
+            int(tool.financial),
+            int(tool.customer_facing),
+            int(tool.production),
+            tool.description,
+            1,
+        )
         with self._write() as cur:
-            cur.execute("SELECT version FROM tools WHERE name = ?", (tool.name,))
-            row = cur.fetchone()
-            version = 1 if row is None else int(row[0]) + 1
-            values = (
-                tool.name,
-                tool.effect,
-                tool.resource_pattern,
-                tool.resource_arg,
-                tool.trust,
-                tool.sensitivity,
-                int(tool.destructive),
-                int(tool.financial),
-                int(tool.customer_facing),
-                int(tool.production),
-                tool.description,
-                version,
-            )
-            cur.execute("DELETE FROM tools WHERE name = ?", (tool.name,))
             cur.execute(
-                f"INSERT INTO tools ({_TOOL_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values
+                f"INSERT INTO tools ({_TOOL_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f" ON CONFLICT (name) DO UPDATE SET {_TOOL_UPSERT}, version = tools.version + 1",
+                values,
             )
             self._bump(cur)
             cur.execute(f"SELECT {_TOOL_COLS} FROM tools WHERE name = ?", (tool.name,))
@@ -501,20 +503,24 @@ class SqlStore(abc.ABC):
             last = int(rows[-1][0])
 
     def iter_audit_raw(
-        self, after_seq: int = 0, batch: int = 20_000, *, full: bool = False
+        self, after_seq: int | None = None, batch: int = 20_000, *, full: bool = False
     ) -> Iterator[list[tuple[Any, ...]]]:
         """Pages of raw audit rows in seq order, for ``audit.verify`` at full speed (no record objects).
 
         Each row is ``(seq, body, prev_hash, hash)``; with ``full`` it continues with
-        ``ts, kind, agent, task, tool, decision, decision_id``.
+        ``ts, kind, agent, task, tool, decision, decision_id``. ``after_seq=None`` starts at the very
+        first row, including any an attacker stored with a seq of 0 or below.
         """
         cols = _AUDIT_RAW_FULL if full else _AUDIT_RAW
         last = after_seq
         while True:
             with self._read() as cur:
-                cur.execute(
-                    f"SELECT {cols} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
-                )
+                if last is None:
+                    cur.execute(f"SELECT {cols} FROM audit_records ORDER BY seq LIMIT ?", (batch,))
+                else:
+                    cur.execute(
+                        f"SELECT {cols} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+                    )
                 rows = cur.fetchall()
             if not rows:
                 return

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -114,11 +114,15 @@ class SqliteStore(SqlStore):
             cur = conn.cursor()
             try:
                 yield _SqliteCursor(cur)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
                 conn.execute("COMMIT")
+            except BaseException:
+                # SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, ...): only roll back
+                # a transaction that is still open, and never let that hide the original error. A failed
+                # COMMIT is rolled back too, so the writer connection is never left inside a transaction.
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
             finally:
                 cur.close()
 
@@ -153,10 +157,8 @@ class SqliteStore(SqlStore):
         with self._all_lock:
             conns, self._all = self._all, []
         for c in conns:
-            try:
+            with suppress(sqlite3.Error):
                 c.close()
-            except sqlite3.Error:  # noqa: PERF203 - closing best effort, one by one
-                pass
 
     def epoch(self) -> int:
         """Read on every decision, so it skips the generic cursor wrapper."""

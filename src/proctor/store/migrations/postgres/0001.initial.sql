@@ -98,6 +98,9 @@ END;
 $$;
 CREATE TRIGGER audit_records_no_update BEFORE UPDATE OR DELETE ON audit_records
   FOR EACH ROW EXECUTE FUNCTION proctor_audit_append_only();
+-- Row triggers do not fire on TRUNCATE, so refuse it with a statement trigger.
+CREATE TRIGGER audit_records_no_truncate BEFORE TRUNCATE ON audit_records
+  FOR EACH STATEMENT EXECUTE FUNCTION proctor_audit_append_only();
 
 CREATE TABLE audit_checkpoints (
   seq BIGINT PRIMARY KEY,

@@ -1,0 +1,275 @@
+"""The PostgreSQL engine: for several Proctor processes sharing one store.
+
+A small connection pool serves every thread. Reads run on autocommit connections; each write is one
+transaction that commits before the call returns (durable as long as the server keeps its default
+``synchronous_commit = on``). Audit appends from every process are serialised by a transaction-scoped
+advisory lock, so the hash chain stays gap-free however many processes write to it.
+
+The password never appears in messages or in :attr:`PostgresStore.url`, which is redacted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+import psycopg.errors as pge
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from proctor.errors import (
+    ConfigError,
+    StoreCorrupt,
+    StoreError,
+    StoreFull,
+    StoreLocked,
+    StoreUnavailable,
+)
+from proctor.store._sql import Cursor, SqlStore
+
+#: Key of the advisory lock that serialises audit appends ("proctor" + 0x01 as a big-endian int64).
+AUDIT_LOCK_KEY = int.from_bytes(b"proctor\x01", "big")
+
+_SQL_CACHE: dict[str, str] = {}
+
+
+def _pg_sql(sql: str) -> str:
+    """Rewrite the shared SQL's ``?`` placeholders to psycopg's ``%s`` (the shared SQL has no literal ``?``)."""
+    out = _SQL_CACHE.get(sql)
+    if out is None:
+        out = sql.replace("?", "%s")
+        if len(_SQL_CACHE) < 1024:  # the shared SQL is a fixed set; IN (?, ?, …) lists vary in length
+            _SQL_CACHE[sql] = out
+    return out
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, in the user-info part and in the query string.
+
+    >>> redact_url("postgresql://app:s3cret@db.internal:5432/proctor?sslmode=require")
+    'postgresql://app:***@db.internal:5432/proctor?sslmode=require'
+    """
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostinfo = netloc.rpartition("@")
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = f"{userinfo}@{hostinfo}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k == "password" for k, _ in pairs):
+            query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs], safe="*/:")
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def _where(info: dict[str, Any]) -> str:
+    host = str(info.get("host") or info.get("hostaddr") or "localhost")
+    port = str(info.get("port") or "5432")
+    return f"{host}:{port}"
+
+
+class PgErrorMapper:
+    """Converts psycopg and pool errors to Proctor's store errors; scrubs the password from messages."""
+
+    def __init__(self, where: str, password: str | None) -> None:
+        self.where = where
+        self._password = password
+
+    def scrub(self, text: str) -> str:
+        if self._password:
+            text = text.replace(self._password, "***")
+        return text
+
+    def convert(self, exc: BaseException) -> BaseException:
+        """The Proctor error for ``exc``; integrity errors pass through (the shared code handles them)."""
+        msg = self.scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        if isinstance(exc, psycopg.IntegrityError):
+            return exc
+        if isinstance(exc, PoolClosed):
+            return StoreUnavailable("store is closed", cause=msg)
+        if isinstance(exc, PoolTimeout):
+            return StoreUnavailable(f"cannot reach PostgreSQL at {self.where}: {msg}", cause=msg)
+        state = getattr(exc, "sqlstate", None) or ""
+        if state == "53100":  # disk_full
+            return StoreFull("PostgreSQL is out of disk space: nothing was written", cause=msg)
+        if state in ("XX001", "XX002"):  # data_corrupted, index_corrupted
+            return StoreCorrupt("PostgreSQL reports corrupt data; restore it from a backup", cause=msg)
+        if state in ("55P03", "40001", "40P01"):  # lock_not_available, serialization_failure, deadlock
+            return StoreLocked("the database is locked by another transaction; try again", cause=msg)
+        if (
+            state.startswith(("08", "28", "57P"))  # connection, authentication, shutdown / dropped
+            or state in ("3D000", "53300")  # no such database, too many connections
+            or (isinstance(exc, psycopg.OperationalError) and not state)  # libpq: refused, timeout, DNS
+        ):
+            return StoreUnavailable(f"cannot reach PostgreSQL at {self.where}: {msg}", cause=msg)
+        if isinstance(exc, psycopg.Error):
+            return StoreError(f"PostgreSQL error: {msg}", cause=msg)
+        return exc
+
+    @contextmanager
+    def mapping(self) -> Iterator[None]:
+        try:
+            yield
+        except (psycopg.Error, PoolTimeout, PoolClosed) as exc:
+            converted = self.convert(exc)
+            if converted is exc:
+                raise
+            raise converted from None
+
+
+class _PgCursor(Cursor):
+    __slots__ = ("_cur",)
+
+    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
+        self._cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cur.execute(_pg_sql(sql), params)
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
+        return self._cur.executemany(_pg_sql(sql), params)
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cur.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
+
+class PostgresStore(SqlStore):
+    """PostgreSQL engine. ``url`` is ``postgresql://user:password@host:port/dbname[?params]``.
+
+    ``url`` (the attribute) is the redacted form, safe to print. ``lock_timeout_ms`` bounds how long a
+    write waits for a row or table lock held elsewhere before failing with :class:`StoreLocked`;
+    ``pool_timeout_s`` how long a call waits for a working connection before :class:`StoreUnavailable`.
+    A pooled connection that sat idle longer than ``check_idle_s`` is pinged before use, so a server
+    restart costs no failed call; busy connections skip the ping.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_connections: int = 8,
+        connect_timeout_s: int = 5,
+        pool_timeout_s: float = 10.0,
+        lock_timeout_ms: int = 5000,
+        check_idle_s: float = 1.0,
+    ) -> None:
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url.removeprefix("postgres://")
+        self._conninfo = url
+        self.url = redact_url(url)
+        try:
+            info = conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:
+            raise ConfigError(f"invalid PostgreSQL URL `{self.url}`") from exc
+        password = info.get("password")
+        self._errors = PgErrorMapper(_where(info), None if password is None else str(password))
+        self._check_idle = check_idle_s
+        self._last_used: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._used_lock = threading.Lock()
+        options = f"{info.get('options', '')} -c lock_timeout={int(lock_timeout_ms)}".strip()
+        kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "connect_timeout": info.get("connect_timeout", connect_timeout_s),
+            "application_name": info.get("application_name", "proctor"),
+            "options": options,
+        }
+        # Fail fast, with libpq's own reason, when the server cannot be reached at all.
+        with self._errors.mapping():
+            psycopg.connect(url, **kwargs).close()
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            url,
+            kwargs=kwargs,
+            min_size=1,
+            max_size=max_connections,
+            open=False,
+            timeout=pool_timeout_s,
+            check=self._check,
+            reset=self._returned,
+            name="proctor",
+        )
+        try:
+            with self._errors.mapping():
+                self._pool.open(wait=True, timeout=pool_timeout_s)
+        except BaseException:
+            self._pool.close()
+            raise
+
+    @property
+    def redacted_url(self) -> str:
+        return self.url
+
+    # pool callbacks ----------------------------------------------------------------
+    def _returned(self, conn: psycopg.Connection[Any]) -> None:
+        with self._used_lock:
+            self._last_used[conn] = time.monotonic()
+
+    def _check(self, conn: psycopg.Connection[Any]) -> None:
+        if conn.broken or conn.closed:
+            raise psycopg.OperationalError("connection is broken")
+        with self._used_lock:
+            last = self._last_used.get(conn)
+        if last is None or time.monotonic() - last >= self._check_idle:
+            ConnectionPool.check_connection(conn)
+
+    # engine hooks ------------------------------------------------------------------
+    @contextmanager
+    def _read(self) -> Iterator[Cursor]:
+        with self._errors.mapping(), self._pool.connection() as conn, conn.cursor() as cur:
+            yield _PgCursor(cur)
+
+    @contextmanager
+    def _write(self) -> Iterator[Cursor]:
+        with (
+            self._errors.mapping(),
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
+            yield _PgCursor(cur)
+
+    def _lock_audit_chain(self, cur: Cursor) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(?)", (AUDIT_LOCK_KEY,))
+
+    def _is_unique_violation(self, exc: BaseException) -> bool:
+        return isinstance(exc, pge.UniqueViolation)
+
+    def epoch(self) -> int:
+        """Read on every decision: one round trip on a pooled connection, no wrapper."""
+        with self._errors.mapping(), self._pool.connection() as conn:
+            row = conn.execute("SELECT value FROM epoch WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
+
+    # lifecycle -------------------------------------------------------------------
+    def migrate(self) -> None:
+        from yoyo import get_backend, read_migrations
+
+        yoyo_url = "postgresql+psycopg://" + self._conninfo.split("://", 1)[1]
+        src = resources.files("proctor.store") / "migrations" / "postgres"
+        with resources.as_file(src) as folder, self._errors.mapping():
+            backend = get_backend(yoyo_url)
+            try:
+                with backend.lock():
+                    backend.apply_migrations(backend.to_apply(read_migrations(str(folder))))
+            finally:
+                backend.connection.close()
+
+    def close(self) -> None:
+        self._pool.close()

@@ -1,0 +1,770 @@
+"""One suite, both engines: every Store method must behave the same on SQLite and on PostgreSQL.
+
+Each test gets a fresh, migrated store (a new SQLite file, or a new PostgreSQL database).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from proctor.errors import Conflict, UnknownAgent
+from proctor.store._sql import GENESIS, SqlStore
+from proctor.store.base import (
+    AgentRecord,
+    AuditQuery,
+    AuditRow,
+    Checkpoint,
+    JoinTokenRecord,
+    KeyRecord,
+    PendingAudit,
+    TaskRecord,
+    ToolRecord,
+)
+from proctor.store.sqlite import SqliteStore
+from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
+
+T0 = 1_767_225_600.0
+
+
+# helpers ------------------------------------------------------------------------------
+def sha_chain(seq: int, prev_hash: bytes, body: bytes) -> bytes:
+    """A trivial chain hasher: sha256(seq || prev || body)."""
+    return hashlib.sha256(seq.to_bytes(8, "big") + prev_hash + body).digest()
+
+
+def agent(
+    name: str, *, owner: str = "alice@example.com", status: AgentStatus = AgentStatus.ACTIVE
+) -> AgentRecord:
+    n = AgentName(name)
+    return AgentRecord(
+        name=n,
+        spiffe_id=SpiffeId(f"spiffe://acme.test/agent/{n}"),
+        owner=Email(owner),
+        status=status,
+        selectors=("unix:uid:1000", "k8s:ns:prod"),
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def task(
+    agent_name: str,
+    *,
+    task_id: str | None = None,
+    created_at: float = T0,
+    deadline: float = T0 + 3600,
+    max_calls: int | None = None,
+    state: TaskState = TaskState.ACTIVE,
+    parent_id: str | None = None,
+) -> TaskRecord:
+    return TaskRecord(
+        id=TaskId(task_id) if task_id else TaskId.new(),
+        agent=AgentName(agent_name),
+        purpose="reconcile invoices",
+        allow=("payments.read", "payments.transfer"),
+        resources=("acct:123",),
+        requested_by=Email("bob@example.com"),
+        state=state,
+        created_at=created_at,
+        deadline=deadline,
+        max_calls=max_calls,
+        parent_id=None if parent_id is None else TaskId(parent_id),
+    )
+
+
+def tool(name: str, **kw: Any) -> ToolRecord:
+    return ToolRecord(name=ToolName(name), effect=kw.pop("effect", "read"), **kw)
+
+
+def pending(i: int, **kw: Any) -> PendingAudit:
+    return PendingAudit(
+        ts=T0 + i, kind=kw.pop("kind", "decision"), body=kw.pop("body", b'{"i":%d}' % i), **kw
+    )
+
+
+def assert_chain(rows: Sequence[AuditRow]) -> None:
+    """seq runs 1..N without gaps and every record links to the one before it."""
+    assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
+    prev = GENESIS
+    for r in rows:
+        assert r.prev_hash == prev
+        assert r.hash == sha_chain(r.seq, r.prev_hash, r.body)
+        prev = r.hash
+
+
+@dataclass
+class Backend:
+    """A fresh migrated store plus engine-level access: raw SQL and more store instances on the same data."""
+
+    name: str
+    store: SqlStore
+    open_store: Callable[[], SqlStore]
+    raw_execute: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+    db_error: type[Exception]
+    others: list[SqlStore] = field(default_factory=list)
+
+    def another(self) -> SqlStore:
+        """Another store instance on the same database, as a second Proctor process would have."""
+        s = self.open_store()
+        self.others.append(s)
+        return s
+
+
+def _sqlite_raw(path: Path) -> Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]:
+    def run(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    return run
+
+
+def _pg_raw(url: str) -> Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]:
+    def run(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with psycopg.connect(url, autocommit=True) as conn:
+            cur = conn.execute(sql.replace("?", "%s"), params)
+            return cur.fetchall() if cur.description else []
+
+    return run
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """A fresh, migrated store on each engine."""
+    opener: Callable[[], SqlStore]
+    err: type[Exception]
+    if request.param == "sqlite":
+        path = tmp_path / "proctor.db"
+
+        def opener() -> SqlStore:
+            return SqliteStore(path)
+
+        raw, err = _sqlite_raw(path), sqlite3.DatabaseError
+    else:
+        from proctor.store.postgres import PostgresStore
+
+        url: str = request.getfixturevalue("pg_migrated_url")
+
+        def opener() -> SqlStore:
+            return PostgresStore(url)
+
+        raw, err = _pg_raw(url), psycopg.Error
+    store = opener()
+    b = Backend(request.param, store, opener, raw, err)
+    try:
+        store.migrate()
+        yield b
+    finally:
+        for s in [store, *b.others]:
+            s.close()
+
+
+@pytest.fixture
+def store(backend: Backend) -> SqlStore:
+    return backend.store
+
+
+# lifecycle -----------------------------------------------------------------------------
+def test_fresh_store_is_empty(store: SqlStore) -> None:
+    """A freshly migrated store holds nothing and its epoch starts at 0."""
+    assert store.epoch() == 0
+    assert store.list_agents() == []
+    assert store.list_tools() == []
+    assert store.list_tasks() == []
+    assert store.list_keys() == []
+    assert store.active_policy_version() is None
+    assert store.audit_head() is None
+    assert list(store.iter_audit()) == []
+    assert store.list_checkpoints() == []
+    assert store.latest_checkpoint() is None
+
+
+def test_migrate_is_idempotent_and_keeps_data(backend: Backend) -> None:
+    """Migrating an up-to-date store again (also from another instance) changes nothing."""
+    backend.store.add_agent(agent("bot"))
+    backend.store.migrate()
+    backend.another().migrate()
+    assert [a.name for a in backend.store.list_agents()] == ["bot"]
+    assert backend.store.epoch() == 1
+
+
+# agents -----------------------------------------------------------------------------
+def test_add_and_get_agent_round_trips(store: SqlStore) -> None:
+    """Every field of an agent comes back exactly as stored; unknown names give None."""
+    a = agent("finance-bot")
+    store.add_agent(a)
+    assert store.get_agent(AgentName("finance-bot")) == a
+    assert store.get_agent(AgentName("other")) is None
+
+
+def test_list_agents_is_sorted_by_name(store: SqlStore) -> None:
+    """list_agents returns every agent, ordered by name."""
+    for n in ("zeta", "alpha", "mid-1"):
+        store.add_agent(agent(n))
+    assert [a.name for a in store.list_agents()] == ["alpha", "mid-1", "zeta"]
+
+
+def test_duplicate_agent_raises_conflict_and_keeps_the_original(store: SqlStore) -> None:
+    """Adding an existing name raises Conflict; the stored agent and the epoch are unchanged."""
+    store.add_agent(agent("bot"))
+    before = store.epoch()
+    with pytest.raises(Conflict, match="`bot` already exists"):
+        store.add_agent(agent("bot", owner="mallory@example.com"))
+    got = store.get_agent(AgentName("bot"))
+    assert got is not None
+    assert got.owner == "alice@example.com"
+    assert store.epoch() == before
+
+
+def test_set_agent_status_updates_and_versions(store: SqlStore) -> None:
+    """set_agent_status changes status and updated_at, bumps the record version and returns it."""
+    store.add_agent(agent("bot"))
+    rec = store.set_agent_status(AgentName("bot"), AgentStatus.SUSPENDED, T0 + 10)
+    assert rec.status is AgentStatus.SUSPENDED
+    assert rec.updated_at == T0 + 10
+    assert rec.created_at == T0
+    assert rec.version == 2
+    assert store.get_agent(AgentName("bot")) == rec
+
+
+def test_set_agent_status_of_unknown_agent_raises(store: SqlStore) -> None:
+    """An unknown agent raises UnknownAgent and nothing changes (not even the epoch)."""
+    before = store.epoch()
+    with pytest.raises(UnknownAgent, match="`ghost`"):
+        store.set_agent_status(AgentName("ghost"), AgentStatus.SUSPENDED, T0)
+    assert store.epoch() == before
+
+
+def test_agent_names_are_case_sensitive(backend: Backend) -> None:
+    """A row named `BOT` (only raw SQL can write one) is not the agent `bot`, on either engine."""
+    store = backend.store
+    backend.raw_execute(
+        "INSERT INTO agents (name, spiffe_id, owner, status, selectors, created_at, updated_at, version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        ("BOT", "spiffe://acme.test/agent/BOT", "a@example.com", "active", "[]", T0, T0, 1),
+    )
+    assert store.get_agent(AgentName("bot")) is None
+    store.add_agent(agent("bot"))  # no Conflict with `BOT`
+    assert backend.raw_execute("SELECT name FROM agents ORDER BY name", ()) == [("BOT",), ("bot",)]
+
+
+def test_task_ids_are_case_sensitive(store: SqlStore) -> None:
+    """Task ids are mixed-case: an id differing only in case finds nothing."""
+    store.add_agent(agent("bot"))
+    tid = "tsk_AbCdEfGhIjKlMnOpQrStUv"
+    store.add_task(task("bot", task_id=tid))
+    assert store.get_task(TaskId(tid)) is not None
+    assert store.get_task(TaskId("tsk_" + tid[4:].swapcase())) is None
+    assert store.consume_call(TaskId("tsk_" + tid[4:].lower())) is False
+    assert store.end_task(TaskId("tsk_" + tid[4:].upper()), TaskState.COMPLETED, T0, "done") is None
+
+
+# tools -----------------------------------------------------------------------------
+def test_put_tool_round_trips_and_increments_version(store: SqlStore) -> None:
+    """put_tool stores every field; putting the same name again replaces it with version + 1."""
+    t = tool(
+        "payments.transfer",
+        effect="pay",
+        resource_pattern="acct:*",
+        resource_arg="account",
+        trust="untrusted",
+        sensitivity="secret",
+        destructive=True,
+        financial=True,
+        customer_facing=True,
+        production=True,
+        description="move money",
+    )
+    first = store.put_tool(t)
+    assert first == t
+    assert store.get_tool(ToolName("payments.transfer")) == first
+    second = store.put_tool(replace(t, description="move money (v2)", financial=False))
+    assert second.version == 2
+    assert second.description == "move money (v2)"
+    assert second.financial is False
+    assert store.get_tool(ToolName("payments.transfer")) == second
+    assert store.put_tool(t).version == 3
+
+
+def test_list_and_delete_tools(store: SqlStore) -> None:
+    """list_tools is sorted by name; delete_tool is True once, then False; deleted tools are gone."""
+    for n in ("fs.write", "crm.read", "fs.read"):
+        store.put_tool(tool(n))
+    assert [t.name for t in store.list_tools()] == ["crm.read", "fs.read", "fs.write"]
+    assert store.delete_tool(ToolName("fs.read")) is True
+    assert store.delete_tool(ToolName("fs.read")) is False
+    assert store.get_tool(ToolName("fs.read")) is None
+    assert [t.name for t in store.list_tools()] == ["crm.read", "fs.write"]
+
+
+def test_concurrent_put_tool_from_two_instances_never_collides(backend: Backend) -> None:
+    """Two store instances (processes) putting the same tool at once: no errors, one version per put."""
+    stores = [backend.store, backend.another()]
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker(w: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(10):
+                stores[w % 2].put_tool(tool("fs.read", description=f"w{w} #{i}"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    got = backend.store.get_tool(ToolName("fs.read"))
+    assert got is not None
+    assert got.version == 40
+    assert backend.store.epoch() == 40
+
+
+# tasks -----------------------------------------------------------------------------
+def test_add_and_get_task_round_trips(store: SqlStore) -> None:
+    """Every task field, including None budget and a parent id, comes back as stored."""
+    store.add_agent(agent("bot"))
+    parent = task("bot", max_calls=5)
+    child = task("bot", parent_id=parent.id)
+    store.add_task(parent)
+    store.add_task(child)
+    assert store.get_task(parent.id) == parent
+    assert store.get_task(child.id) == child
+    assert store.get_task(TaskId.new()) is None
+
+
+def test_add_task_for_unknown_agent_raises(store: SqlStore) -> None:
+    """A task for an agent that does not exist raises UnknownAgent and stores nothing."""
+    with pytest.raises(UnknownAgent, match="`ghost`"):
+        store.add_task(task("ghost"))
+    assert store.list_tasks() == []
+    assert store.epoch() == 0
+
+
+def test_list_tasks_filters_by_agent_and_state(store: SqlStore) -> None:
+    """list_tasks filters by agent, by state, by both, and orders by creation time."""
+    store.add_agent(agent("a"))
+    store.add_agent(agent("b"))
+    a1 = task("a", created_at=T0 + 2)
+    a2 = task("a", created_at=T0 + 1)
+    b1 = task("b", created_at=T0 + 3)
+    for t in (a1, a2, b1):
+        store.add_task(t)
+    store.end_task(a1.id, TaskState.COMPLETED, T0 + 5, "done")
+    assert [t.id for t in store.list_tasks()] == [a2.id, a1.id, b1.id]
+    assert [t.id for t in store.list_tasks(agent=AgentName("a"))] == [a2.id, a1.id]
+    assert [t.id for t in store.list_tasks(state=TaskState.ACTIVE)] == [a2.id, b1.id]
+    assert [t.id for t in store.list_tasks(agent=AgentName("a"), state=TaskState.COMPLETED)] == [a1.id]
+    assert store.list_tasks(agent=AgentName("b"), state=TaskState.EXPIRED) == []
+
+
+def test_end_task_only_from_active(store: SqlStore) -> None:
+    """end_task moves an active task once and returns the new record; afterwards (or unknown) it is None."""
+    store.add_agent(agent("bot"))
+    t = task("bot")
+    store.add_task(t)
+    ended = store.end_task(t.id, TaskState.CANCELLED, T0 + 7, "owner cancelled")
+    assert ended is not None
+    assert (ended.state, ended.ended_at, ended.end_reason, ended.version) == (
+        TaskState.CANCELLED,
+        T0 + 7,
+        "owner cancelled",
+        2,
+    )
+    assert store.end_task(t.id, TaskState.COMPLETED, T0 + 8, "done") is None
+    assert store.get_task(t.id) == ended
+    assert store.end_task(TaskId.new(), TaskState.COMPLETED, T0, "done") is None
+
+
+def test_expire_tasks_marks_only_overdue_active_tasks(store: SqlStore) -> None:
+    """expire_tasks expires active tasks whose deadline is at or before now, once, stamped at the deadline."""
+    store.add_agent(agent("bot"))
+    due = task("bot", deadline=T0 + 10)
+    exactly = task("bot", deadline=T0 + 20)
+    later = task("bot", deadline=T0 + 30)
+    done = task("bot", deadline=T0 + 5)
+    for t in (due, exactly, later, done):
+        store.add_task(t)
+    store.end_task(done.id, TaskState.COMPLETED, T0 + 1, "done")
+    expired = store.expire_tasks(T0 + 20)
+    assert sorted(t.id for t in expired) == sorted([due.id, exactly.id])
+    for t in expired:
+        assert t.state is TaskState.EXPIRED
+        assert t.end_reason == "deadline"
+        assert t.version == 2
+    assert {t.id: t.ended_at for t in expired} == {due.id: T0 + 10, exactly.id: T0 + 20}
+    assert store.expire_tasks(T0 + 20) == []
+    later_now = store.get_task(later.id)
+    done_now = store.get_task(done.id)
+    assert later_now is not None
+    assert later_now.state is TaskState.ACTIVE
+    assert done_now is not None
+    assert done_now.state is TaskState.COMPLETED
+
+
+def test_consume_call_enforces_the_budget(store: SqlStore) -> None:
+    """consume_call counts calls until max_calls, then refuses; unlimited tasks never run out."""
+    store.add_agent(agent("bot"))
+    capped = task("bot", max_calls=2)
+    free = task("bot")
+    store.add_task(capped)
+    store.add_task(free)
+    assert [store.consume_call(capped.id) for _ in range(3)] == [True, True, False]
+    got = store.get_task(capped.id)
+    assert got is not None
+    assert got.calls_used == 2
+    assert all(store.consume_call(free.id) for _ in range(20))
+    got = store.get_task(free.id)
+    assert got is not None
+    assert got.calls_used == 20
+    assert store.consume_call(TaskId.new()) is False
+
+
+def test_consume_call_budget_holds_under_concurrency(store: SqlStore) -> None:
+    """Eight threads racing for a budget of 10 get exactly 10 calls between them."""
+    store.add_agent(agent("bot"))
+    t = task("bot", max_calls=10)
+    store.add_task(t)
+    wins: list[bool] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(5):
+            ok = store.consume_call(t.id)
+            with lock:
+                wins.append(ok)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert wins.count(True) == 10
+    got = store.get_task(t.id)
+    assert got is not None
+    assert got.calls_used == 10
+
+
+# join tokens --------------------------------------------------------------------------
+def test_join_token_is_single_use(store: SqlStore) -> None:
+    """A join token redeems once, returning the record stamped with used_at; then never again."""
+    tok = JoinTokenRecord(token_hash="h1", agent=AgentName("bot"), created_at=T0, expires_at=T0 + 600)
+    store.add_join_token(tok)
+    got = store.redeem_join_token("h1", T0 + 1)
+    assert got == replace(tok, used_at=T0 + 1)
+    assert store.redeem_join_token("h1", T0 + 2) is None
+
+
+def test_join_token_expiry_and_unknown(store: SqlStore) -> None:
+    """Expired (including exactly at expires_at) and unknown tokens do not redeem."""
+    store.add_join_token(JoinTokenRecord("h1", AgentName("bot"), T0, T0 + 600))
+    assert store.redeem_join_token("h1", T0 + 600) is None
+    assert store.redeem_join_token("h1", T0 + 601) is None
+    assert store.redeem_join_token("nope", T0) is None
+    assert store.redeem_join_token("h1", T0 + 599) is not None
+
+
+def test_join_token_redeems_once_under_concurrency(store: SqlStore) -> None:
+    """Eight threads redeeming the same token: exactly one wins."""
+    store.add_join_token(JoinTokenRecord("h1", AgentName("bot"), T0, T0 + 600))
+    results: list[JoinTokenRecord | None] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        r = store.redeem_join_token("h1", T0 + 1)
+        with lock:
+            results.append(r)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sum(r is not None for r in results) == 1
+
+
+# keys ------------------------------------------------------------------------------
+def test_keys_put_list_and_retire(store: SqlStore) -> None:
+    """Keys round-trip (JWK included), list filters by use, retire stamps once and keeps the first stamp."""
+    jwk = {"kty": "EC", "crv": "P-256", "x": "abc", "y": "def", "kid": "k1"}
+    k1 = KeyRecord(kid="k1", use="svid", public_jwk=jwk, created_at=T0)
+    k2 = KeyRecord(
+        kid="k2", use="audit", public_jwk={"kty": "OKP", "crv": "Ed25519", "x": "zz"}, created_at=T0 + 1
+    )
+    k3 = KeyRecord(kid="k3", use="svid", public_jwk={"kty": "EC"}, created_at=T0 + 2)
+    for k in (k3, k1, k2):
+        store.put_key(k)
+    assert store.list_keys() == [k1, k2, k3]
+    assert store.list_keys("svid") == [k1, k3]
+    assert store.list_keys("audit") == [k2]
+    assert store.list_keys("other") == []
+    store.retire_key("k1", T0 + 100, T0 + 200)
+    store.retire_key("k1", T0 + 300, T0 + 400)  # already retired: keeps the first stamp
+    assert store.list_keys("svid")[0] == replace(k1, retired_at=T0 + 100, drop_after=T0 + 200)
+
+
+# policy ------------------------------------------------------------------------------
+def test_record_policy_version_reports_changes(store: SqlStore) -> None:
+    """Recording the active version again is a no-op (False); a different one is True, even a return."""
+    files = {"main.cedar": "permit(principal, action, resource);"}
+    assert store.record_policy_version("v1", files, T0) is True
+    assert store.record_policy_version("v1", files, T0 + 1) is False
+    assert store.active_policy_version() == "v1"
+    assert store.record_policy_version("v2", {}, T0 + 2) is True
+    assert store.active_policy_version() == "v2"
+    assert store.record_policy_version("v1", files, T0 + 3) is True
+    assert store.active_policy_version() == "v1"
+
+
+# epoch ------------------------------------------------------------------------------
+def test_epoch_bumps_on_every_change_decisions_read(store: SqlStore) -> None:
+    """Each change to agents, tools, tasks or the policy set bumps the epoch by exactly one."""
+    t = task("bot", deadline=T0 + 10)
+    t2 = task("bot", deadline=T0 + 10)
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("add_agent", lambda: store.add_agent(agent("bot"))),
+        ("set_agent_status", lambda: store.set_agent_status(AgentName("bot"), AgentStatus.SUSPENDED, T0)),
+        ("put_tool", lambda: store.put_tool(tool("fs.read"))),
+        ("put_tool again", lambda: store.put_tool(tool("fs.read"))),
+        ("delete_tool", lambda: store.delete_tool(ToolName("fs.read"))),
+        ("add_task", lambda: store.add_task(t)),
+        ("add_task 2", lambda: store.add_task(t2)),
+        ("end_task", lambda: store.end_task(t.id, TaskState.COMPLETED, T0, "done")),
+        ("expire_tasks", lambda: store.expire_tasks(T0 + 11)),
+        ("record_policy_version", lambda: store.record_policy_version("v1", {}, T0)),
+    ]
+    for what, step in steps:
+        before = store.epoch()
+        step()
+        assert store.epoch() == before + 1, what
+
+
+def test_epoch_not_bumped_by_audit_keys_tokens_or_no_ops(store: SqlStore) -> None:
+    """Audit appends, checkpoints, keys, join tokens and changes that change nothing leave the epoch alone."""
+    store.add_agent(agent("bot"))
+    store.record_policy_version("v1", {}, T0)
+    before = store.epoch()
+    store.append_audit([pending(1), pending(2)], sha_chain)
+    store.add_checkpoint(Checkpoint(2, b"h" * 32, T0, "k1", b"sig"))
+    store.put_key(KeyRecord("k1", "audit", {}, T0))
+    store.retire_key("k1", T0, T0 + 1)
+    store.add_join_token(JoinTokenRecord("h", AgentName("bot"), T0, T0 + 60))
+    store.redeem_join_token("h", T0 + 1)
+    store.record_policy_version("v1", {}, T0)
+    store.delete_tool(ToolName("not.there"))
+    store.end_task(TaskId.new(), TaskState.COMPLETED, T0, "done")
+    store.expire_tasks(T0)
+    assert store.epoch() == before
+
+
+def test_epoch_is_shared_between_store_instances(backend: Backend) -> None:
+    """A change made through one instance (process) moves the epoch every other instance reads."""
+    other = backend.another()
+    assert other.epoch() == backend.store.epoch() == 0
+    backend.store.add_agent(agent("bot"))
+    assert other.epoch() == 1
+    other.put_tool(tool("fs.read"))
+    assert backend.store.epoch() == 2
+    assert other.get_agent(AgentName("bot")) is not None
+
+
+# audit ------------------------------------------------------------------------------
+def test_append_audit_chains_records(store: SqlStore) -> None:
+    """Appends get seq 1..N, each links to the previous hash (genesis first) and reads back unchanged."""
+    first = store.append_audit([pending(1), pending(2), pending(3)], sha_chain)
+    assert [r.seq for r in first] == [1, 2, 3]
+    assert first[0].prev_hash == GENESIS
+    second = store.append_audit([pending(4, agent="bot", decision="allow", decision_id="dec_x")], sha_chain)
+    assert second[0].seq == 4
+    assert second[0].prev_hash == first[-1].hash
+    stored = list(store.iter_audit())
+    assert stored == first + second
+    assert_chain(stored)
+    assert store.audit_head() == second[0]
+
+
+def test_append_audit_empty_batch_is_a_no_op(store: SqlStore) -> None:
+    """Appending nothing returns [] and writes nothing."""
+    assert store.append_audit([], sha_chain) == []
+    assert store.audit_head() is None
+
+
+def test_audit_body_is_stored_as_exact_bytes(store: SqlStore) -> None:
+    """Bodies and hashes come back as the same bytes (type bytes, not memoryview), even non-UTF-8 ones."""
+    body = bytes(range(256)) * 4
+    [row] = store.append_audit([pending(1, body=body)], sha_chain)
+    head = store.audit_head()
+    assert head is not None
+    assert type(head.body) is bytes
+    assert type(head.hash) is bytes
+    assert type(head.prev_hash) is bytes
+    assert head.body == body
+    assert head == row
+
+
+def test_failed_append_writes_nothing(store: SqlStore) -> None:
+    """If hashing fails midway through a batch, no record of the batch is committed."""
+    store.append_audit([pending(1)], sha_chain)
+
+    def flaky(seq: int, prev_hash: bytes, body: bytes) -> bytes:
+        if seq == 3:
+            raise RuntimeError("hasher broke")
+        return sha_chain(seq, prev_hash, body)
+
+    with pytest.raises(RuntimeError, match="hasher broke"):
+        store.append_audit([pending(2), pending(3), pending(4)], flaky)
+    assert [r.seq for r in store.iter_audit()] == [1]
+    store.append_audit([pending(2)], sha_chain)
+    assert_chain(list(store.iter_audit()))
+
+
+def test_concurrent_appends_from_threads_are_gap_free(store: SqlStore) -> None:
+    """Four threads appending batches at once still produce one chain, seq 1..N without gaps."""
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker(w: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(20):
+                store.append_audit([pending(w * 100 + i, agent=f"w{w}")] * (1 + i % 3), sha_chain)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    rows = list(store.iter_audit())
+    assert len(rows) == 4 * sum(1 + i % 3 for i in range(20))
+    assert_chain(rows)
+
+
+def test_concurrent_appends_from_two_store_instances_are_gap_free(backend: Backend) -> None:
+    """Two store instances (two Proctor processes) appending at once still produce one gap-free chain."""
+    stores = [backend.store, backend.another()]
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def worker(w: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(15):
+                stores[w % 2].append_audit([pending(i, agent=f"w{w}"), pending(i, agent=f"w{w}")], sha_chain)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    rows = list(stores[1].iter_audit())
+    assert len(rows) == 4 * 15 * 2
+    assert_chain(rows)
+    assert stores[0].audit_head() == rows[-1]
+
+
+def _seed_audit(store: SqlStore) -> list[AuditRow]:
+    recs = [
+        pending(1, agent="a", task="tsk_1", tool="fs.read", decision="allow", decision_id="dec_1"),
+        pending(2, agent="b", task="tsk_2", tool="fs.write", decision="deny", decision_id="dec_2"),
+        pending(3, agent="a", task="tsk_1", tool="fs.write", decision="deny", decision_id="dec_3"),
+        pending(4, kind="task", agent="a", task="tsk_1"),
+        pending(5, agent="a", task="tsk_3", tool="fs.read", decision="allow", decision_id="dec_5"),
+        pending(6, kind="outcome", agent="a", tool="fs.read", decision_id="dec_1"),
+    ]
+    return store.append_audit(recs, sha_chain)
+
+
+def test_search_audit_filters(store: SqlStore) -> None:
+    """search_audit matches every filter column exactly and combines filters with AND."""
+    _seed_audit(store)
+
+    def seqs(**kw: Any) -> list[int]:
+        return [r.seq for r in store.search_audit(AuditQuery(**kw))]
+
+    assert seqs() == [1, 2, 3, 4, 5, 6]
+    assert seqs(agent="a") == [1, 3, 4, 5, 6]
+    assert seqs(agent="A") == []
+    assert seqs(task="tsk_1") == [1, 3, 4]
+    assert seqs(tool="fs.write") == [2, 3]
+    assert seqs(decision="deny") == [2, 3]
+    assert seqs(kind="outcome") == [6]
+    assert seqs(agent="a", decision="allow", tool="fs.read") == [1, 5]
+    assert seqs(agent="b", decision="allow") == []
+
+
+def test_search_audit_paging_and_order(store: SqlStore) -> None:
+    """after_seq pages forward, limit caps (and is at least 1), newest_first reverses the order."""
+    _seed_audit(store)
+
+    def seqs(**kw: Any) -> list[int]:
+        return [r.seq for r in store.search_audit(AuditQuery(**kw))]
+
+    assert seqs(limit=2) == [1, 2]
+    assert seqs(after_seq=2, limit=2) == [3, 4]
+    assert seqs(newest_first=True, limit=3) == [6, 5, 4]
+    assert seqs(agent="a", newest_first=True) == [6, 5, 4, 3, 1]
+    assert seqs(limit=0) == [1]
+    assert seqs(after_seq=6) == []
+
+
+def test_get_audit_by_decision(store: SqlStore) -> None:
+    """Every record about a decision id comes back in seq order; unknown ids give []."""
+    rows = _seed_audit(store)
+    assert store.get_audit_by_decision("dec_1") == [rows[0], rows[5]]
+    assert store.get_audit_by_decision("dec_2") == [rows[1]]
+    assert store.get_audit_by_decision("dec_none") == []
+
+
+def test_iter_audit_pages_through_everything(store: SqlStore) -> None:
+    """iter_audit yields every record once, in order, across batch boundaries and from after_seq."""
+    for i in range(10):
+        store.append_audit([pending(i)], sha_chain)
+    assert [r.seq for r in store.iter_audit(batch=3)] == list(range(1, 11))
+    assert [r.seq for r in store.iter_audit(after_seq=7, batch=2)] == [8, 9, 10]
+    assert list(store.iter_audit(after_seq=10)) == []
+    assert_chain(list(store.iter_audit(batch=4)))
+
+
+def test_checkpoints(store: SqlStore) -> None:
+    """Checkpoints list in seq order, the latest is the highest seq, and a repeated seq keeps the first."""
+    cp5 = Checkpoint(5, b"\x05" * 32, T0 + 5, "k1", b"sig5")
+    cp2 = Checkpoint(2, b"\x02" * 32, T0 + 2, "k1", b"sig2")
+    store.add_checkpoint(cp5)
+    store.add_checkpoint(cp2)
+    store.add_checkpoint(Checkpoint(5, b"\xff" * 32, T0 + 9, "k2", b"other"))
+    assert store.list_checkpoints() == [cp2, cp5]
+    assert store.latest_checkpoint() == cp5
+
+
+def test_audit_records_are_append_only_at_the_database(backend: Backend) -> None:
+    """Raw UPDATE and DELETE on audit_records are refused by the database itself; rows stay as written."""
+    rows = backend.store.append_audit([pending(1), pending(2)], sha_chain)
+    with pytest.raises(backend.db_error, match="append-only"):
+        backend.raw_execute("UPDATE audit_records SET kind = ? WHERE seq = ?", ("tampered", 1))
+    with pytest.raises(backend.db_error, match="append-only"):
+        backend.raw_execute("DELETE FROM audit_records WHERE seq = ?", (2,))
+    with pytest.raises(backend.db_error, match="append-only"):
+        backend.raw_execute("DELETE FROM audit_records", ())
+    assert list(backend.store.iter_audit()) == rows

@@ -1,0 +1,368 @@
+"""Store failures surface as Proctor's store errors with stable codes, and never lose committed data.
+
+SQLite: locked, corrupt, full. PostgreSQL: unreachable (the password never leaks), missing database,
+lock timeouts, killed connections, and the mapping of every error class the server can report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import psycopg.errors as pge
+import pytest
+from psycopg_pool import PoolClosed, PoolTimeout
+from tests.pgserver import free_port
+
+from proctor.errors import (
+    StoreCorrupt,
+    StoreError,
+    StoreFull,
+    StoreLocked,
+    StoreUnavailable,
+)
+from proctor.store import open_store
+from proctor.store._sql import GENESIS
+from proctor.store.base import AgentRecord, PendingAudit
+from proctor.store.postgres import AUDIT_LOCK_KEY, PgErrorMapper, PostgresStore, redact_url
+from proctor.store.sqlite import SqliteStore
+from proctor.types import AgentName, AgentStatus, Email, SpiffeId
+
+T0 = 1_767_225_600.0
+PASSWORD = "Sup3r-s3cret-pw"
+
+
+def sha_chain(seq: int, prev_hash: bytes, body: bytes) -> bytes:
+    return hashlib.sha256(seq.to_bytes(8, "big") + prev_hash + body).digest()
+
+
+def agent(name: str) -> AgentRecord:
+    return AgentRecord(
+        AgentName(name),
+        SpiffeId(f"spiffe://acme.test/agent/{name}"),
+        Email("alice@example.com"),
+        AgentStatus.ACTIVE,
+        (),
+        T0,
+        T0,
+    )
+
+
+def pending(i: int, body: bytes | None = None) -> PendingAudit:
+    return PendingAudit(ts=T0 + i, kind="decision", body=body if body is not None else b'{"i":%d}' % i)
+
+
+def assert_chain_intact(store: SqliteStore | PostgresStore, n: int) -> None:
+    rows = list(store.iter_audit())
+    assert [r.seq for r in rows] == list(range(1, n + 1))
+    prev = GENESIS
+    for r in rows:
+        assert r.prev_hash == prev
+        assert r.hash == sha_chain(r.seq, r.prev_hash, r.body)
+        prev = r.hash
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
+    """A migrated SQLite store holding one agent and three audit records, with a short busy timeout."""
+    store = SqliteStore(tmp_path / "proctor.db", busy_timeout_ms=100)
+    try:
+        store.migrate()
+        store.add_agent(agent("bot"))
+        store.append_audit([pending(1), pending(2), pending(3)], sha_chain)
+        yield store
+    finally:
+        store.close()
+
+
+# SQLite --------------------------------------------------------------------------------
+def test_sqlite_locked_raises_store_locked_and_loses_nothing(sqlite_store: SqliteStore) -> None:
+    """While another connection holds the write lock, writes fail with StoreLocked; nothing committed is lost."""
+    blocker = sqlite3.connect(sqlite_store.path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreLocked) as info:
+            sqlite_store.add_agent(agent("other"))
+        assert info.value.code == "store_locked"
+        with pytest.raises(StoreLocked):
+            sqlite_store.append_audit([pending(4)], sha_chain)
+        assert sqlite_store.get_agent(AgentName("bot")) is not None  # WAL: reads still work
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    sqlite_store.add_agent(agent("other"))
+    sqlite_store.append_audit([pending(4)], sha_chain)
+    assert [a.name for a in sqlite_store.list_agents()] == ["bot", "other"]
+    assert_chain_intact(sqlite_store, 4)
+
+
+def test_sqlite_garbage_file_raises_store_corrupt_and_is_left_untouched(tmp_path: Path) -> None:
+    """A file that is not a database fails with StoreCorrupt on open, and Proctor does not modify it."""
+    path = tmp_path / "proctor.db"
+    garbage = bytes(range(256)) * 64
+    path.write_bytes(garbage)
+    with pytest.raises(StoreCorrupt) as info:
+        open_store(f"sqlite:///{path}")
+    assert info.value.code == "store_corrupt"
+    with pytest.raises(StoreCorrupt):
+        SqliteStore(path)
+    assert path.read_bytes() == garbage
+
+
+def test_sqlite_damaged_pages_raise_store_corrupt(tmp_path: Path) -> None:
+    """A database whose pages were overwritten fails with StoreCorrupt (open, query or integrity check)."""
+    path = tmp_path / "proctor.db"
+    store = SqliteStore(path)
+    store.migrate()
+    for i in range(300):
+        store.add_agent(agent(f"bot-{i}"))
+    store.close()
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    assert len(data) > 4 * page
+    data[page:] = b"\xa5" * (len(data) - page)  # keep the header page, wreck every other page
+    path.write_bytes(bytes(data))
+
+    def use() -> None:
+        s = SqliteStore(path)
+        try:
+            s.list_agents()
+            s.check_integrity()
+        finally:
+            s.close()
+
+    with pytest.raises(StoreCorrupt):
+        use()
+
+
+def test_sqlite_full_raises_store_full_and_loses_nothing(sqlite_store: SqliteStore) -> None:
+    """When the database cannot grow, a write fails with StoreFull, rolls back whole, and keeps what was there."""
+    head = sqlite_store.audit_head()
+    writer = sqlite_store._writer  # the one write connection; max_page_count is per connection
+    pages = writer.execute("PRAGMA page_count").fetchone()[0]
+    writer.execute(f"PRAGMA max_page_count = {pages}")
+    big = b"x" * 256_000
+    with pytest.raises(StoreFull) as info:
+        sqlite_store.append_audit([pending(4), pending(5, body=big)], sha_chain)
+    assert info.value.code == "store_full"
+    assert sqlite_store.audit_head() == head
+    writer.execute("PRAGMA max_page_count = 1073741823")
+    sqlite_store.append_audit([pending(4), pending(5, body=big)], sha_chain)
+    reopened = SqliteStore(sqlite_store.path)
+    try:
+        assert [a.name for a in reopened.list_agents()] == ["bot"]
+        assert_chain_intact(reopened, 5)
+    finally:
+        reopened.close()
+
+
+def test_sqlite_closed_store_raises_store_error(sqlite_store: SqliteStore) -> None:
+    """Using a closed store raises a StoreError, not a raw sqlite3 error."""
+    sqlite_store.close()
+    with pytest.raises(StoreError):
+        sqlite_store.add_agent(agent("late"))
+
+
+# PostgreSQL: no server needed ------------------------------------------------------------------
+def test_postgres_unreachable_raises_store_unavailable_without_the_password() -> None:
+    """Nothing listening: StoreUnavailable naming host:port, with the password nowhere in the error."""
+    port = free_port()
+    url = f"postgresql://proctor:{PASSWORD}@127.0.0.1:{port}/proctor"
+    with pytest.raises(StoreUnavailable) as info:
+        PostgresStore(url, connect_timeout_s=2)
+    err = info.value
+    assert err.code == "store_unavailable"
+    assert f"cannot reach PostgreSQL at 127.0.0.1:{port}" in err.message
+    assert err.__cause__ is None
+    assert err.__suppress_context__ is True
+    for text in (str(err), repr(err), err.message, repr(err.details), repr(err.to_dict())):
+        assert PASSWORD not in text
+    with pytest.raises(StoreUnavailable) as via_open:
+        open_store(url)
+    assert PASSWORD not in str(via_open.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://app:pw@db:5432/p", "postgresql://app:***@db:5432/p"),
+        ("postgresql://app@db/p?sslmode=require", "postgresql://app@db/p?sslmode=require"),
+        (
+            "postgresql://db/p?user=app&password=pw&sslmode=verify-full",
+            "postgresql://db/p?user=app&password=***&sslmode=verify-full",
+        ),
+        ("postgresql://app:p%40ss@[::1]:5433/p", "postgresql://app:***@[::1]:5433/p"),
+    ],
+)
+def test_redact_url(url: str, expected: str) -> None:
+    """Passwords are redacted in the user-info part and in the query string; everything else stays."""
+    assert redact_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (pge.DiskFull("could not extend file"), StoreFull),
+        (pge.DataCorrupted("invalid page in block 7"), StoreCorrupt),
+        (pge.IndexCorrupted("index is corrupt"), StoreCorrupt),
+        (pge.LockNotAvailable("canceling statement due to lock timeout"), StoreLocked),
+        (pge.SerializationFailure("could not serialize access"), StoreLocked),
+        (pge.DeadlockDetected("deadlock detected"), StoreLocked),
+        (pge.AdminShutdown("terminating connection due to administrator command"), StoreUnavailable),
+        (pge.CannotConnectNow("the database system is starting up"), StoreUnavailable),
+        (pge.ConnectionFailure("connection failure"), StoreUnavailable),
+        (pge.InvalidPassword("password authentication failed"), StoreUnavailable),
+        (pge.InvalidCatalogName('database "x" does not exist'), StoreUnavailable),
+        (pge.TooManyConnections("too many clients"), StoreUnavailable),
+        (psycopg.OperationalError("connection refused"), StoreUnavailable),
+        (PoolTimeout("couldn't get a connection after 10.00 sec"), StoreUnavailable),
+        (PoolClosed("the pool is closed"), StoreUnavailable),
+        (pge.QueryCanceled("canceling statement due to statement timeout"), StoreError),
+        (pge.UndefinedTable('relation "agents" does not exist'), StoreError),
+    ],
+)
+def test_postgres_error_mapping(exc: Exception, expected: type[StoreError]) -> None:
+    """Each PostgreSQL error class maps to the Proctor store error with the matching stable code."""
+    mapped = PgErrorMapper("db:5432", PASSWORD).convert(exc)
+    assert type(mapped) is expected
+
+
+def test_postgres_error_mapping_passes_integrity_errors_and_scrubs_passwords() -> None:
+    """Integrity errors pass through for the shared code; a password in a server message is scrubbed."""
+    mapper = PgErrorMapper("db:5432", PASSWORD)
+    dup = pge.UniqueViolation("duplicate key")
+    assert mapper.convert(dup) is dup
+    mapped = mapper.convert(psycopg.OperationalError(f"bad things near {PASSWORD}"))
+    assert isinstance(mapped, StoreUnavailable)
+    assert PASSWORD not in str(mapped)
+    assert PASSWORD not in repr(mapped.details)
+
+
+# PostgreSQL: against the test server ------------------------------------------------------------
+def test_open_store_migrates_an_empty_postgres_database(pg_fresh_url: str) -> None:
+    """open_store on an empty database applies the schema once; opening it again is a no-op."""
+    for _ in range(2):
+        store = open_store(pg_fresh_url)
+        try:
+            assert isinstance(store, PostgresStore)
+            assert store.epoch() == 0
+            assert store.list_agents() == []
+        finally:
+            store.close()
+    with psycopg.connect(pg_fresh_url) as conn:
+        rows = conn.execute("SELECT count(*) FROM _yoyo_migration").fetchone()
+    assert rows == (1,)
+
+
+def test_postgres_url_attribute_is_redacted(pg_migrated_url: str) -> None:
+    """A store opened with a password (postgres:// scheme too) works and never shows it in ``url``."""
+    with_pw = pg_migrated_url.replace("postgresql://postgres@", f"postgres://postgres:{PASSWORD}@")
+    store = PostgresStore(with_pw)
+    try:
+        assert PASSWORD not in store.url
+        assert store.url.startswith("postgresql://postgres:***@127.0.0.1:")
+        assert store.redacted_url == store.url
+        store.add_agent(agent("bot"))
+        assert store.get_agent(AgentName("bot")) is not None
+    finally:
+        store.close()
+
+
+def test_postgres_missing_database_raises_store_unavailable(pg_url: str) -> None:
+    """A database that does not exist is StoreUnavailable, naming where it looked."""
+    missing = pg_url.rsplit("/", 1)[0] + "/no_such_db"
+    with pytest.raises(StoreUnavailable, match=r"cannot reach PostgreSQL at 127\.0\.0\.1:\d+.*no_such_db"):
+        PostgresStore(missing)
+
+
+def test_postgres_lock_timeout_raises_store_locked_and_loses_nothing(pg_migrated_url: str) -> None:
+    """A table locked by another session makes writes fail with StoreLocked after lock_timeout; data survives."""
+    store = PostgresStore(pg_migrated_url, lock_timeout_ms=200)
+    try:
+        store.add_agent(agent("bot"))
+        with psycopg.connect(pg_migrated_url) as blocker:
+            blocker.execute("LOCK TABLE agents IN ACCESS EXCLUSIVE MODE")
+            t0 = time.monotonic()
+            with pytest.raises(StoreLocked) as info:
+                store.add_agent(agent("other"))
+            assert time.monotonic() - t0 < 5
+            assert info.value.code == "store_locked"
+            blocker.rollback()
+        store.add_agent(agent("other"))
+        assert [a.name for a in store.list_agents()] == ["bot", "other"]
+        assert store.epoch() == 2
+    finally:
+        store.close()
+
+
+def test_postgres_audit_appends_take_the_shared_advisory_lock(pg_migrated_url: str) -> None:
+    """Another session (process) holding the audit advisory lock blocks appends: the lock is database-wide."""
+    store = PostgresStore(pg_migrated_url, lock_timeout_ms=200)
+    try:
+        store.append_audit([pending(1)], sha_chain)
+        with psycopg.connect(pg_migrated_url) as other:
+            other.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK_KEY,))
+            with pytest.raises(StoreLocked):
+                store.append_audit([pending(2)], sha_chain)
+            store.add_agent(agent("bot"))  # other writes do not need the audit lock
+            other.rollback()
+        store.append_audit([pending(2)], sha_chain)
+        assert_chain_intact(store, 2)
+    finally:
+        store.close()
+
+
+def _kill_store_connections(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'proctor'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_postgres_reconnects_when_idle_connections_were_killed(pg_migrated_url: str) -> None:
+    """Connections killed while idle (server restart, failover) are replaced before use: no call fails."""
+    store = PostgresStore(pg_migrated_url, check_idle_s=0)
+    try:
+        store.add_agent(agent("bot"))
+        assert _kill_store_connections(pg_migrated_url) >= 1
+        assert store.get_agent(AgentName("bot")) is not None
+        store.add_agent(agent("other"))
+        assert store.epoch() == 2
+    finally:
+        store.close()
+
+
+def test_postgres_killed_busy_connection_fails_one_call_then_recovers(pg_migrated_url: str) -> None:
+    """Without the idle ping, a killed connection fails one call with StoreUnavailable; the next call works."""
+    store = PostgresStore(pg_migrated_url, check_idle_s=3600)
+    try:
+        store.add_agent(agent("bot"))
+        assert _kill_store_connections(pg_migrated_url) >= 1
+        with pytest.raises(StoreUnavailable):
+            store.epoch()
+        assert store.get_agent(AgentName("bot")) is not None
+    finally:
+        store.close()
+
+
+def test_postgres_truncate_of_audit_records_is_refused(pg_store: PostgresStore, pg_migrated_url: str) -> None:
+    """TRUNCATE skips row triggers, so a statement trigger refuses it: the audit log stays append-only."""
+    pg_store.append_audit([pending(1)], sha_chain)
+    with psycopg.connect(pg_migrated_url) as conn, pytest.raises(psycopg.Error, match="append-only"):
+        conn.execute("TRUNCATE audit_records")
+    assert_chain_intact(pg_store, 1)
+
+
+def test_postgres_closed_store_raises_store_unavailable(pg_store: PostgresStore) -> None:
+    """Using a closed store raises StoreUnavailable, not a raw pool error."""
+    pg_store.close()
+    with pytest.raises(StoreUnavailable, match="closed"):
+        pg_store.epoch()
+    with pytest.raises(StoreUnavailable, match="closed"):
+        pg_store.add_agent(agent("late"))
