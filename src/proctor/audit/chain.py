@@ -1,0 +1,43 @@
+"""The hash chain and the bytes a checkpoint signs.
+
+A record's hash covers a domain tag, its sequence number, the previous record's hash and its
+canonical body, so a record cannot be edited, moved to another position, dropped or inserted
+without breaking every later link. Record 1 links to :data:`GENESIS` (32 zero bytes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from proctor.audit.canonical import canonical_json
+from proctor.store._sql import GENESIS
+
+#: Domain separation: these hashes can never be confused with any other SHA-256 Proctor computes.
+DOMAIN = b"proctor-audit-v1\0"
+HASH_SIZE = 32
+
+_sha256 = hashlib.sha256
+
+
+def chain_hash(seq: int, prev_hash: bytes, body: bytes) -> bytes:
+    """SHA-256 over ``DOMAIN || seq (8 bytes, big-endian) || prev_hash || body``.
+
+    This is the :class:`proctor.store.base.ChainHasher` handed to ``Store.append_audit``.
+
+    >>> chain_hash(1, GENESIS, b'{"v":1}').hex()[:16]
+    '241fd3260a510fd1'
+    """
+    return _sha256(b"".join((DOMAIN, seq.to_bytes(8, "big"), prev_hash, body))).digest()
+
+
+def to_micros(ts: float) -> int:
+    """Seconds since the epoch as whole microseconds: records and checkpoints hold no floats."""
+    return round(ts * 1_000_000)
+
+
+def checkpoint_payload(seq: int, head_hash: bytes, ts_us: int) -> bytes:
+    """The canonical JSON an audit signing key signs: ``{"v":1,"seq":N,"head":hex,"ts":µs}``."""
+    return canonical_json({"v": 1, "seq": seq, "head": head_hash.hex(), "ts": ts_us})
+
+
+__all__ = ["DOMAIN", "GENESIS", "HASH_SIZE", "chain_hash", "checkpoint_payload", "to_micros"]

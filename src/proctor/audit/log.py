@@ -1,0 +1,366 @@
+"""The audit log: append-only, hash-chained, durable before acknowledgement, checkpointed.
+
+Many threads call :meth:`AuditLog.append`; each call returns only once its record is committed.
+To make that cheap, one writer thread does *group commit*: callers put records into the open
+batch and wait; the writer swaps the batch out, commits everything in it in one transaction
+(``Store.append_audit``), then wakes every caller in it at once. The cost of a durable commit is
+shared by everyone who arrived while the previous one ran.
+
+After each commit the writer signs the chain head (a *checkpoint*) every ``checkpoint_every``
+records or ``checkpoint_interval_s`` seconds, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import _thread
+import copy
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from proctor.audit.canonical import canonical_json
+from proctor.audit.chain import GENESIS, chain_hash, checkpoint_payload, to_micros
+from proctor.clock import Clock
+from proctor.errors import StoreCorrupt, StoreError, StoreUnavailable, ValidationError
+from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store
+
+log = logging.getLogger(__name__)
+
+#: Keys the log writes itself; ``fields`` may not use them.
+RESERVED_FIELDS = frozenset({"v", "kind", "ts", "agent", "task", "tool", "decision", "decision_id"})
+_KIND = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
+_WRITER_CHECK_S = 2.0
+
+Redactor = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+class CheckpointSigner(Protocol):
+    """Signs checkpoints: an Ed25519 private key and its key id (``AuditSigningKey`` matches)."""
+
+    @property
+    def kid(self) -> str: ...
+
+    def sign(self, data: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One record to append with :meth:`AuditLog.append_many`."""
+
+    kind: str
+    fields: Mapping[str, Any]
+    agent: str | None = None
+    task: str | None = None
+    tool: str | None = None
+    decision: str | None = None
+    decision_id: str | None = None
+
+
+class _Batch:
+    """Records committed together, and the callers waiting for them.
+
+    Each waiter is a plain lock its caller holds and blocks on; the writer releases it once the
+    batch is settled (``done``, with ``rows`` or ``error``). A bare lock is the cheapest way to
+    park and wake a thread, which matters when thousands of callers a second are woken.
+    """
+
+    __slots__ = ("done", "error", "items", "rows", "waiters")
+
+    def __init__(self) -> None:
+        self.items: list[PendingAudit] = []
+        self.waiters: list[_thread.LockType] = []
+        self.rows: list[AuditRow] = []
+        self.error: BaseException | None = None
+        self.done = False
+
+
+def _identity(fields: Mapping[str, Any]) -> Mapping[str, Any]:
+    return fields
+
+
+class AuditLog:
+    """The tamper-evident audit log over a :class:`~proctor.store.base.Store`.
+
+    ``signer`` may be None (no checkpoints: tampering that recomputes the whole chain then goes
+    unnoticed). ``redact`` is applied to every record's ``fields`` before it is written.
+    ``max_linger_s`` bounds how long the writer waits for the callers of its previous batch to come
+    back before committing a smaller one (0 commits at once; only waits while others are active).
+    Close the log with :meth:`close` (or use it as a context manager); the store stays open.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        signer: CheckpointSigner | None,
+        *,
+        checkpoint_every: int = 1000,
+        checkpoint_interval_s: float = 60.0,
+        redact: Redactor | None = None,
+        max_linger_s: float = 0.001,
+    ) -> None:
+        if checkpoint_every < 1:
+            raise ValidationError("checkpoint_every must be at least 1", field="checkpoint_every")
+        if checkpoint_interval_s <= 0:
+            raise ValidationError("checkpoint_interval_s must be positive", field="checkpoint_interval_s")
+        self._store = store
+        self._clock = clock
+        self._signer = signer
+        self._every = checkpoint_every
+        self._interval = checkpoint_interval_s
+        self._redact: Redactor = redact or _identity
+        self._kinds: set[str] = set()  # kinds already validated
+
+        head = store.audit_head()
+        cp = store.latest_checkpoint()
+        self._cp_lock = threading.Lock()
+        self._head: tuple[int, bytes] = (0, GENESIS) if head is None else (head.seq, head.hash)
+        self._cp_seq = 0 if cp is None else cp.seq
+        self._cp_at = clock.monotonic()
+        #: the last error writing a checkpoint, cleared by the next success
+        self.checkpoint_error: BaseException | None = None
+
+        self._cond = threading.Condition(threading.Lock())
+        self._open = _Batch()
+        self._inflight: _Batch | None = None
+        self._idle = False
+        self._closing = False
+        self._linger = max_linger_s
+        self._last_size = 0
+        self._want = 0
+        self._thread = threading.Thread(target=self._run, name="proctor-audit-writer", daemon=True)
+        self._thread.start()
+
+    # public ---------------------------------------------------------------------------
+    def append(
+        self,
+        kind: str,
+        fields: Mapping[str, Any],
+        *,
+        agent: str | None = None,
+        task: str | None = None,
+        tool: str | None = None,
+        decision: str | None = None,
+        decision_id: str | None = None,
+    ) -> AuditRow:
+        """Append one record; returns once it is durably committed.
+
+        Raises :class:`ValidationError` for a bad kind or fields, and a :class:`StoreError` when
+        the commit failed: then the record is not in the log.
+        """
+        pending = self._prepare(kind, fields, agent, task, tool, decision, decision_id)
+        return self._submit((pending,))[0]
+
+    def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRow]:
+        """Append several records in one transaction, consecutively; all or none are committed."""
+        pending = [
+            self._prepare(e.kind, e.fields, e.agent, e.task, e.tool, e.decision, e.decision_id)
+            for e in entries
+        ]
+        return self._submit(pending) if pending else []
+
+    def flush(self) -> None:
+        """Wait for records already handed over, then sign a checkpoint if the head moved."""
+        waiter = _thread.allocate_lock()
+        waiter.acquire()
+        with self._cond:
+            # the open batch commits after the one in flight, so waiting for the last is enough
+            batch = self._open if self._open.items else self._inflight
+            if batch is None or batch.done:
+                return self._checkpoint(force=True)
+            index = len(batch.waiters)
+            batch.waiters.append(waiter)
+        self._park(batch, index)
+        self._checkpoint(force=True)
+
+    def close(self) -> None:
+        """Commit what is waiting, stop the writer and sign a final checkpoint. Idempotent."""
+        with self._cond:
+            if self._closing:
+                already = True
+            else:
+                already = False
+                self._closing = True
+                self._cond.notify()
+        self._thread.join()
+        if not already:
+            self._checkpoint(force=True)
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def head_seq(self) -> int:
+        """The seq of the last record this log committed (or found at start)."""
+        return self._head[0]
+
+    # caller side -------------------------------------------------------------------------
+    def _prepare(
+        self,
+        kind: str,
+        fields: Mapping[str, Any],
+        agent: str | None,
+        task: str | None,
+        tool: str | None,
+        decision: str | None,
+        decision_id: str | None,
+    ) -> PendingAudit:
+        if kind not in self._kinds:
+            if not isinstance(kind, str) or not _KIND.fullmatch(kind):
+                raise ValidationError(
+                    f"invalid audit kind `{str(kind)[:80]}`: use lowercase a-z 0-9 . _ -", field="kind"
+                )
+            if len(self._kinds) < 1024:
+                self._kinds.add(kind)
+        extra = self._redact(fields)
+        if not RESERVED_FIELDS.isdisjoint(extra):
+            clash = sorted(RESERVED_FIELDS.intersection(extra))[0]
+            raise ValidationError(
+                f"audit field `{clash}` is reserved: pass indexed values as keywords", field="fields"
+            )
+        ts_us = round(self._clock.now() * 1_000_000)
+        body: dict[str, Any] = {"v": 1, "kind": kind, "ts": ts_us}
+        body.update(extra)
+        # plain str for the columns: enum and id subclasses are stored as their value
+        if agent is not None:
+            body["agent"] = agent = str(agent)
+        if task is not None:
+            body["task"] = task = str(task)
+        if tool is not None:
+            body["tool"] = tool = str(tool)
+        if decision is not None:
+            body["decision"] = decision = str(decision)
+        if decision_id is not None:
+            body["decision_id"] = decision_id = str(decision_id)
+        return PendingAudit(
+            ts_us / 1_000_000, kind, canonical_json(body), agent, task, tool, decision, decision_id
+        )
+
+    def _park(self, batch: _Batch, index: int) -> None:
+        """Block until ``batch`` is settled, then wake the next caller in it.
+
+        The writer wakes only the first caller and each wakes the next (a baton): waking all at once
+        makes them fight over the GIL, which costs more than the commit itself. Should the baton be
+        lost, waiting times out, sees the batch settled and carries on.
+        """
+        waiters = batch.waiters
+        while not waiters[index].acquire(timeout=_WRITER_CHECK_S):
+            if batch.done:
+                break
+            if not self._thread.is_alive():  # pragma: no cover - the writer never exits with work queued
+                raise StoreUnavailable("audit writer stopped: the record was not acknowledged")
+        if index + 1 < len(waiters):
+            waiters[index + 1].release()
+
+    def _submit(self, items: Sequence[PendingAudit]) -> list[AuditRow]:
+        waiter = _thread.allocate_lock()
+        waiter.acquire()
+        with self._cond:
+            if self._closing:
+                raise StoreUnavailable("audit log is closed: nothing was written")
+            batch = self._open
+            start = len(batch.items)
+            batch.items.extend(items)
+            index = len(batch.waiters)
+            batch.waiters.append(waiter)
+            if self._idle or (self._want and len(batch.items) >= self._want):
+                self._cond.notify()
+        self._park(batch, index)
+        err = batch.error
+        if err is not None:
+            mine = _copy_error(err)
+            if mine is err:
+                raise err
+            raise mine from err
+        return batch.rows[start : start + len(items)]
+
+    # writer side -------------------------------------------------------------------------
+    def _run(self) -> None:
+        cond = self._cond
+        while True:
+            with cond:
+                while not self._open.items and not self._closing:
+                    self._idle = True
+                    cond.wait()
+                    self._idle = False
+                if 0 < len(self._open.items) < self._last_size and self._linger > 0 and not self._closing:
+                    # The callers of the last batch are still coming back: give them a moment to join
+                    # this one, so one commit serves them all instead of each cohort paying its own.
+                    self._want = self._last_size
+                    cond.wait(self._linger)
+                    self._want = 0
+                batch = self._open
+                if not batch.items:  # closing and drained
+                    return
+                self._open = _Batch()
+                self._last_size = len(batch.items)
+                self._inflight = batch
+            self._commit(batch)
+            with cond:
+                self._inflight = None
+                batch.done = True
+            batch.waiters[0].release()  # the first caller wakes the next, and so on
+            if self._signer is not None:
+                self._checkpoint(force=False)
+
+    def _commit(self, batch: _Batch) -> None:
+        try:
+            rows = self._store.append_audit(batch.items, chain_hash)
+            if len(rows) != len(batch.items):
+                raise StoreCorrupt(f"store chained {len(rows)} of {len(batch.items)} audit records")
+        except StoreError as exc:
+            batch.error = exc
+        except Exception as exc:
+            err = StoreError(f"audit append failed: {type(exc).__name__}: {exc}")
+            err.__cause__ = exc
+            batch.error = err
+        else:
+            batch.rows = rows
+            last = rows[-1]
+            with self._cp_lock:
+                self._head = (last.seq, last.hash)
+
+    def _checkpoint(self, *, force: bool) -> None:
+        signer = self._signer
+        if signer is None:
+            return
+        with self._cp_lock:
+            seq, head = self._head
+            if seq <= self._cp_seq:
+                return
+            due = (
+                force
+                or seq - self._cp_seq >= self._every
+                or self._clock.monotonic() - self._cp_at >= self._interval
+            )
+            if not due:
+                return
+            try:
+                ts_us = to_micros(self._clock.now())
+                signature = signer.sign(checkpoint_payload(seq, head, ts_us))
+                self._store.add_checkpoint(Checkpoint(seq, head, ts_us / 1_000_000, signer.kid, signature))
+            except Exception as exc:
+                # The records are committed; a missing checkpoint is retried after the next batch.
+                self.checkpoint_error = exc
+                log.exception("audit checkpoint at seq %d failed", seq)
+                return
+            self.checkpoint_error = None
+            self._cp_seq = seq
+            self._cp_at = self._clock.monotonic()
+
+
+def _copy_error(exc: BaseException) -> BaseException:
+    """A copy of the batch's error for one caller, so threads do not share one traceback."""
+    try:
+        return copy.copy(exc).with_traceback(None)
+    except Exception:
+        return exc
+
+
+__all__ = ["RESERVED_FIELDS", "AuditEntry", "AuditLog", "CheckpointSigner", "Redactor"]

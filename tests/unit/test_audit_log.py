@@ -1,0 +1,435 @@
+"""AuditLog: durable before acknowledgement, group commit, failures surfaced, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from proctor.audit import GENESIS, AuditEntry, AuditLog, chain_hash, checkpoint_payload, verify_log
+from proctor.clock import FrozenClock
+from proctor.errors import StoreError, StoreFull, StoreUnavailable, ValidationError
+from proctor.store import Store, open_store
+from proctor.store.base import AuditRow, ChainHasher, PendingAudit
+from proctor.types import AgentName, Verdict
+
+
+class Signer:
+    """A test checkpoint signer, shaped like ``proctor.identity.keys.AuditSigningKey``."""
+
+    def __init__(self, kid: str = "audit-test-1") -> None:
+        self._key = Ed25519PrivateKey.generate()
+        self.kid = kid
+        self.signed = 0
+
+    def sign(self, data: bytes) -> bytes:
+        self.signed += 1
+        return self._key.sign(data)
+
+    def public(self) -> Ed25519PublicKey:
+        return self._key.public_key()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "proctor.db"
+
+
+@pytest.fixture
+def store(db: Path) -> Iterator[Store]:
+    s = open_store(f"sqlite:///{db}")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer()
+
+
+def test_append_returns_chained_row(store: Store, clock: FrozenClock) -> None:
+    """A record gets seq 1, links to genesis, and its body is the canonical JSON of kind, ts and fields."""
+    with AuditLog(store, clock, None) as audit:
+        row = audit.append(
+            "decision",
+            {"reasons": ["policy:p1"], "amount": 12},
+            agent=AgentName("finance-bot"),
+            tool="payments.transfer",
+            decision=Verdict.ALLOW,
+            decision_id="dec_0123456789abcdefghij",
+        )
+    assert row.seq == 1
+    assert row.prev_hash == GENESIS
+    assert row.hash == chain_hash(1, GENESIS, row.body)
+    assert row.body == (
+        b'{"agent":"finance-bot","amount":12,"decision":"allow","decision_id":"dec_0123456789abcdefghij",'
+        b'"kind":"decision","reasons":["policy:p1"],"tool":"payments.transfer","ts":1767225600000000,"v":1}'
+    )
+    assert (row.agent, row.task, row.tool, row.decision) == (
+        "finance-bot",
+        None,
+        "payments.transfer",
+        "allow",
+    )
+    assert type(row.agent) is str
+    assert type(row.decision) is str
+    assert row.ts == 1_767_225_600.0
+
+
+def test_body_holds_no_floats(store: Store, clock: FrozenClock) -> None:
+    """The timestamp goes into the body as whole microseconds, not as a float."""
+    clock.set(1_767_225_600.123456)
+    with AuditLog(store, clock, None) as audit:
+        row = audit.append("note", {})
+    body = json.loads(row.body)
+    assert body["ts"] == 1_767_225_600_123_456
+    assert type(body["ts"]) is int
+
+
+def test_append_is_durable_for_a_new_connection(db: Path, store: Store, clock: FrozenClock) -> None:
+    """Once ``append`` returns, another connection and another store on the same file see the record."""
+    audit = AuditLog(store, clock, None)
+    try:
+        row = audit.append("decision", {"n": 1}, agent="bot")
+        con = sqlite3.connect(db)
+        try:
+            got = con.execute("SELECT seq, body, hash FROM audit_records").fetchall()
+        finally:
+            con.close()
+        assert got == [(1, row.body, row.hash)]
+        other = open_store(f"sqlite:///{db}", migrate=False)
+        try:
+            head = other.audit_head()
+        finally:
+            other.close()
+        assert head is not None
+        assert head.hash == row.hash
+    finally:
+        audit.close()
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, store: Store) -> list[int]:
+    sizes: list[int] = []
+    real = store.append_audit
+
+    def counted(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        sizes.append(len(records))
+        return real(records, hasher)
+
+    monkeypatch.setattr(store, "append_audit", counted)
+    return sizes
+
+
+def test_group_commit_many_threads(
+    monkeypatch: pytest.MonkeyPatch, store: Store, clock: FrozenClock, signer: Signer
+) -> None:
+    """8 threads x 500 appends: seqs 1..4000 without gaps, every caller's row is its own, batches share
+    transactions, and the chain verifies."""
+    sizes = _counting(monkeypatch, store)
+    audit = AuditLog(store, clock, signer, checkpoint_every=1000)
+    results: dict[int, list[AuditRow]] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def work(t: int) -> None:
+        try:
+            start.wait()
+            results[t] = [audit.append("call", {"thread": t, "i": i}, agent=f"agent-{t}") for i in range(500)]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    audit.close()
+
+    assert errors == []
+    seqs = sorted(r.seq for rows in results.values() for r in rows)
+    assert seqs == list(range(1, 4001))
+    for t, rows in results.items():
+        assert [json.loads(r.body)["i"] for r in rows] == list(range(500))
+        assert all(json.loads(r.body)["thread"] == t for r in rows)
+        assert [r.seq for r in rows] == sorted(r.seq for r in rows)
+    assert sum(sizes) == 4000
+    assert len(sizes) < 4000  # at least some records shared a commit
+    report = verify_log(store, {signer.kid: signer.public()}, deep=True)
+    assert report.ok, report.problems
+    assert report.records_checked == 4000
+    assert report.checkpoints_checked >= 4
+
+
+def test_failed_commit_reaches_every_waiting_caller(
+    monkeypatch: pytest.MonkeyPatch, store: Store, clock: FrozenClock
+) -> None:
+    """When the store cannot commit, every caller in the batch gets ``StoreFull``; nothing is
+    acknowledged, nothing is written, and the log carries on consistently afterwards."""
+    real = store.append_audit
+    gate = threading.Event()
+    calls: list[int] = []
+
+    def full(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        calls.append(len(records))
+        gate.wait(5)
+        raise StoreFull("database or disk is full: nothing was written")
+
+    monkeypatch.setattr(store, "append_audit", full)
+    audit = AuditLog(store, clock, None)
+    outcomes: list[object] = []
+    lock = threading.Lock()
+
+    def work(i: int) -> None:
+        try:
+            row: object = audit.append("call", {"i": i})
+        except BaseException as exc:
+            row = exc
+        with lock:
+            outcomes.append(row)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    while sum(calls) < 1:  # the first batch is in the store; the others queue behind it
+        threading.Event().wait(0.001)
+    threading.Event().wait(0.05)
+    gate.set()
+    for th in threads:
+        th.join()
+
+    assert len(outcomes) == 8
+    assert all(isinstance(o, StoreFull) for o in outcomes), outcomes
+    assert all(o.code == "store_full" for o in outcomes if isinstance(o, StoreFull))
+    assert sum(calls) == 8
+    assert len(calls) < 8  # callers shared a failing batch
+    assert store.audit_head() is None
+
+    monkeypatch.setattr(store, "append_audit", real)
+    row = audit.append("call", {"i": "after"})
+    audit.close()
+    assert row.seq == 1
+    assert row.prev_hash == GENESIS
+    assert verify_log(store, {}).ok
+
+
+def test_unexpected_store_exception_becomes_store_error(
+    monkeypatch: pytest.MonkeyPatch, store: Store, clock: FrozenClock
+) -> None:
+    """A non-Proctor exception from the store reaches the caller as a ``StoreError``."""
+
+    def broken(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: audit_records.seq")
+
+    monkeypatch.setattr(store, "append_audit", broken)
+    with AuditLog(store, clock, None) as audit, pytest.raises(StoreError, match="UNIQUE") as info:
+        audit.append("call", {})
+    assert isinstance(info.value.__cause__, StoreError)
+
+
+def test_append_many_is_one_transaction(
+    monkeypatch: pytest.MonkeyPatch, store: Store, clock: FrozenClock
+) -> None:
+    """``append_many`` commits consecutive records in one ``append_audit`` call."""
+    sizes = _counting(monkeypatch, store)
+    with AuditLog(store, clock, None) as audit:
+        rows = audit.append_many(
+            [AuditEntry("task.start", {"n": i}, task="tsk_0123456789abcdefghij") for i in range(5)]
+        )
+        assert audit.append_many([]) == []
+    assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
+    assert sizes == [5]
+    assert all(r.task == "tsk_0123456789abcdefghij" for r in rows)
+
+
+def test_append_many_is_all_or_nothing(store: Store, clock: FrozenClock) -> None:
+    """One invalid entry in ``append_many`` means nothing is written."""
+    with AuditLog(store, clock, None) as audit, pytest.raises(ValidationError):
+        audit.append_many([AuditEntry("ok", {"n": 1}), AuditEntry("bad", {"x": float("nan")})])
+    assert store.audit_head() is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("decision", {"agent": "sneaky"}),
+        ("decision", {"v": 2}),
+        ("decision", {"ts": 0}),
+        ("Decision", {}),
+        ("", {}),
+        ("decision", {"bad": float("inf")}),
+        ("decision", {"big": 2**60}),
+        ("decision", {"obj": object()}),
+    ],
+)
+def test_invalid_records_are_refused(
+    store: Store, clock: FrozenClock, kind: str, fields: dict[str, Any]
+) -> None:
+    """Reserved field names, bad kinds and values JSON cannot hold raise ``ValidationError``; nothing is written."""
+    with AuditLog(store, clock, None) as audit, pytest.raises(ValidationError):
+        audit.append(kind, fields)
+    assert store.audit_head() is None
+
+
+def test_redact_hook_is_applied(store: Store, clock: FrozenClock) -> None:
+    """The ``redact`` callable sees the fields and what it returns is what gets written."""
+
+    def redact(fields: Any) -> dict[str, Any]:
+        return {k: ("[redacted]" if k == "password" else v) for k, v in fields.items()}
+
+    with AuditLog(store, clock, None, redact=redact) as audit:
+        row = audit.append("login", {"user": "alice", "password": "hunter2"})
+    assert b"hunter2" not in row.body
+    assert json.loads(row.body)["password"] == "[redacted]"
+
+
+def test_checkpoints_every_n_records(store: Store, clock: FrozenClock, signer: Signer) -> None:
+    """With ``checkpoint_every=10`` a checkpoint is signed after the 10th and 20th record, and one on
+    close for the rest; each signs the chain head at its seq."""
+    audit = AuditLog(store, clock, signer, checkpoint_every=10, checkpoint_interval_s=3600)
+    rows = [audit.append("call", {"i": i}) for i in range(25)]
+    audit.flush()  # flush signs the head too
+    assert [c.seq for c in store.list_checkpoints()] == [10, 20, 25]
+    rows.append(audit.append("call", {"i": 25}))
+    audit.close()
+    cps = store.list_checkpoints()
+    assert [c.seq for c in cps] == [10, 20, 25, 26]
+    for cp in cps:
+        assert cp.head_hash == rows[cp.seq - 1].hash
+        assert cp.kid == signer.kid
+        signer.public().verify(cp.signature, checkpoint_payload(cp.seq, cp.head_hash, round(cp.ts * 1e6)))
+
+
+def test_checkpoint_after_interval(store: Store, clock: FrozenClock, signer: Signer) -> None:
+    """The interval, read from the injected clock, triggers a checkpoint after the next commit."""
+    audit = AuditLog(store, clock, signer, checkpoint_every=1000, checkpoint_interval_s=60)
+    audit.append("call", {"i": 1})
+    audit.append("call", {"i": 2})
+    assert store.list_checkpoints() == []
+    clock.advance(61)
+    audit.append("call", {"i": 3})
+    audit.append("call", {"i": 4})  # the writer has finished the batch before this one
+    assert [c.seq for c in store.list_checkpoints()] == [3]
+    audit.close()
+    assert [c.seq for c in store.list_checkpoints()] == [3, 4]
+
+
+def test_close_without_new_records_signs_nothing(store: Store, clock: FrozenClock, signer: Signer) -> None:
+    """A log closed with no records since its last checkpoint adds no checkpoint; ``close`` is idempotent."""
+    audit = AuditLog(store, clock, signer)
+    audit.close()
+    audit.close()
+    assert store.list_checkpoints() == []
+    assert signer.signed == 0
+
+
+def test_append_after_close_is_refused(store: Store, clock: FrozenClock) -> None:
+    """A closed log refuses records with ``StoreUnavailable`` instead of dropping them."""
+    audit = AuditLog(store, clock, None)
+    audit.close()
+    with pytest.raises(StoreUnavailable):
+        audit.append("call", {})
+
+
+def test_failing_signer_does_not_fail_appends(store: Store, clock: FrozenClock) -> None:
+    """Records are committed and acknowledged even when signing a checkpoint fails; the error is kept."""
+
+    class BrokenSigner:
+        kid = "broken"
+
+        def sign(self, data: bytes) -> bytes:
+            raise RuntimeError("hsm offline")
+
+    audit = AuditLog(store, clock, BrokenSigner(), checkpoint_every=1)
+    row = audit.append("call", {})
+    audit.append("call", {})
+    assert row.seq == 1
+    assert isinstance(audit.checkpoint_error, RuntimeError)
+    audit.close()
+    assert store.list_checkpoints() == []
+
+
+def test_reopened_log_continues_the_chain(store: Store, clock: FrozenClock, signer: Signer) -> None:
+    """A new ``AuditLog`` on an existing store links its first record to the stored head."""
+    with AuditLog(store, clock, signer, checkpoint_every=2) as first:
+        a = first.append("call", {"i": 1})
+        b = first.append("call", {"i": 2})
+    with AuditLog(store, clock, signer, checkpoint_every=2) as second:
+        assert second.head_seq == 2
+        c = second.append("call", {"i": 3})
+        second.append("call", {"i": 4})
+    assert (a.seq, b.seq, c.seq) == (1, 2, 3)
+    assert c.prev_hash == b.hash
+    assert [cp.seq for cp in store.list_checkpoints()] == [2, 4]
+    report = verify_log(store, {signer.kid: signer.public()})
+    assert report.ok
+    assert report.checkpoints_checked == 2
+
+
+def test_bad_settings_are_refused(store: Store, clock: FrozenClock) -> None:
+    """``checkpoint_every`` below 1 or a non-positive interval is a ``ValidationError``."""
+    with pytest.raises(ValidationError):
+        AuditLog(store, clock, None, checkpoint_every=0)
+    with pytest.raises(ValidationError):
+        AuditLog(store, clock, None, checkpoint_interval_s=0)
+
+
+def _two_writers(first: Store, second: Store, clock: FrozenClock, signer: Signer) -> None:
+    """Two logs (as two Proctor processes would have) append from 4 threads each to one store."""
+    logs = [
+        AuditLog(first, clock, signer, checkpoint_every=50),
+        AuditLog(second, clock, signer, checkpoint_every=50),
+    ]
+    errors: list[BaseException] = []
+
+    def work(log: AuditLog, t: int) -> None:
+        try:
+            for i in range(100):
+                log.append("call", {"t": t, "i": i})
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(logs[t % 2], t)) for t in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for log in logs:
+        log.close()
+    assert errors == []
+    report = verify_log(first, {signer.kid: signer.public()}, deep=True)
+    assert report.ok, report.problems
+    assert report.records_checked == 800
+    assert report.checkpoints_checked >= 2
+
+
+def test_two_logs_share_one_sqlite_file(db: Path, store: Store, clock: FrozenClock, signer: Signer) -> None:
+    """Two stores and logs on one SQLite file interleave into one gap-free, verifiable chain."""
+    other = open_store(f"sqlite:///{db}", migrate=False)
+    try:
+        _two_writers(store, other, clock, signer)
+    finally:
+        other.close()
+
+
+def test_two_logs_share_one_postgres_database(
+    pg_migrated_url: str, clock: FrozenClock, signer: Signer
+) -> None:
+    """Two PostgreSQL stores (two processes) appending at once still build one verifiable chain."""
+    first = open_store(pg_migrated_url, migrate=False)
+    second = open_store(pg_migrated_url, migrate=False)
+    try:
+        _two_writers(first, second, clock, signer)
+    finally:
+        first.close()
+        second.close()
