@@ -17,7 +17,9 @@ PROCTOR = [sys.executable, "-c", "from proctor.cli.main import main; main()"]
 
 def run(ws: Path, *args: str, input_: str | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PROCTOR_WORKSPACE=str(ws), COLUMNS="200")
-    return subprocess.run([*PROCTOR, *args], capture_output=True, text=True, env=env, timeout=120, input=input_, check=False)
+    return subprocess.run(
+        [*PROCTOR, *args], capture_output=True, text=True, env=env, timeout=120, input=input_, check=False
+    )
 
 
 @pytest.fixture
@@ -45,21 +47,40 @@ def test_init_makes_private_keys(ws: Path) -> None:
 def test_agent_without_owner_is_refused(ws: Path) -> None:
     """`agent add` without --owner exits 2 with a clear one-line error."""
     r = run(ws, "agent", "add", "lonely")
-    assert r.returncode == 2 and "owner_required" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2
+    assert "owner_required" in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_task_and_check_exit_codes(ws: Path) -> None:
     """`check` explains and exits 0 for allow, 1 for deny; ended tasks deny."""
-    r = run(ws, "task", "start", "--agent", "bot", "--purpose", "read", "--allow", "fs.*", "--requested-by", "r@acme.test", "--json")
+    r = run(
+        ws,
+        "task",
+        "start",
+        "--agent",
+        "bot",
+        "--purpose",
+        "read",
+        "--allow",
+        "fs.*",
+        "--requested-by",
+        "r@acme.test",
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     task = json.loads(r.stdout)["task"]["id"]
     ok = run(ws, "check", "--agent", "bot", "--task", task, "--tool", "fs.read", "--args", '{"path": "/a"}')
-    assert ok.returncode == 0 and "allow" in ok.stdout and "baseline.read" in ok.stdout
+    assert ok.returncode == 0
+    assert "allow" in ok.stdout
+    assert "baseline.read" in ok.stdout
     bad = run(ws, "check", "--agent", "bot", "--task", task, "--tool", "fs.read", "--args", "{broken")
-    assert bad.returncode == 2 and "not valid JSON" in bad.stderr
+    assert bad.returncode == 2
+    assert "not valid JSON" in bad.stderr
     assert run(ws, "task", "end", task).returncode == 0
     no = run(ws, "check", "--agent", "bot", "--task", task, "--tool", "fs.read", "--args", "{}")
-    assert no.returncode == 1 and "completed" in no.stdout
+    assert no.returncode == 1
+    assert "completed" in no.stdout
     lst = json.loads(run(ws, "task", "list", "--json").stdout)
     assert lst[0]["state"] == "completed"
 
@@ -70,25 +91,31 @@ def test_policy_validate_and_test(ws: Path) -> None:
     r = run(ws, "policy", "test", str(ROOT / "tests" / "scenarios" / "starter.yaml"))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "10 passed, 0 failed" in r.stdout
-    (ws / "policies" / "77-bad.cedar").write_text("\n\npermit(principal, action, resource) when { principal.nope };\n")
+    (ws / "policies" / "77-bad.cedar").write_text(
+        "\n\npermit(principal, action, resource) when { principal.nope };\n"
+    )
     r = run(ws, "policy", "validate")
-    assert r.returncode == 2 and "77-bad.cedar:3" in r.stderr
+    assert r.returncode == 2
+    assert "77-bad.cedar:3" in r.stderr
 
 
 def test_audit_verify_tail_search_export_and_tamper(ws: Path, tmp_path: Path) -> None:
     """The audit commands work, and verify exits 1 naming the record an attacker edited."""
     assert run(ws, "audit", "verify").returncode == 0
     tail = run(ws, "audit", "tail", "--json")
-    assert tail.returncode == 0 and json.loads(tail.stdout)
+    assert tail.returncode == 0
+    assert json.loads(tail.stdout)
     found = json.loads(run(ws, "audit", "search", "--agent", "bot", "--json").stdout)
-    assert all(r["record"]["agent"] == "bot" for r in found) and found
+    assert all(r["record"]["agent"] == "bot" for r in found)
+    assert found
     exp = run(ws, "audit", "export", "--format", "jsonl")
     lines = [json.loads(x) for x in exp.stdout.splitlines()]
-    assert lines and {"seq", "hash", "record"} <= set(lines[0])
+    assert lines
+    assert {"seq", "hash", "record"} <= set(lines[0])
     conn = sqlite3.connect(ws / "proctor.db")
     conn.execute("DROP TRIGGER audit_records_no_delete")
     conn.execute("DELETE FROM audit_records WHERE seq = 2")
     conn.commit()
     conn.close()
     r = run(ws, "audit", "verify")
-    assert r.returncode == 1 and "record 2" in r.stderr.replace("\n", " ") or "record 3" in r.stderr
+    assert (r.returncode == 1 and "record 2" in r.stderr.replace("\n", " ")) or "record 3" in r.stderr

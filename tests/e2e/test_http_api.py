@@ -57,7 +57,9 @@ def test_public_endpoints(server: tuple[httpx.Client, str, Proctor]) -> None:
     c, _, _ = server
     assert c.get("/healthz").json()["status"] == "ok"
     keys = c.get("/.well-known/jwks.json").json()["keys"]
-    assert keys and keys[0]["alg"] == "ES256" and "d" not in keys[0]
+    assert keys
+    assert keys[0]["alg"] == "ES256"
+    assert "d" not in keys[0]
     paths = c.get("/openapi.json").json()["paths"]
     assert {"/v1/agents", "/v1/tasks", "/v1/decide", "/v1/audit"} <= set(paths)
 
@@ -66,7 +68,8 @@ def test_management_needs_admin_token(server: tuple[httpx.Client, str, Proctor])
     """Without or with a wrong admin token, management endpoints answer 401 with a stable code."""
     c, _, _ = server
     r = c.get("/v1/agents")
-    assert r.status_code == 401 and r.json()["error"]["code"] == "admin_token_invalid"
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "admin_token_invalid"
     assert "WWW-Authenticate" in r.headers
     r = c.get("/v1/agents", headers={"Authorization": "Bearer pta_wrong"})
     assert r.status_code == 401
@@ -79,21 +82,30 @@ def test_full_flow_over_http(server: tuple[httpx.Client, str, Proctor]) -> None:
     r = c.post("/v1/agents", json={"name": "bot", "owner": "o@acme.test"}, headers=h)
     assert r.status_code == 201, r.text
     r = c.post("/v1/agents", json={"name": "noowner"}, headers=h)
-    assert r.status_code == 400 and r.json()["error"]["code"] == "owner_required"
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "owner_required"
     join = c.post("/v1/agents/bot/join-token", headers=h).json()["join_token"]
     svid = c.post("/v1/identity/svid", json={"join_token": join}).json()["svid"]
     r = c.post("/v1/identity/svid", json={"join_token": join})
-    assert r.status_code == 401 and r.json()["error"]["code"] == "join_token_invalid"
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "join_token_invalid"
     t = c.post(
-        "/v1/tasks", json={"agent": "bot", "purpose": "read", "allow": ["fs.read"], "requested_by": "r@acme.test"}, headers=h
+        "/v1/tasks",
+        json={"agent": "bot", "purpose": "read", "allow": ["fs.read"], "requested_by": "r@acme.test"},
+        headers=h,
     ).json()
     auth = {"Authorization": f"Bearer {svid}"}
-    ok = c.post("/v1/decide", json={"task_token": t["token"], "tool": "fs.read", "args": {"path": "/x"}}, headers=auth)
-    assert ok.status_code == 200 and ok.json()["decision"] == "allow"
+    ok = c.post(
+        "/v1/decide", json={"task_token": t["token"], "tool": "fs.read", "args": {"path": "/x"}}, headers=auth
+    )
+    assert ok.status_code == 200
+    assert ok.json()["decision"] == "allow"
     no = c.post("/v1/decide", json={"task_token": t["token"], "tool": "fs.write", "args": {}}, headers=auth)
-    assert no.json()["decision"] == "deny" and "unknown tool" in no.json()["reasons"][0]
+    assert no.json()["decision"] == "deny"
+    assert "unknown tool" in no.json()["reasons"][0]
     anon = c.post("/v1/decide", json={"task_token": t["token"], "tool": "fs.read", "args": {}})
-    assert anon.status_code == 401 and anon.json()["decision"] == "deny"
+    assert anon.status_code == 401
+    assert anon.json()["decision"] == "deny"
     rows = c.get("/v1/audit", params={"kind": "decision"}, headers=h).json()
     assert [r["record"]["decision"] for r in rows] == ["allow", "deny", "deny"]
     assert c.get("/v1/audit/verify", headers=h).json()["ok"] is True
@@ -114,4 +126,5 @@ def test_errors_are_json_without_traces(server: tuple[httpx.Client, str, Proctor
         body = r.json()
         assert r.status_code in (400, 404, 413), (r.status_code, body)
         assert set(body["error"]) == {"code", "message"}
-        assert "Traceback" not in r.text and "File \"" not in r.text
+        assert "Traceback" not in r.text
+        assert 'File "' not in r.text

@@ -510,7 +510,10 @@ def audit_verify(
         )
         return
     for prob in report.problems:
-        err.print(f"[bold red]TAMPERED[/] record {prob.seq}: {escape(prob.message)} {escape(f'[{prob.code}]')}", highlight=False)
+        err.print(
+            f"[bold red]TAMPERED[/] record {prob.seq}: {escape(prob.message)} {escape(f'[{prob.code}]')}",
+            highlight=False,
+        )
     raise typer.Exit(1)
 
 
