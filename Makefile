@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) postgres lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider --doctest-modules src tests
+	$(BIN)/pytest -q -p no:cacheprovider --import-mode=importlib --doctest-modules src/proctor tests
 
 bench: $(STAMP) postgres
 	$(BIN)/python -m bench
