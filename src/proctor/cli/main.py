@@ -125,15 +125,6 @@ def init(
 
 
 # agents ----------------------------------------------------------------------------------------
-def _agent_dict(a: Any) -> dict[str, Any]:
-    return {
-        "name": a.name,
-        "spiffe_id": a.spiffe_id,
-        "owner": a.owner,
-        "status": a.status.value,
-        "selectors": list(a.selectors),
-        "created_at": a.created_at,
-    }
 
 
 @agent_app.command("add")
@@ -150,7 +141,7 @@ def agent_add(
     with opened(workspace) as p, handled():
         a = p.add_agent(name, owner, selector or [])
     if as_json:
-        emit_json(_agent_dict(a))
+        emit_json(a.to_dict())
     else:
         out.print(f"[green]registered[/] {a.name}  {a.spiffe_id}  owner {a.owner}")
 
@@ -161,7 +152,7 @@ def agent_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None
     with opened(workspace) as p:
         agents = p.store.list_agents()
     if as_json:
-        emit_json([_agent_dict(a) for a in agents])
+        emit_json([a.to_dict() for a in agents])
         return
     t = Table("name", "status", "owner", "spiffe id", "selectors")
     for a in agents:
@@ -175,7 +166,7 @@ def agent_show(name: str, workspace: WorkspaceOpt = None) -> None:
     with opened(workspace) as p, handled():
         a = p.get_agent(name)
         tasks = p.list_tasks(agent=name)
-    data = _agent_dict(a)
+    data = a.to_dict()
     data["tasks"] = [{"id": t.id, "state": t.state.value, "purpose": t.purpose} for t in tasks]
     emit_json(data)
 
@@ -227,22 +218,6 @@ def agent_svid(
 
 
 # tasks -----------------------------------------------------------------------------------------
-def _task_dict(t: Any) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "agent": t.agent,
-        "purpose": t.purpose,
-        "state": t.state.value,
-        "allow": list(t.allow),
-        "resources": list(t.resources),
-        "requested_by": t.requested_by,
-        "created_at": t.created_at,
-        "deadline": t.deadline,
-        "max_calls": t.max_calls,
-        "calls_used": t.calls_used,
-        "ended_at": t.ended_at,
-        "end_reason": t.end_reason,
-    }
 
 
 @task_app.command("start")
@@ -271,7 +246,7 @@ def task_start(
             max_calls=max_calls,
         )
     if as_json:
-        emit_json({"task": _task_dict(started.task), "token": started.token})
+        emit_json({"task": started.task.to_dict(), "token": started.token})
     else:
         out.print(f"task   {started.task.id}\ntoken  ", end="")
         out.print(started.token, highlight=False, soft_wrap=True)
@@ -303,7 +278,7 @@ def task_list(
     with opened(workspace) as p, handled():
         tasks = p.list_tasks(agent=agent, state=state)
     if as_json:
-        emit_json([_task_dict(t) for t in tasks])
+        emit_json([t.to_dict() for t in tasks])
         return
     t = Table("id", "agent", "state", "purpose", "allow", "deadline")
     for x in tasks:
@@ -316,7 +291,7 @@ def task_show(task_id: str, workspace: WorkspaceOpt = None) -> None:
     """Show one task."""
     with opened(workspace) as p, handled():
         t = p.get_task(task_id)
-    emit_json(_task_dict(t))
+    emit_json(t.to_dict())
 
 
 # tools -----------------------------------------------------------------------------------------

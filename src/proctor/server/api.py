@@ -83,33 +83,11 @@ def _err(code: str, message: str, status: int, headers: dict[str, str] | None = 
 
 
 def _agent(a: AgentRecord) -> dict[str, Any]:
-    return {
-        "name": a.name,
-        "spiffe_id": a.spiffe_id,
-        "owner": a.owner,
-        "status": a.status.value,
-        "selectors": list(a.selectors),
-        "created_at": a.created_at,
-        "version": a.version,
-    }
+    return a.to_dict()
 
 
 def _task(t: TaskRecord) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "agent": t.agent,
-        "purpose": t.purpose,
-        "state": t.state.value,
-        "allow": list(t.allow),
-        "resources": list(t.resources),
-        "requested_by": t.requested_by,
-        "created_at": t.created_at,
-        "deadline": t.deadline,
-        "max_calls": t.max_calls,
-        "calls_used": t.calls_used,
-        "ended_at": t.ended_at,
-        "end_reason": t.end_reason,
-    }
+    return t.to_dict()
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -191,7 +169,7 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
     # agents -----------------------------------------------------------------------------------
     @api.get("/v1/agents", tags=["agents"], dependencies=[Admin])
     def list_agents() -> list[dict[str, Any]]:
-        return [_agent(a) for a in proctor.store.list_agents()]
+        return [a.to_dict() for a in proctor.store.list_agents()]
 
     @api.post("/v1/agents", tags=["agents"], dependencies=[Admin], status_code=201)
     def add_agent(body: AgentIn) -> dict[str, Any]:
@@ -224,7 +202,7 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
     # tasks ------------------------------------------------------------------------------------
     @api.get("/v1/tasks", tags=["tasks"], dependencies=[Admin])
     def list_tasks(agent: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
-        return [_task(t) for t in proctor.list_tasks(agent=agent, state=state)]
+        return [t.to_dict() for t in proctor.list_tasks(agent=agent, state=state)]
 
     @api.post("/v1/tasks", tags=["tasks"], dependencies=[Admin], status_code=201)
     def start_task(body: TaskIn) -> dict[str, Any]:
@@ -238,7 +216,7 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
             ttl_s=body.ttl_s,
             max_calls=body.max_calls,
         )
-        return {"task": _task(started.task), "token": started.token}
+        return {"task": started.task.to_dict(), "token": started.token}
 
     @api.get("/v1/tasks/{task_id}", tags=["tasks"], dependencies=[Admin])
     def get_task(task_id: str) -> dict[str, Any]:

@@ -25,6 +25,18 @@ class AgentRecord:
     updated_at: float
     version: int = 1
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI and the HTTP API show."""
+        return {
+            "name": str(self.name),
+            "spiffe_id": str(self.spiffe_id),
+            "owner": str(self.owner),
+            "status": self.status.value,
+            "selectors": list(self.selectors),
+            "created_at": self.created_at,
+            "version": self.version,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ToolRecord:
@@ -59,6 +71,24 @@ class TaskRecord:
     end_reason: str | None = None
     parent_id: TaskId | None = None
     version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI and the HTTP API show."""
+        return {
+            "id": str(self.id),
+            "agent": str(self.agent),
+            "purpose": self.purpose,
+            "state": self.state.value,
+            "allow": list(self.allow),
+            "resources": list(self.resources),
+            "requested_by": str(self.requested_by),
+            "created_at": self.created_at,
+            "deadline": self.deadline,
+            "max_calls": self.max_calls,
+            "calls_used": self.calls_used,
+            "ended_at": self.ended_at,
+            "end_reason": self.end_reason,
+        }
 
     def is_live(self, now: float) -> bool:
         """Active and before its deadline: the deadline holds even if no sweeper has run."""
