@@ -124,14 +124,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         results += bench_decisions(tmp)
-        results.append(bench_append_sqlite(tmp))
+        results += bench_append_sqlite(tmp)
         results.append(bench_verify_sqlite(tmp))
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.pgserver import temporary_postgres
 
         with temporary_postgres() as url:
-            results.append(bench_append_postgres(url))
+            results += bench_append_postgres(url)
     except Exception as exc:  # reported, never hidden
         print(f"audit.append.postgres not measured: {exc}", file=sys.stderr)
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ Run ``python bench/bench_audit.py [postgresql://…]``. Each function returns
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import sys
 import tempfile
@@ -21,6 +22,8 @@ from proctor.clock import SystemClock
 from proctor.store import Store, open_store
 
 PRODUCERS = 16
+ASYNC_CONCURRENCY = 256
+ASYNC_APPENDS = 40_960
 APPENDS = 20_000
 VERIFY_RECORDS = 120_000
 
@@ -99,22 +102,74 @@ def _bench_append(
     }
 
 
-def bench_append_sqlite(tmpdir: str | Path) -> dict[str, Any]:
-    """16 threads append 20,000 records in total, each durable before ``append`` returns."""
-    store = open_store(f"sqlite:///{Path(tmpdir) / 'bench-append.db'}")
-    try:
-        return _bench_append(store, "audit.append.sqlite")
-    finally:
-        store.close()
+def _bench_append_async(
+    store: Store, name: str, concurrency: int = ASYNC_CONCURRENCY, total: int = ASYNC_APPENDS
+) -> dict[str, Any]:
+    """``concurrency`` requests in flight on one event loop (how an ASGI server calls the log);
+    each ``append_async`` resolves only once its record is committed."""
+    audit = AuditLog(store, SystemClock(), _Signer())
+    per = total // concurrency
+    flat: list[float] = []
+
+    async def request(t: int) -> None:
+        clock = time.perf_counter
+        for i in range(per):
+            t0 = clock()
+            await audit.append_async(
+                "decision",
+                _fields(i),
+                agent=f"agent-{t % 16}",
+                task="tsk_0123456789abcdefghijkl",
+                tool="payments.transfer",
+                decision="allow",
+                decision_id=f"dec_{t:04d}{i:018d}",
+            )
+            flat.append(clock() - t0)
+
+    async def run() -> float:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(request(t) for t in range(concurrency)))
+        return time.perf_counter() - t0
+
+    elapsed = asyncio.run(run())
+    audit.close()
+    return {
+        "name": name,
+        "p50_us": round(statistics.median(flat) * 1e6, 1),
+        "p99_us": round(_pct(flat, 0.99) * 1e6, 1),
+        "ops_per_s": round(len(flat) / elapsed),
+    }
 
 
-def bench_append_postgres(url: str) -> dict[str, Any]:
+def bench_append_sqlite(tmpdir: str | Path) -> list[dict[str, Any]]:
+    """Durable appends on SQLite: asyncio callers (``audit.append.sqlite``) and, for comparison,
+    16 threads each parked until its own commit (``audit.append.sqlite.threads``)."""
+    out = []
+    for name, fn in (
+        ("audit.append.sqlite", _bench_append_async),
+        ("audit.append.sqlite.threads", _bench_append),
+    ):
+        store = open_store(f"sqlite:///{Path(tmpdir) / f'bench-{name}.db'}")
+        try:
+            out.append(fn(store, name))
+        finally:
+            store.close()
+    return out
+
+
+def bench_append_postgres(url: str) -> list[dict[str, Any]]:
     """As :func:`bench_append_sqlite`, on the PostgreSQL engine at ``url`` (appends to its log)."""
-    store = open_store(url)
-    try:
-        return _bench_append(store, "audit.append.postgres")
-    finally:
-        store.close()
+    out = []
+    for name, fn in (
+        ("audit.append.postgres", _bench_append_async),
+        ("audit.append.postgres.threads", _bench_append),
+    ):
+        store = open_store(url)
+        try:
+            out.append(fn(store, name))
+        finally:
+            store.close()
+    return out
 
 
 def bench_verify_sqlite(

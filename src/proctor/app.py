@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from proctor.audit.log import AuditLog
+from proctor.audit.log import AuditEntry, AuditLog
 from proctor.audit.verify import VerifyReport, verify_log
 from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
@@ -176,7 +176,7 @@ class Proctor:
     def _audit(self, kind: str, fields: Mapping[str, Any], **index: str | None) -> None:
         self.audit.append(kind, dict(fields), **index)
 
-    def audit_decision(
+    def decision_entry(
         self,
         call: CallInput,
         decision: Decision,
@@ -185,7 +185,8 @@ class Proctor:
         tool: str,
         *,
         budget_used: bool,
-    ) -> None:
+    ) -> AuditEntry:
+        """The audit record of one decision (arguments as digest and names unless configured)."""
         fields: dict[str, Any] = {
             "outcome": {k: v for k, v in decision.to_dict().items() if k not in ("decision", "decision_id")},
             "source": call.source,
@@ -198,7 +199,7 @@ class Proctor:
         }
         if self.settings.log_arguments and isinstance(call.args, Mapping):
             fields["args"] = call.args
-        self._audit(
+        return AuditEntry(
             "decision",
             fields,
             agent=None if agent is None else str(agent.name),

@@ -33,6 +33,7 @@ from proctor.types import AgentName, AgentStatus, TaskId, ToolName, Verdict
 
 if TYPE_CHECKING:
     from proctor.app import Proctor
+    from proctor.audit.log import AuditEntry
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,25 @@ class Pipeline:
         self.app = app
 
     def decide_call(self, call: CallInput) -> Decision:
+        """Decide one call; the decision is in the durable audit log before this returns."""
+        decision, entry = self._decide(call)
+        try:
+            self.app.audit.append(entry.kind, entry.fields, **_index(entry))
+        except Exception as exc:
+            return _unrecorded(decision, exc)
+        return decision
+
+    async def decide_call_async(self, call: CallInput) -> Decision:
+        """:meth:`decide_call` for asyncio transports: awaits the durable audit write, which is
+        group-committed with every other request in flight instead of parking a thread."""
+        decision, entry = self._decide(call)
+        try:
+            await self.app.audit.append_async(entry.kind, entry.fields, **_index(entry))
+        except Exception as exc:
+            return _unrecorded(decision, exc)
+        return decision
+
+    def _decide(self, call: CallInput) -> tuple[Decision, AuditEntry]:
         app = self.app
         now = app.clock.now()
         agent: AgentRecord | None = None
@@ -151,15 +171,26 @@ class Pipeline:
             decision = deny(
                 "error while deciding: the call is denied", app.policy.version, errors=(type(exc).__name__,)
             )
-        try:
-            app.audit_decision(call, decision, agent, task, str(tool_name)[:200], budget_used=consumed)
-        except Exception as exc:
-            # Not durable, so not acknowledged: the caller gets a deny naming the cause.
-            code = exc.code if isinstance(exc, ProctorError) else "audit_unavailable"
-            log.error("audit write failed, call denied: %s", code)
-            return deny(
-                "the audit log could not record this decision: the call is denied",
-                decision.policy_version,
-                errors=(code,),
-            )
-        return decision
+        entry = app.decision_entry(call, decision, agent, task, str(tool_name)[:200], budget_used=consumed)
+        return decision, entry
+
+
+def _index(entry: AuditEntry) -> dict[str, str | None]:
+    return {
+        "agent": entry.agent,
+        "task": entry.task,
+        "tool": entry.tool,
+        "decision": entry.decision,
+        "decision_id": entry.decision_id,
+    }
+
+
+def _unrecorded(decision: Decision, exc: Exception) -> Decision:
+    """Not durable, so not acknowledged: the caller gets a deny naming the cause."""
+    code = exc.code if isinstance(exc, ProctorError) else "audit_unavailable"
+    log.error("audit write failed, call denied: %s", code)
+    return deny(
+        "the audit log could not record this decision: the call is denied",
+        decision.policy_version,
+        errors=(code,),
+    )

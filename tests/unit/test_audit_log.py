@@ -433,3 +433,58 @@ def test_two_logs_share_one_postgres_database(
     finally:
         first.close()
         second.close()
+
+
+def test_append_async_is_durable_and_gap_free(
+    db: Path, store: Store, clock: FrozenClock, signer: Signer
+) -> None:
+    """Many concurrent asyncio callers share commits; each resolves only once its record is
+    visible to a new connection, and the chain they build verifies."""
+    import asyncio
+
+    seen_late: list[int] = []
+
+    async def caller(audit: AuditLog, i: int) -> AuditRow:
+        row = await audit.append_async("decision", {"i": i}, agent="bot", decision="allow")
+        conn = sqlite3.connect(db)
+        try:
+            found = conn.execute("SELECT count(*) FROM audit_records WHERE seq = ?", (row.seq,)).fetchone()[0]
+        finally:
+            conn.close()
+        if found != 1:
+            seen_late.append(row.seq)
+        return row
+
+    async def main(audit: AuditLog) -> list[AuditRow]:
+        return await asyncio.gather(*(caller(audit, i) for i in range(300)))
+
+    with AuditLog(store, clock, signer, checkpoint_every=50) as audit:
+        rows = asyncio.run(main(audit))
+    assert not seen_late
+    assert sorted(r.seq for r in rows) == list(range(1, 301))
+    assert sorted(json.loads(r.body)["i"] for r in rows) == list(range(300))
+    report = verify_log(store, {signer.kid: signer.public()})
+    assert report.ok, report.problems
+    assert report.records_checked == 300
+
+
+def test_append_async_failure_reaches_every_caller(
+    store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed commit raises the store's error in every awaiting coroutine; nothing is written."""
+    import asyncio
+
+    def full(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        raise StoreFull("database or disk is full: nothing was written")
+
+    async def main(audit: AuditLog) -> list[BaseException | AuditRow]:
+        return await asyncio.gather(
+            *(audit.append_async("decision", {"i": i}) for i in range(20)), return_exceptions=True
+        )
+
+    with AuditLog(store, clock, None) as audit:
+        monkeypatch.setattr(store, "append_audit", full)
+        outcomes = asyncio.run(main(audit))
+        monkeypatch.undo()
+    assert all(isinstance(o, StoreFull) for o in outcomes), outcomes
+    assert store.audit_head() is None

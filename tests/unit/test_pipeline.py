@@ -243,3 +243,17 @@ def test_every_state_change_is_audited(env: Env) -> None:
         "tool.registered",
     } <= kinds
     assert env.p.verify_audit().ok
+
+
+def test_async_pipeline_records_before_answering(env: Env) -> None:
+    """The asyncio path (used by the HTTP API) decides the same way and audits before returning."""
+    import asyncio
+
+    async def main() -> list[Verdict]:
+        calls = [call(env), call(env, tool="fs.nope"), call(env, args={"path": "/etc/x"})]
+        ds = await asyncio.gather(*(env.p.pipeline.decide_call_async(c) for c in calls))
+        for d in ds:
+            assert env.p.store.get_audit_by_decision(d.decision_id), d
+        return [d.verdict for d in ds]
+
+    assert asyncio.run(main()) == [Verdict.ALLOW, Verdict.DENY, Verdict.DENY]

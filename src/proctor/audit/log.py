@@ -13,6 +13,7 @@ records or ``checkpoint_interval_s`` seconds, whichever comes first.
 from __future__ import annotations
 
 import _thread
+import asyncio
 import copy
 import logging
 import re
@@ -67,11 +68,13 @@ class _Batch:
     park and wake a thread, which matters when thousands of callers a second are woken.
     """
 
-    __slots__ = ("done", "error", "items", "rows", "waiters")
+    __slots__ = ("done", "error", "futures", "items", "rows", "waiters")
 
     def __init__(self) -> None:
         self.items: list[PendingAudit] = []
         self.waiters: list[_thread.LockType] = []
+        #: asyncio callers: (their loop, their future, first index, count)
+        self.futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[list[AuditRow]], int, int]] = []
         self.rows: list[AuditRow] = []
         self.error: BaseException | None = None
         self.done = False
@@ -153,6 +156,36 @@ class AuditLog:
         """
         pending = self._prepare(kind, fields, agent, task, tool, decision, decision_id)
         return self._submit((pending,))[0]
+
+    async def append_async(
+        self,
+        kind: str,
+        fields: Mapping[str, Any],
+        *,
+        agent: str | None = None,
+        task: str | None = None,
+        tool: str | None = None,
+        decision: str | None = None,
+        decision_id: str | None = None,
+    ) -> AuditRow:
+        """:meth:`append` for asyncio callers: resolves once the record is durably committed.
+
+        No thread is parked per record: the writer settles every future of a batch with one
+        ``call_soon_threadsafe`` per event loop, so many concurrent requests share one commit
+        without paying a thread wake-up each.
+        """
+        pending = self._prepare(kind, fields, agent, task, tool, decision, decision_id)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[list[AuditRow]] = loop.create_future()
+        with self._cond:
+            if self._closing:
+                raise StoreUnavailable("audit log is closed: nothing was written")
+            batch = self._open
+            batch.futures.append((loop, fut, len(batch.items), 1))
+            batch.items.append(pending)
+            if self._idle or (self._want and len(batch.items) >= self._want):
+                self._cond.notify()
+        return (await fut)[0]
 
     def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRow]:
         """Append several records in one transaction, consecutively; all or none are committed."""
@@ -305,7 +338,10 @@ class AuditLog:
             with cond:
                 self._inflight = None
                 batch.done = True
-            batch.waiters[0].release()  # the first caller wakes the next, and so on
+            if batch.waiters:
+                batch.waiters[0].release()  # the first caller wakes the next, and so on
+            if batch.futures:
+                _settle_futures(batch)
             if self._signer is not None:
                 self._checkpoint(force=False)
 
@@ -353,6 +389,29 @@ class AuditLog:
             self.checkpoint_error = None
             self._cp_seq = seq
             self._cp_at = self._clock.monotonic()
+
+
+def _settle_futures(batch: _Batch) -> None:
+    """Resolve a batch's asyncio futures: one hop into each event loop, not one per record."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[list[AuditRow]], int, int]]] = {}
+    for loop, fut, start, n in batch.futures:
+        by_loop.setdefault(loop, []).append((fut, start, n))
+    rows, err = batch.rows, batch.error
+
+    def settle(items: list[tuple[asyncio.Future[list[AuditRow]], int, int]]) -> None:
+        for fut, start, n in items:
+            if fut.done():  # the caller was cancelled; the record is committed all the same
+                continue
+            if err is not None:
+                fut.set_exception(_copy_error(err))
+            else:
+                fut.set_result(rows[start : start + n])
+
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(settle, items)
+        except RuntimeError:  # the loop is closed: nobody is left to tell
+            log.warning("audit: %d asyncio callers gone before their records were acknowledged", len(items))
 
 
 def _copy_error(exc: BaseException) -> BaseException:

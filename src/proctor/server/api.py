@@ -246,7 +246,7 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
 
     # decisions --------------------------------------------------------------------------------
     @api.post("/v1/decide", tags=["decisions"])
-    def decide(body: DecideIn, authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
+    async def decide(body: DecideIn, authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
         """Decide one tool call for the agent whose JWT-SVID is the bearer token.
 
         Always answers with a decision; every decision (deny included) is in the durable audit
@@ -256,7 +256,7 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
         call = CallInput(
             tool=body.tool, args=body.args, svid=svid or "", task_token=body.task_token, source="http"
         )
-        decision = proctor.decide(call)
+        decision = await proctor.pipeline.decide_call_async(call)
         status = 200
         if decision.errors and decision.errors[0].startswith(("token_", "identity_", "agent_suspended")):
             status = 401 if decision.errors[0] != "agent_suspended" else 403
