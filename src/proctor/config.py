@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
@@ -70,8 +71,24 @@ class Settings:
 
 
 def redact_url(url: str) -> str:
-    """Hide a password in a store URL: ``postgresql://u:(sensitive)@h/db``."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1(sensitive)@", url)
+    """``url`` with any password replaced by ``***``, in the user-info part and in the query string.
+
+    >>> redact_url("postgresql://app:s3cret@db.internal:5432/proctor?sslmode=require")
+    'postgresql://app:***@db.internal:5432/proctor?sslmode=require'
+    """
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostinfo = netloc.rpartition("@")
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = f"{userinfo}@{hostinfo}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k == "password" for k, _ in pairs):
+            query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs], safe="*/:")
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _section(data: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[str, Any]:

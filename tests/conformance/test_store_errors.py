@@ -18,6 +18,7 @@ import pytest
 from psycopg_pool import PoolClosed, PoolTimeout
 from tests.pgserver import free_port
 
+from proctor.config import redact_url
 from proctor.errors import (
     StoreCorrupt,
     StoreError,
@@ -28,7 +29,7 @@ from proctor.errors import (
 from proctor.store import open_store
 from proctor.store._sql import GENESIS
 from proctor.store.base import AgentRecord, PendingAudit
-from proctor.store.postgres import AUDIT_LOCK_KEY, PgErrorMapper, PostgresStore, redact_url
+from proctor.store.postgres import AUDIT_LOCK_KEY, PgErrorMapper, PostgresStore
 from proctor.store.sqlite import SqliteStore
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId
 

@@ -46,24 +46,33 @@ _AUDIT_RAW = "seq, body, prev_hash, hash"
 _AUDIT_RAW_FULL = f"{_AUDIT_RAW}, ts, kind, agent, task, tool, decision, decision_id"
 
 
-class Cursor(abc.ABC):
-    """The part of a DB-API cursor the shared code uses."""
+class Cursor:
+    """Wraps a DB-API cursor: the part the shared code uses. Engines override :meth:`_sql`
+    to adapt the shared SQL (PostgreSQL rewrites ``?`` to ``%s``)."""
 
-    @abc.abstractmethod
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    __slots__ = ("_cur",)
 
-    @abc.abstractmethod
-    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
+    def __init__(self, cur: Any) -> None:
+        self._cur = cur
 
-    @abc.abstractmethod
-    def fetchone(self) -> Any: ...
+    def _sql(self, sql: str) -> str:
+        return sql
 
-    @abc.abstractmethod
-    def fetchall(self) -> list[Any]: ...
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cur.execute(self._sql(sql), params)
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
+        return self._cur.executemany(self._sql(sql), params)
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cur.fetchall())
 
     @property
-    @abc.abstractmethod
-    def rowcount(self) -> int: ...
+    def rowcount(self) -> int:
+        return int(self._cur.rowcount)
 
 
 def _agent(row: Sequence[Any]) -> AgentRecord:

@@ -13,17 +13,17 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import psycopg.errors as pge
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
+from proctor.config import redact_url
 from proctor.errors import (
     ConfigError,
     StoreCorrupt,
@@ -48,27 +48,6 @@ def _pg_sql(sql: str) -> str:
         if len(_SQL_CACHE) < 1024:  # the shared SQL is a fixed set; IN (?, ?, …) lists vary in length
             _SQL_CACHE[sql] = out
     return out
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, in the user-info part and in the query string.
-
-    >>> redact_url("postgresql://app:s3cret@db.internal:5432/proctor?sslmode=require")
-    'postgresql://app:***@db.internal:5432/proctor?sslmode=require'
-    """
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostinfo = netloc.rpartition("@")
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{hostinfo}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(k == "password" for k, _ in pairs):
-            query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs], safe="*/:")
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _where(info: dict[str, Any]) -> str:
@@ -127,26 +106,10 @@ class PgErrorMapper:
 
 
 class _PgCursor(Cursor):
-    __slots__ = ("_cur",)
+    __slots__ = ()
 
-    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
-        self._cur = cur
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._cur.execute(_pg_sql(sql), params)
-
-    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
-        return self._cur.executemany(_pg_sql(sql), params)
-
-    def fetchone(self) -> Any:
-        return self._cur.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return self._cur.fetchall()
-
-    @property
-    def rowcount(self) -> int:
-        return self._cur.rowcount
+    def _sql(self, sql: str) -> str:
+        return _pg_sql(sql)
 
 
 class PostgresStore(SqlStore):

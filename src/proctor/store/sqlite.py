@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable
 from proctor.store._sql import Cursor, SqlStore
@@ -36,29 +35,6 @@ def map_sqlite_errors() -> Iterator[None]:
         if isinstance(exc, sqlite3.IntegrityError):
             raise
         raise StoreError(f"database error: {msg}", cause=msg) from exc
-
-
-class _SqliteCursor(Cursor):
-    __slots__ = ("_cur",)
-
-    def __init__(self, cur: sqlite3.Cursor) -> None:
-        self._cur = cur
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._cur.execute(sql, params)
-
-    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
-        return self._cur.executemany(sql, params)
-
-    def fetchone(self) -> Any:
-        return self._cur.fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return self._cur.fetchall()
-
-    @property
-    def rowcount(self) -> int:
-        return self._cur.rowcount
 
 
 class SqliteStore(SqlStore):
@@ -102,7 +78,7 @@ class SqliteStore(SqlStore):
         with map_sqlite_errors():
             cur = self._reader().cursor()
             try:
-                yield _SqliteCursor(cur)
+                yield Cursor(cur)
             finally:
                 cur.close()
 
@@ -113,7 +89,7 @@ class SqliteStore(SqlStore):
             conn.execute("BEGIN IMMEDIATE")
             cur = conn.cursor()
             try:
-                yield _SqliteCursor(cur)
+                yield Cursor(cur)
                 conn.execute("COMMIT")
             except BaseException:
                 # SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, ...): only roll back
