@@ -257,3 +257,55 @@ def test_async_pipeline_records_before_answering(env: Env) -> None:
         return [d.verdict for d in ds]
 
     assert asyncio.run(main()) == [Verdict.ALLOW, Verdict.DENY, Verdict.DENY]
+
+
+def test_policy_watcher_swaps_and_refuses(env: Env) -> None:
+    """The background watcher activates an edited policy set and refuses a broken one, keeping
+    the last good set serving; calls keep flowing between and during the swaps."""
+    import threading
+
+    from proctor.policy.engine import PolicyWatcher
+
+    changed: list[str] = []
+    rejected: list[str] = []
+    w = PolicyWatcher(
+        env.p.policy,
+        env.ws.policies_dir,
+        on_change=lambda ps: changed.append(ps.version),
+        on_reject=lambda exc: rejected.append(exc.message),
+    )
+    assert not w.check_once()
+    stop = threading.Event()
+    verdicts: list[Verdict] = []
+
+    def traffic() -> None:
+        while not stop.is_set():
+            verdicts.append(
+                env.p.policy.decide(
+                    env.agent, env.task.task, env.p.get_tool("fs.read"), {"path": "/data/a"}, env.clock.now()
+                ).verdict
+            )
+
+    t = threading.Thread(target=traffic)
+    t.start()
+    try:
+        (env.ws.policies_dir / "05-no-data.cedar").write_text(
+            '@id("t.no-data")\nforbid(principal, action, resource) when { context.resource like "/data/*" };\n'
+        )
+        assert w.check_once()
+        (env.ws.policies_dir / "06-broken.cedar").write_text("forbid(principal, action resource);\n")
+        assert not w.check_once()
+    finally:
+        stop.set()
+        t.join()
+    assert len(changed) == 1
+    assert env.p.policy.version == changed[0]
+    assert rejected
+    assert "06-broken.cedar:1" in rejected[0]
+    assert verdicts
+    assert set(verdicts) <= {Verdict.ALLOW, Verdict.DENY}
+    final = env.p.policy.decide(
+        env.agent, env.task.task, env.p.get_tool("fs.read"), {"path": "/data/a"}, env.clock.now()
+    )
+    assert final.verdict is Verdict.DENY
+    assert "t.no-data" in final.policies
