@@ -1,0 +1,1 @@
+"""The MCP gateway: an MCP server to agents, an MCP client to the real tool servers behind it."""

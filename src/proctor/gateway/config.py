@@ -1,0 +1,185 @@
+"""Upstream MCP servers a workspace routes to, in ``<workspace>/upstreams.yaml``.
+
+Each upstream lives under a **namespace**: its tool ``read_file`` becomes Proctor tool
+``<namespace>.read_file``, so tools from several servers never collide. How each upstream tool is
+registered (effect, resource argument, labels, flags) comes from the upstream's ``default`` and
+per-tool ``tools`` overrides; an upstream tool nobody described gets the default effect, which is
+``execute`` unless set — the cautious choice, since read/write/execute are decided apart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from proctor.config import parse_duration, tool_from_mapping
+from proctor.errors import ConfigError, ValidationError
+from proctor.store.base import ToolRecord
+
+UPSTREAMS_FILE = "upstreams.yaml"
+_NAMESPACE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+#: an upstream tool name Proctor can route: what MCP allows, less what could smuggle a path or a dot
+_UPSTREAM_TOOL = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+_TOP = {"namespace", "transport", "command", "args", "env", "url", "default", "tools", "timeout", "prefix"}
+_DESC = {"effect", "resource_arg", "resource", "labels", "flags"}
+
+
+@dataclass(frozen=True)
+class UpstreamConfig:
+    """One upstream MCP server: a stdio command or a Streamable HTTP URL."""
+
+    namespace: str
+    transport: str  # "stdio" | "http"
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    url: str | None = None
+    #: how tools are registered when ``tools`` does not describe them
+    default: Mapping[str, Any] = field(default_factory=lambda: {"effect": "execute"})
+    #: per upstream-tool overrides: ``{"write_file": {"effect": "write", "resource_arg": "path"}}``
+    tools: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    timeout_s: float = 30.0
+    #: False exposes the tools to agents without the ``namespace.`` prefix (one upstream only)
+    prefix: bool = True
+
+    def proctor_tool(self, upstream_tool: str, description: str = "") -> ToolRecord:
+        """The Proctor registration of one upstream tool (refuses names it cannot route safely)."""
+        if not _UPSTREAM_TOOL.fullmatch(upstream_tool):
+            raise ValidationError(
+                f"upstream tool `{upstream_tool[:80]}` of `{self.namespace}` has a name Proctor cannot route"
+            )
+        raw: dict[str, Any] = dict(self.default)
+        raw.update(self.tools.get(upstream_tool, {}))
+        raw["name"] = f"{self.namespace}.{upstream_tool.lower()}"
+        raw["description"] = description[:2000]
+        return tool_from_mapping(raw, f"upstream `{self.namespace}` tool `{upstream_tool}`")
+
+    def exposed_name(self, upstream_tool: str) -> str:
+        """The name agents see for an upstream tool."""
+        return f"{self.namespace}.{upstream_tool}" if self.prefix else upstream_tool
+
+    def to_mapping(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"namespace": self.namespace, "transport": self.transport}
+        if self.transport == "stdio":
+            out["command"] = self.command
+            if self.args:
+                out["args"] = list(self.args)
+            if self.env:
+                out["env"] = dict(self.env)
+        else:
+            out["url"] = self.url
+        out["default"] = dict(self.default)
+        if self.tools:
+            out["tools"] = {k: dict(v) for k, v in self.tools.items()}
+        if self.timeout_s != 30.0:
+            out["timeout"] = f"{int(self.timeout_s)}s" if self.timeout_s >= 1 else self.timeout_s
+        if not self.prefix:
+            out["prefix"] = False
+        return out
+
+
+def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConfig:
+    """Check one upstream entry; unknown keys and unsafe values are refused."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: each upstream must be a mapping")
+    unknown = set(raw) - _TOP
+    if unknown:
+        raise ConfigError(f"{where}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(_TOP))}")
+    ns = str(raw.get("namespace", ""))
+    if not _NAMESPACE.fullmatch(ns):
+        raise ConfigError(f"{where}: invalid namespace `{ns[:80]}`: use 1-63 of a-z 0-9 - _")
+    transport = str(raw.get("transport", "stdio" if "command" in raw else "http"))
+    where = f"{where}: upstream `{ns}`"
+    if transport == "stdio":
+        command = raw.get("command")
+        if not isinstance(command, str) or not command:
+            raise ConfigError(f"{where}: a stdio upstream needs `command`")
+        args = raw.get("args") or []
+        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            raise ConfigError(f"{where}: `args` must be a list of strings")
+        env = raw.get("env") or {}
+        if not isinstance(env, Mapping) or not all(
+            isinstance(k, str) and _ENV_NAME.fullmatch(k) and isinstance(v, str) for k, v in env.items()
+        ):
+            raise ConfigError(f"{where}: `env` must map variable names to strings")
+        url = None
+    elif transport == "http":
+        url = raw.get("url")
+        if not isinstance(url, str) or not re.match(r"https?://[^\s]+$", url):
+            raise ConfigError(f"{where}: an http upstream needs a `url` starting with http:// or https://")
+        command, args, env = None, [], {}
+    else:
+        raise ConfigError(f"{where}: transport is `stdio` or `http`, not `{transport}`")
+    default = dict(raw.get("default") or {"effect": "execute"})
+    tools = raw.get("tools") or {}
+    if not isinstance(tools, Mapping):
+        raise ConfigError(f"{where}: `tools` maps upstream tool names to their description")
+    for desc_where, desc in [("default", default), *((f"tools.{k}", v) for k, v in tools.items())]:
+        if not isinstance(desc, Mapping) or set(desc) - _DESC:
+            raise ConfigError(f"{where}: `{desc_where}` takes {', '.join(sorted(_DESC))}")
+    cfg = UpstreamConfig(
+        namespace=ns,
+        transport=transport,
+        command=command,
+        args=tuple(args),
+        env=dict(env),
+        url=url,
+        default=default,
+        tools={str(k): dict(v) for k, v in tools.items()},
+        timeout_s=parse_duration(raw.get("timeout", "30s"), "timeout"),
+        prefix=bool(raw.get("prefix", True)),
+    )
+    try:  # every description must make a valid tool registration
+        cfg.proctor_tool("probe")
+        for name in cfg.tools:
+            cfg.proctor_tool(name)
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {exc.message}") from None
+    return cfg
+
+
+def load_upstreams(workspace_root: Path) -> list[UpstreamConfig]:
+    """Read ``upstreams.yaml`` (absent means no upstreams)."""
+    path = workspace_root / UPSTREAMS_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{UPSTREAMS_FILE}: not valid YAML ({exc})") from None
+    if data is None:
+        return []
+    if not isinstance(data, Mapping) or set(data) - {"upstreams"}:
+        raise ConfigError(f"{UPSTREAMS_FILE}: expected a mapping with one key, `upstreams`")
+    items = data.get("upstreams") or []
+    if not isinstance(items, list):
+        raise ConfigError(f"{UPSTREAMS_FILE}: `upstreams` must be a list")
+    ups = [upstream_from_mapping(u, f"{UPSTREAMS_FILE}: upstreams[{i}]") for i, u in enumerate(items)]
+    names = [u.namespace for u in ups]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{UPSTREAMS_FILE}: a namespace appears twice")
+    if sum(not u.prefix for u in ups) > 1:
+        raise ConfigError(f"{UPSTREAMS_FILE}: at most one upstream may set `prefix: false`")
+    return ups
+
+
+def save_upstreams(workspace_root: Path, upstreams: list[UpstreamConfig]) -> None:
+    """Write ``upstreams.yaml`` atomically (a crash never leaves half a file)."""
+    text = "# Upstream MCP servers. Managed by `proctor upstream add|remove`; edits by hand are fine.\n"
+    text += yaml.safe_dump({"upstreams": [u.to_mapping() for u in upstreams]}, sort_keys=False)
+    fd, tmp = tempfile.mkstemp(dir=workspace_root, prefix=".upstreams-", suffix=".yaml")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, workspace_root / UPSTREAMS_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,50 @@
+"""Connecting to an upstream MCP server with the official SDK client.
+
+Upstreams are always opened in the handshake (``legacy``) mode with the list cache off: requests
+the upstream sends mid-call (sampling, elicitation) only work there, and a gateway must see every
+``tools/list`` fresh. A stdio upstream's environment is the configured ``env`` plus what Proctor
+injects for the task (later: leased credentials) and a minimal ``PATH`` — never Proctor's own
+environment, so nothing of the gateway's leaks into a tool process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp import Client, StdioServerParameters
+
+from proctor.gateway.config import UpstreamConfig
+
+#: variables a tool process may inherit from the gateway; everything else must be configured
+_INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "TMPDIR")
+
+
+def upstream_env(cfg: UpstreamConfig, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a stdio upstream process: inherited basics, configured, injected."""
+    env = {k: os.environ[k] for k in _INHERITED_ENV if k in os.environ}
+    env.update(cfg.env)
+    if extra:
+        env.update(extra)
+    return env
+
+
+@asynccontextmanager
+async def open_upstream(
+    cfg: UpstreamConfig, *, env: Mapping[str, str] | None = None, **callbacks: Any
+) -> AsyncIterator[Client]:
+    """An initialised SDK client for ``cfg``. ``callbacks`` go to :class:`mcp.Client`
+    (``sampling_callback``, ``elicitation_callback``, ``logging_callback``, ``message_handler``)."""
+    target: Any
+    if cfg.transport == "stdio":
+        assert cfg.command is not None
+        target = StdioServerParameters(command=cfg.command, args=list(cfg.args), env=upstream_env(cfg, env))
+    else:
+        assert cfg.url is not None
+        target = cfg.url
+    async with Client(
+        target, mode="legacy", cache=None, read_timeout_seconds=cfg.timeout_s, **callbacks
+    ) as client:
+        yield client
