@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test lint typecheck bench install clean postgres
+.PHONY: demo test lint typecheck bench install clean postgres node
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,6 +22,9 @@ demo: $(STAMP)
 postgres:
 	bash scripts/ensure-postgres.sh
 
+node:
+	bash scripts/ensure-node.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -29,10 +32,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) postgres lint typecheck
+test: $(STAMP) postgres node lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider --import-mode=importlib --doctest-modules src/proctor tests
 
-bench: $(STAMP) postgres
+bench: $(STAMP) postgres node
 	$(BIN)/python -m bench
 
 clean:

@@ -35,7 +35,7 @@ from proctor.policy.engine import Decision, PolicyEngine, PolicyWatcher
 from proctor.policy.loader import PolicySet, load_policy_dir
 from proctor.policy.scope import check_resource_pattern, check_tool_pattern
 from proctor.store import Store, open_store
-from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
+from proctor.store.base import AgentRecord, TaskRecord, ToolPin, ToolRecord
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
 from proctor.workspace import Workspace
 
@@ -57,10 +57,11 @@ class _Snapshot:
     by any process, so this cache can never serve a record that changed.
     """
 
-    __slots__ = ("agents", "epoch", "tasks", "tools")
+    __slots__ = ("agents", "epoch", "pins", "tasks", "tools")
 
     def __init__(self, epoch: int) -> None:
         self.epoch = epoch
+        self.pins: dict[str, list[ToolPin]] = {}
         self.agents: dict[str, AgentRecord | None] = {}
         self.tasks: dict[str, TaskRecord | None] = {}
         self.tools: dict[str, ToolRecord | None] = {}
@@ -171,6 +172,15 @@ class Proctor:
         except KeyError:
             rec = snap.tools[name] = self.store.get_tool(name)
             return rec
+
+    def cached_pins(self, namespace: str) -> list[ToolPin]:
+        """The pinned tool definitions of an upstream namespace (pinning bumps the store epoch)."""
+        snap = self._snapshot()
+        try:
+            return snap.pins[namespace]
+        except KeyError:
+            pins = snap.pins[namespace] = self.store.list_tool_pins(namespace)
+            return pins
 
     # audit helpers ------------------------------------------------------------------------
     def _audit(self, kind: str, fields: Mapping[str, Any], **index: str | None) -> None:

@@ -181,6 +181,20 @@ class AuditVerifyFailed(AuditError):
     code = "audit_verify_failed"
 
 
+# gateway -----------------------------------------------------------------------
+class UpstreamError(ProctorError):
+    """An upstream MCP server could not be reached or answered wrongly. Names the namespace and a
+    short reason, never the raw exception text (it can carry paths, hosts or the server's own words)."""
+
+    code = "upstream_unavailable"
+    http_status = 502
+
+
+class UpstreamTimeout(UpstreamError):
+    code = "upstream_timeout"
+    http_status = 504
+
+
 __all__ = [
     "AdminTokenInvalid",
     "AgentSuspended",
@@ -214,6 +228,8 @@ __all__ = [
     "UnknownAgent",
     "UnknownTask",
     "UnknownTool",
+    "UpstreamError",
+    "UpstreamTimeout",
     "ValidationError",
     "WorkspaceNotFound",
 ]

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from proctor.errors import Conflict, UnknownAgent
+from proctor.errors import Conflict, UnknownAgent, ValidationError
 from proctor.store._sql import GENESIS, SqlStore
 from proctor.store.base import (
     AgentRecord,
@@ -27,6 +27,7 @@ from proctor.store.base import (
     KeyRecord,
     PendingAudit,
     TaskRecord,
+    ToolPin,
     ToolRecord,
 )
 from proctor.store.sqlite import SqliteStore
@@ -83,6 +84,23 @@ def task(
 
 def tool(name: str, **kw: Any) -> ToolRecord:
     return ToolRecord(name=ToolName(name), effect=kw.pop("effect", "read"), **kw)
+
+
+def pin(namespace: str, upstream_tool: str, *, description: str = "does a thing", **kw: Any) -> ToolPin:
+    definition = {
+        "name": upstream_tool,
+        "description": description,
+        "input_schema": {"type": "object", "properties": {"x": {"type": "number", "minimum": 0.5}}},
+    }
+    return ToolPin(
+        name=ToolName(f"{namespace}.{upstream_tool.lower()}"),
+        namespace=namespace,
+        upstream_tool=upstream_tool,
+        digest=kw.pop("digest", f"sha256:{hashlib.sha256(description.encode()).hexdigest()}"),
+        definition=definition,
+        pinned_at=kw.pop("pinned_at", T0),
+        pinned_by=kw.pop("pinned_by", "alice@example.com"),
+    )
 
 
 def pending(i: int, **kw: Any) -> PendingAudit:
@@ -582,6 +600,73 @@ def test_epoch_is_shared_between_store_instances(backend: Backend) -> None:
     other.put_tool(tool("fs.read"))
     assert backend.store.epoch() == 2
     assert other.get_agent(AgentName("bot")) is not None
+
+
+# tool pins --------------------------------------------------------------------------
+def test_tool_pins_round_trip_sorted_and_filtered(store: SqlStore) -> None:
+    """Pins come back field for field (non-ASCII and float definitions included), by name, per namespace."""
+    assert store.list_tool_pins() == []
+    time_pins = [pin("time", "get_time", description="Donne l'heure — 時間"), pin("time", "Convert_Time")]
+    store.replace_tool_pins("time", time_pins)
+    store.replace_tool_pins("fs", [pin("fs", "read_file")])
+    assert store.list_tool_pins("time") == sorted(time_pins, key=lambda p: p.name)
+    assert [p.name for p in store.list_tool_pins()] == ["fs.read_file", "time.convert_time", "time.get_time"]
+    assert store.list_tool_pins("nothing") == []
+    got = store.list_tool_pins("time")[1]
+    assert got.definition["input_schema"]["properties"]["x"]["minimum"] == 0.5
+    assert got.upstream_tool == "get_time"
+    assert got.definition["description"] == "Donne l'heure — 時間"
+
+
+def test_replace_tool_pins_replaces_one_namespace_only(store: SqlStore) -> None:
+    """Replacing a namespace's pins drops its old pins, keeps other namespaces', and bumps the epoch once."""
+    store.replace_tool_pins("time", [pin("time", "a"), pin("time", "b")])
+    store.replace_tool_pins("fs", [pin("fs", "read")])
+    before = store.epoch()
+    store.replace_tool_pins("time", [pin("time", "b", description="new"), pin("time", "c")])
+    assert store.epoch() == before + 1
+    assert [(p.upstream_tool, p.definition["description"]) for p in store.list_tool_pins("time")] == [
+        ("b", "new"),
+        ("c", "does a thing"),
+    ]
+    assert [p.name for p in store.list_tool_pins("fs")] == ["fs.read"]
+    store.replace_tool_pins("time", [])
+    assert store.list_tool_pins("time") == []
+    assert store.epoch() == before + 2
+
+
+def test_replace_tool_pins_refuses_foreign_or_duplicate_pins_atomically(store: SqlStore) -> None:
+    """A pin of another namespace, or one name twice, is refused before anything changes."""
+    store.replace_tool_pins("time", [pin("time", "a")])
+    before = store.epoch()
+    with pytest.raises(ValidationError, match="does not belong to namespace `time`"):
+        store.replace_tool_pins("time", [pin("time", "b"), pin("fs", "read")])
+    forged = replace(pin("time", "c"), name=ToolName("fs.c"))
+    with pytest.raises(ValidationError, match="does not belong"):
+        store.replace_tool_pins("time", [forged])
+    with pytest.raises(ValidationError, match="twice"):
+        store.replace_tool_pins("time", [pin("time", "b"), pin("time", "B")])
+    assert [p.upstream_tool for p in store.list_tool_pins()] == ["a"]
+    assert store.epoch() == before
+
+
+def test_tool_pin_definition_is_stored_as_canonical_json(backend: Backend) -> None:
+    """The definition column holds RFC 8785 canonical JSON (sorted keys, no spaces, 1.0 as 1)."""
+    p = replace(
+        pin("time", "t"), definition={"name": "t", "input_schema": {"b": 1.0, "a": [2]}, "description": ""}
+    )
+    backend.store.replace_tool_pins("time", [p])
+    rows = backend.raw_execute("SELECT definition, pinned_at FROM tool_pins WHERE name = ?", ("time.t",))
+    assert rows == [('{"description":"","input_schema":{"a":[2],"b":1},"name":"t"}', T0)]
+
+
+def test_tool_pins_are_shared_between_store_instances(backend: Backend) -> None:
+    """Pins written through one instance are read by another, whose epoch moved too."""
+    other = backend.another()
+    before = other.epoch()
+    backend.store.replace_tool_pins("time", [pin("time", "a")])
+    assert [p.name for p in other.list_tool_pins()] == ["time.a"]
+    assert other.epoch() == before + 1
 
 
 # audit ------------------------------------------------------------------------------

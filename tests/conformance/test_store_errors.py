@@ -245,7 +245,7 @@ def test_postgres_error_mapping_passes_integrity_errors_and_scrubs_passwords() -
 
 # PostgreSQL: against the test server ------------------------------------------------------------
 def test_open_store_migrates_an_empty_postgres_database(pg_fresh_url: str) -> None:
-    """open_store on an empty database applies the schema once; opening it again is a no-op."""
+    """open_store on an empty database applies every migration once; opening it again is a no-op."""
     for _ in range(2):
         store = open_store(pg_fresh_url)
         try:
@@ -255,8 +255,8 @@ def test_open_store_migrates_an_empty_postgres_database(pg_fresh_url: str) -> No
         finally:
             store.close()
     with psycopg.connect(pg_fresh_url) as conn:
-        rows = conn.execute("SELECT count(*) FROM _yoyo_migration").fetchone()
-    assert rows == (1,)
+        rows = conn.execute("SELECT migration_id FROM _yoyo_migration ORDER BY migration_id").fetchall()
+    assert rows == [("0001.initial",), ("0002.tool-pins",)]
 
 
 def test_postgres_url_attribute_is_redacted(pg_migrated_url: str) -> None:

@@ -322,7 +322,12 @@ class AuditLog:
                     self._idle = True
                     cond.wait()
                     self._idle = False
-                if 0 < len(self._open.items) < self._last_size and self._linger > 0 and not self._closing:
+                if (
+                    self._open.waiters  # only parked threads come back in a cohort worth waiting for
+                    and 0 < len(self._open.items) < self._last_size
+                    and self._linger > 0
+                    and not self._closing
+                ):
                     # The callers of the last batch are still coming back: give them a moment to join
                     # this one, so one commit serves them all instead of each cohort paying its own.
                     self._want = self._last_size

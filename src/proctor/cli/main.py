@@ -35,12 +35,18 @@ tool_app = typer.Typer(help="The tool registry.", no_args_is_help=True)
 policy_app = typer.Typer(help="Validate and test Cedar policies.", no_args_is_help=True)
 audit_app = typer.Typer(help="Read and verify the tamper-evident audit log.", no_args_is_help=True)
 keys_app = typer.Typer(help="Workspace signing keys.", no_args_is_help=True)
+upstream_app = typer.Typer(help="Upstream MCP servers the gateway routes to.", no_args_is_help=True)
+tools_app = typer.Typer(
+    help="Pin upstream MCP tool definitions and detect when they change.", no_args_is_help=True
+)
 app.add_typer(agent_app, name="agent")
 app.add_typer(task_app, name="task")
 app.add_typer(tool_app, name="tool")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(upstream_app, name="upstream")
+app.add_typer(tools_app, name="tools")
 
 out = Console()
 err = Console(stderr=True)
@@ -564,6 +570,542 @@ def keys_jwks(workspace: WorkspaceOpt = None) -> None:
         emit_json(p.keys.jwks(p.clock.now()))
 
 
+# upstreams -------------------------------------------------------------------------------------
+#: prefixes of well-known credential formats (API keys, personal access tokens, cloud keys)
+_SECRET_PREFIXES = (
+    "sk-",
+    "sk_",
+    "pk_",
+    "ghp_",
+    "gho_",
+    "ghs_",
+    "github_pat_",
+    "xox",
+    "AKIA",
+    "glpat-",
+    "eyJ",
+)
+
+
+def looks_like_secret(value: str) -> bool:
+    """True for values that look like a credential: long, random-looking, or a known token format.
+
+    >>> looks_like_secret("ghp_a1B2c3D4e5F6g7H8i9J0kLmN"), looks_like_secret("/usr/share/data")
+    (True, False)
+    """
+    import math
+    from collections import Counter
+
+    if len(value) < 16 or any(c.isspace() for c in value):
+        return False
+    if value.startswith(_SECRET_PREFIXES):
+        return True
+    if len(value) < 20 or value.startswith(("/", "./", "~", "http://", "https://")):
+        return False
+    classes = sum(
+        (any(c.islower() for c in value), any(c.isupper() for c in value), any(c.isdigit() for c in value))
+    )
+    counts = Counter(value)
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return classes >= 2 and entropy >= 3.5
+
+
+def _safe_text(text: str, limit: int = 2000) -> str:
+    """Text from an upstream, fit for a terminal: control characters (ANSI escapes that could hide
+    words) shown as ``\\xNN``, and cut at ``limit``."""
+    out = "".join(c if c in "\n\t" or (c.isprintable()) else f"\\x{ord(c):02x}" for c in text[:limit])
+    return out + ("…" if len(text) > limit else "")
+
+
+def _key_values(items: list[str] | None, option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            fail(ValidationError(f"{option} takes KEY=VALUE, not `{item[:80]}`"))
+        if key in out:
+            fail(ValidationError(f"{option} names `{key}` twice"))
+        out[key] = value
+    return out
+
+
+def _upstream_summary(cfg: Any) -> dict[str, Any]:
+    """An upstream as the CLI shows and audits it: environment variable *names* only."""
+    from proctor.config import redact_url
+
+    data: dict[str, Any] = {"namespace": cfg.namespace, "transport": cfg.transport}
+    if cfg.transport == "stdio":
+        data["command"] = cfg.command
+        data["args"] = ["***" if looks_like_secret(a) else a for a in cfg.args]
+        data["env_names"] = sorted(cfg.env)
+    else:
+        data["url"] = redact_url(cfg.url)
+    data["default_effect"] = cfg.default.get("effect", "execute")
+    data["tools"] = {k: dict(v) for k, v in cfg.tools.items()}
+    data["prefix"] = cfg.prefix
+    data["timeout_s"] = cfg.timeout_s
+    return data
+
+
+def _find_upstream(root: Path, namespace: str) -> Any:
+    from proctor.errors import NotFound
+    from proctor.gateway.config import load_upstreams
+
+    for cfg in load_upstreams(root):
+        if cfg.namespace == namespace:
+            return cfg
+    raise NotFound(f"unknown upstream `{namespace}`: see `proctor upstream list`")
+
+
+@upstream_app.command("add")
+def upstream_add(
+    namespace: Annotated[str, typer.Argument(help="Prefix of its tools: NAMESPACE.tool.")],
+    command: Annotated[str | None, typer.Option(help="Start a stdio server with this command.")] = None,
+    arg: Annotated[list[str] | None, typer.Option(help="An argument of --command (repeatable).")] = None,
+    env: Annotated[
+        list[str] | None, typer.Option(help="K=V in the server's environment (repeatable).")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="Or: a Streamable HTTP server at this URL.")] = None,
+    effect: Annotated[str, typer.Option(help="Effect of tools not described otherwise.")] = "execute",
+    tool_effect: Annotated[
+        list[str] | None, typer.Option(help="TOOL=EFFECT for one upstream tool (repeatable).")
+    ] = None,
+    tool_resource_arg: Annotated[
+        list[str] | None, typer.Option(help="TOOL=ARG: the argument naming the resource (repeatable).")
+    ] = None,
+    no_prefix: Annotated[
+        bool, typer.Option("--no-prefix", help="Expose tools without `NAMESPACE.` (one upstream only).")
+    ] = False,
+    timeout: Annotated[str, typer.Option(help="Connect and list timeout, like 30s.")] = "30s",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Add an upstream MCP server (written to upstreams.yaml)."""
+    from proctor.errors import ConfigError, Conflict
+    from proctor.gateway.config import load_upstreams, save_upstreams, upstream_from_mapping
+
+    if (command is None) == (url is None):
+        fail(ValidationError("pass exactly one of --command (stdio) or --url (Streamable HTTP)"))
+    if url is not None and (arg or env):
+        fail(ValidationError("--arg and --env apply to a --command upstream only"))
+    env_map = _key_values(env, "--env")
+    tools: dict[str, dict[str, str]] = {}
+    for tool, value in _key_values(tool_effect, "--tool-effect").items():
+        tools.setdefault(tool, {})["effect"] = value
+    for tool, value in _key_values(tool_resource_arg, "--tool-resource-arg").items():
+        tools.setdefault(tool, {})["resource_arg"] = value
+    raw: dict[str, Any] = {"namespace": namespace, "default": {"effect": effect}, "timeout": timeout}
+    if command is not None:
+        raw.update(transport="stdio", command=command, args=list(arg or []), env=env_map)
+    else:
+        raw.update(transport="http", url=url)
+    if tools:
+        raw["tools"] = tools
+    if no_prefix:
+        raw["prefix"] = False
+    with opened(workspace) as p, handled():
+        root = p.workspace.root
+        try:
+            cfg = upstream_from_mapping(raw, "upstream add")
+        except ConfigError as exc:
+            raise ValidationError(exc.message) from None
+        actions = p.policy.policy_set.actions
+        for what, eff in [
+            ("--effect", effect),
+            *((f"--tool-effect {k}", v["effect"]) for k, v in tools.items() if "effect" in v),
+        ]:
+            if eff not in actions:
+                raise ValidationError(
+                    f"{what}: effect `{eff}` has no action in the policy schema;"
+                    f" known: {', '.join(sorted(actions))}"
+                )
+        existing = load_upstreams(root)
+        if any(u.namespace == cfg.namespace for u in existing):
+            raise Conflict(f"upstream `{cfg.namespace}` already exists: `proctor upstream remove` it first")
+        if not cfg.prefix:
+            other = next((u.namespace for u in existing if not u.prefix), None)
+            if other is not None:
+                raise Conflict(f"upstream `{other}` already exposes its tools without a prefix: only one may")
+        save_upstreams(root, [*existing, cfg])
+        p.audit.append("upstream.added", {"by": "cli", **_upstream_summary(cfg)})
+    for name, value in env_map.items():
+        if looks_like_secret(value):
+            err.print(
+                f"[yellow]warning[/] --env {escape(name)} looks like a secret; it is stored in plain text in"
+                f" {root / 'upstreams.yaml'} (owner-only). Prefer a credential lease from the broker"
+                " over a standing secret.",
+                highlight=False,
+            )
+    target = cfg.url or " ".join([cfg.command or "", *cfg.args])
+    out.print(
+        f"[green]added[/] upstream {cfg.namespace} ({cfg.transport}: {escape(target)})", highlight=False
+    )
+    out.print(f"next: `proctor upstream tools {cfg.namespace}`, then `proctor tools pin {cfg.namespace}`")
+
+
+@upstream_app.command("list")
+def upstream_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """List upstream MCP servers and how many of their tools are pinned."""
+    from proctor.gateway.config import load_upstreams
+
+    with opened(workspace) as p, handled():
+        ups = load_upstreams(p.workspace.root)
+        pins = p.store.list_tool_pins()
+    pinned: dict[str, int] = {}
+    for pin in pins:
+        pinned[pin.namespace] = pinned.get(pin.namespace, 0) + 1
+    rows = [{**_upstream_summary(u), "pinned_tools": pinned.get(u.namespace, 0)} for u in ups]
+    if as_json:
+        emit_json(rows)
+        return
+    t = Table("namespace", "transport", "target", "effect", "prefix", "timeout", "pinned")
+    for r in rows:
+        target = r.get("url") or " ".join([r["command"], *r["args"]])
+        t.add_row(
+            r["namespace"],
+            r["transport"],
+            escape(target),
+            r["default_effect"],
+            "yes" if r["prefix"] else "no",
+            f"{r['timeout_s']:g}s",
+            str(r["pinned_tools"]) if r["pinned_tools"] else "not pinned",
+        )
+    out.print(t)
+
+
+@upstream_app.command("remove")
+def upstream_remove(namespace: str, workspace: WorkspaceOpt = None) -> None:
+    """Remove an upstream and its tool pins."""
+    from proctor.gateway.config import load_upstreams, save_upstreams
+
+    with opened(workspace) as p, handled():
+        root = p.workspace.root
+        cfg = _find_upstream(root, namespace)
+        save_upstreams(root, [u for u in load_upstreams(root) if u.namespace != namespace])
+        pins = p.store.list_tool_pins(namespace)
+        if pins:
+            p.store.replace_tool_pins(namespace, [])
+        p.audit.append(
+            "upstream.removed", {"by": "cli", "namespace": cfg.namespace, "pins_removed": len(pins)}
+        )
+    out.print(f"[green]removed[/] upstream {namespace}" + (f" and its {len(pins)} pins" if pins else ""))
+
+
+def _tool_rows(cfg: Any, report: Any) -> list[dict[str, Any]]:
+    from proctor.gateway.pinning import allowed_names
+
+    allowed = allowed_names(report)
+    changed = {c.name for c in report.changed}
+    rows: list[dict[str, Any]] = []
+    for name, definition in report.current.items():
+        if name in report.unroutable:
+            status, effect, exposed = "unroutable", None, None
+        else:
+            effect = cfg.proctor_tool(name).effect
+            exposed = cfg.exposed_name(name)
+            if name in changed:
+                status = "changed"
+            elif name in report.unchanged:
+                status = "pinned"
+            else:
+                status = "new" if report.pinned else "unpinned"
+        rows.append(
+            {
+                "upstream_tool": name,
+                "exposed_name": exposed,
+                "effect": effect,
+                "status": status,
+                "callable": name in allowed,
+                "description": definition["description"],
+            }
+        )
+    for name in report.removed:
+        rows.append(
+            {
+                "upstream_tool": name,
+                "exposed_name": cfg.exposed_name(name),
+                "effect": None,
+                "status": "removed",
+                "callable": False,
+                "description": "",
+            }
+        )
+    return rows
+
+
+@upstream_app.command("tools")
+def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Connect to an upstream and list its tools: exposed name, effect and pin status."""
+    from proctor.gateway.discovery import discover_sync
+    from proctor.gateway.pinning import compare
+
+    with opened(workspace) as p, handled():
+        cfg = _find_upstream(p.workspace.root, namespace)
+        report = compare(namespace, discover_sync(cfg), p.store.list_tool_pins(namespace))
+    rows = _tool_rows(cfg, report)
+    if as_json:
+        emit_json(rows)
+        return
+    t = Table("upstream tool", "exposed as", "effect", "status", "callable", "description")
+    for r in rows:
+        t.add_row(
+            escape(_safe_text(r["upstream_tool"], 80)),
+            r["exposed_name"] or "-",
+            r["effect"] or "-",
+            r["status"],
+            "yes" if r["callable"] else "no",
+            escape(_safe_text(r["description"], 60)),
+        )
+    out.print(t)
+    if not report.pinned:
+        err.print(
+            f"[yellow]warning[/] `{namespace}` is not pinned: its tools are usable unchecked;"
+            f" run `proctor tools pin {namespace}`"
+        )
+
+
+# tool pins -------------------------------------------------------------------------------------
+@tools_app.command("pin")
+def tools_pin(
+    namespace: str,
+    by: Annotated[str | None, typer.Option(help="Who approved these definitions (e-mail).")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Discover an upstream's tools and pin their current definitions (audited)."""
+    from proctor.gateway.discovery import discover_sync
+    from proctor.gateway.pinning import compare, make_pins
+    from proctor.types import Email
+
+    with opened(workspace) as p, handled():
+        pinned_by = "cli" if by is None else str(Email(by))
+        cfg = _find_upstream(p.workspace.root, namespace)
+        tools = discover_sync(cfg)
+        before = compare(namespace, tools, p.store.list_tool_pins(namespace))
+        pins = make_pins(namespace, tools, now=p.clock.now(), by=pinned_by)
+        if not pins:
+            raise ValidationError(
+                f"upstream `{namespace}` lists no tool Proctor can route: nothing to pin"
+                " (an empty pin set would leave the namespace unpinned)"
+            )
+        p.store.replace_tool_pins(namespace, pins)
+        p.audit.append(
+            "tools.pinned",
+            {
+                "by": pinned_by,
+                "namespace": namespace,
+                "tools": {pin.upstream_tool: pin.digest for pin in pins},
+                "changed": sorted(c.name for c in before.changed),
+                "added": sorted(before.added) if before.pinned else [],
+                "removed": before.removed,
+                "unroutable": [_safe_text(n, 80) for n in before.unroutable[:64]],
+            },
+        )
+    out.print(f"[green]pinned[/] {len(pins)} tools of {namespace}")
+    for pin in pins:
+        out.print(f"  {escape(pin.upstream_tool)}  {pin.digest}", highlight=False)
+    for name in before.unroutable:
+        err.print(f"[yellow]warning[/] not pinned, never callable: `{escape(_safe_text(name, 80))}`")
+
+
+def _json_lines(value: Any) -> list[str]:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+
+
+def _print_diff(namespace: str, report: Any) -> None:
+    import difflib
+
+    for c in report.changed:
+        out.print(f"[red]changed[/] {escape(namespace)}.{escape(_safe_text(c.name, 80))}", highlight=False)
+        for label, key in (("description", "description"), ("input schema", "input_schema")):
+            old = c.pinned.get(key, "")
+            new = c.current.get(key, "")
+            if old == new:
+                continue
+            before = old.splitlines() if isinstance(old, str) else _json_lines(old)
+            after = new.splitlines() if isinstance(new, str) else _json_lines(new)
+            lines = difflib.unified_diff(
+                before, after, f"pinned {label}", f"current {label}", lineterm="", n=2
+            )
+            for line in lines:
+                out.print("    " + escape(_safe_text(line, 400)), highlight=False, soft_wrap=True)
+    for name in report.added:
+        desc = report.current[name]["description"]
+        out.print(
+            f"[yellow]added[/] {escape(namespace)}.{escape(_safe_text(name, 80))}: {escape(_safe_text(desc, 200))}",
+            highlight=False,
+        )
+    for name in report.removed:
+        out.print(f"[yellow]removed[/] {escape(namespace)}.{escape(_safe_text(name, 80))}", highlight=False)
+
+
+@tools_app.command("diff")
+def tools_diff(
+    namespace: Annotated[str | None, typer.Argument(help="One upstream (default: all).")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare what each upstream lists now with its pins. Exits 1 if anything changed, 2 on error."""
+    from proctor.errors import ProctorError
+    from proctor.gateway.config import load_upstreams
+    from proctor.gateway.discovery import discover_sync
+    from proctor.gateway.pinning import compare
+
+    reports: list[Any] = []
+    failures: list[ProctorError] = []
+    with opened(workspace) as p, handled():
+        root = p.workspace.root
+        ups = [_find_upstream(root, namespace)] if namespace is not None else load_upstreams(root)
+        pins = p.store.list_tool_pins()
+        for cfg in ups:
+            try:
+                reports.append(compare(cfg.namespace, discover_sync(cfg), pins))
+            except ProctorError as exc:
+                if namespace is not None:
+                    raise
+                failures.append(exc)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "namespace": r.namespace,
+                    "pinned": r.pinned,
+                    "differs": r.differs,
+                    "unchanged": r.unchanged,
+                    "changed": [
+                        {"name": c.name, "pinned": c.pinned, "current": c.current} for c in r.changed
+                    ],
+                    "added": r.added,
+                    "removed": r.removed,
+                    "unroutable": r.unroutable,
+                }
+                for r in reports
+            ]
+            + [{"error": {"code": e.code, "message": e.message}} for e in failures]
+        )
+    else:
+        if not ups:
+            out.print("no upstreams: add one with `proctor upstream add`")
+        for r in reports:
+            if not r.pinned:
+                err.print(
+                    f"[yellow]warning[/] `{r.namespace}` is not pinned: its {len(r.added)} tools are usable"
+                    f" unchecked; run `proctor tools pin {r.namespace}`"
+                )
+            elif r.differs:
+                _print_diff(r.namespace, r)
+            else:
+                out.print(f"[green]ok[/] {r.namespace}: {len(r.unchanged)} tools match their pins")
+            for name in r.unroutable:
+                err.print(
+                    f"[yellow]warning[/] {r.namespace}: `{escape(_safe_text(name, 80))}` cannot be routed"
+                    " and is never callable"
+                )
+        for failure in failures:
+            err.print(
+                f"[bold red]error[/] {escape(f'[{failure.code}]')}: {escape(failure.message)}",
+                highlight=False,
+            )
+    if failures:
+        raise typer.Exit(2)
+    if any(r.differs for r in reports):
+        raise typer.Exit(1)
+
+
+# client configuration --------------------------------------------------------------------------
+GATEWAY_URL = "http://127.0.0.1:8471/mcp"
+_CLIENT_FILES = {
+    "claude-desktop": "claude_desktop_config.json",
+    "cursor": ".cursor/mcp.json (or ~/.cursor/mcp.json)",
+    "vscode": ".vscode/mcp.json",
+}
+
+
+def _proctor_executable() -> str:
+    import shutil
+
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "proctor" and argv0.is_file():
+        return str(argv0.resolve())
+    found = shutil.which("proctor")
+    if found:
+        return str(Path(found).resolve())
+    sibling = Path(sys.executable).parent / "proctor"
+    return str(sibling) if sibling.is_file() else "proctor"
+
+
+def mcp_client_config(
+    client: str, transport: str, *, workspace: Path | None, agent: str, url: str, executable: str
+) -> dict[str, Any]:
+    """The JSON a client's MCP config needs to reach its tools through Proctor (placeholders, no tokens)."""
+    join = f"<run: proctor agent join-token {agent}>"
+    task = f"<run: proctor task start --agent {agent} --purpose ... --allow ... --requested-by ...>"
+    entry: dict[str, Any]
+    if transport == "stdio":
+        assert workspace is not None
+        entry = {
+            "command": executable,
+            "args": ["gateway", "--stdio", "--workspace", str(workspace)],
+            "env": {"PROCTOR_JOIN_TOKEN": join, "PROCTOR_TASK_TOKEN": task},
+        }
+        if client == "vscode":
+            entry = {"type": "stdio", **entry}
+    else:
+        headers = {"Authorization": "Bearer <JWT-SVID>", "Proctor-Task": "<task token>"}
+        if client == "claude-desktop":  # its config file takes stdio servers only: bridge with mcp-remote
+            entry = {
+                "command": "npx",
+                "args": [
+                    "-y",
+                    "mcp-remote",
+                    url,
+                    "--header",
+                    "Authorization:${PROCTOR_AUTHORIZATION}",
+                    "--header",
+                    "Proctor-Task:${PROCTOR_TASK_TOKEN}",
+                ],
+                "env": {"PROCTOR_AUTHORIZATION": "Bearer <JWT-SVID>", "PROCTOR_TASK_TOKEN": "<task token>"},
+            }
+        elif client == "vscode":
+            entry = {"type": "http", "url": url, "headers": headers}
+        else:
+            entry = {"url": url, "headers": headers}
+    return {("servers" if client == "vscode" else "mcpServers"): {"proctor": entry}}
+
+
+@app.command("mcp-config")
+def mcp_config(
+    client: Annotated[str, typer.Option(help="claude-desktop | cursor | vscode")],
+    transport: Annotated[str, typer.Option(help="stdio (Proctor starts per client) | http")] = "stdio",
+    agent: Annotated[str, typer.Option(help="The agent the client acts as (for the placeholders).")] = "NAME",
+    url: Annotated[str | None, typer.Option(help=f"Gateway URL for http (default {GATEWAY_URL}).")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Print the JSON that routes an MCP client through Proctor. Tokens are placeholders, never minted."""
+    from proctor.workspace import Workspace
+
+    if client not in _CLIENT_FILES:
+        fail(ValidationError(f"unknown client `{client}`: use {', '.join(_CLIENT_FILES)}"))
+    if transport not in ("stdio", "http"):
+        fail(ValidationError(f"transport is `stdio` or `http`, not `{transport}`"))
+    if url is not None and transport != "http":
+        fail(ValidationError("--url applies to --transport http only"))
+    ws_root: Path | None = None
+    if transport == "stdio":
+        with handled():
+            ws_root = Workspace.find(workspace).root
+    data = mcp_client_config(
+        client,
+        transport,
+        workspace=ws_root,
+        agent=agent,
+        url=url or GATEWAY_URL,
+        executable=_proctor_executable(),
+    )
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    err.print(f"put this in {_CLIENT_FILES[client]}; replace each <…> placeholder", highlight=False)
+    if client == "claude-desktop" and transport == "http":
+        err.print("Claude Desktop's config file takes stdio servers only: this bridges with `npx mcp-remote`")
+
+
 # serve and demo --------------------------------------------------------------------------------
 @app.command()
 def serve(
@@ -593,6 +1135,9 @@ def demo(
 
 def main() -> None:
     """Console entry point."""
+    from proctor.cli import gateway
+
+    gateway.register(app)
     try:
         app()
     except KeyboardInterrupt:

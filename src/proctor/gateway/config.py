@@ -80,7 +80,7 @@ class UpstreamConfig:
         if self.tools:
             out["tools"] = {k: dict(v) for k, v in self.tools.items()}
         if self.timeout_s != 30.0:
-            out["timeout"] = f"{int(self.timeout_s)}s" if self.timeout_s >= 1 else self.timeout_s
+            out["timeout"] = f"{round(self.timeout_s * 1000)}ms"
         if not self.prefix:
             out["prefix"] = False
         return out
@@ -154,7 +154,10 @@ def load_upstreams(workspace_root: Path) -> list[UpstreamConfig]:
     except FileNotFoundError:
         return []
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{UPSTREAMS_FILE}: not valid YAML ({exc})") from None
+        # the YAML error quotes the file, which may hold env values: name only the position
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{UPSTREAMS_FILE}: not valid YAML{where}") from None
     if data is None:
         return []
     if not isinstance(data, Mapping) or set(data) - {"upstreams"}:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from proctor.errors import Conflict, UnknownAgent
+from proctor.errors import Conflict, UnknownAgent, ValidationError
 from proctor.store.base import (
     AgentRecord,
     AuditQuery,
@@ -23,6 +23,7 @@ from proctor.store.base import (
     KeyRecord,
     PendingAudit,
     TaskRecord,
+    ToolPin,
     ToolRecord,
 )
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
@@ -41,6 +42,7 @@ _TASK_COLS = (
 _TOOL_UPSERT = ", ".join(
     f"{c} = excluded.{c}" for c in (c.strip() for c in _TOOL_COLS.split(",")) if c not in ("name", "version")
 )
+_PIN_COLS = "name, namespace, upstream_tool, digest, definition, pinned_at, pinned_by"
 _AUDIT_COLS = "seq, ts, kind, agent, task, tool, decision, decision_id, body, prev_hash, hash"
 _AUDIT_RAW = "seq, body, prev_hash, hash"
 _AUDIT_RAW_FULL = f"{_AUDIT_RAW}, ts, kind, agent, task, tool, decision, decision_id"
@@ -122,6 +124,18 @@ def _task(row: Sequence[Any]) -> TaskRecord:
         end_reason=row[12],
         parent_id=None if row[13] is None else TaskId(row[13]),
         version=int(row[14]),
+    )
+
+
+def _pin(row: Sequence[Any]) -> ToolPin:
+    return ToolPin(
+        name=ToolName(row[0]),
+        namespace=row[1],
+        upstream_tool=row[2],
+        digest=row[3],
+        definition=json.loads(row[4]),
+        pinned_at=float(row[5]),
+        pinned_by=row[6],
     )
 
 
@@ -280,6 +294,44 @@ class SqlStore(abc.ABC):
             if gone:
                 self._bump(cur)
             return gone
+
+    # tool pins ---------------------------------------------------------------
+    def replace_tool_pins(self, namespace: str, pins: Sequence[ToolPin]) -> None:
+        from proctor.audit.canonical import canonical_json  # here: proctor.audit imports this module
+
+        names = [p.name for p in pins]
+        if len(set(names)) != len(names):
+            raise ValidationError(f"tool pins of `{namespace}` name one tool twice")
+        for p in pins:
+            if p.namespace != namespace or not p.name.startswith(f"{namespace}."):
+                raise ValidationError(f"tool pin `{p.name}` does not belong to namespace `{namespace}`")
+        rows = [
+            (
+                p.name,
+                p.namespace,
+                p.upstream_tool,
+                p.digest,
+                canonical_json(p.definition).decode(),
+                p.pinned_at,
+                p.pinned_by,
+            )
+            for p in pins
+        ]
+        with self._write() as cur:
+            cur.execute("DELETE FROM tool_pins WHERE namespace = ?", (namespace,))
+            if rows:
+                cur.executemany(f"INSERT INTO tool_pins ({_PIN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self._bump(cur)
+
+    def list_tool_pins(self, namespace: str | None = None) -> list[ToolPin]:
+        with self._read() as cur:
+            if namespace is None:
+                cur.execute(f"SELECT {_PIN_COLS} FROM tool_pins ORDER BY name")
+            else:
+                cur.execute(
+                    f"SELECT {_PIN_COLS} FROM tool_pins WHERE namespace = ? ORDER BY name", (namespace,)
+                )
+            return [_pin(r) for r in cur.fetchall()]
 
     # tasks ------------------------------------------------------------------
     def add_task(self, task: TaskRecord) -> None:

@@ -55,6 +55,34 @@ class ToolRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolPin:
+    """The approved definition of one upstream MCP tool (see ``proctor.gateway.pinning``).
+
+    ``definition`` is what the agent's model reads (name, description, input schema); ``digest`` is
+    ``"sha256:"`` and the hex SHA-256 of its canonical JSON.
+    """
+
+    name: ToolName  # the Proctor tool name, ``namespace.tool``
+    namespace: str
+    upstream_tool: str  # as the upstream spells it
+    digest: str
+    definition: dict[str, Any]
+    pinned_at: float
+    pinned_by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI shows."""
+        return {
+            "name": str(self.name),
+            "namespace": self.namespace,
+            "upstream_tool": self.upstream_tool,
+            "digest": self.digest,
+            "pinned_at": self.pinned_at,
+            "pinned_by": self.pinned_by,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class TaskRecord:
     id: TaskId
     agent: AgentName
@@ -199,6 +227,16 @@ class Store(Protocol):
     def get_tool(self, name: ToolName) -> ToolRecord | None: ...
     def list_tools(self) -> list[ToolRecord]: ...
     def delete_tool(self, name: ToolName) -> bool: ...
+
+    # tool pins ----------------------------------------------------------------
+    def replace_tool_pins(self, namespace: str, pins: Sequence[ToolPin]) -> None:
+        """In one transaction: delete ``namespace``'s pins, store ``pins`` (all of that namespace)
+        and bump the epoch. An empty ``pins`` unpins the namespace."""
+        ...
+
+    def list_tool_pins(self, namespace: str | None = None) -> list[ToolPin]:
+        """Pins ordered by name, of one namespace or of all."""
+        ...
 
     # tasks ------------------------------------------------------------------
     def add_task(self, task: TaskRecord) -> None: ...

@@ -1,0 +1,224 @@
+"""Gateway benchmarks: the same raw JSON-RPC client calls an upstream MCP server directly and
+through Proctor (whole pipeline, durable audit on), in the same run.
+
+``gateway.call.direct`` and ``gateway.call.proxied``: sequential ``tools/call`` latency against the
+SDK upstream; the added latency is their difference. ``gateway.throughput``: concurrent gated calls
+per second through the gateway in front of a minimal upstream stub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import uvicorn
+
+from proctor.app import Proctor
+from proctor.gateway.config import upstream_from_mapping
+from proctor.gateway.http import create_gateway_app
+from proctor.gateway.runtime import GatewayRuntime
+from proctor.workspace import Workspace
+
+HERE = Path(__file__).resolve().parent
+CALLS = 2_000
+THROUGHPUT_S = 5.0
+CONCURRENCY = 32
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _upstream(kind: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _port()
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "mcp_upstream.py"), "--port", str(port), "--kind", kind]
+    )
+    url = f"http://127.0.0.1:{port}/mcp"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, url
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"bench upstream ({kind}) did not start")
+
+
+class _Gateway:
+    def __init__(self, tmp: Path, upstream_url: str) -> None:
+        ws, _ = Workspace.init(tmp, config_text="trust_domain: bench.test\n")
+        self.p = Proctor.open(ws)
+        port = _port()
+        self.url = f"http://127.0.0.1:{port}/mcp"
+        agent = self.p.add_agent("bench-bot", "owner@bench.test")
+        task = self.p.start_task(
+            agent="bench-bot", purpose="bench", allow=["up.echo"], requested_by="r@bench.test", ttl_s=3600
+        )
+        self.headers = {
+            "Authorization": f"Bearer {self.p.issue_svid(agent, self.url)}",
+            "Proctor-Task": task.token,
+        }
+        up = upstream_from_mapping({"namespace": "up", "url": upstream_url, "default": {"effect": "read"}})
+        runtime = GatewayRuntime(self.p, [up])
+        app = create_gateway_app(self.p, runtime, public_url=self.url, issuer_url="http://127.0.0.1:8470")
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app, host="127.0.0.1", port=port, log_level="error", lifespan="on", access_log=False
+            )
+        )
+
+        async def serve() -> None:
+            async with runtime.running():
+                await self.server.serve()
+
+        self.thread = threading.Thread(
+            target=lambda: anyio.run(serve, backend_options={"use_uvloop": True}), daemon=True
+        )
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.p.close()
+
+
+_BASE = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def _session(client: httpx.Client, url: str, headers: dict[str, str]) -> dict[str, str]:
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "bench", "version": "1"},
+        },
+    }
+    h = dict(_BASE, **headers)
+    r = client.post(url, json=init, headers=h)
+    r.raise_for_status()
+    h["Mcp-Session-Id"] = r.headers["mcp-session-id"]
+    h["MCP-Protocol-Version"] = "2025-11-25"
+    client.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=h)
+    return h
+
+
+def _latency(name: str, url: str, headers: dict[str, str], tool: str, n: int = CALLS) -> dict[str, Any]:
+    with httpx.Client(timeout=30) as client:
+        h = _session(client, url, headers)
+        samples: list[float] = []
+        t0 = time.perf_counter()
+        for i in range(n + 100):
+            body = {
+                "jsonrpc": "2.0",
+                "id": i + 1,
+                "method": "tools/call",
+                "params": {"name": tool, "arguments": {"text": f"hi {i}"}},
+            }
+            s = time.perf_counter()
+            r = client.post(url, json=body, headers=h)
+            if r.status_code != 200 or '"isError":true' in r.text.replace(" ", ""):
+                raise RuntimeError(f"{name}: call failed: {r.status_code} {r.text[:300]}")
+            if i >= 100:  # warm-up excluded
+                samples.append((time.perf_counter() - s) * 1e6)
+            if i == 99:
+                t0 = time.perf_counter()
+        total = time.perf_counter() - t0
+    samples.sort()
+    return {
+        "name": name,
+        "p50_us": round(samples[len(samples) // 2], 1),
+        "p99_us": round(samples[int(len(samples) * 0.99)], 1),
+        "ops_per_s": round(n / total, 1),
+    }
+
+
+async def _throughput(url: str, headers: dict[str, str], tool: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
+        with httpx.Client(timeout=30) as sync:
+            h = _session(sync, url, headers)
+        lat: list[float] = []
+        stop = time.perf_counter() + THROUGHPUT_S
+        failures = 0
+
+        async def worker(w: int) -> None:
+            nonlocal failures
+            i = 0
+            while time.perf_counter() < stop:
+                i += 1
+                body = {
+                    "jsonrpc": "2.0",
+                    "id": i,
+                    "method": "tools/call",
+                    "params": {"name": tool, "arguments": {"text": f"{w}-{i}"}},
+                }
+                s = time.perf_counter()
+                r = await client.post(url, json=body, headers=h)
+                if r.status_code != 200 or '"isError":true' in r.text.replace(" ", ""):
+                    failures += 1
+                lat.append((time.perf_counter() - s) * 1e6)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(CONCURRENCY)))
+        total = time.perf_counter() - t0
+    if failures:
+        raise RuntimeError(f"gateway.throughput: {failures} calls failed")
+    lat.sort()
+    return {
+        "name": "gateway.throughput",
+        "p50_us": round(lat[len(lat) // 2], 1),
+        "p99_us": round(lat[int(len(lat) * 0.99)], 1),
+        "ops_per_s": round(len(lat) / total, 1),
+    }
+
+
+def bench_gateway() -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as d:
+        up, up_url = _upstream("sdk")
+        gw = None
+        try:
+            gw = _Gateway(Path(d) / "ws", up_url)
+            results.append(_latency("gateway.call.direct", up_url, {}, "echo"))
+            results.append(_latency("gateway.call.proxied", gw.url, gw.headers, "up.echo"))
+        finally:
+            if gw is not None:
+                gw.close()
+            up.terminate()
+            up.wait(10)
+        stub, stub_url = _upstream("stub")
+        gw = None
+        try:
+            gw = _Gateway(Path(d) / "ws2", stub_url)
+            results.append(asyncio.run(_throughput(gw.url, gw.headers, "up.echo")))
+        finally:
+            if gw is not None:
+                gw.close()
+            stub.terminate()
+            stub.wait(10)
+    return results
+
+
+if __name__ == "__main__":
+    for r in bench_gateway():
+        print(r)
+    del urllib

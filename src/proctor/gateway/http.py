@@ -1,0 +1,311 @@
+"""``proctor gateway --http``: Streamable HTTP, with Proctor as an OAuth 2.1 resource server.
+
+Every request to the MCP endpoint carries ``Authorization: Bearer <JWT-SVID>`` whose audience is
+this gateway's canonical URL, and ``Proctor-Task: <task token>`` bound to that agent. Missing or
+bad credentials get 401 (or 403 when the agent is known but may not proceed) with a
+``WWW-Authenticate`` header that points at the RFC 9728 protected-resource metadata, served at
+``/.well-known/oauth-protected-resource[/mcp]``. ``Origin`` is checked against the gateway's own
+origin. The client's token is never forwarded upstream: upstream sessions carry no client headers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from mcp.server import ServerRequestContext
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.exceptions import MCPError
+
+from proctor.app import Proctor
+from proctor.errors import AgentSuspended, IdentityError, ProctorError, TaskTokenInvalid
+from proctor.gateway.config import load_upstreams
+from proctor.gateway.runtime import Caller, GatewayRuntime
+from proctor.gateway.server import build_server
+from proctor.types import AgentName, AgentStatus
+from proctor.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+TASK_HEADER = "proctor-task"
+CALLER_KEY = "proctor.caller"
+MAX_BODY = 1 << 20
+MCP_PATH = "/mcp"
+
+
+def caller_from_context(ctx: ServerRequestContext[Any, Any]) -> Caller:
+    """The caller the auth layer verified for this HTTP request."""
+    req = ctx.request
+    caller = None if req is None else getattr(req, "scope", {}).get(CALLER_KEY)
+    if not isinstance(caller, Caller):
+        raise IdentityError("request carries no verified identity")
+    return caller
+
+
+class GatewayAuth:
+    """ASGI layer in front of the SDK's Streamable HTTP app: metadata, Origin, bearer, task."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        proctor: Proctor,
+        public_url: str,
+        issuer_url: str,
+        *,
+        runtime: GatewayRuntime | None = None,
+        live_sessions: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.app = app
+        self.proctor = proctor
+        self.runtime = runtime
+        self.live_sessions = live_sessions
+        #: what each downstream session declared at initialize (session id -> capabilities)
+        self.session_caps: dict[str, dict[str, Any]] = {}
+        self.public_url = public_url.rstrip("/")
+        parts = urlsplit(self.public_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.allowed_origins = {self.origin}
+        if parts.hostname in ("127.0.0.1", "localhost"):
+            port = f":{parts.port}" if parts.port else ""
+            self.allowed_origins |= {f"{parts.scheme}://127.0.0.1{port}", f"{parts.scheme}://localhost{port}"}
+        self.prm_url = f"{self.origin}/.well-known/oauth-protected-resource{parts.path}"
+        self.metadata = {
+            "resource": self.public_url,
+            "authorization_servers": [issuer_url.rstrip("/")],
+            "bearer_methods_supported": ["header"],
+            "resource_name": "Proctor MCP gateway",
+            "resource_documentation": "https://github.com/proctor/proctor#mcp-gateway",
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path.startswith("/.well-known/oauth-protected-resource"):
+            await _json(send, 200, self.metadata)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        origin = headers.get("origin")
+        if origin is not None and origin not in self.allowed_origins:
+            await _json(send, 403, {"error": {"code": "origin_rejected", "message": "origin not allowed"}})
+            return
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            await _json(
+                send, 413, {"error": {"code": "payload_too_large", "message": f"body over {MAX_BODY} bytes"}}
+            )
+            return
+        try:
+            caller = self._caller(headers)
+            scope[CALLER_KEY] = caller
+        except ProctorError as exc:
+            status = 403 if isinstance(exc, AgentSuspended | TaskTokenInvalid) else 401
+            error = "insufficient_scope" if status == 403 else "invalid_token"
+            challenge = f'Bearer resource_metadata="{self.prm_url}", error="{error}"'
+            await _json(
+                send,
+                status,
+                {"error": {"code": exc.code, "message": exc.message}},
+                {"www-authenticate": challenge},
+            )
+            await self._audit_refusal(exc, path)
+            return
+        if scope.get("method") != "POST" or self.runtime is None:
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive, MAX_BODY)
+        if body is None:
+            await _json(
+                send, 413, {"error": {"code": "payload_too_large", "message": f"body over {MAX_BODY} bytes"}}
+            )
+            return
+        try:
+            msg = json.loads(body)
+        except ValueError:
+            msg = None
+        replay = _replay(body, receive)
+        if isinstance(msg, dict) and msg.get("method") == "initialize":
+            await self.app(scope, replay, self._capture_session(msg, send))
+            return
+        if isinstance(msg, dict) and msg.get("method") == "tools/call" and self._lean_ok(msg, headers):
+            await self._lean_call(msg, caller, send)
+            return
+        await self.app(scope, replay, send)
+
+    def _capture_session(self, msg: dict[str, Any], send: Send) -> Send:
+        params = msg.get("params")
+        caps = params.get("capabilities") if isinstance(params, dict) else None
+
+        async def capturing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                for k, v in message.get("headers", []):
+                    if k.lower() == b"mcp-session-id":
+                        if len(self.session_caps) > 100_000:
+                            self.session_caps.clear()
+                        self.session_caps[v.decode("latin-1")] = caps if isinstance(caps, dict) else {}
+            await send(message)
+
+        return capturing
+
+    def _lean_ok(self, msg: dict[str, Any], headers: dict[str, str]) -> bool:
+        """The lean path serves a call only when the SDK path could not do anything more for it."""
+        sid = headers.get("mcp-session-id")
+        if sid is None or self.runtime is None or self.live_sessions is None:
+            return False
+        caps = self.session_caps.get(sid)
+        if caps is None or "sampling" in caps or "elicitation" in caps or sid not in self.live_sessions():
+            return False
+        params = msg.get("params")
+        if not isinstance(params, dict) or not isinstance(params.get("name"), str) or "id" not in msg:
+            return False
+        args = params.get("arguments", {})
+        meta = params.get("_meta")
+        if not isinstance(args, dict) or (isinstance(meta, dict) and meta.get("progressToken") is not None):
+            return False
+        target = self.runtime.resolve(params["name"])
+        return target is not None and target[0].transport == "http"
+
+    async def _lean_call(self, msg: dict[str, Any], caller: Caller, send: Send) -> None:
+        assert self.runtime is not None
+        params = msg["params"]
+        reply: dict[str, Any] = {"jsonrpc": "2.0", "id": msg["id"]}
+        try:
+            reply["result"] = await self.runtime.call_tool_lean(
+                caller, params["name"], params.get("arguments") or {}
+            )
+        except MCPError as exc:
+            reply["error"] = {"code": exc.error.code, "message": exc.error.message}
+        except ProctorError as exc:
+            reply["result"] = {
+                "content": [
+                    {"type": "text", "text": f"Proctor denied this call: {exc.message} [{exc.code}]"}
+                ],
+                "isError": True,
+            }
+        except Exception as exc:
+            log.exception("lean tools/call failed")
+            reply["error"] = {"code": -32603, "message": f"internal error ({type(exc).__name__})"}
+        await _json(send, 200, reply)
+
+    def _caller(self, headers: dict[str, str]) -> Caller:
+        auth = headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise IdentityError("this gateway needs `Authorization: Bearer <JWT-SVID>`")
+        claims = self.proctor.svids.verify(token.strip(), self.public_url, self.proctor.clock.now())
+        agent = self.proctor.cached_agent(claims.agent)
+        if agent is None:
+            raise IdentityError(f"unknown agent `{claims.agent}`")
+        if agent.status is not AgentStatus.ACTIVE:
+            raise AgentSuspended(f"agent `{agent.name}` is suspended")
+        task_token = headers.get(TASK_HEADER)
+        if not task_token:
+            raise TaskTokenInvalid("every request needs a `Proctor-Task: <task token>` header")
+        task_id = self.proctor.verify_task_token(task_token, agent)
+        return Caller(agent=AgentName(agent.name), task_id=task_id, task_token=task_token, svid=token.strip())
+
+    async def _audit_refusal(self, exc: ProctorError, path: str) -> None:
+        try:
+            await self.proctor.audit.append_async("gateway.refused", {"error": exc.code, "path": path[:200]})
+        except Exception:
+            log.exception("could not audit a refused gateway request")
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that yields the body already read, then defers to the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _json(send: Send, status: int, body: Any, extra: dict[str, str] | None = None) -> None:
+    raw = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": raw})
+
+
+def create_gateway_app(
+    proctor: Proctor,
+    runtime: GatewayRuntime,
+    *,
+    public_url: str,
+    issuer_url: str,
+    json_response: bool = False,
+) -> ASGIApp:
+    """The gateway's ASGI app. Run ``runtime.running()`` around the server that serves it."""
+    parts = urlsplit(public_url)
+    server = build_server(runtime, caller_from_context)
+    host_port = parts.netloc
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[host_port, f"127.0.0.1:{parts.port}", f"localhost:{parts.port}"],
+        allowed_origins=[
+            f"{parts.scheme}://{host_port}",
+            f"http://127.0.0.1:{parts.port}",
+            f"http://localhost:{parts.port}",
+        ],
+    )
+    sdk_app = server.streamable_http_app(
+        streamable_http_path=parts.path or MCP_PATH,
+        json_response=json_response,
+        max_request_body_size=MAX_BODY,
+        transport_security=security,
+        host=parts.hostname or "127.0.0.1",
+    )
+
+    # The lean path may serve a session only while the SDK knows it (so a closed or unknown session
+    # gets the SDK's own 404). This reads the SDK session manager's table: covered by the tests.
+    def live_sessions() -> Mapping[str, Any]:
+        return server.session_manager._server_instances
+
+    return GatewayAuth(sdk_app, proctor, public_url, issuer_url, runtime=runtime, live_sessions=live_sessions)
+
+
+async def serve_http(proctor: Proctor, workspace: Workspace, host: str, port: int) -> None:
+    import uvicorn
+
+    public_url = f"http://{host}:{port}{MCP_PATH}"
+    issuer = f"http://{proctor.settings.host}:{proctor.settings.port}"
+    runtime = GatewayRuntime(proctor, load_upstreams(workspace.root))
+    app = create_gateway_app(proctor, runtime, public_url=public_url, issuer_url=issuer)
+    async with runtime.running():
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", server_header=False, lifespan="on"
+        )
+        await uvicorn.Server(config).serve()

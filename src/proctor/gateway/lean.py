@@ -1,0 +1,222 @@
+"""The lean path for ``tools/call`` over Streamable HTTP.
+
+The SDK's server and client machinery costs several milliseconds per call; a gateway must add
+about one. So when a call needs nothing the SDK is there for, the gateway answers the downstream
+JSON-RPC request itself and talks JSON-RPC over a persistent HTTP connection to the upstream:
+
+* the downstream session declared neither sampling nor elicitation (so no upstream request
+  mid-call can need relaying), and the request asks for no progress;
+* the upstream is a Streamable HTTP server.
+
+Everything else — and every other method — goes through the SDK path, which the conformance
+suite keeps honest. The lean upstream session is its own MCP session, opened per task like the
+SDK one, declaring no client capabilities; a server that still sends a request mid-call gets a
+JSON-RPC error for it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+
+from proctor.gateway.config import UpstreamConfig
+from proctor.gateway.http1 import Http1Error, Http1Pool, Http1Response
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_VERSION = "2025-11-25"
+ACCEPT = "application/json, text/event-stream"
+CATALOG_TTL_S = 30.0
+
+
+class LeanUpstreamError(Exception):
+    """The upstream answered with a JSON-RPC error (``error`` holds it) or not at all."""
+
+    def __init__(self, message: str, error: dict[str, Any] | None = None, *, closed: bool = False) -> None:
+        super().__init__(message)
+        self.error = error
+        self.closed = closed
+
+
+async def _lines(resp: Http1Response) -> AsyncIterator[str]:
+    buf = b""
+    async for chunk in resp.chunks():
+        buf += chunk
+        while True:
+            i = buf.find(b"\n")
+            if i < 0:
+                break
+            line, buf = buf[:i], buf[i + 1 :]
+            yield line.rstrip(b"\r").decode("utf-8", "replace")
+    if buf:
+        yield buf.rstrip(b"\r").decode("utf-8", "replace")
+
+
+async def _sse_messages(resp: Http1Response) -> AsyncIterator[dict[str, Any]]:
+    data: list[str] = []
+    async for line in _lines(resp):
+        if line == "":
+            if data:
+                raw = "\n".join(data)
+                data = []
+                try:
+                    msg = json.loads(raw)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(msg, dict):
+                    yield msg
+            continue
+        if line.startswith("data:"):
+            data.append(line[5:].lstrip(" "))
+    if data:
+        try:
+            msg = json.loads("\n".join(data))
+        except json.JSONDecodeError:
+            return
+        if isinstance(msg, dict):
+            yield msg
+
+
+class LeanHttpUpstream:
+    """One MCP session with an HTTP upstream, spoken as plain JSON-RPC on a kept-alive connection."""
+
+    def __init__(self, cfg: UpstreamConfig) -> None:
+        assert cfg.url is not None
+        self.cfg = cfg
+        self.url = cfg.url
+        self.pool = Http1Pool(cfg.url)
+        self.session_id: str | None = None
+        self.protocol_version = PROTOCOL_VERSION
+        self._next_id = 1
+        self._catalog: dict[str, dict[str, Any]] | None = None
+        self._catalog_at = 0.0
+        self.closed = False
+
+    def _headers(self) -> dict[str, str]:
+        h = {
+            "Accept": ACCEPT,
+            "Content-Type": "application/json",
+            "MCP-Protocol-Version": self.protocol_version,
+        }
+        if self.session_id:
+            h["Mcp-Session-Id"] = self.session_id
+        return h
+
+    async def start(self) -> None:
+        init = {
+            "protocolVersion": PROTOCOL_VERSION,
+            "capabilities": {},
+            "clientInfo": {"name": "proctor-gateway", "version": "0.1.0"},
+        }
+        resp_headers, result = await self._request("initialize", init, want_headers=True)
+        self.session_id = resp_headers.get("mcp-session-id")
+        self.protocol_version = str(result.get("protocolVersion") or PROTOCOL_VERSION)
+        await self._notify("notifications/initialized")
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.session_id:
+                with anyio.move_on_after(2.0):
+                    async with self.pool.request("DELETE", self._headers()) as resp:
+                        await resp.read()
+        except Http1Error:
+            pass
+        finally:
+            await self.pool.close()
+
+    async def _notify(self, method: str) -> None:
+        body = json.dumps({"jsonrpc": "2.0", "method": method}).encode()
+        try:
+            async with self.pool.request("POST", self._headers(), body) as resp:
+                await resp.read()
+                status = resp.status
+        except Http1Error as exc:
+            raise LeanUpstreamError(
+                f"upstream `{self.cfg.namespace}` is unreachable ({exc})", closed=True
+            ) from None
+        if status >= 400:
+            raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` refused `{method}` ({status})")
+
+    async def _request(
+        self, method: str, params: dict[str, Any], *, want_headers: bool = False
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        rid = self._next_id
+        self._next_id += 1
+        body = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}).encode()
+        try:
+            async with self.pool.request("POST", self._headers(), body) as resp:
+                if resp.status == 404 and self.session_id:
+                    raise LeanUpstreamError("upstream session expired", closed=True)
+                if resp.status >= 400:
+                    raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` answered HTTP {resp.status}")
+                headers = {k.lower(): v for k, v in resp.headers.items()} if want_headers else {}
+                if resp.headers.get("content-type", "").startswith("application/json"):
+                    return headers, self._result(json.loads(await resp.read()), rid)
+                answer: dict[str, Any] | None = None
+                async for msg in _sse_messages(resp):
+                    if msg.get("id") == rid and ("result" in msg or "error" in msg):
+                        answer = msg
+                    elif "method" in msg and "id" in msg:  # a request mid-call: we declared no capability
+                        await self._refuse(msg["id"])
+                if answer is None:
+                    raise LeanUpstreamError(
+                        f"upstream `{self.cfg.namespace}` closed the stream without an answer", closed=True
+                    )
+                return headers, self._result(answer, rid)
+        except (Http1Error, ValueError) as exc:
+            raise LeanUpstreamError(
+                f"upstream `{self.cfg.namespace}` is unreachable ({exc})", closed=True
+            ) from None
+
+    def _result(self, msg: Any, rid: int) -> dict[str, Any]:
+        if not isinstance(msg, dict) or msg.get("id") != rid:
+            raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` sent a malformed answer")
+        if "error" in msg:
+            err = msg["error"] if isinstance(msg["error"], dict) else {"code": -32603, "message": "error"}
+            raise LeanUpstreamError(str(err.get("message", "error"))[:300], err)
+        result = msg.get("result")
+        if not isinstance(result, dict):
+            raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` sent a malformed result")
+        return result
+
+    async def _refuse(self, request_id: Any) -> None:
+        body = {
+            "jsonrpc": "2.0",
+            "id": request_id,
+            "error": {"code": -32601, "message": "not supported by this client"},
+        }
+        try:
+            async with self.pool.request("POST", self._headers(), json.dumps(body).encode()) as resp:
+                await resp.read()
+        except Http1Error:
+            log.debug("could not refuse an upstream request")
+
+    async def tools(self) -> dict[str, dict[str, Any]]:
+        """The upstream's tool definitions (raw JSON), re-listed every ``CATALOG_TTL_S`` seconds."""
+        now = time.monotonic()
+        if self._catalog is None or now - self._catalog_at > CATALOG_TTL_S:
+            found: dict[str, dict[str, Any]] = {}
+            cursor: str | None = None
+            for _ in range(100):
+                _h, result = await self._request("tools/list", {"cursor": cursor} if cursor else {})
+                for t in result.get("tools") or []:
+                    if isinstance(t, dict) and isinstance(t.get("name"), str) and len(found) < 10_000:
+                        found[t["name"]] = t
+                cursor = result.get("nextCursor")
+                if not cursor:
+                    break
+            self._catalog, self._catalog_at = found, now
+        return self._catalog
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        _h, result = await self._request("tools/call", {"name": name, "arguments": arguments})
+        result.pop("_meta", None)
+        return result

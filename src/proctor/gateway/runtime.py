@@ -1,0 +1,779 @@
+"""The gateway's runtime: who is calling, the upstream sessions each task owns, and the path of
+``tools/call`` through Proctor's pipeline to the upstream and back into the audit log.
+
+Isolation: every task gets its own upstream sessions (a stdio upstream is one process per task),
+opened on first use and closed when the task ends, so whatever an upstream holds for a task (its
+environment, later its leased credentials) belongs to that task alone.
+
+Failure rules: a denied call never reaches the upstream; an upstream that hangs is cut off after
+its timeout and the call is reported as failed and audited; an upstream that dies is restarted on
+the next call; no exception text of Proctor's reaches a client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import time
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+import anyio
+import mcp_types as types
+from anyio.abc import TaskGroup
+from mcp import Client
+from mcp.server import ServerRequestContext
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
+from mcp.shared.message import ServerMessageMetadata
+
+from proctor.app import Proctor
+from proctor.errors import ProctorError, ValidationError
+from proctor.gateway.config import UpstreamConfig
+from proctor.gateway.lean import LeanHttpUpstream, LeanUpstreamError
+from proctor.gateway.upstream import open_upstream
+from proctor.pipeline import CallInput
+from proctor.policy.engine import Decision, deny
+from proctor.store.base import TaskRecord, ToolRecord
+from proctor.types import AgentName, TaskId, ToolName, Verdict
+
+log = logging.getLogger(__name__)
+
+# Logging, subscriptions and the rest are deprecated in the 2026-07-28 era but still spoken by
+# handshake-era clients and upstreams; the gateway relays them on purpose, so no warning per call.
+warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
+
+#: most tools one upstream may announce, and pages Proctor will follow, before it stops listening
+MAX_TOOLS = 10_000
+MAX_PAGES = 100
+SWEEP_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The agent and task behind one downstream request, already verified."""
+
+    agent: AgentName
+    task_id: TaskId
+    task_token: str
+    #: the JWT-SVID presented on this request (HTTP), or None when identity was proven once at
+    #: start-up (stdio); kept for the record, already verified by the transport
+    svid: str | None = None
+
+
+@dataclass
+class _Catalog:
+    tools: dict[str, types.Tool] = field(default_factory=dict)  # upstream name -> definition
+
+
+class _Upstream:
+    """One open upstream session for one task, kept alive by its own task in the runtime's group."""
+
+    def __init__(self, cfg: UpstreamConfig, owner: TaskUpstreams) -> None:
+        self.cfg = cfg
+        self.owner = owner
+        self.client: Client | None = None
+        self.error: BaseException | None = None
+        self.catalog: _Catalog | None = None
+        self.ready = anyio.Event()
+        self.stop = anyio.Event()
+        self.closed = False
+
+    async def run(self) -> None:
+        try:
+            async with open_upstream(
+                self.cfg,
+                sampling_callback=self.owner.forward_sampling,
+                elicitation_callback=self.owner.forward_elicitation,
+                logging_callback=self.owner.forward_log,
+                message_handler=self._on_message,
+            ) as client:
+                self.client = client
+                self.ready.set()
+                await self.stop.wait()
+        except Exception as exc:
+            self.error = exc
+            log.warning(
+                "upstream `%s` for task %s stopped: %s",
+                self.cfg.namespace,
+                self.owner.task_id,
+                type(exc).__name__,
+            )
+        finally:
+            self.closed = True
+            self.client = None
+            self.ready.set()
+
+    async def _on_message(self, message: Any) -> None:
+        if isinstance(message, types.ToolListChangedNotification):
+            self.catalog = None  # re-list on next use
+
+    async def tools(self) -> dict[str, types.Tool]:
+        if self.catalog is None:
+            client = self.require()
+            found: dict[str, types.Tool] = {}
+            cursor: str | None = None
+            for _ in range(MAX_PAGES):
+                page = await client.list_tools(cursor=cursor)
+                for tool in page.tools:
+                    if len(found) >= MAX_TOOLS:
+                        break
+                    found[tool.name] = tool
+                cursor = page.next_cursor
+                if not cursor or len(found) >= MAX_TOOLS:
+                    break
+            self.catalog = _Catalog(found)
+        return self.catalog.tools
+
+    def require(self) -> Client:
+        if self.client is None:
+            raise UpstreamUnavailable(self.cfg.namespace)
+        return self.client
+
+
+class UpstreamUnavailable(Exception):
+    """An upstream could not be reached or died; the message is safe to show."""
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(f"upstream `{namespace}` is unavailable")
+        self.namespace = namespace
+
+
+class TaskUpstreams:
+    """The upstream sessions one task owns, and the downstream requests in flight that mid-call
+    upstream requests (sampling, elicitation, logging) are routed back to."""
+
+    def __init__(self, runtime: GatewayRuntime, task_id: TaskId) -> None:
+        self.runtime = runtime
+        self.task_id = task_id
+        self.sessions: dict[str, _Upstream] = {}
+        self.active: list[ServerRequestContext[Any, Any]] = []
+        self.resource_owner: dict[str, str] = {}
+        self.leans: dict[str, LeanHttpUpstream] = {}
+        self._lock = anyio.Lock()
+        self._lean_lock = anyio.Lock()
+
+    async def lean(self, cfg: UpstreamConfig) -> LeanHttpUpstream:
+        """This task's lean JSON-RPC session with an HTTP upstream, opened on first use."""
+        up = self.leans.get(cfg.namespace)
+        if up is not None and not up.closed:
+            return up
+        async with self._lean_lock:
+            up = self.leans.get(cfg.namespace)
+            if up is None or up.closed:
+                up = LeanHttpUpstream(cfg)
+                try:
+                    with anyio.fail_after(cfg.timeout_s):
+                        await up.start()
+                except BaseException:
+                    await up.close()
+                    raise
+                self.leans[cfg.namespace] = up
+        return up
+
+    async def drop_lean(self, namespace: str) -> None:
+        up = self.leans.pop(namespace, None)
+        if up is not None:
+            await up.close()
+
+    async def get(self, cfg: UpstreamConfig) -> _Upstream:
+        async with self._lock:
+            up = self.sessions.get(cfg.namespace)
+            if up is None or up.closed:
+                up = _Upstream(cfg, self)
+                self.sessions[cfg.namespace] = up
+                self.runtime.task_group.start_soon(up.run)
+        with anyio.move_on_after(cfg.timeout_s):
+            await up.ready.wait()
+        if up.client is None:
+            if not up.ready.is_set():
+                up.stop.set()
+            raise UpstreamUnavailable(cfg.namespace)
+        return up
+
+    def drop(self, namespace: str) -> None:
+        up = self.sessions.pop(namespace, None)
+        if up is not None:
+            up.stop.set()
+
+    async def close(self) -> None:
+        for ns in list(self.sessions):
+            self.drop(ns)
+        for ns in list(self.leans):
+            await self.drop_lean(ns)
+
+    def _downstream(self) -> ServerRequestContext[Any, Any] | None:
+        return self.active[-1] if self.active else None
+
+    async def forward_sampling(
+        self, context: Any, params: types.CreateMessageRequestParams
+    ) -> types.CreateMessageResult | types.CreateMessageResultWithTools | types.ErrorData:
+        ctx = self._downstream()
+        if ctx is None:
+            return types.ErrorData(code=types.INVALID_REQUEST, message="no downstream request is in flight")
+        try:
+            return await ctx.session.send_request(
+                types.CreateMessageRequest(params=params),
+                types.CreateMessageResult,
+                metadata=ServerMessageMetadata(related_request_id=ctx.request_id),
+            )
+        except MCPError as exc:
+            return exc.error
+        except Exception as exc:
+            log.warning("sampling relay failed: %s", type(exc).__name__)
+            return types.ErrorData(code=types.INTERNAL_ERROR, message="sampling could not be relayed")
+
+    async def forward_elicitation(
+        self, context: Any, params: types.ElicitRequestParams
+    ) -> types.ElicitResult | types.ErrorData:
+        ctx = self._downstream()
+        if ctx is None:
+            return types.ErrorData(code=types.INVALID_REQUEST, message="no downstream request is in flight")
+        try:
+            return await ctx.session.send_request(
+                types.ElicitRequest(params=params),
+                types.ElicitResult,
+                metadata=ServerMessageMetadata(related_request_id=ctx.request_id),
+            )
+        except MCPError as exc:
+            return exc.error
+        except Exception as exc:
+            log.warning("elicitation relay failed: %s", type(exc).__name__)
+            return types.ErrorData(code=types.INTERNAL_ERROR, message="elicitation could not be relayed")
+
+    async def forward_log(self, params: types.LoggingMessageNotificationParams) -> None:
+        ctx = self._downstream()
+        if ctx is None:
+            return
+        try:
+            await ctx.session.send_log_message(
+                level=params.level, data=params.data, logger=params.logger, related_request_id=ctx.request_id
+            )
+        except Exception as exc:  # a log line that cannot be relayed is not worth failing a call
+            log.debug("log relay failed: %s", type(exc).__name__)
+
+
+def _digest(obj: Any) -> str:
+    raw = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _text_error(text: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
+
+
+class GatewayRuntime:
+    """Shared by every downstream connection of one gateway process."""
+
+    def __init__(self, proctor: Proctor, upstreams: list[UpstreamConfig]) -> None:
+        self.proctor = proctor
+        self.upstreams = {u.namespace: u for u in upstreams}
+        self.unprefixed = next((u for u in upstreams if not u.prefix), None)
+        self.tasks: dict[TaskId, TaskUpstreams] = {}
+        self._tg: TaskGroup | None = None
+        self._registered: dict[tuple[str, str, str], ToolRecord] = {}
+
+    # lifecycle --------------------------------------------------------------------------
+    @property
+    def task_group(self) -> TaskGroup:
+        if self._tg is None:
+            raise RuntimeError("gateway runtime is not running")
+        return self._tg
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[GatewayRuntime]:
+        """Run the upstream sessions and the sweeper that closes those of ended tasks."""
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            tg.start_soon(self._sweep)
+            try:
+                yield self
+            finally:
+                for t in list(self.tasks.values()):
+                    await t.close()
+                self.tasks.clear()
+                tg.cancel_scope.cancel()
+                self._tg = None
+
+    async def _sweep(self) -> None:
+        while True:
+            await anyio.sleep(SWEEP_INTERVAL_S)
+            await self.close_ended_tasks()
+
+    async def close_ended_tasks(self) -> list[TaskId]:
+        """Close the upstream sessions of tasks that ended or passed their deadline."""
+        closed = []
+        now = self.proctor.clock.now()
+        for task_id, owned in list(self.tasks.items()):
+            try:
+                task = self.proctor.cached_task(task_id)
+            except Exception as exc:  # the store may be briefly unavailable; the next round retries
+                log.warning("task sweep skipped %s: %s", task_id, type(exc).__name__)
+                continue
+            if task is None or not task.is_live(now):
+                await owned.close()
+                del self.tasks[task_id]
+                closed.append(task_id)
+                await self.proctor.audit.append_async(
+                    "upstream.sessions_closed",
+                    {"namespaces": sorted(owned.sessions) or []},
+                    task=str(task_id),
+                )
+        return closed
+
+    def owned(self, task_id: TaskId) -> TaskUpstreams:
+        owned = self.tasks.get(task_id)
+        if owned is None:
+            owned = self.tasks[task_id] = TaskUpstreams(self, task_id)
+        return owned
+
+    # callers ----------------------------------------------------------------------------
+    def live_task(self, caller: Caller) -> TaskRecord:
+        """The caller's task, if it is still active (else a ProctorError the transport reports)."""
+        from proctor.errors import TaskNotActive, UnknownTask
+
+        task = self.proctor.cached_task(caller.task_id)
+        if task is None:
+            raise UnknownTask(f"unknown task `{caller.task_id}`")
+        if task.agent != caller.agent:
+            raise ValidationError("task belongs to another agent")
+        if not task.is_live(self.proctor.clock.now()):
+            raise TaskNotActive(f"task `{task.id}` is not active")
+        return task
+
+    # names ------------------------------------------------------------------------------
+    def resolve(self, exposed: str) -> tuple[UpstreamConfig, str] | None:
+        """Map a name an agent used to (upstream, upstream tool name)."""
+        ns, dot, rest = exposed.partition(".")
+        if dot and ns in self.upstreams and self.upstreams[ns].prefix and rest:
+            return self.upstreams[ns], rest
+        if self.unprefixed is not None and exposed:
+            return self.unprefixed, exposed
+        return None
+
+    def register(self, cfg: UpstreamConfig, tool: types.Tool) -> ToolRecord | None:
+        """Proctor's registration of an upstream tool (None if its name cannot be routed safely)."""
+        key = (cfg.namespace, tool.name, tool.description or "")
+        rec = self._registered.get(key)
+        if rec is None:
+            try:
+                rec = self.proctor.put_tool(
+                    cfg.proctor_tool(tool.name, tool.description or ""), by=f"upstream:{cfg.namespace}"
+                )
+            except ProctorError as exc:
+                log.warning("upstream `%s` tool hidden: %s", cfg.namespace, exc.message)
+                return None
+            self._registered[key] = rec
+        return rec
+
+    def _pin_problem(self, cfg: UpstreamConfig, tool: types.Tool) -> str | None:
+        """Why a tool is hidden by pinning, or None when it may be used."""
+        from proctor.gateway.pinning import tool_definition, tool_digest
+
+        pins = self.proctor.cached_pins(cfg.namespace)
+        if not pins:
+            return None
+        pin = next((p for p in pins if p.upstream_tool == tool.name), None)
+        if pin is None:
+            return f"tool `{tool.name}` of `{cfg.namespace}` is not pinned: an admin must run `proctor tools pin {cfg.namespace}`"
+        if pin.digest != tool_digest(tool_definition(tool)):
+            return f"tool `{tool.name}` of `{cfg.namespace}` changed since it was pinned: see `proctor tools diff`"
+        return None
+
+    # tools/list -------------------------------------------------------------------------
+    async def list_tools(self, caller: Caller) -> list[types.Tool]:
+        task = self.live_task(caller)
+        owned = self.owned(task.id)
+        out: list[types.Tool] = []
+        for cfg in self.upstreams.values():
+            try:
+                up = await owned.get(cfg)
+                tools = await up.tools()
+            except (UpstreamUnavailable, Exception) as exc:  # one broken upstream hides only its own tools
+                log.warning("tools/list: upstream `%s` skipped: %s", cfg.namespace, type(exc).__name__)
+                owned.drop(cfg.namespace)
+                continue
+            for tool in tools.values():
+                rec = self.register(cfg, tool)
+                if rec is None or not any(fnmatchcase(rec.name, p) for p in task.allow):
+                    continue
+                if self._pin_problem(cfg, tool) is not None:
+                    continue
+                out.append(tool.model_copy(update={"name": cfg.exposed_name(tool.name), "meta": None}))
+        return out
+
+    # tools/call -------------------------------------------------------------------------
+    async def _prepare(
+        self,
+        caller: Caller,
+        name: str,
+        args: Mapping[str, Any] | None,
+        definition: Callable[[UpstreamConfig, str], Awaitable[types.Tool | None]],
+    ) -> tuple[UpstreamConfig, str, ToolName, Decision]:
+        """Resolve, register, check the pin and decide one call (the decision is durable on return).
+
+        Raises MCPError(-32602) for a tool no upstream offers.
+        """
+        target = self.resolve(name)
+        if target is None:
+            raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
+        cfg, upstream_tool = target
+        try:
+            proctor_name = ToolName(f"{cfg.namespace}.{upstream_tool.lower()}")
+        except ValidationError:
+            raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`") from None
+        upstream_def: types.Tool | None = None
+        pinned = bool(self.proctor.cached_pins(cfg.namespace))
+        if pinned or self.proctor.cached_tool(proctor_name) is None:
+            # not registered yet, or pinned: the upstream's current definition is needed first
+            try:
+                upstream_def = await definition(cfg, upstream_tool)
+            except Exception as exc:
+                log.warning("upstream `%s` could not list tools: %s", cfg.namespace, type(exc).__name__)
+                upstream_def = None
+            if upstream_def is None or self.register(cfg, upstream_def) is None:
+                raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
+        call = CallInput(
+            tool=proctor_name,
+            args=args or {},
+            # the transport verified the identity (HTTP: the bearer SVID for this gateway's
+            # audience on every request; stdio: once at start); the pipeline still checks the
+            # agent's status, the task token and everything else on every call
+            agent=str(caller.agent),
+            task_token=caller.task_token,
+            source="mcp",
+        )
+        if upstream_def is not None and (problem := self._pin_problem(cfg, upstream_def)) is not None:
+            decision = await self._deny_recorded(call, caller, proctor_name, problem, "tool_pin_mismatch")
+        else:
+            decision = await self.proctor.pipeline.decide_call_async(call)
+        return cfg, upstream_tool, proctor_name, decision
+
+    @staticmethod
+    def refusal(decision: Decision) -> types.CallToolResult | None:
+        """The tool error result for a call that may not go ahead, or None when it is allowed."""
+        if decision.verdict is Verdict.DENY:
+            return _text_error(
+                f"Proctor denied this call: {'; '.join(decision.reasons)} (decision {decision.decision_id})"
+            )
+        if decision.verdict is Verdict.APPROVAL_REQUIRED:
+            return _text_error(
+                f"This call needs approval by {decision.approval or 'a human'} before it can run: "
+                f"{'; '.join(decision.reasons)} (decision {decision.decision_id})"
+            )
+        return None
+
+    async def call_tool(
+        self, caller: Caller, ctx: ServerRequestContext[Any, Any], name: str, args: Mapping[str, Any] | None
+    ) -> types.CallToolResult:
+        """``tools/call`` on the SDK path: relays progress, sampling, elicitation and logging."""
+        owned = self.owned(caller.task_id)
+
+        async def definition(cfg: UpstreamConfig, tool: str) -> types.Tool | None:
+            try:
+                return (await (await owned.get(cfg)).tools()).get(tool)
+            except Exception:
+                owned.drop(cfg.namespace)
+                raise
+
+        cfg, upstream_tool, proctor_name, decision = await self._prepare(caller, name, args, definition)
+        refused = self.refusal(decision)
+        if refused is not None:
+            return refused
+        return await self._forward(owned, cfg, upstream_tool, proctor_name, args or {}, ctx, decision)
+
+    async def call_tool_lean(self, caller: Caller, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        """``tools/call`` on the lean path (HTTP upstreams only): returns the JSON-RPC result."""
+        owned = self.owned(caller.task_id)
+
+        async def definition(cfg: UpstreamConfig, tool: str) -> types.Tool | None:
+            raw = (await (await owned.lean(cfg)).tools()).get(tool)
+            return None if raw is None else types.Tool.model_validate(raw)
+
+        cfg, upstream_tool, proctor_name, decision = await self._prepare(caller, name, args, definition)
+        refused = self.refusal(decision)
+        if refused is not None:
+            return refused.model_dump(mode="json", by_alias=True, exclude_none=True)
+        started = time.monotonic()
+        status = "ok"
+        try:
+            up = await owned.lean(cfg)
+            with anyio.fail_after(cfg.timeout_s):
+                result = await up.call_tool(upstream_tool, args)
+            if result.get("isError"):
+                status = "tool_error"
+        except TimeoutError:
+            status = "timeout"
+            await owned.drop_lean(cfg.namespace)
+            result = _text_error(
+                f"upstream `{cfg.namespace}` did not answer within {cfg.timeout_s:g}s; the call was abandoned"
+                f" (decision {decision.decision_id})"
+            ).model_dump(mode="json", by_alias=True, exclude_none=True)
+        except LeanUpstreamError as exc:
+            if exc.closed or exc.error is None:
+                status = "upstream_unavailable"
+                await owned.drop_lean(cfg.namespace)
+                text = f"upstream `{cfg.namespace}` is unavailable; the call did not complete"
+            else:
+                status = "upstream_error"
+                text = f"upstream `{cfg.namespace}` refused the call: {exc}"
+            result = _text_error(text).model_dump(mode="json", by_alias=True, exclude_none=True)
+        self._record_completion(
+            owned.task_id,
+            cfg,
+            proctor_name,
+            decision,
+            status,
+            result.get("content") or [],
+            result.get("structuredContent"),
+            bool(result.get("isError")),
+            started,
+            path="lean",
+        )
+        return result
+
+    async def _deny_recorded(
+        self, call: CallInput, caller: Caller, tool: ToolName, reason: str, code: str
+    ) -> Decision:
+        d = deny(reason, self.proctor.policy.version, errors=(code,))
+        entry = self.proctor.decision_entry(
+            call,
+            d,
+            self.proctor.cached_agent(caller.agent),
+            self.proctor.cached_task(caller.task_id),
+            str(tool),
+            budget_used=False,
+        )
+        await self.proctor.audit.append_async(
+            entry.kind,
+            entry.fields,
+            agent=entry.agent,
+            task=entry.task,
+            tool=entry.tool,
+            decision=entry.decision,
+            decision_id=entry.decision_id,
+        )
+        return d
+
+    async def _forward(
+        self,
+        owned: TaskUpstreams,
+        cfg: UpstreamConfig,
+        upstream_tool: str,
+        proctor_name: ToolName,
+        args: Mapping[str, Any],
+        ctx: ServerRequestContext[Any, Any],
+        decision: Decision,
+    ) -> types.CallToolResult:
+        started = time.monotonic()
+        status = "ok"
+        result: types.CallToolResult
+        owned.active.append(ctx)
+
+        async def relay(progress: float, total: float | None, message: str | None) -> None:
+            with contextlib.suppress(Exception):  # progress is best effort
+                await ctx.session.report_progress(progress, total, message)
+
+        try:
+            up = await owned.get(cfg)
+            client = up.require()
+            with anyio.fail_after(cfg.timeout_s):
+                result = await client.call_tool(upstream_tool, dict(args), progress_callback=relay)
+            result = result.model_copy(update={"meta": None})
+            if result.is_error:
+                status = "tool_error"
+        except TimeoutError:
+            status = "timeout"
+            owned.drop(cfg.namespace)  # a hung upstream is restarted for the next call
+            result = _text_error(
+                f"upstream `{cfg.namespace}` did not answer within {cfg.timeout_s:g}s; the call was abandoned"
+                f" (decision {decision.decision_id})"
+            )
+        except MCPError as exc:
+            if exc.error.code == types.CONNECTION_CLOSED:  # the upstream died under the call
+                status = "upstream_unavailable"
+                owned.drop(cfg.namespace)
+                result = _text_error(f"upstream `{cfg.namespace}` is unavailable; the call did not complete")
+            else:
+                status = "upstream_error"
+                result = _text_error(
+                    f"upstream `{cfg.namespace}` refused the call: {str(exc.error.message)[:300]}"
+                )
+        except Exception as exc:
+            status = "upstream_unavailable"
+            owned.drop(cfg.namespace)
+            log.warning("upstream `%s` failed during a call: %s", cfg.namespace, type(exc).__name__)
+            result = _text_error(f"upstream `{cfg.namespace}` is unavailable; the call did not complete")
+        finally:
+            owned.active.remove(ctx)
+        self._record_completion(
+            owned.task_id,
+            cfg,
+            proctor_name,
+            decision,
+            status,
+            [c.model_dump(mode="json") for c in result.content],
+            result.structured_content,
+            bool(result.is_error),
+            started,
+        )
+        return result
+
+    def _record_completion(
+        self,
+        task_id: TaskId,
+        cfg: UpstreamConfig,
+        proctor_name: ToolName,
+        decision: Decision,
+        status: str,
+        content: list[Any],
+        structured: Any,
+        is_error: bool,
+        started: float,
+        path: str = "sdk",
+    ) -> None:
+        """Queue the call's completion record. The decision record was durable before the upstream
+        was called; this one joins the next group commit without holding up the answer."""
+        tool = self.proctor.cached_tool(proctor_name)
+        fields = {
+            "status": status,
+            "is_error": is_error,
+            "duration_ms": round((time.monotonic() - started) * 1000, 2),
+            "output_digest": _digest([content, structured]),
+            "output_bytes": len(json.dumps(content, default=str)),
+            "labels": None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity},
+            "upstream": cfg.namespace,
+            "path": path,
+        }
+
+        async def write() -> None:
+            try:
+                await self.proctor.audit.append_async(
+                    "call.completed",
+                    fields,
+                    task=str(task_id),
+                    tool=str(proctor_name),
+                    decision_id=str(decision.decision_id),
+                )
+            except Exception as exc:
+                log.error(
+                    "could not record the completion of %s: %s", decision.decision_id, type(exc).__name__
+                )
+
+        self.task_group.start_soon(write)
+
+    # resources, prompts, completion, logging -------------------------------------------------
+    async def _each_upstream(self, caller: Caller) -> AsyncIterator[tuple[UpstreamConfig, Client]]:
+        owned = self.owned(self.live_task(caller).id)
+        for cfg in self.upstreams.values():
+            try:
+                up = await owned.get(cfg)
+                yield cfg, up.require()
+            except Exception as exc:
+                log.warning("upstream `%s` skipped: %s", cfg.namespace, type(exc).__name__)
+                owned.drop(cfg.namespace)
+
+    async def list_resources(self, caller: Caller) -> list[types.Resource]:
+        owned = self.owned(caller.task_id)
+        out: list[types.Resource] = []
+        async for cfg, client in self._each_upstream(caller):
+            if client.server_capabilities is None or client.server_capabilities.resources is None:
+                continue
+            res = await client.list_resources()
+            for r in res.resources:
+                owned.resource_owner[str(r.uri)] = cfg.namespace
+                out.append(r)
+        return out
+
+    async def list_resource_templates(self, caller: Caller) -> list[types.ResourceTemplate]:
+        out: list[types.ResourceTemplate] = []
+        async for _cfg, client in self._each_upstream(caller):
+            if client.server_capabilities is None or client.server_capabilities.resources is None:
+                continue
+            out.extend((await client.list_resource_templates()).resource_templates)
+        return out
+
+    async def _resource_client(self, caller: Caller, uri: str) -> tuple[UpstreamConfig, Client]:
+        owned = self.owned(self.live_task(caller).id)
+        ns = owned.resource_owner.get(uri)
+        if ns is None:
+            await self.list_resources(caller)
+            ns = owned.resource_owner.get(uri)
+        if ns is None and len(self.upstreams) == 1:
+            ns = next(iter(self.upstreams))
+        if ns is None:
+            raise MCPError(types.INVALID_PARAMS, f"unknown resource `{uri[:200]}`")
+        cfg = self.upstreams[ns]
+        return cfg, (await owned.get(cfg)).require()
+
+    async def read_resource(self, caller: Caller, uri: str) -> types.ReadResourceResult:
+        cfg, client = await self._resource_client(caller, uri)
+        result = await client.read_resource(uri)
+        await self.proctor.audit.append_async(
+            "resource.read",
+            {"uri": uri[:500], "upstream": cfg.namespace, "contents": len(result.contents)},
+            agent=str(caller.agent),
+            task=str(caller.task_id),
+        )
+        return result.model_copy(update={"meta": None})
+
+    async def subscribe(self, caller: Caller, uri: str, on: bool) -> None:
+        _cfg, client = await self._resource_client(caller, uri)
+        if on:
+            await client.subscribe_resource(uri)
+        else:
+            await client.unsubscribe_resource(uri)
+
+    async def list_prompts(self, caller: Caller) -> list[types.Prompt]:
+        out: list[types.Prompt] = []
+        async for cfg, client in self._each_upstream(caller):
+            if client.server_capabilities is None or client.server_capabilities.prompts is None:
+                continue
+            for p in (await client.list_prompts()).prompts:
+                out.append(p.model_copy(update={"name": cfg.exposed_name(p.name)}))
+        return out
+
+    async def get_prompt(
+        self, caller: Caller, name: str, arguments: dict[str, str] | None
+    ) -> types.GetPromptResult:
+        target = self.resolve(name)
+        if target is None:
+            raise MCPError(types.INVALID_PARAMS, f"unknown prompt `{name[:100]}`")
+        cfg, upstream_name = target
+        client = (await self.owned(self.live_task(caller).id).get(cfg)).require()
+        result = await client.get_prompt(upstream_name, arguments or {})
+        await self.proctor.audit.append_async(
+            "prompt.get",
+            {"prompt": name[:200], "upstream": cfg.namespace},
+            agent=str(caller.agent),
+            task=str(caller.task_id),
+        )
+        return result.model_copy(update={"meta": None})
+
+    async def complete(self, caller: Caller, params: types.CompleteRequestParams) -> types.CompleteResult:
+        ref = params.ref
+        if isinstance(ref, types.PromptReference):
+            target = self.resolve(ref.name)
+            if target is None:
+                raise MCPError(types.INVALID_PARAMS, f"unknown prompt `{ref.name[:100]}`")
+            cfg, upstream_name = target
+            ref = ref.model_copy(update={"name": upstream_name})
+            client = (await self.owned(self.live_task(caller).id).get(cfg)).require()
+        else:
+            _cfg, client = await self._resource_client(caller, str(ref.uri))
+        return await client.complete(
+            ref,
+            params.argument.model_dump(),
+            context_arguments=(params.context.arguments if params.context else None),
+        )
+
+    async def set_logging_level(self, caller: Caller, level: types.LoggingLevel) -> None:
+        async for _cfg, client in self._each_upstream(caller):
+            caps = client.server_capabilities
+            if caps is not None and caps.logging is not None:
+                await client.set_logging_level(level)

@@ -1,0 +1,182 @@
+"""The MCP server agents talk to: the SDK's lowlevel ``Server`` with Proctor's handlers.
+
+Every handler resolves the caller (agent and task) through the transport, then goes through the
+:class:`~proctor.gateway.runtime.GatewayRuntime`. Any exception a handler does not turn into a
+result itself becomes a sanitised JSON-RPC error here: the SDK would otherwise send raw exception
+text to the client on handshake-era connections.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import mcp_types as types
+from mcp.server import Server, ServerRequestContext
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
+
+from proctor.errors import IdentityError, ProctorError
+from proctor.gateway.runtime import Caller, GatewayRuntime
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+CallerOf = Callable[[ServerRequestContext[Any, Any]], Caller]
+Ctx = ServerRequestContext[Any, Any]
+
+
+def _guard(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+    """Map every failure to a JSON-RPC error with a stable message; never leak exception text."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except MCPError:
+            raise
+        except IdentityError as exc:
+            raise MCPError(types.INVALID_REQUEST, f"{exc.code}: {exc.message}") from None
+        except ProctorError as exc:
+            raise MCPError(types.INVALID_REQUEST, f"{exc.code}: {exc.message}") from None
+        except Exception as exc:
+            log.exception("gateway handler %s failed", fn.__name__)
+            raise MCPError(types.INTERNAL_ERROR, f"internal error ({type(exc).__name__})") from None
+
+    return wrapper
+
+
+def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = "proctor") -> Server[Any]:
+    """A lowlevel MCP server whose handlers route through Proctor."""
+
+    @_guard
+    async def on_list_tools(ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=await runtime.list_tools(caller_of(ctx)))
+
+    async def on_call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+        try:
+            caller = caller_of(ctx)
+            return await runtime.call_tool(caller, ctx, params.name, params.arguments)
+        except MCPError:
+            raise
+        except ProctorError as exc:
+            # a failure to establish who is calling is a denied call the model can read
+            return types.CallToolResult(
+                content=[
+                    types.TextContent(
+                        type="text", text=f"Proctor denied this call: {exc.message} [{exc.code}]"
+                    )
+                ],
+                is_error=True,
+            )
+        except Exception as exc:
+            log.exception("tools/call failed")
+            return types.CallToolResult(
+                content=[
+                    types.TextContent(
+                        type="text",
+                        text=f"Proctor could not complete this call ({type(exc).__name__}); it was denied",
+                    )
+                ],
+                is_error=True,
+            )
+
+    @_guard
+    async def on_list_resources(
+        ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=await runtime.list_resources(caller_of(ctx)))
+
+    @_guard
+    async def on_list_resource_templates(
+        ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(
+            resource_templates=await runtime.list_resource_templates(caller_of(ctx))
+        )
+
+    @_guard
+    async def on_read_resource(ctx: Ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+        return await runtime.read_resource(caller_of(ctx), str(params.uri))
+
+    @_guard
+    async def on_subscribe(ctx: Ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
+        await runtime.subscribe(caller_of(ctx), str(params.uri), True)
+        return types.EmptyResult()
+
+    @_guard
+    async def on_unsubscribe(ctx: Ctx, params: types.UnsubscribeRequestParams) -> types.EmptyResult:
+        await runtime.subscribe(caller_of(ctx), str(params.uri), False)
+        return types.EmptyResult()
+
+    @_guard
+    async def on_list_prompts(
+        ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=await runtime.list_prompts(caller_of(ctx)))
+
+    @_guard
+    async def on_get_prompt(ctx: Ctx, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        return await runtime.get_prompt(caller_of(ctx), params.name, params.arguments)
+
+    @_guard
+    async def on_completion(ctx: Ctx, params: types.CompleteRequestParams) -> types.CompleteResult:
+        return await runtime.complete(caller_of(ctx), params)
+
+    @_guard
+    async def on_set_logging_level(ctx: Ctx, params: types.SetLevelRequestParams) -> types.EmptyResult:
+        await runtime.set_logging_level(caller_of(ctx), params.level)
+        return types.EmptyResult()
+
+    # Logging, subscriptions and the rest are deprecated in the 2026-07-28 era but still spoken by
+    # handshake-era clients and upstreams; the gateway passes them through on purpose.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MCPDeprecationWarning)
+        return _server(
+            name,
+            on_list_tools,
+            on_call_tool,
+            on_list_resources,
+            on_list_resource_templates,
+            on_read_resource,
+            on_subscribe,
+            on_unsubscribe,
+            on_list_prompts,
+            on_get_prompt,
+            on_completion,
+            on_set_logging_level,
+        )
+
+
+def _server(name: str, *handlers: Any) -> Server[Any]:
+    (
+        on_list_tools,
+        on_call_tool,
+        on_list_resources,
+        on_list_resource_templates,
+        on_read_resource,
+        on_subscribe,
+        on_unsubscribe,
+        on_list_prompts,
+        on_get_prompt,
+        on_completion,
+        on_set_logging_level,
+    ) = handlers
+    return Server(
+        name,
+        version="0.1.0",
+        instructions="Tool calls go through Proctor: each is decided by policy and audited.",
+        on_list_tools=on_list_tools,
+        on_call_tool=on_call_tool,
+        on_list_resources=on_list_resources,
+        on_list_resource_templates=on_list_resource_templates,
+        on_read_resource=on_read_resource,
+        on_subscribe_resource=on_subscribe,
+        on_unsubscribe_resource=on_unsubscribe,
+        on_list_prompts=on_list_prompts,
+        on_get_prompt=on_get_prompt,
+        on_completion=on_completion,
+        on_set_logging_level=on_set_logging_level,
+    )

@@ -1,0 +1,87 @@
+"""``proctor gateway --stdio``: the gateway as a child process of an MCP client.
+
+The agent host spawns this process, so the agent proves what it is once, at start-up, by one of:
+
+* ``PROCTOR_SVID``: a JWT-SVID it already holds (checked for this workspace's audience);
+* ``PROCTOR_JOIN_TOKEN``: a single-use join token, redeemed here;
+* otherwise **attestation of the parent process** (the agent host that spawned the gateway): its
+  uid, gid and the SHA-256 of its executable must match one agent's registered selectors, as the
+  Unix socket attestor does.
+
+The task comes from ``PROCTOR_TASK_TOKEN``, which must be bound to that agent. Every call is still
+decided per call: suspending the agent or ending the task takes effect on the next call.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import anyio
+from mcp.server.stdio import stdio_server
+
+from proctor.app import Proctor
+from proctor.errors import AttestationFailed, TaskTokenInvalid
+from proctor.gateway.config import load_upstreams
+from proctor.gateway.runtime import Caller, GatewayRuntime
+from proctor.gateway.server import build_server
+from proctor.identity.attest import PeerCredentials, match_agent, workload_selectors
+from proctor.store.base import AgentRecord
+from proctor.types import AgentName
+from proctor.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def identify(proctor: Proctor, env: dict[str, str] | None = None) -> tuple[AgentRecord, str]:
+    """Establish the agent (and how) from the environment or by attesting the parent process."""
+    env = dict(os.environ) if env is None else env
+    if svid := env.get("PROCTOR_SVID"):
+        claims = proctor.verify_svid(svid)
+        return proctor.get_agent(claims.agent), "svid"
+    if join := env.get("PROCTOR_JOIN_TOKEN"):
+        svid = proctor.svid_from_join_token(join)
+        return proctor.get_agent(proctor.verify_svid(svid).agent), "join_token"
+    ppid = os.getppid()
+    try:
+        st = os.stat(f"/proc/{ppid}")
+    except OSError:
+        raise AttestationFailed("cannot read the parent process to attest it") from None
+    selectors = workload_selectors(PeerCredentials(pid=ppid, uid=st.st_uid, gid=st.st_gid))
+    try:
+        agent = match_agent(proctor.store.list_agents(), selectors)
+    except AttestationFailed as exc:
+        proctor.audit_attestation(None, selectors, exc)
+        raise
+    proctor.audit_attestation(agent, selectors, None)
+    return agent, "attestation"
+
+
+def stdio_caller(proctor: Proctor, env: dict[str, str] | None = None) -> Caller:
+    env = dict(os.environ) if env is None else env
+    agent, _how = identify(proctor, env)
+    token = env.get("PROCTOR_TASK_TOKEN")
+    if not token:
+        raise TaskTokenInvalid("set PROCTOR_TASK_TOKEN to the token `proctor task start` printed")
+    task_id = proctor.verify_task_token(token, agent)
+    return Caller(agent=AgentName(agent.name), task_id=task_id, task_token=token)
+
+
+async def serve_stdio(proctor: Proctor, workspace: Workspace) -> None:
+    caller = stdio_caller(proctor)
+    runtime = GatewayRuntime(proctor, load_upstreams(workspace.root))
+    server = build_server(runtime, lambda _ctx: caller)
+    async with runtime.running(), stdio_server() as (read, write):
+        await server.run(read, write, server.create_initialization_options())
+
+
+def run_stdio(workspace: str | None, store_url: str | None = None) -> None:
+    """Entry point of ``proctor gateway --stdio``. Logs go to stderr: stdout is the protocol."""
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    ws = Workspace.find(workspace)
+    proctor = Proctor.open(ws, store_url=store_url)
+    try:
+        anyio.run(serve_stdio, proctor, ws)
+    finally:
+        proctor.close()

@@ -1,0 +1,106 @@
+"""The MCP conformance suite (Node 22, @modelcontextprotocol/conformance) run through the gateway
+in front of the fixture server must pass every check the fixture passes directly.
+
+The suite's client cannot send Proctor's credentials, so a test-only ASGI layer adds the agent's
+bearer SVID and task header to each request before Proctor's own auth layer checks them: the
+whole pipeline (identity, task, Cedar decision, audit) still runs on every request.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import anyio
+import uvicorn
+from tests.conformance_mcp.fixture import fixture_url, free_port, start_fixture, stop_fixture
+from tests.conformance_mcp.run import run_conformance
+
+from proctor.app import Proctor
+from proctor.gateway.config import upstream_from_mapping
+from proctor.gateway.http import create_gateway_app
+from proctor.gateway.runtime import GatewayRuntime
+from proctor.store.base import AuditQuery
+from proctor.workspace import Workspace
+
+Scope = MutableMapping[str, Any]
+App = Callable[[Scope, Any, Any], Awaitable[None]]
+
+
+def _with_headers(app: App, headers: dict[str, str]) -> App:
+    extra = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def wrapped(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("path", "").startswith("/mcp"):
+            scope = dict(scope)
+            scope["headers"] = [
+                h for h in scope.get("headers", []) if h[0] not in {k for k, _ in extra}
+            ] + extra
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def test_conformance_through_gateway_matches_direct(tmp_path: Path) -> None:
+    """Same checks pass through Proctor as against the fixture directly; every tool call is audited."""
+    fport = free_port()
+    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
+    try:
+        direct = run_conformance(fixture_url(fport), tmp_path / "direct")
+        ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+        upstream = upstream_from_mapping(
+            {
+                "namespace": "fixture",
+                "url": fixture_url(fport),
+                "default": {"effect": "read"},
+                "prefix": False,
+                "timeout": "20s",
+            }
+        )
+        p = Proctor.open(ws)
+        gport = free_port()
+        url = f"http://127.0.0.1:{gport}/mcp"
+        agent = p.add_agent("conformance-bot", "owner@acme.test")
+        task = p.start_task(
+            agent="conformance-bot",
+            purpose="conformance",
+            allow=["fixture.*"],
+            requested_by="r@acme.test",
+            ttl_s=3600,
+        )
+        runtime = GatewayRuntime(p, [upstream])
+        app = create_gateway_app(p, runtime, public_url=url, issuer_url="http://127.0.0.1:8470")
+        app = _with_headers(
+            app, {"Authorization": f"Bearer {p.issue_svid(agent, url)}", "Proctor-Task": task.token}
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=gport, log_level="error", lifespan="on")
+        )
+
+        async def serve() -> None:
+            async with runtime.running():
+                await server.serve()
+
+        th = threading.Thread(target=anyio.run, args=(serve,), daemon=True)
+        th.start()
+        deadline = time.monotonic() + 15
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        try:
+            through = run_conformance(url, tmp_path / "through")
+        finally:
+            server.should_exit = True
+            th.join(timeout=15)
+        decisions = p.store.search_audit(AuditQuery(kind="decision", limit=1000))
+        completed = p.store.search_audit(AuditQuery(kind="call.completed", limit=1000))
+        p.close()
+    finally:
+        stop_fixture(fixture)
+    assert direct.failed == 0, direct.summary()
+    assert through.failed == 0, through.summary()
+    assert through.passed >= direct.passed, (direct.summary(), through.summary())
+    assert decisions, "no tool call was decided"
+    assert len(completed) == len([d for d in decisions if d.decision == "allow"])

@@ -1,0 +1,293 @@
+"""The MCP gateway over Streamable HTTP: Proctor as an OAuth 2.1 resource server in front of the
+real `mcp-server-time`, driven by the official MCP client."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import httpx2
+import mcp_types
+import pytest
+import uvicorn
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+
+from proctor.app import Proctor
+from proctor.gateway.config import save_upstreams, upstream_from_mapping
+from proctor.gateway.http import create_gateway_app
+from proctor.gateway.runtime import GatewayRuntime
+from proctor.workspace import Workspace
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class HttpGateway:
+    url: str
+    p: Proctor
+    svid: str
+    task_token: str
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[HttpGateway]:
+    """A gateway on a loopback port; the agent holds an SVID for the gateway's URL and a task token."""
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    save_upstreams(
+        ws.root,
+        [
+            upstream_from_mapping(
+                {
+                    "namespace": "time",
+                    "command": str(BIN / "mcp-server-time"),
+                    "args": ["--local-timezone", "UTC"],
+                    "default": {"effect": "read"},
+                    "tools": {"convert_time": {"effect": "write"}},
+                }
+            )
+        ],
+    )
+    p = Proctor.open(ws)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    agent = p.add_agent("bot", "owner@acme.test")
+    svid = p.issue_svid(agent, url)
+    task = p.start_task(
+        agent="bot", purpose="time", allow=["time.get_current_time"], requested_by="r@acme.test"
+    )
+    from proctor.gateway.config import load_upstreams
+
+    runtime = GatewayRuntime(p, load_upstreams(ws.root))
+    app = create_gateway_app(p, runtime, public_url=url, issuer_url="http://127.0.0.1:8470")
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
+    )
+
+    async def serve() -> None:
+        async with runtime.running():
+            await server.serve()
+
+    th = threading.Thread(target=anyio.run, args=(serve,), daemon=True)
+    th.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield HttpGateway(url, p, svid, task.token)
+    finally:
+        server.should_exit = True
+        th.join(timeout=15)
+        p.close()
+
+
+def _client(gw: HttpGateway, *, legacy: bool = False) -> Client:
+    h = {"Authorization": f"Bearer {gw.svid}", "Proctor-Task": gw.task_token}
+    transport = streamable_http_client(gw.url, http_client=httpx2.AsyncClient(headers=h, timeout=30))
+    return Client(transport, cache=None, mode="legacy" if legacy else "auto")
+
+
+def test_official_client_through_http_gateway(gateway: HttpGateway) -> None:
+    """tools/list is filtered to the task; an allowed call returns the real upstream result; a
+    call outside the task is a readable denial."""
+
+    async def main() -> tuple[list[str], Any, Any]:
+        async with _client(gateway) as c:
+            names = sorted(t.name for t in (await c.list_tools()).tools)
+            ok = await c.call_tool("time.get_current_time", {"timezone": "UTC"})
+            no = await c.call_tool(
+                "time.convert_time", {"source_timezone": "UTC", "time": "12:00", "target_timezone": "UTC"}
+            )
+            return names, ok, no
+
+    names, ok, no = anyio.run(main)
+    assert names == ["time.get_current_time"]
+    assert not ok.is_error, ok.content
+    assert '"timezone": "UTC"' in ok.content[0].text
+    assert no.is_error
+    assert "Proctor denied this call" in no.content[0].text
+
+
+def test_resource_server_metadata_and_challenges(gateway: HttpGateway) -> None:
+    """RFC 9728 metadata is served; no token, a token for another audience, a bad Origin and a
+    missing task get 401/403 with WWW-Authenticate, and nothing reaches the MCP layer."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    base = gateway.url.rsplit("/mcp", 1)[0]
+    with httpx.Client(timeout=10) as h:
+        prm = h.get(f"{base}/.well-known/oauth-protected-resource/mcp").json()
+        assert prm["resource"] == gateway.url
+        assert prm["authorization_servers"]
+        r = h.post(gateway.url, json=body)
+        assert r.status_code == 401
+        assert 'resource_metadata="' in r.headers["www-authenticate"]
+        other = gateway.p.issue_svid(gateway.p.get_agent("bot"), "http://elsewhere.example/mcp")
+        r = h.post(
+            gateway.url,
+            json=body,
+            headers={"Authorization": f"Bearer {other}", "Proctor-Task": gateway.task_token},
+        )
+        assert r.status_code == 401
+        assert r.json()["error"]["code"] == "token_wrong_audience"
+        r = h.post(gateway.url, json=body, headers={"Authorization": f"Bearer {gateway.svid}"})
+        assert r.status_code == 403
+        assert 'error="insufficient_scope"' in r.headers["www-authenticate"]
+        r = h.post(
+            gateway.url,
+            json=body,
+            headers={
+                "Authorization": f"Bearer {gateway.svid}",
+                "Proctor-Task": gateway.task_token,
+                "Origin": "http://evil.example",
+            },
+        )
+        assert r.status_code == 403
+        r = h.post(gateway.url, content=b"x" * (2 << 20), headers={"Authorization": f"Bearer {gateway.svid}"})
+        assert r.status_code == 413
+
+
+def test_suspended_agent_is_refused_at_the_door(gateway: HttpGateway) -> None:
+    """Suspending the agent turns its next HTTP request into a 403, even with a valid SVID."""
+    from proctor.types import AgentStatus
+
+    gateway.p.set_agent_status("bot", AgentStatus.SUSPENDED)
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    with httpx.Client(timeout=10) as h:
+        r = h.post(
+            gateway.url,
+            json=body,
+            headers={"Authorization": f"Bearer {gateway.svid}", "Proctor-Task": gateway.task_token},
+        )
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "agent_suspended"
+
+
+def test_malformed_json_rpc_and_unknown_methods(gateway: HttpGateway) -> None:
+    """Broken JSON, a non-JSON-RPC body and an unknown method get JSON-RPC errors, not crashes."""
+    h = {
+        "Authorization": f"Bearer {gateway.svid}",
+        "Proctor-Task": gateway.task_token,
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+    }
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "0"},
+        },
+    }
+    with httpx.Client(timeout=10) as c:
+        r = c.post(gateway.url, json=init, headers=h)
+        assert r.status_code == 200, r.text
+        sid = r.headers.get("mcp-session-id")
+        hs = dict(h, **({"Mcp-Session-Id": sid} if sid else {}), **{"Mcp-Protocol-Version": "2025-11-25"})
+        c.post(gateway.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=hs)
+        bad = c.post(gateway.url, content=b'{"jsonrpc": "2.0", "id": 2, "method": ', headers=hs)
+        assert bad.status_code in (400, 200)
+        assert "-32700" in bad.text or "Parse error" in bad.text
+        assert "Traceback" not in bad.text
+        odd = c.post(gateway.url, json={"hello": "world"}, headers=hs)
+        assert odd.status_code in (400, 200)
+        assert "Traceback" not in odd.text
+        unknown = c.post(
+            gateway.url, json={"jsonrpc": "2.0", "id": 3, "method": "tools/explode", "params": {}}, headers=hs
+        )
+        assert "-32601" in unknown.text, unknown.text
+
+
+def test_lean_path_serves_http_upstreams(tmp_path: Path) -> None:
+    """A client that declares no sampling or elicitation, calling a tool of an HTTP upstream, is
+    served by the lean JSON-RPC path: same decisions, real results, audited as `path: lean`; a
+    client that declares sampling goes through the SDK path."""
+    import json as _json
+
+    from mcp.client.session import ClientRequestContext
+    from tests.conformance_mcp.fixture import fixture_url, start_fixture, stop_fixture
+
+    from proctor.store.base import AuditQuery
+
+    fport = _free_port()
+    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    upstream = upstream_from_mapping(
+        {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}}
+    )
+    p = Proctor.open(ws)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    agent = p.add_agent("bot", "owner@acme.test")
+    svid = p.issue_svid(agent, url)
+    task = p.start_task(agent="bot", purpose="fx", allow=["fx.test_simple_text"], requested_by="r@acme.test")
+    runtime = GatewayRuntime(p, [upstream])
+    app = create_gateway_app(p, runtime, public_url=url, issuer_url="http://127.0.0.1:8470")
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
+    )
+
+    async def serve() -> None:
+        async with runtime.running():
+            await server.serve()
+
+    th = threading.Thread(target=anyio.run, args=(serve,), daemon=True)
+    th.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    gw = HttpGateway(url, p, svid, task.token)
+
+    async def sampling(
+        context: ClientRequestContext, params: mcp_types.CreateMessageRequestParams
+    ) -> mcp_types.CreateMessageResult:
+        raise AssertionError("not called")
+
+    async def main() -> tuple[Any, Any, Any, Any]:
+        async with _client(gw, legacy=True) as c:
+            lean_ok = await c.call_tool("fx.test_simple_text", {})
+            lean_no = await c.call_tool("fx.test_error_handling", {})
+            with pytest.raises(MCPError) as unknown:
+                await c.call_tool("fx.nope", {})
+        h = {"Authorization": f"Bearer {svid}", "Proctor-Task": task.token}
+        c2 = Client(
+            streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=30)),
+            cache=None,
+            mode="legacy",
+            sampling_callback=sampling,
+        )
+        async with c2:
+            sdk_ok = await c2.call_tool("fx.test_simple_text", {})
+        return lean_ok, lean_no, unknown.value, sdk_ok
+
+    try:
+        lean_ok, lean_no, unknown, sdk_ok = anyio.run(main)
+        time.sleep(0.3)  # completion records join the next group commit
+        done = [_json.loads(r.body) for r in p.store.search_audit(AuditQuery(kind="call.completed"))]
+    finally:
+        server.should_exit = True
+        th.join(timeout=15)
+        p.close()
+        stop_fixture(fixture)
+    assert not lean_ok.is_error, lean_ok
+    assert lean_ok.content[0].text
+    assert lean_no.is_error
+    assert "Proctor denied this call" in lean_no.content[0].text
+    assert unknown.error.code == -32602
+    assert not sdk_ok.is_error
+    assert [d["path"] for d in done] == ["lean", "sdk"]

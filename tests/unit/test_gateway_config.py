@@ -1,0 +1,232 @@
+"""``upstreams.yaml``: what it accepts, what it refuses, and how upstream tools become Proctor tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from proctor.errors import ConfigError, ValidationError
+from proctor.gateway.config import (
+    UPSTREAMS_FILE,
+    UpstreamConfig,
+    load_upstreams,
+    save_upstreams,
+    upstream_from_mapping,
+)
+from proctor.gateway.pinning import pin_name
+
+
+def stdio(**kw: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {"namespace": "fs", "command": "mcp-server-filesystem", "args": ["/data"]}
+    raw.update(kw)
+    return raw
+
+
+def write(root: Path, text: str) -> None:
+    (root / UPSTREAMS_FILE).write_text(text, encoding="utf-8")
+
+
+# round trip ------------------------------------------------------------------------------------
+def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
+    """save_upstreams then load_upstreams gives back equal configs, stdio and http, overrides included."""
+    ups = [
+        upstream_from_mapping(
+            stdio(
+                env={"FS_MODE": "ro"},
+                default={"effect": "read"},
+                tools={"write_file": {"effect": "write", "resource_arg": "path", "flags": ["destructive"]}},
+                timeout="90s",
+            )
+        ),
+        upstream_from_mapping(
+            {"namespace": "web", "url": "https://mcp.example.com/mcp", "prefix": False, "timeout": "2m"}
+        ),
+    ]
+    save_upstreams(tmp_path, ups)
+    assert load_upstreams(tmp_path) == ups
+    fs, web = load_upstreams(tmp_path)
+    assert fs.transport == "stdio"
+    assert fs.env == {"FS_MODE": "ro"}
+    assert fs.timeout_s == 90.0
+    assert web.transport == "http"
+    assert web.prefix is False
+    assert web.timeout_s == 120.0
+
+
+def test_saved_file_is_owner_only_and_absent_file_means_none(tmp_path: Path) -> None:
+    """No file is no upstreams; a saved file (it may hold env values) is readable by its owner only."""
+    assert load_upstreams(tmp_path) == []
+    save_upstreams(tmp_path, [upstream_from_mapping(stdio())])
+    assert (tmp_path / UPSTREAMS_FILE).stat().st_mode & 0o077 == 0
+    assert not list(tmp_path.glob(".upstreams-*"))  # no temporary file left behind
+
+
+def test_empty_file_means_no_upstreams(tmp_path: Path) -> None:
+    """An empty file, or `upstreams:` with nothing under it, is a valid empty list."""
+    write(tmp_path, "")
+    assert load_upstreams(tmp_path) == []
+    write(tmp_path, "upstreams:\n")
+    assert load_upstreams(tmp_path) == []
+
+
+# refusals --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "namespace", ["", "FS", "fs.tools", "fs/x", "-fs", "f s", "\uff46\uff53", "fs\u200b", "a" * 64, "../fs"]
+)
+def test_bad_namespaces_are_refused(namespace: str) -> None:
+    """Namespaces are 1-63 of a-z 0-9 - _: no dots, slashes, spaces, upper case or Unicode look-alikes."""
+    with pytest.raises(ConfigError, match="invalid namespace"):
+        upstream_from_mapping(stdio(namespace=namespace))
+
+
+def test_unknown_keys_are_refused_everywhere(tmp_path: Path) -> None:
+    """A typo at the top, in an upstream, or in a tool description is an error, not a silent default."""
+    with pytest.raises(ConfigError, match="unknown key `comand`"):
+        upstream_from_mapping(stdio(comand="x"))
+    with pytest.raises(ConfigError, match=r"`tools\.read` takes"):
+        upstream_from_mapping(stdio(tools={"read": {"efect": "read"}}))
+    with pytest.raises(ConfigError, match="`default` takes"):
+        upstream_from_mapping(stdio(default={"effect": "read", "name": "x"}))
+    write(tmp_path, "upstreams: []\nservers: []\n")
+    with pytest.raises(ConfigError, match="one key, `upstreams`"):
+        load_upstreams(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["1ABC", "A-B", "PATH=x", "", "ÄPFEL", "a b"])
+def test_bad_env_names_are_refused(name: str) -> None:
+    """Environment variable names must be [A-Za-z_][A-Za-z0-9_]*; values must be strings."""
+    with pytest.raises(ConfigError, match="`env` must map variable names to strings"):
+        upstream_from_mapping(stdio(env={name: "v"}))
+
+
+def test_non_string_env_values_and_args_are_refused() -> None:
+    """An env value of 1 or an args entry that is not a string is refused (YAML types are not guessed)."""
+    with pytest.raises(ConfigError, match="`env`"):
+        upstream_from_mapping(stdio(env={"PORT": 1}))
+    with pytest.raises(ConfigError, match="`args`"):
+        upstream_from_mapping(stdio(args=["--port", 80]))
+
+
+def test_transport_requirements() -> None:
+    """stdio needs a command, http needs an http(s) URL, other transports are refused."""
+    with pytest.raises(ConfigError, match="needs `command`"):
+        upstream_from_mapping({"namespace": "fs", "transport": "stdio"})
+    with pytest.raises(ConfigError, match="needs a `url`"):
+        upstream_from_mapping({"namespace": "web", "url": "file:///etc/passwd"})
+    with pytest.raises(ConfigError, match="transport is `stdio` or `http`"):
+        upstream_from_mapping({"namespace": "web", "transport": "sse", "url": "http://x/sse"})
+
+
+def test_duplicate_namespaces_are_refused(tmp_path: Path) -> None:
+    """Two upstreams with one namespace would make tool names ambiguous."""
+    write(
+        tmp_path,
+        "upstreams:\n- {namespace: fs, command: a}\n- {namespace: fs, url: 'http://127.0.0.1:1/mcp'}\n",
+    )
+    with pytest.raises(ConfigError, match="namespace appears twice"):
+        load_upstreams(tmp_path)
+
+
+def test_two_unprefixed_upstreams_are_refused(tmp_path: Path) -> None:
+    """Only one upstream may expose its tools without the namespace prefix."""
+    write(
+        tmp_path,
+        "upstreams:\n- {namespace: a, command: a, prefix: false}\n- {namespace: b, command: b, prefix: false}\n",
+    )
+    with pytest.raises(ConfigError, match="at most one upstream may set `prefix: false`"):
+        load_upstreams(tmp_path)
+
+
+def test_invalid_tool_description_is_refused_at_load() -> None:
+    """An override with an unknown effect spelling or a bad resource_arg fails when the file is read."""
+    with pytest.raises(ConfigError, match="invalid effect"):
+        upstream_from_mapping(stdio(tools={"write_file": {"effect": "Write!"}}))
+    with pytest.raises(ConfigError, match="resource_arg"):
+        upstream_from_mapping(stdio(tools={"write_file": {"resource_arg": "a.b"}}))
+
+
+# proctor_tool -----------------------------------------------------------------------------------
+def test_proctor_tool_uses_default_and_overrides() -> None:
+    """Undescribed tools get the default effect; a per-tool override wins field by field."""
+    cfg = upstream_from_mapping(
+        stdio(
+            default={"effect": "read", "labels": {"trust": "untrusted"}},
+            tools={"write_file": {"effect": "write", "resource_arg": "path", "resource": "/data/*"}},
+        )
+    )
+    read = cfg.proctor_tool("read_file", "Read a file")
+    assert (read.name, read.effect, read.trust, read.description) == (
+        "fs.read_file",
+        "read",
+        "untrusted",
+        "Read a file",
+    )
+    write_ = cfg.proctor_tool("write_file")
+    assert (write_.effect, write_.resource_arg, write_.resource_pattern, write_.trust) == (
+        "write",
+        "path",
+        "/data/*",
+        "untrusted",
+    )
+
+
+def test_effect_defaults_to_execute() -> None:
+    """With no `default`, an undescribed tool is registered as `execute`, the cautious choice."""
+    cfg = upstream_from_mapping(stdio())
+    assert cfg.proctor_tool("anything").effect == "execute"
+
+
+@pytest.mark.parametrize(
+    "upstream_tool",
+    [
+        "read.file",  # a dot would forge another namespace segment
+        "../etc",
+        "fs/read",
+        "r\u0435ad_file",  # Cyrillic ie
+        "read_file\u200b",  # zero-width space
+        "\uff52\uff45\uff41\uff44",  # full-width "read"
+        "",
+        "a" * 65,
+        "read file",
+    ],
+)
+def test_unroutable_upstream_tool_names_are_refused(upstream_tool: str) -> None:
+    """Dots, slashes, Unicode look-alikes, spaces and over-long names cannot become Proctor tools."""
+    cfg = upstream_from_mapping(stdio())
+    with pytest.raises(ValidationError, match="cannot route"):
+        cfg.proctor_tool(upstream_tool)
+    with pytest.raises(ValidationError, match="cannot route"):
+        pin_name("fs", upstream_tool)
+
+
+@pytest.mark.parametrize("upstream_tool", ["read_file", "Read-File", "x", "A1_b2-C3", "z" * 62])
+def test_pin_name_matches_registered_name(upstream_tool: str) -> None:
+    """Pins are keyed by the same Proctor name the tool registry uses (lowercased, namespace prefixed)."""
+    cfg = upstream_from_mapping(stdio())
+    assert pin_name("fs", upstream_tool) == cfg.proctor_tool(upstream_tool).name
+
+
+def test_exposed_name_follows_prefix_setting() -> None:
+    """Agents see `namespace.tool`, or the bare tool name when the upstream sets `prefix: false`."""
+    assert upstream_from_mapping(stdio()).exposed_name("read_file") == "fs.read_file"
+    assert upstream_from_mapping(stdio(prefix=False)).exposed_name("read_file") == "read_file"
+
+
+def test_config_is_frozen() -> None:
+    """An UpstreamConfig cannot be changed after it was checked."""
+    cfg = UpstreamConfig(namespace="fs", transport="stdio", command="x")
+    with pytest.raises(AttributeError):
+        cfg.namespace = "other"  # type: ignore[misc]
+
+
+def test_invalid_yaml_error_does_not_quote_the_file(tmp_path: Path) -> None:
+    """A broken upstreams.yaml is reported by position only: the file may hold env values."""
+    from proctor.errors import ConfigError
+    from proctor.gateway.config import load_upstreams
+
+    (tmp_path / "upstreams.yaml").write_text('upstreams:\n  - namespace: x\n    env: {TOKEN: "s3cr3t-value\n')
+    with pytest.raises(ConfigError, match="line") as info:
+        load_upstreams(tmp_path)
+    assert "s3cr3t" not in info.value.message
