@@ -9,24 +9,20 @@ per second through the gateway in front of a minimal upstream stub.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import anyio
 import httpx
-import uvicorn
 
 from proctor.app import Proctor
-from proctor.gateway.config import upstream_from_mapping
-from proctor.gateway.http import create_gateway_app
-from proctor.gateway.runtime import GatewayRuntime
+from proctor.gateway.config import save_upstreams, upstream_from_mapping
 from proctor.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
@@ -59,44 +55,55 @@ def _upstream(kind: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 class _Gateway:
-    def __init__(self, tmp: Path, upstream_url: str) -> None:
-        ws, _ = Workspace.init(tmp, config_text="trust_domain: bench.test\n")
-        self.p = Proctor.open(ws)
+    """`proctor gateway --http` in its own process, as users run it (the benchmark client must not
+    share a GIL with the gateway it measures)."""
+
+    def __init__(self, tmp: Path, upstream_url: str, *, audit: str = "strict") -> None:
+        ws, _ = Workspace.init(tmp, config_text=f"trust_domain: bench.test\ngateway: {{audit: {audit}}}\n")
+        up = upstream_from_mapping({"namespace": "up", "url": upstream_url, "default": {"effect": "read"}})
+        save_upstreams(ws.root, [up])
         port = _port()
         self.url = f"http://127.0.0.1:{port}/mcp"
-        agent = self.p.add_agent("bench-bot", "owner@bench.test")
-        task = self.p.start_task(
-            agent="bench-bot", purpose="bench", allow=["up.echo"], requested_by="r@bench.test", ttl_s=3600
-        )
-        self.headers = {
-            "Authorization": f"Bearer {self.p.issue_svid(agent, self.url)}",
-            "Proctor-Task": task.token,
-        }
-        up = upstream_from_mapping({"namespace": "up", "url": upstream_url, "default": {"effect": "read"}})
-        runtime = GatewayRuntime(self.p, [up])
-        app = create_gateway_app(self.p, runtime, public_url=self.url, issuer_url="http://127.0.0.1:8470")
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                app, host="127.0.0.1", port=port, log_level="error", lifespan="on", access_log=False
+        with Proctor.open(ws) as p:
+            agent = p.add_agent("bench-bot", "owner@bench.test")
+            task = p.start_task(
+                agent="bench-bot", purpose="bench", allow=["up.echo"], requested_by="r@bench.test", ttl_s=3600
             )
+            self.headers = {
+                "Authorization": f"Bearer {p.issue_svid(agent, self.url)}",
+                "Proctor-Task": task.token,
+            }
+        self.ws = ws
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "proctor.cli.main",
+                "gateway",
+                "--http",
+                "--port",
+                str(port),
+                "--workspace",
+                str(ws.root),
+            ],
+            stdout=subprocess.DEVNULL,
         )
-
-        async def serve() -> None:
-            async with runtime.running():
-                await self.server.serve()
-
-        self.thread = threading.Thread(
-            target=lambda: anyio.run(serve, backend_options={"use_uvloop": True}), daemon=True
-        )
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.close()
+        raise RuntimeError("gateway did not start")
 
     def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        self.p.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 _BASE = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
@@ -152,34 +159,72 @@ def _latency(name: str, url: str, headers: dict[str, str], tool: str, n: int = C
     }
 
 
-async def _throughput(url: str, headers: dict[str, str], tool: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
-        with httpx.Client(timeout=30) as sync:
-            h = _session(sync, url, headers)
-        lat: list[float] = []
-        stop = time.perf_counter() + THROUGHPUT_S
-        failures = 0
+async def _raw_post(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes, body: bytes
+) -> bytes:
+    """One keep-alive HTTP/1.1 POST on an open connection; returns the response body."""
+    writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
+    header = await reader.readuntil(b"\r\n\r\n")
+    length = None
+    chunked = False
+    for line in header.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v.strip())
+        elif k.strip().lower() == b"transfer-encoding" and b"chunked" in v.lower():
+            chunked = True
+    if length is not None:
+        return await reader.readexactly(length)
+    if chunked:
+        out = b""
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+            chunk = await reader.readexactly(size + 2)
+            if size == 0:
+                return out
+            out += chunk[:-2]
+    raise RuntimeError("response without length")
 
-        async def worker(w: int) -> None:
-            nonlocal failures
-            i = 0
+
+async def _throughput(url: str, headers: dict[str, str], tool: str) -> dict[str, Any]:
+    """Concurrent gated calls for THROUGHPUT_S seconds. The load comes from a minimal keep-alive
+    HTTP/1.1 client (one connection per worker) so that the client is not what is measured."""
+    with httpx.Client(timeout=30) as sync:
+        h = _session(sync, url, headers)
+    parts = urlsplit(url)
+    head = f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n".encode()
+    head += b"".join(f"{k}: {v}\r\n".encode() for k, v in h.items())
+    head += b"Content-Length: "
+    lat: list[float] = []
+    failures = 0
+    stop = time.perf_counter() + THROUGHPUT_S
+
+    async def worker(w: int) -> None:
+        nonlocal failures
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        i = 0
+        try:
             while time.perf_counter() < stop:
                 i += 1
-                body = {
-                    "jsonrpc": "2.0",
-                    "id": i,
-                    "method": "tools/call",
-                    "params": {"name": tool, "arguments": {"text": f"{w}-{i}"}},
-                }
+                body = json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": i,
+                        "method": "tools/call",
+                        "params": {"name": tool, "arguments": {"text": f"{w}-{i}"}},
+                    }
+                ).encode()
                 s = time.perf_counter()
-                r = await client.post(url, json=body, headers=h)
-                if r.status_code != 200 or '"isError":true' in r.text.replace(" ", ""):
-                    failures += 1
+                reply = await _raw_post(reader, writer, head, body)
                 lat.append((time.perf_counter() - s) * 1e6)
+                if b'"isError":true' in reply.replace(b" ", b"") or b'"error"' in reply:
+                    failures += 1
+        finally:
+            writer.close()
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker(w) for w in range(CONCURRENCY)))
-        total = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(CONCURRENCY)))
+    total = time.perf_counter() - t0
     if failures:
         raise RuntimeError(f"gateway.throughput: {failures} calls failed")
     lat.sort()
@@ -200,6 +245,9 @@ def bench_gateway() -> list[dict[str, Any]]:
             gw = _Gateway(Path(d) / "ws", up_url)
             results.append(_latency("gateway.call.direct", up_url, {}, "echo"))
             results.append(_latency("gateway.call.proxied", gw.url, gw.headers, "up.echo"))
+            gw.close()
+            gw = _Gateway(Path(d) / "ws-overlap", up_url, audit="overlap")
+            results.append(_latency("gateway.call.proxied.overlap", gw.url, gw.headers, "up.echo"))
         finally:
             if gw is not None:
                 gw.close()
@@ -221,4 +269,3 @@ def bench_gateway() -> list[dict[str, Any]]:
 if __name__ == "__main__":
     for r in bench_gateway():
         print(r)
-    del urllib

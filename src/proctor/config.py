@@ -64,6 +64,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8470
     policy_reload_s: float = 1.0
+    #: "strict": a decision is durable before the upstream is called; "overlap": the durable write
+    #: runs while the upstream works, and the answer waits for both (see docs/adr/0008)
+    gateway_audit: str = "strict"
     tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
 
     def __repr__(self) -> str:
@@ -171,7 +174,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"{path.name}: not valid YAML ({exc})") from None
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path.name}: expected a mapping at the top level")
-    top = {"trust_domain", "store", "identity", "tasks", "audit", "server", "policies", "tools"}
+    top = {"trust_domain", "store", "identity", "tasks", "audit", "server", "policies", "tools", "gateway"}
     unknown = set(data) - top
     if unknown:
         raise ConfigError(
@@ -183,6 +186,10 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         audit = _section(data, "audit", {"checkpoint_every", "checkpoint_interval", "log_arguments"})
         server = _section(data, "server", {"host", "port"})
         policies = _section(data, "policies", {"reload_interval"})
+        gateway = _section(data, "gateway", {"audit"})
+        gateway_audit = str(gateway.get("audit", "strict"))
+        if gateway_audit not in ("strict", "overlap"):
+            raise ConfigError(f"{path.name}: gateway.audit is `strict` or `overlap`")
         raw_tools = data.get("tools") or []
         if not isinstance(raw_tools, list):
             raise ConfigError(f"{path.name}: `tools` must be a list")
@@ -211,6 +218,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             port=int(server.get("port", 8470)),
             policy_reload_s=parse_duration(policies.get("reload_interval", "1s"), "policies.reload_interval"),
             tools=tools,
+            gateway_audit=gateway_audit,
         )
     except ValidationError as exc:
         raise ConfigError(f"{path.name}: {exc.message}") from None

@@ -9,6 +9,7 @@ durable audit log before the caller receives it; if it cannot be written, the ca
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -99,20 +100,61 @@ class Pipeline:
         """Decide one call; the decision is in the durable audit log before this returns."""
         decision, entry = self._decide(call)
         try:
-            self.app.audit.append(entry.kind, entry.fields, **_index(entry))
+            self.app.audit.append(
+                entry.kind,
+                entry.fields,
+                agent=entry.agent,
+                task=entry.task,
+                tool=entry.tool,
+                decision=entry.decision,
+                decision_id=entry.decision_id,
+            )
         except Exception as exc:
             return _unrecorded(decision, exc)
         return decision
 
-    async def decide_call_async(self, call: CallInput) -> Decision:
+    async def decide_call_async(self, call: CallInput, *, alone: bool = False) -> Decision:
         """:meth:`decide_call` for asyncio transports: awaits the durable audit write, which is
-        group-committed with every other request in flight instead of parking a thread."""
+        group-committed with every other request in flight instead of parking a thread.
+        ``alone`` says no other request is in flight on this loop (see ``AuditLog.append_async``)."""
         decision, entry = self._decide(call)
         try:
-            await self.app.audit.append_async(entry.kind, entry.fields, **_index(entry))
+            await self.app.audit.append_async(
+                entry.kind,
+                entry.fields,
+                agent=entry.agent,
+                task=entry.task,
+                tool=entry.tool,
+                decision=entry.decision,
+                decision_id=entry.decision_id,
+                inline=alone,
+            )
         except Exception as exc:
             return _unrecorded(decision, exc)
         return decision
+
+    def decide_and_record(self, call: CallInput) -> tuple[Decision, asyncio.Task[Decision]]:
+        """Decide now; make the record durable in the background. The task resolves to the
+        decision once it is durable, or to a deny if it could not be written: a transport that
+        acts before awaiting it must withhold the outcome until it resolves."""
+        decision, entry = self._decide(call)
+
+        async def record() -> Decision:
+            try:
+                await self.app.audit.append_async(
+                    entry.kind,
+                    entry.fields,
+                    agent=entry.agent,
+                    task=entry.task,
+                    tool=entry.tool,
+                    decision=entry.decision,
+                    decision_id=entry.decision_id,
+                )
+            except Exception as exc:
+                return _unrecorded(decision, exc)
+            return decision
+
+        return decision, asyncio.ensure_future(record())
 
     def _decide(self, call: CallInput) -> tuple[Decision, AuditEntry]:
         app = self.app
@@ -173,16 +215,6 @@ class Pipeline:
             )
         entry = app.decision_entry(call, decision, agent, task, str(tool_name)[:200], budget_used=consumed)
         return decision, entry
-
-
-def _index(entry: AuditEntry) -> dict[str, str | None]:
-    return {
-        "agent": entry.agent,
-        "task": entry.task,
-        "tool": entry.tool,
-        "decision": entry.decision,
-        "decision_id": entry.decision_id,
-    }
 
 
 def _unrecorded(decision: Decision, exc: Exception) -> Decision:

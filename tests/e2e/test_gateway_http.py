@@ -291,3 +291,68 @@ def test_lean_path_serves_http_upstreams(tmp_path: Path) -> None:
     assert unknown.error.code == -32602
     assert not sdk_ok.is_error
     assert [d["path"] for d in done] == ["lean", "sdk"]
+
+
+def test_overlap_mode_withholds_unrecorded_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `gateway.audit: overlap` the decision is made durable while the upstream works; if
+    that write fails, the agent gets an error, never an unrecorded result."""
+    from tests.conformance_mcp.fixture import fixture_url, start_fixture, stop_fixture
+
+    from proctor.errors import StoreFull
+
+    fport = _free_port()
+    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
+    ws, _ = Workspace.init(
+        tmp_path / "ws", config_text="trust_domain: acme.test\ngateway: {audit: overlap}\n"
+    )
+    p = Proctor.open(ws)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    agent = p.add_agent("bot", "owner@acme.test")
+    task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
+    upstream = upstream_from_mapping(
+        {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}}
+    )
+    runtime = GatewayRuntime(p, [upstream])
+    app = create_gateway_app(p, runtime, public_url=url, issuer_url="http://127.0.0.1:8470")
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
+    )
+
+    async def serve() -> None:
+        async with runtime.running():
+            await server.serve()
+
+    th = threading.Thread(target=anyio.run, args=(serve,), daemon=True)
+    th.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    gw = HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+    original = p.audit.append_async
+
+    async def failing(kind: str, fields: Any, **kw: Any) -> Any:
+        if kind == "decision" and fields.get("source") == "mcp" and state["fail"]:
+            raise StoreFull("database or disk is full: nothing was written")
+        return await original(kind, fields, **kw)
+
+    state = {"fail": False}
+    monkeypatch.setattr(p.audit, "append_async", failing)
+
+    async def main() -> tuple[Any, Any]:
+        async with _client(gw, legacy=True) as c:
+            ok = await c.call_tool("fx.test_simple_text", {})
+            state["fail"] = True
+            lost = await c.call_tool("fx.test_simple_text", {})
+            return ok, lost
+
+    try:
+        ok, lost = anyio.run(main)
+    finally:
+        server.should_exit = True
+        th.join(timeout=15)
+        p.close()
+        stop_fixture(fixture)
+    assert not ok.is_error
+    assert lost.is_error
+    assert "withheld" in lost.content[0].text

@@ -488,3 +488,60 @@ def test_append_async_failure_reaches_every_caller(
         monkeypatch.undo()
     assert all(isinstance(o, StoreFull) for o in outcomes), outcomes
     assert store.audit_head() is None
+
+
+def test_deferred_records_ride_along_or_commit_when_due(store: Store, clock: FrozenClock) -> None:
+    """A deferred record costs no commit of its own: it is written with the next record somebody
+    waits for, or on its own once `max_defer_s` has passed, and `close` never drops one."""
+    import time as _time
+
+    with AuditLog(store, clock, None, max_defer_s=0.3) as audit:
+        audit.defer("call.completed", {"n": 1})
+        _time.sleep(0.05)
+        assert store.audit_head() is None  # not yet: nobody waits for it
+        row = audit.append("decision", {"n": 2})
+        assert row.seq == 2  # the deferred record went first, in the same commit
+        audit.defer("call.completed", {"n": 3})
+        deadline = _time.monotonic() + 5
+        while (store.audit_head() or row).seq < 3 and _time.monotonic() < deadline:
+            _time.sleep(0.02)
+        head = store.audit_head()
+        assert head is not None
+        assert head.seq == 3
+        audit.defer("call.completed", {"n": 4})
+    head = store.audit_head()
+    assert head is not None
+    assert head.seq == 4
+
+
+def test_inline_async_append_is_durable_and_chained(
+    db: Path, store: Store, clock: FrozenClock, signer: Signer
+) -> None:
+    """`append_async(inline=True)` commits on the caller's thread when the writer is idle, taking
+    waiting deferred records with it; mixed with threaded appends the chain stays whole."""
+    import asyncio
+
+    with AuditLog(store, clock, signer, checkpoint_every=7) as audit:
+        audit.defer("call.completed", {"n": 0})
+
+        async def main() -> list[AuditRow]:
+            return [await audit.append_async("decision", {"n": i}, inline=True) for i in range(1, 20)]
+
+        rows = asyncio.run(main())
+        threads = [threading.Thread(target=audit.append, args=("decision", {"t": t})) for t in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        conn = sqlite3.connect(db)
+        try:
+            seen = conn.execute(
+                "SELECT count(*) FROM audit_records WHERE seq <= ?", (rows[-1].seq,)
+            ).fetchone()[0]
+        finally:
+            conn.close()
+    assert rows[0].seq == 2  # the deferred record was committed first, with it
+    assert seen == rows[-1].seq
+    report = verify_log(store, {signer.kid: signer.public()})
+    assert report.ok, report.problems
+    assert report.records_checked == 28

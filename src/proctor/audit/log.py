@@ -18,6 +18,7 @@ import copy
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 RESERVED_FIELDS = frozenset({"v", "kind", "ts", "agent", "task", "tool", "decision", "decision_id"})
 _KIND = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
 _WRITER_CHECK_S = 2.0
+#: deferred records that make the writer commit without waiting for an urgent one
+DEFER_MAX_RECORDS = 512
 
 Redactor = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
@@ -68,10 +71,12 @@ class _Batch:
     park and wake a thread, which matters when thousands of callers a second are woken.
     """
 
-    __slots__ = ("done", "error", "futures", "items", "rows", "waiters")
+    __slots__ = ("done", "error", "futures", "items", "rows", "urgent", "waiters")
 
     def __init__(self) -> None:
         self.items: list[PendingAudit] = []
+        #: records somebody waits for; deferred records alone do not make the writer commit
+        self.urgent = 0
         self.waiters: list[_thread.LockType] = []
         #: asyncio callers: (their loop, their future, first index, count)
         self.futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[list[AuditRow]], int, int]] = []
@@ -104,6 +109,7 @@ class AuditLog:
         checkpoint_interval_s: float = 60.0,
         redact: Redactor | None = None,
         max_linger_s: float = 0.001,
+        max_defer_s: float = 0.05,
     ) -> None:
         if checkpoint_every < 1:
             raise ValidationError("checkpoint_every must be at least 1", field="checkpoint_every")
@@ -130,6 +136,8 @@ class AuditLog:
         self._open = _Batch()
         self._inflight: _Batch | None = None
         self._idle = False
+        self._max_defer = max_defer_s
+        self._defer_deadline = 0.0
         self._closing = False
         self._linger = max_linger_s
         self._last_size = 0
@@ -167,14 +175,24 @@ class AuditLog:
         tool: str | None = None,
         decision: str | None = None,
         decision_id: str | None = None,
+        inline: bool = False,
     ) -> AuditRow:
         """:meth:`append` for asyncio callers: resolves once the record is durably committed.
 
         No thread is parked per record: the writer settles every future of a batch with one
         ``call_soon_threadsafe`` per event loop, so many concurrent requests share one commit
         without paying a thread wake-up each.
+
+        ``inline=True`` is for a caller that knows it is alone (nothing else in flight on its
+        loop): when the writer is idle too, the commit happens right here, which saves the two
+        thread hand-offs (to the writer and back) that cost more than the commit on a quiet path.
+        Deferred records waiting are committed with it. Under load the writer does it as usual.
         """
         pending = self._prepare(kind, fields, agent, task, tool, decision, decision_id)
+        if inline:
+            row = self._commit_inline(pending)
+            if row is not None:
+                return row
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[list[AuditRow]] = loop.create_future()
         with self._cond:
@@ -183,9 +201,63 @@ class AuditLog:
             batch = self._open
             batch.futures.append((loop, fut, len(batch.items), 1))
             batch.items.append(pending)
+            batch.urgent += 1
             if self._idle or (self._want and len(batch.items) >= self._want):
                 self._cond.notify()
         return (await fut)[0]
+
+    def _commit_inline(self, pending: PendingAudit) -> AuditRow | None:
+        with self._cond:
+            if self._closing or self._inflight is not None or self._open.urgent:
+                return None
+            batch = self._open
+            self._open = _Batch()
+            batch.items.append(pending)
+            batch.urgent = 1
+            self._inflight = batch
+        self._commit(batch)
+        with self._cond:
+            if self._inflight is batch:
+                self._inflight = None
+            batch.done = True
+        if batch.waiters:
+            batch.waiters[0].release()
+        if self._signer is not None:
+            self._checkpoint(force=False)
+        err = batch.error
+        if err is not None:
+            mine = _copy_error(err)
+            if mine is err:
+                raise err
+            raise mine from err
+        return batch.rows[-1]
+
+    def defer(
+        self,
+        kind: str,
+        fields: Mapping[str, Any],
+        *,
+        agent: str | None = None,
+        task: str | None = None,
+        tool: str | None = None,
+        decision: str | None = None,
+        decision_id: str | None = None,
+    ) -> None:
+        """Queue a record nobody waits for. It is committed with the next record somebody does wait
+        for, or within ``max_defer_s``, so it never costs a commit of its own on a busy path. A
+        commit that fails is logged (there is no caller to tell)."""
+        pending = self._prepare(kind, fields, agent, task, tool, decision, decision_id)
+        with self._cond:
+            if self._closing:
+                raise StoreUnavailable("audit log is closed: nothing was written")
+            batch = self._open
+            first = not batch.items
+            if first:
+                self._defer_deadline = time.monotonic() + self._max_defer
+            batch.items.append(pending)
+            # the writer may be in an untimed wait: the first deferred record arms its timer
+            if self._idle and (first or len(batch.items) >= DEFER_MAX_RECORDS):
+                self._cond.notify()
 
     def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRow]:
         """Append several records in one transaction, consecutively; all or none are committed."""
@@ -206,6 +278,9 @@ class AuditLog:
                 return self._checkpoint(force=True)
             index = len(batch.waiters)
             batch.waiters.append(waiter)
+            batch.urgent += 1
+            if self._idle:
+                self._cond.notify()
         self._park(batch, index)
         self._checkpoint(force=True)
 
@@ -300,6 +375,7 @@ class AuditLog:
             batch = self._open
             start = len(batch.items)
             batch.items.extend(items)
+            batch.urgent += len(items)
             index = len(batch.waiters)
             batch.waiters.append(waiter)
             if self._idle or (self._want and len(batch.items) >= self._want):
@@ -318,10 +394,18 @@ class AuditLog:
         cond = self._cond
         while True:
             with cond:
-                while not self._open.items and not self._closing:
-                    self._idle = True
-                    cond.wait()
-                    self._idle = False
+                while not self._closing and not self._open.urgent:
+                    if self._open.items:  # deferred records only: commit them with the next urgent
+                        remaining = self._defer_deadline - time.monotonic()  # ones, or when due
+                        if remaining <= 0 or len(self._open.items) >= DEFER_MAX_RECORDS:
+                            break
+                        self._idle = True
+                        cond.wait(remaining)
+                        self._idle = False
+                    else:
+                        self._idle = True
+                        cond.wait()
+                        self._idle = False
                 if (
                     self._open.waiters  # only parked threads come back in a cohort worth waiting for
                     and 0 < len(self._open.items) < self._last_size
@@ -357,6 +441,12 @@ class AuditLog:
                 raise StoreCorrupt(f"store chained {len(rows)} of {len(batch.items)} audit records")
         except StoreError as exc:
             batch.error = exc
+            if len(batch.items) > batch.urgent:
+                log.error(
+                    "audit: %d deferred records were not written: %s",
+                    len(batch.items) - batch.urgent,
+                    exc.code,
+                )
         except Exception as exc:
             err = StoreError(f"audit append failed: {type(exc).__name__}: {exc}")
             err.__cause__ = exc

@@ -9,6 +9,15 @@ import typer
 from proctor.errors import ProctorError
 
 
+def _loop_options() -> dict[str, bool]:
+    """uvloop when it is installed (it is a dependency; a build without it still runs)."""
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return {}
+    return {"use_uvloop": True}
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``gateway`` command to the ``proctor`` CLI."""
 
@@ -48,7 +57,7 @@ def register(app: typer.Typer) -> None:
                 ws = Workspace.find(workspace)
                 proctor = Proctor.open(ws, store_url=store)
                 try:
-                    anyio.run(serve_http, proctor, ws, host, port)
+                    anyio.run(serve_http, proctor, ws, host, port, backend_options=_loop_options())
                 finally:
                     proctor.close()
         except ProctorError as exc:

@@ -12,6 +12,7 @@ the next call; no exception text of Proctor's reaches a client.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -277,6 +278,8 @@ class GatewayRuntime:
         self.tasks: dict[TaskId, TaskUpstreams] = {}
         self._tg: TaskGroup | None = None
         self._registered: dict[tuple[str, str, str], ToolRecord] = {}
+        #: tools/call requests in progress on this runtime's loop
+        self.inflight = 0
 
     # lifecycle --------------------------------------------------------------------------
     @property
@@ -414,10 +417,13 @@ class GatewayRuntime:
         name: str,
         args: Mapping[str, Any] | None,
         definition: Callable[[UpstreamConfig, str], Awaitable[types.Tool | None]],
-    ) -> tuple[UpstreamConfig, str, ToolName, Decision]:
+        *,
+        overlap: bool = False,
+    ) -> tuple[UpstreamConfig, str, ToolName, Decision, asyncio.Task[Decision] | None]:
         """Resolve, register, check the pin and decide one call (the decision is durable on return).
 
-        Raises MCPError(-32602) for a tool no upstream offers.
+        Raises MCPError(-32602) for a tool no upstream offers. With ``overlap`` an allow comes back
+        with the task that makes it durable, to be awaited before the outcome is returned.
         """
         target = self.resolve(name)
         if target is None:
@@ -450,9 +456,14 @@ class GatewayRuntime:
         )
         if upstream_def is not None and (problem := self._pin_problem(cfg, upstream_def)) is not None:
             decision = await self._deny_recorded(call, caller, proctor_name, problem, "tool_pin_mismatch")
+        elif overlap:
+            decision, recorded = self.proctor.pipeline.decide_and_record(call)
+            if decision.verdict is Verdict.ALLOW:
+                return cfg, upstream_tool, proctor_name, decision, recorded
+            decision = await recorded
         else:
-            decision = await self.proctor.pipeline.decide_call_async(call)
-        return cfg, upstream_tool, proctor_name, decision
+            decision = await self.proctor.pipeline.decide_call_async(call, alone=self.inflight <= 1)
+        return cfg, upstream_tool, proctor_name, decision, None
 
     @staticmethod
     def refusal(decision: Decision) -> types.CallToolResult | None:
@@ -472,6 +483,15 @@ class GatewayRuntime:
         self, caller: Caller, ctx: ServerRequestContext[Any, Any], name: str, args: Mapping[str, Any] | None
     ) -> types.CallToolResult:
         """``tools/call`` on the SDK path: relays progress, sampling, elicitation and logging."""
+        self.inflight += 1
+        try:
+            return await self._call_tool_sdk(caller, ctx, name, args)
+        finally:
+            self.inflight -= 1
+
+    async def _call_tool_sdk(
+        self, caller: Caller, ctx: ServerRequestContext[Any, Any], name: str, args: Mapping[str, Any] | None
+    ) -> types.CallToolResult:
         owned = self.owned(caller.task_id)
 
         async def definition(cfg: UpstreamConfig, tool: str) -> types.Tool | None:
@@ -481,7 +501,7 @@ class GatewayRuntime:
                 owned.drop(cfg.namespace)
                 raise
 
-        cfg, upstream_tool, proctor_name, decision = await self._prepare(caller, name, args, definition)
+        cfg, upstream_tool, proctor_name, decision, _ = await self._prepare(caller, name, args, definition)
         refused = self.refusal(decision)
         if refused is not None:
             return refused
@@ -489,13 +509,23 @@ class GatewayRuntime:
 
     async def call_tool_lean(self, caller: Caller, name: str, args: dict[str, Any]) -> dict[str, Any]:
         """``tools/call`` on the lean path (HTTP upstreams only): returns the JSON-RPC result."""
+        self.inflight += 1
+        try:
+            return await self._call_tool_lean(caller, name, args)
+        finally:
+            self.inflight -= 1
+
+    async def _call_tool_lean(self, caller: Caller, name: str, args: dict[str, Any]) -> dict[str, Any]:
         owned = self.owned(caller.task_id)
 
         async def definition(cfg: UpstreamConfig, tool: str) -> types.Tool | None:
             raw = (await (await owned.lean(cfg)).tools()).get(tool)
             return None if raw is None else types.Tool.model_validate(raw)
 
-        cfg, upstream_tool, proctor_name, decision = await self._prepare(caller, name, args, definition)
+        overlap = self.proctor.settings.gateway_audit == "overlap"
+        cfg, upstream_tool, proctor_name, decision, recorded = await self._prepare(
+            caller, name, args, definition, overlap=overlap
+        )
         refused = self.refusal(decision)
         if refused is not None:
             return refused.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -523,6 +553,15 @@ class GatewayRuntime:
                 status = "upstream_error"
                 text = f"upstream `{cfg.namespace}` refused the call: {exc}"
             result = _text_error(text).model_dump(mode="json", by_alias=True, exclude_none=True)
+        if recorded is not None and (await recorded).verdict is not Verdict.ALLOW:
+            # the decision could not be made durable: the outcome is withheld, never returned unrecorded
+            status = "audit_failed"
+            log.critical(
+                "decision %s was not recorded; the upstream result is withheld", decision.decision_id
+            )
+            result = _text_error(
+                "the audit log could not record this call; its result is withheld"
+            ).model_dump(mode="json", by_alias=True, exclude_none=True)
         self._record_completion(
             owned.task_id,
             cfg,
@@ -638,12 +677,13 @@ class GatewayRuntime:
         path: str = "sdk",
     ) -> None:
         """Queue the call's completion record. The decision record was durable before the upstream
-        was called; this one joins the next group commit without holding up the answer."""
+        was called; this one rides along with the next commit (or within 50 ms) and never costs
+        an fsync of its own on the hot path."""
         tool = self.proctor.cached_tool(proctor_name)
         fields = {
             "status": status,
             "is_error": is_error,
-            "duration_ms": round((time.monotonic() - started) * 1000, 2),
+            "duration_us": round((time.monotonic() - started) * 1_000_000),
             "output_digest": _digest([content, structured]),
             "output_bytes": len(json.dumps(content, default=str)),
             "labels": None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity},
@@ -651,21 +691,16 @@ class GatewayRuntime:
             "path": path,
         }
 
-        async def write() -> None:
-            try:
-                await self.proctor.audit.append_async(
-                    "call.completed",
-                    fields,
-                    task=str(task_id),
-                    tool=str(proctor_name),
-                    decision_id=str(decision.decision_id),
-                )
-            except Exception as exc:
-                log.error(
-                    "could not record the completion of %s: %s", decision.decision_id, type(exc).__name__
-                )
-
-        self.task_group.start_soon(write)
+        try:
+            self.proctor.audit.defer(
+                "call.completed",
+                fields,
+                task=str(task_id),
+                tool=str(proctor_name),
+                decision_id=str(decision.decision_id),
+            )
+        except Exception as exc:
+            log.error("could not record the completion of %s: %s", decision.decision_id, type(exc).__name__)
 
     # resources, prompts, completion, logging -------------------------------------------------
     async def _each_upstream(self, caller: Caller) -> AsyncIterator[tuple[UpstreamConfig, Client]]:
