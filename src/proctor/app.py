@@ -141,6 +141,11 @@ class Proctor:
         self.close()
 
     # snapshot of hot-path records ----------------------------------------------------------
+    def snapshot(self) -> _Snapshot:
+        """The records valid at the store's current epoch (one epoch read). A caller that looks up
+        several records for one call takes one snapshot and passes it, so they are consistent."""
+        return self._snapshot()
+
     def _snapshot(self) -> _Snapshot:
         epoch = self.store.epoch()
         snap = self._snap
@@ -149,33 +154,33 @@ class Proctor:
             self._snap = snap
         return snap
 
-    def cached_agent(self, name: AgentName) -> AgentRecord | None:
-        snap = self._snapshot()
+    def cached_agent(self, name: AgentName, snap: _Snapshot | None = None) -> AgentRecord | None:
+        snap = snap or self._snapshot()
         try:
             return snap.agents[name]
         except KeyError:
             rec = snap.agents[name] = self.store.get_agent(name)
             return rec
 
-    def cached_task(self, task_id: TaskId) -> TaskRecord | None:
-        snap = self._snapshot()
+    def cached_task(self, task_id: TaskId, snap: _Snapshot | None = None) -> TaskRecord | None:
+        snap = snap or self._snapshot()
         try:
             return snap.tasks[task_id]
         except KeyError:
             rec = snap.tasks[task_id] = self.store.get_task(task_id)
             return rec
 
-    def cached_tool(self, name: ToolName) -> ToolRecord | None:
-        snap = self._snapshot()
+    def cached_tool(self, name: ToolName, snap: _Snapshot | None = None) -> ToolRecord | None:
+        snap = snap or self._snapshot()
         try:
             return snap.tools[name]
         except KeyError:
             rec = snap.tools[name] = self.store.get_tool(name)
             return rec
 
-    def cached_pins(self, namespace: str) -> list[ToolPin]:
+    def cached_pins(self, namespace: str, snap: _Snapshot | None = None) -> list[ToolPin]:
         """The pinned tool definitions of an upstream namespace (pinning bumps the store epoch)."""
-        snap = self._snapshot()
+        snap = snap or self._snapshot()
         try:
             return snap.pins[namespace]
         except KeyError:

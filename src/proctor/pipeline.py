@@ -159,6 +159,7 @@ class Pipeline:
     def _decide(self, call: CallInput) -> tuple[Decision, AuditEntry]:
         app = self.app
         now = app.clock.now()
+        snap = app.snapshot()  # one epoch read: agent, task and tool come from the same state
         agent: AgentRecord | None = None
         task: TaskRecord | None = None
         tool_name = call.tool
@@ -173,7 +174,7 @@ class Pipeline:
                 agent_name = AgentName(call.agent)
             else:
                 raise UnknownAgent("no agent identity was presented")
-            agent = app.cached_agent(agent_name)
+            agent = app.cached_agent(agent_name, snap)
             if agent is None:
                 raise UnknownAgent(f"unknown agent `{agent_name}`")
             if agent.status is not AgentStatus.ACTIVE:
@@ -185,7 +186,7 @@ class Pipeline:
                 task_id = TaskId(call.task)
             else:
                 raise TaskTokenInvalid("no task token was presented: every call belongs to a task")
-            task = app.cached_task(task_id)
+            task = app.cached_task(task_id, snap)
             if task is None:
                 raise UnknownTask(f"unknown task `{task_id}`")
             if task.agent != agent.name:
@@ -195,7 +196,7 @@ class Pipeline:
                 raise TaskNotActive(f"task `{task.id}` is {state}")
             # tool ----------------------------------------------------------------------
             tool_name = ToolName(call.tool)
-            tool: ToolRecord | None = app.cached_tool(tool_name)
+            tool: ToolRecord | None = app.cached_tool(tool_name, snap)
             if tool is None:
                 raise UnknownTool(f"unknown tool `{tool_name}`")
             args = check_args(call.args)

@@ -251,12 +251,11 @@ class AuditLog:
             if self._closing:
                 raise StoreUnavailable("audit log is closed: nothing was written")
             batch = self._open
-            first = not batch.items
-            if first:
+            if not batch.items:
                 self._defer_deadline = time.monotonic() + self._max_defer
             batch.items.append(pending)
-            # the writer may be in an untimed wait: the first deferred record arms its timer
-            if self._idle and (first or len(batch.items) >= DEFER_MAX_RECORDS):
+            # no wake-up here: the idle writer looks again within max_defer_s anyway
+            if self._idle and len(batch.items) >= DEFER_MAX_RECORDS:
                 self._cond.notify()
 
     def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRow]:
@@ -402,9 +401,9 @@ class AuditLog:
                         self._idle = True
                         cond.wait(remaining)
                         self._idle = False
-                    else:
+                    else:  # timed, so a record deferred meanwhile is never stranded
                         self._idle = True
-                        cond.wait()
+                        cond.wait(self._max_defer)
                         self._idle = False
                 if (
                     self._open.waiters  # only parked threads come back in a cohort worth waiting for

@@ -259,11 +259,6 @@ class TaskUpstreams:
             log.debug("log relay failed: %s", type(exc).__name__)
 
 
-def _digest(obj: Any) -> str:
-    raw = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
-
-
 def _text_error(text: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
 
@@ -434,8 +429,9 @@ class GatewayRuntime:
         except ValidationError:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`") from None
         upstream_def: types.Tool | None = None
-        pinned = bool(self.proctor.cached_pins(cfg.namespace))
-        if pinned or self.proctor.cached_tool(proctor_name) is None:
+        snap = self.proctor.snapshot()
+        pinned = bool(self.proctor.cached_pins(cfg.namespace, snap))
+        if pinned or self.proctor.cached_tool(proctor_name, snap) is None:
             # not registered yet, or pinned: the upstream's current definition is needed first
             try:
                 upstream_def = await definition(cfg, upstream_tool)
@@ -680,12 +676,13 @@ class GatewayRuntime:
         was called; this one rides along with the next commit (or within 50 ms) and never costs
         an fsync of its own on the hot path."""
         tool = self.proctor.cached_tool(proctor_name)
+        raw = json.dumps([content, structured], sort_keys=True, separators=(",", ":"), default=str).encode()
         fields = {
             "status": status,
             "is_error": is_error,
             "duration_us": round((time.monotonic() - started) * 1_000_000),
-            "output_digest": _digest([content, structured]),
-            "output_bytes": len(json.dumps(content, default=str)),
+            "output_digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
+            "output_bytes": len(raw),
             "labels": None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity},
             "upstream": cfg.namespace,
             "path": path,
