@@ -191,3 +191,77 @@ def test_ending_the_task_stops_its_upstream_process(
     assert not os.path.exists(f"/proc/{pid}")
     with Proctor.open(ws) as p:
         assert p.store.search_audit(AuditQuery(kind="upstream.sessions_closed"))
+
+
+def test_stdio_oversized_and_malformed_messages(
+    params: tuple[StdioServerParameters, Workspace, Path],
+) -> None:
+    """Over stdio, a message over the size limit and lines that are not JSON-RPC are dropped;
+    the gateway keeps serving the same session and leaks no internals."""
+    import subprocess
+
+    sp, _ws, _ = params
+    proc = subprocess.Popen(
+        [sp.command, *sp.args],
+        env=sp.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+
+    def send(obj: Any) -> None:
+        assert proc.stdin is not None
+        proc.stdin.write((json.dumps(obj) + "\n").encode())
+        proc.stdin.flush()
+
+    def recv_id(want: int) -> dict[str, Any]:
+        assert proc.stdout is not None
+        while True:
+            line = proc.stdout.readline()
+            assert line, "gateway closed stdout"
+            msg = json.loads(line)
+            if msg.get("id") == want:
+                return dict(msg)
+
+    try:
+        send(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw", "version": "0"},
+                },
+            }
+        )
+        assert "result" in recv_id(1)
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        proc.stdin.write(
+            b'{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "bad.echo", "arguments": {"text": "'
+        )
+        proc.stdin.write(b"x" * (5 << 20) + b'"}}}\n')
+        proc.stdin.write(b"this is not json\n")
+        proc.stdin.write(b'{"jsonrpc": "2.0", "id": 3, "method": ')  # truncated
+        proc.stdin.write(b"\n")
+        proc.stdin.flush()
+        send({"jsonrpc": "2.0", "id": 4, "method": "tools/explode", "params": {}})
+        unknown = recv_id(4)
+        assert unknown["error"]["code"] == -32601
+        send(
+            {
+                "jsonrpc": "2.0",
+                "id": 5,
+                "method": "tools/call",
+                "params": {"name": "bad.echo", "arguments": {"text": "alive"}},
+            }
+        )
+        ok = recv_id(5)
+        assert ok["result"]["content"][0]["text"] == "alive"
+    finally:
+        proc.kill()
+        _out, err = proc.communicate(timeout=10)
+    assert b"Traceback" not in err

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import BinaryIO, cast
 
 import anyio
 from mcp.server.stdio import stdio_server
@@ -32,6 +33,42 @@ from proctor.types import AgentName
 from proctor.workspace import Workspace
 
 log = logging.getLogger(__name__)
+
+#: the largest JSON-RPC message (one line) the stdio gateway accepts from its client
+MAX_LINE_BYTES = 4 << 20
+
+
+class BoundedLines:
+    """stdin as lines of at most ``limit`` bytes. A longer line is read to its end, dropped and
+    logged, so an oversized message costs bounded memory and the session goes on."""
+
+    def __init__(self, raw: BinaryIO, limit: int = MAX_LINE_BYTES) -> None:
+        self.raw = raw
+        self.limit = limit
+
+    def __aiter__(self) -> BoundedLines:
+        return self
+
+    async def __anext__(self) -> str:
+        line = await anyio.to_thread.run_sync(self._readline)
+        if line is None:
+            raise StopAsyncIteration
+        return line
+
+    def _readline(self) -> str | None:
+        data = self.raw.readline(self.limit + 1)
+        if not data:
+            return None
+        if len(data) > self.limit and not data.endswith(b"\n"):
+            dropped = len(data)
+            while True:
+                more = self.raw.readline(1 << 16)
+                dropped += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+            log.warning("dropped a %d-byte message: the limit is %d bytes", dropped, self.limit)
+            return '{"oversized": true}\n'  # valid JSON, not JSON-RPC: the SDK reports and skips it
+        return data.decode("utf-8", "replace")
 
 
 def identify(proctor: Proctor, env: dict[str, str] | None = None) -> tuple[AgentRecord, str]:
@@ -72,7 +109,8 @@ async def serve_stdio(proctor: Proctor, workspace: Workspace) -> None:
     caller = stdio_caller(proctor)
     runtime = GatewayRuntime(proctor, load_upstreams(workspace.root))
     server = build_server(runtime, lambda _ctx: caller)
-    async with runtime.running(), stdio_server() as (read, write):
+    stdin = cast("anyio.AsyncFile[str]", BoundedLines(sys.stdin.buffer))
+    async with runtime.running(), stdio_server(stdin=stdin) as (read, write):
         await server.run(read, write, server.create_initialization_options())
 
 
