@@ -100,15 +100,7 @@ class Pipeline:
         """Decide one call; the decision is in the durable audit log before this returns."""
         decision, entry = self._decide(call)
         try:
-            self.app.audit.append(
-                entry.kind,
-                entry.fields,
-                agent=entry.agent,
-                task=entry.task,
-                tool=entry.tool,
-                decision=entry.decision,
-                decision_id=entry.decision_id,
-            )
+            self.app.audit.append_entry(entry)
         except Exception as exc:
             return _unrecorded(decision, exc)
         return decision
@@ -119,16 +111,7 @@ class Pipeline:
         ``alone`` says no other request is in flight on this loop (see ``AuditLog.append_async``)."""
         decision, entry = self._decide(call)
         try:
-            await self.app.audit.append_async(
-                entry.kind,
-                entry.fields,
-                agent=entry.agent,
-                task=entry.task,
-                tool=entry.tool,
-                decision=entry.decision,
-                decision_id=entry.decision_id,
-                inline=alone,
-            )
+            await self.app.audit.append_entry_async(entry, inline=alone)
         except Exception as exc:
             return _unrecorded(decision, exc)
         return decision
@@ -141,15 +124,7 @@ class Pipeline:
 
         async def record() -> Decision:
             try:
-                await self.app.audit.append_async(
-                    entry.kind,
-                    entry.fields,
-                    agent=entry.agent,
-                    task=entry.task,
-                    tool=entry.tool,
-                    decision=entry.decision,
-                    decision_id=entry.decision_id,
-                )
+                await self.app.audit.append_entry_async(entry)
             except Exception as exc:
                 return _unrecorded(decision, exc)
             return decision

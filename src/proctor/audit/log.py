@@ -258,6 +258,31 @@ class AuditLog:
             if self._idle and len(batch.items) >= DEFER_MAX_RECORDS:
                 self._cond.notify()
 
+    def append_entry(self, e: AuditEntry) -> AuditRow:
+        """:meth:`append` for a prepared :class:`AuditEntry`."""
+        return self.append(
+            e.kind,
+            e.fields,
+            agent=e.agent,
+            task=e.task,
+            tool=e.tool,
+            decision=e.decision,
+            decision_id=e.decision_id,
+        )
+
+    async def append_entry_async(self, e: AuditEntry, *, inline: bool = False) -> AuditRow:
+        """:meth:`append_async` for a prepared :class:`AuditEntry`."""
+        return await self.append_async(
+            e.kind,
+            e.fields,
+            agent=e.agent,
+            task=e.task,
+            tool=e.tool,
+            decision=e.decision,
+            decision_id=e.decision_id,
+            inline=inline,
+        )
+
     def append_many(self, entries: Sequence[AuditEntry]) -> list[AuditRow]:
         """Append several records in one transaction, consecutively; all or none are committed."""
         pending = [

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import mcp_types as types
@@ -32,6 +32,7 @@ from mcp import Client
 from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.shared.message import ServerMessageMetadata
+from pydantic import BaseModel
 
 from proctor.app import Proctor
 from proctor.errors import ProctorError, ValidationError
@@ -44,6 +45,7 @@ from proctor.store.base import TaskRecord, ToolRecord
 from proctor.types import AgentName, TaskId, ToolName, Verdict
 
 log = logging.getLogger(__name__)
+R = TypeVar("R", bound=BaseModel)
 
 # Logging, subscriptions and the rest are deprecated in the 2026-07-28 era but still spoken by
 # handshake-era clients and upstreams; the gateway relays them on purpose, so no warning per call.
@@ -211,41 +213,32 @@ class TaskUpstreams:
     def _downstream(self) -> ServerRequestContext[Any, Any] | None:
         return self.active[-1] if self.active else None
 
-    async def forward_sampling(
-        self, context: Any, params: types.CreateMessageRequestParams
-    ) -> types.CreateMessageResult | types.CreateMessageResultWithTools | types.ErrorData:
+    async def _relay(self, request: Any, result_type: type[R], what: str) -> R | types.ErrorData:
+        """Send an upstream's mid-call request to the downstream request in flight."""
         ctx = self._downstream()
         if ctx is None:
             return types.ErrorData(code=types.INVALID_REQUEST, message="no downstream request is in flight")
         try:
             return await ctx.session.send_request(
-                types.CreateMessageRequest(params=params),
-                types.CreateMessageResult,
-                metadata=ServerMessageMetadata(related_request_id=ctx.request_id),
+                request, result_type, metadata=ServerMessageMetadata(related_request_id=ctx.request_id)
             )
         except MCPError as exc:
             return exc.error
         except Exception as exc:
-            log.warning("sampling relay failed: %s", type(exc).__name__)
-            return types.ErrorData(code=types.INTERNAL_ERROR, message="sampling could not be relayed")
+            log.warning("%s relay failed: %s", what, type(exc).__name__)
+            return types.ErrorData(code=types.INTERNAL_ERROR, message=f"{what} could not be relayed")
+
+    async def forward_sampling(
+        self, context: Any, params: types.CreateMessageRequestParams
+    ) -> types.CreateMessageResult | types.CreateMessageResultWithTools | types.ErrorData:
+        return await self._relay(
+            types.CreateMessageRequest(params=params), types.CreateMessageResult, "sampling"
+        )
 
     async def forward_elicitation(
         self, context: Any, params: types.ElicitRequestParams
     ) -> types.ElicitResult | types.ErrorData:
-        ctx = self._downstream()
-        if ctx is None:
-            return types.ErrorData(code=types.INVALID_REQUEST, message="no downstream request is in flight")
-        try:
-            return await ctx.session.send_request(
-                types.ElicitRequest(params=params),
-                types.ElicitResult,
-                metadata=ServerMessageMetadata(related_request_id=ctx.request_id),
-            )
-        except MCPError as exc:
-            return exc.error
-        except Exception as exc:
-            log.warning("elicitation relay failed: %s", type(exc).__name__)
-            return types.ErrorData(code=types.INTERNAL_ERROR, message="elicitation could not be relayed")
+        return await self._relay(types.ElicitRequest(params=params), types.ElicitResult, "elicitation")
 
     async def forward_log(self, params: types.LoggingMessageNotificationParams) -> None:
         ctx = self._downstream()
@@ -584,15 +577,7 @@ class GatewayRuntime:
             str(tool),
             budget_used=False,
         )
-        await self.proctor.audit.append_async(
-            entry.kind,
-            entry.fields,
-            agent=entry.agent,
-            task=entry.task,
-            tool=entry.tool,
-            decision=entry.decision,
-            decision_id=entry.decision_id,
-        )
+        await self.proctor.audit.append_entry_async(entry)
         return d
 
     async def _forward(
