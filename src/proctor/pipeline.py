@@ -10,10 +10,11 @@ durable audit log before the caller receives it; if it cannot be written, the ca
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -120,11 +121,12 @@ class Pipeline:
         """Decide now; make the record durable in the background. The task resolves to the
         decision once it is durable, or to a deny if it could not be written: a transport that
         acts before awaiting it must withhold the outcome until it resolves."""
-        decision, entry = self._decide(call)
+        decision, make_entry = self._decide_lazy(call)
 
         async def record() -> Decision:
             try:
-                await self.app.audit.append_entry_async(entry)
+                # built here, while the transport waits on the upstream, not before it calls it
+                await self.app.audit.append_entry_async(make_entry())
             except Exception as exc:
                 return _unrecorded(decision, exc)
             return decision
@@ -132,6 +134,10 @@ class Pipeline:
         return decision, asyncio.ensure_future(record())
 
     def _decide(self, call: CallInput) -> tuple[Decision, AuditEntry]:
+        decision, make_entry = self._decide_lazy(call)
+        return decision, make_entry()
+
+    def _decide_lazy(self, call: CallInput) -> tuple[Decision, Callable[[], AuditEntry]]:
         app = self.app
         now = app.clock.now()
         snap = app.snapshot()  # one epoch read: agent, task and tool come from the same state
@@ -189,8 +195,9 @@ class Pipeline:
             decision = deny(
                 "error while deciding: the call is denied", app.policy.version, errors=(type(exc).__name__,)
             )
-        entry = app.decision_entry(call, decision, agent, task, str(tool_name)[:200], budget_used=consumed)
-        return decision, entry
+        return decision, functools.partial(
+            app.decision_entry, call, decision, agent, task, str(tool_name)[:200], budget_used=consumed
+        )
 
 
 def _unrecorded(decision: Decision, exc: Exception) -> Decision:

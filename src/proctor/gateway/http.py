@@ -39,6 +39,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 TASK_HEADER = "proctor-task"
 CALLER_KEY = "proctor.caller"
 MAX_BODY = 1 << 20
+CALLER_CACHE_S = 30.0
+CALLER_CACHE_MAX = 10_000
 MCP_PATH = "/mcp"
 
 
@@ -68,6 +70,7 @@ class GatewayAuth:
         self.proctor = proctor
         self.runtime = runtime
         self.live_sessions = live_sessions
+        self._callers: dict[tuple[str, str], tuple[Caller, float]] = {}
         #: what each downstream session declared at initialize (session id -> capabilities)
         self.session_caps: dict[str, dict[str, Any]] = {}
         self.public_url = public_url.rstrip("/")
@@ -179,10 +182,10 @@ class GatewayAuth:
         assert self.runtime is not None
         params = msg["params"]
         reply: dict[str, Any] = {"jsonrpc": "2.0", "id": msg["id"]}
+        finish = None
         try:
-            reply["result"] = await self.runtime.call_tool_lean(
-                caller, params["name"], params.get("arguments") or {}
-            )
+            outcome = await self.runtime.call_tool_lean(caller, params["name"], params.get("arguments") or {})
+            reply["result"], finish = outcome.result, outcome.finish
         except MCPError as exc:
             reply["error"] = {"code": exc.error.code, "message": exc.error.message}
         except ProctorError as exc:
@@ -196,23 +199,41 @@ class GatewayAuth:
             log.exception("lean tools/call failed")
             reply["error"] = {"code": -32603, "message": f"internal error ({type(exc).__name__})"}
         await _json(send, 200, reply)
+        if finish is not None:
+            finish()
 
     def _caller(self, headers: dict[str, str]) -> Caller:
+        """Who is calling. Verified credentials are remembered per (bearer, task header) until the
+        SVID expires or for ``CALLER_CACHE_S`` at most (so a key retirement is seen quickly); the
+        agent's status is read fresh on every request."""
         auth = headers.get("authorization", "")
+        task_token = headers.get(TASK_HEADER) or ""
+        now = self.proctor.clock.now()
+        hit = self._callers.get((auth, task_token))
+        if hit is not None and now < hit[1]:
+            caller = hit[0]
+            agent = self.proctor.cached_agent(caller.agent)
+            if agent is not None and agent.status is AgentStatus.ACTIVE:
+                return caller
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise IdentityError("this gateway needs `Authorization: Bearer <JWT-SVID>`")
-        claims = self.proctor.svids.verify(token.strip(), self.public_url, self.proctor.clock.now())
+        claims = self.proctor.svids.verify(token.strip(), self.public_url, now)
         agent = self.proctor.cached_agent(claims.agent)
         if agent is None:
             raise IdentityError(f"unknown agent `{claims.agent}`")
         if agent.status is not AgentStatus.ACTIVE:
             raise AgentSuspended(f"agent `{agent.name}` is suspended")
-        task_token = headers.get(TASK_HEADER)
         if not task_token:
             raise TaskTokenInvalid("every request needs a `Proctor-Task: <task token>` header")
         task_id = self.proctor.verify_task_token(task_token, agent)
-        return Caller(agent=AgentName(agent.name), task_id=task_id, task_token=task_token, svid=token.strip())
+        caller = Caller(
+            agent=AgentName(agent.name), task_id=task_id, task_token=task_token, svid=token.strip()
+        )
+        if len(self._callers) >= CALLER_CACHE_MAX:
+            self._callers.clear()
+        self._callers[(auth, task_token)] = (caller, min(claims.exp, now + CALLER_CACHE_S))
+        return caller
 
     async def _audit_refusal(self, exc: ProctorError, path: str) -> None:
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -137,6 +138,15 @@ class _Upstream:
         if self.client is None:
             raise UpstreamUnavailable(self.cfg.namespace)
         return self.client
+
+
+@dataclass(frozen=True, slots=True)
+class LeanOutcome:
+    """A lean ``tools/call`` result, and what to do once it has been sent (the completion record:
+    its digest and canonical JSON need not delay the answer)."""
+
+    result: dict[str, Any]
+    finish: Callable[[], None] | None = None
 
 
 class UpstreamUnavailable(Exception):
@@ -496,15 +506,16 @@ class GatewayRuntime:
             return refused
         return await self._forward(owned, cfg, upstream_tool, proctor_name, args or {}, ctx, decision)
 
-    async def call_tool_lean(self, caller: Caller, name: str, args: dict[str, Any]) -> dict[str, Any]:
-        """``tools/call`` on the lean path (HTTP upstreams only): returns the JSON-RPC result."""
+    async def call_tool_lean(self, caller: Caller, name: str, args: dict[str, Any]) -> LeanOutcome:
+        """``tools/call`` on the lean path (HTTP upstreams only): the JSON-RPC result, and the
+        bookkeeping to run once it has been sent."""
         self.inflight += 1
         try:
             return await self._call_tool_lean(caller, name, args)
         finally:
             self.inflight -= 1
 
-    async def _call_tool_lean(self, caller: Caller, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    async def _call_tool_lean(self, caller: Caller, name: str, args: dict[str, Any]) -> LeanOutcome:
         owned = self.owned(caller.task_id)
 
         async def definition(cfg: UpstreamConfig, tool: str) -> types.Tool | None:
@@ -517,7 +528,7 @@ class GatewayRuntime:
         )
         refused = self.refusal(decision)
         if refused is not None:
-            return refused.model_dump(mode="json", by_alias=True, exclude_none=True)
+            return LeanOutcome(refused.model_dump(mode="json", by_alias=True, exclude_none=True))
         started = time.monotonic()
         status = "ok"
         try:
@@ -551,7 +562,8 @@ class GatewayRuntime:
             result = _text_error(
                 "the audit log could not record this call; its result is withheld"
             ).model_dump(mode="json", by_alias=True, exclude_none=True)
-        self._record_completion(
+        finish = functools.partial(
+            self._record_completion,
             owned.task_id,
             cfg,
             proctor_name,
@@ -563,7 +575,7 @@ class GatewayRuntime:
             started,
             path="lean",
         )
-        return result
+        return LeanOutcome(result, finish)
 
     async def _deny_recorded(
         self, call: CallInput, caller: Caller, tool: ToolName, reason: str, code: str
