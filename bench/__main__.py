@@ -39,6 +39,7 @@ TARGETS = {
     "gateway.added": ("p50_us", "<=", 1_000.0),
     "gateway.added.overlap": ("p50_us", "<=", 1_000.0),
     "gateway.throughput": ("ops_per_s", ">=", 1_000.0),
+    "lease.revoke.task100": ("p50_us", "<=", 50_000.0),
 }
 P99_TARGETS = {"gateway.added": 3_000.0, "gateway.added.overlap": 3_000.0}
 
@@ -143,6 +144,9 @@ def main() -> None:
         tmp = Path(d)
         results += bench_decisions(tmp)
         results += bench_append_sqlite(tmp)
+        from bench.bench_leases import bench_revoke_task100
+
+        results.append(bench_revoke_task100(tmp))
         results.append(bench_verify_sqlite(tmp))
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -6,8 +6,9 @@ methods; every state change and every decision is audited here, in one place.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from proctor.audit.log import AuditEntry, AuditLog
 from proctor.audit.verify import VerifyReport, verify_log
 from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
+from proctor.credentials.leases import LeaseManager
+from proctor.credentials.providers.base import Provider, ProviderRegistry
 from proctor.errors import (
     Conflict,
     OwnerRequired,
@@ -38,6 +41,8 @@ from proctor.store import Store, open_store
 from proctor.store.base import AgentRecord, TaskRecord, ToolPin, ToolRecord
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
 from proctor.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 TASK_AUDIENCE = "proctor:task"
 MAX_PURPOSE = 2000
@@ -114,6 +119,9 @@ class Proctor:
         self.audience = f"spiffe://{settings.trust_domain}/proctor"
         self._record_policy(policies, initial=True)
         self.sync_config_tools()
+        #: credential leases; providers are added with :meth:`register_provider`
+        self.leases = LeaseManager(store, ProviderRegistry(), self.clock, self.audit)
+        self._lease_hook("start-up sweep", self.leases.sweep)  # ends what ran out while we were down
 
     # construction -------------------------------------------------------------------------
     @classmethod
@@ -139,6 +147,19 @@ class Proctor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # leases -----------------------------------------------------------------------------------
+    def register_provider(self, provider: Provider, *, replace: bool = False) -> None:
+        """Make a credential provider available to :attr:`leases` (and its pending revocations)."""
+        self.leases.providers.register(provider, replace=replace)
+
+    def _lease_hook(self, what: str, fn: Callable[[], object]) -> None:
+        """Revoke leases without letting a failure stop the caller (a task still ends, an agent is
+        still suspended): what was not marked is ended by the next sweep, failed round trips retry."""
+        try:
+            fn()
+        except Exception:
+            log.exception("lease %s failed; the sweeper will retry", what)
 
     # snapshot of hot-path records ----------------------------------------------------------
     def snapshot(self) -> _Snapshot:
@@ -310,6 +331,10 @@ class Proctor:
         self.keys.invalidate()
         kind = "agent.suspended" if status is AgentStatus.SUSPENDED else "agent.resumed"
         self._audit(kind, {"by": by, "reason": reason[:500]}, agent=str(rec.name))
+        if status is AgentStatus.SUSPENDED:
+            self._lease_hook(
+                "revoke_agent", lambda: self.leases.revoke_agent(rec.name, reason[:200] or "agent suspended")
+            )
         return rec
 
     def join_token(self, name: str, *, by: str = "cli") -> str:
@@ -495,13 +520,16 @@ class Proctor:
             agent=str(rec.agent),
             task=str(rec.id),
         )
+        self._lease_hook("revoke_task", lambda: self.leases.revoke_task(rec.id, f"task {state.value}"))
         return rec
 
     def sweep(self) -> list[TaskRecord]:
         """Expire tasks past their deadline (calls are denied at the deadline whether or not this ran)."""
-        expired = self.store.expire_tasks(self.clock.now())
+        now = self.clock.now()
+        expired = self.store.expire_tasks(now)
         for t in expired:
             self._audit("task.expired", {"deadline": int(t.deadline)}, agent=str(t.agent), task=str(t.id))
+        self._lease_hook("sweep", lambda: (self.leases.sweep(now), self.leases.retry_pending(now)))
         return expired
 
     def list_tasks(self, agent: str | None = None, state: str | None = None) -> list[TaskRecord]:

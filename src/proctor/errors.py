@@ -181,6 +181,62 @@ class AuditVerifyFailed(AuditError):
     code = "audit_verify_failed"
 
 
+# credentials ---------------------------------------------------------------------
+class CredentialError(ProctorError):
+    """A credential (a stored secret, or a lease issued from one) could not be used."""
+
+    code = "credential_error"
+    http_status = 500
+
+
+class SecretKeyInvalid(ConfigError, CredentialError):
+    """The secrets key is missing, malformed, or not the key this store's secrets are encrypted under.
+    Raised before anything is decrypted."""
+
+    code = "secret_key_invalid"
+
+
+class UnknownSecret(NotFound, CredentialError):
+    code = "unknown_secret"
+
+
+class SecretDecryptFailed(CredentialError):
+    """A stored ciphertext failed authentication: altered, or moved from another secret's row."""
+
+    code = "secret_decrypt_failed"
+
+
+# leases (credentials) -------------------------------------------------------------
+class UnknownLease(NotFound, CredentialError):
+    code = "unknown_lease"
+
+
+class LeaseIssueFailed(CredentialError):
+    """A provider could not issue a credential; nothing was stored. Names the kind, never the
+    provider's own words (they can carry secret material)."""
+
+    code = "lease_issue_failed"
+    http_status = 502
+
+
+class LeaseNotOwned(CredentialError):
+    """A lease id was presented for a task that does not hold it."""
+
+    code = "lease_not_owned"
+    http_status = 403
+
+
+class LeaseNotActive(CredentialError):
+    """The lease was revoked, expired, or its task is no longer live."""
+
+    code = "lease_not_active"
+    http_status = 403
+
+
+class UnknownCredentialProvider(ValidationError, CredentialError):
+    code = "unknown_credential_provider"
+
+
 # gateway -----------------------------------------------------------------------
 class UpstreamError(ProctorError):
     """An upstream MCP server could not be reached or answered wrongly. Names the namespace and a
@@ -203,14 +259,20 @@ __all__ = [
     "AuditVerifyFailed",
     "ConfigError",
     "Conflict",
+    "CredentialError",
     "DecisionError",
     "IdentityError",
     "JoinTokenInvalid",
+    "LeaseIssueFailed",
+    "LeaseNotActive",
+    "LeaseNotOwned",
     "NotFound",
     "OwnerRequired",
     "PolicyError",
     "PolicyLoadError",
     "ProctorError",
+    "SecretDecryptFailed",
+    "SecretKeyInvalid",
     "StoreCorrupt",
     "StoreError",
     "StoreFull",
@@ -226,6 +288,9 @@ __all__ = [
     "TokenInvalid",
     "TokenNotYetValid",
     "UnknownAgent",
+    "UnknownCredentialProvider",
+    "UnknownLease",
+    "UnknownSecret",
     "UnknownTask",
     "UnknownTool",
     "UpstreamError",

@@ -125,6 +125,14 @@ class DecisionId(_PrefixedId):
     _hint = "expected `dec_` followed by an id"
 
 
+class LeaseId(_PrefixedId):
+    """A credential lease's id: ``lse_`` and 22 url-safe characters."""
+
+    _prefix = "lse"
+    _what = "lease id"
+    _hint = "expected `lse_` followed by an id"
+
+
 class SpiffeId(str):
     """``spiffe://<trust-domain>/agent/<name>``.
 
@@ -178,6 +186,15 @@ class TaskState(enum.StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+
+
+class LeaseState(enum.StrEnum):
+    """``active`` → ``revoked`` | ``expired`` | ``irrevocable`` (revocation gave up: needs a person)."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    IRREVOCABLE = "irrevocable"
 
 
 class Trust(enum.StrEnum):

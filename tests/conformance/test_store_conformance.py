@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from proctor.errors import Conflict, UnknownAgent, ValidationError
+from proctor.errors import Conflict, TaskNotActive, UnknownAgent, UnknownTask, ValidationError
 from proctor.store._sql import GENESIS, SqlStore
 from proctor.store.base import (
     AgentRecord,
@@ -25,13 +25,25 @@ from proctor.store.base import (
     Checkpoint,
     JoinTokenRecord,
     KeyRecord,
+    LeaseAttempt,
+    LeaseRecord,
     PendingAudit,
     TaskRecord,
     ToolPin,
     ToolRecord,
 )
 from proctor.store.sqlite import SqliteStore
-from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
+from proctor.types import (
+    AgentName,
+    AgentStatus,
+    Email,
+    LeaseId,
+    LeaseState,
+    SpiffeId,
+    TaskId,
+    TaskState,
+    ToolName,
+)
 
 T0 = 1_767_225_600.0
 
@@ -853,3 +865,296 @@ def test_audit_records_are_append_only_at_the_database(backend: Backend) -> None
     with pytest.raises(backend.db_error, match="append-only"):
         backend.raw_execute("DELETE FROM audit_records", ())
     assert list(backend.store.iter_audit()) == rows
+
+
+# secrets --------------------------------------------------------------------------------
+# The store keeps ciphertext only; these tests drive it with opaque bytes, as SecretStore does.
+def secret_key(key_id: str, *, created_at: float = T0) -> Any:
+    from proctor.store.base import SecretKeyRecord
+
+    return SecretKeyRecord(
+        key_id=key_id,
+        check_nonce=b"n" * 12,
+        check_ciphertext=b"check-" + key_id.encode(),
+        created_at=created_at,
+    )
+
+
+def test_secret_rows_round_trip(store: SqlStore) -> None:
+    """put_secret stores exact bytes, counts versions and keeps created_at; list is sorted; delete removes."""
+    assert store.active_secret_key() is None
+    assert store.ensure_secret_key(secret_key("k1")) == secret_key("k1")
+    assert store.put_secret("db.admin", "k1", b"\x00n1", b"\x00\xffct1", T0) == 1
+    assert store.put_secret("api", "k1", b"n2", b"ct2", T0 + 1) == 1
+    assert store.put_secret("db.admin", "k1", b"n3", b"ct3\x00", T0 + 2) == 2
+    rec = store.get_secret("db.admin")
+    assert rec is not None
+    assert (rec.key_id, rec.nonce, rec.ciphertext) == ("k1", b"n3", b"ct3\x00")
+    assert (rec.created_at, rec.updated_at, rec.version) == (T0, T0 + 2, 2)
+    assert [r.name for r in store.list_secrets()] == ["api", "db.admin"]
+    assert store.count_secrets() == 2
+    assert store.get_secret("nope") is None
+    assert store.delete_secret("api") is True
+    assert store.delete_secret("api") is False
+    assert store.count_secrets() == 1
+    assert store.epoch() == 0  # secrets are not what decisions read
+
+
+def test_put_secret_refuses_a_key_that_is_not_active(store: SqlStore) -> None:
+    """A ciphertext under an unknown or retired key is refused and nothing is stored."""
+    from proctor.errors import SecretKeyInvalid
+
+    with pytest.raises(SecretKeyInvalid):
+        store.put_secret("a", "k1", b"n", b"c", T0)  # no key at all
+    store.ensure_secret_key(secret_key("k1"))
+    with pytest.raises(SecretKeyInvalid):
+        store.put_secret("a", "other", b"n", b"c", T0)
+    assert store.list_secrets() == []
+
+
+def test_ensure_secret_key_keeps_the_active_key_while_secrets_exist(store: SqlStore) -> None:
+    """A different candidate replaces the active key only while no secret is stored."""
+    store.ensure_secret_key(secret_key("k1"))
+    assert store.ensure_secret_key(secret_key("k2", created_at=T0 + 1)).key_id == "k2"
+    store.put_secret("a", "k2", b"n", b"c", T0)
+    assert store.ensure_secret_key(secret_key("k3")).key_id == "k2"
+    assert store.active_secret_key() == secret_key("k2", created_at=T0 + 1)
+    keys = {k.key_id: k.retired_at for k in store.list_secret_keys()}
+    assert keys == {"k1": T0 + 1, "k2": None}
+
+
+def test_rotate_secret_key_moves_every_row_in_one_transaction(backend: Backend) -> None:
+    """Rotation rewrites all rows under the new key and retires the old; seen from another instance."""
+    store = backend.store
+    store.ensure_secret_key(secret_key("k1"))
+    for i in range(3):
+        store.put_secret(f"s{i}", "k1", b"n%d" % i, b"c%d" % i, T0)
+    seen: list[str] = []
+
+    def reencrypt(rec: Any) -> tuple[bytes, bytes]:
+        seen.append(rec.name)
+        return b"N" + rec.nonce, b"C" + rec.ciphertext
+
+    assert store.rotate_secret_key("k1", secret_key("k2"), reencrypt, T0 + 5) == 3
+    assert seen == ["s0", "s1", "s2"]
+    other = backend.another()
+    rows = other.list_secrets()
+    assert [(r.key_id, r.nonce, r.ciphertext, r.version) for r in rows] == [
+        ("k2", b"Nn%d" % i, b"Cc%d" % i, 1) for i in range(3)
+    ]
+    assert {k.key_id: k.retired_at for k in other.list_secret_keys()} == {"k1": T0 + 5, "k2": None}
+    from proctor.errors import SecretKeyInvalid
+
+    with pytest.raises(SecretKeyInvalid):  # the old key is no longer active
+        store.rotate_secret_key("k1", secret_key("k3"), reencrypt, T0 + 6)
+    with pytest.raises(SecretKeyInvalid):
+        store.put_secret("late", "k1", b"n", b"c", T0)
+
+
+def test_rotate_secret_key_failure_changes_nothing(store: SqlStore) -> None:
+    """A re-encryption that fails part-way rolls back rows and keys alike."""
+    store.ensure_secret_key(secret_key("k1"))
+    for i in range(3):
+        store.put_secret(f"s{i}", "k1", b"n%d" % i, b"c%d" % i, T0)
+    before, keys_before = store.list_secrets(), store.list_secret_keys()
+
+    def reencrypt(rec: Any) -> tuple[bytes, bytes]:
+        if rec.name == "s2":
+            raise RuntimeError("injected")
+        return b"N", b"C"
+
+    with pytest.raises(RuntimeError, match="injected"):
+        store.rotate_secret_key("k1", secret_key("k2"), reencrypt, T0 + 5)
+    assert store.list_secrets() == before
+    assert store.list_secret_keys() == keys_before
+    assert store.active_secret_key() == secret_key("k1")
+
+
+def test_only_one_secret_key_is_active_at_the_database(backend: Backend) -> None:
+    """The schema itself refuses a second active key, and (on Proctor's connections, which turn SQLite's
+    foreign keys on) a secret under an unknown key id."""
+    backend.store.ensure_secret_key(secret_key("k1"))
+    with pytest.raises(backend.db_error):
+        backend.raw_execute(
+            "INSERT INTO secret_keys (key_id, check_nonce, check_ciphertext, created_at) VALUES (?, ?, ?, ?)",
+            ("k2", b"n", b"c", T0),
+        )
+    with pytest.raises(backend.db_error), backend.store._write() as cur:  # Proctor's own connection
+        cur.execute(
+            "INSERT INTO secrets (name, key_id, nonce, ciphertext, created_at, updated_at, version)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ("x", "ghost", b"n", b"c", T0, T0, 1),
+        )
+    assert backend.store.list_secrets() == []
+
+
+def test_secret_store_end_to_end_on_both_engines(backend: Backend) -> None:
+    """SecretStore over each engine: round trip, wrong key refused, name-bound ciphertext."""
+    from proctor.credentials.secrets import SecretStore
+    from proctor.errors import SecretDecryptFailed, SecretKeyInvalid
+
+    ss = SecretStore(backend.store, bytes(range(32)), now=T0)
+    ss.put("a", b"\x00value-a\xff", T0)
+    ss.put("b", "value-b", T0)
+    assert SecretStore(backend.another(), bytes(range(32)), now=T0).get("a") == b"\x00value-a\xff"
+    with pytest.raises(SecretKeyInvalid):
+        SecretStore(backend.another(), bytes(32), now=T0)
+    backend.raw_execute(
+        "UPDATE secrets SET nonce = (SELECT nonce FROM secrets WHERE name = 'a'),"
+        " ciphertext = (SELECT ciphertext FROM secrets WHERE name = 'a') WHERE name = 'b'",
+        (),
+    )
+    with pytest.raises(SecretDecryptFailed):
+        ss.get("b")
+    with pytest.raises(SecretDecryptFailed):  # a corrupt row stops rotation: nothing changes
+        ss.rotate_key(bytes(range(1, 33)), T0 + 1)
+    assert ss.get("a") == b"\x00value-a\xff"
+    assert {r.key_id for r in backend.store.list_secrets()} == {ss.key_id}
+
+
+# leases ---------------------------------------------------------------------------------
+def lease(
+    task_rec: TaskRecord, *, expires_at: float = T0 + 600, issued_at: float = T0, name: str = "db"
+) -> LeaseRecord:
+    return LeaseRecord(
+        id=LeaseId.new(),
+        task_id=task_rec.id,
+        agent=task_rec.agent,
+        kind="fake",
+        name=name,
+        state=LeaseState.ACTIVE,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        revoke_handle={"cid": name},
+        data_summary={"spec_keys": ["name"], "data_keys": ["token"]},
+    )
+
+
+def _lease_world(store: SqlStore) -> tuple[TaskRecord, TaskRecord, TaskRecord]:
+    store.add_agent(agent("bot"))
+    store.add_agent(agent("other"))
+    t1, t2, t3 = task("bot"), task("bot"), task("other")
+    for t in (t1, t2, t3):
+        store.add_task(t)
+    return t1, t2, t3
+
+
+def test_lease_round_trips_and_lists_with_filters(store: SqlStore) -> None:
+    """Every lease field comes back as stored; list_leases filters by task, agent and state, oldest first."""
+    t1, t2, t3 = _lease_world(store)
+    a, b, c = lease(t1, issued_at=T0 + 2), lease(t1, issued_at=T0 + 1), lease(t3)
+    for x in (a, b, c):
+        store.add_lease(x)
+    assert store.get_lease(a.id) == a
+    assert store.get_lease(LeaseId.new()) is None
+    assert store.list_leases() == [c, b, a]
+    assert store.list_leases(task_id=t1.id) == [b, a]
+    assert store.list_leases(task_id=t2.id) == []
+    assert store.list_leases(agent=AgentName("other")) == [c]
+    assert store.list_leases(state=LeaseState.REVOKED) == []
+
+
+def test_add_lease_requires_an_active_task(store: SqlStore) -> None:
+    """A lease for an unknown or ended task is refused and nothing is stored."""
+    t1, _, _ = _lease_world(store)
+    with pytest.raises(UnknownTask):
+        store.add_lease(lease(task("bot")))
+    store.end_task(t1.id, TaskState.COMPLETED, T0 + 1, "done")
+    with pytest.raises(TaskNotActive):
+        store.add_lease(lease(t1))
+    assert store.list_leases() == []
+
+
+def test_mark_leases_changes_only_active_leases_in_one_call(store: SqlStore) -> None:
+    """mark_leases by task, by agent or by ids moves only active leases, stamps them pending, and
+    returns exactly those it changed."""
+    t1, t2, t3 = _lease_world(store)
+    a, b, c, d = lease(t1), lease(t1), lease(t2), lease(t3)
+    for x in (a, b, c, d):
+        store.add_lease(x)
+    got = store.mark_leases((), LeaseState.REVOKED, T0 + 5, task_id=t1.id)
+    assert sorted(x.id for x in got) == sorted([a.id, b.id])
+    assert all(x.state is LeaseState.REVOKED and x.revoked_at == T0 + 5 and x.pending for x in got)
+    assert store.mark_leases((), LeaseState.REVOKED, T0 + 6, task_id=t1.id) == []
+    got = store.mark_leases((), LeaseState.REVOKED, T0 + 7, agent=AgentName("bot"))
+    assert [x.id for x in got] == [c.id]
+    got = store.mark_leases([d.id, a.id], LeaseState.EXPIRED, T0 + 8)
+    assert [x.id for x in got] == [d.id]
+    assert store.get_lease(a.id) == replace(
+        a, state=LeaseState.REVOKED, revoked_at=T0 + 5, next_attempt_at=T0 + 5
+    )
+    with pytest.raises(ValidationError):
+        store.mark_leases([a.id], LeaseState.IRREVOCABLE, T0)
+    with pytest.raises(ValidationError):
+        store.mark_leases((), LeaseState.REVOKED, T0)
+
+
+def test_mark_leases_handles_many_ids(store: SqlStore) -> None:
+    """More ids than one IN list holds are all marked, in one call."""
+    t1, _, _ = _lease_world(store)
+    many = [lease(t1, name=f"c{i}") for i in range(1203)]
+    for x in many:
+        store.add_lease(x)
+    got = store.mark_leases([x.id for x in many], LeaseState.REVOKED, T0 + 1)
+    assert len(got) == 1203
+    assert store.list_leases(state=LeaseState.ACTIVE) == []
+
+
+def test_due_leases_finds_expired_orphaned_and_suspended(store: SqlStore) -> None:
+    """due_leases: active leases past expiry, of an ended task, or of a suspended agent; nothing else."""
+    t1, t2, t3 = _lease_world(store)
+    soon, later, orphan, other = lease(t1, expires_at=T0 + 10), lease(t1), lease(t2), lease(t3)
+    for x in (soon, later, orphan, other):
+        store.add_lease(x)
+    assert store.due_leases(T0 + 9) == []
+    assert [x.id for x in store.due_leases(T0 + 10)] == [soon.id]
+    store.end_task(t2.id, TaskState.CANCELLED, T0 + 11, "stop")
+    assert {x.id for x in store.due_leases(T0 + 12)} == {soon.id, orphan.id}
+    store.set_agent_status(AgentName("other"), AgentStatus.SUSPENDED, T0 + 13)
+    assert {x.id for x in store.due_leases(T0 + 14)} == {soon.id, orphan.id, other.id}
+    store.mark_leases([soon.id], LeaseState.EXPIRED, T0 + 15)
+    assert {x.id for x in store.due_leases(T0 + 16)} == {orphan.id, other.id}
+
+
+def test_pending_revocations_and_attempt_updates(store: SqlStore) -> None:
+    """Revocations come due at next_attempt_at; an attempt applies only once (attempts_before guard);
+    a confirmed or irrevocable lease is no longer pending."""
+    t1, _, _ = _lease_world(store)
+    a, b = lease(t1), lease(t1)
+    store.add_lease(a)
+    store.add_lease(b)
+    assert store.pending_revocations(T0 + 100) == []
+    store.mark_leases((), LeaseState.REVOKED, T0 + 1, task_id=t1.id)
+    assert {x.id for x in store.pending_revocations(T0 + 1)} == {a.id, b.id}
+    assert store.pending_revocations(T0 + 0.5) == []
+    fail = LeaseAttempt(a.id, 0, 1, T0 + 3, "ConnectionError")
+    ok = LeaseAttempt(b.id, 0, 1, None)
+    assert store.update_lease_attempts([fail, ok]) == 2
+    assert store.update_lease_attempts([fail]) == 0  # already recorded
+    assert [x.id for x in store.pending_revocations(T0 + 2)] == []
+    again = store.pending_revocations(T0 + 3)
+    assert [x.id for x in again] == [a.id]
+    assert again[0].attempts == 1
+    assert again[0].last_error == "ConnectionError"
+    done = store.get_lease(b.id)
+    assert done is not None
+    assert done.state is LeaseState.REVOKED
+    assert not done.pending
+    give_up = LeaseAttempt(a.id, 1, 2, None, "ConnectionError", LeaseState.IRREVOCABLE)
+    assert store.update_lease_attempts([give_up]) == 1
+    assert [x.id for x in store.list_leases(state=LeaseState.IRREVOCABLE)] == [a.id]
+    assert store.pending_revocations(T0 + 1e6) == []
+    assert store.update_lease_attempts([]) == 0
+
+
+def test_leases_are_shared_between_store_instances(backend: Backend) -> None:
+    """A lease one instance marks is seen revoked by another (as another Proctor process would)."""
+    t1, _, _ = _lease_world(backend.store)
+    a = lease(t1)
+    backend.store.add_lease(a)
+    other = backend.another()
+    assert other.get_lease(a.id) == a
+    other.mark_leases([a.id], LeaseState.REVOKED, T0 + 1)
+    got = backend.store.get_lease(a.id)
+    assert got is not None
+    assert got.state is LeaseState.REVOKED

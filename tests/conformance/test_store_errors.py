@@ -256,7 +256,12 @@ def test_open_store_migrates_an_empty_postgres_database(pg_fresh_url: str) -> No
             store.close()
     with psycopg.connect(pg_fresh_url) as conn:
         rows = conn.execute("SELECT migration_id FROM _yoyo_migration ORDER BY migration_id").fetchall()
-    assert rows == [("0001.initial",), ("0002.tool-pins",)]
+    from importlib import resources
+
+    folder = resources.files("proctor.store") / "migrations" / "postgres"
+    expected = sorted(f.name.removesuffix(".sql") for f in folder.iterdir() if f.name.endswith(".sql"))
+    assert expected[:3] == ["0001.initial", "0002.tool-pins", "0003.secrets"]
+    assert [r[0] for r in rows] == expected
 
 
 def test_postgres_url_attribute_is_redacted(pg_migrated_url: str) -> None:

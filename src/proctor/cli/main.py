@@ -1133,6 +1133,207 @@ def demo(
     raise typer.Exit(code)
 
 
+# secrets ---------------------------------------------------------------------------------------
+secret_app = typer.Typer(
+    help="Upstream secrets, encrypted at rest (AES-256-GCM). Values are never printed.", no_args_is_help=True
+)
+app.add_typer(secret_app, name="secret")
+
+
+@secret_app.command("put")
+def secret_put(
+    name: Annotated[str, typer.Argument(help="Secret name: a-z, 0-9, `_`, `.`, `-`.")],
+    keep_newline: Annotated[
+        bool, typer.Option("--keep-newline", help="Keep a final newline read from stdin.")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Store a secret. The value comes from stdin or a hidden prompt, never from the command line."""
+    from proctor.credentials.secrets import MAX_VALUE_BYTES, SecretStore, check_name
+
+    with handled():
+        check_name(name)
+    if sys.stdin.isatty():
+        value = typer.prompt(f"value of {name}", hide_input=True, confirmation_prompt=True).encode()
+    else:
+        value = sys.stdin.buffer.read(MAX_VALUE_BYTES + 3)
+        if not keep_newline:
+            value = value.removesuffix(b"\n").removesuffix(b"\r")
+    if not value:
+        fail(ValidationError(f"empty value for secret `{name}`: nothing was stored"))
+    with opened(workspace) as p, handled():
+        ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
+        version = ss.put(name, value, p.clock.now())
+        p.audit.append("secret.stored", {"name": name, "version": version, "key_id": ss.key_id})
+    out.print(f"[green]stored[/] secret {escape(name)} version {version}", highlight=False)
+
+
+@secret_app.command("list")
+def secret_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """List secrets: names, versions and when they changed. Never values."""
+    with opened(workspace) as p:
+        rows = p.store.list_secrets()
+    data = [
+        {"name": r.name, "version": r.version, "updated_at": r.updated_at, "key_id": r.key_id} for r in rows
+    ]
+    if as_json:
+        emit_json(data)
+        return
+    t = Table("name", "version", "updated", "key id")
+    for r in rows:
+        t.add_row(escape(r.name), str(r.version), _ts(r.updated_at), r.key_id)
+    out.print(t)
+
+
+@secret_app.command("delete")
+def secret_delete(name: str, workspace: WorkspaceOpt = None) -> None:
+    """Delete a secret."""
+    from proctor.credentials.secrets import SecretStore, check_name
+    from proctor.errors import UnknownSecret
+
+    with opened(workspace) as p, handled():
+        check_name(name)
+        ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
+        rec = p.store.get_secret(name)
+        if rec is None or not ss.delete(name):
+            raise UnknownSecret(f"unknown secret `{name}`")
+        p.audit.append("secret.deleted", {"name": name, "version": rec.version, "key_id": rec.key_id})
+    out.print(f"[yellow]deleted[/] secret {escape(name)}", highlight=False)
+
+
+@secret_app.command("rotate-key")
+def secret_rotate_key(
+    new_key_env: Annotated[
+        str | None,
+        typer.Option(
+            "--new-key-env",
+            metavar="VAR",
+            help="Take the new key (base64url of 32 bytes) from environment variable VAR.",
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Re-encrypt every secret under a new key in one transaction; the old key stops working.
+
+    With a key file, a new key is generated (or taken from --new-key-env) and replaces the file
+    atomically. With PROCTOR_SECRETS_KEY, you supply the new key with --new-key-env and then set
+    PROCTOR_SECRETS_KEY to it yourself.
+    """
+    from proctor.credentials.secrets import KEY_ENV, SecretStore, decode_env_key, rotate_key_file
+    from proctor.errors import ConfigError
+
+    env_mode = bool(os.environ.get(KEY_ENV))
+    if env_mode and not new_key_env:
+        fail(
+            ConfigError(
+                f"the secrets key comes from `{KEY_ENV}`, so proctor cannot replace it: generate a new key"
+                " (32 random bytes, base64url), put it in another variable and run"
+                f" `proctor secret rotate-key --new-key-env VAR`, then set `{KEY_ENV}` to it"
+            )
+        )
+    with handled():
+        new_key = None
+        if new_key_env:
+            raw = os.environ.get(new_key_env)
+            if not raw:
+                raise ConfigError(f"environment variable `{new_key_env}` is not set")
+            new_key = decode_env_key(raw, new_key_env)
+    with opened(workspace) as p, handled():
+        ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
+        old = ss.key_id
+        if env_mode:
+            assert new_key is not None  # checked above
+            count = ss.rotate_key(new_key, p.clock.now())
+        else:
+            _, count = rotate_key_file(p.workspace, ss, p.clock.now(), key=new_key)
+        p.audit.append(
+            "secret.key_rotated",
+            {
+                "old_key_id": old,
+                "key_id": ss.key_id,
+                "secrets": count,
+                "source": "env" if env_mode else "file",
+            },
+        )
+    out.print(
+        f"rotated the secrets key {old} -> {ss.key_id}: {count} secret(s) re-encrypted", highlight=False
+    )
+    if env_mode:
+        out.print(f"now set {KEY_ENV} to the value of {new_key_env}: the old key no longer works")
+
+
+# leases ----------------------------------------------------------------------------------------
+lease_app = typer.Typer(help="Credential leases issued to tasks, and their revocation.", no_args_is_help=True)
+app.add_typer(lease_app, name="lease")
+
+
+@lease_app.command("list")
+def lease_list(
+    task: Annotated[str | None, typer.Option(help="Only this task's leases.")] = None,
+    state: Annotated[str | None, typer.Option(help="active | revoked | expired | irrevocable")] = None,
+    irrevocable: Annotated[
+        bool, typer.Option("--irrevocable", help="Only leases whose revocation gave up (need a person).")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List credential leases (ending any whose time ran out first)."""
+    from proctor.types import LeaseState, TaskId
+
+    with opened(workspace) as p, handled():
+        try:
+            st = None if state is None else LeaseState(state)
+        except ValueError:
+            raise ValidationError(
+                f"unknown lease state `{str(state)[:40]}`: use active, revoked, expired or irrevocable"
+            ) from None
+        p.leases.sweep()
+        leases = p.leases.list(task=None if task is None else TaskId(task), state=st, irrevocable=irrevocable)
+    if as_json:
+        emit_json([x.to_dict() for x in leases])
+        return
+    t = Table("id", "task", "agent", "kind", "name", "state", "expires", "attempts", "last error")
+    for x in leases:
+        shown = f"{x.state.value} (pending)" if x.pending else x.state.value
+        t.add_row(
+            x.id,
+            x.task_id,
+            x.agent,
+            x.kind,
+            x.name,
+            shown,
+            _ts(x.expires_at),
+            str(x.attempts),
+            x.last_error or "-",
+        )
+    out.print(t)
+
+
+@lease_app.command("show")
+def lease_show(lease_id: str, workspace: WorkspaceOpt = None) -> None:
+    """Show one lease (never a credential value: Proctor does not store them)."""
+    from proctor.types import LeaseId
+
+    with opened(workspace) as p, handled():
+        lease = p.leases.get(LeaseId(lease_id))
+    emit_json(lease.to_dict())
+
+
+@lease_app.command("revoke")
+def lease_revoke(
+    lease_id: str,
+    reason: Annotated[str, typer.Option(help="Why (audited).")] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Revoke a lease now. Its provider is called by the process that has it (the server)."""
+    from proctor.types import LeaseId
+
+    with opened(workspace) as p, handled():
+        lease = p.leases.revoke(LeaseId(lease_id), reason or "revoked from the cli")
+    note = " (provider revocation pending)" if lease.pending else ""
+    out.print(f"lease {lease.id} {lease.state.value}{note}")
+
+
 def main() -> None:
     """Console entry point."""
     from proctor.cli import gateway

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
-from proctor.errors import Conflict, UnknownAgent, ValidationError
+from proctor.errors import (
+    Conflict,
+    SecretKeyInvalid,
+    TaskNotActive,
+    UnknownAgent,
+    UnknownTask,
+    ValidationError,
+)
 from proctor.store.base import (
     AgentRecord,
     AuditQuery,
@@ -21,12 +29,26 @@ from proctor.store.base import (
     Checkpoint,
     JoinTokenRecord,
     KeyRecord,
+    LeaseAttempt,
+    LeaseRecord,
     PendingAudit,
+    SecretKeyRecord,
+    SecretRecord,
     TaskRecord,
     ToolPin,
     ToolRecord,
 )
-from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
+from proctor.types import (
+    AgentName,
+    AgentStatus,
+    Email,
+    LeaseId,
+    LeaseState,
+    SpiffeId,
+    TaskId,
+    TaskState,
+    ToolName,
+)
 
 GENESIS = b"\x00" * 32
 
@@ -46,6 +68,8 @@ _PIN_COLS = "name, namespace, upstream_tool, digest, definition, pinned_at, pinn
 _AUDIT_COLS = "seq, ts, kind, agent, task, tool, decision, decision_id, body, prev_hash, hash"
 _AUDIT_RAW = "seq, body, prev_hash, hash"
 _AUDIT_RAW_FULL = f"{_AUDIT_RAW}, ts, kind, agent, task, tool, decision, decision_id"
+_SECRET_COLS = "name, key_id, nonce, ciphertext, created_at, updated_at, version"  # noqa: S105 - column names
+_SECRET_KEY_COLS = "key_id, check_nonce, check_ciphertext, created_at, retired_at"  # noqa: S105 - column names
 
 
 class Cursor:
@@ -163,6 +187,54 @@ def _key(row: Sequence[Any]) -> KeyRecord:
         created_at=float(row[3]),
         retired_at=None if row[4] is None else float(row[4]),
         drop_after=None if row[5] is None else float(row[5]),
+    )
+
+
+def _secret(row: Sequence[Any]) -> SecretRecord:
+    return SecretRecord(
+        name=row[0],
+        key_id=row[1],
+        nonce=bytes(row[2]),
+        ciphertext=bytes(row[3]),
+        created_at=float(row[4]),
+        updated_at=float(row[5]),
+        version=int(row[6]),
+    )
+
+
+def _secret_key(row: Sequence[Any]) -> SecretKeyRecord:
+    return SecretKeyRecord(
+        key_id=row[0],
+        check_nonce=bytes(row[1]),
+        check_ciphertext=bytes(row[2]),
+        created_at=float(row[3]),
+        retired_at=None if row[4] is None else float(row[4]),
+    )
+
+
+_LEASE_COLS = (
+    "id, task_id, agent, kind, name, state, issued_at, expires_at, revoked_at, attempts,"
+    " next_attempt_at, last_error, revoke_handle, data_summary"
+)
+_LEASE_CHUNK = 500  # ids per IN (...) list
+
+
+def _lease(row: Sequence[Any]) -> LeaseRecord:
+    return LeaseRecord(
+        id=LeaseId(row[0]),
+        task_id=TaskId(row[1]),
+        agent=AgentName(row[2]),
+        kind=row[3],
+        name=row[4],
+        state=LeaseState(row[5]),
+        issued_at=float(row[6]),
+        expires_at=float(row[7]),
+        revoked_at=None if row[8] is None else float(row[8]),
+        attempts=int(row[9]),
+        next_attempt_at=None if row[10] is None else float(row[10]),
+        last_error=row[11],
+        revoke_handle=json.loads(row[12]),
+        data_summary=json.loads(row[13]),
     )
 
 
@@ -633,3 +705,266 @@ class SqlStore(abc.ABC):
             )
             r = cur.fetchone()
         return None if r is None else Checkpoint(int(r[0]), bytes(r[1]), float(r[2]), r[3], bytes(r[4]))
+
+    # secrets -----------------------------------------------------------------
+    # Only ciphertext passes through here; encryption lives in proctor.credentials.secrets.
+    def _active_secret_key(self, cur: Cursor) -> SecretKeyRecord | None:
+        cur.execute(f"SELECT {_SECRET_KEY_COLS} FROM secret_keys WHERE retired_at IS NULL")
+        row = cur.fetchone()
+        return _secret_key(row) if row else None
+
+    def _insert_secret_key(self, cur: Cursor, key: SecretKeyRecord) -> None:
+        cur.execute(
+            f"INSERT INTO secret_keys ({_SECRET_KEY_COLS}) VALUES (?, ?, ?, ?, NULL)"
+            " ON CONFLICT (key_id) DO UPDATE SET check_nonce = excluded.check_nonce,"
+            " check_ciphertext = excluded.check_ciphertext, created_at = excluded.created_at,"
+            " retired_at = NULL",
+            (key.key_id, key.check_nonce, key.check_ciphertext, key.created_at),
+        )
+
+    def ensure_secret_key(self, candidate: SecretKeyRecord) -> SecretKeyRecord:
+        with self._write() as cur:
+            # Updating the active row takes its row lock (PostgreSQL) so this serialises with rotation.
+            cur.execute("UPDATE secret_keys SET key_id = key_id WHERE retired_at IS NULL")
+            active = self._active_secret_key(cur)
+            if active is not None and active.key_id == candidate.key_id:
+                return active
+            if active is not None:
+                cur.execute("SELECT COUNT(*) FROM secrets")
+                if int(cur.fetchone()[0]) > 0:
+                    return active
+                cur.execute(
+                    "UPDATE secret_keys SET retired_at = ? WHERE key_id = ?",
+                    (candidate.created_at, active.key_id),
+                )
+            self._insert_secret_key(cur, candidate)
+            return replace(candidate, retired_at=None)
+
+    def active_secret_key(self) -> SecretKeyRecord | None:
+        with self._read() as cur:
+            return self._active_secret_key(cur)
+
+    def list_secret_keys(self) -> list[SecretKeyRecord]:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_SECRET_KEY_COLS} FROM secret_keys ORDER BY created_at, key_id")
+            return [_secret_key(r) for r in cur.fetchall()]
+
+    def put_secret(self, name: str, key_id: str, nonce: bytes, ciphertext: bytes, now: float) -> int:
+        with self._write() as cur:
+            # Locks the active key's row: a concurrent rotation either sees this secret or makes it fail.
+            cur.execute(
+                "UPDATE secret_keys SET key_id = key_id WHERE key_id = ? AND retired_at IS NULL", (key_id,)
+            )
+            if cur.rowcount != 1:
+                raise SecretKeyInvalid(
+                    f"key `{key_id}` is not the active secrets key of this store; nothing was stored"
+                )
+            cur.execute(
+                f"INSERT INTO secrets ({_SECRET_COLS}) VALUES (?, ?, ?, ?, ?, ?, 1)"
+                " ON CONFLICT (name) DO UPDATE SET key_id = excluded.key_id, nonce = excluded.nonce,"
+                " ciphertext = excluded.ciphertext, updated_at = excluded.updated_at,"
+                " version = secrets.version + 1",
+                (name, key_id, nonce, ciphertext, now, now),
+            )
+            cur.execute("SELECT version FROM secrets WHERE name = ?", (name,))
+            return int(cur.fetchone()[0])
+
+    def get_secret(self, name: str) -> SecretRecord | None:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_SECRET_COLS} FROM secrets WHERE name = ?", (name,))
+            row = cur.fetchone()
+        return _secret(row) if row else None
+
+    def list_secrets(self) -> list[SecretRecord]:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_SECRET_COLS} FROM secrets ORDER BY name")
+            return [_secret(r) for r in cur.fetchall()]
+
+    def count_secrets(self) -> int:
+        with self._read() as cur:
+            cur.execute("SELECT COUNT(*) FROM secrets")
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    def delete_secret(self, name: str) -> bool:
+        with self._write() as cur:
+            cur.execute("DELETE FROM secrets WHERE name = ?", (name,))
+            return cur.rowcount == 1
+
+    def rotate_secret_key(
+        self,
+        old_key_id: str,
+        new_key: SecretKeyRecord,
+        reencrypt: Callable[[SecretRecord], tuple[bytes, bytes]],
+        now: float,
+    ) -> int:
+        if new_key.key_id == old_key_id:
+            raise ValidationError("the new secrets key is the current key: nothing to rotate")
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE secret_keys SET retired_at = ? WHERE key_id = ? AND retired_at IS NULL",
+                (now, old_key_id),
+            )
+            if cur.rowcount != 1:
+                raise SecretKeyInvalid(
+                    f"key `{old_key_id}` is not the active secrets key of this store; nothing was changed"
+                )
+            self._insert_secret_key(cur, new_key)
+            cur.execute(f"SELECT {_SECRET_COLS} FROM secrets ORDER BY name")
+            rows = [_secret(r) for r in cur.fetchall()]
+            for rec in rows:
+                if rec.key_id != old_key_id:
+                    raise SecretKeyInvalid(
+                        f"secret `{rec.name}` is encrypted under retired key `{rec.key_id}`;"
+                        " nothing was changed"
+                    )
+                nonce, ciphertext = reencrypt(rec)
+                cur.execute(
+                    "UPDATE secrets SET key_id = ?, nonce = ?, ciphertext = ? WHERE name = ?",
+                    (new_key.key_id, nonce, ciphertext, rec.name),
+                )
+            return len(rows)
+
+    # leases ------------------------------------------------------------------
+    def add_lease(self, lease: LeaseRecord) -> None:
+        with self._write() as cur:
+            cur.execute("SELECT state FROM tasks WHERE id = ?", (lease.task_id,))
+            row = cur.fetchone()
+            if row is None:
+                raise UnknownTask(f"unknown task `{lease.task_id}`", task=lease.task_id)
+            if row[0] != TaskState.ACTIVE.value:
+                raise TaskNotActive(f"task `{lease.task_id}` is {row[0]}", task=lease.task_id)
+            cur.execute(
+                f"INSERT INTO leases ({_LEASE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    lease.id,
+                    lease.task_id,
+                    lease.agent,
+                    lease.kind,
+                    lease.name,
+                    lease.state.value,
+                    lease.issued_at,
+                    lease.expires_at,
+                    lease.revoked_at,
+                    lease.attempts,
+                    lease.next_attempt_at,
+                    lease.last_error,
+                    json.dumps(lease.revoke_handle, sort_keys=True),
+                    json.dumps(lease.data_summary, sort_keys=True),
+                ),
+            )
+
+    def get_lease(self, lease_id: LeaseId) -> LeaseRecord | None:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_LEASE_COLS} FROM leases WHERE id = ?", (lease_id,))
+            row = cur.fetchone()
+        return _lease(row) if row else None
+
+    def list_leases(
+        self,
+        task_id: TaskId | None = None,
+        agent: AgentName | None = None,
+        state: LeaseState | None = None,
+    ) -> list[LeaseRecord]:
+        where: list[str] = []
+        params: list[str] = []
+        for col, value in (("task_id", task_id), ("agent", agent), ("state", state)):
+            if value is not None:
+                where.append(f"{col} = ?")
+                params.append(str(value))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        with self._read() as cur:
+            cur.execute(f"SELECT {_LEASE_COLS} FROM leases{clause} ORDER BY issued_at, id", params)
+            return [_lease(r) for r in cur.fetchall()]
+
+    def mark_leases(
+        self,
+        ids: Sequence[LeaseId],
+        state: LeaseState,
+        now: float,
+        *,
+        task_id: TaskId | None = None,
+        agent: AgentName | None = None,
+    ) -> list[LeaseRecord]:
+        if state not in (LeaseState.REVOKED, LeaseState.EXPIRED):
+            raise ValidationError(f"leases are marked `revoked` or `expired`, not `{state.value}`")
+        if sum((bool(ids), task_id is not None, agent is not None)) != 1:
+            raise ValidationError("mark_leases takes exactly one of: ids, task_id, agent")
+        head = (
+            "UPDATE leases SET state = ?, revoked_at = ?, next_attempt_at = ?, last_error = NULL"
+            " WHERE state = ? AND "
+        )
+        base: list[Any] = [state.value, now, now, LeaseState.ACTIVE.value]
+        out: list[LeaseRecord] = []
+        with self._write() as cur:
+            if ids:
+                unique = list(dict.fromkeys(ids))
+                for i in range(0, len(unique), _LEASE_CHUNK):
+                    chunk = unique[i : i + _LEASE_CHUNK]
+                    marks = ", ".join("?" for _ in chunk)
+                    cur.execute(
+                        f"{head}id IN ({marks}) RETURNING {_LEASE_COLS}", [*base, *(str(x) for x in chunk)]
+                    )
+                    out.extend(_lease(r) for r in cur.fetchall())
+            else:
+                col, value = ("task_id", task_id) if task_id is not None else ("agent", agent)
+                cur.execute(f"{head}{col} = ? RETURNING {_LEASE_COLS}", [*base, str(value)])
+                out.extend(_lease(r) for r in cur.fetchall())
+        return sorted(out, key=lambda x: x.id)
+
+    def due_leases(self, now: float) -> list[LeaseRecord]:
+        cols = ", ".join(f"l.{c.strip()}" for c in _LEASE_COLS.split(","))
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_LEASE_COLS} FROM leases WHERE state = ? AND expires_at <= ?",
+                (LeaseState.ACTIVE.value, now),
+            )
+            rows = {r[0]: r for r in cur.fetchall()}
+            cur.execute(
+                f"SELECT {cols} FROM leases l JOIN tasks t ON t.id = l.task_id"
+                " WHERE l.state = ? AND t.state <> ?",
+                (LeaseState.ACTIVE.value, TaskState.ACTIVE.value),
+            )
+            for r in cur.fetchall():
+                rows.setdefault(r[0], r)
+            cur.execute(
+                f"SELECT {cols} FROM leases l JOIN agents a ON a.name = l.agent"
+                " WHERE l.state = ? AND a.status <> ?",
+                (LeaseState.ACTIVE.value, AgentStatus.ACTIVE.value),
+            )
+            for r in cur.fetchall():
+                rows.setdefault(r[0], r)
+        return sorted((_lease(r) for r in rows.values()), key=lambda x: (x.expires_at, x.id))
+
+    def pending_revocations(self, now: float) -> list[LeaseRecord]:
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_LEASE_COLS} FROM leases WHERE state IN (?, ?) AND next_attempt_at <= ?"
+                " ORDER BY next_attempt_at, id",
+                (LeaseState.REVOKED.value, LeaseState.EXPIRED.value, now),
+            )
+            return [_lease(r) for r in cur.fetchall()]
+
+    def update_lease_attempts(self, attempts: Sequence[LeaseAttempt]) -> int:
+        if not attempts:
+            return 0
+        applied = 0
+        with self._write() as cur:
+            for a in attempts:
+                cur.execute(
+                    "UPDATE leases SET attempts = ?, next_attempt_at = ?, last_error = ?,"
+                    " state = COALESCE(?, state)"
+                    " WHERE id = ? AND attempts = ? AND next_attempt_at IS NOT NULL AND state IN (?, ?)",
+                    (
+                        a.attempts,
+                        a.next_attempt_at,
+                        a.last_error,
+                        None if a.state is None else a.state.value,
+                        a.lease_id,
+                        a.attempts_before,
+                        LeaseState.REVOKED.value,
+                        LeaseState.EXPIRED.value,
+                    ),
+                )
+                applied += max(cur.rowcount, 0)
+        return applied

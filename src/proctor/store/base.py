@@ -7,11 +7,21 @@ versions that live in the store rather than in one process's memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
+from proctor.types import (
+    AgentName,
+    AgentStatus,
+    Email,
+    LeaseId,
+    LeaseState,
+    SpiffeId,
+    TaskId,
+    TaskState,
+    ToolName,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,3 +297,180 @@ class Store(Protocol):
     def add_checkpoint(self, cp: Checkpoint) -> None: ...
     def list_checkpoints(self) -> list[Checkpoint]: ...
     def latest_checkpoint(self) -> Checkpoint | None: ...
+
+    # secrets ------------------------------------------------------------------
+    # Rows hold only ciphertext; encryption lives in :mod:`proctor.credentials.secrets`.
+    def ensure_secret_key(self, candidate: SecretKeyRecord) -> SecretKeyRecord:
+        """The active secrets key check, in one transaction. With none, ``candidate`` becomes it.
+        With another active key and no secrets stored, ``candidate`` replaces it (nothing to lose).
+        Otherwise the existing active key is returned unchanged, for the caller to compare."""
+        ...
+
+    def active_secret_key(self) -> SecretKeyRecord | None: ...
+    def list_secret_keys(self) -> list[SecretKeyRecord]: ...
+    def put_secret(self, name: str, key_id: str, nonce: bytes, ciphertext: bytes, now: float) -> int:
+        """Insert or replace a secret's ciphertext; returns its new version (1, 2, …). Refuses with
+        :class:`proctor.errors.SecretKeyInvalid` unless ``key_id`` is the active key."""
+        ...
+
+    def get_secret(self, name: str) -> SecretRecord | None: ...
+    def list_secrets(self) -> list[SecretRecord]:
+        """Every secret, ordered by name."""
+        ...
+
+    def count_secrets(self) -> int: ...
+    def delete_secret(self, name: str) -> bool: ...
+    def rotate_secret_key(
+        self,
+        old_key_id: str,
+        new_key: SecretKeyRecord,
+        reencrypt: Callable[[SecretRecord], tuple[bytes, bytes]],
+        now: float,
+    ) -> int:
+        """In one transaction: retire ``old_key_id``, make ``new_key`` active and replace every
+        secret's (nonce, ciphertext) with ``reencrypt(row)``. Any failure changes nothing.
+        Returns how many secrets were re-encrypted."""
+        ...
+
+    # leases ------------------------------------------------------------------
+    # What credential providers issued to tasks. Never a secret value: see proctor.credentials.leases.
+    def add_lease(self, lease: LeaseRecord) -> None:
+        """Store a new lease, in one transaction with a check that its task exists and is active
+        (:class:`proctor.errors.UnknownTask`, :class:`proctor.errors.TaskNotActive`)."""
+        ...
+
+    def get_lease(self, lease_id: LeaseId) -> LeaseRecord | None: ...
+    def list_leases(
+        self,
+        task_id: TaskId | None = None,
+        agent: AgentName | None = None,
+        state: LeaseState | None = None,
+    ) -> list[LeaseRecord]:
+        """Leases ordered by issue time, then id."""
+        ...
+
+    def mark_leases(
+        self,
+        ids: Sequence[LeaseId],
+        state: LeaseState,
+        now: float,
+        *,
+        task_id: TaskId | None = None,
+        agent: AgentName | None = None,
+    ) -> list[LeaseRecord]:
+        """In ONE transaction, move to ``state`` (``revoked`` or ``expired``) every *active* lease
+        among ``ids`` — or, with ``ids`` empty, every active lease of ``task_id`` or of ``agent``.
+        Sets ``revoked_at = now`` and ``next_attempt_at = now`` (the provider has yet to confirm).
+        Returns the leases this call changed (ordered by id); leases no longer active are left alone."""
+        ...
+
+    def due_leases(self, now: float) -> list[LeaseRecord]:
+        """Active leases that must end: past ``expires_at``, or whose task is no longer active, or
+        whose agent is suspended."""
+        ...
+
+    def pending_revocations(self, now: float) -> list[LeaseRecord]:
+        """Revoked or expired leases whose provider revocation is due (``next_attempt_at <= now``),
+        oldest due first."""
+        ...
+
+    def update_lease_attempts(self, attempts: Sequence[LeaseAttempt]) -> int:
+        """Record provider revocation attempts in one transaction. Each applies only if the lease is
+        still pending with ``attempts_before`` attempts (another process may have recorded it first).
+        Returns how many applied."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRecord:
+    """One stored secret: ciphertext only. The plaintext never reaches the store."""
+
+    name: str
+    key_id: str
+    nonce: bytes
+    ciphertext: bytes
+    created_at: float
+    updated_at: float
+    version: int = 1
+
+    def __repr__(self) -> str:
+        return f"SecretRecord(name={self.name!r}, key_id={self.key_id!r}, version={self.version})"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretKeyRecord:
+    """The check of one secrets key: its id and a known text encrypted under it. Never the key."""
+
+    key_id: str
+    check_nonce: bytes
+    check_ciphertext: bytes
+    created_at: float
+    retired_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRecord:
+    """A credential a provider issued to a task (exported as :class:`proctor.credentials.leases.Lease`).
+
+    Holds no secret: ``revoke_handle`` is what the provider needs to revoke, ``data_summary`` names
+    the keys of the spec and of the data handed to the gateway, never their values.
+    """
+
+    id: LeaseId
+    task_id: TaskId
+    agent: AgentName
+    kind: str
+    name: str
+    state: LeaseState
+    issued_at: float
+    expires_at: float
+    revoked_at: float | None = None
+    attempts: int = 0
+    next_attempt_at: float | None = None
+    last_error: str | None = None
+    revoke_handle: dict[str, Any] = field(default_factory=dict)
+    data_summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> bool:
+        """Revoked or expired here, but the provider has not confirmed it yet."""
+        return self.next_attempt_at is not None and self.state in (LeaseState.REVOKED, LeaseState.EXPIRED)
+
+    def usable(self, now: float) -> bool:
+        """Active and before its expiry."""
+        return self.state is LeaseState.ACTIVE and now < self.expires_at
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI shows."""
+        return {
+            "id": str(self.id),
+            "task_id": str(self.task_id),
+            "agent": str(self.agent),
+            "kind": self.kind,
+            "name": self.name,
+            "state": self.state.value,
+            "issued_at": self.issued_at,
+            "expires_at": self.expires_at,
+            "revoked_at": self.revoked_at,
+            "attempts": self.attempts,
+            "next_attempt_at": self.next_attempt_at,
+            "pending": self.pending,
+            "last_error": self.last_error,
+            "revoke_handle": self.revoke_handle,
+            "data_summary": self.data_summary,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseAttempt:
+    """The outcome of one provider revocation attempt, for :meth:`Store.update_lease_attempts`.
+
+    ``next_attempt_at`` None means done (confirmed, or given up when ``state`` is ``irrevocable``).
+    """
+
+    lease_id: LeaseId
+    attempts_before: int
+    attempts: int
+    next_attempt_at: float | None
+    last_error: str | None = None
+    state: LeaseState | None = None

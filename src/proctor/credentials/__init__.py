@@ -1,0 +1,1 @@
+"""Just-in-time credentials: the encrypted secret store and the leases issued from it."""

@@ -1,0 +1,427 @@
+"""Credential leases: issue, revoke (one, a task's, an agent's), expiry, retries, restart, CLI.
+
+Every test runs on a real SQLite workspace with a :class:`FrozenClock`; the provider is a fake defined
+here that can be made to fail a number of times or always.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from tests.unit.conftest import Env
+from typer.testing import CliRunner
+
+from proctor.app import Proctor
+from proctor.cli.main import app as cli
+from proctor.credentials.leases import Lease, LeaseManager, RevocationSummary
+from proctor.credentials.providers import Issued, ProviderRegistry, RevocationUnrecoverable
+from proctor.errors import (
+    Conflict,
+    LeaseIssueFailed,
+    LeaseNotActive,
+    LeaseNotOwned,
+    StoreError,
+    TaskNotActive,
+    UnknownCredentialProvider,
+)
+from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
+from proctor.types import AgentStatus, DecisionId, LeaseState, TaskState
+
+SECRET = "SECRET-VALUE-never-logged"
+
+
+class FakeProvider:
+    """Issues ``SECRET-…`` tokens; ``fail_issue``/``fail_revoke`` fail that many calls (-1: always)."""
+
+    def __init__(self, kind: str = "fake", *, ttl: float = 300.0, fail_issue: int = 0, fail_revoke: int = 0):
+        self.kind = kind
+        self.ttl = ttl
+        self.fail_issue = fail_issue
+        self.fail_revoke = fail_revoke
+        self.unrecoverable = False
+        self.issued: list[str] = []
+        self.revoked: list[str] = []
+        self.revoke_calls = 0
+
+    def issue(self, task: TaskRecord, agent: AgentRecord, spec: Mapping[str, Any], now: float) -> Issued:
+        if self.fail_issue:
+            self.fail_issue -= 1 if self.fail_issue > 0 else 0
+            raise ConnectionError(f"provider down; password={SECRET}")
+        cid = f"cred-{len(self.issued) + 1}"
+        self.issued.append(cid)
+        return Issued(
+            data={"token": f"{SECRET}-{cid}"}, expires_at=now + self.ttl, revoke_handle={"cid": cid}
+        )
+
+    def revoke(self, handle: Mapping[str, Any]) -> None:
+        self.revoke_calls += 1
+        if self.unrecoverable:
+            raise RevocationUnrecoverable("role is gone with its owner")
+        if self.fail_revoke:
+            self.fail_revoke -= 1 if self.fail_revoke > 0 else 0
+            raise ConnectionError(f"provider down; password={SECRET}")
+        self.revoked.append(str(handle["cid"]))
+
+
+class FixedJitter(random.Random):
+    """``random()`` always answers 0.5: every backoff is exactly 3/4 of its exponential step."""
+
+    def random(self) -> float:
+        return 0.5
+
+
+@pytest.fixture
+def fake(env: Env) -> FakeProvider:
+    """A fake provider registered with the env's Proctor."""
+    prov = FakeProvider()
+    env.p.register_provider(prov)
+    return prov
+
+
+def issue(env: Env, task: TaskRecord | None = None, name: str = "db") -> tuple[Lease, dict[str, Any]]:
+    return env.p.leases.issue(task or env.task.task, env.agent, "fake", {"name": name, "role": "reader"})
+
+
+def audit_bodies(p: Proctor) -> list[str]:
+    p.audit.flush()
+    return [r.body.decode() for r in p.store.iter_audit()]
+
+
+def kinds(p: Proctor, prefix: str = "lease.") -> list[str]:
+    p.audit.flush()
+    return [r.kind for r in p.store.iter_audit() if r.kind.startswith(prefix)]
+
+
+def second_task(env: Env, agent: str = "bot") -> TaskRecord:
+    return env.p.start_task(
+        agent=agent, purpose="other work", allow=["fs.*"], requested_by="req@acme.test", ttl_s=600
+    ).task
+
+
+# issue and revoke -----------------------------------------------------------------------------
+def test_issue_then_revoke(env: Env, fake: FakeProvider) -> None:
+    """An issued lease is active and hands back the data; revoking it calls the provider once and
+    audits both steps by id, kind and name, never the value."""
+    lease, data = issue(env)
+    assert data == {"token": f"{SECRET}-cred-1"}
+    assert lease.state is LeaseState.ACTIVE
+    assert lease.id.startswith("lse_")
+    assert lease.task_id == env.task.task.id
+    assert lease.name == "db"
+    assert lease.expires_at == env.clock.now() + 300
+    assert lease.data_summary == {"spec_keys": ["name", "role"], "data_keys": ["token"]}
+    assert env.p.leases.get(lease.id) == lease
+
+    env.clock.advance(5)
+    done = env.p.leases.revoke(lease.id, "done with it")
+    assert done.state is LeaseState.REVOKED
+    assert done.revoked_at == env.clock.now()
+    assert not done.pending
+    assert done.attempts == 1
+    assert fake.revoked == ["cred-1"]
+    assert env.p.leases.revoke(lease.id).state is LeaseState.REVOKED  # idempotent
+    assert fake.revoke_calls == 1
+    assert kinds(env.p) == ["lease.issued", "lease.ended", "lease.revoked"]
+    assert not any(SECRET in b for b in audit_bodies(env.p))
+
+
+def test_ending_a_task_revokes_all_its_leases_at_once(
+    env: Env, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """end_task marks every lease of the task in one store call, then revokes each at the provider;
+    another task's lease is untouched."""
+    mine = [issue(env, name=f"c{i}")[0] for i in range(3)]
+    other, _ = issue(env, second_task(env), name="other")
+    calls: list[int] = []
+    real = env.p.store.mark_leases
+
+    def spy(*a: Any, **kw: Any) -> list[Lease]:
+        out = real(*a, **kw)
+        calls.append(len(out))
+        return out
+
+    monkeypatch.setattr(env.p.store, "mark_leases", spy)
+    env.p.end_task(env.task.task.id)
+    assert calls == [3]
+    assert sorted(fake.revoked) == ["cred-1", "cred-2", "cred-3"]
+    for x in mine:
+        got = env.p.leases.get(x.id)
+        assert got.state is LeaseState.REVOKED
+        assert not got.pending
+    assert env.p.leases.get(other.id).state is LeaseState.ACTIVE
+
+
+def test_suspending_the_agent_revokes_every_lease_of_every_task(env: Env, fake: FakeProvider) -> None:
+    """The kill switch: suspending an agent revokes the leases of all its tasks, and no other agent's."""
+    t2 = second_task(env)
+    a = issue(env)[0]
+    b = issue(env, t2)[0]
+    env.p.add_agent("helper", "owner@acme.test")
+    helper = env.p.get_agent("helper")
+    ht = second_task(env, "helper")
+    c, _ = env.p.leases.issue(ht, helper, "fake", {"name": "h"})
+    env.p.set_agent_status("bot", AgentStatus.SUSPENDED, reason="compromised")
+    assert {env.p.leases.get(x.id).state for x in (a, b)} == {LeaseState.REVOKED}
+    assert sorted(fake.revoked) == ["cred-1", "cred-2"]
+    assert env.p.leases.get(c.id).state is LeaseState.ACTIVE
+
+
+# failures -------------------------------------------------------------------------------------
+def test_provider_down_at_issue_is_denied_audited_and_stores_nothing(env: Env, fake: FakeProvider) -> None:
+    """A provider failure at issue raises lease_issue_failed, is audited without the provider's words,
+    and leaves no lease behind."""
+    fake.fail_issue = -1
+    with pytest.raises(LeaseIssueFailed) as exc:
+        issue(env)
+    assert exc.value.code == "lease_issue_failed"
+    assert SECRET not in exc.value.message
+    assert env.p.store.list_leases() == []
+    env.p.audit.flush()
+    rows = env.p.store.search_audit(AuditQuery(kind="lease.issue_failed"))
+    assert len(rows) == 1
+    body = json.loads(rows[0].body)
+    assert body["error"] == "ConnectionError"
+    assert body["task"] == env.task.task.id
+    assert not any(SECRET in b for b in audit_bodies(env.p))
+
+
+def test_unknown_provider_kind_is_refused(env: Env) -> None:
+    """Issuing a kind nobody registered is refused before anything happens."""
+    with pytest.raises(UnknownCredentialProvider):
+        env.p.leases.issue(env.task.task, env.agent, "nope", {})
+    assert env.p.store.list_leases() == []
+
+
+def test_provider_down_at_revoke_retries_with_backoff_then_goes_irrevocable(env: Env) -> None:
+    """A provider that never answers is retried on an exponential schedule with jitter, six tries in
+    all, then the lease is irrevocable, listed by list(irrevocable=True) and `lease list --irrevocable`."""
+    prov = FakeProvider(fail_revoke=-1)
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        env.clock.advance(s)
+
+    mgr = LeaseManager(
+        env.p.store, ProviderRegistry([prov]), env.clock, env.p.audit, jitter=FixedJitter(), sleep=sleep
+    )
+    lease, _ = mgr.issue(env.task.task, env.agent, "fake", {"name": "db"})
+    t0 = env.clock.now()
+    summary = mgr.revoke_task(env.task.task.id)
+    assert summary == RevocationSummary(ended=(lease.id,), pending=(lease.id,))
+    first = mgr.get(lease.id)
+    assert first.state is LeaseState.REVOKED
+    assert first.pending
+    assert first.attempts == 1
+    assert first.next_attempt_at == t0 + 0.375
+    assert first.last_error == "ConnectionError"
+
+    assert mgr.retry_pending() == RevocationSummary()  # not due yet: nothing tried
+    assert prov.revoke_calls == 1
+
+    result = mgr.drain(timeout_s=120)
+    assert slept == [0.375, 0.75, 1.5, 3.0, 6.0]  # base 0.5 doubling, x(0.5 + 0.5*0.5)
+    assert result.irrevocable == (lease.id,)
+    assert prov.revoke_calls == 6
+    gone = mgr.get(lease.id)
+    assert gone.state is LeaseState.IRREVOCABLE
+    assert not gone.pending
+    assert gone.attempts == 6
+    assert mgr.list(irrevocable=True) == [gone]
+    assert mgr.list(state=LeaseState.ACTIVE) == []
+    assert kinds(env.p).count("lease.revoke_failed") == 5
+    assert kinds(env.p)[-1] == "lease.irrevocable"
+    assert not any(SECRET in b for b in audit_bodies(env.p))
+
+    env.p.audit.flush()
+    res = CliRunner().invoke(cli, ["lease", "list", "--irrevocable", "--json", "-w", str(env.ws.root)])
+    assert res.exit_code == 0, res.output
+    assert [x["id"] for x in json.loads(res.output)] == [lease.id]
+    assert json.loads(res.output)[0]["state"] == "irrevocable"
+
+
+def test_retry_succeeds_once_the_provider_is_back(env: Env, fake: FakeProvider) -> None:
+    """Two failures, then success: the lease ends revoked (not irrevocable) after 3 attempts."""
+    fake.fail_revoke = 2
+    lease, _ = issue(env)
+    env.p.end_task(env.task.task.id)
+    assert env.p.leases.get(lease.id).pending
+    for _ in range(5):
+        env.clock.advance(5)
+        env.p.sweep()
+    got = env.p.leases.get(lease.id)
+    assert got.state is LeaseState.REVOKED
+    assert not got.pending
+    assert got.attempts == 3
+    assert fake.revoked == ["cred-1"]
+
+
+def test_unrecoverable_revocation_is_irrevocable_at_once(env: Env, fake: FakeProvider) -> None:
+    """A provider that says retrying cannot help makes the lease irrevocable on the first attempt."""
+    fake.unrecoverable = True
+    lease, _ = issue(env)
+    summary = env.p.leases.revoke_task(env.task.task.id)
+    assert summary.irrevocable == (lease.id,)
+    assert env.p.leases.get(lease.id).last_error == "revocation_unrecoverable"
+
+
+def test_a_failing_revocation_never_stops_the_task_from_ending(
+    env: Env, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when the lease store call fails, end_task completes; the next sweep revokes the orphan."""
+    lease, _ = issue(env)
+
+    def broken(*a: Any, **kw: Any) -> Any:
+        raise StoreError("database error: disk I/O")
+
+    monkeypatch.setattr(env.p.leases, "revoke_task", broken)
+    ended = env.p.end_task(env.task.task.id)
+    assert ended.state is TaskState.COMPLETED
+    assert env.p.leases.get(lease.id).state is LeaseState.ACTIVE
+    monkeypatch.undo()
+    env.p.sweep()
+    assert env.p.leases.get(lease.id).state is LeaseState.REVOKED
+    assert fake.revoked == ["cred-1"]
+
+
+# time -----------------------------------------------------------------------------------------
+def test_leases_survive_a_restart_and_expire_if_due_while_down(env: Env) -> None:
+    """A new Proctor on the same workspace sees the leases; one whose time ran out while it was down is
+    expired at start-up, and revoked at the provider once a process with the provider sweeps."""
+    prov = FakeProvider(ttl=300)
+    env.p.register_provider(prov)
+    short, _ = issue(env, name="short")
+    prov.ttl = 10_000
+    long, _ = issue(env, name="long")
+    env.p.close()
+
+    env.clock.advance(400)  # "down" past the short lease's expiry, not the task's deadline (600)
+    p2 = Proctor.open(env.ws, clock=env.clock)
+    try:
+        s = p2.leases.get(short.id)
+        assert s.state is LeaseState.EXPIRED
+        assert s.revoked_at == env.clock.now()
+        assert s.pending  # no provider in this process yet
+        assert s.attempts == 0
+        assert p2.leases.get(long.id) == long
+        p2.register_provider(prov)
+        p2.sweep()
+        assert not p2.leases.get(short.id).pending
+        assert prov.revoked == ["cred-1"]
+        assert p2.leases.get(long.id).state is LeaseState.ACTIVE
+    finally:
+        p2.close()
+        env.p = Proctor.open(env.ws, clock=env.clock)  # the fixture closes it
+
+
+def test_expiry_is_clamped_to_the_task_deadline(env: Env, fake: FakeProvider) -> None:
+    """Clock skew: a provider expiry beyond the task's deadline is cut to the deadline; one already
+    past is refused and revoked at the provider."""
+    fake.ttl = 1_000_000
+    lease, _ = issue(env)
+    assert lease.expires_at == env.task.task.deadline
+    env.p.audit.flush()
+    body = json.loads(env.p.store.search_audit(AuditQuery(kind="lease.issued"))[0].body)
+    assert body["clamped_to_deadline"] is True
+
+    fake.ttl = -30
+    with pytest.raises(LeaseIssueFailed):
+        issue(env)
+    assert fake.revoked == ["cred-2"]
+    assert [x.id for x in env.p.store.list_leases()] == [lease.id]
+
+
+def test_issue_is_refused_for_an_ended_or_overdue_task(env: Env, fake: FakeProvider) -> None:
+    """No credential for a task that ended or whose deadline passed (even before any sweep)."""
+    t2 = second_task(env)
+    env.p.end_task(env.task.task.id)
+    with pytest.raises(TaskNotActive):
+        issue(env)
+    env.clock.advance(601)
+    with pytest.raises(TaskNotActive):
+        issue(env, t2)
+    assert fake.issued == []
+    assert env.p.store.list_leases() == []
+
+
+def test_sweep_expires_leases_past_their_expiry(env: Env, fake: FakeProvider) -> None:
+    """Proctor.sweep expires a lease at its expiry even though its task is still live."""
+    lease, _ = issue(env)
+    env.clock.advance(299)
+    env.p.sweep()
+    assert env.p.leases.get(lease.id).state is LeaseState.ACTIVE
+    env.clock.advance(1)
+    env.p.sweep()
+    assert env.p.leases.get(lease.id).state is LeaseState.EXPIRED
+    assert fake.revoked == ["cred-1"]
+
+
+# ownership and use ----------------------------------------------------------------------------
+def test_a_lease_of_another_task_is_refused(env: Env, fake: FakeProvider) -> None:
+    """Presenting a lease id with a task that does not hold it fails with lease_not_owned."""
+    lease, _ = issue(env)
+    other = second_task(env)
+    with pytest.raises(LeaseNotOwned) as exc:
+        env.p.leases.get(lease.id, task_id=other.id)
+    assert exc.value.code == "lease_not_owned"
+    with pytest.raises(LeaseNotOwned):
+        env.p.leases.revoke(lease.id, task_id=other.id)
+    with pytest.raises(LeaseNotOwned):
+        env.p.leases.record_use(lease.id, DecisionId.new(), task_id=other.id)
+    assert env.p.leases.get(lease.id, task_id=env.task.task.id).state is LeaseState.ACTIVE
+
+
+def test_record_use_is_audited_and_refused_after_revocation(env: Env, fake: FakeProvider) -> None:
+    """Each use is audited with its decision id; a revoked lease can no longer be used."""
+    lease, _ = issue(env)
+    dec = DecisionId.new()
+    env.p.leases.record_use(lease.id, dec, task_id=env.task.task.id)
+    env.p.audit.flush()
+    rows = env.p.store.get_audit_by_decision(dec)
+    assert [r.kind for r in rows] == ["lease.used"]
+    env.p.leases.revoke(lease.id)
+    with pytest.raises(LeaseNotActive):
+        env.p.leases.record_use(lease.id, DecisionId.new())
+
+
+def test_registering_a_kind_twice_is_refused(env: Env, fake: FakeProvider) -> None:
+    """One provider per kind unless replaced explicitly."""
+    with pytest.raises(Conflict):
+        env.p.register_provider(FakeProvider())
+    env.p.register_provider(FakeProvider(), replace=True)
+
+
+# CLI ------------------------------------------------------------------------------------------
+def test_cli_lease_list_show_and_revoke(env: Env, fake: FakeProvider) -> None:
+    """`proctor lease list/show/revoke` work on the workspace; the CLI process has no provider, so
+    the revocation stays pending for the server, which completes it."""
+    lease, _ = issue(env)
+    env.p.audit.flush()
+    root = str(env.ws.root)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["lease", "list", "--task", env.task.task.id, "--json", "-w", root])
+    assert res.exit_code == 0, res.output
+    assert [x["id"] for x in json.loads(res.output)] == [lease.id]
+    res = runner.invoke(cli, ["lease", "show", lease.id, "-w", root])
+    assert res.exit_code == 0, res.output
+    shown = json.loads(res.output)
+    assert shown["name"] == "db"
+    assert SECRET not in res.output
+    res = runner.invoke(cli, ["lease", "revoke", lease.id, "--reason", "test", "-w", root])
+    assert res.exit_code == 0, res.output
+    # the CLI runs on the real clock, which may already be past this frozen test's expiry
+    assert res.output.strip().endswith(
+        ("revoked (provider revocation pending)", "expired (provider revocation pending)")
+    )
+    assert env.p.leases.get(lease.id).state in (LeaseState.REVOKED, LeaseState.EXPIRED)
+    due = env.p.leases.get(lease.id).next_attempt_at
+    assert due is not None
+    env.clock.set(max(due, env.clock.now()))  # the CLI stamped it with the real clock
+    env.p.sweep()
+    assert fake.revoked == ["cred-1"]
+    res = runner.invoke(cli, ["lease", "list", "--state", "bogus", "-w", root])
+    assert res.exit_code == 2
