@@ -37,6 +37,10 @@ def map_sqlite_errors() -> Iterator[None]:
         raise StoreError(f"database error: {msg}", cause=msg) from exc
 
 
+#: how often the background thread folds the WAL back into the database file
+CHECKPOINT_INTERVAL_S = 0.5
+
+
 class SqliteStore(SqlStore):
     """SQLite engine. ``url`` is ``sqlite:///relative/or/absolute/path.db``."""
 
@@ -51,6 +55,24 @@ class SqliteStore(SqlStore):
         self._closed = False
         with map_sqlite_errors():
             self._writer = self._connect()
+            # Commits never copy the WAL back into the database themselves (that work would land
+            # on whichever commit crossed the threshold); a background thread checkpoints instead.
+            self._writer.execute("PRAGMA wal_autocheckpoint = 0")
+        self._stop = threading.Event()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="proctor-sqlite-checkpoint", daemon=True
+        )
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
+        conn: sqlite3.Connection | None = None
+        while not self._stop.wait(interval_s):
+            try:
+                if conn is None:
+                    conn = self._connect()
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except (sqlite3.Error, StoreError):  # the next round tries again; commits are unaffected
+                continue
 
     def _connect(self) -> sqlite3.Connection:
         if self._closed:
@@ -129,6 +151,11 @@ class SqliteStore(SqlStore):
             raise StoreCorrupt(f"database integrity check failed: {row[0] if row else 'no answer'}")
 
     def close(self) -> None:
+        self._stop.set()
+        if self._checkpointer.is_alive() and self._checkpointer is not threading.current_thread():
+            self._checkpointer.join(timeout=5)
+        with suppress(sqlite3.Error):
+            self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self._closed = True
         with self._all_lock:
             conns, self._all = self._all, []
