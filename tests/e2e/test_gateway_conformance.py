@@ -8,21 +8,16 @@ whole pipeline (identity, task, Cedar decision, audit) still runs on every reque
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-import anyio
-import uvicorn
 from tests.conformance_mcp.fixture import fixture_url, free_port, start_fixture, stop_fixture
 from tests.conformance_mcp.run import run_conformance
+from tests.e2e.gateway_harness import GatewayThread
 
 from proctor.app import Proctor
 from proctor.gateway.config import upstream_from_mapping
-from proctor.gateway.http import create_gateway_app
-from proctor.gateway.runtime import GatewayRuntime
 from proctor.store.base import AuditQuery
 from proctor.workspace import Workspace
 
@@ -71,29 +66,12 @@ def test_conformance_through_gateway_matches_direct(tmp_path: Path) -> None:
             requested_by="r@acme.test",
             ttl_s=3600,
         )
-        runtime = GatewayRuntime(p, [upstream])
-        app = create_gateway_app(p, runtime, public_url=url, issuer_url="http://127.0.0.1:8470")
-        app = _with_headers(
-            app, {"Authorization": f"Bearer {p.issue_svid(agent, url)}", "Proctor-Task": task.token}
-        )
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=gport, log_level="error", lifespan="on")
-        )
-
-        async def serve() -> None:
-            async with runtime.running():
-                await server.serve()
-
-        th = threading.Thread(target=anyio.run, args=(serve,), daemon=True)
-        th.start()
-        deadline = time.monotonic() + 15
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
+        headers = {"Authorization": f"Bearer {p.issue_svid(agent, url)}", "Proctor-Task": task.token}
+        gateway = GatewayThread.start(p, [upstream], gport, wrap=lambda app: _with_headers(app, headers))
         try:
             through = run_conformance(url, tmp_path / "through")
         finally:
-            server.should_exit = True
-            th.join(timeout=15)
+            gateway.stop()
         decisions = p.store.search_audit(AuditQuery(kind="decision", limit=1000))
         completed = p.store.search_audit(AuditQuery(kind="call.completed", limit=1000))
         p.close()

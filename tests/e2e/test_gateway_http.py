@@ -3,9 +3,7 @@ real `mcp-server-time`, driven by the official MCP client."""
 
 from __future__ import annotations
 
-import socket
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,24 +15,16 @@ import httpx
 import httpx2
 import mcp_types
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from tests.e2e.gateway_harness import GatewayThread, free_port
 
 from proctor.app import Proctor
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
-from proctor.gateway.http import create_gateway_app
-from proctor.gateway.runtime import GatewayRuntime
 from proctor.workspace import Workspace
 
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -64,7 +54,7 @@ def gateway(tmp_path: Path) -> Iterator[HttpGateway]:
         ],
     )
     p = Proctor.open(ws)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     agent = p.add_agent("bot", "owner@acme.test")
     svid = p.issue_svid(agent, url)
@@ -73,26 +63,11 @@ def gateway(tmp_path: Path) -> Iterator[HttpGateway]:
     )
     from proctor.gateway.config import load_upstreams
 
-    runtime = GatewayRuntime(p, load_upstreams(ws.root))
-    app = create_gateway_app(p, runtime, public_url=url, issuer_url="http://127.0.0.1:8470")
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
-    )
-
-    async def serve() -> None:
-        async with runtime.running():
-            await server.serve()
-
-    th = threading.Thread(target=anyio.run, args=(serve,), daemon=True)
-    th.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
+    gateway = GatewayThread.start(p, load_upstreams(ws.root), port)
     try:
         yield HttpGateway(url, p, svid, task.token)
     finally:
-        server.should_exit = True
-        th.join(timeout=15)
+        gateway.stop()
         p.close()
 
 
@@ -224,33 +199,19 @@ def test_lean_path_serves_http_upstreams(tmp_path: Path) -> None:
 
     from proctor.store.base import AuditQuery
 
-    fport = _free_port()
+    fport = free_port()
     fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
     ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
     upstream = upstream_from_mapping(
         {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}}
     )
     p = Proctor.open(ws)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     agent = p.add_agent("bot", "owner@acme.test")
     svid = p.issue_svid(agent, url)
     task = p.start_task(agent="bot", purpose="fx", allow=["fx.test_simple_text"], requested_by="r@acme.test")
-    runtime = GatewayRuntime(p, [upstream])
-    app = create_gateway_app(p, runtime, public_url=url, issuer_url="http://127.0.0.1:8470")
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
-    )
-
-    async def serve() -> None:
-        async with runtime.running():
-            await server.serve()
-
-    th = threading.Thread(target=anyio.run, args=(serve,), daemon=True)
-    th.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
+    gateway = GatewayThread.start(p, [upstream], port)
     gw = HttpGateway(url, p, svid, task.token)
 
     async def sampling(
@@ -280,8 +241,7 @@ def test_lean_path_serves_http_upstreams(tmp_path: Path) -> None:
         time.sleep(0.3)  # completion records join the next group commit
         done = [_json.loads(r.body) for r in p.store.search_audit(AuditQuery(kind="call.completed"))]
     finally:
-        server.should_exit = True
-        th.join(timeout=15)
+        gateway.stop()
         p.close()
         stop_fixture(fixture)
     assert not lean_ok.is_error, lean_ok
@@ -300,34 +260,20 @@ def test_overlap_mode_withholds_unrecorded_results(tmp_path: Path, monkeypatch: 
 
     from proctor.errors import StoreFull
 
-    fport = _free_port()
+    fport = free_port()
     fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
     ws, _ = Workspace.init(
         tmp_path / "ws", config_text="trust_domain: acme.test\ngateway: {audit: overlap}\n"
     )
     p = Proctor.open(ws)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     agent = p.add_agent("bot", "owner@acme.test")
     task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
     upstream = upstream_from_mapping(
         {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}}
     )
-    runtime = GatewayRuntime(p, [upstream])
-    app = create_gateway_app(p, runtime, public_url=url, issuer_url="http://127.0.0.1:8470")
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
-    )
-
-    async def serve() -> None:
-        async with runtime.running():
-            await server.serve()
-
-    th = threading.Thread(target=anyio.run, args=(serve,), daemon=True)
-    th.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
+    gateway = GatewayThread.start(p, [upstream], port)
     gw = HttpGateway(url, p, p.issue_svid(agent, url), task.token)
     original = p.audit.append_async
 
@@ -349,8 +295,7 @@ def test_overlap_mode_withholds_unrecorded_results(tmp_path: Path, monkeypatch: 
     try:
         ok, lost = anyio.run(main)
     finally:
-        server.should_exit = True
-        th.join(timeout=15)
+        gateway.stop()
         p.close()
         stop_fixture(fixture)
     assert not ok.is_error

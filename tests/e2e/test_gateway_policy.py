@@ -4,7 +4,6 @@ approval_required answers, and no client credential ever reaching an upstream.""
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import threading
 import time
@@ -16,13 +15,12 @@ import httpx2
 import uvicorn
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from tests.e2e.gateway_harness import GatewayThread, free_port
 
 from proctor.app import Proctor
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
 from proctor.gateway.discovery import discover_sync
-from proctor.gateway.http import create_gateway_app
 from proctor.gateway.pinning import make_pins
-from proctor.gateway.runtime import GatewayRuntime
 from proctor.store.base import AuditQuery
 from proctor.workspace import Workspace
 
@@ -94,12 +92,6 @@ def test_changed_tool_is_hidden_and_denied_until_repinned(tmp_path: Path) -> Non
     assert "tool_pin_mismatch" in last["outcome"]["errors"]
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_approval_required_and_no_token_passthrough(tmp_path: Path) -> None:
     """A payment tool answers `approval_required` as a tool error naming the approver; allowed calls
     reach an HTTP upstream that sees neither the agent's bearer token nor its task token."""
@@ -139,7 +131,7 @@ def test_approval_required_and_no_token_passthrough(tmp_path: Path) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": raw})
 
-    up_port, gw_port = _port(), _port()
+    up_port, gw_port = free_port(), free_port()
     up_server = uvicorn.Server(
         uvicorn.Config(upstream, host="127.0.0.1", port=up_port, log_level="error", lifespan="off")
     )
@@ -158,20 +150,9 @@ def test_approval_required_and_no_token_passthrough(tmp_path: Path) -> None:
     agent = p.add_agent("bot", "owner@acme.test")
     svid = p.issue_svid(agent, url)
     task = p.start_task(agent="bot", purpose="pay", allow=["bank.*"], requested_by="r@acme.test")
-    runtime = GatewayRuntime(p, [cfg])
-    app = create_gateway_app(p, runtime, public_url=url, issuer_url="http://127.0.0.1:8470")
-    gw_server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=gw_port, log_level="error", lifespan="on")
-    )
-
-    async def serve() -> None:
-        async with runtime.running():
-            await gw_server.serve()
-
-    th = threading.Thread(target=anyio.run, args=(serve,), daemon=True)
-    th.start()
+    gateway = GatewayThread.start(p, [cfg], gw_port)
     deadline = time.monotonic() + 15
-    while not (gw_server.started and up_server.started) and time.monotonic() < deadline:
+    while not up_server.started and time.monotonic() < deadline:
         time.sleep(0.02)
 
     async def main() -> tuple[Any, Any, Any]:
@@ -191,8 +172,7 @@ def test_approval_required_and_no_token_passthrough(tmp_path: Path) -> None:
     try:
         pay, st, st2 = anyio.run(main)
     finally:
-        gw_server.should_exit = True
-        th.join(timeout=15)  # the gateway closes its upstream sessions before the upstream stops
+        gateway.stop()  # the gateway closes its upstream sessions before the upstream stops
         up_server.should_exit = True
         p.close()
     assert pay.is_error
