@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 from proctor.app import Proctor
 from proctor.cli.main import app as cli
 from proctor.credentials.leases import Lease, LeaseManager, RevocationSummary
-from proctor.credentials.providers import Issued, ProviderRegistry, RevocationUnrecoverable
+from proctor.credentials.providers import Issued, IssueRequest, ProviderRegistry, RevocationUnrecoverable
 from proctor.errors import (
     Conflict,
     LeaseIssueFailed,
@@ -28,7 +29,7 @@ from proctor.errors import (
     TaskNotActive,
     UnknownCredentialProvider,
 )
-from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
+from proctor.store.base import AuditQuery, TaskRecord
 from proctor.types import AgentStatus, DecisionId, LeaseState, TaskState
 
 SECRET = "SECRET-VALUE-never-logged"
@@ -46,8 +47,11 @@ class FakeProvider:
         self.issued: list[str] = []
         self.revoked: list[str] = []
         self.revoke_calls = 0
+        self.requests: list[IssueRequest] = []
 
-    def issue(self, task: TaskRecord, agent: AgentRecord, spec: Mapping[str, Any], now: float) -> Issued:
+    def issue(self, req: IssueRequest) -> Issued:
+        now = req.now
+        self.requests.append(req)
         if self.fail_issue:
             self.fail_issue -= 1 if self.fail_issue > 0 else 0
             raise ConnectionError(f"provider down; password={SECRET}")
@@ -425,3 +429,19 @@ def test_cli_lease_list_show_and_revoke(env: Env, fake: FakeProvider) -> None:
     assert fake.revoked == ["cred-1"]
     res = runner.invoke(cli, ["lease", "list", "--state", "bogus", "-w", root])
     assert res.exit_code == 2
+
+
+def test_provider_gets_lease_id_and_task_effects(env: Env, fake: FakeProvider) -> None:
+    """The provider learns the id the lease will have and the effects of the tools the task
+    declared (what a database role may be granted), nothing wider."""
+    lease, _ = issue(env)
+    req = fake.requests[-1]
+    assert req.lease_id == lease.id
+    assert req.task.id == env.task.task.id
+    expected = {
+        t.effect
+        for t in env.p.store.list_tools()
+        if any(fnmatchcase(str(t.name), p) for p in env.task.task.allow)
+    }
+    assert req.effects == frozenset(expected)
+    assert expected  # the fixture task declares at least one registered tool

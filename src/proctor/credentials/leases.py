@@ -24,11 +24,17 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from proctor.audit.log import AuditEntry, AuditLog
 from proctor.clock import Clock
-from proctor.credentials.providers.base import Provider, ProviderRegistry, RevocationUnrecoverable
+from proctor.credentials.providers.base import (
+    IssueRequest,
+    Provider,
+    ProviderRegistry,
+    RevocationUnrecoverable,
+)
 from proctor.errors import (
     AgentSuspended,
     LeaseIssueFailed,
@@ -140,8 +146,10 @@ class LeaseManager:
                 "invalid credential name: use 1-128 of A-Z a-z 0-9 . _ : / @ - starting with a letter or digit"
             )
         where = {"agent": str(agent.name), "task": str(fresh.id)}
+        lease_id = LeaseId.new()
+        req = IssueRequest(lease_id, fresh, holder, spec, now, self.task_effects(fresh))
         try:
-            issued = provider.issue(fresh, holder, spec, now)
+            issued = provider.issue(req)
         except Exception as exc:
             self.audit.append(
                 "lease.issue_failed", {"provider": kind, "name": raw_name, "error": _error_code(exc)}, **where
@@ -151,7 +159,7 @@ class LeaseManager:
             ) from None
         expires_at = min(float(issued.expires_at), fresh.deadline)
         lease = LeaseRecord(
-            id=LeaseId.new(),
+            id=lease_id,
             task_id=fresh.id,
             agent=fresh.agent,
             kind=kind,
@@ -191,6 +199,13 @@ class LeaseManager:
             **where,
         )
         return lease, issued.data
+
+    def task_effects(self, task: TaskRecord) -> frozenset[str]:
+        """The effects of the registered tools ``task`` declared it may call."""
+        pats = task.allow
+        return frozenset(
+            t.effect for t in self.store.list_tools() if any(fnmatchcase(str(t.name), p) for p in pats)
+        )
 
     # look-ups -------------------------------------------------------------------------------
     def get(self, lease_id: LeaseId, *, task_id: TaskId | None = None) -> Lease:

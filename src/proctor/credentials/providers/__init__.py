@@ -2,9 +2,10 @@
 
 from proctor.credentials.providers.base import (
     Issued,
+    IssueRequest,
     Provider,
     ProviderRegistry,
     RevocationUnrecoverable,
 )
 
-__all__ = ["Issued", "Provider", "ProviderRegistry", "RevocationUnrecoverable"]
+__all__ = ["IssueRequest", "Issued", "Provider", "ProviderRegistry", "RevocationUnrecoverable"]

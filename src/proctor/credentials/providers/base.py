@@ -1,7 +1,9 @@
 """The provider interface: how a kind of credential is issued to a task and revoked.
 
-A new kind is one module with one class that has a ``kind`` and two methods. ``issue`` returns the
-data the gateway uses (it may hold secret material and is never stored), an expiry, and a
+A new kind is one module with one class that has a ``kind`` and two methods. ``issue`` gets an
+:class:`IssueRequest` (the lease id to be, the live task, its agent, the credential's spec and the
+task's declared effects) and returns the data the gateway uses (it may hold secret material and is
+never stored), an expiry, and a
 ``revoke_handle``: what ``revoke`` needs later, possibly in another process after a restart, so it
 must be JSON and must never hold a secret value. ``revoke`` raises on failure; the lease manager
 retries it with backoff (:class:`RevocationUnrecoverable` says retrying is pointless).
@@ -16,8 +18,23 @@ from typing import Any, Protocol
 
 from proctor.errors import Conflict, CredentialError, UnknownCredentialProvider, ValidationError
 from proctor.store.base import AgentRecord, TaskRecord
+from proctor.types import LeaseId
 
 _KIND = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    """Everything a provider may base a credential on. ``effects`` are the effects (``read``,
+    ``write``, ...) of the registered tools the task declared it may call: a provider that can
+    scope privileges (a database role) grants no more than these."""
+
+    lease_id: LeaseId
+    task: TaskRecord
+    agent: AgentRecord
+    spec: Mapping[str, Any]
+    now: float
+    effects: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +51,9 @@ class Provider(Protocol):
 
     kind: str
 
-    def issue(self, task: TaskRecord, agent: AgentRecord, spec: Mapping[str, Any], now: float) -> Issued:
-        """Create a credential for ``task`` as described by ``spec``; raise if it cannot."""
+    def issue(self, req: IssueRequest) -> Issued:
+        """Create a credential for ``req.task`` as described by ``req.spec``; raise if it cannot.
+        The error's text is never shown or stored (only its code or class), so it may be specific."""
         ...
 
     def revoke(self, handle: Mapping[str, Any]) -> None:
