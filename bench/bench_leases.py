@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from proctor.app import Proctor
-from proctor.credentials.providers import Issued
-from proctor.store.base import AgentRecord, TaskRecord
+from proctor.credentials.providers import Issued, IssueRequest
 from proctor.workspace import Workspace
 
 LEASES = 100
@@ -34,8 +33,8 @@ class NoopProvider:
 
     kind = "noop"
 
-    def issue(self, task: TaskRecord, agent: AgentRecord, spec: Mapping[str, Any], now: float) -> Issued:
-        return Issued(data={"token": "x"}, expires_at=now + 3600, revoke_handle={})
+    def issue(self, req: IssueRequest) -> Issued:
+        return Issued(data={"token": "x"}, expires_at=req.now + 3600, revoke_handle={})
 
     def revoke(self, handle: Mapping[str, Any]) -> None:
         return None
