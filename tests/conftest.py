@@ -16,9 +16,13 @@ Tests that need PostgreSQL get the ``postgres`` marker, so ``-m "not postgres"``
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -35,6 +39,54 @@ from tests.pgserver import (
 
 _PG_FIXTURES = {"pg_url", "pg_fresh_url", "pg_migrated_url", "pg_store"}
 _started: dict[str, float] = {}
+#: the session's PostgreSQL server (for the leak scan: its log and its databases' audit rows)
+SESSION_PG: dict[str, PgServer] = {}
+LEAK_SCAN_MARK = "leak_scan"
+
+
+class SessionLog(logging.Handler):
+    """Every log record of the session, formatted with its arguments, appended to one file that
+    ``tests/test_zz_leak_scan.py`` searches for planted secrets."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(logging.DEBUG)
+        self.path = path
+        self.lines = 0
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        self._f = path.open("a", encoding="utf-8", errors="replace")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+        except Exception:  # a record that cannot be formatted still gets its raw message scanned
+            text = f"{record.name} {record.msg!r} {record.args!r}"
+        self._f.write(text + "\n")
+        self._f.flush()
+        self.lines += 1
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+SESSION_LOG: dict[str, SessionLog] = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Capture every log line of the session (Proctor's at DEBUG) for the leak scan."""
+    path = Path(tempfile.mkdtemp(prefix="proctor-test-logs-")) / "session.log"
+    handler = SessionLog(path)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("proctor").setLevel(logging.DEBUG)
+    SESSION_LOG["handler"] = handler
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    handler = SESSION_LOG.pop("handler", None)
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+        shutil.rmtree(handler.path.parent, ignore_errors=True)
 
 
 def _skip_postgres() -> bool:
@@ -68,9 +120,11 @@ def pg_url() -> Iterator[str]:
     if server is None:
         pytest.fail(f"{problem}\n{hint}", pytrace=False)
     _started["seconds"] = time.monotonic() - t0
+    SESSION_PG["server"] = server
     try:
         yield server.url
     finally:
+        SESSION_PG.pop("server", None)
         server.stop()
 
 
@@ -124,11 +178,13 @@ def pg_store(pg_migrated_url: str) -> Iterator[Any]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs PostgreSQL (by fixture or by a ``"postgres"`` parameter)."""
+    """Mark every test that needs PostgreSQL (by fixture or by a ``"postgres"`` parameter), and run
+    the leak scan after everything else."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if _PG_FIXTURES & set(getattr(item, "fixturenames", ())) or "postgres" in params.values():
             item.add_marker(pytest.mark.postgres)
+    items.sort(key=lambda item: item.get_closest_marker(LEAK_SCAN_MARK) is not None)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

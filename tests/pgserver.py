@@ -16,8 +16,10 @@ Used three ways:
       python tests/pgserver.py start                        # prints URL and data dir, leaves it running
       python tests/pgserver.py stop /tmp/proctor-pgtest-xxxx
 
-The server is a private cluster: ``initdb`` into ``/tmp/proctor-pgtest-<random>``, trust auth, listening
-on 127.0.0.1 only on a free port, its unix socket inside the temp dir. ``fsync`` stays on (benchmarks
+The server is a private cluster: ``initdb`` into ``/tmp/proctor-pgtest-<random>``, listening
+on 127.0.0.1 only on a free port, its unix socket inside the temp dir. ``pg_hba.conf`` trusts the unix
+socket and the admin user (``postgres``) over TCP; every other role needs its password over TCP
+(SCRAM-SHA-256), so a dynamic role's password matters and a dropped role cannot log in. ``fsync`` stays on (benchmarks
 measure durable commits). ``initdb`` refuses to run as root, so under root every PostgreSQL binary runs as
 the ``postgres`` system user. When no binaries are found, ``scripts/ensure-postgres.sh`` installs them.
 
@@ -129,6 +131,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+HBA = f"""\
+# written by tests/pgserver.py: the admin user is trusted, every other role must prove its password
+local   all   all                  trust
+host    all   {PG_USER}   127.0.0.1/32   trust
+host    all   all         127.0.0.1/32   scram-sha-256
+"""
+
+
+def _write_hba(data: Path) -> None:
+    """Replace initdb's all-trust ``pg_hba.conf`` (keeping its owner and mode)."""
+    with open(data / "pg_hba.conf", "w", encoding="utf-8") as f:
+        f.write(HBA)
+
+
 # the server ----------------------------------------------------------------------------
 @dataclass
 class PgServer:
@@ -199,6 +215,7 @@ def start_postgres(*, shared_buffers: str = "128MB", attempts: int = 3) -> PgSer
         )
         if init.returncode != 0:
             raise PostgresUnavailable(f"initdb failed (exit {init.returncode}):\n{init.stdout}{init.stderr}")
+        _write_hba(server.data)
         (base / "sock").mkdir()
         if _as_pg_user():
             os.chown(base / "sock", user.pw_uid, user.pw_gid)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,14 @@ from proctor.audit.log import AuditEntry, AuditLog
 from proctor.audit.verify import VerifyReport, verify_log
 from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
-from proctor.credentials.leases import LeaseManager
+from proctor.credentials.leases import Lease, LeaseManager
 from proctor.credentials.providers.base import Provider, ProviderRegistry
+from proctor.credentials.providers.injected import InjectedSecretProvider
+from proctor.credentials.providers.postgres import PostgresRoleProvider
+from proctor.credentials.secrets import SecretStore
 from proctor.errors import (
     Conflict,
+    CredentialDenied,
     OwnerRequired,
     PolicyLoadError,
     ProctorError,
@@ -34,7 +39,7 @@ from proctor.identity.join import create_join_token, redeem
 from proctor.identity.keys import SigningKeys, ed25519_public_from_jwk, load_or_create_audit_key
 from proctor.identity.svid import SvidAuthority, SvidClaims
 from proctor.pipeline import CallInput, Pipeline, args_digest
-from proctor.policy.engine import Decision, PolicyEngine, PolicyWatcher
+from proctor.policy.engine import CREDENTIAL_ACTION, CredentialRef, Decision, PolicyEngine, PolicyWatcher
 from proctor.policy.loader import PolicySet, load_policy_dir
 from proctor.policy.scope import check_resource_pattern, check_tool_pattern
 from proctor.store import Store, open_store
@@ -121,6 +126,10 @@ class Proctor:
         self.sync_config_tools()
         #: credential leases; providers are added with :meth:`register_provider`
         self.leases = LeaseManager(store, ProviderRegistry(), self.clock, self.audit)
+        self._secrets: SecretStore | None = None
+        self._secrets_lock = threading.Lock()
+        self.register_provider(InjectedSecretProvider(self.secret_value))
+        self.register_provider(PostgresRoleProvider(lambda name: self.secret_value(name).decode()))
         self._lease_hook("start-up sweep", self.leases.sweep)  # ends what ran out while we were down
 
     # construction -------------------------------------------------------------------------
@@ -152,6 +161,69 @@ class Proctor:
     def register_provider(self, provider: Provider, *, replace: bool = False) -> None:
         """Make a credential provider available to :attr:`leases` (and its pending revocations)."""
         self.leases.providers.register(provider, replace=replace)
+
+    @property
+    def secrets(self) -> SecretStore:
+        """The workspace secret store, opened on first use (a wrong or missing key raises here)."""
+        with self._secrets_lock:
+            if self._secrets is None:
+                if self.workspace is None:
+                    raise ValidationError("the secret store needs a workspace")
+                self._secrets = SecretStore.open(self.workspace, self.store, now=self.clock.now())
+            return self._secrets
+
+    def secret_value(self, name: str) -> bytes:
+        """A stored secret's plaintext, for a provider to hand to an upstream. Never log it."""
+        return self.secrets.get(name)
+
+    def obtain_credential(
+        self,
+        task_id: TaskId,
+        agent: AgentName,
+        ref: CredentialRef,
+        spec: Mapping[str, Any],
+        *,
+        effects: Iterable[str] = (),
+    ) -> tuple[Lease, dict[str, Any]]:
+        """Decide (Cedar action ``use_credential``) and, if allowed, issue a lease of ``ref`` to the
+        task. The decision is audited either way; a deny raises :class:`CredentialDenied`, a provider
+        failure :class:`LeaseIssueFailed`. Returns the lease and the data for the upstream alone.
+
+        The credential's effects are those of the tools the task declared: of ``ref.upstream`` only
+        when it names one (a task that reads a database and writes files gets a read-only role),
+        plus ``effects`` (what the upstream's configuration says of tools not registered yet)."""
+        task = self._expire_if_due(self.get_task(str(task_id)))
+        rec_agent = self.get_agent(str(agent))
+        effects = self.leases.task_effects(task, ref.upstream or None) | frozenset(effects)
+        declared = declares_namespace(task.allow, ref.upstream) if ref.upstream else False
+        decision = self.policy.decide_credential(
+            rec_agent, task, ref, upstream_declared=declared, effects=effects, now=self.clock.now()
+        )
+        self._audit(
+            "credential.decision",
+            {
+                "verdict": decision.verdict.value,
+                "action": CREDENTIAL_ACTION,
+                "credential": ref.name,
+                "provider": ref.provider,
+                "upstream": ref.upstream,
+                "effects": sorted(effects),
+                "upstream_declared": declared,
+                "reasons": list(decision.reasons),
+                "policies": list(decision.policies),
+                "errors": list(decision.errors),
+                "policy_version": decision.policy_version,
+            },
+            agent=str(rec_agent.name),
+            task=str(task.id),
+            decision_id=str(decision.decision_id),
+        )
+        if not decision.allowed:
+            raise CredentialDenied(
+                f"credential `{ref.name}` denied: {'; '.join(decision.reasons)}",
+                decision_id=str(decision.decision_id),
+            )
+        return self.leases.issue(task, rec_agent, ref.provider, {**spec, "name": ref.name}, effects=effects)
 
     def _lease_hook(self, what: str, fn: Callable[[], object]) -> None:
         """Revoke leases without letting a failure stop the caller (a task still ends, an agent is
@@ -388,6 +460,8 @@ class Proctor:
             self.put_tool(tool, by="config")
 
     def put_tool(self, tool: ToolRecord, *, by: str = "api") -> ToolRecord:
+        if tool.effect == CREDENTIAL_ACTION:
+            raise ValidationError(f"`{CREDENTIAL_ACTION}` is not a tool effect: it decides credentials")
         if tool.effect not in self.policy.policy_set.actions:
             raise ValidationError(
                 f"tool `{tool.name}` has effect `{tool.effect}`, which the policy schema has no action for:"
@@ -547,6 +621,23 @@ class Proctor:
     def verify_audit(self, *, deep: bool = False) -> VerifyReport:
         self.audit.flush()
         return verify_audit_store(self.store, deep=deep)
+
+
+def declares_namespace(allow: Sequence[str], namespace: str) -> bool:
+    """Whether a task's ``--allow`` patterns can match a tool of upstream ``namespace``.
+
+    >>> declares_namespace(["billing.*"], "billing"), declares_namespace(["*"], "db")
+    (True, True)
+    >>> declares_namespace(["fs.read"], "billing"), declares_namespace(["bill*"], "billing")
+    (False, True)
+    """
+    for pat in allow:
+        head, dot, _ = pat.partition(".")
+        if dot and fnmatchcase(namespace, head):
+            return True
+        if not dot and "*" in pat and fnmatchcase(namespace, pat):
+            return True
+    return False
 
 
 def verify_audit_store(store: Store, *, deep: bool = False) -> VerifyReport:

@@ -233,8 +233,22 @@ class LeaseNotActive(CredentialError):
     http_status = 403
 
 
+class CredentialDenied(CredentialError):
+    """Policy (the ``use_credential`` action) does not let this task obtain this credential."""
+
+    code = "credential_denied"
+    http_status = 403
+
+
 class UnknownCredentialProvider(ValidationError, CredentialError):
     code = "unknown_credential_provider"
+
+
+class IntrospectionClientInvalid(CredentialError):
+    """A token introspection request (RFC 7662) without valid client credentials (HTTP Basic)."""
+
+    code = "introspection_client_invalid"
+    http_status = 401
 
 
 # gateway -----------------------------------------------------------------------
@@ -259,9 +273,11 @@ __all__ = [
     "AuditVerifyFailed",
     "ConfigError",
     "Conflict",
+    "CredentialDenied",
     "CredentialError",
     "DecisionError",
     "IdentityError",
+    "IntrospectionClientInvalid",
     "JoinTokenInvalid",
     "LeaseIssueFailed",
     "LeaseNotActive",

@@ -290,7 +290,7 @@ def test_policy_watcher_swaps_and_refuses(env: Env) -> None:
     t.start()
     try:
         (env.ws.policies_dir / "05-no-data.cedar").write_text(
-            '@id("t.no-data")\nforbid(principal, action, resource) when { context.resource like "/data/*" };\n'
+            '@id("t.no-data")\nforbid(principal, action, resource is Proctor::Tool) when { context.resource like "/data/*" };\n'
         )
         assert w.check_once()
         (env.ws.policies_dir / "06-broken.cedar").write_text("forbid(principal, action resource);\n")

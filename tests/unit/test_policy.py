@@ -177,7 +177,7 @@ def test_evaluation_error_is_a_deny(tmp_path: Path) -> None:
     files = {p.name: p.read_text() for p in d.glob("*.cedar")}
     # passes validation, overflows at run time: Cedar would skip this forbid
     files["60-err.cedar"] = (
-        '@id("err.forbid")\nforbid(principal, action, resource)'
+        '@id("err.forbid")\nforbid(principal, action, resource is Proctor::Tool)'
         " when { 9223372036854775807 + (if context.in_scope then 1 else 0) > 0 };\n"
     )
     eng = PolicyEngine(compile_policies(files, (d / "schema.cedarschema").read_text()))

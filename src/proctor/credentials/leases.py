@@ -120,11 +120,18 @@ class LeaseManager:
 
     # issue ---------------------------------------------------------------------------------
     def issue(
-        self, task: TaskRecord, agent: AgentRecord, kind: str, spec: Mapping[str, Any]
+        self,
+        task: TaskRecord,
+        agent: AgentRecord,
+        kind: str,
+        spec: Mapping[str, Any],
+        *,
+        effects: frozenset[str] | None = None,
     ) -> tuple[Lease, dict[str, Any]]:
         """Issue a credential of ``kind`` to a live task. Returns the lease and the provider's data
         for the gateway (never stored). A provider failure raises :class:`LeaseIssueFailed`, audited,
-        and nothing is stored."""
+        and nothing is stored. ``effects`` (default: every effect the task declared) bounds what a
+        scoped credential may carry."""
         now = self.clock.now()
         fresh = self.store.get_task(task.id)
         if fresh is None:
@@ -147,7 +154,9 @@ class LeaseManager:
             )
         where = {"agent": str(agent.name), "task": str(fresh.id)}
         lease_id = LeaseId.new()
-        req = IssueRequest(lease_id, fresh, holder, spec, now, self.task_effects(fresh))
+        req = IssueRequest(
+            lease_id, fresh, holder, spec, now, self.task_effects(fresh) if effects is None else effects
+        )
         try:
             issued = provider.issue(req)
         except Exception as exc:
@@ -200,11 +209,16 @@ class LeaseManager:
         )
         return lease, issued.data
 
-    def task_effects(self, task: TaskRecord) -> frozenset[str]:
-        """The effects of the registered tools ``task`` declared it may call."""
+    def task_effects(self, task: TaskRecord, namespace: str | None = None) -> frozenset[str]:
+        """The effects of the registered tools ``task`` declared it may call (of ``namespace`` only,
+        when given: the tools of one upstream)."""
         pats = task.allow
+        prefix = None if namespace is None else f"{namespace}."
         return frozenset(
-            t.effect for t in self.store.list_tools() if any(fnmatchcase(str(t.name), p) for p in pats)
+            t.effect
+            for t in self.store.list_tools()
+            if (prefix is None or str(t.name).startswith(prefix))
+            and any(fnmatchcase(str(t.name), p) for p in pats)
         )
 
     # look-ups -------------------------------------------------------------------------------

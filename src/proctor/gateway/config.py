@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import yaml
 
 from proctor.config import parse_duration, tool_from_mapping
 from proctor.errors import ConfigError, ValidationError
+from proctor.gateway.credentials import CredentialSpec, credentials_from_list
 from proctor.store.base import ToolRecord
 
 UPSTREAMS_FILE = "upstreams.yaml"
@@ -28,7 +30,19 @@ _NAMESPACE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 #: an upstream tool name Proctor can route: what MCP allows, less what could smuggle a path or a dot
 _UPSTREAM_TOOL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-_TOP = {"namespace", "transport", "command", "args", "env", "url", "default", "tools", "timeout", "prefix"}
+_TOP = {
+    "namespace",
+    "transport",
+    "command",
+    "args",
+    "env",
+    "url",
+    "default",
+    "tools",
+    "timeout",
+    "prefix",
+    "credentials",
+}
 _DESC = {"effect", "resource_arg", "resource", "labels", "flags"}
 
 
@@ -49,6 +63,8 @@ class UpstreamConfig:
     timeout_s: float = 30.0
     #: False exposes the tools to agents without the ``namespace.`` prefix (one upstream only)
     prefix: bool = True
+    #: credentials obtained for each task that uses this upstream (see proctor.gateway.credentials)
+    credentials: tuple[CredentialSpec, ...] = ()
 
     def proctor_tool(self, upstream_tool: str, description: str = "") -> ToolRecord:
         """The Proctor registration of one upstream tool (refuses names it cannot route safely)."""
@@ -61,6 +77,27 @@ class UpstreamConfig:
         raw["name"] = f"{self.namespace}.{upstream_tool.lower()}"
         raw["description"] = description[:2000]
         return tool_from_mapping(raw, f"upstream `{self.namespace}` tool `{upstream_tool}`")
+
+    def declared_effects(self, allow: Sequence[str]) -> frozenset[str]:
+        """The effects this upstream's configuration gives the tools ``allow`` patterns can match:
+        each described tool's effect, and the default effect when a pattern can match a tool the
+        configuration does not describe."""
+        effects: set[str] = set()
+        default = str(self.default.get("effect", "execute"))
+        described = {f"{self.namespace}.{t.lower()}" for t in self.tools}
+        for pat in allow:
+            for tool, desc in self.tools.items():
+                if fnmatchcase(f"{self.namespace}.{tool.lower()}", pat):
+                    effects.add(str(desc.get("effect", default)))
+            head, dot, _ = pat.partition(".")
+            literal = not any(c in pat for c in "*?[")
+            if literal and pat in described:
+                continue
+            if (dot and fnmatchcase(self.namespace, head)) or (
+                not dot and "*" in pat and fnmatchcase(self.namespace, pat)
+            ):
+                effects.add(default)
+        return frozenset(effects)
 
     def exposed_name(self, upstream_tool: str) -> str:
         """The name agents see for an upstream tool."""
@@ -83,6 +120,8 @@ class UpstreamConfig:
             out["timeout"] = f"{round(self.timeout_s * 1000)}ms"
         if not self.prefix:
             out["prefix"] = False
+        if self.credentials:
+            out["credentials"] = [c.to_mapping() for c in self.credentials]
         return out
 
 
@@ -136,6 +175,7 @@ def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConf
         tools={str(k): dict(v) for k, v in tools.items()},
         timeout_s=parse_duration(raw.get("timeout", "30s"), "timeout"),
         prefix=bool(raw.get("prefix", True)),
+        credentials=credentials_from_list(raw.get("credentials"), transport, where),
     )
     try:  # every description must make a valid tool registration
         cfg.proctor_tool("probe")

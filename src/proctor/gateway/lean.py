@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anyio
@@ -85,9 +85,11 @@ async def _sse_messages(resp: Http1Response) -> AsyncIterator[dict[str, Any]]:
 class LeanHttpUpstream:
     """One MCP session with an HTTP upstream, spoken as plain JSON-RPC on a kept-alive connection."""
 
-    def __init__(self, cfg: UpstreamConfig) -> None:
+    def __init__(self, cfg: UpstreamConfig, headers: Mapping[str, str] | None = None) -> None:
         assert cfg.url is not None
         self.cfg = cfg
+        #: the task's credential headers, sent on every request; never logged
+        self._extra = dict(headers or {})
         self.url = cfg.url
         self.pool = Http1Pool(cfg.url)
         self.session_id: str | None = None
@@ -99,6 +101,7 @@ class LeanHttpUpstream:
 
     def _headers(self) -> dict[str, str]:
         h = {
+            **self._extra,
             "Accept": ACCEPT,
             "Content-Type": "application/json",
             "MCP-Protocol-Version": self.protocol_version,

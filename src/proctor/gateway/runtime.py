@@ -3,7 +3,9 @@
 
 Isolation: every task gets its own upstream sessions (a stdio upstream is one process per task),
 opened on first use and closed when the task ends, so whatever an upstream holds for a task (its
-environment, later its leased credentials) belongs to that task alone.
+environment, its leased credentials) belongs to that task alone. Credentials an upstream needs are
+obtained for the task when it first uses that upstream (policy decides, a provider issues a lease),
+injected into the task's session, checked before every call and recorded against each call.
 
 Failure rules: a denied call never reaches the upstream; an upstream that hangs is cut off after
 its timeout and the call is reported as failed and audited; an upstream that dies is restarted on
@@ -35,15 +37,16 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.shared.message import ServerMessageMetadata
 from pydantic import BaseModel
 
-from proctor.app import Proctor
+from proctor.app import Proctor, declares_namespace
 from proctor.errors import ProctorError, ValidationError
 from proctor.gateway.config import UpstreamConfig
+from proctor.gateway.credentials import Injection, inject
 from proctor.gateway.lean import LeanHttpUpstream, LeanUpstreamError
 from proctor.gateway.upstream import open_upstream
 from proctor.pipeline import CallInput
-from proctor.policy.engine import Decision, deny
+from proctor.policy.engine import CredentialRef, Decision, deny
 from proctor.store.base import TaskRecord, ToolRecord
-from proctor.types import AgentName, TaskId, ToolName, Verdict
+from proctor.types import AgentName, LeaseId, TaskId, ToolName, Verdict
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=BaseModel)
@@ -90,8 +93,11 @@ class _Upstream:
 
     async def run(self) -> None:
         try:
+            inj = await self.owner.injection(self.cfg)
             async with open_upstream(
                 self.cfg,
+                env=inj.env,
+                headers=inj.headers,
                 sampling_callback=self.owner.forward_sampling,
                 elicitation_callback=self.owner.forward_elicitation,
                 logging_callback=self.owner.forward_log,
@@ -157,6 +163,24 @@ class UpstreamUnavailable(Exception):
         self.namespace = namespace
 
 
+class CredentialUnavailable(UpstreamUnavailable):
+    """A credential the upstream needs was denied by policy or could not be issued for the task.
+    The message names the credential and the error code only, and is safe to show."""
+
+    def __init__(self, namespace: str, credential: str, code: str, reason: str = "") -> None:
+        Exception.__init__(
+            self,
+            f"upstream `{namespace}` needs credential `{credential}`, which this task could not obtain"
+            f" ({code}{': ' + reason if reason else ''})",
+        )
+        self.namespace = namespace
+        self.credential = credential
+        self.code = code
+
+
+_NO_INJECTION = Injection()
+
+
 class TaskUpstreams:
     """The upstream sessions one task owns, and the downstream requests in flight that mid-call
     upstream requests (sampling, elicitation, logging) are routed back to."""
@@ -168,8 +192,91 @@ class TaskUpstreams:
         self.active: list[ServerRequestContext[Any, Any]] = []
         self.resource_owner: dict[str, str] = {}
         self.leans: dict[str, LeanHttpUpstream] = {}
+        #: credentials held for each upstream namespace (the data is never logged)
+        self.injections: dict[str, Injection] = {}
         self._lock = anyio.Lock()
         self._lean_lock = anyio.Lock()
+        self._cred_lock = anyio.Lock()
+
+    # credentials --------------------------------------------------------------------------
+    async def injection(self, cfg: UpstreamConfig) -> Injection:
+        """The credentials this task's session with ``cfg`` carries, obtained on first use.
+        Raises :class:`CredentialUnavailable` when policy denies one or a provider fails."""
+        if not cfg.credentials:
+            return _NO_INJECTION
+        held = self.injections.get(cfg.namespace)
+        if held is not None:
+            return held
+        async with self._cred_lock:
+            held = self.injections.get(cfg.namespace)
+            if held is None:
+                held = await anyio.to_thread.run_sync(self._obtain, cfg)
+                self.injections[cfg.namespace] = held
+        return held
+
+    def _obtain(self, cfg: UpstreamConfig) -> Injection:
+        proctor = self.runtime.proctor
+        task = proctor.get_task(str(self.task_id))
+        headers: dict[str, str] = {}
+        env: dict[str, str] = {}
+        leases: list[LeaseId] = []
+        for spec in cfg.credentials:
+            try:
+                lease, data = proctor.obtain_credential(
+                    task.id,
+                    task.agent,
+                    CredentialRef(spec.name, spec.provider, cfg.namespace),
+                    spec.provider_spec(),
+                    effects=cfg.declared_effects(task.allow),
+                )
+                leases.append(lease.id)
+                h, e = inject(spec, data)
+            except Exception as exc:
+                # all or nothing: a session never opens with part of its credentials
+                for lid in leases:
+                    with contextlib.suppress(Exception):
+                        proctor.leases.revoke(lid, "another credential of the upstream failed")
+                code = exc.code if isinstance(exc, ProctorError) else type(exc).__name__
+                reason = exc.message if code == "credential_denied" and isinstance(exc, ProctorError) else ""
+                raise CredentialUnavailable(cfg.namespace, spec.name, code, reason) from None
+            headers.update(h)
+            env.update(e)
+        return Injection(headers, env, tuple(str(x) for x in leases))
+
+    def leases_usable(self, cfg: UpstreamConfig) -> bool:
+        """Whether the leases behind this task's session with ``cfg`` are all still active. One that
+        is not (revoked on its own, expired) closes the session; the next use obtains afresh."""
+        held = self.injections.get(cfg.namespace)
+        if not held:
+            return True
+        proctor = self.runtime.proctor
+        now = proctor.clock.now()
+        for lid in held.leases:
+            lease = proctor.store.get_lease(LeaseId(lid))
+            if lease is None or not lease.usable(now):
+                return False
+        return True
+
+    async def refresh_credentials(self, cfg: UpstreamConfig) -> None:
+        """Close the session with ``cfg`` if a lease behind it ended (before a call goes out)."""
+        if cfg.credentials and cfg.namespace in self.injections and not self.leases_usable(cfg):
+            self.injections.pop(cfg.namespace, None)
+            self.drop(cfg.namespace)
+            await self.drop_lean(cfg.namespace)
+
+    def record_use(self, cfg: UpstreamConfig, decision: Decision) -> None:
+        """Audit which leases this allowed call (``decision``) uses; rides with the next commit."""
+        held = self.injections.get(cfg.namespace)
+        if not held:
+            return
+        audit = self.runtime.proctor.audit
+        for lid, spec in zip(held.leases, cfg.credentials, strict=False):
+            audit.defer(
+                "lease.used",
+                {"lease_id": lid, "provider": spec.provider, "name": spec.name, "upstream": cfg.namespace},
+                task=str(self.task_id),
+                decision_id=str(decision.decision_id),
+            )
 
     async def lean(self, cfg: UpstreamConfig) -> LeanHttpUpstream:
         """This task's lean JSON-RPC session with an HTTP upstream, opened on first use."""
@@ -179,7 +286,7 @@ class TaskUpstreams:
         async with self._lean_lock:
             up = self.leans.get(cfg.namespace)
             if up is None or up.closed:
-                up = LeanHttpUpstream(cfg)
+                up = LeanHttpUpstream(cfg, (await self.injection(cfg)).headers)
                 try:
                     with anyio.fail_after(cfg.timeout_s):
                         await up.start()
@@ -206,6 +313,8 @@ class TaskUpstreams:
         if up.client is None:
             if not up.ready.is_set():
                 up.stop.set()
+            if isinstance(up.error, CredentialUnavailable):
+                raise up.error
             raise UpstreamUnavailable(cfg.namespace)
         return up
 
@@ -219,6 +328,7 @@ class TaskUpstreams:
             self.drop(ns)
         for ns in list(self.leans):
             await self.drop_lean(ns)
+        self.injections.clear()
 
     def _downstream(self) -> ServerRequestContext[Any, Any] | None:
         return self.active[-1] if self.active else None
@@ -392,6 +502,8 @@ class GatewayRuntime:
         owned = self.owned(task.id)
         out: list[types.Tool] = []
         for cfg in self.upstreams.values():
+            if not declares_namespace(task.allow, cfg.namespace):
+                continue  # none of its tools could be listed: do not start it (or lease for it)
             try:
                 up = await owned.get(cfg)
                 tools = await up.tools()
@@ -431,18 +543,6 @@ class GatewayRuntime:
             proctor_name = ToolName(f"{cfg.namespace}.{upstream_tool.lower()}")
         except ValidationError:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`") from None
-        upstream_def: types.Tool | None = None
-        snap = self.proctor.snapshot()
-        pinned = bool(self.proctor.cached_pins(cfg.namespace, snap))
-        if pinned or self.proctor.cached_tool(proctor_name, snap) is None:
-            # not registered yet, or pinned: the upstream's current definition is needed first
-            try:
-                upstream_def = await definition(cfg, upstream_tool)
-            except Exception as exc:
-                log.warning("upstream `%s` could not list tools: %s", cfg.namespace, type(exc).__name__)
-                upstream_def = None
-            if upstream_def is None or self.register(cfg, upstream_def) is None:
-                raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
         call = CallInput(
             tool=proctor_name,
             args=args or {},
@@ -453,6 +553,21 @@ class GatewayRuntime:
             task_token=caller.task_token,
             source="mcp",
         )
+        upstream_def: types.Tool | None = None
+        snap = self.proctor.snapshot()
+        pinned = bool(self.proctor.cached_pins(cfg.namespace, snap))
+        if pinned or self.proctor.cached_tool(proctor_name, snap) is None:
+            # not registered yet, or pinned: the upstream's current definition is needed first
+            try:
+                upstream_def = await definition(cfg, upstream_tool)
+            except CredentialUnavailable as exc:
+                d = await self._deny_recorded(call, caller, proctor_name, str(exc), "credential_unavailable")
+                return cfg, upstream_tool, proctor_name, d, None
+            except Exception as exc:
+                log.warning("upstream `%s` could not list tools: %s", cfg.namespace, type(exc).__name__)
+                upstream_def = None
+            if upstream_def is None or self.register(cfg, upstream_def) is None:
+                raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
         if upstream_def is not None and (problem := self._pin_problem(cfg, upstream_def)) is not None:
             decision = await self._deny_recorded(call, caller, proctor_name, problem, "tool_pin_mismatch")
         elif overlap:
@@ -532,11 +647,18 @@ class GatewayRuntime:
         started = time.monotonic()
         status = "ok"
         try:
+            await owned.refresh_credentials(cfg)
             up = await owned.lean(cfg)
+            owned.record_use(cfg, decision)
             with anyio.fail_after(cfg.timeout_s):
                 result = await up.call_tool(upstream_tool, args)
             if result.get("isError"):
                 status = "tool_error"
+        except CredentialUnavailable as exc:
+            status = "credential_unavailable"
+            result = _text_error(
+                f"Proctor denied this call: {exc} (decision {decision.decision_id})"
+            ).model_dump(mode="json", by_alias=True, exclude_none=True)
         except TimeoutError:
             status = "timeout"
             await owned.drop_lean(cfg.namespace)
@@ -612,13 +734,18 @@ class GatewayRuntime:
                 await ctx.session.report_progress(progress, total, message)
 
         try:
+            await owned.refresh_credentials(cfg)
             up = await owned.get(cfg)
             client = up.require()
+            owned.record_use(cfg, decision)
             with anyio.fail_after(cfg.timeout_s):
                 result = await client.call_tool(upstream_tool, dict(args), progress_callback=relay)
             result = result.model_copy(update={"meta": None})
             if result.is_error:
                 status = "tool_error"
+        except CredentialUnavailable as exc:
+            status = "credential_unavailable"
+            result = _text_error(f"Proctor denied this call: {exc} (decision {decision.decision_id})")
         except TimeoutError:
             status = "timeout"
             owned.drop(cfg.namespace)  # a hung upstream is restarted for the next call
@@ -698,8 +825,11 @@ class GatewayRuntime:
 
     # resources, prompts, completion, logging -------------------------------------------------
     async def _each_upstream(self, caller: Caller) -> AsyncIterator[tuple[UpstreamConfig, Client]]:
-        owned = self.owned(self.live_task(caller).id)
+        task = self.live_task(caller)
+        owned = self.owned(task.id)
         for cfg in self.upstreams.values():
+            if cfg.credentials and not declares_namespace(task.allow, cfg.namespace):
+                continue  # never obtain a credential for an upstream the task did not declare
             try:
                 up = await owned.get(cfg)
                 yield cfg, up.require()

@@ -30,6 +30,8 @@ from proctor.types import AgentStatus, DecisionId, Verdict
 
 NS = "Proctor"
 CACHE_LIMIT = 50_000
+#: the Cedar action that decides whether a task may obtain a credential (never a tool effect)
+CREDENTIAL_ACTION = "use_credential"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +90,38 @@ def _uid(kind: str, ident: str) -> dict[str, str]:
 
 def entities_json(agent: AgentRecord, task: TaskRecord, tool: ToolRecord) -> list[dict[str, Any]]:
     """The Cedar entities one decision reads, built from store records."""
-    owner = _uid("Owner", agent.owner)
     ns = tool.name.split(".", 1)[0] if "." in tool.name else ""
+    return [
+        *entities_json_base(agent, task),
+        {
+            "uid": _uid("Tool", tool.name),
+            "attrs": {
+                "namespace": ns,
+                "effect": tool.effect,
+                "trust": tool.trust,
+                "sensitivity": tool.sensitivity,
+                "destructive": tool.destructive,
+                "financial": tool.financial,
+                "customer_facing": tool.customer_facing,
+                "production": tool.production,
+            },
+            "parents": [],
+        },
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRef:
+    """A credential a task asks for: its name (the Cedar entity id), provider kind and upstream."""
+
+    name: str
+    provider: str
+    upstream: str = ""
+
+
+def entities_json_base(agent: AgentRecord, task: TaskRecord) -> list[dict[str, Any]]:
+    """The owner, agent and task entities every decision reads."""
+    owner = _uid("Owner", agent.owner)
     return [
         {"uid": owner, "attrs": {"email": agent.owner}, "parents": []},
         {
@@ -110,20 +142,6 @@ def entities_json(agent: AgentRecord, task: TaskRecord, tool: ToolRecord) -> lis
                 "requested_by": task.requested_by,
                 "state": task.state.value,
                 "delegated": task.parent_id is not None,
-            },
-            "parents": [],
-        },
-        {
-            "uid": _uid("Tool", tool.name),
-            "attrs": {
-                "namespace": ns,
-                "effect": tool.effect,
-                "trust": tool.trust,
-                "sensitivity": tool.sensitivity,
-                "destructive": tool.destructive,
-                "financial": tool.financial,
-                "customer_facing": tool.customer_facing,
-                "production": tool.production,
             },
             "parents": [],
         },
@@ -212,6 +230,95 @@ class PolicyEngine:
             )
         except Exception as exc:  # fail closed: any error while deciding is a deny
             return deny("error while deciding: the call is denied", ps.version, errors=(type(exc).__name__,))
+
+    def decide_credential(
+        self,
+        agent: AgentRecord,
+        task: TaskRecord,
+        credential: CredentialRef,
+        *,
+        upstream_declared: bool,
+        effects: frozenset[str],
+        now: float,
+    ) -> Decision:
+        """May ``task`` obtain ``credential``? Never cached (issuance is rare), never raises: a
+        failure to decide is a deny. An ``@approval`` permit is a deny here until approvals exist."""
+        ps = self._set
+        try:
+            if task.agent != agent.name:
+                return deny(f"task `{task.id}` belongs to another agent", ps.version)
+            if agent.status is not AgentStatus.ACTIVE:
+                return deny(f"agent `{agent.name}` is {agent.status.value}", ps.version)
+            if not task.is_live(now):
+                state = "expired" if task.state.value == "active" else task.state.value
+                return deny(f"task `{task.id}` is {state}", ps.version)
+            if CREDENTIAL_ACTION not in ps.actions:
+                return deny(
+                    f"the policy schema has no `{CREDENTIAL_ACTION}` action, so no credential can be"
+                    " granted: add it (see the starter schema)",
+                    ps.version,
+                )
+            ents = [
+                *entities_json_base(agent, task),
+                {
+                    "uid": _uid("Credential", credential.name),
+                    "attrs": {"provider": credential.provider, "upstream": credential.upstream},
+                    "parents": [],
+                },
+            ]
+            request = {
+                "principal": _uid("Agent", agent.name),
+                "action": {"type": f"{NS}::Action", "id": CREDENTIAL_ACTION},
+                "resource": _uid("Credential", credential.name),
+                "context": {
+                    "task": {"__entity": _uid("Task", task.id)},
+                    "upstream_declared": upstream_declared,
+                    "effects": sorted(effects),
+                },
+            }
+            result = cedarpy.is_authorized(
+                request, ps.cedar, cedarpy.Entities.from_json_str(json.dumps(ents))
+            )
+            policies = tuple(sorted(result.diagnostics.reasons))
+            errors = tuple(str(e) for e in result.diagnostics.errors)
+            if errors:
+                return Decision(
+                    Verdict.DENY,
+                    _new_id(),
+                    ps.version,
+                    ("a policy failed to evaluate: the credential is denied",),
+                    policies,
+                    errors=errors,
+                )
+            if not result.allowed:
+                if policies:
+                    why = f"forbidden by {', '.join(f'`{p}`' for p in policies)}"
+                else:
+                    why = f"no policy permits `{CREDENTIAL_ACTION}` on `{credential.name}` (default deny)"
+                return Decision(Verdict.DENY, _new_id(), ps.version, (why,), policies)
+            approvals = sorted({a for p in policies if (a := ps.approval_of(p)) is not None})
+            if approvals:
+                return Decision(
+                    Verdict.DENY,
+                    _new_id(),
+                    ps.version,
+                    (
+                        f"permitted by {', '.join(f'`{p}`' for p in policies)} only with approval by"
+                        f" {', '.join(approvals)}, and credentials cannot wait for an approval yet",
+                    ),
+                    policies,
+                )
+            return Decision(
+                Verdict.ALLOW,
+                _new_id(),
+                ps.version,
+                (f"permitted by {', '.join(f'`{p}`' for p in policies)}",),
+                policies,
+            )
+        except Exception as exc:  # fail closed
+            return deny(
+                "error while deciding: the credential is denied", ps.version, errors=(type(exc).__name__,)
+            )
 
     def _evaluate(
         self,
@@ -355,4 +462,12 @@ class PolicyWatcher:
             self._thread.join(timeout=5)
 
 
-__all__ = ["Decision", "DecisionError", "PolicyEngine", "PolicyWatcher", "deny"]
+__all__ = [
+    "CREDENTIAL_ACTION",
+    "CredentialRef",
+    "Decision",
+    "DecisionError",
+    "PolicyEngine",
+    "PolicyWatcher",
+    "deny",
+]

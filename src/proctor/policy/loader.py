@@ -176,6 +176,11 @@ def compile_policies(files: dict[str, str], schema_text: str) -> PolicySet:
                 src = sources[ordered[int(pid_index[6:])]]
                 where = f"{src.file}:{src.line}"
             text = str(err.error).replace(f"policy `{pid_index}`", "policy")
+            if '"use_credential"' in text or "Proctor::Credential" in text:
+                text += (
+                    " (this policy applies to credential requests too: to read tool-call attributes,"
+                    " scope it with `resource is Proctor::Tool` or name its actions)"
+                )
             msgs.append(f"{where}: {text}")
         raise PolicyLoadError("; ".join(msgs), errors=msgs)
     try:

@@ -1,0 +1,270 @@
+"""The gateway obtains an upstream's credential for a task, injects it, and never shows it.
+
+Real parts: the HTTP gateway in a thread with the official MCP client, and an MCP server
+(tests/fixtures/credential_server.py) that refuses every HTTP request without the right
+``Authorization`` header, run over Streamable HTTP and over stdio. The secret comes from the
+workspace's encrypted secret store; policy (Cedar ``use_credential``) decides each credential.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import mcp_types
+import pytest
+from mcp import Client
+from mcp.client.session import ClientRequestContext
+from mcp.client.streamable_http import streamable_http_client
+from tests.conformance_mcp.fixture import wait_http_ready
+from tests.e2e.gateway_harness import GatewayThread, free_port
+from tests.planted import API_KEY, STDIO_API_KEY
+
+from proctor.app import Proctor
+from proctor.gateway.config import upstream_from_mapping
+from proctor.store.base import AuditQuery
+from proctor.types import AgentStatus, LeaseState
+from proctor.workspace import Workspace
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "credential_server.py"
+
+
+def sha(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass
+class Setup:
+    p: Proctor
+    ws: Workspace
+    url: str
+    svid: str
+    task_token: str
+    task_id: str
+    gateway: GatewayThread
+
+
+@pytest.fixture
+def upstream_port(tmp_path: Path) -> Iterator[int]:
+    """The credential server over HTTP, refusing anything without `Bearer <API_KEY>`."""
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "REQUIRE_AUTH_SHA256": sha(f"Bearer {API_KEY}")}
+    with (tmp_path / "upstream.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(FIXTURE), "--http", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=str(Path(__file__).parents[2]),
+        )
+    try:
+        wait_http_ready(f"http://127.0.0.1:{port}/mcp", proc)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def start(tmp_path: Path, upstreams: list[dict[str, Any]], allow: list[str], policy: str = "") -> Setup:
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    if policy:
+        (ws.policies_dir / "40-test.cedar").write_text(policy)
+    p = Proctor.open(ws)
+    p.secrets.put("fx.api-key", API_KEY, p.clock.now())
+    p.secrets.put("fx.stdio-key", STDIO_API_KEY, p.clock.now())
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    agent = p.add_agent("bot", "owner@acme.test")
+    svid = p.issue_svid(agent, url)
+    task = p.start_task(agent="bot", purpose="use fx", allow=allow, requested_by="r@acme.test")
+    gw = GatewayThread.start(p, [upstream_from_mapping(u) for u in upstreams], port)
+    return Setup(p, ws, url, svid, task.token, str(task.task.id), gw)
+
+
+def http_upstream(port: int, secret: str = "fx.api-key") -> dict[str, Any]:
+    return {
+        "namespace": "fx",
+        "url": f"http://127.0.0.1:{port}/mcp",
+        "default": {"effect": "read"},
+        "credentials": [
+            {
+                "name": "fx-key",
+                "provider": "injected",
+                "secret": secret,
+                "header": {"Authorization": "Bearer {value}"},
+            }
+        ],
+    }
+
+
+def client(s: Setup, *, sdk_path: bool = False) -> Client:
+    h = {"Authorization": f"Bearer {s.svid}", "Proctor-Task": s.task_token}
+    transport = streamable_http_client(s.url, http_client=httpx2.AsyncClient(headers=h, timeout=30))
+    if not sdk_path:
+        return Client(transport, cache=None, mode="legacy")
+
+    async def sampling(
+        context: ClientRequestContext, params: mcp_types.CreateMessageRequestParams
+    ) -> mcp_types.CreateMessageResult:
+        raise AssertionError("not called")
+
+    # a client that declares sampling is served by the SDK path, not the lean one
+    return Client(transport, cache=None, mode="legacy", sampling_callback=sampling)
+
+
+def call(s: Setup, tool: str = "fx.whoami", *, sdk_path: bool = False) -> mcp_types.CallToolResult:
+    async def main() -> mcp_types.CallToolResult:
+        async with client(s, sdk_path=sdk_path) as c:
+            return await c.call_tool(tool, {})
+
+    return anyio.run(main)
+
+
+def records(p: Proctor, kind: str) -> list[dict[str, Any]]:
+    p.audit.flush()
+    return [json.loads(r.body) for r in p.store.search_audit(AuditQuery(kind=kind))]
+
+
+def answer(result: mcp_types.CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result
+    assert result.structured_content is not None, result
+    out: dict[str, Any] = result.structured_content.get("result", result.structured_content)
+    return out
+
+
+def test_injected_header_reaches_the_upstream_not_the_agent(tmp_path: Path, upstream_port: int) -> None:
+    """Both gateway paths add the task's credential to every upstream request; the upstream (which
+    refuses requests without it) answers; the agent's result and the audit hold no value; each call
+    is recorded against the lease; ending the task revokes the lease and closes the session."""
+    s = start(tmp_path, [http_upstream(upstream_port)], ["fx.*"])
+    try:
+        lean = call(s)
+        sdk = call(s, sdk_path=True)
+        for r in (lean, sdk):
+            assert answer(r)["auth_sha256"] == sha(f"Bearer {API_KEY}")
+            assert API_KEY not in r.model_dump_json()
+        time.sleep(0.2)
+        issued = records(s.p, "lease.issued")
+        assert len(issued) == 1
+        assert issued[0]["provider"] == "injected"
+        assert issued[0]["name"] == "fx-key"
+        decisions = records(s.p, "credential.decision")
+        assert [d["verdict"] for d in decisions] == ["allow"]
+        assert decisions[0]["policies"] == ["credentials.declared-upstream"]
+        used = records(s.p, "lease.used")
+        calls = [d for d in records(s.p, "decision") if d.get("tool") == "fx.whoami"]
+        assert len(used) == 2
+        assert len(calls) == 2
+        assert {u["lease_id"] for u in used} == {issued[0]["lease_id"]}
+        s.p.end_task(s.task_id)
+        lease = s.p.leases.list()[0]
+        assert lease.state is LeaseState.REVOKED
+        assert [r["state"] for r in records(s.p, "lease.revoked")] == ["revoked"]
+    finally:
+        s.gateway.stop()
+        s.p.close()
+
+
+def test_policy_denies_the_credential(tmp_path: Path, upstream_port: int) -> None:
+    """A forbid on `use_credential` keeps the credential from the task: the call is refused with the
+    policy's reason, the decision is audited, no lease exists and the upstream is never reached."""
+    forbid = (
+        '@id("test.no-fx-key")\n'
+        'forbid (principal, action == Proctor::Action::"use_credential", resource == Proctor::Credential::"fx-key");\n'
+    )
+    s = start(tmp_path, [http_upstream(upstream_port)], ["fx.*"], policy=forbid)
+    try:
+        r = call(s)
+        assert r.is_error
+        text = r.content[0].text  # type: ignore[union-attr]
+        assert "Proctor denied this call" in text
+        assert "fx-key" in text
+        assert "test.no-fx-key" in text
+        decisions = records(s.p, "credential.decision")
+        assert decisions
+        assert all(d["verdict"] == "deny" for d in decisions)
+        assert s.p.leases.list() == []
+        denied = [d for d in records(s.p, "decision") if d.get("tool") == "fx.whoami"]
+        assert denied
+        assert denied[-1]["decision"] == "deny"
+    finally:
+        s.gateway.stop()
+        s.p.close()
+
+
+def test_unknown_secret_denies_the_call_and_is_audited(tmp_path: Path, upstream_port: int) -> None:
+    """A credential naming a secret that is not stored cannot be issued: the call is refused
+    (`lease_issue_failed`), `lease.issue_failed` is audited, and nothing is leased."""
+    s = start(tmp_path, [http_upstream(upstream_port, secret="fx.missing")], ["fx.*"])
+    try:
+        r = call(s)
+        assert r.is_error
+        assert "lease_issue_failed" in r.content[0].text  # type: ignore[union-attr]
+        failed = records(s.p, "lease.issue_failed")
+        assert failed
+        assert failed[0]["error"] == "unknown_secret"
+        assert s.p.leases.list() == []
+    finally:
+        s.gateway.stop()
+        s.p.close()
+
+
+def test_revoked_lease_is_replaced_and_suspension_kills_all(tmp_path: Path, upstream_port: int) -> None:
+    """Revoking the lease on its own closes the session; the next call gets a new lease (policy
+    decides again). Suspending the agent revokes every lease and refuses the call."""
+    s = start(tmp_path, [http_upstream(upstream_port)], ["fx.*"])
+    try:
+        answer(call(s))
+        first = s.p.leases.list()[0]
+        s.p.leases.revoke(first.id, "rotate")
+        answer(call(s))
+        leases = s.p.leases.list()
+        assert len(leases) == 2
+        assert [x.state for x in leases] == [LeaseState.REVOKED, LeaseState.ACTIVE]
+        assert len(records(s.p, "credential.decision")) == 2
+        s.p.set_agent_status("bot", AgentStatus.SUSPENDED, reason="kill switch")
+        assert all(x.state is LeaseState.REVOKED for x in s.p.leases.list())
+    finally:
+        s.gateway.stop()
+        s.p.close()
+
+
+def test_stdio_env_injection(tmp_path: Path) -> None:
+    """A stdio upstream gets the credential in its own process's environment, one process per task;
+    the gateway's environment does not carry it."""
+    up = {
+        "namespace": "fx",
+        "command": sys.executable,
+        "args": [str(FIXTURE)],
+        "default": {"effect": "read"},
+        "credentials": [
+            {
+                "name": "fx-stdio",
+                "provider": "injected",
+                "secret": "fx.stdio-key",
+                "env": {"API_KEY": "{value}"},
+            }
+        ],
+    }
+    s = start(tmp_path, [up], ["fx.*"])
+    try:
+        got = answer(call(s, sdk_path=True))
+        assert got["env_sha256"] == sha(STDIO_API_KEY)
+        assert got["auth_sha256"] is None
+        import os
+
+        assert STDIO_API_KEY not in os.environ.values()
+        assert len(records(s.p, "lease.used")) >= 1
+    finally:
+        s.gateway.stop()
+        s.p.close()
