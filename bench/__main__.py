@@ -40,6 +40,8 @@ TARGETS = {
     "gateway.added.overlap": ("p50_us", "<=", 1_000.0),
     "gateway.throughput": ("ops_per_s", ">=", 1_000.0),
     "lease.revoke.task100": ("p50_us", "<=", 50_000.0),
+    "lease.issue.injected": ("p50_us", "<=", 300.0),
+    "lease.issue.jwt": ("p50_us", "<=", 300.0),
 }
 P99_TARGETS = {"gateway.added": 3_000.0, "gateway.added.overlap": 3_000.0}
 
@@ -144,9 +146,13 @@ def main() -> None:
         tmp = Path(d)
         results += bench_decisions(tmp)
         results += bench_append_sqlite(tmp)
-        from bench.bench_leases import bench_revoke_task100
+        from bench.bench_lease_jwt import bench_issue_jwt, bench_issue_jwt_provider
+        from bench.bench_leases import bench_issue_injected, bench_revoke_task100
 
         results.append(bench_revoke_task100(tmp))
+        results.append(bench_issue_injected(tmp))
+        results.append(bench_issue_jwt(tmp))
+        results.append(bench_issue_jwt_provider(tmp))
         results.append(bench_verify_sqlite(tmp))
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -156,6 +162,13 @@ def main() -> None:
             results += bench_append_postgres(url)
     except Exception as exc:  # reported, never hidden
         print(f"audit.append.postgres not measured: {exc}", file=sys.stderr)
+    try:
+        from bench.bench_lease_pg import bench_postgres_roundtrip
+
+        with tempfile.TemporaryDirectory() as d:
+            results.append(bench_postgres_roundtrip(Path(d)))
+    except Exception as exc:  # reported, never hidden
+        print(f"lease.postgres.roundtrip not measured: {exc}", file=sys.stderr)
     try:
         from bench.bench_gateway import bench_gateway
 

@@ -60,11 +60,17 @@ class SessionLog(logging.Handler):
             text = self.format(record)
         except Exception:  # a record that cannot be formatted still gets its raw message scanned
             text = f"{record.name} {record.msg!r} {record.args!r}"
+        if self._f.closed:  # never lose a line: reopen if something closed the file
+            self._f = self.path.open("a", encoding="utf-8", errors="replace")
         self._f.write(text + "\n")
         self._f.flush()
         self.lines += 1
 
     def close(self) -> None:
+        """Ignored: ``logging.config.dictConfig`` (uvicorn's, in several tests) closes every handler
+        it finds, and this one must keep recording until the session ends (:meth:`finish`)."""
+
+    def finish(self) -> None:
         self._f.close()
         super().close()
 
@@ -81,11 +87,23 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     SESSION_LOG["handler"] = handler
 
 
+@pytest.fixture(autouse=True)
+def _keep_session_log() -> Iterator[None]:
+    """Re-attach the session log if a test's logging configuration (uvicorn's) detached it."""
+    yield
+    handler = SESSION_LOG.get("handler")
+    root = logging.getLogger()
+    if handler is not None and handler not in root.handlers:
+        root.addHandler(handler)
+    if logging.getLogger("proctor").level != logging.DEBUG:
+        logging.getLogger("proctor").setLevel(logging.DEBUG)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     handler = SESSION_LOG.pop("handler", None)
     if handler is not None:
         logging.getLogger().removeHandler(handler)
-        handler.close()
+        handler.finish()
         shutil.rmtree(handler.path.parent, ignore_errors=True)
 
 

@@ -21,6 +21,7 @@ from proctor.config import Settings
 from proctor.credentials.leases import Lease, LeaseManager
 from proctor.credentials.providers.base import Provider, ProviderRegistry
 from proctor.credentials.providers.injected import InjectedSecretProvider
+from proctor.credentials.providers.jwt import JwtProvider
 from proctor.credentials.providers.postgres import PostgresRoleProvider
 from proctor.credentials.secrets import SecretStore
 from proctor.errors import (
@@ -130,6 +131,7 @@ class Proctor:
         self._secrets_lock = threading.Lock()
         self.register_provider(InjectedSecretProvider(self.secret_value))
         self.register_provider(PostgresRoleProvider(lambda name: self.secret_value(name).decode()))
+        self.register_provider(JwtProvider(self.keys, self.audience, reserved_audiences=(TASK_AUDIENCE,)))
         self._lease_hook("start-up sweep", self.leases.sweep)  # ends what ran out while we were down
 
     # construction -------------------------------------------------------------------------

@@ -693,6 +693,9 @@ def test_gateway_task_reads_through_a_leased_role_and_postgres_refuses_the_write
     )
     gateway = GatewayThread.start(pg.p, [upstream], port)
     h = {"Authorization": f"Bearer {svid}", "Proctor-Task": started.token}
+    # a session of the role opened outside the gateway (as a tool process that outlives its
+    # gateway session would hold one): ending the task must terminate it too
+    other: list[psycopg.Connection[Any]] = []
 
     async def main() -> list[Any]:
         out: list[Any] = []
@@ -704,14 +707,20 @@ def test_gateway_task_reads_through_a_leased_role_and_postgres_refuses_the_write
                 "SELECT person FROM public.payroll",
             ):
                 out.append(await c.call_tool("db.query", {"sql": q}))
+            other.append(psycopg.connect(str(rec.issued[0]["dsn"]), autocommit=True))
+            assert other[0].execute("SELECT count(*) FROM public.orders").fetchone() == (2,)
             await anyio.to_thread.run_sync(pg.p.end_task, started.task.id)
             out.append(await c.call_tool("db.query", {"sql": "SELECT 1"}))
         return out
 
     try:
         read, write, payroll, after = anyio.run(main)
+        with pytest.raises(psycopg.OperationalError):  # terminated by the revocation
+            other[0].execute("SELECT 1")
     finally:
         gateway.stop()
+        for conn in other:
+            conn.close()
     assert not read.is_error, read
     assert json.loads(read.content[0].text) == [{"item": "pencil"}, {"item": "paper"}]
     assert write.is_error
@@ -744,3 +753,62 @@ def test_gateway_task_reads_through_a_leased_role_and_postgres_refuses_the_write
     assert len(used) == 3
     assert {u["lease_id"] for u in used} == {str(lease.id)}
     assert_never_stored(pg, str(data["password"]))
+
+
+def test_gateway_call_is_denied_and_audited_when_postgres_is_down_at_issue(pg: PgEnv) -> None:
+    """The broker's PostgreSQL cannot be reached when the task first needs its role: the call is a
+    tool error naming the credential and `lease_issue_failed`, `lease.issue_failed` is audited with
+    the error class only, and no lease exists."""
+    from tests.e2e.gateway_harness import GatewayThread
+
+    from proctor.gateway.config import upstream_from_mapping
+
+    pg.secrets.put(
+        "pg.down", f"postgresql://nobody:{BROKER_PASSWORD}@127.0.0.1:{free_port()}/x", pg.clock.now()
+    )
+    upstream = upstream_from_mapping(
+        {
+            "namespace": "db",
+            "command": sys.executable,
+            "args": [str(SQL_SERVER)],
+            "default": {"effect": "read"},
+            "credentials": [
+                {
+                    "name": "orders-db",
+                    "provider": "postgres",
+                    "admin_secret": "pg.down",
+                    "tables": ["public.orders"],
+                    "env": {"DATABASE_URL": "{dsn}"},
+                }
+            ],
+        }
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    svid = pg.p.issue_svid(pg.agent, url)
+    started = pg.p.start_task(
+        agent="bot", purpose="count orders", allow=["db.query"], requested_by="carol@acme.test", ttl_s=600
+    )
+    gateway = GatewayThread.start(pg.p, [upstream], port)
+    h = {"Authorization": f"Bearer {svid}", "Proctor-Task": started.token}
+
+    async def main() -> Any:
+        transport = streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=60))
+        async with Client(transport, mode="legacy", cache=None) as c:
+            return await c.call_tool("db.query", {"sql": "SELECT 1"})
+
+    try:
+        result = anyio.run(main)
+    finally:
+        gateway.stop()
+    assert result.is_error
+    text = result.content[0].text
+    assert "orders-db" in text
+    assert "lease_issue_failed" in text
+    assert BROKER_PASSWORD not in text
+    failed = issue_failures(pg.p)
+    assert len(failed) == 1
+    assert failed[0]["provider"] == "postgres"
+    assert BROKER_PASSWORD not in json.dumps(failed)
+    assert pg.p.leases.list() == []
+    assert_never_stored(pg)

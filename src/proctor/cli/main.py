@@ -1336,9 +1336,10 @@ def lease_revoke(
 
 def main() -> None:
     """Console entry point."""
-    from proctor.cli import gateway
+    from proctor.cli import credentials, gateway
 
     gateway.register(app)
+    credentials.register(app)
     try:
         app()
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ never a provider's error text (only its code or exception class).
 from __future__ import annotations
 
 import builtins
+import math
 import random
 import re
 import time
@@ -47,7 +48,7 @@ from proctor.errors import (
     UnknownTask,
     ValidationError,
 )
-from proctor.store.base import AgentRecord, LeaseAttempt, LeaseRecord, Store, TaskRecord
+from proctor.store.base import AgentRecord, LeaseAttempt, LeaseRecord, Store, TaskRecord, ToolRecord
 from proctor.types import AgentName, AgentStatus, DecisionId, LeaseId, LeaseState, TaskId, TaskState
 
 #: A lease, as the store keeps it. Frozen; holds no secret.
@@ -117,6 +118,7 @@ class LeaseManager:
         self.backoff_cap_s = backoff_cap_s
         self._rng = jitter or random.Random()  # noqa: S311 - jitter spreads retries; it is not a secret
         self._sleep = sleep
+        self._tools: tuple[int, tuple[ToolRecord, ...]] | None = None
 
     # issue ---------------------------------------------------------------------------------
     def issue(
@@ -196,13 +198,15 @@ class LeaseManager:
             if isinstance(exc, ProctorError):
                 raise
             raise LeaseIssueFailed(f"lease for `{raw_name}` could not be stored ({code})") from None
-        self.audit.append(
+        # queued, not waited for: it commits with the next durable record or within the audit
+        # log's max_defer_s, with the lease row it describes (ADR 0010)
+        self.audit.defer(
             "lease.issued",
             {
                 "lease_id": str(lease.id),
                 "provider": kind,
                 "name": raw_name,
-                "expires_at": expires_at,
+                "expires_at": math.ceil(expires_at),  # whole seconds keep the canonical fast path
                 "clamped_to_deadline": float(issued.expires_at) > fresh.deadline,
             },
             **where,
@@ -214,9 +218,12 @@ class LeaseManager:
         when given: the tools of one upstream)."""
         pats = task.allow
         prefix = None if namespace is None else f"{namespace}."
+        epoch = self.store.epoch()  # bumped by every tool change, by any process
+        if self._tools is None or self._tools[0] != epoch:
+            self._tools = (epoch, tuple(self.store.list_tools()))
         return frozenset(
             t.effect
-            for t in self.store.list_tools()
+            for t in self._tools[1]
             if (prefix is None or str(t.name).startswith(prefix))
             and any(fnmatchcase(str(t.name), p) for p in pats)
         )

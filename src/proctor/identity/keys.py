@@ -54,6 +54,14 @@ USE_SVID: Final = "svid"
 USE_AUDIT: Final = "audit"
 #: tokens longer than this are refused before any parsing
 MAX_TOKEN_BYTES: Final = 8192
+#: header ``typ`` of JWT-SVIDs and task tokens (verification also accepts ``JOSE``)
+TYP_JWT: Final = "JWT"
+#: header ``typ`` of credential access tokens (RFC 9068): never accepted where an SVID is expected
+TYP_ACCESS_TOKEN: Final = "at+jwt"  # noqa: S105 - a media type, not a secret
+_ACCESS_TOKEN_TYPS: Final = frozenset({"at+jwt", "application/at+jwt"})  # RFC 9068 §4, case-insensitive
+#: longest audience of a JWT-SVID or task token; a credential token's audience may be longer
+MAX_AUDIENCE_LEN: Final = 256
+MAX_CREDENTIAL_AUDIENCE_LEN: Final = 512
 #: default ceiling on any token's lifetime (the longest task a workspace allows)
 DEFAULT_MAX_TOKEN_TTL: Final = 86_400.0
 DEFAULT_SKEW: Final = 60.0
@@ -371,13 +379,16 @@ def _audiences(claims: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(auds)
 
 
-def check_audience(audience: str | list[str] | tuple[str, ...]) -> list[str]:
-    """Validate audiences for a token being issued: 1-16 printable strings of at most 256 characters."""
+def check_audience(
+    audience: str | list[str] | tuple[str, ...], *, max_len: int = MAX_AUDIENCE_LEN
+) -> list[str]:
+    """Validate audiences for a token being issued: 1-16 printable strings of at most ``max_len``
+    (256) characters."""
     auds = [audience] if isinstance(audience, str) else list(audience)
     if not 1 <= len(auds) <= 16:
         raise ValidationError("a token needs 1 to 16 audiences", field="aud")
     for a in auds:
-        if not isinstance(a, str) or not 1 <= len(a) <= 256 or not a.isprintable():
+        if not isinstance(a, str) or not 1 <= len(a) <= max_len or not a.isprintable():
             raise ValidationError(f"invalid audience `{str(a)[:80]}`", field="aud")
     return auds
 
@@ -562,9 +573,15 @@ class SigningKeys:
         raise TokenInvalid(f"unknown signing key `{kid}`", kid=kid)
 
     # ---- signing ---------------------------------------------------------------------------------
-    def sign_claims(self, claims: Mapping[str, Any], now: float, ttl: float) -> str:
+    def sign_claims(self, claims: Mapping[str, Any], now: float, ttl: float, *, typ: str = TYP_JWT) -> str:
         """Sign ``claims`` (which must include ``aud``) with the active key, adding ``iat``,
-        ``exp = floor(now + ttl)`` and a ``jti`` unless given. ``ttl`` is at most ``max_token_ttl``."""
+        ``exp = floor(now + ttl)`` and a ``jti`` unless given. ``ttl`` is at most ``max_token_ttl``.
+
+        ``typ`` is the header's token type: ``JWT`` (SVIDs, task tokens) or ``at+jwt`` (a credential
+        access token, RFC 9068), which :meth:`verify_token` refuses, so a credential is never an identity.
+        """
+        if typ not in (TYP_JWT, TYP_ACCESS_TOKEN):
+            raise ValidationError(f"token type must be `{TYP_JWT}` or `{TYP_ACCESS_TOKEN}`", field="typ")
         if not 0 < ttl <= self.max_token_ttl:
             raise ValidationError(
                 f"token lifetime must be in (0, {self.max_token_ttl:g}] seconds", field="ttl"
@@ -573,7 +590,8 @@ class SigningKeys:
             if reserved in claims:
                 raise ValidationError(f"claim `{reserved}` is set by the signer", field=reserved)
         body = dict(claims)
-        body["aud"] = check_audience(body.get("aud", []))
+        max_len = MAX_AUDIENCE_LEN if typ == TYP_JWT else MAX_CREDENTIAL_AUDIENCE_LEN
+        body["aud"] = check_audience(body.get("aud", []), max_len=max_len)
         body["iat"] = math.floor(now)
         body["exp"] = math.floor(now + ttl)
         body.setdefault("jti", secrets.token_urlsafe(16))
@@ -582,7 +600,7 @@ class SigningKeys:
             key, kid = self._signing_key, self._signing_kid
         assert key is not None
         assert kid is not None
-        return jwt.encode(body, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": "JWT"})
+        return jwt.encode(body, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": typ})
 
     # ---- verification ----------------------------------------------------------------------------
     def verify_claims(self, token: str, audience: str, now: float) -> dict[str, Any]:
@@ -623,7 +641,22 @@ class SigningKeys:
                         del self._cache[t]
             self._cache[token] = entry
 
+    def verify_credential_token(self, token: str, now: float) -> VerifiedToken:
+        """Verify a credential access token (header ``typ`` ``at+jwt``, RFC 9068) signed by this
+        workspace: ES256, a known kid, signature, ``iat``/``nbf``/``exp`` with the usual leeway.
+
+        The audience is the caller's to check (introspection checks it against its client). Never
+        cached, and never reading or filling the SVID cache: a token verified here can never pass
+        :meth:`verify_token`, and an SVID can never pass here.
+        """
+        if now >= self._next_refresh:
+            self._maybe_refresh(now)
+        return self._check(token, None, now, access_token=True)
+
     def _verify_uncached(self, token: str, audience: str, now: float) -> VerifiedToken:
+        return self._check(token, audience, now, access_token=False)
+
+    def _check(self, token: str, audience: str | None, now: float, *, access_token: bool) -> VerifiedToken:
         if not isinstance(token, str):
             raise TokenInvalid("token must be a string")
         if len(token) > MAX_TOKEN_BYTES:
@@ -640,7 +673,11 @@ class SigningKeys:
         unknown = set(header) - _ALLOWED_HEADER
         if unknown:
             raise TokenInvalid(f"token header has unsupported parameters `{sorted(unknown)[0][:40]}`")
-        if header.get("typ", "JWT") not in ("JWT", "JOSE"):
+        if access_token:
+            typ = header.get("typ")
+            if not isinstance(typ, str) or typ.lower() not in _ACCESS_TOKEN_TYPS:
+                raise TokenInvalid(f"token type must be `{TYP_ACCESS_TOKEN}`")
+        elif header.get("typ", "JWT") not in ("JWT", "JOSE"):
             raise TokenInvalid("token type must be `JWT`")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
@@ -668,7 +705,7 @@ class SigningKeys:
             raise TokenExpired("token has expired", exp=exp)
         if exp - iat > self.max_token_ttl + self.leeway:
             raise TokenInvalid("token lifetime is longer than this workspace allows")
-        if audience not in auds:
+        if audience is not None and audience not in auds:
             raise TokenAudienceMismatch(f"token is not for audience `{audience}`", audience=audience)
         return VerifiedToken(claims=MappingProxyType(claims), kid=kid, audience=auds, exp=exp, iat=iat)
 
@@ -678,7 +715,11 @@ class SigningKeys:
 
 __all__ = [
     "ALGORITHM",
+    "MAX_AUDIENCE_LEN",
+    "MAX_CREDENTIAL_AUDIENCE_LEN",
     "MAX_TOKEN_BYTES",
+    "TYP_ACCESS_TOKEN",
+    "TYP_JWT",
     "AuditSigningKey",
     "SigningKeys",
     "VerifiedToken",

@@ -1,24 +1,32 @@
 """The HTTP API under ``/v1``, the JWKS and ``/healthz``, with an OpenAPI document.
 
-Management endpoints need the workspace's admin token; ``/v1/decide`` needs an agent's JWT-SVID.
+Management endpoints need the workspace's admin token; ``/v1/decide`` needs an agent's JWT-SVID;
+``/v1/introspect`` (RFC 7662) needs an introspection client's HTTP Basic credentials.
 Errors are JSON ``{"error": {"code", "message"}}`` with a stable code; no stack trace reaches a client.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
+from urllib.parse import parse_qs, unquote_plus
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from proctor.app import Proctor, verify_audit_store
 from proctor.config import tool_from_mapping, tool_to_mapping
-from proctor.errors import AdminTokenInvalid, ProctorError
+from proctor.credentials.providers.jwt import check_introspection_client, introspect
+from proctor.credentials.secrets import SecretStore
+from proctor.errors import AdminTokenInvalid, IntrospectionClientInvalid, ProctorError, SecretKeyInvalid
 from proctor.pipeline import CallInput
 from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
 from proctor.types import AgentStatus, TaskState
@@ -26,6 +34,12 @@ from proctor.workspace import Workspace
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20
+#: an introspection request is a token (at most 8 KiB) and a hint: anything larger is refused unread
+MAX_INTROSPECT_BODY = 16 * 1024
+_MAX_BASIC = 4096
+_FORM = "application/x-www-form-urlencoded"
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_BASIC_CHALLENGE = 'Basic realm="proctor-introspection"'
 
 
 class _In(BaseModel):
@@ -97,6 +111,36 @@ def _bearer(authorization: str | None) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+def _basic(authorization: str | None) -> tuple[str, str] | None:
+    """``client_id`` and ``client_secret`` from HTTP Basic, each form-urlencoded (RFC 6749 §2.3.1)."""
+    if not authorization or len(authorization) > _MAX_BASIC:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        raw = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep:
+        return None
+    client_id, client_secret = unquote_plus(user), unquote_plus(password)
+    return (client_id, client_secret) if client_id and client_secret else None
+
+
+async def _read_bounded(request: Request, limit: int) -> bytes | None:
+    """The request body, or None once it exceeds ``limit`` bytes (however it is framed)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
     """The ASGI application for one workspace."""
     api = FastAPI(
@@ -144,6 +188,23 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
 
     Admin = Depends(admin)
 
+    secret_lock = threading.Lock()
+    secret_stores: list[SecretStore] = []
+
+    def secret_store(*, reopen: bool = False) -> SecretStore:
+        """The workspace secret store, opened on first use (and again after a key rotation)."""
+        with secret_lock:
+            if reopen or not secret_stores:
+                ss = SecretStore.open(workspace, proctor.store, now=proctor.clock.now())
+                secret_stores[:] = [ss]
+            return secret_stores[0]
+
+    def client_ok(client_id: str, client_secret: str) -> bool:
+        try:
+            return check_introspection_client(secret_store(), client_id, client_secret)
+        except SecretKeyInvalid:  # another process rotated the secrets key: read it again
+            return check_introspection_client(secret_store(reopen=True), client_id, client_secret)
+
     # public ---------------------------------------------------------------------------------
     @api.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, Any]:
@@ -165,6 +226,70 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
         """Exchange a single-use join token for a short-lived JWT-SVID."""
         token = proctor.svid_from_join_token(body.join_token, body.audience)
         return {"svid": token, "expires_in": proctor.settings.svid_ttl_s}
+
+    @api.post(
+        "/v1/introspect",
+        tags=["identity"],
+        responses={
+            200: {"description": '`{"active": false}`, or the token\'s claims with `active: true`.'},
+            401: {"description": "Missing or wrong client credentials (HTTP Basic)."},
+        },
+    )
+    async def introspect_token(request: Request) -> JSONResponse:
+        """Token introspection (RFC 7662) for credential tokens Proctor issued to tasks.
+
+        Form-encoded `token` (and optional `token_type_hint`); the caller authenticates with HTTP Basic
+        as the introspection client of its audience (`proctor introspection-client add AUDIENCE`).
+        Answers `{"active": false}` for any token that is not good right now for that audience: a
+        revoked lease, an ended task or a suspended agent make a still-signed token inactive at once.
+        """
+        creds = _basic(request.headers.get("authorization"))
+        if creds is None or not await run_in_threadpool(client_ok, *creds):
+            exc = IntrospectionClientInvalid(
+                "introspection needs the client's credentials: Authorization: Basic (audience:secret)"
+            )
+            return _err(exc.code, exc.message, 401, {**_NO_STORE, "WWW-Authenticate": _BASIC_CHALLENGE})
+        client_audience = creds[0]
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media != _FORM:
+            return _err("invalid_input", f"introspection takes `{_FORM}`", 415, _NO_STORE)
+        body = await _read_bounded(request, MAX_INTROSPECT_BODY)
+        if body is None:
+            return _err(
+                "payload_too_large",
+                f"request body is larger than {MAX_INTROSPECT_BODY} bytes",
+                413,
+                _NO_STORE,
+            )
+        try:
+            form = parse_qs(body.decode("ascii"), keep_blank_values=True, max_num_fields=8)
+        except (UnicodeDecodeError, ValueError):
+            return _err("invalid_input", "the request body is not a valid form", 400, _NO_STORE)
+        tokens = form.get("token", [])
+        if len(tokens) != 1 or not tokens[0]:
+            return _err("invalid_input", "give exactly one `token` parameter", 400, _NO_STORE)
+        if len(form.get("token_type_hint", [])) > 1:
+            return _err("invalid_input", "give at most one `token_type_hint`", 400, _NO_STORE)
+
+        def answer() -> dict[str, Any]:
+            result = introspect(
+                proctor.keys,
+                proctor.store,
+                tokens[0],
+                client_audience,
+                proctor.clock.now(),
+                issuer=proctor.audience,
+            )
+            if result["active"]:
+                proctor.audit.append(
+                    "lease.introspected",
+                    {"lease_id": result["lease"], "client": client_audience},
+                    agent=result["client_id"],
+                    task=result["task"],
+                )
+            return result
+
+        return JSONResponse(await run_in_threadpool(answer), headers=_NO_STORE)
 
     # agents -----------------------------------------------------------------------------------
     @api.get("/v1/agents", tags=["agents"], dependencies=[Admin])

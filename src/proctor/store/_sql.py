@@ -249,8 +249,11 @@ class SqlStore(abc.ABC):
         """A cursor for reads (no transaction guarantees beyond one statement)."""
 
     @abc.abstractmethod
-    def _write(self) -> AbstractContextManager[Cursor]:
-        """A cursor inside a write transaction that commits durably on exit, or rolls back."""
+    def _write(self, *, relaxed: bool = False) -> AbstractContextManager[Cursor]:
+        """A cursor inside a write transaction that commits durably on exit, or rolls back. With
+        ``relaxed`` the commit survives a crash of this process but waits for no disk flush: it
+        becomes durable with the next durable commit (SQLite: ``synchronous=NORMAL`` for this one
+        transaction; PostgreSQL: ``synchronous_commit = off``)."""
 
     @abc.abstractmethod
     def _lock_audit_chain(self, cur: Cursor) -> None:
@@ -827,7 +830,8 @@ class SqlStore(abc.ABC):
 
     # leases ------------------------------------------------------------------
     def add_lease(self, lease: LeaseRecord) -> None:
-        with self._write() as cur:
+        # relaxed: losing the newest leases to a power cut fails closed (see ADR 0010)
+        with self._write(relaxed=True) as cur:
             cur.execute("SELECT state FROM tasks WHERE id = ?", (lease.task_id,))
             row = cur.fetchone()
             if row is None:

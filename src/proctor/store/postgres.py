@@ -199,13 +199,15 @@ class PostgresStore(SqlStore):
             yield _PgCursor(cur)
 
     @contextmanager
-    def _write(self) -> Iterator[Cursor]:
+    def _write(self, *, relaxed: bool = False) -> Iterator[Cursor]:
         with (
             self._errors.mapping(),
             self._pool.connection() as conn,
             conn.transaction(),
             conn.cursor() as cur,
         ):
+            if relaxed:
+                cur.execute("SET LOCAL synchronous_commit TO OFF")
             yield _PgCursor(cur)
 
     def _lock_audit_chain(self, cur: Cursor) -> None:

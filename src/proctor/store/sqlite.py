@@ -105,8 +105,21 @@ class SqliteStore(SqlStore):
                 cur.close()
 
     @contextmanager
-    def _write(self) -> Iterator[Cursor]:
-        with self._wlock, map_sqlite_errors():
+    def _synchronous(self, relaxed: bool) -> Iterator[None]:
+        """``synchronous=NORMAL`` for one relaxed transaction (in WAL mode its commit reaches the
+        WAL without an fsync, which the next FULL commit on this file makes durable)."""
+        if not relaxed:
+            yield
+            return
+        self._writer.execute("PRAGMA synchronous = NORMAL")
+        try:
+            yield
+        finally:
+            self._writer.execute("PRAGMA synchronous = FULL")
+
+    @contextmanager
+    def _write(self, *, relaxed: bool = False) -> Iterator[Cursor]:
+        with self._wlock, map_sqlite_errors(), self._synchronous(relaxed):
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             cur = conn.cursor()

@@ -1,0 +1,102 @@
+"""``proctor introspection-client``: the resource servers allowed to ask ``POST /v1/introspect``.
+
+A client is named by the audience it serves (the ``aud`` of the tokens it accepts), which is also its
+HTTP Basic ``client_id``. Its secret is generated here, shown once, and kept in the workspace secret
+store only as a SHA-256 verifier, next to the audience (see :mod:`proctor.credentials.providers.jwt`):
+so ``list`` can show audiences, and nobody can read a secret back.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from proctor.cli.main import JsonOpt, WorkspaceOpt, _ts, emit_json, handled, opened, out
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``introspection-client`` command group to the ``proctor`` CLI."""
+    group = typer.Typer(
+        help="Resource servers that may introspect Proctor's credential tokens (RFC 7662).",
+        no_args_is_help=True,
+    )
+    app.add_typer(group, name="introspection-client")
+
+    @group.command("add")
+    def add(
+        audience: Annotated[
+            str, typer.Argument(help="The audience the client serves, e.g. https://billing.example.")
+        ],
+        rotate: Annotated[
+            bool, typer.Option("--rotate", help="Replace the secret of an existing client.")
+        ] = False,
+        workspace: WorkspaceOpt = None,
+    ) -> None:
+        """Register a client (or --rotate its secret) and print its secret once."""
+        from proctor.app import TASK_AUDIENCE
+        from proctor.credentials.providers.jwt import add_introspection_client, introspection_secret_name
+        from proctor.credentials.secrets import SecretStore
+
+        with opened(workspace) as p, handled():
+            ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
+            secret = add_introspection_client(
+                ss, audience, p.clock.now(), rotate=rotate, reserved=(p.audience, TASK_AUDIENCE)
+            )
+            p.audit.append(
+                "introspection_client.rotated" if rotate else "introspection_client.added",
+                {"audience": audience, "secret_name": introspection_secret_name(audience)},
+            )
+        verb = "rotated the secret of" if rotate else "added"
+        out.print(f"[green]{verb}[/] introspection client {escape(audience)}", highlight=False)
+        out.print(
+            "[bold]client secret[/] (shown once, it will not be shown again; "
+            "use HTTP Basic with the audience as client_id):"
+        )
+        out.print(secret, highlight=False, soft_wrap=True)
+
+    @group.command("list")
+    def list_(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+        """List clients by audience. Never a secret."""
+        from proctor.credentials.providers.jwt import list_introspection_clients
+        from proctor.credentials.secrets import SecretStore
+
+        with opened(workspace) as p, handled():
+            ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
+            clients = list_introspection_clients(ss)
+        if as_json:
+            emit_json(
+                [
+                    {
+                        "audience": c.audience,
+                        "secret_name": c.secret_name,
+                        "version": c.version,
+                        "updated_at": c.updated_at,
+                    }
+                    for c in clients
+                ]
+            )
+            return
+        t = Table("audience", "version", "updated", "secret name")
+        for c in clients:
+            t.add_row(escape(c.audience), str(c.version), _ts(c.updated_at), c.secret_name)
+        out.print(t)
+
+    @group.command("remove")
+    def remove(audience: str, workspace: WorkspaceOpt = None) -> None:
+        """Remove a client: its introspection requests are refused (401) from now on."""
+        from proctor.credentials.providers.jwt import introspection_secret_name, remove_introspection_client
+        from proctor.credentials.secrets import SecretStore
+        from proctor.errors import NotFound
+
+        with opened(workspace) as p, handled():
+            ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
+            if not remove_introspection_client(ss, audience):
+                raise NotFound(f"unknown introspection client `{audience[:80]}`")
+            p.audit.append(
+                "introspection_client.removed",
+                {"audience": audience, "secret_name": introspection_secret_name(audience)},
+            )
+        out.print(f"[yellow]removed[/] introspection client {escape(audience)}", highlight=False)
