@@ -63,7 +63,7 @@ def _roundtrips(url: str, tmpdir: Path, rounds: int) -> list[float]:
         with Proctor.open(ws) as p:
             store = SecretStore.open(ws, p.store, env={})
             store.put("pg.broker", f"postgresql://{broker}:{password}@{host_port}/{db}", p.clock.now())
-            p.register_provider(PostgresRoleProvider(lambda n: store.get(n).decode()))
+            p.register_provider(PostgresRoleProvider(lambda n: store.get(n).decode()), replace=True)
             agent = p.add_agent("bot", "o@acme.test")
             task = p.start_task(
                 agent="bot", purpose="bench", allow=["db.*"], requested_by="r@acme.test", ttl_s=3600

@@ -10,7 +10,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ from proctor.identity.svid import SvidAuthority, SvidClaims
 from proctor.pipeline import CallInput, Pipeline, args_digest
 from proctor.policy.engine import CREDENTIAL_ACTION, CredentialRef, Decision, PolicyEngine, PolicyWatcher
 from proctor.policy.loader import PolicySet, load_policy_dir
-from proctor.policy.scope import check_resource_pattern, check_tool_pattern
+from proctor.policy.scope import check_resource_pattern, check_tool_pattern, declares_namespace
 from proctor.store import Store, open_store
 from proctor.store.base import AgentRecord, TaskRecord, ToolPin, ToolRecord
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
@@ -623,23 +622,6 @@ class Proctor:
     def verify_audit(self, *, deep: bool = False) -> VerifyReport:
         self.audit.flush()
         return verify_audit_store(self.store, deep=deep)
-
-
-def declares_namespace(allow: Sequence[str], namespace: str) -> bool:
-    """Whether a task's ``--allow`` patterns can match a tool of upstream ``namespace``.
-
-    >>> declares_namespace(["billing.*"], "billing"), declares_namespace(["*"], "db")
-    (True, True)
-    >>> declares_namespace(["fs.read"], "billing"), declares_namespace(["bill*"], "billing")
-    (False, True)
-    """
-    for pat in allow:
-        head, dot, _ = pat.partition(".")
-        if dot and fnmatchcase(namespace, head):
-            return True
-        if not dot and "*" in pat and fnmatchcase(namespace, pat):
-            return True
-    return False
 
 
 def verify_audit_store(store: Store, *, deep: bool = False) -> VerifyReport:

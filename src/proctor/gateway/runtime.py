@@ -37,7 +37,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.shared.message import ServerMessageMetadata
 from pydantic import BaseModel
 
-from proctor.app import Proctor, declares_namespace
+from proctor.app import Proctor
 from proctor.errors import ProctorError, ValidationError
 from proctor.gateway.config import UpstreamConfig
 from proctor.gateway.credentials import Injection, inject
@@ -45,6 +45,7 @@ from proctor.gateway.lean import LeanHttpUpstream, LeanUpstreamError
 from proctor.gateway.upstream import open_upstream
 from proctor.pipeline import CallInput
 from proctor.policy.engine import CredentialRef, Decision, deny
+from proctor.policy.scope import declares_namespace
 from proctor.store.base import TaskRecord, ToolRecord
 from proctor.types import AgentName, LeaseId, TaskId, ToolName, Verdict
 

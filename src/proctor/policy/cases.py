@@ -1,7 +1,10 @@
 """Policy test cases as data: ``proctor policy test CASES.yaml`` and ``tests/scenarios/*.yaml``.
 
 A file declares agents, tools and tasks inline (tools may also come from the workspace) and lists
-calls with the decision each must get. Unknown keys are refused, so a typo cannot hide a case.
+calls with the decision each must get. A case with ``credential: {name, provider, upstream}`` instead
+of ``tool`` asks whether the task may obtain that credential (action ``use_credential``); its effects
+are those of the file's tools of that upstream the task declared, unless the case lists
+``effects``. Unknown keys are refused, so a typo cannot hide a case.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,8 @@ import yaml
 
 from proctor.config import tool_from_mapping
 from proctor.errors import ValidationError
-from proctor.policy.engine import Decision, PolicyEngine
+from proctor.policy.engine import CredentialRef, Decision, PolicyEngine
+from proctor.policy.scope import declares_namespace
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
 from proctor.types import (
     AgentName,
@@ -33,7 +38,19 @@ from proctor.types import (
 _TOP = {"trust_domain", "agents", "tools", "tasks", "cases", "now"}
 _AGENT = {"owner", "status"}
 _TASK = {"agent", "purpose", "allow", "resources", "state", "requested_by", "ttl", "parent"}
-_CASE = {"name", "agent", "task", "tool", "args", "expect", "policies", "reason_contains"}
+_CASE = {
+    "name",
+    "agent",
+    "task",
+    "tool",
+    "args",
+    "credential",
+    "effects",
+    "expect",
+    "policies",
+    "reason_contains",
+}
+_CREDENTIAL = {"name", "provider", "upstream"}
 _EXPECT = {"allow": Verdict.ALLOW, "deny": Verdict.DENY, "approval_required": Verdict.APPROVAL_REQUIRED}
 
 
@@ -124,7 +141,10 @@ def run_cases(
     for i, raw in enumerate(raw_cases):
         c = _keys(f"{where}: cases[{i}]", raw, _CASE)
         label = str(c.get("name", f"case {i + 1}"))
-        for req in ("agent", "task", "tool", "expect"):
+        subject = "credential" if "credential" in c else "tool"
+        if "credential" in c and "tool" in c:
+            raise ValidationError(f"{where}: case `{label}`: give `tool` or `credential`, not both")
+        for req in ("agent", "task", subject, "expect"):
             if req not in c:
                 raise ValidationError(f"{where}: case `{label}`: `{req}` is required")
         expect = _EXPECT.get(str(c["expect"]))
@@ -132,16 +152,21 @@ def run_cases(
             raise ValidationError(f"{where}: case `{label}`: expect is one of {', '.join(_EXPECT)}")
         agent = agents.get(str(c["agent"]))
         task = tasks.get(str(c["task"]))
-        tool = tools.get(str(c["tool"]))
-        if tool is None and fallback_tool is not None:
-            tool = fallback_tool(ToolName(str(c["tool"])))
-        if agent is None or task is None or tool is None:
-            missing = "agent" if agent is None else "task" if task is None else "tool"
+        if agent is None or task is None:
+            missing = "agent" if agent is None else "task"
             raise ValidationError(f"{where}: case `{label}`: unknown {missing} `{c[missing]}`")
-        args = c.get("args") or {}
-        if not isinstance(args, Mapping):
-            raise ValidationError(f"{where}: case `{label}`: `args` must be a mapping")
-        decision = engine.decide(agent, task, tool, args, now)
+        if subject == "credential":
+            decision = _decide_credential(c, label, where, engine, agent, task, tools, now)
+        else:
+            tool = tools.get(str(c["tool"]))
+            if tool is None and fallback_tool is not None:
+                tool = fallback_tool(ToolName(str(c["tool"])))
+            if tool is None:
+                raise ValidationError(f"{where}: case `{label}`: unknown tool `{c['tool']}`")
+            args = c.get("args") or {}
+            if not isinstance(args, Mapping):
+                raise ValidationError(f"{where}: case `{label}`: `args` must be a mapping")
+            decision = engine.decide(agent, task, tool, args, now)
         problems = []
         if decision.verdict is not expect:
             problems.append(
@@ -155,3 +180,34 @@ def run_cases(
             problems.append(f"no reason contains `{c['reason_contains']}`")
         results.append(CaseResult(label, expect, decision, not problems, "; ".join(problems)))
     return results
+
+
+def _decide_credential(
+    c: Mapping[str, Any],
+    label: str,
+    where: str,
+    engine: PolicyEngine,
+    agent: AgentRecord,
+    task: TaskRecord,
+    tools: Mapping[str, ToolRecord],
+    now: float,
+) -> Decision:
+    cred = _keys(f"{where}: case `{label}`: credential", c["credential"], _CREDENTIAL)
+    if "name" not in cred or "provider" not in cred:
+        raise ValidationError(f"{where}: case `{label}`: a credential needs `name` and `provider`")
+    upstream = str(cred.get("upstream", ""))
+    if "effects" in c:
+        raw = c["effects"]
+        if not isinstance(raw, list) or not all(isinstance(e, str) for e in raw):
+            raise ValidationError(f"{where}: case `{label}`: `effects` is a list of effect names")
+        effects = frozenset(raw)
+    else:
+        effects = frozenset(
+            t.effect
+            for name, t in tools.items()
+            if (not upstream or name.startswith(f"{upstream}."))
+            and any(fnmatchcase(name, p) for p in task.allow)
+        )
+    ref = CredentialRef(str(cred["name"]), str(cred["provider"]), upstream)
+    declared = declares_namespace(task.allow, upstream) if upstream else False
+    return engine.decide_credential(agent, task, ref, upstream_declared=declared, effects=effects, now=now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -87,3 +87,20 @@ def check_scope(task: TaskRecord, tool: ToolRecord, resource: str | None) -> Sco
             False, f"resource `{resource[:200]}` is outside the task's declared resources", resource
         )
     return ScopeVerdict(True, "in scope", resource)
+
+
+def declares_namespace(allow: Sequence[str], namespace: str) -> bool:
+    """Whether a task's ``--allow`` patterns can match a tool of upstream ``namespace``.
+
+    >>> declares_namespace(["billing.*"], "billing"), declares_namespace(["*"], "db")
+    (True, True)
+    >>> declares_namespace(["fs.read"], "billing"), declares_namespace(["bill*"], "billing")
+    (False, True)
+    """
+    for pat in allow:
+        head, dot, _ = pat.partition(".")
+        if dot and fnmatchcase(namespace, head):
+            return True
+        if not dot and "*" in pat and fnmatchcase(namespace, pat):
+            return True
+    return False
