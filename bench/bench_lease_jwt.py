@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.stats import row
 from proctor.app import TASK_AUDIENCE, Proctor
 from proctor.credentials.providers import IssueRequest
 from proctor.credentials.providers.jwt import JwtProvider
@@ -57,15 +58,7 @@ def bench_issue_jwt(tmpdir: Path) -> dict[str, Any]:
                 samples.append(elapsed)
             assert data["token_type"] == "Bearer"
         p.audit.flush()
-    total_s = sum(samples) / 1e6
-    samples.sort()
-    n = len(samples)
-    return {
-        "name": "lease.issue.jwt",
-        "p50_us": round(samples[n // 2], 2),
-        "p99_us": round(samples[min(n - 1, int(n * 0.99))], 2),
-        "ops_per_s": round(n / total_s, 1),
-    }
+    return row("lease.issue.jwt", samples)
 
 
 def bench_issue_jwt_provider(tmpdir: Path) -> dict[str, Any]:
@@ -86,15 +79,7 @@ def bench_issue_jwt_provider(tmpdir: Path) -> dict[str, Any]:
             elapsed = (time.perf_counter_ns() - t0) / 1000
             if i >= WARMUP:
                 samples.append(elapsed)
-    total_s = sum(samples) / 1e6
-    samples.sort()
-    n = len(samples)
-    return {
-        "name": "lease.issue.jwt.provider",
-        "p50_us": round(samples[n // 2], 2),
-        "p99_us": round(samples[min(n - 1, int(n * 0.99))], 2),
-        "ops_per_s": round(n / total_s, 1),
-    }
+    return row("lease.issue.jwt.provider", samples)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import sql
 
+from bench.stats import row
 from proctor.app import Proctor
 from proctor.credentials.providers.postgres import PostgresRoleProvider
 from proctor.credentials.secrets import SecretStore
@@ -101,15 +102,7 @@ def bench_postgres_roundtrip(tmpdir: Path, rounds: int = ROUNDS) -> dict[str, An
 
     with temporary_postgres() as url:
         samples = _roundtrips(url, Path(tmpdir), rounds)
-    total_s = sum(samples) / 1e6
-    samples.sort()
-    n = len(samples)
-    return {
-        "name": "lease.postgres.roundtrip",
-        "p50_us": round(samples[n // 2], 2),
-        "p99_us": round(samples[min(n - 1, int(n * 0.99))], 2),
-        "ops_per_s": round(n / total_s, 1),
-    }
+    return row("lease.postgres.roundtrip", samples)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bench.stats import row
 from proctor.app import Proctor
 from proctor.credentials.providers import Issued, IssueRequest
 from proctor.workspace import Workspace
@@ -57,15 +58,7 @@ def bench_revoke_task100(tmpdir: Path) -> dict[str, Any]:
             summary = p.leases.revoke_task(task.id)
             samples.append((time.perf_counter_ns() - t0) / 1000)
             assert len(summary.confirmed) == LEASES, summary
-    total_s = sum(samples) / 1e6
-    samples.sort()
-    n = len(samples)
-    return {
-        "name": "lease.revoke.task100",
-        "p50_us": round(samples[n // 2], 2),
-        "p99_us": round(samples[min(n - 1, int(n * 0.99))], 2),
-        "ops_per_s": round(n / total_s, 1),
-    }
+    return row("lease.revoke.task100", samples)
 
 
 def bench_issue_injected(tmpdir: Path, n: int = 2_000) -> dict[str, Any]:
@@ -88,20 +81,14 @@ def bench_issue_injected(tmpdir: Path, n: int = 2_000) -> dict[str, Any]:
             p.leases.issue(task, agent, "injected", spec)
             samples[i] = (time.perf_counter_ns() - s) / 1000
         total_s = (time.perf_counter_ns() - t0) / 1e9
-    samples.sort()
-    return {
-        "name": "lease.issue.injected",
-        "p50_us": round(samples[n // 2], 2),
-        "p99_us": round(samples[min(n - 1, int(n * 0.99))], 2),
-        "ops_per_s": round(n / total_s, 1),
-    }
+    return row("lease.issue.injected", samples, total_s)
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows = [bench_revoke_task100(Path(tmp)), bench_issue_injected(Path(tmp))]
-    for row in rows:
-        print(row)
+    for r in rows:
+        print(r)
     sys.exit(0 if rows[0]["p50_us"] <= 50_000 and rows[1]["p50_us"] <= 300 else 1)
 
 

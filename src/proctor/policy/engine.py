@@ -148,6 +148,18 @@ def entities_json_base(agent: AgentRecord, task: TaskRecord) -> list[dict[str, A
     ]
 
 
+def _precheck(agent: AgentRecord, task: TaskRecord, now: float, version: str) -> Decision | None:
+    """The deny every decision starts with, before Cedar: the task's agent, status and liveness."""
+    if task.agent != agent.name:
+        return deny(f"task `{task.id}` belongs to another agent", version)
+    if agent.status is not AgentStatus.ACTIVE:
+        return deny(f"agent `{agent.name}` is {agent.status.value}", version)
+    if not task.is_live(now):
+        state = "expired" if task.state.value == "active" else task.state.value
+        return deny(f"task `{task.id}` is {state}", version)
+    return None
+
+
 @dataclass
 class _Cache:
     """Decision outcomes keyed on every input a decision reads, including store versions."""
@@ -196,13 +208,9 @@ class PolicyEngine:
         """Decide one call. Never raises for a policy reason: a failure to decide is a deny."""
         ps = self._set
         try:
-            if task.agent != agent.name:
-                return deny(f"task `{task.id}` belongs to another agent", ps.version)
-            if agent.status is not AgentStatus.ACTIVE:
-                return deny(f"agent `{agent.name}` is {agent.status.value}", ps.version)
-            if not task.is_live(now):
-                state = "expired" if task.state.value == "active" else task.state.value
-                return deny(f"task `{task.id}` is {state}", ps.version)
+            refused = _precheck(agent, task, now, ps.version)
+            if refused is not None:
+                return refused
             resource = resource_of(tool, args)
             # keyed on the records themselves: every field a decision reads, versions included
             key = (agent, task, tool, resource)
@@ -245,13 +253,9 @@ class PolicyEngine:
         failure to decide is a deny. An ``@approval`` permit is a deny here until approvals exist."""
         ps = self._set
         try:
-            if task.agent != agent.name:
-                return deny(f"task `{task.id}` belongs to another agent", ps.version)
-            if agent.status is not AgentStatus.ACTIVE:
-                return deny(f"agent `{agent.name}` is {agent.status.value}", ps.version)
-            if not task.is_live(now):
-                state = "expired" if task.state.value == "active" else task.state.value
-                return deny(f"task `{task.id}` is {state}", ps.version)
+            refused = _precheck(agent, task, now, ps.version)
+            if refused is not None:
+                return refused
             if CREDENTIAL_ACTION not in ps.actions:
                 return deny(
                     f"the policy schema has no `{CREDENTIAL_ACTION}` action, so no credential can be"
