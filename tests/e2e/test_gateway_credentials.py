@@ -75,7 +75,9 @@ def upstream_port(tmp_path: Path) -> Iterator[int]:
         proc.wait(timeout=10)
 
 
-def start(tmp_path: Path, upstreams: list[dict[str, Any]], allow: list[str], policy: str = "") -> Setup:
+def start(
+    tmp_path: Path, upstreams: list[dict[str, Any]], allow: list[str], policy: str = "", ttl_s: float = 900
+) -> Setup:
     ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
     if policy:
         (ws.policies_dir / "40-test.cedar").write_text(policy)
@@ -86,7 +88,7 @@ def start(tmp_path: Path, upstreams: list[dict[str, Any]], allow: list[str], pol
     url = f"http://127.0.0.1:{port}/mcp"
     agent = p.add_agent("bot", "owner@acme.test")
     svid = p.issue_svid(agent, url)
-    task = p.start_task(agent="bot", purpose="use fx", allow=allow, requested_by="r@acme.test")
+    task = p.start_task(agent="bot", purpose="use fx", allow=allow, requested_by="r@acme.test", ttl_s=ttl_s)
     gw = GatewayThread.start(p, [upstream_from_mapping(u) for u in upstreams], port)
     return Setup(p, ws, url, svid, task.token, str(task.task.id), gw)
 
@@ -265,6 +267,26 @@ def test_stdio_env_injection(tmp_path: Path) -> None:
 
         assert STDIO_API_KEY not in os.environ.values()
         assert len(records(s.p, "lease.used")) >= 1
+    finally:
+        s.gateway.stop()
+        s.p.close()
+
+
+def test_the_gateway_ends_leases_at_the_deadline_without_any_call(tmp_path: Path, upstream_port: int) -> None:
+    """Nobody ends the task: its deadline passes. The gateway's own sweeper expires the task and ends
+    its lease within seconds (a database role's open session would outlive `VALID UNTIL`)."""
+    s = start(tmp_path, [http_upstream(upstream_port)], ["fx.*"], ttl_s=2)
+    try:
+        answer(call(s))
+        lease = s.p.leases.list()[0]
+        assert lease.state is LeaseState.ACTIVE
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and s.p.leases.get(lease.id).state is LeaseState.ACTIVE:
+            time.sleep(0.25)
+        ended = s.p.leases.get(lease.id)
+        assert ended.state in (LeaseState.EXPIRED, LeaseState.REVOKED)
+        assert not ended.pending
+        assert records(s.p, "task.expired")
     finally:
         s.gateway.stop()
         s.p.close()

@@ -60,6 +60,8 @@ warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
 MAX_TOOLS = 10_000
 MAX_PAGES = 100
 SWEEP_INTERVAL_S = 1.0
+#: sweep tasks and leases every this many session sweeps (5 s)
+LEASE_SWEEP_EVERY = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,9 +415,22 @@ class GatewayRuntime:
                 self._tg = None
 
     async def _sweep(self) -> None:
+        rounds = 0
         while True:
             await anyio.sleep(SWEEP_INTERVAL_S)
             await self.close_ended_tasks()
+            rounds += 1
+            if rounds % LEASE_SWEEP_EVERY == 0:
+                await self.sweep_leases()
+
+    async def sweep_leases(self) -> None:
+        """Expire tasks past their deadline and revoke their leases (a database role's open sessions
+        outlive its ``VALID UNTIL``: this ends them), and retry revocations that are due. This process
+        holds the providers, so it is the one that can finish their revocations."""
+        try:
+            await anyio.to_thread.run_sync(self.proctor.sweep)
+        except Exception as exc:  # the next round retries; a failure is never fatal to the gateway
+            log.warning("lease sweep failed: %s", type(exc).__name__)
 
     async def close_ended_tasks(self) -> list[TaskId]:
         """Close the upstream sessions of tasks that ended or passed their deadline."""
