@@ -173,6 +173,15 @@ class Proctor:
                 self._secrets = SecretStore.open(self.workspace, self.store, now=self.clock.now())
             return self._secrets
 
+    def check_secrets_key(self) -> bool:
+        """Open the secret store now if the workspace has one, so that a wrong or missing key fails at
+        start-up with :class:`SecretKeyInvalid` instead of at the first credential. Returns whether
+        it was opened."""
+        if self.store.active_secret_key() is None and self.store.count_secrets() == 0:
+            return False
+        _ = self.secrets
+        return True
+
     def secret_value(self, name: str) -> bytes:
         """A stored secret's plaintext, for a provider to hand to an upstream. Never log it."""
         return self.secrets.get(name)

@@ -290,3 +290,30 @@ def test_the_gateway_ends_leases_at_the_deadline_without_any_call(tmp_path: Path
     finally:
         s.gateway.stop()
         s.p.close()
+
+
+def test_a_wrong_or_missing_secrets_key_stops_the_gateway_at_start_up(tmp_path: Path) -> None:
+    """With credentials configured, `proctor gateway` refuses to start under a key that does not
+    match the store (or when the key file is gone): a clear error, exit 2, nothing decrypted."""
+    import base64
+    import os
+
+    from proctor.gateway.config import save_upstreams
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    with Proctor.open(ws) as p:
+        p.secrets.put("fx.api-key", API_KEY, p.clock.now())
+    save_upstreams(ws.root, [upstream_from_mapping(http_upstream(free_port()))])
+    exe = Path(sys.executable).parent / "proctor"
+    wrong = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+    env = {**os.environ, "PROCTOR_SECRETS_KEY": wrong}
+    cmd = [str(exe), "gateway", "--http", "--port", str(free_port()), "--workspace", str(ws.root)]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 2, r.stderr
+    assert "secrets key" in r.stderr
+    assert API_KEY not in r.stdout + r.stderr
+    env.pop("PROCTOR_SECRETS_KEY")
+    (ws.keys_dir / "secrets.key").unlink()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 2, r.stderr
+    assert "secrets key" in r.stderr

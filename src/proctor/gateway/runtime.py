@@ -383,6 +383,10 @@ class GatewayRuntime:
     """Shared by every downstream connection of one gateway process."""
 
     def __init__(self, proctor: Proctor, upstreams: list[UpstreamConfig]) -> None:
+        if any(u.credentials for u in upstreams):
+            _ = proctor.secrets  # a wrong or missing secrets key fails here, at start-up
+        else:
+            proctor.check_secrets_key()
         self.proctor = proctor
         self.upstreams = {u.namespace: u for u in upstreams}
         self.unprefixed = next((u for u in upstreams if not u.prefix), None)

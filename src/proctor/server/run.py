@@ -33,6 +33,11 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
 
     ws = Workspace.find(workspace)
     proctor = Proctor.open(ws, store_url=store_url)
+    try:
+        proctor.check_secrets_key()  # a wrong or missing secrets key fails at start-up
+    except BaseException:
+        proctor.close()
+        raise
     proctor.watch_policies()
     stop = start_sweeper(proctor)
     attest = None
