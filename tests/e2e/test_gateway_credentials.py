@@ -317,3 +317,46 @@ def test_a_wrong_or_missing_secrets_key_stops_the_gateway_at_start_up(tmp_path: 
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == 2, r.stderr
     assert "secrets key" in r.stderr
+
+
+def test_resources_and_prompts_never_use_a_revoked_lease(tmp_path: Path) -> None:
+    """Not only tool calls: a resource read or a prompt after the lease was revoked goes to a new
+    session with a new lease (policy decides again), never to the process started with the old one."""
+    up = {
+        "namespace": "fx",
+        "command": sys.executable,
+        "args": [str(FIXTURE)],
+        "default": {"effect": "read"},
+        "credentials": [
+            {
+                "name": "fx-stdio",
+                "provider": "injected",
+                "secret": "fx.stdio-key",
+                "env": {"API_KEY": "{value}"},
+            }
+        ],
+    }
+    s = start(tmp_path, [up], ["fx.*"])
+
+    async def main() -> tuple[str, str, str]:
+        async with client(s) as c:
+            first = await c.read_resource("cred://whoami")
+            lease = s.p.leases.list()[0]
+            await anyio.to_thread.run_sync(s.p.leases.revoke, lease.id, "rotate")
+            second = await c.read_resource("cred://whoami")
+            prompt = await c.get_prompt("fx.whoami_prompt")
+        texts = [r.contents[0].text for r in (first, second)]  # type: ignore[union-attr]
+        return texts[0], texts[1], prompt.messages[0].content.text  # type: ignore[union-attr]
+
+    try:
+        first, second, prompt = anyio.run(main)
+        leases = s.p.leases.list()
+    finally:
+        s.gateway.stop()
+        s.p.close()
+    digest = f"env_sha256={sha(STDIO_API_KEY)}"
+    assert first.startswith(digest)
+    assert second.startswith(digest)
+    assert first.split("pid=")[1] != second.split("pid=")[1]  # a new process, started with the new lease
+    assert second.split("pid=")[1] == prompt.split("pid=")[1]
+    assert [x.state for x in leases] == [LeaseState.REVOKED, LeaseState.ACTIVE]

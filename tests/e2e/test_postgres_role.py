@@ -812,3 +812,17 @@ def test_gateway_call_is_denied_and_audited_when_postgres_is_down_at_issue(pg: P
     assert BROKER_PASSWORD not in json.dumps(failed)
     assert pg.p.leases.list() == []
     assert_never_stored(pg)
+
+
+def test_a_role_that_could_create_objects_is_refused(pg: PgEnv) -> None:
+    """Where PUBLIC may create in a schema (the default before PostgreSQL 15), a leased role could
+    plant objects for others and could not be dropped cleanly: issuance is refused and no role is
+    left behind."""
+    pg.admin("GRANT CREATE ON SCHEMA public TO PUBLIC")
+    try:
+        with pytest.raises(LeaseIssueFailed):
+            pg.issue(pg.task(["db.read"]))
+    finally:
+        pg.admin("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    assert pg.roles() == []
+    assert issue_failures(pg.p)[-1]["error"] == "InsufficientPrivilege"

@@ -21,6 +21,7 @@ from proctor.cli.main import app as cli
 from proctor.credentials.leases import Lease, LeaseManager, RevocationSummary
 from proctor.credentials.providers import Issued, IssueRequest, ProviderRegistry, RevocationUnrecoverable
 from proctor.errors import (
+    AgentSuspended,
     Conflict,
     LeaseIssueFailed,
     LeaseNotActive,
@@ -445,3 +446,26 @@ def test_provider_gets_lease_id_and_task_effects(env: Env, fake: FakeProvider) -
     }
     assert req.effects == frozenset(expected)
     assert expected  # the fixture task declares at least one registered tool
+
+
+@pytest.mark.parametrize("race", ["suspend", "end"])
+def test_kill_switch_during_issue_leaves_no_active_lease(env: Env, race: str) -> None:
+    """The agent is suspended (or the task ends) while the provider is issuing: the lease is not
+    stored, the provider's credential is revoked at once, and the failure is audited."""
+
+    class Racing(FakeProvider):
+        def issue(self, req: IssueRequest) -> Issued:
+            out = super().issue(req)
+            if race == "suspend":
+                env.p.set_agent_status("bot", AgentStatus.SUSPENDED, reason="kill switch")
+            else:
+                env.p.end_task(str(req.task.id))
+            return out
+
+    prov = Racing()
+    env.p.register_provider(prov)
+    with pytest.raises((AgentSuspended, TaskNotActive)):
+        issue(env)
+    assert env.p.leases.list() == []
+    assert prov.revoked == ["cred-1"]
+    assert kinds(env.p) == ["lease.issue_failed"]

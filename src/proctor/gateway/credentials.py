@@ -66,8 +66,25 @@ _RESERVED_HEADERS = frozenset(
         "proxy-authorization",
     }
 )
-#: environment variables a credential may not replace in a tool process
-_RESERVED_ENV = frozenset({"PATH", "HOME", "LD_PRELOAD", "LD_LIBRARY_PATH", "PYTHONPATH", "NODE_OPTIONS"})
+#: environment variables a credential may not set in a tool process: ones that change what runs
+_RESERVED_ENV = frozenset(
+    {"PATH", "HOME", "SHELL", "IFS", "ENV", "BASH_ENV", "GCONV_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS"}
+)
+_RESERVED_ENV_PREFIXES = ("LD_", "DYLD_", "PYTHON", "NODE_", "PERL5", "PERLLIB", "RUBY", "GEM_", "BASH_FUNC_")
+#: an HTTP field value (RFC 9110 5.5): visible characters, with inner spaces and tabs only
+_FIELD_VALUE = re.compile(r"[\x21-\x7e\x80-\xff](?:[\x20-\x7e\x80-\xff\t]*[\x21-\x7e\x80-\xff])?")
+
+
+def reserved_env(name: str) -> bool:
+    """Whether a credential may not set ``name`` (it could change what a tool process runs).
+
+    >>> reserved_env("LD_AUDIT"), reserved_env("PYTHONHOME"), reserved_env("DATABASE_URL")
+    (True, True, False)
+    """
+    up = name.upper()
+    return up in _RESERVED_ENV or up.startswith(_RESERVED_ENV_PREFIXES)
+
+
 MAX_CREDENTIALS = 8
 
 
@@ -177,7 +194,7 @@ def credential_from_mapping(raw: Any, transport: str, where: str) -> CredentialS
         if not env:
             raise ConfigError(f"{where}: say where the credential goes: `env: {{API_KEY: ...}}`")
         for k, t in env.items():
-            if not isinstance(k, str) or not _ENV_NAME.fullmatch(k) or k.upper() in _RESERVED_ENV:
+            if not isinstance(k, str) or not _ENV_NAME.fullmatch(k) or reserved_env(k):
                 raise ConfigError(f"{where}: `{str(k)[:64]}` is not a variable a credential may set")
             _check_template(t, f"{where} env `{k}`")
     params = {k: v for k, v in raw.items() if k not in ("name", "provider", "header", "env")}
@@ -220,9 +237,28 @@ class Injection:
         return bool(self.leases)
 
 
+def header_value(template: str, data: Mapping[str, Any]) -> str:
+    """A rendered header value, refused (without quoting it) unless it is a valid HTTP field value:
+    no control characters, no leading or trailing whitespace (a pasted key often has one).
+
+    >>> header_value("Bearer {value}", {"value": "abc"})
+    'Bearer abc'
+    >>> header_value("Bearer {value}", {"value": "abc "})
+    Traceback (most recent call last):
+    ...
+    proctor.errors.ValidationError: the credential is not a valid HTTP header value (control character or surrounding whitespace)
+    """
+    text = render(template, data)
+    if not _FIELD_VALUE.fullmatch(text):
+        raise ValidationError(
+            "the credential is not a valid HTTP header value (control character or surrounding whitespace)"
+        )
+    return text
+
+
 def inject(spec: CredentialSpec, data: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     """The headers and env one credential's data renders to."""
     return (
-        {h: render(t, data) for h, t in spec.header.items()},
+        {h: header_value(t, data) for h, t in spec.header.items()},
         {k: render(t, data) for k, t in spec.env.items()},
     )

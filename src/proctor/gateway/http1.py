@@ -128,9 +128,13 @@ class Http1Pool:
                 event.status_code, {k.decode("latin-1"): v.decode("latin-1") for k, v in event.headers}, conn
             )
             yield resp
-        except (OSError, h11.LocalProtocolError, Http1Error) as exc:
+        except h11.LocalProtocolError:
             conn.close()
-            raise Http1Error(str(exc) or type(exc).__name__) from None
+            # h11's message quotes the offending header, which may be a credential: name the class only
+            raise Http1Error("the request could not be encoded (LocalProtocolError)") from None
+        except (OSError, Http1Error) as exc:
+            conn.close()
+            raise Http1Error(type(exc).__name__ if isinstance(exc, OSError) else str(exc)) from None
         except BaseException:
             conn.close()
             raise

@@ -143,7 +143,7 @@ class LeanHttpUpstream:
                 status = resp.status
         except Http1Error as exc:
             raise LeanUpstreamError(
-                f"upstream `{self.cfg.namespace}` is unreachable ({exc})", closed=True
+                f"upstream `{self.cfg.namespace}` is unreachable ({type(exc).__name__})", closed=True
             ) from None
         if status >= 400:
             raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` refused `{method}` ({status})")
@@ -176,7 +176,7 @@ class LeanHttpUpstream:
                 return headers, self._result(answer, rid)
         except (Http1Error, ValueError) as exc:
             raise LeanUpstreamError(
-                f"upstream `{self.cfg.namespace}` is unreachable ({exc})", closed=True
+                f"upstream `{self.cfg.namespace}` is unreachable ({type(exc).__name__})", closed=True
             ) from None
 
     def _result(self, msg: Any, rid: int) -> dict[str, Any]:

@@ -47,7 +47,7 @@ from proctor.pipeline import CallInput
 from proctor.policy.engine import CredentialRef, Decision, deny
 from proctor.policy.scope import declares_namespace
 from proctor.store.base import TaskRecord, ToolRecord
-from proctor.types import AgentName, LeaseId, TaskId, ToolName, Verdict
+from proctor.types import AgentName, AgentStatus, LeaseId, TaskId, ToolName, Verdict
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=BaseModel)
@@ -200,22 +200,50 @@ class TaskUpstreams:
         self._lock = anyio.Lock()
         self._lean_lock = anyio.Lock()
         self._cred_lock = anyio.Lock()
+        #: set when the task's sessions are closed for good: nothing opens again on this object
+        self.closed = False
 
     # credentials --------------------------------------------------------------------------
     async def injection(self, cfg: UpstreamConfig) -> Injection:
         """The credentials this task's session with ``cfg`` carries, obtained on first use.
         Raises :class:`CredentialUnavailable` when policy denies one or a provider fails."""
+        if self.closed:
+            raise UpstreamUnavailable(cfg.namespace)
         if not cfg.credentials:
             return _NO_INJECTION
         held = self.injections.get(cfg.namespace)
-        if held is not None:
+        if held is not None and self.leases_usable(cfg):
             return held
         async with self._cred_lock:
             held = self.injections.get(cfg.namespace)
+            if held is not None and not self.leases_usable(cfg):
+                self.injections.pop(cfg.namespace, None)
+                await self._revoke_all(held, "another lease of the session ended")
+                held = None
             if held is None:
+                task = self.runtime.proctor.cached_task(self.task_id)
+                if task is None or not declares_namespace(task.allow, cfg.namespace):
+                    # never ask for a credential of an upstream the task declared no tool of
+                    raise CredentialUnavailable(
+                        cfg.namespace, cfg.credentials[0].name, "upstream_not_declared"
+                    )
                 held = await anyio.to_thread.run_sync(self._obtain, cfg)
+                if self.closed:  # the task's sessions were closed while the provider worked
+                    await self._revoke_all(held, "the task's sessions were closed")
+                    raise UpstreamUnavailable(cfg.namespace)
                 self.injections[cfg.namespace] = held
         return held
+
+    async def _revoke_all(self, held: Injection, reason: str) -> None:
+        """Revoke the leases of a session being retired (a no-op for those already ended)."""
+
+        def run() -> None:
+            for lid in held.leases:
+                with contextlib.suppress(Exception):  # audited by the lease manager; retried by sweeps
+                    self.runtime.proctor.leases.revoke(LeaseId(lid), reason)
+
+        if held.leases:
+            await anyio.to_thread.run_sync(run)
 
     def _obtain(self, cfg: UpstreamConfig) -> Injection:
         proctor = self.runtime.proctor
@@ -260,12 +288,17 @@ class TaskUpstreams:
                 return False
         return True
 
-    async def refresh_credentials(self, cfg: UpstreamConfig) -> None:
-        """Close the session with ``cfg`` if a lease behind it ended (before a call goes out)."""
-        if cfg.credentials and cfg.namespace in self.injections and not self.leases_usable(cfg):
-            self.injections.pop(cfg.namespace, None)
-            self.drop(cfg.namespace)
-            await self.drop_lean(cfg.namespace)
+    async def check_credentials(self, cfg: UpstreamConfig) -> bool:
+        """Before any use of the session with ``cfg`` (a call, a resource, a prompt...): if a lease
+        behind it ended, close the session and revoke its other leases, so that nothing reaches the
+        upstream with a dead credential; the next use obtains afresh. Returns whether it retired one."""
+        if not cfg.credentials or cfg.namespace not in self.injections or self.leases_usable(cfg):
+            return False
+        held = self.injections.pop(cfg.namespace)
+        self.drop(cfg.namespace)
+        await self.drop_lean(cfg.namespace)
+        await self._revoke_all(held, "another lease of the session ended")
+        return True
 
     def record_use(self, cfg: UpstreamConfig, decision: Decision) -> None:
         """Audit which leases this allowed call (``decision``) uses; rides with the next commit."""
@@ -283,6 +316,9 @@ class TaskUpstreams:
 
     async def lean(self, cfg: UpstreamConfig) -> LeanHttpUpstream:
         """This task's lean JSON-RPC session with an HTTP upstream, opened on first use."""
+        if self.closed:
+            raise UpstreamUnavailable(cfg.namespace)
+        await self.check_credentials(cfg)
         up = self.leans.get(cfg.namespace)
         if up is not None and not up.closed:
             return up
@@ -305,6 +341,9 @@ class TaskUpstreams:
             await up.close()
 
     async def get(self, cfg: UpstreamConfig) -> _Upstream:
+        if self.closed:
+            raise UpstreamUnavailable(cfg.namespace)
+        await self.check_credentials(cfg)
         async with self._lock:
             up = self.sessions.get(cfg.namespace)
             if up is None or up.closed:
@@ -327,6 +366,7 @@ class TaskUpstreams:
             up.stop.set()
 
     async def close(self) -> None:
+        self.closed = True
         for ns in list(self.sessions):
             self.drop(ns)
         for ns in list(self.leans):
@@ -437,24 +477,33 @@ class GatewayRuntime:
             log.warning("lease sweep failed: %s", type(exc).__name__)
 
     async def close_ended_tasks(self) -> list[TaskId]:
-        """Close the upstream sessions of tasks that ended or passed their deadline."""
+        """Close the upstream sessions of tasks that ended or passed their deadline, or whose agent
+        was suspended, and retire any session whose credential lease ended."""
         closed = []
         now = self.proctor.clock.now()
         for task_id, owned in list(self.tasks.items()):
             try:
                 task = self.proctor.cached_task(task_id)
+                agent = None if task is None else self.proctor.cached_agent(task.agent)
+                live = task is not None and task.is_live(now)
+                active = agent is not None and agent.status is AgentStatus.ACTIVE
+                if live and active:
+                    for cfg in self.upstreams.values():
+                        if cfg.namespace in owned.injections:
+                            await owned.check_credentials(cfg)
+                    continue
             except Exception as exc:  # the store may be briefly unavailable; the next round retries
                 log.warning("task sweep skipped %s: %s", task_id, type(exc).__name__)
                 continue
-            if task is None or not task.is_live(now):
-                await owned.close()
-                del self.tasks[task_id]
-                closed.append(task_id)
-                await self.proctor.audit.append_async(
-                    "upstream.sessions_closed",
-                    {"namespaces": sorted(owned.sessions) or []},
-                    task=str(task_id),
-                )
+            namespaces = sorted({*owned.sessions, *owned.leans})
+            await owned.close()
+            del self.tasks[task_id]
+            closed.append(task_id)
+            await self.proctor.audit.append_async(
+                "upstream.sessions_closed",
+                {"namespaces": namespaces, "reason": "task ended" if not live else "agent not active"},
+                task=str(task_id),
+            )
         return closed
 
     def owned(self, task_id: TaskId) -> TaskUpstreams:
@@ -466,7 +515,7 @@ class GatewayRuntime:
     # callers ----------------------------------------------------------------------------
     def live_task(self, caller: Caller) -> TaskRecord:
         """The caller's task, if it is still active (else a ProctorError the transport reports)."""
-        from proctor.errors import TaskNotActive, UnknownTask
+        from proctor.errors import AgentSuspended, TaskNotActive, UnknownTask
 
         task = self.proctor.cached_task(caller.task_id)
         if task is None:
@@ -475,6 +524,10 @@ class GatewayRuntime:
             raise ValidationError("task belongs to another agent")
         if not task.is_live(self.proctor.clock.now()):
             raise TaskNotActive(f"task `{task.id}` is not active")
+        agent = self.proctor.cached_agent(caller.agent)
+        if agent is None or agent.status is not AgentStatus.ACTIVE:
+            # the stdio transport proved identity once: the kill switch is checked here, every request
+            raise AgentSuspended(f"agent `{caller.agent}` is not active")
         return task
 
     # names ------------------------------------------------------------------------------
@@ -667,7 +720,6 @@ class GatewayRuntime:
         started = time.monotonic()
         status = "ok"
         try:
-            await owned.refresh_credentials(cfg)
             up = await owned.lean(cfg)
             owned.record_use(cfg, decision)
             with anyio.fail_after(cfg.timeout_s):
@@ -754,7 +806,6 @@ class GatewayRuntime:
                 await ctx.session.report_progress(progress, total, message)
 
         try:
-            await owned.refresh_credentials(cfg)
             up = await owned.get(cfg)
             client = up.require()
             owned.record_use(cfg, decision)

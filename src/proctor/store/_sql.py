@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from proctor.errors import (
+    AgentSuspended,
     Conflict,
     SecretKeyInvalid,
     TaskNotActive,
@@ -248,12 +249,17 @@ class SqlStore(abc.ABC):
     def _read(self) -> AbstractContextManager[Cursor]:
         """A cursor for reads (no transaction guarantees beyond one statement)."""
 
+    #: appended to a SELECT that must lock the rows it reads until the transaction ends (PostgreSQL);
+    #: SQLite's ``BEGIN IMMEDIATE`` already holds the one write lock
+    _ROW_LOCK = ""
+
     @abc.abstractmethod
     def _write(self, *, relaxed: bool = False) -> AbstractContextManager[Cursor]:
         """A cursor inside a write transaction that commits durably on exit, or rolls back. With
-        ``relaxed`` the commit survives a crash of this process but waits for no disk flush: it
-        becomes durable with the next durable commit (SQLite: ``synchronous=NORMAL`` for this one
-        transaction; PostgreSQL: ``synchronous_commit = off``)."""
+        ``relaxed`` an engine may skip waiting for the disk: SQLite in WAL mode commits with
+        ``synchronous=NORMAL`` (the row survives a crash of this process and becomes power-safe with
+        the next durable commit); PostgreSQL ignores it (a database server crash is too common a way
+        to lose a row)."""
 
     @abc.abstractmethod
     def _lock_audit_chain(self, cur: Cursor) -> None:
@@ -832,12 +838,20 @@ class SqlStore(abc.ABC):
     def add_lease(self, lease: LeaseRecord) -> None:
         # relaxed: losing the newest leases to a power cut fails closed (see ADR 0010)
         with self._write(relaxed=True) as cur:
-            cur.execute("SELECT state FROM tasks WHERE id = ?", (lease.task_id,))
+            # the task and its agent, locked against a concurrent end or suspension: a lease is never
+            # stored for a task that ended, or an agent suspended, while its provider was working
+            cur.execute(
+                "SELECT t.state, a.status FROM tasks t JOIN agents a ON a.name = t.agent"
+                f" WHERE t.id = ?{self._ROW_LOCK}",
+                (lease.task_id,),
+            )
             row = cur.fetchone()
             if row is None:
                 raise UnknownTask(f"unknown task `{lease.task_id}`", task=lease.task_id)
             if row[0] != TaskState.ACTIVE.value:
                 raise TaskNotActive(f"task `{lease.task_id}` is {row[0]}", task=lease.task_id)
+            if row[1] != AgentStatus.ACTIVE.value:
+                raise AgentSuspended(f"agent `{lease.agent}` is {row[1]}", agent=lease.agent)
             cur.execute(
                 f"INSERT INTO leases ({_LEASE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (

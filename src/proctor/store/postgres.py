@@ -206,9 +206,9 @@ class PostgresStore(SqlStore):
             conn.transaction(),
             conn.cursor() as cur,
         ):
-            if relaxed:
-                cur.execute("SET LOCAL synchronous_commit TO OFF")
             yield _PgCursor(cur)
+
+    _ROW_LOCK = " FOR SHARE"
 
     def _lock_audit_chain(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(?)", (AUDIT_LOCK_KEY,))

@@ -53,6 +53,7 @@ class SqliteStore(SqlStore):
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._closed = False
+        self._wal = False
         with map_sqlite_errors():
             self._writer = self._connect()
             # Commits never copy the WAL back into the database themselves (that work would land
@@ -81,7 +82,9 @@ class SqliteStore(SqlStore):
             self.path, timeout=self._busy_ms / 1000, isolation_level=None, check_same_thread=False
         )
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_ms)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        # NORMAL is only crash-safe for a committed row in WAL mode (a filesystem may refuse WAL)
+        self._wal = bool(mode) and str(mode[0]).lower() == "wal"
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         with self._all_lock:
@@ -108,7 +111,7 @@ class SqliteStore(SqlStore):
     def _synchronous(self, relaxed: bool) -> Iterator[None]:
         """``synchronous=NORMAL`` for one relaxed transaction (in WAL mode its commit reaches the
         WAL without an fsync, which the next FULL commit on this file makes durable)."""
-        if not relaxed:
+        if not relaxed or not self._wal:
             yield
             return
         self._writer.execute("PRAGMA synchronous = NORMAL")

@@ -423,6 +423,19 @@ class PostgresRoleProvider:
         ).fetchone()
         assert row is not None
         can_connect, has_usage, missing_tables, missing_seqs = row
+        creatable = conn.execute(
+            "SELECT array_agg(nspname::text ORDER BY nspname) FROM pg_namespace"
+            " WHERE nspname NOT LIKE 'pg\\_%%' AND nspname <> 'information_schema'"
+            " AND has_schema_privilege(%(r)s::name, oid, 'CREATE')",
+            {"r": role},
+        ).fetchone()
+        if creatable and creatable[0]:
+            # e.g. PUBLIC's CREATE on schema public (the default before PostgreSQL 15): the role could
+            # plant functions for others (CVE-2018-1058) and could not be dropped cleanly
+            raise psycopg.errors.InsufficientPrivilege(
+                f"the role could create objects in schema {creatable[0][0]!r}: run"
+                " `REVOKE CREATE ON SCHEMA ... FROM PUBLIC` there (refused, nothing was left behind)"
+            )
         missing = [*(missing_tables or []), *(missing_seqs or [])]
         if not can_connect or not has_usage or missing:
             what = (
