@@ -125,7 +125,9 @@ class Proctor:
         self._record_policy(policies, initial=True)
         self.sync_config_tools()
         #: credential leases; providers are added with :meth:`register_provider`
-        self.leases = LeaseManager(store, ProviderRegistry(), self.clock, self.audit)
+        self.leases = LeaseManager(
+            store, ProviderRegistry(), self.clock, self.audit, records=self._lease_records
+        )
         self._secrets: SecretStore | None = None
         self._secrets_lock = threading.Lock()
         self.register_provider(InjectedSecretProvider(self.secret_value))
@@ -172,6 +174,12 @@ class Proctor:
                     raise ValidationError("the secret store needs a workspace")
                 self._secrets = SecretStore.open(self.workspace, self.store, now=self.clock.now())
             return self._secrets
+
+    def _lease_records(
+        self, task_id: TaskId, agent: AgentName
+    ) -> tuple[TaskRecord | None, AgentRecord | None]:
+        snap = self.snapshot()
+        return self.cached_task(task_id, snap), self.cached_agent(agent, snap)
 
     def check_secrets_key(self) -> bool:
         """Open the secret store now if the workspace has one, so that a wrong or missing key fails at

@@ -104,6 +104,7 @@ class LeaseManager:
         backoff_cap_s: float = 30.0,
         jitter: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        records: Callable[[TaskId, AgentName], tuple[TaskRecord | None, AgentRecord | None]] | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValidationError("max_attempts must be at least 1")
@@ -118,6 +119,9 @@ class LeaseManager:
         self.backoff_cap_s = backoff_cap_s
         self._rng = jitter or random.Random()  # noqa: S311 - jitter spreads retries; it is not a secret
         self._sleep = sleep
+        #: current task and agent records (default: read from the store; Proctor passes its cache,
+        #: which the store's epoch keeps exact). ``add_lease`` checks both again under lock.
+        self._records = records or (lambda t, a: (store.get_task(t), store.get_agent(a)))
         self._tools: tuple[int, tuple[ToolRecord, ...]] | None = None
 
     # issue ---------------------------------------------------------------------------------
@@ -135,7 +139,7 @@ class LeaseManager:
         and nothing is stored. ``effects`` (default: every effect the task declared) bounds what a
         scoped credential may carry."""
         now = self.clock.now()
-        fresh = self.store.get_task(task.id)
+        fresh, holder = self._records(task.id, agent.name)
         if fresh is None:
             raise UnknownTask(f"unknown task `{task.id}`")
         if fresh.agent != agent.name:
@@ -143,7 +147,6 @@ class LeaseManager:
         if not fresh.is_live(now):
             state = "past its deadline" if fresh.state is TaskState.ACTIVE else fresh.state.value
             raise TaskNotActive(f"task `{fresh.id}` is {state}: it cannot get credentials")
-        holder = self.store.get_agent(agent.name)
         if holder is None:
             raise UnknownAgent(f"unknown agent `{agent.name}`")
         if holder.status is not AgentStatus.ACTIVE:

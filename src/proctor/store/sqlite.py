@@ -54,6 +54,7 @@ class SqliteStore(SqlStore):
         self._all_lock = threading.Lock()
         self._closed = False
         self._wal = False
+        self._relaxed: sqlite3.Connection | None = None
         with map_sqlite_errors():
             self._writer = self._connect()
             # Commits never copy the WAL back into the database themselves (that work would land
@@ -107,23 +108,21 @@ class SqliteStore(SqlStore):
             finally:
                 cur.close()
 
-    @contextmanager
-    def _synchronous(self, relaxed: bool) -> Iterator[None]:
-        """``synchronous=NORMAL`` for one relaxed transaction (in WAL mode its commit reaches the
-        WAL without an fsync, which the next FULL commit on this file makes durable)."""
-        if not relaxed or not self._wal:
-            yield
-            return
-        self._writer.execute("PRAGMA synchronous = NORMAL")
-        try:
-            yield
-        finally:
-            self._writer.execute("PRAGMA synchronous = FULL")
+    def _relaxed_writer(self) -> sqlite3.Connection:
+        """A second writer connection with ``synchronous=NORMAL``, used under the same write lock:
+        in WAL mode its commits reach the WAL without an fsync, and the next FULL commit on this file
+        makes them durable. (A connection of its own spares two PRAGMAs per relaxed transaction.)"""
+        conn = self._relaxed
+        if conn is None:
+            conn = self._connect()
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._relaxed = conn
+        return conn
 
     @contextmanager
     def _write(self, *, relaxed: bool = False) -> Iterator[Cursor]:
-        with self._wlock, map_sqlite_errors(), self._synchronous(relaxed):
-            conn = self._writer
+        with self._wlock, map_sqlite_errors():
+            conn = self._relaxed_writer() if relaxed and self._wal else self._writer
             conn.execute("BEGIN IMMEDIATE")
             cur = conn.cursor()
             try:
