@@ -469,3 +469,24 @@ def test_kill_switch_during_issue_leaves_no_active_lease(env: Env, race: str) ->
     assert env.p.leases.list() == []
     assert prov.revoked == ["cred-1"]
     assert kinds(env.p) == ["lease.issue_failed"]
+
+
+def test_only_leases_whose_loss_fails_closed_skip_the_fsync(
+    env: Env, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider that does not declare `loss_fails_closed` (a database role would outlive a lost
+    lease) gets a durable lease row and a durable `lease.issued` record before its data is handed
+    out; the injected-secret provider (nothing usable is left if its lease is lost) does not wait."""
+    seen: list[bool] = []
+    real = env.p.store.add_lease
+
+    def spy(lease: Lease, *, durable: bool = True) -> None:
+        seen.append(durable)
+        real(lease, durable=durable)
+
+    monkeypatch.setattr(env.p.store, "add_lease", spy)
+    issue(env)
+    env.p.secrets.put("api.key", "a-value-for-injection", env.clock.now())
+    env.p.leases.issue(env.task.task, env.agent, "injected", {"name": "api", "secret": "api.key"})
+    assert seen == [True, False]
+    assert getattr(fake, "loss_fails_closed", False) is False

@@ -184,10 +184,11 @@ class LeaseManager:
             revoke_handle=dict(issued.revoke_handle),
             data_summary={"spec_keys": _names(spec), "data_keys": _names(issued.data)},
         )
+        durable = not getattr(provider, "loss_fails_closed", False)
         try:
             if expires_at <= now:
                 raise LeaseIssueFailed(f"provider `{kind}` issued `{raw_name}` already expired", kind=kind)
-            self.store.add_lease(lease)
+            self.store.add_lease(lease, durable=durable)
         except Exception as exc:
             # never leave a live credential behind that no lease tracks
             code = _error_code(exc)
@@ -201,9 +202,9 @@ class LeaseManager:
             if isinstance(exc, ProctorError):
                 raise
             raise LeaseIssueFailed(f"lease for `{raw_name}` could not be stored ({code})") from None
-        # queued, not waited for: it commits with the next durable record or within the audit
-        # log's max_defer_s, with the lease row it describes (ADR 0010)
-        self.audit.defer(
+        # a credential whose loss fails closed: queued, not waited for (it commits with the next
+        # durable record or within the audit log's max_defer_s); any other: durable first (ADR 0010)
+        (self.audit.append if durable else self.audit.defer)(
             "lease.issued",
             {
                 "lease_id": str(lease.id),

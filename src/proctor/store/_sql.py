@@ -835,9 +835,8 @@ class SqlStore(abc.ABC):
             return len(rows)
 
     # leases ------------------------------------------------------------------
-    def add_lease(self, lease: LeaseRecord) -> None:
-        # relaxed: losing the newest leases to a power cut fails closed (see ADR 0010)
-        with self._write(relaxed=True) as cur:
+    def add_lease(self, lease: LeaseRecord, *, durable: bool = True) -> None:
+        with self._write(relaxed=not durable) as cur:
             # the task and its agent, locked against a concurrent end or suspension: a lease is never
             # stored for a task that ended, or an agent suspended, while its provider was working
             cur.execute(

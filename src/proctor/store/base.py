@@ -336,9 +336,11 @@ class Store(Protocol):
 
     # leases ------------------------------------------------------------------
     # What credential providers issued to tasks. Never a secret value: see proctor.credentials.leases.
-    def add_lease(self, lease: LeaseRecord) -> None:
-        """Store a new lease, in one transaction with a check that its task exists and is active
-        (:class:`proctor.errors.UnknownTask`, :class:`proctor.errors.TaskNotActive`)."""
+    def add_lease(self, lease: LeaseRecord, *, durable: bool = True) -> None:
+        """Store a new lease, in one transaction with a check that its task is active and its agent
+        too (:class:`proctor.errors.UnknownTask`, :class:`proctor.errors.TaskNotActive`,
+        :class:`proctor.errors.AgentSuspended`). ``durable=False`` lets an engine skip waiting for
+        the disk (SQLite in WAL mode), for credentials whose loss fails closed."""
         ...
 
     def get_lease(self, lease_id: LeaseId) -> LeaseRecord | None: ...

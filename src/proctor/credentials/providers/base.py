@@ -47,7 +47,14 @@ class Issued:
 
 
 class Provider(Protocol):
-    """One kind of credential (injected secret, signed JWT, PostgreSQL role, ...)."""
+    """One kind of credential (injected secret, signed JWT, PostgreSQL role, ...).
+
+    A provider may set ``loss_fails_closed = True`` when a lease of its kind that is lost before it
+    reaches the disk leaves nothing usable behind (a JWT whose lease is gone is inactive at
+    introspection; an injected secret was never handed out). Its leases are then stored without
+    waiting for an fsync. Any other provider's leases (a database role, which would outlive a lost
+    lease) are stored durably before the credential is handed out.
+    """
 
     kind: str
 

@@ -43,6 +43,8 @@ class InjectedSecretProvider:
     """Hands a stored secret to the gateway for injection. ``secret(name)`` returns its value."""
 
     kind = "injected"
+    #: a lost lease leaves nothing usable: the gateway only injects while the lease is active
+    loss_fails_closed = True
 
     def __init__(self, secret: Callable[[str], bytes]) -> None:
         self._secret = secret

@@ -141,6 +141,8 @@ class JwtProvider:
     """
 
     kind = KIND
+    #: a lost lease leaves a token that introspection calls inactive
+    loss_fails_closed = True
 
     def __init__(self, keys: SigningKeys, issuer: str, *, reserved_audiences: Collection[str] = ()) -> None:
         if not isinstance(issuer, str) or not issuer or not issuer.isprintable():
