@@ -43,7 +43,8 @@ def bench_issue_jwt(tmpdir: Path) -> dict[str, Any]:
     samples: list[float] = []
     with Proctor.open(ws) as p:
         p.register_provider(
-            JwtProvider(p.keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE)), replace=True
+            JwtProvider(p.credential_keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE)),
+            replace=True,
         )
         agent = p.add_agent("bot", "o@acme.test")
         task = p.start_task(
@@ -66,7 +67,7 @@ def bench_issue_jwt_provider(tmpdir: Path) -> dict[str, Any]:
     ws, _ = Workspace.init(Path(tmpdir) / "ws-lease-jwt-provider", config_text=CONFIG)
     samples: list[float] = []
     with Proctor.open(ws) as p:
-        provider = JwtProvider(p.keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE))
+        provider = JwtProvider(p.credential_keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE))
         agent = p.add_agent("bot", "o@acme.test")
         task = p.start_task(
             agent="bot", purpose="bench", allow=["billing.*"], requested_by="r@acme.test", ttl_s=3600

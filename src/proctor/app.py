@@ -36,7 +36,12 @@ from proctor.errors import (
     ValidationError,
 )
 from proctor.identity.join import create_join_token, redeem
-from proctor.identity.keys import SigningKeys, ed25519_public_from_jwk, load_or_create_audit_key
+from proctor.identity.keys import (
+    USE_CREDENTIAL,
+    SigningKeys,
+    ed25519_public_from_jwk,
+    load_or_create_audit_key,
+)
 from proctor.identity.svid import SvidAuthority, SvidClaims
 from proctor.pipeline import CallInput, Pipeline, args_digest
 from proctor.policy.engine import CREDENTIAL_ACTION, CredentialRef, Decision, PolicyEngine, PolicyWatcher
@@ -103,6 +108,11 @@ class Proctor:
             kd, store, now, max_token_ttl=max(settings.task_max_ttl_s, settings.svid_ttl_s)
         )
         self.svids = SvidAuthority(self.keys, settings.trust_domain, ttl=settings.svid_ttl_s)
+        #: signs credential tokens (``at+jwt``) for downstream APIs: a ring of its own, published at
+        #: ``/v1/credentials/jwks.json``, so no SVID verifier can ever accept a credential token
+        self.credential_keys = SigningKeys(
+            kd, store, now, max_token_ttl=settings.task_max_ttl_s, use=USE_CREDENTIAL
+        )
         self.audit_key = load_or_create_audit_key(kd, store, now)
         self.audit = AuditLog(
             store,
@@ -132,7 +142,9 @@ class Proctor:
         self._secrets_lock = threading.Lock()
         self.register_provider(InjectedSecretProvider(self.secret_value))
         self.register_provider(PostgresRoleProvider(lambda name: self.secret_value(name).decode()))
-        self.register_provider(JwtProvider(self.keys, self.audience, reserved_audiences=(TASK_AUDIENCE,)))
+        self.register_provider(
+            JwtProvider(self.credential_keys, self.audience, reserved_audiences=(TASK_AUDIENCE,))
+        )
         self._lease_hook("start-up sweep", self.leases.sweep)  # ends what ran out while we were down
 
     # construction -------------------------------------------------------------------------

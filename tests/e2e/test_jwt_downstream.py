@@ -111,7 +111,7 @@ class Downstream:
 
     async def key_for(self, kid: str, http: httpx.AsyncClient) -> Any:
         if kid not in self.jwks:  # unknown kid: fetch the JWKS again (rotation)
-            r = await http.get(f"{self.proctor_url}/.well-known/jwks.json")
+            r = await http.get(f"{self.proctor_url}/v1/credentials/jwks.json")
             r.raise_for_status()
             self.jwks = {k["kid"]: k for k in r.json()["keys"]}
         if kid not in self.jwks:
@@ -212,7 +212,8 @@ def world(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[World]:
     ws, _ = Workspace.init(tmp_path / "ws", config_text=CONFIG)
     p = Proctor.open(ws)
     p.register_provider(
-        JwtProvider(p.keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE)), replace=True
+        JwtProvider(p.credential_keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE)),
+        replace=True,
     )
     ss = SecretStore.open(ws, p.store, now=p.clock.now(), env={})
     add_introspection_client(ss, AUDIENCE, p.clock.now(), secret=CLIENT_SECRET)
@@ -315,7 +316,9 @@ def test_future_iat_beyond_leeway_is_inactive(world: World) -> None:
     claims = jwt.decode(token, options={"verify_signature": False})
     body = {k: v for k, v in claims.items() if k not in ("iat", "exp")}
     now = world.p.clock.now()
-    ahead = world.p.keys.sign_claims(body, now + world.p.keys.leeway + 30, 120, typ=TYP_ACCESS_TOKEN)
+    ahead = world.p.credential_keys.sign_claims(
+        body, now + world.p.credential_keys.leeway + 30, 120, typ=TYP_ACCESS_TOKEN
+    )
     assert world.introspect(ahead).json() == {"active": False}
     assert world.call(ahead).status_code == 401
     assert world.introspect(token).json()["active"] is True  # the lease itself is fine

@@ -59,7 +59,7 @@ PLANTED_CLIENT_SECRET = "planted-client-secret-0d9f3b1c7a"  # a wrong secret a l
 
 @pytest.fixture
 def prov(env: Env) -> JwtProvider:
-    p = JwtProvider(env.p.keys, env.p.audience, reserved_audiences=(env.p.audience, TASK_AUDIENCE))
+    p = JwtProvider(env.p.credential_keys, env.p.audience, reserved_audiences=(env.p.audience, TASK_AUDIENCE))
     env.p.register_provider(p, replace=True)
     return p
 
@@ -77,7 +77,9 @@ def parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def look(env: Env, token: object, audience: str = AUD) -> dict[str, Any]:
-    return introspect(env.p.keys, env.p.store, token, audience, env.clock.now(), issuer=env.p.audience)
+    return introspect(
+        env.p.credential_keys, env.p.store, token, audience, env.clock.now(), issuer=env.p.audience
+    )
 
 
 # the token -------------------------------------------------------------------------------------
@@ -90,7 +92,7 @@ def test_header_and_claims_are_exactly_as_specified(env: Env, prov: JwtProvider)
     assert set(data) == {"token", "token_type"}
     assert data["token_type"] == "Bearer"
     header, claims = parts(data["token"])
-    assert header == {"alg": "ES256", "kid": env.p.keys.active_kid, "typ": "at+jwt"}
+    assert header == {"alg": "ES256", "kid": env.p.credential_keys.active_kid, "typ": "at+jwt"}
     now = env.clock.now()
     assert claims == {
         "iss": env.p.audience,
@@ -109,7 +111,7 @@ def test_header_and_claims_are_exactly_as_specified(env: Env, prov: JwtProvider)
     assert lease.kind == "jwt"
     assert data["token"] not in json.dumps(lease.to_dict())
     # the signature verifies with the JWKS the API serves
-    jwk = next(k for k in env.p.keys.jwks(now)["keys"] if k["kid"] == header["kid"])
+    jwk = next(k for k in env.p.credential_keys.jwks(now)["keys"] if k["kid"] == header["kid"])
     key = jwt.PyJWK(jwk).key
     decoded = jwt.decode(
         data["token"],
@@ -232,7 +234,7 @@ def test_revoke_is_an_idempotent_no_op(env: Env, prov: JwtProvider) -> None:
 
 def test_sign_claims_typ_and_audience_length(env: Env) -> None:
     """Only JWT and at+jwt types are signed; 512-character audiences only for credential tokens."""
-    keys, now = env.p.keys, env.clock.now()
+    keys, now = env.p.credential_keys, env.clock.now()
     with pytest.raises(ValidationError):
         keys.sign_claims({"aud": [AUD]}, now, 60, typ="jose")
     long_aud = "https://" + "a" * 300
@@ -256,7 +258,7 @@ def test_a_credential_token_is_refused_as_an_svid_or_task_token(env: Env, prov: 
             env.p.verify_task_token(token, env.agent)
         assert look(env, token)["active"] is True
     # even a credential token carrying Proctor's audience (forged by an insider) is no SVID
-    insider = env.p.keys.sign_claims(
+    insider = env.p.credential_keys.sign_claims(
         {"sub": str(env.agent.spiffe_id), "aud": [env.p.audience]}, env.clock.now(), 60, typ=TYP_ACCESS_TOKEN
     )
     with pytest.raises(IdentityError):
@@ -274,7 +276,7 @@ def test_an_svid_or_task_token_is_never_active(env: Env, prov: JwtProvider) -> N
     _lease, token = issue(env)
     _, claims = parts(token)
     body = {k: v for k, v in claims.items() if k not in ("iat", "exp")}
-    as_jwt = env.p.keys.sign_claims(body, env.clock.now(), 60)  # typ JWT, same claims
+    as_jwt = env.p.credential_keys.sign_claims(body, env.clock.now(), 60)  # typ JWT, same claims
     assert look(env, as_jwt) == {"active": False}
     assert look(env, token)["active"] is True
 
@@ -350,7 +352,7 @@ def test_inactive_when_the_lease_belongs_elsewhere_or_claims_disagree(env: Env, 
     ):
         body = {**base, **change}
         body = {k: v for k, v in body.items() if v is not None}
-        forged = env.p.keys.sign_claims(body, now, 60, typ=TYP_ACCESS_TOKEN)
+        forged = env.p.credential_keys.sign_claims(body, now, 60, typ=TYP_ACCESS_TOKEN)
         assert look(env, forged) == {"active": False}, change
     assert look(env, token)["active"] is True
 
@@ -361,9 +363,13 @@ def test_clock_skew_future_iat_is_inactive(env: Env, prov: JwtProvider) -> None:
     _, claims = parts(token)
     body = {k: v for k, v in claims.items() if k not in ("iat", "exp")}
     now = env.clock.now()
-    ahead = env.p.keys.sign_claims(body, now + env.p.keys.leeway + 5, 60, typ=TYP_ACCESS_TOKEN)
+    ahead = env.p.credential_keys.sign_claims(
+        body, now + env.p.credential_keys.leeway + 5, 60, typ=TYP_ACCESS_TOKEN
+    )
     assert look(env, ahead) == {"active": False}
-    near = env.p.keys.sign_claims(body, now + env.p.keys.leeway - 1, 60, typ=TYP_ACCESS_TOKEN)
+    near = env.p.credential_keys.sign_claims(
+        body, now + env.p.credential_keys.leeway - 1, 60, typ=TYP_ACCESS_TOKEN
+    )
     assert look(env, near)["active"] is True
 
 
@@ -418,7 +424,7 @@ def test_mutated_real_token_is_never_active(env: Env, position: int, ch: str) ->
     """One character of a real token changed: inactive, unless the signature segment still decodes to
     the same bytes (base64url's last character carries unused bits)."""
     if id(env) not in _ISSUED:
-        env.p.register_provider(JwtProvider(env.p.keys, env.p.audience), replace=True)
+        env.p.register_provider(JwtProvider(env.p.credential_keys, env.p.audience), replace=True)
         _ISSUED[id(env)] = issue(env)[1]
     token = _ISSUED[id(env)]
     i = position % len(token)
@@ -627,3 +633,26 @@ def test_endpoint_bad_requests(env: Env, api: tuple[TestClient, str]) -> None:
     )
     assert r.json() == {"active": False}
     assert "/v1/introspect" in client.get("/openapi.json").json()["paths"]
+
+
+def test_the_credential_ring_and_the_svid_ring_share_no_key(env: Env, prov: JwtProvider) -> None:
+    """Credential tokens are signed by a ring of their own: its JWKS and the SVID JWKS share no key,
+    an `at+jwt` token signed with an SVID key is inactive at introspection, and a credential token
+    is unknown to the SVID verifier whatever its `typ`."""
+    now = env.clock.now()
+    svid_kids = {k["kid"] for k in env.p.keys.jwks(now)["keys"]}
+    cred_kids = {k["kid"] for k in env.p.credential_keys.jwks(now)["keys"]}
+    assert svid_kids
+    assert cred_kids
+    assert not svid_kids & cred_kids
+    _, token = issue(env)
+    _, claims = parts(token)
+    body = {k: v for k, v in claims.items() if k not in ("iat", "exp")}
+    with_svid_key = env.p.keys.sign_claims(body, now, 60, typ=TYP_ACCESS_TOKEN)
+    assert look(env, with_svid_key) == {"active": False}
+    assert look(env, token)["active"] is True
+    as_jwt = env.p.credential_keys.sign_claims(
+        {"sub": str(env.agent.spiffe_id), "aud": [env.p.audience]}, now, 60
+    )
+    with pytest.raises(IdentityError, match="unknown signing key"):
+        env.p.verify_svid(as_jwt)

@@ -554,20 +554,28 @@ def audit_export(
 
 
 # keys ------------------------------------------------------------------------------------------
+_CREDENTIALS_OPT = typer.Option(
+    "--credentials", help="The ring that signs credential tokens for downstream APIs, not SVIDs."
+)
+
+
 @keys_app.command("rotate")
-def keys_rotate(workspace: WorkspaceOpt = None) -> None:
-    """Rotate the SVID signing key; the old key stays in the JWKS until its tokens expire."""
+def keys_rotate(workspace: WorkspaceOpt = None, credentials: bool = _CREDENTIALS_OPT) -> None:
+    """Rotate the SVID signing key (or, with --credentials, the credential-token key); the old key
+    stays in its JWKS until its tokens expire."""
     with opened(workspace) as p, handled():
-        kid = p.keys.rotate(p.clock.now())
-        p.audit.append("identity.key_rotated", {"kid": kid})
-    out.print(f"active signing key {kid}")
+        ring = p.credential_keys if credentials else p.keys
+        kid = ring.rotate(p.clock.now())
+        p.audit.append("identity.key_rotated", {"kid": kid, "ring": ring.use})
+    out.print(f"active {'credential' if credentials else 'SVID'} signing key {kid}")
 
 
 @keys_app.command("jwks")
-def keys_jwks(workspace: WorkspaceOpt = None) -> None:
-    """Print the JWKS agents and relying parties verify JWT-SVIDs with."""
+def keys_jwks(workspace: WorkspaceOpt = None, credentials: bool = _CREDENTIALS_OPT) -> None:
+    """Print the JWKS relying parties verify JWT-SVIDs with (or, with --credentials, the one
+    downstream APIs verify credential tokens with)."""
     with opened(workspace) as p:
-        emit_json(p.keys.jwks(p.clock.now()))
+        emit_json((p.credential_keys if credentials else p.keys).jwks(p.clock.now()))
 
 
 # upstreams -------------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 
 ALGORITHM: Final = "ES256"
 USE_SVID: Final = "svid"
+#: the key ring that signs credential tokens (``at+jwt``), kept apart from the SVID ring
+USE_CREDENTIAL: Final = "credential"
 USE_AUDIT: Final = "audit"
 #: tokens longer than this are refused before any parsing
 MAX_TOKEN_BYTES: Final = 8192
@@ -412,11 +414,17 @@ class SigningKeys:
         refresh_interval: float = 30.0,
         cache_size: int = DEFAULT_CACHE_SIZE,
         rotate: bool = False,
+        use: str = USE_SVID,
     ) -> None:
         if max_token_ttl <= 0 or skew < 0 or leeway < 0 or cache_size < 1:
             raise ConfigError("invalid key ring settings: ttl must be positive, skew and leeway not negative")
+        if use not in (USE_SVID, USE_CREDENTIAL):
+            raise ConfigError(f"unknown key ring `{use[:20]}`")
         self.keydir = ensure_keydir(keydir)
         self.store = store
+        #: which ring: ``svid`` (identities and task tokens) or ``credential`` (credential tokens);
+        #: each verifies only tokens signed by its own keys
+        self.use = use
         self.max_token_ttl = float(max_token_ttl)
         self.skew = float(skew)
         self.leeway = float(leeway)
@@ -436,7 +444,7 @@ class SigningKeys:
 
     # ---- files and store -------------------------------------------------------------------------
     def _path(self, kid: str) -> Path:
-        return self.keydir / f"svid-{kid}.pem"
+        return self.keydir / f"{self.use}-{kid}.pem"
 
     def _load_file(self, kid: str) -> ec.EllipticCurvePrivateKey:
         path = self._path(kid)
@@ -448,7 +456,7 @@ class SigningKeys:
         return key
 
     def _newest_active(self) -> KeyRecord | None:
-        active = [k for k in self.store.list_keys(USE_SVID) if k.retired_at is None]
+        active = [k for k in self.store.list_keys(self.use) if k.retired_at is None]
         return max(active, key=lambda k: (k.created_at, k.kid)) if active else None
 
     def _load_active(self, now: float) -> None:
@@ -466,9 +474,9 @@ class SigningKeys:
         jwk = ec_public_jwk(key.public_key())
         write_private_pem(self._path(jwk["kid"]), _pkcs8(key))
         # strictly newer than every existing key, so "newest unretired" is the one just made
-        latest = max((k.created_at for k in self.store.list_keys(USE_SVID)), default=-math.inf)
+        latest = max((k.created_at for k in self.store.list_keys(self.use)), default=-math.inf)
         created = now if now > latest else latest + 0.001
-        record = KeyRecord(kid=jwk["kid"], use=USE_SVID, public_jwk=jwk, created_at=created)
+        record = KeyRecord(kid=jwk["kid"], use=self.use, public_jwk=jwk, created_at=created)
         _register(self.store, record)
         self._signing_key, self._signing_kid = key, record.kid
         return record
@@ -476,7 +484,7 @@ class SigningKeys:
     def _refresh(self, now: float) -> None:
         """Re-read the store's keys: pick up rotations and retirements made by any process."""
         with self._lock:
-            records = self.store.list_keys(USE_SVID)
+            records = self.store.list_keys(self.use)
             state = {k.kid: (k.retired_at, k.drop_after) for k in records}
             if any(state.get(kid) != old for kid, old in self._records.items()):
                 self._cache.clear()  # a key was retired or removed: re-verify everything
@@ -517,7 +525,7 @@ class SigningKeys:
         with self._lock:
             new = self._create(now)
             drop_after = now if revoke else now + self.max_token_ttl + self.skew
-            for k in self.store.list_keys(USE_SVID):
+            for k in self.store.list_keys(self.use):
                 if k.retired_at is None and (k.created_at, k.kid) < (new.created_at, new.kid):
                     self.store.retire_key(k.kid, now, drop_after=drop_after)
                     self._path(k.kid).unlink(missing_ok=True)
@@ -536,7 +544,7 @@ class SigningKeys:
     def jwks(self, now: float) -> dict[str, list[dict[str, Any]]]:
         """``{"keys": [...]}``: the active key and every retired key not yet past ``drop_after``."""
         keys = []
-        for k in self.store.list_keys(USE_SVID):
+        for k in self.store.list_keys(self.use):
             if k.drop_after is not None and now >= k.drop_after:
                 continue
             jwk = {m: k.public_jwk[m] for m in ("kty", "crv", "x", "y")}
@@ -557,7 +565,7 @@ class SigningKeys:
         if len(kid) != 43 or kid.strip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"):
             raise TokenInvalid("unknown signing key", kid=kid[:64])
         with self._lock:
-            for k in self.store.list_keys(USE_SVID):
+            for k in self.store.list_keys(self.use):
                 if k.kid != kid:
                     continue
                 try:

@@ -221,6 +221,12 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
         """Public keys that verify Proctor's JWT-SVIDs (retired keys stay until their tokens expire)."""
         return proctor.keys.jwks(proctor.clock.now())
 
+    @api.get("/v1/credentials/jwks.json", tags=["credentials"])
+    def credential_jwks() -> dict[str, Any]:
+        """Public keys that verify credential tokens (``typ: at+jwt``) Proctor issues to tasks for
+        downstream APIs. A separate ring from the SVID keys: neither verifies the other's tokens."""
+        return proctor.credential_keys.jwks(proctor.clock.now())
+
     @api.post("/v1/identity/svid", tags=["identity"])
     def svid(body: SvidIn) -> dict[str, Any]:
         """Exchange a single-use join token for a short-lived JWT-SVID."""
@@ -273,7 +279,7 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
 
         def answer() -> dict[str, Any]:
             result = introspect(
-                proctor.keys,
+                proctor.credential_keys,
                 proctor.store,
                 tokens[0],
                 client_audience,
