@@ -164,6 +164,35 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
 
             for c in calls:
                 run(*c)
+
+            # credentials: just in time, for one task, decided by policy, dead when the task ends
+            from proctor.credentials.providers.jwt import introspect
+            from proctor.errors import CredentialDenied
+            from proctor.policy.engine import CredentialRef
+
+            api = "https://payments.acme.test"
+            pay_api = CredentialRef("payments-api", "jwt", "payments")
+            lease, data = p.obtain_credential(
+                ft.task.id, fin.name, pay_api, {"audience": api, "scope": "transfers:write"}
+            )
+
+            def active() -> bool:
+                answer = introspect(
+                    p.credential_keys, p.store, data["token"], api, p.clock.now(), issuer=p.audience
+                )
+                return bool(answer["active"])
+
+            creds = Table("agent", "credential", "outcome", title="Credentials (Cedar action use_credential)")
+            creds.add_row(
+                "finance-bot",
+                "payments-api (jwt)",
+                f"[green]lease {lease.id}[/], expires with the task"
+                f" ({int(lease.expires_at - p.clock.now())}s); introspection: active={active()}",
+            )
+            try:
+                p.obtain_credential(st.task.id, sup.name, pay_api, {"audience": api})
+            except CredentialDenied as exc:
+                creds.add_row("support-bot", "payments-api (jwt)", f"[red]denied[/]: {exc.message}")
             p.set_agent_status("support-bot", AgentStatus.SUSPENDED, reason="demo: kill switch")
             run("support-bot", sup_svid, st.token, "tickets.read", {"ticket": "4411"}, "after suspend: ")
             p.end_task(ft.task.id)
@@ -184,6 +213,12 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
                 "forged identity: ",
             )
             out.print(table)
+            creds.add_row(
+                "finance-bot",
+                "payments-api (jwt)",
+                f"after task end: lease {p.leases.get(lease.id).state.value}; introspection: active={active()}",
+            )
+            out.print(creds)
 
             report = p.verify_audit()
             db = ws.root / "proctor.db"
