@@ -5,6 +5,7 @@ Runs after every other test (``tests/conftest.py`` sorts it last). It searches:
 * every log record of the session, Proctor's at DEBUG (``tests/conftest.py`` captures them);
 * every file the tests wrote under pytest's base temp directory: audit exports, gateway and
   upstream logs, and the SQLite stores themselves (audit rows, leases, secrets' ciphertext);
+* a fresh JSONL audit export (``proctor audit export``) of every SQLite store the tests left;
 * the session PostgreSQL server's log and every row of every table in every database still on it
   (audit records, leases, secrets).
 
@@ -15,6 +16,8 @@ time such as role passwords and signed tokens) and the planted passwords of the 
 from __future__ import annotations
 
 import importlib
+import io
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +26,9 @@ import pytest
 from psycopg import sql
 from tests import planted
 from tests.conftest import SESSION_LOG, SESSION_PG
+
+from proctor.audit.export import export_jsonl
+from proctor.store import open_store
 
 pytestmark = pytest.mark.leak_scan
 
@@ -94,6 +100,36 @@ def scan_postgres(url: str, needles: list[bytes], hits: list[str]) -> int:
     return rows
 
 
+def scan_exports(root: Path, needles: list[bytes], hits: list[str]) -> int:
+    """Export the audit log of every SQLite store under ``root`` as ``proctor audit export`` does,
+    and scan the export; returns how many stores were exported."""
+    count = 0
+    for path in sorted(root.rglob("*.db")):
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as probe:
+                has_log = probe.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_records'"
+                ).fetchone()
+        except sqlite3.Error:
+            continue  # not a database, or one a test corrupted on purpose
+        if not has_log:
+            continue
+        try:
+            store = open_store(f"sqlite:///{path}", migrate=False)
+        except Exception:
+            continue
+        try:
+            buf = io.StringIO()
+            export_jsonl(store, buf)
+        except Exception:
+            continue
+        finally:
+            store.close()
+        count += 1
+        scan_bytes(f"audit export of {path}", buf.getvalue().encode(), needles, hits)
+    return count
+
+
 def test_scanner_finds_a_planted_value(tmp_path: Path) -> None:
     """The scan is not blind: a canary written to a file is found."""
     canary = b"canary-value-1f2e3d4c5b"
@@ -116,6 +152,8 @@ def test_no_planted_secret_in_any_log_or_audit_record(
     assert handler is not None, "tests/conftest.py did not capture the session's log"
     assert handler.lines > 0, "no log line was captured: the scan would prove nothing"
     scan_bytes("session log", handler.path.read_bytes(), needles, hits)
+    exports = scan_exports(tmp_path_factory.getbasetemp(), needles, hits)
+    assert exports > 20, f"only {exports} audit logs could be exported: the scan would prove little"
     files = scan_tree(tmp_path_factory.getbasetemp(), needles, hits)
     assert files > 50, f"only {files} files under the base temp directory: the scan would prove little"
     server = SESSION_PG.get("server")
