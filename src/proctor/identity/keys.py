@@ -31,10 +31,12 @@ from types import MappingProxyType
 from typing import Any, Final
 
 import jwt
+import orjson
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from proctor.errors import (
     ConfigError,
@@ -93,6 +95,31 @@ _PYJWT = jwt.PyJWT(
 def b64url(data: bytes) -> str:
     """Unpadded base64url, as JOSE uses it."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+_ES256 = ec.ECDSA(hashes.SHA256())
+
+
+def encode_es256(
+    claims: Mapping[str, Any], key: ec.EllipticCurvePrivateKey, headers: Mapping[str, str]
+) -> str:
+    """A compact JWS (RFC 7515) of ``claims`` signed with ES256 (RFC 7518 3.4: the signature is the
+    raw 32-byte ``r`` and ``s``, not DER). About twice as fast as PyJWT's encoder, which verifies
+    every token Proctor signs (the tests check both ways).
+
+    >>> k = ec.generate_private_key(ec.SECP256R1())
+    >>> token = encode_es256({"aud": ["x"], "n": 1}, k, {"kid": "k1", "typ": "JWT"})
+    >>> jwt.decode(token, k.public_key(), algorithms=["ES256"], audience="x")["n"]
+    1
+    """
+    try:
+        payload = orjson.dumps(dict(claims))
+    except TypeError:
+        raise ValidationError("token claims must be JSON: strings, integers, lists and objects") from None
+    header = json.dumps({"alg": ALGORITHM, **headers}, separators=(",", ":"), sort_keys=True).encode()
+    signing_input = b64url(header) + "." + b64url(payload)
+    r, s = decode_dss_signature(key.sign(signing_input.encode("ascii"), _ES256))
+    return signing_input + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
 def b64url_decode(text: str) -> bytes:
@@ -608,7 +635,7 @@ class SigningKeys:
             key, kid = self._signing_key, self._signing_kid
         assert key is not None
         assert kid is not None
-        return jwt.encode(body, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": typ})
+        return encode_es256(body, key, {"kid": kid, "typ": typ})
 
     # ---- verification ----------------------------------------------------------------------------
     def verify_claims(self, token: str, audience: str, now: float) -> dict[str, Any]:
