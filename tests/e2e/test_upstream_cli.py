@@ -271,3 +271,56 @@ def test_mcp_config_refusals(ws: Path) -> None:
         ).stdout
     )
     assert custom["mcpServers"]["proctor"]["url"] == "https://gw.acme.test/mcp"
+
+
+def test_upstream_credentials_from_the_cli(ws: Path) -> None:
+    """`upstream credential add|remove` writes a checked `credentials` entry, shows names only, is
+    audited, and refuses a wrong target, an unknown provider, a bad template and duplicates."""
+    ok(ws, "upstream", "add", "billing", "--url", "http://127.0.0.1:9/mcp", "--effect", "read")
+    ok(
+        ws,
+        "upstream",
+        "credential",
+        "add",
+        "billing",
+        "billing-api",
+        "--provider",
+        "injected",
+        "--param",
+        "secret=billing.key",
+        "--header",
+        "Authorization=Bearer {value}",
+    )
+    data = yaml.safe_load((ws / "upstreams.yaml").read_text())
+    assert data["upstreams"][0]["credentials"] == [
+        {
+            "name": "billing-api",
+            "provider": "injected",
+            "secret": "billing.key",
+            "header": {"Authorization": "Bearer {value}"},
+        }
+    ]
+    listed = json.loads(ok(ws, "upstream", "list", "--json").stdout)
+    assert listed[0]["credentials"] == [
+        {"name": "billing-api", "provider": "injected", "header": ["Authorization"], "env": []}
+    ]
+    assert [a["credential"] for a in audit(ws, "upstream.credential_added")] == ["billing-api"]
+    for bad, why in (
+        (
+            ["billing-api", "--provider", "injected", "--param", "secret=x", "--header", "X-K={value}"],
+            "already has",
+        ),
+        (["other", "--provider", "injected", "--param", "secret=x", "--env", "K={value}"], "takes `header`"),
+        (["other", "--provider", "nope", "--header", "X-K={value}"], "no credential provider"),
+        (
+            ["other", "--provider", "jwt", "--param", "audience=https://b.test", "--header", "X-K={token"],
+            "unbalanced",
+        ),
+        (["other", "--provider", "injected", "--header", "Host={value}"], "not a header"),
+    ):
+        r = run(ws, "upstream", "credential", "add", "billing", *bad)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert why in " ".join(r.stderr.split()), r.stderr
+    ok(ws, "upstream", "credential", "remove", "billing", "billing-api")
+    assert "credentials" not in yaml.safe_load((ws / "upstreams.yaml").read_text())["upstreams"][0]
+    assert run(ws, "upstream", "credential", "remove", "billing", "billing-api").returncode != 0

@@ -46,6 +46,8 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(upstream_app, name="upstream")
+credential_app = typer.Typer(help="Credentials an upstream needs, leased per task.", no_args_is_help=True)
+upstream_app.add_typer(credential_app, name="credential")
 app.add_typer(tools_app, name="tools")
 
 out = Console()
@@ -652,6 +654,12 @@ def _upstream_summary(cfg: Any) -> dict[str, Any]:
     data["tools"] = {k: dict(v) for k, v in cfg.tools.items()}
     data["prefix"] = cfg.prefix
     data["timeout_s"] = cfg.timeout_s
+    if cfg.credentials:
+        # names and targets only: the values live in the secret store or come from a provider
+        data["credentials"] = [
+            {"name": c.name, "provider": c.provider, "header": sorted(c.header), "env": sorted(c.env)}
+            for c in cfg.credentials
+        ]
     return data
 
 
@@ -778,6 +786,87 @@ def upstream_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> N
             str(r["pinned_tools"]) if r["pinned_tools"] else "not pinned",
         )
     out.print(t)
+
+
+@credential_app.command("add")
+def upstream_credential_add(
+    namespace: Annotated[str, typer.Argument(help="The upstream that needs the credential.")],
+    name: Annotated[str, typer.Argument(help="The credential's name (the Cedar entity id).")],
+    provider: Annotated[str, typer.Option(help="Provider kind: injected, jwt, postgres, ...")],
+    header: Annotated[
+        list[str] | None,
+        typer.Option(help="HEADER=TEMPLATE for an HTTP upstream, like 'Authorization=Bearer {value}'."),
+    ] = None,
+    env: Annotated[
+        list[str] | None, typer.Option(help="VAR=TEMPLATE for a stdio upstream, like 'DATABASE_URL={dsn}'.")
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=VALUE for the provider (YAML value: secret=billing.key, tables=[public.a])."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Give an upstream a credential, obtained for each task that uses it (see `proctor lease`)."""
+    import yaml
+
+    from proctor.errors import ConfigError, Conflict
+    from proctor.gateway.config import load_upstreams, save_upstreams, upstream_from_mapping
+
+    raw: dict[str, Any] = {"name": name, "provider": provider}
+    for key, value in _key_values(param, "--param").items():
+        if key in ("name", "provider", "header", "env"):
+            fail(ValidationError(f"--param {key}: use the option of that name"))
+        try:
+            raw[key] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            fail(ValidationError(f"--param {key}: not a YAML value"))
+    if header:
+        raw["header"] = _key_values(header, "--header")
+    if env:
+        raw["env"] = _key_values(env, "--env")
+    with opened(workspace) as p, handled():
+        root = p.workspace.root
+        ups = load_upstreams(root)
+        cfg = _find_upstream(root, namespace)
+        if any(c.name == name for c in cfg.credentials):
+            raise Conflict(f"upstream `{namespace}` already has credential `{name}`: remove it first")
+        if provider not in p.leases.providers:
+            raise ValidationError(
+                f"no credential provider `{provider}`; known: {', '.join(p.leases.providers.kinds())}"
+            )
+        mapping = cfg.to_mapping()
+        mapping["credentials"] = [*mapping.get("credentials", []), raw]
+        try:
+            new = upstream_from_mapping(mapping, "upstream credential add")
+        except ConfigError as exc:
+            raise ValidationError(exc.message) from None
+        save_upstreams(root, [new if u.namespace == namespace else u for u in ups])
+        p.audit.append(
+            "upstream.credential_added",
+            {"by": "cli", "namespace": namespace, "credential": name, "provider": provider},
+        )
+    out.print(f"[green]added[/] credential {escape(name)} ({provider}) to upstream {namespace}")
+
+
+@credential_app.command("remove")
+def upstream_credential_remove(namespace: str, name: str, workspace: WorkspaceOpt = None) -> None:
+    """Take a credential off an upstream (leases already issued end with their tasks)."""
+    from proctor.errors import NotFound
+    from proctor.gateway.config import load_upstreams, save_upstreams, upstream_from_mapping
+
+    with opened(workspace) as p, handled():
+        root = p.workspace.root
+        cfg = _find_upstream(root, namespace)
+        if not any(c.name == name for c in cfg.credentials):
+            raise NotFound(f"upstream `{namespace}` has no credential `{name}`")
+        mapping = cfg.to_mapping()
+        mapping["credentials"] = [c for c in mapping["credentials"] if c["name"] != name]
+        new = upstream_from_mapping(mapping, "upstream credential remove")
+        save_upstreams(root, [new if u.namespace == namespace else u for u in load_upstreams(root)])
+        p.audit.append(
+            "upstream.credential_removed", {"by": "cli", "namespace": namespace, "credential": name}
+        )
+    out.print(f"[green]removed[/] credential {escape(name)} from upstream {namespace}")
 
 
 @upstream_app.command("remove")
