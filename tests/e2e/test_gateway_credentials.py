@@ -109,6 +109,24 @@ def http_upstream(port: int, secret: str = "fx.api-key") -> dict[str, Any]:
     }
 
 
+def stdio_upstream() -> dict[str, Any]:
+    """The credential server over stdio, with the key injected as its `API_KEY`."""
+    return {
+        "namespace": "fx",
+        "command": sys.executable,
+        "args": [str(FIXTURE)],
+        "default": {"effect": "read"},
+        "credentials": [
+            {
+                "name": "fx-stdio",
+                "provider": "injected",
+                "secret": "fx.stdio-key",
+                "env": {"API_KEY": "{value}"},
+            }
+        ],
+    }
+
+
 def client(s: Setup, *, sdk_path: bool = False) -> Client:
     h = {"Authorization": f"Bearer {s.svid}", "Proctor-Task": s.task_token}
     transport = streamable_http_client(s.url, http_client=httpx2.AsyncClient(headers=h, timeout=30))
@@ -244,20 +262,7 @@ def test_revoked_lease_is_replaced_and_suspension_kills_all(tmp_path: Path, upst
 def test_stdio_env_injection(tmp_path: Path) -> None:
     """A stdio upstream gets the credential in its own process's environment, one process per task;
     the gateway's environment does not carry it."""
-    up = {
-        "namespace": "fx",
-        "command": sys.executable,
-        "args": [str(FIXTURE)],
-        "default": {"effect": "read"},
-        "credentials": [
-            {
-                "name": "fx-stdio",
-                "provider": "injected",
-                "secret": "fx.stdio-key",
-                "env": {"API_KEY": "{value}"},
-            }
-        ],
-    }
+    up = stdio_upstream()
     s = start(tmp_path, [up], ["fx.*"])
     try:
         got = answer(call(s, sdk_path=True))
@@ -322,20 +327,7 @@ def test_a_wrong_or_missing_secrets_key_stops_the_gateway_at_start_up(tmp_path: 
 def test_resources_and_prompts_never_use_a_revoked_lease(tmp_path: Path) -> None:
     """Not only tool calls: a resource read or a prompt after the lease was revoked goes to a new
     session with a new lease (policy decides again), never to the process started with the old one."""
-    up = {
-        "namespace": "fx",
-        "command": sys.executable,
-        "args": [str(FIXTURE)],
-        "default": {"effect": "read"},
-        "credentials": [
-            {
-                "name": "fx-stdio",
-                "provider": "injected",
-                "secret": "fx.stdio-key",
-                "env": {"API_KEY": "{value}"},
-            }
-        ],
-    }
+    up = stdio_upstream()
     s = start(tmp_path, [up], ["fx.*"])
 
     async def main() -> tuple[str, str, str]:

@@ -45,6 +45,7 @@ from proctor.credentials.providers.postgres import (
 )
 from proctor.credentials.secrets import SecretStore
 from proctor.errors import LeaseIssueFailed
+from proctor.gateway.config import UpstreamConfig
 from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
 from proctor.types import LeaseState
 from proctor.workspace import Workspace
@@ -650,6 +651,30 @@ class RecordingProvider:
         self.inner.revoke(handle)
 
 
+def sql_upstream(admin_secret: str, tables: list[str], *, prefix: str | None = None) -> UpstreamConfig:
+    """The SQL fixture server over stdio, with a leased role's DSN as its `DATABASE_URL`."""
+    from proctor.gateway.config import upstream_from_mapping
+
+    cred: dict[str, Any] = {
+        "name": "orders-db",
+        "provider": "postgres",
+        "admin_secret": admin_secret,
+        "tables": tables,
+        "env": {"DATABASE_URL": "{dsn}"},
+    }
+    if prefix is not None:
+        cred["role_prefix"] = prefix
+    return upstream_from_mapping(
+        {
+            "namespace": "db",
+            "command": sys.executable,
+            "args": [str(SQL_SERVER)],
+            "default": {"effect": "read"},
+            "credentials": [cred],
+        }
+    )
+
+
 def test_gateway_task_reads_through_a_leased_role_and_postgres_refuses_the_write(pg: PgEnv) -> None:
     """The whole path: an agent calls `db.query` through the HTTP gateway; the gateway obtains a role
     for its read-only task (policy allows, the provider creates it) and starts the task's own SQL
@@ -658,28 +683,9 @@ def test_gateway_task_reads_through_a_leased_role_and_postgres_refuses_the_write
     terminated, a new login fails and the role is gone; the agent never saw the DSN."""
     from tests.e2e.gateway_harness import GatewayThread
 
-    from proctor.gateway.config import upstream_from_mapping
-
     rec = RecordingProvider(pg.provider)
     pg.p.register_provider(rec, replace=True)
-    upstream = upstream_from_mapping(
-        {
-            "namespace": "db",
-            "command": sys.executable,
-            "args": [str(SQL_SERVER)],
-            "default": {"effect": "read"},
-            "credentials": [
-                {
-                    "name": "orders-db",
-                    "provider": "postgres",
-                    "admin_secret": BROKER_SECRET,
-                    "tables": ["public.orders", "public.payroll"],
-                    "role_prefix": pg.prefix,
-                    "env": {"DATABASE_URL": "{dsn}"},
-                }
-            ],
-        }
-    )
+    upstream = sql_upstream(BROKER_SECRET, ["public.orders", "public.payroll"], prefix=pg.prefix)
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     svid = pg.p.issue_svid(pg.agent, url)
@@ -761,28 +767,10 @@ def test_gateway_call_is_denied_and_audited_when_postgres_is_down_at_issue(pg: P
     the error class only, and no lease exists."""
     from tests.e2e.gateway_harness import GatewayThread
 
-    from proctor.gateway.config import upstream_from_mapping
-
     pg.secrets.put(
         "pg.down", f"postgresql://nobody:{BROKER_PASSWORD}@127.0.0.1:{free_port()}/x", pg.clock.now()
     )
-    upstream = upstream_from_mapping(
-        {
-            "namespace": "db",
-            "command": sys.executable,
-            "args": [str(SQL_SERVER)],
-            "default": {"effect": "read"},
-            "credentials": [
-                {
-                    "name": "orders-db",
-                    "provider": "postgres",
-                    "admin_secret": "pg.down",
-                    "tables": ["public.orders"],
-                    "env": {"DATABASE_URL": "{dsn}"},
-                }
-            ],
-        }
-    )
+    upstream = sql_upstream("pg.down", ["public.orders"])
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     svid = pg.p.issue_svid(pg.agent, url)
