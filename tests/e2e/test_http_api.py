@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from tests.planted import remember
 
 from proctor.app import Proctor
 from proctor.server.api import create_app
@@ -128,3 +129,30 @@ def test_errors_are_json_without_traces(server: tuple[httpx.Client, str, Proctor
         assert set(body["error"]) == {"code", "message"}
         assert "Traceback" not in r.text
         assert 'File "' not in r.text
+
+
+def test_leases_over_http(server: tuple[httpx.Client, str, Proctor]) -> None:
+    """`/v1/leases` lists, shows and revokes credential leases for an administrator (never a value);
+    the credential JWKS is public and shares no key with the SVID JWKS."""
+    c, admin, p = server
+    h = {"Authorization": f"Bearer {admin}"}
+    agent = p.add_agent("bot", "owner@acme.test")
+    task = p.start_task(agent="bot", purpose="p", allow=["fs.*"], requested_by="r@acme.test").task
+    p.secrets.put("fs.key", remember("planted-http-lease-value-91"), p.clock.now())
+    lease, _ = p.leases.issue(task, agent, "injected", {"name": "fs-key", "secret": "fs.key"})
+    assert c.get("/v1/leases").status_code == 401
+    listed = c.get("/v1/leases", params={"task": str(task.id)}, headers=h).json()
+    assert [x["id"] for x in listed] == [str(lease.id)]
+    assert listed[0]["state"] == "active"
+    assert "planted-http-lease-value-91" not in c.get("/v1/leases", headers=h).text
+    assert c.get(f"/v1/leases/{lease.id}", headers=h).json()["name"] == "fs-key"
+    assert c.get("/v1/leases", params={"state": "nope"}, headers=h).status_code == 400
+    assert c.get("/v1/leases/lse_AAAAAAAAAAAAAAAAAAAAAA", headers=h).status_code == 404
+    assert c.get("/v1/leases/bad%20id", headers=h).status_code == 400
+    done = c.post(f"/v1/leases/{lease.id}/revoke", json={"reason": "rotate"}, headers=h).json()
+    assert done["state"] == "revoked"
+    assert c.get("/v1/leases", params={"irrevocable": "true"}, headers=h).json() == []
+    svid_kids = {k["kid"] for k in c.get("/.well-known/jwks.json").json()["keys"]}
+    cred_kids = {k["kid"] for k in c.get("/v1/credentials/jwks.json").json()["keys"]}
+    assert cred_kids
+    assert not svid_kids & cred_kids

@@ -26,10 +26,16 @@ from proctor.app import Proctor, verify_audit_store
 from proctor.config import tool_from_mapping, tool_to_mapping
 from proctor.credentials.providers.jwt import check_introspection_client, introspect
 from proctor.credentials.secrets import SecretStore
-from proctor.errors import AdminTokenInvalid, IntrospectionClientInvalid, ProctorError, SecretKeyInvalid
+from proctor.errors import (
+    AdminTokenInvalid,
+    IntrospectionClientInvalid,
+    ProctorError,
+    SecretKeyInvalid,
+    ValidationError,
+)
 from proctor.pipeline import CallInput
 from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
-from proctor.types import AgentStatus, TaskState
+from proctor.types import AgentStatus, LeaseId, LeaseState, TaskId, TaskState
 from proctor.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -366,6 +372,35 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
         )
 
     # tools ------------------------------------------------------------------------------------
+    @api.get("/v1/leases", tags=["credentials"], dependencies=[Admin])
+    def list_leases(
+        task: str | None = None, state: str | None = None, irrevocable: bool = False
+    ) -> list[dict[str, Any]]:
+        """Credential leases, oldest first (never a credential value); `irrevocable=true` lists
+        those whose revocation gave up and need a person."""
+        try:
+            wanted = None if state is None else LeaseState(state)
+        except ValueError:
+            raise ValidationError(
+                f"unknown lease state `{str(state)[:40]}`; one of {', '.join(x.value for x in LeaseState)}"
+            ) from None
+        return [
+            x.to_dict()
+            for x in proctor.leases.list(
+                task=None if task is None else TaskId(task), state=wanted, irrevocable=irrevocable
+            )
+        ]
+
+    @api.get("/v1/leases/{lease_id}", tags=["credentials"], dependencies=[Admin])
+    def get_lease(lease_id: str) -> dict[str, Any]:
+        return proctor.leases.get(LeaseId(lease_id)).to_dict()
+
+    @api.post("/v1/leases/{lease_id}/revoke", tags=["credentials"], dependencies=[Admin])
+    def revoke_lease(lease_id: str, body: StatusIn | None = None) -> dict[str, Any]:
+        """Revoke one lease now (its provider is called; a failure is retried, then irrevocable)."""
+        reason = (body.reason if body else "") or "revoked by an administrator (api)"
+        return proctor.leases.revoke(LeaseId(lease_id), reason).to_dict()
+
     @api.get("/v1/tools", tags=["tools"], dependencies=[Admin])
     def list_tools() -> list[dict[str, Any]]:
         return [tool_to_mapping(t) for t in proctor.store.list_tools()]
