@@ -29,6 +29,7 @@ from proctor.errors import (
     OwnerRequired,
     PolicyLoadError,
     ProctorError,
+    SecretKeyInvalid,
     TaskTokenInvalid,
     UnknownAgent,
     UnknownTask,
@@ -180,8 +181,13 @@ class Proctor:
     @property
     def secrets(self) -> SecretStore:
         """The workspace secret store, opened on first use (a wrong or missing key raises here)."""
+        return self.secret_store()
+
+    def secret_store(self, *, reopen: bool = False) -> SecretStore:
+        """The workspace secret store; ``reopen`` reads the key again (after another process ran
+        ``proctor secret rotate-key``)."""
         with self._secrets_lock:
-            if self._secrets is None:
+            if self._secrets is None or reopen:
                 if self.workspace is None:
                     raise ValidationError("the secret store needs a workspace")
                 self._secrets = SecretStore.open(self.workspace, self.store, now=self.clock.now())
@@ -204,7 +210,10 @@ class Proctor:
 
     def secret_value(self, name: str) -> bytes:
         """A stored secret's plaintext, for a provider to hand to an upstream. Never log it."""
-        return self.secrets.get(name)
+        try:
+            return self.secrets.get(name)
+        except SecretKeyInvalid:  # encrypted under a key rotated in by another process: read it again
+            return self.secret_store(reopen=True).get(name)
 
     def obtain_credential(
         self,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Mapping
-from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
@@ -439,13 +438,8 @@ def test_provider_gets_lease_id_and_task_effects(env: Env, fake: FakeProvider) -
     req = fake.requests[-1]
     assert req.lease_id == lease.id
     assert req.task.id == env.task.task.id
-    expected = {
-        t.effect
-        for t in env.p.store.list_tools()
-        if any(fnmatchcase(str(t.name), p) for p in env.task.task.allow)
-    }
-    assert req.effects == frozenset(expected)
-    assert expected  # the fixture task declares at least one registered tool
+    # the task allows fs.*, payments.*, db.*: fs.read, fs.write, payments.transfer, db.drop (not prod.deploy)
+    assert req.effects == frozenset({"read", "write", "pay"})
 
 
 @pytest.mark.parametrize("race", ["suspend", "end"])

@@ -389,3 +389,17 @@ def test_arbitrary_bytes_round_trip() -> None:
             check()
         finally:
             store.close()
+
+
+def test_a_running_proctor_follows_a_key_rotated_by_another_process(tmp_path: Path) -> None:
+    """The gateway holds the secret store open; `proctor secret rotate-key` runs in another process.
+    The next injected secret is read under the new key, not refused until a restart."""
+    from proctor.app import Proctor
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    with Proctor.open(ws) as running, Proctor.open(ws) as other:
+        running.secrets.put("api.key", "value-before-rotation", running.clock.now())
+        assert running.secret_value("api.key") == b"value-before-rotation"
+        rotate_key_file(ws, other.secrets, other.clock.now())
+        assert running.secret_value("api.key") == b"value-before-rotation"
+        assert running.secrets.key_id == other.secrets.key_id

@@ -23,6 +23,7 @@ import yaml
 from proctor.config import parse_duration, tool_from_mapping
 from proctor.errors import ConfigError, ValidationError
 from proctor.gateway.credentials import CredentialSpec, credentials_from_list
+from proctor.policy.scope import declares_namespace
 from proctor.store.base import ToolRecord
 
 UPSTREAMS_FILE = "upstreams.yaml"
@@ -89,13 +90,10 @@ class UpstreamConfig:
             for tool, desc in self.tools.items():
                 if fnmatchcase(f"{self.namespace}.{tool.lower()}", pat):
                     effects.add(str(desc.get("effect", default)))
-            head, dot, _ = pat.partition(".")
             literal = not any(c in pat for c in "*?[")
             if literal and pat in described:
                 continue
-            if (dot and fnmatchcase(self.namespace, head)) or (
-                not dot and "*" in pat and fnmatchcase(self.namespace, pat)
-            ):
+            if declares_namespace([pat], self.namespace):
                 effects.add(default)
         return frozenset(effects)
 

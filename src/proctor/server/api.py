@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qs, unquote_plus
@@ -25,7 +24,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from proctor.app import Proctor, verify_audit_store
 from proctor.config import tool_from_mapping, tool_to_mapping
 from proctor.credentials.providers.jwt import check_introspection_client, introspect
-from proctor.credentials.secrets import SecretStore
 from proctor.errors import (
     AdminTokenInvalid,
     IntrospectionClientInvalid,
@@ -194,22 +192,11 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
 
     Admin = Depends(admin)
 
-    secret_lock = threading.Lock()
-    secret_stores: list[SecretStore] = []
-
-    def secret_store(*, reopen: bool = False) -> SecretStore:
-        """The workspace secret store, opened on first use (and again after a key rotation)."""
-        with secret_lock:
-            if reopen or not secret_stores:
-                ss = SecretStore.open(workspace, proctor.store, now=proctor.clock.now())
-                secret_stores[:] = [ss]
-            return secret_stores[0]
-
     def client_ok(client_id: str, client_secret: str) -> bool:
         try:
-            return check_introspection_client(secret_store(), client_id, client_secret)
+            return check_introspection_client(proctor.secrets, client_id, client_secret)
         except SecretKeyInvalid:  # another process rotated the secrets key: read it again
-            return check_introspection_client(secret_store(reopen=True), client_id, client_secret)
+            return check_introspection_client(proctor.secret_store(reopen=True), client_id, client_secret)
 
     # public ---------------------------------------------------------------------------------
     @api.get("/healthz", tags=["meta"])
