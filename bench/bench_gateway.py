@@ -2,7 +2,10 @@
 through Proctor (whole pipeline, durable audit on), in the same run.
 
 ``gateway.call.direct`` and ``gateway.call.proxied``: sequential ``tools/call`` latency against the
-SDK upstream; the added latency is their difference. ``gateway.throughput``: concurrent gated calls
+SDK upstream; the added latency is their difference. ``proxied`` runs the gateway as shipped
+(``gateway.audit: auto``) and the tool is a plain read, so its durable decision write overlaps the
+upstream call; ``proxied.strict`` is the same call with the write first, which is what every
+other effect pays under ``auto``. ``gateway.throughput``: concurrent gated calls
 per second through the gateway in front of a minimal upstream stub.
 """
 
@@ -58,7 +61,7 @@ class _Gateway:
     """`proctor gateway --http` in its own process, as users run it (the benchmark client must not
     share a GIL with the gateway it measures)."""
 
-    def __init__(self, tmp: Path, upstream_url: str, *, audit: str = "strict") -> None:
+    def __init__(self, tmp: Path, upstream_url: str, *, audit: str = "auto") -> None:
         ws, _ = Workspace.init(tmp, config_text=f"trust_domain: bench.test\ngateway: {{audit: {audit}}}\n")
         up = upstream_from_mapping({"namespace": "up", "url": upstream_url, "default": {"effect": "read"}})
         save_upstreams(ws.root, [up])
@@ -246,8 +249,9 @@ def bench_gateway() -> list[dict[str, Any]]:
             results.append(_latency("gateway.call.direct", up_url, {}, "echo"))
             results.append(_latency("gateway.call.proxied", gw.url, gw.headers, "up.echo"))
             gw.close()
-            gw = _Gateway(Path(d) / "ws-overlap", up_url, audit="overlap")
-            results.append(_latency("gateway.call.proxied.overlap", gw.url, gw.headers, "up.echo"))
+            # what every call that is not a plain read pays (`auto` treats those as `strict`)
+            gw = _Gateway(Path(d) / "ws-strict", up_url, audit="strict")
+            results.append(_latency("gateway.call.proxied.strict", gw.url, gw.headers, "up.echo"))
         finally:
             if gw is not None:
                 gw.close()

@@ -66,7 +66,7 @@ class StartedTask:
     token: str
 
 
-class _Snapshot:
+class Snapshot:
     """Records read on the hot path, valid for one store epoch.
 
     The epoch lives in the store and is bumped by every change to agents, tasks, tools or policy,
@@ -129,7 +129,7 @@ class Proctor:
             policies = load_policy_dir(self.policy_dir)
         self.policy = PolicyEngine(policies)
         self._watcher: PolicyWatcher | None = None
-        self._snap = _Snapshot(-1)
+        self._snap = Snapshot(-1)
         self._snap_lock = threading.Lock()
         self.pipeline = Pipeline(self)
         self.audience = f"spiffe://{settings.trust_domain}/proctor"
@@ -273,20 +273,21 @@ class Proctor:
             log.exception("lease %s failed; the sweeper will retry", what)
 
     # snapshot of hot-path records ----------------------------------------------------------
-    def snapshot(self) -> _Snapshot:
+    def snapshot(self) -> Snapshot:
         """The records valid at the store's current epoch (one epoch read). A caller that looks up
-        several records for one call takes one snapshot and passes it, so they are consistent."""
+        several records for one call takes one snapshot and passes it, so they are consistent:
+        a transport takes it when a request arrives and every stage of that request reads it."""
         return self._snapshot()
 
-    def _snapshot(self) -> _Snapshot:
+    def _snapshot(self) -> Snapshot:
         epoch = self.store.epoch()
         snap = self._snap
         if snap.epoch != epoch:
-            snap = _Snapshot(epoch)
+            snap = Snapshot(epoch)
             self._snap = snap
         return snap
 
-    def cached_agent(self, name: AgentName, snap: _Snapshot | None = None) -> AgentRecord | None:
+    def cached_agent(self, name: AgentName, snap: Snapshot | None = None) -> AgentRecord | None:
         snap = snap or self._snapshot()
         try:
             return snap.agents[name]
@@ -294,7 +295,7 @@ class Proctor:
             rec = snap.agents[name] = self.store.get_agent(name)
             return rec
 
-    def cached_task(self, task_id: TaskId, snap: _Snapshot | None = None) -> TaskRecord | None:
+    def cached_task(self, task_id: TaskId, snap: Snapshot | None = None) -> TaskRecord | None:
         snap = snap or self._snapshot()
         try:
             return snap.tasks[task_id]
@@ -302,7 +303,7 @@ class Proctor:
             rec = snap.tasks[task_id] = self.store.get_task(task_id)
             return rec
 
-    def cached_tool(self, name: ToolName, snap: _Snapshot | None = None) -> ToolRecord | None:
+    def cached_tool(self, name: ToolName, snap: Snapshot | None = None) -> ToolRecord | None:
         snap = snap or self._snapshot()
         try:
             return snap.tools[name]
@@ -310,7 +311,7 @@ class Proctor:
             rec = snap.tools[name] = self.store.get_tool(name)
             return rec
 
-    def cached_pins(self, namespace: str, snap: _Snapshot | None = None) -> list[ToolPin]:
+    def cached_pins(self, namespace: str, snap: Snapshot | None = None) -> list[ToolPin]:
         """The pinned tool definitions of an upstream namespace (pinning bumps the store epoch)."""
         snap = snap or self._snapshot()
         try:

@@ -24,6 +24,8 @@ CONFIG_FILE = "proctor.yaml"
 _DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 TOOL_FLAGS = ("destructive", "financial", "customer_facing", "production")
+#: how the gateway orders its durable decision write and the upstream call (see docs/adr/0011)
+GATEWAY_AUDIT_MODES = ("auto", "strict", "overlap")
 
 
 def parse_duration(value: str | int | float, what: str = "duration") -> float:
@@ -65,8 +67,9 @@ class Settings:
     port: int = 8470
     policy_reload_s: float = 1.0
     #: "strict": a decision is durable before the upstream is called; "overlap": the durable write
-    #: runs while the upstream works, and the answer waits for both (see docs/adr/0008)
-    gateway_audit: str = "strict"
+    #: runs while the upstream works, and the answer waits for both; "auto": overlap for plain reads
+    #: only, strict for every other effect (see docs/adr/0011)
+    gateway_audit: str = "auto"
     tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
 
     def __repr__(self) -> str:
@@ -187,9 +190,12 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         server = _section(data, "server", {"host", "port"})
         policies = _section(data, "policies", {"reload_interval"})
         gateway = _section(data, "gateway", {"audit"})
-        gateway_audit = str(gateway.get("audit", "strict"))
-        if gateway_audit not in ("strict", "overlap"):
-            raise ConfigError(f"{path.name}: gateway.audit is `strict` or `overlap`")
+        gateway_audit = str(gateway.get("audit", "auto"))
+        if gateway_audit not in GATEWAY_AUDIT_MODES:
+            raise ConfigError(
+                f"{path.name}: gateway.audit is `auto` (the default), `strict` or `overlap`,"
+                f" not `{gateway_audit[:40]}`"
+            )
         raw_tools = data.get("tools") or []
         if not isinstance(raw_tools, list):
             raise ConfigError(f"{path.name}: `tools` must be a list")

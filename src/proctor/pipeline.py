@@ -34,7 +34,7 @@ from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
 from proctor.types import AgentName, AgentStatus, TaskId, ToolName, Verdict
 
 if TYPE_CHECKING:
-    from proctor.app import Proctor
+    from proctor.app import Proctor, Snapshot
     from proctor.audit.log import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -106,22 +106,27 @@ class Pipeline:
             return _unrecorded(decision, exc)
         return decision
 
-    async def decide_call_async(self, call: CallInput, *, alone: bool = False) -> Decision:
+    async def decide_call_async(
+        self, call: CallInput, *, alone: bool = False, snap: Snapshot | None = None
+    ) -> Decision:
         """:meth:`decide_call` for asyncio transports: awaits the durable audit write, which is
         group-committed with every other request in flight instead of parking a thread.
-        ``alone`` says no other request is in flight on this loop (see ``AuditLog.append_async``)."""
-        decision, entry = self._decide(call)
+        ``alone`` says no other request is in flight on this loop (see ``AuditLog.append_async``);
+        ``snap`` is the request's snapshot, taken when it arrived (see ``Proctor.snapshot``)."""
+        decision, entry = self._decide(call, snap)
         try:
             await self.app.audit.append_entry_async(entry, inline=alone)
         except Exception as exc:
             return _unrecorded(decision, exc)
         return decision
 
-    def decide_and_record(self, call: CallInput) -> tuple[Decision, asyncio.Task[Decision]]:
+    def decide_and_record(
+        self, call: CallInput, snap: Snapshot | None = None
+    ) -> tuple[Decision, asyncio.Task[Decision]]:
         """Decide now; make the record durable in the background. The task resolves to the
         decision once it is durable, or to a deny if it could not be written: a transport that
         acts before awaiting it must withhold the outcome until it resolves."""
-        decision, make_entry = self._decide_lazy(call)
+        decision, make_entry = self._decide_lazy(call, snap)
 
         async def record() -> Decision:
             try:
@@ -133,14 +138,17 @@ class Pipeline:
 
         return decision, asyncio.ensure_future(record())
 
-    def _decide(self, call: CallInput) -> tuple[Decision, AuditEntry]:
-        decision, make_entry = self._decide_lazy(call)
+    def _decide(self, call: CallInput, snap: Snapshot | None = None) -> tuple[Decision, AuditEntry]:
+        decision, make_entry = self._decide_lazy(call, snap)
         return decision, make_entry()
 
-    def _decide_lazy(self, call: CallInput) -> tuple[Decision, Callable[[], AuditEntry]]:
+    def _decide_lazy(
+        self, call: CallInput, snap: Snapshot | None = None
+    ) -> tuple[Decision, Callable[[], AuditEntry]]:
         app = self.app
         now = app.clock.now()
-        snap = app.snapshot()  # one epoch read: agent, task and tool come from the same state
+        if snap is None:
+            snap = app.snapshot()  # one epoch read: agent, task and tool come from the same state
         agent: AgentRecord | None = None
         task: TaskRecord | None = None
         tool_name = call.tool

@@ -301,3 +301,88 @@ def test_overlap_mode_withholds_unrecorded_results(tmp_path: Path, monkeypatch: 
     assert not ok.is_error
     assert lost.is_error
     assert "withheld" in lost.content[0].text
+
+
+def test_auto_mode_overlaps_plain_reads_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gateway.audit: auto` (the default): a plain read is sent upstream while its decision is
+    being made durable; a write is sent only once it is durable, and when the write of its
+    record fails the upstream never sees the call. Either way no unrecorded result comes back."""
+    from tests.conformance_mcp.fixture import fixture_url, start_fixture, stop_fixture
+
+    from proctor.errors import StoreFull
+    from proctor.gateway.lean import LeanHttpUpstream
+
+    fport = free_port()
+    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    p = Proctor.open(ws)
+    assert p.settings.gateway_audit == "auto"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    agent = p.add_agent("bot", "owner@acme.test")
+    task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
+    upstream = upstream_from_mapping(
+        {
+            "namespace": "fx",
+            "url": fixture_url(fport),
+            "default": {"effect": "read"},
+            "tools": {"test_image_content": {"effect": "write"}},
+        }
+    )
+    gateway = GatewayThread.start(p, [upstream], port)
+    gw = HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+    events: list[str] = []
+    state = {"fail": False}
+    original_append = p.audit.append_async
+    original_call = LeanHttpUpstream.call_tool
+
+    async def append(kind: str, fields: Any, **kw: Any) -> Any:
+        if kind == "decision" and fields.get("source") == "mcp":
+            if state["fail"]:
+                events.append("record failed")
+                raise StoreFull("database or disk is full: nothing was written")
+            row = await original_append(kind, fields, **kw)
+            events.append("recorded")
+            return row
+        return await original_append(kind, fields, **kw)
+
+    async def call_tool(self: LeanHttpUpstream, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        events.append(f"upstream {name}")
+        return await original_call(self, name, arguments)
+
+    monkeypatch.setattr(p.audit, "append_async", append)
+    monkeypatch.setattr(LeanHttpUpstream, "call_tool", call_tool)
+
+    async def main() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        async with _client(gw, legacy=True) as c:
+            await c.call_tool("fx.test_simple_text", {})  # registers the tools
+            for tool in ("test_simple_text", "test_image_content"):
+                events.clear()
+                out[f"{tool} ok"] = (await c.call_tool(f"fx.{tool}", {}), list(events))
+            state["fail"] = True
+            for tool in ("test_simple_text", "test_image_content"):
+                events.clear()
+                out[f"{tool} failed"] = (await c.call_tool(f"fx.{tool}", {}), list(events))
+        return out
+
+    try:
+        out = anyio.run(main)
+    finally:
+        gateway.stop()
+        p.close()
+        stop_fixture(fixture)
+    read, read_events = out["test_simple_text ok"]
+    write, write_events = out["test_image_content ok"]
+    assert not read.is_error
+    assert not write.is_error
+    assert read_events == ["upstream test_simple_text", "recorded"]  # overlapped
+    assert write_events == ["recorded", "upstream test_image_content"]  # durable first
+    lost_read, lost_read_events = out["test_simple_text failed"]
+    lost_write, lost_write_events = out["test_image_content failed"]
+    assert lost_read.is_error
+    assert "withheld" in lost_read.content[0].text
+    assert lost_read_events == ["upstream test_simple_text", "record failed"]
+    assert lost_write.is_error
+    assert "could not record" in lost_write.content[0].text
+    assert lost_write_events == ["record failed"]  # the upstream never saw it

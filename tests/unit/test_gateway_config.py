@@ -230,3 +230,51 @@ def test_invalid_yaml_error_does_not_quote_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="line") as info:
         load_upstreams(tmp_path)
     assert "s3cr3t" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("mode", "effect", "flags", "expected"),
+    [
+        ("auto", "read", {}, True),
+        ("auto", "read", {"destructive": True}, False),
+        ("auto", "read", {"financial": True}, False),
+        ("auto", "read", {"customer_facing": True}, False),
+        ("auto", "read", {"production": True}, False),
+        ("auto", "write", {}, False),
+        ("auto", "execute", {}, False),
+        ("auto", "send", {}, False),
+        ("auto", "pay", {}, False),
+        ("auto", "deploy", {}, False),
+        ("auto", "archive", {}, False),  # an effect a workspace added
+        ("strict", "read", {}, False),
+        ("overlap", "pay", {}, True),
+        ("bogus", "read", {}, False),
+    ],
+)
+def test_which_calls_overlap_their_audit_write(
+    mode: str, effect: str, flags: dict[str, bool], expected: bool
+) -> None:
+    from proctor.gateway.runtime import overlaps
+    from proctor.store.base import ToolRecord
+    from proctor.types import ToolName
+
+    tool = ToolRecord(
+        ToolName("fx.tool"),
+        effect,
+        destructive=flags.get("destructive", False),
+        financial=flags.get("financial", False),
+        customer_facing=flags.get("customer_facing", False),
+        production=flags.get("production", False),
+    )
+    assert overlaps(mode, tool) is expected
+    assert overlaps(mode, None) is (mode == "overlap")  # an unknown tool is never overlapped in auto
+
+
+def test_gateway_audit_mode_defaults_to_auto_and_refuses_others(tmp_path: Path) -> None:
+    from proctor.config import load_settings
+
+    (tmp_path / "proctor.yaml").write_text("trust_domain: acme.test\n")
+    assert load_settings(tmp_path / "proctor.yaml", env={}).gateway_audit == "auto"
+    (tmp_path / "proctor.yaml").write_text("trust_domain: acme.test\ngateway: {audit: sometimes}\n")
+    with pytest.raises(ConfigError, match=r"gateway\.audit is `auto`"):
+        load_settings(tmp_path / "proctor.yaml", env={})

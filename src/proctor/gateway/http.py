@@ -10,7 +10,6 @@ origin. The client's token is never forwarded upstream: upstream sessions carry 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
@@ -20,8 +19,9 @@ from mcp.server import ServerRequestContext
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 
-from proctor.app import Proctor
+from proctor.app import Proctor, Snapshot
 from proctor.errors import AgentSuspended, IdentityError, ProctorError, TaskTokenInvalid
+from proctor.gateway import wire
 from proctor.gateway.config import load_upstreams
 from proctor.gateway.runtime import Caller, GatewayRuntime
 from proctor.gateway.server import build_server
@@ -108,8 +108,10 @@ class GatewayAuth:
                 send, 413, {"error": {"code": "payload_too_large", "message": f"body over {MAX_BODY} bytes"}}
             )
             return
+        # one epoch read per request: every stage of it reads the same snapshot of the store
+        snap = self.proctor.snapshot()
         try:
-            caller = self._caller(headers)
+            caller = self._caller(headers, snap)
             scope[CALLER_KEY] = caller
         except ProctorError as exc:
             status = 403 if isinstance(exc, AgentSuspended | TaskTokenInvalid) else 401
@@ -133,7 +135,7 @@ class GatewayAuth:
             )
             return
         try:
-            msg = json.loads(body)
+            msg = wire.loads(body)
         except ValueError:
             msg = None
         replay = _replay(body, receive)
@@ -141,7 +143,7 @@ class GatewayAuth:
             await self.app(scope, replay, self._capture_session(msg, send))
             return
         if isinstance(msg, dict) and msg.get("method") == "tools/call" and self._lean_ok(msg, headers):
-            await self._lean_call(msg, caller, send)
+            await self._lean_call(msg, caller, send, snap)
             return
         await self.app(scope, replay, send)
 
@@ -178,13 +180,15 @@ class GatewayAuth:
         target = self.runtime.resolve(params["name"])
         return target is not None and target[0].transport == "http"
 
-    async def _lean_call(self, msg: dict[str, Any], caller: Caller, send: Send) -> None:
+    async def _lean_call(self, msg: dict[str, Any], caller: Caller, send: Send, snap: Snapshot) -> None:
         assert self.runtime is not None
         params = msg["params"]
         reply: dict[str, Any] = {"jsonrpc": "2.0", "id": msg["id"]}
         finish = None
         try:
-            outcome = await self.runtime.call_tool_lean(caller, params["name"], params.get("arguments") or {})
+            outcome = await self.runtime.call_tool_lean(
+                caller, params["name"], params.get("arguments") or {}, snap
+            )
             reply["result"], finish = outcome.result, outcome.finish
         except MCPError as exc:
             reply["error"] = {"code": exc.error.code, "message": exc.error.message}
@@ -202,7 +206,7 @@ class GatewayAuth:
         if finish is not None:
             finish()
 
-    def _caller(self, headers: dict[str, str]) -> Caller:
+    def _caller(self, headers: dict[str, str], snap: Snapshot | None = None) -> Caller:
         """Who is calling. Verified credentials are remembered per (bearer, task header) until the
         SVID expires or for ``CALLER_CACHE_S`` at most (so a key retirement is seen quickly); the
         agent's status is read fresh on every request."""
@@ -212,14 +216,14 @@ class GatewayAuth:
         hit = self._callers.get((auth, task_token))
         if hit is not None and now < hit[1]:
             caller = hit[0]
-            agent = self.proctor.cached_agent(caller.agent)
+            agent = self.proctor.cached_agent(caller.agent, snap)
             if agent is not None and agent.status is AgentStatus.ACTIVE:
                 return caller
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise IdentityError("this gateway needs `Authorization: Bearer <JWT-SVID>`")
         claims = self.proctor.svids.verify(token.strip(), self.public_url, now)
-        agent = self.proctor.cached_agent(claims.agent)
+        agent = self.proctor.cached_agent(claims.agent, snap)
         if agent is None:
             raise IdentityError(f"unknown agent `{claims.agent}`")
         if agent.status is not AgentStatus.ACTIVE:
@@ -274,7 +278,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 async def _json(send: Send, status: int, body: Any, extra: dict[str, str] | None = None) -> None:
-    raw = json.dumps(body).encode()
+    raw = wire.dumps(body)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
     headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})

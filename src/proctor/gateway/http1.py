@@ -1,82 +1,193 @@
-"""A small HTTP/1.1 client for the lean path: kept-alive connections to one origin, h11 for the
-protocol (the sans-I/O parser httpx and uvicorn also use), asyncio streams for I/O.
+"""A small HTTP/1.1 client for the lean path: kept-alive connections to one origin, ``httptools``
+(the C binding to Node's llhttp parser that uvicorn also uses) to read responses, asyncio streams
+for I/O.
 
 A general client pays for features the lean path never uses (redirects, cookies, auth flows,
 proxies); on a loopback hop that overhead is most of the gateway's added latency. This client
 does one thing: send a request to a fixed origin and stream the response back, reusing sockets.
+A pure-Python parser (h11) cost about as much again as everything else the client does, so the
+parsing is done in C and the request line and headers are written by hand, after checking that
+no name or value could split the request (CR, LF, NUL) or is not a valid header name.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import h11
+import httptools
 
 READ_CHUNK = 65_536
 MAX_RESPONSE_BYTES = 16 << 20
+MAX_HEAD_BYTES = 64 << 10
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_VALUE = re.compile(r"[\x00\r\n]")
 
 
 class Http1Error(Exception):
     """The connection failed or the peer broke the protocol."""
 
 
-@dataclass
-class Http1Response:
-    status: int
-    headers: dict[str, str]
-    _conn: _Conn
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        """The body, as it arrives."""
-        total = 0
-        while True:
-            event = await self._conn.next_event()
-            if isinstance(event, h11.Data):
-                total += len(event.data)
-                if total > MAX_RESPONSE_BYTES:
-                    raise Http1Error("response body too large")
-                yield bytes(event.data)
-            elif isinstance(event, h11.EndOfMessage):
-                return
-            else:
-                raise Http1Error(f"unexpected HTTP event {type(event).__name__}")
-
-    async def read(self) -> bytes:
-        return b"".join([c async for c in self.chunks()])
-
-
 class _Conn:
+    """One kept-alive connection and the parser of the response being read on it."""
+
+    __slots__ = (
+        "_body",
+        "_complete",
+        "_error",
+        "_fields",
+        "_head_bytes",
+        "_headers_done",
+        "_keep_alive",
+        "_parser",
+        "_received",
+        "_unparsed_head",
+        "reader",
+        "writer",
+    )
+
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.h11 = h11.Connection(h11.CLIENT)
+        self._parser: httptools.HttpResponseParser | None = None
+        self._fields: list[tuple[str, str]] = []
+        self._keep_alive = False
+        self._error: Http1Error | None = None
+        self._body: list[bytes] = []
+        self._headers_done = False
+        self._complete = False
+        self._received = 0
+        self._head_bytes = 0
+        self._unparsed_head = 0
 
-    async def next_event(self) -> h11.Event | type[h11.PAUSED] | type[h11.NEED_DATA]:
+    # httptools callbacks ------------------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # httptools hands over each header whole, however the bytes arrived
+        self._head_bytes += len(name) + len(value) + 4
+        if self._head_bytes > MAX_HEAD_BYTES:
+            raise self._fail("response headers too large")
+        self._fields.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+
+    def _fail(self, message: str) -> Http1Error:
+        """The error a callback raises; httptools wraps it, so it is kept here to raise again."""
+        self._error = Http1Error(message)
+        return self._error
+
+    def _informational(self) -> bool:
+        assert self._parser is not None
+        return 100 <= self._parser.get_status_code() < 200
+
+    def on_headers_complete(self) -> None:
+        if self._informational():  # 1xx: the real answer follows on the same connection
+            self._fields = []
+            return
+        self._headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self._received += len(body)
+        if self._received > MAX_RESPONSE_BYTES:
+            raise self._fail("response body too large")
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._headers_done:
+            assert self._parser is not None
+            # read it now: llhttp resets its flags once the message is over
+            self._keep_alive = self._parser.should_keep_alive()
+            self._complete = True
+
+    # reading ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._parser = httptools.HttpResponseParser(self)
+        self._fields = []
+        self._body = []
+        self._headers_done = self._complete = self._keep_alive = False
+        self._received = self._head_bytes = self._unparsed_head = 0
+        self._error = None
+
+    async def _feed(self) -> bool:
+        """Read once and parse it; False when the peer closed the connection."""
+        data = await self.reader.read(READ_CHUNK)
+        if not data:
+            return False
+        pending_head = not self._headers_done
+        assert self._parser is not None
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserCallbackError:  # a callback raised (a limit was crossed)
+            raise (self._error or Http1Error("protocol error")) from None
+        except httptools.HttpParserError as exc:
+            raise Http1Error(f"protocol error: {type(exc).__name__}") from None
+        if pending_head and not self._headers_done:
+            self._unparsed_head += len(data)  # a header line that never ends is bounded too
+            if self._unparsed_head > MAX_HEAD_BYTES:
+                raise Http1Error("response headers too large")
+        return True
+
+    async def head(self) -> tuple[int, dict[str, str]]:
+        while not self._headers_done:
+            if not await self._feed():
+                raise Http1Error("connection closed before the response headers")
+        assert self._parser is not None
+        return self._parser.get_status_code(), dict(self._fields)
+
+    def _delimited_by_close(self) -> bool:
+        """A response with neither a length nor chunked coding ends when the peer closes."""
+        keys = {k for k, _ in self._fields}
+        return "content-length" not in keys and "transfer-encoding" not in keys
+
+    async def chunks(self) -> AsyncIterator[bytes]:
         while True:
-            try:
-                event = self.h11.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise Http1Error(f"protocol error: {exc}") from None
-            if event is h11.NEED_DATA:
-                data = await self.reader.read(READ_CHUNK)
-                self.h11.receive_data(data)  # b"" means the peer closed
-                if not data and self.h11.their_state is not h11.DONE:
-                    event = self.h11.next_event()
-                    if event is h11.NEED_DATA:
-                        raise Http1Error("connection closed before the response ended")
-                    return event
-                continue
-            return event
+            if self._body:
+                body, self._body = self._body, []
+                for b in body:
+                    yield b
+            if self._complete:
+                return
+            if not await self._feed():
+                if self._delimited_by_close():
+                    self._complete = True
+                    self.writer.close()  # not reusable: it ended by closing
+                    continue
+                raise Http1Error("connection closed before the response ended")
 
     def reusable(self) -> bool:
-        return self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE
+        return self._complete and self._keep_alive and not self.writer.is_closing()
 
     def close(self) -> None:
         self.writer.close()
+
+
+class Http1Response:
+    """Status, headers (names lower-cased) and the body of one response, read inside the block."""
+
+    __slots__ = ("_conn", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], conn: _Conn) -> None:
+        self.status = status
+        self.headers = headers
+        self._conn = conn
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The body, as it arrives."""
+        return self._conn.chunks()
+
+    async def read(self) -> bytes:
+        return b"".join([c async for c in self._conn.chunks()])
+
+
+def _encode_head(method: str, target: str, host: bytes, headers: dict[str, str], length: int) -> bytes:
+    """The request line and headers, refusing anything that could split or smuggle a request."""
+    lines = [f"{method} {target} HTTP/1.1".encode(), b"host: " + host, b"content-length: %d" % length]
+    for k, v in headers.items():
+        if not _TOKEN.fullmatch(k) or _BAD_VALUE.search(v):
+            # the message never quotes the value: it may be a credential
+            raise Http1Error(f"the request could not be encoded (bad header `{k[:40]!r}`)")
+        lines.append(f"{k}: {v}".encode("latin-1", "strict"))
+    return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
 class Http1Pool:
@@ -89,6 +200,8 @@ class Http1Pool:
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if _BAD_VALUE.search(self.target) or " " in self.target:
+            raise ValueError("the upstream URL's path may not hold spaces or control characters")
         self.host_header = parts.netloc.encode()
         self.max_idle = max_idle
         self._idle: list[_Conn] = []
@@ -108,30 +221,17 @@ class Http1Pool:
         """Send one request; the response must be read inside the block."""
         if self.closed:
             raise Http1Error("client is closed")
-        conn = self._idle.pop() if self._idle else await self._connect()
-        hdrs = [(b"host", self.host_header), (b"content-length", str(len(body)).encode())]
-        hdrs += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         try:
-            data = conn.h11.send(
-                h11.Request(method=method.encode(), target=self.target.encode(), headers=hdrs)
-            )
-            data += conn.h11.send(h11.Data(data=body)) if body else b""
-            data += conn.h11.send(h11.EndOfMessage())
-            conn.writer.write(data)
+            head = _encode_head(method, self.target, self.host_header, headers, len(body))
+        except UnicodeEncodeError:
+            raise Http1Error("the request could not be encoded (a header is not latin-1)") from None
+        conn = self._idle.pop() if self._idle else await self._connect()
+        try:
+            conn.start()
+            conn.writer.write(head + body)
             await conn.writer.drain()
-            event = await conn.next_event()
-            while isinstance(event, h11.InformationalResponse):
-                event = await conn.next_event()
-            if not isinstance(event, h11.Response):
-                raise Http1Error(f"unexpected HTTP event {type(event).__name__}")
-            resp = Http1Response(
-                event.status_code, {k.decode("latin-1"): v.decode("latin-1") for k, v in event.headers}, conn
-            )
-            yield resp
-        except h11.LocalProtocolError:
-            conn.close()
-            # h11's message quotes the offending header, which may be a credential: name the class only
-            raise Http1Error("the request could not be encoded (LocalProtocolError)") from None
+            status, hdrs = await conn.head()
+            yield Http1Response(status, hdrs, conn)
         except (OSError, Http1Error) as exc:
             conn.close()
             raise Http1Error(type(exc).__name__ if isinstance(exc, OSError) else str(exc)) from None
@@ -139,7 +239,6 @@ class Http1Pool:
             conn.close()
             raise
         if conn.reusable() and not self.closed and len(self._idle) < self.max_idle:
-            conn.h11.start_next_cycle()
             self._idle.append(conn)
         else:
             conn.close()

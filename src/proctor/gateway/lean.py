@@ -24,6 +24,7 @@ from typing import Any
 
 import anyio
 
+from proctor.gateway import wire
 from proctor.gateway.config import UpstreamConfig
 from proctor.gateway.http1 import Http1Error, Http1Pool, Http1Response
 
@@ -153,7 +154,7 @@ class LeanHttpUpstream:
     ) -> tuple[dict[str, str], dict[str, Any]]:
         rid = self._next_id
         self._next_id += 1
-        body = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}).encode()
+        body = wire.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
         try:
             async with self.pool.request("POST", self._headers(), body) as resp:
                 if resp.status == 404 and self.session_id:
@@ -162,7 +163,7 @@ class LeanHttpUpstream:
                     raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` answered HTTP {resp.status}")
                 headers = {k.lower(): v for k, v in resp.headers.items()} if want_headers else {}
                 if resp.headers.get("content-type", "").startswith("application/json"):
-                    return headers, self._result(json.loads(await resp.read()), rid)
+                    return headers, self._result(wire.loads(await resp.read()), rid)
                 answer: dict[str, Any] | None = None
                 async for msg in _sse_messages(resp):
                     if msg.get("id") == rid and ("result" in msg or "error" in msg):

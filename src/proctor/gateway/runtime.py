@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 import anyio
 import mcp_types as types
+import orjson
 from anyio.abc import TaskGroup
 from mcp import Client
 from mcp.server import ServerRequestContext
@@ -37,7 +38,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.shared.message import ServerMessageMetadata
 from pydantic import BaseModel
 
-from proctor.app import Proctor
+from proctor.app import Proctor, Snapshot
 from proctor.errors import ProctorError, ValidationError
 from proctor.gateway.config import UpstreamConfig
 from proctor.gateway.credentials import Injection, inject
@@ -415,6 +416,33 @@ class TaskUpstreams:
             log.debug("log relay failed: %s", type(exc).__name__)
 
 
+def overlaps(audit_mode: str, tool: ToolRecord | None) -> bool:
+    """May this call's durable decision write run while the upstream works (``gateway.audit``)?
+
+    ``strict``: never. ``overlap``: always. ``auto`` (the default): only for a tool registered as a
+    plain ``read`` — no other effect and none of the flags that mark a consequential tool — since a
+    read changes nothing upstream, and its answer is withheld until the record is durable: no side
+    effect and no output reaches anyone without a durable decision. Every other effect (write,
+    execute, send, pay, deploy, or one a workspace added) is durable before the upstream is called.
+    """
+    if audit_mode == "overlap":
+        return True
+    if audit_mode != "auto" or tool is None:
+        return False
+    return tool.effect == "read" and not (
+        tool.destructive or tool.financial or tool.customer_facing or tool.production
+    )
+
+
+def _digest_bytes(value: Any) -> bytes:
+    """The bytes a call's output digest is taken over: compact JSON with sorted keys (orjson; the
+    standard library for what orjson refuses, such as integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
 def _text_error(text: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
 
@@ -601,12 +629,14 @@ class GatewayRuntime:
         args: Mapping[str, Any] | None,
         definition: Callable[[UpstreamConfig, str], Awaitable[types.Tool | None]],
         *,
-        overlap: bool = False,
+        audit_mode: str = "strict",
+        snap: Snapshot | None = None,
     ) -> tuple[UpstreamConfig, str, ToolName, Decision, asyncio.Task[Decision] | None]:
         """Resolve, register, check the pin and decide one call (the decision is durable on return).
 
-        Raises MCPError(-32602) for a tool no upstream offers. With ``overlap`` an allow comes back
-        with the task that makes it durable, to be awaited before the outcome is returned.
+        Raises MCPError(-32602) for a tool no upstream offers. When ``audit_mode`` lets this call
+        overlap (see :func:`overlaps`), an allow comes back with the task that makes it durable, to
+        be awaited before the outcome is returned.
         """
         target = self.resolve(name)
         if target is None:
@@ -627,7 +657,7 @@ class GatewayRuntime:
             source="mcp",
         )
         upstream_def: types.Tool | None = None
-        snap = self.proctor.snapshot()
+        snap = snap or self.proctor.snapshot()
         pinned = bool(self.proctor.cached_pins(cfg.namespace, snap))
         if pinned or self.proctor.cached_tool(proctor_name, snap) is None:
             # not registered yet, or pinned: the upstream's current definition is needed first
@@ -641,15 +671,18 @@ class GatewayRuntime:
                 upstream_def = None
             if upstream_def is None or self.register(cfg, upstream_def) is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
+            snap = self.proctor.snapshot()  # registering may have changed the store
         if upstream_def is not None and (problem := self._pin_problem(cfg, upstream_def)) is not None:
             decision = await self._deny_recorded(call, caller, proctor_name, problem, "tool_pin_mismatch")
-        elif overlap:
-            decision, recorded = self.proctor.pipeline.decide_and_record(call)
+        elif overlaps(audit_mode, self.proctor.cached_tool(proctor_name, snap)):
+            decision, recorded = self.proctor.pipeline.decide_and_record(call, snap)
             if decision.verdict is Verdict.ALLOW:
                 return cfg, upstream_tool, proctor_name, decision, recorded
             decision = await recorded
         else:
-            decision = await self.proctor.pipeline.decide_call_async(call, alone=self.inflight <= 1)
+            decision = await self.proctor.pipeline.decide_call_async(
+                call, alone=self.inflight <= 1, snap=snap
+            )
         return cfg, upstream_tool, proctor_name, decision, None
 
     @staticmethod
@@ -694,25 +727,28 @@ class GatewayRuntime:
             return refused
         return await self._forward(owned, cfg, upstream_tool, proctor_name, args or {}, ctx, decision)
 
-    async def call_tool_lean(self, caller: Caller, name: str, args: dict[str, Any]) -> LeanOutcome:
+    async def call_tool_lean(
+        self, caller: Caller, name: str, args: dict[str, Any], snap: Snapshot | None = None
+    ) -> LeanOutcome:
         """``tools/call`` on the lean path (HTTP upstreams only): the JSON-RPC result, and the
-        bookkeeping to run once it has been sent."""
+        bookkeeping to run once it has been sent. ``snap`` is the request's store snapshot."""
         self.inflight += 1
         try:
-            return await self._call_tool_lean(caller, name, args)
+            return await self._call_tool_lean(caller, name, args, snap)
         finally:
             self.inflight -= 1
 
-    async def _call_tool_lean(self, caller: Caller, name: str, args: dict[str, Any]) -> LeanOutcome:
+    async def _call_tool_lean(
+        self, caller: Caller, name: str, args: dict[str, Any], snap: Snapshot | None
+    ) -> LeanOutcome:
         owned = self.owned(caller.task_id)
 
         async def definition(cfg: UpstreamConfig, tool: str) -> types.Tool | None:
             raw = (await (await owned.lean(cfg)).tools()).get(tool)
             return None if raw is None else types.Tool.model_validate(raw)
 
-        overlap = self.proctor.settings.gateway_audit == "overlap"
         cfg, upstream_tool, proctor_name, decision, recorded = await self._prepare(
-            caller, name, args, definition, overlap=overlap
+            caller, name, args, definition, audit_mode=self.proctor.settings.gateway_audit, snap=snap
         )
         refused = self.refusal(decision)
         if refused is not None:
@@ -722,7 +758,7 @@ class GatewayRuntime:
         try:
             up = await owned.lean(cfg)
             owned.record_use(cfg, decision)
-            with anyio.fail_after(cfg.timeout_s):
+            async with asyncio.timeout(cfg.timeout_s):  # anyio's cancel scope costs more per call
                 result = await up.call_tool(upstream_tool, args)
             if result.get("isError"):
                 status = "tool_error"
@@ -768,6 +804,7 @@ class GatewayRuntime:
             bool(result.get("isError")),
             started,
             path="lean",
+            snap=snap,
         )
         return LeanOutcome(result, finish)
 
@@ -866,12 +903,13 @@ class GatewayRuntime:
         is_error: bool,
         started: float,
         path: str = "sdk",
+        snap: Snapshot | None = None,
     ) -> None:
         """Queue the call's completion record. The decision record was durable before the upstream
         was called; this one rides along with the next commit (or within 50 ms) and never costs
         an fsync of its own on the hot path."""
-        tool = self.proctor.cached_tool(proctor_name)
-        raw = json.dumps([content, structured], sort_keys=True, separators=(",", ":"), default=str).encode()
+        tool = self.proctor.cached_tool(proctor_name, snap)
+        raw = _digest_bytes([content, structured])
         fields = {
             "status": status,
             "is_error": is_error,

@@ -1,0 +1,41 @@
+"""JSON on the gateway's hot path: orjson where it gives the same answer, the standard library
+where orjson refuses.
+
+orjson is several times faster than ``json`` for the messages a ``tools/call`` parses and writes.
+It refuses a few things ``json`` takes (``NaN``/``Infinity`` literals, lone surrogates, non-string
+keys), and for those the standard library is used, so no message that worked before is refused.
+One thing it would get *wrong*: it reads an integer beyond 64 bits as a float, which would change
+an argument on its way upstream. A message with a run of 20 or more digits (where such an integer
+could hide) is therefore parsed by the standard library, which keeps integers exact.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import orjson
+
+_LONG_DIGITS = re.compile(rb"[0-9]{20}")
+
+
+def loads(raw: bytes) -> Any:
+    """Parse JSON; raises ``ValueError`` (``json.JSONDecodeError``) for what is not JSON."""
+    if _LONG_DIGITS.search(raw):
+        return json.loads(raw)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON; raises ``TypeError`` for what JSON cannot hold."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+__all__ = ["dumps", "loads"]
