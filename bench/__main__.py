@@ -46,12 +46,14 @@ TARGETS = {
 P99_TARGETS = {"gateway.added": 3_000.0, "gateway.added.strict": 3_000.0}
 
 
-def added(results: list[dict[str, Any]], name: str, proxied: str) -> dict[str, Any] | None:
-    """What the gateway adds to a direct call, from two rows of the same run."""
+def added(
+    results: list[dict[str, Any]], name: str, proxied: str, direct: str = "gateway.call.direct"
+) -> dict[str, Any] | None:
+    """What the gateway adds to a direct call, from two rows measured together (interleaved)."""
     by = {r["name"]: r for r in results}
-    if "gateway.call.direct" not in by or proxied not in by:
+    if direct not in by or proxied not in by:
         return None
-    d, p = by["gateway.call.direct"], by[proxied]
+    d, p = by[direct], by[proxied]
     return {
         "name": name,
         "p50_us": round(p["p50_us"] - d["p50_us"], 1),
@@ -173,11 +175,11 @@ def main() -> None:
         from bench.bench_gateway import bench_gateway
 
         results += bench_gateway()
-        for name, proxied in (
-            ("gateway.added", "gateway.call.proxied"),
-            ("gateway.added.strict", "gateway.call.proxied.strict"),
+        for name, proxied, direct in (
+            ("gateway.added", "gateway.call.proxied", "gateway.call.direct"),
+            ("gateway.added.strict", "gateway.call.proxied.strict", "gateway.call.direct.strict-run"),
         ):
-            row = added(results, name, proxied)
+            row = added(results, name, proxied, direct)
             if row is not None:
                 results.append(row)
     except Exception as exc:  # reported, never hidden
