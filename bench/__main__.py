@@ -93,9 +93,10 @@ def bench_decisions(tmp: Path) -> list[dict[str, Any]]:
         an, tid, tn = AgentName("bot"), TaskId(started.task.id), ToolName("fs.read")
 
         def decide(args: dict[str, Any]) -> Any:
-            # the decision stage as the pipeline runs it: fresh records (checked against the
-            # store's epoch), then policy + scope; the audit write is measured separately
-            a, t, tl = p.cached_agent(an), p.cached_task(tid), p.cached_tool(tn)
+            # the decision stage as the pipeline runs it: fresh records from one snapshot (one read
+            # of the store's epoch), then policy + scope; the audit write is measured separately
+            snap = p.snapshot()
+            a, t, tl = p.cached_agent(an, snap), p.cached_task(tid, snap), p.cached_tool(tn, snap)
             assert a is not None
             assert t is not None
             assert tl is not None
