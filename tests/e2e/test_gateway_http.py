@@ -386,3 +386,81 @@ def test_auto_mode_overlaps_plain_reads_only(tmp_path: Path, monkeypatch: pytest
     assert lost_write.is_error
     assert "could not record" in lost_write.content[0].text
     assert lost_write_events == ["record failed"]  # the upstream never saw it
+
+
+def test_a_trickled_body_is_decided_on_the_store_as_it_is_when_it_ends(tmp_path: Path) -> None:
+    """The gateway authenticates a request from its headers, then reads the body. An agent that
+    sends the body slowly must not be decided on the store as it was when the headers came: an
+    agent suspended meanwhile is denied, and the upstream never sees the call."""
+    import json
+    import socket
+
+    from tests.conformance_mcp.fixture import fixture_url, start_fixture, stop_fixture
+
+    from proctor.types import AgentName, AgentStatus
+
+    fport = free_port()
+    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    p = Proctor.open(ws)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    agent = p.add_agent("bot", "owner@acme.test")
+    task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
+    upstream = upstream_from_mapping(
+        {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}}
+    )
+    gateway = GatewayThread.start(p, [upstream], port)
+    h = {
+        "Authorization": f"Bearer {p.issue_svid(agent, url)}",
+        "Proctor-Task": task.token,
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+    }
+    try:
+        with httpx.Client(timeout=30) as client:
+            init = {
+                "jsonrpc": "2.0",
+                "id": 0,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "1"},
+                },
+            }
+            r = client.post(url, json=init, headers=h)
+            h["Mcp-Session-Id"] = r.headers["mcp-session-id"]
+            h["MCP-Protocol-Version"] = "2025-11-25"
+            client.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=h)
+            call = {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "fx.test_simple_text", "arguments": {}},
+            }
+            first = client.post(url, json=call, headers=h)
+            assert '"isError":false' in first.text.replace(" ", "")  # served (lean path), tool registered
+        body = json.dumps({**call, "id": 2}).encode()
+        head = f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in h.items()
+        )
+        head += f"Content-Length: {len(body)}\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(head.encode() + body[:10])
+            time.sleep(0.2)  # the gateway has authenticated the headers and waits for the body
+            p.set_agent_status(AgentName("bot"), AgentStatus.SUSPENDED)
+            s.sendall(body[10:])
+            reply = b""
+            while b'"id":2' not in reply and b'"id": 2' not in reply:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+    finally:
+        gateway.stop()
+        p.close()
+        stop_fixture(fixture)
+    text = reply.decode()
+    assert "Proctor denied this call" in text, text
+    assert "suspended" in text

@@ -213,3 +213,34 @@ def test_only_plain_http_urls_are_taken() -> None:
         Http1Pool("https://example.test/mcp")
     with pytest.raises(ValueError, match="spaces or control"):
         Http1Pool("http://127.0.0.1:1/a b")
+
+
+def test_bytes_after_the_answer_never_reach_the_next_exchange() -> None:
+    """A peer that sends more than the answer (a second response, in the same write or later)
+    gets its connection dropped: the extra bytes are neither part of this body nor the next one."""
+
+    def script(req: bytes) -> list[bytes]:
+        n = len(server_state["seen"])
+        server_state["seen"].append(req)
+        extra = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nEVIL!"
+        answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nA%d" % n
+        return [answer + extra] if n == 0 else [answer, extra]
+
+    server_state: dict[str, list[bytes]] = {"seen": []}
+
+    async def body(pool: Http1Pool, server: Server) -> None:
+        assert (await post(pool))[2] == b"A0"  # same write: the extra response is not in the body
+        assert (await post(pool))[2] == b"A1"  # a fresh connection, not the polluted one
+        await asyncio.sleep(0.05)  # the extra response of the second exchange arrives while idle
+        assert (await post(pool))[2] == b"A2"
+        assert server.connections == 3
+
+    run(script, body)
+
+
+def test_the_host_header_never_carries_url_credentials() -> None:
+    with pytest.raises(ValueError, match="may not carry credentials"):
+        Http1Pool("http://svc:s3cr3t@127.0.0.1:8080/mcp")
+    assert Http1Pool("http://127.0.0.1:8080/mcp").host_header == b"127.0.0.1:8080"
+    assert Http1Pool("http://[::1]:8080/mcp").host_header == b"[::1]:8080"
+    assert Http1Pool("http://upstream.internal/mcp").host_header == b"upstream.internal"

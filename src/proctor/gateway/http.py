@@ -43,6 +43,8 @@ MAX_BODY = 1 << 20
 CALLER_CACHE_S = 30.0
 CALLER_CACHE_MAX = 10_000
 MCP_PATH = "/mcp"
+#: the oldest store snapshot a decision may start from (see ``GatewayAuth.__call__``)
+SNAPSHOT_MAX_AGE_S = 0.001
 
 
 def caller_from_context(ctx: ServerRequestContext[Any, Any]) -> Caller:
@@ -111,6 +113,7 @@ class GatewayAuth:
             return
         # one epoch read per request: every stage of it reads the same snapshot of the store
         snap = self.proctor.snapshot()
+        snap_at = self.proctor.clock.monotonic()
         try:
             caller = self._caller(headers, snap)
             scope[CALLER_KEY] = caller
@@ -144,6 +147,10 @@ class GatewayAuth:
             await self.app(scope, replay, self._capture_session(msg, send))
             return
         if isinstance(msg, dict) and msg.get("method") == "tools/call" and self._lean_ok(msg, headers):
+            if self.proctor.clock.monotonic() - snap_at > SNAPSHOT_MAX_AGE_S:
+                # the body took a while (a slow or trickling client): decide on the store as it is
+                # now, so a suspension or task end committed meanwhile is seen
+                snap = self.proctor.snapshot()
             await self._lean_call(msg, caller, send, snap)
             return
         await self.app(scope, replay, send)
@@ -179,7 +186,8 @@ class GatewayAuth:
         if not isinstance(args, dict) or (isinstance(meta, dict) and meta.get("progressToken") is not None):
             return False
         target = self.runtime.resolve(params["name"])
-        return target is not None and target[0].transport == "http"
+        # plain http only: the lean client does not speak TLS (https upstreams take the SDK path)
+        return target is not None and (target[0].url or "").startswith("http://")
 
     async def _lean_call(self, msg: dict[str, Any], caller: Caller, send: Send, snap: Snapshot) -> None:
         assert self.runtime is not None

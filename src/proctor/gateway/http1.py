@@ -42,6 +42,7 @@ class _Conn:
         "_head_bytes",
         "_headers_done",
         "_keep_alive",
+        "_overflow",
         "_parser",
         "_received",
         "_unparsed_head",
@@ -55,6 +56,7 @@ class _Conn:
         self._parser: httptools.HttpResponseParser | None = None
         self._fields: list[tuple[str, str]] = []
         self._keep_alive = False
+        self._overflow = False
         self._error: Http1Error | None = None
         self._body: list[bytes] = []
         self._headers_done = False
@@ -64,7 +66,13 @@ class _Conn:
         self._unparsed_head = 0
 
     # httptools callbacks ------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        if self._complete:  # bytes after the answer: a broken or hostile peer; never reuse this
+            self._overflow = True
+
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._overflow:
+            return
         # httptools hands over each header whole, however the bytes arrived
         self._head_bytes += len(name) + len(value) + 4
         if self._head_bytes > MAX_HEAD_BYTES:
@@ -81,19 +89,23 @@ class _Conn:
         return 100 <= self._parser.get_status_code() < 200
 
     def on_headers_complete(self) -> None:
+        if self._overflow:
+            return
         if self._informational():  # 1xx: the real answer follows on the same connection
             self._fields = []
             return
         self._headers_done = True
 
     def on_body(self, body: bytes) -> None:
+        if self._overflow:
+            return
         self._received += len(body)
         if self._received > MAX_RESPONSE_BYTES:
             raise self._fail("response body too large")
         self._body.append(body)
 
     def on_message_complete(self) -> None:
-        if self._headers_done:
+        if self._headers_done and not self._overflow:
             assert self._parser is not None
             # read it now: llhttp resets its flags once the message is over
             self._keep_alive = self._parser.should_keep_alive()
@@ -104,7 +116,7 @@ class _Conn:
         self._parser = httptools.HttpResponseParser(self)
         self._fields = []
         self._body = []
-        self._headers_done = self._complete = self._keep_alive = False
+        self._headers_done = self._complete = self._keep_alive = self._overflow = False
         self._received = self._head_bytes = self._unparsed_head = 0
         self._error = None
 
@@ -155,7 +167,13 @@ class _Conn:
                 raise Http1Error("connection closed before the response ended")
 
     def reusable(self) -> bool:
-        return self._complete and self._keep_alive and not self.writer.is_closing()
+        return self._complete and self._keep_alive and not self._overflow and not self.writer.is_closing()
+
+    def stale(self) -> bool:
+        """An idle connection the peer closed or wrote to unasked: it cannot carry a new exchange.
+        (asyncio has no public view of a reader's buffer; ``_buffer`` is read, never written.)"""
+        buffered = getattr(self.reader, "_buffer", b"")
+        return self.reader.at_eof() or bool(buffered) or self.writer.is_closing()
 
     def close(self) -> None:
         self.writer.close()
@@ -197,12 +215,17 @@ class Http1Pool:
         parts = urlsplit(url)
         if parts.scheme != "http":
             raise ValueError("the lean HTTP/1.1 client speaks plain http to loopback or private upstreams")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("the upstream URL may not carry credentials: use an injected header")
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         if _BAD_VALUE.search(self.target) or " " in self.target:
             raise ValueError("the upstream URL's path may not hold spaces or control characters")
-        self.host_header = parts.netloc.encode()
+        # Host from the name and port alone: never the URL's userinfo
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        port = b"" if parts.port is None else b":%d" % parts.port
+        self.host_header = (host.encode("ascii") if host.isascii() else host.encode("idna")) + port
         self.max_idle = max_idle
         self._idle: list[_Conn] = []
         self.closed = False
@@ -225,7 +248,14 @@ class Http1Pool:
             head = _encode_head(method, self.target, self.host_header, headers, len(body))
         except UnicodeEncodeError:
             raise Http1Error("the request could not be encoded (a header is not latin-1)") from None
-        conn = self._idle.pop() if self._idle else await self._connect()
+        conn = None
+        while self._idle and conn is None:
+            conn = self._idle.pop()
+            if conn.stale():
+                conn.close()
+                conn = None
+        if conn is None:
+            conn = await self._connect()
         try:
             conn.start()
             conn.writer.write(head + body)

@@ -783,6 +783,13 @@ class GatewayRuntime:
                 status = "upstream_error"
                 text = f"upstream `{cfg.namespace}` refused the call: {exc}"
             result = _text_error(text).model_dump(mode="json", by_alias=True, exclude_none=True)
+        except Exception as exc:  # the call is accounted for (completion record) whatever broke
+            status = "upstream_unavailable"
+            log.warning("upstream `%s` failed during a call: %s", cfg.namespace, type(exc).__name__)
+            await owned.drop_lean(cfg.namespace)
+            result = _text_error(
+                f"upstream `{cfg.namespace}` is unavailable; the call did not complete"
+            ).model_dump(mode="json", by_alias=True, exclude_none=True)
         if recorded is not None and (await recorded).verdict is not Verdict.ALLOW:
             # the decision could not be made durable: the outcome is withheld, never returned unrecorded
             status = "audit_failed"
