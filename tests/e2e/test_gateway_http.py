@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,51 +254,58 @@ def test_lean_path_serves_http_upstreams(tmp_path: Path) -> None:
     assert [d["path"] for d in done] == ["lean", "sdk"]
 
 
-def test_overlap_mode_withholds_unrecorded_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With `gateway.audit: overlap` the decision is made durable while the upstream works; if
-    that write fails, the agent gets an error, never an unrecorded result."""
+@contextmanager
+def _fixture_gateway(
+    tmp_path: Path, config: str = "", tools: dict[str, Any] | None = None
+) -> Iterator[HttpGateway]:
+    """The gateway in front of the conformance fixture server (namespace `fx`, undescribed tools
+    read), for an agent `bot` with a task allowed `fx.*`; ``config`` is added to the workspace's."""
     from tests.conformance_mcp.fixture import fixture_url, start_fixture, stop_fixture
-
-    from proctor.errors import StoreFull
 
     fport = free_port()
     fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
-    ws, _ = Workspace.init(
-        tmp_path / "ws", config_text="trust_domain: acme.test\ngateway: {audit: overlap}\n"
-    )
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n" + config)
     p = Proctor.open(ws)
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     agent = p.add_agent("bot", "owner@acme.test")
     task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
     upstream = upstream_from_mapping(
-        {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}}
+        {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}, "tools": tools or {}}
     )
     gateway = GatewayThread.start(p, [upstream], port)
-    gw = HttpGateway(url, p, p.issue_svid(agent, url), task.token)
-    original = p.audit.append_async
+    try:
+        yield HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+    finally:
+        gateway.stop()
+        p.close()
+        stop_fixture(fixture)
 
-    async def failing(kind: str, fields: Any, **kw: Any) -> Any:
-        if kind == "decision" and fields.get("source") == "mcp" and state["fail"]:
-            raise StoreFull("database or disk is full: nothing was written")
-        return await original(kind, fields, **kw)
+
+def test_overlap_mode_withholds_unrecorded_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `gateway.audit: overlap` the decision is made durable while the upstream works; if
+    that write fails, the agent gets an error, never an unrecorded result."""
+    from proctor.errors import StoreFull
 
     state = {"fail": False}
-    monkeypatch.setattr(p.audit, "append_async", failing)
 
-    async def main() -> tuple[Any, Any]:
+    async def main(gw: HttpGateway) -> tuple[Any, Any]:
         async with _client(gw, legacy=True) as c:
             ok = await c.call_tool("fx.test_simple_text", {})
             state["fail"] = True
             lost = await c.call_tool("fx.test_simple_text", {})
             return ok, lost
 
-    try:
-        ok, lost = anyio.run(main)
-    finally:
-        gateway.stop()
-        p.close()
-        stop_fixture(fixture)
+    with _fixture_gateway(tmp_path, "gateway: {audit: overlap}\n") as gw:
+        original = gw.p.audit.append_async
+
+        async def failing(kind: str, fields: Any, **kw: Any) -> Any:
+            if kind == "decision" and fields.get("source") == "mcp" and state["fail"]:
+                raise StoreFull("database or disk is full: nothing was written")
+            return await original(kind, fields, **kw)
+
+        monkeypatch.setattr(gw.p.audit, "append_async", failing)
+        ok, lost = anyio.run(main, gw)
     assert not ok.is_error
     assert lost.is_error
     assert "withheld" in lost.content[0].text
@@ -307,36 +315,16 @@ def test_auto_mode_overlaps_plain_reads_only(tmp_path: Path, monkeypatch: pytest
     """`gateway.audit: auto` (the default): a plain read is sent upstream while its decision is
     being made durable; a write is sent only once it is durable, and when the write of its
     record fails the upstream never sees the call. Either way no unrecorded result comes back."""
-    from tests.conformance_mcp.fixture import fixture_url, start_fixture, stop_fixture
-
     from proctor.errors import StoreFull
     from proctor.gateway.lean import LeanHttpUpstream
 
-    fport = free_port()
-    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
-    p = Proctor.open(ws)
-    assert p.settings.gateway_audit == "auto"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
-    upstream = upstream_from_mapping(
-        {
-            "namespace": "fx",
-            "url": fixture_url(fport),
-            "default": {"effect": "read"},
-            "tools": {"test_image_content": {"effect": "write"}},
-        }
-    )
-    gateway = GatewayThread.start(p, [upstream], port)
-    gw = HttpGateway(url, p, p.issue_svid(agent, url), task.token)
     events: list[str] = []
     state = {"fail": False}
-    original_append = p.audit.append_async
     original_call = LeanHttpUpstream.call_tool
+    originals: dict[str, Any] = {}
 
     async def append(kind: str, fields: Any, **kw: Any) -> Any:
+        original_append = originals["append"]
         if kind == "decision" and fields.get("source") == "mcp":
             if state["fail"]:
                 events.append("record failed")
@@ -350,10 +338,7 @@ def test_auto_mode_overlaps_plain_reads_only(tmp_path: Path, monkeypatch: pytest
         events.append(f"upstream {name}")
         return await original_call(self, name, arguments)
 
-    monkeypatch.setattr(p.audit, "append_async", append)
-    monkeypatch.setattr(LeanHttpUpstream, "call_tool", call_tool)
-
-    async def main() -> dict[str, Any]:
+    async def main(gw: HttpGateway) -> dict[str, Any]:
         out: dict[str, Any] = {}
         async with _client(gw, legacy=True) as c:
             await c.call_tool("fx.test_simple_text", {})  # registers the tools
@@ -366,12 +351,12 @@ def test_auto_mode_overlaps_plain_reads_only(tmp_path: Path, monkeypatch: pytest
                 out[f"{tool} failed"] = (await c.call_tool(f"fx.{tool}", {}), list(events))
         return out
 
-    try:
-        out = anyio.run(main)
-    finally:
-        gateway.stop()
-        p.close()
-        stop_fixture(fixture)
+    with _fixture_gateway(tmp_path, tools={"test_image_content": {"effect": "write"}}) as gw:
+        assert gw.p.settings.gateway_audit == "auto"
+        originals["append"] = gw.p.audit.append_async
+        monkeypatch.setattr(gw.p.audit, "append_async", append)
+        monkeypatch.setattr(LeanHttpUpstream, "call_tool", call_tool)
+        out = anyio.run(main, gw)
     read, read_events = out["test_simple_text ok"]
     write, write_events = out["test_image_content ok"]
     assert not read.is_error
@@ -392,75 +377,64 @@ def test_a_trickled_body_is_decided_on_the_store_as_it_is_when_it_ends(tmp_path:
     """The gateway authenticates a request from its headers, then reads the body. An agent that
     sends the body slowly must not be decided on the store as it was when the headers came: an
     agent suspended meanwhile is denied, and the upstream never sees the call."""
+    with _fixture_gateway(tmp_path) as gw:
+        text = _trickle_after_suspending(gw).decode()
+    assert "Proctor denied this call" in text, text
+    assert "suspended" in text
+
+
+def _trickle_after_suspending(gw: HttpGateway) -> bytes:
+    """Open a session and make one call (which registers the tool), then send a `tools/call`
+    whose body arrives in two parts with the agent suspended in between; returns the raw reply."""
     import json
     import socket
 
-    from tests.conformance_mcp.fixture import fixture_url, start_fixture, stop_fixture
-
     from proctor.types import AgentName, AgentStatus
 
-    fport = free_port()
-    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
-    p = Proctor.open(ws)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
-    upstream = upstream_from_mapping(
-        {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}}
-    )
-    gateway = GatewayThread.start(p, [upstream], port)
+    port = int(gw.url.split(":")[2].split("/")[0])
     h = {
-        "Authorization": f"Bearer {p.issue_svid(agent, url)}",
-        "Proctor-Task": task.token,
+        "Authorization": f"Bearer {gw.svid}",
+        "Proctor-Task": gw.task_token,
         "Accept": "application/json, text/event-stream",
         "Content-Type": "application/json",
     }
-    try:
-        with httpx.Client(timeout=30) as client:
-            init = {
-                "jsonrpc": "2.0",
-                "id": 0,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "t", "version": "1"},
-                },
-            }
-            r = client.post(url, json=init, headers=h)
-            h["Mcp-Session-Id"] = r.headers["mcp-session-id"]
-            h["MCP-Protocol-Version"] = "2025-11-25"
-            client.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=h)
-            call = {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "tools/call",
-                "params": {"name": "fx.test_simple_text", "arguments": {}},
-            }
-            first = client.post(url, json=call, headers=h)
-            assert '"isError":false' in first.text.replace(" ", "")  # served (lean path), tool registered
-        body = json.dumps({**call, "id": 2}).encode()
-        head = f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n" + "".join(
-            f"{k}: {v}\r\n" for k, v in h.items()
-        )
-        head += f"Content-Length: {len(body)}\r\n\r\n"
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-            s.sendall(head.encode() + body[:10])
-            time.sleep(0.2)  # the gateway has authenticated the headers and waits for the body
-            p.set_agent_status(AgentName("bot"), AgentStatus.SUSPENDED)
-            s.sendall(body[10:])
-            reply = b""
-            while b'"id":2' not in reply and b'"id": 2' not in reply:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
-    finally:
-        gateway.stop()
-        p.close()
-        stop_fixture(fixture)
-    text = reply.decode()
-    assert "Proctor denied this call" in text, text
-    assert "suspended" in text
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "fx.test_simple_text", "arguments": {}},
+    }
+    with httpx.Client(timeout=30) as client:
+        r = client.post(gw.url, json=init, headers=h)
+        h["Mcp-Session-Id"] = r.headers["mcp-session-id"]
+        h["MCP-Protocol-Version"] = "2025-11-25"
+        client.post(gw.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=h)
+        first = client.post(gw.url, json=call, headers=h)
+        assert '"isError":false' in first.text.replace(" ", "")  # served (lean path), tool registered
+    body = json.dumps({**call, "id": 2}).encode()
+    head = f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in h.items()
+    )
+    head += f"Content-Length: {len(body)}\r\n\r\n"
+    reply = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(head.encode() + body[:10])
+        time.sleep(0.2)  # the gateway has authenticated the headers and waits for the body
+        gw.p.set_agent_status(AgentName("bot"), AgentStatus.SUSPENDED)
+        s.sendall(body[10:])
+        while b'"id":2' not in reply and b'"id": 2' not in reply:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    return reply
