@@ -14,7 +14,7 @@ import uvicorn
 
 from proctor.app import Proctor
 from proctor.gateway.config import UpstreamConfig
-from proctor.gateway.http import create_gateway_app
+from proctor.gateway.http import create_gateway_app, server_config
 from proctor.gateway.runtime import GatewayRuntime
 
 ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
@@ -49,9 +49,8 @@ class GatewayThread:
         app: ASGIApp = create_gateway_app(p, runtime, public_url=url, issuer_url="http://127.0.0.1:8470")
         if wrap is not None:
             app = wrap(app)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
-        )
+        # served exactly as `proctor gateway --http` serves it
+        server = uvicorn.Server(server_config(app, "127.0.0.1", port, log_level="error"))
 
         async def serve() -> None:
             async with runtime.running():

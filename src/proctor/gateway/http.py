@@ -10,6 +10,7 @@ origin. The client's token is never forwarded upstream: upstream sessions carry 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -213,7 +214,9 @@ class GatewayAuth:
             reply["error"] = {"code": -32603, "message": f"internal error ({type(exc).__name__})"}
         await _json(send, 200, reply)
         if finish is not None:
-            finish()
+            # after the response has left: it is written at the end of this loop turn, and this
+            # runs in a later callback of the same turn (see proctor.gateway.serving)
+            asyncio.get_running_loop().call_soon(finish)
 
     def _caller(self, headers: dict[str, str], snap: Snapshot | None = None) -> Caller:
         """Who is calling. Verified credentials are remembered per (bearer, task header) until the
@@ -339,20 +342,30 @@ async def serve_http(proctor: Proctor, workspace: Workspace, host: str, port: in
     runtime = GatewayRuntime(proctor, load_upstreams(workspace.root))
     app = create_gateway_app(proctor, runtime, public_url=public_url, issuer_url=issuer)
     async with runtime.running():
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            server_header=False,
-            lifespan="on",
-            # nothing here reads the client address, so no X-Forwarded-For rewriting (and no
-            # middleware hop per request); refusals are audited, so no access log either
-            proxy_headers=False,
-            access_log=False,
-        )
         settle_heap()
-        await uvicorn.Server(config).serve()
+        await uvicorn.Server(server_config(app, host, port)).serve()
+
+
+def server_config(app: ASGIApp, host: str, port: int, *, log_level: str = "warning") -> Any:
+    """The uvicorn configuration the gateway is served with (tests serve with it too)."""
+    import uvicorn
+
+    from proctor.gateway.serving import GatewayHttpProtocol
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        server_header=False,
+        lifespan="on",
+        # a response's head and body leave in one write (see proctor.gateway.serving)
+        http=GatewayHttpProtocol,
+        # nothing here reads the client address, so no X-Forwarded-For rewriting (and no
+        # middleware hop per request); refusals are audited, so no access log either
+        proxy_headers=False,
+        access_log=False,
+    )
 
 
 def settle_heap(young_threshold: int = 20_000) -> None:

@@ -1,0 +1,176 @@
+"""The gateway's HTTP serving: writes coalesced per event-loop turn, over a recording transport and
+through a real uvicorn server on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import socket
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator, MutableMapping
+from typing import Any
+
+import pytest
+import uvicorn
+
+from proctor.gateway.http import server_config
+from proctor.gateway.serving import CoalescingTransport
+
+
+class Recorder(asyncio.Transport):
+    """What reached the wire: each ``write`` is one send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closed = False
+        self.aborted = False
+
+    def write(self, data: Any) -> None:
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closed or self.aborted
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 1)}.get(name, default)
+
+
+def in_loop(fn: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
+    """Run an async test on a fresh event loop (the suite has no async plugin)."""
+
+    @functools.wraps(fn)
+    def run() -> None:
+        asyncio.run(fn())
+
+    return run
+
+
+async def _turn() -> None:
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+
+@in_loop
+async def test_writes_of_one_turn_leave_together_at_its_end() -> None:
+    rec = Recorder()
+    t = CoalescingTransport(rec, asyncio.get_running_loop())
+    t.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+    t.write(b"")
+    t.write(b"ok")
+    assert rec.writes == []  # nothing before the turn ends
+    await _turn()
+    assert rec.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"]
+    t.write(b"next")
+    await _turn()
+    assert rec.writes[1:] == [b"next"]  # a later turn is a later write, in order
+
+
+@in_loop
+async def test_close_sends_what_is_pending_first_and_abort_drops_it() -> None:
+    rec = Recorder()
+    t = CoalescingTransport(rec, asyncio.get_running_loop())
+    t.writelines([b"a", b"b"])
+    t.close()
+    assert rec.writes == [b"ab"]
+    assert rec.closed
+    await _turn()  # the flush scheduled earlier finds nothing left
+    assert rec.writes == [b"ab"]
+
+    rec2 = Recorder()
+    t2 = CoalescingTransport(rec2, asyncio.get_running_loop())
+    t2.write(b"never")
+    t2.abort()
+    await _turn()
+    assert rec2.writes == []
+    assert rec2.aborted
+
+
+@in_loop
+async def test_a_reused_buffer_does_not_change_what_was_written() -> None:
+    rec = Recorder()
+    t = CoalescingTransport(rec, asyncio.get_running_loop())
+    buf = bytearray(b"first")
+    t.write(buf)
+    buf[:] = b"XXXXX"
+    t.write(memoryview(b"-second"))
+    await _turn()
+    assert rec.writes == [b"first-second"]
+
+
+@in_loop
+async def test_nothing_is_written_to_a_closing_transport() -> None:
+    rec = Recorder()
+    t = CoalescingTransport(rec, asyncio.get_running_loop())
+    t.write(b"late")
+    rec.closed = True  # the peer went away before the end of the turn
+    await _turn()
+    assert rec.writes == []
+    assert t.get_extra_info("peername") == ("127.0.0.1", 1)  # the rest is the real transport's
+    assert t.is_closing()
+
+
+async def _app(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    body = b'{"ok":true}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"11")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture
+def server() -> Iterator[int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    srv = uvicorn.Server(server_config(_app, "127.0.0.1", port, log_level="error"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.monotonic() + 15
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert srv.started
+    try:
+        yield port
+    finally:
+        srv.should_exit = True
+        th.join(timeout=15)
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    out = b""
+    sock.settimeout(10)
+    while chunk := sock.recv(65536):
+        out += chunk
+    return out
+
+
+def test_keep_alive_responses_arrive_whole_and_in_order(server: int) -> None:
+    with socket.create_connection(("127.0.0.1", server)) as sock:
+        req = b"GET /a HTTP/1.1\r\nhost: x\r\n\r\n"
+        sock.sendall(req + req + b"GET /c HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        data = _read_all(sock)
+    assert data.count(b"HTTP/1.1 200 OK") == 3
+    assert data.count(b'{"ok":true}') == 3
+    assert data.endswith(b'{"ok":true}')
+
+
+def test_a_malformed_request_still_gets_its_answer_before_the_close(server: int) -> None:
+    with socket.create_connection(("127.0.0.1", server)) as sock:
+        sock.sendall(b"NOT HTTP AT ALL\x00\r\n\r\n")
+        data = _read_all(sock)
+    assert data.startswith(b"HTTP/1.1 400 ")
+    assert b"Invalid HTTP request" in data
