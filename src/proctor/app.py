@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from proctor.audit.canonical import canonical_json
 from proctor.audit.log import AuditEntry, AuditLog
 from proctor.audit.verify import VerifyReport, verify_log
 from proctor.clock import Clock, SystemClock
@@ -341,12 +342,16 @@ class Proctor:
             "dry_run": call.dry_run,
             "agent_spiffe_id": None if agent is None else str(agent.spiffe_id),
             "owner": None if agent is None else str(agent.owner),
-            "arg_names": sorted(str(k) for k in call.args)[:64] if isinstance(call.args, Mapping) else [],
+            "arg_names": sorted(_printable(k) for k in call.args)[:64]
+            if isinstance(call.args, Mapping)
+            else [],
             "args_digest": args_digest(call.args) if isinstance(call.args, Mapping) else None,
             "budget_counted": budget_used,
         }
         if self.settings.log_arguments and isinstance(call.args, Mapping):
-            fields["args"] = call.args
+            # arguments canonical JSON cannot hold (lone surrogates, NaN, keys that are not
+            # strings, cycles) are not logged: the record of the decision must still be written
+            fields["args"] = call.args if _loggable(call.args) else UNLOGGABLE_ARGS
         return AuditEntry(
             "decision",
             fields,
@@ -661,6 +666,23 @@ class Proctor:
     def verify_audit(self, *, deep: bool = False) -> VerifyReport:
         self.audit.flush()
         return verify_audit_store(self.store, deep=deep)
+
+
+#: what an audit record holds in place of arguments canonical JSON cannot hold
+UNLOGGABLE_ARGS = "<arguments not representable as canonical JSON>"
+
+
+def _printable(key: object) -> str:
+    """An argument name as text the audit log can hold (a lone surrogate becomes U+FFFD)."""
+    return str(key).encode("utf-8", "surrogatepass").decode("utf-8", "replace")[:200]
+
+
+def _loggable(args: object) -> bool:
+    try:
+        canonical_json(args)
+    except ValidationError:
+        return False
+    return True
 
 
 def verify_audit_store(store: Store, *, deep: bool = False) -> VerifyReport:

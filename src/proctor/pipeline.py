@@ -73,19 +73,38 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def args_digest(args: Mapping[str, Any]) -> str:
-    """SHA-256 of the arguments' canonical form (for the audit record when arguments are not logged)."""
-    raw = json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+def _args_json(args: Mapping[str, Any]) -> str:
+    """The arguments as compact JSON with sorted keys (the form their digest is taken over)."""
+    return json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def args_digest(args: Mapping[str, Any]) -> str | None:
+    """SHA-256 of the arguments' canonical form (for the audit record when arguments are not logged).
+
+    Never raises: the deny of a call whose arguments cannot be serialised (nested too deeply,
+    circular, keys that do not sort) is recorded with no digest. A lone surrogate, which JSON text
+    may carry in an escape but UTF-8 cannot, is hashed as its surrogate code point's bytes.
+    """
+    try:
+        raw = _args_json(args)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def check_args(args: Any) -> Mapping[str, Any]:
-    """Bound and shape-check arguments before anything reads them."""
+    """Bound and shape-check arguments before anything reads them: a JSON object of string keys,
+    at most ``MAX_ARGS_DEPTH`` deep and ``MAX_ARGS_BYTES`` of compact UTF-8 JSON, valid Unicode."""
     if not isinstance(args, Mapping):
         raise ValidationError("tool arguments must be a JSON object")
-    if _depth(args, MAX_ARGS_DEPTH) > MAX_ARGS_DEPTH:
+    if _depth(args, MAX_ARGS_DEPTH) > MAX_ARGS_DEPTH:  # also ends a circular structure
         raise ValidationError(f"tool arguments are nested deeper than {MAX_ARGS_DEPTH} levels")
-    size = len(json.dumps(args, default=str))
+    try:
+        size = len(_args_json(args).encode())
+    except UnicodeEncodeError:
+        raise ValidationError("tool arguments contain a lone surrogate: not valid Unicode") from None
+    except (TypeError, ValueError):
+        raise ValidationError("tool arguments are not JSON: keys must be strings") from None
     if size > MAX_ARGS_BYTES:
         raise ValidationError(f"tool arguments are {size} bytes; the limit is {MAX_ARGS_BYTES}")
     return args
@@ -131,16 +150,17 @@ class Pipeline:
         async def record() -> Decision:
             try:
                 # built here, while the transport waits on the upstream, not before it calls it
-                await self.app.audit.append_entry_async(make_entry())
+                recorded, entry = _entry_or_deny(self.app, call, decision, make_entry)
+                await self.app.audit.append_entry_async(entry)
             except Exception as exc:
                 return _unrecorded(decision, exc)
-            return decision
+            return recorded
 
         return decision, asyncio.ensure_future(record())
 
     def _decide(self, call: CallInput, snap: Snapshot | None = None) -> tuple[Decision, AuditEntry]:
         decision, make_entry = self._decide_lazy(call, snap)
-        return decision, make_entry()
+        return _entry_or_deny(self.app, call, decision, make_entry)
 
     def _decide_lazy(
         self, call: CallInput, snap: Snapshot | None = None
@@ -205,6 +225,31 @@ class Pipeline:
             )
         return decision, functools.partial(
             app.decision_entry, call, decision, agent, task, str(tool_name)[:200], budget_used=consumed
+        )
+
+
+def _entry_or_deny(
+    app: Proctor, call: CallInput, decision: Decision, make_entry: Callable[[], AuditEntry]
+) -> tuple[Decision, AuditEntry]:
+    """The decision's audit record; should building it fail, a deny and a record of that deny
+    (with nothing taken from the call but the tool's name), so the pipeline never raises."""
+    try:
+        return decision, make_entry()
+    except Exception as exc:
+        log.error("could not build the audit record of a decision: %s", type(exc).__name__)
+        denied = deny(
+            "error while recording the decision: the call is denied",
+            app.policy.version,
+            errors=("audit_record_invalid",),
+        )
+        from proctor.audit.log import AuditEntry
+
+        fields = {
+            "outcome": {k: v for k, v in denied.to_dict().items() if k not in ("decision", "decision_id")}
+        }
+        tool = call.tool[:200] if isinstance(call.tool, str) and call.tool.isascii() else None
+        return denied, AuditEntry(
+            "decision", fields, tool=tool, decision=denied.verdict.value, decision_id=str(denied.decision_id)
         )
 
 

@@ -438,3 +438,48 @@ def _trickle_after_suspending(gw: HttpGateway) -> bytes:
                 break
             reply += chunk
     return reply
+
+
+@pytest.mark.parametrize("audit", ["auto", "strict"])
+def test_a_lone_surrogate_in_arguments_is_an_audited_deny(tmp_path: Path, audit: str) -> None:
+    """JSON may carry a lone surrogate as a `\\ud800` escape; UTF-8 and canonical JSON cannot. Such
+    a call is refused with a tool error and an audit record, on both orderings of the lean path
+    (it used to raise out of the pipeline and answer with an internal error, unaudited)."""
+    import json
+
+    from proctor.store.base import AuditQuery
+
+    with _fixture_gateway(tmp_path, config=f"gateway: {{audit: {audit}}}\n") as gw:
+        h = {
+            "Authorization": f"Bearer {gw.svid}",
+            "Proctor-Task": gw.task_token,
+            "Accept": "application/json, text/event-stream",
+            "Content-Type": "application/json",
+        }
+        init = {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        }
+        with httpx.Client(timeout=30) as client:
+            r = client.post(gw.url, json=init, headers=h)
+            h["Mcp-Session-Id"] = r.headers["mcp-session-id"]
+            h["MCP-Protocol-Version"] = "2025-11-25"
+            client.post(gw.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=h)
+            raw = (
+                b'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":'
+                b'{"name":"fx.test_simple_text","arguments":{"note":"a\\ud800b"}}}'
+            )
+            reply = client.post(gw.url, content=raw, headers=h)
+        gw.p.audit.flush()
+        denied = gw.p.store.search_audit(AuditQuery(kind="decision", decision="deny"))
+    assert reply.status_code == 200, reply.text
+    result = reply.json()["result"]
+    assert result["isError"] is True
+    assert "lone surrogate" in result["content"][0]["text"]
+    assert [json.loads(r.body)["tool"] for r in denied] == ["fx.test_simple_text"]

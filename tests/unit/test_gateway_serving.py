@@ -4,6 +4,7 @@ through a real uvicorn server on a loopback port."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import socket
 import threading
@@ -41,6 +42,9 @@ class Recorder(asyncio.Transport):
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return {"peername": ("127.0.0.1", 1)}.get(name, default)
+
+    def get_write_buffer_size(self) -> int:
+        return 0  # every write is sent at once
 
 
 def in_loop(fn: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
@@ -131,12 +135,13 @@ async def _app(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None
     await send({"type": "http.response.body", "body": body})
 
 
-@pytest.fixture
-def server() -> Iterator[int]:
+@contextlib.contextmanager
+def _serving(app: Any) -> Iterator[int]:
+    """``app`` served with the gateway's uvicorn configuration on a loopback port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    srv = uvicorn.Server(server_config(_app, "127.0.0.1", port, log_level="error"))
+    srv = uvicorn.Server(server_config(app, "127.0.0.1", port, log_level="error"))
     th = threading.Thread(target=srv.run, daemon=True)
     th.start()
     deadline = time.monotonic() + 15
@@ -148,6 +153,12 @@ def server() -> Iterator[int]:
     finally:
         srv.should_exit = True
         th.join(timeout=15)
+
+
+@pytest.fixture
+def server() -> Iterator[int]:
+    with _serving(_app) as port:
+        yield port
 
 
 def _read_all(sock: socket.socket) -> bytes:
@@ -174,3 +185,48 @@ def test_a_malformed_request_still_gets_its_answer_before_the_close(server: int)
         data = _read_all(sock)
     assert data.startswith(b"HTTP/1.1 400 ")
     assert b"Invalid HTTP request" in data
+
+
+def test_an_answer_written_at_once_survives_the_client_half_closing(server: int) -> None:
+    """The client sends its request and shuts its side: the transport closes itself on that EOF,
+    so what the turn wrote must be handed over first (it was lost before eof_received flushed)."""
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", server)) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            sock.shutdown(socket.SHUT_WR)
+            assert _read_all(sock).endswith(b'{"ok":true}')
+
+
+@in_loop
+async def test_a_producer_that_never_yields_is_handed_over_past_the_high_water_mark() -> None:
+    rec = Recorder()
+    t = CoalescingTransport(rec, asyncio.get_running_loop())
+    t.write(b"a" * 40_000)
+    assert rec.writes == []
+    assert t.get_write_buffer_size() == 40_000  # flow control sees what is held
+    t.write(b"b" * 40_000)  # 80 KB held: past the mark, handed over within the turn
+    assert [len(w) for w in rec.writes] == [80_000]
+    assert t.get_write_buffer_size() == 0
+    await _turn()
+    assert len(rec.writes) == 1
+
+
+def test_flow_control_still_pauses_a_response_the_client_does_not_read() -> None:
+    chunk, total = 1 << 20, 48
+    sent = 0
+
+    async def flood(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        nonlocal sent
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        data = b"x" * chunk
+        for _ in range(total):
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+            sent += 1
+        await send({"type": "http.response.body", "body": b""})
+
+    with _serving(flood) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        time.sleep(1.5)  # never read: the server must stop at its socket buffer and high-water mark
+        assert 0 < sent < total // 2, f"{sent} MiB accepted from a producer nobody reads"

@@ -60,3 +60,21 @@ def test_dumps_takes_big_integers_and_refuses_what_json_cannot_hold() -> None:
     assert wire.dumps({"n": 2**70}) == b'{"n":1180591620717411303424}'
     with pytest.raises(TypeError):
         wire.dumps({"x": object()})
+
+
+any_text = st.text(st.characters(exclude_categories=()), max_size=8)  # lone surrogates included
+values_with_surrogates = st.recursive(
+    st.none() | st.integers() | any_text,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values_with_surrogates)
+def test_whatever_loads_accepts_dumps_writes_back(value: Any) -> None:
+    """A ``\\ud800`` escape parses to a lone surrogate; writing it back must not raise (the answer
+    carrying it used to become a 500) and must read back as the same value."""
+    raw = json.dumps(value).encode()  # what a peer sends: surrogates as escapes
+    parsed = wire.loads(raw)
+    assert wire.loads(wire.dumps(parsed)) == parsed == value

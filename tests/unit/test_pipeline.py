@@ -174,6 +174,66 @@ def test_oversized_and_deep_arguments(env: Env) -> None:
     assert_denied(env, call(env, args={"path": "/data/a", "blob": "x" * 300_000}), code="invalid_input")
 
 
+def _nested(depth: int) -> dict[str, object]:
+    deep: dict[str, object] = {}
+    cur = deep
+    for _ in range(depth):
+        nxt: dict[str, object] = {}
+        cur["a"] = nxt
+        cur = nxt
+    return deep
+
+
+def _circular() -> dict[str, object]:
+    loop: dict[str, object] = {}
+    loop["self"] = loop
+    return loop
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        pytest.param({"path": "/data/a\ud800"}, "lone surrogate", id="lone-surrogate-value"),
+        pytest.param({"pa\udc00th": "/data/a"}, "lone surrogate", id="lone-surrogate-key"),
+        pytest.param({1: "a", "path": "/data/a"}, "keys must be strings", id="non-string-key"),
+        pytest.param(_nested(5000), "nested", id="beyond-the-recursion-limit"),
+        pytest.param(_circular(), "nested", id="circular"),
+    ],
+)
+@pytest.mark.parametrize("log_arguments", [False, True])
+def test_arguments_json_cannot_carry_are_denied_and_audited(
+    env: Env, args: dict[object, object], text: str, log_arguments: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arguments a JSON parser can hand over (a ``\\ud800`` escape) or a Python caller can build,
+    but that cannot be serialised as UTF-8 JSON, are an audited deny: building the record of that
+    deny must not fail too (it used to raise out of the pipeline)."""
+    import dataclasses
+
+    if log_arguments:
+        monkeypatch.setattr(env.p, "settings", dataclasses.replace(env.p.settings, log_arguments=True))
+    assert_denied(env, call(env, args=args), code="invalid_input", text=text)  # type: ignore[arg-type]  # keys on purpose
+    rec = last_decision(env)
+    if log_arguments:
+        assert rec["args"] == "<arguments not representable as canonical JSON>"
+    else:
+        assert "args" not in rec
+
+
+def test_the_async_paths_deny_and_audit_unserialisable_arguments(env: Env) -> None:
+    import asyncio
+
+    async def main() -> list[Verdict]:
+        bad = call(env, args={"path": "/data/\ud800"})
+        d1 = await env.p.pipeline.decide_call_async(bad)
+        d2, recorded = env.p.pipeline.decide_and_record(bad)
+        d3 = await recorded
+        for d in (d1, d3):
+            assert env.p.store.get_audit_by_decision(d.decision_id), d
+        return [d1.verdict, d2.verdict, d3.verdict]
+
+    assert asyncio.run(main()) == [Verdict.DENY] * 3
+
+
 def test_owner_is_required(env: Env) -> None:
     """Registering an agent without an owner is refused."""
     with pytest.raises(OwnerRequired):

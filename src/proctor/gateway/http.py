@@ -212,11 +212,14 @@ class GatewayAuth:
         except Exception as exc:
             log.exception("lean tools/call failed")
             reply["error"] = {"code": -32603, "message": f"internal error ({type(exc).__name__})"}
-        await _json(send, 200, reply)
-        if finish is not None:
-            # after the response has left: it is written at the end of this loop turn, and this
-            # runs in a later callback of the same turn (see proctor.gateway.serving)
-            asyncio.get_running_loop().call_soon(finish)
+        try:
+            await _json(send, 200, reply)
+        finally:
+            if finish is not None:
+                # after the response has left (it is written at the end of this loop turn, and
+                # this runs in a later callback of the same turn, see proctor.gateway.serving),
+                # and whether or not sending it worked: the call happened either way
+                asyncio.get_running_loop().call_soon(finish)
 
     def _caller(self, headers: dict[str, str], snap: Snapshot | None = None) -> Caller:
         """Who is calling. Verified credentials are remembered per (bearer, task header) until the

@@ -915,20 +915,19 @@ class GatewayRuntime:
         """Queue the call's completion record. The decision record was durable before the upstream
         was called; this one rides along with the next commit (or within 50 ms) and never costs
         an fsync of its own on the hot path."""
-        tool = self.proctor.cached_tool(proctor_name, snap)
-        raw = _digest_bytes([content, structured])
-        fields = {
-            "status": status,
-            "is_error": is_error,
-            "duration_us": round((time.monotonic() - started) * 1_000_000),
-            "output_digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
-            "output_bytes": len(raw),
-            "labels": None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity},
-            "upstream": cfg.namespace,
-            "path": path,
-        }
-
         try:
+            tool = self.proctor.cached_tool(proctor_name, snap)
+            raw = _digest_bytes([content, structured])
+            fields = {
+                "status": status,
+                "is_error": is_error,
+                "duration_us": round((time.monotonic() - started) * 1_000_000),
+                "output_digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
+                "output_bytes": len(raw),
+                "labels": None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity},
+                "upstream": cfg.namespace,
+                "path": path,
+            }
             self.proctor.audit.defer(
                 "call.completed",
                 fields,

@@ -5,7 +5,9 @@ leaves as two TCP segments: the client is woken for the head and, often, again f
 these virtual machines a wake-up costs more than the bytes, and measured through the gateway it
 added 60-120 µs to every call. :class:`CoalescingTransport` keeps what is written during one turn
 of the event loop and sends it as one write at the end of that turn (``loop.call_soon``): nothing
-waits for a timer, nothing is reordered, and a close sends what is pending first.
+waits for a timer, nothing is reordered, a close (or the peer's EOF) sends what is pending first,
+and a producer that writes 64 KiB or more within one turn is handed to the real transport at
+once, so uvicorn's flow control still pauses it.
 
 ``tests/unit/test_gateway_serving.py`` checks the transport; every gateway test serves through it.
 """
@@ -18,6 +20,10 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+#: bytes held before they are handed over without waiting for the end of the turn (uvicorn's
+#: high-water mark: past it the real transport pauses the producer)
+MAX_HELD_BYTES = 64 * 1024
+
 
 class CoalescingTransport(asyncio.Transport):
     """A transport whose writes within one event-loop turn go out as a single write.
@@ -26,21 +32,28 @@ class CoalescingTransport(asyncio.Transport):
     else is the wrapped transport's.
     """
 
-    __slots__ = ("_buf", "_loop", "_pending", "_t")
+    __slots__ = ("_buf", "_loop", "_pending", "_size", "_t")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
         self._t = transport
         self._loop = loop
         self._buf: list[bytes] = []
+        self._size = 0
         self._pending = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
             return
         # a caller may reuse a mutable buffer once write returns: keep a copy of those
-        self._buf.append(data if type(data) is bytes else bytes(data))
-        if not self._pending:
+        chunk = data if type(data) is bytes else bytes(data)
+        self._buf.append(chunk)
+        self._size += len(chunk)
+        if self._size >= MAX_HELD_BYTES:
+            # a producer that writes a lot without yielding: hand it to the real transport now,
+            # so its high-water mark pauses the producer (uvicorn's flow control) as it should
+            self.flush()
+        elif not self._pending:
             self._pending = True
             self._loop.call_soon(self.flush)
 
@@ -55,6 +68,7 @@ class CoalescingTransport(asyncio.Transport):
             return
         data = self._buf[0] if len(self._buf) == 1 else b"".join(self._buf)
         self._buf.clear()
+        self._size = 0
         if not self._t.is_closing():
             self._t.write(data)
 
@@ -64,6 +78,7 @@ class CoalescingTransport(asyncio.Transport):
 
     def abort(self) -> None:
         self._buf.clear()
+        self._size = 0
         self._t.abort()
 
     def write_eof(self) -> None:
@@ -98,7 +113,7 @@ class CoalescingTransport(asyncio.Transport):
         self._t.set_write_buffer_limits(high, low)
 
     def get_write_buffer_size(self) -> int:
-        return self._t.get_write_buffer_size() + sum(len(b) for b in self._buf)
+        return self._t.get_write_buffer_size() + self._size
 
     def get_write_buffer_limits(self) -> tuple[int, int]:
         return self._t.get_write_buffer_limits()
@@ -108,7 +123,13 @@ class GatewayHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol over a :class:`CoalescingTransport`."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(CoalescingTransport(transport, self.loop))
+        self.coalescing = CoalescingTransport(transport, self.loop)
+        super().connection_made(self.coalescing)
+
+    def eof_received(self) -> None:
+        # the peer half-closed: the real transport closes itself once this returns, so what this
+        # turn wrote (a quick answer to its last request) is handed over first
+        self.coalescing.flush()
 
 
 __all__ = ["CoalescingTransport", "GatewayHttpProtocol"]

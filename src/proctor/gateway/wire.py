@@ -31,11 +31,19 @@ def loads(raw: bytes) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON; raises ``TypeError`` for what JSON cannot hold."""
+    """Compact UTF-8 JSON; raises ``TypeError`` for what JSON cannot hold.
+
+    A lone surrogate (which :func:`loads` accepts from a ``\\ud800`` escape) is written back as
+    that escape: UTF-8 has no form for it, and the message is passed on as it came.
+    """
     try:
         return orjson.dumps(value)
     except TypeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        try:
+            return text.encode()
+        except UnicodeEncodeError:
+            return json.dumps(value, separators=(",", ":")).encode()
 
 
 __all__ = ["dumps", "loads"]
