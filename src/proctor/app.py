@@ -45,7 +45,7 @@ from proctor.identity.keys import (
     load_or_create_audit_key,
 )
 from proctor.identity.svid import SvidAuthority, SvidClaims
-from proctor.pipeline import CallInput, Pipeline, args_digest
+from proctor.pipeline import CallInput, Pipeline, args_as_text, args_digest, printable
 from proctor.policy.engine import CREDENTIAL_ACTION, CredentialRef, Decision, PolicyEngine, PolicyWatcher
 from proctor.policy.loader import PolicySet, load_policy_dir
 from proctor.policy.scope import check_resource_pattern, check_tool_pattern, declares_namespace
@@ -342,16 +342,14 @@ class Proctor:
             "dry_run": call.dry_run,
             "agent_spiffe_id": None if agent is None else str(agent.spiffe_id),
             "owner": None if agent is None else str(agent.owner),
-            "arg_names": sorted(_printable(k) for k in call.args)[:64]
+            "arg_names": sorted(printable(k) for k in call.args)[:64]
             if isinstance(call.args, Mapping)
             else [],
             "args_digest": args_digest(call.args) if isinstance(call.args, Mapping) else None,
             "budget_counted": budget_used,
         }
         if self.settings.log_arguments and isinstance(call.args, Mapping):
-            # arguments canonical JSON cannot hold (lone surrogates, NaN, keys that are not
-            # strings, cycles) are not logged: the record of the decision must still be written
-            fields["args"] = call.args if _loggable(call.args) else UNLOGGABLE_ARGS
+            fields["args"] = _logged_args(call.args)
         return AuditEntry(
             "decision",
             fields,
@@ -668,21 +666,20 @@ class Proctor:
         return verify_audit_store(self.store, deep=deep)
 
 
-#: what an audit record holds in place of arguments canonical JSON cannot hold
-UNLOGGABLE_ARGS = "<arguments not representable as canonical JSON>"
+#: what an audit record holds in place of arguments that are not even JSON text (the call was denied)
+UNLOGGABLE_ARGS = "<arguments not representable as JSON>"
 
 
-def _printable(key: object) -> str:
-    """An argument name as text the audit log can hold (a lone surrogate becomes U+FFFD)."""
-    return str(key).encode("utf-8", "surrogatepass").decode("utf-8", "replace")[:200]
-
-
-def _loggable(args: object) -> bool:
+def _logged_args(args: Mapping[str, Any]) -> Any:
+    """The arguments as an audit record holds them: as they are when canonical JSON can hold them;
+    otherwise (integers beyond ±2**53, lone surrogates) as ``{"json": <their exact JSON text>}``,
+    so an agent cannot keep its arguments out of the log by adding one such value."""
     try:
         canonical_json(args)
     except ValidationError:
-        return False
-    return True
+        text = args_as_text(args)
+        return UNLOGGABLE_ARGS if text is None else {"json": text}
+    return args
 
 
 def verify_audit_store(store: Store, *, deep: bool = False) -> VerifyReport:

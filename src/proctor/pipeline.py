@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from proctor.errors import (
     AgentSuspended,
     ProctorError,
+    StoreError,
     TaskBudgetExhausted,
     TaskNotActive,
     TaskTokenInvalid,
@@ -73,9 +74,41 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def _args_json(args: Mapping[str, Any]) -> str:
+def printable(value: object, limit: int = 200) -> str:
+    """``value`` as text any audit record can hold, at most ``limit`` characters: never raises (a
+    lone surrogate becomes U+FFFD; a value whose ``str`` fails is shown by its type)."""
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    text = text[:limit]
+    return text if text.isascii() else text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def tool_label(tool: object) -> str:
+    """The tool name as the audit record shows it, whatever the caller sent."""
+    return printable(tool)
+
+
+def _args_json(args: Mapping[str, Any], *, allow_nan: bool = True, ensure_ascii: bool = False) -> str:
     """The arguments as compact JSON with sorted keys (the form their digest is taken over)."""
-    return json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(
+        args,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=ensure_ascii,
+        default=str,
+        allow_nan=allow_nan,
+    )
+
+
+def args_as_text(args: Mapping[str, Any]) -> str | None:
+    """The arguments as ASCII JSON text (lone surrogates as escapes, integers exact), for an audit
+    record whose arguments canonical JSON cannot hold as values; None if not even that."""
+    try:
+        return _args_json(args, ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError):
+        return None
 
 
 def args_digest(args: Mapping[str, Any]) -> str | None:
@@ -100,11 +133,13 @@ def check_args(args: Any) -> Mapping[str, Any]:
     if _depth(args, MAX_ARGS_DEPTH) > MAX_ARGS_DEPTH:  # also ends a circular structure
         raise ValidationError(f"tool arguments are nested deeper than {MAX_ARGS_DEPTH} levels")
     try:
-        size = len(_args_json(args).encode())
+        size = len(_args_json(args, allow_nan=False).encode())
     except UnicodeEncodeError:
         raise ValidationError("tool arguments contain a lone surrogate: not valid Unicode") from None
-    except (TypeError, ValueError):
+    except TypeError:
         raise ValidationError("tool arguments are not JSON: keys must be strings") from None
+    except ValueError:  # allow_nan=False
+        raise ValidationError("tool arguments contain NaN or Infinity: not JSON numbers") from None
     if size > MAX_ARGS_BYTES:
         raise ValidationError(f"tool arguments are {size} bytes; the limit is {MAX_ARGS_BYTES}")
     return args
@@ -121,6 +156,12 @@ class Pipeline:
         decision, entry = self._decide(call)
         try:
             self.app.audit.append_entry(entry)
+        except ValidationError:  # the record cannot be canonical JSON: record a plain deny instead
+            decision, entry = _fallback(self.app, call, decision)
+            try:
+                self.app.audit.append_entry(entry)
+            except Exception as exc:
+                return _unrecorded(decision, exc)
         except Exception as exc:
             return _unrecorded(decision, exc)
         return decision
@@ -133,8 +174,20 @@ class Pipeline:
         ``alone`` says no other request is in flight on this loop (see ``AuditLog.append_async``);
         ``snap`` is the request's snapshot, taken when it arrived (see ``Proctor.snapshot``)."""
         decision, entry = self._decide(call, snap)
+        return await self._record_async(call, decision, entry, inline=alone)
+
+    async def _record_async(
+        self, call: CallInput, decision: Decision, entry: AuditEntry, *, inline: bool = False
+    ) -> Decision:
+        """Make ``entry`` durable; the decision to act on (a deny if it could not be)."""
         try:
-            await self.app.audit.append_entry_async(entry, inline=alone)
+            await self.app.audit.append_entry_async(entry, inline=inline)
+        except ValidationError:  # the record cannot be canonical JSON: record a plain deny instead
+            decision, entry = _fallback(self.app, call, decision)
+            try:
+                await self.app.audit.append_entry_async(entry, inline=inline)
+            except Exception as exc:
+                return _unrecorded(decision, exc)
         except Exception as exc:
             return _unrecorded(decision, exc)
         return decision
@@ -148,13 +201,9 @@ class Pipeline:
         decision, make_entry = self._decide_lazy(call, snap)
 
         async def record() -> Decision:
-            try:
-                # built here, while the transport waits on the upstream, not before it calls it
-                recorded, entry = _entry_or_deny(self.app, call, decision, make_entry)
-                await self.app.audit.append_entry_async(entry)
-            except Exception as exc:
-                return _unrecorded(decision, exc)
-            return recorded
+            # built here, while the transport waits on the upstream, not before it calls it
+            recorded, entry = _entry_or_deny(self.app, call, decision, make_entry)
+            return await self._record_async(call, recorded, entry)
 
         return decision, asyncio.ensure_future(record())
 
@@ -167,14 +216,13 @@ class Pipeline:
     ) -> tuple[Decision, Callable[[], AuditEntry]]:
         app = self.app
         now = app.clock.now()
-        if snap is None:
-            snap = app.snapshot()  # one epoch read: agent, task and tool come from the same state
         agent: AgentRecord | None = None
         task: TaskRecord | None = None
-        tool_name = call.tool
         decision: Decision
         consumed = False
         try:
+            if snap is None:
+                snap = app.snapshot()  # one epoch read: agent, task and tool come from the same state
             # identity ----------------------------------------------------------------
             if call.svid is not None:
                 claims = app.verify_svid(call.svid)
@@ -217,6 +265,12 @@ class Pipeline:
                     raise TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
                 consumed = True
             # approval, credential and upstream stages plug in here (later issues).
+        except StoreError as exc:
+            # the detail (a path, a server address, the driver's text) is for the operator's log
+            log.error("store error while deciding: %s", exc.message)
+            decision = deny(
+                "the store could not be read: the call is denied", app.policy.version, errors=(exc.code,)
+            )
         except ProctorError as exc:
             decision = deny(exc.message, app.policy.version, errors=(exc.code,))
         except Exception as exc:  # fail closed
@@ -224,33 +278,48 @@ class Pipeline:
                 "error while deciding: the call is denied", app.policy.version, errors=(type(exc).__name__,)
             )
         return decision, functools.partial(
-            app.decision_entry, call, decision, agent, task, str(tool_name)[:200], budget_used=consumed
+            app.decision_entry, call, decision, agent, task, tool_label(call.tool), budget_used=consumed
         )
 
 
 def _entry_or_deny(
     app: Proctor, call: CallInput, decision: Decision, make_entry: Callable[[], AuditEntry]
 ) -> tuple[Decision, AuditEntry]:
-    """The decision's audit record; should building it fail, a deny and a record of that deny
-    (with nothing taken from the call but the tool's name), so the pipeline never raises."""
+    """The decision's audit record; should building it fail, a deny and its record (see
+    :func:`_fallback`), so the pipeline never raises."""
     try:
         return decision, make_entry()
     except Exception as exc:
         log.error("could not build the audit record of a decision: %s", type(exc).__name__)
-        denied = deny(
-            "error while recording the decision: the call is denied",
-            app.policy.version,
-            errors=("audit_record_invalid",),
-        )
-        from proctor.audit.log import AuditEntry
+        return _fallback(app, call, decision)
 
-        fields = {
-            "outcome": {k: v for k, v in denied.to_dict().items() if k not in ("decision", "decision_id")}
-        }
-        tool = call.tool[:200] if isinstance(call.tool, str) and call.tool.isascii() else None
-        return denied, AuditEntry(
-            "decision", fields, tool=tool, decision=denied.verdict.value, decision_id=str(denied.decision_id)
-        )
+
+def _fallback(app: Proctor, call: CallInput, decision: Decision) -> tuple[Decision, AuditEntry]:
+    """A deny, and a record of it that any log can hold, for a decision whose own record could not
+    be built or written as canonical JSON (input quoted in a reason, a field no JSON can hold).
+
+    Nothing the caller sent is in it but the tool's name, made printable; the reasons of a deny are
+    kept (made printable) with their error codes, and an allow becomes a deny.
+    """
+    from proctor.audit.log import AuditEntry
+
+    reasons = [printable(r, 500) for r in decision.reasons] if decision.verdict is Verdict.DENY else []
+    codes = [e for e in decision.errors if isinstance(e, str) and e.isascii()][:8]
+    denied = deny(
+        "; ".join(
+            [*reasons, "the decision's audit record could not be written as given: the call is denied"]
+        ),
+        app.policy.version,
+        errors=(*codes, "audit_record_invalid"),
+    )
+    outcome = {k: v for k, v in denied.to_dict().items() if k not in ("decision", "decision_id")}
+    return denied, AuditEntry(
+        "decision",
+        {"outcome": outcome},
+        tool=tool_label(call.tool),
+        decision=denied.verdict.value,
+        decision_id=str(denied.decision_id),
+    )
 
 
 def _unrecorded(decision: Decision, exc: Exception) -> Decision:

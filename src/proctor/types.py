@@ -37,7 +37,10 @@ class _Checked(str):
         if isinstance(value, cls):
             return value
         if not isinstance(value, str) or not cls._pattern.fullmatch(value):
-            shown = value if isinstance(value, str) and len(value) <= 80 else f"{str(value)[:80]}…"
+            if isinstance(value, str):
+                shown = value if len(value) <= 80 else f"{value[:80]}…"
+            else:  # never str() an object here: it may be huge, or raise
+                shown = f"<{type(value).__name__}>"
             raise ValidationError(f"invalid {cls._what} `{shown}`: {cls._hint}", field=cls._what)
         return super().__new__(cls, value)
 

@@ -77,6 +77,12 @@ def test_task_and_check_exit_codes(ws: Path) -> None:
     bad = run(ws, "check", "--agent", "bot", "--task", task, "--tool", "fs.read", "--args", "{broken")
     assert bad.returncode == 2
     assert "not valid JSON" in bad.stderr
+    # JSON the parser gives up on: a clear error (exit 2), never a traceback
+    for args, says in (('{"n": 1' + "0" * 5000 + "}", "too long"), ("[" * 3000 + "]" * 3000, "too deeply")):
+        odd = run(ws, "check", "--agent", "bot", "--task", task, "--tool", "fs.read", "--args", args)
+        assert odd.returncode == 2, odd.stderr
+        assert says in odd.stderr
+        assert "Traceback" not in odd.stderr
     assert run(ws, "task", "end", task).returncode == 0
     no = run(ws, "check", "--agent", "bot", "--task", task, "--tool", "fs.read", "--args", "{}")
     assert no.returncode == 1

@@ -152,6 +152,29 @@ def test_suspended_agent_is_refused_at_the_door(gateway: HttpGateway) -> None:
     assert r.json()["error"]["code"] == "agent_suspended"
 
 
+def test_a_store_that_cannot_be_read_closes_the_door_without_detail(
+    gateway: HttpGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store fails while a request is checked: a JSON 503 with the stable code, never an
+    HTML 500, and nothing of the error's detail (a path, a server address, the driver's text)."""
+    from proctor.errors import StoreUnavailable
+
+    def down() -> None:
+        raise StoreUnavailable("cannot reach PostgreSQL at db.internal:5432/proctor: refused")
+
+    monkeypatch.setattr(gateway.p, "snapshot", down)
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    with httpx.Client(timeout=10) as h:
+        r = h.post(
+            gateway.url,
+            json=body,
+            headers={"Authorization": f"Bearer {gateway.svid}", "Proctor-Task": gateway.task_token},
+        )
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "store_unavailable"
+    assert "db.internal" not in r.text
+
+
 def test_malformed_json_rpc_and_unknown_methods(gateway: HttpGateway) -> None:
     """Broken JSON, a non-JSON-RPC body and an unknown method get JSON-RPC errors, not crashes."""
     h = {

@@ -156,3 +156,29 @@ def test_leases_over_http(server: tuple[httpx.Client, str, Proctor]) -> None:
     cred_kids = {k["kid"] for k in c.get("/v1/credentials/jwks.json").json()["keys"]}
     assert cred_kids
     assert not svid_kids & cred_kids
+
+
+def test_a_store_failure_is_reported_without_its_detail(
+    server: tuple[httpx.Client, str, Proctor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store error's message can hold a path, a server address or the driver's text: a client
+    gets the stable code and a generic message; /v1/decide answers with a deny, unaudited only
+    because the store is down."""
+    from proctor.errors import StoreUnavailable
+
+    c, admin, p = server
+
+    def down(*_a: object, **_k: object) -> None:
+        raise StoreUnavailable("cannot reach PostgreSQL at db.internal:5432/proctor: refused")
+
+    monkeypatch.setattr(p.store, "list_agents", down)
+    r = c.get("/v1/agents", headers={"Authorization": f"Bearer {admin}"})
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "store_unavailable"
+    assert "db.internal" not in r.text
+
+    monkeypatch.setattr(p, "snapshot", down)
+    r = c.post("/v1/decide", json={"tool": "fs.read", "args": {}, "task_token": "x"})
+    assert r.json()["decision"] == "deny"
+    assert r.json()["errors"] == ["store_unavailable"]
+    assert "db.internal" not in r.text

@@ -78,3 +78,11 @@ def test_whatever_loads_accepts_dumps_writes_back(value: Any) -> None:
     raw = json.dumps(value).encode()  # what a peer sends: surrogates as escapes
     parsed = wire.loads(raw)
     assert wire.loads(wire.dumps(parsed)) == parsed == value
+
+
+def test_nesting_beyond_the_parsers_is_refused_as_not_json() -> None:
+    """orjson stops at 1024 levels and hands over to the standard library, whose recursion limit
+    must surface as the documented ValueError (it escaped as RecursionError: an HTTP 500)."""
+    with pytest.raises(ValueError, match="nested too deeply"):
+        wire.loads(b"[" * 100_000 + b"]" * 100_000)
+    assert wire.loads(b"[" * 1000 + b"]" * 1000) is not None  # deep but within the parsers: parsed

@@ -213,8 +213,11 @@ def test_arguments_json_cannot_carry_are_denied_and_audited(
         monkeypatch.setattr(env.p, "settings", dataclasses.replace(env.p.settings, log_arguments=True))
     assert_denied(env, call(env, args=args), code="invalid_input", text=text)  # type: ignore[arg-type]  # keys on purpose
     rec = last_decision(env)
-    if log_arguments:
-        assert rec["args"] == "<arguments not representable as canonical JSON>"
+    if log_arguments:  # as exact JSON text where there is one, else a marker: never the raw value
+        logged = rec["args"]
+        assert logged == "<arguments not representable as JSON>" or (
+            isinstance(logged, dict) and set(logged) == {"json"}
+        ), logged
     else:
         assert "args" not in rec
 
@@ -232,6 +235,73 @@ def test_the_async_paths_deny_and_audit_unserialisable_arguments(env: Env) -> No
         return [d1.verdict, d2.verdict, d3.verdict]
 
     assert asyncio.run(main()) == [Verdict.DENY] * 3
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no text for you")
+
+
+@pytest.mark.parametrize(
+    ("fields", "codes"),
+    [
+        pytest.param({"tool": 10**5000}, ["invalid_input"], id="tool-whose-str-raises"),
+        pytest.param({"tool": _Unprintable()}, ["invalid_input"], id="tool-object-whose-str-raises"),
+        pytest.param(
+            {"svid": _b64(b'{"alg":"\\ud800"}') + "." + _b64(b"{}") + "." + _b64(b"s")},
+            ["audit_record_invalid"],
+            id="input-quoted-in-a-reason",
+        ),
+        pytest.param({"source": object()}, ["audit_record_invalid"], id="field-json-cannot-hold"),
+        pytest.param({"args": {"path": "/data/a", "n": float("nan")}}, ["invalid_input"], id="nan-argument"),
+    ],
+)
+def test_every_hostile_call_ends_as_an_audited_deny(
+    env: Env, fields: dict[str, object], codes: list[str]
+) -> None:
+    """Whatever a caller puts in a call, the pipeline returns a deny whose record is in the log:
+    no exception escapes, and a record that cannot be canonical JSON as built is replaced by a
+    plain record of the deny (error code ``audit_record_invalid``)."""
+    import asyncio
+
+    c = call(env, **fields)  # type: ignore[arg-type]  # hostile values on purpose
+    sync = env.p.decide(c)
+    asynchronous = asyncio.run(env.p.pipeline.decide_call_async(c))
+    for d in (sync, asynchronous):
+        assert d.verdict is Verdict.DENY, d
+        assert env.p.store.get_audit_by_decision(d.decision_id), d
+        for code in codes:
+            assert code in d.errors, d.errors
+
+
+def test_a_store_that_fails_at_the_start_is_a_deny_that_names_no_detail(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from proctor.errors import StoreUnavailable
+
+    def down() -> None:
+        raise StoreUnavailable("cannot reach PostgreSQL at db.internal:5432/proctor: refused")
+
+    monkeypatch.setattr(env.p, "snapshot", down)
+    d = env.p.decide(call(env))
+    assert d.verdict is Verdict.DENY
+    assert d.errors == ("store_unavailable",)
+    assert "db.internal" not in " ".join(d.reasons)
+
+
+def test_arguments_canonical_json_cannot_hold_are_still_logged_exactly(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``audit.log_arguments``, an allowed call whose arguments include an integer beyond
+    ±2**53 is logged with its exact JSON text: adding such a value cannot hide the others."""
+    import dataclasses
+
+    monkeypatch.setattr(env.p, "settings", dataclasses.replace(env.p.settings, log_arguments=True))
+    d = env.p.decide(call(env, args={"path": "/data/a", "pad": 2**53 + 1}))
+    assert d.verdict is Verdict.ALLOW
+    assert last_decision(env)["args"] == {"json": '{"pad":9007199254740993,"path":"/data/a"}'}
+    env.p.decide(call(env, args={"path": "/data/a"}))
+    assert last_decision(env)["args"] == {"path": "/data/a"}
 
 
 def test_owner_is_required(env: Env) -> None:

@@ -421,6 +421,10 @@ def check(
         parsed = json.loads(args)
     except json.JSONDecodeError as exc:
         fail(ValidationError(f"--args is not valid JSON: {exc.msg} at position {exc.pos}"))
+    except RecursionError:
+        fail(ValidationError("--args is nested too deeply"))
+    except ValueError:  # an integer of more digits than Python converts
+        fail(ValidationError("--args holds a number too long to read"))
     with opened(workspace) as p:
         d = p.decide(
             CallInput(tool=tool, args=parsed, agent=agent, task=task, dry_run=True, source="cli-check")

@@ -22,7 +22,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 
 from proctor.app import Proctor, Snapshot
-from proctor.errors import AgentSuspended, IdentityError, ProctorError, TaskTokenInvalid
+from proctor.errors import AgentSuspended, IdentityError, ProctorError, StoreError, TaskTokenInvalid
 from proctor.gateway import wire
 from proctor.gateway.config import load_upstreams
 from proctor.gateway.runtime import Caller, GatewayRuntime
@@ -112,12 +112,15 @@ class GatewayAuth:
                 send, 413, {"error": {"code": "payload_too_large", "message": f"body over {MAX_BODY} bytes"}}
             )
             return
-        # one epoch read per request: every stage of it reads the same snapshot of the store
-        snap = self.proctor.snapshot()
-        snap_at = self.proctor.clock.monotonic()
         try:
+            # one epoch read per request: every stage of it reads the same snapshot of the store
+            snap = self.proctor.snapshot()
+            snap_at = self.proctor.clock.monotonic()
             caller = self._caller(headers, snap)
             scope[CALLER_KEY] = caller
+        except StoreError as exc:
+            await _store_failed(send, exc)
+            return
         except ProctorError as exc:
             status = 403 if isinstance(exc, AgentSuspended | TaskTokenInvalid) else 401
             error = "insufficient_scope" if status == 403 else "invalid_token"
@@ -151,7 +154,11 @@ class GatewayAuth:
             if self.proctor.clock.monotonic() - snap_at > SNAPSHOT_MAX_AGE_S:
                 # the body took a while (a slow or trickling client): decide on the store as it is
                 # now, so a suspension or task end committed meanwhile is seen
-                snap = self.proctor.snapshot()
+                try:
+                    snap = self.proctor.snapshot()
+                except StoreError as exc:
+                    await _store_failed(send, exc)
+                    return
             await self._lean_call(msg, caller, send, snap)
             return
         await self.app(scope, replay, send)
@@ -259,6 +266,13 @@ class GatewayAuth:
             await self.proctor.audit.append_async("gateway.refused", {"error": exc.code, "path": path[:200]})
         except Exception:
             log.exception("could not audit a refused gateway request")
+
+
+async def _store_failed(send: Send, exc: StoreError) -> None:
+    """503 for a request the gateway could not check because the store failed: fail closed, and
+    keep the detail (a path, a server address, the driver's text) for the operator's log."""
+    log.error("store error in the gateway: %s", exc.message)
+    await _json(send, 503, {"error": {"code": exc.code, "message": "the store could not be read; try again"}})
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

@@ -21,13 +21,17 @@ _LONG_DIGITS = re.compile(rb"[0-9]{20}")
 
 
 def loads(raw: bytes) -> Any:
-    """Parse JSON; raises ``ValueError`` (``json.JSONDecodeError``) for what is not JSON."""
-    if _LONG_DIGITS.search(raw):
-        return json.loads(raw)
+    """Parse JSON; raises ``ValueError`` for what is not JSON, or is nested beyond what the
+    standard library's parser can follow (orjson stops at 1024 levels and hands over to it)."""
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)
+        if _LONG_DIGITS.search(raw):
+            return json.loads(raw)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return json.loads(raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def dumps(value: Any) -> bytes:

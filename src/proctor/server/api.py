@@ -29,6 +29,7 @@ from proctor.errors import (
     IntrospectionClientInvalid,
     ProctorError,
     SecretKeyInvalid,
+    StoreError,
     ValidationError,
 )
 from proctor.pipeline import CallInput
@@ -165,6 +166,10 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
 
     @api.exception_handler(ProctorError)
     async def on_proctor_error(_: Request, exc: ProctorError) -> JSONResponse:
+        if isinstance(exc, StoreError):
+            # a path, a server address or the driver's text is for the operator's log, not a client
+            log.error("store error in the HTTP API: %s", exc.message)
+            return _err(exc.code, "the store failed; the event was logged", exc.http_status)
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.http_status == 401 else None
         return _err(exc.code, exc.message, exc.http_status, headers)
 
