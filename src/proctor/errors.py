@@ -61,6 +61,13 @@ class IdentityError(ProctorError):
     http_status = 401
 
 
+class SessionNotOwned(IdentityError):
+    """An MCP session id opened by another agent (answered as an unknown session)."""
+
+    code = "session_not_owned"
+    http_status = 404
+
+
 class TokenInvalid(IdentityError):
     code = "token_invalid"
 
@@ -171,6 +178,14 @@ class StoreFull(StoreError):
 
 class StoreUnavailable(StoreError):
     code = "store_unavailable"
+
+
+def public_message(exc: ProctorError) -> str:
+    """What a client may read of an error: a store error's message can hold a path, a server
+    address or the driver's text, which belong in the operator's log only."""
+    if isinstance(exc, StoreError):
+        return "the store could not be read; try again"
+    return exc.message
 
 
 class AuditError(ProctorError):
@@ -289,6 +304,7 @@ __all__ = [
     "ProctorError",
     "SecretDecryptFailed",
     "SecretKeyInvalid",
+    "SessionNotOwned",
     "StoreCorrupt",
     "StoreError",
     "StoreFull",
@@ -313,4 +329,5 @@ __all__ = [
     "UpstreamTimeout",
     "ValidationError",
     "WorkspaceNotFound",
+    "public_message",
 ]

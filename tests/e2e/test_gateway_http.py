@@ -506,3 +506,133 @@ def test_a_lone_surrogate_in_arguments_is_an_audited_deny(tmp_path: Path, audit:
     assert result["isError"] is True
     assert "lone surrogate" in result["content"][0]["text"]
     assert [json.loads(r.body)["tool"] for r in denied] == ["fx.test_simple_text"]
+
+
+def test_a_session_belongs_to_the_agent_that_opened_it(gateway: HttpGateway) -> None:
+    """Another agent, with valid credentials of its own, can neither use nor end a session it did
+    not open: its id is answered as an unknown session would be, and the refusal is audited."""
+    import json
+
+    from proctor.store.base import AuditQuery
+
+    p = gateway.p
+    eve = p.add_agent("eve", "owner@acme.test")
+    eve_task = p.start_task(agent="eve", purpose="time", allow=["time.*"], requested_by="r@acme.test")
+    base = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    bot_h = {**base, "Authorization": f"Bearer {gateway.svid}", "Proctor-Task": gateway.task_token}
+    eve_h = {
+        **base,
+        "Authorization": f"Bearer {p.issue_svid(eve, gateway.url)}",
+        "Proctor-Task": eve_task.token,
+    }
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    with httpx.Client(timeout=30) as client:
+        sid = client.post(gateway.url, json=init, headers=bot_h).headers["mcp-session-id"]
+        bot_h |= {"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+        client.post(
+            gateway.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=bot_h
+        )
+        stolen = {**eve_h, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+        used = client.post(gateway.url, json=listing, headers=stolen)
+        ended = client.delete(gateway.url, headers=stolen)
+        still = client.post(gateway.url, json=listing, headers=bot_h)
+    assert used.status_code == 404
+    assert used.json()["error"]["message"] == "Session not found"
+    assert ended.status_code == 404
+    assert still.status_code == 200, still.text
+    assert "time.get_current_time" in still.text
+    p.audit.flush()
+    refused = [json.loads(r.body) for r in p.store.search_audit(AuditQuery(kind="gateway.refused"))]
+    assert [r["error"] for r in refused] == ["session_not_owned", "session_not_owned"]
+
+
+def _open_session(client: httpx.Client, gw: HttpGateway) -> dict[str, str]:
+    h = {
+        "Authorization": f"Bearer {gw.svid}",
+        "Proctor-Task": gw.task_token,
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+    }
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    h["Mcp-Session-Id"] = client.post(gw.url, json=init, headers=h).headers["mcp-session-id"]
+    h["MCP-Protocol-Version"] = "2025-11-25"
+    client.post(gw.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=h)
+    return h
+
+
+def test_a_lone_surrogate_on_the_sdk_path_is_refused_and_audited(gateway: HttpGateway) -> None:
+    """The SDK answers such a message with its parser's text and nothing is audited; the gateway
+    refuses it first (the stdio `time` upstream means the SDK path serves this call)."""
+    import json
+
+    from proctor.store.base import AuditQuery
+
+    with httpx.Client(timeout=30) as client:
+        h = _open_session(client, gateway)
+        raw = (
+            b'{"jsonrpc":"2.0","id":9,"method":"tools/call","params":'
+            b'{"name":"time.get_current_time","arguments":{"timezone":"\\udc00"}}}'
+        )
+        r = client.post(gateway.url, content=raw, headers=h)
+    assert r.status_code == 400
+    assert r.json() == {
+        "jsonrpc": "2.0",
+        "id": 9,
+        "error": {"code": -32602, "message": "the message holds a lone surrogate, which is not Unicode"},
+    }
+    gateway.p.audit.flush()
+    refused = [json.loads(x.body) for x in gateway.p.store.search_audit(AuditQuery(kind="gateway.refused"))]
+    assert [(x["reason"], x["method"]) for x in refused] == [("lone surrogate", "tools/call")]
+
+
+def test_a_store_error_before_the_decision_is_an_audited_deny_without_detail(
+    gateway: HttpGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the tool's pins fails (the store broke after the request was let in): the call is
+    denied with a generic reason and that deny is recorded; the driver's text stays in the log."""
+    import json
+
+    from proctor.errors import StoreError
+    from proctor.store.base import AuditQuery
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise StoreError("database error: no such table: tool_pins (at /srv/secret/proctor.db)")
+
+    with httpx.Client(timeout=30) as client:
+        h = _open_session(client, gateway)
+        monkeypatch.setattr(gateway.p, "cached_pins", broken)
+        call = {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "time.get_current_time", "arguments": {"timezone": "UTC"}},
+        }
+        r = client.post(gateway.url, json=call, headers=h)
+    assert "the store could not be read" in r.text
+    assert "/srv/secret" not in r.text
+    assert "tool_pins" not in r.text
+    gateway.p.audit.flush()
+    last = json.loads(
+        gateway.p.store.search_audit(AuditQuery(kind="decision", newest_first=True, limit=1))[0].body
+    )
+    assert last["decision"] == "deny"
+    assert last["outcome"]["errors"] == ["store_error"]

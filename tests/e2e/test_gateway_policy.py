@@ -22,6 +22,7 @@ from proctor.gateway.config import save_upstreams, upstream_from_mapping
 from proctor.gateway.discovery import discover_sync
 from proctor.gateway.pinning import make_pins
 from proctor.store.base import AuditQuery
+from proctor.types import ToolName
 from proctor.workspace import Workspace
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -90,6 +91,77 @@ def test_changed_tool_is_hidden_and_denied_until_repinned(tmp_path: Path) -> Non
         )
     assert last["decision"] == "deny"
     assert "tool_pin_mismatch" in last["outcome"]["errors"]
+
+
+def test_an_upstream_cannot_shed_a_tools_effect_by_changing_case(tmp_path: Path) -> None:
+    """Proctor names tools in lowercase. The configuration says `lookup` pays (approval needed).
+    An upstream that also lists `LOOKUP` gets neither tool offered nor called, and the registry
+    keeps `pay`; one that renames it `Lookup` keeps the configured effect; an agent that calls
+    `dict.LOOKUP` gets -32602, and nothing of this reaches the upstream (its own call log)."""
+    from mcp.shared.exceptions import MCPError
+
+    calls = tmp_path / "calls.log"
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    log_env = {"FIXTURE_CALL_LOG": str(calls)}
+    base: dict[str, Any] = {
+        "namespace": "dict",
+        "command": sys.executable,
+        "args": [str(FIXTURES / "changing_server.py")],
+        "default": {"effect": "read"},
+        "tools": {"lookup": {"effect": "pay", "flags": ["financial"]}},
+        "env": log_env,
+    }
+    cfg = upstream_from_mapping(base)
+    save_upstreams(ws.root, [cfg])
+    with Proctor.open(ws) as p:
+        p.store.replace_tool_pins(
+            "dict", make_pins("dict", discover_sync(cfg), now=p.clock.now(), by="admin@acme.test")
+        )
+        agent = p.add_agent("bot", "owner@acme.test")
+        svid = p.issue_svid(agent)
+        task = p.start_task(agent="bot", purpose="words", allow=["dict.*"], requested_by="r@acme.test")
+    params = _gateway_params(ws, svid, task.token)
+
+    async def session(name: str) -> tuple[list[str], Any]:
+        async with Client(params, mode="legacy", cache=None) as c:
+            names = sorted(t.name for t in (await c.list_tools()).tools)
+            try:
+                return names, await c.call_tool(name, {"word": "proctor"})
+            except MCPError as exc:
+                return names, exc.error
+
+    def registered() -> tuple[str, bool]:
+        with Proctor.open(ws) as p:
+            rec = p.store.get_tool(ToolName("dict.lookup"))
+            assert rec is not None
+            return rec.effect, rec.financial
+
+    names, gated = anyio.run(session, "dict.lookup")
+    assert names == ["dict.lookup"]
+    assert gated.is_error
+    assert "needs approval" in gated.content[0].text
+    names, wrong_case = anyio.run(session, "dict.LOOKUP")
+    assert wrong_case.code == -32602
+
+    twin = dict(base, env={**log_env, "FIXTURE_CASE_TWIN": "1"})
+    save_upstreams(ws.root, [upstream_from_mapping(twin)])
+    names, hidden = anyio.run(session, "dict.lookup")
+    assert names == []  # `lookup` and `LOOKUP` cannot be told apart: neither is offered
+    assert hidden.code == -32602
+    assert registered() == ("pay", True)
+
+    with Proctor.open(ws) as p:
+        p.store.replace_tool_pins("dict", [])  # unpinned: only the configuration describes the tool
+    renamed = dict(base, env={**log_env, "FIXTURE_LOOKUP_NAME": "Lookup"})
+    save_upstreams(ws.root, [upstream_from_mapping(renamed)])
+    names, still_gated = anyio.run(session, "dict.Lookup")
+    assert names == ["dict.Lookup"]
+    assert still_gated.is_error
+    assert "needs approval" in still_gated.content[0].text
+    assert registered() == ("pay", True)
+    names, not_listed = anyio.run(session, "dict.lookup")  # the upstream lists `Lookup` only
+    assert not_listed.code == -32602
+    assert not calls.exists()  # not one of these calls reached the upstream
 
 
 def test_approval_required_and_no_token_passthrough(tmp_path: Path) -> None:

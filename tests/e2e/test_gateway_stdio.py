@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import select
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -328,3 +330,137 @@ def test_identity_by_attesting_the_parent_process(tmp_path: Path) -> None:
         rows = p.store.search_audit(AuditQuery(kind="identity.attested"))
     assert rows
     assert rows[0].agent == "local-bot"
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def _two_upstreams(tmp_path: Path) -> tuple[Workspace, dict[str, str]]:
+    """`time` and the `fx` everything-fixture (resources and prompts); tokens for a task that
+    declares `time.*` only (`narrow`) and one that declares both (`wide`)."""
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=CONFIG)
+    save_upstreams(
+        ws.root,
+        [
+            upstream_from_mapping(
+                {"namespace": "time", "command": str(BIN / "mcp-server-time"), "default": {"effect": "read"}}
+            ),
+            upstream_from_mapping(
+                {
+                    "namespace": "fx",
+                    "command": sys.executable,
+                    "args": [str(FIXTURES / "everything_server.py"), "--stdio"],
+                    "default": {"effect": "read"},
+                }
+            ),
+        ],
+    )
+    with Proctor.open(ws) as p:
+        p.add_agent("bot", "owner@acme.test")
+        tokens = {"join": p.join_token("bot"), "join2": p.join_token("bot")}
+        for name, allow in (("narrow", ["time.*"]), ("wide", ["time.*", "fx.*"])):
+            tokens[name] = p.start_task(
+                agent="bot", purpose=name, allow=allow, requested_by="r@acme.test"
+            ).token
+    return ws, tokens
+
+
+def _stdio(ws: Workspace, join: str, task_token: str) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=sys.executable,
+        args=[
+            "-c",
+            "from proctor.cli.main import main; main()",
+            "gateway",
+            "--stdio",
+            "--workspace",
+            str(ws.root),
+        ],
+        env={
+            "PROCTOR_JOIN_TOKEN": join,
+            "PROCTOR_TASK_TOKEN": task_token,
+            "PATH": str(BIN) + ":/usr/bin:/bin",
+        },
+    )
+
+
+def test_resources_and_prompts_reach_only_the_upstreams_the_task_declared(tmp_path: Path) -> None:
+    """A task narrows what the agent reaches: an upstream its declared intent does not name is not
+    listed, read, prompted or completed on its behalf (these used to pass through to every upstream)."""
+    ws, tokens = _two_upstreams(tmp_path)
+
+    async def probe(join: str, task_token: str) -> tuple[list[str], list[str], str, str]:
+        async with Client(_stdio(ws, join, task_token), mode="legacy", cache=None) as c:
+            uris = sorted(str(r.uri) for r in (await c.list_resources()).resources)
+            prompts = sorted(p.name for p in (await c.list_prompts()).prompts)
+            try:
+                read = (await c.read_resource("test://static-text")).contents[0].text  # type: ignore[union-attr]
+            except MCPError as exc:
+                read = f"error {exc.error.code}"
+            try:
+                got = str((await c.get_prompt("fx.test_simple_prompt")).messages[0].content.text)  # type: ignore[union-attr]
+            except MCPError as exc:
+                got = f"error {exc.error.code}"
+            return uris, prompts, read, got
+
+    uris, prompts, read, got = anyio.run(probe, tokens["join"], tokens["narrow"])
+    assert (uris, prompts, read, got) == ([], [], "error -32602", "error -32602")
+    uris, prompts, read, got = anyio.run(probe, tokens["join2"], tokens["wide"])
+    assert "test://static-text" in uris
+    assert "fx.test_simple_prompt" in prompts
+    assert not read.startswith("error")
+    assert not got.startswith("error")
+
+
+def test_a_lone_surrogate_gets_an_answer_and_an_audit_record(tmp_path: Path) -> None:
+    """The MCP SDK drops a message holding a lone surrogate (`\\ud800`) without answering, so the
+    client waited for ever. The gateway answers it with an error for its id and audits it."""
+    ws, tokens = _two_upstreams(tmp_path)
+    params = _stdio(ws, tokens["join"], tokens["narrow"])
+    proc = subprocess.Popen(
+        [params.command, *params.args],
+        env=params.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    try:
+        proc.stdin.write((json.dumps(init) + "\n").encode())
+        proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+        proc.stdin.write(
+            b'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":'
+            b'{"name":"time.get_current_time","arguments":{"timezone":"\\ud800"}}}\n'
+        )
+        proc.stdin.flush()
+        answers: dict[int, dict[str, Any]] = {}
+        deadline = time.monotonic() + 30  # the old behaviour: no answer at all
+        while 2 not in answers and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            line = proc.stdout.readline()
+            if not line:
+                break
+            msg = json.loads(line)
+            if "id" in msg:
+                answers[msg["id"]] = msg
+    finally:
+        proc.kill()
+        proc.wait()
+    assert answers[2]["error"]["code"] == -32601  # a method no server has, for the same id
+    assert "lone surrogate" in answers[2]["error"]["data"]
+    with Proctor.open(ws) as p:
+        refused = [json.loads(r.body) for r in p.store.search_audit(AuditQuery(kind="gateway.refused"))]
+    assert [(r["reason"], r["method"]) for r in refused] == [("lone surrogate", "tools/call")]

@@ -9,6 +9,7 @@ per-tool ``tools`` overrides; an upstream tool nobody described gets the default
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -25,6 +26,8 @@ from proctor.errors import ConfigError, ValidationError
 from proctor.gateway.credentials import CredentialSpec, credentials_from_list
 from proctor.policy.scope import declares_namespace
 from proctor.store.base import ToolRecord
+
+log = logging.getLogger(__name__)
 
 UPSTREAMS_FILE = "upstreams.yaml"
 _NAMESPACE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
@@ -74,10 +77,24 @@ class UpstreamConfig:
                 f"upstream tool `{upstream_tool[:80]}` of `{self.namespace}` has a name Proctor cannot route"
             )
         raw: dict[str, Any] = dict(self.default)
-        raw.update(self.tools.get(upstream_tool, {}))
+        raw.update(self.described(upstream_tool))
         raw["name"] = f"{self.namespace}.{upstream_tool.lower()}"
         raw["description"] = description[:2000]
         return tool_from_mapping(raw, f"upstream `{self.namespace}` tool `{upstream_tool}`")
+
+    def described(self, upstream_tool: str) -> Mapping[str, Any]:
+        """This configuration's description of a tool, matched as Proctor names it (ignoring case),
+        so an upstream cannot shed a tool's effect or flags by listing it as `Transfer`."""
+        exact = self.tools.get(upstream_tool)
+        if exact is not None:
+            return exact
+        lower = upstream_tool.lower()
+        found = [desc for name, desc in self.tools.items() if name.lower() == lower]
+        if len(found) > 1:
+            raise ValidationError(
+                f"upstream `{self.namespace}` describes tool `{upstream_tool[:80]}` twice, in different case"
+            )
+        return found[0] if found else {}
 
     def declared_effects(self, allow: Sequence[str]) -> frozenset[str]:
         """The effects this upstream's configuration gives the tools ``allow`` patterns can match:
@@ -182,6 +199,23 @@ def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConf
     except ValidationError as exc:
         raise ConfigError(f"{where}: {exc.message}") from None
     return cfg
+
+
+def case_unique(listed: Mapping[str, Any], namespace: str) -> dict[str, Any]:
+    """An upstream's tool listing without the names that are equal to another after lowercasing:
+    Proctor names tools in lowercase, so neither of two such tools can be told apart (registered,
+    described, pinned or called) and neither is offered."""
+    counts: dict[str, int] = {}
+    for name in listed:
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
+    if len(counts) == len(listed):
+        return dict(listed)
+    log.warning(
+        "upstream `%s` lists tools whose names differ only in case; they are hidden: %s",
+        namespace,
+        ", ".join(sorted(n[:64] for n in listed if counts[n.lower()] > 1)[:10]),
+    )
+    return {n: t for n, t in listed.items() if counts[n.lower()] == 1}
 
 
 def load_upstreams(workspace_root: Path) -> list[UpstreamConfig]:

@@ -22,11 +22,20 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 
 from proctor.app import Proctor, Snapshot
-from proctor.errors import AgentSuspended, IdentityError, ProctorError, StoreError, TaskTokenInvalid
+from proctor.errors import (
+    AgentSuspended,
+    IdentityError,
+    ProctorError,
+    SessionNotOwned,
+    StoreError,
+    TaskTokenInvalid,
+    public_message,
+)
 from proctor.gateway import wire
 from proctor.gateway.config import load_upstreams
 from proctor.gateway.runtime import Caller, GatewayRuntime
 from proctor.gateway.server import build_server
+from proctor.pipeline import printable
 from proctor.types import AgentName, AgentStatus
 from proctor.workspace import Workspace
 
@@ -44,6 +53,8 @@ MAX_BODY = 1 << 20
 CALLER_CACHE_S = 30.0
 CALLER_CACHE_MAX = 10_000
 MCP_PATH = "/mcp"
+#: sessions remembered before those the SDK has closed are forgotten
+MAX_SESSIONS = 100_000
 #: the oldest store snapshot a decision may start from (see ``GatewayAuth.__call__``)
 SNAPSHOT_MAX_AGE_S = 0.001
 
@@ -77,6 +88,8 @@ class GatewayAuth:
         self._callers: dict[tuple[str, str], tuple[Caller, float]] = {}
         #: what each downstream session declared at initialize (session id -> capabilities)
         self.session_caps: dict[str, dict[str, Any]] = {}
+        #: the agent that opened each session (session id -> agent)
+        self.session_owner: dict[str, AgentName] = {}
         self.public_url = public_url.rstrip("/")
         parts = urlsplit(self.public_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
@@ -133,6 +146,17 @@ class GatewayAuth:
             )
             await self._audit_refusal(exc, path)
             return
+        sid = headers.get("mcp-session-id")
+        if sid is not None and self.session_owner.get(sid, caller.agent) != caller.agent:
+            # a session belongs to the agent that opened it: another agent's id is answered as the
+            # SDK answers an unknown one, so it can neither use, end nor confirm that session
+            await _json(
+                send,
+                404,
+                {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Session not found"}},
+            )
+            await self._audit_refusal(SessionNotOwned("session opened by another agent"), path)
+            return
         if scope.get("method") != "POST" or self.runtime is None:
             await self.app(scope, receive, send)
             return
@@ -147,8 +171,11 @@ class GatewayAuth:
         except ValueError:
             msg = None
         replay = _replay(body, receive)
+        if msg is not None and not self._lean_bound(msg, headers) and wire.lone_surrogate(body, msg):
+            await self._refuse_surrogate(msg, caller, send)
+            return
         if isinstance(msg, dict) and msg.get("method") == "initialize":
-            await self.app(scope, replay, self._capture_session(msg, send))
+            await self.app(scope, replay, self._capture_session(msg, send, caller))
             return
         if isinstance(msg, dict) and msg.get("method") == "tools/call" and self._lean_ok(msg, headers):
             if self.proctor.clock.monotonic() - snap_at > SNAPSHOT_MAX_AGE_S:
@@ -163,7 +190,7 @@ class GatewayAuth:
             return
         await self.app(scope, replay, send)
 
-    def _capture_session(self, msg: dict[str, Any], send: Send) -> Send:
+    def _capture_session(self, msg: dict[str, Any], send: Send, caller: Caller) -> Send:
         params = msg.get("params")
         caps = params.get("capabilities") if isinstance(params, dict) else None
 
@@ -171,12 +198,47 @@ class GatewayAuth:
             if message["type"] == "http.response.start":
                 for k, v in message.get("headers", []):
                     if k.lower() == b"mcp-session-id":
-                        if len(self.session_caps) > 100_000:
-                            self.session_caps.clear()
-                        self.session_caps[v.decode("latin-1")] = caps if isinstance(caps, dict) else {}
+                        if len(self.session_owner) > MAX_SESSIONS:
+                            self._forget_closed_sessions()
+                        sid = v.decode("latin-1")
+                        self.session_caps[sid] = caps if isinstance(caps, dict) else {}
+                        self.session_owner[sid] = caller.agent
             await send(message)
 
         return capturing
+
+    def _forget_closed_sessions(self) -> None:
+        """Drop what is remembered of sessions the SDK no longer has. A live session is never
+        forgotten: its owner is what keeps other agents out of it."""
+        live = self.live_sessions() if self.live_sessions is not None else {}
+        for sid in [s for s in self.session_owner if s not in live]:
+            self.session_owner.pop(sid, None)
+            self.session_caps.pop(sid, None)
+
+    def _lean_bound(self, msg: Any, headers: dict[str, str]) -> bool:
+        """Will the lean path serve this message? (It decides a call whatever its arguments hold.)"""
+        return isinstance(msg, dict) and msg.get("method") == "tools/call" and self._lean_ok(msg, headers)
+
+    async def _refuse_surrogate(self, msg: Any, caller: Caller, send: Send) -> None:
+        """A message the SDK would drop with its parser's text: refused with a JSON-RPC error for
+        its id, and audited."""
+        mid = msg.get("id") if isinstance(msg, dict) else None
+        method = msg.get("method") if isinstance(msg, dict) else None
+        reply = {
+            "jsonrpc": "2.0",
+            "id": mid if _plain_id(mid) else None,
+            "error": {"code": -32602, "message": "the message holds a lone surrogate, which is not Unicode"},
+        }
+        await _json(send, 400, reply)
+        try:
+            await self.proctor.audit.append_async(
+                "gateway.refused",
+                {"error": "invalid_input", "reason": "lone surrogate", "method": printable(method, 100)},
+                agent=str(caller.agent),
+                task=str(caller.task_id),
+            )
+        except Exception:
+            log.exception("could not audit a refused gateway request")
 
     def _lean_ok(self, msg: dict[str, Any], headers: dict[str, str]) -> bool:
         """The lean path serves a call only when the SDK path could not do anything more for it."""
@@ -212,7 +274,7 @@ class GatewayAuth:
         except ProctorError as exc:
             reply["result"] = {
                 "content": [
-                    {"type": "text", "text": f"Proctor denied this call: {exc.message} [{exc.code}]"}
+                    {"type": "text", "text": f"Proctor denied this call: {public_message(exc)} [{exc.code}]"}
                 ],
                 "isError": True,
             }
@@ -266,6 +328,15 @@ class GatewayAuth:
             await self.proctor.audit.append_async("gateway.refused", {"error": exc.code, "path": path[:200]})
         except Exception:
             log.exception("could not audit a refused gateway request")
+
+
+def _plain_id(mid: Any) -> bool:
+    """A JSON-RPC id that can be echoed back: an integer, or a string that is valid Unicode."""
+    if isinstance(mid, bool):
+        return False
+    if isinstance(mid, int):
+        return True
+    return isinstance(mid, str) and printable(mid, len(mid)) == mid
 
 
 async def _store_failed(send: Send, exc: StoreError) -> None:

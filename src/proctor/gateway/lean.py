@@ -25,7 +25,7 @@ from typing import Any
 import anyio
 
 from proctor.gateway import wire
-from proctor.gateway.config import UpstreamConfig
+from proctor.gateway.config import UpstreamConfig, case_unique
 from proctor.gateway.http1 import Http1Error, Http1Pool, Http1Response
 
 log = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ class LeanHttpUpstream:
                 cursor = result.get("nextCursor")
                 if not cursor:
                     break
-            self._catalog, self._catalog_at = found, now
+            self._catalog, self._catalog_at = case_unique(found, self.cfg.namespace), now
         return self._catalog
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -39,8 +39,8 @@ from mcp.shared.message import ServerMessageMetadata
 from pydantic import BaseModel
 
 from proctor.app import Proctor, Snapshot
-from proctor.errors import ProctorError, ValidationError
-from proctor.gateway.config import UpstreamConfig
+from proctor.errors import ProctorError, StoreError, ValidationError
+from proctor.gateway.config import UpstreamConfig, case_unique
 from proctor.gateway.credentials import Injection, inject
 from proctor.gateway.lean import LeanHttpUpstream, LeanUpstreamError
 from proctor.gateway.upstream import open_upstream
@@ -141,7 +141,7 @@ class _Upstream:
                 cursor = page.next_cursor
                 if not cursor or len(found) >= MAX_TOOLS:
                     break
-            self.catalog = _Catalog(found)
+            self.catalog = _Catalog(case_unique(found, self.cfg.namespace))
         return self.catalog.tools
 
     def require(self) -> Client:
@@ -443,6 +443,13 @@ def _digest_bytes(value: Any) -> bytes:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
+def _as_tool(listed: Any) -> types.Tool:
+    """A catalog entry of an SDK upstream is already a ``types.Tool``."""
+    if not isinstance(listed, types.Tool):
+        raise TypeError("not a tool definition")
+    return listed
+
+
 def _text_error(text: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
 
@@ -627,7 +634,8 @@ class GatewayRuntime:
         caller: Caller,
         name: str,
         args: Mapping[str, Any] | None,
-        definition: Callable[[UpstreamConfig, str], Awaitable[types.Tool | None]],
+        listed: Callable[[UpstreamConfig], Awaitable[Mapping[str, Any]]],
+        as_tool: Callable[[Any], types.Tool],
         *,
         audit_mode: str = "strict",
         snap: Snapshot | None = None,
@@ -656,18 +664,52 @@ class GatewayRuntime:
             task_token=caller.task_token,
             source="mcp",
         )
+        try:
+            return await self._prepare_call(
+                caller, call, cfg, upstream_tool, proctor_name, name, listed, as_tool, audit_mode, snap
+            )
+        except StoreError as exc:
+            # the detail (a path, a server address, the driver's text) is for the operator's log
+            log.error("store error before deciding a gateway call: %s", exc.message)
+            d = await self._deny_recorded(
+                call, caller, proctor_name, "the store could not be read: the call is denied", exc.code
+            )
+            return cfg, upstream_tool, proctor_name, d, None
+
+    async def _prepare_call(
+        self,
+        caller: Caller,
+        call: CallInput,
+        cfg: UpstreamConfig,
+        upstream_tool: str,
+        proctor_name: ToolName,
+        name: str,
+        listed: Callable[[UpstreamConfig], Awaitable[Mapping[str, Any]]],
+        as_tool: Callable[[Any], types.Tool],
+        audit_mode: str,
+        snap: Snapshot | None,
+    ) -> tuple[UpstreamConfig, str, ToolName, Decision, asyncio.Task[Decision] | None]:
         upstream_def: types.Tool | None = None
         snap = snap or self.proctor.snapshot()
+        try:
+            # the upstream must list this exact name (its cached catalog, without names that differ
+            # only in case): `ECHO` is never sent to an upstream that lists `echo`
+            catalog = await listed(cfg)
+        except CredentialUnavailable as exc:
+            d = await self._deny_recorded(call, caller, proctor_name, str(exc), "credential_unavailable")
+            return cfg, upstream_tool, proctor_name, d, None
+        except Exception as exc:
+            log.warning("upstream `%s` could not list tools: %s", cfg.namespace, type(exc).__name__)
+            catalog = {}
+        listed_def = catalog.get(upstream_tool)
+        if listed_def is None:
+            raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
         pinned = bool(self.proctor.cached_pins(cfg.namespace, snap))
         if pinned or self.proctor.cached_tool(proctor_name, snap) is None:
             # not registered yet, or pinned: the upstream's current definition is needed first
             try:
-                upstream_def = await definition(cfg, upstream_tool)
-            except CredentialUnavailable as exc:
-                d = await self._deny_recorded(call, caller, proctor_name, str(exc), "credential_unavailable")
-                return cfg, upstream_tool, proctor_name, d, None
-            except Exception as exc:
-                log.warning("upstream `%s` could not list tools: %s", cfg.namespace, type(exc).__name__)
+                upstream_def = as_tool(listed_def)
+            except Exception:
                 upstream_def = None
             if upstream_def is None or self.register(cfg, upstream_def) is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
@@ -714,14 +756,16 @@ class GatewayRuntime:
     ) -> types.CallToolResult:
         owned = self.owned(caller.task_id)
 
-        async def definition(cfg: UpstreamConfig, tool: str) -> types.Tool | None:
+        async def listed(cfg: UpstreamConfig) -> Mapping[str, Any]:
             try:
-                return (await (await owned.get(cfg)).tools()).get(tool)
+                return await (await owned.get(cfg)).tools()
             except Exception:
                 owned.drop(cfg.namespace)
                 raise
 
-        cfg, upstream_tool, proctor_name, decision, _ = await self._prepare(caller, name, args, definition)
+        cfg, upstream_tool, proctor_name, decision, _ = await self._prepare(
+            caller, name, args, listed, _as_tool
+        )
         refused = self.refusal(decision)
         if refused is not None:
             return refused
@@ -743,12 +787,17 @@ class GatewayRuntime:
     ) -> LeanOutcome:
         owned = self.owned(caller.task_id)
 
-        async def definition(cfg: UpstreamConfig, tool: str) -> types.Tool | None:
-            raw = (await (await owned.lean(cfg)).tools()).get(tool)
-            return None if raw is None else types.Tool.model_validate(raw)
+        async def listed(cfg: UpstreamConfig) -> Mapping[str, Any]:
+            return await (await owned.lean(cfg)).tools()
 
         cfg, upstream_tool, proctor_name, decision, recorded = await self._prepare(
-            caller, name, args, definition, audit_mode=self.proctor.settings.gateway_audit, snap=snap
+            caller,
+            name,
+            args,
+            listed,
+            types.Tool.model_validate,
+            audit_mode=self.proctor.settings.gateway_audit,
+            snap=snap,
         )
         refused = self.refusal(decision)
         if refused is not None:
@@ -818,16 +867,17 @@ class GatewayRuntime:
     async def _deny_recorded(
         self, call: CallInput, caller: Caller, tool: ToolName, reason: str, code: str
     ) -> Decision:
+        """A deny decided here (not by the pipeline), recorded if the log can take it."""
         d = deny(reason, self.proctor.policy.version, errors=(code,))
-        entry = self.proctor.decision_entry(
-            call,
-            d,
-            self.proctor.cached_agent(caller.agent),
-            self.proctor.cached_task(caller.task_id),
-            str(tool),
-            budget_used=False,
-        )
-        await self.proctor.audit.append_entry_async(entry)
+        try:
+            agent, task = self.proctor.cached_agent(caller.agent), self.proctor.cached_task(caller.task_id)
+        except Exception:
+            agent = task = None  # the store cannot be read: the record names the call without them
+        try:
+            entry = self.proctor.decision_entry(call, d, agent, task, str(tool), budget_used=False)
+            await self.proctor.audit.append_entry_async(entry)
+        except Exception as exc:
+            log.error("could not record the deny %s: %s", d.decision_id, type(exc).__name__)
         return d
 
     async def _forward(
@@ -943,8 +993,10 @@ class GatewayRuntime:
         task = self.live_task(caller)
         owned = self.owned(task.id)
         for cfg in self.upstreams.values():
-            if cfg.credentials and not declares_namespace(task.allow, cfg.namespace):
-                continue  # never obtain a credential for an upstream the task did not declare
+            if not declares_namespace(task.allow, cfg.namespace):
+                # a task reaches only the upstreams its declared intent names: none of the rest is
+                # started, leased for, listed, read or told anything on its behalf
+                continue
             try:
                 up = await owned.get(cfg)
                 yield cfg, up.require()
@@ -955,13 +1007,17 @@ class GatewayRuntime:
     async def list_resources(self, caller: Caller) -> list[types.Resource]:
         owned = self.owned(caller.task_id)
         out: list[types.Resource] = []
+        listed_by: dict[str, set[str]] = {}
         async for cfg, client in self._each_upstream(caller):
             if client.server_capabilities is None or client.server_capabilities.resources is None:
                 continue
             res = await client.list_resources()
             for r in res.resources:
-                owned.resource_owner[str(r.uri)] = cfg.namespace
+                listed_by.setdefault(str(r.uri), set()).add(cfg.namespace)
                 out.append(r)
+        for uri, namespaces in listed_by.items():
+            # a URI two upstreams list is nobody's: one upstream cannot take another's resources
+            owned.resource_owner[uri] = next(iter(namespaces)) if len(namespaces) == 1 else ""
         return out
 
     async def list_resource_templates(self, caller: Caller) -> list[types.ResourceTemplate]:
@@ -973,17 +1029,29 @@ class GatewayRuntime:
         return out
 
     async def _resource_client(self, caller: Caller, uri: str) -> tuple[UpstreamConfig, Client]:
-        owned = self.owned(self.live_task(caller).id)
+        task = self.live_task(caller)
+        owned = self.owned(task.id)
         ns = owned.resource_owner.get(uri)
         if ns is None:
             await self.list_resources(caller)
             ns = owned.resource_owner.get(uri)
         if ns is None and len(self.upstreams) == 1:
-            ns = next(iter(self.upstreams))
-        if ns is None:
+            ns = next(iter(self.upstreams))  # a template's URI, with one upstream to ask
+        if ns == "":
+            raise MCPError(
+                types.INVALID_PARAMS, f"resource `{uri[:200]}` is listed by more than one upstream"
+            )
+        if ns is None or not declares_namespace(task.allow, ns):
             raise MCPError(types.INVALID_PARAMS, f"unknown resource `{uri[:200]}`")
         cfg = self.upstreams[ns]
         return cfg, (await owned.get(cfg)).require()
+
+    def _declared(self, caller: Caller, name: str, what: str) -> tuple[UpstreamConfig, str]:
+        """The upstream and upstream name of a prompt the caller's task may reach."""
+        target = self.resolve(name)
+        if target is None or not declares_namespace(self.live_task(caller).allow, target[0].namespace):
+            raise MCPError(types.INVALID_PARAMS, f"unknown {what} `{name[:100]}`")
+        return target
 
     async def read_resource(self, caller: Caller, uri: str) -> types.ReadResourceResult:
         cfg, client = await self._resource_client(caller, uri)
@@ -1015,10 +1083,7 @@ class GatewayRuntime:
     async def get_prompt(
         self, caller: Caller, name: str, arguments: dict[str, str] | None
     ) -> types.GetPromptResult:
-        target = self.resolve(name)
-        if target is None:
-            raise MCPError(types.INVALID_PARAMS, f"unknown prompt `{name[:100]}`")
-        cfg, upstream_name = target
+        cfg, upstream_name = self._declared(caller, name, "prompt")
         client = (await self.owned(self.live_task(caller).id).get(cfg)).require()
         result = await client.get_prompt(upstream_name, arguments or {})
         await self.proctor.audit.append_async(
@@ -1032,10 +1097,7 @@ class GatewayRuntime:
     async def complete(self, caller: Caller, params: types.CompleteRequestParams) -> types.CompleteResult:
         ref = params.ref
         if isinstance(ref, types.PromptReference):
-            target = self.resolve(ref.name)
-            if target is None:
-                raise MCPError(types.INVALID_PARAMS, f"unknown prompt `{ref.name[:100]}`")
-            cfg, upstream_name = target
+            cfg, upstream_name = self._declared(caller, ref.name, "prompt")
             ref = ref.model_copy(update={"name": upstream_name})
             client = (await self.owned(self.live_task(caller).id).get(cfg)).require()
         else:

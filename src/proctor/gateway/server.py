@@ -18,7 +18,7 @@ import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
-from proctor.errors import IdentityError, ProctorError
+from proctor.errors import ProctorError, StoreError, public_message
 from proctor.gateway.runtime import Caller, GatewayRuntime
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,10 @@ def _guard(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
             return await fn(*args, **kwargs)
         except MCPError:
             raise
-        except IdentityError as exc:
-            raise MCPError(types.INVALID_REQUEST, f"{exc.code}: {exc.message}") from None
         except ProctorError as exc:
-            raise MCPError(types.INVALID_REQUEST, f"{exc.code}: {exc.message}") from None
+            if isinstance(exc, StoreError):
+                log.error("store error in gateway handler %s: %s", fn.__name__, exc.message)
+            raise MCPError(types.INVALID_REQUEST, f"{exc.code}: {public_message(exc)}") from None
         except Exception as exc:
             log.exception("gateway handler %s failed", fn.__name__)
             raise MCPError(types.INTERNAL_ERROR, f"internal error ({type(exc).__name__})") from None
@@ -66,7 +66,7 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = "p
             return types.CallToolResult(
                 content=[
                     types.TextContent(
-                        type="text", text=f"Proctor denied this call: {exc.message} [{exc.code}]"
+                        type="text", text=f"Proctor denied this call: {public_message(exc)} [{exc.code}]"
                     )
                 ],
                 is_error=True,

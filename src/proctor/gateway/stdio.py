@@ -14,9 +14,11 @@ decided per call: suspending the agent or ending the task takes effect on the ne
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from typing import BinaryIO, cast
 
 import anyio
@@ -24,10 +26,12 @@ from mcp.server.stdio import stdio_server
 
 from proctor.app import Proctor
 from proctor.errors import AttestationFailed, TaskTokenInvalid
+from proctor.gateway import wire
 from proctor.gateway.config import load_upstreams
 from proctor.gateway.runtime import Caller, GatewayRuntime
 from proctor.gateway.server import build_server
 from proctor.identity.attest import PeerCredentials, match_agent, workload_selectors
+from proctor.pipeline import printable
 from proctor.store.base import AgentRecord
 from proctor.types import AgentName
 from proctor.workspace import Workspace
@@ -36,15 +40,21 @@ log = logging.getLogger(__name__)
 
 #: the largest JSON-RPC message (one line) the stdio gateway accepts from its client
 MAX_LINE_BYTES = 4 << 20
+#: what a refused request becomes: a method no MCP server has, so its client gets an error for it
+REFUSED_METHOD = "proctor/refused: the message held a lone surrogate, which is not Unicode"
 
 
 class BoundedLines:
     """stdin as lines of at most ``limit`` bytes. A longer line is read to its end, dropped and
     logged, so an oversized message costs bounded memory and the session goes on."""
 
-    def __init__(self, raw: BinaryIO, limit: int = MAX_LINE_BYTES) -> None:
+    def __init__(
+        self, raw: BinaryIO, limit: int = MAX_LINE_BYTES, on_refused: Callable[[str], None] | None = None
+    ) -> None:
         self.raw = raw
         self.limit = limit
+        #: told the method of each message refused for a lone surrogate (to audit it)
+        self.on_refused = on_refused
 
     def __aiter__(self) -> BoundedLines:
         return self
@@ -68,7 +78,28 @@ class BoundedLines:
                     break
             log.warning("dropped a %d-byte message: the limit is %d bytes", dropped, self.limit)
             return '{"oversized": true}\n'  # valid JSON, not JSON-RPC: the SDK reports and skips it
-        return data.decode("utf-8", "replace")
+        return self._refuse_surrogates(data) or data.decode("utf-8", "replace")
+
+    def _refuse_surrogates(self, data: bytes) -> str | None:
+        """A message holding a lone surrogate (a ``\\ud800`` escape with no partner) is dropped by
+        the MCP SDK without an answer, so its client would wait for ever. It is refused here: a
+        request becomes one for a method no server has (answered as an error for the same id),
+        anything else is skipped, and the refusal is audited."""
+        try:
+            msg = json.loads(data)
+        except (ValueError, RecursionError):
+            return None  # not JSON: the SDK reports it
+        if not wire.lone_surrogate(data, msg):
+            return None
+        method = msg.get("method") if isinstance(msg, dict) else None
+        if self.on_refused is not None:
+            self.on_refused(printable(method, 100))
+        mid = msg.get("id") if isinstance(msg, dict) else None
+        if (isinstance(mid, int) and not isinstance(mid, bool)) or (
+            isinstance(mid, str) and printable(mid, len(mid)) == mid
+        ):
+            return json.dumps({"jsonrpc": "2.0", "id": mid, "method": REFUSED_METHOD}) + "\n"
+        return '{"refused": true}\n'
 
 
 def identify(proctor: Proctor, env: dict[str, str] | None = None) -> tuple[AgentRecord, str]:
@@ -109,7 +140,19 @@ async def serve_stdio(proctor: Proctor, workspace: Workspace) -> None:
     caller = stdio_caller(proctor)
     runtime = GatewayRuntime(proctor, load_upstreams(workspace.root))
     server = build_server(runtime, lambda _ctx: caller)
-    stdin = cast("anyio.AsyncFile[str]", BoundedLines(sys.stdin.buffer))
+
+    def refused(method: str) -> None:
+        try:
+            proctor.audit.append(
+                "gateway.refused",
+                {"error": "invalid_input", "reason": "lone surrogate", "method": method},
+                agent=str(caller.agent),
+                task=str(caller.task_id),
+            )
+        except Exception:
+            log.exception("could not audit a refused gateway request")
+
+    stdin = cast("anyio.AsyncFile[str]", BoundedLines(sys.stdin.buffer, on_refused=refused))
     async with runtime.running(), stdio_server(stdin=stdin) as (read, write):
         await server.run(read, write, server.create_initialization_options())
 

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 _LONG_DIGITS = re.compile(rb"[0-9]{20}")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def loads(raw: bytes) -> Any:
@@ -32,6 +33,22 @@ def loads(raw: bytes) -> Any:
             return json.loads(raw)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+
+
+def lone_surrogate(raw: bytes, value: Any) -> bool:
+    """Does ``value``, parsed from ``raw``, hold a lone surrogate (a ``\\ud800`` escape with no
+    partner)? Such text cannot be UTF-8: the MCP SDK drops the message without an answer (stdio) or
+    with its parser's text (HTTP), so the gateway refuses it first. Costs a regex scan unless
+    ``raw`` has a surrogate escape at all."""
+    if not _SURROGATE_ESCAPE.search(raw):
+        return False
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return True
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return False
 
 
 def dumps(value: Any) -> bytes:
@@ -50,4 +67,4 @@ def dumps(value: Any) -> bytes:
             return json.dumps(value, separators=(",", ":")).encode()
 
 
-__all__ = ["dumps", "loads"]
+__all__ = ["dumps", "loads", "lone_surrogate"]
