@@ -6,6 +6,7 @@ methods; every state change and every decision is audited here, in one place.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from proctor.audit.anchor import read_anchor, trusted_audit_keys, write_anchor
 from proctor.audit.canonical import canonical_json
 from proctor.audit.log import AuditEntry, AuditLog
-from proctor.audit.verify import VerifyReport, verify_log
+from proctor.audit.verify import Problem, VerifyReport, verify_log
 from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
 from proctor.credentials.leases import Lease, LeaseManager
@@ -25,6 +27,7 @@ from proctor.credentials.providers.jwt import JwtProvider
 from proctor.credentials.providers.postgres import PostgresRoleProvider
 from proctor.credentials.secrets import SecretStore
 from proctor.errors import (
+    AuditError,
     Conflict,
     CredentialDenied,
     OwnerRequired,
@@ -41,7 +44,6 @@ from proctor.identity.join import create_join_token, redeem
 from proctor.identity.keys import (
     USE_CREDENTIAL,
     SigningKeys,
-    ed25519_public_from_jwk,
     load_or_create_audit_key,
 )
 from proctor.identity.svid import SvidAuthority, SvidClaims
@@ -115,14 +117,24 @@ class Proctor:
         self.credential_keys = SigningKeys(
             kd, store, now, max_token_ttl=settings.task_max_ttl_s, use=USE_CREDENTIAL
         )
+        self.keydir = Path(kd)
         self.audit_key = load_or_create_audit_key(kd, store, now)
+        try:
+            anchor, anchor_error = read_anchor(self.keydir), None
+        except AuditError as exc:
+            anchor, anchor_error = None, exc.message
         self.audit = AuditLog(
             store,
             self.clock,
             self.audit_key,
             checkpoint_every=settings.checkpoint_every,
             checkpoint_interval_s=settings.checkpoint_interval_s,
+            anchor=anchor,
+            on_checkpoint=functools.partial(write_anchor, self.keydir),
         )
+        if anchor_error is not None:
+            self.audit.refusing = anchor_error
+            log.critical("audit: no checkpoint will be signed: %s", anchor_error)
         self.policy_dir = policy_dir or (workspace.policies_dir if workspace else None)
         if policies is None:
             if self.policy_dir is None:
@@ -663,7 +675,7 @@ class Proctor:
     # audit --------------------------------------------------------------------------------
     def verify_audit(self, *, deep: bool = False) -> VerifyReport:
         self.audit.flush()
-        return verify_audit_store(self.store, deep=deep)
+        return verify_audit_store(self.store, self.keydir, deep=deep)
 
 
 #: what an audit record holds in place of arguments that are not even JSON text (the call was denied)
@@ -682,10 +694,18 @@ def _logged_args(args: Mapping[str, Any]) -> Any:
     return args
 
 
-def verify_audit_store(store: Store, *, deep: bool = False) -> VerifyReport:
-    """Verify a store's audit chain and checkpoints with the public keys the store holds."""
-    keys = {k.kid: ed25519_public_from_jwk(k.public_jwk) for k in store.list_keys("audit")}
-    return verify_log(store, keys, deep=deep)
+def verify_audit_store(store: Store, keydir: Path, *, deep: bool = False) -> VerifyReport:
+    """Verify a store's audit chain and checkpoints against what the workspace holds outside it:
+    its own audit key (never keys the store lists) and its anchored checkpoint."""
+    keys = trusted_audit_keys(keydir)
+    try:
+        anchor = read_anchor(keydir)
+    except AuditError as exc:
+        report = verify_log(store, keys, deep=deep)
+        report.problems.insert(0, Problem(0, "anchor_invalid", exc.message))
+        report.ok = False
+        return report
+    return verify_log(store, keys, deep=deep, anchors=[anchor] if anchor is not None else None)
 
 
 def _same_tool(a: ToolRecord, b: ToolRecord) -> bool:

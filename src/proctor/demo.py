@@ -243,7 +243,7 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
         out.print(f"\ntampering with a copy: record {row[0]} rewritten from deny to allow")
         st2 = open_store(f"sqlite:///{copy}", migrate=False)
         try:
-            bad = verify_audit_store(st2)
+            bad = verify_audit_store(st2, ws.keys_dir)
         finally:
             st2.close()
         if bad.ok:

@@ -547,6 +547,12 @@ def test_keys_put_list_and_retire(store: SqlStore) -> None:
     store.retire_key("k1", T0 + 100, T0 + 200)
     store.retire_key("k1", T0 + 300, T0 + 400)  # already retired: keeps the first stamp
     assert store.list_keys("svid")[0] == replace(k1, retired_at=T0 + 100, drop_after=T0 + 200)
+    store.revoke_key("k1", T0 + 150)  # retired and still trusted: cut off now
+    assert store.list_keys("svid")[0] == replace(k1, retired_at=T0 + 100, drop_after=T0 + 150)
+    store.revoke_key("k1", T0 + 180)  # already cut off earlier: stays so
+    assert store.list_keys("svid")[0].drop_after == T0 + 150
+    store.revoke_key("k3", T0 + 50)  # active: retired and cut off at once
+    assert store.list_keys("svid")[1] == replace(k3, retired_at=T0 + 50, drop_after=T0 + 50)
 
 
 # policy ------------------------------------------------------------------------------

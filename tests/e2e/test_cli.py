@@ -105,6 +105,21 @@ def test_policy_validate_and_test(ws: Path) -> None:
     assert "77-bad.cedar:3" in r.stderr
 
 
+def test_audit_tables_show_what_callers_sent_as_text(ws: Path) -> None:
+    """A deny reason quotes what a caller sent (here a tool name): rich markup in it (`[/]`,
+    `[red]`) used to crash `audit tail` and `audit search` (MarkupError) or restyle the table."""
+    for tool in ("fs.read[/]", "fs.[red]x[/red]"):
+        r = run(
+            ws, "check", "--agent", "bot", "--task", "tsk_0123456789abcdefgh", "--tool", tool, "--args", "{}"
+        )
+        assert r.returncode in (1, 2), r.stderr
+    for cmd in (("audit", "tail", "-n", "5"), ("audit", "search", "--decision", "deny")):
+        r = run(ws, *cmd)
+        assert r.returncode == 0, r.stderr
+        assert "Traceback" not in r.stderr
+    assert "[/]" in run(ws, "audit", "tail", "-n", "5").stdout.replace("\n", "")
+
+
 def test_audit_verify_tail_search_export_and_tamper(ws: Path, tmp_path: Path) -> None:
     """The audit commands work, and verify exits 1 naming the record an attacker edited."""
     assert run(ws, "audit", "verify").returncode == 0

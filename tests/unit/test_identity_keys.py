@@ -207,6 +207,22 @@ def test_revoking_rotation_drops_old_key_at_once(keydir: Path, store: Store, clo
         keys.verify_claims(token, "x", clock.now())
 
 
+def test_revoking_rotation_also_cuts_off_keys_retired_earlier(
+    keydir: Path, store: Store, clock: FrozenClock
+) -> None:
+    """A key retired by an ordinary rotation keeps verifying for a while; a later revoking rotation
+    (a key may have leaked) stops it too, not only the key that was active."""
+    keys = SigningKeys(keydir, store, clock.now())
+    first = keys.active_kid
+    token = keys.sign_claims({"aud": "x"}, clock.now(), 300)
+    keys.rotate(clock.now())
+    keys.verify_claims(token, "x", clock.now())  # retired, still trusted
+    keys.rotate(clock.now(), revoke=True)
+    assert first not in {k["kid"] for k in keys.jwks(clock.now())["keys"]}
+    with pytest.raises(TokenInvalid, match="no longer trusted"):
+        keys.verify_claims(token, "x", clock.now())
+
+
 def test_revocation_by_another_process_reaches_cache(keydir: Path, store: Store, clock: FrozenClock) -> None:
     """A key revoked through another key ring stops cached tokens here within the refresh interval."""
     mine = SigningKeys(keydir, store, clock.now(), refresh_interval=30)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -97,6 +99,49 @@ def test_duplicate_ids_and_missing_schema(tmp_path: Path) -> None:
     (d / "50-dup.cedar").unlink()
     (d / "schema.cedarschema").unlink()
     with pytest.raises(PolicyLoadError, match="schema"):
+        load_policy_dir(d)
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "says"),
+    [
+        (
+            "deep.cedar",
+            lambda p: p.write_text(
+                f"permit(principal, action, resource) when {{ {'(' * 1000}true{')' * 1000} }};"
+            ),
+            "nested",
+        ),
+        (
+            "long.cedar",
+            lambda p: p.write_text(
+                f"permit(principal, action, resource) when {{ {' && '.join(['true'] * 20_000)} }};"
+            ),
+            "longer than",
+        ),
+        ("fifo.cedar", os.mkfifo, "not a regular file"),
+        ("zero.cedar", lambda p: p.symlink_to("/dev/zero"), "not a regular file"),
+        ("schema.cedarschema", lambda p: p.write_bytes(p.read_bytes() + b"\xff\xfe"), "not UTF-8"),
+        (
+            "schema.cedarschema",
+            lambda p: p.write_text(
+                "namespace Proctor { " + "type T = {a: " * 100 + "Long" + "};" * 100 + " }"
+            ),
+            "nested",
+        ),
+    ],
+    ids=["nested-1000", "and-20000", "fifo", "dev-zero", "schema-not-utf8", "schema-nested"],
+)
+def test_policy_files_that_would_crash_or_hang_are_refused(
+    tmp_path: Path, name: str, make: Callable[[Path], object], says: str
+) -> None:
+    """Cedar's parser recurses on the thread's stack: a 2 KB file of nested parentheses, or a
+    statement of 20,000 `&&` terms, killed the process (SIGSEGV); a FIFO named `x.cedar` blocked
+    the loader (and the watcher) for ever; `/dev/zero` was read without end. Each is a clear
+    PolicyLoadError now, so the last good set keeps serving."""
+    d = starter_dir(tmp_path)
+    make(d / name)
+    with pytest.raises(PolicyLoadError, match=says):
         load_policy_dir(d)
 
 

@@ -1,6 +1,7 @@
 """Export the audit log as JSON Lines, one record per line, for auditors and SIEMs.
 
-Each line is ``{"seq": N, "hash": hex, "prev_hash": hex, "record": {...}}``. The record is the parsed
+Each line is ``{"seq": N, "hash": hex, "prev_hash": hex, "record": {...}}`` (``record`` null and
+``body_b64`` the stored bytes for a body that is not JSON). The record is the parsed
 body; re-encoding it with :func:`proctor.audit.canonical.canonical_json` gives back the exact
 bytes that were hashed, so an export can be checked on its own with
 :func:`proctor.audit.chain.chain_hash`.
@@ -8,11 +9,21 @@ bytes that were hashed, so an export can be checked on its own with
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable
-from typing import TextIO
+from typing import Any, TextIO
 
 from proctor.store.base import AuditQuery, AuditRow, Store
+
+
+def parsed_body(body: bytes) -> Any:
+    """A record's body as JSON, or None when it is not (a tampered or hostile row: ``audit verify``
+    names it; reading the log must not stop at it)."""
+    try:
+        return json.loads(body)
+    except (ValueError, TypeError, RecursionError):
+        return None
 
 
 def export_jsonl(store: Store, out: TextIO, query: AuditQuery | None = None) -> int:
@@ -24,16 +35,19 @@ def export_jsonl(store: Store, out: TextIO, query: AuditQuery | None = None) -> 
     rows: Iterable[AuditRow] = store.iter_audit() if query is None else store.search_audit(query)
     n = 0
     for r in rows:
-        line = {
+        record = parsed_body(r.body)
+        line: dict[str, Any] = {
             "seq": r.seq,
             "hash": r.hash.hex(),
             "prev_hash": r.prev_hash.hex(),
-            "record": json.loads(r.body),
+            "record": record,
         }
+        if record is None:  # kept exactly, so nothing of the log is lost from the export
+            line["body_b64"] = base64.b64encode(bytes(r.body)).decode()
         out.write(json.dumps(line, separators=(",", ":")))
         out.write("\n")
         n += 1
     return n
 
 
-__all__ = ["export_jsonl"]
+__all__ = ["export_jsonl", "parsed_body"]

@@ -110,6 +110,8 @@ class AuditLog:
         redact: Redactor | None = None,
         max_linger_s: float = 0.001,
         max_defer_s: float = 0.05,
+        anchor: Checkpoint | None = None,
+        on_checkpoint: Callable[[Checkpoint], None] | None = None,
     ) -> None:
         if checkpoint_every < 1:
             raise ValidationError("checkpoint_every must be at least 1", field="checkpoint_every")
@@ -125,6 +127,13 @@ class AuditLog:
 
         head = store.audit_head()
         cp = store.latest_checkpoint()
+        #: told every checkpoint once it is stored (the workspace keeps a copy outside the database)
+        self._on_checkpoint = on_checkpoint
+        #: why this log signs no checkpoint: the chain does not reach the anchored head, so signing
+        #: its head now would vouch for records someone rewrote (see proctor.audit.anchor)
+        self.refusing: str | None = _anchor_problem(store, anchor)
+        if self.refusing is not None:
+            log.critical("audit: no checkpoint will be signed: %s", self.refusing)
         self._cp_lock = threading.Lock()
         self._head: tuple[int, bytes] = (0, GENESIS) if head is None else (head.seq, head.hash)
         self._cp_seq = 0 if cp is None else cp.seq
@@ -483,7 +492,7 @@ class AuditLog:
 
     def _checkpoint(self, *, force: bool) -> None:
         signer = self._signer
-        if signer is None:
+        if signer is None or self.refusing is not None:
             return
         with self._cp_lock:
             seq, head = self._head
@@ -499,7 +508,10 @@ class AuditLog:
             try:
                 ts_us = to_micros(self._clock.now())
                 signature = signer.sign(checkpoint_payload(seq, head, ts_us))
-                self._store.add_checkpoint(Checkpoint(seq, head, ts_us / 1_000_000, signer.kid, signature))
+                cp = Checkpoint(seq, head, ts_us / 1_000_000, signer.kid, signature)
+                self._store.add_checkpoint(cp)
+                if self._on_checkpoint is not None:
+                    self._on_checkpoint(cp)
             except Exception as exc:
                 # The records are committed; a missing checkpoint is retried after the next batch.
                 self.checkpoint_error = exc
@@ -508,6 +520,18 @@ class AuditLog:
             self.checkpoint_error = None
             self._cp_seq = seq
             self._cp_at = self._clock.monotonic()
+
+
+def _anchor_problem(store: Store, anchor: Checkpoint | None) -> str | None:
+    """Why the stored chain does not reach ``anchor``'s head (None when it does, or no anchor)."""
+    if anchor is None:
+        return None
+    row = next(iter(store.iter_audit(anchor.seq - 1, 1)), None)
+    if row is None or row.seq != anchor.seq:
+        return f"the log no longer holds record {anchor.seq}, which the anchored checkpoint covers"
+    if row.hash != anchor.head_hash:
+        return f"record {anchor.seq} is not the one the anchored checkpoint signed: records were rewritten"
+    return None
 
 
 def _settle_futures(batch: _Batch) -> None:

@@ -15,6 +15,10 @@ What is caught, and how each problem is named (``Problem.code``, stable):
 ``checkpoint_unknown_kid``    no public key for a checkpoint's key id
 ``log_truncated``             a valid checkpoint covers records the log no longer has
 
+Checkpoints are checked with keys from outside the store, and ``anchors`` (the workspace's copy of
+its latest checkpoint, :mod:`proctor.audit.anchor`) are checked like stored ones: deleting every
+checkpoint, or registering another key in the store, then hides nothing the anchor covers.
+
 Walking the chain stops at the first broken record. What no verifier can catch on its own: records
 removed from the tail after the last checkpoint, and checkpoints deleted along with them; keep
 checkpoints (or ``verify`` reports) somewhere the attacker cannot write to bound that.
@@ -128,7 +132,7 @@ def _check_signatures(
             if len(cp.head_hash) != HASH_SIZE:
                 raise InvalidSignature
             key.verify(bytes(cp.signature), checkpoint_payload(cp.seq, bytes(cp.head_hash), to_micros(cp.ts)))
-        except InvalidSignature:
+        except (InvalidSignature, TypeError, ValueError, OverflowError):  # a field of the wrong type too
             problems.append(
                 Problem(
                     cp.seq,
@@ -149,9 +153,13 @@ def _index_problem(row: tuple[Any, ...]) -> Problem | None:
         body = None
     if not isinstance(body, dict):
         return Problem(seq, "body_invalid", f"record {seq} does not hold a JSON object")
+    try:
+        ts = to_micros(row[4])
+    except (TypeError, ValueError, OverflowError):
+        ts = row[4]
     columns = {
         "kind": row[5],
-        "ts": to_micros(row[4]),
+        "ts": ts,
         "agent": row[6],
         "task": row[7],
         "tool": row[8],
@@ -168,15 +176,23 @@ def _index_problem(row: tuple[Any, ...]) -> Problem | None:
     return None
 
 
-def verify_log(store: Store, public_key_for_kid: PublicKeys, *, deep: bool = False) -> VerifyReport:
+def verify_log(
+    store: Store,
+    public_key_for_kid: PublicKeys,
+    *,
+    deep: bool = False,
+    anchors: list[Checkpoint] | None = None,
+) -> VerifyReport:
     """Check the whole chain and every checkpoint; see the module docstring for what is caught.
 
     ``public_key_for_kid`` maps a checkpoint's key id to its Ed25519 public key (a mapping or a
-    callable returning None for unknown ids). ``deep`` also checks the indexed columns
-    (kind, ts, agent, task, tool, decision, decision_id) against each body.
+    callable returning None for unknown ids): pass keys from outside the store (see
+    :mod:`proctor.audit.anchor`). ``anchors`` are checkpoints kept outside the store; they are
+    checked like the stored ones and win over a stored checkpoint of the same seq. ``deep`` also
+    checks the indexed columns (kind, ts, agent, task, tool, decision, decision_id) against each body.
     """
     problems: list[Problem] = []
-    good = _check_signatures(store.list_checkpoints(), public_key_for_kid, problems)
+    good = _check_signatures([*store.list_checkpoints(), *(anchors or [])], public_key_for_kid, problems)
     cp_seqs = sorted(good)
     cp_i = 0
     next_cp = cp_seqs[0] if cp_seqs else -1
@@ -210,7 +226,13 @@ def verify_log(store: Store, public_key_for_kid: PublicKeys, *, deep: bool = Fal
                     f"record {seq} does not link to record {seq - 1}: records were reordered, inserted or deleted",
                 )
                 break
-            digest = sha256(b"".join((domain, seq.to_bytes(8, "big"), prev, row[1]))).digest()
+            body = row[1]
+            if not isinstance(body, bytes | memoryview):
+                broken = Problem(
+                    seq, "record_modified", f"record {seq} was modified: its body is not stored as bytes"
+                )
+                break
+            digest = sha256(b"".join((domain, seq.to_bytes(8, "big"), prev, body))).digest()
             if digest != row[3]:
                 broken = Problem(
                     seq, "record_modified", f"record {seq} was modified: it does not match its hash"

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from proctor.audit.export import parsed_body
 from proctor.errors import ProctorError, ValidationError
 
 app = typer.Typer(
@@ -446,7 +447,26 @@ def check(
 
 # audit -----------------------------------------------------------------------------------------
 def _row_dict(r: Any) -> dict[str, Any]:
-    return {"seq": r.seq, "hash": r.hash.hex(), "record": json.loads(r.body)}
+    return {"seq": r.seq, "hash": r.hash.hex(), "record": parsed_body(r.body)}
+
+
+def _detail(kind: object, body: Any) -> str:
+    """What a table shows of a record: a decision's reasons, whatever shape a stored body has."""
+    if body is None:
+        return "(not a JSON record: run `proctor audit verify`)"
+    if kind != "decision" or not isinstance(body, dict):
+        return ""
+    outcome = body.get("outcome")
+    reasons = outcome.get("reasons") if isinstance(outcome, dict) else None
+    if not isinstance(reasons, list):
+        return ""
+    return "; ".join(str(x) for x in reasons)[:80]
+
+
+def _cell(value: object) -> str:
+    """Text from the log, shown as text: a reason may quote what an unauthenticated caller sent,
+    and rich markup in it (`[red]`, `[/]`) must neither restyle the table nor break it."""
+    return escape(str(value))
 
 
 def _print_rows(rows: list[Any], as_json: bool) -> None:
@@ -455,19 +475,19 @@ def _print_rows(rows: list[Any], as_json: bool) -> None:
         return
     t = Table("seq", "time", "kind", "agent", "task", "tool", "decision", "detail")
     for r in rows:
-        body = json.loads(r.body)
-        detail = ""
-        if r.kind == "decision":
-            detail = "; ".join(body.get("outcome", {}).get("reasons", []))[:80]
+        try:
+            when = _ts(r.ts)
+        except (TypeError, ValueError, OverflowError, OSError):
+            when = "?"
         t.add_row(
             str(r.seq),
-            _ts(r.ts),
-            r.kind,
-            r.agent or "-",
-            r.task or "-",
-            r.tool or "-",
-            r.decision or "-",
-            detail,
+            when,
+            _cell(r.kind),
+            _cell(r.agent or "-"),
+            _cell(r.task or "-"),
+            _cell(r.tool or "-"),
+            _cell(r.decision or "-"),
+            _cell(_detail(r.kind, parsed_body(r.body))),
         )
     out.print(t)
 
@@ -487,7 +507,7 @@ def audit_verify(
         ws = Workspace.find(workspace)
         st = open_store(store or ws.settings().store_url, base_dir=ws.root, migrate=False)
         try:
-            report = verify_audit_store(st, deep=deep)
+            report = verify_audit_store(st, ws.keys_dir, deep=deep)
         finally:
             st.close()
     if report.ok:

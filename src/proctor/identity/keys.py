@@ -551,11 +551,15 @@ class SigningKeys:
         """
         with self._lock:
             new = self._create(now)
-            drop_after = now if revoke else now + self.max_token_ttl + self.skew
+            drop_after = now + self.max_token_ttl + self.skew
             for k in self.store.list_keys(self.use):
-                if k.retired_at is None and (k.created_at, k.kid) < (new.created_at, new.kid):
+                if (k.created_at, k.kid) >= (new.created_at, new.kid):
+                    continue
+                if revoke:  # every older key, those retired earlier and still trusted included
+                    self.store.revoke_key(k.kid, now)
+                elif k.retired_at is None:
                     self.store.retire_key(k.kid, now, drop_after=drop_after)
-                    self._path(k.kid).unlink(missing_ok=True)
+                self._path(k.kid).unlink(missing_ok=True)
             self.invalidate()
             self._refresh(now)
             return new.kid

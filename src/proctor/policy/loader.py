@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,12 @@ from proctor.errors import PolicyLoadError
 
 SCHEMA_FILE = "schema.cedarschema"
 MAX_POLICY_BYTES = 1 << 20
+#: Cedar's parser and evaluator recurse on the calling thread's stack: a 2 KB statement of 1,000
+#: nested parentheses, or 20,000 terms joined by `&&`, crashes the whole process (SIGSEGV). These
+#: bounds keep every statement far inside what parses and evaluates on a thread's default stack.
+MAX_STATEMENT_BYTES = 16 * 1024
+MAX_NESTING = 64
+MAX_SCHEMA_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +126,53 @@ def read_policy_dir(directory: Path) -> tuple[dict[str, str], str]:
         raise PolicyLoadError(f"`{schema_path}` is missing: every policy set needs the Proctor schema")
     files: dict[str, str] = {}
     for path in sorted(directory.glob("*.cedar")):
-        if path.stat().st_size > MAX_POLICY_BYTES:
-            raise PolicyLoadError(f"{path.name}: file is larger than {MAX_POLICY_BYTES} bytes")
-        try:
-            files[path.name] = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise PolicyLoadError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
-    return files, schema_path.read_text(encoding="utf-8")
+        files[path.name] = _read_text(path, MAX_POLICY_BYTES)
+    schema = _read_text(schema_path, MAX_SCHEMA_BYTES)
+    if (deep := _max_nesting(schema)) > MAX_NESTING:
+        raise PolicyLoadError(f"{SCHEMA_FILE}: nested {deep} levels deep; the limit is {MAX_NESTING}")
+    return files, schema
+
+
+def _read_text(path: Path, limit: int) -> str:
+    """A regular file's text, at most ``limit`` bytes. A FIFO, device or directory is refused
+    without waiting on it (a FIFO named `x.cedar` used to block the policy watcher for ever)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise PolicyLoadError(f"{path.name}: cannot be read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PolicyLoadError(f"{path.name}: not a regular file")
+        raw = fh.read(limit + 1)
+    if len(raw) > limit:
+        raise PolicyLoadError(f"{path.name}: file is larger than {limit} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyLoadError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
+
+
+def _max_nesting(text: str) -> int:
+    """How deep ``(``, ``[`` and ``{`` nest outside strings and comments."""
+    depth = deepest = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "/" and text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if c == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif c in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in ")]}":
+            depth -= 1
+        i += 1
+    return deepest
 
 
 def compile_policies(files: dict[str, str], schema_text: str) -> PolicySet:
@@ -139,6 +187,18 @@ def compile_policies(files: dict[str, str], schema_text: str) -> PolicySet:
     texts: list[str] = []
     for fname in sorted(files):
         for line, stmt in split_statements(files[fname]):
+            if len(stmt.encode()) > MAX_STATEMENT_BYTES:
+                raise PolicyLoadError(
+                    f"{fname}:{line}: statement is longer than {MAX_STATEMENT_BYTES} bytes",
+                    file=fname,
+                    line=line,
+                )
+            if (deep := _max_nesting(stmt)) > MAX_NESTING:
+                raise PolicyLoadError(
+                    f"{fname}:{line}: nested {deep} levels deep; the limit is {MAX_NESTING}",
+                    file=fname,
+                    line=line,
+                )
             try:
                 parsed = json.loads(cedarpy.policies_to_json_str(stmt))
             except ValueError as exc:

@@ -445,9 +445,11 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
         ]
 
     @api.get("/v1/audit/verify", tags=["audit"], dependencies=[Admin])
-    def audit_verify() -> dict[str, Any]:
+    def audit_verify(deep: bool = False) -> dict[str, Any]:
+        """Verify the chain and checkpoints; ``deep=true`` also checks each record's indexed
+        columns (what `audit search` filters on) against its body."""
         proctor.audit.flush()
-        report = verify_audit_store(proctor.store)
+        report = verify_audit_store(proctor.store, proctor.keydir, deep=deep)
         return {
             "ok": report.ok,
             "records_checked": report.records_checked,

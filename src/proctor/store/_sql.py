@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -164,19 +165,40 @@ def _pin(row: Sequence[Any]) -> ToolPin:
     )
 
 
+def _blob(value: Any) -> bytes:
+    """A BLOB column as bytes. A row someone edited by hand may hold another type there: text is
+    taken as its UTF-8 bytes, anything else as bytes that match no hash, so reading the log never
+    fails on it and ``audit verify`` names the record."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return b"\0not a blob"
+
+
+def _real(value: Any) -> float:
+    """A REAL column as a float (NaN for what a hand-edited row holds instead)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def _audit(row: Sequence[Any]) -> AuditRow:
     return AuditRow(
         seq=int(row[0]),
-        ts=float(row[1]),
+        ts=_real(row[1]),
         kind=row[2],
         agent=row[3],
         task=row[4],
         tool=row[5],
         decision=row[6],
         decision_id=row[7],
-        body=bytes(row[8]),
-        prev_hash=bytes(row[9]),
-        hash=bytes(row[10]),
+        body=_blob(row[8]),
+        prev_hash=_blob(row[9]),
+        hash=_blob(row[10]),
     )
 
 
@@ -563,6 +585,14 @@ class SqlStore(abc.ABC):
                 (now, drop_after, kid),
             )
 
+    def revoke_key(self, kid: str, now: float) -> None:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE signing_keys SET retired_at = COALESCE(retired_at, ?), drop_after = ?"
+                " WHERE kid = ? AND (drop_after IS NULL OR drop_after > ?)",
+                (now, now, kid, now),
+            )
+
     # policy ------------------------------------------------------------------
     def record_policy_version(self, version: str, files: dict[str, str], now: float) -> bool:
         with self._write() as cur:
@@ -704,7 +734,7 @@ class SqlStore(abc.ABC):
         with self._read() as cur:
             cur.execute("SELECT seq, head_hash, ts, kid, signature FROM audit_checkpoints ORDER BY seq")
             return [
-                Checkpoint(int(r[0]), bytes(r[1]), float(r[2]), r[3], bytes(r[4])) for r in cur.fetchall()
+                Checkpoint(int(r[0]), _blob(r[1]), _real(r[2]), r[3], _blob(r[4])) for r in cur.fetchall()
             ]
 
     def latest_checkpoint(self) -> Checkpoint | None:
@@ -713,7 +743,7 @@ class SqlStore(abc.ABC):
                 "SELECT seq, head_hash, ts, kid, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"
             )
             r = cur.fetchone()
-        return None if r is None else Checkpoint(int(r[0]), bytes(r[1]), float(r[2]), r[3], bytes(r[4]))
+        return None if r is None else Checkpoint(int(r[0]), _blob(r[1]), _real(r[2]), r[3], _blob(r[4]))
 
     # secrets -----------------------------------------------------------------
     # Only ciphertext passes through here; encryption lives in proctor.credentials.secrets.

@@ -1,0 +1,98 @@
+"""What the audit log is checked against that its database cannot change.
+
+The chain and its checkpoints live in the database, so someone who can write to the database could
+rewrite records, recompute the chain, delete every checkpoint, and register a key of their own
+beside Proctor's. Two things outside the database stop that (docs/adr/0005, amendment):
+
+* the **trusted keys** are the public halves of the workspace's own audit key file
+  (``keys/audit-ed25519.pem``), never the keys a store lists;
+* the **anchor** (``keys/audit-anchor.json``) is a copy of the latest checkpoint this workspace
+  signed, written after each one. ``audit verify`` requires the chain to reach the anchored head,
+  and a Proctor process refuses to sign a checkpoint over a chain that does not.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from proctor.audit.chain import HASH_SIZE
+from proctor.errors import AuditError
+from proctor.store.base import Checkpoint
+
+ANCHOR_FILE = "audit-anchor.json"
+#: an anchor is a few hundred bytes: anything larger is not one
+MAX_ANCHOR_BYTES = 4096
+
+
+def trusted_audit_keys(keydir: Path) -> dict[str, Ed25519PublicKey]:
+    """The audit public keys a verifier trusts: the workspace's own audit key, by its key id."""
+    from proctor.identity.keys import AUDIT_KEY_FILE, ed25519_public_jwk
+
+    path = Path(keydir) / AUDIT_KEY_FILE
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, TypeError) as exc:
+        raise AuditError(f"cannot read the audit key `{path}`: {type(exc).__name__}") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise AuditError(f"`{path}` is not an Ed25519 key")
+    public = key.public_key()
+    return {str(ed25519_public_jwk(public)["kid"]): public}
+
+
+def write_anchor(keydir: Path, cp: Checkpoint) -> None:
+    """Replace the anchor with ``cp``: written to a temporary file, flushed to disk, renamed."""
+    doc = {
+        "seq": cp.seq,
+        "head": bytes(cp.head_hash).hex(),
+        "ts": cp.ts,
+        "kid": cp.kid,
+        "signature": base64.b64encode(bytes(cp.signature)).decode(),
+    }
+    folder = Path(keydir)
+    fd, tmp = tempfile.mkstemp(prefix=".anchor-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / ANCHOR_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_anchor(keydir: Path) -> Checkpoint | None:
+    """The anchored checkpoint, None when there is none yet; :class:`AuditError` when the file is
+    there but is not an anchor (its signature is checked by whoever uses it)."""
+    path = Path(keydir) / ANCHOR_FILE
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_ANCHOR_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise AuditError(f"cannot read the audit anchor `{path}`: {type(exc).__name__}") from None
+    try:
+        if len(raw) > MAX_ANCHOR_BYTES:
+            raise ValueError("too large")
+        doc = json.loads(raw)
+        seq, ts, kid = doc["seq"], doc["ts"], doc["kid"]
+        head = bytes.fromhex(doc["head"])
+        signature = base64.b64decode(doc["signature"], validate=True)
+        if type(seq) is not int or seq < 1 or not isinstance(kid, str) or len(head) != HASH_SIZE:
+            raise ValueError("bad field")
+        return Checkpoint(seq, head, float(ts), kid, signature)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise AuditError(f"the audit anchor `{path}` is not valid: restore it or remove it") from None
+
+
+__all__ = ["ANCHOR_FILE", "read_anchor", "trusted_audit_keys", "write_anchor"]
