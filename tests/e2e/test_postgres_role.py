@@ -38,6 +38,7 @@ from proctor.app import Proctor
 from proctor.clock import FrozenClock
 from proctor.credentials.leases import Lease, LeaseManager
 from proctor.credentials.providers import Issued, IssueRequest, ProviderRegistry
+from proctor.credentials.providers.base import RevocationUnrecoverable
 from proctor.credentials.providers.postgres import (
     PostgresRoleProvider,
     role_name,
@@ -325,6 +326,35 @@ def test_ending_the_task_kills_the_session_and_drops_the_role(pg: PgEnv) -> None
     pg.provider.revoke(lease.revoke_handle)  # idempotent: the role is already gone
     assert pg.roles() == []
     assert_never_stored(pg, data["password"])
+
+
+def test_what_a_read_role_makes_without_a_grant_goes_with_it(pg: PgEnv) -> None:
+    """A read-only role can still create a large object and alter its default privileges, which
+    no grant covers: that kept data past the task and made DROP ROLE fail (the lease went
+    `irrevocable` and the role stayed). Revocation now drops what the role owns first."""
+    task = pg.task(["db.read"])
+    lease, data = pg.issue(task)
+    with psycopg.connect(data["dsn"], autocommit=True) as c:
+        oid = c.execute("SELECT lo_from_bytea(0, 'kept past the task')").fetchone()[0]  # type: ignore[index]
+        c.execute("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC")
+    pg.p.end_task(task.id)
+    assert pg.p.leases.get(lease.id).state is LeaseState.REVOKED
+    assert pg.roles() == []
+    assert pg.admin("SELECT count(*) FROM pg_largeobject_metadata WHERE oid = %s", (oid,)) == [(0,)]
+
+
+def test_a_handle_naming_a_role_proctor_did_not_create_is_refused(pg: PgEnv) -> None:
+    """The revoke handle is read from the store. One rewritten to name the application's own role
+    must not make the broker disable it, end its sessions or drop it."""
+    victim = f"{pg.prefix}app_user"
+    pg.admin(f"CREATE ROLE \"{victim}\" LOGIN PASSWORD 'app'")
+    task = pg.task(["db.read"])
+    lease, _data = pg.issue(task)
+    with pytest.raises(RevocationUnrecoverable, match="not created by Proctor"):
+        pg.provider.revoke({**dict(lease.revoke_handle), "role": victim})
+    assert pg.admin("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", (victim,)) == [(True,)]
+    pg.p.end_task(task.id)  # the real handle still revokes the real role
+    assert pg.roles() == [victim]
 
 
 def test_the_sql_fixture_server_sees_refusals_and_the_revocation(pg: PgEnv) -> None:

@@ -278,3 +278,28 @@ def test_gateway_audit_mode_defaults_to_auto_and_refuses_others(tmp_path: Path) 
     (tmp_path / "proctor.yaml").write_text("trust_domain: acme.test\ngateway: {audit: sometimes}\n")
     with pytest.raises(ConfigError, match=r"gateway\.audit is `auto`"):
         load_settings(tmp_path / "proctor.yaml", env={})
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "LD_PRELOAD", "GLIBC_TUNABLES", "JDK_JAVA_OPTIONS", "CLASSPATH", "SHELLOPTS", "PS4",
+        "DOTNET_STARTUP_HOOKS", "OPENSSL_CONF", "GIT_SSH_COMMAND", "npm_config_registry",
+        "NPM_CONFIG_PREFIX", "UV_INDEX_URL", "PIP_INDEX_URL", "https_proxy", "SSLKEYLOGFILE", "GOPROXY",
+    ],
+)  # fmt: skip
+def test_a_credential_may_not_set_what_changes_what_a_process_runs(name: str) -> None:
+    """ADR 0010: a credential's environment may not change what a tool process runs, downloads, or
+    where its traffic and TLS secrets go (the list had gaps: npm_config_*, GLIBC_TUNABLES, ...)."""
+    from proctor.gateway.credentials import reserved_env
+
+    assert reserved_env(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["DATABASE_URL", "GITHUB_TOKEN", "GOOGLE_API_KEY", "OPENAI_API_KEY", "PGPASSWORD"]
+)
+def test_ordinary_credential_variables_are_allowed(name: str) -> None:
+    from proctor.gateway.credentials import reserved_env
+
+    assert not reserved_env(name)

@@ -352,6 +352,23 @@ def test_issue_is_refused_for_an_ended_or_overdue_task(env: Env, fake: FakeProvi
     assert env.p.store.list_leases() == []
 
 
+def test_a_deadline_that_passes_while_the_provider_works_ends_the_credential(env: Env) -> None:
+    """The expiry check used the time from before the provider call: a task whose deadline
+    passed while a slow provider worked still got its credential handed back."""
+
+    class Slow(FakeProvider):
+        def issue(self, req: IssueRequest) -> Issued:
+            env.clock.advance(601)  # the task's deadline passes during the provider's work
+            return super().issue(req)
+
+    slow = Slow("slow")
+    env.p.register_provider(slow)
+    with pytest.raises(LeaseIssueFailed, match="already expired"):
+        env.p.leases.issue(env.task.task, env.agent, "slow", {"name": "db", "role": "reader"})
+    assert slow.revoked == slow.issued == ["cred-1"]  # what the provider made is revoked, not leaked
+    assert env.p.store.list_leases() == []
+
+
 def test_sweep_expires_leases_past_their_expiry(env: Env, fake: FakeProvider) -> None:
     """Proctor.sweep expires a lease at its expiry even though its task is still live."""
     lease, _ = issue(env)

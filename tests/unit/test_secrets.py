@@ -24,6 +24,7 @@ from proctor.credentials.secrets import (
     encode_key,
     key_id_of,
     load_secrets_key,
+    new_key,
     rotate_key_file,
 )
 from proctor.errors import (
@@ -403,3 +404,16 @@ def test_a_running_proctor_follows_a_key_rotated_by_another_process(tmp_path: Pa
         rotate_key_file(ws, other.secrets, other.clock.now())
         assert running.secret_value("api.key") == b"value-before-rotation"
         assert running.secrets.key_id == other.secrets.key_id
+
+
+def test_an_interrupted_rotation_names_the_file_that_holds_the_key(ws: Workspace, db: SqliteStore) -> None:
+    """The store was re-encrypted under the new key, then the process died before the rename: every
+    command said only "the secrets key does not match this store". It now names `secrets.key.new`."""
+    store = SecretStore.open(ws, db, env={})
+    store.put("api", "v1", 0.0)
+    new = new_key()
+    (ws.keys_dir / "secrets.key.new").write_bytes(new)
+    os.chmod(ws.keys_dir / "secrets.key.new", 0o600)
+    store.rotate_key(new, 1.0)  # the commit happened; the rename did not
+    with pytest.raises(SecretKeyInvalid, match=r"secrets\.key\.new` exists"):
+        SecretStore.open(ws, db, env={})

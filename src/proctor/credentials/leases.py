@@ -186,7 +186,8 @@ class LeaseManager:
         )
         durable = not getattr(provider, "loss_fails_closed", False)
         try:
-            if expires_at <= now:
+            # the clock as it is after the provider worked: a deadline that passed meanwhile ends it
+            if expires_at <= max(now, self.clock.now()):
                 raise LeaseIssueFailed(f"provider `{kind}` issued `{raw_name}` already expired", kind=kind)
             self.store.add_lease(lease, durable=durable)
         except Exception as exc:

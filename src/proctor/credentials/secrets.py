@@ -127,12 +127,22 @@ def encode_key(key: bytes) -> str:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Create ``path`` with mode 0600 (never over an existing file), write and fsync it."""
+    """Create ``path`` with mode 0600 (never over an existing file), write and fsync it, and fsync
+    its directory: the file's name is on disk too before anything comes to depend on the key."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _read_key_file(path: Path) -> bytes:
@@ -230,7 +240,16 @@ class SecretStore:
         env: Mapping[str, str] | None = None,
     ) -> SecretStore:
         """The workspace's secret store, with its key from the environment or the key file."""
-        return cls(store, load_secrets_key(workspace, store=store, env=env), now=now)
+        try:
+            return cls(store, load_secrets_key(workspace, store=store, env=env), now=now)
+        except SecretKeyInvalid as exc:
+            pending = key_path(workspace).with_name(KEY_FILE + ".new")
+            if pending.exists():  # the one hint that names the way out of an interrupted rotation
+                raise SecretKeyInvalid(
+                    f"{exc.message}. `{pending}` exists: a rotation was interrupted after the store moved"
+                    f" to the new key; move that file over `{key_path(workspace)}`"
+                ) from None
+            raise
 
     def _encrypt(self, aead: AESGCM, name: str, value: bytes) -> tuple[bytes, bytes]:
         nonce = os.urandom(NONCE_BYTES)
@@ -320,8 +339,9 @@ def rotate_key_file(
         write_private(tmp, key)
     except FileExistsError:
         raise ConfigError(
-            f"`{tmp}` exists: an earlier rotation was interrupted. If `proctor secret list` works, delete it;"
-            f" otherwise the store was rotated to it: move it over `{path}`"
+            f"`{tmp}` exists: an earlier rotation was interrupted. If `proctor secret get`-style reads"
+            f" (a gateway call that injects a secret) fail with `secret_key_invalid`, the store was"
+            f" rotated to it: move it over `{path}`; otherwise delete it"
         ) from None
     try:
         count = secret_store.rotate_key(key, now)
@@ -329,9 +349,5 @@ def rotate_key_file(
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    _fsync_dir(path.parent)
     return secret_store.key_id, count

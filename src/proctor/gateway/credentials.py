@@ -68,15 +68,33 @@ _RESERVED_HEADERS = frozenset(
 )
 #: environment variables a credential may not set in a tool process: ones that change what runs
 _RESERVED_ENV = frozenset(
-    {"PATH", "HOME", "SHELL", "IFS", "ENV", "BASH_ENV", "GCONV_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS"}
-)
-_RESERVED_ENV_PREFIXES = ("LD_", "DYLD_", "PYTHON", "NODE_", "PERL5", "PERLLIB", "RUBY", "GEM_", "BASH_FUNC_")
+    {
+        # the shell and the dynamic loader
+        "PATH", "HOME", "SHELL", "IFS", "ENV", "BASH_ENV", "SHELLOPTS", "BASHOPTS", "PS4", "CDPATH",
+        "GCONV_PATH", "GLIBC_TUNABLES", "LOCPATH", "NLSPATH", "MALLOC_CHECK_", "TMPDIR",
+        # language runtimes
+        "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH", "JAVA_HOME",
+        "RUSTFLAGS", "R_PROFILE", "R_PROFILE_USER",
+        "GOFLAGS", "GOPROXY", "GOPATH", "GOROOT", "GOENV", "GOTOOLCHAIN", "GOINSECURE", "GONOSUMDB",
+        # where code and certificates come from, and where traffic and TLS secrets go
+        "SSLKEYLOGFILE", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY",
+        "EDITOR", "VISUAL", "PAGER", "BROWSER",
+    }
+)  # fmt: skip
+_RESERVED_ENV_PREFIXES = (
+    "LD_", "DYLD_", "PYTHON", "NODE_", "NPM_CONFIG_", "YARN_", "PNPM_", "BUN_", "DENO_",
+    "PERL5", "PERLLIB", "RUBY", "GEM_", "BUNDLE_", "BASH_FUNC_",
+    "DOTNET_", "CORECLR_", "COMPLUS_", "OPENSSL_", "GIT_", "UV_", "PIP_", "CONDA_", "PIPX_",
+    "LUA_", "PHP_", "CARGO_", "JULIA_", "MAVEN_", "GRADLE_",
+)  # fmt: skip
 #: an HTTP field value (RFC 9110 5.5): visible characters, with inner spaces and tabs only
 _FIELD_VALUE = re.compile(r"[\x21-\x7e\x80-\xff](?:[\x20-\x7e\x80-\xff\t]*[\x21-\x7e\x80-\xff])?")
 
 
 def reserved_env(name: str) -> bool:
-    """Whether a credential may not set ``name`` (it could change what a tool process runs).
+    """Whether a credential may not set ``name`` (it could change what a tool process runs, what it
+    downloads, where its traffic or TLS secrets go). Matched without regard to case (`npm_config_*`).
 
     >>> reserved_env("LD_AUDIT"), reserved_env("PYTHONHOME"), reserved_env("DATABASE_URL")
     (True, True, False)

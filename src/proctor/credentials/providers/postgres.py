@@ -169,6 +169,10 @@ def narrow_tables(tables: Sequence[tuple[str, str]], resources: Sequence[str]) -
     return kept
 
 
+#: the comment a leased role carries (then the lease id): what revoke checks before touching a role
+ROLE_MARK = "proctor lease "
+
+
 def role_name(prefix: str, lease_id: str) -> str:
     """The role for a lease: ``prefix`` and the lease id, lowercased, ``-`` as ``_``.
 
@@ -340,6 +344,12 @@ class PostgresRoleProvider:
                             sql.Literal(valid_until),
                         )
                     )
+                    # the mark revoke looks for: only a role Proctor created is ever revoked by it
+                    conn.execute(
+                        sql.SQL("COMMENT ON ROLE {} IS {}").format(
+                            r, sql.Literal(ROLE_MARK + str(req.lease_id))
+                        )
+                    )
                     conn.execute(
                         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), r)
                     )
@@ -455,10 +465,18 @@ class PostgresRoleProvider:
                 f"admin secret `{h.admin_secret}` is gone: role `{h.role}` must be dropped by hand"
             ) from None
         with self._connect(admin_dsn) as conn:
-            row = conn.execute("SELECT oid FROM pg_roles WHERE rolname = %s", (h.role,)).fetchone()
+            row = conn.execute(
+                "SELECT oid, shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s", (h.role,)
+            ).fetchone()
             if row is None:
                 return  # never created, or already dropped
             oid = int(row[0])
+            if not str(row[1] or "").startswith(ROLE_MARK):
+                # a handle is read from the store: one naming a role Proctor did not create (the
+                # application's own, say) must not turn the broker against it
+                raise RevocationUnrecoverable(
+                    f"role `{h.role}` was not created by Proctor for a lease: it was left alone"
+                )
             r = sql.Identifier(h.role)
             try:
                 conn.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(r))  # committed: no new sessions
@@ -469,11 +487,13 @@ class PostgresRoleProvider:
                 if conn.info.dbname == h.database:
                     with conn.transaction():  # the revokes and the drop stand or fall together
                         self._revoke_grants(conn, h)
+                        self._drop_owned(conn, r)
                         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(r))
                 else:
                     if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (h.database,)).fetchone():
                         with self._connect(admin_dsn, h.database) as dbconn, dbconn.transaction():
                             self._revoke_grants(dbconn, h)
+                            self._drop_owned(dbconn, r)
                     # else: the database is gone, and its privileges with it
                     conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(r))
             except psycopg.errors.DependentObjectsStillExist:
@@ -482,6 +502,24 @@ class PostgresRoleProvider:
                     " not grant: drop it by hand"
                 ) from None
             self._terminate(conn, oid, h.role)  # a session that authenticated just before NOLOGIN
+
+    @staticmethod
+    def _drop_owned(conn: psycopg.Connection[Any], r: sql.Identifier) -> None:
+        """What the role made without a grant (large objects, default privileges) goes with it, so
+        it cannot keep data past its task or make its own DROP ROLE fail. Needs the broker to hold
+        the role's privileges; without them, DROP ROLE reports what is left."""
+        try:
+            with conn.transaction():
+                # PostgreSQL 16 on: a CREATEROLE broker administers the roles it made but holds their
+                # privileges only once it grants itself membership (NOINHERIT roles inherit nothing)
+                conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(r))
+        except psycopg.Error:
+            pass
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("DROP OWNED BY {}").format(r))
+        except psycopg.errors.InsufficientPrivilege:
+            pass
 
     def _terminate(self, conn: psycopg.Connection[Any], oid: int, role: str) -> None:
         """End every session of the role and wait for them to go."""
