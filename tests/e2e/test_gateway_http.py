@@ -636,3 +636,31 @@ def test_a_store_error_before_the_decision_is_an_audited_deny_without_detail(
     )
     assert last["decision"] == "deny"
     assert last["outcome"]["errors"] == ["store_error"]
+
+
+def test_a_session_id_sent_twice_is_refused(gateway: HttpGateway) -> None:
+    """This layer read the last copy of a header and the SDK the first: another agent sending the
+    owner's session id first and one of its own second passed the ownership check and used (and
+    ended) the session. A repeated identity or session header is now refused outright."""
+    p = gateway.p
+    eve = p.add_agent("eve", "owner@acme.test")
+    eve_task = p.start_task(agent="eve", purpose="time", allow=["time.*"], requested_by="r@acme.test")
+    with httpx.Client(timeout=30) as client:
+        bot_h = _open_session(client, gateway)
+        sid = bot_h["Mcp-Session-Id"]
+        eve_h = [
+            ("Authorization", f"Bearer {p.issue_svid(eve, gateway.url)}"),
+            ("Proctor-Task", eve_task.token),
+            ("Accept", "application/json, text/event-stream"),
+            ("Content-Type", "application/json"),
+            ("MCP-Protocol-Version", "2025-11-25"),
+            ("Mcp-Session-Id", sid),
+            ("Mcp-Session-Id", "0" * 32),
+        ]
+        listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        used = client.post(gateway.url, json=listing, headers=eve_h)
+        ended = client.delete(gateway.url, headers=eve_h)
+        still = client.post(gateway.url, json=listing, headers=bot_h)
+    assert used.status_code == 400
+    assert ended.status_code == 400
+    assert still.status_code == 200, still.text

@@ -173,3 +173,38 @@ def test_hand_edited_values_of_the_wrong_type_are_named_not_crashed_on(
     for line in buf.getvalue().splitlines():
         row = json.loads(line)
         assert row["record"] is not None or "body_b64" in row
+
+
+def test_the_anchor_never_goes_back(ws: Workspace) -> None:
+    """Two processes on one log: an idle one whose head is older anchors after a newer one did.
+    The anchor went back, and records only the newer checkpoint covered could be cut unnoticed."""
+    from proctor.audit.anchor import write_anchor
+    from proctor.store.base import Checkpoint
+
+    newest = read_anchor(ws.keys_dir)
+    assert newest is not None
+    older = Checkpoint(newest.seq - 1, b"\0" * 32, newest.ts, newest.kid, b"\0" * 64)
+    write_anchor(ws.keys_dir, older)
+    assert read_anchor(ws.keys_dir) == newest
+
+
+def test_an_anchor_that_cannot_be_written_does_not_make_every_batch_sign_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint is stored, then anchoring it fails (say `keys/` is read-only): the log used to
+    treat the checkpoint as not made and sign another after every batch."""
+    import proctor.app as app_module
+
+    def unwritable(*_a: object) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(app_module, "write_anchor", unwritable)
+    ws, _ = Workspace.init(
+        tmp_path / "w", config_text="trust_domain: acme.test\naudit: {checkpoint_every: 5}\n"
+    )
+    with Proctor.open(ws) as p:
+        for i in range(20):
+            p.add_agent(f"more-{i}", "owner@acme.test")
+        assert isinstance(p.audit.checkpoint_error, PermissionError)
+        seqs = [c.seq for c in p.store.list_checkpoints()]
+    assert len(seqs) <= 6, seqs  # one every 5 records, not one per batch

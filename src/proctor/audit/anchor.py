@@ -14,6 +14,7 @@ beside Proctor's. Two things outside the database stop that (docs/adr/0005, amen
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import tempfile
@@ -27,6 +28,7 @@ from proctor.errors import AuditError
 from proctor.store.base import Checkpoint
 
 ANCHOR_FILE = "audit-anchor.json"
+LOCK_FILE = ".audit-anchor.lock"
 #: an anchor is a few hundred bytes: anything larger is not one
 MAX_ANCHOR_BYTES = 4096
 
@@ -49,7 +51,22 @@ def trusted_audit_keys(keydir: Path) -> dict[str, Ed25519PublicKey]:
 
 
 def write_anchor(keydir: Path, cp: Checkpoint) -> None:
-    """Replace the anchor with ``cp``: written to a temporary file, flushed to disk, renamed."""
+    """Make ``cp`` the anchor unless the anchor already covers more of the log: several processes
+    sign checkpoints of one log, and an anchor that went back would leave records a later one
+    covered unprotected. Under a lock; written to a temporary file, flushed to disk, renamed."""
+    folder = Path(keydir)
+    with open(folder / LOCK_FILE, "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            current = read_anchor(folder)
+        except AuditError:
+            current = None  # a damaged anchor is replaced by a good one
+        if current is not None and current.seq >= cp.seq:
+            return
+        _replace(folder, cp)
+
+
+def _replace(folder: Path, cp: Checkpoint) -> None:
     doc = {
         "seq": cp.seq,
         "head": bytes(cp.head_hash).hex(),
@@ -57,7 +74,6 @@ def write_anchor(keydir: Path, cp: Checkpoint) -> None:
         "kid": cp.kid,
         "signature": base64.b64encode(bytes(cp.signature)).decode(),
     }
-    folder = Path(keydir)
     fd, tmp = tempfile.mkstemp(prefix=".anchor-", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

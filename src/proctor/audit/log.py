@@ -510,8 +510,6 @@ class AuditLog:
                 signature = signer.sign(checkpoint_payload(seq, head, ts_us))
                 cp = Checkpoint(seq, head, ts_us / 1_000_000, signer.kid, signature)
                 self._store.add_checkpoint(cp)
-                if self._on_checkpoint is not None:
-                    self._on_checkpoint(cp)
             except Exception as exc:
                 # The records are committed; a missing checkpoint is retried after the next batch.
                 self.checkpoint_error = exc
@@ -520,6 +518,12 @@ class AuditLog:
             self.checkpoint_error = None
             self._cp_seq = seq
             self._cp_at = self._clock.monotonic()
+            if self._on_checkpoint is not None:
+                try:
+                    self._on_checkpoint(cp)
+                except Exception as exc:  # stored all the same; the next checkpoint tries again
+                    self.checkpoint_error = exc
+                    log.error("audit checkpoint %d could not be anchored: %s", seq, type(exc).__name__)
 
 
 def _anchor_problem(store: Store, anchor: Checkpoint | None) -> str | None:

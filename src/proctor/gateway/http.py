@@ -114,7 +114,13 @@ class GatewayAuth:
         if path.startswith("/.well-known/oauth-protected-resource"):
             await _json(send, 200, self.metadata)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        raw_headers = scope.get("headers", [])
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
+        if len(headers) != len(raw_headers) and _repeated(raw_headers):
+            # this layer reads the last copy of a header, the SDK behind it the first: a session id
+            # or credential sent twice could be checked as one and used as another
+            await _json(send, 400, {"error": {"code": "invalid_request", "message": "a header is repeated"}})
+            return
         origin = headers.get("origin")
         if origin is not None and origin not in self.allowed_origins:
             await _json(send, 403, {"error": {"code": "origin_rejected", "message": "origin not allowed"}})
@@ -328,6 +334,23 @@ class GatewayAuth:
             await self.proctor.audit.append_async("gateway.refused", {"error": exc.code, "path": path[:200]})
         except Exception:
             log.exception("could not audit a refused gateway request")
+
+
+#: headers that decide who is calling and in which session: each may appear once
+_SINGLE = frozenset(
+    {b"authorization", b"proctor-task", b"mcp-session-id", b"origin", b"content-length", b"host"}
+)
+
+
+def _repeated(raw: list[tuple[bytes, bytes]]) -> bool:
+    seen: set[bytes] = set()
+    for k, _v in raw:
+        name = k.lower()
+        if name in _SINGLE:
+            if name in seen:
+                return True
+            seen.add(name)
+    return False
 
 
 def _plain_id(mid: Any) -> bool:

@@ -468,6 +468,8 @@ class GatewayRuntime:
         self.tasks: dict[TaskId, TaskUpstreams] = {}
         self._tg: TaskGroup | None = None
         self._registered: dict[tuple[str, str, str], ToolRecord] = {}
+        #: (namespace, Proctor tool name) -> the name that upstream lists for it
+        self._listed_as: dict[tuple[str, str], str] = {}
         #: tools/call requests in progress on this runtime's loop
         self.inflight = 0
 
@@ -576,7 +578,9 @@ class GatewayRuntime:
         return None
 
     def register(self, cfg: UpstreamConfig, tool: types.Tool) -> ToolRecord | None:
-        """Proctor's registration of an upstream tool (None if its name cannot be routed safely)."""
+        """Proctor's registration of an upstream tool (None if its name cannot be routed safely).
+        Only tools of a catalog come here (``case_unique``): the name is remembered as the one this
+        upstream lists for the tool."""
         key = (cfg.namespace, tool.name, tool.description or "")
         rec = self._registered.get(key)
         if rec is None:
@@ -588,6 +592,7 @@ class GatewayRuntime:
                 log.warning("upstream `%s` tool hidden: %s", cfg.namespace, exc.message)
                 return None
             self._registered[key] = rec
+        self._listed_as[(cfg.namespace, rec.name)] = tool.name
         return rec
 
     def _pin_problem(self, cfg: UpstreamConfig, tool: types.Tool) -> str | None:
@@ -691,29 +696,30 @@ class GatewayRuntime:
     ) -> tuple[UpstreamConfig, str, ToolName, Decision, asyncio.Task[Decision] | None]:
         upstream_def: types.Tool | None = None
         snap = snap or self.proctor.snapshot()
-        try:
-            # the upstream must list this exact name (its cached catalog, without names that differ
-            # only in case): `ECHO` is never sent to an upstream that lists `echo`
-            catalog = await listed(cfg)
-        except CredentialUnavailable as exc:
-            d = await self._deny_recorded(call, caller, proctor_name, str(exc), "credential_unavailable")
-            return cfg, upstream_tool, proctor_name, d, None
-        except Exception as exc:
-            log.warning("upstream `%s` could not list tools: %s", cfg.namespace, type(exc).__name__)
-            catalog = {}
-        listed_def = catalog.get(upstream_tool)
-        if listed_def is None:
-            raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
         pinned = bool(self.proctor.cached_pins(cfg.namespace, snap))
-        if pinned or self.proctor.cached_tool(proctor_name, snap) is None:
-            # not registered yet, or pinned: the upstream's current definition is needed first
+        # the name this upstream last listed for the tool (its catalogs hold no two names that
+        # differ only in case): `ECHO` is never sent to an upstream that lists `echo`
+        known = self._listed_as.get((cfg.namespace, proctor_name))
+        if pinned or known is None or self.proctor.cached_tool(proctor_name, snap) is None:
+            # not registered by this process yet, or pinned: the current definition is needed first
+            # (listing opens the upstream session; a registered, unpinned tool is decided first)
             try:
-                upstream_def = as_tool(listed_def)
+                listed_def = (await listed(cfg)).get(upstream_tool)
+            except CredentialUnavailable as exc:
+                d = await self._deny_recorded(call, caller, proctor_name, str(exc), "credential_unavailable")
+                return cfg, upstream_tool, proctor_name, d, None
+            except Exception as exc:
+                log.warning("upstream `%s` could not list tools: %s", cfg.namespace, type(exc).__name__)
+                listed_def = None
+            try:
+                upstream_def = None if listed_def is None else as_tool(listed_def)
             except Exception:
                 upstream_def = None
             if upstream_def is None or self.register(cfg, upstream_def) is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
             snap = self.proctor.snapshot()  # registering may have changed the store
+        elif known != upstream_tool:
+            raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
         if upstream_def is not None and (problem := self._pin_problem(cfg, upstream_def)) is not None:
             decision = await self._deny_recorded(call, caller, proctor_name, problem, "tool_pin_mismatch")
         elif overlaps(audit_mode, self.proctor.cached_tool(proctor_name, snap)):

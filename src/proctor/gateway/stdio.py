@@ -85,6 +85,8 @@ class BoundedLines:
         the MCP SDK without an answer, so its client would wait for ever. It is refused here: a
         request becomes one for a method no server has (answered as an error for the same id),
         anything else is skipped, and the refusal is audited."""
+        if not wire.surrogate_escape(data):
+            return None  # the common case: no `\\uD8..` escape at all, nothing parsed twice
         try:
             msg = json.loads(data)
         except (ValueError, RecursionError):

@@ -35,6 +35,11 @@ def loads(raw: bytes) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
+def surrogate_escape(raw: bytes) -> bool:
+    """Does ``raw`` hold a surrogate escape (``\\ud800``..``\\udfff``) at all? A regex scan."""
+    return _SURROGATE_ESCAPE.search(raw) is not None
+
+
 def lone_surrogate(raw: bytes, value: Any) -> bool:
     """Does ``value``, parsed from ``raw``, hold a lone surrogate (a ``\\ud800`` escape with no
     partner)? Such text cannot be UTF-8: the MCP SDK drops the message without an answer (stdio) or
@@ -67,4 +72,4 @@ def dumps(value: Any) -> bytes:
             return json.dumps(value, separators=(",", ":")).encode()
 
 
-__all__ = ["dumps", "loads", "lone_surrogate"]
+__all__ = ["dumps", "loads", "lone_surrogate", "surrogate_escape"]

@@ -203,6 +203,10 @@ def compile_policies(files: dict[str, str], schema_text: str) -> PolicySet:
                 parsed = json.loads(cedarpy.policies_to_json_str(stmt))
             except ValueError as exc:
                 raise PolicyLoadError(f"{fname}:{line}: {exc}", file=fname, line=line) from None
+            except RecursionError:  # Cedar parsed it; its JSON form is deeper than Python reads
+                raise PolicyLoadError(
+                    f"{fname}:{line}: expression is too deeply built (split it up)", file=fname, line=line
+                ) from None
             pols = parsed.get("staticPolicies", {})
             if parsed.get("templates"):
                 raise PolicyLoadError(f"{fname}:{line}: templates are not supported in policy files")
