@@ -55,7 +55,8 @@ def write_anchor(keydir: Path, cp: Checkpoint) -> None:
     sign checkpoints of one log, and an anchor that went back would leave records a later one
     covered unprotected. Under a lock; written to a temporary file, flushed to disk, renamed."""
     folder = Path(keydir)
-    with open(folder / LOCK_FILE, "a+b") as lock:
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    with os.fdopen(fd, "rb") as lock:  # owner-only, like everything in keys/
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
             current = read_anchor(folder)
