@@ -473,27 +473,8 @@ def test_a_lone_surrogate_in_arguments_is_an_audited_deny(tmp_path: Path, audit:
     from proctor.store.base import AuditQuery
 
     with _fixture_gateway(tmp_path, config=f"gateway: {{audit: {audit}}}\n") as gw:
-        h = {
-            "Authorization": f"Bearer {gw.svid}",
-            "Proctor-Task": gw.task_token,
-            "Accept": "application/json, text/event-stream",
-            "Content-Type": "application/json",
-        }
-        init = {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        }
         with httpx.Client(timeout=30) as client:
-            r = client.post(gw.url, json=init, headers=h)
-            h["Mcp-Session-Id"] = r.headers["mcp-session-id"]
-            h["MCP-Protocol-Version"] = "2025-11-25"
-            client.post(gw.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=h)
+            h = _open_session(client, gw)
             raw = (
                 b'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":'
                 b'{"name":"fx.test_simple_text","arguments":{"note":"a\\ud800b"}}}'
@@ -519,29 +500,15 @@ def test_a_session_belongs_to_the_agent_that_opened_it(gateway: HttpGateway) -> 
     eve = p.add_agent("eve", "owner@acme.test")
     eve_task = p.start_task(agent="eve", purpose="time", allow=["time.*"], requested_by="r@acme.test")
     base = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-    bot_h = {**base, "Authorization": f"Bearer {gateway.svid}", "Proctor-Task": gateway.task_token}
     eve_h = {
         **base,
         "Authorization": f"Bearer {p.issue_svid(eve, gateway.url)}",
         "Proctor-Task": eve_task.token,
     }
-    init = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
     listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
     with httpx.Client(timeout=30) as client:
-        sid = client.post(gateway.url, json=init, headers=bot_h).headers["mcp-session-id"]
-        bot_h |= {"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
-        client.post(
-            gateway.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=bot_h
-        )
+        bot_h = _open_session(client, gateway)
+        sid = bot_h["Mcp-Session-Id"]
         stolen = {**eve_h, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
         used = client.post(gateway.url, json=listing, headers=stolen)
         ended = client.delete(gateway.url, headers=stolen)
