@@ -415,22 +415,6 @@ def _trickle_after_suspending(gw: HttpGateway) -> bytes:
     from proctor.types import AgentName, AgentStatus
 
     port = int(gw.url.split(":")[2].split("/")[0])
-    h = {
-        "Authorization": f"Bearer {gw.svid}",
-        "Proctor-Task": gw.task_token,
-        "Accept": "application/json, text/event-stream",
-        "Content-Type": "application/json",
-    }
-    init = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
     call = {
         "jsonrpc": "2.0",
         "id": 1,
@@ -438,10 +422,7 @@ def _trickle_after_suspending(gw: HttpGateway) -> bytes:
         "params": {"name": "fx.test_simple_text", "arguments": {}},
     }
     with httpx.Client(timeout=30) as client:
-        r = client.post(gw.url, json=init, headers=h)
-        h["Mcp-Session-Id"] = r.headers["mcp-session-id"]
-        h["MCP-Protocol-Version"] = "2025-11-25"
-        client.post(gw.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=h)
+        h = _open_session(client, gw)
         first = client.post(gw.url, json=call, headers=h)
         assert '"isError":false' in first.text.replace(" ", "")  # served (lean path), tool registered
     body = json.dumps({**call, "id": 2}).encode()

@@ -87,24 +87,10 @@ def gw(tmp_path: Path) -> GatewayEnv:
 
 
 def _params(gw: GatewayEnv, **env: str) -> StdioServerParameters:
-    base = {
-        "PROCTOR_JOIN_TOKEN": gw.join_token,
-        "PROCTOR_TASK_TOKEN": gw.task_token,
-        "PATH": str(BIN) + ":/usr/bin:/bin",
-    }
-    base.update(env)
-    return StdioServerParameters(
-        command=sys.executable,
-        args=[
-            "-c",
-            "from proctor.cli.main import main; main()",
-            "gateway",
-            "--stdio",
-            "--workspace",
-            str(gw.ws.root),
-        ],
-        env=base,
-    )
+    params = _stdio(gw.ws, gw.join_token, gw.task_token)
+    assert params.env is not None
+    params.env.update(env)
+    return params
 
 
 def _audit(gw: GatewayEnv) -> list[dict[str, object]]:

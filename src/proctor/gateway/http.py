@@ -177,12 +177,6 @@ class GatewayAuth:
         except ValueError:
             msg = None
         replay = _replay(body, receive)
-        if msg is not None and not self._lean_bound(msg, headers) and wire.lone_surrogate(body, msg):
-            await self._refuse_surrogate(msg, caller, send)
-            return
-        if isinstance(msg, dict) and msg.get("method") == "initialize":
-            await self.app(scope, replay, self._capture_session(msg, send, caller))
-            return
         if isinstance(msg, dict) and msg.get("method") == "tools/call" and self._lean_ok(msg, headers):
             if self.proctor.clock.monotonic() - snap_at > SNAPSHOT_MAX_AGE_S:
                 # the body took a while (a slow or trickling client): decide on the store as it is
@@ -193,6 +187,13 @@ class GatewayAuth:
                     await _store_failed(send, exc)
                     return
             await self._lean_call(msg, caller, send, snap)
+            return
+        # the lean path decides a call whatever its arguments hold; the SDK would drop this one
+        if msg is not None and wire.lone_surrogate(body, msg):
+            await self._refuse_surrogate(msg, caller, send)
+            return
+        if isinstance(msg, dict) and msg.get("method") == "initialize":
+            await self.app(scope, replay, self._capture_session(msg, send, caller))
             return
         await self.app(scope, replay, send)
 
@@ -221,10 +222,6 @@ class GatewayAuth:
             self.session_owner.pop(sid, None)
             self.session_caps.pop(sid, None)
 
-    def _lean_bound(self, msg: Any, headers: dict[str, str]) -> bool:
-        """Will the lean path serve this message? (It decides a call whatever its arguments hold.)"""
-        return isinstance(msg, dict) and msg.get("method") == "tools/call" and self._lean_ok(msg, headers)
-
     async def _refuse_surrogate(self, msg: Any, caller: Caller, send: Send) -> None:
         """A message the SDK would drop with its parser's text: refused with a JSON-RPC error for
         its id, and audited."""
@@ -232,7 +229,7 @@ class GatewayAuth:
         method = msg.get("method") if isinstance(msg, dict) else None
         reply = {
             "jsonrpc": "2.0",
-            "id": mid if _plain_id(mid) else None,
+            "id": mid if wire.echoable_id(mid) else None,
             "error": {"code": -32602, "message": "the message holds a lone surrogate, which is not Unicode"},
         }
         await _json(send, 400, reply)
@@ -351,15 +348,6 @@ def _repeated(raw: list[tuple[bytes, bytes]]) -> bool:
                 return True
             seen.add(name)
     return False
-
-
-def _plain_id(mid: Any) -> bool:
-    """A JSON-RPC id that can be echoed back: an integer, or a string that is valid Unicode."""
-    if isinstance(mid, bool):
-        return False
-    if isinstance(mid, int):
-        return True
-    return isinstance(mid, str) and printable(mid, len(mid)) == mid
 
 
 async def _store_failed(send: Send, exc: StoreError) -> None:

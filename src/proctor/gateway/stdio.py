@@ -97,9 +97,7 @@ class BoundedLines:
         if self.on_refused is not None:
             self.on_refused(printable(method, 100))
         mid = msg.get("id") if isinstance(msg, dict) else None
-        if (isinstance(mid, int) and not isinstance(mid, bool)) or (
-            isinstance(mid, str) and printable(mid, len(mid)) == mid
-        ):
+        if wire.echoable_id(mid):
             return json.dumps({"jsonrpc": "2.0", "id": mid, "method": REFUSED_METHOD}) + "\n"
         return '{"refused": true}\n'
 

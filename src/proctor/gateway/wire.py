@@ -56,6 +56,23 @@ def lone_surrogate(raw: bytes, value: Any) -> bool:
     return False
 
 
+def echoable_id(mid: Any) -> bool:
+    """A JSON-RPC id an error answer can echo back: an integer, or a string that is valid Unicode."""
+    if isinstance(mid, bool):
+        return False
+    if isinstance(mid, int):
+        return True
+    return isinstance(mid, str) and not _has_surrogate(mid)
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON; raises ``TypeError`` for what JSON cannot hold.
 
@@ -72,4 +89,4 @@ def dumps(value: Any) -> bytes:
             return json.dumps(value, separators=(",", ":")).encode()
 
 
-__all__ = ["dumps", "loads", "lone_surrogate", "surrogate_escape"]
+__all__ = ["dumps", "echoable_id", "loads", "lone_surrogate", "surrogate_escape"]
