@@ -396,17 +396,32 @@ def test_auto_mode_overlaps_plain_reads_only(tmp_path: Path, monkeypatch: pytest
     assert lost_write_events == ["record failed"]  # the upstream never saw it
 
 
-def test_a_trickled_body_is_decided_on_the_store_as_it_is_when_it_ends(tmp_path: Path) -> None:
+@pytest.mark.parametrize("padding", [0, 100_000])
+def test_a_trickled_body_is_decided_on_the_store_as_it_is_when_it_ends(tmp_path: Path, padding: int) -> None:
     """The gateway authenticates a request from its headers, then reads the body. An agent that
     sends the body slowly must not be decided on the store as it was when the headers came: an
-    agent suspended meanwhile is denied, and the upstream never sees the call."""
+    agent suspended meanwhile is denied, and the upstream never sees the call.
+
+    A small body is held until it is whole and only then admitted (the fast path), so the answer
+    is the 403 every request of a suspended agent gets. A body too large to hold is streamed to
+    the ASGI app, which authenticated on the headers: it takes the store's snapshot again once
+    the body is in, and the call is a tool error naming the suspension."""
+    from proctor.store.base import AuditQuery
+
     with _fixture_gateway(tmp_path) as gw:
-        text = _trickle_after_suspending(gw).decode()
-    assert "Proctor denied this call" in text, text
+        text = _trickle_after_suspending(gw, padding).decode()
+        gw.p.audit.flush()
+        completed = gw.p.store.search_audit(AuditQuery(kind="call.completed"))
+    assert len(completed) == 1  # only the first call, which registered the tool, reached the upstream
+    if padding:
+        assert "Proctor denied this call" in text, text
+    else:
+        assert text.startswith("HTTP/1.1 403"), text
+        assert "agent_suspended" in text
     assert "suspended" in text
 
 
-def _trickle_after_suspending(gw: HttpGateway) -> bytes:
+def _trickle_after_suspending(gw: HttpGateway, padding: int = 0) -> bytes:
     """Open a session and make one call (which registers the tool), then send a `tools/call`
     whose body arrives in two parts with the agent suspended in between; returns the raw reply."""
     import json
@@ -425,17 +440,22 @@ def _trickle_after_suspending(gw: HttpGateway) -> bytes:
         h = _open_session(client, gw)
         first = client.post(gw.url, json=call, headers=h)
         assert '"isError":false' in first.text.replace(" ", "")  # served (lean path), tool registered
-    body = json.dumps({**call, "id": 2}).encode()
+    second = {**call, "id": 2}
+    if padding:
+        second["params"] = {**call["params"], "arguments": {"pad": "x" * padding}}
+    body = json.dumps(second).encode()
     head = f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n" + "".join(
         f"{k}: {v}\r\n" for k, v in h.items()
     )
     head += f"Content-Length: {len(body)}\r\n\r\n"
     reply = b""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-        s.sendall(head.encode() + body[:10])
+        # past the size the gateway holds a request for, when padded: the ASGI app has it then
+        split = 70_000 if padding else 10
+        s.sendall(head.encode() + body[:split])
         time.sleep(0.2)  # the gateway has authenticated the headers and waits for the body
         gw.p.set_agent_status(AgentName("bot"), AgentStatus.SUSPENDED)
-        s.sendall(body[10:])
+        s.sendall(body[split:])
         while b'"id":2' not in reply and b'"id": 2' not in reply:
             chunk = s.recv(65536)
             if not chunk:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -98,6 +98,8 @@ class GatewayAuth:
             port = f":{parts.port}" if parts.port else ""
             self.allowed_origins |= {f"{parts.scheme}://127.0.0.1{port}", f"{parts.scheme}://localhost{port}"}
         self.prm_url = f"{self.origin}/.well-known/oauth-protected-resource{parts.path}"
+        #: the MCP endpoint: the only path the lean path serves
+        self.mcp_path = parts.path or MCP_PATH
         self.metadata = {
             "resource": self.public_url,
             "authorization_servers": [issuer_url.rstrip("/")],
@@ -177,7 +179,12 @@ class GatewayAuth:
         except ValueError:
             msg = None
         replay = _replay(body, receive)
-        if isinstance(msg, dict) and msg.get("method") == "tools/call" and self._lean_ok(msg, headers):
+        if (
+            path == self.mcp_path
+            and isinstance(msg, dict)
+            and msg.get("method") == "tools/call"
+            and self._lean_ok(msg, headers)
+        ):
             if self.proctor.clock.monotonic() - snap_at > SNAPSHOT_MAX_AGE_S:
                 # the body took a while (a slow or trickling client): decide on the store as it is
                 # now, so a suspension or task end committed meanwhile is seen
@@ -263,6 +270,21 @@ class GatewayAuth:
         return target is not None and (target[0].url or "").startswith("http://")
 
     async def _lean_call(self, msg: dict[str, Any], caller: Caller, send: Send, snap: Snapshot) -> None:
+        reply, finish = await self._lean_reply(msg, caller, snap)
+        try:
+            await _json(send, 200, reply)
+        finally:
+            if finish is not None:
+                # after the response has left (it is written at the end of this loop turn, and
+                # this runs in a later callback of the same turn, see proctor.gateway.serving),
+                # and whether or not sending it worked: the call happened either way
+                asyncio.get_running_loop().call_soon(finish)
+
+    async def _lean_reply(
+        self, msg: dict[str, Any], caller: Caller, snap: Snapshot
+    ) -> tuple[dict[str, Any], Callable[[], None] | None]:
+        """The JSON-RPC reply to one lean ``tools/call``, and the bookkeeping to run once it is sent.
+        Never raises (but for cancellation): every failure is a reply."""
         assert self.runtime is not None
         params = msg["params"]
         reply: dict[str, Any] = {"jsonrpc": "2.0", "id": msg["id"]}
@@ -284,14 +306,56 @@ class GatewayAuth:
         except Exception as exc:
             log.exception("lean tools/call failed")
             reply["error"] = {"code": -32603, "message": f"internal error ({type(exc).__name__})"}
+        return reply, finish
+
+    def fast_call(
+        self, method: str, path: str, raw_headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None]] | None:
+        """The lean ``tools/call`` of a complete request, served without the ASGI machinery (see
+        :class:`proctor.gateway.serving.GatewayHttpProtocol`): a coroutine that makes the JSON
+        body of a 200 answer, or None when the request is anything else (another method, a
+        refusal, an error to report): :meth:`__call__` then serves it, checks and audits and all.
+
+        Only the happy path is taken here, and every check of :meth:`__call__` is made first:
+        nothing it would refuse is served by this one.
+        """
+        if method != "POST" or path != self.mcp_path or self.runtime is None or len(body) > MAX_BODY:
+            return None
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}  # names are lower-case
+        if len(headers) != len(raw_headers):
+            return None  # repeated headers: refused by __call__
+        origin = headers.get("origin")
+        if origin is not None and origin not in self.allowed_origins:
+            return None
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return None
         try:
-            await _json(send, 200, reply)
-        finally:
+            snap = self.proctor.snapshot()  # the body is in: this is the store as it is now
+            caller = self._caller(headers, snap)
+        except Exception:
+            return None
+        sid = headers.get("mcp-session-id")
+        if sid is not None and self.session_owner.get(sid, caller.agent) != caller.agent:
+            return None
+        try:
+            msg = wire.loads(body)
+        except ValueError:
+            return None
+        if not (isinstance(msg, dict) and msg.get("method") == "tools/call" and self._lean_ok(msg, headers)):
+            return None
+        return self._fast_reply(msg, caller, snap)
+
+    async def _fast_reply(
+        self, msg: dict[str, Any], caller: Caller, snap: Snapshot
+    ) -> tuple[bytes, Callable[[], None] | None]:
+        reply, finish = await self._lean_reply(msg, caller, snap)
+        try:
+            return wire.dumps(reply), finish
+        except Exception:
             if finish is not None:
-                # after the response has left (it is written at the end of this loop turn, and
-                # this runs in a later callback of the same turn, see proctor.gateway.serving),
-                # and whether or not sending it worked: the call happened either way
-                asyncio.get_running_loop().call_soon(finish)
+                finish()
+            raise
 
     def _caller(self, headers: dict[str, str], snap: Snapshot | None = None) -> Caller:
         """Who is calling. Verified credentials are remembered per (bearer, task header) until the
