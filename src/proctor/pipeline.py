@@ -118,11 +118,28 @@ def args_digest(args: Mapping[str, Any]) -> str | None:
     circular, keys that do not sort) is recorded with no digest. A lone surrogate, which JSON text
     may carry in an escape but UTF-8 cannot, is hashed as its surrogate code point's bytes.
     """
-    try:
-        raw = _args_json(args)
-    except (TypeError, ValueError, RecursionError):
-        return None
+    last = _last_checked.pair
+    if last is not None and last[0] is args:
+        raw = last[1]  # the text check_args made of these very arguments
+    else:
+        try:
+            raw = _args_json(args)
+        except (TypeError, ValueError, RecursionError):
+            return None
     return "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+#: the arguments check_args last passed and their JSON text, so the decision's record does not
+#: serialise them a second time (compared by identity; one slot, replaced whole, so threads
+#: sharing it can only miss, never pair one call's text with another's arguments)
+class _LastChecked:
+    __slots__ = ("pair",)
+
+    def __init__(self) -> None:
+        self.pair: tuple[Mapping[str, Any], str] | None = None
+
+
+_last_checked = _LastChecked()
 
 
 def check_args(args: Any) -> Mapping[str, Any]:
@@ -130,18 +147,30 @@ def check_args(args: Any) -> Mapping[str, Any]:
     at most ``MAX_ARGS_DEPTH`` deep and ``MAX_ARGS_BYTES`` of compact UTF-8 JSON, valid Unicode."""
     if not isinstance(args, Mapping):
         raise ValidationError("tool arguments must be a JSON object")
-    if _depth(args, MAX_ARGS_DEPTH) > MAX_ARGS_DEPTH:  # also ends a circular structure
-        raise ValidationError(f"tool arguments are nested deeper than {MAX_ARGS_DEPTH} levels")
     try:
-        size = len(_args_json(args, allow_nan=False).encode())
-    except UnicodeEncodeError:
-        raise ValidationError("tool arguments contain a lone surrogate: not valid Unicode") from None
+        text = _args_json(args, allow_nan=False)
+    except (RecursionError, ValueError) as exc:
+        # circular (ValueError) or deeper than the encoder follows: over the limit either way;
+        # NaN and Infinity are a ValueError too, told apart below
+        if _depth(args, MAX_ARGS_DEPTH) > MAX_ARGS_DEPTH:
+            raise ValidationError(f"tool arguments are nested deeper than {MAX_ARGS_DEPTH} levels") from None
+        if isinstance(exc, RecursionError):
+            raise ValidationError("tool arguments are nested too deeply") from None
+        raise ValidationError("tool arguments contain NaN or Infinity: not JSON numbers") from None
     except TypeError:
         raise ValidationError("tool arguments are not JSON: keys must be strings") from None
-    except ValueError:  # allow_nan=False
-        raise ValidationError("tool arguments contain NaN or Infinity: not JSON numbers") from None
+    # a value N levels deep (its innermost value counted, as _depth does) opens at least N - 1
+    # brackets in its JSON (brackets inside strings only add to the count): with fewer, it cannot
+    # be too deep and is not walked
+    if text.count("{") + text.count("[") >= MAX_ARGS_DEPTH and _depth(args, MAX_ARGS_DEPTH) > MAX_ARGS_DEPTH:
+        raise ValidationError(f"tool arguments are nested deeper than {MAX_ARGS_DEPTH} levels")
+    try:
+        size = len(text) if text.isascii() else len(text.encode())
+    except UnicodeEncodeError:
+        raise ValidationError("tool arguments contain a lone surrogate: not valid Unicode") from None
     if size > MAX_ARGS_BYTES:
         raise ValidationError(f"tool arguments are {size} bytes; the limit is {MAX_ARGS_BYTES}")
+    _last_checked.pair = (args, text)
     return args
 
 

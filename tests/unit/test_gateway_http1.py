@@ -211,8 +211,10 @@ def test_a_closed_pool_refuses_requests() -> None:
 def test_only_plain_http_urls_are_taken() -> None:
     with pytest.raises(ValueError, match="plain http"):
         Http1Pool("https://example.test/mcp")
-    with pytest.raises(ValueError, match="spaces or control"):
+    with pytest.raises(ValueError, match="spaces, control"):
         Http1Pool("http://127.0.0.1:1/a b")
+    with pytest.raises(ValueError, match="non-ASCII"):  # percent-encode it: the request line is ASCII
+        Http1Pool("http://127.0.0.1:1/caf\u00e9")
 
 
 def test_bytes_after_the_answer_never_reach_the_next_exchange() -> None:

@@ -12,6 +12,8 @@ import sqlite3
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.unit.conftest import Env
 
 from proctor.errors import JoinTokenInvalid, OwnerRequired, PolicyLoadError
@@ -439,3 +441,81 @@ def test_policy_watcher_swaps_and_refuses(env: Env) -> None:
     )
     assert final.verdict is Verdict.DENY
     assert "t.no-data" in final.policies
+
+
+def _reference_check(args: object) -> str:
+    """What check_args decides, written the slow and obvious way: the error's gist, or "ok"."""
+    import math
+
+    def depth(v: object) -> int:
+        if isinstance(v, dict):
+            return 1 + max((depth(x) for x in v.values()), default=0)
+        if isinstance(v, list):
+            return 1 + max((depth(x) for x in v), default=0)
+        return 1
+
+    def walk(v: object) -> str | None:
+        if isinstance(v, float) and not math.isfinite(v):
+            return "NaN"
+        if isinstance(v, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in v):
+            return "surrogate"
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if not isinstance(k, str):
+                    return "keys"
+                if (bad := walk(k) or walk(x)) is not None:
+                    return bad
+        if isinstance(v, list):
+            for x in v:
+                if (bad := walk(x)) is not None:
+                    return bad
+        return None
+
+    if depth(args) > 32:
+        return "nested"
+    return walk(args) or "ok"
+
+
+_json_leaf = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6)
+_json_like = st.recursive(
+    _json_leaf,
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=3), kids, max_size=3),
+    max_leaves=40,
+)
+
+
+def _deep(n: int, leaf: object) -> object:
+    v = leaf
+    for i in range(n):
+        v = {"k": v} if i % 2 else [v]
+    return v
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    inner=_json_like,
+    depth=st.integers(min_value=0, max_value=40),
+    brackets=st.sampled_from(["", "{{{{[[[[", "{" * 40]),
+)
+def test_check_args_agrees_with_a_plain_reference(inner: object, depth: int, brackets: str) -> None:
+    """check_args serialises once and walks the structure only when its JSON has enough brackets
+    to be too deep; it must decide exactly as a plain walk of the value does, and the digest of
+    the record must be the digest of the arguments' canonical text (brackets inside strings, which
+    only add to the count, are drawn too)."""
+    import hashlib
+
+    from proctor.errors import ValidationError
+    from proctor.pipeline import args_digest, check_args
+
+    args = {"a": _deep(depth, inner), "s": brackets}
+    want = _reference_check(args)
+    try:
+        check_args(args)
+        got = "ok"
+    except ValidationError as exc:
+        got = next(k for k in ("nested", "NaN", "surrogate", "keys") if k.lower() in exc.message.lower())
+    assert got == want, (args, got)
+    if got == "ok":
+        text = json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert args_digest(args) == "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        assert args_digest(dict(args)) == args_digest(args)  # a copy (no cached text) hashes alike

@@ -194,18 +194,26 @@ class Http1Response:
         return self._conn.chunks()
 
     async def read(self) -> bytes:
-        return b"".join([c async for c in self._conn.chunks()])
+        conn = self._conn
+        if conn._complete and not conn._overflow:  # the whole answer came with its head
+            body, conn._body = conn._body, []
+            return b"".join(body)
+        return b"".join([c async for c in conn.chunks()])
 
 
-def _encode_head(method: str, target: str, host: bytes, headers: dict[str, str], length: int) -> bytes:
-    """The request line and headers, refusing anything that could split or smuggle a request."""
-    lines = [f"{method} {target} HTTP/1.1".encode(), b"host: " + host, b"content-length: %d" % length]
+def encode_headers(headers: dict[str, str]) -> bytes:
+    """Header lines (each ending in CRLF), refusing anything that could split or smuggle a
+    request. A caller that sends the same headers on every request encodes them once."""
+    lines = []
     for k, v in headers.items():
         if not _TOKEN.fullmatch(k) or _BAD_VALUE.search(v):
             # the message never quotes the value: it may be a credential
             raise Http1Error(f"the request could not be encoded (bad header `{k[:40]!r}`)")
-        lines.append(f"{k}: {v}".encode("latin-1", "strict"))
-    return b"\r\n".join(lines) + b"\r\n\r\n"
+        try:
+            lines.append(f"{k}: {v}\r\n".encode("latin-1", "strict"))
+        except UnicodeEncodeError:
+            raise Http1Error("the request could not be encoded (a header is not latin-1)") from None
+    return b"".join(lines)
 
 
 class Http1Pool:
@@ -220,8 +228,9 @@ class Http1Pool:
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if _BAD_VALUE.search(self.target) or " " in self.target:
-            raise ValueError("the upstream URL's path may not hold spaces or control characters")
+        if _BAD_VALUE.search(self.target) or " " in self.target or not self.target.isascii():
+            raise ValueError("the upstream URL's path may not hold spaces, control or non-ASCII characters")
+        self.target_bytes = self.target.encode("ascii")
         # Host from the name and port alone: never the URL's userinfo
         host = f"[{self.host}]" if ":" in self.host else self.host
         port = b"" if parts.port is None else b":%d" % parts.port
@@ -239,15 +248,20 @@ class Http1Pool:
 
     @asynccontextmanager
     async def request(
-        self, method: str, headers: dict[str, str], body: bytes = b""
+        self, method: str, headers: dict[str, str] | bytes, body: bytes = b""
     ) -> AsyncIterator[Http1Response]:
-        """Send one request; the response must be read inside the block."""
+        """Send one request; the response must be read inside the block. ``headers`` may be
+        what :func:`encode_headers` made of them."""
         if self.closed:
             raise Http1Error("client is closed")
-        try:
-            head = _encode_head(method, self.target, self.host_header, headers, len(body))
-        except UnicodeEncodeError:
-            raise Http1Error("the request could not be encoded (a header is not latin-1)") from None
+        lines = headers if isinstance(headers, bytes) else encode_headers(headers)
+        head = b"%s %s HTTP/1.1\r\nhost: %s\r\ncontent-length: %d\r\n%s\r\n" % (
+            method.encode("ascii"),
+            self.target_bytes,
+            self.host_header,
+            len(body),
+            lines,
+        )
         conn = None
         while self._idle and conn is None:
             conn = self._idle.pop()

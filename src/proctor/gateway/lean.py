@@ -26,7 +26,7 @@ import anyio
 
 from proctor.gateway import wire
 from proctor.gateway.config import UpstreamConfig, case_unique
-from proctor.gateway.http1 import Http1Error, Http1Pool, Http1Response
+from proctor.gateway.http1 import Http1Error, Http1Pool, Http1Response, encode_headers
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,16 @@ class LeanHttpUpstream:
         self._next_id = 1
         self._catalog: dict[str, dict[str, Any]] | None = None
         self._catalog_at = 0.0
+        self._encoded_headers: tuple[tuple[str | None, str], bytes] | None = None
         self.closed = False
+
+    def _encoded(self) -> bytes:
+        """The session's headers, encoded (and checked) once per session id and protocol version."""
+        key = (self.session_id, self.protocol_version)
+        cached = self._encoded_headers
+        if cached is None or cached[0] != key:
+            cached = self._encoded_headers = (key, encode_headers(self._headers()))
+        return cached[1]
 
     def _headers(self) -> dict[str, str]:
         h = {
@@ -156,7 +165,7 @@ class LeanHttpUpstream:
         self._next_id += 1
         body = wire.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
         try:
-            async with self.pool.request("POST", self._headers(), body) as resp:
+            async with self.pool.request("POST", self._encoded(), body) as resp:
                 if resp.status == 404 and self.session_id:
                     raise LeanUpstreamError("upstream session expired", closed=True)
                 if resp.status >= 400:
