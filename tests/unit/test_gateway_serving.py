@@ -230,3 +230,146 @@ def test_flow_control_still_pauses_a_response_the_client_does_not_read() -> None
         sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
         time.sleep(1.5)  # never read: the server must stop at its socket buffer and high-water mark
         assert 0 < sent < total // 2, f"{sent} MiB accepted from a producer nobody reads"
+
+
+class FastApp:
+    """An app with a fast path, as the gateway's auth layer has: ``fast_call`` takes what it wants
+    (by the body's first word here) and the ASGI app serves the rest."""
+
+    def __init__(self) -> None:
+        self.finished: list[bytes] = []
+        self.asgi: list[int] = []
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        size = 0
+        while True:
+            msg = await receive()
+            size += len(msg.get("body", b""))
+            if not msg.get("more_body"):
+                break
+        self.asgi.append(size)
+        body = b'{"via":"asgi","n":%d}' % size
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def fast_call(
+        self, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None]] | None:
+        if body.startswith(b"decline"):
+            return None
+        if body.startswith(b"raise"):
+            raise RuntimeError("admission failed")
+        return self._work(body)
+
+    async def _work(self, body: bytes) -> tuple[bytes, Callable[[], None] | None]:
+        if body.startswith(b"slow"):
+            await asyncio.sleep(0.3)
+        if body.startswith(b"fail"):
+            raise RuntimeError("the call failed")
+        return b'{"via":"fast","n":%d}' % len(body), functools.partial(self.finished.append, body)
+
+
+def _post(body: bytes, *extra: bytes, version: bytes = b"1.1") -> bytes:
+    head = b"POST /mcp HTTP/" + version + b"\r\nhost: x\r\ncontent-length: %d\r\n" % len(body)
+    return head + b"".join(h + b"\r\n" for h in extra) + b"\r\n" + body
+
+
+def _answers(data: bytes) -> list[bytes]:
+    """The bodies of the responses in ``data`` (each has a content-length)."""
+    out = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        out.append(rest[:length])
+        data = rest[length:]
+    return out
+
+
+def _wait_for(cond: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not cond() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cond()
+
+
+def test_the_fast_path_keeps_order_and_whole_answers_across_pipelined_requests() -> None:
+    """Pipelined requests, some taken by the fast path (one slow), some declined or not POSTs: each
+    answer is whole, in request order, and the fast ones' bookkeeping runs once each."""
+    app = FastApp()
+    with _serving(app) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(
+            _post(b"slow-1")
+            + _post(b"decline-2")
+            + b"GET /x HTTP/1.1\r\nhost: x\r\n\r\n"
+            + _post(b"fast-4")
+            + _post(b"fast-5", b"connection: close")
+        )
+        data = _read_all(sock)
+        _wait_for(lambda: len(app.finished) == 3)
+    assert _answers(data) == [
+        b'{"via":"fast","n":6}',
+        b'{"via":"asgi","n":9}',
+        b'{"via":"asgi","n":0}',
+        b'{"via":"fast","n":6}',
+        b'{"via":"fast","n":6}',
+    ]
+    assert app.finished == [b"slow-1", b"fast-4", b"fast-5"]
+    assert data.count(b"connection: close") == 1
+
+
+def test_the_fast_path_waits_for_a_trickled_body_and_hands_a_large_one_to_asgi() -> None:
+    app = FastApp()
+    with _serving(app) as port:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            req = _post(b"fast-trickled", b"connection: close")
+            sock.sendall(req[:-5])
+            time.sleep(0.2)
+            sock.sendall(req[-5:])
+            assert _answers(_read_all(sock)) == [b'{"via":"fast","n":13}']
+        big = b"fast" + b"x" * 200_000  # past what is held: streamed to the app instead
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(_post(big, b"connection: close"))
+            assert _answers(_read_all(sock)) == [b'{"via":"asgi","n":%d}' % len(big)]
+        with socket.create_connection(("127.0.0.1", port)) as sock:  # the client waits for 100 first
+            sock.sendall(_post(b"fast-expect", b"expect: 100-continue", b"connection: close"))
+            assert _answers(_read_all(sock).split(b"HTTP/1.1 100 Continue\r\n\r\n")[-1]) == [
+                b'{"via":"asgi","n":11}'
+            ]
+
+
+def test_the_fast_path_closes_after_http_1_0_and_fails_cleanly() -> None:
+    app = FastApp()
+    with _serving(app) as port:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(_post(b"fast-10", version=b"1.0"))
+            data = _read_all(sock)  # returns: the server closed the connection
+        assert b"connection: close" in data
+        assert _answers(data) == [b'{"via":"fast","n":7}']
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(_post(b"fail-now") + _post(b"fast-after"))
+            data = _read_all(sock)
+        assert data.startswith(b"HTTP/1.1 500 ")
+        assert data.count(b"HTTP/1.1") == 1  # the connection ends with the failure
+        with socket.create_connection(("127.0.0.1", port)) as sock:  # admission failing: asgi serves it
+            sock.sendall(_post(b"raise-at-admission", b"connection: close"))
+            assert _answers(_read_all(sock)) == [b'{"via":"asgi","n":18}']
+
+
+def test_a_client_that_leaves_mid_call_still_gets_the_call_accounted_for() -> None:
+    app = FastApp()
+    with _serving(app) as port:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(_post(b"slow-gone"))
+            time.sleep(0.05)
+        _wait_for(lambda: app.finished == [b"slow-gone"])
+        with socket.create_connection(("127.0.0.1", port)) as sock:  # and the server carries on
+            sock.sendall(_post(b"fast-next", b"connection: close"))
+            assert _answers(_read_all(sock)) == [b'{"via":"fast","n":9}']
