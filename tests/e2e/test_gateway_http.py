@@ -440,9 +440,8 @@ def _trickle_after_suspending(gw: HttpGateway, padding: int = 0) -> bytes:
         h = _open_session(client, gw)
         first = client.post(gw.url, json=call, headers=h)
         assert '"isError":false' in first.text.replace(" ", "")  # served (lean path), tool registered
-    second = {**call, "id": 2}
-    if padding:
-        second["params"] = {**call["params"], "arguments": {"pad": "x" * padding}}
+    arguments = {"pad": "x" * padding} if padding else {}
+    second = {**call, "id": 2, "params": {"name": "fx.test_simple_text", "arguments": arguments}}
     body = json.dumps(second).encode()
     head = f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n" + "".join(
         f"{k}: {v}\r\n" for k, v in h.items()

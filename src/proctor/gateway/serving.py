@@ -158,7 +158,12 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
     # the request's cycle is made by uvicorn; whether ASGI serves it is decided here ------------
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
-        if self._fast is not None and cycle.scope["method"] == "POST" and not cycle.waiting_for_100_continue:
+        if (
+            self._fast is not None
+            and app is self.app  # not uvicorn's 503 app for a connection over its concurrency limit
+            and cycle.scope["method"] == "POST"
+            and not cycle.waiting_for_100_continue
+        ):
             if cycle.more_body:
                 self._held = (cycle, app)  # wait for the whole body (on_message_complete)
                 return
