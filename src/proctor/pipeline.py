@@ -90,16 +90,23 @@ def tool_label(tool: object) -> str:
     return printable(tool)
 
 
+def _encoder(*, allow_nan: bool, ensure_ascii: bool) -> json.JSONEncoder:
+    return json.JSONEncoder(
+        sort_keys=True, separators=(",", ":"), ensure_ascii=ensure_ascii, default=str, allow_nan=allow_nan
+    )
+
+
+#: built once: ``json.dumps`` with options builds an encoder per call, a good part of its cost
+_ENCODERS = {
+    (nan, ascii_): _encoder(allow_nan=nan, ensure_ascii=ascii_)
+    for nan in (True, False)
+    for ascii_ in (True, False)
+}
+
+
 def _args_json(args: Mapping[str, Any], *, allow_nan: bool = True, ensure_ascii: bool = False) -> str:
     """The arguments as compact JSON with sorted keys (the form their digest is taken over)."""
-    return json.dumps(
-        args,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=ensure_ascii,
-        default=str,
-        allow_nan=allow_nan,
-    )
+    return _ENCODERS[allow_nan, ensure_ascii].encode(args)
 
 
 def args_as_text(args: Mapping[str, Any]) -> str | None:
