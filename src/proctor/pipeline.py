@@ -90,9 +90,21 @@ def tool_label(tool: object) -> str:
     return printable(tool)
 
 
+def _as_json(value: object) -> object:
+    """What the encoder writes for a value JSON has no form for: a mapping that is not a dict as an
+    object (so its nesting shows in the text, see check_args), anything else as its ``str``."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    return str(value)
+
+
 def _encoder(*, allow_nan: bool, ensure_ascii: bool) -> json.JSONEncoder:
     return json.JSONEncoder(
-        sort_keys=True, separators=(",", ":"), ensure_ascii=ensure_ascii, default=str, allow_nan=allow_nan
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=ensure_ascii,
+        default=_as_json,
+        allow_nan=allow_nan,
     )
 
 
@@ -152,6 +164,7 @@ _last_checked = _LastChecked()
 def check_args(args: Any) -> Mapping[str, Any]:
     """Bound and shape-check arguments before anything reads them: a JSON object of string keys,
     at most ``MAX_ARGS_DEPTH`` deep and ``MAX_ARGS_BYTES`` of compact UTF-8 JSON, valid Unicode."""
+    _last_checked.pair = None  # whatever happens below, no earlier call's text stands for these
     if not isinstance(args, Mapping):
         raise ValidationError("tool arguments must be a JSON object")
     try:
@@ -167,8 +180,8 @@ def check_args(args: Any) -> Mapping[str, Any]:
     except TypeError:
         raise ValidationError("tool arguments are not JSON: keys must be strings") from None
     # a value N levels deep (its innermost value counted, as _depth does) opens at least N - 1
-    # brackets in its JSON (brackets inside strings only add to the count): with fewer, it cannot
-    # be too deep and is not walked
+    # brackets in its JSON, since every mapping and list is written as one (see _as_json; brackets
+    # inside strings only add to the count): with fewer, it cannot be too deep and is not walked
     if text.count("{") + text.count("[") >= MAX_ARGS_DEPTH and _depth(args, MAX_ARGS_DEPTH) > MAX_ARGS_DEPTH:
         raise ValidationError(f"tool arguments are nested deeper than {MAX_ARGS_DEPTH} levels")
     try:

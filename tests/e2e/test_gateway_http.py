@@ -631,3 +631,50 @@ def test_a_session_id_sent_twice_is_refused(gateway: HttpGateway) -> None:
     assert used.status_code == 400
     assert ended.status_code == 400
     assert still.status_code == 200, still.text
+
+
+@pytest.mark.parametrize("mode", ["whole", "expect-100", "large"])
+def test_a_session_id_sent_as_a_trailer_is_not_a_header(gateway: HttpGateway, mode: str) -> None:
+    """A chunked body may end with trailer fields. uvicorn handed them over as headers, appended
+    after this layer had checked the headers but before the SDK read them: another agent sending
+    the owner's session id as a trailer was served in that session, whenever the request reached
+    the ASGI app before its body ended (a body announced with `Expect: 100-continue`, or one too
+    large to hold). Trailer fields are now dropped: the SDK sees a request without a session."""
+    import json
+    import socket
+
+    p = gateway.p
+    eve = p.add_agent("eve", "owner@acme.test")
+    eve_task = p.start_task(agent="eve", purpose="time", allow=["time.*"], requested_by="r@acme.test")
+    with httpx.Client(timeout=30) as client:
+        sid = _open_session(client, gateway)["Mcp-Session-Id"]
+    listing: dict[str, Any] = {"jsonrpc": "2.0", "id": 5, "method": "tools/list", "params": {}}
+    if mode == "large":
+        listing["params"] = {"_meta": {"pad": "x" * 70_000}}
+    body = json.dumps(listing).encode()
+    port = int(gateway.url.split(":")[2].split("/")[0])
+    head = (
+        f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {p.issue_svid(eve, gateway.url)}\r\nProctor-Task: {eve_task.token}\r\n"
+        "Accept: application/json, text/event-stream\r\nContent-Type: application/json\r\n"
+        "MCP-Protocol-Version: 2025-11-25\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"
+    )
+    if mode == "expect-100":
+        head += "Expect: 100-continue\r\n"
+    first, rest = (body[:65_000], body[65_000:]) if mode == "large" else (body, b"")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(head.encode() + b"\r\n")
+        if mode == "expect-100":
+            assert b"100 Continue" in s.recv(65536)
+        s.sendall(b"%x\r\n%s\r\n" % (len(first), first))
+        time.sleep(0.2)  # a large body is with the app by now, its headers checked
+        if rest:
+            s.sendall(b"%x\r\n%s\r\n" % (len(rest), rest))
+        s.sendall(b"0\r\nMcp-Session-Id: " + sid.encode() + b"\r\n\r\n")
+        reply = b""
+        while chunk := s.recv(65536):
+            reply += chunk
+    answer = reply.split(b"HTTP/1.1 100 Continue\r\n\r\n")[-1]
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:300]
+    assert b"Missing session ID" in answer
+    assert b"get_current_time" not in answer  # nothing of the owner's session was served

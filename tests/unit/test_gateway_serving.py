@@ -373,3 +373,32 @@ def test_a_client_that_leaves_mid_call_still_gets_the_call_accounted_for() -> No
         with socket.create_connection(("127.0.0.1", port)) as sock:  # and the server carries on
             sock.sendall(_post(b"fast-next", b"connection: close"))
             assert _answers(_read_all(sock)) == [b'{"via":"fast","n":9}']
+
+
+def test_trailer_fields_never_join_the_request_headers() -> None:
+    """llhttp reports a chunked body's trailer fields through the header callback; the request's
+    headers stay those that came before the body, on the ASGI path and the fast path alike."""
+    seen: list[list[bytes]] = []
+
+    class Echo(FastApp):
+        async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                seen.append([k for k, _ in scope["headers"]])
+            await super().__call__(scope, receive, send)
+
+        def fast_call(
+            self, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes
+        ) -> Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None]] | None:
+            seen.append([k for k, _ in headers])
+            return super().fast_call(method, path, headers, body)
+
+    chunked = b"POST /mcp HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    trailer = b"0\r\nx-sneaked: 1\r\n\r\n"
+    with _serving(Echo()) as port:
+        for first in (b"fast", b"decline"):
+            with socket.create_connection(("127.0.0.1", port)) as sock:
+                sock.sendall(chunked + b"%x\r\n%s\r\n" % (len(first), first) + trailer)
+                assert _read_all(sock).startswith(b"HTTP/1.1 200 ")
+    assert len(seen) == 3  # fast_call twice (one declined), then the ASGI app
+    assert all(b"x-sneaked" not in names for names in seen), seen
+    assert all(b"transfer-encoding" in names for names in seen)

@@ -519,3 +519,52 @@ def test_check_args_agrees_with_a_plain_reference(inner: object, depth: int, bra
         text = json.dumps(args, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert args_digest(args) == "sha256:" + hashlib.sha256(text.encode()).hexdigest()
         assert args_digest(dict(args)) == args_digest(args)  # a copy (no cached text) hashes alike
+
+
+def test_a_deep_mapping_that_is_not_a_dict_is_walked_too() -> None:
+    """In-process callers may pass any Mapping. One that is not a dict used to be written as its
+    ``str()`` (no brackets), so the bracket count let a structure 42 levels deep through."""
+    from collections.abc import Iterator, Mapping
+
+    from proctor.errors import ValidationError
+    from proctor.pipeline import check_args
+
+    class Frozen(Mapping[str, object]):
+        def __init__(self, inner: dict[str, object]) -> None:
+            self._d = inner
+
+        def __getitem__(self, k: str) -> object:
+            return self._d[k]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(self._d)
+
+        def __len__(self) -> int:
+            return len(self._d)
+
+        def __str__(self) -> str:
+            return "frozen"
+
+    deep: object = "leaf"
+    for _ in range(41):
+        deep = Frozen({"k": deep})
+    with pytest.raises(ValidationError, match="nested deeper"):
+        check_args({"a": deep})
+    shallow = Frozen({"k": Frozen({"k": 1})})
+    assert check_args({"a": shallow}) == {"a": shallow}
+
+
+def test_a_refused_check_leaves_no_earlier_text_for_the_digest() -> None:
+    """The digest of a refused call is of its arguments as they are, never of the text an earlier
+    check made of the same (since changed) dict."""
+    import hashlib
+
+    from proctor.errors import ValidationError
+    from proctor.pipeline import args_digest, check_args
+
+    d: dict[str, object] = {"n": 1}
+    check_args(d)
+    d["n"] = float("nan")
+    with pytest.raises(ValidationError, match="NaN"):
+        check_args(d)
+    assert args_digest(d) == "sha256:" + hashlib.sha256(b'{"n":NaN}').hexdigest()

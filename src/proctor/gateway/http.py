@@ -116,7 +116,9 @@ class GatewayAuth:
         if path.startswith("/.well-known/oauth-protected-resource"):
             await _json(send, 200, self.metadata)
             return
-        raw_headers = scope.get("headers", [])
+        # what is checked here is what the app behind sees: a server that appended trailer fields
+        # to this list while the body is read would otherwise slip a header past these checks
+        raw_headers = scope["headers"] = list(scope.get("headers", []))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
         if len(headers) != len(raw_headers) and _repeated(raw_headers):
             # this layer reads the last copy of a header, the SDK behind it the first: a session id

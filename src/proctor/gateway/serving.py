@@ -149,12 +149,29 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self.coalescing = CoalescingTransport(transport, self.loop)
         self._fast: FastCall | None = getattr(self.app, "fast_call", None)
         self._held: tuple[RequestResponseCycle, Any] | None = None
+        self._in_head = False
         super().connection_made(self.coalescing)
 
     def eof_received(self) -> None:
         # the peer half-closed: the real transport closes itself once this returns, so what this
         # turn wrote (a quick answer to its last request) is handed over first
         self.coalescing.flush()
+
+    # trailers are not headers ------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self._in_head = True
+        super().on_message_begin()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # llhttp reports the trailer fields of a chunked body through the same callback, and
+        # uvicorn appends them to the request's headers: a session id or credential sent as a
+        # trailer would reach the SDK after the auth layer had checked the headers without it
+        if self._in_head:
+            super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
 
     # the request's cycle is made by uvicorn; whether ASGI serves it is decided here ------------
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
