@@ -242,17 +242,23 @@ class Pipeline:
         return decision
 
     def decide_and_record(
-        self, call: CallInput, snap: Snapshot | None = None
+        self, call: CallInput, snap: Snapshot | None = None, *, alone: bool = False
     ) -> tuple[Decision, asyncio.Task[Decision]]:
         """Decide now; make the record durable in the background. The task resolves to the
         decision once it is durable, or to a deny if it could not be written: a transport that
-        acts before awaiting it must withhold the outcome until it resolves."""
+        acts before awaiting it must withhold the outcome until it resolves.
+
+        The task runs at the transport's next suspension (its upstream call is on its way by
+        then). ``alone`` (nothing else in flight on this loop) lets it commit right there, on this
+        thread, while the upstream works: handing the record to the writer thread and being woken
+        back costs two thread wake-ups, which on a small machine slow the upstream's own work too.
+        """
         decision, make_entry = self._decide_lazy(call, snap)
 
         async def record() -> Decision:
             # built here, while the transport waits on the upstream, not before it calls it
             recorded, entry = _entry_or_deny(self.app, call, decision, make_entry)
-            return await self._record_async(call, recorded, entry)
+            return await self._record_async(call, recorded, entry, inline=alone)
 
         return decision, asyncio.ensure_future(record())
 

@@ -678,3 +678,46 @@ def test_a_session_id_sent_as_a_trailer_is_not_a_header(gateway: HttpGateway, mo
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:300]
     assert b"Missing session ID" in answer
     assert b"get_current_time" not in answer  # nothing of the owner's session was served
+
+
+def test_a_lone_plain_read_commits_its_record_on_the_loop_while_the_upstream_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing else in flight, the decision record of a plain read is committed on the event
+    loop's thread once the call is on its way upstream (handing it to the writer thread and being
+    woken back costs more than the commit); calls that overlap go to the writer and share commits.
+    Either way the answer comes only once the record is durable (see the ordering test above)."""
+    import json
+    import threading
+
+    phase = ["setup"]
+    commits: list[tuple[str, str, int]] = []  # (phase, thread, decision records in the commit)
+
+    async def main(gw: HttpGateway) -> None:
+        async with _client(gw, legacy=True) as c:
+            await c.call_tool("fx.test_simple_text", {})  # registers the tools
+            phase[0] = "alone"
+            await c.call_tool("fx.test_simple_text", {})
+            phase[0] = "together"
+            async with anyio.create_task_group() as tg:
+                for _ in range(8):
+                    tg.start_soon(c.call_tool, "fx.test_simple_text", {})
+            phase[0] = "done"
+
+    with _fixture_gateway(tmp_path) as gw:
+        original = gw.p.store.append_audit
+
+        def append_audit(records: Any, hasher: Any) -> Any:
+            decisions = sum(json.loads(r.body)["kind"] == "decision" for r in records)
+            commits.append((phase[0], threading.current_thread().name, decisions))
+            return original(records, hasher)
+
+        monkeypatch.setattr(gw.p.store, "append_audit", append_audit)
+        anyio.run(main, gw)
+    alone = [(t, n) for ph, t, n in commits if ph == "alone" and n]
+    together = [(t, n) for ph, t, n in commits if ph == "together" and n]
+    assert len(alone) == 1
+    assert alone[0][1] == 1
+    assert alone[0][0] != "proctor-audit-writer"
+    assert sum(n for _t, n in together) == 8
+    assert "proctor-audit-writer" in {t for t, _n in together}

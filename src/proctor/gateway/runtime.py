@@ -723,7 +723,7 @@ class GatewayRuntime:
         if upstream_def is not None and (problem := self._pin_problem(cfg, upstream_def)) is not None:
             decision = await self._deny_recorded(call, caller, proctor_name, problem, "tool_pin_mismatch")
         elif overlaps(audit_mode, self.proctor.cached_tool(proctor_name, snap)):
-            decision, recorded = self.proctor.pipeline.decide_and_record(call, snap)
+            decision, recorded = self.proctor.pipeline.decide_and_record(call, snap, alone=self.inflight <= 1)
             if decision.verdict is Verdict.ALLOW:
                 return cfg, upstream_tool, proctor_name, decision, recorded
             decision = await recorded
