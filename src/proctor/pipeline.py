@@ -242,7 +242,12 @@ class Pipeline:
         return decision
 
     def decide_and_record(
-        self, call: CallInput, snap: Snapshot | None = None, *, alone: bool = False
+        self,
+        call: CallInput,
+        snap: Snapshot | None = None,
+        *,
+        alone: bool = False,
+        on_blocked: Callable[[float], None] | None = None,
     ) -> tuple[Decision, asyncio.Task[Decision]]:
         """Decide now; make the record durable in the background. The task resolves to the
         decision once it is durable, or to a deny if it could not be written: a transport that
@@ -252,13 +257,23 @@ class Pipeline:
         then). ``alone`` (nothing else in flight on this loop) lets it commit right there, on this
         thread, while the upstream works: handing the record to the writer thread and being woken
         back costs two thread wake-ups, which on a small machine slow the upstream's own work too.
+        ``on_blocked`` is told how long such a commit held the loop, so that a transport's timeout
+        on the upstream does not count the gateway's own pause against the upstream.
         """
         decision, make_entry = self._decide_lazy(call, snap)
 
         async def record() -> Decision:
             # built here, while the transport waits on the upstream, not before it calls it
             recorded, entry = _entry_or_deny(self.app, call, decision, make_entry)
-            return await self._record_async(call, recorded, entry, inline=alone)
+            if not alone:
+                return await self._record_async(call, recorded, entry)
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            try:
+                return await self._record_async(call, recorded, entry, inline=True)
+            finally:
+                if on_blocked is not None:
+                    on_blocked(loop.time() - start)
 
         return decision, asyncio.ensure_future(record())
 

@@ -279,7 +279,7 @@ def test_lean_path_serves_http_upstreams(tmp_path: Path) -> None:
 
 @contextmanager
 def _fixture_gateway(
-    tmp_path: Path, config: str = "", tools: dict[str, Any] | None = None
+    tmp_path: Path, config: str = "", tools: dict[str, Any] | None = None, **upstream: Any
 ) -> Iterator[HttpGateway]:
     """The gateway in front of the conformance fixture server (namespace `fx`, undescribed tools
     read), for an agent `bot` with a task allowed `fx.*`; ``config`` is added to the workspace's."""
@@ -294,7 +294,13 @@ def _fixture_gateway(
     agent = p.add_agent("bot", "owner@acme.test")
     task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
     upstream = upstream_from_mapping(
-        {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}, "tools": tools or {}}
+        {
+            "namespace": "fx",
+            "url": fixture_url(fport),
+            "default": {"effect": "read"},
+            "tools": tools or {},
+            **upstream,
+        }
     )
     gateway = GatewayThread.start(p, [upstream], port)
     try:
@@ -721,3 +727,36 @@ def test_a_lone_plain_read_commits_its_record_on_the_loop_while_the_upstream_wor
     assert alone[0][0] != "proctor-audit-writer"
     assert sum(n for _t, n in together) == 8
     assert "proctor-audit-writer" in {t for t, _n in together}
+
+
+def test_a_slow_inline_commit_is_not_counted_against_the_upstreams_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lone read commits its record on the loop while the upstream works, inside the window of
+    the upstream's timeout. A commit that held the loop past that timeout (another process holding
+    SQLite's lock, a slow disk) turned an answer that had arrived in time into "did not answer" and
+    dropped the upstream session; the deadline now moves back by the time the loop was held."""
+    import json
+    import time as _time
+
+    slow = [False]
+
+    async def main(gw: HttpGateway) -> Any:
+        async with _client(gw, legacy=True) as c:
+            await c.call_tool("fx.test_simple_text", {})  # registers the tools
+            slow[0] = True
+            return await c.call_tool("fx.test_simple_text", {})
+
+    with _fixture_gateway(tmp_path, timeout="1s") as gw:
+        original = gw.p.store.append_audit
+
+        def append_audit(records: Any, hasher: Any) -> Any:
+            if slow[0] and any(json.loads(r.body)["kind"] == "decision" for r in records):
+                slow[0] = False
+                _time.sleep(1.5)  # the loop is held past the upstream's 1 s timeout
+            return original(records, hasher)
+
+        monkeypatch.setattr(gw.p.store, "append_audit", append_audit)
+        result = anyio.run(main, gw)
+    assert not result.is_error, result.content[0].text
+    assert result.content[0].text == "This is a simple text response for testing."

@@ -545,3 +545,77 @@ def test_inline_async_append_is_durable_and_chained(
     report = verify_log(store, {signer.kid: signer.public()})
     assert report.ok, report.problems
     assert report.records_checked == 28
+
+
+def test_an_inline_commit_leaves_a_due_checkpoint_to_the_writer(store: Store, clock: FrozenClock) -> None:
+    """Signing, storing and anchoring a checkpoint (fsyncs and a file lock) used to run on the
+    thread that committed inline, before its caller heard back; the writer thread does it now."""
+    import asyncio
+    import time
+
+    signer = Signer()
+    anchored: list[tuple[int, str]] = []
+    with AuditLog(
+        store,
+        clock,
+        signer,
+        checkpoint_every=1,
+        on_checkpoint=lambda cp: anchored.append((cp.seq, threading.current_thread().name)),
+    ) as audit:
+
+        async def one() -> AuditRow:
+            return await audit.append_async("decision", {"n": 1}, inline=True)
+
+        row = asyncio.run(one())
+        deadline = time.monotonic() + 10
+        while not anchored and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert anchored == [(row.seq, "proctor-audit-writer")]
+
+
+def test_the_head_never_moves_back_when_commits_finish_out_of_order(
+    store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An inline commit and the writer's may finish in either order. The head a checkpoint signs
+    (and ``flush`` waits for) must be the newest: an inline commit that returns after the writer's
+    later one used to move the head back, so the final checkpoint left the newest record out."""
+    import asyncio
+
+    signer = Signer()
+    audit = AuditLog(store, clock, signer)
+    original = store.append_audit
+    committed = threading.Event()
+    release = threading.Event()
+
+    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        rows = original(records, hasher)
+        if threading.current_thread().name == "inline":
+            committed.set()
+            assert release.wait(10)  # committed, not yet settled: the writer commits meanwhile
+        return rows
+
+    monkeypatch.setattr(store, "append_audit", append_audit)
+
+    def inline() -> None:
+        async def one() -> None:
+            await audit.append_async("decision", {"n": 1}, inline=True)
+
+        asyncio.run(one())
+
+    t = threading.Thread(target=inline, name="inline")
+    t.start()
+    assert committed.wait(10)
+    flushed = threading.Thread(target=audit.flush)
+    second = audit.append("decision", {"n": 2})  # by the writer thread, while the inline one hangs
+    flushed.start()
+    flushed.join(0.2)
+    assert flushed.is_alive()  # flush waits for the inline batch still in flight
+    release.set()
+    t.join(10)
+    flushed.join(10)
+    assert not flushed.is_alive()
+    assert audit.head_seq == second.seq == 2
+    audit.close()
+    cp = store.latest_checkpoint()
+    assert cp is not None
+    assert cp.seq == 2

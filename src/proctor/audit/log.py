@@ -144,6 +144,8 @@ class AuditLog:
         self._cond = threading.Condition(threading.Lock())
         self._open = _Batch()
         self._inflight: _Batch | None = None
+        #: the batch a caller is committing on its own thread (see ``append_async(inline=True)``)
+        self._inline: _Batch | None = None
         self._idle = False
         self._max_defer = max_defer_s
         self._defer_deadline = 0.0
@@ -151,6 +153,8 @@ class AuditLog:
         self._linger = max_linger_s
         self._last_size = 0
         self._want = 0
+        #: set (under the condition) by an inline commit that made a checkpoint due
+        self._cp_wanted = False
         self._thread = threading.Thread(target=self._run, name="proctor-audit-writer", daemon=True)
         self._thread.start()
 
@@ -217,22 +221,25 @@ class AuditLog:
 
     def _commit_inline(self, pending: PendingAudit) -> AuditRow | None:
         with self._cond:
-            if self._closing or self._inflight is not None or self._open.urgent:
+            if self._closing or self._inflight is not None or self._inline is not None or self._open.urgent:
                 return None
             batch = self._open
             self._open = _Batch()
             batch.items.append(pending)
             batch.urgent = 1
-            self._inflight = batch
+            self._inline = batch
         self._commit(batch)
         with self._cond:
-            if self._inflight is batch:
-                self._inflight = None
+            self._inline = None
             batch.done = True
         if batch.waiters:
             batch.waiters[0].release()
-        if self._signer is not None:
-            self._checkpoint(force=False)
+        if self._signer is not None and self._checkpoint_due():
+            # signing, storing and anchoring a checkpoint (fsyncs, a file lock) is the writer's
+            # work: the caller committed inline to answer sooner, not to wait for that
+            with self._cond:
+                self._cp_wanted = True
+                self._cond.notify()
         err = batch.error
         if err is not None:
             mine = _copy_error(err)
@@ -302,19 +309,23 @@ class AuditLog:
 
     def flush(self) -> None:
         """Wait for records already handed over, then sign a checkpoint if the head moved."""
-        waiter = _thread.allocate_lock()
-        waiter.acquire()
+        parked: list[tuple[_Batch, int]] = []
         with self._cond:
-            # the open batch commits after the one in flight, so waiting for the last is enough
-            batch = self._open if self._open.items else self._inflight
-            if batch is None or batch.done:
-                return self._checkpoint(force=True)
-            index = len(batch.waiters)
-            batch.waiters.append(waiter)
-            batch.urgent += 1
-            if self._idle:
-                self._cond.notify()
-        self._park(batch, index)
+            # the batches in flight (an inline commit's, which the writer does not wait for, and
+            # the writer's) and the open one: wait for each that is not settled
+            for batch in (self._inline, self._inflight, self._open if self._open.items else None):
+                if batch is None or batch.done:
+                    continue
+                waiter = _thread.allocate_lock()
+                waiter.acquire()
+                parked.append((batch, len(batch.waiters)))
+                batch.waiters.append(waiter)
+                if batch is self._open:
+                    batch.urgent += 1
+                    if self._idle:
+                        self._cond.notify()
+        for batch, index in parked:
+            self._park(batch, index)
         self._checkpoint(force=True)
 
     def close(self) -> None:
@@ -426,8 +437,13 @@ class AuditLog:
     def _run(self) -> None:
         cond = self._cond
         while True:
+            if self._cp_wanted:  # an inline commit left a due checkpoint to this thread
+                self._cp_wanted = False
+                self._checkpoint(force=False)
             with cond:
                 while not self._closing and not self._open.urgent:
+                    if self._cp_wanted:
+                        break
                     if self._open.items:  # deferred records only: commit them with the next urgent
                         remaining = self._defer_deadline - time.monotonic()  # ones, or when due
                         if remaining <= 0 or len(self._open.items) >= DEFER_MAX_RECORDS:
@@ -439,6 +455,8 @@ class AuditLog:
                         self._idle = True
                         cond.wait(self._max_defer)
                         self._idle = False
+                if self._cp_wanted and not self._closing and not self._open.urgent:
+                    continue
                 if (
                     self._open.waiters  # only parked threads come back in a cohort worth waiting for
                     and 0 < len(self._open.items) < self._last_size
@@ -488,7 +506,17 @@ class AuditLog:
             batch.rows = rows
             last = rows[-1]
             with self._cp_lock:
-                self._head = (last.seq, last.hash)
+                # an inline commit and the writer's can finish in either order: the head only
+                # moves forward, so a checkpoint never signs an older head than one committed
+                if last.seq > self._head[0]:
+                    self._head = (last.seq, last.hash)
+
+    def _checkpoint_due(self) -> bool:
+        """A cheap look (no lock): would ``_checkpoint(force=False)`` sign one now?"""
+        seq = self._head[0]
+        return seq > self._cp_seq and (
+            seq - self._cp_seq >= self._every or self._clock.monotonic() - self._cp_at >= self._interval
+        )
 
     def _checkpoint(self, *, force: bool) -> None:
         signer = self._signer
