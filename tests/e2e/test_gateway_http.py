@@ -279,7 +279,7 @@ def test_lean_path_serves_http_upstreams(tmp_path: Path) -> None:
 
 @contextmanager
 def _fixture_gateway(
-    tmp_path: Path, config: str = "", tools: dict[str, Any] | None = None, **upstream: Any
+    tmp_path: Path, config: str = "", tools: dict[str, Any] | None = None, **upstream_extra: Any
 ) -> Iterator[HttpGateway]:
     """The gateway in front of the conformance fixture server (namespace `fx`, undescribed tools
     read), for an agent `bot` with a task allowed `fx.*`; ``config`` is added to the workspace's."""
@@ -299,7 +299,7 @@ def _fixture_gateway(
             "url": fixture_url(fport),
             "default": {"effect": "read"},
             "tools": tools or {},
-            **upstream,
+            **upstream_extra,
         }
     )
     gateway = GatewayThread.start(p, [upstream], port)

@@ -514,8 +514,10 @@ class AuditLog:
     def _checkpoint_due(self) -> bool:
         """A cheap look (no lock): would ``_checkpoint(force=False)`` sign one now?"""
         seq = self._head[0]
-        return seq > self._cp_seq and (
-            seq - self._cp_seq >= self._every or self._clock.monotonic() - self._cp_at >= self._interval
+        return (
+            self.refusing is None
+            and seq > self._cp_seq
+            and (seq - self._cp_seq >= self._every or self._clock.monotonic() - self._cp_at >= self._interval)
         )
 
     def _checkpoint(self, *, force: bool) -> None:
