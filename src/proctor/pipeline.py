@@ -273,7 +273,10 @@ class Pipeline:
                 return await self._record_async(call, recorded, entry, inline=True)
             finally:
                 if on_blocked is not None:
-                    on_blocked(loop.time() - start)
+                    try:
+                        on_blocked(loop.time() - start)
+                    except Exception:  # a hint for the caller's timeout: never the record's outcome
+                        log.exception("on_blocked failed")
 
         return decision, asyncio.ensure_future(record())
 

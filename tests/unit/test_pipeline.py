@@ -568,3 +568,19 @@ def test_a_refused_check_leaves_no_earlier_text_for_the_digest() -> None:
     with pytest.raises(ValidationError, match="NaN"):
         check_args(d)
     assert args_digest(d) == "sha256:" + hashlib.sha256(b'{"n":NaN}').hexdigest()
+
+
+def test_a_failing_on_blocked_hint_never_fails_the_record(env: Env) -> None:
+    """``on_blocked`` only tells a transport how long an inline commit held its loop; should it
+    raise, the record task still resolves to the durable decision."""
+    import asyncio
+
+    def boom(_spent: float) -> None:
+        raise RuntimeError("cannot reschedule")
+
+    async def main() -> tuple[Verdict, Verdict]:
+        decided, recorded = env.p.pipeline.decide_and_record(call(env), alone=True, on_blocked=boom)
+        return decided.verdict, (await recorded).verdict
+
+    assert asyncio.run(main()) == (Verdict.ALLOW, Verdict.ALLOW)
+    assert last_decision(env)["decision"] == "allow"

@@ -428,7 +428,11 @@ class _Grace:
 
     def __call__(self, spent: float) -> None:
         window = self.window
-        if window is not None and not window.expired() and (when := window.when()) is not None:
+        if window is None or window.expired() or (when := window.when()) is None:
+            return
+        # the commit may end after the upstream call has (a commit that fell back to the writer
+        # thread resumes later): a timeout already left cannot be moved, nor needs to be
+        with contextlib.suppress(RuntimeError):
             window.reschedule(when + spent)
 
 
