@@ -14,6 +14,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -120,61 +121,21 @@ class GatewayAuth:
         # to this list while the body is read would otherwise slip a header past these checks
         raw_headers = scope["headers"] = list(scope.get("headers", []))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
-        if len(headers) != len(raw_headers) and _repeated(raw_headers):
-            # this layer reads the last copy of a header, the SDK behind it the first: a session id
-            # or credential sent twice could be checked as one and used as another
-            await _json(send, 400, {"error": {"code": "invalid_request", "message": "a header is repeated"}})
+        snap_at = self.proctor.clock.monotonic()  # no later than the snapshot _admit takes
+        admitted = self._admit(raw_headers, headers)
+        if isinstance(admitted, _Refusal):
+            await admitted.answer(send)
+            if admitted.audit is not None:
+                await self._audit_refusal(admitted.audit, path)
             return
-        origin = headers.get("origin")
-        if origin is not None and origin not in self.allowed_origins:
-            await _json(send, 403, {"error": {"code": "origin_rejected", "message": "origin not allowed"}})
-            return
-        length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            await _json(
-                send, 413, {"error": {"code": "payload_too_large", "message": f"body over {MAX_BODY} bytes"}}
-            )
-            return
-        try:
-            # one epoch read per request: every stage of it reads the same snapshot of the store
-            snap = self.proctor.snapshot()
-            snap_at = self.proctor.clock.monotonic()
-            caller = self._caller(headers, snap)
-            scope[CALLER_KEY] = caller
-        except StoreError as exc:
-            await _store_failed(send, exc)
-            return
-        except ProctorError as exc:
-            status = 403 if isinstance(exc, AgentSuspended | TaskTokenInvalid) else 401
-            error = "insufficient_scope" if status == 403 else "invalid_token"
-            challenge = f'Bearer resource_metadata="{self.prm_url}", error="{error}"'
-            await _json(
-                send,
-                status,
-                {"error": {"code": exc.code, "message": exc.message}},
-                {"www-authenticate": challenge},
-            )
-            await self._audit_refusal(exc, path)
-            return
-        sid = headers.get("mcp-session-id")
-        if sid is not None and self.session_owner.get(sid, caller.agent) != caller.agent:
-            # a session belongs to the agent that opened it: another agent's id is answered as the
-            # SDK answers an unknown one, so it can neither use, end nor confirm that session
-            await _json(
-                send,
-                404,
-                {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Session not found"}},
-            )
-            await self._audit_refusal(SessionNotOwned("session opened by another agent"), path)
-            return
+        caller, snap = admitted
+        scope[CALLER_KEY] = caller
         if scope.get("method") != "POST" or self.runtime is None:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive, MAX_BODY)
         if body is None:
-            await _json(
-                send, 413, {"error": {"code": "payload_too_large", "message": f"body over {MAX_BODY} bytes"}}
-            )
+            await _json(send, 413, _TOO_LARGE)
             return
         try:
             msg = wire.loads(body)
@@ -205,6 +166,50 @@ class GatewayAuth:
             await self.app(scope, replay, self._capture_session(msg, send, caller))
             return
         await self.app(scope, replay, send)
+
+    def _admit(
+        self, raw_headers: list[tuple[bytes, bytes]], headers: dict[str, str]
+    ) -> tuple[Caller, Snapshot] | _Refusal:
+        """Every check a request passes before anything reads its body, in order: no repeated
+        identity or session header, the Origin, the announced size, the caller's credentials on a
+        fresh store snapshot (one epoch read for the whole request), and the session's owner.
+        The ASGI path answers a refusal; the fast path declines the request, so the ASGI path
+        answers it (one set of checks for both, so they cannot drift apart)."""
+        if len(headers) != len(raw_headers) and _repeated(raw_headers):
+            # this layer reads the last copy of a header, the SDK behind it the first: a session id
+            # or credential sent twice could be checked as one and used as another
+            return _Refusal(400, {"error": {"code": "invalid_request", "message": "a header is repeated"}})
+        origin = headers.get("origin")
+        if origin is not None and origin not in self.allowed_origins:
+            return _Refusal(403, {"error": {"code": "origin_rejected", "message": "origin not allowed"}})
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return _Refusal(413, _TOO_LARGE)
+        try:
+            snap = self.proctor.snapshot()
+            caller = self._caller(headers, snap)
+        except StoreError as exc:
+            return _store_refusal(exc)
+        except ProctorError as exc:
+            status = 403 if isinstance(exc, AgentSuspended | TaskTokenInvalid) else 401
+            error = "insufficient_scope" if status == 403 else "invalid_token"
+            challenge = f'Bearer resource_metadata="{self.prm_url}", error="{error}"'
+            return _Refusal(
+                status,
+                {"error": {"code": exc.code, "message": exc.message}},
+                {"www-authenticate": challenge},
+                exc,
+            )
+        sid = headers.get("mcp-session-id")
+        if sid is not None and self.session_owner.get(sid, caller.agent) != caller.agent:
+            # a session belongs to the agent that opened it: another agent's id is answered as the
+            # SDK answers an unknown one, so it can neither use, end nor confirm that session
+            return _Refusal(
+                404,
+                {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Session not found"}},
+                audit=SessionNotOwned("session opened by another agent"),
+            )
+        return caller, snap
 
     def _capture_session(self, msg: dict[str, Any], send: Send, caller: Caller) -> Send:
         params = msg.get("params")
@@ -324,22 +329,13 @@ class GatewayAuth:
         if method != "POST" or path != self.mcp_path or self.runtime is None or len(body) > MAX_BODY:
             return None
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}  # names are lower-case
-        if len(headers) != len(raw_headers):
-            return None  # repeated headers: refused by __call__
-        origin = headers.get("origin")
-        if origin is not None and origin not in self.allowed_origins:
-            return None
-        length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return None
         try:
-            snap = self.proctor.snapshot()  # the body is in: this is the store as it is now
-            caller = self._caller(headers, snap)
+            admitted = self._admit(raw_headers, headers)  # the body is in: a snapshot of the store now
         except Exception:
             return None
-        sid = headers.get("mcp-session-id")
-        if sid is not None and self.session_owner.get(sid, caller.agent) != caller.agent:
+        if isinstance(admitted, _Refusal):
             return None
+        caller, snap = admitted
         try:
             msg = wire.loads(body)
         except ValueError:
@@ -399,6 +395,22 @@ class GatewayAuth:
             log.exception("could not audit a refused gateway request")
 
 
+_TOO_LARGE = {"error": {"code": "payload_too_large", "message": f"body over {MAX_BODY} bytes"}}
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """An answer to a request refused before its body was read, and what to audit of it."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    audit: ProctorError | None = None
+
+    async def answer(self, send: Send) -> None:
+        await _json(send, self.status, self.body, self.headers)
+
+
 #: headers that decide who is calling and in which session: each may appear once
 _SINGLE = frozenset(
     {b"authorization", b"proctor-task", b"mcp-session-id", b"origin", b"content-length", b"host"}
@@ -416,11 +428,15 @@ def _repeated(raw: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-async def _store_failed(send: Send, exc: StoreError) -> None:
+def _store_refusal(exc: StoreError) -> _Refusal:
     """503 for a request the gateway could not check because the store failed: fail closed, and
     keep the detail (a path, a server address, the driver's text) for the operator's log."""
     log.error("store error in the gateway: %s", exc.message)
-    await _json(send, 503, {"error": {"code": exc.code, "message": "the store could not be read; try again"}})
+    return _Refusal(503, {"error": {"code": exc.code, "message": "the store could not be read; try again"}})
+
+
+async def _store_failed(send: Send, exc: StoreError) -> None:
+    await _store_refusal(exc).answer(send)
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
