@@ -32,6 +32,7 @@ from proctor.errors import (
     CredentialDenied,
     OwnerRequired,
     PolicyLoadError,
+    PolicyStale,
     ProctorError,
     SecretKeyInvalid,
     TaskTokenInvalid,
@@ -76,10 +77,13 @@ class Snapshot:
     by any process, so this cache can never serve a record that changed.
     """
 
-    __slots__ = ("agents", "epoch", "pins", "tasks", "tools")
+    __slots__ = ("agents", "epoch", "pins", "policy_stale", "tasks", "tools")
 
-    def __init__(self, epoch: int) -> None:
+    def __init__(self, epoch: int, policy_stale: str | None = None) -> None:
         self.epoch = epoch
+        #: why this process may not decide at this epoch (its policy set is not the store's active
+        #: one and it could not follow), or None
+        self.policy_stale = policy_stale
         self.pins: dict[str, list[ToolPin]] = {}
         self.agents: dict[str, AgentRecord | None] = {}
         self.tasks: dict[str, TaskRecord | None] = {}
@@ -142,6 +146,10 @@ class Proctor:
             policies = load_policy_dir(self.policy_dir)
         self.policy = PolicyEngine(policies)
         self._watcher: PolicyWatcher | None = None
+        #: serialises activating a policy set (record in the store, then serve it)
+        self._policy_lock = threading.RLock()
+        #: the store's active version this process last failed to follow (no reload storm)
+        self._unfollowable: tuple[str, str] | None = None
         self._snap = Snapshot(-1)
         self._snap_lock = threading.Lock()
         self.pipeline = Pipeline(self)
@@ -244,6 +252,9 @@ class Proctor:
         The credential's effects are those of the tools the task declared: of ``ref.upstream`` only
         when it names one (a task that reads a database and writes files gets a read-only role),
         plus ``effects`` (what the upstream's configuration says of tools not registered yet)."""
+        stale = self.snapshot().policy_stale
+        if stale is not None:
+            raise PolicyStale(stale)
         task = self._expire_if_due(self.get_task(str(task_id)))
         rec_agent = self.get_agent(str(agent))
         effects = self.leases.task_effects(task, ref.upstream or None) | frozenset(effects)
@@ -296,9 +307,46 @@ class Proctor:
         epoch = self.store.epoch()
         snap = self._snap
         if snap.epoch != epoch:
-            snap = Snapshot(epoch)
+            snap = Snapshot(epoch, self._follow_policy())
             self._snap = snap
         return snap
+
+    def _follow_policy(self) -> str | None:
+        """Bring this process to the store's active policy version (checked once per store epoch:
+        activating a set bumps it). Another process may have activated a newer set: this one reloads
+        its policy directory; a local change it finds is activated as usual. Returns None when this
+        process now decides under the active version, else why it may not (its calls are denied)."""
+        active = self.store.active_policy_version()
+        if active is None or active == self.policy.version:
+            self._unfollowable = None
+            return None
+        if self.policy_dir is not None and self._unfollowable != (active, self.policy.version):
+            with self._policy_lock:
+                try:
+                    new: PolicySet | None = load_policy_dir(self.policy_dir)
+                except PolicyLoadError as exc:  # the watcher audits the rejection
+                    log.error("policy: cannot load the workspace's policies to follow %s: %s", active, exc)
+                    new = None
+                if new is not None and new.version == active:
+                    if self.policy.swap(new):
+                        log.info("policy: following version %s activated by another process", active)
+                elif new is not None and new.version != self.policy.version:
+                    self._activate(new)  # a local change not yet picked up by the watcher
+                active = self.store.active_policy_version()
+        if active is None or active == self.policy.version:
+            self._unfollowable = None
+            return None
+        self._unfollowable = (active, self.policy.version)
+        log.critical(
+            "policy: this process runs version %s but the store's active version is %s: calls are denied",
+            self.policy.version,
+            active,
+        )
+        return (
+            f"this Proctor process decides under policy version `{self.policy.version[:16]}` but the "
+            f"workspace's active version is `{active[:16]}`, which it cannot load: the call is denied "
+            "(check that every process reads the same policy files)"
+        )
 
     def cached_agent(self, name: AgentName, snap: Snapshot | None = None) -> AgentRecord | None:
         snap = snap or self._snapshot()
@@ -381,6 +429,17 @@ class Proctor:
                 {"version": ps.version, "files": sorted(ps.files), "policies": sorted(ps.sources)},
             )
 
+    def _activate(self, new: PolicySet) -> bool:
+        """Make ``new`` the active set: recorded in the store (and audited) first, then served, so no
+        process ever decides under a set the store does not name. False when it is already active."""
+        with self._policy_lock:
+            if new.version == self.policy.version:
+                return False
+            self._record_policy(new)
+            self.policy.swap(new)
+            self._unfollowable = None
+            return True
+
     def reload_policies(self) -> bool:
         """Load the policy directory now; an invalid set raises and the active one keeps serving."""
         if self.policy_dir is None:
@@ -390,10 +449,7 @@ class Proctor:
         except PolicyLoadError as exc:
             self._audit("policy.rejected", {"error": exc.message, "active_version": self.policy.version})
             raise
-        if self.policy.swap(new):
-            self._record_policy(new)
-            return True
-        return False
+        return self._activate(new)
 
     def watch_policies(self) -> None:
         """Reload policies in the background when their files change."""
@@ -403,7 +459,7 @@ class Proctor:
             self.policy,
             self.policy_dir,
             interval_s=self.settings.policy_reload_s,
-            on_change=self._record_policy,
+            activate=self._activate,
             on_reject=lambda exc: self._audit(
                 "policy.rejected", {"error": exc.message, "active_version": self.policy.version}
             ),

@@ -158,6 +158,14 @@ class DecisionError(PolicyError):
     code = "decision_failed"
 
 
+class PolicyStale(PolicyError):
+    """This process's active policy set is not the one the store records as active (another
+    process activated a newer set this one cannot load). Calls are denied until they agree."""
+
+    code = "policy_stale"
+    http_status = 503
+
+
 # store / audit ------------------------------------------------------------
 class StoreError(ProctorError):
     code = "store_error"
@@ -301,6 +309,7 @@ __all__ = [
     "OwnerRequired",
     "PolicyError",
     "PolicyLoadError",
+    "PolicyStale",
     "ProctorError",
     "SecretDecryptFailed",
     "SecretKeyInvalid",

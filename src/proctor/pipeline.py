@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from proctor.errors import (
     AgentSuspended,
+    PolicyStale,
     ProctorError,
     StoreError,
     TaskBudgetExhausted,
@@ -331,6 +332,8 @@ class Pipeline:
                 raise UnknownTool(f"unknown tool `{tool_name}`")
             args = check_args(call.args)
             # decision --------------------------------------------------------------------
+            if snap.policy_stale is not None:
+                raise PolicyStale(snap.policy_stale)
             decision = app.policy.decide(agent, task, tool, args, now)
             # budget: counted only for calls that would go ahead
             if decision.verdict is not Verdict.DENY and task.max_calls is not None and not call.dry_run:

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -40,7 +41,7 @@ from pydantic import BaseModel
 
 from proctor.app import Proctor, Snapshot
 from proctor.errors import ProctorError, StoreError, ValidationError
-from proctor.gateway.config import UpstreamConfig, case_unique
+from proctor.gateway.config import UPSTREAMS_FILE, UpstreamConfig, case_unique, load_upstreams
 from proctor.gateway.credentials import Injection, inject
 from proctor.gateway.lean import LeanHttpUpstream, LeanUpstreamError
 from proctor.gateway.upstream import open_upstream
@@ -366,6 +367,14 @@ class TaskUpstreams:
         if up is not None:
             up.stop.set()
 
+    async def retire(self, namespace: str, reason: str) -> None:
+        """Close this task's sessions with an upstream and revoke the leases they carried."""
+        self.drop(namespace)
+        await self.drop_lean(namespace)
+        held = self.injections.pop(namespace, None)
+        if held is not None:
+            await self._revoke_all(held, reason)
+
     async def close(self) -> None:
         self.closed = True
         for ns in list(self.sessions):
@@ -470,6 +479,17 @@ def _as_tool(listed: Any) -> types.Tool:
     return listed
 
 
+def _file_stamp(path: Path | None) -> tuple[int, int, int] | None:
+    """What tells a changed file apart cheaply (None when absent)."""
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 def _text_error(text: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
 
@@ -485,6 +505,11 @@ class GatewayRuntime:
         self.proctor = proctor
         self.upstreams = {u.namespace: u for u in upstreams}
         self.unprefixed = next((u for u in upstreams if not u.prefix), None)
+        #: ``upstreams.yaml``, followed while the gateway runs (None: the list given is fixed)
+        self.upstreams_file = None if proctor.workspace is None else proctor.workspace.root / UPSTREAMS_FILE
+        self._upstreams_stamp = _file_stamp(self.upstreams_file)
+        #: why the last change to ``upstreams.yaml`` was refused (the previous list keeps serving)
+        self.upstreams_rejected: str | None = None
         self.tasks: dict[TaskId, TaskUpstreams] = {}
         self._tg: TaskGroup | None = None
         self._registered: dict[tuple[str, str, str], ToolRecord] = {}
@@ -503,6 +528,9 @@ class GatewayRuntime:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[GatewayRuntime]:
         """Run the upstream sessions and the sweeper that closes those of ended tasks."""
+        # every process that decides follows the workspace's policy files (and, per store epoch,
+        # the version the store records as active: see Proctor._follow_policy)
+        self.proctor.watch_policies()
         async with anyio.create_task_group() as tg:
             self._tg = tg
             tg.start_soon(self._sweep)
@@ -519,6 +547,10 @@ class GatewayRuntime:
         rounds = 0
         while True:
             await anyio.sleep(SWEEP_INTERVAL_S)
+            try:
+                await self.reload_upstreams()
+            except Exception as exc:  # the next round retries; the current list keeps serving
+                log.error("upstreams.yaml: reload failed: %s", type(exc).__name__)
             await self.close_ended_tasks()
             rounds += 1
             if rounds % LEASE_SWEEP_EVERY == 0:
@@ -562,6 +594,52 @@ class GatewayRuntime:
                 task=str(task_id),
             )
         return closed
+
+    async def reload_upstreams(self, *, force: bool = False) -> bool:
+        """Follow ``upstreams.yaml``: when it changed, load it; an invalid file is refused (audited,
+        the previous list keeps serving). The sessions, leases and registrations of every upstream
+        whose configuration changed or that was removed are dropped, so the next call meets the new
+        configuration. Returns whether the list changed."""
+        path = self.upstreams_file
+        if path is None:
+            return False
+        stamp = _file_stamp(path)
+        if stamp == self._upstreams_stamp and not force:
+            return False
+        self._upstreams_stamp = stamp
+        try:
+            fresh = load_upstreams(path.parent)
+            if any(u.credentials for u in fresh):
+                _ = self.proctor.secrets  # a workspace without a usable secrets key cannot serve them
+        except ProctorError as exc:
+            if self.upstreams_rejected != exc.message:
+                self.upstreams_rejected = exc.message
+                log.error("upstreams.yaml refused, the previous configuration keeps serving: %s", exc.message)
+                await self.proctor.audit.append_async(
+                    "upstreams.rejected", {"error": exc.message, "code": exc.code}
+                )
+            return False
+        self.upstreams_rejected = None
+        new = {u.namespace: u for u in fresh}
+        changed = sorted(
+            ns for ns in self.upstreams.keys() | new.keys() if self.upstreams.get(ns) != new.get(ns)
+        )
+        if not changed:
+            return False
+        self.upstreams = new
+        self.unprefixed = next((u for u in fresh if not u.prefix), None)
+        for key in [k for k in self._registered if k[0] in changed]:
+            del self._registered[key]
+        for lkey in [k for k in self._listed_as if k[0] in changed]:
+            del self._listed_as[lkey]
+        for owned in list(self.tasks.values()):
+            for ns in changed:
+                await owned.retire(ns, "the upstream's configuration changed")
+        log.info("upstreams.yaml reloaded: %s changed", ", ".join(changed))
+        await self.proctor.audit.append_async(
+            "upstreams.reloaded", {"changed": changed, "namespaces": sorted(new)}
+        )
+        return True
 
     def owned(self, task_id: TaskId) -> TaskUpstreams:
         owned = self.tasks.get(task_id)

@@ -411,8 +411,11 @@ class PolicyWatcher:
         interval_s: float = 1.0,
         on_change: Callable[[PolicySet], None] | None = None,
         on_reject: Callable[[PolicyLoadError], None] | None = None,
+        activate: Callable[[PolicySet], bool] | None = None,
     ) -> None:
         self.engine = engine
+        #: replaces ``engine.swap`` + ``on_change``: the caller records the set before it serves it
+        self._activate = activate
         self.directory = directory
         self.interval_s = interval_s
         self._on_change = on_change
@@ -435,6 +438,11 @@ class PolicyWatcher:
             new = compile_policies(files, schema)
         except PolicyLoadError as exc:
             self._reject(exc, version)
+            return False
+        if self._activate is not None:
+            if self._activate(new):
+                self._last_rejected = None
+                return True
             return False
         if self.engine.swap(new):
             self._last_rejected = None

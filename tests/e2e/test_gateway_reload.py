@@ -1,0 +1,212 @@
+"""A running `proctor gateway` follows what other processes change: policy files, the store's
+active policy version, `upstreams.yaml`, pins and tool registrations. Real subprocesses throughout:
+the gateway, the real `mcp-server-time` upstream and the official MCP client."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from tests.e2e.gateway_harness import free_port
+
+from proctor.app import Proctor
+from proctor.gateway.config import save_upstreams, upstream_from_mapping
+from proctor.store.base import AuditQuery
+from proctor.types import ToolName
+from proctor.workspace import Workspace
+
+BIN = Path(sys.executable).parent
+#: how long a change may take to reach the running gateway before the test gives up (not a
+#: performance assertion: the gateway follows within about a second; the host may be slow)
+PATIENCE_S = 30.0
+
+
+@dataclass
+class Running:
+    ws: Workspace
+    url: str
+    svid: str
+    task_token: str
+    proc: subprocess.Popen[bytes]
+
+
+def _time_upstream(**extra: Any) -> Any:
+    return upstream_from_mapping(
+        {
+            "namespace": "time",
+            "command": str(BIN / "mcp-server-time"),
+            "args": ["--local-timezone", "UTC"],
+            "default": {"effect": "read"},
+            **extra,
+        }
+    )
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Running]:
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    save_upstreams(ws.root, [_time_upstream()])
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    with Proctor.open(ws) as p:
+        agent = p.add_agent("bot", "owner@acme.test")
+        svid = p.issue_svid(agent, url)
+        task = p.start_task(
+            agent="bot", purpose="time", allow=["time.*"], requested_by="r@acme.test", ttl_s=3600
+        )
+    env = {**os.environ, "PATH": f"{BIN}:/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        [str(BIN / "proctor"), "gateway", "--http", "--port", str(port), "--workspace", str(ws.root)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + PATIENCE_S
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
+            time.sleep(0.1)
+    try:
+        yield Running(ws, url, svid, task.token, proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _call(r: Running) -> tuple[bool, str]:
+    """Call the time upstream's `get_current_time` under whatever name the gateway lists for it."""
+
+    async def main() -> tuple[bool, str]:
+        h = {"Authorization": f"Bearer {r.svid}", "Proctor-Task": r.task_token}
+        transport = streamable_http_client(r.url, http_client=httpx2.AsyncClient(headers=h, timeout=30))
+        async with Client(transport, cache=None, mode="legacy") as c:
+            names = [t.name for t in (await c.list_tools()).tools]
+            name = next((n for n in names if n.endswith("get_current_time")), None)
+            if name is None:
+                return False, f"not listed: {names}"
+            res = await c.call_tool(name, {"timezone": "UTC"})
+            text = " ".join(getattr(x, "text", "") for x in res.content)
+            return not res.is_error, text
+
+    return anyio.run(main)
+
+
+def _until(r: Running, pred: Callable[[bool, str], bool]) -> tuple[bool, str]:
+    deadline = time.monotonic() + PATIENCE_S
+    while True:
+        ok, text = _call(r)
+        if pred(ok, text) or time.monotonic() > deadline:
+            return ok, text
+        time.sleep(0.3)
+
+
+FORBID = """@id("test.no-time")
+forbid (principal, action, resource is Proctor::Tool) when { resource.namespace == "time" };
+"""
+
+
+def test_a_new_forbid_reaches_the_running_gateway(running: Running) -> None:
+    """A `forbid` written to policies/ while the gateway runs denies its next calls (it was
+    allowed before), and the decision names the new policy version."""
+    ok, text = _call(running)
+    assert ok, text
+    (running.ws.policies_dir / "90-no-time.cedar").write_text(FORBID, encoding="utf-8")
+    ok, text = _until(running, lambda ok, _t: not ok)
+    assert not ok
+    assert "Proctor denied this call" in text
+    (running.ws.policies_dir / "90-no-time.cedar").unlink()
+    ok, text = _until(running, lambda ok, _t: ok)
+    assert ok, text
+
+
+def test_a_process_behind_the_stores_policy_version_allows_nothing(running: Running) -> None:
+    """When the store records an active policy version the gateway cannot load, the gateway does
+    not go on allowing under its old one: calls are denied as `policy_stale` and audited; when the
+    workspace's own version is activated again, calls go through again."""
+    assert _call(running)[0]
+    with Proctor.open(running.ws) as p:
+        p.store.record_policy_version(
+            "0" * 64, {"elsewhere.cedar": "permit(principal, action, resource);"}, 1.0
+        )
+    ok, text = _call(running)
+    assert not ok
+    assert "policy version" in text
+    with Proctor.open(running.ws) as p:
+        rows = p.store.search_audit(AuditQuery(kind="decision", newest_first=True, limit=1))
+        assert b'"policy_stale"' in bytes(rows[0].body)
+    # a process that loads the workspace's files activates their version again: everyone follows
+    with Proctor.open(running.ws) as p:
+        assert p.store.active_policy_version() == p.policy.version
+    ok, text = _until(running, lambda ok, _t: ok)
+    assert ok, text
+
+
+def test_upstream_configuration_is_followed(running: Running) -> None:
+    """`upstreams.yaml` changed by another process reaches the running gateway: a tool re-described
+    as `deploy` needs approval; a removed upstream is gone; an invalid file is refused (audited) and
+    the last good configuration keeps serving."""
+    assert _call(running)[0]
+    save_upstreams(running.ws.root, [_time_upstream(tools={"get_current_time": {"effect": "deploy"}})])
+    ok, text = _until(running, lambda ok, t: "approval" in t)
+    assert not ok
+    assert "needs approval" in text, text
+    (running.ws.root / "upstreams.yaml").write_text("upstreams: [{namespace: 'BAD NS'}]\n", encoding="utf-8")
+    time.sleep(2.5)  # the gateway looks once a second: give it two looks at the bad file
+    ok, text = _call(running)
+    assert "needs approval" in text  # the last good configuration still serves
+    with Proctor.open(running.ws) as p:
+        assert p.store.search_audit(AuditQuery(kind="upstreams.rejected", limit=1))
+    save_upstreams(running.ws.root, [])
+    ok, text = _until(running, lambda ok, t: t.startswith("not listed"))
+    assert text.startswith("not listed"), text
+
+
+def test_pins_and_registrations_made_elsewhere_are_followed(running: Running) -> None:
+    """`proctor tool add` from another process re-describes a registered tool (its effect changes
+    the decision at once), and a pin recorded elsewhere with a wrong digest hides the tool."""
+    from proctor.store.base import ToolPin
+
+    assert _call(running)[0]
+    exe = str(BIN / "proctor")
+    env = {**os.environ, "PROCTOR_WORKSPACE": str(running.ws.root)}
+    subprocess.run(
+        [exe, "tool", "add", "time.get_current_time", "--effect", "deploy"], env=env, check=True, timeout=60
+    )
+    ok, text = _call(running)
+    assert "needs approval" in text, text
+    with Proctor.open(running.ws) as p:
+        p.store.replace_tool_pins(
+            "time",
+            [
+                ToolPin(
+                    name=ToolName("time.get_current_time"),
+                    namespace="time",
+                    upstream_tool="get_current_time",
+                    digest="sha256:" + "0" * 64,
+                    definition={},
+                    pinned_at=1.0,
+                    pinned_by="admin@acme.test",
+                )
+            ],
+        )
+    ok, text = _call(running)
+    assert not ok
+    assert text.startswith("not listed"), text
