@@ -760,3 +760,55 @@ def test_a_slow_inline_commit_is_not_counted_against_the_upstreams_timeout(
         result = anyio.run(main, gw)
     assert not result.is_error, result.content[0].text
     assert result.content[0].text == "This is a simple text response for testing."
+
+
+def test_no_call_reaches_an_upstream_alongside_its_record_while_the_log_is_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`auto` sends a plain read upstream while its record is written only while the audit log is
+    healthy. Once a commit has failed (a locked or full store), every call waits for its record,
+    so while the log keeps failing the upstream sees nothing; when it recovers, reads overlap again."""
+    from proctor.errors import StoreLocked
+    from proctor.gateway.lean import LeanHttpUpstream
+
+    seen: list[str] = []
+    state = {"fail": False}
+    original_call = LeanHttpUpstream.call_tool
+
+    async def call_tool(self: LeanHttpUpstream, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        seen.append(name)
+        return await original_call(self, name, arguments)
+
+    async def main(gw: HttpGateway) -> list[tuple[bool, list[str]]]:
+        out = []
+        async with _client(gw, legacy=True) as c:
+            names = [t.name for t in (await c.list_tools()).tools]
+            read = next(n for n in names if n.endswith("test_simple_text"))
+            await c.call_tool(read, {})  # registers the tool
+            for fail in (True, True, True, False, False):
+                state["fail"] = fail
+                seen.clear()
+                res = await c.call_tool(read, {})
+                out.append((bool(res.is_error), list(seen)))
+        return out
+
+    with _fixture_gateway(tmp_path) as gw:
+        store = gw.p.store
+        original_append = store.append_audit
+
+        def append_audit(records: Any, hasher: Any) -> Any:
+            if state["fail"]:
+                raise StoreLocked("database is locked by another process; try again")
+            return original_append(records, hasher)
+
+        monkeypatch.setattr(store, "append_audit", append_audit)
+        monkeypatch.setattr(LeanHttpUpstream, "call_tool", call_tool)
+        out = anyio.run(main, gw)
+    # the first failure is found only after the read went out (its result is withheld) ...
+    assert out[0] == (True, ["test_simple_text"])
+    # ... from then on, nothing reaches the upstream while the log fails
+    assert out[1] == (True, [])
+    assert out[2] == (True, [])
+    # the log is back: the first call waits for its record (which clears the failure), then reads overlap
+    assert out[3] == (False, ["test_simple_text"])
+    assert out[4] == (False, ["test_simple_text"])

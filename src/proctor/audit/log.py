@@ -131,6 +131,9 @@ class AuditLog:
         self._on_checkpoint = on_checkpoint
         #: why this log signs no checkpoint: the chain does not reach the anchored head, so signing
         #: its head now would vouch for records someone rewrote (see proctor.audit.anchor)
+        #: True while the last commit failed: no transport may let a call reach an upstream alongside
+        #: its record until one succeeds again (see proctor.gateway.runtime.overlaps)
+        self.failing = False
         self.refusing: str | None = _anchor_problem(store, anchor)
         if self.refusing is not None:
             log.critical("audit: no checkpoint will be signed: %s", self.refusing)
@@ -492,6 +495,7 @@ class AuditLog:
                 raise StoreCorrupt(f"store chained {len(rows)} of {len(batch.items)} audit records")
         except StoreError as exc:
             batch.error = exc
+            self.failing = True
             if len(batch.items) > batch.urgent:
                 log.error(
                     "audit: %d deferred records were not written: %s",
@@ -502,7 +506,9 @@ class AuditLog:
             err = StoreError(f"audit append failed: {type(exc).__name__}: {exc}")
             err.__cause__ = exc
             batch.error = err
+            self.failing = True
         else:
+            self.failing = False
             batch.rows = rows
             last = rows[-1]
             with self._cp_lock:

@@ -822,7 +822,10 @@ class GatewayRuntime:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
         if upstream_def is not None and (problem := self._pin_problem(cfg, upstream_def)) is not None:
             decision = await self._deny_recorded(call, caller, proctor_name, problem, "tool_pin_mismatch")
-        elif overlaps(audit_mode, self.proctor.cached_tool(proctor_name, snap)):
+        elif not self.proctor.audit.failing and overlaps(
+            audit_mode, self.proctor.cached_tool(proctor_name, snap)
+        ):
+            # while the log is failing nothing reaches an upstream before its record is durable
             decision, recorded = self.proctor.pipeline.decide_and_record(
                 call, snap, alone=self.inflight <= 1, on_blocked=grace
             )
