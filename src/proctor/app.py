@@ -35,6 +35,8 @@ from proctor.errors import (
     PolicyStale,
     ProctorError,
     SecretKeyInvalid,
+    StoreError,
+    StoreUnavailable,
     TaskTokenInvalid,
     UnknownAgent,
     UnknownTask,
@@ -48,6 +50,7 @@ from proctor.identity.keys import (
     load_or_create_audit_key,
 )
 from proctor.identity.svid import SvidAuthority, SvidClaims
+from proctor.killswitch import KILL_FILE, KillSwitch, PendingKill
 from proctor.pipeline import CallInput, Pipeline, args_as_text, args_digest, printable
 from proctor.policy.engine import CREDENTIAL_ACTION, CredentialRef, Decision, PolicyEngine, PolicyWatcher
 from proctor.policy.loader import PolicySet, load_policy_dir
@@ -150,6 +153,8 @@ class Proctor:
         self._policy_lock = threading.RLock()
         #: the store's active version this process last failed to follow (no reload storm)
         self._unfollowable: tuple[str, str] | None = None
+        #: suspensions and task ends the store or the log could not take yet (see proctor.killswitch)
+        self.kills = KillSwitch(None if workspace is None else workspace.run_dir / KILL_FILE)
         self._snap = Snapshot(-1)
         self._snap_lock = threading.Lock()
         self.pipeline = Pipeline(self)
@@ -168,6 +173,7 @@ class Proctor:
             JwtProvider(self.credential_keys, self.audience, reserved_audiences=(TASK_AUDIENCE,))
         )
         self._lease_hook("start-up sweep", self.leases.sweep)  # ends what ran out while we were down
+        self._lease_hook("pending kills", self.record_pending_kills)
 
     # construction -------------------------------------------------------------------------
     @classmethod
@@ -520,6 +526,69 @@ class Proctor:
             )
         return rec
 
+    def kill_agent(self, name: str, *, by: str = "cli", reason: str = "") -> bool:
+        """Suspend an agent whatever state the store and the log are in. Returns True when the
+        suspension is recorded; False when the store or the log failed and it is enforced from the
+        workspace's kill file until it can be recorded (see :mod:`proctor.killswitch`)."""
+        agent_name = AgentName(name)
+        try:
+            self.set_agent_status(str(agent_name), AgentStatus.SUSPENDED, by=by, reason=reason)
+            return True
+        except (StoreError, AuditError) as exc:
+            self._pend_kill("agent", str(agent_name), by, reason, exc.code)
+            return False
+
+    def _pend_kill(self, kind: str, target: str, by: str, reason: str, cause: str, state: str = "") -> None:
+        if self.kills.path is None:
+            raise StoreUnavailable("the store is unavailable and this Proctor has no workspace kill file")
+        self.kills.add(PendingKill(kind, target, self.clock.now(), by, reason[:500], cause, state))
+        log.critical(
+            "%s `%s`: the store or the audit log failed (%s); enforced from %s until it is recorded",
+            "suspension of agent" if kind == "agent" else "end of task",
+            target,
+            cause,
+            self.kills.path,
+        )
+
+    def record_pending_kills(self) -> int:
+        """Record the suspensions and task ends that were enforced while the store or the log failed
+        (store change, then an audit record saying so); returns how many were recorded."""
+        done = 0
+        for k in self.kills.pending():
+            fields = {"by": k.by, "reason": k.reason, "enforced_since": k.at, "recorded_late": True}
+            if k.kind == "agent":
+                rec = self.store.get_agent(AgentName(k.target))
+                if rec is not None:
+                    if rec.status is not AgentStatus.SUSPENDED:
+                        rec = self.store.set_agent_status(rec.name, AgentStatus.SUSPENDED, self.clock.now())
+                        self.keys.invalidate()
+                    self._audit("agent.suspended", fields, agent=str(rec.name))
+                    self._lease_hook(
+                        "revoke_agent",
+                        functools.partial(self.leases.revoke_agent, rec.name, "agent suspended"),
+                    )
+            elif k.kind == "task":
+                task = self.store.get_task(TaskId(k.target))
+                if task is not None:
+                    state = TaskState.CANCELLED if k.state == "cancelled" else TaskState.COMPLETED
+                    if task.state is TaskState.ACTIVE:
+                        task = (
+                            self.store.end_task(task.id, state, self.clock.now(), k.reason or state.value)
+                            or task
+                        )
+                    self._audit(
+                        "task.ended",
+                        {**fields, "state": task.state.value},
+                        agent=str(task.agent),
+                        task=str(task.id),
+                    )
+                    self._lease_hook(
+                        "revoke_task", functools.partial(self.leases.revoke_task, task.id, "task ended")
+                    )
+            self.kills.remove(k.kind, k.target)
+            done += 1
+        return done
+
     def join_token(self, name: str, *, by: str = "cli") -> str:
         agent = self.get_agent(name)
         token = create_join_token(self.store, agent.name, self.clock.now(), self.settings.join_token_ttl_s)
@@ -708,8 +777,22 @@ class Proctor:
         self._lease_hook("revoke_task", lambda: self.leases.revoke_task(rec.id, f"task {state.value}"))
         return rec
 
+    def end_task_or_kill(
+        self, task_id: str, *, state: TaskState = TaskState.COMPLETED, by: str = "cli", reason: str = ""
+    ) -> TaskRecord | None:
+        """:meth:`end_task`, which works whatever state the store and the log are in: when either
+        fails, the end is enforced from the workspace's kill file until it can be recorded, and
+        None comes back (see :mod:`proctor.killswitch`)."""
+        tid = TaskId(task_id)
+        try:
+            return self.end_task(str(tid), state=state, by=by, reason=reason)
+        except (StoreError, AuditError) as exc:
+            self._pend_kill("task", str(tid), by, reason, exc.code, state.value)
+            return None
+
     def sweep(self) -> list[TaskRecord]:
         """Expire tasks past their deadline (calls are denied at the deadline whether or not this ran)."""
+        self._lease_hook("pending kills", self.record_pending_kills)
         now = self.clock.now()
         expired = self.store.expire_tasks(now)
         for t in expired:

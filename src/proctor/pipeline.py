@@ -310,6 +310,10 @@ class Pipeline:
                 raise UnknownAgent(f"unknown agent `{agent_name}`")
             if agent.status is not AgentStatus.ACTIVE:
                 raise AgentSuspended(f"agent `{agent.name}` is suspended")
+            if app.kills.agent_killed(agent.name):
+                raise AgentSuspended(
+                    f"agent `{agent.name}` is suspended (not yet recorded: the store was unavailable)"
+                )
             # task ----------------------------------------------------------------------
             if call.task_token is not None:
                 task_id = app.verify_task_token(call.task_token, agent)
@@ -325,6 +329,10 @@ class Pipeline:
             if not task.is_live(now):
                 state = "expired" if task.state.value == "active" else task.state.value
                 raise TaskNotActive(f"task `{task.id}` is {state}")
+            if app.kills.task_killed(task.id):
+                raise TaskNotActive(
+                    f"task `{task.id}` has ended (not yet recorded: the store was unavailable)"
+                )
             # tool ----------------------------------------------------------------------
             tool_name = ToolName(call.tool)
             tool: ToolRecord | None = app.cached_tool(tool_name, snap)

@@ -186,12 +186,12 @@ def agent_suspend(
     reason: Annotated[str, typer.Option(help="Why (audited).")] = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Suspend an agent: every call it makes is denied until it is resumed."""
-    from proctor.types import AgentStatus
+    """Suspend an agent: every call it makes is denied until it is resumed.
 
-    with opened(workspace) as p, handled():
-        p.set_agent_status(name, AgentStatus.SUSPENDED, reason=reason)
-    out.print(f"[yellow]suspended[/] {name}")
+    Works whatever state the store and the audit log are in: when either fails, the suspension is
+    enforced at once by every Proctor process of the workspace and recorded once they are back."""
+    recorded = _kill(workspace, "agent", name, reason)
+    out.print(f"[yellow]suspended[/] {name}" + ("" if recorded else _PENDING_NOTE))
 
 
 @agent_app.command("resume")
@@ -268,12 +268,47 @@ def task_end(
     reason: Annotated[str, typer.Option(help="Why (audited).")] = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """End a task: its token stops working at once."""
-    from proctor.types import TaskState
+    """End a task: its token stops working at once (even while the store or the log fails)."""
+    state = "cancelled" if cancel else "completed"
+    recorded = _kill(workspace, "task", task_id, reason, state)
+    out.print(f"task {task_id} {state}" + ("" if recorded else _PENDING_NOTE))
 
-    with opened(workspace) as p, handled():
-        t = p.end_task(task_id, state=TaskState.CANCELLED if cancel else TaskState.COMPLETED, reason=reason)
-    out.print(f"task {t.id} {t.state.value}")
+
+_PENDING_NOTE = (
+    "\n[yellow]the store or the audit log is unavailable[/]: this is enforced now by every Proctor "
+    "process of this workspace on this host, and recorded in the store and the audit log once they are back"
+)
+
+
+def _kill(workspace: str | None, kind: str, target: str, reason: str, state: str = "") -> bool:
+    """Suspend an agent or end a task; when the store or the log fails (even before a Proctor can
+    be opened), pend it in the workspace's kill file. Returns whether it was recorded."""
+    from proctor.app import Proctor
+    from proctor.clock import SystemClock
+    from proctor.errors import AuditError, StoreError
+    from proctor.killswitch import KILL_FILE, KillSwitch, PendingKill
+    from proctor.types import AgentName, TaskId, TaskState
+    from proctor.workspace import Workspace
+
+    with handled():
+        ws = Workspace.find(workspace)
+        checked = str(AgentName(target)) if kind == "agent" else str(TaskId(target))
+        try:
+            p = Proctor.open(ws)
+        except (StoreError, AuditError) as exc:
+            KillSwitch(ws.run_dir / KILL_FILE).add(
+                PendingKill(kind, checked, SystemClock().now(), "cli", reason[:500], exc.code, state)
+            )
+            return False
+        with p:
+            if kind == "agent":
+                return p.kill_agent(checked, reason=reason)
+            ended = p.end_task_or_kill(
+                checked,
+                state=TaskState.CANCELLED if state == "cancelled" else TaskState.COMPLETED,
+                reason=reason,
+            )
+            return ended is not None
 
 
 @task_app.command("list")

@@ -657,10 +657,14 @@ class GatewayRuntime:
             raise UnknownTask(f"unknown task `{caller.task_id}`")
         if task.agent != caller.agent:
             raise ValidationError("task belongs to another agent")
-        if not task.is_live(self.proctor.clock.now()):
+        if not task.is_live(self.proctor.clock.now()) or self.proctor.kills.task_killed(task.id):
             raise TaskNotActive(f"task `{task.id}` is not active")
         agent = self.proctor.cached_agent(caller.agent)
-        if agent is None or agent.status is not AgentStatus.ACTIVE:
+        if (
+            agent is None
+            or agent.status is not AgentStatus.ACTIVE
+            or self.proctor.kills.agent_killed(agent.name)
+        ):
             # the stdio transport proved identity once: the kill switch is checked here, every request
             raise AgentSuspended(f"agent `{caller.agent}` is not active")
         return task

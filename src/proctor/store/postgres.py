@@ -225,14 +225,24 @@ class PostgresStore(SqlStore):
     # lifecycle -------------------------------------------------------------------
     def migrate(self) -> None:
         from yoyo import get_backend, read_migrations
+        from yoyo.exceptions import LockTimeout
 
         yoyo_url = "postgresql+psycopg://" + self._conninfo.split("://", 1)[1]
         src = resources.files("proctor.store") / "migrations" / "postgres"
         with resources.as_file(src) as folder, self._errors.mapping():
             backend = get_backend(yoyo_url)
             try:
-                with backend.lock():
-                    backend.apply_migrations(backend.to_apply(read_migrations(str(folder))))
+                migrations = read_migrations(str(folder))
+                # nothing to apply (every open but the first): no lock, no write, so a workspace
+                # whose database refuses writes still opens (the kill switch needs it)
+                if backend.to_apply(migrations):
+                    try:
+                        with backend.lock():
+                            backend.apply_migrations(backend.to_apply(migrations))
+                    except LockTimeout:
+                        raise StoreLocked(
+                            "the database is locked by another process: its schema could not be migrated"
+                        ) from None
             finally:
                 backend.connection.close()
 

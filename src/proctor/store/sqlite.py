@@ -173,13 +173,23 @@ class SqliteStore(SqlStore):
 
     def migrate(self) -> None:
         from yoyo import get_backend, read_migrations
+        from yoyo.exceptions import LockTimeout
 
         src = resources.files("proctor.store") / "migrations" / "sqlite"
         with resources.as_file(src) as folder, map_sqlite_errors():
             backend = get_backend(f"sqlite:///{self.path.resolve()}")
             try:
-                with backend.lock():
-                    backend.apply_migrations(backend.to_apply(read_migrations(str(folder))))
+                migrations = read_migrations(str(folder))
+                # nothing to apply (every open but the first): no lock, no write, so a workspace
+                # whose database refuses writes still opens (the kill switch needs it)
+                if backend.to_apply(migrations):
+                    try:
+                        with backend.lock():
+                            backend.apply_migrations(backend.to_apply(migrations))
+                    except LockTimeout:
+                        raise StoreLocked(
+                            "the database is locked by another process: its schema could not be migrated"
+                        ) from None
             finally:
                 backend.connection.close()
 

@@ -1,0 +1,100 @@
+"""The kill switch works while the store or the audit log cannot take it: `agent suspend` and
+`task end` succeed, every Proctor process enforces them at once from the workspace's kill file, and
+they are recorded (store, then an audit record that says it was late) once the store is back."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from proctor.app import Proctor
+from proctor.config import tool_from_mapping
+from proctor.killswitch import KILL_FILE
+from proctor.pipeline import CallInput
+from proctor.store.base import AuditQuery
+from proctor.types import AgentStatus, TaskState, Verdict
+from proctor.workspace import Workspace
+
+BIN = Path(sys.executable).parent
+
+
+def _setup(tmp_path: Path) -> tuple[Workspace, str, str]:
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    with Proctor.open(ws) as p:
+        p.put_tool(tool_from_mapping({"name": "docs.read", "effect": "read"}))
+        p.add_agent("bot", "owner@acme.test")
+        started = p.start_task(agent="bot", purpose="read", allow=["docs.*"], requested_by="r@acme.test")
+    return ws, str(started.task.id), started.token
+
+
+def _cli(ws: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PROCTOR_WORKSPACE": str(ws.root), "COLUMNS": "200"}
+    return subprocess.run(
+        [str(BIN / "proctor"), *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_suspend_and_task_end_work_while_the_database_is_locked(tmp_path: Path) -> None:
+    """Another process holds SQLite's write lock: `agent suspend` and `task end` still succeed
+    (exit 0, saying the record is pending), a Proctor process opened before enforces both, and the
+    next process once the lock is gone records them with `recorded_late`."""
+    ws, task_id, token = _setup(tmp_path)
+    running = Proctor.open(ws)  # a process that was already serving when the store locked up
+    try:
+        locker = sqlite3.connect(ws.root / "proctor.db", isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        try:
+            sus = _cli(ws, "agent", "suspend", "bot", "--reason", "incident 7")
+            end = _cli(ws, "task", "end", task_id)
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        assert sus.returncode == 0, sus.stderr + sus.stdout
+        assert "unavailable" in sus.stdout
+        assert end.returncode == 0, end.stderr + end.stdout
+        pending = json.loads((ws.run_dir / KILL_FILE).read_text())
+        assert {(k["kind"], k["target"]) for k in pending} == {("agent", "bot"), ("task", task_id)}
+        assert oct((ws.run_dir / KILL_FILE).stat().st_mode & 0o777) == "0o600"
+        # the store still says active; the process enforces the kill file all the same
+        assert running.get_agent("bot").status is AgentStatus.ACTIVE
+        d = running.pipeline.decide_call(
+            CallInput(tool="docs.read", args={}, agent="bot", task_token=token, source="test")
+        )
+        assert d.verdict is Verdict.DENY
+        assert "agent_suspended" in d.errors
+    finally:
+        running.close()
+    # the next process to open the workspace records both, late and saying so
+    with Proctor.open(ws) as p:
+        assert p.get_agent("bot").status is AgentStatus.SUSPENDED
+        assert p.get_task(task_id).state is TaskState.COMPLETED
+        rows = p.store.search_audit(AuditQuery(kind="agent.suspended", limit=5))
+        bodies = [json.loads(r.body) for r in rows]
+        assert any(b.get("recorded_late") and b.get("reason") == "incident 7" for b in bodies), bodies
+        assert p.store.search_audit(AuditQuery(kind="task.ended", limit=5))
+        assert p.verify_audit().ok
+    assert json.loads((ws.run_dir / KILL_FILE).read_text()) == []
+
+
+def test_a_kill_is_enforced_by_a_running_process_without_the_store(tmp_path: Path) -> None:
+    """The running process reads the kill file on its next decision (no restart, no store change),
+    and records it itself once the store takes writes again (its sweeper)."""
+    ws, task_id, token = _setup(tmp_path)
+    with Proctor.open(ws) as p:
+        call = CallInput(tool="docs.read", args={}, agent="bot", task_token=token, source="test")
+        assert p.pipeline.decide_call(call).verdict is Verdict.ALLOW
+        from proctor.killswitch import KillSwitch, PendingKill
+
+        KillSwitch(ws.run_dir / KILL_FILE).add(
+            PendingKill("task", task_id, p.clock.now(), "cli", "", "store_locked", "cancelled")
+        )
+        d = p.pipeline.decide_call(call)
+        assert d.verdict is Verdict.DENY
+        assert "task_not_active" in d.errors
+        p.sweep()
+        assert p.get_task(task_id).state is TaskState.CANCELLED
+        assert p.pipeline.decide_call(call).verdict is Verdict.DENY
