@@ -181,6 +181,7 @@ class Proctor:
         cls, workspace: Workspace, *, clock: Clock | None = None, store_url: str | None = None
     ) -> Proctor:
         settings = workspace.settings()
+        workspace.make_private()
         store = open_store(store_url or settings.store_url, base_dir=workspace.root)
         try:
             return cls(settings, store, clock=clock, workspace=workspace)

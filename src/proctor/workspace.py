@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
-import shutil
+import stat
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 from proctor.config import CONFIG_FILE, Settings, load_settings
 from proctor.errors import AdminTokenInvalid, ConfigError, WorkspaceNotFound
 from proctor.types import TrustDomain
+
+log = logging.getLogger(__name__)
 
 ADMIN_TOKEN_FILE = "admin-token.sha256"  # noqa: S105 - a file name, not a secret
 ADMIN_PREFIX = "pta_"
@@ -107,22 +110,67 @@ class Workspace:
         if (root / CONFIG_FILE).exists():
             raise ConfigError(f"`{root}` is already a Proctor workspace")
         TrustDomain(trust_domain)
-        root.mkdir(parents=True, exist_ok=True)
+        root.mkdir(mode=0o711, parents=True, exist_ok=True)
+        os.chmod(root, 0o711)
         ws = cls(root)
         ws.keys_dir.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(ws.keys_dir, 0o700)
-        ws.run_dir.mkdir(mode=0o755, exist_ok=True)
+        ws.run_dir.mkdir(mode=0o711, exist_ok=True)
         starter = resources.files("proctor") / "starter"
-        ws.policies_dir.mkdir(exist_ok=True)
+        ws.policies_dir.mkdir(mode=0o700, exist_ok=True)
         with resources.as_file(starter) as src:
             for path in sorted(Path(src).iterdir()):
                 if path.suffix in {".cedar", ".cedarschema"}:
-                    shutil.copyfile(path, ws.policies_dir / path.name)
+                    _write_private(ws.policies_dir / path.name, path.read_bytes())
         text = config_text or DEFAULT_CONFIG.format(trust_domain=trust_domain, store=store)
-        ws.config_path.write_text(text, encoding="utf-8")
+        _write_private(ws.config_path, text.encode("utf-8"))
+        ws.make_private()
         token = ADMIN_PREFIX + secrets.token_urlsafe(32)
         _write_private(ws.keys_dir / ADMIN_TOKEN_FILE, hashlib.sha256(token.encode()).hexdigest().encode())
         return ws, token
+
+    def make_private(self) -> list[str]:
+        """Keep the workspace to Proctor's own user: the root and ``run/`` may be traversed by
+        others (agents reach the local socket in ``run/`` by name; attestation, not file modes,
+        decides who they are) but not listed; ``keys/`` and ``policies/`` are owner-only; every file
+        (configuration, upstreams, the database and its ``-wal``/``-shm``) is owner-only, so no
+        other local user can read the audit log or take a lock on the database. Idempotent; returns
+        what it changed (paths this user does not own are left as they are, and named in the log)."""
+        changed: list[str] = []
+
+        def tighten(path: Path, mode: int) -> None:
+            try:
+                st = path.lstat()
+            except FileNotFoundError:
+                return
+            if stat.S_ISLNK(st.st_mode) or (st.st_mode & 0o777) == mode:
+                return
+            if stat.S_ISSOCK(st.st_mode):
+                return  # sockets keep the mode their server gave them
+            try:
+                os.chmod(path, mode)
+                changed.append(f"{path.name} {oct(st.st_mode & 0o777)} -> {oct(mode)}")
+            except PermissionError:
+                log.warning("workspace: cannot make `%s` private (owned by another user)", path)
+
+        tighten(self.root, 0o711)
+        tighten(self.run_dir, 0o711)
+        for d in (self.keys_dir, self.policies_dir):
+            tighten(d, 0o700)
+        for d in (self.root, self.keys_dir, self.policies_dir, self.run_dir):
+            try:
+                entries = list(d.iterdir())
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    st = entry.lstat()
+                except OSError:
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    tighten(entry, 0o600)
+        if changed:
+            log.warning("workspace `%s` made private: %s", self.root, "; ".join(changed))
+        return changed
 
     def rotate_admin_token(self) -> str:
         path = self.keys_dir / ADMIN_TOKEN_FILE

@@ -6,6 +6,7 @@ log promise that a decision is on disk before the caller hears it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -44,6 +45,20 @@ CHECKPOINT_INTERVAL_S = 0.05
 WAL_SIZE_LIMIT = 64 << 20
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file owner-only (0600) before SQLite does: SQLite gives its ``-wal`` and
+    ``-shm`` files the database file's mode, so no other local user can read the log or lock the
+    shared memory. An existing file is left as it is (``Workspace.make_private`` tightens it)."""
+    if str(path) in ("", ":memory:") or path.exists():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create the database file `{path}`: {exc.strerror}") from None
+
+
 class SqliteStore(SqlStore):
     """SQLite engine. ``url`` is ``sqlite:///relative/or/absolute/path.db``."""
 
@@ -58,6 +73,7 @@ class SqliteStore(SqlStore):
         self._closed = False
         self._wal = False
         self._relaxed: sqlite3.Connection | None = None
+        _create_private(self.path)
         with map_sqlite_errors():
             self._writer = self._connect()
             # Commits never copy the WAL back into the database themselves (that work would land
