@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,7 +49,7 @@ sys.exit(1 if "OPEN" in results.values() else 0)
 
 
 @pytest.fixture
-def other_user() -> Iterator[str]:
+def other_user() -> str:
     if os.geteuid() != 0:
         pytest.skip("needs root to run a probe as a second Unix user (the CI runs as root)")
     if shutil.which("runuser") is None or shutil.which("useradd") is None:
@@ -59,7 +58,7 @@ def other_user() -> Iterator[str]:
         pytest.skip(f"the probe runs under {SYSTEM_PYTHON} (the test's own Python lives under /root)")
     if subprocess.run(["id", OTHER], capture_output=True, check=False).returncode != 0:
         subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", OTHER], check=True)
-    yield OTHER
+    return OTHER
 
 
 def test_another_local_user_can_neither_read_nor_lock_the_workspace(other_user: str) -> None:
