@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import yaml
 
 from proctor.errors import ConfigError, ValidationError
+from proctor.policy.scope import RESOURCE_ARG_SPEC
 from proctor.store.base import ToolRecord
 from proctor.types import Effect, Sensitivity, ToolName, Trust, TrustDomain
 
@@ -134,8 +135,11 @@ def tool_from_mapping(raw: Mapping[str, Any], where: str = "tool") -> ToolRecord
         raise ValidationError(f"{where} `{name}`: `flags` is a list of {', '.join(TOOL_FLAGS)}")
     resource = str(raw.get("resource", "*"))
     resource_arg = raw.get("resource_arg")
-    if resource_arg is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", str(resource_arg)):
-        raise ValidationError(f"{where} `{name}`: invalid `resource_arg`")
+    if resource_arg is not None and not RESOURCE_ARG_SPEC.fullmatch(str(resource_arg)):
+        raise ValidationError(
+            f"{where} `{name}`: invalid `resource_arg`: an argument name, `name[]` for a list,"
+            " several separated by commas (`source,destination`), or `-` for a tool that touches no resource"
+        )
     return ToolRecord(
         name=name,
         effect=effect,

@@ -324,3 +324,24 @@ def test_upstream_credentials_from_the_cli(ws: Path) -> None:
     ok(ws, "upstream", "credential", "remove", "billing", "billing-api")
     assert "credentials" not in yaml.safe_load((ws / "upstreams.yaml").read_text())["upstreams"][0]
     assert run(ws, "upstream", "credential", "remove", "billing", "billing-api").returncode != 0
+
+
+GIT_SERVER = str(Path(sys.executable).parent / "mcp-server-git")
+
+
+def test_upstream_add_describes_resource_arguments_from_the_schemas(ws: Path) -> None:
+    """`upstream add --describe-resources` against the real `mcp-server-git` describes every tool
+    whose schema names its repository (`repo_path`), so a task's `--resource` scopes them all;
+    `upstream tools` shows them, and suggests one for an undescribed upstream."""
+    r = ok(ws, "upstream", "add", "git", "--command", GIT_SERVER, "--effect", "read", "--describe-resources")
+    assert "repo_path" in r.stdout
+    cfg = yaml.safe_load((ws / "upstreams.yaml").read_text())["upstreams"][0]
+    described = {name: t["resource_arg"] for name, t in cfg["tools"].items()}
+    assert described["git_show"] == "repo_path"
+    assert described["git_status"] == "repo_path"
+    listed = json.loads(ok(ws, "upstream", "tools", "git", "--json").stdout)
+    assert {r["upstream_tool"]: r["resource_arg"] for r in listed}["git_show"] == "repo_path"
+    ok(ws, "upstream", "add", "git2", "--command", GIT_SERVER, "--effect", "read")
+    plain = ok(ws, "upstream", "tools", "git2")
+    assert "suggest repo_path" in plain.stdout
+    assert "resource_arg: repo_path" in plain.stderr

@@ -298,3 +298,58 @@ def test_decide_agrees_with_raw_cedar(
         assert ours.verdict in (Verdict.ALLOW, Verdict.APPROVAL_REQUIRED)
     else:
         assert ours.verdict is Verdict.DENY
+
+
+def test_a_task_with_resources_denies_a_tool_whose_resource_is_unknown(tmp_path: Path) -> None:
+    """`--resource` is never skipped: in a task that declares resources, a tool nobody described
+    (no resource argument) is denied with how to describe it; a tool described as touching no
+    resource (`-`) is allowed; a task without resources is unchanged."""
+    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    undescribed = ToolRecord(ToolName("git.git_show"), "read")
+    scoped = task(("git.*",), ("/srv/repo-a*",))
+    d = eng.decide(agent(), scoped, undescribed, {"repo_path": "/srv/repo-b"}, NOW)
+    assert d.verdict is Verdict.DENY
+    assert "--resource-arg" in d.reasons[0]
+    assert eng.decide(agent(), task(("git.*",)), undescribed, {}, NOW).verdict is Verdict.ALLOW
+    clock = ToolRecord(ToolName("git.clock"), "read", resource_arg="-")
+    assert eng.decide(agent(), scoped, clock, {}, NOW).verdict is Verdict.ALLOW
+    show = ToolRecord(ToolName("git.git_show"), "read", resource_arg="repo_path")
+    assert eng.decide(agent(), scoped, show, {"repo_path": "/srv/repo-b"}, NOW).verdict is Verdict.DENY
+    assert eng.decide(agent(), scoped, show, {"repo_path": "/srv/repo-a"}, NOW).verdict is Verdict.ALLOW
+
+
+def test_every_resource_of_a_call_is_checked(tmp_path: Path) -> None:
+    """A tool with several resource arguments (`source,destination`) or a list (`paths[]`) is in
+    scope only when every resource it names is."""
+    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    scoped = task(("fs.*",), ("/data/*",))
+    move = ToolRecord(ToolName("fs.move_file"), "read", resource_arg="source,destination")
+    ok = {"source": "/data/a", "destination": "/data/b"}
+    assert eng.decide(agent(), scoped, move, ok, NOW).verdict is Verdict.ALLOW
+    out = eng.decide(agent(), scoped, move, {"source": "/data/a", "destination": "/etc/cron.d/x"}, NOW)
+    assert out.verdict is Verdict.DENY
+    assert "/etc/cron.d/x" in out.reasons[0]
+    assert eng.decide(agent(), scoped, move, {"source": "/data/a"}, NOW).verdict is Verdict.DENY
+    many = ToolRecord(ToolName("fs.read_multiple_files"), "read", resource_arg="paths[]")
+    assert eng.decide(agent(), scoped, many, {"paths": ["/data/a", "/data/b"]}, NOW).verdict is Verdict.ALLOW
+    for bad in (["/data/a", "/home/x"], [], "/data/a", ["/data/a", 3.5], None):
+        assert eng.decide(agent(), scoped, many, {"paths": bad}, NOW).verdict is Verdict.DENY, bad
+
+
+@given(
+    st.lists(
+        st.sampled_from(["/data/a", "/data/b/c", "/etc/x", "/data", "/data/../x", "relative"]), max_size=6
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_a_list_resource_is_allowed_exactly_when_every_element_is_in_scope(paths: list[str]) -> None:
+    """Property: `paths[]` under `--resource /data/*` is allowed iff the list is non-empty and every
+    element matches the pattern without a `..` segment."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        eng = PolicyEngine.from_dir(starter_dir(Path(d)))
+    many = ToolRecord(ToolName("fs.read_multiple_files"), "read", resource_arg="paths[]")
+    verdict = eng.decide(agent(), task(("fs.*",), ("/data/*",)), many, {"paths": paths}, NOW).verdict
+    expected = bool(paths) and all(p.startswith("/data/") and ".." not in p.split("/") for p in paths)
+    assert (verdict is Verdict.ALLOW) == expected

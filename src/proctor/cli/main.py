@@ -752,9 +752,20 @@ def upstream_add(
         bool, typer.Option("--no-prefix", help="Expose tools without `NAMESPACE.` (one upstream only).")
     ] = False,
     timeout: Annotated[str, typer.Option(help="Connect and list timeout, like 30s.")] = "30s",
+    describe_resources: Annotated[
+        bool,
+        typer.Option(
+            "--describe-resources",
+            help="Connect now and take each tool's resource argument from its input schema"
+            " (path, paths[], repo_path, url, …) unless --tool-resource-arg names one.",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Add an upstream MCP server (written to upstreams.yaml)."""
+    """Add an upstream MCP server (written to upstreams.yaml).
+
+    A task that declares resources (`task start --resource`) denies every call of a tool whose
+    resource argument is not described: `--describe-resources` describes them from the schemas."""
     from proctor.errors import ConfigError, Conflict
     from proctor.gateway.config import load_upstreams, save_upstreams, upstream_from_mapping
 
@@ -793,6 +804,9 @@ def upstream_add(
                     f"{what}: effect `{eff}` has no action in the policy schema;"
                     f" known: {', '.join(sorted(actions))}"
                 )
+        described: dict[str, str] = {}
+        if describe_resources:
+            cfg, described = _describe_resources(cfg)
         existing = load_upstreams(root)
         if any(u.namespace == cfg.namespace for u in existing):
             raise Conflict(f"upstream `{cfg.namespace}` already exists: `proctor upstream remove` it first")
@@ -810,6 +824,11 @@ def upstream_add(
                 " over a standing secret.",
                 highlight=False,
             )
+    for tool_name, spec in sorted(described.items()):
+        out.print(
+            f"  resource argument of {escape(tool_name)}: {escape(spec)} (from its input schema)",
+            highlight=False,
+        )
     target = cfg.url or " ".join([cfg.command or "", *cfg.args])
     out.print(
         f"[green]added[/] upstream {cfg.namespace} ({cfg.transport}: {escape(target)})", highlight=False
@@ -946,17 +965,41 @@ def upstream_remove(namespace: str, workspace: WorkspaceOpt = None) -> None:
     out.print(f"[green]removed[/] upstream {namespace}" + (f" and its {len(pins)} pins" if pins else ""))
 
 
+def _describe_resources(cfg: Any) -> tuple[Any, dict[str, str]]:
+    """``cfg`` with a resource argument for every tool whose input schema suggests one and that
+    has none described; and what was added."""
+    from dataclasses import replace
+
+    from proctor.gateway.config import suggest_resource_arg
+    from proctor.gateway.discovery import discover_sync
+
+    tools = {k: dict(v) for k, v in cfg.tools.items()}
+    added: dict[str, str] = {}
+    for tool in discover_sync(cfg):
+        if "resource_arg" in tools.get(tool.name, {}) or "resource_arg" in cfg.default:
+            continue
+        spec = suggest_resource_arg(tool.input_schema)
+        if spec is not None:
+            tools.setdefault(tool.name, {})["resource_arg"] = spec
+            added[tool.name] = spec
+    return replace(cfg, tools=tools), added
+
+
 def _tool_rows(cfg: Any, report: Any) -> list[dict[str, Any]]:
+    from proctor.gateway.config import suggest_resource_arg
     from proctor.gateway.pinning import allowed_names
 
     allowed = allowed_names(report)
     changed = {c.name for c in report.changed}
     rows: list[dict[str, Any]] = []
     for name, definition in report.current.items():
+        resource_arg = None
         if name in report.unroutable:
             status, effect, exposed = "unroutable", None, None
         else:
-            effect = cfg.proctor_tool(name).effect
+            registered = cfg.proctor_tool(name)
+            effect = registered.effect
+            resource_arg = registered.resource_arg
             exposed = cfg.exposed_name(name)
             if name in changed:
                 status = "changed"
@@ -972,6 +1015,10 @@ def _tool_rows(cfg: Any, report: Any) -> list[dict[str, Any]]:
                 "status": status,
                 "callable": name in allowed,
                 "description": definition["description"],
+                "resource_arg": resource_arg,
+                "suggested_resource_arg": None
+                if resource_arg is not None
+                else suggest_resource_arg(definition.get("inputSchema") or definition.get("input_schema")),
             }
         )
     for name in report.removed:
@@ -1001,17 +1048,34 @@ def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: Json
     if as_json:
         emit_json(rows)
         return
-    t = Table("upstream tool", "exposed as", "effect", "status", "callable", "description")
+    t = Table("upstream tool", "exposed as", "effect", "resource arg", "status", "callable", "description")
+    suggested = {}
     for r in rows:
+        res = r.get("resource_arg") or (
+            f"none (suggest {r['suggested_resource_arg']})" if r.get("suggested_resource_arg") else "none"
+        )
+        if r.get("suggested_resource_arg"):
+            suggested[r["upstream_tool"]] = r["suggested_resource_arg"]
         t.add_row(
             escape(_safe_text(r["upstream_tool"], 80)),
             r["exposed_name"] or "-",
             r["effect"] or "-",
+            escape(_safe_text(res, 60)),
             r["status"],
             "yes" if r["callable"] else "no",
             escape(_safe_text(r["description"], 60)),
         )
     out.print(t)
+    if suggested:
+        err.print(
+            "[yellow]note[/] a task that declares resources denies tools whose resource argument is not"
+            f" described; describe them in upstreams.yaml under `{escape(namespace)}`'s `tools:`, e.g. "
+            + ", ".join(
+                f"{escape(_safe_text(k, 40))}: {{resource_arg: {escape(v)}}}"
+                for k, v in sorted(suggested.items())[:5]
+            ),
+            highlight=False,
+        )
     if not report.pinned:
         err.print(
             f"[yellow]warning[/] `{namespace}` is not pinned: its tools are usable unchecked;"

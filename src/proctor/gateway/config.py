@@ -201,6 +201,54 @@ def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConf
     return cfg
 
 
+#: argument names that say which data a tool touches, as MCP servers commonly spell them
+RESOURCE_NAMES = (
+    "path",
+    "file_path",
+    "filepath",
+    "file",
+    "filename",
+    "directory",
+    "dir",
+    "repo_path",
+    "repository",
+    "repo",
+    "url",
+    "uri",
+    "source",
+    "destination",
+    "target",
+    "table",
+    "bucket",
+)
+#: the same for arguments that hold a list of them
+RESOURCE_LIST_NAMES = ("paths", "files", "urls", "uris", "sources", "tables")
+
+
+def suggest_resource_arg(input_schema: Mapping[str, Any] | None) -> str | None:
+    """The ``resource_arg`` a tool's input schema suggests (``path``, ``source,destination``,
+    ``paths[]``), or None when no argument looks like the data it touches.
+
+    >>> suggest_resource_arg({"properties": {"source": {"type": "string"}, "destination": {"type": "string"}}})
+    'source,destination'
+    >>> suggest_resource_arg({"properties": {"paths": {"type": "array", "items": {"type": "string"}}}})
+    'paths[]'
+    >>> suggest_resource_arg({"properties": {"timezone": {"type": "string"}}}) is None
+    True
+    """
+    props = (input_schema or {}).get("properties")
+    if not isinstance(props, Mapping):
+        return None
+    found: list[str] = []
+    for name, spec in props.items():
+        kind = spec.get("type") if isinstance(spec, Mapping) else None
+        if name in RESOURCE_NAMES and kind in (None, "string", "integer"):
+            found.append(str(name))
+        elif name in RESOURCE_LIST_NAMES and kind == "array":
+            found.append(f"{name}[]")
+    return ",".join(found[:8]) or None
+
+
 def case_unique(listed: Mapping[str, Any], namespace: str) -> dict[str, Any]:
     """An upstream's tool listing without the names that are equal to another after lowercasing:
     Proctor names tools in lowercase, so neither of two such tools can be told apart (registered,

@@ -24,7 +24,7 @@ from proctor.policy.loader import (
     load_policy_dir,
     read_policy_dir,
 )
-from proctor.policy.scope import ScopeVerdict, check_scope, resource_of
+from proctor.policy.scope import ScopeVerdict, check_scope, resources_of
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
 from proctor.types import AgentStatus, DecisionId, Verdict
 
@@ -211,13 +211,13 @@ class PolicyEngine:
             refused = _precheck(agent, task, now, ps.version)
             if refused is not None:
                 return refused
-            resource = resource_of(tool, args)
+            resources = resources_of(tool, args)
             # keyed on the records themselves: every field a decision reads, versions included
-            key = (agent, task, tool, resource)
+            key = (agent, task, tool, resources)
             cache = self._cache
             hit = cache.outcomes.get(key) if self._use_cache else None
             if hit is None:
-                hit = self._evaluate(ps, cache, agent, task, tool, resource)
+                hit = self._evaluate_all(ps, cache, agent, task, tool, resources)
                 if self._use_cache and cache is self._cache:
                     if len(cache.outcomes) >= CACHE_LIMIT:
                         cache.outcomes.clear()
@@ -324,6 +324,30 @@ class PolicyEngine:
                 "error while deciding: the credential is denied", ps.version, errors=(type(exc).__name__,)
             )
 
+    def _evaluate_all(
+        self,
+        ps: PolicySet,
+        cache: _Cache,
+        agent: AgentRecord,
+        task: TaskRecord,
+        tool: ToolRecord,
+        resources: tuple[str, ...] | None,
+    ) -> _Outcome:
+        """A call that touches several resources (``source,destination``, ``paths[]``) is decided
+        for each of them; the most restrictive outcome wins (a deny, then an approval)."""
+        if resources is None or len(resources) <= 1:
+            return self._evaluate(ps, cache, agent, task, tool, resources)
+        rank = {Verdict.DENY: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.ALLOW: 2}
+        worst: _Outcome | None = None
+        for resource in dict.fromkeys(resources):
+            outcome = self._evaluate(ps, cache, agent, task, tool, resources, resource)
+            if worst is None or rank[outcome.verdict] < rank[worst.verdict]:
+                worst = outcome
+            if outcome.verdict is Verdict.DENY:
+                break
+        assert worst is not None
+        return worst
+
     def _evaluate(
         self,
         ps: PolicySet,
@@ -331,9 +355,12 @@ class PolicyEngine:
         agent: AgentRecord,
         task: TaskRecord,
         tool: ToolRecord,
-        resource: str | None,
+        resources: tuple[str, ...] | None,
+        resource: str | None = None,
     ) -> _Outcome:
-        scope = check_scope(task, tool, resource)
+        scope = check_scope(task, tool, resources)
+        if resource is None:
+            resource = scope.resource
         if tool.effect not in ps.actions:
             return _Outcome(
                 Verdict.DENY,

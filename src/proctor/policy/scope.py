@@ -49,44 +49,102 @@ def _has_traversal(value: str) -> bool:
     return ".." in re.split(r"[/\\]", value)
 
 
-def resource_of(tool: ToolRecord, args: Mapping[str, Any]) -> str | None:
-    """The data a call touches: the value of the tool's resource argument, or ``""`` if it has none.
+#: ``resource_arg`` of a tool that touches nothing a task's ``--resource`` could scope (a clock,
+#: a calculator): such a tool stays callable in a task that declares resources
+NO_RESOURCE = "-"
+_ARG = r"[A-Za-z_][A-Za-z0-9_]{0,63}(?:\[\])?"
+#: one argument name, ``name[]`` for a list of resources, several separated by commas, or ``-``
+RESOURCE_ARG_SPEC = re.compile(rf"-|{_ARG}(?:,{_ARG}){{0,7}}")
+#: most resources one call may name (a list argument longer than this is refused)
+MAX_RESOURCES = 256
 
-    Returns None when the tool names a resource argument and the call does not give a usable one.
+
+def resource_args(tool: ToolRecord) -> tuple[tuple[str, bool], ...] | None:
+    """The arguments that name what a call of ``tool`` touches, each with whether it holds a list;
+    ``()`` when the tool is described as touching none, None when nobody described it.
+
+    >>> from proctor.types import ToolName
+    >>> resource_args(ToolRecord(ToolName("fs.move_file"), "write", resource_arg="source,destination"))
+    (('source', False), ('destination', False))
+    >>> resource_args(ToolRecord(ToolName("fs.read_multiple"), "read", resource_arg="paths[]"))
+    (('paths', True),)
     """
-    if tool.resource_arg is None:
-        return ""
-    value = args.get(tool.resource_arg)
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    spec = tool.resource_arg
+    if spec is None:
         return None
-    return str(value)
+    if spec == NO_RESOURCE:
+        return ()
+    return tuple((a[:-2], True) if a.endswith("[]") else (a, False) for a in spec.split(","))
 
 
-def check_scope(task: TaskRecord, tool: ToolRecord, resource: str | None) -> ScopeVerdict:
-    """Is this tool, on this resource, inside the task's declared intent and the tool's own pattern?"""
+def resources_of(tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The data a call touches: the values of the tool's resource arguments, ``()`` if it has none.
+
+    Returns None when the tool names a resource argument and the call does not give a usable one
+    (missing, not a string or integer, an empty or oversized list).
+    """
+    specs = resource_args(tool)
+    if not specs:
+        return ()
+    out: list[str] = []
+    for name, many in specs:
+        value = args.get(name)
+        values = value if many else [value]
+        if not isinstance(values, list) or not values or len(values) > MAX_RESOURCES:
+            return None
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, str | int):
+                return None
+            out.append(str(v))
+    return tuple(out)
+
+
+def resource_of(tool: ToolRecord, args: Mapping[str, Any]) -> str | None:
+    """The first resource a call touches (see :func:`resources_of`), ``""`` if none."""
+    found = resources_of(tool, args)
+    if found is None:
+        return None
+    return found[0] if found else ""
+
+
+def check_scope(task: TaskRecord, tool: ToolRecord, resources: tuple[str, ...] | None) -> ScopeVerdict:
+    """Is this tool, on these resources, inside the task's declared intent and the tool's own pattern?
+
+    A task that declares resources admits only calls whose resources are known: a tool nobody
+    described (no resource argument) is denied in it, with how to describe the tool.
+    """
+    first = resources[0] if resources else ""
     if not any(fnmatchcase(tool.name, p) for p in task.allow):
-        return ScopeVerdict(False, f"tool `{tool.name}` is outside the task's declared tools", resource or "")
-    if resource is None:
+        return ScopeVerdict(False, f"tool `{tool.name}` is outside the task's declared tools", first)
+    if resources is None:
         return ScopeVerdict(
             False, f"the call gives no usable `{tool.resource_arg}` argument, so its resource is unknown", ""
         )
-    if len(resource) > MAX_RESOURCE_LEN or "\x00" in resource:
-        return ScopeVerdict(False, "the resource is oversized or contains a NUL byte", resource[:80])
-    if resource and _has_traversal(resource):
-        return ScopeVerdict(False, f"resource `{resource[:200]}` contains a `..` segment", resource)
-    if resource and not fnmatchcase(resource, tool.resource_pattern):
+    if task.resources and tool.resource_arg is None:
         return ScopeVerdict(
-            False, f"resource `{resource[:200]}` is outside tool pattern `{tool.resource_pattern}`", resource
+            False,
+            f"the task declares resources, but nothing says which argument of `{tool.name}` names what it"
+            " touches, so the call cannot be checked against them: describe the tool (`proctor tool add"
+            f" {tool.name} --resource-arg ARG`, or `resource_arg:` under the upstream's `tools:` in"
+            " upstreams.yaml; `-` for a tool that touches no resource)",
+            "",
         )
-    if (
-        task.resources
-        and tool.resource_arg is not None
-        and not any(fnmatchcase(resource, p) for p in task.resources)
-    ):
-        return ScopeVerdict(
-            False, f"resource `{resource[:200]}` is outside the task's declared resources", resource
-        )
-    return ScopeVerdict(True, "in scope", resource)
+    for resource in resources:
+        if len(resource) > MAX_RESOURCE_LEN or "\x00" in resource:
+            return ScopeVerdict(False, "the resource is oversized or contains a NUL byte", resource[:80])
+        if resource and _has_traversal(resource):
+            return ScopeVerdict(False, f"resource `{resource[:200]}` contains a `..` segment", resource)
+        if resource and not fnmatchcase(resource, tool.resource_pattern):
+            return ScopeVerdict(
+                False,
+                f"resource `{resource[:200]}` is outside tool pattern `{tool.resource_pattern}`",
+                resource,
+            )
+        if task.resources and not any(fnmatchcase(resource, p) for p in task.resources):
+            return ScopeVerdict(
+                False, f"resource `{resource[:200]}` is outside the task's declared resources", resource
+            )
+    return ScopeVerdict(True, "in scope", first)
 
 
 def declares_namespace(allow: Sequence[str], namespace: str) -> bool:
