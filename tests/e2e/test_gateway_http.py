@@ -812,3 +812,105 @@ def test_no_call_reaches_an_upstream_alongside_its_record_while_the_log_is_faili
     # the log is back: the first call waits for its record (which clears the failure), then reads overlap
     assert out[3] == (False, ["test_simple_text"])
     assert out[4] == (False, ["test_simple_text"])
+
+
+def test_a_cancelled_call_on_the_sdk_path_gets_its_completion_record(tmp_path: Path) -> None:
+    """A client that cancels a call in flight (a stdio upstream: the SDK path) leaves no allow
+    without its `call.completed`: the gateway records the call as cancelled."""
+    from proctor.store.base import AuditQuery
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "changing_server.py"
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    upstream = upstream_from_mapping(
+        {
+            "namespace": "dict",
+            "command": sys.executable,
+            "args": [str(fixture)],
+            "env": {"FIXTURE_SLOW_TOOL": "1"},
+            "default": {"effect": "read"},
+        }
+    )
+    p = Proctor.open(ws)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    agent = p.add_agent("bot", "owner@acme.test")
+    task = p.start_task(agent="bot", purpose="slow", allow=["dict.*"], requested_by="r@acme.test")
+    gateway = GatewayThread.start(p, [upstream], port)
+    gw = HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+
+    async def main() -> None:
+        async with _client(gw, legacy=True) as c:
+            name = next(t.name for t in (await c.list_tools()).tools if t.name.endswith("slow"))
+            with anyio.move_on_after(1.5):
+                await c.call_tool(name, {"seconds": 60})
+            await anyio.sleep(0.5)  # the cancellation notice reaches the gateway
+
+    try:
+        anyio.run(main)
+        deadline = time.monotonic() + 20
+        done: list[Any] = []
+        while time.monotonic() < deadline and not done:
+            p.audit.flush()
+            done = p.store.search_audit(AuditQuery(kind="call.completed", limit=5))
+            time.sleep(0.2)
+        allowed = p.store.search_audit(AuditQuery(kind="decision", limit=5))
+    finally:
+        gateway.stop()
+        p.close()
+    assert allowed
+    assert done, "the cancelled call has no completion record"
+    assert b'"cancelled"' in bytes(done[0].body)
+
+
+@pytest.mark.parametrize("pinned", [False, True])
+def test_a_call_after_task_end_is_an_audited_task_refusal(tmp_path: Path, pinned: bool) -> None:
+    """Right after `task end` (and after the gateway closed the task's upstream sessions), a call
+    is answered with the audited "task is completed" deny, never "unknown tool", and no upstream is
+    started for the ended task."""
+    from proctor.gateway.discovery import discover_sync
+    from proctor.gateway.pinning import make_pins
+    from proctor.store.base import AuditQuery
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    upstream = upstream_from_mapping(
+        {"namespace": "time", "command": str(BIN / "mcp-server-time"), "default": {"effect": "read"}}
+    )
+    p = Proctor.open(ws)
+    if pinned:
+        p.store.replace_tool_pins(
+            "time", make_pins("time", discover_sync(upstream), now=p.clock.now(), by="a@acme.test")
+        )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    agent = p.add_agent("bot", "owner@acme.test")
+    task = p.start_task(agent="bot", purpose="t", allow=["time.*"], requested_by="r@acme.test")
+    gateway = GatewayThread.start(p, [upstream], port)
+    gw = HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+
+    async def call(name: str | None = None) -> Any:
+        async with _client(gw, legacy=True) as c:
+            if name is None:
+                name = next(
+                    t.name for t in (await c.list_tools()).tools if t.name.endswith("get_current_time")
+                )
+            return name, await c.call_tool(name, {"timezone": "UTC"})
+
+    try:
+        name, first = anyio.run(call)
+        assert not first.is_error
+        p.end_task(str(task.task.id))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not p.store.search_audit(
+            AuditQuery(kind="upstream.sessions_closed", limit=1)
+        ):
+            time.sleep(0.1)
+        _, after = anyio.run(call, name)
+        p.audit.flush()
+        last = p.store.search_audit(AuditQuery(kind="decision", newest_first=True, limit=1))
+    finally:
+        gateway.stop()
+        p.close()
+    assert after.is_error
+    text = after.content[0].text
+    assert "completed" in text, text
+    assert b"task_not_active" in bytes(last[0].body)

@@ -800,6 +800,13 @@ class GatewayRuntime:
     ) -> tuple[UpstreamConfig, str, ToolName, Decision, asyncio.Task[Decision] | None]:
         upstream_def: types.Tool | None = None
         snap = snap or self.proctor.snapshot()
+        if not self._may_reach_upstreams(caller, snap):
+            # an ended task or an inactive agent: the pipeline refuses it with its own reason and
+            # audits it; no upstream is started, listed or leased for on its behalf
+            decision = await self.proctor.pipeline.decide_call_async(
+                call, alone=self.inflight <= 1, snap=snap
+            )
+            return cfg, upstream_tool, proctor_name, decision, None
         pinned = bool(self.proctor.cached_pins(cfg.namespace, snap))
         # the name this upstream last listed for the tool (its catalogs hold no two names that
         # differ only in case): `ECHO` is never sent to an upstream that lists `echo`
@@ -841,6 +848,22 @@ class GatewayRuntime:
                 call, alone=self.inflight <= 1, snap=snap
             )
         return cfg, upstream_tool, proctor_name, decision, None
+
+    def _may_reach_upstreams(self, caller: Caller, snap: Snapshot) -> bool:
+        """Whether the caller's task is live and its agent active (what the pipeline will check
+        again): only then may a call touch an upstream before its decision."""
+        p = self.proctor
+        task = p.cached_task(caller.task_id, snap)
+        agent = p.cached_agent(caller.agent, snap)
+        return (
+            task is not None
+            and task.agent == caller.agent
+            and task.is_live(p.clock.now())
+            and agent is not None
+            and agent.status is AgentStatus.ACTIVE
+            and not p.kills.task_killed(task.id)
+            and not p.kills.agent_killed(agent.name)
+        )
 
     @staticmethod
     def refusal(decision: Decision) -> types.CallToolResult | None:
@@ -1050,6 +1073,13 @@ class GatewayRuntime:
             owned.drop(cfg.namespace)
             log.warning("upstream `%s` failed during a call: %s", cfg.namespace, type(exc).__name__)
             result = _text_error(f"upstream `{cfg.namespace}` is unavailable; the call did not complete")
+        except BaseException:
+            # cancelled (the client cancelled the request or left): the allow still gets its
+            # completion record, saying so, before the cancellation goes on
+            self._record_completion(
+                owned.task_id, cfg, proctor_name, decision, "cancelled", [], None, True, started
+            )
+            raise
         finally:
             owned.active.remove(ctx)
         self._record_completion(
