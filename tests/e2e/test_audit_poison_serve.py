@@ -133,6 +133,13 @@ def test_nul_tool_name_denies_no_other_call(served: Served) -> None:
             for th in threads:
                 th.join()
 
+        # an agent's own call for such a tool is denied as an unknown tool, not as a store failure
+        svid, token = creds[0]
+        own = client.post(
+            "/v1/decide",
+            json={"tool": BAD_TOOL, "task_token": token, "args": {"path": "/data/\x00"}},
+            headers={"Authorization": f"Bearer {svid}"},
+        ).json()
         audit = client.get(
             "/v1/audit",
             params={"tool": BAD_TOOL, "limit": 1000},
@@ -148,7 +155,8 @@ def test_nul_tool_name_denies_no_other_call(served: Served) -> None:
         assert answer["decision"] == "deny"
     # every refused call is in the log under its exact tool name
     assert audit.status_code == 200, audit.text
-    assert len(audit.json()) == ROUNDS * BAD_PER_ROUND
+    assert (own["decision"], own["errors"]) == ("deny", ["invalid_input"])
+    assert len(audit.json()) == ROUNDS * BAD_PER_ROUND + 1
 
     r = subprocess.run(
         [*PROCTOR, "audit", "verify", "--deep", "--store", url],
