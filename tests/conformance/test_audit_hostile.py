@@ -26,7 +26,7 @@ from tests.conformance.test_store_conformance import T0, Backend, backend, sha_c
 
 from proctor.audit import AuditEntry, AuditLog, verify_log
 from proctor.clock import FrozenClock
-from proctor.errors import StoreError
+from proctor.errors import StoreError, StoreUnavailable
 from proctor.store._sql import SqlStore
 from proctor.store.base import AuditQuery, AuditRow, ChainHasher, PendingAudit, index_text, index_value
 
@@ -186,7 +186,9 @@ def gated(backend: Backend) -> Iterator[tuple[_GatedStore, AuditLog]]:
         log.close()
 
 
-def _one_group_commit(g: _GatedStore, log: AuditLog, bad_tool: str) -> dict[str, Any]:
+def _one_group_commit(
+    g: _GatedStore, log: AuditLog, bad_tool: str, *, bad_async: bool = False
+) -> dict[str, Any]:
     """Concurrent callers (threads, an asyncio loop, an append_many, deferred records) and one caller
     whose record is ``bad_tool``, all in one group commit. Returns what each caller got."""
     results: dict[str, Any] = {}
@@ -223,17 +225,18 @@ def _one_group_commit(g: _GatedStore, log: AuditLog, bad_tool: str) -> dict[str,
         )
     )
 
-    async def two() -> list[AuditRow]:
-        return list(
-            await asyncio.gather(
-                log.append_async("call.completed", {"ok": True}, tool="fs.read"),
-                log.append_async("call.completed", {"ok": False}, tool="fs.write"),
-            )
-        )
+    async def two() -> list[Any]:
+        calls = [
+            log.append_async("call.completed", {"ok": True}, tool="fs.read"),
+            log.append_async("call.completed", {"ok": False}, tool="fs.write"),
+        ]
+        if bad_async:  # a second bad caller, on the asyncio path, between the two good ones
+            calls.insert(1, log.append_async("decision", {"via": "gateway"}, tool=bad_tool))
+        return list(await asyncio.gather(*calls, return_exceptions=True))
 
     threads.append(call("async", lambda: asyncio.run(two())))
     log.defer("lease.used", {"lease": "lse_1"}, task="tsk_a")
-    expected = 4 + 1 + 2 + 2 + 1
+    expected = 4 + 1 + 2 + 2 + 1 + bad_async
     while True:  # wait (no time limit asserted) until every record waits in the next group commit
         with log._cond:
             if len(log._open.items) == expected:
@@ -250,6 +253,9 @@ def _one_group_commit(g: _GatedStore, log: AuditLog, bad_tool: str) -> dict[str,
 def _assert_good_ones_durable(backend: Backend, results: dict[str, Any]) -> list[AuditRow]:
     for name in ("first", "good0", "good1", "good2", "good3", "many", "async"):
         assert not isinstance(results[name], BaseException), (name, results[name])
+    got = results["async"]
+    assert isinstance(got[0], AuditRow)
+    assert isinstance(got[-1], AuditRow)
     rows = list(backend.store.iter_audit())
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
     assert verify_log(backend.store, {}, deep=True).ok
@@ -262,6 +268,59 @@ def _assert_good_ones_durable(backend: Backend, results: dict[str, Any]) -> list
         [row] = [results[name]]
         assert row in rows
     return rows
+
+
+def test_two_unwritable_records_refuse_only_their_callers(
+    backend: Backend, gated: tuple[_GatedStore, AuditLog]
+) -> None:
+    """Two bad callers (a thread and an asyncio caller) in one group commit: both are refused, the
+    others committed in order and the chain verifies."""
+    _poison_trigger(backend)
+    g, log = gated
+    results = _one_group_commit(g, log, "poison.tool", bad_async=True)
+    assert isinstance(results["bad"], StoreError)
+    assert isinstance(results["async"][1], StoreError)
+    rows = _assert_good_ones_durable(backend, results)
+    assert len(rows) == 1 + 9
+
+
+def test_a_store_failure_is_not_retried(backend: Backend, gated: tuple[_GatedStore, AuditLog]) -> None:
+    """When the store itself fails (here: unavailable), the batch is not committed again in parts,
+    each of which would only wait out the same failure: every caller gets the error at once."""
+    g, log = gated
+    real = g.append_audit
+
+    def down(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        if len(g.commits) >= 1 and g.gate.is_set():
+            g.commits.append(len(records))
+            raise StoreUnavailable("cannot reach the store")
+        return real(records, hasher)
+
+    g.append_audit = down  # type: ignore[method-assign]
+    results = _one_group_commit(g, log, "fs.write")
+    assert g.commits[1:] == [10]  # one attempt, no parts
+    for name in ("good0", "good1", "good2", "good3", "bad", "many"):
+        assert isinstance(results[name], StoreUnavailable), name
+    assert all(isinstance(r, StoreUnavailable) for r in results["async"])
+    assert [r.kind for r in backend.store.iter_audit()] == ["test.first"]
+
+
+def test_inline_commit_with_an_unwritable_deferred_record(backend: Backend) -> None:
+    """An asyncio caller committing inline takes the deferred records waiting with it: one of them
+    the database refuses. The caller's record and the other deferred one are committed all the same."""
+    _poison_trigger(backend)
+    with AuditLog(backend.store, FrozenClock(), None, max_defer_s=3600) as log:
+        log.defer("lease.used", {"n": 1}, tool="poison.tool")
+        log.defer("lease.used", {"n": 2}, tool="fs.read")
+
+        async def inline() -> AuditRow:
+            return await log.append_async("call.completed", {}, tool="fs.read", inline=True)
+
+        row = asyncio.run(inline())
+    rows = list(backend.store.iter_audit())
+    assert [(r.kind, r.tool) for r in rows] == [("lease.used", "fs.read"), ("call.completed", "fs.read")]
+    assert rows[-1] == row
+    assert verify_log(backend.store, {}, deep=True).ok
 
 
 def test_one_unwritable_record_refuses_only_its_caller(
