@@ -604,6 +604,8 @@ class Proctor:
         """Redeem a single-use join token for a JWT-SVID."""
         now = self.clock.now()
         try:
+            # the audience first: a request the SVID would be refused for must not spend the token
+            self.svids.check_audience(audience or self.audience)
             name = redeem(self.store, token, now)
         except ProctorError as exc:
             self._audit("identity.join_token_rejected", {"error": exc.code})

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.unit.conftest import Env
 
 from proctor.clock import FrozenClock
 from proctor.errors import JoinTokenInvalid, UnknownAgent, ValidationError
@@ -115,3 +116,16 @@ def test_unknown_agent_and_bad_ttl(store: Store, clock: FrozenClock) -> None:
         create_join_token(store, AgentName("ghost"), clock.now())
     with pytest.raises(ValidationError):
         create_join_token(store, AgentName("bot"), clock.now(), ttl=0)
+
+
+@pytest.mark.parametrize("audience", ["proctor:task", "bad\x00aud", "x" * 300, "line\nbreak"])
+def test_refused_audience_does_not_spend_the_join_token(env: Env, audience: str) -> None:
+    """An SVID asked for an audience it may not carry is refused before the single-use token is
+    redeemed: the same token still works afterwards, for an allowed audience."""
+    token = env.p.join_token("bot")
+    with pytest.raises(ValidationError):
+        env.p.svid_from_join_token(token, audience)
+    svid = env.p.svid_from_join_token(token, "https://api.acme.test")
+    assert env.p.svids.verify(svid, "https://api.acme.test", env.clock.now()).agent == "bot"
+    with pytest.raises(JoinTokenInvalid):  # and it is single use all the same
+        env.p.svid_from_join_token(token)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import _thread
 import asyncio
 import copy
+import itertools
 import logging
 import re
 import threading
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 from proctor.audit.canonical import canonical_json
 from proctor.audit.chain import GENESIS, chain_hash, checkpoint_payload, to_micros
 from proctor.clock import Clock
-from proctor.errors import StoreCorrupt, StoreError, StoreUnavailable, ValidationError
+from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable, ValidationError
 from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store
 
 log = logging.getLogger(__name__)
@@ -71,18 +72,29 @@ class _Batch:
     park and wake a thread, which matters when thousands of callers a second are woken.
     """
 
-    __slots__ = ("done", "error", "futures", "items", "rows", "urgent", "waiters")
+    __slots__ = ("done", "error", "failed", "futures", "items", "rows", "units", "urgent", "waiters")
 
     def __init__(self) -> None:
         self.items: list[PendingAudit] = []
+        #: where each caller's records start in ``items`` (a caller's records commit all or none)
+        self.units: list[int] = []
         #: records somebody waits for; deferred records alone do not make the writer commit
         self.urgent = 0
         self.waiters: list[_thread.LockType] = []
         #: asyncio callers: (their loop, their future, first index, count)
         self.futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[list[AuditRow]], int, int]] = []
         self.rows: list[AuditRow] = []
+        #: the whole batch failed: every caller in it gets this error
         self.error: BaseException | None = None
+        #: only some callers' records failed (see ``AuditLog._isolate``): their error by unit start
+        self.failed: dict[int, BaseException] | None = None
         self.done = False
+
+    def error_for(self, start: int) -> BaseException | None:
+        """The error for the caller whose records start at ``start``; None once they are committed."""
+        if self.error is not None:
+            return self.error
+        return None if self.failed is None else self.failed.get(start)
 
 
 def _identity(fields: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -216,6 +228,7 @@ class AuditLog:
                 raise StoreUnavailable("audit log is closed: nothing was written")
             batch = self._open
             batch.futures.append((loop, fut, len(batch.items), 1))
+            batch.units.append(len(batch.items))
             batch.items.append(pending)
             batch.urgent += 1
             if self._idle or (self._want and len(batch.items) >= self._want):
@@ -228,6 +241,8 @@ class AuditLog:
                 return None
             batch = self._open
             self._open = _Batch()
+            start = len(batch.items)
+            batch.units.append(start)
             batch.items.append(pending)
             batch.urgent = 1
             self._inline = batch
@@ -243,13 +258,13 @@ class AuditLog:
             with self._cond:
                 self._cp_wanted = True
                 self._cond.notify()
-        err = batch.error
+        err = batch.error_for(start)
         if err is not None:
             mine = _copy_error(err)
             if mine is err:
                 raise err
             raise mine from err
-        return batch.rows[-1]
+        return batch.rows[start]
 
     def defer(
         self,
@@ -272,6 +287,7 @@ class AuditLog:
             batch = self._open
             if not batch.items:
                 self._defer_deadline = time.monotonic() + self._max_defer
+            batch.units.append(len(batch.items))
             batch.items.append(pending)
             # no wake-up here: the idle writer looks again within max_defer_s anyway
             if self._idle and len(batch.items) >= DEFER_MAX_RECORDS:
@@ -421,6 +437,7 @@ class AuditLog:
                 raise StoreUnavailable("audit log is closed: nothing was written")
             batch = self._open
             start = len(batch.items)
+            batch.units.append(start)
             batch.items.extend(items)
             batch.urgent += len(items)
             index = len(batch.waiters)
@@ -428,7 +445,7 @@ class AuditLog:
             if self._idle or (self._want and len(batch.items) >= self._want):
                 self._cond.notify()
         self._park(batch, index)
-        err = batch.error
+        err = batch.error_for(start)
         if err is not None:
             mine = _copy_error(err)
             if mine is err:
@@ -488,12 +505,27 @@ class AuditLog:
             if self._signer is not None:
                 self._checkpoint(force=False)
 
+    def _append(self, items: Sequence[PendingAudit]) -> list[AuditRow]:
+        """Chain and commit ``items`` in one transaction; any failure is a :class:`StoreError`."""
+        try:
+            rows = self._store.append_audit(items, chain_hash)
+            if len(rows) != len(items):
+                raise StoreCorrupt(f"store chained {len(rows)} of {len(items)} audit records")
+        except StoreError:
+            raise
+        except Exception as exc:
+            err = StoreError(f"audit append failed: {type(exc).__name__}: {exc}")
+            raise err from exc
+        return rows
+
     def _commit(self, batch: _Batch) -> None:
         try:
-            rows = self._store.append_audit(batch.items, chain_hash)
-            if len(rows) != len(batch.items):
-                raise StoreCorrupt(f"store chained {len(rows)} of {len(batch.items)} audit records")
+            rows = self._append(batch.items)
         except StoreError as exc:
+            if len(batch.units) > 1 and _record_specific(exc):
+                # One caller's record must not cost everyone else theirs: find it and commit the rest.
+                self._isolate(batch, exc)
+                return
             batch.error = exc
             self.failing = True
             if len(batch.items) > batch.urgent:
@@ -502,20 +534,72 @@ class AuditLog:
                     len(batch.items) - batch.urgent,
                     exc.code,
                 )
-        except Exception as exc:
-            err = StoreError(f"audit append failed: {type(exc).__name__}: {exc}")
-            err.__cause__ = exc
-            batch.error = err
-            self.failing = True
         else:
             self.failing = False
             batch.rows = rows
-            last = rows[-1]
-            with self._cp_lock:
-                # an inline commit and the writer's can finish in either order: the head only
-                # moves forward, so a checkpoint never signs an older head than one committed
-                if last.seq > self._head[0]:
-                    self._head = (last.seq, last.hash)
+            self._advance(rows[-1])
+
+    def _advance(self, last: AuditRow) -> None:
+        with self._cp_lock:
+            # an inline commit and the writer's can finish in either order: the head only
+            # moves forward, so a checkpoint never signs an older head than one committed
+            if last.seq > self._head[0]:
+                self._head = (last.seq, last.hash)
+
+    def _isolate(self, batch: _Batch, first: StoreError) -> None:
+        """After ``first`` failed the whole batch: commit it again in halves, split along callers,
+        until each failing caller's records stand alone. Those callers get the error; everyone
+        else's records are committed, in their order. Each part is its own transaction that chains
+        onto the head it finds, so a refused record is never linked into the chain. An error that
+        is not about the records (the store is down, locked, full or corrupt) ends the search:
+        the parts not yet committed get it. Costs O(k log n) commits for k bad callers of n."""
+        items = batch.items
+        bounds = [*batch.units, len(items)]
+        units = list(itertools.pairwise(bounds))
+        rows: list[AuditRow] = [_NO_ROW] * len(items)
+        failed: dict[int, BaseException] = {}
+        stop: StoreError | None = None
+
+        def run(part: list[tuple[int, int]], known: StoreError | None) -> None:
+            nonlocal stop
+            if stop is not None:
+                for s, _ in part:
+                    failed[s] = stop
+                return
+            if known is None:
+                lo, hi = part[0][0], part[-1][1]
+                try:
+                    got = self._append(items[lo:hi])
+                except StoreError as exc:
+                    if not _record_specific(exc):
+                        stop = exc
+                        run(part, None)
+                        return
+                    known = exc
+                else:
+                    rows[lo:hi] = got
+                    self._advance(got[-1])
+                    return
+            if len(part) == 1:
+                failed[part[0][0]] = known
+                return
+            mid = len(part) // 2
+            run(part[:mid], None)
+            run(part[mid:], None)
+
+        run(units, first)
+        # the log itself failed only if the store did (a refused record is that caller's problem)
+        self.failing = stop is not None
+        batch.rows = rows
+        batch.failed = failed
+        lost = sum(hi - lo for lo, hi in units if lo in failed)
+        log.error(
+            "audit: %d of %d records in a batch could not be written (their callers were refused,"
+            " the other records were committed): %s",
+            lost,
+            len(items),
+            first.code,
+        )
 
     def _checkpoint_due(self) -> bool:
         """A cheap look (no lock): would ``_checkpoint(force=False)`` sign one now?"""
@@ -562,6 +646,17 @@ class AuditLog:
                     log.error("audit checkpoint %d could not be anchored: %s", seq, type(exc).__name__)
 
 
+def _record_specific(exc: StoreError) -> bool:
+    """Could ``exc`` be about the records committed rather than about the store? Then committing
+    the batch again in parts finds the records at fault. Errors of the store itself (down, locked,
+    full, corrupt) would only repeat, each at the cost of a timeout."""
+    return not isinstance(exc, StoreUnavailable | StoreLocked | StoreFull | StoreCorrupt)
+
+
+#: fills ``_Batch.rows`` where a refused caller's records would be (never handed out)
+_NO_ROW = AuditRow(0, 0.0, "", b"", b"", b"")
+
+
 def _anchor_problem(store: Store, anchor: Checkpoint | None) -> str | None:
     """Why the stored chain does not reach ``anchor``'s head (None when it does, or no anchor)."""
     if anchor is None:
@@ -579,12 +674,13 @@ def _settle_futures(batch: _Batch) -> None:
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[list[AuditRow]], int, int]]] = {}
     for loop, fut, start, n in batch.futures:
         by_loop.setdefault(loop, []).append((fut, start, n))
-    rows, err = batch.rows, batch.error
+    rows = batch.rows
 
     def settle(items: list[tuple[asyncio.Future[list[AuditRow]], int, int]]) -> None:
         for fut, start, n in items:
             if fut.done():  # the caller was cancelled; the record is committed all the same
                 continue
+            err = batch.error_for(start)
             if err is not None:
                 fut.set_exception(_copy_error(err))
             else:

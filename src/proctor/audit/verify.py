@@ -39,7 +39,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from proctor.audit.chain import DOMAIN, GENESIS, HASH_SIZE, checkpoint_payload, to_micros
-from proctor.store.base import Checkpoint, Store
+from proctor.store.base import Checkpoint, Store, index_text
 
 PublicKeys = Mapping[str, Ed25519PublicKey] | Callable[[str], Ed25519PublicKey | None]
 
@@ -91,12 +91,11 @@ def _pages(store: Store, full: bool) -> Iterator[list[tuple[Any, ...]]]:
                 r.prev_hash,
                 r.hash,
                 r.ts,
-                r.kind,
-                r.agent,
-                r.task,
-                r.tool,
-                r.decision,
-                r.decision_id,
+                # as the columns hold them, like iter_audit_raw gives them
+                *(
+                    None if v is None else index_text(v)
+                    for v in (r.kind, r.agent, r.task, r.tool, r.decision, r.decision_id)
+                ),
             )
         )
         if len(page) >= _PAGE:
@@ -167,7 +166,10 @@ def _index_problem(row: tuple[Any, ...]) -> Problem | None:
         "decision_id": row[10],
     }
     for name, value in columns.items():
-        if body.get(name) != value:
+        want = body.get(name)
+        if isinstance(want, str):  # the column holds the value escaped (see store.base.index_text)
+            want = index_text(want)
+        if want != value:
             return Problem(
                 seq,
                 "index_mismatch",

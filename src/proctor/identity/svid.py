@@ -65,15 +65,23 @@ class SvidAuthority:
             raise ValidationError(
                 f"agent `{agent.name}` has SPIFFE ID `{spiffe_id}` outside trust domain `{self.trust_domain}`"
             )
-        auds = check_audience(audience)
-        for a in auds:
-            if a.startswith(RESERVED_AUDIENCE_PREFIX):
-                raise ValidationError(f"audience `{a}` is reserved for Proctor's own tokens", field="aud")
+        auds = self.check_audience(audience)
         lifetime = self.ttl if ttl is None else ttl
         if not 0 < lifetime <= self.ttl:
             raise ValidationError(f"SVID lifetime must be in (0, {self.ttl:g}] seconds", field="ttl")
         claims = {"sub": str(spiffe_id), "aud": auds, "jti": secrets.token_urlsafe(16)}
         return self.keys.sign_claims(claims, now, lifetime)
+
+    @staticmethod
+    def check_audience(audience: str | list[str]) -> list[str]:
+        """The audiences :meth:`issue` would put in an SVID, or :class:`ValidationError`: 1 to 16
+        printable strings, none reserved for Proctor's own tokens. Checked before anything is spent
+        on the SVID (a join token is single use)."""
+        auds = check_audience(audience)
+        for a in auds:
+            if a.startswith(RESERVED_AUDIENCE_PREFIX):
+                raise ValidationError(f"audience `{a}` is reserved for Proctor's own tokens", field="aud")
+        return auds
 
     def verify(self, token: str, audience: str, now: float) -> SvidClaims:
         """Check ``token`` is a JWT-SVID of this trust domain for ``audience`` at ``now``.

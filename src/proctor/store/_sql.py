@@ -39,6 +39,8 @@ from proctor.store.base import (
     TaskRecord,
     ToolPin,
     ToolRecord,
+    index_text,
+    index_value,
 )
 from proctor.types import (
     AgentName,
@@ -186,16 +188,26 @@ def _real(value: Any) -> float:
         return math.nan
 
 
+def _col(value: Any) -> Any:
+    """An audit index column as the value it stands for (see :func:`proctor.store.base.index_text`)."""
+    return index_value(value) if isinstance(value, str) else value
+
+
+def _idx(value: str | None) -> str | None:
+    """A value as an audit index column holds it: no control character reaches the database as is."""
+    return None if value is None else index_text(value)
+
+
 def _audit(row: Sequence[Any]) -> AuditRow:
     return AuditRow(
         seq=int(row[0]),
         ts=_real(row[1]),
-        kind=row[2],
-        agent=row[3],
-        task=row[4],
-        tool=row[5],
-        decision=row[6],
-        decision_id=row[7],
+        kind=_col(row[2]),
+        agent=_col(row[3]),
+        task=_col(row[4]),
+        tool=_col(row[5]),
+        decision=_col(row[6]),
+        decision_id=_col(row[7]),
         body=_blob(row[8]),
         prev_hash=_blob(row[9]),
         hash=_blob(row[10]),
@@ -638,12 +650,12 @@ class SqlStore(abc.ABC):
                     (
                         a.seq,
                         a.ts,
-                        a.kind,
-                        a.agent,
-                        a.task,
-                        a.tool,
-                        a.decision,
-                        a.decision_id,
+                        index_text(a.kind),
+                        _idx(a.agent),
+                        _idx(a.task),
+                        _idx(a.tool),
+                        _idx(a.decision),
+                        _idx(a.decision_id),
                         a.body,
                         a.prev_hash,
                         a.hash,
@@ -700,12 +712,13 @@ class SqlStore(abc.ABC):
             last = int(rows[-1][0])
 
     def search_audit(self, query: AuditQuery) -> list[AuditRow]:
-        where, params = ["seq > ?"], [query.after_seq]
+        where: list[str] = ["seq > ?"]
+        params: list[int | str] = [query.after_seq]
         for col in ("agent", "task", "tool", "decision", "kind"):
             value = getattr(query, col)
             if value is not None:
                 where.append(f"{col} = ?")
-                params.append(value)
+                params.append(index_text(value))
         order = "DESC" if query.newest_first else "ASC"
         params.append(max(1, min(query.limit, 10_000)))
         with self._read() as cur:
@@ -718,7 +731,8 @@ class SqlStore(abc.ABC):
     def get_audit_by_decision(self, decision_id: str) -> list[AuditRow]:
         with self._read() as cur:
             cur.execute(
-                f"SELECT {_AUDIT_COLS} FROM audit_records WHERE decision_id = ? ORDER BY seq", (decision_id,)
+                f"SELECT {_AUDIT_COLS} FROM audit_records WHERE decision_id = ? ORDER BY seq",
+                (index_text(decision_id),),
             )
             return [_audit(r) for r in cur.fetchall()]
 

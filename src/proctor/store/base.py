@@ -7,6 +7,7 @@ versions that live in the store rather than in one process's memory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -188,6 +189,56 @@ class PendingAudit(NamedTuple):
     decision_id: str | None = None
 
 
+#: what an audit index column never holds as it is: control characters (C0, DEL, C1; PostgreSQL text
+#: cannot hold NUL at all), lone surrogates (not UTF-8) and the escape character itself
+_INDEX_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\\\ud800-\udfff]")
+_INDEX_ESCAPE = re.compile(r"\\(?:\\|x([0-9a-f]{2})|u([0-9a-f]{4}))")
+
+
+def _escape_one(m: re.Match[str]) -> str:
+    c = m.group()
+    if c == "\\":
+        return "\\\\"
+    n = ord(c)
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}"
+
+
+def _unescape_one(m: re.Match[str]) -> str:
+    hex2, hex4 = m.group(1), m.group(2)
+    if hex2 is None and hex4 is None:
+        return "\\"
+    c = chr(int(hex2 or hex4, 16))
+    # only what index_text escapes is unescaped: any other backslash sequence is left as it is
+    return c if _INDEX_UNSAFE.fullmatch(c) and c != "\\" else m.group()
+
+
+def index_text(value: str) -> str:
+    """``value`` as an audit index column holds it (agent, task, tool, decision, decision_id, kind).
+
+    Control characters and lone surrogates become ``\\xNN`` / ``\\uNNNN`` (lowercase hex) and a
+    backslash becomes two, so the result is storable on every engine and the mapping is one to one:
+    :func:`index_value` gives ``value`` back, and a search for ``value`` compares ``index_text(value)``.
+    Every engine applies it the same way, in Python. The record's body keeps the exact value (as
+    canonical JSON escapes it) and is what the hash chain covers.
+
+    >>> index_text("fs.read"), index_text("a\\x00b\\\\c")
+    ('fs.read', 'a\\\\x00b\\\\\\\\c')
+    """
+    if "\\" not in value and value.isprintable():  # nearly every value: one C-speed scan
+        return value
+    return _INDEX_UNSAFE.sub(_escape_one, value)
+
+
+def index_value(text: str) -> str:
+    """The value an audit index column's ``text`` stands for: the inverse of :func:`index_text`.
+
+    A backslash sequence :func:`index_text` never writes (a row stored before it existed, or edited
+    by hand) is kept as it is, so reading never fails."""
+    if "\\" not in text:
+        return text
+    return _INDEX_ESCAPE.sub(_unescape_one, text)
+
+
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
     seq: int
@@ -292,7 +343,8 @@ class Store(Protocol):
     # audit ------------------------------------------------------------------
     def append_audit(self, records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
         """Chain and durably commit ``records`` in one transaction, serialised against every
-        other writer (other threads and other processes)."""
+        other writer (other threads and other processes). The index columns hold
+        :func:`index_text` of each value; records read back (and searches) use the values."""
         ...
 
     def audit_head(self) -> AuditRow | None: ...
