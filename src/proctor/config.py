@@ -62,7 +62,7 @@ class Settings:
     task_default_ttl_s: float = 900.0
     task_max_ttl_s: float = 86400.0
     checkpoint_every: int = 1000
-    checkpoint_interval_s: float = 60.0
+    checkpoint_interval_s: float = 5.0
     log_arguments: bool = False
     host: str = "127.0.0.1"
     port: int = 8470
@@ -221,7 +221,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             task_max_ttl_s=parse_duration(tasks.get("max_ttl", "24h"), "tasks.max_ttl"),
             checkpoint_every=checkpoint_every,
             checkpoint_interval_s=parse_duration(
-                audit.get("checkpoint_interval", "60s"), "audit.checkpoint_interval"
+                audit.get("checkpoint_interval", "5s"), "audit.checkpoint_interval"
             ),
             log_arguments=bool(audit.get("log_arguments", False)),
             host=str(server.get("host", "127.0.0.1")),

@@ -37,7 +37,7 @@ tasks:
 
 audit:
   checkpoint_every: 1000     # sign the chain head every N records ...
-  checkpoint_interval: 60s   # ... or this often, whichever comes first
+  checkpoint_interval: 5s    # ... or this often while records are unsigned, whichever comes first
   log_arguments: false       # true records call arguments; false records their digest and names
 
 server:

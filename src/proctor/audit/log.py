@@ -475,6 +475,10 @@ class AuditLog:
                         self._idle = True
                         cond.wait(self._max_defer)
                         self._idle = False
+                        if self._signer is not None and self._checkpoint_due():
+                            # unsigned records and nothing more coming: sign the head now, so the
+                            # tail is never protected by the chain alone for longer than the interval
+                            self._cp_wanted = True
                 if self._cp_wanted and not self._closing and not self._open.urgent:
                     continue
                 if (

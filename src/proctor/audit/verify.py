@@ -69,6 +69,9 @@ class VerifyReport:
     checkpoints_checked: int
     head_seq: int
     problems: list[Problem] = field(default_factory=list)
+    #: records at the tail that no signed checkpoint covers (only the hash chain protects them:
+    #: someone who can write the store could delete them unnoticed); 0 when the head is signed
+    unsigned_tail: int = 0
 
 
 @runtime_checkable
@@ -282,6 +285,7 @@ def verify_log(
         checkpoints_checked=cps_checked,
         head_seq=head,
         problems=problems,
+        unsigned_tail=max(0, head - last_good_cp),
     )
 
 

@@ -52,13 +52,15 @@ def register(app: typer.Typer) -> None:
 
                 from proctor.app import Proctor
                 from proctor.gateway.http import serve_http
+                from proctor.server.graceful import graceful_stop
                 from proctor.workspace import Workspace
 
                 ws = Workspace.find(workspace)
                 proctor = Proctor.open(ws, store_url=store)
-                try:
-                    anyio.run(serve_http, proctor, ws, host, port, backend_options=_loop_options())
-                finally:
-                    proctor.close()
+                with graceful_stop():  # SIGTERM/SIGINT: drain, then close (flush and sign) below
+                    try:
+                        anyio.run(serve_http, proctor, ws, host, port, backend_options=_loop_options())
+                    finally:
+                        proctor.close()
         except ProctorError as exc:
             fail(exc)

@@ -550,6 +550,12 @@ def audit_verify(
             f"[green]ok[/]: {report.records_checked} records, {report.checkpoints_checked} signed checkpoints,"
             f" head seq {report.head_seq}"
         )
+        if report.unsigned_tail:
+            out.print(
+                f"[yellow]note[/]: the last {report.unsigned_tail} records are covered by no signed checkpoint"
+                " yet (only the hash chain protects them); a running Proctor signs one within"
+                " `audit.checkpoint_interval`"
+            )
         return
     for prob in report.problems:
         err.print(

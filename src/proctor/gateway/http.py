@@ -532,6 +532,7 @@ def server_config(app: ASGIApp, host: str, port: int, *, log_level: str = "warni
     import uvicorn
 
     from proctor.gateway.serving import GatewayHttpProtocol
+    from proctor.server.graceful import DRAIN_TIMEOUT_S
 
     return uvicorn.Config(
         app,
@@ -546,6 +547,8 @@ def server_config(app: ASGIApp, host: str, port: int, *, log_level: str = "warni
         # middleware hop per request); refusals are audited, so no access log either
         proxy_headers=False,
         access_log=False,
+        # a stop (SIGTERM/SIGINT) drains calls in flight this long, then Proctor closes
+        timeout_graceful_shutdown=DRAIN_TIMEOUT_S,
     )
 
 

@@ -6,6 +6,7 @@ import logging
 import threading
 
 from proctor.app import Proctor
+from proctor.server.graceful import DRAIN_TIMEOUT_S, graceful_stop
 from proctor.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -51,16 +52,18 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
         log.warning("local attestation socket at %s", attest.socket_path)
     except Exception as exc:
         log.warning("local attestation disabled: %s", exc)
-    try:
-        uvicorn.run(
-            create_app(proctor, ws),
-            host=host or proctor.settings.host,
-            port=port or proctor.settings.port,
-            log_level="warning",
-            server_header=False,
-        )
-    finally:
-        stop.set()
-        if attest is not None:
-            attest.close()
-        proctor.close()
+    with graceful_stop():
+        try:
+            uvicorn.run(
+                create_app(proctor, ws),
+                host=host or proctor.settings.host,
+                port=port or proctor.settings.port,
+                log_level="warning",
+                server_header=False,
+                timeout_graceful_shutdown=DRAIN_TIMEOUT_S,
+            )
+        finally:
+            stop.set()
+            if attest is not None:
+                attest.close()
+            proctor.close()  # flushes the audit log and signs a checkpoint at its head
