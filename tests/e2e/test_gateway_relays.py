@@ -12,6 +12,7 @@ sequence number committed at that moment (``seen_seq``): a request the upstream 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -88,7 +89,10 @@ def _env(
                     "namespace": "fx",
                     "command": sys.executable,
                     "args": [str(FIXTURES / "everything_server.py"), "--stdio"],
-                    "env": {"EVERYTHING_RECORD": str(record), "EVERYTHING_AUDIT_DB": str(ws.root / "proctor.db")},
+                    "env": {
+                        "EVERYTHING_RECORD": str(record),
+                        "EVERYTHING_AUDIT_DB": str(ws.root / "proctor.db"),
+                    },
                     "default": {"effect": "read"},
                 }
             )
@@ -113,7 +117,14 @@ def _env(
 def _stdio(env: Env) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable,
-        args=["-c", "from proctor.cli.main import main; main()", "gateway", "--stdio", "--workspace", str(env.ws.root)],
+        args=[
+            "-c",
+            "from proctor.cli.main import main; main()",
+            "gateway",
+            "--stdio",
+            "--workspace",
+            str(env.ws.root),
+        ],
         env={
             "PROCTOR_JOIN_TOKEN": env.join,
             "PROCTOR_TASK_TOKEN": env.token,
@@ -329,12 +340,16 @@ def test_each_relayed_method_is_held_to_the_tasks_declared_tools(tmp_path: Path)
 def test_resources_and_prompts_are_held_to_the_tasks_declared_resources(tmp_path: Path) -> None:
     """The resource of a relayed request (the URI; `prompt://fx/<name>` for a prompt) is checked
     against the task's `--resource` patterns."""
-    env = _env(tmp_path, allow=["fx.*"], resources=["test://template/*", "prompt://fx/test_prompt_with_arguments"])
+    env = _env(
+        tmp_path, allow=["fx.*"], resources=["test://template/*", "prompt://fx/test_prompt_with_arguments"]
+    )
 
     async def body(c: Client) -> tuple[dict[str, str], dict[str, str]]:
         inside = {m: await _do(c, m, f"in-{i}") for i, m in enumerate(RELAYED) if m != "logging/setLevel"}
         outside = {
-            m: await _do(c, m, f"out-{i}", in_scope=False) for i, m in enumerate(RELAYED) if m != "logging/setLevel"
+            m: await _do(c, m, f"out-{i}", in_scope=False)
+            for i, m in enumerate(RELAYED)
+            if m != "logging/setLevel"
         }
         return inside, outside
 
@@ -344,7 +359,11 @@ def test_resources_and_prompts_are_held_to_the_tasks_declared_resources(tmp_path
         assert answer.startswith("error -32600: Proctor denied"), (method, answer)
         assert "outside the task's declared resources" in answer
     assert not [r for r in _received(env) if "out-" in json.dumps(r) or "outside" in json.dumps(r)]
-    assert not [r for r in _received(env) if r["method"] == "prompts/get" and r["params"]["name"] != "test_prompt_with_arguments"]
+    assert not [
+        r
+        for r in _received(env)
+        if r["method"] == "prompts/get" and r["params"]["name"] != "test_prompt_with_arguments"
+    ]
     assert unmatched_requests(env) == []
 
 
@@ -352,7 +371,14 @@ def test_each_relayed_method_counts_against_max_calls(tmp_path: Path) -> None:
     """`--max-calls 3`: the first three relayed requests go through, the rest are denied as the
     budget is spent, and the upstream never sees them."""
     env = _env(tmp_path, allow=["fx.*"], max_calls=3)
-    order = ["prompts/get", "logging/setLevel", "resources/read", "completion/complete", "resources/subscribe", "resources/unsubscribe"]
+    order = [
+        "prompts/get",
+        "logging/setLevel",
+        "resources/read",
+        "completion/complete",
+        "resources/subscribe",
+        "resources/unsubscribe",
+    ]
 
     async def body(c: Client) -> list[str]:
         return [await _do(c, m, f"b-{i}") for i, m in enumerate(order)]
@@ -367,7 +393,9 @@ def test_each_relayed_method_counts_against_max_calls(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("audit", ["strict", "auto"])
-def test_a_failing_audit_write_means_the_upstream_never_sees_a_relayed_request(tmp_path: Path, audit: str) -> None:
+def test_a_failing_audit_write_means_the_upstream_never_sees_a_relayed_request(
+    tmp_path: Path, audit: str
+) -> None:
     """With the store refusing decision records (a trigger, as a full disk would), no relayed
     request reaches the upstream, in `strict` and in `auto` alike: each is an error saying the
     audit log could not record it. Once the store takes records again, they go through."""
@@ -385,7 +413,8 @@ def test_a_failing_audit_write_means_the_upstream_never_sees_a_relayed_request(t
         assert "could not record" in answer
     assert after == dict.fromkeys(RELAYED, "ok")
     seen = [r for r in _received(env) if r["method"] in RELAYED]
-    assert seen and not [r for r in seen if "x-" in json.dumps(r["params"])]
+    assert seen
+    assert not [r for r in seen if "x-" in json.dumps(r["params"])]
     assert unmatched_requests(env) == []
 
 
@@ -435,11 +464,12 @@ def test_no_request_reaches_an_upstream_without_a_durable_allow(tmp_path: Path) 
             def run(ops: list[tuple[str, bool, bool, int, str]]) -> None:
                 for method, in_scope, forbidden, fail, level in ops:
                     nonce = uuid.uuid4().hex[:12] + ("-deny" if forbidden else "")
+                    request = functools.partial(_do, c, method, nonce, in_scope=in_scope, level=level)
                     if fail == 0:
                         with _failing_audit(env):
-                            answer = portal.call(lambda: _do(c, method, nonce, in_scope=in_scope, level=level))
+                            answer = portal.call(request)
                     else:
-                        answer = portal.call(lambda: _do(c, method, nonce, in_scope=in_scope, level=level))
+                        answer = portal.call(request)
                     outcomes.append(answer[:40])
                 assert unmatched_requests(env) == []
 
