@@ -477,3 +477,52 @@ def test_no_request_reaches_an_upstream_without_a_durable_allow(tmp_path: Path) 
     # the run covered both outcomes: requests that went through and requests denied
     assert "ok" in outcomes
     assert any(o.startswith(("error -32600", "denied")) for o in outcomes)
+
+
+# ------------------------------------------------------------------------------------------------
+def test_over_http_a_forbidden_resource_is_a_json_rpc_error_and_the_rest_go_through(tmp_path: Path) -> None:
+    """The Streamable HTTP gateway (SDK path) relays the same way: a `forbid` matching one URI
+    (`context.resource`) answers its read with -32600 naming the decision; other reads and prompts
+    go through, each with an allow decision and a `call.completed` record."""
+    from tests.e2e.test_gateway_http import _client as http_client
+    from tests.e2e.test_gateway_http import _fixture_gateway
+
+    policy = """
+@id("test.no-static-text")
+forbid (principal, action, resource == Proctor::Tool::"fx.resources.read")
+when { context.resource == "test://static-text" };
+"""
+
+    async def main(gw: Any) -> tuple[str, str, str]:
+        async with http_client(gw, legacy=True) as c:
+            try:
+                await c.read_resource("test://static-text")
+                denied = "ok"
+            except MCPError as exc:
+                denied = f"error {exc.error.code}: {exc.error.message} {exc.error.data}"
+            binary = await c.read_resource("test://static-binary")
+            prompt = await c.get_prompt("fx.test_simple_prompt")
+            return denied, type(binary.contents[0]).__name__, str(prompt.messages[0].content.text)  # type: ignore[union-attr]
+
+    with _fixture_gateway(tmp_path) as gw:
+        assert gw.p.policy_dir is not None
+        (gw.p.policy_dir / "50-test.cedar").write_text(policy)
+        assert gw.p.reload_policies()
+        denied, binary, prompt = anyio.run(main, gw)
+        gw.p.audit.flush()
+        decisions = [json.loads(r.body) for r in gw.p.store.search_audit(AuditQuery(kind="decision"))]
+        completed = [json.loads(r.body) for r in gw.p.store.search_audit(AuditQuery(kind="call.completed"))]
+    assert denied.startswith(
+        "error -32600: Proctor denied `resources/read`: forbidden by `test.no-static-text`"
+    )
+    assert "'decision': 'deny'" in denied
+    assert binary == "BlobResourceContents"
+    assert prompt == "This is a simple prompt for testing."
+    assert [(d["tool"], d["decision"]) for d in decisions] == [
+        ("fx.resources.read", "deny"),
+        ("fx.resources.read", "allow"),
+        ("fx.prompts.get", "allow"),
+    ]
+    assert decisions[0]["outcome"]["scope"]["resource"] == "test://static-text"
+    allowed = {d["decision_id"] for d in decisions if d["decision"] == "allow"}
+    assert {c["decision_id"] for c in completed} == allowed
