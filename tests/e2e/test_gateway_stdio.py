@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import select
 import subprocess
 import sys
@@ -366,6 +367,8 @@ def _stdio(ws: Workspace, join: str, task_token: str) -> StdioServerParameters:
             "PROCTOR_JOIN_TOKEN": join,
             "PROCTOR_TASK_TOKEN": task_token,
             "PATH": str(BIN) + ":/usr/bin:/bin",
+            # the gateway runs the source under test (a worktree's, when PYTHONPATH points there)
+            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
         },
     )
 

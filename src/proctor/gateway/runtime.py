@@ -1136,127 +1136,46 @@ class GatewayRuntime:
             log.error("could not record the completion of %s: %s", decision.decision_id, type(exc).__name__)
 
     # resources, prompts, completion, logging -------------------------------------------------
-    async def _each_upstream(self, caller: Caller) -> AsyncIterator[tuple[UpstreamConfig, Client]]:
-        task = self.live_task(caller)
-        owned = self.owned(task.id)
-        for cfg in self.upstreams.values():
-            if not declares_namespace(task.allow, cfg.namespace):
-                # a task reaches only the upstreams its declared intent names: none of the rest is
-                # started, leased for, listed, read or told anything on its behalf
-                continue
-            try:
-                up = await owned.get(cfg)
-                yield cfg, up.require()
-            except Exception as exc:
-                log.warning("upstream `%s` skipped: %s", cfg.namespace, type(exc).__name__)
-                owned.drop(cfg.namespace)
-
+    # Each request that reaches an upstream is decided and audited as a call of a relay tool
+    # (`<namespace>.resources.read`, ...): see proctor.gateway.relays and docs/adr/0016.
     async def list_resources(self, caller: Caller) -> list[types.Resource]:
-        owned = self.owned(caller.task_id)
-        out: list[types.Resource] = []
-        listed_by: dict[str, set[str]] = {}
-        async for cfg, client in self._each_upstream(caller):
-            if client.server_capabilities is None or client.server_capabilities.resources is None:
-                continue
-            res = await client.list_resources()
-            for r in res.resources:
-                listed_by.setdefault(str(r.uri), set()).add(cfg.namespace)
-                out.append(r)
-        for uri, namespaces in listed_by.items():
-            # a URI two upstreams list is nobody's: one upstream cannot take another's resources
-            owned.resource_owner[uri] = next(iter(namespaces)) if len(namespaces) == 1 else ""
-        return out
+        from proctor.gateway import relays
+
+        return await relays.list_resources(self, caller)
 
     async def list_resource_templates(self, caller: Caller) -> list[types.ResourceTemplate]:
-        out: list[types.ResourceTemplate] = []
-        async for _cfg, client in self._each_upstream(caller):
-            if client.server_capabilities is None or client.server_capabilities.resources is None:
-                continue
-            out.extend((await client.list_resource_templates()).resource_templates)
-        return out
+        from proctor.gateway import relays
 
-    async def _resource_client(self, caller: Caller, uri: str) -> tuple[UpstreamConfig, Client]:
-        task = self.live_task(caller)
-        owned = self.owned(task.id)
-        ns = owned.resource_owner.get(uri)
-        if ns is None:
-            await self.list_resources(caller)
-            ns = owned.resource_owner.get(uri)
-        if ns is None and len(self.upstreams) == 1:
-            ns = next(iter(self.upstreams))  # a template's URI, with one upstream to ask
-        if ns == "":
-            raise MCPError(
-                types.INVALID_PARAMS, f"resource `{uri[:200]}` is listed by more than one upstream"
-            )
-        if ns is None or not declares_namespace(task.allow, ns):
-            raise MCPError(types.INVALID_PARAMS, f"unknown resource `{uri[:200]}`")
-        cfg = self.upstreams[ns]
-        return cfg, (await owned.get(cfg)).require()
-
-    def _declared(self, caller: Caller, name: str, what: str) -> tuple[UpstreamConfig, str]:
-        """The upstream and upstream name of a prompt the caller's task may reach."""
-        target = self.resolve(name)
-        if target is None or not declares_namespace(self.live_task(caller).allow, target[0].namespace):
-            raise MCPError(types.INVALID_PARAMS, f"unknown {what} `{name[:100]}`")
-        return target
+        return await relays.list_resource_templates(self, caller)
 
     async def read_resource(self, caller: Caller, uri: str) -> types.ReadResourceResult:
-        cfg, client = await self._resource_client(caller, uri)
-        result = await client.read_resource(uri)
-        await self.proctor.audit.append_async(
-            "resource.read",
-            {"uri": uri[:500], "upstream": cfg.namespace, "contents": len(result.contents)},
-            agent=str(caller.agent),
-            task=str(caller.task_id),
-        )
-        return result.model_copy(update={"meta": None})
+        from proctor.gateway import relays
+
+        return await relays.read_resource(self, caller, uri)
 
     async def subscribe(self, caller: Caller, uri: str, on: bool) -> None:
-        _cfg, client = await self._resource_client(caller, uri)
-        if on:
-            await client.subscribe_resource(uri)
-        else:
-            await client.unsubscribe_resource(uri)
+        from proctor.gateway import relays
+
+        await relays.subscribe(self, caller, uri, on)
 
     async def list_prompts(self, caller: Caller) -> list[types.Prompt]:
-        out: list[types.Prompt] = []
-        async for cfg, client in self._each_upstream(caller):
-            if client.server_capabilities is None or client.server_capabilities.prompts is None:
-                continue
-            for p in (await client.list_prompts()).prompts:
-                out.append(p.model_copy(update={"name": cfg.exposed_name(p.name)}))
-        return out
+        from proctor.gateway import relays
+
+        return await relays.list_prompts(self, caller)
 
     async def get_prompt(
         self, caller: Caller, name: str, arguments: dict[str, str] | None
     ) -> types.GetPromptResult:
-        cfg, upstream_name = self._declared(caller, name, "prompt")
-        client = (await self.owned(self.live_task(caller).id).get(cfg)).require()
-        result = await client.get_prompt(upstream_name, arguments or {})
-        await self.proctor.audit.append_async(
-            "prompt.get",
-            {"prompt": name[:200], "upstream": cfg.namespace},
-            agent=str(caller.agent),
-            task=str(caller.task_id),
-        )
-        return result.model_copy(update={"meta": None})
+        from proctor.gateway import relays
+
+        return await relays.get_prompt(self, caller, name, arguments)
 
     async def complete(self, caller: Caller, params: types.CompleteRequestParams) -> types.CompleteResult:
-        ref = params.ref
-        if isinstance(ref, types.PromptReference):
-            cfg, upstream_name = self._declared(caller, ref.name, "prompt")
-            ref = ref.model_copy(update={"name": upstream_name})
-            client = (await self.owned(self.live_task(caller).id).get(cfg)).require()
-        else:
-            _cfg, client = await self._resource_client(caller, str(ref.uri))
-        return await client.complete(
-            ref,
-            params.argument.model_dump(),
-            context_arguments=(params.context.arguments if params.context else None),
-        )
+        from proctor.gateway import relays
+
+        return await relays.complete(self, caller, params)
 
     async def set_logging_level(self, caller: Caller, level: types.LoggingLevel) -> None:
-        async for _cfg, client in self._each_upstream(caller):
-            caps = client.server_capabilities
-            if caps is not None and caps.logging is not None:
-                await client.set_logging_level(level)
+        from proctor.gateway import relays
+
+        await relays.set_logging_level(self, caller, level)

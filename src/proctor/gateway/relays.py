@@ -1,0 +1,412 @@
+"""The MCP methods other than ``tools/call`` that reach an upstream, each decided and audited as a call.
+
+``resources/read``, ``resources/subscribe``, ``resources/unsubscribe``, ``prompts/get``,
+``completion/complete`` and ``logging/setLevel`` go through the same pipeline as a tool call
+(identity → task → Cedar decision → durable audit), under a **relay tool** of the upstream: the
+Proctor tool ``<namespace>.<method with "/" as ".", lowercase>``, for example ``fs.resources.read``
+or ``fs.logging.setlevel``. Upstream tool names hold no dot, so no upstream tool can take one of
+these names. The gateway registers each relay tool itself, with effect ``read``, the labels of the
+upstream's ``default`` description and its ``production`` flag, and (except for logging) ``uri``
+as the resource argument. So:
+
+- a task's ``--allow`` patterns cover relay tools like any other (``fs.*`` covers them,
+  ``fs.read_file`` does not; ``fs.resources.*`` names only the resource methods);
+- the call's resource is the resource URI (for a prompt, ``prompt://<namespace>/<name>``; for a
+  completion, the referenced prompt's URI or the resource template's URI), checked against the
+  task's ``--resource`` patterns and given to Cedar as ``context.resource``;
+- each request counts against ``--max-calls``, and its decision is durable before the upstream
+  sees it, in every ``gateway.audit`` mode (a failed write means the upstream never sees it);
+- a request not allowed is a JSON-RPC error (-32600) naming the decision; an allowed one is
+  followed by a ``call.completed`` record, as a tool call is.
+
+The list methods (``resources/list``, ``resources/templates/list``, ``prompts/list``) are catalog
+reads: they are not decided, but reach only the upstreams the task declares, and show an
+upstream's resources (templates, prompts) only to a task whose ``--allow`` patterns match its
+``resources.read`` (``prompts.get``) relay tool. See docs/adr/0016.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import mcp_types as types
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+
+from proctor.config import tool_from_mapping
+from proctor.errors import ProctorError, StoreError
+from proctor.gateway.config import UpstreamConfig
+from proctor.pipeline import CallInput
+from proctor.policy.engine import Decision
+from proctor.policy.scope import declares_namespace
+from proctor.store.base import TaskRecord, ToolRecord
+from proctor.types import ToolName, Verdict
+
+if TYPE_CHECKING:
+    from proctor.gateway.runtime import Caller, GatewayRuntime, TaskUpstreams
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: the MCP methods relayed as calls, and the relay tool (after ``<namespace>.``) each is decided as
+RELAY_TOOLS: dict[str, str] = {
+    "resources/read": "resources.read",
+    "resources/subscribe": "resources.subscribe",
+    "resources/unsubscribe": "resources.unsubscribe",
+    "prompts/get": "prompts.get",
+    "completion/complete": "completion.complete",
+    "logging/setLevel": "logging.setlevel",
+}
+#: the argument of a relay call that holds its resource (the scope check and ``context.resource``)
+RESOURCE_ARG = "uri"
+#: the effect every relay tool is registered with: each reads, or (logging) only changes what the
+#: task's own session is sent
+RELAY_EFFECT = "read"
+#: the JSON-RPC error code of a relayed request Proctor did not allow
+DENIED = types.INVALID_REQUEST
+
+
+def relay_tool(namespace: str, method: str) -> ToolName:
+    """The Proctor tool a relayed MCP ``method`` of upstream ``namespace`` is decided as."""
+    return ToolName(f"{namespace}.{RELAY_TOOLS[method]}")
+
+
+def prompt_uri(namespace: str, prompt: str) -> str:
+    """The resource a prompt is, for the scope check and Cedar: ``prompt://<namespace>/<name>``."""
+    return f"prompt://{namespace}/{prompt}"
+
+
+def relay_record(cfg: UpstreamConfig, method: str) -> ToolRecord:
+    """The registration of one relay tool of ``cfg``."""
+    default = cfg.default
+    flags = default.get("flags") or []
+    raw: dict[str, Any] = {
+        "name": relay_tool(cfg.namespace, method),
+        "effect": RELAY_EFFECT,
+        "labels": dict(default.get("labels") or {}),
+        "flags": ["production"] if "production" in flags else [],
+        "description": f"MCP `{method}` relayed to upstream `{cfg.namespace}` (registered by the gateway)",
+    }
+    if method != "logging/setLevel":
+        raw["resource_arg"] = RESOURCE_ARG
+    return tool_from_mapping(raw, f"upstream `{cfg.namespace}` relay `{method}`")
+
+
+def _register(rt: GatewayRuntime, cfg: UpstreamConfig, method: str) -> bool:
+    """Make sure the relay tool is registered as the gateway defines it; True if it was (re)written."""
+    want = relay_record(cfg, method)
+    have = rt.proctor.cached_tool(want.name)
+    if have is not None and dataclasses.replace(have, version=want.version) == want:
+        return False
+    rt.proctor.put_tool(want, by=f"upstream:{cfg.namespace}")
+    return True
+
+
+def visible(task: TaskRecord, cfg: UpstreamConfig, method: str) -> bool:
+    """Whether the task's ``--allow`` patterns match the relay tool of ``method`` on ``cfg``."""
+    name = f"{cfg.namespace}.{RELAY_TOOLS[method]}"
+    return any(fnmatchcase(name, p) for p in task.allow)
+
+
+# deciding --------------------------------------------------------------------------------------
+async def decide(
+    rt: GatewayRuntime, caller: Caller, cfg: UpstreamConfig, method: str, args: dict[str, Any]
+) -> tuple[ToolName, Decision]:
+    """Decide one relayed request; the decision is durable on return (or it is a deny)."""
+    name = relay_tool(cfg.namespace, method)
+    call = CallInput(
+        tool=name, args=args, agent=str(caller.agent), task_token=caller.task_token, source="mcp"
+    )
+    try:
+        _register(rt, cfg, method)
+        snap = rt.proctor.snapshot()  # after registering, which may have changed the store
+    except StoreError as exc:
+        log.error("store error before deciding a relayed %s: %s", method, exc.message)
+        d = await rt._deny_recorded(
+            call, caller, name, "the store could not be read: the request is denied", exc.code
+        )
+        return name, d
+    except ProctorError as exc:  # the policy schema has no `read` action, for example
+        return name, await rt._deny_recorded(call, caller, name, exc.message, exc.code)
+    return name, await rt.proctor.pipeline.decide_call_async(call, alone=rt.inflight <= 1, snap=snap)
+
+
+def refusal(method: str, decision: Decision) -> MCPError:
+    """The JSON-RPC error for a relayed request that may not go ahead."""
+    reasons = "; ".join(decision.reasons)
+    if decision.verdict is Verdict.APPROVAL_REQUIRED:
+        text = f"`{method}` needs approval by {decision.approval or 'a human'} before it can run: {reasons}"
+    else:
+        text = f"Proctor denied `{method}`: {reasons}"
+    return MCPError(
+        DENIED,
+        f"{text} (decision {decision.decision_id})",
+        {"decision": decision.verdict.value, "decision_id": str(decision.decision_id)},
+    )
+
+
+async def relay(
+    rt: GatewayRuntime,
+    caller: Caller,
+    cfg: UpstreamConfig,
+    method: str,
+    args: dict[str, Any],
+    send: Callable[[Client], Awaitable[T]],
+    dump: Callable[[T], Any],
+) -> T:
+    """Decide ``method`` on ``cfg``; if allowed, send it (``send``) and record its completion
+    (``dump`` gives the output its digest is taken over). Raises :class:`MCPError` otherwise."""
+    rt.inflight += 1
+    try:
+        name, decision = await decide(rt, caller, cfg, method, args)
+        if decision.verdict is not Verdict.ALLOW:
+            raise refusal(method, decision)
+        return await _forward(rt, rt.owned(caller.task_id), cfg, method, name, decision, send, dump)
+    finally:
+        rt.inflight -= 1
+
+
+async def _forward(
+    rt: GatewayRuntime,
+    owned: TaskUpstreams,
+    cfg: UpstreamConfig,
+    method: str,
+    name: ToolName,
+    decision: Decision,
+    send: Callable[[Client], Awaitable[T]],
+    dump: Callable[[T], Any],
+) -> T:
+    from proctor.gateway.runtime import CredentialUnavailable, UpstreamUnavailable
+
+    started = time.monotonic()
+    status = "ok"
+    output: Any = None
+    ns = cfg.namespace
+    try:
+        client = (await owned.get(cfg)).require()
+        owned.record_use(cfg, decision)
+        with anyio.fail_after(cfg.timeout_s):
+            result = await send(client)
+        try:
+            output = dump(result)
+        except Exception:  # the digest is best effort; the answer is not lost for it
+            output = None
+        return result
+    except CredentialUnavailable as exc:
+        status = "credential_unavailable"
+        raise MCPError(
+            DENIED, f"Proctor denied `{method}`: {exc} (decision {decision.decision_id})"
+        ) from None
+    except TimeoutError:
+        status = "timeout"
+        owned.drop(ns)  # a hung upstream is restarted for the next request
+        raise MCPError(
+            types.INTERNAL_ERROR,
+            f"upstream `{ns}` did not answer within {cfg.timeout_s:g}s; `{method}` was abandoned"
+            f" (decision {decision.decision_id})",
+        ) from None
+    except MCPError as exc:
+        if exc.error.code == types.CONNECTION_CLOSED:
+            status = "upstream_unavailable"
+            owned.drop(ns)
+            raise MCPError(types.INTERNAL_ERROR, f"upstream `{ns}` is unavailable") from None
+        status = "upstream_error"
+        raise MCPError(exc.error.code, str(exc.error.message)[:300]) from None
+    except UpstreamUnavailable as exc:
+        status = "upstream_unavailable"
+        raise MCPError(types.INTERNAL_ERROR, str(exc)) from None
+    except Exception as exc:
+        status = "upstream_unavailable"
+        owned.drop(ns)
+        log.warning("upstream `%s` failed during %s: %s", ns, method, type(exc).__name__)
+        raise MCPError(types.INTERNAL_ERROR, f"upstream `{ns}` is unavailable") from None
+    finally:
+        rt._record_completion(
+            owned.task_id, cfg, name, decision, status, [output], None, status != "ok", started
+        )
+
+
+# routing ---------------------------------------------------------------------------------------
+async def each_upstream(rt: GatewayRuntime, caller: Caller) -> AsyncIterator[tuple[UpstreamConfig, Client]]:
+    """The task's open sessions with the upstreams its declared intent names (opened if needed)."""
+    task = rt.live_task(caller)
+    owned = rt.owned(task.id)
+    for cfg in rt.upstreams.values():
+        if not declares_namespace(task.allow, cfg.namespace):
+            # a task reaches only the upstreams its declared intent names: none of the rest is
+            # started, leased for, listed, read or told anything on its behalf
+            continue
+        try:
+            up = await owned.get(cfg)
+            yield cfg, up.require()
+        except Exception as exc:
+            log.warning("upstream `%s` skipped: %s", cfg.namespace, type(exc).__name__)
+            owned.drop(cfg.namespace)
+
+
+async def catalog_resources(
+    rt: GatewayRuntime, caller: Caller
+) -> list[tuple[UpstreamConfig, types.Resource]]:
+    """Every resource the task's declared upstreams list; remembers which upstream owns each URI."""
+    owned = rt.owned(caller.task_id)
+    out: list[tuple[UpstreamConfig, types.Resource]] = []
+    listed_by: dict[str, set[str]] = {}
+    async for cfg, client in each_upstream(rt, caller):
+        if client.server_capabilities is None or client.server_capabilities.resources is None:
+            continue
+        res = await client.list_resources()
+        for r in res.resources:
+            listed_by.setdefault(str(r.uri), set()).add(cfg.namespace)
+            out.append((cfg, r))
+    for uri, namespaces in listed_by.items():
+        # a URI two upstreams list is nobody's: one upstream cannot take another's resources
+        owned.resource_owner[uri] = next(iter(namespaces)) if len(namespaces) == 1 else ""
+    return out
+
+
+async def list_resources(rt: GatewayRuntime, caller: Caller) -> list[types.Resource]:
+    task = rt.live_task(caller)
+    return [r for cfg, r in await catalog_resources(rt, caller) if visible(task, cfg, "resources/read")]
+
+
+async def list_resource_templates(rt: GatewayRuntime, caller: Caller) -> list[types.ResourceTemplate]:
+    task = rt.live_task(caller)
+    out: list[types.ResourceTemplate] = []
+    async for cfg, client in each_upstream(rt, caller):
+        caps = client.server_capabilities
+        if caps is None or caps.resources is None or not visible(task, cfg, "resources/read"):
+            continue
+        out.extend((await client.list_resource_templates()).resource_templates)
+    return out
+
+
+async def list_prompts(rt: GatewayRuntime, caller: Caller) -> list[types.Prompt]:
+    task = rt.live_task(caller)
+    out: list[types.Prompt] = []
+    async for cfg, client in each_upstream(rt, caller):
+        caps = client.server_capabilities
+        if caps is None or caps.prompts is None or not visible(task, cfg, "prompts/get"):
+            continue
+        for p in (await client.list_prompts()).prompts:
+            out.append(p.model_copy(update={"name": cfg.exposed_name(p.name)}))
+    return out
+
+
+async def resource_upstream(rt: GatewayRuntime, caller: Caller, uri: str) -> UpstreamConfig:
+    """The declared upstream that owns ``uri`` (MCPError -32602 when none or several do)."""
+    task = rt.live_task(caller)
+    owned = rt.owned(task.id)
+    ns = owned.resource_owner.get(uri)
+    if ns is None:
+        await catalog_resources(rt, caller)
+        ns = owned.resource_owner.get(uri)
+    if ns is None and len(rt.upstreams) == 1:
+        ns = next(iter(rt.upstreams))  # a template's URI, with one upstream to ask
+    if ns == "":
+        raise MCPError(types.INVALID_PARAMS, f"resource `{uri[:200]}` is listed by more than one upstream")
+    if ns is None or not declares_namespace(task.allow, ns):
+        raise MCPError(types.INVALID_PARAMS, f"unknown resource `{uri[:200]}`")
+    return rt.upstreams[ns]
+
+
+def prompt_upstream(rt: GatewayRuntime, caller: Caller, name: str) -> tuple[UpstreamConfig, str]:
+    """The declared upstream and upstream name of a prompt (MCPError -32602 when there is none)."""
+    target = rt.resolve(name)
+    if target is None or not declares_namespace(rt.live_task(caller).allow, target[0].namespace):
+        raise MCPError(types.INVALID_PARAMS, f"unknown prompt `{name[:100]}`")
+    return target
+
+
+# the relayed methods ---------------------------------------------------------------------------
+def _dumped(items: Any) -> list[Any]:
+    return [x.model_dump(mode="json") for x in items]
+
+
+async def read_resource(rt: GatewayRuntime, caller: Caller, uri: str) -> types.ReadResourceResult:
+    cfg = await resource_upstream(rt, caller, uri)
+
+    async def send(client: Client) -> types.ReadResourceResult:
+        return await client.read_resource(uri)
+
+    result = await relay(
+        rt, caller, cfg, "resources/read", {RESOURCE_ARG: uri}, send, lambda r: _dumped(r.contents)
+    )
+    return result.model_copy(update={"meta": None})
+
+
+async def subscribe(rt: GatewayRuntime, caller: Caller, uri: str, on: bool) -> None:
+    cfg = await resource_upstream(rt, caller, uri)
+    method = "resources/subscribe" if on else "resources/unsubscribe"
+
+    async def send(client: Client) -> types.EmptyResult:
+        if on:
+            return await client.subscribe_resource(uri)
+        return await client.unsubscribe_resource(uri)
+
+    await relay(rt, caller, cfg, method, {RESOURCE_ARG: uri}, send, lambda _r: None)
+
+
+async def get_prompt(
+    rt: GatewayRuntime, caller: Caller, name: str, arguments: dict[str, str] | None
+) -> types.GetPromptResult:
+    cfg, upstream_name = prompt_upstream(rt, caller, name)
+
+    async def send(client: Client) -> types.GetPromptResult:
+        return await client.get_prompt(upstream_name, arguments or {})
+
+    args = {RESOURCE_ARG: prompt_uri(cfg.namespace, upstream_name), "arguments": dict(arguments or {})}
+    result = await relay(rt, caller, cfg, "prompts/get", args, send, lambda r: _dumped(r.messages))
+    return result.model_copy(update={"meta": None})
+
+
+async def complete(
+    rt: GatewayRuntime, caller: Caller, params: types.CompleteRequestParams
+) -> types.CompleteResult:
+    ref = params.ref
+    if isinstance(ref, types.PromptReference):
+        cfg, upstream_name = prompt_upstream(rt, caller, ref.name)
+        ref = ref.model_copy(update={"name": upstream_name})
+        resource = prompt_uri(cfg.namespace, upstream_name)
+    else:
+        resource = str(ref.uri)
+        cfg = await resource_upstream(rt, caller, resource)
+    context = params.context.arguments if params.context else None
+    argument = params.argument.model_dump()
+    sent_ref = ref
+
+    async def send(client: Client) -> types.CompleteResult:
+        return await client.complete(sent_ref, argument, context_arguments=context)
+
+    args: dict[str, Any] = {RESOURCE_ARG: resource, "argument": argument}
+    if context:
+        args["context"] = dict(context)
+    return await relay(
+        rt, caller, cfg, "completion/complete", args, send, lambda r: r.completion.model_dump(mode="json")
+    )
+
+
+async def set_logging_level(rt: GatewayRuntime, caller: Caller, level: types.LoggingLevel) -> None:
+    """Sent to each declared upstream that offers logging, each decided apart (one call each).
+    The upstreams allowed get it; if any was not allowed or failed, the first such error is raised
+    once the rest have been tried."""
+    failed: MCPError | None = None
+    async for cfg, client in each_upstream(rt, caller):
+        caps = client.server_capabilities
+        if caps is None or caps.logging is None:
+            continue
+
+        async def send(c: Client) -> types.EmptyResult:
+            return await c.set_logging_level(level)
+
+        try:
+            await relay(rt, caller, cfg, "logging/setLevel", {"level": str(level)}, send, lambda _r: None)
+        except MCPError as exc:
+            failed = failed or exc
+    if failed is not None:
+        raise failed
