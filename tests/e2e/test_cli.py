@@ -96,7 +96,7 @@ def test_policy_validate_and_test(ws: Path) -> None:
     assert run(ws, "policy", "validate").returncode == 0
     r = run(ws, "policy", "test", str(ROOT / "tests" / "scenarios" / "starter.yaml"))
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "16 passed, 0 failed" in r.stdout
+    assert "18 passed, 0 failed" in r.stdout
     (ws / "policies" / "77-bad.cedar").write_text(
         "\n\npermit(principal, action, resource) when { principal.nope };\n"
     )

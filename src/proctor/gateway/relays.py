@@ -44,7 +44,7 @@ from proctor.errors import ProctorError, StoreError
 from proctor.gateway.config import UpstreamConfig
 from proctor.pipeline import CallInput
 from proctor.policy.engine import Decision
-from proctor.policy.scope import declares_namespace
+from proctor.policy.scope import NO_RESOURCE, declares_namespace
 from proctor.store.base import TaskRecord, ToolRecord
 from proctor.types import ToolName, Verdict
 
@@ -93,8 +93,8 @@ def relay_record(cfg: UpstreamConfig, method: str) -> ToolRecord:
         "flags": ["production"] if "production" in flags else [],
         "description": f"MCP `{method}` relayed to upstream `{cfg.namespace}` (registered by the gateway)",
     }
-    if method != "logging/setLevel":
-        raw["resource_arg"] = RESOURCE_ARG
+    # setLevel touches no resource: described as such, so a task that declares resources keeps it
+    raw["resource_arg"] = RESOURCE_ARG if method != "logging/setLevel" else NO_RESOURCE
     return tool_from_mapping(raw, f"upstream `{cfg.namespace}` relay `{method}`")
 
 
