@@ -26,6 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from proctor.app import Proctor, verify_audit_store
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal
@@ -66,6 +67,8 @@ _BASIC_CHALLENGE = 'Basic realm="proctor-introspection"'
 REFUSED_KIND = "api.refused"
 #: a count the stores keep in a signed 64-bit column, with room to spare
 _MAX_COUNT = 1_000_000_000
+#: the largest audit sequence number a store holds (a signed 64-bit column)
+_MAX_SEQ = (1 << 63) - 1
 
 AgentNameStr = Annotated[str, Field(pattern=AgentName.json_pattern(), description="An agent's name.")]
 EmailStr = Annotated[str, Field(pattern=Email.json_pattern())]
@@ -222,6 +225,14 @@ async def _read_bounded(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def _allowed(api: FastAPI, path: str) -> list[str]:
+    methods: set[str] = set()
+    for route in api.router.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.fullmatch(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
 _admin_scheme = HTTPBearer(
     auto_error=False, scheme_name="adminToken", description="The workspace's admin token (`pta_…`)."
 )
@@ -282,10 +293,14 @@ def create_app(
         return _err("invalid_input", f"{where or 'request'}: {msg[:1].lower()}{msg[1:]}"[:300], 400)
 
     @api.exception_handler(StarletteHTTPException)
-    async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # a 405 keeps the `Allow` header Starlette's router set (RFC 9110 §15.5.6)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _err(code, str(exc.detail).lower(), exc.status_code, dict(exc.headers or {}) or None)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # every method the path serves (RFC 9110 §15.5.6): Starlette names only the first
+            # route's, and each operation here is a route of its own
+            headers["Allow"] = ", ".join(_allowed(api, request.scope.get("path", "")))
+        return _err(code, str(exc.detail).lower(), exc.status_code, headers or None)
 
     def admin(
         request: Request,
@@ -556,7 +571,7 @@ def create_app(
         tool: str | None = None,
         decision: Verdict | None = None,
         kind: str | None = None,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=_MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[dict[str, Any]]:
         import json

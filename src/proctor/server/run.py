@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import threading
 from typing import Any
 
@@ -90,6 +91,10 @@ def start_sweeper(
     return stop
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def run_server(workspace: str | None, *, store_url: str | None, host: str | None, port: int | None) -> None:
     import uvicorn
 
@@ -117,6 +122,10 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
         log.warning("local attestation socket at %s", attest.socket_path)
     except Exception as exc:
         log.warning("local attestation disabled: %s", exc)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: with the default
+    # handler the process would die there, before the clean-up below (summaries, closing the store)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run(
             app,
