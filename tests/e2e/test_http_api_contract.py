@@ -240,13 +240,16 @@ def test_an_oversized_request_head_is_refused_with_431(served: Served) -> None:
 
 
 def test_an_unauthenticated_flood_writes_a_bounded_number_of_records(fresh: Served) -> None:
-    """Refusals for want of the admin token are audited as `api.refused`, at most
-    `audit.refusal_records` (3 here) per source and window; the rest are counted into one
-    `audit.refusals_suppressed` summary, written at shutdown at the latest."""
+    """Refusals for want of the admin token (`api.refused`) and rejected join tokens
+    (`identity.join_token_rejected`) are audited at most `audit.refusal_records` (3 here) per
+    source and window; the rest are counted into one `audit.refusals_suppressed` summary each,
+    written at shutdown (SIGTERM) at the latest."""
     with fresh.client() as c:
         for i in range(60):
             hdrs = {"Authorization": "Bearer pta_wrong"} if i % 2 else {}
             assert c.get("/v1/agents", headers=hdrs).status_code == 401
+        for _ in range(20):
+            assert c.post("/v1/identity/svid", json={"join_token": "ptj_guess"}).status_code == 401
     fresh.proc.terminate()
     assert fresh.proc.wait(timeout=30) is not None
     from proctor.app import Proctor
@@ -255,6 +258,7 @@ def test_an_unauthenticated_flood_writes_a_bounded_number_of_records(fresh: Serv
     p = Proctor.open(Workspace.find(str(fresh.ws)))
     try:
         refused = p.store.search_audit(AuditQuery(kind="api.refused", limit=1000))
+        rejected = p.store.search_audit(AuditQuery(kind="identity.join_token_rejected", limit=1000))
         summaries = p.store.search_audit(AuditQuery(kind="audit.refusals_suppressed", limit=1000))
     finally:
         p.close()
@@ -262,7 +266,11 @@ def test_an_unauthenticated_flood_writes_a_bounded_number_of_records(fresh: Serv
 
     assert len(refused) == 3
     assert {json.loads(r.body)["source"] for r in refused} == {"127.0.0.1"}
-    assert len(summaries) == 1
-    body = json.loads(summaries[0].body)
-    assert body["suppressed"] == 57
-    assert body["message"] == "57 refusals from 127.0.0.1 suppressed in the last 3600 s"
+    assert len(rejected) == 3
+    assert {json.loads(r.body)["error"] for r in rejected} == {"join_token_invalid"}
+    bodies = sorted((json.loads(s.body) for s in summaries), key=lambda b: str(b["refused"]))
+    assert [(b["refused"], b["suppressed"]) for b in bodies] == [
+        ("api.refused", 57),
+        ("identity.join_token_rejected", 17),
+    ]
+    assert bodies[0]["message"] == "57 refusals from 127.0.0.1 suppressed in the last 3600 s"

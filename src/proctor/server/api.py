@@ -242,16 +242,15 @@ _svid_scheme = HTTPBearer(auto_error=False, scheme_name="svid", description="The
 def create_app(
     proctor: Proctor, workspace: Workspace, *, refusal_limits: RefusalLimits | None = None
 ) -> FastAPI:
-    """The ASGI application for one workspace. Requests refused for want of the admin token are
-    audited (``api.refused``), at most ``refusal_limits.burst`` per source and window."""
-    refusals = RefusalLimiter(
-        proctor.clock,
-        refusal_limits
-        or RefusalLimits(
-            burst=proctor.settings.refusal_audit_burst, window_s=proctor.settings.refusal_audit_window_s
-        ),
-        refused=REFUSED_KIND,
+    """The ASGI application for one workspace. Requests refused for want of the admin token
+    (``api.refused``) and rejected join tokens (``identity.join_token_rejected``) are audited at
+    most ``refusal_limits.burst`` per source and window, then summarised (``api.state.limiters``:
+    whoever serves the app writes the summaries of closed windows, see ``proctor.server.run``)."""
+    limits = refusal_limits or RefusalLimits(
+        burst=proctor.settings.refusal_audit_burst, window_s=proctor.settings.refusal_audit_window_s
     )
+    refusals = RefusalLimiter(proctor.clock, limits, refused=REFUSED_KIND)
+    join_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.join_token_rejected")
     api = FastAPI(
         title="Proctor",
         version="0.1.0",
@@ -262,6 +261,7 @@ def create_app(
     )
 
     api.state.refusals = refusals
+    api.state.limiters = (refusals, join_refusals)
 
     @api.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -347,10 +347,15 @@ def create_app(
         downstream APIs. A separate ring from the SVID keys: neither verifies the other's tokens."""
         return proctor.credential_keys.jwks(proctor.clock.now())
 
-    @api.post("/v1/identity/svid", tags=["identity"], responses=_errors(*_ANY, 401))
-    def svid(body: SvidIn) -> dict[str, Any]:
+    @api.post("/v1/identity/svid", tags=["identity"], responses=_errors(*_ANY, 401, 404))
+    def svid(body: SvidIn, request: Request) -> dict[str, Any]:
         """Exchange a single-use join token for a short-lived JWT-SVID."""
-        token = proctor.svid_from_join_token(body.join_token, body.audience)
+        source = request.client.host if request.client else None
+
+        def rejected(exc: ProctorError) -> None:
+            audit_refusal(proctor.audit, join_refusals, {"error": exc.code}, source)
+
+        token = proctor.svid_from_join_token(body.join_token, body.audience, on_rejected=rejected)
         return {"svid": token, "expires_in": proctor.settings.svid_ttl_s}
 
     @api.post(
@@ -527,7 +532,7 @@ def create_app(
     def list_tools() -> list[dict[str, Any]]:
         return [tool_to_mapping(t) for t in proctor.store.list_tools()]
 
-    @api.post("/v1/tools", tags=["tools"], dependencies=[Admin], status_code=201, responses=_w(409))
+    @api.post("/v1/tools", tags=["tools"], dependencies=[Admin], status_code=201, responses=_ADMIN)
     def put_tool(body: ToolIn) -> dict[str, Any]:
         raw = body.model_dump(exclude_none=True)
         return tool_to_mapping(proctor.put_tool(tool_from_mapping(raw, "tool"), by="api"))

@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import h11
@@ -72,7 +73,7 @@ class BoundedH11Protocol(H11Protocol):
 
 
 def start_sweeper(
-    proctor: Proctor, interval_s: float = 1.0, refusals: RefusalLimiter | None = None
+    proctor: Proctor, interval_s: float = 1.0, refusals: Sequence[RefusalLimiter] = ()
 ) -> threading.Event:
     """Expire tasks at their deadline (calls are denied at the deadline even without this), and
     write the summary of each closed window of suppressed refusal records."""
@@ -84,8 +85,8 @@ def start_sweeper(
                 proctor.sweep()
             except Exception:  # the sweeper must not die; the next round retries
                 log.exception("task sweeper round failed")
-            if refusals is not None:
-                write_summaries(proctor.audit, refusals)
+            for limiter in refusals:
+                write_summaries(proctor.audit, limiter)
 
     threading.Thread(target=run, name="proctor-sweeper", daemon=True).start()
     return stop
@@ -109,8 +110,8 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
         raise
     proctor.watch_policies()
     app = create_app(proctor, ws)
-    refusals: RefusalLimiter = app.state.refusals
-    stop = start_sweeper(proctor, refusals=refusals)
+    limiters: tuple[RefusalLimiter, ...] = app.state.limiters
+    stop = start_sweeper(proctor, refusals=limiters)
     attest = None
     try:
         from proctor.identity.attest import AttestationServer
@@ -137,7 +138,8 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
         )
     finally:
         stop.set()
-        write_summaries(proctor.audit, refusals, final=True)
+        for limiter in limiters:
+            write_summaries(proctor.audit, limiter, final=True)
         if attest is not None:
             attest.close()
         proctor.close()
