@@ -600,15 +600,26 @@ class Proctor:
         )
         return token
 
-    def svid_from_join_token(self, token: str, audience: str | None = None) -> str:
-        """Redeem a single-use join token for a JWT-SVID."""
+    def svid_from_join_token(
+        self,
+        token: str,
+        audience: str | None = None,
+        *,
+        on_rejected: Callable[[ProctorError], None] | None = None,
+    ) -> str:
+        """Redeem a single-use join token for a JWT-SVID. A rejected token is audited
+        (``identity.join_token_rejected``), or handed to ``on_rejected`` to audit (the HTTP API
+        rations those records per source: anyone can send a bad token)."""
         now = self.clock.now()
         try:
             # the audience first: a request the SVID would be refused for must not spend the token
             self.svids.check_audience(audience or self.audience)
             name = redeem(self.store, token, now)
         except ProctorError as exc:
-            self._audit("identity.join_token_rejected", {"error": exc.code})
+            if on_rejected is None:
+                self._audit("identity.join_token_rejected", {"error": exc.code})
+            else:
+                on_rejected(exc)
             raise
         agent = self.get_agent(name)
         return self.issue_svid(agent, audience, method="join_token")

@@ -71,6 +71,10 @@ class Settings:
     #: runs while the upstream works, and the answer waits for both; "auto": overlap for plain reads
     #: only, strict for every other effect (see docs/adr/0011)
     gateway_audit: str = "auto"
+    #: requests refused before anyone is identified: at most this many audit records per source
+    #: address and window, then one summary of the rest (see proctor.audit.refusals)
+    refusal_audit_burst: int = 10
+    refusal_audit_window_s: float = 60.0
     tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
 
     def __repr__(self) -> str:
@@ -190,7 +194,11 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     try:
         ident = _section(data, "identity", {"svid_ttl", "join_token_ttl"})
         tasks = _section(data, "tasks", {"default_ttl", "max_ttl"})
-        audit = _section(data, "audit", {"checkpoint_every", "checkpoint_interval", "log_arguments"})
+        audit = _section(
+            data,
+            "audit",
+            {"checkpoint_every", "checkpoint_interval", "log_arguments", "refusal_records", "refusal_window"},
+        )
         server = _section(data, "server", {"host", "port"})
         policies = _section(data, "policies", {"reload_interval"})
         gateway = _section(data, "gateway", {"audit"})
@@ -212,6 +220,12 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         checkpoint_every = int(audit.get("checkpoint_every", 1000))
         if checkpoint_every < 1:
             raise ConfigError(f"{path.name}: audit.checkpoint_every must be at least 1")
+        refusal_burst = int(audit.get("refusal_records", 10))
+        refusal_window = parse_duration(audit.get("refusal_window", "60s"), "audit.refusal_window")
+        if refusal_burst < 0 or refusal_window <= 0:
+            raise ConfigError(
+                f"{path.name}: audit.refusal_records is at least 0, audit.refusal_window above 0"
+            )
         return Settings(
             trust_domain=TrustDomain(str(env.get("PROCTOR_TRUST_DOMAIN") or data.get("trust_domain", ""))),
             store_url=str(env.get("PROCTOR_STORE") or data.get("store", "sqlite:///proctor.db")),
@@ -229,6 +243,8 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             policy_reload_s=parse_duration(policies.get("reload_interval", "1s"), "policies.reload_interval"),
             tools=tools,
             gateway_audit=gateway_audit,
+            refusal_audit_burst=refusal_burst,
+            refusal_audit_window_s=refusal_window,
         )
     except ValidationError as exc:
         raise ConfigError(f"{path.name}: {exc.message}") from None

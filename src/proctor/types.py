@@ -25,7 +25,8 @@ _TOOL = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}(\.[a-z0-9][a-z0-9_-]{0,62}){0,3}")
 _TRUST_DOMAIN = re.compile(r"[a-z0-9][a-z0-9.-]{0,253}")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 _EFFECT = re.compile(r"[a-z][a-z0-9_]{0,31}")
-_ID = re.compile(r"[a-z]{2,4}_[A-Za-z0-9_-]{16,64}")
+_ID_BODY = r"[A-Za-z0-9_-]{16,64}"
+_ID = re.compile(r"[a-z]{2,4}_" + _ID_BODY)
 
 
 class _Checked(str):
@@ -43,6 +44,16 @@ class _Checked(str):
                 shown = f"<{type(value).__name__}>"
             raise ValidationError(f"invalid {cls._what} `{shown}`: {cls._hint}", field=cls._what)
         return super().__new__(cls, value)
+
+    @classmethod
+    def json_pattern(cls) -> str:
+        """The pattern a value must match, anchored, for a JSON Schema (the API's OpenAPI document),
+        so the document and this type cannot disagree.
+
+        >>> AgentName.json_pattern()
+        '^[a-z0-9][a-z0-9_-]{0,62}$'
+        """
+        return f"^{cls._pattern.pattern}$"
 
 
 class AgentName(_Checked):
@@ -105,6 +116,14 @@ class _PrefixedId(_Checked):
         if not obj.startswith(cls._prefix + "_"):
             raise ValidationError(f"invalid {cls._what} `{value[:80]}`: expected prefix `{cls._prefix}_`")
         return obj
+
+    @classmethod
+    def json_pattern(cls) -> str:
+        """
+        >>> TaskId.json_pattern()
+        '^tsk_[A-Za-z0-9_-]{16,64}$'
+        """
+        return f"^{re.escape(cls._prefix)}_{_ID_BODY}$"
 
     @classmethod
     def new(cls) -> Self:

@@ -23,6 +23,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 
 from proctor.app import Proctor, Snapshot
+from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal_async
 from proctor.errors import (
     AgentSuspended,
     IdentityError,
@@ -71,6 +72,9 @@ def caller_from_context(ctx: ServerRequestContext[Any, Any]) -> Caller:
 
 class GatewayAuth:
     """ASGI layer in front of the SDK's Streamable HTTP app: metadata, Origin, bearer, task."""
+
+    #: the refusal-audit limiter, made at the first refusal
+    _refusals: RefusalLimiter | None = None
 
     def __init__(
         self,
@@ -126,7 +130,7 @@ class GatewayAuth:
         if isinstance(admitted, _Refusal):
             await admitted.answer(send)
             if admitted.audit is not None:
-                await self._audit_refusal(admitted.audit, path)
+                await self._audit_refusal(admitted.audit, path, scope.get("client"))
             return
         caller, snap = admitted
         scope[CALLER_KEY] = caller
@@ -388,11 +392,18 @@ class GatewayAuth:
         self._callers[(auth, task_token)] = (caller, min(claims.exp, now + CALLER_CACHE_S))
         return caller
 
-    async def _audit_refusal(self, exc: ProctorError, path: str) -> None:
-        try:
-            await self.proctor.audit.append_async("gateway.refused", {"error": exc.code, "path": path[:200]})
-        except Exception:
-            log.exception("could not audit a refused gateway request")
+    async def _audit_refusal(self, exc: ProctorError, path: str, client: Any = None) -> None:
+        """Audit a refusal, at most ``refusal_audit_burst`` per source address and window, then one
+        summary of the rest (see :mod:`proctor.audit.refusals`)."""
+        if self._refusals is None:
+            settings = self.proctor.settings
+            limits = RefusalLimits(
+                burst=settings.refusal_audit_burst, window_s=settings.refusal_audit_window_s
+            )
+            self._refusals = RefusalLimiter(self.proctor.clock, limits, refused="gateway.refused")
+        source = str(client[0]) if isinstance(client, list | tuple) and client else None
+        fields = {"error": exc.code, "path": path[:200]}
+        await audit_refusal_async(self.proctor.audit, self._refusals, fields, source)
 
 
 _TOO_LARGE = {"error": {"code": "payload_too_large", "message": f"body over {MAX_BODY} bytes"}}

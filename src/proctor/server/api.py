@@ -3,6 +3,10 @@
 Management endpoints need the workspace's admin token; ``/v1/decide`` needs an agent's JWT-SVID;
 ``/v1/introspect`` (RFC 7662) needs an introspection client's HTTP Basic credentials.
 Errors are JSON ``{"error": {"code", "message"}}`` with a stable code; no stack trace reaches a client.
+Every status an operation can answer is in the OpenAPI document; invalid input (a body, a path or a
+query parameter that does not fit the document, or a value the server refuses) is ``400
+invalid_input`` everywhere, never ``422``. Ids, names and states carry the patterns and enums of the
+value types in :mod:`proctor.types`, so the document and the server accept the same values.
 """
 
 from __future__ import annotations
@@ -11,17 +15,21 @@ import base64
 import binascii
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, unquote_plus
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from proctor.app import Proctor, verify_audit_store
+from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal
 from proctor.config import tool_from_mapping, tool_to_mapping
 from proctor.credentials.providers.jwt import check_introspection_client, introspect
 from proctor.errors import (
@@ -30,11 +38,21 @@ from proctor.errors import (
     ProctorError,
     SecretKeyInvalid,
     StoreError,
-    ValidationError,
 )
 from proctor.pipeline import CallInput
 from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
-from proctor.types import AgentStatus, LeaseId, LeaseState, TaskId, TaskState
+from proctor.types import (
+    AgentName,
+    AgentStatus,
+    Effect,
+    Email,
+    LeaseId,
+    LeaseState,
+    TaskId,
+    TaskState,
+    ToolName,
+    Verdict,
+)
 from proctor.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -45,15 +63,77 @@ _MAX_BASIC = 4096
 _FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _BASIC_CHALLENGE = 'Basic realm="proctor-introspection"'
+#: the record kind of a request refused for want of the admin token (rate-limited per source)
+REFUSED_KIND = "api.refused"
+#: a count the stores keep in a signed 64-bit column, with room to spare
+_MAX_COUNT = 1_000_000_000
+#: the largest audit sequence number a store holds (a signed 64-bit column)
+_MAX_SEQ = (1 << 63) - 1
+
+AgentNameStr = Annotated[str, Field(pattern=AgentName.json_pattern(), description="An agent's name.")]
+EmailStr = Annotated[str, Field(pattern=Email.json_pattern())]
+ToolNameStr = Annotated[str, Field(pattern=ToolName.json_pattern(), description="`namespace.tool`.")]
+EffectStr = Annotated[str, Field(pattern=Effect.json_pattern())]
+NamePath = Annotated[str, Path(pattern=AgentName.json_pattern(), description="An agent's name.")]
+TaskPath = Annotated[str, Path(pattern=TaskId.json_pattern(), description="A task id (`tsk_…`).")]
+LeasePath = Annotated[str, Path(pattern=LeaseId.json_pattern(), description="A lease id (`lse_…`).")]
+AgentQuery = Annotated[str | None, Query(pattern=AgentName.json_pattern())]
+TaskQuery = Annotated[str | None, Query(pattern=TaskId.json_pattern())]
+#: how a task may be ended (`expired` is the sweeper's, `active` is no ending)
+EndState = Literal[TaskState.COMPLETED, TaskState.CANCELLED]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable: clients match on it.")
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer (but `/v1/decide`'s, which answers with a deny decision)."""
+
+    error: ErrorDetail
+
+
+#: what each documented error status means, for the OpenAPI document
+_WHY = {
+    400: "Invalid input (`invalid_input` or a more specific code): a body, path or query parameter"
+    " that does not fit this document, or a value the server refuses.",
+    401: "Missing or wrong credentials (`WWW-Authenticate` says which kind).",
+    403: "The caller is known but may not do this.",
+    404: "No such agent, task, lease or tool.",
+    409: "The resource is not in a state that allows this (e.g. the task already ended).",
+    413: "The request body is too large (`payload_too_large`).",
+    415: "The request body is not of the media type this operation takes.",
+    500: "An internal or configuration error (`internal_error`, `config_invalid`, …); it is logged.",
+    502: "A credential provider failed (`lease_issue_failed`).",
+    503: "The store could not be read or written (`store_*`); try again.",
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"model": ErrorOut, "description": _WHY[s]} for s in statuses}
+
+
+#: what every operation can answer: an oversized announced body is refused before routing, and any
+#: operation can meet a store that is down or an internal error
+_ANY = (400, 413, 500, 503)
+_ADMIN = _errors(*_ANY, 401)
+
+
+def _w(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """An admin operation's errors, and ``statuses`` besides."""
+    return _errors(*_ANY, 401, *statuses)
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class AgentIn(_In):
-    name: str
-    owner: str | None = Field(default=None, description="The accountable human (required).")
+    name: AgentNameStr
+    owner: EmailStr | None = Field(
+        default=None, description="The accountable human (required: without it, `owner_required`)."
+    )
     selectors: list[str] = Field(default_factory=list)
 
 
@@ -67,23 +147,23 @@ class SvidIn(_In):
 
 
 class TaskIn(_In):
-    agent: str
+    agent: AgentNameStr
     purpose: str
     allow: list[str]
-    requested_by: str
+    requested_by: EmailStr
     resources: list[str] = Field(default_factory=list)
-    ttl_s: float | None = None
-    max_calls: int | None = None
+    ttl_s: float | None = Field(default=None, gt=0)
+    max_calls: int | None = Field(default=None, ge=1, le=_MAX_COUNT)
 
 
 class TaskEndIn(_In):
-    state: str = "completed"
+    state: EndState = TaskState.COMPLETED
     reason: str = ""
 
 
 class ToolIn(_In):
-    name: str
-    effect: str
+    name: ToolNameStr
+    effect: EffectStr
     resource: str = "*"
     resource_arg: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
@@ -109,11 +189,10 @@ def _task(t: TaskRecord) -> dict[str, Any]:
     return t.to_dict()
 
 
-def _bearer(authorization: str | None) -> str | None:
-    if not authorization:
+def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is None or credentials.scheme.lower() != "bearer":
         return None
-    scheme, _, value = authorization.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    return credentials.credentials.strip() or None
 
 
 def _basic(authorization: str | None) -> tuple[str, str] | None:
@@ -146,8 +225,32 @@ async def _read_bounded(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
-    """The ASGI application for one workspace."""
+def _allowed(api: FastAPI, path: str) -> list[str]:
+    methods: set[str] = set()
+    for route in api.router.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.fullmatch(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
+_admin_scheme = HTTPBearer(
+    auto_error=False, scheme_name="adminToken", description="The workspace's admin token (`pta_…`)."
+)
+_svid_scheme = HTTPBearer(auto_error=False, scheme_name="svid", description="The calling agent's JWT-SVID.")
+
+
+def create_app(
+    proctor: Proctor, workspace: Workspace, *, refusal_limits: RefusalLimits | None = None
+) -> FastAPI:
+    """The ASGI application for one workspace. Requests refused for want of the admin token
+    (``api.refused``) and rejected join tokens (``identity.join_token_rejected``) are audited at
+    most ``refusal_limits.burst`` per source and window, then summarised (``api.state.limiters``:
+    whoever serves the app writes the summaries of closed windows, see ``proctor.server.run``)."""
+    limits = refusal_limits or RefusalLimits(
+        burst=proctor.settings.refusal_audit_burst, window_s=proctor.settings.refusal_audit_window_s
+    )
+    refusals = RefusalLimiter(proctor.clock, limits, refused=REFUSED_KIND)
+    join_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.join_token_rejected")
     api = FastAPI(
         title="Proctor",
         version="0.1.0",
@@ -157,12 +260,21 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
         redoc_url=None,
     )
 
+    api.state.refusals = refusals
+    api.state.limiters = (refusals, join_refusals)
+
     @api.middleware("http")
-    async def bound_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Refuse an announced oversized body before routing; answer anything unexpected with a
+        logged 500 here, once (an exception left to Starlette is logged again by the server)."""
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
             return _err("payload_too_large", f"request body is larger than {MAX_BODY} bytes", 413)
-        return await call_next(request)
+        try:
+            return await call_next(request)
+        except Exception:
+            log.exception("unexpected error in the HTTP API")
+            return _err("internal_error", "internal error; the event was logged", 500)
 
     @api.exception_handler(ProctorError)
     async def on_proctor_error(_: Request, exc: ProctorError) -> JSONResponse:
@@ -177,23 +289,33 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
     async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
-        return _err("invalid_input", f"{where or 'request'}: {first.get('msg', 'invalid')}".lower(), 400)
+        msg = str(first.get("msg", "invalid"))
+        return _err("invalid_input", f"{where or 'request'}: {msg[:1].lower()}{msg[1:]}"[:300], 400)
 
     @api.exception_handler(StarletteHTTPException)
-    async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _err(code, str(exc.detail).lower(), exc.status_code)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # every method the path serves (RFC 9110 §15.5.6): Starlette names only the first
+            # route's, and each operation here is a route of its own
+            headers["Allow"] = ", ".join(_allowed(api, request.scope.get("path", "")))
+        return _err(code, str(exc.detail).lower(), exc.status_code, headers or None)
 
-    @api.exception_handler(Exception)
-    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error in the HTTP API")
-        return _err("internal_error", "internal error; the event was logged", 500)
-
-    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
-        token = _bearer(authorization)
-        if token is None:
-            raise AdminTokenInvalid("this endpoint needs the admin token: Authorization: Bearer pta_…")
-        workspace.check_admin_token(token)
+    def admin(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_scheme)],
+    ) -> None:
+        try:
+            token = _bearer(credentials)
+            if token is None:
+                raise AdminTokenInvalid("this endpoint needs the admin token: Authorization: Bearer pta_…")
+            workspace.check_admin_token(token)
+        except AdminTokenInvalid as exc:
+            source = request.client.host if request.client else None
+            fields = {"error": exc.code, "method": request.method, "path": request.url.path[:200]}
+            audit_refusal(proctor.audit, refusals, fields, source)
+            raise
 
     Admin = Depends(admin)
 
@@ -204,7 +326,7 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
             return check_introspection_client(proctor.secret_store(reopen=True), client_id, client_secret)
 
     # public ---------------------------------------------------------------------------------
-    @api.get("/healthz", tags=["meta"])
+    @api.get("/healthz", tags=["meta"], responses=_errors(*_ANY))
     def healthz() -> dict[str, Any]:
         """Liveness and what this process serves."""
         proctor.store.epoch()
@@ -214,21 +336,26 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
             "trust_domain": proctor.settings.trust_domain,
         }
 
-    @api.get("/.well-known/jwks.json", tags=["identity"])
+    @api.get("/.well-known/jwks.json", tags=["identity"], responses=_errors(*_ANY))
     def jwks() -> dict[str, Any]:
         """Public keys that verify Proctor's JWT-SVIDs (retired keys stay until their tokens expire)."""
         return proctor.keys.jwks(proctor.clock.now())
 
-    @api.get("/v1/credentials/jwks.json", tags=["credentials"])
+    @api.get("/v1/credentials/jwks.json", tags=["credentials"], responses=_errors(*_ANY))
     def credential_jwks() -> dict[str, Any]:
         """Public keys that verify credential tokens (``typ: at+jwt``) Proctor issues to tasks for
         downstream APIs. A separate ring from the SVID keys: neither verifies the other's tokens."""
         return proctor.credential_keys.jwks(proctor.clock.now())
 
-    @api.post("/v1/identity/svid", tags=["identity"])
-    def svid(body: SvidIn) -> dict[str, Any]:
+    @api.post("/v1/identity/svid", tags=["identity"], responses=_errors(*_ANY, 401, 404))
+    def svid(body: SvidIn, request: Request) -> dict[str, Any]:
         """Exchange a single-use join token for a short-lived JWT-SVID."""
-        token = proctor.svid_from_join_token(body.join_token, body.audience)
+        source = request.client.host if request.client else None
+
+        def rejected(exc: ProctorError) -> None:
+            audit_refusal(proctor.audit, join_refusals, {"error": exc.code}, source)
+
+        token = proctor.svid_from_join_token(body.join_token, body.audience, on_rejected=rejected)
         return {"svid": token, "expires_in": proctor.settings.svid_ttl_s}
 
     @api.post(
@@ -236,7 +363,26 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
         tags=["identity"],
         responses={
             200: {"description": '`{"active": false}`, or the token\'s claims with `active: true`.'},
-            401: {"description": "Missing or wrong client credentials (HTTP Basic)."},
+            **_errors(*_ANY, 401, 415),
+            401: {"model": ErrorOut, "description": "Missing or wrong client credentials (HTTP Basic)."},
+        },
+        openapi_extra={
+            "security": [{"introspectionClient": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    _FORM: {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "token": {"type": "string"},
+                                "token_type_hint": {"type": "string"},
+                            },
+                            "required": ["token"],
+                        }
+                    }
+                },
+            },
         },
     )
     async def introspect_token(request: Request) -> JSONResponse:
@@ -296,44 +442,44 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
         return JSONResponse(await run_in_threadpool(answer), headers=_NO_STORE)
 
     # agents -----------------------------------------------------------------------------------
-    @api.get("/v1/agents", tags=["agents"], dependencies=[Admin])
+    @api.get("/v1/agents", tags=["agents"], dependencies=[Admin], responses=_ADMIN)
     def list_agents() -> list[dict[str, Any]]:
         return [a.to_dict() for a in proctor.store.list_agents()]
 
-    @api.post("/v1/agents", tags=["agents"], dependencies=[Admin], status_code=201)
+    @api.post("/v1/agents", tags=["agents"], dependencies=[Admin], status_code=201, responses=_w(409))
     def add_agent(body: AgentIn) -> dict[str, Any]:
         """Register an agent; `owner` is required."""
         return _agent(proctor.add_agent(body.name, body.owner, body.selectors, by="api"))
 
-    @api.get("/v1/agents/{name}", tags=["agents"], dependencies=[Admin])
-    def get_agent(name: str) -> dict[str, Any]:
+    @api.get("/v1/agents/{name}", tags=["agents"], dependencies=[Admin], responses=_w(404))
+    def get_agent(name: NamePath) -> dict[str, Any]:
         return _agent(proctor.get_agent(name))
 
-    @api.post("/v1/agents/{name}/suspend", tags=["agents"], dependencies=[Admin])
-    def suspend(name: str, body: StatusIn | None = None) -> dict[str, Any]:
+    @api.post("/v1/agents/{name}/suspend", tags=["agents"], dependencies=[Admin], responses=_w(404))
+    def suspend(name: NamePath, body: StatusIn | None = None) -> dict[str, Any]:
         return _agent(
             proctor.set_agent_status(
                 name, AgentStatus.SUSPENDED, by="api", reason=body.reason if body else ""
             )
         )
 
-    @api.post("/v1/agents/{name}/resume", tags=["agents"], dependencies=[Admin])
-    def resume(name: str) -> dict[str, Any]:
+    @api.post("/v1/agents/{name}/resume", tags=["agents"], dependencies=[Admin], responses=_w(404))
+    def resume(name: NamePath) -> dict[str, Any]:
         return _agent(proctor.set_agent_status(name, AgentStatus.ACTIVE, by="api"))
 
-    @api.post("/v1/agents/{name}/join-token", tags=["agents"], dependencies=[Admin])
-    def join_token(name: str) -> dict[str, Any]:
+    @api.post("/v1/agents/{name}/join-token", tags=["agents"], dependencies=[Admin], responses=_w(404))
+    def join_token(name: NamePath) -> dict[str, Any]:
         return {
             "join_token": proctor.join_token(name, by="api"),
             "expires_in": proctor.settings.join_token_ttl_s,
         }
 
     # tasks ------------------------------------------------------------------------------------
-    @api.get("/v1/tasks", tags=["tasks"], dependencies=[Admin])
-    def list_tasks(agent: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+    @api.get("/v1/tasks", tags=["tasks"], dependencies=[Admin], responses=_ADMIN)
+    def list_tasks(agent: AgentQuery = None, state: TaskState | None = None) -> list[dict[str, Any]]:
         return [t.to_dict() for t in proctor.list_tasks(agent=agent, state=state)]
 
-    @api.post("/v1/tasks", tags=["tasks"], dependencies=[Admin], status_code=201)
+    @api.post("/v1/tasks", tags=["tasks"], dependencies=[Admin], status_code=201, responses=_w(404))
     def start_task(body: TaskIn) -> dict[str, Any]:
         """Start a task; the response carries the task token bound to the agent and the task."""
         started = proctor.start_task(
@@ -347,70 +493,71 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
         )
         return {"task": started.task.to_dict(), "token": started.token}
 
-    @api.get("/v1/tasks/{task_id}", tags=["tasks"], dependencies=[Admin])
-    def get_task(task_id: str) -> dict[str, Any]:
+    @api.get("/v1/tasks/{task_id}", tags=["tasks"], dependencies=[Admin], responses=_w(404))
+    def get_task(task_id: TaskPath) -> dict[str, Any]:
         return _task(proctor.get_task(task_id))
 
-    @api.post("/v1/tasks/{task_id}/end", tags=["tasks"], dependencies=[Admin])
-    def end_task(task_id: str, body: TaskEndIn | None = None) -> dict[str, Any]:
+    @api.post("/v1/tasks/{task_id}/end", tags=["tasks"], dependencies=[Admin], responses=_w(404, 409))
+    def end_task(task_id: TaskPath, body: TaskEndIn | None = None) -> dict[str, Any]:
         b = body or TaskEndIn()
-        return _task(
-            proctor.end_task(
-                task_id,
-                state=TaskState(b.state) if b.state in ("completed", "cancelled") else TaskState.COMPLETED,
-                by="api",
-                reason=b.reason,
-            )
-        )
+        return _task(proctor.end_task(task_id, state=TaskState(b.state), by="api", reason=b.reason))
 
     # tools ------------------------------------------------------------------------------------
-    @api.get("/v1/leases", tags=["credentials"], dependencies=[Admin])
+    @api.get("/v1/leases", tags=["credentials"], dependencies=[Admin], responses=_ADMIN)
     def list_leases(
-        task: str | None = None, state: str | None = None, irrevocable: bool = False
+        task: TaskQuery = None, state: LeaseState | None = None, irrevocable: bool = False
     ) -> list[dict[str, Any]]:
         """Credential leases, oldest first (never a credential value); `irrevocable=true` lists
         those whose revocation gave up and need a person."""
-        try:
-            wanted = None if state is None else LeaseState(state)
-        except ValueError:
-            raise ValidationError(
-                f"unknown lease state `{str(state)[:40]}`; one of {', '.join(x.value for x in LeaseState)}"
-            ) from None
         return [
             x.to_dict()
             for x in proctor.leases.list(
-                task=None if task is None else TaskId(task), state=wanted, irrevocable=irrevocable
+                task=None if task is None else TaskId(task), state=state, irrevocable=irrevocable
             )
         ]
 
-    @api.get("/v1/leases/{lease_id}", tags=["credentials"], dependencies=[Admin])
-    def get_lease(lease_id: str) -> dict[str, Any]:
+    @api.get("/v1/leases/{lease_id}", tags=["credentials"], dependencies=[Admin], responses=_w(404))
+    def get_lease(lease_id: LeasePath) -> dict[str, Any]:
         return proctor.leases.get(LeaseId(lease_id)).to_dict()
 
-    @api.post("/v1/leases/{lease_id}/revoke", tags=["credentials"], dependencies=[Admin])
-    def revoke_lease(lease_id: str, body: StatusIn | None = None) -> dict[str, Any]:
+    @api.post(
+        "/v1/leases/{lease_id}/revoke", tags=["credentials"], dependencies=[Admin], responses=_w(404, 409)
+    )
+    def revoke_lease(lease_id: LeasePath, body: StatusIn | None = None) -> dict[str, Any]:
         """Revoke one lease now (its provider is called; a failure is retried, then irrevocable)."""
         reason = (body.reason if body else "") or "revoked by an administrator (api)"
         return proctor.leases.revoke(LeaseId(lease_id), reason).to_dict()
 
-    @api.get("/v1/tools", tags=["tools"], dependencies=[Admin])
+    @api.get("/v1/tools", tags=["tools"], dependencies=[Admin], responses=_ADMIN)
     def list_tools() -> list[dict[str, Any]]:
         return [tool_to_mapping(t) for t in proctor.store.list_tools()]
 
-    @api.post("/v1/tools", tags=["tools"], dependencies=[Admin], status_code=201)
+    @api.post("/v1/tools", tags=["tools"], dependencies=[Admin], status_code=201, responses=_ADMIN)
     def put_tool(body: ToolIn) -> dict[str, Any]:
         raw = body.model_dump(exclude_none=True)
         return tool_to_mapping(proctor.put_tool(tool_from_mapping(raw, "tool"), by="api"))
 
     # decisions --------------------------------------------------------------------------------
-    @api.post("/v1/decide", tags=["decisions"])
-    async def decide(body: DecideIn, authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
+    @api.post(
+        "/v1/decide",
+        tags=["decisions"],
+        responses={
+            200: {"description": "The decision: `allow`, `deny` or `approval_required`."},
+            **_errors(*_ANY),
+            401: {"description": "A deny: the identity (JWT-SVID) or the task token is missing or invalid."},
+            403: {"description": "A deny: the agent is suspended."},
+        },
+    )
+    async def decide(
+        body: DecideIn,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_svid_scheme)],
+    ) -> JSONResponse:
         """Decide one tool call for the agent whose JWT-SVID is the bearer token.
 
         Always answers with a decision; every decision (deny included) is in the durable audit
         log before this returns. A missing or invalid identity is a 401 and is audited as a deny.
         """
-        svid = _bearer(authorization)
+        svid = _bearer(credentials)
         call = CallInput(
             tool=body.tool, args=body.args, svid=svid or "", task_token=body.task_token, source="http"
         )
@@ -422,14 +569,14 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
         return JSONResponse(decision.to_dict(), status_code=status, headers=headers)
 
     # audit ------------------------------------------------------------------------------------
-    @api.get("/v1/audit", tags=["audit"], dependencies=[Admin])
+    @api.get("/v1/audit", tags=["audit"], dependencies=[Admin], responses=_ADMIN)
     def audit(
-        agent: str | None = None,
-        task: str | None = None,
+        agent: AgentQuery = None,
+        task: TaskQuery = None,
         tool: str | None = None,
-        decision: str | None = None,
+        decision: Verdict | None = None,
         kind: str | None = None,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=_MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[dict[str, Any]]:
         import json
@@ -444,7 +591,7 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
             for r in rows
         ]
 
-    @api.get("/v1/audit/verify", tags=["audit"], dependencies=[Admin])
+    @api.get("/v1/audit/verify", tags=["audit"], dependencies=[Admin], responses=_ADMIN)
     def audit_verify(deep: bool = False) -> dict[str, Any]:
         """Verify the chain and checkpoints; ``deep=true`` also checks each record's indexed
         columns (what `audit search` filters on) against its body."""
@@ -458,4 +605,30 @@ def create_app(proctor: Proctor, workspace: Workspace) -> FastAPI:
             "problems": [{"seq": p.seq, "code": p.code, "message": p.message} for p in report.problems],
         }
 
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document, made to say what this server does: no `422` (invalid input is
+        `400`), and the HTTP Basic scheme of `/v1/introspect`."""
+        if api.openapi_schema is None:
+            doc = get_openapi(
+                title=api.title,
+                version=api.version,
+                description=api.description,
+                routes=api.routes,
+            )
+            for item in doc.get("paths", {}).values():
+                for op in item.values():
+                    if isinstance(op, dict):
+                        op.get("responses", {}).pop("422", None)
+            schemas = doc.get("components", {}).get("schemas", {})
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+            doc.setdefault("components", {}).setdefault("securitySchemes", {})["introspectionClient"] = {
+                "type": "http",
+                "scheme": "basic",
+                "description": "`audience:secret` of an introspection client.",
+            }
+            api.openapi_schema = doc
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise it
     return api

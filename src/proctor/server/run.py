@@ -2,18 +2,81 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from collections.abc import Sequence
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from proctor.app import Proctor
+from proctor.audit.refusals import RefusalLimiter, write_summaries
 from proctor.server.graceful import DRAIN_TIMEOUT_S, graceful_stop
 from proctor.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
+#: the request line and header fields of one request, in bytes: a larger head is answered 431
+MAX_HEAD_BYTES = 32 * 1024
+_TOO_LARGE = json.dumps(
+    {
+        "error": {
+            "code": "headers_too_large",
+            "message": f"the request line and headers are larger than {MAX_HEAD_BYTES} bytes",
+        }
+    }
+).encode()
 
-def start_sweeper(proctor: Proctor, interval_s: float = 1.0) -> threading.Event:
-    """Expire tasks at their deadline (calls are denied at the deadline even without this)."""
+
+class _Connection(h11.Connection):
+    """h11's connection, remembering that it gave up on a head larger than its buffer."""
+
+    head_too_large = False
+
+    def next_event(self) -> Any:
+        try:
+            return super().next_event()
+        except h11.RemoteProtocolError as exc:
+            # h11 hints 431 only when an incomplete head outgrows ``max_incomplete_event_size``
+            self.head_too_large = exc.error_status_hint == 431
+            raise
+
+
+class BoundedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with the request head bounded to ``MAX_HEAD_BYTES`` (httptools, which
+    uvicorn picks when it is installed, buffers a header of any size): a larger head is answered
+    ``431`` with a JSON error, and the connection is closed. The bound holds before the head is
+    complete, so at most one read past it is ever buffered."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conn = _Connection(h11.SERVER, MAX_HEAD_BYTES)
+
+    def send_400_response(self, msg: str) -> None:
+        if not (isinstance(self.conn, _Connection) and self.conn.head_too_large):
+            super().send_400_response(msg)
+            return
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(_TOO_LARGE)).encode()),
+            (b"connection", b"close"),
+        ]
+        for event in (
+            h11.Response(status_code=431, headers=headers, reason=b"Request Header Fields Too Large"),
+            h11.Data(data=_TOO_LARGE),
+            h11.EndOfMessage(),
+        ):
+            self.transport.write(self.conn.send(event) or b"")
+        self.transport.close()
+
+
+def start_sweeper(
+    proctor: Proctor, interval_s: float = 1.0, refusals: Sequence[RefusalLimiter] = ()
+) -> threading.Event:
+    """Expire tasks at their deadline (calls are denied at the deadline even without this), and
+    write the summary of each closed window of suppressed refusal records."""
     stop = threading.Event()
 
     def run() -> None:
@@ -22,6 +85,8 @@ def start_sweeper(proctor: Proctor, interval_s: float = 1.0) -> threading.Event:
                 proctor.sweep()
             except Exception:  # the sweeper must not die; the next round retries
                 log.exception("task sweeper round failed")
+            for limiter in refusals:
+                write_summaries(proctor.audit, limiter)
 
     threading.Thread(target=run, name="proctor-sweeper", daemon=True).start()
     return stop
@@ -40,7 +105,9 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
         proctor.close()
         raise
     proctor.watch_policies()
-    stop = start_sweeper(proctor)
+    app = create_app(proctor, ws)
+    limiters: tuple[RefusalLimiter, ...] = app.state.limiters
+    stop = start_sweeper(proctor, refusals=limiters)
     attest = None
     try:
         from proctor.identity.attest import AttestationServer
@@ -52,18 +119,21 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
         log.warning("local attestation socket at %s", attest.socket_path)
     except Exception as exc:
         log.warning("local attestation disabled: %s", exc)
-    with graceful_stop():
+    with graceful_stop():  # SIGTERM/SIGINT: uvicorn drains, then the clean-up below runs
         try:
             uvicorn.run(
-                create_app(proctor, ws),
+                app,
                 host=host or proctor.settings.host,
                 port=port or proctor.settings.port,
                 log_level="warning",
                 server_header=False,
+                http=BoundedH11Protocol,
                 timeout_graceful_shutdown=DRAIN_TIMEOUT_S,
             )
         finally:
             stop.set()
+            for limiter in limiters:
+                write_summaries(proctor.audit, limiter, final=True)
             if attest is not None:
                 attest.close()
             proctor.close()  # flushes the audit log and signs a checkpoint at its head
