@@ -98,3 +98,44 @@ def test_a_kill_is_enforced_by_a_running_process_without_the_store(tmp_path: Pat
         p.sweep()
         assert p.get_task(task_id).state is TaskState.CANCELLED
         assert p.pipeline.decide_call(call).verdict is Verdict.DENY
+
+
+def test_the_api_kill_switch_answers_202_while_the_store_refuses(tmp_path: Path) -> None:
+    """`POST /v1/agents/{name}/suspend` and `/v1/tasks/{id}/end` through the app, with the store
+    refusing writes (a real locked SQLite): 202, enforced at once, recorded once the lock is gone."""
+    import asyncio
+
+    import httpx
+
+    from proctor.server.api import create_app
+
+    ws, task_id, token = _setup(tmp_path)
+    admin = ws.rotate_admin_token()
+    p = Proctor.open(ws)
+    try:
+        app = create_app(p, ws)
+
+        async def post(path: str) -> httpx.Response:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+                return await c.post(path, headers={"Authorization": f"Bearer {admin}"}, json={})
+
+        locker = sqlite3.connect(ws.root / "proctor.db", isolation_level=None, timeout=0)
+        locker.execute("BEGIN EXCLUSIVE")
+        try:
+            sus = asyncio.run(post("/v1/agents/bot/suspend"))
+            end = asyncio.run(post(f"/v1/tasks/{task_id}/end"))
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        assert sus.status_code == 202, sus.text
+        assert sus.json()["recorded"] is False
+        assert end.status_code == 202, end.text
+        d = p.pipeline.decide_call(
+            CallInput(tool="docs.read", args={}, agent="bot", task_token=token, source="t")
+        )
+        assert d.verdict is Verdict.DENY
+        assert p.record_pending_kills() == 2
+        assert p.get_agent("bot").status is AgentStatus.SUSPENDED
+    finally:
+        p.close()

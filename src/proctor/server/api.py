@@ -125,6 +125,24 @@ def _w(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return _errors(*_ANY, 401, *statuses)
 
 
+#: a kill (suspension, task end) enforced from the kill file and recorded once the store is back
+_PENDING_DOC: dict[str, Any] = {
+    "description": "The store or the audit log is unavailable: enforced now by every Proctor process of"
+    " the workspace on this host, recorded once they are back (see docs/adr/0018).",
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+
+
+def _pending(kind: str, target: str) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "target": target,
+        "enforced": True,
+        "recorded": False,
+        "note": "the store or the audit log is unavailable: enforced now, recorded once they are back",
+    }
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -455,13 +473,19 @@ def create_app(
     def get_agent(name: NamePath) -> dict[str, Any]:
         return _agent(proctor.get_agent(name))
 
-    @api.post("/v1/agents/{name}/suspend", tags=["agents"], dependencies=[Admin], responses=_w(404))
-    def suspend(name: NamePath, body: StatusIn | None = None) -> dict[str, Any]:
-        return _agent(
-            proctor.set_agent_status(
-                name, AgentStatus.SUSPENDED, by="api", reason=body.reason if body else ""
-            )
-        )
+    @api.post(
+        "/v1/agents/{name}/suspend",
+        tags=["agents"],
+        dependencies=[Admin],
+        responses={**_w(404), 202: _PENDING_DOC},
+    )
+    def suspend(name: NamePath, response: Response, body: StatusIn | None = None) -> dict[str, Any]:
+        """Suspend an agent. When the store or the audit log cannot take it, the suspension is
+        enforced at once from the workspace's kill file and recorded later: `202` says so."""
+        if proctor.kill_agent(name, by="api", reason=body.reason if body else ""):
+            return _agent(proctor.get_agent(name))
+        response.status_code = 202
+        return _pending("agent", name)
 
     @api.post("/v1/agents/{name}/resume", tags=["agents"], dependencies=[Admin], responses=_w(404))
     def resume(name: NamePath) -> dict[str, Any]:
@@ -497,10 +521,21 @@ def create_app(
     def get_task(task_id: TaskPath) -> dict[str, Any]:
         return _task(proctor.get_task(task_id))
 
-    @api.post("/v1/tasks/{task_id}/end", tags=["tasks"], dependencies=[Admin], responses=_w(404, 409))
-    def end_task(task_id: TaskPath, body: TaskEndIn | None = None) -> dict[str, Any]:
+    @api.post(
+        "/v1/tasks/{task_id}/end",
+        tags=["tasks"],
+        dependencies=[Admin],
+        responses={**_w(404, 409), 202: _PENDING_DOC},
+    )
+    def end_task(task_id: TaskPath, response: Response, body: TaskEndIn | None = None) -> dict[str, Any]:
+        """End a task. When the store or the audit log cannot take it, the end is enforced at once
+        from the workspace's kill file and recorded later: `202` says so."""
         b = body or TaskEndIn()
-        return _task(proctor.end_task(task_id, state=TaskState(b.state), by="api", reason=b.reason))
+        ended = proctor.end_task_or_kill(task_id, state=TaskState(b.state), by="api", reason=b.reason)
+        if ended is not None:
+            return _task(ended)
+        response.status_code = 202
+        return _pending("task", task_id)
 
     # tools ------------------------------------------------------------------------------------
     @api.get("/v1/leases", tags=["credentials"], dependencies=[Admin], responses=_ADMIN)
