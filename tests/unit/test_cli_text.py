@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from proctor.cli.text import cell, markup_safe, safe_text
 
@@ -28,7 +29,7 @@ def _raw_control(text: str) -> set[str]:
     }
 
 
-def _rendered(*cells: object) -> str:
+def _rendered(*cells: Text) -> str:
     buf = io.StringIO()
     console = Console(file=buf, width=400, force_terminal=False, color_system=None)
     t = Table("a", "b")
