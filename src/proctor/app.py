@@ -431,10 +431,6 @@ class Proctor:
             self._tools_synced = True
         return engine
 
-    @property
-    def policies_loaded(self) -> bool:
-        return self._policy is not None
-
     def schema_actions(self) -> frozenset[str]:
         """The actions of the policy schema: the active set's, or (policies not loaded yet) those
         the schema file declares, so that registering a tool needs no valid policy set."""

@@ -231,7 +231,9 @@ def test_audit_tables_show_terminal_escapes_as_text(ws: Path) -> None:
     raw (clear screen, CSI, a right-to-left override): now every cell is escaped text."""
     task, _ = start_task(ws)
     tool = "fs.\x1b[2J\x9b31m\u202e[bold]x[/bold]"
-    r = run(ws, "check", "--agent", "bot", "--task", task, "--tool", tool, "--args", '{"\\u001b]0;t\\u0007": 1}')
+    r = run(
+        ws, "check", "--agent", "bot", "--task", task, "--tool", tool, "--args", '{"\\u001b]0;t\\u0007": 1}'
+    )
     assert r.returncode == 1, r.stderr
     assert "\x1b" not in r.stdout + r.stderr  # the deny reason quotes the name
     for cmd in (("audit", "tail", "-n", "3"), ("audit", "search", "--decision", "deny")):

@@ -1,8 +1,9 @@
 """``proctor``: every operation a person does. One module per command group would come next;
 for now the groups live here and share one error handler.
 
-Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny` or a failed verification,
-2 an error (bad input, missing workspace, store problem), 3 `approval_required`.
+Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
+a degraded `status`, 2 an error (bad input, missing workspace, store problem, an invalid policy set
+for a command that decides), 3 `approval_required`.
 """
 
 from __future__ import annotations
