@@ -96,12 +96,18 @@ def test_check_fails_closed_naming_file_and_line(ws: Path) -> None:
     assert "77-bad.cedar:3" in r.stderr
 
 
-def test_serve_refuses_to_start_on_an_invalid_set(ws: Path) -> None:
+def test_serve_and_gateway_refuse_to_start_on_an_invalid_set(ws: Path) -> None:
     (ws / "policies" / "77-bad.cedar").write_text(BAD)
-    r = run(ws, "serve", "--port", str(free_port()))
-    assert r.returncode == 2
-    assert "77-bad.cedar:3" in r.stderr
-    assert "Traceback" not in r.stderr
+    for cmd in (
+        ("serve", "--port", str(free_port())),
+        ("gateway", "--http", "--port", str(free_port())),
+        ("gateway", "--stdio"),
+    ):
+        r = run(ws, *cmd, input_="")
+        assert r.returncode == 2, (cmd, r.stderr)
+        assert "policy_invalid" in r.stderr
+        assert "77-bad.cedar:3" in r.stderr
+        assert "Traceback" not in r.stderr
 
 
 def test_status_shows_a_rejected_set_with_its_errors(ws: Path) -> None:
