@@ -53,7 +53,7 @@ from proctor.identity.svid import SvidAuthority, SvidClaims
 from proctor.killswitch import KILL_FILE, KillSwitch, PendingKill
 from proctor.pipeline import CallInput, Pipeline, args_as_text, args_digest, printable
 from proctor.policy.engine import CREDENTIAL_ACTION, CredentialRef, Decision, PolicyEngine, PolicyWatcher
-from proctor.policy.loader import PolicySet, load_policy_dir
+from proctor.policy.loader import PolicySet, load_policy_dir, policy_errors, schema_actions
 from proctor.policy.scope import check_resource_pattern, check_tool_pattern, declares_namespace
 from proctor.store import Store, open_store
 from proctor.store.base import AgentRecord, TaskRecord, ToolPin, ToolRecord
@@ -65,6 +65,22 @@ log = logging.getLogger(__name__)
 TASK_AUDIENCE = "proctor:task"
 MAX_PURPOSE = 2000
 MAX_SELECTORS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRejection:
+    """A policy set this process refused while the last good one kept serving."""
+
+    errors: tuple[dict[str, Any], ...]
+    at: float
+    active_version: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "errors": [dict(e) for e in self.errors],
+            "at": self.at,
+            "active_version": self.active_version,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +122,11 @@ class Proctor:
         keydir: Path | None = None,
         policy_dir: Path | None = None,
         policies: PolicySet | None = None,
+        lazy_policies: bool = False,
     ) -> None:
+        """``lazy_policies``: load the policy set on first use (a decision, :meth:`load_policies`)
+        instead of now, so that what decides nothing (suspending an agent, ending a task, reading
+        the log) works whatever state the policy files are in."""
         self.settings = settings
         self.store = store
         self.clock = clock or SystemClock()
@@ -143,14 +163,16 @@ class Proctor:
             self.audit.refusing = anchor_error
             log.critical("audit: no checkpoint will be signed: %s", anchor_error)
         self.policy_dir = policy_dir or (workspace.policies_dir if workspace else None)
-        if policies is None:
-            if self.policy_dir is None:
-                raise ValidationError("Proctor needs policies (a workspace, policy_dir= or policies=)")
-            policies = load_policy_dir(self.policy_dir)
-        self.policy = PolicyEngine(policies)
+        if policies is None and self.policy_dir is None:
+            raise ValidationError("Proctor needs policies (a workspace, policy_dir= or policies=)")
+        self._given_policies = policies
+        self._policy: PolicyEngine | None = None
+        self._policy_lock = threading.Lock()
+        #: the last policy set this process refused, until a good one is active again
+        self.policy_rejection: PolicyRejection | None = None
         self._watcher: PolicyWatcher | None = None
         #: serialises activating a policy set (record in the store, then serve it)
-        self._policy_lock = threading.RLock()
+        self._activate_lock = threading.RLock()
         #: the store's active version this process last failed to follow (no reload storm)
         self._unfollowable: tuple[str, str] | None = None
         #: suspensions and task ends the store or the log could not take yet (see proctor.killswitch)
@@ -159,8 +181,15 @@ class Proctor:
         self._snap_lock = threading.Lock()
         self.pipeline = Pipeline(self)
         self.audience = f"spiffe://{settings.trust_domain}/proctor"
-        self._record_policy(policies, initial=True)
-        self.sync_config_tools()
+        self._tools_synced = False
+        if lazy_policies and policies is None:
+            try:  # needs only the schema's actions; what fails here is done again when policies load
+                self.sync_config_tools()
+                self._tools_synced = True
+            except (PolicyLoadError, ValidationError) as exc:
+                log.warning("config tools not registered yet: %s", exc.message)
+        else:
+            self.load_policies()
         #: credential leases; providers are added with :meth:`register_provider`
         self.leases = LeaseManager(
             store, ProviderRegistry(), self.clock, self.audit, records=self._lease_records
@@ -178,13 +207,18 @@ class Proctor:
     # construction -------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, workspace: Workspace, *, clock: Clock | None = None, store_url: str | None = None
+        cls,
+        workspace: Workspace,
+        *,
+        clock: Clock | None = None,
+        store_url: str | None = None,
+        lazy_policies: bool = False,
     ) -> Proctor:
         settings = workspace.settings()
         workspace.make_private()
         store = open_store(store_url or settings.store_url, base_dir=workspace.root)
         try:
-            return cls(settings, store, clock=clock, workspace=workspace)
+            return cls(settings, store, clock=clock, workspace=workspace, lazy_policies=lazy_policies)
         except BaseException:
             store.close()
             raise
@@ -323,18 +357,22 @@ class Proctor:
         activating a set bumps it). Another process may have activated a newer set: this one reloads
         its policy directory; a local change it finds is activated as usual. Returns None when this
         process now decides under the active version, else why it may not (its calls are denied)."""
+        engine = self._policy
+        if engine is None:
+            return None  # nothing decided yet: the set loaded on first use is recorded as it loads
         active = self.store.active_policy_version()
-        if active is None or active == self.policy.version:
+        if active is None or active == engine.version:
             self._unfollowable = None
             return None
         if self.policy_dir is not None and self._unfollowable != (active, self.policy.version):
-            with self._policy_lock:
+            with self._activate_lock:
                 try:
                     new: PolicySet | None = load_policy_dir(self.policy_dir)
                 except PolicyLoadError as exc:  # the watcher audits the rejection
                     log.error("policy: cannot load the workspace's policies to follow %s: %s", active, exc)
                     new = None
                 if new is not None and new.version == active:
+                    self.policy_rejection = None
                     if self.policy.swap(new):
                         log.info("policy: following version %s activated by another process", active)
                 elif new is not None and new.version != self.policy.version:
@@ -428,6 +466,66 @@ class Proctor:
         )
 
     # policy -------------------------------------------------------------------------------
+    @property
+    def policy(self) -> PolicyEngine:
+        """The decision point; loads the policy set on first use (raises :class:`PolicyLoadError`,
+        naming file and line, when it is invalid: nothing is decided without a valid set)."""
+        engine = self._policy
+        return engine if engine is not None else self.load_policies()
+
+    def load_policies(self) -> PolicyEngine:
+        """Load the policy set now if it is not loaded yet, and register the config's tools."""
+        with self._policy_lock:
+            if self._policy is None:
+                ps = self._given_policies
+                if ps is None:
+                    assert self.policy_dir is not None  # checked in __init__
+                    ps = load_policy_dir(self.policy_dir)
+                engine = PolicyEngine(ps)
+                self._record_policy(ps, initial=True)
+                self._policy = engine
+            engine = self._policy
+        if not self._tools_synced:
+            self.sync_config_tools()
+            self._tools_synced = True
+        return engine
+
+    def schema_actions(self) -> frozenset[str]:
+        """The actions of the policy schema: the active set's, or (policies not loaded yet) those
+        the schema file declares, so that registering a tool needs no valid policy set."""
+        if self._policy is not None:
+            return self._policy.policy_set.actions
+        if self._given_policies is not None:
+            return self._given_policies.actions
+        assert self.policy_dir is not None
+        return schema_actions(self.policy_dir)
+
+    def policy_health(self) -> dict[str, Any]:
+        """What ``/healthz`` and ``proctor status`` say of policy: the version this process decides
+        with and the set it last refused (with its errors), if any."""
+        rejected = self.policy_rejection
+        return {
+            "active_version": None if self._policy is None else self._policy.version,
+            "rejected": None if rejected is None else rejected.to_dict(),
+        }
+
+    def _reject_policies(self, exc: PolicyLoadError) -> None:
+        """Keep the last good set, remember the refused one and audit why (file, line, message)."""
+        errors = policy_errors(exc)
+        active = None if self._policy is None else self._policy.version
+        self.policy_rejection = PolicyRejection(tuple(errors), self.clock.now(), active)
+        log.error("policy set refused, %s keeps serving: %s", active, exc.message)
+        self._audit(
+            "policy.rejected", {"error": exc.message[:2000], "errors": errors, "active_version": active}
+        )
+
+    def _clear_rejection(self) -> None:
+        self.policy_rejection = None
+
+    def _policy_changed(self, ps: PolicySet) -> None:
+        self.policy_rejection = None
+        self._record_policy(ps)
+
     def _record_policy(self, ps: PolicySet, *, initial: bool = False) -> None:
         changed = self.store.record_policy_version(ps.version, ps.files, self.clock.now())
         if changed or not initial:
@@ -439,9 +537,10 @@ class Proctor:
     def _activate(self, new: PolicySet) -> bool:
         """Make ``new`` the active set: recorded in the store (and audited) first, then served, so no
         process ever decides under a set the store does not name. False when it is already active."""
-        with self._policy_lock:
+        with self._activate_lock:
             if new.version == self.policy.version:
                 return False
+            self.policy_rejection = None
             self._record_policy(new)
             self.policy.swap(new)
             self._unfollowable = None
@@ -451,12 +550,16 @@ class Proctor:
         """Load the policy directory now; an invalid set raises and the active one keeps serving."""
         if self.policy_dir is None:
             return False
+        _ = self.policy  # the set in force first (a lazy Proctor loads it here)
         try:
             new = load_policy_dir(self.policy_dir)
         except PolicyLoadError as exc:
-            self._audit("policy.rejected", {"error": exc.message, "active_version": self.policy.version})
+            self._reject_policies(exc)
             raise
-        return self._activate(new)
+        if self._activate(new):
+            return True
+        self._clear_rejection()
+        return False
 
     def watch_policies(self) -> None:
         """Reload policies in the background when their files change."""
@@ -467,9 +570,8 @@ class Proctor:
             self.policy_dir,
             interval_s=self.settings.policy_reload_s,
             activate=self._activate,
-            on_reject=lambda exc: self._audit(
-                "policy.rejected", {"error": exc.message, "active_version": self.policy.version}
-            ),
+            on_reject=self._reject_policies,
+            on_clear=self._clear_rejection,
         )
         self._watcher.start()
 
@@ -656,7 +758,7 @@ class Proctor:
     def put_tool(self, tool: ToolRecord, *, by: str = "api") -> ToolRecord:
         if tool.effect == CREDENTIAL_ACTION:
             raise ValidationError(f"`{CREDENTIAL_ACTION}` is not a tool effect: it decides credentials")
-        if tool.effect not in self.policy.policy_set.actions:
+        if tool.effect not in self.schema_actions():
             raise ValidationError(
                 f"tool `{tool.name}` has effect `{tool.effect}`, which the policy schema has no action for:"
                 f' add `action "{tool.effect}"` to policies/schema.cedarschema'
@@ -822,7 +924,10 @@ class Proctor:
 
     # decisions ----------------------------------------------------------------------------
     def decide(self, call: CallInput) -> Decision:
-        """Run the pipeline for one call; the decision is durable in the audit log on return."""
+        """Run the pipeline for one call; the decision is durable in the audit log on return.
+        Without a valid policy set (lazy loading) this raises :class:`PolicyLoadError`: nothing
+        is decided, so nothing is allowed."""
+        self.load_policies()
         return self.pipeline.decide_call(call)
 
     # audit --------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from proctor.cli.main import JsonOpt, WorkspaceOpt, _ts, emit_json, handled, opened, out
+from proctor.cli.text import cell, markup_safe
 
 
 def register(app: typer.Typer) -> None:
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
                 {"audience": audience, "secret_name": introspection_secret_name(audience)},
             )
         verb = "rotated the secret of" if rotate else "added"
-        out.print(f"[green]{verb}[/] introspection client {escape(audience)}", highlight=False)
+        out.print(f"[green]{verb}[/] introspection client {markup_safe(audience)}", highlight=False)
         out.print(
             "[bold]client secret[/] (shown once, it will not be shown again; "
             "use HTTP Basic with the audience as client_id):"
@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
             return
         t = Table("audience", "version", "updated", "secret name")
         for c in clients:
-            t.add_row(escape(c.audience), str(c.version), _ts(c.updated_at), c.secret_name)
+            t.add_row(cell(c.audience), cell(c.version), cell(_ts(c.updated_at)), cell(c.secret_name))
         out.print(t)
 
     @group.command("remove")
@@ -99,4 +99,4 @@ def register(app: typer.Typer) -> None:
                 "introspection_client.removed",
                 {"audience": audience, "secret_name": introspection_secret_name(audience)},
             )
-        out.print(f"[yellow]removed[/] introspection client {escape(audience)}", highlight=False)
+        out.print(f"[yellow]removed[/] introspection client {markup_safe(audience)}", highlight=False)

@@ -57,6 +57,7 @@ def register(app: typer.Typer) -> None:
 
                 ws = Workspace.find(workspace)
                 proctor = Proctor.open(ws, store_url=store)
+                proctor.watch_policies()  # edits apply while serving; an invalid set is refused
                 with graceful_stop():  # SIGTERM/SIGINT: drain, then close (flush and sign) below
                     try:
                         anyio.run(serve_http, proctor, ws, host, port, backend_options=_loop_options())

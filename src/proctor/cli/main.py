@@ -1,8 +1,9 @@
 """``proctor``: every operation a person does. One module per command group would come next;
 for now the groups live here and share one error handler.
 
-Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny` or a failed verification,
-2 an error (bad input, missing workspace, store problem), 3 `approval_required`.
+Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
+a degraded `status`, 2 an error (bad input, missing workspace, store problem, an invalid policy set
+for a command that decides), 3 `approval_required`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from proctor.audit.export import parsed_body
+from proctor.cli.text import cell, markup_safe, safe_text
 from proctor.errors import ProctorError, ValidationError
 
 app = typer.Typer(
@@ -68,7 +70,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def fail(exc: ProctorError) -> NoReturn:
-    err.print(f"[bold red]error[/] {escape(f'[{exc.code}]')}: {escape(exc.message)}", highlight=False)
+    err.print(
+        f"[bold red]error[/] {escape(f'[{exc.code}]')}: {markup_safe(exc.message, newlines=True)}",
+        highlight=False,
+    )
     raise typer.Exit(2)
 
 
@@ -83,12 +88,15 @@ def handled() -> Iterator[None]:
 
 @contextmanager
 def opened(workspace: str | None, store: str | None = None) -> Iterator[Any]:
+    """The workspace's Proctor. Its policy set is loaded only when a command decides (`check`):
+    a command that decides nothing (`agent suspend`, `task end`, `audit tail`, …) works whatever
+    state the policy files are in."""
     from proctor.app import Proctor
     from proctor.workspace import Workspace
 
     with handled():
         ws = Workspace.find(workspace)
-        p = Proctor.open(ws, store_url=store)
+        p = Proctor.open(ws, store_url=store, lazy_policies=True)
         try:
             yield p
         finally:
@@ -165,7 +173,13 @@ def agent_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None
         return
     t = Table("name", "status", "owner", "spiffe id", "selectors")
     for a in agents:
-        t.add_row(a.name, a.status.value, a.owner, a.spiffe_id, " ".join(a.selectors) or "-")
+        t.add_row(
+            cell(a.name),
+            cell(a.status.value),
+            cell(a.owner),
+            cell(a.spiffe_id),
+            cell(" ".join(a.selectors) or "-"),
+        )
     out.print(t)
 
 
@@ -294,7 +308,7 @@ def _kill(workspace: str | None, kind: str, target: str, reason: str, state: str
         ws = Workspace.find(workspace)
         checked = str(AgentName(target)) if kind == "agent" else str(TaskId(target))
         try:
-            p = Proctor.open(ws)
+            p = Proctor.open(ws, lazy_policies=True)  # the kill switch never depends on the policies
         except (StoreError, AuditError) as exc:
             KillSwitch(ws.run_dir / KILL_FILE).add(
                 PendingKill(kind, checked, SystemClock().now(), "cli", reason[:500], exc.code, state)
@@ -326,7 +340,14 @@ def task_list(
         return
     t = Table("id", "agent", "state", "purpose", "allow", "deadline")
     for x in tasks:
-        t.add_row(x.id, x.agent, x.state.value, x.purpose[:40], " ".join(x.allow), _ts(x.deadline))
+        t.add_row(
+            cell(x.id),
+            cell(x.agent),
+            cell(x.state.value),
+            cell(x.purpose, 40),
+            cell(" ".join(x.allow)),
+            cell(_ts(x.deadline)),
+        )
     out.print(t)
 
 
@@ -382,7 +403,14 @@ def tool_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     t = Table("name", "effect", "resource", "trust", "sensitivity", "flags")
     for x in tools:
         m = tool_to_mapping(x)
-        t.add_row(x.name, x.effect, x.resource_pattern, x.trust, x.sensitivity, " ".join(m["flags"]) or "-")
+        t.add_row(
+            cell(x.name),
+            cell(x.effect),
+            cell(x.resource_pattern),
+            cell(x.trust),
+            cell(x.sensitivity),
+            cell(" ".join(m["flags"]) or "-"),
+        )
     out.print(t)
 
 
@@ -431,7 +459,7 @@ def policy_test(
     for r in results:
         mark = "[green]PASS[/]" if r.ok else "[red]FAIL[/]"
         detail = r.problem if not r.ok else ", ".join(r.decision.policies) or "; ".join(r.decision.reasons)
-        t.add_row(mark, r.name, r.expected.value, r.decision.verdict.value, detail)
+        t.add_row(mark, cell(r.name), cell(r.expected.value), cell(r.decision.verdict.value), cell(detail))
     out.print(t)
     failed = sum(not r.ok for r in results)
     out.print(f"{len(results) - failed} passed, {failed} failed")
@@ -461,7 +489,13 @@ def check(
         fail(ValidationError("--args is nested too deeply"))
     except ValueError:  # an integer of more digits than Python converts
         fail(ValidationError("--args holds a number too long to read"))
+    from proctor.errors import PolicyLoadError
+
     with opened(workspace) as p:
+        try:
+            p.load_policies()
+        except PolicyLoadError as exc:  # fail closed: nothing is decided without a valid set
+            fail(PolicyLoadError(f"the policy set is invalid, nothing was decided: {exc.message}"))
         d = p.decide(
             CallInput(tool=tool, args=parsed, agent=agent, task=task, dry_run=True, source="cli-check")
         )
@@ -471,13 +505,78 @@ def check(
         colour = {"allow": "green", "deny": "red", "approval_required": "yellow"}[d.verdict.value]
         out.print(f"[bold {colour}]{d.verdict.value}[/]  {d.decision_id}  policy {d.policy_version}")
         for r in d.reasons:
-            out.print(f"  reason  {r}", highlight=False)
+            out.print(f"  reason  {markup_safe(r)}", highlight=False)
         if d.policies:
-            out.print(f"  policies  {', '.join(d.policies)}")
+            out.print(f"  policies  {markup_safe(', '.join(d.policies))}")
         if d.scope is not None:
-            out.print(f"  scope   {'in scope' if d.scope.ok else d.scope.reason}", highlight=False)
+            out.print(
+                f"  scope   {markup_safe('in scope' if d.scope.ok else d.scope.reason)}", highlight=False
+            )
     codes = {Verdict.ALLOW: 0, Verdict.DENY: 1, Verdict.APPROVAL_REQUIRED: 3}
     raise typer.Exit(codes[d.verdict])
+
+
+# status ----------------------------------------------------------------------------------------
+def workspace_status(p: Any) -> dict[str, Any]:
+    """The health of a workspace as `proctor status` shows it: the store, the audit log, and the
+    policy set, the active one (as the store records it) and the one the files hold now. A policy
+    set that does not load is reported with its errors (file, line, message): a running server
+    refuses it and keeps serving the last good set, and nothing new starts on it."""
+    from proctor.errors import PolicyLoadError
+    from proctor.policy.loader import load_policy_dir, policy_errors
+
+    head = p.store.audit_head()
+    policy: dict[str, Any] = {"active_version": p.store.active_policy_version()}
+    try:
+        ps = load_policy_dir(p.policy_dir)
+    except PolicyLoadError as exc:
+        policy.update(files_version=None, valid=False, rejected={"errors": policy_errors(exc)})
+    else:
+        policy.update(files_version=ps.version, valid=True, rejected=None)
+    audit = {"head_seq": 0 if head is None else head.seq, "checkpoints_refused": p.audit.refusing}
+    degraded = not policy["valid"] or p.audit.refusing is not None
+    return {
+        "status": "degraded" if degraded else "ok",
+        "workspace": str(p.workspace.root),
+        "store": "ok",
+        "audit": audit,
+        "policy": policy,
+    }
+
+
+@app.command()
+def status(workspace: WorkspaceOpt = None, store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+    """Workspace health: store, audit log and policy set (an invalid set with its errors).
+    Exits 0 when healthy, 1 when degraded, 2 when the workspace or its store cannot be opened."""
+    with opened(workspace, store) as p:
+        data = workspace_status(p)
+    if as_json:
+        emit_json(data)
+    else:
+        pol = data["policy"]
+        colour = "green" if data["status"] == "ok" else "yellow"
+        out.print(f"status     [bold {colour}]{data['status']}[/]")
+        out.print(f"workspace  {markup_safe(data['workspace'])}", highlight=False)
+        out.print(f"store      {data['store']}")
+        out.print(f"audit      head seq {data['audit']['head_seq']}", highlight=False)
+        if data["audit"]["checkpoints_refused"]:
+            out.print(
+                f"           [red]no checkpoint is signed[/]: {markup_safe(data['audit']['checkpoints_refused'])}",
+                highlight=False,
+            )
+        out.print(f"policy     active {markup_safe(pol['active_version'] or '-')}", highlight=False)
+        if pol["valid"]:
+            note = "" if pol["files_version"] == pol["active_version"] else " (not active yet)"
+            out.print(f"           files valid, {markup_safe(pol['files_version'])}{note}", highlight=False)
+        else:
+            out.print(
+                "           [red]files REJECTED[/]: the last good set keeps serving; nothing starts on these",
+                highlight=False,
+            )
+            for problem in pol["rejected"]["errors"]:
+                out.print(f"             {markup_safe(_where(problem))}", highlight=False)
+    if data["status"] != "ok":
+        raise typer.Exit(1)
 
 
 # audit -----------------------------------------------------------------------------------------
@@ -489,6 +588,11 @@ def _detail(kind: object, body: Any) -> str:
     """What a table shows of a record: a decision's reasons, whatever shape a stored body has."""
     if body is None:
         return "(not a JSON record: run `proctor audit verify`)"
+    if kind == "policy.rejected" and isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            return "; ".join(_where(e) for e in errors)[:200]
+        return str(body.get("error") or "")[:200]
     if kind != "decision" or not isinstance(body, dict):
         return ""
     outcome = body.get("outcome")
@@ -498,10 +602,13 @@ def _detail(kind: object, body: Any) -> str:
     return "; ".join(str(x) for x in reasons)[:80]
 
 
-def _cell(value: object) -> str:
-    """Text from the log, shown as text: a reason may quote what an unauthenticated caller sent,
-    and rich markup in it (`[red]`, `[/]`) must neither restyle the table nor break it."""
-    return escape(str(value))
+def _where(problem: object) -> str:
+    """One problem of a rejected policy set as `file:line: message`."""
+    if not isinstance(problem, dict):
+        return str(problem)
+    file, line, message = problem.get("file"), problem.get("line"), problem.get("message", "")
+    where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+    return f"{where}{message}"
 
 
 def _print_rows(rows: list[Any], as_json: bool) -> None:
@@ -514,15 +621,17 @@ def _print_rows(rows: list[Any], as_json: bool) -> None:
             when = _ts(r.ts)
         except (TypeError, ValueError, OverflowError, OSError):
             when = "?"
+        # text from the log is shown as text: a reason may quote what an unauthenticated caller
+        # sent, and neither markup (`[red]`) nor terminal escapes in it may restyle or break the table
         t.add_row(
-            str(r.seq),
-            when,
-            _cell(r.kind),
-            _cell(r.agent or "-"),
-            _cell(r.task or "-"),
-            _cell(r.tool or "-"),
-            _cell(r.decision or "-"),
-            _cell(_detail(r.kind, parsed_body(r.body))),
+            cell(r.seq),
+            cell(when),
+            cell(r.kind),
+            cell(r.agent or "-"),
+            cell(r.task or "-"),
+            cell(r.tool or "-"),
+            cell(r.decision or "-"),
+            cell(_detail(r.kind, parsed_body(r.body))),
         )
     out.print(t)
 
@@ -559,7 +668,7 @@ def audit_verify(
         return
     for prob in report.problems:
         err.print(
-            f"[bold red]TAMPERED[/] record {prob.seq}: {escape(prob.message)} {escape(f'[{prob.code}]')}",
+            f"[bold red]TAMPERED[/] record {prob.seq}: {markup_safe(prob.message)} {escape(f'[{prob.code}]')}",
             highlight=False,
         )
     raise typer.Exit(1)
@@ -686,10 +795,9 @@ def looks_like_secret(value: str) -> bool:
 
 
 def _safe_text(text: str, limit: int = 2000) -> str:
-    """Text from an upstream, fit for a terminal: control characters (ANSI escapes that could hide
-    words) shown as ``\\xNN``, and cut at ``limit``."""
-    out = "".join(c if c in "\n\t" or (c.isprintable()) else f"\\x{ord(c):02x}" for c in text[:limit])
-    return out + ("…" if len(text) > limit else "")
+    """Text from an upstream, fit for a terminal (see :func:`proctor.cli.text.safe_text`): lines kept,
+    every other non-printable character escaped, cut at ``limit``."""
+    return safe_text(text, limit, newlines=True)
 
 
 def _key_values(items: list[str] | None, option: str) -> dict[str, str]:
@@ -800,7 +908,7 @@ def upstream_add(
             cfg = upstream_from_mapping(raw, "upstream add")
         except ConfigError as exc:
             raise ValidationError(exc.message) from None
-        actions = p.policy.policy_set.actions
+        actions = p.schema_actions()
         for what, eff in [
             ("--effect", effect),
             *((f"--tool-effect {k}", v["effect"]) for k, v in tools.items() if "effect" in v),
@@ -825,19 +933,19 @@ def upstream_add(
     for name, value in env_map.items():
         if looks_like_secret(value):
             err.print(
-                f"[yellow]warning[/] --env {escape(name)} looks like a secret; it is stored in plain text in"
+                f"[yellow]warning[/] --env {markup_safe(name)} looks like a secret; it is stored in plain text in"
                 f" {root / 'upstreams.yaml'} (owner-only). Prefer a credential lease from the broker"
                 " over a standing secret.",
                 highlight=False,
             )
     for tool_name, spec in sorted(described.items()):
         out.print(
-            f"  resource argument of {escape(tool_name)}: {escape(spec)} (from its input schema)",
+            f"  resource argument of {markup_safe(tool_name)}: {markup_safe(spec)} (from its input schema)",
             highlight=False,
         )
     target = cfg.url or " ".join([cfg.command or "", *cfg.args])
     out.print(
-        f"[green]added[/] upstream {cfg.namespace} ({cfg.transport}: {escape(target)})", highlight=False
+        f"[green]added[/] upstream {cfg.namespace} ({cfg.transport}: {markup_safe(target)})", highlight=False
     )
     out.print(f"next: `proctor upstream tools {cfg.namespace}`, then `proctor tools pin {cfg.namespace}`")
 
@@ -861,12 +969,12 @@ def upstream_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> N
     for r in rows:
         target = r.get("url") or " ".join([r["command"], *r["args"]])
         t.add_row(
-            r["namespace"],
-            r["transport"],
-            escape(target),
-            r["default_effect"],
+            cell(r["namespace"]),
+            cell(r["transport"]),
+            cell(target),
+            cell(r["default_effect"]),
             "yes" if r["prefix"] else "no",
-            f"{r['timeout_s']:g}s",
+            cell(f"{r['timeout_s']:g}s"),
             str(r["pinned_tools"]) if r["pinned_tools"] else "not pinned",
         )
     out.print(t)
@@ -929,7 +1037,7 @@ def upstream_credential_add(
             "upstream.credential_added",
             {"by": "cli", "namespace": namespace, "credential": name, "provider": provider},
         )
-    out.print(f"[green]added[/] credential {escape(name)} ({provider}) to upstream {namespace}")
+    out.print(f"[green]added[/] credential {markup_safe(name)} ({provider}) to upstream {namespace}")
 
 
 @credential_app.command("remove")
@@ -950,7 +1058,7 @@ def upstream_credential_remove(namespace: str, name: str, workspace: WorkspaceOp
         p.audit.append(
             "upstream.credential_removed", {"by": "cli", "namespace": namespace, "credential": name}
         )
-    out.print(f"[green]removed[/] credential {escape(name)} from upstream {namespace}")
+    out.print(f"[green]removed[/] credential {markup_safe(name)} from upstream {namespace}")
 
 
 @upstream_app.command("remove")
@@ -1063,13 +1171,13 @@ def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: Json
         if r.get("suggested_resource_arg"):
             suggested[r["upstream_tool"]] = r["suggested_resource_arg"]
         t.add_row(
-            escape(_safe_text(r["upstream_tool"], 80)),
-            r["exposed_name"] or "-",
-            r["effect"] or "-",
-            escape(_safe_text(res, 60)),
-            r["status"],
+            cell(r["upstream_tool"], 80),
+            cell(r["exposed_name"] or "-"),
+            cell(r["effect"] or "-"),
+            cell(res, 60),
+            cell(r["status"]),
             "yes" if r["callable"] else "no",
-            escape(_safe_text(r["description"], 60)),
+            cell(r["description"], 60),
         )
     out.print(t)
     if suggested:
@@ -1077,7 +1185,7 @@ def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: Json
             "[yellow]note[/] a task that declares resources denies tools whose resource argument is not"
             f" described; describe them in upstreams.yaml under `{escape(namespace)}`'s `tools:`, e.g. "
             + ", ".join(
-                f"{escape(_safe_text(k, 40))}: {{resource_arg: {escape(v)}}}"
+                f"{markup_safe(_safe_text(k, 40))}: {{resource_arg: {markup_safe(v)}}}"
                 for k, v in sorted(suggested.items())[:5]
             ),
             highlight=False,
@@ -1127,9 +1235,9 @@ def tools_pin(
         )
     out.print(f"[green]pinned[/] {len(pins)} tools of {namespace}")
     for pin in pins:
-        out.print(f"  {escape(pin.upstream_tool)}  {pin.digest}", highlight=False)
+        out.print(f"  {markup_safe(pin.upstream_tool)}  {pin.digest}", highlight=False)
     for name in before.unroutable:
-        err.print(f"[yellow]warning[/] not pinned, never callable: `{escape(_safe_text(name, 80))}`")
+        err.print(f"[yellow]warning[/] not pinned, never callable: `{markup_safe(name, 80)}`")
 
 
 def _json_lines(value: Any) -> list[str]:
@@ -1140,7 +1248,7 @@ def _print_diff(namespace: str, report: Any) -> None:
     import difflib
 
     for c in report.changed:
-        out.print(f"[red]changed[/] {escape(namespace)}.{escape(_safe_text(c.name, 80))}", highlight=False)
+        out.print(f"[red]changed[/] {markup_safe(namespace)}.{markup_safe(c.name, 80)}", highlight=False)
         for label, key in (("description", "description"), ("input schema", "input_schema")):
             old = c.pinned.get(key, "")
             new = c.current.get(key, "")
@@ -1152,15 +1260,15 @@ def _print_diff(namespace: str, report: Any) -> None:
                 before, after, f"pinned {label}", f"current {label}", lineterm="", n=2
             )
             for line in lines:
-                out.print("    " + escape(_safe_text(line, 400)), highlight=False, soft_wrap=True)
+                out.print("    " + markup_safe(line, 400), highlight=False, soft_wrap=True)
     for name in report.added:
         desc = report.current[name]["description"]
         out.print(
-            f"[yellow]added[/] {escape(namespace)}.{escape(_safe_text(name, 80))}: {escape(_safe_text(desc, 200))}",
+            f"[yellow]added[/] {markup_safe(namespace)}.{markup_safe(name, 80)}: {markup_safe(desc, 200)}",
             highlight=False,
         )
     for name in report.removed:
-        out.print(f"[yellow]removed[/] {escape(namespace)}.{escape(_safe_text(name, 80))}", highlight=False)
+        out.print(f"[yellow]removed[/] {markup_safe(namespace)}.{markup_safe(name, 80)}", highlight=False)
 
 
 @tools_app.command("diff")
@@ -1222,12 +1330,12 @@ def tools_diff(
                 out.print(f"[green]ok[/] {r.namespace}: {len(r.unchanged)} tools match their pins")
             for name in r.unroutable:
                 err.print(
-                    f"[yellow]warning[/] {r.namespace}: `{escape(_safe_text(name, 80))}` cannot be routed"
+                    f"[yellow]warning[/] {r.namespace}: `{markup_safe(name, 80)}` cannot be routed"
                     " and is never callable"
                 )
         for failure in failures:
             err.print(
-                f"[bold red]error[/] {escape(f'[{failure.code}]')}: {escape(failure.message)}",
+                f"[bold red]error[/] {escape(f'[{failure.code}]')}: {markup_safe(failure.message)}",
                 highlight=False,
             )
     if failures:
@@ -1391,7 +1499,7 @@ def secret_put(
         ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
         version = ss.put(name, value, p.clock.now())
         p.audit.append("secret.stored", {"name": name, "version": version, "key_id": ss.key_id})
-    out.print(f"[green]stored[/] secret {escape(name)} version {version}", highlight=False)
+    out.print(f"[green]stored[/] secret {markup_safe(name)} version {version}", highlight=False)
 
 
 @secret_app.command("list")
@@ -1407,7 +1515,7 @@ def secret_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> Non
         return
     t = Table("name", "version", "updated", "key id")
     for r in rows:
-        t.add_row(escape(r.name), str(r.version), _ts(r.updated_at), r.key_id)
+        t.add_row(cell(r.name), cell(r.version), cell(_ts(r.updated_at)), cell(r.key_id))
     out.print(t)
 
 
@@ -1424,7 +1532,7 @@ def secret_delete(name: str, workspace: WorkspaceOpt = None) -> None:
         if rec is None or not ss.delete(name):
             raise UnknownSecret(f"unknown secret `{name}`")
         p.audit.append("secret.deleted", {"name": name, "version": rec.version, "key_id": rec.key_id})
-    out.print(f"[yellow]deleted[/] secret {escape(name)}", highlight=False)
+    out.print(f"[yellow]deleted[/] secret {markup_safe(name)}", highlight=False)
 
 
 @secret_app.command("rotate-key")
@@ -1522,15 +1630,15 @@ def lease_list(
     for x in leases:
         shown = f"{x.state.value} (pending)" if x.pending else x.state.value
         t.add_row(
-            x.id,
-            x.task_id,
-            x.agent,
-            x.kind,
-            x.name,
-            shown,
-            _ts(x.expires_at),
-            str(x.attempts),
-            x.last_error or "-",
+            cell(x.id),
+            cell(x.task_id),
+            cell(x.agent),
+            cell(x.kind),
+            cell(x.name),
+            cell(shown),
+            cell(_ts(x.expires_at)),
+            cell(x.attempts),
+            cell(x.last_error or "-"),
         )
     out.print(t)
 

@@ -163,6 +163,7 @@ def run_stdio(workspace: str | None, store_url: str | None = None) -> None:
     ws = Workspace.find(workspace)
     proctor = Proctor.open(ws, store_url=store_url)
     try:
+        proctor.watch_policies()  # edits apply while serving; an invalid set is refused (audited)
         anyio.run(serve_stdio, proctor, ws)
     finally:
         proctor.close()

@@ -427,7 +427,8 @@ class PolicyEngine:
 class PolicyWatcher:
     """Polls a policy directory and swaps in a new set when its files change.
 
-    ``on_change(version, files)`` and ``on_reject(error)`` let the caller audit both outcomes.
+    ``on_change(policy_set)`` and ``on_reject(error)`` let the caller audit both outcomes;
+    ``on_clear()`` is called when, after a rejection, the files are the active set again.
     """
 
     def __init__(
@@ -438,6 +439,7 @@ class PolicyWatcher:
         interval_s: float = 1.0,
         on_change: Callable[[PolicySet], None] | None = None,
         on_reject: Callable[[PolicyLoadError], None] | None = None,
+        on_clear: Callable[[], None] | None = None,
         activate: Callable[[PolicySet], bool] | None = None,
     ) -> None:
         self.engine = engine
@@ -447,6 +449,7 @@ class PolicyWatcher:
         self.interval_s = interval_s
         self._on_change = on_change
         self._on_reject = on_reject
+        self._on_clear = on_clear
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_rejected: str | None = None
@@ -460,6 +463,10 @@ class PolicyWatcher:
             return False
         version = content_version(files, schema)
         if version == self.engine.version:
+            if self._last_rejected is not None:  # the refused edit was undone
+                self._last_rejected = None
+                if self._on_clear is not None:
+                    self._on_clear()
             return False
         try:
             new = compile_policies(files, schema)

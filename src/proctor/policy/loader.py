@@ -28,6 +28,36 @@ MAX_POLICY_BYTES = 1 << 20
 MAX_STATEMENT_BYTES = 16 * 1024
 MAX_NESTING = 64
 MAX_SCHEMA_BYTES = 256 * 1024
+#: how many problems a rejected set reports (audit record, ``/healthz``, ``proctor status``)
+MAX_REPORTED_ERRORS = 20
+MAX_ERROR_CHARS = 500
+
+
+def located(file: str | None, line: int | None, text: str) -> PolicyLoadError:
+    """A load error at ``file:line`` whose details hold it as one structured problem."""
+    where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+    return PolicyLoadError(
+        f"{where}{text}", file=file, line=line, errors=[{"file": file, "line": line, "message": text}]
+    )
+
+
+def policy_errors(exc: PolicyLoadError) -> list[dict[str, Any]]:
+    """The problems of a rejected set as ``{"file", "line", "message"}`` (file and line may be
+    None), at most :data:`MAX_REPORTED_ERRORS`, each message cut at :data:`MAX_ERROR_CHARS`."""
+    raw = exc.details.get("errors")
+    if not isinstance(raw, list) or not raw or not all(isinstance(e, dict) for e in raw):
+        raw = [{"file": exc.details.get("file"), "line": exc.details.get("line"), "message": exc.message}]
+    out: list[dict[str, Any]] = []
+    for e in raw[:MAX_REPORTED_ERRORS]:
+        file, line = e.get("file"), e.get("line")
+        out.append(
+            {
+                "file": str(file) if file else None,
+                "line": line if isinstance(line, int) and not isinstance(line, bool) else None,
+                "message": str(e.get("message", ""))[:MAX_ERROR_CHARS],
+            }
+        )
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +153,15 @@ def read_policy_dir(directory: Path) -> tuple[dict[str, str], str]:
         raise PolicyLoadError(f"policy directory `{directory}` does not exist")
     schema_path = directory / SCHEMA_FILE
     if not schema_path.is_file():
-        raise PolicyLoadError(f"`{schema_path}` is missing: every policy set needs the Proctor schema")
+        raise located(
+            SCHEMA_FILE, None, f"`{schema_path}` is missing: every policy set needs the Proctor schema"
+        )
     files: dict[str, str] = {}
     for path in sorted(directory.glob("*.cedar")):
         files[path.name] = _read_text(path, MAX_POLICY_BYTES)
     schema = _read_text(schema_path, MAX_SCHEMA_BYTES)
     if (deep := _max_nesting(schema)) > MAX_NESTING:
-        raise PolicyLoadError(f"{SCHEMA_FILE}: nested {deep} levels deep; the limit is {MAX_NESTING}")
+        raise located(SCHEMA_FILE, None, f"nested {deep} levels deep; the limit is {MAX_NESTING}")
     return files, schema
 
 
@@ -139,17 +171,17 @@ def _read_text(path: Path, limit: int) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise PolicyLoadError(f"{path.name}: cannot be read ({exc.strerror})") from None
+        raise located(path.name, None, f"cannot be read ({exc.strerror})") from None
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise PolicyLoadError(f"{path.name}: not a regular file")
+            raise located(path.name, None, "not a regular file")
         raw = fh.read(limit + 1)
     if len(raw) > limit:
-        raise PolicyLoadError(f"{path.name}: file is larger than {limit} bytes")
+        raise located(path.name, None, f"file is larger than {limit} bytes")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PolicyLoadError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
+        raise located(path.name, None, f"not UTF-8 text ({exc.reason})") from None
 
 
 def _max_nesting(text: str) -> int:
@@ -180,7 +212,7 @@ def compile_policies(files: dict[str, str], schema_text: str) -> PolicySet:
     try:
         schema = cedarpy.Schema.from_str(schema_text)
     except ValueError as exc:
-        raise PolicyLoadError(f"{SCHEMA_FILE}: {exc}") from None
+        raise located(SCHEMA_FILE, None, str(exc)) from None
     sources: dict[str, PolicySource] = {}
     static: dict[str, Any] = {}
     ordered: list[str] = []
@@ -188,57 +220,46 @@ def compile_policies(files: dict[str, str], schema_text: str) -> PolicySet:
     for fname in sorted(files):
         for line, stmt in split_statements(files[fname]):
             if len(stmt.encode()) > MAX_STATEMENT_BYTES:
-                raise PolicyLoadError(
-                    f"{fname}:{line}: statement is longer than {MAX_STATEMENT_BYTES} bytes",
-                    file=fname,
-                    line=line,
-                )
+                raise located(fname, line, f"statement is longer than {MAX_STATEMENT_BYTES} bytes")
             if (deep := _max_nesting(stmt)) > MAX_NESTING:
-                raise PolicyLoadError(
-                    f"{fname}:{line}: nested {deep} levels deep; the limit is {MAX_NESTING}",
-                    file=fname,
-                    line=line,
-                )
+                raise located(fname, line, f"nested {deep} levels deep; the limit is {MAX_NESTING}")
             try:
                 parsed = json.loads(cedarpy.policies_to_json_str(stmt))
             except ValueError as exc:
-                raise PolicyLoadError(f"{fname}:{line}: {exc}", file=fname, line=line) from None
+                raise located(fname, line, str(exc)) from None
             except RecursionError:  # Cedar parsed it; its JSON form is deeper than Python reads
-                raise PolicyLoadError(
-                    f"{fname}:{line}: expression is too deeply built (split it up)", file=fname, line=line
-                ) from None
+                raise located(fname, line, "expression is too deeply built (split it up)") from None
             pols = parsed.get("staticPolicies", {})
             if parsed.get("templates"):
-                raise PolicyLoadError(f"{fname}:{line}: templates are not supported in policy files")
+                raise located(fname, line, "templates are not supported in policy files")
             if len(pols) != 1:
-                raise PolicyLoadError(f"{fname}:{line}: expected exactly one policy in this statement")
+                raise located(fname, line, "expected exactly one policy in this statement")
             body = next(iter(pols.values()))
             ann: dict[str, str] = {k: str(v) for k, v in (body.get("annotations") or {}).items()}
             pid = ann.get("id") or f"{fname}:{line}"
             if pid in sources:
                 other = sources[pid]
-                raise PolicyLoadError(
-                    f"{fname}:{line}: policy id `{pid}` is already used at {other.file}:{other.line}",
-                    file=fname,
-                    line=line,
-                )
+                raise located(fname, line, f"policy id `{pid}` is already used at {other.file}:{other.line}")
             sources[pid] = PolicySource(pid, fname, line, str(body.get("effect")), ann)
             static[pid] = body
             ordered.append(pid)
             texts.append(stmt)
     result = cedarpy.validate_policies("\n".join(texts), schema)
     if not result.validation_passed:
-        msgs = []
+        msgs: list[str] = []
+        problems: list[dict[str, Any]] = []
         for err in result.errors:
             pid_index = str(getattr(err, "policy_id", "") or "")
             where = "policies"
+            file: str | None = None
+            line_no: int | None = None
             if (
                 pid_index.startswith("policy")
                 and pid_index[6:].isdigit()
                 and int(pid_index[6:]) < len(ordered)
             ):
                 src = sources[ordered[int(pid_index[6:])]]
-                where = f"{src.file}:{src.line}"
+                where, file, line_no = f"{src.file}:{src.line}", src.file, src.line
             text = str(err.error).replace(f"policy `{pid_index}`", "policy")
             if '"use_credential"' in text or "Proctor::Credential" in text:
                 text += (
@@ -246,13 +267,14 @@ def compile_policies(files: dict[str, str], schema_text: str) -> PolicySet:
                     " scope it with `resource is Proctor::Tool` or name its actions)"
                 )
             msgs.append(f"{where}: {text}")
-        raise PolicyLoadError("; ".join(msgs), errors=msgs)
+            problems.append({"file": file, "line": line_no, "message": text})
+        raise PolicyLoadError("; ".join(msgs), errors=problems)
     try:
         cedar_set = cedarpy.PolicySet.from_json_str(
             json.dumps({"staticPolicies": static, "templates": {}, "templateLinks": []})
         )
     except ValueError as exc:
-        raise PolicyLoadError(f"policies: {exc}") from None
+        raise located(None, None, f"policies: {exc}") from None
     actions = frozenset(_schema_actions(schema_text))
     return PolicySet(
         version=content_version(files, schema_text),
@@ -274,6 +296,16 @@ def _schema_actions(schema_text: str) -> list[str]:
     """The action names the schema declares (used to refuse tools whose effect has no action)."""
     code = _COMMENT.sub("", schema_text)
     return [p.strip().strip('"') for m in _ACTION_DECL.finditer(code) for p in m.group(1).split(",")]
+
+
+def schema_actions(directory: Path) -> frozenset[str]:
+    """The actions the schema file of ``directory`` declares, without compiling any policy."""
+    schema_path = directory / SCHEMA_FILE
+    if not schema_path.is_file():
+        raise located(
+            SCHEMA_FILE, None, f"`{schema_path}` is missing: every policy set needs the Proctor schema"
+        )
+    return frozenset(_schema_actions(_read_text(schema_path, MAX_SCHEMA_BYTES)))
 
 
 def load_policy_dir(directory: Path) -> PolicySet:

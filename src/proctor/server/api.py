@@ -346,11 +346,15 @@ def create_app(
     # public ---------------------------------------------------------------------------------
     @api.get("/healthz", tags=["meta"], responses=_errors(*_ANY))
     def healthz() -> dict[str, Any]:
-        """Liveness and what this process serves."""
+        """Liveness and what this process serves. A policy set the watcher refused makes the
+        status `degraded` (still 200: the last good set keeps deciding) and is shown with its
+        errors under `policy.rejected`."""
         proctor.store.epoch()
+        policy = proctor.policy_health()
         return {
-            "status": "ok",
+            "status": "degraded" if policy["rejected"] is not None else "ok",
             "policy_version": proctor.policy.version,
+            "policy": policy,
             "trust_domain": proctor.settings.trust_domain,
         }
 
