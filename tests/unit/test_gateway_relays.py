@@ -57,7 +57,7 @@ def test_relay_records_read_with_the_upstreams_labels_and_production_flag_only()
     assert (rec.trust, rec.sensitivity) == ("untrusted", "secret")
     assert rec.production
     assert (rec.destructive, rec.financial, rec.customer_facing) == (False, False, False)
-    assert relay_record(cfg, "logging/setLevel").resource_arg is None
+    assert relay_record(cfg, "logging/setLevel").resource_arg == "-"  # touches no resource
 
 
 def test_a_prompt_is_a_uri_and_a_refusal_is_a_json_rpc_error_naming_the_decision() -> None:
