@@ -115,7 +115,13 @@ def test_nul_tool_name_denies_no_other_call(served: Served) -> None:
                 good.append({"status": r.status_code, **r.json()})
 
         def call_bad() -> None:
-            r = client.post("/v1/decide", json={"tool": BAD_TOOL, "task_token": "x", "args": {"p": "\x00"}})
+            # an identified caller (an unidentified one is a rate-limited refusal, not a decision)
+            # whose task token is garbage: a deny decision recorded under the NUL tool name
+            r = client.post(
+                "/v1/decide",
+                json={"tool": BAD_TOOL, "task_token": "x", "args": {"p": "\x00"}},
+                headers={"Authorization": f"Bearer {creds[0][0]}"},
+            )
             with lock:
                 bad.append((r.status_code, r.json()))
 
@@ -150,8 +156,8 @@ def test_nul_tool_name_denies_no_other_call(served: Served) -> None:
     denied = [g for g in good if g.get("decision") != "allow"]
     assert denied == [], denied[:3]
     assert len(bad) == ROUNDS * BAD_PER_ROUND
-    for status, answer in bad:  # an unauthenticated call: refused, and said so
-        assert status == 401, answer
+    for status, answer in bad:  # refused, and said so
+        assert status in (200, 401), answer
         assert answer["decision"] == "deny"
     # every refused call is in the log under its exact tool name
     assert audit.status_code == 200, audit.text

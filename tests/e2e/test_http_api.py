@@ -108,7 +108,10 @@ def test_full_flow_over_http(server: tuple[httpx.Client, str, Proctor]) -> None:
     assert anon.status_code == 401
     assert anon.json()["decision"] == "deny"
     rows = c.get("/v1/audit", params={"kind": "decision"}, headers=h).json()
-    assert [r["record"]["decision"] for r in rows] == ["allow", "deny", "deny"]
+    # the anonymous call identified nobody: a (rate-limited) refusal, not an agent's decision
+    assert [r["record"]["decision"] for r in rows] == ["allow", "deny"]
+    refused = c.get("/v1/audit", params={"kind": "decide.refused"}, headers=h).json()
+    assert [r["record"]["code"] for r in refused] == ["token_invalid"]
     assert c.get("/v1/audit/verify", headers=h).json()["ok"] is True
     assert c.post(f"/v1/tasks/{t['task']['id']}/end", headers=h).json()["state"] == "completed"
 
@@ -177,8 +180,13 @@ def test_a_store_failure_is_reported_without_its_detail(
     assert r.json()["error"]["code"] == "store_unavailable"
     assert "db.internal" not in r.text
 
+    svid = p.issue_svid(p.add_agent("bot-store", "o@acme.test"))
     monkeypatch.setattr(p, "snapshot", down)
-    r = c.post("/v1/decide", json={"tool": "fs.read", "args": {}, "task_token": "x"})
+    r = c.post(
+        "/v1/decide",
+        json={"tool": "fs.read", "args": {}, "task_token": "x"},
+        headers={"Authorization": f"Bearer {svid}"},
+    )
     assert r.json()["decision"] == "deny"
     assert r.json()["errors"] == ["store_unavailable"]
     assert "db.internal" not in r.text

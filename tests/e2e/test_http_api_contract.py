@@ -251,8 +251,8 @@ def test_an_oversized_request_head_is_refused_with_431(served: Served) -> None:
 
 
 def test_an_unauthenticated_flood_writes_a_bounded_number_of_records(fresh: Served) -> None:
-    """Refusals for want of the admin token (`api.refused`) and rejected join tokens
-    (`identity.join_token_rejected`) are audited at most `audit.refusal_records` (3 here) per
+    """Refusals for want of the admin token (`api.refused`), rejected join tokens
+    (`identity.join_token_rejected`) and `/v1/decide` without a valid identity (`decide.refused`) are audited at most `audit.refusal_records` (3 here) per
     source and window; the rest are counted into one `audit.refusals_suppressed` summary each,
     written at shutdown (SIGTERM) at the latest."""
     with fresh.client() as c:
@@ -261,6 +261,11 @@ def test_an_unauthenticated_flood_writes_a_bounded_number_of_records(fresh: Serv
             assert c.get("/v1/agents", headers=hdrs).status_code == 401
         for _ in range(20):
             assert c.post("/v1/identity/svid", json={"join_token": "ptj_guess"}).status_code == 401
+        for i in range(40):  # /v1/decide without an identity: a deny, and a refusal, not a decision
+            hdrs = {"Authorization": "Bearer not-a-jwt"} if i % 2 else {}
+            r = c.post("/v1/decide", json={"tool": "fs.read", "task_token": "x", "args": {}}, headers=hdrs)
+            assert r.status_code == 401
+            assert r.json()["decision"] == "deny"
     fresh.proc.terminate()
     assert fresh.proc.wait(timeout=30) is not None
     from proctor.app import Proctor
@@ -271,6 +276,8 @@ def test_an_unauthenticated_flood_writes_a_bounded_number_of_records(fresh: Serv
         refused = p.store.search_audit(AuditQuery(kind="api.refused", limit=1000))
         rejected = p.store.search_audit(AuditQuery(kind="identity.join_token_rejected", limit=1000))
         summaries = p.store.search_audit(AuditQuery(kind="audit.refusals_suppressed", limit=1000))
+        decide_refused = p.store.search_audit(AuditQuery(kind="decide.refused", limit=1000))
+        decisions = p.store.search_audit(AuditQuery(kind="decision", limit=1000))
     finally:
         p.close()
     import json
@@ -282,6 +289,9 @@ def test_an_unauthenticated_flood_writes_a_bounded_number_of_records(fresh: Serv
     bodies = sorted((json.loads(s.body) for s in summaries), key=lambda b: str(b["refused"]))
     assert [(b["refused"], b["suppressed"]) for b in bodies] == [
         ("api.refused", 57),
+        ("decide.refused", 37),
         ("identity.join_token_rejected", 17),
     ]
+    assert len(decide_refused) == 3
+    assert decisions == []  # nobody was identified: no decision record per request
     assert bodies[0]["message"] == "57 refusals from 127.0.0.1 suppressed in the last 3600 s"

@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from proctor.app import Proctor, verify_audit_store
-from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal
+from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal, audit_refusal_async
 from proctor.config import tool_from_mapping, tool_to_mapping
 from proctor.credentials.providers.jwt import check_introspection_client, introspect
 from proctor.errors import (
@@ -39,7 +39,8 @@ from proctor.errors import (
     SecretKeyInvalid,
     StoreError,
 )
-from proctor.pipeline import CallInput
+from proctor.pipeline import CallInput, printable
+from proctor.policy.engine import deny
 from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
 from proctor.types import (
     AgentName,
@@ -65,6 +66,7 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _BASIC_CHALLENGE = 'Basic realm="proctor-introspection"'
 #: the record kind of a request refused for want of the admin token (rate-limited per source)
 REFUSED_KIND = "api.refused"
+DECIDE_REFUSED_KIND = "decide.refused"
 #: a count the stores keep in a signed 64-bit column, with room to spare
 _MAX_COUNT = 1_000_000_000
 #: the largest audit sequence number a store holds (a signed 64-bit column)
@@ -269,6 +271,9 @@ def create_app(
     )
     refusals = RefusalLimiter(proctor.clock, limits, refused=REFUSED_KIND)
     join_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.join_token_rejected")
+    #: /v1/decide without a valid identity: nobody is identified, so it is a refusal, not a
+    #: decision of an agent's; recorded at the same bounded rate per source
+    decide_refusals = RefusalLimiter(proctor.clock, limits, refused=DECIDE_REFUSED_KIND)
     api = FastAPI(
         title="Proctor",
         version="0.1.0",
@@ -279,7 +284,7 @@ def create_app(
     )
 
     api.state.refusals = refusals
-    api.state.limiters = (refusals, join_refusals)
+    api.state.limiters = (refusals, join_refusals, decide_refusals)
 
     @api.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -588,15 +593,38 @@ def create_app(
         },
     )
     async def decide(
+        request: Request,
         body: DecideIn,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_svid_scheme)],
     ) -> JSONResponse:
         """Decide one tool call for the agent whose JWT-SVID is the bearer token.
 
-        Always answers with a decision; every decision (deny included) is in the durable audit
-        log before this returns. A missing or invalid identity is a 401 and is audited as a deny.
+        Always answers with a decision; every decision of an identified agent (deny included) is
+        in the durable audit log before this returns. A missing or invalid identity is a 401 deny
+        recorded as a `decide.refused` refusal, at most `audit.refusal_records` per source and
+        window, then summarised: unauthenticated traffic cannot grow the log without bound.
         """
         svid = _bearer(credentials)
+        try:
+            proctor.verify_svid(svid or "")
+        except ProctorError as exc:
+            refused = deny(exc.message, proctor.policy.version, errors=(exc.code,))
+            await audit_refusal_async(
+                proctor.audit,
+                decide_refusals,
+                {
+                    "path": "/v1/decide",
+                    "code": exc.code,
+                    "refused_decision": str(refused.decision_id),
+                    "tool_name": printable(body.tool, 100),
+                },
+                request.client.host if request.client else None,
+            )
+            return JSONResponse(
+                refused.to_dict(),
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         call = CallInput(
             tool=body.tool, args=body.args, svid=svid or "", task_token=body.task_token, source="http"
         )
