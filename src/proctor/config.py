@@ -70,6 +70,8 @@ class Settings:
     #: runs while the upstream works, and the answer waits for both; "auto": overlap for plain reads
     #: only, strict for every other effect (see docs/adr/0011)
     gateway_audit: str = "auto"
+    #: between namespace and tool in the names agents see (``fs__read_file``; docs/adr/0014)
+    gateway_tool_separator: str = "__"
     tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
 
     def __repr__(self) -> str:
@@ -189,13 +191,16 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         audit = _section(data, "audit", {"checkpoint_every", "checkpoint_interval", "log_arguments"})
         server = _section(data, "server", {"host", "port"})
         policies = _section(data, "policies", {"reload_interval"})
-        gateway = _section(data, "gateway", {"audit"})
+        gateway = _section(data, "gateway", {"audit", "tool_separator"})
         gateway_audit = str(gateway.get("audit", "auto"))
         if gateway_audit not in GATEWAY_AUDIT_MODES:
             raise ConfigError(
                 f"{path.name}: gateway.audit is `auto` (the default), `strict` or `overlap`,"
                 f" not `{gateway_audit[:40]}`"
             )
+        from proctor.gateway.names import check_separator
+
+        separator = check_separator(str(gateway.get("tool_separator", "__")))
         raw_tools = data.get("tools") or []
         if not isinstance(raw_tools, list):
             raise ConfigError(f"{path.name}: `tools` must be a list")
@@ -225,6 +230,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             policy_reload_s=parse_duration(policies.get("reload_interval", "1s"), "policies.reload_interval"),
             tools=tools,
             gateway_audit=gateway_audit,
+            gateway_tool_separator=separator,
         )
     except ValidationError as exc:
         raise ConfigError(f"{path.name}: {exc.message}") from None
