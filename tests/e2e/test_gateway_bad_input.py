@@ -272,6 +272,7 @@ def test_stdio_oversized_and_malformed_messages(
             }
         )
         ok = recv_id(5)
+        assert "result" in ok, ok
         assert ok["result"]["content"][0]["text"] == "alive"
     finally:
         proc.kill()
