@@ -699,7 +699,9 @@ def _find_upstream(root: Path, namespace: str) -> Any:
 
 @upstream_app.command("add")
 def upstream_add(
-    namespace: Annotated[str, typer.Argument(help="Prefix of its tools: NAMESPACE.tool (agents see NAMESPACE__tool).")],
+    namespace: Annotated[
+        str, typer.Argument(help="Prefix of its tools: NAMESPACE.tool (agents see NAMESPACE__tool).")
+    ],
     command: Annotated[str | None, typer.Option(help="Start a stdio server with this command.")] = None,
     arg: Annotated[list[str] | None, typer.Option(help="An argument of --command (repeatable).")] = None,
     env: Annotated[
@@ -714,7 +716,10 @@ def upstream_add(
         list[str] | None, typer.Option(help="TOOL=ARG: the argument naming the resource (repeatable).")
     ] = None,
     no_prefix: Annotated[
-        bool, typer.Option("--no-prefix", help="Expose tools without the `NAMESPACE__` prefix (one upstream only).")
+        bool,
+        typer.Option(
+            "--no-prefix", help="Expose tools without the `NAMESPACE__` prefix (one upstream only)."
+        ),
     ] = False,
     timeout: Annotated[str, typer.Option(help="Connect and list timeout, like 30s.")] = "30s",
     workspace: WorkspaceOpt = None,

@@ -749,7 +749,9 @@ class GatewayRuntime:
                 try:
                     catalog = await listed(cfg)
                 except CredentialUnavailable as exc:
-                    d = await self._deny_recorded(call, caller, proctor_name, str(exc), "credential_unavailable")
+                    d = await self._deny_recorded(
+                        call, caller, proctor_name, str(exc), "credential_unavailable"
+                    )
                     return cfg, upstream_tool, proctor_name, d, None
                 except StoreError:
                     raise
