@@ -393,6 +393,14 @@ def test_colliding_names_are_hidden_both_with_a_reason() -> None:
     assert set(table.upstream.values()) == {"ok"}
     assert set(table.hidden) == {"get.weather", hashed, "Dup!", "dup!"}
     assert "same Proctor name" in table.hidden[hashed]
+    long = "y" * 100
+    shortened = exposed_name("fs", long, "__")
+    squat = shortened.removeprefix("fs__")  # a plain name whose exposed name is the shortened one
+    assert canonical_name("fs", squat) != canonical_name("fs", long)
+    clash = name_table("fs", [long, squat, "ok"], "__")
+    assert set(clash.upstream.values()) == {"ok"}
+    assert "same exposed name" in clash.hidden[long]
+    assert "same exposed name" in clash.hidden[squat]
     bare = name_table("misc", ["fs__read", "read"], "__", prefix=False, reserved={"fs"})
     assert bare.upstream == {"read": "read"}
     assert "upstream `fs`" in bare.hidden["fs__read"]
