@@ -65,7 +65,7 @@ class UpstreamConfig:
     #: per upstream-tool overrides: ``{"write_file": {"effect": "write", "resource_arg": "path"}}``
     tools: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     timeout_s: float = 30.0
-    #: False exposes the tools to agents without the ``namespace.`` prefix (one upstream only)
+    #: False exposes the tools to agents without the ``namespace__`` prefix (one upstream only)
     prefix: bool = True
     #: credentials obtained for each task that uses this upstream (see proctor.gateway.credentials)
     credentials: tuple[CredentialSpec, ...] = ()

@@ -627,10 +627,6 @@ class GatewayRuntime:
         self._tables[cfg.namespace] = (catalog, table)
         return table
 
-    def exposed(self, cfg: UpstreamConfig, upstream_tool: str) -> str:
-        """The name agents see for an upstream tool (what a denial calls it)."""
-        return names.exposed_name(cfg.namespace, upstream_tool, self.separator, prefix=cfg.prefix)
-
     def resolve(self, exposed: str) -> tuple[UpstreamConfig, str] | None:
         """Map a *prompt* name an agent used to (upstream, upstream prompt name): prompts keep
         ``namespace.prompt`` (tools: :meth:`tool_upstream` and :meth:`names_of`)."""
