@@ -276,7 +276,7 @@ def bench_gateway() -> list[dict[str, Any]]:
             results += _latency(
                 [
                     _Target("gateway.call.direct", up_url, {}, "echo"),
-                    _Target("gateway.call.proxied", gw.url, gw.headers, "up.echo"),
+                    _Target("gateway.call.proxied", gw.url, gw.headers, "up__echo"),
                 ]
             )
             gw.close()
@@ -285,7 +285,7 @@ def bench_gateway() -> list[dict[str, Any]]:
             results += _latency(
                 [
                     _Target("gateway.call.direct.strict-run", up_url, {}, "echo"),
-                    _Target("gateway.call.proxied.strict", gw.url, gw.headers, "up.echo"),
+                    _Target("gateway.call.proxied.strict", gw.url, gw.headers, "up__echo"),
                 ]
             )
         finally:
@@ -297,7 +297,7 @@ def bench_gateway() -> list[dict[str, Any]]:
         gw = None
         try:
             gw = _Gateway(Path(d) / "ws2", stub_url)
-            results.append(asyncio.run(_throughput(gw.url, gw.headers, "up.echo")))
+            results.append(asyncio.run(_throughput(gw.url, gw.headers, "up__echo")))
         finally:
             if gw is not None:
                 gw.close()

@@ -75,6 +75,8 @@ class Settings:
     #: address and window, then one summary of the rest (see proctor.audit.refusals)
     refusal_audit_burst: int = 10
     refusal_audit_window_s: float = 60.0
+    #: between namespace and tool in the names agents see (``fs__read_file``; docs/adr/0014)
+    gateway_tool_separator: str = "__"
     tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
 
     def __repr__(self) -> str:
@@ -201,13 +203,16 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         )
         server = _section(data, "server", {"host", "port"})
         policies = _section(data, "policies", {"reload_interval"})
-        gateway = _section(data, "gateway", {"audit"})
+        gateway = _section(data, "gateway", {"audit", "tool_separator"})
         gateway_audit = str(gateway.get("audit", "auto"))
         if gateway_audit not in GATEWAY_AUDIT_MODES:
             raise ConfigError(
                 f"{path.name}: gateway.audit is `auto` (the default), `strict` or `overlap`,"
                 f" not `{gateway_audit[:40]}`"
             )
+        from proctor.gateway.names import check_separator
+
+        separator = check_separator(str(gateway.get("tool_separator", "__")))
         raw_tools = data.get("tools") or []
         if not isinstance(raw_tools, list):
             raise ConfigError(f"{path.name}: `tools` must be a list")
@@ -245,6 +250,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             gateway_audit=gateway_audit,
             refusal_audit_burst=refusal_burst,
             refusal_audit_window_s=refusal_window,
+            gateway_tool_separator=separator,
         )
     except ValidationError as exc:
         raise ConfigError(f"{path.name}: {exc.message}") from None

@@ -3,6 +3,7 @@ upstream sessions, and uvicorn on a loopback port."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -18,6 +19,21 @@ from proctor.gateway.http import create_gateway_app, server_config
 from proctor.gateway.runtime import GatewayRuntime
 
 ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
+
+
+def child_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a `proctor gateway --stdio` child, plus this process's ``PYTHONPATH`` when set: the
+    MCP SDK passes a child only a few variables, and without it the child would import whichever
+    Proctor the virtualenv installs rather than the source under test."""
+    path = os.environ.get("PYTHONPATH")
+    return {**env, "PYTHONPATH": path} if path else dict(env)
+
+
+def exposed(name: str, sep: str = "__") -> str:
+    """The name agents see for Proctor tool ``name`` (``fs.read_file`` -> ``fs__read_file``): plain
+    names only (see proctor.gateway.names for the rest)."""
+    namespace, _, tool = name.partition(".")
+    return f"{namespace}{sep}{tool}"
 
 
 def free_port() -> int:

@@ -12,6 +12,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
+from tests.e2e.gateway_harness import child_env
 
 from proctor.app import Proctor
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
@@ -46,7 +47,7 @@ def params(tmp_path: Path) -> tuple[StdioServerParameters, Workspace, Path]:
         agent = p.add_agent("bot", "owner@acme.test")
         svid = p.issue_svid(agent)  # reusable for several sessions, unlike a join token
         task = p.start_task(agent="bot", purpose="test", allow=["bad.*"], requested_by="r@acme.test")
-    env = {"PROCTOR_SVID": svid, "PROCTOR_TASK_TOKEN": task.token, "PATH": f"{BIN}:/usr/bin:/bin"}
+    env = child_env({"PROCTOR_SVID": svid, "PROCTOR_TASK_TOKEN": task.token, "PATH": f"{BIN}:/usr/bin:/bin"})
     sp = StdioServerParameters(
         command=sys.executable,
         args=[
@@ -74,8 +75,8 @@ def test_hanging_upstream_is_cut_off_and_audited(
 
     async def main() -> tuple[Any, Any]:
         async with Client(sp, mode="legacy", cache=None) as c:
-            hung = await c.call_tool("bad.hang", {})
-            after = await c.call_tool("bad.echo", {"text": "still here"})
+            hung = await c.call_tool("bad__hang", {})
+            after = await c.call_tool("bad__echo", {"text": "still here"})
             return hung, after
 
     hung, after = anyio.run(main)
@@ -94,8 +95,8 @@ def test_crashing_upstream_is_restarted(params: tuple[StdioServerParameters, Wor
 
     async def main() -> tuple[Any, Any]:
         async with Client(sp, mode="legacy", cache=None) as c:
-            crashed = await c.call_tool("bad.crash", {})
-            after = await c.call_tool("bad.echo", {"text": "back"})
+            crashed = await c.call_tool("bad__crash", {})
+            after = await c.call_tool("bad__echo", {"text": "back"})
             return crashed, after
 
     crashed, after = anyio.run(main)
@@ -115,7 +116,18 @@ def test_odd_names_and_huge_arguments(params: tuple[StdioServerParameters, Works
     async def main() -> list[Any]:
         out: list[Any] = []
         async with Client(sp, mode="legacy", cache=None) as c:
-            for name in ("bad.../echo", "bad.ech\u043e", "bad/echo", "../bad.echo", "bad." + "e" * 500):
+            for name in (
+                "bad.../echo",
+                "bad.ech\u043e",
+                "bad/echo",
+                "../bad.echo",
+                "bad." + "e" * 500,
+                "bad.echo",  # Proctor's own name: agents call the exposed one
+                "bad__ech\u043e",
+                "bad__ECHO",
+                "bad__echo\u200b",
+                "bad__" + "e" * 500,
+            ):
                 with pytest.raises(MCPError) as info:
                     await c.call_tool(name, {"text": "x"})
                 out.append(info.value.error)
@@ -124,15 +136,15 @@ def test_odd_names_and_huge_arguments(params: tuple[StdioServerParameters, Works
             for _ in range(60):
                 cur["a"] = {}
                 cur = cur["a"]
-            out.append(await c.call_tool("bad.echo", {"text": "x", "deep": deep}))
-            out.append(await c.call_tool("bad.echo", {"text": "x" * 400_000}))
+            out.append(await c.call_tool("bad__echo", {"text": "x", "deep": deep}))
+            out.append(await c.call_tool("bad__echo", {"text": "x" * 400_000}))
         return out
 
     results = anyio.run(main)
-    for err in results[:5]:
+    for err in results[:10]:
         assert err.code == -32602, err
         assert "Traceback" not in err.message
-    for r in results[5:]:
+    for r in results[10:]:
         assert r.is_error
         assert "Proctor denied this call" in _text(r)
     assert len(starts.read_text().splitlines()) <= 1  # at most the listing start, no call reached it
@@ -149,11 +161,11 @@ def test_agent_disconnecting_mid_call(params: tuple[StdioServerParameters, Works
     async def first() -> None:
         async with Client(sp, mode="legacy", cache=None) as c:
             with anyio.move_on_after(0.5):
-                await c.call_tool("bad.hang", {"seconds": 30})
+                await c.call_tool("bad__hang", {"seconds": 30})
 
     async def second() -> str:
         async with Client(sp, mode="legacy", cache=None) as c:
-            return _text(await c.call_tool("bad.echo", {"text": "next"}))
+            return _text(await c.call_tool("bad__echo", {"text": "next"}))
 
     anyio.run(first)
     first_pid = int(starts.read_text().splitlines()[0].split()[1])
@@ -176,7 +188,7 @@ def test_ending_the_task_stops_its_upstream_process(
 
     async def main() -> int:
         async with Client(sp, mode="legacy", cache=None) as c:
-            assert _text(await c.call_tool("bad.echo", {"text": "hi"})) == "hi"
+            assert _text(await c.call_tool("bad__echo", {"text": "hi"})) == "hi"
             pid = int(starts.read_text().splitlines()[-1].split()[1])
             assert os.path.exists(f"/proc/{pid}")
             with Proctor.open(ws) as p:
@@ -241,7 +253,7 @@ def test_stdio_oversized_and_malformed_messages(
         assert "result" in recv_id(1)
         send({"jsonrpc": "2.0", "method": "notifications/initialized"})
         proc.stdin.write(
-            b'{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "bad.echo", "arguments": {"text": "'
+            b'{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "bad__echo", "arguments": {"text": "'
         )
         proc.stdin.write(b"x" * (5 << 20) + b'"}}}\n')
         proc.stdin.write(b"this is not json\n")
@@ -256,10 +268,11 @@ def test_stdio_oversized_and_malformed_messages(
                 "jsonrpc": "2.0",
                 "id": 5,
                 "method": "tools/call",
-                "params": {"name": "bad.echo", "arguments": {"text": "alive"}},
+                "params": {"name": "bad__echo", "arguments": {"text": "alive"}},
             }
         )
         ok = recv_id(5)
+        assert "result" in ok, ok
         assert ok["result"]["content"][0]["text"] == "alive"
     finally:
         proc.kill()

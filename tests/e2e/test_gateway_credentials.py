@@ -142,7 +142,7 @@ def client(s: Setup, *, sdk_path: bool = False) -> Client:
     return Client(transport, cache=None, mode="legacy", sampling_callback=sampling)
 
 
-def call(s: Setup, tool: str = "fx.whoami", *, sdk_path: bool = False) -> mcp_types.CallToolResult:
+def call(s: Setup, tool: str = "fx__whoami", *, sdk_path: bool = False) -> mcp_types.CallToolResult:
     async def main() -> mcp_types.CallToolResult:
         async with client(s, sdk_path=sdk_path) as c:
             return await c.call_tool(tool, {})

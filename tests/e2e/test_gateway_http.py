@@ -85,14 +85,14 @@ def test_official_client_through_http_gateway(gateway: HttpGateway) -> None:
     async def main() -> tuple[list[str], Any, Any]:
         async with _client(gateway) as c:
             names = sorted(t.name for t in (await c.list_tools()).tools)
-            ok = await c.call_tool("time.get_current_time", {"timezone": "UTC"})
+            ok = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
             no = await c.call_tool(
-                "time.convert_time", {"source_timezone": "UTC", "time": "12:00", "target_timezone": "UTC"}
+                "time__convert_time", {"source_timezone": "UTC", "time": "12:00", "target_timezone": "UTC"}
             )
             return names, ok, no
 
     names, ok, no = anyio.run(main)
-    assert names == ["time.get_current_time"]
+    assert names == ["time__get_current_time"]
     assert not ok.is_error, ok.content
     assert '"timezone": "UTC"' in ok.content[0].text
     assert no.is_error
@@ -245,10 +245,10 @@ def test_lean_path_serves_http_upstreams(tmp_path: Path) -> None:
 
     async def main() -> tuple[Any, Any, Any, Any]:
         async with _client(gw, legacy=True) as c:
-            lean_ok = await c.call_tool("fx.test_simple_text", {})
-            lean_no = await c.call_tool("fx.test_error_handling", {})
+            lean_ok = await c.call_tool("fx__test_simple_text", {})
+            lean_no = await c.call_tool("fx__test_error_handling", {})
             with pytest.raises(MCPError) as unknown:
-                await c.call_tool("fx.nope", {})
+                await c.call_tool("fx__nope", {})
         h = {"Authorization": f"Bearer {svid}", "Proctor-Task": task.token}
         c2 = Client(
             streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=30)),
@@ -257,7 +257,7 @@ def test_lean_path_serves_http_upstreams(tmp_path: Path) -> None:
             sampling_callback=sampling,
         )
         async with c2:
-            sdk_ok = await c2.call_tool("fx.test_simple_text", {})
+            sdk_ok = await c2.call_tool("fx__test_simple_text", {})
         return lean_ok, lean_no, unknown.value, sdk_ok
 
     try:
@@ -320,9 +320,9 @@ def test_overlap_mode_withholds_unrecorded_results(tmp_path: Path, monkeypatch: 
 
     async def main(gw: HttpGateway) -> tuple[Any, Any]:
         async with _client(gw, legacy=True) as c:
-            ok = await c.call_tool("fx.test_simple_text", {})
+            ok = await c.call_tool("fx__test_simple_text", {})
             state["fail"] = True
-            lost = await c.call_tool("fx.test_simple_text", {})
+            lost = await c.call_tool("fx__test_simple_text", {})
             return ok, lost
 
     with _fixture_gateway(tmp_path, "gateway: {audit: overlap}\n") as gw:
@@ -370,14 +370,14 @@ def test_auto_mode_overlaps_plain_reads_only(tmp_path: Path, monkeypatch: pytest
     async def main(gw: HttpGateway) -> dict[str, Any]:
         out: dict[str, Any] = {}
         async with _client(gw, legacy=True) as c:
-            await c.call_tool("fx.test_simple_text", {})  # registers the tools
+            await c.call_tool("fx__test_simple_text", {})  # registers the tools
             for tool in ("test_simple_text", "test_image_content"):
                 events.clear()
-                out[f"{tool} ok"] = (await c.call_tool(f"fx.{tool}", {}), list(events))
+                out[f"{tool} ok"] = (await c.call_tool(f"fx__{tool}", {}), list(events))
             state["fail"] = True
             for tool in ("test_simple_text", "test_image_content"):
                 events.clear()
-                out[f"{tool} failed"] = (await c.call_tool(f"fx.{tool}", {}), list(events))
+                out[f"{tool} failed"] = (await c.call_tool(f"fx__{tool}", {}), list(events))
         return out
 
     with _fixture_gateway(tmp_path, tools={"test_image_content": {"effect": "write"}}) as gw:
@@ -440,14 +440,14 @@ def _trickle_after_suspending(gw: HttpGateway, padding: int = 0) -> bytes:
         "jsonrpc": "2.0",
         "id": 1,
         "method": "tools/call",
-        "params": {"name": "fx.test_simple_text", "arguments": {}},
+        "params": {"name": "fx__test_simple_text", "arguments": {}},
     }
     with httpx.Client(timeout=30) as client:
         h = _open_session(client, gw)
         first = client.post(gw.url, json=call, headers=h)
         assert '"isError":false' in first.text.replace(" ", "")  # served (lean path), tool registered
     arguments = {"pad": "x" * padding} if padding else {}
-    second = {**call, "id": 2, "params": {"name": "fx.test_simple_text", "arguments": arguments}}
+    second = {**call, "id": 2, "params": {"name": "fx__test_simple_text", "arguments": arguments}}
     body = json.dumps(second).encode()
     head = f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n" + "".join(
         f"{k}: {v}\r\n" for k, v in h.items()
@@ -483,7 +483,7 @@ def test_a_lone_surrogate_in_arguments_is_an_audited_deny(tmp_path: Path, audit:
             h = _open_session(client, gw)
             raw = (
                 b'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":'
-                b'{"name":"fx.test_simple_text","arguments":{"note":"a\\ud800b"}}}'
+                b'{"name":"fx__test_simple_text","arguments":{"note":"a\\ud800b"}}}'
             )
             reply = client.post(gw.url, content=raw, headers=h)
         gw.p.audit.flush()
@@ -523,7 +523,7 @@ def test_a_session_belongs_to_the_agent_that_opened_it(gateway: HttpGateway) -> 
     assert used.json()["error"]["message"] == "Session not found"
     assert ended.status_code == 404
     assert still.status_code == 200, still.text
-    assert "time.get_current_time" in still.text
+    assert "time__get_current_time" in still.text
     p.audit.flush()
     refused = [json.loads(r.body) for r in p.store.search_audit(AuditQuery(kind="gateway.refused"))]
     assert [r["error"] for r in refused] == ["session_not_owned", "session_not_owned"]
@@ -563,7 +563,7 @@ def test_a_lone_surrogate_on_the_sdk_path_is_refused_and_audited(gateway: HttpGa
         h = _open_session(client, gateway)
         raw = (
             b'{"jsonrpc":"2.0","id":9,"method":"tools/call","params":'
-            b'{"name":"time.get_current_time","arguments":{"timezone":"\\udc00"}}}'
+            b'{"name":"time__get_current_time","arguments":{"timezone":"\\udc00"}}}'
         )
         r = client.post(gateway.url, content=raw, headers=h)
     assert r.status_code == 400
@@ -597,7 +597,7 @@ def test_a_store_error_before_the_decision_is_an_audited_deny_without_detail(
             "jsonrpc": "2.0",
             "id": 3,
             "method": "tools/call",
-            "params": {"name": "time.get_current_time", "arguments": {"timezone": "UTC"}},
+            "params": {"name": "time__get_current_time", "arguments": {"timezone": "UTC"}},
         }
         r = client.post(gateway.url, json=call, headers=h)
     assert "the store could not be read" in r.text
@@ -701,13 +701,13 @@ def test_a_lone_plain_read_commits_its_record_on_the_loop_while_the_upstream_wor
 
     async def main(gw: HttpGateway) -> None:
         async with _client(gw, legacy=True) as c:
-            await c.call_tool("fx.test_simple_text", {})  # registers the tools
+            await c.call_tool("fx__test_simple_text", {})  # registers the tools
             phase[0] = "alone"
-            await c.call_tool("fx.test_simple_text", {})
+            await c.call_tool("fx__test_simple_text", {})
             phase[0] = "together"
             async with anyio.create_task_group() as tg:
                 for _ in range(8):
-                    tg.start_soon(c.call_tool, "fx.test_simple_text", {})
+                    tg.start_soon(c.call_tool, "fx__test_simple_text", {})
             phase[0] = "done"
 
     with _fixture_gateway(tmp_path) as gw:
@@ -743,9 +743,9 @@ def test_a_slow_inline_commit_is_not_counted_against_the_upstreams_timeout(
 
     async def main(gw: HttpGateway) -> Any:
         async with _client(gw, legacy=True) as c:
-            await c.call_tool("fx.test_simple_text", {})  # registers the tools
+            await c.call_tool("fx__test_simple_text", {})  # registers the tools
             slow[0] = True
-            return await c.call_tool("fx.test_simple_text", {})
+            return await c.call_tool("fx__test_simple_text", {})
 
     with _fixture_gateway(tmp_path, timeout="1s") as gw:
         original = gw.p.store.append_audit

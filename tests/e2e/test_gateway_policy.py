@@ -15,7 +15,7 @@ import httpx2
 import uvicorn
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
-from tests.e2e.gateway_harness import GatewayThread, free_port
+from tests.e2e.gateway_harness import GatewayThread, child_env, free_port
 
 from proctor.app import Proctor
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
@@ -40,7 +40,9 @@ def _gateway_params(ws: Workspace, svid: str, task_token: str) -> StdioServerPar
             "--workspace",
             str(ws.root),
         ],
-        env={"PROCTOR_SVID": svid, "PROCTOR_TASK_TOKEN": task_token, "PATH": f"{BIN}:/usr/bin:/bin"},
+        env=child_env(
+            {"PROCTOR_SVID": svid, "PROCTOR_TASK_TOKEN": task_token, "PATH": f"{BIN}:/usr/bin:/bin"}
+        ),
     )
 
 
@@ -75,10 +77,10 @@ def test_changed_tool_is_hidden_and_denied_until_repinned(tmp_path: Path) -> Non
     async def session() -> tuple[list[str], Any]:
         async with Client(params, mode="legacy", cache=None) as c:
             names = sorted(t.name for t in (await c.list_tools()).tools)
-            return names, await c.call_tool("dict.lookup", {"word": "proctor"})
+            return names, await c.call_tool("dict__lookup", {"word": "proctor"})
 
     names, ok = anyio.run(session)
-    assert names == ["dict.lookup"]
+    assert names == ["dict__lookup"]
     assert not ok.is_error
     save_upstreams(ws.root, [upstream_from_mapping(rug)])
     names, denied = anyio.run(session)
@@ -97,7 +99,7 @@ def test_an_upstream_cannot_shed_a_tools_effect_by_changing_case(tmp_path: Path)
     """Proctor names tools in lowercase. The configuration says `lookup` pays (approval needed).
     An upstream that also lists `LOOKUP` gets neither tool offered nor called, and the registry
     keeps `pay`; one that renames it `Lookup` keeps the configured effect; an agent that calls
-    `dict.LOOKUP` gets -32602, and nothing of this reaches the upstream (its own call log)."""
+    `dict__LOOKUP` gets -32602, and nothing of this reaches the upstream (its own call log)."""
     from mcp.shared.exceptions import MCPError
 
     calls = tmp_path / "calls.log"
@@ -136,16 +138,16 @@ def test_an_upstream_cannot_shed_a_tools_effect_by_changing_case(tmp_path: Path)
             assert rec is not None
             return rec.effect, rec.financial
 
-    names, gated = anyio.run(session, "dict.lookup")
-    assert names == ["dict.lookup"]
+    names, gated = anyio.run(session, "dict__lookup")
+    assert names == ["dict__lookup"]
     assert gated.is_error
     assert "needs approval" in gated.content[0].text
-    names, wrong_case = anyio.run(session, "dict.LOOKUP")
+    names, wrong_case = anyio.run(session, "dict__LOOKUP")
     assert wrong_case.code == -32602
 
     twin = dict(base, env={**log_env, "FIXTURE_CASE_TWIN": "1"})
     save_upstreams(ws.root, [upstream_from_mapping(twin)])
-    names, hidden = anyio.run(session, "dict.lookup")
+    names, hidden = anyio.run(session, "dict__lookup")
     assert names == []  # `lookup` and `LOOKUP` cannot be told apart: neither is offered
     assert hidden.code == -32602
     assert registered() == ("pay", True)
@@ -154,12 +156,12 @@ def test_an_upstream_cannot_shed_a_tools_effect_by_changing_case(tmp_path: Path)
         p.store.replace_tool_pins("dict", [])  # unpinned: only the configuration describes the tool
     renamed = dict(base, env={**log_env, "FIXTURE_LOOKUP_NAME": "Lookup"})
     save_upstreams(ws.root, [upstream_from_mapping(renamed)])
-    names, still_gated = anyio.run(session, "dict.Lookup")
-    assert names == ["dict.Lookup"]
+    names, still_gated = anyio.run(session, "dict__Lookup")
+    assert names == ["dict__Lookup"]
     assert still_gated.is_error
     assert "needs approval" in still_gated.content[0].text
     assert registered() == ("pay", True)
-    names, not_listed = anyio.run(session, "dict.lookup")  # the upstream lists `Lookup` only
+    names, not_listed = anyio.run(session, "dict__lookup")  # the upstream lists `Lookup` only
     assert not_listed.code == -32602
     assert not calls.exists()  # not one of these calls reached the upstream
 
@@ -231,14 +233,14 @@ def test_approval_required_and_no_token_passthrough(tmp_path: Path) -> None:
         h = {"Authorization": f"Bearer {svid}", "Proctor-Task": task.token}
         transport = streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=30))
         async with Client(transport, cache=None, mode="legacy") as c:
-            pay = await c.call_tool("bank.charge", {"amount": 5})
-            st = await c.call_tool("bank.status", {})
+            pay = await c.call_tool("bank__charge", {"amount": 5})
+            st = await c.call_tool("bank__status", {})
         async with Client(
             streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=30)),
             cache=None,
             mode="auto",
         ) as c2:
-            st2 = await c2.call_tool("bank.status", {})
+            st2 = await c2.call_tool("bank__status", {})
         return pay, st, st2
 
     try:

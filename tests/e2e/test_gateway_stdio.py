@@ -17,6 +17,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
+from tests.e2e.gateway_harness import child_env
 
 from proctor.app import Proctor
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
@@ -107,7 +108,7 @@ def test_tools_list_shows_only_the_tasks_tools(gw: GatewayEnv) -> None:
             return sorted(t.name for t in (await c.list_tools()).tools)
 
     names = anyio.run(main)
-    assert names == ["git.git_log", "git.git_status", "time.convert_time", "time.get_current_time"]
+    assert names == ["git__git_log", "git__git_status", "time__convert_time", "time__get_current_time"]
 
 
 def test_allowed_call_returns_the_upstreams_real_result(gw: GatewayEnv) -> None:
@@ -115,8 +116,8 @@ def test_allowed_call_returns_the_upstreams_real_result(gw: GatewayEnv) -> None:
 
     async def main() -> tuple[str, str]:
         async with Client(_params(gw), mode="legacy", cache=None) as c:
-            t = await c.call_tool("time.get_current_time", {"timezone": "UTC"})
-            g = await c.call_tool("git.git_status", {"repo_path": str(gw.repo)})
+            t = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
+            g = await c.call_tool("git__git_status", {"repo_path": str(gw.repo)})
             assert not t.is_error, t
             assert not g.is_error, g
             return t.content[0].text, g.content[0].text  # type: ignore[union-attr]  # text content from these servers
@@ -137,7 +138,7 @@ def test_denied_call_never_reaches_the_upstream(gw: GatewayEnv) -> None:
 
     async def main() -> tuple[bool, str]:
         async with Client(_params(gw), mode="legacy", cache=None) as c:
-            r = await c.call_tool("git.git_add", {"repo_path": str(gw.repo), "files": ["new.txt"]})
+            r = await c.call_tool("git__git_add", {"repo_path": str(gw.repo), "files": ["new.txt"]})
             return bool(r.is_error), r.content[0].text  # type: ignore[union-attr]  # text content
 
     is_error, text = anyio.run(main)
@@ -156,9 +157,9 @@ def test_unknown_tool_is_invalid_params(gw: GatewayEnv) -> None:
     async def main() -> MCPError:
         async with Client(_params(gw), mode="legacy", cache=None) as c:
             with pytest.raises(MCPError) as info:
-                await c.call_tool("time.no_such_tool", {})
+                await c.call_tool("time__no_such_tool", {})
             with pytest.raises(MCPError) as info2:
-                await c.call_tool("nowhere.tool", {})
+                await c.call_tool("nowhere__tool", {})
             assert info2.value.error.code == -32602
             return info.value
 
@@ -172,11 +173,11 @@ def test_ended_task_denies_and_closes_upstreams(gw: GatewayEnv) -> None:
 
     async def main() -> str:
         async with Client(_params(gw), mode="legacy", cache=None) as c:
-            ok = await c.call_tool("time.get_current_time", {"timezone": "UTC"})
+            ok = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
             assert not ok.is_error
             with Proctor.open(gw.ws) as p:
                 p.end_task(gw.task_id)
-            r = await c.call_tool("time.get_current_time", {"timezone": "UTC"})
+            r = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
             assert r.is_error
             return r.content[0].text  # type: ignore[union-attr]  # text content
 
@@ -198,7 +199,7 @@ def test_bad_identity_refuses_to_start(gw: GatewayEnv) -> None:
         p.svid_from_join_token(gw.join_token)  # used up
     r = subprocess.run(
         run,
-        env={"PROCTOR_JOIN_TOKEN": gw.join_token, "PROCTOR_TASK_TOKEN": gw.task_token},
+        env=child_env({"PROCTOR_JOIN_TOKEN": gw.join_token, "PROCTOR_TASK_TOKEN": gw.task_token}),
         capture_output=True,
         text=True,
         timeout=60,
@@ -209,7 +210,12 @@ def test_bad_identity_refuses_to_start(gw: GatewayEnv) -> None:
     with Proctor.open(gw.ws) as p:
         fresh = p.join_token("bot")
     r = subprocess.run(
-        run, env={"PROCTOR_JOIN_TOKEN": fresh}, capture_output=True, text=True, timeout=60, check=False
+        run,
+        env=child_env({"PROCTOR_JOIN_TOKEN": fresh}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert r.returncode == 2
     assert "PROCTOR_TASK_TOKEN" in r.stderr
@@ -263,9 +269,9 @@ def test_filesystem_server_reads_but_cannot_write(tmp_path: Path) -> None:
         async with Client(
             _params(env, PATH=f"{BIN}:{node_dir}:/usr/bin:/bin"), mode="legacy", cache=None
         ) as c:
-            read = await c.call_tool("fs.read_text_file", {"path": str(data / "notes.txt")})
-            write = await c.call_tool("fs.write_file", {"path": str(data / "evil.txt"), "content": "pwned"})
-            outside = await c.call_tool("fs.read_text_file", {"path": "/etc/hostname"})
+            read = await c.call_tool("fs__read_text_file", {"path": str(data / "notes.txt")})
+            write = await c.call_tool("fs__write_file", {"path": str(data / "evil.txt"), "content": "pwned"})
+            outside = await c.call_tool("fs__read_text_file", {"path": "/etc/hostname"})
             return read, write, outside
 
     read, write, outside = anyio.run(main)
@@ -286,7 +292,6 @@ def test_identity_by_attesting_the_parent_process(tmp_path: Path) -> None:
     """With no token in its environment, the stdio gateway attests the process that spawned it
     (uid and the SHA-256 of its executable) against the agents' registered selectors."""
     import hashlib
-    import os
 
     exe = os.path.realpath(sys.executable)
     digest = hashlib.sha256(Path(exe).read_bytes()).hexdigest()
@@ -309,7 +314,7 @@ def test_identity_by_attesting_the_parent_process(tmp_path: Path) -> None:
 
     async def main() -> bool:
         async with Client(sp, mode="legacy", cache=None) as c:
-            r = await c.call_tool("time.get_current_time", {"timezone": "UTC"})
+            r = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
             return bool(r.is_error)
 
     assert anyio.run(main) is False
@@ -363,13 +368,13 @@ def _stdio(ws: Workspace, join: str, task_token: str) -> StdioServerParameters:
             "--workspace",
             str(ws.root),
         ],
-        env={
-            "PROCTOR_JOIN_TOKEN": join,
-            "PROCTOR_TASK_TOKEN": task_token,
-            "PATH": str(BIN) + ":/usr/bin:/bin",
-            # the gateway runs the source under test (a worktree's, when PYTHONPATH points there)
-            "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-        },
+        env=child_env(
+            {
+                "PROCTOR_JOIN_TOKEN": join,
+                "PROCTOR_TASK_TOKEN": task_token,
+                "PATH": str(BIN) + ":/usr/bin:/bin",
+            }
+        ),
     )
 
 
@@ -430,7 +435,7 @@ def test_a_lone_surrogate_gets_an_answer_and_an_audit_record(tmp_path: Path) -> 
         proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
         proc.stdin.write(
             b'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":'
-            b'{"name":"time.get_current_time","arguments":{"timezone":"\\ud800"}}}\n'
+            b'{"name":"time__get_current_time","arguments":{"timezone":"\\ud800"}}}\n'
         )
         proc.stdin.flush()
         answers: dict[int, dict[str, Any]] = {}

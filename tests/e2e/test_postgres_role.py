@@ -742,11 +742,11 @@ def test_gateway_task_reads_through_a_leased_role_and_postgres_refuses_the_write
                 "INSERT INTO public.orders (item, amount) VALUES ('ink', 1)",
                 "SELECT person FROM public.payroll",
             ):
-                out.append(await c.call_tool("db.query", {"sql": q}))
+                out.append(await c.call_tool("db__query", {"sql": q}))
             other.append(psycopg.connect(str(rec.issued[0]["dsn"]), autocommit=True))
             assert other[0].execute("SELECT count(*) FROM public.orders").fetchone() == (2,)
             await anyio.to_thread.run_sync(pg.p.end_task, started.task.id)
-            out.append(await c.call_tool("db.query", {"sql": "SELECT 1"}))
+            out.append(await c.call_tool("db__query", {"sql": "SELECT 1"}))
         return out
 
     try:
@@ -813,7 +813,7 @@ def test_gateway_call_is_denied_and_audited_when_postgres_is_down_at_issue(pg: P
     async def main() -> Any:
         transport = streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=60))
         async with Client(transport, mode="legacy", cache=None) as c:
-            return await c.call_tool("db.query", {"sql": "SELECT 1"})
+            return await c.call_tool("db__query", {"sql": "SELECT 1"})
 
     try:
         result = anyio.run(main)

@@ -83,7 +83,8 @@ def test_upstream_add_list_tools_remove_with_the_real_time_server(ws: Path) -> N
 
     tools = {t["upstream_tool"]: t for t in json.loads(ok(ws, "upstream", "tools", "time", "--json").stdout)}
     assert set(tools) == {"get_current_time", "convert_time"}
-    assert tools["get_current_time"]["exposed_name"] == "time.get_current_time"
+    assert tools["get_current_time"]["exposed_name"] == "time__get_current_time"  # as agents see it
+    assert tools["get_current_time"]["proctor_name"] == "time.get_current_time"  # policies, pins, audit
     assert tools["get_current_time"]["effect"] == "read"
     assert tools["convert_time"]["effect"] == "execute"  # the default
     assert {t["status"] for t in tools.values()} == {"unpinned"}
@@ -114,7 +115,8 @@ def test_upstream_add_refusals(ws: Path) -> None:
         (["upstream", "add", "web", "--command", "x", "--env", "1BAD=v"], "`env` must map"),
         (["upstream", "add", "web"], "exactly one of --command"),
         (["upstream", "add", "web", "--command", "x", "--url", "http://h/mcp"], "exactly one of --command"),
-        (["upstream", "add", "web", "--command", "x", "--tool-effect", "a.b=read"], "cannot route"),
+        (["upstream", "add", "web", "--command", "x", "--tool-effect", "x" * 129 + "=read"], "cannot route"),
+        (["upstream", "add", "my__web", "--command", "x"], "would be ambiguous"),
         (["upstream", "remove", "nope"], "unknown upstream `nope`"),
     ]
     for args, message in cases:
@@ -195,6 +197,28 @@ def test_changed_definition_makes_diff_fail_and_hides_the_tool(ws: Path) -> None
     assert pins[-1]["added"] == ["extra"]
 
 
+def test_upstream_tools_shows_what_agents_see_and_proctors_name(ws: Path) -> None:
+    """`upstream tools` shows each tool's exposed name (in the client alphabet, odd and long names
+    included) beside Proctor's canonical name; two tools that cannot be told apart are neither."""
+    import re
+
+    ok(ws, "upstream", "add", "dict", "--command", sys.executable, "--arg", CHANGING_SERVER)
+    set_env(ws, "dict", {"FIXTURE_ODD_NAMES": "1"})
+    rows = {t["upstream_tool"]: t for t in json.loads(ok(ws, "upstream", "tools", "dict", "--json").stdout)}
+    assert rows["lookup"]["exposed_name"] == "dict__lookup"
+    assert rows["lookup"]["proctor_name"] == "dict.lookup"
+    callable_rows = [r for r in rows.values() if r["callable"]]
+    assert len(callable_rows) == 5  # lookup and four odd names; `get.weather` and its squatter are not
+    for r in callable_rows:
+        assert re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", r["exposed_name"]), r
+        assert r["proctor_name"].startswith("dict.")
+    assert rows["files/read"]["exposed_name"].startswith("dict__files_read-")
+    assert rows["get.weather"]["status"] == "unroutable"
+    table = ok(ws, "upstream", "tools", "dict").stdout
+    assert "dict__lookup" in table
+    assert "dict.lookup" in table
+
+
 def test_removed_tool_is_reported(ws: Path) -> None:
     """A tool that disappears is reported as removed and diff exits 1."""
     ok(ws, "upstream", "add", "dict", "--command", sys.executable, "--arg", CHANGING_SERVER)
@@ -232,7 +256,9 @@ def test_terminal_escapes_from_an_upstream_are_neutralised(ws: Path) -> None:
 @pytest.mark.parametrize("client", ["claude-desktop", "cursor", "vscode"])
 def test_mcp_config_stdio_is_json_in_the_clients_shape(ws: Path, client: str) -> None:
     """stdio: the absolute proctor command, `gateway --stdio --workspace WS`, token placeholders only."""
-    data = json.loads(ok(ws, "mcp-config", "--client", client, "--agent", "bot").stdout)
+    r = ok(ws, "mcp-config", "--client", client, "--agent", "bot")
+    assert "NAMESPACE__tool" in r.stderr  # how the client will see the tools
+    data = json.loads(r.stdout)
     servers = data["servers" if client == "vscode" else "mcpServers"]
     entry = servers["proctor"]
     assert Path(entry["command"]).is_absolute()

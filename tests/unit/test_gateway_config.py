@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from proctor.errors import ConfigError, ValidationError
+from proctor.gateway import names
 from proctor.gateway.config import (
     UPSTREAMS_FILE,
     UpstreamConfig,
@@ -15,7 +22,17 @@ from proctor.gateway.config import (
     save_upstreams,
     upstream_from_mapping,
 )
+from proctor.gateway.names import (
+    canonical_name,
+    canonical_part,
+    check_namespace,
+    exposed_name,
+    name_table,
+    routable,
+    split,
+)
 from proctor.gateway.pinning import pin_name
+from proctor.types import ToolName
 
 
 def stdio(**kw: Any) -> dict[str, Any]:
@@ -187,13 +204,26 @@ def test_effect_defaults_to_execute() -> None:
         "r\u0435ad_file",  # Cyrillic ie
         "read_file\u200b",  # zero-width space
         "\uff52\uff45\uff41\uff44",  # full-width "read"
-        "",
         "a" * 65,
         "read file",
+        "_private",
+        "\u212aey",  # the Kelvin sign lowercases to an ASCII `k`
     ],
 )
+def test_odd_upstream_names_get_a_hashed_name_never_the_one_they_imitate(upstream_tool: str) -> None:
+    """Dots, slashes, Unicode look-alikes, spaces and over-long names become an ASCII slug and a
+    hash of the exact name: routable, and never equal to the plain name they look like."""
+    cfg = upstream_from_mapping(stdio())
+    name = cfg.proctor_tool(upstream_tool).name
+    assert name == pin_name("fs", upstream_tool)
+    assert re.fullmatch(r"fs\.[a-z0-9][a-z0-9_-]{0,51}-[0-9a-f]{10}", name), name
+    assert name not in {"fs.read_file", "fs.read", "fs.key", "fs.etc", "fs.private"}
+    assert name == cfg.proctor_tool(upstream_tool).name  # deterministic
+
+
+@pytest.mark.parametrize("upstream_tool", ["", "x" * 129])
 def test_unroutable_upstream_tool_names_are_refused(upstream_tool: str) -> None:
-    """Dots, slashes, Unicode look-alikes, spaces and over-long names cannot become Proctor tools."""
+    """An empty name, or one over MCP's 128 characters, cannot become a Proctor tool."""
     cfg = upstream_from_mapping(stdio())
     with pytest.raises(ValidationError, match="cannot route"):
         cfg.proctor_tool(upstream_tool)
@@ -208,8 +238,8 @@ def test_pin_name_matches_registered_name(upstream_tool: str) -> None:
     assert pin_name("fs", upstream_tool) == cfg.proctor_tool(upstream_tool).name
 
 
-def test_exposed_name_follows_prefix_setting() -> None:
-    """Agents see `namespace.tool`, or the bare tool name when the upstream sets `prefix: false`."""
+def test_prompt_exposed_name_follows_prefix_setting() -> None:
+    """Prompts keep `namespace.prompt`, or the bare name when the upstream sets `prefix: false`."""
     assert upstream_from_mapping(stdio()).exposed_name("read_file") == "fs.read_file"
     assert upstream_from_mapping(stdio(prefix=False)).exposed_name("read_file") == "read_file"
 
@@ -303,3 +333,181 @@ def test_ordinary_credential_variables_are_allowed(name: str) -> None:
     from proctor.gateway.credentials import reserved_env
 
     assert not reserved_env(name)
+
+
+# exposed tool names (docs/adr/0014) ------------------------------------------------------------
+CLIENT_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # Claude Desktop's check, verbatim
+
+
+def test_exposed_names_use_the_separator_and_keep_plain_spellings() -> None:
+    """`fs__read_text_file` for Proctor tool `fs.read_text_file`; the upstream's case is kept; the
+    unprefixed upstream's tools are bare; a custom separator is used as given."""
+    assert exposed_name("fs", "read_text_file", "__") == "fs__read_text_file"
+    assert exposed_name("gh", "createIssue", "__") == "gh__createIssue"
+    assert canonical_name("gh", "createIssue") == "gh.createissue"
+    assert exposed_name("fs", "read_text_file", "__", prefix=False) == "read_text_file"
+    assert exposed_name("fs", "read_text_file", "-x-") == "fs-x-read_text_file"
+    odd = exposed_name("fs", "get.weather", "__")
+    assert re.fullmatch(r"fs__get_weather-[0-9a-f]{10}", odd)
+    assert odd.replace("__", ".", 1) == canonical_name("fs", "get.weather")
+
+
+def test_long_names_are_shortened_to_64_and_kept_apart() -> None:
+    """Over 64 characters: the first 53, `-` and 10 hex of the canonical name's SHA-256; two long
+    names with a common start still differ; the namespace and separator survive."""
+    a, b = "x" * 60 + "_alpha", "x" * 60 + "_beta"
+    ea, eb = exposed_name("fs", a, "__"), exposed_name("fs", b, "__")
+    assert len(ea) == len(eb) == 64
+    assert ea != eb
+    assert ea.startswith("fs__xxx")
+    assert CLIENT_NAME.match(ea)
+    table = name_table("fs", [a, b], "__")
+    assert table.upstream == {ea: a, eb: b}
+    longest_ns = "n" * (names.MAX_PREFIX - 2)
+    assert exposed_name(longest_ns, "y" * 100, "__").startswith(longest_ns + "__y")
+
+
+def test_shortening_is_the_same_in_another_process() -> None:
+    """The hashes are SHA-256, not Python's salted hash(): another interpreter (another hash seed)
+    computes the same exposed and canonical names."""
+    odd = ["z" * 90, "r\u0435ad file/\u00e9", "a.b.c"]
+    here = [(exposed_name("fs", n, "__"), canonical_name("fs", n)) for n in odd]
+    code = (
+        "import json,sys;from proctor.gateway.names import exposed_name as e, canonical_name as c;"
+        "print(json.dumps([[e('fs',n,'__'),c('fs',n)] for n in json.loads(sys.argv[1])]))"
+    )
+    import json
+
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    there = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(odd)], capture_output=True, text=True, env=env, check=True
+    )
+    assert [tuple(x) for x in json.loads(there.stdout)] == here
+
+
+def test_colliding_names_are_hidden_both_with_a_reason() -> None:
+    """A literal name equal to another tool's hashed name, two names differing only in case, and an
+    unprefixed tool whose name reads as another namespace's are all hidden, with why."""
+    hashed = canonical_part("get.weather")
+    table = name_table("fs", ["get.weather", hashed, "Dup!", "dup!", "ok"], "__")
+    assert set(table.upstream.values()) == {"ok"}
+    assert set(table.hidden) == {"get.weather", hashed, "Dup!", "dup!"}
+    assert "same Proctor name" in table.hidden[hashed]
+    long = "y" * 100
+    shortened = exposed_name("fs", long, "__")
+    squat = shortened.removeprefix("fs__")  # a plain name whose exposed name is the shortened one
+    assert canonical_name("fs", squat) != canonical_name("fs", long)
+    clash = name_table("fs", [long, squat, "ok"], "__")
+    assert set(clash.upstream.values()) == {"ok"}
+    assert "same exposed name" in clash.hidden[long]
+    assert "same exposed name" in clash.hidden[squat]
+    bare = name_table("misc", ["fs__read", "read"], "__", prefix=False, reserved={"fs"})
+    assert bare.upstream == {"read": "read"}
+    assert "upstream `fs`" in bare.hidden["fs__read"]
+
+
+@pytest.mark.parametrize("sep", ["", ".", "::", "a b", "_____", "é"])
+def test_bad_separators_are_refused(tmp_path: Path, sep: str) -> None:
+    """`gateway.tool_separator` must itself be 1-4 characters of the client alphabet."""
+    from proctor.config import load_settings
+
+    (tmp_path / "proctor.yaml").write_text(f"trust_domain: acme.test\ngateway: {{tool_separator: '{sep}'}}\n")
+    with pytest.raises(ConfigError, match="tool separator"):
+        load_settings(tmp_path / "proctor.yaml", env={})
+
+
+def test_separator_defaults_to_double_underscore(tmp_path: Path) -> None:
+    from proctor.config import load_settings
+
+    (tmp_path / "proctor.yaml").write_text("trust_domain: acme.test\n")
+    assert load_settings(tmp_path / "proctor.yaml", env={}).gateway_tool_separator == "__"
+    (tmp_path / "proctor.yaml").write_text("trust_domain: acme.test\ngateway: {tool_separator: '-'}\n")
+    assert load_settings(tmp_path / "proctor.yaml", env={}).gateway_tool_separator == "-"
+
+
+@pytest.mark.parametrize(
+    ("namespace", "sep"),
+    [("my__ns", "__"), ("ns_", "__"), ("a-b", "-"), ("x" * 51, "__"), ("ab", "b"), ("xab", "aba")],
+)
+def test_namespaces_that_would_make_names_ambiguous_are_refused(namespace: str, sep: str) -> None:
+    """The first separator of an exposed name must end its namespace, and the namespace must
+    survive shortening."""
+    with pytest.raises(ValidationError):
+        check_namespace(namespace, sep)
+
+
+def test_namespaces_that_split_cleanly_are_accepted() -> None:
+    for ns, sep in [("fs", "__"), ("my_ns", "__"), ("a-b", "__"), ("x" * 50, "__"), ("fs", "-")]:
+        assert check_namespace(ns, sep) == ns
+
+
+_NAMESPACES = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,20}", fullmatch=True)
+_UPSTREAM_NAMES = st.one_of(
+    st.from_regex(r"[A-Za-z0-9_-]{1,70}", fullmatch=True),
+    st.text(min_size=1, max_size=130),
+    st.text(alphabet="aA_-.", min_size=1, max_size=80),
+    st.text(alphabet="xX0", min_size=55, max_size=75),  # long names sharing their first 53 characters
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    namespaces=st.lists(_NAMESPACES, min_size=1, max_size=4, unique=True),
+    listed=st.lists(_UPSTREAM_NAMES, max_size=12),
+    sep=st.sampled_from(["__", "-", "_x_", "Z"]),
+    unprefixed=st.booleans(),
+)
+def test_exposed_names_are_client_safe_unique_and_map_back(
+    namespaces: list[str], listed: list[str], sep: str, unprefixed: bool
+) -> None:
+    """For random upstreams and listings: every exposed name matches the client pattern, no two tools
+    (of any upstream) share one, each resolves — through the namespace split and that upstream's
+    table, as the gateway does — to exactly its upstream name and canonical name, and nothing is
+    hidden but names that really collide."""
+    namespaces = [ns for ns in namespaces if _splits(ns, sep)]
+    assume(namespaces)
+    prefixed = set(namespaces[1:] if unprefixed else namespaces)
+    tables = {ns: name_table(ns, listed, sep, prefix=ns in prefixed, reserved=prefixed) for ns in namespaces}
+    seen: dict[str, tuple[str, str]] = {}
+    for ns, table in tables.items():
+        for upstream_tool, exposed in table.exposed.items():
+            assert CLIENT_NAME.match(exposed), exposed
+            assert exposed not in seen, (exposed, seen[exposed], ns)
+            seen[exposed] = (ns, upstream_tool)
+            assert table.canonical[upstream_tool] == canonical_name(ns, upstream_tool)
+            assert ToolName(table.canonical[upstream_tool])  # a valid Proctor tool name
+    for exposed, (ns, upstream_tool) in seen.items():
+        parts = split(exposed, sep)
+        owner = parts[0] if parts is not None and parts[0] in prefixed else None
+        if owner is None:
+            owner = next(n for n in namespaces if n not in prefixed)
+        assert owner == ns
+        assert tables[owner].upstream[exposed] == upstream_tool
+    for ns, table in tables.items():  # hidden only for a reason that holds
+        for u, why in table.hidden.items():
+            if "empty or longer" in why:
+                assert not routable(u)
+            elif "Proctor name" in why:
+                assert sum(canonical_name(ns, v) == canonical_name(ns, u) for v in set(listed)) > 1
+            elif "but for case" in why:
+                assert sum(v.lower() == u.lower() for v in set(listed) if routable(v)) > 1
+            elif "exposed name" in why:
+                e = exposed_name(ns, u, sep, prefix=ns in prefixed)
+                assert (
+                    sum(
+                        exposed_name(ns, v, sep, prefix=ns in prefixed) == e
+                        for v in set(listed)
+                        if routable(v)
+                    )
+                    > 1
+                )
+            else:
+                assert ns not in prefixed
+
+
+def _splits(ns: str, sep: str) -> bool:
+    try:
+        check_namespace(ns, sep)
+    except ValidationError:
+        return False
+    return True

@@ -11,6 +11,7 @@ import mcp_types
 import pytest
 
 from proctor.audit.canonical import canonical_json
+from proctor.gateway.names import canonical_name, canonical_part
 from proctor.gateway.pinning import (
     allowed_names,
     compare,
@@ -126,11 +127,12 @@ def test_each_kind_of_drift_alone_differs(kind: str) -> None:
 
 def test_unpinned_namespace_allows_routable_tools_and_never_differs() -> None:
     """No pins: pinning is opt-in, so every routable tool is callable and nothing counts as drift."""
-    r = compare("ns", [tool("a"), tool("b"), tool("bad.name")], [])
+    r = compare("ns", [tool("a"), tool("b"), tool("odd.name"), tool("")], [])
     assert not r.pinned
-    assert r.added == ["a", "b"]
+    assert r.added == ["a", "b", "odd.name"]
+    assert r.unroutable == [""]
     assert not r.differs
-    assert allowed_names(r) == {"a", "b"}
+    assert allowed_names(r) == {"a", "b", "odd.name"}
 
 
 def test_pins_of_other_namespaces_are_ignored() -> None:
@@ -142,22 +144,29 @@ def test_pins_of_other_namespaces_are_ignored() -> None:
 
 
 def test_unroutable_and_colliding_names_are_never_callable() -> None:
-    """Dotted or non-ASCII names, and two names equal after lowercasing, are unroutable, pinned or not."""
+    """Empty names, two names equal after lowercasing, a name equal to another's hashed name and one
+    listed twice are unroutable, pinned or not; dotted or non-ASCII names are pinned under their
+    hashed Proctor name."""
+    hashed = canonical_part("x.y")
     listed = [
         tool("ok"),
         tool("a.b"),
         tool("r\u0435ad"),
+        tool(""),
         tool("Dup"),
         tool("dup"),
         tool("twice"),
         tool("twice"),
+        tool("x.y"),
+        tool(hashed),
     ]
     pins = make_pins("ns", listed, now=1.0, by="cli")
-    assert [p.upstream_tool for p in pins] == ["ok"]
+    assert [p.upstream_tool for p in pins] == ["ok", "a.b", "r\u0435ad"]
+    assert pins[1].name == canonical_name("ns", "a.b")
     r = compare("ns", listed, pins)
-    assert set(r.unroutable) == {"a.b", "r\u0435ad", "Dup", "dup", "twice"}
-    assert allowed_names(r) == {"ok"}
-    assert allowed_names(compare("ns", listed, [])) == {"ok"}
+    assert set(r.unroutable) == {"", "Dup", "dup", "twice", "x.y", hashed}
+    assert allowed_names(r) == {"ok", "a.b", "r\u0435ad"}
+    assert allowed_names(compare("ns", listed, [])) == {"ok", "a.b", "r\u0435ad"}
 
 
 def test_make_pins_records_names_digests_and_who() -> None:

@@ -848,7 +848,9 @@ def _find_upstream(root: Path, namespace: str) -> Any:
 
 @upstream_app.command("add")
 def upstream_add(
-    namespace: Annotated[str, typer.Argument(help="Prefix of its tools: NAMESPACE.tool.")],
+    namespace: Annotated[
+        str, typer.Argument(help="Prefix of its tools: NAMESPACE.tool (agents see NAMESPACE__tool).")
+    ],
     command: Annotated[str | None, typer.Option(help="Start a stdio server with this command.")] = None,
     arg: Annotated[list[str] | None, typer.Option(help="An argument of --command (repeatable).")] = None,
     env: Annotated[
@@ -863,7 +865,10 @@ def upstream_add(
         list[str] | None, typer.Option(help="TOOL=ARG: the argument naming the resource (repeatable).")
     ] = None,
     no_prefix: Annotated[
-        bool, typer.Option("--no-prefix", help="Expose tools without `NAMESPACE.` (one upstream only).")
+        bool,
+        typer.Option(
+            "--no-prefix", help="Expose tools without the `NAMESPACE__` prefix (one upstream only)."
+        ),
     ] = False,
     timeout: Annotated[str, typer.Option(help="Connect and list timeout, like 30s.")] = "30s",
     describe_resources: Annotated[
@@ -908,6 +913,9 @@ def upstream_add(
             cfg = upstream_from_mapping(raw, "upstream add")
         except ConfigError as exc:
             raise ValidationError(exc.message) from None
+        from proctor.gateway.names import check_namespace
+
+        check_namespace(cfg.namespace, p.settings.gateway_tool_separator)
         actions = p.schema_actions()
         for what, eff in [
             ("--effect", effect),
@@ -1099,22 +1107,29 @@ def _describe_resources(cfg: Any) -> tuple[Any, dict[str, str]]:
     return replace(cfg, tools=tools), added
 
 
-def _tool_rows(cfg: Any, report: Any) -> list[dict[str, Any]]:
+def _tool_rows(cfg: Any, report: Any, sep: str = "__") -> list[dict[str, Any]]:
     from proctor.gateway.config import suggest_resource_arg
+    from proctor.gateway.names import canonical_name, exposed_name, routable
     from proctor.gateway.pinning import allowed_names
 
     allowed = allowed_names(report)
     changed = {c.name for c in report.changed}
     rows: list[dict[str, Any]] = []
+
+    def names_of(name: str) -> tuple[str | None, str | None]:
+        if not routable(name):
+            return None, None
+        return exposed_name(cfg.namespace, name, sep, prefix=cfg.prefix), canonical_name(cfg.namespace, name)
+
     for name, definition in report.current.items():
         resource_arg = None
         if name in report.unroutable:
-            status, effect, exposed = "unroutable", None, None
+            status, effect, exposed, canonical = "unroutable", None, None, None
         else:
             registered = cfg.proctor_tool(name)
             effect = registered.effect
             resource_arg = registered.resource_arg
-            exposed = cfg.exposed_name(name)
+            exposed, canonical = names_of(name)
             if name in changed:
                 status = "changed"
             elif name in report.unchanged:
@@ -1125,6 +1140,7 @@ def _tool_rows(cfg: Any, report: Any) -> list[dict[str, Any]]:
             {
                 "upstream_tool": name,
                 "exposed_name": exposed,
+                "proctor_name": canonical,
                 "effect": effect,
                 "status": status,
                 "callable": name in allowed,
@@ -1139,7 +1155,8 @@ def _tool_rows(cfg: Any, report: Any) -> list[dict[str, Any]]:
         rows.append(
             {
                 "upstream_tool": name,
-                "exposed_name": cfg.exposed_name(name),
+                "exposed_name": names_of(name)[0],
+                "proctor_name": names_of(name)[1],
                 "effect": None,
                 "status": "removed",
                 "callable": False,
@@ -1151,18 +1168,38 @@ def _tool_rows(cfg: Any, report: Any) -> list[dict[str, Any]]:
 
 @upstream_app.command("tools")
 def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
-    """Connect to an upstream and list its tools: exposed name, effect and pin status."""
+    """Connect to an upstream and list its tools: the name agents see, Proctor's name (policies,
+    --allow patterns, pins and the audit use it), effect and pin status."""
+    from proctor.gateway.config import load_upstreams
     from proctor.gateway.discovery import discover_sync
     from proctor.gateway.pinning import compare
 
     with opened(workspace) as p, handled():
         cfg = _find_upstream(p.workspace.root, namespace)
-        report = compare(namespace, discover_sync(cfg), p.store.list_tool_pins(namespace))
-    rows = _tool_rows(cfg, report)
+        sep = p.settings.gateway_tool_separator
+        reserved = {u.namespace for u in load_upstreams(p.workspace.root) if u.prefix}
+        report = compare(
+            namespace,
+            discover_sync(cfg),
+            p.store.list_tool_pins(namespace),
+            sep=sep,
+            prefix=cfg.prefix,
+            reserved=reserved,
+        )
+    rows = _tool_rows(cfg, report, sep)
     if as_json:
         emit_json(rows)
         return
-    t = Table("upstream tool", "exposed as", "effect", "resource arg", "status", "callable", "description")
+    t = Table(
+        "upstream tool",
+        "agents see",
+        "proctor name",
+        "effect",
+        "resource arg",
+        "status",
+        "callable",
+        "description",
+    )
     suggested = {}
     for r in rows:
         res = r.get("resource_arg") or (
@@ -1173,6 +1210,7 @@ def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: Json
         t.add_row(
             cell(r["upstream_tool"], 80),
             cell(r["exposed_name"] or "-"),
+            cell(r["proctor_name"] or "-"),
             cell(r["effect"] or "-"),
             cell(res, 60),
             cell(r["status"]),
@@ -1423,9 +1461,11 @@ def mcp_config(
     if url is not None and transport != "http":
         fail(ValidationError("--url applies to --transport http only"))
     ws_root: Path | None = None
+    sep = "__"
     if transport == "stdio":
         with handled():
-            ws_root = Workspace.find(workspace).root
+            ws = Workspace.find(workspace)
+            ws_root, sep = ws.root, ws.settings().gateway_tool_separator
     data = mcp_client_config(
         client,
         transport,
@@ -1436,6 +1476,11 @@ def mcp_config(
     )
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
     err.print(f"put this in {_CLIENT_FILES[client]}; replace each <…> placeholder", highlight=False)
+    err.print(
+        f"the client sees each tool as NAMESPACE{sep}tool (`proctor upstream tools NAMESPACE` lists them);"
+        " policies, --allow patterns and the audit use Proctor's name, NAMESPACE.tool",
+        highlight=False,
+    )
     if client == "claude-desktop" and transport == "http":
         err.print("Claude Desktop's config file takes stdio servers only: this bridges with `npx mcp-remote`")
 

@@ -1,7 +1,8 @@
 """Upstream MCP servers a workspace routes to, in ``<workspace>/upstreams.yaml``.
 
 Each upstream lives under a **namespace**: its tool ``read_file`` becomes Proctor tool
-``<namespace>.read_file``, so tools from several servers never collide. How each upstream tool is
+``<namespace>.read_file``, so tools from several servers never collide (agents see it as
+``<namespace>__read_file``: see :mod:`proctor.gateway.names`). How each upstream tool is
 registered (effect, resource argument, labels, flags) comes from the upstream's ``default`` and
 per-tool ``tools`` overrides; an upstream tool nobody described gets the default effect, which is
 ``execute`` unless set — the cautious choice, since read/write/execute are decided apart.
@@ -24,6 +25,7 @@ import yaml
 from proctor.config import parse_duration, tool_from_mapping
 from proctor.errors import ConfigError, ValidationError
 from proctor.gateway.credentials import CredentialSpec, credentials_from_list
+from proctor.gateway.names import canonical_name, routable
 from proctor.policy.scope import declares_namespace
 from proctor.store.base import ToolRecord
 
@@ -31,8 +33,6 @@ log = logging.getLogger(__name__)
 
 UPSTREAMS_FILE = "upstreams.yaml"
 _NAMESPACE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
-#: an upstream tool name Proctor can route: what MCP allows, less what could smuggle a path or a dot
-_UPSTREAM_TOOL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _TOP = {
     "namespace",
@@ -65,20 +65,20 @@ class UpstreamConfig:
     #: per upstream-tool overrides: ``{"write_file": {"effect": "write", "resource_arg": "path"}}``
     tools: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     timeout_s: float = 30.0
-    #: False exposes the tools to agents without the ``namespace.`` prefix (one upstream only)
+    #: False exposes the tools to agents without the ``namespace__`` prefix (one upstream only)
     prefix: bool = True
     #: credentials obtained for each task that uses this upstream (see proctor.gateway.credentials)
     credentials: tuple[CredentialSpec, ...] = ()
 
     def proctor_tool(self, upstream_tool: str, description: str = "") -> ToolRecord:
         """The Proctor registration of one upstream tool (refuses names it cannot route safely)."""
-        if not _UPSTREAM_TOOL.fullmatch(upstream_tool):
+        if not routable(upstream_tool):
             raise ValidationError(
                 f"upstream tool `{upstream_tool[:80]}` of `{self.namespace}` has a name Proctor cannot route"
             )
         raw: dict[str, Any] = dict(self.default)
         raw.update(self.described(upstream_tool))
-        raw["name"] = f"{self.namespace}.{upstream_tool.lower()}"
+        raw["name"] = canonical_name(self.namespace, upstream_tool)
         raw["description"] = description[:2000]
         return tool_from_mapping(raw, f"upstream `{self.namespace}` tool `{upstream_tool}`")
 
@@ -102,10 +102,10 @@ class UpstreamConfig:
         configuration does not describe."""
         effects: set[str] = set()
         default = str(self.default.get("effect", "execute"))
-        described = {f"{self.namespace}.{t.lower()}" for t in self.tools}
+        described = {canonical_name(self.namespace, t) for t in self.tools if routable(t)}
         for pat in allow:
             for tool, desc in self.tools.items():
-                if fnmatchcase(f"{self.namespace}.{tool.lower()}", pat):
+                if routable(tool) and fnmatchcase(canonical_name(self.namespace, tool), pat):
                     effects.add(str(desc.get("effect", default)))
             literal = not any(c in pat for c in "*?[")
             if literal and pat in described:
@@ -115,7 +115,7 @@ class UpstreamConfig:
         return frozenset(effects)
 
     def exposed_name(self, upstream_tool: str) -> str:
-        """The name agents see for an upstream tool."""
+        """The name agents see for an upstream *prompt* (tools: :func:`proctor.gateway.names.exposed_name`)."""
         return f"{self.namespace}.{upstream_tool}" if self.prefix else upstream_tool
 
     def to_mapping(self) -> dict[str, Any]:

@@ -276,9 +276,9 @@ class GatewayAuth:
         meta = params.get("_meta")
         if not isinstance(args, dict) or (isinstance(meta, dict) and meta.get("progressToken") is not None):
             return False
-        target = self.runtime.resolve(params["name"])
+        target = self.runtime.tool_upstream(params["name"])
         # plain http only: the lean client does not speak TLS (https upstreams take the SDK path)
-        return target is not None and (target[0].url or "").startswith("http://")
+        return target is not None and (target.url or "").startswith("http://")
 
     async def _lean_call(self, msg: dict[str, Any], caller: Caller, send: Send, snap: Snapshot) -> None:
         reply, finish = await self._lean_reply(msg, caller, snap)

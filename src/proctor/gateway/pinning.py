@@ -13,13 +13,15 @@ The rule (ADR 0007):
   definition still has the pinned digest. Changed tools and added (never pinned) tools are hidden
   from ``tools/list`` and denied on ``tools/call`` until someone re-pins the namespace. Removed
   tools are simply gone.
-* A tool whose name Proctor cannot route (see :func:`pin_name`) is never callable, pinned or not.
+* A tool whose name Proctor cannot route, or cannot tell apart from another listed tool (see
+  :func:`proctor.gateway.names.name_table`), is never callable, pinned or not.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +29,9 @@ import mcp_types
 
 from proctor.audit.canonical import canonical_json
 from proctor.errors import ValidationError
+from proctor.gateway.names import DEFAULT_SEPARATOR, canonical_name, name_table, routable
 from proctor.store.base import ToolPin
 from proctor.types import ToolName
-
-#: must stay equal to ``proctor.gateway.config._UPSTREAM_TOOL`` (a unit test checks they agree)
-_ROUTABLE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def tool_definition(tool: mcp_types.Tool) -> dict[str, Any]:
@@ -51,13 +51,13 @@ def tool_digest(definition: dict[str, Any]) -> str:
 def pin_name(namespace: str, upstream_tool: str) -> ToolName:
     """The Proctor tool name of an upstream tool, as ``UpstreamConfig.proctor_tool`` registers it.
 
-    Raises :class:`ValidationError` for names Proctor cannot route (dots, slashes, non-ASCII).
+    Raises :class:`ValidationError` for names Proctor cannot route (empty, over 128 characters).
     """
-    if not _ROUTABLE.fullmatch(upstream_tool):
+    if not routable(upstream_tool):
         raise ValidationError(
             f"upstream tool `{upstream_tool[:80]}` of `{namespace}` has a name Proctor cannot route"
         )
-    return ToolName(f"{namespace}.{upstream_tool.lower()}")
+    return ToolName(canonical_name(namespace, upstream_tool))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,8 @@ class PinReport:
     added: list[str] = field(default_factory=list)
     #: pinned but no longer listed
     removed: list[str] = field(default_factory=list)
-    #: listed with a name Proctor cannot route, or one that collides with another after lowercasing
+    #: listed with a name Proctor cannot route, or one it cannot tell apart from another listed name
+    #: (the same Proctor name, lowercase spelling or exposed name; listed twice)
     unroutable: list[str] = field(default_factory=list)
     #: the current definition of every listed tool, by upstream name
     current: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -93,30 +94,33 @@ class PinReport:
         return self.pinned and bool(self.changed or self.added or self.removed)
 
 
-def compare(namespace: str, discovered: list[mcp_types.Tool], pins: list[ToolPin]) -> PinReport:
-    """Sort ``discovered`` (one namespace's ``tools/list``) against that namespace's ``pins``."""
+def compare(
+    namespace: str,
+    discovered: list[mcp_types.Tool],
+    pins: list[ToolPin],
+    *,
+    sep: str = DEFAULT_SEPARATOR,
+    prefix: bool = True,
+    reserved: Collection[str] = (),
+) -> PinReport:
+    """Sort ``discovered`` (one namespace's ``tools/list``) against that namespace's ``pins``.
+    ``sep``, ``prefix`` and ``reserved`` are as for :func:`proctor.gateway.names.name_table`."""
     mine = [p for p in pins if p.namespace == namespace]
     by_upstream = {p.upstream_tool: p for p in mine}
     report = PinReport(namespace=namespace, pinned=bool(mine))
-    seen_names: dict[ToolName, str] = {}
-    routable: list[mcp_types.Tool] = []
+    counts = Counter(t.name for t in discovered)
+    table = name_table(namespace, counts, sep, prefix=prefix, reserved=reserved)
+    usable: list[mcp_types.Tool] = []
     for tool in discovered:
         report.current.setdefault(tool.name, tool_definition(tool))
-        try:
-            name = pin_name(namespace, tool.name)
-        except ValidationError:
-            report.unroutable.append(tool.name)
+        if counts[tool.name] > 1 or tool.name in table.hidden:
+            # `Foo` and `foo`, two names with one exposed name, or one name listed twice: route none
+            if tool.name not in report.unroutable:
+                report.unroutable.append(tool.name)
             continue
-        other = seen_names.get(name)
-        if other is not None:  # `Foo` and `foo`, or one name listed twice: route neither
-            report.unroutable.append(tool.name)
-            if other not in report.unroutable:
-                report.unroutable.append(other)
-            continue
-        seen_names[name] = tool.name
-        routable.append(tool)
+        usable.append(tool)
     listed: set[str] = set()
-    for tool in routable:
+    for tool in usable:
         if tool.name in report.unroutable:
             continue
         listed.add(tool.name)

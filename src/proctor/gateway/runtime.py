@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -40,7 +41,8 @@ from mcp.shared.message import ServerMessageMetadata
 from pydantic import BaseModel
 
 from proctor.app import Proctor, Snapshot
-from proctor.errors import ProctorError, StoreError, ValidationError
+from proctor.errors import ConfigError, ProctorError, StoreError, ValidationError
+from proctor.gateway import names
 from proctor.gateway.config import UPSTREAMS_FILE, UpstreamConfig, case_unique, load_upstreams
 from proctor.gateway.credentials import Injection, inject
 from proctor.gateway.lean import LeanHttpUpstream, LeanUpstreamError
@@ -505,6 +507,16 @@ class GatewayRuntime:
         self.proctor = proctor
         self.upstreams = {u.namespace: u for u in upstreams}
         self.unprefixed = next((u for u in upstreams if not u.prefix), None)
+        #: between namespace and tool in exposed names (docs/adr/0014)
+        self.separator = names.check_separator(proctor.settings.gateway_tool_separator)
+        try:
+            for u in upstreams:
+                names.check_namespace(u.namespace, self.separator)
+        except ValidationError as exc:
+            raise ConfigError(f"upstreams.yaml: {exc.message}") from None
+        self._prefixed = frozenset(u.namespace for u in upstreams if u.prefix)
+        #: namespace -> (the catalog it was made from, the exposed names of its tools)
+        self._tables: dict[str, tuple[Mapping[str, Any], names.NameTable]] = {}
         #: ``upstreams.yaml``, followed while the gateway runs (None: the list given is fixed)
         self.upstreams_file = None if proctor.workspace is None else proctor.workspace.root / UPSTREAMS_FILE
         self._upstreams_stamp = _file_stamp(self.upstreams_file)
@@ -609,6 +621,8 @@ class GatewayRuntime:
         self._upstreams_stamp = stamp
         try:
             fresh = load_upstreams(path.parent)
+            for u in fresh:
+                names.check_namespace(u.namespace, self.separator)
             if any(u.credentials for u in fresh):
                 _ = self.proctor.secrets  # a workspace without a usable secrets key cannot serve them
         except ProctorError as exc:
@@ -628,6 +642,8 @@ class GatewayRuntime:
             return False
         self.upstreams = new
         self.unprefixed = next((u for u in fresh if not u.prefix), None)
+        self._prefixed = frozenset(u.namespace for u in fresh if u.prefix)
+        self._tables.clear()  # exposed names are made again from each upstream's next listing
         for key in [k for k in self._registered if k[0] in changed]:
             del self._registered[key]
         for lkey in [k for k in self._listed_as if k[0] in changed]:
@@ -670,8 +686,36 @@ class GatewayRuntime:
         return task
 
     # names ------------------------------------------------------------------------------
+    def tool_upstream(self, exposed: str) -> UpstreamConfig | None:
+        """The upstream an exposed tool name can belong to: the namespace before its first
+        separator, else the upstream with ``prefix: false``. Which of its tools (if any) is for its
+        name table to say (:meth:`names_of`): nothing else resolves a call."""
+        parts = names.split(exposed, self.separator)
+        if parts is not None:
+            cfg = self.upstreams.get(parts[0])
+            if cfg is not None and cfg.prefix:
+                return cfg
+        return self.unprefixed if exposed else None
+
+    def names_of(self, cfg: UpstreamConfig, catalog: Mapping[str, Any]) -> names.NameTable:
+        """The name table of an upstream's current catalog (made again when the catalog changes;
+        hidden tools are logged once per change)."""
+        held = self._tables.get(cfg.namespace)
+        if held is not None and (held[0] is catalog or held[1].names == frozenset(catalog)):
+            if held[0] is not catalog:
+                self._tables[cfg.namespace] = (catalog, held[1])
+            return held[1]
+        table = names.name_table(
+            cfg.namespace, catalog, self.separator, prefix=cfg.prefix, reserved=self._prefixed
+        )
+        for upstream_tool, why in table.hidden.items():
+            log.warning("upstream `%s` tool %s hidden: %s", cfg.namespace, ascii(upstream_tool[:80]), why)
+        self._tables[cfg.namespace] = (catalog, table)
+        return table
+
     def resolve(self, exposed: str) -> tuple[UpstreamConfig, str] | None:
-        """Map a name an agent used to (upstream, upstream tool name)."""
+        """Map a *prompt* name an agent used to (upstream, upstream prompt name): prompts keep
+        ``namespace.prompt`` (tools: :meth:`tool_upstream` and :meth:`names_of`)."""
         ns, dot, rest = exposed.partition(".")
         if dot and ns in self.upstreams and self.upstreams[ns].prefix and rest:
             return self.upstreams[ns], rest
@@ -726,13 +770,17 @@ class GatewayRuntime:
                 log.warning("tools/list: upstream `%s` skipped: %s", cfg.namespace, type(exc).__name__)
                 owned.drop(cfg.namespace)
                 continue
+            table = self.names_of(cfg, tools)
             for tool in tools.values():
+                exposed = table.exposed.get(tool.name)
+                if exposed is None:
+                    continue  # see the table's `hidden` (logged)
                 rec = self.register(cfg, tool)
                 if rec is None or not any(fnmatchcase(rec.name, p) for p in task.allow):
                     continue
                 if self._pin_problem(cfg, tool) is not None:
                     continue
-                out.append(tool.model_copy(update={"name": cfg.exposed_name(tool.name), "meta": None}))
+                out.append(tool.model_copy(update={"name": exposed, "meta": None}))
         return out
 
     # tools/call -------------------------------------------------------------------------
@@ -754,12 +802,17 @@ class GatewayRuntime:
         overlap (see :func:`overlaps`), an allow comes back with the task that makes it durable, to
         be awaited before the outcome is returned.
         """
-        target = self.resolve(name)
-        if target is None:
+        cfg = self.tool_upstream(name)
+        if cfg is None:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
-        cfg, upstream_tool = target
+        held = self._tables.get(cfg.namespace)
+        found = None if held is None else held[1].upstream.get(name)
+        # until the upstream's listing says which tool the name is: the tool it is when plain
+        # (what a deny met while listing is recorded against)
+        parts = names.split(name, self.separator) if cfg.prefix else None
+        upstream_tool = found or (parts[1] if parts is not None else name)
         try:
-            proctor_name = ToolName(f"{cfg.namespace}.{upstream_tool.lower()}")
+            proctor_name = ToolName(names.canonical_name(cfg.namespace, upstream_tool))
         except ValidationError:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`") from None
         call = CallInput(
@@ -773,6 +826,27 @@ class GatewayRuntime:
             source="mcp",
         )
         try:
+            if found is None:
+                # a name this process has not seen listed: only the upstream's listing resolves it
+                try:
+                    catalog = await listed(cfg)
+                except CredentialUnavailable as exc:
+                    d = await self._deny_recorded(
+                        call, caller, proctor_name, str(exc), "credential_unavailable"
+                    )
+                    return cfg, upstream_tool, proctor_name, d, None
+                except StoreError:
+                    raise
+                except Exception as exc:
+                    log.warning("upstream `%s` could not list tools: %s", cfg.namespace, type(exc).__name__)
+                    raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`") from None
+                found = self.names_of(cfg, catalog).upstream.get(name)
+                if found is None:
+                    raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
+                if found != upstream_tool:
+                    upstream_tool = found
+                    proctor_name = ToolName(names.canonical_name(cfg.namespace, found))
+                    call = dataclasses.replace(call, tool=proctor_name)
             return await self._prepare_call(
                 caller, call, cfg, upstream_tool, proctor_name, name, listed, as_tool, audit_mode, snap, grace
             )
@@ -815,7 +889,10 @@ class GatewayRuntime:
             # not registered by this process yet, or pinned: the current definition is needed first
             # (listing opens the upstream session; a registered, unpinned tool is decided first)
             try:
-                listed_def = (await listed(cfg)).get(upstream_tool)
+                catalog = await listed(cfg)
+                # the exposed name must still be this tool's in the current listing
+                same = self.names_of(cfg, catalog).upstream.get(name) == upstream_tool
+                listed_def = catalog.get(upstream_tool) if same else None
             except CredentialUnavailable as exc:
                 d = await self._deny_recorded(call, caller, proctor_name, str(exc), "credential_unavailable")
                 return cfg, upstream_tool, proctor_name, d, None
@@ -866,16 +943,23 @@ class GatewayRuntime:
         )
 
     @staticmethod
-    def refusal(decision: Decision) -> types.CallToolResult | None:
-        """The tool error result for a call that may not go ahead, or None when it is allowed."""
+    def refusal(
+        decision: Decision, canonical: str | None = None, exposed: str | None = None
+    ) -> types.CallToolResult | None:
+        """The tool error result for a call that may not go ahead, or None when it is allowed. The
+        agent knows the tool by its exposed name: reasons that name `canonical` name `exposed`
+        instead (the audit record keeps the canonical name)."""
+        if decision.verdict is Verdict.ALLOW:
+            return None
+        reasons = "; ".join(decision.reasons)
+        if canonical and exposed and canonical != exposed:
+            reasons = reasons.replace(f"`{canonical}`", f"`{exposed}`")
         if decision.verdict is Verdict.DENY:
-            return _text_error(
-                f"Proctor denied this call: {'; '.join(decision.reasons)} (decision {decision.decision_id})"
-            )
+            return _text_error(f"Proctor denied this call: {reasons} (decision {decision.decision_id})")
         if decision.verdict is Verdict.APPROVAL_REQUIRED:
             return _text_error(
                 f"This call needs approval by {decision.approval or 'a human'} before it can run: "
-                f"{'; '.join(decision.reasons)} (decision {decision.decision_id})"
+                f"{reasons} (decision {decision.decision_id})"
             )
         return None
 
@@ -904,7 +988,7 @@ class GatewayRuntime:
         cfg, upstream_tool, proctor_name, decision, _ = await self._prepare(
             caller, name, args, listed, _as_tool
         )
-        refused = self.refusal(decision)
+        refused = self.refusal(decision, proctor_name, name)
         if refused is not None:
             return refused
         return await self._forward(owned, cfg, upstream_tool, proctor_name, args or {}, ctx, decision)
@@ -939,7 +1023,7 @@ class GatewayRuntime:
             snap=snap,
             grace=grace,
         )
-        refused = self.refusal(decision)
+        refused = self.refusal(decision, proctor_name, name)
         if refused is not None:
             return LeanOutcome(refused.model_dump(mode="json", by_alias=True, exclude_none=True))
         started = time.monotonic()
