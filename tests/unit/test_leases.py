@@ -501,3 +501,51 @@ def test_only_leases_whose_loss_fails_closed_skip_the_fsync(
     env.p.leases.issue(env.task.task, env.agent, "injected", {"name": "api", "secret": "api.key"})
     assert seen == [True, False]
     assert getattr(fake, "loss_fails_closed", False) is False
+
+
+def test_an_irrevocable_lease_keeps_being_retried_until_its_provider_is_back(
+    env: Env, fake: FakeProvider
+) -> None:
+    """Issue 12.3: a lease given up on after the retries (its database down at task end) is not
+    forgotten: the sweeper of any Proctor process retries it on a slower schedule (one log line
+    per attempt, no audit record per failure), and once the provider answers it ends `revoked`,
+    audited with `after_irrevocable`."""
+    fake.fail_revoke = -1
+    lease, _ = issue(env)
+    env.p.end_task(env.task.task.id)
+    for _ in range(12):  # past the six fast tries: irrevocable
+        env.clock.advance(40)
+        env.p.sweep()
+    gone = env.p.leases.get(lease.id)
+    assert gone.state is LeaseState.IRREVOCABLE
+    assert gone.next_attempt_at is not None  # still scheduled
+    tried = fake.revoke_calls
+    assert tried > 6
+    assert kinds(env.p).count("lease.irrevocable") == 1
+    fake.fail_revoke = 0  # the database is back
+    env.clock.advance(600)
+    env.p.sweep()
+    back = env.p.leases.get(lease.id)
+    assert back.state is LeaseState.REVOKED
+    assert back.next_attempt_at is None
+    assert fake.revoked == ["cred-1"]
+    assert any('"after_irrevocable":true' in b for b in audit_bodies(env.p))
+
+
+def test_lease_revoke_retries_an_irrevocable_lease_for_real(env: Env, fake: FakeProvider) -> None:
+    """`proctor lease revoke` on a lease given up for good (the provider said retrying cannot help)
+    calls the provider again and says what happened."""
+    fake.unrecoverable = True
+    lease, _ = issue(env)
+    env.p.leases.revoke_task(env.task.task.id)
+    gone = env.p.leases.get(lease.id)
+    assert gone.state is LeaseState.IRREVOCABLE
+    assert gone.next_attempt_at is None  # given up for good
+    calls = fake.revoke_calls
+    still = env.p.leases.revoke(lease.id, "try again")
+    assert fake.revoke_calls == calls + 1
+    assert still.state is LeaseState.IRREVOCABLE
+    fake.unrecoverable = False
+    done = env.p.leases.revoke(lease.id, "try again")
+    assert done.state is LeaseState.REVOKED
+    assert fake.revoked == ["cred-1"]

@@ -1710,7 +1710,18 @@ def lease_revoke(
     with opened(workspace) as p, handled():
         lease = p.leases.revoke(LeaseId(lease_id), reason or "revoked from the cli")
     note = " (provider revocation pending)" if lease.pending else ""
+    if lease.state.value == "irrevocable":
+        note = (
+            f" (the provider did not confirm: {markup_safe(lease.last_error or 'no provider in this process')};"
+            + (
+                " retried by any running Proctor process)"
+                if lease.next_attempt_at is not None
+                else " not retried)"
+            )
+        )
     out.print(f"lease {lease.id} {lease.state.value}{note}")
+    if lease.state.value == "irrevocable":
+        raise typer.Exit(1)
 
 
 def main() -> None:

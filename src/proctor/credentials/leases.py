@@ -19,6 +19,7 @@ never a provider's error text (only its code or exception class).
 from __future__ import annotations
 
 import builtins
+import logging
 import math
 import random
 import re
@@ -50,6 +51,8 @@ from proctor.errors import (
 )
 from proctor.store.base import AgentRecord, LeaseAttempt, LeaseRecord, Store, TaskRecord, ToolRecord
 from proctor.types import AgentName, AgentStatus, DecisionId, LeaseId, LeaseState, TaskId, TaskState
+
+log = logging.getLogger(__name__)
 
 #: A lease, as the store keeps it. Frozen; holds no secret.
 Lease = LeaseRecord
@@ -102,6 +105,7 @@ class LeaseManager:
         max_attempts: int = 6,
         backoff_base_s: float = 0.5,
         backoff_cap_s: float = 30.0,
+        irrevocable_retry_cap_s: float = 300.0,
         jitter: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
         records: Callable[[TaskId, AgentName], tuple[TaskRecord | None, AgentRecord | None]] | None = None,
@@ -116,6 +120,8 @@ class LeaseManager:
         self.audit = audit
         self.max_attempts = max_attempts
         self.backoff_base_s = backoff_base_s
+        #: an irrevocable lease is still retried, at most this long apart, until it is confirmed
+        self.irrevocable_retry_cap_s = max(irrevocable_retry_cap_s, backoff_cap_s)
         self.backoff_cap_s = backoff_cap_s
         self._rng = jitter or random.Random()  # noqa: S311 - jitter spreads retries; it is not a secret
         self._sleep = sleep
@@ -264,11 +270,15 @@ class LeaseManager:
 
     # revoke -----------------------------------------------------------------------------
     def revoke(self, lease_id: LeaseId, reason: str = "", *, task_id: TaskId | None = None) -> Lease:
-        """Revoke one lease (a no-op for one that is no longer active); returns its new record."""
+        """Revoke one lease; returns its new record. An active lease is ended and its provider
+        called; one whose provider revocation is still pending or was given up on (irrevocable) is
+        tried again now, by this process if it has the provider."""
         lease = self.get(lease_id, task_id=task_id)
         if lease.state is LeaseState.ACTIVE:
             marked = self.store.mark_leases([lease.id], LeaseState.REVOKED, self.clock.now())
             self._finish(marked, reason or "revoked", task=str(lease.task_id), agent=str(lease.agent))
+        elif lease.pending or lease.state is LeaseState.IRREVOCABLE:
+            self._attempt([lease], reason or "revoked again", self.clock.now(), [], ended=False)
         return self.get(lease.id)
 
     def revoke_task(self, task_id: TaskId, reason: str = "task ended") -> RevocationSummary:
@@ -318,7 +328,11 @@ class LeaseManager:
             confirmed += s.confirmed
             gave_up += s.irrevocable
             now = self.clock.now()
-            waiting = [x for x in self.store.pending_revocations(until) if x.kind in self.providers]
+            waiting = [
+                x
+                for x in self.store.pending_revocations(until)
+                if x.kind in self.providers and x.state is not LeaseState.IRREVOCABLE
+            ]
             if not waiting or now >= until:
                 left = tuple(x.id for x in waiting)
                 return RevocationSummary((), tuple(confirmed), left, tuple(gave_up))
@@ -330,6 +344,12 @@ class LeaseManager:
         """Seconds before the next try after ``attempts`` failed ones: exponential, capped, jittered
         to between half and all of it."""
         delay: float = min(self.backoff_cap_s, self.backoff_base_s * 2.0 ** (attempts - 1))
+        return delay * (0.5 + 0.5 * self._rng.random())
+
+    def _slow_backoff(self, attempts: int) -> float:
+        """Seconds before the next try of an irrevocable lease: the usual schedule, capped at
+        ``irrevocable_retry_cap_s`` instead of ``backoff_cap_s``."""
+        delay: float = min(self.irrevocable_retry_cap_s, self.backoff_base_s * 2.0 ** min(attempts - 1, 30))
         return delay * (0.5 + 0.5 * self._rng.random())
 
     # internals ----------------------------------------------------------------------------
@@ -384,12 +404,42 @@ class LeaseManager:
                 provider.revoke(lease.revoke_handle)
             except Exception as exc:
                 code = _error_code(exc)
-                if n >= self.max_attempts or isinstance(exc, RevocationUnrecoverable):
+                if lease.state is LeaseState.IRREVOCABLE:
+                    # already given up on: keep trying, slowly, and say so each time (no audit spam)
+                    at = None if isinstance(exc, RevocationUnrecoverable) else now + self._slow_backoff(n)
+                    updates.append(LeaseAttempt(lease.id, lease.attempts, n, at, code))
+                    log.warning(
+                        "irrevocable lease %s (%s `%s`): revocation attempt %d failed (%s)%s",
+                        lease.id,
+                        lease.kind,
+                        lease.name,
+                        n,
+                        code,
+                        "" if at is None else f"; next attempt in {at - now:.0f} s",
+                    )
+                    gave_up.append(lease.id)
+                elif n >= self.max_attempts or isinstance(exc, RevocationUnrecoverable):
+                    # irrevocable: listed for a person, and still retried on a slower schedule (a
+                    # database that was down comes back) unless retrying cannot help
+                    at = None if isinstance(exc, RevocationUnrecoverable) else now + self._slow_backoff(n)
                     updates.append(
-                        LeaseAttempt(lease.id, lease.attempts, n, None, code, LeaseState.IRREVOCABLE)
+                        LeaseAttempt(lease.id, lease.attempts, n, at, code, LeaseState.IRREVOCABLE)
                     )
                     entries.append(
-                        AuditEntry("lease.irrevocable", {**ids, "error": code, "attempts": n}, **where)
+                        AuditEntry(
+                            "lease.irrevocable",
+                            {**ids, "error": code, "attempts": n, "next_attempt_at": at},
+                            **where,
+                        )
+                    )
+                    log.error(
+                        "lease %s (%s `%s`) is irrevocable after %d attempts (%s)%s",
+                        lease.id,
+                        lease.kind,
+                        lease.name,
+                        n,
+                        code,
+                        "" if at is None else f"; retried every {self.irrevocable_retry_cap_s:.0f} s at most",
                     )
                     gave_up.append(lease.id)
                 else:
@@ -404,11 +454,22 @@ class LeaseManager:
                     )
                     pending.append(lease.id)
             else:
-                updates.append(LeaseAttempt(lease.id, lease.attempts, n, None, None))
+                late = lease.state is LeaseState.IRREVOCABLE
+                updates.append(
+                    LeaseAttempt(
+                        lease.id, lease.attempts, n, None, None, LeaseState.REVOKED if late else None
+                    )
+                )
                 entries.append(
                     AuditEntry(
                         "lease.revoked",
-                        {**ids, "state": lease.state.value, "reason": reason[:_MAX_REASON], "attempts": n},
+                        {
+                            **ids,
+                            "state": LeaseState.REVOKED.value if late else lease.state.value,
+                            "reason": reason[:_MAX_REASON],
+                            "attempts": n,
+                            **({"after_irrevocable": True} if late else {}),
+                        },
                         **where,
                     )
                 )

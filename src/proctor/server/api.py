@@ -356,8 +356,10 @@ def create_app(
         errors under `policy.rejected`."""
         proctor.store.epoch()
         policy = proctor.policy_health()
+        irrevocable = len(proctor.leases.list(irrevocable=True))
         return {
-            "status": "degraded" if policy["rejected"] is not None else "ok",
+            "status": "degraded" if policy["rejected"] is not None or irrevocable else "ok",
+            "irrevocable_leases": irrevocable,
             "policy_version": proctor.policy.version,
             "policy": policy,
             "trust_domain": proctor.settings.trust_domain,

@@ -1000,9 +1000,9 @@ class SqlStore(abc.ABC):
     def pending_revocations(self, now: float) -> list[LeaseRecord]:
         with self._read() as cur:
             cur.execute(
-                f"SELECT {_LEASE_COLS} FROM leases WHERE state IN (?, ?) AND next_attempt_at <= ?"
+                f"SELECT {_LEASE_COLS} FROM leases WHERE state IN (?, ?, ?) AND next_attempt_at <= ?"
                 " ORDER BY next_attempt_at, id",
-                (LeaseState.REVOKED.value, LeaseState.EXPIRED.value, now),
+                (LeaseState.REVOKED.value, LeaseState.EXPIRED.value, LeaseState.IRREVOCABLE.value, now),
             )
             return [_lease(r) for r in cur.fetchall()]
 
@@ -1015,7 +1015,8 @@ class SqlStore(abc.ABC):
                 cur.execute(
                     "UPDATE leases SET attempts = ?, next_attempt_at = ?, last_error = ?,"
                     " state = COALESCE(?, state)"
-                    " WHERE id = ? AND attempts = ? AND next_attempt_at IS NOT NULL AND state IN (?, ?)",
+                    " WHERE id = ? AND attempts = ?"
+                    " AND ((next_attempt_at IS NOT NULL AND state IN (?, ?)) OR state = ?)",
                     (
                         a.attempts,
                         a.next_attempt_at,
@@ -1025,6 +1026,7 @@ class SqlStore(abc.ABC):
                         a.attempts_before,
                         LeaseState.REVOKED.value,
                         LeaseState.EXPIRED.value,
+                        LeaseState.IRREVOCABLE.value,
                     ),
                 )
                 applied += max(cur.rowcount, 0)

@@ -429,14 +429,14 @@ class Store(Protocol):
         ...
 
     def pending_revocations(self, now: float) -> list[LeaseRecord]:
-        """Revoked or expired leases whose provider revocation is due (``next_attempt_at <= now``),
-        oldest due first."""
+        """Revoked, expired or irrevocable leases whose provider revocation is due
+        (``next_attempt_at <= now``), oldest due first."""
         ...
 
     def update_lease_attempts(self, attempts: Sequence[LeaseAttempt]) -> int:
         """Record provider revocation attempts in one transaction. Each applies only if the lease is
-        still pending with ``attempts_before`` attempts (another process may have recorded it first).
-        Returns how many applied."""
+        still pending (or irrevocable, which is retried until confirmed) with ``attempts_before``
+        attempts (another process may have recorded it first). Returns how many applied."""
         ...
 
 
@@ -524,7 +524,8 @@ class LeaseRecord:
 class LeaseAttempt:
     """The outcome of one provider revocation attempt, for :meth:`Store.update_lease_attempts`.
 
-    ``next_attempt_at`` None means done (confirmed, or given up when ``state`` is ``irrevocable``).
+    ``next_attempt_at`` None means done (confirmed, or given up for good); an ``irrevocable`` lease
+    with a ``next_attempt_at`` is still retried (on a slower schedule) until its provider confirms.
     """
 
     lease_id: LeaseId
