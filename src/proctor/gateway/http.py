@@ -558,13 +558,14 @@ def _public_errors(send: Send) -> Send:
 
     async def sending(message: Message) -> None:
         nonlocal held
-        if message["type"] == "http.response.start":
-            if message.get("status") == 400:
-                held = message
-                return
-        elif held is not None and message["type"] == "http.response.body":
+        if message["type"] == "http.response.start" and message.get("status") == 400:
+            held = message
+            return
+        if held is not None:
             start, held = held, None
-            found = None if message.get("more_body") else wire.public_error_body(message.get("body", b""))
+            found = None
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                found = wire.public_error_body(message.get("body", b""))
             if found is not None:
                 body, detail = found
                 log.info("the MCP SDK refused a malformed message: %s", printable(detail, 500))
