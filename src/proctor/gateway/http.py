@@ -568,7 +568,7 @@ def _public_errors(send: Send) -> Send:
                 found = wire.public_error_body(message.get("body", b""))
             if found is not None:
                 body, detail = found
-                log.info("the MCP SDK refused a malformed message: %s", printable(detail, 500))
+                log.info("the MCP SDK refused a malformed message: %r", detail[:500])
                 headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
                 start = {**start, "headers": [*headers, (b"content-length", b"%d" % len(body))]}
                 message = {**message, "body": body}

@@ -119,7 +119,7 @@ class PublicErrors:
         if isinstance(msg, JSONRPCError):
             found = wire.public_error({"code": msg.error.code, "message": msg.error.message})
             if found is not None:
-                log.info("the MCP SDK refused a malformed message: %s", printable(found[1], 500))
+                log.info("the MCP SDK refused a malformed message: %r", found[1][:500])
                 error = ErrorData(code=msg.error.code, message=found[0])
                 item = SessionMessage(
                     JSONRPCError(jsonrpc="2.0", id=msg.id, error=error), metadata=item.metadata
