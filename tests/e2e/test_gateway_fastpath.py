@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -164,7 +165,8 @@ def _outcome(resp: httpx.Response) -> tuple[Any, ...]:
         return (resp.status_code, msg.get("id", MISSING), "error", err.get("code"), err.get("message"))
     result = msg["result"]
     content = result.get("content") or [{}]
-    return (resp.status_code, msg.get("id"), "result", bool(result.get("isError")), content[0].get("text"))
+    text = re.sub(r"dec_[\w-]+", "dec_", str(content[0].get("text")))  # a decision's own id
+    return (resp.status_code, msg.get("id"), "result", bool(result.get("isError")), text)
 
 
 ids = st.one_of(
@@ -175,6 +177,14 @@ ids = st.one_of(
     st.sampled_from([None, {"a": 1}, [1], MISSING, 1e300]),
 )
 metas = st.sampled_from([MISSING, None, "x", {}, {"progressToken": 1}, ENVELOPE])
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    """Arguments nested ``depth`` levels deep (the SDK's parser stops at about 200)."""
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return {"x": value}
 
 
 #: a request the lean path serves, field by field; each test case changes one or two fields
@@ -197,7 +207,7 @@ VARIANTS: dict[str, st.SearchStrategy[Any]] = {
     "id": ids,
     "jsonrpc": st.sampled_from(["1.0", MISSING, 2.0, "2.0 "]),
     "name": st.sampled_from(["fx.test_error_handling", "fx.nope", "other.tool"]),
-    "arguments": st.sampled_from([MISSING, {"x": 1}, None, [1]]),
+    "arguments": st.sampled_from([MISSING, {"x": 1}, None, [1], _nested(180), _nested(250)]),
     "meta": st.sampled_from([None, "x", {}, {"progressToken": 1}, ENVELOPE]),
     "task": st.sampled_from([{"ttl": 5}]),
     "encoding": st.sampled_from(["utf-8-sig", "utf-16", "utf-16-le", "utf-32"]),
