@@ -402,3 +402,57 @@ def test_trailer_fields_never_join_the_request_headers() -> None:
     assert len(seen) == 3  # fast_call twice (one declined), then the ASGI app
     assert all(b"x-sneaked" not in names for names in seen), seen
     assert all(b"transfer-encoding" in names for names in seen)
+
+
+def _send_all_until_closed(sock: socket.socket, data: bytes) -> None:
+    """Send ``data``; the server may answer and close before it has all of it."""
+    try:
+        for i in range(0, len(data), 65536):
+            sock.sendall(data[i : i + 65536])
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+@pytest.mark.parametrize("shape", ["many fields", "one long field", "long target"])
+def test_a_request_head_over_the_bound_is_answered_431_and_closed(shape: str) -> None:
+    """The head (request line and fields) is bounded, on the fast path and the ASGI path alike:
+    neither sees the request. A field that never ends is bounded too (httptools reports a field
+    only once it is whole). A head just under the bound is served."""
+    app = FastApp()
+    if shape == "many fields":
+        extra = [b"x-pad-%d: %s" % (i, b"v" * 100) for i in range(400)]  # ~43 KiB
+        head = _post(b"fast-1", *extra)
+    elif shape == "one long field":
+        head = _post(b"fast-1", b"x-big: " + b"v" * (8 << 20))
+    else:
+        head = b"GET /" + b"a" * (40 << 10) + b" HTTP/1.1\r\nhost: x\r\n\r\n"
+    with _serving(app) as port:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            _send_all_until_closed(sock, head)
+            try:
+                data = _read_all(sock)
+            except ConnectionResetError:  # the rest of what we sent was unread at the close
+                data = b""
+        with socket.create_connection(("127.0.0.1", port)) as sock:  # the server carries on
+            sock.sendall(_post(b"fast-ok", *[b"x-pad-%d: %s" % (i, b"v" * 100) for i in range(250)]))
+            sock.sendall(_post(b"decline-ok", b"connection: close"))
+            after = _read_all(sock)
+    if data:
+        assert data.startswith(b"HTTP/1.1 431 "), data[:200]
+        assert b"connection: close" in data
+    assert app.asgi == [10]  # only the request sent afterwards
+    assert _answers(after) == [b'{"via":"fast","n":7}', b'{"via":"asgi","n":10}']
+
+
+def test_a_head_over_the_bound_behind_a_pipelined_call_ends_the_connection() -> None:
+    """As uvicorn does for a malformed request: the 431 is written at once and the connection
+    closed, so the answer to a call still running before it is lost, but the call is accounted
+    for (as for a client that leaves mid-call)."""
+    app = FastApp()
+    big = _post(b"fast-2", *[b"x-pad-%d: %s" % (i, b"v" * 100) for i in range(400)])
+    with _serving(app) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(_post(b"slow-1") + big)
+        data = _read_all(sock)
+        _wait_for(lambda: app.finished == [b"slow-1"])
+    assert data.startswith(b"HTTP/1.1 431 ")
+    assert data.count(b"HTTP/1.1") == 1

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 from mcp.server import ServerRequestContext
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
+from mcp.shared.inbound import NAME_BEARING_METHODS, decode_header_value
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
 from proctor.app import Proctor, Snapshot
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal_async
@@ -59,6 +61,16 @@ MCP_PATH = "/mcp"
 MAX_SESSIONS = 100_000
 #: the oldest store snapshot a decision may start from (see ``GatewayAuth.__call__``)
 SNAPSHOT_MAX_AGE_S = 0.001
+#: the ``MCP-Protocol-Version`` values the SDK serves on its session (handshake) path; it sends any
+#: other value, session id or not, to its 2026-07-28 entry, which the lean path never serves
+HANDSHAKE_VERSIONS = frozenset(HANDSHAKE_PROTOCOL_VERSIONS)
+#: the deepest JSON nesting the lean path takes: the SDK's parser (pydantic-core) refuses a body
+#: nested about 200 levels deep, so deeper ones go to it (and get its parse error)
+MAX_LEAN_DEPTH = 190
+#: JSON-RPC error: an ``Mcp-Method`` or ``Mcp-Name`` header contradicts the body (SEP-2243)
+HEADER_MISMATCH = -32020
+#: the Accept header MCP clients send, checked without splitting it
+_USUAL_ACCEPT = "application/json, text/event-stream"
 
 
 def caller_from_context(ctx: ServerRequestContext[Any, Any]) -> Caller:
@@ -85,11 +97,18 @@ class GatewayAuth:
         *,
         runtime: GatewayRuntime | None = None,
         live_sessions: Callable[[], Mapping[str, Any]] | None = None,
+        json_response: bool = False,
+        lean: bool = True,
     ) -> None:
         self.app = app
         self.proctor = proctor
         self.runtime = runtime
         self.live_sessions = live_sessions
+        #: the SDK app behind answers in JSON rather than SSE (so its Accept rule is looser)
+        self.json_response = json_response
+        #: serve lean ``tools/call`` at all (fast path and ASGI alike); off, the SDK serves every
+        #: request (a switch for tests that compare the two)
+        self.lean = lean
         self._callers: dict[tuple[str, str], tuple[Caller, float]] = {}
         #: what each downstream session declared at initialize (session id -> capabilities)
         self.session_caps: dict[str, dict[str, Any]] = {}
@@ -102,6 +121,8 @@ class GatewayAuth:
         if parts.hostname in ("127.0.0.1", "localhost"):
             port = f":{parts.port}" if parts.port else ""
             self.allowed_origins |= {f"{parts.scheme}://127.0.0.1{port}", f"{parts.scheme}://localhost{port}"}
+        #: the Host values answered, the list the SDK's DNS-rebinding check is given
+        self.allowed_hosts = frozenset(allowed_hosts(self.public_url))
         self.prm_url = f"{self.origin}/.well-known/oauth-protected-resource{parts.path}"
         #: the MCP endpoint: the only path the lean path serves
         self.mcp_path = parts.path or MCP_PATH
@@ -147,10 +168,11 @@ class GatewayAuth:
             msg = None
         replay = _replay(body, receive)
         if (
-            path == self.mcp_path
+            self.lean
+            and path == self.mcp_path
             and isinstance(msg, dict)
             and msg.get("method") == "tools/call"
-            and self._lean_ok(msg, headers)
+            and self._lean_ok(msg, headers, body, len(headers) == len(raw_headers))
         ):
             if self.proctor.clock.monotonic() - snap_at > SNAPSHOT_MAX_AGE_S:
                 # the body took a while (a slow or trickling client): decide on the store as it is
@@ -166,6 +188,14 @@ class GatewayAuth:
         if msg is not None and wire.lone_surrogate(body, msg):
             await self._refuse_surrogate(msg, caller, send)
             return
+        if isinstance(msg, dict) and headers.get("mcp-protocol-version") in _HANDSHAKE_OR_NONE:
+            # the SDK checks these headers against the body on 2026-07-28 only; a gateway, or a
+            # proxy in front of it, may route or authorize on them, so they are checked here too
+            mismatch = _header_mismatch(headers, msg)
+            if mismatch is not None:
+                await self._refuse_message(msg, caller, send, HEADER_MISMATCH, mismatch, "header mismatch")
+                return
+        send = _public_errors(send)
         if isinstance(msg, dict) and msg.get("method") == "initialize":
             await self.app(scope, replay, self._capture_session(msg, send, caller))
             return
@@ -183,6 +213,9 @@ class GatewayAuth:
             # this layer reads the last copy of a header, the SDK behind it the first: a session id
             # or credential sent twice could be checked as one and used as another
             return _Refusal(400, {"error": {"code": "invalid_request", "message": "a header is repeated"}})
+        if headers.get("host") not in self.allowed_hosts:
+            # DNS rebinding: the same list, and status, as the SDK's own check behind this one
+            return _Refusal(421, {"error": {"code": "host_rejected", "message": "host not allowed"}})
         origin = headers.get("origin")
         if origin is not None and origin not in self.allowed_origins:
             return _Refusal(403, {"error": {"code": "origin_rejected", "message": "origin not allowed"}})
@@ -243,42 +276,84 @@ class GatewayAuth:
     async def _refuse_surrogate(self, msg: Any, caller: Caller, send: Send) -> None:
         """A message the SDK would drop with its parser's text: refused with a JSON-RPC error for
         its id, and audited."""
+        text = "the message holds a lone surrogate, which is not Unicode"
+        await self._refuse_message(msg, caller, send, -32602, text, "lone surrogate", "invalid_input")
+
+    async def _refuse_message(
+        self, msg: Any, caller: Caller, send: Send, code: int, text: str, reason: str, error: str = ""
+    ) -> None:
+        """Refuse a message with a JSON-RPC error (HTTP 400) for its id, and audit the refusal."""
         mid = msg.get("id") if isinstance(msg, dict) else None
         method = msg.get("method") if isinstance(msg, dict) else None
         reply = {
             "jsonrpc": "2.0",
             "id": mid if wire.echoable_id(mid) else None,
-            "error": {"code": -32602, "message": "the message holds a lone surrogate, which is not Unicode"},
+            "error": {"code": code, "message": text},
         }
         await _json(send, 400, reply)
         try:
             await self.proctor.audit.append_async(
                 "gateway.refused",
-                {"error": "invalid_input", "reason": "lone surrogate", "method": printable(method, 100)},
+                {
+                    "error": error or reason.replace(" ", "_"),
+                    "reason": reason,
+                    "method": printable(method, 100),
+                },
                 agent=str(caller.agent),
                 task=str(caller.task_id),
             )
         except Exception:
             log.exception("could not audit a refused gateway request")
 
-    def _lean_ok(self, msg: dict[str, Any], headers: dict[str, str]) -> bool:
-        """The lean path serves a call only when the SDK path could not do anything more for it."""
+    def _lean_ok(self, msg: dict[str, Any], headers: dict[str, str], body: bytes, distinct: bool) -> bool:
+        """The lean path serves a call only when the SDK path would serve it too, on the same
+        terms, and could not do anything more for it: anything else goes to the SDK, which answers
+        it. ``distinct``: no header name is repeated (the SDK reads the first copy, ``headers`` the
+        last). ADR 0013 (amendment) lists the rules."""
         sid = headers.get("mcp-session-id")
-        if sid is None or self.runtime is None or self.live_sessions is None:
+        if sid is None or self.runtime is None or self.live_sessions is None or not distinct:
+            return False
+        mid = msg.get("id")
+        if (type(mid) is not str and type(mid) is not int) or msg.get("jsonrpc") != "2.0":
+            # the SDK takes a message with any other id (true, 1.5, null, an object) for a
+            # notification and answers 202 without running it; another jsonrpc is refused
+            return False
+        version = headers.get("mcp-protocol-version")
+        if version is not None and version not in HANDSHAKE_VERSIONS:
+            return False  # the SDK's 2026-07-28 entry serves it, session id or not
+        if not (_content_type_ok(headers.get("content-type")) and self._accept_ok(headers.get("accept"))):
             return False
         caps = self.session_caps.get(sid)
         if caps is None or "sampling" in caps or "elicitation" in caps or sid not in self.live_sessions():
             return False
         params = msg.get("params")
-        if not isinstance(params, dict) or not isinstance(params.get("name"), str) or "id" not in msg:
+        if not isinstance(params, dict) or not isinstance(params.get("name"), str) or "task" in params:
             return False
         args = params.get("arguments", {})
         meta = params.get("_meta")
-        if not isinstance(args, dict) or (isinstance(meta, dict) and meta.get("progressToken") is not None):
+        if not isinstance(args, dict) or not (
+            meta is None or (isinstance(meta, dict) and meta.get("progressToken") is None)
+        ):
+            return False
+        if ("mcp-method" in headers or "mcp-name" in headers) and _header_mismatch(headers, msg) is not None:
+            return False
+        if body.count(b"{") + body.count(b"[") > MAX_LEAN_DEPTH and wire.nested_deeper_than(
+            msg, MAX_LEAN_DEPTH
+        ):
             return False
         target = self.runtime.tool_upstream(params["name"])
         # plain http only: the lean client does not speak TLS (https upstreams take the SDK path)
         return target is not None and (target.url or "").startswith("http://")
+
+    def _accept_ok(self, accept: str | None) -> bool:
+        """The SDK's Accept rule (``check_accept_headers``): JSON, and SSE unless it answers JSON."""
+        if accept == _USUAL_ACCEPT:
+            return True
+        types = [t.strip().split(";")[0].strip().lower() for t in (accept or "").split(",")]
+        wildcard = "*/*" in types
+        has_json = wildcard or any(t in ("application/json", "application/*") for t in types)
+        has_sse = wildcard or any(t in ("text/event-stream", "text/*") for t in types)
+        return has_json and (has_sse or self.json_response)
 
     async def _lean_call(self, msg: dict[str, Any], caller: Caller, send: Send, snap: Snapshot) -> None:
         reply, finish = await self._lean_reply(msg, caller, snap)
@@ -330,7 +405,13 @@ class GatewayAuth:
         Only the happy path is taken here, and every check of :meth:`__call__` is made first:
         nothing it would refuse is served by this one.
         """
-        if method != "POST" or path != self.mcp_path or self.runtime is None or len(body) > MAX_BODY:
+        if (
+            method != "POST"
+            or path != self.mcp_path
+            or self.runtime is None
+            or not self.lean
+            or len(body) > MAX_BODY
+        ):
             return None
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}  # names are lower-case
         try:
@@ -344,7 +425,11 @@ class GatewayAuth:
             msg = wire.loads(body)
         except ValueError:
             return None
-        if not (isinstance(msg, dict) and msg.get("method") == "tools/call" and self._lean_ok(msg, headers)):
+        if not (
+            isinstance(msg, dict)
+            and msg.get("method") == "tools/call"
+            and self._lean_ok(msg, headers, body, len(headers) == len(raw_headers))
+        ):
             return None
         return self._fast_reply(msg, caller, snap)
 
@@ -422,10 +507,86 @@ class _Refusal:
         await _json(send, self.status, self.body, self.headers)
 
 
-#: headers that decide who is calling and in which session: each may appear once
+#: headers that decide who is calling, in which session and era, and what is asked: each may
+#: appear once
 _SINGLE = frozenset(
-    {b"authorization", b"proctor-task", b"mcp-session-id", b"origin", b"content-length", b"host"}
+    {
+        b"authorization",
+        b"proctor-task",
+        b"mcp-session-id",
+        b"origin",
+        b"content-length",
+        b"host",
+        b"mcp-protocol-version",
+        b"mcp-method",
+        b"mcp-name",
+    }
 )
+#: ``MCP-Protocol-Version`` values (None: absent) the SDK serves on its handshake-era path
+_HANDSHAKE_OR_NONE = HANDSHAKE_VERSIONS | {None}
+
+
+def allowed_hosts(public_url: str) -> list[str]:
+    """The ``Host`` values the gateway answers: the SDK's DNS-rebinding list and ``_admit``'s."""
+    parts = urlsplit(public_url)
+    return [parts.netloc, f"127.0.0.1:{parts.port}", f"localhost:{parts.port}"]
+
+
+def _content_type_ok(content_type: str | None) -> bool:
+    """The SDK's two Content-Type rules for a POST (its transport security check, then its
+    transport's): ``application/json`` however written, and that exact type before any ``;``."""
+    if content_type == "application/json":
+        return True
+    if content_type is None or not content_type.lower().startswith("application/json"):
+        return False
+    return any(part.strip() == "application/json" for part in content_type.split(";")[0].split(","))
+
+
+def _header_mismatch(headers: dict[str, str], msg: dict[str, Any]) -> str | None:
+    """What an ``Mcp-Method`` or ``Mcp-Name`` header (SEP-2243) gets wrong about the body, if
+    anything: each, when present, must name the body's method and its tool, prompt or resource."""
+    method_h = headers.get("mcp-method")
+    name_h = headers.get("mcp-name")
+    if method_h is None and name_h is None:
+        return None
+    method = msg.get("method")
+    if method_h is not None and method_h != method:
+        return "the Mcp-Method header does not match the request body's method"
+    key = NAME_BEARING_METHODS.get(method) if isinstance(method, str) else None
+    if name_h is not None and key is not None:
+        params = msg.get("params")
+        value = params.get(key) if isinstance(params, dict) else None
+        if decode_header_value(name_h) != value:
+            return f"the Mcp-Name header does not match the request body's `{key}`"
+    return None
+
+
+def _public_errors(send: Send) -> Send:
+    """``send`` for an answer of the SDK: a JSON-RPC error it made from its parser's or
+    validator's text (which quotes the input) leaves with a fixed message instead, and the text
+    goes to the log. Only a 400 JSON answer is held to look at; everything else passes through."""
+    held: Message | None = None
+
+    async def sending(message: Message) -> None:
+        nonlocal held
+        if message["type"] == "http.response.start" and message.get("status") == 400:
+            held = message
+            return
+        if held is not None:
+            start, held = held, None
+            found = None
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                found = wire.public_error_body(message.get("body", b""))
+            if found is not None:
+                body, detail = found
+                log.info("the MCP SDK refused a malformed message: %r", detail[:500])
+                headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                start = {**start, "headers": [*headers, (b"content-length", b"%d" % len(body))]}
+                message = {**message, "body": body}
+            await send(start)
+        await send(message)
+
+    return sending
 
 
 def _repeated(raw: list[tuple[bytes, bytes]]) -> bool:
@@ -503,7 +664,7 @@ def create_gateway_app(
     host_port = parts.netloc
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
-        allowed_hosts=[host_port, f"127.0.0.1:{parts.port}", f"localhost:{parts.port}"],
+        allowed_hosts=allowed_hosts(public_url),
         allowed_origins=[
             f"{parts.scheme}://{host_port}",
             f"http://127.0.0.1:{parts.port}",
@@ -523,7 +684,15 @@ def create_gateway_app(
     def live_sessions() -> Mapping[str, Any]:
         return server.session_manager._server_instances
 
-    return GatewayAuth(sdk_app, proctor, public_url, issuer_url, runtime=runtime, live_sessions=live_sessions)
+    return GatewayAuth(
+        sdk_app,
+        proctor,
+        public_url,
+        issuer_url,
+        runtime=runtime,
+        live_sessions=live_sessions,
+        json_response=json_response,
+    )
 
 
 async def serve_http(proctor: Proctor, workspace: Workspace, host: str, port: int) -> None:

@@ -122,6 +122,17 @@ class CoalescingTransport(asyncio.Transport):
         return self._t.get_write_buffer_limits()
 
 
+#: the most a request's head (request line and header fields) may hold; a larger one is answered
+#: 431 and the connection closed (uvicorn's httptools protocol sets no bound: llhttp and httptools
+#: keep whatever a client sends until the head ends)
+MAX_HEAD_BYTES = 32 * 1024
+_TOO_LARGE_HEAD = b"request header fields too large"
+
+
+class _HeadTooLarge(Exception):
+    """Raised from a parser callback to stop parsing a head over ``MAX_HEAD_BYTES``."""
+
+
 #: a held request whose body grows past this goes to the ASGI app, which streams it (uvicorn
 #: pauses reading past 64 KiB until the app reads, so holding more could stall the connection)
 MAX_HELD_BODY = 60 * 1024
@@ -150,6 +161,10 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self._fast: FastCall | None = getattr(self.app, "fast_call", None)
         self._held: tuple[RequestResponseCycle, Any] | None = None
         self._in_head = False
+        #: bytes of the current head: fields parsed so far, and raw bytes received while in it
+        self._head_bytes = 0
+        self._head_raw = 0
+        self._head_too_large = False
         super().connection_made(self.coalescing)
 
     def eof_received(self) -> None:
@@ -157,9 +172,49 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         # turn wrote (a quick answer to its last request) is handed over first
         self.coalescing.flush()
 
+    # a bounded head ------------------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        if self._head_too_large:
+            return
+        if self._in_head:
+            # a head still open after what came before: count the raw bytes too, so a field that
+            # never ends (which no callback reports until it does) is bounded as well
+            self._head_raw += len(data)
+            if self._head_raw > MAX_HEAD_BYTES:
+                self._refuse_head()
+                return
+        super().data_received(data)
+
+    def on_url(self, url: bytes) -> None:
+        self._head_bytes += len(url)
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._head_too_large = True
+            raise _HeadTooLarge
+        super().on_url(url)
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn answers 400 when a callback raises; a head over the bound is answered 431
+        if self._head_too_large:
+            self._refuse_head()
+        else:
+            super().send_400_response(msg)
+
+    def _refuse_head(self) -> None:
+        self._head_too_large = True
+        if self.transport.is_closing():
+            return
+        head = [b"HTTP/1.1 431 Request Header Fields Too Large\r\n"]
+        for name, value in self.server_state.default_headers:
+            head += [name, b": ", value, b"\r\n"]
+        head.append(b"content-type: text/plain; charset=utf-8\r\n")
+        head.append(b"content-length: %d\r\nconnection: close\r\n\r\n" % len(_TOO_LARGE_HEAD))
+        self.transport.write(b"".join(head) + _TOO_LARGE_HEAD)
+        self.transport.close()
+
     # trailers are not headers ------------------------------------------------------------------
     def on_message_begin(self) -> None:
         self._in_head = True
+        self._head_bytes = self._head_raw = 0
         super().on_message_begin()
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -167,6 +222,10 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         # uvicorn appends them to the request's headers: a session id or credential sent as a
         # trailer would reach the SDK after the auth layer had checked the headers without it
         if self._in_head:
+            self._head_bytes += len(name) + len(value) + 4
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._head_too_large = True
+                raise _HeadTooLarge
             super().on_header(name, value)
 
     def on_headers_complete(self) -> None:

@@ -19,10 +19,14 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from types import TracebackType
 from typing import BinaryIO, cast
 
 import anyio
 from mcp.server.stdio import stdio_server
+from mcp.shared._stream_protocols import WriteStream
+from mcp.shared.message import SessionMessage
+from mcp_types import ErrorData, JSONRPCError
 
 from proctor.app import Proctor
 from proctor.errors import AttestationFailed, TaskTokenInvalid
@@ -102,6 +106,41 @@ class BoundedLines:
         return '{"refused": true}\n'
 
 
+class PublicErrors:
+    """The server's write stream, where a JSON-RPC error the SDK made from its parser's or
+    validator's text leaves with the fixed message of :func:`proctor.gateway.wire.public_error`
+    instead (the text goes to the log), as on the HTTP transport."""
+
+    def __init__(self, inner: WriteStream[SessionMessage]) -> None:
+        self.inner = inner
+
+    async def send(self, item: SessionMessage, /) -> None:
+        msg = item.message
+        if isinstance(msg, JSONRPCError):
+            found = wire.public_error({"code": msg.error.code, "message": msg.error.message})
+            if found is not None:
+                log.info("the MCP SDK refused a malformed message: %r", found[1][:500])
+                error = ErrorData(code=msg.error.code, message=found[0])
+                item = SessionMessage(
+                    JSONRPCError(jsonrpc="2.0", id=msg.id, error=error), metadata=item.metadata
+                )
+        await self.inner.send(item)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def __aenter__(self) -> PublicErrors:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> bool | None:
+        return await self.inner.__aexit__(exc_type, exc_val, exc_tb)
+
+
 def identify(proctor: Proctor, env: dict[str, str] | None = None) -> tuple[AgentRecord, str]:
     """Establish the agent (and how) from the environment or by attesting the parent process."""
     env = dict(os.environ) if env is None else env
@@ -154,7 +193,7 @@ async def serve_stdio(proctor: Proctor, workspace: Workspace) -> None:
 
     stdin = cast("anyio.AsyncFile[str]", BoundedLines(sys.stdin.buffer, on_refused=refused))
     async with runtime.running(), stdio_server(stdin=stdin) as (read, write):
-        await server.run(read, write, server.create_initialization_options())
+        await server.run(read, PublicErrors(write), server.create_initialization_options())
 
 
 def run_stdio(workspace: str | None, store_url: str | None = None) -> None:

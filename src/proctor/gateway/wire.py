@@ -4,9 +4,14 @@ where orjson refuses.
 orjson is several times faster than ``json`` for the messages a ``tools/call`` parses and writes.
 It refuses a few things ``json`` takes (``NaN``/``Infinity`` literals, lone surrogates, non-string
 keys), and for those the standard library is used, so no message that worked before is refused.
-One thing it would get *wrong*: it reads an integer beyond 64 bits as a float, which would change
-an argument on its way upstream. A message with a run of 20 or more digits (where such an integer
-could hide) is therefore parsed by the standard library, which keeps integers exact.
+One thing it would get *wrong*: it reads an integer outside 64 bits (above 2**64 - 1, or below
+-2**63) as a float, which would change an argument on its way upstream. A message with a run of 20
+or more digits, or a minus sign and 19 digits (where such an integer could hide), is therefore
+parsed by the standard library, which keeps integers exact.
+
+Only UTF-8 is JSON here, as for the MCP SDK's parser: the standard library would otherwise guess
+UTF-16 or UTF-32 from a body's first bytes and skip a UTF-8 byte-order mark, so a message the SDK
+refuses would be read.
 """
 
 from __future__ import annotations
@@ -17,20 +22,22 @@ from typing import Any
 
 import orjson
 
-_LONG_DIGITS = re.compile(rb"[0-9]{20}")
+_LONG_DIGITS = re.compile(rb"-[0-9]{19}|[0-9]{20}")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def loads(raw: bytes) -> Any:
     """Parse JSON; raises ``ValueError`` for what is not JSON, or is nested beyond what the
-    standard library's parser can follow (orjson stops at 1024 levels and hands over to it)."""
+    standard library's parser can follow (orjson stops at 1024 levels and hands over to it).
+    ``raw`` must be UTF-8 without a byte-order mark (``UnicodeDecodeError`` is a ``ValueError``)."""
     try:
         if _LONG_DIGITS.search(raw):
-            return json.loads(raw)
+            return json.loads(raw.decode("utf-8"))
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
-            return json.loads(raw)
+            # decoded here, not by json.loads, which would take UTF-16/32 and a BOM
+            return json.loads(raw.decode("utf-8"))
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
 
@@ -89,4 +96,79 @@ def dumps(value: Any) -> bytes:
             return json.dumps(value, separators=(",", ":")).encode()
 
 
-__all__ = ["dumps", "echoable_id", "loads", "lone_surrogate", "surrogate_escape"]
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Is ``value`` nested (objects and arrays) more than ``limit`` levels deep? Iterative."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+    return False
+
+
+# What a client is told when the MCP SDK refused a message it could not parse or validate. The
+# SDK's own text (``Parse error: <parser message and position>``, ``Validation error: <pydantic's
+# report, with model names, the input echoed and a documentation URL>``) goes to the log instead.
+#: -32700, a body that is not UTF-8 JSON (the same text the SDK sends on 2026-07-28)
+PARSE_ERROR_MESSAGE = "Parse error"
+#: -32602 (the SDK's code for it), JSON that is not one JSON-RPC 2.0 message
+INVALID_MESSAGE = "Invalid request: the body is not a valid JSON-RPC 2.0 message"
+#: the JSON-RPC codes under which the SDK reports a parser or validator failure
+SDK_REFUSAL_CODES = frozenset({-32700, -32600, -32602})
+_SDK_DETAIL = (("Parse error", PARSE_ERROR_MESSAGE), ("Validation error", INVALID_MESSAGE))
+_SDK_DETAIL_MARKS = (b'"Parse error', b'"Validation error')
+
+
+def public_error(error: Any) -> tuple[str, str] | None:
+    """For a JSON-RPC error object the SDK made from its parser's or validator's text: the fixed
+    message that replaces it, and that text (for the log). None for any other error, Proctor's
+    own messages included (none of them starts with these prefixes)."""
+    if not isinstance(error, dict):
+        return None
+    code, message = error.get("code"), error.get("message")
+    if code not in SDK_REFUSAL_CODES or not isinstance(message, str):
+        return None
+    for prefix, fixed in _SDK_DETAIL:
+        if message.startswith(prefix) and message != fixed:
+            return fixed, message
+    return None
+
+
+def public_error_body(body: bytes) -> tuple[bytes, str] | None:
+    """A JSON-RPC error response (bytes) with the SDK's parser or validator text replaced by the
+    fixed message, and that text; None when there is nothing to replace (the common case costs a
+    substring search)."""
+    if not any(mark in body for mark in _SDK_DETAIL_MARKS):
+        return None
+    try:
+        msg = loads(body)
+    except ValueError:
+        return None
+    if not isinstance(msg, dict):
+        return None
+    found = public_error(msg.get("error"))
+    if found is None:
+        return None
+    fixed, detail = found
+    error = dict(msg["error"])
+    error["message"] = fixed
+    error.pop("data", None)
+    return dumps({**msg, "error": error}), detail
+
+
+__all__ = [
+    "INVALID_MESSAGE",
+    "PARSE_ERROR_MESSAGE",
+    "dumps",
+    "echoable_id",
+    "loads",
+    "lone_surrogate",
+    "nested_deeper_than",
+    "public_error",
+    "public_error_body",
+    "surrogate_escape",
+]

@@ -1,0 +1,574 @@
+"""The HTTP gateway's lean `tools/call` path (the protocol's fast path and the ASGI layer's lean
+branch) serves exactly what the SDK path would serve, and answers it the same way; nothing the
+gateway sends quotes a parser or a validator; a request's Host is checked on every path.
+
+The differential test drives one gateway with the same generated requests twice, once with the
+lean path on and once with it off (``GatewayAuth.lean``), and compares what came back and whether
+the call reached the runtime. The fuzz test sends generated requests to a real `proctor gateway
+--http` process and checks every answer's form, then the audit chain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.conformance_mcp.fixture import fixture_url, start_fixture, stop_fixture, wait_http_ready
+from tests.e2e.gateway_harness import GatewayThread, free_port
+
+from proctor.app import Proctor
+from proctor.gateway.config import save_upstreams, upstream_from_mapping
+from proctor.gateway.http import GatewayAuth
+from proctor.gateway.runtime import GatewayRuntime
+from proctor.workspace import Workspace
+
+BIN = Path(sys.executable).parent
+USUAL_ACCEPT = "application/json, text/event-stream"
+MODERN = "2026-07-28"
+ENVELOPE = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+MISSING: Any = object()
+#: what no answer may quote (parser positions, pydantic's report, exception text)
+LEAKS = ("traceback", "pydantic", "validation error", "errors.pydantic.dev", "line 1 column")
+
+
+@dataclass
+class Gateway:
+    url: str
+    p: Proctor
+    auth: GatewayAuth
+    runtime: GatewayRuntime
+    headers: dict[str, str]
+    calls: list[str]
+
+
+@contextmanager
+def _gateway(tmp_path: Path) -> Iterator[Gateway]:
+    """An in-process gateway in front of the fixture server (namespace `fx`, every tool a read),
+    whose runtime counts the calls that reach it, on either path."""
+    fport = free_port()
+    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    p = Proctor.open(ws)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    agent = p.add_agent("bot", "owner@acme.test")
+    task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
+    upstream = upstream_from_mapping(
+        {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}}
+    )
+    apps: list[Any] = []
+
+    def keep(app: Any) -> Any:
+        apps.append(app)
+        return app
+
+    gateway = GatewayThread.start(p, [upstream], port, wrap=keep)
+    auth = apps[0]
+    assert isinstance(auth, GatewayAuth)
+    assert auth.runtime is not None
+    runtime = auth.runtime
+    calls: list[str] = []
+    lean, sdk = runtime.call_tool_lean, runtime.call_tool
+
+    async def counted_lean(*args: Any, **kwargs: Any) -> Any:
+        calls.append("lean")
+        return await lean(*args, **kwargs)
+
+    async def counted_sdk(*args: Any, **kwargs: Any) -> Any:
+        calls.append("sdk")
+        return await sdk(*args, **kwargs)
+
+    runtime.call_tool_lean = counted_lean  # type: ignore[method-assign]
+    runtime.call_tool = counted_sdk  # type: ignore[method-assign]
+    fast_call = auth.fast_call
+
+    def counted_fast_call(*args: Any) -> Any:
+        work = fast_call(*args)
+        if work is not None:
+            calls.append("fast")
+        return work
+
+    # read by the protocol per connection: in place before the first one
+    auth.fast_call = counted_fast_call  # type: ignore[method-assign,assignment]
+    headers = {
+        "Authorization": f"Bearer {p.issue_svid(agent, url)}",
+        "Proctor-Task": task.token,
+        "Accept": USUAL_ACCEPT,
+        "Content-Type": "application/json",
+    }
+    try:
+        yield Gateway(url, p, auth, runtime, headers, calls)
+    finally:
+        gateway.stop()
+        p.close()
+        stop_fixture(fixture)
+
+
+def _open_session(client: httpx.Client, url: str, headers: dict[str, str]) -> str:
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    r = client.post(url, json=init, headers=headers)
+    assert r.status_code == 200, r.text
+    sid = r.headers["mcp-session-id"]
+    h = {**headers, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+    client.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=h)
+    return sid
+
+
+def _answer(resp: httpx.Response) -> Any:
+    """The JSON-RPC answer (or error object) in a response, JSON or SSE; None if there is none."""
+    ctype = resp.headers.get("content-type", "")
+    if ctype.startswith("text/event-stream"):
+        found = None
+        for line in resp.text.splitlines():
+            if line.startswith("data:") and line[5:].strip():
+                msg = json.loads(line[5:])
+                if isinstance(msg, dict) and ("result" in msg or "error" in msg):
+                    found = msg
+        return found
+    if ctype.startswith("application/json") and resp.content:
+        return json.loads(resp.content)
+    return None
+
+
+def _outcome(resp: httpx.Response) -> tuple[Any, ...]:
+    """What the client learns: the status and, for a JSON-RPC answer, its id and either the error
+    code or the result's isError and first text."""
+    msg = _answer(resp)
+    if not isinstance(msg, dict) or not ("result" in msg or "error" in msg):
+        return (resp.status_code, None)
+    if "error" in msg:
+        err = msg["error"]
+        return (resp.status_code, msg.get("id", MISSING), "error", err.get("code"), err.get("message"))
+    result = msg["result"]
+    content = result.get("content") or [{}]
+    text = re.sub(r"dec_[\w-]+", "dec_", str(content[0].get("text")))  # a decision's own id
+    return (resp.status_code, msg.get("id"), "result", bool(result.get("isError")), text)
+
+
+ids = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=6),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([None, {"a": 1}, [1], MISSING, 1e300]),
+)
+metas = st.sampled_from([MISSING, None, "x", {}, {"progressToken": 1}, ENVELOPE])
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    """Arguments nested ``depth`` levels deep (the SDK's parser stops at about 200)."""
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return {"x": value}
+
+
+#: a request the lean path serves, field by field; each test case changes one or two fields
+VALID: dict[str, Any] = {
+    "id": 1,
+    "jsonrpc": "2.0",
+    "name": "fx.test_simple_text",
+    "arguments": {},
+    "meta": MISSING,
+    "task": MISSING,
+    "encoding": "utf-8",
+    "version": "2025-11-25",
+    "method_h": None,
+    "name_h": None,
+    "session": True,
+    "ctype": "application/json",
+    "accept": USUAL_ACCEPT,
+}
+VARIANTS: dict[str, st.SearchStrategy[Any]] = {
+    "id": ids,
+    "jsonrpc": st.sampled_from(["1.0", MISSING, 2.0, "2.0 "]),
+    "name": st.sampled_from(["fx.test_error_handling", "fx.nope", "other.tool"]),
+    "arguments": st.sampled_from([MISSING, {"x": 1}, None, [1], _nested(180), _nested(250)]),
+    "meta": st.sampled_from([None, "x", {}, {"progressToken": 1}, ENVELOPE]),
+    "task": st.sampled_from([{"ttl": 5}]),
+    "encoding": st.sampled_from(["utf-8-sig", "utf-16", "utf-16-le", "utf-32"]),
+    "version": st.sampled_from([None, "2025-06-18", "2024-11-05", MODERN, "1999-01-01", "bogus"]),
+    "method_h": st.sampled_from(["tools/call", "tools/list"]),
+    "name_h": st.sampled_from(["same", "other.tool"]),
+    "session": st.just(False),
+    "ctype": st.sampled_from(
+        ["text/plain", "Application/JSON", "application/json; charset=utf-8", "application/jsonx"]
+    ),
+    "accept": st.sampled_from(
+        ["application/json", "*/*", "text/event-stream", None, "application/*, text/*"]
+    ),
+}
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> dict[str, Any]:
+    changed = draw(st.sets(st.sampled_from(sorted(VARIANTS)), min_size=0, max_size=3))
+    return {key: draw(VARIANTS[key]) if key in changed else value for key, value in VALID.items()}
+
+
+def _build(req: dict[str, Any], base: dict[str, str], sid: str) -> tuple[bytes, dict[str, str]]:
+    params: dict[str, Any] = {"name": req["name"]}
+    for key, value in (("arguments", req["arguments"]), ("_meta", req["meta"]), ("task", req["task"])):
+        if value is not MISSING:
+            params[key] = value
+    msg: dict[str, Any] = {"method": "tools/call", "params": params}
+    for key in ("jsonrpc", "id"):
+        if req[key] is not MISSING:
+            msg[key] = req[key]
+    body = json.dumps(msg).encode(req["encoding"])
+    headers = {k: v for k, v in base.items() if k not in ("Accept", "Content-Type")}
+    headers["Content-Type"] = req["ctype"]
+    if req["accept"] is not None:
+        headers["Accept"] = req["accept"]
+    if req["session"]:
+        headers["Mcp-Session-Id"] = sid
+    if req["version"] is not None:
+        headers["MCP-Protocol-Version"] = req["version"]
+    if req["method_h"] is not None:
+        headers["Mcp-Method"] = req["method_h"]
+    if req["name_h"] is not None:
+        headers["Mcp-Name"] = req["name"] if req["name_h"] == "same" else req["name_h"]
+    return body, headers
+
+
+def test_the_lean_path_serves_what_the_sdk_path_serves_and_answers_it_alike(tmp_path: Path) -> None:
+    """Each generated request is sent with the lean path on, then off: same status, same JSON-RPC
+    id, error code or result, and the call reaches the runtime in both or in neither. (Before,
+    the lean path ran calls with ids the SDK reads as a notification's, any `jsonrpc`, unknown
+    or 2026-07-28 protocol versions, UTF-16/32 and BOM bodies, and contradicting Mcp-Method or
+    Mcp-Name headers.)"""
+    with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
+        sid = _open_session(client, gw.url, gw.headers)
+
+        def send(lean: bool, body: bytes, headers: dict[str, str]) -> tuple[tuple[Any, ...], list[str]]:
+            gw.auth.lean = lean
+            before = len(gw.calls)
+            resp = client.post(gw.url, content=body, headers=headers)
+            return _outcome(resp), gw.calls[before:]
+
+        @settings(
+            max_examples=250,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+        @given(requests())
+        def same(req: dict[str, Any]) -> None:
+            body, headers = _build(req, gw.headers, sid)
+            lean, lean_calls = send(True, body, headers)
+            sdk, sdk_calls = send(False, body, headers)
+            assert lean == sdk, (req, lean, sdk)
+            assert bool(lean_calls) == bool(sdk_calls), (req, lean_calls, sdk_calls)
+
+        same()
+        # the lean path did serve calls, and the SDK path too, or the comparison proves nothing
+        gw.auth.lean = True
+        ok = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "fx.test_simple_text", "arguments": {}},
+        }
+        h = {**gw.headers, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+        before = len(gw.calls)
+        assert client.post(gw.url, json=ok, headers=h).status_code == 200
+        assert gw.calls[before:] == ["fast", "lean"]  # the benchmark's request takes the fast path
+
+
+def test_the_fast_path_checks_the_host_as_the_asgi_path_does(tmp_path: Path) -> None:
+    """DNS rebinding: a lean call whose Host is not the gateway's is refused (421) and never runs,
+    whichever path would have served it."""
+    with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
+        sid = _open_session(client, gw.url, gw.headers)
+        call = {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "fx.test_simple_text"}}
+        h = {**gw.headers, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+        port = gw.url.split(":")[2].split("/")[0]
+        outcomes = []
+        for lean in (True, False):
+            gw.auth.lean = lean
+            for host in ("evil.example", f"evil.example:{port}", f"127.0.0.2:{port}"):
+                r = client.post(gw.url, json=call, headers={**h, "Host": host})
+                outcomes.append((r.status_code, r.json()["error"]["code"]))
+        gw.auth.lean = True
+        good = client.post(gw.url, json=call, headers={**h, "Host": f"localhost:{port}"})
+        assert good.status_code == 200, good.text
+    assert outcomes == [(421, "host_rejected")] * 6
+    assert gw.calls == ["fast", "lean"]
+
+
+def test_the_sdk_parser_and_validator_text_never_reaches_the_client(tmp_path: Path) -> None:
+    """On the handshake-era path the SDK answered a body it cannot parse or validate with its
+    parser's position or pydantic's report (model names, the input echoed, a documentation URL).
+    The gateway sends fixed messages instead; Proctor's own messages are left as they are."""
+    with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
+        sid = _open_session(client, gw.url, gw.headers)
+        h = {**gw.headers, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+        secret_input = b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":"hunter2-in-params"}'
+        parse = client.post(gw.url, content=b'{"jsonrpc": "2.0", "id": 2, "method": ', headers=h)
+        invalid = client.post(gw.url, content=secret_input, headers=h)
+        batch = client.post(gw.url, content=b"[1, 2]", headers=h)
+        unknown = client.post(
+            gw.url,
+            json={"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "fx.nope"}},
+            headers=h,
+        )
+    assert (parse.status_code, parse.json()["error"]) == (400, {"code": -32700, "message": "Parse error"})
+    fixed = {"code": -32602, "message": "Invalid request: the body is not a valid JSON-RPC 2.0 message"}
+    assert (invalid.status_code, invalid.json()["error"]) == (400, fixed)
+    assert (batch.status_code, batch.json()["error"]) == (400, fixed)
+    for r in (parse, invalid, batch):
+        assert int(r.headers["content-length"]) == len(r.content)
+        assert not any(leak in r.text.lower() for leak in LEAKS), r.text
+    assert "hunter2" not in invalid.text
+    assert _answer(unknown)["error"]["message"] == "unknown tool `fx.nope`"
+
+
+# --- fuzzing a real `proctor gateway --http` -------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+methods = st.sampled_from(
+    [
+        "tools/call",
+        "tools/call",
+        "tools/list",
+        "initialize",
+        "ping",
+        "resources/list",
+        "prompts/get",
+        "nope",
+        7,
+    ]
+)
+
+
+@st.composite
+def fuzz_requests(draw: st.DrawFn) -> tuple[bytes, dict[str, str | None]]:
+    kind = draw(st.sampled_from(["message", "message", "message", "raw", "json"]))
+    if kind == "raw":
+        body = draw(st.binary(max_size=64))
+    elif kind == "json":
+        body = json.dumps(draw(json_values)).encode()
+    else:
+        msg: dict[str, Any] = {}
+        if draw(st.integers(0, 5)):
+            msg["jsonrpc"] = draw(st.sampled_from(["2.0", "2.0", "2.0", "1.0", 2]))
+        if draw(st.integers(0, 4)):
+            msg["id"] = draw(ids.filter(lambda v: v is not MISSING))
+        msg["method"] = draw(methods)
+        params = draw(
+            st.one_of(
+                st.fixed_dictionaries(
+                    {
+                        "name": st.sampled_from(
+                            ["fx.test_simple_text", "fx.test_error_handling", "fx.nope", "x"]
+                        )
+                    },
+                    optional={"arguments": json_values, "_meta": st.sampled_from([ENVELOPE, {}, "x", None])},
+                ),
+                json_values,
+            )
+        )
+        if draw(st.integers(0, 5)):
+            msg["params"] = params
+        body = json.dumps(msg).encode(
+            draw(st.sampled_from(["utf-8"] * 4 + ["utf-16", "utf-8-sig", "utf-32"]))
+        )
+    headers: dict[str, str | None] = {
+        "version": draw(st.sampled_from(["2025-11-25", MODERN, None, "bogus"])),
+        "session": draw(st.sampled_from(["yes", "no"])),
+        "method_h": draw(st.sampled_from([None, "tools/call", "tools/list"])),
+        "name_h": draw(st.sampled_from([None, "fx.test_simple_text", "other.tool", "=?base64?Zng=?="])),
+    }
+    return body, headers
+
+
+def _assert_clean(resp: httpx.Response) -> None:
+    assert resp.status_code < 500, (resp.status_code, resp.text)
+    assert not any(leak in resp.text.lower() for leak in LEAKS), resp.text
+    if resp.status_code == 202 or not resp.content:
+        return
+    msg = _answer(resp)
+    ctype = resp.headers.get("content-type", "")
+    if msg is None:
+        # a clean HTTP error in plain text (the SDK's 400/406/415/421 and 431 answers)
+        assert resp.status_code >= 400, (resp.status_code, resp.text)
+        assert ctype.startswith("text/plain"), (resp.status_code, ctype, resp.text)
+        return
+    assert isinstance(msg, dict), msg
+    if msg.get("jsonrpc") == "2.0":
+        assert ("result" in msg) != ("error" in msg), msg
+        assert "id" in msg, msg
+        if "error" in msg:
+            assert isinstance(msg["error"].get("code"), int), msg
+            assert isinstance(msg["error"].get("message"), str), msg
+    else:  # the gateway's own refusals before JSON-RPC: {"error": {"code": "...", "message": "..."}}
+        assert resp.status_code >= 400, msg
+        assert isinstance(msg["error"]["code"], str), msg
+        assert isinstance(msg["error"]["message"], str), msg
+
+
+def test_fuzzing_a_gateway_process_gets_clean_answers_and_a_sound_audit_chain(tmp_path: Path) -> None:
+    """A few hundred generated requests (JSON-RPC or not, both revisions, with and without a
+    session, odd encodings and routing headers) to `proctor gateway --http`: no 5xx, every answer
+    well-formed JSON-RPC or a clean HTTP error, no parser or exception text; then `proctor audit
+    verify` passes."""
+    fport = free_port()
+    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    save_upstreams(
+        ws.root,
+        [
+            upstream_from_mapping(
+                {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}}
+            )
+        ],
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    with Proctor.open(ws) as p:
+        agent = p.add_agent("bot", "owner@acme.test")
+        task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
+        base = {
+            "Authorization": f"Bearer {p.issue_svid(agent, url)}",
+            "Proctor-Task": task.token,
+            "Accept": USUAL_ACCEPT,
+            "Content-Type": "application/json",
+        }
+    exe = BIN / "proctor"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    log = (tmp_path / "gateway.log").open("wb")
+    gateway = subprocess.Popen(
+        [str(exe), "gateway", "--http", "--port", str(port), "--workspace", str(ws.root)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http_ready(url, gateway, timeout=60)
+        with httpx.Client(timeout=30) as client:
+            sid = _open_session(client, url, base)
+
+            @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+            @given(fuzz_requests())
+            def clean(case: tuple[bytes, dict[str, str | None]]) -> None:
+                body, knobs = case
+                h = dict(base)
+                if knobs["session"] == "yes":
+                    h["Mcp-Session-Id"] = sid
+                for header, knob in (
+                    ("MCP-Protocol-Version", "version"),
+                    ("Mcp-Method", "method_h"),
+                    ("Mcp-Name", "name_h"),
+                ):
+                    if knobs[knob] is not None:
+                        h[header] = str(knobs[knob])
+                _assert_clean(client.post(url, content=body, headers=h))
+
+            clean()
+            # the session is still served
+            ok = {
+                "jsonrpc": "2.0",
+                "id": 9,
+                "method": "tools/call",
+                "params": {"name": "fx.test_simple_text"},
+            }
+            h = {**base, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+            assert "result" in client.post(url, json=ok, headers=h).json()
+    finally:
+        gateway.terminate()
+        try:
+            gateway.wait(20)
+        except subprocess.TimeoutExpired:
+            gateway.kill()
+            gateway.wait(10)
+        log.close()
+        stop_fixture(fixture)
+    out = (tmp_path / "gateway.log").read_text(errors="replace")
+    assert "Traceback" not in out, out[-4000:]
+    r = subprocess.run(
+        [str(exe), "audit", "verify", "--workspace", str(ws.root)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("lean", [True, False])
+def test_a_contradicting_routing_header_is_refused_on_the_handshake_path_too(
+    tmp_path: Path, lean: bool
+) -> None:
+    """`Mcp-Method` / `Mcp-Name` that contradict the body get -32020 in a session as on 2026-07-28,
+    audited, and the call does not run."""
+    from proctor.store.base import AuditQuery
+
+    with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
+        gw.auth.lean = lean
+        sid = _open_session(client, gw.url, gw.headers)
+        call: dict[str, Any] = {
+            "jsonrpc": "2.0",
+            "id": 4,
+            "method": "tools/call",
+            "params": {"name": "fx.test_simple_text"},
+        }
+        h = {**gw.headers, "Mcp-Session-Id": sid}
+        answers = [
+            client.post(gw.url, json=call, headers={**h, **extra})
+            for extra in (
+                {"MCP-Protocol-Version": "2025-11-25", "Mcp-Method": "tools/list"},
+                {"MCP-Protocol-Version": "2025-11-25", "Mcp-Name": "other.tool"},
+                {"Mcp-Method": "tools/list", "Mcp-Name": "fx.test_simple_text"},
+            )
+        ]
+        # 2026-07-28 with a session id: the SDK's stateless entry, which checks the headers itself
+        modern = {**call, "params": {**call["params"], "_meta": ENVELOPE}}
+        headers = {**h, "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/list", "Mcp-Name": "other.tool"}
+        answers.append(client.post(gw.url, json=modern, headers=headers))
+        version = {"MCP-Protocol-Version": "2025-11-25", "Mcp-Method": "tools/call"}
+        # a base64 sentinel is decoded before the comparison ("fx.Test" is not the body's name)
+        other = client.post(
+            gw.url, json=call, headers={**h, **version, "Mcp-Name": "=?base64?ZnguVGVzdA==?="}
+        )
+        assert gw.calls == []
+        same = client.post(
+            gw.url, json=call, headers={**h, **version, "Mcp-Name": "=?base64?ZngudGVzdF9zaW1wbGVfdGV4dA==?="}
+        )
+        gw.p.audit.flush()
+        refused = [json.loads(r.body) for r in gw.p.store.search_audit(AuditQuery(kind="gateway.refused"))]
+    assert [(a.status_code, a.json()["error"]["code"]) for a in [*answers, other]] == [(400, -32020)] * 5
+    assert [a.json()["id"] for a in answers[:3]] == [4, 4, 4]
+    assert [r["error"] for r in refused] == ["header_mismatch"] * 4
+    assert same.status_code == 200, same.text
+    assert gw.calls == (["fast", "lean"] if lean else ["sdk"])
