@@ -191,7 +191,7 @@ def _nested(depth: int) -> dict[str, Any]:
 VALID: dict[str, Any] = {
     "id": 1,
     "jsonrpc": "2.0",
-    "name": "fx.test_simple_text",
+    "name": "fx__test_simple_text",
     "arguments": {},
     "meta": MISSING,
     "task": MISSING,
@@ -206,7 +206,7 @@ VALID: dict[str, Any] = {
 VARIANTS: dict[str, st.SearchStrategy[Any]] = {
     "id": ids,
     "jsonrpc": st.sampled_from(["1.0", MISSING, 2.0, "2.0 "]),
-    "name": st.sampled_from(["fx.test_error_handling", "fx.nope", "other.tool"]),
+    "name": st.sampled_from(["fx__test_error_handling", "fx__nope", "other.tool"]),
     "arguments": st.sampled_from([MISSING, {"x": 1}, None, [1], _nested(180), _nested(250)]),
     "meta": st.sampled_from([None, "x", {}, {"progressToken": 1}, ENVELOPE]),
     "task": st.sampled_from([{"ttl": 5}]),
@@ -292,7 +292,7 @@ def test_the_lean_path_serves_what_the_sdk_path_serves_and_answers_it_alike(tmp_
             "jsonrpc": "2.0",
             "id": 1,
             "method": "tools/call",
-            "params": {"name": "fx.test_simple_text", "arguments": {}},
+            "params": {"name": "fx__test_simple_text", "arguments": {}},
         }
         h = {**gw.headers, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
         before = len(gw.calls)
@@ -305,7 +305,7 @@ def test_the_fast_path_checks_the_host_as_the_asgi_path_does(tmp_path: Path) -> 
     whichever path would have served it."""
     with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
         sid = _open_session(client, gw.url, gw.headers)
-        call = {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "fx.test_simple_text"}}
+        call = {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "fx__test_simple_text"}}
         h = {**gw.headers, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
         port = gw.url.split(":")[2].split("/")[0]
         outcomes = []
@@ -334,7 +334,7 @@ def test_the_sdk_parser_and_validator_text_never_reaches_the_client(tmp_path: Pa
         batch = client.post(gw.url, content=b"[1, 2]", headers=h)
         unknown = client.post(
             gw.url,
-            json={"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "fx.nope"}},
+            json={"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "fx__nope"}},
             headers=h,
         )
     assert (parse.status_code, parse.json()["error"]) == (400, {"code": -32700, "message": "Parse error"})
@@ -345,7 +345,7 @@ def test_the_sdk_parser_and_validator_text_never_reaches_the_client(tmp_path: Pa
         assert int(r.headers["content-length"]) == len(r.content)
         assert not any(leak in r.text.lower() for leak in LEAKS), r.text
     assert "hunter2" not in invalid.text
-    assert _answer(unknown)["error"]["message"] == "unknown tool `fx.nope`"
+    assert _answer(unknown)["error"]["message"] == "unknown tool `fx__nope`"
 
 
 # --- fuzzing a real `proctor gateway --http` -------------------------------------------------------------
@@ -389,7 +389,7 @@ def fuzz_requests(draw: st.DrawFn) -> tuple[bytes, dict[str, str | None]]:
                 st.fixed_dictionaries(
                     {
                         "name": st.sampled_from(
-                            ["fx.test_simple_text", "fx.test_error_handling", "fx.nope", "x"]
+                            ["fx__test_simple_text", "fx__test_error_handling", "fx__nope", "x"]
                         )
                     },
                     optional={"arguments": json_values, "_meta": st.sampled_from([ENVELOPE, {}, "x", None])},
@@ -406,7 +406,7 @@ def fuzz_requests(draw: st.DrawFn) -> tuple[bytes, dict[str, str | None]]:
         "version": draw(st.sampled_from(["2025-11-25", MODERN, None, "bogus"])),
         "session": draw(st.sampled_from(["yes", "no"])),
         "method_h": draw(st.sampled_from([None, "tools/call", "tools/list"])),
-        "name_h": draw(st.sampled_from([None, "fx.test_simple_text", "other.tool", "=?base64?Zng=?="])),
+        "name_h": draw(st.sampled_from([None, "fx__test_simple_text", "other.tool", "=?base64?Zng=?="])),
     }
     return body, headers
 
@@ -500,7 +500,7 @@ def test_fuzzing_a_gateway_process_gets_clean_answers_and_a_sound_audit_chain(tm
                 "jsonrpc": "2.0",
                 "id": 9,
                 "method": "tools/call",
-                "params": {"name": "fx.test_simple_text"},
+                "params": {"name": "fx__test_simple_text"},
             }
             h = {**base, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
             assert "result" in client.post(url, json=ok, headers=h).json()
@@ -541,7 +541,7 @@ def test_a_contradicting_routing_header_is_refused_on_the_handshake_path_too(
             "jsonrpc": "2.0",
             "id": 4,
             "method": "tools/call",
-            "params": {"name": "fx.test_simple_text"},
+            "params": {"name": "fx__test_simple_text"},
         }
         h = {**gw.headers, "Mcp-Session-Id": sid}
         answers = [
@@ -549,7 +549,7 @@ def test_a_contradicting_routing_header_is_refused_on_the_handshake_path_too(
             for extra in (
                 {"MCP-Protocol-Version": "2025-11-25", "Mcp-Method": "tools/list"},
                 {"MCP-Protocol-Version": "2025-11-25", "Mcp-Name": "other.tool"},
-                {"Mcp-Method": "tools/list", "Mcp-Name": "fx.test_simple_text"},
+                {"Mcp-Method": "tools/list", "Mcp-Name": "fx__test_simple_text"},
             )
         ]
         # 2026-07-28 with a session id: the SDK's stateless entry, which checks the headers itself
@@ -563,7 +563,7 @@ def test_a_contradicting_routing_header_is_refused_on_the_handshake_path_too(
         )
         assert gw.calls == []
         same = client.post(
-            gw.url, json=call, headers={**h, **version, "Mcp-Name": "=?base64?ZngudGVzdF9zaW1wbGVfdGV4dA==?="}
+            gw.url, json=call, headers={**h, **version, "Mcp-Name": "=?base64?ZnhfX3Rlc3Rfc2ltcGxlX3RleHQ=?="}
         )
         gw.p.audit.flush()
         refused = [json.loads(r.body) for r in gw.p.store.search_audit(AuditQuery(kind="gateway.refused"))]
