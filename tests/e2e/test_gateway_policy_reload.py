@@ -86,13 +86,13 @@ def test_the_gateway_reloads_policies_and_refuses_an_invalid_set(tmp_path: Path)
 
     async def main() -> tuple[bool, bool, bool, str]:
         async with Client(params, mode="legacy", cache=None) as c:
-            before = await c.call_tool("time.get_current_time", {"timezone": "UTC"})
+            before = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
             bad.write_text(BAD)
             _wait_for(ws, "policy.rejected", 1)
-            during = await c.call_tool("time.get_current_time", {"timezone": "UTC"})
+            during = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
             bad.write_text(NO_READS)  # valid now: applies while the gateway runs
             _wait_for(ws, "policy.activated", activated + 1)
-            after = await c.call_tool("time.get_current_time", {"timezone": "UTC"})
+            after = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
             return bool(before.is_error), bool(during.is_error), bool(after.is_error), str(after.content)
 
     before, during, after, text = anyio.run(main)

@@ -162,7 +162,7 @@ async def _do(c: Client, method: str, nonce: str, *, in_scope: bool = True, leve
         elif method == "logging/setLevel":
             await c.set_logging_level(level)  # type: ignore[arg-type]
         elif method == "tools/call":
-            r = await c.call_tool("fx.test_simple_text", {})
+            r = await c.call_tool("fx__test_simple_text", {})
             return "ok" if not r.is_error else "denied: " + r.content[0].text  # type: ignore[union-attr]
         else:
             raise AssertionError(method)

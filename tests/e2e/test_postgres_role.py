@@ -472,7 +472,7 @@ def test_postgres_down_at_revoke_retries_then_goes_irrevocable(pg: PgEnv) -> Non
     assert first.pending == (lease.id,)
     assert mgr.get(lease.id).last_error == "OperationalError"
     assert mgr.retry_pending().pending == ()  # not due yet
-    for _ in range(3):
+    for _ in range(2):
         pg.clock.advance(60)
         mgr.retry_pending()
     gone = mgr.get(lease.id)
@@ -488,8 +488,13 @@ def test_postgres_down_at_revoke_retries_then_goes_irrevocable(pg: PgEnv) -> Non
     ]
     assert pg.roles() == [data["user"]]  # really not revoked: that is why it is listed
 
-    pg.secrets.put(BROKER_SECRET, pg.broker_dsn, pg.clock.now())
-    pg.provider.revoke(gone.revoke_handle)
+    assert gone.next_attempt_at is not None  # irrevocable, and still retried (issue 12.3)
+
+    pg.secrets.put(BROKER_SECRET, pg.broker_dsn, pg.clock.now())  # the database is reachable again
+    pg.clock.advance(600)
+    mgr.retry_pending()  # what the sweeper of any Proctor process runs
+    back = mgr.get(lease.id)
+    assert back.state is LeaseState.REVOKED
     assert pg.roles() == []
     assert_never_stored(pg, data["password"])
 
@@ -700,6 +705,9 @@ def sql_upstream(admin_secret: str, tables: list[str], *, prefix: str | None = N
             "command": sys.executable,
             "args": [str(SQL_SERVER)],
             "default": {"effect": "read"},
+            # the tables a query touches are in its SQL, not in an argument: the leased role,
+            # narrowed to the task's `table:` resources, is what scopes it (docs/adr/0010)
+            "tools": {"query": {"resource_arg": "-"}},
             "credentials": [cred],
         }
     )

@@ -116,7 +116,13 @@ def test_a_gateway_flood_writes_a_bounded_number_of_records(env: Env) -> None:
             async def receive() -> MutableMapping[str, Any]:
                 return {"type": "http.request", "body": b"", "more_body": False}
 
-            scope = {"type": "http", "method": "POST", "path": "/mcp", "headers": [], "client": (host, 5555)}
+            scope = {
+                "type": "http",
+                "method": "POST",
+                "path": "/mcp",
+                "headers": [(b"host", b"127.0.0.1:9")],
+                "client": (host, 5555),
+            }
             await auth(scope, receive, send)
             statuses.append(sent[0]["status"])
         return statuses
