@@ -12,6 +12,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
+from tests.e2e.thin_harness import SRC
 
 from proctor.app import Proctor
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
@@ -46,7 +47,12 @@ def params(tmp_path: Path) -> tuple[StdioServerParameters, Workspace, Path]:
         agent = p.add_agent("bot", "owner@acme.test")
         svid = p.issue_svid(agent)  # reusable for several sessions, unlike a join token
         task = p.start_task(agent="bot", purpose="test", allow=["bad.*"], requested_by="r@acme.test")
-    env = {"PROCTOR_SVID": svid, "PROCTOR_TASK_TOKEN": task.token, "PATH": f"{BIN}:/usr/bin:/bin"}
+    env = {
+        "PROCTOR_SVID": svid,
+        "PROCTOR_TASK_TOKEN": task.token,
+        "PATH": f"{BIN}:/usr/bin:/bin",
+        "PYTHONPATH": SRC,
+    }
     sp = StdioServerParameters(
         command=sys.executable,
         args=[
@@ -54,6 +60,7 @@ def params(tmp_path: Path) -> tuple[StdioServerParameters, Workspace, Path]:
             "from proctor.cli.main import main; main()",
             "gateway",
             "--stdio",
+            "--in-process",  # the runtime's behaviour, in one process (the thin client: test_gateway_stdio)
             "--workspace",
             str(ws.root),
         ],

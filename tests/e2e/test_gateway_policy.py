@@ -16,6 +16,7 @@ import uvicorn
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from tests.e2e.gateway_harness import GatewayThread, free_port
+from tests.e2e.thin_harness import SRC
 
 from proctor.app import Proctor
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
@@ -37,10 +38,16 @@ def _gateway_params(ws: Workspace, svid: str, task_token: str) -> StdioServerPar
             "from proctor.cli.main import main; main()",
             "gateway",
             "--stdio",
+            "--in-process",  # the runtime's behaviour, in one process (the thin client: test_gateway_stdio)
             "--workspace",
             str(ws.root),
         ],
-        env={"PROCTOR_SVID": svid, "PROCTOR_TASK_TOKEN": task_token, "PATH": f"{BIN}:/usr/bin:/bin"},
+        env={
+            "PROCTOR_SVID": svid,
+            "PROCTOR_TASK_TOKEN": task_token,
+            "PATH": f"{BIN}:/usr/bin:/bin",
+            "PYTHONPATH": SRC,
+        },
     )
 
 
