@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -171,7 +172,7 @@ def test_an_unreachable_daemon_fails_closed(tmp_path: Path) -> None:
         async with Client(thin_client(missing, PROCTOR_TASK_TOKEN="t"), mode="legacy", cache=None):
             raise AssertionError("the session opened")
 
-    with pytest.raises(BaseException) as info:  # the SDK wraps it in exception groups
+    with pytest.raises(BaseExceptionGroup) as info:  # the SDK wraps it in exception groups
         anyio.run(connect)
     err = _leaf(info.value)
     assert isinstance(err, MCPError), err
@@ -351,3 +352,50 @@ def test_an_agent_user_without_access_to_the_workspace(agent_user: pwd.struct_pa
         assert f"unix:uid:{agent_user.pw_uid}" in json.loads(attested[0].body)["selectors"]
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_the_socket_bounds_every_message(tmp_path: Path) -> None:
+    """Straight on the daemon's socket, as any local process may: a hello over 64 KiB is refused;
+    after a good hello, a line over 4 MiB is dropped (its bytes never held at once) and the next
+    request is still answered; a stranger's hello (not `gateway/1`) is refused."""
+    import socket
+
+    ws, tokens, _ = _workspace(tmp_path)
+    path = str(ws.root / "run" / "gateway.sock")
+
+    def connect(first: bytes) -> tuple[socket.socket, Any]:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(60)
+        s.connect(path)
+        s.sendall(first)
+        return s, s.makefile("rb")
+
+    with Daemon(ws.root):
+        s, f = connect(b'{"proctor":"gateway/1","svid":"' + b"x" * (70 << 10) + b'"}\n')
+        assert json.loads(f.readline())["error"]["message"] == "the hello is too long"
+        s.close()
+        s, f = connect(b'{"hello":"there"}\n')
+        assert json.loads(f.readline())["error"]["code"] == "invalid_input"
+        s.close()
+        hello = {"proctor": "gateway/1", "svid": tokens["svid"], "task_token": tokens["task"]}
+        s, f = connect(json.dumps(hello).encode() + b"\n")
+        assert json.loads(f.readline())["agent"] == "bot"
+        init = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        }
+        s.sendall(json.dumps(init).encode() + b"\n")
+        assert json.loads(f.readline())["id"] == 1
+        s.sendall(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+        big = b'{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"pad":"' + b"x" * (5 << 20) + b'"}}\n'
+        s.sendall(big + b'{"jsonrpc":"2.0","id":3,"method":"tools/list"}\n')
+        answers = [json.loads(f.readline())]
+        s.close()
+    assert [a.get("id") for a in answers] == [3]  # 2 was dropped unread, 3 answered
+    assert [t["name"] for t in answers[0]["result"]["tools"]] == ["bad.echo"]
