@@ -355,7 +355,8 @@ def test_an_agent_user_without_access_to_the_workspace(agent_user: pwd.struct_pa
 
 
 def test_the_socket_bounds_every_message(tmp_path: Path) -> None:
-    """Straight on the daemon's socket, as any local process may: a hello over 64 KiB is refused;
+    """Straight on the daemon's socket, as any local process may: a second daemon cannot take it
+    over; a hello over 64 KiB is refused;
     after a good hello, a line over 4 MiB is dropped (its bytes never held at once) and the next
     request is still answered; a stranger's hello (not `gateway/1`) is refused."""
     import socket
@@ -371,6 +372,17 @@ def test_the_socket_bounds_every_message(tmp_path: Path) -> None:
         return s, s.makefile("rb")
 
     with Daemon(ws.root):
+        second = subprocess.run(
+            [*PROCTOR, "gateway", "--unix", "--workspace", str(ws.root)],
+            env=child_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert second.returncode == 2  # a live socket is never taken over
+        assert "in use by another Proctor gateway" in second.stderr
         s, f = connect(b'{"proctor":"gateway/1","svid":"' + b"x" * (70 << 10) + b'"}\n')
         assert json.loads(f.readline())["error"]["message"] == "the hello is too long"
         s.close()

@@ -113,6 +113,14 @@ def register(app: typer.Typer) -> None:
                 )
         except ProctorError as exc:
             fail(exc)
+        except BaseExceptionGroup as group:
+            # a start-up error raised inside the daemon's task groups: reported as itself
+            leaf: BaseException = group
+            while isinstance(leaf, BaseExceptionGroup) and len(leaf.exceptions) == 1:
+                leaf = leaf.exceptions[0]
+            if isinstance(leaf, ProctorError):
+                fail(leaf)
+            raise
 
 
 def _serve(

@@ -74,6 +74,7 @@ HELLO_TIMEOUT_S: Final = 10.0
 #: sessions served at once; a connection beyond is refused at once
 MAX_CONNECTIONS: Final = 256
 _CHUNK: Final = 1 << 16
+READY_MESSAGE: Final = "gateway socket for `proctor gateway --stdio` at %s"
 _HELLO_KEYS: Final = frozenset({"proctor", "svid", "join_token", "task_token"})
 
 
@@ -214,10 +215,16 @@ class SocketGateway:
         #: live socket sessions per task: the task's upstreams close when its last one ends
         self._sessions: Counter[TaskId] = Counter()
 
-    async def serve(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Listen until cancelled; the socket file is removed on the way out."""
-        sock = bind_socket(self.path)
-        listener = await SocketListener.from_socket(sock)
+    async def serve(
+        self, sock: socket.socket, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Serve on ``sock`` (from :func:`bind_socket`) until cancelled; the socket file is
+        removed on the way out."""
+        try:
+            listener = await SocketListener.from_socket(sock)
+        except BaseException:
+            sock.close()
+            raise
         try:
             task_status.started()
             await listener.serve(self._connection)
@@ -377,17 +384,18 @@ async def serving_socket(
     if path is None:
         yield None
         return
+    try:
+        sock = bind_socket(path)
+    except ConfigError as exc:
+        if required:
+            raise
+        log.warning("gateway socket disabled: %s", exc.message)
+        yield None
+        return
     gateway = SocketGateway(proctor, runtime, path)
     async with anyio.create_task_group() as tg:
-        try:
-            await tg.start(gateway.serve)
-        except ConfigError as exc:
-            if required:
-                raise
-            log.warning("gateway socket disabled: %s", exc.message)
-            yield None
-            return
-        log.warning("gateway socket for `proctor gateway --stdio` at %s", path)
+        await tg.start(gateway.serve, sock)
+        log.warning(READY_MESSAGE, path)
         try:
             yield gateway
         finally:
@@ -397,10 +405,15 @@ async def serving_socket(
 async def serve_unix(proctor: Proctor, workspace: Workspace, path: Path) -> None:
     """``proctor gateway --unix``: serve thin clients on the socket only, until SIGINT or SIGTERM."""
     runtime = GatewayRuntime(proctor, load_upstreams(workspace.root))
+    sock = bind_socket(path)  # a plain error here, outside any task group, when it cannot be had
+    gateway = SocketGateway(proctor, runtime, path)
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with runtime.running(), serving_socket(proctor, runtime, path):
+        async with runtime.running(), anyio.create_task_group() as tg:
+            await tg.start(gateway.serve, sock)
+            log.warning(READY_MESSAGE, path)
             async for _ in signals:
                 break
+            tg.cancel_scope.cancel()
 
 
 __all__ = ["SocketGateway", "bind_socket", "default_socket_path", "serve_unix", "serving_socket"]
