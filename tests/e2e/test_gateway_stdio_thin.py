@@ -411,3 +411,30 @@ def test_the_socket_bounds_every_message(tmp_path: Path) -> None:
         s.close()
     assert [a.get("id") for a in answers] == [3]  # 2 was dropped unread, 3 answered
     assert [t["name"] for t in answers[0]["result"]["tools"]] == ["bad.echo"]
+
+
+def test_the_http_daemon_serves_the_socket_too(tmp_path: Path) -> None:
+    """`proctor gateway --http` listens on `<workspace>/run/gateway.sock` as well (mode 0666); a
+    socket left by a stopped daemon is replaced by the next; `--no-socket` goes with --http only."""
+    from tests.e2e.gateway_harness import free_port
+
+    ws, tokens, _ = _workspace(tmp_path)
+    sock = ws.root / "run" / "gateway.sock"
+    params = thin_client(sock, PROCTOR_SVID=tokens["svid"], PROCTOR_TASK_TOKEN=tokens["task"])
+    with Daemon(ws.root, mode=("--http", "--port", str(free_port()))):
+        assert os.stat(sock).st_mode & 0o777 == 0o666
+        assert anyio.run(_echo, params, "over http's daemon") == (["bad.echo"], "over http's daemon")
+    # uvicorn re-raises SIGTERM once it has stopped, so the file may be left behind: a daemon
+    # started later finds nobody listening on it and replaces it
+    with Daemon(ws.root):
+        assert anyio.run(_echo, params, "again")[1] == "again"
+    r = subprocess.run(
+        [*PROCTOR, "gateway", "--unix", "--no-socket", "--workspace", str(ws.root)],
+        env=child_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 2  # --no-socket goes with --http only

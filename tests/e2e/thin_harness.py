@@ -30,12 +30,14 @@ class Daemon:
     """`proctor gateway --unix` on a workspace: started, waited for, stopped with SIGTERM (which
     flushes its audit log)."""
 
-    def __init__(self, workspace: Path, *, path: str | None = None) -> None:
+    def __init__(
+        self, workspace: Path, *, path: str | None = None, mode: tuple[str, ...] = ("--unix",)
+    ) -> None:
         self.workspace = workspace
         self.socket = workspace / "run" / "gateway.sock"
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - read after stop(); closed when collected
         self.proc = subprocess.Popen(
-            [*PROCTOR, "gateway", "--unix", "--workspace", str(workspace)],
+            [*PROCTOR, "gateway", *mode, "--workspace", str(workspace)],
             env=child_env(path),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
