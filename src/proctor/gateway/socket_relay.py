@@ -200,7 +200,7 @@ def bind_socket(path: Path) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        raise ConfigError(f"cannot listen on `{path}`: {exc.strerror}") from None
+        raise ConfigError(f"cannot listen on `{path}`: {exc.strerror or exc}") from None
     return sock
 
 

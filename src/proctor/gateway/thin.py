@@ -100,7 +100,7 @@ def connect(
             sock.sendall(hello(env))
             line, rest = _read_line(sock, MAX_REPLY_BYTES)
         except OSError as exc:
-            why = exc.strerror or type(exc).__name__
+            why = exc.strerror or str(exc) or type(exc).__name__
             raise Refused(
                 "daemon_unreachable", f"cannot reach the Proctor daemon at `{path}`: {why}", EXIT_UNAVAILABLE
             ) from None
