@@ -55,6 +55,7 @@ def params(tmp_path: Path) -> tuple[StdioServerParameters, Workspace, Path]:
             "from proctor.cli.main import main; main()",
             "gateway",
             "--stdio",
+            "--in-process",  # the runtime's behaviour, in one process (the thin client: test_gateway_stdio)
             "--workspace",
             str(ws.root),
         ],

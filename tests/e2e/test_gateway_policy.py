@@ -37,6 +37,7 @@ def _gateway_params(ws: Workspace, svid: str, task_token: str) -> StdioServerPar
             "from proctor.cli.main import main; main()",
             "gateway",
             "--stdio",
+            "--in-process",  # the runtime's behaviour, in one process (the thin client: test_gateway_stdio)
             "--workspace",
             str(ws.root),
         ],

@@ -1,5 +1,6 @@
 """The MCP gateway over stdio, driven by the official MCP client, in front of the real
-`mcp-server-time` and `mcp-server-git` from PyPI."""
+`mcp-server-time` and `mcp-server-git` from PyPI: the keyless thin client `proctor gateway --stdio
+--socket PATH` relays each session to a real `proctor gateway --unix` daemon (ADR 0015)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
-from tests.e2e.gateway_harness import child_env
+from tests.e2e.thin_harness import PROCTOR, Daemon, child_env, thin_client
 
 from proctor.app import Proctor
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
@@ -35,6 +37,7 @@ class GatewayEnv:
     join_token: str
     task_token: str
     task_id: str
+    daemon: Daemon
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -42,7 +45,7 @@ def _git(repo: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def gw(tmp_path: Path) -> GatewayEnv:
+def gw(tmp_path: Path) -> Iterator[GatewayEnv]:
     """A workspace with two real upstreams, an agent and a task that may read time and git status/log."""
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -85,7 +88,8 @@ def gw(tmp_path: Path) -> GatewayEnv:
             allow=["time.*", "git.git_status", "git.git_log"],
             requested_by="req@acme.test",
         )
-    return GatewayEnv(ws, repo, join, started.token, started.task.id)
+    with Daemon(ws.root) as daemon:
+        yield GatewayEnv(ws, repo, join, started.token, started.task.id, daemon)
 
 
 def _params(gw: GatewayEnv, **env: str) -> StdioServerParameters:
@@ -96,6 +100,7 @@ def _params(gw: GatewayEnv, **env: str) -> StdioServerParameters:
 
 
 def _audit(gw: GatewayEnv) -> list[dict[str, object]]:
+    gw.daemon.stop()  # the daemon flushes its audit log as it stops
     with Proctor.open(gw.ws) as p:
         return [json.loads(r.body) for r in p.store.search_audit(AuditQuery(limit=1000))]
 
@@ -185,21 +190,15 @@ def test_ended_task_denies_and_closes_upstreams(gw: GatewayEnv) -> None:
 
 
 def test_bad_identity_refuses_to_start(gw: GatewayEnv) -> None:
-    """A reused or forged join token, or a missing task token, stops the gateway before it serves."""
-    run = [
-        sys.executable,
-        "-c",
-        "from proctor.cli.main import main; main()",
-        "gateway",
-        "--stdio",
-        "--workspace",
-        str(gw.ws.root),
-    ]
+    """A reused or forged join token, or a missing task token, stops the gateway before it serves:
+    the daemon refuses the thin client, which says why and exits 2."""
+    run = [*PROCTOR, "gateway", "--stdio", "--workspace", str(gw.ws.root)]
     with Proctor.open(gw.ws) as p:
         p.svid_from_join_token(gw.join_token)  # used up
     r = subprocess.run(
         run,
-        env=child_env({"PROCTOR_JOIN_TOKEN": gw.join_token, "PROCTOR_TASK_TOKEN": gw.task_token}),
+        env=child_env(PROCTOR_JOIN_TOKEN=gw.join_token, PROCTOR_TASK_TOKEN=gw.task_token),
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=60,
@@ -211,7 +210,8 @@ def test_bad_identity_refuses_to_start(gw: GatewayEnv) -> None:
         fresh = p.join_token("bot")
     r = subprocess.run(
         run,
-        env=child_env({"PROCTOR_JOIN_TOKEN": fresh}),
+        env=child_env(PROCTOR_JOIN_TOKEN=fresh),
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=60,
@@ -261,20 +261,20 @@ def test_filesystem_server_reads_but_cannot_write(tmp_path: Path) -> None:
             resources=[f"{data}/*"],
             requested_by="req@acme.test",
         )
-    env = GatewayEnv(ws, tmp_path, join, started.token, started.task.id)
-    # node must be on PATH for the npm server's shebang
+    # node must be on the daemon's PATH (it spawns the upstream) for the npm server's shebang
     node_dir = str(Path(__import__("shutil").which("node") or "/usr/bin/node").parent)
+    daemon = Daemon(ws.root, path=f"{BIN}:{node_dir}:/usr/bin:/bin")
+    env = GatewayEnv(ws, tmp_path, join, started.token, started.task.id, daemon)
 
     async def main() -> tuple[Any, Any, Any]:
-        async with Client(
-            _params(env, PATH=f"{BIN}:{node_dir}:/usr/bin:/bin"), mode="legacy", cache=None
-        ) as c:
+        async with Client(_params(env), mode="legacy", cache=None) as c:
             read = await c.call_tool("fs__read_text_file", {"path": str(data / "notes.txt")})
             write = await c.call_tool("fs__write_file", {"path": str(data / "evil.txt"), "content": "pwned"})
             outside = await c.call_tool("fs__read_text_file", {"path": "/etc/hostname"})
             return read, write, outside
 
-    read, write, outside = anyio.run(main)
+    with daemon:
+        read, write, outside = anyio.run(main)
     assert not read.is_error, read.content
     assert "quarterly numbers" in read.content[0].text
     assert write.is_error
@@ -288,9 +288,10 @@ def test_filesystem_server_reads_but_cannot_write(tmp_path: Path) -> None:
     assert ("call.completed", "fs.read_text_file", None) in kinds
 
 
-def test_identity_by_attesting_the_parent_process(tmp_path: Path) -> None:
-    """With no token in its environment, the stdio gateway attests the process that spawned it
-    (uid and the SHA-256 of its executable) against the agents' registered selectors."""
+def test_identity_by_attesting_the_thin_client_process(tmp_path: Path) -> None:
+    """With no token in its environment, the thin client is identified by the daemon attesting the
+    thin client's own process over the socket (SO_PEERCRED: uid, and the SHA-256 of its
+    executable) against the agents' registered selectors."""
     import hashlib
 
     exe = os.path.realpath(sys.executable)
@@ -307,17 +308,18 @@ def test_identity_by_attesting_the_parent_process(tmp_path: Path) -> None:
     with Proctor.open(ws) as p:
         p.add_agent("local-bot", "owner@acme.test", [f"unix:uid:{os.getuid()}", f"unix:sha256:{digest}"])
         task = p.start_task(agent="local-bot", purpose="t", allow=["time.*"], requested_by="r@acme.test")
-    env = GatewayEnv(ws, tmp_path, "", task.token, task.task.id)
-    sp = _params(env)
-    assert sp.env is not None
-    del sp.env["PROCTOR_JOIN_TOKEN"]
 
-    async def main() -> bool:
+    async def main(sp: StdioServerParameters) -> bool:
         async with Client(sp, mode="legacy", cache=None) as c:
             r = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
             return bool(r.is_error)
 
-    assert anyio.run(main) is False
+    with Daemon(ws.root) as daemon:
+        env = GatewayEnv(ws, tmp_path, "", task.token, task.task.id, daemon)
+        sp = _params(env)
+        assert sp.env is not None
+        del sp.env["PROCTOR_JOIN_TOKEN"]
+        assert anyio.run(main, sp) is False
     with Proctor.open(ws) as p:
         rows = p.store.search_audit(AuditQuery(kind="identity.attested"))
     assert rows
@@ -358,23 +360,8 @@ def _two_upstreams(tmp_path: Path) -> tuple[Workspace, dict[str, str]]:
 
 
 def _stdio(ws: Workspace, join: str, task_token: str) -> StdioServerParameters:
-    return StdioServerParameters(
-        command=sys.executable,
-        args=[
-            "-c",
-            "from proctor.cli.main import main; main()",
-            "gateway",
-            "--stdio",
-            "--workspace",
-            str(ws.root),
-        ],
-        env=child_env(
-            {
-                "PROCTOR_JOIN_TOKEN": join,
-                "PROCTOR_TASK_TOKEN": task_token,
-                "PATH": str(BIN) + ":/usr/bin:/bin",
-            }
-        ),
+    return thin_client(
+        ws.root / "run" / "gateway.sock", PROCTOR_JOIN_TOKEN=join, PROCTOR_TASK_TOKEN=task_token
     )
 
 
@@ -397,9 +384,10 @@ def test_resources_and_prompts_reach_only_the_upstreams_the_task_declared(tmp_pa
                 got = f"error {exc.error.code}"
             return uris, prompts, read, got
 
-    uris, prompts, read, got = anyio.run(probe, tokens["join"], tokens["narrow"])
-    assert (uris, prompts, read, got) == ([], [], "error -32602", "error -32602")
-    uris, prompts, read, got = anyio.run(probe, tokens["join2"], tokens["wide"])
+    with Daemon(ws.root):
+        narrow = anyio.run(probe, tokens["join"], tokens["narrow"])
+        uris, prompts, read, got = anyio.run(probe, tokens["join2"], tokens["wide"])
+    assert narrow == ([], [], "error -32602", "error -32602")
     assert "test://static-text" in uris
     assert "fx.test_simple_prompt" in prompts
     assert not read.startswith("error")
@@ -411,6 +399,7 @@ def test_a_lone_surrogate_gets_an_answer_and_an_audit_record(tmp_path: Path) -> 
     client waited for ever. The gateway answers it with an error for its id and audits it."""
     ws, tokens = _two_upstreams(tmp_path)
     params = _stdio(ws, tokens["join"], tokens["narrow"])
+    daemon = Daemon(ws.root)
     proc = subprocess.Popen(
         [params.command, *params.args],
         env=params.env,
@@ -453,6 +442,7 @@ def test_a_lone_surrogate_gets_an_answer_and_an_audit_record(tmp_path: Path) -> 
     finally:
         proc.kill()
         proc.wait()
+        daemon.stop()
     assert answers[2]["error"]["code"] == -32601  # a method no server has, for the same id
     assert "lone surrogate" in answers[2]["error"]["data"]
     with Proctor.open(ws) as p:

@@ -255,7 +255,8 @@ def test_terminal_escapes_from_an_upstream_are_neutralised(ws: Path) -> None:
 # mcp-config ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("client", ["claude-desktop", "cursor", "vscode"])
 def test_mcp_config_stdio_is_json_in_the_clients_shape(ws: Path, client: str) -> None:
-    """stdio: the absolute proctor command, `gateway --stdio --workspace WS`, token placeholders only."""
+    """stdio: the absolute proctor command, the keyless thin client `gateway --stdio --socket
+    WS/run/gateway.sock` (no workspace, so no keys), token placeholders only."""
     r = ok(ws, "mcp-config", "--client", client, "--agent", "bot")
     assert "NAMESPACE__tool" in r.stderr  # how the client will see the tools
     data = json.loads(r.stdout)
@@ -263,7 +264,7 @@ def test_mcp_config_stdio_is_json_in_the_clients_shape(ws: Path, client: str) ->
     entry = servers["proctor"]
     assert Path(entry["command"]).is_absolute()
     assert Path(entry["command"]).name == "proctor"
-    assert entry["args"] == ["gateway", "--stdio", "--workspace", str(ws.resolve())]
+    assert entry["args"] == ["gateway", "--stdio", "--socket", str(ws.resolve() / "run" / "gateway.sock")]
     assert entry["env"]["PROCTOR_JOIN_TOKEN"] == "<run: proctor agent join-token bot>"
     assert entry["env"]["PROCTOR_TASK_TOKEN"].startswith("<run: proctor task start --agent bot")
     if client == "vscode":
@@ -371,3 +372,20 @@ def test_upstream_add_describes_resource_arguments_from_the_schemas(ws: Path) ->
     plain = ok(ws, "upstream", "tools", "git2")
     assert "suggest repo_path" in plain.stdout
     assert "resource_arg: repo_path" in plain.stderr
+
+
+def test_mcp_config_stdio_names_the_daemons_socket(tmp_path: Path) -> None:
+    """--socket puts the daemon's socket in the stdio config; the workspace is neither named nor
+    needed (the config is written for a user who cannot read it); --socket with http exits 2."""
+    nowhere = tmp_path / "no-workspace-here"
+    data = json.loads(
+        ok(nowhere, "mcp-config", "--client", "cursor", "--socket", "/srv/proctor/run/gateway.sock").stdout
+    )
+    entry = data["mcpServers"]["proctor"]
+    assert entry["args"] == ["gateway", "--stdio", "--socket", "/srv/proctor/run/gateway.sock"]
+    assert not any("workspace" in a for a in entry["args"])
+    assert set(entry["env"]) == {"PROCTOR_JOIN_TOKEN", "PROCTOR_TASK_TOKEN"}
+    assert (
+        run(nowhere, "mcp-config", "--client", "cursor", "--transport", "http", "--socket", "/x").returncode
+        == 2
+    )

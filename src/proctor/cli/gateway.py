@@ -1,12 +1,14 @@
-"""``proctor gateway``: the MCP gateway, over stdio (spawned by an MCP client) or Streamable HTTP."""
+"""``proctor gateway``: the MCP gateway daemon (Streamable HTTP and/or the local socket), and the
+keyless stdio thin client an MCP client spawns (ADR 0015)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
-from proctor.errors import ProctorError
+from proctor.errors import ProctorError, ValidationError
 
 
 def _loop_options() -> dict[str, bool]:
@@ -24,9 +26,43 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def gateway(
         stdio: Annotated[
-            bool, typer.Option("--stdio", help="Serve MCP on stdin/stdout (for clients that spawn it).")
+            bool,
+            typer.Option(
+                "--stdio",
+                help="Serve MCP on stdin/stdout for a client that spawns it: a keyless thin client "
+                "of the gateway daemon, reached on --socket.",
+            ),
         ] = False,
-        http: Annotated[bool, typer.Option("--http", help="Serve MCP over Streamable HTTP.")] = False,
+        http: Annotated[
+            bool,
+            typer.Option(
+                "--http", help="Run the daemon: Streamable HTTP, and the socket for --stdio clients."
+            ),
+        ] = False,
+        unix: Annotated[
+            bool,
+            typer.Option("--unix", help="Run the daemon on the socket for --stdio clients only (no HTTP)."),
+        ] = False,
+        socket_path: Annotated[
+            str | None,
+            typer.Option(
+                "--socket",
+                envvar="PROCTOR_SOCKET",
+                help="The daemon's gateway socket: where --stdio connects and the daemon listens "
+                "(default <workspace>/run/gateway.sock).",
+            ),
+        ] = None,
+        no_socket: Annotated[
+            bool, typer.Option("--no-socket", help="With --http: do not serve the socket.")
+        ] = False,
+        in_process: Annotated[
+            bool,
+            typer.Option(
+                "--in-process",
+                help="With --stdio, for development only: run the whole gateway in this process, "
+                "which must then read the workspace's keys.",
+            ),
+        ] = False,
         host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="HTTP port.")] = 8471,
         workspace: Annotated[
@@ -40,28 +76,92 @@ def register(app: typer.Typer) -> None:
         """Run the MCP gateway: every tool call of the agent goes through Proctor."""
         from proctor.cli.main import fail
 
-        if stdio == http:
-            raise typer.BadParameter("choose exactly one of --stdio or --http")
+        if stdio + http + unix != 1:
+            raise typer.BadParameter("choose exactly one of --stdio, --http or --unix")
+        if in_process and not stdio:
+            raise typer.BadParameter("--in-process goes with --stdio")
+        if no_socket and not http:
+            raise typer.BadParameter("--no-socket goes with --http")
         try:
-            if stdio:
+            if stdio and not in_process:
+                # the thin client: nothing of the workspace is opened, not even to find it
+                from proctor.gateway.thin import default_socket, run_thin
+
+                if socket_path is None and workspace is None:
+                    fail(
+                        ValidationError(
+                            "give the gateway daemon's socket: --socket PATH (or PROCTOR_SOCKET), "
+                            "or --workspace DIR for DIR/run/gateway.sock"
+                        )
+                    )
+                code = run_thin(socket_path or default_socket(str(workspace)))
+                if code:
+                    raise typer.Exit(code)
+            elif stdio:
                 from proctor.gateway.stdio import run_stdio
 
                 run_stdio(workspace, store)
             else:
-                import anyio
-
-                from proctor.app import Proctor
-                from proctor.gateway.http import serve_http
-                from proctor.server.graceful import graceful_stop
-                from proctor.workspace import Workspace
-
-                ws = Workspace.find(workspace)
-                proctor = Proctor.open(ws, store_url=store)
-                proctor.watch_policies()  # edits apply while serving; an invalid set is refused
-                with graceful_stop():  # SIGTERM/SIGINT: drain, then close (flush and sign) below
-                    try:
-                        anyio.run(serve_http, proctor, ws, host, port, backend_options=_loop_options())
-                    finally:
-                        proctor.close()
+                _serve(
+                    workspace,
+                    store,
+                    http=http,
+                    host=host,
+                    port=port,
+                    socket_path=socket_path,
+                    no_socket=no_socket,
+                )
         except ProctorError as exc:
             fail(exc)
+        except BaseExceptionGroup as group:
+            # a start-up error raised inside the daemon's task groups: reported as itself
+            leaf: BaseException = group
+            while isinstance(leaf, BaseExceptionGroup) and len(leaf.exceptions) == 1:
+                leaf = leaf.exceptions[0]
+            if isinstance(leaf, ProctorError):
+                fail(leaf)
+            raise
+
+
+def _serve(
+    workspace: str | None,
+    store: str | None,
+    *,
+    http: bool,
+    host: str,
+    port: int,
+    socket_path: str | None,
+    no_socket: bool,
+) -> None:
+    from proctor.app import Proctor
+    from proctor.gateway.socket_relay import default_socket_path
+    from proctor.server.graceful import graceful_stop
+    from proctor.workspace import Workspace
+
+    ws = Workspace.find(workspace)
+    path = None if no_socket else Path(socket_path).absolute() if socket_path else default_socket_path(ws)
+    proctor = Proctor.open(ws, store_url=store)
+    with graceful_stop():  # SIGTERM/SIGINT: drain, then close (flush and sign) below
+        _run_daemon(proctor, ws, http=http, host=host, port=port, path=path, required=socket_path is not None)
+
+
+def _run_daemon(
+    proctor: Any, ws: Any, *, http: bool, host: str, port: int, path: Path | None, required: bool
+) -> None:
+    import anyio
+
+    try:
+        if http:
+            from proctor.gateway.http import serve_http
+
+            anyio.run(
+                lambda: serve_http(proctor, ws, host, port, socket_path=path, socket_required=required),
+                backend_options=_loop_options(),
+            )
+        else:
+            from proctor.gateway.socket_relay import serve_unix
+
+            assert path is not None
+            anyio.run(serve_unix, proctor, ws, path, backend_options=_loop_options())
+    finally:
+        proctor.close()

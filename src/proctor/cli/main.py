@@ -1405,17 +1405,30 @@ def _proctor_executable() -> str:
 
 
 def mcp_client_config(
-    client: str, transport: str, *, workspace: Path | None, agent: str, url: str, executable: str
+    client: str,
+    transport: str,
+    *,
+    workspace: Path | None,
+    agent: str,
+    url: str,
+    executable: str,
+    socket: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON a client's MCP config needs to reach its tools through Proctor (placeholders, no tokens)."""
+    """The JSON a client's MCP config needs to reach its tools through Proctor (placeholders, no
+    tokens). stdio is the keyless thin client of the gateway daemon's socket (ADR 0015): the
+    config names the socket, never the workspace, whose keys the agent's user need not read."""
     join = f"<run: proctor agent join-token {agent}>"
     task = f"<run: proctor task start --agent {agent} --purpose ... --allow ... --requested-by ...>"
     entry: dict[str, Any]
     if transport == "stdio":
-        assert workspace is not None
+        if socket is None:
+            from proctor.gateway.thin import SOCKET_NAME
+
+            assert workspace is not None
+            socket = str(workspace / "run" / SOCKET_NAME)
         entry = {
             "command": executable,
-            "args": ["gateway", "--stdio", "--workspace", str(workspace)],
+            "args": ["gateway", "--stdio", "--socket", socket],
             "env": {"PROCTOR_JOIN_TOKEN": join, "PROCTOR_TASK_TOKEN": task},
         }
         if client == "vscode":
@@ -1449,9 +1462,18 @@ def mcp_config(
     transport: Annotated[str, typer.Option(help="stdio (Proctor starts per client) | http")] = "stdio",
     agent: Annotated[str, typer.Option(help="The agent the client acts as (for the placeholders).")] = "NAME",
     url: Annotated[str | None, typer.Option(help=f"Gateway URL for http (default {GATEWAY_URL}).")] = None,
+    socket: Annotated[
+        str | None,
+        typer.Option(
+            "--socket", help="The gateway daemon's socket for stdio (default <workspace>/run/gateway.sock)."
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Print the JSON that routes an MCP client through Proctor. Tokens are placeholders, never minted."""
+    """Print the JSON that routes an MCP client through Proctor. Tokens are placeholders, never minted.
+
+    stdio runs the keyless thin client (`proctor gateway --stdio --socket ...`): start the daemon
+    (`proctor gateway --http` or `--unix`) as the user that owns the workspace."""
     from proctor.workspace import Workspace
 
     if client not in _CLIENT_FILES:
@@ -1460,9 +1482,11 @@ def mcp_config(
         fail(ValidationError(f"transport is `stdio` or `http`, not `{transport}`"))
     if url is not None and transport != "http":
         fail(ValidationError("--url applies to --transport http only"))
+    if socket is not None and transport != "stdio":
+        fail(ValidationError("--socket applies to --transport stdio only"))
     ws_root: Path | None = None
     sep = "__"
-    if transport == "stdio":
+    if transport == "stdio" and socket is None:
         with handled():
             ws = Workspace.find(workspace)
             ws_root, sep = ws.root, ws.settings().gateway_tool_separator
@@ -1473,6 +1497,7 @@ def mcp_config(
         agent=agent,
         url=url or GATEWAY_URL,
         executable=_proctor_executable(),
+        socket=None if socket is None else str(Path(socket).absolute()),
     )
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
     err.print(f"put this in {_CLIENT_FILES[client]}; replace each <…> placeholder", highlight=False)
@@ -1481,6 +1506,12 @@ def mcp_config(
         " policies, --allow patterns and the audit use Proctor's name, NAMESPACE.tool",
         highlight=False,
     )
+    if transport == "stdio":
+        err.print(
+            "the client runs a keyless relay to the gateway daemon: start `proctor gateway --http`"
+            " (or `--unix`) as the workspace's owner; the agent's user needs no access to the workspace",
+            highlight=False,
+        )
     if client == "claude-desktop" and transport == "http":
         err.print("Claude Desktop's config file takes stdio servers only: this bridges with `npx mcp-remote`")
 

@@ -15,6 +15,7 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -695,14 +696,25 @@ def create_gateway_app(
     )
 
 
-async def serve_http(proctor: Proctor, workspace: Workspace, host: str, port: int) -> None:
+async def serve_http(
+    proctor: Proctor,
+    workspace: Workspace,
+    host: str,
+    port: int,
+    *,
+    socket_path: Path | None = None,
+    socket_required: bool = True,
+) -> None:
+    """Serve Streamable HTTP, and thin-client sessions on ``socket_path`` when given (ADR 0015)."""
     import uvicorn
+
+    from proctor.gateway.socket_relay import serving_socket
 
     public_url = f"http://{host}:{port}{MCP_PATH}"
     issuer = f"http://{proctor.settings.host}:{proctor.settings.port}"
     runtime = GatewayRuntime(proctor, load_upstreams(workspace.root))
     app = create_gateway_app(proctor, runtime, public_url=public_url, issuer_url=issuer)
-    async with runtime.running():
+    async with runtime.running(), serving_socket(proctor, runtime, socket_path, required=socket_required):
         settle_heap()
         await uvicorn.Server(server_config(app, host, port)).serve()
 

@@ -598,7 +598,8 @@ class GatewayRuntime:
                 continue
             namespaces = sorted({*owned.sessions, *owned.leans})
             await owned.close()
-            del self.tasks[task_id]
+            if self.tasks.get(task_id) is owned:  # a socket session's end may have closed it meanwhile
+                del self.tasks[task_id]
             closed.append(task_id)
             await self.proctor.audit.append_async(
                 "upstream.sessions_closed",

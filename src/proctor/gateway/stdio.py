@@ -1,6 +1,12 @@
-"""``proctor gateway --stdio``: the gateway as a child process of an MCP client.
+"""``proctor gateway --stdio --in-process``: the whole gateway inside the MCP client's child process.
 
-The agent host spawns this process, so the agent proves what it is once, at start-up, by one of:
+**For development only.** This mode opens the workspace itself, so whoever spawns it must be able to
+read the workspace's keys (it can then mint SVIDs and task tokens for any agent, decrypt every
+secret and re-sign the audit log), and its stdio upstreams run as that same user. The default
+``proctor gateway --stdio`` is the keyless thin client of :mod:`proctor.gateway.thin`, which relays
+the session to a Proctor daemon over a Unix socket (ADR 0015).
+
+The agent proves what it is once, at start-up, by one of:
 
 * ``PROCTOR_SVID``: a JWT-SVID it already holds (checked for this workspace's audience);
 * ``PROCTOR_JOIN_TOKEN``: a single-use join token, redeemed here;
@@ -10,6 +16,9 @@ The agent host spawns this process, so the agent proves what it is once, at star
 
 The task comes from ``PROCTOR_TASK_TOKEN``, which must be bound to that agent. Every call is still
 decided per call: suspending the agent or ending the task takes effect on the next call.
+
+:class:`BoundedLines` and :func:`screen_line` (the line bounds and the lone-surrogate refusal) serve
+the daemon's socket sessions too.
 """
 
 from __future__ import annotations
@@ -44,6 +53,8 @@ log = logging.getLogger(__name__)
 
 #: the largest JSON-RPC message (one line) the stdio gateway accepts from its client
 MAX_LINE_BYTES = 4 << 20
+#: what an oversized message becomes: valid JSON, not JSON-RPC, so the SDK reports and skips it
+OVERSIZED_LINE = '{"oversized": true}\n'
 #: what a refused request becomes: a method no MCP server has, so its client gets an error for it
 REFUSED_METHOD = "proctor/refused: the message held a lone surrogate, which is not Unicode"
 
@@ -81,29 +92,32 @@ class BoundedLines:
                 if not more or more.endswith(b"\n"):
                     break
             log.warning("dropped a %d-byte message: the limit is %d bytes", dropped, self.limit)
-            return '{"oversized": true}\n'  # valid JSON, not JSON-RPC: the SDK reports and skips it
-        return self._refuse_surrogates(data) or data.decode("utf-8", "replace")
+            return OVERSIZED_LINE
+        return screen_line(data, self.on_refused)
 
-    def _refuse_surrogates(self, data: bytes) -> str | None:
-        """A message holding a lone surrogate (a ``\\ud800`` escape with no partner) is dropped by
-        the MCP SDK without an answer, so its client would wait for ever. It is refused here: a
-        request becomes one for a method no server has (answered as an error for the same id),
-        anything else is skipped, and the refusal is audited."""
-        if not wire.surrogate_escape(data):
-            return None  # the common case: no `\\uD8..` escape at all, nothing parsed twice
-        try:
-            msg = json.loads(data)
-        except (ValueError, RecursionError):
-            return None  # not JSON: the SDK reports it
-        if not wire.lone_surrogate(data, msg):
-            return None
-        method = msg.get("method") if isinstance(msg, dict) else None
-        if self.on_refused is not None:
-            self.on_refused(printable(method, 100))
-        mid = msg.get("id") if isinstance(msg, dict) else None
-        if wire.echoable_id(mid):
-            return json.dumps({"jsonrpc": "2.0", "id": mid, "method": REFUSED_METHOD}) + "\n"
-        return '{"refused": true}\n'
+
+def screen_line(data: bytes, on_refused: Callable[[str], None] | None = None) -> str:
+    """One received line as the text the MCP SDK is given.
+
+    A message holding a lone surrogate (a ``\\ud800`` escape with no partner) is dropped by the
+    MCP SDK without an answer, so its client would wait for ever. It is refused here: a request
+    becomes one for a method no server has (answered as an error for the same id), anything else is
+    skipped, and ``on_refused`` is told the method (to audit the refusal)."""
+    if not wire.surrogate_escape(data):
+        return data.decode("utf-8", "replace")  # the common case: no `\\uD8..` escape, one parse
+    try:
+        msg = json.loads(data)
+    except (ValueError, RecursionError):
+        return data.decode("utf-8", "replace")  # not JSON: the SDK reports it
+    if not wire.lone_surrogate(data, msg):
+        return data.decode("utf-8", "replace")
+    method = msg.get("method") if isinstance(msg, dict) else None
+    if on_refused is not None:
+        on_refused(printable(method, 100))
+    mid = msg.get("id") if isinstance(msg, dict) else None
+    if wire.echoable_id(mid):
+        return json.dumps({"jsonrpc": "2.0", "id": mid, "method": REFUSED_METHOD}) + "\n"
+    return '{"refused": true}\n'
 
 
 class PublicErrors:
@@ -197,7 +211,8 @@ async def serve_stdio(proctor: Proctor, workspace: Workspace) -> None:
 
 
 def run_stdio(workspace: str | None, store_url: str | None = None) -> None:
-    """Entry point of ``proctor gateway --stdio``. Logs go to stderr: stdout is the protocol."""
+    """Entry point of ``proctor gateway --stdio --in-process``. Logs go to stderr: stdout is the
+    protocol."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     ws = Workspace.find(workspace)
     proctor = Proctor.open(ws, store_url=store_url)

@@ -178,6 +178,26 @@ def workload_selectors(
     return frozenset(selectors)
 
 
+def uptime_ticks() -> float:
+    """Clock ticks since boot: what a server notes when it accepts a connection, to compare with the
+    start time of the process it then attests (see the module docs on pid reuse)."""
+    return _uptime_ticks(Path("/proc"))
+
+
+def attest_peer(sock: socket.socket, accepted_at_ticks: float | None = None) -> frozenset[str]:
+    """The ``unix:`` selectors of the process at the other end of the connected Unix socket
+    ``sock``, with the pidfd and start-time checks of :func:`workload_selectors`."""
+    creds = peer_credentials(sock)
+    pidfd: int | None = None
+    try:
+        with contextlib.suppress(OSError):
+            pidfd = sock.getsockopt(socket.SOL_SOCKET, _SO_PEERPIDFD)
+        return workload_selectors(creds, pidfd=pidfd, accepted_at_ticks=accepted_at_ticks)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
 def match_agent(agents: Iterable[AgentRecord], selectors: Iterable[str]) -> AgentRecord:
     """The one agent whose registered selectors are all in ``selectors``.
 
@@ -412,8 +432,10 @@ def fetch_svid(socket_path: str | Path, audience: str, *, timeout: float = 5.0) 
 __all__ = [
     "AttestationServer",
     "PeerCredentials",
+    "attest_peer",
     "fetch_svid",
     "match_agent",
     "peer_credentials",
+    "uptime_ticks",
     "workload_selectors",
 ]

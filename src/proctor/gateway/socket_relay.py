@@ -1,0 +1,419 @@
+"""The daemon's end of the keyless stdio gateway: MCP sessions over a local Unix socket.
+
+``proctor gateway --http`` (and ``proctor gateway --unix``, the socket alone) listen on
+``<workspace>/run/gateway.sock``. The thin client ``proctor gateway --stdio``
+(:mod:`proctor.gateway.thin`), spawned by an MCP client as the agent host's user, connects and
+relays its MCP stream here; this process alone holds the workspace, so the agent host needs no keys
+and stdio upstreams run as the daemon's user (ADR 0015).
+
+One connection is one session:
+
+1. the client sends one hello line (at most :data:`MAX_HELLO_BYTES`, within
+   :data:`HELLO_TIMEOUT_S`): ``{"proctor": "gateway/1"}`` with ``svid`` or ``join_token``, and
+   ``task_token``;
+2. the daemon identifies the caller: a JWT-SVID for this workspace's audience, else a single-use
+   join token, else **attestation of the connecting process** (``SO_PEERCRED`` with the pidfd and
+   start-time checks of :mod:`proctor.identity.attest`) against the agents' selectors. The task
+   token must be bound to that agent, and the agent must be active. It answers one line, the agent
+   and task, or an error, and closes;
+3. then newline-delimited JSON-RPC both ways, served by the same :class:`GatewayRuntime` and
+   handlers as the HTTP gateway. Each line is bounded (:data:`MAX_LINE_BYTES`: a longer one is
+   dropped and reported, as on stdio) and screened for lone surrogates;
+4. end of stream from the client ends the session; when the last socket session of a task ends,
+   the task's upstream sessions (its stdio upstream processes) are closed, as the exit of an
+   in-process stdio gateway closed them.
+
+The socket is created with mode 0666 (any local user may connect): the kernel's peer credentials
+and the tokens decide who is calling, never the file mode. Its directory only needs to be
+traversable (0711).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import stat
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Final, cast
+
+import anyio
+from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskStatus
+from mcp.server.stdio import stdio_server
+
+from proctor.app import Proctor
+from proctor.errors import (
+    AgentSuspended,
+    AttestationFailed,
+    ConfigError,
+    ProctorError,
+    TaskTokenInvalid,
+    ValidationError,
+    public_message,
+)
+from proctor.gateway.config import load_upstreams
+from proctor.gateway.runtime import Caller, GatewayRuntime
+from proctor.gateway.server import build_server
+from proctor.gateway.stdio import MAX_LINE_BYTES, OVERSIZED_LINE, screen_line
+from proctor.gateway.thin import PROTOCOL, SOCKET_NAME
+from proctor.identity.attest import attest_peer, match_agent, uptime_ticks
+from proctor.store.base import AgentRecord
+from proctor.types import AgentName, AgentStatus, TaskId
+from proctor.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+MAX_HELLO_BYTES: Final = 64 << 10
+HELLO_TIMEOUT_S: Final = 10.0
+#: sessions served at once; a connection beyond is refused at once
+MAX_CONNECTIONS: Final = 256
+_CHUNK: Final = 1 << 16
+READY_MESSAGE: Final = "gateway socket for `proctor gateway --stdio` at %s"
+_HELLO_KEYS: Final = frozenset({"proctor", "svid", "join_token", "task_token"})
+
+
+def default_socket_path(workspace: Workspace) -> Path:
+    return workspace.run_dir / SOCKET_NAME
+
+
+class _Oversized(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+class SocketLines:
+    """A socket's byte stream as lines of at most ``limit`` bytes. A longer line is read to its end
+    and dropped (memory stays bounded); :meth:`__anext__` then yields :data:`OVERSIZED_LINE`."""
+
+    def __init__(self, stream: SocketStream, limit: int = MAX_LINE_BYTES) -> None:
+        self.stream = stream
+        self.limit = limit
+        self._buf = bytearray()
+        self._scanned = 0
+        self._eof = False
+        #: methods of messages refused for a lone surrogate, to audit
+        self.refused: list[str] = []
+        self.on_refused: Callable[[], Any] | None = None
+
+    async def line(self, limit: int | None = None) -> bytes | None:
+        """The next line without its newline, or None at the end of the stream (a last line with
+        no newline counts). Raises :class:`_Oversized` after dropping a line over the limit."""
+        limit = self.limit if limit is None else limit
+        dropping = 0
+        while True:
+            i = self._buf.find(b"\n", self._scanned)
+            if i >= 0:
+                line = bytes(self._buf[:i])
+                del self._buf[: i + 1]
+                self._scanned = 0
+                if dropping or len(line) > limit:
+                    raise _Oversized(dropping + len(line) + 1)
+                return line
+            if len(self._buf) > limit:
+                dropping += len(self._buf)
+                self._buf.clear()
+            self._scanned = len(self._buf)
+            if self._eof:
+                break
+            try:
+                chunk = await self.stream.receive(_CHUNK)
+            except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                self._eof = True
+                continue
+            self._buf += chunk
+        if dropping:
+            raise _Oversized(dropping + len(self._buf))
+        if self._buf:
+            line = bytes(self._buf)
+            self._buf.clear()
+            return line
+        return None
+
+    def __aiter__(self) -> SocketLines:
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            data = await self.line()
+        except _Oversized as exc:
+            log.warning("dropped a %d-byte message: the limit is %d bytes", exc.size, self.limit)
+            return OVERSIZED_LINE
+        if data is None:
+            raise StopAsyncIteration
+        text = screen_line(data, self.refused.append)
+        if self.refused and self.on_refused is not None:
+            await self.on_refused()
+        return text if text.endswith("\n") else text + "\n"
+
+
+class SocketWriter:
+    """What the SDK's stdio transport writes to, sent on the socket. Never raises: once the peer is
+    gone, output is dropped (the reader sees the end of the stream and the session ends)."""
+
+    def __init__(self, stream: SocketStream) -> None:
+        self.stream = stream
+        self.gone = False
+
+    async def write(self, text: str) -> None:
+        if self.gone:
+            return
+        try:
+            await self.stream.send(text.encode("utf-8", "replace"))
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+            self.gone = True
+
+    async def flush(self) -> None:
+        return None
+
+
+def bind_socket(path: Path) -> socket.socket:
+    """A listening Unix socket at ``path``, mode 0666. A stale socket (nobody listening) is replaced;
+    a live one, or anything that is not a socket, is a :class:`ConfigError`."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        pass
+    else:
+        if not stat.S_ISSOCK(st.st_mode):
+            raise ConfigError(f"`{path}` exists and is not a socket")
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.settimeout(1.0)
+            probe.connect(str(path))
+        except OSError:
+            path.unlink()  # nobody is listening: a leftover from a crash
+        else:
+            raise ConfigError(f"`{path}` is in use by another Proctor gateway")
+        finally:
+            probe.close()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(str(path))
+        # any local user may connect: peer credentials and tokens, not the file mode, say who it is
+        os.chmod(path, 0o666)  # noqa: S103 - a socket every local agent must reach
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on `{path}`: {exc.strerror or exc}") from None
+    return sock
+
+
+class SocketGateway:
+    """Serves thin-client sessions on one Unix socket with a running :class:`GatewayRuntime`."""
+
+    def __init__(self, proctor: Proctor, runtime: GatewayRuntime, path: Path) -> None:
+        self.proctor = proctor
+        self.runtime = runtime
+        self.path = path
+        self.connections = 0
+        #: live socket sessions per task: the task's upstreams close when its last one ends
+        self._sessions: Counter[TaskId] = Counter()
+
+    async def serve(
+        self, sock: socket.socket, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Serve on ``sock`` (from :func:`bind_socket`) until cancelled; the socket file is
+        removed on the way out."""
+        try:
+            listener = await SocketListener.from_socket(sock)
+        except BaseException:
+            sock.close()
+            raise
+        try:
+            task_status.started()
+            await listener.serve(self._connection)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await listener.aclose()
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+
+    async def _connection(self, stream: SocketStream) -> None:
+        accepted = uptime_ticks()
+        async with stream:
+            if self.connections >= MAX_CONNECTIONS:
+                await _reply(stream, {"error": {"code": "busy", "message": "too many gateway sessions"}})
+                return
+            self.connections += 1
+            try:
+                await self._session(stream, accepted)
+            except Exception:
+                log.exception("gateway socket session failed")
+            finally:
+                self.connections -= 1
+
+    async def _session(self, stream: SocketStream, accepted: float) -> None:
+        lines = SocketLines(stream)
+        try:
+            with anyio.fail_after(HELLO_TIMEOUT_S):
+                raw = await lines.line(MAX_HELLO_BYTES)
+            hello = _parse_hello(raw)
+            sock = stream.extra(SocketAttribute.raw_socket)  # noqa: S610 - anyio's typed attribute
+            caller, agent, how = await anyio.to_thread.run_sync(self._identify, hello, sock, accepted)
+        except TimeoutError:
+            await _reply(stream, {"error": {"code": "invalid_input", "message": "no hello received"}})
+            return
+        except _Oversized:
+            await _reply(stream, {"error": {"code": "invalid_input", "message": "the hello is too long"}})
+            return
+        except ProctorError as exc:
+            await _reply(stream, {"error": {"code": exc.code, "message": public_message(exc)}})
+            return
+        except Exception as exc:
+            log.exception("could not identify a gateway socket client")
+            error = {"code": "internal_error", "message": f"internal error ({type(exc).__name__})"}
+            await _reply(stream, {"error": error})
+            return
+        await _reply(
+            stream, {"proctor": PROTOCOL, "agent": agent.name, "task": str(caller.task_id), "how": how}
+        )
+
+        async def audit_refused() -> None:
+            for method in lines.refused:
+                try:
+                    await self.proctor.audit.append_async(
+                        "gateway.refused",
+                        {"error": "invalid_input", "reason": "lone surrogate", "method": method},
+                        agent=str(caller.agent),
+                        task=str(caller.task_id),
+                    )
+                except Exception:
+                    log.exception("could not audit a refused gateway request")
+            lines.refused.clear()
+
+        lines.on_refused = audit_refused
+        server = build_server(self.runtime, lambda _ctx: caller)
+        self._sessions[caller.task_id] += 1
+        try:
+            reader = cast("anyio.AsyncFile[str]", lines)
+            writer = cast("anyio.AsyncFile[str]", SocketWriter(stream))
+            async with stdio_server(stdin=reader, stdout=writer) as (read, write):
+                await server.run(read, write, server.create_initialization_options())
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._release(caller.task_id)
+
+    def _identify(
+        self, hello: dict[str, str], sock: socket.socket, accepted: float
+    ) -> tuple[Caller, AgentRecord, str]:
+        """Who is calling (in a worker thread: this reads the store and ``/proc``)."""
+        p = self.proctor
+        if svid := hello.get("svid"):
+            agent, how = p.get_agent(p.verify_svid(svid).agent), "svid"
+        elif join := hello.get("join_token"):
+            agent, how = p.get_agent(p.verify_svid(p.svid_from_join_token(join)).agent), "join_token"
+        else:
+            agent, how = self._attest(sock, accepted), "attestation"
+        if agent.status is not AgentStatus.ACTIVE:
+            raise AgentSuspended(f"agent `{agent.name}` is suspended")
+        token = hello.get("task_token")
+        if not token:
+            raise TaskTokenInvalid("set PROCTOR_TASK_TOKEN to the token `proctor task start` printed")
+        task_id = p.verify_task_token(token, agent)
+        return Caller(agent=AgentName(agent.name), task_id=task_id, task_token=token), agent, how
+
+    def _attest(self, sock: socket.socket, accepted: float) -> AgentRecord:
+        selectors: frozenset[str] = frozenset()
+        try:
+            selectors = attest_peer(sock, accepted)
+            agent = match_agent(self.proctor.store.list_agents(), selectors)
+        except AttestationFailed as exc:
+            self.proctor.audit_attestation(None, selectors, exc)
+            raise
+        self.proctor.audit_attestation(agent, selectors, None)
+        return agent
+
+    async def _release(self, task_id: TaskId) -> None:
+        """One socket session of the task ended; after its last, close the task's upstreams."""
+        self._sessions[task_id] -= 1
+        if self._sessions[task_id] > 0:
+            return
+        del self._sessions[task_id]
+        owned = self.runtime.tasks.pop(task_id, None)
+        if owned is None:
+            return
+        namespaces = sorted({*owned.sessions, *owned.leans})
+        await owned.close()
+        if namespaces:
+            try:
+                await self.proctor.audit.append_async(
+                    "upstream.sessions_closed",
+                    {"namespaces": namespaces, "reason": "session ended"},
+                    task=str(task_id),
+                )
+            except Exception:
+                log.exception("could not audit the end of a gateway socket session")
+
+
+def _parse_hello(raw: bytes | None) -> dict[str, str]:
+    if raw is None:
+        raise ValidationError("no hello received")
+    try:
+        msg = json.loads(raw)
+    except ValueError:
+        raise ValidationError("the hello is not JSON") from None
+    if (
+        not isinstance(msg, dict)
+        or msg.get("proctor") != PROTOCOL
+        or not set(msg) <= _HELLO_KEYS
+        or not all(isinstance(v, str) for v in msg.values())
+    ):
+        raise ValidationError(
+            f'the hello must be {{"proctor": "{PROTOCOL}", ...}}: is the client a Proctor thin client?'
+        )
+    return cast("dict[str, str]", msg)
+
+
+async def _reply(stream: SocketStream, msg: dict[str, Any]) -> None:
+    with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+        await stream.send(json.dumps(msg, separators=(",", ":")).encode() + b"\n")
+
+
+@asynccontextmanager
+async def serving_socket(
+    proctor: Proctor, runtime: GatewayRuntime, path: Path | None, *, required: bool = True
+) -> AsyncIterator[SocketGateway | None]:
+    """Serve thin clients on ``path`` for the duration of the block (nothing when ``path`` is None).
+    A socket that cannot be bound fails when ``required``, else it is logged and skipped."""
+    if path is None:
+        yield None
+        return
+    try:
+        sock = bind_socket(path)
+    except ConfigError as exc:
+        if required:
+            raise
+        log.warning("gateway socket disabled: %s", exc.message)
+        yield None
+        return
+    gateway = SocketGateway(proctor, runtime, path)
+    async with anyio.create_task_group() as tg:
+        await tg.start(gateway.serve, sock)
+        log.warning(READY_MESSAGE, path)
+        try:
+            yield gateway
+        finally:
+            tg.cancel_scope.cancel()
+
+
+async def serve_unix(proctor: Proctor, workspace: Workspace, path: Path) -> None:
+    """``proctor gateway --unix``: serve thin clients on the socket only, until SIGINT or SIGTERM."""
+    runtime = GatewayRuntime(proctor, load_upstreams(workspace.root))
+    sock = bind_socket(path)  # a plain error here, outside any task group, when it cannot be had
+    gateway = SocketGateway(proctor, runtime, path)
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with runtime.running(), anyio.create_task_group() as tg:
+            await tg.start(gateway.serve, sock)
+            log.warning(READY_MESSAGE, path)
+            async for _ in signals:
+                break
+            tg.cancel_scope.cancel()
+
+
+__all__ = ["SocketGateway", "bind_socket", "default_socket_path", "serve_unix", "serving_socket"]
