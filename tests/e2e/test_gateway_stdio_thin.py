@@ -66,7 +66,7 @@ def _workspace(root: Path, selectors: list[str] | None = None) -> tuple[Workspac
 async def _echo(params: StdioServerParameters, text: str) -> tuple[list[str], str]:
     async with Client(params, mode="legacy", cache=None) as c:
         names = sorted(t.name for t in (await c.list_tools()).tools)
-        r = await c.call_tool("bad.echo", {"text": text})
+        r = await c.call_tool("bad__echo", {"text": text})
         assert not r.is_error, r.content
         return names, str(r.content[0].text)  # type: ignore[union-attr]  # text content
 
@@ -142,7 +142,7 @@ def test_the_thin_client_opens_nothing_under_the_workspace(tmp_path: Path) -> No
             _watched(ws.root, thin_log, "gateway", "--stdio", "--workspace", str(ws.root), **creds),
             "hi",
         )
-    assert (names, text) == (["bad.echo"], "hi")
+    assert (names, text) == (["bad__echo"], "hi")
     assert not thin_log.exists(), thin_log.read_text()
     # the watch can see: the in-process gateway reads the workspace
     names, text = anyio.run(
@@ -331,7 +331,7 @@ def test_an_agent_user_without_access_to_the_workspace(agent_user: pwd.struct_pa
         async def session() -> tuple[list[str], str, int, int]:
             async with Client(params, mode="legacy", cache=None) as c:
                 names = sorted(t.name for t in (await c.list_tools()).tools)
-                r = await c.call_tool("bad.echo", {"text": "as another user"})
+                r = await c.call_tool("bad__echo", {"text": "as another user"})
                 [pid] = _pids(starts)  # the upstream is running for this session
                 thin = [
                     x
@@ -343,7 +343,7 @@ def test_an_agent_user_without_access_to_the_workspace(agent_user: pwd.struct_pa
         with Daemon(ws.root):
             assert os.stat(socket).st_mode & 0o777 == 0o666
             names, text, upstream_uid, agent_processes = anyio.run(session)
-        assert (names, text) == (["bad.echo"], "as another user")
+        assert (names, text) == (["bad__echo"], "as another user")
         assert agent_processes >= 1  # the thin client did run as the agent's user
         assert upstream_uid == os.geteuid() != agent_user.pw_uid  # the upstream ran as the daemon's
         with Proctor.open(ws) as p:
@@ -410,7 +410,7 @@ def test_the_socket_bounds_every_message(tmp_path: Path) -> None:
         answers = [json.loads(f.readline())]
         s.close()
     assert [a.get("id") for a in answers] == [3]  # 2 was dropped unread, 3 answered
-    assert [t["name"] for t in answers[0]["result"]["tools"]] == ["bad.echo"]
+    assert [t["name"] for t in answers[0]["result"]["tools"]] == ["bad__echo"]
 
 
 def test_the_http_daemon_serves_the_socket_too(tmp_path: Path) -> None:
@@ -423,7 +423,7 @@ def test_the_http_daemon_serves_the_socket_too(tmp_path: Path) -> None:
     params = thin_client(sock, PROCTOR_SVID=tokens["svid"], PROCTOR_TASK_TOKEN=tokens["task"])
     with Daemon(ws.root, mode=("--http", "--port", str(free_port()))):
         assert os.stat(sock).st_mode & 0o777 == 0o666
-        assert anyio.run(_echo, params, "over http's daemon") == (["bad.echo"], "over http's daemon")
+        assert anyio.run(_echo, params, "over http's daemon") == (["bad__echo"], "over http's daemon")
     # uvicorn re-raises SIGTERM once it has stopped, so the file may be left behind: a daemon
     # started later finds nobody listening on it and replaces it
     with Daemon(ws.root):
