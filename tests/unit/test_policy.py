@@ -353,3 +353,30 @@ def test_a_list_resource_is_allowed_exactly_when_every_element_is_in_scope(paths
     verdict = eng.decide(agent(), task(("fs.*",), ("/data/*",)), many, {"paths": paths}, NOW).verdict
     expected = bool(paths) and all(p.startswith("/data/") and ".." not in p.split("/") for p in paths)
     assert (verdict is Verdict.ALLOW) == expected
+
+
+def test_swap_between_reading_the_set_and_its_cache_never_caches_the_old_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decision that started on the old set while another thread swapped in a new one must not
+    leave its (old) outcome in the NEW set's cache: the next identical call would be served the
+    old allow, stamped with the new version."""
+    import proctor.policy.engine as engine_mod
+
+    d = starter_dir(tmp_path)
+    eng = PolicyEngine.from_dir(d)
+    a, t, tl, args = agent(), task(("fs.*",)), tool(), {"path": "/data/a"}
+    (d / "00-baseline.cedar").write_text("// reads withdrawn\n")
+    new = load_policy_dir(d)
+    real = engine_mod.resources_of
+
+    def swap_meanwhile(tool_: ToolRecord, args_: object) -> object:
+        eng.swap(new)  # another thread activates the new set while this call is being decided
+        return real(tool_, args_)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine_mod, "resources_of", swap_meanwhile)
+    first = eng.decide(a, t, tl, args, NOW)  # decided on the set it started with (allowed then)
+    monkeypatch.setattr(engine_mod, "resources_of", real)
+    after = eng.decide(a, t, tl, args, NOW)
+    assert after.policy_version == new.version
+    assert after.verdict is Verdict.DENY, (first, after)
