@@ -98,3 +98,30 @@ def test_a_kill_is_enforced_by_a_running_process_without_the_store(tmp_path: Pat
         p.sweep()
         assert p.get_task(task_id).state is TaskState.CANCELLED
         assert p.pipeline.decide_call(call).verdict is Verdict.DENY
+
+
+def test_suspend_works_while_the_policy_files_are_invalid(tmp_path: Path) -> None:
+    """A broken policy file (an operator mid-edit, or whoever can write the policy directory) keeps
+    the running processes on their last good set, so they keep allowing: `agent suspend` and `task
+    end` must still work then, instead of failing to open a Proctor."""
+    ws, task_id, token = _setup(tmp_path)
+    running = Proctor.open(ws)
+    try:
+        (ws.policies_dir / "50-broken.cedar").write_text("permit(principal action, resource);\n")
+        sus = _cli(ws, "agent", "suspend", "bot", "--reason", "incident 8")
+        end = _cli(ws, "task", "end", task_id)
+        assert sus.returncode == 0, sus.stderr + sus.stdout
+        assert end.returncode == 0, end.stderr + end.stdout
+        pending = json.loads((ws.run_dir / KILL_FILE).read_text())
+        assert {(k["kind"], k["target"]) for k in pending} == {("agent", "bot"), ("task", task_id)}
+        d = running.pipeline.decide_call(
+            CallInput(tool="docs.read", args={}, agent="bot", task_token=token, source="test")
+        )
+        assert d.verdict is Verdict.DENY
+    finally:
+        running.close()
+    (ws.policies_dir / "50-broken.cedar").unlink()
+    with Proctor.open(ws) as p:  # the next process that can open records both
+        assert p.get_agent("bot").status is AgentStatus.SUSPENDED
+        assert p.get_task(task_id).state is TaskState.COMPLETED
+    assert json.loads((ws.run_dir / KILL_FILE).read_text()) == []

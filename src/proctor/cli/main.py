@@ -285,7 +285,7 @@ def _kill(workspace: str | None, kind: str, target: str, reason: str, state: str
     be opened), pend it in the workspace's kill file. Returns whether it was recorded."""
     from proctor.app import Proctor
     from proctor.clock import SystemClock
-    from proctor.errors import AuditError, StoreError
+    from proctor.errors import ProctorError
     from proctor.killswitch import KILL_FILE, KillSwitch, PendingKill
     from proctor.types import AgentName, TaskId, TaskState
     from proctor.workspace import Workspace
@@ -295,9 +295,12 @@ def _kill(workspace: str | None, kind: str, target: str, reason: str, state: str
         checked = str(AgentName(target)) if kind == "agent" else str(TaskId(target))
         try:
             p = Proctor.open(ws)
-        except (StoreError, AuditError) as exc:
+        except Exception as exc:
+            # whatever keeps a Proctor from opening (the store, the log, a policy file being
+            # edited, the configuration) must not keep the kill from the processes still serving
+            cause = exc.code if isinstance(exc, ProctorError) else type(exc).__name__
             KillSwitch(ws.run_dir / KILL_FILE).add(
-                PendingKill(kind, checked, SystemClock().now(), "cli", reason[:500], exc.code, state)
+                PendingKill(kind, checked, SystemClock().now(), "cli", reason[:500], cause, state)
             )
             return False
         with p:
