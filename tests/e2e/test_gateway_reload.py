@@ -210,3 +210,45 @@ def test_pins_and_registrations_made_elsewhere_are_followed(running: Running) ->
     ok, text = _call(running)
     assert not ok
     assert text.startswith("not listed"), text
+
+
+def test_a_call_in_flight_across_a_reload_reopens_nothing_of_the_old_configuration(tmp_path: Path) -> None:
+    """A call resolved its upstream before ``upstreams.yaml`` changed and reaches for the session
+    after the reload retired it: it must not open a session with the old command (which every
+    later call of the task would then reuse), nor hold credentials obtained for it."""
+    from proctor.gateway.runtime import GatewayRuntime, UpstreamUnavailable
+    from proctor.types import TaskId
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    save_upstreams(ws.root, [_time_upstream()])
+    with Proctor.open(ws) as p:
+        p.add_agent("bot", "owner@acme.test")
+        task = p.start_task(
+            agent="bot", purpose="time", allow=["time.*"], requested_by="r@acme.test", ttl_s=3600
+        )
+        from proctor.gateway.config import load_upstreams
+
+        runtime = GatewayRuntime(p, load_upstreams(ws.root))
+
+        async def scenario() -> tuple[str, Any]:
+            async with runtime.running():
+                owned = runtime.owned(TaskId(task.task.id))
+                old = runtime.upstreams["time"]  # resolved by a call now in flight
+                new_cfg = _time_upstream(args=["--local-timezone", "Europe/Paris"])
+                save_upstreams(ws.root, [new_cfg])
+                assert await runtime.reload_upstreams(force=True)
+                outcome = "refused"
+                try:
+                    await owned.get(old)  # the call in flight reaches for its session now
+                    outcome = "opened"
+                except UpstreamUnavailable:
+                    pass
+                current = runtime.upstreams["time"]
+                up = await owned.get(current)  # the next call of the task
+                used = up.cfg
+                runtime.task_group.cancel_scope.cancel()
+                return outcome, used == current
+
+        outcome, current_used = anyio.run(scenario)
+    assert outcome == "refused"
+    assert current_used

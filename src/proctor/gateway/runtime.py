@@ -211,6 +211,7 @@ class TaskUpstreams:
         Raises :class:`CredentialUnavailable` when policy denies one or a provider fails."""
         if self.closed:
             raise UpstreamUnavailable(cfg.namespace)
+        self._check_current(cfg)
         if not cfg.credentials:
             return _NO_INJECTION
         held = self.injections.get(cfg.namespace)
@@ -233,8 +234,17 @@ class TaskUpstreams:
                 if self.closed:  # the task's sessions were closed while the provider worked
                     await self._revoke_all(held, "the task's sessions were closed")
                     raise UpstreamUnavailable(cfg.namespace)
+                if self.runtime.upstreams.get(cfg.namespace) != cfg:  # reloaded meanwhile
+                    await self._revoke_all(held, "the upstream's configuration changed")
+                    raise UpstreamUnavailable(cfg.namespace)
                 self.injections[cfg.namespace] = held
         return held
+
+    def _check_current(self, cfg: UpstreamConfig) -> None:
+        """Refuse a configuration ``upstreams.yaml`` no longer holds: a call that resolved its
+        upstream before a reload must not reopen (for the whole task) what the reload retired."""
+        if self.runtime.upstreams.get(cfg.namespace) != cfg:
+            raise UpstreamUnavailable(cfg.namespace)
 
     async def _revoke_all(self, held: Injection, reason: str) -> None:
         """Revoke the leases of a session being retired (a no-op for those already ended)."""
@@ -321,11 +331,16 @@ class TaskUpstreams:
         if self.closed:
             raise UpstreamUnavailable(cfg.namespace)
         await self.check_credentials(cfg)
+        self._check_current(cfg)
         up = self.leans.get(cfg.namespace)
-        if up is not None and not up.closed:
+        if up is not None and not up.closed and up.cfg == cfg:
             return up
         async with self._lean_lock:
+            self._check_current(cfg)
             up = self.leans.get(cfg.namespace)
+            if up is not None and up.cfg != cfg:  # opened for a configuration since replaced
+                await self.drop_lean(cfg.namespace)
+                up = None
             if up is None or up.closed:
                 up = LeanHttpUpstream(cfg, (await self.injection(cfg)).headers)
                 try:
@@ -347,7 +362,11 @@ class TaskUpstreams:
             raise UpstreamUnavailable(cfg.namespace)
         await self.check_credentials(cfg)
         async with self._lock:
+            self._check_current(cfg)
             up = self.sessions.get(cfg.namespace)
+            if up is not None and up.cfg != cfg:  # opened for a configuration since replaced
+                self.drop(cfg.namespace)
+                up = None
             if up is None or up.closed:
                 up = _Upstream(cfg, self)
                 self.sessions[cfg.namespace] = up
