@@ -380,3 +380,18 @@ def test_swap_between_reading_the_set_and_its_cache_never_caches_the_old_outcome
     after = eng.decide(a, t, tl, args, NOW)
     assert after.policy_version == new.version
     assert after.verdict is Verdict.DENY, (first, after)
+
+
+def test_an_empty_resource_is_held_to_the_tool_pattern(tmp_path: Path) -> None:
+    """An empty resource argument names *something* to the upstream (a server resolves `""` to its
+    working directory): it must match the tool's resource pattern like any other value, not skip it."""
+    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    confined = tool(resource_pattern="/data/*")
+    assert eng.decide(agent(), task(("fs.*",)), confined, {"path": "/data/a"}, NOW).verdict is Verdict.ALLOW
+    d = eng.decide(agent(), task(("fs.*",)), confined, {"path": ""}, NOW)
+    assert d.verdict is Verdict.DENY
+    assert "outside tool pattern" in " ".join(d.reasons)
+    listed = ToolRecord(ToolName("fs.read_many"), "read", resource_arg="paths[]", resource_pattern="/data/*")
+    assert (
+        eng.decide(agent(), task(("fs.*",)), listed, {"paths": ["/data/a", ""]}, NOW).verdict is Verdict.DENY
+    )

@@ -134,7 +134,8 @@ def check_scope(task: TaskRecord, tool: ToolRecord, resources: tuple[str, ...] |
             return ScopeVerdict(False, "the resource is oversized or contains a NUL byte", resource[:80])
         if resource and _has_traversal(resource):
             return ScopeVerdict(False, f"resource `{resource[:200]}` contains a `..` segment", resource)
-        if resource and not fnmatchcase(resource, tool.resource_pattern):
+        # an empty value names something too (a server resolves `""` to its working directory)
+        if not fnmatchcase(resource, tool.resource_pattern):
             return ScopeVerdict(
                 False,
                 f"resource `{resource[:200]}` is outside tool pattern `{tool.resource_pattern}`",
