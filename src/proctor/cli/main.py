@@ -612,7 +612,9 @@ def audit_export(
         if output is None:
             export_jsonl(p.store, sys.stdout)
         else:
-            with output.open("w", encoding="utf-8") as f:
+            # the log is private to Proctor's user: a new export file is too, whatever the umask
+            fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
                 count = export_jsonl(p.store, f)
             err.print(f"exported {count} records to {output}")
 
