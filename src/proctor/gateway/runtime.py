@@ -819,9 +819,10 @@ class GatewayRuntime:
     ) -> tuple[UpstreamConfig, str, ToolName, Decision, asyncio.Task[Decision] | None]:
         upstream_def: types.Tool | None = None
         snap = snap or self.proctor.snapshot()
-        if not self._may_reach_upstreams(caller, snap):
-            # an ended task or an inactive agent: the pipeline refuses it with its own reason and
-            # audits it; no upstream is started, listed or leased for on its behalf
+        if not self._may_reach_upstreams(caller, snap, cfg):
+            # an ended task, an inactive agent, an upstream the task declared no tool of or a stale
+            # policy: the pipeline refuses it with its own reason and audits it; no upstream is
+            # started, listed or leased for on its behalf
             decision = await self.proctor.pipeline.decide_call_async(
                 call, alone=self.inflight <= 1, snap=snap
             )
@@ -868,15 +869,18 @@ class GatewayRuntime:
             )
         return cfg, upstream_tool, proctor_name, decision, None
 
-    def _may_reach_upstreams(self, caller: Caller, snap: Snapshot) -> bool:
-        """Whether the caller's task is live and its agent active (what the pipeline will check
-        again): only then may a call touch an upstream before its decision."""
+    def _may_reach_upstreams(self, caller: Caller, snap: Snapshot, cfg: UpstreamConfig) -> bool:
+        """Whether the caller's task is live, declares a tool of ``cfg`` and its agent is active,
+        under the workspace's policy version (what the pipeline will check again): only then may a
+        call touch the upstream before its decision."""
         p = self.proctor
         task = p.cached_task(caller.task_id, snap)
         agent = p.cached_agent(caller.agent, snap)
         return (
-            task is not None
+            snap.policy_stale is None
+            and task is not None
             and task.agent == caller.agent
+            and declares_namespace(task.allow, cfg.namespace)
             and task.is_live(p.clock.now())
             and agent is not None
             and agent.status is AgentStatus.ACTIVE
