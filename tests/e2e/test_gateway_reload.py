@@ -252,3 +252,26 @@ def test_a_call_in_flight_across_a_reload_reopens_nothing_of_the_old_configurati
         outcome, current_used = anyio.run(scenario)
     assert outcome == "refused"
     assert current_used
+
+
+def test_an_unreadable_upstreams_file_is_refused_and_audited_once(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8 (or a file that cannot be read) are a refused configuration like
+    invalid YAML: audited once, the previous list keeps serving, not an exception that skips the
+    change without a record."""
+    from proctor.gateway.config import load_upstreams
+    from proctor.gateway.runtime import GatewayRuntime
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    save_upstreams(ws.root, [_time_upstream()])
+    with Proctor.open(ws) as p:
+        runtime = GatewayRuntime(p, load_upstreams(ws.root))
+        (ws.root / "upstreams.yaml").write_bytes(b"upstreams:\n  - namespace: \xff\xfe\n")
+
+        async def reload_twice() -> tuple[bool, bool]:
+            return await runtime.reload_upstreams(), await runtime.reload_upstreams(force=True)
+
+        assert anyio.run(reload_twice) == (False, False)
+        p.audit.flush()
+        rejected = p.store.search_audit(AuditQuery(kind="upstreams.rejected", limit=5))
+        assert len(rejected) == 1
+        assert list(runtime.upstreams) == ["time"]

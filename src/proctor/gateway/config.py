@@ -273,6 +273,10 @@ def load_upstreams(workspace_root: Path) -> list[UpstreamConfig]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{UPSTREAMS_FILE}: not valid UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{UPSTREAMS_FILE}: cannot be read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         # the YAML error quotes the file, which may hold env values: name only the position
         mark = getattr(exc, "problem_mark", None)
