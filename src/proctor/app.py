@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 TASK_AUDIENCE = "proctor:task"
 MAX_PURPOSE = 2000
 MAX_SELECTORS = 32
+#: how many times a starting process re-reads policy files that keep changing under it
+SETTLE_ROUNDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,7 @@ class Proctor:
             self.audit.refusing = anchor_error
             log.critical("audit: no checkpoint will be signed: %s", anchor_error)
         self.policy_dir = policy_dir or (workspace.policies_dir if workspace else None)
+        from_dir = policies is None
         if policies is None:
             if self.policy_dir is None:
                 raise ValidationError("Proctor needs policies (a workspace, policy_dir= or policies=)")
@@ -160,6 +163,8 @@ class Proctor:
         self.pipeline = Pipeline(self)
         self.audience = f"spiffe://{settings.trust_domain}/proctor"
         self._record_policy(policies, initial=True)
+        if from_dir:
+            self._settle_policy()
         self.sync_config_tools()
         #: credential leases; providers are added with :meth:`register_provider`
         self.leases = LeaseManager(
@@ -435,6 +440,25 @@ class Proctor:
                 "policy.activated",
                 {"version": ps.version, "files": sorted(ps.files), "policies": sorted(ps.sources)},
             )
+
+    def _settle_policy(self) -> None:
+        """After recording the set this process read at start-up: read the files again, and while
+        they hold another set, activate that one. The files may have changed (and a running process
+        activated the change) between the read and the record: the store must never be left naming
+        an older set than the files hold (the running processes would be ``policy_stale``, this one
+        would decide under a withdrawn policy). Each round re-reads after its own record, so the
+        last record any process makes is of the files as they are."""
+        assert self.policy_dir is not None
+        for _ in range(SETTLE_ROUNDS):
+            try:
+                new = load_policy_dir(self.policy_dir)
+            except PolicyLoadError:
+                return  # being edited: the set recorded is the last good one; watchers follow
+            with self._policy_lock:
+                if new.version == self.policy.version:
+                    return
+                self._record_policy(new, initial=True)
+                self.policy.swap(new)
 
     def _activate(self, new: PolicySet) -> bool:
         """Make ``new`` the active set: recorded in the store (and audited) first, then served, so no

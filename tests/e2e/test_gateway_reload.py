@@ -275,3 +275,35 @@ def test_an_unreadable_upstreams_file_is_refused_and_audited_once(tmp_path: Path
         rejected = p.store.search_audit(AuditQuery(kind="upstreams.rejected", limit=5))
         assert len(rejected) == 1
         assert list(runtime.upstreams) == ["time"]
+
+
+def test_a_process_that_read_the_policy_files_before_a_change_does_not_revert_the_active_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process reads the policy files, then waits (for the store's write lock, say) while the
+    operator changes them and a running process activates the new set. When it records what it
+    read, the store must not end up naming the older set: the running process would be left
+    `policy_stale` (denying everything), and this one would decide under the withdrawn policy."""
+    import proctor.app as app_mod
+    from proctor.policy.loader import load_policy_dir
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    old = load_policy_dir(ws.policies_dir)
+    (ws.policies_dir / "90-extra.cedar").write_text(
+        '@id("extra.forbid")\nforbid(principal, action == Proctor::Action::"pay", resource);\n'
+    )
+    with Proctor.open(ws) as running:  # follows the files: activates the new set
+        new_version = running.policy.version
+        assert new_version != old.version
+        reads: list[int] = []
+
+        def stale_first(directory: Path) -> Any:
+            reads.append(1)
+            return old if len(reads) == 1 else load_policy_dir(directory)
+
+        monkeypatch.setattr(app_mod, "load_policy_dir", stale_first)
+        with Proctor.open(ws) as late:
+            monkeypatch.undo()
+            assert late.store.active_policy_version() == new_version
+            assert late.policy.version == new_version
+            assert running.snapshot().policy_stale is None
