@@ -82,10 +82,13 @@ class Snapshot:
     by any process, so this cache can never serve a record that changed.
     """
 
-    __slots__ = ("agents", "epoch", "pins", "policy_stale", "tasks", "tools")
+    __slots__ = ("agents", "epoch", "pins", "policy_stale", "policy_version", "tasks", "tools")
 
-    def __init__(self, epoch: int, policy_stale: str | None = None) -> None:
+    def __init__(self, epoch: int, policy_stale: str | None = None, policy_version: str = "") -> None:
         self.epoch = epoch
+        #: this process's policy version when the snapshot was taken: a process that swaps its set
+        #: takes a new snapshot (and so looks again at whether it may decide) at once
+        self.policy_version = policy_version
         #: why this process may not decide at this epoch (its policy set is not the store's active
         #: one and it could not follow), or None
         self.policy_stale = policy_stale
@@ -318,8 +321,11 @@ class Proctor:
     def _snapshot(self) -> Snapshot:
         epoch = self.store.epoch()
         snap = self._snap
-        if snap.epoch != epoch:
-            snap = Snapshot(epoch, self._follow_policy())
+        version = self.policy.version
+        if snap.epoch != epoch or snap.policy_version != version:
+            # the version read before following: if following (or another thread) swaps the set,
+            # the next call looks again rather than keep a verdict taken against the old one
+            snap = Snapshot(epoch, self._follow_policy(), version)
             self._snap = snap
         return snap
 

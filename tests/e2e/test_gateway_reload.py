@@ -307,3 +307,29 @@ def test_a_process_that_read_the_policy_files_before_a_change_does_not_revert_th
             assert late.store.active_policy_version() == new_version
             assert late.policy.version == new_version
             assert running.snapshot().policy_stale is None
+
+
+def test_a_stale_process_that_catches_up_serves_again_without_waiting_for_a_store_change(
+    tmp_path: Path,
+) -> None:
+    """Another host activated a set whose files reach this host later (configuration management):
+    this process is `policy_stale` meanwhile. Once its files hold that set and it activates it (the
+    store already names it, so nothing in the store changes), its calls must go through again at
+    once, not stay denied until some unrelated change moves the store's epoch."""
+    import shutil
+
+    from proctor.policy.loader import load_policy_dir
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(ws.policies_dir, elsewhere)
+    extra = '@id("extra.forbid")\nforbid(principal, action == Proctor::Action::"pay", resource);\n'
+    (elsewhere / "90-extra.cedar").write_text(extra)
+    newer = load_policy_dir(elsewhere)
+    with Proctor.open(ws) as p:
+        p.store.record_policy_version(newer.version, newer.files, p.clock.now())  # the other host
+        assert p.snapshot().policy_stale is not None
+        (ws.policies_dir / "90-extra.cedar").write_text(extra)  # the files arrive here
+        assert p.reload_policies()  # what the watcher does
+        assert p.policy.version == newer.version
+        assert p.snapshot().policy_stale is None
