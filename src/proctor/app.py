@@ -27,6 +27,7 @@ from proctor.credentials.providers.jwt import JwtProvider
 from proctor.credentials.providers.postgres import PostgresRoleProvider
 from proctor.credentials.secrets import SecretStore
 from proctor.errors import (
+    AgentSuspended,
     AuditError,
     Conflict,
     CredentialDenied,
@@ -37,6 +38,7 @@ from proctor.errors import (
     SecretKeyInvalid,
     StoreError,
     StoreUnavailable,
+    TaskNotActive,
     TaskTokenInvalid,
     UnknownAgent,
     UnknownTask,
@@ -270,6 +272,10 @@ class Proctor:
         stale = self.snapshot().policy_stale
         if stale is not None:
             raise PolicyStale(stale)
+        if self.kills.agent_killed(str(agent)):
+            raise AgentSuspended(f"agent `{agent}` is suspended: it cannot get credentials")
+        if self.kills.task_killed(str(task_id)):
+            raise TaskNotActive(f"task `{task_id}` has ended: it cannot get credentials")
         task = self._expire_if_due(self.get_task(str(task_id)))
         rec_agent = self.get_agent(str(agent))
         effects = self.leases.task_effects(task, ref.upstream or None) | frozenset(effects)
