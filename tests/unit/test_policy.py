@@ -395,3 +395,25 @@ def test_an_empty_resource_is_held_to_the_tool_pattern(tmp_path: Path) -> None:
     assert (
         eng.decide(agent(), task(("fs.*",)), listed, {"paths": ["/data/a", ""]}, NOW).verdict is Verdict.DENY
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.example/public/%2e%2e/admin",
+        "https://api.example/public/%2E%2E/admin",
+        "https://api.example/public/..%2fadmin",
+        "https://api.example/public/%252e%252e/admin",
+        "https://api.example/public/.%2e/admin",
+    ],
+)
+def test_an_encoded_dot_dot_segment_is_traversal_too(tmp_path: Path, url: str) -> None:
+    """A URL resource is decoded by the server it reaches (`%2e%2e` is `..` to an HTTP server):
+    a task confined to `https://api.example/public/*` must not reach `/admin` through it."""
+    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    fetch = ToolRecord(ToolName("web.fetch"), "read", resource_arg="url")
+    t = task(("web.*",), ("https://api.example/public/*",))
+    ok = eng.decide(agent(), t, fetch, {"url": "https://api.example/public/docs"}, NOW)
+    assert ok.verdict is Verdict.ALLOW
+    d = eng.decide(agent(), t, fetch, {"url": url}, NOW)
+    assert d.verdict is Verdict.DENY, d.reasons
