@@ -333,3 +333,50 @@ def test_a_stale_process_that_catches_up_serves_again_without_waiting_for_a_stor
         assert p.reload_policies()  # what the watcher does
         assert p.policy.version == newer.version
         assert p.snapshot().policy_stale is None
+
+
+def test_a_resource_of_a_removed_upstream_is_unknown_after_a_reload(tmp_path: Path) -> None:
+    """A resource listed by an upstream that `upstreams.yaml` then removes (or repoints): reading it
+    is a plain "unknown resource", never an internal error, and never routed by the old listing."""
+    from mcp.shared.exceptions import MCPError
+
+    from proctor.gateway.config import load_upstreams
+    from proctor.gateway.runtime import Caller, GatewayRuntime
+    from proctor.types import AgentName
+
+    everything = Path(__file__).resolve().parents[1] / "fixtures" / "everything_server.py"
+    ev = upstream_from_mapping(
+        {
+            "namespace": "ev",
+            "command": sys.executable,
+            "args": [str(everything), "--stdio"],
+            "default": {"effect": "read"},
+        }
+    )
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    save_upstreams(ws.root, [ev, _time_upstream()])
+    with Proctor.open(ws) as p:
+        p.add_agent("bot", "owner@acme.test")
+        started = p.start_task(
+            agent="bot", purpose="r", allow=["ev.*", "time.*"], requested_by="r@acme.test", ttl_s=3600
+        )
+        caller = Caller(AgentName("bot"), started.task.id, started.token)
+        runtime = GatewayRuntime(p, load_upstreams(ws.root))
+
+        async def scenario() -> str:
+            async with runtime.running():
+                listed = [str(r.uri) for r in await runtime.list_resources(caller)]
+                assert "test://static-text" in listed
+                save_upstreams(ws.root, [_time_upstream()])
+                assert await runtime.reload_upstreams(force=True)
+                try:
+                    await runtime.read_resource(caller, "test://static-text")
+                    outcome = "read"
+                except MCPError as exc:
+                    outcome = f"refused: {exc}"
+                runtime.task_group.cancel_scope.cancel()
+                return outcome
+
+        outcome = anyio.run(scenario)
+    # (with one upstream left, the gateway asks it, as for a template's URI: it does not know it)
+    assert outcome.lower().startswith("refused: unknown resource"), outcome

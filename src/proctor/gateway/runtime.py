@@ -387,8 +387,11 @@ class TaskUpstreams:
             up.stop.set()
 
     async def retire(self, namespace: str, reason: str) -> None:
-        """Close this task's sessions with an upstream and revoke the leases they carried."""
+        """Close this task's sessions with an upstream, forget the resources it listed and revoke
+        the leases they carried."""
         self.drop(namespace)
+        for uri in [u for u, ns in self.resource_owner.items() if ns == namespace]:
+            del self.resource_owner[uri]
         await self.drop_lean(namespace)
         held = self.injections.pop(namespace, None)
         if held is not None:
@@ -1211,9 +1214,9 @@ class GatewayRuntime:
             raise MCPError(
                 types.INVALID_PARAMS, f"resource `{uri[:200]}` is listed by more than one upstream"
             )
-        if ns is None or not declares_namespace(task.allow, ns):
+        cfg = None if ns is None else self.upstreams.get(ns)
+        if ns is None or cfg is None or not declares_namespace(task.allow, ns):
             raise MCPError(types.INVALID_PARAMS, f"unknown resource `{uri[:200]}`")
-        cfg = self.upstreams[ns]
         return cfg, (await owned.get(cfg)).require()
 
     def _declared(self, caller: Caller, name: str, what: str) -> tuple[UpstreamConfig, str]:
