@@ -110,8 +110,12 @@ class Workspace:
         if (root / CONFIG_FILE).exists():
             raise ConfigError(f"`{root}` is already a Proctor workspace")
         TrustDomain(trust_domain)
+        existed = root.is_dir()
         root.mkdir(mode=0o711, parents=True, exist_ok=True)
-        os.chmod(root, 0o711)  # noqa: S103 - traverse-only for others: agents reach run/ by name, nothing is listed
+        # traverse-only for others (agents reach run/ by name, nothing is listed); a directory the
+        # operator already had is only narrowed (one of theirs at 0700 stays 0700)
+        mode = root.stat().st_mode & 0o711 if existed else 0o711
+        os.chmod(root, mode)
         ws = cls(root)
         ws.keys_dir.mkdir(mode=0o700, exist_ok=True)
         ws.run_dir.mkdir(mode=0o711, exist_ok=True)

@@ -145,3 +145,15 @@ def test_an_audit_export_file_is_owner_only(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert out.read_text().count("\n") >= 1
     assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_init_in_an_existing_private_directory_keeps_it_private(tmp_path: Path) -> None:
+    """`proctor init` in a directory the operator already closed (0700) does not open it to
+    traversal by every user (0711); a directory it creates is 0711 as usual."""
+    existing = tmp_path / "mine"
+    existing.mkdir()
+    os.chmod(existing, 0o700)
+    Workspace.init(existing, config_text="trust_domain: acme.test\n")
+    assert existing.stat().st_mode & 0o777 == 0o700
+    fresh, _ = Workspace.init(tmp_path / "new", config_text="trust_domain: acme.test\n")
+    assert fresh.root.stat().st_mode & 0o777 == 0o711
