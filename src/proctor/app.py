@@ -622,7 +622,7 @@ class Proctor:
                     self._lease_hook(
                         "revoke_task", functools.partial(self.leases.revoke_task, task.id, "task ended")
                     )
-            self.kills.remove(k.kind, k.target)
+            self.kills.remove(k.kind, k.target, k.at)
             done += 1
         return done
 

@@ -126,10 +126,13 @@ class KillSwitch:
         self._stamp = None
         self._refresh()
 
-    def remove(self, kind: str, target: str) -> None:
-        """Forget a kill once the store and the log hold it."""
+    def remove(self, kind: str, target: str, at: float | None = None) -> None:
+        """Forget a kill once the store and the log hold it; with ``at``, only the entry made
+        then (one added meanwhile for the same target, a new incident, stays to be recorded)."""
         with self._edit() as kills:
-            kills[:] = [k for k in kills if (k.kind, k.target) != (kind, target)]
+            kills[:] = [
+                k for k in kills if (k.kind, k.target) != (kind, target) or (at is not None and k.at != at)
+            ]
         self._stamp = None
         self._refresh()
 

@@ -125,3 +125,29 @@ def test_suspend_works_while_the_policy_files_are_invalid(tmp_path: Path) -> Non
         assert p.get_agent("bot").status is AgentStatus.SUSPENDED
         assert p.get_task(task_id).state is TaskState.COMPLETED
     assert json.loads((ws.run_dir / KILL_FILE).read_text()) == []
+
+
+def test_a_kill_added_while_another_is_being_recorded_is_not_lost(tmp_path: Path) -> None:
+    """The sweeper records a pending suspension while the operator adds another one for the same
+    agent (a second incident): removing the recorded entry must not drop the new one with it."""
+    from proctor.killswitch import KillSwitch, PendingKill
+
+    ws, _task_id, _token = _setup(tmp_path)
+    with Proctor.open(ws) as p:
+        ks = KillSwitch(ws.run_dir / KILL_FILE)
+        ks.add(PendingKill("agent", "bot", 1.0, "cli", "incident 1", "store_locked"))
+        real = p.store.set_agent_status
+
+        def meanwhile(*a: object, **kw: object) -> object:
+            ks.add(PendingKill("agent", "bot", 2.0, "cli", "incident 2", "store_locked"))
+            return real(*a, **kw)  # type: ignore[arg-type]
+
+        p.store.set_agent_status = meanwhile  # type: ignore[method-assign]
+        assert p.record_pending_kills() == 1
+        p.store.set_agent_status = real  # type: ignore[method-assign]
+        left = [k.reason for k in ks.pending()]
+        assert left == ["incident 2"]
+        assert p.record_pending_kills() == 1
+        rows = p.store.search_audit(AuditQuery(kind="agent.suspended", limit=5))
+        reasons = {json.loads(r.body).get("reason") for r in rows}
+        assert {"incident 1", "incident 2"} <= reasons
