@@ -19,6 +19,7 @@ import fcntl
 import json
 import logging
 import os
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -95,7 +96,12 @@ class KillSwitch:
     def _read(self) -> list[PendingKill] | None:
         assert self.path is not None
         try:
-            with open(self.path, "rb") as f:
+            # non-blocking: a FIFO in its place must not stop every decision of every process
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    log.critical("kill switch file is not a regular file: not read")
+                    return None
                 raw = f.read(MAX_BYTES + 1)
         except FileNotFoundError:
             return []

@@ -151,3 +151,23 @@ def test_a_kill_added_while_another_is_being_recorded_is_not_lost(tmp_path: Path
         rows = p.store.search_audit(AuditQuery(kind="agent.suspended", limit=5))
         reasons = {json.loads(r.body).get("reason") for r in rows}
         assert {"incident 1", "incident 2"} <= reasons
+
+
+def test_a_fifo_in_place_of_the_kill_file_blocks_no_decision(tmp_path: Path) -> None:
+    """Every decision looks at the kill file: a FIFO in its place is refused unread (logged), and
+    the decision goes on, instead of waiting for a writer for ever."""
+    import threading
+
+    ws, _task_id, token = _setup(tmp_path)
+    with Proctor.open(ws) as p:
+        os.mkfifo(ws.run_dir / KILL_FILE)
+        call = CallInput(tool="docs.read", args={}, agent="bot", task_token=token, source="test")
+        got: list[object] = []
+        decider = threading.Thread(target=lambda: got.append(p.pipeline.decide_call(call)), daemon=True)
+        decider.start()
+        decider.join(30)  # a guard against hanging the suite, not a performance bound
+        if decider.is_alive():
+            os.close(os.open(ws.run_dir / KILL_FILE, os.O_WRONLY | os.O_NONBLOCK))
+            decider.join(30)
+            raise AssertionError("the decision blocked on a FIFO kill file")
+        assert got
