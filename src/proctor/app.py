@@ -27,6 +27,7 @@ from proctor.credentials.providers.jwt import JwtProvider
 from proctor.credentials.providers.postgres import PostgresRoleProvider
 from proctor.credentials.secrets import SecretStore
 from proctor.errors import (
+    AgentSuspended,
     AuditError,
     Conflict,
     CredentialDenied,
@@ -37,6 +38,7 @@ from proctor.errors import (
     SecretKeyInvalid,
     StoreError,
     StoreUnavailable,
+    TaskNotActive,
     TaskTokenInvalid,
     UnknownAgent,
     UnknownTask,
@@ -65,6 +67,8 @@ log = logging.getLogger(__name__)
 TASK_AUDIENCE = "proctor:task"
 MAX_PURPOSE = 2000
 MAX_SELECTORS = 32
+#: how many times a starting process re-reads policy files that keep changing under it
+SETTLE_ROUNDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +100,13 @@ class Snapshot:
     by any process, so this cache can never serve a record that changed.
     """
 
-    __slots__ = ("agents", "epoch", "pins", "policy_stale", "tasks", "tools")
+    __slots__ = ("agents", "epoch", "pins", "policy_stale", "policy_version", "tasks", "tools")
 
-    def __init__(self, epoch: int, policy_stale: str | None = None) -> None:
+    def __init__(self, epoch: int, policy_stale: str | None = None, policy_version: str = "") -> None:
         self.epoch = epoch
+        #: this process's policy version when the snapshot was taken: a process that swaps its set
+        #: takes a new snapshot (and so looks again at whether it may decide) at once
+        self.policy_version = policy_version
         #: why this process may not decide at this epoch (its policy set is not the store's active
         #: one and it could not follow), or None
         self.policy_stale = policy_stale
@@ -296,6 +303,10 @@ class Proctor:
         stale = self.snapshot().policy_stale
         if stale is not None:
             raise PolicyStale(stale)
+        if self.kills.agent_killed(str(agent)):
+            raise AgentSuspended(f"agent `{agent}` is suspended: it cannot get credentials")
+        if self.kills.task_killed(str(task_id)):
+            raise TaskNotActive(f"task `{task_id}` has ended: it cannot get credentials")
         task = self._expire_if_due(self.get_task(str(task_id)))
         rec_agent = self.get_agent(str(agent))
         effects = self.leases.task_effects(task, ref.upstream or None) | frozenset(effects)
@@ -347,8 +358,11 @@ class Proctor:
     def _snapshot(self) -> Snapshot:
         epoch = self.store.epoch()
         snap = self._snap
-        if snap.epoch != epoch:
-            snap = Snapshot(epoch, self._follow_policy())
+        version = self.policy.version
+        if snap.epoch != epoch or snap.policy_version != version:
+            # the version read before following: if following (or another thread) swaps the set,
+            # the next call looks again rather than keep a verdict taken against the old one
+            snap = Snapshot(epoch, self._follow_policy(), version)
             self._snap = snap
         return snap
 
@@ -475,16 +489,20 @@ class Proctor:
 
     def load_policies(self) -> PolicyEngine:
         """Load the policy set now if it is not loaded yet, and register the config's tools."""
+        settle = False
         with self._policy_lock:
             if self._policy is None:
                 ps = self._given_policies
                 if ps is None:
                     assert self.policy_dir is not None  # checked in __init__
                     ps = load_policy_dir(self.policy_dir)
+                    settle = True
                 engine = PolicyEngine(ps)
                 self._record_policy(ps, initial=True)
                 self._policy = engine
             engine = self._policy
+        if settle:
+            self._settle_policy()
         if not self._tools_synced:
             self.sync_config_tools()
             self._tools_synced = True
@@ -533,6 +551,25 @@ class Proctor:
                 "policy.activated",
                 {"version": ps.version, "files": sorted(ps.files), "policies": sorted(ps.sources)},
             )
+
+    def _settle_policy(self) -> None:
+        """After recording the set this process read at start-up: read the files again, and while
+        they hold another set, activate that one. The files may have changed (and a running process
+        activated the change) between the read and the record: the store must never be left naming
+        an older set than the files hold (the running processes would be ``policy_stale``, this one
+        would decide under a withdrawn policy). Each round re-reads after its own record, so the
+        last record any process makes is of the files as they are."""
+        assert self.policy_dir is not None
+        for _ in range(SETTLE_ROUNDS):
+            try:
+                new = load_policy_dir(self.policy_dir)
+            except PolicyLoadError:
+                return  # being edited: the set recorded is the last good one; watchers follow
+            with self._activate_lock:
+                if new.version == self.policy.version:
+                    return
+                self._record_policy(new, initial=True)
+                self.policy.swap(new)
 
     def _activate(self, new: PolicySet) -> bool:
         """Make ``new`` the active set: recorded in the store (and audited) first, then served, so no
@@ -688,7 +725,7 @@ class Proctor:
                     self._lease_hook(
                         "revoke_task", functools.partial(self.leases.revoke_task, task.id, "task ended")
                     )
-            self.kills.remove(k.kind, k.target)
+            self.kills.remove(k.kind, k.target, k.at)
             done += 1
         return done
 

@@ -19,6 +19,7 @@ import fcntl
 import json
 import logging
 import os
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -95,7 +96,12 @@ class KillSwitch:
     def _read(self) -> list[PendingKill] | None:
         assert self.path is not None
         try:
-            with open(self.path, "rb") as f:
+            # non-blocking: a FIFO in its place must not stop every decision of every process
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    log.critical("kill switch file is not a regular file: not read")
+                    return None
                 raw = f.read(MAX_BYTES + 1)
         except FileNotFoundError:
             return []
@@ -126,10 +132,13 @@ class KillSwitch:
         self._stamp = None
         self._refresh()
 
-    def remove(self, kind: str, target: str) -> None:
-        """Forget a kill once the store and the log hold it."""
+    def remove(self, kind: str, target: str, at: float | None = None) -> None:
+        """Forget a kill once the store and the log hold it; with ``at``, only the entry made
+        then (one added meanwhile for the same target, a new incident, stays to be recorded)."""
         with self._edit() as kills:
-            kills[:] = [k for k in kills if (k.kind, k.target) != (kind, target)]
+            kills[:] = [
+                k for k in kills if (k.kind, k.target) != (kind, target) or (at is not None and k.at != at)
+            ]
         self._stamp = None
         self._refresh()
 

@@ -110,8 +110,12 @@ class Workspace:
         if (root / CONFIG_FILE).exists():
             raise ConfigError(f"`{root}` is already a Proctor workspace")
         TrustDomain(trust_domain)
+        existed = root.is_dir()
         root.mkdir(mode=0o711, parents=True, exist_ok=True)
-        os.chmod(root, 0o711)  # noqa: S103 - traverse-only for others: agents reach run/ by name, nothing is listed
+        # traverse-only for others (agents reach run/ by name, nothing is listed); a directory the
+        # operator already had is only narrowed (one of theirs at 0700 stays 0700)
+        mode = root.stat().st_mode & 0o711 if existed else 0o711
+        os.chmod(root, mode)
         ws = cls(root)
         ws.keys_dir.mkdir(mode=0o700, exist_ok=True)
         ws.run_dir.mkdir(mode=0o711, exist_ok=True)
@@ -134,7 +138,8 @@ class Workspace:
         decides who they are) but not listed; ``keys/`` and ``policies/`` are owner-only; every file
         (configuration, upstreams, the database and its ``-wal``/``-shm``) is owner-only, so no
         other local user can read the audit log or take a lock on the database. Idempotent; returns
-        what it changed (paths this user does not own are left as they are, and named in the log)."""
+        what it changed (paths this user does not own are left as they are, and named in the log).
+        Modes are only ever narrowed: what the operator made stricter (0700, 0400) stays so."""
         changed: list[str] = []
 
         def tighten(path: Path, mode: int) -> None:
@@ -142,13 +147,15 @@ class Workspace:
                 st = path.lstat()
             except FileNotFoundError:
                 return
-            if stat.S_ISLNK(st.st_mode) or (st.st_mode & 0o777) == mode:
+            # only ever remove bits: what the operator made stricter (0700, 0400) stays so
+            target = st.st_mode & 0o777 & mode
+            if stat.S_ISLNK(st.st_mode) or (st.st_mode & 0o777) == target:
                 return
             if stat.S_ISSOCK(st.st_mode):
                 return  # sockets keep the mode their server gave them
             try:
-                os.chmod(path, mode)
-                changed.append(f"{path.name} {oct(st.st_mode & 0o777)} -> {oct(mode)}")
+                os.chmod(path, target)
+                changed.append(f"{path.name} {oct(st.st_mode & 0o777)} -> {oct(target)}")
             except PermissionError:
                 log.warning("workspace: cannot make `%s` private (owned by another user)", path)
 

@@ -914,3 +914,50 @@ def test_a_call_after_task_end_is_an_audited_task_refusal(tmp_path: Path, pinned
     text = after.content[0].text
     assert "completed" in text, text
     assert b"task_not_active" in bytes(last[0].body)
+
+
+def test_a_call_for_an_undeclared_upstream_starts_nothing(tmp_path: Path) -> None:
+    """A task that declared only `time.*` calls a tool of another upstream by name: the call is an
+    audited deny, and that upstream is never started (or listed, or leased for) on its behalf, as
+    for tools/list, resources and prompts."""
+    from proctor.store.base import AuditQuery
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "changing_server.py"
+    marker = tmp_path / "dict-started"
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    time_up = upstream_from_mapping(
+        {"namespace": "time", "command": str(BIN / "mcp-server-time"), "default": {"effect": "read"}}
+    )
+    dict_up = upstream_from_mapping(
+        {
+            "namespace": "dict",
+            "command": "/bin/sh",
+            "args": ["-c", f'echo started >> "{marker}"; exec "{sys.executable}" "{fixture}"'],
+            "default": {"effect": "read"},
+        }
+    )
+    p = Proctor.open(ws)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    agent = p.add_agent("bot", "owner@acme.test")
+    task = p.start_task(agent="bot", purpose="t", allow=["time.*"], requested_by="r@acme.test")
+    gateway = GatewayThread.start(p, [time_up, dict_up], port)
+    gw = HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+
+    async def call() -> Any:
+        async with _client(gw, legacy=True) as c:
+            try:
+                return await c.call_tool("dict.lookup", {"word": "x"})
+            except MCPError as exc:
+                return exc
+
+    try:
+        out = anyio.run(call)
+        p.audit.flush()
+        last = p.store.search_audit(AuditQuery(kind="decision", newest_first=True, limit=1))
+    finally:
+        gateway.stop()
+        p.close()
+    assert not marker.exists(), "the undeclared upstream was started for the task"
+    assert isinstance(out, MCPError) or out.is_error
+    assert last, "the refused call is not audited"

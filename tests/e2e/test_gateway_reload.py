@@ -210,3 +210,173 @@ def test_pins_and_registrations_made_elsewhere_are_followed(running: Running) ->
     ok, text = _call(running)
     assert not ok
     assert text.startswith("not listed"), text
+
+
+def test_a_call_in_flight_across_a_reload_reopens_nothing_of_the_old_configuration(tmp_path: Path) -> None:
+    """A call resolved its upstream before ``upstreams.yaml`` changed and reaches for the session
+    after the reload retired it: it must not open a session with the old command (which every
+    later call of the task would then reuse), nor hold credentials obtained for it."""
+    from proctor.gateway.runtime import GatewayRuntime, UpstreamUnavailable
+    from proctor.types import TaskId
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    save_upstreams(ws.root, [_time_upstream()])
+    with Proctor.open(ws) as p:
+        p.add_agent("bot", "owner@acme.test")
+        task = p.start_task(
+            agent="bot", purpose="time", allow=["time.*"], requested_by="r@acme.test", ttl_s=3600
+        )
+        from proctor.gateway.config import load_upstreams
+
+        runtime = GatewayRuntime(p, load_upstreams(ws.root))
+
+        async def scenario() -> tuple[str, Any]:
+            async with runtime.running():
+                owned = runtime.owned(TaskId(task.task.id))
+                old = runtime.upstreams["time"]  # resolved by a call now in flight
+                new_cfg = _time_upstream(args=["--local-timezone", "Europe/Paris"])
+                save_upstreams(ws.root, [new_cfg])
+                assert await runtime.reload_upstreams(force=True)
+                outcome = "refused"
+                try:
+                    await owned.get(old)  # the call in flight reaches for its session now
+                    outcome = "opened"
+                except UpstreamUnavailable:
+                    pass
+                current = runtime.upstreams["time"]
+                up = await owned.get(current)  # the next call of the task
+                used = up.cfg
+                runtime.task_group.cancel_scope.cancel()
+                return outcome, used == current
+
+        outcome, current_used = anyio.run(scenario)
+    assert outcome == "refused"
+    assert current_used
+
+
+def test_an_unreadable_upstreams_file_is_refused_and_audited_once(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8 (or a file that cannot be read) are a refused configuration like
+    invalid YAML: audited once, the previous list keeps serving, not an exception that skips the
+    change without a record."""
+    from proctor.gateway.config import load_upstreams
+    from proctor.gateway.runtime import GatewayRuntime
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    save_upstreams(ws.root, [_time_upstream()])
+    with Proctor.open(ws) as p:
+        runtime = GatewayRuntime(p, load_upstreams(ws.root))
+        (ws.root / "upstreams.yaml").write_bytes(b"upstreams:\n  - namespace: \xff\xfe\n")
+
+        async def reload_twice() -> tuple[bool, bool]:
+            return await runtime.reload_upstreams(), await runtime.reload_upstreams(force=True)
+
+        assert anyio.run(reload_twice) == (False, False)
+        p.audit.flush()
+        rejected = p.store.search_audit(AuditQuery(kind="upstreams.rejected", limit=5))
+        assert len(rejected) == 1
+        assert list(runtime.upstreams) == ["time"]
+
+
+def test_a_process_that_read_the_policy_files_before_a_change_does_not_revert_the_active_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process reads the policy files, then waits (for the store's write lock, say) while the
+    operator changes them and a running process activates the new set. When it records what it
+    read, the store must not end up naming the older set: the running process would be left
+    `policy_stale` (denying everything), and this one would decide under the withdrawn policy."""
+    import proctor.app as app_mod
+    from proctor.policy.loader import load_policy_dir
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    old = load_policy_dir(ws.policies_dir)
+    (ws.policies_dir / "90-extra.cedar").write_text(
+        '@id("extra.forbid")\nforbid(principal, action == Proctor::Action::"pay", resource);\n'
+    )
+    with Proctor.open(ws) as running:  # follows the files: activates the new set
+        new_version = running.policy.version
+        assert new_version != old.version
+        reads: list[int] = []
+
+        def stale_first(directory: Path) -> Any:
+            reads.append(1)
+            return old if len(reads) == 1 else load_policy_dir(directory)
+
+        monkeypatch.setattr(app_mod, "load_policy_dir", stale_first)
+        with Proctor.open(ws) as late:
+            monkeypatch.undo()
+            assert late.store.active_policy_version() == new_version
+            assert late.policy.version == new_version
+            assert running.snapshot().policy_stale is None
+
+
+def test_a_stale_process_that_catches_up_serves_again_without_waiting_for_a_store_change(
+    tmp_path: Path,
+) -> None:
+    """Another host activated a set whose files reach this host later (configuration management):
+    this process is `policy_stale` meanwhile. Once its files hold that set and it activates it (the
+    store already names it, so nothing in the store changes), its calls must go through again at
+    once, not stay denied until some unrelated change moves the store's epoch."""
+    import shutil
+
+    from proctor.policy.loader import load_policy_dir
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(ws.policies_dir, elsewhere)
+    extra = '@id("extra.forbid")\nforbid(principal, action == Proctor::Action::"pay", resource);\n'
+    (elsewhere / "90-extra.cedar").write_text(extra)
+    newer = load_policy_dir(elsewhere)
+    with Proctor.open(ws) as p:
+        p.store.record_policy_version(newer.version, newer.files, p.clock.now())  # the other host
+        assert p.snapshot().policy_stale is not None
+        (ws.policies_dir / "90-extra.cedar").write_text(extra)  # the files arrive here
+        assert p.reload_policies()  # what the watcher does
+        assert p.policy.version == newer.version
+        assert p.snapshot().policy_stale is None
+
+
+def test_a_resource_of_a_removed_upstream_is_unknown_after_a_reload(tmp_path: Path) -> None:
+    """A resource listed by an upstream that `upstreams.yaml` then removes (or repoints): reading it
+    is a plain "unknown resource", never an internal error, and never routed by the old listing."""
+    from mcp.shared.exceptions import MCPError
+
+    from proctor.gateway.config import load_upstreams
+    from proctor.gateway.runtime import Caller, GatewayRuntime
+    from proctor.types import AgentName
+
+    everything = Path(__file__).resolve().parents[1] / "fixtures" / "everything_server.py"
+    ev = upstream_from_mapping(
+        {
+            "namespace": "ev",
+            "command": sys.executable,
+            "args": [str(everything), "--stdio"],
+            "default": {"effect": "read"},
+        }
+    )
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    save_upstreams(ws.root, [ev, _time_upstream()])
+    with Proctor.open(ws) as p:
+        p.add_agent("bot", "owner@acme.test")
+        started = p.start_task(
+            agent="bot", purpose="r", allow=["ev.*", "time.*"], requested_by="r@acme.test", ttl_s=3600
+        )
+        caller = Caller(AgentName("bot"), started.task.id, started.token)
+        runtime = GatewayRuntime(p, load_upstreams(ws.root))
+
+        async def scenario() -> str:
+            async with runtime.running():
+                listed = [str(r.uri) for r in await runtime.list_resources(caller)]
+                assert "test://static-text" in listed
+                save_upstreams(ws.root, [_time_upstream()])
+                assert await runtime.reload_upstreams(force=True)
+                try:
+                    await runtime.read_resource(caller, "test://static-text")
+                    outcome = "read"
+                except MCPError as exc:
+                    outcome = f"refused: {exc}"
+                runtime.task_group.cancel_scope.cancel()
+                return outcome
+
+        outcome = anyio.run(scenario)
+    # (with one upstream left, the gateway asks it, as for a template's URI: it does not know it)
+    assert outcome.lower().startswith("refused: unknown resource"), outcome

@@ -139,3 +139,76 @@ def test_the_api_kill_switch_answers_202_while_the_store_refuses(tmp_path: Path)
         assert p.get_agent("bot").status is AgentStatus.SUSPENDED
     finally:
         p.close()
+
+
+def test_suspend_works_while_the_policy_files_are_invalid(tmp_path: Path) -> None:
+    """A broken policy file (an operator mid-edit, or whoever can write the policy directory) keeps
+    the running processes on their last good set, so they keep allowing: `agent suspend` and `task
+    end` must still work then, instead of failing to open a Proctor."""
+    ws, task_id, token = _setup(tmp_path)
+    running = Proctor.open(ws)
+    try:
+        (ws.policies_dir / "50-broken.cedar").write_text("permit(principal action, resource);\n")
+        sus = _cli(ws, "agent", "suspend", "bot", "--reason", "incident 8")
+        end = _cli(ws, "task", "end", task_id)
+        assert sus.returncode == 0, sus.stderr + sus.stdout
+        assert end.returncode == 0, end.stderr + end.stdout
+        pending = json.loads((ws.run_dir / KILL_FILE).read_text())
+        assert {(k["kind"], k["target"]) for k in pending} == {("agent", "bot"), ("task", task_id)}
+        d = running.pipeline.decide_call(
+            CallInput(tool="docs.read", args={}, agent="bot", task_token=token, source="test")
+        )
+        assert d.verdict is Verdict.DENY
+    finally:
+        running.close()
+    (ws.policies_dir / "50-broken.cedar").unlink()
+    with Proctor.open(ws) as p:  # the next process that can open records both
+        assert p.get_agent("bot").status is AgentStatus.SUSPENDED
+        assert p.get_task(task_id).state is TaskState.COMPLETED
+    assert json.loads((ws.run_dir / KILL_FILE).read_text()) == []
+
+
+def test_a_kill_added_while_another_is_being_recorded_is_not_lost(tmp_path: Path) -> None:
+    """The sweeper records a pending suspension while the operator adds another one for the same
+    agent (a second incident): removing the recorded entry must not drop the new one with it."""
+    from proctor.killswitch import KillSwitch, PendingKill
+
+    ws, _task_id, _token = _setup(tmp_path)
+    with Proctor.open(ws) as p:
+        ks = KillSwitch(ws.run_dir / KILL_FILE)
+        ks.add(PendingKill("agent", "bot", 1.0, "cli", "incident 1", "store_locked"))
+        real = p.store.set_agent_status
+
+        def meanwhile(*a: object, **kw: object) -> object:
+            ks.add(PendingKill("agent", "bot", 2.0, "cli", "incident 2", "store_locked"))
+            return real(*a, **kw)  # type: ignore[arg-type]
+
+        p.store.set_agent_status = meanwhile  # type: ignore[method-assign,assignment]
+        assert p.record_pending_kills() == 1
+        p.store.set_agent_status = real  # type: ignore[method-assign]
+        left = [k.reason for k in ks.pending()]
+        assert left == ["incident 2"]
+        assert p.record_pending_kills() == 1
+        rows = p.store.search_audit(AuditQuery(kind="agent.suspended", limit=5))
+        reasons = {json.loads(r.body).get("reason") for r in rows}
+        assert {"incident 1", "incident 2"} <= reasons
+
+
+def test_a_fifo_in_place_of_the_kill_file_blocks_no_decision(tmp_path: Path) -> None:
+    """Every decision looks at the kill file: a FIFO in its place is refused unread (logged), and
+    the decision goes on, instead of waiting for a writer for ever."""
+    import threading
+
+    ws, _task_id, token = _setup(tmp_path)
+    with Proctor.open(ws) as p:
+        os.mkfifo(ws.run_dir / KILL_FILE)
+        call = CallInput(tool="docs.read", args={}, agent="bot", task_token=token, source="test")
+        got: list[object] = []
+        decider = threading.Thread(target=lambda: got.append(p.pipeline.decide_call(call)), daemon=True)
+        decider.start()
+        decider.join(30)  # a guard against hanging the suite, not a performance bound
+        if decider.is_alive():
+            os.close(os.open(ws.run_dir / KILL_FILE, os.O_WRONLY | os.O_NONBLOCK))
+            decider.join(30)
+            raise AssertionError("the decision blocked on a FIFO kill file")
+        assert got

@@ -103,3 +103,57 @@ def test_an_old_workspace_is_made_private_when_opened(tmp_path: Path) -> None:
     assert ws.policies_dir.stat().st_mode & 0o777 == 0o700
     for path in (ws.root / "proctor.db", ws.config_path, ws.policies_dir / "00-baseline.cedar"):
         assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_opening_never_loosens_what_the_operator_made_stricter(tmp_path: Path) -> None:
+    """An operator who closed the workspace further (root or run/ 0700, a file 0400) keeps it so:
+    opening only ever removes permission bits, it never grants traversal or write access."""
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    with Proctor.open(ws):
+        pass
+    os.chmod(ws.root, 0o700)
+    os.chmod(ws.run_dir, 0o700)
+    os.chmod(ws.config_path, 0o400)
+    with Proctor.open(ws):
+        pass
+    assert ws.root.stat().st_mode & 0o777 == 0o700
+    assert ws.run_dir.stat().st_mode & 0o777 == 0o700
+    assert ws.config_path.stat().st_mode & 0o777 == 0o400
+
+
+def test_an_audit_export_file_is_owner_only(tmp_path: Path) -> None:
+    """`proctor audit export -o FILE` writes the private log: a new file is created 0600 whatever
+    the umask, so an export next to the workspace is no more readable than the log itself."""
+    import sys
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    with Proctor.open(ws) as p:
+        p.add_agent("bot", "owner@acme.test")
+    out = tmp_path / "audit.jsonl"
+    old = os.umask(0o022)
+    try:
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "proctor"), "audit", "export", "-o", str(out)],
+            env={**os.environ, "PROCTOR_WORKSPACE": str(ws.root)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.umask(old)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().count("\n") >= 1
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_init_in_an_existing_private_directory_keeps_it_private(tmp_path: Path) -> None:
+    """`proctor init` in a directory the operator already closed (0700) does not open it to
+    traversal by every user (0711); a directory it creates is 0711 as usual."""
+    existing = tmp_path / "mine"
+    existing.mkdir()
+    os.chmod(existing, 0o700)
+    Workspace.init(existing, config_text="trust_domain: acme.test\n")
+    assert existing.stat().st_mode & 0o777 == 0o700
+    fresh, _ = Workspace.init(tmp_path / "new", config_text="trust_domain: acme.test\n")
+    assert fresh.root.stat().st_mode & 0o777 == 0o711

@@ -511,3 +511,36 @@ def _splits(ns: str, sep: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def test_upstreams_file_that_is_a_fifo_or_oversized_is_refused_without_blocking(tmp_path: Path) -> None:
+    """The running gateway re-reads `upstreams.yaml` on its event loop: a FIFO in its place must be
+    refused at once (not block the gateway for good), an oversized file refused unread."""
+    import os
+    import threading
+
+    from proctor.errors import ConfigError
+    from proctor.gateway.config import MAX_UPSTREAMS_BYTES, load_upstreams
+
+    fifo = tmp_path / "upstreams.yaml"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | object] = []
+
+    def load() -> None:
+        try:
+            outcome.append(load_upstreams(tmp_path))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(20)  # a guard against hanging the suite, not a performance bound
+    if reader.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # release the blocked reader
+        reader.join(20)
+        pytest.fail("reading upstreams.yaml blocked on a FIFO")
+    assert isinstance(outcome[0], ConfigError), outcome
+    fifo.unlink()
+    fifo.write_bytes(b"#" * (MAX_UPSTREAMS_BYTES + 1))
+    with pytest.raises(ConfigError, match="larger than"):
+        load_upstreams(tmp_path)

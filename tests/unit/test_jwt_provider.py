@@ -656,3 +656,38 @@ def test_the_credential_ring_and_the_svid_ring_share_no_key(env: Env, prov: JwtP
     )
     with pytest.raises(IdentityError, match="unknown signing key"):
         env.p.verify_svid(as_jwt)
+
+
+def test_endpoint_a_pending_kill_makes_the_token_inactive(env: Env, api: tuple[TestClient, str]) -> None:
+    """A suspension or task end that waits in the kill file (the store or the log could not take
+    it yet) is enforced by introspection too: a resource server stops accepting the task's
+    credential token at once, like every Proctor decision."""
+    from proctor.killswitch import PendingKill
+
+    client, secret = api
+    for kind, target in (("agent", "bot"), ("task", str(env.task.task.id))):
+        _, token = issue(env)
+        r = client.post("/v1/introspect", data={"token": token}, headers=_basic(AUD, secret))
+        assert r.json()["active"] is True
+        env.p.kills.add(PendingKill(kind, target, env.clock.now(), "cli", "", "store_locked"))
+        r = client.post("/v1/introspect", data={"token": token}, headers=_basic(AUD, secret))
+        assert r.json() == {"active": False}, kind
+        env.p.kills.remove(kind, target)
+
+
+def test_a_pending_kill_refuses_a_credential(env: Env, prov: JwtProvider) -> None:
+    """No credential is issued to an agent suspended, or a task ended, only in the kill file:
+    whatever path reaches issuance (a session opened just after the kill), it is refused there too."""
+    from proctor.errors import AgentSuspended, TaskNotActive
+    from proctor.killswitch import PendingKill
+    from proctor.policy.engine import CredentialRef
+
+    ref = CredentialRef("billing-api", "jwt", "payments")
+    task_id, agent = env.task.task.id, env.agent.name
+    lease, _ = env.p.obtain_credential(task_id, agent, ref, {"audience": AUD})
+    assert lease.state is LeaseState.ACTIVE
+    for kind, target, refused in (("agent", "bot", AgentSuspended), ("task", str(task_id), TaskNotActive)):
+        env.p.kills.add(PendingKill(kind, target, env.clock.now(), "cli", "", "store_locked"))
+        with pytest.raises(refused):
+            env.p.obtain_credential(task_id, agent, ref, {"audience": AUD})
+        env.p.kills.remove(kind, target)

@@ -353,3 +353,67 @@ def test_a_list_resource_is_allowed_exactly_when_every_element_is_in_scope(paths
     verdict = eng.decide(agent(), task(("fs.*",), ("/data/*",)), many, {"paths": paths}, NOW).verdict
     expected = bool(paths) and all(p.startswith("/data/") and ".." not in p.split("/") for p in paths)
     assert (verdict is Verdict.ALLOW) == expected
+
+
+def test_swap_between_reading_the_set_and_its_cache_never_caches_the_old_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decision that started on the old set while another thread swapped in a new one must not
+    leave its (old) outcome in the NEW set's cache: the next identical call would be served the
+    old allow, stamped with the new version."""
+    import proctor.policy.engine as engine_mod
+
+    d = starter_dir(tmp_path)
+    eng = PolicyEngine.from_dir(d)
+    a, t, tl, args = agent(), task(("fs.*",)), tool(), {"path": "/data/a"}
+    (d / "00-baseline.cedar").write_text("// reads withdrawn\n")
+    new = load_policy_dir(d)
+    real = engine_mod.resources_of  # type: ignore[attr-defined]  # imported into the engine, patched there
+
+    def swap_meanwhile(tool_: ToolRecord, args_: object) -> object:
+        eng.swap(new)  # another thread activates the new set while this call is being decided
+        return real(tool_, args_)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine_mod, "resources_of", swap_meanwhile)
+    first = eng.decide(a, t, tl, args, NOW)  # decided on the set it started with (allowed then)
+    monkeypatch.setattr(engine_mod, "resources_of", real)
+    after = eng.decide(a, t, tl, args, NOW)
+    assert after.policy_version == new.version
+    assert after.verdict is Verdict.DENY, (first, after)
+
+
+def test_an_empty_resource_is_held_to_the_tool_pattern(tmp_path: Path) -> None:
+    """An empty resource argument names *something* to the upstream (a server resolves `""` to its
+    working directory): it must match the tool's resource pattern like any other value, not skip it."""
+    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    confined = tool(resource_pattern="/data/*")
+    assert eng.decide(agent(), task(("fs.*",)), confined, {"path": "/data/a"}, NOW).verdict is Verdict.ALLOW
+    d = eng.decide(agent(), task(("fs.*",)), confined, {"path": ""}, NOW)
+    assert d.verdict is Verdict.DENY
+    assert "outside tool pattern" in " ".join(d.reasons)
+    listed = ToolRecord(ToolName("fs.read_many"), "read", resource_arg="paths[]", resource_pattern="/data/*")
+    assert (
+        eng.decide(agent(), task(("fs.*",)), listed, {"paths": ["/data/a", ""]}, NOW).verdict is Verdict.DENY
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.example/public/%2e%2e/admin",
+        "https://api.example/public/%2E%2E/admin",
+        "https://api.example/public/..%2fadmin",
+        "https://api.example/public/%252e%252e/admin",
+        "https://api.example/public/.%2e/admin",
+    ],
+)
+def test_an_encoded_dot_dot_segment_is_traversal_too(tmp_path: Path, url: str) -> None:
+    """A URL resource is decoded by the server it reaches (`%2e%2e` is `..` to an HTTP server):
+    a task confined to `https://api.example/public/*` must not reach `/admin` through it."""
+    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    fetch = ToolRecord(ToolName("web.fetch"), "read", resource_arg="url")
+    t = task(("web.*",), ("https://api.example/public/*",))
+    ok = eng.decide(agent(), t, fetch, {"url": "https://api.example/public/docs"}, NOW)
+    assert ok.verdict is Verdict.ALLOW
+    d = eng.decide(agent(), t, fetch, {"url": url}, NOW)
+    assert d.verdict is Verdict.DENY, d.reasons

@@ -299,7 +299,7 @@ def _kill(workspace: str | None, kind: str, target: str, reason: str, state: str
     be opened), pend it in the workspace's kill file. Returns whether it was recorded."""
     from proctor.app import Proctor
     from proctor.clock import SystemClock
-    from proctor.errors import AuditError, StoreError
+    from proctor.errors import ProctorError
     from proctor.killswitch import KILL_FILE, KillSwitch, PendingKill
     from proctor.types import AgentName, TaskId, TaskState
     from proctor.workspace import Workspace
@@ -309,9 +309,12 @@ def _kill(workspace: str | None, kind: str, target: str, reason: str, state: str
         checked = str(AgentName(target)) if kind == "agent" else str(TaskId(target))
         try:
             p = Proctor.open(ws, lazy_policies=True)  # the kill switch never depends on the policies
-        except (StoreError, AuditError) as exc:
+        except Exception as exc:
+            # whatever keeps a Proctor from opening (the store, the log, the configuration) must
+            # not keep the kill from the processes still serving
+            cause = exc.code if isinstance(exc, ProctorError) else type(exc).__name__
             KillSwitch(ws.run_dir / KILL_FILE).add(
-                PendingKill(kind, checked, SystemClock().now(), "cli", reason[:500], exc.code, state)
+                PendingKill(kind, checked, SystemClock().now(), "cli", reason[:500], cause, state)
             )
             return False
         with p:
@@ -724,7 +727,9 @@ def audit_export(
         if output is None:
             export_jsonl(p.store, sys.stdout)
         else:
-            with output.open("w", encoding="utf-8") as f:
+            # the log is private to Proctor's user: a new export file is too, whatever the umask
+            fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
                 count = export_jsonl(p.store, f)
             err.print(f"exported {count} records to {output}")
 

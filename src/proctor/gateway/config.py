@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -266,13 +267,35 @@ def case_unique(listed: Mapping[str, Any], namespace: str) -> dict[str, Any]:
     return {n: t for n, t in listed.items() if counts[n.lower()] == 1}
 
 
+#: an ``upstreams.yaml`` larger than this is refused unread (it holds a handful of upstreams)
+MAX_UPSTREAMS_BYTES = 1 << 20
+
+
+def _read_upstreams_file(path: Path) -> str:
+    """The file's text: a regular file of at most ``MAX_UPSTREAMS_BYTES``. A FIFO, device or
+    directory is refused without waiting on it (the running gateway reads this file on its event
+    loop: a FIFO would stop it for good)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"{UPSTREAMS_FILE}: not a regular file")
+        raw = fh.read(MAX_UPSTREAMS_BYTES + 1)
+    if len(raw) > MAX_UPSTREAMS_BYTES:
+        raise ConfigError(f"{UPSTREAMS_FILE}: larger than {MAX_UPSTREAMS_BYTES} bytes")
+    return raw.decode("utf-8")
+
+
 def load_upstreams(workspace_root: Path) -> list[UpstreamConfig]:
     """Read ``upstreams.yaml`` (absent means no upstreams)."""
     path = workspace_root / UPSTREAMS_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(_read_upstreams_file(path))
     except FileNotFoundError:
         return []
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{UPSTREAMS_FILE}: not valid UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{UPSTREAMS_FILE}: cannot be read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         # the YAML error quotes the file, which may hold env values: name only the position
         mark = getattr(exc, "problem_mark", None)

@@ -310,9 +310,10 @@ async def resource_upstream(rt: GatewayRuntime, caller: Caller, uri: str) -> Ups
         ns = next(iter(rt.upstreams))  # a template's URI, with one upstream to ask
     if ns == "":
         raise MCPError(types.INVALID_PARAMS, f"resource `{uri[:200]}` is listed by more than one upstream")
-    if ns is None or not declares_namespace(task.allow, ns):
+    cfg = None if ns is None else rt.upstreams.get(ns)  # a reload may have removed it
+    if ns is None or cfg is None or not declares_namespace(task.allow, ns):
         raise MCPError(types.INVALID_PARAMS, f"unknown resource `{uri[:200]}`")
-    return rt.upstreams[ns]
+    return cfg
 
 
 def prompt_upstream(rt: GatewayRuntime, caller: Caller, name: str) -> tuple[UpstreamConfig, str]:

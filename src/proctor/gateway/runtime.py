@@ -213,6 +213,7 @@ class TaskUpstreams:
         Raises :class:`CredentialUnavailable` when policy denies one or a provider fails."""
         if self.closed:
             raise UpstreamUnavailable(cfg.namespace)
+        self._check_current(cfg)
         if not cfg.credentials:
             return _NO_INJECTION
         held = self.injections.get(cfg.namespace)
@@ -235,8 +236,17 @@ class TaskUpstreams:
                 if self.closed:  # the task's sessions were closed while the provider worked
                     await self._revoke_all(held, "the task's sessions were closed")
                     raise UpstreamUnavailable(cfg.namespace)
+                if self.runtime.upstreams.get(cfg.namespace) != cfg:  # reloaded meanwhile
+                    await self._revoke_all(held, "the upstream's configuration changed")
+                    raise UpstreamUnavailable(cfg.namespace)
                 self.injections[cfg.namespace] = held
         return held
+
+    def _check_current(self, cfg: UpstreamConfig) -> None:
+        """Refuse a configuration ``upstreams.yaml`` no longer holds: a call that resolved its
+        upstream before a reload must not reopen (for the whole task) what the reload retired."""
+        if self.runtime.upstreams.get(cfg.namespace) != cfg:
+            raise UpstreamUnavailable(cfg.namespace)
 
     async def _revoke_all(self, held: Injection, reason: str) -> None:
         """Revoke the leases of a session being retired (a no-op for those already ended)."""
@@ -323,11 +333,16 @@ class TaskUpstreams:
         if self.closed:
             raise UpstreamUnavailable(cfg.namespace)
         await self.check_credentials(cfg)
+        self._check_current(cfg)
         up = self.leans.get(cfg.namespace)
-        if up is not None and not up.closed:
+        if up is not None and not up.closed and up.cfg == cfg:
             return up
         async with self._lean_lock:
+            self._check_current(cfg)
             up = self.leans.get(cfg.namespace)
+            if up is not None and up.cfg != cfg:  # opened for a configuration since replaced
+                await self.drop_lean(cfg.namespace)
+                up = None
             if up is None or up.closed:
                 up = LeanHttpUpstream(cfg, (await self.injection(cfg)).headers)
                 try:
@@ -349,7 +364,11 @@ class TaskUpstreams:
             raise UpstreamUnavailable(cfg.namespace)
         await self.check_credentials(cfg)
         async with self._lock:
+            self._check_current(cfg)
             up = self.sessions.get(cfg.namespace)
+            if up is not None and up.cfg != cfg:  # opened for a configuration since replaced
+                self.drop(cfg.namespace)
+                up = None
             if up is None or up.closed:
                 up = _Upstream(cfg, self)
                 self.sessions[cfg.namespace] = up
@@ -370,8 +389,11 @@ class TaskUpstreams:
             up.stop.set()
 
     async def retire(self, namespace: str, reason: str) -> None:
-        """Close this task's sessions with an upstream and revoke the leases they carried."""
+        """Close this task's sessions with an upstream, forget the resources it listed and revoke
+        the leases they carried."""
         self.drop(namespace)
+        for uri in [u for u, ns in self.resource_owner.items() if ns == namespace]:
+            del self.resource_owner[uri]
         await self.drop_lean(namespace)
         held = self.injections.pop(namespace, None)
         if held is not None:
@@ -875,9 +897,10 @@ class GatewayRuntime:
     ) -> tuple[UpstreamConfig, str, ToolName, Decision, asyncio.Task[Decision] | None]:
         upstream_def: types.Tool | None = None
         snap = snap or self.proctor.snapshot()
-        if not self._may_reach_upstreams(caller, snap):
-            # an ended task or an inactive agent: the pipeline refuses it with its own reason and
-            # audits it; no upstream is started, listed or leased for on its behalf
+        if not self._may_reach_upstreams(caller, snap, cfg):
+            # an ended task, an inactive agent, an upstream the task declared no tool of or a stale
+            # policy: the pipeline refuses it with its own reason and audits it; no upstream is
+            # started, listed or leased for on its behalf
             decision = await self.proctor.pipeline.decide_call_async(
                 call, alone=self.inflight <= 1, snap=snap
             )
@@ -927,15 +950,18 @@ class GatewayRuntime:
             )
         return cfg, upstream_tool, proctor_name, decision, None
 
-    def _may_reach_upstreams(self, caller: Caller, snap: Snapshot) -> bool:
-        """Whether the caller's task is live and its agent active (what the pipeline will check
-        again): only then may a call touch an upstream before its decision."""
+    def _may_reach_upstreams(self, caller: Caller, snap: Snapshot, cfg: UpstreamConfig) -> bool:
+        """Whether the caller's task is live, declares a tool of ``cfg`` and its agent is active,
+        under the workspace's policy version (what the pipeline will check again): only then may a
+        call touch the upstream before its decision."""
         p = self.proctor
         task = p.cached_task(caller.task_id, snap)
         agent = p.cached_agent(caller.agent, snap)
         return (
-            task is not None
+            snap.policy_stale is None
+            and task is not None
             and task.agent == caller.agent
+            and declares_namespace(task.allow, cfg.namespace)
             and task.is_live(p.clock.now())
             and agent is not None
             and agent.status is AgentStatus.ACTIVE

@@ -176,8 +176,9 @@ class PolicyEngine:
     """
 
     def __init__(self, policies: PolicySet, *, cache: bool = True) -> None:
-        self._set = policies
-        self._cache = _Cache()
+        #: the active set and the cache of its outcomes, swapped together: a decision reads both in
+        #: one step, so an outcome of one set can never be stored in (or served from) another's cache
+        self._state: tuple[PolicySet, _Cache] = (policies, _Cache())
         self._use_cache = cache
         self._lock = threading.Lock()
 
@@ -187,26 +188,25 @@ class PolicyEngine:
 
     @property
     def policy_set(self) -> PolicySet:
-        return self._set
+        return self._state[0]
 
     @property
     def version(self) -> str:
-        return self._set.version
+        return self._state[0].version
 
     def swap(self, new: PolicySet) -> bool:
         """Activate ``new``; returns False when it is the set already active."""
         with self._lock:
-            if new.version == self._set.version:
+            if new.version == self._state[0].version:
                 return False
-            self._set = new
-            self._cache = _Cache()
+            self._state = (new, _Cache())
             return True
 
     def decide(
         self, agent: AgentRecord, task: TaskRecord, tool: ToolRecord, args: Mapping[str, Any], now: float
     ) -> Decision:
         """Decide one call. Never raises for a policy reason: a failure to decide is a deny."""
-        ps = self._set
+        ps, cache = self._state
         try:
             refused = _precheck(agent, task, now, ps.version)
             if refused is not None:
@@ -214,11 +214,10 @@ class PolicyEngine:
             resources = resources_of(tool, args)
             # keyed on the records themselves: every field a decision reads, versions included
             key = (agent, task, tool, resources)
-            cache = self._cache
             hit = cache.outcomes.get(key) if self._use_cache else None
             if hit is None:
                 hit = self._evaluate_all(ps, cache, agent, task, tool, resources)
-                if self._use_cache and cache is self._cache:
+                if self._use_cache:
                     if len(cache.outcomes) >= CACHE_LIMIT:
                         cache.outcomes.clear()
                     cache.outcomes[key] = hit
@@ -251,7 +250,7 @@ class PolicyEngine:
     ) -> Decision:
         """May ``task`` obtain ``credential``? Never cached (issuance is rare), never raises: a
         failure to decide is a deny. An ``@approval`` permit is a deny here until approvals exist."""
-        ps = self._set
+        ps = self._state[0]
         try:
             refused = _precheck(agent, task, now, ps.version)
             if refused is not None:

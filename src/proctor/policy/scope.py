@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
+from urllib.parse import unquote
 
 from proctor.errors import ValidationError
 from proctor.store.base import TaskRecord, ToolRecord
@@ -46,7 +47,17 @@ def check_resource_pattern(pattern: str) -> str:
 
 
 def _has_traversal(value: str) -> bool:
-    return ".." in re.split(r"[/\\]", value)
+    """Whether ``value`` has a ``..`` segment, also once percent-decoded (up to three times): a URL
+    resource is decoded by the server it reaches, to which ``%2e%2e`` (or ``%252e%252e`` behind a
+    proxy) is ``..``. A file name that merely contains ``%2e%2e`` is refused too (fails closed)."""
+    for _ in range(4):
+        if ".." in re.split(r"[/\\]", value):
+            return True
+        decoded = unquote(value)
+        if decoded == value:
+            return False
+        value = decoded
+    return True  # still encoded after three rounds: nobody names a resource like that
 
 
 #: ``resource_arg`` of a tool that touches nothing a task's ``--resource`` could scope (a clock,
@@ -134,7 +145,8 @@ def check_scope(task: TaskRecord, tool: ToolRecord, resources: tuple[str, ...] |
             return ScopeVerdict(False, "the resource is oversized or contains a NUL byte", resource[:80])
         if resource and _has_traversal(resource):
             return ScopeVerdict(False, f"resource `{resource[:200]}` contains a `..` segment", resource)
-        if resource and not fnmatchcase(resource, tool.resource_pattern):
+        # an empty value names something too (a server resolves `""` to its working directory)
+        if not fnmatchcase(resource, tool.resource_pattern):
             return ScopeVerdict(
                 False,
                 f"resource `{resource[:200]}` is outside tool pattern `{tool.resource_pattern}`",

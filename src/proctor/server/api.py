@@ -459,6 +459,12 @@ def create_app(
                 proctor.clock.now(),
                 issuer=proctor.audience,
             )
+            if result["active"] and (
+                proctor.kills.agent_killed(str(result["client_id"]))
+                or proctor.kills.task_killed(str(result["task"]))
+            ):
+                # suspended or ended in the kill file, not yet in the store (see proctor.killswitch)
+                return {"active": False}
             if result["active"]:
                 proctor.audit.append(
                     "lease.introspected",
