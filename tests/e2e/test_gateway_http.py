@@ -947,7 +947,7 @@ def test_a_call_for_an_undeclared_upstream_starts_nothing(tmp_path: Path) -> Non
     async def call() -> Any:
         async with _client(gw, legacy=True) as c:
             try:
-                return await c.call_tool("dict.lookup", {"word": "x"})
+                return await c.call_tool("dict__lookup", {"word": "x"})
             except MCPError as exc:
                 return exc
 

@@ -63,6 +63,7 @@ def _workspace(tmp_path: Path, allow: list[str], config: str = "") -> tuple[Work
             "from proctor.cli.main import main; main()",
             "gateway",
             "--stdio",
+            "--in-process",  # the runtime's behaviour in one process (the keyless relay: test_gateway_stdio*)
             "--workspace",
             str(ws.root),
         ],
@@ -207,7 +208,7 @@ def test_a_namespace_holding_the_separator_is_refused(tmp_path: Path) -> None:
     assert "would be ambiguous" in " ".join(add.stderr.split())
     (ws.root / "upstreams.yaml").write_text("upstreams:\n  - {namespace: my__ns, command: x}\n")
     gw = subprocess.run(
-        [*cli, "gateway", "--stdio", "--workspace", str(ws.root)],
+        [*cli, "gateway", "--stdio", "--in-process", "--workspace", str(ws.root)],
         env=env,
         capture_output=True,
         text=True,

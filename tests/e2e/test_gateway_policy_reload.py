@@ -71,6 +71,7 @@ def test_the_gateway_reloads_policies_and_refuses_an_invalid_set(tmp_path: Path)
             "from proctor.cli.main import main; main()",
             "gateway",
             "--stdio",
+            "--in-process",  # the runtime's behaviour in one process (the keyless relay: test_gateway_stdio*)
             "--workspace",
             str(ws.root),
         ],

@@ -122,6 +122,7 @@ def _stdio(env: Env) -> StdioServerParameters:
             "from proctor.cli.main import main; main()",
             "gateway",
             "--stdio",
+            "--in-process",  # the runtime's behaviour in one process (the keyless relay: test_gateway_stdio*)
             "--workspace",
             str(env.ws.root),
         ],

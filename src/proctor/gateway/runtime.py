@@ -849,6 +849,15 @@ class GatewayRuntime:
             source="mcp",
         )
         try:
+            snap = snap or self.proctor.snapshot()
+            if not self._may_reach_upstreams(caller, snap, cfg):
+                # before anything touches the upstream (even the listing that resolves the name): an
+                # ended task, an inactive agent, an undeclared upstream or a stale policy is refused by
+                # the pipeline with its own reason, audited; nothing is started, listed or leased for
+                decision = await self.proctor.pipeline.decide_call_async(
+                    call, alone=self.inflight <= 1, snap=snap
+                )
+                return cfg, upstream_tool, proctor_name, decision, None
             if found is None:
                 # a name this process has not seen listed: only the upstream's listing resolves it
                 try:
