@@ -389,8 +389,8 @@ class Proctor:
                     self.policy_rejection = None
                     if self.policy.swap(new):
                         log.info("policy: following version %s activated by another process", active)
-                elif new is not None and new.version != self.policy.version:
-                    self._activate(new)  # a local change not yet picked up by the watcher
+                # a local change the watcher has not settled yet is not activated from here: a file
+                # still being written would be (the process stays stale until the watcher acts)
                 active = self.store.active_policy_version()
         if active is None or active == self.policy.version:
             self._unfollowable = None
@@ -609,6 +609,7 @@ class Proctor:
             activate=self._activate,
             on_reject=self._reject_policies,
             on_clear=self._clear_rejection,
+            settle_polls=2,  # a change is loaded once two polls in a row find the same files
         )
         self._watcher.start()
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from proctor.errors import PolicyLoadError
 from proctor.policy.engine import PolicyEngine, entities_json
-from proctor.policy.loader import compile_policies, load_policy_dir, split_statements
+from proctor.policy.loader import PolicySet, compile_policies, load_policy_dir, split_statements
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName, Verdict
 
@@ -417,3 +417,29 @@ def test_an_encoded_dot_dot_segment_is_traversal_too(tmp_path: Path, url: str) -
     assert ok.verdict is Verdict.ALLOW
     d = eng.decide(agent(), t, fetch, {"url": url}, NOW)
     assert d.verdict is Verdict.DENY, d.reasons
+
+
+def test_the_watcher_never_activates_a_file_caught_half_written(tmp_path: Path) -> None:
+    """With `settle_polls=2` (what every Proctor process uses), a change is loaded only once two
+    polls in a row find the same files: a policy file caught while an editor writes it (a `forbid`
+    cut off, still valid Cedar) is never activated, and the finished file is."""
+    from proctor.policy.engine import PolicyWatcher
+
+    d = starter_dir(tmp_path)
+    eng = PolicyEngine.from_dir(d)
+    activated: list[str] = []
+
+    def activate(ps: PolicySet) -> bool:
+        activated.append(ps.version)
+        return eng.swap(ps)
+
+    w = PolicyWatcher(eng, d, activate=activate, settle_polls=2)
+    full = '@id("t.no-etc")\nforbid(principal, action, resource is Proctor::Tool) when { context.resource like "/etc/*" };\n'
+    (d / "05-edit.cedar").write_text("// being written\n")  # the editor has written the first line
+    assert not w.check_once()  # first look at a change: wait
+    (d / "05-edit.cedar").write_text(full)  # ... and the rest
+    assert not w.check_once()  # changed again since the last look: wait again
+    assert w.check_once()  # the same twice in a row: activated
+    assert len(activated) == 1
+    assert "t.no-etc" in eng.policy_set.sources
+    assert not w.check_once()

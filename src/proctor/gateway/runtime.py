@@ -542,6 +542,7 @@ class GatewayRuntime:
         #: ``upstreams.yaml``, followed while the gateway runs (None: the list given is fixed)
         self.upstreams_file = None if proctor.workspace is None else proctor.workspace.root / UPSTREAMS_FILE
         self._upstreams_stamp = _file_stamp(self.upstreams_file)
+        self._upstreams_pending: tuple[int, int, int] | None = None
         #: why the last change to ``upstreams.yaml`` was refused (the previous list keeps serving)
         self.upstreams_rejected: str | None = None
         self.tasks: dict[TaskId, TaskUpstreams] = {}
@@ -641,6 +642,12 @@ class GatewayRuntime:
         stamp = _file_stamp(path)
         if stamp == self._upstreams_stamp and not force:
             return False
+        if not force and stamp != self._upstreams_pending:
+            # changed since the last look: load it once a second look finds it unchanged, so a file
+            # an editor is still writing is never applied (or refused) half-written
+            self._upstreams_pending = stamp
+            return False
+        self._upstreams_pending = None
         self._upstreams_stamp = stamp
         try:
             fresh = load_upstreams(path.parent)

@@ -440,8 +440,14 @@ class PolicyWatcher:
         on_reject: Callable[[PolicyLoadError], None] | None = None,
         on_clear: Callable[[], None] | None = None,
         activate: Callable[[PolicySet], bool] | None = None,
+        settle_polls: int = 1,
     ) -> None:
         self.engine = engine
+        #: polls in a row that must find the same changed files before they are loaded (2: a file
+        #: an editor is still writing is never activated or refused half-written)
+        self._settle = max(1, settle_polls)
+        self._candidate: str | None = None
+        self._seen = 0
         #: replaces ``engine.swap`` + ``on_change``: the caller records the set before it serves it
         self._activate = activate
         self.directory = directory
@@ -462,11 +468,19 @@ class PolicyWatcher:
             return False
         version = content_version(files, schema)
         if version == self.engine.version:
+            self._candidate = None
             if self._last_rejected is not None:  # the refused edit was undone
                 self._last_rejected = None
                 if self._on_clear is not None:
                     self._on_clear()
             return False
+        if self._settle > 1:
+            if version != self._candidate:
+                self._candidate, self._seen = version, 1
+                return False
+            self._seen += 1
+            if self._seen < self._settle:
+                return False
         try:
             new = compile_policies(files, schema)
         except PolicyLoadError as exc:
