@@ -18,6 +18,7 @@ from proctor.audit.anchor import read_anchor, trusted_audit_keys, write_anchor
 from proctor.audit.canonical import canonical_json
 from proctor.audit.log import AuditEntry, AuditLog
 from proctor.audit.verify import Problem, VerifyReport, verify_log
+from proctor.audit.witness import append_witness, latest_witnessed
 from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
 from proctor.credentials.leases import Lease, LeaseManager
@@ -58,7 +59,7 @@ from proctor.policy.engine import CREDENTIAL_ACTION, CredentialRef, Decision, Po
 from proctor.policy.loader import PolicySet, load_policy_dir, policy_errors, schema_actions
 from proctor.policy.scope import check_resource_pattern, check_tool_pattern, declares_namespace
 from proctor.store import Store, open_store
-from proctor.store.base import AgentRecord, TaskRecord, ToolPin, ToolRecord
+from proctor.store.base import AgentRecord, Checkpoint, TaskRecord, ToolPin, ToolRecord
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
 from proctor.workspace import Workspace
 
@@ -164,7 +165,7 @@ class Proctor:
             checkpoint_every=settings.checkpoint_every,
             checkpoint_interval_s=settings.checkpoint_interval_s,
             anchor=anchor,
-            on_checkpoint=functools.partial(write_anchor, self.keydir),
+            on_checkpoint=functools.partial(_checkpoint_written, self.keydir, settings.audit_witness),
         )
         if anchor_error is not None:
             self.audit.refusing = anchor_error
@@ -971,7 +972,7 @@ class Proctor:
     # audit --------------------------------------------------------------------------------
     def verify_audit(self, *, deep: bool = False) -> VerifyReport:
         self.audit.flush()
-        return verify_audit_store(self.store, self.keydir, deep=deep)
+        return verify_audit_store(self.store, self.keydir, deep=deep, witness=self.settings.audit_witness)
 
 
 #: what an audit record holds in place of arguments that are not even JSON text (the call was denied)
@@ -990,18 +991,74 @@ def _logged_args(args: Mapping[str, Any]) -> Any:
     return args
 
 
-def verify_audit_store(store: Store, keydir: Path, *, deep: bool = False) -> VerifyReport:
+def _checkpoint_written(keydir: Path, witness: str | None, cp: Checkpoint) -> None:
+    """Keep each signed checkpoint outside the database: the workspace's anchor, then the witness
+    outside the workspace when one is configured (see proctor.audit.witness)."""
+    write_anchor(keydir, cp)
+    if witness is not None:
+        append_witness(Path(witness), cp)
+
+
+def verify_audit_store(
+    store: Store, keydir: Path, *, deep: bool = False, witness: str | None = None
+) -> VerifyReport:
     """Verify a store's audit chain and checkpoints against what the workspace holds outside it:
-    its own audit key (never keys the store lists) and its anchored checkpoint."""
+    its own audit key (never keys the store lists), its anchored checkpoint and, when configured,
+    the latest checkpoint of the witness outside the workspace."""
+    problems: list[Problem] = []
     keys = trusted_audit_keys(keydir)
+    stored = store.latest_checkpoint()
+    if not keys:
+        problems.append(
+            Problem(
+                0,
+                "audit_key_missing",
+                f"the workspace's audit key is missing from `{keydir}`: no checkpoint can be checked;"
+                " restore it from a backup (the log itself was not judged)",
+            )
+        )
+    anchors: list[Checkpoint] = []
     try:
         anchor = read_anchor(keydir)
     except AuditError as exc:
-        report = verify_log(store, keys, deep=deep)
-        report.problems.insert(0, Problem(0, "anchor_invalid", exc.message))
-        report.ok = False
-        return report
-    return verify_log(store, keys, deep=deep, anchors=[anchor] if anchor is not None else None)
+        anchor = None
+        problems.append(Problem(0, "anchor_invalid", exc.message))
+    else:
+        if anchor is not None:
+            anchors.append(anchor)
+        elif stored is not None:
+            problems.append(
+                Problem(
+                    0,
+                    "anchor_missing",
+                    "the log has signed checkpoints but the workspace's anchor (keys/audit-anchor.json)"
+                    " is gone: records after it may have been removed with it; restore it from a backup",
+                )
+            )
+    if witness is not None:
+        try:
+            seen = latest_witnessed(Path(witness))
+        except AuditError as exc:
+            problems.append(Problem(0, "witness_invalid", exc.message))
+        else:
+            if seen is not None:
+                anchors.append(seen)
+            elif stored is not None or anchor is not None:
+                problems.append(
+                    Problem(
+                        0,
+                        "witness_empty",
+                        f"the audit witness `{witness}` holds no checkpoint although the log has some:"
+                        " it was removed, or it was configured since the last checkpoint (a running"
+                        " Proctor writes one within `audit.checkpoint_interval`)",
+                    )
+                )
+    report = verify_log(store, keys, deep=deep, anchors=anchors or None)
+    if not keys:  # one clear problem instead of an unknown key on every checkpoint
+        report.problems = [p for p in report.problems if p.code != "checkpoint_unknown_kid"]
+    report.problems[:0] = problems
+    report.ok = not report.problems
+    return report
 
 
 def _same_tool(a: ToolRecord, b: ToolRecord) -> bool:

@@ -73,6 +73,8 @@ class Settings:
     gateway_audit: str = "auto"
     #: requests refused before anyone is identified: at most this many audit records per source
     #: address and window, then one summary of the rest (see proctor.audit.refusals)
+    #: a file outside the workspace every signed checkpoint is appended to (see proctor.audit.witness)
+    audit_witness: str | None = None
     refusal_audit_burst: int = 10
     refusal_audit_window_s: float = 60.0
     #: between namespace and tool in the names agents see (``fs__read_file``; docs/adr/0014)
@@ -176,6 +178,20 @@ def tool_to_mapping(tool: ToolRecord) -> dict[str, Any]:
     return out
 
 
+def _witness_path(raw: object, config: Path) -> str | None:
+    """``audit.witness``: an absolute path outside the workspace (a relative one would move with it)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw or "\x00" in raw or not Path(raw).is_absolute():
+        raise ValidationError("audit.witness is an absolute path to a file outside the workspace")
+    root = config.resolve().parent
+    if Path(raw).resolve().is_relative_to(root):
+        raise ValidationError(
+            "audit.witness must lie outside the workspace (a copy of it would carry it along)"
+        )
+    return raw
+
+
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     """Read and check ``proctor.yaml``."""
     env = os.environ if env is None else env
@@ -199,7 +215,14 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         audit = _section(
             data,
             "audit",
-            {"checkpoint_every", "checkpoint_interval", "log_arguments", "refusal_records", "refusal_window"},
+            {
+                "checkpoint_every",
+                "checkpoint_interval",
+                "log_arguments",
+                "refusal_records",
+                "refusal_window",
+                "witness",
+            },
         )
         server = _section(data, "server", {"host", "port"})
         policies = _section(data, "policies", {"reload_interval"})
@@ -249,6 +272,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             tools=tools,
             gateway_audit=gateway_audit,
             refusal_audit_burst=refusal_burst,
+            audit_witness=_witness_path(audit.get("witness"), path),
             refusal_audit_window_s=refusal_window,
             gateway_tool_separator=separator,
         )

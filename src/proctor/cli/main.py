@@ -654,7 +654,7 @@ def audit_verify(
         ws = Workspace.find(workspace)
         st = open_store(store or ws.settings().store_url, base_dir=ws.root, migrate=False)
         try:
-            report = verify_audit_store(st, ws.keys_dir, deep=deep)
+            report = verify_audit_store(st, ws.keys_dir, deep=deep, witness=ws.settings().audit_witness)
         finally:
             st.close()
     if report.ok:

@@ -671,7 +671,9 @@ def create_app(
         """Verify the chain and checkpoints; ``deep=true`` also checks each record's indexed
         columns (what `audit search` filters on) against its body."""
         proctor.audit.flush()
-        report = verify_audit_store(proctor.store, proctor.keydir, deep=deep)
+        report = verify_audit_store(
+            proctor.store, proctor.keydir, deep=deep, witness=proctor.settings.audit_witness
+        )
         return {
             "ok": report.ok,
             "records_checked": report.records_checked,
