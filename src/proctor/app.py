@@ -953,6 +953,7 @@ class Proctor:
         for t in expired:
             self._audit("task.expired", {"deadline": int(t.deadline)}, agent=str(t.agent), task=str(t.id))
         self._lease_hook("sweep", lambda: (self.leases.sweep(now), self.leases.retry_pending(now)))
+        self._lease_hook("renew", lambda: self.leases.renew_due(now))
         return expired
 
     def list_tasks(self, agent: str | None = None, state: str | None = None) -> list[TaskRecord]:

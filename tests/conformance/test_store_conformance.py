@@ -1164,3 +1164,17 @@ def test_leases_are_shared_between_store_instances(backend: Backend) -> None:
     got = backend.store.get_lease(a.id)
     assert got is not None
     assert got.state is LeaseState.REVOKED
+
+
+def test_extend_lease_moves_only_an_active_lease_later(store: SqlStore) -> None:
+    """A renewal moves an active lease's expiry later; never earlier, never for an ended lease."""
+    t1, _, _ = _lease_world(store)
+    a = lease(t1)
+    store.add_lease(a)
+    assert store.extend_lease(a.id, a.expires_at + 60)
+    got = store.get_lease(a.id)
+    assert got is not None
+    assert got.expires_at == a.expires_at + 60
+    assert not store.extend_lease(a.id, a.expires_at)  # earlier: refused
+    store.mark_leases([a.id], LeaseState.REVOKED, T0 + 1)
+    assert not store.extend_lease(a.id, a.expires_at + 600)

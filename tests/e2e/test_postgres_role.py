@@ -852,3 +852,36 @@ def test_a_role_that_could_create_objects_is_refused(pg: PgEnv) -> None:
         pg.admin("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
     assert pg.roles() == []
     assert issue_failures(pg.p)[-1]["error"] == "InsufficientPrivilege"
+
+
+def test_a_role_lives_a_short_lease_renewed_while_its_task_lives(pg: PgEnv) -> None:
+    """Issue 12.3: a role's `VALID UNTIL` is at most the provider's lease TTL ahead (not the task's
+    deadline), the sweeper renews it while the task lives, and a renewal the database cannot take
+    leaves the lease to expire at its own time: a role nobody could revoke stops logging in soon."""
+    short = PostgresRoleProvider(pg.provider._admin_dsn, lease_ttl_s=60, connect_timeout_s=2)
+    pg.p.register_provider(short, replace=True)
+    task = pg.task(["db.read"])  # 600 s
+    t0 = pg.clock.now()
+    lease, data = pg.issue(task)
+    assert lease.expires_at == t0 + 60
+
+    def valid_until() -> datetime:
+        [(until,)] = pg.admin("SELECT rolvaliduntil FROM pg_roles WHERE rolname = %s", (data["user"],))
+        return until  # type: ignore[no-any-return]
+
+    assert valid_until() == datetime.fromtimestamp(t0 + 60, UTC)
+    pg.clock.advance(30)  # inside the last third: not yet due
+    assert pg.p.leases.renew_due() == []
+    pg.clock.advance(15)
+    assert pg.p.leases.renew_due() == [lease.id]
+    assert pg.p.leases.get(lease.id).expires_at == t0 + 45 + 60
+    assert valid_until() == datetime.fromtimestamp(t0 + 45 + 60, UTC)
+    assert "lease.renewed" in kinds(pg.p)
+    # the database cannot be reached: no renewal, the lease expires at its own time
+    pg.secrets.put(BROKER_SECRET, pg.dsn_for(pg.broker, BROKER_PASSWORD, free_port()), pg.clock.now())
+    pg.clock.advance(50)
+    assert pg.p.leases.renew_due() == []
+    pg.clock.advance(20)
+    pg.p.leases.sweep()
+    assert pg.p.leases.get(lease.id).state is not LeaseState.ACTIVE
+    assert valid_until() == datetime.fromtimestamp(t0 + 45 + 60, UTC)  # the role's own end stands

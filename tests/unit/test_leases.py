@@ -549,3 +549,42 @@ def test_lease_revoke_retries_an_irrevocable_lease_for_real(env: Env, fake: Fake
     done = env.p.leases.revoke(lease.id, "try again")
     assert done.state is LeaseState.REVOKED
     assert fake.revoked == ["cred-1"]
+
+
+class RenewingProvider(FakeProvider):
+    """A fake whose credentials can be renewed; ``fail_renew`` makes renewals fail."""
+
+    def __init__(self) -> None:
+        super().__init__(ttl=300.0)
+        self.renewed: list[float] = []
+        self.fail_renew = False
+
+    def renew(self, handle: Mapping[str, Any], until: float) -> None:
+        if self.fail_renew:
+            raise ConnectionError("provider down")
+        self.renewed.append(until)
+
+
+def test_a_lease_is_renewed_while_its_task_lives_and_never_past_it(env: Env) -> None:
+    """Issue 12.3: a renewable lease is renewed by the sweep in the last third of its life, up to its
+    task's deadline and never past it; a lease whose task ended, or whose provider is down, is not."""
+    prov = RenewingProvider()
+    env.p.register_provider(prov, replace=True)
+    lease, _ = env.p.leases.issue(env.task.task, env.agent, "fake", {"name": "db"})
+    t0 = env.clock.now()
+    assert lease.expires_at == t0 + 300
+    env.clock.advance(150)
+    env.p.sweep()
+    assert prov.renewed == []  # two thirds left: not due
+    env.clock.advance(60)
+    env.p.sweep()
+    assert prov.renewed == [min(t0 + 210 + 300, env.task.task.deadline)]
+    assert env.p.leases.get(lease.id).expires_at == prov.renewed[-1]
+    prov.fail_renew = True
+    before = env.p.leases.get(lease.id).expires_at
+    env.clock.advance(before - env.clock.now() - 10)
+    env.p.sweep()
+    assert env.p.leases.get(lease.id).expires_at == before  # not renewed: it ends at its own time
+    env.clock.advance(20)
+    env.p.sweep()
+    assert env.p.leases.get(lease.id).state is LeaseState.EXPIRED

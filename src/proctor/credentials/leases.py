@@ -309,6 +309,55 @@ class LeaseManager:
             marked += self.store.mark_leases(ended, LeaseState.REVOKED, at)
         return self._finish(marked, "sweep", now=at)
 
+    def renew_due(self, now: float | None = None, *, window_s: float | None = None) -> list[LeaseId]:
+        """Renew the active leases of live tasks that end before their task and within ``window_s``
+        (default: a third of how long they were issued for), with providers that can (``renew``):
+        the provider moves the credential's own expiry (a role's ``VALID UNTIL``), then the store's.
+        A lease whose provider cannot be reached is not renewed: it expires at its own time and is
+        revoked (or retried) as usual, so a credential nobody can revoke dies soon anyway. Returns the
+        leases renewed."""
+        at = self.clock.now() if now is None else now
+        renewed: list[LeaseId] = []
+        for lease in self.store.list_leases(None, None, LeaseState.ACTIVE):
+            provider = self.providers.find(lease.kind)
+            renew = getattr(provider, "renew", None)
+            if renew is None or lease.expires_at <= at:
+                continue
+            span = max(lease.expires_at - lease.issued_at, 1.0)
+            if lease.expires_at - at > (span / 3 if window_s is None else window_s):
+                continue
+            task = self.store.get_task(lease.task_id)
+            if task is None or not task.is_live(at) or lease.expires_at >= task.deadline:
+                continue
+            until = min(task.deadline, at + span)
+            if until <= lease.expires_at:
+                continue
+            try:
+                renew(lease.revoke_handle, until)
+            except Exception as exc:
+                log.warning(
+                    "lease %s (%s `%s`) was not renewed (%s): it expires at its own time",
+                    lease.id,
+                    lease.kind,
+                    lease.name,
+                    _error_code(exc),
+                )
+                continue
+            if self.store.extend_lease(lease.id, until):
+                renewed.append(lease.id)
+                self.audit.append(
+                    "lease.renewed",
+                    {
+                        "lease_id": str(lease.id),
+                        "provider": lease.kind,
+                        "name": lease.name,
+                        "expires_at": math.ceil(until),
+                    },
+                    agent=str(lease.agent),
+                    task=str(lease.task_id),
+                )
+        return renewed
+
     def retry_pending(self, now: float | None = None) -> RevocationSummary:
         """Run the provider revocations that are due."""
         at = self.clock.now() if now is None else now

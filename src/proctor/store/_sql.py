@@ -997,6 +997,14 @@ class SqlStore(abc.ABC):
                 rows.setdefault(r[0], r)
         return sorted((_lease(r) for r in rows.values()), key=lambda x: (x.expires_at, x.id))
 
+    def extend_lease(self, lease_id: LeaseId, expires_at: float) -> bool:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE leases SET expires_at = ? WHERE id = ? AND state = ? AND expires_at < ?",
+                (expires_at, lease_id, LeaseState.ACTIVE.value, expires_at),
+            )
+            return cur.rowcount > 0
+
     def pending_revocations(self, now: float) -> list[LeaseRecord]:
         with self._read() as cur:
             cur.execute(

@@ -408,6 +408,11 @@ class Store(Protocol):
         """Leases ordered by issue time, then id."""
         ...
 
+    def extend_lease(self, lease_id: LeaseId, expires_at: float) -> bool:
+        """Move an *active* lease's expiry later (a provider renewed it); False when the lease is
+        not active any more or already expires at or after ``expires_at``."""
+        ...
+
     def mark_leases(
         self,
         ids: Sequence[LeaseId],

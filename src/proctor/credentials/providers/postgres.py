@@ -59,7 +59,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from proctor.credentials.providers.base import Issued, IssueRequest, RevocationUnrecoverable
 from proctor.credentials.secrets import check_name
-from proctor.errors import UnknownSecret, ValidationError
+from proctor.errors import LeaseNotActive, UnknownSecret, ValidationError
 
 __all__ = [
     "PostgresRoleProvider",
@@ -274,10 +274,16 @@ class PostgresRoleProvider:
         connect_timeout_s: float = 5.0,
         statement_timeout_s: float = 30.0,
         terminate_timeout_s: float = 5.0,
+        lease_ttl_s: float = 600.0,
     ) -> None:
         if connect_timeout_s <= 0 or statement_timeout_s <= 0 or terminate_timeout_s <= 0:
             raise ValidationError("postgres provider timeouts must be positive")
+        if lease_ttl_s < 60:
+            raise ValidationError("a postgres lease lives at least 60 s (it is renewed while its task lives)")
         self._admin_dsn = admin_dsn
+        #: a role's ``VALID UNTIL`` is at most this far ahead, and renewed while its task lives: a role
+        #: nobody can revoke (its database unreachable at task end) stops logging in soon after
+        self.lease_ttl_s = lease_ttl_s
         self.connect_timeout_s = connect_timeout_s
         self.statement_timeout_s = statement_timeout_s
         self.terminate_timeout_s = terminate_timeout_s
@@ -314,7 +320,8 @@ class PostgresRoleProvider:
         schemas = tuple(dict.fromkeys(s for s, _ in tables))
         role = role_name(spec.role_prefix, str(req.lease_id))
         password = secrets.token_urlsafe(32)
-        valid_until = datetime.fromtimestamp(req.task.deadline, UTC).isoformat()
+        until = min(req.task.deadline, req.now + self.lease_ttl_s)
+        valid_until = datetime.fromtimestamp(until, UTC).isoformat()
         admin_dsn = self._admin_dsn(spec.admin_secret)
         params = {k: str(v) for k, v in conninfo_to_dict(admin_dsn).items() if k in _PASSED_PARAMS}
         with self._connect(admin_dsn) as conn:
@@ -386,7 +393,7 @@ class PostgresRoleProvider:
             "port": port,
             "dbname": database,
         }
-        return Issued(data=data, expires_at=req.task.deadline, revoke_handle=handle)
+        return Issued(data=data, expires_at=until, revoke_handle=handle)
 
     @staticmethod
     def _serial_sequences(
@@ -456,6 +463,22 @@ class PostgresRoleProvider:
             )
 
     # revoke -------------------------------------------------------------------------------------
+    def renew(self, handle: Mapping[str, Any], until: float) -> None:
+        """Move the role's ``VALID UNTIL`` to ``until`` (its lease was renewed). Only a role Proctor
+        created for a lease is touched."""
+        h = _parse_handle(handle)
+        with self._connect(self._admin_dsn(h.admin_secret)) as conn:
+            row = conn.execute(
+                "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s", (h.role,)
+            ).fetchone()
+            if row is None or not str(row[0] or "").startswith(ROLE_MARK):
+                raise LeaseNotActive(f"role `{h.role}` is not a leased role any more: not renewed")
+            conn.execute(
+                sql.SQL("ALTER ROLE {} VALID UNTIL {}").format(
+                    sql.Identifier(h.role), sql.Literal(datetime.fromtimestamp(until, UTC).isoformat())
+                )
+            )
+
     def revoke(self, handle: Mapping[str, Any]) -> None:
         h = _parse_handle(handle)
         try:
