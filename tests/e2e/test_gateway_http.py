@@ -961,3 +961,61 @@ def test_a_call_for_an_undeclared_upstream_starts_nothing(tmp_path: Path) -> Non
     assert not marker.exists(), "the undeclared upstream was started for the task"
     assert isinstance(out, MCPError) or out.is_error
     assert last, "the refused call is not audited"
+
+
+@pytest.mark.parametrize("path", ["lean", "sdk"])
+def test_in_strict_mode_an_answered_call_has_a_durable_completion_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """Issue 12.4: with `gateway.audit: strict`, a call's `call.completed` record is durable before
+    the agent gets the answer (a crash right after answering loses none): deferred records are
+    dropped here, as a `kill -9` before their commit would, and the completion is there all the same.
+    Both paths: the lean one (an HTTP upstream) and the SDK one (a stdio upstream)."""
+    from proctor.store.base import AuditQuery
+
+    if path == "lean":
+        ctx = _fixture_gateway(tmp_path, "gateway: {audit: strict}\n")
+    else:
+        ctx = _stdio_fixture_gateway(tmp_path, "gateway: {audit: strict}\n")
+    with ctx as gw:
+        dropped: list[str] = []
+        monkeypatch.setattr(gw.p.audit, "defer", lambda kind, fields, **kw: dropped.append(kind))
+
+        async def main() -> Any:
+            async with _client(gw, legacy=True) as c:
+                names = [t.name for t in (await c.list_tools()).tools]
+                name = next(n for n in names if n.endswith(("test_simple_text", "lookup")))
+                args = {"word": "x"} if name.endswith("lookup") else {}
+                return await c.call_tool(name, args)
+
+        res = anyio.run(main)
+        assert not res.is_error
+        done = gw.p.store.search_audit(AuditQuery(kind="call.completed", limit=5))
+    assert "call.completed" not in dropped
+    assert len(done) == 1
+
+
+@contextmanager
+def _stdio_fixture_gateway(tmp_path: Path, config: str) -> Iterator[HttpGateway]:
+    """The HTTP gateway in front of a stdio upstream (the SDK path), namespace `dict`."""
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "changing_server.py"
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n" + config)
+    upstream = upstream_from_mapping(
+        {
+            "namespace": "dict",
+            "command": sys.executable,
+            "args": [str(fixture)],
+            "default": {"effect": "read"},
+        }
+    )
+    p = Proctor.open(ws)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    agent = p.add_agent("bot", "owner@acme.test")
+    task = p.start_task(agent="bot", purpose="d", allow=["dict.*"], requested_by="r@acme.test")
+    gateway = GatewayThread.start(p, [upstream], port)
+    try:
+        yield HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+    finally:
+        gateway.stop()
+        p.close()

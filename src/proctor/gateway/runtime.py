@@ -41,6 +41,7 @@ from mcp.shared.message import ServerMessageMetadata
 from pydantic import BaseModel
 
 from proctor.app import Proctor, Snapshot
+from proctor.audit.log import AuditEntry
 from proctor.errors import ConfigError, ProctorError, StoreError, ValidationError
 from proctor.gateway import names
 from proctor.gateway.config import UPSTREAMS_FILE, UpstreamConfig, case_unique, load_upstreams
@@ -1115,8 +1116,7 @@ class GatewayRuntime:
             result = _text_error(
                 "the audit log could not record this call; its result is withheld"
             ).model_dump(mode="json", by_alias=True, exclude_none=True)
-        finish = functools.partial(
-            self._record_completion,
+        completion = (
             owned.task_id,
             cfg,
             proctor_name,
@@ -1126,10 +1126,16 @@ class GatewayRuntime:
             result.get("structuredContent"),
             bool(result.get("isError")),
             started,
-            path="lean",
-            snap=snap,
         )
-        return LeanOutcome(result, finish)
+        if self.proctor.settings.gateway_audit == "strict":
+            if not await self._completion_durable(*completion, path="lean", snap=snap):
+                result = _text_error(
+                    "the audit log could not record this call's completion; its result is withheld"
+                ).model_dump(mode="json", by_alias=True, exclude_none=True)
+            return LeanOutcome(result)
+        return LeanOutcome(
+            result, functools.partial(self._record_completion, *completion, path="lean", snap=snap)
+        )
 
     async def _deny_recorded(
         self, call: CallInput, caller: Caller, tool: ToolName, reason: str, code: str
@@ -1209,7 +1215,7 @@ class GatewayRuntime:
             raise
         finally:
             owned.active.remove(ctx)
-        self._record_completion(
+        completion = (
             owned.task_id,
             cfg,
             proctor_name,
@@ -1220,9 +1226,16 @@ class GatewayRuntime:
             bool(result.is_error),
             started,
         )
+        if self.proctor.settings.gateway_audit == "strict":
+            if not await self._completion_durable(*completion):
+                return _text_error(
+                    "the audit log could not record this call's completion; its result is withheld"
+                )
+            return result
+        self._record_completion(*completion)
         return result
 
-    def _record_completion(
+    def _completion_entry(
         self,
         task_id: TaskId,
         cfg: UpstreamConfig,
@@ -1235,32 +1248,55 @@ class GatewayRuntime:
         started: float,
         path: str = "sdk",
         snap: Snapshot | None = None,
-    ) -> None:
+    ) -> AuditEntry:
+        tool = self.proctor.cached_tool(proctor_name, snap)
+        raw = _digest_bytes([content, structured])
+        fields = {
+            "status": status,
+            "is_error": is_error,
+            "duration_us": round((time.monotonic() - started) * 1_000_000),
+            "output_digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
+            "output_bytes": len(raw),
+            "labels": None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity},
+            "upstream": cfg.namespace,
+            "path": path,
+        }
+        return AuditEntry(
+            "call.completed",
+            fields,
+            task=str(task_id),
+            tool=str(proctor_name),
+            decision_id=str(decision.decision_id),
+        )
+
+    def _record_completion(self, *args: Any, **kwargs: Any) -> None:
         """Queue the call's completion record. The decision record was durable before the upstream
         was called; this one rides along with the next commit (or within 50 ms) and never costs
-        an fsync of its own on the hot path."""
+        an fsync of its own on the hot path (``gateway.audit: strict`` makes it durable before the
+        answer instead: see :meth:`_completion_durable`)."""
+        decision: Decision = args[3]
         try:
-            tool = self.proctor.cached_tool(proctor_name, snap)
-            raw = _digest_bytes([content, structured])
-            fields = {
-                "status": status,
-                "is_error": is_error,
-                "duration_us": round((time.monotonic() - started) * 1_000_000),
-                "output_digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
-                "output_bytes": len(raw),
-                "labels": None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity},
-                "upstream": cfg.namespace,
-                "path": path,
-            }
+            e = self._completion_entry(*args, **kwargs)
             self.proctor.audit.defer(
-                "call.completed",
-                fields,
-                task=str(task_id),
-                tool=str(proctor_name),
-                decision_id=str(decision.decision_id),
+                e.kind, dict(e.fields), task=e.task, tool=e.tool, decision_id=e.decision_id
             )
         except Exception as exc:
             log.error("could not record the completion of %s: %s", decision.decision_id, type(exc).__name__)
+
+    async def _completion_durable(self, *args: Any, **kwargs: Any) -> bool:
+        """Make the call's completion record durable now (``gateway.audit: strict``: no answered
+        call without its completion record, even across a crash). False when the log refused it."""
+        decision: Decision = args[3]
+        try:
+            await self.proctor.audit.append_entry_async(self._completion_entry(*args, **kwargs))
+            return True
+        except Exception as exc:
+            log.critical(
+                "the completion of %s could not be recorded; its result is withheld: %s",
+                decision.decision_id,
+                type(exc).__name__,
+            )
+            return False
 
     # resources, prompts, completion, logging -------------------------------------------------
     # Each request that reaches an upstream is decided and audited as a call of a relay tool
