@@ -438,3 +438,56 @@ def test_the_http_daemon_serves_the_socket_too(tmp_path: Path) -> None:
         check=False,
     )
     assert r.returncode == 2  # --no-socket goes with --http only
+
+
+FLOOD = """
+import socket, sys
+held = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    held.append(s)
+held[-1].settimeout(120)
+print(held[-1].recv(4096).decode().strip(), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_idle_connections_of_one_user_lock_out_nobody(agent_user: pwd.struct_passwd) -> None:
+    """Review finding: any local user may connect, and a connection that never sends its hello
+    held one of the 256 session slots for 10 s, so one user could keep every agent out. Now only
+    identified sessions take a slot, and each Unix user has at most 8 connections awaiting their
+    hello: another user's flood of 300 idle connections leaves this agent's session served."""
+    import socket
+
+    base = Path(tempfile.mkdtemp(prefix="proctor-thin-"))
+    try:
+        os.chmod(base, 0o711)
+        ws, tokens, _ = _workspace(base)
+        _private(ws.root)
+        path = str(ws.root / "run" / "gateway.sock")
+        with Daemon(ws.root):
+            flood = subprocess.Popen(
+                _as_user(agent_user, "-c", FLOOD, path, "300"),
+                env={"PATH": "/usr/bin:/bin"},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd="/",
+            )
+            try:
+                assert flood.stdout is not None
+                assert '"busy"' in flood.stdout.readline()  # the daemon has seen every connection
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(60)
+                s.connect(path)
+                hello = {"proctor": "gateway/1", "svid": tokens["svid"], "task_token": tokens["task"]}
+                s.sendall(json.dumps(hello).encode() + b"\n")
+                answer = json.loads(s.makefile("rb").readline())
+                s.close()
+            finally:
+                flood.kill()
+                flood.wait()
+        assert answer.get("agent") == "bot", answer
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -62,7 +62,7 @@ from proctor.gateway.runtime import Caller, GatewayRuntime
 from proctor.gateway.server import build_server
 from proctor.gateway.stdio import MAX_LINE_BYTES, OVERSIZED_LINE, screen_line
 from proctor.gateway.thin import PROTOCOL, SOCKET_NAME
-from proctor.identity.attest import attest_peer, match_agent, uptime_ticks
+from proctor.identity.attest import attest_peer, match_agent, peer_credentials, uptime_ticks
 from proctor.store.base import AgentRecord
 from proctor.types import AgentName, AgentStatus, TaskId
 from proctor.workspace import Workspace
@@ -73,6 +73,9 @@ MAX_HELLO_BYTES: Final = 64 << 10
 HELLO_TIMEOUT_S: Final = 10.0
 #: sessions served at once; a connection beyond is refused at once
 MAX_CONNECTIONS: Final = 256
+#: connections of one Unix user still waiting for (or in) their hello: anyone may connect, so an
+#: idle connection must not hold a session slot, and one user's cannot crowd out another's
+MAX_PENDING_PER_USER: Final = 8
 _CHUNK: Final = 1 << 16
 READY_MESSAGE: Final = "gateway socket for `proctor gateway --stdio` at %s"
 _HELLO_KEYS: Final = frozenset({"proctor", "svid", "join_token", "task_token"})
@@ -212,6 +215,8 @@ class SocketGateway:
         self.runtime = runtime
         self.path = path
         self.connections = 0
+        #: connections per peer uid whose hello is not yet answered
+        self._pending: Counter[int] = Counter()
         #: live socket sessions per task: the task's upstreams close when its last one ends
         self._sessions: Counter[TaskId] = Counter()
 
@@ -237,24 +242,38 @@ class SocketGateway:
     async def _connection(self, stream: SocketStream) -> None:
         accepted = uptime_ticks()
         async with stream:
-            if self.connections >= MAX_CONNECTIONS:
-                await _reply(stream, {"error": {"code": "busy", "message": "too many gateway sessions"}})
-                return
-            self.connections += 1
+            sock = stream.extra(SocketAttribute.raw_socket)  # noqa: S610 - anyio's typed attribute
             try:
-                await self._session(stream, accepted)
+                uid = peer_credentials(sock).uid
+            except AttestationFailed:
+                uid = -1
+            if self._pending[uid] >= MAX_PENDING_PER_USER:
+                await _reply(stream, {"error": {"code": "busy", "message": "too many gateway connections"}})
+                return
+            self._pending[uid] += 1
+            pending = [uid]
+            try:
+                await self._session(stream, sock, accepted, pending)
             except Exception:
                 log.exception("gateway socket session failed")
             finally:
-                self.connections -= 1
+                if pending:
+                    self._hello_done(pending)
 
-    async def _session(self, stream: SocketStream, accepted: float) -> None:
+    def _hello_done(self, pending: list[int]) -> None:
+        uid = pending.pop()
+        self._pending[uid] -= 1
+        if self._pending[uid] <= 0:
+            del self._pending[uid]
+
+    async def _session(
+        self, stream: SocketStream, sock: socket.socket, accepted: float, pending: list[int]
+    ) -> None:
         lines = SocketLines(stream)
         try:
             with anyio.fail_after(HELLO_TIMEOUT_S):
                 raw = await lines.line(MAX_HELLO_BYTES)
             hello = _parse_hello(raw)
-            sock = stream.extra(SocketAttribute.raw_socket)  # noqa: S610 - anyio's typed attribute
             caller, agent, how = await anyio.to_thread.run_sync(self._identify, hello, sock, accepted)
         except TimeoutError:
             await _reply(stream, {"error": {"code": "invalid_input", "message": "no hello received"}})
@@ -270,6 +289,20 @@ class SocketGateway:
             error = {"code": "internal_error", "message": f"internal error ({type(exc).__name__})"}
             await _reply(stream, {"error": error})
             return
+        self._hello_done(pending)
+        # only identified sessions take one of the session slots
+        if self.connections >= MAX_CONNECTIONS:
+            await _reply(stream, {"error": {"code": "busy", "message": "too many gateway sessions"}})
+            return
+        self.connections += 1
+        try:
+            await self._serve_session(stream, lines, caller, agent, how)
+        finally:
+            self.connections -= 1
+
+    async def _serve_session(
+        self, stream: SocketStream, lines: SocketLines, caller: Caller, agent: AgentRecord, how: str
+    ) -> None:
         await _reply(
             stream, {"proctor": PROTOCOL, "agent": agent.name, "task": str(caller.task_id), "how": how}
         )
