@@ -491,3 +491,39 @@ def test_idle_connections_of_one_user_lock_out_nobody(agent_user: pwd.struct_pas
         assert answer.get("agent") == "bot", answer
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_refused_identities_are_audited_within_limits(tmp_path: Path) -> None:
+    """Review finding: any local user may connect, and every hello whose process matched no agent
+    (or whose join token was bad) wrote an audit record, so a loop of connections grew the audit
+    log without bound. Per Unix user, the first `refusal_audit_burst` (10) of a window are
+    recorded; the rest are counted in one summary (written at the latest when the daemon stops)."""
+    import socket
+
+    ws, _, _ = _workspace(tmp_path)
+    path = str(ws.root / "run" / "gateway.sock")
+
+    def refused(hello: dict[str, str]) -> str:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(60)
+        s.connect(path)
+        s.sendall(json.dumps({"proctor": "gateway/1", "task_token": "t", **hello}).encode() + b"\n")
+        answer = json.loads(s.makefile("rb").readline())
+        s.close()
+        return str(answer["error"]["code"])
+
+    with Daemon(ws.root):
+        codes = {refused({}) for _ in range(30)} | {refused({"join_token": "nope"}) for _ in range(30)}
+    assert "internal_error" not in codes
+    with Proctor.open(ws) as p:
+        failed = p.store.search_audit(AuditQuery(kind="identity.attestation_failed"))
+        rejected = p.store.search_audit(AuditQuery(kind="identity.join_token_rejected"))
+        summaries = [
+            json.loads(r.body) for r in p.store.search_audit(AuditQuery(kind="audit.refusals_suppressed"))
+        ]
+    assert (len(failed), len(rejected)) == (10, 10)
+    assert sorted((s["refused"], s["suppressed"]) for s in summaries) == [
+        ("identity.attestation_failed", 20),
+        ("identity.join_token_rejected", 20),
+    ]
+    assert {s["source"] for s in summaries} == {f"uid:{os.geteuid()}"}

@@ -48,6 +48,7 @@ from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskStatus
 from mcp.server.stdio import stdio_server
 
 from proctor.app import Proctor
+from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal, write_summaries
 from proctor.errors import (
     AgentSuspended,
     AttestationFailed,
@@ -217,6 +218,13 @@ class SocketGateway:
         self.connections = 0
         #: connections per peer uid whose hello is not yet answered
         self._pending: Counter[int] = Counter()
+        # anyone may connect: refused identities are audited at most `refusal_audit_burst` per
+        # Unix user and window, then summarised (proctor.audit.refusals), as the HTTP API does
+        limits = RefusalLimits(
+            burst=proctor.settings.refusal_audit_burst, window_s=proctor.settings.refusal_audit_window_s
+        )
+        self._attest_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.attestation_failed")
+        self._join_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.join_token_rejected")
         #: live socket sessions per task: the task's upstreams close when its last one ends
         self._sessions: Counter[TaskId] = Counter()
 
@@ -238,6 +246,8 @@ class SocketGateway:
                 await listener.aclose()
             with contextlib.suppress(OSError):
                 self.path.unlink()
+            write_summaries(self.proctor.audit, self._attest_refusals, final=True)
+            write_summaries(self.proctor.audit, self._join_refusals, final=True)
 
     async def _connection(self, stream: SocketStream) -> None:
         accepted = uptime_ticks()
@@ -274,7 +284,9 @@ class SocketGateway:
             with anyio.fail_after(HELLO_TIMEOUT_S):
                 raw = await lines.line(MAX_HELLO_BYTES)
             hello = _parse_hello(raw)
-            caller, agent, how = await anyio.to_thread.run_sync(self._identify, hello, sock, accepted)
+            caller, agent, how = await anyio.to_thread.run_sync(
+                self._identify, hello, sock, accepted, f"uid:{pending[0]}"
+            )
         except TimeoutError:
             await _reply(stream, {"error": {"code": "invalid_input", "message": "no hello received"}})
             return
@@ -333,16 +345,21 @@ class SocketGateway:
                 await self._release(caller.task_id)
 
     def _identify(
-        self, hello: dict[str, str], sock: socket.socket, accepted: float
+        self, hello: dict[str, str], sock: socket.socket, accepted: float, source: str
     ) -> tuple[Caller, AgentRecord, str]:
         """Who is calling (in a worker thread: this reads the store and ``/proc``)."""
         p = self.proctor
         if svid := hello.get("svid"):
             agent, how = p.get_agent(p.verify_svid(svid).agent), "svid"
         elif join := hello.get("join_token"):
-            agent, how = p.get_agent(p.verify_svid(p.svid_from_join_token(join)).agent), "join_token"
+
+            def rejected(exc: ProctorError) -> None:
+                audit_refusal(p.audit, self._join_refusals, {"error": exc.code}, source)
+
+            svid = p.svid_from_join_token(join, on_rejected=rejected)
+            agent, how = p.get_agent(p.verify_svid(svid).agent), "join_token"
         else:
-            agent, how = self._attest(sock, accepted), "attestation"
+            agent, how = self._attest(sock, accepted, source), "attestation"
         if agent.status is not AgentStatus.ACTIVE:
             raise AgentSuspended(f"agent `{agent.name}` is suspended")
         token = hello.get("task_token")
@@ -351,13 +368,14 @@ class SocketGateway:
         task_id = p.verify_task_token(token, agent)
         return Caller(agent=AgentName(agent.name), task_id=task_id, task_token=token), agent, how
 
-    def _attest(self, sock: socket.socket, accepted: float) -> AgentRecord:
+    def _attest(self, sock: socket.socket, accepted: float, source: str) -> AgentRecord:
         selectors: frozenset[str] = frozenset()
         try:
             selectors = attest_peer(sock, accepted)
             agent = match_agent(self.proctor.store.list_agents(), selectors)
         except AttestationFailed as exc:
-            self.proctor.audit_attestation(None, selectors, exc)
+            fields = {"selectors": sorted(selectors)[:32], "error": exc.code}
+            audit_refusal(self.proctor.audit, self._attest_refusals, fields, source)
             raise
         self.proctor.audit_attestation(agent, selectors, None)
         return agent
