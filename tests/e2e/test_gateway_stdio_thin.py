@@ -358,7 +358,8 @@ def test_the_socket_bounds_every_message(tmp_path: Path) -> None:
     """Straight on the daemon's socket, as any local process may: a second daemon cannot take it
     over; a hello over 64 KiB is refused;
     after a good hello, a line over 4 MiB is dropped (its bytes never held at once) and the next
-    request is still answered; a stranger's hello (not `gateway/1`) is refused."""
+    request is still answered; a stranger's hello (not `gateway/1`) and one nested too deep to parse
+    are refused."""
     import socket
 
     ws, tokens, _ = _workspace(tmp_path)
@@ -388,6 +389,9 @@ def test_the_socket_bounds_every_message(tmp_path: Path) -> None:
         s.close()
         s, f = connect(b'{"hello":"there"}\n')
         assert json.loads(f.readline())["error"]["code"] == "invalid_input"
+        s.close()
+        s, f = connect(b"[" * 60000 + b"\n")  # nested too deep for the parser: refused as such
+        assert json.loads(f.readline())["error"]["message"] == "the hello is not JSON"
         s.close()
         hello = {"proctor": "gateway/1", "svid": tokens["svid"], "task_token": tokens["task"]}
         s, f = connect(json.dumps(hello).encode() + b"\n")

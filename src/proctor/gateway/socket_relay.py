@@ -407,7 +407,7 @@ def _parse_hello(raw: bytes | None) -> dict[str, str]:
         raise ValidationError("no hello received")
     try:
         msg = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting fits in 64 KiB
         raise ValidationError("the hello is not JSON") from None
     if (
         not isinstance(msg, dict)
