@@ -531,3 +531,28 @@ def test_refused_identities_are_audited_within_limits(tmp_path: Path) -> None:
         ("identity.join_token_rejected", 20),
     ]
     assert {s["source"] for s in summaries} == {f"uid:{os.geteuid()}"}
+
+
+def test_a_stopping_daemon_removes_only_its_own_socket(tmp_path: Path) -> None:
+    """Review finding: a daemon removed whatever socket file was at its path when it stopped, so
+    once its own had been removed and a second daemon bound its socket there, stopping the first
+    made the second unreachable. Now the first leaves the second's socket alone."""
+    ws, tokens, _ = _workspace(tmp_path)
+    socket = ws.root / "run" / "gateway.sock"
+    first = Daemon(ws.root)
+    try:
+        socket.unlink()  # as a cleanup script might, while it still runs
+        with Daemon(ws.root) as second:
+            first.stop()
+            assert socket.exists()
+
+            async def session() -> tuple[list[str], str]:
+                return await _echo(
+                    thin_client(socket, PROCTOR_SVID=tokens["svid"], PROCTOR_TASK_TOKEN=tokens["task"]),
+                    "still here",
+                )
+
+            assert anyio.run(session)[1] == "still here"
+            assert second.running()
+    finally:
+        first.stop()

@@ -176,6 +176,16 @@ class SocketWriter:
         return None
 
 
+def _file_id(path: Path) -> tuple[int, int, int] | None:
+    """(device, inode, change time) of the socket file at ``path``, None if there is none (the
+    time tells a new file from one that reuses a removed file's inode)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_ctime_ns) if stat.S_ISSOCK(st.st_mode) else None
+
+
 def bind_socket(path: Path) -> socket.socket:
     """A listening Unix socket at ``path``, mode 0666. A stale socket (nobody listening) is replaced;
     a live one, or anything that is not a socket, is a :class:`ConfigError`."""
@@ -233,6 +243,7 @@ class SocketGateway:
     ) -> None:
         """Serve on ``sock`` (from :func:`bind_socket`) until cancelled; the socket file is
         removed on the way out."""
+        bound = _file_id(self.path)  # just bound by bind_socket
         try:
             listener = await SocketListener.from_socket(sock)
         except BaseException:
@@ -244,8 +255,11 @@ class SocketGateway:
         finally:
             with anyio.CancelScope(shield=True):
                 await listener.aclose()
-            with contextlib.suppress(OSError):
-                self.path.unlink()
+            if bound is not None and _file_id(self.path) == bound:
+                # only the file this daemon bound: once it was removed and another daemon bound
+                # its own socket there, that one is left alone
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
             write_summaries(self.proctor.audit, self._attest_refusals, final=True)
             write_summaries(self.proctor.audit, self._join_refusals, final=True)
 
