@@ -218,3 +218,28 @@ def test_a_namespace_holding_the_separator_is_refused(tmp_path: Path) -> None:
     )
     assert gw.returncode == 2, gw.stderr
     assert "would be ambiguous" in " ".join(gw.stderr.split())
+
+
+def test_a_pattern_with_a_question_mark_for_the_dot_still_resolves_names(tmp_path: Path) -> None:
+    """Review finding: `dict?*` allows every `dict` tool (`?` matches the dot), but the check that
+    lets a call list its upstream first did not see it as declaring `dict`; the call then skipped
+    the listing, the name table, the check of the name the upstream lists and the pin check, and
+    (once the tool was registered) was allowed: `dict__LOOKUP` reached the upstream as `LOOKUP`.
+    Now such a call resolves through the listing like any other."""
+    ws, params = _workspace(tmp_path, ["dict.*"])
+
+    async def call(params: StdioServerParameters, name: str) -> Any:
+        async with Client(params, mode="legacy", cache=None) as c:
+            try:
+                return await c.call_tool(name, {"word": "proctor"})
+            except MCPError as exc:
+                return exc.error.code
+
+    assert _text(anyio.run(call, params, "dict__lookup")) == "proctor: a word"  # registers dict.lookup
+    with Proctor.open(ws) as p:
+        task = p.start_task(agent="bot", purpose="q", allow=["dict?*"], requested_by="r@acme.test")
+    env = {**(params.env or {}), "PROCTOR_TASK_TOKEN": task.token}
+    wild = params.model_copy(update={"env": env})
+    assert anyio.run(call, wild, "dict__LOOKUP") == -32602
+    assert _text(anyio.run(call, wild, "dict__lookup")) == "proctor: a word"
+    assert (tmp_path / "calls.log").read_text(encoding="utf-8").splitlines() == ["lookup", "lookup"]

@@ -358,7 +358,8 @@ def test_the_socket_bounds_every_message(tmp_path: Path) -> None:
     """Straight on the daemon's socket, as any local process may: a second daemon cannot take it
     over; a hello over 64 KiB is refused;
     after a good hello, a line over 4 MiB is dropped (its bytes never held at once) and the next
-    request is still answered; a stranger's hello (not `gateway/1`) is refused."""
+    request is still answered; a stranger's hello (not `gateway/1`) and one nested too deep to parse
+    are refused."""
     import socket
 
     ws, tokens, _ = _workspace(tmp_path)
@@ -388,6 +389,9 @@ def test_the_socket_bounds_every_message(tmp_path: Path) -> None:
         s.close()
         s, f = connect(b'{"hello":"there"}\n')
         assert json.loads(f.readline())["error"]["code"] == "invalid_input"
+        s.close()
+        s, f = connect(b"[" * 60000 + b"\n")  # nested too deep for the parser: refused as such
+        assert json.loads(f.readline())["error"]["message"] == "the hello is not JSON"
         s.close()
         hello = {"proctor": "gateway/1", "svid": tokens["svid"], "task_token": tokens["task"]}
         s, f = connect(json.dumps(hello).encode() + b"\n")
@@ -438,3 +442,117 @@ def test_the_http_daemon_serves_the_socket_too(tmp_path: Path) -> None:
         check=False,
     )
     assert r.returncode == 2  # --no-socket goes with --http only
+
+
+FLOOD = """
+import socket, sys
+held = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    held.append(s)
+held[-1].settimeout(120)
+print(held[-1].recv(4096).decode().strip(), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_idle_connections_of_one_user_lock_out_nobody(agent_user: pwd.struct_passwd) -> None:
+    """Review finding: any local user may connect, and a connection that never sends its hello
+    held one of the 256 session slots for 10 s, so one user could keep every agent out. Now only
+    identified sessions take a slot, and each Unix user has at most 8 connections awaiting their
+    hello: another user's flood of 300 idle connections leaves this agent's session served."""
+    import socket
+
+    base = Path(tempfile.mkdtemp(prefix="proctor-thin-"))
+    try:
+        os.chmod(base, 0o711)
+        ws, tokens, _ = _workspace(base)
+        _private(ws.root)
+        path = str(ws.root / "run" / "gateway.sock")
+        with Daemon(ws.root):
+            flood = subprocess.Popen(
+                _as_user(agent_user, "-c", FLOOD, path, "300"),
+                env={"PATH": "/usr/bin:/bin"},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd="/",
+            )
+            try:
+                assert flood.stdout is not None
+                assert '"busy"' in flood.stdout.readline()  # the daemon has seen every connection
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(60)
+                s.connect(path)
+                hello = {"proctor": "gateway/1", "svid": tokens["svid"], "task_token": tokens["task"]}
+                s.sendall(json.dumps(hello).encode() + b"\n")
+                answer = json.loads(s.makefile("rb").readline())
+                s.close()
+            finally:
+                flood.kill()
+                flood.wait()
+        assert answer.get("agent") == "bot", answer
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_refused_identities_are_audited_within_limits(tmp_path: Path) -> None:
+    """Review finding: any local user may connect, and every hello whose process matched no agent
+    (or whose join token was bad) wrote an audit record, so a loop of connections grew the audit
+    log without bound. Per Unix user, the first `refusal_audit_burst` (10) of a window are
+    recorded; the rest are counted in one summary (written at the latest when the daemon stops)."""
+    import socket
+
+    ws, _, _ = _workspace(tmp_path)
+    path = str(ws.root / "run" / "gateway.sock")
+
+    def refused(hello: dict[str, str]) -> str:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(60)
+        s.connect(path)
+        s.sendall(json.dumps({"proctor": "gateway/1", "task_token": "t", **hello}).encode() + b"\n")
+        answer = json.loads(s.makefile("rb").readline())
+        s.close()
+        return str(answer["error"]["code"])
+
+    with Daemon(ws.root):
+        codes = {refused({}) for _ in range(30)} | {refused({"join_token": "nope"}) for _ in range(30)}
+    assert "internal_error" not in codes
+    with Proctor.open(ws) as p:
+        failed = p.store.search_audit(AuditQuery(kind="identity.attestation_failed"))
+        rejected = p.store.search_audit(AuditQuery(kind="identity.join_token_rejected"))
+        summaries = [
+            json.loads(r.body) for r in p.store.search_audit(AuditQuery(kind="audit.refusals_suppressed"))
+        ]
+    assert (len(failed), len(rejected)) == (10, 10)
+    assert sorted((s["refused"], s["suppressed"]) for s in summaries) == [
+        ("identity.attestation_failed", 20),
+        ("identity.join_token_rejected", 20),
+    ]
+    assert {s["source"] for s in summaries} == {f"uid:{os.geteuid()}"}
+
+
+def test_a_stopping_daemon_removes_only_its_own_socket(tmp_path: Path) -> None:
+    """Review finding: a daemon removed whatever socket file was at its path when it stopped, so
+    once its own had been removed and a second daemon bound its socket there, stopping the first
+    made the second unreachable. Now the first leaves the second's socket alone."""
+    ws, tokens, _ = _workspace(tmp_path)
+    socket = ws.root / "run" / "gateway.sock"
+    first = Daemon(ws.root)
+    try:
+        socket.unlink()  # as a cleanup script might, while it still runs
+        with Daemon(ws.root) as second:
+            first.stop()
+            assert socket.exists()
+
+            async def session() -> tuple[list[str], str]:
+                return await _echo(
+                    thin_client(socket, PROCTOR_SVID=tokens["svid"], PROCTOR_TASK_TOKEN=tokens["task"]),
+                    "still here",
+                )
+
+            assert anyio.run(session)[1] == "still here"
+            assert second.running()
+    finally:
+        first.stop()

@@ -254,3 +254,20 @@ def test_stale_socket_replaced_and_live_socket_refused(
             second.start()
         assert srv.socket_path.exists()
     assert not (run / "attest.sock").exists()
+
+
+def test_an_executable_too_large_to_hash_fails_attestation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review finding: anyone may connect to the gateway socket, and the daemon hashed the whole
+    executable of each caller it may read (a root daemon: any), so a process running a huge sparse
+    file cost minutes of hashing per connection. Over the limit (1 GiB; here 1 MiB), attestation
+    fails without reading it."""
+    monkeypatch.setattr(attest_module, "MAX_EXECUTABLE_BYTES", 1 << 20, raising=False)
+    big = tmp_path / "big"
+    with open(big, "wb") as f:
+        f.truncate((1 << 20) + 1)  # sparse
+    (tmp_path / "proc" / "4242").mkdir(parents=True)
+    (tmp_path / "proc" / "4242" / "exe").symlink_to(big)
+    with pytest.raises(AttestationFailed, match="too large"):
+        attest_module._executable(tmp_path / "proc", 4242)

@@ -865,6 +865,7 @@ class GatewayRuntime:
                 decision = await self.proctor.pipeline.decide_call_async(
                     call, alone=self.inflight <= 1, snap=snap
                 )
+                decision = await self._never_unresolved(call, caller, proctor_name, decision)
                 return cfg, upstream_tool, proctor_name, decision, None
             if found is None:
                 # a name this process has not seen listed: only the upstream's listing resolves it
@@ -921,6 +922,7 @@ class GatewayRuntime:
             decision = await self.proctor.pipeline.decide_call_async(
                 call, alone=self.inflight <= 1, snap=snap
             )
+            decision = await self._never_unresolved(call, caller, proctor_name, decision)
             return cfg, upstream_tool, proctor_name, decision, None
         pinned = bool(self.proctor.cached_pins(cfg.namespace, snap))
         # the name this upstream last listed for the tool (its catalogs hold no two names that
@@ -1135,6 +1137,23 @@ class GatewayRuntime:
             return LeanOutcome(result)
         return LeanOutcome(
             result, functools.partial(self._record_completion, *completion, path="lean", snap=snap)
+        )
+
+    async def _never_unresolved(
+        self, call: CallInput, caller: Caller, tool: ToolName, decision: Decision
+    ) -> Decision:
+        """Fail closed when the pipeline allows a call the gateway did not let reach its upstream
+        (so its name was never resolved through the listing nor its pin checked): the two checks
+        disagree, and the call must not go ahead unresolved."""
+        if decision.verdict is not Verdict.ALLOW:
+            return decision
+        log.error("a call for `%s` was allowed without reaching its upstream first: denied", tool)
+        return await self._deny_recorded(
+            call,
+            caller,
+            tool,
+            "the gateway could not resolve this tool: the call is denied",
+            "internal_error",
         )
 
     async def _deny_recorded(

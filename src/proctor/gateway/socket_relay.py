@@ -48,6 +48,7 @@ from anyio.abc import SocketAttribute, SocketListener, SocketStream, TaskStatus
 from mcp.server.stdio import stdio_server
 
 from proctor.app import Proctor
+from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal, write_summaries
 from proctor.errors import (
     AgentSuspended,
     AttestationFailed,
@@ -62,7 +63,7 @@ from proctor.gateway.runtime import Caller, GatewayRuntime
 from proctor.gateway.server import build_server
 from proctor.gateway.stdio import MAX_LINE_BYTES, OVERSIZED_LINE, screen_line
 from proctor.gateway.thin import PROTOCOL, SOCKET_NAME
-from proctor.identity.attest import attest_peer, match_agent, uptime_ticks
+from proctor.identity.attest import attest_peer, match_agent, peer_credentials, uptime_ticks
 from proctor.store.base import AgentRecord
 from proctor.types import AgentName, AgentStatus, TaskId
 from proctor.workspace import Workspace
@@ -73,6 +74,9 @@ MAX_HELLO_BYTES: Final = 64 << 10
 HELLO_TIMEOUT_S: Final = 10.0
 #: sessions served at once; a connection beyond is refused at once
 MAX_CONNECTIONS: Final = 256
+#: connections of one Unix user still waiting for (or in) their hello: anyone may connect, so an
+#: idle connection must not hold a session slot, and one user's cannot crowd out another's
+MAX_PENDING_PER_USER: Final = 8
 _CHUNK: Final = 1 << 16
 READY_MESSAGE: Final = "gateway socket for `proctor gateway --stdio` at %s"
 _HELLO_KEYS: Final = frozenset({"proctor", "svid", "join_token", "task_token"})
@@ -172,6 +176,16 @@ class SocketWriter:
         return None
 
 
+def _file_id(path: Path) -> tuple[int, int, int] | None:
+    """(device, inode, change time) of the socket file at ``path``, None if there is none (the
+    time tells a new file from one that reuses a removed file's inode)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_ctime_ns) if stat.S_ISSOCK(st.st_mode) else None
+
+
 def bind_socket(path: Path) -> socket.socket:
     """A listening Unix socket at ``path``, mode 0666. A stale socket (nobody listening) is replaced;
     a live one, or anything that is not a socket, is a :class:`ConfigError`."""
@@ -212,6 +226,15 @@ class SocketGateway:
         self.runtime = runtime
         self.path = path
         self.connections = 0
+        #: connections per peer uid whose hello is not yet answered
+        self._pending: Counter[int] = Counter()
+        # anyone may connect: refused identities are audited at most `refusal_audit_burst` per
+        # Unix user and window, then summarised (proctor.audit.refusals), as the HTTP API does
+        limits = RefusalLimits(
+            burst=proctor.settings.refusal_audit_burst, window_s=proctor.settings.refusal_audit_window_s
+        )
+        self._attest_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.attestation_failed")
+        self._join_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.join_token_rejected")
         #: live socket sessions per task: the task's upstreams close when its last one ends
         self._sessions: Counter[TaskId] = Counter()
 
@@ -220,6 +243,7 @@ class SocketGateway:
     ) -> None:
         """Serve on ``sock`` (from :func:`bind_socket`) until cancelled; the socket file is
         removed on the way out."""
+        bound = _file_id(self.path)  # just bound by bind_socket
         try:
             listener = await SocketListener.from_socket(sock)
         except BaseException:
@@ -231,31 +255,52 @@ class SocketGateway:
         finally:
             with anyio.CancelScope(shield=True):
                 await listener.aclose()
-            with contextlib.suppress(OSError):
-                self.path.unlink()
+            if bound is not None and _file_id(self.path) == bound:
+                # only the file this daemon bound: once it was removed and another daemon bound
+                # its own socket there, that one is left alone
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
+            write_summaries(self.proctor.audit, self._attest_refusals, final=True)
+            write_summaries(self.proctor.audit, self._join_refusals, final=True)
 
     async def _connection(self, stream: SocketStream) -> None:
         accepted = uptime_ticks()
         async with stream:
-            if self.connections >= MAX_CONNECTIONS:
-                await _reply(stream, {"error": {"code": "busy", "message": "too many gateway sessions"}})
-                return
-            self.connections += 1
+            sock = stream.extra(SocketAttribute.raw_socket)  # noqa: S610 - anyio's typed attribute
             try:
-                await self._session(stream, accepted)
+                uid = peer_credentials(sock).uid
+            except AttestationFailed:
+                uid = -1
+            if self._pending[uid] >= MAX_PENDING_PER_USER:
+                await _reply(stream, {"error": {"code": "busy", "message": "too many gateway connections"}})
+                return
+            self._pending[uid] += 1
+            pending = [uid]
+            try:
+                await self._session(stream, sock, accepted, pending)
             except Exception:
                 log.exception("gateway socket session failed")
             finally:
-                self.connections -= 1
+                if pending:
+                    self._hello_done(pending)
 
-    async def _session(self, stream: SocketStream, accepted: float) -> None:
+    def _hello_done(self, pending: list[int]) -> None:
+        uid = pending.pop()
+        self._pending[uid] -= 1
+        if self._pending[uid] <= 0:
+            del self._pending[uid]
+
+    async def _session(
+        self, stream: SocketStream, sock: socket.socket, accepted: float, pending: list[int]
+    ) -> None:
         lines = SocketLines(stream)
         try:
             with anyio.fail_after(HELLO_TIMEOUT_S):
                 raw = await lines.line(MAX_HELLO_BYTES)
             hello = _parse_hello(raw)
-            sock = stream.extra(SocketAttribute.raw_socket)  # noqa: S610 - anyio's typed attribute
-            caller, agent, how = await anyio.to_thread.run_sync(self._identify, hello, sock, accepted)
+            caller, agent, how = await anyio.to_thread.run_sync(
+                self._identify, hello, sock, accepted, f"uid:{pending[0]}"
+            )
         except TimeoutError:
             await _reply(stream, {"error": {"code": "invalid_input", "message": "no hello received"}})
             return
@@ -270,6 +315,20 @@ class SocketGateway:
             error = {"code": "internal_error", "message": f"internal error ({type(exc).__name__})"}
             await _reply(stream, {"error": error})
             return
+        self._hello_done(pending)
+        # only identified sessions take one of the session slots
+        if self.connections >= MAX_CONNECTIONS:
+            await _reply(stream, {"error": {"code": "busy", "message": "too many gateway sessions"}})
+            return
+        self.connections += 1
+        try:
+            await self._serve_session(stream, lines, caller, agent, how)
+        finally:
+            self.connections -= 1
+
+    async def _serve_session(
+        self, stream: SocketStream, lines: SocketLines, caller: Caller, agent: AgentRecord, how: str
+    ) -> None:
         await _reply(
             stream, {"proctor": PROTOCOL, "agent": agent.name, "task": str(caller.task_id), "how": how}
         )
@@ -300,16 +359,21 @@ class SocketGateway:
                 await self._release(caller.task_id)
 
     def _identify(
-        self, hello: dict[str, str], sock: socket.socket, accepted: float
+        self, hello: dict[str, str], sock: socket.socket, accepted: float, source: str
     ) -> tuple[Caller, AgentRecord, str]:
         """Who is calling (in a worker thread: this reads the store and ``/proc``)."""
         p = self.proctor
         if svid := hello.get("svid"):
             agent, how = p.get_agent(p.verify_svid(svid).agent), "svid"
         elif join := hello.get("join_token"):
-            agent, how = p.get_agent(p.verify_svid(p.svid_from_join_token(join)).agent), "join_token"
+
+            def rejected(exc: ProctorError) -> None:
+                audit_refusal(p.audit, self._join_refusals, {"error": exc.code}, source)
+
+            svid = p.svid_from_join_token(join, on_rejected=rejected)
+            agent, how = p.get_agent(p.verify_svid(svid).agent), "join_token"
         else:
-            agent, how = self._attest(sock, accepted), "attestation"
+            agent, how = self._attest(sock, accepted, source), "attestation"
         if agent.status is not AgentStatus.ACTIVE:
             raise AgentSuspended(f"agent `{agent.name}` is suspended")
         token = hello.get("task_token")
@@ -318,13 +382,14 @@ class SocketGateway:
         task_id = p.verify_task_token(token, agent)
         return Caller(agent=AgentName(agent.name), task_id=task_id, task_token=token), agent, how
 
-    def _attest(self, sock: socket.socket, accepted: float) -> AgentRecord:
+    def _attest(self, sock: socket.socket, accepted: float, source: str) -> AgentRecord:
         selectors: frozenset[str] = frozenset()
         try:
             selectors = attest_peer(sock, accepted)
             agent = match_agent(self.proctor.store.list_agents(), selectors)
         except AttestationFailed as exc:
-            self.proctor.audit_attestation(None, selectors, exc)
+            fields = {"selectors": sorted(selectors)[:32], "error": exc.code}
+            audit_refusal(self.proctor.audit, self._attest_refusals, fields, source)
             raise
         self.proctor.audit_attestation(agent, selectors, None)
         return agent
@@ -356,7 +421,7 @@ def _parse_hello(raw: bytes | None) -> dict[str, str]:
         raise ValidationError("no hello received")
     try:
         msg = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting fits in 64 KiB
         raise ValidationError("the hello is not JSON") from None
     if (
         not isinstance(msg, dict)

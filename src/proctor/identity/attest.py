@@ -126,8 +126,14 @@ def _status_ids(proc: Path, pid: int) -> tuple[int, int]:
     return uid, gid
 
 
+#: the largest executable hashed for a ``sha256`` selector: anyone may connect, and a process
+#: running a huge (even sparse) file must not make each connection cost minutes of hashing
+MAX_EXECUTABLE_BYTES = 1 << 30
+
+
 def _executable(proc: Path, pid: int) -> tuple[str, str] | None:
-    """(path, sha256) of the process's executable, or None if we may not read it."""
+    """(path, sha256) of the process's executable, or None if we may not read it. An executable
+    over :data:`MAX_EXECUTABLE_BYTES` fails attestation."""
     link = proc / str(pid) / "exe"
     try:
         path = os.readlink(link)
@@ -135,6 +141,8 @@ def _executable(proc: Path, pid: int) -> tuple[str, str] | None:
             opened = os.fstat(f.fileno())
             if not stat.S_ISREG(opened.st_mode):
                 raise AttestationFailed("the caller's executable is not a regular file")
+            if opened.st_size > MAX_EXECUTABLE_BYTES:
+                raise AttestationFailed("the caller's executable is too large to attest")
             digest = hashlib.file_digest(f, "sha256").hexdigest()
         now = os.stat(link)
     except PermissionError:

@@ -160,17 +160,27 @@ def check_scope(task: TaskRecord, tool: ToolRecord, resources: tuple[str, ...] |
 
 
 def declares_namespace(allow: Sequence[str], namespace: str) -> bool:
-    """Whether a task's ``--allow`` patterns can match a tool of upstream ``namespace``.
+    """Whether a task's ``--allow`` patterns can match a tool of upstream ``namespace`` (some
+    ``namespace.tool``). It may say yes for a pattern that matches none, never no for one that
+    matches some: a ``?`` can stand for the dot (``billing?*``).
 
     >>> declares_namespace(["billing.*"], "billing"), declares_namespace(["*"], "db")
     (True, True)
     >>> declares_namespace(["fs.read"], "billing"), declares_namespace(["bill*"], "billing")
     (False, True)
+    >>> declares_namespace(["billing?*"], "billing"), declares_namespace(["b?lling?read"], "billing")
+    (True, True)
+    >>> declares_namespace(["billing"], "billing"), declares_namespace(["billing?"], "billing")
+    (False, False)
     """
+    prefix = namespace + "."
     for pat in allow:
-        head, dot, _ = pat.partition(".")
-        if dot and fnmatchcase(namespace, head):
-            return True
-        if not dot and "*" in pat and fnmatchcase(namespace, pat):
+        star = pat.find("*")
+        head = pat if star < 0 else pat[:star]
+        if star < 0 and len(pat) <= len(prefix):
+            continue  # no room for a tool after `namespace.`
+        # up to its first `*` (which can take anything after), the pattern must agree with
+        # `namespace.` wherever both have a character: `?` agrees with any
+        if all(h in ("?", c) for h, c in zip(head, prefix, strict=False)):
             return True
     return False
