@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from proctor.errors import StoreUnavailable
+
 log = logging.getLogger(__name__)
 
 KILL_FILE = "killswitch.json"
@@ -126,9 +128,17 @@ class KillSwitch:
         return self._read() or []
 
     def add(self, kill: PendingKill) -> None:
-        """Enforce ``kill`` from now on, in every process of the workspace on this host."""
-        with self._edit() as kills:
-            kills[:] = [k for k in kills if (k.kind, k.target) != (kill.kind, kill.target)] + [kill]
+        """Enforce ``kill`` from now on, in every process of the workspace on this host. Raises
+        :class:`StoreUnavailable` (saying nothing was enforced) when the file cannot be written."""
+        try:
+            with self._edit() as kills:
+                kills[:] = [k for k in kills if (k.kind, k.target) != (kill.kind, kill.target)] + [kill]
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"the store refused it ({kill.cause}) and the kill file `{self.path}` could not be written"
+                f" ({exc.strerror or type(exc).__name__}): NOTHING was enforced; free the disk or stop the"
+                " agent's processes by hand"
+            ) from None
         self._stamp = None
         self._refresh()
 

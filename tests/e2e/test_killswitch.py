@@ -212,3 +212,19 @@ def test_a_fifo_in_place_of_the_kill_file_blocks_no_decision(tmp_path: Path) -> 
             decider.join(30)
             raise AssertionError("the decision blocked on a FIFO kill file")
         assert got
+
+
+def test_a_kill_file_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    """A full disk (here: a path that cannot hold the file) makes the pended kill fail with an error
+    that says nothing was enforced, not with a traceback or a false success."""
+    import pytest
+
+    from proctor.errors import StoreUnavailable
+    from proctor.killswitch import KillSwitch, PendingKill
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    ks = KillSwitch(blocker / KILL_FILE)
+    with pytest.raises(StoreUnavailable, match="NOTHING was enforced"):
+        ks.add(PendingKill("agent", "bot", 1.0, "cli", "", "store_full"))
+    assert not ks.agent_killed("bot")
