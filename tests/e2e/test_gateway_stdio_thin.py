@@ -556,3 +556,41 @@ def test_a_stopping_daemon_removes_only_its_own_socket(tmp_path: Path) -> None:
             assert second.running()
     finally:
         first.stop()
+
+
+def test_one_agent_cannot_take_every_session_slot(tmp_path: Path) -> None:
+    """An identified agent (or whoever holds its tokens) may hold at most 32 sessions at once on the
+    daemon's socket: the 33rd is refused `busy`, and a slot freed is usable again."""
+    import socket
+
+    ws, tokens, _ = _workspace(tmp_path)
+    path = str(ws.root / "run" / "gateway.sock")
+    hello = json.dumps(
+        {"proctor": "gateway/1", "svid": tokens["svid"], "task_token": tokens["task"]}
+    ).encode()
+
+    def session() -> tuple[socket.socket, dict[str, Any]]:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(60)
+        s.connect(path)
+        s.sendall(hello + b"\n")
+        return s, json.loads(s.makefile("rb").readline())
+
+    held: list[socket.socket] = []
+    with Daemon(ws.root):
+        try:
+            for _ in range(32):
+                s, answer = session()
+                held.append(s)
+                assert "error" not in answer, answer
+            s, answer = session()
+            held.append(s)
+            assert answer["error"]["code"] == "busy"
+            held.pop(0).close()
+            time.sleep(0.5)  # the daemon sees the close (not a bound on anything)
+            s, answer = session()
+            held.append(s)
+            assert "error" not in answer, answer
+        finally:
+            for s in held:
+                s.close()

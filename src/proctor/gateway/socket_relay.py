@@ -74,6 +74,8 @@ MAX_HELLO_BYTES: Final = 64 << 10
 HELLO_TIMEOUT_S: Final = 10.0
 #: sessions served at once; a connection beyond is refused at once
 MAX_CONNECTIONS: Final = 256
+#: identified sessions of one agent: an agent (or whoever holds its tokens) cannot take every slot
+MAX_SESSIONS_PER_AGENT: Final = 32
 #: connections of one Unix user still waiting for (or in) their hello: anyone may connect, so an
 #: idle connection must not hold a session slot, and one user's cannot crowd out another's
 MAX_PENDING_PER_USER: Final = 8
@@ -200,8 +202,12 @@ def bind_socket(path: Path) -> socket.socket:
         try:
             probe.settimeout(1.0)
             probe.connect(str(path))
-        except OSError:
+        except ConnectionRefusedError:
             path.unlink()  # nobody is listening: a leftover from a crash
+        except OSError as exc:
+            # a live daemon with a full backlog answers EAGAIN, a slow one times out: never take
+            # over a socket that may be in use
+            raise ConfigError(f"`{path}` may be in use by another Proctor gateway ({exc.strerror})") from None
         else:
             raise ConfigError(f"`{path}` is in use by another Proctor gateway")
         finally:
@@ -237,6 +243,8 @@ class SocketGateway:
         self._join_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.join_token_rejected")
         #: live socket sessions per task: the task's upstreams close when its last one ends
         self._sessions: Counter[TaskId] = Counter()
+        #: identified sessions per agent (at most MAX_SESSIONS_PER_AGENT each)
+        self._per_agent: Counter[str] = Counter()
 
     async def serve(
         self, sock: socket.socket, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -316,15 +324,19 @@ class SocketGateway:
             await _reply(stream, {"error": error})
             return
         self._hello_done(pending)
-        # only identified sessions take one of the session slots
-        if self.connections >= MAX_CONNECTIONS:
+        # only identified sessions take one of the session slots, and no agent takes all of them
+        if self.connections >= MAX_CONNECTIONS or self._per_agent[caller.agent] >= MAX_SESSIONS_PER_AGENT:
             await _reply(stream, {"error": {"code": "busy", "message": "too many gateway sessions"}})
             return
         self.connections += 1
+        self._per_agent[caller.agent] += 1
         try:
             await self._serve_session(stream, lines, caller, agent, how)
         finally:
             self.connections -= 1
+            self._per_agent[caller.agent] -= 1
+            if self._per_agent[caller.agent] <= 0:
+                del self._per_agent[caller.agent]
 
     async def _serve_session(
         self, stream: SocketStream, lines: SocketLines, caller: Caller, agent: AgentRecord, how: str
