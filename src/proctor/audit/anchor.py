@@ -67,14 +67,34 @@ def write_anchor(keydir: Path, cp: Checkpoint) -> None:
         _replace(folder, cp)
 
 
-def _replace(folder: Path, cp: Checkpoint) -> None:
-    doc = {
+def checkpoint_doc(cp: Checkpoint) -> dict[str, object]:
+    """A checkpoint as the JSON object kept outside the database (the anchor, a witness line)."""
+    return {
         "seq": cp.seq,
         "head": bytes(cp.head_hash).hex(),
         "ts": cp.ts,
         "kid": cp.kid,
         "signature": base64.b64encode(bytes(cp.signature)).decode(),
     }
+
+
+def checkpoint_from_json(raw: bytes) -> Checkpoint:
+    """The checkpoint a JSON object kept outside the database holds; ValueError when it holds none
+    (its signature is checked by whoever uses it)."""
+    try:
+        doc = json.loads(raw)
+        seq, ts, kid = doc["seq"], doc["ts"], doc["kid"]
+        head = bytes.fromhex(doc["head"])
+        signature = base64.b64decode(doc["signature"], validate=True)
+        if type(seq) is not int or seq < 1 or not isinstance(kid, str) or len(head) != HASH_SIZE:
+            raise ValueError("bad field")
+        return Checkpoint(seq, head, float(ts), kid, signature)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise ValueError("not a checkpoint") from None
+
+
+def _replace(folder: Path, cp: Checkpoint) -> None:
+    doc = checkpoint_doc(cp)
     fd, tmp = tempfile.mkstemp(prefix=".anchor-", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -101,15 +121,16 @@ def read_anchor(keydir: Path) -> Checkpoint | None:
     try:
         if len(raw) > MAX_ANCHOR_BYTES:
             raise ValueError("too large")
-        doc = json.loads(raw)
-        seq, ts, kid = doc["seq"], doc["ts"], doc["kid"]
-        head = bytes.fromhex(doc["head"])
-        signature = base64.b64decode(doc["signature"], validate=True)
-        if type(seq) is not int or seq < 1 or not isinstance(kid, str) or len(head) != HASH_SIZE:
-            raise ValueError("bad field")
-        return Checkpoint(seq, head, float(ts), kid, signature)
-    except (ValueError, TypeError, KeyError, AttributeError):
+        return checkpoint_from_json(raw)
+    except ValueError:
         raise AuditError(f"the audit anchor `{path}` is not valid: restore it or remove it") from None
 
 
-__all__ = ["ANCHOR_FILE", "read_anchor", "trusted_audit_keys", "write_anchor"]
+__all__ = [
+    "ANCHOR_FILE",
+    "checkpoint_doc",
+    "checkpoint_from_json",
+    "read_anchor",
+    "trusted_audit_keys",
+    "write_anchor",
+]

@@ -15,12 +15,11 @@ content. Each line is verified like any checkpoint; a damaged last line is repor
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 from pathlib import Path
 
-from proctor.audit.chain import HASH_SIZE
+from proctor.audit.anchor import checkpoint_doc, checkpoint_from_json
 from proctor.errors import AuditError
 from proctor.store.base import Checkpoint
 
@@ -30,16 +29,7 @@ TAIL_BYTES = 64 * 1024
 
 def append_witness(path: Path, cp: Checkpoint) -> None:
     """Append ``cp`` to the witness file (created 0600), one line, fsynced before returning."""
-    line = json.dumps(
-        {
-            "seq": cp.seq,
-            "head": bytes(cp.head_hash).hex(),
-            "ts": cp.ts,
-            "kid": cp.kid,
-            "signature": base64.b64encode(bytes(cp.signature)).decode(),
-        },
-        separators=(",", ":"),
-    )
+    line = json.dumps(checkpoint_doc(cp), separators=(",", ":"))
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
         os.write(fd, (line + "\n").encode())
@@ -65,14 +55,8 @@ def latest_witnessed(path: Path) -> Checkpoint | None:
     if not lines:
         return None
     try:
-        doc = json.loads(lines[-1])
-        seq, ts, kid = doc["seq"], doc["ts"], doc["kid"]
-        head = bytes.fromhex(doc["head"])
-        signature = base64.b64decode(doc["signature"], validate=True)
-        if type(seq) is not int or seq < 1 or not isinstance(kid, str) or len(head) != HASH_SIZE:
-            raise ValueError("bad field")
-        return Checkpoint(seq, head, float(ts), kid, signature)
-    except (ValueError, TypeError, KeyError, AttributeError):
+        return checkpoint_from_json(lines[-1])
+    except ValueError:
         raise AuditError(f"the last line of the audit witness `{path}` is not a checkpoint") from None
 
 

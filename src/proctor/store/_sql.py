@@ -18,6 +18,7 @@ from proctor.errors import (
     AgentSuspended,
     Conflict,
     SecretKeyInvalid,
+    StoreLocked,
     TaskNotActive,
     UnknownAgent,
     UnknownTask,
@@ -1039,3 +1040,25 @@ class SqlStore(abc.ABC):
                 )
                 applied += max(cur.rowcount, 0)
         return applied
+
+
+def apply_pending(backend: Any, folder: str) -> None:
+    """Apply the schema migrations in ``folder`` that ``backend`` (yoyo) lacks, and close it. Nothing
+    to apply (every open but the first) takes no lock and writes nothing, so a workspace whose
+    database refuses writes still opens (the kill switch needs it); a lock held too long by another
+    process is :class:`StoreLocked`, not yoyo's traceback."""
+    from yoyo import read_migrations
+    from yoyo.exceptions import LockTimeout
+
+    try:
+        migrations = read_migrations(folder)
+        if backend.to_apply(migrations):
+            try:
+                with backend.lock():
+                    backend.apply_migrations(backend.to_apply(migrations))
+            except LockTimeout:
+                raise StoreLocked(
+                    "the database is locked by another process: its schema could not be migrated"
+                ) from None
+    finally:
+        backend.connection.close()

@@ -32,7 +32,7 @@ from proctor.errors import (
     StoreLocked,
     StoreUnavailable,
 )
-from proctor.store._sql import Cursor, SqlStore
+from proctor.store._sql import Cursor, SqlStore, apply_pending
 
 #: Key of the advisory lock that serialises audit appends ("proctor" + 0x01 as a big-endian int64).
 AUDIT_LOCK_KEY = int.from_bytes(b"proctor\x01", "big")
@@ -224,27 +224,13 @@ class PostgresStore(SqlStore):
 
     # lifecycle -------------------------------------------------------------------
     def migrate(self) -> None:
-        from yoyo import get_backend, read_migrations
-        from yoyo.exceptions import LockTimeout
+        from yoyo import get_backend
 
         yoyo_url = "postgresql+psycopg://" + self._conninfo.split("://", 1)[1]
         src = resources.files("proctor.store") / "migrations" / "postgres"
         with resources.as_file(src) as folder, self._errors.mapping():
             backend = get_backend(yoyo_url)
-            try:
-                migrations = read_migrations(str(folder))
-                # nothing to apply (every open but the first): no lock, no write, so a workspace
-                # whose database refuses writes still opens (the kill switch needs it)
-                if backend.to_apply(migrations):
-                    try:
-                        with backend.lock():
-                            backend.apply_migrations(backend.to_apply(migrations))
-                    except LockTimeout:
-                        raise StoreLocked(
-                            "the database is locked by another process: its schema could not be migrated"
-                        ) from None
-            finally:
-                backend.connection.close()
+            apply_pending(backend, str(folder))
 
     def close(self) -> None:
         self._pool.close()

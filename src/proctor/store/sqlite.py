@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable
-from proctor.store._sql import Cursor, SqlStore
+from proctor.store._sql import Cursor, SqlStore, apply_pending
 
 
 @contextmanager
@@ -188,26 +188,12 @@ class SqliteStore(SqlStore):
         return isinstance(exc, sqlite3.IntegrityError) and "unique" in str(exc).lower()
 
     def migrate(self) -> None:
-        from yoyo import get_backend, read_migrations
-        from yoyo.exceptions import LockTimeout
+        from yoyo import get_backend
 
         src = resources.files("proctor.store") / "migrations" / "sqlite"
         with resources.as_file(src) as folder, map_sqlite_errors():
             backend = get_backend(f"sqlite:///{self.path.resolve()}")
-            try:
-                migrations = read_migrations(str(folder))
-                # nothing to apply (every open but the first): no lock, no write, so a workspace
-                # whose database refuses writes still opens (the kill switch needs it)
-                if backend.to_apply(migrations):
-                    try:
-                        with backend.lock():
-                            backend.apply_migrations(backend.to_apply(migrations))
-                    except LockTimeout:
-                        raise StoreLocked(
-                            "the database is locked by another process: its schema could not be migrated"
-                        ) from None
-            finally:
-                backend.connection.close()
+            apply_pending(backend, str(folder))
 
     def check_integrity(self) -> None:
         """Raise :class:`StoreCorrupt` unless SQLite's own integrity check passes."""
