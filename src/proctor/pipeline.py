@@ -1,7 +1,20 @@
-"""The path of one call: identity → task → decision → (approval) → (credential) → (upstream) → audit.
+"""The path of one call, stage by stage; the only module that knows them all.
 
-This is the only module that knows every stage. It knows no transport: the CLI, the HTTP API and
-(later) the MCP gateway and the SDK all call :meth:`Pipeline.decide_call`.
+    identity → task → tool → arguments → decision (Cedar policy + task scope) → budget
+      → record (the decision is durable in the audit log) → credential → upstream → completion
+
+:class:`Pipeline` is handed its stages by ``Proctor`` (it imports no transport and not the app):
+``Agents`` (SVIDs), ``Tasks`` (task tokens), :class:`~proctor.snapshot.StateCache` (the records of
+one store epoch), ``Policies`` (the engine), the kill switch, the audit log and the credential
+stage, ``Credentials.obtain``. The CLI, the HTTP API and the MCP gateway call
+:meth:`Pipeline.decide_call` (or its asyncio forms). The stages after an allow, credential and
+upstream, run only in a transport that reaches upstream tools: it implements :class:`Handoff`
+(the MCP gateway does, see ``proctor.gateway``), obtains the task's credentials through
+:attr:`Pipeline.credential` and records the call's completion after the upstream answered.
+
+Identity is checked once per call: a transport that checked this request's credentials on the
+call's snapshot hands the result over as an :class:`Identity`, and the pipeline does not check it
+again; any other call (``proctor check``, the HTTP API, stdio) is checked here.
 
 Fail closed: any exception in any stage becomes a deny with an audit record. A decision is in the
 durable audit log before the caller receives it; if it cannot be written, the caller gets a deny.
@@ -11,12 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
-import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from proctor.errors import (
     AgentSuspended,
@@ -31,13 +42,29 @@ from proctor.errors import (
     UnknownTool,
     ValidationError,
 )
-from proctor.policy.engine import Decision, deny
-from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
+from proctor.audit.decisions import (
+    LAST_CHECKED,
+    args_as_text,
+    args_digest,
+    args_json,
+    decision_entry,
+    fallback_entry,
+    printable,
+    tool_label,
+)
+from proctor.audit.log import AuditEntry, AuditLog
+from proctor.clock import Clock
+from proctor.credentials.broker import Credentials
+from proctor.credentials.leases import Lease
+from proctor.identity.agents import Agents
+from proctor.killswitch import KillSwitch
+from proctor.policy.active import Policies
+from proctor.policy.engine import CredentialRef, Decision, deny
+from proctor.snapshot import Snapshot, StateCache
+from proctor.store.base import AgentRecord, Store, TaskRecord, ToolRecord
+from proctor.tasks.service import Tasks
 from proctor.types import AgentName, AgentStatus, TaskId, ToolName, Verdict
 
-if TYPE_CHECKING:
-    from proctor.app import Proctor, Snapshot
-    from proctor.audit.log import AuditEntry
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +85,21 @@ class CallInput:
     task: str | None = None
     dry_run: bool = False
     source: str = "api"
+    #: what the transport already checked of this request's identity (see :class:`Identity`)
+    identity: Identity | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is calling, as a transport found it when it checked this request's credentials: the
+    agent, active in ``snap``, and the task its token names (bound to that agent; verified on
+    this request only when ``token_checked``). A call decided on that same snapshot is not
+    checked again; on any other snapshot the pipeline checks the call's own tokens."""
+
+    agent: AgentRecord
+    task_id: TaskId
+    snap: Snapshot
+    token_checked: bool = False
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -75,101 +117,14 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def printable(value: object, limit: int = 200) -> str:
-    """``value`` as text any audit record can hold, at most ``limit`` characters: never raises (a
-    lone surrogate becomes U+FFFD; a value whose ``str`` fails is shown by its type)."""
-    try:
-        text = value if isinstance(value, str) else str(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    text = text[:limit]
-    return text if text.isascii() else text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
-def tool_label(tool: object) -> str:
-    """The tool name as the audit record shows it, whatever the caller sent."""
-    return printable(tool)
-
-
-def _as_json(value: object) -> object:
-    """What the encoder writes for a value JSON has no form for: a mapping that is not a dict as an
-    object (so its nesting shows in the text, see check_args), anything else as its ``str``."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    return str(value)
-
-
-def _encoder(*, allow_nan: bool, ensure_ascii: bool) -> json.JSONEncoder:
-    return json.JSONEncoder(
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=ensure_ascii,
-        default=_as_json,
-        allow_nan=allow_nan,
-    )
-
-
-#: built once: ``json.dumps`` with options builds an encoder per call, a good part of its cost
-_ENCODERS = {
-    (nan, ascii_): _encoder(allow_nan=nan, ensure_ascii=ascii_)
-    for nan in (True, False)
-    for ascii_ in (True, False)
-}
-
-
-def _args_json(args: Mapping[str, Any], *, allow_nan: bool = True, ensure_ascii: bool = False) -> str:
-    """The arguments as compact JSON with sorted keys (the form their digest is taken over)."""
-    return _ENCODERS[allow_nan, ensure_ascii].encode(args)
-
-
-def args_as_text(args: Mapping[str, Any]) -> str | None:
-    """The arguments as ASCII JSON text (lone surrogates as escapes, integers exact), for an audit
-    record whose arguments canonical JSON cannot hold as values; None if not even that."""
-    try:
-        return _args_json(args, ensure_ascii=True)
-    except (TypeError, ValueError, RecursionError):
-        return None
-
-
-def args_digest(args: Mapping[str, Any]) -> str | None:
-    """SHA-256 of the arguments' canonical form (for the audit record when arguments are not logged).
-
-    Never raises: the deny of a call whose arguments cannot be serialised (nested too deeply,
-    circular, keys that do not sort) is recorded with no digest. A lone surrogate, which JSON text
-    may carry in an escape but UTF-8 cannot, is hashed as its surrogate code point's bytes.
-    """
-    last = _last_checked.pair
-    if last is not None and last[0] is args:
-        raw = last[1]  # the text check_args made of these very arguments
-    else:
-        try:
-            raw = _args_json(args)
-        except (TypeError, ValueError, RecursionError):
-            return None
-    return "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-#: the arguments check_args last passed and their JSON text, so the decision's record does not
-#: serialise them a second time (compared by identity; one slot, replaced whole, so threads
-#: sharing it can only miss, never pair one call's text with another's arguments)
-class _LastChecked:
-    __slots__ = ("pair",)
-
-    def __init__(self) -> None:
-        self.pair: tuple[Mapping[str, Any], str] | None = None
-
-
-_last_checked = _LastChecked()
-
-
 def check_args(args: Any) -> Mapping[str, Any]:
     """Bound and shape-check arguments before anything reads them: a JSON object of string keys,
     at most ``MAX_ARGS_DEPTH`` deep and ``MAX_ARGS_BYTES`` of compact UTF-8 JSON, valid Unicode."""
-    _last_checked.pair = None  # whatever happens below, no earlier call's text stands for these
+    LAST_CHECKED.pair = None  # whatever happens below, no earlier call's text stands for these
     if not isinstance(args, Mapping):
         raise ValidationError("tool arguments must be a JSON object")
     try:
-        text = _args_json(args, allow_nan=False)
+        text = args_json(args, allow_nan=False)
     except (RecursionError, ValueError) as exc:
         # circular (ValueError) or deeper than the encoder follows: over the limit either way;
         # NaN and Infinity are a ValueError too, told apart below
@@ -191,25 +146,92 @@ def check_args(args: Any) -> Mapping[str, Any]:
         raise ValidationError("tool arguments contain a lone surrogate: not valid Unicode") from None
     if size > MAX_ARGS_BYTES:
         raise ValidationError(f"tool arguments are {size} bytes; the limit is {MAX_ARGS_BYTES}")
-    _last_checked.pair = (args, text)
+    LAST_CHECKED.pair = (args, text)
     return args
 
 
-class Pipeline:
-    """Runs the stages in order for one call."""
+R = TypeVar("R")
 
-    def __init__(self, app: Proctor) -> None:
-        self.app = app
+
+class Handoff(Protocol[R]):
+    """The stages after an allow, implemented by a transport that reaches upstream tools (the MCP
+    gateway): the credential stage (each credential the upstream's configuration names, obtained
+    for the task through :attr:`Pipeline.credential`: a lease owned by the task, injected into the
+    task's upstream session and never shown to the agent), then the upstream (the call forwarded,
+    within the upstream's timeout), then the completion record. Every failure of those stages is
+    an answer to the agent (a tool error naming the decision), never an exception."""
+
+    def forward(self, decision: Decision) -> Awaitable[R]:
+        """Obtain the credentials, call the upstream and record the completion of an allowed call."""
+        ...
+
+    def refuse(self, decision: Decision) -> R:
+        """The answer to a call that may not go ahead (its decision is already recorded)."""
+        ...
+
+
+class Pipeline:
+    """Runs the stages in order for one call. Handed its stages; the methods each call uses are
+    bound once here, so a call pays for no lookup through them."""
+
+    def __init__(
+        self,
+        *,
+        agents: Agents,
+        tasks: Tasks,
+        state: StateCache,
+        policies: Policies,
+        credentials: Credentials,
+        kills: KillSwitch,
+        audit: AuditLog,
+        store: Store,
+        clock: Clock,
+        log_arguments: bool = False,
+    ) -> None:
+        self.agents = agents
+        self.tasks = tasks
+        self.state = state
+        self.policies = policies
+        self.audit = audit
+        #: whether a decision's record holds the arguments themselves (``audit.log_arguments``)
+        self.log_arguments = log_arguments
+        #: the credential stage (see :class:`Handoff`): decide ``use_credential`` for the task and
+        #: lease it; raises :class:`~proctor.errors.CredentialDenied` (audited) when denied
+        self.credential: Callable[..., tuple[Lease, dict[str, Any]]] = credentials.obtain
+        self._now = clock.now
+        self._verify_svid = agents.verify_svid
+        self._verify_task_token = tasks.verify_token
+        self._agent = state.agent
+        self._task = state.task
+        self._tool = state.tool
+        self._agent_killed = kills.agent_killed
+        self._task_killed = kills.task_killed
+        self._consume_call = store.consume_call
+
+    def decision_entry(
+        self,
+        call: CallInput,
+        decision: Decision,
+        agent: AgentRecord | None,
+        task: TaskRecord | None,
+        tool: str,
+        *,
+        budget_used: bool,
+    ) -> AuditEntry:
+        """The audit record of one decision (see :func:`proctor.audit.decisions.decision_entry`)."""
+        return decision_entry(
+            call, decision, agent, task, tool, budget_used=budget_used, log_arguments=self.log_arguments
+        )
 
     def decide_call(self, call: CallInput) -> Decision:
         """Decide one call; the decision is in the durable audit log before this returns."""
         decision, entry = self._decide(call)
         try:
-            self.app.audit.append_entry(entry)
+            self.audit.append_entry(entry)
         except ValidationError:  # the record cannot be canonical JSON: record a plain deny instead
-            decision, entry = _fallback(self.app, call, decision)
+            decision, entry = self._fallback(call, decision)
             try:
-                self.app.audit.append_entry(entry)
+                self.audit.append_entry(entry)
             except Exception as exc:
                 return _unrecorded(decision, exc)
         except Exception as exc:
@@ -222,20 +244,28 @@ class Pipeline:
         """:meth:`decide_call` for asyncio transports: awaits the durable audit write, which is
         group-committed with every other request in flight instead of parking a thread.
         ``alone`` says no other request is in flight on this loop (see ``AuditLog.append_async``);
-        ``snap`` is the request's snapshot, taken when it arrived (see ``Proctor.snapshot``)."""
+        ``snap`` is the request's snapshot, taken when it arrived (see ``StateCache.snapshot``)."""
         decision, entry = self._decide(call, snap)
         return await self._record_async(call, decision, entry, inline=alone)
+
+    async def run(self, call: CallInput, handoff: Handoff[R], *, snap: Snapshot | None = None) -> R:
+        """Every stage of one call: decide and record it, then hand an allowed call off to the
+        credential and upstream stages (``handoff.forward``), or answer ``handoff.refuse``."""
+        decision = await self.decide_call_async(call, snap=snap)
+        if decision.verdict is not Verdict.ALLOW:
+            return handoff.refuse(decision)
+        return await handoff.forward(decision)
 
     async def _record_async(
         self, call: CallInput, decision: Decision, entry: AuditEntry, *, inline: bool = False
     ) -> Decision:
         """Make ``entry`` durable; the decision to act on (a deny if it could not be)."""
         try:
-            await self.app.audit.append_entry_async(entry, inline=inline)
+            await self.audit.append_entry_async(entry, inline=inline)
         except ValidationError:  # the record cannot be canonical JSON: record a plain deny instead
-            decision, entry = _fallback(self.app, call, decision)
+            decision, entry = self._fallback(call, decision)
             try:
-                await self.app.audit.append_entry_async(entry, inline=inline)
+                await self.audit.append_entry_async(entry, inline=inline)
             except Exception as exc:
                 return _unrecorded(decision, exc)
         except Exception as exc:
@@ -265,7 +295,7 @@ class Pipeline:
 
         async def record() -> Decision:
             # built here, while the transport waits on the upstream, not before it calls it
-            recorded, entry = _entry_or_deny(self.app, call, decision, make_entry)
+            recorded, entry = self._entry_or_deny(call, decision, make_entry)
             if not alone:
                 return await self._record_async(call, recorded, entry)
             loop = asyncio.get_running_loop()
@@ -283,45 +313,52 @@ class Pipeline:
 
     def _decide(self, call: CallInput, snap: Snapshot | None = None) -> tuple[Decision, AuditEntry]:
         decision, make_entry = self._decide_lazy(call, snap)
-        return _entry_or_deny(self.app, call, decision, make_entry)
+        return self._entry_or_deny(call, decision, make_entry)
 
     def _decide_lazy(
         self, call: CallInput, snap: Snapshot | None = None
     ) -> tuple[Decision, Callable[[], AuditEntry]]:
-        app = self.app
-        now = app.clock.now()
+        now = self._now()
         agent: AgentRecord | None = None
         task: TaskRecord | None = None
         decision: Decision
         consumed = False
         try:
             if snap is None:
-                snap = app.snapshot()  # one epoch read: agent, task and tool come from the same state
+                snap = self.state.snapshot()  # one epoch read: agent, task and tool come from the same state
             # identity ----------------------------------------------------------------
-            if call.svid is not None:
-                claims = app.verify_svid(call.svid)
-                agent_name = claims.agent
-            elif call.agent is not None:
-                agent_name = AgentName(call.agent)
+            ident = call.identity
+            if ident is not None and ident.snap is not snap:
+                ident = None  # checked on another snapshot: checked again here
+            if ident is not None:
+                agent = ident.agent  # found active on this snapshot by the transport
             else:
-                raise UnknownAgent("no agent identity was presented")
-            agent = app.cached_agent(agent_name, snap)
-            if agent is None:
-                raise UnknownAgent(f"unknown agent `{agent_name}`")
-            if agent.status is not AgentStatus.ACTIVE:
-                raise AgentSuspended(f"agent `{agent.name}` is suspended")
-            if app.kills.agent_killed(agent.name):
+                if call.svid is not None:
+                    claims = self._verify_svid(call.svid)
+                    agent_name = claims.agent
+                elif call.agent is not None:
+                    agent_name = AgentName(call.agent)
+                else:
+                    raise UnknownAgent("no agent identity was presented")
+                agent = self._agent(agent_name, snap)
+                if agent is None:
+                    raise UnknownAgent(f"unknown agent `{agent_name}`")
+                if agent.status is not AgentStatus.ACTIVE:
+                    raise AgentSuspended(f"agent `{agent.name}` is suspended")
+            if self._agent_killed(agent.name):
                 raise AgentSuspended(
                     f"agent `{agent.name}` is suspended (not yet recorded: the store was unavailable)"
                 )
             # task ----------------------------------------------------------------------
-            if call.task_token is not None:
-                task_id = app.verify_task_token(call.task_token, agent)
+            if ident is not None and ident.token_checked:
+                task_id = ident.task_id
+            elif call.task_token is not None:
+                task_id = self._verify_task_token(call.task_token, agent)
             elif call.task is not None:
                 task_id = TaskId(call.task)
             else:
                 raise TaskTokenInvalid("no task token was presented: every call belongs to a task")
-            task = app.cached_task(task_id, snap)
+            task = self._task(task_id, snap)
             if task is None:
                 raise UnknownTask(f"unknown task `{task_id}`")
             if task.agent != agent.name:
@@ -329,81 +366,61 @@ class Pipeline:
             if not task.is_live(now):
                 state = "expired" if task.state.value == "active" else task.state.value
                 raise TaskNotActive(f"task `{task.id}` is {state}")
-            if app.kills.task_killed(task.id):
+            if self._task_killed(task.id):
                 raise TaskNotActive(
                     f"task `{task.id}` has ended (not yet recorded: the store was unavailable)"
                 )
             # tool ----------------------------------------------------------------------
             tool_name = ToolName(call.tool)
-            tool: ToolRecord | None = app.cached_tool(tool_name, snap)
+            tool: ToolRecord | None = self._tool(tool_name, snap)
             if tool is None:
                 raise UnknownTool(f"unknown tool `{tool_name}`")
             args = check_args(call.args)
             # decision --------------------------------------------------------------------
             if snap.policy_stale is not None:
                 raise PolicyStale(snap.policy_stale)
-            decision = app.policy.decide(agent, task, tool, args, now)
+            decision = self.policies.engine.decide(agent, task, tool, args, now)
             # budget: counted only for calls that would go ahead
             if decision.verdict is not Verdict.DENY and task.max_calls is not None and not call.dry_run:
-                if not app.store.consume_call(task.id):
+                if not self._consume_call(task.id):
                     raise TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
                 consumed = True
-            # approval, credential and upstream stages plug in here (later issues).
+            # approval plugs in here (a later issue); credential and upstream: see Handoff
         except StoreError as exc:
             # the detail (a path, a server address, the driver's text) is for the operator's log
             log.error("store error while deciding: %s", exc.message)
             decision = deny(
-                "the store could not be read: the call is denied", app.policy.version, errors=(exc.code,)
+                "the store could not be read: the call is denied",
+                self.policies.engine.version,
+                errors=(exc.code,),
             )
         except ProctorError as exc:
-            decision = deny(exc.message, app.policy.version, errors=(exc.code,))
+            decision = deny(exc.message, self.policies.engine.version, errors=(exc.code,))
         except Exception as exc:  # fail closed
             decision = deny(
-                "error while deciding: the call is denied", app.policy.version, errors=(type(exc).__name__,)
+                "error while deciding: the call is denied",
+                self.policies.engine.version,
+                errors=(type(exc).__name__,),
             )
         return decision, functools.partial(
-            app.decision_entry, call, decision, agent, task, tool_label(call.tool), budget_used=consumed
+            self.decision_entry, call, decision, agent, task, tool_label(call.tool), budget_used=consumed
         )
 
+    def _entry_or_deny(
+        self, call: CallInput, decision: Decision, make_entry: Callable[[], AuditEntry]
+    ) -> tuple[Decision, AuditEntry]:
+        """The decision's audit record; should building it fail, a deny and its record (see
+        :meth:`_fallback`), so the pipeline never raises."""
+        try:
+            return decision, make_entry()
+        except Exception as exc:
+            log.error("could not build the audit record of a decision: %s", type(exc).__name__)
+            return self._fallback(call, decision)
 
-def _entry_or_deny(
-    app: Proctor, call: CallInput, decision: Decision, make_entry: Callable[[], AuditEntry]
-) -> tuple[Decision, AuditEntry]:
-    """The decision's audit record; should building it fail, a deny and its record (see
-    :func:`_fallback`), so the pipeline never raises."""
-    try:
-        return decision, make_entry()
-    except Exception as exc:
-        log.error("could not build the audit record of a decision: %s", type(exc).__name__)
-        return _fallback(app, call, decision)
-
-
-def _fallback(app: Proctor, call: CallInput, decision: Decision) -> tuple[Decision, AuditEntry]:
-    """A deny, and a record of it that any log can hold, for a decision whose own record could not
-    be built or written as canonical JSON (input quoted in a reason, a field no JSON can hold).
-
-    Nothing the caller sent is in it but the tool's name, made printable; the reasons of a deny are
-    kept (made printable) with their error codes, and an allow becomes a deny.
-    """
-    from proctor.audit.log import AuditEntry
-
-    reasons = [printable(r, 500) for r in decision.reasons] if decision.verdict is Verdict.DENY else []
-    codes = [e for e in decision.errors if isinstance(e, str) and e.isascii()][:8]
-    denied = deny(
-        "; ".join(
-            [*reasons, "the decision's audit record could not be written as given: the call is denied"]
-        ),
-        app.policy.version,
-        errors=(*codes, "audit_record_invalid"),
-    )
-    outcome = {k: v for k, v in denied.to_dict().items() if k not in ("decision", "decision_id")}
-    return denied, AuditEntry(
-        "decision",
-        {"outcome": outcome},
-        tool=tool_label(call.tool),
-        decision=denied.verdict.value,
-        decision_id=str(denied.decision_id),
-    )
+    def _fallback(self, call: CallInput, decision: Decision) -> tuple[Decision, AuditEntry]:
+        """A deny, and a record of it that any log can hold (see
+        :func:`proctor.audit.decisions.fallback_entry`)."""
+        return fallback_entry(call, decision, self.policies.engine.version)
 
 
 def _unrecorded(decision: Decision, exc: Exception) -> Decision:
@@ -415,3 +432,18 @@ def _unrecorded(decision: Decision, exc: Exception) -> Decision:
         decision.policy_version,
         errors=(code,),
     )
+
+
+__all__ = [
+    "MAX_ARGS_BYTES",
+    "MAX_ARGS_DEPTH",
+    "CallInput",
+    "Handoff",
+    "Identity",
+    "Pipeline",
+    "args_as_text",
+    "args_digest",
+    "check_args",
+    "printable",
+    "tool_label",
+]
