@@ -85,22 +85,22 @@ def timed(name: str, fn: Callable[[int], object], n: int, warmup: int = 500) -> 
 def bench_decisions(tmp: Path) -> list[dict[str, Any]]:
     ws, _ = Workspace.init(tmp / "ws", config_text=CONFIG)
     with Proctor.open(ws) as p:
-        agent = p.add_agent("bot", "o@acme.test")
-        started = p.start_task(
+        agent = p.agents.add("bot", "o@acme.test")
+        started = p.tasks.start(
             agent="bot", purpose="bench", allow=["fs.*"], requested_by="r@acme.test", ttl_s=3600
         )
-        svid = p.issue_svid(agent)
+        svid = p.agents.issue_svid(agent)
         an, tid, tn = AgentName("bot"), TaskId(started.task.id), ToolName("fs.read")
 
         def decide(args: dict[str, Any]) -> Any:
             # the decision stage as the pipeline runs it: fresh records from one snapshot (one read
             # of the store's epoch), then policy + scope; the audit write is measured separately
-            snap = p.snapshot()
-            a, t, tl = p.cached_agent(an, snap), p.cached_task(tid, snap), p.cached_tool(tn, snap)
+            snap = p.state.snapshot()
+            a, t, tl = p.state.agent(an, snap), p.state.task(tid, snap), p.state.tool(tn, snap)
             assert a is not None
             assert t is not None
             assert tl is not None
-            return p.policy.decide(a, t, tl, args, p.clock.now())
+            return p.policies.engine.decide(a, t, tl, args, p.clock.now())
 
         warm_args = {"path": "/data/report.csv"}
         assert decide(warm_args).allowed
@@ -108,12 +108,12 @@ def bench_decisions(tmp: Path) -> list[dict[str, Any]]:
         results.append(timed("decide.cold", lambda i: decide({"path": f"/data/file-{i}.csv"}), 20_000))
 
         # the baseline: one raw cedarpy call on the same pre-parsed policies and entities
-        a, t, tl = p.cached_agent(an), p.cached_task(tid), p.cached_tool(tn)
+        a, t, tl = p.state.agent(an), p.state.task(tid), p.state.tool(tn)
         assert a is not None
         assert t is not None
         assert tl is not None
         ents = cedarpy.Entities.from_json_str(json.dumps(entities_json(a, t, tl)))
-        ps = p.policy.policy_set.cedar
+        ps = p.policies.engine.policy_set.cedar
 
         def raw(i: int) -> Any:
             return cedarpy.is_authorized(
@@ -133,9 +133,11 @@ def bench_decisions(tmp: Path) -> list[dict[str, Any]]:
 
         assert raw(0).allowed
         results.append(timed("cedarpy.raw", raw, 20_000))
-        results.append(timed("token.verify.cached", lambda _i: p.verify_svid(svid), 50_000))
-        fresh = [p.svids.issue(agent, p.audience, p.clock.now()) for _ in range(2_000)]
-        results.append(timed("token.verify.uncached", lambda i: p.verify_svid(fresh[i]), 1_500, warmup=0))
+        results.append(timed("token.verify.cached", lambda _i: p.agents.verify_svid(svid), 50_000))
+        fresh = [p.agents.svids.issue(agent, p.audience, p.clock.now()) for _ in range(2_000)]
+        results.append(
+            timed("token.verify.uncached", lambda i: p.agents.verify_svid(fresh[i]), 1_500, warmup=0)
+        )
         from proctor.pipeline import CallInput
 
         call = CallInput(tool="fs.read", args=warm_args, svid=svid, task_token=started.token)

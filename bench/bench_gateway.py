@@ -69,12 +69,12 @@ class _Gateway:
         port = _port()
         self.url = f"http://127.0.0.1:{port}/mcp"
         with Proctor.open(ws) as p:
-            agent = p.add_agent("bench-bot", "owner@bench.test")
-            task = p.start_task(
+            agent = p.agents.add("bench-bot", "owner@bench.test")
+            task = p.tasks.start(
                 agent="bench-bot", purpose="bench", allow=["up.echo"], requested_by="r@bench.test", ttl_s=3600
             )
             self.headers = {
-                "Authorization": f"Bearer {p.issue_svid(agent, self.url)}",
+                "Authorization": f"Bearer {p.agents.issue_svid(agent, self.url)}",
                 "Proctor-Task": task.token,
             }
         self.ws = ws

@@ -1,7 +1,7 @@
 """Lease benchmark: issuing a signed-token (``jwt``) credential to a live task.
 
 Run ``python -m bench.bench_lease_jwt``. ``bench_issue_jwt`` returns ``{"name", "p50_us", "p99_us",
-"ops_per_s"}`` like every other bench row, timing ``p.leases.issue(task, agent, "jwt", spec)``: the task
+"ops_per_s"}`` like every other bench row, timing ``p.credentials.leases.issue(task, agent, "jwt", spec)``: the task
 and agent re-read from the store, the ES256 signature, the lease row, and its audit record.
 
 Where the time goes (cProfile, SQLite on a local disk): almost all of it is the lease manager's two
@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.stats import row
-from proctor.app import TASK_AUDIENCE, Proctor
+from proctor.app import Proctor
 from proctor.credentials.providers import IssueRequest
 from proctor.credentials.providers.jwt import JwtProvider
+from proctor.tasks.service import TASK_AUDIENCE
 from proctor.types import LeaseId
 from proctor.workspace import Workspace
 
@@ -42,15 +43,15 @@ def bench_issue_jwt(tmpdir: Path) -> dict[str, Any]:
     ws, _ = Workspace.init(Path(tmpdir) / "ws-lease-jwt", config_text=CONFIG)
     samples: list[float] = []
     with Proctor.open(ws) as p:
-        p.register_provider(
-            JwtProvider(p.credential_keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE)),
+        p.credentials.register_provider(
+            JwtProvider(p.credentials.keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE)),
             replace=True,
         )
-        agent = p.add_agent("bot", "o@acme.test")
-        task = p.start_task(
+        agent = p.agents.add("bot", "o@acme.test")
+        task = p.tasks.start(
             agent="bot", purpose="bench", allow=["billing.*"], requested_by="r@acme.test", ttl_s=3600
         ).task
-        issue = p.leases.issue
+        issue = p.credentials.leases.issue
         for i in range(WARMUP + SAMPLES):
             t0 = time.perf_counter_ns()
             _, data = issue(task, agent, "jwt", SPEC)
@@ -67,9 +68,9 @@ def bench_issue_jwt_provider(tmpdir: Path) -> dict[str, Any]:
     ws, _ = Workspace.init(Path(tmpdir) / "ws-lease-jwt-provider", config_text=CONFIG)
     samples: list[float] = []
     with Proctor.open(ws) as p:
-        provider = JwtProvider(p.credential_keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE))
-        agent = p.add_agent("bot", "o@acme.test")
-        task = p.start_task(
+        provider = JwtProvider(p.credentials.keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE))
+        agent = p.agents.add("bot", "o@acme.test")
+        task = p.tasks.start(
             agent="bot", purpose="bench", allow=["billing.*"], requested_by="r@acme.test", ttl_s=3600
         ).task
         now = p.clock.now()

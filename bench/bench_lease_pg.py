@@ -1,4 +1,4 @@
-"""Lease benchmark: a dynamic PostgreSQL role, issued and revoked through ``p.leases``.
+"""Lease benchmark: a dynamic PostgreSQL role, issued and revoked through ``p.credentials.leases``.
 
 Run ``python -m bench.bench_lease_pg`` from the repository root. ``bench_postgres_roundtrip`` returns
 ``{"name", "p50_us", "p99_us", "ops_per_s"}`` like every other bench row. It starts a private
@@ -64,9 +64,11 @@ def _roundtrips(url: str, tmpdir: Path, rounds: int) -> list[float]:
         with Proctor.open(ws) as p:
             store = SecretStore.open(ws, p.store, env={})
             store.put("pg.broker", f"postgresql://{broker}:{password}@{host_port}/{db}", p.clock.now())
-            p.register_provider(PostgresRoleProvider(lambda n: store.get(n).decode()), replace=True)
-            agent = p.add_agent("bot", "o@acme.test")
-            task = p.start_task(
+            p.credentials.register_provider(
+                PostgresRoleProvider(lambda n: store.get(n).decode()), replace=True
+            )
+            agent = p.agents.add("bot", "o@acme.test")
+            task = p.tasks.start(
                 agent="bot", purpose="bench", allow=["db.*"], requested_by="r@acme.test", ttl_s=3600
             ).task
             spec = {
@@ -77,8 +79,8 @@ def _roundtrips(url: str, tmpdir: Path, rounds: int) -> list[float]:
             }
             for i in range(WARMUP + rounds):
                 t0 = time.perf_counter_ns()
-                lease, _ = p.leases.issue(task, agent, "postgres", spec)
-                done = p.leases.revoke(lease.id, "bench")
+                lease, _ = p.credentials.leases.issue(task, agent, "postgres", spec)
+                done = p.credentials.leases.revoke(lease.id, "bench")
                 if i >= WARMUP:
                     samples.append((time.perf_counter_ns() - t0) / 1000)
                 assert done.state is LeaseState.REVOKED, done

@@ -46,16 +46,16 @@ def bench_revoke_task100(tmpdir: Path) -> dict[str, Any]:
     ws, _ = Workspace.init(Path(tmpdir) / "ws-leases", config_text=CONFIG)
     samples: list[float] = []
     with Proctor.open(ws) as p:
-        p.register_provider(NoopProvider())
-        agent = p.add_agent("bot", "o@acme.test")
+        p.credentials.register_provider(NoopProvider())
+        agent = p.agents.add("bot", "o@acme.test")
         for _ in range(ROUNDS):
-            task = p.start_task(
+            task = p.tasks.start(
                 agent="bot", purpose="bench", allow=["fs.*"], requested_by="r@acme.test", ttl_s=3600
             ).task
             for i in range(LEASES):
-                p.leases.issue(task, agent, "noop", {"name": f"c{i}"})
+                p.credentials.leases.issue(task, agent, "noop", {"name": f"c{i}"})
             t0 = time.perf_counter_ns()
-            summary = p.leases.revoke_task(task.id)
+            summary = p.credentials.leases.revoke_task(task.id)
             samples.append((time.perf_counter_ns() - t0) / 1000)
             assert len(summary.confirmed) == LEASES, summary
     return row("lease.revoke.task100", samples)
@@ -66,19 +66,19 @@ def bench_issue_injected(tmpdir: Path, n: int = 2_000) -> dict[str, Any]:
     record; target p50 <= 300 us). Each round starts a fresh task so lease tables grow as in use."""
     ws, _ = Workspace.init(Path(tmpdir) / "ws-inject", config_text=CONFIG)
     with Proctor.open(ws) as p:
-        p.secrets.put("api.key", "bench-api-key-0123456789", p.clock.now())
-        agent = p.add_agent("bot", "o@acme.test")
-        task = p.start_task(
+        p.credentials.secrets.put("api.key", "bench-api-key-0123456789", p.clock.now())
+        agent = p.agents.add("bot", "o@acme.test")
+        task = p.tasks.start(
             agent="bot", purpose="bench", allow=["fs.*"], requested_by="r@acme.test", ttl_s=3600
         ).task
         spec = {"name": "api", "secret": "api.key"}
         for _ in range(200):
-            p.leases.issue(task, agent, "injected", spec)
+            p.credentials.leases.issue(task, agent, "injected", spec)
         samples = [0.0] * n
         t0 = time.perf_counter_ns()
         for i in range(n):
             s = time.perf_counter_ns()
-            p.leases.issue(task, agent, "injected", spec)
+            p.credentials.leases.issue(task, agent, "injected", spec)
             samples[i] = (time.perf_counter_ns() - s) / 1000
         total_s = (time.perf_counter_ns() - t0) / 1e9
     return row("lease.issue.injected", samples, total_s)

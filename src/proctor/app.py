@@ -72,7 +72,9 @@ class Proctor:
         now = self.clock.now()
         keys = SigningKeys(kd, store, now, max_token_ttl=max(settings.task_max_ttl_s, settings.svid_ttl_s))
         # signs credential tokens (``at+jwt``) for downstream APIs: a ring of its own (see Credentials)
-        credential_keys = SigningKeys(kd, store, now, max_token_ttl=settings.task_max_ttl_s, use=USE_CREDENTIAL)
+        credential_keys = SigningKeys(
+            kd, store, now, max_token_ttl=settings.task_max_ttl_s, use=USE_CREDENTIAL
+        )
         self.keydir = Path(kd)
         self.audit_key = load_or_create_audit_key(kd, store, now)
         try:
@@ -102,7 +104,13 @@ class Proctor:
             settings, store, self.clock, self.audit, policy_dir=policy_dir, policies=policies
         )
         self.agents = Agents(
-            settings, store, self.clock, self.audit, keys, audience=self.audience, on_suspended=self._agent_suspended
+            settings,
+            store,
+            self.clock,
+            self.audit,
+            keys,
+            audience=self.audience,
+            on_suspended=self._agent_suspended,
         )
         self.tasks = Tasks(
             settings,
@@ -355,5 +363,6 @@ def verify_audit_store(
     report.problems[:0] = problems
     report.ok = not report.problems
     return report
+
 
 __all__ = ["Proctor", "verify_audit_store"]

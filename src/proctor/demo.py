@@ -65,9 +65,9 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
         out.rule("[bold]Proctor demo")
         out.print(f"workspace {ws.root} (SQLite, one process)\n")
         with Proctor.open(ws) as p:
-            fin = p.add_agent("finance-bot", "alice@acme.test")
+            fin = p.agents.add("finance-bot", "alice@acme.test")
             exe = os.path.realpath(sys.executable)
-            sup = p.add_agent(
+            sup = p.agents.add(
                 "support-bot",
                 "bob@acme.test",
                 [f"unix:uid:{os.getuid()}", f"unix:sha256:{_file_sha256(exe)}"],
@@ -76,22 +76,22 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
             out.print(f"agent [bold]{sup.name}[/]  {sup.spiffe_id}  owner {sup.owner}\n")
 
             # identity: a single-use join token for one, local attestation for the other
-            join = p.join_token("finance-bot")
-            fin_svid = p.svid_from_join_token(join)
+            join = p.agents.join_token("finance-bot")
+            fin_svid = p.agents.svid_from_join_token(join)
             out.print(
                 "finance-bot proved its identity with a single-use join token → JWT-SVID (ES256, 5 min)"
             )
             with AttestationServer(
-                ws.run_dir, p.store, p.svids, p.clock, on_attest=p.audit_attestation
+                ws.run_dir, p.store, p.agents.svids, p.clock, on_attest=p.agents.audit_attestation
             ) as srv:
                 sup_svid = fetch_svid(srv.socket_path, p.audience)
             out.print("support-bot proved its identity by Unix attestation (uid + sha256 of its executable)")
             try:
-                p.svid_from_join_token(join)
+                p.agents.svid_from_join_token(join)
             except Exception as exc:  # the point: a reused join token is refused
                 out.print(f"reusing the join token is refused: [red]{exc}[/]\n")
 
-            ft = p.start_task(
+            ft = p.tasks.start(
                 agent="finance-bot",
                 purpose="Pay the approved October invoices",
                 allow=["invoices.read", "payments.transfer"],
@@ -99,7 +99,7 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
                 requested_by="carol@acme.test",
                 ttl_s=900,
             )
-            st = p.start_task(
+            st = p.tasks.start(
                 agent="support-bot",
                 purpose="Answer ticket 4411 about a late delivery",
                 allow=["tickets.*", "crm.lookup", "email.send_customer"],
@@ -172,13 +172,13 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
 
             api = "https://payments.acme.test"
             pay_api = CredentialRef("payments-api", "jwt", "payments")
-            lease, data = p.obtain_credential(
+            lease, data = p.credentials.obtain(
                 ft.task.id, fin.name, pay_api, {"audience": api, "scope": "transfers:write"}
             )
 
             def active() -> bool:
                 answer = introspect(
-                    p.credential_keys, p.store, data["token"], api, p.clock.now(), issuer=p.audience
+                    p.credentials.keys, p.store, data["token"], api, p.clock.now(), issuer=p.audience
                 )
                 return bool(answer["active"])
 
@@ -190,12 +190,12 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
                 f" ({int(lease.expires_at - p.clock.now())}s); introspection: active={active()}",
             )
             try:
-                p.obtain_credential(st.task.id, sup.name, pay_api, {"audience": api})
+                p.credentials.obtain(st.task.id, sup.name, pay_api, {"audience": api})
             except CredentialDenied as exc:
                 creds.add_row("support-bot", "payments-api (jwt)", f"[red]denied[/]: {exc.message}")
-            p.set_agent_status("support-bot", AgentStatus.SUSPENDED, reason="demo: kill switch")
+            p.agents.set_status("support-bot", AgentStatus.SUSPENDED, reason="demo: kill switch")
             run("support-bot", sup_svid, st.token, "tickets.read", {"ticket": "4411"}, "after suspend: ")
-            p.end_task(ft.task.id)
+            p.tasks.end(ft.task.id)
             run(
                 "finance-bot",
                 fin_svid,
@@ -216,7 +216,7 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
             creds.add_row(
                 "finance-bot",
                 "payments-api (jwt)",
-                f"after task end: lease {p.leases.get(lease.id).state.value}; introspection: active={active()}",
+                f"after task end: lease {p.credentials.leases.get(lease.id).state.value}; introspection: active={active()}",
             )
             out.print(creds)
 

@@ -25,23 +25,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from proctor.errors import (
-    AgentSuspended,
-    PolicyStale,
-    ProctorError,
-    StoreError,
-    TaskBudgetExhausted,
-    TaskNotActive,
-    TaskTokenInvalid,
-    UnknownAgent,
-    UnknownTask,
-    UnknownTool,
-    ValidationError,
-)
 from proctor.audit.decisions import (
     LAST_CHECKED,
     args_as_text,
@@ -56,15 +43,27 @@ from proctor.audit.log import AuditEntry, AuditLog
 from proctor.clock import Clock
 from proctor.credentials.broker import Credentials
 from proctor.credentials.leases import Lease
+from proctor.errors import (
+    AgentSuspended,
+    PolicyStale,
+    ProctorError,
+    StoreError,
+    TaskBudgetExhausted,
+    TaskNotActive,
+    TaskTokenInvalid,
+    UnknownAgent,
+    UnknownTask,
+    UnknownTool,
+    ValidationError,
+)
 from proctor.identity.agents import Agents
 from proctor.killswitch import KillSwitch
 from proctor.policy.active import Policies
-from proctor.policy.engine import CredentialRef, Decision, deny
+from proctor.policy.engine import Decision, deny
 from proctor.snapshot import Snapshot, StateCache
 from proctor.store.base import AgentRecord, Store, TaskRecord, ToolRecord
 from proctor.tasks.service import Tasks
 from proctor.types import AgentName, AgentStatus, TaskId, ToolName, Verdict
-
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +150,10 @@ def check_args(args: Any) -> Mapping[str, Any]:
 
 
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 
-class Handoff(Protocol[R]):
+class Handoff(Protocol[R_co]):
     """The stages after an allow, implemented by a transport that reaches upstream tools (the MCP
     gateway): the credential stage (each credential the upstream's configuration names, obtained
     for the task through :attr:`Pipeline.credential`: a lease owned by the task, injected into the
@@ -161,11 +161,11 @@ class Handoff(Protocol[R]):
     within the upstream's timeout), then the completion record. Every failure of those stages is
     an answer to the agent (a tool error naming the decision), never an exception."""
 
-    def forward(self, decision: Decision) -> Awaitable[R]:
+    def forward(self, decision: Decision) -> Awaitable[R_co]:
         """Obtain the credentials, call the upstream and record the completion of an allowed call."""
         ...
 
-    def refuse(self, decision: Decision) -> R:
+    def refuse(self, decision: Decision) -> R_co:
         """The answer to a call that may not go ahead (its decision is already recorded)."""
         ...
 

@@ -56,8 +56,8 @@ def served(tmp_path: Path, pg_fresh_url: str) -> Iterator[Served]:
     creds: list[tuple[str, str]] = []
     try:
         for i in range(AGENTS):
-            agent = p.add_agent(f"bot-{i}", "owner@acme.test")
-            task = p.start_task(
+            agent = p.agents.add(f"bot-{i}", "owner@acme.test")
+            task = p.tasks.start(
                 agent=agent.name,
                 purpose="read data",
                 allow=["fs.read"],
@@ -65,7 +65,7 @@ def served(tmp_path: Path, pg_fresh_url: str) -> Iterator[Served]:
                 requested_by="req@acme.test",
                 ttl_s=3600,
             )
-            creds.append((p.issue_svid(agent), task.token))
+            creds.append((p.agents.issue_svid(agent), task.token))
     finally:
         p.close()
     port = free_port()

@@ -30,7 +30,7 @@ def _work(ws: Workspace, agents: range) -> int:
     """Some records, then a clean close (a checkpoint at the head); returns the head's seq."""
     with Proctor.open(ws) as p:
         for i in agents:
-            p.add_agent(f"bot{i}", "o@acme.test")
+            p.agents.add(f"bot{i}", "o@acme.test")
         p.audit.flush()
         head = p.audit.head_seq
     return head

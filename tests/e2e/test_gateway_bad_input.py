@@ -44,9 +44,9 @@ def params(tmp_path: Path) -> tuple[StdioServerParameters, Workspace, Path]:
         ],
     )
     with Proctor.open(ws) as p:
-        agent = p.add_agent("bot", "owner@acme.test")
-        svid = p.issue_svid(agent)  # reusable for several sessions, unlike a join token
-        task = p.start_task(agent="bot", purpose="test", allow=["bad.*"], requested_by="r@acme.test")
+        agent = p.agents.add("bot", "owner@acme.test")
+        svid = p.agents.issue_svid(agent)  # reusable for several sessions, unlike a join token
+        task = p.tasks.start(agent="bot", purpose="test", allow=["bad.*"], requested_by="r@acme.test")
     env = child_env({"PROCTOR_SVID": svid, "PROCTOR_TASK_TOKEN": task.token, "PATH": f"{BIN}:/usr/bin:/bin"})
     sp = StdioServerParameters(
         command=sys.executable,
@@ -193,8 +193,8 @@ def test_ending_the_task_stops_its_upstream_process(
             pid = int(starts.read_text().splitlines()[-1].split()[1])
             assert os.path.exists(f"/proc/{pid}")
             with Proctor.open(ws) as p:
-                (task,) = p.list_tasks(state="active")
-                p.end_task(task.id)
+                (task,) = p.tasks.list(state="active")
+                p.tasks.end(task.id)
             deadline = time.monotonic() + 10
             while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
                 await anyio.sleep(0.1)

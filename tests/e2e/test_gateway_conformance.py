@@ -58,15 +58,15 @@ def test_conformance_through_gateway_matches_direct(tmp_path: Path) -> None:
         p = Proctor.open(ws)
         gport = free_port()
         url = f"http://127.0.0.1:{gport}/mcp"
-        agent = p.add_agent("conformance-bot", "owner@acme.test")
-        task = p.start_task(
+        agent = p.agents.add("conformance-bot", "owner@acme.test")
+        task = p.tasks.start(
             agent="conformance-bot",
             purpose="conformance",
             allow=["fixture.*"],
             requested_by="r@acme.test",
             ttl_s=3600,
         )
-        headers = {"Authorization": f"Bearer {p.issue_svid(agent, url)}", "Proctor-Task": task.token}
+        headers = {"Authorization": f"Bearer {p.agents.issue_svid(agent, url)}", "Proctor-Task": task.token}
         gateway = GatewayThread.start(p, [upstream], gport, wrap=lambda app: _with_headers(app, headers))
         try:
             through = run_conformance(url, tmp_path / "through")

@@ -82,13 +82,13 @@ def start(
     if policy:
         (ws.policies_dir / "40-test.cedar").write_text(policy)
     p = Proctor.open(ws)
-    p.secrets.put("fx.api-key", API_KEY, p.clock.now())
-    p.secrets.put("fx.stdio-key", STDIO_API_KEY, p.clock.now())
+    p.credentials.secrets.put("fx.api-key", API_KEY, p.clock.now())
+    p.credentials.secrets.put("fx.stdio-key", STDIO_API_KEY, p.clock.now())
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    svid = p.issue_svid(agent, url)
-    task = p.start_task(agent="bot", purpose="use fx", allow=allow, requested_by="r@acme.test", ttl_s=ttl_s)
+    agent = p.agents.add("bot", "owner@acme.test")
+    svid = p.agents.issue_svid(agent, url)
+    task = p.tasks.start(agent="bot", purpose="use fx", allow=allow, requested_by="r@acme.test", ttl_s=ttl_s)
     gw = GatewayThread.start(p, [upstream_from_mapping(u) for u in upstreams], port)
     return Setup(p, ws, url, svid, task.token, str(task.task.id), gw)
 
@@ -186,8 +186,8 @@ def test_injected_header_reaches_the_upstream_not_the_agent(tmp_path: Path, upst
         assert len(used) == 2
         assert len(calls) == 2
         assert {u["lease_id"] for u in used} == {issued[0]["lease_id"]}
-        s.p.end_task(s.task_id)
-        lease = s.p.leases.list()[0]
+        s.p.tasks.end(s.task_id)
+        lease = s.p.credentials.leases.list()[0]
         assert lease.state is LeaseState.REVOKED
         assert [r["state"] for r in records(s.p, "lease.revoked")] == ["revoked"]
     finally:
@@ -213,7 +213,7 @@ def test_policy_denies_the_credential(tmp_path: Path, upstream_port: int) -> Non
         decisions = records(s.p, "credential.decision")
         assert decisions
         assert all(d["verdict"] == "deny" for d in decisions)
-        assert s.p.leases.list() == []
+        assert s.p.credentials.leases.list() == []
         denied = [d for d in records(s.p, "decision") if d.get("tool") == "fx.whoami"]
         assert denied
         assert denied[-1]["decision"] == "deny"
@@ -233,7 +233,7 @@ def test_unknown_secret_denies_the_call_and_is_audited(tmp_path: Path, upstream_
         failed = records(s.p, "lease.issue_failed")
         assert failed
         assert failed[0]["error"] == "unknown_secret"
-        assert s.p.leases.list() == []
+        assert s.p.credentials.leases.list() == []
     finally:
         s.gateway.stop()
         s.p.close()
@@ -245,15 +245,15 @@ def test_revoked_lease_is_replaced_and_suspension_kills_all(tmp_path: Path, upst
     s = start(tmp_path, [http_upstream(upstream_port)], ["fx.*"])
     try:
         answer(call(s))
-        first = s.p.leases.list()[0]
-        s.p.leases.revoke(first.id, "rotate")
+        first = s.p.credentials.leases.list()[0]
+        s.p.credentials.leases.revoke(first.id, "rotate")
         answer(call(s))
-        leases = s.p.leases.list()
+        leases = s.p.credentials.leases.list()
         assert len(leases) == 2
         assert [x.state for x in leases] == [LeaseState.REVOKED, LeaseState.ACTIVE]
         assert len(records(s.p, "credential.decision")) == 2
-        s.p.set_agent_status("bot", AgentStatus.SUSPENDED, reason="kill switch")
-        assert all(x.state is LeaseState.REVOKED for x in s.p.leases.list())
+        s.p.agents.set_status("bot", AgentStatus.SUSPENDED, reason="kill switch")
+        assert all(x.state is LeaseState.REVOKED for x in s.p.credentials.leases.list())
     finally:
         s.gateway.stop()
         s.p.close()
@@ -283,12 +283,12 @@ def test_the_gateway_ends_leases_at_the_deadline_without_any_call(tmp_path: Path
     s = start(tmp_path, [http_upstream(upstream_port)], ["fx.*"], ttl_s=2)
     try:
         answer(call(s))
-        lease = s.p.leases.list()[0]
+        lease = s.p.credentials.leases.list()[0]
         assert lease.state is LeaseState.ACTIVE
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and s.p.leases.get(lease.id).state is LeaseState.ACTIVE:
+        while time.monotonic() < deadline and s.p.credentials.leases.get(lease.id).state is LeaseState.ACTIVE:
             time.sleep(0.25)
-        ended = s.p.leases.get(lease.id)
+        ended = s.p.credentials.leases.get(lease.id)
         assert ended.state in (LeaseState.EXPIRED, LeaseState.REVOKED)
         assert not ended.pending
         assert records(s.p, "task.expired")
@@ -307,7 +307,7 @@ def test_a_wrong_or_missing_secrets_key_stops_the_gateway_at_start_up(tmp_path: 
 
     ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
     with Proctor.open(ws) as p:
-        p.secrets.put("fx.api-key", API_KEY, p.clock.now())
+        p.credentials.secrets.put("fx.api-key", API_KEY, p.clock.now())
     save_upstreams(ws.root, [upstream_from_mapping(http_upstream(free_port()))])
     exe = Path(sys.executable).parent / "proctor"
     wrong = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
@@ -333,8 +333,8 @@ def test_resources_and_prompts_never_use_a_revoked_lease(tmp_path: Path) -> None
     async def main() -> tuple[str, str, str]:
         async with client(s) as c:
             first = await c.read_resource("cred://whoami")
-            lease = s.p.leases.list()[0]
-            await anyio.to_thread.run_sync(s.p.leases.revoke, lease.id, "rotate")
+            lease = s.p.credentials.leases.list()[0]
+            await anyio.to_thread.run_sync(s.p.credentials.leases.revoke, lease.id, "rotate")
             second = await c.read_resource("cred://whoami")
             prompt = await c.get_prompt("fx.whoami_prompt")
         texts = [r.contents[0].text for r in (first, second)]  # type: ignore[union-attr]
@@ -342,7 +342,7 @@ def test_resources_and_prompts_never_use_a_revoked_lease(tmp_path: Path) -> None
 
     try:
         first, second, prompt = anyio.run(main)
-        leases = s.p.leases.list()
+        leases = s.p.credentials.leases.list()
     finally:
         s.gateway.stop()
         s.p.close()

@@ -66,8 +66,8 @@ def _gateway(tmp_path: Path) -> Iterator[Gateway]:
     p = Proctor.open(ws)
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
+    agent = p.agents.add("bot", "owner@acme.test")
+    task = p.tasks.start(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
     upstream = upstream_from_mapping(
         {"namespace": "fx", "url": fixture_url(fport), "default": {"effect": "read"}}
     )
@@ -106,7 +106,7 @@ def _gateway(tmp_path: Path) -> Iterator[Gateway]:
     # read by the protocol per connection: in place before the first one
     auth.fast_call = counted_fast_call  # type: ignore[method-assign,assignment]
     headers = {
-        "Authorization": f"Bearer {p.issue_svid(agent, url)}",
+        "Authorization": f"Bearer {p.agents.issue_svid(agent, url)}",
         "Proctor-Task": task.token,
         "Accept": USUAL_ACCEPT,
         "Content-Type": "application/json",
@@ -455,10 +455,10 @@ def test_fuzzing_a_gateway_process_gets_clean_answers_and_a_sound_audit_chain(tm
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     with Proctor.open(ws) as p:
-        agent = p.add_agent("bot", "owner@acme.test")
-        task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
+        agent = p.agents.add("bot", "owner@acme.test")
+        task = p.tasks.start(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
         base = {
-            "Authorization": f"Bearer {p.issue_svid(agent, url)}",
+            "Authorization": f"Bearer {p.agents.issue_svid(agent, url)}",
             "Proctor-Task": task.token,
             "Accept": USUAL_ACCEPT,
             "Content-Type": "application/json",

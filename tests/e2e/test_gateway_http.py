@@ -57,9 +57,9 @@ def gateway(tmp_path: Path) -> Iterator[HttpGateway]:
     p = Proctor.open(ws)
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    svid = p.issue_svid(agent, url)
-    task = p.start_task(
+    agent = p.agents.add("bot", "owner@acme.test")
+    svid = p.agents.issue_svid(agent, url)
+    task = p.tasks.start(
         agent="bot", purpose="time", allow=["time.get_current_time"], requested_by="r@acme.test"
     )
     from proctor.gateway.config import load_upstreams
@@ -111,7 +111,7 @@ def test_resource_server_metadata_and_challenges(gateway: HttpGateway) -> None:
         r = h.post(gateway.url, json=body)
         assert r.status_code == 401
         assert 'resource_metadata="' in r.headers["www-authenticate"]
-        other = gateway.p.issue_svid(gateway.p.get_agent("bot"), "http://elsewhere.example/mcp")
+        other = gateway.p.agents.issue_svid(gateway.p.agents.get("bot"), "http://elsewhere.example/mcp")
         r = h.post(
             gateway.url,
             json=body,
@@ -140,7 +140,7 @@ def test_suspended_agent_is_refused_at_the_door(gateway: HttpGateway) -> None:
     """Suspending the agent turns its next HTTP request into a 403, even with a valid SVID."""
     from proctor.types import AgentStatus
 
-    gateway.p.set_agent_status("bot", AgentStatus.SUSPENDED)
+    gateway.p.agents.set_status("bot", AgentStatus.SUSPENDED)
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
     with httpx.Client(timeout=10) as h:
         r = h.post(
@@ -162,7 +162,7 @@ def test_a_store_that_cannot_be_read_closes_the_door_without_detail(
     def down() -> None:
         raise StoreUnavailable("cannot reach PostgreSQL at db.internal:5432/proctor: refused")
 
-    monkeypatch.setattr(gateway.p, "snapshot", down)
+    monkeypatch.setattr(gateway.p.state, "snapshot", down)
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
     with httpx.Client(timeout=10) as h:
         r = h.post(
@@ -232,9 +232,9 @@ def test_lean_path_serves_http_upstreams(tmp_path: Path) -> None:
     p = Proctor.open(ws)
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    svid = p.issue_svid(agent, url)
-    task = p.start_task(agent="bot", purpose="fx", allow=["fx.test_simple_text"], requested_by="r@acme.test")
+    agent = p.agents.add("bot", "owner@acme.test")
+    svid = p.agents.issue_svid(agent, url)
+    task = p.tasks.start(agent="bot", purpose="fx", allow=["fx.test_simple_text"], requested_by="r@acme.test")
     gateway = GatewayThread.start(p, [upstream], port)
     gw = HttpGateway(url, p, svid, task.token)
 
@@ -291,8 +291,8 @@ def _fixture_gateway(
     p = Proctor.open(ws)
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    task = p.start_task(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
+    agent = p.agents.add("bot", "owner@acme.test")
+    task = p.tasks.start(agent="bot", purpose="fx", allow=["fx.*"], requested_by="r@acme.test")
     upstream = upstream_from_mapping(
         {
             "namespace": "fx",
@@ -304,7 +304,7 @@ def _fixture_gateway(
     )
     gateway = GatewayThread.start(p, [upstream], port)
     try:
-        yield HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+        yield HttpGateway(url, p, p.agents.issue_svid(agent, url), task.token)
     finally:
         gateway.stop()
         p.close()
@@ -459,7 +459,7 @@ def _trickle_after_suspending(gw: HttpGateway, padding: int = 0) -> bytes:
         split = 70_000 if padding else 10
         s.sendall(head.encode() + body[:split])
         time.sleep(0.2)  # the gateway has authenticated the headers and waits for the body
-        gw.p.set_agent_status(AgentName("bot"), AgentStatus.SUSPENDED)
+        gw.p.agents.set_status(AgentName("bot"), AgentStatus.SUSPENDED)
         s.sendall(body[split:])
         while b'"id":2' not in reply and b'"id": 2' not in reply:
             chunk = s.recv(65536)
@@ -503,12 +503,12 @@ def test_a_session_belongs_to_the_agent_that_opened_it(gateway: HttpGateway) -> 
     from proctor.store.base import AuditQuery
 
     p = gateway.p
-    eve = p.add_agent("eve", "owner@acme.test")
-    eve_task = p.start_task(agent="eve", purpose="time", allow=["time.*"], requested_by="r@acme.test")
+    eve = p.agents.add("eve", "owner@acme.test")
+    eve_task = p.tasks.start(agent="eve", purpose="time", allow=["time.*"], requested_by="r@acme.test")
     base = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
     eve_h = {
         **base,
-        "Authorization": f"Bearer {p.issue_svid(eve, gateway.url)}",
+        "Authorization": f"Bearer {p.agents.issue_svid(eve, gateway.url)}",
         "Proctor-Task": eve_task.token,
     }
     listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
@@ -592,7 +592,7 @@ def test_a_store_error_before_the_decision_is_an_audited_deny_without_detail(
 
     with httpx.Client(timeout=30) as client:
         h = _open_session(client, gateway)
-        monkeypatch.setattr(gateway.p, "cached_pins", broken)
+        monkeypatch.setattr(gateway.p.state, "pins", broken)
         call = {
             "jsonrpc": "2.0",
             "id": 3,
@@ -616,13 +616,13 @@ def test_a_session_id_sent_twice_is_refused(gateway: HttpGateway) -> None:
     owner's session id first and one of its own second passed the ownership check and used (and
     ended) the session. A repeated identity or session header is now refused outright."""
     p = gateway.p
-    eve = p.add_agent("eve", "owner@acme.test")
-    eve_task = p.start_task(agent="eve", purpose="time", allow=["time.*"], requested_by="r@acme.test")
+    eve = p.agents.add("eve", "owner@acme.test")
+    eve_task = p.tasks.start(agent="eve", purpose="time", allow=["time.*"], requested_by="r@acme.test")
     with httpx.Client(timeout=30) as client:
         bot_h = _open_session(client, gateway)
         sid = bot_h["Mcp-Session-Id"]
         eve_h = [
-            ("Authorization", f"Bearer {p.issue_svid(eve, gateway.url)}"),
+            ("Authorization", f"Bearer {p.agents.issue_svid(eve, gateway.url)}"),
             ("Proctor-Task", eve_task.token),
             ("Accept", "application/json, text/event-stream"),
             ("Content-Type", "application/json"),
@@ -650,8 +650,8 @@ def test_a_session_id_sent_as_a_trailer_is_not_a_header(gateway: HttpGateway, mo
     import socket
 
     p = gateway.p
-    eve = p.add_agent("eve", "owner@acme.test")
-    eve_task = p.start_task(agent="eve", purpose="time", allow=["time.*"], requested_by="r@acme.test")
+    eve = p.agents.add("eve", "owner@acme.test")
+    eve_task = p.tasks.start(agent="eve", purpose="time", allow=["time.*"], requested_by="r@acme.test")
     with httpx.Client(timeout=30) as client:
         sid = _open_session(client, gateway)["Mcp-Session-Id"]
     listing: dict[str, Any] = {"jsonrpc": "2.0", "id": 5, "method": "tools/list", "params": {}}
@@ -661,7 +661,7 @@ def test_a_session_id_sent_as_a_trailer_is_not_a_header(gateway: HttpGateway, mo
     port = int(gateway.url.split(":")[2].split("/")[0])
     head = (
         f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        f"Authorization: Bearer {p.issue_svid(eve, gateway.url)}\r\nProctor-Task: {eve_task.token}\r\n"
+        f"Authorization: Bearer {p.agents.issue_svid(eve, gateway.url)}\r\nProctor-Task: {eve_task.token}\r\n"
         "Accept: application/json, text/event-stream\r\nContent-Type: application/json\r\n"
         "MCP-Protocol-Version: 2025-11-25\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"
     )
@@ -833,10 +833,10 @@ def test_a_cancelled_call_on_the_sdk_path_gets_its_completion_record(tmp_path: P
     p = Proctor.open(ws)
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    task = p.start_task(agent="bot", purpose="slow", allow=["dict.*"], requested_by="r@acme.test")
+    agent = p.agents.add("bot", "owner@acme.test")
+    task = p.tasks.start(agent="bot", purpose="slow", allow=["dict.*"], requested_by="r@acme.test")
     gateway = GatewayThread.start(p, [upstream], port)
-    gw = HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+    gw = HttpGateway(url, p, p.agents.issue_svid(agent, url), task.token)
 
     async def main() -> None:
         async with _client(gw, legacy=True) as c:
@@ -882,10 +882,10 @@ def test_a_call_after_task_end_is_an_audited_task_refusal(tmp_path: Path, pinned
         )
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    task = p.start_task(agent="bot", purpose="t", allow=["time.*"], requested_by="r@acme.test")
+    agent = p.agents.add("bot", "owner@acme.test")
+    task = p.tasks.start(agent="bot", purpose="t", allow=["time.*"], requested_by="r@acme.test")
     gateway = GatewayThread.start(p, [upstream], port)
-    gw = HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+    gw = HttpGateway(url, p, p.agents.issue_svid(agent, url), task.token)
 
     async def call(name: str | None = None) -> Any:
         async with _client(gw, legacy=True) as c:
@@ -898,7 +898,7 @@ def test_a_call_after_task_end_is_an_audited_task_refusal(tmp_path: Path, pinned
     try:
         name, first = anyio.run(call)
         assert not first.is_error
-        p.end_task(str(task.task.id))
+        p.tasks.end(str(task.task.id))
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not p.store.search_audit(
             AuditQuery(kind="upstream.sessions_closed", limit=1)
@@ -939,10 +939,10 @@ def test_a_call_for_an_undeclared_upstream_starts_nothing(tmp_path: Path) -> Non
     p = Proctor.open(ws)
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    task = p.start_task(agent="bot", purpose="t", allow=["time.*"], requested_by="r@acme.test")
+    agent = p.agents.add("bot", "owner@acme.test")
+    task = p.tasks.start(agent="bot", purpose="t", allow=["time.*"], requested_by="r@acme.test")
     gateway = GatewayThread.start(p, [time_up, dict_up], port)
-    gw = HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+    gw = HttpGateway(url, p, p.agents.issue_svid(agent, url), task.token)
 
     async def call() -> Any:
         async with _client(gw, legacy=True) as c:
@@ -1011,11 +1011,11 @@ def _stdio_fixture_gateway(tmp_path: Path, config: str) -> Iterator[HttpGateway]
     p = Proctor.open(ws)
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    task = p.start_task(agent="bot", purpose="d", allow=["dict.*"], requested_by="r@acme.test")
+    agent = p.agents.add("bot", "owner@acme.test")
+    task = p.tasks.start(agent="bot", purpose="d", allow=["dict.*"], requested_by="r@acme.test")
     gateway = GatewayThread.start(p, [upstream], port)
     try:
-        yield HttpGateway(url, p, p.issue_svid(agent, url), task.token)
+        yield HttpGateway(url, p, p.agents.issue_svid(agent, url), task.token)
     finally:
         gateway.stop()
         p.close()

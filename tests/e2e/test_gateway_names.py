@@ -53,9 +53,9 @@ def _workspace(tmp_path: Path, allow: list[str], config: str = "") -> tuple[Work
         ],
     )
     with Proctor.open(ws) as p:
-        agent = p.add_agent("bot", "owner@acme.test")
-        svid = p.issue_svid(agent)
-        task = p.start_task(agent="bot", purpose="names", allow=allow, requested_by="r@acme.test")
+        agent = p.agents.add("bot", "owner@acme.test")
+        svid = p.agents.issue_svid(agent)
+        task = p.tasks.start(agent="bot", purpose="names", allow=allow, requested_by="r@acme.test")
     params = StdioServerParameters(
         command=sys.executable,
         args=[
@@ -237,7 +237,7 @@ def test_a_pattern_with_a_question_mark_for_the_dot_still_resolves_names(tmp_pat
 
     assert _text(anyio.run(call, params, "dict__lookup")) == "proctor: a word"  # registers dict.lookup
     with Proctor.open(ws) as p:
-        task = p.start_task(agent="bot", purpose="q", allow=["dict?*"], requested_by="r@acme.test")
+        task = p.tasks.start(agent="bot", purpose="q", allow=["dict?*"], requested_by="r@acme.test")
     env = {**(params.env or {}), "PROCTOR_TASK_TOKEN": task.token}
     wild = params.model_copy(update={"env": env})
     assert anyio.run(call, wild, "dict__LOOKUP") == -32602

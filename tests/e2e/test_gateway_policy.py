@@ -63,9 +63,9 @@ def test_changed_tool_is_hidden_and_denied_until_repinned(tmp_path: Path) -> Non
         p.store.replace_tool_pins(
             "dict", make_pins("dict", discover_sync(cfg), now=p.clock.now(), by="admin@acme.test")
         )
-        agent = p.add_agent("bot", "owner@acme.test")
-        svid = p.issue_svid(agent)
-        task = p.start_task(agent="bot", purpose="words", allow=["dict.*"], requested_by="r@acme.test")
+        agent = p.agents.add("bot", "owner@acme.test")
+        svid = p.agents.issue_svid(agent)
+        task = p.tasks.start(agent="bot", purpose="words", allow=["dict.*"], requested_by="r@acme.test")
     rug = dict(
         honest,
         env={
@@ -120,9 +120,9 @@ def test_an_upstream_cannot_shed_a_tools_effect_by_changing_case(tmp_path: Path)
         p.store.replace_tool_pins(
             "dict", make_pins("dict", discover_sync(cfg), now=p.clock.now(), by="admin@acme.test")
         )
-        agent = p.add_agent("bot", "owner@acme.test")
-        svid = p.issue_svid(agent)
-        task = p.start_task(agent="bot", purpose="words", allow=["dict.*"], requested_by="r@acme.test")
+        agent = p.agents.add("bot", "owner@acme.test")
+        svid = p.agents.issue_svid(agent)
+        task = p.tasks.start(agent="bot", purpose="words", allow=["dict.*"], requested_by="r@acme.test")
     params = _gateway_params(ws, svid, task.token)
 
     async def session(name: str) -> tuple[list[str], Any]:
@@ -222,9 +222,9 @@ def test_approval_required_and_no_token_passthrough(tmp_path: Path) -> None:
     )
     p = Proctor.open(ws)
     url = f"http://127.0.0.1:{gw_port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    svid = p.issue_svid(agent, url)
-    task = p.start_task(agent="bot", purpose="pay", allow=["bank.*"], requested_by="r@acme.test")
+    agent = p.agents.add("bot", "owner@acme.test")
+    svid = p.agents.issue_svid(agent, url)
+    task = p.tasks.start(agent="bot", purpose="pay", allow=["bank.*"], requested_by="r@acme.test")
     gateway = GatewayThread.start(p, [cfg], gw_port)
     deadline = time.monotonic() + 15
     while not up_server.started and time.monotonic() < deadline:

@@ -60,10 +60,10 @@ def test_the_gateway_reloads_policies_and_refuses_an_invalid_set(tmp_path: Path)
         ],
     )
     with Proctor.open(ws) as p:
-        first_version = p.policy.version
-        p.add_agent("bot", "owner@acme.test")
-        join = p.join_token("bot")
-        task = p.start_task(agent="bot", purpose="the time", allow=["time.*"], requested_by="r@acme.test")
+        first_version = p.policies.engine.version
+        p.agents.add("bot", "owner@acme.test")
+        join = p.agents.join_token("bot")
+        task = p.tasks.start(agent="bot", purpose="the time", allow=["time.*"], requested_by="r@acme.test")
     params = StdioServerParameters(
         command=sys.executable,
         args=[

@@ -101,9 +101,9 @@ def _env(
     if policy is not None:
         (ws.policies_dir / "50-test.cedar").write_text(policy)
     with Proctor.open(ws) as p:
-        p.add_agent("bot", "owner@acme.test")
-        join = p.join_token("bot")
-        started = p.start_task(
+        p.agents.add("bot", "owner@acme.test")
+        join = p.agents.join_token("bot")
+        started = p.tasks.start(
             agent="bot",
             purpose="relays",
             allow=allow,
@@ -506,9 +506,9 @@ when { context.resource == "test://static-text" };
             return denied, type(binary.contents[0]).__name__, str(prompt.messages[0].content.text)  # type: ignore[union-attr]
 
     with _fixture_gateway(tmp_path) as gw:
-        assert gw.p.policy_dir is not None
-        (gw.p.policy_dir / "50-test.cedar").write_text(policy)
-        assert gw.p.reload_policies()
+        assert gw.p.policies.policy_dir is not None
+        (gw.p.policies.policy_dir / "50-test.cedar").write_text(policy)
+        assert gw.p.policies.reload()
         denied, binary, prompt = anyio.run(main, gw)
         gw.p.audit.flush()
         decisions = [json.loads(r.body) for r in gw.p.store.search_audit(AuditQuery(kind="decision"))]

@@ -61,9 +61,9 @@ def running(tmp_path: Path) -> Iterator[Running]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     with Proctor.open(ws) as p:
-        agent = p.add_agent("bot", "owner@acme.test")
-        svid = p.issue_svid(agent, url)
-        task = p.start_task(
+        agent = p.agents.add("bot", "owner@acme.test")
+        svid = p.agents.issue_svid(agent, url)
+        task = p.tasks.start(
             agent="bot", purpose="time", allow=["time.*"], requested_by="r@acme.test", ttl_s=3600
         )
     env = {**os.environ, "PATH": f"{BIN}:/usr/bin:/bin"}
@@ -154,7 +154,7 @@ def test_a_process_behind_the_stores_policy_version_allows_nothing(running: Runn
         assert b'"policy_stale"' in bytes(rows[0].body)
     # a process that loads the workspace's files activates their version again: everyone follows
     with Proctor.open(running.ws) as p:
-        assert p.store.active_policy_version() == p.policy.version
+        assert p.store.active_policy_version() == p.policies.engine.version
     ok, text = _until(running, lambda ok, _t: ok)
     assert ok, text
 
@@ -222,8 +222,8 @@ def test_a_call_in_flight_across_a_reload_reopens_nothing_of_the_old_configurati
     ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
     save_upstreams(ws.root, [_time_upstream()])
     with Proctor.open(ws) as p:
-        p.add_agent("bot", "owner@acme.test")
-        task = p.start_task(
+        p.agents.add("bot", "owner@acme.test")
+        task = p.tasks.start(
             agent="bot", purpose="time", allow=["time.*"], requested_by="r@acme.test", ttl_s=3600
         )
         from proctor.gateway.config import load_upstreams
@@ -284,7 +284,7 @@ def test_a_process_that_read_the_policy_files_before_a_change_does_not_revert_th
     operator changes them and a running process activates the new set. When it records what it
     read, the store must not end up naming the older set: the running process would be left
     `policy_stale` (denying everything), and this one would decide under the withdrawn policy."""
-    import proctor.app as app_mod
+    import proctor.policy.active as app_mod
     from proctor.policy.loader import load_policy_dir
 
     ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
@@ -293,7 +293,7 @@ def test_a_process_that_read_the_policy_files_before_a_change_does_not_revert_th
         '@id("extra.forbid")\nforbid(principal, action == Proctor::Action::"pay", resource);\n'
     )
     with Proctor.open(ws) as running:  # follows the files: activates the new set
-        new_version = running.policy.version
+        new_version = running.policies.engine.version
         assert new_version != old.version
         reads: list[int] = []
 
@@ -305,8 +305,8 @@ def test_a_process_that_read_the_policy_files_before_a_change_does_not_revert_th
         with Proctor.open(ws) as late:
             monkeypatch.undo()
             assert late.store.active_policy_version() == new_version
-            assert late.policy.version == new_version
-            assert running.snapshot().policy_stale is None
+            assert late.policies.engine.version == new_version
+            assert running.state.snapshot().policy_stale is None
 
 
 def test_a_stale_process_that_catches_up_serves_again_without_waiting_for_a_store_change(
@@ -328,11 +328,11 @@ def test_a_stale_process_that_catches_up_serves_again_without_waiting_for_a_stor
     newer = load_policy_dir(elsewhere)
     with Proctor.open(ws) as p:
         p.store.record_policy_version(newer.version, newer.files, p.clock.now())  # the other host
-        assert p.snapshot().policy_stale is not None
+        assert p.state.snapshot().policy_stale is not None
         (ws.policies_dir / "90-extra.cedar").write_text(extra)  # the files arrive here
-        assert p.reload_policies()  # what the watcher does
-        assert p.policy.version == newer.version
-        assert p.snapshot().policy_stale is None
+        assert p.policies.reload()  # what the watcher does
+        assert p.policies.engine.version == newer.version
+        assert p.state.snapshot().policy_stale is None
 
 
 def test_a_resource_of_a_removed_upstream_is_unknown_after_a_reload(tmp_path: Path) -> None:
@@ -356,8 +356,8 @@ def test_a_resource_of_a_removed_upstream_is_unknown_after_a_reload(tmp_path: Pa
     ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
     save_upstreams(ws.root, [ev, _time_upstream()])
     with Proctor.open(ws) as p:
-        p.add_agent("bot", "owner@acme.test")
-        started = p.start_task(
+        p.agents.add("bot", "owner@acme.test")
+        started = p.tasks.start(
             agent="bot", purpose="r", allow=["ev.*", "time.*"], requested_by="r@acme.test", ttl_s=3600
         )
         caller = Caller(AgentName("bot"), started.task.id, started.token)

@@ -80,9 +80,9 @@ def gw(tmp_path: Path) -> Iterator[GatewayEnv]:
         ],
     )
     with Proctor.open(ws) as p:
-        p.add_agent("bot", "owner@acme.test")
-        join = p.join_token("bot")
-        started = p.start_task(
+        p.agents.add("bot", "owner@acme.test")
+        join = p.agents.join_token("bot")
+        started = p.tasks.start(
             agent="bot",
             purpose="look at the time and the repository",
             allow=["time.*", "git.git_status", "git.git_log"],
@@ -181,7 +181,7 @@ def test_ended_task_denies_and_closes_upstreams(gw: GatewayEnv) -> None:
             ok = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
             assert not ok.is_error
             with Proctor.open(gw.ws) as p:
-                p.end_task(gw.task_id)
+                p.tasks.end(gw.task_id)
             r = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
             assert r.is_error
             return r.content[0].text  # type: ignore[union-attr]  # text content
@@ -194,7 +194,7 @@ def test_bad_identity_refuses_to_start(gw: GatewayEnv) -> None:
     the daemon refuses the thin client, which says why and exits 2."""
     run = [*PROCTOR, "gateway", "--stdio", "--workspace", str(gw.ws.root)]
     with Proctor.open(gw.ws) as p:
-        p.svid_from_join_token(gw.join_token)  # used up
+        p.agents.svid_from_join_token(gw.join_token)  # used up
     r = subprocess.run(
         run,
         env=child_env(PROCTOR_JOIN_TOKEN=gw.join_token, PROCTOR_TASK_TOKEN=gw.task_token),
@@ -207,7 +207,7 @@ def test_bad_identity_refuses_to_start(gw: GatewayEnv) -> None:
     assert r.returncode == 2
     assert "join_token_invalid" in r.stderr
     with Proctor.open(gw.ws) as p:
-        fresh = p.join_token("bot")
+        fresh = p.agents.join_token("bot")
     r = subprocess.run(
         run,
         env=child_env(PROCTOR_JOIN_TOKEN=fresh),
@@ -252,9 +252,9 @@ def test_filesystem_server_reads_but_cannot_write(tmp_path: Path) -> None:
         ],
     )
     with Proctor.open(ws) as p:
-        p.add_agent("bot", "owner@acme.test")
-        join = p.join_token("bot")
-        started = p.start_task(
+        p.agents.add("bot", "owner@acme.test")
+        join = p.agents.join_token("bot")
+        started = p.tasks.start(
             agent="bot",
             purpose="read the notes",
             allow=["fs.read_text_file", "fs.list_directory"],
@@ -306,8 +306,8 @@ def test_identity_by_attesting_the_thin_client_process(tmp_path: Path) -> None:
         ],
     )
     with Proctor.open(ws) as p:
-        p.add_agent("local-bot", "owner@acme.test", [f"unix:uid:{os.getuid()}", f"unix:sha256:{digest}"])
-        task = p.start_task(agent="local-bot", purpose="t", allow=["time.*"], requested_by="r@acme.test")
+        p.agents.add("local-bot", "owner@acme.test", [f"unix:uid:{os.getuid()}", f"unix:sha256:{digest}"])
+        task = p.tasks.start(agent="local-bot", purpose="t", allow=["time.*"], requested_by="r@acme.test")
 
     async def main(sp: StdioServerParameters) -> bool:
         async with Client(sp, mode="legacy", cache=None) as c:
@@ -350,10 +350,10 @@ def _two_upstreams(tmp_path: Path) -> tuple[Workspace, dict[str, str]]:
         ],
     )
     with Proctor.open(ws) as p:
-        p.add_agent("bot", "owner@acme.test")
-        tokens = {"join": p.join_token("bot"), "join2": p.join_token("bot")}
+        p.agents.add("bot", "owner@acme.test")
+        tokens = {"join": p.agents.join_token("bot"), "join2": p.agents.join_token("bot")}
         for name, allow in (("narrow", ["time.*"]), ("wide", ["time.*", "fx.*"])):
-            tokens[name] = p.start_task(
+            tokens[name] = p.tasks.start(
                 agent="bot", purpose=name, allow=allow, requested_by="r@acme.test"
             ).token
     return ws, tokens

@@ -53,10 +53,10 @@ def _workspace(root: Path, selectors: list[str] | None = None) -> tuple[Workspac
         ],
     )
     with Proctor.open(ws) as p:
-        agent = p.add_agent("bot", "owner@acme.test", selectors or [])
+        agent = p.agents.add("bot", "owner@acme.test", selectors or [])
         tokens = {
-            "svid": p.issue_svid(agent),
-            "task": p.start_task(
+            "svid": p.agents.issue_svid(agent),
+            "task": p.tasks.start(
                 agent="bot", purpose="t", allow=["bad.echo"], requested_by="r@acme.test"
             ).token,
         }

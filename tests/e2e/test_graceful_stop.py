@@ -101,9 +101,9 @@ def test_gateway_stops_with_the_log_signed_to_its_end(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     with Proctor.open(ws) as p:
-        agent = p.add_agent("bot", "o@acme.test")
-        svid = p.issue_svid(agent, url)
-        task = p.start_task(agent="bot", purpose="t", allow=["time.*"], requested_by="r@acme.test")
+        agent = p.agents.add("bot", "o@acme.test")
+        svid = p.agents.issue_svid(agent, url)
+        task = p.tasks.start(agent="bot", purpose="t", allow=["time.*"], requested_by="r@acme.test")
     env = {**os.environ, "PATH": f"{BIN}:/usr/bin:/bin"}
     proc = subprocess.Popen(
         [str(BIN / "proctor"), "gateway", "--http", "--port", str(port), "--workspace", str(ws.root)],

@@ -139,10 +139,10 @@ def test_leases_over_http(server: tuple[httpx.Client, str, Proctor]) -> None:
     the credential JWKS is public and shares no key with the SVID JWKS."""
     c, admin, p = server
     h = {"Authorization": f"Bearer {admin}"}
-    agent = p.add_agent("bot", "owner@acme.test")
-    task = p.start_task(agent="bot", purpose="p", allow=["fs.*"], requested_by="r@acme.test").task
-    p.secrets.put("fs.key", remember("planted-http-lease-value-91"), p.clock.now())
-    lease, _ = p.leases.issue(task, agent, "injected", {"name": "fs-key", "secret": "fs.key"})
+    agent = p.agents.add("bot", "owner@acme.test")
+    task = p.tasks.start(agent="bot", purpose="p", allow=["fs.*"], requested_by="r@acme.test").task
+    p.credentials.secrets.put("fs.key", remember("planted-http-lease-value-91"), p.clock.now())
+    lease, _ = p.credentials.leases.issue(task, agent, "injected", {"name": "fs-key", "secret": "fs.key"})
     assert c.get("/v1/leases").status_code == 401
     listed = c.get("/v1/leases", params={"task": str(task.id)}, headers=h).json()
     assert [x["id"] for x in listed] == [str(lease.id)]
@@ -180,8 +180,8 @@ def test_a_store_failure_is_reported_without_its_detail(
     assert r.json()["error"]["code"] == "store_unavailable"
     assert "db.internal" not in r.text
 
-    svid = p.issue_svid(p.add_agent("bot-store", "o@acme.test"))
-    monkeypatch.setattr(p, "snapshot", down)
+    svid = p.agents.issue_svid(p.agents.add("bot-store", "o@acme.test"))
+    monkeypatch.setattr(p.state, "snapshot", down)
     r = c.post(
         "/v1/decide",
         json={"tool": "fs.read", "args": {}, "task_token": "x"},

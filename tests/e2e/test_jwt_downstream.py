@@ -37,11 +37,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from tests import planted
 
-from proctor.app import TASK_AUDIENCE, Proctor
+from proctor.app import Proctor
 from proctor.credentials.providers.jwt import JwtProvider, add_introspection_client
 from proctor.credentials.secrets import SecretStore
 from proctor.identity.keys import TYP_ACCESS_TOKEN
 from proctor.store.base import AgentRecord, TaskRecord
+from proctor.tasks.service import TASK_AUDIENCE
 from proctor.types import AgentStatus, LeaseId, LeaseState
 from proctor.workspace import Workspace
 
@@ -183,7 +184,7 @@ class World:
     agent: AgentRecord
 
     def task(self) -> TaskRecord:
-        return self.p.start_task(
+        return self.p.tasks.start(
             agent=str(self.agent.name),
             purpose="read invoices",
             allow=["billing.*"],
@@ -192,7 +193,7 @@ class World:
         ).task
 
     def token(self, task: TaskRecord, audience: str = AUDIENCE, **spec: Any) -> tuple[LeaseId, str]:
-        lease, data = self.p.leases.issue(task, self.agent, "jwt", {"audience": audience, **spec})
+        lease, data = self.p.credentials.leases.issue(task, self.agent, "jwt", {"audience": audience, **spec})
         return lease.id, planted.remember(str(data["token"]))  # the leak scan looks for it too
 
     def call(self, token: str) -> httpx.Response:
@@ -211,13 +212,13 @@ def world(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[World]:
 
     ws, _ = Workspace.init(tmp_path / "ws", config_text=CONFIG)
     p = Proctor.open(ws)
-    p.register_provider(
-        JwtProvider(p.credential_keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE)),
+    p.credentials.register_provider(
+        JwtProvider(p.credentials.keys, p.audience, reserved_audiences=(p.audience, TASK_AUDIENCE)),
         replace=True,
     )
     ss = SecretStore.open(ws, p.store, now=p.clock.now(), env={})
     add_introspection_client(ss, AUDIENCE, p.clock.now(), secret=CLIENT_SECRET)
-    agent = p.add_agent("finance-bot", "alice@acme.test")
+    agent = p.agents.add("finance-bot", "alice@acme.test")
     proctor_srv = ServerThread(create_app(p, ws))
     downstream = Downstream(proctor_url=proctor_srv.url)
     down_srv = ServerThread(downstream.app())
@@ -247,22 +248,22 @@ def test_token_is_refused_after_the_task_ends(world: World) -> None:
     task = world.task()
     lease, token = world.token(task)
     assert world.call(token).status_code == 200
-    world.p.end_task(str(task.id))
+    world.p.tasks.end(str(task.id))
     r = world.call(token)
     assert r.status_code == 401
     assert r.json() == {"error": "inactive"}  # the local checks passed: only introspection refused
-    assert world.p.leases.get(lease).state is LeaseState.REVOKED
+    assert world.p.credentials.leases.get(lease).state is LeaseState.REVOKED
     assert world.introspect(token).json() == {"active": False}
 
 
 def test_token_is_refused_after_the_agent_is_suspended(world: World) -> None:
     _, token = world.token(world.task())
     assert world.call(token).status_code == 200
-    world.p.set_agent_status("finance-bot", AgentStatus.SUSPENDED, reason="kill switch")
+    world.p.agents.set_status("finance-bot", AgentStatus.SUSPENDED, reason="kill switch")
     r = world.call(token)
     assert r.status_code == 401
     assert r.json() == {"error": "inactive"}
-    world.p.set_agent_status("finance-bot", AgentStatus.ACTIVE)
+    world.p.agents.set_status("finance-bot", AgentStatus.ACTIVE)
     assert world.call(token).json() == {"error": "inactive"}  # resuming revives no lease
 
 
@@ -271,7 +272,7 @@ def test_replay_after_revocation_is_refused(world: World) -> None:
     lease, token = world.token(world.task())
     assert world.call(token).status_code == 200
     assert world.call(token).status_code == 200  # bearer tokens are reusable while good
-    world.p.leases.revoke(lease, "leaked")
+    world.p.credentials.leases.revoke(lease, "leaked")
     for _ in range(3):
         assert world.call(token).json() == {"error": "inactive"}
 
@@ -303,7 +304,7 @@ def test_forged_token_is_refused(world: World) -> None:
 
 def test_an_svid_is_no_credential(world: World) -> None:
     """An agent's JWT-SVID, even for the downstream's audience, is refused (typ) and inactive."""
-    svid = world.p.issue_svid(world.agent, AUDIENCE)
+    svid = world.p.agents.issue_svid(world.agent, AUDIENCE)
     assert world.call(svid).json() == {"error": "typ"}
     assert world.introspect(svid).json() == {"active": False}
 
@@ -316,8 +317,8 @@ def test_future_iat_beyond_leeway_is_inactive(world: World) -> None:
     claims = jwt.decode(token, options={"verify_signature": False})
     body = {k: v for k, v in claims.items() if k not in ("iat", "exp")}
     now = world.p.clock.now()
-    ahead = world.p.credential_keys.sign_claims(
-        body, now + world.p.credential_keys.leeway + 30, 120, typ=TYP_ACCESS_TOKEN
+    ahead = world.p.credentials.keys.sign_claims(
+        body, now + world.p.credentials.keys.leeway + 30, 120, typ=TYP_ACCESS_TOKEN
     )
     assert world.introspect(ahead).json() == {"active": False}
     assert world.call(ahead).status_code == 401
@@ -347,7 +348,7 @@ def test_no_secret_in_any_log(world: World, caplog: pytest.LogCaptureFixture) ->
     world.downstream.client_secret = WRONG_CLIENT_SECRET
     assert world.call(token).status_code == 503
     world.downstream.client_secret = CLIENT_SECRET
-    world.p.end_task(str(task.id))
+    world.p.tasks.end(str(task.id))
     assert world.call(token).status_code == 401
     text = "\n".join(r.getMessage() for r in caplog.records) + "\n".join(world.downstream.events)
     assert "downstream: accepted lease" in text  # the capture does see the servers' logs

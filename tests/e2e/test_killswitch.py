@@ -25,9 +25,9 @@ BIN = Path(sys.executable).parent
 def _setup(tmp_path: Path) -> tuple[Workspace, str, str]:
     ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
     with Proctor.open(ws) as p:
-        p.put_tool(tool_from_mapping({"name": "docs.read", "effect": "read"}))
-        p.add_agent("bot", "owner@acme.test")
-        started = p.start_task(agent="bot", purpose="read", allow=["docs.*"], requested_by="r@acme.test")
+        p.tools.put(tool_from_mapping({"name": "docs.read", "effect": "read"}))
+        p.agents.add("bot", "owner@acme.test")
+        started = p.tasks.start(agent="bot", purpose="read", allow=["docs.*"], requested_by="r@acme.test")
     return ws, str(started.task.id), started.token
 
 
@@ -60,7 +60,7 @@ def test_suspend_and_task_end_work_while_the_database_is_locked(tmp_path: Path) 
         assert {(k["kind"], k["target"]) for k in pending} == {("agent", "bot"), ("task", task_id)}
         assert oct((ws.run_dir / KILL_FILE).stat().st_mode & 0o777) == "0o600"
         # the store still says active; the process enforces the kill file all the same
-        assert running.get_agent("bot").status is AgentStatus.ACTIVE
+        assert running.agents.get("bot").status is AgentStatus.ACTIVE
         d = running.pipeline.decide_call(
             CallInput(tool="docs.read", args={}, agent="bot", task_token=token, source="test")
         )
@@ -70,8 +70,8 @@ def test_suspend_and_task_end_work_while_the_database_is_locked(tmp_path: Path) 
         running.close()
     # the next process to open the workspace records both, late and saying so
     with Proctor.open(ws) as p:
-        assert p.get_agent("bot").status is AgentStatus.SUSPENDED
-        assert p.get_task(task_id).state is TaskState.COMPLETED
+        assert p.agents.get("bot").status is AgentStatus.SUSPENDED
+        assert p.tasks.get(task_id).state is TaskState.COMPLETED
         rows = p.store.search_audit(AuditQuery(kind="agent.suspended", limit=5))
         bodies = [json.loads(r.body) for r in rows]
         assert any(b.get("recorded_late") and b.get("reason") == "incident 7" for b in bodies), bodies
@@ -95,8 +95,8 @@ def test_a_kill_is_enforced_by_a_running_process_without_the_store(tmp_path: Pat
         d = p.pipeline.decide_call(call)
         assert d.verdict is Verdict.DENY
         assert "task_not_active" in d.errors
-        p.sweep()
-        assert p.get_task(task_id).state is TaskState.CANCELLED
+        p.tasks.sweep()
+        assert p.tasks.get(task_id).state is TaskState.CANCELLED
         assert p.pipeline.decide_call(call).verdict is Verdict.DENY
 
 
@@ -136,7 +136,7 @@ def test_the_api_kill_switch_answers_202_while_the_store_refuses(tmp_path: Path)
         )
         assert d.verdict is Verdict.DENY
         assert p.record_pending_kills() == 2
-        assert p.get_agent("bot").status is AgentStatus.SUSPENDED
+        assert p.agents.get("bot").status is AgentStatus.SUSPENDED
     finally:
         p.close()
 
@@ -155,7 +155,7 @@ def test_suspend_works_while_the_policy_files_are_invalid(tmp_path: Path) -> Non
         assert end.returncode == 0, end.stderr + end.stdout
         # a kill loads no policy set: it is recorded at once, not merely pended
         assert not (ws.run_dir / KILL_FILE).exists()
-        assert running.get_agent("bot").status is AgentStatus.SUSPENDED
+        assert running.agents.get("bot").status is AgentStatus.SUSPENDED
         d = running.pipeline.decide_call(
             CallInput(tool="docs.read", args={}, agent="bot", task_token=token, source="test")
         )
@@ -164,8 +164,8 @@ def test_suspend_works_while_the_policy_files_are_invalid(tmp_path: Path) -> Non
         running.close()
     (ws.policies_dir / "50-broken.cedar").unlink()
     with Proctor.open(ws) as p:
-        assert p.get_agent("bot").status is AgentStatus.SUSPENDED
-        assert p.get_task(task_id).state is TaskState.COMPLETED
+        assert p.agents.get("bot").status is AgentStatus.SUSPENDED
+        assert p.tasks.get(task_id).state is TaskState.COMPLETED
 
 
 def test_a_kill_added_while_another_is_being_recorded_is_not_lost(tmp_path: Path) -> None:

@@ -100,7 +100,7 @@ class PgEnv:
         }
 
     def task(self, allow: list[str], resources: tuple[str, ...] = ()) -> TaskRecord:
-        return self.p.start_task(
+        return self.p.tasks.start(
             agent="bot",
             purpose="reconcile orders",
             allow=allow,
@@ -110,7 +110,7 @@ class PgEnv:
         ).task
 
     def issue(self, task: TaskRecord, **spec: Any) -> tuple[Lease, dict[str, Any]]:
-        return self.p.leases.issue(task, self.agent, "postgres", self.spec(**spec))
+        return self.p.credentials.leases.issue(task, self.agent, "postgres", self.spec(**spec))
 
     def dsn_for(self, user: str, password: str, port: int | None = None) -> str:
         return f"postgresql://{user}:{password}@127.0.0.1:{port or self.port}/{self.db}"
@@ -162,8 +162,8 @@ def pg(pg_url: str, tmp_path: Path) -> Iterator[PgEnv]:
         broker_dsn = f"postgresql://{broker}:{BROKER_PASSWORD}@127.0.0.1:{port}/{db}"
         store.put(BROKER_SECRET, broker_dsn, clock.now())
         provider = PostgresRoleProvider(lambda n: store.get(n).decode())
-        p.register_provider(provider, replace=True)  # the built-in one reads Proctor's own store
-        agent = p.add_agent("bot", "owner@acme.test")
+        p.credentials.register_provider(provider, replace=True)  # the built-in one reads Proctor's own store
+        agent = p.agents.add("bot", "owner@acme.test")
         yield PgEnv(
             db_url, pg_url, db, port, prefix, broker, broker_dsn, ws, p, clock, store, provider, agent
         )
@@ -309,7 +309,7 @@ def test_ending_the_task_kills_the_session_and_drops_the_role(pg: PgEnv) -> None
     conn = psycopg.connect(data["dsn"], autocommit=True)
     try:
         assert conn.execute("SELECT count(*) FROM public.orders").fetchone() == (2,)
-        pg.p.end_task(task.id)
+        pg.p.tasks.end(task.id)
         with pytest.raises(psycopg.OperationalError):
             conn.execute("SELECT count(*) FROM public.orders")
     finally:
@@ -318,7 +318,7 @@ def test_ending_the_task_kills_the_session_and_drops_the_role(pg: PgEnv) -> None
         run_sql(data["dsn"], "SELECT 1")
     assert pg.admin("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)) == []
     assert pg.admin("SELECT count(*) FROM pg_stat_activity WHERE usename = %s", (role,)) == [(0,)]
-    got = pg.p.leases.get(lease.id)
+    got = pg.p.credentials.leases.get(lease.id)
     assert got.state is LeaseState.REVOKED
     assert not got.pending
     assert got.attempts == 1
@@ -337,8 +337,8 @@ def test_what_a_read_role_makes_without_a_grant_goes_with_it(pg: PgEnv) -> None:
     with psycopg.connect(data["dsn"], autocommit=True) as c:
         oid = c.execute("SELECT lo_from_bytea(0, 'kept past the task')").fetchone()[0]  # type: ignore[index]
         c.execute("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC")
-    pg.p.end_task(task.id)
-    assert pg.p.leases.get(lease.id).state is LeaseState.REVOKED
+    pg.p.tasks.end(task.id)
+    assert pg.p.credentials.leases.get(lease.id).state is LeaseState.REVOKED
     assert pg.roles() == []
     assert pg.admin("SELECT count(*) FROM pg_largeobject_metadata WHERE oid = %s", (oid,)) == [(0,)]
 
@@ -353,7 +353,7 @@ def test_a_handle_naming_a_role_proctor_did_not_create_is_refused(pg: PgEnv) -> 
     with pytest.raises(RevocationUnrecoverable, match="not created by Proctor"):
         pg.provider.revoke({**dict(lease.revoke_handle), "role": victim})
     assert pg.admin("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", (victim,)) == [(True,)]
-    pg.p.end_task(task.id)  # the real handle still revokes the real role
+    pg.p.tasks.end(task.id)  # the real handle still revokes the real role
     assert pg.roles() == [victim]
 
 
@@ -378,7 +378,7 @@ def test_the_sql_fixture_server_sees_refusals_and_the_revocation(pg: PgEnv) -> N
             await q("SELECT item, amount FROM public.orders ORDER BY id")
             await q("INSERT INTO public.orders (item, amount) VALUES ('ink', 1)")
             await q("SELECT 1 AS one")
-            await anyio.to_thread.run_sync(pg.p.end_task, task.id)
+            await anyio.to_thread.run_sync(pg.p.tasks.end, task.id)
             await q("SELECT 1 AS one")  # the session was terminated
             await q("SELECT 1 AS one")  # a new login: the role is gone
         return out
@@ -504,9 +504,9 @@ def test_unknown_admin_secret_at_revoke_is_irrevocable_at_once(pg: PgEnv) -> Non
     task = pg.task(["db.read"])
     lease, _ = pg.issue(task)
     pg.secrets.delete(BROKER_SECRET)
-    summary = pg.p.leases.revoke_task(task.id)
+    summary = pg.p.credentials.leases.revoke_task(task.id)
     assert summary.irrevocable == (lease.id,)
-    assert pg.p.leases.get(lease.id).last_error == "revocation_unrecoverable"
+    assert pg.p.credentials.leases.get(lease.id).last_error == "revocation_unrecoverable"
 
 
 def test_revoke_skips_what_was_dropped_and_works_from_another_database(pg: PgEnv) -> None:
@@ -532,11 +532,11 @@ def test_a_role_holding_foreign_grants_is_irrevocable_but_cannot_log_in(pg: PgEn
     conn = psycopg.connect(data["dsn"], autocommit=True)
     pg.admin(f'GRANT SELECT ON public.vault TO "{data["user"]}"')
     try:
-        summary = pg.p.leases.revoke_task(task.id)
+        summary = pg.p.credentials.leases.revoke_task(task.id)
     finally:
         conn.close()
     assert summary.irrevocable == (lease.id,)
-    assert pg.p.leases.get(lease.id).last_error == "revocation_unrecoverable"
+    assert pg.p.credentials.leases.get(lease.id).last_error == "revocation_unrecoverable"
     assert pg.admin("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", (data["user"],)) == [(False,)]
     assert pg.admin("SELECT count(*) FROM pg_stat_activity WHERE usename = %s", (data["user"],)) == [(0,)]
     with pytest.raises(psycopg.OperationalError):
@@ -573,11 +573,11 @@ BAD_SPECS: list[tuple[str, dict[str, Any]]] = [
 def test_bad_specs_are_refused_before_touching_postgres(pg: PgEnv, why: str, change: dict[str, Any]) -> None:
     """Every malformed spec is a validation error raised before the admin DSN is even looked up."""
     looked_up: list[str] = []
-    pg.p.register_provider(PostgresRoleProvider(_recording(looked_up, pg)), replace=True)
+    pg.p.credentials.register_provider(PostgresRoleProvider(_recording(looked_up, pg)), replace=True)
     spec = {**pg.spec(), **change}
     spec = {k: v for k, v in spec.items() if v is not None}
     with pytest.raises(LeaseIssueFailed):
-        pg.p.leases.issue(pg.task(["db.read"]), pg.agent, "postgres", spec)
+        pg.p.credentials.leases.issue(pg.task(["db.read"]), pg.agent, "postgres", spec)
     assert looked_up == [], why
     assert issue_failures(pg.p)[0]["error"] == "invalid_input"
     assert pg.roles() == []
@@ -586,7 +586,7 @@ def test_bad_specs_are_refused_before_touching_postgres(pg: PgEnv, why: str, cha
 def test_a_task_without_read_or_write_effect_is_refused(pg: PgEnv) -> None:
     """A task that may only send mail gets no database role at all."""
     looked_up: list[str] = []
-    pg.p.register_provider(PostgresRoleProvider(_recording(looked_up, pg)), replace=True)
+    pg.p.credentials.register_provider(PostgresRoleProvider(_recording(looked_up, pg)), replace=True)
     with pytest.raises(LeaseIssueFailed):
         pg.issue(pg.task(["mail.send"]))
     assert looked_up == []
@@ -627,8 +627,8 @@ def test_no_password_is_stored_or_logged(pg: PgEnv) -> None:
         )
     ]
     assert len(verifiers) == 2
-    pg.p.end_task(read_task.id)
-    pg.p.end_task(write_task.id)
+    pg.p.tasks.end(read_task.id)
+    pg.p.tasks.end(write_task.id)
     assert pg.roles() == []
     assert_never_stored(pg, a["password"], b["password"], *verifiers)
 
@@ -722,12 +722,12 @@ def test_gateway_task_reads_through_a_leased_role_and_postgres_refuses_the_write
     from tests.e2e.gateway_harness import GatewayThread
 
     rec = RecordingProvider(pg.provider)
-    pg.p.register_provider(rec, replace=True)
+    pg.p.credentials.register_provider(rec, replace=True)
     upstream = sql_upstream(BROKER_SECRET, ["public.orders", "public.payroll"], prefix=pg.prefix)
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    svid = pg.p.issue_svid(pg.agent, url)
-    started = pg.p.start_task(
+    svid = pg.p.agents.issue_svid(pg.agent, url)
+    started = pg.p.tasks.start(
         agent="bot",
         purpose="count orders",
         allow=["db.query"],
@@ -753,7 +753,7 @@ def test_gateway_task_reads_through_a_leased_role_and_postgres_refuses_the_write
                 out.append(await c.call_tool("db__query", {"sql": q}))
             other.append(psycopg.connect(str(rec.issued[0]["dsn"]), autocommit=True))
             assert other[0].execute("SELECT count(*) FROM public.orders").fetchone() == (2,)
-            await anyio.to_thread.run_sync(pg.p.end_task, started.task.id)
+            await anyio.to_thread.run_sync(pg.p.tasks.end, started.task.id)
             out.append(await c.call_tool("db__query", {"sql": "SELECT 1"}))
         return out
 
@@ -790,7 +790,7 @@ def test_gateway_task_reads_through_a_leased_role_and_postgres_refuses_the_write
     assert pg.admin("SELECT count(*) FROM pg_stat_activity WHERE usename = %s", (role,)) == [(0,)]
     with pytest.raises(psycopg.OperationalError):
         run_sql(str(data["dsn"]), "SELECT 1")
-    lease = pg.p.leases.list()[0]
+    lease = pg.p.credentials.leases.list()[0]
     assert lease.state is LeaseState.REVOKED
     assert lease.kind == "postgres"
     used = [json.loads(r.body) for r in pg.p.store.search_audit(AuditQuery(kind="lease.used"))]
@@ -811,8 +811,8 @@ def test_gateway_call_is_denied_and_audited_when_postgres_is_down_at_issue(pg: P
     upstream = sql_upstream("pg.down", ["public.orders"])
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    svid = pg.p.issue_svid(pg.agent, url)
-    started = pg.p.start_task(
+    svid = pg.p.agents.issue_svid(pg.agent, url)
+    started = pg.p.tasks.start(
         agent="bot", purpose="count orders", allow=["db.query"], requested_by="carol@acme.test", ttl_s=600
     )
     gateway = GatewayThread.start(pg.p, [upstream], port)
@@ -836,7 +836,7 @@ def test_gateway_call_is_denied_and_audited_when_postgres_is_down_at_issue(pg: P
     assert len(failed) == 1
     assert failed[0]["provider"] == "postgres"
     assert BROKER_PASSWORD not in json.dumps(failed)
-    assert pg.p.leases.list() == []
+    assert pg.p.credentials.leases.list() == []
     assert_never_stored(pg)
 
 
@@ -859,7 +859,7 @@ def test_a_role_lives_a_short_lease_renewed_while_its_task_lives(pg: PgEnv) -> N
     deadline), the sweeper renews it while the task lives, and a renewal the database cannot take
     leaves the lease to expire at its own time: a role nobody could revoke stops logging in soon."""
     short = PostgresRoleProvider(pg.provider._admin_dsn, lease_ttl_s=60, connect_timeout_s=2)
-    pg.p.register_provider(short, replace=True)
+    pg.p.credentials.register_provider(short, replace=True)
     task = pg.task(["db.read"])  # 600 s
     t0 = pg.clock.now()
     lease, data = pg.issue(task)
@@ -871,17 +871,17 @@ def test_a_role_lives_a_short_lease_renewed_while_its_task_lives(pg: PgEnv) -> N
 
     assert valid_until() == datetime.fromtimestamp(t0 + 60, UTC)
     pg.clock.advance(30)  # inside the last third: not yet due
-    assert pg.p.leases.renew_due() == []
+    assert pg.p.credentials.leases.renew_due() == []
     pg.clock.advance(15)
-    assert pg.p.leases.renew_due() == [lease.id]
-    assert pg.p.leases.get(lease.id).expires_at == t0 + 45 + 60
+    assert pg.p.credentials.leases.renew_due() == [lease.id]
+    assert pg.p.credentials.leases.get(lease.id).expires_at == t0 + 45 + 60
     assert valid_until() == datetime.fromtimestamp(t0 + 45 + 60, UTC)
     assert "lease.renewed" in kinds(pg.p)
     # the database cannot be reached: no renewal, the lease expires at its own time
     pg.secrets.put(BROKER_SECRET, pg.dsn_for(pg.broker, BROKER_PASSWORD, free_port()), pg.clock.now())
     pg.clock.advance(50)
-    assert pg.p.leases.renew_due() == []
+    assert pg.p.credentials.leases.renew_due() == []
     pg.clock.advance(20)
-    pg.p.leases.sweep()
-    assert pg.p.leases.get(lease.id).state is not LeaseState.ACTIVE
+    pg.p.credentials.leases.sweep()
+    assert pg.p.credentials.leases.get(lease.id).state is not LeaseState.ACTIVE
     assert valid_until() == datetime.fromtimestamp(t0 + 45 + 60, UTC)  # the role's own end stands

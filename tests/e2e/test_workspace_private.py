@@ -70,7 +70,7 @@ def test_another_local_user_can_neither_read_nor_lock_the_workspace(other_user: 
         ws, _ = Workspace.init(parent / "ws", config_text="trust_domain: acme.test\n")
         (ws.root / "upstreams.yaml").write_text("upstreams: []\n")  # as an operator's editor would
         with Proctor.open(ws) as p:
-            p.add_agent("bot", "owner@acme.test")
+            p.agents.add("bot", "owner@acme.test")
             assert (ws.root / "proctor.db-shm").exists()
             probe = subprocess.run(
                 ["runuser", "-u", other_user, "--", SYSTEM_PYTHON, "-c", PROBE, str(ws.root)],
@@ -82,7 +82,7 @@ def test_another_local_user_can_neither_read_nor_lock_the_workspace(other_user: 
             assert probe.returncode == 0, probe.stdout + probe.stderr
             assert "denied" in probe.stdout
             # and Proctor still works with its own user
-            assert p.get_agent("bot").owner == "owner@acme.test"
+            assert p.agents.get("bot").owner == "owner@acme.test"
     finally:
         shutil.rmtree(parent, ignore_errors=True)
 
@@ -128,7 +128,7 @@ def test_an_audit_export_file_is_owner_only(tmp_path: Path) -> None:
 
     ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
     with Proctor.open(ws) as p:
-        p.add_agent("bot", "owner@acme.test")
+        p.agents.add("bot", "owner@acme.test")
     out = tmp_path / "audit.jsonl"
     old = os.umask(0o022)
     try:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from proctor.app import Proctor, StartedTask
+from proctor.app import Proctor
 from proctor.clock import FrozenClock
 from proctor.store.base import AgentRecord
+from proctor.tasks.service import StartedTask
 from proctor.workspace import Workspace
 
 CONFIG = """\
@@ -42,9 +43,9 @@ def env(tmp_path: Path) -> Iterator[Env]:
     ws, _ = Workspace.init(tmp_path / "ws", config_text=CONFIG)
     clock = FrozenClock()
     p = Proctor.open(ws, clock=clock)
-    agent = p.add_agent("bot", "owner@acme.test")
-    svid = p.issue_svid(agent)
-    task = p.start_task(
+    agent = p.agents.add("bot", "owner@acme.test")
+    svid = p.agents.issue_svid(agent)
+    task = p.tasks.start(
         agent="bot",
         purpose="read data and pay",
         allow=["fs.*", "payments.*", "db.*"],

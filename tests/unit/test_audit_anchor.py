@@ -35,7 +35,7 @@ def ws(tmp_path: Path) -> Workspace:
     ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
     with Proctor.open(ws) as p:
         for i in range(5):
-            p.add_agent(f"bot-{i}", "owner@acme.test")
+            p.agents.add(f"bot-{i}", "owner@acme.test")
     assert (ws.keys_dir / ANCHOR_FILE).exists()
     return ws
 
@@ -118,7 +118,7 @@ def test_a_proctor_process_signs_no_checkpoint_over_a_rewritten_chain(ws: Worksp
     with Proctor.open(ws) as p:
         assert p.audit.refusing is not None
         assert "rewritten" in p.audit.refusing
-        p.add_agent("after", "owner@acme.test")
+        p.agents.add("after", "owner@acme.test")
     with Proctor.open(ws) as p:
         assert p.store.list_checkpoints() == []
     assert _verify(ws) == ["checkpoint_mismatch"]
@@ -204,7 +204,7 @@ def test_an_anchor_that_cannot_be_written_does_not_make_every_batch_sign_again(
     )
     with Proctor.open(ws) as p:
         for i in range(20):
-            p.add_agent(f"more-{i}", "owner@acme.test")
+            p.agents.add(f"more-{i}", "owner@acme.test")
         assert isinstance(p.audit.checkpoint_error, PermissionError)
         seqs = [c.seq for c in p.store.list_checkpoints()]
     assert len(seqs) <= 6, seqs  # one every 5 records, not one per batch

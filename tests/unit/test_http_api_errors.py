@@ -35,7 +35,7 @@ def test_an_unexpected_error_is_one_logged_500_without_detail(
         def broken(**_: object) -> None:
             raise ValueError("planted detail 7731")
 
-        monkeypatch.setattr(p, "list_tasks", broken)
+        monkeypatch.setattr(p.tasks, "list", broken)
         with caplog.at_level(logging.ERROR):
             r = _get(create_app(p, ws), "/v1/tasks", {"Authorization": f"Bearer {admin}"})
     finally:

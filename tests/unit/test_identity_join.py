@@ -122,10 +122,10 @@ def test_unknown_agent_and_bad_ttl(store: Store, clock: FrozenClock) -> None:
 def test_refused_audience_does_not_spend_the_join_token(env: Env, audience: str) -> None:
     """An SVID asked for an audience it may not carry is refused before the single-use token is
     redeemed: the same token still works afterwards, for an allowed audience."""
-    token = env.p.join_token("bot")
+    token = env.p.agents.join_token("bot")
     with pytest.raises(ValidationError):
-        env.p.svid_from_join_token(token, audience)
-    svid = env.p.svid_from_join_token(token, "https://api.acme.test")
-    assert env.p.svids.verify(svid, "https://api.acme.test", env.clock.now()).agent == "bot"
+        env.p.agents.svid_from_join_token(token, audience)
+    svid = env.p.agents.svid_from_join_token(token, "https://api.acme.test")
+    assert env.p.agents.svids.verify(svid, "https://api.acme.test", env.clock.now()).agent == "bot"
     with pytest.raises(JoinTokenInvalid):  # and it is single use all the same
-        env.p.svid_from_join_token(token)
+        env.p.agents.svid_from_join_token(token)

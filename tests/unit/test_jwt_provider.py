@@ -24,7 +24,6 @@ from tests import planted
 from tests.unit.conftest import Env
 from typer.testing import CliRunner
 
-from proctor.app import TASK_AUDIENCE
 from proctor.cli import credentials as credentials_cli
 from proctor.credentials.leases import Lease
 from proctor.credentials.providers import IssueRequest
@@ -50,6 +49,7 @@ from proctor.errors import (
 )
 from proctor.identity.keys import TYP_ACCESS_TOKEN, b64url
 from proctor.server.api import create_app
+from proctor.tasks.service import TASK_AUDIENCE
 from proctor.types import AgentStatus, LeaseId, LeaseState, TaskState
 
 AUD = "https://billing.test"
@@ -59,13 +59,15 @@ PLANTED_CLIENT_SECRET = "planted-client-secret-0d9f3b1c7a"  # a wrong secret a l
 
 @pytest.fixture
 def prov(env: Env) -> JwtProvider:
-    p = JwtProvider(env.p.credential_keys, env.p.audience, reserved_audiences=(env.p.audience, TASK_AUDIENCE))
-    env.p.register_provider(p, replace=True)
+    p = JwtProvider(
+        env.p.credentials.keys, env.p.audience, reserved_audiences=(env.p.audience, TASK_AUDIENCE)
+    )
+    env.p.credentials.register_provider(p, replace=True)
     return p
 
 
 def issue(env: Env, spec: dict[str, Any] | None = None) -> tuple[Lease, str]:
-    lease, data = env.p.leases.issue(env.task.task, env.agent, "jwt", spec or {"audience": AUD})
+    lease, data = env.p.credentials.leases.issue(env.task.task, env.agent, "jwt", spec or {"audience": AUD})
     return lease, planted.remember(str(data["token"]))
 
 
@@ -78,7 +80,7 @@ def parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def look(env: Env, token: object, audience: str = AUD) -> dict[str, Any]:
     return introspect(
-        env.p.credential_keys, env.p.store, token, audience, env.clock.now(), issuer=env.p.audience
+        env.p.credentials.keys, env.p.store, token, audience, env.clock.now(), issuer=env.p.audience
     )
 
 
@@ -86,13 +88,13 @@ def look(env: Env, token: object, audience: str = AUD) -> dict[str, Any]:
 def test_header_and_claims_are_exactly_as_specified(env: Env, prov: JwtProvider) -> None:
     """Header {alg ES256, kid, typ at+jwt}; claims iss, sub, aud, exp, iat, jti=lease, client_id,
     task, lease, scope; data is {token, token_type}; the handle is the jti and holds no secret."""
-    lease, data = env.p.leases.issue(
+    lease, data = env.p.credentials.leases.issue(
         env.task.task, env.agent, "jwt", {"audience": AUD, "scope": "invoices:read pay/x", "ttl": 120}
     )
     assert set(data) == {"token", "token_type"}
     assert data["token_type"] == "Bearer"
     header, claims = parts(data["token"])
-    assert header == {"alg": "ES256", "kid": env.p.credential_keys.active_kid, "typ": "at+jwt"}
+    assert header == {"alg": "ES256", "kid": env.p.credentials.keys.active_kid, "typ": "at+jwt"}
     now = env.clock.now()
     assert claims == {
         "iss": env.p.audience,
@@ -111,7 +113,7 @@ def test_header_and_claims_are_exactly_as_specified(env: Env, prov: JwtProvider)
     assert lease.kind == "jwt"
     assert data["token"] not in json.dumps(lease.to_dict())
     # the signature verifies with the JWKS the API serves
-    jwk = next(k for k in env.p.credential_keys.jwks(now)["keys"] if k["kid"] == header["kid"])
+    jwk = next(k for k in env.p.credentials.keys.jwks(now)["keys"] if k["kid"] == header["kid"])
     key = jwt.PyJWK(jwk).key
     decoded = jwt.decode(
         data["token"],
@@ -137,23 +139,23 @@ def test_exp_is_clamped_to_the_task_deadline(env: Env, prov: JwtProvider) -> Non
     """Default ttl and any longer ttl end at floor(deadline), never later, even with fractional times;
     with less than a whole second before floor(deadline), nothing is issued."""
     env.clock.advance(0.7)
-    task = env.p.start_task(
+    task = env.p.tasks.start(
         agent="bot", purpose="fractional", allow=["fs.*"], requested_by="r@acme.test", ttl_s=300
     ).task
     deadline = task.deadline
     assert deadline != math.floor(deadline)
     env.clock.advance(100.6)
     for spec in ({"audience": AUD}, {"audience": AUD, "ttl": 10**9}, {"audience": AUD, "ttl": 200.5}):
-        lease, data = env.p.leases.issue(task, env.agent, "jwt", spec)
+        lease, data = env.p.credentials.leases.issue(task, env.agent, "jwt", spec)
         _, claims = parts(data["token"])
         assert claims["exp"] == math.floor(deadline) < deadline
         assert lease.expires_at == claims["exp"]
-    lease, data = env.p.leases.issue(task, env.agent, "jwt", {"audience": AUD, "ttl": 30})
+    lease, data = env.p.credentials.leases.issue(task, env.agent, "jwt", {"audience": AUD, "ttl": 30})
     assert parts(data["token"])[1]["exp"] == math.floor(env.clock.now() + 30) == lease.expires_at
     env.clock.set(math.floor(deadline) + 0.1)  # before the deadline, but exp would not be after now
     assert task.is_live(env.clock.now())
     with pytest.raises(LeaseIssueFailed):
-        env.p.leases.issue(task, env.agent, "jwt", {"audience": AUD})
+        env.p.credentials.leases.issue(task, env.agent, "jwt", {"audience": AUD})
     req = IssueRequest(LeaseId.new(), task, env.agent, {"audience": AUD}, env.clock.now())
     with pytest.raises(ValidationError, match="less than a second"):
         prov.issue(req)
@@ -184,8 +186,8 @@ def test_reserved_spiffe_and_malformed_audiences_are_refused(
     with pytest.raises(ValidationError):
         prov.check_spec({"audience": audience})
     with pytest.raises(LeaseIssueFailed):
-        env.p.leases.issue(env.task.task, env.agent, "jwt", {"audience": audience})
-    assert env.p.leases.list() == []
+        env.p.credentials.leases.issue(env.task.task, env.agent, "jwt", {"audience": audience})
+    assert env.p.credentials.leases.list() == []
 
 
 def test_audience_of_512_characters_is_allowed(env: Env, prov: JwtProvider) -> None:
@@ -226,7 +228,7 @@ def test_revoke_is_an_idempotent_no_op(env: Env, prov: JwtProvider) -> None:
     lease, token = issue(env)
     prov.revoke(lease.revoke_handle)
     prov.revoke(lease.revoke_handle)
-    revoked = env.p.leases.revoke(lease.id, "test")
+    revoked = env.p.credentials.leases.revoke(lease.id, "test")
     assert revoked.state is LeaseState.REVOKED
     assert not revoked.pending
     assert look(env, token) == {"active": False}
@@ -234,7 +236,7 @@ def test_revoke_is_an_idempotent_no_op(env: Env, prov: JwtProvider) -> None:
 
 def test_sign_claims_typ_and_audience_length(env: Env) -> None:
     """Only JWT and at+jwt types are signed; 512-character audiences only for credential tokens."""
-    keys, now = env.p.credential_keys, env.clock.now()
+    keys, now = env.p.credentials.keys, env.clock.now()
     with pytest.raises(ValidationError):
         keys.sign_claims({"aud": [AUD]}, now, 60, typ="jose")
     long_aud = "https://" + "a" * 300
@@ -251,32 +253,32 @@ def test_a_credential_token_is_refused_as_an_svid_or_task_token(env: Env, prov: 
     _, token = issue(env)
     for _ in range(2):
         with pytest.raises(TokenInvalid, match="type"):
-            env.p.verify_svid(token)
+            env.p.agents.verify_svid(token)
         with pytest.raises(TokenInvalid, match="type"):
-            env.p.keys.verify_token(token, AUD, env.clock.now())
+            env.p.agents.keys.verify_token(token, AUD, env.clock.now())
         with pytest.raises(TaskTokenInvalid):
-            env.p.verify_task_token(token, env.agent)
+            env.p.tasks.verify_token(token, env.agent)
         assert look(env, token)["active"] is True
     # even a credential token carrying Proctor's audience (forged by an insider) is no SVID
-    insider = env.p.credential_keys.sign_claims(
+    insider = env.p.credentials.keys.sign_claims(
         {"sub": str(env.agent.spiffe_id), "aud": [env.p.audience]}, env.clock.now(), 60, typ=TYP_ACCESS_TOKEN
     )
     with pytest.raises(IdentityError):
-        env.p.verify_svid(insider)
+        env.p.agents.verify_svid(insider)
 
 
 def test_an_svid_or_task_token_is_never_active(env: Env, prov: JwtProvider) -> None:
     """An SVID (even one for the client's audience), a task token, or an SVID-typed token with lease
     claims: all inactive."""
-    svid_for_client = env.p.issue_svid(env.agent, AUD)
-    env.p.verify_svid(env.svid)  # warm the SVID cache
+    svid_for_client = env.p.agents.issue_svid(env.agent, AUD)
+    env.p.agents.verify_svid(env.svid)  # warm the SVID cache
     assert look(env, env.svid, env.p.audience) == {"active": False}
     assert look(env, svid_for_client) == {"active": False}
     assert look(env, env.task.token, TASK_AUDIENCE) == {"active": False}
     _lease, token = issue(env)
     _, claims = parts(token)
     body = {k: v for k, v in claims.items() if k not in ("iat", "exp")}
-    as_jwt = env.p.credential_keys.sign_claims(body, env.clock.now(), 60)  # typ JWT, same claims
+    as_jwt = env.p.credentials.keys.sign_claims(body, env.clock.now(), 60)  # typ JWT, same claims
     assert look(env, as_jwt) == {"active": False}
     assert look(env, token)["active"] is True
 
@@ -305,21 +307,21 @@ def test_active_answer(env: Env, prov: JwtProvider) -> None:
 
 def test_inactive_after_lease_revocation(env: Env, prov: JwtProvider) -> None:
     lease, token = issue(env)
-    env.p.leases.revoke(lease.id)
+    env.p.credentials.leases.revoke(lease.id)
     assert look(env, token) == {"active": False}
 
 
 def test_inactive_after_task_end(env: Env, prov: JwtProvider) -> None:
     _, token = issue(env)
-    env.p.end_task(str(env.task.task.id), state=TaskState.CANCELLED)
+    env.p.tasks.end(str(env.task.task.id), state=TaskState.CANCELLED)
     assert look(env, token) == {"active": False}
 
 
 def test_inactive_after_agent_suspension(env: Env, prov: JwtProvider) -> None:
     _, token = issue(env)
-    env.p.set_agent_status("bot", AgentStatus.SUSPENDED)
+    env.p.agents.set_status("bot", AgentStatus.SUSPENDED)
     assert look(env, token) == {"active": False}
-    env.p.set_agent_status("bot", AgentStatus.ACTIVE)  # resuming does not revive a revoked lease
+    env.p.agents.set_status("bot", AgentStatus.ACTIVE)  # resuming does not revive a revoked lease
     assert look(env, token) == {"active": False}
 
 
@@ -352,7 +354,7 @@ def test_inactive_when_the_lease_belongs_elsewhere_or_claims_disagree(env: Env, 
     ):
         body = {**base, **change}
         body = {k: v for k, v in body.items() if v is not None}
-        forged = env.p.credential_keys.sign_claims(body, now, 60, typ=TYP_ACCESS_TOKEN)
+        forged = env.p.credentials.keys.sign_claims(body, now, 60, typ=TYP_ACCESS_TOKEN)
         assert look(env, forged) == {"active": False}, change
     assert look(env, token)["active"] is True
 
@@ -363,12 +365,12 @@ def test_clock_skew_future_iat_is_inactive(env: Env, prov: JwtProvider) -> None:
     _, claims = parts(token)
     body = {k: v for k, v in claims.items() if k not in ("iat", "exp")}
     now = env.clock.now()
-    ahead = env.p.credential_keys.sign_claims(
-        body, now + env.p.credential_keys.leeway + 5, 60, typ=TYP_ACCESS_TOKEN
+    ahead = env.p.credentials.keys.sign_claims(
+        body, now + env.p.credentials.keys.leeway + 5, 60, typ=TYP_ACCESS_TOKEN
     )
     assert look(env, ahead) == {"active": False}
-    near = env.p.credential_keys.sign_claims(
-        body, now + env.p.credential_keys.leeway - 1, 60, typ=TYP_ACCESS_TOKEN
+    near = env.p.credentials.keys.sign_claims(
+        body, now + env.p.credentials.keys.leeway - 1, 60, typ=TYP_ACCESS_TOKEN
     )
     assert look(env, near)["active"] is True
 
@@ -424,7 +426,7 @@ def test_mutated_real_token_is_never_active(env: Env, position: int, ch: str) ->
     """One character of a real token changed: inactive, unless the signature segment still decodes to
     the same bytes (base64url's last character carries unused bits)."""
     if id(env) not in _ISSUED:
-        env.p.register_provider(JwtProvider(env.p.credential_keys, env.p.audience), replace=True)
+        env.p.credentials.register_provider(JwtProvider(env.p.credentials.keys, env.p.audience), replace=True)
         _ISSUED[id(env)] = issue(env)[1]
     token = _ISSUED[id(env)]
     i = position % len(token)
@@ -557,7 +559,7 @@ def test_endpoint_active_inactive_and_audit(env: Env, api: tuple[TestClient, str
     assert r.headers["cache-control"] == "no-store"
     assert r.json()["active"] is True
     assert r.json()["lease"] == str(lease.id)
-    env.p.leases.revoke(lease.id)
+    env.p.credentials.leases.revoke(lease.id)
     r = client.post("/v1/introspect", data={"token": token}, headers=_basic(AUD, secret))
     assert r.json() == {"active": False}
     env.p.audit.flush()
@@ -640,22 +642,22 @@ def test_the_credential_ring_and_the_svid_ring_share_no_key(env: Env, prov: JwtP
     an `at+jwt` token signed with an SVID key is inactive at introspection, and a credential token
     is unknown to the SVID verifier whatever its `typ`."""
     now = env.clock.now()
-    svid_kids = {k["kid"] for k in env.p.keys.jwks(now)["keys"]}
-    cred_kids = {k["kid"] for k in env.p.credential_keys.jwks(now)["keys"]}
+    svid_kids = {k["kid"] for k in env.p.agents.keys.jwks(now)["keys"]}
+    cred_kids = {k["kid"] for k in env.p.credentials.keys.jwks(now)["keys"]}
     assert svid_kids
     assert cred_kids
     assert not svid_kids & cred_kids
     _, token = issue(env)
     _, claims = parts(token)
     body = {k: v for k, v in claims.items() if k not in ("iat", "exp")}
-    with_svid_key = env.p.keys.sign_claims(body, now, 60, typ=TYP_ACCESS_TOKEN)
+    with_svid_key = env.p.agents.keys.sign_claims(body, now, 60, typ=TYP_ACCESS_TOKEN)
     assert look(env, with_svid_key) == {"active": False}
     assert look(env, token)["active"] is True
-    as_jwt = env.p.credential_keys.sign_claims(
+    as_jwt = env.p.credentials.keys.sign_claims(
         {"sub": str(env.agent.spiffe_id), "aud": [env.p.audience]}, now, 60
     )
     with pytest.raises(IdentityError, match="unknown signing key"):
-        env.p.verify_svid(as_jwt)
+        env.p.agents.verify_svid(as_jwt)
 
 
 def test_endpoint_a_pending_kill_makes_the_token_inactive(env: Env, api: tuple[TestClient, str]) -> None:
@@ -684,10 +686,10 @@ def test_a_pending_kill_refuses_a_credential(env: Env, prov: JwtProvider) -> Non
 
     ref = CredentialRef("billing-api", "jwt", "payments")
     task_id, agent = env.task.task.id, env.agent.name
-    lease, _ = env.p.obtain_credential(task_id, agent, ref, {"audience": AUD})
+    lease, _ = env.p.credentials.obtain(task_id, agent, ref, {"audience": AUD})
     assert lease.state is LeaseState.ACTIVE
     for kind, target, refused in (("agent", "bot", AgentSuspended), ("task", str(task_id), TaskNotActive)):
         env.p.kills.add(PendingKill(kind, target, env.clock.now(), "cli", "", "store_locked"))
         with pytest.raises(refused):
-            env.p.obtain_credential(task_id, agent, ref, {"audience": AUD})
+            env.p.credentials.obtain(task_id, agent, ref, {"audience": AUD})
         env.p.kills.remove(kind, target)

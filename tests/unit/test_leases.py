@@ -82,12 +82,14 @@ class FixedJitter(random.Random):
 def fake(env: Env) -> FakeProvider:
     """A fake provider registered with the env's Proctor."""
     prov = FakeProvider()
-    env.p.register_provider(prov)
+    env.p.credentials.register_provider(prov)
     return prov
 
 
 def issue(env: Env, task: TaskRecord | None = None, name: str = "db") -> tuple[Lease, dict[str, Any]]:
-    return env.p.leases.issue(task or env.task.task, env.agent, "fake", {"name": name, "role": "reader"})
+    return env.p.credentials.leases.issue(
+        task or env.task.task, env.agent, "fake", {"name": name, "role": "reader"}
+    )
 
 
 def audit_bodies(p: Proctor) -> list[str]:
@@ -101,7 +103,7 @@ def kinds(p: Proctor, prefix: str = "lease.") -> list[str]:
 
 
 def second_task(env: Env, agent: str = "bot") -> TaskRecord:
-    return env.p.start_task(
+    return env.p.tasks.start(
         agent=agent, purpose="other work", allow=["fs.*"], requested_by="req@acme.test", ttl_s=600
     ).task
 
@@ -118,16 +120,16 @@ def test_issue_then_revoke(env: Env, fake: FakeProvider) -> None:
     assert lease.name == "db"
     assert lease.expires_at == env.clock.now() + 300
     assert lease.data_summary == {"spec_keys": ["name", "role"], "data_keys": ["token"]}
-    assert env.p.leases.get(lease.id) == lease
+    assert env.p.credentials.leases.get(lease.id) == lease
 
     env.clock.advance(5)
-    done = env.p.leases.revoke(lease.id, "done with it")
+    done = env.p.credentials.leases.revoke(lease.id, "done with it")
     assert done.state is LeaseState.REVOKED
     assert done.revoked_at == env.clock.now()
     assert not done.pending
     assert done.attempts == 1
     assert fake.revoked == ["cred-1"]
-    assert env.p.leases.revoke(lease.id).state is LeaseState.REVOKED  # idempotent
+    assert env.p.credentials.leases.revoke(lease.id).state is LeaseState.REVOKED  # idempotent
     assert fake.revoke_calls == 1
     assert kinds(env.p) == ["lease.issued", "lease.ended", "lease.revoked"]
     assert not any(SECRET in b for b in audit_bodies(env.p))
@@ -149,14 +151,14 @@ def test_ending_a_task_revokes_all_its_leases_at_once(
         return out
 
     monkeypatch.setattr(env.p.store, "mark_leases", spy)
-    env.p.end_task(env.task.task.id)
+    env.p.tasks.end(env.task.task.id)
     assert calls == [3]
     assert sorted(fake.revoked) == ["cred-1", "cred-2", "cred-3"]
     for x in mine:
-        got = env.p.leases.get(x.id)
+        got = env.p.credentials.leases.get(x.id)
         assert got.state is LeaseState.REVOKED
         assert not got.pending
-    assert env.p.leases.get(other.id).state is LeaseState.ACTIVE
+    assert env.p.credentials.leases.get(other.id).state is LeaseState.ACTIVE
 
 
 def test_suspending_the_agent_revokes_every_lease_of_every_task(env: Env, fake: FakeProvider) -> None:
@@ -164,14 +166,14 @@ def test_suspending_the_agent_revokes_every_lease_of_every_task(env: Env, fake: 
     t2 = second_task(env)
     a = issue(env)[0]
     b = issue(env, t2)[0]
-    env.p.add_agent("helper", "owner@acme.test")
-    helper = env.p.get_agent("helper")
+    env.p.agents.add("helper", "owner@acme.test")
+    helper = env.p.agents.get("helper")
     ht = second_task(env, "helper")
-    c, _ = env.p.leases.issue(ht, helper, "fake", {"name": "h"})
-    env.p.set_agent_status("bot", AgentStatus.SUSPENDED, reason="compromised")
-    assert {env.p.leases.get(x.id).state for x in (a, b)} == {LeaseState.REVOKED}
+    c, _ = env.p.credentials.leases.issue(ht, helper, "fake", {"name": "h"})
+    env.p.agents.set_status("bot", AgentStatus.SUSPENDED, reason="compromised")
+    assert {env.p.credentials.leases.get(x.id).state for x in (a, b)} == {LeaseState.REVOKED}
     assert sorted(fake.revoked) == ["cred-1", "cred-2"]
-    assert env.p.leases.get(c.id).state is LeaseState.ACTIVE
+    assert env.p.credentials.leases.get(c.id).state is LeaseState.ACTIVE
 
 
 # failures -------------------------------------------------------------------------------------
@@ -196,7 +198,7 @@ def test_provider_down_at_issue_is_denied_audited_and_stores_nothing(env: Env, f
 def test_unknown_provider_kind_is_refused(env: Env) -> None:
     """Issuing a kind nobody registered is refused before anything happens."""
     with pytest.raises(UnknownCredentialProvider):
-        env.p.leases.issue(env.task.task, env.agent, "nope", {})
+        env.p.credentials.leases.issue(env.task.task, env.agent, "nope", {})
     assert env.p.store.list_leases() == []
 
 
@@ -252,12 +254,12 @@ def test_retry_succeeds_once_the_provider_is_back(env: Env, fake: FakeProvider) 
     """Two failures, then success: the lease ends revoked (not irrevocable) after 3 attempts."""
     fake.fail_revoke = 2
     lease, _ = issue(env)
-    env.p.end_task(env.task.task.id)
-    assert env.p.leases.get(lease.id).pending
+    env.p.tasks.end(env.task.task.id)
+    assert env.p.credentials.leases.get(lease.id).pending
     for _ in range(5):
         env.clock.advance(5)
-        env.p.sweep()
-    got = env.p.leases.get(lease.id)
+        env.p.tasks.sweep()
+    got = env.p.credentials.leases.get(lease.id)
     assert got.state is LeaseState.REVOKED
     assert not got.pending
     assert got.attempts == 3
@@ -268,9 +270,9 @@ def test_unrecoverable_revocation_is_irrevocable_at_once(env: Env, fake: FakePro
     """A provider that says retrying cannot help makes the lease irrevocable on the first attempt."""
     fake.unrecoverable = True
     lease, _ = issue(env)
-    summary = env.p.leases.revoke_task(env.task.task.id)
+    summary = env.p.credentials.leases.revoke_task(env.task.task.id)
     assert summary.irrevocable == (lease.id,)
-    assert env.p.leases.get(lease.id).last_error == "revocation_unrecoverable"
+    assert env.p.credentials.leases.get(lease.id).last_error == "revocation_unrecoverable"
 
 
 def test_a_failing_revocation_never_stops_the_task_from_ending(
@@ -282,13 +284,13 @@ def test_a_failing_revocation_never_stops_the_task_from_ending(
     def broken(*a: Any, **kw: Any) -> Any:
         raise StoreError("database error: disk I/O")
 
-    monkeypatch.setattr(env.p.leases, "revoke_task", broken)
-    ended = env.p.end_task(env.task.task.id)
+    monkeypatch.setattr(env.p.credentials.leases, "revoke_task", broken)
+    ended = env.p.tasks.end(env.task.task.id)
     assert ended.state is TaskState.COMPLETED
-    assert env.p.leases.get(lease.id).state is LeaseState.ACTIVE
+    assert env.p.credentials.leases.get(lease.id).state is LeaseState.ACTIVE
     monkeypatch.undo()
-    env.p.sweep()
-    assert env.p.leases.get(lease.id).state is LeaseState.REVOKED
+    env.p.tasks.sweep()
+    assert env.p.credentials.leases.get(lease.id).state is LeaseState.REVOKED
     assert fake.revoked == ["cred-1"]
 
 
@@ -297,7 +299,7 @@ def test_leases_survive_a_restart_and_expire_if_due_while_down(env: Env) -> None
     """A new Proctor on the same workspace sees the leases; one whose time ran out while it was down is
     expired at start-up, and revoked at the provider once a process with the provider sweeps."""
     prov = FakeProvider(ttl=300)
-    env.p.register_provider(prov)
+    env.p.credentials.register_provider(prov)
     short, _ = issue(env, name="short")
     prov.ttl = 10_000
     long, _ = issue(env, name="long")
@@ -306,17 +308,17 @@ def test_leases_survive_a_restart_and_expire_if_due_while_down(env: Env) -> None
     env.clock.advance(400)  # "down" past the short lease's expiry, not the task's deadline (600)
     p2 = Proctor.open(env.ws, clock=env.clock)
     try:
-        s = p2.leases.get(short.id)
+        s = p2.credentials.leases.get(short.id)
         assert s.state is LeaseState.EXPIRED
         assert s.revoked_at == env.clock.now()
         assert s.pending  # no provider in this process yet
         assert s.attempts == 0
-        assert p2.leases.get(long.id) == long
-        p2.register_provider(prov)
-        p2.sweep()
-        assert not p2.leases.get(short.id).pending
+        assert p2.credentials.leases.get(long.id) == long
+        p2.credentials.register_provider(prov)
+        p2.tasks.sweep()
+        assert not p2.credentials.leases.get(short.id).pending
         assert prov.revoked == ["cred-1"]
-        assert p2.leases.get(long.id).state is LeaseState.ACTIVE
+        assert p2.credentials.leases.get(long.id).state is LeaseState.ACTIVE
     finally:
         p2.close()
         env.p = Proctor.open(env.ws, clock=env.clock)  # the fixture closes it
@@ -342,7 +344,7 @@ def test_expiry_is_clamped_to_the_task_deadline(env: Env, fake: FakeProvider) ->
 def test_issue_is_refused_for_an_ended_or_overdue_task(env: Env, fake: FakeProvider) -> None:
     """No credential for a task that ended or whose deadline passed (even before any sweep)."""
     t2 = second_task(env)
-    env.p.end_task(env.task.task.id)
+    env.p.tasks.end(env.task.task.id)
     with pytest.raises(TaskNotActive):
         issue(env)
     env.clock.advance(601)
@@ -362,9 +364,9 @@ def test_a_deadline_that_passes_while_the_provider_works_ends_the_credential(env
             return super().issue(req)
 
     slow = Slow("slow")
-    env.p.register_provider(slow)
+    env.p.credentials.register_provider(slow)
     with pytest.raises(LeaseIssueFailed, match="already expired"):
-        env.p.leases.issue(env.task.task, env.agent, "slow", {"name": "db", "role": "reader"})
+        env.p.credentials.leases.issue(env.task.task, env.agent, "slow", {"name": "db", "role": "reader"})
     assert slow.revoked == slow.issued == ["cred-1"]  # what the provider made is revoked, not leaked
     assert env.p.store.list_leases() == []
 
@@ -373,11 +375,11 @@ def test_sweep_expires_leases_past_their_expiry(env: Env, fake: FakeProvider) ->
     """Proctor.sweep expires a lease at its expiry even though its task is still live."""
     lease, _ = issue(env)
     env.clock.advance(299)
-    env.p.sweep()
-    assert env.p.leases.get(lease.id).state is LeaseState.ACTIVE
+    env.p.tasks.sweep()
+    assert env.p.credentials.leases.get(lease.id).state is LeaseState.ACTIVE
     env.clock.advance(1)
-    env.p.sweep()
-    assert env.p.leases.get(lease.id).state is LeaseState.EXPIRED
+    env.p.tasks.sweep()
+    assert env.p.credentials.leases.get(lease.id).state is LeaseState.EXPIRED
     assert fake.revoked == ["cred-1"]
 
 
@@ -387,33 +389,33 @@ def test_a_lease_of_another_task_is_refused(env: Env, fake: FakeProvider) -> Non
     lease, _ = issue(env)
     other = second_task(env)
     with pytest.raises(LeaseNotOwned) as exc:
-        env.p.leases.get(lease.id, task_id=other.id)
+        env.p.credentials.leases.get(lease.id, task_id=other.id)
     assert exc.value.code == "lease_not_owned"
     with pytest.raises(LeaseNotOwned):
-        env.p.leases.revoke(lease.id, task_id=other.id)
+        env.p.credentials.leases.revoke(lease.id, task_id=other.id)
     with pytest.raises(LeaseNotOwned):
-        env.p.leases.record_use(lease.id, DecisionId.new(), task_id=other.id)
-    assert env.p.leases.get(lease.id, task_id=env.task.task.id).state is LeaseState.ACTIVE
+        env.p.credentials.leases.record_use(lease.id, DecisionId.new(), task_id=other.id)
+    assert env.p.credentials.leases.get(lease.id, task_id=env.task.task.id).state is LeaseState.ACTIVE
 
 
 def test_record_use_is_audited_and_refused_after_revocation(env: Env, fake: FakeProvider) -> None:
     """Each use is audited with its decision id; a revoked lease can no longer be used."""
     lease, _ = issue(env)
     dec = DecisionId.new()
-    env.p.leases.record_use(lease.id, dec, task_id=env.task.task.id)
+    env.p.credentials.leases.record_use(lease.id, dec, task_id=env.task.task.id)
     env.p.audit.flush()
     rows = env.p.store.get_audit_by_decision(dec)
     assert [r.kind for r in rows] == ["lease.used"]
-    env.p.leases.revoke(lease.id)
+    env.p.credentials.leases.revoke(lease.id)
     with pytest.raises(LeaseNotActive):
-        env.p.leases.record_use(lease.id, DecisionId.new())
+        env.p.credentials.leases.record_use(lease.id, DecisionId.new())
 
 
 def test_registering_a_kind_twice_is_refused(env: Env, fake: FakeProvider) -> None:
     """One provider per kind unless replaced explicitly."""
     with pytest.raises(Conflict):
-        env.p.register_provider(FakeProvider())
-    env.p.register_provider(FakeProvider(), replace=True)
+        env.p.credentials.register_provider(FakeProvider())
+    env.p.credentials.register_provider(FakeProvider(), replace=True)
 
 
 # CLI ------------------------------------------------------------------------------------------
@@ -438,11 +440,11 @@ def test_cli_lease_list_show_and_revoke(env: Env, fake: FakeProvider) -> None:
     assert res.output.strip().endswith(
         ("revoked (provider revocation pending)", "expired (provider revocation pending)")
     )
-    assert env.p.leases.get(lease.id).state in (LeaseState.REVOKED, LeaseState.EXPIRED)
-    due = env.p.leases.get(lease.id).next_attempt_at
+    assert env.p.credentials.leases.get(lease.id).state in (LeaseState.REVOKED, LeaseState.EXPIRED)
+    due = env.p.credentials.leases.get(lease.id).next_attempt_at
     assert due is not None
     env.clock.set(max(due, env.clock.now()))  # the CLI stamped it with the real clock
-    env.p.sweep()
+    env.p.tasks.sweep()
     assert fake.revoked == ["cred-1"]
     res = runner.invoke(cli, ["lease", "list", "--state", "bogus", "-w", root])
     assert res.exit_code == 2
@@ -468,16 +470,16 @@ def test_kill_switch_during_issue_leaves_no_active_lease(env: Env, race: str) ->
         def issue(self, req: IssueRequest) -> Issued:
             out = super().issue(req)
             if race == "suspend":
-                env.p.set_agent_status("bot", AgentStatus.SUSPENDED, reason="kill switch")
+                env.p.agents.set_status("bot", AgentStatus.SUSPENDED, reason="kill switch")
             else:
-                env.p.end_task(str(req.task.id))
+                env.p.tasks.end(str(req.task.id))
             return out
 
     prov = Racing()
-    env.p.register_provider(prov)
+    env.p.credentials.register_provider(prov)
     with pytest.raises((AgentSuspended, TaskNotActive)):
         issue(env)
-    assert env.p.leases.list() == []
+    assert env.p.credentials.leases.list() == []
     assert prov.revoked == ["cred-1"]
     assert kinds(env.p) == ["lease.issue_failed"]
 
@@ -497,8 +499,8 @@ def test_only_leases_whose_loss_fails_closed_skip_the_fsync(
 
     monkeypatch.setattr(env.p.store, "add_lease", spy)
     issue(env)
-    env.p.secrets.put("api.key", "a-value-for-injection", env.clock.now())
-    env.p.leases.issue(env.task.task, env.agent, "injected", {"name": "api", "secret": "api.key"})
+    env.p.credentials.secrets.put("api.key", "a-value-for-injection", env.clock.now())
+    env.p.credentials.leases.issue(env.task.task, env.agent, "injected", {"name": "api", "secret": "api.key"})
     assert seen == [True, False]
     assert getattr(fake, "loss_fails_closed", False) is False
 
@@ -512,11 +514,11 @@ def test_an_irrevocable_lease_keeps_being_retried_until_its_provider_is_back(
     audited with `after_irrevocable`."""
     fake.fail_revoke = -1
     lease, _ = issue(env)
-    env.p.end_task(env.task.task.id)
+    env.p.tasks.end(env.task.task.id)
     for _ in range(12):  # past the six fast tries: irrevocable
         env.clock.advance(40)
-        env.p.sweep()
-    gone = env.p.leases.get(lease.id)
+        env.p.tasks.sweep()
+    gone = env.p.credentials.leases.get(lease.id)
     assert gone.state is LeaseState.IRREVOCABLE
     assert gone.next_attempt_at is not None  # still scheduled
     tried = fake.revoke_calls
@@ -524,8 +526,8 @@ def test_an_irrevocable_lease_keeps_being_retried_until_its_provider_is_back(
     assert kinds(env.p).count("lease.irrevocable") == 1
     fake.fail_revoke = 0  # the database is back
     env.clock.advance(600)
-    env.p.sweep()
-    back = env.p.leases.get(lease.id)
+    env.p.tasks.sweep()
+    back = env.p.credentials.leases.get(lease.id)
     assert back.state is LeaseState.REVOKED
     assert back.next_attempt_at is None
     assert fake.revoked == ["cred-1"]
@@ -537,16 +539,16 @@ def test_lease_revoke_retries_an_irrevocable_lease_for_real(env: Env, fake: Fake
     calls the provider again and says what happened."""
     fake.unrecoverable = True
     lease, _ = issue(env)
-    env.p.leases.revoke_task(env.task.task.id)
-    gone = env.p.leases.get(lease.id)
+    env.p.credentials.leases.revoke_task(env.task.task.id)
+    gone = env.p.credentials.leases.get(lease.id)
     assert gone.state is LeaseState.IRREVOCABLE
     assert gone.next_attempt_at is None  # given up for good
     calls = fake.revoke_calls
-    still = env.p.leases.revoke(lease.id, "try again")
+    still = env.p.credentials.leases.revoke(lease.id, "try again")
     assert fake.revoke_calls == calls + 1
     assert still.state is LeaseState.IRREVOCABLE
     fake.unrecoverable = False
-    done = env.p.leases.revoke(lease.id, "try again")
+    done = env.p.credentials.leases.revoke(lease.id, "try again")
     assert done.state is LeaseState.REVOKED
     assert fake.revoked == ["cred-1"]
 
@@ -569,22 +571,22 @@ def test_a_lease_is_renewed_while_its_task_lives_and_never_past_it(env: Env) -> 
     """Issue 12.3: a renewable lease is renewed by the sweep in the last third of its life, up to its
     task's deadline and never past it; a lease whose task ended, or whose provider is down, is not."""
     prov = RenewingProvider()
-    env.p.register_provider(prov, replace=True)
-    lease, _ = env.p.leases.issue(env.task.task, env.agent, "fake", {"name": "db"})
+    env.p.credentials.register_provider(prov, replace=True)
+    lease, _ = env.p.credentials.leases.issue(env.task.task, env.agent, "fake", {"name": "db"})
     t0 = env.clock.now()
     assert lease.expires_at == t0 + 300
     env.clock.advance(150)
-    env.p.sweep()
+    env.p.tasks.sweep()
     assert prov.renewed == []  # two thirds left: not due
     env.clock.advance(60)
-    env.p.sweep()
+    env.p.tasks.sweep()
     assert prov.renewed == [min(t0 + 210 + 300, env.task.task.deadline)]
-    assert env.p.leases.get(lease.id).expires_at == prov.renewed[-1]
+    assert env.p.credentials.leases.get(lease.id).expires_at == prov.renewed[-1]
     prov.fail_renew = True
-    before = env.p.leases.get(lease.id).expires_at
+    before = env.p.credentials.leases.get(lease.id).expires_at
     env.clock.advance(before - env.clock.now() - 10)
-    env.p.sweep()
-    assert env.p.leases.get(lease.id).expires_at == before  # not renewed: it ends at its own time
+    env.p.tasks.sweep()
+    assert env.p.credentials.leases.get(lease.id).expires_at == before  # not renewed: it ends at its own time
     env.clock.advance(20)
-    env.p.sweep()
-    assert env.p.leases.get(lease.id).state is LeaseState.EXPIRED
+    env.p.tasks.sweep()
+    assert env.p.credentials.leases.get(lease.id).state is LeaseState.EXPIRED

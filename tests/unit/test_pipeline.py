@@ -70,13 +70,13 @@ def test_expired_and_not_yet_valid_tokens(env: Env) -> None:
     env.clock.advance(301)
     assert_denied(env, call(env), code="token_expired")
     env.clock.advance(-301)
-    future = env.p.svids.issue(env.agent, env.p.audience, env.clock.now() + 3600)
+    future = env.p.agents.svids.issue(env.agent, env.p.audience, env.clock.now() + 3600)
     assert_denied(env, call(env, svid=future), code="token_not_yet_valid")
 
 
 def test_wrong_audience_token(env: Env) -> None:
     """An SVID minted for another audience does not work here."""
-    other = env.p.svids.issue(env.agent, "spiffe://acme.test/other-service", env.clock.now())
+    other = env.p.agents.svids.issue(env.agent, "spiffe://acme.test/other-service", env.clock.now())
     assert_denied(env, call(env, svid=other), code="token_wrong_audience")
 
 
@@ -95,7 +95,7 @@ def test_alg_none_and_algorithm_confusion(env: Env) -> None:
     import hashlib
     import hmac
 
-    jwks = env.p.keys.jwks(env.clock.now())
+    jwks = env.p.agents.keys.jwks(env.clock.now())
     secret = json.dumps(jwks["keys"][0]).encode()
     h = _b64(json.dumps({"alg": "HS256", "kid": header["kid"], "typ": "JWT"}).encode())
     p = _b64(json.dumps(claims).encode())
@@ -109,10 +109,10 @@ def test_alg_none_and_algorithm_confusion(env: Env) -> None:
 
 def test_reused_join_token(env: Env) -> None:
     """A join token works once; the second redemption is refused and audited."""
-    tok = env.p.join_token("bot")
-    assert env.p.svid_from_join_token(tok)
+    tok = env.p.agents.join_token("bot")
+    assert env.p.agents.svid_from_join_token(tok)
     with pytest.raises(JoinTokenInvalid):
-        env.p.svid_from_join_token(tok)
+        env.p.agents.svid_from_join_token(tok)
     env.p.audit.flush()
     assert env.p.store.search_audit(AuditQuery(kind="identity.join_token_rejected"))
 
@@ -120,28 +120,28 @@ def test_reused_join_token(env: Env) -> None:
 def test_suspended_agent_token(env: Env) -> None:
     """A suspended agent's still-valid SVID gets a deny (the kill switch), and resume restores it."""
     assert env.p.decide(call(env)).verdict is Verdict.ALLOW
-    env.p.set_agent_status("bot", AgentStatus.SUSPENDED, reason="test")
+    env.p.agents.set_status("bot", AgentStatus.SUSPENDED, reason="test")
     assert_denied(env, call(env), code="agent_suspended")
-    env.p.set_agent_status("bot", AgentStatus.ACTIVE)
+    env.p.agents.set_status("bot", AgentStatus.ACTIVE)
     assert env.p.decide(call(env)).verdict is Verdict.ALLOW
 
 
 def test_task_token_after_task_ended(env: Env) -> None:
     """Ending a task stops its token at once; so does the deadline, even with no sweeper."""
     assert env.p.decide(call(env)).verdict is Verdict.ALLOW
-    env.p.end_task(env.task.task.id)
+    env.p.tasks.end(env.task.task.id)
     assert_denied(env, call(env), code="task_not_active")
-    t2 = env.p.start_task(agent="bot", purpose="p", allow=["fs.*"], requested_by="r@acme.test", ttl_s=60)
+    t2 = env.p.tasks.start(agent="bot", purpose="p", allow=["fs.*"], requested_by="r@acme.test", ttl_s=60)
     env.clock.advance(61)
-    fresh_svid = env.p.issue_svid(env.agent)
+    fresh_svid = env.p.agents.issue_svid(env.agent)
     assert_denied(env, call(env, svid=fresh_svid, task_token=t2.token))
-    assert env.p.get_task(t2.task.id).state is TaskState.EXPIRED
+    assert env.p.tasks.get(t2.task.id).state is TaskState.EXPIRED
 
 
 def test_task_token_of_another_agent(env: Env) -> None:
     """A task token is bound to the agent it was issued to."""
-    env.p.add_agent("other", "o2@acme.test")
-    other_svid = env.p.issue_svid(env.p.get_agent("other"))
+    env.p.agents.add("other", "o2@acme.test")
+    other_svid = env.p.agents.issue_svid(env.p.agents.get("other"))
     assert_denied(env, call(env, svid=other_svid), code="task_token_invalid")
 
 
@@ -209,10 +209,9 @@ def test_arguments_json_cannot_carry_are_denied_and_audited(
     """Arguments a JSON parser can hand over (a ``\\ud800`` escape) or a Python caller can build,
     but that cannot be serialised as UTF-8 JSON, are an audited deny: building the record of that
     deny must not fail too (it used to raise out of the pipeline)."""
-    import dataclasses
 
     if log_arguments:
-        monkeypatch.setattr(env.p, "settings", dataclasses.replace(env.p.settings, log_arguments=True))
+        monkeypatch.setattr(env.p.pipeline, "log_arguments", True)
     assert_denied(env, call(env, args=args), code="invalid_input", text=text)  # type: ignore[arg-type]  # keys on purpose
     rec = last_decision(env)
     if log_arguments:  # as exact JSON text where there is one, else a marker: never the raw value
@@ -284,7 +283,7 @@ def test_a_store_that_fails_at_the_start_is_a_deny_that_names_no_detail(
     def down() -> None:
         raise StoreUnavailable("cannot reach PostgreSQL at db.internal:5432/proctor: refused")
 
-    monkeypatch.setattr(env.p, "snapshot", down)
+    monkeypatch.setattr(env.p.state, "snapshot", down)
     d = env.p.decide(call(env))
     assert d.verdict is Verdict.DENY
     assert d.errors == ("store_unavailable",)
@@ -296,9 +295,8 @@ def test_arguments_canonical_json_cannot_hold_are_still_logged_exactly(
 ) -> None:
     """With ``audit.log_arguments``, an allowed call whose arguments include an integer beyond
     ±2**53 is logged with its exact JSON text: adding such a value cannot hide the others."""
-    import dataclasses
 
-    monkeypatch.setattr(env.p, "settings", dataclasses.replace(env.p.settings, log_arguments=True))
+    monkeypatch.setattr(env.p.pipeline, "log_arguments", True)
     d = env.p.decide(call(env, args={"path": "/data/a", "pad": 2**53 + 1}))
     assert d.verdict is Verdict.ALLOW
     assert last_decision(env)["args"] == {"json": '{"pad":9007199254740993,"path":"/data/a"}'}
@@ -309,12 +307,12 @@ def test_arguments_canonical_json_cannot_hold_are_still_logged_exactly(
 def test_owner_is_required(env: Env) -> None:
     """Registering an agent without an owner is refused."""
     with pytest.raises(OwnerRequired):
-        env.p.add_agent("nobody", None)
+        env.p.agents.add("nobody", None)
 
 
 def test_budget_is_enforced(env: Env) -> None:
     """--max-calls caps the calls a task may make."""
-    t = env.p.start_task(agent="bot", purpose="p", allow=["fs.*"], requested_by="r@acme.test", max_calls=2)
+    t = env.p.tasks.start(agent="bot", purpose="p", allow=["fs.*"], requested_by="r@acme.test", max_calls=2)
     c = call(env, task_token=t.token)
     assert env.p.decide(c).verdict is Verdict.ALLOW
     assert env.p.decide(c).verdict is Verdict.ALLOW
@@ -323,11 +321,11 @@ def test_budget_is_enforced(env: Env) -> None:
 
 def test_invalid_policy_reload_keeps_last_good(env: Env) -> None:
     """A broken policy file is refused and audited; the previous set keeps serving."""
-    before = env.p.policy.version
+    before = env.p.policies.engine.version
     (env.ws.policies_dir / "99-broken.cedar").write_text("permit(principal, action resource);\n")
     with pytest.raises(PolicyLoadError, match=r"99-broken\.cedar:1"):
-        env.p.reload_policies()
-    assert env.p.policy.version == before
+        env.p.policies.reload()
+    assert env.p.policies.engine.version == before
     assert env.p.decide(call(env)).verdict is Verdict.ALLOW
     env.p.audit.flush()
     assert env.p.store.search_audit(AuditQuery(kind="policy.rejected"))
@@ -340,7 +338,7 @@ def test_policy_change_flips_cached_decision(env: Env) -> None:
     (env.ws.policies_dir / "05-no-data.cedar").write_text(
         '@id("t.no-data")\nforbid(principal, action == Proctor::Action::"read", resource)\nwhen { context.resource like "/data/*" };\n'
     )
-    assert env.p.reload_policies()
+    assert env.p.policies.reload()
     assert_denied(env, call(env), text="t.no-data")
 
 
@@ -363,7 +361,7 @@ def test_store_full_gives_deny_and_keeps_what_was_written(env: Env) -> None:
 
 def test_every_state_change_is_audited(env: Env) -> None:
     """Agent registration, SVID issue, task start and end, and policy activation are all recorded."""
-    env.p.end_task(env.task.task.id)
+    env.p.tasks.end(env.task.task.id)
     env.p.audit.flush()
     kinds = {r.kind for r in env.p.store.search_audit(AuditQuery(limit=1000))}
     assert {
@@ -401,7 +399,7 @@ def test_policy_watcher_swaps_and_refuses(env: Env) -> None:
     changed: list[str] = []
     rejected: list[str] = []
     w = PolicyWatcher(
-        env.p.policy,
+        env.p.policies.engine,
         env.ws.policies_dir,
         on_change=lambda ps: changed.append(ps.version),
         on_reject=lambda exc: rejected.append(exc.message),
@@ -413,8 +411,8 @@ def test_policy_watcher_swaps_and_refuses(env: Env) -> None:
     def traffic() -> None:
         while not stop.is_set():
             verdicts.append(
-                env.p.policy.decide(
-                    env.agent, env.task.task, env.p.get_tool("fs.read"), {"path": "/data/a"}, env.clock.now()
+                env.p.policies.engine.decide(
+                    env.agent, env.task.task, env.p.tools.get("fs.read"), {"path": "/data/a"}, env.clock.now()
                 ).verdict
             )
 
@@ -431,13 +429,13 @@ def test_policy_watcher_swaps_and_refuses(env: Env) -> None:
         stop.set()
         t.join()
     assert len(changed) == 1
-    assert env.p.policy.version == changed[0]
+    assert env.p.policies.engine.version == changed[0]
     assert rejected
     assert "06-broken.cedar:1" in rejected[0]
     assert verdicts
     assert set(verdicts) <= {Verdict.ALLOW, Verdict.DENY}
-    final = env.p.policy.decide(
-        env.agent, env.task.task, env.p.get_tool("fs.read"), {"path": "/data/a"}, env.clock.now()
+    final = env.p.policies.engine.decide(
+        env.agent, env.task.task, env.p.tools.get("fs.read"), {"path": "/data/a"}, env.clock.now()
     )
     assert final.verdict is Verdict.DENY
     assert "t.no-data" in final.policies

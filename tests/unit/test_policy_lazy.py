@@ -21,25 +21,25 @@ def test_a_lazy_proctor_stops_agents_and_ends_tasks_without_a_valid_set(env: Env
     with pytest.raises(PolicyLoadError):
         Proctor.open(env.ws, clock=env.clock)  # eager: whatever serves refuses to start
     with Proctor.open(env.ws, clock=env.clock, lazy_policies=True) as p:
-        p.set_agent_status("bot", AgentStatus.SUSPENDED, reason="incident")
-        assert p.end_task(env.task.task.id).state is TaskState.COMPLETED
+        p.agents.set_status("bot", AgentStatus.SUSPENDED, reason="incident")
+        assert p.tasks.end(env.task.task.id).state is TaskState.COMPLETED
         with pytest.raises(PolicyLoadError, match=r"77-bad\.cedar:3"):
             p.decide(CallInput(tool="fs.read", args={"path": "/data/a"}, agent="bot", task=env.task.task.id))
         with pytest.raises(PolicyLoadError, match=r"77-bad\.cedar:3"):
-            _ = p.policy
+            _ = p.policies.engine
         p.audit.flush()
         assert not p.store.search_audit(AuditQuery(kind="decision"))  # nothing decided, nothing allowed
 
 
 def test_a_refused_reload_is_reported_with_its_errors_until_undone(env: Env) -> None:
     p = env.p
-    before = p.policy.version
-    assert p.policy_health() == {"active_version": before, "rejected": None}
+    before = p.policies.engine.version
+    assert p.policies.health() == {"active_version": before, "rejected": None}
     bad = env.ws.policies_dir / "77-bad.cedar"
     bad.write_text(BAD)
     with pytest.raises(PolicyLoadError):
-        p.reload_policies()
-    health = p.policy_health()
+        p.policies.reload()
+    health = p.policies.health()
     assert health["active_version"] == before
     errors = health["rejected"]["errors"]
     assert [(e["file"], e["line"]) for e in errors] == [("77-bad.cedar", 3)]
@@ -47,8 +47,8 @@ def test_a_refused_reload_is_reported_with_its_errors_until_undone(env: Env) -> 
     (row,) = p.store.search_audit(AuditQuery(kind="policy.rejected"))
     assert b"77-bad.cedar" in row.body
     bad.unlink()
-    assert not p.reload_policies()  # the files are the active set again
-    assert p.policy_health()["rejected"] is None
+    assert not p.policies.reload()  # the files are the active set again
+    assert p.policies.health()["rejected"] is None
 
 
 def test_every_load_error_names_file_and_line_as_structured_errors(env: Env) -> None:

@@ -399,11 +399,11 @@ def test_a_running_proctor_follows_a_key_rotated_by_another_process(tmp_path: Pa
 
     ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
     with Proctor.open(ws) as running, Proctor.open(ws) as other:
-        running.secrets.put("api.key", "value-before-rotation", running.clock.now())
-        assert running.secret_value("api.key") == b"value-before-rotation"
-        rotate_key_file(ws, other.secrets, other.clock.now())
-        assert running.secret_value("api.key") == b"value-before-rotation"
-        assert running.secrets.key_id == other.secrets.key_id
+        running.credentials.secrets.put("api.key", "value-before-rotation", running.clock.now())
+        assert running.credentials.secret_value("api.key") == b"value-before-rotation"
+        rotate_key_file(ws, other.credentials.secrets, other.clock.now())
+        assert running.credentials.secret_value("api.key") == b"value-before-rotation"
+        assert running.credentials.secrets.key_id == other.credentials.secrets.key_id
 
 
 def test_an_interrupted_rotation_names_the_file_that_holds_the_key(ws: Workspace, db: SqliteStore) -> None:

@@ -36,9 +36,9 @@ def register(app: typer.Typer) -> None:
         workspace: WorkspaceOpt = None,
     ) -> None:
         """Register a client (or --rotate its secret) and print its secret once."""
-        from proctor.app import TASK_AUDIENCE
         from proctor.credentials.providers.jwt import add_introspection_client, introspection_secret_name
         from proctor.credentials.secrets import SecretStore
+        from proctor.tasks.service import TASK_AUDIENCE
 
         with opened(workspace) as p, handled():
             ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())

@@ -156,7 +156,7 @@ def agent_add(
 ) -> None:
     """Register an agent with exactly one accountable owner."""
     with opened(workspace) as p, handled():
-        a = p.add_agent(name, owner, selector or [])
+        a = p.agents.add(name, owner, selector or [])
     if as_json:
         emit_json(a.to_dict())
     else:
@@ -187,8 +187,8 @@ def agent_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None
 def agent_show(name: str, workspace: WorkspaceOpt = None) -> None:
     """Show one agent and its tasks."""
     with opened(workspace) as p, handled():
-        a = p.get_agent(name)
-        tasks = p.list_tasks(agent=name)
+        a = p.agents.get(name)
+        tasks = p.tasks.list(agent=name)
     data = a.to_dict()
     data["tasks"] = [{"id": t.id, "state": t.state.value, "purpose": t.purpose} for t in tasks]
     emit_json(data)
@@ -214,7 +214,7 @@ def agent_resume(name: str, workspace: WorkspaceOpt = None) -> None:
     from proctor.types import AgentStatus
 
     with opened(workspace) as p, handled():
-        p.set_agent_status(name, AgentStatus.ACTIVE)
+        p.agents.set_status(name, AgentStatus.ACTIVE)
     out.print(f"[green]resumed[/] {name}")
 
 
@@ -222,7 +222,7 @@ def agent_resume(name: str, workspace: WorkspaceOpt = None) -> None:
 def agent_join_token(name: str, workspace: WorkspaceOpt = None) -> None:
     """Issue a single-use, short-lived join token an agent exchanges for its JWT-SVID."""
     with opened(workspace) as p, handled():
-        token = p.join_token(name)
+        token = p.agents.join_token(name)
     out.print(token, highlight=False, soft_wrap=True)
 
 
@@ -236,7 +236,7 @@ def agent_svid(
     if not token:
         fail(ValidationError("pass --join-token or set PROCTOR_JOIN_TOKEN"))
     with opened(workspace) as p, handled():
-        svid = p.svid_from_join_token(token)
+        svid = p.agents.svid_from_join_token(token)
     out.print(svid, highlight=False, soft_wrap=True)
 
 
@@ -259,7 +259,7 @@ def task_start(
     from proctor.config import parse_duration
 
     with opened(workspace) as p, handled():
-        started = p.start_task(
+        started = p.tasks.start(
             agent=agent,
             purpose=purpose,
             allow=allow,
@@ -337,7 +337,7 @@ def task_list(
 ) -> None:
     """List tasks (expiring any past their deadline first)."""
     with opened(workspace) as p, handled():
-        tasks = p.list_tasks(agent=agent, state=state)
+        tasks = p.tasks.list(agent=agent, state=state)
     if as_json:
         emit_json([t.to_dict() for t in tasks])
         return
@@ -358,7 +358,7 @@ def task_list(
 def task_show(task_id: str, workspace: WorkspaceOpt = None) -> None:
     """Show one task."""
     with opened(workspace) as p, handled():
-        t = p.get_task(task_id)
+        t = p.tasks.get(task_id)
     emit_json(t.to_dict())
 
 
@@ -389,7 +389,7 @@ def tool_add(
     if resource_arg:
         raw["resource_arg"] = resource_arg
     with opened(workspace) as p, handled():
-        rec = p.put_tool(tool_from_mapping(raw), by="cli")
+        rec = p.tools.put(tool_from_mapping(raw), by="cli")
     out.print(f"[green]registered[/] {rec.name} (v{rec.version}, effect {rec.effect})")
 
 
@@ -496,7 +496,7 @@ def check(
 
     with opened(workspace) as p:
         try:
-            p.load_policies()
+            p.policies.load()
         except PolicyLoadError as exc:  # fail closed: nothing is decided without a valid set
             fail(PolicyLoadError(f"the policy set is invalid, nothing was decided: {exc.message}"))
         d = p.decide(
@@ -531,7 +531,7 @@ def workspace_status(p: Any) -> dict[str, Any]:
     head = p.store.audit_head()
     policy: dict[str, Any] = {"active_version": p.store.active_policy_version()}
     try:
-        ps = load_policy_dir(p.policy_dir)
+        ps = load_policy_dir(p.policies.policy_dir)
     except PolicyLoadError as exc:
         policy.update(files_version=None, valid=False, rejected={"errors": policy_errors(exc)})
     else:
@@ -745,7 +745,7 @@ def keys_rotate(workspace: WorkspaceOpt = None, credentials: bool = _CREDENTIALS
     """Rotate the SVID signing key (or, with --credentials, the credential-token key); the old key
     stays in its JWKS until its tokens expire."""
     with opened(workspace) as p, handled():
-        ring = p.credential_keys if credentials else p.keys
+        ring = p.credentials.keys if credentials else p.agents.keys
         kid = ring.rotate(p.clock.now())
         p.audit.append("identity.key_rotated", {"kid": kid, "ring": ring.use})
     out.print(f"active {'credential' if credentials else 'SVID'} signing key {kid}")
@@ -756,7 +756,7 @@ def keys_jwks(workspace: WorkspaceOpt = None, credentials: bool = _CREDENTIALS_O
     """Print the JWKS relying parties verify JWT-SVIDs with (or, with --credentials, the one
     downstream APIs verify credential tokens with)."""
     with opened(workspace) as p:
-        emit_json((p.credential_keys if credentials else p.keys).jwks(p.clock.now()))
+        emit_json((p.credentials.keys if credentials else p.agents.keys).jwks(p.clock.now()))
 
 
 # upstreams -------------------------------------------------------------------------------------
@@ -921,7 +921,7 @@ def upstream_add(
         from proctor.gateway.names import check_namespace
 
         check_namespace(cfg.namespace, p.settings.gateway_tool_separator)
-        actions = p.schema_actions()
+        actions = p.policies.schema_actions()
         for what, eff in [
             ("--effect", effect),
             *((f"--tool-effect {k}", v["effect"]) for k, v in tools.items() if "effect" in v),
@@ -1035,9 +1035,9 @@ def upstream_credential_add(
         cfg = _find_upstream(root, namespace)
         if any(c.name == name for c in cfg.credentials):
             raise Conflict(f"upstream `{namespace}` already has credential `{name}`: remove it first")
-        if provider not in p.leases.providers:
+        if provider not in p.credentials.leases.providers:
             raise ValidationError(
-                f"no credential provider `{provider}`; known: {', '.join(p.leases.providers.kinds())}"
+                f"no credential provider `{provider}`; known: {', '.join(p.credentials.leases.providers.kinds())}"
             )
         mapping = cfg.to_mapping()
         mapping["credentials"] = [*mapping.get("credentials", []), raw]
@@ -1702,8 +1702,10 @@ def lease_list(
             raise ValidationError(
                 f"unknown lease state `{str(state)[:40]}`: use active, revoked, expired or irrevocable"
             ) from None
-        p.leases.sweep()
-        leases = p.leases.list(task=None if task is None else TaskId(task), state=st, irrevocable=irrevocable)
+        p.credentials.leases.sweep()
+        leases = p.credentials.leases.list(
+            task=None if task is None else TaskId(task), state=st, irrevocable=irrevocable
+        )
     if as_json:
         emit_json([x.to_dict() for x in leases])
         return
@@ -1730,7 +1732,7 @@ def lease_show(lease_id: str, workspace: WorkspaceOpt = None) -> None:
     from proctor.types import LeaseId
 
     with opened(workspace) as p, handled():
-        lease = p.leases.get(LeaseId(lease_id))
+        lease = p.credentials.leases.get(LeaseId(lease_id))
     emit_json(lease.to_dict())
 
 
@@ -1744,7 +1746,7 @@ def lease_revoke(
     from proctor.types import LeaseId
 
     with opened(workspace) as p, handled():
-        lease = p.leases.revoke(LeaseId(lease_id), reason or "revoked from the cli")
+        lease = p.credentials.leases.revoke(LeaseId(lease_id), reason or "revoked from the cli")
     note = " (provider revocation pending)" if lease.pending else ""
     if lease.state.value == "irrevocable":
         note = (

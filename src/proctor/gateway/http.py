@@ -25,7 +25,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.inbound import NAME_BEARING_METHODS, decode_header_value
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
-from proctor.app import Proctor, Snapshot
+from proctor.app import Proctor
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal_async
 from proctor.errors import (
     AgentSuspended,
@@ -41,6 +41,7 @@ from proctor.gateway.config import load_upstreams
 from proctor.gateway.runtime import Caller, GatewayRuntime
 from proctor.gateway.server import build_server
 from proctor.pipeline import printable
+from proctor.snapshot import Snapshot
 from proctor.types import AgentName, AgentStatus
 from proctor.workspace import Workspace
 
@@ -179,7 +180,7 @@ class GatewayAuth:
                 # the body took a while (a slow or trickling client): decide on the store as it is
                 # now, so a suspension or task end committed meanwhile is seen
                 try:
-                    snap = self.proctor.snapshot()
+                    snap = self.proctor.state.snapshot()
                 except StoreError as exc:
                     await _store_failed(send, exc)
                     return
@@ -224,7 +225,7 @@ class GatewayAuth:
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
             return _Refusal(413, _TOO_LARGE)
         try:
-            snap = self.proctor.snapshot()
+            snap = self.proctor.state.snapshot()
             caller = self._caller(headers, snap)
         except StoreError as exc:
             return _store_refusal(exc)
@@ -455,21 +456,21 @@ class GatewayAuth:
         hit = self._callers.get((auth, task_token))
         if hit is not None and now < hit[1]:
             caller = hit[0]
-            agent = self.proctor.cached_agent(caller.agent, snap)
+            agent = self.proctor.state.agent(caller.agent, snap)
             if agent is not None and agent.status is AgentStatus.ACTIVE:
                 return caller
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise IdentityError("this gateway needs `Authorization: Bearer <JWT-SVID>`")
-        claims = self.proctor.svids.verify(token.strip(), self.public_url, now)
-        agent = self.proctor.cached_agent(claims.agent, snap)
+        claims = self.proctor.agents.svids.verify(token.strip(), self.public_url, now)
+        agent = self.proctor.state.agent(claims.agent, snap)
         if agent is None:
             raise IdentityError(f"unknown agent `{claims.agent}`")
         if agent.status is not AgentStatus.ACTIVE:
             raise AgentSuspended(f"agent `{agent.name}` is suspended")
         if not task_token:
             raise TaskTokenInvalid("every request needs a `Proctor-Task: <task token>` header")
-        task_id = self.proctor.verify_task_token(task_token, agent)
+        task_id = self.proctor.tasks.verify_token(task_token, agent)
         caller = Caller(
             agent=AgentName(agent.name), task_id=task_id, task_token=task_token, svid=token.strip()
         )

@@ -101,10 +101,10 @@ def relay_record(cfg: UpstreamConfig, method: str) -> ToolRecord:
 def _register(rt: GatewayRuntime, cfg: UpstreamConfig, method: str) -> bool:
     """Make sure the relay tool is registered as the gateway defines it; True if it was (re)written."""
     want = relay_record(cfg, method)
-    have = rt.proctor.cached_tool(want.name)
+    have = rt.proctor.state.tool(want.name)
     if have is not None and dataclasses.replace(have, version=want.version) == want:
         return False
-    rt.proctor.put_tool(want, by=f"upstream:{cfg.namespace}")
+    rt.proctor.tools.put(want, by=f"upstream:{cfg.namespace}")
     return True
 
 
@@ -125,7 +125,7 @@ async def decide(
     )
     try:
         _register(rt, cfg, method)
-        snap = rt.proctor.snapshot()  # after registering, which may have changed the store
+        snap = rt.proctor.state.snapshot()  # after registering, which may have changed the store
     except StoreError as exc:
         log.error("store error before deciding a relayed %s: %s", method, exc.message)
         d = await rt._deny_recorded(

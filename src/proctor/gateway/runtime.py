@@ -40,7 +40,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.shared.message import ServerMessageMetadata
 from pydantic import BaseModel
 
-from proctor.app import Proctor, Snapshot
+from proctor.app import Proctor
 from proctor.audit.log import AuditEntry
 from proctor.errors import ConfigError, ProctorError, StoreError, ValidationError
 from proctor.gateway import names
@@ -51,6 +51,7 @@ from proctor.gateway.upstream import open_upstream
 from proctor.pipeline import CallInput
 from proctor.policy.engine import CredentialRef, Decision, deny
 from proctor.policy.scope import declares_namespace
+from proctor.snapshot import Snapshot
 from proctor.store.base import TaskRecord, ToolRecord
 from proctor.types import AgentName, AgentStatus, LeaseId, TaskId, ToolName, Verdict
 
@@ -227,7 +228,7 @@ class TaskUpstreams:
                 await self._revoke_all(held, "another lease of the session ended")
                 held = None
             if held is None:
-                task = self.runtime.proctor.cached_task(self.task_id)
+                task = self.runtime.proctor.state.task(self.task_id)
                 if task is None or not declares_namespace(task.allow, cfg.namespace):
                     # never ask for a credential of an upstream the task declared no tool of
                     raise CredentialUnavailable(
@@ -255,20 +256,20 @@ class TaskUpstreams:
         def run() -> None:
             for lid in held.leases:
                 with contextlib.suppress(Exception):  # audited by the lease manager; retried by sweeps
-                    self.runtime.proctor.leases.revoke(LeaseId(lid), reason)
+                    self.runtime.proctor.credentials.leases.revoke(LeaseId(lid), reason)
 
         if held.leases:
             await anyio.to_thread.run_sync(run)
 
     def _obtain(self, cfg: UpstreamConfig) -> Injection:
         proctor = self.runtime.proctor
-        task = proctor.get_task(str(self.task_id))
+        task = proctor.tasks.get(str(self.task_id))
         headers: dict[str, str] = {}
         env: dict[str, str] = {}
         leases: list[LeaseId] = []
         for spec in cfg.credentials:
             try:
-                lease, data = proctor.obtain_credential(
+                lease, data = proctor.credentials.obtain(
                     task.id,
                     task.agent,
                     CredentialRef(spec.name, spec.provider, cfg.namespace),
@@ -281,7 +282,7 @@ class TaskUpstreams:
                 # all or nothing: a session never opens with part of its credentials
                 for lid in leases:
                     with contextlib.suppress(Exception):
-                        proctor.leases.revoke(lid, "another credential of the upstream failed")
+                        proctor.credentials.leases.revoke(lid, "another credential of the upstream failed")
                 code = exc.code if isinstance(exc, ProctorError) else type(exc).__name__
                 reason = exc.message if code == "credential_denied" and isinstance(exc, ProctorError) else ""
                 raise CredentialUnavailable(cfg.namespace, spec.name, code, reason) from None
@@ -524,9 +525,9 @@ class GatewayRuntime:
 
     def __init__(self, proctor: Proctor, upstreams: list[UpstreamConfig]) -> None:
         if any(u.credentials for u in upstreams):
-            _ = proctor.secrets  # a wrong or missing secrets key fails here, at start-up
+            _ = proctor.credentials.secrets  # a wrong or missing secrets key fails here, at start-up
         else:
-            proctor.check_secrets_key()
+            proctor.credentials.check_secrets_key()
         self.proctor = proctor
         self.upstreams = {u.namespace: u for u in upstreams}
         self.unprefixed = next((u for u in upstreams if not u.prefix), None)
@@ -566,7 +567,7 @@ class GatewayRuntime:
         """Run the upstream sessions and the sweeper that closes those of ended tasks."""
         # every process that decides follows the workspace's policy files (and, per store epoch,
         # the version the store records as active: see Proctor._follow_policy)
-        self.proctor.watch_policies()
+        self.proctor.policies.watch()
         async with anyio.create_task_group() as tg:
             self._tg = tg
             tg.start_soon(self._sweep)
@@ -597,7 +598,7 @@ class GatewayRuntime:
         outlive its ``VALID UNTIL``: this ends them), and retry revocations that are due. This process
         holds the providers, so it is the one that can finish their revocations."""
         try:
-            await anyio.to_thread.run_sync(self.proctor.sweep)
+            await anyio.to_thread.run_sync(self.proctor.tasks.sweep)
         except Exception as exc:  # the next round retries; a failure is never fatal to the gateway
             log.warning("lease sweep failed: %s", type(exc).__name__)
 
@@ -608,8 +609,8 @@ class GatewayRuntime:
         now = self.proctor.clock.now()
         for task_id, owned in list(self.tasks.items()):
             try:
-                task = self.proctor.cached_task(task_id)
-                agent = None if task is None else self.proctor.cached_agent(task.agent)
+                task = self.proctor.state.task(task_id)
+                agent = None if task is None else self.proctor.state.agent(task.agent)
                 live = task is not None and task.is_live(now)
                 active = agent is not None and agent.status is AgentStatus.ACTIVE
                 if live and active:
@@ -655,7 +656,9 @@ class GatewayRuntime:
             for u in fresh:
                 names.check_namespace(u.namespace, self.separator)
             if any(u.credentials for u in fresh):
-                _ = self.proctor.secrets  # a workspace without a usable secrets key cannot serve them
+                _ = (
+                    self.proctor.credentials.secrets
+                )  # a workspace without a usable secrets key cannot serve them
         except ProctorError as exc:
             if self.upstreams_rejected != exc.message:
                 self.upstreams_rejected = exc.message
@@ -699,14 +702,14 @@ class GatewayRuntime:
         """The caller's task, if it is still active (else a ProctorError the transport reports)."""
         from proctor.errors import AgentSuspended, TaskNotActive, UnknownTask
 
-        task = self.proctor.cached_task(caller.task_id)
+        task = self.proctor.state.task(caller.task_id)
         if task is None:
             raise UnknownTask(f"unknown task `{caller.task_id}`")
         if task.agent != caller.agent:
             raise ValidationError("task belongs to another agent")
         if not task.is_live(self.proctor.clock.now()) or self.proctor.kills.task_killed(task.id):
             raise TaskNotActive(f"task `{task.id}` is not active")
-        agent = self.proctor.cached_agent(caller.agent)
+        agent = self.proctor.state.agent(caller.agent)
         if (
             agent is None
             or agent.status is not AgentStatus.ACTIVE
@@ -762,7 +765,7 @@ class GatewayRuntime:
         rec = self._registered.get(key)
         if rec is None:
             try:
-                rec = self.proctor.put_tool(
+                rec = self.proctor.tools.put(
                     cfg.proctor_tool(tool.name, tool.description or ""), by=f"upstream:{cfg.namespace}"
                 )
             except ProctorError as exc:
@@ -776,7 +779,7 @@ class GatewayRuntime:
         """Why a tool is hidden by pinning, or None when it may be used."""
         from proctor.gateway.pinning import tool_definition, tool_digest
 
-        pins = self.proctor.cached_pins(cfg.namespace)
+        pins = self.proctor.state.pins(cfg.namespace)
         if not pins:
             return None
         pin = next((p for p in pins if p.upstream_tool == tool.name), None)
@@ -857,7 +860,7 @@ class GatewayRuntime:
             source="mcp",
         )
         try:
-            snap = snap or self.proctor.snapshot()
+            snap = snap or self.proctor.state.snapshot()
             if not self._may_reach_upstreams(caller, snap, cfg):
                 # before anything touches the upstream (even the listing that resolves the name): an
                 # ended task, an inactive agent, an undeclared upstream or a stale policy is refused by
@@ -914,7 +917,7 @@ class GatewayRuntime:
         grace: Callable[[float], None] | None = None,
     ) -> tuple[UpstreamConfig, str, ToolName, Decision, asyncio.Task[Decision] | None]:
         upstream_def: types.Tool | None = None
-        snap = snap or self.proctor.snapshot()
+        snap = snap or self.proctor.state.snapshot()
         if not self._may_reach_upstreams(caller, snap, cfg):
             # an ended task, an inactive agent, an upstream the task declared no tool of or a stale
             # policy: the pipeline refuses it with its own reason and audits it; no upstream is
@@ -924,11 +927,11 @@ class GatewayRuntime:
             )
             decision = await self._never_unresolved(call, caller, proctor_name, decision)
             return cfg, upstream_tool, proctor_name, decision, None
-        pinned = bool(self.proctor.cached_pins(cfg.namespace, snap))
+        pinned = bool(self.proctor.state.pins(cfg.namespace, snap))
         # the name this upstream last listed for the tool (its catalogs hold no two names that
         # differ only in case): `ECHO` is never sent to an upstream that lists `echo`
         known = self._listed_as.get((cfg.namespace, proctor_name))
-        if pinned or known is None or self.proctor.cached_tool(proctor_name, snap) is None:
+        if pinned or known is None or self.proctor.state.tool(proctor_name, snap) is None:
             # not registered by this process yet, or pinned: the current definition is needed first
             # (listing opens the upstream session; a registered, unpinned tool is decided first)
             try:
@@ -948,13 +951,13 @@ class GatewayRuntime:
                 upstream_def = None
             if upstream_def is None or self.register(cfg, upstream_def) is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
-            snap = self.proctor.snapshot()  # registering may have changed the store
+            snap = self.proctor.state.snapshot()  # registering may have changed the store
         elif known != upstream_tool:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
         if upstream_def is not None and (problem := self._pin_problem(cfg, upstream_def)) is not None:
             decision = await self._deny_recorded(call, caller, proctor_name, problem, "tool_pin_mismatch")
         elif not self.proctor.audit.failing and overlaps(
-            audit_mode, self.proctor.cached_tool(proctor_name, snap)
+            audit_mode, self.proctor.state.tool(proctor_name, snap)
         ):
             # while the log is failing nothing reaches an upstream before its record is durable
             decision, recorded = self.proctor.pipeline.decide_and_record(
@@ -974,8 +977,8 @@ class GatewayRuntime:
         under the workspace's policy version (what the pipeline will check again): only then may a
         call touch the upstream before its decision."""
         p = self.proctor
-        task = p.cached_task(caller.task_id, snap)
-        agent = p.cached_agent(caller.agent, snap)
+        task = p.state.task(caller.task_id, snap)
+        agent = p.state.agent(caller.agent, snap)
         return (
             snap.policy_stale is None
             and task is not None
@@ -1160,13 +1163,13 @@ class GatewayRuntime:
         self, call: CallInput, caller: Caller, tool: ToolName, reason: str, code: str
     ) -> Decision:
         """A deny decided here (not by the pipeline), recorded if the log can take it."""
-        d = deny(reason, self.proctor.policy.version, errors=(code,))
+        d = deny(reason, self.proctor.policies.engine.version, errors=(code,))
         try:
-            agent, task = self.proctor.cached_agent(caller.agent), self.proctor.cached_task(caller.task_id)
+            agent, task = self.proctor.state.agent(caller.agent), self.proctor.state.task(caller.task_id)
         except Exception:
             agent = task = None  # the store cannot be read: the record names the call without them
         try:
-            entry = self.proctor.decision_entry(call, d, agent, task, str(tool), budget_used=False)
+            entry = self.proctor.pipeline.decision_entry(call, d, agent, task, str(tool), budget_used=False)
             await self.proctor.audit.append_entry_async(entry)
         except Exception as exc:
             log.error("could not record the deny %s: %s", d.decision_id, type(exc).__name__)
@@ -1268,7 +1271,7 @@ class GatewayRuntime:
         path: str = "sdk",
         snap: Snapshot | None = None,
     ) -> AuditEntry:
-        tool = self.proctor.cached_tool(proctor_name, snap)
+        tool = self.proctor.state.tool(proctor_name, snap)
         raw = _digest_bytes([content, structured])
         fields = {
             "status": status,

@@ -376,14 +376,14 @@ class SocketGateway:
         """Who is calling (in a worker thread: this reads the store and ``/proc``)."""
         p = self.proctor
         if svid := hello.get("svid"):
-            agent, how = p.get_agent(p.verify_svid(svid).agent), "svid"
+            agent, how = p.agents.get(p.agents.verify_svid(svid).agent), "svid"
         elif join := hello.get("join_token"):
 
             def rejected(exc: ProctorError) -> None:
                 audit_refusal(p.audit, self._join_refusals, {"error": exc.code}, source)
 
-            svid = p.svid_from_join_token(join, on_rejected=rejected)
-            agent, how = p.get_agent(p.verify_svid(svid).agent), "join_token"
+            svid = p.agents.svid_from_join_token(join, on_rejected=rejected)
+            agent, how = p.agents.get(p.agents.verify_svid(svid).agent), "join_token"
         else:
             agent, how = self._attest(sock, accepted, source), "attestation"
         if agent.status is not AgentStatus.ACTIVE:
@@ -391,7 +391,7 @@ class SocketGateway:
         token = hello.get("task_token")
         if not token:
             raise TaskTokenInvalid("set PROCTOR_TASK_TOKEN to the token `proctor task start` printed")
-        task_id = p.verify_task_token(token, agent)
+        task_id = p.tasks.verify_token(token, agent)
         return Caller(agent=AgentName(agent.name), task_id=task_id, task_token=token), agent, how
 
     def _attest(self, sock: socket.socket, accepted: float, source: str) -> AgentRecord:
@@ -403,7 +403,7 @@ class SocketGateway:
             fields = {"selectors": sorted(selectors)[:32], "error": exc.code}
             audit_refusal(self.proctor.audit, self._attest_refusals, fields, source)
             raise
-        self.proctor.audit_attestation(agent, selectors, None)
+        self.proctor.agents.audit_attestation(agent, selectors, None)
         return agent
 
     async def _release(self, task_id: TaskId) -> None:

@@ -159,11 +159,11 @@ def identify(proctor: Proctor, env: dict[str, str] | None = None) -> tuple[Agent
     """Establish the agent (and how) from the environment or by attesting the parent process."""
     env = dict(os.environ) if env is None else env
     if svid := env.get("PROCTOR_SVID"):
-        claims = proctor.verify_svid(svid)
-        return proctor.get_agent(claims.agent), "svid"
+        claims = proctor.agents.verify_svid(svid)
+        return proctor.agents.get(claims.agent), "svid"
     if join := env.get("PROCTOR_JOIN_TOKEN"):
-        svid = proctor.svid_from_join_token(join)
-        return proctor.get_agent(proctor.verify_svid(svid).agent), "join_token"
+        svid = proctor.agents.svid_from_join_token(join)
+        return proctor.agents.get(proctor.agents.verify_svid(svid).agent), "join_token"
     ppid = os.getppid()
     try:
         st = os.stat(f"/proc/{ppid}")
@@ -173,9 +173,9 @@ def identify(proctor: Proctor, env: dict[str, str] | None = None) -> tuple[Agent
     try:
         agent = match_agent(proctor.store.list_agents(), selectors)
     except AttestationFailed as exc:
-        proctor.audit_attestation(None, selectors, exc)
+        proctor.agents.audit_attestation(None, selectors, exc)
         raise
-    proctor.audit_attestation(agent, selectors, None)
+    proctor.agents.audit_attestation(agent, selectors, None)
     return agent, "attestation"
 
 
@@ -185,7 +185,7 @@ def stdio_caller(proctor: Proctor, env: dict[str, str] | None = None) -> Caller:
     token = env.get("PROCTOR_TASK_TOKEN")
     if not token:
         raise TaskTokenInvalid("set PROCTOR_TASK_TOKEN to the token `proctor task start` printed")
-    task_id = proctor.verify_task_token(token, agent)
+    task_id = proctor.tasks.verify_token(token, agent)
     return Caller(agent=AgentName(agent.name), task_id=task_id, task_token=token)
 
 
@@ -217,7 +217,7 @@ def run_stdio(workspace: str | None, store_url: str | None = None) -> None:
     ws = Workspace.find(workspace)
     proctor = Proctor.open(ws, store_url=store_url)
     try:
-        proctor.watch_policies()  # edits apply while serving; an invalid set is refused (audited)
+        proctor.policies.watch()  # edits apply while serving; an invalid set is refused (audited)
         anyio.run(serve_stdio, proctor, ws)
     finally:
         proctor.close()

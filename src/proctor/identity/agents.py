@@ -52,7 +52,9 @@ class Agents:
     def _audit(self, kind: str, fields: dict[str, Any], **index: str | None) -> None:
         self.audit.append(kind, fields, **index)
 
-    def add(self, name: str, owner: str | None, selectors: Sequence[str] = (), *, by: str = "cli") -> AgentRecord:
+    def add(
+        self, name: str, owner: str | None, selectors: Sequence[str] = (), *, by: str = "cli"
+    ) -> AgentRecord:
         if not owner:
             raise OwnerRequired(f"agent `{name}` needs exactly one accountable owner: pass --owner EMAIL")
         agent_name = AgentName(name)

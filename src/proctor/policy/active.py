@@ -262,4 +262,4 @@ class Policies:
         self._watcher.start()
 
 
-__all__ = ["SETTLE_ROUNDS", "PolicyRejection", "Policies"]
+__all__ = ["SETTLE_ROUNDS", "Policies", "PolicyRejection"]

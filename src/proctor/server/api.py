@@ -344,9 +344,11 @@ def create_app(
 
     def client_ok(client_id: str, client_secret: str) -> bool:
         try:
-            return check_introspection_client(proctor.secrets, client_id, client_secret)
+            return check_introspection_client(proctor.credentials.secrets, client_id, client_secret)
         except SecretKeyInvalid:  # another process rotated the secrets key: read it again
-            return check_introspection_client(proctor.secret_store(reopen=True), client_id, client_secret)
+            return check_introspection_client(
+                proctor.credentials.secret_store(reopen=True), client_id, client_secret
+            )
 
     # public ---------------------------------------------------------------------------------
     @api.get("/healthz", tags=["meta"], responses=_errors(*_ANY))
@@ -355,12 +357,12 @@ def create_app(
         status `degraded` (still 200: the last good set keeps deciding) and is shown with its
         errors under `policy.rejected`."""
         proctor.store.epoch()
-        policy = proctor.policy_health()
-        irrevocable = len(proctor.leases.list(irrevocable=True))
+        policy = proctor.policies.health()
+        irrevocable = len(proctor.credentials.leases.list(irrevocable=True))
         return {
             "status": "degraded" if policy["rejected"] is not None or irrevocable else "ok",
             "irrevocable_leases": irrevocable,
-            "policy_version": proctor.policy.version,
+            "policy_version": proctor.policies.engine.version,
             "policy": policy,
             "trust_domain": proctor.settings.trust_domain,
         }
@@ -368,13 +370,13 @@ def create_app(
     @api.get("/.well-known/jwks.json", tags=["identity"], responses=_errors(*_ANY))
     def jwks() -> dict[str, Any]:
         """Public keys that verify Proctor's JWT-SVIDs (retired keys stay until their tokens expire)."""
-        return proctor.keys.jwks(proctor.clock.now())
+        return proctor.agents.keys.jwks(proctor.clock.now())
 
     @api.get("/v1/credentials/jwks.json", tags=["credentials"], responses=_errors(*_ANY))
     def credential_jwks() -> dict[str, Any]:
         """Public keys that verify credential tokens (``typ: at+jwt``) Proctor issues to tasks for
         downstream APIs. A separate ring from the SVID keys: neither verifies the other's tokens."""
-        return proctor.credential_keys.jwks(proctor.clock.now())
+        return proctor.credentials.keys.jwks(proctor.clock.now())
 
     @api.post("/v1/identity/svid", tags=["identity"], responses=_errors(*_ANY, 401, 404))
     def svid(body: SvidIn, request: Request) -> dict[str, Any]:
@@ -384,7 +386,7 @@ def create_app(
         def rejected(exc: ProctorError) -> None:
             audit_refusal(proctor.audit, join_refusals, {"error": exc.code}, source)
 
-        token = proctor.svid_from_join_token(body.join_token, body.audience, on_rejected=rejected)
+        token = proctor.agents.svid_from_join_token(body.join_token, body.audience, on_rejected=rejected)
         return {"svid": token, "expires_in": proctor.settings.svid_ttl_s}
 
     @api.post(
@@ -452,7 +454,7 @@ def create_app(
 
         def answer() -> dict[str, Any]:
             result = introspect(
-                proctor.credential_keys,
+                proctor.credentials.keys,
                 proctor.store,
                 tokens[0],
                 client_audience,
@@ -484,11 +486,11 @@ def create_app(
     @api.post("/v1/agents", tags=["agents"], dependencies=[Admin], status_code=201, responses=_w(409))
     def add_agent(body: AgentIn) -> dict[str, Any]:
         """Register an agent; `owner` is required."""
-        return _agent(proctor.add_agent(body.name, body.owner, body.selectors, by="api"))
+        return _agent(proctor.agents.add(body.name, body.owner, body.selectors, by="api"))
 
     @api.get("/v1/agents/{name}", tags=["agents"], dependencies=[Admin], responses=_w(404))
     def get_agent(name: NamePath) -> dict[str, Any]:
-        return _agent(proctor.get_agent(name))
+        return _agent(proctor.agents.get(name))
 
     @api.post(
         "/v1/agents/{name}/suspend",
@@ -500,30 +502,30 @@ def create_app(
         """Suspend an agent. When the store or the audit log cannot take it, the suspension is
         enforced at once from the workspace's kill file and recorded later: `202` says so."""
         if proctor.kill_agent(name, by="api", reason=body.reason if body else ""):
-            return _agent(proctor.get_agent(name))
+            return _agent(proctor.agents.get(name))
         response.status_code = 202
         return _pending("agent", name)
 
     @api.post("/v1/agents/{name}/resume", tags=["agents"], dependencies=[Admin], responses=_w(404))
     def resume(name: NamePath) -> dict[str, Any]:
-        return _agent(proctor.set_agent_status(name, AgentStatus.ACTIVE, by="api"))
+        return _agent(proctor.agents.set_status(name, AgentStatus.ACTIVE, by="api"))
 
     @api.post("/v1/agents/{name}/join-token", tags=["agents"], dependencies=[Admin], responses=_w(404))
     def join_token(name: NamePath) -> dict[str, Any]:
         return {
-            "join_token": proctor.join_token(name, by="api"),
+            "join_token": proctor.agents.join_token(name, by="api"),
             "expires_in": proctor.settings.join_token_ttl_s,
         }
 
     # tasks ------------------------------------------------------------------------------------
     @api.get("/v1/tasks", tags=["tasks"], dependencies=[Admin], responses=_ADMIN)
     def list_tasks(agent: AgentQuery = None, state: TaskState | None = None) -> list[dict[str, Any]]:
-        return [t.to_dict() for t in proctor.list_tasks(agent=agent, state=state)]
+        return [t.to_dict() for t in proctor.tasks.list(agent=agent, state=state)]
 
     @api.post("/v1/tasks", tags=["tasks"], dependencies=[Admin], status_code=201, responses=_w(404))
     def start_task(body: TaskIn) -> dict[str, Any]:
         """Start a task; the response carries the task token bound to the agent and the task."""
-        started = proctor.start_task(
+        started = proctor.tasks.start(
             agent=body.agent,
             purpose=body.purpose,
             allow=body.allow,
@@ -536,7 +538,7 @@ def create_app(
 
     @api.get("/v1/tasks/{task_id}", tags=["tasks"], dependencies=[Admin], responses=_w(404))
     def get_task(task_id: TaskPath) -> dict[str, Any]:
-        return _task(proctor.get_task(task_id))
+        return _task(proctor.tasks.get(task_id))
 
     @api.post(
         "/v1/tasks/{task_id}/end",
@@ -563,14 +565,14 @@ def create_app(
         those whose revocation gave up and need a person."""
         return [
             x.to_dict()
-            for x in proctor.leases.list(
+            for x in proctor.credentials.leases.list(
                 task=None if task is None else TaskId(task), state=state, irrevocable=irrevocable
             )
         ]
 
     @api.get("/v1/leases/{lease_id}", tags=["credentials"], dependencies=[Admin], responses=_w(404))
     def get_lease(lease_id: LeasePath) -> dict[str, Any]:
-        return proctor.leases.get(LeaseId(lease_id)).to_dict()
+        return proctor.credentials.leases.get(LeaseId(lease_id)).to_dict()
 
     @api.post(
         "/v1/leases/{lease_id}/revoke", tags=["credentials"], dependencies=[Admin], responses=_w(404, 409)
@@ -578,7 +580,7 @@ def create_app(
     def revoke_lease(lease_id: LeasePath, body: StatusIn | None = None) -> dict[str, Any]:
         """Revoke one lease now (its provider is called; a failure is retried, then irrevocable)."""
         reason = (body.reason if body else "") or "revoked by an administrator (api)"
-        return proctor.leases.revoke(LeaseId(lease_id), reason).to_dict()
+        return proctor.credentials.leases.revoke(LeaseId(lease_id), reason).to_dict()
 
     @api.get("/v1/tools", tags=["tools"], dependencies=[Admin], responses=_ADMIN)
     def list_tools() -> list[dict[str, Any]]:
@@ -587,7 +589,7 @@ def create_app(
     @api.post("/v1/tools", tags=["tools"], dependencies=[Admin], status_code=201, responses=_ADMIN)
     def put_tool(body: ToolIn) -> dict[str, Any]:
         raw = body.model_dump(exclude_none=True)
-        return tool_to_mapping(proctor.put_tool(tool_from_mapping(raw, "tool"), by="api"))
+        return tool_to_mapping(proctor.tools.put(tool_from_mapping(raw, "tool"), by="api"))
 
     # decisions --------------------------------------------------------------------------------
     @api.post(
@@ -614,9 +616,9 @@ def create_app(
         """
         svid = _bearer(credentials)
         try:
-            proctor.verify_svid(svid or "")
+            proctor.agents.verify_svid(svid or "")
         except ProctorError as exc:
-            refused = deny(exc.message, proctor.policy.version, errors=(exc.code,))
+            refused = deny(exc.message, proctor.policies.engine.version, errors=(exc.code,))
             await audit_refusal_async(
                 proctor.audit,
                 decide_refusals,

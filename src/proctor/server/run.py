@@ -82,7 +82,7 @@ def start_sweeper(
     def run() -> None:
         while not stop.wait(interval_s):
             try:
-                proctor.sweep()
+                proctor.tasks.sweep()
             except Exception:  # the sweeper must not die; the next round retries
                 log.exception("task sweeper round failed")
             for limiter in refusals:
@@ -100,11 +100,11 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
     ws = Workspace.find(workspace)
     proctor = Proctor.open(ws, store_url=store_url)
     try:
-        proctor.check_secrets_key()  # a wrong or missing secrets key fails at start-up
+        proctor.credentials.check_secrets_key()  # a wrong or missing secrets key fails at start-up
     except BaseException:
         proctor.close()
         raise
-    proctor.watch_policies()
+    proctor.policies.watch()
     app = create_app(proctor, ws)
     limiters: tuple[RefusalLimiter, ...] = app.state.limiters
     stop = start_sweeper(proctor, refusals=limiters)
@@ -113,7 +113,11 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
         from proctor.identity.attest import AttestationServer
 
         attest = AttestationServer(
-            ws.run_dir, proctor.store, proctor.svids, proctor.clock, on_attest=proctor.audit_attestation
+            ws.run_dir,
+            proctor.store,
+            proctor.agents.svids,
+            proctor.clock,
+            on_attest=proctor.agents.audit_attestation,
         )
         attest.start()
         log.warning("local attestation socket at %s", attest.socket_path)

@@ -186,14 +186,18 @@ class Tasks:
             self.on_ended(rec, f"task {state.value}")
         return rec
 
-    def record_ended_late(self, task_id: TaskId, state: TaskState, fields: dict[str, Any]) -> TaskRecord | None:
+    def record_ended_late(
+        self, task_id: TaskId, state: TaskState, fields: dict[str, Any]
+    ) -> TaskRecord | None:
         """Record a task end that was enforced from the kill file while the store or the log
         failed (see :mod:`proctor.killswitch`); None when the task is unknown."""
         task = self.store.get_task(task_id)
         if task is None:
             return None
         if task.state is TaskState.ACTIVE:
-            task = self.store.end_task(task.id, state, self.clock.now(), fields["reason"] or state.value) or task
+            task = (
+                self.store.end_task(task.id, state, self.clock.now(), fields["reason"] or state.value) or task
+            )
         self._audit(
             "task.ended",
             {**fields, "state": task.state.value},
