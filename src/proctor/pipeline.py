@@ -91,14 +91,15 @@ class CallInput:
 @dataclass(frozen=True, slots=True)
 class Identity:
     """Who is calling, as a transport found it when it checked this request's credentials: the
-    agent, active in ``snap``, and the task its token names (bound to that agent; verified on
-    this request only when ``token_checked``). A call decided on that same snapshot is not
-    checked again; on any other snapshot the pipeline checks the call's own tokens."""
+    agent, active in ``snap``, and the task its token names, bound to that agent. The token was
+    verified on this request when ``token_until`` is set: until then (the token's expiry) the
+    pipeline takes ``task_id`` as it is. A call decided on that same snapshot is not checked
+    again; on any other snapshot the pipeline checks the call's own tokens."""
 
     agent: AgentRecord
     task_id: TaskId
     snap: Snapshot
-    token_checked: bool = False
+    token_until: float = 0.0
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -350,8 +351,8 @@ class Pipeline:
                     f"agent `{agent.name}` is suspended (not yet recorded: the store was unavailable)"
                 )
             # task ----------------------------------------------------------------------
-            if ident is not None and ident.token_checked:
-                task_id = ident.task_id
+            if ident is not None and now < ident.token_until:
+                task_id = ident.task_id  # verified by the transport on this request
             elif call.task_token is not None:
                 task_id = self._verify_task_token(call.task_token, agent)
             elif call.task is not None:

@@ -582,3 +582,88 @@ def test_a_failing_on_blocked_hint_never_fails_the_record(env: Env) -> None:
 
     assert asyncio.run(main()) == (Verdict.ALLOW, Verdict.ALLOW)
     assert last_decision(env)["decision"] == "allow"
+
+
+# identity checked once per call ------------------------------------------------------------
+def _identity_call(env: Env, token: str, until: float, snap: object) -> CallInput:
+    from proctor.pipeline import Identity
+
+    return call(
+        env,
+        svid=None,
+        agent="bot",
+        task_token=token,
+        identity=Identity(env.agent, env.task.task.id, snap, until),  # type: ignore[arg-type]  # a Snapshot
+    )
+
+
+def test_an_identity_the_transport_checked_on_the_calls_snapshot_is_not_checked_again(env: Env) -> None:
+    """A transport that verified this request's task token on the call's snapshot hands that over:
+    the pipeline does not verify the token a second time (a token it could not verify shows it)."""
+    snap = env.p.state.snapshot()
+    c = _identity_call(env, "not-a-token", env.clock.now() + 60, snap)
+    import asyncio
+
+    d = asyncio.run(env.p.pipeline.decide_call_async(c, snap=snap))
+    assert d.verdict is Verdict.ALLOW, d
+    assert last_decision(env)["agent"] == "bot"
+
+
+def test_an_identity_from_another_snapshot_or_past_its_token_is_checked_again(env: Env) -> None:
+    """What the transport checked stands only on the snapshot it checked it on, and the token only
+    until it expires: otherwise the pipeline checks the call's own token (and finds it bad)."""
+    import asyncio
+
+    old = env.p.state.snapshot()
+    env.p.agents.add("other-bot", "owner@acme.test")  # a store change: a new snapshot
+    snap = env.p.state.snapshot()
+    assert snap is not old
+    d = asyncio.run(
+        env.p.pipeline.decide_call_async(_identity_call(env, "bad", env.clock.now() + 60, old), snap=snap)
+    )
+    assert d.verdict is Verdict.DENY and "task_token_invalid" in d.errors, d
+    d = asyncio.run(
+        env.p.pipeline.decide_call_async(_identity_call(env, "bad", env.clock.now(), snap), snap=snap)
+    )
+    assert d.verdict is Verdict.DENY and "task_token_invalid" in d.errors, d
+    good = _identity_call(env, env.task.token, 0.0, snap)  # token not checked by the transport
+    assert asyncio.run(env.p.pipeline.decide_call_async(good, snap=snap)).verdict is Verdict.ALLOW
+
+
+def test_an_identity_handed_over_does_not_pass_the_kill_switch(env: Env) -> None:
+    """The kill switch is the pipeline's own check: a suspension enforced from the kill file (the
+    store could not record it) denies a call whose identity the transport checked."""
+    import asyncio
+
+    from proctor.killswitch import PendingKill
+
+    snap = env.p.state.snapshot()
+    env.p.kills.add(PendingKill("agent", "bot", env.clock.now(), "cli", "", "store_unavailable", ""))
+    c = _identity_call(env, env.task.token, env.clock.now() + 60, snap)
+    d = asyncio.run(env.p.pipeline.decide_call_async(c, snap=snap))
+    assert d.verdict is Verdict.DENY and "agent_suspended" in d.errors, d
+
+
+# every stage of one call ---------------------------------------------------------------------
+def test_run_hands_an_allowed_call_off_and_answers_a_denied_one(env: Env) -> None:
+    """``Pipeline.run`` decides and records the call, then hands an allow to the transport's
+    credential and upstream stages, and answers anything else with its refusal."""
+    import asyncio
+
+    from proctor.policy.engine import Decision
+
+    seen: list[tuple[str, str]] = []
+
+    class Upstream:
+        async def forward(self, decision: Decision) -> str:
+            seen.append(("forward", str(decision.decision_id)))
+            return "result"
+
+        def refuse(self, decision: Decision) -> str:
+            seen.append(("refuse", str(decision.decision_id)))
+            return "refused"
+
+    assert asyncio.run(env.p.pipeline.run(call(env), Upstream())) == "result"
+    assert seen[-1][0] == "forward" and last_decision(env)["decision_id"] == seen[-1][1]
+    assert asyncio.run(env.p.pipeline.run(call(env, tool="prod.deploy"), Upstream())) == "refused"
+    assert seen[-1][0] == "refuse" and last_decision(env)["decision_id"] == seen[-1][1]

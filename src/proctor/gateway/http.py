@@ -40,7 +40,7 @@ from proctor.gateway import wire
 from proctor.gateway.config import load_upstreams
 from proctor.gateway.runtime import Caller, GatewayRuntime
 from proctor.gateway.server import build_server
-from proctor.pipeline import printable
+from proctor.pipeline import Identity, printable
 from proctor.snapshot import Snapshot
 from proctor.types import AgentName, AgentStatus
 from proctor.workspace import Workspace
@@ -449,15 +449,30 @@ class GatewayAuth:
     def _caller(self, headers: dict[str, str], snap: Snapshot | None = None) -> Caller:
         """Who is calling. Verified credentials are remembered per (bearer, task header) until the
         SVID expires or for ``CALLER_CACHE_S`` at most (so a key retirement is seen quickly); the
-        agent's status is read fresh on every request."""
+        agent's status is read fresh on every request (from ``snap``). What was checked is handed
+        to the pipeline with the caller (:class:`Identity`), so a call is checked once."""
         auth = headers.get("authorization", "")
         task_token = headers.get(TASK_HEADER) or ""
         now = self.proctor.clock.now()
         hit = self._callers.get((auth, task_token))
         if hit is not None and now < hit[1]:
             caller = hit[0]
+            ident = caller.identity
+            if ident is not None and ident.snap is snap:
+                return caller  # the agent was found active on this very snapshot
             agent = self.proctor.state.agent(caller.agent, snap)
             if agent is not None and agent.status is AgentStatus.ACTIVE:
+                if snap is None:
+                    return caller
+                # the task token is not verified again here: the pipeline does, once
+                caller = Caller(
+                    caller.agent,
+                    caller.task_id,
+                    caller.task_token,
+                    caller.svid,
+                    Identity(agent, caller.task_id, snap),
+                )
+                self._callers[(auth, task_token)] = (caller, hit[1])
                 return caller
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -470,14 +485,23 @@ class GatewayAuth:
             raise AgentSuspended(f"agent `{agent.name}` is suspended")
         if not task_token:
             raise TaskTokenInvalid("every request needs a `Proctor-Task: <task token>` header")
-        task_id = self.proctor.tasks.verify_token(task_token, agent)
+        task_id, token_until = self.proctor.tasks.verify_token_until(task_token, agent)
         caller = Caller(
-            agent=AgentName(agent.name), task_id=task_id, task_token=task_token, svid=token.strip()
+            agent=AgentName(agent.name),
+            task_id=task_id,
+            task_token=task_token,
+            svid=token.strip(),
+            identity=None if snap is None else Identity(agent, task_id, snap),
         )
         if len(self._callers) >= CALLER_CACHE_MAX:
             self._callers.clear()
         self._callers[(auth, task_token)] = (caller, min(claims.exp, now + CALLER_CACHE_S))
-        return caller
+        if snap is None:
+            return caller
+        # this request's token was verified just now: the pipeline need not verify it again
+        return Caller(
+            caller.agent, task_id, task_token, caller.svid, Identity(agent, task_id, snap, token_until)
+        )
 
     async def _audit_refusal(self, exc: ProctorError, path: str, client: Any = None) -> None:
         """Audit a refusal, at most ``refusal_audit_burst`` per source address and window, then one

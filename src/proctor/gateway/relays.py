@@ -121,7 +121,12 @@ async def decide(
     """Decide one relayed request; the decision is durable on return (or it is a deny)."""
     name = relay_tool(cfg.namespace, method)
     call = CallInput(
-        tool=name, args=args, agent=str(caller.agent), task_token=caller.task_token, source="mcp"
+        tool=name,
+        args=args,
+        agent=str(caller.agent),
+        task_token=caller.task_token,
+        source="mcp",
+        identity=caller.identity,
     )
     try:
         _register(rt, cfg, method)

@@ -48,7 +48,7 @@ from proctor.gateway.config import UPSTREAMS_FILE, UpstreamConfig, case_unique, 
 from proctor.gateway.credentials import Injection, inject
 from proctor.gateway.lean import LeanHttpUpstream, LeanUpstreamError
 from proctor.gateway.upstream import open_upstream
-from proctor.pipeline import CallInput
+from proctor.pipeline import CallInput, Identity
 from proctor.policy.engine import CredentialRef, Decision, deny
 from proctor.policy.scope import declares_namespace
 from proctor.snapshot import Snapshot
@@ -80,6 +80,9 @@ class Caller:
     #: the JWT-SVID presented on this request (HTTP), or None when identity was proven once at
     #: start-up (stdio); kept for the record, already verified by the transport
     svid: str | None = None
+    #: what the transport checked of this request on its snapshot (HTTP), handed to the pipeline
+    #: so it does not check the same again; None when the pipeline checks it (stdio)
+    identity: Identity | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -858,6 +861,7 @@ class GatewayRuntime:
             agent=str(caller.agent),
             task_token=caller.task_token,
             source="mcp",
+            identity=caller.identity,
         )
         try:
             snap = snap or self.proctor.state.snapshot()

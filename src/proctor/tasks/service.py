@@ -151,6 +151,13 @@ class Tasks:
             raise TaskTokenInvalid("task token names no task")
         return TaskId(raw)
 
+    def verify_token_until(self, token: str, agent: AgentRecord) -> tuple[TaskId, float]:
+        """:meth:`verify_token`, and until when that check holds (the token's ``exp``)."""
+        task_id = self.verify_token(token, agent)
+        # the entry verify_token has just cached: no second verification
+        exp = self.keys.verify_claims(token, TASK_AUDIENCE, self.clock.now())["exp"]
+        return task_id, float(exp)
+
     def get(self, task_id: str) -> TaskRecord:
         rec = self.store.get_task(TaskId(task_id))
         if rec is None:
