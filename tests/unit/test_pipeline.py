@@ -621,11 +621,13 @@ def test_an_identity_from_another_snapshot_or_past_its_token_is_checked_again(en
     d = asyncio.run(
         env.p.pipeline.decide_call_async(_identity_call(env, "bad", env.clock.now() + 60, old), snap=snap)
     )
-    assert d.verdict is Verdict.DENY and "task_token_invalid" in d.errors, d
+    assert d.verdict is Verdict.DENY, d
+    assert "task_token_invalid" in d.errors, d
     d = asyncio.run(
         env.p.pipeline.decide_call_async(_identity_call(env, "bad", env.clock.now(), snap), snap=snap)
     )
-    assert d.verdict is Verdict.DENY and "task_token_invalid" in d.errors, d
+    assert d.verdict is Verdict.DENY, d
+    assert "task_token_invalid" in d.errors, d
     good = _identity_call(env, env.task.token, 0.0, snap)  # token not checked by the transport
     assert asyncio.run(env.p.pipeline.decide_call_async(good, snap=snap)).verdict is Verdict.ALLOW
 
@@ -641,7 +643,8 @@ def test_an_identity_handed_over_does_not_pass_the_kill_switch(env: Env) -> None
     env.p.kills.add(PendingKill("agent", "bot", env.clock.now(), "cli", "", "store_unavailable", ""))
     c = _identity_call(env, env.task.token, env.clock.now() + 60, snap)
     d = asyncio.run(env.p.pipeline.decide_call_async(c, snap=snap))
-    assert d.verdict is Verdict.DENY and "agent_suspended" in d.errors, d
+    assert d.verdict is Verdict.DENY, d
+    assert "agent_suspended" in d.errors, d
 
 
 # every stage of one call ---------------------------------------------------------------------
@@ -664,6 +667,8 @@ def test_run_hands_an_allowed_call_off_and_answers_a_denied_one(env: Env) -> Non
             return "refused"
 
     assert asyncio.run(env.p.pipeline.run(call(env), Upstream())) == "result"
-    assert seen[-1][0] == "forward" and last_decision(env)["decision_id"] == seen[-1][1]
+    assert seen[-1][0] == "forward"
+    assert last_decision(env)["decision_id"] == seen[-1][1]
     assert asyncio.run(env.p.pipeline.run(call(env, tool="prod.deploy"), Upstream())) == "refused"
-    assert seen[-1][0] == "refuse" and last_decision(env)["decision_id"] == seen[-1][1]
+    assert seen[-1][0] == "refuse"
+    assert last_decision(env)["decision_id"] == seen[-1][1]
