@@ -372,7 +372,7 @@ def test_a_deadline_that_passes_while_the_provider_works_ends_the_credential(env
 
 
 def test_sweep_expires_leases_past_their_expiry(env: Env, fake: FakeProvider) -> None:
-    """Proctor.sweep expires a lease at its expiry even though its task is still live."""
+    """Tasks.sweep expires a lease at its expiry even though its task is still live."""
     lease, _ = issue(env)
     env.clock.advance(299)
     env.p.tasks.sweep()

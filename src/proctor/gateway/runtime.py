@@ -569,7 +569,7 @@ class GatewayRuntime:
     async def running(self) -> AsyncIterator[GatewayRuntime]:
         """Run the upstream sessions and the sweeper that closes those of ended tasks."""
         # every process that decides follows the workspace's policy files (and, per store epoch,
-        # the version the store records as active: see Proctor._follow_policy)
+        # the version the store records as active: see Policies.follow)
         self.proctor.policies.watch()
         async with anyio.create_task_group() as tg:
             self._tg = tg

@@ -92,11 +92,6 @@ class Policies:
         engine = self._policy
         return engine if engine is not None else self.load()
 
-    @property
-    def loaded(self) -> PolicyEngine | None:
-        """The decision point if the set is loaded, else None (never loads it)."""
-        return self._policy
-
     def load(self) -> PolicyEngine:
         """Load the policy set now if it is not loaded yet, and run ``after_load`` once."""
         settle = False
