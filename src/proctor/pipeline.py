@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -59,7 +59,7 @@ from proctor.errors import (
 from proctor.identity.agents import Agents
 from proctor.killswitch import KillSwitch
 from proctor.policy.active import Policies
-from proctor.policy.engine import Decision, deny
+from proctor.policy.engine import CredentialRef, Decision, deny
 from proctor.snapshot import Snapshot, StateCache
 from proctor.store.base import AgentRecord, Store, TaskRecord, ToolRecord
 from proctor.tasks.service import Tasks
@@ -196,9 +196,7 @@ class Pipeline:
         self.audit = audit
         #: whether a decision's record holds the arguments themselves (``audit.log_arguments``)
         self.log_arguments = log_arguments
-        #: the credential stage (see :class:`Handoff`): decide ``use_credential`` for the task and
-        #: lease it; raises :class:`~proctor.errors.CredentialDenied` (audited) when denied
-        self.credential: Callable[..., tuple[Lease, dict[str, Any]]] = credentials.obtain
+        self._obtain = credentials.obtain
         self._now = clock.now
         self._verify_svid = agents.verify_svid
         self._verify_task_token = tasks.verify_token
@@ -208,6 +206,20 @@ class Pipeline:
         self._agent_killed = kills.agent_killed
         self._task_killed = kills.task_killed
         self._consume_call = store.consume_call
+
+    def credential(
+        self,
+        task_id: TaskId,
+        agent: AgentName,
+        ref: CredentialRef,
+        spec: Mapping[str, Any],
+        *,
+        effects: Iterable[str] = (),
+    ) -> tuple[Lease, dict[str, Any]]:
+        """The credential stage (see :class:`Handoff`): decide ``use_credential`` for the task and,
+        if allowed, lease the credential to it (``Credentials.obtain``). A deny raises
+        :class:`~proctor.errors.CredentialDenied`; the decision is audited either way."""
+        return self._obtain(task_id, agent, ref, spec, effects=effects)
 
     def decision_entry(
         self,

@@ -272,7 +272,7 @@ class TaskUpstreams:
         leases: list[LeaseId] = []
         for spec in cfg.credentials:
             try:
-                lease, data = proctor.credentials.obtain(
+                lease, data = proctor.pipeline.credential(
                     task.id,
                     task.agent,
                     CredentialRef(spec.name, spec.provider, cfg.namespace),
