@@ -8,13 +8,17 @@
 one store epoch), ``Policies`` (the engine), the kill switch, the audit log and the credential
 stage, ``Credentials.obtain``. The CLI, the HTTP API and the MCP gateway call
 :meth:`Pipeline.decide_call` (or its asyncio forms). The stages after an allow, credential and
-upstream, run only in a transport that reaches upstream tools: it implements :class:`Handoff`
-(the MCP gateway does, see ``proctor.gateway``), obtains the task's credentials through
-:attr:`Pipeline.credential` and records the call's completion after the upstream answered.
+upstream, run only in a transport that reaches upstream tools: it implements :class:`Handoff` and
+calls :meth:`Pipeline.run`, obtaining the task's credentials through :meth:`Pipeline.credential`.
+The MCP gateway's ``tools/call`` runs these stages in this order (its fast path overlaps the
+decision's record with the upstream call, see :meth:`Pipeline.decide_and_record`) and obtains its
+credentials through :meth:`Pipeline.credential`.
 
-Identity is checked once per call: a transport that checked this request's credentials on the
-call's snapshot hands the result over as an :class:`Identity`, and the pipeline does not check it
-again; any other call (``proctor check``, the HTTP API, stdio) is checked here.
+Identity is checked once per call: a transport that verified the caller's SVID names the agent
+(``CallInput.agent``) instead of handing the SVID over again, and one that also checked the
+agent's status and the task token on the call's snapshot (the HTTP gateway) hands that over as an
+:class:`Identity`, which the pipeline does not check again. What no transport checked is checked
+here.
 
 Fail closed: any exception in any stage becomes a deny with an audit record. A decision is in the
 durable audit log before the caller receives it; if it cannot be written, the caller gets a deny.
@@ -79,7 +83,8 @@ class CallInput:
     args: Mapping[str, Any]
     svid: str | None = None
     task_token: str | None = None
-    #: set by trusted local callers (``proctor check``) instead of tokens
+    #: set instead of ``svid`` by a caller that verified the identity itself (the HTTP API, the
+    #: gateway) or needs none (``proctor check``)
     agent: str | None = None
     task: str | None = None
     dry_run: bool = False
@@ -157,7 +162,7 @@ R_co = TypeVar("R_co", covariant=True)
 class Handoff(Protocol[R_co]):
     """The stages after an allow, implemented by a transport that reaches upstream tools (the MCP
     gateway): the credential stage (each credential the upstream's configuration names, obtained
-    for the task through :attr:`Pipeline.credential`: a lease owned by the task, injected into the
+    for the task through :meth:`Pipeline.credential`: a lease owned by the task, injected into the
     task's upstream session and never shown to the agent), then the upstream (the call forwarded,
     within the upstream's timeout), then the completion record. Every failure of those stages is
     an answer to the agent (a tool error naming the decision), never an exception."""

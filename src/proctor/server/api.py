@@ -616,7 +616,7 @@ def create_app(
         """
         svid = _bearer(credentials)
         try:
-            proctor.agents.verify_svid(svid or "")
+            claims = proctor.agents.verify_svid(svid or "")
         except ProctorError as exc:
             refused = deny(exc.message, proctor.policies.engine.version, errors=(exc.code,))
             await audit_refusal_async(
@@ -635,8 +635,9 @@ def create_app(
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
+        # the SVID is verified (once per call): the pipeline is told whose it is
         call = CallInput(
-            tool=body.tool, args=body.args, svid=svid or "", task_token=body.task_token, source="http"
+            tool=body.tool, args=body.args, agent=str(claims.agent), task_token=body.task_token, source="http"
         )
         decision = await proctor.pipeline.decide_call_async(call)
         status = 200
