@@ -672,3 +672,47 @@ def test_run_hands_an_allowed_call_off_and_answers_a_denied_one(env: Env) -> Non
     assert asyncio.run(env.p.pipeline.run(call(env, tool="prod.deploy"), Upstream())) == "refused"
     assert seen[-1][0] == "refuse"
     assert last_decision(env)["decision_id"] == seen[-1][1]
+
+
+def test_the_http_gateway_checks_a_calls_task_token_once(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On one HTTP gateway request, the task token is verified once: by the transport when it
+    checks the request's credentials (then handed over), else by the pipeline; it used to be both."""
+    import asyncio
+
+    from proctor.gateway.http import GatewayAuth
+
+    url = "http://127.0.0.1:9/mcp"
+    auth = GatewayAuth(None, env.p, url, "http://127.0.0.1:9")  # type: ignore[arg-type]  # no app behind
+    svid = env.p.agents.issue_svid(env.agent, url)
+    headers = {"authorization": f"Bearer {svid}", "proctor-task": env.task.token}
+    keys = env.p.agents.keys
+    real = keys.verify_claims
+    seen: list[str] = []
+
+    def counted(token: str, audience: str, now: float) -> dict[str, object]:
+        if audience == "proctor:task":
+            seen.append(token)
+        return real(token, audience, now)
+
+    monkeypatch.setattr(keys, "verify_claims", counted)
+
+    def request() -> Verdict:
+        snap = env.p.state.snapshot()
+        caller = auth._caller(headers, snap)
+        c = CallInput(
+            tool="fs.read",
+            args={"path": "/data/a"},
+            agent=str(caller.agent),
+            task_token=caller.task_token,
+            source="mcp",
+            identity=caller.identity,
+        )
+        return asyncio.run(env.p.pipeline.decide_call_async(c, snap=snap)).verdict
+
+    assert request() is Verdict.ALLOW  # credentials checked by the transport (not remembered yet)
+    assert len(seen) == 1
+    assert request() is Verdict.ALLOW  # remembered by the transport: the pipeline checks the token
+    assert len(seen) == 2
+    env.p.agents.add("other-bot", "owner@acme.test")  # another snapshot: still once per call
+    assert request() is Verdict.ALLOW
+    assert len(seen) == 3

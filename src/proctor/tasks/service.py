@@ -153,10 +153,16 @@ class Tasks:
 
     def verify_token_until(self, token: str, agent: AgentRecord) -> tuple[TaskId, float]:
         """:meth:`verify_token`, and until when that check holds (the token's ``exp``)."""
-        task_id = self.verify_token(token, agent)
-        # the entry verify_token has just cached: no second verification
-        exp = self.keys.verify_claims(token, TASK_AUDIENCE, self.clock.now())["exp"]
-        return task_id, float(exp)
+        try:
+            claims = self.keys.verify_claims(token, TASK_AUDIENCE, self.clock.now())
+        except ProctorError as exc:
+            raise TaskTokenInvalid(f"task token rejected: {exc.message}") from None
+        if claims.get("sub") != str(agent.spiffe_id):
+            raise TaskTokenInvalid("task token was issued to another agent")
+        raw = claims.get("task")
+        if not isinstance(raw, str):
+            raise TaskTokenInvalid("task token names no task")
+        return TaskId(raw), float(claims["exp"])
 
     def get(self, task_id: str) -> TaskRecord:
         rec = self.store.get_task(TaskId(task_id))
