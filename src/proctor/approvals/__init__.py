@@ -5,3 +5,5 @@ exact call (digest of agent, task, tool, arguments and policy version), the sing
 grant an approver gives, and their audit records. The pipeline's approval stage sits between the
 decision and the credential stage (see ``proctor.pipeline``).
 """
+
+__all__: list[str] = []

@@ -4,3 +4,5 @@ What will live here: the labels a tool's output carries (trust, sensitivity), wh
 so far, and the rules that deny a call because of that history (read a customer file, then send
 it out). The pipeline's decision stage will consult it next to Cedar policy and task scope.
 """
+
+__all__: list[str] = []
