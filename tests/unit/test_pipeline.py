@@ -19,7 +19,7 @@ from tests.unit.conftest import Env
 from proctor.errors import JoinTokenInvalid, OwnerRequired, PolicyLoadError
 from proctor.pipeline import CallInput
 from proctor.store.base import AuditQuery
-from proctor.types import AgentStatus, TaskState, Verdict
+from proctor.types import AgentStatus, TaskState, ToolName, Verdict
 
 
 def call(env: Env, tool: str = "fs.read", args: dict[str, object] | None = None, **kw: object) -> CallInput:
@@ -699,6 +699,9 @@ def test_the_http_gateway_checks_a_calls_task_token_once(env: Env, monkeypatch: 
     def request() -> Verdict:
         snap = env.p.state.snapshot()
         caller = auth._caller(headers, snap)
+        # as the gateway does before deciding: the snapshot holds what the call reads
+        env.p.state.task(caller.task_id, snap)
+        env.p.state.tool(ToolName("fs.read"), snap)
         c = CallInput(
             tool="fs.read",
             args={"path": "/data/a"},
