@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,7 @@ from proctor.policy.loader import PolicySet, load_policy_dir, policy_errors, sch
 from proctor.policy.scope import check_resource_pattern, check_tool_pattern, declares_namespace
 from proctor.store import Store, open_store
 from proctor.store.base import AgentRecord, Checkpoint, TaskRecord, ToolPin, ToolRecord
+from proctor.store.guard import StoreGuard
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
 from proctor.workspace import Workspace
 
@@ -187,6 +189,11 @@ class Proctor:
         self.kills = KillSwitch(None if workspace is None else workspace.run_dir / KILL_FILE)
         self._snap = Snapshot(-1)
         self._snap_lock = threading.Lock()
+        #: store calls from the event loop: bounded, off the loop, failing fast while it is down
+        self.store_guard = StoreGuard(
+            store.epoch, timeout_s=settings.store_timeout_s, on_recover=self._store_recovered
+        )
+        self.audit.guard = self.store_guard
         self.pipeline = Pipeline(self)
         self.audience = f"spiffe://{settings.trust_domain}/proctor"
         self._tools_synced = False
@@ -234,8 +241,30 @@ class Proctor:
     def close(self) -> None:
         if self._watcher is not None:
             self._watcher.stop()
+        self.store_guard.close()
         self.audit.close()
         self.store.close()
+
+    def _store_recovered(self, reason: str, since: float, refused: int) -> None:
+        """The store answers again: swap a connection pool that may be backing off, and record the
+        outage (the calls refused meanwhile could not be recorded one by one: they are counted)."""
+        reconnect = getattr(self.store, "reconnect", None)
+        if callable(reconnect):
+            try:
+                reconnect()
+            except Exception:
+                log.exception("could not renew the store's connections")
+        try:
+            self.audit.append(
+                "store.recovered",
+                {
+                    "outage_s": round(time.monotonic() - since, 3),
+                    "refused_unrecorded": refused,
+                    "reason": reason[:200],
+                },
+            )
+        except Exception:
+            log.exception("could not record the store outage")
 
     def __enter__(self) -> Proctor:
         return self
@@ -353,8 +382,20 @@ class Proctor:
     def snapshot(self) -> Snapshot:
         """The records valid at the store's current epoch (one epoch read). A caller that looks up
         several records for one call takes one snapshot and passes it, so they are consistent:
-        a transport takes it when a request arrives and every stage of that request reads it."""
-        return self._snapshot()
+        a transport takes it when a request arrives and every stage of that request reads it.
+        Fails at once while the store is known to be down (see :class:`StoreGuard`); asyncio code
+        uses :meth:`snapshot_async`, which never blocks the loop."""
+        guard = self.store_guard
+        guard.check()
+        try:
+            return self._snapshot()
+        except StoreUnavailable as exc:
+            guard.observe(exc)
+            raise
+
+    async def snapshot_async(self) -> Snapshot:
+        """:meth:`snapshot` on a store worker thread, bounded by ``store_timeout``."""
+        return await self.store_guard.run(self._snapshot)
 
     def _snapshot(self) -> Snapshot:
         epoch = self.store.epoch()

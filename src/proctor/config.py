@@ -57,6 +57,8 @@ class Settings:
 
     trust_domain: TrustDomain
     store_url: str = "sqlite:///proctor.db"
+    #: how long a call waits for the store before it is refused (``store_timeout``; docs/adr/0019)
+    store_timeout_s: float = 2.0
     svid_ttl_s: float = 300.0
     join_token_ttl_s: float = 600.0
     task_default_ttl_s: float = 900.0
@@ -203,7 +205,18 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"{path.name}: not valid YAML ({exc})") from None
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path.name}: expected a mapping at the top level")
-    top = {"trust_domain", "store", "identity", "tasks", "audit", "server", "policies", "tools", "gateway"}
+    top = {
+        "trust_domain",
+        "store",
+        "store_timeout",
+        "identity",
+        "tasks",
+        "audit",
+        "server",
+        "policies",
+        "tools",
+        "gateway",
+    }
     unknown = set(data) - top
     if unknown:
         raise ConfigError(
@@ -254,7 +267,13 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(
                 f"{path.name}: audit.refusal_records is at least 0, audit.refusal_window above 0"
             )
+        store_timeout = parse_duration(
+            env.get("PROCTOR_STORE_TIMEOUT") or data.get("store_timeout", "2s"), "store_timeout"
+        )
+        if not 0 < store_timeout <= 60:
+            raise ConfigError(f"{path.name}: store_timeout is above 0 and at most 60s")
         return Settings(
+            store_timeout_s=store_timeout,
             trust_domain=TrustDomain(str(env.get("PROCTOR_TRUST_DOMAIN") or data.get("trust_domain", ""))),
             store_url=str(env.get("PROCTOR_STORE") or data.get("store", "sqlite:///proctor.db")),
             svid_ttl_s=svid_ttl,

@@ -29,6 +29,7 @@ from proctor.audit.chain import GENESIS, chain_hash, checkpoint_payload, to_micr
 from proctor.clock import Clock
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable, ValidationError
 from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store
+from proctor.store.guard import StoreGuard
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,8 @@ class AuditLog:
         self._cond = threading.Condition(threading.Lock())
         self._open = _Batch()
         self._inflight: _Batch | None = None
+        #: the breaker of the store (see proctor.store.guard), set by the Proctor that owns this log
+        self.guard: StoreGuard | None = None
         #: the batch a caller is committing on its own thread (see ``append_async(inline=True)``)
         self._inline: _Batch | None = None
         self._idle = False
@@ -217,6 +220,9 @@ class AuditLog:
         Deferred records waiting are committed with it. Under load the writer does it as usual.
         """
         pending = self._prepare(kind, fields, agent, task, tool, decision, decision_id)
+        guard = self.guard
+        if guard is not None:
+            guard.check()  # the store is down: refused at once, not queued behind it
         if inline:
             row = self._commit_inline(pending)
             if row is not None:
@@ -233,7 +239,16 @@ class AuditLog:
             batch.urgent += 1
             if self._idle or (self._want and len(batch.items) >= self._want):
                 self._cond.notify()
-        return (await fut)[0]
+        if guard is None:
+            return (await fut)[0]
+        try:
+            # a store that hangs (rather than refuses) must not hold the caller: the record may
+            # still land once it answers, but the caller is told it is not durable
+            return (await asyncio.wait_for(asyncio.shield(fut), guard.timeout_s))[0]
+        except TimeoutError:
+            reason = f"audit write: no answer within {guard.timeout_s:g} s"
+            guard.trip(reason)
+            raise StoreUnavailable("the audit log did not answer in time", cause=reason) from None
 
     def _commit_inline(self, pending: PendingAudit) -> AuditRow | None:
         with self._cond:

@@ -124,8 +124,8 @@ async def decide(
         tool=name, args=args, agent=str(caller.agent), task_token=caller.task_token, source="mcp"
     )
     try:
-        _register(rt, cfg, method)
-        snap = rt.proctor.snapshot()  # after registering, which may have changed the store
+        await rt.proctor.store_guard.run(_register, rt, cfg, method)
+        snap = await rt.proctor.snapshot_async()  # after registering, which may have changed the store
     except StoreError as exc:
         log.error("store error before deciding a relayed %s: %s", method, exc.message)
         d = await rt._deny_recorded(

@@ -857,7 +857,8 @@ class GatewayRuntime:
             source="mcp",
         )
         try:
-            snap = snap or self.proctor.snapshot()
+            snap = snap or await self.proctor.snapshot_async()
+            await self._warm(snap, caller, cfg.namespace, proctor_name)
             if not self._may_reach_upstreams(caller, snap, cfg):
                 # before anything touches the upstream (even the listing that resolves the name): an
                 # ended task, an inactive agent, an undeclared upstream or a stale policy is refused by
@@ -914,7 +915,7 @@ class GatewayRuntime:
         grace: Callable[[float], None] | None = None,
     ) -> tuple[UpstreamConfig, str, ToolName, Decision, asyncio.Task[Decision] | None]:
         upstream_def: types.Tool | None = None
-        snap = snap or self.proctor.snapshot()
+        snap = snap or await self.proctor.snapshot_async()
         if not self._may_reach_upstreams(caller, snap, cfg):
             # an ended task, an inactive agent, an upstream the task declared no tool of or a stale
             # policy: the pipeline refuses it with its own reason and audits it; no upstream is
@@ -948,7 +949,7 @@ class GatewayRuntime:
                 upstream_def = None
             if upstream_def is None or self.register(cfg, upstream_def) is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
-            snap = self.proctor.snapshot()  # registering may have changed the store
+            snap = await self.proctor.snapshot_async()  # registering may have changed the store
         elif known != upstream_tool:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
         if upstream_def is not None and (problem := self._pin_problem(cfg, upstream_def)) is not None:
@@ -957,7 +958,7 @@ class GatewayRuntime:
             audit_mode, self.proctor.cached_tool(proctor_name, snap)
         ):
             # while the log is failing nothing reaches an upstream before its record is durable
-            decision, recorded = self.proctor.pipeline.decide_and_record(
+            decision, recorded = await self.proctor.pipeline.decide_and_record_async(
                 call, snap, alone=self.inflight <= 1, on_blocked=grace
             )
             if decision.verdict is Verdict.ALLOW:
@@ -968,6 +969,26 @@ class GatewayRuntime:
                 call, alone=self.inflight <= 1, snap=snap
             )
         return cfg, upstream_tool, proctor_name, decision, None
+
+    async def _warm(self, snap: Snapshot, caller: Caller, namespace: str, tool: ToolName) -> None:
+        """Read into ``snap`` the records a call looks up on the loop (task, agent, pins, tool), on
+        a store worker thread and bounded (docs/adr/0019); nothing to do when it holds them."""
+        if (
+            caller.task_id in snap.tasks
+            and caller.agent in snap.agents
+            and namespace in snap.pins
+            and tool in snap.tools
+        ):
+            return
+        p = self.proctor
+
+        def fill() -> None:
+            p.cached_task(caller.task_id, snap)
+            p.cached_agent(caller.agent, snap)
+            p.cached_pins(namespace, snap)
+            p.cached_tool(tool, snap)
+
+        await p.store_guard.run(fill)
 
     def _may_reach_upstreams(self, caller: Caller, snap: Snapshot, cfg: UpstreamConfig) -> bool:
         """Whether the caller's task is live, declares a tool of ``cfg`` and its agent is active,

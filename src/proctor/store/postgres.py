@@ -127,8 +127,8 @@ class PostgresStore(SqlStore):
         url: str,
         *,
         max_connections: int = 8,
-        connect_timeout_s: int = 5,
-        pool_timeout_s: float = 10.0,
+        connect_timeout_s: int = 2,
+        pool_timeout_s: float = 2.0,
         lock_timeout_ms: int = 5000,
         check_idle_s: float = 1.0,
     ) -> None:
@@ -157,17 +157,17 @@ class PostgresStore(SqlStore):
         # Fail fast, with libpq's own reason, when the server cannot be reached at all.
         with self._errors.mapping():
             psycopg.connect(url, **kwargs).close()
-        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            url,
-            kwargs=kwargs,
-            min_size=1,
-            max_size=max_connections,
-            open=False,
-            timeout=pool_timeout_s,
-            check=self._check,
-            reset=self._returned,
-            name="proctor",
-        )
+        self._pool_args: dict[str, Any] = {
+            "kwargs": kwargs,
+            "min_size": 1,
+            "max_size": max_connections,
+            "open": False,
+            "timeout": pool_timeout_s,
+            "check": self._check,
+            "reset": self._returned,
+            "name": "proctor",
+        }
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(url, **self._pool_args)
         try:
             with self._errors.mapping():
                 self._pool.open(wait=True, timeout=pool_timeout_s)
@@ -231,6 +231,15 @@ class PostgresStore(SqlStore):
         with resources.as_file(src) as folder, self._errors.mapping():
             backend = get_backend(yoyo_url)
             apply_pending(backend, str(folder))
+
+    def reconnect(self) -> None:
+        """Replace the pool after an outage (see proctor.store.guard): a pool whose reconnection
+        attempts failed backs off for seconds, while the server may answer again now. The old
+        pool is closed in the background once the connections in use come back."""
+        new: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(self._conninfo, **self._pool_args)
+        new.open(wait=False)
+        old, self._pool = self._pool, new
+        threading.Thread(target=old.close, kwargs={"timeout": 1.0}, daemon=True).start()
 
     def close(self) -> None:
         self._pool.close()
