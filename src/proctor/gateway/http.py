@@ -216,6 +216,14 @@ class GatewayAuth:
         fresh store snapshot (one epoch read for the whole request), and the session's owner.
         The ASGI path answers a refusal; the fast path declines the request, so the ASGI path
         answers it (one set of checks for both, so they cannot drift apart)."""
+        refused = self._precheck(raw_headers, headers)
+        if refused is not None:
+            return refused
+        return await self._identified(headers)
+
+    def _precheck(self, raw_headers: list[tuple[bytes, bytes]], headers: dict[str, str]) -> _Refusal | None:
+        """The checks of :meth:`_admit` that need no store (the fast path makes them before it
+        takes a request)."""
         if len(headers) != len(raw_headers) and _repeated(raw_headers):
             # this layer reads the last copy of a header, the SDK behind it the first: a session id
             # or credential sent twice could be checked as one and used as another
@@ -229,6 +237,9 @@ class GatewayAuth:
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
             return _Refusal(413, _TOO_LARGE)
+        return None
+
+    async def _identified(self, headers: dict[str, str]) -> tuple[Caller, Snapshot] | _Refusal:
         try:
             # on a store worker thread, bounded: never the loop (docs/adr/0019)
             caller, snap = await self.proctor.store_guard.run(self._identify, headers)
@@ -430,6 +441,8 @@ class GatewayAuth:
         ):
             return None
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}  # names are lower-case
+        if self._precheck(raw_headers, headers) is not None:
+            return None
         try:
             msg = wire.loads(body)
         except ValueError:
@@ -447,7 +460,7 @@ class GatewayAuth:
     ) -> tuple[bytes, Callable[[], None] | None] | None:
         """The fast path's answer, or None (a refusal: the ASGI path answers and audits it)."""
         try:
-            admitted = await self._admit(raw_headers, headers)  # the body is in: a snapshot now
+            admitted = await self._identified(headers)  # the body is in: a snapshot now
         except Exception:
             return None
         if isinstance(admitted, _Refusal):
