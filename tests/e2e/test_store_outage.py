@@ -108,7 +108,11 @@ def _gateway(tmp_path: Path, config: str, *, max_calls: int | None = None) -> It
             ws.root,
             [
                 upstream_from_mapping(
-                    {"namespace": "up", "url": f"http://127.0.0.1:{up_port}/mcp", "default": {"effect": "read"}}
+                    {
+                        "namespace": "up",
+                        "url": f"http://127.0.0.1:{up_port}/mcp",
+                        "default": {"effect": "read"},
+                    }
                 )
             ],
         )
@@ -190,7 +194,7 @@ def _assert_prompt_while_down(gw: Gw) -> None:
 def _assert_recovers(gw: Gw) -> None:
     start = time.monotonic()
     while True:
-        took, result = gw.call()
+        _, result = gw.call()
         if _ok(result):
             break
         assert time.monotonic() - start < 5, result  # within a couple of seconds of its return
@@ -231,7 +235,9 @@ def _pg_ctl(server: Any, *args: str) -> None:
 
 def _postgres_pids(server: Any) -> list[int]:
     master = int((server.data / "postmaster.pid").read_text().split()[0])
-    kids = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True, check=False)
+    kids = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True, check=False
+    )
     return [master, *(int(x) for x in kids.stdout.split())]
 
 
@@ -294,7 +300,7 @@ def test_a_task_with_a_budget_does_not_freeze_the_gateway_under_a_sqlite_lock(tm
                 time.sleep(0.2)  # the call is waiting on the lock now
                 took, meta = gw.timed_get("/.well-known/oauth-protected-resource/mcp")
                 assert meta.status_code == 200
-    assert took < PROMPT_S, took
+                assert took < PROMPT_S, took
                 took, health = gw.timed_get("/healthz")
                 assert health.status_code == 200
                 assert took < PROMPT_S, took
