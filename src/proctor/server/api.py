@@ -353,12 +353,23 @@ def create_app(
     def healthz() -> dict[str, Any]:
         """Liveness and what this process serves. A policy set the watcher refused makes the
         status `degraded` (still 200: the last good set keeps deciding) and is shown with its
-        errors under `policy.rejected`."""
-        proctor.store.epoch()
+        errors under `policy.rejected`. A store that is down makes it `degraded` too, answered at
+        once without asking the store (`store.status` is `unavailable`; docs/adr/0019)."""
+        irrevocable: int | None = None
+        try:
+            proctor.snapshot()  # fails at once while the store is known to be down
+            irrevocable = len(proctor.leases.list(irrevocable=True))
+        except StoreError as exc:
+            proctor.store_guard.observe(exc)
+        store = proctor.store_guard.health()
+        if irrevocable is None and store["status"] == "ok":
+            store = {"status": "error"}
         policy = proctor.policy_health()
-        irrevocable = len(proctor.leases.list(irrevocable=True))
         return {
-            "status": "degraded" if policy["rejected"] is not None or irrevocable else "ok",
+            "status": "degraded"
+            if policy["rejected"] is not None or irrevocable or store["status"] != "ok"
+            else "ok",
+            "store": store,
             "irrevocable_leases": irrevocable,
             "policy_version": proctor.policy.version,
             "policy": policy,
