@@ -235,12 +235,29 @@ class Pipeline:
         """:meth:`_decide_lazy` without blocking the loop: on the loop when the snapshot already
         holds every record the call needs and no budget is counted (nothing to ask the store),
         else on a store worker thread, bounded by ``store_timeout`` (docs/adr/0019)."""
-        try:
-            return self._decide_lazy(call, snap, offline=True)
-        except _NeedsStore:
-            pass
         app = self.app
+        agent = task = None
         try:
+            try:
+                return self._decide_lazy(call, snap, offline=True)
+            except _NeedsBudget as need:  # decided: only the budget unit is left to the store
+                agent, task = need.agent, need.task
+                consumed = await app.store_guard.run(app.store.consume_call, task.id)
+                decision = need.decision
+                if not consumed:
+                    exc = TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
+                    decision = deny(exc.message, app.policy.version, errors=(exc.code,))
+                return decision, functools.partial(
+                    app.decision_entry,
+                    call,
+                    decision,
+                    agent,
+                    task,
+                    tool_label(call.tool),
+                    budget_used=consumed,
+                )
+            except _NeedsStore:
+                pass
             return await app.store_guard.run(self._decide_lazy, call, snap)
         except StoreError as exc:  # the store is down or did not answer in time: fail closed
             log.error("store error while deciding: %s", exc.message)
@@ -248,7 +265,14 @@ class Pipeline:
                 "the store could not be read: the call is denied", app.policy.version, errors=(exc.code,)
             )
             return decision, functools.partial(
-                app.decision_entry, call, decision, None, None, tool_label(call.tool), budget_used=False
+                app.decision_entry, call, decision, agent, task, tool_label(call.tool), budget_used=False
+            )
+        except Exception as exc:  # fail closed
+            decision = deny(
+                "error while deciding: the call is denied", app.policy.version, errors=(type(exc).__name__,)
+            )
+            return decision, functools.partial(
+                app.decision_entry, call, decision, agent, task, tool_label(call.tool), budget_used=False
             )
 
     async def _record_async(
@@ -400,7 +424,7 @@ class Pipeline:
             # budget: counted only for calls that would go ahead
             if decision.verdict is not Verdict.DENY and task.max_calls is not None and not call.dry_run:
                 if offline:
-                    raise _NeedsStore
+                    raise _NeedsBudget(decision, agent, task)
                 if not app.store.consume_call(task.id):
                     raise TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
                 consumed = True
@@ -427,6 +451,14 @@ class Pipeline:
 
 class _NeedsStore(Exception):
     """Deciding offline (see ``Pipeline._decide_lazy``) needs the store."""
+
+
+class _NeedsBudget(_NeedsStore):
+    """Deciding offline went ahead as far as the budget unit, which only the store can count."""
+
+    def __init__(self, decision: Decision, agent: AgentRecord, task: TaskRecord) -> None:
+        super().__init__()
+        self.decision, self.agent, self.task = decision, agent, task
 
 
 _MISSING: Any = object()
