@@ -194,6 +194,7 @@ class Proctor:
             store.epoch, timeout_s=settings.store_timeout_s, on_recover=self._store_recovered
         )
         self.audit.guard = self.store_guard
+        self.store_guard.inline_reads = bool(getattr(store, "reads_never_wait", False))
         self.pipeline = Pipeline(self)
         self.audience = f"spiffe://{settings.trust_domain}/proctor"
         self._tools_synced = False
@@ -395,7 +396,7 @@ class Proctor:
 
     async def snapshot_async(self) -> Snapshot:
         """:meth:`snapshot` on a store worker thread, bounded by ``store_timeout``."""
-        return await self.store_guard.run(self._snapshot)
+        return await self.store_guard.run(self._snapshot, read=True)
 
     def _snapshot(self) -> Snapshot:
         epoch = self.store.epoch()

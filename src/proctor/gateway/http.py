@@ -242,7 +242,7 @@ class GatewayAuth:
     async def _identified(self, headers: dict[str, str]) -> tuple[Caller, Snapshot] | _Refusal:
         try:
             # on a store worker thread, bounded: never the loop (docs/adr/0019)
-            caller, snap = await self.proctor.store_guard.run(self._identify, headers)
+            caller, snap = await self.proctor.store_guard.run(self._identify, headers, read=True)
         except StoreError as exc:
             return _store_refusal(exc)
         except ProctorError as exc:

@@ -623,7 +623,7 @@ class GatewayRuntime:
 
         try:
             # on a store worker thread, bounded: never the loop (docs/adr/0019)
-            known = await p.store_guard.run(states)
+            known = await p.store_guard.run(states, read=True)
         except Exception as exc:  # the store may be unavailable; the next round retries
             log.warning("task sweep skipped: %s", type(exc).__name__)
             return closed
@@ -1009,7 +1009,7 @@ class GatewayRuntime:
             p.cached_pins(namespace, snap)
             p.cached_tool(tool, snap)
 
-        await p.store_guard.run(fill)
+        await p.store_guard.run(fill, read=True)
 
     def _may_reach_upstreams(self, caller: Caller, snap: Snapshot, cfg: UpstreamConfig) -> bool:
         """Whether the caller's task is live, declares a tool of ``cfg`` and its agent is active,

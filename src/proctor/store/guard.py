@@ -62,6 +62,9 @@ class StoreGuard:
         self._probing = False
         self._closed = False
         self._executor: ThreadPoolExecutor | None = None
+        #: reads run on the calling thread: the store says they never wait on a lock (SQLite in WAL
+        #: mode, a local file), so a thread hop would cost more than the read
+        self.inline_reads = False
 
     # state ----------------------------------------------------------------------------------
     def check(self) -> None:
@@ -143,11 +146,14 @@ class StoreGuard:
             self.observe(exc)
             raise
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run(self, fn: Callable[..., T], *args: Any, read: bool = False) -> T:
         """``fn(*args)`` on a worker thread, awaited for at most ``timeout_s``: raises
         :class:`StoreUnavailable` at once while the breaker is open, or when the call does not
-        answer in time (which opens it)."""
+        answer in time (which opens it). ``read``: ``fn`` only reads, and runs right here when
+        the store's reads never wait (:attr:`inline_reads`)."""
         self.check()
+        if read and self.inline_reads:
+            return self._call(fn, args)
         loop = asyncio.get_running_loop()
         fut = loop.run_in_executor(self._pool(), self._call, fn, args)
         try:

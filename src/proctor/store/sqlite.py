@@ -87,6 +87,12 @@ class SqliteStore(SqlStore):
         )
         self._checkpointer.start()
 
+    @property
+    def reads_never_wait(self) -> bool:
+        """In WAL mode a read never waits for another connection's write lock: the store guard
+        (docs/adr/0019) lets reads run on the calling thread, and sends writes to its workers."""
+        return self._wal
+
     def _checkpoint_loop(self, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
         conn: sqlite3.Connection | None = None
         last = -1
