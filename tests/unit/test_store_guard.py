@@ -34,7 +34,7 @@ def test_a_hung_call_is_refused_at_the_bound_then_calls_fail_fast_until_the_stor
         assert loop.time() - start < 2
         assert guard.down is not None
         # the loop stayed free meanwhile, and now every call fails at once, the store untouched
-        touched = []
+        touched: list[int] = []
         start = loop.time()
         for _ in range(5):
             with pytest.raises(StoreUnavailable):
