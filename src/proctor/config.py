@@ -73,8 +73,11 @@ class Settings:
     gateway_audit: str = "auto"
     #: requests refused before anyone is identified: at most this many audit records per source
     #: address and window, then one summary of the rest (see proctor.audit.refusals)
-    #: a file outside the workspace every signed checkpoint is appended to (see proctor.audit.witness)
-    audit_witness: str | None = None
+    #: witnesses outside the workspace every signed checkpoint is sent to: absolute paths of files
+    #: (see proctor.audit.witness) and URLs of witness services (proctor.audit.witness_http)
+    audit_witnesses: tuple[str, ...] = ()
+    #: the pinned public key (``ed25519:...``) of each witness service, by URL
+    audit_witness_keys: Mapping[str, str] = field(default_factory=dict)
     refusal_audit_burst: int = 10
     refusal_audit_window_s: float = 60.0
     #: between namespace and tool in the names agents see (``fs__read_file``; docs/adr/0014)
@@ -178,18 +181,54 @@ def tool_to_mapping(tool: ToolRecord) -> dict[str, Any]:
     return out
 
 
-def _witness_path(raw: object, config: Path) -> str | None:
-    """``audit.witness``: an absolute path outside the workspace (a relative one would move with it)."""
-    if raw is None:
-        return None
+def _witness_path(raw: object, config: Path) -> str:
+    """One ``audit.witness``: an absolute path outside the workspace (a relative one would move with
+    it), or the URL of a witness service (https, or http to the loopback)."""
+    if isinstance(raw, str) and raw.startswith(("http://", "https://")):
+        from proctor.audit.witness_http import check_witness_url
+
+        return check_witness_url(raw)
     if not isinstance(raw, str) or not raw or "\x00" in raw or not Path(raw).is_absolute():
-        raise ValidationError("audit.witness is an absolute path to a file outside the workspace")
+        raise ValidationError(
+            "audit.witness is an absolute path to a file outside the workspace or a witness URL"
+        )
     root = config.resolve().parent
     if Path(raw).resolve().is_relative_to(root):
         raise ValidationError(
             "audit.witness must lie outside the workspace (a copy of it would carry it along)"
         )
     return raw
+
+
+def _witnesses(raw: object, keys: object, config: Path) -> tuple[tuple[str, ...], dict[str, str]]:
+    """``audit.witness`` (one or a list) and ``audit.witness_key`` (one key when there is one witness
+    service, else a mapping of URL to key): every witness service needs its key pinned."""
+    if raw is None:
+        items: list[object] = []
+    elif isinstance(raw, list):
+        items = list(raw)
+    else:
+        items = [raw]
+    witnesses = tuple(_witness_path(item, config) for item in items)
+    if len(set(witnesses)) != len(witnesses):
+        raise ValidationError("audit.witness names a witness twice")
+    urls = [w for w in witnesses if w.startswith(("http://", "https://"))]
+    pinned: dict[str, str] = {}
+    if isinstance(keys, str) and len(urls) == 1:
+        pinned[urls[0]] = keys
+    elif isinstance(keys, Mapping):
+        pinned = {str(k).rstrip("/"): str(v) for k, v in keys.items()}
+    elif keys is not None:
+        raise ValidationError("audit.witness_key is the witness's key, or a mapping of witness URL to key")
+    from proctor.audit.witness_http import parse_witness_key
+
+    for url in urls:
+        if url not in pinned:
+            raise ValidationError(
+                f"audit.witness_key: pin the key of the witness {url} (`proctor witness serve` prints it)"
+            )
+        parse_witness_key(pinned[url])
+    return witnesses, {u: pinned[u] for u in urls}
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
@@ -222,6 +261,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
                 "refusal_records",
                 "refusal_window",
                 "witness",
+                "witness_key",
             },
         )
         server = _section(data, "server", {"host", "port"})
@@ -254,6 +294,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(
                 f"{path.name}: audit.refusal_records is at least 0, audit.refusal_window above 0"
             )
+        witnesses, witness_keys = _witnesses(audit.get("witness"), audit.get("witness_key"), path)
         return Settings(
             trust_domain=TrustDomain(str(env.get("PROCTOR_TRUST_DOMAIN") or data.get("trust_domain", ""))),
             store_url=str(env.get("PROCTOR_STORE") or data.get("store", "sqlite:///proctor.db")),
@@ -272,7 +313,8 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             tools=tools,
             gateway_audit=gateway_audit,
             refusal_audit_burst=refusal_burst,
-            audit_witness=_witness_path(audit.get("witness"), path),
+            audit_witnesses=witnesses,
+            audit_witness_keys=witness_keys,
             refusal_audit_window_s=refusal_window,
             gateway_tool_separator=separator,
         )

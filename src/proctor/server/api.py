@@ -357,8 +357,12 @@ def create_app(
         proctor.store.epoch()
         policy = proctor.policy_health()
         irrevocable = len(proctor.leases.list(irrevocable=True))
+        audit = proctor.audit_health()
+        reasons = list(audit["reasons"])
         return {
-            "status": "degraded" if policy["rejected"] is not None or irrevocable else "ok",
+            "status": "degraded" if policy["rejected"] is not None or irrevocable or reasons else "ok",
+            "reasons": reasons,
+            "audit": audit,
             "irrevocable_leases": irrevocable,
             "policy_version": proctor.policy.version,
             "policy": policy,
@@ -671,9 +675,7 @@ def create_app(
         """Verify the chain and checkpoints; ``deep=true`` also checks each record's indexed
         columns (what `audit search` filters on) against its body."""
         proctor.audit.flush()
-        report = verify_audit_store(
-            proctor.store, proctor.keydir, deep=deep, witness=proctor.settings.audit_witness
-        )
+        report = verify_audit_store(proctor.store, proctor.keydir, deep=deep, settings=proctor.settings)
         return {
             "ok": report.ok,
             "records_checked": report.records_checked,

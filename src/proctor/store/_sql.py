@@ -620,6 +620,14 @@ class SqlStore(abc.ABC):
             self._bump(cur)
             return True
 
+    def list_policy_versions(self) -> list[tuple[int, str, str]]:
+        with self._read() as cur:
+            cur.execute("SELECT id, version, files FROM policy_versions ORDER BY id")
+            return [
+                (int(r[0]), str(r[1]), r[2] if isinstance(r[2], str) else json.dumps(r[2], sort_keys=True))
+                for r in cur.fetchall()
+            ]
+
     def active_policy_version(self) -> str | None:
         with self._read() as cur:
             cur.execute("SELECT version FROM policy_versions ORDER BY id DESC LIMIT 1")

@@ -340,6 +340,10 @@ class Store(Protocol):
 
     def active_policy_version(self) -> str | None: ...
 
+    def list_policy_versions(self) -> list[tuple[int, str, str]]:
+        """Every recorded activation, oldest first: (row id, version, files as stored JSON text)."""
+        ...
+
     # audit ------------------------------------------------------------------
     def append_audit(self, records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
         """Chain and durably commit ``records`` in one transaction, serialised against every
