@@ -1261,17 +1261,19 @@ def verify_audit_store(
     if not keys:  # one clear problem instead of an unknown key on every checkpoint
         report.problems = [p for p in report.problems if p.code != "checkpoint_unknown_kid"]
     outside = {cp.seq for cp in anchors}
-    cut = [p for p in report.problems if p.code in ("log_truncated", "checkpoint_mismatch")]
-    if cut and any(p.seq in outside or report.head_seq < max(outside, default=0) for p in cut):
-        problems.append(
-            Problem(
-                0,
-                "audit_rollback",
-                "the log does not reach a checkpoint kept outside the store (the anchor or a witness):"
-                " it went back (a restored or rolled-back database or workspace) or was cut; no"
-                " checkpoint is signed until an operator decides: `proctor audit recover --reason ...`",
+    # a log that does not reach a checkpoint kept outside the store went back (a restored or rolled
+    # back database or workspace) or was cut: say so, and what the operator can do
+    for i, p in enumerate(report.problems):
+        if (p.code == "log_truncated" and report.head_seq < max(outside, default=0)) or (
+            p.code == "checkpoint_mismatch" and p.seq in outside
+        ):
+            report.problems[i] = Problem(
+                p.seq,
+                p.code,
+                p.message + "; the log went back behind a checkpoint kept outside the store (a rollback:"
+                " a restored database or workspace) or was cut. Checkpoints stay off until an operator"
+                " decides and records it: `proctor audit recover --reason ...`",
             )
-        )
     if deep and report.ok:
         problems.extend(_policy_problems(store, report.head_seq))
     report.problems[:0] = problems
