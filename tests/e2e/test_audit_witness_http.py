@@ -33,7 +33,8 @@ from proctor.audit.witness_http import (
     parse_witness_key,
     recovery_payload,
 )
-from proctor.errors import AuditError
+from proctor.config import load_settings
+from proctor.errors import AuditError, ConfigError
 from proctor.store.base import Checkpoint
 from proctor.workspace import Workspace
 
@@ -163,7 +164,8 @@ def test_truncation_with_the_anchor_deleted_is_caught_by_the_http_witness(
     (ws.keys_dir / "audit-anchor.json").unlink()
     r = _verify(ws)
     assert r.returncode == 1, r.stdout
-    assert "log_truncated" in r.stderr and "went back" in r.stderr
+    assert "log_truncated" in r.stderr
+    assert "went back" in r.stderr
 
 
 def test_a_workspace_restored_from_an_old_copy_is_caught(tmp_path: Path, witness: Witness) -> None:
@@ -201,7 +203,8 @@ def test_a_forged_countersignature_or_another_witness_key_is_refused(
     config = ws.root / "proctor.yaml"
     config.write_text(_config(witness, key=other))
     r = _verify(ws)
-    assert r.returncode == 1 and "countersignature" in r.stderr, r.stderr
+    assert r.returncode == 1, r.stderr
+    assert "countersignature" in r.stderr, r.stderr
     config.write_text(_config(witness))
     assert _verify(ws).returncode == 0
     # the witness's log edited: a countersignature that is not the witness's
@@ -215,7 +218,8 @@ def test_a_forged_countersignature_or_another_witness_key_is_refused(
     log_file.write_text("\n".join([*lines[:-1], json.dumps(last)]) + "\n")
     witness.start()
     r = _verify(ws)
-    assert r.returncode == 1 and "countersignature" in r.stderr, r.stderr
+    assert r.returncode == 1, r.stderr
+    assert "countersignature" in r.stderr, r.stderr
 
 
 def test_the_witness_refuses_a_rollback_unless_it_is_a_signed_recovery(
@@ -247,9 +251,11 @@ def test_the_witness_refuses_a_rollback_unless_it_is_a_signed_recovery(
         client.submit(kid, old, jwk, {**bad, "signature": base64.b64encode(forged).decode()})
     good = key.sign(recovery_payload(kid, held.checkpoint.seq, from_head, old, "x"))
     got = client.submit(kid, old, jwk, {**bad, "signature": base64.b64encode(good).decode()})
-    assert got.checkpoint.seq == 3 and got.recovery is not None
+    assert got.checkpoint.seq == 3
+    assert got.recovery is not None
     latest = client.latest(kid)
-    assert latest is not None and latest.checkpoint.seq == 3
+    assert latest is not None
+    assert latest.checkpoint.seq == 3
     with pytest.raises(AuditError, match="countersignature"):  # a client pinning another key refuses it
         HttpWitness(witness.url, Ed25519PrivateKey.generate().public_key()).latest(kid)
 
@@ -267,7 +273,8 @@ def test_an_edited_policy_versions_row_is_tampering(tmp_path: Path) -> None:
         edited[name] = edited[name] + "\n// permit everything\n"
         db.execute("UPDATE policy_versions SET files = ? WHERE id = ?", (json.dumps(edited), row_id))
     r = _verify(ws, "--deep")
-    assert r.returncode == 1 and "policy_version_modified" in r.stderr, r.stderr
+    assert r.returncode == 1, r.stderr
+    assert "policy_version_modified" in r.stderr, r.stderr
     with sqlite3.connect(ws.root / "proctor.db") as db:
         db.execute("UPDATE policy_versions SET files = ? WHERE id = ?", (files, row_id))
         db.execute(
@@ -275,7 +282,8 @@ def test_an_edited_policy_versions_row_is_tampering(tmp_path: Path) -> None:
             ("sha256:0123456789abcdef0123456789abcdef", files, time.time()),
         )
     r = _verify(ws, "--deep")
-    assert r.returncode == 1 and "policy_version_unrecorded" in r.stderr, r.stderr
+    assert r.returncode == 1, r.stderr
+    assert "policy_version_unrecorded" in r.stderr, r.stderr
 
 
 # against a running `proctor serve` ----------------------------------------------------------------
@@ -325,15 +333,16 @@ def test_a_witness_that_is_down_holds_no_call_up_and_is_caught_up(tmp_path: Path
         _until(lambda: "witness_lagging" in _health(c)["reasons"])  # type: ignore[operator]
         assert _health(c)["status"] == "degraded"
         status = _cli("status", "--workspace", str(ws.root))
-        assert status.returncode == 1 and "witness lagging" in status.stdout, status.stdout
+        assert status.returncode == 1, status.stdout
+        assert "witness lagging" in status.stdout, status.stdout
         witness.start()
         _until(lambda: _health(c)["reasons"] == [])
         assert _health(c)["status"] == "ok"
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    r = _verify(ws)
-    assert r.returncode == 0, r.stderr
+    v = _verify(ws)
+    assert v.returncode == 0, v.stderr
 
 
 def test_a_rollback_under_a_running_process_stops_checkpoints_until_recovered(
@@ -355,7 +364,7 @@ def test_a_rollback_under_a_running_process_stops_checkpoints_until_recovered(
             assert c.post(
                 "/v1/agents", json={"name": f"b{i}", "owner": "o@acme.test"}, headers=auth
             ).is_success
-        _until(lambda: (ws.keys_dir / "audit-anchor.json").exists())
+        _until((ws.keys_dir / "audit-anchor.json").exists)
         anchored = json.loads((ws.keys_dir / "audit-anchor.json").read_text())["seq"]
         with sqlite3.connect(old) as copy, sqlite3.connect(db_path) as live:
             copy.backup(live)  # the database goes back under the running process
@@ -369,10 +378,12 @@ def test_a_rollback_under_a_running_process_stops_checkpoints_until_recovered(
         with sqlite3.connect(db_path) as db:
             (top,) = db.execute("SELECT MAX(seq) FROM audit_checkpoints").fetchone()
         assert top < anchored  # no checkpoint signed over the rolled-back log
-        r = _verify(ws)
-        assert r.returncode == 1 and "audit recover" in r.stderr, r.stderr
+        v = _verify(ws)
+        assert v.returncode == 1, v.stderr
+        assert "audit recover" in v.stderr, v.stderr
         status = _cli("status", "--workspace", str(ws.root))
-        assert status.returncode == 1 and "ROLLBACK" in status.stdout, status.stdout
+        assert status.returncode == 1, status.stdout
+        assert "ROLLBACK" in status.stdout, status.stdout
 
         r = _cli(
             "audit",
@@ -397,4 +408,28 @@ def test_a_rollback_under_a_running_process_stops_checkpoints_until_recovered(
     r = _verify(ws)
     assert r.returncode == 0, r.stderr
     said = " ".join(r.stdout.split())  # the console wraps long lines
-    assert "recovered at record" in said and "after a disk failure" in said, said
+    assert "recovered at record" in said, said
+    assert "after a disk failure" in said, said
+
+
+def test_witness_settings_are_checked(tmp_path: Path) -> None:
+    """A witness service needs its key pinned (no trust on first use) and TLS beyond the loopback;
+    file and URL witnesses may be listed together."""
+    key = format_witness_key(Ed25519PrivateKey.generate().public_key())
+    outside = tmp_path / "elsewhere" / "w.jsonl"
+
+    def load(audit: str) -> object:
+        path = tmp_path / "ws" / "proctor.yaml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("trust_domain: acme.test\naudit:\n" + audit)
+        return load_settings(path, env={})
+
+    with pytest.raises(ConfigError, match="pin the key"):
+        load("  witness: http://127.0.0.1:9/\n")
+    with pytest.raises(ConfigError, match="only to 127.0.0.1 or localhost"):
+        load(f"  witness: http://witness.example:80\n  witness_key: {key}\n")
+    with pytest.raises(ConfigError, match="witness key"):
+        load("  witness: https://witness.example\n  witness_key: not-a-key\n")
+    s = load(f"  witness: [{outside}, 'https://w.example/']\n  witness_key: {key}\n")
+    assert s.audit_witnesses == (str(outside), "https://w.example")  # type: ignore[attr-defined]
+    assert s.audit_witness_keys == {"https://w.example": key}  # type: ignore[attr-defined]
