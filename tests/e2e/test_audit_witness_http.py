@@ -433,3 +433,46 @@ def test_witness_settings_are_checked(tmp_path: Path) -> None:
     s = load(f"  witness: [{outside}, 'https://w.example/']\n  witness_key: {key}\n")
     assert s.audit_witnesses == (str(outside), "https://w.example")  # type: ignore[attr-defined]
     assert s.audit_witness_keys == {"https://w.example": key}  # type: ignore[attr-defined]
+
+
+def test_a_rollback_on_postgresql_halts_signing_until_recovered(tmp_path: Path, pg_fresh_url: str) -> None:
+    """The same on PostgreSQL, in-process: the log cut under the process halts signing; the recovery
+    resumes it and verifies, deep (policy_versions included), and an edited row is still caught."""
+    import psycopg
+
+    ws, _ = Workspace.init(
+        tmp_path / "ws", config_text="trust_domain: acme.test\naudit: {checkpoint_every: 5}\n"
+    )
+    p = Proctor.open(ws, store_url=pg_fresh_url)
+    try:
+        for i in range(12):
+            p.add_agent(f"bot{i}", "o@acme.test")
+        p.audit.flush()
+        top = p.store.latest_checkpoint()
+        assert top is not None
+        with psycopg.connect(pg_fresh_url, autocommit=True) as db:
+            db.execute("ALTER TABLE audit_records DISABLE TRIGGER USER")
+            db.execute("DELETE FROM audit_records WHERE seq > %s", (top.seq - 6,))
+            db.execute("DELETE FROM audit_checkpoints WHERE seq > %s", (top.seq - 6,))
+            db.execute("ALTER TABLE audit_records ENABLE TRIGGER USER")
+        p.add_agent("after", "o@acme.test")
+        assert p.audit_health()["reasons"] == ["audit_rollback"]
+        p.audit.flush()
+        latest = p.store.latest_checkpoint()
+        assert latest is not None
+        assert latest.seq <= top.seq - 6  # nothing signed over the cut log
+        assert not p.verify_audit().ok
+        p.recover_audit("replica promoted after the primary was lost", "tester")
+        assert p.audit_health()["reasons"] == []
+        report = p.verify_audit(deep=True)
+        assert report.ok, report.problems
+        assert [r["reason"] for r in report.recoveries] == ["replica promoted after the primary was lost"]
+        with psycopg.connect(pg_fresh_url, autocommit=True) as db:
+            db.execute(
+                "UPDATE policy_versions SET files = %s",
+                (json.dumps({"x.cedar": "permit(principal, action, resource);"}),),
+            )
+        codes = [prob.code for prob in p.verify_audit(deep=True).problems]
+        assert "policy_version_modified" in codes
+    finally:
+        p.close()
