@@ -426,7 +426,7 @@ def test_witness_settings_are_checked(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="pin the key"):
         load("  witness: http://127.0.0.1:9/\n")
-    with pytest.raises(ConfigError, match="only to 127.0.0.1 or localhost"):
+    with pytest.raises(ConfigError, match=r"only to 127\.0\.0\.1 or localhost"):
         load(f"  witness: http://witness.example:80\n  witness_key: {key}\n")
     with pytest.raises(ConfigError, match="witness key"):
         load("  witness: https://witness.example\n  witness_key: not-a-key\n")
