@@ -242,6 +242,17 @@ def test_the_witness_refuses_a_rollback_unless_it_is_a_signed_recovery(
     old = cp_at(3)
     with pytest.raises(WitnessRefused):
         client.submit(kid, old, jwk)
+    ts = to_micros(time.time())
+    fork = bytes(32)  # another head at the seq the witness holds
+    forked = Checkpoint(
+        held.checkpoint.seq, fork, ts / 1e6, kid, key.sign(checkpoint_payload(held.checkpoint.seq, fork, ts))
+    )
+    with pytest.raises(WitnessRefused, match="rollback"):
+        client.submit(kid, forked, jwk)
+    stranger = Ed25519PrivateKey.generate()  # a key that is not the one the log id names
+    ahead = Checkpoint(99, fork, ts / 1e6, kid, stranger.sign(checkpoint_payload(99, fork, ts)))
+    with pytest.raises(AuditError, match="400"):
+        client.submit(kid, ahead, jwk)
     from_head = bytes(held.checkpoint.head_hash).hex()
     forged = Ed25519PrivateKey.generate().sign(
         recovery_payload(kid, held.checkpoint.seq, from_head, old, "x")

@@ -9,6 +9,10 @@ verify`` checks the log against the witness's latest checkpoint: its signature, 
 reaches it with the same head. So a truncated log, a rolled-back database or a restored workspace
 verifies as tampered, whatever happened to the anchor.
 
+``audit.witness`` may also name a witness *service* by URL, which countersigns each checkpoint
+(:mod:`proctor.audit.witness_http`, docs/adr/0020); :class:`WitnessPublisher` sends every signed
+checkpoint to each witness from the audit writer thread and tracks those lagging behind.
+
 The witness holds checkpoints only (sequence number, head hash, time, key id, signature): no record
 content. Each line is verified like any checkpoint; a damaged last line is reported, never skipped.
 """

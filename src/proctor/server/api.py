@@ -682,6 +682,7 @@ def create_app(
             "checkpoints_checked": report.checkpoints_checked,
             "head_seq": report.head_seq,
             "problems": [{"seq": p.seq, "code": p.code, "message": p.message} for p in report.problems],
+            "recoveries": report.recoveries,
         }
 
     def openapi() -> dict[str, Any]:
