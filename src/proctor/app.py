@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from proctor.audit.anchor import read_anchor, trusted_audit_keys, write_anchor
-from proctor.audit.canonical import canonical_json
+from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.log import AuditEntry, AuditLog
 from proctor.audit.verify import Problem, VerifyReport, verify_log
 from proctor.audit.witness import append_witness, latest_witnessed
+from proctor.canonical import canonical_json
 from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
 from proctor.credentials.leases import Lease, LeaseManager
@@ -47,11 +48,7 @@ from proctor.errors import (
     ValidationError,
 )
 from proctor.identity.join import create_join_token, redeem
-from proctor.identity.keys import (
-    USE_CREDENTIAL,
-    SigningKeys,
-    load_or_create_audit_key,
-)
+from proctor.identity.keys import USE_CREDENTIAL, SigningKeys
 from proctor.identity.svid import SvidAuthority, SvidClaims
 from proctor.killswitch import KILL_FILE, KillSwitch, PendingKill
 from proctor.pipeline import CallInput, Pipeline, args_as_text, args_digest, printable

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
 from proctor.errors import ConfigError, ValidationError
 from proctor.policy.scope import RESOURCE_ARG_SPEC
+from proctor.redact import redact_url
 from proctor.store.base import ToolRecord
 from proctor.types import Effect, Sensitivity, ToolName, Trust, TrustDomain
 
@@ -83,27 +83,6 @@ class Settings:
 
     def __repr__(self) -> str:
         return f"Settings(trust_domain={self.trust_domain!r}, store_url={redact_url(self.store_url)!r})"
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, in the user-info part and in the query string.
-
-    >>> redact_url("postgresql://app:s3cret@db.internal:5432/proctor?sslmode=require")
-    'postgresql://app:***@db.internal:5432/proctor?sslmode=require'
-    """
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostinfo = netloc.rpartition("@")
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{hostinfo}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(k == "password" for k, _ in pairs):
-            query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs], safe="*/:")
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _section(data: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[str, Any]:

@@ -14,15 +14,18 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from proctor.audit.key import load_or_create_audit_key
 from proctor.clock import FrozenClock
-from proctor.errors import ConfigError, TokenInvalid, ValidationError
-from proctor.identity import (
-    SigningKeys,
+from proctor.crypto.jose import (
+    b64url,
+    b64url_decode,
+    ec_public_from_jwk,
+    ec_public_jwk,
     ed25519_public_from_jwk,
     jwk_thumbprint,
-    load_or_create_audit_key,
 )
-from proctor.identity.keys import b64url, b64url_decode, ec_public_from_jwk, ec_public_jwk
+from proctor.errors import ConfigError, TokenInvalid, ValidationError
+from proctor.identity import SigningKeys
 from proctor.store import open_store
 from proctor.store.base import Store
 
