@@ -20,6 +20,7 @@ from proctor.policy.scope import RESOURCE_ARG_SPEC
 from proctor.redact import redact_url
 from proctor.store.base import ToolRecord
 from proctor.types import Effect, Sensitivity, ToolName, Trust, TrustDomain
+from proctor.validate import check_keys
 
 CONFIG_FILE = "proctor.yaml"
 _DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
@@ -89,22 +90,14 @@ def _section(data: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[st
     value = data.get(key) or {}
     if not isinstance(value, Mapping):
         raise ConfigError(f"{CONFIG_FILE}: `{key}` must be a mapping")
-    unknown = set(value) - allowed
-    if unknown:
-        raise ConfigError(
-            f"{CONFIG_FILE}: unknown key `{key}.{sorted(unknown)[0]}`; allowed: {', '.join(sorted(allowed))}"
-        )
+    check_keys(value, allowed, CONFIG_FILE, error=ConfigError, prefix=f"{key}.")
     return value
 
 
 def tool_from_mapping(raw: Mapping[str, Any], where: str = "tool") -> ToolRecord:
     """Build a tool registration from config or API input, refusing unknown keys and labels."""
     allowed = {"name", "effect", "resource", "resource_arg", "labels", "flags", "description"}
-    unknown = set(raw) - allowed
-    if unknown:
-        raise ValidationError(
-            f"{where}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(allowed))}"
-        )
+    check_keys(raw, allowed, where)
     if "name" not in raw or "effect" not in raw:
         raise ValidationError(f"{where}: `name` and `effect` are required")
     name = ToolName(str(raw["name"]))
@@ -183,11 +176,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path.name}: expected a mapping at the top level")
     top = {"trust_domain", "store", "identity", "tasks", "audit", "server", "policies", "tools", "gateway"}
-    unknown = set(data) - top
-    if unknown:
-        raise ConfigError(
-            f"{path.name}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(top))}"
-        )
+    check_keys(data, top, path.name, error=ConfigError)
     try:
         ident = _section(data, "identity", {"svid_ttl", "join_token_ttl"})
         tasks = _section(data, "tasks", {"default_ttl", "max_ttl"})

@@ -179,13 +179,6 @@ class Workspace:
             log.warning("workspace `%s` made private: %s", self.root, "; ".join(changed))
         return changed
 
-    def rotate_admin_token(self) -> str:
-        path = self.keys_dir / ADMIN_TOKEN_FILE
-        path.unlink(missing_ok=True)
-        token = ADMIN_PREFIX + secrets.token_urlsafe(32)
-        _write_private(path, hashlib.sha256(token.encode()).hexdigest().encode())
-        return token
-
     def check_admin_token(self, presented: str | None) -> None:
         """Constant-time check of a management API bearer token."""
         try:
