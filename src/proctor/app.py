@@ -60,6 +60,20 @@ from proctor.store.base import AgentRecord, Checkpoint, TaskRecord, ToolPin, Too
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
 from proctor.workspace import Workspace
 
+__all__ = [
+    "MAX_PURPOSE",
+    "MAX_SELECTORS",
+    "SETTLE_ROUNDS",
+    "TASK_AUDIENCE",
+    "UNLOGGABLE_ARGS",
+    "PolicyRejection",
+    "Proctor",
+    "Snapshot",
+    "StartedTask",
+    "verify_audit_store",
+]
+
+
 log = logging.getLogger(__name__)
 
 TASK_AUDIENCE = "proctor:task"

@@ -22,6 +22,18 @@ from proctor.store.base import ToolRecord
 from proctor.types import Effect, Sensitivity, ToolName, Trust, TrustDomain
 from proctor.validate import check_keys
 
+__all__ = [
+    "CONFIG_FILE",
+    "GATEWAY_AUDIT_MODES",
+    "TOOL_FLAGS",
+    "Settings",
+    "load_settings",
+    "parse_duration",
+    "tool_from_mapping",
+    "tool_to_mapping",
+]
+
+
 CONFIG_FILE = "proctor.yaml"
 _DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}

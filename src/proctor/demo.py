@@ -22,6 +22,12 @@ from rich.table import Table
 
 from proctor.clock import Clock, SystemClock
 
+__all__ = [
+    "DEMO_CONFIG",
+    "run_demo",
+]
+
+
 DEMO_CONFIG = """\
 trust_domain: acme.test
 store: sqlite:///proctor.db

@@ -16,6 +16,14 @@ from proctor.config import CONFIG_FILE, Settings, load_settings
 from proctor.errors import AdminTokenInvalid, ConfigError, WorkspaceNotFound
 from proctor.types import TrustDomain
 
+__all__ = [
+    "ADMIN_PREFIX",
+    "ADMIN_TOKEN_FILE",
+    "DEFAULT_CONFIG",
+    "Workspace",
+]
+
+
 log = logging.getLogger(__name__)
 
 ADMIN_TOKEN_FILE = "admin-token.sha256"  # noqa: S105 - a file name, not a secret

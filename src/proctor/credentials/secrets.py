@@ -34,6 +34,28 @@ from proctor.errors import (
 from proctor.store.base import SecretKeyRecord, SecretRecord, Store
 from proctor.workspace import Workspace
 
+__all__ = [
+    "AAD_PREFIX",
+    "KEY_BYTES",
+    "KEY_ENV",
+    "KEY_FILE",
+    "MAX_VALUE_BYTES",
+    "NAME_RE",
+    "NONCE_BYTES",
+    "Secret",
+    "SecretStore",
+    "check_name",
+    "decode_env_key",
+    "encode_key",
+    "key_id_of",
+    "key_path",
+    "load_secrets_key",
+    "new_key",
+    "rotate_key_file",
+    "write_private",
+]
+
+
 KEY_ENV = "PROCTOR_SECRETS_KEY"
 KEY_FILE = "secrets.key"
 KEY_BYTES = 32

@@ -31,6 +31,20 @@ from proctor.policy.scope import declares_namespace
 from proctor.store.base import ToolRecord
 from proctor.validate import check_keys
 
+__all__ = [
+    "MAX_UPSTREAMS_BYTES",
+    "RESOURCE_LIST_NAMES",
+    "RESOURCE_NAMES",
+    "UPSTREAMS_FILE",
+    "UpstreamConfig",
+    "case_unique",
+    "load_upstreams",
+    "save_upstreams",
+    "suggest_resource_arg",
+    "upstream_from_mapping",
+]
+
+
 log = logging.getLogger(__name__)
 
 UPSTREAMS_FILE = "upstreams.yaml"

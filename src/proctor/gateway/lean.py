@@ -28,6 +28,15 @@ from proctor.gateway import wire
 from proctor.gateway.config import UpstreamConfig, case_unique
 from proctor.gateway.http1 import Http1Error, Http1Pool, Http1Response, encode_headers
 
+__all__ = [
+    "ACCEPT",
+    "CATALOG_TTL_S",
+    "PROTOCOL_VERSION",
+    "LeanHttpUpstream",
+    "LeanUpstreamError",
+]
+
+
 log = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = "2025-11-25"

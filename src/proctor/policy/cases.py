@@ -36,6 +36,14 @@ from proctor.types import (
 )
 from proctor.validate import check_keys
 
+__all__ = [
+    "CaseResult",
+    "load_cases",
+    "run_cases",
+    "task_id_for",
+]
+
+
 _TOP = {"trust_domain", "agents", "tools", "tasks", "cases", "now"}
 _AGENT = {"owner", "status"}
 _TASK = {"agent", "purpose", "allow", "resources", "state", "requested_by", "ttl", "parent"}

@@ -56,6 +56,14 @@ from proctor.types import (
     ToolName,
 )
 
+__all__ = [
+    "GENESIS",
+    "Cursor",
+    "SqlStore",
+    "apply_pending",
+]
+
+
 GENESIS = b"\x00" * 32
 
 _AGENT_COLS = "name, spiffe_id, owner, status, selectors, created_at, updated_at, version"

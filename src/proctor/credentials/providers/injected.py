@@ -23,6 +23,13 @@ from proctor.credentials.secrets import check_name
 from proctor.errors import ValidationError
 from proctor.validate import check_keys
 
+__all__ = [
+    "GATEWAY_KEYS",
+    "InjectedSecretProvider",
+    "check_spec_keys",
+]
+
+
 #: spec keys the gateway uses itself; a provider accepts and ignores them
 GATEWAY_KEYS = frozenset({"name", "provider", "header", "env"})
 
