@@ -90,7 +90,11 @@ def test_every_module_declares_all_and_its_names_exist() -> None:
 
 def test_error_codes_are_unique_and_name_their_class() -> None:
     """One class per stable code; `ERROR_CODES` finds every error class by its code."""
-    classes = [c for n in errors.__all__ if isinstance(c := getattr(errors, n), type)]
+    classes = [
+        c
+        for n in errors.__all__
+        if isinstance(c := getattr(errors, n), type) and issubclass(c, errors.ProctorError)
+    ]
     assert len({c.code for c in classes}) == len(classes)
     assert dict(errors.ERROR_CODES) == {c.code: c for c in classes}
     assert errors.ERROR_CODES["unknown_tool"] is errors.UnknownTool
