@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from proctor.audit.anchor import read_anchor, trusted_audit_keys, write_anchor
-from proctor.audit.canonical import canonical_json
 from proctor.audit.chain import checkpoint_payload, to_micros
+from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.log import AuditEntry, AuditLog, _reach_problem
 from proctor.audit.verify import Problem, VerifyReport, verify_log
 from proctor.audit.witness import WitnessPublisher, is_url, latest_witnessed
+from proctor.canonical import canonical_json
 from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
 from proctor.credentials.leases import Lease, LeaseManager
@@ -50,11 +51,7 @@ from proctor.errors import (
     ValidationError,
 )
 from proctor.identity.join import create_join_token, redeem
-from proctor.identity.keys import (
-    USE_CREDENTIAL,
-    SigningKeys,
-    load_or_create_audit_key,
-)
+from proctor.identity.keys import USE_CREDENTIAL, SigningKeys
 from proctor.identity.svid import SvidAuthority, SvidClaims
 from proctor.killswitch import KILL_FILE, KillSwitch, PendingKill
 from proctor.pipeline import CallInput, Pipeline, args_as_text, args_digest, printable
@@ -65,6 +62,20 @@ from proctor.store import Store, open_store
 from proctor.store.base import AgentRecord, Checkpoint, TaskRecord, ToolPin, ToolRecord
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
 from proctor.workspace import Workspace
+
+__all__ = [
+    "MAX_PURPOSE",
+    "MAX_SELECTORS",
+    "SETTLE_ROUNDS",
+    "TASK_AUDIENCE",
+    "UNLOGGABLE_ARGS",
+    "PolicyRejection",
+    "Proctor",
+    "Snapshot",
+    "StartedTask",
+    "verify_audit_store",
+]
+
 
 log = logging.getLogger(__name__)
 

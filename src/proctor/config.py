@@ -12,14 +12,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
 from proctor.errors import ConfigError, ValidationError
 from proctor.policy.scope import RESOURCE_ARG_SPEC
+from proctor.redact import redact_url
 from proctor.store.base import ToolRecord
 from proctor.types import Effect, Sensitivity, ToolName, Trust, TrustDomain
+from proctor.validate import check_keys
+
+__all__ = [
+    "CONFIG_FILE",
+    "GATEWAY_AUDIT_MODES",
+    "TOOL_FLAGS",
+    "Settings",
+    "load_settings",
+    "parse_duration",
+    "tool_from_mapping",
+    "tool_to_mapping",
+]
+
 
 CONFIG_FILE = "proctor.yaml"
 _DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
@@ -88,47 +101,18 @@ class Settings:
         return f"Settings(trust_domain={self.trust_domain!r}, store_url={redact_url(self.store_url)!r})"
 
 
-def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, in the user-info part and in the query string.
-
-    >>> redact_url("postgresql://app:s3cret@db.internal:5432/proctor?sslmode=require")
-    'postgresql://app:***@db.internal:5432/proctor?sslmode=require'
-    """
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostinfo = netloc.rpartition("@")
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{hostinfo}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(k == "password" for k, _ in pairs):
-            query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs], safe="*/:")
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
-
-
 def _section(data: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[str, Any]:
     value = data.get(key) or {}
     if not isinstance(value, Mapping):
         raise ConfigError(f"{CONFIG_FILE}: `{key}` must be a mapping")
-    unknown = set(value) - allowed
-    if unknown:
-        raise ConfigError(
-            f"{CONFIG_FILE}: unknown key `{key}.{sorted(unknown)[0]}`; allowed: {', '.join(sorted(allowed))}"
-        )
+    check_keys(value, allowed, CONFIG_FILE, error=ConfigError, prefix=f"{key}.")
     return value
 
 
 def tool_from_mapping(raw: Mapping[str, Any], where: str = "tool") -> ToolRecord:
     """Build a tool registration from config or API input, refusing unknown keys and labels."""
     allowed = {"name", "effect", "resource", "resource_arg", "labels", "flags", "description"}
-    unknown = set(raw) - allowed
-    if unknown:
-        raise ValidationError(
-            f"{where}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(allowed))}"
-        )
+    check_keys(raw, allowed, where)
     if "name" not in raw or "effect" not in raw:
         raise ValidationError(f"{where}: `name` and `effect` are required")
     name = ToolName(str(raw["name"]))
@@ -243,11 +227,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path.name}: expected a mapping at the top level")
     top = {"trust_domain", "store", "identity", "tasks", "audit", "server", "policies", "tools", "gateway"}
-    unknown = set(data) - top
-    if unknown:
-        raise ConfigError(
-            f"{path.name}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(top))}"
-        )
+    check_keys(data, top, path.name, error=ConfigError)
     try:
         ident = _section(data, "identity", {"svid_ttl", "join_token_ttl"})
         tasks = _section(data, "tasks", {"default_ttl", "max_ttl"})

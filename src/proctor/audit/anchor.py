@@ -35,7 +35,8 @@ MAX_ANCHOR_BYTES = 4096
 
 def trusted_audit_keys(keydir: Path) -> dict[str, Ed25519PublicKey]:
     """The audit public keys a verifier trusts: the workspace's own audit key, by its key id."""
-    from proctor.identity.keys import AUDIT_KEY_FILE, ed25519_public_jwk
+    from proctor.audit.key import AUDIT_KEY_FILE
+    from proctor.crypto.jose import ed25519_public_jwk
 
     path = Path(keydir) / AUDIT_KEY_FILE
     try:

@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from proctor.audit.canonical import canonical_json
 from proctor.audit.chain import GENESIS, chain_hash, checkpoint_payload, to_micros
+from proctor.canonical import canonical_json
 from proctor.clock import Clock
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable, ValidationError
 from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store

@@ -32,8 +32,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from proctor.audit.anchor import checkpoint_doc, checkpoint_from_json
-from proctor.audit.canonical import canonical_json
 from proctor.audit.chain import to_micros
+from proctor.canonical import canonical_json
 from proctor.errors import AuditError, ValidationError
 from proctor.store.base import Checkpoint
 

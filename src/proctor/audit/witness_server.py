@@ -95,7 +95,7 @@ class WitnessStore:
     def accept(self, log_id: str, doc: Any) -> Countersigned:
         """Countersign and store the checkpoint ``doc`` sends; ValueError (bad request) or
         PermissionError (a rollback) when it is refused."""
-        from proctor.identity.keys import ed25519_public_from_jwk, jwk_thumbprint
+        from proctor.crypto.jose import ed25519_public_from_jwk, jwk_thumbprint
 
         if not LOG_ID.fullmatch(log_id) or not isinstance(doc, dict):
             raise ValueError("a checkpoint is a JSON object sent to /v1/logs/<log id>/checkpoints")

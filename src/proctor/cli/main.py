@@ -901,7 +901,7 @@ def _key_values(items: list[str] | None, option: str) -> dict[str, str]:
 
 def _upstream_summary(cfg: Any) -> dict[str, Any]:
     """An upstream as the CLI shows and audits it: environment variable *names* only."""
-    from proctor.config import redact_url
+    from proctor.redact import redact_url
 
     data: dict[str, Any] = {"namespace": cfg.namespace, "transport": cfg.transport}
     if cfg.transport == "stdio":

@@ -56,6 +56,15 @@ from proctor.types import (
 )
 from proctor.workspace import Workspace
 
+__all__ = [
+    "DECIDE_REFUSED_KIND",
+    "MAX_BODY",
+    "MAX_INTROSPECT_BODY",
+    "REFUSED_KIND",
+    "create_app",
+]
+
+
 log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20
 #: an introspection request is a token (at most 8 KiB) and a hint: anything larger is refused unread

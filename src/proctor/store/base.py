@@ -24,6 +24,27 @@ from proctor.types import (
     ToolName,
 )
 
+__all__ = [
+    "AgentRecord",
+    "AuditQuery",
+    "AuditRow",
+    "ChainHasher",
+    "Checkpoint",
+    "JoinTokenRecord",
+    "KeyRecord",
+    "LeaseAttempt",
+    "LeaseRecord",
+    "PendingAudit",
+    "SecretKeyRecord",
+    "SecretRecord",
+    "Store",
+    "TaskRecord",
+    "ToolPin",
+    "ToolRecord",
+    "index_text",
+    "index_value",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class AgentRecord:
