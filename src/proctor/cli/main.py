@@ -536,10 +536,21 @@ def workspace_status(p: Any) -> dict[str, Any]:
         policy.update(files_version=None, valid=False, rejected={"errors": policy_errors(exc)})
     else:
         policy.update(files_version=ps.version, valid=True, rejected=None)
-    audit = {"head_seq": 0 if head is None else head.seq, "checkpoints_refused": p.audit.refusing}
-    degraded = not policy["valid"] or p.audit.refusing is not None
+    lagging = p.check_witnesses()
+    health = p.audit_health()
+    audit = {
+        "head_seq": 0 if head is None else head.seq,
+        "checkpoints_refused": p.audit.refusing,
+        "rollback": p.audit.rollback,
+        "witness_lagging": lagging,
+    }
+    reasons = [r for r in health["reasons"] if r != "witness_lagging"]
+    if lagging:
+        reasons.append("witness_lagging")
+    degraded = not policy["valid"] or p.audit.refusing is not None or bool(reasons)
     return {
         "status": "degraded" if degraded else "ok",
+        "reasons": reasons,
         "workspace": str(p.workspace.root),
         "store": "ok",
         "audit": audit,
@@ -562,6 +573,17 @@ def status(workspace: WorkspaceOpt = None, store: StoreOpt = None, as_json: Json
         out.print(f"workspace  {markup_safe(data['workspace'])}", highlight=False)
         out.print(f"store      {data['store']}")
         out.print(f"audit      head seq {data['audit']['head_seq']}", highlight=False)
+        if data["audit"]["rollback"]:
+            out.print(
+                "           [bold red]AUDIT ROLLBACK[/]: the log went backwards; no checkpoint is signed"
+                " until `proctor audit recover --reason ...`",
+                highlight=False,
+            )
+        for target, why in data["audit"]["witness_lagging"].items():
+            out.print(
+                f"           [yellow]witness lagging[/] {markup_safe(target)}: {markup_safe(why)}",
+                highlight=False,
+            )
         if data["audit"]["checkpoints_refused"]:
             out.print(
                 f"           [red]no checkpoint is signed[/]: {markup_safe(data['audit']['checkpoints_refused'])}",
@@ -654,9 +676,15 @@ def audit_verify(
         ws = Workspace.find(workspace)
         st = open_store(store or ws.settings().store_url, base_dir=ws.root, migrate=False)
         try:
-            report = verify_audit_store(st, ws.keys_dir, deep=deep, witness=ws.settings().audit_witness)
+            report = verify_audit_store(st, ws.keys_dir, deep=deep, settings=ws.settings())
         finally:
             st.close()
+    for rec in report.recoveries:
+        out.print(
+            f"[yellow]recovered[/] at record {rec['seq']} by {markup_safe(str(rec['by']))}:"
+            f" {markup_safe(str(rec['reason']))}",
+            highlight=False,
+        )
     if report.ok:
         out.print(
             f"[green]ok[/]: {report.records_checked} records, {report.checkpoints_checked} signed checkpoints,"
@@ -675,6 +703,60 @@ def audit_verify(
             highlight=False,
         )
     raise typer.Exit(1)
+
+
+@audit_app.command("recover")
+def audit_recover(
+    reason: Annotated[str, typer.Option(help="What happened and what you decided (kept in the log).")],
+    workspace: WorkspaceOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """After a rollback (the log went back behind its anchor or witness): record your decision as an
+    `audit.recovered` record, re-anchor at the current head and tell the witnesses, so that
+    checkpoints are signed again. Needs the workspace's audit key (its administrator)."""
+    import getpass
+
+    with opened(workspace, store) as p, handled():
+        if not (p.keydir / "audit-ed25519.pem").is_file():
+            raise ValidationError("the workspace's audit key is missing: only its administrator can recover")
+        done = p.recover_audit(reason, getpass.getuser())
+    anchor = done["anchor"]
+    was = "none" if anchor is None else f"{anchor['seq']}"
+    out.print(
+        f"[green]recovered[/]: `audit.recovered` is record {done['seq']}; the anchor was at {was}, it is at"
+        f" {done['seq']} now; checkpoints are signed again",
+        highlight=False,
+    )
+
+
+witness_app = typer.Typer(help="A witness service that countersigns audit checkpoints.", no_args_is_help=True)
+app.add_typer(witness_app, name="witness")
+
+
+@witness_app.command("serve")
+def witness_serve(
+    dir: Annotated[Path, typer.Option("--dir", help="Its key and logs (outside every workspace).")],
+    listen: Annotated[
+        str, typer.Option(help="HOST:PORT; serve it behind TLS beyond the loopback.")
+    ] = "127.0.0.1:8471",
+) -> None:
+    """Run a witness: it keeps each log's checkpoints, refuses rollbacks and countersigns."""
+    from proctor.audit.witness_server import run_witness
+
+    with handled():
+        run_witness(dir, listen, announce=lambda line: err.print(line, highlight=False))
+
+
+@witness_app.command("key")
+def witness_key(
+    dir: Annotated[Path, typer.Option("--dir", help="The witness's directory.")],
+) -> None:
+    """Print the witness's public key (for `audit.witness_key` in proctor.yaml)."""
+    from proctor.audit.witness_http import format_witness_key
+    from proctor.audit.witness_server import load_or_create_witness_key
+
+    with handled():
+        print(format_witness_key(load_or_create_witness_key(dir).public_key()))
 
 
 @audit_app.command("tail")
@@ -819,7 +901,7 @@ def _key_values(items: list[str] | None, option: str) -> dict[str, str]:
 
 def _upstream_summary(cfg: Any) -> dict[str, Any]:
     """An upstream as the CLI shows and audits it: environment variable *names* only."""
-    from proctor.config import redact_url
+    from proctor.redact import redact_url
 
     data: dict[str, Any] = {"namespace": cfg.namespace, "transport": cfg.transport}
     if cfg.transport == "stdio":
