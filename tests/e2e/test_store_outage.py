@@ -124,12 +124,14 @@ def _gateway(tmp_path: Path, config: str, *, max_calls: int | None = None) -> It
             task = p.start_task(
                 agent="bot", purpose="t", allow=["up.*"], requested_by="r@acme.test", max_calls=max_calls
             )
+        log = (tmp_path / "gateway.log").open("wb")  # what it logged, for a failure's report
         proc = subprocess.Popen(
             [str(BIN / "proctor"), "gateway", "--http", "--port", str(port), "--workspace", str(ws.root)],
             env={**os.environ, "PATH": f"{BIN}:/usr/bin:/bin"},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log,
         )
+        log.close()
         _wait_port(port, proc)
         headers = {
             "Authorization": f"Bearer {svid}",

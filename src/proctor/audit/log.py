@@ -529,7 +529,10 @@ class AuditLog:
                 self._idle_work()
             if self._cp_wanted:  # an inline commit left a due checkpoint to this thread
                 self._cp_wanted = False
-                self._checkpoint(force=False)
+                try:
+                    self._checkpoint(force=False)
+                except Exception:  # the writer never dies of a checkpoint: the next one retries
+                    log.exception("audit: checkpoint failed")
             with cond:
                 while not self._closing and not self._open.urgent:
                     if self._cp_wanted or self._idle_wanted:
@@ -711,7 +714,14 @@ class AuditLog:
             if not due:
                 return
             if self._cp_head is not None and self._cp_seq > 0:
-                why = _reach_problem(self._store, self._cp_seq, self._cp_head)
+                try:
+                    why = _reach_problem(self._store, self._cp_seq, self._cp_head)
+                except StoreError as exc:
+                    # the store is unreachable (an outage, docs/adr/0019): not a rollback, and not
+                    # a reason for the writer thread to die; the next due checkpoint looks again
+                    self.checkpoint_error = exc
+                    log.error("audit checkpoint at seq %d deferred: %s", seq, exc.code)
+                    return
                 if why is not None:
                     self.halt(f"since the last checkpoint: {why}")
                     return
