@@ -199,7 +199,7 @@ def _assert_recovers(gw: Gw) -> None:
         _, result = gw.call()
         if _ok(result):
             break
-        assert time.monotonic() - start < 5, result  # within a couple of seconds of its return
+        assert time.monotonic() - start < 8, result  # seconds after its return, not a backoff
         time.sleep(0.05)
     results = [gw.call(f"again {i}")[1] for i in range(10)]
     assert all(_ok(r, f"again {i}") for i, r in enumerate(results)), results
