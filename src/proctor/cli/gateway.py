@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from proctor.cli._common import fail
 from proctor.errors import ProctorError, ValidationError
 
 
@@ -74,8 +75,6 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Run the MCP gateway: every tool call of the agent goes through Proctor."""
-        from proctor.cli.main import fail
-
         if stdio + http + unix != 1:
             raise typer.BadParameter("choose exactly one of --stdio, --http or --unix")
         if in_process and not stdio:

@@ -31,7 +31,7 @@ from starlette.routing import Route
 from proctor.app import Proctor, verify_audit_store
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal, audit_refusal_async
 from proctor.config import tool_from_mapping, tool_to_mapping
-from proctor.credentials.providers.jwt import check_introspection_client, introspect
+from proctor.credentials.providers.jwt import check_introspection_client, introspect_recorded
 from proctor.errors import (
     AdminTokenInvalid,
     IntrospectionClientInvalid,
@@ -450,29 +450,21 @@ def create_app(
         if len(form.get("token_type_hint", [])) > 1:
             return _err("invalid_input", "give at most one `token_type_hint`", 400, _NO_STORE)
 
+        def killed(agent: str, task: str) -> bool:
+            # suspended or ended in the kill file, not yet in the store (see proctor.killswitch)
+            return proctor.kills.agent_killed(agent) or proctor.kills.task_killed(task)
+
         def answer() -> dict[str, Any]:
-            result = introspect(
+            return introspect_recorded(
                 proctor.credential_keys,
                 proctor.store,
+                proctor.audit,
                 tokens[0],
                 client_audience,
                 proctor.clock.now(),
                 issuer=proctor.audience,
+                killed=killed,
             )
-            if result["active"] and (
-                proctor.kills.agent_killed(str(result["client_id"]))
-                or proctor.kills.task_killed(str(result["task"]))
-            ):
-                # suspended or ended in the kill file, not yet in the store (see proctor.killswitch)
-                return {"active": False}
-            if result["active"]:
-                proctor.audit.append(
-                    "lease.introspected",
-                    {"lease_id": result["lease"], "client": client_audience},
-                    agent=result["client_id"],
-                    task=result["task"],
-                )
-            return result
 
         return JSONResponse(await run_in_threadpool(answer), headers=_NO_STORE)
 
