@@ -29,6 +29,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from proctor.app import Proctor, verify_audit_store
+from proctor.audit.export import parsed_body
+from proctor.audit.query import decision_records
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal, audit_refusal_async
 from proctor.config import tool_from_mapping, tool_to_mapping
 from proctor.credentials.providers.jwt import check_introspection_client, introspect_recorded
@@ -45,6 +47,7 @@ from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
 from proctor.types import (
     AgentName,
     AgentStatus,
+    DecisionId,
     Effect,
     Email,
     LeaseId,
@@ -79,6 +82,7 @@ EffectStr = Annotated[str, Field(pattern=Effect.json_pattern())]
 NamePath = Annotated[str, Path(pattern=AgentName.json_pattern(), description="An agent's name.")]
 TaskPath = Annotated[str, Path(pattern=TaskId.json_pattern(), description="A task id (`tsk_…`).")]
 LeasePath = Annotated[str, Path(pattern=LeaseId.json_pattern(), description="A lease id (`lse_…`).")]
+DecisionPath = Annotated[str, Path(pattern=DecisionId.json_pattern(), description="A decision id (`dec_…`).")]
 AgentQuery = Annotated[str | None, Query(pattern=AgentName.json_pattern())]
 TaskQuery = Annotated[str | None, Query(pattern=TaskId.json_pattern())]
 #: how a task may be ended (`expired` is the sweeper's, `active` is no ending)
@@ -102,7 +106,7 @@ _WHY = {
     " that does not fit this document, or a value the server refuses.",
     401: "Missing or wrong credentials (`WWW-Authenticate` says which kind).",
     403: "The caller is known but may not do this.",
-    404: "No such agent, task, lease or tool.",
+    404: "No such agent, task, lease, tool or decision.",
     409: "The resource is not in a state that allows this (e.g. the task already ended).",
     413: "The request body is too large (`payload_too_large`).",
     415: "The request body is not of the media type this operation takes.",
@@ -672,6 +676,25 @@ def create_app(
             "checkpoints_checked": report.checkpoints_checked,
             "head_seq": report.head_seq,
             "problems": [{"seq": p.seq, "code": p.code, "message": p.message} for p in report.problems],
+        }
+
+    @api.get("/v1/audit/decisions/{decision_id}", tags=["audit"], dependencies=[Admin], responses=_w(404))
+    def audit_decision(decision_id: DecisionPath) -> dict[str, Any]:
+        """Everything recorded for one decision, oldest first: the decision record, the call's
+        completion, the credential leases it used (every record that carries the decision id).
+        `404 unknown_decision` when no record does."""
+        rows = decision_records(proctor.store, decision_id)
+        return {
+            "decision_id": decision_id,
+            "records": [
+                {
+                    "seq": r.seq,
+                    "hash": r.hash.hex(),
+                    "prev_hash": r.prev_hash.hex(),
+                    "record": parsed_body(r.body),
+                }
+                for r in rows
+            ],
         }
 
     def openapi() -> dict[str, Any]:
