@@ -208,7 +208,8 @@ def test_audit_of_one_decision(server: tuple[httpx.Client, str, Proctor]) -> Non
     auth = {"Authorization": f"Bearer {svid}"}
     ids = []
     for tool in ("fs.read", "fs.write"):
-        r = c.post("/v1/decide", json={"task_token": t["token"], "tool": tool, "args": {}}, headers=auth)
+        call = {"task_token": t["token"], "tool": tool, "args": {"path": "/x"}}
+        r = c.post("/v1/decide", json=call, headers=auth)
         ids.append(r.json()["decision_id"])
     for decision_id, verdict in zip(ids, ("allow", "deny"), strict=True):
         r = c.get(f"/v1/audit/decisions/{decision_id}", headers=h)

@@ -31,6 +31,7 @@ from starlette.routing import Route
 from proctor.app import Proctor, verify_audit_store
 from proctor.audit.export import parsed_body
 from proctor.audit.query import decision_records
+from proctor.audit.query import search as search_audit
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal, audit_refusal_async
 from proctor.config import tool_from_mapping, tool_to_mapping
 from proctor.credentials.providers.jwt import check_introspection_client, introspect_recorded
@@ -652,10 +653,11 @@ def create_app(
     ) -> list[dict[str, Any]]:
         import json
 
-        rows = proctor.store.search_audit(
+        rows = search_audit(
+            proctor.store,
             AuditQuery(
                 agent=agent, task=task, tool=tool, decision=decision, kind=kind, after_seq=after, limit=limit
-            )
+            ),
         )
         return [
             {"seq": r.seq, "hash": r.hash.hex(), "prev_hash": r.prev_hash.hex(), "record": json.loads(r.body)}
