@@ -189,6 +189,9 @@ def test_injected_header_reaches_the_upstream_not_the_agent(tmp_path: Path, upst
         assert len(used) == 2
         assert len(calls) == 2
         assert {u["lease_id"] for u in used} == {issued[0]["lease_id"]}
+        # each use names the allowed call that made it, and the upstream it went to
+        assert sorted(u["decision_id"] for u in used) == sorted(d["decision_id"] for d in calls)
+        assert {(u["provider"], u["name"], u["upstream"]) for u in used} == {("injected", "fx-key", "fx")}
         s.p.end_task(s.task_id)
         lease = s.p.leases.list()[0]
         assert lease.state is LeaseState.REVOKED

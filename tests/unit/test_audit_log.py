@@ -21,7 +21,7 @@ from proctor.types import AgentName, Verdict
 
 
 class Signer:
-    """A test checkpoint signer, shaped like ``proctor.identity.keys.AuditSigningKey``."""
+    """A test checkpoint signer, shaped like ``proctor.audit.key.AuditSigningKey``."""
 
     def __init__(self, kid: str = "audit-test-1") -> None:
         self._key = Ed25519PrivateKey.generate()

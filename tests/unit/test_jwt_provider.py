@@ -39,6 +39,7 @@ from proctor.credentials.providers.jwt import (
     remove_introspection_client,
 )
 from proctor.credentials.secrets import NAME_RE, SecretStore
+from proctor.crypto.jose import b64url
 from proctor.errors import (
     Conflict,
     IdentityError,
@@ -48,7 +49,7 @@ from proctor.errors import (
     UnknownSecret,
     ValidationError,
 )
-from proctor.identity.keys import TYP_ACCESS_TOKEN, b64url
+from proctor.identity.keys import TYP_ACCESS_TOKEN
 from proctor.server.api import create_app
 from proctor.types import AgentStatus, LeaseId, LeaseState, TaskState
 

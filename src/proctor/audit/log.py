@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from proctor.audit.canonical import canonical_json
 from proctor.audit.chain import GENESIS, chain_hash, checkpoint_payload, to_micros
+from proctor.canonical import canonical_json
 from proctor.clock import Clock
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable, ValidationError
 from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store
@@ -124,6 +124,7 @@ class AuditLog:
         max_defer_s: float = 0.05,
         anchor: Checkpoint | None = None,
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
+        on_idle: Callable[[], None] | None = None,
     ) -> None:
         if checkpoint_every < 1:
             raise ValidationError("checkpoint_every must be at least 1", field="checkpoint_every")
@@ -146,12 +147,23 @@ class AuditLog:
         #: True while the last commit failed: no transport may let a call reach an upstream alongside
         #: its record until one succeeds again (see proctor.gateway.runtime.overlaps)
         self.failing = False
-        self.refusing: str | None = _anchor_problem(store, anchor)
-        if self.refusing is not None:
-            log.critical("audit: no checkpoint will be signed: %s", self.refusing)
+        self.refusing: str | None = None
+        #: why this log stopped signing because its store went backwards (a rollback): the chain no
+        #: longer reaches a checkpoint signed before; cleared by ``proctor audit recover``
+        self.rollback: str | None = None
+        #: when the rollback was detected (an ``audit.recovered`` record after it resumes signing)
+        self._halted_at = 0.0
+        self._on_idle = on_idle
+        self._idle_next = 0.0
+        self._idle_wanted = False
         self._cp_lock = threading.Lock()
         self._head: tuple[int, bytes] = (0, GENESIS) if head is None else (head.seq, head.hash)
         self._cp_seq = 0 if cp is None else cp.seq
+        #: the head the last checkpoint known to this log signed (checked before each new one)
+        self._cp_head: bytes | None = None if cp is None else bytes(cp.head_hash)
+        problem = _anchor_problem(store, anchor)
+        if problem is not None:
+            self.halt(problem)
         self._cp_at = clock.monotonic()
         #: the last error writing a checkpoint, cleared by the next success
         self.checkpoint_error: BaseException | None = None
@@ -174,6 +186,37 @@ class AuditLog:
         self._thread.start()
 
     # public ---------------------------------------------------------------------------
+    def halt(self, why: str) -> None:
+        """Stop signing checkpoints: the store's log went backwards (see ``rollback``). Loud: an
+        error line now, ``audit_rollback`` in ``/healthz`` and ``proctor status`` until an operator
+        runs ``proctor audit recover``. Records are still written (and calls still answered)."""
+        if self.rollback is None:
+            self._halted_at = self._clock.now()
+        self.rollback = self.refusing = why
+        log.error(
+            "audit: ROLLBACK DETECTED, no checkpoint will be signed until `proctor audit recover`: %s", why
+        )
+
+    def resume(self, cp: Checkpoint | None = None) -> None:
+        """Sign checkpoints again after an operator's recovery (``audit.recovered``): the store's head
+        is the head from now on, ``cp`` (or the recovery record) the last one signed."""
+        with self._cp_lock:
+            head = self._store.audit_head()
+            self._head = (0, GENESIS) if head is None else (head.seq, head.hash)
+            if cp is not None:
+                self._cp_seq, self._cp_head = cp.seq, bytes(cp.head_hash)
+            self._cp_at = self._clock.monotonic()
+            self.rollback = self.refusing = None
+        log.warning("audit: signing checkpoints again after a recorded recovery (head %d)", self._head[0])
+
+    def _try_resume(self) -> None:
+        """While halted: has an operator recorded a recovery since? Then resume from it."""
+        from proctor.store.base import AuditQuery
+
+        rows = self._store.search_audit(AuditQuery(kind="audit.recovered", limit=1, newest_first=True))
+        if rows and rows[0].ts >= self._halted_at:
+            self.resume(Checkpoint(rows[0].seq, rows[0].hash, rows[0].ts, "", b""))
+
     def append(
         self,
         kind: str,
@@ -454,15 +497,27 @@ class AuditLog:
         return batch.rows[start : start + len(items)]
 
     # writer side -------------------------------------------------------------------------
+    def _idle_work(self) -> None:
+        try:
+            if self.rollback is not None:
+                self._try_resume()
+            if self._on_idle is not None:
+                self._on_idle()
+        except Exception:
+            log.exception("audit: idle work failed")
+
     def _run(self) -> None:
         cond = self._cond
         while True:
+            if self._idle_wanted:
+                self._idle_wanted = False
+                self._idle_work()
             if self._cp_wanted:  # an inline commit left a due checkpoint to this thread
                 self._cp_wanted = False
                 self._checkpoint(force=False)
             with cond:
                 while not self._closing and not self._open.urgent:
-                    if self._cp_wanted:
+                    if self._cp_wanted or self._idle_wanted:
                         break
                     if self._open.items:  # deferred records only: commit them with the next urgent
                         remaining = self._defer_deadline - time.monotonic()  # ones, or when due
@@ -479,7 +534,11 @@ class AuditLog:
                             # unsigned records and nothing more coming: sign the head now, so the
                             # tail is never protected by the chain alone for longer than the interval
                             self._cp_wanted = True
-                if self._cp_wanted and not self._closing and not self._open.urgent:
+                        elif time.monotonic() >= self._idle_next:
+                            # once a second: retry a lagging witness, look for a recorded recovery
+                            self._idle_next = time.monotonic() + 1.0
+                            self._idle_wanted = True
+                if (self._cp_wanted or self._idle_wanted) and not self._closing and not self._open.urgent:
                     continue
                 if (
                     self._open.waiters  # only parked threads come back in a cohort worth waiting for
@@ -541,9 +600,16 @@ class AuditLog:
         else:
             self.failing = False
             batch.rows = rows
-            self._advance(rows[-1])
+            self._advance(rows[0].seq, rows[-1])
 
-    def _advance(self, last: AuditRow) -> None:
+    def _advance(self, first: int, last: AuditRow) -> None:
+        if first <= self._cp_seq and self.rollback is None:
+            # the store chained a record at a seq a signed checkpoint already covers: its log went
+            # back (a restored database or file) under this process
+            self.halt(
+                f"the store's log went back: record {first} was written again although checkpoint"
+                f" {self._cp_seq} covers it (the database was restored or rolled back)"
+            )
         with self._cp_lock:
             # an inline commit and the writer's can finish in either order: the head only
             # moves forward, so a checkpoint never signs an older head than one committed
@@ -582,7 +648,7 @@ class AuditLog:
                     known = exc
                 else:
                     rows[lo:hi] = got
-                    self._advance(got[-1])
+                    self._advance(got[0].seq, got[-1])
                     return
             if len(part) == 1:
                 failed[part[0][0]] = known
@@ -629,6 +695,11 @@ class AuditLog:
             )
             if not due:
                 return
+            if self._cp_head is not None and self._cp_seq > 0:
+                why = _reach_problem(self._store, self._cp_seq, self._cp_head)
+                if why is not None:
+                    self.halt(f"since the last checkpoint: {why}")
+                    return
             try:
                 ts_us = to_micros(self._clock.now())
                 signature = signer.sign(checkpoint_payload(seq, head, ts_us))
@@ -641,6 +712,7 @@ class AuditLog:
                 return
             self.checkpoint_error = None
             self._cp_seq = seq
+            self._cp_head = head
             self._cp_at = self._clock.monotonic()
             if self._on_checkpoint is not None:
                 try:
@@ -665,11 +737,17 @@ def _anchor_problem(store: Store, anchor: Checkpoint | None) -> str | None:
     """Why the stored chain does not reach ``anchor``'s head (None when it does, or no anchor)."""
     if anchor is None:
         return None
-    row = next(iter(store.iter_audit(anchor.seq - 1, 1)), None)
-    if row is None or row.seq != anchor.seq:
-        return f"the log no longer holds record {anchor.seq}, which the anchored checkpoint covers"
-    if row.hash != anchor.head_hash:
-        return f"record {anchor.seq} is not the one the anchored checkpoint signed: records were rewritten"
+    why = _reach_problem(store, anchor.seq, bytes(anchor.head_hash))
+    return None if why is None else f"{why} (anchored checkpoint {anchor.seq})"
+
+
+def _reach_problem(store: Store, seq: int, head: bytes) -> str | None:
+    """Why the stored chain does not hold ``head`` at ``seq`` (None when it does)."""
+    row = next(iter(store.iter_audit(seq - 1, 1)), None)
+    if row is None or row.seq != seq:
+        return f"the log no longer holds record {seq}, which a signed checkpoint covers"
+    if row.hash != head:
+        return f"record {seq} is not the one a signed checkpoint signed: the log was rolled back or rewritten"
     return None
 
 

@@ -124,3 +124,6 @@ def agent_svid(
     with opened(workspace) as p, handled():
         svid = p.svid_from_join_token(token)
     out.print(svid, highlight=False, soft_wrap=True)
+
+
+__all__ = ["agent_app"]

@@ -1,7 +1,8 @@
 """``proctor audit``: read and verify the tamper-evident audit log.
 
-Every command of the group is an ``@audit_app.command`` in this module; a new one (``recover``,
-…) is one more function here, over :mod:`proctor.audit` and the helpers of :mod:`proctor.cli._common`.
+Every command of the group (verify, recover, tail, search, export, show) is an
+``@audit_app.command`` in this module; a new one is one more function here, over the audit
+services (:mod:`proctor.audit`, ``Proctor.recover_audit``) and :mod:`proctor.cli._common`.
 """
 
 from __future__ import annotations
@@ -102,9 +103,15 @@ def audit_verify(
         ws = Workspace.find(workspace)
         st = open_store(store or ws.settings().store_url, base_dir=ws.root, migrate=False)
         try:
-            report = verify_audit_store(st, ws.keys_dir, deep=deep, witness=ws.settings().audit_witness)
+            report = verify_audit_store(st, ws.keys_dir, deep=deep, settings=ws.settings())
         finally:
             st.close()
+    for rec in report.recoveries:
+        out.print(
+            f"[yellow]recovered[/] at record {rec['seq']} by {markup_safe(str(rec['by']))}:"
+            f" {markup_safe(str(rec['reason']))}",
+            highlight=False,
+        )
     if report.ok:
         out.print(
             f"[green]ok[/]: {report.records_checked} records, {report.checkpoints_checked} signed checkpoints,"
@@ -123,6 +130,30 @@ def audit_verify(
             highlight=False,
         )
     raise typer.Exit(1)
+
+
+@audit_app.command("recover")
+def audit_recover(
+    reason: Annotated[str, typer.Option(help="What happened and what you decided (kept in the log).")],
+    workspace: WorkspaceOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """After a rollback (the log went back behind its anchor or witness): record your decision as an
+    `audit.recovered` record, re-anchor at the current head and tell the witnesses, so that
+    checkpoints are signed again. Needs the workspace's audit key (its administrator)."""
+    import getpass
+
+    with opened(workspace, store) as p, handled():
+        if not (p.keydir / "audit-ed25519.pem").is_file():
+            raise ValidationError("the workspace's audit key is missing: only its administrator can recover")
+        done = p.recover_audit(reason, getpass.getuser())
+    anchor = done["anchor"]
+    was = "none" if anchor is None else f"{anchor['seq']}"
+    out.print(
+        f"[green]recovered[/]: `audit.recovered` is record {done['seq']}; the anchor was at {was}, it is at"
+        f" {done['seq']} now; checkpoints are signed again",
+        highlight=False,
+    )
 
 
 @audit_app.command("tail")
@@ -209,3 +240,6 @@ def audit_show(
         text = _detail(r.kind, body) if body is None else json.dumps(body, indent=2, ensure_ascii=False)
         # the record as text: what a caller or an upstream put in it cannot restyle the terminal
         out.print(markup_safe(text, newlines=True), highlight=False, soft_wrap=True)
+
+
+__all__ = ["audit_app"]

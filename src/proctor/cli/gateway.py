@@ -164,3 +164,6 @@ def _run_daemon(
             anyio.run(serve_unix, proctor, ws, path, backend_options=_loop_options())
     finally:
         proctor.close()
+
+
+__all__ = ["register"]

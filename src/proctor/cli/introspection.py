@@ -97,3 +97,6 @@ def register(app: typer.Typer) -> None:
             if not remove_introspection_client(ss, audience, audit=p.audit):
                 raise NotFound(f"unknown introspection client `{audience[:80]}`")
         out.print(f"[yellow]removed[/] introspection client {markup_safe(audience)}", highlight=False)
+
+
+__all__ = ["register"]

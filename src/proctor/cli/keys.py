@@ -30,3 +30,6 @@ def keys_jwks(workspace: WorkspaceOpt = None, credentials: bool = _CREDENTIALS_O
     downstream APIs verify credential tokens with)."""
     with opened(workspace) as p:
         emit_json((p.credential_keys if credentials else p.keys).jwks(p.clock.now()))
+
+
+__all__ = ["keys_app"]

@@ -90,3 +90,6 @@ def lease_revoke(
     out.print(f"lease {lease.id} {lease.state.value}{note}")
     if lease.state.value == "irrevocable":
         raise typer.Exit(1)
+
+
+__all__ = ["lease_app"]

@@ -1,7 +1,7 @@
 """``proctor``: every operation a person does. This module is the table of contents: it builds the
 root app and registers each command group from its own module (``proctor.cli.agents``,
 ``.tasks``, ``.tools``, ``.policy``, ``.audit``, ``.keys``, ``.upstreams``, ``.secrets``,
-``.leases``, ``.introspection``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``). Those
+``.leases``, ``.introspection``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``). Those
 modules share :mod:`proctor.cli._common` and call the services; none imports this one.
 
 Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
@@ -29,6 +29,7 @@ from proctor.cli import (
     tasks,
     tools,
     upstreams,
+    witness,
     workspace,
 )
 from proctor.cli._common import err
@@ -58,6 +59,7 @@ def build_app() -> typer.Typer:
     root.add_typer(keys.keys_app, name="keys")
     root.add_typer(upstreams.upstream_app, name="upstream")
     root.add_typer(tools.tools_app, name="tools")
+    root.add_typer(witness.witness_app, name="witness")
     root.add_typer(secrets.secret_app, name="secret")
     root.add_typer(leases.lease_app, name="lease")
     introspection.register(root)
@@ -74,6 +76,9 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+
+
+__all__ = ["app", "build_app", "main"]
 
 
 if __name__ == "__main__":

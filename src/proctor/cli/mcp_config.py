@@ -143,3 +143,6 @@ def mcp_config(
         )
     if client == "claude-desktop" and transport == "http":
         err.print("Claude Desktop's config file takes stdio servers only: this bridges with `npx mcp-remote`")
+
+
+__all__ = ["GATEWAY_URL", "mcp_client_config", "mcp_config"]

@@ -113,3 +113,6 @@ def check(
             )
     codes = {Verdict.ALLOW: 0, Verdict.DENY: 1, Verdict.APPROVAL_REQUIRED: 3}
     raise typer.Exit(codes[d.verdict])
+
+
+__all__ = ["check", "policy_app"]

@@ -122,3 +122,6 @@ def secret_rotate_key(
     )
     if env_mode:
         out.print(f"now set {KEY_ENV} to the value of {new_key_env}: the old key no longer works")
+
+
+__all__ = ["secret_app"]

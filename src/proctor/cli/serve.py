@@ -21,3 +21,6 @@ def serve(
 
     with handled():
         run_server(workspace, store_url=store, host=host, port=port)
+
+
+__all__ = ["serve"]

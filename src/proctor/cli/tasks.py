@@ -95,3 +95,6 @@ def task_show(task_id: str, workspace: WorkspaceOpt = None) -> None:
     with opened(workspace) as p, handled():
         t = p.get_task(task_id)
     emit_json(t.to_dict())
+
+
+__all__ = ["task_app"]

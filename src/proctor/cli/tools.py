@@ -203,3 +203,6 @@ def tools_diff(
         raise typer.Exit(2)
     if any(r.differs for r in reports):
         raise typer.Exit(1)
+
+
+__all__ = ["tool_app", "tools_app"]

@@ -364,3 +364,6 @@ def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: Json
             f"[yellow]warning[/] `{namespace}` is not pinned: its tools are usable unchecked;"
             f" run `proctor tools pin {namespace}`"
         )
+
+
+__all__ = ["credential_app", "upstream_app"]

@@ -51,10 +51,21 @@ def workspace_status(p: Any) -> dict[str, Any]:
         policy.update(files_version=None, valid=False, rejected={"errors": policy_errors(exc)})
     else:
         policy.update(files_version=ps.version, valid=True, rejected=None)
-    audit = {"head_seq": 0 if head is None else head.seq, "checkpoints_refused": p.audit.refusing}
-    degraded = not policy["valid"] or p.audit.refusing is not None
+    lagging = p.check_witnesses()
+    health = p.audit_health()
+    audit = {
+        "head_seq": 0 if head is None else head.seq,
+        "checkpoints_refused": p.audit.refusing,
+        "rollback": p.audit.rollback,
+        "witness_lagging": lagging,
+    }
+    reasons = [r for r in health["reasons"] if r != "witness_lagging"]
+    if lagging:
+        reasons.append("witness_lagging")
+    degraded = not policy["valid"] or p.audit.refusing is not None or bool(reasons)
     return {
         "status": "degraded" if degraded else "ok",
+        "reasons": reasons,
         "workspace": str(p.workspace.root),
         "store": "ok",
         "audit": audit,
@@ -76,6 +87,17 @@ def status(workspace: WorkspaceOpt = None, store: StoreOpt = None, as_json: Json
         out.print(f"workspace  {markup_safe(data['workspace'])}", highlight=False)
         out.print(f"store      {data['store']}")
         out.print(f"audit      head seq {data['audit']['head_seq']}", highlight=False)
+        if data["audit"]["rollback"]:
+            out.print(
+                "           [bold red]AUDIT ROLLBACK[/]: the log went backwards; no checkpoint is signed"
+                " until `proctor audit recover --reason ...`",
+                highlight=False,
+            )
+        for target, why in data["audit"]["witness_lagging"].items():
+            out.print(
+                f"           [yellow]witness lagging[/] {markup_safe(target)}: {markup_safe(why)}",
+                highlight=False,
+            )
         if data["audit"]["checkpoints_refused"]:
             out.print(
                 f"           [red]no checkpoint is signed[/]: {markup_safe(data['audit']['checkpoints_refused'])}",
@@ -105,3 +127,6 @@ def demo(
     with handled():
         code = run_demo(out, keep=keep)
     raise typer.Exit(code)
+
+
+__all__ = ["demo", "init", "status", "workspace_status"]

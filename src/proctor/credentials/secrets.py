@@ -21,7 +21,6 @@ import hmac
 import os
 import re
 import secrets as _random
-import time
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
@@ -42,6 +41,31 @@ from proctor.workspace import Workspace
 
 if TYPE_CHECKING:
     from proctor.audit.log import AuditLog
+
+__all__ = [
+    "AAD_PREFIX",
+    "KEY_BYTES",
+    "KEY_ENV",
+    "KEY_FILE",
+    "MAX_VALUE_BYTES",
+    "NAME_RE",
+    "NONCE_BYTES",
+    "Secret",
+    "SecretStore",
+    "check_name",
+    "decode_env_key",
+    "delete_secret",
+    "encode_key",
+    "key_id_of",
+    "key_path",
+    "load_secrets_key",
+    "new_key",
+    "rotate_key_file",
+    "rotate_secrets_key",
+    "store_secret",
+    "write_private",
+]
+
 
 KEY_ENV = "PROCTOR_SECRETS_KEY"
 KEY_FILE = "secrets.key"
@@ -227,11 +251,11 @@ class SecretStore:
     a wrong key raises :class:`SecretKeyInvalid` here, before any secret is read.
     """
 
-    def __init__(self, store: Store, key: bytes, *, now: float | None = None) -> None:
+    def __init__(self, store: Store, key: bytes, *, now: float) -> None:
         key = _check_key(key)
         self.store = store
         self.key_id = key_id_of(key)
-        active = store.ensure_secret_key(_key_check(key, time.time() if now is None else now))
+        active = store.ensure_secret_key(_key_check(key, now))
         _verify_check(key, active)
         self._aead = AESGCM(key)
 
@@ -244,7 +268,7 @@ class SecretStore:
         workspace: Workspace,
         store: Store,
         *,
-        now: float | None = None,
+        now: float,
         env: Mapping[str, str] | None = None,
     ) -> SecretStore:
         """The workspace's secret store, with its key from the environment or the key file."""

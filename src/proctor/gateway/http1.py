@@ -20,6 +20,17 @@ from urllib.parse import urlsplit
 
 import httptools
 
+__all__ = [
+    "MAX_HEAD_BYTES",
+    "MAX_RESPONSE_BYTES",
+    "READ_CHUNK",
+    "Http1Error",
+    "Http1Pool",
+    "Http1Response",
+    "encode_headers",
+]
+
+
 READ_CHUNK = 65_536
 MAX_RESPONSE_BYTES = 16 << 20
 MAX_HEAD_BYTES = 64 << 10

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import mcp_types
 
-from proctor.audit.canonical import canonical_json
+from proctor.canonical import canonical_json
 from proctor.errors import ValidationError
 from proctor.gateway.names import DEFAULT_SEPARATOR, canonical_name, name_table, routable
 from proctor.store.base import Store, ToolPin

@@ -51,6 +51,33 @@ from proctor.types import ToolName, Verdict
 if TYPE_CHECKING:
     from proctor.gateway.runtime import Caller, GatewayRuntime, TaskUpstreams
 
+__all__ = [
+    "DENIED",
+    "RELAY_EFFECT",
+    "RELAY_TOOLS",
+    "RESOURCE_ARG",
+    "catalog_resources",
+    "complete",
+    "decide",
+    "each_upstream",
+    "get_prompt",
+    "list_prompts",
+    "list_resource_templates",
+    "list_resources",
+    "prompt_upstream",
+    "prompt_uri",
+    "read_resource",
+    "refusal",
+    "relay",
+    "relay_record",
+    "relay_tool",
+    "resource_upstream",
+    "set_logging_level",
+    "subscribe",
+    "visible",
+]
+
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 

@@ -22,6 +22,12 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 
 from proctor.gateway.config import UpstreamConfig
 
+__all__ = [
+    "open_upstream",
+    "upstream_env",
+]
+
+
 #: variables a tool process may inherit from the gateway; everything else must be configured
 _INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "TMPDIR")
 

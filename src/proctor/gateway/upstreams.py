@@ -12,11 +12,11 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from proctor.config import redact_url
 from proctor.credentials.detect import looks_like_secret
 from proctor.errors import ConfigError, Conflict, NotFound, ValidationError
 from proctor.gateway.config import UpstreamConfig, load_upstreams, save_upstreams, upstream_from_mapping
 from proctor.gateway.pinning import clear_pins
+from proctor.redact import redact_url
 from proctor.store.base import Store
 
 if TYPE_CHECKING:

@@ -60,6 +60,15 @@ from proctor.types import (
 )
 from proctor.workspace import Workspace
 
+__all__ = [
+    "DECIDE_REFUSED_KIND",
+    "MAX_BODY",
+    "MAX_INTROSPECT_BODY",
+    "REFUSED_KIND",
+    "create_app",
+]
+
+
 log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20
 #: an introspection request is a token (at most 8 KiB) and a hint: anything larger is refused unread
@@ -362,8 +371,12 @@ def create_app(
         proctor.store.epoch()
         policy = proctor.policy_health()
         irrevocable = len(proctor.leases.list(irrevocable=True))
+        audit = proctor.audit_health()
+        reasons = list(audit["reasons"])
         return {
-            "status": "degraded" if policy["rejected"] is not None or irrevocable else "ok",
+            "status": "degraded" if policy["rejected"] is not None or irrevocable or reasons else "ok",
+            "reasons": reasons,
+            "audit": audit,
             "irrevocable_leases": irrevocable,
             "policy_version": proctor.policy.version,
             "policy": policy,
@@ -669,15 +682,14 @@ def create_app(
         """Verify the chain and checkpoints; ``deep=true`` also checks each record's indexed
         columns (what `audit search` filters on) against its body."""
         proctor.audit.flush()
-        report = verify_audit_store(
-            proctor.store, proctor.keydir, deep=deep, witness=proctor.settings.audit_witness
-        )
+        report = verify_audit_store(proctor.store, proctor.keydir, deep=deep, settings=proctor.settings)
         return {
             "ok": report.ok,
             "records_checked": report.records_checked,
             "checkpoints_checked": report.checkpoints_checked,
             "head_seq": report.head_seq,
             "problems": [{"seq": p.seq, "code": p.code, "message": p.message} for p in report.problems],
+            "recoveries": report.recoveries,
         }
 
     @api.get("/v1/audit/decisions/{decision_id}", tags=["audit"], dependencies=[Admin], responses=_w(404))

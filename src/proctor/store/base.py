@@ -24,6 +24,27 @@ from proctor.types import (
     ToolName,
 )
 
+__all__ = [
+    "AgentRecord",
+    "AuditQuery",
+    "AuditRow",
+    "ChainHasher",
+    "Checkpoint",
+    "JoinTokenRecord",
+    "KeyRecord",
+    "LeaseAttempt",
+    "LeaseRecord",
+    "PendingAudit",
+    "SecretKeyRecord",
+    "SecretRecord",
+    "Store",
+    "TaskRecord",
+    "ToolPin",
+    "ToolRecord",
+    "index_text",
+    "index_value",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class AgentRecord:
@@ -339,6 +360,10 @@ class Store(Protocol):
         ...
 
     def active_policy_version(self) -> str | None: ...
+
+    def list_policy_versions(self) -> list[tuple[int, str, str]]:
+        """Every recorded activation, oldest first: (row id, version, files as stored JSON text)."""
+        ...
 
     # audit ------------------------------------------------------------------
     def append_audit(self, records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:

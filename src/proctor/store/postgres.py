@@ -23,7 +23,6 @@ import psycopg.errors as pge
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from proctor.config import redact_url
 from proctor.errors import (
     ConfigError,
     StoreCorrupt,
@@ -32,6 +31,7 @@ from proctor.errors import (
     StoreLocked,
     StoreUnavailable,
 )
+from proctor.redact import redact_url
 from proctor.store._sql import Cursor, SqlStore, apply_pending
 
 #: Key of the advisory lock that serialises audit appends ("proctor" + 0x01 as a big-endian int64).
@@ -174,10 +174,6 @@ class PostgresStore(SqlStore):
         except BaseException:
             self._pool.close()
             raise
-
-    @property
-    def redacted_url(self) -> str:
-        return self.url
 
     # pool callbacks ----------------------------------------------------------------
     def _returned(self, conn: psycopg.Connection[Any]) -> None:

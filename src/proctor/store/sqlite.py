@@ -195,14 +195,6 @@ class SqliteStore(SqlStore):
             backend = get_backend(f"sqlite:///{self.path.resolve()}")
             apply_pending(backend, str(folder))
 
-    def check_integrity(self) -> None:
-        """Raise :class:`StoreCorrupt` unless SQLite's own integrity check passes."""
-        with self._read() as cur:
-            cur.execute("PRAGMA quick_check")
-            row = cur.fetchone()
-        if row is None or row[0] != "ok":
-            raise StoreCorrupt(f"database integrity check failed: {row[0] if row else 'no answer'}")
-
     def close(self) -> None:
         self._stop.set()
         if self._checkpointer.is_alive() and self._checkpointer is not threading.current_thread():

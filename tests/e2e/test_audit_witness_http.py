@@ -1,0 +1,489 @@
+"""The audit trail's edges against a real witness service (issue 12.4, docs/adr/0020): a
+`proctor witness serve` process countersigns every checkpoint; truncation with the anchor deleted
+and a whole-workspace restore are caught; a witness that is down holds no call up and is caught up
+later; a forged countersignature or another witness's key is refused; an edited `policy_versions`
+row is tampering; a rollback under a running `proctor serve` stops checkpoints loudly until
+`proctor audit recover` records the operator's decision."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from tests.e2e.gateway_harness import free_port
+
+from proctor.app import Proctor
+from proctor.audit.chain import checkpoint_payload, to_micros
+from proctor.audit.witness_http import (
+    HttpWitness,
+    WitnessRefused,
+    format_witness_key,
+    parse_witness_key,
+    recovery_payload,
+)
+from proctor.config import load_settings
+from proctor.errors import AuditError, ConfigError
+from proctor.store.base import Checkpoint
+from proctor.workspace import Workspace
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Witness:
+    dir: Path
+    port: int
+    key: str
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                str(BIN / "proctor"),
+                "witness",
+                "serve",
+                "--dir",
+                str(self.dir),
+                "--listen",
+                f"127.0.0.1:{self.port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/v1/key", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                assert self.proc.poll() is None, "the witness exited"
+                time.sleep(0.1)
+        raise AssertionError("the witness did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+
+@pytest.fixture
+def witness(tmp_path: Path) -> Iterator[Witness]:
+    folder = tmp_path / "witness"
+    key = subprocess.run(
+        [str(BIN / "proctor"), "witness", "key", "--dir", str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()
+    w = Witness(folder, free_port(), key)
+    w.start()
+    try:
+        yield w
+    finally:
+        w.stop()
+
+
+def _config(w: Witness, *, key: str | None = None, extra: str = "") -> str:
+    return (
+        "trust_domain: acme.test\n"
+        "audit:\n"
+        f"  witness: {w.url}\n"
+        f"  witness_key: {key or w.key}\n"
+        "  checkpoint_every: 5\n"
+        f"{extra}"
+    )
+
+
+def _workspace(tmp_path: Path, w: Witness, **kw: str) -> tuple[Workspace, str]:
+    return Workspace.init(tmp_path / "ws", config_text=_config(w, **kw))
+
+
+def _work(ws: Workspace, agents: range) -> int:
+    with Proctor.open(ws) as p:
+        for i in agents:
+            p.add_agent(f"bot{i}", "o@acme.test")
+        p.audit.flush()
+        head = p.audit.head_seq
+        assert p.audit_health()["reasons"] == [], p.audit_health()
+    return head
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "proctor"), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _verify(ws: Workspace, *extra: str) -> subprocess.CompletedProcess[str]:
+    return _cli("audit", "verify", "--workspace", str(ws.root), *extra)
+
+
+def _drop_guards(db: sqlite3.Connection) -> None:
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f'DROP TRIGGER "{name}"')
+
+
+def _latest(w: Witness, ws: Workspace) -> dict[str, object]:
+    with Proctor.open(ws) as p:
+        log_id = p.audit_key.kid
+    r = httpx.get(f"{w.url}/v1/logs/{log_id}/latest", timeout=5)
+    assert r.status_code == 200, r.text
+    doc: dict[str, object] = r.json()
+    return doc
+
+
+def test_truncation_with_the_anchor_deleted_is_caught_by_the_http_witness(
+    tmp_path: Path, witness: Witness
+) -> None:
+    ws, _ = _workspace(tmp_path, witness)
+    head = _work(ws, range(12))
+    assert _verify(ws).returncode == 0
+    assert _latest(witness, ws)["seq"] == head
+    with sqlite3.connect(ws.root / "proctor.db") as db:
+        _drop_guards(db)
+        db.execute("DELETE FROM audit_records WHERE seq > ?", (head - 8,))
+        db.execute("DELETE FROM audit_checkpoints")
+    (ws.keys_dir / "audit-anchor.json").unlink()
+    r = _verify(ws)
+    assert r.returncode == 1, r.stdout
+    assert "log_truncated" in r.stderr
+    assert "went back" in r.stderr
+
+
+def test_a_workspace_restored_from_an_old_copy_is_caught(tmp_path: Path, witness: Witness) -> None:
+    ws, _ = _workspace(tmp_path, witness)
+    _work(ws, range(6))
+    backup = tmp_path / "backup"
+    shutil.copytree(ws.root, backup)
+    _work(ws, range(6, 20))
+    shutil.rmtree(ws.root)
+    shutil.copytree(backup, ws.root)
+    r = _verify(ws)
+    assert r.returncode == 1, r.stdout
+    assert "TAMPERED" in r.stderr
+    # a process on the restored workspace is refused by the witness: it stops signing, loudly
+    with Proctor.open(ws) as p:
+        for i in range(30, 40):
+            p.add_agent(f"bot{i}", "o@acme.test")
+        p.audit.flush()
+        assert "audit_rollback" in p.audit_health()["reasons"]
+        signed = p.store.latest_checkpoint()
+        p.add_agent("late", "o@acme.test")
+        p.audit.flush()
+        assert p.store.latest_checkpoint() == signed  # nothing signed since
+    assert _verify(ws).returncode == 1
+
+
+def test_a_forged_countersignature_or_another_witness_key_is_refused(
+    tmp_path: Path, witness: Witness
+) -> None:
+    ws, _ = _workspace(tmp_path, witness)
+    _work(ws, range(6))
+    assert _verify(ws).returncode == 0
+    # another witness's key pinned: its answers do not verify
+    other = format_witness_key(Ed25519PrivateKey.generate().public_key())
+    config = ws.root / "proctor.yaml"
+    config.write_text(_config(witness, key=other))
+    r = _verify(ws)
+    assert r.returncode == 1, r.stderr
+    assert "countersignature" in r.stderr, r.stderr
+    config.write_text(_config(witness))
+    assert _verify(ws).returncode == 0
+    # the witness's log edited: a countersignature that is not the witness's
+    witness.stop()
+    (log_file,) = (witness.dir / "logs").glob("*.jsonl")
+    lines = log_file.read_text().splitlines()
+    last = json.loads(lines[-1])
+    sig = bytearray(base64.b64decode(last["countersignature"]))
+    sig[0] ^= 1
+    last["countersignature"] = base64.b64encode(bytes(sig)).decode()
+    log_file.write_text("\n".join([*lines[:-1], json.dumps(last)]) + "\n")
+    witness.start()
+    r = _verify(ws)
+    assert r.returncode == 1, r.stderr
+    assert "countersignature" in r.stderr, r.stderr
+
+
+def test_the_witness_refuses_a_rollback_unless_it_is_a_signed_recovery(
+    tmp_path: Path, witness: Witness
+) -> None:
+    ws, _ = _workspace(tmp_path, witness)
+    _work(ws, range(10))
+    with Proctor.open(ws) as p:
+        key, kid, jwk = p.audit_key, p.audit_key.kid, p.audit_key.public_jwk
+        rows = list(p.store.iter_audit(0))
+    client = HttpWitness(witness.url, parse_witness_key(witness.key))
+    held = client.latest(kid)
+    assert held is not None
+
+    def cp_at(seq: int) -> Checkpoint:
+        row = rows[seq - 1]
+        ts = to_micros(time.time())
+        return Checkpoint(seq, row.hash, ts / 1e6, kid, key.sign(checkpoint_payload(seq, row.hash, ts)))
+
+    old = cp_at(3)
+    with pytest.raises(WitnessRefused):
+        client.submit(kid, old, jwk)
+    ts = to_micros(time.time())
+    fork = bytes(32)  # another head at the seq the witness holds
+    forked = Checkpoint(
+        held.checkpoint.seq, fork, ts / 1e6, kid, key.sign(checkpoint_payload(held.checkpoint.seq, fork, ts))
+    )
+    with pytest.raises(WitnessRefused, match="rollback"):
+        client.submit(kid, forked, jwk)
+    stranger = Ed25519PrivateKey.generate()  # a key that is not the one the log id names
+    ahead = Checkpoint(99, fork, ts / 1e6, kid, stranger.sign(checkpoint_payload(99, fork, ts)))
+    with pytest.raises(AuditError, match="400"):
+        client.submit(kid, ahead, jwk)
+    from_head = bytes(held.checkpoint.head_hash).hex()
+    forged = Ed25519PrivateKey.generate().sign(
+        recovery_payload(kid, held.checkpoint.seq, from_head, old, "x")
+    )
+    bad = {"from_seq": held.checkpoint.seq, "from_head": from_head, "reason": "x"}
+    with pytest.raises(WitnessRefused, match="not signed"):
+        client.submit(kid, old, jwk, {**bad, "signature": base64.b64encode(forged).decode()})
+    good = key.sign(recovery_payload(kid, held.checkpoint.seq, from_head, old, "x"))
+    got = client.submit(kid, old, jwk, {**bad, "signature": base64.b64encode(good).decode()})
+    assert got.checkpoint.seq == 3
+    assert got.recovery is not None
+    latest = client.latest(kid)
+    assert latest is not None
+    assert latest.checkpoint.seq == 3
+    with pytest.raises(AuditError, match="countersignature"):  # a client pinning another key refuses it
+        HttpWitness(witness.url, Ed25519PrivateKey.generate().public_key()).latest(kid)
+
+
+def test_an_edited_policy_versions_row_is_tampering(tmp_path: Path) -> None:
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    with Proctor.open(ws) as p:
+        p.add_agent("bot", "o@acme.test")
+    assert _verify(ws, "--deep").returncode == 0
+    with sqlite3.connect(ws.root / "proctor.db") as db:
+        _drop_guards(db)
+        (row_id, files) = db.execute("SELECT id, files FROM policy_versions ORDER BY id LIMIT 1").fetchone()
+        edited = json.loads(files)
+        name = sorted(edited)[0]
+        edited[name] = edited[name] + "\n// permit everything\n"
+        db.execute("UPDATE policy_versions SET files = ? WHERE id = ?", (json.dumps(edited), row_id))
+    r = _verify(ws, "--deep")
+    assert r.returncode == 1, r.stderr
+    assert "policy_version_modified" in r.stderr, r.stderr
+    with sqlite3.connect(ws.root / "proctor.db") as db:
+        db.execute("UPDATE policy_versions SET files = ? WHERE id = ?", (files, row_id))
+        db.execute(
+            "INSERT INTO policy_versions (version, files, activated_at) VALUES (?, ?, ?)",
+            ("sha256:0123456789abcdef0123456789abcdef", files, time.time()),
+        )
+    r = _verify(ws, "--deep")
+    assert r.returncode == 1, r.stderr
+    assert "policy_version_unrecorded" in r.stderr, r.stderr
+
+
+# against a running `proctor serve` ----------------------------------------------------------------
+def _serve(ws: Workspace) -> tuple[subprocess.Popen[bytes], httpx.Client, httpx.Client]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "proctor"), "serve", "--port", str(port), "--workspace", str(ws.root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/healthz", timeout=1)
+            break
+        except httpx.HTTPError:
+            assert proc.poll() is None, "proctor serve exited"
+            time.sleep(0.1)
+    return proc, httpx.Client(base_url=base, timeout=30), httpx.Client(base_url=base, timeout=30)
+
+
+def _health(c: httpx.Client) -> dict[str, object]:
+    doc: dict[str, object] = c.get("/healthz").json()
+    return doc
+
+
+def _until(check: object, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def test_a_witness_that_is_down_holds_no_call_up_and_is_caught_up(tmp_path: Path, witness: Witness) -> None:
+    ws, admin = _workspace(tmp_path, witness)
+    witness.stop()
+    proc, c, _ = _serve(ws)
+    try:
+        auth = {"Authorization": f"Bearer {admin}"}
+        for i in range(12):
+            r = c.post("/v1/agents", json={"name": f"bot{i}", "owner": "o@acme.test"}, headers=auth)
+            assert r.status_code in (200, 201), r.text
+        _until(lambda: "witness_lagging" in _health(c)["reasons"])  # type: ignore[operator]
+        assert _health(c)["status"] == "degraded"
+        status = _cli("status", "--workspace", str(ws.root))
+        assert status.returncode == 1, status.stdout
+        assert "witness lagging" in status.stdout, status.stdout
+        witness.start()
+        _until(lambda: _health(c)["reasons"] == [])
+        assert _health(c)["status"] == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    v = _verify(ws)
+    assert v.returncode == 0, v.stderr
+
+
+def test_a_rollback_under_a_running_process_stops_checkpoints_until_recovered(
+    tmp_path: Path, witness: Witness
+) -> None:
+    ws, admin = _workspace(tmp_path, witness)
+    auth = {"Authorization": f"Bearer {admin}"}
+    proc, c, _ = _serve(ws)
+    db_path = ws.root / "proctor.db"
+    old = tmp_path / "old.db"
+    try:
+        for i in range(6):
+            assert c.post(
+                "/v1/agents", json={"name": f"a{i}", "owner": "o@acme.test"}, headers=auth
+            ).is_success
+        with sqlite3.connect(db_path) as live, sqlite3.connect(old) as copy:
+            live.backup(copy)  # the backup an operator (or an attacker) restores later
+        for i in range(20):
+            assert c.post(
+                "/v1/agents", json={"name": f"b{i}", "owner": "o@acme.test"}, headers=auth
+            ).is_success
+        _until((ws.keys_dir / "audit-anchor.json").exists)
+        anchored = json.loads((ws.keys_dir / "audit-anchor.json").read_text())["seq"]
+        with sqlite3.connect(old) as copy, sqlite3.connect(db_path) as live:
+            copy.backup(live)  # the database goes back under the running process
+        for i in range(10):  # calls are still answered
+            assert c.post(
+                "/v1/agents", json={"name": f"c{i}", "owner": "o@acme.test"}, headers=auth
+            ).is_success
+        _until(lambda: "audit_rollback" in _health(c)["reasons"])  # type: ignore[operator]
+        health = _health(c)
+        assert health["status"] == "degraded"
+        with sqlite3.connect(db_path) as db:
+            (top,) = db.execute("SELECT MAX(seq) FROM audit_checkpoints").fetchone()
+        assert top < anchored  # no checkpoint signed over the rolled-back log
+        v = _verify(ws)
+        assert v.returncode == 1, v.stderr
+        assert "audit recover" in v.stderr, v.stderr
+        status = _cli("status", "--workspace", str(ws.root))
+        assert status.returncode == 1, status.stdout
+        assert "ROLLBACK" in status.stdout, status.stdout
+
+        r = _cli(
+            "audit",
+            "recover",
+            "--reason",
+            "restored last night's backup after a disk failure",
+            "--workspace",
+            str(ws.root),
+        )
+        assert r.returncode == 0, r.stderr + r.stdout
+        latest = _latest(witness, ws)
+        assert latest.get("recovery") is not None  # the witness took it as a recovery
+        _until(lambda: _health(c)["reasons"] == [])  # the running process signs again
+        for i in range(10):
+            assert c.post(
+                "/v1/agents", json={"name": f"d{i}", "owner": "o@acme.test"}, headers=auth
+            ).is_success
+        _until(lambda: int(_latest(witness, ws)["seq"]) > int(latest["seq"]))  # type: ignore[call-overload]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    r = _verify(ws)
+    assert r.returncode == 0, r.stderr
+    said = " ".join(r.stdout.split())  # the console wraps long lines
+    assert "recovered at record" in said, said
+    assert "after a disk failure" in said, said
+
+
+def test_witness_settings_are_checked(tmp_path: Path) -> None:
+    """A witness service needs its key pinned (no trust on first use) and TLS beyond the loopback;
+    file and URL witnesses may be listed together."""
+    key = format_witness_key(Ed25519PrivateKey.generate().public_key())
+    outside = tmp_path / "elsewhere" / "w.jsonl"
+
+    def load(audit: str) -> object:
+        path = tmp_path / "ws" / "proctor.yaml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("trust_domain: acme.test\naudit:\n" + audit)
+        return load_settings(path, env={})
+
+    with pytest.raises(ConfigError, match="pin the key"):
+        load("  witness: http://127.0.0.1:9/\n")
+    with pytest.raises(ConfigError, match=r"only to 127\.0\.0\.1 or localhost"):
+        load(f"  witness: http://witness.example:80\n  witness_key: {key}\n")
+    with pytest.raises(ConfigError, match="witness key"):
+        load("  witness: https://witness.example\n  witness_key: not-a-key\n")
+    s = load(f"  witness: [{outside}, 'https://w.example/']\n  witness_key: {key}\n")
+    assert s.audit_witnesses == (str(outside), "https://w.example")  # type: ignore[attr-defined]
+    assert s.audit_witness_keys == {"https://w.example": key}  # type: ignore[attr-defined]
+
+
+def test_a_rollback_on_postgresql_halts_signing_until_recovered(tmp_path: Path, pg_fresh_url: str) -> None:
+    """The same on PostgreSQL, in-process: the log cut under the process halts signing; the recovery
+    resumes it and verifies, deep (policy_versions included), and an edited row is still caught."""
+    import psycopg
+
+    ws, _ = Workspace.init(
+        tmp_path / "ws", config_text="trust_domain: acme.test\naudit: {checkpoint_every: 5}\n"
+    )
+    p = Proctor.open(ws, store_url=pg_fresh_url)
+    try:
+        for i in range(12):
+            p.add_agent(f"bot{i}", "o@acme.test")
+        p.audit.flush()
+        top = p.store.latest_checkpoint()
+        assert top is not None
+        with psycopg.connect(pg_fresh_url, autocommit=True) as db:
+            db.execute("ALTER TABLE audit_records DISABLE TRIGGER USER")
+            db.execute("DELETE FROM audit_records WHERE seq > %s", (top.seq - 6,))
+            db.execute("DELETE FROM audit_checkpoints WHERE seq > %s", (top.seq - 6,))
+            db.execute("ALTER TABLE audit_records ENABLE TRIGGER USER")
+        p.add_agent("after", "o@acme.test")
+        assert p.audit_health()["reasons"] == ["audit_rollback"]
+        p.audit.flush()
+        latest = p.store.latest_checkpoint()
+        assert latest is not None
+        assert latest.seq <= top.seq - 6  # nothing signed over the cut log
+        assert not p.verify_audit().ok
+        p.recover_audit("replica promoted after the primary was lost", "tester")
+        assert p.audit_health()["reasons"] == []
+        report = p.verify_audit(deep=True)
+        assert report.ok, report.problems
+        assert [r["reason"] for r in report.recoveries] == ["replica promoted after the primary was lost"]
+        with psycopg.connect(pg_fresh_url, autocommit=True) as db:
+            db.execute(
+                "UPDATE policy_versions SET files = %s",
+                (json.dumps({"x.cedar": "permit(principal, action, resource);"}),),
+            )
+        codes = [prob.code for prob in p.verify_audit(deep=True).problems]
+        assert "policy_version_modified" in codes
+    finally:
+        p.close()
