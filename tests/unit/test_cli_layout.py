@@ -37,8 +37,8 @@ def test_command_modules_import_only_the_shared_helpers() -> None:
     for path in CLI.glob("*.py"):
         if path.stem in ("main", "__init__"):
             continue
-        cli_imports = {m for m in _imports(path) if m.startswith("proctor.cli")}
-        allowed = SHARED | {"proctor.cli"} if path.stem != "_common" else {"proctor.cli.text"}
+        cli_imports = {m for m in _imports(path) if m.startswith("proctor.cli.")}
+        allowed = SHARED if path.stem != "_common" else {"proctor.cli.text"}
         # `from proctor.cli.text import cell` names the module and its members
         stray = {m for m in cli_imports if not any(m == a or m.startswith(a + ".") for a in allowed)}
         assert not stray, f"{path.name} imports {sorted(stray)}"
