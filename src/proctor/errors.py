@@ -206,6 +206,12 @@ class AuditVerifyFailed(AuditError):
     code = "audit_verify_failed"
 
 
+class UnknownDecision(NotFound, AuditError):
+    """No audit record carries this decision id."""
+
+    code = "unknown_decision"
+
+
 # credentials ---------------------------------------------------------------------
 class CredentialError(ProctorError):
     """A credential (a stored secret, or a lease issued from one) could not be used."""
@@ -333,6 +339,7 @@ __all__ = [
     "TokenNotYetValid",
     "UnknownAgent",
     "UnknownCredentialProvider",
+    "UnknownDecision",
     "UnknownLease",
     "UnknownSecret",
     "UnknownTask",

@@ -24,7 +24,6 @@ KNOWN_CYCLES: frozenset[tuple[str, ...]] = frozenset(
     {
         ("proctor.app", "proctor.pipeline"),
         ("proctor.gateway.relays", "proctor.gateway.runtime"),
-        ("proctor.cli.credentials", "proctor.cli.gateway", "proctor.cli.main"),
     }
 )
 
