@@ -440,16 +440,16 @@ def _mount_tmpfs(path: Path, size: str) -> bool:
 def _fill(path: Path) -> Path:
     """Fill the filesystem holding ``path`` to the last byte; returns the filler file."""
     filler = path / "filler.bin"
-    chunk = b"\0" * (1 << 20)
-    with open(filler, "wb") as fh:
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for size in (1 << 20, 4096, 1):
+            block = b"\0" * size
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, block)
+    finally:
         with contextlib.suppress(OSError):
-            while True:
-                fh.write(chunk)
-                fh.flush()
-        with contextlib.suppress(OSError):
-            while True:  # the last partial megabyte
-                fh.write(b"\0" * 4096)
-                fh.flush()
+            os.close(fd)
     return filler
 
 
@@ -534,6 +534,74 @@ def run_phase(
     weights = FAULTS_SQLITE if kind == "sqlite" else FAULTS_POSTGRES
     faults = [f for f, w in weights.items() for _ in range(w)]
     first = True
+
+    def strike(fault: str) -> None:
+        nonlocal first
+        if fault in ("kill9", "sigterm"):
+            rc = gw.stop(signal.SIGKILL if fault == "kill9" else signal.SIGTERM)
+            tail = _unsigned_tail(ws, store_url)
+            ok = _verify_cli(ws.root)
+            if first and old_copy is not None:  # the copy a rollback restores, later
+                shutil.copytree(ws.root, old_copy)
+            first = False
+            mode = rng.choice(["strict", "auto"])
+            gw.configure(mode)
+            load.mode = mode
+            survived = gw.start() and load.wait_for_answers()
+            res.stops.append(Stop(kind, fault, rc, tail, ok, survived))
+            res.faults.append(Fault(kind, fault, survived, f"exit {rc}, unsigned tail {tail}, verify {ok}"))
+        elif fault == "store":
+            during = load.count()
+            if pg is not None:
+                pg.stop()
+                try:
+                    probe = _probe_metadata(gw)
+                    time.sleep(rng.uniform(2.0, 6.0))
+                finally:
+                    pg.start()
+            else:
+                with _sqlite_write_lock(ws.root / "proctor.db"):
+                    probe = _probe_metadata(gw)
+                    time.sleep(rng.uniform(2.0, 6.0))
+            during = load.count() - during
+            alive = gw.alive()
+            survived = alive and load.wait_for_answers()
+            res.faults.append(
+                Fault(
+                    kind,
+                    "store",
+                    survived,
+                    f"{'gateway alive' if alive else 'gateway died'}; {during} answered during the"
+                    f" outage; metadata endpoint {probe}; calls again after {load.recovered_s:.1f} s",
+                )
+            )
+        elif fault == "upstream":
+            up.kill()
+            time.sleep(rng.uniform(1.0, 4.0))
+            up.start()
+            survived = gw.alive() and load.wait_for_answers()
+            res.faults.append(
+                Fault(kind, "upstream", survived, f"calls again after {load.recovered_s:.1f} s")
+            )
+        elif fault == "disk":
+            assert disk_dir is not None
+            filler = disk_dir / "filler.bin"
+            try:
+                _fill(disk_dir)
+                time.sleep(rng.uniform(2.0, 5.0))
+            finally:
+                filler.unlink(missing_ok=True)
+            alive = gw.alive()
+            survived = alive and load.wait_for_answers()
+            res.faults.append(
+                Fault(
+                    kind,
+                    "disk",
+                    survived,
+                    f"{'gateway alive' if alive else 'gateway died'}; calls again after {load.recovered_s:.1f} s",
+                )
+            )
+
     try:
         while time.monotonic() < t_end:
             time.sleep(rng.uniform(1.0, 5.0))
@@ -542,67 +610,11 @@ def run_phase(
                 res.faults.append(Fault(kind, "disk", False, "skipped: no small filesystem could be mounted"))
                 continue
             _log(f"{kind}: {fault} ({load.count()} answered so far)")
-            if fault in ("kill9", "sigterm"):
-                rc = gw.stop(signal.SIGKILL if fault == "kill9" else signal.SIGTERM)
-                tail = _unsigned_tail(ws, store_url)
-                ok = _verify_cli(ws.root)
-                if first and old_copy is not None:  # the copy a rollback restores, later
-                    shutil.copytree(ws.root, old_copy)
-                first = False
-                mode = rng.choice(["strict", "auto"])
-                gw.configure(mode)
-                load.mode = mode
-                survived = gw.start() and load.wait_for_answers()
-                res.stops.append(Stop(kind, fault, rc, tail, ok, survived))
-                res.faults.append(
-                    Fault(kind, fault, survived, f"exit {rc}, unsigned tail {tail}, verify {ok}")
-                )
-            elif fault == "store":
-                during = load.count()
-                if pg is not None:
-                    pg.stop()
-                    probe = _probe_metadata(gw)
-                    time.sleep(rng.uniform(2.0, 6.0))
-                    pg.start()
-                else:
-                    with _sqlite_write_lock(ws.root / "proctor.db"):
-                        probe = _probe_metadata(gw)
-                        time.sleep(rng.uniform(2.0, 6.0))
-                during = load.count() - during
-                alive = gw.alive()
-                survived = alive and load.wait_for_answers()
-                res.faults.append(
-                    Fault(
-                        kind,
-                        "store",
-                        survived,
-                        f"{'gateway alive' if alive else 'gateway died'}; {during} answered during the"
-                        f" outage; metadata endpoint {probe}; calls again after {load.recovered_s:.1f} s",
-                    )
-                )
-            elif fault == "upstream":
-                up.kill()
-                time.sleep(rng.uniform(1.0, 4.0))
-                up.start()
-                survived = gw.alive() and load.wait_for_answers()
-                res.faults.append(
-                    Fault(kind, "upstream", survived, f"calls again after {load.recovered_s:.1f} s")
-                )
-            elif fault == "disk":
-                assert disk_dir is not None
-                filler = _fill(disk_dir)
-                time.sleep(rng.uniform(2.0, 5.0))
-                filler.unlink()
-                alive = gw.alive()
-                survived = alive and load.wait_for_answers()
-                res.faults.append(
-                    Fault(
-                        kind,
-                        "disk",
-                        survived,
-                        f"{'gateway alive' if alive else 'gateway died'}; calls again after {load.recovered_s:.1f} s",
-                    )
-                )
+            try:
+                strike(fault)
+            except Exception as exc:  # a fault the campaign itself could not inflict is reported, not fatal
+                _log(f"{kind}: {fault} failed: {type(exc).__name__}: {exc}")
+                res.faults.append(Fault(kind, fault, False, f"campaign error: {type(exc).__name__}: {exc}"))
             if not gw.alive():  # a fault the gateway did not survive: start it again and go on
                 _log(f"{kind}: the gateway died after {fault}; starting it again")
                 gw.start()

@@ -129,10 +129,11 @@ def _lease_of(st: Store, task: str) -> LeaseRecord:
     return lease
 
 
-@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+@pytest.mark.parametrize(("store", "next_process"), [("sqlite", "gateway"), ("postgres", "serve")])
 def test_the_next_process_after_kill_9_of_every_proctor_finishes_what_they_left(
-    tmp_path: Path, pg_url: str, store: str
+    tmp_path: Path, pg_url: str, store: str, next_process: str
 ) -> None:
+    """Either kind of long-running process, started alone after the crash, does it all."""
     server_url = pg_url
     pg_port = int(urlsplit(pg_url).port or 5432)
     db_url = create_database(pg_url, "proctor_restart")
@@ -289,11 +290,12 @@ def test_the_next_process_after_kill_9_of_every_proctor_finishes_what_they_left(
 
         # ONE new process, and no manual step
         port = free_port()
+        command = ["serve"] if next_process == "serve" else ["gateway", "--http"]
         again = subprocess.Popen(
-            [str(BIN / "proctor"), "serve", "--port", str(port), "--workspace", str(ws.root)],
+            [str(BIN / "proctor"), *command, "--port", str(port), "--workspace", str(ws.root)],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         procs.append(again)
