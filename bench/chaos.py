@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 from proctor.app import Proctor, verify_audit_store
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
@@ -490,8 +491,7 @@ def run_phase(
     rng: random.Random,
     clients: int,
     pg: Postgres | None,
-    old_copy: Path | None,
-) -> tuple[PhaseResult, Workspace, str]:
+) -> tuple[PhaseResult, Copies, tuple[Path, str | None] | None]:
     res = PhaseResult(kind)
     t_end = time.monotonic() + budget_s
     disk_dir: Path | None = None
@@ -534,6 +534,8 @@ def run_phase(
     weights = FAULTS_SQLITE if kind == "sqlite" else FAULTS_POSTGRES
     faults = [f for f, w in weights.items() for _ in range(w)]
     first = True
+    copies = Copies(ws, store_url, pg, tmp)
+    old: list[tuple[Path, str | None]] = []
 
     def strike(fault: str) -> None:
         nonlocal first
@@ -541,8 +543,8 @@ def run_phase(
             rc = gw.stop(signal.SIGKILL if fault == "kill9" else signal.SIGTERM)
             tail = _unsigned_tail(ws, store_url)
             ok = _verify_cli(ws.root)
-            if first and old_copy is not None:  # the copy a rollback restores, later
-                shutil.copytree(ws.root, old_copy)
+            if first:  # the copy a rollback restores, later
+                old.append(copies.make())
             first = False
             mode = rng.choice(["strict", "auto"])
             gw.configure(mode)
@@ -630,59 +632,72 @@ def run_phase(
     for mode in ("strict", "auto"):
         res.answered[mode] = sum(1 for a in load.answered if a.mode == mode)
     res.missing_decisions, res.missing_completions = _missing(ws, store_url, load.answered)
-    return res, ws, store_url
+    return res, copies, old[0] if old else None
 
 
 # tampers -----------------------------------------------------------------------------------------
-def _db(ws: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(ws / "proctor.db", isolation_level=None)
-    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        db.execute(f'DROP TRIGGER "{name}"')  # an attacker with write access drops the guards
-    return db
+class Db:
+    """A tamperer's connection to a copy of a store, the append-only guards already dropped."""
+
+    def __init__(self, ws: Path, pg_url: str | None) -> None:
+        self.pg: psycopg.Connection[Any] | None = None
+        self.lite: sqlite3.Connection | None = None
+        if pg_url is not None:
+            self.pg = psycopg.connect(pg_url, autocommit=True)
+            self.pg.execute("ALTER TABLE audit_records DISABLE TRIGGER USER")
+        else:
+            self.lite = sqlite3.connect(ws / "proctor.db", isolation_level=None)
+            rows = self.lite.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+            for (name,) in rows:
+                self.lite.execute(f'DROP TRIGGER "{name}"')
+
+    def run(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self.pg is not None:
+            cur = self.pg.execute(query.replace("?", "%s").encode(), params)
+            return cur.fetchall() if cur.description else []
+        assert self.lite is not None
+        return self.lite.execute(query, params).fetchall()
+
+    def head(self) -> int:
+        return int(self.run("SELECT max(seq) FROM audit_records")[0][0])
+
+    def close(self) -> None:
+        if self.pg is not None:
+            self.pg.close()
+        if self.lite is not None:
+            self.lite.close()
 
 
-def _head(db: sqlite3.Connection) -> int:
-    return int(db.execute("SELECT max(seq) FROM audit_records").fetchone()[0])
+def _t_delete_tail(ws: Path, db: Db) -> None:
+    head = db.head()
+    db.run("DELETE FROM audit_records WHERE seq > ?", (head - 5,))
+    db.run("DELETE FROM audit_checkpoints WHERE seq > ?", (head - 5,))
 
 
-def _t_delete_tail(ws: Path) -> None:
-    with contextlib.closing(_db(ws)) as db:
-        head = _head(db)
-        db.execute("DELETE FROM audit_records WHERE seq > ?", (head - 5,))
-        db.execute("DELETE FROM audit_checkpoints WHERE seq > ?", (head - 5,))
+def _t_edit_record(ws: Path, db: Db) -> None:
+    seq = db.head() // 2
+    text = bytes(db.run("SELECT body FROM audit_records WHERE seq = ?", (seq,))[0][0]).decode()
+    edited = text.replace('"allow"', '"deny"', 1) if '"allow"' in text else text.replace("}", ',"x":1}', 1)
+    db.run("UPDATE audit_records SET body = ? WHERE seq = ?", (edited.encode(), seq))
 
 
-def _t_edit_record(ws: Path) -> None:
-    with contextlib.closing(_db(ws)) as db:
-        seq = _head(db) // 2
-        body = db.execute("SELECT body FROM audit_records WHERE seq = ?", (seq,)).fetchone()[0]
-        text = bytes(body).decode()
-        edited = (
-            text.replace('"allow"', '"deny"', 1) if '"allow"' in text else text.replace("}", ',"x":1}', 1)
-        )
-        db.execute("UPDATE audit_records SET body = ? WHERE seq = ?", (edited.encode(), seq))
-
-
-def _t_delete_anchor_and_tail(ws: Path) -> None:
-    _t_delete_tail(ws)
+def _t_delete_anchor_and_tail(ws: Path, db: Db) -> None:
+    _t_delete_tail(ws, db)
     (ws / "keys" / "audit-anchor.json").unlink(missing_ok=True)
 
 
-def _t_reorder(ws: Path) -> None:
-    with contextlib.closing(_db(ws)) as db:
-        a = _head(db) // 2
-        b = a + 1
-        db.execute("UPDATE audit_records SET seq = -1 WHERE seq = ?", (a,))
-        db.execute("UPDATE audit_records SET seq = ? WHERE seq = ?", (a, b))
-        db.execute("UPDATE audit_records SET seq = ? WHERE seq = -1", (b,))
+def _t_reorder(ws: Path, db: Db) -> None:
+    a = db.head() // 2
+    db.run("UPDATE audit_records SET seq = -1 WHERE seq = ?", (a,))
+    db.run("UPDATE audit_records SET seq = ? WHERE seq = ?", (a, a + 1))
+    db.run("UPDATE audit_records SET seq = ? WHERE seq = -1", (a + 1,))
 
 
-def _t_edit_policy_versions(ws: Path) -> None:
-    with contextlib.closing(_db(ws)) as db:
-        db.execute("UPDATE policy_versions SET version = 'sha256:' || hex(randomblob(32))")
+def _t_edit_policy_versions(ws: Path, db: Db) -> None:
+    db.run("UPDATE policy_versions SET version = ?", ("sha256:" + os.urandom(32).hex(),))
 
 
-TAMPERS: dict[str, Callable[[Path], None]] = {
+TAMPERS: dict[str, Callable[[Path, Db], None]] = {
     "delete records at the tail": _t_delete_tail,
     "edit a record": _t_edit_record,
     "delete the anchor and the tail": _t_delete_anchor_and_tail,
@@ -691,26 +706,71 @@ TAMPERS: dict[str, Callable[[Path], None]] = {
 }
 
 
-def run_tampers(ws: Path, old_copy: Path | None, tmp: Path) -> dict[str, bool]:
+class Copies:
+    """Copies of a stopped workspace (and of its PostgreSQL database) to tamper with."""
+
+    def __init__(self, ws: Workspace, store_url: str, pg: Postgres | None, tmp: Path) -> None:
+        self.ws = ws
+        self.store_url = store_url
+        self.pg = pg
+        self.tmp = tmp
+        self.n = 0
+
+    def make(self) -> tuple[Path, str | None]:
+        """A copy of the workspace; with PostgreSQL, the URL of its own copy of the database."""
+        self.n += 1
+        copy = self.tmp / f"copy-{self.ws.root.name}-{self.n}"
+        shutil.copytree(self.ws.root, copy)
+        if self.pg is None:
+            return copy, None
+        from tests.pgserver import create_database, database_name
+
+        for attempt in range(20):  # a killed gateway's sessions take a moment to leave the database
+            try:
+                url = create_database(
+                    self.pg.server.url, "proctor_chaos_copy", template=database_name(self.store_url)
+                )
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
+        cfg = copy / "proctor.yaml"
+        cfg.write_text(cfg.read_text().replace(self.store_url, url))
+        return copy, url
+
+    def drop(self, copy: Path, url: str | None) -> None:
+        shutil.rmtree(copy, ignore_errors=True)
+        if url is not None and self.pg is not None:
+            from tests.pgserver import drop_database
+
+            drop_database(self.pg.server.url, url)
+
+
+def run_tampers(copies: Copies, old_copy: tuple[Path, str | None] | None) -> dict[str, bool]:
     detected: dict[str, bool] = {}
     for name, tamper in TAMPERS.items():
-        copy = tmp / f"tamper-{len(detected)}"
-        shutil.copytree(ws, copy)
+        copy, url = copies.make()
         try:
-            tamper(copy)
+            db = Db(copy, url)
+            try:
+                tamper(copy, db)
+            finally:
+                db.close()
             detected[name] = not _verify_cli(copy)
         except Exception as exc:
-            _log(f"tamper {name!r} could not be applied: {exc}")
+            _log(f"tamper {name!r} could not be applied: {type(exc).__name__}: {exc}")
             detected[name] = False
         finally:
-            shutil.rmtree(copy, ignore_errors=True)
-    if old_copy is not None and old_copy.exists():
-        detected["restore an old workspace copy"] = not _verify_cli(old_copy)
+            copies.drop(copy, url)
+    if old_copy is not None:
+        detected["restore an old workspace copy"] = not _verify_cli(old_copy[0])
+        copies.drop(*old_copy)
     return detected
 
 
 # report ------------------------------------------------------------------------------------------
-def table(phases: list[PhaseResult], tampers: dict[str, bool]) -> str:
+def table(phases: list[PhaseResult], tampers: dict[str, dict[str, bool]]) -> str:
     lines = [
         "| store | answered (strict/auto) | missing decision records | missing completions strict (auto) |"
         " kill -9: stops, unsigned tail max | SIGTERM: stops, unsigned tail max | verify ok after stops |"
@@ -748,9 +808,21 @@ def table(phases: list[PhaseResult], tampers: dict[str, bool]) -> str:
                 f" {'; '.join(notes) or ('skipped' if skipped and not tried else '')} |"
             )
     lines.append("")
-    lines.append(f"tampers detected: {sum(tampers.values())}/{len(tampers)}")
-    for name, ok in tampers.items():
-        lines.append(f"  {'detected' if ok else 'NOT DETECTED'}: {name}")
+    stores = list(tampers)
+    lines.append("| tamper (on a copy) | " + " | ".join(stores) + " |")
+    lines.append("|---|" + "---|" * len(stores))
+    names = list(dict.fromkeys(n for t in tampers.values() for n in t))
+    for name in names:
+        cells = [
+            "-" if name not in tampers[x] else ("detected" if tampers[x][name] else "NOT DETECTED")
+            for x in stores
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| **detected / tried** | "
+        + " | ".join(f"{sum(tampers[x].values())}/{len(tampers[x])}" for x in stores)
+        + " |"
+    )
     return "\n".join(lines)
 
 
@@ -769,18 +841,20 @@ def main() -> int:
     # tampers, verifies and final scans take time too: the store phases share what is left
     per_phase = max(20.0, (budget - 60.0) / 2 - 30.0)
     phases: list[PhaseResult] = []
-    tampers: dict[str, bool] = {}
+    tampers: dict[str, dict[str, bool]] = {}
     pg: Postgres | None = None
     try:
-        old_copy = tmp / "old-copy"
-        res, ws, _ = run_phase("sqlite", tmp, per_phase, rng, clients, None, old_copy)
+        res, copies, old = run_phase("sqlite", tmp, per_phase, rng, clients, None)
         phases.append(res)
-        tampers = run_tampers(ws.root, old_copy, tmp)
+        _log("sqlite: tampers")
+        tampers["sqlite"] = run_tampers(copies, old)
         _log("starting PostgreSQL")
         pg = Postgres()
-        left = budget - (time.monotonic() - t0) - 45
-        res, _, _ = run_phase("postgres", tmp, max(20.0, min(per_phase, left)), rng, clients, pg, None)
+        left = budget - (time.monotonic() - t0) - 60
+        res, copies, old = run_phase("postgres", tmp, max(20.0, min(per_phase, left)), rng, clients, pg)
         phases.append(res)
+        _log("postgres: tampers")
+        tampers["postgres"] = run_tampers(copies, old)
     finally:
         for proc in _PROCS:
             if proc.poll() is None:
@@ -813,7 +887,7 @@ def main() -> int:
     bad = any(
         sum(p.missing_decisions.values()) or p.missing_completions.get("strict", 0) or not p.final_verify_ok
         for p in phases
-    ) or not all(tampers.values())
+    ) or not all(all(t.values()) for t in tampers.values())
     return 1 if bad else 0
 
 
