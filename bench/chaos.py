@@ -533,6 +533,9 @@ def run_phase(
     load.start()
     weights = FAULTS_SQLITE if kind == "sqlite" else FAULTS_POSTGRES
     faults = [f for f, w in weights.items() for _ in range(w)]
+    schedule = [f for f in weights if f != "sigterm"]
+    rng.shuffle(schedule)
+    schedule.insert(0, "sigterm")
     first = True
     copies = Copies(ws, store_url, pg, tmp)
     old: list[tuple[Path, str | None]] = []
@@ -607,7 +610,8 @@ def run_phase(
     try:
         while time.monotonic() < t_end:
             time.sleep(rng.uniform(1.0, 5.0))
-            fault = "sigterm" if first else rng.choice(faults)
+            # every kind once (a SIGTERM first: it takes the copy a rollback restores), then at random
+            fault = schedule.pop(0) if schedule else rng.choice(faults)
             if fault == "disk" and disk_dir is None:
                 res.faults.append(Fault(kind, "disk", False, "skipped: no small filesystem could be mounted"))
                 continue
