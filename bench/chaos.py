@@ -582,18 +582,27 @@ def run_phase(
             )
         elif fault == "upstream":
             up.kill()
+            during = load.count()
             time.sleep(rng.uniform(1.0, 4.0))
+            during = load.count() - during
             up.start()
             survived = gw.alive() and load.wait_for_answers()
             res.faults.append(
-                Fault(kind, "upstream", survived, f"calls again after {load.recovered_s:.1f} s")
+                Fault(
+                    kind,
+                    "upstream",
+                    survived,
+                    f"{during} answered while down; calls again after {load.recovered_s:.1f} s",
+                )
             )
         elif fault == "disk":
             assert disk_dir is not None
             filler = disk_dir / "filler.bin"
             try:
                 _fill(disk_dir)
+                during = load.count()
                 time.sleep(rng.uniform(2.0, 5.0))
+                during = load.count() - during
             finally:
                 filler.unlink(missing_ok=True)
             alive = gw.alive()
@@ -603,7 +612,8 @@ def run_phase(
                     kind,
                     "disk",
                     survived,
-                    f"{'gateway alive' if alive else 'gateway died'}; calls again after {load.recovered_s:.1f} s",
+                    f"{'gateway alive' if alive else 'gateway died'}; {during} answered while full;"
+                    f" calls again after {load.recovered_s:.1f} s",
                 )
             )
 
