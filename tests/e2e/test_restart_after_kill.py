@@ -47,7 +47,7 @@ BIN = Path(sys.executable).parent
 SQL_SERVER = Path(__file__).resolve().parents[1] / "fixtures" / "sql_server.py"
 BROKER_PASSWORD = "planted-restart-broker-8d21"
 #: how long the task that dies with the processes lives: long enough to open its sessions
-DOOMED_TTL_S = 15
+DOOMED_TTL_S = 20
 
 
 # processes ------------------------------------------------------------------------------------
