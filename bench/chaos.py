@@ -320,6 +320,16 @@ class Gateway:
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         self.proc: subprocess.Popen[bytes] | None = None
         self.mode = "strict"
+        #: the gateways' stderr, outside the workspace (whose filesystem may be full)
+        self.log = witness.parent / f"gateway-{ws.root.name}.log"
+
+    def log_tail(self) -> str:
+        """The last lines the gateways wrote, for a fault they did not survive."""
+        try:
+            lines = [x for x in self.log.read_text(errors="replace").splitlines() if x.strip()]
+        except OSError:
+            return ""
+        return " / ".join(x.strip()[:200] for x in lines[-3:])
 
     def configure(self, mode: str) -> None:
         self.mode = mode
@@ -341,7 +351,7 @@ class Gateway:
                 str(self.ws.root),
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self.log.open("ab"),
         )
         return _wait_port(self.port, self.proc)
 
@@ -379,7 +389,7 @@ def _verify_cli(ws: Path) -> bool:
 def _unsigned_tail(ws: Workspace, store_url: str) -> int:
     st = open_store(store_url, base_dir=ws.root, migrate=False)
     try:
-        return verify_audit_store(st, ws.keys_dir, witness=ws.settings().audit_witness).unsigned_tail
+        return verify_audit_store(st, ws.keys_dir, settings=ws.settings()).unsigned_tail
     finally:
         st.close()
 
@@ -554,7 +564,10 @@ def run_phase(
             load.mode = mode
             survived = gw.start() and load.wait_for_answers()
             res.stops.append(Stop(kind, fault, rc, tail, ok, survived))
-            res.faults.append(Fault(kind, fault, survived, f"exit {rc}, unsigned tail {tail}, verify {ok}"))
+            note = f"exit {rc}, unsigned tail {tail}, verify {ok}"
+            res.faults.append(
+                Fault(kind, fault, survived, note if survived else f"{note}; log: {gw.log_tail()}")
+            )
         elif fault == "store":
             during = load.count()
             if pg is not None:
@@ -631,6 +644,8 @@ def run_phase(
             except Exception as exc:  # a fault the campaign itself could not inflict is reported, not fatal
                 _log(f"{kind}: {fault} failed: {type(exc).__name__}: {exc}")
                 res.faults.append(Fault(kind, fault, False, f"campaign error: {type(exc).__name__}: {exc}"))
+            if res.faults and not res.faults[-1].survived and "log:" not in res.faults[-1].note:
+                res.faults[-1].note += f"; log: {gw.log_tail()}"
             if not gw.alive():  # a fault the gateway did not survive: start it again and go on
                 _log(f"{kind}: the gateway died after {fault}; starting it again")
                 gw.start()

@@ -195,7 +195,7 @@ def test_the_next_process_after_kill_9_of_every_proctor_finishes_what_they_left(
         from proctor.app import Proctor
 
         with Proctor.open(ws) as p:
-            SecretStore.open(ws, p.store, env={}).put(
+            SecretStore.open(ws, p.store, now=p.clock.now(), env={}).put(
                 "pg.broker",
                 f"postgresql://{broker}:{BROKER_PASSWORD}@127.0.0.1:{pg_port}/{db}",
                 p.clock.now(),
