@@ -275,6 +275,7 @@ def _rpc_result(r: httpx.Response) -> dict[str, Any]:
 CONFIG = """\
 trust_domain: chaos.test
 store: {store}
+identity: {{svid_ttl: 1h}}
 audit: {{log_arguments: true, witness: {witness}}}
 gateway: {{audit: {mode}}}
 """
@@ -448,8 +449,19 @@ def _mount_tmpfs(path: Path, size: str) -> bool:
     return False
 
 
+#: the size of the tmpfs the SQLite workspace lives on (it takes memory only as it fills)
+TMPFS_SIZE = "8g"
+
+
 def _fill(path: Path) -> Path:
-    """Fill the filesystem holding ``path`` to the last byte; returns the filler file."""
+    """Fill the tmpfs mounted at ``path`` to the last byte: shrink it to what it holds (a remount,
+    so no gigabytes of filler in memory), then fill the rest; returns the filler file. Undone by
+    :func:`_unfill`."""
+    st = os.statvfs(path)
+    used_kib = (st.f_blocks - st.f_bfree) * st.f_frsize // 1024
+    subprocess.run(
+        ["mount", "-o", f"remount,size={used_kib + 512}k", str(path)], capture_output=True, check=False
+    )
     filler = path / "filler.bin"
     fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -462,6 +474,11 @@ def _fill(path: Path) -> Path:
         with contextlib.suppress(OSError):
             os.close(fd)
     return filler
+
+
+def _unfill(path: Path) -> None:
+    (path / "filler.bin").unlink(missing_ok=True)
+    subprocess.run(["mount", "-o", f"remount,size={TMPFS_SIZE}", str(path)], capture_output=True, check=False)
 
 
 @contextlib.contextmanager
@@ -507,7 +524,7 @@ def run_phase(
     disk_dir: Path | None = None
     if kind == "sqlite":
         disk_dir = tmp / "fs"
-        if not _mount_tmpfs(disk_dir, "1g"):
+        if not _mount_tmpfs(disk_dir, TMPFS_SIZE):
             disk_dir = None
     root = (disk_dir or tmp) / f"ws-{kind}"
     witness = tmp / f"witness-{kind}.log"
@@ -610,14 +627,13 @@ def run_phase(
             )
         elif fault == "disk":
             assert disk_dir is not None
-            filler = disk_dir / "filler.bin"
             try:
                 _fill(disk_dir)
                 during = load.count()
                 time.sleep(rng.uniform(2.0, 5.0))
                 during = load.count() - during
             finally:
-                filler.unlink(missing_ok=True)
+                _unfill(disk_dir)
             alive = gw.alive()
             survived = alive and load.wait_for_answers()
             res.faults.append(
@@ -868,7 +884,8 @@ def main() -> int:
     t0 = time.monotonic()
     budget = minutes * 60
     # tampers, verifies and final scans take time too: the store phases share what is left
-    per_phase = max(20.0, (budget - 60.0) / 2 - 30.0)
+    # at most 50 minutes a store: the clients' SVIDs live an hour (the longest Proctor issues)
+    per_phase = min(3000.0, max(20.0, (budget - 60.0) / 2 - 30.0))
     phases: list[PhaseResult] = []
     tampers: dict[str, dict[str, bool]] = {}
     pg: Postgres | None = None
