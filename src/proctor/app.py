@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,7 +215,10 @@ class Proctor:
         self._snap_lock = threading.Lock()
         #: store calls from the event loop: bounded, off the loop, failing fast while it is down
         self.store_guard = StoreGuard(
-            store.epoch, timeout_s=settings.store_timeout_s, on_recover=self._store_recovered
+            store.epoch,
+            timeout_s=settings.store_timeout_s,
+            on_recover=self._store_recovered,
+            monotonic=self.clock.monotonic,
         )
         self.audit.guard = self.store_guard
         self.store_guard.inline_reads = bool(getattr(store, "reads_never_wait", False))
@@ -284,7 +286,7 @@ class Proctor:
             self.audit.append(
                 "store.recovered",
                 {
-                    "outage_s": round(time.monotonic() - since, 3),
+                    "outage_s": round(self.clock.monotonic() - since, 3),
                     "refused_unrecorded": refused,
                     "reason": reason[:200],
                 },

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from proctor.clock import SystemClock
 from proctor.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -46,13 +47,17 @@ class StoreGuard:
         timeout_s: float = DEFAULT_TIMEOUT_S,
         probe_interval_s: float = PROBE_INTERVAL_S,
         on_recover: Callable[[str, float, int], None] | None = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
+        """``monotonic``: the injected clock's monotonic reading (outage lengths); the bound on a
+        call and the probe's pace are waits, and run in real time."""
         if timeout_s <= 0:
             raise ValueError("the store timeout must be above 0")
         self.timeout_s = timeout_s
         self._probe = probe
         self._interval = probe_interval_s
         self.on_recover = on_recover
+        self._monotonic = monotonic or SystemClock().monotonic
         self._lock = threading.Lock()
         #: why the store is considered down, or None while it answers
         self.down: str | None = None
@@ -88,7 +93,7 @@ class StoreGuard:
                 return
             if self.down is None:
                 self.down = reason
-                self.down_since = time.monotonic()
+                self.down_since = self._monotonic()
                 self.refused = 0
                 log.error("store unavailable (%s): calls are refused until it answers again", reason)
             if self._probing:
@@ -103,7 +108,7 @@ class StoreGuard:
             return {"status": "ok"}
         return {
             "status": "unavailable",
-            "down_for_s": round(time.monotonic() - self.down_since, 1),
+            "down_for_s": round(self._monotonic() - self.down_since, 1),
             "refused": self.refused,
         }
 
@@ -121,7 +126,7 @@ class StoreGuard:
                 reason, since, refused = self.down or "", self.down_since, self.refused
                 self.down = None
                 self._probing = False
-            log.warning("store answers again after %.1f s: calls go ahead", time.monotonic() - since)
+            log.warning("store answers again after %.1f s: calls go ahead", self._monotonic() - since)
             if self.on_recover is not None:
                 try:
                     self.on_recover(reason, since, refused)
