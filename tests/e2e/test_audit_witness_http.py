@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -269,6 +270,28 @@ def test_the_witness_refuses_a_rollback_unless_it_is_a_signed_recovery(
     assert latest.checkpoint.seq == 3
     with pytest.raises(AuditError, match="countersignature"):  # a client pinning another key refuses it
         HttpWitness(witness.url, Ed25519PrivateKey.generate().public_key()).latest(kid)
+
+
+def _raw_answer(port: int, request: bytes, seconds: float = 15) -> bytes:
+    """Send ``request`` on a raw connection, keep it open, and return what the server answers
+    within ``seconds`` (b"" when it answers nothing: it is still reading)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as s:
+        s.sendall(request)
+        try:
+            return s.recv(4096)
+        except TimeoutError:
+            return b""
+
+
+def test_the_witness_refuses_an_oversized_body_before_reading_it(witness: Witness) -> None:
+    """A body over the limit is refused from its declared length, or once a streamed body passes
+    the limit, not after the whole of it was read into memory (red team of issue 12.4)."""
+    path = b"/v1/logs/abc/checkpoints"
+    declared = b"POST %s HTTP/1.1\r\nhost: w\r\ncontent-length: 1000000000\r\n\r\n{" % path
+    assert b" 413 " in _raw_answer(witness.port, declared)
+    chunk = b"400\r\n" + b"x" * 1024 + b"\r\n"
+    streamed = b"POST %s HTTP/1.1\r\nhost: w\r\ntransfer-encoding: chunked\r\n\r\n" % path + chunk * 40
+    assert b" 413 " in _raw_answer(witness.port, streamed)  # no final chunk: it never ends
 
 
 def test_an_edited_policy_versions_row_is_tampering(tmp_path: Path) -> None:

@@ -198,9 +198,17 @@ def create_witness_app(store: WitnessStore) -> Starlette:
     from starlette.concurrency import run_in_threadpool
 
     async def post_checkpoint(request: Request) -> JSONResponse:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        # bounded before it is read: a declared length over the limit is refused at once, and a
+        # body streamed without one is read only up to the limit (never buffered whole)
+        too_large = JSONResponse({"error": f"body too large (at most {MAX_BODY} bytes)"}, status_code=413)
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            return too_large
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                return too_large
         try:
             doc = json.loads(raw)
         except ValueError:
