@@ -7,10 +7,12 @@ row is tampering; a rollback under a running `proctor serve` stops checkpoints l
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -185,7 +187,8 @@ def test_a_workspace_restored_from_an_old_copy_is_caught(tmp_path: Path, witness
         for i in range(30, 40):
             p.add_agent(f"bot{i}", "o@acme.test")
         p.audit.flush()
-        assert "audit_rollback" in p.audit_health()["reasons"]
+        # the witness's refusal comes back on its sender's thread, not the audit writer's
+        _until(lambda: "audit_rollback" in p.audit_health()["reasons"])  # type: ignore[operator]
         signed = p.store.latest_checkpoint()
         p.add_agent("late", "o@acme.test")
         p.audit.flush()
@@ -444,6 +447,29 @@ def test_a_rollback_under_a_running_process_stops_checkpoints_until_recovered(
     said = " ".join(r.stdout.split())  # the console wraps long lines
     assert "recovered at record" in said, said
     assert "after a disk failure" in said, said
+
+
+def test_a_witness_that_hangs_never_holds_the_audit_writer(tmp_path: Path, witness: Witness) -> None:
+    """A witness that takes connections but does not answer (stopped, overloaded, a network that
+    drops packets) costs each send its full timeout. That wait is the witness sender's, never the
+    audit writer's: records keep being committed at once, the store's breaker stays closed and
+    calls are not refused (red team of issue 12.4 with issue 12.2's bound: `store_timeout: 1s`
+    is shorter than a witness send's 2 s)."""
+    ws, _ = _workspace(tmp_path, witness, extra="store_timeout: 1s\n")
+    assert witness.proc is not None
+    witness.proc.send_signal(signal.SIGSTOP)  # the kernel still accepts its connections
+    try:
+        with Proctor.open(ws) as p:
+
+            async def records() -> None:
+                for i in range(20):  # checkpoint_every: 5, so a few checkpoints are sent
+                    await p.audit.append_async("agent.added", {"name": f"bot{i}", "owner": "o@acme.test"})
+
+            asyncio.run(records())
+            assert p.store_guard.down is None
+            _until(lambda: bool(p.audit_health()["witness_lagging"]))
+    finally:
+        witness.proc.send_signal(signal.SIGCONT)
 
 
 def test_witness_settings_are_checked(tmp_path: Path) -> None:

@@ -233,7 +233,9 @@ class AuditLog:
             if cp.seq != row.seq or bytes(cp.head_hash) != bytes(row.hash) or cp.kid != signer.kid:
                 continue
             ts_us = to_micros(cp.ts)
-            expected = signer.sign(checkpoint_payload(cp.seq, bytes(cp.head_hash), ts_us))  # Ed25519: deterministic
+            expected = signer.sign(
+                checkpoint_payload(cp.seq, bytes(cp.head_hash), ts_us)
+            )  # Ed25519: deterministic
             if ts_us >= to_micros(self._halted_at) and hmac.compare_digest(expected, bytes(cp.signature)):
                 self.resume(cp)
                 return
