@@ -17,6 +17,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -536,3 +537,36 @@ def test_a_rollback_on_postgresql_halts_signing_until_recovered(tmp_path: Path, 
         assert "policy_version_modified" in codes
     finally:
         p.close()
+
+
+def test_an_endless_answer_from_a_witness_is_not_buffered(tmp_path: Path) -> None:
+    """Whatever answers at a witness's address (a compromised witness, another service on its port)
+    cannot make Proctor read an endless answer into memory (red team of issue 12.4)."""
+    sent = 0
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        nonlocal sent
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000\r\n\r\n"
+            )
+            block = b" " * 65536
+            try:
+                while sent < 200 * 1024 * 1024:
+                    conn.sendall(block)
+                    sent += len(block)
+            except OSError:
+                pass  # the client hung up
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    client = HttpWitness(f"http://127.0.0.1:{port}", Ed25519PrivateKey.generate().public_key())
+    with pytest.raises(AuditError):
+        client.latest("abc")
+    server.join(30)
+    listener.close()
+    assert sent < 16 * 1024 * 1024, sent
