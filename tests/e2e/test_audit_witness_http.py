@@ -473,6 +473,24 @@ def test_a_witness_that_hangs_never_holds_the_audit_writer(tmp_path: Path, witne
         witness.proc.send_signal(signal.SIGCONT)
 
 
+def test_a_witness_restarts_after_an_append_cut_short(tmp_path: Path, witness: Witness) -> None:
+    """A crash in the middle of an append leaves a partial last line, never acknowledged: the
+    witness starts again, holds the entry before it and appends after it cleanly (red team)."""
+    ws, _ = _workspace(tmp_path, witness)
+    _work(ws, range(6))
+    held = _latest(witness, ws)
+    witness.stop()
+    (log_file,) = (witness.dir / "logs").glob("*.jsonl")
+    with open(log_file, "ab") as fh:
+        fh.write(b'{"log":"')  # the start of an entry, then the crash
+    witness.start()
+    assert _latest(witness, ws) == held
+    _work(ws, range(6, 12))
+    witness.stop()
+    witness.start()  # every line it wrote since is whole
+    assert int(_latest(witness, ws)["seq"]) > int(held["seq"])  # type: ignore[call-overload]
+
+
 def test_witness_settings_are_checked(tmp_path: Path) -> None:
     """A witness service needs its key pinned (no trust on first use) and TLS beyond the loopback;
     file and URL witnesses may be listed together."""

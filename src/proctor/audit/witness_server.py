@@ -80,7 +80,17 @@ class WitnessStore:
         self._latest: dict[str, Countersigned] = {}
         self._clock = clock
         for path in self.logs.glob("*.jsonl"):
-            lines = [ln for ln in path.read_bytes().split(b"\n") if ln.strip()]
+            data = path.read_bytes()
+            if data and not data.endswith(b"\n"):
+                # an append cut short (a crash, a full disk): it was never fsynced whole, so never
+                # countersigned or answered; cut it off, else the next entry would be glued to it
+                kept = data.rfind(b"\n") + 1
+                log.warning(
+                    "witness: %s ends with an incomplete entry (%d bytes), cut off", path, len(data) - kept
+                )
+                os.truncate(path, kept)
+                data = data[:kept]
+            lines = [ln for ln in data.split(b"\n") if ln.strip()]
             if lines:
                 self._latest[path.stem] = Countersigned.from_doc(json.loads(lines[-1]))
 
