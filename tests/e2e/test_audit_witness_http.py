@@ -189,7 +189,7 @@ def test_a_workspace_restored_from_an_old_copy_is_caught(tmp_path: Path, witness
             p.add_agent(f"bot{i}", "o@acme.test")
         p.audit.flush()
         # the witness's refusal comes back on its sender's thread, not the audit writer's
-        _until(lambda: "audit_rollback" in p.audit_health()["reasons"])  # type: ignore[operator]
+        _until(lambda: "audit_rollback" in p.audit_health()["reasons"])
         signed = p.store.latest_checkpoint()
         p.add_agent("late", "o@acme.test")
         p.audit.flush()
