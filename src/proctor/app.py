@@ -271,6 +271,8 @@ class Proctor:
             self._watcher.stop()
         self.store_guard.close()
         self.audit.close()
+        if self.witnesses is not None:
+            self.witnesses.close()  # the last checkpoint signed at close is sent before we go
         self.store.close()
 
     def _store_recovered(self, reason: str, since: float, refused: int) -> None:

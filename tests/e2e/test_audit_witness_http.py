@@ -7,13 +7,17 @@ row is tampering; a rollback under a running `proctor serve` stops checkpoints l
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -184,7 +188,8 @@ def test_a_workspace_restored_from_an_old_copy_is_caught(tmp_path: Path, witness
         for i in range(30, 40):
             p.add_agent(f"bot{i}", "o@acme.test")
         p.audit.flush()
-        assert "audit_rollback" in p.audit_health()["reasons"]
+        # the witness's refusal comes back on its sender's thread, not the audit writer's
+        _until(lambda: "audit_rollback" in p.audit_health()["reasons"])
         signed = p.store.latest_checkpoint()
         p.add_agent("late", "o@acme.test")
         p.audit.flush()
@@ -269,6 +274,28 @@ def test_the_witness_refuses_a_rollback_unless_it_is_a_signed_recovery(
     assert latest.checkpoint.seq == 3
     with pytest.raises(AuditError, match="countersignature"):  # a client pinning another key refuses it
         HttpWitness(witness.url, Ed25519PrivateKey.generate().public_key()).latest(kid)
+
+
+def _raw_answer(port: int, request: bytes, seconds: float = 15) -> bytes:
+    """Send ``request`` on a raw connection, keep it open, and return what the server answers
+    within ``seconds`` (b"" when it answers nothing: it is still reading)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as s:
+        s.sendall(request)
+        try:
+            return s.recv(4096)
+        except TimeoutError:
+            return b""
+
+
+def test_the_witness_refuses_an_oversized_body_before_reading_it(witness: Witness) -> None:
+    """A body over the limit is refused from its declared length, or once a streamed body passes
+    the limit, not after the whole of it was read into memory (red team of issue 12.4)."""
+    path = b"/v1/logs/abc/checkpoints"
+    declared = b"POST %s HTTP/1.1\r\nhost: w\r\ncontent-length: 1000000000\r\n\r\n{" % path
+    assert b" 413 " in _raw_answer(witness.port, declared)
+    chunk = b"400\r\n" + b"x" * 1024 + b"\r\n"
+    streamed = b"POST %s HTTP/1.1\r\nhost: w\r\ntransfer-encoding: chunked\r\n\r\n" % path + chunk * 40
+    assert b" 413 " in _raw_answer(witness.port, streamed)  # no final chunk: it never ends
 
 
 def test_an_edited_policy_versions_row_is_tampering(tmp_path: Path) -> None:
@@ -423,6 +450,47 @@ def test_a_rollback_under_a_running_process_stops_checkpoints_until_recovered(
     assert "after a disk failure" in said, said
 
 
+def test_a_witness_that_hangs_never_holds_the_audit_writer(tmp_path: Path, witness: Witness) -> None:
+    """A witness that takes connections but does not answer (stopped, overloaded, a network that
+    drops packets) costs each send its full timeout. That wait is the witness sender's, never the
+    audit writer's: records keep being committed at once, the store's breaker stays closed and
+    calls are not refused (red team of issue 12.4 with issue 12.2's bound: `store_timeout: 1s`
+    is shorter than a witness send's 2 s)."""
+    ws, _ = _workspace(tmp_path, witness, extra="store_timeout: 1s\n")
+    assert witness.proc is not None
+    witness.proc.send_signal(signal.SIGSTOP)  # the kernel still accepts its connections
+    try:
+        with Proctor.open(ws) as p:
+
+            async def records() -> None:
+                for i in range(20):  # checkpoint_every: 5, so a few checkpoints are sent
+                    await p.audit.append_async("agent.added", {"name": f"bot{i}", "owner": "o@acme.test"})
+
+            asyncio.run(records())
+            assert p.store_guard.down is None
+            _until(lambda: bool(p.audit_health()["witness_lagging"]))
+    finally:
+        witness.proc.send_signal(signal.SIGCONT)
+
+
+def test_a_witness_restarts_after_an_append_cut_short(tmp_path: Path, witness: Witness) -> None:
+    """A crash in the middle of an append leaves a partial last line, never acknowledged: the
+    witness starts again, holds the entry before it and appends after it cleanly (red team)."""
+    ws, _ = _workspace(tmp_path, witness)
+    _work(ws, range(6))
+    held = _latest(witness, ws)
+    witness.stop()
+    (log_file,) = (witness.dir / "logs").glob("*.jsonl")
+    with open(log_file, "ab") as fh:
+        fh.write(b'{"log":"')  # the start of an entry, then the crash
+    witness.start()
+    assert _latest(witness, ws) == held
+    _work(ws, range(6, 12))
+    witness.stop()
+    witness.start()  # every line it wrote since is whole
+    assert int(_latest(witness, ws)["seq"]) > int(held["seq"])  # type: ignore[call-overload]
+
+
 def test_witness_settings_are_checked(tmp_path: Path) -> None:
     """A witness service needs its key pinned (no trust on first use) and TLS beyond the loopback;
     file and URL witnesses may be listed together."""
@@ -487,3 +555,36 @@ def test_a_rollback_on_postgresql_halts_signing_until_recovered(tmp_path: Path, 
         assert "policy_version_modified" in codes
     finally:
         p.close()
+
+
+def test_an_endless_answer_from_a_witness_is_not_buffered(tmp_path: Path) -> None:
+    """Whatever answers at a witness's address (a compromised witness, another service on its port)
+    cannot make Proctor read an endless answer into memory (red team of issue 12.4)."""
+    sent = 0
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        nonlocal sent
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000000\r\n\r\n"
+            )
+            block = b" " * 65536
+            try:
+                while sent < 200 * 1024 * 1024:
+                    conn.sendall(block)
+                    sent += len(block)
+            except OSError:
+                pass  # the client hung up
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    client = HttpWitness(f"http://127.0.0.1:{port}", Ed25519PrivateKey.generate().public_key())
+    with pytest.raises(AuditError):
+        client.latest("abc")
+    server.join(30)
+    listener.close()
+    assert sent < 16 * 1024 * 1024, sent

@@ -74,3 +74,35 @@ def test_an_unavailable_store_opens_the_breaker_and_other_errors_do_not() -> Non
         asyncio.run(main())
     finally:
         guard.close()
+
+
+def test_a_probe_that_answers_after_close_renews_nothing() -> None:
+    """The probe may be inside its read when the Proctor closes: its recovery hook (a new
+    connection pool, a `store.recovered` record) must not run on a closed store (red team)."""
+    in_probe, release, done = threading.Event(), threading.Event(), threading.Event()
+    recovered: list[int] = []
+
+    def probe() -> None:
+        in_probe.set()
+        release.wait(5)
+        done.set()
+
+    guard = StoreGuard(probe, probe_interval_s=0.01, on_recover=lambda _r, _s, n: recovered.append(n))
+    guard.trip("down")
+    assert in_probe.wait(5)
+    guard.close()
+    release.set()
+    assert done.wait(5)
+    time.sleep(0.2)  # the probe thread returns from its read and would run the hook now
+    assert recovered == []
+
+
+def test_a_closed_postgresql_store_is_not_reopened_by_a_late_reconnect(pg_migrated_url: str) -> None:
+    from proctor.store import open_store
+
+    store = open_store(pg_migrated_url, migrate=False)
+    store.close()
+    reconnect = store.reconnect  # type: ignore[attr-defined]
+    reconnect()  # the probe's hook, arriving after close
+    with pytest.raises(StoreUnavailable):
+        store.epoch()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import _thread
 import asyncio
 import copy
+import hmac
 import itertools
 import logging
 import re
@@ -217,8 +218,27 @@ class AuditLog:
         from proctor.store.base import AuditQuery
 
         rows = self._store.search_audit(AuditQuery(kind="audit.recovered", limit=1, newest_first=True))
-        if rows and rows[0].ts >= self._halted_at:
-            self.resume(Checkpoint(rows[0].seq, rows[0].hash, rows[0].ts, "", b""))
+        if not rows:
+            return
+        row = rows[0]
+        signer = self._signer
+        if signer is None:  # signs nothing: nothing to withhold, and no key to check the recovery
+            if row.ts >= self._halted_at:
+                self.resume(Checkpoint(row.seq, row.hash, row.ts, "", b""))
+            return
+        # whoever rolled the database back can write an `audit.recovered` record too: only one
+        # that `proctor audit recover` signed a checkpoint at (with this log's key, after the
+        # halt, by the checkpoint's signed time) is an operator's recovery
+        for cp in self._store.list_checkpoints():
+            if cp.seq != row.seq or bytes(cp.head_hash) != bytes(row.hash) or cp.kid != signer.kid:
+                continue
+            ts_us = to_micros(cp.ts)
+            expected = signer.sign(
+                checkpoint_payload(cp.seq, bytes(cp.head_hash), ts_us)
+            )  # Ed25519: deterministic
+            if ts_us >= to_micros(self._halted_at) and hmac.compare_digest(expected, bytes(cp.signature)):
+                self.resume(cp)
+                return
 
     def append(
         self,

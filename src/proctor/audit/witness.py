@@ -77,12 +77,17 @@ def is_url(target: str) -> bool:
 
 
 class WitnessPublisher:
-    """Sends every signed checkpoint to the configured witnesses, from the thread that signs it
-    (the audit writer: never the event loop), each send bounded by a short timeout.
+    """Sends every signed checkpoint to the configured witnesses, each send bounded by a short
+    timeout, never holding up the thread that signed it.
+
+    A witness *file* is appended on the signing thread (the audit writer), as before. A witness
+    *service* is sent the newest checkpoint by a thread of its own: a service that does not answer
+    costs that thread its timeout, not the audit writer (whose records every call waits for, within
+    ``store_timeout``: a witness that hangs must not make calls fail as if the store were down).
 
     A witness that cannot be reached is *lagging* (``lagging``: why, by witness): the newest
-    checkpoint is sent again at the next one, and once a second while the log is idle. A witness
-    service that refuses a checkpoint because the log went backwards calls ``on_rollback``.
+    checkpoint is sent again at the next one, and once a second while it lags. A witness service
+    that refuses a checkpoint because the log went backwards calls ``on_rollback``.
     """
 
     def __init__(
@@ -100,42 +105,103 @@ class WitnessPublisher:
         self._log_key = {k: log_key[k] for k in ("kty", "crv", "x")}
         self._http = {t: HttpWitness(t, parse_witness_key(keys[t])) for t in self.targets if is_url(t)}
         self._on_rollback = on_rollback
+        #: guards ``_last``; held for no exchange with a witness
         self._lock = threading.Lock()
+        #: serialises the exchanges with witness services (the sender's, a recovery's)
+        self._send_lock = threading.Lock()
         self.lagging: dict[str, str] = {}
         self._last: Checkpoint | None = None
         self._retry_at = 0.0
+        #: the services the newest checkpoint has not been sent to yet (the sender's work)
+        self._due: set[str] = set()
+        self._wake = threading.Condition(threading.Lock())
+        self._closed = False
+        self._sending = False
+        self._sender: threading.Thread | None = None
+        if self._http:
+            self._sender = threading.Thread(target=self._send_loop, name="proctor-witness", daemon=True)
+            self._sender.start()
 
     def publish(self, cp: Checkpoint, only: Sequence[str] | None = None) -> None:
-        from proctor.audit.witness_http import WitnessRefused
-
+        """Append ``cp`` to each witness file now; hand it to the sender for each witness service."""
         with self._lock:
             if self._last is None or cp.seq >= self._last.seq:
                 self._last = cp
-            for target in only if only is not None else self.targets:
-                try:
-                    if target in self._http:
-                        self._http[target].submit(self.log_id, cp, self._log_key)
-                    else:
-                        append_witness(Path(target), cp)
-                except WitnessRefused as exc:
-                    self.lagging[target] = exc.message
-                    self._on_rollback(exc.message)
-                except (AuditError, OSError) as exc:
-                    why = exc.message if isinstance(exc, AuditError) else f"{type(exc).__name__}: {exc}"
-                    if target not in self.lagging:
-                        log.warning("audit witness lagging (checkpoint %d not sent): %s", cp.seq, why)
-                    self.lagging[target] = why
-                else:
-                    if self.lagging.pop(target, None) is not None:
-                        log.warning("audit witness %s caught up at checkpoint %d", target, cp.seq)
+            last = self._last
+        files = []
+        for target in only if only is not None else self.targets:
+            if target in self._http:
+                with self._wake:
+                    self._due.add(target)
+                    self._wake.notify()
+            else:
+                files.append(target)
+        for target in files:
+            self._send(target, last)
+
+    def _send(self, target: str, cp: Checkpoint) -> None:
+        from proctor.audit.witness_http import WitnessRefused
+
+        try:
+            if target in self._http:
+                self._http[target].submit(self.log_id, cp, self._log_key)
+            else:
+                append_witness(Path(target), cp)
+        except WitnessRefused as exc:
+            self.lagging[target] = exc.message
+            self._on_rollback(exc.message)
+        except (AuditError, OSError) as exc:
+            why = exc.message if isinstance(exc, AuditError) else f"{type(exc).__name__}: {exc}"
+            if target not in self.lagging:
+                log.warning("audit witness lagging (checkpoint %d not sent): %s", cp.seq, why)
+            self.lagging[target] = why
+        else:
+            if self.lagging.pop(target, None) is not None:
+                log.warning("audit witness %s caught up at checkpoint %d", target, cp.seq)
+
+    def _send_loop(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due and not self._closed:
+                    # a service lagging behind is sent the newest checkpoint again once a second
+                    if not self._wake.wait(1.0) and any(t in self._http for t in self.lagging):
+                        self._due.update(t for t in self.lagging if t in self._http)
+                if not self._due:
+                    return  # closed, nothing left to send
+                due, self._due = sorted(self._due), set()
+                self._sending = True
+            try:
+                with self._send_lock:  # one exchange at a time with the services (and a recovery)
+                    cp = self._last
+                    for target in due:
+                        if cp is not None:
+                            self._send(target, cp)
+            except Exception:
+                log.exception("audit witness sender failed")
+            finally:
+                with self._wake:
+                    self._sending = False
+                    self._wake.notify_all()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Send what is due (waiting at most ``timeout``), then stop the sender."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify_all()
+            for _ in range(max(1, int(timeout * 10))):  # condition waits run in real time
+                if not (self._due or self._sending):
+                    break
+                self._wake.wait(0.1)
 
     def retry(self) -> None:
-        """Send the newest checkpoint again to the witnesses lagging behind (at most once a second)."""
+        """Append the newest checkpoint again to the witness files lagging behind (at most once a
+        second; the sender retries the services on its own)."""
         now = time.monotonic()
-        if not self.lagging or self._last is None or now < self._retry_at:
+        files = [t for t in self.lagging if t not in self._http]
+        if not files or self._last is None or now < self._retry_at:
             return
         self._retry_at = now + 1.0
-        self.publish(self._last, only=list(self.lagging))
+        self.publish(self._last, only=files)
 
     def held(self) -> dict[str, Checkpoint | None]:
         """What each witness holds now (its latest checkpoint); AuditError when one cannot say."""
@@ -158,7 +224,7 @@ class WitnessPublisher:
         key, naming what the witness held. Raises when a witness does not take it."""
         from proctor.audit.witness_http import recovery_payload
 
-        with self._lock:
+        with self._send_lock:
             for target in self.targets:
                 before = held.get(target)
                 if target not in self._http:
@@ -176,7 +242,10 @@ class WitnessPublisher:
                     }
                 self._http[target].submit(self.log_id, cp, self._log_key, recovery)
                 self.lagging.pop(target, None)
-            self._last = cp
+            with self._lock:
+                self._last = cp
+            with self._wake:
+                self._due.clear()  # what was due before the recovery is older than it
 
 
 __all__ = ["WitnessPublisher", "append_witness", "is_url", "latest_witnessed"]

@@ -43,6 +43,8 @@ KEY_PREFIX = "ed25519:"
 LOG_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 #: a send or a fetch never waits longer than this (the writer thread signs checkpoints meanwhile)
 TIMEOUT_S = 2.0
+#: the most of a witness's answer that is read (a countersigned checkpoint is a few hundred bytes)
+MAX_ANSWER = 64 * 1024
 
 
 class WitnessRefused(AuditError):
@@ -176,6 +178,22 @@ class HttpWitness:
     def _endpoint(self, log_id: str) -> str:
         return f"{self.url}/v1/logs/{quote(log_id, safe='')}"
 
+    def _exchange(self, method: str, url: str, body: Any = None) -> httpx.Response:
+        """One request; its answer read only up to ``MAX_ANSWER`` bytes (a witness answers a few
+        hundred): a witness, or whatever answers in its place, cannot make us buffer more."""
+        try:
+            with httpx.stream(
+                method, url, json=body, timeout=self._timeout, headers={"accept-encoding": "identity"}
+            ) as resp:
+                raw = b""
+                for chunk in resp.iter_raw():
+                    raw += chunk
+                    if len(raw) > MAX_ANSWER:
+                        raise AuditError(f"the witness {self.url} answered more than {MAX_ANSWER} bytes")
+        except httpx.HTTPError as exc:
+            raise AuditError(f"the witness {self.url} cannot be reached: {type(exc).__name__}") from None
+        return httpx.Response(resp.status_code, headers={"content-type": "application/json"}, content=raw)
+
     def _checked(self, doc: Any, log_id: str) -> Countersigned:
         try:
             got = Countersigned.from_doc(doc)
@@ -196,10 +214,7 @@ class HttpWitness:
         body: dict[str, Any] = {"log": log_id, **checkpoint_doc(cp), "key": log_key}
         if recovery is not None:
             body["recovery"] = recovery
-        try:
-            resp = httpx.post(self._endpoint(log_id) + "/checkpoints", json=body, timeout=self._timeout)
-        except httpx.HTTPError as exc:
-            raise AuditError(f"the witness {self.url} cannot be reached: {type(exc).__name__}") from None
+        resp = self._exchange("POST", self._endpoint(log_id) + "/checkpoints", body)
         if resp.status_code == 409:
             raise WitnessRefused(f"the witness {self.url} refused checkpoint {cp.seq}: {_detail(resp)}")
         if resp.status_code != 200:
@@ -211,10 +226,7 @@ class HttpWitness:
 
     def latest(self, log_id: str) -> Countersigned | None:
         """The latest checkpoint the witness holds for ``log_id`` (None: it holds none)."""
-        try:
-            resp = httpx.get(self._endpoint(log_id) + "/latest", timeout=self._timeout)
-        except httpx.HTTPError as exc:
-            raise AuditError(f"the witness {self.url} cannot be reached: {type(exc).__name__}") from None
+        resp = self._exchange("GET", self._endpoint(log_id) + "/latest")
         if resp.status_code == 404:
             return None
         if resp.status_code != 200:

@@ -80,7 +80,17 @@ class WitnessStore:
         self._latest: dict[str, Countersigned] = {}
         self._clock = clock
         for path in self.logs.glob("*.jsonl"):
-            lines = [ln for ln in path.read_bytes().split(b"\n") if ln.strip()]
+            data = path.read_bytes()
+            if data and not data.endswith(b"\n"):
+                # an append cut short (a crash, a full disk): it was never fsynced whole, so never
+                # countersigned or answered; cut it off, else the next entry would be glued to it
+                kept = data.rfind(b"\n") + 1
+                log.warning(
+                    "witness: %s ends with an incomplete entry (%d bytes), cut off", path, len(data) - kept
+                )
+                os.truncate(path, kept)
+                data = data[:kept]
+            lines = [ln for ln in data.split(b"\n") if ln.strip()]
             if lines:
                 self._latest[path.stem] = Countersigned.from_doc(json.loads(lines[-1]))
 
@@ -198,9 +208,17 @@ def create_witness_app(store: WitnessStore) -> Starlette:
     from starlette.concurrency import run_in_threadpool
 
     async def post_checkpoint(request: Request) -> JSONResponse:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        # bounded before it is read: a declared length over the limit is refused at once, and a
+        # body streamed without one is read only up to the limit (never buffered whole)
+        too_large = JSONResponse({"error": f"body too large (at most {MAX_BODY} bytes)"}, status_code=413)
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            return too_large
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                return too_large
         try:
             doc = json.loads(raw)
         except ValueError:

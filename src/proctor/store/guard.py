@@ -123,6 +123,8 @@ class StoreGuard:
                 log.debug("store probe: still unavailable (%s)", type(exc).__name__)
                 continue
             with self._lock:
+                if self._closed:  # closed while the probe read: no hook on a closed store
+                    return
                 reason, since, refused = self.down or "", self.down_since, self.refused
                 self.down = None
                 self._probing = False

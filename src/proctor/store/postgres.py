@@ -232,6 +232,8 @@ class PostgresStore(SqlStore):
         """Replace the pool after an outage (see proctor.store.guard): a pool whose reconnection
         attempts failed backs off for seconds, while the server may answer again now. The old
         pool is closed in the background once the connections in use come back."""
+        if self._pool.closed:  # the store was closed meanwhile: it stays closed
+            return
         new: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(self._conninfo, **self._pool_args)
         new.open(wait=False)
         old, self._pool = self._pool, new
