@@ -314,3 +314,36 @@ def test_a_task_with_a_budget_does_not_freeze_the_gateway_under_a_sqlite_lock(tm
             locker.stdin.close()
             locker.wait(timeout=10)
         _assert_recovers(gw)
+
+
+@pytest.mark.parametrize("mode", ["auto", "strict"])
+def test_a_plain_call_does_not_freeze_the_gateway_under_a_sqlite_lock(tmp_path: Path, mode: str) -> None:
+    """No budget: the call's own decision record is what meets the lock. Its commit on the event
+    loop's thread (the quiet path's inline commit) must not wait for SQLite's busy timeout there: it
+    is handed to the audit writer, and the loop keeps answering."""
+    with _gateway(tmp_path, f"store_timeout: 1s\ngateway:\n  audit: {mode}\n") as gw:
+        locker = subprocess.Popen(
+            [sys.executable, "-c", LOCKER, str(gw.ws.root / "proctor.db")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        try:
+            assert locker.stdout is not None
+            assert locker.stdout.readline().strip() == b"locked"
+            with ThreadPoolExecutor(2) as ex:
+                call = ex.submit(gw.call)
+                time.sleep(0.3)  # the call's record is waiting on the lock now
+                took, meta = gw.timed_get("/.well-known/oauth-protected-resource/mcp")
+                assert meta.status_code == 200
+                assert took < PROMPT_S, took
+                took, health = gw.timed_get("/healthz")
+                assert health.status_code == 200
+                assert took < PROMPT_S, took
+                took, result = call.result()
+            assert took < 4, took  # the bound (1 s), not SQLite's busy timeout (5 s)
+            assert not _ok(result), result  # its record is not durable: no answer
+        finally:
+            assert locker.stdin is not None
+            locker.stdin.close()
+            locker.wait(timeout=10)
+        _assert_recovers(gw)

@@ -22,6 +22,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -29,7 +30,7 @@ from proctor.audit.chain import GENESIS, chain_hash, checkpoint_payload, to_micr
 from proctor.canonical import canonical_json
 from proctor.clock import Clock
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable, ValidationError
-from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store
+from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store, WriteWouldBlock
 from proctor.store.guard import StoreGuard
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,12 @@ class AuditLog:
         self.guard: StoreGuard | None = None
         #: the batch a caller is committing on its own thread (see ``append_async(inline=True)``)
         self._inline: _Batch | None = None
+        #: inline batches that found the store's write lock taken, for the writer to commit
+        self._handover: list[_Batch] = []
+        #: the store's "write now or raise WriteWouldBlock" (SQLite); None: no inline commits
+        self._nowait: Callable[[], AbstractContextManager[None]] | None = getattr(
+            store, "writes_nowait", None
+        )
         self._idle = False
         self._max_defer = max_defer_s
         self._defer_deadline = 0.0
@@ -286,22 +293,27 @@ class AuditLog:
         guard = self.guard
         if guard is not None:
             guard.check()  # the store is down: refused at once, not queued behind it
+        handed: asyncio.Future[list[AuditRow]] | None = None
         if inline:
             row = self._commit_inline(pending)
-            if row is not None:
+            if isinstance(row, AuditRow):
                 return row
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[list[AuditRow]] = loop.create_future()
-        with self._cond:
-            if self._closing:
-                raise StoreUnavailable("audit log is closed: nothing was written")
-            batch = self._open
-            batch.futures.append((loop, fut, len(batch.items), 1))
-            batch.units.append(len(batch.items))
-            batch.items.append(pending)
-            batch.urgent += 1
-            if self._idle or (self._want and len(batch.items) >= self._want):
-                self._cond.notify()
+            handed = row
+        if handed is not None:
+            fut = handed
+        else:
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            with self._cond:
+                if self._closing:
+                    raise StoreUnavailable("audit log is closed: nothing was written")
+                batch = self._open
+                batch.futures.append((loop, fut, len(batch.items), 1))
+                batch.units.append(len(batch.items))
+                batch.items.append(pending)
+                batch.urgent += 1
+                if self._idle or (self._want and len(batch.items) >= self._want):
+                    self._cond.notify()
         if guard is None:
             return (await fut)[0]
         try:
@@ -313,9 +325,22 @@ class AuditLog:
             guard.trip(reason)
             raise StoreUnavailable("the audit log did not answer in time", cause=reason) from None
 
-    def _commit_inline(self, pending: PendingAudit) -> AuditRow | None:
+    def _commit_inline(self, pending: PendingAudit) -> AuditRow | asyncio.Future[list[AuditRow]] | None:
+        """Commit ``pending`` (and the deferred records waiting) on the caller's thread, never
+        waiting for a lock: None when the writer is busy (the caller queues as usual), or a future
+        when another connection holds the store's write lock — the batch, untouched, is handed to
+        the writer thread, which may wait for it (an event loop must not, issue 12.2)."""
+        nowait = self._nowait
+        if nowait is None:  # a store that cannot promise not to wait (a network round trip)
+            return None
         with self._cond:
-            if self._closing or self._inflight is not None or self._inline is not None or self._open.urgent:
+            if (
+                self._closing
+                or self._inflight is not None
+                or self._inline is not None
+                or self._open.urgent
+                or self._handover
+            ):
                 return None
             batch = self._open
             self._open = _Batch()
@@ -324,7 +349,17 @@ class AuditLog:
             batch.items.append(pending)
             batch.urgent = 1
             self._inline = batch
-        self._commit(batch)
+        try:
+            self._commit(batch, nowait)
+        except WriteWouldBlock:
+            loop = asyncio.get_running_loop()
+            fut: asyncio.Future[list[AuditRow]] = loop.create_future()
+            with self._cond:
+                self._inline = None
+                batch.futures.append((loop, fut, start, 1))
+                self._handover.append(batch)
+                self._cond.notify()
+            return fut
         with self._cond:
             self._inline = None
             batch.done = True
@@ -410,7 +445,12 @@ class AuditLog:
         with self._cond:
             # the batches in flight (an inline commit's, which the writer does not wait for, and
             # the writer's) and the open one: wait for each that is not settled
-            for batch in (self._inline, self._inflight, self._open if self._open.items else None):
+            for batch in (
+                self._inline,
+                self._inflight,
+                *self._handover,
+                self._open if self._open.items else None,
+            ):
                 if batch is None or batch.done:
                     continue
                 waiter = _thread.allocate_lock()
@@ -554,7 +594,7 @@ class AuditLog:
                 except Exception:  # the writer never dies of a checkpoint: the next one retries
                     log.exception("audit: checkpoint failed")
             with cond:
-                while not self._closing and not self._open.urgent:
+                while not self._closing and not self._open.urgent and not self._handover:
                     if self._cp_wanted or self._idle_wanted:
                         break
                     if self._open.items:  # deferred records only: commit them with the next urgent
@@ -576,9 +616,18 @@ class AuditLog:
                             # once a second: retry a lagging witness, look for a recorded recovery
                             self._idle_next = time.monotonic() + 1.0
                             self._idle_wanted = True
-                if (self._cp_wanted or self._idle_wanted) and not self._closing and not self._open.urgent:
-                    continue
                 if (
+                    (self._cp_wanted or self._idle_wanted)
+                    and not self._closing
+                    and not self._open.urgent
+                    and not self._handover
+                ):
+                    continue
+                batch: _Batch | None = None
+                if self._handover:  # an inline commit found the write lock taken: it waits here
+                    batch = self._handover.pop(0)
+                    self._inflight = batch
+                elif (
                     self._open.waiters  # only parked threads come back in a cohort worth waiting for
                     and 0 < len(self._open.items) < self._last_size
                     and self._linger > 0
@@ -589,12 +638,13 @@ class AuditLog:
                     self._want = self._last_size
                     cond.wait(self._linger)
                     self._want = 0
-                batch = self._open
-                if not batch.items:  # closing and drained
-                    return
-                self._open = _Batch()
-                self._last_size = len(batch.items)
-                self._inflight = batch
+                if batch is None:
+                    batch = self._open
+                    if not batch.items:  # closing and drained
+                        return
+                    self._open = _Batch()
+                    self._last_size = len(batch.items)
+                    self._inflight = batch
             self._commit(batch)
             with cond:
                 self._inflight = None
@@ -612,16 +662,24 @@ class AuditLog:
             rows = self._store.append_audit(items, chain_hash)
             if len(rows) != len(items):
                 raise StoreCorrupt(f"store chained {len(rows)} of {len(items)} audit records")
-        except StoreError:
+        except (StoreError, WriteWouldBlock):
             raise
         except Exception as exc:
             err = StoreError(f"audit append failed: {type(exc).__name__}: {exc}")
             raise err from exc
         return rows
 
-    def _commit(self, batch: _Batch) -> None:
+    def _commit(
+        self, batch: _Batch, nowait: Callable[[], AbstractContextManager[None]] | None = None
+    ) -> None:
+        """``nowait``: the first attempt takes the write lock at once or raises WriteWouldBlock,
+        having written nothing (the isolation of a refused record, after it, may wait)."""
         try:
-            rows = self._append(batch.items)
+            if nowait is None:
+                rows = self._append(batch.items)
+            else:
+                with nowait():
+                    rows = self._append(batch.items)
         except StoreError as exc:
             if len(batch.units) > 1 and _record_specific(exc):
                 # One caller's record must not cost everyone else theirs: find it and commit the rest.

@@ -41,6 +41,7 @@ __all__ = [
     "TaskRecord",
     "ToolPin",
     "ToolRecord",
+    "WriteWouldBlock",
     "index_text",
     "index_value",
 ]
@@ -286,6 +287,11 @@ class ChainHasher(Protocol):
     """Computes a record's hash from its seq, the previous hash and its body."""
 
     def __call__(self, seq: int, prev_hash: bytes, body: bytes) -> bytes: ...
+
+
+class WriteWouldBlock(Exception):
+    """A write asked not to wait (``SqliteStore.writes_nowait``) found the write lock taken; nothing
+    was written. Not a :class:`StoreError`: the caller hands the write to a thread that may wait."""
 
 
 class Store(Protocol):
