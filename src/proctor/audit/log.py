@@ -146,7 +146,7 @@ class AuditLog:
         self._on_checkpoint = on_checkpoint
         #: why this log signs no checkpoint: the chain does not reach the anchored head, so signing
         #: its head now would vouch for records someone rewrote (see proctor.audit.anchor)
-        #: True while the last commit failed: no transport may let a call reach an upstream alongside
+        #: True while the last commit failed or a write timed out: no transport may let a call reach an upstream alongside
         #: its record until one succeeds again (see proctor.gateway.runtime.overlaps)
         self.failing = False
         self.refusing: str | None = None
@@ -310,6 +310,9 @@ class AuditLog:
             return (await asyncio.wait_for(asyncio.shield(fut), guard.timeout_s))[0]
         except TimeoutError:
             reason = f"audit write: no answer within {guard.timeout_s:g} s"
+            # a write that does not answer is a failing log as much as one that errs: until a
+            # commit succeeds again, no call may reach an upstream before its record is durable
+            self.failing = True
             guard.trip(reason)
             raise StoreUnavailable("the audit log did not answer in time", cause=reason) from None
 
