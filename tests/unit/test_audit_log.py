@@ -622,7 +622,9 @@ def test_the_head_never_moves_back_when_commits_finish_out_of_order(
     assert cp.seq == 2
 
 
-def test_a_timed_out_write_marks_the_log_failing_until_a_commit_succeeds(store: Store, clock: FrozenClock) -> None:
+def test_a_timed_out_write_marks_the_log_failing_until_a_commit_succeeds(
+    store: Store, clock: FrozenClock
+) -> None:
     """A store that hangs (rather than errs) makes a write time out: the log is then failing, so a
     transport falls back to durable-first ordering, until a commit succeeds again."""
     from proctor.store.guard import StoreGuard
