@@ -30,6 +30,7 @@ from tests.e2e.gateway_harness import free_port
 
 from proctor.app import Proctor
 from proctor.audit.chain import checkpoint_payload, to_micros
+from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.witness_http import (
     HttpWitness,
     WitnessRefused,
@@ -105,19 +106,28 @@ def witness(tmp_path: Path) -> Iterator[Witness]:
         w.stop()
 
 
-def _config(w: Witness, *, key: str | None = None, extra: str = "") -> str:
+def _config(w: Witness, *, key: str | None = None, log: str | None = None, extra: str = "") -> str:
     return (
         "trust_domain: acme.test\n"
         "audit:\n"
         f"  witness: {w.url}\n"
         f"  witness_key: {key or w.key}\n"
-        "  checkpoint_every: 5\n"
+        + ("" if log is None else f"  witness_log: {log}\n")
+        + "  checkpoint_every: 5\n"
         f"{extra}"
     )
 
 
-def _workspace(tmp_path: Path, w: Witness, **kw: str) -> tuple[Workspace, str]:
-    return Workspace.init(tmp_path / "ws", config_text=_config(w, **kw))
+def _log_id(ws: Workspace) -> str:
+    """The workspace's audit key's id (the key is made on first use): what `audit.witness_log` pins."""
+    return load_or_create_audit_key(ws.keys_dir).kid
+
+
+def _workspace(tmp_path: Path, w: Witness, *, pin: bool = True, **kw: str) -> tuple[Workspace, str]:
+    ws, admin = Workspace.init(tmp_path / "ws", config_text=_config(w, **kw))
+    if pin:
+        ws.config_path.write_text(_config(w, log=_log_id(ws), **kw))
+    return ws, admin
 
 
 def _work(ws: Workspace, agents: range) -> int:
@@ -206,11 +216,11 @@ def test_a_forged_countersignature_or_another_witness_key_is_refused(
     # another witness's key pinned: its answers do not verify
     other = format_witness_key(Ed25519PrivateKey.generate().public_key())
     config = ws.root / "proctor.yaml"
-    config.write_text(_config(witness, key=other))
+    config.write_text(_config(witness, key=other, log=_log_id(ws)))
     r = _verify(ws)
     assert r.returncode == 1, r.stderr
     assert "countersignature" in r.stderr, r.stderr
-    config.write_text(_config(witness))
+    config.write_text(_config(witness, log=_log_id(ws)))
     assert _verify(ws).returncode == 0
     # the witness's log edited: a countersignature that is not the witness's
     witness.stop()

@@ -640,7 +640,7 @@ def test_a_timed_out_write_marks_the_log_failing_until_a_commit_succeeds(
     audit = AuditLog(store, clock, None)
     audit.guard = guard
     try:
-        store.append_audit = hanging  # type: ignore[method-assign]
+        store.append_audit = hanging  # type: ignore[method-assign,assignment]
         with pytest.raises(StoreUnavailable):
             asyncio.run(audit.append_async("x.test", {"n": 1}))
         assert audit.failing

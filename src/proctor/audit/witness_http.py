@@ -140,8 +140,10 @@ class Countersigned:
     witnessed_at: float
     countersignature: bytes
     recovery: dict[str, Any] | None = None
-    #: the verifier's nonce the countersignature covers (an answer to ``latest``), else None
+    #: in an answer to a verifier's ``latest``: its nonce, and the witness's signature over the
+    #: checkpoint with it (``fresh``); the stored ``countersignature`` is checked as well
     nonce: str | None = None
+    fresh: bytes | None = None
 
     def doc(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -152,8 +154,9 @@ class Countersigned:
         }
         if self.recovery is not None:
             out["recovery"] = self.recovery
-        if self.nonce is not None:
+        if self.nonce is not None and self.fresh is not None:
             out["nonce"] = self.nonce
+            out["fresh"] = base64.b64encode(self.fresh).decode()
         return out
 
     @classmethod
@@ -169,8 +172,8 @@ class Countersigned:
             recovery = doc.get("recovery")
             if recovery is not None and not isinstance(recovery, dict):
                 raise ValueError("recovery")
-            nonce = doc.get("nonce")
-            if nonce is not None and not isinstance(nonce, str):
+            nonce, fresh = doc.get("nonce"), doc.get("fresh")
+            if (nonce is None) != (fresh is None) or (nonce is not None and not isinstance(nonce, str)):
                 raise ValueError("nonce")
             return cls(
                 log_id,
@@ -179,6 +182,7 @@ class Countersigned:
                 base64.b64decode(doc["countersignature"], validate=True),
                 recovery,
                 nonce,
+                None if fresh is None else base64.b64decode(fresh, validate=True),
             )
         except (KeyError, TypeError, ValueError, AttributeError, ValidationError):
             raise ValueError("not a countersigned checkpoint") from None
@@ -186,9 +190,14 @@ class Countersigned:
     def verify(self, key: Ed25519PublicKey) -> bool:
         try:
             key.verify(
-                self.countersignature,
-                countersign_payload(self.log, self.checkpoint, self.witnessed_at, self.nonce),
+                self.countersignature, countersign_payload(self.log, self.checkpoint, self.witnessed_at)
             )
+            if self.nonce is not None:
+                if self.fresh is None:
+                    return False
+                key.verify(
+                    self.fresh, countersign_payload(self.log, self.checkpoint, self.witnessed_at, self.nonce)
+                )
         except (InvalidSignature, ValueError, TypeError, OverflowError):
             return False
         return True

@@ -118,7 +118,9 @@ class WitnessStore:
             }
             return None, doc
         sig = self.key.sign(countersign_payload(log_id, entry.checkpoint, entry.witnessed_at, nonce))
-        fresh = Countersigned(log_id, entry.checkpoint, entry.witnessed_at, sig, entry.recovery, nonce)
+        fresh = Countersigned(
+            log_id, entry.checkpoint, entry.witnessed_at, entry.countersignature, entry.recovery, nonce, sig
+        )
         return fresh, fresh.doc()
 
     def accept(self, log_id: str, doc: Any) -> Countersigned:
