@@ -203,6 +203,7 @@ class Proctor:
             self.audit.refusing = anchor_error
             log.critical("audit: no checkpoint will be signed: %s", anchor_error)
         if (swapped := pinned_log_problem(settings.audit_witness_log, self.audit_key.kid)) is not None:
+            self.audit.key_refused = swapped
             self.audit.halt(swapped)  # loud, like a rollback: no checkpoint of a replaced key
         self.policy_dir = policy_dir or (workspace.policies_dir if workspace else None)
         if policies is None and self.policy_dir is None:

@@ -629,6 +629,8 @@ def test_a_replaced_audit_key_is_caught_by_the_pinned_log_id(tmp_path: Path, wit
         assert p.store.latest_checkpoint() is None  # nothing signed by the new key
         with pytest.raises(AuditError, match="witness_log"):
             p.recover_audit("start over", "tester")
+        p.audit.resume()  # what a recovery record (forged with the new key) would lead to
+        assert p.audit_health()["reasons"] == ["audit_rollback"]
     r = _verify(ws)
     assert r.returncode == 1, r.stdout
     assert "witness_log_mismatch" in r.stderr, r.stderr

@@ -155,6 +155,9 @@ class AuditLog:
         self.rollback: str | None = None
         #: when the rollback was detected (an ``audit.recovered`` record after it resumes signing)
         self._halted_at = 0.0
+        #: why this process's key may never sign (it is not the pinned log's, docs/adr/0020): the
+        #: halt stays whatever recovery is recorded
+        self.key_refused: str | None = None
         self._on_idle = on_idle
         self._idle_next = 0.0
         self._idle_wanted = False
@@ -204,6 +207,9 @@ class AuditLog:
     def resume(self, cp: Checkpoint | None = None) -> None:
         """Sign checkpoints again after an operator's recovery (``audit.recovered``): the store's head
         is the head from now on, ``cp`` (or the recovery record) the last one signed."""
+        if self.key_refused is not None:
+            log.error("audit: no recovery resumes signing with this key: %s", self.key_refused)
+            return
         with self._cp_lock:
             head = self._store.audit_head()
             self._head = (0, GENESIS) if head is None else (head.seq, head.hash)
