@@ -21,7 +21,13 @@ from proctor.audit.chain import checkpoint_payload, to_micros
 from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.log import AuditEntry, AuditLog, _reach_problem
 from proctor.audit.verify import Problem, VerifyReport, verify_log
-from proctor.audit.witness import WitnessPublisher, is_url, latest_witnessed
+from proctor.audit.witness import (
+    WitnessPublisher,
+    is_url,
+    latest_witnessed,
+    pinned_log_problem,
+    witness_log_problems,
+)
 from proctor.canonical import canonical_json
 from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
@@ -196,6 +202,9 @@ class Proctor:
         if anchor_error is not None:
             self.audit.refusing = anchor_error
             log.critical("audit: no checkpoint will be signed: %s", anchor_error)
+        if (swapped := pinned_log_problem(settings.audit_witness_log, self.audit_key.kid)) is not None:
+            self.audit.key_refused = swapped
+            self.audit.halt(swapped)  # loud, like a rollback: no checkpoint of a replaced key
         self.policy_dir = policy_dir or (workspace.policies_dir if workspace else None)
         if policies is None and self.policy_dir is None:
             raise ValidationError("Proctor needs policies (a workspace, policy_dir= or policies=)")
@@ -1101,6 +1110,8 @@ class Proctor:
         reason = reason.strip()
         if not reason:
             raise ValidationError("a recovery needs a reason", field="reason")
+        if (swapped := pinned_log_problem(self.settings.audit_witness_log, self.audit_key.kid)) is not None:
+            raise AuditError(swapped)  # a replaced key cannot recover the log it replaced
         try:
             anchor = read_anchor(self.keydir)
         except AuditError:
@@ -1201,6 +1212,10 @@ def _outside_checkpoints(
             )
     witnesses = () if settings is None else settings.audit_witnesses
     pinned = {} if settings is None else settings.audit_witness_keys
+    pinned_log = None if settings is None else settings.audit_witness_log
+    problems.extend(witness_log_problems(witnesses, pinned_log, log_id))
+    if pinned_log is not None and log_id is not None:
+        log_id = pinned_log  # the witnesses are asked about the pinned log, whatever the key now
     for witness in witnesses:
         try:
             if is_url(witness):
@@ -1336,6 +1351,7 @@ def verify_audit_store(
     report.problems[:0] = problems
     report.ok = not report.problems
     report.recoveries = _recoveries(store, report.head_seq)
+    report.log_id = next(iter(keys), None)
     return report
 
 

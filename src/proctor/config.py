@@ -93,6 +93,9 @@ class Settings:
     audit_witnesses: tuple[str, ...] = ()
     #: the pinned public key (``ed25519:...``) of each witness service, by URL
     audit_witness_keys: Mapping[str, str] = field(default_factory=dict)
+    #: the log the witnesses keep for this workspace: its audit key's id, pinned (docs/adr/0020);
+    #: ``audit verify`` fails without it when a witness service is configured
+    audit_witness_log: str | None = None
     refusal_audit_burst: int = 10
     refusal_audit_window_s: float = 60.0
     #: between namespace and tool in the names agents see (``fs__read_file``; docs/adr/0014)
@@ -255,6 +258,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
                 "refusal_window",
                 "witness",
                 "witness_key",
+                "witness_log",
             },
         )
         server = _section(data, "server", {"host", "port"})
@@ -293,6 +297,14 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         if not 0 < store_timeout <= 60:
             raise ConfigError(f"{path.name}: store_timeout is above 0 and at most 60s")
         witnesses, witness_keys = _witnesses(audit.get("witness"), audit.get("witness_key"), path)
+        witness_log = audit.get("witness_log")
+        if witness_log is not None:
+            from proctor.audit.witness_http import LOG_ID
+
+            if not isinstance(witness_log, str) or not LOG_ID.fullmatch(witness_log):
+                raise ConfigError(
+                    f"{path.name}: audit.witness_log is the audit key's id (`proctor status` prints it)"
+                )
         return Settings(
             store_timeout_s=store_timeout,
             trust_domain=TrustDomain(str(env.get("PROCTOR_TRUST_DOMAIN") or data.get("trust_domain", ""))),
@@ -314,6 +326,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             refusal_audit_burst=refusal_burst,
             audit_witnesses=witnesses,
             audit_witness_keys=witness_keys,
+            audit_witness_log=witness_log,
             refusal_audit_window_s=refusal_window,
             gateway_tool_separator=separator,
         )

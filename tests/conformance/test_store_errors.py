@@ -416,3 +416,25 @@ def test_sqlite_wal_starts_over_under_a_steady_stream_of_commits(tmp_path: Path)
         assert_chain_intact(store, n)
     finally:
         store.close()
+
+
+def test_postgres_connections_carry_keepalive_and_tcp_user_timeout(pg_migrated_url: str) -> None:
+    """libpq gets TCP keepalives and ``tcp_user_timeout``, so a connection dead after a network
+    partition errs within seconds instead of holding a store worker for minutes; a URL's own
+    value wins over the default."""
+    sep = "&" if "?" in pg_migrated_url else "?"
+    for url, user_timeout in (
+        (pg_migrated_url, "10000"),
+        (f"{pg_migrated_url}{sep}tcp_user_timeout=30000", "30000"),
+    ):
+        store = PostgresStore(url)
+        try:
+            with store._pool.connection() as conn:
+                params = conn.info.get_parameters()
+        finally:
+            store.close()
+        assert params.get("keepalives") == "1"
+        assert params.get("keepalives_idle") == "5"
+        assert params.get("keepalives_interval") == "2"
+        assert params.get("keepalives_count") == "3"
+        assert params.get("tcp_user_timeout") == user_timeout

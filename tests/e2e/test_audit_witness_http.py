@@ -30,6 +30,7 @@ from tests.e2e.gateway_harness import free_port
 
 from proctor.app import Proctor
 from proctor.audit.chain import checkpoint_payload, to_micros
+from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.witness_http import (
     HttpWitness,
     WitnessRefused,
@@ -105,19 +106,28 @@ def witness(tmp_path: Path) -> Iterator[Witness]:
         w.stop()
 
 
-def _config(w: Witness, *, key: str | None = None, extra: str = "") -> str:
+def _config(w: Witness, *, key: str | None = None, log: str | None = None, extra: str = "") -> str:
     return (
         "trust_domain: acme.test\n"
         "audit:\n"
         f"  witness: {w.url}\n"
         f"  witness_key: {key or w.key}\n"
-        "  checkpoint_every: 5\n"
+        + ("" if log is None else f"  witness_log: {log}\n")
+        + "  checkpoint_every: 5\n"
         f"{extra}"
     )
 
 
-def _workspace(tmp_path: Path, w: Witness, **kw: str) -> tuple[Workspace, str]:
-    return Workspace.init(tmp_path / "ws", config_text=_config(w, **kw))
+def _log_id(ws: Workspace) -> str:
+    """The workspace's audit key's id (the key is made on first use): what `audit.witness_log` pins."""
+    return load_or_create_audit_key(ws.keys_dir).kid
+
+
+def _workspace(tmp_path: Path, w: Witness, *, pin: bool = True, **kw: str) -> tuple[Workspace, str]:
+    ws, admin = Workspace.init(tmp_path / "ws", config_text=_config(w, **kw))
+    if pin:
+        ws.config_path.write_text(_config(w, log=_log_id(ws), **kw))
+    return ws, admin
 
 
 def _work(ws: Workspace, agents: range) -> int:
@@ -206,11 +216,11 @@ def test_a_forged_countersignature_or_another_witness_key_is_refused(
     # another witness's key pinned: its answers do not verify
     other = format_witness_key(Ed25519PrivateKey.generate().public_key())
     config = ws.root / "proctor.yaml"
-    config.write_text(_config(witness, key=other))
+    config.write_text(_config(witness, key=other, log=_log_id(ws)))
     r = _verify(ws)
     assert r.returncode == 1, r.stderr
     assert "countersignature" in r.stderr, r.stderr
-    config.write_text(_config(witness))
+    config.write_text(_config(witness, log=_log_id(ws)))
     assert _verify(ws).returncode == 0
     # the witness's log edited: a countersignature that is not the witness's
     witness.stop()
@@ -588,3 +598,181 @@ def test_an_endless_answer_from_a_witness_is_not_buffered(tmp_path: Path) -> Non
     server.join(30)
     listener.close()
     assert sent < 16 * 1024 * 1024, sent
+
+
+def _replace_audit_key(ws: Workspace) -> None:
+    """The red team's key swap: the audit key file, its `signing_keys` row, the anchor and the
+    stored checkpoints deleted, so that Proctor makes a new key, i.e. a new (empty) log at the witness."""
+    (ws.keys_dir / "audit-ed25519.pem").unlink()
+    (ws.keys_dir / "audit-anchor.json").unlink()
+    with sqlite3.connect(ws.root / "proctor.db") as db:
+        _drop_guards(db)
+        db.execute("DELETE FROM signing_keys WHERE use = 'audit'")
+        db.execute("DELETE FROM audit_checkpoints")
+
+
+def test_a_replaced_audit_key_is_caught_by_the_pinned_log_id(tmp_path: Path, witness: Witness) -> None:
+    """`audit.witness_log` pins the log (the audit key's id): a process with another audit key signs
+    nothing (loudly) and cannot recover, and `audit verify` refuses it. Unpinned, verify asks for
+    the pin and `proctor status` prints the id to pin."""
+    ws, _ = _workspace(tmp_path, witness)
+    old = _log_id(ws)
+    _work(ws, range(6))
+    assert _verify(ws).returncode == 0
+    _replace_audit_key(ws)
+    with Proctor.open(ws) as p:
+        assert p.audit_key.kid != old
+        assert p.audit_health()["reasons"] == ["audit_rollback"]
+        for i in range(10, 20):
+            p.add_agent(f"bot{i}", "o@acme.test")
+        p.audit.flush()
+        assert p.store.latest_checkpoint() is None  # nothing signed by the new key
+        with pytest.raises(AuditError, match="witness_log"):
+            p.recover_audit("start over", "tester")
+        p.audit.resume()  # what a recovery record (forged with the new key) would lead to
+        assert p.audit_health()["reasons"] == ["audit_rollback"]
+    r = _verify(ws)
+    assert r.returncode == 1, r.stdout
+    assert "witness_log_mismatch" in r.stderr, r.stderr
+    # unpinned: verify fails, naming the line to add; status prints the current log id
+    ws.config_path.write_text(_config(witness))
+    r = _verify(ws)
+    assert r.returncode == 1
+    assert "witness_log_unpinned" in r.stderr
+    assert _log_id(ws) in r.stderr.replace("\n", "")
+    status = _cli("status", "--workspace", str(ws.root), "--json")
+    assert json.loads(status.stdout)["audit"]["log_id"] == _log_id(ws)
+
+
+def _fake_witness(port: int, answer: bytes) -> tuple[threading.Event, threading.Thread]:
+    """Whoever answers at the witness's address: `answer` (a whole HTTP response) to every request."""
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", port))
+    listener.settimeout(0.2)
+
+    def serve() -> None:
+        with listener:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    conn.settimeout(5)
+                    try:
+                        conn.recv(65536)
+                        conn.sendall(answer)
+                    except OSError:
+                        pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return stop, thread
+
+
+def _http_answer(status: str, doc: object) -> bytes:
+    body = json.dumps(doc).encode()
+    head = f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    return head.encode() + body
+
+
+def test_a_replayed_or_unsigned_latest_answer_is_refused(tmp_path: Path, witness: Witness) -> None:
+    """`audit verify` sends a fresh nonce: an old countersigned answer replayed by whatever answers
+    at the witness's address, or an unsigned "none", is refused; the real witness signs both."""
+    ws, _ = _workspace(tmp_path, witness)
+    head = _work(ws, range(6))
+    old = _latest(witness, ws)  # a genuine countersigned answer, recorded now
+    _work(ws, range(6, 20))
+    client = HttpWitness(witness.url, parse_witness_key(witness.key))
+    got = client.latest(_log_id(ws))
+    assert got is not None
+    assert got.nonce is not None
+    assert got.checkpoint.seq > head
+    assert client.latest("A" * 43) is None  # a signed "none" for a log it does not hold
+    # the whole workspace restored from the copy the old answer matches, the witness replaced by a replayer
+    with sqlite3.connect(ws.root / "proctor.db") as db:
+        _drop_guards(db)
+        db.execute("DELETE FROM audit_records WHERE seq > ?", (head,))
+        db.execute("DELETE FROM audit_checkpoints WHERE seq > ?", (head,))
+    anchor = ws.keys_dir / "audit-anchor.json"
+    doc = json.loads(anchor.read_text())
+    doc.update({k: old[k] for k in ("seq", "head", "ts", "kid", "signature")})
+    anchor.write_text(json.dumps(doc))
+    witness.stop()
+    stop, thread = _fake_witness(witness.port, _http_answer("200 OK", old))
+    try:
+        r = _verify(ws)
+        assert r.returncode == 1, r.stdout
+        assert "nonce" in r.stderr, r.stderr
+    finally:
+        stop.set()
+        thread.join(10)
+    # stored checkpoints and anchor gone too, and an unsigned "none" at the witness's address
+    anchor.unlink()
+    with sqlite3.connect(ws.root / "proctor.db") as db:
+        db.execute("DELETE FROM audit_checkpoints")
+    stop, thread = _fake_witness(witness.port, _http_answer("404 Not Found", {"error": "no checkpoint"}))
+    try:
+        r = _verify(ws)
+        assert r.returncode == 1, r.stdout
+        assert "nonce" in r.stderr, r.stderr
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def test_a_witness_that_trickles_its_answer_is_cut_off_at_the_deadline(tmp_path: Path) -> None:
+    """A byte at a time, each within the per-read timeout: the whole exchange is still bounded."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\n" + b"x-slow: " + b"a" * 10_000:
+                    if stop.wait(0.3):
+                        return
+                    conn.sendall(bytes([byte]))
+            except OSError:
+                pass  # the client hung up
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    outcome: list[BaseException | None] = []
+
+    def ask() -> None:
+        try:
+            HttpWitness(f"http://127.0.0.1:{port}", Ed25519PrivateKey.generate().public_key()).latest("abc")
+        except BaseException as exc:
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    asker = threading.Thread(target=ask, daemon=True)
+    asker.start()
+    asker.join(60)
+    stop.set()
+    server.join(10)
+    listener.close()
+    assert outcome, "the exchange was not bounded"
+    assert isinstance(outcome[0], AuditError)
+    assert "did not answer within" in outcome[0].message
+
+
+def test_the_witness_is_asked_directly_whatever_http_proxy_says(tmp_path: Path, witness: Witness) -> None:
+    ws, _ = _workspace(tmp_path, witness)
+    _work(ws, range(6))
+    dead = f"http://127.0.0.1:{free_port()}"
+    env = {**os.environ, "HTTP_PROXY": dead, "http_proxy": dead, "ALL_PROXY": dead, "NO_PROXY": ""}
+    r = subprocess.run(
+        [str(BIN / "proctor"), "audit", "verify", "--workspace", str(ws.root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr

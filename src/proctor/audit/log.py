@@ -147,7 +147,7 @@ class AuditLog:
         self._on_checkpoint = on_checkpoint
         #: why this log signs no checkpoint: the chain does not reach the anchored head, so signing
         #: its head now would vouch for records someone rewrote (see proctor.audit.anchor)
-        #: True while the last commit failed: no transport may let a call reach an upstream alongside
+        #: True while the last commit failed or a write timed out: no transport may let a call reach an upstream alongside
         #: its record until one succeeds again (see proctor.gateway.runtime.overlaps)
         self.failing = False
         self.refusing: str | None = None
@@ -156,6 +156,9 @@ class AuditLog:
         self.rollback: str | None = None
         #: when the rollback was detected (an ``audit.recovered`` record after it resumes signing)
         self._halted_at = 0.0
+        #: why this process's key may never sign (it is not the pinned log's, docs/adr/0020): the
+        #: halt stays whatever recovery is recorded
+        self.key_refused: str | None = None
         self._on_idle = on_idle
         self._idle_next = 0.0
         self._idle_wanted = False
@@ -211,6 +214,9 @@ class AuditLog:
     def resume(self, cp: Checkpoint | None = None) -> None:
         """Sign checkpoints again after an operator's recovery (``audit.recovered``): the store's head
         is the head from now on, ``cp`` (or the recovery record) the last one signed."""
+        if self.key_refused is not None:
+            log.error("audit: no recovery resumes signing with this key: %s", self.key_refused)
+            return
         with self._cp_lock:
             head = self._store.audit_head()
             self._head = (0, GENESIS) if head is None else (head.seq, head.hash)
@@ -322,6 +328,9 @@ class AuditLog:
             return (await asyncio.wait_for(asyncio.shield(fut), guard.timeout_s))[0]
         except TimeoutError:
             reason = f"audit write: no answer within {guard.timeout_s:g} s"
+            # a write that does not answer is a failing log as much as one that errs: until a
+            # commit succeeds again, no call may reach an upstream before its record is durable
+            self.failing = True
             guard.trip(reason)
             raise StoreUnavailable("the audit log did not answer in time", cause=reason) from None
 

@@ -74,6 +74,8 @@ class VerifyReport:
     unsigned_tail: int = 0
     #: operators' recoveries after a rollback (``audit.recovered`` records): seq, ts, reason, by
     recoveries: list[dict[str, Any]] = field(default_factory=list)
+    #: the log id (the audit key's id) verified: what ``audit.witness_log`` pins
+    log_id: str | None = None
 
 
 @runtime_checkable

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from proctor.audit.anchor import checkpoint_doc, checkpoint_from_json
+from proctor.audit.verify import Problem
 from proctor.errors import AuditError
 from proctor.store.base import Checkpoint
 
@@ -72,6 +73,78 @@ def latest_witnessed(path: Path) -> Checkpoint | None:
         raise AuditError(f"the last line of the audit witness `{path}` is not a checkpoint") from None
 
 
+def file_log_id(path: Path) -> str | None:
+    """The log a witness file holds: the key id of its first checkpoint (None when it holds none).
+    A file witnesses one log, the audit key's: checkpoints of another key appended to it would let
+    a replaced audit key (a new log) pass for the old one, so a different id is refused on both
+    sides (the publisher does not append, ``audit verify`` fails)."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(TAIL_BYTES)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise AuditError(f"cannot read the audit witness `{path}`: {type(exc).__name__}") from None
+    if not first.strip():
+        return None
+    try:
+        return checkpoint_from_json(first).kid
+    except ValueError:
+        raise AuditError(f"the first line of the audit witness `{path}` is not a checkpoint") from None
+
+
+def pinned_log_problem(pinned: str | None, log_id: str) -> str | None:
+    """Why this process's audit key may not sign: it is not the log ``audit.witness_log`` pins (the
+    audit key was replaced, e.g. deleted with its anchor and checkpoints so that a new key starts a
+    new, empty log at the witnesses). None when nothing is pinned or the ids agree."""
+    if pinned is None or pinned == log_id:
+        return None
+    return (
+        f"the audit key `{log_id}` is not the log `audit.witness_log` pins (`{pinned}`): the audit key"
+        " was replaced, and a new key would start a new log the witnesses know nothing of. Restore"
+        " the audit key (keys/audit-ed25519.pem) from a backup; pin a new id only after deciding"
+        " the old log is abandoned"
+    )
+
+
+def witness_log_problems(witnesses: Sequence[str], pinned: str | None, log_id: str | None) -> list[Problem]:
+    """What ``audit verify`` finds wrong with the log id the witnesses are asked about: a witness
+    service with no ``audit.witness_log`` pinned (the log could be swapped for a new, empty one),
+    an audit key that is not the pinned log's, a witness file that holds another key's log."""
+    problems: list[Problem] = []
+    if log_id is None:
+        return problems  # no audit key: reported on its own
+    if pinned is None and any(is_url(w) for w in witnesses):
+        problems.append(
+            Problem(
+                0,
+                "witness_log_unpinned",
+                f"pin the log the witness services keep: `audit.witness_log: {log_id}` in proctor.yaml"
+                " (else a replaced audit key starts a new, empty log there and nothing is caught)",
+            )
+        )
+    why = pinned_log_problem(pinned, log_id)
+    if why is not None:
+        problems.append(Problem(0, "witness_log_mismatch", why))
+    for target in witnesses:
+        if is_url(target):
+            continue
+        try:
+            held = file_log_id(Path(target))
+        except AuditError:
+            continue  # reading the witness is reported by its own check
+        if held is not None and held != log_id:
+            problems.append(
+                Problem(
+                    0,
+                    "witness_log_mismatch",
+                    f"the audit witness `{target}` holds the log `{held}`, but the audit key is `{log_id}`:"
+                    " the audit key was replaced; restore keys/audit-ed25519.pem from a backup",
+                )
+            )
+    return problems
+
+
 def is_url(target: str) -> bool:
     return target.startswith(("http://", "https://"))
 
@@ -105,6 +178,8 @@ class WitnessPublisher:
         self._log_key = {k: log_key[k] for k in ("kty", "crv", "x")}
         self._http = {t: HttpWitness(t, parse_witness_key(keys[t])) for t in self.targets if is_url(t)}
         self._on_rollback = on_rollback
+        #: the witness files found to hold this log (their first checkpoint is of this key)
+        self._files_ok: set[str] = set()
         #: guards ``_last``; held for no exchange with a witness
         self._lock = threading.Lock()
         #: serialises the exchanges with witness services (the sender's, a recovery's)
@@ -146,6 +221,7 @@ class WitnessPublisher:
             if target in self._http:
                 self._http[target].submit(self.log_id, cp, self._log_key)
             else:
+                self._check_file(target)
                 append_witness(Path(target), cp)
         except WitnessRefused as exc:
             self.lagging[target] = exc.message
@@ -158,6 +234,20 @@ class WitnessPublisher:
         else:
             if self.lagging.pop(target, None) is not None:
                 log.warning("audit witness %s caught up at checkpoint %d", target, cp.seq)
+
+    def _check_file(self, target: str) -> None:
+        """Refuse (as a rollback) to append to a witness file that holds another key's log."""
+        from proctor.audit.witness_http import WitnessRefused
+
+        if target in self._files_ok:
+            return
+        held = file_log_id(Path(target))
+        if held is not None and held != self.log_id:
+            raise WitnessRefused(
+                f"the witness file {target} holds the log `{held}`, not this audit key's `{self.log_id}`:"
+                " the audit key was replaced (restore keys/audit-ed25519.pem from a backup)"
+            )
+        self._files_ok.add(target)
 
     def _send_loop(self) -> None:
         while True:
@@ -228,6 +318,7 @@ class WitnessPublisher:
             for target in self.targets:
                 before = held.get(target)
                 if target not in self._http:
+                    self._check_file(target)
                     append_witness(Path(target), cp)
                     continue
                 recovery: dict[str, Any] | None = None
@@ -248,4 +339,12 @@ class WitnessPublisher:
                 self._due.clear()  # what was due before the recovery is older than it
 
 
-__all__ = ["WitnessPublisher", "append_witness", "is_url", "latest_witnessed"]
+__all__ = [
+    "WitnessPublisher",
+    "append_witness",
+    "file_log_id",
+    "is_url",
+    "latest_witnessed",
+    "pinned_log_problem",
+    "witness_log_problems",
+]

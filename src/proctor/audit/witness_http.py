@@ -16,12 +16,15 @@ and the pinned witness key's text form (``ed25519:<base64url of the 32 raw bytes
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import hashlib
 import ipaddress
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -38,11 +41,18 @@ from proctor.errors import AuditError, ValidationError
 from proctor.store.base import Checkpoint
 
 COUNTERSIGN_DOMAIN = b"proctor-witness-countersign-v1\x00"
+#: what a witness signs to say it holds no checkpoint of a log, for the verifier's nonce
+NONE_DOMAIN = b"proctor-witness-none-v1\x00"
 RECOVERY_DOMAIN = b"proctor-audit-recovery-v1\x00"
 KEY_PREFIX = "ed25519:"
 LOG_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
-#: a send or a fetch never waits longer than this (the writer thread signs checkpoints meanwhile)
+#: a send or a fetch never waits longer than this for any one step (connect, a read, a write)
 TIMEOUT_S = 2.0
+#: nor longer than this in all: a witness (or whatever answers in its place) that trickles its
+#: answer a byte at a time, each within ``TIMEOUT_S``, is cut off here and counts as lagging
+DEADLINE_S = 5.0
+#: a verifier's nonce: what ``GET .../latest?nonce=`` takes
+NONCE = re.compile(r"[A-Za-z0-9_-]{16,128}")
 #: the most of a witness's answer that is read (a countersigned checkpoint is a few hundred bytes)
 MAX_ANSWER = 64 * 1024
 
@@ -51,16 +61,25 @@ class WitnessRefused(AuditError):
     """The witness refused a checkpoint because its log went backwards (a rollback)."""
 
 
-def countersign_payload(log_id: str, cp: Checkpoint, witnessed_at: float) -> bytes:
-    """What a witness signs: the log, the checkpoint's seq, head and time, and when it saw it."""
-    doc = {
+def countersign_payload(log_id: str, cp: Checkpoint, witnessed_at: float, nonce: str | None = None) -> bytes:
+    """What a witness signs: the log, the checkpoint's seq, head and time, and when it saw it; in
+    an answer to a verifier's ``latest`` also the verifier's ``nonce`` (so the answer is fresh, not
+    a countersignature recorded earlier and replayed)."""
+    doc: dict[str, Any] = {
         "log": log_id,
         "seq": cp.seq,
         "head": bytes(cp.head_hash).hex(),
         "ts": to_micros(cp.ts),
         "witnessed_at": to_micros(witnessed_at),
     }
+    if nonce is not None:
+        doc["nonce"] = nonce
     return COUNTERSIGN_DOMAIN + canonical_json(doc)
+
+
+def none_payload(log_id: str, nonce: str) -> bytes:
+    """What a witness signs when it holds no checkpoint of ``log_id``, for the verifier's nonce."""
+    return NONE_DOMAIN + canonical_json({"log": log_id, "nonce": nonce, "none": True})
 
 
 def recovery_payload(log_id: str, from_seq: int, from_head: str, cp: Checkpoint, reason: str) -> bytes:
@@ -121,6 +140,10 @@ class Countersigned:
     witnessed_at: float
     countersignature: bytes
     recovery: dict[str, Any] | None = None
+    #: in an answer to a verifier's ``latest``: its nonce, and the witness's signature over the
+    #: checkpoint with it (``fresh``); the stored ``countersignature`` is checked as well
+    nonce: str | None = None
+    fresh: bytes | None = None
 
     def doc(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -131,6 +154,9 @@ class Countersigned:
         }
         if self.recovery is not None:
             out["recovery"] = self.recovery
+        if self.nonce is not None and self.fresh is not None:
+            out["nonce"] = self.nonce
+            out["fresh"] = base64.b64encode(self.fresh).decode()
         return out
 
     @classmethod
@@ -146,12 +172,17 @@ class Countersigned:
             recovery = doc.get("recovery")
             if recovery is not None and not isinstance(recovery, dict):
                 raise ValueError("recovery")
+            nonce, fresh = doc.get("nonce"), doc.get("fresh")
+            if (nonce is None) != (fresh is None) or (nonce is not None and not isinstance(nonce, str)):
+                raise ValueError("nonce")
             return cls(
                 log_id,
                 cp,
                 float(doc["witnessed_at"]),
                 base64.b64decode(doc["countersignature"], validate=True),
                 recovery,
+                nonce,
+                None if fresh is None else base64.b64decode(fresh, validate=True),
             )
         except (KeyError, TypeError, ValueError, AttributeError, ValidationError):
             raise ValueError("not a countersigned checkpoint") from None
@@ -161,6 +192,12 @@ class Countersigned:
             key.verify(
                 self.countersignature, countersign_payload(self.log, self.checkpoint, self.witnessed_at)
             )
+            if self.nonce is not None:
+                if self.fresh is None:
+                    return False
+                key.verify(
+                    self.fresh, countersign_payload(self.log, self.checkpoint, self.witnessed_at, self.nonce)
+                )
         except (InvalidSignature, ValueError, TypeError, OverflowError):
             return False
         return True
@@ -170,23 +207,47 @@ class HttpWitness:
     """The client side: send checkpoints (``POST``), fetch the latest countersigned one (``GET``).
     Every answer's countersignature is checked with the pinned witness ``key``."""
 
-    def __init__(self, url: str, key: Ed25519PublicKey, *, timeout: float = TIMEOUT_S) -> None:
+    def __init__(
+        self, url: str, key: Ed25519PublicKey, *, timeout: float = TIMEOUT_S, deadline: float = DEADLINE_S
+    ) -> None:
         self.url = check_witness_url(url)
         self.key = key
         self._timeout = timeout
+        self._deadline = deadline
 
     def _endpoint(self, log_id: str) -> str:
         return f"{self.url}/v1/logs/{quote(log_id, safe='')}"
 
     def _exchange(self, method: str, url: str, body: Any = None) -> httpx.Response:
-        """One request; its answer read only up to ``MAX_ANSWER`` bytes (a witness answers a few
-        hundred): a witness, or whatever answers in its place, cannot make us buffer more."""
+        """One request, done within ``DEADLINE_S`` in all (each step also within ``TIMEOUT_S``);
+        its answer read only up to ``MAX_ANSWER`` bytes (a witness answers a few hundred): a
+        witness, or whatever answers in its place, can neither trickle an answer for ever nor make
+        us buffer more. No proxy from the environment (``HTTP_PROXY``...): the witness is asked
+        directly, and its answer is checked with its pinned key either way."""
         try:
-            with httpx.stream(
-                method, url, json=body, timeout=self._timeout, headers={"accept-encoding": "identity"}
-            ) as resp:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self._bounded(method, url, body))
+        # called on an event loop's thread: the exchange gets a thread (and a loop) of its own
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="proctor-witness-ask") as pool:
+            return pool.submit(asyncio.run, self._bounded(method, url, body)).result()
+
+    async def _bounded(self, method: str, url: str, body: Any) -> httpx.Response:
+        try:
+            return await asyncio.wait_for(self._ask(method, url, body), self._deadline)
+        except TimeoutError:
+            raise AuditError(
+                f"the witness {self.url} did not answer within {self._deadline:g} s (lagging)"
+            ) from None
+
+    async def _ask(self, method: str, url: str, body: Any) -> httpx.Response:
+        try:
+            async with (
+                httpx.AsyncClient(trust_env=False, timeout=self._timeout) as client,
+                client.stream(method, url, json=body, headers={"accept-encoding": "identity"}) as resp,
+            ):
                 raw = b""
-                for chunk in resp.iter_raw():
+                async for chunk in resp.aiter_raw():
                     raw += chunk
                     if len(raw) > MAX_ANSWER:
                         raise AuditError(f"the witness {self.url} answered more than {MAX_ANSWER} bytes")
@@ -194,11 +255,16 @@ class HttpWitness:
             raise AuditError(f"the witness {self.url} cannot be reached: {type(exc).__name__}") from None
         return httpx.Response(resp.status_code, headers={"content-type": "application/json"}, content=raw)
 
-    def _checked(self, doc: Any, log_id: str) -> Countersigned:
+    def _checked(self, doc: Any, log_id: str, nonce: str | None = None) -> Countersigned:
         try:
             got = Countersigned.from_doc(doc)
         except ValueError:
             raise AuditError(f"the witness {self.url} answered with no countersigned checkpoint") from None
+        if nonce is not None and got.nonce != nonce:
+            raise AuditError(
+                f"the witness {self.url} answered without the nonce sent: a replayed answer, not"
+                " a fresh one (or a witness too old to sign one)"
+            )
         if got.log != log_id or not got.verify(self.key):
             raise AuditError(
                 f"the witness {self.url} answered with a countersignature the pinned"
@@ -225,13 +291,34 @@ class HttpWitness:
         return got
 
     def latest(self, log_id: str) -> Countersigned | None:
-        """The latest checkpoint the witness holds for ``log_id`` (None: it holds none)."""
-        resp = self._exchange("GET", self._endpoint(log_id) + "/latest")
+        """The latest checkpoint the witness holds for ``log_id`` (None: it holds none), fresh: the
+        witness signs its answer, "none" included, over a nonce sent now. An unsigned answer, or
+        one without this nonce (replayed), is an :class:`AuditError`."""
+        nonce = secrets.token_urlsafe(24)
+        resp = self._exchange("GET", self._endpoint(log_id) + "/latest?nonce=" + nonce)
         if resp.status_code == 404:
+            doc = _json(resp)
+            try:
+                ok = (
+                    isinstance(doc, dict)
+                    and doc.get("none") is True
+                    and doc.get("log") == log_id
+                    and doc.get("nonce") == nonce
+                )
+                if ok:
+                    sig = base64.b64decode(str(doc.get("countersignature")), validate=True)
+                    self.key.verify(sig, none_payload(log_id, nonce))
+            except (InvalidSignature, ValueError, TypeError):
+                ok = False
+            if not ok:
+                raise AuditError(
+                    f"the witness {self.url} answered that it holds nothing for the log without a"
+                    " signature over the nonce sent: whatever answered is not the pinned witness"
+                )
             return None
         if resp.status_code != 200:
             raise AuditError(f"the witness {self.url} answered {resp.status_code}: {_detail(resp)}")
-        return self._checked(_json(resp), log_id)
+        return self._checked(_json(resp), log_id, nonce)
 
 
 def _json(resp: httpx.Response) -> Any:
@@ -255,6 +342,7 @@ __all__ = [
     "check_witness_url",
     "countersign_payload",
     "format_witness_key",
+    "none_payload",
     "parse_witness_key",
     "recovery_payload",
 ]

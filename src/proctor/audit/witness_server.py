@@ -34,9 +34,11 @@ from proctor.audit.anchor import checkpoint_from_json
 from proctor.audit.chain import checkpoint_payload, to_micros
 from proctor.audit.witness_http import (
     LOG_ID,
+    NONCE,
     Countersigned,
     countersign_payload,
     format_witness_key,
+    none_payload,
     recovery_payload,
 )
 from proctor.errors import AuditError, ValidationError
@@ -101,6 +103,25 @@ class WitnessStore:
     def latest(self, log_id: str) -> Countersigned | None:
         with self._lock:
             return self._latest.get(log_id)
+
+    def fresh(self, log_id: str, nonce: str) -> tuple[Countersigned | None, dict[str, Any]]:
+        """The answer to a verifier's ``latest`` with its ``nonce``: the latest entry countersigned
+        again over the nonce, or a signed "none" when this witness holds no checkpoint of the log."""
+        entry = self.latest(log_id)
+        if entry is None:
+            sig = self.key.sign(none_payload(log_id, nonce))
+            doc = {
+                "log": log_id,
+                "none": True,
+                "nonce": nonce,
+                "countersignature": base64.b64encode(sig).decode(),
+            }
+            return None, doc
+        sig = self.key.sign(countersign_payload(log_id, entry.checkpoint, entry.witnessed_at, nonce))
+        fresh = Countersigned(
+            log_id, entry.checkpoint, entry.witnessed_at, entry.countersignature, entry.recovery, nonce, sig
+        )
+        return fresh, fresh.doc()
 
     def accept(self, log_id: str, doc: Any) -> Countersigned:
         """Countersign and store the checkpoint ``doc`` sends; ValueError (bad request) or
@@ -232,6 +253,15 @@ def create_witness_app(store: WitnessStore) -> Starlette:
         return JSONResponse(entry.doc())
 
     async def latest(request: Request) -> JSONResponse:
+        nonce = request.query_params.get("nonce")
+        if nonce is not None:
+            log_id = request.path_params["log"]
+            if not NONCE.fullmatch(nonce) or not LOG_ID.fullmatch(log_id):
+                return JSONResponse(
+                    {"error": "a nonce is 16 to 128 characters of [A-Za-z0-9_-]"}, status_code=400
+                )
+            entry, doc = store.fresh(log_id, nonce)
+            return JSONResponse(doc, status_code=404 if entry is None else 200)
         entry = store.latest(request.path_params["log"])
         if entry is None:
             return JSONResponse({"error": "no checkpoint for this log"}, status_code=404)

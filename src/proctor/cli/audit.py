@@ -106,6 +106,8 @@ def audit_verify(
             report = verify_audit_store(st, ws.keys_dir, deep=deep, settings=ws.settings())
         finally:
             st.close()
+    if report.log_id is not None:
+        out.print(f"log id     {report.log_id} (what `audit.witness_log` pins)", highlight=False)
     for rec in report.recoveries:
         out.print(
             f"[yellow]recovered[/] at record {rec['seq']} by {markup_safe(str(rec['by']))}:"

@@ -55,6 +55,7 @@ def workspace_status(p: Any) -> dict[str, Any]:
     health = p.audit_health()
     audit = {
         "head_seq": 0 if head is None else head.seq,
+        "log_id": p.audit_key.kid,
         "checkpoints_refused": p.audit.refusing,
         "rollback": p.audit.rollback,
         "witness_lagging": lagging,
@@ -87,6 +88,9 @@ def status(workspace: WorkspaceOpt = None, store: StoreOpt = None, as_json: Json
         out.print(f"workspace  {markup_safe(data['workspace'])}", highlight=False)
         out.print(f"store      {data['store']}")
         out.print(f"audit      head seq {data['audit']['head_seq']}", highlight=False)
+        out.print(
+            f"           log id {data['audit']['log_id']} (pin it as `audit.witness_log`)", highlight=False
+        )
         if data["audit"]["rollback"]:
             out.print(
                 "           [bold red]AUDIT ROLLBACK[/]: the log went backwards; no checkpoint is signed"

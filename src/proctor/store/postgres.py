@@ -39,6 +39,19 @@ AUDIT_LOCK_KEY = int.from_bytes(b"proctor\x01", "big")
 
 _SQL_CACHE: dict[str, str] = {}
 
+#: libpq's TCP settings against a dead connection (a network partition, a host gone without a
+#: FIN): keepalive probes after 5 s idle, every 2 s, 3 unanswered ones end it; and data sent but
+#: unacknowledged for 10 s ends it (``tcp_user_timeout``, ms). Without them a call on a dead
+#: connection waits for the kernel's retransmission timeout (minutes), holding a store worker
+#: thread (proctor.store.guard) all that time. Values given in the URL win.
+TCP_SETTINGS: dict[str, int] = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,
+}
+
 
 def _pg_sql(sql: str) -> str:
     """Rewrite the shared SQL's ``?`` placeholders to psycopg's ``%s`` (the shared SQL has no literal ``?``)."""
@@ -153,6 +166,7 @@ class PostgresStore(SqlStore):
             "connect_timeout": info.get("connect_timeout", connect_timeout_s),
             "application_name": info.get("application_name", "proctor"),
             "options": options,
+            **{name: info.get(name, value) for name, value in TCP_SETTINGS.items()},
         }
         # Fail fast, with libpq's own reason, when the server cannot be reached at all.
         with self._errors.mapping():
