@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from proctor.errors import StoreUnavailable
 from proctor.store.base import AgentRecord, Store, TaskRecord, ToolPin, ToolRecord
+from proctor.store.guard import StoreGuard
 from proctor.types import AgentName, TaskId, ToolName
 
 if TYPE_CHECKING:
@@ -42,15 +44,32 @@ class Snapshot:
 class StateCache:
     """The current :class:`Snapshot` of one process, and the records read through it."""
 
-    def __init__(self, store: Store, policies: Policies) -> None:
+    def __init__(self, store: Store, policies: Policies, guard: StoreGuard) -> None:
         self.store = store
         self.policies = policies
+        #: store calls from the event loop: bounded, off the loop, failing fast while it is down
+        self.guard = guard
         self._snap = Snapshot(-1)
 
     def snapshot(self) -> Snapshot:
         """The records valid at the store's current epoch (one epoch read). A caller that looks up
         several records for one call takes one snapshot and passes it, so they are consistent:
-        a transport takes it when a request arrives and every stage of that request reads it."""
+        a transport takes it when a request arrives and every stage of that request reads it.
+        Fails at once while the store is known to be down (see :class:`StoreGuard`); asyncio code
+        uses :meth:`snapshot_async`, which never blocks the loop."""
+        guard = self.guard
+        guard.check()
+        try:
+            return self._snapshot()
+        except StoreUnavailable as exc:
+            guard.observe(exc)
+            raise
+
+    async def snapshot_async(self) -> Snapshot:
+        """:meth:`snapshot` on a store worker thread, bounded by ``store_timeout``."""
+        return await self.guard.run(self._snapshot, read=True)
+
+    def _snapshot(self) -> Snapshot:
         epoch = self.store.epoch()
         snap = self._snap
         version = self.policies.engine.version
@@ -62,7 +81,7 @@ class StateCache:
         return snap
 
     def agent(self, name: AgentName, snap: Snapshot | None = None) -> AgentRecord | None:
-        snap = snap or self.snapshot()
+        snap = snap or self._snapshot()
         try:
             return snap.agents[name]
         except KeyError:
@@ -70,7 +89,7 @@ class StateCache:
             return rec
 
     def task(self, task_id: TaskId, snap: Snapshot | None = None) -> TaskRecord | None:
-        snap = snap or self.snapshot()
+        snap = snap or self._snapshot()
         try:
             return snap.tasks[task_id]
         except KeyError:
@@ -78,7 +97,7 @@ class StateCache:
             return rec
 
     def tool(self, name: ToolName, snap: Snapshot | None = None) -> ToolRecord | None:
-        snap = snap or self.snapshot()
+        snap = snap or self._snapshot()
         try:
             return snap.tools[name]
         except KeyError:
@@ -87,7 +106,7 @@ class StateCache:
 
     def pins(self, namespace: str, snap: Snapshot | None = None) -> list[ToolPin]:
         """The pinned tool definitions of an upstream namespace (pinning bumps the store epoch)."""
-        snap = snap or self.snapshot()
+        snap = snap or self._snapshot()
         try:
             return snap.pins[namespace]
         except KeyError:

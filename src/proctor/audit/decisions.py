@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from proctor.audit.canonical import canonical_json
 from proctor.audit.log import AuditEntry
+from proctor.canonical import canonical_json
 from proctor.errors import ValidationError
 from proctor.policy.engine import Decision, deny
 from proctor.store.base import AgentRecord, TaskRecord

@@ -51,6 +51,33 @@ from proctor.types import ToolName, Verdict
 if TYPE_CHECKING:
     from proctor.gateway.runtime import Caller, GatewayRuntime, TaskUpstreams
 
+__all__ = [
+    "DENIED",
+    "RELAY_EFFECT",
+    "RELAY_TOOLS",
+    "RESOURCE_ARG",
+    "catalog_resources",
+    "complete",
+    "decide",
+    "each_upstream",
+    "get_prompt",
+    "list_prompts",
+    "list_resource_templates",
+    "list_resources",
+    "prompt_upstream",
+    "prompt_uri",
+    "read_resource",
+    "refusal",
+    "relay",
+    "relay_record",
+    "relay_tool",
+    "resource_upstream",
+    "set_logging_level",
+    "subscribe",
+    "visible",
+]
+
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -129,8 +156,8 @@ async def decide(
         identity=caller.identity,
     )
     try:
-        _register(rt, cfg, method)
-        snap = rt.proctor.state.snapshot()  # after registering, which may have changed the store
+        await rt.proctor.store_guard.run(_register, rt, cfg, method)
+        snap = await rt.proctor.state.snapshot_async()  # after registering, which may have changed the store
     except StoreError as exc:
         log.error("store error before deciding a relayed %s: %s", method, exc.message)
         d = await rt._deny_recorded(

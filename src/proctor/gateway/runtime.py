@@ -608,14 +608,32 @@ class GatewayRuntime:
     async def close_ended_tasks(self) -> list[TaskId]:
         """Close the upstream sessions of tasks that ended or passed their deadline, or whose agent
         was suspended, and retire any session whose credential lease ended."""
-        closed = []
+        closed: list[TaskId] = []
         now = self.proctor.clock.now()
-        for task_id, owned in list(self.tasks.items()):
-            try:
-                task = self.proctor.state.task(task_id)
-                agent = None if task is None else self.proctor.state.agent(task.agent)
+        owners = list(self.tasks.items())
+        if not owners:
+            return closed
+        p = self.proctor
+
+        def states() -> dict[TaskId, tuple[bool, bool]]:
+            snap = p.state.snapshot()
+            out = {}
+            for task_id, _ in owners:
+                task = p.state.task(task_id, snap)
+                agent = None if task is None else p.state.agent(task.agent, snap)
                 live = task is not None and task.is_live(now)
-                active = agent is not None and agent.status is AgentStatus.ACTIVE
+                out[task_id] = (live, agent is not None and agent.status is AgentStatus.ACTIVE)
+            return out
+
+        try:
+            # on a store worker thread, bounded: never the loop (docs/adr/0019)
+            known = await p.store_guard.run(states, read=True)
+        except Exception as exc:  # the store may be unavailable; the next round retries
+            log.warning("task sweep skipped: %s", type(exc).__name__)
+            return closed
+        for task_id, owned in owners:
+            try:
+                live, active = known[task_id]
                 if live and active:
                     for cfg in self.upstreams.values():
                         if cfg.namespace in owned.injections:
@@ -629,11 +647,14 @@ class GatewayRuntime:
             if self.tasks.get(task_id) is owned:  # a socket session's end may have closed it meanwhile
                 del self.tasks[task_id]
             closed.append(task_id)
-            await self.proctor.audit.append_async(
-                "upstream.sessions_closed",
-                {"namespaces": namespaces, "reason": "task ended" if not live else "agent not active"},
-                task=str(task_id),
-            )
+            try:
+                await self.proctor.audit.append_async(
+                    "upstream.sessions_closed",
+                    {"namespaces": namespaces, "reason": "task ended" if not live else "agent not active"},
+                    task=str(task_id),
+                )
+            except StoreError as exc:  # the sessions are closed either way
+                log.error("could not record closed upstream sessions of %s: %s", task_id, exc.code)
         return closed
 
     async def reload_upstreams(self, *, force: bool = False) -> bool:
@@ -864,7 +885,8 @@ class GatewayRuntime:
             identity=caller.identity,
         )
         try:
-            snap = snap or self.proctor.state.snapshot()
+            snap = snap or await self.proctor.state.snapshot_async()
+            await self._warm(snap, caller, cfg.namespace, proctor_name)
             if not self._may_reach_upstreams(caller, snap, cfg):
                 # before anything touches the upstream (even the listing that resolves the name): an
                 # ended task, an inactive agent, an undeclared upstream or a stale policy is refused by
@@ -921,7 +943,7 @@ class GatewayRuntime:
         grace: Callable[[float], None] | None = None,
     ) -> tuple[UpstreamConfig, str, ToolName, Decision, asyncio.Task[Decision] | None]:
         upstream_def: types.Tool | None = None
-        snap = snap or self.proctor.state.snapshot()
+        snap = snap or await self.proctor.state.snapshot_async()
         if not self._may_reach_upstreams(caller, snap, cfg):
             # an ended task, an inactive agent, an upstream the task declared no tool of or a stale
             # policy: the pipeline refuses it with its own reason and audits it; no upstream is
@@ -955,7 +977,7 @@ class GatewayRuntime:
                 upstream_def = None
             if upstream_def is None or self.register(cfg, upstream_def) is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
-            snap = self.proctor.state.snapshot()  # registering may have changed the store
+            snap = await self.proctor.state.snapshot_async()  # registering may have changed the store
         elif known != upstream_tool:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
         if upstream_def is not None and (problem := self._pin_problem(cfg, upstream_def)) is not None:
@@ -964,7 +986,7 @@ class GatewayRuntime:
             audit_mode, self.proctor.state.tool(proctor_name, snap)
         ):
             # while the log is failing nothing reaches an upstream before its record is durable
-            decision, recorded = self.proctor.pipeline.decide_and_record(
+            decision, recorded = await self.proctor.pipeline.decide_and_record_async(
                 call, snap, alone=self.inflight <= 1, on_blocked=grace
             )
             if decision.verdict is Verdict.ALLOW:
@@ -975,6 +997,26 @@ class GatewayRuntime:
                 call, alone=self.inflight <= 1, snap=snap
             )
         return cfg, upstream_tool, proctor_name, decision, None
+
+    async def _warm(self, snap: Snapshot, caller: Caller, namespace: str, tool: ToolName) -> None:
+        """Read into ``snap`` the records a call looks up on the loop (task, agent, pins, tool), on
+        a store worker thread and bounded (docs/adr/0019); nothing to do when it holds them."""
+        if (
+            caller.task_id in snap.tasks
+            and caller.agent in snap.agents
+            and namespace in snap.pins
+            and tool in snap.tools
+        ):
+            return
+        p = self.proctor
+
+        def fill() -> None:
+            p.state.task(caller.task_id, snap)
+            p.state.agent(caller.agent, snap)
+            p.state.pins(namespace, snap)
+            p.state.tool(tool, snap)
+
+        await p.store_guard.run(fill, read=True)
 
     def _may_reach_upstreams(self, caller: Caller, snap: Snapshot, cfg: UpstreamConfig) -> bool:
         """Whether the caller's task is live, declares a tool of ``cfg`` and its agent is active,

@@ -21,6 +21,13 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from proctor.errors import ProctorError, StoreError, public_message
 from proctor.gateway.runtime import Caller, GatewayRuntime
 
+__all__ = [
+    "CallerOf",
+    "Ctx",
+    "build_server",
+]
+
+
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")

@@ -7,9 +7,11 @@ process ever decides under a set the store does not name; a set this process ref
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,13 @@ log = logging.getLogger(__name__)
 
 #: how many times a starting process re-reads policy files that keep changing under it
 SETTLE_ROUNDS = 5
+
+
+def policy_files_digest(files: Mapping[str, str]) -> str:
+    """The digest of a policy set's files as ``policy_versions`` holds them (its activation record
+    carries it, so ``audit verify --deep`` can tell an edited row)."""
+    text = json.dumps(dict(files), sort_keys=True)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +197,19 @@ class Policies:
         self.rejection = None
 
     def _record_policy(self, ps: PolicySet, *, initial: bool = False) -> None:
-        changed = self.store.record_policy_version(ps.version, ps.files, self.clock.now())
-        if changed or not initial:
+        # the record first, then the row: every row of policy_versions has its chained record
+        # (``audit verify --deep`` checks it), also when the process dies between the two
+        if not initial or self.store.active_policy_version() != ps.version:
             self._audit(
                 "policy.activated",
-                {"version": ps.version, "files": sorted(ps.files), "policies": sorted(ps.sources)},
+                {
+                    "version": ps.version,
+                    "files": sorted(ps.files),
+                    "policies": sorted(ps.sources),
+                    "files_digest": policy_files_digest(ps.files),
+                },
             )
+        self.store.record_policy_version(ps.version, ps.files, self.clock.now())
 
     def _settle_policy(self) -> None:
         """After recording the set this process read at start-up: read the files again, and while
