@@ -83,18 +83,13 @@ def _gateway(tmp_path: Path) -> Iterator[Gateway]:
     assert auth.runtime is not None
     runtime = auth.runtime
     calls: list[str] = []
-    lean, sdk = runtime.call_tool_lean, runtime.call_tool
+    one_path = runtime.calls.call
 
-    async def counted_lean(*args: Any, **kwargs: Any) -> Any:
-        calls.append("lean")
-        return await lean(*args, **kwargs)
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[3].path)  # the leg: "lean" or "sdk"
+        return await one_path(*args, **kwargs)
 
-    async def counted_sdk(*args: Any, **kwargs: Any) -> Any:
-        calls.append("sdk")
-        return await sdk(*args, **kwargs)
-
-    runtime.call_tool_lean = counted_lean  # type: ignore[method-assign]
-    runtime.call_tool = counted_sdk  # type: ignore[method-assign]
+    runtime.calls.call = counted  # type: ignore[method-assign]
     fast_call = auth.fast_call
 
     def counted_fast_call(*args: Any) -> Any:

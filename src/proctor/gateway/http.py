@@ -37,8 +37,9 @@ from proctor.errors import (
     public_message,
 )
 from proctor.gateway import wire
+from proctor.gateway.calls import LEAN, Caller
 from proctor.gateway.config import load_upstreams
-from proctor.gateway.runtime import Caller, GatewayRuntime
+from proctor.gateway.runtime import GatewayRuntime
 from proctor.gateway.server import build_server
 from proctor.pipeline import printable
 from proctor.types import AgentName, AgentStatus
@@ -342,7 +343,7 @@ class GatewayAuth:
             msg, MAX_LEAN_DEPTH
         ):
             return False
-        target = self.runtime.tool_upstream(params["name"])
+        target = self.runtime.catalog.tool_upstream(params["name"])
         # plain http only: the lean client does not speak TLS (https upstreams take the SDK path)
         return target is not None and (target.url or "").startswith("http://")
 
@@ -377,8 +378,8 @@ class GatewayAuth:
         reply: dict[str, Any] = {"jsonrpc": "2.0", "id": msg["id"]}
         finish = None
         try:
-            outcome = await self.runtime.call_tool_lean(
-                caller, params["name"], params.get("arguments") or {}, snap
+            outcome = await self.runtime.calls.call(
+                caller, params["name"], params.get("arguments") or {}, LEAN, snap
             )
             reply["result"], finish = outcome.result, outcome.finish
         except MCPError as exc:
@@ -448,7 +449,9 @@ class GatewayAuth:
     def _caller(self, headers: dict[str, str], snap: Snapshot | None = None) -> Caller:
         """Who is calling. Verified credentials are remembered per (bearer, task header) until the
         SVID expires or for ``CALLER_CACHE_S`` at most (so a key retirement is seen quickly); the
-        agent's status is read fresh on every request."""
+        agent's status is read fresh, and the task token verified, on every request: the caller
+        is handed to the call path as checked (``Caller.per_request``), which does not check the
+        token again."""
         auth = headers.get("authorization", "")
         task_token = headers.get(TASK_HEADER) or ""
         now = self.proctor.clock.now()
@@ -457,6 +460,9 @@ class GatewayAuth:
             caller = hit[0]
             agent = self.proctor.cached_agent(caller.agent, snap)
             if agent is not None and agent.status is AgentStatus.ACTIVE:
+                # the task token is verified on every request (its key may have been revoked): the
+                # pipeline is handed the task it names and does not verify it again
+                self.proctor.verify_task_token(task_token, agent)
                 return caller
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -471,7 +477,11 @@ class GatewayAuth:
             raise TaskTokenInvalid("every request needs a `Proctor-Task: <task token>` header")
         task_id = self.proctor.verify_task_token(task_token, agent)
         caller = Caller(
-            agent=AgentName(agent.name), task_id=task_id, task_token=task_token, svid=token.strip()
+            agent=AgentName(agent.name),
+            task_id=task_id,
+            task_token=task_token,
+            svid=token.strip(),
+            per_request=True,  # see calls.call_input: identity is checked here, once per call
         )
         if len(self._callers) >= CALLER_CACHE_MAX:
             self._callers.clear()
