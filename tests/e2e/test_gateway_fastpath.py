@@ -567,3 +567,56 @@ def test_a_contradicting_routing_header_is_refused_on_the_handshake_path_too(
     assert [r["error"] for r in refused] == ["header_mismatch"] * 4
     assert same.status_code == 200, same.text
     assert gw.calls == (["fast", "lean"] if lean else ["sdk"])
+
+
+def test_one_http_call_verifies_the_task_token_once(tmp_path: Path) -> None:
+    """Identity is checked once per call: the HTTP layer verifies the task token on every request
+    (even for a caller it remembers) and hands the call path a checked caller, so the pipeline
+    does not verify the token a second time, on either path. A token whose signing key is then
+    revoked is refused on the very next request, the remembered caller notwithstanding."""
+    with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
+        sid = _open_session(client, gw.url, gw.headers)
+        h = {**gw.headers, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+        verify = gw.p.verify_task_token
+        seen: list[str] = []
+
+        def counting(token: str, agent: Any) -> Any:
+            seen.append(token)
+            return verify(token, agent)
+
+        gw.p.verify_task_token = counting  # type: ignore[method-assign]
+        per_call: dict[str, list[int]] = {}
+        for lean in (True, False):
+            gw.auth.lean = lean
+            gw.auth._callers.clear()  # the first call verifies the caller afresh, the second does not
+            counts = per_call.setdefault("lean" if lean else "sdk", [])
+            for i in range(2):
+                call = {
+                    "jsonrpc": "2.0",
+                    "id": 10 + i,
+                    "method": "tools/call",
+                    "params": {"name": "fx__test_simple_text", "arguments": {}},
+                }
+                before = len(seen)
+                r = client.post(gw.url, json=call, headers=h)
+                assert r.status_code == 200, r.text
+                msg = _answer(r)
+                assert msg is not None, r.text
+                assert not msg["result"].get("isError"), msg
+                counts.append(len(seen) - before)
+        gw.auth.lean = True
+        gw.p.keys.rotate(gw.p.clock.now(), revoke=True)
+        revoked = client.post(
+            gw.url,
+            json={
+                "jsonrpc": "2.0",
+                "id": 20,
+                "method": "tools/call",
+                "params": {"name": "fx__test_simple_text"},
+            },
+            headers=h,
+        )
+        del gw.p.verify_task_token
+    assert per_call == {"lean": [1, 1], "sdk": [1, 1]}
+    assert revoked.status_code == 403, revoked.text
+    assert gw.calls == ["fast", "lean", "fast", "lean", "sdk", "sdk"]

@@ -139,7 +139,8 @@ class Failure:
     #: the completion record's status: credential_unavailable, timeout, upstream_unavailable or
     #: upstream_error
     status: str
-    #: the task's session with the upstream is closed (a hung or dead upstream restarts on next use)
+    #: the task's session with the upstream is closed (a hung, dead or unstarted upstream restarts
+    #: on next use)
     drop: bool
     #: credential_unavailable: why (safe to show); upstream_error: the upstream's message (<= 300)
     detail: str = ""
@@ -165,9 +166,9 @@ def failure(exc: Exception, cfg: UpstreamConfig, during: str = "a call") -> Fail
             "upstream_error", False, str(exc)[:300], code if type(code) is int else types.INTERNAL_ERROR
         )
     if isinstance(exc, UpstreamUnavailable):
-        # no session could be had (it would not start, the task's sessions are closed, or the
-        # configuration was replaced meanwhile): there is none of this call's to drop
-        return Failure("upstream_unavailable", False)
+        # no session could be had: one that would not start in time is dropped (the next use
+        # starts afresh); the drop spares a session opened for a newer configuration
+        return Failure("upstream_unavailable", True)
     log.warning("upstream `%s` failed during %s: %s", cfg.namespace, during, type(exc).__name__)
     return Failure("upstream_unavailable", True)
 
@@ -279,7 +280,7 @@ class LeanLeg:
         return result
 
     async def drop(self, owned: TaskUpstreams, cfg: UpstreamConfig) -> None:
-        await owned.drop_lean(cfg.namespace)
+        await owned.drop_lean(cfg.namespace, cfg)
 
     def done(self, owned: TaskUpstreams) -> None:
         pass
@@ -340,7 +341,7 @@ class SdkLeg:
         return result.model_copy(update={"meta": None})
 
     async def drop(self, owned: TaskUpstreams, cfg: UpstreamConfig) -> None:
-        owned.drop(cfg.namespace)  # a hung or dead upstream is restarted for the next call
+        owned.drop(cfg.namespace, cfg)  # a hung or dead upstream is restarted for the next call
 
     def done(self, owned: TaskUpstreams) -> None:
         if self._attached:
@@ -424,7 +425,7 @@ class Calls:
         except BaseException:
             # cancelled (the client cancelled the request or left): the allow still gets its
             # completion record, saying so, before the cancellation goes on
-            cancelled: tuple[Any, ...] = (
+            self.record_completion(
                 owned.task_id,
                 cfg,
                 proctor_name,
@@ -434,8 +435,9 @@ class Calls:
                 None,
                 True,
                 started,
+                path=leg.path,
+                snap=snap,
             )
-            self.record_completion(*cancelled, path=leg.path, snap=snap)
             raise
         finally:
             leg.done(owned)

@@ -195,7 +195,7 @@ async def _forward(
         f = failure(exc, cfg, method)  # the mapping tools/call uses (proctor.gateway.calls)
         status = f.status
         if f.drop:
-            owned.drop(cfg.namespace)  # a hung or dead upstream is restarted for the next request
+            owned.drop(cfg.namespace, cfg)  # a hung or dead upstream is restarted for the next request
         raise relay_error(f, cfg, method, decision) from None
     finally:
         calls.record_completion(

@@ -333,10 +333,14 @@ class TaskUpstreams:
                 self.leans[cfg.namespace] = up
         return up
 
-    async def drop_lean(self, namespace: str) -> None:
-        up = self.leans.pop(namespace, None)
-        if up is not None:
-            await up.close()
+    async def drop_lean(self, namespace: str, cfg: UpstreamConfig | None = None) -> None:
+        """Close the task's lean session with an upstream (with ``cfg``: only if it was opened for
+        that configuration, so a call that began before a reload never closes its successor's)."""
+        up = self.leans.get(namespace)
+        if up is None or (cfg is not None and up.cfg != cfg):
+            return
+        del self.leans[namespace]
+        await up.close()
 
     async def get(self, cfg: UpstreamConfig) -> _Upstream:
         if self.closed:
@@ -362,10 +366,14 @@ class TaskUpstreams:
             raise UpstreamUnavailable(cfg.namespace)
         return up
 
-    def drop(self, namespace: str) -> None:
-        up = self.sessions.pop(namespace, None)
-        if up is not None:
-            up.stop.set()
+    def drop(self, namespace: str, cfg: UpstreamConfig | None = None) -> None:
+        """Close the task's SDK session with an upstream (with ``cfg``: only if it was opened for
+        that configuration, so a call that began before a reload never closes its successor's)."""
+        up = self.sessions.get(namespace)
+        if up is None or (cfg is not None and up.cfg != cfg):
+            return
+        del self.sessions[namespace]
+        up.stop.set()
 
     async def retire(self, namespace: str, reason: str) -> None:
         """Close this task's sessions with an upstream, forget the resources it listed and revoke
