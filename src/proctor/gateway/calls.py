@@ -51,10 +51,12 @@ from mcp.shared.exceptions import MCPError
 from proctor.audit.log import AuditEntry
 from proctor.errors import (
     AgentSuspended,
+    ProctorError,
     StoreError,
     TaskNotActive,
     UnknownTask,
     ValidationError,
+    public_message,
 )
 from proctor.gateway import names
 from proctor.gateway.catalog import Catalog
@@ -79,6 +81,7 @@ __all__ = [
     "Outcome",
     "SdkLeg",
     "call_input",
+    "denial_text",
     "failure",
     "overlaps",
 ]
@@ -204,6 +207,12 @@ def refusal(decision: Decision, canonical: str | None = None, exposed: str | Non
             f"{reasons} (decision {decision.decision_id})"
         )
     return None
+
+
+def denial_text(exc: ProctorError) -> str:
+    """The tool error text of a call refused by Proctor outside its decision (the caller could not
+    be established, ...): the transports answer it as a denied call the model can read."""
+    return f"Proctor denied this call: {public_message(exc)} [{exc.code}]"
 
 
 # the legs -----------------------------------------------------------------------------------

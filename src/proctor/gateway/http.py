@@ -34,10 +34,9 @@ from proctor.errors import (
     SessionNotOwned,
     StoreError,
     TaskTokenInvalid,
-    public_message,
 )
 from proctor.gateway import wire
-from proctor.gateway.calls import LEAN, Caller
+from proctor.gateway.calls import LEAN, Caller, denial_text
 from proctor.gateway.config import load_upstreams
 from proctor.gateway.runtime import GatewayRuntime
 from proctor.gateway.server import build_server
@@ -385,12 +384,7 @@ class GatewayAuth:
         except MCPError as exc:
             reply["error"] = {"code": exc.error.code, "message": exc.error.message}
         except ProctorError as exc:
-            reply["result"] = {
-                "content": [
-                    {"type": "text", "text": f"Proctor denied this call: {public_message(exc)} [{exc.code}]"}
-                ],
-                "isError": True,
-            }
+            reply["result"] = {"content": [{"type": "text", "text": denial_text(exc)}], "isError": True}
         except Exception as exc:
             log.exception("lean tools/call failed")
             reply["error"] = {"code": -32603, "message": f"internal error ({type(exc).__name__})"}

@@ -21,7 +21,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from proctor.errors import ProctorError, StoreError, public_message
 from proctor.gateway import relays
-from proctor.gateway.calls import Caller, call_sdk
+from proctor.gateway.calls import Caller, call_sdk, denial_text
 from proctor.gateway.runtime import GatewayRuntime
 
 log = logging.getLogger(__name__)
@@ -70,12 +70,7 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = "p
         except ProctorError as exc:
             # a failure to establish who is calling is a denied call the model can read
             return types.CallToolResult(
-                content=[
-                    types.TextContent(
-                        type="text", text=f"Proctor denied this call: {public_message(exc)} [{exc.code}]"
-                    )
-                ],
-                is_error=True,
+                content=[types.TextContent(type="text", text=denial_text(exc))], is_error=True
             )
         except Exception as exc:
             log.exception("tools/call failed")
