@@ -37,7 +37,6 @@ import functools
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -417,7 +416,7 @@ class Calls:
         refused = refusal(decision, proctor_name, name)
         if refused is not None:
             return Outcome(leg.error(refused))
-        started = time.monotonic()
+        started = self.proctor.clock.monotonic()
         status = "ok"
         try:
             session = await leg.open(owned, cfg)
@@ -706,7 +705,7 @@ class Calls:
         fields = {
             "status": status,
             "is_error": is_error,
-            "duration_us": round((time.monotonic() - started) * 1_000_000),
+            "duration_us": round((self.proctor.clock.monotonic() - started) * 1_000_000),
             "output_digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
             "output_bytes": len(raw),
             "labels": None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity},

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
@@ -178,7 +177,7 @@ async def _forward(
     send: Callable[[Client], Awaitable[T]],
     dump: Callable[[T], Any],
 ) -> T:
-    started = time.monotonic()
+    started = calls.proctor.clock.monotonic()
     status = "ok"
     output: Any = None
     try:
