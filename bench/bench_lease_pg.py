@@ -62,7 +62,7 @@ def _roundtrips(url: str, tmpdir: Path, rounds: int) -> list[float]:
                 c.execute(sql.SQL(stmt).format(b=b, db=sql.Identifier(db)))
         ws, _ = Workspace.init(tmpdir / "ws-lease-pg", config_text=CONFIG)
         with Proctor.open(ws) as p:
-            store = SecretStore.open(ws, p.store, env={})
+            store = SecretStore.open(ws, p.store, now=p.clock.now(), env={})
             store.put("pg.broker", f"postgresql://{broker}:{password}@{host_port}/{db}", p.clock.now())
             p.register_provider(PostgresRoleProvider(lambda n: store.get(n).decode()), replace=True)
             agent = p.add_agent("bot", "o@acme.test")

@@ -2,24 +2,19 @@
 
 ``--kind sdk``: an MCP SDK server (MCPServer) with an ``echo`` tool over Streamable HTTP in JSON
 response mode, the upstream the latency figures are measured against, directly and through Proctor.
-``--kind stub``: a minimal JSON-RPC responder for ``initialize``/``tools/list``/``tools/call``, so the
-throughput figure measures the gateway rather than the SDK server's own ceiling (~700 calls/s on
-one core).
+``--kind stub``: a minimal JSON-RPC responder for ``initialize``/``tools/list``/``tools/call``
+(:class:`proctor.testing.MockUpstream`), so the throughput figure measures the gateway rather than
+the SDK server's own ceiling (~700 calls/s on one core).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 import uvicorn
 
-ECHO_TOOL = {
-    "name": "echo",
-    "description": "Echo the text back.",
-    "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]},
-}
+from proctor.testing import ECHO_TOOL, MockUpstream
 
 
 def sdk_app() -> Any:
@@ -36,44 +31,7 @@ def sdk_app() -> Any:
 
 
 def stub_app() -> Any:
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            m = await receive()
-            body += m.get("body", b"")
-            if not m.get("more_body"):
-                break
-        headers = [(b"content-type", b"application/json"), (b"mcp-session-id", b"stub-session")]
-        if scope["method"] != "POST":
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        msg = json.loads(body)
-        method = msg.get("method")
-        if "id" not in msg:
-            await send({"type": "http.response.start", "status": 202, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        if method == "initialize":
-            result: dict[str, Any] = {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "stub", "version": "1"},
-            }
-        elif method == "tools/list":
-            result = {"tools": [ECHO_TOOL]}
-        elif method == "tools/call":
-            text = msg["params"].get("arguments", {}).get("text", "")
-            result = {"content": [{"type": "text", "text": text}], "isError": False}
-        else:
-            result = {}
-        raw = json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": result}).encode()
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": raw})
-
-    return app
+    return MockUpstream(tools=[ECHO_TOOL], server_name="stub", session_id="stub-session", record=False)
 
 
 def main() -> None:

@@ -7,6 +7,8 @@ methods; every state change and every decision is audited here, in one place.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -15,10 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from proctor.audit.anchor import read_anchor, trusted_audit_keys, write_anchor
-from proctor.audit.canonical import canonical_json
-from proctor.audit.log import AuditEntry, AuditLog
+from proctor.audit.chain import checkpoint_payload, to_micros
+from proctor.audit.key import load_or_create_audit_key
+from proctor.audit.log import AuditEntry, AuditLog, _reach_problem
 from proctor.audit.verify import Problem, VerifyReport, verify_log
-from proctor.audit.witness import append_witness, latest_witnessed
+from proctor.audit.witness import (
+    WitnessPublisher,
+    is_url,
+    latest_witnessed,
+    pinned_log_problem,
+    witness_log_problems,
+)
+from proctor.canonical import canonical_json
 from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
 from proctor.credentials.leases import Lease, LeaseManager
@@ -47,11 +57,7 @@ from proctor.errors import (
     ValidationError,
 )
 from proctor.identity.join import create_join_token, redeem
-from proctor.identity.keys import (
-    USE_CREDENTIAL,
-    SigningKeys,
-    load_or_create_audit_key,
-)
+from proctor.identity.keys import USE_CREDENTIAL, SigningKeys
 from proctor.identity.svid import SvidAuthority, SvidClaims
 from proctor.killswitch import KILL_FILE, KillSwitch, PendingKill
 from proctor.pipeline import CallInput, Pipeline, args_as_text, args_digest, printable
@@ -60,8 +66,23 @@ from proctor.policy.loader import PolicySet, load_policy_dir, policy_errors, sch
 from proctor.policy.scope import check_resource_pattern, check_tool_pattern, declares_namespace
 from proctor.store import Store, open_store
 from proctor.store.base import AgentRecord, Checkpoint, TaskRecord, ToolPin, ToolRecord
+from proctor.store.guard import StoreGuard
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName
 from proctor.workspace import Workspace
+
+__all__ = [
+    "MAX_PURPOSE",
+    "MAX_SELECTORS",
+    "SETTLE_ROUNDS",
+    "TASK_AUDIENCE",
+    "UNLOGGABLE_ARGS",
+    "PolicyRejection",
+    "Proctor",
+    "Snapshot",
+    "StartedTask",
+    "verify_audit_store",
+]
+
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +179,16 @@ class Proctor:
             anchor, anchor_error = read_anchor(self.keydir), None
         except AuditError as exc:
             anchor, anchor_error = None, exc.message
+        #: the witnesses outside the workspace each signed checkpoint is sent to (docs/adr/0020)
+        self.witnesses: WitnessPublisher | None = None
+        if settings.audit_witnesses:
+            self.witnesses = WitnessPublisher(
+                settings.audit_witnesses,
+                settings.audit_witness_keys,
+                self.audit_key.kid,
+                self.audit_key.public_jwk,
+                on_rollback=lambda why: self.audit.halt(why),  # noqa: PLW0108 (self.audit comes next)
+            )
         self.audit = AuditLog(
             store,
             self.clock,
@@ -165,11 +196,15 @@ class Proctor:
             checkpoint_every=settings.checkpoint_every,
             checkpoint_interval_s=settings.checkpoint_interval_s,
             anchor=anchor,
-            on_checkpoint=functools.partial(_checkpoint_written, self.keydir, settings.audit_witness),
+            on_checkpoint=functools.partial(_checkpoint_written, self.keydir, self.witnesses),
+            on_idle=None if self.witnesses is None else self.witnesses.retry,
         )
         if anchor_error is not None:
             self.audit.refusing = anchor_error
             log.critical("audit: no checkpoint will be signed: %s", anchor_error)
+        if (swapped := pinned_log_problem(settings.audit_witness_log, self.audit_key.kid)) is not None:
+            self.audit.key_refused = swapped
+            self.audit.halt(swapped)  # loud, like a rollback: no checkpoint of a replaced key
         self.policy_dir = policy_dir or (workspace.policies_dir if workspace else None)
         if policies is None and self.policy_dir is None:
             raise ValidationError("Proctor needs policies (a workspace, policy_dir= or policies=)")
@@ -187,6 +222,15 @@ class Proctor:
         self.kills = KillSwitch(None if workspace is None else workspace.run_dir / KILL_FILE)
         self._snap = Snapshot(-1)
         self._snap_lock = threading.Lock()
+        #: store calls from the event loop: bounded, off the loop, failing fast while it is down
+        self.store_guard = StoreGuard(
+            store.epoch,
+            timeout_s=settings.store_timeout_s,
+            on_recover=self._store_recovered,
+            monotonic=self.clock.monotonic,
+        )
+        self.audit.guard = self.store_guard
+        self.store_guard.inline_reads = bool(getattr(store, "reads_never_wait", False))
         self.pipeline = Pipeline(self)
         self.audience = f"spiffe://{settings.trust_domain}/proctor"
         self._tools_synced = False
@@ -234,8 +278,32 @@ class Proctor:
     def close(self) -> None:
         if self._watcher is not None:
             self._watcher.stop()
+        self.store_guard.close()
         self.audit.close()
+        if self.witnesses is not None:
+            self.witnesses.close()  # the last checkpoint signed at close is sent before we go
         self.store.close()
+
+    def _store_recovered(self, reason: str, since: float, refused: int) -> None:
+        """The store answers again: swap a connection pool that may be backing off, and record the
+        outage (the calls refused meanwhile could not be recorded one by one: they are counted)."""
+        reconnect = getattr(self.store, "reconnect", None)
+        if callable(reconnect):
+            try:
+                reconnect()
+            except Exception:
+                log.exception("could not renew the store's connections")
+        try:
+            self.audit.append(
+                "store.recovered",
+                {
+                    "outage_s": round(self.clock.monotonic() - since, 3),
+                    "refused_unrecorded": refused,
+                    "reason": reason[:200],
+                },
+            )
+        except Exception:
+            log.exception("could not record the store outage")
 
     def __enter__(self) -> Proctor:
         return self
@@ -353,8 +421,20 @@ class Proctor:
     def snapshot(self) -> Snapshot:
         """The records valid at the store's current epoch (one epoch read). A caller that looks up
         several records for one call takes one snapshot and passes it, so they are consistent:
-        a transport takes it when a request arrives and every stage of that request reads it."""
-        return self._snapshot()
+        a transport takes it when a request arrives and every stage of that request reads it.
+        Fails at once while the store is known to be down (see :class:`StoreGuard`); asyncio code
+        uses :meth:`snapshot_async`, which never blocks the loop."""
+        guard = self.store_guard
+        guard.check()
+        try:
+            return self._snapshot()
+        except StoreUnavailable as exc:
+            guard.observe(exc)
+            raise
+
+    async def snapshot_async(self) -> Snapshot:
+        """:meth:`snapshot` on a store worker thread, bounded by ``store_timeout``."""
+        return await self.store_guard.run(self._snapshot, read=True)
 
     def _snapshot(self) -> Snapshot:
         epoch = self.store.epoch()
@@ -546,12 +626,19 @@ class Proctor:
         self._record_policy(ps)
 
     def _record_policy(self, ps: PolicySet, *, initial: bool = False) -> None:
-        changed = self.store.record_policy_version(ps.version, ps.files, self.clock.now())
-        if changed or not initial:
+        # the record first, then the row: every row of policy_versions has its chained record
+        # (``audit verify --deep`` checks it), also when the process dies between the two
+        if not initial or self.store.active_policy_version() != ps.version:
             self._audit(
                 "policy.activated",
-                {"version": ps.version, "files": sorted(ps.files), "policies": sorted(ps.sources)},
+                {
+                    "version": ps.version,
+                    "files": sorted(ps.files),
+                    "policies": sorted(ps.sources),
+                    "files_digest": policy_files_digest(ps.files),
+                },
             )
+        self.store.record_policy_version(ps.version, ps.files, self.clock.now())
 
     def _settle_policy(self) -> None:
         """After recording the set this process read at start-up: read the files again, and while
@@ -973,7 +1060,97 @@ class Proctor:
     # audit --------------------------------------------------------------------------------
     def verify_audit(self, *, deep: bool = False) -> VerifyReport:
         self.audit.flush()
-        return verify_audit_store(self.store, self.keydir, deep=deep, witness=self.settings.audit_witness)
+        return verify_audit_store(self.store, self.keydir, deep=deep, settings=self.settings)
+
+    def audit_health(self) -> dict[str, Any]:
+        """The audit log's health for ``/healthz`` and ``proctor status``: ``reasons`` holds
+        ``audit_rollback`` (checkpoints stopped: the store went backwards), ``witness_lagging``."""
+        reasons: list[str] = []
+        if self.audit.rollback is not None:
+            reasons.append("audit_rollback")
+        lagging = {} if self.witnesses is None else dict(self.witnesses.lagging)
+        if lagging:
+            reasons.append("witness_lagging")
+        return {
+            "reasons": reasons,
+            "rollback": self.audit.rollback,
+            "checkpoints_refused": self.audit.refusing,
+            "witness_lagging": lagging,
+        }
+
+    def check_witnesses(self) -> dict[str, str]:
+        """Ask each witness what it holds (``proctor status``): why each one is behind the anchor or
+        cannot say; a witness ahead of the log halts signing (a rollback)."""
+        out: dict[str, str] = {}
+        if self.witnesses is None:
+            return out
+        try:
+            anchor = read_anchor(self.keydir)
+        except AuditError:
+            anchor = None
+        for target in self.witnesses.targets:
+            try:
+                cp = self.witnesses.held_by(target)
+            except AuditError as exc:
+                out[target] = exc.message
+                continue
+            if anchor is not None and (cp is None or cp.seq < anchor.seq):
+                out[target] = f"holds checkpoint {0 if cp is None else cp.seq}, the anchor {anchor.seq}"
+            elif cp is not None and self.audit.rollback is None:
+                why = _reach_problem(self.store, cp.seq, bytes(cp.head_hash))
+                if why is not None:
+                    self.audit.halt(f"against the witness {target}: {why}")
+        return out
+
+    def recover_audit(self, reason: str, by: str) -> dict[str, Any]:
+        """Record an operator's decision after a rollback (``proctor audit recover``, docs/adr/0020):
+        an ``audit.recovered`` record in the chain (what the anchor and the witnesses held, the
+        store's head, the reason, who), a checkpoint signed at it that becomes the anchor and is
+        sent to every witness marked as a recovery signed by the audit key; then signing resumes."""
+        reason = reason.strip()
+        if not reason:
+            raise ValidationError("a recovery needs a reason", field="reason")
+        if (swapped := pinned_log_problem(self.settings.audit_witness_log, self.audit_key.kid)) is not None:
+            raise AuditError(swapped)  # a replaced key cannot recover the log it replaced
+        try:
+            anchor = read_anchor(self.keydir)
+        except AuditError:
+            anchor = None  # a damaged anchor is what is being recovered from: it is replaced
+        held = {} if self.witnesses is None else self.witnesses.held()
+        head = self.store.audit_head()
+
+        def point(cp: Checkpoint | None) -> dict[str, Any] | None:
+            return None if cp is None else {"seq": cp.seq, "head": bytes(cp.head_hash).hex()}
+
+        row = self.audit.append(
+            "audit.recovered",
+            {
+                "reason": reason[:2000],
+                "by": by,
+                "problem": self.audit.rollback,
+                "anchor": point(anchor),
+                "witnesses": [
+                    {"witness": t if is_url(t) else "file", **(point(cp) or {})} for t, cp in held.items()
+                ],
+                "head_seq": 0 if head is None else head.seq,
+                "head": None if head is None else bytes(head.hash).hex(),
+            },
+        )
+        ts_us = to_micros(self.clock.now())
+        cp = Checkpoint(
+            row.seq,
+            row.hash,
+            ts_us / 1_000_000,
+            self.audit_key.kid,
+            self.audit_key.sign(checkpoint_payload(row.seq, row.hash, ts_us)),
+        )
+        self.store.add_checkpoint(cp)
+        write_anchor(self.keydir, cp, force=True)
+        if self.witnesses is not None:
+            self.witnesses.publish_recovery(cp, reason[:2000], held, self.audit_key.sign)
+        self.audit.resume(cp)
+        log.warning("audit: recovery recorded at record %d by %s: %s", row.seq, by, reason)
+        return {"seq": row.seq, "anchor": point(anchor), "witnesses": {t: point(c) for t, c in held.items()}}
 
 
 #: what an audit record holds in place of arguments that are not even JSON text (the call was denied)
@@ -992,32 +1169,29 @@ def _logged_args(args: Mapping[str, Any]) -> Any:
     return args
 
 
-def _checkpoint_written(keydir: Path, witness: str | None, cp: Checkpoint) -> None:
-    """Keep each signed checkpoint outside the database: the workspace's anchor, then the witness
-    outside the workspace when one is configured (see proctor.audit.witness)."""
+def _checkpoint_written(keydir: Path, witnesses: WitnessPublisher | None, cp: Checkpoint) -> None:
+    """Keep each signed checkpoint outside the database: the workspace's anchor, then the witnesses
+    outside the workspace when configured (see proctor.audit.witness). On the audit writer's thread:
+    a witness that does not answer in time is lagging, retried later, and holds nobody up."""
     write_anchor(keydir, cp)
-    if witness is not None:
-        append_witness(Path(witness), cp)
+    if witnesses is not None:
+        witnesses.publish(cp)
 
 
-def verify_audit_store(
-    store: Store, keydir: Path, *, deep: bool = False, witness: str | None = None
-) -> VerifyReport:
-    """Verify a store's audit chain and checkpoints against what the workspace holds outside it:
-    its own audit key (never keys the store lists), its anchored checkpoint and, when configured,
-    the latest checkpoint of the witness outside the workspace."""
-    problems: list[Problem] = []
-    keys = trusted_audit_keys(keydir)
+def policy_files_digest(files: Mapping[str, str]) -> str:
+    """The digest of a policy set's files as ``policy_versions`` holds them (its activation record
+    carries it, so ``audit verify --deep`` can tell an edited row)."""
+    text = json.dumps(dict(files), sort_keys=True)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _outside_checkpoints(
+    store: Store, keydir: Path, settings: Settings | None, log_id: str | None, problems: list[Problem]
+) -> list[Checkpoint]:
+    """The checkpoints kept outside the store: the anchor and each witness's latest."""
+    from proctor.audit.witness_http import HttpWitness, parse_witness_key
+
     stored = store.latest_checkpoint()
-    if not keys:
-        problems.append(
-            Problem(
-                0,
-                "audit_key_missing",
-                f"the workspace's audit key is missing from `{keydir}`: no checkpoint can be checked;"
-                " restore it from a backup (the log itself was not judged)",
-            )
-        )
     anchors: list[Checkpoint] = []
     try:
         anchor = read_anchor(keydir)
@@ -1036,29 +1210,148 @@ def verify_audit_store(
                     " is gone: records after it may have been removed with it; restore it from a backup",
                 )
             )
-    if witness is not None:
+    witnesses = () if settings is None else settings.audit_witnesses
+    pinned = {} if settings is None else settings.audit_witness_keys
+    pinned_log = None if settings is None else settings.audit_witness_log
+    problems.extend(witness_log_problems(witnesses, pinned_log, log_id))
+    if pinned_log is not None and log_id is not None:
+        log_id = pinned_log  # the witnesses are asked about the pinned log, whatever the key now
+    for witness in witnesses:
         try:
-            seen = latest_witnessed(Path(witness))
+            if is_url(witness):
+                if log_id is None:
+                    continue  # no audit key: nothing to ask the witness about (reported above)
+                got = HttpWitness(witness, parse_witness_key(pinned[witness])).latest(log_id)
+                seen = None if got is None else got.checkpoint
+            else:
+                seen = latest_witnessed(Path(witness))
         except AuditError as exc:
             problems.append(Problem(0, "witness_invalid", exc.message))
-        else:
-            if seen is not None:
-                anchors.append(seen)
-            elif stored is not None or anchor is not None:
-                problems.append(
-                    Problem(
-                        0,
-                        "witness_empty",
-                        f"the audit witness `{witness}` holds no checkpoint although the log has some:"
-                        " it was removed, or it was configured since the last checkpoint (a running"
-                        " Proctor writes one within `audit.checkpoint_interval`)",
-                    )
+            continue
+        if seen is not None:
+            anchors.append(seen)
+        elif stored is not None or anchor is not None:
+            problems.append(
+                Problem(
+                    0,
+                    "witness_empty",
+                    f"the audit witness `{witness}` holds no checkpoint although the log has some:"
+                    " it was removed, or it was configured since the last checkpoint (a running"
+                    " Proctor writes one within `audit.checkpoint_interval`)",
                 )
+            )
+    return anchors
+
+
+def _policy_problems(store: Store, head_seq: int) -> list[Problem]:
+    """Every row of ``policy_versions`` needs a chained ``policy.activated`` record of its version
+    whose files digest is the row's (a record from before digests were kept matches on version)."""
+    from proctor.store.base import AuditQuery
+
+    activated: dict[str, set[str | None]] = {}
+    after = 0
+    while True:
+        rows = store.search_audit(AuditQuery(kind="policy.activated", after_seq=after, limit=1000))
+        for r in rows:
+            if r.seq > head_seq:
+                continue
+            try:
+                body = json.loads(bytes(r.body))
+            except ValueError:
+                continue
+            if isinstance(body, dict) and isinstance(body.get("version"), str):
+                digest = body.get("files_digest")
+                activated.setdefault(body["version"], set()).add(digest if isinstance(digest, str) else None)
+        if len(rows) < 1000:
+            break
+        after = rows[-1].seq
+    problems: list[Problem] = []
+    for row_id, version, files_text in store.list_policy_versions():
+        try:
+            files = json.loads(files_text)
+            digest = policy_files_digest(files) if isinstance(files, dict) else "invalid"
+        except ValueError:
+            digest = "invalid"
+        digests = activated.get(version)
+        if digests is None:
+            problems.append(
+                Problem(
+                    0,
+                    "policy_version_unrecorded",
+                    f"policy_versions row {row_id} (version {version}) has no chained `policy.activated`"
+                    " record: it was added or its version changed outside Proctor",
+                )
+            )
+        elif digest not in digests and None not in digests:
+            problems.append(
+                Problem(
+                    0,
+                    "policy_version_modified",
+                    f"policy_versions row {row_id} (version {version}) holds files other than its chained"
+                    " `policy.activated` record names: the row was edited",
+                )
+            )
+    return problems
+
+
+def _recoveries(store: Store, head_seq: int) -> list[dict[str, Any]]:
+    from proctor.store.base import AuditQuery
+
+    out: list[dict[str, Any]] = []
+    for r in store.search_audit(AuditQuery(kind="audit.recovered", limit=1000)):
+        if r.seq > head_seq:
+            continue
+        try:
+            body = json.loads(bytes(r.body))
+        except ValueError:
+            body = {}
+        out.append({"seq": r.seq, "ts": r.ts, "reason": body.get("reason"), "by": body.get("by")})
+    return out
+
+
+def verify_audit_store(
+    store: Store, keydir: Path, *, deep: bool = False, settings: Settings | None = None
+) -> VerifyReport:
+    """Verify a store's audit chain and checkpoints against what the workspace holds outside it:
+    its own audit key (never keys the store lists), its anchored checkpoint and, when configured,
+    the latest checkpoint of each witness outside the workspace (a witness service's answer is
+    checked with its pinned key). ``deep`` also checks ``policy_versions`` against the chain."""
+    problems: list[Problem] = []
+    keys = trusted_audit_keys(keydir)
+    if not keys:
+        problems.append(
+            Problem(
+                0,
+                "audit_key_missing",
+                f"the workspace's audit key is missing from `{keydir}`: no checkpoint can be checked;"
+                " restore it from a backup (the log itself was not judged)",
+            )
+        )
+    log_id = next(iter(keys), None)
+    anchors = _outside_checkpoints(store, keydir, settings, log_id, problems)
     report = verify_log(store, keys, deep=deep, anchors=anchors or None)
     if not keys:  # one clear problem instead of an unknown key on every checkpoint
         report.problems = [p for p in report.problems if p.code != "checkpoint_unknown_kid"]
+    outside = {cp.seq for cp in anchors}
+    # a log that does not reach a checkpoint kept outside the store went back (a restored or rolled
+    # back database or workspace) or was cut: say so, and what the operator can do
+    for i, p in enumerate(report.problems):
+        if (p.code == "log_truncated" and report.head_seq < max(outside, default=0)) or (
+            p.code == "checkpoint_mismatch" and p.seq in outside
+        ):
+            report.problems[i] = Problem(
+                p.seq,
+                p.code,
+                p.message + "; the log went back behind a checkpoint kept outside the store (a rollback:"
+                " a restored database or workspace) or was cut. Checkpoints stay off until an operator"
+                " decides and records it: `proctor audit recover --reason ...`",
+            )
+    if deep and report.ok:
+        problems.extend(_policy_problems(store, report.head_seq))
     report.problems[:0] = problems
     report.ok = not report.problems
+    report.recoveries = _recoveries(store, report.head_seq)
+    report.log_id = next(iter(keys), None)
     return report
 
 

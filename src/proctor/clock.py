@@ -5,6 +5,12 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+__all__ = [
+    "Clock",
+    "FrozenClock",
+    "SystemClock",
+]
+
 
 class Clock(Protocol):
     """Wall-clock seconds since the epoch (float) and a monotonic reading for durations."""

@@ -12,14 +12,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
 from proctor.errors import ConfigError, ValidationError
 from proctor.policy.scope import RESOURCE_ARG_SPEC
+from proctor.redact import redact_url
 from proctor.store.base import ToolRecord
 from proctor.types import Effect, Sensitivity, ToolName, Trust, TrustDomain
+from proctor.validate import check_keys
+
+__all__ = [
+    "CONFIG_FILE",
+    "GATEWAY_AUDIT_MODES",
+    "TOOL_FLAGS",
+    "Settings",
+    "load_settings",
+    "parse_duration",
+    "tool_from_mapping",
+    "tool_to_mapping",
+]
+
 
 CONFIG_FILE = "proctor.yaml"
 _DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
@@ -57,6 +70,8 @@ class Settings:
 
     trust_domain: TrustDomain
     store_url: str = "sqlite:///proctor.db"
+    #: how long a call waits for the store before it is refused (``store_timeout``; docs/adr/0019)
+    store_timeout_s: float = 2.0
     svid_ttl_s: float = 300.0
     join_token_ttl_s: float = 600.0
     task_default_ttl_s: float = 900.0
@@ -73,8 +88,14 @@ class Settings:
     gateway_audit: str = "auto"
     #: requests refused before anyone is identified: at most this many audit records per source
     #: address and window, then one summary of the rest (see proctor.audit.refusals)
-    #: a file outside the workspace every signed checkpoint is appended to (see proctor.audit.witness)
-    audit_witness: str | None = None
+    #: witnesses outside the workspace every signed checkpoint is sent to: absolute paths of files
+    #: (see proctor.audit.witness) and URLs of witness services (proctor.audit.witness_http)
+    audit_witnesses: tuple[str, ...] = ()
+    #: the pinned public key (``ed25519:...``) of each witness service, by URL
+    audit_witness_keys: Mapping[str, str] = field(default_factory=dict)
+    #: the log the witnesses keep for this workspace: its audit key's id, pinned (docs/adr/0020);
+    #: ``audit verify`` fails without it when a witness service is configured
+    audit_witness_log: str | None = None
     refusal_audit_burst: int = 10
     refusal_audit_window_s: float = 60.0
     #: between namespace and tool in the names agents see (``fs__read_file``; docs/adr/0014)
@@ -85,47 +106,18 @@ class Settings:
         return f"Settings(trust_domain={self.trust_domain!r}, store_url={redact_url(self.store_url)!r})"
 
 
-def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, in the user-info part and in the query string.
-
-    >>> redact_url("postgresql://app:s3cret@db.internal:5432/proctor?sslmode=require")
-    'postgresql://app:***@db.internal:5432/proctor?sslmode=require'
-    """
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostinfo = netloc.rpartition("@")
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{hostinfo}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(k == "password" for k, _ in pairs):
-            query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs], safe="*/:")
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
-
-
 def _section(data: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[str, Any]:
     value = data.get(key) or {}
     if not isinstance(value, Mapping):
         raise ConfigError(f"{CONFIG_FILE}: `{key}` must be a mapping")
-    unknown = set(value) - allowed
-    if unknown:
-        raise ConfigError(
-            f"{CONFIG_FILE}: unknown key `{key}.{sorted(unknown)[0]}`; allowed: {', '.join(sorted(allowed))}"
-        )
+    check_keys(value, allowed, CONFIG_FILE, error=ConfigError, prefix=f"{key}.")
     return value
 
 
 def tool_from_mapping(raw: Mapping[str, Any], where: str = "tool") -> ToolRecord:
     """Build a tool registration from config or API input, refusing unknown keys and labels."""
     allowed = {"name", "effect", "resource", "resource_arg", "labels", "flags", "description"}
-    unknown = set(raw) - allowed
-    if unknown:
-        raise ValidationError(
-            f"{where}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(allowed))}"
-        )
+    check_keys(raw, allowed, where)
     if "name" not in raw or "effect" not in raw:
         raise ValidationError(f"{where}: `name` and `effect` are required")
     name = ToolName(str(raw["name"]))
@@ -178,18 +170,54 @@ def tool_to_mapping(tool: ToolRecord) -> dict[str, Any]:
     return out
 
 
-def _witness_path(raw: object, config: Path) -> str | None:
-    """``audit.witness``: an absolute path outside the workspace (a relative one would move with it)."""
-    if raw is None:
-        return None
+def _witness_path(raw: object, config: Path) -> str:
+    """One ``audit.witness``: an absolute path outside the workspace (a relative one would move with
+    it), or the URL of a witness service (https, or http to the loopback)."""
+    if isinstance(raw, str) and raw.startswith(("http://", "https://")):
+        from proctor.audit.witness_http import check_witness_url
+
+        return check_witness_url(raw)
     if not isinstance(raw, str) or not raw or "\x00" in raw or not Path(raw).is_absolute():
-        raise ValidationError("audit.witness is an absolute path to a file outside the workspace")
+        raise ValidationError(
+            "audit.witness is an absolute path to a file outside the workspace or a witness URL"
+        )
     root = config.resolve().parent
     if Path(raw).resolve().is_relative_to(root):
         raise ValidationError(
             "audit.witness must lie outside the workspace (a copy of it would carry it along)"
         )
     return raw
+
+
+def _witnesses(raw: object, keys: object, config: Path) -> tuple[tuple[str, ...], dict[str, str]]:
+    """``audit.witness`` (one or a list) and ``audit.witness_key`` (one key when there is one witness
+    service, else a mapping of URL to key): every witness service needs its key pinned."""
+    if raw is None:
+        items: list[object] = []
+    elif isinstance(raw, list):
+        items = list(raw)
+    else:
+        items = [raw]
+    witnesses = tuple(_witness_path(item, config) for item in items)
+    if len(set(witnesses)) != len(witnesses):
+        raise ValidationError("audit.witness names a witness twice")
+    urls = [w for w in witnesses if w.startswith(("http://", "https://"))]
+    pinned: dict[str, str] = {}
+    if isinstance(keys, str) and len(urls) == 1:
+        pinned[urls[0]] = keys
+    elif isinstance(keys, Mapping):
+        pinned = {str(k).rstrip("/"): str(v) for k, v in keys.items()}
+    elif keys is not None:
+        raise ValidationError("audit.witness_key is the witness's key, or a mapping of witness URL to key")
+    from proctor.audit.witness_http import parse_witness_key
+
+    for url in urls:
+        if url not in pinned:
+            raise ValidationError(
+                f"audit.witness_key: pin the key of the witness {url} (`proctor witness serve` prints it)"
+            )
+        parse_witness_key(pinned[url])
+    return witnesses, {u: pinned[u] for u in urls}
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
@@ -203,12 +231,19 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"{path.name}: not valid YAML ({exc})") from None
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path.name}: expected a mapping at the top level")
-    top = {"trust_domain", "store", "identity", "tasks", "audit", "server", "policies", "tools", "gateway"}
-    unknown = set(data) - top
-    if unknown:
-        raise ConfigError(
-            f"{path.name}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(top))}"
-        )
+    top = {
+        "trust_domain",
+        "store",
+        "store_timeout",
+        "identity",
+        "tasks",
+        "audit",
+        "server",
+        "policies",
+        "tools",
+        "gateway",
+    }
+    check_keys(data, top, path.name, error=ConfigError)
     try:
         ident = _section(data, "identity", {"svid_ttl", "join_token_ttl"})
         tasks = _section(data, "tasks", {"default_ttl", "max_ttl"})
@@ -222,6 +257,8 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
                 "refusal_records",
                 "refusal_window",
                 "witness",
+                "witness_key",
+                "witness_log",
             },
         )
         server = _section(data, "server", {"host", "port"})
@@ -254,7 +291,22 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(
                 f"{path.name}: audit.refusal_records is at least 0, audit.refusal_window above 0"
             )
+        store_timeout = parse_duration(
+            env.get("PROCTOR_STORE_TIMEOUT") or data.get("store_timeout", "2s"), "store_timeout"
+        )
+        if not 0 < store_timeout <= 60:
+            raise ConfigError(f"{path.name}: store_timeout is above 0 and at most 60s")
+        witnesses, witness_keys = _witnesses(audit.get("witness"), audit.get("witness_key"), path)
+        witness_log = audit.get("witness_log")
+        if witness_log is not None:
+            from proctor.audit.witness_http import LOG_ID
+
+            if not isinstance(witness_log, str) or not LOG_ID.fullmatch(witness_log):
+                raise ConfigError(
+                    f"{path.name}: audit.witness_log is the audit key's id (`proctor status` prints it)"
+                )
         return Settings(
+            store_timeout_s=store_timeout,
             trust_domain=TrustDomain(str(env.get("PROCTOR_TRUST_DOMAIN") or data.get("trust_domain", ""))),
             store_url=str(env.get("PROCTOR_STORE") or data.get("store", "sqlite:///proctor.db")),
             svid_ttl_s=svid_ttl,
@@ -272,7 +324,9 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             tools=tools,
             gateway_audit=gateway_audit,
             refusal_audit_burst=refusal_burst,
-            audit_witness=_witness_path(audit.get("witness"), path),
+            audit_witnesses=witnesses,
+            audit_witness_keys=witness_keys,
+            audit_witness_log=witness_log,
             refusal_audit_window_s=refusal_window,
             gateway_tool_separator=separator,
         )

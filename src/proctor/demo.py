@@ -14,12 +14,19 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from proctor.clock import Clock, SystemClock
+
+__all__ = [
+    "DEMO_CONFIG",
+    "run_demo",
+]
+
 
 DEMO_CONFIG = """\
 trust_domain: acme.test
@@ -47,7 +54,7 @@ def _file_sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def run_demo(out: Console, *, keep: Path | None = None) -> int:
+def run_demo(out: Console, *, keep: Path | None = None, clock: Clock | None = None) -> int:
     from proctor.app import Proctor, verify_audit_store
     from proctor.identity.attest import AttestationServer, fetch_svid
     from proctor.pipeline import CallInput
@@ -55,7 +62,8 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
     from proctor.types import AgentStatus
     from proctor.workspace import Workspace
 
-    started = time.monotonic()
+    clock = clock or SystemClock()
+    started = clock.monotonic()
     if out.width < 130:
         out = Console(width=130, force_terminal=out.is_terminal)
     tmp = Path(tempfile.mkdtemp(prefix="proctor-demo-"))
@@ -64,7 +72,7 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
         ws, _token = Workspace.init(root, config_text=DEMO_CONFIG)
         out.rule("[bold]Proctor demo")
         out.print(f"workspace {ws.root} (SQLite, one process)\n")
-        with Proctor.open(ws) as p:
+        with Proctor.open(ws, clock=clock) as p:
             fin = p.add_agent("finance-bot", "alice@acme.test")
             exe = os.path.realpath(sys.executable)
             sup = p.add_agent(
@@ -253,7 +261,7 @@ def run_demo(out: Console, *, keep: Path | None = None) -> int:
         out.print(
             f"[bold]proctor audit verify[/] on the copy: [red]FAILED at record {first.seq}[/]: {first.message}"
         )
-        out.print(f"\ndone in {time.monotonic() - started:.1f}s")
+        out.print(f"\ndone in {clock.monotonic() - started:.1f}s")
         return 0
     finally:
         if keep is None:

@@ -6,6 +6,8 @@ Codes are part of the public API: clients match on them, so they never change me
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 
@@ -204,6 +206,12 @@ class AuditVerifyFailed(AuditError):
     code = "audit_verify_failed"
 
 
+class UnknownDecision(NotFound, AuditError):
+    """No audit record carries this decision id."""
+
+    code = "unknown_decision"
+
+
 # credentials ---------------------------------------------------------------------
 class CredentialError(ProctorError):
     """A credential (a stored secret, or a lease issued from one) could not be used."""
@@ -289,6 +297,7 @@ class UpstreamTimeout(UpstreamError):
 
 
 __all__ = [
+    "ERROR_CODES",
     "AdminTokenInvalid",
     "AgentSuspended",
     "AttestationFailed",
@@ -330,6 +339,7 @@ __all__ = [
     "TokenNotYetValid",
     "UnknownAgent",
     "UnknownCredentialProvider",
+    "UnknownDecision",
     "UnknownLease",
     "UnknownSecret",
     "UnknownTask",
@@ -340,3 +350,12 @@ __all__ = [
     "WorkspaceNotFound",
     "public_message",
 ]
+
+#: every stable error code and the error class that carries it (codes are unique)
+ERROR_CODES: Mapping[str, type[ProctorError]] = MappingProxyType(
+    {
+        cls.code: cls
+        for cls in (globals()[name] for name in __all__ if name[0].isupper() and name != "ERROR_CODES")
+        if isinstance(cls, type) and issubclass(cls, ProctorError)
+    }
+)

@@ -223,8 +223,57 @@ class Pipeline:
         group-committed with every other request in flight instead of parking a thread.
         ``alone`` says no other request is in flight on this loop (see ``AuditLog.append_async``);
         ``snap`` is the request's snapshot, taken when it arrived (see ``Proctor.snapshot``)."""
-        decision, entry = self._decide(call, snap)
-        return await self._record_async(call, decision, entry, inline=alone)
+        decision, make_entry = await self._decide_lazy_async(call, snap)
+        decision, entry = _entry_or_deny(self.app, call, decision, make_entry)
+        return await self._record_async(
+            call, decision, entry, inline=alone and self.app.store_guard.down is None
+        )
+
+    async def _decide_lazy_async(
+        self, call: CallInput, snap: Snapshot | None
+    ) -> tuple[Decision, Callable[[], AuditEntry]]:
+        """:meth:`_decide_lazy` without blocking the loop: on the loop when the snapshot already
+        holds every record the call needs and no budget is counted (nothing to ask the store),
+        else on a store worker thread, bounded by ``store_timeout`` (docs/adr/0019)."""
+        app = self.app
+        agent = task = None
+        try:
+            try:
+                return self._decide_lazy(call, snap, offline=True)
+            except _NeedsBudget as need:  # decided: only the budget unit is left to the store
+                agent, task = need.agent, need.task
+                consumed = await app.store_guard.run(app.store.consume_call, task.id)
+                decision = need.decision
+                if not consumed:
+                    exc = TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
+                    decision = deny(exc.message, app.policy.version, errors=(exc.code,))
+                return decision, functools.partial(
+                    app.decision_entry,
+                    call,
+                    decision,
+                    agent,
+                    task,
+                    tool_label(call.tool),
+                    budget_used=consumed,
+                )
+            except _NeedsStore:
+                pass
+            return await app.store_guard.run(self._decide_lazy, call, snap)
+        except StoreError as exc:  # the store is down or did not answer in time: fail closed
+            log.error("store error while deciding: %s", exc.message)
+            decision = deny(
+                "the store could not be read: the call is denied", app.policy.version, errors=(exc.code,)
+            )
+            return decision, functools.partial(
+                app.decision_entry, call, decision, agent, task, tool_label(call.tool), budget_used=False
+            )
+        except Exception as exc:  # fail closed
+            decision = deny(
+                "error while deciding: the call is denied", app.policy.version, errors=(type(exc).__name__,)
+            )
+            return decision, functools.partial(
+                app.decision_entry, call, decision, agent, task, tool_label(call.tool), budget_used=False
+            )
 
     async def _record_async(
         self, call: CallInput, decision: Decision, entry: AuditEntry, *, inline: bool = False
@@ -262,7 +311,30 @@ class Pipeline:
         on the upstream does not count the gateway's own pause against the upstream.
         """
         decision, make_entry = self._decide_lazy(call, snap)
+        return decision, self._spawn_record(call, decision, make_entry, alone, on_blocked)
 
+    async def decide_and_record_async(
+        self,
+        call: CallInput,
+        snap: Snapshot | None = None,
+        *,
+        alone: bool = False,
+        on_blocked: Callable[[float], None] | None = None,
+    ) -> tuple[Decision, asyncio.Task[Decision]]:
+        """:meth:`decide_and_record` that never blocks the loop on the store (see
+        :meth:`_decide_lazy_async`)."""
+        decision, make_entry = await self._decide_lazy_async(call, snap)
+        alone = alone and self.app.store_guard.down is None
+        return decision, self._spawn_record(call, decision, make_entry, alone, on_blocked)
+
+    def _spawn_record(
+        self,
+        call: CallInput,
+        decision: Decision,
+        make_entry: Callable[[], AuditEntry],
+        alone: bool,
+        on_blocked: Callable[[float], None] | None,
+    ) -> asyncio.Task[Decision]:
         async def record() -> Decision:
             # built here, while the transport waits on the upstream, not before it calls it
             recorded, entry = _entry_or_deny(self.app, call, decision, make_entry)
@@ -279,15 +351,17 @@ class Pipeline:
                     except Exception:  # a hint for the caller's timeout: never the record's outcome
                         log.exception("on_blocked failed")
 
-        return decision, asyncio.ensure_future(record())
+        return asyncio.ensure_future(record())
 
     def _decide(self, call: CallInput, snap: Snapshot | None = None) -> tuple[Decision, AuditEntry]:
         decision, make_entry = self._decide_lazy(call, snap)
         return _entry_or_deny(self.app, call, decision, make_entry)
 
     def _decide_lazy(
-        self, call: CallInput, snap: Snapshot | None = None
+        self, call: CallInput, snap: Snapshot | None = None, *, offline: bool = False
     ) -> tuple[Decision, Callable[[], AuditEntry]]:
+        """Decide ``call``. ``offline``: raise :class:`_NeedsStore` (before any effect) rather than
+        ask the store for anything: a record ``snap`` lacks, or a budget unit."""
         app = self.app
         now = app.clock.now()
         agent: AgentRecord | None = None
@@ -296,6 +370,8 @@ class Pipeline:
         consumed = False
         try:
             if snap is None:
+                if offline:
+                    raise _NeedsStore
                 snap = app.snapshot()  # one epoch read: agent, task and tool come from the same state
             # identity ----------------------------------------------------------------
             if call.svid is not None:
@@ -305,7 +381,7 @@ class Pipeline:
                 agent_name = AgentName(call.agent)
             else:
                 raise UnknownAgent("no agent identity was presented")
-            agent = app.cached_agent(agent_name, snap)
+            agent = _peek(snap.agents, agent_name) if offline else app.cached_agent(agent_name, snap)
             if agent is None:
                 raise UnknownAgent(f"unknown agent `{agent_name}`")
             if agent.status is not AgentStatus.ACTIVE:
@@ -321,7 +397,7 @@ class Pipeline:
                 task_id = TaskId(call.task)
             else:
                 raise TaskTokenInvalid("no task token was presented: every call belongs to a task")
-            task = app.cached_task(task_id, snap)
+            task = _peek(snap.tasks, task_id) if offline else app.cached_task(task_id, snap)
             if task is None:
                 raise UnknownTask(f"unknown task `{task_id}`")
             if task.agent != agent.name:
@@ -335,7 +411,9 @@ class Pipeline:
                 )
             # tool ----------------------------------------------------------------------
             tool_name = ToolName(call.tool)
-            tool: ToolRecord | None = app.cached_tool(tool_name, snap)
+            tool: ToolRecord | None = (
+                _peek(snap.tools, tool_name) if offline else app.cached_tool(tool_name, snap)
+            )
             if tool is None:
                 raise UnknownTool(f"unknown tool `{tool_name}`")
             args = check_args(call.args)
@@ -345,11 +423,16 @@ class Pipeline:
             decision = app.policy.decide(agent, task, tool, args, now)
             # budget: counted only for calls that would go ahead
             if decision.verdict is not Verdict.DENY and task.max_calls is not None and not call.dry_run:
+                if offline:
+                    raise _NeedsBudget(decision, agent, task)
                 if not app.store.consume_call(task.id):
                     raise TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
                 consumed = True
             # approval, credential and upstream stages plug in here (later issues).
+        except _NeedsStore:
+            raise
         except StoreError as exc:
+            app.store_guard.observe(exc)
             # the detail (a path, a server address, the driver's text) is for the operator's log
             log.error("store error while deciding: %s", exc.message)
             decision = deny(
@@ -364,6 +447,29 @@ class Pipeline:
         return decision, functools.partial(
             app.decision_entry, call, decision, agent, task, tool_label(call.tool), budget_used=consumed
         )
+
+
+class _NeedsStore(Exception):
+    """Deciding offline (see ``Pipeline._decide_lazy``) needs the store."""
+
+
+class _NeedsBudget(_NeedsStore):
+    """Deciding offline went ahead as far as the budget unit, which only the store can count."""
+
+    def __init__(self, decision: Decision, agent: AgentRecord, task: TaskRecord) -> None:
+        super().__init__()
+        self.decision, self.agent, self.task = decision, agent, task
+
+
+_MISSING: Any = object()
+
+
+def _peek(cache: Mapping[str, Any], key: str) -> Any:
+    """A record the snapshot holds (None included: known absent), else :class:`_NeedsStore`."""
+    rec = cache.get(key, _MISSING)
+    if rec is _MISSING:
+        raise _NeedsStore
+    return rec
 
 
 def _entry_or_deny(

@@ -20,6 +20,26 @@ from typing import ClassVar, Self
 
 from proctor.errors import ValidationError
 
+__all__ = [
+    "BUILTIN_EFFECTS",
+    "AgentName",
+    "AgentStatus",
+    "DecisionId",
+    "Effect",
+    "Email",
+    "LeaseId",
+    "LeaseState",
+    "Sensitivity",
+    "SpiffeId",
+    "TaskId",
+    "TaskState",
+    "ToolName",
+    "Trust",
+    "TrustDomain",
+    "Verdict",
+]
+
+
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _TOOL = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}(\.[a-z0-9][a-z0-9_-]{0,62}){0,3}")
 _TRUST_DOMAIN = re.compile(r"[a-z0-9][a-z0-9.-]{0,253}")

@@ -16,6 +16,14 @@ from proctor.config import CONFIG_FILE, Settings, load_settings
 from proctor.errors import AdminTokenInvalid, ConfigError, WorkspaceNotFound
 from proctor.types import TrustDomain
 
+__all__ = [
+    "ADMIN_PREFIX",
+    "ADMIN_TOKEN_FILE",
+    "DEFAULT_CONFIG",
+    "Workspace",
+]
+
+
 log = logging.getLogger(__name__)
 
 ADMIN_TOKEN_FILE = "admin-token.sha256"  # noqa: S105 - a file name, not a secret
@@ -178,13 +186,6 @@ class Workspace:
         if changed:
             log.warning("workspace `%s` made private: %s", self.root, "; ".join(changed))
         return changed
-
-    def rotate_admin_token(self) -> str:
-        path = self.keys_dir / ADMIN_TOKEN_FILE
-        path.unlink(missing_ok=True)
-        token = ADMIN_PREFIX + secrets.token_urlsafe(32)
-        _write_private(path, hashlib.sha256(token.encode()).hexdigest().encode())
-        return token
 
     def check_admin_token(self, presented: str | None) -> None:
         """Constant-time check of a management API bearer token."""

@@ -4,6 +4,7 @@ refuses to verify without its anchor; a missing audit key is reported as missing
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -121,3 +122,35 @@ def test_the_witness_must_lie_outside_the_workspace(tmp_path: Path) -> None:
     ws.config_path.write_text("trust_domain: acme.test\naudit: {witness: relative.jsonl}\n")
     with pytest.raises(ConfigError, match="absolute path"):
         ws.settings()
+
+
+def _replace_audit_key(ws: Workspace) -> None:
+    """The red team's key swap (on a restored copy): the audit key file, its `signing_keys` row, the
+    anchor and the stored checkpoints deleted, so that Proctor makes a new key = a new log."""
+    (ws.keys_dir / "audit-ed25519.pem").unlink()
+    (ws.keys_dir / "audit-anchor.json").unlink()
+    with sqlite3.connect(ws.root / "proctor.db") as db:
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            db.execute(f'DROP TRIGGER "{name}"')
+        db.execute("DELETE FROM signing_keys WHERE use = 'audit'")
+        db.execute("DELETE FROM audit_checkpoints")
+
+
+def test_a_replaced_audit_key_is_refused_by_the_witness_file(tmp_path: Path) -> None:
+    """A witness file keeps one log, the first key's: a process with a new audit key does not
+    append to it (it halts signing, loudly), and `audit verify` refuses the file's other log id."""
+    witness = tmp_path / "witness.jsonl"
+    ws = _workspace(tmp_path, witness)
+    _work(ws, range(6))
+    _replace_audit_key(ws)
+    with Proctor.open(ws) as p:
+        for i in range(10, 20):
+            p.add_agent(f"bot{i}", "o@acme.test")
+        p.audit.flush()
+        assert "audit_rollback" in p.audit_health()["reasons"]
+        assert "holds the log" in str(p.audit.rollback)
+    kids = {json.loads(line)["kid"] for line in witness.read_text().splitlines()}
+    assert len(kids) == 1  # nothing of the new key was appended
+    r = _verify(ws)
+    assert r.returncode == 1, r.stdout
+    assert "witness_log_mismatch" in r.stderr

@@ -141,3 +141,38 @@ def test_audit_verify_tail_search_export_and_tamper(ws: Path, tmp_path: Path) ->
     r = run(ws, "audit", "verify")
     assert r.returncode == 1
     assert "TAMPERED record 2:" in " ".join(r.stderr.split()), r.stderr
+
+
+def test_audit_show_gives_every_record_of_one_decision(ws: Path) -> None:
+    """`audit show DECISION_ID` prints the records that carry the decision id (JSON and text); an
+    unknown id is `unknown_decision` and a malformed one `invalid_input`, both exit 2."""
+    r = run(
+        ws,
+        *("task", "start", "--agent", "bot", "--purpose", "read", "--allow", "fs.*"),
+        *("--requested-by", "r@acme.test", "--json"),
+    )
+    task = json.loads(r.stdout)["task"]["id"]
+    checked = run(
+        ws, "check", "--agent", "bot", "--task", task, "--tool", "fs.read", "--args", "{}", "--json"
+    )
+    decision = json.loads(checked.stdout)["decision_id"]
+    other = run(ws, "check", "--agent", "bot", "--task", task, "--tool", "fs.read", "--args", "{}", "--json")
+    assert json.loads(other.stdout)["decision_id"] != decision
+    shown = run(ws, "audit", "show", decision, "--json")
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert data["decision_id"] == decision
+    assert [x["record"]["kind"] for x in data["records"]] == ["decision"]
+    assert data["records"][0]["record"]["decision_id"] == decision
+    assert data["records"][0]["record"]["tool"] == "fs.read"
+    text = run(ws, "audit", "show", decision)
+    assert text.returncode == 0, text.stderr
+    assert decision in text.stdout
+    assert "fs.read" in text.stdout
+    unknown = run(ws, "audit", "show", "dec_" + "A" * 22)
+    assert unknown.returncode == 2
+    assert "unknown_decision" in unknown.stderr
+    malformed = run(ws, "audit", "show", "not-a-decision")
+    assert malformed.returncode == 2
+    assert "invalid_input" in malformed.stderr
+    assert "Traceback" not in unknown.stderr + malformed.stderr

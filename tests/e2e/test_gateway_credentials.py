@@ -22,6 +22,7 @@ import anyio
 import httpx2
 import mcp_types
 import pytest
+from fastapi.testclient import TestClient
 from mcp import Client
 from mcp.client.session import ClientRequestContext
 from mcp.client.streamable_http import streamable_http_client
@@ -31,6 +32,7 @@ from tests.planted import API_KEY, STDIO_API_KEY
 
 from proctor.app import Proctor
 from proctor.gateway.config import upstream_from_mapping
+from proctor.server.api import create_app
 from proctor.store.base import AuditQuery
 from proctor.types import AgentStatus, LeaseState
 from proctor.workspace import Workspace
@@ -51,6 +53,7 @@ class Setup:
     task_token: str
     task_id: str
     gateway: GatewayThread
+    admin: str
 
 
 @pytest.fixture
@@ -78,7 +81,7 @@ def upstream_port(tmp_path: Path) -> Iterator[int]:
 def start(
     tmp_path: Path, upstreams: list[dict[str, Any]], allow: list[str], policy: str = "", ttl_s: float = 900
 ) -> Setup:
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    ws, admin = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
     if policy:
         (ws.policies_dir / "40-test.cedar").write_text(policy)
     p = Proctor.open(ws)
@@ -90,7 +93,7 @@ def start(
     svid = p.issue_svid(agent, url)
     task = p.start_task(agent="bot", purpose="use fx", allow=allow, requested_by="r@acme.test", ttl_s=ttl_s)
     gw = GatewayThread.start(p, [upstream_from_mapping(u) for u in upstreams], port)
-    return Setup(p, ws, url, svid, task.token, str(task.task.id), gw)
+    return Setup(p, ws, url, svid, task.token, str(task.task.id), gw, admin)
 
 
 def http_upstream(port: int, secret: str = "fx.api-key") -> dict[str, Any]:
@@ -186,10 +189,60 @@ def test_injected_header_reaches_the_upstream_not_the_agent(tmp_path: Path, upst
         assert len(used) == 2
         assert len(calls) == 2
         assert {u["lease_id"] for u in used} == {issued[0]["lease_id"]}
+        # each use names the allowed call that made it, and the upstream it went to
+        assert sorted(u["decision_id"] for u in used) == sorted(d["decision_id"] for d in calls)
+        assert {(u["provider"], u["name"], u["upstream"]) for u in used} == {("injected", "fx-key", "fx")}
         s.p.end_task(s.task_id)
         lease = s.p.leases.list()[0]
         assert lease.state is LeaseState.REVOKED
         assert [r["state"] for r in records(s.p, "lease.revoked")] == ["revoked"]
+    finally:
+        s.gateway.stop()
+        s.p.close()
+
+
+def test_audit_show_gathers_one_call_its_credential_use_and_its_completion(
+    tmp_path: Path, upstream_port: int
+) -> None:
+    """From one call's decision id, `proctor audit show` and `GET /v1/audit/decisions/{id}` give its
+    decision record, the use of the task's lease and the call's completion: nothing of the other
+    call, in log order."""
+    s = start(tmp_path, [http_upstream(upstream_port)], ["fx.*"])
+    try:
+        answer(call(s))
+        answer(call(s))
+        time.sleep(0.2)
+        calls = [d for d in records(s.p, "decision") if d.get("tool") == "fx.whoami"]
+        assert len(calls) == 2
+        first = calls[0]["decision_id"]
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from proctor.cli.main import main; main()",
+                "audit",
+                "show",
+                first,
+                "--json",
+                "-w",
+                str(s.ws.root),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert r.returncode == 0, r.stderr
+        shown = json.loads(r.stdout)
+        kinds = [x["record"]["kind"] for x in shown["records"]]
+        assert sorted(kinds) == ["call.completed", "decision", "lease.used"]
+        assert all(x["record"]["decision_id"] == first for x in shown["records"])
+        seqs = [x["seq"] for x in shown["records"]]
+        assert seqs == sorted(seqs)
+        api = TestClient(create_app(s.p, s.ws))
+        got = api.get(f"/v1/audit/decisions/{first}", headers={"Authorization": f"Bearer {s.admin}"})
+        assert got.status_code == 200, got.text
+        assert [x["record"] for x in got.json()["records"]] == [x["record"] for x in shown["records"]]
     finally:
         s.gateway.stop()
         s.p.close()

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx2
-import uvicorn
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from tests.e2e.gateway_harness import GatewayThread, child_env, free_port
@@ -22,6 +19,7 @@ from proctor.gateway.config import save_upstreams, upstream_from_mapping
 from proctor.gateway.discovery import discover_sync
 from proctor.gateway.pinning import make_pins
 from proctor.store.base import AuditQuery
+from proctor.testing import MockUpstream
 from proctor.types import ToolName
 from proctor.workspace import Workspace
 
@@ -170,92 +168,58 @@ def test_an_upstream_cannot_shed_a_tools_effect_by_changing_case(tmp_path: Path)
 def test_approval_required_and_no_token_passthrough(tmp_path: Path) -> None:
     """A payment tool answers `approval_required` as a tool error naming the approver; allowed calls
     reach an HTTP upstream that sees neither the agent's bearer token nor its task token."""
-    seen: list[dict[str, str]] = []
-
-    async def upstream(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            m = await receive()
-            body += m.get("body", b"")
-            if not m.get("more_body"):
-                break
-        seen.append({k.decode().lower(): v.decode() for k, v in scope["headers"]})
-        msg = json.loads(body) if body else {}
-        headers = [(b"content-type", b"application/json"), (b"mcp-session-id", b"s1")]
-        if "id" not in msg:
-            await send({"type": "http.response.start", "status": 202, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        tools = [
+    upstream = MockUpstream(
+        tools=[
             {"name": "charge", "inputSchema": {"type": "object"}},
             {"name": "status", "inputSchema": {"type": "object"}},
-        ]
-        answers: dict[str, dict[str, Any]] = {
-            "initialize": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "u", "version": "1"},
-            },
-            "tools/list": {"tools": tools},
-            "tools/call": {"content": [{"type": "text", "text": "done"}]},
-        }
-        result = answers.get(str(msg.get("method")), {})
-        raw = json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": result}).encode()
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": raw})
-
-    up_port, gw_port = free_port(), free_port()
-    up_server = uvicorn.Server(
-        uvicorn.Config(upstream, host="127.0.0.1", port=up_port, log_level="error", lifespan="off")
+        ],
+        handler=lambda name, args: {"content": [{"type": "text", "text": "done"}]},
+        server_name="u",
+        session_id="s1",
     )
-    threading.Thread(target=up_server.run, daemon=True).start()
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
-    cfg = upstream_from_mapping(
-        {
-            "namespace": "bank",
-            "url": f"http://127.0.0.1:{up_port}/mcp",
-            "default": {"effect": "read"},
-            "tools": {"charge": {"effect": "pay", "flags": ["financial"]}},
-        }
-    )
-    p = Proctor.open(ws)
-    url = f"http://127.0.0.1:{gw_port}/mcp"
-    agent = p.add_agent("bot", "owner@acme.test")
-    svid = p.issue_svid(agent, url)
-    task = p.start_task(agent="bot", purpose="pay", allow=["bank.*"], requested_by="r@acme.test")
-    gateway = GatewayThread.start(p, [cfg], gw_port)
-    deadline = time.monotonic() + 15
-    while not up_server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
+    gw_port = free_port()
+    with upstream.serve() as up_url:
+        ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+        cfg = upstream_from_mapping(
+            {
+                "namespace": "bank",
+                "url": up_url,
+                "default": {"effect": "read"},
+                "tools": {"charge": {"effect": "pay", "flags": ["financial"]}},
+            }
+        )
+        p = Proctor.open(ws)
+        url = f"http://127.0.0.1:{gw_port}/mcp"
+        agent = p.add_agent("bot", "owner@acme.test")
+        svid = p.issue_svid(agent, url)
+        task = p.start_task(agent="bot", purpose="pay", allow=["bank.*"], requested_by="r@acme.test")
+        gateway = GatewayThread.start(p, [cfg], gw_port)
 
-    async def main() -> tuple[Any, Any, Any]:
-        h = {"Authorization": f"Bearer {svid}", "Proctor-Task": task.token}
-        transport = streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=30))
-        async with Client(transport, cache=None, mode="legacy") as c:
-            pay = await c.call_tool("bank__charge", {"amount": 5})
-            st = await c.call_tool("bank__status", {})
-        async with Client(
-            streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=30)),
-            cache=None,
-            mode="auto",
-        ) as c2:
-            st2 = await c2.call_tool("bank__status", {})
-        return pay, st, st2
+        async def main() -> tuple[Any, Any, Any]:
+            h = {"Authorization": f"Bearer {svid}", "Proctor-Task": task.token}
+            transport = streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=30))
+            async with Client(transport, cache=None, mode="legacy") as c:
+                pay = await c.call_tool("bank__charge", {"amount": 5})
+                st = await c.call_tool("bank__status", {})
+            async with Client(
+                streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=30)),
+                cache=None,
+                mode="auto",
+            ) as c2:
+                st2 = await c2.call_tool("bank__status", {})
+            return pay, st, st2
 
-    try:
-        pay, st, st2 = anyio.run(main)
-    finally:
-        gateway.stop()  # the gateway closes its upstream sessions before the upstream stops
-        up_server.should_exit = True
-        p.close()
+        try:
+            pay, st, st2 = anyio.run(main)
+        finally:
+            gateway.stop()  # the gateway closes its upstream sessions before the upstream stops
+            p.close()
     assert pay.is_error
     assert "needs approval by owner" in pay.content[0].text
     assert not st.is_error
     assert st.content[0].text == "done"
     assert not st2.is_error
-    calls = [h for h in seen if h]
+    calls = [r.headers for r in upstream.requests if r.headers]
     assert calls, "the upstream saw no request"
     for headers in calls:
         assert "authorization" not in headers

@@ -190,3 +190,41 @@ def test_a_store_failure_is_reported_without_its_detail(
     assert r.json()["decision"] == "deny"
     assert r.json()["errors"] == ["store_unavailable"]
     assert "db.internal" not in r.text
+
+
+def test_audit_of_one_decision(server: tuple[httpx.Client, str, Proctor]) -> None:
+    """`GET /v1/audit/decisions/{id}` answers every record of one decision (admin only); an unknown
+    id is `404 unknown_decision`, a malformed one `400 invalid_input`."""
+    c, admin, _ = server
+    h = {"Authorization": f"Bearer {admin}"}
+    assert c.post("/v1/agents", json={"name": "bot", "owner": "o@acme.test"}, headers=h).status_code == 201
+    join = c.post("/v1/agents/bot/join-token", headers=h).json()["join_token"]
+    svid = c.post("/v1/identity/svid", json={"join_token": join}).json()["svid"]
+    t = c.post(
+        "/v1/tasks",
+        json={"agent": "bot", "purpose": "read", "allow": ["fs.read"], "requested_by": "r@acme.test"},
+        headers=h,
+    ).json()
+    auth = {"Authorization": f"Bearer {svid}"}
+    ids = []
+    for tool in ("fs.read", "fs.write"):
+        call = {"task_token": t["token"], "tool": tool, "args": {"path": "/x"}}
+        r = c.post("/v1/decide", json=call, headers=auth)
+        ids.append(r.json()["decision_id"])
+    for decision_id, verdict in zip(ids, ("allow", "deny"), strict=True):
+        r = c.get(f"/v1/audit/decisions/{decision_id}", headers=h)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["decision_id"] == decision_id
+        assert [x["record"]["kind"] for x in body["records"]] == ["decision"]
+        assert body["records"][0]["record"]["decision"] == verdict
+        assert body["records"][0]["record"]["decision_id"] == decision_id
+        assert set(body["records"][0]) == {"seq", "hash", "prev_hash", "record"}
+    assert c.get(f"/v1/audit/decisions/{ids[0]}").status_code == 401
+    r = c.get("/v1/audit/decisions/dec_" + "A" * 22, headers=h)
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "unknown_decision"
+    r = c.get("/v1/audit/decisions/not-a-decision", headers=h)
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "invalid_input"
+    assert "/v1/audit/decisions/{decision_id}" in c.get("/openapi.json").json()["paths"]

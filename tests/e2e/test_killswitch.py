@@ -23,7 +23,11 @@ BIN = Path(sys.executable).parent
 
 
 def _setup(tmp_path: Path) -> tuple[Workspace, str, str]:
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    ws, _admin = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    return _setup_in(ws)
+
+
+def _setup_in(ws: Workspace) -> tuple[Workspace, str, str]:
     with Proctor.open(ws) as p:
         p.put_tool(tool_from_mapping({"name": "docs.read", "effect": "read"}))
         p.add_agent("bot", "owner@acme.test")
@@ -109,8 +113,8 @@ def test_the_api_kill_switch_answers_202_while_the_store_refuses(tmp_path: Path)
 
     from proctor.server.api import create_app
 
-    ws, task_id, token = _setup(tmp_path)
-    admin = ws.rotate_admin_token()
+    ws, admin = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    ws, task_id, token = _setup_in(ws)
     p = Proctor.open(ws)
     try:
         app = create_app(p, ws)

@@ -158,7 +158,7 @@ def pg(pg_url: str, tmp_path: Path) -> Iterator[PgEnv]:
         ws, _ = Workspace.init(tmp_path / "ws", config_text=CONFIG)
         clock = FrozenClock(time.time())  # PostgreSQL checks VALID UNTIL against its own clock
         p = Proctor.open(ws, clock=clock)
-        store = SecretStore.open(ws, p.store, env={})
+        store = SecretStore.open(ws, p.store, now=clock.now(), env={})
         broker_dsn = f"postgresql://{broker}:{BROKER_PASSWORD}@127.0.0.1:{port}/{db}"
         store.put(BROKER_SECRET, broker_dsn, clock.now())
         provider = PostgresRoleProvider(lambda n: store.get(n).decode())

@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def read_secret(ws: Path, name: str, key: bytes | None = None) -> bytes:
     store = SqliteStore(ws / "proctor.db")
     try:
         env = {} if key is None else {"PROCTOR_SECRETS_KEY": encode_key(key)}
-        return SecretStore.open(Workspace(ws), store, env=env).get(name)
+        return SecretStore.open(Workspace(ws), store, now=time.time(), env=env).get(name)
     finally:
         store.close()
 

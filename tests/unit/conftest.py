@@ -11,6 +11,7 @@ import pytest
 from proctor.app import Proctor, StartedTask
 from proctor.clock import FrozenClock
 from proctor.store.base import AgentRecord
+from proctor.testing import temporary_workspace
 from proctor.workspace import Workspace
 
 CONFIG = """\
@@ -39,20 +40,16 @@ class Env:
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
     """A workspace with one agent holding an SVID and one active task (fs.*, payments.*; /data/*)."""
-    ws, _ = Workspace.init(tmp_path / "ws", config_text=CONFIG)
-    clock = FrozenClock()
-    p = Proctor.open(ws, clock=clock)
-    agent = p.add_agent("bot", "owner@acme.test")
-    svid = p.issue_svid(agent)
-    task = p.start_task(
-        agent="bot",
-        purpose="read data and pay",
-        allow=["fs.*", "payments.*", "db.*"],
-        resources=["/data/*", "acct-*"],
-        requested_by="req@acme.test",
-        ttl_s=600,
-    )
-    try:
-        yield Env(ws, p, clock, agent, svid, task)
-    finally:
-        p.close()
+    with temporary_workspace(tmp_path / "ws", config_text=CONFIG) as sandbox:
+        p = sandbox.proctor
+        agent = p.add_agent("bot", "owner@acme.test")
+        svid = p.issue_svid(agent)
+        task = p.start_task(
+            agent="bot",
+            purpose="read data and pay",
+            allow=["fs.*", "payments.*", "db.*"],
+            resources=["/data/*", "acct-*"],
+            requested_by="req@acme.test",
+            ttl_s=600,
+        )
+        yield Env(sandbox.workspace, p, sandbox.clock, agent, svid, task)

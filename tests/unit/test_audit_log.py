@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
@@ -21,7 +22,7 @@ from proctor.types import AgentName, Verdict
 
 
 class Signer:
-    """A test checkpoint signer, shaped like ``proctor.identity.keys.AuditSigningKey``."""
+    """A test checkpoint signer, shaped like ``proctor.audit.key.AuditSigningKey``."""
 
     def __init__(self, kid: str = "audit-test-1") -> None:
         self._key = Ed25519PrivateKey.generate()
@@ -619,3 +620,39 @@ def test_the_head_never_moves_back_when_commits_finish_out_of_order(
     cp = store.latest_checkpoint()
     assert cp is not None
     assert cp.seq == 2
+
+
+def test_a_timed_out_write_marks_the_log_failing_until_a_commit_succeeds(
+    store: Store, clock: FrozenClock
+) -> None:
+    """A store that hangs (rather than errs) makes a write time out: the log is then failing, so a
+    transport falls back to durable-first ordering, until a commit succeeds again."""
+    from proctor.store.guard import StoreGuard
+
+    release = threading.Event()
+    real = store.append_audit
+
+    def hanging(items: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        release.wait(10)
+        return real(items, hasher)
+
+    guard = StoreGuard(lambda: None, timeout_s=0.2, probe_interval_s=0.02)
+    audit = AuditLog(store, clock, None)
+    audit.guard = guard
+    try:
+        store.append_audit = hanging  # type: ignore[method-assign,assignment]
+        with pytest.raises(StoreUnavailable):
+            asyncio.run(audit.append_async("x.test", {"n": 1}))
+        assert audit.failing
+        store.append_audit = real  # type: ignore[method-assign]
+        release.set()
+        for _ in range(500):  # the probe closes the breaker (it answers at once)
+            if guard.down is None:
+                break
+            threading.Event().wait(0.01)
+        asyncio.run(audit.append_async("x.test", {"n": 2}))
+        assert not audit.failing
+    finally:
+        release.set()
+        audit.close()
+        guard.close()

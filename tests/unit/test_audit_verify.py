@@ -16,8 +16,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from proctor.audit import AuditLog, VerifyReport, chain_hash, checkpoint_payload, verify_log
-from proctor.audit.canonical import canonical_json
 from proctor.audit.chain import GENESIS
+from proctor.canonical import canonical_json
 from proctor.clock import FrozenClock
 from proctor.store import Store, open_store
 

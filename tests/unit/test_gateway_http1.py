@@ -246,3 +246,56 @@ def test_the_host_header_never_carries_url_credentials() -> None:
     assert Http1Pool("http://127.0.0.1:8080/mcp").host_header == b"127.0.0.1:8080"
     assert Http1Pool("http://[::1]:8080/mcp").host_header == b"[::1]:8080"
     assert Http1Pool("http://upstream.internal/mcp").host_header == b"upstream.internal"
+
+
+def test_a_kept_alive_connection_the_upstream_closed_is_not_reused_even_before_the_loop_saw_it() -> None:
+    """The upstream closes its kept-alive connection between two calls while the event loop is
+    busy (it has not read the close yet): the next call goes out on a fresh connection, succeeds,
+    and the upstream sees it exactly once (issue 12.2)."""
+    import socket
+    import threading
+    import time
+
+    requests: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+
+    def serve() -> None:  # one request per connection, answered as kept alive, then closed
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                if data:
+                    requests.append(data)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    async def main() -> list[bytes]:
+        pool = Http1Pool(f"http://127.0.0.1:{port}/mcp")
+        bodies = []
+        try:
+            for _ in range(2):
+                async with pool.request("POST", {"content-type": "application/json"}, b"{}") as resp:
+                    bodies.append(await resp.read())
+                time.sleep(0.3)  # a busy loop: the upstream's close arrives, unread by asyncio
+        finally:
+            await pool.close()
+        return bodies
+
+    try:
+        assert asyncio.run(main()) == [b"ok", b"ok"]
+    finally:
+        listener.close()
+    assert len(requests) == 2

@@ -10,7 +10,7 @@ from typing import Any
 import mcp_types
 import pytest
 
-from proctor.audit.canonical import canonical_json
+from proctor.canonical import canonical_json
 from proctor.gateway.names import canonical_name, canonical_part
 from proctor.gateway.pinning import (
     allowed_names,

@@ -1,4 +1,4 @@
-"""Signing keys: files and permissions, kids, rotation and JWKS, audit key."""
+"""Signing keys: files and permissions, kids, rotation and JWKS."""
 
 from __future__ import annotations
 
@@ -14,15 +14,17 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from proctor.audit.key import load_or_create_audit_key
 from proctor.clock import FrozenClock
-from proctor.errors import ConfigError, TokenInvalid, ValidationError
-from proctor.identity import (
-    SigningKeys,
-    ed25519_public_from_jwk,
+from proctor.crypto.jose import (
+    b64url,
+    b64url_decode,
+    ec_public_from_jwk,
+    ec_public_jwk,
     jwk_thumbprint,
-    load_or_create_audit_key,
 )
-from proctor.identity.keys import b64url, b64url_decode, ec_public_from_jwk, ec_public_jwk
+from proctor.errors import ConfigError, TokenInvalid
+from proctor.identity import SigningKeys
 from proctor.store import open_store
 from proctor.store.base import Store
 
@@ -245,51 +247,6 @@ def test_jwks_shape(keydir: Path, store: Store, clock: FrozenClock) -> None:
     assert (jwk["kty"], jwk["crv"], jwk["alg"], jwk["use"]) == ("EC", "P-256", "ES256", "sig")
     assert jwk["kid"] == keys.active_kid
     assert ec_public_jwk(ec_public_from_jwk(jwk)) == jwk
-
-
-def test_invalid_jwks_are_rejected() -> None:
-    """Public JWKs with the wrong type, curve or point are refused with a ValidationError."""
-    good = ec_public_jwk(ec.generate_private_key(ec.SECP256R1()).public_key())
-    with pytest.raises(ValidationError):
-        ec_public_from_jwk({**good, "crv": "P-384"})
-    with pytest.raises(ValidationError):
-        ec_public_from_jwk({**good, "y": good["x"]})  # not on the curve
-    with pytest.raises(ValidationError):
-        ec_public_from_jwk({**good, "x": "!!"})
-    with pytest.raises(ValidationError):
-        ed25519_public_from_jwk(good)
-    with pytest.raises(ValidationError):
-        ed25519_public_from_jwk({"kty": "OKP", "crv": "Ed25519", "x": b64url(b"short")})
-
-
-def test_audit_key_signs_and_registers(keydir: Path, store: Store, clock: FrozenClock) -> None:
-    """The audit key is Ed25519, registered with use=audit, and verifiable from the store's JWK."""
-    key = load_or_create_audit_key(keydir, store, clock.now())
-    (record,) = store.list_keys("audit")
-    assert record.kid == key.kid == jwk_thumbprint(record.public_jwk)
-    assert record.public_jwk["kty"] == "OKP"
-    sig = key.sign(b"head")
-    ed25519_public_from_jwk(record.public_jwk).verify(sig, b"head")
-    again = load_or_create_audit_key(keydir, store, clock.now() + 1)
-    assert again.kid == key.kid
-    assert len(store.list_keys("audit")) == 1
-    assert "private" not in repr(again)
-
-
-def test_audit_key_lost_file_is_refused(keydir: Path, store: Store, clock: FrozenClock) -> None:
-    """A lost audit key file is not silently replaced when the store knows an audit key."""
-    load_or_create_audit_key(keydir, store, clock.now())
-    (keydir / "audit-ed25519.pem").unlink()
-    with pytest.raises(ConfigError, match="missing"):
-        load_or_create_audit_key(keydir, store, clock.now())
-
-
-def test_audit_key_wrong_type_is_refused(keydir: Path, store: Store, clock: FrozenClock) -> None:
-    """An audit key file holding an EC key is refused."""
-    keys = SigningKeys(keydir, store, clock.now())
-    (keydir / f"svid-{keys.active_kid}.pem").rename(keydir / "audit-ed25519.pem")
-    with pytest.raises(ConfigError, match="not an Ed25519 key"):
-        load_or_create_audit_key(keydir)
 
 
 def _header(token: str) -> bytes:

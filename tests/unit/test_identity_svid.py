@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from proctor.clock import FrozenClock
+from proctor.crypto.jose import b64url
 from proctor.errors import (
     AgentSuspended,
     IdentityError,
@@ -29,7 +30,6 @@ from proctor.errors import (
 )
 from proctor.identity import SigningKeys, SvidAuthority, SvidClaims
 from proctor.identity import keys as keys_module
-from proctor.identity.keys import b64url
 from proctor.store import open_store
 from proctor.store.base import AgentRecord, Store
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TrustDomain
@@ -363,7 +363,7 @@ def test_audit_key_cannot_verify_svids(
     tmp_path: Path, keys: SigningKeys, svids: SvidAuthority, store: Store, clock: FrozenClock
 ) -> None:
     """A kid registered for audit checkpoints is not a key SVIDs may be signed with."""
-    from proctor.identity import load_or_create_audit_key
+    from proctor.audit.key import load_or_create_audit_key
 
     audit = load_or_create_audit_key(keys.keydir, store, clock.now())
     token = _unsigned({"alg": "ES256", "kid": audit.kid}, _claims(clock), b"\x00" * 64)

@@ -25,7 +25,7 @@ from tests.unit.conftest import Env
 from typer.testing import CliRunner
 
 from proctor.app import TASK_AUDIENCE
-from proctor.cli import credentials as credentials_cli
+from proctor.cli import introspection as introspection_cli
 from proctor.credentials.leases import Lease
 from proctor.credentials.providers import IssueRequest
 from proctor.credentials.providers.jwt import (
@@ -39,6 +39,7 @@ from proctor.credentials.providers.jwt import (
     remove_introspection_client,
 )
 from proctor.credentials.secrets import NAME_RE, SecretStore
+from proctor.crypto.jose import b64url
 from proctor.errors import (
     Conflict,
     IdentityError,
@@ -48,7 +49,7 @@ from proctor.errors import (
     UnknownSecret,
     ValidationError,
 )
-from proctor.identity.keys import TYP_ACCESS_TOKEN, b64url
+from proctor.identity.keys import TYP_ACCESS_TOKEN
 from proctor.server.api import create_app
 from proctor.types import AgentStatus, LeaseId, LeaseState, TaskState
 
@@ -483,7 +484,7 @@ def test_client_add_check_list_rotate_remove(env: Env, ss: SecretStore) -> None:
 
 def _cli() -> typer.Typer:
     app = typer.Typer()
-    credentials_cli.register(app)
+    introspection_cli.register(app)
     return app
 
 

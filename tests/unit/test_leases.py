@@ -23,14 +23,13 @@ from proctor.errors import (
     AgentSuspended,
     Conflict,
     LeaseIssueFailed,
-    LeaseNotActive,
     LeaseNotOwned,
     StoreError,
     TaskNotActive,
     UnknownCredentialProvider,
 )
 from proctor.store.base import AuditQuery, TaskRecord
-from proctor.types import AgentStatus, DecisionId, LeaseState, TaskState
+from proctor.types import AgentStatus, LeaseState, TaskState
 
 SECRET = "SECRET-VALUE-never-logged"
 
@@ -391,22 +390,7 @@ def test_a_lease_of_another_task_is_refused(env: Env, fake: FakeProvider) -> Non
     assert exc.value.code == "lease_not_owned"
     with pytest.raises(LeaseNotOwned):
         env.p.leases.revoke(lease.id, task_id=other.id)
-    with pytest.raises(LeaseNotOwned):
-        env.p.leases.record_use(lease.id, DecisionId.new(), task_id=other.id)
     assert env.p.leases.get(lease.id, task_id=env.task.task.id).state is LeaseState.ACTIVE
-
-
-def test_record_use_is_audited_and_refused_after_revocation(env: Env, fake: FakeProvider) -> None:
-    """Each use is audited with its decision id; a revoked lease can no longer be used."""
-    lease, _ = issue(env)
-    dec = DecisionId.new()
-    env.p.leases.record_use(lease.id, dec, task_id=env.task.task.id)
-    env.p.audit.flush()
-    rows = env.p.store.get_audit_by_decision(dec)
-    assert [r.kind for r in rows] == ["lease.used"]
-    env.p.leases.revoke(lease.id)
-    with pytest.raises(LeaseNotActive):
-        env.p.leases.record_use(lease.id, DecisionId.new())
 
 
 def test_registering_a_kind_twice_is_refused(env: Env, fake: FakeProvider) -> None:

@@ -159,7 +159,7 @@ def test_split_statements_respects_strings_and_comments() -> None:
 
 def test_task_scope_narrows_policy(tmp_path: Path) -> None:
     """Policy allows every read, but a call outside the task's tools or resources is denied."""
-    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    eng = PolicyEngine(load_policy_dir(starter_dir(tmp_path)))
     ok = eng.decide(agent(), task(("fs.*",), ("/data/*",)), tool(), {"path": "/data/a"}, NOW)
     assert ok.verdict is Verdict.ALLOW
     out_tool = eng.decide(agent(), task(("crm.*",)), tool(), {"path": "/data/a"}, NOW)
@@ -177,7 +177,7 @@ def test_task_scope_narrows_policy(tmp_path: Path) -> None:
 
 def test_approval_required_from_annotation(tmp_path: Path) -> None:
     """A permit annotated @approval turns an allow into approval_required, naming who approves."""
-    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    eng = PolicyEngine(load_policy_dir(starter_dir(tmp_path)))
     pay = ToolRecord(ToolName("payments.transfer"), "pay", financial=True)
     d = eng.decide(agent(), task(), pay, {}, NOW)
     assert d.verdict is Verdict.APPROVAL_REQUIRED
@@ -187,7 +187,7 @@ def test_approval_required_from_annotation(tmp_path: Path) -> None:
 
 def test_default_deny_and_forbid(tmp_path: Path) -> None:
     """No permit means deny; a forbid beats every permit."""
-    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    eng = PolicyEngine(load_policy_dir(starter_dir(tmp_path)))
     deploy_untagged = ToolRecord(ToolName("x.exec"), "execute", production=True)
     d = eng.decide(agent(), task(), deploy_untagged, {}, NOW)
     assert d.verdict is Verdict.DENY
@@ -202,7 +202,7 @@ def test_cache_never_serves_a_stale_allow(tmp_path: Path) -> None:
     """Warm decisions are cached, but suspending the agent, ending the task or changing policy
     flips the very same call to deny at once."""
     d = starter_dir(tmp_path)
-    eng = PolicyEngine.from_dir(d)
+    eng = PolicyEngine(load_policy_dir(d))
     a, t, tl, args = agent(), task(("fs.*",)), tool(), {"path": "/data/a"}
     assert eng.decide(a, t, tl, args, NOW).verdict is Verdict.ALLOW
     warm = eng.decide(a, t, tl, args, NOW)
@@ -238,7 +238,7 @@ def test_evaluation_error_is_a_deny(tmp_path: Path) -> None:
 
 def test_unexpected_exception_is_a_deny(tmp_path: Path) -> None:
     """An exception inside the decision point (a broken record) is a deny, not a crash or an allow."""
-    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    eng = PolicyEngine(load_policy_dir(starter_dir(tmp_path)))
     broken = ToolRecord(ToolName("fs.read"), "read", resource_arg="path", resource_pattern=None)  # type: ignore[arg-type]  # deliberately broken
     d = eng.decide(agent(), task(), broken, {"path": "/x"}, NOW)
     assert d.verdict is Verdict.DENY
@@ -304,7 +304,7 @@ def test_a_task_with_resources_denies_a_tool_whose_resource_is_unknown(tmp_path:
     """`--resource` is never skipped: in a task that declares resources, a tool nobody described
     (no resource argument) is denied with how to describe it; a tool described as touching no
     resource (`-`) is allowed; a task without resources is unchanged."""
-    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    eng = PolicyEngine(load_policy_dir(starter_dir(tmp_path)))
     undescribed = ToolRecord(ToolName("git.git_show"), "read")
     scoped = task(("git.*",), ("/srv/repo-a*",))
     d = eng.decide(agent(), scoped, undescribed, {"repo_path": "/srv/repo-b"}, NOW)
@@ -321,7 +321,7 @@ def test_a_task_with_resources_denies_a_tool_whose_resource_is_unknown(tmp_path:
 def test_every_resource_of_a_call_is_checked(tmp_path: Path) -> None:
     """A tool with several resource arguments (`source,destination`) or a list (`paths[]`) is in
     scope only when every resource it names is."""
-    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    eng = PolicyEngine(load_policy_dir(starter_dir(tmp_path)))
     scoped = task(("fs.*",), ("/data/*",))
     move = ToolRecord(ToolName("fs.move_file"), "read", resource_arg="source,destination")
     ok = {"source": "/data/a", "destination": "/data/b"}
@@ -348,7 +348,7 @@ def test_a_list_resource_is_allowed_exactly_when_every_element_is_in_scope(paths
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
-        eng = PolicyEngine.from_dir(starter_dir(Path(d)))
+        eng = PolicyEngine(load_policy_dir(starter_dir(Path(d))))
     many = ToolRecord(ToolName("fs.read_multiple_files"), "read", resource_arg="paths[]")
     verdict = eng.decide(agent(), task(("fs.*",), ("/data/*",)), many, {"paths": paths}, NOW).verdict
     expected = bool(paths) and all(p.startswith("/data/") and ".." not in p.split("/") for p in paths)
@@ -364,7 +364,7 @@ def test_swap_between_reading_the_set_and_its_cache_never_caches_the_old_outcome
     import proctor.policy.engine as engine_mod
 
     d = starter_dir(tmp_path)
-    eng = PolicyEngine.from_dir(d)
+    eng = PolicyEngine(load_policy_dir(d))
     a, t, tl, args = agent(), task(("fs.*",)), tool(), {"path": "/data/a"}
     (d / "00-baseline.cedar").write_text("// reads withdrawn\n")
     new = load_policy_dir(d)
@@ -385,7 +385,7 @@ def test_swap_between_reading_the_set_and_its_cache_never_caches_the_old_outcome
 def test_an_empty_resource_is_held_to_the_tool_pattern(tmp_path: Path) -> None:
     """An empty resource argument names *something* to the upstream (a server resolves `""` to its
     working directory): it must match the tool's resource pattern like any other value, not skip it."""
-    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    eng = PolicyEngine(load_policy_dir(starter_dir(tmp_path)))
     confined = tool(resource_pattern="/data/*")
     assert eng.decide(agent(), task(("fs.*",)), confined, {"path": "/data/a"}, NOW).verdict is Verdict.ALLOW
     d = eng.decide(agent(), task(("fs.*",)), confined, {"path": ""}, NOW)
@@ -410,7 +410,7 @@ def test_an_empty_resource_is_held_to_the_tool_pattern(tmp_path: Path) -> None:
 def test_an_encoded_dot_dot_segment_is_traversal_too(tmp_path: Path, url: str) -> None:
     """A URL resource is decoded by the server it reaches (`%2e%2e` is `..` to an HTTP server):
     a task confined to `https://api.example/public/*` must not reach `/admin` through it."""
-    eng = PolicyEngine.from_dir(starter_dir(tmp_path))
+    eng = PolicyEngine(load_policy_dir(starter_dir(tmp_path)))
     fetch = ToolRecord(ToolName("web.fetch"), "read", resource_arg="url")
     t = task(("web.*",), ("https://api.example/public/*",))
     ok = eng.decide(agent(), t, fetch, {"url": "https://api.example/public/docs"}, NOW)
@@ -426,7 +426,7 @@ def test_the_watcher_never_activates_a_file_caught_half_written(tmp_path: Path) 
     from proctor.policy.engine import PolicyWatcher
 
     d = starter_dir(tmp_path)
-    eng = PolicyEngine.from_dir(d)
+    eng = PolicyEngine(load_policy_dir(d))
     activated: list[str] = []
 
     def activate(ps: PolicySet) -> bool:

@@ -409,11 +409,11 @@ def test_a_running_proctor_follows_a_key_rotated_by_another_process(tmp_path: Pa
 def test_an_interrupted_rotation_names_the_file_that_holds_the_key(ws: Workspace, db: SqliteStore) -> None:
     """The store was re-encrypted under the new key, then the process died before the rename: every
     command said only "the secrets key does not match this store". It now names `secrets.key.new`."""
-    store = SecretStore.open(ws, db, env={})
+    store = SecretStore.open(ws, db, now=T0, env={})
     store.put("api", "v1", 0.0)
     new = new_key()
     (ws.keys_dir / "secrets.key.new").write_bytes(new)
     os.chmod(ws.keys_dir / "secrets.key.new", 0o600)
     store.rotate_key(new, 1.0)  # the commit happened; the rename did not
     with pytest.raises(SecretKeyInvalid, match=r"secrets\.key\.new` exists"):
-        SecretStore.open(ws, db, env={})
+        SecretStore.open(ws, db, now=T0, env={})

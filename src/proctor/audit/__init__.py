@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from proctor.audit.canonical import canonical_json
 from proctor.audit.chain import GENESIS, chain_hash, checkpoint_payload
 from proctor.audit.export import export_jsonl
 from proctor.audit.log import AuditEntry, AuditLog, CheckpointSigner
 from proctor.audit.verify import Problem, PublicKeys, VerifyReport, verify_log
+from proctor.canonical import canonical_json
 
 __all__ = [
     "GENESIS",

@@ -35,7 +35,8 @@ MAX_ANCHOR_BYTES = 4096
 
 def trusted_audit_keys(keydir: Path) -> dict[str, Ed25519PublicKey]:
     """The audit public keys a verifier trusts: the workspace's own audit key, by its key id."""
-    from proctor.identity.keys import AUDIT_KEY_FILE, ed25519_public_jwk
+    from proctor.audit.key import AUDIT_KEY_FILE
+    from proctor.crypto.jose import ed25519_public_jwk
 
     path = Path(keydir) / AUDIT_KEY_FILE
     try:
@@ -50,10 +51,11 @@ def trusted_audit_keys(keydir: Path) -> dict[str, Ed25519PublicKey]:
     return {str(ed25519_public_jwk(public)["kid"]): public}
 
 
-def write_anchor(keydir: Path, cp: Checkpoint) -> None:
+def write_anchor(keydir: Path, cp: Checkpoint, *, force: bool = False) -> None:
     """Make ``cp`` the anchor unless the anchor already covers more of the log: several processes
     sign checkpoints of one log, and an anchor that went back would leave records a later one
-    covered unprotected. Under a lock; written to a temporary file, flushed to disk, renamed."""
+    covered unprotected. Under a lock; written to a temporary file, flushed to disk, renamed.
+    ``force`` (``proctor audit recover`` only) replaces it whatever it covers."""
     folder = Path(keydir)
     fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
     with os.fdopen(fd, "rb") as lock:  # owner-only, like everything in keys/
@@ -62,7 +64,7 @@ def write_anchor(keydir: Path, cp: Checkpoint) -> None:
             current = read_anchor(folder)
         except AuditError:
             current = None  # a damaged anchor is replaced by a good one
-        if current is not None and current.seq >= cp.seq:
+        if current is not None and current.seq >= cp.seq and not force:
             return
         _replace(folder, cp)
 

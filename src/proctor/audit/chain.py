@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-from proctor.audit.canonical import canonical_json
+from proctor.canonical import canonical_json
 from proctor.store._sql import GENESIS
 
 #: Domain separation: these hashes can never be confused with any other SHA-256 Proctor computes.

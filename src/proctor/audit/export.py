@@ -2,7 +2,7 @@
 
 Each line is ``{"seq": N, "hash": hex, "prev_hash": hex, "record": {...}}`` (``record`` null and
 ``body_b64`` the stored bytes for a body that is not JSON). The record is the parsed
-body; re-encoding it with :func:`proctor.audit.canonical.canonical_json` gives back the exact
+body; re-encoding it with :func:`proctor.canonical.canonical_json` gives back the exact
 bytes that were hashed, so an export can be checked on its own with
 :func:`proctor.audit.chain.chain_hash`.
 """

@@ -15,20 +15,23 @@ from __future__ import annotations
 import _thread
 import asyncio
 import copy
+import hmac
 import itertools
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from proctor.audit.canonical import canonical_json
 from proctor.audit.chain import GENESIS, chain_hash, checkpoint_payload, to_micros
+from proctor.canonical import canonical_json
 from proctor.clock import Clock
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable, ValidationError
-from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store
+from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store, WriteWouldBlock
+from proctor.store.guard import StoreGuard
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +127,7 @@ class AuditLog:
         max_defer_s: float = 0.05,
         anchor: Checkpoint | None = None,
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
+        on_idle: Callable[[], None] | None = None,
     ) -> None:
         if checkpoint_every < 1:
             raise ValidationError("checkpoint_every must be at least 1", field="checkpoint_every")
@@ -143,15 +147,29 @@ class AuditLog:
         self._on_checkpoint = on_checkpoint
         #: why this log signs no checkpoint: the chain does not reach the anchored head, so signing
         #: its head now would vouch for records someone rewrote (see proctor.audit.anchor)
-        #: True while the last commit failed: no transport may let a call reach an upstream alongside
+        #: True while the last commit failed or a write timed out: no transport may let a call reach an upstream alongside
         #: its record until one succeeds again (see proctor.gateway.runtime.overlaps)
         self.failing = False
-        self.refusing: str | None = _anchor_problem(store, anchor)
-        if self.refusing is not None:
-            log.critical("audit: no checkpoint will be signed: %s", self.refusing)
+        self.refusing: str | None = None
+        #: why this log stopped signing because its store went backwards (a rollback): the chain no
+        #: longer reaches a checkpoint signed before; cleared by ``proctor audit recover``
+        self.rollback: str | None = None
+        #: when the rollback was detected (an ``audit.recovered`` record after it resumes signing)
+        self._halted_at = 0.0
+        #: why this process's key may never sign (it is not the pinned log's, docs/adr/0020): the
+        #: halt stays whatever recovery is recorded
+        self.key_refused: str | None = None
+        self._on_idle = on_idle
+        self._idle_next = 0.0
+        self._idle_wanted = False
         self._cp_lock = threading.Lock()
         self._head: tuple[int, bytes] = (0, GENESIS) if head is None else (head.seq, head.hash)
         self._cp_seq = 0 if cp is None else cp.seq
+        #: the head the last checkpoint known to this log signed (checked before each new one)
+        self._cp_head: bytes | None = None if cp is None else bytes(cp.head_hash)
+        problem = _anchor_problem(store, anchor)
+        if problem is not None:
+            self.halt(problem)
         self._cp_at = clock.monotonic()
         #: the last error writing a checkpoint, cleared by the next success
         self.checkpoint_error: BaseException | None = None
@@ -159,8 +177,16 @@ class AuditLog:
         self._cond = threading.Condition(threading.Lock())
         self._open = _Batch()
         self._inflight: _Batch | None = None
+        #: the breaker of the store (see proctor.store.guard), set by the Proctor that owns this log
+        self.guard: StoreGuard | None = None
         #: the batch a caller is committing on its own thread (see ``append_async(inline=True)``)
         self._inline: _Batch | None = None
+        #: inline batches that found the store's write lock taken, for the writer to commit
+        self._handover: list[_Batch] = []
+        #: the store's "write now or raise WriteWouldBlock" (SQLite); None: no inline commits
+        self._nowait: Callable[[], AbstractContextManager[None]] | None = getattr(
+            store, "writes_nowait", None
+        )
         self._idle = False
         self._max_defer = max_defer_s
         self._defer_deadline = 0.0
@@ -174,6 +200,59 @@ class AuditLog:
         self._thread.start()
 
     # public ---------------------------------------------------------------------------
+    def halt(self, why: str) -> None:
+        """Stop signing checkpoints: the store's log went backwards (see ``rollback``). Loud: an
+        error line now, ``audit_rollback`` in ``/healthz`` and ``proctor status`` until an operator
+        runs ``proctor audit recover``. Records are still written (and calls still answered)."""
+        if self.rollback is None:
+            self._halted_at = self._clock.now()
+        self.rollback = self.refusing = why
+        log.error(
+            "audit: ROLLBACK DETECTED, no checkpoint will be signed until `proctor audit recover`: %s", why
+        )
+
+    def resume(self, cp: Checkpoint | None = None) -> None:
+        """Sign checkpoints again after an operator's recovery (``audit.recovered``): the store's head
+        is the head from now on, ``cp`` (or the recovery record) the last one signed."""
+        if self.key_refused is not None:
+            log.error("audit: no recovery resumes signing with this key: %s", self.key_refused)
+            return
+        with self._cp_lock:
+            head = self._store.audit_head()
+            self._head = (0, GENESIS) if head is None else (head.seq, head.hash)
+            if cp is not None:
+                self._cp_seq, self._cp_head = cp.seq, bytes(cp.head_hash)
+            self._cp_at = self._clock.monotonic()
+            self.rollback = self.refusing = None
+        log.warning("audit: signing checkpoints again after a recorded recovery (head %d)", self._head[0])
+
+    def _try_resume(self) -> None:
+        """While halted: has an operator recorded a recovery since? Then resume from it."""
+        from proctor.store.base import AuditQuery
+
+        rows = self._store.search_audit(AuditQuery(kind="audit.recovered", limit=1, newest_first=True))
+        if not rows:
+            return
+        row = rows[0]
+        signer = self._signer
+        if signer is None:  # signs nothing: nothing to withhold, and no key to check the recovery
+            if row.ts >= self._halted_at:
+                self.resume(Checkpoint(row.seq, row.hash, row.ts, "", b""))
+            return
+        # whoever rolled the database back can write an `audit.recovered` record too: only one
+        # that `proctor audit recover` signed a checkpoint at (with this log's key, after the
+        # halt, by the checkpoint's signed time) is an operator's recovery
+        for cp in self._store.list_checkpoints():
+            if cp.seq != row.seq or bytes(cp.head_hash) != bytes(row.hash) or cp.kid != signer.kid:
+                continue
+            ts_us = to_micros(cp.ts)
+            expected = signer.sign(
+                checkpoint_payload(cp.seq, bytes(cp.head_hash), ts_us)
+            )  # Ed25519: deterministic
+            if ts_us >= to_micros(self._halted_at) and hmac.compare_digest(expected, bytes(cp.signature)):
+                self.resume(cp)
+                return
+
     def append(
         self,
         kind: str,
@@ -217,27 +296,60 @@ class AuditLog:
         Deferred records waiting are committed with it. Under load the writer does it as usual.
         """
         pending = self._prepare(kind, fields, agent, task, tool, decision, decision_id)
+        guard = self.guard
+        if guard is not None:
+            guard.check()  # the store is down: refused at once, not queued behind it
+        handed: asyncio.Future[list[AuditRow]] | None = None
         if inline:
             row = self._commit_inline(pending)
-            if row is not None:
+            if isinstance(row, AuditRow):
                 return row
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[list[AuditRow]] = loop.create_future()
-        with self._cond:
-            if self._closing:
-                raise StoreUnavailable("audit log is closed: nothing was written")
-            batch = self._open
-            batch.futures.append((loop, fut, len(batch.items), 1))
-            batch.units.append(len(batch.items))
-            batch.items.append(pending)
-            batch.urgent += 1
-            if self._idle or (self._want and len(batch.items) >= self._want):
-                self._cond.notify()
-        return (await fut)[0]
+            handed = row
+        if handed is not None:
+            fut = handed
+        else:
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            with self._cond:
+                if self._closing:
+                    raise StoreUnavailable("audit log is closed: nothing was written")
+                batch = self._open
+                batch.futures.append((loop, fut, len(batch.items), 1))
+                batch.units.append(len(batch.items))
+                batch.items.append(pending)
+                batch.urgent += 1
+                if self._idle or (self._want and len(batch.items) >= self._want):
+                    self._cond.notify()
+        if guard is None:
+            return (await fut)[0]
+        try:
+            # a store that hangs (rather than refuses) must not hold the caller: the record may
+            # still land once it answers, but the caller is told it is not durable
+            return (await asyncio.wait_for(asyncio.shield(fut), guard.timeout_s))[0]
+        except TimeoutError:
+            reason = f"audit write: no answer within {guard.timeout_s:g} s"
+            # a write that does not answer is a failing log as much as one that errs: until a
+            # commit succeeds again, no call may reach an upstream before its record is durable
+            self.failing = True
+            guard.trip(reason)
+            raise StoreUnavailable("the audit log did not answer in time", cause=reason) from None
 
-    def _commit_inline(self, pending: PendingAudit) -> AuditRow | None:
+    def _commit_inline(self, pending: PendingAudit) -> AuditRow | asyncio.Future[list[AuditRow]] | None:
+        """Commit ``pending`` (and the deferred records waiting) on the caller's thread, never
+        waiting for a lock: None when the writer is busy (the caller queues as usual), or a future
+        when another connection holds the store's write lock — the batch, untouched, is handed to
+        the writer thread, which may wait for it (an event loop must not, issue 12.2)."""
+        nowait = self._nowait
+        if nowait is None:  # a store that cannot promise not to wait (a network round trip)
+            return None
         with self._cond:
-            if self._closing or self._inflight is not None or self._inline is not None or self._open.urgent:
+            if (
+                self._closing
+                or self._inflight is not None
+                or self._inline is not None
+                or self._open.urgent
+                or self._handover
+            ):
                 return None
             batch = self._open
             self._open = _Batch()
@@ -246,7 +358,17 @@ class AuditLog:
             batch.items.append(pending)
             batch.urgent = 1
             self._inline = batch
-        self._commit(batch)
+        try:
+            self._commit(batch, nowait)
+        except WriteWouldBlock:
+            loop = asyncio.get_running_loop()
+            fut: asyncio.Future[list[AuditRow]] = loop.create_future()
+            with self._cond:
+                self._inline = None
+                batch.futures.append((loop, fut, start, 1))
+                self._handover.append(batch)
+                self._cond.notify()
+            return fut
         with self._cond:
             self._inline = None
             batch.done = True
@@ -332,7 +454,12 @@ class AuditLog:
         with self._cond:
             # the batches in flight (an inline commit's, which the writer does not wait for, and
             # the writer's) and the open one: wait for each that is not settled
-            for batch in (self._inline, self._inflight, self._open if self._open.items else None):
+            for batch in (
+                self._inline,
+                self._inflight,
+                *self._handover,
+                self._open if self._open.items else None,
+            ):
                 if batch is None or batch.done:
                     continue
                 waiter = _thread.allocate_lock()
@@ -454,15 +581,30 @@ class AuditLog:
         return batch.rows[start : start + len(items)]
 
     # writer side -------------------------------------------------------------------------
+    def _idle_work(self) -> None:
+        try:
+            if self.rollback is not None:
+                self._try_resume()
+            if self._on_idle is not None:
+                self._on_idle()
+        except Exception:
+            log.exception("audit: idle work failed")
+
     def _run(self) -> None:
         cond = self._cond
         while True:
+            if self._idle_wanted:
+                self._idle_wanted = False
+                self._idle_work()
             if self._cp_wanted:  # an inline commit left a due checkpoint to this thread
                 self._cp_wanted = False
-                self._checkpoint(force=False)
+                try:
+                    self._checkpoint(force=False)
+                except Exception:  # the writer never dies of a checkpoint: the next one retries
+                    log.exception("audit: checkpoint failed")
             with cond:
-                while not self._closing and not self._open.urgent:
-                    if self._cp_wanted:
+                while not self._closing and not self._open.urgent and not self._handover:
+                    if self._cp_wanted or self._idle_wanted:
                         break
                     if self._open.items:  # deferred records only: commit them with the next urgent
                         remaining = self._defer_deadline - time.monotonic()  # ones, or when due
@@ -479,9 +621,22 @@ class AuditLog:
                             # unsigned records and nothing more coming: sign the head now, so the
                             # tail is never protected by the chain alone for longer than the interval
                             self._cp_wanted = True
-                if self._cp_wanted and not self._closing and not self._open.urgent:
-                    continue
+                        elif time.monotonic() >= self._idle_next:
+                            # once a second: retry a lagging witness, look for a recorded recovery
+                            self._idle_next = time.monotonic() + 1.0
+                            self._idle_wanted = True
                 if (
+                    (self._cp_wanted or self._idle_wanted)
+                    and not self._closing
+                    and not self._open.urgent
+                    and not self._handover
+                ):
+                    continue
+                batch: _Batch | None = None
+                if self._handover:  # an inline commit found the write lock taken: it waits here
+                    batch = self._handover.pop(0)
+                    self._inflight = batch
+                elif (
                     self._open.waiters  # only parked threads come back in a cohort worth waiting for
                     and 0 < len(self._open.items) < self._last_size
                     and self._linger > 0
@@ -492,12 +647,13 @@ class AuditLog:
                     self._want = self._last_size
                     cond.wait(self._linger)
                     self._want = 0
-                batch = self._open
-                if not batch.items:  # closing and drained
-                    return
-                self._open = _Batch()
-                self._last_size = len(batch.items)
-                self._inflight = batch
+                if batch is None:
+                    batch = self._open
+                    if not batch.items:  # closing and drained
+                        return
+                    self._open = _Batch()
+                    self._last_size = len(batch.items)
+                    self._inflight = batch
             self._commit(batch)
             with cond:
                 self._inflight = None
@@ -515,16 +671,24 @@ class AuditLog:
             rows = self._store.append_audit(items, chain_hash)
             if len(rows) != len(items):
                 raise StoreCorrupt(f"store chained {len(rows)} of {len(items)} audit records")
-        except StoreError:
+        except (StoreError, WriteWouldBlock):
             raise
         except Exception as exc:
             err = StoreError(f"audit append failed: {type(exc).__name__}: {exc}")
             raise err from exc
         return rows
 
-    def _commit(self, batch: _Batch) -> None:
+    def _commit(
+        self, batch: _Batch, nowait: Callable[[], AbstractContextManager[None]] | None = None
+    ) -> None:
+        """``nowait``: the first attempt takes the write lock at once or raises WriteWouldBlock,
+        having written nothing (the isolation of a refused record, after it, may wait)."""
         try:
-            rows = self._append(batch.items)
+            if nowait is None:
+                rows = self._append(batch.items)
+            else:
+                with nowait():
+                    rows = self._append(batch.items)
         except StoreError as exc:
             if len(batch.units) > 1 and _record_specific(exc):
                 # One caller's record must not cost everyone else theirs: find it and commit the rest.
@@ -541,9 +705,16 @@ class AuditLog:
         else:
             self.failing = False
             batch.rows = rows
-            self._advance(rows[-1])
+            self._advance(rows[0].seq, rows[-1])
 
-    def _advance(self, last: AuditRow) -> None:
+    def _advance(self, first: int, last: AuditRow) -> None:
+        if first <= self._cp_seq and self.rollback is None:
+            # the store chained a record at a seq a signed checkpoint already covers: its log went
+            # back (a restored database or file) under this process
+            self.halt(
+                f"the store's log went back: record {first} was written again although checkpoint"
+                f" {self._cp_seq} covers it (the database was restored or rolled back)"
+            )
         with self._cp_lock:
             # an inline commit and the writer's can finish in either order: the head only
             # moves forward, so a checkpoint never signs an older head than one committed
@@ -582,7 +753,7 @@ class AuditLog:
                     known = exc
                 else:
                     rows[lo:hi] = got
-                    self._advance(got[-1])
+                    self._advance(got[0].seq, got[-1])
                     return
             if len(part) == 1:
                 failed[part[0][0]] = known
@@ -629,6 +800,18 @@ class AuditLog:
             )
             if not due:
                 return
+            if self._cp_head is not None and self._cp_seq > 0:
+                try:
+                    why = _reach_problem(self._store, self._cp_seq, self._cp_head)
+                except StoreError as exc:
+                    # the store is unreachable (an outage, docs/adr/0019): not a rollback, and not
+                    # a reason for the writer thread to die; the next due checkpoint looks again
+                    self.checkpoint_error = exc
+                    log.error("audit checkpoint at seq %d deferred: %s", seq, exc.code)
+                    return
+                if why is not None:
+                    self.halt(f"since the last checkpoint: {why}")
+                    return
             try:
                 ts_us = to_micros(self._clock.now())
                 signature = signer.sign(checkpoint_payload(seq, head, ts_us))
@@ -641,6 +824,7 @@ class AuditLog:
                 return
             self.checkpoint_error = None
             self._cp_seq = seq
+            self._cp_head = head
             self._cp_at = self._clock.monotonic()
             if self._on_checkpoint is not None:
                 try:
@@ -665,11 +849,17 @@ def _anchor_problem(store: Store, anchor: Checkpoint | None) -> str | None:
     """Why the stored chain does not reach ``anchor``'s head (None when it does, or no anchor)."""
     if anchor is None:
         return None
-    row = next(iter(store.iter_audit(anchor.seq - 1, 1)), None)
-    if row is None or row.seq != anchor.seq:
-        return f"the log no longer holds record {anchor.seq}, which the anchored checkpoint covers"
-    if row.hash != anchor.head_hash:
-        return f"record {anchor.seq} is not the one the anchored checkpoint signed: records were rewritten"
+    why = _reach_problem(store, anchor.seq, bytes(anchor.head_hash))
+    return None if why is None else f"{why} (anchored checkpoint {anchor.seq})"
+
+
+def _reach_problem(store: Store, seq: int, head: bytes) -> str | None:
+    """Why the stored chain does not hold ``head`` at ``seq`` (None when it does)."""
+    row = next(iter(store.iter_audit(seq - 1, 1)), None)
+    if row is None or row.seq != seq:
+        return f"the log no longer holds record {seq}, which a signed checkpoint covers"
+    if row.hash != head:
+        return f"record {seq} is not the one a signed checkpoint signed: the log was rolled back or rewritten"
     return None
 
 

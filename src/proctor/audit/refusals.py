@@ -31,6 +31,19 @@ from typing import Any, Protocol
 
 from proctor.clock import Clock
 
+__all__ = [
+    "OTHER_SOURCES",
+    "SUPPRESSED_KIND",
+    "RefusalLimiter",
+    "RefusalLimits",
+    "Suppressed",
+    "Verdict",
+    "audit_refusal",
+    "audit_refusal_async",
+    "write_summaries",
+]
+
+
 log = logging.getLogger(__name__)
 
 #: the audit record kind of a summary

@@ -72,6 +72,10 @@ class VerifyReport:
     #: records at the tail that no signed checkpoint covers (only the hash chain protects them:
     #: someone who can write the store could delete them unnoticed); 0 when the head is signed
     unsigned_tail: int = 0
+    #: operators' recoveries after a rollback (``audit.recovered`` records): seq, ts, reason, by
+    recoveries: list[dict[str, Any]] = field(default_factory=list)
+    #: the log id (the audit key's id) verified: what ``audit.witness_log`` pins
+    log_id: str | None = None
 
 
 @runtime_checkable

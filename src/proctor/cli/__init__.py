@@ -1,1 +1,3 @@
-"""The ``proctor`` command line."""
+"""The ``proctor`` command line: one module per command group (see :mod:`proctor.cli.main`)."""
+
+__all__: list[str] = []

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from proctor.cli._common import fail
 from proctor.errors import ProctorError, ValidationError
 
 
@@ -74,8 +75,6 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Run the MCP gateway: every tool call of the agent goes through Proctor."""
-        from proctor.cli.main import fail
-
         if stdio + http + unix != 1:
             raise typer.BadParameter("choose exactly one of --stdio, --http or --unix")
         if in_process and not stdio:
@@ -165,3 +164,6 @@ def _run_daemon(
             anyio.run(serve_unix, proctor, ws, path, backend_options=_loop_options())
     finally:
         proctor.close()
+
+
+__all__ = ["register"]

@@ -40,7 +40,6 @@ from proctor.credentials.providers.base import (
 from proctor.errors import (
     AgentSuspended,
     LeaseIssueFailed,
-    LeaseNotActive,
     LeaseNotOwned,
     ProctorError,
     TaskNotActive,
@@ -50,7 +49,7 @@ from proctor.errors import (
     ValidationError,
 )
 from proctor.store.base import AgentRecord, LeaseAttempt, LeaseRecord, Store, TaskRecord, ToolRecord
-from proctor.types import AgentName, AgentStatus, DecisionId, LeaseId, LeaseState, TaskId, TaskState
+from proctor.types import AgentName, AgentStatus, LeaseId, LeaseState, TaskId, TaskState
 
 log = logging.getLogger(__name__)
 
@@ -248,24 +247,6 @@ class LeaseManager:
             raise UnknownLease(f"unknown lease `{lid}`")
         if task_id is not None and lease.task_id != TaskId(task_id):
             raise LeaseNotOwned(f"lease `{lid}` is not held by task `{task_id}`")
-        return lease
-
-    def record_use(
-        self, lease_id: LeaseId, decision_id: DecisionId, *, task_id: TaskId | None = None
-    ) -> Lease:
-        """Audit that an allowed call (``decision_id``) uses the lease; refused unless it is usable."""
-        lease = self.get(lease_id, task_id=task_id)
-        now = self.clock.now()
-        task = self.store.get_task(lease.task_id)
-        if not lease.usable(now) or task is None or not task.is_live(now):
-            raise LeaseNotActive(f"lease `{lease.id}` is {lease.state.value} or its task has ended")
-        self.audit.append(
-            "lease.used",
-            {"lease_id": str(lease.id), "provider": lease.kind, "name": lease.name},
-            agent=str(lease.agent),
-            task=str(lease.task_id),
-            decision_id=str(DecisionId(decision_id)),
-        )
         return lease
 
     # revoke -----------------------------------------------------------------------------

@@ -6,6 +6,10 @@ to decrypt instead of yielding the other secret. The key comes from ``PROCTOR_SE
 of 32 bytes; wins) or from ``<workspace>/keys/secrets.key`` (32 random bytes, mode 0600, created on first
 use). The store keeps only the key's id and a check ciphertext: a wrong or missing key is refused at
 start-up, before anything is decrypted. Nothing here ever prints, logs or audits a value.
+
+A change a person makes to the store (:func:`store_secret`, :func:`delete_secret`,
+:func:`rotate_secrets_key`) is recorded here, as ``secret.stored``, ``secret.deleted`` and
+``secret.key_rotated``: names, versions and key ids, never a value.
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ import hmac
 import os
 import re
 import secrets as _random
-import time
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -34,6 +38,34 @@ from proctor.errors import (
 )
 from proctor.store.base import SecretKeyRecord, SecretRecord, Store
 from proctor.workspace import Workspace
+
+if TYPE_CHECKING:
+    from proctor.audit.log import AuditLog
+
+__all__ = [
+    "AAD_PREFIX",
+    "KEY_BYTES",
+    "KEY_ENV",
+    "KEY_FILE",
+    "MAX_VALUE_BYTES",
+    "NAME_RE",
+    "NONCE_BYTES",
+    "Secret",
+    "SecretStore",
+    "check_name",
+    "decode_env_key",
+    "delete_secret",
+    "encode_key",
+    "key_id_of",
+    "key_path",
+    "load_secrets_key",
+    "new_key",
+    "rotate_key_file",
+    "rotate_secrets_key",
+    "store_secret",
+    "write_private",
+]
+
 
 KEY_ENV = "PROCTOR_SECRETS_KEY"
 KEY_FILE = "secrets.key"
@@ -219,11 +251,11 @@ class SecretStore:
     a wrong key raises :class:`SecretKeyInvalid` here, before any secret is read.
     """
 
-    def __init__(self, store: Store, key: bytes, *, now: float | None = None) -> None:
+    def __init__(self, store: Store, key: bytes, *, now: float) -> None:
         key = _check_key(key)
         self.store = store
         self.key_id = key_id_of(key)
-        active = store.ensure_secret_key(_key_check(key, time.time() if now is None else now))
+        active = store.ensure_secret_key(_key_check(key, now))
         _verify_check(key, active)
         self._aead = AESGCM(key)
 
@@ -236,7 +268,7 @@ class SecretStore:
         workspace: Workspace,
         store: Store,
         *,
-        now: float | None = None,
+        now: float,
         env: Mapping[str, str] | None = None,
     ) -> SecretStore:
         """The workspace's secret store, with its key from the environment or the key file."""
@@ -351,3 +383,55 @@ def rotate_key_file(
     os.replace(tmp, path)
     _fsync_dir(path.parent)
     return secret_store.key_id, count
+
+
+def store_secret(
+    secret_store: SecretStore, audit: AuditLog, name: str, value: bytes | str, now: float
+) -> int:
+    """Store (or replace) ``name`` and record ``secret.stored``; returns its new version."""
+    version = secret_store.put(name, value, now)
+    audit.append("secret.stored", {"name": name, "version": version, "key_id": secret_store.key_id})
+    return version
+
+
+def delete_secret(secret_store: SecretStore, audit: AuditLog, name: str) -> SecretRecord:
+    """Delete ``name`` and record ``secret.deleted``; :class:`UnknownSecret` if there is none.
+    Returns the record it was (its version and key id, no plaintext)."""
+    check_name(name)
+    rec = secret_store.store.get_secret(name)
+    if rec is None or not secret_store.delete(name):
+        raise UnknownSecret(f"unknown secret `{name}`")
+    audit.append("secret.deleted", {"name": name, "version": rec.version, "key_id": rec.key_id})
+    return rec
+
+
+def rotate_secrets_key(
+    workspace: Workspace,
+    secret_store: SecretStore,
+    audit: AuditLog,
+    now: float,
+    *,
+    key: bytes | None = None,
+    env_mode: bool = False,
+) -> tuple[str, int]:
+    """Re-encrypt every secret under a new key and record ``secret.key_rotated``. With ``env_mode``
+    (the key comes from ``PROCTOR_SECRETS_KEY``) ``key`` is required and the caller sets the
+    variable; otherwise :func:`rotate_key_file` replaces the key file (with ``key`` or a new one).
+    Returns the old key id and how many secrets moved."""
+    old = secret_store.key_id
+    if env_mode:
+        if key is None:
+            raise ConfigError(f"the secrets key comes from `{KEY_ENV}`: give the new key")
+        count = secret_store.rotate_key(key, now)
+    else:
+        _, count = rotate_key_file(workspace, secret_store, now, key=key)
+    audit.append(
+        "secret.key_rotated",
+        {
+            "old_key_id": old,
+            "key_id": secret_store.key_id,
+            "secrets": count,
+            "source": "env" if env_mode else "file",
+        },
+    )
+    return old, count

@@ -509,7 +509,8 @@ class Calls:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`") from None
         call = call_input(caller, proctor_name, args)
         try:
-            snap = snap or self.proctor.snapshot()
+            snap = snap or await self.proctor.snapshot_async()
+            await self._warm(snap, caller, cfg.namespace, proctor_name)
             if not self._may_reach_upstreams(caller, snap, cfg):
                 # before anything touches the upstream (even the listing that resolves the name): an
                 # ended task, an inactive agent, an undeclared upstream or a stale policy is refused by
@@ -566,7 +567,7 @@ class Calls:
     ) -> _Prepared:
         p = self.proctor
         upstream_def: types.Tool | None = None
-        snap = snap or p.snapshot()
+        snap = snap or await p.snapshot_async()
         if not self._may_reach_upstreams(caller, snap, cfg):
             # an ended task, an inactive agent, an upstream the task declared no tool of or a stale
             # policy: the pipeline refuses it with its own reason and audits it; no upstream is
@@ -598,7 +599,7 @@ class Calls:
                 upstream_def = None
             if upstream_def is None or self.catalog.register(cfg, upstream_def) is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
-            snap = p.snapshot()  # registering may have changed the store
+            snap = await p.snapshot_async()  # registering may have changed the store
         elif known != upstream_tool:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
         audit_mode = p.settings.gateway_audit if leg.overlap else "strict"
@@ -606,7 +607,7 @@ class Calls:
             decision = await self.deny_recorded(call, caller, proctor_name, problem, "tool_pin_mismatch")
         elif not p.audit.failing and overlaps(audit_mode, p.cached_tool(proctor_name, snap)):
             # while the log is failing nothing reaches an upstream before its record is durable
-            decision, recorded = p.pipeline.decide_and_record(
+            decision, recorded = await p.pipeline.decide_and_record_async(
                 call, snap, alone=self.inflight <= 1, on_blocked=grace
             )
             if decision.verdict is Verdict.ALLOW:
@@ -615,6 +616,26 @@ class Calls:
         else:
             decision = await p.pipeline.decide_call_async(call, alone=self.inflight <= 1, snap=snap)
         return cfg, upstream_tool, proctor_name, decision, None
+
+    async def _warm(self, snap: Snapshot, caller: Caller, namespace: str, tool: ToolName) -> None:
+        """Read into ``snap`` the records a call looks up on the loop (task, agent, pins, tool), on
+        a store worker thread and bounded (docs/adr/0019); nothing to do when it holds them."""
+        if (
+            caller.task_id in snap.tasks
+            and caller.agent in snap.agents
+            and namespace in snap.pins
+            and tool in snap.tools
+        ):
+            return
+        p = self.proctor
+
+        def fill() -> None:
+            p.cached_task(caller.task_id, snap)
+            p.cached_agent(caller.agent, snap)
+            p.cached_pins(namespace, snap)
+            p.cached_tool(tool, snap)
+
+        await p.store_guard.run(fill, read=True)
 
     def _may_reach_upstreams(self, caller: Caller, snap: Snapshot, cfg: UpstreamConfig) -> bool:
         """Whether the caller's task is live, declares a tool of ``cfg`` and its agent is active,

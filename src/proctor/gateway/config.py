@@ -29,6 +29,21 @@ from proctor.gateway.credentials import CredentialSpec, credentials_from_list
 from proctor.gateway.names import canonical_name, routable
 from proctor.policy.scope import declares_namespace
 from proctor.store.base import ToolRecord
+from proctor.validate import check_keys
+
+__all__ = [
+    "MAX_UPSTREAMS_BYTES",
+    "RESOURCE_LIST_NAMES",
+    "RESOURCE_NAMES",
+    "UPSTREAMS_FILE",
+    "UpstreamConfig",
+    "case_unique",
+    "load_upstreams",
+    "save_upstreams",
+    "suggest_resource_arg",
+    "upstream_from_mapping",
+]
+
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +160,7 @@ def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConf
     """Check one upstream entry; unknown keys and unsafe values are refused."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: each upstream must be a mapping")
-    unknown = set(raw) - _TOP
-    if unknown:
-        raise ConfigError(f"{where}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(_TOP))}")
+    check_keys(raw, _TOP, where, error=ConfigError)
     ns = str(raw.get("namespace", ""))
     if not _NAMESPACE.fullmatch(ns):
         raise ConfigError(f"{where}: invalid namespace `{ns[:80]}`: use 1-63 of a-z 0-9 - _")

@@ -43,6 +43,19 @@ from typing import Any
 
 from proctor.errors import ConfigError, ValidationError
 
+__all__ = [
+    "MAX_CREDENTIALS",
+    "CredentialSpec",
+    "Injection",
+    "credential_from_mapping",
+    "credentials_from_list",
+    "header_value",
+    "inject",
+    "render",
+    "reserved_env",
+]
+
+
 _CRED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}")
 _KIND = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")

@@ -143,12 +143,18 @@ class GatewayAuth:
         if path.startswith("/.well-known/oauth-protected-resource"):
             await _json(send, 200, self.metadata)
             return
+        if path == "/healthz" and scope.get("method") in ("GET", "HEAD"):
+            # liveness, answered without the store: "degraded" while it is down (docs/adr/0019)
+            store = self.proctor.store_guard.health()
+            status = "ok" if store["status"] == "ok" else "degraded"
+            await _json(send, 200, {"status": status, "store": store})
+            return
         # what is checked here is what the app behind sees: a server that appended trailer fields
         # to this list while the body is read would otherwise slip a header past these checks
         raw_headers = scope["headers"] = list(scope.get("headers", []))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
         snap_at = self.proctor.clock.monotonic()  # no later than the snapshot _admit takes
-        admitted = self._admit(raw_headers, headers)
+        admitted = await self._admit(raw_headers, headers)
         if isinstance(admitted, _Refusal):
             await admitted.answer(send)
             if admitted.audit is not None:
@@ -179,7 +185,7 @@ class GatewayAuth:
                 # the body took a while (a slow or trickling client): decide on the store as it is
                 # now, so a suspension or task end committed meanwhile is seen
                 try:
-                    snap = self.proctor.snapshot()
+                    snap = await self.proctor.snapshot_async()
                 except StoreError as exc:
                     await _store_failed(send, exc)
                     return
@@ -202,7 +208,7 @@ class GatewayAuth:
             return
         await self.app(scope, replay, send)
 
-    def _admit(
+    async def _admit(
         self, raw_headers: list[tuple[bytes, bytes]], headers: dict[str, str]
     ) -> tuple[Caller, Snapshot] | _Refusal:
         """Every check a request passes before anything reads its body, in order: no repeated
@@ -210,6 +216,14 @@ class GatewayAuth:
         fresh store snapshot (one epoch read for the whole request), and the session's owner.
         The ASGI path answers a refusal; the fast path declines the request, so the ASGI path
         answers it (one set of checks for both, so they cannot drift apart)."""
+        refused = self._precheck(raw_headers, headers)
+        if refused is not None:
+            return refused
+        return await self._identified(headers)
+
+    def _precheck(self, raw_headers: list[tuple[bytes, bytes]], headers: dict[str, str]) -> _Refusal | None:
+        """The checks of :meth:`_admit` that need no store (the fast path makes them before it
+        takes a request)."""
         if len(headers) != len(raw_headers) and _repeated(raw_headers):
             # this layer reads the last copy of a header, the SDK behind it the first: a session id
             # or credential sent twice could be checked as one and used as another
@@ -223,9 +237,12 @@ class GatewayAuth:
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
             return _Refusal(413, _TOO_LARGE)
+        return None
+
+    async def _identified(self, headers: dict[str, str]) -> tuple[Caller, Snapshot] | _Refusal:
         try:
-            snap = self.proctor.snapshot()
-            caller = self._caller(headers, snap)
+            # on a store worker thread, bounded: never the loop (docs/adr/0019)
+            caller, snap = await self.proctor.store_guard.run(self._identify, headers, read=True)
         except StoreError as exc:
             return _store_refusal(exc)
         except ProctorError as exc:
@@ -247,6 +264,13 @@ class GatewayAuth:
                 {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Session not found"}},
                 audit=SessionNotOwned("session opened by another agent"),
             )
+        return caller, snap
+
+    def _identify(self, headers: dict[str, str]) -> tuple[Caller, Snapshot]:
+        """The caller, on a fresh snapshot that also holds their task (what the call reads next)."""
+        snap = self.proctor.snapshot()
+        caller = self._caller(headers, snap)
+        self.proctor.cached_task(caller.task_id, snap)
         return caller, snap
 
     def _capture_session(self, msg: dict[str, Any], send: Send, caller: Caller) -> Send:
@@ -392,11 +416,13 @@ class GatewayAuth:
 
     def fast_call(
         self, method: str, path: str, raw_headers: list[tuple[bytes, bytes]], body: bytes
-    ) -> Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None]] | None:
+    ) -> Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None] | None] | None:
         """The lean ``tools/call`` of a complete request, served without the ASGI machinery (see
         :class:`proctor.gateway.serving.GatewayHttpProtocol`): a coroutine that makes the JSON
-        body of a 200 answer, or None when the request is anything else (another method, a
-        refusal, an error to report): :meth:`__call__` then serves it, checks and audits and all.
+        body of a 200 answer, or None when the request is anything else (another method, an
+        error to report): :meth:`__call__` then serves it, checks and audits and all. The
+        coroutine admits the caller on a store worker thread (docs/adr/0019) and resolves to None
+        when that refuses, which hands the request to :meth:`__call__` as well.
 
         Only the happy path is taken here, and every check of :meth:`__call__` is made first:
         nothing it would refuse is served by this one.
@@ -410,13 +436,8 @@ class GatewayAuth:
         ):
             return None
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}  # names are lower-case
-        try:
-            admitted = self._admit(raw_headers, headers)  # the body is in: a snapshot of the store now
-        except Exception:
+        if self._precheck(raw_headers, headers) is not None:
             return None
-        if isinstance(admitted, _Refusal):
-            return None
-        caller, snap = admitted
         try:
             msg = wire.loads(body)
         except ValueError:
@@ -427,11 +448,19 @@ class GatewayAuth:
             and self._lean_ok(msg, headers, body, len(headers) == len(raw_headers))
         ):
             return None
-        return self._fast_reply(msg, caller, snap)
+        return self._fast_reply(msg, raw_headers, headers)
 
     async def _fast_reply(
-        self, msg: dict[str, Any], caller: Caller, snap: Snapshot
-    ) -> tuple[bytes, Callable[[], None] | None]:
+        self, msg: dict[str, Any], raw_headers: list[tuple[bytes, bytes]], headers: dict[str, str]
+    ) -> tuple[bytes, Callable[[], None] | None] | None:
+        """The fast path's answer, or None (a refusal: the ASGI path answers and audits it)."""
+        try:
+            admitted = await self._identified(headers)  # the body is in: a snapshot now
+        except Exception:
+            return None
+        if isinstance(admitted, _Refusal):
+            return None
+        caller, snap = admitted
         reply, finish = await self._lean_reply(msg, caller, snap)
         try:
             return wire.dumps(reply), finish

@@ -14,11 +14,23 @@ from __future__ import annotations
 
 import asyncio
 import re
+import select
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import httptools
+
+__all__ = [
+    "MAX_HEAD_BYTES",
+    "MAX_RESPONSE_BYTES",
+    "READ_CHUNK",
+    "Http1Error",
+    "Http1Pool",
+    "Http1Response",
+    "encode_headers",
+]
+
 
 READ_CHUNK = 65_536
 MAX_RESPONSE_BYTES = 16 << 20
@@ -171,9 +183,11 @@ class _Conn:
 
     def stale(self) -> bool:
         """An idle connection the peer closed or wrote to unasked: it cannot carry a new exchange.
-        (asyncio has no public view of a reader's buffer; ``_buffer`` is read, never written.)"""
+        (asyncio has no public view of a reader's buffer; ``_buffer`` is read, never written.)
+        The socket itself is asked too (a zero-timeout poll): a close the event loop has not
+        read yet, because it was busy, shows there before the reader sees it."""
         buffered = getattr(self.reader, "_buffer", b"")
-        return self.reader.at_eof() or bool(buffered) or self.writer.is_closing()
+        return self.reader.at_eof() or bool(buffered) or self.writer.is_closing() or _readable(self.writer)
 
     def close(self) -> None:
         self.writer.close()
@@ -199,6 +213,22 @@ class Http1Response:
             body, conn._body = conn._body, []
             return b"".join(body)
         return b"".join([c async for c in conn.chunks()])
+
+
+def _readable(writer: asyncio.StreamWriter) -> bool:
+    """Whether the connection's socket has something to read (data, EOF or an error) right now."""
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return False
+    try:
+        fd = sock.fileno()
+        if fd < 0:
+            return True
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
 
 
 def encode_headers(headers: dict[str, str]) -> bytes:
@@ -268,12 +298,25 @@ class Http1Pool:
             if conn.stale():
                 conn.close()
                 conn = None
+        reused = conn is not None
         if conn is None:
             conn = await self._connect()
         try:
-            conn.start()
-            conn.writer.write(head + body)
-            await conn.writer.drain()
+            try:
+                conn.start()
+                conn.writer.write(head + body)
+                await conn.writer.drain()
+            except OSError:
+                if not reused:
+                    raise
+                # a kept-alive connection the peer had closed: the write failed, so no byte of
+                # this request reached the upstream, and it is sent once more on a fresh one (a
+                # request that may have been read is never sent twice)
+                conn.close()
+                conn = await self._connect()
+                conn.start()
+                conn.writer.write(head + body)
+                await conn.writer.drain()
             status, hdrs = await conn.head()
             yield Http1Response(status, hdrs, conn)
         except (OSError, Http1Error) as exc:

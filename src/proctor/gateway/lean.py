@@ -18,15 +18,24 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anyio
 
+from proctor.clock import Clock, SystemClock
 from proctor.gateway import wire
 from proctor.gateway.config import UpstreamConfig, case_unique
 from proctor.gateway.http1 import Http1Error, Http1Pool, Http1Response, encode_headers
+
+__all__ = [
+    "ACCEPT",
+    "CATALOG_TTL_S",
+    "PROTOCOL_VERSION",
+    "LeanHttpUpstream",
+    "LeanUpstreamError",
+]
+
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +95,11 @@ async def _sse_messages(resp: Http1Response) -> AsyncIterator[dict[str, Any]]:
 class LeanHttpUpstream:
     """One MCP session with an HTTP upstream, spoken as plain JSON-RPC on a kept-alive connection."""
 
-    def __init__(self, cfg: UpstreamConfig, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, cfg: UpstreamConfig, headers: Mapping[str, str] | None = None, *, clock: Clock | None = None
+    ) -> None:
         assert cfg.url is not None
+        self._monotonic = (clock or SystemClock()).monotonic
         self.cfg = cfg
         #: the task's credential headers, sent on every request; never logged
         self._extra = dict(headers or {})
@@ -214,7 +226,7 @@ class LeanHttpUpstream:
 
     async def tools(self) -> dict[str, dict[str, Any]]:
         """The upstream's tool definitions (raw JSON), re-listed every ``CATALOG_TTL_S`` seconds."""
-        now = time.monotonic()
+        now = self._monotonic()
         if self._catalog is None or now - self._catalog_at > CATALOG_TTL_S:
             found: dict[str, dict[str, Any]] = {}
             cursor: str | None = None

@@ -15,6 +15,9 @@ The rule (ADR 0007):
   tools are simply gone.
 * A tool whose name Proctor cannot route, or cannot tell apart from another listed tool (see
   :func:`proctor.gateway.names.name_table`), is never callable, pinned or not.
+
+Pins are changed here only: :func:`pin_namespace` stores a namespace's pins and records
+``tools.pinned``; :func:`clear_pins` drops them when the upstream goes (its caller records that).
 """
 
 from __future__ import annotations
@@ -23,15 +26,19 @@ import hashlib
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mcp_types
 
-from proctor.audit.canonical import canonical_json
+from proctor.canonical import canonical_json
 from proctor.errors import ValidationError
 from proctor.gateway.names import DEFAULT_SEPARATOR, canonical_name, name_table, routable
-from proctor.store.base import ToolPin
+from proctor.store.base import Store, ToolPin
+from proctor.text import safe_text
 from proctor.types import ToolName
+
+if TYPE_CHECKING:
+    from proctor.audit.log import AuditLog
 
 
 def tool_definition(tool: mcp_types.Tool) -> dict[str, Any]:
@@ -164,13 +171,65 @@ def make_pins(namespace: str, discovered: list[mcp_types.Tool], *, now: float, b
     ]
 
 
+def list_pins(store: Store, namespace: str | None = None) -> list[ToolPin]:
+    """The stored pins of ``namespace`` (every namespace's with None)."""
+    return store.list_tool_pins(namespace)
+
+
+def pin_namespace(
+    store: Store,
+    audit: AuditLog,
+    namespace: str,
+    discovered: list[mcp_types.Tool],
+    *,
+    now: float,
+    by: str,
+) -> tuple[list[ToolPin], PinReport]:
+    """Pin the current definition of every routable tool ``discovered`` lists, replacing the
+    namespace's pins, and record ``tools.pinned``. Returns the pins and how the listing compared
+    with the pins it replaced. Refuses (:class:`ValidationError`) a listing with nothing to pin:
+    an empty pin set would leave the namespace unpinned."""
+    before = compare(namespace, discovered, store.list_tool_pins(namespace))
+    pins = make_pins(namespace, discovered, now=now, by=by)
+    if not pins:
+        raise ValidationError(
+            f"upstream `{namespace}` lists no tool Proctor can route: nothing to pin"
+            " (an empty pin set would leave the namespace unpinned)"
+        )
+    store.replace_tool_pins(namespace, pins)
+    audit.append(
+        "tools.pinned",
+        {
+            "by": by,
+            "namespace": namespace,
+            "tools": {pin.upstream_tool: pin.digest for pin in pins},
+            "changed": sorted(c.name for c in before.changed),
+            "added": sorted(before.added) if before.pinned else [],
+            "removed": before.removed,
+            "unroutable": [safe_text(n, 80, newlines=True) for n in before.unroutable[:64]],
+        },
+    )
+    return pins, before
+
+
+def clear_pins(store: Store, namespace: str) -> int:
+    """Drop every pin of ``namespace`` (its upstream is gone); returns how many there were."""
+    pins = store.list_tool_pins(namespace)
+    if pins:
+        store.replace_tool_pins(namespace, [])
+    return len(pins)
+
+
 __all__ = [
     "ChangedTool",
     "PinReport",
     "allowed_names",
+    "clear_pins",
     "compare",
+    "list_pins",
     "make_pins",
     "pin_name",
+    "pin_namespace",
     "tool_definition",
     "tool_digest",
 ]

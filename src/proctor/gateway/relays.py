@@ -48,6 +48,34 @@ from proctor.policy.scope import NO_RESOURCE, declares_namespace
 from proctor.store.base import TaskRecord, ToolRecord
 from proctor.types import ToolName, Verdict
 
+__all__ = [
+    "DENIED",
+    "RELAY_EFFECT",
+    "RELAY_TOOLS",
+    "RESOURCE_ARG",
+    "catalog_resources",
+    "complete",
+    "decide",
+    "each_upstream",
+    "get_prompt",
+    "list_prompts",
+    "list_resource_templates",
+    "list_resources",
+    "prompt_upstream",
+    "prompt_uri",
+    "read_resource",
+    "refusal",
+    "relay",
+    "relay_error",
+    "relay_record",
+    "relay_tool",
+    "resource_upstream",
+    "set_logging_level",
+    "subscribe",
+    "visible",
+]
+
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -119,8 +147,8 @@ async def decide(
     name = relay_tool(cfg.namespace, method)
     call = call_input(caller, name, args)
     try:
-        _register(calls, cfg, method)
-        snap = calls.proctor.snapshot()  # after registering, which may have changed the store
+        await calls.proctor.store_guard.run(_register, calls, cfg, method)
+        snap = await calls.proctor.snapshot_async()  # after registering, which may have changed the store
     except StoreError as exc:
         log.error("store error before deciding a relayed %s: %s", method, exc.message)
         d = await calls.deny_recorded(

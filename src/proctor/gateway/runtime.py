@@ -21,7 +21,7 @@ from anyio.abc import TaskGroup
 from mcp.shared.exceptions import MCPDeprecationWarning
 
 from proctor.app import Proctor
-from proctor.errors import ProctorError
+from proctor.errors import ProctorError, StoreError
 from proctor.gateway.calls import Calls
 from proctor.gateway.catalog import Catalog
 from proctor.gateway.config import UPSTREAMS_FILE, UpstreamConfig, load_upstreams
@@ -137,14 +137,32 @@ class GatewayRuntime:
     async def close_ended_tasks(self) -> list[TaskId]:
         """Close the upstream sessions of tasks that ended or passed their deadline, or whose agent
         was suspended, and retire any session whose credential lease ended."""
-        closed = []
+        closed: list[TaskId] = []
         now = self.proctor.clock.now()
-        for task_id, owned in list(self.tasks.items()):
-            try:
-                task = self.proctor.cached_task(task_id)
-                agent = None if task is None else self.proctor.cached_agent(task.agent)
+        owners = list(self.tasks.items())
+        if not owners:
+            return closed
+        p = self.proctor
+
+        def states() -> dict[TaskId, tuple[bool, bool]]:
+            snap = p.snapshot()
+            out = {}
+            for task_id, _ in owners:
+                task = p.cached_task(task_id, snap)
+                agent = None if task is None else p.cached_agent(task.agent, snap)
                 live = task is not None and task.is_live(now)
-                active = agent is not None and agent.status is AgentStatus.ACTIVE
+                out[task_id] = (live, agent is not None and agent.status is AgentStatus.ACTIVE)
+            return out
+
+        try:
+            # on a store worker thread, bounded: never the loop (docs/adr/0019)
+            known = await p.store_guard.run(states, read=True)
+        except Exception as exc:  # the store may be unavailable; the next round retries
+            log.warning("task sweep skipped: %s", type(exc).__name__)
+            return closed
+        for task_id, owned in owners:
+            try:
+                live, active = known[task_id]
                 if live and active:
                     for cfg in self.upstreams.values():
                         if cfg.namespace in owned.injections:
@@ -158,11 +176,14 @@ class GatewayRuntime:
             if self.tasks.get(task_id) is owned:  # a socket session's end may have closed it meanwhile
                 del self.tasks[task_id]
             closed.append(task_id)
-            await self.proctor.audit.append_async(
-                "upstream.sessions_closed",
-                {"namespaces": namespaces, "reason": "task ended" if not live else "agent not active"},
-                task=str(task_id),
-            )
+            try:
+                await self.proctor.audit.append_async(
+                    "upstream.sessions_closed",
+                    {"namespaces": namespaces, "reason": "task ended" if not live else "agent not active"},
+                    task=str(task_id),
+                )
+            except StoreError as exc:  # the sessions are closed either way
+                log.error("could not record closed upstream sessions of %s: %s", task_id, exc.code)
         return closed
 
     async def reload_upstreams(self, *, force: bool = False) -> bool:

@@ -24,6 +24,13 @@ from proctor.gateway import relays
 from proctor.gateway.calls import Caller, call_sdk, denial_text
 from proctor.gateway.runtime import GatewayRuntime
 
+__all__ = [
+    "CallerOf",
+    "Ctx",
+    "build_server",
+]
+
+
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")

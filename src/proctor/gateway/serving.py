@@ -137,9 +137,11 @@ class _HeadTooLarge(Exception):
 #: pauses reading past 64 KiB until the app reads, so holding more could stall the connection)
 MAX_HELD_BODY = 60 * 1024
 
+#: the fast path's work resolves to the body of a 200 answer and what to run once it is sent, or
+#: to None: declined after all (a refusal found once the store was read), the ASGI app serves it
 FastCall = Callable[
     [str, str, list[tuple[bytes, bytes]], bytes],
-    Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None]] | None,
+    Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None] | None] | None,
 ]
 
 
@@ -279,17 +281,24 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         return True
 
     async def _answer(
-        self, cycle: RequestResponseCycle, work: Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None]]
+        self,
+        cycle: RequestResponseCycle,
+        work: Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None] | None],
     ) -> None:
         finish = None
         try:
-            try:
-                body, finish = await work
-                status, ctype = b"200 OK", b"application/json"
-            except Exception:
-                logger.exception("the gateway's fast path failed")
-                body, status, ctype = b"Internal Server Error", b"500 Internal Server Error", b"text/plain"
-                cycle.keep_alive = False
+            done = await work
+        except Exception:
+            logger.exception("the gateway's fast path failed")
+            body, status, ctype = b"Internal Server Error", b"500 Internal Server Error", b"text/plain"
+            cycle.keep_alive = False
+        else:
+            if done is None:  # declined: the ASGI app serves it, checks, refusal, audit and all
+                if not cycle.disconnected:
+                    super()._start_asgi_task(cycle, self.app)
+                return
+            (body, finish), status, ctype = done, b"200 OK", b"application/json"
+        try:
             if cycle.flow.write_paused and not cycle.disconnected:
                 await cycle.flow.drain()
             if cycle.disconnected:

@@ -323,7 +323,7 @@ class TaskUpstreams:
                 await self.drop_lean(cfg.namespace)
                 up = None
             if up is None or up.closed:
-                up = LeanHttpUpstream(cfg, (await self.injection(cfg)).headers)
+                up = LeanHttpUpstream(cfg, (await self.injection(cfg)).headers, clock=self.host.proctor.clock)
                 try:
                     with anyio.fail_after(cfg.timeout_s):
                         await up.start()

@@ -50,6 +50,20 @@ from proctor.store.base import AgentRecord
 from proctor.types import AgentName
 from proctor.workspace import Workspace
 
+__all__ = [
+    "MAX_LINE_BYTES",
+    "OVERSIZED_LINE",
+    "REFUSED_METHOD",
+    "BoundedLines",
+    "PublicErrors",
+    "identify",
+    "run_stdio",
+    "screen_line",
+    "serve_stdio",
+    "stdio_caller",
+]
+
+
 log = logging.getLogger(__name__)
 
 #: the largest JSON-RPC message (one line) the stdio gateway accepts from its client

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+import shutil
+import sys
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,6 +23,18 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from proctor.gateway.config import UpstreamConfig
+
+__all__ = [
+    "open_upstream",
+    "stdio_command",
+    "upstream_env",
+]
+
+#: util-linux's ``setpriv``: a stdio upstream started through it gets SIGKILL when the gateway dies
+#: (``PR_SET_PDEATHSIG`` survives the exec), so a ``kill -9`` of Proctor leaves no tool process
+#: behind even when the tool ignores the end of its input or is stuck in a call
+_SETPRIV = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+
 
 #: variables a tool process may inherit from the gateway; everything else must be configured
 _INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "TMPDIR")
@@ -33,6 +47,16 @@ def upstream_env(cfg: UpstreamConfig, extra: Mapping[str, str] | None = None) ->
     if extra:
         env.update(extra)
     return env
+
+
+def stdio_command(command: str, args: Sequence[str]) -> tuple[str, list[str]]:
+    """The command line that starts a stdio upstream: under ``setpriv --pdeathsig KILL`` where the
+    machine has it (Linux), so the tool process dies with the gateway that started it. The signal
+    is tied to the thread that forks: upstreams are opened on the event loop's thread, which lives
+    as long as the gateway."""
+    if _SETPRIV is None:
+        return command, list(args)
+    return _SETPRIV, ["--pdeathsig", "KILL", "--", command, *args]
 
 
 @asynccontextmanager
@@ -49,9 +73,8 @@ async def open_upstream(
         target: Any
         if cfg.transport == "stdio":
             assert cfg.command is not None
-            target = StdioServerParameters(
-                command=cfg.command, args=list(cfg.args), env=upstream_env(cfg, env)
-            )
+            command, args = stdio_command(cfg.command, cfg.args)
+            target = StdioServerParameters(command=command, args=args, env=upstream_env(cfg, env))
         elif headers:
             assert cfg.url is not None
             http = await stack.enter_async_context(create_mcp_http_client(headers=dict(headers)))

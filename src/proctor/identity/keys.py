@@ -1,4 +1,4 @@
-"""Signing keys: ES256 keys for JWT-SVIDs and other Proctor tokens, an Ed25519 key for audit checkpoints.
+"""Signing keys: the ES256 key rings for JWT-SVIDs, task tokens and credential tokens.
 
 Private halves live as PEM files in the workspace key directory (``<workspace>/keys/``, mode 0700,
 files 0600, created 0600 from the first byte). Public halves are registered in the store as JWKs, so
@@ -15,14 +15,9 @@ All processes of one workspace must share the key directory; the store decides w
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import logging
 import math
-import os
 import secrets
-import stat
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,13 +26,16 @@ from types import MappingProxyType
 from typing import Any, Final
 
 import jwt
-import orjson
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from proctor.crypto.jose import ALGORITHM, ec_public_from_jwk, ec_public_jwk, encode_es256, jwk_thumbprint
+from proctor.crypto.keyfiles import (
+    ensure_keydir,
+    load_private,
+    pkcs8_pem,
+    register_public_key,
+    write_private_pem,
+)
 from proctor.errors import (
     ConfigError,
     TokenAlgorithmRejected,
@@ -51,11 +49,9 @@ from proctor.store.base import KeyRecord, Store
 
 log = logging.getLogger(__name__)
 
-ALGORITHM: Final = "ES256"
 USE_SVID: Final = "svid"
 #: the key ring that signs credential tokens (``at+jwt``), kept apart from the SVID ring
 USE_CREDENTIAL: Final = "credential"
-USE_AUDIT: Final = "audit"
 #: tokens longer than this are refused before any parsing
 MAX_TOKEN_BYTES: Final = 8192
 #: header ``typ`` of JWT-SVIDs and task tokens (verification also accepts ``JOSE``)
@@ -71,7 +67,6 @@ DEFAULT_MAX_TOKEN_TTL: Final = 86_400.0
 DEFAULT_SKEW: Final = 60.0
 DEFAULT_LEEWAY: Final = 10.0
 DEFAULT_CACHE_SIZE: Final = 100_000
-AUDIT_KEY_FILE: Final = "audit-ed25519.pem"
 
 _ALLOWED_HEADER: Final = frozenset({"alg", "kid", "typ"})
 _NUMERIC_LIMIT: Final = 2.0**53
@@ -89,266 +84,6 @@ _PYJWT = jwt.PyJWT(
         "require": [],
     }
 )
-
-
-# --- encoding helpers ----------------------------------------------------------------------------
-def b64url(data: bytes) -> str:
-    """Unpadded base64url, as JOSE uses it."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-_ES256 = ec.ECDSA(hashes.SHA256())
-
-
-def encode_es256(
-    claims: Mapping[str, Any], key: ec.EllipticCurvePrivateKey, headers: Mapping[str, str]
-) -> str:
-    """A compact JWS (RFC 7515) of ``claims`` signed with ES256 (RFC 7518 3.4: the signature is the
-    raw 32-byte ``r`` and ``s``, not DER). About twice as fast as PyJWT's encoder, which verifies
-    every token Proctor signs (the tests check both ways).
-
-    >>> k = ec.generate_private_key(ec.SECP256R1())
-    >>> token = encode_es256({"aud": ["x"], "n": 1}, k, {"kid": "k1", "typ": "JWT"})
-    >>> jwt.decode(token, k.public_key(), algorithms=["ES256"], audience="x")["n"]
-    1
-    """
-    try:
-        payload = orjson.dumps(dict(claims))
-    except TypeError:
-        raise ValidationError("token claims must be JSON: strings, integers, lists and objects") from None
-    header = json.dumps({"alg": ALGORITHM, **headers}, separators=(",", ":"), sort_keys=True).encode()
-    signing_input = b64url(header) + "." + b64url(payload)
-    r, s = decode_dss_signature(key.sign(signing_input.encode("ascii"), _ES256))
-    return signing_input + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
-
-
-def b64url_decode(text: str) -> bytes:
-    """Decode unpadded base64url strictly (no other alphabet, no stray characters)."""
-    if not isinstance(text, str) or not text or len(text) % 4 == 1:
-        raise ValueError("invalid base64url")
-    if text.strip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"):
-        raise ValueError("invalid base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
-    """RFC 7638 thumbprint (SHA-256, base64url) of an EC or OKP public JWK."""
-    kty = jwk.get("kty")
-    if kty == "EC":
-        members = {"crv": jwk["crv"], "kty": "EC", "x": jwk["x"], "y": jwk["y"]}
-    elif kty == "OKP":
-        members = {"crv": jwk["crv"], "kty": "OKP", "x": jwk["x"]}
-    else:
-        raise ValidationError(f"unsupported JWK key type `{kty}`")
-    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
-    return b64url(hashlib.sha256(canonical).digest())
-
-
-def ec_public_jwk(key: ec.EllipticCurvePublicKey) -> dict[str, Any]:
-    """The public JWK of a P-256 key, with ``kid``, ``alg`` and ``use`` set."""
-    if not isinstance(key.curve, ec.SECP256R1):
-        raise ConfigError(f"signing keys must use P-256, not `{key.curve.name}`")
-    nums = key.public_numbers()
-    jwk: dict[str, Any] = {
-        "kty": "EC",
-        "crv": "P-256",
-        "x": b64url(nums.x.to_bytes(32, "big")),
-        "y": b64url(nums.y.to_bytes(32, "big")),
-    }
-    jwk["kid"] = jwk_thumbprint(jwk)
-    jwk["alg"] = ALGORITHM
-    jwk["use"] = "sig"
-    return jwk
-
-
-def ec_public_from_jwk(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey:
-    """Parse a P-256 public JWK; the point is checked to be on the curve."""
-    try:
-        if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
-            raise ValueError("not a P-256 key")
-        x, y = b64url_decode(jwk["x"]), b64url_decode(jwk["y"])
-        if len(x) != 32 or len(y) != 32:
-            raise ValueError("wrong coordinate length")
-        nums = ec.EllipticCurvePublicNumbers(
-            int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
-        )
-        return nums.public_key()
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError(f"invalid P-256 JWK: {exc}") from None
-
-
-def ed25519_public_jwk(key: Ed25519PublicKey) -> dict[str, Any]:
-    """The public OKP JWK of an Ed25519 key, with ``kid``, ``alg`` and ``use`` set."""
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    jwk: dict[str, Any] = {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw)}
-    jwk["kid"] = jwk_thumbprint(jwk)
-    jwk["alg"] = "EdDSA"
-    jwk["use"] = "sig"
-    return jwk
-
-
-def ed25519_public_from_jwk(jwk: Mapping[str, Any]) -> Ed25519PublicKey:
-    """Parse an Ed25519 (OKP) public JWK, as stored for audit keys."""
-    try:
-        if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
-            raise ValueError("not an Ed25519 key")
-        raw = b64url_decode(jwk["x"])
-        if len(raw) != 32:
-            raise ValueError("wrong key length")
-        return Ed25519PublicKey.from_public_bytes(raw)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError(f"invalid Ed25519 JWK: {exc}") from None
-
-
-# --- key files -----------------------------------------------------------------------------------
-def ensure_keydir(keydir: str | Path) -> Path:
-    """Create the key directory with mode 0700, or check that an existing one is private."""
-    path = Path(keydir)
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = os.lstat(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot create key directory `{path}`: {exc.strerror}") from None
-    if not stat.S_ISDIR(st.st_mode):
-        raise ConfigError(f"key directory `{path}` is not a directory")
-    if st.st_mode & 0o077:
-        raise ConfigError(
-            f"key directory `{path}` is accessible by other users (mode {stat.S_IMODE(st.st_mode):o}):"
-            f" run `chmod 700 {path}`"
-        )
-    return path
-
-
-def write_private_pem(path: Path, pem: bytes) -> None:
-    """Write a private key file that is 0600 from creation: temp file, fsync, rename."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(tmp, flags, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # umask can only remove bits; make the mode exact
-            os.write(fd, pem)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ConfigError(f"cannot write key file `{path}`: {exc.strerror}") from None
-
-
-def read_private_pem(path: Path) -> bytes:
-    """Read a key file, refusing symlinks, non-regular files and group/world access."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise ConfigError(f"key file `{path}` is missing") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot open key file `{path}`: {exc.strerror}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ConfigError(f"key file `{path}` is not a regular file")
-        if st.st_mode & 0o077:
-            raise ConfigError(
-                f"key file `{path}` is readable by other users (mode {stat.S_IMODE(st.st_mode):o}):"
-                f" run `chmod 600 {path}`"
-            )
-        if st.st_uid != os.geteuid():
-            raise ConfigError(f"key file `{path}` is owned by another user (uid {st.st_uid})")
-        if st.st_size > 64 * 1024:
-            raise ConfigError(f"key file `{path}` is corrupt: too large")
-        chunks = []
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def _load_private(path: Path) -> Any:
-    data = read_private_pem(path)
-    try:
-        return serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise ConfigError(f"key file `{path}` is corrupt: not an unencrypted PEM private key") from None
-
-
-def _pkcs8(key: ec.EllipticCurvePrivateKey | Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def _register(store: Store, record: KeyRecord) -> None:
-    """Put a public key in the store unless it is already there (another process may race us)."""
-    if any(k.kid == record.kid for k in store.list_keys(record.use)):
-        return
-    try:
-        store.put_key(record)
-    except Exception:
-        if not any(k.kid == record.kid for k in store.list_keys(record.use)):
-            raise
-
-
-# --- audit key -----------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class AuditSigningKey:
-    """The workspace's Ed25519 key for signing audit checkpoints."""
-
-    kid: str
-    private_key: Ed25519PrivateKey
-
-    def sign(self, data: bytes) -> bytes:
-        """Ed25519 signature (64 bytes) over ``data``."""
-        return self.private_key.sign(data)
-
-    @property
-    def public_key(self) -> Ed25519PublicKey:
-        return self.private_key.public_key()
-
-    @property
-    def public_jwk(self) -> dict[str, Any]:
-        return ed25519_public_jwk(self.private_key.public_key())
-
-    def __repr__(self) -> str:
-        return f"AuditSigningKey(kid={self.kid!r})"
-
-
-def load_or_create_audit_key(
-    keydir: str | Path, store: Store | None = None, now: float | None = None
-) -> AuditSigningKey:
-    """Load ``<keydir>/audit-ed25519.pem``, creating it on first use, and register its public JWK
-    (``use="audit"``) in ``store`` when one is given (``now`` is then required).
-
-    A missing file is created only if the store knows no audit key yet: otherwise the key was lost
-    and a silent replacement would hide that, so this raises :class:`ConfigError`.
-    """
-    if store is not None and now is None:
-        raise TypeError("load_or_create_audit_key: `now` is required with a store")
-    path = ensure_keydir(keydir) / AUDIT_KEY_FILE
-    if os.path.lexists(path):
-        key = _load_private(path)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ConfigError(f"key file `{path}` is not an Ed25519 key")
-    else:
-        if store is not None and any(k.retired_at is None for k in store.list_keys(USE_AUDIT)):
-            raise ConfigError(
-                f"audit key file `{path}` is missing but the store has an audit key: restore the file"
-            )
-        key = Ed25519PrivateKey.generate()
-        write_private_pem(path, _pkcs8(key))
-    jwk = ed25519_public_jwk(key.public_key())
-    if store is not None:
-        assert now is not None
-        _register(store, KeyRecord(kid=jwk["kid"], use=USE_AUDIT, public_jwk=jwk, created_at=now))
-    return AuditSigningKey(kid=jwk["kid"], private_key=key)
 
 
 # --- ES256 key ring ------------------------------------------------------------------------------
@@ -475,7 +210,7 @@ class SigningKeys:
 
     def _load_file(self, kid: str) -> ec.EllipticCurvePrivateKey:
         path = self._path(kid)
-        key = _load_private(path)
+        key = load_private(path)
         if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
             raise ConfigError(f"key file `{path}` is not a P-256 key")
         if ec_public_jwk(key.public_key())["kid"] != kid:
@@ -499,12 +234,12 @@ class SigningKeys:
     def _create(self, now: float) -> KeyRecord:
         key = ec.generate_private_key(ec.SECP256R1())
         jwk = ec_public_jwk(key.public_key())
-        write_private_pem(self._path(jwk["kid"]), _pkcs8(key))
+        write_private_pem(self._path(jwk["kid"]), pkcs8_pem(key))
         # strictly newer than every existing key, so "newest unretired" is the one just made
         latest = max((k.created_at for k in self.store.list_keys(self.use)), default=-math.inf)
         created = now if now > latest else latest + 0.001
         record = KeyRecord(kid=jwk["kid"], use=self.use, public_jwk=jwk, created_at=created)
-        _register(self.store, record)
+        register_public_key(self.store, record)
         self._signing_key, self._signing_kid = key, record.kid
         return record
 
@@ -753,21 +488,17 @@ class SigningKeys:
 
 
 __all__ = [
-    "ALGORITHM",
+    "DEFAULT_LEEWAY",
+    "DEFAULT_MAX_TOKEN_TTL",
+    "DEFAULT_SKEW",
     "MAX_AUDIENCE_LEN",
     "MAX_CREDENTIAL_AUDIENCE_LEN",
     "MAX_TOKEN_BYTES",
     "TYP_ACCESS_TOKEN",
     "TYP_JWT",
-    "AuditSigningKey",
+    "USE_CREDENTIAL",
+    "USE_SVID",
     "SigningKeys",
     "VerifiedToken",
     "check_audience",
-    "ec_public_from_jwk",
-    "ec_public_jwk",
-    "ed25519_public_from_jwk",
-    "ed25519_public_jwk",
-    "ensure_keydir",
-    "jwk_thumbprint",
-    "load_or_create_audit_key",
 ]

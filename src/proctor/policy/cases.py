@@ -34,6 +34,15 @@ from proctor.types import (
     TrustDomain,
     Verdict,
 )
+from proctor.validate import check_keys
+
+__all__ = [
+    "CaseResult",
+    "load_cases",
+    "run_cases",
+    "task_id_for",
+]
+
 
 _TOP = {"trust_domain", "agents", "tools", "tasks", "cases", "now"}
 _AGENT = {"owner", "status"}
@@ -66,11 +75,7 @@ class CaseResult:
 def _keys(where: str, raw: Any, allowed: set[str]) -> Mapping[str, Any]:
     if not isinstance(raw, Mapping):
         raise ValidationError(f"{where}: expected a mapping")
-    unknown = set(raw) - allowed
-    if unknown:
-        raise ValidationError(
-            f"{where}: unknown key `{sorted(unknown)[0]}`; allowed: {', '.join(sorted(allowed))}"
-        )
+    check_keys(raw, allowed, where)
     return raw
 
 

@@ -7,7 +7,6 @@ allow: Cedar skips a policy that errors, and a skipped ``forbid`` must not turn 
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from proctor.policy.loader import (
     PolicySet,
     compile_policies,
     content_version,
-    load_policy_dir,
     read_policy_dir,
 )
 from proctor.policy.scope import ScopeVerdict, check_scope, resources_of
@@ -75,13 +73,9 @@ class _Outcome:
     errors: tuple[str, ...] = ()
 
 
-def _new_id() -> DecisionId:
-    return DecisionId("dec_" + secrets.token_urlsafe(16))
-
-
 def deny(reason: str, policy_version: str = "", *, errors: tuple[str, ...] = ()) -> Decision:
     """A deny decision built outside Cedar (identity, task or pipeline failures)."""
-    return Decision(Verdict.DENY, _new_id(), policy_version, (reason,), errors=errors)
+    return Decision(Verdict.DENY, DecisionId.new(), policy_version, (reason,), errors=errors)
 
 
 def _uid(kind: str, ident: str) -> dict[str, str]:
@@ -182,10 +176,6 @@ class PolicyEngine:
         self._use_cache = cache
         self._lock = threading.Lock()
 
-    @classmethod
-    def from_dir(cls, directory: Path, **kw: Any) -> PolicyEngine:
-        return cls(load_policy_dir(directory), **kw)
-
     @property
     def policy_set(self) -> PolicySet:
         return self._state[0]
@@ -226,7 +216,7 @@ class PolicyEngine:
                 cached = True
             return Decision(
                 hit.verdict,
-                _new_id(),
+                DecisionId.new(),
                 ps.version,
                 hit.reasons,
                 hit.policies,
@@ -287,7 +277,7 @@ class PolicyEngine:
             if errors:
                 return Decision(
                     Verdict.DENY,
-                    _new_id(),
+                    DecisionId.new(),
                     ps.version,
                     ("a policy failed to evaluate: the credential is denied",),
                     policies,
@@ -298,12 +288,12 @@ class PolicyEngine:
                     why = f"forbidden by {', '.join(f'`{p}`' for p in policies)}"
                 else:
                     why = f"no policy permits `{CREDENTIAL_ACTION}` on `{credential.name}` (default deny)"
-                return Decision(Verdict.DENY, _new_id(), ps.version, (why,), policies)
+                return Decision(Verdict.DENY, DecisionId.new(), ps.version, (why,), policies)
             approvals = sorted({a for p in policies if (a := ps.approval_of(p)) is not None})
             if approvals:
                 return Decision(
                     Verdict.DENY,
-                    _new_id(),
+                    DecisionId.new(),
                     ps.version,
                     (
                         f"permitted by {', '.join(f'`{p}`' for p in policies)} only with approval by"
@@ -313,7 +303,7 @@ class PolicyEngine:
                 )
             return Decision(
                 Verdict.ALLOW,
-                _new_id(),
+                DecisionId.new(),
                 ps.version,
                 (f"permitted by {', '.join(f'`{p}`' for p in policies)}",),
                 policies,

@@ -20,6 +20,27 @@ import cedarpy
 
 from proctor.errors import PolicyLoadError
 
+__all__ = [
+    "MAX_ERROR_CHARS",
+    "MAX_NESTING",
+    "MAX_POLICY_BYTES",
+    "MAX_REPORTED_ERRORS",
+    "MAX_SCHEMA_BYTES",
+    "MAX_STATEMENT_BYTES",
+    "SCHEMA_FILE",
+    "PolicySet",
+    "PolicySource",
+    "compile_policies",
+    "content_version",
+    "load_policy_dir",
+    "located",
+    "policy_errors",
+    "read_policy_dir",
+    "schema_actions",
+    "split_statements",
+]
+
+
 SCHEMA_FILE = "schema.cedarschema"
 MAX_POLICY_BYTES = 1 << 20
 #: Cedar's parser and evaluator recurse on the calling thread's stack: a 2 KB statement of 1,000

@@ -12,6 +12,22 @@ from urllib.parse import unquote
 from proctor.errors import ValidationError
 from proctor.store.base import TaskRecord, ToolRecord
 
+__all__ = [
+    "MAX_RESOURCES",
+    "MAX_RESOURCE_LEN",
+    "NO_RESOURCE",
+    "RESOURCE_ARG_SPEC",
+    "ScopeVerdict",
+    "check_resource_pattern",
+    "check_scope",
+    "check_tool_pattern",
+    "declares_namespace",
+    "resource_args",
+    "resource_of",
+    "resources_of",
+]
+
+
 _TOOL_PATTERN = re.compile(r"[a-z0-9_*?.-]{1,200}")
 MAX_RESOURCE_LEN = 4096
 

@@ -1,1 +1,3 @@
 """The HTTP API."""
+
+__all__: list[str] = []

@@ -29,9 +29,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from proctor.app import Proctor, verify_audit_store
+from proctor.audit.export import parsed_body
+from proctor.audit.query import decision_records
+from proctor.audit.query import search as search_audit
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal, audit_refusal_async
 from proctor.config import tool_from_mapping, tool_to_mapping
-from proctor.credentials.providers.jwt import check_introspection_client, introspect
+from proctor.credentials.providers.jwt import check_introspection_client, introspect_recorded
 from proctor.errors import (
     AdminTokenInvalid,
     IntrospectionClientInvalid,
@@ -45,6 +48,7 @@ from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
 from proctor.types import (
     AgentName,
     AgentStatus,
+    DecisionId,
     Effect,
     Email,
     LeaseId,
@@ -55,6 +59,15 @@ from proctor.types import (
     Verdict,
 )
 from proctor.workspace import Workspace
+
+__all__ = [
+    "DECIDE_REFUSED_KIND",
+    "MAX_BODY",
+    "MAX_INTROSPECT_BODY",
+    "REFUSED_KIND",
+    "create_app",
+]
+
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20
@@ -79,6 +92,7 @@ EffectStr = Annotated[str, Field(pattern=Effect.json_pattern())]
 NamePath = Annotated[str, Path(pattern=AgentName.json_pattern(), description="An agent's name.")]
 TaskPath = Annotated[str, Path(pattern=TaskId.json_pattern(), description="A task id (`tsk_…`).")]
 LeasePath = Annotated[str, Path(pattern=LeaseId.json_pattern(), description="A lease id (`lse_…`).")]
+DecisionPath = Annotated[str, Path(pattern=DecisionId.json_pattern(), description="A decision id (`dec_…`).")]
 AgentQuery = Annotated[str | None, Query(pattern=AgentName.json_pattern())]
 TaskQuery = Annotated[str | None, Query(pattern=TaskId.json_pattern())]
 #: how a task may be ended (`expired` is the sweeper's, `active` is no ending)
@@ -102,7 +116,7 @@ _WHY = {
     " that does not fit this document, or a value the server refuses.",
     401: "Missing or wrong credentials (`WWW-Authenticate` says which kind).",
     403: "The caller is known but may not do this.",
-    404: "No such agent, task, lease or tool.",
+    404: "No such agent, task, lease, tool or decision.",
     409: "The resource is not in a state that allows this (e.g. the task already ended).",
     413: "The request body is too large (`payload_too_large`).",
     415: "The request body is not of the media type this operation takes.",
@@ -353,12 +367,27 @@ def create_app(
     def healthz() -> dict[str, Any]:
         """Liveness and what this process serves. A policy set the watcher refused makes the
         status `degraded` (still 200: the last good set keeps deciding) and is shown with its
-        errors under `policy.rejected`."""
-        proctor.store.epoch()
+        errors under `policy.rejected`. A store that is down makes it `degraded` too, answered at
+        once without asking the store (`store.status` is `unavailable`; docs/adr/0019)."""
+        irrevocable: int | None = None
+        try:
+            proctor.snapshot()  # fails at once while the store is known to be down
+            irrevocable = len(proctor.leases.list(irrevocable=True))
+        except StoreError as exc:
+            proctor.store_guard.observe(exc)
+        store = proctor.store_guard.health()
+        if irrevocable is None and store["status"] == "ok":
+            store = {"status": "error"}
         policy = proctor.policy_health()
-        irrevocable = len(proctor.leases.list(irrevocable=True))
+        audit = proctor.audit_health()
+        reasons = list(audit["reasons"])
+        if store["status"] != "ok":
+            reasons.append("store_unavailable")
         return {
-            "status": "degraded" if policy["rejected"] is not None or irrevocable else "ok",
+            "status": "degraded" if policy["rejected"] is not None or irrevocable or reasons else "ok",
+            "reasons": reasons,
+            "store": store,
+            "audit": audit,
             "irrevocable_leases": irrevocable,
             "policy_version": proctor.policy.version,
             "policy": policy,
@@ -450,29 +479,21 @@ def create_app(
         if len(form.get("token_type_hint", [])) > 1:
             return _err("invalid_input", "give at most one `token_type_hint`", 400, _NO_STORE)
 
+        def killed(agent: str, task: str) -> bool:
+            # suspended or ended in the kill file, not yet in the store (see proctor.killswitch)
+            return proctor.kills.agent_killed(agent) or proctor.kills.task_killed(task)
+
         def answer() -> dict[str, Any]:
-            result = introspect(
+            return introspect_recorded(
                 proctor.credential_keys,
                 proctor.store,
+                proctor.audit,
                 tokens[0],
                 client_audience,
                 proctor.clock.now(),
                 issuer=proctor.audience,
+                killed=killed,
             )
-            if result["active"] and (
-                proctor.kills.agent_killed(str(result["client_id"]))
-                or proctor.kills.task_killed(str(result["task"]))
-            ):
-                # suspended or ended in the kill file, not yet in the store (see proctor.killswitch)
-                return {"active": False}
-            if result["active"]:
-                proctor.audit.append(
-                    "lease.introspected",
-                    {"lease_id": result["lease"], "client": client_audience},
-                    agent=result["client_id"],
-                    task=result["task"],
-                )
-            return result
 
         return JSONResponse(await run_in_threadpool(answer), headers=_NO_STORE)
 
@@ -656,10 +677,11 @@ def create_app(
     ) -> list[dict[str, Any]]:
         import json
 
-        rows = proctor.store.search_audit(
+        rows = search_audit(
+            proctor.store,
             AuditQuery(
                 agent=agent, task=task, tool=tool, decision=decision, kind=kind, after_seq=after, limit=limit
-            )
+            ),
         )
         return [
             {"seq": r.seq, "hash": r.hash.hex(), "prev_hash": r.prev_hash.hex(), "record": json.loads(r.body)}
@@ -671,15 +693,33 @@ def create_app(
         """Verify the chain and checkpoints; ``deep=true`` also checks each record's indexed
         columns (what `audit search` filters on) against its body."""
         proctor.audit.flush()
-        report = verify_audit_store(
-            proctor.store, proctor.keydir, deep=deep, witness=proctor.settings.audit_witness
-        )
+        report = verify_audit_store(proctor.store, proctor.keydir, deep=deep, settings=proctor.settings)
         return {
             "ok": report.ok,
             "records_checked": report.records_checked,
             "checkpoints_checked": report.checkpoints_checked,
             "head_seq": report.head_seq,
             "problems": [{"seq": p.seq, "code": p.code, "message": p.message} for p in report.problems],
+            "recoveries": report.recoveries,
+        }
+
+    @api.get("/v1/audit/decisions/{decision_id}", tags=["audit"], dependencies=[Admin], responses=_w(404))
+    def audit_decision(decision_id: DecisionPath) -> dict[str, Any]:
+        """Everything recorded for one decision, oldest first: the decision record, the call's
+        completion, the credential leases it used (every record that carries the decision id).
+        `404 unknown_decision` when no record does."""
+        rows = decision_records(proctor.store, decision_id)
+        return {
+            "decision_id": decision_id,
+            "records": [
+                {
+                    "seq": r.seq,
+                    "hash": r.hash.hex(),
+                    "prev_hash": r.prev_hash.hex(),
+                    "record": parsed_body(r.body),
+                }
+                for r in rows
+            ],
         }
 
     def openapi() -> dict[str, Any]:

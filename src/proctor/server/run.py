@@ -16,6 +16,14 @@ from proctor.audit.refusals import RefusalLimiter, write_summaries
 from proctor.server.graceful import DRAIN_TIMEOUT_S, graceful_stop
 from proctor.workspace import Workspace
 
+__all__ = [
+    "MAX_HEAD_BYTES",
+    "BoundedH11Protocol",
+    "run_server",
+    "start_sweeper",
+]
+
+
 log = logging.getLogger(__name__)
 
 #: the request line and header fields of one request, in bytes: a larger head is answered 431

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
+from proctor.canonical import canonical_json
 from proctor.errors import (
     AgentSuspended,
     Conflict,
@@ -54,6 +55,14 @@ from proctor.types import (
     TaskState,
     ToolName,
 )
+
+__all__ = [
+    "GENESIS",
+    "Cursor",
+    "SqlStore",
+    "apply_pending",
+]
+
 
 GENESIS = b"\x00" * 32
 
@@ -413,8 +422,6 @@ class SqlStore(abc.ABC):
 
     # tool pins ---------------------------------------------------------------
     def replace_tool_pins(self, namespace: str, pins: Sequence[ToolPin]) -> None:
-        from proctor.audit.canonical import canonical_json  # here: proctor.audit imports this module
-
         names = [p.name for p in pins]
         if len(set(names)) != len(names):
             raise ValidationError(f"tool pins of `{namespace}` name one tool twice")
@@ -619,6 +626,14 @@ class SqlStore(abc.ABC):
             )
             self._bump(cur)
             return True
+
+    def list_policy_versions(self) -> list[tuple[int, str, str]]:
+        with self._read() as cur:
+            cur.execute("SELECT id, version, files FROM policy_versions ORDER BY id")
+            return [
+                (int(r[0]), str(r[1]), r[2] if isinstance(r[2], str) else json.dumps(r[2], sort_keys=True))
+                for r in cur.fetchall()
+            ]
 
     def active_policy_version(self) -> str | None:
         with self._read() as cur:

@@ -24,6 +24,28 @@ from proctor.types import (
     ToolName,
 )
 
+__all__ = [
+    "AgentRecord",
+    "AuditQuery",
+    "AuditRow",
+    "ChainHasher",
+    "Checkpoint",
+    "JoinTokenRecord",
+    "KeyRecord",
+    "LeaseAttempt",
+    "LeaseRecord",
+    "PendingAudit",
+    "SecretKeyRecord",
+    "SecretRecord",
+    "Store",
+    "TaskRecord",
+    "ToolPin",
+    "ToolRecord",
+    "WriteWouldBlock",
+    "index_text",
+    "index_value",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class AgentRecord:
@@ -267,6 +289,11 @@ class ChainHasher(Protocol):
     def __call__(self, seq: int, prev_hash: bytes, body: bytes) -> bytes: ...
 
 
+class WriteWouldBlock(Exception):
+    """A write asked not to wait (``SqliteStore.writes_nowait``) found the write lock taken; nothing
+    was written. Not a :class:`StoreError`: the caller hands the write to a thread that may wait."""
+
+
 class Store(Protocol):
     """Everything Proctor keeps. Implementations must be safe to share between threads."""
 
@@ -339,6 +366,10 @@ class Store(Protocol):
         ...
 
     def active_policy_version(self) -> str | None: ...
+
+    def list_policy_versions(self) -> list[tuple[int, str, str]]:
+        """Every recorded activation, oldest first: (row id, version, files as stored JSON text)."""
+        ...
 
     # audit ------------------------------------------------------------------
     def append_audit(self, records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:

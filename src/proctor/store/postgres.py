@@ -23,7 +23,6 @@ import psycopg.errors as pge
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from proctor.config import redact_url
 from proctor.errors import (
     ConfigError,
     StoreCorrupt,
@@ -32,12 +31,26 @@ from proctor.errors import (
     StoreLocked,
     StoreUnavailable,
 )
+from proctor.redact import redact_url
 from proctor.store._sql import Cursor, SqlStore, apply_pending
 
 #: Key of the advisory lock that serialises audit appends ("proctor" + 0x01 as a big-endian int64).
 AUDIT_LOCK_KEY = int.from_bytes(b"proctor\x01", "big")
 
 _SQL_CACHE: dict[str, str] = {}
+
+#: libpq's TCP settings against a dead connection (a network partition, a host gone without a
+#: FIN): keepalive probes after 5 s idle, every 2 s, 3 unanswered ones end it; and data sent but
+#: unacknowledged for 10 s ends it (``tcp_user_timeout``, ms). Without them a call on a dead
+#: connection waits for the kernel's retransmission timeout (minutes), holding a store worker
+#: thread (proctor.store.guard) all that time. Values given in the URL win.
+TCP_SETTINGS: dict[str, int] = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,
+}
 
 
 def _pg_sql(sql: str) -> str:
@@ -127,8 +140,8 @@ class PostgresStore(SqlStore):
         url: str,
         *,
         max_connections: int = 8,
-        connect_timeout_s: int = 5,
-        pool_timeout_s: float = 10.0,
+        connect_timeout_s: int = 2,
+        pool_timeout_s: float = 2.0,
         lock_timeout_ms: int = 5000,
         check_idle_s: float = 1.0,
     ) -> None:
@@ -153,31 +166,28 @@ class PostgresStore(SqlStore):
             "connect_timeout": info.get("connect_timeout", connect_timeout_s),
             "application_name": info.get("application_name", "proctor"),
             "options": options,
+            **{name: info.get(name, value) for name, value in TCP_SETTINGS.items()},
         }
         # Fail fast, with libpq's own reason, when the server cannot be reached at all.
         with self._errors.mapping():
             psycopg.connect(url, **kwargs).close()
-        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            url,
-            kwargs=kwargs,
-            min_size=1,
-            max_size=max_connections,
-            open=False,
-            timeout=pool_timeout_s,
-            check=self._check,
-            reset=self._returned,
-            name="proctor",
-        )
+        self._pool_args: dict[str, Any] = {
+            "kwargs": kwargs,
+            "min_size": 1,
+            "max_size": max_connections,
+            "open": False,
+            "timeout": pool_timeout_s,
+            "check": self._check,
+            "reset": self._returned,
+            "name": "proctor",
+        }
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(url, **self._pool_args)
         try:
             with self._errors.mapping():
                 self._pool.open(wait=True, timeout=pool_timeout_s)
         except BaseException:
             self._pool.close()
             raise
-
-    @property
-    def redacted_url(self) -> str:
-        return self.url
 
     # pool callbacks ----------------------------------------------------------------
     def _returned(self, conn: psycopg.Connection[Any]) -> None:
@@ -231,6 +241,17 @@ class PostgresStore(SqlStore):
         with resources.as_file(src) as folder, self._errors.mapping():
             backend = get_backend(yoyo_url)
             apply_pending(backend, str(folder))
+
+    def reconnect(self) -> None:
+        """Replace the pool after an outage (see proctor.store.guard): a pool whose reconnection
+        attempts failed backs off for seconds, while the server may answer again now. The old
+        pool is closed in the background once the connections in use come back."""
+        if self._pool.closed:  # the store was closed meanwhile: it stays closed
+            return
+        new: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(self._conninfo, **self._pool_args)
+        new.open(wait=False)
+        old, self._pool = self._pool, new
+        threading.Thread(target=old.close, kwargs={"timeout": 1.0}, daemon=True).start()
 
     def close(self) -> None:
         self._pool.close()

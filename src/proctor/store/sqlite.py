@@ -16,6 +16,7 @@ from pathlib import Path
 
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable
 from proctor.store._sql import Cursor, SqlStore, apply_pending
+from proctor.store.base import WriteWouldBlock
 
 
 @contextmanager
@@ -86,6 +87,12 @@ class SqliteStore(SqlStore):
             target=self._checkpoint_loop, name="proctor-sqlite-checkpoint", daemon=True
         )
         self._checkpointer.start()
+
+    @property
+    def reads_never_wait(self) -> bool:
+        """In WAL mode a read never waits for another connection's write lock: the store guard
+        (docs/adr/0019) lets reads run on the calling thread, and sends writes to its workers."""
+        return self._wal
 
     def _checkpoint_loop(self, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
         conn: sqlite3.Connection | None = None
@@ -162,24 +169,57 @@ class SqliteStore(SqlStore):
         return conn
 
     @contextmanager
-    def _write(self, *, relaxed: bool = False) -> Iterator[Cursor]:
-        with self._wlock, map_sqlite_errors():
-            conn = self._relaxed_writer() if relaxed and self._wal else self._writer
+    def writes_nowait(self) -> Iterator[None]:
+        """Writes on this thread inside the block take the write lock at once or raise
+        :class:`WriteWouldBlock` having written nothing: for a caller on an event loop, which must
+        never wait on another process's transaction (issue 12.2)."""
+        self._local.nowait = True
+        try:
+            yield
+        finally:
+            self._local.nowait = False
+
+    def _begin_nowait(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
             conn.execute("BEGIN IMMEDIATE")
-            cur = conn.cursor()
-            try:
-                yield Cursor(cur)
-                conn.execute("COMMIT")
-            except BaseException:
-                # SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, ...): only roll back
-                # a transaction that is still open, and never let that hide the original error. A failed
-                # COMMIT is rolled back too, so the writer connection is never left inside a transaction.
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                raise
-            finally:
-                cur.close()
+        except sqlite3.OperationalError as exc:
+            msg = str(exc).lower()
+            if "locked" in msg or "busy" in msg:
+                raise WriteWouldBlock("another connection holds the database's write lock") from exc
+            raise
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_ms)}")
+
+    @contextmanager
+    def _write(self, *, relaxed: bool = False) -> Iterator[Cursor]:
+        nowait = getattr(self._local, "nowait", False)
+        if not self._wlock.acquire(blocking=not nowait):
+            raise WriteWouldBlock("another thread of this process is writing")
+        try:
+            with map_sqlite_errors():
+                conn = self._relaxed_writer() if relaxed and self._wal else self._writer
+                if nowait:
+                    self._begin_nowait(conn)
+                else:
+                    conn.execute("BEGIN IMMEDIATE")
+                cur = conn.cursor()
+                try:
+                    yield Cursor(cur)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    # SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, ...): only
+                    # roll back a transaction that is still open, and never let that hide the original
+                    # error. A failed COMMIT is rolled back too, so the writer connection is never left
+                    # inside a transaction.
+                    if conn.in_transaction:
+                        with suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
+                    raise
+                finally:
+                    cur.close()
+        finally:
+            self._wlock.release()
 
     def _lock_audit_chain(self, cur: Cursor) -> None:
         """``BEGIN IMMEDIATE`` already holds SQLite's single write lock across processes."""
@@ -194,14 +234,6 @@ class SqliteStore(SqlStore):
         with resources.as_file(src) as folder, map_sqlite_errors():
             backend = get_backend(f"sqlite:///{self.path.resolve()}")
             apply_pending(backend, str(folder))
-
-    def check_integrity(self) -> None:
-        """Raise :class:`StoreCorrupt` unless SQLite's own integrity check passes."""
-        with self._read() as cur:
-            cur.execute("PRAGMA quick_check")
-            row = cur.fetchone()
-        if row is None or row[0] != "ok":
-            raise StoreCorrupt(f"database integrity check failed: {row[0] if row else 'no answer'}")
 
     def close(self) -> None:
         self._stop.set()

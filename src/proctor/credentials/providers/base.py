@@ -20,6 +20,15 @@ from proctor.errors import Conflict, CredentialError, UnknownCredentialProvider,
 from proctor.store.base import AgentRecord, TaskRecord
 from proctor.types import LeaseId
 
+__all__ = [
+    "IssueRequest",
+    "Issued",
+    "Provider",
+    "ProviderRegistry",
+    "RevocationUnrecoverable",
+]
+
+
 _KIND = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 

@@ -21,6 +21,14 @@ from typing import Any
 from proctor.credentials.providers.base import Issued, IssueRequest
 from proctor.credentials.secrets import check_name
 from proctor.errors import ValidationError
+from proctor.validate import check_keys
+
+__all__ = [
+    "GATEWAY_KEYS",
+    "InjectedSecretProvider",
+    "check_spec_keys",
+]
+
 
 #: spec keys the gateway uses itself; a provider accepts and ignores them
 GATEWAY_KEYS = frozenset({"name", "provider", "header", "env"})
@@ -34,9 +42,9 @@ def check_spec_keys(kind: str, spec: Mapping[str, Any], allowed: frozenset[str])
     ...
     proctor.errors.ValidationError: credential of provider `injected`: unknown key `sekret`
     """
-    for key in spec:
-        if key not in allowed and key not in GATEWAY_KEYS:
-            raise ValidationError(f"credential of provider `{kind}`: unknown key `{str(key)[:40]}`")
+    check_keys(
+        spec, allowed | GATEWAY_KEYS, f"credential of provider `{kind}`", list_allowed=False, max_len=40
+    )
 
 
 class InjectedSecretProvider:

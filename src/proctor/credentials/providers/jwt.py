@@ -39,9 +39,9 @@ import json
 import math
 import re
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from proctor.credentials.providers.base import Issued, IssueRequest
 from proctor.credentials.secrets import SecretStore
@@ -55,6 +55,9 @@ from proctor.errors import (
 from proctor.identity.keys import MAX_TOKEN_BYTES, TYP_ACCESS_TOKEN, SigningKeys
 from proctor.store.base import Store
 from proctor.types import AgentStatus, LeaseId
+
+if TYPE_CHECKING:
+    from proctor.audit.log import AuditLog
 
 KIND: Final = "jwt"
 TOKEN_TYPE: Final = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
@@ -275,6 +278,37 @@ def introspect(
     return answer
 
 
+def _never_killed(agent: str, task: str) -> bool:
+    return False
+
+
+def introspect_recorded(
+    keys: SigningKeys,
+    store: Store,
+    audit: AuditLog,
+    token: object,
+    client_audience: str,
+    now: float,
+    *,
+    issuer: str | None = None,
+    killed: Callable[[str, str], bool] = _never_killed,
+) -> dict[str, Any]:
+    """:func:`introspect` as the HTTP API answers it: inactive too when ``killed(agent, task)`` (a
+    suspension or task end in the kill file, not yet in the store; see :mod:`proctor.killswitch`),
+    and every active answer recorded as ``lease.introspected``."""
+    result = introspect(keys, store, token, client_audience, now, issuer=issuer)
+    if result["active"] and killed(str(result["client_id"]), str(result["task"])):
+        return dict(_INACTIVE)
+    if result["active"]:
+        audit.append(
+            "lease.introspected",
+            {"lease_id": result["lease"], "client": client_audience},
+            agent=result["client_id"],
+            task=result["task"],
+        )
+    return result
+
+
 # --- introspection clients -----------------------------------------------------------------------
 def introspection_secret_name(audience: str) -> str:
     """The secret-store name of the client serving ``audience``: ``introspect.`` + 32 hex digits."""
@@ -322,10 +356,12 @@ def add_introspection_client(
     rotate: bool = False,
     reserved: Collection[str] = (),
     secret: str | None = None,
+    audit: AuditLog | None = None,
 ) -> str:
     """Register the introspection client for ``audience`` (or with ``rotate``, give it a new secret);
     returns the client secret (32 random bytes, base64url, unless ``secret`` supplies one of 32 to
-    512 visible ASCII characters), which is stored only as a SHA-256 verifier."""
+    512 visible ASCII characters), which is stored only as a SHA-256 verifier. With ``audit``, the
+    change is recorded (``introspection_client.added`` or ``.rotated``)."""
     check_credential_audience(audience, reserved)
     if secret is not None and not (
         isinstance(secret, str) and _CLIENT_SECRET.fullmatch(secret) and len(secret) >= MIN_CLIENT_SECRET
@@ -343,6 +379,11 @@ def add_introspection_client(
         secret = secrets.token_urlsafe(CLIENT_SECRET_BYTES)
     doc = {"v": 1, "audience": audience, "secret_sha256": _verifier(secret)}
     secret_store.put(name, json.dumps(doc, separators=(",", ":")), now)
+    if audit is not None:
+        audit.append(
+            "introspection_client.rotated" if rotate else "introspection_client.added",
+            {"audience": audience, "secret_name": name},
+        )
     return secret
 
 
@@ -361,11 +402,19 @@ def list_introspection_clients(secret_store: SecretStore) -> list[IntrospectionC
     return sorted(found, key=lambda c: c.audience)
 
 
-def remove_introspection_client(secret_store: SecretStore, audience: str) -> bool:
-    """Forget the client for ``audience``; False if there was none."""
+def remove_introspection_client(
+    secret_store: SecretStore, audience: str, *, audit: AuditLog | None = None
+) -> bool:
+    """Forget the client for ``audience``; False if there was none. With ``audit``, a removal is
+    recorded (``introspection_client.removed``)."""
     if not isinstance(audience, str) or not audience:
         return False
-    return secret_store.delete(introspection_secret_name(audience))
+    name = introspection_secret_name(audience)
+    if not secret_store.delete(name):
+        return False
+    if audit is not None:
+        audit.append("introspection_client.removed", {"audience": audience, "secret_name": name})
+    return True
 
 
 def check_introspection_client(secret_store: SecretStore, client_id: str, client_secret: str) -> bool:
@@ -389,6 +438,7 @@ __all__ = [
     "check_credential_audience",
     "check_introspection_client",
     "introspect",
+    "introspect_recorded",
     "introspection_secret_name",
     "list_introspection_clients",
     "remove_introspection_client",

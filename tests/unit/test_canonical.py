@@ -11,9 +11,9 @@ import rfc8785
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from proctor.audit import canonical
-from proctor.audit.canonical import MAX_SAFE_INT, canonical_json
+from proctor import canonical
 from proctor.audit.chain import DOMAIN, GENESIS, chain_hash, checkpoint_payload
+from proctor.canonical import MAX_SAFE_INT, canonical_json
 from proctor.errors import ValidationError
 from proctor.types import AgentName, Verdict
 

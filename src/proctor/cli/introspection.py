@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from proctor.cli.main import JsonOpt, WorkspaceOpt, _ts, emit_json, handled, opened, out
+from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, handled, opened, out, ts
 from proctor.cli.text import cell, markup_safe
 
 
@@ -37,17 +37,18 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Register a client (or --rotate its secret) and print its secret once."""
         from proctor.app import TASK_AUDIENCE
-        from proctor.credentials.providers.jwt import add_introspection_client, introspection_secret_name
+        from proctor.credentials.providers.jwt import add_introspection_client
         from proctor.credentials.secrets import SecretStore
 
         with opened(workspace) as p, handled():
             ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
             secret = add_introspection_client(
-                ss, audience, p.clock.now(), rotate=rotate, reserved=(p.audience, TASK_AUDIENCE)
-            )
-            p.audit.append(
-                "introspection_client.rotated" if rotate else "introspection_client.added",
-                {"audience": audience, "secret_name": introspection_secret_name(audience)},
+                ss,
+                audience,
+                p.clock.now(),
+                rotate=rotate,
+                reserved=(p.audience, TASK_AUDIENCE),
+                audit=p.audit,
             )
         verb = "rotated the secret of" if rotate else "added"
         out.print(f"[green]{verb}[/] introspection client {markup_safe(audience)}", highlight=False)
@@ -81,22 +82,21 @@ def register(app: typer.Typer) -> None:
             return
         t = Table("audience", "version", "updated", "secret name")
         for c in clients:
-            t.add_row(cell(c.audience), cell(c.version), cell(_ts(c.updated_at)), cell(c.secret_name))
+            t.add_row(cell(c.audience), cell(c.version), cell(ts(c.updated_at)), cell(c.secret_name))
         out.print(t)
 
     @group.command("remove")
     def remove(audience: str, workspace: WorkspaceOpt = None) -> None:
         """Remove a client: its introspection requests are refused (401) from now on."""
-        from proctor.credentials.providers.jwt import introspection_secret_name, remove_introspection_client
+        from proctor.credentials.providers.jwt import remove_introspection_client
         from proctor.credentials.secrets import SecretStore
         from proctor.errors import NotFound
 
         with opened(workspace) as p, handled():
             ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
-            if not remove_introspection_client(ss, audience):
+            if not remove_introspection_client(ss, audience, audit=p.audit):
                 raise NotFound(f"unknown introspection client `{audience[:80]}`")
-            p.audit.append(
-                "introspection_client.removed",
-                {"audience": audience, "secret_name": introspection_secret_name(audience)},
-            )
         out.print(f"[yellow]removed[/] introspection client {markup_safe(audience)}", highlight=False)
+
+
+__all__ = ["register"]

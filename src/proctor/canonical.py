@@ -4,7 +4,7 @@
 only ASCII keys; for those the C ``json`` encoder already emits the JCS bytes (same escaping, same
 integer form, and code-point key order equals UTF-16 key order for ASCII), so they take that path.
 Floats (JCS has its own number format) and non-ASCII keys (UTF-16 order differs from code-point
-order outside the BMP) go through ``rfc8785``. ``tests/unit/test_audit_canonical.py`` checks the two
+order outside the BMP) go through ``rfc8785``. ``tests/unit/test_canonical.py`` checks the two
 paths agree byte for byte.
 """
 

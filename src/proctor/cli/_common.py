@@ -1,0 +1,164 @@
+"""What every command group of the ``proctor`` CLI shares: the consoles, the common options, the
+one error handler and the way a command opens its workspace. Command modules import this and the
+services; nothing here imports a command module, and no command module imports another.
+
+Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
+a degraded `status`, 2 an error (bad input, missing workspace, store problem, an invalid policy set
+for a command that decides), 3 `approval_required`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from proctor.cli.text import markup_safe
+from proctor.errors import ProctorError, ValidationError
+
+out = Console()
+err = Console(stderr=True)
+
+WorkspaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--workspace", "-w", envvar="PROCTOR_WORKSPACE", help="Workspace directory (default: current)."
+    ),
+]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", envvar="PROCTOR_STORE", help="Store URL: sqlite:///path or postgresql://…"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def fail(exc: ProctorError) -> NoReturn:
+    """Print ``exc`` as one line (its stable code and message) and exit 2."""
+    err.print(
+        f"[bold red]error[/] {escape(f'[{exc.code}]')}: {markup_safe(exc.message, newlines=True)}",
+        highlight=False,
+    )
+    raise typer.Exit(2)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn Proctor errors into one clear line and exit code 2; never a stack trace."""
+    try:
+        yield
+    except ProctorError as exc:
+        fail(exc)
+
+
+@contextmanager
+def opened(workspace: str | None, store: str | None = None) -> Iterator[Any]:
+    """The workspace's Proctor. Its policy set is loaded only when a command decides (`check`):
+    a command that decides nothing (`agent suspend`, `task end`, `audit tail`, …) works whatever
+    state the policy files are in."""
+    from proctor.app import Proctor
+    from proctor.workspace import Workspace
+
+    with handled():
+        ws = Workspace.find(workspace)
+        p = Proctor.open(ws, store_url=store, lazy_policies=True)
+        try:
+            yield p
+        finally:
+            p.close()
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as JSON (values JSON does not know as their ``str``)."""
+    out.print_json(json.dumps(data, default=str))
+
+
+def ts(value: float | None) -> str:
+    """A timestamp as a table shows it (UTC, to the second), ``-`` for none."""
+    if value is None:
+        return "-"
+    return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def key_values(items: list[str] | None, option: str) -> dict[str, str]:
+    """``KEY=VALUE`` options as a mapping; a malformed or repeated key fails the command."""
+    found: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            fail(ValidationError(f"{option} takes KEY=VALUE, not `{item[:80]}`"))
+        if key in found:
+            fail(ValidationError(f"{option} names `{key}` twice"))
+        found[key] = value
+    return found
+
+
+def where(problem: object) -> str:
+    """One problem of a rejected policy set as `file:line: message`."""
+    if not isinstance(problem, dict):
+        return str(problem)
+    file, line, message = problem.get("file"), problem.get("line"), problem.get("message", "")
+    at = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+    return f"{at}{message}"
+
+
+PENDING_NOTE = (
+    "\n[yellow]the store or the audit log is unavailable[/]: this is enforced now by every Proctor "
+    "process of this workspace on this host, and recorded in the store and the audit log once they are back"
+)
+
+
+def kill(workspace: str | None, kind: str, target: str, reason: str, state: str = "") -> bool:
+    """Suspend an agent or end a task; when the store or the log fails (even before a Proctor can
+    be opened), pend it in the workspace's kill file. Returns whether it was recorded."""
+    from proctor.app import Proctor
+    from proctor.clock import SystemClock
+    from proctor.killswitch import KILL_FILE, KillSwitch, PendingKill
+    from proctor.types import AgentName, TaskId, TaskState
+    from proctor.workspace import Workspace
+
+    with handled():
+        ws = Workspace.find(workspace)
+        checked = str(AgentName(target)) if kind == "agent" else str(TaskId(target))
+        try:
+            p = Proctor.open(ws, lazy_policies=True)  # the kill switch never depends on the policies
+        except Exception as exc:
+            # whatever keeps a Proctor from opening (the store, the log, the configuration) must
+            # not keep the kill from the processes still serving
+            cause = exc.code if isinstance(exc, ProctorError) else type(exc).__name__
+            KillSwitch(ws.run_dir / KILL_FILE).add(
+                PendingKill(kind, checked, SystemClock().now(), "cli", reason[:500], cause, state)
+            )
+            return False
+        with p:
+            if kind == "agent":
+                return p.kill_agent(checked, reason=reason)
+            ended = p.end_task_or_kill(
+                checked,
+                state=TaskState.CANCELLED if state == "cancelled" else TaskState.COMPLETED,
+                reason=reason,
+            )
+            return ended is not None
+
+
+__all__ = [
+    "PENDING_NOTE",
+    "JsonOpt",
+    "StoreOpt",
+    "WorkspaceOpt",
+    "emit_json",
+    "err",
+    "fail",
+    "handled",
+    "key_values",
+    "kill",
+    "opened",
+    "out",
+    "ts",
+    "where",
+]

@@ -1,0 +1,129 @@
+"""``proctor agent``: register agents and their accountable owners; suspend, resume, join tokens."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from proctor.cli._common import (
+    PENDING_NOTE,
+    JsonOpt,
+    WorkspaceOpt,
+    emit_json,
+    fail,
+    handled,
+    kill,
+    opened,
+    out,
+)
+from proctor.cli.text import cell
+from proctor.errors import ValidationError
+
+agent_app = typer.Typer(help="Register agents and their accountable owners.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``agent`` command group to the ``proctor`` CLI."""
+    app.add_typer(agent_app, name="agent")
+
+
+@agent_app.command("add")
+def agent_add(
+    name: str,
+    owner: Annotated[str | None, typer.Option(help="The accountable human (required).")] = None,
+    selector: Annotated[
+        list[str] | None, typer.Option(help="unix:uid:N, unix:sha256:HEX, … (repeatable)")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register an agent with exactly one accountable owner."""
+    with opened(workspace) as p, handled():
+        a = p.add_agent(name, owner, selector or [])
+    if as_json:
+        emit_json(a.to_dict())
+    else:
+        out.print(f"[green]registered[/] {a.name}  {a.spiffe_id}  owner {a.owner}")
+
+
+@agent_app.command("list")
+def agent_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """List agents."""
+    with opened(workspace) as p:
+        agents = p.store.list_agents()
+    if as_json:
+        emit_json([a.to_dict() for a in agents])
+        return
+    t = Table("name", "status", "owner", "spiffe id", "selectors")
+    for a in agents:
+        t.add_row(
+            cell(a.name),
+            cell(a.status.value),
+            cell(a.owner),
+            cell(a.spiffe_id),
+            cell(" ".join(a.selectors) or "-"),
+        )
+    out.print(t)
+
+
+@agent_app.command("show")
+def agent_show(name: str, workspace: WorkspaceOpt = None) -> None:
+    """Show one agent and its tasks."""
+    with opened(workspace) as p, handled():
+        a = p.get_agent(name)
+        tasks = p.list_tasks(agent=name)
+    data = a.to_dict()
+    data["tasks"] = [{"id": t.id, "state": t.state.value, "purpose": t.purpose} for t in tasks]
+    emit_json(data)
+
+
+@agent_app.command("suspend")
+def agent_suspend(
+    name: str,
+    reason: Annotated[str, typer.Option(help="Why (audited).")] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Suspend an agent: every call it makes is denied until it is resumed.
+
+    Works whatever state the store and the audit log are in: when either fails, the suspension is
+    enforced at once by every Proctor process of the workspace and recorded once they are back."""
+    recorded = kill(workspace, "agent", name, reason)
+    out.print(f"[yellow]suspended[/] {name}" + ("" if recorded else PENDING_NOTE))
+
+
+@agent_app.command("resume")
+def agent_resume(name: str, workspace: WorkspaceOpt = None) -> None:
+    """Resume a suspended agent."""
+    from proctor.types import AgentStatus
+
+    with opened(workspace) as p, handled():
+        p.set_agent_status(name, AgentStatus.ACTIVE)
+    out.print(f"[green]resumed[/] {name}")
+
+
+@agent_app.command("join-token")
+def agent_join_token(name: str, workspace: WorkspaceOpt = None) -> None:
+    """Issue a single-use, short-lived join token an agent exchanges for its JWT-SVID."""
+    with opened(workspace) as p, handled():
+        token = p.join_token(name)
+    out.print(token, highlight=False, soft_wrap=True)
+
+
+@agent_app.command("svid")
+def agent_svid(
+    join_token: Annotated[str | None, typer.Option(help="Redeem this join token.")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Exchange a join token for a JWT-SVID (reads PROCTOR_JOIN_TOKEN when no option is given)."""
+    token = join_token or os.environ.get("PROCTOR_JOIN_TOKEN")
+    if not token:
+        fail(ValidationError("pass --join-token or set PROCTOR_JOIN_TOKEN"))
+    with opened(workspace) as p, handled():
+        svid = p.svid_from_join_token(token)
+    out.print(svid, highlight=False, soft_wrap=True)
+
+
+__all__ = ["agent_app"]

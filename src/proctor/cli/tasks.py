@@ -1,0 +1,100 @@
+"""``proctor task``: start and end tasks with a declared intent."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from proctor.cli._common import PENDING_NOTE, JsonOpt, WorkspaceOpt, emit_json, handled, kill, opened, out, ts
+from proctor.cli.text import cell
+
+task_app = typer.Typer(help="Start and end tasks with a declared intent.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``task`` command group to the ``proctor`` CLI."""
+    app.add_typer(task_app, name="task")
+
+
+@task_app.command("start")
+def task_start(
+    agent: Annotated[str, typer.Option(help="The agent doing the work.")],
+    purpose: Annotated[str, typer.Option(help="The declared intent, in words.")],
+    requested_by: Annotated[str, typer.Option(help="Who asked for this task (e-mail).")],
+    allow: Annotated[list[str], typer.Option(help="A tool or pattern the task may call (repeatable).")],
+    resource: Annotated[list[str] | None, typer.Option(help="A resource pattern (repeatable).")] = None,
+    ttl: Annotated[str | None, typer.Option(help="Lifetime, like 15m (default from config).")] = None,
+    max_calls: Annotated[int | None, typer.Option(help="Call budget.")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start a task; prints its id and the task token bound to the agent and the task."""
+    from proctor.config import parse_duration
+
+    with opened(workspace) as p, handled():
+        started = p.start_task(
+            agent=agent,
+            purpose=purpose,
+            allow=allow,
+            resources=resource or [],
+            requested_by=requested_by,
+            ttl_s=None if ttl is None else parse_duration(ttl, "--ttl"),
+            max_calls=max_calls,
+        )
+    if as_json:
+        emit_json({"task": started.task.to_dict(), "token": started.token})
+    else:
+        out.print(f"task   {started.task.id}\ntoken  ", end="")
+        out.print(started.token, highlight=False, soft_wrap=True)
+
+
+@task_app.command("end")
+def task_end(
+    task_id: str,
+    cancel: Annotated[bool, typer.Option("--cancel", help="End as cancelled instead of completed.")] = False,
+    reason: Annotated[str, typer.Option(help="Why (audited).")] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """End a task: its token stops working at once (even while the store or the log fails)."""
+    state = "cancelled" if cancel else "completed"
+    recorded = kill(workspace, "task", task_id, reason, state)
+    out.print(f"task {task_id} {state}" + ("" if recorded else PENDING_NOTE))
+
+
+@task_app.command("list")
+def task_list(
+    agent: Annotated[str | None, typer.Option(help="Only this agent's tasks.")] = None,
+    state: Annotated[str | None, typer.Option(help="active | completed | cancelled | expired")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List tasks (expiring any past their deadline first)."""
+    with opened(workspace) as p, handled():
+        tasks = p.list_tasks(agent=agent, state=state)
+    if as_json:
+        emit_json([t.to_dict() for t in tasks])
+        return
+    t = Table("id", "agent", "state", "purpose", "allow", "deadline")
+    for x in tasks:
+        t.add_row(
+            cell(x.id),
+            cell(x.agent),
+            cell(x.state.value),
+            cell(x.purpose, 40),
+            cell(" ".join(x.allow)),
+            cell(ts(x.deadline)),
+        )
+    out.print(t)
+
+
+@task_app.command("show")
+def task_show(task_id: str, workspace: WorkspaceOpt = None) -> None:
+    """Show one task."""
+    with opened(workspace) as p, handled():
+        t = p.get_task(task_id)
+    emit_json(t.to_dict())
+
+
+__all__ = ["task_app"]

@@ -1,0 +1,369 @@
+"""``proctor upstream``: the upstream MCP servers the gateway routes to, their tools and the
+credentials they need. Every change is made and recorded by :mod:`proctor.gateway.upstreams`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, err, fail, handled, key_values, opened, out
+from proctor.cli.text import cell, markup_safe
+from proctor.errors import ValidationError
+from proctor.text import safe_text
+
+upstream_app = typer.Typer(help="Upstream MCP servers the gateway routes to.", no_args_is_help=True)
+credential_app = typer.Typer(help="Credentials an upstream needs, leased per task.", no_args_is_help=True)
+upstream_app.add_typer(credential_app, name="credential")
+
+
+@upstream_app.command("add")
+def upstream_add(
+    namespace: Annotated[
+        str, typer.Argument(help="Prefix of its tools: NAMESPACE.tool (agents see NAMESPACE__tool).")
+    ],
+    command: Annotated[str | None, typer.Option(help="Start a stdio server with this command.")] = None,
+    arg: Annotated[list[str] | None, typer.Option(help="An argument of --command (repeatable).")] = None,
+    env: Annotated[
+        list[str] | None, typer.Option(help="K=V in the server's environment (repeatable).")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="Or: a Streamable HTTP server at this URL.")] = None,
+    effect: Annotated[str, typer.Option(help="Effect of tools not described otherwise.")] = "execute",
+    tool_effect: Annotated[
+        list[str] | None, typer.Option(help="TOOL=EFFECT for one upstream tool (repeatable).")
+    ] = None,
+    tool_resource_arg: Annotated[
+        list[str] | None, typer.Option(help="TOOL=ARG: the argument naming the resource (repeatable).")
+    ] = None,
+    no_prefix: Annotated[
+        bool,
+        typer.Option(
+            "--no-prefix", help="Expose tools without the `NAMESPACE__` prefix (one upstream only)."
+        ),
+    ] = False,
+    timeout: Annotated[str, typer.Option(help="Connect and list timeout, like 30s.")] = "30s",
+    describe_resources: Annotated[
+        bool,
+        typer.Option(
+            "--describe-resources",
+            help="Connect now and take each tool's resource argument from its input schema"
+            " (path, paths[], repo_path, url, …) unless --tool-resource-arg names one.",
+        ),
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Add an upstream MCP server (written to upstreams.yaml).
+
+    A task that declares resources (`task start --resource`) denies every call of a tool whose
+    resource argument is not described: `--describe-resources` describes them from the schemas."""
+    from proctor.credentials.detect import looks_like_secret
+    from proctor.errors import ConfigError
+    from proctor.gateway.config import upstream_from_mapping
+    from proctor.gateway.upstreams import add_upstream
+
+    if (command is None) == (url is None):
+        fail(ValidationError("pass exactly one of --command (stdio) or --url (Streamable HTTP)"))
+    if url is not None and (arg or env):
+        fail(ValidationError("--arg and --env apply to a --command upstream only"))
+    env_map = key_values(env, "--env")
+    tools: dict[str, dict[str, str]] = {}
+    for tool, value in key_values(tool_effect, "--tool-effect").items():
+        tools.setdefault(tool, {})["effect"] = value
+    for tool, value in key_values(tool_resource_arg, "--tool-resource-arg").items():
+        tools.setdefault(tool, {})["resource_arg"] = value
+    raw: dict[str, Any] = {"namespace": namespace, "default": {"effect": effect}, "timeout": timeout}
+    if command is not None:
+        raw.update(transport="stdio", command=command, args=list(arg or []), env=env_map)
+    else:
+        raw.update(transport="http", url=url)
+    if tools:
+        raw["tools"] = tools
+    if no_prefix:
+        raw["prefix"] = False
+    with opened(workspace) as p, handled():
+        root = p.workspace.root
+        try:
+            cfg = upstream_from_mapping(raw, "upstream add")
+        except ConfigError as exc:
+            raise ValidationError(exc.message) from None
+        from proctor.gateway.names import check_namespace
+
+        check_namespace(cfg.namespace, p.settings.gateway_tool_separator)
+        actions = p.schema_actions()
+        for what, eff in [
+            ("--effect", effect),
+            *((f"--tool-effect {k}", v["effect"]) for k, v in tools.items() if "effect" in v),
+        ]:
+            if eff not in actions:
+                raise ValidationError(
+                    f"{what}: effect `{eff}` has no action in the policy schema;"
+                    f" known: {', '.join(sorted(actions))}"
+                )
+        described: dict[str, str] = {}
+        if describe_resources:
+            cfg, described = _describe_resources(cfg)
+        add_upstream(root, p.audit, cfg, by="cli")
+    for name, value in env_map.items():
+        if looks_like_secret(value):
+            err.print(
+                f"[yellow]warning[/] --env {markup_safe(name)} looks like a secret; it is stored in plain text in"
+                f" {root / 'upstreams.yaml'} (owner-only). Prefer a credential lease from the broker"
+                " over a standing secret.",
+                highlight=False,
+            )
+    for tool_name, spec in sorted(described.items()):
+        out.print(
+            f"  resource argument of {markup_safe(tool_name)}: {markup_safe(spec)} (from its input schema)",
+            highlight=False,
+        )
+    target = cfg.url or " ".join([cfg.command or "", *cfg.args])
+    out.print(
+        f"[green]added[/] upstream {cfg.namespace} ({cfg.transport}: {markup_safe(target)})", highlight=False
+    )
+    out.print(f"next: `proctor upstream tools {cfg.namespace}`, then `proctor tools pin {cfg.namespace}`")
+
+
+@upstream_app.command("list")
+def upstream_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """List upstream MCP servers and how many of their tools are pinned."""
+    from proctor.gateway.config import load_upstreams
+    from proctor.gateway.pinning import list_pins
+    from proctor.gateway.upstreams import upstream_summary
+
+    with opened(workspace) as p, handled():
+        ups = load_upstreams(p.workspace.root)
+        pins = list_pins(p.store)
+    pinned: dict[str, int] = {}
+    for pin in pins:
+        pinned[pin.namespace] = pinned.get(pin.namespace, 0) + 1
+    rows = [{**upstream_summary(u), "pinned_tools": pinned.get(u.namespace, 0)} for u in ups]
+    if as_json:
+        emit_json(rows)
+        return
+    t = Table("namespace", "transport", "target", "effect", "prefix", "timeout", "pinned")
+    for r in rows:
+        target = r.get("url") or " ".join([r["command"], *r["args"]])
+        t.add_row(
+            cell(r["namespace"]),
+            cell(r["transport"]),
+            cell(target),
+            cell(r["default_effect"]),
+            "yes" if r["prefix"] else "no",
+            cell(f"{r['timeout_s']:g}s"),
+            str(r["pinned_tools"]) if r["pinned_tools"] else "not pinned",
+        )
+    out.print(t)
+
+
+@credential_app.command("add")
+def upstream_credential_add(
+    namespace: Annotated[str, typer.Argument(help="The upstream that needs the credential.")],
+    name: Annotated[str, typer.Argument(help="The credential's name (the Cedar entity id).")],
+    provider: Annotated[str, typer.Option(help="Provider kind: injected, jwt, postgres, ...")],
+    header: Annotated[
+        list[str] | None,
+        typer.Option(help="HEADER=TEMPLATE for an HTTP upstream, like 'Authorization=Bearer {value}'."),
+    ] = None,
+    env: Annotated[
+        list[str] | None, typer.Option(help="VAR=TEMPLATE for a stdio upstream, like 'DATABASE_URL={dsn}'.")
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=VALUE for the provider (YAML value: secret=billing.key, tables=[public.a])."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Give an upstream a credential, obtained for each task that uses it (see `proctor lease`)."""
+    import yaml
+
+    from proctor.gateway.upstreams import add_credential
+
+    raw: dict[str, Any] = {"name": name, "provider": provider}
+    for key, value in key_values(param, "--param").items():
+        if key in ("name", "provider", "header", "env"):
+            fail(ValidationError(f"--param {key}: use the option of that name"))
+        try:
+            raw[key] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            fail(ValidationError(f"--param {key}: not a YAML value"))
+    if header:
+        raw["header"] = key_values(header, "--header")
+    if env:
+        raw["env"] = key_values(env, "--env")
+    with opened(workspace) as p, handled():
+        add_credential(p.workspace.root, p.audit, namespace, raw, p.leases.providers, by="cli")
+    out.print(f"[green]added[/] credential {markup_safe(name)} ({provider}) to upstream {namespace}")
+
+
+@credential_app.command("remove")
+def upstream_credential_remove(namespace: str, name: str, workspace: WorkspaceOpt = None) -> None:
+    """Take a credential off an upstream (leases already issued end with their tasks)."""
+    from proctor.gateway.upstreams import remove_credential
+
+    with opened(workspace) as p, handled():
+        remove_credential(p.workspace.root, p.audit, namespace, name, by="cli")
+    out.print(f"[green]removed[/] credential {markup_safe(name)} from upstream {namespace}")
+
+
+@upstream_app.command("remove")
+def upstream_remove(namespace: str, workspace: WorkspaceOpt = None) -> None:
+    """Remove an upstream and its tool pins."""
+    from proctor.gateway.upstreams import remove_upstream
+
+    with opened(workspace) as p, handled():
+        removed = remove_upstream(p.workspace.root, p.store, p.audit, namespace, by="cli")
+    out.print(f"[green]removed[/] upstream {namespace}" + (f" and its {removed} pins" if removed else ""))
+
+
+def _describe_resources(cfg: Any) -> tuple[Any, dict[str, str]]:
+    """``cfg`` with a resource argument for every tool whose input schema suggests one and that
+    has none described; and what was added."""
+    from dataclasses import replace
+
+    from proctor.gateway.config import suggest_resource_arg
+    from proctor.gateway.discovery import discover_sync
+
+    tools = {k: dict(v) for k, v in cfg.tools.items()}
+    added: dict[str, str] = {}
+    for tool in discover_sync(cfg):
+        if "resource_arg" in tools.get(tool.name, {}) or "resource_arg" in cfg.default:
+            continue
+        spec = suggest_resource_arg(tool.input_schema)
+        if spec is not None:
+            tools.setdefault(tool.name, {})["resource_arg"] = spec
+            added[tool.name] = spec
+    return replace(cfg, tools=tools), added
+
+
+def _tool_rows(cfg: Any, report: Any, sep: str = "__") -> list[dict[str, Any]]:
+    from proctor.gateway.config import suggest_resource_arg
+    from proctor.gateway.names import canonical_name, exposed_name, routable
+    from proctor.gateway.pinning import allowed_names
+
+    allowed = allowed_names(report)
+    changed = {c.name for c in report.changed}
+    rows: list[dict[str, Any]] = []
+
+    def names_of(name: str) -> tuple[str | None, str | None]:
+        if not routable(name):
+            return None, None
+        return exposed_name(cfg.namespace, name, sep, prefix=cfg.prefix), canonical_name(cfg.namespace, name)
+
+    for name, definition in report.current.items():
+        resource_arg = None
+        if name in report.unroutable:
+            status, effect, exposed, canonical = "unroutable", None, None, None
+        else:
+            registered = cfg.proctor_tool(name)
+            effect = registered.effect
+            resource_arg = registered.resource_arg
+            exposed, canonical = names_of(name)
+            if name in changed:
+                status = "changed"
+            elif name in report.unchanged:
+                status = "pinned"
+            else:
+                status = "new" if report.pinned else "unpinned"
+        rows.append(
+            {
+                "upstream_tool": name,
+                "exposed_name": exposed,
+                "proctor_name": canonical,
+                "effect": effect,
+                "status": status,
+                "callable": name in allowed,
+                "description": definition["description"],
+                "resource_arg": resource_arg,
+                "suggested_resource_arg": None
+                if resource_arg is not None
+                else suggest_resource_arg(definition.get("inputSchema") or definition.get("input_schema")),
+            }
+        )
+    for name in report.removed:
+        rows.append(
+            {
+                "upstream_tool": name,
+                "exposed_name": names_of(name)[0],
+                "proctor_name": names_of(name)[1],
+                "effect": None,
+                "status": "removed",
+                "callable": False,
+                "description": "",
+            }
+        )
+    return rows
+
+
+@upstream_app.command("tools")
+def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Connect to an upstream and list its tools: the name agents see, Proctor's name (policies,
+    --allow patterns, pins and the audit use it), effect and pin status."""
+    from proctor.gateway.config import load_upstreams
+    from proctor.gateway.discovery import discover_sync
+    from proctor.gateway.pinning import compare, list_pins
+    from proctor.gateway.upstreams import find_upstream
+
+    with opened(workspace) as p, handled():
+        cfg = find_upstream(p.workspace.root, namespace)
+        sep = p.settings.gateway_tool_separator
+        reserved = {u.namespace for u in load_upstreams(p.workspace.root) if u.prefix}
+        report = compare(
+            namespace,
+            discover_sync(cfg),
+            list_pins(p.store, namespace),
+            sep=sep,
+            prefix=cfg.prefix,
+            reserved=reserved,
+        )
+    rows = _tool_rows(cfg, report, sep)
+    if as_json:
+        emit_json(rows)
+        return
+    t = Table(
+        "upstream tool",
+        "agents see",
+        "proctor name",
+        "effect",
+        "resource arg",
+        "status",
+        "callable",
+        "description",
+    )
+    suggested = {}
+    for r in rows:
+        res = r.get("resource_arg") or (
+            f"none (suggest {r['suggested_resource_arg']})" if r.get("suggested_resource_arg") else "none"
+        )
+        if r.get("suggested_resource_arg"):
+            suggested[r["upstream_tool"]] = r["suggested_resource_arg"]
+        t.add_row(
+            cell(r["upstream_tool"], 80),
+            cell(r["exposed_name"] or "-"),
+            cell(r["proctor_name"] or "-"),
+            cell(r["effect"] or "-"),
+            cell(res, 60),
+            cell(r["status"]),
+            "yes" if r["callable"] else "no",
+            cell(r["description"], 60),
+        )
+    out.print(t)
+    if suggested:
+        err.print(
+            "[yellow]note[/] a task that declares resources denies tools whose resource argument is not"
+            f" described; describe them in upstreams.yaml under `{escape(namespace)}`'s `tools:`, e.g. "
+            + ", ".join(
+                f"{markup_safe(safe_text(k, 40, newlines=True))}: {{resource_arg: {markup_safe(v)}}}"
+                for k, v in sorted(suggested.items())[:5]
+            ),
+            highlight=False,
+        )
+    if not report.pinned:
+        err.print(
+            f"[yellow]warning[/] `{namespace}` is not pinned: its tools are usable unchecked;"
+            f" run `proctor tools pin {namespace}`"
+        )
+
+
+__all__ = ["credential_app", "upstream_app"]
