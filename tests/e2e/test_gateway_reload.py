@@ -19,6 +19,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 from tests.e2e.gateway_harness import free_port
 
 from proctor.app import Proctor
@@ -109,10 +110,24 @@ def _call(r: Running) -> tuple[bool, str]:
     return anyio.run(main)
 
 
+def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for e in group.exceptions:
+        out.extend(_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])
+    return out
+
+
 def _until(r: Running, pred: Callable[[bool, str], bool]) -> tuple[bool, str]:
     deadline = time.monotonic() + PATIENCE_S
     while True:
-        ok, text = _call(r)
+        try:
+            ok, text = _call(r)
+        except* MCPError as group:
+            # the reload landed between the listing and the call: the name listed a moment ago is
+            # unknown now (a JSON-RPC error); the next look lists what the new configuration has
+            if not all("unknown tool" in str(e) for e in _leaves(group)):
+                raise
+            ok, text = False, "unknown tool (changed between listing and calling)"
         if pred(ok, text) or time.monotonic() > deadline:
             return ok, text
         time.sleep(0.3)
