@@ -83,18 +83,13 @@ def _gateway(tmp_path: Path) -> Iterator[Gateway]:
     assert auth.runtime is not None
     runtime = auth.runtime
     calls: list[str] = []
-    lean, sdk = runtime.call_tool_lean, runtime.call_tool
+    one_path = runtime.calls.call
 
-    async def counted_lean(*args: Any, **kwargs: Any) -> Any:
-        calls.append("lean")
-        return await lean(*args, **kwargs)
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[3].path)  # the leg: "lean" or "sdk"
+        return await one_path(*args, **kwargs)
 
-    async def counted_sdk(*args: Any, **kwargs: Any) -> Any:
-        calls.append("sdk")
-        return await sdk(*args, **kwargs)
-
-    runtime.call_tool_lean = counted_lean  # type: ignore[method-assign]
-    runtime.call_tool = counted_sdk  # type: ignore[method-assign]
+    runtime.calls.call = counted  # type: ignore[method-assign]
     fast_call = auth.fast_call
 
     def counted_fast_call(*args: Any) -> Any:
@@ -572,3 +567,70 @@ def test_a_contradicting_routing_header_is_refused_on_the_handshake_path_too(
     assert [r["error"] for r in refused] == ["header_mismatch"] * 4
     assert same.status_code == 200, same.text
     assert gw.calls == (["fast", "lean"] if lean else ["sdk"])
+
+
+def test_one_http_call_verifies_the_task_token_once(tmp_path: Path) -> None:
+    """Identity is checked once per call: the HTTP layer verifies the task token and hands what it
+    checked (on the call's snapshot, until the token's expiry) to the pipeline, which does not
+    verify it a second time, on either path. A token whose signing key is then revoked is refused
+    on the very next request, the remembered caller notwithstanding."""
+    with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
+        sid = _open_session(client, gw.url, gw.headers)
+        h = {**gw.headers, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+        verify, verify_until = gw.p.tasks.verify_token, gw.p.tasks.verify_token_until
+        seen: list[str] = []
+
+        def counting(token: str, agent: Any) -> Any:
+            seen.append(token)
+            return verify(token, agent)
+
+        def counting_until(token: str, agent: Any) -> Any:
+            seen.append(token)
+            return verify_until(token, agent)
+
+        gw.p.tasks.verify_token = counting  # type: ignore[method-assign]
+        gw.p.tasks.verify_token_until = counting_until  # type: ignore[method-assign]
+        per_call: dict[str, list[int]] = {}
+        for lean in (True, False):
+            gw.auth.lean = lean
+            gw.auth._callers.clear()  # the first call verifies the caller afresh, the second does not
+            counts = per_call.setdefault("lean" if lean else "sdk", [])
+            for i in range(2):
+                call = {
+                    "jsonrpc": "2.0",
+                    "id": 10 + i,
+                    "method": "tools/call",
+                    "params": {"name": "fx__test_simple_text", "arguments": {}},
+                }
+                before = len(seen)
+                r = client.post(gw.url, json=call, headers=h)
+                assert r.status_code == 200, r.text
+                msg = _answer(r)
+                assert msg is not None, r.text
+                assert not msg["result"].get("isError"), msg
+                counts.append(len(seen) - before)
+        gw.auth.lean = True
+        gw.p.agents.keys.rotate(gw.p.clock.now(), revoke=True)
+        revoked = client.post(
+            gw.url,
+            json={
+                "jsonrpc": "2.0",
+                "id": 20,
+                "method": "tools/call",
+                "params": {"name": "fx__test_simple_text"},
+            },
+            headers=h,
+        )
+        del gw.p.tasks.verify_token, gw.p.tasks.verify_token_until
+    # the first call of a caller verifies its token once (the transport, which hands the result
+    # to the pipeline); the second, on the same store state, reuses what was checked until the
+    # token's expiry — a revoked key changes the store's state, so it is checked again
+    assert per_call == {"lean": [1, 0], "sdk": [1, 0]}, per_call
+    # the revoked token: the store's state changed, so the pipeline verifies it again and the call
+    # is denied, with its decision record, on the very next request
+    assert revoked.status_code == 200, revoked.text
+    denied = _answer(revoked)
+    assert denied is not None, revoked.text
+    assert denied["result"]["isError"], denied
+    assert "no longer trusted" in denied["result"]["content"][0]["text"], denied
+    assert gw.calls == ["fast", "lean", "fast", "lean", "sdk", "sdk", "fast", "lean"]

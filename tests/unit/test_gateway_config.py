@@ -284,7 +284,7 @@ def test_invalid_yaml_error_does_not_quote_the_file(tmp_path: Path) -> None:
 def test_which_calls_overlap_their_audit_write(
     mode: str, effect: str, flags: dict[str, bool], expected: bool
 ) -> None:
-    from proctor.gateway.runtime import overlaps
+    from proctor.gateway.calls import overlaps
     from proctor.store.base import ToolRecord
     from proctor.types import ToolName
 

@@ -1,10 +1,10 @@
-"""The upstream deadline's grace for the loop's own inline commit (GatewayRuntime's _Grace)."""
+"""The upstream deadline's grace for the loop's own inline commit (proctor.gateway.calls._Grace)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from proctor.gateway.runtime import _Grace
+from proctor.gateway.calls import _Grace
 
 
 def test_grace_moves_an_entered_deadline_and_leaves_others_alone() -> None:

@@ -22,7 +22,6 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 PENDING_ALL = frozenset(
     {
         "proctor.gateway.http",
-        "proctor.gateway.runtime",
         "proctor.store.postgres",
         "proctor.store.sqlite",
     }

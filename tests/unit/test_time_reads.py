@@ -27,8 +27,6 @@ READS = frozenset(
 PENDING = {
     "audit/log.py": 4,  # the writer thread's wait deadlines (condition waits run in real time)
     "audit/witness.py": 1,  # the lagging witness's retry pace, on the writer thread
-    "gateway/runtime.py": 3,
-    "gateway/relays.py": 1,  # its start time is read back by gateway/runtime.py: moves with it
     "store/postgres.py": 2,
 }
 

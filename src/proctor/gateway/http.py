@@ -34,11 +34,11 @@ from proctor.errors import (
     SessionNotOwned,
     StoreError,
     TaskTokenInvalid,
-    public_message,
 )
 from proctor.gateway import wire
+from proctor.gateway.calls import LEAN, Caller, denial_text
 from proctor.gateway.config import load_upstreams
-from proctor.gateway.runtime import Caller, GatewayRuntime
+from proctor.gateway.runtime import GatewayRuntime
 from proctor.gateway.server import build_server
 from proctor.pipeline import Identity, printable
 from proctor.snapshot import Snapshot
@@ -367,7 +367,7 @@ class GatewayAuth:
             msg, MAX_LEAN_DEPTH
         ):
             return False
-        target = self.runtime.tool_upstream(params["name"])
+        target = self.runtime.catalog.tool_upstream(params["name"])
         # plain http only: the lean client does not speak TLS (https upstreams take the SDK path)
         return target is not None and (target.url or "").startswith("http://")
 
@@ -402,19 +402,14 @@ class GatewayAuth:
         reply: dict[str, Any] = {"jsonrpc": "2.0", "id": msg["id"]}
         finish = None
         try:
-            outcome = await self.runtime.call_tool_lean(
-                caller, params["name"], params.get("arguments") or {}, snap
+            outcome = await self.runtime.calls.call(
+                caller, params["name"], params.get("arguments") or {}, LEAN, snap
             )
             reply["result"], finish = outcome.result, outcome.finish
         except MCPError as exc:
             reply["error"] = {"code": exc.error.code, "message": exc.error.message}
         except ProctorError as exc:
-            reply["result"] = {
-                "content": [
-                    {"type": "text", "text": f"Proctor denied this call: {public_message(exc)} [{exc.code}]"}
-                ],
-                "isError": True,
-            }
+            reply["result"] = {"content": [{"type": "text", "text": denial_text(exc)}], "isError": True}
         except Exception as exc:
             log.exception("lean tools/call failed")
             reply["error"] = {"code": -32603, "message": f"internal error ({type(exc).__name__})"}

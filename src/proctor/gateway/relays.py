@@ -29,10 +29,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import mcp_types as types
@@ -41,15 +40,13 @@ from mcp.shared.exceptions import MCPError
 
 from proctor.config import tool_from_mapping
 from proctor.errors import ProctorError, StoreError
+from proctor.gateway.calls import Caller, Calls, Failure, call_input, failure
 from proctor.gateway.config import UpstreamConfig
-from proctor.pipeline import CallInput
+from proctor.gateway.sessions import TaskUpstreams
 from proctor.policy.engine import Decision
 from proctor.policy.scope import NO_RESOURCE, declares_namespace
 from proctor.store.base import TaskRecord, ToolRecord
 from proctor.types import ToolName, Verdict
-
-if TYPE_CHECKING:
-    from proctor.gateway.runtime import Caller, GatewayRuntime, TaskUpstreams
 
 __all__ = [
     "DENIED",
@@ -69,6 +66,7 @@ __all__ = [
     "read_resource",
     "refusal",
     "relay",
+    "relay_error",
     "relay_record",
     "relay_tool",
     "resource_upstream",
@@ -125,13 +123,13 @@ def relay_record(cfg: UpstreamConfig, method: str) -> ToolRecord:
     return tool_from_mapping(raw, f"upstream `{cfg.namespace}` relay `{method}`")
 
 
-def _register(rt: GatewayRuntime, cfg: UpstreamConfig, method: str) -> bool:
+def _register(calls: Calls, cfg: UpstreamConfig, method: str) -> bool:
     """Make sure the relay tool is registered as the gateway defines it; True if it was (re)written."""
     want = relay_record(cfg, method)
-    have = rt.proctor.state.tool(want.name)
+    have = calls.proctor.state.tool(want.name)
     if have is not None and dataclasses.replace(have, version=want.version) == want:
         return False
-    rt.proctor.tools.put(want, by=f"upstream:{cfg.namespace}")
+    calls.proctor.tools.put(want, by=f"upstream:{cfg.namespace}")
     return True
 
 
@@ -143,30 +141,25 @@ def visible(task: TaskRecord, cfg: UpstreamConfig, method: str) -> bool:
 
 # deciding --------------------------------------------------------------------------------------
 async def decide(
-    rt: GatewayRuntime, caller: Caller, cfg: UpstreamConfig, method: str, args: dict[str, Any]
+    calls: Calls, caller: Caller, cfg: UpstreamConfig, method: str, args: dict[str, Any]
 ) -> tuple[ToolName, Decision]:
     """Decide one relayed request; the decision is durable on return (or it is a deny)."""
     name = relay_tool(cfg.namespace, method)
-    call = CallInput(
-        tool=name,
-        args=args,
-        agent=str(caller.agent),
-        task_token=caller.task_token,
-        source="mcp",
-        identity=caller.identity,
-    )
+    call = call_input(caller, name, args)
     try:
-        await rt.proctor.store_guard.run(_register, rt, cfg, method)
-        snap = await rt.proctor.state.snapshot_async()  # after registering, which may have changed the store
+        await calls.proctor.store_guard.run(_register, calls, cfg, method)
+        snap = (
+            await calls.proctor.state.snapshot_async()
+        )  # after registering, which may have changed the store
     except StoreError as exc:
         log.error("store error before deciding a relayed %s: %s", method, exc.message)
-        d = await rt._deny_recorded(
+        d = await calls.deny_recorded(
             call, caller, name, "the store could not be read: the request is denied", exc.code
         )
         return name, d
     except ProctorError as exc:  # the policy schema has no `read` action, for example
-        return name, await rt._deny_recorded(call, caller, name, exc.message, exc.code)
-    return name, await rt.proctor.pipeline.decide_call_async(call, alone=rt.inflight <= 1, snap=snap)
+        return name, await calls.deny_recorded(call, caller, name, exc.message, exc.code)
+    return name, await calls.proctor.pipeline.decide_call_async(call, alone=calls.inflight <= 1, snap=snap)
 
 
 def refusal(method: str, decision: Decision) -> MCPError:
@@ -184,7 +177,7 @@ def refusal(method: str, decision: Decision) -> MCPError:
 
 
 async def relay(
-    rt: GatewayRuntime,
+    calls: Calls,
     caller: Caller,
     cfg: UpstreamConfig,
     method: str,
@@ -194,18 +187,18 @@ async def relay(
 ) -> T:
     """Decide ``method`` on ``cfg``; if allowed, send it (``send``) and record its completion
     (``dump`` gives the output its digest is taken over). Raises :class:`MCPError` otherwise."""
-    rt.inflight += 1
+    calls.inflight += 1
     try:
-        name, decision = await decide(rt, caller, cfg, method, args)
+        name, decision = await decide(calls, caller, cfg, method, args)
         if decision.verdict is not Verdict.ALLOW:
             raise refusal(method, decision)
-        return await _forward(rt, rt.owned(caller.task_id), cfg, method, name, decision, send, dump)
+        return await _forward(calls, calls.owned(caller.task_id), cfg, method, name, decision, send, dump)
     finally:
-        rt.inflight -= 1
+        calls.inflight -= 1
 
 
 async def _forward(
-    rt: GatewayRuntime,
+    calls: Calls,
     owned: TaskUpstreams,
     cfg: UpstreamConfig,
     method: str,
@@ -214,12 +207,9 @@ async def _forward(
     send: Callable[[Client], Awaitable[T]],
     dump: Callable[[T], Any],
 ) -> T:
-    from proctor.gateway.runtime import CredentialUnavailable, UpstreamUnavailable
-
-    started = time.monotonic()
+    started = calls.proctor.clock.monotonic()
     status = "ok"
     output: Any = None
-    ns = cfg.namespace
     try:
         client = (await owned.get(cfg)).require()
         owned.record_use(cfg, decision)
@@ -230,46 +220,40 @@ async def _forward(
         except Exception:  # the digest is best effort; the answer is not lost for it
             output = None
         return result
-    except CredentialUnavailable as exc:
-        status = "credential_unavailable"
-        raise MCPError(
-            DENIED, f"Proctor denied `{method}`: {exc} (decision {decision.decision_id})"
-        ) from None
-    except TimeoutError:
-        status = "timeout"
-        owned.drop(ns)  # a hung upstream is restarted for the next request
-        raise MCPError(
-            types.INTERNAL_ERROR,
-            f"upstream `{ns}` did not answer within {cfg.timeout_s:g}s; `{method}` was abandoned"
-            f" (decision {decision.decision_id})",
-        ) from None
-    except MCPError as exc:
-        if exc.error.code == types.CONNECTION_CLOSED:
-            status = "upstream_unavailable"
-            owned.drop(ns)
-            raise MCPError(types.INTERNAL_ERROR, f"upstream `{ns}` is unavailable") from None
-        status = "upstream_error"
-        raise MCPError(exc.error.code, str(exc.error.message)[:300]) from None
-    except UpstreamUnavailable as exc:
-        status = "upstream_unavailable"
-        raise MCPError(types.INTERNAL_ERROR, str(exc)) from None
     except Exception as exc:
-        status = "upstream_unavailable"
-        owned.drop(ns)
-        log.warning("upstream `%s` failed during %s: %s", ns, method, type(exc).__name__)
-        raise MCPError(types.INTERNAL_ERROR, f"upstream `{ns}` is unavailable") from None
+        f = failure(exc, cfg, method)  # the mapping tools/call uses (proctor.gateway.calls)
+        status = f.status
+        if f.drop:
+            owned.drop(cfg.namespace, cfg)  # a hung or dead upstream is restarted for the next request
+        raise relay_error(f, cfg, method, decision) from None
     finally:
-        rt._record_completion(
+        calls.record_completion(
             owned.task_id, cfg, name, decision, status, [output], None, status != "ok", started
         )
 
 
+def relay_error(f: Failure, cfg: UpstreamConfig, method: str, decision: Decision) -> MCPError:
+    """The JSON-RPC error for a relayed request whose upstream exchange failed."""
+    ns = cfg.namespace
+    if f.status == "credential_unavailable":
+        return MCPError(DENIED, f"Proctor denied `{method}`: {f.detail} (decision {decision.decision_id})")
+    if f.status == "timeout":
+        return MCPError(
+            types.INTERNAL_ERROR,
+            f"upstream `{ns}` did not answer within {cfg.timeout_s:g}s; `{method}` was abandoned"
+            f" (decision {decision.decision_id})",
+        )
+    if f.status == "upstream_error":
+        return MCPError(f.code, f.detail)
+    return MCPError(types.INTERNAL_ERROR, f"upstream `{ns}` is unavailable")
+
+
 # routing ---------------------------------------------------------------------------------------
-async def each_upstream(rt: GatewayRuntime, caller: Caller) -> AsyncIterator[tuple[UpstreamConfig, Client]]:
+async def each_upstream(calls: Calls, caller: Caller) -> AsyncIterator[tuple[UpstreamConfig, Client]]:
     """The task's open sessions with the upstreams its declared intent names (opened if needed)."""
-    task = rt.live_task(caller)
-    owned = rt.owned(task.id)
-    for cfg in rt.upstreams.values():
+    task = calls.live_task(caller)
+    owned = calls.owned(task.id)
+    for cfg in calls.catalog.upstreams.values():
         if not declares_namespace(task.allow, cfg.namespace):
             # a task reaches only the upstreams its declared intent names: none of the rest is
             # started, leased for, listed, read or told anything on its behalf
@@ -282,14 +266,12 @@ async def each_upstream(rt: GatewayRuntime, caller: Caller) -> AsyncIterator[tup
             owned.drop(cfg.namespace)
 
 
-async def catalog_resources(
-    rt: GatewayRuntime, caller: Caller
-) -> list[tuple[UpstreamConfig, types.Resource]]:
+async def catalog_resources(calls: Calls, caller: Caller) -> list[tuple[UpstreamConfig, types.Resource]]:
     """Every resource the task's declared upstreams list; remembers which upstream owns each URI."""
-    owned = rt.owned(caller.task_id)
+    owned = calls.owned(caller.task_id)
     out: list[tuple[UpstreamConfig, types.Resource]] = []
     listed_by: dict[str, set[str]] = {}
-    async for cfg, client in each_upstream(rt, caller):
+    async for cfg, client in each_upstream(calls, caller):
         if client.server_capabilities is None or client.server_capabilities.resources is None:
             continue
         res = await client.list_resources()
@@ -302,15 +284,15 @@ async def catalog_resources(
     return out
 
 
-async def list_resources(rt: GatewayRuntime, caller: Caller) -> list[types.Resource]:
-    task = rt.live_task(caller)
-    return [r for cfg, r in await catalog_resources(rt, caller) if visible(task, cfg, "resources/read")]
+async def list_resources(calls: Calls, caller: Caller) -> list[types.Resource]:
+    task = calls.live_task(caller)
+    return [r for cfg, r in await catalog_resources(calls, caller) if visible(task, cfg, "resources/read")]
 
 
-async def list_resource_templates(rt: GatewayRuntime, caller: Caller) -> list[types.ResourceTemplate]:
-    task = rt.live_task(caller)
+async def list_resource_templates(calls: Calls, caller: Caller) -> list[types.ResourceTemplate]:
+    task = calls.live_task(caller)
     out: list[types.ResourceTemplate] = []
-    async for cfg, client in each_upstream(rt, caller):
+    async for cfg, client in each_upstream(calls, caller):
         caps = client.server_capabilities
         if caps is None or caps.resources is None or not visible(task, cfg, "resources/read"):
             continue
@@ -318,10 +300,10 @@ async def list_resource_templates(rt: GatewayRuntime, caller: Caller) -> list[ty
     return out
 
 
-async def list_prompts(rt: GatewayRuntime, caller: Caller) -> list[types.Prompt]:
-    task = rt.live_task(caller)
+async def list_prompts(calls: Calls, caller: Caller) -> list[types.Prompt]:
+    task = calls.live_task(caller)
     out: list[types.Prompt] = []
-    async for cfg, client in each_upstream(rt, caller):
+    async for cfg, client in each_upstream(calls, caller):
         caps = client.server_capabilities
         if caps is None or caps.prompts is None or not visible(task, cfg, "prompts/get"):
             continue
@@ -330,28 +312,28 @@ async def list_prompts(rt: GatewayRuntime, caller: Caller) -> list[types.Prompt]
     return out
 
 
-async def resource_upstream(rt: GatewayRuntime, caller: Caller, uri: str) -> UpstreamConfig:
+async def resource_upstream(calls: Calls, caller: Caller, uri: str) -> UpstreamConfig:
     """The declared upstream that owns ``uri`` (MCPError -32602 when none or several do)."""
-    task = rt.live_task(caller)
-    owned = rt.owned(task.id)
+    task = calls.live_task(caller)
+    owned = calls.owned(task.id)
     ns = owned.resource_owner.get(uri)
     if ns is None:
-        await catalog_resources(rt, caller)
+        await catalog_resources(calls, caller)
         ns = owned.resource_owner.get(uri)
-    if ns is None and len(rt.upstreams) == 1:
-        ns = next(iter(rt.upstreams))  # a template's URI, with one upstream to ask
+    if ns is None and len(calls.catalog.upstreams) == 1:
+        ns = next(iter(calls.catalog.upstreams))  # a template's URI, with one upstream to ask
     if ns == "":
         raise MCPError(types.INVALID_PARAMS, f"resource `{uri[:200]}` is listed by more than one upstream")
-    cfg = None if ns is None else rt.upstreams.get(ns)  # a reload may have removed it
+    cfg = None if ns is None else calls.catalog.upstreams.get(ns)  # a reload may have removed it
     if ns is None or cfg is None or not declares_namespace(task.allow, ns):
         raise MCPError(types.INVALID_PARAMS, f"unknown resource `{uri[:200]}`")
     return cfg
 
 
-def prompt_upstream(rt: GatewayRuntime, caller: Caller, name: str) -> tuple[UpstreamConfig, str]:
+def prompt_upstream(calls: Calls, caller: Caller, name: str) -> tuple[UpstreamConfig, str]:
     """The declared upstream and upstream name of a prompt (MCPError -32602 when there is none)."""
-    target = rt.resolve(name)
-    if target is None or not declares_namespace(rt.live_task(caller).allow, target[0].namespace):
+    target = calls.catalog.resolve(name)
+    if target is None or not declares_namespace(calls.live_task(caller).allow, target[0].namespace):
         raise MCPError(types.INVALID_PARAMS, f"unknown prompt `{name[:100]}`")
     return target
 
@@ -361,20 +343,20 @@ def _dumped(items: Any) -> list[Any]:
     return [x.model_dump(mode="json") for x in items]
 
 
-async def read_resource(rt: GatewayRuntime, caller: Caller, uri: str) -> types.ReadResourceResult:
-    cfg = await resource_upstream(rt, caller, uri)
+async def read_resource(calls: Calls, caller: Caller, uri: str) -> types.ReadResourceResult:
+    cfg = await resource_upstream(calls, caller, uri)
 
     async def send(client: Client) -> types.ReadResourceResult:
         return await client.read_resource(uri)
 
     result = await relay(
-        rt, caller, cfg, "resources/read", {RESOURCE_ARG: uri}, send, lambda r: _dumped(r.contents)
+        calls, caller, cfg, "resources/read", {RESOURCE_ARG: uri}, send, lambda r: _dumped(r.contents)
     )
     return result.model_copy(update={"meta": None})
 
 
-async def subscribe(rt: GatewayRuntime, caller: Caller, uri: str, on: bool) -> None:
-    cfg = await resource_upstream(rt, caller, uri)
+async def subscribe(calls: Calls, caller: Caller, uri: str, on: bool) -> None:
+    cfg = await resource_upstream(calls, caller, uri)
     method = "resources/subscribe" if on else "resources/unsubscribe"
 
     async def send(client: Client) -> types.EmptyResult:
@@ -382,33 +364,31 @@ async def subscribe(rt: GatewayRuntime, caller: Caller, uri: str, on: bool) -> N
             return await client.subscribe_resource(uri)
         return await client.unsubscribe_resource(uri)
 
-    await relay(rt, caller, cfg, method, {RESOURCE_ARG: uri}, send, lambda _r: None)
+    await relay(calls, caller, cfg, method, {RESOURCE_ARG: uri}, send, lambda _r: None)
 
 
 async def get_prompt(
-    rt: GatewayRuntime, caller: Caller, name: str, arguments: dict[str, str] | None
+    calls: Calls, caller: Caller, name: str, arguments: dict[str, str] | None
 ) -> types.GetPromptResult:
-    cfg, upstream_name = prompt_upstream(rt, caller, name)
+    cfg, upstream_name = prompt_upstream(calls, caller, name)
 
     async def send(client: Client) -> types.GetPromptResult:
         return await client.get_prompt(upstream_name, arguments or {})
 
     args = {RESOURCE_ARG: prompt_uri(cfg.namespace, upstream_name), "arguments": dict(arguments or {})}
-    result = await relay(rt, caller, cfg, "prompts/get", args, send, lambda r: _dumped(r.messages))
+    result = await relay(calls, caller, cfg, "prompts/get", args, send, lambda r: _dumped(r.messages))
     return result.model_copy(update={"meta": None})
 
 
-async def complete(
-    rt: GatewayRuntime, caller: Caller, params: types.CompleteRequestParams
-) -> types.CompleteResult:
+async def complete(calls: Calls, caller: Caller, params: types.CompleteRequestParams) -> types.CompleteResult:
     ref = params.ref
     if isinstance(ref, types.PromptReference):
-        cfg, upstream_name = prompt_upstream(rt, caller, ref.name)
+        cfg, upstream_name = prompt_upstream(calls, caller, ref.name)
         ref = ref.model_copy(update={"name": upstream_name})
         resource = prompt_uri(cfg.namespace, upstream_name)
     else:
         resource = str(ref.uri)
-        cfg = await resource_upstream(rt, caller, resource)
+        cfg = await resource_upstream(calls, caller, resource)
     context = params.context.arguments if params.context else None
     argument = params.argument.model_dump()
     sent_ref = ref
@@ -420,16 +400,16 @@ async def complete(
     if context:
         args["context"] = dict(context)
     return await relay(
-        rt, caller, cfg, "completion/complete", args, send, lambda r: r.completion.model_dump(mode="json")
+        calls, caller, cfg, "completion/complete", args, send, lambda r: r.completion.model_dump(mode="json")
     )
 
 
-async def set_logging_level(rt: GatewayRuntime, caller: Caller, level: types.LoggingLevel) -> None:
+async def set_logging_level(calls: Calls, caller: Caller, level: types.LoggingLevel) -> None:
     """Sent to each declared upstream that offers logging, each decided apart (one call each).
     The upstreams allowed get it; if any was not allowed or failed, the first such error is raised
     once the rest have been tried."""
     failed: MCPError | None = None
-    async for cfg, client in each_upstream(rt, caller):
+    async for cfg, client in each_upstream(calls, caller):
         caps = client.server_capabilities
         if caps is None or caps.logging is None:
             continue
@@ -438,7 +418,7 @@ async def set_logging_level(rt: GatewayRuntime, caller: Caller, level: types.Log
             return await c.set_logging_level(level)
 
         try:
-            await relay(rt, caller, cfg, "logging/setLevel", {"level": str(level)}, send, lambda _r: None)
+            await relay(calls, caller, cfg, "logging/setLevel", {"level": str(level)}, send, lambda _r: None)
         except MCPError as exc:
             failed = failed or exc
     if failed is not None:

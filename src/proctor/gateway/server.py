@@ -1,7 +1,8 @@
 """The MCP server agents talk to: the SDK's lowlevel ``Server`` with Proctor's handlers.
 
 Every handler resolves the caller (agent and task) through the transport, then goes through the
-:class:`~proctor.gateway.runtime.GatewayRuntime`. Any exception a handler does not turn into a
+gateway's parts: ``tools/call`` through the one call path (:mod:`proctor.gateway.calls`, on its
+SDK leg), ``tools/list`` through the catalog, the other methods through the relays. Any exception a handler does not turn into a
 result itself becomes a sanitised JSON-RPC error here: the SDK would otherwise send raw exception
 text to the client on handshake-era connections.
 """
@@ -19,7 +20,9 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from proctor.errors import ProctorError, StoreError, public_message
-from proctor.gateway.runtime import Caller, GatewayRuntime
+from proctor.gateway import relays
+from proctor.gateway.calls import Caller, call_sdk, denial_text
+from proctor.gateway.runtime import GatewayRuntime
 
 __all__ = [
     "CallerOf",
@@ -57,26 +60,24 @@ def _guard(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
 
 def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = "proctor") -> Server[Any]:
     """A lowlevel MCP server whose handlers route through Proctor."""
+    calls = runtime.calls
 
     @_guard
     async def on_list_tools(ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=await runtime.list_tools(caller_of(ctx)))
+        caller = caller_of(ctx)
+        task = calls.live_task(caller)
+        return types.ListToolsResult(tools=await runtime.catalog.list_tools(task, runtime.owned(task.id)))
 
     async def on_call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
         try:
             caller = caller_of(ctx)
-            return await runtime.call_tool(caller, ctx, params.name, params.arguments)
+            return await call_sdk(calls, caller, ctx, params.name, params.arguments)
         except MCPError:
             raise
         except ProctorError as exc:
             # a failure to establish who is calling is a denied call the model can read
             return types.CallToolResult(
-                content=[
-                    types.TextContent(
-                        type="text", text=f"Proctor denied this call: {public_message(exc)} [{exc.code}]"
-                    )
-                ],
-                is_error=True,
+                content=[types.TextContent(type="text", text=denial_text(exc))], is_error=True
             )
         except Exception as exc:
             log.exception("tools/call failed")
@@ -94,47 +95,47 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = "p
     async def on_list_resources(
         ctx: Ctx, params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        return types.ListResourcesResult(resources=await runtime.list_resources(caller_of(ctx)))
+        return types.ListResourcesResult(resources=await relays.list_resources(calls, caller_of(ctx)))
 
     @_guard
     async def on_list_resource_templates(
         ctx: Ctx, params: types.PaginatedRequestParams | None
     ) -> types.ListResourceTemplatesResult:
         return types.ListResourceTemplatesResult(
-            resource_templates=await runtime.list_resource_templates(caller_of(ctx))
+            resource_templates=await relays.list_resource_templates(calls, caller_of(ctx))
         )
 
     @_guard
     async def on_read_resource(ctx: Ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
-        return await runtime.read_resource(caller_of(ctx), str(params.uri))
+        return await relays.read_resource(calls, caller_of(ctx), str(params.uri))
 
     @_guard
     async def on_subscribe(ctx: Ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
-        await runtime.subscribe(caller_of(ctx), str(params.uri), True)
+        await relays.subscribe(calls, caller_of(ctx), str(params.uri), True)
         return types.EmptyResult()
 
     @_guard
     async def on_unsubscribe(ctx: Ctx, params: types.UnsubscribeRequestParams) -> types.EmptyResult:
-        await runtime.subscribe(caller_of(ctx), str(params.uri), False)
+        await relays.subscribe(calls, caller_of(ctx), str(params.uri), False)
         return types.EmptyResult()
 
     @_guard
     async def on_list_prompts(
         ctx: Ctx, params: types.PaginatedRequestParams | None
     ) -> types.ListPromptsResult:
-        return types.ListPromptsResult(prompts=await runtime.list_prompts(caller_of(ctx)))
+        return types.ListPromptsResult(prompts=await relays.list_prompts(calls, caller_of(ctx)))
 
     @_guard
     async def on_get_prompt(ctx: Ctx, params: types.GetPromptRequestParams) -> types.GetPromptResult:
-        return await runtime.get_prompt(caller_of(ctx), params.name, params.arguments)
+        return await relays.get_prompt(calls, caller_of(ctx), params.name, params.arguments)
 
     @_guard
     async def on_completion(ctx: Ctx, params: types.CompleteRequestParams) -> types.CompleteResult:
-        return await runtime.complete(caller_of(ctx), params)
+        return await relays.complete(calls, caller_of(ctx), params)
 
     @_guard
     async def on_set_logging_level(ctx: Ctx, params: types.SetLevelRequestParams) -> types.EmptyResult:
-        await runtime.set_logging_level(caller_of(ctx), params.level)
+        await relays.set_logging_level(calls, caller_of(ctx), params.level)
         return types.EmptyResult()
 
     # Logging, subscriptions and the rest are deprecated in the 2026-07-28 era but still spoken by

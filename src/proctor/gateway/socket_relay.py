@@ -58,8 +58,9 @@ from proctor.errors import (
     ValidationError,
     public_message,
 )
+from proctor.gateway.calls import Caller
 from proctor.gateway.config import load_upstreams
-from proctor.gateway.runtime import Caller, GatewayRuntime
+from proctor.gateway.runtime import GatewayRuntime
 from proctor.gateway.server import build_server
 from proctor.gateway.stdio import MAX_LINE_BYTES, OVERSIZED_LINE, screen_line
 from proctor.gateway.thin import PROTOCOL, SOCKET_NAME

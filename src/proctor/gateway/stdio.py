@@ -40,8 +40,9 @@ from mcp_types import ErrorData, JSONRPCError
 from proctor.app import Proctor
 from proctor.errors import AttestationFailed, TaskTokenInvalid
 from proctor.gateway import wire
+from proctor.gateway.calls import Caller
 from proctor.gateway.config import load_upstreams
-from proctor.gateway.runtime import Caller, GatewayRuntime
+from proctor.gateway.runtime import GatewayRuntime
 from proctor.gateway.server import build_server
 from proctor.identity.attest import PeerCredentials, match_agent, workload_selectors
 from proctor.pipeline import printable
