@@ -656,3 +656,52 @@ def test_a_timed_out_write_marks_the_log_failing_until_a_commit_succeeds(
         release.set()
         audit.close()
         guard.close()
+
+
+def test_close_waits_for_an_inline_commit_that_hands_its_batch_over(
+    db: Path, store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An inline commit that started before ``close()`` and then finds the write lock taken hands
+    its batch to the writer thread. The writer used to exit meanwhile (nothing else was queued):
+    the batch was never committed and its caller never answered (it hung until its own timeout)."""
+    audit = AuditLog(store, clock, None)
+    original = store.append_audit
+    entered = threading.Event()
+
+    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        if threading.current_thread().name != "inline":
+            return original(records, hasher)
+        entered.set()
+        audit._thread.join(0.5)  # the writer, told to close, exits (or waits for this commit)
+        other = sqlite3.connect(db, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another process's transaction holds the lock now
+            try:
+                return original(records, hasher)  # refused at once: the batch is handed over
+            finally:
+                other.execute("ROLLBACK")
+        finally:
+            other.close()
+
+    monkeypatch.setattr(store, "append_audit", append_audit)
+    out: list[AuditRow | BaseException] = []
+
+    def inline() -> None:
+        async def one() -> None:
+            try:
+                out.append(await asyncio.wait_for(audit.append_async("decision", {"n": 1}, inline=True), 10))
+            except BaseException as exc:  # reported below
+                out.append(exc)
+
+        asyncio.run(one())
+
+    t = threading.Thread(target=inline, name="inline")
+    t.start()
+    assert entered.wait(10)
+    audit.close()
+    t.join(15)
+    assert len(out) == 1
+    assert isinstance(out[0], AuditRow), out
+    head = store.audit_head()
+    assert head is not None
+    assert head.seq == out[0].seq == 1

@@ -372,6 +372,8 @@ class AuditLog:
         with self._cond:
             self._inline = None
             batch.done = True
+            if self._closing:  # the writer waits for this commit before it exits
+                self._cond.notify()
         if batch.waiters:
             batch.waiters[0].release()
         if self._signer is not None and self._checkpoint_due():
@@ -650,7 +652,12 @@ class AuditLog:
                 if batch is None:
                     batch = self._open
                     if not batch.items:  # closing and drained
-                        return
+                        if self._inline is None:
+                            return
+                        # an inline commit still running may yet find the write lock taken and
+                        # hand its batch over: nobody would commit it, nor answer its caller
+                        cond.wait(_WRITER_CHECK_S)
+                        continue
                     self._open = _Batch()
                     self._last_size = len(batch.items)
                     self._inflight = batch
