@@ -705,3 +705,46 @@ def test_close_waits_for_an_inline_commit_that_hands_its_batch_over(
     head = store.audit_head()
     assert head is not None
     assert head.seq == out[0].seq == 1
+
+
+def test_an_inline_commit_leaves_isolating_a_refused_record_to_the_writer(
+    db: Path, store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deferred record the database refuses fails the inline batch it rode in. Finding it commits
+    the batch again in parts, each waiting for the write lock: that search used to run on the event
+    loop's thread (which must never wait for the lock, issue 12.2); the writer thread does it now,
+    and the caller's record is committed all the same."""
+    raw = sqlite3.connect(db, isolation_level=None)
+    raw.execute(
+        "CREATE TRIGGER poison BEFORE INSERT ON audit_records WHEN NEW.tool = 'poison.tool'"
+        " BEGIN SELECT RAISE(ABORT, 'poisoned record'); END"
+    )
+    raw.close()
+    original = store.append_audit
+    calls: list[tuple[str, int]] = []
+
+    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        calls.append((threading.current_thread().name, len(records)))
+        return original(records, hasher)
+
+    monkeypatch.setattr(store, "append_audit", append_audit)
+    with AuditLog(store, clock, None, max_defer_s=3600) as audit:
+        audit.defer("call.completed", {"n": 0}, tool="poison.tool")
+        audit.defer("call.completed", {"n": 1}, tool="fine.tool")
+
+        def inline() -> AuditRow:
+            async def one() -> AuditRow:
+                return await audit.append_async("decision", {"n": 2}, inline=True)
+
+            return asyncio.run(one())
+
+        rows: list[AuditRow] = []
+        t = threading.Thread(target=lambda: rows.append(inline()), name="inline")
+        t.start()
+        t.join(15)
+    assert len(rows) == 1
+    assert calls[0] == ("inline", 3)  # the inline attempt, refused as a whole
+    assert len(calls) > 1
+    assert {name for name, _ in calls[1:]} == {"proctor-audit-writer"}, calls
+    assert [r.tool for r in store.iter_audit()] == ["fine.tool", None]
+    assert rows[0].seq == 2

@@ -688,8 +688,8 @@ class AuditLog:
     def _commit(
         self, batch: _Batch, nowait: Callable[[], AbstractContextManager[None]] | None = None
     ) -> None:
-        """``nowait``: the first attempt takes the write lock at once or raises WriteWouldBlock,
-        having written nothing (the isolation of a refused record, after it, may wait)."""
+        """``nowait``: the commit takes the write lock at once or raises WriteWouldBlock, having
+        written nothing; so does a batch with a refused record (its isolation may wait)."""
         try:
             if nowait is None:
                 rows = self._append(batch.items)
@@ -698,6 +698,10 @@ class AuditLog:
                     rows = self._append(batch.items)
         except StoreError as exc:
             if len(batch.units) > 1 and _record_specific(exc):
+                if nowait is not None:
+                    # the search commits again, each part waiting for the write lock: not on an
+                    # event loop (issue 12.2); the attempt was rolled back, the batch is untouched
+                    raise WriteWouldBlock("a refused record is isolated by the audit writer") from exc
                 # One caller's record must not cost everyone else theirs: find it and commit the rest.
                 self._isolate(batch, exc)
                 return
