@@ -748,3 +748,34 @@ def test_an_inline_commit_leaves_isolating_a_refused_record_to_the_writer(
     assert {name for name, _ in calls[1:]} == {"proctor-audit-writer"}, calls
     assert [r.tool for r in store.iter_audit()] == ["fine.tool", None]
     assert rows[0].seq == 2
+
+
+def test_without_wal_the_inline_commit_is_handed_to_the_writer(
+    store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filesystem that refuses WAL leaves SQLite with a rollback journal, whose COMMIT waits (up
+    to the busy timeout) for every reader, of any process, to finish: no commit there is one that
+    cannot wait, so the event loop's record goes to the writer thread instead."""
+    from proctor.store.sqlite import SqliteStore
+
+    assert isinstance(store, SqliteStore)
+    store._stop.set()  # no new connection (each sets `_wal` from its journal mode)
+    store._checkpointer.join(10)
+    store.audit_head()
+    monkeypatch.setattr(store, "_wal", False)  # as `PRAGMA journal_mode = WAL` reports it then
+    original = store.append_audit
+    threads: list[str] = []
+
+    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        threads.append(threading.current_thread().name)
+        return original(records, hasher)
+
+    monkeypatch.setattr(store, "append_audit", append_audit)
+    with AuditLog(store, clock, None) as audit:
+
+        async def one() -> AuditRow:
+            return await audit.append_async("decision", {"n": 1}, inline=True)
+
+        row = asyncio.run(one())
+    assert row.seq == 1
+    assert threads[-1] == "proctor-audit-writer", threads
