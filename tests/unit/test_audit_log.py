@@ -779,3 +779,26 @@ def test_without_wal_the_inline_commit_is_handed_to_the_writer(
         row = asyncio.run(one())
     assert row.seq == 1
     assert threads[-1] == "proctor-audit-writer", threads
+
+
+def test_an_interrupted_inline_commit_does_not_hold_close(
+    store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during an inline commit (on the loop's thread) must not leave its batch claimed for
+    ever: ``close()``, which waits for an inline commit in flight, would then never return."""
+    audit = AuditLog(store, clock, None)
+
+    def interrupted(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "append_audit", interrupted)
+
+    async def one() -> AuditRow:
+        return await audit.append_async("decision", {"n": 1}, inline=True)
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(one())
+    closing = threading.Thread(target=audit.close, daemon=True)
+    closing.start()
+    closing.join(10)
+    assert not closing.is_alive()

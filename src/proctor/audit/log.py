@@ -369,6 +369,15 @@ class AuditLog:
                 self._handover.append(batch)
                 self._cond.notify()
             return fut
+        except BaseException:  # an interrupt: never leave the batch claimed (close() waits for it)
+            with self._cond:
+                self._inline = None
+                batch.error = StoreUnavailable("the inline audit commit was interrupted")
+                batch.done = True
+                self._cond.notify()
+            if batch.waiters:
+                batch.waiters[0].release()
+            raise
         with self._cond:
             self._inline = None
             batch.done = True
