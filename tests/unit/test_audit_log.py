@@ -656,3 +656,149 @@ def test_a_timed_out_write_marks_the_log_failing_until_a_commit_succeeds(
         release.set()
         audit.close()
         guard.close()
+
+
+def test_close_waits_for_an_inline_commit_that_hands_its_batch_over(
+    db: Path, store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An inline commit that started before ``close()`` and then finds the write lock taken hands
+    its batch to the writer thread. The writer used to exit meanwhile (nothing else was queued):
+    the batch was never committed and its caller never answered (it hung until its own timeout)."""
+    audit = AuditLog(store, clock, None)
+    original = store.append_audit
+    entered = threading.Event()
+
+    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        if threading.current_thread().name != "inline":
+            return original(records, hasher)
+        entered.set()
+        audit._thread.join(0.5)  # the writer, told to close, exits (or waits for this commit)
+        other = sqlite3.connect(db, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another process's transaction holds the lock now
+            try:
+                return original(records, hasher)  # refused at once: the batch is handed over
+            finally:
+                other.execute("ROLLBACK")
+        finally:
+            other.close()
+
+    monkeypatch.setattr(store, "append_audit", append_audit)
+    out: list[AuditRow | BaseException] = []
+
+    def inline() -> None:
+        async def one() -> None:
+            try:
+                out.append(await asyncio.wait_for(audit.append_async("decision", {"n": 1}, inline=True), 10))
+            except BaseException as exc:  # reported below
+                out.append(exc)
+
+        asyncio.run(one())
+
+    t = threading.Thread(target=inline, name="inline")
+    t.start()
+    assert entered.wait(10)
+    audit.close()
+    t.join(15)
+    assert len(out) == 1
+    assert isinstance(out[0], AuditRow), out
+    head = store.audit_head()
+    assert head is not None
+    assert head.seq == out[0].seq == 1
+
+
+def test_an_inline_commit_leaves_isolating_a_refused_record_to_the_writer(
+    db: Path, store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deferred record the database refuses fails the inline batch it rode in. Finding it commits
+    the batch again in parts, each waiting for the write lock: that search used to run on the event
+    loop's thread (which must never wait for the lock, issue 12.2); the writer thread does it now,
+    and the caller's record is committed all the same."""
+    raw = sqlite3.connect(db, isolation_level=None)
+    raw.execute(
+        "CREATE TRIGGER poison BEFORE INSERT ON audit_records WHEN NEW.tool = 'poison.tool'"
+        " BEGIN SELECT RAISE(ABORT, 'poisoned record'); END"
+    )
+    raw.close()
+    original = store.append_audit
+    calls: list[tuple[str, int]] = []
+
+    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        calls.append((threading.current_thread().name, len(records)))
+        return original(records, hasher)
+
+    monkeypatch.setattr(store, "append_audit", append_audit)
+    with AuditLog(store, clock, None, max_defer_s=3600) as audit:
+        audit.defer("call.completed", {"n": 0}, tool="poison.tool")
+        audit.defer("call.completed", {"n": 1}, tool="fine.tool")
+
+        def inline() -> AuditRow:
+            async def one() -> AuditRow:
+                return await audit.append_async("decision", {"n": 2}, inline=True)
+
+            return asyncio.run(one())
+
+        rows: list[AuditRow] = []
+        t = threading.Thread(target=lambda: rows.append(inline()), name="inline")
+        t.start()
+        t.join(15)
+    assert len(rows) == 1
+    assert calls[0] == ("inline", 3)  # the inline attempt, refused as a whole
+    assert len(calls) > 1
+    assert {name for name, _ in calls[1:]} == {"proctor-audit-writer"}, calls
+    assert [r.tool for r in store.iter_audit()] == ["fine.tool", None]
+    assert rows[0].seq == 2
+
+
+def test_without_wal_the_inline_commit_is_handed_to_the_writer(
+    store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filesystem that refuses WAL leaves SQLite with a rollback journal, whose COMMIT waits (up
+    to the busy timeout) for every reader, of any process, to finish: no commit there is one that
+    cannot wait, so the event loop's record goes to the writer thread instead."""
+    from proctor.store.sqlite import SqliteStore
+
+    assert isinstance(store, SqliteStore)
+    store._stop.set()  # no new connection (each sets `_wal` from its journal mode)
+    store._checkpointer.join(10)
+    store.audit_head()
+    monkeypatch.setattr(store, "_wal", False)  # as `PRAGMA journal_mode = WAL` reports it then
+    original = store.append_audit
+    threads: list[str] = []
+
+    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        threads.append(threading.current_thread().name)
+        return original(records, hasher)
+
+    monkeypatch.setattr(store, "append_audit", append_audit)
+    with AuditLog(store, clock, None) as audit:
+
+        async def one() -> AuditRow:
+            return await audit.append_async("decision", {"n": 1}, inline=True)
+
+        row = asyncio.run(one())
+    assert row.seq == 1
+    assert threads[-1] == "proctor-audit-writer", threads
+
+
+def test_an_interrupted_inline_commit_does_not_hold_close(
+    store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during an inline commit (on the loop's thread) must not leave its batch claimed for
+    ever: ``close()``, which waits for an inline commit in flight, would then never return."""
+    audit = AuditLog(store, clock, None)
+
+    def interrupted(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "append_audit", interrupted)
+
+    async def one() -> AuditRow:
+        return await audit.append_async("decision", {"n": 1}, inline=True)
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(one())
+    closing = threading.Thread(target=audit.close, daemon=True)
+    closing.start()
+    closing.join(10)
+    assert not closing.is_alive()

@@ -369,9 +369,20 @@ class AuditLog:
                 self._handover.append(batch)
                 self._cond.notify()
             return fut
+        except BaseException:  # an interrupt: never leave the batch claimed (close() waits for it)
+            with self._cond:
+                self._inline = None
+                batch.error = StoreUnavailable("the inline audit commit was interrupted")
+                batch.done = True
+                self._cond.notify()
+            if batch.waiters:
+                batch.waiters[0].release()
+            raise
         with self._cond:
             self._inline = None
             batch.done = True
+            if self._closing:  # the writer waits for this commit before it exits
+                self._cond.notify()
         if batch.waiters:
             batch.waiters[0].release()
         if self._signer is not None and self._checkpoint_due():
@@ -650,7 +661,12 @@ class AuditLog:
                 if batch is None:
                     batch = self._open
                     if not batch.items:  # closing and drained
-                        return
+                        if self._inline is None:
+                            return
+                        # an inline commit still running may yet find the write lock taken and
+                        # hand its batch over: nobody would commit it, nor answer its caller
+                        cond.wait(_WRITER_CHECK_S)
+                        continue
                     self._open = _Batch()
                     self._last_size = len(batch.items)
                     self._inflight = batch
@@ -681,8 +697,8 @@ class AuditLog:
     def _commit(
         self, batch: _Batch, nowait: Callable[[], AbstractContextManager[None]] | None = None
     ) -> None:
-        """``nowait``: the first attempt takes the write lock at once or raises WriteWouldBlock,
-        having written nothing (the isolation of a refused record, after it, may wait)."""
+        """``nowait``: the commit takes the write lock at once or raises WriteWouldBlock, having
+        written nothing; so does a batch with a refused record (its isolation may wait)."""
         try:
             if nowait is None:
                 rows = self._append(batch.items)
@@ -691,6 +707,10 @@ class AuditLog:
                     rows = self._append(batch.items)
         except StoreError as exc:
             if len(batch.units) > 1 and _record_specific(exc):
+                if nowait is not None:
+                    # the search commits again, each part waiting for the write lock: not on an
+                    # event loop (issue 12.2); the attempt was rolled back, the batch is untouched
+                    raise WriteWouldBlock("a refused record is isolated by the audit writer") from exc
                 # One caller's record must not cost everyone else theirs: find it and commit the rest.
                 self._isolate(batch, exc)
                 return

@@ -194,6 +194,9 @@ class SqliteStore(SqlStore):
     @contextmanager
     def _write(self, *, relaxed: bool = False) -> Iterator[Cursor]:
         nowait = getattr(self._local, "nowait", False)
+        if nowait and not self._wal:
+            # with a rollback journal, COMMIT waits (busy timeout) for every reader to finish
+            raise WriteWouldBlock("without WAL a commit may wait for readers")
         if not self._wlock.acquire(blocking=not nowait):
             raise WriteWouldBlock("another thread of this process is writing")
         try:
