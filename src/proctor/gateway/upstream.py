@@ -49,12 +49,13 @@ def upstream_env(cfg: UpstreamConfig, extra: Mapping[str, str] | None = None) ->
     return env
 
 
-def stdio_command(command: str, args: Sequence[str]) -> tuple[str, list[str]]:
+def stdio_command(command: str, args: Sequence[str], path: str | None = None) -> tuple[str, list[str]]:
     """The command line that starts a stdio upstream: under ``setpriv --pdeathsig KILL`` where the
     machine has it (Linux), so the tool process dies with the gateway that started it. The signal
     is tied to the thread that forks: upstreams are opened on the event loop's thread, which lives
-    as long as the gateway."""
-    if _SETPRIV is None:
+    as long as the gateway. A command that cannot be found (on ``path``, the upstream's PATH) is
+    left as it is, so the error says that, not setpriv's."""
+    if _SETPRIV is None or shutil.which(command, path=path) is None:
         return command, list(args)
     return _SETPRIV, ["--pdeathsig", "KILL", "--", command, *args]
 
@@ -73,8 +74,9 @@ async def open_upstream(
         target: Any
         if cfg.transport == "stdio":
             assert cfg.command is not None
-            command, args = stdio_command(cfg.command, cfg.args)
-            target = StdioServerParameters(command=command, args=args, env=upstream_env(cfg, env))
+            child_env = upstream_env(cfg, env)
+            command, args = stdio_command(cfg.command, cfg.args, child_env.get("PATH"))
+            target = StdioServerParameters(command=command, args=args, env=child_env)
         elif headers:
             assert cfg.url is not None
             http = await stack.enter_async_context(create_mcp_http_client(headers=dict(headers)))
