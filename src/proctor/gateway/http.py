@@ -53,6 +53,20 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+__all__ = [
+    "CALLER_CACHE_MAX",
+    "CALLER_CACHE_S",
+    "MAX_BODY",
+    "MCP_PATH",
+    "TASK_HEADER",
+    "GatewayAuth",
+    "allowed_hosts",
+    "caller_from_context",
+    "create_gateway_app",
+    "serve_http",
+    "server_config",
+]
+
 TASK_HEADER = "proctor-task"
 CALLER_KEY = "proctor.caller"
 MAX_BODY = 1 << 20

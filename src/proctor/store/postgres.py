@@ -35,6 +35,12 @@ from proctor.redact import redact_url
 from proctor.store._sql import Cursor, SqlStore, apply_pending
 
 #: Key of the advisory lock that serialises audit appends ("proctor" + 0x01 as a big-endian int64).
+__all__ = [
+    "AUDIT_LOCK_KEY",
+    "PgErrorMapper",
+    "PostgresStore",
+]
+
 AUDIT_LOCK_KEY = int.from_bytes(b"proctor\x01", "big")
 
 _SQL_CACHE: dict[str, str] = {}

@@ -18,6 +18,13 @@ from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, Sto
 from proctor.store._sql import Cursor, SqlStore, apply_pending
 from proctor.store.base import WriteWouldBlock
 
+__all__ = [
+    "CHECKPOINT_INTERVAL_S",
+    "WAL_SIZE_LIMIT",
+    "SqliteStore",
+    "map_sqlite_errors",
+]
+
 
 @contextmanager
 def map_sqlite_errors() -> Iterator[None]:
