@@ -715,8 +715,10 @@ def test_a_lone_plain_read_commits_its_record_on_the_loop_while_the_upstream_wor
 
         def append_audit(records: Any, hasher: Any) -> Any:
             decisions = sum(json.loads(r.body)["kind"] == "decision" for r in records)
-            commits.append((phase[0], threading.current_thread().name, decisions))
-            return original(records, hasher)
+            started = phase[0]
+            rows = original(records, hasher)  # an attempt that found the lock taken is not a commit
+            commits.append((started, threading.current_thread().name, decisions))
+            return rows
 
         monkeypatch.setattr(gw.p.store, "append_audit", append_audit)
         anyio.run(main, gw)

@@ -49,6 +49,8 @@ def map_sqlite_errors() -> Iterator[None]:
 #: how often the background thread folds the WAL back into the database file: often, so that the
 #: WAL stays small and each commit overwrites blocks the file already has (an idle round is ~20 µs)
 CHECKPOINT_INTERVAL_S = 0.05
+#: how long a write that must not wait may wait for another thread of this process to finish
+NOWAIT_LOCK_S = 0.005
 #: bytes of WAL kept once it starts over (the file is written again from the top, not regrown)
 WAL_SIZE_LIMIT = 64 << 20
 
@@ -204,7 +206,9 @@ class SqliteStore(SqlStore):
         if nowait and not self._wal:
             # with a rollback journal, COMMIT waits (busy timeout) for every reader to finish
             raise WriteWouldBlock("without WAL a commit may wait for readers")
-        if not self._wlock.acquire(blocking=not nowait):
+        # nowait: the WAL checkpointer and the log's own checkpoint hold this lock for microseconds;
+        # a few milliseconds' wait spares handing those commits over, and still bounds the loop
+        if not self._wlock.acquire(timeout=NOWAIT_LOCK_S if nowait else -1):
             raise WriteWouldBlock("another thread of this process is writing")
         try:
             with map_sqlite_errors():
