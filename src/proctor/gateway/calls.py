@@ -599,7 +599,15 @@ class Calls:
                 upstream_def = None if listed_def is None else leg.as_tool(listed_def)
             except Exception:
                 upstream_def = None
-            if upstream_def is None or self.catalog.register(cfg, upstream_def) is None:
+            registered = None
+            if upstream_def is not None:
+                try:  # a store write: off the event loop, bounded (docs/adr/0019)
+                    registered = await p.store_guard.run(self.catalog.register, cfg, upstream_def)
+                except StoreError as exc:
+                    reason = "the store could not be written: the call is denied"
+                    d = await self.deny_recorded(call, caller, proctor_name, reason, exc.code)
+                    return cfg, upstream_tool, proctor_name, d, None
+            if registered is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
             snap = await p.state.snapshot_async()  # registering may have changed the store
         elif known != upstream_tool:

@@ -184,7 +184,7 @@ class Catalog:
                 exposed = table.exposed.get(tool.name)
                 if exposed is None:
                     continue  # see the table's `hidden` (logged)
-                rec = self.register(cfg, tool)
+                rec = await self.proctor.store_guard.run(self.register, cfg, tool)  # off the loop
                 if rec is None or not any(fnmatchcase(rec.name, p) for p in task.allow):
                     continue
                 if self.pin_problem(cfg, tool) is not None:

@@ -203,14 +203,18 @@ class GatewayRuntime:
             self._upstreams_pending = stamp
             return False
         self._upstreams_pending = None
-        self._upstreams_stamp = stamp
+        previous, self._upstreams_stamp = self._upstreams_stamp, stamp
         try:
             fresh = load_upstreams(path.parent)
             self.catalog.check(fresh)
             if any(u.credentials for u in fresh):
-                _ = (
-                    self.proctor.credentials.secrets
-                )  # a workspace without a usable secrets key cannot serve them
+                # a workspace without a usable secrets key cannot serve them (a store read: off
+                # the event loop, bounded)
+                await self.proctor.store_guard.run(lambda: self.proctor.credentials.secrets)
+        except StoreError as exc:  # the store, not the file: look again once it answers
+            log.warning("upstreams.yaml not reloaded yet, the store did not answer: %s", exc.code)
+            self._upstreams_stamp = previous
+            return False
         except ProctorError as exc:
             if self.upstreams_rejected != exc.message:
                 self.upstreams_rejected = exc.message
