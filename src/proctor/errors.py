@@ -296,18 +296,84 @@ class UpstreamTimeout(UpstreamError):
     http_status = 504
 
 
+class ApprovalError(ProctorError):
+    """Something about a held call's approval request or its grant."""
+
+    code = "approval_error"
+    http_status = 409
+
+
+class UnknownApproval(NotFound, ApprovalError):
+    code = "unknown_approval"
+    http_status = 404
+
+
+class ApprovalNotPending(ApprovalError):
+    """The request was already approved, denied, used or has expired."""
+
+    code = "approval_not_pending"
+    http_status = 409
+
+
+class ApproverNotAllowed(ApprovalError):
+    """This person may not decide this request (not the owner or in the named group, the agent
+    itself, or the task's requester where the policy asks for four eyes)."""
+
+    code = "approver_not_allowed"
+    http_status = 403
+
+
+class ApprovalCapReached(ApprovalError):
+    """The agent already has as many pending requests as it may: further risky calls are denied."""
+
+    code = "approval_cap_reached"
+    http_status = 429
+
+
+class GrantInvalid(ApprovalError):
+    """A grant whose signature, binding or lifetime does not hold: the call is denied."""
+
+    code = "grant_invalid"
+    http_status = 403
+
+
+class AuthError(ProctorError):
+    """A person (an approver) could not be authenticated."""
+
+    code = "auth_failed"
+    http_status = 401
+
+
+class AccountLocked(AuthError):
+    code = "account_locked"
+    http_status = 429
+
+
+class CsrfInvalid(AuthError):
+    code = "csrf_invalid"
+    http_status = 403
+
+
 __all__ = [
     "ERROR_CODES",
+    "AccountLocked",
     "AdminTokenInvalid",
     "AgentSuspended",
+    "ApprovalCapReached",
+    "ApprovalError",
+    "ApprovalNotPending",
+    "ApproverNotAllowed",
     "AttestationFailed",
     "AuditError",
     "AuditVerifyFailed",
+    "AuthError",
     "ConfigError",
     "Conflict",
     "CredentialDenied",
     "CredentialError",
+    "CsrfInvalid",
     "DecisionError",
+    "GrantInvalid",
     "IdentityError",
     "IntrospectionClientInvalid",
     "JoinTokenInvalid",
@@ -338,6 +404,7 @@ __all__ = [
     "TokenInvalid",
     "TokenNotYetValid",
     "UnknownAgent",
+    "UnknownApproval",
     "UnknownCredentialProvider",
     "UnknownDecision",
     "UnknownLease",

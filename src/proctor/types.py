@@ -23,6 +23,7 @@ from proctor.errors import ValidationError
 __all__ = [
     "BUILTIN_EFFECTS",
     "AgentName",
+    "ApprovalId",
     "AgentStatus",
     "DecisionId",
     "Effect",
@@ -173,6 +174,14 @@ class LeaseId(_PrefixedId):
     _prefix = "lse"
     _what = "lease id"
     _hint = "expected `lse_` followed by an id"
+
+
+class ApprovalId(_PrefixedId):
+    """A held call's approval request: ``apr_`` and 22 url-safe characters."""
+
+    _prefix = "apr"
+    _what = "approval id"
+    _hint = "expected `apr_` followed by an id"
 
 
 class SpiffeId(str):
