@@ -23,8 +23,8 @@ from proctor.errors import ValidationError
 __all__ = [
     "BUILTIN_EFFECTS",
     "AgentName",
-    "ApprovalId",
     "AgentStatus",
+    "ApprovalId",
     "DecisionId",
     "Effect",
     "Email",
