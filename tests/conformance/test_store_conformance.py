@@ -31,6 +31,7 @@ from proctor.store.base import (
     TaskRecord,
     ToolPin,
     ToolRecord,
+    WebhookAttempt,
 )
 from proctor.store.sqlite import SqliteStore
 from proctor.types import (
@@ -1178,3 +1179,69 @@ def test_extend_lease_moves_only_an_active_lease_later(store: SqlStore) -> None:
     assert not store.extend_lease(a.id, a.expires_at)  # earlier: refused
     store.mark_leases([a.id], LeaseState.REVOKED, T0 + 1)
     assert not store.extend_lease(a.id, a.expires_at + 600)
+
+
+# approval webhooks ------------------------------------------------------------------------
+def test_webhook_deliveries_are_filed_once(backend: Backend) -> None:
+    """A delivery per (request, webhook) is filed once, however many processes file it."""
+    store, other = backend.store, backend.another()
+    assert store.add_webhook_deliveries([("apr_1", "slack"), ("apr_1", "ops")], T0) == 2
+    assert other.add_webhook_deliveries([("apr_1", "slack"), ("apr_2", "slack")], T0 + 1) == 1
+    assert store.add_webhook_deliveries([], T0) == 0
+    assert store.webhook_delivery_keys(["apr_1", "apr_2", "apr_3"]) == {
+        ("apr_1", "slack"),
+        ("apr_1", "ops"),
+        ("apr_2", "slack"),
+    }
+    assert store.webhook_delivery_keys([]) == set()
+    rows = store.list_webhook_deliveries()
+    assert [(d.approval_id, d.target) for d in rows] == [
+        ("apr_1", "ops"),
+        ("apr_1", "slack"),
+        ("apr_2", "slack"),
+    ]
+    first = rows[0]
+    assert (first.state, first.attempts, first.created_at, first.next_attempt_at) == ("pending", 0, T0, T0)
+    assert [d.target for d in store.list_webhook_deliveries("apr_2")] == ["slack"]
+
+
+def test_webhook_claims_are_exclusive_until_they_run_out(backend: Backend) -> None:
+    """A due delivery is claimed by one process at a time; a claim left behind (a crash) runs out."""
+    store, other = backend.store, backend.another()
+    store.add_webhook_deliveries([("apr_1", "slack"), ("apr_2", "slack")], T0)
+    assert store.claim_webhook_deliveries(T0 - 1, T0 + 60) == []  # not due yet
+    got = store.claim_webhook_deliveries(T0, T0 + 60, limit=1)
+    assert [(d.approval_id, d.claimed_until) for d in got] == [("apr_1", T0 + 60)]
+    assert [d.approval_id for d in other.claim_webhook_deliveries(T0 + 1, T0 + 61)] == ["apr_2"]
+    assert other.claim_webhook_deliveries(T0 + 2, T0 + 62) == []  # both claimed
+    assert store.claim_webhook_deliveries(T0 + 2, T0 + 62, limit=0) == []
+    again = other.claim_webhook_deliveries(T0 + 60, T0 + 120)  # apr_1's claim ran out
+    assert [d.approval_id for d in again] == ["apr_1"]
+
+
+def test_webhook_attempts_apply_once_and_end_a_delivery(store: SqlStore) -> None:
+    """An attempt applies once (attempts_before guard) and releases the claim; a retry comes due at
+    its time; a delivered, failed or obsolete delivery is never claimed again."""
+    store.add_webhook_deliveries([("apr_1", "a"), ("apr_1", "b"), ("apr_1", "c")], T0)
+    assert len(store.claim_webhook_deliveries(T0, T0 + 60)) == 3
+    retry = WebhookAttempt(
+        "apr_1", "a", 0, "pending", next_attempt_at=T0 + 5, last_status=503, last_error="http_503"
+    )
+    assert store.record_webhook_attempt(retry)
+    assert not store.record_webhook_attempt(retry)  # recorded already
+    assert store.record_webhook_attempt(
+        WebhookAttempt("apr_1", "b", 0, "delivered", delivered_at=T0 + 1, last_status=200)
+    )
+    assert store.record_webhook_attempt(
+        WebhookAttempt("apr_1", "c", 0, "failed", last_status=404, last_error="http_404")
+    )
+    assert store.claim_webhook_deliveries(T0 + 4, T0 + 64) == []
+    (due,) = store.claim_webhook_deliveries(T0 + 5, T0 + 65)
+    assert (due.target, due.attempts, due.last_status, due.last_error) == ("a", 1, 503, "http_503")
+    assert store.record_webhook_attempt(WebhookAttempt("apr_1", "a", 1, "obsolete"))
+    assert store.claim_webhook_deliveries(T0 + 1e6, T0 + 2e6) == []
+    by_target = {d.target: d for d in store.list_webhook_deliveries("apr_1")}
+    assert {t: d.state for t, d in by_target.items()} == {"a": "obsolete", "b": "delivered", "c": "failed"}
+    assert by_target["b"].delivered_at == T0 + 1
+    assert by_target["b"].claimed_until is None
+    assert not store.record_webhook_attempt(WebhookAttempt("apr_1", "b", 1, "pending", next_attempt_at=T0))

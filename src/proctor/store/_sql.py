@@ -41,6 +41,8 @@ from proctor.store.base import (
     TaskRecord,
     ToolPin,
     ToolRecord,
+    WebhookAttempt,
+    WebhookDelivery,
     index_text,
     index_value,
 )
@@ -1055,6 +1057,112 @@ class SqlStore(abc.ABC):
                 )
                 applied += max(cur.rowcount, 0)
         return applied
+
+    # approval webhooks ---------------------------------------------------------
+    def add_webhook_deliveries(self, keys: Sequence[tuple[str, str]], now: float) -> int:
+        if not keys:
+            return 0
+        filed = 0
+        with self._write() as cur:
+            for approval_id, target in keys:
+                cur.execute(
+                    "INSERT INTO webhook_deliveries (approval_id, target, state, attempts, created_at,"
+                    " next_attempt_at) VALUES (?, ?, ?, 0, ?, ?)"
+                    " ON CONFLICT (approval_id, target) DO NOTHING",
+                    (approval_id, target, _WEBHOOK_PENDING, now, now),
+                )
+                filed += max(cur.rowcount, 0)
+        return filed
+
+    def webhook_delivery_keys(self, approval_ids: Sequence[str]) -> set[tuple[str, str]]:
+        out: set[tuple[str, str]] = set()
+        ids = list(dict.fromkeys(approval_ids))
+        with self._read() as cur:
+            for i in range(0, len(ids), _LEASE_CHUNK):
+                chunk = ids[i : i + _LEASE_CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                cur.execute(
+                    f"SELECT approval_id, target FROM webhook_deliveries WHERE approval_id IN ({marks})",
+                    chunk,
+                )
+                out.update((str(r[0]), str(r[1])) for r in cur.fetchall())
+        return out
+
+    def claim_webhook_deliveries(self, now: float, until: float, limit: int = 50) -> list[WebhookDelivery]:
+        if limit < 1:
+            return []
+        due = "state = ? AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
+        claimed: list[WebhookDelivery] = []
+        with self._write() as cur:
+            cur.execute(
+                f"SELECT approval_id, target FROM webhook_deliveries WHERE {due}"
+                " ORDER BY next_attempt_at, approval_id, target LIMIT ?",
+                (_WEBHOOK_PENDING, now, now, limit),
+            )
+            for approval_id, target in cur.fetchall():
+                # re-checked on the row itself: a concurrent claim (another process) leaves it alone
+                cur.execute(
+                    f"UPDATE webhook_deliveries SET claimed_until = ? WHERE approval_id = ? AND target = ?"
+                    f" AND {due} RETURNING {_WEBHOOK_COLS}",
+                    (until, approval_id, target, _WEBHOOK_PENDING, now, now),
+                )
+                row = cur.fetchone()
+                if row is not None:
+                    claimed.append(_webhook(row))
+        return claimed
+
+    def record_webhook_attempt(self, attempt: WebhookAttempt) -> bool:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_at = ?,"
+                " claimed_until = NULL, delivered_at = ?, last_status = ?, last_error = ?"
+                " WHERE approval_id = ? AND target = ? AND state = ? AND attempts = ?",
+                (
+                    attempt.state,
+                    attempt.attempts_before + 1,
+                    attempt.next_attempt_at,
+                    attempt.delivered_at,
+                    attempt.last_status,
+                    None if attempt.last_error is None else attempt.last_error[:200],
+                    attempt.approval_id,
+                    attempt.target,
+                    _WEBHOOK_PENDING,
+                    attempt.attempts_before,
+                ),
+            )
+            return cur.rowcount > 0
+
+    def list_webhook_deliveries(self, approval_id: str | None = None) -> list[WebhookDelivery]:
+        clause, params = ("", []) if approval_id is None else (" WHERE approval_id = ?", [approval_id])
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_WEBHOOK_COLS} FROM webhook_deliveries{clause}"
+                " ORDER BY created_at, approval_id, target",
+                params,
+            )
+            return [_webhook(r) for r in cur.fetchall()]
+
+
+_WEBHOOK_PENDING = "pending"
+_WEBHOOK_COLS = (
+    "approval_id, target, state, attempts, created_at, next_attempt_at, claimed_until, delivered_at,"
+    " last_status, last_error"
+)
+
+
+def _webhook(row: Sequence[Any]) -> WebhookDelivery:
+    return WebhookDelivery(
+        approval_id=str(row[0]),
+        target=str(row[1]),
+        state=str(row[2]),
+        attempts=int(row[3]),
+        created_at=float(row[4]),
+        next_attempt_at=None if row[5] is None else float(row[5]),
+        claimed_until=None if row[6] is None else float(row[6]),
+        delivered_at=None if row[7] is None else float(row[7]),
+        last_status=None if row[8] is None else int(row[8]),
+        last_error=row[9],
+    )
 
 
 def apply_pending(backend: Any, folder: str) -> None:

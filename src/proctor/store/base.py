@@ -41,6 +41,8 @@ __all__ = [
     "TaskRecord",
     "ToolPin",
     "ToolRecord",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "WriteWouldBlock",
     "index_text",
     "index_value",
@@ -475,6 +477,33 @@ class Store(Protocol):
         attempts (another process may have recorded it first). Returns how many applied."""
         ...
 
+    # approval webhooks ---------------------------------------------------------
+    # One row per (approval request, configured webhook): see proctor.approvals.webhooks.
+    def add_webhook_deliveries(self, keys: Sequence[tuple[str, str]], now: float) -> int:
+        """In one transaction, file a ``pending`` delivery, due at ``now``, for each
+        ``(approval_id, target)`` that has none yet (any number of processes may file the same
+        one: it is filed once). Returns how many were filed."""
+        ...
+
+    def webhook_delivery_keys(self, approval_ids: Sequence[str]) -> set[tuple[str, str]]:
+        """The ``(approval_id, target)`` pairs filed already, among ``approval_ids``."""
+        ...
+
+    def claim_webhook_deliveries(self, now: float, until: float, limit: int = 50) -> list[WebhookDelivery]:
+        """Claim up to ``limit`` pending deliveries that are due (``next_attempt_at <= now``) and not
+        claimed by another process (``claimed_until`` unset or past) until ``until``, oldest due
+        first; returns them as claimed. A delivery is claimed by one caller at a time."""
+        ...
+
+    def record_webhook_attempt(self, attempt: WebhookAttempt) -> bool:
+        """Record one delivery attempt and release the claim. Applies only if the delivery is still
+        pending with ``attempts_before`` attempts (another process may have recorded it first)."""
+        ...
+
+    def list_webhook_deliveries(self, approval_id: str | None = None) -> list[WebhookDelivery]:
+        """Deliveries of one request, or all, ordered by creation then approval id and target."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SecretRecord:
@@ -570,3 +599,51 @@ class LeaseAttempt:
     next_attempt_at: float | None
     last_error: str | None = None
     state: LeaseState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One approval request's notification to one configured webhook (``target``, its name).
+
+    ``pending`` → ``delivered`` | ``failed`` (a final refusal, or out of attempts) | ``obsolete``
+    (the request was decided or expired before it could be sent)."""
+
+    approval_id: str
+    target: str
+    state: str
+    attempts: int
+    created_at: float
+    next_attempt_at: float | None = None
+    claimed_until: float | None = None
+    delivered_at: float | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI shows."""
+        return {
+            "approval_id": self.approval_id,
+            "target": self.target,
+            "state": self.state,
+            "attempts": self.attempts,
+            "created_at": self.created_at,
+            "next_attempt_at": self.next_attempt_at,
+            "delivered_at": self.delivered_at,
+            "last_status": self.last_status,
+            "last_error": self.last_error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAttempt:
+    """The outcome of one delivery attempt, for :meth:`Store.record_webhook_attempt`: the new
+    ``state`` and, while still ``pending``, when to try again."""
+
+    approval_id: str
+    target: str
+    attempts_before: int
+    state: str
+    next_attempt_at: float | None = None
+    delivered_at: float | None = None
+    last_status: int | None = None
+    last_error: str | None = None
