@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from proctor.approvals.webhooks import WebhookTarget, parse_public_url, parse_webhooks
 from proctor.errors import ConfigError, ValidationError
 from proctor.policy.scope import RESOURCE_ARG_SPEC
 from proctor.redact import redact_url
@@ -101,6 +102,14 @@ class Settings:
     #: between namespace and tool in the names agents see (``fs__read_file``; docs/adr/0014)
     gateway_tool_separator: str = "__"
     tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
+    #: where approvers reach ``proctor serve``: webhooks and the held call's link point to
+    #: ``{approvals_public_url}/approvals/{id}`` (``approvals.public_url``)
+    approvals_public_url: str | None = None
+    #: how long the gateway holds a call that needs approval before answering "retry once approved"
+    #: (``approvals.hold``; 0 answers at once; docs/adr/0024)
+    approvals_hold_s: float = 30.0
+    #: announced each new request (``approvals.webhooks``; proctor.approvals.webhooks)
+    approvals_webhooks: tuple[WebhookTarget, ...] = ()
 
     def __repr__(self) -> str:
         return f"Settings(trust_domain={self.trust_domain!r}, store_url={redact_url(self.store_url)!r})"
@@ -242,6 +251,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         "policies",
         "tools",
         "gateway",
+        "approvals",
     }
     check_keys(data, top, path.name, error=ConfigError)
     try:
@@ -273,6 +283,15 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         from proctor.gateway.names import check_separator
 
         separator = check_separator(str(gateway.get("tool_separator", "__")))
+        approvals = _section(data, "approvals", {"public_url", "hold", "webhooks"})
+        public_url = None if approvals.get("public_url") is None else parse_public_url(approvals["public_url"])
+        hold_raw = approvals.get("hold", "30s")
+        hold_s = 0.0 if hold_raw in (0, "0", "0s") else parse_duration(hold_raw, "approvals.hold")
+        if hold_s > 600:
+            raise ConfigError(f"{path.name}: approvals.hold is at most 10m (a held call keeps its connection)")
+        webhooks = parse_webhooks(approvals.get("webhooks"))
+        if webhooks and public_url is None:
+            raise ConfigError(f"{path.name}: approvals.webhooks link to the page: set approvals.public_url")
         raw_tools = data.get("tools") or []
         if not isinstance(raw_tools, list):
             raise ConfigError(f"{path.name}: `tools` must be a list")
@@ -329,6 +348,9 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             audit_witness_log=witness_log,
             refusal_audit_window_s=refusal_window,
             gateway_tool_separator=separator,
+            approvals_public_url=public_url,
+            approvals_hold_s=hold_s,
+            approvals_webhooks=webhooks,
         )
     except ValidationError as exc:
         raise ConfigError(f"{path.name}: {exc.message}") from None

@@ -1,0 +1,321 @@
+"""Outbound approval webhooks (proctor.approvals.webhooks) against a real HTTP receiver on 127.0.0.1,
+a real SQLite store and the workspace's real audit log and secrets store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from tests.unit.conftest import Env
+
+from proctor.approvals.model import ApprovalRequest, ApprovalState
+from proctor.approvals.webhooks import (
+    WebhookDispatcher,
+    WebhookTarget,
+    parse_webhooks,
+    sign,
+    verify_signature,
+)
+from proctor.errors import ValidationError
+from proctor.types import AgentName, ApprovalId, Email, TaskId, ToolName
+
+SECRET = b"whsec-test-0123456789"
+PUBLIC = "https://proctor.acme.test"
+
+
+@dataclass
+class Receiver:
+    """A tiny HTTP server: answers the scripted statuses in order (then the last one), records
+    every request it got."""
+
+    statuses: list[int]
+    got: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook?x=1"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    rec = Receiver([200])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            rec.got.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            status = rec.statuses[min(len(rec.got), len(rec.statuses)) - 1]
+            self.send_response(status)
+            if status == 429:
+                self.send_header("retry-after", "7")
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    rec.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=rec.server.serve_forever, daemon=True)
+    t.start()
+    yield rec
+    rec.server.shutdown()
+    rec.server.server_close()
+
+
+class Source:
+    """The requests the dispatcher reads (the Approvals service's reading side)."""
+
+    def __init__(self, requests: Sequence[ApprovalRequest]) -> None:
+        self.by_id = {str(r.id): r for r in requests}
+
+    def pending_requests(self) -> list[ApprovalRequest]:
+        return [r for r in self.by_id.values() if r.state is ApprovalState.PENDING]
+
+    def get_request(self, approval_id: str) -> ApprovalRequest | None:
+        return self.by_id.get(approval_id)
+
+
+def request(env: Env, **kw: Any) -> ApprovalRequest:
+    now = env.clock.now()
+    base = ApprovalRequest(
+        id=ApprovalId.new(),
+        state=ApprovalState.PENDING,
+        agent=AgentName("bot"),
+        task=TaskId(str(env.task.task.id)),
+        tool=ToolName("payments.transfer"),
+        effects=("pay",),
+        digest="d" * 64,
+        args_digest="a" * 64,
+        policy_version="v1",
+        policies=("approve-payments",),
+        reasons=("payments need the owner's approval <@channel>",),
+        approvers=("owner",),
+        four_eyes=False,
+        owner=Email("owner@acme.test"),
+        requester=Email("req@acme.test"),
+        created_at=now,
+        expires_at=now + 600,
+    )
+    return replace(base, **kw)
+
+
+def dispatcher(env: Env, source: Source, targets: Sequence[WebhookTarget], **kw: Any) -> WebhookDispatcher:
+    return WebhookDispatcher(
+        env.p.store,
+        source,
+        targets,
+        PUBLIC,
+        env.p.audit,
+        env.clock,
+        secret_value=env.p.credentials.secret_value,
+        env={"HOOK_KEY": SECRET.decode()},
+        **kw,
+    )
+
+
+def hook(rec: Receiver, **kw: Any) -> WebhookTarget:
+    return WebhookTarget(
+        **{"name": "ops", "url": rec.url, "secret_env": "HOOK_KEY", "allow_private_network": True, **kw}
+    )
+
+
+def run(d: WebhookDispatcher) -> int:
+    return asyncio.run(d.run_once())
+
+
+def audit_of(env: Env, approval: ApprovalRequest) -> list[dict[str, Any]]:
+    env.p.audit.flush()
+    rows = [json.loads(r.body) for r in env.p.store.iter_audit() if r.kind == "approval.webhook"]
+    return [
+        r
+        for r in rows
+        if r.get("approval") == str(approval.id) or r.get("fields", {}).get("approval") == str(approval.id)
+    ]
+
+
+def fields(rec: dict[str, Any]) -> dict[str, Any]:
+    inner: dict[str, Any] = rec.get("fields", rec)
+    return inner
+
+
+def test_a_500_is_retried_with_backoff_then_delivered_signed(env: Env, receiver: Receiver) -> None:
+    """The receiver answers 500, then 200: the second attempt comes after the backoff, carries the
+    identical body, a valid signature and the page's link, never the arguments; both are audited."""
+    receiver.statuses = [500, 200]
+    apr = request(env)
+    d = dispatcher(env, Source([apr]), [hook(receiver)])
+    assert run(d) == 1
+    (first,) = env.p.store.list_webhook_deliveries(str(apr.id))
+    assert (first.state, first.attempts, first.last_status) == ("pending", 1, 500)
+    assert first.next_attempt_at is not None
+    assert 5.0 <= first.next_attempt_at - env.clock.now() <= 10.0  # base 10 s, jitter in [half, whole]
+    assert run(d) == 0  # not due yet
+    env.clock.advance(10)
+    assert run(d) == 1
+    (done,) = env.p.store.list_webhook_deliveries(str(apr.id))
+    assert (done.state, done.attempts, done.last_status) == ("delivered", 2, 200)
+    assert len(receiver.got) == 2
+    (p1, h1, b1), (_, h2, b2) = receiver.got
+    assert b1 == b2
+    assert p1 == "/hook?x=1"
+    assert h1["host"].startswith("127.0.0.1:")
+    assert h1["proctor-delivery"] == f"{apr.id}/ops"
+    assert verify_signature(SECRET, h2["proctor-signature"], b2, env.clock.now())
+    doc = json.loads(b2)
+    assert doc["event"] == "approval.requested"
+    assert doc["url"] == f"{PUBLIC}/approvals/{apr.id}"
+    assert doc["approval"]["tool"] == "payments.transfer"
+    assert "digest" not in doc["approval"]
+    assert "args_digest" not in doc["approval"]
+    assert "a" * 64 not in b2.decode()
+    outcomes = [
+        (fields(r)["attempt"], fields(r)["outcome"], fields(r).get("status")) for r in audit_of(env, apr)
+    ]
+    assert outcomes == [(1, "retry", 500), (2, "delivered", 200)]
+
+
+def test_the_signature_refuses_a_changed_body_an_old_time_and_another_key() -> None:
+    """What a receiver checks: the body signed, within the replay window, with its key."""
+    body = b'{"event":"approval.requested"}'
+    header = sign(SECRET, body, 1_000_000)
+    assert verify_signature(SECRET, header, body, 1_000_000 + 299)
+    assert not verify_signature(SECRET, header, body + b" ", 1_000_000)
+    assert not verify_signature(SECRET, header, body, 1_000_000 + 301)  # replayed too late
+    assert not verify_signature(SECRET, header, body, 1_000_000 - 301)
+    assert not verify_signature(b"another key", header, body, 1_000_000)
+    assert not verify_signature(SECRET, "t=1000000", body, 1_000_000)
+    forged = header.replace("t=1000000", "t=1000100")  # a fresh time on an old signature
+    assert not verify_signature(SECRET, forged, body, 1_000_100)
+
+
+def test_slack_payload_links_the_page_with_a_button_and_escapes_text(env: Env, receiver: Receiver) -> None:
+    """A Slack-compatible body: text plus blocks whose button opens the request's page; a reason
+    cannot smuggle a mention or a link in. The key comes from the secrets store."""
+    env.p.credentials.secrets.put("slack-signing", b"slack-key", env.clock.now())
+    apr = request(env)
+    d = dispatcher(env, Source([apr]), [hook(receiver, format="slack", secret=None, secret_env=None)])
+    d2 = dispatcher(
+        env,
+        Source([apr]),
+        [hook(receiver, name="signed", format="slack", secret="slack-signing", secret_env=None)],
+    )
+    run(d)
+    run(d2)
+    (_, h, body), (_, h_signed, body_signed) = receiver.got
+    assert "proctor-signature" not in h
+    assert verify_signature(b"slack-key", h_signed["proctor-signature"], body_signed, env.clock.now())
+    doc = json.loads(body)
+    link = f"{PUBLIC}/approvals/{apr.id}"
+    assert link in doc["text"]
+    (button,) = next(b for b in doc["blocks"] if b["type"] == "actions")["elements"]
+    assert button["url"] == link
+    assert "&lt;@channel&gt;" in json.dumps(doc)
+    assert "<@channel>" not in json.dumps(doc)
+
+
+def test_a_private_address_is_refused_unless_allowed(env: Env, receiver: Receiver) -> None:
+    """127.0.0.1 (as any loopback, private or link-local address) is refused by default: nothing
+    is sent, the refusal is audited and final."""
+    apr = request(env)
+    d = dispatcher(env, Source([apr]), [hook(receiver, allow_private_network=False)])
+    run(d)
+    assert receiver.got == []
+    (row,) = env.p.store.list_webhook_deliveries(str(apr.id))
+    assert (row.state, row.last_error) == ("failed", "refused_private_address")
+    assert [fields(r)["outcome"] for r in audit_of(env, apr)] == ["failed"]
+
+
+def test_a_4xx_is_final_and_5xx_gives_up_after_the_last_attempt(env: Env, receiver: Receiver) -> None:
+    """404 ends the delivery at once; 503 forever is tried max_attempts times, then failed; 429's
+    Retry-After is honoured."""
+    receiver.statuses = [404]
+    a = request(env)
+    run(dispatcher(env, Source([a]), [hook(receiver)]))
+    assert env.p.store.list_webhook_deliveries(str(a.id))[0].state == "failed"
+
+    receiver.statuses, receiver.got = [429, 503], []
+    b = request(env)
+    d = dispatcher(env, Source([b]), [hook(receiver)], max_attempts=3, backoff_base_s=1, backoff_cap_s=60)
+    run(d)
+    (row,) = env.p.store.list_webhook_deliveries(str(b.id))
+    assert row.next_attempt_at is not None
+    assert row.next_attempt_at - env.clock.now() >= 7  # Retry-After: 7 beats the 1 s backoff
+    for _ in range(2):
+        env.clock.advance(60)
+        run(d)
+    (row,) = env.p.store.list_webhook_deliveries(str(b.id))
+    assert (row.state, row.attempts, row.last_status) == ("failed", 3, 503)
+    assert len(receiver.got) == 3
+    env.clock.advance(600)
+    assert run(d) == 0
+
+
+def test_a_crash_loses_no_notification(env: Env, receiver: Receiver) -> None:
+    """A request filed by no process yet is filed by the next one; a claim a crashed process left
+    behind runs out, and the delivery is sent by another process."""
+    apr = request(env)
+    crashed = dispatcher(env, Source([apr]), [hook(receiver)])
+    crashed.file_new()
+    claimed = env.p.store.claim_webhook_deliveries(env.clock.now(), env.clock.now() + 60)
+    assert len(claimed) == 1  # ... and the process dies before sending
+    restarted = dispatcher(env, Source([apr]), [hook(receiver)])
+    assert run(restarted) == 0  # still claimed
+    env.clock.advance(61)
+    assert run(restarted) == 1
+    assert env.p.store.list_webhook_deliveries(str(apr.id))[0].state == "delivered"
+    assert len(receiver.got) == 1
+
+    late = request(env)  # made while no serve process ran: filed and sent at the next start
+    assert run(dispatcher(env, Source([apr, late]), [hook(receiver)])) == 1
+    assert len(receiver.got) == 2
+
+
+def test_a_request_decided_before_its_turn_is_not_announced(env: Env, receiver: Receiver) -> None:
+    """Decided between filing and sending: obsolete, nothing sent, audited."""
+    apr = request(env)
+    source = Source([apr])
+    d = dispatcher(env, source, [hook(receiver)])
+    d.file_new()
+    source.by_id[str(apr.id)] = replace(apr, state=ApprovalState.APPROVED)
+    run(d)
+    assert receiver.got == []
+    assert env.p.store.list_webhook_deliveries(str(apr.id))[0].state == "obsolete"
+    assert [fields(r)["outcome"] for r in audit_of(env, apr)] == ["obsolete"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ([{"url": "ftp://x.test/h", "secret": "s"}], "http"),
+        ([{"url": "https://x.test/h"}], "signed"),
+        ([{"url": "https://x.test/h", "url_secret": "u", "secret": "s"}], "`url` or `url_secret`"),
+        ([{"url": "https://u:p@x.test/h", "secret": "s"}], "no user"),
+        ([{"url": "https://x.test/h", "secret": "s", "secrt_env": "X"}], "secrt_env"),
+        ([{"url": "https://x.test/h", "format": "teams", "secret": "s"}], "format"),
+        (
+            [
+                {"name": "a", "url_secret": "u", "format": "slack"},
+                {"name": "a", "url_secret": "v", "format": "slack"},
+            ],
+            "twice",
+        ),
+    ],
+)
+def test_webhook_settings_are_checked(raw: Any, why: str) -> None:
+    """Only http(s) URLs without credentials, known formats and keys; a json webhook is signed."""
+    with pytest.raises(ValidationError, match=why):
+        parse_webhooks(raw)
+
+
+def test_webhook_settings_parse() -> None:
+    (t,) = parse_webhooks([{"url_secret": "slack-url", "format": "slack"}])
+    assert (t.name, t.format, t.url_secret, t.url) == ("webhook-1", "slack", "slack-url", None)
+    assert "slack-url" not in repr(t)
