@@ -319,3 +319,27 @@ def test_webhook_settings_parse() -> None:
     (t,) = parse_webhooks([{"url_secret": "slack-url", "format": "slack"}])
     assert (t.name, t.format, t.url_secret, t.url) == ("webhook-1", "slack", "slack-url", None)
     assert "slack-url" not in repr(t)
+
+
+def test_approvals_settings_in_proctor_yaml(tmp_path: Any) -> None:
+    """``approvals``: public_url, hold (0 answers at once), webhooks (which need the public URL)."""
+    from proctor.config import load_settings
+    from proctor.errors import ConfigError
+
+    cfg = tmp_path / "proctor.yaml"
+    cfg.write_text(
+        "trust_domain: acme.test\napprovals:\n  public_url: https://p.acme.test/\n  hold: 0\n"
+        "  webhooks:\n    - {name: chat, url_secret: chat-url, format: slack}\n"
+    )
+    s = load_settings(cfg, env={})
+    assert (s.approvals_public_url, s.approvals_hold_s) == ("https://p.acme.test", 0.0)
+    assert [t.name for t in s.approvals_webhooks] == ["chat"]
+    assert load_settings(cfg.parent / "proctor.yaml", env={}).approvals_webhooks
+    cfg.write_text("trust_domain: acme.test\napprovals:\n  hold: 45s\n")
+    assert load_settings(cfg, env={}).approvals_hold_s == 45.0
+    cfg.write_text("trust_domain: acme.test\napprovals:\n  webhooks:\n    - {url_secret: u, format: slack}\n")
+    with pytest.raises(ConfigError, match="public_url"):
+        load_settings(cfg, env={})
+    cfg.write_text("trust_domain: acme.test\napprovals:\n  hold: 2h\n")
+    with pytest.raises(ConfigError, match="at most"):
+        load_settings(cfg, env={})
