@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from proctor.approvals.webhooks import WebhookTarget, parse_public_url, parse_webhooks
+from proctor.approvals.webhooks import WebhookTarget, parse_webhooks
 from proctor.errors import ConfigError, ValidationError
 from proctor.policy.scope import RESOURCE_ARG_SPEC
 from proctor.redact import redact_url
@@ -102,14 +102,20 @@ class Settings:
     #: between namespace and tool in the names agents see (``fs__read_file``; docs/adr/0014)
     gateway_tool_separator: str = "__"
     tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
-    #: where approvers reach ``proctor serve``: webhooks and the held call's link point to
-    #: ``{approvals_public_url}/approvals/{id}`` (``approvals.public_url``)
-    approvals_public_url: str | None = None
-    #: how long the gateway holds a call that needs approval before answering "retry once approved"
-    #: (``approvals.hold``; 0 answers at once; docs/adr/0024)
-    approvals_hold_s: float = 30.0
-    #: announced each new request (``approvals.webhooks``; proctor.approvals.webhooks)
-    approvals_webhooks: tuple[WebhookTarget, ...] = ()
+    #: how long an approval request waits for a person before it expires (``approvals.ttl``)
+    approval_ttl_s: float = 600.0
+    #: pending requests one agent may have at once; a risky call beyond it is denied
+    #: (``approvals.max_pending``; OWASP agentic T10, approval fatigue)
+    approval_max_pending: int = 20
+    #: how long the gateway holds a call that waits for approval before answering (``approvals.hold``;
+    #: 0: answer at once)
+    approval_hold_s: float = 30.0
+    #: the base URL approvers reach ``proctor serve`` at, for links in webhooks and elicitations
+    #: (``approvals.public_url``; default ``http://{server.host}:{server.port}``)
+    approval_public_url: str | None = None
+    #: announced each new request, with a link to its page (``approvals.webhooks``; see
+    #: proctor.approvals.webhooks); they need ``approvals.public_url`` set
+    approval_webhooks: tuple[WebhookTarget, ...] = ()
 
     def __repr__(self) -> str:
         return f"Settings(trust_domain={self.trust_domain!r}, store_url={redact_url(self.store_url)!r})"
@@ -274,6 +280,29 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         server = _section(data, "server", {"host", "port"})
         policies = _section(data, "policies", {"reload_interval"})
         gateway = _section(data, "gateway", {"audit", "tool_separator"})
+        approvals = _section(data, "approvals", {"ttl", "max_pending", "hold", "public_url", "webhooks"})
+        approval_ttl = parse_duration(approvals.get("ttl", "10m"), "approvals.ttl")
+        if approval_ttl > 86400:
+            raise ConfigError(f"{path.name}: approvals.ttl is at most 24h")
+        approval_max_pending = int(approvals.get("max_pending", 20))
+        if not 1 <= approval_max_pending <= 10_000:
+            raise ConfigError(f"{path.name}: approvals.max_pending is between 1 and 10000")
+        raw_hold = approvals.get("hold", "30s")
+        approval_hold = 0.0 if raw_hold in (0, "0", "0s") else parse_duration(raw_hold, "approvals.hold")
+        if approval_hold > 3600:
+            raise ConfigError(f"{path.name}: approvals.hold is at most 1h")
+        public_url = approvals.get("public_url")
+        if public_url is not None and (
+            not isinstance(public_url, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", public_url)
+        ):
+            raise ConfigError(
+                f"{path.name}: approvals.public_url is an http(s) URL like https://proctor.example.com"
+            )
+        webhooks = parse_webhooks(approvals.get("webhooks"))
+        if webhooks and public_url is None:
+            raise ConfigError(
+                f"{path.name}: approvals.webhooks link to the request's page: set approvals.public_url"
+            )
         gateway_audit = str(gateway.get("audit", "auto"))
         if gateway_audit not in GATEWAY_AUDIT_MODES:
             raise ConfigError(
@@ -283,15 +312,6 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         from proctor.gateway.names import check_separator
 
         separator = check_separator(str(gateway.get("tool_separator", "__")))
-        approvals = _section(data, "approvals", {"public_url", "hold", "webhooks"})
-        public_url = None if approvals.get("public_url") is None else parse_public_url(approvals["public_url"])
-        hold_raw = approvals.get("hold", "30s")
-        hold_s = 0.0 if hold_raw in (0, "0", "0s") else parse_duration(hold_raw, "approvals.hold")
-        if hold_s > 600:
-            raise ConfigError(f"{path.name}: approvals.hold is at most 10m (a held call keeps its connection)")
-        webhooks = parse_webhooks(approvals.get("webhooks"))
-        if webhooks and public_url is None:
-            raise ConfigError(f"{path.name}: approvals.webhooks link to the page: set approvals.public_url")
         raw_tools = data.get("tools") or []
         if not isinstance(raw_tools, list):
             raise ConfigError(f"{path.name}: `tools` must be a list")
@@ -348,9 +368,11 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             audit_witness_log=witness_log,
             refusal_audit_window_s=refusal_window,
             gateway_tool_separator=separator,
-            approvals_public_url=public_url,
-            approvals_hold_s=hold_s,
-            approvals_webhooks=webhooks,
+            approval_ttl_s=approval_ttl,
+            approval_max_pending=approval_max_pending,
+            approval_hold_s=approval_hold,
+            approval_public_url=None if public_url is None else public_url.rstrip("/"),
+            approval_webhooks=webhooks,
         )
     except ValidationError as exc:
         raise ConfigError(f"{path.name}: {exc.message}") from None

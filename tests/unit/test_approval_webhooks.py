@@ -332,11 +332,11 @@ def test_approvals_settings_in_proctor_yaml(tmp_path: Any) -> None:
         "  webhooks:\n    - {name: chat, url_secret: chat-url, format: slack}\n"
     )
     s = load_settings(cfg, env={})
-    assert (s.approvals_public_url, s.approvals_hold_s) == ("https://p.acme.test", 0.0)
-    assert [t.name for t in s.approvals_webhooks] == ["chat"]
-    assert load_settings(cfg.parent / "proctor.yaml", env={}).approvals_webhooks
+    assert (s.approval_public_url, s.approval_hold_s) == ("https://p.acme.test", 0.0)
+    assert [t.name for t in s.approval_webhooks] == ["chat"]
+    assert load_settings(cfg.parent / "proctor.yaml", env={}).approval_webhooks
     cfg.write_text("trust_domain: acme.test\napprovals:\n  hold: 45s\n")
-    assert load_settings(cfg, env={}).approvals_hold_s == 45.0
+    assert load_settings(cfg, env={}).approval_hold_s == 45.0
     cfg.write_text("trust_domain: acme.test\napprovals:\n  webhooks:\n    - {url_secret: u, format: slack}\n")
     with pytest.raises(ConfigError, match="public_url"):
         load_settings(cfg, env={})

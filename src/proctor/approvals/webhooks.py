@@ -80,7 +80,6 @@ __all__ = [
     "WebhookTarget",
     "approval_link",
     "json_payload",
-    "parse_public_url",
     "parse_webhooks",
     "sign",
     "slack_payload",
@@ -134,13 +133,6 @@ def _check_url(url: str, where: str) -> str:
     except ValueError:
         raise ValidationError(f"{where}: invalid port") from None
     return url
-
-
-def parse_public_url(raw: object) -> str:
-    """``approvals.public_url``: where approvers reach ``proctor serve`` (links point there)."""
-    if not isinstance(raw, str):
-        raise ValidationError("approvals.public_url is the https:// address approvers open")
-    return _check_url(raw, "approvals.public_url").rstrip("/")
 
 
 def parse_webhooks(raw: object) -> tuple[WebhookTarget, ...]:
