@@ -113,18 +113,18 @@ def test_expired_requests_and_grants_are_refused(env: Env) -> None:
         requested_by="req@acme.test",
         ttl_s=7200,
     )
-    kw = {"svid": None, "agent": "bot", "task_token": long.token}
-    aid = held(env, pay(env, **kw))
+    kw: dict[str, object] = {"svid": None, "agent": "bot", "task_token": long.token}
+    aid = held(env, pay(env, 100, "acct-1", **kw))
     env.clock.advance(601)
     with pytest.raises(ApprovalNotPending):
         env.p.approvals.approve(aid, OWNER, "late")
     assert [r.id for r in env.p.approvals.sweep()] == [aid]
     assert any(r["approval_id"] == aid for r in records(env, "approval.expired"))
-    aid2 = held(env, pay(env, **kw))
+    aid2 = held(env, pay(env, 100, "acct-1", **kw))
     assert aid2 != aid
     env.p.approvals.approve(aid2, OWNER, "ok")
     env.clock.advance(601)
-    d = env.p.decide(pay(env, **kw))
+    d = env.p.decide(pay(env, 100, "acct-1", **kw))
     assert d.verdict is Verdict.APPROVAL_REQUIRED
     assert d.approval_id not in (aid, aid2)
 
@@ -212,7 +212,7 @@ def test_four_eyes_refuses_the_requester(tmp_path: Path) -> None:
         task = p.tasks.start(
             agent="bot", purpose="ship", allow=["prod.*"], requested_by="owner@acme.test", ttl_s=600
         )
-        d = p.decide(CallInput(tool="prod.deploy", args={}, agent="bot", task_token=task.token))  # type: ignore[arg-type]
+        d = p.decide(CallInput(tool="prod.deploy", args={}, agent="bot", task_token=task.token))
         assert d.verdict is Verdict.APPROVAL_REQUIRED
         assert d.approval_id
         req = p.approvals.get(d.approval_id)
@@ -235,7 +235,7 @@ def test_a_group_approver(tmp_path: Path) -> None:
         )
         c = CallInput(
             tool="payments.transfer", args={"account": "a", "amount": 5}, agent="bot", task_token=task.token
-        )  # type: ignore[arg-type]
+        )
         aid = p.decide(c).approval_id
         assert aid is not None
         with pytest.raises(ApproverNotAllowed, match="payments-team"):
@@ -273,7 +273,7 @@ def test_the_cap_on_pending_requests_denies_beyond_it(tmp_path: Path) -> None:
                 args={"account": "a", "amount": n},
                 agent="bot",
                 task_token=task.token,
-            )  # type: ignore[arg-type]
+            )
 
         assert p.decide(c(1)).verdict is Verdict.APPROVAL_REQUIRED
         assert p.decide(c(2)).verdict is Verdict.APPROVAL_REQUIRED
@@ -339,6 +339,7 @@ def test_a_dry_run_files_nothing(env: Env) -> None:
 
 
 def test_narrowing_parse_refuses_blanket_and_bad_constraints() -> None:
+    bad: object
     for bad in ({}, {"a": {}}, {"a": {"max": "x"}}, {"a": {"gt": 1}}, {"a": {"in": []}}, [1]):
         with pytest.raises(ValidationError):
             Narrowing.parse(bad)
