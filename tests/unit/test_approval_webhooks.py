@@ -14,16 +14,18 @@ from typing import Any
 import pytest
 from tests.unit.conftest import Env
 
-from proctor.approvals.model import ApprovalRequest, ApprovalState
+from proctor.approvals.model import ApprovalRequest, Approver
 from proctor.approvals.webhooks import (
     WebhookDispatcher,
     WebhookTarget,
     parse_webhooks,
     sign,
+    slack_payload,
     verify_signature,
 )
 from proctor.errors import ValidationError
-from proctor.types import AgentName, ApprovalId, Email, TaskId, ToolName
+from proctor.pipeline import CallInput
+from proctor.types import Email, Verdict
 
 SECRET = b"whsec-test-0123456789"
 PUBLIC = "https://proctor.acme.test"
@@ -70,47 +72,24 @@ def receiver() -> Iterator[Receiver]:
     rec.server.server_close()
 
 
-class Source:
-    """The requests the dispatcher reads (the Approvals service's reading side)."""
-
-    def __init__(self, requests: Sequence[ApprovalRequest]) -> None:
-        self.by_id = {str(r.id): r for r in requests}
-
-    def pending_requests(self) -> list[ApprovalRequest]:
-        return [r for r in self.by_id.values() if r.state is ApprovalState.PENDING]
-
-    def get_request(self, approval_id: str) -> ApprovalRequest | None:
-        return self.by_id.get(approval_id)
-
-
-def request(env: Env, **kw: Any) -> ApprovalRequest:
-    now = env.clock.now()
-    base = ApprovalRequest(
-        id=ApprovalId.new(),
-        state=ApprovalState.PENDING,
-        agent=AgentName("bot"),
-        task=TaskId(str(env.task.task.id)),
-        tool=ToolName("payments.transfer"),
-        effects=("pay",),
-        digest="d" * 64,
-        args_digest="a" * 64,
-        policy_version="v1",
-        policies=("approve-payments",),
-        reasons=("payments need the owner's approval <@channel>",),
-        approvers=("owner",),
-        four_eyes=False,
-        owner=Email("owner@acme.test"),
-        requester=Email("req@acme.test"),
-        created_at=now,
-        expires_at=now + 600,
+def held(env: Env, amount: int = 100) -> ApprovalRequest:
+    """A real request: a payment the starter policy holds for the owner, filed by the pipeline."""
+    c = CallInput(
+        tool="payments.transfer",
+        args={"account": "acct-1", "amount": amount},
+        svid=env.svid,
+        task_token=env.task.token,
     )
-    return replace(base, **kw)
+    d = env.p.decide(c)
+    assert d.verdict is Verdict.APPROVAL_REQUIRED
+    assert d.approval_id is not None
+    return env.p.approvals.get(d.approval_id)
 
 
-def dispatcher(env: Env, source: Source, targets: Sequence[WebhookTarget], **kw: Any) -> WebhookDispatcher:
+def dispatcher(env: Env, targets: Sequence[WebhookTarget], **kw: Any) -> WebhookDispatcher:
     return WebhookDispatcher(
         env.p.store,
-        source,
+        env.p.approvals,
         targets,
         PUBLIC,
         env.p.audit,
@@ -150,8 +129,8 @@ def test_a_500_is_retried_with_backoff_then_delivered_signed(env: Env, receiver:
     """The receiver answers 500, then 200: the second attempt comes after the backoff, carries the
     identical body, a valid signature and the page's link, never the arguments; both are audited."""
     receiver.statuses = [500, 200]
-    apr = request(env)
-    d = dispatcher(env, Source([apr]), [hook(receiver)])
+    apr = held(env)
+    d = dispatcher(env, [hook(receiver)])
     assert run(d) == 1
     (first,) = env.p.store.list_webhook_deliveries(str(apr.id))
     assert (first.state, first.attempts, first.last_status) == ("pending", 1, 500)
@@ -175,7 +154,8 @@ def test_a_500_is_retried_with_backoff_then_delivered_signed(env: Env, receiver:
     assert doc["approval"]["tool"] == "payments.transfer"
     assert "digest" not in doc["approval"]
     assert "args_digest" not in doc["approval"]
-    assert "a" * 64 not in b2.decode()
+    assert apr.args_digest not in b2.decode()
+    assert "acct-1" not in b2.decode()
     outcomes = [
         (fields(r)["attempt"], fields(r)["outcome"], fields(r).get("status")) for r in audit_of(env, apr)
     ]
@@ -200,11 +180,10 @@ def test_slack_payload_links_the_page_with_a_button_and_escapes_text(env: Env, r
     """A Slack-compatible body: text plus blocks whose button opens the request's page; a reason
     cannot smuggle a mention or a link in. The key comes from the secrets store."""
     env.p.credentials.secrets.put("slack-signing", b"slack-key", env.clock.now())
-    apr = request(env)
-    d = dispatcher(env, Source([apr]), [hook(receiver, format="slack", secret=None, secret_env=None)])
+    apr = held(env)
+    d = dispatcher(env, [hook(receiver, format="slack", secret=None, secret_env=None)])
     d2 = dispatcher(
         env,
-        Source([apr]),
         [hook(receiver, name="signed", format="slack", secret="slack-signing", secret_env=None)],
     )
     run(d)
@@ -217,15 +196,17 @@ def test_slack_payload_links_the_page_with_a_button_and_escapes_text(env: Env, r
     assert link in doc["text"]
     (button,) = next(b for b in doc["blocks"] if b["type"] == "actions")["elements"]
     assert button["url"] == link
-    assert "&lt;@channel&gt;" in json.dumps(doc)
-    assert "<@channel>" not in json.dumps(doc)
+    assert "acct-1" not in body.decode()
+    sneaky = json.loads(slack_payload(replace(apr, reasons=("pay <@channel> <https://evil|here>",)), link))
+    assert "&lt;@channel&gt; &lt;https://evil|here&gt;" in json.dumps(sneaky)
+    assert "<@channel>" not in json.dumps(sneaky)
 
 
 def test_a_private_address_is_refused_unless_allowed(env: Env, receiver: Receiver) -> None:
     """127.0.0.1 (as any loopback, private or link-local address) is refused by default: nothing
     is sent, the refusal is audited and final."""
-    apr = request(env)
-    d = dispatcher(env, Source([apr]), [hook(receiver, allow_private_network=False)])
+    apr = held(env)
+    d = dispatcher(env, [hook(receiver, allow_private_network=False)])
     run(d)
     assert receiver.got == []
     (row,) = env.p.store.list_webhook_deliveries(str(apr.id))
@@ -237,13 +218,13 @@ def test_a_4xx_is_final_and_5xx_gives_up_after_the_last_attempt(env: Env, receiv
     """404 ends the delivery at once; 503 forever is tried max_attempts times, then failed; 429's
     Retry-After is honoured."""
     receiver.statuses = [404]
-    a = request(env)
-    run(dispatcher(env, Source([a]), [hook(receiver)]))
+    a = held(env)
+    run(dispatcher(env, [hook(receiver)]))
     assert env.p.store.list_webhook_deliveries(str(a.id))[0].state == "failed"
 
     receiver.statuses, receiver.got = [429, 503], []
-    b = request(env)
-    d = dispatcher(env, Source([b]), [hook(receiver)], max_attempts=3, backoff_base_s=1, backoff_cap_s=60)
+    b = held(env, 200)
+    d = dispatcher(env, [hook(receiver)], max_attempts=3, backoff_base_s=1, backoff_cap_s=60)
     run(d)
     (row,) = env.p.store.list_webhook_deliveries(str(b.id))
     assert row.next_attempt_at is not None
@@ -261,30 +242,30 @@ def test_a_4xx_is_final_and_5xx_gives_up_after_the_last_attempt(env: Env, receiv
 def test_a_crash_loses_no_notification(env: Env, receiver: Receiver) -> None:
     """A request filed by no process yet is filed by the next one; a claim a crashed process left
     behind runs out, and the delivery is sent by another process."""
-    apr = request(env)
-    crashed = dispatcher(env, Source([apr]), [hook(receiver)])
+    apr = held(env)
+    crashed = dispatcher(env, [hook(receiver)])
     crashed.file_new()
     claimed = env.p.store.claim_webhook_deliveries(env.clock.now(), env.clock.now() + 60)
     assert len(claimed) == 1  # ... and the process dies before sending
-    restarted = dispatcher(env, Source([apr]), [hook(receiver)])
+    restarted = dispatcher(env, [hook(receiver)])
     assert run(restarted) == 0  # still claimed
     env.clock.advance(61)
     assert run(restarted) == 1
     assert env.p.store.list_webhook_deliveries(str(apr.id))[0].state == "delivered"
     assert len(receiver.got) == 1
 
-    late = request(env)  # made while no serve process ran: filed and sent at the next start
-    assert run(dispatcher(env, Source([apr, late]), [hook(receiver)])) == 1
+    late = held(env, 300)  # made while no serve process ran: filed and sent at the next start
+    assert run(dispatcher(env, [hook(receiver)])) == 1
     assert len(receiver.got) == 2
+    assert json.loads(receiver.got[1][2])["approval"]["id"] == str(late.id)
 
 
 def test_a_request_decided_before_its_turn_is_not_announced(env: Env, receiver: Receiver) -> None:
     """Decided between filing and sending: obsolete, nothing sent, audited."""
-    apr = request(env)
-    source = Source([apr])
-    d = dispatcher(env, source, [hook(receiver)])
+    apr = held(env)
+    d = dispatcher(env, [hook(receiver)])
     d.file_new()
-    source.by_id[str(apr.id)] = replace(apr, state=ApprovalState.APPROVED)
+    env.p.approvals.approve(str(apr.id), Approver(Email("owner@acme.test")), "known supplier")
     run(d)
     assert receiver.got == []
     assert env.p.store.list_webhook_deliveries(str(apr.id))[0].state == "obsolete"

@@ -65,7 +65,7 @@ from urllib.parse import urlsplit, urlunsplit
 from proctor.approvals.model import ApprovalRequest, ApprovalState
 from proctor.audit.log import AuditLog
 from proctor.clock import Clock
-from proctor.errors import ValidationError
+from proctor.errors import UnknownApproval, ValidationError
 from proctor.store.base import Store, WebhookAttempt, WebhookDelivery
 from proctor.validate import check_keys
 
@@ -309,11 +309,11 @@ def verify_signature(
 
 # delivery -----------------------------------------------------------------------------------
 class RequestSource(Protocol):
-    """Where the dispatcher reads requests (the ``Approvals`` service)."""
+    """Where the dispatcher reads requests: the ``Approvals`` service."""
 
-    def pending_requests(self) -> Sequence[ApprovalRequest]: ...
+    def pending(self, limit: int = 200) -> Sequence[ApprovalRequest]: ...
 
-    def get_request(self, approval_id: str) -> ApprovalRequest | None: ...
+    def get(self, approval_id: str) -> ApprovalRequest: ...
 
 
 class TargetRefused(Exception):
@@ -438,7 +438,7 @@ class WebhookDispatcher:
         """File a delivery for each pending request and webhook that has none; how many were filed."""
         if not self.targets:
             return 0
-        pending = [r for r in self.source.pending_requests() if r.state is ApprovalState.PENDING]
+        pending = [r for r in self.source.pending(limit=1000) if r.state is ApprovalState.PENDING]
         ids = {str(r.id) for r in pending}
         self._filed &= ids
         fresh = sorted(ids - self._filed)
@@ -467,7 +467,10 @@ class WebhookDispatcher:
 
     async def _attempt(self, client: httpx.AsyncClient, d: WebhookDelivery) -> None:
         target = self.targets.get(d.target)
-        request = self.source.get_request(d.approval_id)
+        try:
+            request: ApprovalRequest | None = self.source.get(d.approval_id)
+        except UnknownApproval:
+            request = None
         attempt_no = d.attempts + 1
         now = self.clock.now()
         if target is None:

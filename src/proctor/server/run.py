@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -16,11 +16,15 @@ from proctor.audit.refusals import RefusalLimiter, write_summaries
 from proctor.server.graceful import DRAIN_TIMEOUT_S, graceful_stop
 from proctor.workspace import Workspace
 
+if TYPE_CHECKING:
+    from proctor.approvals.webhooks import WebhookDispatcher
+
 __all__ = [
     "MAX_HEAD_BYTES",
     "BoundedH11Protocol",
     "run_server",
     "start_sweeper",
+    "start_webhooks",
 ]
 
 
@@ -100,6 +104,28 @@ def start_sweeper(
     return stop
 
 
+def start_webhooks(proctor: Proctor) -> WebhookDispatcher | None:
+    """Announce each new approval request to the configured webhooks, from a thread of its own
+    (see proctor.approvals.webhooks); None when none is configured."""
+    settings = proctor.settings
+    if not settings.approval_webhooks or settings.approval_public_url is None:
+        return None
+    from proctor.approvals.webhooks import WebhookDispatcher
+
+    dispatcher = WebhookDispatcher(
+        proctor.store,
+        proctor.approvals,
+        settings.approval_webhooks,
+        settings.approval_public_url,
+        proctor.audit,
+        proctor.clock,
+        secret_value=proctor.credentials.secret_value,
+    )
+    proctor.approvals.subscribe(dispatcher.notify)  # a request filed by this process: at once
+    dispatcher.start()
+    return dispatcher
+
+
 def run_server(workspace: str | None, *, store_url: str | None, host: str | None, port: int | None) -> None:
     import uvicorn
 
@@ -116,6 +142,7 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
     app = create_app(proctor, ws)
     limiters: tuple[RefusalLimiter, ...] = app.state.limiters
     stop = start_sweeper(proctor, refusals=limiters)
+    webhooks = start_webhooks(proctor)
     attest = None
     try:
         from proctor.identity.attest import AttestationServer
@@ -144,6 +171,8 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
             )
         finally:
             stop.set()
+            if webhooks is not None:
+                webhooks.stop()
             for limiter in limiters:
                 write_summaries(proctor.audit, limiter, final=True)
             if attest is not None:
