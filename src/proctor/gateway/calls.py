@@ -47,6 +47,7 @@ import orjson
 from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
+from proctor.approvals.model import ApprovalState
 from proctor.audit.log import AuditEntry
 from proctor.errors import (
     AgentSuspended,
@@ -60,6 +61,7 @@ from proctor.errors import (
 from proctor.gateway import names
 from proctor.gateway.catalog import Catalog
 from proctor.gateway.config import UpstreamConfig
+from proctor.gateway.hold import Channel, Holds, holdable, sdk_channel
 from proctor.gateway.lean import LeanUpstreamError
 from proctor.gateway.sessions import CredentialUnavailable, TaskUpstreams, UpstreamUnavailable
 from proctor.pipeline import CallInput, Identity
@@ -255,6 +257,10 @@ class Leg(Protocol[Res]):
         """A tool error result saying ``text``."""
         ...
 
+    def channel(self) -> Channel:
+        """What a call held for approval can tell its client while it waits."""
+        ...
+
     def is_error(self, result: Res) -> bool:
         """Whether the upstream answered with a tool error."""
         ...
@@ -298,6 +304,9 @@ class LeanLeg:
     def error(self, text: str) -> dict[str, Any]:
         return _text_error(text).model_dump(mode="json", by_alias=True, exclude_none=True)
 
+    def channel(self) -> Channel:
+        return _SILENT  # the lean path serves no progress token and no elicitation
+
     def is_error(self, result: dict[str, Any]) -> bool:
         return bool(result.get("isError"))
 
@@ -305,6 +314,7 @@ class LeanLeg:
         return result.get("content") or [], result.get("structuredContent"), bool(result.get("isError"))
 
 
+_SILENT = Channel()
 #: the lean leg holds no state of its own: one serves every call
 LEAN = LeanLeg()
 
@@ -361,6 +371,9 @@ class SdkLeg:
     def error(self, text: str) -> types.CallToolResult:
         return _text_error(text)
 
+    def channel(self) -> Channel:
+        return sdk_channel(self.ctx)
+
     def is_error(self, result: types.CallToolResult) -> bool:
         return bool(result.is_error)
 
@@ -389,6 +402,8 @@ class Calls:
         self.owned = owned
         #: requests that reach an upstream in progress on this loop
         self.inflight = 0
+        #: calls held for approval (proctor.gateway.hold)
+        self.holds = Holds(proctor)
 
     async def call(
         self,
@@ -408,7 +423,13 @@ class Calls:
             self.inflight -= 1
 
     async def _call(
-        self, caller: Caller, name: str, args: Mapping[str, Any], leg: Leg[Res], snap: Snapshot | None
+        self,
+        caller: Caller,
+        name: str,
+        args: Mapping[str, Any],
+        leg: Leg[Res],
+        snap: Snapshot | None,
+        hold: bool = True,
     ) -> Outcome[Res]:
         owned = self.owned(caller.task_id)
         grace = _Grace() if leg.overlap else None
@@ -417,6 +438,8 @@ class Calls:
         )
         refused = refusal(decision, proctor_name, name)
         if refused is not None:
+            if holdable(decision):
+                return await self._held(caller, name, args, leg, decision, hold)
             return Outcome(leg.error(refused))
         started = self.proctor.clock.monotonic()
         status = "ok"
@@ -479,6 +502,28 @@ class Calls:
         return Outcome(
             result, functools.partial(self.record_completion, *completion, path=leg.path, snap=snap)
         )
+
+    async def _held(
+        self,
+        caller: Caller,
+        name: str,
+        args: Mapping[str, Any],
+        leg: Leg[Res],
+        decision: Decision,
+        hold: bool,
+    ) -> Outcome[Res]:
+        """A call the approval stage held (see :mod:`proctor.gateway.hold`): wait for the person,
+        then run it again from the start (the pipeline redeems the grant) or say why not."""
+        request = None
+        if hold:
+            self.inflight -= 1  # a held call is not work in progress (see Pipeline's ``alone``)
+            try:
+                request = await self.holds.hold(decision, leg.channel())
+            finally:
+                self.inflight += 1
+        if request is not None and request.state is ApprovalState.APPROVED:
+            return await self._call(caller, name, args, leg, None, hold=False)
+        return Outcome(leg.error(self.holds.answer(decision, request)))
 
     # resolve and decide -------------------------------------------------------------------
     async def _prepare(

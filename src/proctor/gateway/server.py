@@ -22,6 +22,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from proctor.errors import ProctorError, StoreError, public_message
 from proctor.gateway import relays
 from proctor.gateway.calls import Caller, call_sdk, denial_text
+from proctor.gateway.hold import NeedsInput
 from proctor.gateway.runtime import GatewayRuntime
 
 __all__ = [
@@ -68,10 +69,14 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = "p
         task = calls.live_task(caller)
         return types.ListToolsResult(tools=await runtime.catalog.list_tools(task, runtime.owned(task.id)))
 
-    async def on_call_tool(ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def on_call_tool(
+        ctx: Ctx, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
         try:
             caller = caller_of(ctx)
             return await call_sdk(calls, caller, ctx, params.name, params.arguments)
+        except NeedsInput as held:  # 2026-07-28: the person is sent to the page, the client retries
+            return held.result
         except MCPError:
             raise
         except ProctorError as exc:
