@@ -1,0 +1,268 @@
+"""Calls held for approval, through a real `proctor gateway --http` process in front of the real
+`mcp-server-time`, driven by the official MCP client on both protocol revisions the gateway speaks
+(2025-11-25 with the handshake, 2026-07-28 stateless). Approvals are made through the Approvals
+service in this test's process, as the web page, the CLI or the API would: never through the
+agent's own connection."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import mcp_types as types
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from tests.e2e.gateway_harness import free_port
+
+from proctor.app import Proctor
+from proctor.approvals.model import ApprovalState, Approver
+from proctor.gateway.config import save_upstreams, upstream_from_mapping
+from proctor.store.base import AuditQuery
+from proctor.types import Email
+from proctor.workspace import Workspace
+
+BIN = Path(sys.executable).parent
+OWNER = Approver(Email("owner@acme.test"))
+PUBLIC = "https://proctor.acme.test"
+ARGS = {"source_timezone": "UTC", "time": "12:00", "target_timezone": "Europe/Paris"}
+TOOL = "time__convert_time"
+ERAS = {"2025-11-25": "legacy", "2026-07-28": "auto"}
+
+
+@dataclass
+class Running:
+    ws: Workspace
+    url: str
+    svid: str
+    task_token: str
+    proc: subprocess.Popen[bytes]
+
+    def client(self, era: str, **kw: Any) -> Client:
+        h = {"Authorization": f"Bearer {self.svid}", "Proctor-Task": self.task_token}
+        transport = streamable_http_client(self.url, http_client=httpx2.AsyncClient(headers=h, timeout=60))
+        return Client(transport, cache=None, mode=ERAS[era], **kw)  # type: ignore[arg-type]
+
+
+def start(tmp_path: Path, hold: str) -> Running:
+    config = f"trust_domain: acme.test\napprovals:\n  hold: {hold}\n  public_url: {PUBLIC}\n"
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=config)
+    save_upstreams(
+        ws.root,
+        [
+            upstream_from_mapping(
+                {
+                    "namespace": "time",
+                    "command": str(BIN / "mcp-server-time"),
+                    "args": ["--local-timezone", "UTC"],
+                    "default": {"effect": "read"},
+                    # deployments need the owner's approval (the starter policy approval.deployments)
+                    "tools": {"convert_time": {"effect": "deploy"}},
+                }
+            )
+        ],
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    with Proctor.open(ws) as p:
+        agent = p.agents.add("bot", "owner@acme.test")
+        svid = p.agents.issue_svid(agent, url)
+        task = p.tasks.start(
+            agent="bot", purpose="time", allow=["time.*"], requested_by="r@acme.test", ttl_s=3600
+        )
+    proc = subprocess.Popen(
+        [str(BIN / "proctor"), "gateway", "--http", "--port", str(port), "--workspace", str(ws.root)],
+        env={**os.environ, "PATH": f"{BIN}:/usr/bin:/bin"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else b""
+            assert time.monotonic() < deadline, "the gateway did not start"
+            time.sleep(0.1)
+    return Running(ws, url, svid, task.token, proc)
+
+
+@pytest.fixture
+def stop() -> Iterator[list[Running]]:
+    started: list[Running] = []
+    yield started
+    for r in started:
+        r.proc.terminate()
+        try:
+            r.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            r.proc.kill()
+
+
+def pending(ws: Workspace, timeout_s: float = 20.0) -> list[str]:
+    """The ids of the pending requests, once there is one (another process files them)."""
+    deadline = time.monotonic() + timeout_s
+    with Proctor.open(ws) as p:
+        while time.monotonic() < deadline:
+            ids = [str(r.id) for r in p.approvals.pending()]
+            if ids:
+                return ids
+            time.sleep(0.1)
+    raise AssertionError("no request was filed")
+
+
+def approve(ws: Workspace, approval_id: str) -> None:
+    with Proctor.open(ws) as p:
+        p.approvals.approve(approval_id, OWNER, "planned change")
+
+
+def state(ws: Workspace, approval_id: str) -> ApprovalState:
+    with Proctor.open(ws) as p:
+        return p.approvals.get(approval_id).state
+
+
+def text(result: types.CallToolResult) -> str:
+    return " ".join(getattr(c, "text", "") for c in result.content)
+
+
+def real_result(result: types.CallToolResult) -> dict[str, Any]:
+    """The upstream's own answer to convert_time (its JSON, as mcp-server-time writes it)."""
+    assert not result.is_error, text(result)
+    doc: dict[str, Any] = json.loads(text(result))
+    assert doc["source"]["timezone"] == "UTC"
+    assert doc["target"]["timezone"] == "Europe/Paris"
+    return doc
+
+
+@pytest.mark.parametrize("era", list(ERAS))
+def test_a_held_call_completes_with_the_upstreams_result_once_approved(
+    tmp_path: Path, stop: list[Running], era: str
+) -> None:
+    """The call waits (progress notifications name the request and its page); the owner approves
+    it through the service; the very call then runs and answers with the upstream's real result;
+    the grant is spent (a second identical call is held again, under a new request)."""
+    r = start(tmp_path, "30s")
+    stop.append(r)
+    progress: list[tuple[float, float | None, str | None]] = []
+    out: dict[str, Any] = {}
+
+    async def main() -> None:
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            progress.append((done, total, message))
+
+        async with r.client(era) as c:
+            assert c.protocol_version == era
+
+            async def call() -> None:
+                out["held"] = await c.call_tool(TOOL, ARGS, progress_callback=on_progress)
+
+            with anyio.fail_after(60):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(call)
+                    (aid,) = await anyio.to_thread.run_sync(pending, r.ws)
+                    out["aid"] = aid
+                    await anyio.sleep(0.3)
+                    assert "held" not in out  # still waiting for the person
+                    await anyio.to_thread.run_sync(approve, r.ws, aid)
+            out["again"] = await c.call_tool(TOOL, ARGS)
+
+    anyio.run(main)
+    aid = out["aid"]
+    real_result(out["held"])
+    assert state(r.ws, aid) is ApprovalState.USED
+    assert progress, "no progress notification while held"
+    assert aid in (progress[0][2] or "")
+    assert f"{PUBLIC}/approvals/{aid}" in (progress[0][2] or "")
+    again = out["again"]
+    assert again.is_error
+    assert "approval apr_" in text(again)
+    assert aid not in text(again)  # spent: the identical call files a new request
+    with Proctor.open(r.ws) as p:
+        p.audit.flush()
+        used = [json.loads(x.body) for x in p.store.search_audit(AuditQuery(kind="approval.used"))]
+    assert [u["approval_id"] for u in used] == [aid]
+
+
+@pytest.mark.parametrize("era", list(ERAS))
+def test_a_timed_out_call_is_retried_after_approval_and_an_altered_retry_is_not_covered(
+    tmp_path: Path, stop: list[Running], era: str
+) -> None:
+    """hold 1s: the wait runs out with a tool error naming the request and saying the identical call
+    may be retried; after the approval the identical retry completes; a retry with one argument
+    changed is another call (another request), not covered by the grant."""
+    r = start(tmp_path, "1s")
+    stop.append(r)
+
+    async def first() -> types.CallToolResult:
+        async with r.client(era) as c:
+            return await c.call_tool(TOOL, ARGS)
+
+    timed_out = anyio.run(first)
+    assert timed_out.is_error
+    (aid,) = pending(r.ws)
+    assert aid in text(timed_out)
+    assert "may be retried" in text(timed_out)
+    assert f"{PUBLIC}/approvals/{aid}" in text(timed_out)
+    approve(r.ws, aid)
+
+    async def retries() -> tuple[types.CallToolResult, types.CallToolResult]:
+        async with r.client(era) as c:
+            altered = await c.call_tool(TOOL, {**ARGS, "time": "12:01"})
+            same = await c.call_tool(TOOL, ARGS)
+            return altered, same
+
+    altered, same = anyio.run(retries)
+    assert altered.is_error
+    assert "approval apr_" in text(altered)
+    assert aid not in text(altered)
+    real_result(same)
+    assert state(r.ws, aid) is ApprovalState.USED
+
+
+@pytest.mark.parametrize("era", list(ERAS))
+def test_the_elicitation_carries_only_the_link_and_its_answer_decides_nothing(
+    tmp_path: Path, stop: list[Running], era: str
+) -> None:
+    """A client that declared URL-mode elicitation is sent the page's link (2025-11-25:
+    `elicitation/create`; 2026-07-28: `input_required`). Its host answers "accept" (with content
+    claiming an approval): the call is not run, the request stays pending, nobody approved it."""
+    r = start(tmp_path, "1s")
+    stop.append(r)
+    asked: list[types.ElicitRequestParams] = []
+
+    async def elicit(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params)
+        return types.ElicitResult(action="accept", content={"approved": True, "approver": "owner@acme.test"})
+
+    async def main() -> types.CallToolResult:
+        async with r.client(era, elicitation_callback=elicit) as c:
+            with anyio.fail_after(60):
+                return await c.call_tool(TOOL, ARGS)
+
+    result = anyio.run(main)
+    (aid,) = pending(r.ws)
+    assert result.is_error
+    assert "may be retried" in text(result)
+    assert len(asked) == 1
+    (params,) = asked
+    assert isinstance(params, types.ElicitRequestURLParams)
+    assert params.url == f"{PUBLIC}/approvals/{aid}"
+    if era == "2025-11-25":
+        assert params.elicitation_id is not None
+        assert params.elicitation_id.startswith(aid)
+    assert state(r.ws, aid) is ApprovalState.PENDING
+    with Proctor.open(r.ws) as p:
+        p.audit.flush()
+        assert p.store.search_audit(AuditQuery(kind="approval.approved")) == []
+        assert p.store.search_audit(AuditQuery(kind="call.completed")) == []
