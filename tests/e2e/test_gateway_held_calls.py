@@ -51,7 +51,7 @@ class Running:
     def client(self, era: str, **kw: Any) -> Client:
         h = {"Authorization": f"Bearer {self.svid}", "Proctor-Task": self.task_token}
         transport = streamable_http_client(self.url, http_client=httpx2.AsyncClient(headers=h, timeout=60))
-        return Client(transport, cache=None, mode=ERAS[era], **kw)  # type: ignore[arg-type]
+        return Client(transport, cache=None, mode=ERAS[era], **kw)
 
 
 def start(tmp_path: Path, hold: str) -> Running:
@@ -154,12 +154,12 @@ def test_a_held_call_completes_with_the_upstreams_result_once_approved(
     the grant is spent (a second identical call is held again, under a new request)."""
     r = start(tmp_path, "30s")
     stop.append(r)
-    progress: list[tuple[float, float | None, str | None]] = []
+    seen: list[tuple[float, float | None, str | None]] = []
     out: dict[str, Any] = {}
 
     async def main() -> None:
-        async def on_progress(done: float, total: float | None, message: str | None) -> None:
-            progress.append((done, total, message))
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            seen.append((progress, total, message))
 
         async with r.client(era) as c:
             assert c.protocol_version == era
@@ -181,9 +181,9 @@ def test_a_held_call_completes_with_the_upstreams_result_once_approved(
     aid = out["aid"]
     real_result(out["held"])
     assert state(r.ws, aid) is ApprovalState.USED
-    assert progress, "no progress notification while held"
-    assert aid in (progress[0][2] or "")
-    assert f"{PUBLIC}/approvals/{aid}" in (progress[0][2] or "")
+    assert seen, "no progress notification while held"
+    assert aid in (seen[0][2] or "")
+    assert f"{PUBLIC}/approvals/{aid}" in (seen[0][2] or "")
     again = out["again"]
     assert again.is_error
     assert "approval apr_" in text(again)
@@ -265,4 +265,30 @@ def test_the_elicitation_carries_only_the_link_and_its_answer_decides_nothing(
     with Proctor.open(r.ws) as p:
         p.audit.flush()
         assert p.store.search_audit(AuditQuery(kind="approval.approved")) == []
+        assert p.store.search_audit(AuditQuery(kind="call.completed")) == []
+
+
+def test_a_held_call_denied_by_the_owner_is_not_run(tmp_path: Path, stop: list[Running]) -> None:
+    """Denied while held: the answer names the request, who denied it and why; nothing ran."""
+    r = start(tmp_path, "30s")
+    stop.append(r)
+
+    def deny() -> None:
+        (aid,) = pending(r.ws)
+        with Proctor.open(r.ws) as p:
+            p.approvals.deny(aid, OWNER, "not during the freeze")
+
+    async def main() -> types.CallToolResult:
+        async with r.client("2025-11-25") as c:
+            with anyio.fail_after(60):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(anyio.to_thread.run_sync, deny)
+                    result = await c.call_tool(TOOL, ARGS)
+            return result
+
+    result = anyio.run(main)
+    assert result.is_error
+    assert "denied by owner@acme.test: not during the freeze" in text(result)
+    with Proctor.open(r.ws) as p:
+        p.audit.flush()
         assert p.store.search_audit(AuditQuery(kind="call.completed")) == []

@@ -24,6 +24,8 @@ from proctor.types import ToolName
 from proctor.workspace import Workspace
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+#: these tests read the immediate answer to a call that needs approval: no hold (test_gateway_held_calls)
+HOLD_0 = "trust_domain: acme.test\napprovals: {hold: 0}\n"
 BIN = Path(sys.executable).parent
 
 
@@ -48,7 +50,7 @@ def _gateway_params(ws: Workspace, svid: str, task_token: str) -> StdioServerPar
 def test_changed_tool_is_hidden_and_denied_until_repinned(tmp_path: Path) -> None:
     """After `tools pin`, a rug pull (the upstream changes a tool's description) hides the tool
     from tools/list and denies its calls, recorded as a pin mismatch; an added tool is hidden too."""
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=HOLD_0)
     honest = {
         "namespace": "dict",
         "command": sys.executable,
@@ -102,7 +104,7 @@ def test_an_upstream_cannot_shed_a_tools_effect_by_changing_case(tmp_path: Path)
     from mcp.shared.exceptions import MCPError
 
     calls = tmp_path / "calls.log"
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=HOLD_0)
     log_env = {"FIXTURE_CALL_LOG": str(calls)}
     base: dict[str, Any] = {
         "namespace": "dict",
@@ -179,7 +181,7 @@ def test_approval_required_and_no_token_passthrough(tmp_path: Path) -> None:
     )
     gw_port = free_port()
     with upstream.serve() as up_url:
-        ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+        ws, _ = Workspace.init(tmp_path / "ws", config_text=HOLD_0)
         cfg = upstream_from_mapping(
             {
                 "namespace": "bank",

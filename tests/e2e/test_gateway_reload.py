@@ -57,7 +57,7 @@ def _time_upstream(**extra: Any) -> Any:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Running]:
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\napprovals: {hold: 0}\n")
     save_upstreams(ws.root, [_time_upstream()])
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
@@ -235,7 +235,7 @@ def test_a_call_in_flight_across_a_reload_reopens_nothing_of_the_old_configurati
     from proctor.gateway.sessions import UpstreamUnavailable
     from proctor.types import TaskId
 
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\napprovals: {hold: 0}\n")
     save_upstreams(ws.root, [_time_upstream()])
     with Proctor.open(ws) as p:
         p.agents.add("bot", "owner@acme.test")
@@ -277,7 +277,7 @@ def test_an_unreadable_upstreams_file_is_refused_and_audited_once(tmp_path: Path
     from proctor.gateway.config import load_upstreams
     from proctor.gateway.runtime import GatewayRuntime
 
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\napprovals: {hold: 0}\n")
     save_upstreams(ws.root, [_time_upstream()])
     with Proctor.open(ws) as p:
         runtime = GatewayRuntime(p, load_upstreams(ws.root))
@@ -303,7 +303,7 @@ def test_a_process_that_read_the_policy_files_before_a_change_does_not_revert_th
     import proctor.policy.active as app_mod
     from proctor.policy.loader import load_policy_dir
 
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\napprovals: {hold: 0}\n")
     old = load_policy_dir(ws.policies_dir)
     (ws.policies_dir / "90-extra.cedar").write_text(
         '@id("extra.forbid")\nforbid(principal, action == Proctor::Action::"pay", resource);\n'
@@ -336,7 +336,7 @@ def test_a_stale_process_that_catches_up_serves_again_without_waiting_for_a_stor
 
     from proctor.policy.loader import load_policy_dir
 
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\napprovals: {hold: 0}\n")
     elsewhere = tmp_path / "elsewhere"
     shutil.copytree(ws.policies_dir, elsewhere)
     extra = '@id("extra.forbid")\nforbid(principal, action == Proctor::Action::"pay", resource);\n'
@@ -371,7 +371,7 @@ def test_a_resource_of_a_removed_upstream_is_unknown_after_a_reload(tmp_path: Pa
             "default": {"effect": "read"},
         }
     )
-    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\napprovals: {hold: 0}\n")
     save_upstreams(ws.root, [ev, _time_upstream()])
     with Proctor.open(ws) as p:
         p.agents.add("bot", "owner@acme.test")

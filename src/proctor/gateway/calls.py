@@ -439,7 +439,7 @@ class Calls:
         refused = refusal(decision, proctor_name, name)
         if refused is not None:
             if holdable(decision):
-                return await self._held(caller, name, args, leg, decision, hold)
+                return await self._held(caller, name, args, leg, decision, refused, hold)
             return Outcome(leg.error(refused))
         started = self.proctor.clock.monotonic()
         status = "ok"
@@ -510,6 +510,7 @@ class Calls:
         args: Mapping[str, Any],
         leg: Leg[Res],
         decision: Decision,
+        refused: str,
         hold: bool,
     ) -> Outcome[Res]:
         """A call the approval stage held (see :mod:`proctor.gateway.hold`): wait for the person,
@@ -523,7 +524,7 @@ class Calls:
                 self.inflight += 1
         if request is not None and request.state is ApprovalState.APPROVED:
             return await self._call(caller, name, args, leg, None, hold=False)
-        return Outcome(leg.error(self.holds.answer(decision, request)))
+        return Outcome(leg.error(self.holds.answer(decision, request, refused)))
 
     # resolve and decide -------------------------------------------------------------------
     async def _prepare(

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import mcp_types as types
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from proctor.approvals.model import ApprovalRequest, ApprovalState
 from proctor.policy.engine import Decision
@@ -91,7 +92,7 @@ def sdk_channel(ctx: Any) -> Channel:
     session = ctx.session
     caps = session.client_capabilities
     url_mode = caps is not None and caps.elicitation is not None and caps.elicitation.url is not None
-    modern = str(getattr(ctx, "protocol_version", "")) >= "2026"
+    modern = str(getattr(ctx, "protocol_version", "")) in MODERN_PROTOCOL_VERSIONS
 
     async def progress(done: float, total: float | None, message: str) -> None:
         with contextlib.suppress(Exception):  # best effort
@@ -205,8 +206,9 @@ class Holds:
             await channel.elicit_complete(elicitation_id)
         return request
 
-    def answer(self, decision: Decision, request: ApprovalRequest | None) -> str:
-        """The tool error text of a held call that does not run now (``request`` as it ended)."""
+    def answer(self, decision: Decision, request: ApprovalRequest | None, refused: str) -> str:
+        """The tool error text of a held call that does not run now (``request`` as it ended;
+        ``refused``: the refusal's own text, naming who must approve and why)."""
         approval_id = decision.approval_id
         if request is not None and request.state is ApprovalState.DENIED:
             why = f": {request.reason}" if request.reason else ""
@@ -221,14 +223,13 @@ class Holds:
             )
         if request is not None and request.state in (ApprovalState.APPROVED, ApprovalState.USED):
             return (
-                f"This call needs approval {approval_id}, whose grant was used already by an identical"
-                f" call: the call was not run (decision {decision.decision_id})"
+                f"{refused} Approval {approval_id} was granted, but its grant was used already by an"
+                " identical call: this call was not run."
             )
-        who = decision.approval or "a person"
         return (
-            f"This call is waiting for approval {approval_id} by {who} and was not run."
-            f" The identical call (same tool, same arguments) may be retried: it will complete once"
-            f" approved. Review: {self.link(str(approval_id))} (decision {decision.decision_id})"
+            f"{refused} It waits for approval {approval_id} and was not run. The identical call"
+            " (same tool, same arguments) may be retried: it will complete once approved."
+            f" Review: {self.link(str(approval_id))}"
         )
 
 
