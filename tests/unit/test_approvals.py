@@ -347,3 +347,14 @@ def test_narrowing_parse_refuses_blanket_and_bad_constraints() -> None:
     assert n.allows({"amount": 10, "to": "a"}) is None
     assert n.allows({"amount": True, "to": "a"}) is not None
     assert n.allows({"to": "a"}) is not None
+
+
+def test_audit_show_of_the_call_that_ran_tells_the_approval_story(env: Env) -> None:
+    from proctor.audit.query import decision_records
+
+    aid = held(env, pay(env))
+    env.p.approvals.approve(aid, OWNER, "known supplier")
+    d = env.p.decide(pay(env))
+    env.p.audit.flush()
+    kinds = [r.kind for r in decision_records(env.p.store, d.decision_id)]
+    assert kinds == ["approval.requested", "approval.approved", "approval.used", "decision"]

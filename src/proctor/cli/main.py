@@ -17,6 +17,7 @@ import typer
 
 from proctor.cli import (
     agents,
+    approvals,
     audit,
     gateway,
     introspection,
@@ -62,6 +63,7 @@ def build_app() -> typer.Typer:
     root.add_typer(witness.witness_app, name="witness")
     root.add_typer(secrets.secret_app, name="secret")
     root.add_typer(leases.lease_app, name="lease")
+    root.add_typer(approvals.approvals_app, name="approvals")
     introspection.register(root)
     return root
 
