@@ -54,7 +54,9 @@ class Running:
         return Client(transport, cache=None, mode=ERAS[era], **kw)
 
 
-def start(tmp_path: Path, hold: str) -> Running:
+def start(tmp_path: Path, hold: str, *, stdio: bool = False) -> Running:
+    """A workspace whose `time__convert_time` needs the owner's approval, and (unless ``stdio``) a
+    `proctor gateway --http` process serving it."""
     config = f"trust_domain: acme.test\napprovals:\n  hold: {hold}\n  public_url: {PUBLIC}\n"
     ws, _ = Workspace.init(tmp_path / "ws", config_text=config)
     save_upstreams(
@@ -76,10 +78,12 @@ def start(tmp_path: Path, hold: str) -> Running:
     url = f"http://127.0.0.1:{port}/mcp"
     with Proctor.open(ws) as p:
         agent = p.agents.add("bot", "owner@acme.test")
-        svid = p.agents.issue_svid(agent, url)
+        svid = p.agents.issue_svid(agent) if stdio else p.agents.issue_svid(agent, url)
         task = p.tasks.start(
             agent="bot", purpose="time", allow=["time.*"], requested_by="r@acme.test", ttl_s=3600
         )
+    if stdio:  # the test starts the stdio gateway itself
+        return Running(ws, url, svid, task.token, subprocess.Popen(["true"]))
     proc = subprocess.Popen(
         [str(BIN / "proctor"), "gateway", "--http", "--port", str(port), "--workspace", str(ws.root)],
         env={**os.environ, "PATH": f"{BIN}:/usr/bin:/bin"},
@@ -292,3 +296,40 @@ def test_a_held_call_denied_by_the_owner_is_not_run(tmp_path: Path, stop: list[R
     with Proctor.open(r.ws) as p:
         p.audit.flush()
         assert p.store.search_audit(AuditQuery(kind="call.completed")) == []
+
+
+def test_a_held_call_over_stdio_completes_once_approved(tmp_path: Path, stop: list[Running]) -> None:
+    """`proctor gateway --stdio` holds the same way: the call waits, the owner approves through the
+    service, the upstream's real result comes back."""
+    from mcp import StdioServerParameters
+    from tests.e2e.gateway_harness import child_env
+
+    r = start(tmp_path, "30s", stdio=True)
+    stop.append(r)
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=[
+            *("-c", "from proctor.cli.main import main; main()"),
+            *("gateway", "--stdio", "--in-process", "--workspace", str(r.ws.root)),
+        ],
+        env=child_env(
+            {"PROCTOR_SVID": r.svid, "PROCTOR_TASK_TOKEN": r.task_token, "PATH": f"{BIN}:/usr/bin:/bin"}
+        ),
+    )
+    out: dict[str, Any] = {}
+
+    def decide() -> None:
+        (aid,) = pending(r.ws)
+        out["aid"] = aid
+        approve(r.ws, aid)
+
+    async def main() -> None:
+        async with Client(params, mode="legacy", cache=None) as c:
+            with anyio.fail_after(60):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(anyio.to_thread.run_sync, decide)
+                    out["result"] = await c.call_tool(TOOL, ARGS)
+
+    anyio.run(main)
+    real_result(out["result"])
+    assert state(r.ws, out["aid"]) is ApprovalState.USED
