@@ -226,10 +226,10 @@ class Holds:
                 f"{refused} Approval {approval_id} was granted, but its grant was used already by an"
                 " identical call: this call was not run."
             )
+        named = "" if str(approval_id) in refused else f" It waits for approval {approval_id}."
         return (
-            f"{refused} It waits for approval {approval_id} and was not run. The identical call"
-            " (same tool, same arguments) may be retried: it will complete once approved."
-            f" Review: {self.link(str(approval_id))}"
+            f"{refused}{named} It was not run. The identical call (same tool, same arguments) may be"
+            f" retried: it will complete once approved. Review: {self.link(str(approval_id))}"
         )
 
 
