@@ -333,3 +333,34 @@ def test_a_held_call_over_stdio_completes_once_approved(tmp_path: Path, stop: li
     anyio.run(main)
     real_result(out["result"])
     assert state(r.ws, out["aid"]) is ApprovalState.USED
+
+
+def test_a_held_call_on_the_lean_path_completes_once_approved(tmp_path: Path) -> None:
+    """A client that declares nothing and gives no progress token, calling an HTTP upstream, is
+    served by the lean path (ADR 0013): the call is held there too, then runs on the grant."""
+    from tests.e2e.test_gateway_http import _client, _fixture_gateway
+
+    config = "approvals: {hold: 30s}\n"
+    with _fixture_gateway(tmp_path, config, tools={"test_simple_text": {"effect": "deploy"}}) as gw:
+
+        def decide() -> None:
+            deadline = time.monotonic() + 20
+            while not (ids := [str(x.id) for x in gw.p.approvals.pending()]):
+                assert time.monotonic() < deadline, "no request was filed"
+                time.sleep(0.05)
+            gw.p.approvals.approve(ids[0], OWNER, "fine")
+
+        async def main() -> types.CallToolResult:
+            async with _client(gw, legacy=True) as c:
+                with anyio.fail_after(60):
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(anyio.to_thread.run_sync, decide)
+                        result = await c.call_tool("fx__test_simple_text", {})
+                return result
+
+        result = anyio.run(main)
+        time.sleep(0.3)  # the completion record joins the next group commit
+        done = [json.loads(x.body) for x in gw.p.store.search_audit(AuditQuery(kind="call.completed"))]
+    assert not result.is_error, text(result)
+    assert text(result)
+    assert [d["path"] for d in done] == ["lean"]
