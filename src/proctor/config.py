@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from proctor.accounts.settings import LoginSettings, parse_login
 from proctor.errors import ConfigError, ValidationError
 from proctor.policy.scope import RESOURCE_ARG_SPEC
 from proctor.redact import redact_url
@@ -101,6 +102,8 @@ class Settings:
     #: between namespace and tool in the names agents see (``fs__read_file``; docs/adr/0014)
     gateway_tool_separator: str = "__"
     tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
+    #: how approvers sign in: sessions, lockout, OpenID Connect (``login``; proctor.accounts)
+    login: LoginSettings = field(default_factory=LoginSettings)
 
     def __repr__(self) -> str:
         return f"Settings(trust_domain={self.trust_domain!r}, store_url={redact_url(self.store_url)!r})"
@@ -242,6 +245,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         "policies",
         "tools",
         "gateway",
+        "login",
     }
     check_keys(data, top, path.name, error=ConfigError)
     try:
@@ -305,7 +309,12 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
                 raise ConfigError(
                     f"{path.name}: audit.witness_log is the audit key's id (`proctor status` prints it)"
                 )
+        login_raw = data.get("login") or {}
+        if not isinstance(login_raw, Mapping):
+            raise ConfigError(f"{path.name}: `login` must be a mapping")
+        login = parse_login(login_raw, parse_duration)
         return Settings(
+            login=login,
             store_timeout_s=store_timeout,
             trust_domain=TrustDomain(str(env.get("PROCTOR_TRUST_DOMAIN") or data.get("trust_domain", ""))),
             store_url=str(env.get("PROCTOR_STORE") or data.get("store", "sqlite:///proctor.db")),
