@@ -60,12 +60,18 @@ def test_update_user_changes_only_what_it_names(store: SqlStore) -> None:
     """update_user sets the named fields, bumps the version, and unlock clears failures and a lock."""
     store.add_user(user())
     rec = store.update_user(Email("ann@example.com"), T0 + 5, groups=["z", "a", "a"], disabled=True)
-    assert rec.groups == ("a", "z") and rec.disabled and rec.version == 2 and rec.updated_at == T0 + 5
-    assert rec.name == "Ann Approver" and rec.password_hash == user().password_hash
+    assert rec.groups == ("a", "z")
+    assert rec.disabled
+    assert rec.version == 2
+    assert rec.updated_at == T0 + 5
+    assert rec.name == "Ann Approver"
+    assert rec.password_hash == user().password_hash
     store.record_login_failure(rec.email, T0, max_failures=1, lock_s=60)
     assert store.get_user(rec.email).locked(T0 + 1)  # type: ignore[union-attr]  # it exists
     rec = store.update_user(rec.email, T0 + 6, password_hash="$argon2id$new", unlock=True)
-    assert rec.password_hash == "$argon2id$new" and rec.locked_until is None and rec.failed_logins == 0
+    assert rec.password_hash == "$argon2id$new"
+    assert rec.locked_until is None
+    assert rec.failed_logins == 0
     with pytest.raises(NotFound):
         store.update_user(Email("nobody@example.com"), T0, disabled=True)
 
@@ -77,10 +83,15 @@ def test_login_failures_lock_at_the_limit_and_start_again(store: SqlStore) -> No
     e = Email("ann@example.com")
     for n in (1, 2):
         rec = store.record_login_failure(e, T0 + n, max_failures=3, lock_s=900)
-        assert rec is not None and rec.failed_logins == n and rec.locked_until is None
+        assert rec is not None
+        assert rec.failed_logins == n
+        assert rec.locked_until is None
     rec = store.record_login_failure(e, T0 + 3, max_failures=3, lock_s=900)
-    assert rec is not None and rec.failed_logins == 0 and rec.locked_until == T0 + 903
-    assert rec.locked(T0 + 902) and not rec.locked(T0 + 903)
+    assert rec is not None
+    assert rec.failed_logins == 0
+    assert rec.locked_until == T0 + 903
+    assert rec.locked(T0 + 902)
+    assert not rec.locked(T0 + 903)
     store.record_login_failure(e, T0 + 4, max_failures=3, lock_s=900)
     store.record_login_success(e, T0 + 5)
     assert store.get_user(e).failed_logins == 0  # type: ignore[union-attr]  # it exists
@@ -110,8 +121,11 @@ def test_concurrent_login_failures_each_count(backend: Backend) -> None:
         t.join()
     final = backend.store.get_user(Email("ann@example.com"))
     # 8 failures counted against a limit of 4: the count went round twice (one lost would leave 3)
-    assert final is not None and final.failed_logins == 0 and final.locked_until == T0 + 60
-    assert len(locks) == 8 and locks.count(None) == 3  # the first three found no lock yet
+    assert final is not None
+    assert final.failed_logins == 0
+    assert final.locked_until == T0 + 60
+    assert len(locks) == 8
+    assert locks.count(None) == 3
 
 
 def test_web_sessions_round_trip_touch_and_revoke(store: SqlStore) -> None:

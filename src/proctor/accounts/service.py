@@ -31,7 +31,7 @@ from proctor.types import Email
 
 __all__ = ["VIA_PASSWORD", "Accounts", "SessionInfo", "check_group", "token_hash"]
 
-VIA_PASSWORD = "password"
+VIA_PASSWORD = "password"  # noqa: S105 - the name of a sign-in method, not a password
 #: a session used within this many seconds of its last recorded use is not written again
 _TOUCH_EVERY_S = 60.0
 _MAX_GROUPS = 64
@@ -134,7 +134,9 @@ class Accounts:
         now = self.clock.now()
         rec = self.store.update_user(addr, now, password_hash=hash_password(password), unlock=True)
         ended = self.store.revoke_web_sessions(now, email=addr)
-        self.audit.append("approver.password_changed", {"email": str(addr), "by": by, "sessions_ended": ended})
+        self.audit.append(
+            "approver.password_changed", {"email": str(addr), "by": by, "sessions_ended": ended}
+        )
         return rec
 
     def set_disabled(self, email: str, disabled: bool, *, by: str) -> UserRecord:
@@ -159,12 +161,20 @@ class Accounts:
         rec = self.store.update_user(addr, self.clock.now(), groups=groups)
         self.audit.append(
             "approver.groups_changed",
-            {"email": str(addr), "groups": list(groups), "added": sorted(add_), "removed": sorted(remove_), "by": by},
+            {
+                "email": str(addr),
+                "groups": list(groups),
+                "added": sorted(add_),
+                "removed": sorted(remove_),
+                "by": by,
+            },
         )
         return rec
 
     # sign-in -------------------------------------------------------------------------------
-    def authenticate(self, email: str, password: str, now: float | None = None, *, source: str = "") -> Approver:
+    def authenticate(
+        self, email: str, password: str, now: float | None = None, *, source: str = ""
+    ) -> Approver:
         """The approver ``email`` names, when ``password`` is theirs and the account may sign in.
         Raises :class:`AuthError` (unknown e-mail, wrong password, disabled, no password set) or
         :class:`AccountLocked`; every outcome is audited."""
@@ -182,9 +192,7 @@ class Accounts:
         ok = verify(rec.password_hash, password)
         if rec.locked(now):
             self._failed(shown, "locked", source)
-            raise AccountLocked(
-                "too many failed sign-ins: the account is locked for a while", email=shown
-            )
+            raise AccountLocked("too many failed sign-ins: the account is locked for a while", email=shown)
         if rec.disabled:
             self._failed(shown, "disabled", source)
             raise AuthError("wrong e-mail or password")
@@ -321,7 +329,9 @@ class Accounts:
     def check_csrf(self, info: SessionInfo, token: str, presented: str | None, *, action: str) -> None:
         """Refuse (and audit) a form whose CSRF token is not the session's."""
         expected = self.csrf_token(token)
-        if presented is None or not hmac.compare_digest(expected.encode(), presented.encode("utf-8", "replace")):
+        if presented is None or not hmac.compare_digest(
+            expected.encode(), presented.encode("utf-8", "replace")
+        ):
             self.audit.append(
                 "approver.csrf_refused",
                 {"email": str(info.approver.email), "action": action[:100], "session": info.token_hash[:16]},

@@ -751,4 +751,8 @@ def create_app(
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise it
+    # the approvers' pages (sign-in, the queue, one page per request): HTML, outside the OpenAPI document
+    from proctor.web.routes import web_router
+
+    api.include_router(web_router(proctor, workspace))
     return api
