@@ -163,7 +163,14 @@ class OidcClient:
         self.metadata()
         assert self._jwks is not None  # set with the metadata
         try:
-            key = self._jwks.get_signing_key_from_jwt(id_token)
+            kid = jwt.get_unverified_header(id_token).get("kid")
+            if kid is not None:
+                key = self._jwks.get_signing_key(kid)
+            else:  # a provider with one key may leave `kid` out; with several, which one is unknown
+                keys = self._jwks.get_signing_keys()
+                if len(keys) != 1:
+                    raise AuthError("the ID token names no key and the provider has several")
+                key = keys[0]
             claims: dict[str, Any] = jwt.decode(
                 id_token,
                 key.key,
