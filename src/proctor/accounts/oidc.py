@@ -174,7 +174,8 @@ class OidcClient:
             claims: dict[str, Any] = jwt.decode(
                 id_token,
                 key.key,
-                algorithms=_ALGORITHMS,
+                # the algorithm of the key the provider published, never one the token asks for
+                algorithms=[key.algorithm_name] if key.algorithm_name in _ALGORITHMS else [],
                 audience=self.settings.client_id,
                 issuer=self.settings.issuer,
                 # the times are checked below against the injected clock
@@ -187,6 +188,8 @@ class OidcClient:
             )
         except jwt.PyJWTError as exc:
             raise AuthError(f"the ID token does not verify: {exc}"[:200]) from None
+        except (TypeError, ValueError):  # a key and a token that do not fit each other
+            raise AuthError("the ID token does not verify: its algorithm does not fit the key") from None
         aud = claims.get("aud")
         if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != self.settings.client_id:
             raise AuthError("the ID token names several audiences and another authorized party")
