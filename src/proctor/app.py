@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from proctor.accounts.service import Accounts
+from proctor.approvals.service import Approvals
 from proctor.audit.anchor import read_anchor, trusted_audit_keys, write_anchor
 from proctor.audit.chain import checkpoint_payload, to_micros
 from proctor.audit.key import load_or_create_audit_key
@@ -36,9 +37,10 @@ from proctor.audit.witness import (
 from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
 from proctor.credentials.broker import Credentials
+from proctor.credentials.secrets import SecretStore
 from proctor.errors import AuditError, PolicyLoadError, StoreError, StoreUnavailable, ValidationError
 from proctor.identity.agents import Agents
-from proctor.identity.keys import USE_CREDENTIAL, SigningKeys
+from proctor.identity.keys import USE_APPROVAL, USE_CREDENTIAL, SigningKeys
 from proctor.killswitch import KILL_FILE, KillSwitch, PendingKill
 from proctor.pipeline import CallInput, Pipeline
 from proctor.policy.active import Policies, policy_files_digest
@@ -185,6 +187,17 @@ class Proctor:
             tasks=self.tasks,
             policies=self.policies,
         )
+        #: held calls and the grants people give (docs/adr/0022); grants have a key ring of their own
+        self.approvals = Approvals(
+            settings,
+            store,
+            self.clock,
+            self.audit,
+            SigningKeys(kd, store, now, max_token_ttl=settings.task_max_ttl_s, use=USE_APPROVAL),
+            self.policies,
+            secrets=self._approval_sealer,
+            issuer=self.audience,
+        )
         self.pipeline = Pipeline(
             agents=self.agents,
             tasks=self.tasks,
@@ -197,6 +210,7 @@ class Proctor:
             store_guard=self.store_guard,
             clock=self.clock,
             log_arguments=settings.log_arguments,
+            approvals=self.approvals,
         )
         leases = self.credentials.leases
         self._lease_hook("start-up sweep", leases.sweep)  # ends what ran out while we were down
@@ -276,7 +290,12 @@ class Proctor:
     def _before_sweep(self) -> None:
         self._lease_hook("pending kills", self.record_pending_kills)
 
+    def _approval_sealer(self) -> SecretStore | None:
+        """The workspace secret store, whose key seals a held call's arguments (None without one)."""
+        return None if self.workspace is None else self.credentials.secret_store()
+
     def _after_sweep(self, now: float) -> None:
+        self._lease_hook("approvals", lambda: self.approvals.sweep(now))
         leases = self.credentials.leases
         self._lease_hook("sweep", lambda: (leases.sweep(now), leases.retry_pending(now)))
         self._lease_hook("renew", lambda: leases.renew_due(now))

@@ -104,6 +104,17 @@ class Settings:
     tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
     #: how approvers sign in: sessions, lockout, OpenID Connect (``login``; proctor.accounts)
     login: LoginSettings = field(default_factory=LoginSettings)
+    #: how long an approval request waits for a person before it expires (``approvals.ttl``)
+    approval_ttl_s: float = 600.0
+    #: pending requests one agent may have at once; a risky call beyond it is denied
+    #: (``approvals.max_pending``; OWASP agentic T10, approval fatigue)
+    approval_max_pending: int = 20
+    #: how long the gateway holds a call that waits for approval before answering (``approvals.hold``;
+    #: 0: answer at once)
+    approval_hold_s: float = 30.0
+    #: the base URL approvers reach ``proctor serve`` at, for links in webhooks and elicitations
+    #: (``approvals.public_url``; default ``http://{server.host}:{server.port}``)
+    approval_public_url: str | None = None
 
     def __repr__(self) -> str:
         return f"Settings(trust_domain={self.trust_domain!r}, store_url={redact_url(self.store_url)!r})"
@@ -246,6 +257,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         "tools",
         "gateway",
         "login",
+        "approvals",
     }
     check_keys(data, top, path.name, error=ConfigError)
     try:
@@ -268,6 +280,24 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         server = _section(data, "server", {"host", "port"})
         policies = _section(data, "policies", {"reload_interval"})
         gateway = _section(data, "gateway", {"audit", "tool_separator"})
+        approvals = _section(data, "approvals", {"ttl", "max_pending", "hold", "public_url"})
+        approval_ttl = parse_duration(approvals.get("ttl", "10m"), "approvals.ttl")
+        if approval_ttl > 86400:
+            raise ConfigError(f"{path.name}: approvals.ttl is at most 24h")
+        approval_max_pending = int(approvals.get("max_pending", 20))
+        if not 1 <= approval_max_pending <= 10_000:
+            raise ConfigError(f"{path.name}: approvals.max_pending is between 1 and 10000")
+        raw_hold = approvals.get("hold", "30s")
+        approval_hold = 0.0 if raw_hold in (0, "0", "0s") else parse_duration(raw_hold, "approvals.hold")
+        if approval_hold > 3600:
+            raise ConfigError(f"{path.name}: approvals.hold is at most 1h")
+        public_url = approvals.get("public_url")
+        if public_url is not None and (
+            not isinstance(public_url, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", public_url)
+        ):
+            raise ConfigError(
+                f"{path.name}: approvals.public_url is an http(s) URL like https://proctor.example.com"
+            )
         gateway_audit = str(gateway.get("audit", "auto"))
         if gateway_audit not in GATEWAY_AUDIT_MODES:
             raise ConfigError(
@@ -338,6 +368,10 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             audit_witness_log=witness_log,
             refusal_audit_window_s=refusal_window,
             gateway_tool_separator=separator,
+            approval_ttl_s=approval_ttl,
+            approval_max_pending=approval_max_pending,
+            approval_hold_s=approval_hold,
+            approval_public_url=None if public_url is None else public_url.rstrip("/"),
         )
     except ValidationError as exc:
         raise ConfigError(f"{path.name}: {exc.message}") from None

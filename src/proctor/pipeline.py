@@ -1,6 +1,6 @@
 """The path of one call, stage by stage; the only module that knows them all.
 
-    identity → task → tool → arguments → decision (Cedar policy + task scope) → budget
+    identity → task → tool → arguments → decision (Cedar policy + task scope) → approval → budget
       → record (the decision is durable in the audit log) → credential → upstream → completion
 
 :class:`Pipeline` is handed its stages by ``Proctor`` (it imports no transport and not the app):
@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from proctor.approvals.service import Approvals
 from proctor.audit.decisions import (
     LAST_CHECKED,
     args_as_text,
@@ -195,8 +196,11 @@ class Pipeline:
         store_guard: StoreGuard,
         clock: Clock,
         log_arguments: bool = False,
+        approvals: Approvals | None = None,
     ) -> None:
         self.agents = agents
+        #: the approval stage (``Approvals.check``): redeems a grant or files a request
+        self._approve = None if approvals is None else approvals.check
         self.tasks = tasks
         self.state = state
         self.policies = policies
@@ -479,14 +483,23 @@ class Pipeline:
             if snap.policy_stale is not None:
                 raise PolicyStale(snap.policy_stale)
             decision = self.policies.engine.decide(agent, task, tool, args, now)
-            # budget: counted only for calls that would go ahead
-            if decision.verdict is not Verdict.DENY and task.max_calls is not None and not call.dry_run:
+            # approval: a grant that covers this very call lets it run; else a request is filed
+            if (
+                decision.verdict is Verdict.APPROVAL_REQUIRED
+                and self._approve is not None
+                and not call.dry_run
+            ):
+                if offline:
+                    raise _NeedsStore
+                decision = self._approve(agent, task, tool, args, decision, now)
+            # budget: counted only for calls that go ahead (a held call spends none)
+            if decision.verdict is Verdict.ALLOW and task.max_calls is not None and not call.dry_run:
                 if offline:
                     raise _NeedsBudget(decision, agent, task)
                 if not self._consume_call(task.id):
                     raise TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
                 consumed = True
-            # approval plugs in here (a later issue); credential and upstream: see Handoff
+            # credential and upstream: see Handoff
         except _NeedsStore:
             raise
         except StoreError as exc:

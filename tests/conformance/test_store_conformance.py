@@ -16,10 +16,18 @@ from typing import Any
 import psycopg
 import pytest
 
-from proctor.errors import Conflict, TaskNotActive, UnknownAgent, UnknownTask, ValidationError
+from proctor.errors import (
+    ApprovalCapReached,
+    Conflict,
+    TaskNotActive,
+    UnknownAgent,
+    UnknownTask,
+    ValidationError,
+)
 from proctor.store._sql import GENESIS, SqlStore
 from proctor.store.base import (
     AgentRecord,
+    ApprovalRecord,
     AuditQuery,
     AuditRow,
     Checkpoint,
@@ -36,6 +44,7 @@ from proctor.store.sqlite import SqliteStore
 from proctor.types import (
     AgentName,
     AgentStatus,
+    ApprovalId,
     Email,
     LeaseId,
     LeaseState,
@@ -1178,3 +1187,138 @@ def test_extend_lease_moves_only_an_active_lease_later(store: SqlStore) -> None:
     assert not store.extend_lease(a.id, a.expires_at)  # earlier: refused
     store.mark_leases([a.id], LeaseState.REVOKED, T0 + 1)
     assert not store.extend_lease(a.id, a.expires_at + 600)
+
+
+# approvals ----------------------------------------------------------------------------
+def approval(
+    t: TaskRecord, *, digest: str = "d1", created_at: float = T0, expires_at: float = T0 + 600
+) -> ApprovalRecord:
+    return ApprovalRecord(
+        id=ApprovalId.new(),
+        state="pending",
+        agent=t.agent,
+        task_id=t.id,
+        tool=ToolName("payments.transfer"),
+        effects='["pay"]',
+        digest=digest,
+        args_digest="sha256:x",
+        policy_version="v1",
+        policies='["p"]',
+        reasons='["r"]',
+        approvers='["owner"]',
+        four_eyes=True,
+        owner="alice@example.com",
+        requester="bob@example.com",
+        key_id="k1",
+        nonce=b"\x00\x01" * 6,
+        ciphertext=b"\xff\x00sealed",
+        created_at=created_at,
+        expires_at=expires_at,
+        decision_id="dec_AAAAAAAAAAAAAAAAAAAAAA",
+    )
+
+
+def test_approval_round_trips_and_identical_requests_are_grouped(store: SqlStore) -> None:
+    t1, _, _ = _lease_world(store)
+    a = approval(t1)
+    assert store.add_approval(a, max_pending=5, now=T0) == a
+    assert store.get_approval(a.id) == a
+    again = store.add_approval(approval(t1), max_pending=5, now=T0 + 1)
+    assert again.id == a.id
+    assert again.attempts == 2
+    assert len(store.list_approvals()) == 1
+    # an expired pending request is not joined: a new one is filed
+    later = approval(t1, created_at=T0 + 700, expires_at=T0 + 1300)
+    assert store.add_approval(later, max_pending=5, now=T0 + 700).id == later.id
+
+
+def test_the_pending_cap_counts_unexpired_requests_of_one_agent(store: SqlStore) -> None:
+    t1, t2, t3 = _lease_world(store)
+    store.add_approval(approval(t1, digest="a"), max_pending=2, now=T0)
+    store.add_approval(approval(t2, digest="b"), max_pending=2, now=T0)
+    with pytest.raises(ApprovalCapReached):
+        store.add_approval(approval(t1, digest="c"), max_pending=2, now=T0)
+    store.add_approval(approval(t3, digest="c"), max_pending=2, now=T0)  # another agent
+    store.add_approval(approval(t1, digest="c"), max_pending=2, now=T0 + 601)  # the first two expired
+    with pytest.raises(UnknownAgent):
+        store.add_approval(replace(approval(t1, digest="z"), agent=AgentName("ghost")), max_pending=2, now=T0)
+
+
+def test_decide_use_and_expire_approvals(store: SqlStore) -> None:
+    t1, _, _ = _lease_world(store)
+    a, b, c = approval(t1, digest="a"), approval(t1, digest="b"), approval(t1, digest="c")
+    for r in (a, b, c):
+        store.add_approval(r, max_pending=10, now=T0)
+    kw: dict[str, Any] = {"decided_by": "alice@example.com", "decided_via": "password", "reason": "ok"}
+    got = store.decide_approval(
+        a.id, state="approved", now=T0 + 1, narrowing=None, grant_token="g", expires_at=T0 + 500, **kw
+    )
+    assert got is not None
+    assert (got.state, got.grant_token, got.decided_by, got.expires_at) == (
+        "approved",
+        "g",
+        "alice@example.com",
+        T0 + 500,
+    )
+    assert (
+        store.decide_approval(
+            a.id, state="denied", now=T0 + 2, narrowing=None, grant_token=None, expires_at=T0, **kw
+        )
+        is None
+    )
+    with pytest.raises(ValidationError):
+        store.decide_approval(
+            b.id, state="used", now=T0, narrowing=None, grant_token=None, expires_at=T0, **kw
+        )
+    scoped = store.decide_approval(
+        b.id,
+        state="approved",
+        now=T0 + 1,
+        narrowing='{"amount":{"max":5}}',
+        grant_token="s",
+        expires_at=T0 + 900,
+        **kw,
+    )
+    assert scoped is not None
+    assert [r.id for r in store.approved_for("a")] == [a.id]
+    assert store.approved_for("b") == []  # a scoped grant is not single-use
+    assert [r.id for r in store.scoped_grants(t1.id, ToolName("payments.transfer"))] == [b.id]
+    used = store.use_approval(a.id, T0 + 3, "dec_BBBBBBBBBBBBBBBBBBBBBB")
+    assert used is not None
+    assert (used.state, used.used_by) == ("used", "dec_BBBBBBBBBBBBBBBBBBBBBB")
+    assert store.use_approval(a.id, T0 + 4, "dec_CCCCCCCCCCCCCCCCCCCCCC") is None  # single use
+    assert store.use_approval(b.id, T0 + 4, "dec_CCCCCCCCCCCCCCCCCCCCCC") is None  # scoped: never consumed
+    # c is pending until T0 + 600, b approved until T0 + 900
+    assert [r.id for r in store.expire_approvals(T0 + 600)] == [c.id]
+    assert (
+        store.decide_approval(
+            c.id, state="approved", now=T0 + 601, narrowing=None, grant_token="g", expires_at=T0 + 999, **kw
+        )
+        is None
+    )
+    assert [r.id for r in store.expire_approvals(T0 + 900)] == [b.id]
+    assert [r.state for r in store.list_approvals(states=["expired"])] == ["expired", "expired"]
+
+
+def test_only_one_of_many_concurrent_uses_of_a_grant_wins(backend: Backend) -> None:
+    t1, _, _ = _lease_world(backend.store)
+    a = approval(t1)
+    backend.store.add_approval(a, max_pending=10, now=T0)
+    backend.store.decide_approval(
+        a.id, state="approved", now=T0, decided_by="alice@example.com", decided_via="password", reason="ok",
+        narrowing=None, grant_token="g", expires_at=T0 + 500,
+    )  # fmt: skip
+    stores = [backend.another() for _ in range(4)]
+    wins: list[bool] = []
+    barrier = threading.Barrier(len(stores))
+
+    def use(s: SqlStore, i: int) -> None:
+        barrier.wait()
+        wins.append(s.use_approval(a.id, T0 + 1, f"dec_{i:022d}") is not None)
+
+    threads = [threading.Thread(target=use, args=(s, i)) for i, s in enumerate(stores)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(wins) == [False, False, False, True]

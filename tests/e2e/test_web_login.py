@@ -11,11 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.e2e.web_harness import _env, form_value, proctor_serve
 
 from proctor.store.base import AuditQuery
 from proctor.store.sqlite import SqliteStore
 from proctor.workspace import Workspace
-from tests.e2e.web_harness import _env, form_value, proctor_serve
 
 PW = "correct horse battery staple"
 CONFIG = """\
@@ -31,7 +31,7 @@ def add_user(ws: Path, email: str, *groups: str, password: str = PW) -> None:
         args += ["--group", g]
     done = subprocess.run(
         args, input=password + "\n", env=_env(), capture_output=True, text=True, check=False
-    )  # noqa: S603
+    )
     assert done.returncode == 0, done.stderr
 
 

@@ -12,11 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from tests.e2e.web_harness import form_value, oidc_provider, proctor_serve
 
 from proctor.store.base import AuditQuery
 from proctor.store.sqlite import SqliteStore
 from proctor.workspace import Workspace
-from tests.e2e.web_harness import form_value, oidc_provider, proctor_serve
 
 USERS = [
     {

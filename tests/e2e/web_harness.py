@@ -11,14 +11,13 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
 from tests.e2e.gateway_harness import free_port
 
 CHROMIUM = os.environ.get("PROCTOR_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -73,7 +72,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def proctor_serve(workspace: Path) -> Iterator[str]:
     """``proctor serve`` on a free loopback port of ``workspace``; yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen(  # noqa: S603 - our own CLI, arguments built here
+    proc = subprocess.Popen(
         [sys.executable, "-m", "proctor.cli.main", "serve", "-w", str(workspace), "--port", str(port)],
         env=_env(),
         stdout=subprocess.PIPE,
@@ -88,7 +87,7 @@ def proctor_serve(workspace: Path) -> Iterator[str]:
 
 
 @contextmanager
-def oidc_provider(users: list[Mapping[str, Any]]) -> Iterator[str]:
+def oidc_provider(users: Sequence[Mapping[str, Any]]) -> Iterator[str]:
     """The ``oidc-provider-mock`` server on a free loopback port with ``users`` (claims, each with a
     ``sub``) offered on its sign-in page; yields its issuer URL."""
     port = free_port()
@@ -96,7 +95,7 @@ def oidc_provider(users: list[Mapping[str, Any]]) -> Iterator[str]:
     args += ["--require-nonce"]
     for u in users:
         args += ["--user-claims", json.dumps(u)]
-    proc = subprocess.Popen(args, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+    proc = subprocess.Popen(args, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     issuer = f"http://127.0.0.1:{port}"
     try:
         _wait_http(issuer + "/.well-known/openid-configuration", proc, "oidc-provider-mock")

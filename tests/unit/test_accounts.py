@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_the_right_password_signs_in_and_is_audited(env: tuple[Proctor, Accounts
     audited with the e-mail and never the password."""
     p, acc, _ = env
     who = acc.authenticate("ann@acme.test", PW)
-    assert (who.email, who.groups, who.via, who.name) == (
+    assert (str(who.email), set(who.groups), who.via, who.name) == (
         "ann@acme.test",
         {"payments-team"},
         "password",
@@ -56,11 +57,9 @@ def test_the_right_password_signs_in_and_is_audited(env: tuple[Proctor, Accounts
     assert PW not in json.dumps(records(p, "approver.added")) + json.dumps(rec)
     assert token not in json.dumps(rec)
     stored = p.store.get_user(who.email)
-    assert (
-        stored is not None
-        and stored.password_hash is not None
-        and stored.password_hash.startswith("$argon2id$")
-    )
+    assert stored is not None
+    assert stored.password_hash is not None
+    assert stored.password_hash.startswith("$argon2id$")
 
 
 def test_wrong_password_unknown_user_and_disabled_are_one_refusal(
@@ -227,13 +226,13 @@ def test_oidc_claims_become_an_approver(env: tuple[Proctor, Accounts, FrozenCloc
             "name": "Carol",
         },
     )
-    assert (who.email, who.groups, who.via, who.name) == (
+    assert (str(who.email), set(who.groups), who.via, who.name) == (
         "carol@acme.test",
         {"ops"},
         "oidc:https://idp.acme.test",
         "Carol",
     )
-    bad = [
+    bad: list[dict[str, Any]] = [
         {"sub": "1", "email": "carol@acme.test"},  # not verified
         {"sub": "1", "email": "carol@evil.test", "email_verified": True},
         {"sub": "1", "email_verified": True},
@@ -258,7 +257,8 @@ def test_login_settings_are_checked() -> None:
         {"oidc": {"issuer": "http://127.0.0.1:9400/", "client_id": "c", "client_secret": "env:X"}},
         parse_duration,
     )
-    assert ok.oidc is not None and ok.oidc.issuer == "http://127.0.0.1:9400"
+    assert ok.oidc is not None
+    assert ok.oidc.issuer == "http://127.0.0.1:9400"
     for bad in (
         {"sesion_idle": "1m"},
         {"oidc": {"issuer": "http://idp.example.com", "client_id": "c"}},

@@ -41,9 +41,9 @@ def provider_key() -> rsa.RSAPrivateKey:
 def client(key: rsa.RSAPrivateKey) -> OidcClient:
     settings = OidcSettings(issuer=ISSUER, client_id="proctor-web")
     c = OidcClient(settings, store=None, clock=FrozenClock(NOW), client_secret=lambda: None)  # type: ignore[arg-type]  # no store needed here
-    c._meta = {"issuer": ISSUER}  # noqa: SLF001 - the discovery document, as if fetched
-    c._meta_at = NOW  # noqa: SLF001
-    c._jwks = _Keys(key)  # type: ignore[assignment]  # noqa: SLF001 - the JWKS, as if fetched
+    c._meta = {"issuer": ISSUER}
+    c._meta_at = NOW
+    c._jwks = _Keys(key)  # type: ignore[assignment]
     return c
 
 
@@ -100,7 +100,7 @@ def test_a_token_signed_by_another_key_or_with_a_shared_secret_is_refused(
         jwt.encode(claims(), other, algorithm="RS256"),
         jwt.encode(claims(), ec_key, algorithm="ES256"),
         jwt.encode(claims(), "not-the-key-but-long-enough-for-hs256!", algorithm="HS256"),
-        jwt.encode(claims(), None, algorithm="none"),
+        jwt.encode(claims(), "", algorithm="none"),
     ]
     for token in bad:
         with pytest.raises(AuthError):

@@ -187,20 +187,20 @@ class Accounts:
         shown = (str(addr) if addr is not None else str(email))[:254]
         if rec is None or rec.password_hash is None:
             verify_dummy(password)
-            self._failed(shown, "unknown_user" if rec is None else "no_password", source)
+            self.login_failed(shown, "unknown_user" if rec is None else "no_password", source)
             raise AuthError("wrong e-mail or password")
         ok = verify(rec.password_hash, password)
         if rec.locked(now):
-            self._failed(shown, "locked", source)
+            self.login_failed(shown, "locked", source)
             raise AccountLocked("too many failed sign-ins: the account is locked for a while", email=shown)
         if rec.disabled:
-            self._failed(shown, "disabled", source)
+            self.login_failed(shown, "disabled", source)
             raise AuthError("wrong e-mail or password")
         if not ok:
             after = self.store.record_login_failure(
                 rec.email, now, max_failures=self.login.lockout_after, lock_s=self.login.lockout_for_s
             )
-            self._failed(shown, "wrong_password", source)
+            self.login_failed(shown, "wrong_password", source)
             if after is not None and after.locked(now):
                 self.audit.append(
                     "approver.locked_out",
@@ -217,7 +217,8 @@ class Accounts:
         approver = Approver(email=rec.email, groups=frozenset(rec.groups), via=VIA_PASSWORD, name=rec.name)
         return approver
 
-    def _failed(self, email: str, reason: str, source: str, via: str = VIA_PASSWORD) -> None:
+    def login_failed(self, email: str, reason: str, source: str, via: str = VIA_PASSWORD) -> None:
+        """Audit a refused sign-in (`approver.login_failed`): who it named, why, from where."""
         self.audit.append(
             "approver.login_failed", {"email": email, "reason": reason, "via": via, "source": source[:100]}
         )
@@ -233,7 +234,7 @@ class Accounts:
         shown = str(raw_email)[:254] if raw_email is not None else f"sub:{str(claims.get('sub'))[:200]}"
 
         def refuse(reason: str, message: str) -> AuthError:
-            self._failed(shown, reason, source, via)
+            self.login_failed(shown, reason, source, via)
             return AuthError(message)
 
         if not isinstance(raw_email, str):

@@ -92,25 +92,30 @@ class Narrowing:
     def parse(cls, raw: Any) -> Narrowing:
         if not isinstance(raw, Mapping) or not raw:
             raise ValidationError(
-                "a narrowing names at least one argument and its constraint, e.g."
-                ' {"amount": {"max": 1000}}',
+                'a narrowing names at least one argument and its constraint, e.g. {"amount": {"max": 1000}}',
                 field="narrowing",
             )
         out: dict[str, dict[str, Any]] = {}
         for arg, cons in raw.items():
             if not isinstance(arg, str) or not arg or len(arg) > 128:
-                raise ValidationError(f"invalid argument name in narrowing `{str(arg)[:80]}`", field="narrowing")
+                raise ValidationError(
+                    f"invalid argument name in narrowing `{str(arg)[:80]}`", field="narrowing"
+                )
             if not isinstance(cons, Mapping) or len(cons) != 1:
                 raise ValidationError(
                     f"narrowing of `{arg}`: give exactly one of {', '.join(_OPS)}", field="narrowing"
                 )
             ((op, value),) = cons.items()
             if op not in _OPS:
-                raise ValidationError(f"narrowing of `{arg}`: unknown constraint `{str(op)[:40]}`", field="narrowing")
+                raise ValidationError(
+                    f"narrowing of `{arg}`: unknown constraint `{str(op)[:40]}`", field="narrowing"
+                )
             if op in ("max", "min") and not _is_number(value):
                 raise ValidationError(f"narrowing of `{arg}`: `{op}` takes a number", field="narrowing")
             if op == "in" and (not isinstance(value, list) or not value or len(value) > 100):
-                raise ValidationError(f"narrowing of `{arg}`: `in` takes a list of 1-100 values", field="narrowing")
+                raise ValidationError(
+                    f"narrowing of `{arg}`: `in` takes a list of 1-100 values", field="narrowing"
+                )
             out[arg] = {op: value}
         return cls(out)
 

@@ -7,9 +7,9 @@ store's decision index, oldest first.
 
 from __future__ import annotations
 
-from proctor.errors import UnknownDecision
+from proctor.errors import ProctorError, UnknownDecision
 from proctor.store.base import AuditQuery, AuditRow, Store
-from proctor.types import DecisionId
+from proctor.types import ApprovalId, DecisionId
 
 
 def newest(store: Store, n: int) -> list[AuditRow]:
@@ -29,7 +29,37 @@ def decision_records(store: Store, decision_id: str) -> list[AuditRow]:
     rows = store.get_audit_by_decision(str(did))
     if not rows:
         raise UnknownDecision(f"no audit record of decision `{did}`: see `proctor audit search`")
-    return rows
+    return _with_approval(store, rows)
+
+
+def _with_approval(store: Store, rows: list[AuditRow]) -> list[AuditRow]:
+    """A decision that waited for, or ran on, an approval shows the approval's story too: the
+    request, who decided it, when and why (recorded under the decision that filed it)."""
+    import json
+
+    seen = {r.seq for r in rows}
+    extra: list[AuditRow] = []
+    for r in rows:
+        if r.kind != "decision":
+            continue
+        try:
+            body = json.loads(r.body)
+            approval_id = body.get("outcome", {}).get("approval_id")
+        except (ValueError, AttributeError):
+            continue
+        if not isinstance(approval_id, str):
+            continue
+        try:
+            req = store.get_approval(ApprovalId(approval_id))
+        except ProctorError:
+            continue
+        if req is None or req.decision_id is None or req.decision_id == r.decision_id:
+            continue
+        for other in store.get_audit_by_decision(req.decision_id):
+            if other.seq not in seen and other.kind.startswith("approval."):
+                seen.add(other.seq)
+                extra.append(other)
+    return sorted([*rows, *extra], key=lambda x: x.seq)
 
 
 __all__ = ["decision_records", "newest", "search"]

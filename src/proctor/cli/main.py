@@ -17,6 +17,7 @@ import typer
 
 from proctor.cli import (
     agents,
+    approvals,
     audit,
     gateway,
     introspection,
@@ -64,6 +65,7 @@ def build_app() -> typer.Typer:
     root.add_typer(secrets.secret_app, name="secret")
     root.add_typer(leases.lease_app, name="lease")
     users.register(root)
+    root.add_typer(approvals.approvals_app, name="approvals")
     introspection.register(root)
     return root
 

@@ -287,6 +287,22 @@ class SecretStore:
         nonce = os.urandom(NONCE_BYTES)
         return nonce, aead.encrypt(nonce, value, _aad(name))
 
+    def seal(self, context: bytes, data: bytes) -> tuple[str, bytes, bytes]:
+        """Encrypt ``data`` that is not a named secret (an approval request's arguments), bound to
+        ``context`` (the AAD: what it belongs to). Returns ``(key_id, nonce, ciphertext)``."""
+        nonce = os.urandom(NONCE_BYTES)
+        return self.key_id, nonce, self._aead.encrypt(nonce, data, b"proctor-sealed-v1\0" + context)
+
+    def unseal(self, key_id: str, nonce: bytes, ciphertext: bytes, context: bytes) -> bytes:
+        """The data :meth:`seal` encrypted under ``context``; :class:`SecretDecryptFailed` when the
+        key was rotated since, or the ciphertext or its context was altered."""
+        if key_id != self.key_id:
+            raise SecretDecryptFailed(f"sealed under key `{key_id}`, which is not the active key")
+        try:
+            return self._aead.decrypt(nonce, ciphertext, b"proctor-sealed-v1\0" + context)
+        except InvalidTag:
+            raise SecretDecryptFailed("the sealed data or its context was altered") from None
+
     def put(self, name: str, value: bytes | str, now: float) -> int:
         """Store (or replace) ``name``; returns its new version."""
         check_name(name)

@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 USE_SVID: Final = "svid"
 #: the key ring that signs credential tokens (``at+jwt``), kept apart from the SVID ring
 USE_CREDENTIAL: Final = "credential"
+#: the key ring that signs approval grants (docs/adr/0022): a grant can never pass as anything else
+USE_APPROVAL: Final = "approval"
 #: tokens longer than this are refused before any parsing
 MAX_TOKEN_BYTES: Final = 8192
 #: header ``typ`` of JWT-SVIDs and task tokens (verification also accepts ``JOSE``)
@@ -180,7 +182,7 @@ class SigningKeys:
     ) -> None:
         if max_token_ttl <= 0 or skew < 0 or leeway < 0 or cache_size < 1:
             raise ConfigError("invalid key ring settings: ttl must be positive, skew and leeway not negative")
-        if use not in (USE_SVID, USE_CREDENTIAL):
+        if use not in (USE_SVID, USE_CREDENTIAL, USE_APPROVAL):
             raise ConfigError(f"unknown key ring `{use[:20]}`")
         self.keydir = ensure_keydir(keydir)
         self.store = store
@@ -496,6 +498,7 @@ __all__ = [
     "MAX_TOKEN_BYTES",
     "TYP_ACCESS_TOKEN",
     "TYP_JWT",
+    "USE_APPROVAL",
     "USE_CREDENTIAL",
     "USE_SVID",
     "SigningKeys",

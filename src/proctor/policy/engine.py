@@ -45,13 +45,15 @@ class Decision:
     approval: str | None = None
     errors: tuple[str, ...] = ()
     cached: bool = False
+    #: the approval request this call waits for, or whose grant let it run (proctor.approvals)
+    approval_id: str | None = None
 
     @property
     def allowed(self) -> bool:
         return self.verdict is Verdict.ALLOW
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "decision": self.verdict.value,
             "decision_id": str(self.decision_id),
             "policy_version": self.policy_version,
@@ -61,6 +63,9 @@ class Decision:
             "approval": self.approval,
             "errors": list(self.errors),
         }
+        if self.approval_id is not None:
+            out["approval_id"] = self.approval_id
+        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from typing import Any
 from proctor.canonical import canonical_json
 from proctor.errors import (
     AgentSuspended,
+    ApprovalCapReached,
     Conflict,
     SecretKeyInvalid,
     StoreLocked,
@@ -28,6 +29,7 @@ from proctor.errors import (
 from proctor.store._sql_accounts import AccountsSql
 from proctor.store.base import (
     AgentRecord,
+    ApprovalRecord,
     AuditQuery,
     AuditRow,
     ChainHasher,
@@ -48,6 +50,7 @@ from proctor.store.base import (
 from proctor.types import (
     AgentName,
     AgentStatus,
+    ApprovalId,
     Email,
     LeaseId,
     LeaseState,
@@ -83,6 +86,11 @@ _PIN_COLS = "name, namespace, upstream_tool, digest, definition, pinned_at, pinn
 _AUDIT_COLS = "seq, ts, kind, agent, task, tool, decision, decision_id, body, prev_hash, hash"
 _AUDIT_RAW = "seq, body, prev_hash, hash"
 _AUDIT_RAW_FULL = f"{_AUDIT_RAW}, ts, kind, agent, task, tool, decision, decision_id"
+_APPROVAL_COLS = (
+    "id, state, agent, task_id, tool, effects, digest, args_digest, policy_version, policies, reasons,"
+    " approvers, four_eyes, owner, requester, key_id, nonce, ciphertext, created_at, expires_at, attempts,"
+    " decision_id, decided_at, decided_by, decided_via, reason, narrowing, grant_token, used_at, used_by"
+)
 _SECRET_COLS = "name, key_id, nonce, ciphertext, created_at, updated_at, version"  # noqa: S105 - column names
 _SECRET_KEY_COLS = "key_id, check_nonce, check_ciphertext, created_at, retired_at"  # noqa: S105 - column names
 
@@ -114,6 +122,41 @@ class Cursor:
     @property
     def rowcount(self) -> int:
         return int(self._cur.rowcount)
+
+
+def _approval(row: Sequence[Any]) -> ApprovalRecord:
+    return ApprovalRecord(
+        id=ApprovalId(row[0]),
+        state=row[1],
+        agent=AgentName(row[2]),
+        task_id=TaskId(row[3]),
+        tool=ToolName(row[4]),
+        effects=row[5],
+        digest=row[6],
+        args_digest=row[7],
+        policy_version=row[8],
+        policies=row[9],
+        reasons=row[10],
+        approvers=row[11],
+        four_eyes=bool(row[12]),
+        owner=row[13],
+        requester=row[14],
+        key_id=row[15],
+        nonce=bytes(row[16]),
+        ciphertext=bytes(row[17]),
+        created_at=float(row[18]),
+        expires_at=float(row[19]),
+        attempts=int(row[20]),
+        decision_id=row[21],
+        decided_at=None if row[22] is None else float(row[22]),
+        decided_by=row[23],
+        decided_via=row[24],
+        reason=row[25],
+        narrowing=row[26],
+        grant_token=row[27],
+        used_at=None if row[28] is None else float(row[28]),
+        used_by=row[29],
+    )
 
 
 def _agent(row: Sequence[Any]) -> AgentRecord:
@@ -1056,6 +1099,153 @@ class SqlStore(AccountsSql, abc.ABC):
                 )
                 applied += max(cur.rowcount, 0)
         return applied
+
+    # approvals ---------------------------------------------------------------
+    def add_approval(self, rec: ApprovalRecord, *, max_pending: int, now: float) -> ApprovalRecord:
+        with self._write() as cur:
+            # the agent's row, locked: a concurrent filing by the same agent waits (cap and grouping)
+            cur.execute(f"SELECT status FROM agents WHERE name = ?{self._ROW_LOCK}", (rec.agent,))
+            if cur.fetchone() is None:
+                raise UnknownAgent(f"unknown agent `{rec.agent}`", agent=rec.agent)
+            cur.execute(
+                "UPDATE approvals SET attempts = attempts + 1 WHERE id = (SELECT id FROM approvals"
+                " WHERE digest = ? AND state = 'pending' AND expires_at > ? ORDER BY created_at LIMIT 1)"
+                f" RETURNING {_APPROVAL_COLS}",
+                (rec.digest, now),
+            )
+            row = cur.fetchone()
+            if row is not None:
+                return _approval(row)
+            cur.execute(
+                "SELECT COUNT(*) FROM approvals WHERE agent = ? AND state = 'pending' AND expires_at > ?",
+                (rec.agent, now),
+            )
+            (pending,) = cur.fetchone()
+            if int(pending) >= max_pending:
+                raise ApprovalCapReached(
+                    f"agent `{rec.agent}` already has {int(pending)} requests waiting for approval"
+                    f" (the cap is {max_pending}): this call is denied",
+                    agent=rec.agent,
+                )
+            marks = ", ".join("?" for _ in _APPROVAL_COLS.split(","))
+            cur.execute(
+                f"INSERT INTO approvals ({_APPROVAL_COLS}) VALUES ({marks})",
+                (
+                    rec.id, rec.state, rec.agent, rec.task_id, rec.tool, rec.effects, rec.digest,
+                    rec.args_digest, rec.policy_version, rec.policies, rec.reasons, rec.approvers,
+                    int(rec.four_eyes), rec.owner, rec.requester, rec.key_id, rec.nonce, rec.ciphertext,
+                    rec.created_at, rec.expires_at, rec.attempts, rec.decision_id, rec.decided_at,
+                    rec.decided_by, rec.decided_via, rec.reason, rec.narrowing, rec.grant_token,
+                    rec.used_at, rec.used_by,
+                ),
+            )  # fmt: skip
+            return rec
+
+    def get_approval(self, approval_id: ApprovalId) -> ApprovalRecord | None:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_APPROVAL_COLS} FROM approvals WHERE id = ?", (approval_id,))
+            row = cur.fetchone()
+        return _approval(row) if row else None
+
+    def list_approvals(
+        self,
+        *,
+        states: Sequence[str] = (),
+        agent: AgentName | None = None,
+        task_id: TaskId | None = None,
+        tool: ToolName | None = None,
+        limit: int = 100,
+    ) -> list[ApprovalRecord]:
+        where: list[str] = []
+        params: list[Any] = []
+        if states:
+            where.append(f"state IN ({', '.join('?' for _ in states)})")
+            params.extend(str(x) for x in states)
+        for col, value in (("agent", agent), ("task_id", task_id), ("tool", tool)):
+            if value is not None:
+                where.append(f"{col} = ?")
+                params.append(str(value))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        params.append(max(1, min(int(limit), 10_000)))
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_APPROVAL_COLS} FROM approvals{clause} ORDER BY created_at DESC, id LIMIT ?", params
+            )
+            return [_approval(r) for r in cur.fetchall()]
+
+    def decide_approval(
+        self,
+        approval_id: ApprovalId,
+        *,
+        state: str,
+        now: float,
+        decided_by: str,
+        decided_via: str,
+        reason: str,
+        narrowing: str | None,
+        grant_token: str | None,
+        expires_at: float,
+    ) -> ApprovalRecord | None:
+        if state not in ("approved", "denied"):
+            raise ValidationError(f"a request is decided `approved` or `denied`, not `{state}`")
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE approvals SET state = ?, decided_at = ?, decided_by = ?, decided_via = ?, reason = ?,"
+                " narrowing = ?, grant_token = ?, expires_at = ?"
+                f" WHERE id = ? AND state = 'pending' AND expires_at > ? RETURNING {_APPROVAL_COLS}",
+                (
+                    state,
+                    now,
+                    decided_by,
+                    decided_via,
+                    reason,
+                    narrowing,
+                    grant_token,
+                    expires_at,
+                    approval_id,
+                    now,
+                ),
+            )
+            row = cur.fetchone()
+        return _approval(row) if row else None
+
+    def use_approval(self, approval_id: ApprovalId, now: float, used_by: str) -> ApprovalRecord | None:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE approvals SET state = 'used', used_at = ?, used_by = ?"
+                " WHERE id = ? AND state = 'approved' AND narrowing IS NULL AND expires_at > ?"
+                f" RETURNING {_APPROVAL_COLS}",
+                (now, used_by, approval_id, now),
+            )
+            row = cur.fetchone()
+        return _approval(row) if row else None
+
+    def approved_for(self, digest: str) -> list[ApprovalRecord]:
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_APPROVAL_COLS} FROM approvals WHERE digest = ? AND state = 'approved'"
+                " AND narrowing IS NULL ORDER BY created_at, id",
+                (digest,),
+            )
+            return [_approval(r) for r in cur.fetchall()]
+
+    def scoped_grants(self, task_id: TaskId, tool: ToolName) -> list[ApprovalRecord]:
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_APPROVAL_COLS} FROM approvals WHERE task_id = ? AND tool = ? AND state = 'approved'"
+                " AND narrowing IS NOT NULL ORDER BY created_at, id",
+                (task_id, tool),
+            )
+            return [_approval(r) for r in cur.fetchall()]
+
+    def expire_approvals(self, now: float) -> list[ApprovalRecord]:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE approvals SET state = 'expired' WHERE state IN ('pending', 'approved') AND expires_at <= ?"
+                f" RETURNING {_APPROVAL_COLS}",
+                (now,),
+            )
+            return sorted((_approval(r) for r in cur.fetchall()), key=lambda r: r.id)
 
 
 def apply_pending(backend: Any, folder: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, Protocol
 from proctor.types import (
     AgentName,
     AgentStatus,
+    ApprovalId,
     Email,
     LeaseId,
     LeaseState,
@@ -26,6 +27,7 @@ from proctor.types import (
 
 __all__ = [
     "AgentRecord",
+    "ApprovalRecord",
     "AuditQuery",
     "AuditRow",
     "ChainHasher",
@@ -535,6 +537,62 @@ class Store(Protocol):
         is unknown, already used or expired. Expired ones are deleted on the way."""
         ...
 
+    # approvals ---------------------------------------------------------------
+    # Calls held for a person (proctor.approvals). The arguments only ever encrypted.
+    def add_approval(self, rec: ApprovalRecord, *, max_pending: int, now: float) -> ApprovalRecord:
+        """File ``rec`` — unless a *pending*, unexpired request with the same digest exists: then
+        count one more attempt on it and return it (identical requests are grouped). In one
+        transaction, serialised per agent: an agent with ``max_pending`` pending unexpired
+        requests gets :class:`proctor.errors.ApprovalCapReached` and nothing is stored."""
+        ...
+
+    def get_approval(self, approval_id: ApprovalId) -> ApprovalRecord | None: ...
+    def list_approvals(
+        self,
+        *,
+        states: Sequence[str] = (),
+        agent: AgentName | None = None,
+        task_id: TaskId | None = None,
+        tool: ToolName | None = None,
+        limit: int = 100,
+    ) -> list[ApprovalRecord]:
+        """Newest first."""
+        ...
+
+    def decide_approval(
+        self,
+        approval_id: ApprovalId,
+        *,
+        state: str,
+        now: float,
+        decided_by: str,
+        decided_via: str,
+        reason: str,
+        narrowing: str | None,
+        grant_token: str | None,
+        expires_at: float,
+    ) -> ApprovalRecord | None:
+        """Move a *pending*, unexpired request to ``approved`` or ``denied``; None when it is not
+        pending any more (another approver was first) or has expired."""
+        ...
+
+    def use_approval(self, approval_id: ApprovalId, now: float, used_by: str) -> ApprovalRecord | None:
+        """Consume an *approved* single-use grant, atomically: the first caller gets the record,
+        every later one None (a grant runs one call)."""
+        ...
+
+    def approved_for(self, digest: str) -> list[ApprovalRecord]:
+        """Approved single-use grants bound to ``digest``, oldest first."""
+        ...
+
+    def scoped_grants(self, task_id: TaskId, tool: ToolName) -> list[ApprovalRecord]:
+        """Approved scoped grants (with a narrowing) of ``task_id`` for ``tool``."""
+        ...
+
+    def expire_approvals(self, now: float) -> list[ApprovalRecord]:
+        """Pending requests and approved grants past ``expires_at`` become ``expired``; returns them."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SecretRecord:
@@ -697,3 +755,45 @@ class OidcLoginRecord:
 
     def __repr__(self) -> str:
         return f"OidcLoginRecord(next_path={self.next_path!r}, expires_at={self.expires_at!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRecord:
+    """A stored approval request (see :mod:`proctor.approvals.model` for its meaning). JSON
+    columns are kept as text here; the approvals service parses them."""
+
+    id: ApprovalId
+    state: str
+    agent: AgentName
+    task_id: TaskId
+    tool: ToolName
+    effects: str
+    digest: str
+    args_digest: str
+    policy_version: str
+    policies: str
+    reasons: str
+    approvers: str
+    four_eyes: bool
+    owner: str | None
+    requester: str | None
+    key_id: str
+    nonce: bytes
+    ciphertext: bytes
+    created_at: float
+    expires_at: float
+    attempts: int = 1
+    decision_id: str | None = None
+    decided_at: float | None = None
+    decided_by: str | None = None
+    decided_via: str | None = None
+    reason: str | None = None
+    narrowing: str | None = None
+    grant_token: str | None = None
+    used_at: float | None = None
+    used_by: str | None = None
+
+    def __repr__(self) -> str:  # never the ciphertext, never the grant
+        return (
+            f"ApprovalRecord(id={self.id!r}, state={self.state!r}, agent={self.agent!r}, tool={self.tool!r})"
+        )

@@ -247,12 +247,12 @@ def web_router(proctor: Proctor, workspace: Workspace | None) -> APIRouter:
 
         def finish() -> tuple[str, str]:
             if error:
-                accounts._failed("", f"provider:{error[:60]}", _source(request), via)
+                accounts.login_failed("", f"provider:{error[:60]}", _source(request), via)
                 raise AuthError("the identity provider did not sign you in")
             try:
                 claims, next_path = oidc.finish(state, code, redirect_uri)
             except AuthError as exc:
-                accounts._failed("", exc.message[:120], _source(request), via)
+                accounts.login_failed("", exc.message[:120], _source(request), via)
                 raise
             approver = accounts.approver_from_oidc(oidc.settings, claims, source=_source(request))
             token, _ = accounts.start_session(approver, source=_source(request))
