@@ -131,3 +131,6 @@ def user_groups(
         emit_json(rec.to_dict())
     else:
         out.print(", ".join(rec.groups) or "(no group)", highlight=False)
+
+
+__all__ = ["register", "user_app"]

@@ -6,14 +6,22 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from proctor.errors import Conflict, NotFound, ValidationError
 from proctor.store.base import OidcLoginRecord, UserRecord, WebSessionRecord
 from proctor.types import Email
 
-if TYPE_CHECKING:
-    from proctor.store._sql import Cursor
+
+class Cursor(Protocol):
+    """The part of :class:`proctor.store._sql.Cursor` used here (no import: ``_sql`` imports this)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    @property
+    def rowcount(self) -> int: ...
+
 
 __all__ = ["AccountsSql"]
 
