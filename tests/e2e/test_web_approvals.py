@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+from tests.e2e.test_web_login import PW, add_user, sign_in
+from tests.e2e.web_harness import form_value, proctor_serve
 
 from proctor.app import Proctor
 from proctor.approvals.model import ApprovalState
@@ -19,8 +20,6 @@ from proctor.pipeline import CallInput
 from proctor.store.base import AuditQuery
 from proctor.types import Verdict
 from proctor.workspace import Workspace
-from tests.e2e.test_web_login import PW, add_user, sign_in
-from tests.e2e.web_harness import form_value, proctor_serve
 
 CONFIG = """\
 trust_domain: acme.test

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.e2e.test_web_login import PW, add_user
+from tests.e2e.web_harness import browser_page, oidc_provider, proctor_serve
 
 from proctor.app import Proctor
 from proctor.approvals.model import ApprovalState
 from proctor.pipeline import CallInput
 from proctor.types import Verdict
 from proctor.workspace import Workspace
-from tests.e2e.test_web_login import PW, add_user
-from tests.e2e.web_harness import browser_page, oidc_provider, proctor_serve
 
 TOOLS = """\
 tools:

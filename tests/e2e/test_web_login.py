@@ -179,3 +179,32 @@ def test_next_never_leaves_the_site(site: tuple[str, Path]) -> None:
             "/login", data={"login_csrf": token, "email": "ann@acme.test", "password": PW, "next": evil}
         )
         assert r.headers["location"] == "/approvals"
+
+
+def test_cookies_are_secure_and_host_bound_behind_https(tmp_path: Path) -> None:
+    """Served at an https public URL (TLS ended by a proxy), the session cookie is `Secure` and
+    named `__Host-` (this host only, path /, never set by a subdomain)."""
+    config = "trust_domain: acme.test\nlogin: {public_url: 'https://proctor.acme.test'}\n"
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=config)
+    add_user(ws.root, "ann@acme.test")
+    with proctor_serve(ws.root) as url:
+        page = httpx.get(url + "/login", timeout=15)
+        login_cookie = page.cookies.get("__Host-proctor_login")
+        assert login_cookie
+        assert "Secure" in page.headers["set-cookie"]
+        r = httpx.post(
+            url + "/login",
+            data={
+                "login_csrf": form_value(page.text, "login_csrf"),
+                "email": "ann@acme.test",
+                "password": PW,
+            },
+            headers={"Cookie": f"__Host-proctor_login={login_cookie}"},
+            timeout=15,
+        )
+        assert r.status_code == 303
+        cookie = r.headers["set-cookie"]
+        assert cookie.startswith("__Host-proctor_session=")
+        assert "Secure" in cookie
+        assert "HttpOnly" in cookie
+        assert "Path=/" in cookie

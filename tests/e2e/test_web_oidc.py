@@ -103,21 +103,36 @@ def test_sign_in_through_the_provider(site: tuple[str, str, Path]) -> None:
 
 
 def test_a_callback_is_used_once_and_a_forged_state_opens_nothing(site: tuple[str, str, Path]) -> None:
-    """Replaying the callback URL (its code and state) is refused, as is a state Proctor never
-    issued; neither sets a session cookie; both are audited."""
+    """Replaying the callback URL (its code and state, with the state's cookie) is refused, as is
+    a state Proctor never issued; neither sets a session cookie; both are audited."""
     url, _, ws = site
     c = httpx.Client(base_url=url, timeout=15)
     callback = provider_signs_in(to_provider(c), "carol")
+    state = parse_qs(urlsplit(callback).query)["state"][0]
     assert c.get(callback.removeprefix(url)).status_code == 303
-    other = httpx.Client(base_url=url, timeout=15)
+    other = httpx.Client(base_url=url, timeout=15, cookies={"proctor_oidc": state})
     again = other.get(callback.removeprefix(url))
     assert again.status_code == 401
     assert "proctor_session" not in again.headers.get("set-cookie", "")
     code = parse_qs(urlsplit(callback).query)["code"][0]
-    forged = other.get("/login/oidc/callback", params={"code": code, "state": "f" * 43})
-    assert forged.status_code == 401
+    forged = httpx.Client(base_url=url, timeout=15, cookies={"proctor_oidc": "f" * 43})
+    r = forged.get("/login/oidc/callback", params={"code": code, "state": "f" * 43})
+    assert r.status_code == 401
     assert other.get("/logout").status_code == 303  # still not signed in
     assert len(audit(ws, "approver.login_failed")) == 2
+
+
+def test_a_callback_from_another_browser_is_refused(site: tuple[str, str, Path]) -> None:
+    """Login CSRF: a sign-in started in one browser and completed in another (a planted callback
+    link) is refused, because the second browser lacks the state's cookie."""
+    url, _, ws = site
+    attacker = httpx.Client(base_url=url, timeout=15)
+    callback = provider_signs_in(to_provider(attacker), "carol")
+    victim = httpx.Client(base_url=url, timeout=15)
+    r = victim.get(callback.removeprefix(url))
+    assert r.status_code == 401
+    assert "proctor_session" not in r.headers.get("set-cookie", "")
+    assert [x["reason"] for x in audit(ws, "approver.login_failed")] == ["state_not_this_browsers"]
 
 
 def test_unverified_email_and_another_domain_are_refused(site: tuple[str, str, Path]) -> None:

@@ -100,9 +100,10 @@ class OidcClient:
         return meta
 
     # the flow -----------------------------------------------------------------------------------
-    def begin(self, redirect_uri: str, next_path: str = "/approvals") -> str:
-        """Record a sign-in under way and return the provider's authorization URL to send the
-        browser to (state, nonce and an S256 PKCE challenge in it)."""
+    def begin(self, redirect_uri: str, next_path: str = "/approvals") -> tuple[str, str]:
+        """Record a sign-in under way; returns the provider's authorization URL to send the
+        browser to (state, nonce and an S256 PKCE challenge in it) and the state, which the
+        caller binds to the browser (a cookie the callback must bring back)."""
         meta = self.metadata()
         now = self.clock.now()
         state = secrets.token_urlsafe(32)
@@ -122,7 +123,7 @@ class OidcClient:
             "code_challenge_method": "S256",
         }
         sep = "&" if "?" in meta["authorization_endpoint"] else "?"
-        return f"{meta['authorization_endpoint']}{sep}{urlencode(query)}"
+        return f"{meta['authorization_endpoint']}{sep}{urlencode(query)}", state
 
     def finish(self, state: str, code: str, redirect_uri: str) -> tuple[dict[str, Any], str]:
         """The verified ID token claims of the sign-in ``state`` names, and where to go next.

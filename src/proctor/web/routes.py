@@ -18,20 +18,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from proctor.accounts.oidc import OidcClient, resolve_client_secret
+from proctor.accounts.oidc import LOGIN_TTL_S, OidcClient, resolve_client_secret
 from proctor.accounts.service import SessionInfo
 from proctor.app import Proctor
 from proctor.errors import AccountLocked, AuthError, CsrfInvalid
 from proctor.web.html import CSS, SECURITY_HEADERS, Html, h, layout
 from proctor.workspace import Workspace
 
-__all__ = ["LOGIN_COOKIE", "SESSION_COOKIE", "web_router"]
+__all__ = ["LOGIN_COOKIE", "OIDC_COOKIE", "SESSION_COOKIE", "web_router"]
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "proctor_session"
 #: the double-submit token of the sign-in form (no session exists yet to bind a CSRF token to)
 LOGIN_COOKIE = "proctor_login"
+#: the state of an OIDC sign-in under way, which the provider's redirect back must match
+OIDC_COOKIE = "proctor_oidc"
 _MAX_FORM = 64 * 1024
 
 
@@ -231,10 +233,22 @@ def web_router(proctor: Proctor, workspace: Workspace | None) -> APIRouter:
             return error_page("single sign-on is not configured", 404)
         redirect_uri = base_url(request) + "/login/oidc/callback"
         try:
-            url = await run_in_threadpool(oidc.begin, redirect_uri, _safe_next(next))
+            url, state = await run_in_threadpool(oidc.begin, redirect_uri, _safe_next(next))
         except AuthError as exc:
             return error_page(exc.message, 502)
-        return _redirect(url)
+        resp = _redirect(url)
+        # binds the sign-in to this browser: a callback link planted in another browser (login CSRF)
+        # lacks it. Lax: the provider's redirect back is a top-level navigation, which carries it
+        resp.set_cookie(
+            _cookie_name(OIDC_COOKIE, secure(request)),
+            state,
+            max_age=int(LOGIN_TTL_S),
+            path="/",
+            secure=secure(request),
+            httponly=True,
+            samesite="lax",
+        )
+        return resp
 
     @router.get("/login/oidc/callback")
     async def login_oidc_callback(
@@ -245,7 +259,16 @@ def web_router(proctor: Proctor, workspace: Workspace | None) -> APIRouter:
         redirect_uri = base_url(request) + "/login/oidc/callback"
         via = f"oidc:{oidc.settings.issuer}"
 
+        bound = request.cookies.get(_cookie_name(OIDC_COOKIE, secure(request)), "")
+
         def finish() -> tuple[str, str]:
+            if (
+                not state
+                or not bound
+                or not hmac.compare_digest(bound.encode(), state.encode("utf-8", "replace"))
+            ):
+                accounts.login_failed("", "state_not_this_browsers", _source(request), via)
+                raise AuthError("this sign-in was not started in this browser: start again")
             if error:
                 accounts.login_failed("", f"provider:{error[:60]}", _source(request), via)
                 raise AuthError("the identity provider did not sign you in")
@@ -264,6 +287,13 @@ def web_router(proctor: Proctor, workspace: Workspace | None) -> APIRouter:
             return error_page(f"sign-in failed: {exc.message}", 401)
         resp = _redirect(_safe_next(next_path))
         set_session_cookie(resp, request, token)
+        resp.delete_cookie(
+            _cookie_name(OIDC_COOKIE, secure(request)),
+            path="/",
+            secure=secure(request),
+            httponly=True,
+            samesite="lax",
+        )
         return resp
 
     @router.get("/logout")
