@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from proctor.accounts.passwords import check_password_rules, hash_password, verify, verify_dummy
+from proctor.accounts.passwords import hash_password, verify, verify_dummy
 from proctor.accounts.settings import LoginSettings, OidcSettings
 from proctor.approvals.model import Approver
 from proctor.audit.log import AuditLog
@@ -344,6 +344,3 @@ class Accounts:
         self.audit.append(
             "approver.logout", {"email": str(info.approver.email), "session": info.token_hash[:16]}
         )
-
-    def check_new_password(self, password: str) -> None:
-        check_password_rules(password)

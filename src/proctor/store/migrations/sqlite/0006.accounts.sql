@@ -1,5 +1,5 @@
 -- depends: 0005.approvals
--- Approver accounts and their web sessions (sqlite). See docs/adr/0023-approver-accounts.md.
+-- Approver accounts and their web sessions (sqlite). See docs/adr/0023-approver-accounts-and-web-session.md.
 -- No password and no session token is stored as it is: users hold an argon2id hash, sessions
 -- the SHA-256 of their token, pending OpenID Connect logins the SHA-256 of their state.
 CREATE TABLE users (
