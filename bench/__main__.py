@@ -42,6 +42,8 @@ TARGETS = {
     "lease.revoke.task100": ("p50_us", "<=", 50_000.0),
     "lease.issue.injected": ("p50_us", "<=", 300.0),
     "lease.issue.jwt": ("p50_us", "<=", 300.0),
+    "approval.request": ("p50_us", "<=", 1_000.0),
+    "approval.grant_check": ("p50_us", "<=", 1_000.0),
 }
 P99_TARGETS = {"gateway.added": 3_000.0, "gateway.added.strict": 3_000.0}
 
@@ -159,6 +161,9 @@ def main() -> None:
         results.append(bench_issue_jwt(tmp))
         results.append(bench_issue_jwt_provider(tmp))
         results.append(bench_verify_sqlite(tmp))
+        from bench.bench_approvals import bench_approvals
+
+        results += bench_approvals(tmp)
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.pgserver import temporary_postgres

@@ -309,10 +309,11 @@ class Approvals:
             ):
                 self._record_refused(rec, "the grant is bound to another call or policy version")
                 continue
-            used = self.store.use_approval(rec.id, now, str(decision.decision_id))
+            # relaxed: the decision's record, committed next and waited for, makes it power-safe
+            used = self.store.use_approval(rec.id, now, str(decision.decision_id), durable=False)
             if used is None:
                 continue  # another call consumed it first: a grant runs one call
-            self.audit.append(
+            self.audit.defer(  # committed with the decision's own record, before the caller hears
                 "approval.used",
                 {"approval_id": rec.id, "digest": digest, "grant": "single", "approved_by": rec.decided_by},
                 agent=agent.name,
@@ -400,10 +401,12 @@ class Approvals:
             expires_at=expires,
             decision_id=str(decision.decision_id),
         )
-        stored = self.store.add_approval(rec, max_pending=self.settings.approval_max_pending, now=now)
+        stored = self.store.add_approval(
+            rec, max_pending=self.settings.approval_max_pending, now=now, durable=False
+        )
         request = to_request(stored)
         if stored.id == approval_id:
-            self.audit.append(
+            self.audit.defer(  # committed with the decision's own record, before the caller hears
                 "approval.requested",
                 {
                     "approval_id": approval_id,

@@ -1101,8 +1101,10 @@ class SqlStore(AccountsSql, abc.ABC):
         return applied
 
     # approvals ---------------------------------------------------------------
-    def add_approval(self, rec: ApprovalRecord, *, max_pending: int, now: float) -> ApprovalRecord:
-        with self._write() as cur:
+    def add_approval(
+        self, rec: ApprovalRecord, *, max_pending: int, now: float, durable: bool = True
+    ) -> ApprovalRecord:
+        with self._write(relaxed=not durable) as cur:
             # the agent's row, locked: a concurrent filing by the same agent waits (cap and grouping)
             cur.execute(f"SELECT status FROM agents WHERE name = ?{self._ROW_LOCK}", (rec.agent,))
             if cur.fetchone() is None:
@@ -1209,8 +1211,10 @@ class SqlStore(AccountsSql, abc.ABC):
             row = cur.fetchone()
         return _approval(row) if row else None
 
-    def use_approval(self, approval_id: ApprovalId, now: float, used_by: str) -> ApprovalRecord | None:
-        with self._write() as cur:
+    def use_approval(
+        self, approval_id: ApprovalId, now: float, used_by: str, *, durable: bool = True
+    ) -> ApprovalRecord | None:
+        with self._write(relaxed=not durable) as cur:
             cur.execute(
                 "UPDATE approvals SET state = 'used', used_at = ?, used_by = ?"
                 " WHERE id = ? AND state = 'approved' AND narrowing IS NULL AND expires_at > ?"

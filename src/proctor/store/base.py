@@ -539,11 +539,15 @@ class Store(Protocol):
 
     # approvals ---------------------------------------------------------------
     # Calls held for a person (proctor.approvals). The arguments only ever encrypted.
-    def add_approval(self, rec: ApprovalRecord, *, max_pending: int, now: float) -> ApprovalRecord:
+    def add_approval(
+        self, rec: ApprovalRecord, *, max_pending: int, now: float, durable: bool = True
+    ) -> ApprovalRecord:
         """File ``rec`` — unless a *pending*, unexpired request with the same digest exists: then
         count one more attempt on it and return it (identical requests are grouped). In one
         transaction, serialised per agent: an agent with ``max_pending`` pending unexpired
-        requests gets :class:`proctor.errors.ApprovalCapReached` and nothing is stored."""
+        requests gets :class:`proctor.errors.ApprovalCapReached` and nothing is stored.
+        ``durable=False`` lets an engine skip waiting for the disk (SQLite in WAL mode): the
+        pipeline's durable decision record, committed next, makes it power-safe."""
         ...
 
     def get_approval(self, approval_id: ApprovalId) -> ApprovalRecord | None: ...
@@ -576,9 +580,11 @@ class Store(Protocol):
         pending any more (another approver was first) or has expired."""
         ...
 
-    def use_approval(self, approval_id: ApprovalId, now: float, used_by: str) -> ApprovalRecord | None:
+    def use_approval(
+        self, approval_id: ApprovalId, now: float, used_by: str, *, durable: bool = True
+    ) -> ApprovalRecord | None:
         """Consume an *approved* single-use grant, atomically: the first caller gets the record,
-        every later one None (a grant runs one call)."""
+        every later one None (a grant runs one call). ``durable`` as for :meth:`add_approval`."""
         ...
 
     def approved_for(self, digest: str) -> list[ApprovalRecord]:
