@@ -147,6 +147,9 @@ def test_web_sessions_round_trip_touch_and_revoke(store: SqlStore) -> None:
     assert store.revoke_web_sessions(T0 + 7200, email=Email("bob@example.com")) == 0  # expired already
     with pytest.raises(ValidationError):
         store.revoke_web_sessions(T0)
+    # a session created after the others' absolute expiry clears them away
+    store.add_web_session(session("e" * 64, created_at=T0 + 3600, last_seen=T0 + 3600, expires_at=T0 + 7200))
+    assert [store.get_web_session(h * 64) is None for h in "abce"] == [True, True, True, False]
 
 
 def test_an_oidc_login_is_taken_once_and_not_after_it_expires(backend: Backend) -> None:

@@ -187,6 +187,8 @@ class AccountsSql:
     # web sessions -----------------------------------------------------------------------
     def add_web_session(self, session: WebSessionRecord) -> None:
         with self._write() as cur:
+            # sessions past their absolute expiry open nothing: they go as new ones come
+            cur.execute("DELETE FROM web_sessions WHERE expires_at <= ?", (session.created_at,))
             cur.execute(
                 f"INSERT INTO web_sessions ({_SESSION_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
