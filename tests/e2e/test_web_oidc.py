@@ -154,3 +154,18 @@ def test_the_sign_in_page_offers_sso(site: tuple[str, str, Path]) -> None:
     page = httpx.get(url + "/login", timeout=15).text
     assert "Sign in with SSO" in page
     assert form_value(page, "login_csrf")
+
+
+def test_a_missing_client_secret_is_a_refusal_not_a_crash(tmp_path: Path) -> None:
+    """`client_secret: env:VAR` with VAR unset: the callback answers a sign-in failure page (401,
+    audited), not an internal error, and opens no session."""
+    with oidc_provider(USERS) as issuer:
+        text = config(issuer).replace("PROCTOR_TEST_OIDC_SECRET", "PROCTOR_TEST_OIDC_UNSET")
+        ws, _ = Workspace.init(tmp_path / "ws", config_text=text)
+        with proctor_serve(ws.root) as url:
+            c = httpx.Client(base_url=url, timeout=15)
+            r = c.get(provider_signs_in(to_provider(c), "carol").removeprefix(url))
+            assert r.status_code == 401
+            assert "misconfigured" in r.text
+            assert c.get("/logout").status_code == 303
+            assert len(audit(ws.root, "approver.login_failed")) == 1

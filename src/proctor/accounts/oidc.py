@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import secrets
 import threading
@@ -23,10 +24,12 @@ import jwt
 from proctor.accounts.service import token_hash
 from proctor.accounts.settings import OidcSettings, check_url
 from proctor.clock import Clock
-from proctor.errors import AuthError, ConfigError
+from proctor.errors import AuthError, ConfigError, ProctorError
 from proctor.store.base import OidcLoginRecord, Store
 
 __all__ = ["LOGIN_TTL_S", "OidcClient", "resolve_client_secret"]
+
+log = logging.getLogger(__name__)
 
 #: how long a sign-in may take at the provider
 LOGIN_TTL_S = 600.0
@@ -142,7 +145,13 @@ class OidcClient:
             "code_verifier": login.verifier,
             "client_id": self.settings.client_id,
         }
-        secret = self._client_secret()
+        try:
+            secret = self._client_secret()
+        except ProctorError as exc:  # a missing variable or secret: the operator's to fix, logged
+            log.error("OIDC sign-in: the client secret is not available: %s", exc.message)
+            raise AuthError(
+                "single sign-on is misconfigured (the client secret); the event was logged"
+            ) from None
         auth = None if secret is None else httpx.BasicAuth(self.settings.client_id, secret)
         try:
             resp = httpx.post(meta["token_endpoint"], data=data, auth=auth, timeout=self._timeout)

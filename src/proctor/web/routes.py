@@ -108,12 +108,15 @@ def web_router(proctor: Proctor, workspace: Workspace | None) -> APIRouter:
 
         oidc = OidcClient(oidc_settings, proctor.store, proctor.clock, client_secret=client_secret)
 
+    #: where browsers reach this server (``login.public_url``, else ``approvals.public_url``): the
+    #: OIDC redirect goes there, and an https one makes the cookies Secure behind a TLS proxy
+    public = login_settings.public_url or proctor.settings.approval_public_url
+
     def secure(request: Request) -> bool:
-        public = login_settings.public_url
         return request.url.scheme == "https" or (public is not None and public.startswith("https://"))
 
     def base_url(request: Request) -> str:
-        return login_settings.public_url or str(request.base_url).rstrip("/")
+        return (public or str(request.base_url)).rstrip("/")
 
     def set_session_cookie(resp: Response, request: Request, token: str) -> None:
         resp.set_cookie(
