@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test lint typecheck bench chaos install clean postgres node
+.PHONY: demo test lint typecheck bench chaos install clean postgres node chromium
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,9 @@ postgres:
 node:
 	bash scripts/ensure-node.sh
 
+chromium:
+	bash scripts/ensure-chromium.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -32,7 +35,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) postgres node lint typecheck
+test: $(STAMP) postgres node chromium lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider --import-mode=importlib --doctest-modules src/proctor tests
 
 bench: $(STAMP) postgres node

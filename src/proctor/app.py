@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from proctor.accounts.service import Accounts
 from proctor.approvals.service import Approvals
 from proctor.audit.anchor import read_anchor, trusted_audit_keys, write_anchor
 from proctor.audit.chain import checkpoint_payload, to_micros
@@ -160,6 +161,8 @@ class Proctor:
             after_sweep=self._after_sweep,
         )
         self.tools = Tools(settings, store, self.audit, schema_actions=self.policies.schema_actions)
+        #: the people who decide held calls, how they sign in, their browser sessions
+        self.accounts = Accounts(store, self.clock, self.audit, settings.login)
         self.state = StateCache(store, self.policies, self.store_guard)
         # the config's tools are registered once the schema is known (their effects are its actions)
         self.policies.after_load = self.tools.sync_config

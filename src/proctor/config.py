@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from proctor.accounts.settings import LoginSettings, parse_login
 from proctor.approvals.webhooks import WebhookTarget, parse_webhooks
 from proctor.errors import ConfigError, ValidationError
 from proctor.policy.scope import RESOURCE_ARG_SPEC
@@ -102,6 +103,8 @@ class Settings:
     #: between namespace and tool in the names agents see (``fs__read_file``; docs/adr/0014)
     gateway_tool_separator: str = "__"
     tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
+    #: how approvers sign in: sessions, lockout, OpenID Connect (``login``; proctor.accounts)
+    login: LoginSettings = field(default_factory=LoginSettings)
     #: how long an approval request waits for a person before it expires (``approvals.ttl``)
     approval_ttl_s: float = 600.0
     #: pending requests one agent may have at once; a risky call beyond it is denied
@@ -257,6 +260,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         "policies",
         "tools",
         "gateway",
+        "login",
         "approvals",
     }
     check_keys(data, top, path.name, error=ConfigError)
@@ -344,7 +348,12 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
                 raise ConfigError(
                     f"{path.name}: audit.witness_log is the audit key's id (`proctor status` prints it)"
                 )
+        login_raw = data.get("login") or {}
+        if not isinstance(login_raw, Mapping):
+            raise ConfigError(f"{path.name}: `login` must be a mapping")
+        login = parse_login(login_raw, parse_duration)
         return Settings(
+            login=login,
             store_timeout_s=store_timeout,
             trust_domain=TrustDomain(str(env.get("PROCTOR_TRUST_DOMAIN") or data.get("trust_domain", ""))),
             store_url=str(env.get("PROCTOR_STORE") or data.get("store", "sqlite:///proctor.db")),

@@ -173,6 +173,22 @@ def run_demo(out: Console, *, keep: Path | None = None, clock: Clock | None = No
             for c in calls:
                 run(*c)
 
+            # approvals: the held payment waits for a person; approved, the identical call runs once
+            import secrets as _secrets
+
+            password = _secrets.token_urlsafe(18)
+            p.accounts.add(str(fin.owner), name="Finance owner", password=password, by="demo")
+            held = [r for r in p.approvals.pending() if r.agent == "finance-bot"]
+            approver = p.accounts.authenticate(str(fin.owner), password)
+            granted = p.approvals.approve(held[0].id, approver, "invoice acme-001 checked against the order")
+            out.print(
+                f"approval {granted.id}: {granted.decided_by} approved the held payment"
+                f" (signed single-use grant, bound to the call's digest {granted.digest[:12]}…)"
+            )
+            pay = calls[3]
+            run(*pay, "after approval: ")
+            run(*pay, "replayed: ")
+
             # credentials: just in time, for one task, decided by policy, dead when the task ends
             from proctor.credentials.providers.jwt import introspect
             from proctor.errors import CredentialDenied

@@ -14,6 +14,10 @@ def test_demo_runs_end_to_end() -> None:
     assert run_demo(Console(file=buf, width=200, color_system=None)) == 0
     text = buf.getvalue()
     assert "approval_required" in text
+    # approvals: a person approves the held payment; the identical call runs once, a replay waits again
+    assert "alice@acme.test approved the held payment" in text
+    assert "after approval: permitted by `approval.payments`" in text
+    assert "replayed: permitted by `approval.payments` only with approval" in text
     assert "forbidden by `guard.destructive-production`" in text
     assert "after suspend: agent `support-bot` is suspended" in text
     # credentials: issued for the task, denied to the other agent, dead after the task ends

@@ -140,15 +140,11 @@ def _narrowing(items: list[str] | None) -> dict[str, Any] | None:
 
 
 def _person(p: Any, email: str, password_stdin: bool) -> Any:
-    from proctor.errors import AuthError
-
-    if not hasattr(p, "accounts"):
-        raise AuthError("this workspace has no approver accounts: add one with `proctor user add`")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt(f"password for {email}", hide_input=True)
-    return p.accounts.authenticate(email, password, p.clock.now())
+    return p.accounts.authenticate(email, password, p.clock.now(), source="cli")
 
 
 @approvals_app.command("approve")

@@ -1,7 +1,7 @@
 """``proctor``: every operation a person does. This module is the table of contents: it builds the
 root app and registers each command group from its own module (``proctor.cli.agents``,
 ``.tasks``, ``.tools``, ``.policy``, ``.audit``, ``.keys``, ``.upstreams``, ``.secrets``,
-``.leases``, ``.introspection``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``). Those
+``.leases``, ``.users``, ``.introspection``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``). Those
 modules share :mod:`proctor.cli._common` and call the services; none imports this one.
 
 Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
@@ -30,6 +30,7 @@ from proctor.cli import (
     tasks,
     tools,
     upstreams,
+    users,
     witness,
     workspace,
 )
@@ -63,6 +64,7 @@ def build_app() -> typer.Typer:
     root.add_typer(witness.witness_app, name="witness")
     root.add_typer(secrets.secret_app, name="secret")
     root.add_typer(leases.lease_app, name="lease")
+    users.register(root)
     root.add_typer(approvals.approvals_app, name="approvals")
     introspection.register(root)
     return root

@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from proctor.app import Proctor, verify_audit_store
+from proctor.approvals.model import Approver
 from proctor.audit.export import parsed_body
 from proctor.audit.query import decision_records
 from proctor.audit.query import search as search_audit
@@ -48,6 +49,7 @@ from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
 from proctor.types import (
     AgentName,
     AgentStatus,
+    ApprovalId,
     DecisionId,
     Effect,
     Email,
@@ -93,6 +95,10 @@ NamePath = Annotated[str, Path(pattern=AgentName.json_pattern(), description="An
 TaskPath = Annotated[str, Path(pattern=TaskId.json_pattern(), description="A task id (`tsk_…`).")]
 LeasePath = Annotated[str, Path(pattern=LeaseId.json_pattern(), description="A lease id (`lse_…`).")]
 DecisionPath = Annotated[str, Path(pattern=DecisionId.json_pattern(), description="A decision id (`dec_…`).")]
+ApprovalPath = Annotated[
+    str, Path(pattern=ApprovalId.json_pattern(), description="An approval request id (`apr_…`).")
+]
+ApprovalStateQuery = Literal["pending", "approved", "denied", "expired", "used", "all"]
 AgentQuery = Annotated[str | None, Query(pattern=AgentName.json_pattern())]
 TaskQuery = Annotated[str | None, Query(pattern=TaskId.json_pattern())]
 #: how a task may be ended (`expired` is the sweeper's, `active` is no ending)
@@ -120,6 +126,8 @@ _WHY = {
     409: "The resource is not in a state that allows this (e.g. the task already ended).",
     413: "The request body is too large (`payload_too_large`).",
     415: "The request body is not of the media type this operation takes.",
+    429: "Too many: the approver account is locked after failed sign-ins (`account_locked`), or the"
+    " agent has as many pending approval requests as it may (`approval_cap_reached`).",
     500: "An internal or configuration error (`internal_error`, `config_invalid`, …); it is logged.",
     502: "A credential provider failed (`lease_issue_failed`).",
     503: "The store could not be read or written (`store_*`); try again.",
@@ -203,6 +211,19 @@ class ToolIn(_In):
     labels: dict[str, str] = Field(default_factory=dict)
     flags: list[str] = Field(default_factory=list)
     description: str = ""
+
+
+class ApproveIn(_In):
+    reason: str = Field(min_length=1, max_length=2000, description="Why (kept in the audit log).")
+    narrowing: dict[str, dict[str, Any]] | None = Field(
+        default=None,
+        description="Approve for the rest of the task within bounds instead of this call alone, e.g."
+        ' `{"recipient": {"eq": "DE89…"}, "amount": {"max": 1000}}` (`eq`, `in`, `max`, `min`).',
+    )
+
+
+class DenyIn(_In):
+    reason: str = Field(min_length=1, max_length=2000, description="Why (kept in the audit log).")
 
 
 class DecideIn(_In):
@@ -725,6 +746,66 @@ def create_app(
             ],
         }
 
+    # approvals -----------------------------------------------------------------------------------
+    @api.get("/v1/approvals", tags=["approvals"], dependencies=[Admin], responses=_ADMIN)
+    def list_approvals(
+        state: ApprovalStateQuery = "pending", agent: AgentQuery = None, task: TaskQuery = None
+    ) -> list[dict[str, Any]]:
+        """Approval requests, newest first (pending ones by default: the queue). Never the
+        arguments: `GET /v1/approvals/{id}` shows them."""
+        states = () if state == "all" else (state,)
+        reqs = proctor.approvals.list(states=states, agent=agent, task=task)
+        return [r.to_dict() for r in reqs if state in ("all", r.state.value)]
+
+    @api.get("/v1/approvals/{approval_id}", tags=["approvals"], dependencies=[Admin], responses=_w(404))
+    def get_approval(approval_id: ApprovalPath) -> dict[str, Any]:
+        """What an approver sees: the call's arguments (credentials masked, long values folded),
+        the task, its recent calls, what is unusual, how long it waited."""
+        return proctor.approvals.view(approval_id, None).to_dict()
+
+    def person(request: Request, approval_id: str) -> Approver:
+        """The approver named by HTTP Basic (an approver account: `proctor user add`). A bearer
+        token — the admin token, an agent's SVID or task token — is never a person: refused and
+        audited."""
+        from proctor.errors import AuthError
+
+        source = request.client.host if request.client else ""
+        authorization = request.headers.get("authorization")
+        creds = _basic(authorization)
+        if creds is None:
+            kind = (authorization or "").partition(" ")[0].lower()
+            why = (
+                "a bearer token (the admin token, an agent's SVID or task token) cannot decide"
+                " an approval: a person signs in with an approver account (HTTP Basic)"
+                if kind == "bearer"
+                else "deciding an approval needs an approver account: HTTP Basic e-mail and password"
+            )
+            proctor.approvals.refuse_caller(approval_id, why, source=source, via="api")
+            raise AuthError(why)
+        email, password = creds
+        return proctor.accounts.authenticate(email, password, source=source)
+
+    @api.post(
+        "/v1/approvals/{approval_id}/approve",
+        tags=["approvals"],
+        responses=_errors(*_ANY, 401, 403, 404, 409, 429),
+    )
+    def approve(approval_id: ApprovalPath, body: ApproveIn, request: Request) -> dict[str, Any]:
+        """Approve a held call as a person (HTTP Basic: an approver account). Its identical retry
+        runs once; with `narrowing`, calls of the same tool within it run until the task ends."""
+        who = person(request, approval_id)
+        return proctor.approvals.approve(approval_id, who, body.reason, narrowing=body.narrowing).to_dict()
+
+    @api.post(
+        "/v1/approvals/{approval_id}/deny",
+        tags=["approvals"],
+        responses=_errors(*_ANY, 401, 403, 404, 409, 429),
+    )
+    def deny_approval(approval_id: ApprovalPath, body: DenyIn, request: Request) -> dict[str, Any]:
+        """Deny a held call as a person (HTTP Basic: an approver account)."""
+        who = person(request, approval_id)
+        return proctor.approvals.deny(approval_id, who, body.reason).to_dict()
+
     def openapi() -> dict[str, Any]:
         """FastAPI's document, made to say what this server does: no `422` (invalid input is
         `400`), and the HTTP Basic scheme of `/v1/introspect`."""
@@ -751,4 +832,8 @@ def create_app(
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise it
+    # the approvers' pages (sign-in, the queue, one page per request): HTML, outside the OpenAPI document
+    from proctor.web.routes import web_router
+
+    api.include_router(web_router(proctor, workspace))
     return api

@@ -26,6 +26,7 @@ from proctor.errors import (
     UnknownTask,
     ValidationError,
 )
+from proctor.store._sql_accounts import AccountsSql
 from proctor.store.base import (
     AgentRecord,
     ApprovalRecord,
@@ -328,7 +329,7 @@ def _lease(row: Sequence[Any]) -> LeaseRecord:
     )
 
 
-class SqlStore(abc.ABC):
+class SqlStore(AccountsSql, abc.ABC):
     """Shared implementation of :class:`proctor.store.base.Store`."""
 
     url: str

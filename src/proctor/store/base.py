@@ -36,6 +36,7 @@ __all__ = [
     "KeyRecord",
     "LeaseAttempt",
     "LeaseRecord",
+    "OidcLoginRecord",
     "PendingAudit",
     "SecretKeyRecord",
     "SecretRecord",
@@ -43,6 +44,8 @@ __all__ = [
     "TaskRecord",
     "ToolPin",
     "ToolRecord",
+    "UserRecord",
+    "WebSessionRecord",
     "WebhookAttempt",
     "WebhookDelivery",
     "WriteWouldBlock",
@@ -479,6 +482,66 @@ class Store(Protocol):
         attempts (another process may have recorded it first). Returns how many applied."""
         ...
 
+    # approver accounts -------------------------------------------------------------
+    # People who decide approval requests (see proctor.accounts). Passwords are argon2id hashes,
+    # session tokens and OIDC states their SHA-256: nothing here lets anyone sign in as it is.
+    def add_user(self, user: UserRecord) -> None:
+        """Store a new account; :class:`proctor.errors.Conflict` when the e-mail is taken."""
+        ...
+
+    def get_user(self, email: Email) -> UserRecord | None: ...
+    def list_users(self) -> list[UserRecord]:
+        """Every account, ordered by e-mail."""
+        ...
+
+    def update_user(
+        self,
+        email: Email,
+        now: float,
+        *,
+        name: str | None = None,
+        groups: Sequence[str] | None = None,
+        password_hash: str | None = None,
+        disabled: bool | None = None,
+        unlock: bool = False,
+    ) -> UserRecord:
+        """Change the given fields (``unlock`` clears the failure count and any lock) and bump the
+        version; :class:`proctor.errors.NotFound` when there is no such account."""
+        ...
+
+    def record_login_failure(
+        self, email: Email, now: float, *, max_failures: int, lock_s: float
+    ) -> UserRecord | None:
+        """Count one failed sign-in, atomically (several processes may count at once). The failure
+        that reaches ``max_failures`` locks the account until ``now + lock_s`` and starts the count
+        again. Returns the updated account, or None when there is none."""
+        ...
+
+    def record_login_success(self, email: Email, now: float) -> None:
+        """Clear the failure count after a successful sign-in."""
+        ...
+
+    def add_web_session(self, session: WebSessionRecord) -> None:
+        """Store a new session; sessions past their absolute expiry at its creation are deleted."""
+        ...
+
+    def get_web_session(self, token_hash: str) -> WebSessionRecord | None: ...
+    def touch_web_session(self, token_hash: str, now: float) -> None:
+        """Record that the session was used at ``now`` (its idle expiry starts again)."""
+        ...
+
+    def revoke_web_sessions(
+        self, now: float, *, token_hash: str | None = None, email: Email | None = None
+    ) -> int:
+        """Revoke one session (``token_hash``) or every live session of ``email``; returns how many."""
+        ...
+
+    def add_oidc_login(self, login: OidcLoginRecord) -> None: ...
+    def take_oidc_login(self, state_hash: str, now: float) -> OidcLoginRecord | None:
+        """Delete and return a pending OIDC login, atomically (a state is used once); None when it
+        is unknown, already used or expired. Expired ones are deleted on the way."""
+        ...
+
     # approval webhooks ---------------------------------------------------------
     # One row per (approval request, configured webhook): see proctor.approvals.webhooks.
     def add_webhook_deliveries(self, keys: Sequence[tuple[str, str]], now: float) -> int:
@@ -666,6 +729,115 @@ class LeaseAttempt:
 
 
 @dataclass(frozen=True, slots=True)
+class UserRecord:
+    """An approver's local account. ``password_hash`` is an argon2id PHC string, or None for a
+    person who signs in through OpenID Connect only."""
+
+    email: Email
+    name: str
+    groups: tuple[str, ...]
+    created_at: float
+    updated_at: float
+    password_hash: str | None = None
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: float | None = None
+    version: int = 1
+
+    def __repr__(self) -> str:
+        return f"UserRecord(email={self.email!r}, groups={self.groups!r}, disabled={self.disabled})"
+
+    def locked(self, now: float) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI shows: never the password hash."""
+        return {
+            "email": str(self.email),
+            "name": self.name,
+            "groups": list(self.groups),
+            "password": self.password_hash is not None,
+            "disabled": self.disabled,
+            "failed_logins": self.failed_logins,
+            "locked_until": self.locked_until,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WebSessionRecord:
+    """A signed-in approver's browser session, stored under the SHA-256 of its cookie token."""
+
+    token_hash: str
+    email: Email
+    name: str
+    groups: tuple[str, ...]
+    via: str
+    created_at: float
+    last_seen: float
+    expires_at: float
+    revoked_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OidcLoginRecord:
+    """An OpenID Connect sign-in under way: what the callback must find again (single use)."""
+
+    state_hash: str
+    nonce: str
+    verifier: str
+    next_path: str
+    created_at: float
+    expires_at: float
+
+    def __repr__(self) -> str:
+        return f"OidcLoginRecord(next_path={self.next_path!r}, expires_at={self.expires_at!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRecord:
+    """A stored approval request (see :mod:`proctor.approvals.model` for its meaning). JSON
+    columns are kept as text here; the approvals service parses them."""
+
+    id: ApprovalId
+    state: str
+    agent: AgentName
+    task_id: TaskId
+    tool: ToolName
+    effects: str
+    digest: str
+    args_digest: str
+    policy_version: str
+    policies: str
+    reasons: str
+    approvers: str
+    four_eyes: bool
+    owner: str | None
+    requester: str | None
+    key_id: str
+    nonce: bytes
+    ciphertext: bytes
+    created_at: float
+    expires_at: float
+    attempts: int = 1
+    decision_id: str | None = None
+    decided_at: float | None = None
+    decided_by: str | None = None
+    decided_via: str | None = None
+    reason: str | None = None
+    narrowing: str | None = None
+    grant_token: str | None = None
+    used_at: float | None = None
+    used_by: str | None = None
+
+    def __repr__(self) -> str:  # never the ciphertext, never the grant
+        return (
+            f"ApprovalRecord(id={self.id!r}, state={self.state!r}, agent={self.agent!r}, tool={self.tool!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookDelivery:
     """One approval request's notification to one configured webhook (``target``, its name).
 
@@ -711,45 +883,3 @@ class WebhookAttempt:
     delivered_at: float | None = None
     last_status: int | None = None
     last_error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalRecord:
-    """A stored approval request (see :mod:`proctor.approvals.model` for its meaning). JSON
-    columns are kept as text here; the approvals service parses them."""
-
-    id: ApprovalId
-    state: str
-    agent: AgentName
-    task_id: TaskId
-    tool: ToolName
-    effects: str
-    digest: str
-    args_digest: str
-    policy_version: str
-    policies: str
-    reasons: str
-    approvers: str
-    four_eyes: bool
-    owner: str | None
-    requester: str | None
-    key_id: str
-    nonce: bytes
-    ciphertext: bytes
-    created_at: float
-    expires_at: float
-    attempts: int = 1
-    decision_id: str | None = None
-    decided_at: float | None = None
-    decided_by: str | None = None
-    decided_via: str | None = None
-    reason: str | None = None
-    narrowing: str | None = None
-    grant_token: str | None = None
-    used_at: float | None = None
-    used_by: str | None = None
-
-    def __repr__(self) -> str:  # never the ciphertext, never the grant
-        return (
-            f"ApprovalRecord(id={self.id!r}, state={self.state!r}, agent={self.agent!r}, tool={self.tool!r})"
-        )
