@@ -6,8 +6,10 @@ The stages, in order (:meth:`Calls.call`):
    Catalog`; a name this process has not seen listed is resolved by listing the upstream, through
    the task's own session), register the tool and check its pin;
 2. **decide** in Proctor's pipeline, with the identity the transport already verified
-   (:func:`call_input`); the decision is durable before the upstream sees the call (or, under
-   ``gateway.audit``, while a plain read is on its way: see :func:`overlaps`);
+   (:func:`call_input`): :meth:`Pipeline.run <proctor.pipeline.Pipeline.run>`, handed stages 3
+   to 5 as its ``Handoff`` (:class:`_Upstream`), so the pipeline orders every stage; the decision
+   is durable before the upstream sees the call (or, under ``gateway.audit``, while a plain read
+   is on its way: see :func:`overlaps`);
 3. **credential**: the task's session with the upstream carries the leases obtained for it
    (:mod:`proctor.gateway.sessions`); each call records the leases it uses;
 4. **hand off** to the upstream within its timeout;
