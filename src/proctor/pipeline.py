@@ -6,13 +6,12 @@
 :class:`Pipeline` is handed its stages by ``Proctor`` (it imports no transport and not the app):
 ``Agents`` (SVIDs), ``Tasks`` (task tokens), :class:`~proctor.snapshot.StateCache` (the records of
 one store epoch), ``Policies`` (the engine), the kill switch, the audit log and the credential
-stage, ``Credentials.obtain``. The CLI, the HTTP API and the MCP gateway call
-:meth:`Pipeline.decide_call` (or its asyncio forms). The stages after an allow, credential and
-upstream, run only in a transport that reaches upstream tools: it implements :class:`Handoff` and
-calls :meth:`Pipeline.run`, obtaining the task's credentials through :meth:`Pipeline.credential`.
-The MCP gateway's ``tools/call`` runs these stages in this order (its fast path overlaps the
-decision's record with the upstream call, see :meth:`Pipeline.decide_and_record`) and obtains its
-credentials through :meth:`Pipeline.credential`.
+stage, ``Credentials.obtain``. The CLI and the HTTP API call :meth:`Pipeline.decide_call` (or its
+asyncio forms). The stages after an allow, credential and upstream, run only in a transport that
+reaches upstream tools: it implements :class:`Handoff` and calls :meth:`Pipeline.run`, obtaining
+the task's credentials through :meth:`Pipeline.credential`. The MCP gateway's ``tools/call`` and
+relayed methods do (``proctor.gateway.calls``); its fast path has :meth:`Pipeline.run` overlap the
+decision's record with the upstream call (``overlap``, see :meth:`Pipeline.decide_and_record`).
 
 Identity is checked once per call: a transport that verified the caller's SVID names the agent
 (``CallInput.agent``) instead of handing the SVID over again, and one that also checked the
@@ -169,8 +168,11 @@ class Handoff(Protocol[R_co]):
     within the upstream's timeout), then the completion record. Every failure of those stages is
     an answer to the agent (a tool error naming the decision), never an exception."""
 
-    def forward(self, decision: Decision) -> Awaitable[R_co]:
-        """Obtain the credentials, call the upstream and record the completion of an allowed call."""
+    def forward(self, decision: Decision, recorded: Awaitable[Decision] | None) -> Awaitable[R_co]:
+        """Obtain the credentials, call the upstream and record the completion of an allowed call.
+        ``recorded`` is None when the decision is durable already; else (the call overlaps its
+        record, see :meth:`Pipeline.decide_and_record`) it resolves once the record is durable, to
+        a deny if it could not be written: the outcome must be withheld until it resolves."""
         ...
 
     def refuse(self, decision: Decision) -> R_co:
@@ -324,13 +326,35 @@ class Pipeline:
                 self.decision_entry, call, decision, agent, task, tool_label(call.tool), budget_used=False
             )
 
-    async def run(self, call: CallInput, handoff: Handoff[R], *, snap: Snapshot | None = None) -> R:
+    async def run(
+        self,
+        call: CallInput,
+        handoff: Handoff[R],
+        *,
+        snap: Snapshot | None = None,
+        alone: bool = False,
+        overlap: bool = False,
+        on_blocked: Callable[[float], None] | None = None,
+    ) -> R:
         """Every stage of one call: decide and record it, then hand an allowed call off to the
-        credential and upstream stages (``handoff.forward``), or answer ``handoff.refuse``."""
-        decision = await self.decide_call_async(call, snap=snap)
+        credential and upstream stages (``handoff.forward``), or answer ``handoff.refuse``.
+
+        ``overlap``: an allow is handed off while its record is being made durable (see
+        :meth:`decide_and_record`, which ``alone`` and ``on_blocked`` are for); anything else is
+        refused once its record is durable. Otherwise the record is durable before the hand-off
+        (see :meth:`decide_call_async`)."""
+        if overlap:
+            decision, recorded = await self.decide_and_record_async(
+                call, snap, alone=alone, on_blocked=on_blocked
+            )
+            if decision.verdict is Verdict.ALLOW:
+                return await handoff.forward(decision, recorded)
+            decision = await recorded
+        else:
+            decision = await self.decide_call_async(call, alone=alone, snap=snap)
         if decision.verdict is not Verdict.ALLOW:
             return handoff.refuse(decision)
-        return await handoff.forward(decision)
+        return await handoff.forward(decision, None)
 
     async def _record_async(
         self, call: CallInput, decision: Decision, entry: AuditEntry, *, inline: bool = False

@@ -634,3 +634,52 @@ def test_one_http_call_verifies_the_task_token_once(tmp_path: Path) -> None:
     assert denied["result"]["isError"], denied
     assert "no longer trusted" in denied["result"]["content"][0]["text"], denied
     assert gw.calls == ["fast", "lean", "fast", "lean", "sdk", "sdk", "fast", "lean"]
+
+
+def test_the_pipeline_orders_every_stage_of_a_gateway_call(tmp_path: Path) -> None:
+    """The gateway's calls go through the pipeline's stage sequence (``Pipeline.run``): it decides
+    and records a `tools/call` on either path and a relayed request, hands an allow to the
+    gateway's credential and upstream stages (its ``Handoff``) — on the lean path, for a plain read,
+    while the decision's record is being written — and answers a refusal through it."""
+    with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
+        sid = _open_session(client, gw.url, gw.headers)
+        h = {**gw.headers, "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+        run = gw.p.pipeline.run
+        ran: list[tuple[str, bool]] = []
+
+        async def counted(call: Any, handoff: Any, **kwargs: Any) -> Any:
+            ran.append((call.tool, bool(kwargs.get("overlap"))))
+            return await run(call, handoff, **kwargs)
+
+        gw.p.pipeline.run = counted  # type: ignore[method-assign]
+
+        def post(i: int, method: str, params: dict[str, Any]) -> Any:
+            r = client.post(
+                gw.url, json={"jsonrpc": "2.0", "id": i, "method": method, "params": params}, headers=h
+            )
+            assert r.status_code == 200, r.text
+            msg = _answer(r)
+            assert msg is not None, r.text
+            return msg
+
+        tool = {"name": "fx__test_simple_text", "arguments": {}}
+        for i, lean in enumerate((True, False)):
+            gw.auth.lean = lean
+            msg = post(i + 1, "tools/call", tool)
+            assert not msg["result"].get("isError"), msg
+        read = post(3, "resources/read", {"uri": "test://static-text"})
+        assert read["result"]["contents"], read
+        (task,) = gw.p.tasks.list(agent="bot")
+        gw.p.tasks.end(task.id)
+        gw.auth.lean = True
+        denied = post(4, "tools/call", tool)
+        del gw.p.pipeline.run
+    assert denied["result"]["isError"], denied
+    assert "Proctor denied this call" in denied["result"]["content"][0]["text"], denied
+    assert ran == [
+        ("fx.test_simple_text", True),  # lean: the record overlaps the upstream call
+        ("fx.test_simple_text", False),  # sdk: durable first
+        ("fx.resources.read", False),
+        ("fx.test_simple_text", False),  # refused: the task has ended
+    ]
+    assert gw.calls == ["fast", "lean", "sdk", "fast", "lean"]

@@ -10,11 +10,9 @@ checks ``VALID UNTIL`` against its own clock."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
-import pytest
 from psycopg import sql
 from tests.pgserver import PgServer, _run
 
@@ -27,24 +25,6 @@ from proctor.workspace import Workspace
 
 BROKER_PASSWORD = "planted-lease-broker-5e1f"
 LEASE_TTL_S = 60.0
-
-
-@pytest.fixture
-def pg_server() -> Iterator[PgServer]:
-    import os
-
-    from tests.pgserver import PostgresUnavailable, start_postgres
-
-    if os.environ.get("PROCTOR_SKIP_POSTGRES"):
-        pytest.skip("PROCTOR_SKIP_POSTGRES is set")
-    try:
-        server = start_postgres()
-    except PostgresUnavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _pg_ctl(server: PgServer, action: str) -> None:

@@ -12,9 +12,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -208,22 +208,6 @@ def _assert_recovers(gw: Gw) -> None:
 
 
 # PostgreSQL ------------------------------------------------------------------------------------
-@pytest.fixture
-def pg_server() -> Iterator[Any]:
-    from tests.pgserver import PostgresUnavailable, start_postgres
-
-    if os.environ.get("PROCTOR_SKIP_POSTGRES"):
-        pytest.skip("PROCTOR_SKIP_POSTGRES is set")
-    try:
-        server = start_postgres()
-    except PostgresUnavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def _pg_ctl(server: Any, *args: str) -> None:
     from tests.pgserver import _run
 
@@ -277,26 +261,11 @@ def test_a_hung_postgres_fails_calls_fast_and_recovers_at_once(tmp_path: Path, p
 
 
 # SQLite ------------------------------------------------------------------------------------------
-LOCKER = """
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.read()
-db.execute("ROLLBACK")
-"""
-
-
-def test_a_task_with_a_budget_does_not_freeze_the_gateway_under_a_sqlite_lock(tmp_path: Path) -> None:
+def test_a_task_with_a_budget_does_not_freeze_the_gateway_under_a_sqlite_lock(
+    tmp_path: Path, sqlite_write_lock: Callable[[Path], AbstractContextManager[None]]
+) -> None:
     with _gateway(tmp_path, "store_timeout: 1s\n", max_calls=100) as gw:
-        locker = subprocess.Popen(
-            [sys.executable, "-c", LOCKER, str(gw.ws.root / "proctor.db")],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        try:
-            assert locker.stdout is not None
-            assert locker.stdout.readline().strip() == b"locked"
+        with sqlite_write_lock(gw.ws.root / "proctor.db"):
             with ThreadPoolExecutor(2) as ex:
                 call = ex.submit(gw.call)
                 time.sleep(0.2)  # the call is waiting on the lock now
@@ -309,27 +278,18 @@ def test_a_task_with_a_budget_does_not_freeze_the_gateway_under_a_sqlite_lock(tm
                 took, result = call.result()
             assert took < 4, took  # the bound (1 s), not SQLite's busy timeout (5 s)
             assert not _ok(result), result  # refused: its budget could not be counted
-        finally:
-            assert locker.stdin is not None
-            locker.stdin.close()
-            locker.wait(timeout=10)
         _assert_recovers(gw)
 
 
 @pytest.mark.parametrize("mode", ["auto", "strict"])
-def test_a_plain_call_does_not_freeze_the_gateway_under_a_sqlite_lock(tmp_path: Path, mode: str) -> None:
+def test_a_plain_call_does_not_freeze_the_gateway_under_a_sqlite_lock(
+    tmp_path: Path, mode: str, sqlite_write_lock: Callable[[Path], AbstractContextManager[None]]
+) -> None:
     """No budget: the call's own decision record is what meets the lock. Its commit on the event
     loop's thread (the quiet path's inline commit) must not wait for SQLite's busy timeout there: it
     is handed to the audit writer, and the loop keeps answering."""
     with _gateway(tmp_path, f"store_timeout: 1s\ngateway:\n  audit: {mode}\n") as gw:
-        locker = subprocess.Popen(
-            [sys.executable, "-c", LOCKER, str(gw.ws.root / "proctor.db")],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        try:
-            assert locker.stdout is not None
-            assert locker.stdout.readline().strip() == b"locked"
+        with sqlite_write_lock(gw.ws.root / "proctor.db"):
             with ThreadPoolExecutor(2) as ex:
                 call = ex.submit(gw.call)
                 time.sleep(0.3)  # the call's record is waiting on the lock now
@@ -342,8 +302,4 @@ def test_a_plain_call_does_not_freeze_the_gateway_under_a_sqlite_lock(tmp_path: 
                 took, result = call.result()
             assert took < 4, took  # the bound (1 s), not SQLite's busy timeout (5 s)
             assert not _ok(result), result  # its record is not durable: no answer
-        finally:
-            assert locker.stdin is not None
-            locker.stdin.close()
-            locker.wait(timeout=10)
         _assert_recovers(gw)

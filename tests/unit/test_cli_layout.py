@@ -15,8 +15,9 @@ SHARED = {"proctor.cli._common", "proctor.cli.text"}
 #: what the CLI and the HTTP API may call on a store: reads only
 STORE_READS = ("list_", "get_", "search_", "iter_", "audit_head", "active_policy_version", "epoch")
 #: what they may call on the audit log: waiting for records the services already handed over
-#: (`GET /v1/audit/verify` does, so that it verifies them too); never a record of their own
-AUDIT_ALLOWED = ("flush",)
+#: (`GET /v1/audit/verify` does, so that it verifies them too) and reading its head (`status`);
+#: never a record of their own
+AUDIT_ALLOWED = ("flush", "stored_head")
 
 
 def _imports(path: Path) -> set[str]:
@@ -64,4 +65,25 @@ def test_the_cli_and_the_api_write_no_store_or_audit_record_themselves() -> None
     call no store write and append no audit record of their own."""
     paths = [*CLI.glob("*.py"), Path(proctor.server.api.__file__)]
     found = [bad for p in paths for bad in _writes_past_services(p)]
+    assert found == []
+
+
+def _store_calls(path: Path) -> list[str]:
+    """Calls of any method of `<x>.store` (a read included)."""
+    return [
+        f"{path.name}:{node.lineno} .store.{node.func.attr}()"
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Attribute)
+        and node.func.value.attr == "store"
+    ]
+
+
+def test_the_cli_and_the_api_read_through_the_services_too() -> None:
+    """Reads as well as writes go through the services: `agent list`, `tool list`, `secret list`,
+    `status` and the API's listings ask `p.agents`, `p.tools`, `p.credentials`, `p.policies` and
+    `p.audit`, never a method of the store."""
+    paths = [*CLI.glob("*.py"), Path(proctor.server.api.__file__)]
+    found = [call for p in paths for call in _store_calls(p)]
     assert found == []

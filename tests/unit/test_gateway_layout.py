@@ -54,3 +54,27 @@ def test_no_gateway_module_imports_itself_through_another() -> None:
 def test_the_parts_the_runtime_wires_never_import_it() -> None:
     graph = _imports()
     assert {m: "runtime" in _reach(graph, m) for m in BELOW_RUNTIME} == dict.fromkeys(BELOW_RUNTIME, False)
+
+
+#: what the gateway may call on the pipeline: the whole sequence of a call (``run``, handed the
+#: gateway's stages after the decision), the credential stage, and the record of a deny it decides
+#: itself before the pipeline runs (a tool no pin or store lets it resolve)
+PIPELINE_CALLS = {"run", "credential", "decision_entry"}
+
+
+def test_the_gateway_runs_its_calls_through_the_pipelines_sequence() -> None:
+    """``pipeline.py`` is the one place that orders a call's stages: the gateway hands its
+    credential and upstream stages to ``Pipeline.run`` (as a ``Handoff``) instead of deciding a
+    call itself and then running them (``decide_call_async`` and ``decide_and_record_async``)."""
+    used: dict[str, set[str]] = {}
+    for path in GATEWAY.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            owner = node.func.value
+            if isinstance(owner, ast.Attribute) and owner.attr == "pipeline":
+                used.setdefault(path.stem, set()).add(node.func.attr)
+    stray = {m: sorted(names - PIPELINE_CALLS) for m, names in used.items() if names - PIPELINE_CALLS}
+    assert stray == {}
+    assert "run" in used.get("calls", set())
+    assert "run" in used.get("relays", set())

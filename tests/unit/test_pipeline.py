@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+from collections.abc import Awaitable
 
 import jwt
 import pytest
@@ -658,7 +659,8 @@ def test_run_hands_an_allowed_call_off_and_answers_a_denied_one(env: Env) -> Non
     seen: list[tuple[str, str]] = []
 
     class Upstream:
-        async def forward(self, decision: Decision) -> str:
+        async def forward(self, decision: Decision, recorded: Awaitable[Decision] | None) -> str:
+            assert recorded is None  # durable before the hand-off
             seen.append(("forward", str(decision.decision_id)))
             return "result"
 
@@ -672,6 +674,38 @@ def test_run_hands_an_allowed_call_off_and_answers_a_denied_one(env: Env) -> Non
     assert asyncio.run(env.p.pipeline.run(call(env, tool="prod.deploy"), Upstream())) == "refused"
     assert seen[-1][0] == "refuse"
     assert last_decision(env)["decision_id"] == seen[-1][1]
+
+
+def test_run_can_overlap_an_allowed_calls_record_with_the_hand_off(env: Env) -> None:
+    """``Pipeline.run(overlap=True)`` (the gateway's fast path) hands an allow off while its record
+    is being written, with what resolves once it is durable; anything else is refused only once its
+    record is durable."""
+    import asyncio
+
+    from proctor.policy.engine import Decision
+
+    seen: list[tuple[str, str, Verdict | None]] = []
+
+    class Upstream:
+        async def forward(self, decision: Decision, recorded: Awaitable[Decision] | None) -> str:
+            assert recorded is not None
+            durable = await recorded
+            assert last_decision(env)["decision_id"] == str(decision.decision_id)
+            seen.append(("forward", str(decision.decision_id), durable.verdict))
+            return "result"
+
+        def refuse(self, decision: Decision) -> str:
+            assert last_decision(env)["decision_id"] == str(decision.decision_id)  # durable already
+            seen.append(("refuse", str(decision.decision_id), None))
+            return "refused"
+
+    async def both() -> tuple[str, str]:
+        ok = await env.p.pipeline.run(call(env), Upstream(), overlap=True)
+        no = await env.p.pipeline.run(call(env, tool="prod.deploy"), Upstream(), overlap=True)
+        return ok, no
+
+    assert asyncio.run(both()) == ("result", "refused")
+    assert [(s[0], s[2]) for s in seen] == [("forward", Verdict.ALLOW), ("refuse", None)]
 
 
 def test_the_http_gateway_checks_a_calls_task_token_once(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:

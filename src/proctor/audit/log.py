@@ -509,6 +509,11 @@ class AuditLog:
         """The seq of the last record this log committed (or found at start)."""
         return self._head[0]
 
+    def stored_head(self) -> AuditRow | None:
+        """The last record the store holds, whichever process wrote it (``proctor status``); None
+        for an empty log. :attr:`head_seq` is this log's own."""
+        return self._store.audit_head()
+
     # caller side -------------------------------------------------------------------------
     def _prepare(
         self,

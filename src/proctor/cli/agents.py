@@ -53,7 +53,7 @@ def agent_add(
 def agent_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """List agents."""
     with opened(workspace) as p:
-        agents = p.store.list_agents()
+        agents = p.agents.list()
     if as_json:
         emit_json([a.to_dict() for a in agents])
         return

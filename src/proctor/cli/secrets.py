@@ -50,7 +50,7 @@ def secret_put(
 def secret_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """List secrets: names, versions and when they changed. Never values."""
     with opened(workspace) as p:
-        rows = p.store.list_secrets()
+        rows = p.credentials.secret_records()
     data = [
         {"name": r.name, "version": r.version, "updated_at": r.updated_at, "key_id": r.key_id} for r in rows
     ]

@@ -56,7 +56,7 @@ def tool_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     from proctor.config import tool_to_mapping
 
     with opened(workspace) as p:
-        tools = p.store.list_tools()
+        tools = p.tools.list()
     if as_json:
         emit_json([tool_to_mapping(t) for t in tools])
         return

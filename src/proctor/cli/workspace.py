@@ -43,8 +43,8 @@ def workspace_status(p: Any) -> dict[str, Any]:
     from proctor.errors import PolicyLoadError
     from proctor.policy.loader import load_policy_dir, policy_errors
 
-    head = p.store.audit_head()
-    policy: dict[str, Any] = {"active_version": p.store.active_policy_version()}
+    head = p.audit.stored_head()
+    policy: dict[str, Any] = {"active_version": p.policies.recorded_version()}
     try:
         ps = load_policy_dir(p.policies.policy_dir)
     except PolicyLoadError as exc:

@@ -33,7 +33,7 @@ from proctor.policy.active import Policies
 from proctor.policy.engine import CREDENTIAL_ACTION, CredentialRef
 from proctor.policy.scope import declares_namespace
 from proctor.snapshot import StateCache
-from proctor.store.base import AgentRecord, Store, TaskRecord
+from proctor.store.base import AgentRecord, SecretRecord, Store, TaskRecord
 from proctor.tasks.service import TASK_AUDIENCE, Tasks
 from proctor.types import AgentName, TaskId
 from proctor.workspace import Workspace
@@ -101,6 +101,11 @@ class Credentials:
     ) -> tuple[TaskRecord | None, AgentRecord | None]:
         snap = self.state.snapshot()
         return self.state.task(task_id, snap), self.state.agent(agent, snap)
+
+    def secret_records(self) -> list[SecretRecord]:
+        """Every stored secret's metadata (`secret list`), ordered by name: no value is decrypted,
+        so no key is needed."""
+        return self.store.list_secrets()
 
     def check_secrets_key(self) -> bool:
         """Open the secret store now if the workspace has one, so that a wrong or missing key fails at

@@ -6,8 +6,10 @@ The stages, in order (:meth:`Calls.call`):
    Catalog`; a name this process has not seen listed is resolved by listing the upstream, through
    the task's own session), register the tool and check its pin;
 2. **decide** in Proctor's pipeline, with the identity the transport already verified
-   (:func:`call_input`); the decision is durable before the upstream sees the call (or, under
-   ``gateway.audit``, while a plain read is on its way: see :func:`overlaps`);
+   (:func:`call_input`): :meth:`Pipeline.run <proctor.pipeline.Pipeline.run>`, handed stages 3
+   to 5 as its ``Handoff`` (:class:`_Upstream`), so the pipeline orders every stage; the decision
+   is durable before the upstream sees the call (or, under ``gateway.audit``, while a plain read
+   is on its way: see :func:`overlaps`);
 3. **credential**: the task's session with the upstream carries the leases obtained for it
    (:mod:`proctor.gateway.sessions`); each call records the leases it uses;
 4. **hand off** to the upstream within its timeout;
@@ -37,9 +39,9 @@ import functools
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
 
 import anyio
 import mcp_types as types
@@ -135,6 +137,9 @@ class Outcome(Generic[Res]):
 
     result: Res
     finish: Callable[[], None] | None = None
+    #: a refusal the approval stage held (``approval_required`` naming a request): the call path
+    #: may hold it (proctor.gateway.hold) and its refusal text
+    held: tuple[Decision, str] | None = None
 
 
 # the one failure mapping ----------------------------------------------------------------------
@@ -386,9 +391,157 @@ class SdkLeg:
 
 
 # the path -----------------------------------------------------------------------------------
-#: what :meth:`Calls._prepare` settles: the upstream, its tool, the Proctor tool, the decision, and
-#: (an allow whose record is being written while the upstream works) the task that makes it durable
-_Prepared = tuple[UpstreamConfig, str, ToolName, Decision, asyncio.Task[Decision] | None]
+class _Upstream(Generic[Res]):
+    """The stages of one ``tools/call`` after its decision, handed to the pipeline as its
+    :class:`~proctor.pipeline.Handoff`: the credential stage (the task's session with the upstream
+    carries the leases obtained for it; the call records those it uses), the upstream (within its
+    timeout, through the leg), the completion record; or the refusal of a call that may not go
+    ahead. Filled in as the call is resolved (:meth:`at`)."""
+
+    __slots__ = (
+        "args",
+        "call",
+        "caller",
+        "calls",
+        "cfg",
+        "grace",
+        "leg",
+        "name",
+        "owned",
+        "proctor_name",
+        "resolved",
+        "snap",
+        "upstream_tool",
+    )
+
+    def __init__(
+        self,
+        calls: Calls,
+        caller: Caller,
+        owned: TaskUpstreams,
+        name: str,
+        args: Mapping[str, Any],
+        leg: Leg[Res],
+        snap: Snapshot | None,
+        grace: _Grace | None,
+    ) -> None:
+        self.calls = calls
+        self.caller = caller
+        self.owned = owned
+        #: the exposed name the agent called
+        self.name = name
+        self.args = args
+        self.leg = leg
+        #: the request's snapshot as the transport took it (the completion record reads the tool
+        #: on it), or None
+        self.snap = snap
+        self.grace = grace
+
+    def at(
+        self,
+        cfg: UpstreamConfig,
+        upstream_tool: str,
+        proctor_name: ToolName,
+        call: CallInput,
+        *,
+        resolved: bool = True,
+    ) -> _Upstream[Res]:
+        """Where the call goes, as resolved. ``resolved`` is False when the call was decided
+        without reaching its upstream first (so its name was never resolved through the listing nor
+        its pin checked): an allow is then denied (see :meth:`Calls._never_unresolved`)."""
+        self.cfg = cfg
+        self.upstream_tool = upstream_tool
+        self.proctor_name = proctor_name
+        self.call = call
+        self.resolved = resolved
+        return self
+
+    def refuse(self, decision: Decision) -> Outcome[Res]:
+        text = refusal(decision, self.proctor_name, self.name) or ""
+        if holdable(decision):  # the call path holds it (Calls._held)
+            return Outcome(self.leg.error(text), held=(decision, text))
+        return Outcome(self.leg.error(text))
+
+    async def forward(self, decision: Decision, recorded: Awaitable[Decision] | None) -> Outcome[Res]:
+        calls, owned, cfg, leg, proctor_name, snap = (
+            self.calls,
+            self.owned,
+            self.cfg,
+            self.leg,
+            self.proctor_name,
+            self.snap,
+        )
+        if not self.resolved:
+            return self.refuse(await calls._never_unresolved(self.call, self.caller, proctor_name, decision))
+        started = calls.proctor.clock.monotonic()
+        status = "ok"
+        try:
+            session = await leg.open(owned, cfg)
+            owned.record_use(cfg, decision)
+            result = await leg.send(session, cfg, self.upstream_tool, self.args, self.grace)
+            if leg.is_error(result):
+                status = "tool_error"
+        except Exception as exc:  # the call is accounted for (completion record) whatever broke
+            f = failure(exc, cfg)
+            status = f.status
+            if f.drop:
+                await leg.drop(owned, cfg)
+            result = leg.error(failure_text(f, cfg, decision))
+        except BaseException:
+            # cancelled (the client cancelled the request or left): the allow still gets its
+            # completion record, saying so, before the cancellation goes on
+            calls.record_completion(
+                owned.task_id,
+                cfg,
+                proctor_name,
+                decision,
+                "cancelled",
+                [],
+                None,
+                True,
+                started,
+                path=leg.path,
+                snap=snap,
+            )
+            raise
+        finally:
+            leg.done(owned)
+        if recorded is not None and (await recorded).verdict is not Verdict.ALLOW:
+            # the decision could not be made durable: the outcome is withheld, never returned unrecorded
+            status = "audit_failed"
+            log.critical(
+                "decision %s was not recorded; the upstream result is withheld", decision.decision_id
+            )
+            result = leg.error("the audit log could not record this call; its result is withheld")
+        content, structured, is_error = leg.summary(result)
+        completion = (
+            owned.task_id,
+            cfg,
+            proctor_name,
+            decision,
+            status,
+            content,
+            structured,
+            is_error,
+            started,
+        )
+        if calls.proctor.settings.gateway_audit == "strict":
+            if not await calls.completion_durable(*completion, path=leg.path, snap=snap):
+                result = leg.error(
+                    "the audit log could not record this call's completion; its result is withheld"
+                )
+            return Outcome(result)
+        return Outcome(
+            result, functools.partial(calls.record_completion, *completion, path=leg.path, snap=snap)
+        )
+
+
+#: what :meth:`Calls._prepare` settles: the call's upstream stages (resolved), and either the deny
+#: the gateway decided itself before the pipeline (the pipeline then does not run), or None with
+#: the snapshot the pipeline decides on and whether the decision's record may overlap the upstream
+#: call (see :func:`overlaps`)
+if TYPE_CHECKING:
+    _Prepared: TypeAlias = tuple[_Upstream[Res], Decision | None, Snapshot | None, bool]
 
 
 class Calls:
@@ -431,77 +584,19 @@ class Calls:
         snap: Snapshot | None,
         hold: bool = True,
     ) -> Outcome[Res]:
-        owned = self.owned(caller.task_id)
+        """Resolve the call here, then the pipeline decides it and hands an allow to its upstream
+        stages (:meth:`Pipeline.run`, :class:`_Upstream`)."""
         grace = _Grace() if leg.overlap else None
-        cfg, upstream_tool, proctor_name, decision, recorded = await self._prepare(
-            caller, owned, name, args, leg, snap, grace
+        up = _Upstream(self, caller, self.owned(caller.task_id), name, args, leg, snap, grace)
+        up, decided, decide_on, overlap = await self._prepare(up, snap)
+        if decided is not None:
+            return up.refuse(decided)
+        out = await self.proctor.pipeline.run(
+            up.call, up, snap=decide_on, alone=self.inflight <= 1, overlap=overlap, on_blocked=grace
         )
-        refused = refusal(decision, proctor_name, name)
-        if refused is not None:
-            if holdable(decision):
-                return await self._held(caller, name, args, leg, decision, refused, hold)
-            return Outcome(leg.error(refused))
-        started = self.proctor.clock.monotonic()
-        status = "ok"
-        try:
-            session = await leg.open(owned, cfg)
-            owned.record_use(cfg, decision)
-            result = await leg.send(session, cfg, upstream_tool, args, grace)
-            if leg.is_error(result):
-                status = "tool_error"
-        except Exception as exc:  # the call is accounted for (completion record) whatever broke
-            f = failure(exc, cfg)
-            status = f.status
-            if f.drop:
-                await leg.drop(owned, cfg)
-            result = leg.error(failure_text(f, cfg, decision))
-        except BaseException:
-            # cancelled (the client cancelled the request or left): the allow still gets its
-            # completion record, saying so, before the cancellation goes on
-            self.record_completion(
-                owned.task_id,
-                cfg,
-                proctor_name,
-                decision,
-                "cancelled",
-                [],
-                None,
-                True,
-                started,
-                path=leg.path,
-                snap=snap,
-            )
-            raise
-        finally:
-            leg.done(owned)
-        if recorded is not None and (await recorded).verdict is not Verdict.ALLOW:
-            # the decision could not be made durable: the outcome is withheld, never returned unrecorded
-            status = "audit_failed"
-            log.critical(
-                "decision %s was not recorded; the upstream result is withheld", decision.decision_id
-            )
-            result = leg.error("the audit log could not record this call; its result is withheld")
-        content, structured, is_error = leg.summary(result)
-        completion = (
-            owned.task_id,
-            cfg,
-            proctor_name,
-            decision,
-            status,
-            content,
-            structured,
-            is_error,
-            started,
-        )
-        if self.proctor.settings.gateway_audit == "strict":
-            if not await self.completion_durable(*completion, path=leg.path, snap=snap):
-                result = leg.error(
-                    "the audit log could not record this call's completion; its result is withheld"
-                )
-            return Outcome(result)
-        return Outcome(
-            result, functools.partial(self.record_completion, *completion, path=leg.path, snap=snap)
-        )
+        if out.held is not None:
+            return await self._held(caller, name, args, leg, out.held, hold)
+        return out
 
     async def _held(
         self,
@@ -509,12 +604,12 @@ class Calls:
         name: str,
         args: Mapping[str, Any],
         leg: Leg[Res],
-        decision: Decision,
-        refused: str,
+        held: tuple[Decision, str],
         hold: bool,
     ) -> Outcome[Res]:
         """A call the approval stage held (see :mod:`proctor.gateway.hold`): wait for the person,
         then run it again from the start (the pipeline redeems the grant) or say why not."""
+        decision, refused = held
         request = None
         if hold:
             self.inflight -= 1  # a held call is not work in progress (see Pipeline's ``alone``)
@@ -526,23 +621,13 @@ class Calls:
             return await self._call(caller, name, args, leg, None, hold=False)
         return Outcome(leg.error(self.holds.answer(decision, request, refused)))
 
-    # resolve and decide -------------------------------------------------------------------
-    async def _prepare(
-        self,
-        caller: Caller,
-        owned: TaskUpstreams,
-        name: str,
-        args: Mapping[str, Any],
-        leg: Leg[Any],
-        snap: Snapshot | None,
-        grace: Callable[[float], None] | None,
-    ) -> _Prepared:
-        """Resolve, register, check the pin and decide one call (the decision is durable on return).
+    # resolve ------------------------------------------------------------------------------
+    async def _prepare(self, up: _Upstream[Res], snap: Snapshot | None) -> _Prepared[Res]:
+        """Resolve, register and check the pin of one call (see :data:`_Prepared`).
 
-        Raises MCPError(-32602) for a tool no upstream offers. When the leg and ``gateway.audit``
-        let this call overlap (see :func:`overlaps`), an allow comes back with the task that makes
-        it durable, to be awaited before the outcome is returned.
+        Raises MCPError(-32602) for a tool no upstream offers.
         """
+        caller, owned, name, leg = up.caller, up.owned, up.name, up.leg
         catalog = self.catalog
         cfg = catalog.tool_upstream(name)
         if cfg is None:
@@ -555,7 +640,7 @@ class Calls:
             proctor_name = ToolName(names.canonical_name(cfg.namespace, upstream_tool))
         except ValidationError:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`") from None
-        call = call_input(caller, proctor_name, args)
+        call = call_input(caller, proctor_name, up.args)
         try:
             snap = snap or await self.proctor.state.snapshot_async()
             await self._warm(snap, caller, cfg.namespace, proctor_name)
@@ -563,11 +648,7 @@ class Calls:
                 # before anything touches the upstream (even the listing that resolves the name): an
                 # ended task, an inactive agent, an undeclared upstream or a stale policy is refused by
                 # the pipeline with its own reason, audited; nothing is started, listed or leased for
-                decision = await self.proctor.pipeline.decide_call_async(
-                    call, alone=self.inflight <= 1, snap=snap
-                )
-                decision = await self._never_unresolved(call, caller, proctor_name, decision)
-                return cfg, upstream_tool, proctor_name, decision, None
+                return up.at(cfg, upstream_tool, proctor_name, call, resolved=False), None, snap, False
             if found is None:
                 # a name this process has not seen listed: only the upstream's listing resolves it
                 try:
@@ -576,7 +657,7 @@ class Calls:
                     d = await self.deny_recorded(
                         call, caller, proctor_name, str(exc), "credential_unavailable"
                     )
-                    return cfg, upstream_tool, proctor_name, d, None
+                    return up.at(cfg, upstream_tool, proctor_name, call), d, None, False
                 except StoreError:
                     raise
                 except Exception as exc:
@@ -589,40 +670,26 @@ class Calls:
                     upstream_tool = found
                     proctor_name = ToolName(names.canonical_name(cfg.namespace, found))
                     call = dataclasses.replace(call, tool=proctor_name)
-            return await self._prepare_call(
-                caller, owned, call, cfg, upstream_tool, proctor_name, name, leg, snap, grace
-            )
+            return await self._prepare_call(up.at(cfg, upstream_tool, proctor_name, call), snap)
         except StoreError as exc:
             # the detail (a path, a server address, the driver's text) is for the operator's log
             log.error("store error before deciding a gateway call: %s", exc.message)
             d = await self.deny_recorded(
                 call, caller, proctor_name, "the store could not be read: the call is denied", exc.code
             )
-            return cfg, upstream_tool, proctor_name, d, None
+            return up.at(cfg, upstream_tool, proctor_name, call), d, None, False
 
-    async def _prepare_call(
-        self,
-        caller: Caller,
-        owned: TaskUpstreams,
-        call: CallInput,
-        cfg: UpstreamConfig,
-        upstream_tool: str,
-        proctor_name: ToolName,
-        name: str,
-        leg: Leg[Any],
-        snap: Snapshot | None,
-        grace: Callable[[float], None] | None,
-    ) -> _Prepared:
+    async def _prepare_call(self, up: _Upstream[Res], snap: Snapshot | None) -> _Prepared[Res]:
         p = self.proctor
+        caller, owned, call, cfg, name, leg = up.caller, up.owned, up.call, up.cfg, up.name, up.leg
+        upstream_tool, proctor_name = up.upstream_tool, up.proctor_name
         upstream_def: types.Tool | None = None
         snap = snap or await p.state.snapshot_async()
         if not self._may_reach_upstreams(caller, snap, cfg):
             # an ended task, an inactive agent, an upstream the task declared no tool of or a stale
             # policy: the pipeline refuses it with its own reason and audits it; no upstream is
             # started, listed or leased for on its behalf
-            decision = await p.pipeline.decide_call_async(call, alone=self.inflight <= 1, snap=snap)
-            decision = await self._never_unresolved(call, caller, proctor_name, decision)
-            return cfg, upstream_tool, proctor_name, decision, None
+            return up.at(cfg, upstream_tool, proctor_name, call, resolved=False), None, snap, False
         pinned = bool(p.state.pins(cfg.namespace, snap))
         # the name this upstream last listed for the tool (its catalogs hold no two names that
         # differ only in case): `ECHO` is never sent to an upstream that lists `echo`
@@ -637,7 +704,7 @@ class Calls:
                 listed_def = listing.get(upstream_tool) if same else None
             except CredentialUnavailable as exc:
                 d = await self.deny_recorded(call, caller, proctor_name, str(exc), "credential_unavailable")
-                return cfg, upstream_tool, proctor_name, d, None
+                return up, d, None, False
             except Exception as exc:
                 log.warning("upstream `%s` could not list tools: %s", cfg.namespace, type(exc).__name__)
                 listed_def = None
@@ -652,7 +719,7 @@ class Calls:
                 except StoreError as exc:
                     reason = "the store could not be written: the call is denied"
                     d = await self.deny_recorded(call, caller, proctor_name, reason, exc.code)
-                    return cfg, upstream_tool, proctor_name, d, None
+                    return up, d, None, False
             if registered is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
             snap = await p.state.snapshot_async()  # registering may have changed the store
@@ -660,18 +727,11 @@ class Calls:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
         audit_mode = p.settings.gateway_audit if leg.overlap else "strict"
         if upstream_def is not None and (problem := self.catalog.pin_problem(cfg, upstream_def)) is not None:
-            decision = await self.deny_recorded(call, caller, proctor_name, problem, "tool_pin_mismatch")
-        elif not p.audit.failing and overlaps(audit_mode, p.state.tool(proctor_name, snap)):
-            # while the log is failing nothing reaches an upstream before its record is durable
-            decision, recorded = await p.pipeline.decide_and_record_async(
-                call, snap, alone=self.inflight <= 1, on_blocked=grace
-            )
-            if decision.verdict is Verdict.ALLOW:
-                return cfg, upstream_tool, proctor_name, decision, recorded
-            decision = await recorded
-        else:
-            decision = await p.pipeline.decide_call_async(call, alone=self.inflight <= 1, snap=snap)
-        return cfg, upstream_tool, proctor_name, decision, None
+            d = await self.deny_recorded(call, caller, proctor_name, problem, "tool_pin_mismatch")
+            return up, d, None, False
+        # while the log is failing nothing reaches an upstream before its record is durable
+        overlap = not p.audit.failing and overlaps(audit_mode, p.state.tool(proctor_name, snap))
+        return up, None, snap, overlap
 
     async def _warm(self, snap: Snapshot, caller: Caller, namespace: str, tool: ToolName) -> None:
         """Read into ``snap`` the records a call looks up on the loop (task, agent, pins, tool), on

@@ -31,7 +31,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from fnmatch import fnmatchcase
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 import mcp_types as types
@@ -43,10 +43,14 @@ from proctor.errors import ProctorError, StoreError
 from proctor.gateway.calls import Caller, Calls, Failure, call_input, failure
 from proctor.gateway.config import UpstreamConfig
 from proctor.gateway.sessions import TaskUpstreams
+from proctor.pipeline import CallInput
 from proctor.policy.engine import Decision
 from proctor.policy.scope import NO_RESOURCE, declares_namespace
 from proctor.store.base import TaskRecord, ToolRecord
 from proctor.types import ToolName, Verdict
+
+if TYPE_CHECKING:
+    from proctor.snapshot import Snapshot
 
 __all__ = [
     "DENIED",
@@ -55,7 +59,6 @@ __all__ = [
     "RESOURCE_ARG",
     "catalog_resources",
     "complete",
-    "decide",
     "each_upstream",
     "get_prompt",
     "list_prompts",
@@ -140,10 +143,11 @@ def visible(task: TaskRecord, cfg: UpstreamConfig, method: str) -> bool:
 
 
 # deciding --------------------------------------------------------------------------------------
-async def decide(
+async def _prepare(
     calls: Calls, caller: Caller, cfg: UpstreamConfig, method: str, args: dict[str, Any]
-) -> tuple[ToolName, Decision]:
-    """Decide one relayed request; the decision is durable on return (or it is a deny)."""
+) -> tuple[ToolName, CallInput, Decision | None, Snapshot | None]:
+    """Register the relay tool: the request the pipeline decides, and the snapshot it decides on;
+    or a deny the gateway decided itself (recorded), when that could not be done."""
     name = relay_tool(cfg.namespace, method)
     call = call_input(caller, name, args)
     try:
@@ -156,10 +160,10 @@ async def decide(
         d = await calls.deny_recorded(
             call, caller, name, "the store could not be read: the request is denied", exc.code
         )
-        return name, d
+        return name, call, d, None
     except ProctorError as exc:  # the policy schema has no `read` action, for example
-        return name, await calls.deny_recorded(call, caller, name, exc.message, exc.code)
-    return name, await calls.proctor.pipeline.decide_call_async(call, alone=calls.inflight <= 1, snap=snap)
+        return name, call, await calls.deny_recorded(call, caller, name, exc.message, exc.code), None
+    return name, call, None, snap
 
 
 def refusal(method: str, decision: Decision) -> MCPError:
@@ -185,16 +189,56 @@ async def relay(
     send: Callable[[Client], Awaitable[T]],
     dump: Callable[[T], Any],
 ) -> T:
-    """Decide ``method`` on ``cfg``; if allowed, send it (``send``) and record its completion
-    (``dump`` gives the output its digest is taken over). Raises :class:`MCPError` otherwise."""
+    """Decide ``method`` on ``cfg`` (:meth:`Pipeline.run`); if allowed, send it (``send``) and
+    record its completion (``dump`` gives the output its digest is taken over). Raises
+    :class:`MCPError` otherwise."""
     calls.inflight += 1
     try:
-        name, decision = await decide(calls, caller, cfg, method, args)
-        if decision.verdict is not Verdict.ALLOW:
-            raise refusal(method, decision)
-        return await _forward(calls, calls.owned(caller.task_id), cfg, method, name, decision, send, dump)
+        name, call, decided, snap = await _prepare(calls, caller, cfg, method, args)
+        handoff = _Relayed(calls, caller, cfg, method, name, send, dump)
+        if decided is not None:
+            return handoff.refuse(decided)
+        return await calls.proctor.pipeline.run(call, handoff, snap=snap, alone=calls.inflight <= 1)
     finally:
         calls.inflight -= 1
+
+
+class _Relayed(Generic[T]):
+    """The stages of one relayed request after its decision, handed to the pipeline as its
+    :class:`~proctor.pipeline.Handoff`. A refusal is the JSON-RPC error the request is answered
+    with (:func:`refusal`), raised; so is a failed upstream exchange (:func:`relay_error`)."""
+
+    __slots__ = ("caller", "calls", "cfg", "dump", "method", "name", "send")
+
+    def __init__(
+        self,
+        calls: Calls,
+        caller: Caller,
+        cfg: UpstreamConfig,
+        method: str,
+        name: ToolName,
+        send: Callable[[Client], Awaitable[T]],
+        dump: Callable[[T], Any],
+    ) -> None:
+        self.calls, self.caller, self.cfg, self.method, self.name = calls, caller, cfg, method, name
+        self.send, self.dump = send, dump
+
+    def refuse(self, decision: Decision) -> T:
+        raise refusal(self.method, decision)
+
+    async def forward(self, decision: Decision, recorded: Awaitable[Decision] | None) -> T:
+        # decided with its record durable first (never overlapped): ``recorded`` is None
+        calls = self.calls
+        return await _forward(
+            calls,
+            calls.owned(self.caller.task_id),
+            self.cfg,
+            self.method,
+            self.name,
+            decision,
+            self.send,
+            self.dump,
+        )
 
 
 async def _forward(

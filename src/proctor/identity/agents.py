@@ -6,6 +6,7 @@ What a suspension means for other stages (its leases are revoked) is wired by ``
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -91,6 +92,10 @@ class Agents:
         if rec is None:
             raise UnknownAgent(f"unknown agent `{name}`")
         return rec
+
+    def list(self) -> builtins.list[AgentRecord]:
+        """Every registered agent (`agent list`, `GET /v1/agents`)."""
+        return self.store.list_agents()
 
     def set_status(self, name: str, status: AgentStatus, *, by: str = "cli", reason: str = "") -> AgentRecord:
         rec = self.store.set_agent_status(AgentName(name), status, self.clock.now())

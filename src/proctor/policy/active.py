@@ -142,6 +142,11 @@ class Policies:
             "rejected": None if rejected is None else rejected.to_dict(),
         }
 
+    def recorded_version(self) -> str | None:
+        """The active policy version as the store records it (any process's activation), which
+        ``proctor status`` shows beside the files' own."""
+        return self.store.active_policy_version()
+
     def follow(self) -> str | None:
         """Bring this process to the store's active policy version (checked once per store epoch:
         activating a set bumps it). Another process may have activated a newer set: this one reloads

@@ -523,7 +523,7 @@ def create_app(
     # agents -----------------------------------------------------------------------------------
     @api.get("/v1/agents", tags=["agents"], dependencies=[Admin], responses=_ADMIN)
     def list_agents() -> list[dict[str, Any]]:
-        return [a.to_dict() for a in proctor.store.list_agents()]
+        return [a.to_dict() for a in proctor.agents.list()]
 
     @api.post("/v1/agents", tags=["agents"], dependencies=[Admin], status_code=201, responses=_w(409))
     def add_agent(body: AgentIn) -> dict[str, Any]:
@@ -626,7 +626,7 @@ def create_app(
 
     @api.get("/v1/tools", tags=["tools"], dependencies=[Admin], responses=_ADMIN)
     def list_tools() -> list[dict[str, Any]]:
-        return [tool_to_mapping(t) for t in proctor.store.list_tools()]
+        return [tool_to_mapping(t) for t in proctor.tools.list()]
 
     @api.post("/v1/tools", tags=["tools"], dependencies=[Admin], status_code=201, responses=_ADMIN)
     def put_tool(body: ToolIn) -> dict[str, Any]:

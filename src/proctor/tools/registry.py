@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 
 from proctor.audit.log import AuditLog
@@ -56,6 +57,10 @@ class Tools:
         if rec is None:
             raise UnknownTool(f"unknown tool `{name}`")
         return rec
+
+    def list(self) -> builtins.list[ToolRecord]:
+        """Every registered tool (`tool list`, `GET /v1/tools`)."""
+        return self.store.list_tools()
 
 
 def _same_tool(a: ToolRecord, b: ToolRecord) -> bool:
