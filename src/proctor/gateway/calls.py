@@ -16,6 +16,10 @@ The stages, in order (:meth:`Calls.call`):
 5. **complete**: every failure becomes an answer by one mapping (:func:`failure`), and the call's
    completion record follows (durable before the answer under ``gateway.audit: strict``).
 
+A call the approval stage held (``approval_required`` naming a request) waits for its person up to
+``approvals.hold``, then runs again from the start so the pipeline redeems the grant, or is answered
+why not (:mod:`proctor.gateway.hold`): only refused calls ever reach that branch.
+
 Two legs reach an upstream (:class:`Leg`): the **lean** one (JSON-RPC over a kept-alive HTTP
 connection, for plain-HTTP upstreams when nothing needs relaying mid-call: the fast path, see
 :mod:`proctor.gateway.lean`) and the **SDK** one (any upstream; relays progress, sampling,
