@@ -141,9 +141,6 @@ class Outcome(Generic[Res]):
 
     result: Res
     finish: Callable[[], None] | None = None
-    #: a refusal the approval stage held (``approval_required`` naming a request): the call path
-    #: may hold it (proctor.gateway.hold) and its refusal text
-    held: tuple[Decision, str] | None = None
 
 
 # the one failure mapping ----------------------------------------------------------------------
@@ -409,6 +406,7 @@ class _Upstream(Generic[Res]):
         "calls",
         "cfg",
         "grace",
+        "held",
         "leg",
         "name",
         "owned",
@@ -440,6 +438,9 @@ class _Upstream(Generic[Res]):
         #: on it), or None
         self.snap = snap
         self.grace = grace
+        #: set by :meth:`refuse` for a call the approval stage held (``approval_required`` naming a
+        #: request), with its refusal text: the call path may hold it (proctor.gateway.hold)
+        self.held: tuple[Decision, str] | None = None
 
     def at(
         self,
@@ -463,7 +464,7 @@ class _Upstream(Generic[Res]):
     def refuse(self, decision: Decision) -> Outcome[Res]:
         text = refusal(decision, self.proctor_name, self.name) or ""
         if holdable(decision):  # the call path holds it (Calls._held)
-            return Outcome(self.leg.error(text), held=(decision, text))
+            self.held = (decision, text)
         return Outcome(self.leg.error(text))
 
     async def forward(self, decision: Decision, recorded: Awaitable[Decision] | None) -> Outcome[Res]:
@@ -598,8 +599,8 @@ class Calls:
         out = await self.proctor.pipeline.run(
             up.call, up, snap=decide_on, alone=self.inflight <= 1, overlap=overlap, on_blocked=grace
         )
-        if out.held is not None:
-            return await self._held(caller, name, args, leg, out.held, hold)
+        if up.held is not None:
+            return await self._held(caller, name, args, leg, up.held, hold)
         return out
 
     async def _held(
