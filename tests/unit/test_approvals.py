@@ -358,3 +358,39 @@ def test_audit_show_of_the_call_that_ran_tells_the_approval_story(env: Env) -> N
     env.p.audit.flush()
     kinds = [r.kind for r in decision_records(env.p.store, d.decision_id)]
     assert kinds == ["approval.requested", "approval.approved", "approval.used", "decision"]
+
+
+# -- red team (issue 14) ---------------------------------------------------------------------------
+
+
+def test_a_scoped_grant_does_not_stand_in_for_an_approval_another_group_must_give(env: Env) -> None:
+    """The owner's narrowing names the amount only; a call on an account that also needs the
+    treasury's approval stays inside it but must not run on the owner's grant."""
+    (env.ws.policies_dir / "25-treasury.cedar").write_text(
+        '@id("pay.treasury") @approval("treasury")\n'
+        'permit (principal, action == Proctor::Action::"pay", resource)'
+        ' when { context.resource like "acct-big*" };\n'
+    )
+    assert env.p.policies.reload()
+    aid = held(env, pay(env, 100, "acct-1"))
+    assert env.p.approvals.get(aid).approvers == ("owner",)
+    env.p.approvals.approve(aid, OWNER, "small amounts", narrowing={"amount": {"max": 500}})
+    assert env.p.decide(pay(env, 100, "acct-1")).verdict is Verdict.ALLOW
+    d = env.p.decide(pay(env, 100, "acct-big-1"))
+    assert d.verdict is Verdict.APPROVAL_REQUIRED, d
+    assert env.p.approvals.get(str(d.approval_id)).approvers == ("owner", "treasury")
+
+
+def test_a_scoped_grant_without_four_eyes_does_not_cover_a_four_eyes_call(env: Env) -> None:
+    (env.ws.policies_dir / "25-four-eyes.cedar").write_text(
+        '@id("pay.big.four-eyes") @approval("owner") @four_eyes\n'
+        'permit (principal, action == Proctor::Action::"pay", resource)'
+        ' when { context.resource like "acct-big*" };\n'
+    )
+    assert env.p.policies.reload()
+    aid = held(env, pay(env, 100, "acct-1"))
+    assert not env.p.approvals.get(aid).four_eyes
+    env.p.approvals.approve(aid, OWNER, "small amounts", narrowing={"amount": {"max": 500}})
+    d = env.p.decide(pay(env, 100, "acct-big-1"))
+    assert d.verdict is Verdict.APPROVAL_REQUIRED, d
+    assert env.p.approvals.get(str(d.approval_id)).four_eyes

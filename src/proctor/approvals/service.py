@@ -329,6 +329,19 @@ class Approvals:
                 continue
             if claims.get("kind") != "scoped" or claims.get("pv") != decision.policy_version:
                 continue
+            # the grant stands in only for the approvals its approver gave: a call that also needs
+            # another group (or four eyes) is filed for them, however well it fits the narrowing
+            ps = self.policies.engine.policy_set
+            if ps.version != decision.policy_version:
+                continue
+            need, need_four_eyes = _required(ps, decision)
+            granted_by = claims.get("apv")
+            if (
+                not isinstance(granted_by, list)
+                or not set(need or ["owner"]) <= set(granted_by)
+                or (need_four_eyes and claims.get("fe") is not True)
+            ):
+                continue
             try:
                 narrowing = Narrowing.parse(claims.get("nar"))
             except ValidationError:
@@ -364,16 +377,7 @@ class Approvals:
         ps = self.policies.engine.policy_set
         if ps.version != decision.policy_version:
             return self._deny(decision, "the policy changed while deciding: retry the call", "policy_changed")
-        approvers = sorted(
-            {
-                a.strip()
-                for p in decision.policies
-                if (v := ps.approval_of(p))
-                for a in v.split(",")
-                if a.strip()
-            }
-        )
-        four_eyes = any(_four_eyes(ps.sources.get(p)) for p in decision.policies)
+        approvers, four_eyes = _required(ps, decision)
         approval_id = ApprovalId.new()
         sealer = self._sealer()
         key_id, nonce, ciphertext = sealer.seal(_context(approval_id, digest), canon)
@@ -695,6 +699,8 @@ class Approvals:
                 "task": str(request.task),
                 "tool": str(request.tool),
                 "nar": None if nar is None else nar.to_dict(),
+                "apv": list(request.approvers),
+                "fe": request.four_eyes,
                 "by": str(approver.email),
             }
             grant = self.keys.sign_claims(claims, now, max(1.0, math.ceil(expires - now)))
@@ -788,6 +794,21 @@ def _as_of(request: ApprovalRequest, now: float) -> ApprovalRequest:
     if request.state in (ApprovalState.PENDING, ApprovalState.APPROVED) and now >= request.expires_at:
         return dataclasses.replace(request, state=ApprovalState.EXPIRED)
     return request
+
+
+def _required(ps: Any, decision: Decision) -> tuple[builtins.list[str], bool]:
+    """Who must approve ``decision`` (``owner`` or group names; empty means the owner) and whether
+    its policies ask for four eyes."""
+    approvers = sorted(
+        {
+            a.strip()
+            for p in decision.policies
+            if (v := ps.approval_of(p))
+            for a in v.split(",")
+            if a.strip()
+        }
+    )
+    return approvers, any(_four_eyes(ps.sources.get(p)) for p in decision.policies)
 
 
 def _four_eyes(src: Any) -> bool:
