@@ -394,3 +394,15 @@ def test_a_scoped_grant_without_four_eyes_does_not_cover_a_four_eyes_call(env: E
     d = env.p.decide(pay(env, 100, "acct-big-1"))
     assert d.verdict is Verdict.APPROVAL_REQUIRED, d
     assert env.p.approvals.get(str(d.approval_id)).four_eyes
+
+
+def test_a_person_who_may_not_decide_cannot_read_a_decided_requests_arguments(env: Env) -> None:
+    aid = held(env, pay(env, 4321, "acct-secret"))
+    env.p.approvals.approve(aid, OWNER, "ok")
+    for state_after in ("approved", "used"):
+        with pytest.raises(ApproverNotAllowed):
+            env.p.approvals.view(aid, STRANGER)
+        assert {a.name: a.text for a in env.p.approvals.view(aid, OWNER).args}["amount"] == "4321"
+        if state_after == "approved":
+            assert env.p.decide(pay(env, 4321, "acct-secret")).verdict is Verdict.ALLOW
+    assert env.p.approvals.get(aid).state is ApprovalState.USED

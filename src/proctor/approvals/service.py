@@ -518,7 +518,8 @@ class Approvals:
         request gets :class:`ApproverNotAllowed`."""
         request = _as_of(self.get(approval_id), self.clock.now())
         why_not = None if approver is None else self.may_decide(request, approver)
-        if approver is not None and why_not is not None and request.state is ApprovalState.PENDING:
+        if approver is not None and why_not is not None and not _decided_by(request, approver):
+            # the arguments are for the people who may decide (and the one who did), decided or not
             raise ApproverNotAllowed(why_not, approval=approval_id)
         args = self.arguments(request)
         task = self.store.get_task(request.task)
@@ -794,6 +795,10 @@ def _as_of(request: ApprovalRequest, now: float) -> ApprovalRequest:
     if request.state in (ApprovalState.PENDING, ApprovalState.APPROVED) and now >= request.expires_at:
         return dataclasses.replace(request, state=ApprovalState.EXPIRED)
     return request
+
+
+def _decided_by(request: ApprovalRequest, approver: Approver) -> bool:
+    return request.decided_by is not None and request.decided_by.lower() == approver.email.lower()
 
 
 def _required(ps: Any, decision: Decision) -> tuple[builtins.list[str], bool]:
