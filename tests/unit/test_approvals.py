@@ -406,3 +406,25 @@ def test_a_person_who_may_not_decide_cannot_read_a_decided_requests_arguments(en
         if state_after == "approved":
             assert env.p.decide(pay(env, 4321, "acct-secret")).verdict is Verdict.ALLOW
     assert env.p.approvals.get(aid).state is ApprovalState.USED
+
+
+def test_secrets_nested_in_an_argument_are_masked_too(env: Env) -> None:
+    c = CallInput(
+        tool="payments.transfer",
+        args={
+            "account": "acct-9",
+            "amount": 5,
+            "request": {"headers": {"Authorization": "Bearer abcdefghijklmnopqrstuvwxyz0123"}},
+            "keys": ["ghp_abcdefghijklmnopqrstuvwxyz0123"],
+        },
+        svid=env.svid,
+        task_token=env.task.token,
+    )
+    aid = held(env, c)
+    lines = {a.name: a for a in env.p.approvals.view(aid, OWNER).args}
+    assert "abcdefghijklmnop" not in lines["request"].text
+    assert "abcdefghijklmnop" not in lines["keys"].text
+    assert lines["request"].masked
+    assert lines["keys"].masked
+    assert lines["amount"].text == "5"
+    assert not lines["amount"].masked

@@ -831,6 +831,18 @@ def _mask(key: str, value: str) -> str:
     return value
 
 
+def _mask_nested(key: str, value: Any) -> Any:
+    """``value`` with every string inside it masked as :func:`_mask` masks a top-level one (under
+    the name of the object key that holds it, or of the argument for a list's items)."""
+    if isinstance(value, str):
+        return _mask(key, value)
+    if isinstance(value, dict):
+        return {k: _mask_nested(str(k), v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_nested(key, v) for v in value]
+    return value
+
+
 def _display(args: Mapping[str, Any]) -> tuple[ArgLine, ...]:
     out: list[ArgLine] = []
     for k in sorted(args):
@@ -840,8 +852,10 @@ def _display(args: Mapping[str, Any]) -> tuple[ArgLine, ...]:
             text = _mask(k, v)
             masked = text is not v
         else:
+            shown = _mask_nested(k, v)
+            masked = shown != v
             text = json.dumps(
-                v, ensure_ascii=False, sort_keys=True, indent=1 if isinstance(v, dict | list) else None
+                shown, ensure_ascii=False, sort_keys=True, indent=1 if isinstance(v, dict | list) else None
             )
             if _SECRET_KEY.search(k):
                 text, masked = f"•••• (masked: `{k}` names a credential)", True
