@@ -269,3 +269,21 @@ def test_login_settings_are_checked() -> None:
     ):
         with pytest.raises(ValidationError):
             parse_login(bad, parse_duration)
+
+
+def test_a_disabled_account_is_not_revived_through_oidc_by_changing_the_case(
+    env: tuple[Proctor, Accounts, FrozenClock],
+) -> None:
+    """Approvals compare e-mail addresses without case (the owner, four eyes), so the disabled
+    local account `dan@acme.test` must also refuse the OIDC address `Dan@ACME.test`, at sign-in
+    and for a session started before it was disabled."""
+    _, acc, _ = env
+    oidc = OidcSettings(issuer="https://idp.acme.test", client_id="proctor")
+    acc.add("dan@acme.test", password=None, by="test")
+    variant = {"sub": "2", "email": "Dan@ACME.test", "email_verified": True}
+    token, _ = acc.start_session(acc.approver_from_oidc(oidc, variant))
+    acc.set_disabled("dan@acme.test", True, by="test")
+    with pytest.raises(AuthError):
+        acc.approver_from_oidc(oidc, variant)
+    with pytest.raises(AuthError):
+        acc.session(token)
