@@ -244,7 +244,7 @@ def register(
                 )
             forms = h(
                 "<div class=card><h2>Decide</h2><form method=post action='/approvals/{id}/decide' class=decide>"
-                "<input type=hidden name=csrf value={csrf}>"
+                "<input type=hidden name=csrf value='{csrf}'>"
                 "<label>Reason<textarea name=reason rows=2 required maxlength=2000></textarea></label>"
                 "<div><button class=primary type=submit name=decision value=approve>Approve this call</button> "
                 "<button class=danger type=submit name=decision value=deny>Deny</button></div>"

@@ -184,7 +184,7 @@ def web_router(proctor: Proctor, workspace: Workspace | None) -> APIRouter:
         body = h(
             "<div class='login card'><h1>Sign in</h1>{msg}"
             "<form method=post action=/login class=decide>"
-            "<input type=hidden name=login_csrf value={tok}><input type=hidden name=next value={n}>"
+            "<input type=hidden name=login_csrf value='{tok}'><input type=hidden name=next value='{n}'>"
             "<label>E-mail<input type=email name=email required autocomplete=username></label>"
             "<label>Password<input type=password name=password required autocomplete=current-password>"
             "</label><button class=primary type=submit>Sign in</button></form>{sso}</div>",
@@ -305,7 +305,7 @@ def web_router(proctor: Proctor, workspace: Workspace | None) -> APIRouter:
         if info is None:
             return _redirect("/login")
         body = h(
-            "<div class=card><form method=post action=/logout><input type=hidden name=csrf value={c}>"
+            "<div class=card><form method=post action=/logout><input type=hidden name=csrf value='{c}'>"
             "<button class=plain type=submit>Sign out</button></form></div>",
             c=info.csrf,
         )
