@@ -428,3 +428,17 @@ def test_secrets_nested_in_an_argument_are_masked_too(env: Env) -> None:
     assert lines["keys"].masked
     assert lines["amount"].text == "5"
     assert not lines["amount"].masked
+
+
+def test_a_scoped_grant_does_not_cover_an_argument_the_approver_never_saw(env: Env) -> None:
+    aid = held(env, pay(env, 100, "acct-1"))
+    env.p.approvals.approve(aid, OWNER, "this account", narrowing={"account": {"eq": "acct-1"}})
+    assert env.p.decide(pay(env, 300, "acct-1")).verdict is Verdict.ALLOW  # a named-free argument varies
+    extra = CallInput(
+        tool="payments.transfer",
+        args={"account": "acct-1", "amount": 100, "also_send_to": "acct-evil"},
+        svid=env.svid,
+        task_token=env.task.token,
+    )
+    assert env.p.decide(extra).verdict is Verdict.APPROVAL_REQUIRED
+    assert env.p.decide(pay(env, 100, "acct-1")).verdict is Verdict.ALLOW

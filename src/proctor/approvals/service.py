@@ -342,6 +342,9 @@ class Approvals:
                 or (need_four_eyes and claims.get("fe") is not True)
             ):
                 continue
+            seen = claims.get("keys")
+            if not isinstance(seen, list) or not set(args) <= set(seen):
+                continue
             try:
                 narrowing = Narrowing.parse(claims.get("nar"))
             except ValidationError:
@@ -667,13 +670,15 @@ class Approvals:
             )
             raise ApproverNotAllowed(why_not, approval=approval_id)
         nar: Narrowing | None = None
+        args: Mapping[str, Any] = {}
         if approve and narrowing is not None:
             nar = narrowing if isinstance(narrowing, Narrowing) else Narrowing.parse(narrowing)
-            args = self.arguments(request)
-            if args is None:
+            held_args = self.arguments(request)
+            if held_args is None:
                 raise ValidationError(
                     "the held call's arguments cannot be read, so no narrowing can be checked against them"
                 )
+            args = held_args
             if (miss := nar.allows(args)) is not None:
                 raise ValidationError(
                     f"the narrowing does not cover the call being approved: {miss}", field="narrowing"
@@ -700,6 +705,9 @@ class Approvals:
                 "task": str(request.task),
                 "tool": str(request.tool),
                 "nar": None if nar is None else nar.to_dict(),
+                # a scoped grant covers the arguments the approver saw: one not in the held call
+                # (a `cc`, an `override`) was never judged and is not covered
+                "keys": None if nar is None else sorted(args),
                 "apv": list(request.approvers),
                 "fe": request.four_eyes,
                 "by": str(approver.email),
