@@ -442,3 +442,22 @@ def test_a_scoped_grant_does_not_cover_an_argument_the_approver_never_saw(env: E
     )
     assert env.p.decide(extra).verdict is Verdict.APPROVAL_REQUIRED
     assert env.p.decide(pay(env, 100, "acct-1")).verdict is Verdict.ALLOW
+
+
+def test_a_narrowings_values_stay_out_of_the_audit_log(env: Env) -> None:
+    """An `eq` narrowing holds an argument value; the log keeps arguments as digests only."""
+    c = CallInput(
+        tool="payments.transfer",
+        args={"account": "acct-1", "amount": 5, "memo": "diagnosis-of-patient-4711"},
+        svid=env.svid,
+        task_token=env.task.token,
+    )
+    aid = held(env, c)
+    env.p.approvals.approve(aid, OWNER, "ok", narrowing={"memo": {"eq": "diagnosis-of-patient-4711"}})
+    assert env.p.decide(c).verdict is Verdict.ALLOW
+    env.p.audit.flush()
+    with _raw(env) as db:
+        log_text = " ".join(bytes(r[0]).decode() for r in db.execute("SELECT body FROM audit_records"))
+    assert "patient-4711" not in log_text
+    [approved] = records(env, "approval.approved")
+    assert str(approved["narrowing"]["memo"]["eq"]).startswith("sha256:")  # type: ignore[index]

@@ -351,7 +351,7 @@ class Approvals:
                 self._record_refused(rec, "the grant's narrowing is not valid")
                 continue
             if narrowing.allows(args) is None:
-                return self._allowed(decision, rec, f"its scoped grant ({narrowing.describe()})")
+                return self._allowed(decision, rec, f"its scoped grant ({narrowing.describe(redact=True)})")
         return None
 
     def _allowed(self, decision: Decision, rec: ApprovalRecord, what: str) -> Decision:
@@ -737,7 +737,7 @@ class Approvals:
                 "approver": str(approver.email),
                 "via": approver.via,
                 "reason": reason,
-                "narrowing": None if nar is None else nar.to_dict(),
+                "narrowing": None if nar is None else nar.redacted(),
                 "grant_expires_at": expires if approve else None,
                 "waited_s": round(now - request.created_at, 3),
             },
