@@ -813,13 +813,7 @@ def _required(ps: Any, decision: Decision) -> tuple[builtins.list[str], bool]:
     """Who must approve ``decision`` (``owner`` or group names; empty means the owner) and whether
     its policies ask for four eyes."""
     approvers = sorted(
-        {
-            a.strip()
-            for p in decision.policies
-            if (v := ps.approval_of(p))
-            for a in v.split(",")
-            if a.strip()
-        }
+        {a.strip() for p in decision.policies if (v := ps.approval_of(p)) for a in v.split(",") if a.strip()}
     )
     return approvers, any(_four_eyes(ps.sources.get(p)) for p in decision.policies)
 
