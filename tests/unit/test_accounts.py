@@ -287,3 +287,25 @@ def test_a_disabled_account_is_not_revived_through_oidc_by_changing_the_case(
         acc.approver_from_oidc(oidc, variant)
     with pytest.raises(AuthError):
         acc.session(token)
+
+
+def test_guesses_running_in_parallel_cannot_outlast_the_lockout(
+    env: tuple[Proctor, Accounts, FrozenClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sign-in whose password check ran while other guesses locked the account is refused: the
+    lock read before the (slow) argon2 check is not the last word."""
+    from proctor.accounts import service
+
+    _, acc, _ = env
+    real = service.verify
+
+    def verify_while_others_guess(hashed: str, password: str) -> bool:
+        if password == PW:  # the attacker's right guess is still being checked ...
+            for _ in range(3):  # ... as three parallel wrong guesses lock the account
+                with pytest.raises(AuthError):
+                    acc.authenticate("ann@acme.test", "wrong password guess")
+        return real(hashed, password)
+
+    monkeypatch.setattr(service, "verify", verify_while_others_guess)
+    with pytest.raises(AccountLocked):
+        acc.authenticate("ann@acme.test", PW)

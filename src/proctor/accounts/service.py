@@ -212,7 +212,16 @@ class Accounts:
                     },
                 )
             raise AuthError("wrong e-mail or password")
-        if rec.failed_logins:
+        # the account as it is now: guesses checked in parallel with this one may have locked it
+        # while argon2 ran (the lock read above is as old as the check is slow)
+        fresh = self.store.get_user(rec.email)
+        if fresh is None or fresh.disabled:
+            self.login_failed(shown, "disabled", source)
+            raise AuthError("wrong e-mail or password")
+        if fresh.locked(now):
+            self.login_failed(shown, "locked", source)
+            raise AccountLocked("too many failed sign-ins: the account is locked for a while", email=shown)
+        if fresh.failed_logins:
             self.store.record_login_success(rec.email, now)
         approver = Approver(email=rec.email, groups=frozenset(rec.groups), via=VIA_PASSWORD, name=rec.name)
         return approver
