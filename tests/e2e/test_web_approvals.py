@@ -198,3 +198,25 @@ def test_history_lists_decisions(site: Site) -> None:
     assert aid in hist
     assert "duplicate invoice" in hist
     assert PW not in hist
+
+
+def test_invisible_and_bidi_characters_in_arguments_are_shown_not_obeyed(site: Site) -> None:
+    """An argument is the agent's text: a right-to-left override would make the page show the
+    characters after it reversed (another IBAN than the one that will be paid) and a zero-width
+    space hides itself. The page shows them as escapes, as the CLI does."""
+    aid = site.hold(account="acct-42", amount=5, iban="DE89 3704\u202e 0044 0532", **{"no\u200bte": "x"})
+    from html.parser import HTMLParser
+
+    page = sign_in(site.url, "ann@acme.test").get(f"/approvals/{aid}").text
+    shown: list[str] = []  # the text a person reads (form field names keep the argument's own name)
+
+    class Text(HTMLParser):
+        def handle_data(self, data: str) -> None:
+            shown.append(data)
+
+    Text().feed(page)
+    text = "".join(shown)
+    assert "\u202e" not in text
+    assert "\u200b" not in text
+    assert "\\u202e" in text
+    assert "\\u200b" in text
