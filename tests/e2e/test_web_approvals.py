@@ -220,3 +220,20 @@ def test_invisible_and_bidi_characters_in_arguments_are_shown_not_obeyed(site: S
     assert "\u200b" not in text
     assert "\\u202e" in text
     assert "\\u200b" in text
+
+
+def test_a_call_with_many_arguments_can_still_be_decided_on_the_page(site: Site) -> None:
+    """The decide form posts two fields per argument (the narrowing's operator and limit), as a
+    browser sends them even when left empty: a call with 30 arguments is decided, not refused as a
+    form without its CSRF token."""
+    extra = {f"field_{i:02}": i for i in range(30)}
+    aid = site.hold(account="acct-1", amount=10, **extra)
+    ann = sign_in(site.url, "ann@acme.test")
+    csrf = form_value(ann.get(f"/approvals/{aid}").text, "csrf")
+    data = {"csrf": csrf, "reason": "ok", "decision": "approve"}
+    for name in ("account", "amount", *extra):
+        data[f"op.{name}"] = ""
+        data[f"limit.{name}"] = ""
+    r = ann.post(f"/approvals/{aid}/decide", data=data)
+    assert r.status_code == 303, r.text[:300]
+    assert site.p.approvals.get(aid).state is ApprovalState.APPROVED
