@@ -227,7 +227,16 @@ def test_a_call_with_many_arguments_can_still_be_decided_on_the_page(site: Site)
     browser sends them even when left empty: a call with 30 arguments is decided, not refused as a
     form without its CSRF token."""
     extra = {f"field_{i:02}": i for i in range(30)}
-    aid = site.hold(account="acct-1", amount=10, **extra)
+    d = site.p.decide(
+        CallInput(
+            tool="payments.transfer",
+            args={"account": "acct-1", "amount": 10, **extra},
+            agent="bot",
+            task_token=site.task_token,
+        )
+    )
+    assert d.approval_id is not None
+    aid = d.approval_id
     ann = sign_in(site.url, "ann@acme.test")
     csrf = form_value(ann.get(f"/approvals/{aid}").text, "csrf")
     data = {"csrf": csrf, "reason": "ok", "decision": "approve"}

@@ -294,10 +294,10 @@ def test_guesses_running_in_parallel_cannot_outlast_the_lockout(
 ) -> None:
     """A sign-in whose password check ran while other guesses locked the account is refused: the
     lock read before the (slow) argon2 check is not the last word."""
-    from proctor.accounts import service
+    from proctor.accounts import passwords, service
 
     _, acc, _ = env
-    real = service.verify
+    real = passwords.verify
 
     def verify_while_others_guess(hashed: str, password: str) -> bool:
         if password == PW:  # the attacker's right guess is still being checked ...
