@@ -142,13 +142,38 @@ class Narrowing:
     def to_dict(self) -> dict[str, Any]:
         return {k: dict(v) for k, v in self.constraints.items()}
 
-    def describe(self) -> str:
+    def redacted(self) -> dict[str, Any]:
+        """The narrowing as the audit log keeps it: ``eq``/``in`` values are argument values (a
+        recipient, a message), so only their digests; ``max``/``min`` are the approver's limits."""
+        out: dict[str, Any] = {}
+        for arg, cons in self.constraints.items():
+            ((op, v),) = cons.items()
+            if op == "eq":
+                out[arg] = {"eq": _value_digest(v)}
+            elif op == "in":
+                out[arg] = {"in": [_value_digest(x) for x in v]}
+            else:
+                out[arg] = {op: v}
+        return out
+
+    def describe(self, *, redact: bool = False) -> str:
+        """For people: ``account = "acct-1", amount ≤ 500``; ``redact`` leaves out the
+        ``eq``/``in`` values (text that ends in the audit log)."""
         words = {"eq": "=", "in": "in", "max": "≤", "min": "≥"}
         parts = []
         for arg, cons in self.constraints.items():
             ((op, v),) = cons.items()
-            parts.append(f"{arg} {words[op]} {canonical_json(v).decode()[:80]}")
+            if redact and op == "eq":
+                parts.append(f"{arg} = the approved value")
+            elif redact and op == "in":
+                parts.append(f"{arg} in {len(v)} approved values")
+            else:
+                parts.append(f"{arg} {words[op]} {canonical_json(v).decode()[:80]}")
         return ", ".join(parts)
+
+
+def _value_digest(v: Any) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(v)).hexdigest()
 
 
 def _is_number(v: Any) -> bool:
