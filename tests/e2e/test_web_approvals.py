@@ -169,7 +169,7 @@ def test_approve_with_narrowing_from_the_page(site: Site) -> None:
     assert r.status_code == 303, r.text
     req = site.p.approvals.get(aid)
     assert req.narrowing is not None
-    assert req.narrowing.to_dict() == {"account": {"eq": "acct-7"}, "amount": {"max": 500}}
+    assert req.narrowing.to_dict() == {"account": {"eq": "acct-7"}, "amount": {"min": 0, "max": 500}}
 
     def verdict(account: str, amount: int) -> Verdict:
         return site.p.decide(
@@ -183,6 +183,7 @@ def test_approve_with_narrowing_from_the_page(site: Site) -> None:
 
     assert verdict("acct-7", 400) is Verdict.ALLOW
     assert verdict("acct-7", 501) is Verdict.APPROVAL_REQUIRED
+    assert verdict("acct-7", -5) is Verdict.APPROVAL_REQUIRED  # "at most" starts at 0
     assert verdict("acct-8", 10) is Verdict.APPROVAL_REQUIRED
 
 

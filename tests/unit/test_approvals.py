@@ -461,3 +461,15 @@ def test_a_narrowings_values_stay_out_of_the_audit_log(env: Env) -> None:
     assert "patient-4711" not in log_text
     [approved] = records(env, "approval.approved")
     assert str(approved["narrowing"]["memo"]["eq"]).startswith("sha256:")  # type: ignore[index]
+
+
+def test_a_range_narrowing_has_a_floor_and_a_max_alone_does_not() -> None:
+    rng = Narrowing.parse({"amount": {"min": 0, "max": 500}})
+    assert rng.allows({"amount": 500}) is None
+    assert rng.allows({"amount": -1}) is not None
+    assert rng.allows({"amount": 501}) is not None
+    assert Narrowing.parse({"amount": {"max": 500}}).allows({"amount": -(10**15)}) is None  # documented
+    for bad in ({"amount": {"min": 5, "max": 1}}, {"amount": {"eq": 1, "max": 5}}):
+        with pytest.raises(ValidationError):
+            Narrowing.parse(bad)
+    assert rng.describe() == "amount ≥ 0, amount ≤ 500"

@@ -7,7 +7,6 @@ They call the ``Approvals`` service's contract only: ``pending``/``list``/``view
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -305,6 +304,8 @@ def register(
 
     def narrowing_from(form: dict[str, str], view: Any) -> Narrowing:
         shown = {a.name: a for a in view.args}
+        # the held call's own values (the shown text may be folded, escaped or ambiguous: "123")
+        actual = proctor.approvals.arguments(view.request) or {}
         raw: dict[str, dict[str, Any]] = {}
         for key, op in form.items():
             if not key.startswith("op.") or not op:
@@ -314,12 +315,10 @@ def register(
             if line is None or line.masked or line.folded or op not in _OPS:
                 raise ValidationError(f"narrowing of `{arg[:80]}`: not an argument that can be narrowed")
             if op == "eq":
-                # the value as the service showed it to this approver, never one the browser sent
-                try:
-                    value: Any = json.loads(line.text)
-                except ValueError:
-                    value = line.text
-                raw[arg] = {"eq": value}
+                # the held call's value, never one the browser sent
+                if arg not in actual:
+                    raise ValidationError(f"narrowing of `{arg[:80]}`: the held call's value cannot be read")
+                raw[arg] = {"eq": actual[arg]}
             else:
                 text = form.get(f"limit.{arg}", "").strip()
                 try:
@@ -328,7 +327,9 @@ def register(
                     raise ValidationError(
                         f"narrowing of `{arg[:80]}`: `{text[:40]}` is not a number"
                     ) from None
-                raw[arg] = {op: int(number) if number.is_integer() else number}
+                limit = int(number) if number.is_integer() else number
+                # "at most" an amount means from 0 up (a max alone would admit any negative number)
+                raw[arg] = {"min": 0, "max": limit} if op == "max" and limit >= 0 else {op: limit}
         return Narrowing.parse(raw)
 
     @router.post("/approvals/{approval_id}/decide")
