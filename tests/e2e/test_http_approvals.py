@@ -123,10 +123,12 @@ def test_only_a_person_decides(srv: Srv) -> None:
     assert r.json()["error"]["code"] == "approver_not_allowed"
     assert srv.p.approvals.get(aid).state.value == "pending"
     srv.p.audit.flush()
-    refused = [
+    refused = [json.loads(x.body) for x in srv.p.store.search_audit(AuditQuery(kind="api.refused", limit=50))]
+    assert sum(r.get("error") == "approver_required" for r in refused) == 4  # three bearer tokens and none
+    eve = [
         json.loads(x.body) for x in srv.p.store.search_audit(AuditQuery(kind="approval.refused", limit=50))
     ]
-    assert len(refused) >= 4  # three bearer tokens, none, and eve
+    assert [r["approver"] for r in eve] == ["eve@acme.test"]
     r = srv.c.post(f"/v1/approvals/{aid}/approve", json=body, auth=("owner@acme.test", PASSWORD))
     assert r.status_code == 200, r.text
     assert r.json()["decided_by"] == "owner@acme.test"

@@ -473,3 +473,22 @@ def test_a_range_narrowing_has_a_floor_and_a_max_alone_does_not() -> None:
         with pytest.raises(ValidationError):
             Narrowing.parse(bad)
     assert rng.describe() == "amount ≥ 0, amount ≤ 500"
+
+
+def test_a_grant_is_not_spent_on_a_call_the_budget_refuses(env: Env) -> None:
+    small = env.p.tasks.start(
+        agent="bot",
+        purpose="pay once",
+        allow=["payments.*"],
+        resources=["acct-*"],
+        requested_by="req@acme.test",
+        max_calls=1,
+    )
+    kw: dict[str, object] = {"svid": None, "agent": "bot", "task_token": small.token}
+    aid = held(env, pay(env, 100, "acct-1", **kw))
+    env.p.approvals.approve(aid, OWNER, "ok")
+    env.p.store.consume_call(small.task.id)  # another call of the task used its one unit
+    d = env.p.decide(pay(env, 100, "acct-1", **kw))
+    assert d.verdict is Verdict.DENY
+    assert "task_budget_exhausted" in d.errors
+    assert env.p.approvals.get(aid).state is ApprovalState.APPROVED  # still unspent

@@ -605,17 +605,6 @@ class Approvals:
                 return f"only a member of `{need}` may decide this request"
         return None
 
-    def refuse_caller(self, approval_id: str, why: str, *, source: str = "", via: str = "api") -> None:
-        """Record that a caller who is not a person (an agent's SVID or task token, the admin
-        token, no credentials) tried to decide a request (``approval.refused``). Never raises."""
-        try:
-            self.audit.append(
-                "approval.refused",
-                {"approval_id": str(approval_id)[:80], "why": why, "source": source[:100], "via": via},
-            )
-        except Exception:
-            log.exception("could not record a refused approval")
-
     def approve(
         self,
         approval_id: str,

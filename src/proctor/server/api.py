@@ -784,7 +784,18 @@ def create_app(
                 if kind == "bearer"
                 else "deciding an approval needs an approver account: HTTP Basic e-mail and password"
             )
-            proctor.approvals.refuse_caller(approval_id, why, source=source, via="api")
+            # rate-limited per source, like every refusal before anyone is identified
+            audit_refusal(
+                proctor.audit,
+                refusals,
+                {
+                    "error": "approver_required",
+                    "method": request.method,
+                    "path": request.url.path[:200],
+                    "why": why,
+                },
+                source or None,
+            )
             raise AuthError(why)
         email, password = creds
         return proctor.accounts.authenticate(email, password, source=source)
