@@ -219,6 +219,7 @@ class Pipeline:
         self._agent_killed = kills.agent_killed
         self._task_killed = kills.task_killed
         self._consume_call = store.consume_call
+        self._fresh_task = store.get_task
         #: store calls from the event loop: bounded, off the loop, failing fast while it is down
         self.store_guard = store_guard
 
@@ -515,6 +516,14 @@ class Pipeline:
             ):
                 if offline:
                     raise _NeedsStore
+                if task.max_calls is not None:
+                    # a grant must not be spent on a call the budget then refuses (read fresh:
+                    # the snapshot's count may be older)
+                    fresh = self._fresh_task(task.id)
+                    if fresh is not None and fresh.calls_used >= fresh.max_calls:  # type: ignore[operator]
+                        raise TaskBudgetExhausted(
+                            f"task `{task.id}` has used all {task.max_calls} of its calls"
+                        )
                 decision = self._approve(agent, task, tool, args, decision, now)
             # budget: counted only for calls that go ahead (a held call spends none)
             if decision.verdict is Verdict.ALLOW and task.max_calls is not None and not call.dry_run:

@@ -123,10 +123,12 @@ def test_only_a_person_decides(srv: Srv) -> None:
     assert r.json()["error"]["code"] == "approver_not_allowed"
     assert srv.p.approvals.get(aid).state.value == "pending"
     srv.p.audit.flush()
-    refused = [
+    refused = [json.loads(x.body) for x in srv.p.store.search_audit(AuditQuery(kind="api.refused", limit=50))]
+    assert sum(r.get("error") == "approver_required" for r in refused) == 4  # three bearer tokens and none
+    eve = [
         json.loads(x.body) for x in srv.p.store.search_audit(AuditQuery(kind="approval.refused", limit=50))
     ]
-    assert len(refused) >= 4  # three bearer tokens, none, and eve
+    assert [r["approver"] for r in eve] == ["eve@acme.test"]
     r = srv.c.post(f"/v1/approvals/{aid}/approve", json=body, auth=("owner@acme.test", PASSWORD))
     assert r.status_code == 200, r.text
     assert r.json()["decided_by"] == "owner@acme.test"
@@ -148,3 +150,22 @@ def test_approve_with_narrowing_and_deny_over_http(srv: Srv) -> None:
     assert bad.status_code == 400
     r = srv.c.post(f"/v1/approvals/{b}/deny", json={"reason": "too much"}, auth=("owner@acme.test", PASSWORD))
     assert r.json()["state"] == "denied"
+
+
+def test_a_password_with_plus_or_percent_signs_decides_over_http_basic(srv: Srv) -> None:
+    """HTTP Basic carries a person's password as it is (RFC 7617): `+` and `%XX` are not
+    form-decoded (which refused the right password and counted failures toward the lockout)."""
+    pw = "correct+horse%20battery"
+    srv.p.accounts.set_password("owner@acme.test", pw, by="test")
+    aid = _held(srv)
+    r = srv.c.post(f"/v1/approvals/{aid}/approve", json={"reason": "ok"}, auth=("owner@acme.test", pw))
+    assert r.status_code == 200, r.text
+    decoded = "correct horse battery"  # what form-decoding made of it: not the password
+    srv.p.accounts.set_password("owner@acme.test", decoded + " staple", by="test")
+    b = _held(srv, 7)
+    r = srv.c.post(
+        f"/v1/approvals/{b}/deny",
+        json={"reason": "no"},
+        auth=("owner@acme.test", "correct+horse+battery+staple"),
+    )
+    assert r.status_code == 401

@@ -169,7 +169,7 @@ def test_approve_with_narrowing_from_the_page(site: Site) -> None:
     assert r.status_code == 303, r.text
     req = site.p.approvals.get(aid)
     assert req.narrowing is not None
-    assert req.narrowing.to_dict() == {"account": {"eq": "acct-7"}, "amount": {"max": 500}}
+    assert req.narrowing.to_dict() == {"account": {"eq": "acct-7"}, "amount": {"min": 0, "max": 500}}
 
     def verdict(account: str, amount: int) -> Verdict:
         return site.p.decide(
@@ -183,6 +183,7 @@ def test_approve_with_narrowing_from_the_page(site: Site) -> None:
 
     assert verdict("acct-7", 400) is Verdict.ALLOW
     assert verdict("acct-7", 501) is Verdict.APPROVAL_REQUIRED
+    assert verdict("acct-7", -5) is Verdict.APPROVAL_REQUIRED  # "at most" starts at 0
     assert verdict("acct-8", 10) is Verdict.APPROVAL_REQUIRED
 
 
@@ -198,3 +199,51 @@ def test_history_lists_decisions(site: Site) -> None:
     assert aid in hist
     assert "duplicate invoice" in hist
     assert PW not in hist
+
+
+def test_invisible_and_bidi_characters_in_arguments_are_shown_not_obeyed(site: Site) -> None:
+    """An argument is the agent's text: a right-to-left override would make the page show the
+    characters after it reversed (another IBAN than the one that will be paid) and a zero-width
+    space hides itself. The page shows them as escapes, as the CLI does."""
+    aid = site.hold(account="acct-42", amount=5, iban="DE89 3704\u202e 0044 0532", **{"no\u200bte": "x"})
+    from html.parser import HTMLParser
+
+    page = sign_in(site.url, "ann@acme.test").get(f"/approvals/{aid}").text
+    shown: list[str] = []  # the text a person reads (form field names keep the argument's own name)
+
+    class Text(HTMLParser):
+        def handle_data(self, data: str) -> None:
+            shown.append(data)
+
+    Text().feed(page)
+    text = "".join(shown)
+    assert "\u202e" not in text
+    assert "\u200b" not in text
+    assert "\\u202e" in text
+    assert "\\u200b" in text
+
+
+def test_a_call_with_many_arguments_can_still_be_decided_on_the_page(site: Site) -> None:
+    """The decide form posts two fields per argument (the narrowing's operator and limit), as a
+    browser sends them even when left empty: a call with 30 arguments is decided, not refused as a
+    form without its CSRF token."""
+    extra = {f"field_{i:02}": i for i in range(30)}
+    d = site.p.decide(
+        CallInput(
+            tool="payments.transfer",
+            args={"account": "acct-1", "amount": 10, **extra},
+            agent="bot",
+            task_token=site.task_token,
+        )
+    )
+    assert d.approval_id is not None
+    aid = d.approval_id
+    ann = sign_in(site.url, "ann@acme.test")
+    csrf = form_value(ann.get(f"/approvals/{aid}").text, "csrf")
+    data = {"csrf": csrf, "reason": "ok", "decision": "approve"}
+    for name in ("account", "amount", *extra):
+        data[f"op.{name}"] = ""
+        data[f"limit.{name}"] = ""
+    r = ann.post(f"/approvals/{aid}/decide", data=data)
+    assert r.status_code == 303, r.text[:300]
+    assert site.p.approvals.get(aid).state is ApprovalState.APPROVED

@@ -212,3 +212,27 @@ def test_cookies_are_secure_and_host_bound_behind_https(tmp_path: Path) -> None:
         assert "Secure" in cookie
         assert "HttpOnly" in cookie
         assert "Path=/" in cookie
+
+
+def test_next_cannot_inject_attributes_into_the_sign_in_form(site: tuple[str, Path]) -> None:
+    """A link to /login?next=… with spaces in the path must not add attributes to the form's
+    hidden input (the value was written into an unquoted attribute)."""
+    from html.parser import HTMLParser
+
+    url, _ = site
+    inputs: list[dict[str, str | None]] = []
+
+    class Inputs(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "input":
+                inputs.append(dict(attrs))
+
+    evil = "/approvals autofocus onfocus=alert(1) name=email"
+    page = httpx.get(f"{url}/login", params={"next": evil}, timeout=15)
+    Inputs().feed(page.text)
+    hidden = [i for i in inputs if i.get("type") == "hidden" and i.get("name") == "next"]
+    assert len(hidden) == 1
+    assert "onfocus" not in hidden[0]
+    assert "autofocus" not in hidden[0]
+    for i in inputs:
+        assert set(i) <= {"type", "name", "value", "required", "autocomplete"}, i

@@ -269,3 +269,43 @@ def test_login_settings_are_checked() -> None:
     ):
         with pytest.raises(ValidationError):
             parse_login(bad, parse_duration)
+
+
+def test_a_disabled_account_is_not_revived_through_oidc_by_changing_the_case(
+    env: tuple[Proctor, Accounts, FrozenClock],
+) -> None:
+    """Approvals compare e-mail addresses without case (the owner, four eyes), so the disabled
+    local account `dan@acme.test` must also refuse the OIDC address `Dan@ACME.test`, at sign-in
+    and for a session started before it was disabled."""
+    _, acc, _ = env
+    oidc = OidcSettings(issuer="https://idp.acme.test", client_id="proctor")
+    acc.add("dan@acme.test", password=None, by="test")
+    variant = {"sub": "2", "email": "Dan@ACME.test", "email_verified": True}
+    token, _ = acc.start_session(acc.approver_from_oidc(oidc, variant))
+    acc.set_disabled("dan@acme.test", True, by="test")
+    with pytest.raises(AuthError):
+        acc.approver_from_oidc(oidc, variant)
+    with pytest.raises(AuthError):
+        acc.session(token)
+
+
+def test_guesses_running_in_parallel_cannot_outlast_the_lockout(
+    env: tuple[Proctor, Accounts, FrozenClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sign-in whose password check ran while other guesses locked the account is refused: the
+    lock read before the (slow) argon2 check is not the last word."""
+    from proctor.accounts import passwords, service
+
+    _, acc, _ = env
+    real = passwords.verify
+
+    def verify_while_others_guess(hashed: str, password: str) -> bool:
+        if password == PW:  # the attacker's right guess is still being checked ...
+            for _ in range(3):  # ... as three parallel wrong guesses lock the account
+                with pytest.raises(AuthError):
+                    acc.authenticate("ann@acme.test", "wrong password guess")
+        return real(hashed, password)
+
+    monkeypatch.setattr(service, "verify", verify_while_others_guess)
+    with pytest.raises(AccountLocked):
+        acc.authenticate("ann@acme.test", PW)

@@ -358,3 +358,137 @@ def test_audit_show_of_the_call_that_ran_tells_the_approval_story(env: Env) -> N
     env.p.audit.flush()
     kinds = [r.kind for r in decision_records(env.p.store, d.decision_id)]
     assert kinds == ["approval.requested", "approval.approved", "approval.used", "decision"]
+
+
+# -- red team (issue 14) ---------------------------------------------------------------------------
+
+
+def test_a_scoped_grant_does_not_stand_in_for_an_approval_another_group_must_give(env: Env) -> None:
+    """The owner's narrowing names the amount only; a call on an account that also needs the
+    treasury's approval stays inside it but must not run on the owner's grant."""
+    (env.ws.policies_dir / "25-treasury.cedar").write_text(
+        '@id("pay.treasury") @approval("treasury")\n'
+        'permit (principal, action == Proctor::Action::"pay", resource)'
+        ' when { context.resource like "acct-big*" };\n'
+    )
+    assert env.p.policies.reload()
+    aid = held(env, pay(env, 100, "acct-1"))
+    assert env.p.approvals.get(aid).approvers == ("owner",)
+    env.p.approvals.approve(aid, OWNER, "small amounts", narrowing={"amount": {"max": 500}})
+    assert env.p.decide(pay(env, 100, "acct-1")).verdict is Verdict.ALLOW
+    d = env.p.decide(pay(env, 100, "acct-big-1"))
+    assert d.verdict is Verdict.APPROVAL_REQUIRED, d
+    assert env.p.approvals.get(str(d.approval_id)).approvers == ("owner", "treasury")
+
+
+def test_a_scoped_grant_without_four_eyes_does_not_cover_a_four_eyes_call(env: Env) -> None:
+    (env.ws.policies_dir / "25-four-eyes.cedar").write_text(
+        '@id("pay.big.four-eyes") @approval("owner") @four_eyes\n'
+        'permit (principal, action == Proctor::Action::"pay", resource)'
+        ' when { context.resource like "acct-big*" };\n'
+    )
+    assert env.p.policies.reload()
+    aid = held(env, pay(env, 100, "acct-1"))
+    assert not env.p.approvals.get(aid).four_eyes
+    env.p.approvals.approve(aid, OWNER, "small amounts", narrowing={"amount": {"max": 500}})
+    d = env.p.decide(pay(env, 100, "acct-big-1"))
+    assert d.verdict is Verdict.APPROVAL_REQUIRED, d
+    assert env.p.approvals.get(str(d.approval_id)).four_eyes
+
+
+def test_a_person_who_may_not_decide_cannot_read_a_decided_requests_arguments(env: Env) -> None:
+    aid = held(env, pay(env, 4321, "acct-secret"))
+    env.p.approvals.approve(aid, OWNER, "ok")
+    for state_after in ("approved", "used"):
+        with pytest.raises(ApproverNotAllowed):
+            env.p.approvals.view(aid, STRANGER)
+        assert {a.name: a.text for a in env.p.approvals.view(aid, OWNER).args}["amount"] == "4321"
+        if state_after == "approved":
+            assert env.p.decide(pay(env, 4321, "acct-secret")).verdict is Verdict.ALLOW
+    assert env.p.approvals.get(aid).state is ApprovalState.USED
+
+
+def test_secrets_nested_in_an_argument_are_masked_too(env: Env) -> None:
+    c = CallInput(
+        tool="payments.transfer",
+        args={
+            "account": "acct-9",
+            "amount": 5,
+            "request": {"headers": {"Authorization": "Bearer abcdefghijklmnopqrstuvwxyz0123"}},
+            "keys": ["ghp_abcdefghijklmnopqrstuvwxyz0123"],
+        },
+        svid=env.svid,
+        task_token=env.task.token,
+    )
+    aid = held(env, c)
+    lines = {a.name: a for a in env.p.approvals.view(aid, OWNER).args}
+    assert "abcdefghijklmnop" not in lines["request"].text
+    assert "abcdefghijklmnop" not in lines["keys"].text
+    assert lines["request"].masked
+    assert lines["keys"].masked
+    assert lines["amount"].text == "5"
+    assert not lines["amount"].masked
+
+
+def test_a_scoped_grant_does_not_cover_an_argument_the_approver_never_saw(env: Env) -> None:
+    aid = held(env, pay(env, 100, "acct-1"))
+    env.p.approvals.approve(aid, OWNER, "this account", narrowing={"account": {"eq": "acct-1"}})
+    assert env.p.decide(pay(env, 300, "acct-1")).verdict is Verdict.ALLOW  # a named-free argument varies
+    extra = CallInput(
+        tool="payments.transfer",
+        args={"account": "acct-1", "amount": 100, "also_send_to": "acct-evil"},
+        svid=env.svid,
+        task_token=env.task.token,
+    )
+    assert env.p.decide(extra).verdict is Verdict.APPROVAL_REQUIRED
+    assert env.p.decide(pay(env, 100, "acct-1")).verdict is Verdict.ALLOW
+
+
+def test_a_narrowings_values_stay_out_of_the_audit_log(env: Env) -> None:
+    """An `eq` narrowing holds an argument value; the log keeps arguments as digests only."""
+    c = CallInput(
+        tool="payments.transfer",
+        args={"account": "acct-1", "amount": 5, "memo": "diagnosis-of-patient-4711"},
+        svid=env.svid,
+        task_token=env.task.token,
+    )
+    aid = held(env, c)
+    env.p.approvals.approve(aid, OWNER, "ok", narrowing={"memo": {"eq": "diagnosis-of-patient-4711"}})
+    assert env.p.decide(c).verdict is Verdict.ALLOW
+    env.p.audit.flush()
+    with _raw(env) as db:
+        log_text = " ".join(bytes(r[0]).decode() for r in db.execute("SELECT body FROM audit_records"))
+    assert "patient-4711" not in log_text
+    [approved] = records(env, "approval.approved")
+    assert str(approved["narrowing"]["memo"]["eq"]).startswith("sha256:")  # type: ignore[index]
+
+
+def test_a_range_narrowing_has_a_floor_and_a_max_alone_does_not() -> None:
+    rng = Narrowing.parse({"amount": {"min": 0, "max": 500}})
+    assert rng.allows({"amount": 500}) is None
+    assert rng.allows({"amount": -1}) is not None
+    assert rng.allows({"amount": 501}) is not None
+    assert Narrowing.parse({"amount": {"max": 500}}).allows({"amount": -(10**15)}) is None  # documented
+    for bad in ({"amount": {"min": 5, "max": 1}}, {"amount": {"eq": 1, "max": 5}}):
+        with pytest.raises(ValidationError):
+            Narrowing.parse(bad)
+    assert rng.describe() == "amount ≥ 0, amount ≤ 500"
+
+
+def test_a_grant_is_not_spent_on_a_call_the_budget_refuses(env: Env) -> None:
+    small = env.p.tasks.start(
+        agent="bot",
+        purpose="pay once",
+        allow=["payments.*"],
+        resources=["acct-*"],
+        requested_by="req@acme.test",
+        max_calls=1,
+    )
+    kw: dict[str, object] = {"svid": None, "agent": "bot", "task_token": small.token}
+    aid = held(env, pay(env, 100, "acct-1", **kw))
+    env.p.approvals.approve(aid, OWNER, "ok")
+    env.p.store.consume_call(small.task.id)  # another call of the task used its one unit
+    d = env.p.decide(pay(env, 100, "acct-1", **kw))
+    assert d.verdict is Verdict.DENY
+    assert "task_budget_exhausted" in d.errors
+    assert env.p.approvals.get(aid).state is ApprovalState.APPROVED  # still unspent

@@ -212,7 +212,16 @@ class Accounts:
                     },
                 )
             raise AuthError("wrong e-mail or password")
-        if rec.failed_logins:
+        # the account as it is now: guesses checked in parallel with this one may have locked it
+        # while argon2 ran (the lock read above is as old as the check is slow)
+        fresh = self.store.get_user(rec.email)
+        if fresh is None or fresh.disabled:
+            self.login_failed(shown, "disabled", source)
+            raise AuthError("wrong e-mail or password")
+        if fresh.locked(now):
+            self.login_failed(shown, "locked", source)
+            raise AccountLocked("too many failed sign-ins: the account is locked for a while", email=shown)
+        if fresh.failed_logins:
             self.store.record_login_success(rec.email, now)
         approver = Approver(email=rec.email, groups=frozenset(rec.groups), via=VIA_PASSWORD, name=rec.name)
         return approver
@@ -258,8 +267,7 @@ class Accounts:
                 groups.append(check_group(g))
             except ValidationError:
                 continue  # a group name no policy can use is ignored, not an error
-        local = self.store.get_user(addr)
-        if local is not None and local.disabled:
+        if self._disabled_any_case(addr):
             raise refuse("disabled", "wrong e-mail or password")
         name = claims.get("name")
         return Approver(
@@ -268,6 +276,15 @@ class Accounts:
             via=via,
             name=_name(name) if isinstance(name, str) and len(name) <= _MAX_NAME else "",
         )
+
+    def _disabled_any_case(self, addr: Email) -> bool:
+        """Whether a disabled local account has this address in any case: approvals compare
+        addresses without case, so `Dan@ACME.test` from a provider is the disabled `dan@acme.test`."""
+        exact = self.store.get_user(addr)
+        if exact is not None and exact.disabled:
+            return True
+        low = addr.lower()
+        return any(u.disabled and u.email.lower() == low for u in self.store.list_users())
 
     # sessions ---------------------------------------------------------------------------------
     def start_session(self, approver: Approver, *, source: str = "") -> tuple[str, SessionInfo]:
@@ -315,7 +332,7 @@ class Accounts:
             if local is None or local.disabled:
                 raise AuthError("not signed in")
             groups = frozenset(local.groups)  # a change of groups applies at once
-        elif local is not None and local.disabled:
+        elif self._disabled_any_case(rec.email):
             raise AuthError("not signed in")
         if now - rec.last_seen >= _TOUCH_EVERY_S:
             self.store.touch_web_session(th, now)

@@ -80,7 +80,8 @@ _OPS = ("eq", "in", "max", "min")
 class Narrowing:
     """What a scoped grant allows: per top-level argument, one constraint.
 
-    ``{"recipient": {"eq": "DE89…"}, "amount": {"max": 1000}}`` — this recipient, up to 1,000.
+    ``{"recipient": {"eq": "DE89…"}, "amount": {"min": 0, "max": 1000}}`` — this recipient, from 0
+    up to 1,000 (``min`` and ``max`` combine into a range; a ``max`` alone has no floor).
     ``eq`` compares canonical JSON values, ``in`` takes a list of them, ``max``/``min`` take
     numbers and reject a non-number argument. An argument the narrowing does not name may take
     any value: the approver names what matters. An empty narrowing is refused (it would be a
@@ -101,54 +102,93 @@ class Narrowing:
                 raise ValidationError(
                     f"invalid argument name in narrowing `{str(arg)[:80]}`", field="narrowing"
                 )
-            if not isinstance(cons, Mapping) or len(cons) != 1:
+            if not isinstance(cons, Mapping) or not cons:
                 raise ValidationError(
-                    f"narrowing of `{arg}`: give exactly one of {', '.join(_OPS)}", field="narrowing"
+                    f"narrowing of `{arg}`: give one of {', '.join(_OPS)} (or both min and max)",
+                    field="narrowing",
                 )
-            ((op, value),) = cons.items()
-            if op not in _OPS:
+            if len(cons) > 1 and set(cons) != {"min", "max"}:
                 raise ValidationError(
-                    f"narrowing of `{arg}`: unknown constraint `{str(op)[:40]}`", field="narrowing"
+                    f"narrowing of `{arg}`: only `min` and `max` combine (a range)", field="narrowing"
                 )
-            if op in ("max", "min") and not _is_number(value):
-                raise ValidationError(f"narrowing of `{arg}`: `{op}` takes a number", field="narrowing")
-            if op == "in" and (not isinstance(value, list) or not value or len(value) > 100):
-                raise ValidationError(
-                    f"narrowing of `{arg}`: `in` takes a list of 1-100 values", field="narrowing"
-                )
-            out[arg] = {op: value}
+            for op, value in cons.items():
+                if op not in _OPS:
+                    raise ValidationError(
+                        f"narrowing of `{arg}`: unknown constraint `{str(op)[:40]}`", field="narrowing"
+                    )
+                if op in ("max", "min") and not _is_number(value):
+                    raise ValidationError(f"narrowing of `{arg}`: `{op}` takes a number", field="narrowing")
+                if op == "in" and (not isinstance(value, list) or not value or len(value) > 100):
+                    raise ValidationError(
+                        f"narrowing of `{arg}`: `in` takes a list of 1-100 values", field="narrowing"
+                    )
+            if len(cons) == 2 and cons["min"] > cons["max"]:
+                raise ValidationError(f"narrowing of `{arg}`: `min` is above `max`", field="narrowing")
+            out[arg] = dict(cons)
         return cls(out)
 
     def allows(self, args: Mapping[str, Any]) -> str | None:
         """None when ``args`` stay inside the narrowing, else why not (for the decision's reasons)."""
         for arg, cons in self.constraints.items():
-            ((op, want),) = cons.items()
             if arg not in args:
                 return f"argument `{arg}` is missing"
             have = args[arg]
-            if op == "eq" and canonical_json(have) != canonical_json(want):
-                return f"argument `{arg}` differs from the approved value"
-            if op == "in" and canonical_json(have) not in {canonical_json(v) for v in want}:
-                return f"argument `{arg}` is not one of the approved values"
-            if op in ("max", "min"):
-                if not _is_number(have):
-                    return f"argument `{arg}` is not a number"
-                if op == "max" and have > want:
-                    return f"argument `{arg}` is above the approved maximum {want}"
-                if op == "min" and have < want:
-                    return f"argument `{arg}` is below the approved minimum {want}"
+            for op, want in cons.items():
+                if (why := _violates(arg, op, want, have)) is not None:
+                    return why
         return None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: dict(v) for k, v in self.constraints.items()}
 
-    def describe(self) -> str:
+    def redacted(self) -> dict[str, Any]:
+        """The narrowing as the audit log keeps it: ``eq``/``in`` values are argument values (a
+        recipient, a message), so only their digests; ``max``/``min`` are the approver's limits."""
+        out: dict[str, Any] = {}
+        for arg, cons in self.constraints.items():
+            out[arg] = {}
+            for op, v in cons.items():
+                if op == "eq":
+                    out[arg]["eq"] = _value_digest(v)
+                elif op == "in":
+                    out[arg]["in"] = [_value_digest(x) for x in v]
+                else:
+                    out[arg][op] = v
+        return out
+
+    def describe(self, *, redact: bool = False) -> str:
+        """For people: ``account = "acct-1", amount ≤ 500``; ``redact`` leaves out the
+        ``eq``/``in`` values (text that ends in the audit log)."""
         words = {"eq": "=", "in": "in", "max": "≤", "min": "≥"}
         parts = []
         for arg, cons in self.constraints.items():
-            ((op, v),) = cons.items()
-            parts.append(f"{arg} {words[op]} {canonical_json(v).decode()[:80]}")
+            for op, v in sorted(cons.items(), key=lambda kv: kv[0] != "min"):
+                if redact and op == "eq":
+                    parts.append(f"{arg} = the approved value")
+                elif redact and op == "in":
+                    parts.append(f"{arg} in {len(v)} approved values")
+                else:
+                    parts.append(f"{arg} {words[op]} {canonical_json(v).decode()[:80]}")
         return ", ".join(parts)
+
+
+def _violates(arg: str, op: str, want: Any, have: Any) -> str | None:
+    if op == "eq" and canonical_json(have) != canonical_json(want):
+        return f"argument `{arg}` differs from the approved value"
+    if op == "in" and canonical_json(have) not in {canonical_json(v) for v in want}:
+        return f"argument `{arg}` is not one of the approved values"
+    if op in ("max", "min"):
+        if not _is_number(have):
+            return f"argument `{arg}` is not a number"
+        if op == "max" and have > want:
+            return f"argument `{arg}` is above the approved maximum {want}"
+        if op == "min" and have < want:
+            return f"argument `{arg}` is below the approved minimum {want}"
+    return None
+
+
+def _value_digest(v: Any) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(v)).hexdigest()
 
 
 def _is_number(v: Any) -> bool:

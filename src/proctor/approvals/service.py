@@ -329,13 +329,29 @@ class Approvals:
                 continue
             if claims.get("kind") != "scoped" or claims.get("pv") != decision.policy_version:
                 continue
+            # the grant stands in only for the approvals its approver gave: a call that also needs
+            # another group (or four eyes) is filed for them, however well it fits the narrowing
+            ps = self.policies.engine.policy_set
+            if ps.version != decision.policy_version:
+                continue
+            need, need_four_eyes = _required(ps, decision)
+            granted_by = claims.get("apv")
+            if (
+                not isinstance(granted_by, list)
+                or not set(need or ["owner"]) <= set(granted_by)
+                or (need_four_eyes and claims.get("fe") is not True)
+            ):
+                continue
+            seen = claims.get("keys")
+            if not isinstance(seen, list) or not set(args) <= set(seen):
+                continue
             try:
                 narrowing = Narrowing.parse(claims.get("nar"))
             except ValidationError:
                 self._record_refused(rec, "the grant's narrowing is not valid")
                 continue
             if narrowing.allows(args) is None:
-                return self._allowed(decision, rec, f"its scoped grant ({narrowing.describe()})")
+                return self._allowed(decision, rec, f"its scoped grant ({narrowing.describe(redact=True)})")
         return None
 
     def _allowed(self, decision: Decision, rec: ApprovalRecord, what: str) -> Decision:
@@ -364,16 +380,7 @@ class Approvals:
         ps = self.policies.engine.policy_set
         if ps.version != decision.policy_version:
             return self._deny(decision, "the policy changed while deciding: retry the call", "policy_changed")
-        approvers = sorted(
-            {
-                a.strip()
-                for p in decision.policies
-                if (v := ps.approval_of(p))
-                for a in v.split(",")
-                if a.strip()
-            }
-        )
-        four_eyes = any(_four_eyes(ps.sources.get(p)) for p in decision.policies)
+        approvers, four_eyes = _required(ps, decision)
         approval_id = ApprovalId.new()
         sealer = self._sealer()
         key_id, nonce, ciphertext = sealer.seal(_context(approval_id, digest), canon)
@@ -514,7 +521,8 @@ class Approvals:
         request gets :class:`ApproverNotAllowed`."""
         request = _as_of(self.get(approval_id), self.clock.now())
         why_not = None if approver is None else self.may_decide(request, approver)
-        if approver is not None and why_not is not None and request.state is ApprovalState.PENDING:
+        if approver is not None and why_not is not None and not _decided_by(request, approver):
+            # the arguments are for the people who may decide (and the one who did), decided or not
             raise ApproverNotAllowed(why_not, approval=approval_id)
         args = self.arguments(request)
         task = self.store.get_task(request.task)
@@ -597,17 +605,6 @@ class Approvals:
                 return f"only a member of `{need}` may decide this request"
         return None
 
-    def refuse_caller(self, approval_id: str, why: str, *, source: str = "", via: str = "api") -> None:
-        """Record that a caller who is not a person (an agent's SVID or task token, the admin
-        token, no credentials) tried to decide a request (``approval.refused``). Never raises."""
-        try:
-            self.audit.append(
-                "approval.refused",
-                {"approval_id": str(approval_id)[:80], "why": why, "source": source[:100], "via": via},
-            )
-        except Exception:
-            log.exception("could not record a refused approval")
-
     def approve(
         self,
         approval_id: str,
@@ -662,13 +659,15 @@ class Approvals:
             )
             raise ApproverNotAllowed(why_not, approval=approval_id)
         nar: Narrowing | None = None
+        args: Mapping[str, Any] = {}
         if approve and narrowing is not None:
             nar = narrowing if isinstance(narrowing, Narrowing) else Narrowing.parse(narrowing)
-            args = self.arguments(request)
-            if args is None:
+            held_args = self.arguments(request)
+            if held_args is None:
                 raise ValidationError(
                     "the held call's arguments cannot be read, so no narrowing can be checked against them"
                 )
+            args = held_args
             if (miss := nar.allows(args)) is not None:
                 raise ValidationError(
                     f"the narrowing does not cover the call being approved: {miss}", field="narrowing"
@@ -695,6 +694,11 @@ class Approvals:
                 "task": str(request.task),
                 "tool": str(request.tool),
                 "nar": None if nar is None else nar.to_dict(),
+                # a scoped grant covers the arguments the approver saw: one not in the held call
+                # (a `cc`, an `override`) was never judged and is not covered
+                "keys": None if nar is None else sorted(args),
+                "apv": list(request.approvers),
+                "fe": request.four_eyes,
                 "by": str(approver.email),
             }
             grant = self.keys.sign_claims(claims, now, max(1.0, math.ceil(expires - now)))
@@ -722,7 +726,7 @@ class Approvals:
                 "approver": str(approver.email),
                 "via": approver.via,
                 "reason": reason,
-                "narrowing": None if nar is None else nar.to_dict(),
+                "narrowing": None if nar is None else nar.redacted(),
                 "grant_expires_at": expires if approve else None,
                 "waited_s": round(now - request.created_at, 3),
             },
@@ -790,6 +794,19 @@ def _as_of(request: ApprovalRequest, now: float) -> ApprovalRequest:
     return request
 
 
+def _decided_by(request: ApprovalRequest, approver: Approver) -> bool:
+    return request.decided_by is not None and request.decided_by.lower() == approver.email.lower()
+
+
+def _required(ps: Any, decision: Decision) -> tuple[builtins.list[str], bool]:
+    """Who must approve ``decision`` (``owner`` or group names; empty means the owner) and whether
+    its policies ask for four eyes."""
+    approvers = sorted(
+        {a.strip() for p in decision.policies if (v := ps.approval_of(p)) for a in v.split(",") if a.strip()}
+    )
+    return approvers, any(_four_eyes(ps.sources.get(p)) for p in decision.policies)
+
+
 def _four_eyes(src: Any) -> bool:
     if src is None:
         return False
@@ -805,6 +822,18 @@ def _mask(key: str, value: str) -> str:
     return value
 
 
+def _mask_nested(key: str, value: Any) -> Any:
+    """``value`` with every string inside it masked as :func:`_mask` masks a top-level one (under
+    the name of the object key that holds it, or of the argument for a list's items)."""
+    if isinstance(value, str):
+        return _mask(key, value)
+    if isinstance(value, dict):
+        return {k: _mask_nested(str(k), v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_nested(key, v) for v in value]
+    return value
+
+
 def _display(args: Mapping[str, Any]) -> tuple[ArgLine, ...]:
     out: list[ArgLine] = []
     for k in sorted(args):
@@ -814,8 +843,10 @@ def _display(args: Mapping[str, Any]) -> tuple[ArgLine, ...]:
             text = _mask(k, v)
             masked = text is not v
         else:
+            shown = _mask_nested(k, v)
+            masked = shown != v
             text = json.dumps(
-                v, ensure_ascii=False, sort_keys=True, indent=1 if isinstance(v, dict | list) else None
+                shown, ensure_ascii=False, sort_keys=True, indent=1 if isinstance(v, dict | list) else None
             )
             if _SECRET_KEY.search(k):
                 text, masked = f"•••• (masked: `{k}` names a credential)", True

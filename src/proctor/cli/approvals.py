@@ -135,7 +135,7 @@ def _narrowing(items: list[str] | None) -> dict[str, Any] | None:
             value = json.loads(raw)
         except ValueError:
             value = raw
-        out_[name] = {"=": {"eq": value}, "<=": {"max": value}, ">=": {"min": value}}[op]
+        out_.setdefault(name, {}).update({"=": {"eq": value}, "<=": {"max": value}, ">=": {"min": value}}[op])
     return out_
 
 
@@ -156,7 +156,8 @@ def approvals_approve(
         list[str] | None,
         typer.Option(
             help="Approve for the rest of the task within these bounds instead of this call alone:"
-            " NAME=VALUE, NAME<=NUMBER, NAME>=NUMBER (repeatable)."
+            " NAME=VALUE, NAME<=NUMBER, NAME>=NUMBER (repeatable; give both <= and >= for a range:"
+            " a maximum alone has no floor)."
         ),
     ] = None,
     password_stdin: Annotated[

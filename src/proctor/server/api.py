@@ -250,8 +250,10 @@ def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str | None:
     return credentials.credentials.strip() or None
 
 
-def _basic(authorization: str | None) -> tuple[str, str] | None:
-    """``client_id`` and ``client_secret`` from HTTP Basic, each form-urlencoded (RFC 6749 §2.3.1)."""
+def _basic(authorization: str | None, *, form_encoded: bool = True) -> tuple[str, str] | None:
+    """``client_id`` and ``client_secret`` from HTTP Basic, each form-urlencoded (RFC 6749 §2.3.1);
+    with ``form_encoded`` False, a user and password as RFC 7617 sends them (a person's password
+    may hold `+` or `%`)."""
     if not authorization or len(authorization) > _MAX_BASIC:
         return None
     scheme, _, value = authorization.partition(" ")
@@ -264,6 +266,8 @@ def _basic(authorization: str | None) -> tuple[str, str] | None:
     user, sep, password = raw.partition(":")
     if not sep:
         return None
+    if not form_encoded:
+        return (user, password) if user and password else None
     client_id, client_secret = unquote_plus(user), unquote_plus(password)
     return (client_id, client_secret) if client_id and client_secret else None
 
@@ -771,7 +775,7 @@ def create_app(
 
         source = request.client.host if request.client else ""
         authorization = request.headers.get("authorization")
-        creds = _basic(authorization)
+        creds = _basic(authorization, form_encoded=False)
         if creds is None:
             kind = (authorization or "").partition(" ")[0].lower()
             why = (
@@ -780,7 +784,18 @@ def create_app(
                 if kind == "bearer"
                 else "deciding an approval needs an approver account: HTTP Basic e-mail and password"
             )
-            proctor.approvals.refuse_caller(approval_id, why, source=source, via="api")
+            # rate-limited per source, like every refusal before anyone is identified
+            audit_refusal(
+                proctor.audit,
+                refusals,
+                {
+                    "error": "approver_required",
+                    "method": request.method,
+                    "path": request.url.path[:200],
+                    "why": why,
+                },
+                source or None,
+            )
             raise AuthError(why)
         email, password = creds
         return proctor.accounts.authenticate(email, password, source=source)

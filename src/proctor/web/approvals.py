@@ -7,7 +7,6 @@ They call the ``Approvals`` service's contract only: ``pending``/``list``/``view
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +19,8 @@ from proctor.accounts.service import SessionInfo
 from proctor.app import Proctor
 from proctor.approvals.model import ApprovalRequest, ApprovalState, Narrowing
 from proctor.errors import ApprovalError, NotFound, ValidationError
-from proctor.web.html import Html, esc, h, join, layout
+from proctor.text import safe_text
+from proctor.web.html import Html, h, join, layout
 
 __all__ = ["register", "waited"]
 
@@ -153,18 +153,21 @@ def register(
             note = ""
             if a.masked:
                 note = " (masked)"
-            text = esc(a.text)
+            # the agent's text: a bidi override or an invisible character is shown, not obeyed
+            shown = safe_text(a.text, newlines=True)
             if a.folded:
                 text = h(
                     "<details><summary>{head}…</summary>{t}… <span class=muted>{n} more characters"
                     " not shown</span></details>",
-                    head=a.text[:60],
-                    t=a.text,
+                    head=safe_text(a.text[:60]),
+                    t=shown,
                     n=a.folded,
                 )
             else:
-                text = h("<pre class=json>{t}</pre>", t=a.text)
-            arg_rows.append(h("<tr><th>{n}{note}</th><td>{v}</td></tr>", n=a.name, note=note, v=text))
+                text = h("<pre class=json>{t}</pre>", t=shown)
+            arg_rows.append(
+                h("<tr><th>{n}{note}</th><td>{v}</td></tr>", n=safe_text(a.name), note=note, v=text)
+            )
         args_html = (
             h("<table class=args>{rows}</table>", rows=join(arg_rows))
             if view.args_available
@@ -173,7 +176,7 @@ def register(
         unusual = (
             h(
                 "<div class=unusual><strong>Unusual:</strong><ul>{li}</ul></div>",
-                li=join(h("<li>{u}</li>", u=u) for u in view.unusual),
+                li=join(h("<li>{u}</li>", u=safe_text(u)) for u in view.unusual),
             )
             if view.unusual
             else Html("")
@@ -201,13 +204,13 @@ def register(
             agent=r.agent,
             owner=view.owner or "",
             task=r.task,
-            purpose=view.purpose,
+            purpose=safe_text(view.purpose),
             req=view.requester or "",
             tool=r.tool,
             eff=view.tool_effect,
-            desc=view.tool_description,
+            desc=safe_text(view.tool_description),
             pol=", ".join(r.policies),
-            reasons=join(h("<div>{x}</div>", x=x) for x in r.reasons),
+            reasons=join(h("<div>{x}</div>", x=safe_text(x)) for x in r.reasons),
             approvers=", ".join(r.approvers),
             four=" (four eyes: not the task's requester)" if r.four_eyes else "",
             waited=waited(view.waited_s),
@@ -235,16 +238,17 @@ def register(
                     continue
                 narrow_rows.append(
                     h(
-                        "<tr><th>{n}</th><td><select name='op.{n}'><option value=''>any value</option>"
+                        "<tr><th>{shown}</th><td><select name='op.{n}'><option value=''>any value</option>"
                         "<option value=eq>this value</option><option value=max>at most</option>"
                         "<option value=min>at least</option></select> "
                         "<input type=text name='limit.{n}' placeholder='number for at most / at least'></td></tr>",
+                        shown=safe_text(a.name),
                         n=a.name,
                     )
                 )
             forms = h(
                 "<div class=card><h2>Decide</h2><form method=post action='/approvals/{id}/decide' class=decide>"
-                "<input type=hidden name=csrf value={csrf}>"
+                "<input type=hidden name=csrf value='{csrf}'>"
                 "<label>Reason<textarea name=reason rows=2 required maxlength=2000></textarea></label>"
                 "<div><button class=primary type=submit name=decision value=approve>Approve this call</button> "
                 "<button class=danger type=submit name=decision value=deny>Deny</button></div>"
@@ -300,6 +304,8 @@ def register(
 
     def narrowing_from(form: dict[str, str], view: Any) -> Narrowing:
         shown = {a.name: a for a in view.args}
+        # the held call's own values (the shown text may be folded, escaped or ambiguous: "123")
+        actual = proctor.approvals.arguments(view.request) or {}
         raw: dict[str, dict[str, Any]] = {}
         for key, op in form.items():
             if not key.startswith("op.") or not op:
@@ -309,12 +315,10 @@ def register(
             if line is None or line.masked or line.folded or op not in _OPS:
                 raise ValidationError(f"narrowing of `{arg[:80]}`: not an argument that can be narrowed")
             if op == "eq":
-                # the value as the service showed it to this approver, never one the browser sent
-                try:
-                    value: Any = json.loads(line.text)
-                except ValueError:
-                    value = line.text
-                raw[arg] = {"eq": value}
+                # the held call's value, never one the browser sent
+                if arg not in actual:
+                    raise ValidationError(f"narrowing of `{arg[:80]}`: the held call's value cannot be read")
+                raw[arg] = {"eq": actual[arg]}
             else:
                 text = form.get(f"limit.{arg}", "").strip()
                 try:
@@ -323,7 +327,9 @@ def register(
                     raise ValidationError(
                         f"narrowing of `{arg[:80]}`: `{text[:40]}` is not a number"
                     ) from None
-                raw[arg] = {op: int(number) if number.is_integer() else number}
+                limit = int(number) if number.is_integer() else number
+                # "at most" an amount means from 0 up (a max alone would admit any negative number)
+                raw[arg] = {"min": 0, "max": limit} if op == "max" and limit >= 0 else {op: limit}
         return Narrowing.parse(raw)
 
     @router.post("/approvals/{approval_id}/decide")

@@ -98,7 +98,7 @@ def layout(title: str, body: Html, *, who: str | None = None, csrf: str | None =
         nav = h(
             "<a href=/approvals>Pending</a><a href=/approvals/history>History</a>"
             "<span class=who>{who}</span>"
-            "<form method=post action=/logout><input type=hidden name=csrf value={csrf}>"
+            "<form method=post action=/logout><input type=hidden name=csrf value='{csrf}'>"
             "<button type=submit>Sign out</button></form>",
             who=who,
             csrf=csrf or "",

@@ -34,7 +34,9 @@ SESSION_COOKIE = "proctor_session"
 LOGIN_COOKIE = "proctor_login"
 #: the state of an OIDC sign-in under way, which the provider's redirect back must match
 OIDC_COOKIE = "proctor_oidc"
-_MAX_FORM = 64 * 1024
+_MAX_FORM = 256 * 1024
+#: the decide form posts two fields per argument of the held call (its narrowing row)
+_MAX_FIELDS = 4096
 
 
 def _cookie_name(base: str, secure: bool) -> str:
@@ -77,7 +79,7 @@ async def _form(request: Request) -> dict[str, str]:
         if len(body) > _MAX_FORM:
             return {}
     try:
-        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
+        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=_MAX_FIELDS)
     except (UnicodeDecodeError, ValueError):
         return {}
     return {k: v[0] for k, v in parsed.items() if v}
@@ -184,7 +186,7 @@ def web_router(proctor: Proctor, workspace: Workspace | None) -> APIRouter:
         body = h(
             "<div class='login card'><h1>Sign in</h1>{msg}"
             "<form method=post action=/login class=decide>"
-            "<input type=hidden name=login_csrf value={tok}><input type=hidden name=next value={n}>"
+            "<input type=hidden name=login_csrf value='{tok}'><input type=hidden name=next value='{n}'>"
             "<label>E-mail<input type=email name=email required autocomplete=username></label>"
             "<label>Password<input type=password name=password required autocomplete=current-password>"
             "</label><button class=primary type=submit>Sign in</button></form>{sso}</div>",
@@ -305,7 +307,7 @@ def web_router(proctor: Proctor, workspace: Workspace | None) -> APIRouter:
         if info is None:
             return _redirect("/login")
         body = h(
-            "<div class=card><form method=post action=/logout><input type=hidden name=csrf value={c}>"
+            "<div class=card><form method=post action=/logout><input type=hidden name=csrf value='{c}'>"
             "<button class=plain type=submit>Sign out</button></form></div>",
             c=info.csrf,
         )
