@@ -9,10 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from tests.unit import test_approval_webhooks as base
 from tests.unit.conftest import Env
-from tests.unit.test_approval_webhooks import SECRET, dispatcher, held, run
+from tests.unit.test_approval_webhooks import SECRET, Receiver, dispatcher, held, hook, run
 
-from proctor.approvals.webhooks import WebhookTarget, sign, verify_signature
+from proctor.approvals.webhooks import CLAIM_S, WebhookTarget, sign, verify_signature
+
+receiver = base.receiver  # the scripted receiver fixture
 
 
 @pytest.mark.parametrize(
@@ -87,3 +90,21 @@ def test_the_receivers_body_is_not_read(env: Env, endless: tuple[str, threading.
     run(dispatcher(env, [target]))
     (row,) = env.p.store.list_webhook_deliveries(str(apr.id))
     assert (row.state, row.last_status, row.last_error) == ("delivered", 200, None)
+
+
+def test_a_process_that_does_not_know_a_webhook_leaves_its_delivery_to_one_that_does(
+    env: Env, receiver: Receiver
+) -> None:
+    """Two serve processes whose ``approvals.webhooks`` differ (a rolling change of proctor.yaml):
+    the one without webhook `chat` claims its delivery among the due ones. It must not end it
+    (``failed``, never sent): the process that has `chat` delivers it once the claim runs out."""
+    apr = held(env)
+    old = dispatcher(env, [hook(receiver, name="ops")])
+    new = dispatcher(env, [hook(receiver, name="ops"), hook(receiver, name="chat")])
+    new.file_new()  # files ops and chat
+    run(old)  # claims both: sends ops, does not know chat
+    env.clock.advance(CLAIM_S + 1)
+    run(new)
+    rows = {r.target: r for r in env.p.store.list_webhook_deliveries(str(apr.id))}
+    assert (rows["ops"].state, rows["chat"].state) == ("delivered", "delivered")
+    assert sorted(h["proctor-delivery"] for _, h, _ in receiver.got) == [f"{apr.id}/chat", f"{apr.id}/ops"]

@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 5.0
 #: the key of the URL elicitation in a 2026-07-28 ``input_required`` answer
 INPUT_KEY = "proctor_approval"
+#: calls one gateway process holds at once, all agents together (each polls the store 4 times a
+#: second through the store guard the call path shares); beyond it a call is answered at once
+MAX_HELD = 256
 
 
 class NeedsInput(Exception):
@@ -137,6 +140,12 @@ class Holds:
         self.public_url = (settings.approval_public_url or f"http://{settings.host}:{settings.port}").rstrip(
             "/"
         )
+        #: calls an agent may have held at once: as many as it may have pending requests
+        #: (``approvals.max_pending``); identical calls join one request, so without this bound
+        #: one agent could hold any number of calls, each polling the store
+        self.max_per_agent = max(1, settings.approval_max_pending)
+        #: calls held now, per agent
+        self.held: dict[str, int] = {}
 
     def link(self, approval_id: str) -> str:
         return f"{self.public_url}/approvals/{approval_id}"
@@ -160,16 +169,31 @@ class Holds:
             f"This call waits for approval by {who}. Open the link to review it; the call runs once approved."
         )
 
-    async def hold(self, decision: Decision, channel: Channel) -> ApprovalRequest | None:
+    async def hold(self, decision: Decision, channel: Channel, agent: str = "") -> ApprovalRequest | None:
         """Wait for the request ``decision`` names, up to ``approvals.hold``; the request as it is
-        then (None when holding is off or the request could not be read)."""
+        then (None when holding is off, ``agent`` already holds :attr:`max_per_agent` calls or the
+        process :data:`MAX_HELD`, or the request could not be read)."""
         approval_id = decision.approval_id
         if approval_id is None or self.hold_s <= 0:
             return None
-        p = self.proctor
-        link = self.link(approval_id)
         if channel.input_required:
             raise NeedsInput(self.input_required(decision))
+        held = self.held.get(agent, 0)
+        if held >= self.max_per_agent or sum(self.held.values()) >= MAX_HELD:
+            return None  # answered at once: the identical call may be retried
+        self.held[agent] = held + 1
+        try:
+            return await self._hold(decision, channel, approval_id)
+        finally:
+            left = self.held[agent] - 1
+            if left:
+                self.held[agent] = left
+            else:
+                del self.held[agent]
+
+    async def _hold(self, decision: Decision, channel: Channel, approval_id: str) -> ApprovalRequest | None:
+        p = self.proctor
+        link = self.link(approval_id)
         elicitation: asyncio.Task[Any] | None = None
         elicitation_id = f"{approval_id}.{decision.decision_id}"
         if channel.elicit_url is not None:
