@@ -83,6 +83,8 @@ class Channel:
     elicit_complete: Callable[[str], Awaitable[None]] | None = None
     #: answer ``input_required`` with a URL elicitation (2026-07-28, first round only)
     input_required: bool = False
+    #: whether the client has gone (closed its connection): a held call it left is not run
+    gone: Callable[[], Awaitable[bool]] | None = None
 
 
 def holdable(decision: Decision) -> bool:
@@ -117,8 +119,18 @@ def sdk_channel(ctx: Any) -> Channel:
                     related_request_id=ctx.request_id,
                 )
 
+    gone = None
+    request = getattr(ctx, "request", None)  # the HTTP request (Starlette's), on HTTP transports
+    if request is not None and callable(getattr(request, "is_disconnected", None)):
+
+        async def gone() -> bool:
+            try:
+                return bool(await request.is_disconnected())
+            except Exception:
+                return False
+
     first_round = not _answered(getattr(ctx, "params", None))
-    return Channel(progress, elicit, complete, input_required=url_mode and modern and first_round)
+    return Channel(progress, elicit, complete, input_required=url_mode and modern and first_round, gone=gone)
 
 
 def _answered(params: Mapping[str, Any] | None) -> bool:
@@ -217,11 +229,18 @@ class Holds:
                 )
                 if request.state is not ApprovalState.PENDING:
                     break
+                if channel.gone is not None and await channel.gone():
+                    break  # nobody waits for this call any more
         except Exception as exc:  # the store could not be read: answered as still waiting
             log.warning("could not follow approval %s: %s", approval_id, type(exc).__name__)
         finally:
             if elicitation is not None and not elicitation.done():
                 elicitation.cancel()
+        if channel.gone is not None and await channel.gone():
+            # the client closed its connection while the call was held: the call is not run for
+            # nobody (its result would be lost, and it would spend the grant the agent's identical
+            # retry needs); the request stays as it is for that retry
+            return None
         if (
             channel.elicit_complete is not None
             and request is not None
