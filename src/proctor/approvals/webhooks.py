@@ -297,6 +297,8 @@ def verify_signature(
     macs: list[str] = []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
+        if not value.isascii():  # compare_digest refuses non-ASCII text; int() takes other digits
+            return False
         if key == "t" and value.isdigit() and len(value) <= 12:
             t = int(value)
         elif key == "v1":
@@ -329,9 +331,27 @@ class _Outcome:
     retry_after: float | None = None
 
 
+#: IPv6 prefixes whose last 32 bits are an IPv4 address a network may reach: NAT64's well-known
+#: prefix (RFC 6052) and the deprecated IPv4-compatible addresses (RFC 4291)
+_EMBEDS_V4 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+
+
 def _address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return bool((mapped or ip).is_global) and not ip.is_multicast
+    """A public unicast address, and so is every IPv4 address it carries (mapped, 6to4, NAT64,
+    IPv4-compatible: Python 3.11 calls ``64:ff9b::7f00:1`` or ``2002:a00:1::1`` global)."""
+    seen: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:
+            return False
+        if ip.ipv4_mapped is not None:
+            seen.append(ip.ipv4_mapped)
+        if ip.sixtofour is not None:
+            seen.append(ip.sixtofour)
+        if ip.teredo is not None:
+            seen.extend(ip.teredo)
+        if any(ip in net for net in _EMBEDS_V4):
+            seen.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return all(a.is_global and not a.is_multicast for a in seen)
 
 
 async def _pinned(url: str, allow_private: bool) -> tuple[str, str, str]:
@@ -473,13 +493,15 @@ class WebhookDispatcher:
             request = None
         attempt_no = d.attempts + 1
         now = self.clock.now()
-        if target is None:
-            outcome = _Outcome(ok=False, retry=False, error="unknown_webhook")
-        elif request is None or request.state is not ApprovalState.PENDING or now >= request.expires_at:
+        if request is None or request.state is not ApprovalState.PENDING or now >= request.expires_at:
             self._record(d, request, attempt_no, "obsolete", _Outcome(ok=False, retry=False))
             return
-        else:
-            outcome = await self._send(client, target, request)
+        if target is None:
+            # a webhook this process's proctor.yaml does not name (another serve process's, during
+            # a change of configuration): left to a process that knows it once the claim runs out;
+            # a webhook nobody names any more is ended as obsolete with its request
+            return
+        outcome = await self._send(client, target, request)
         if outcome.ok:
             state = "delivered"
         elif outcome.retry and attempt_no < self.max_attempts:
@@ -577,14 +599,18 @@ class WebhookDispatcher:
         headers["host"] = host
         import httpx
 
+        async def post() -> tuple[int, str | None]:
+            # the status is the answer: the body is never read (one that never ends, or a huge one,
+            # would hold the delivery until its deadline or fill this process's memory)
+            async with client.stream(
+                "POST", pinned, content=body, headers=headers, extensions={"sni_hostname": tls_name}
+            ) as resp:
+                return resp.status_code, resp.headers.get("retry-after")
+
         try:
-            resp = await asyncio.wait_for(
-                client.post(pinned, content=body, headers=headers, extensions={"sni_hostname": tls_name}),
-                SEND_DEADLINE_S,
-            )
+            status, retry_after = await asyncio.wait_for(post(), SEND_DEADLINE_S)
         except (httpx.HTTPError, TimeoutError, OSError) as exc:
             return _Outcome(ok=False, retry=True, error=_net_error(exc))
-        status = resp.status_code
         if 200 <= status < 300:
             return _Outcome(ok=True, retry=False, status=status)
         retry = status == 429 or status >= 500
@@ -593,7 +619,7 @@ class WebhookDispatcher:
             retry=retry,
             status=status,
             error=f"http_{status}",
-            retry_after=_retry_after(resp.headers.get("retry-after")) if retry else None,
+            retry_after=_retry_after(retry_after) if retry else None,
         )
 
 

@@ -619,7 +619,7 @@ class Calls:
         if hold:
             self.inflight -= 1  # a held call is not work in progress (see Pipeline's ``alone``)
             try:
-                request = await self.holds.hold(decision, leg.channel())
+                request = await self.holds.hold(decision, leg.channel(), caller.agent)
             finally:
                 self.inflight += 1
         if request is not None and request.state is ApprovalState.APPROVED:

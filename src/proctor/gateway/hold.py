@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 5.0
 #: the key of the URL elicitation in a 2026-07-28 ``input_required`` answer
 INPUT_KEY = "proctor_approval"
+#: calls one gateway process holds at once, all agents together (each polls the store 4 times a
+#: second through the store guard the call path shares); beyond it a call is answered at once
+MAX_HELD = 256
 
 
 class NeedsInput(Exception):
@@ -80,6 +83,8 @@ class Channel:
     elicit_complete: Callable[[str], Awaitable[None]] | None = None
     #: answer ``input_required`` with a URL elicitation (2026-07-28, first round only)
     input_required: bool = False
+    #: whether the client has gone (closed its connection): a held call it left is not run
+    gone: Callable[[], Awaitable[bool]] | None = None
 
 
 def holdable(decision: Decision) -> bool:
@@ -114,8 +119,18 @@ def sdk_channel(ctx: Any) -> Channel:
                     related_request_id=ctx.request_id,
                 )
 
+    gone = None
+    request = getattr(ctx, "request", None)  # the HTTP request (Starlette's), on HTTP transports
+    if request is not None and callable(getattr(request, "is_disconnected", None)):
+
+        async def gone() -> bool:
+            try:
+                return bool(await request.is_disconnected())
+            except Exception:
+                return False
+
     first_round = not _answered(getattr(ctx, "params", None))
-    return Channel(progress, elicit, complete, input_required=url_mode and modern and first_round)
+    return Channel(progress, elicit, complete, input_required=url_mode and modern and first_round, gone=gone)
 
 
 def _answered(params: Mapping[str, Any] | None) -> bool:
@@ -137,6 +152,12 @@ class Holds:
         self.public_url = (settings.approval_public_url or f"http://{settings.host}:{settings.port}").rstrip(
             "/"
         )
+        #: calls an agent may have held at once: as many as it may have pending requests
+        #: (``approvals.max_pending``); identical calls join one request, so without this bound
+        #: one agent could hold any number of calls, each polling the store
+        self.max_per_agent = max(1, settings.approval_max_pending)
+        #: calls held now, per agent
+        self.held: dict[str, int] = {}
 
     def link(self, approval_id: str) -> str:
         return f"{self.public_url}/approvals/{approval_id}"
@@ -160,16 +181,31 @@ class Holds:
             f"This call waits for approval by {who}. Open the link to review it; the call runs once approved."
         )
 
-    async def hold(self, decision: Decision, channel: Channel) -> ApprovalRequest | None:
+    async def hold(self, decision: Decision, channel: Channel, agent: str = "") -> ApprovalRequest | None:
         """Wait for the request ``decision`` names, up to ``approvals.hold``; the request as it is
-        then (None when holding is off or the request could not be read)."""
+        then (None when holding is off, ``agent`` already holds :attr:`max_per_agent` calls or the
+        process :data:`MAX_HELD`, or the request could not be read)."""
         approval_id = decision.approval_id
         if approval_id is None or self.hold_s <= 0:
             return None
-        p = self.proctor
-        link = self.link(approval_id)
         if channel.input_required:
             raise NeedsInput(self.input_required(decision))
+        held = self.held.get(agent, 0)
+        if held >= self.max_per_agent or sum(self.held.values()) >= MAX_HELD:
+            return None  # answered at once: the identical call may be retried
+        self.held[agent] = held + 1
+        try:
+            return await self._hold(decision, channel, approval_id)
+        finally:
+            left = self.held[agent] - 1
+            if left:
+                self.held[agent] = left
+            else:
+                del self.held[agent]
+
+    async def _hold(self, decision: Decision, channel: Channel, approval_id: str) -> ApprovalRequest | None:
+        p = self.proctor
+        link = self.link(approval_id)
         elicitation: asyncio.Task[Any] | None = None
         elicitation_id = f"{approval_id}.{decision.decision_id}"
         if channel.elicit_url is not None:
@@ -193,11 +229,18 @@ class Holds:
                 )
                 if request.state is not ApprovalState.PENDING:
                     break
+                if channel.gone is not None and await channel.gone():
+                    break  # nobody waits for this call any more
         except Exception as exc:  # the store could not be read: answered as still waiting
             log.warning("could not follow approval %s: %s", approval_id, type(exc).__name__)
         finally:
             if elicitation is not None and not elicitation.done():
                 elicitation.cancel()
+        if channel.gone is not None and await channel.gone():
+            # the client closed its connection while the call was held: the call is not run for
+            # nobody (its result would be lost, and it would spend the grant the agent's identical
+            # retry needs); the request stays as it is for that retry
+            return None
         if (
             channel.elicit_complete is not None
             and request is not None
