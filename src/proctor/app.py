@@ -26,6 +26,8 @@ from proctor.audit.anchor import read_anchor, trusted_audit_keys, write_anchor
 from proctor.audit.chain import checkpoint_payload, to_micros
 from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.log import AuditLog, _reach_problem
+from proctor.audit.query import AuditRecords
+from proctor.audit.refusals import Refusals
 from proctor.audit.verify import Problem, VerifyReport, verify_log
 from proctor.audit.witness import (
     WitnessPublisher,
@@ -115,6 +117,10 @@ class Proctor:
             on_checkpoint=functools.partial(_checkpoint_written, self.keydir, self.witnesses),
             on_idle=None if self.witnesses is None else self.witnesses.retry,
         )
+        #: the log's readers (`audit tail/search/export/show`, `/v1/audit`), and the refusals
+        #: recorded before anyone is identified: what the CLI and the HTTP API ask, not the log
+        self.audit_records = AuditRecords(store)
+        self.refusals = Refusals(self.audit)
         if anchor_error is not None:
             self.audit.refusing = anchor_error
             log.critical("audit: no checkpoint will be signed: %s", anchor_error)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import proctor.cli
 import proctor.server.api
+import proctor.web
 
 CLI = Path(proctor.cli.__file__).parent
 #: what a command module may import of the CLI package: the shared helpers, never another group
@@ -86,4 +87,38 @@ def test_the_cli_and_the_api_read_through_the_services_too() -> None:
     `p.audit`, never a method of the store."""
     paths = [*CLI.glob("*.py"), Path(proctor.server.api.__file__)]
     found = [call for p in paths for call in _store_calls(p)]
+    assert found == []
+
+
+WEB = Path(proctor.web.__file__).parent
+#: the objects the CLI (`p`) and the HTTP API and web pages (`proctor`) reach the services through
+APP_NAMES = ("p", "proctor")
+
+
+def _past_services(path: Path) -> list[str]:
+    """`p.store` / `proctor.store` named at all (handed to a helper included), and the audit log
+    (`<x>.audit`) passed as an argument: a helper handed the store or the log writes or reads
+    past the service that owns the state."""
+    bad = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "store"
+            and isinstance(node.value, ast.Name)
+            and node.value.id in APP_NAMES
+        ):
+            bad.append(f"{path.name}:{node.lineno} {node.value.id}.store")
+        elif isinstance(node, ast.Call):
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                if isinstance(arg, ast.Attribute) and arg.attr == "audit":
+                    bad.append(f"{path.name}:{node.lineno} .audit passed to a call")
+    return bad
+
+
+def test_the_cli_the_api_and_the_web_pages_hand_no_store_or_audit_log_to_a_helper() -> None:
+    """The audit readers, the pins, `upstream remove`, the secret store and the introspection
+    clients are reached through the services (`p.audit_records`, `p.tools`, `p.credentials`, …):
+    no command, API route or web page names the store or hands the audit log to a function."""
+    paths = [*CLI.glob("*.py"), Path(proctor.server.api.__file__), *WEB.glob("*.py")]
+    found = [bad for p in paths for bad in _past_services(p)]
     assert found == []

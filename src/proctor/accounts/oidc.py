@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
-from proctor.accounts.service import token_hash
+from proctor.accounts.passwords import token_hash
 from proctor.accounts.settings import OidcSettings, check_url
 from proctor.clock import Clock
 from proctor.errors import AuthError, ConfigError, ProctorError

@@ -6,6 +6,7 @@ is checked against a hash of a random password made once per process (:func:`ver
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from functools import lru_cache
 
@@ -14,7 +15,21 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from proctor.errors import ValidationError
 
-__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "check_password_rules", "hash_password", "verify", "verify_dummy"]
+__all__ = [
+    "MAX_PASSWORD",
+    "MIN_PASSWORD",
+    "check_password_rules",
+    "hash_password",
+    "token_hash",
+    "verify",
+    "verify_dummy",
+]
+
+
+def token_hash(token: str) -> str:
+    """What the store keeps of a session token or an OIDC state: its hex SHA-256."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024

@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from proctor.accounts.passwords import hash_password, verify, verify_dummy
+from proctor.accounts.passwords import hash_password, token_hash, verify, verify_dummy
 from proctor.accounts.settings import LoginSettings, OidcSettings
 from proctor.approvals.model import Approver
 from proctor.audit.log import AuditLog
@@ -28,6 +28,9 @@ from proctor.clock import Clock
 from proctor.errors import AccountLocked, AuthError, CsrfInvalid, NotFound, ValidationError
 from proctor.store.base import Store, UserRecord, WebSessionRecord
 from proctor.types import Email
+
+if TYPE_CHECKING:
+    from proctor.accounts.oidc import OidcClient
 
 __all__ = ["VIA_PASSWORD", "Accounts", "SessionInfo", "check_group", "token_hash"]
 
@@ -37,11 +40,6 @@ _TOUCH_EVERY_S = 60.0
 _MAX_GROUPS = 64
 _MAX_NAME = 200
 _CSRF_LABEL = b"proctor-web-csrf-v1"
-
-
-def token_hash(token: str) -> str:
-    """What the store keeps of a session token or an OIDC state: its hex SHA-256."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def check_group(name: str) -> str:
@@ -95,6 +93,13 @@ class Accounts:
         self.clock = clock
         self.audit = audit
         self.login = login
+
+    def oidc_client(self, settings: OidcSettings, *, client_secret: Callable[[], str | None]) -> OidcClient:
+        """The sign-in client of one OIDC provider; the state of each sign-in under way lives in
+        this service's store."""
+        from proctor.accounts.oidc import OidcClient
+
+        return OidcClient(settings, self.store, self.clock, client_secret=client_secret)
 
     # accounts -------------------------------------------------------------------------------
     def add(

@@ -7,6 +7,9 @@ store's decision index, oldest first.
 
 from __future__ import annotations
 
+from typing import TextIO
+
+from proctor.audit.export import export_jsonl
 from proctor.errors import ProctorError, UnknownDecision
 from proctor.store.base import AuditQuery, AuditRow, Store
 from proctor.types import ApprovalId, DecisionId
@@ -62,4 +65,29 @@ def _with_approval(store: Store, rows: list[AuditRow]) -> list[AuditRow]:
     return sorted([*rows, *extra], key=lambda x: x.seq)
 
 
-__all__ = ["decision_records", "newest", "search"]
+class AuditRecords:
+    """The audit log's readers as a service (``Proctor.audit_records``): what the CLI's ``audit
+    tail/search/export/show`` and the API's ``/v1/audit`` routes ask, so that neither reaches the
+    store itself. Verifying the chain is ``Proctor.verify_audit``."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def newest(self, n: int) -> list[AuditRow]:
+        """The ``n`` newest records, oldest first."""
+        return newest(self._store, n)
+
+    def search(self, query: AuditQuery) -> list[AuditRow]:
+        """The records ``query`` selects, in its order."""
+        return search(self._store, query)
+
+    def export_jsonl(self, out: TextIO, query: AuditQuery | None = None) -> int:
+        """Write records to ``out`` as JSON lines (:func:`proctor.audit.export.export_jsonl`)."""
+        return export_jsonl(self._store, out, query)
+
+    def decision(self, decision_id: str) -> list[AuditRow]:
+        """Every record of one decision, in log order (:func:`decision_records`)."""
+        return decision_records(self._store, decision_id)
+
+
+__all__ = ["AuditRecords", "decision_records", "newest", "search"]

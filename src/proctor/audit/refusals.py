@@ -36,6 +36,7 @@ __all__ = [
     "SUPPRESSED_KIND",
     "RefusalLimiter",
     "RefusalLimits",
+    "Refusals",
     "Suppressed",
     "Verdict",
     "audit_refusal",
@@ -191,6 +192,22 @@ def audit_refusal(
             audit.append(kind, body)
     except Exception:
         log.exception("could not audit a refused request")
+
+
+class Refusals:
+    """Refusals before anyone is identified, recorded through the audit log the service was handed
+    (``Proctor.refusals``): the HTTP API asks it, and never holds the log itself."""
+
+    def __init__(self, audit: _AuditLog) -> None:
+        self._audit = audit
+
+    def record(self, limiter: RefusalLimiter, fields: dict[str, Any], source: str | None) -> None:
+        """:func:`audit_refusal` on this log."""
+        audit_refusal(self._audit, limiter, fields, source)
+
+    async def record_async(self, limiter: RefusalLimiter, fields: dict[str, Any], source: str | None) -> None:
+        """:func:`audit_refusal_async` on this log."""
+        await audit_refusal_async(self._audit, limiter, fields, source)
 
 
 async def audit_refusal_async(

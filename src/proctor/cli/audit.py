@@ -165,10 +165,8 @@ def audit_tail(
     as_json: JsonOpt = False,
 ) -> None:
     """The newest records."""
-    from proctor.audit.query import newest
-
     with opened(workspace) as p:
-        rows = newest(p.store, n)
+        rows = p.audit_records.newest(n)
     _print_rows(rows, as_json)
 
 
@@ -184,12 +182,11 @@ def audit_search(
     as_json: JsonOpt = False,
 ) -> None:
     """Find records by agent, task, tool, decision or kind."""
-    from proctor.audit.query import search
     from proctor.store.base import AuditQuery
 
     with opened(workspace) as p:
-        rows = search(
-            p.store, AuditQuery(agent=agent, task=task, tool=tool, decision=decision, kind=kind, limit=limit)
+        rows = p.audit_records.search(
+            AuditQuery(agent=agent, task=task, tool=tool, decision=decision, kind=kind, limit=limit)
         )
     _print_rows(rows, as_json)
 
@@ -201,18 +198,16 @@ def audit_export(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Export the whole log, one JSON record per line, with each record's chain hashes."""
-    from proctor.audit.export import export_jsonl
-
     if fmt != "jsonl":
         fail(ValidationError(f"unsupported format `{fmt}`: use jsonl"))
     with opened(workspace) as p:
         if output is None:
-            export_jsonl(p.store, sys.stdout)
+            p.audit_records.export_jsonl(sys.stdout)
         else:
             # the log is private to Proctor's user: a new export file is too, whatever the umask
             fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                count = export_jsonl(p.store, f)
+                count = p.audit_records.export_jsonl(f)
             err.print(f"exported {count} records to {output}")
 
 
@@ -224,10 +219,8 @@ def audit_show(
 ) -> None:
     """Everything recorded for one decision: the decision, the call's completion, the credentials
     it used. Exits 2 for an unknown or malformed id."""
-    from proctor.audit.query import decision_records
-
     with opened(workspace) as p, handled():
-        rows = decision_records(p.store, decision_id)
+        rows = p.audit_records.decision(decision_id)
     if as_json:
         emit_json({"decision_id": decision_id, "records": [_row_dict(r) for r in rows]})
         return

@@ -36,19 +36,11 @@ def register(app: typer.Typer) -> None:
         workspace: WorkspaceOpt = None,
     ) -> None:
         """Register a client (or --rotate its secret) and print its secret once."""
-        from proctor.credentials.providers.jwt import add_introspection_client
-        from proctor.credentials.secrets import SecretStore
         from proctor.tasks.service import TASK_AUDIENCE
 
         with opened(workspace) as p, handled():
-            ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
-            secret = add_introspection_client(
-                ss,
-                audience,
-                p.clock.now(),
-                rotate=rotate,
-                reserved=(p.audience, TASK_AUDIENCE),
-                audit=p.audit,
+            secret = p.credentials.add_introspection_client(
+                audience, rotate=rotate, reserved=(p.audience, TASK_AUDIENCE)
             )
         verb = "rotated the secret of" if rotate else "added"
         out.print(f"[green]{verb}[/] introspection client {markup_safe(audience)}", highlight=False)
@@ -61,12 +53,8 @@ def register(app: typer.Typer) -> None:
     @group.command("list")
     def list_(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
         """List clients by audience. Never a secret."""
-        from proctor.credentials.providers.jwt import list_introspection_clients
-        from proctor.credentials.secrets import SecretStore
-
         with opened(workspace) as p, handled():
-            ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
-            clients = list_introspection_clients(ss)
+            clients = p.credentials.introspection_clients()
         if as_json:
             emit_json(
                 [
@@ -88,13 +76,10 @@ def register(app: typer.Typer) -> None:
     @group.command("remove")
     def remove(audience: str, workspace: WorkspaceOpt = None) -> None:
         """Remove a client: its introspection requests are refused (401) from now on."""
-        from proctor.credentials.providers.jwt import remove_introspection_client
-        from proctor.credentials.secrets import SecretStore
         from proctor.errors import NotFound
 
         with opened(workspace) as p, handled():
-            ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
-            if not remove_introspection_client(ss, audience, audit=p.audit):
+            if not p.credentials.remove_introspection_client(audience):
                 raise NotFound(f"unknown introspection client `{audience[:80]}`")
         out.print(f"[yellow]removed[/] introspection client {markup_safe(audience)}", highlight=False)
 

@@ -17,10 +17,8 @@ _CREDENTIALS_OPT = typer.Option(
 def keys_rotate(workspace: WorkspaceOpt = None, credentials: bool = _CREDENTIALS_OPT) -> None:
     """Rotate the SVID signing key (or, with --credentials, the credential-token key); the old key
     stays in its JWKS until its tokens expire."""
-    from proctor.identity.rotation import rotate_signing_key
-
     with opened(workspace) as p, handled():
-        kid = rotate_signing_key(p.credentials.keys if credentials else p.agents.keys, p.audit, p.clock.now())
+        kid = p.credentials.rotate_key() if credentials else p.agents.rotate_key()
     out.print(f"active {'credential' if credentials else 'SVID'} signing key {kid}")
 
 

@@ -28,7 +28,7 @@ def secret_put(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Store a secret. The value comes from stdin or a hidden prompt, never from the command line."""
-    from proctor.credentials.secrets import MAX_VALUE_BYTES, SecretStore, check_name, store_secret
+    from proctor.credentials.secrets import MAX_VALUE_BYTES, check_name
 
     with handled():
         check_name(name)
@@ -41,8 +41,7 @@ def secret_put(
     if not value:
         fail(ValidationError(f"empty value for secret `{name}`: nothing was stored"))
     with opened(workspace) as p, handled():
-        ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
-        version = store_secret(ss, p.audit, name, value, p.clock.now())
+        version = p.credentials.put_secret(name, value)
     out.print(f"[green]stored[/] secret {markup_safe(name)} version {version}", highlight=False)
 
 
@@ -66,12 +65,11 @@ def secret_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> Non
 @secret_app.command("delete")
 def secret_delete(name: str, workspace: WorkspaceOpt = None) -> None:
     """Delete a secret."""
-    from proctor.credentials.secrets import SecretStore, check_name, delete_secret
+    from proctor.credentials.secrets import check_name
 
     with opened(workspace) as p, handled():
         check_name(name)
-        ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
-        delete_secret(ss, p.audit, name)
+        p.credentials.delete_secret(name)
     out.print(f"[yellow]deleted[/] secret {markup_safe(name)}", highlight=False)
 
 
@@ -93,7 +91,7 @@ def secret_rotate_key(
     atomically. With PROCTOR_SECRETS_KEY, you supply the new key with --new-key-env and then set
     PROCTOR_SECRETS_KEY to it yourself.
     """
-    from proctor.credentials.secrets import KEY_ENV, SecretStore, decode_env_key, rotate_secrets_key
+    from proctor.credentials.secrets import KEY_ENV, decode_env_key
     from proctor.errors import ConfigError
 
     env_mode = bool(os.environ.get(KEY_ENV))
@@ -113,13 +111,8 @@ def secret_rotate_key(
                 raise ConfigError(f"environment variable `{new_key_env}` is not set")
             new_key = decode_env_key(raw, new_key_env)
     with opened(workspace) as p, handled():
-        ss = SecretStore.open(p.workspace, p.store, now=p.clock.now())
-        old, count = rotate_secrets_key(
-            p.workspace, ss, p.audit, p.clock.now(), key=new_key, env_mode=env_mode
-        )
-    out.print(
-        f"rotated the secrets key {old} -> {ss.key_id}: {count} secret(s) re-encrypted", highlight=False
-    )
+        old, new_id, count = p.credentials.rotate_secrets_key(key=new_key, env_mode=env_mode)
+    out.print(f"rotated the secrets key {old} -> {new_id}: {count} secret(s) re-encrypted", highlight=False)
     if env_mode:
         out.print(f"now set {KEY_ENV} to the value of {new_key_env}: the old key no longer works")
 

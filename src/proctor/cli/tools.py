@@ -83,16 +83,13 @@ def tools_pin(
 ) -> None:
     """Discover an upstream's tools and pin their current definitions (audited)."""
     from proctor.gateway.discovery import discover_sync
-    from proctor.gateway.pinning import pin_namespace
     from proctor.gateway.upstreams import find_upstream
     from proctor.types import Email
 
     with opened(workspace) as p, handled():
         pinned_by = "cli" if by is None else str(Email(by))
         cfg = find_upstream(p.workspace.root, namespace)
-        pins, before = pin_namespace(
-            p.store, p.audit, namespace, discover_sync(cfg), now=p.clock.now(), by=pinned_by
-        )
+        pins, before = p.tools.pin(namespace, discover_sync(cfg), now=p.clock.now(), by=pinned_by)
     out.print(f"[green]pinned[/] {len(pins)} tools of {namespace}")
     for pin in pins:
         out.print(f"  {markup_safe(pin.upstream_tool)}  {pin.digest}", highlight=False)
@@ -141,7 +138,7 @@ def tools_diff(
     from proctor.errors import ProctorError
     from proctor.gateway.config import load_upstreams
     from proctor.gateway.discovery import discover_sync
-    from proctor.gateway.pinning import compare, list_pins
+    from proctor.gateway.pinning import compare
     from proctor.gateway.upstreams import find_upstream
 
     reports: list[Any] = []
@@ -149,7 +146,7 @@ def tools_diff(
     with opened(workspace) as p, handled():
         root = p.workspace.root
         ups = [find_upstream(root, namespace)] if namespace is not None else load_upstreams(root)
-        pins = list_pins(p.store)
+        pins = p.tools.pins()
         for cfg in ups:
             try:
                 reports.append(compare(cfg.namespace, discover_sync(cfg), pins))

@@ -61,7 +61,6 @@ def upstream_add(
     from proctor.credentials.detect import looks_like_secret
     from proctor.errors import ConfigError
     from proctor.gateway.config import upstream_from_mapping
-    from proctor.gateway.upstreams import add_upstream
 
     if (command is None) == (url is None):
         fail(ValidationError("pass exactly one of --command (stdio) or --url (Streamable HTTP)"))
@@ -104,7 +103,7 @@ def upstream_add(
         described: dict[str, str] = {}
         if describe_resources:
             cfg, described = _describe_resources(cfg)
-        add_upstream(root, p.audit, cfg, by="cli")
+        p.tools.add_upstream(root, cfg, by="cli")
     for name, value in env_map.items():
         if looks_like_secret(value):
             err.print(
@@ -129,12 +128,11 @@ def upstream_add(
 def upstream_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """List upstream MCP servers and how many of their tools are pinned."""
     from proctor.gateway.config import load_upstreams
-    from proctor.gateway.pinning import list_pins
     from proctor.gateway.upstreams import upstream_summary
 
     with opened(workspace) as p, handled():
         ups = load_upstreams(p.workspace.root)
-        pins = list_pins(p.store)
+        pins = p.tools.pins()
     pinned: dict[str, int] = {}
     for pin in pins:
         pinned[pin.namespace] = pinned.get(pin.namespace, 0) + 1
@@ -178,8 +176,6 @@ def upstream_credential_add(
     """Give an upstream a credential, obtained for each task that uses it (see `proctor lease`)."""
     import yaml
 
-    from proctor.gateway.upstreams import add_credential
-
     raw: dict[str, Any] = {"name": name, "provider": provider}
     for key, value in key_values(param, "--param").items():
         if key in ("name", "provider", "header", "env"):
@@ -193,27 +189,25 @@ def upstream_credential_add(
     if env:
         raw["env"] = key_values(env, "--env")
     with opened(workspace) as p, handled():
-        add_credential(p.workspace.root, p.audit, namespace, raw, p.credentials.leases.providers, by="cli")
+        p.tools.add_upstream_credential(
+            p.workspace.root, namespace, raw, p.credentials.leases.providers, by="cli"
+        )
     out.print(f"[green]added[/] credential {markup_safe(name)} ({provider}) to upstream {namespace}")
 
 
 @credential_app.command("remove")
 def upstream_credential_remove(namespace: str, name: str, workspace: WorkspaceOpt = None) -> None:
     """Take a credential off an upstream (leases already issued end with their tasks)."""
-    from proctor.gateway.upstreams import remove_credential
-
     with opened(workspace) as p, handled():
-        remove_credential(p.workspace.root, p.audit, namespace, name, by="cli")
+        p.tools.remove_upstream_credential(p.workspace.root, namespace, name, by="cli")
     out.print(f"[green]removed[/] credential {markup_safe(name)} from upstream {namespace}")
 
 
 @upstream_app.command("remove")
 def upstream_remove(namespace: str, workspace: WorkspaceOpt = None) -> None:
     """Remove an upstream and its tool pins."""
-    from proctor.gateway.upstreams import remove_upstream
-
     with opened(workspace) as p, handled():
-        removed = remove_upstream(p.workspace.root, p.store, p.audit, namespace, by="cli")
+        removed = p.tools.remove_upstream(p.workspace.root, namespace, by="cli")
     out.print(f"[green]removed[/] upstream {namespace}" + (f" and its {removed} pins" if removed else ""))
 
 
@@ -302,7 +296,7 @@ def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: Json
     --allow patterns, pins and the audit use it), effect and pin status."""
     from proctor.gateway.config import load_upstreams
     from proctor.gateway.discovery import discover_sync
-    from proctor.gateway.pinning import compare, list_pins
+    from proctor.gateway.pinning import compare
     from proctor.gateway.upstreams import find_upstream
 
     with opened(workspace) as p, handled():
@@ -312,7 +306,7 @@ def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: Json
         report = compare(
             namespace,
             discover_sync(cfg),
-            list_pins(p.store, namespace),
+            p.tools.pins(namespace),
             sep=sep,
             prefix=cfg.prefix,
             reserved=reserved,

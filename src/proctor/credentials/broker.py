@@ -7,7 +7,7 @@ is audited here (``credential.decision``), the lease's life by :class:`LeaseMana
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from proctor.audit.log import AuditLog
@@ -15,9 +15,16 @@ from proctor.clock import Clock
 from proctor.credentials.leases import Lease, LeaseManager
 from proctor.credentials.providers.base import Provider, ProviderRegistry
 from proctor.credentials.providers.injected import InjectedSecretProvider
-from proctor.credentials.providers.jwt import JwtProvider
+from proctor.credentials.providers.jwt import (
+    IntrospectionClient,
+    JwtProvider,
+    add_introspection_client,
+    introspect_recorded,
+    list_introspection_clients,
+    remove_introspection_client,
+)
 from proctor.credentials.providers.postgres import PostgresRoleProvider
-from proctor.credentials.secrets import SecretStore
+from proctor.credentials.secrets import SecretStore, delete_secret, rotate_secrets_key, store_secret
 from proctor.errors import (
     AgentSuspended,
     CredentialDenied,
@@ -95,6 +102,82 @@ class Credentials:
                     raise ValidationError("the secret store needs a workspace")
                 self._secrets = SecretStore.open(self.workspace, self.store, now=self.clock.now())
             return self._secrets
+
+    def rotate_key(self) -> str:
+        """A new active credential-token signing key (``proctor keys rotate --credentials``),
+        recorded as ``identity.key_rotated``; returns its kid."""
+        from proctor.identity.rotation import rotate_signing_key
+
+        return rotate_signing_key(self.keys, self.audit, self.clock.now())
+
+    # secrets (`proctor secret`): each change recorded here, never by the CLI
+    def put_secret(self, name: str, value: bytes | str) -> int:
+        """Store (or replace) a secret and record ``secret.stored``; returns its new version."""
+        return store_secret(self.secret_store(), self.audit, name, value, self.clock.now())
+
+    def delete_secret(self, name: str) -> SecretRecord:
+        """Delete a secret and record ``secret.deleted`` (:class:`UnknownSecret` if there is none)."""
+        return delete_secret(self.secret_store(), self.audit, name)
+
+    def rotate_secrets_key(self, *, key: bytes | None = None, env_mode: bool = False) -> tuple[str, str, int]:
+        """Re-encrypt every secret under a new key and record ``secret.key_rotated``
+        (:func:`proctor.credentials.secrets.rotate_secrets_key`). Returns the old key id, the new
+        one and how many secrets moved."""
+        if self.workspace is None:
+            raise ValidationError("the secret store needs a workspace")
+        ss = self.secret_store()
+        old, count = rotate_secrets_key(
+            self.workspace, ss, self.audit, self.clock.now(), key=key, env_mode=env_mode
+        )
+        return old, ss.key_id, count
+
+    # introspection clients (`proctor introspection-client`), kept in the secret store
+    def add_introspection_client(
+        self, audience: str, *, rotate: bool = False, reserved: Collection[str] = ()
+    ) -> str:
+        """Register a resource server allowed to introspect (or ``rotate`` its secret) and record it;
+        returns its secret, shown once."""
+        return add_introspection_client(
+            self.secret_store(),
+            audience,
+            self.clock.now(),
+            rotate=rotate,
+            reserved=reserved,
+            audit=self.audit,
+        )
+
+    def introspection_clients(self) -> list[IntrospectionClient]:
+        """The registered introspection clients, by audience; never a secret."""
+        return list_introspection_clients(self.secret_store())
+
+    def remove_introspection_client(self, audience: str) -> bool:
+        """Remove an introspection client and record it; False if there was none."""
+        return remove_introspection_client(self.secret_store(), audience, audit=self.audit)
+
+    def introspect(
+        self,
+        token: object,
+        client_audience: str,
+        *,
+        issuer: str | None = None,
+        killed: Callable[[str, str], bool] | None = None,
+    ) -> dict[str, Any]:
+        """``POST /v1/introspect``: what a credential token says, recorded
+        (:func:`proctor.credentials.providers.jwt.introspect_recorded`)."""
+        if killed is None:
+            return introspect_recorded(
+                self.keys, self.store, self.audit, token, client_audience, self.clock.now(), issuer=issuer
+            )
+        return introspect_recorded(
+            self.keys,
+            self.store,
+            self.audit,
+            token,
+            client_audience,
+            self.clock.now(),
+            issuer=issuer,
+            killed=killed,
+        )
 
     def _lease_records(
         self, task_id: TaskId, agent: AgentName

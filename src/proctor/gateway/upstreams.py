@@ -8,7 +8,7 @@ The file format is :mod:`proctor.gateway.config`'s; pins are :mod:`proctor.gatew
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Container
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from proctor.audit.log import AuditLog
 
 
-class _Providers(Collection[str], Protocol):
+class _Providers(Container[str], Protocol):
     def kinds(self) -> list[str]: ...
 
 

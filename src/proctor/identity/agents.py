@@ -93,6 +93,13 @@ class Agents:
             raise UnknownAgent(f"unknown agent `{name}`")
         return rec
 
+    def rotate_key(self) -> str:
+        """A new active SVID signing key (``proctor keys rotate``), recorded as
+        ``identity.key_rotated``; returns its kid."""
+        from proctor.identity.rotation import rotate_signing_key
+
+        return rotate_signing_key(self.keys, self.audit, self.clock.now())
+
     def list(self) -> builtins.list[AgentRecord]:
         """Every registered agent (`agent list`, `GET /v1/agents`)."""
         return self.store.list_agents()

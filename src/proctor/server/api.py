@@ -28,14 +28,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
-from proctor.app import Proctor, verify_audit_store
+from proctor.app import Proctor
 from proctor.approvals.model import Approver
 from proctor.audit.export import parsed_body
-from proctor.audit.query import decision_records
-from proctor.audit.query import search as search_audit
-from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal, audit_refusal_async
+from proctor.audit.refusals import RefusalLimiter, RefusalLimits
 from proctor.config import tool_from_mapping, tool_to_mapping
-from proctor.credentials.providers.jwt import check_introspection_client, introspect_recorded
+from proctor.credentials.providers.jwt import check_introspection_client
 from proctor.errors import (
     AdminTokenInvalid,
     IntrospectionClientInvalid,
@@ -376,7 +374,7 @@ def create_app(
         except AdminTokenInvalid as exc:
             source = request.client.host if request.client else None
             fields = {"error": exc.code, "method": request.method, "path": request.url.path[:200]}
-            audit_refusal(proctor.audit, refusals, fields, source)
+            proctor.refusals.record(refusals, fields, source)
             raise
 
     Admin = Depends(admin)
@@ -438,7 +436,7 @@ def create_app(
         source = request.client.host if request.client else None
 
         def rejected(exc: ProctorError) -> None:
-            audit_refusal(proctor.audit, join_refusals, {"error": exc.code}, source)
+            proctor.refusals.record(join_refusals, {"error": exc.code}, source)
 
         token = proctor.agents.svid_from_join_token(body.join_token, body.audience, on_rejected=rejected)
         return {"svid": token, "expires_in": proctor.settings.svid_ttl_s}
@@ -511,15 +509,8 @@ def create_app(
             return proctor.kills.agent_killed(agent) or proctor.kills.task_killed(task)
 
         def answer() -> dict[str, Any]:
-            return introspect_recorded(
-                proctor.credentials.keys,
-                proctor.store,
-                proctor.audit,
-                tokens[0],
-                client_audience,
-                proctor.clock.now(),
-                issuer=proctor.audience,
-                killed=killed,
+            return proctor.credentials.introspect(
+                tokens[0], client_audience, issuer=proctor.audience, killed=killed
             )
 
         return JSONResponse(await run_in_threadpool(answer), headers=_NO_STORE)
@@ -665,8 +656,7 @@ def create_app(
             claims = proctor.agents.verify_svid(svid or "")
         except ProctorError as exc:
             refused = deny(exc.message, proctor.policies.engine.version, errors=(exc.code,))
-            await audit_refusal_async(
-                proctor.audit,
+            await proctor.refusals.record_async(
                 decide_refusals,
                 {
                     "path": "/v1/decide",
@@ -705,8 +695,7 @@ def create_app(
     ) -> list[dict[str, Any]]:
         import json
 
-        rows = search_audit(
-            proctor.store,
+        rows = proctor.audit_records.search(
             AuditQuery(
                 agent=agent, task=task, tool=tool, decision=decision, kind=kind, after_seq=after, limit=limit
             ),
@@ -720,8 +709,7 @@ def create_app(
     def audit_verify(deep: bool = False) -> dict[str, Any]:
         """Verify the chain and checkpoints; ``deep=true`` also checks each record's indexed
         columns (what `audit search` filters on) against its body."""
-        proctor.audit.flush()
-        report = verify_audit_store(proctor.store, proctor.keydir, deep=deep, settings=proctor.settings)
+        report = proctor.verify_audit(deep=deep)
         return {
             "ok": report.ok,
             "records_checked": report.records_checked,
@@ -736,7 +724,7 @@ def create_app(
         """Everything recorded for one decision, oldest first: the decision record, the call's
         completion, the credential leases it used (every record that carries the decision id).
         `404 unknown_decision` when no record does."""
-        rows = decision_records(proctor.store, decision_id)
+        rows = proctor.audit_records.decision(decision_id)
         return {
             "decision_id": decision_id,
             "records": [
@@ -785,8 +773,7 @@ def create_app(
                 else "deciding an approval needs an approver account: HTTP Basic e-mail and password"
             )
             # rate-limited per source, like every refusal before anyone is identified
-            audit_refusal(
-                proctor.audit,
+            proctor.refusals.record(
                 refusals,
                 {
                     "error": "approver_required",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from proctor.audit.log import AuditLog
 from proctor.config import Settings
@@ -11,6 +13,14 @@ from proctor.errors import UnknownTool, ValidationError
 from proctor.policy.engine import CREDENTIAL_ACTION
 from proctor.store.base import Store, ToolRecord
 from proctor.types import ToolName
+
+if TYPE_CHECKING:
+    import mcp_types
+
+    from proctor.credentials.providers.base import ProviderRegistry
+    from proctor.gateway.config import UpstreamConfig
+    from proctor.gateway.pinning import PinReport
+    from proctor.store.base import ToolPin
 
 
 class Tools:
@@ -61,6 +71,49 @@ class Tools:
     def list(self) -> builtins.list[ToolRecord]:
         """Every registered tool (`tool list`, `GET /v1/tools`)."""
         return self.store.list_tools()
+
+    # pins and upstreams (`tools pin`, `tools diff`, `upstream ...`): the gateway's helpers, handed
+    # this service's store and audit log so that the CLI holds neither
+    def pins(self, namespace: str | None = None) -> builtins.list[ToolPin]:
+        """The stored pins of ``namespace`` (every namespace's with None)."""
+        from proctor.gateway.pinning import list_pins
+
+        return list_pins(self.store, namespace)
+
+    def pin(
+        self, namespace: str, discovered: builtins.list[mcp_types.Tool], *, now: float, by: str
+    ) -> tuple[builtins.list[ToolPin], PinReport]:
+        """Pin what ``discovered`` lists for ``namespace`` and record ``tools.pinned``
+        (:func:`proctor.gateway.pinning.pin_namespace`)."""
+        from proctor.gateway.pinning import pin_namespace
+
+        return pin_namespace(self.store, self.audit, namespace, discovered, now=now, by=by)
+
+    def add_upstream(self, root: Path, cfg: UpstreamConfig, *, by: str = "cli") -> None:
+        """Add an upstream to ``root``'s ``upstreams.yaml`` and record ``upstream.added``."""
+        from proctor.gateway.upstreams import add_upstream
+
+        add_upstream(root, self.audit, cfg, by=by)
+
+    def remove_upstream(self, root: Path, namespace: str, *, by: str = "cli") -> int:
+        """Remove an upstream and its pins and record ``upstream.removed``; returns how many pins went."""
+        from proctor.gateway.upstreams import remove_upstream
+
+        return remove_upstream(root, self.store, self.audit, namespace, by=by)
+
+    def add_upstream_credential(
+        self, root: Path, namespace: str, raw: dict[str, Any], providers: ProviderRegistry, *, by: str = "cli"
+    ) -> None:
+        """Give an upstream a credential and record ``upstream.credential_added``."""
+        from proctor.gateway.upstreams import add_credential
+
+        add_credential(root, self.audit, namespace, raw, providers, by=by)
+
+    def remove_upstream_credential(self, root: Path, namespace: str, name: str, *, by: str = "cli") -> None:
+        """Take a credential off an upstream and record ``upstream.credential_removed``."""
+        from proctor.gateway.upstreams import remove_credential
+
+        remove_credential(root, self.audit, namespace, name, by=by)
 
 
 def _same_tool(a: ToolRecord, b: ToolRecord) -> bool:

@@ -100,15 +100,14 @@ def web_router(proctor: Proctor, workspace: Workspace | None) -> APIRouter:
 
         def client_secret() -> str | None:
             def read_secret(name: str) -> bytes:
-                from proctor.credentials.secrets import SecretStore
-
                 if workspace is None:
                     raise AuthError("OIDC client secret: no workspace to read it from")
-                return SecretStore.open(workspace, proctor.store, now=proctor.clock.now()).get(name)
+                # read the key again each time, as before: another process may have rotated it
+                return proctor.credentials.secret_store(reopen=True).get(name)
 
             return resolve_client_secret(oidc_settings.client_secret, read_secret)
 
-        oidc = OidcClient(oidc_settings, proctor.store, proctor.clock, client_secret=client_secret)
+        oidc = accounts.oidc_client(oidc_settings, client_secret=client_secret)
 
     #: where browsers reach this server (``login.public_url``, else ``approvals.public_url``): the
     #: OIDC redirect goes there, and an https one makes the cookies Secure behind a TLS proxy
