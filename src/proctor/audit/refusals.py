@@ -209,6 +209,10 @@ class Refusals:
         """:func:`audit_refusal_async` on this log."""
         await audit_refusal_async(self._audit, limiter, fields, source)
 
+    def write_summaries(self, limiter: RefusalLimiter, *, final: bool = False) -> None:
+        """:func:`write_summaries` on this log."""
+        write_summaries(self._audit, limiter, final=final)
+
 
 async def audit_refusal_async(
     audit: _AuditLog, limiter: RefusalLimiter, fields: dict[str, Any], source: str | None

@@ -12,7 +12,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from proctor.app import Proctor
-from proctor.audit.refusals import RefusalLimiter, write_summaries
+from proctor.audit.refusals import RefusalLimiter
 from proctor.server.graceful import DRAIN_TIMEOUT_S, graceful_stop
 from proctor.workspace import Workspace
 
@@ -98,7 +98,7 @@ def start_sweeper(
             except Exception:  # the sweeper must not die; the next round retries
                 log.exception("task sweeper round failed")
             for limiter in refusals:
-                write_summaries(proctor.audit, limiter)
+                proctor.refusals.write_summaries(limiter)
 
     threading.Thread(target=run, name="proctor-sweeper", daemon=True).start()
     return stop
@@ -174,7 +174,7 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
             if webhooks is not None:
                 webhooks.stop()
             for limiter in limiters:
-                write_summaries(proctor.audit, limiter, final=True)
+                proctor.refusals.write_summaries(limiter, final=True)
             if attest is not None:
                 attest.close()
             proctor.close()  # flushes the audit log and signs a checkpoint at its head
