@@ -55,6 +55,23 @@ server:
 policies:
   reload_interval: 1s
 
+# Calls a policy holds for a person (@approval("owner") or a group; docs/adr/0022).
+approvals:
+  ttl: 10m            # a request waits this long for a person, then it is expired (denied)
+  max_pending: 20     # pending requests per agent; a risky call beyond it is denied
+  hold: 30s           # how long the MCP gateway holds a call while a person decides (0: answer at once)
+  # public_url: https://proctor.example.com   # where approvers reach `proctor serve` (links)
+  # webhooks:         # one POST per new request, signed (Proctor-Signature; docs/adr/0024)
+  #   - {{name: chat, format: slack, url_secret: slack-hook-url}}
+
+# Approvers sign in at /login with accounts from `proctor user add` (docs/adr/0023), or by SSO:
+login:
+  session_idle: 30m
+  session_max: 12h
+  lockout_after: 5    # failed sign-ins in a row, then the account is locked for lockout_for
+  lockout_for: 15m
+  # oidc: {{issuer: https://idp.example.com, client_id: proctor, client_secret: secret:oidc-client}}
+
 # Tools agents may call. effect: read | write | execute | send | pay | deploy (or one you add to
 # policies/schema.cedarschema). labels: trust (trusted|untrusted), sensitivity
 # (public|internal|confidential|secret). flags: destructive, financial, customer_facing, production.
