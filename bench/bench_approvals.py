@@ -66,35 +66,29 @@ def bench_approvals(tmpdir: Path) -> list[dict[str, Any]]:
 
         for i in range(50):  # warm-up: both paths, caches and the writer thread
             p.decide(call("pay.quote", -i - 1))
-        base: list[float] = []
-        held: list[float] = []
-        ids: list[str] = []
-        for i in range(N):
-            c = call("pay.quote", i)
-            t0 = time.perf_counter_ns()
-            assert p.decide(c).verdict is Verdict.ALLOW
-            base.append((time.perf_counter_ns() - t0) / 1000)
-            c = call("pay.send", i)
-            t0 = time.perf_counter_ns()
-            d = p.decide(c)
-            held.append((time.perf_counter_ns() - t0) / 1000)
-            assert d.verdict is Verdict.APPROVAL_REQUIRED, d
-            assert d.approval_id is not None
-            ids.append(d.approval_id)
+
+        def interleaved(expect: Verdict) -> tuple[list[float], list[float], list[str]]:
+            """A plain call and a `pay.send` call, alternately: their times, and the request ids."""
+            base: list[float] = []
+            held: list[float] = []
+            ids: list[str] = []
+            for i in range(N):
+                for tool, into in (("pay.quote", base), ("pay.send", held)):
+                    c = call(tool, i)
+                    t0 = time.perf_counter_ns()
+                    d = p.decide(c)
+                    into.append((time.perf_counter_ns() - t0) / 1000)
+                    assert d.verdict is (Verdict.ALLOW if tool == "pay.quote" else expect), d
+                    if tool == "pay.send":
+                        assert d.approval_id is not None
+                        ids.append(d.approval_id)
+            return base, held, ids
+
+        base, held, ids = interleaved(Verdict.APPROVAL_REQUIRED)
         plain, request = row("approval.baseline.call", base), row("approval.request.call", held)
         for aid in ids:
             p.approvals.approve(aid, owner, "bench")
-        base, held = [], []
-        for i in range(N):
-            c = call("pay.quote", i)
-            t0 = time.perf_counter_ns()
-            assert p.decide(c).verdict is Verdict.ALLOW
-            base.append((time.perf_counter_ns() - t0) / 1000)
-            c = call("pay.send", i)
-            t0 = time.perf_counter_ns()
-            d = p.decide(c)
-            held.append((time.perf_counter_ns() - t0) / 1000)
-            assert d.verdict is Verdict.ALLOW, d
+        base, held, _ = interleaved(Verdict.ALLOW)
         plain2, grant = row("approval.baseline.call", base), row("approval.grant_check.call", held)
     return [
         plain,

@@ -244,7 +244,9 @@ class PolicyEngine:
         now: float,
     ) -> Decision:
         """May ``task`` obtain ``credential``? Never cached (issuance is rare), never raises: a
-        failure to decide is a deny. An ``@approval`` permit is a deny here until approvals exist."""
+        failure to decide is a deny. An ``@approval`` permit is a deny here, by design: a credential is
+        issued inside a call that is already running and cannot wait for a person; put the approval
+        on the tool call that needs the credential instead (docs/adr/0022)."""
         ps = self._state[0]
         try:
             refused = _precheck(agent, task, now, ps.version)
@@ -302,7 +304,8 @@ class PolicyEngine:
                     ps.version,
                     (
                         f"permitted by {', '.join(f'`{p}`' for p in policies)} only with approval by"
-                        f" {', '.join(approvals)}, and credentials cannot wait for an approval yet",
+                        f" {', '.join(approvals)}, and a credential cannot wait for a person: put the approval on"
+                        " the tool call instead",
                     ),
                     policies,
                 )
