@@ -92,6 +92,18 @@ class ToolRecord:
     production: bool = False
     description: str = ""
     version: int = 1
+    #: consequential kinds the policies can name (issue 15): sharing, invitations, membership
+    access_control: bool = False
+    #: changes a credential (password, key, token, MFA)
+    credential_change: bool = False
+    #: can carry data out of the organisation (a URL fetch, a webhook)
+    egress: bool = False
+    #: the JSON Schema of the tool's arguments as canonical JSON text (hashable), or None: typed
+    #: into ``context.args`` of the tool's own Cedar action (see proctor.policy.argschema)
+    input_schema: str | None = None
+    #: argument paths that decide where data or money goes (``to``, ``to[]``, ``attendees[].email``);
+    #: empty = the heuristic of :func:`proctor.flow.provenance.destination_paths`
+    destinations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +151,9 @@ class TaskRecord:
     end_reason: str | None = None
     parent_id: TaskId | None = None
     version: int = 1
+    #: explicit intent parameters given at task start (``--param recipient=…``), sorted by name:
+    #: with ``purpose`` they are the task's declared intent that provenance traces arguments to
+    params: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape the CLI and the HTTP API show."""

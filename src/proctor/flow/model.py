@@ -1,0 +1,223 @@
+"""The values the flow stage hands to the decision: labels, provenance, history (issue 15).
+
+These types are the contract between ``proctor.flow`` (which computes them), ``proctor.policy``
+(which turns them into Cedar context and cache keys) and the pipeline, gateway, API, approval page
+and ``proctor replay`` (which pass them on and show them). They are plain frozen values: hashable, so
+a decision cache can key on them, and cheap to build for a call that has no flow-relevant data.
+
+What reaches Cedar (see ``docs/adr/0025-data-aware-decisions.md``):
+
+- ``context.task`` (the Task entity) gains ``read_untrusted: Bool``, ``max_sensitivity: String``
+  (``public`` … ``secret``), ``sensitivity_level: Long`` (0 … 3) — :meth:`TaskLabels.task_attrs`;
+- ``context.provenance`` — :meth:`Provenance.to_cedar`;
+- ``context.destinations`` — ``{domains: Set<String>}``: the e-mail domains and URL hosts of the
+  call's destination arguments (lower case), so a policy can say
+  ``["example.com"].containsAll(context.destinations.domains)``;
+- ``context.history`` — one attribute per declared counter (``counters.yaml`` in the policy
+  directory): ``count`` → Long, ``sum`` → decimal, ``seen`` and ``first_time`` → Bool;
+- ``context.args`` — only on a tool's own action: its arguments, typed from its input schema
+  (``proctor.policy.argschema``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+__all__ = [
+    "ArgOrigin",
+    "FlowFacts",
+    "Labels",
+    "Origin",
+    "Provenance",
+    "Sensitivity",
+    "TaskLabels",
+    "Trust",
+    "decimal_cedar",
+]
+
+
+class Trust(enum.StrEnum):
+    TRUSTED = "trusted"
+    UNTRUSTED = "untrusted"
+
+
+class Sensitivity(enum.IntEnum):
+    """Ordered: a task's high-water mark is the ``max`` of what it read."""
+
+    PUBLIC = 0
+    INTERNAL = 1
+    CONFIDENTIAL = 2
+    SECRET = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, name: str) -> Sensitivity:
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            raise ValueError(
+                f"unknown sensitivity `{name}`: use public, internal, confidential or secret"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """The labels one tool output carries, and why (``registry: untrusted``, ``content: AWS key``).
+    ``reasons`` never holds a value from the content, only kinds and fingerprints."""
+
+    trust: Trust
+    sensitivity: Sensitivity
+    reasons: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trust": self.trust.value,
+            "sensitivity": self.sensitivity.label,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLabels:
+    """The high-water mark of what a task has read so far."""
+
+    read_untrusted: bool = False
+    max_sensitivity: Sensitivity = Sensitivity.PUBLIC
+    #: the tools whose untrusted output the task read (names, sorted)
+    untrusted_sources: tuple[str, ...] = ()
+    outputs: int = 0
+
+    def task_attrs(self) -> dict[str, Any]:
+        """The attributes added to the Task entity."""
+        return {
+            "read_untrusted": self.read_untrusted,
+            "max_sensitivity": self.max_sensitivity.label,
+            "sensitivity_level": int(self.max_sensitivity),
+        }
+
+
+class Origin(enum.StrEnum):
+    """Where an argument value was found, best first: a value found in the intent is ``intent``
+    even if an untrusted output also holds it."""
+
+    INTENT = "intent"  # the task's purpose or an explicit --param
+    TRUSTED = "trusted"  # a trusted output the task read
+    UNTRUSTED = "untrusted"  # only untrusted outputs hold it
+    NONE = "none"  # nowhere: the model made it up (or it is too short to trace, see ``traced``)
+
+
+@dataclass(frozen=True, slots=True)
+class ArgOrigin:
+    """One traced argument value. ``path`` names the argument, never its value: ``amount``,
+    ``to[]`` (an element of a list), ``recipient.email`` (a nested field)."""
+
+    path: str
+    origin: Origin
+    #: where it was found: ``intent``, ``param:<name>``, or the tool names of the outputs
+    sources: tuple[str, ...] = ()
+    #: the argument decides where data or money goes (see ``destination_paths``)
+    destination: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "arg": self.path,
+            "origin": self.origin.value,
+            "sources": list(self.sources),
+            "destination": self.destination,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a call's argument values came from. ``checked`` is False for a call that was not
+    traced (its effect is ``read``, or flow is off): every set is then empty and every flag false."""
+
+    checked: bool = False
+    args: tuple[ArgOrigin, ...] = ()
+
+    def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
+        return tuple(
+            sorted(
+                {
+                    a.path
+                    for a in self.args
+                    if a.origin is origin and (destination is None or a.destination == destination)
+                }
+            )
+        )
+
+    @property
+    def untrusted_args(self) -> tuple[str, ...]:
+        return self._paths(Origin.UNTRUSTED)
+
+    @property
+    def unsourced_args(self) -> tuple[str, ...]:
+        return self._paths(Origin.NONE)
+
+    def to_cedar(self) -> dict[str, Any]:
+        """``context.provenance``. A list argument appears once per path (``to[]``): it is
+        untrusted when any element is untrusted (the worst element's origin counts)."""
+        dest = [a for a in self.args if a.destination]
+        return {
+            "checked": self.checked,
+            "untrusted_args": list(self.untrusted_args),
+            "unsourced_args": list(self.unsourced_args),
+            "intent_args": list(self._paths(Origin.INTENT)),
+            "trusted_args": list(self._paths(Origin.TRUSTED)),
+            "destination_untrusted": any(a.origin is Origin.UNTRUSTED for a in dest),
+            "destination_unsourced": any(a.origin is Origin.NONE for a in dest),
+            "all_traced": self.checked
+            and all(a.origin in (Origin.INTENT, Origin.TRUSTED) for a in self.args),
+        }
+
+    def to_record(self) -> dict[str, Any]:
+        """What the decision record keeps: names and origins, never values."""
+        return {"checked": self.checked, "args": [a.to_dict() for a in self.args]}
+
+
+def decimal_cedar(value: Decimal) -> dict[str, Any]:
+    """A Python Decimal as Cedar's ``decimal`` extension value (at most 4 fractional digits;
+    more are refused by Cedar, so the caller rounds first)."""
+    text = format(value.quantize(Decimal("0.0001")), "f")
+    return {"__extn": {"fn": "decimal", "arg": text}}
+
+
+@dataclass(frozen=True, slots=True)
+class FlowFacts:
+    """Everything the flow stage knows about one call, for the decision."""
+
+    task: TaskLabels = field(default_factory=TaskLabels)
+    provenance: Provenance = field(default_factory=Provenance)
+    #: declared counters, by name, sorted: Long (int), decimal (Decimal) or Bool
+    history: tuple[tuple[str, int | Decimal | bool], ...] = ()
+    #: the e-mail domains and URL hosts of the destination arguments, lower case, sorted
+    destinations: tuple[str, ...] = ()
+
+    def key(self) -> tuple[Any, ...]:
+        """A hashable key: two calls with equal facts decide alike (given equal args)."""
+        return (self.task, self.provenance, self.history, self.destinations)
+
+    def context(self) -> dict[str, Any]:
+        """The Cedar context attributes besides ``task``, ``resource``, ``in_scope``, ``args``."""
+        hist: dict[str, Any] = {}
+        for name, value in self.history:
+            hist[name] = decimal_cedar(value) if isinstance(value, Decimal) else value
+        return {
+            "provenance": self.provenance.to_cedar(),
+            "destinations": {"domains": list(self.destinations)},
+            "history": hist,
+        }
+
+    def history_dict(self) -> Mapping[str, int | Decimal | bool]:
+        return dict(self.history)
+
+
+#: the facts of a call with nothing flow-relevant: nothing read, nothing traced, no counters
+NO_FACTS = FlowFacts()
