@@ -174,6 +174,12 @@ def _object(raw: Mapping[str, Any], key: str, file: str, line: int) -> dict[str,
     return value
 
 
+def _tool_error(exc: ValidationError, file: str, line: int) -> TraceError:
+    at = f"{file}:{line}: "
+    text = exc.message if exc.message.startswith(at) else f"{at}tool: {exc.message}"
+    return TraceError(text, file=file, line=line)
+
+
 def _tool(raw: dict[str, Any], file: str, line: int) -> ToolRecord:
     body = {k: v for k, v in raw.items() if k != "type"}
     where = f"{file}:{line}: tool"
@@ -184,11 +190,11 @@ def _tool(raw: dict[str, Any], file: str, line: int) -> ToolRecord:
         # until then they are read here
         extra = {k: body.pop(k) for k in TOOL_EXTRA_KEYS if k in body}
         if not extra:
-            raise TraceError(exc.message, file=file, line=line) from None
+            raise _tool_error(exc, file, line) from None
     try:
         tool = tool_from_mapping(body, where)
     except ValidationError as exc:
-        raise TraceError(exc.message, file=file, line=line) from None
+        raise _tool_error(exc, file, line) from None
     schema = extra.get("input_schema")
     if schema is not None and not isinstance(schema, dict):
         raise _error(file, line, "tool: `input_schema` must be a JSON Schema object")
@@ -371,9 +377,10 @@ def load_trace(path: Path) -> Trace:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise TraceError(f"{file}: cannot be read ({exc.strerror})", file=file, line=None) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise TraceError(f"{file}: not a regular file", file=file, line=None)
     with os.fdopen(fd, "rb") as raw_fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise TraceError(f"{file}: not a regular file", file=file, line=None)
         return _parse(_lines(raw_fh, file), file)
 
 
