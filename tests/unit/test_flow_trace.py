@@ -60,8 +60,10 @@ def test_the_adr_example_reads_and_writes_back() -> None:
     """Tools, tasks and calls as the ADR shows them; writing and reading again gives the same trace."""
     t = parse_trace(jsonl(TOOL, TASK, CALL, {**CALL, "id": "c-2", "at": 2, "output": None}), "a.jsonl")
     tool = t.tools["billing.send_money"]
-    assert tool.financial and tool.destinations == ("iban",)
-    assert tool.input_schema is not None and json.loads(tool.input_schema)["required"] == ["iban", "amount"]
+    assert tool.financial
+    assert tool.destinations == ("iban",)
+    assert tool.input_schema is not None
+    assert json.loads(tool.input_schema)["required"] == ["iban", "amount"]
     (task,) = t.tasks
     assert (task.id, task.agent, task.params, task.meta) == (
         "t-1",
@@ -142,11 +144,13 @@ def test_bounds_on_lines_outputs_and_line_count(monkeypatch: pytest.MonkeyPatch,
     with the line they are at."""
     monkeypatch.setattr(tr, "MAX_OUTPUT_BYTES", 100)
     exc = refused(jsonl(TASK, {**CALL, "output": "é" * 51}))
-    assert exc.message.startswith("t.jsonl:2: ") and "larger than 100 bytes" in exc.message
+    assert exc.message.startswith("t.jsonl:2: ")
+    assert "larger than 100 bytes" in exc.message
     parse_trace(jsonl(TASK, {**CALL, "output": "é" * 50}))  # 100 bytes: at the bound
     monkeypatch.setattr(tr, "MAX_LINE_BYTES", 300)
     exc = refused(jsonl(TASK, {**CALL, "args": {"x": "y" * 300}}))
-    assert exc.message.startswith("t.jsonl:2: ") and "longer than 300 bytes" in exc.message
+    assert exc.message.startswith("t.jsonl:2: ")
+    assert "longer than 300 bytes" in exc.message
     monkeypatch.setattr(tr, "MAX_LINES", 3)
     path = tmp_path / "long.jsonl"
     path.write_text(jsonl(TASK, CALL, {**CALL, "id": "2"}, {**CALL, "id": "3"}))
