@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,11 +42,11 @@ def _workspace(workspace: str | None) -> tuple[Path | None, list[ToolRecord]]:
         p.close()
 
 
-def _load(directory: Path, what: str) -> PolicySet:
+def _load(directory: Path, what: str, tools: Sequence[ToolRecord]) -> PolicySet:
     from proctor.policy.loader import load_policy_dir
 
     try:
-        return load_policy_dir(directory)
+        return load_policy_dir(directory, tools=tools)
     except PolicyLoadError as exc:
         raise PolicyLoadError(f"{what} `{directory}` is invalid: {exc.message}", **exc.details) from None
 

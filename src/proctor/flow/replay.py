@@ -43,7 +43,7 @@ from proctor.policy.loader import PolicySet
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, Verdict
 
-__all__ = ["START", "CallReport", "ReplayReport", "TaskReport", "merge_tools", "replay"]
+__all__ = ["START", "CallReport", "ReplayReport", "TaskReport", "merge_tools", "policies_for", "replay"]
 
 #: when the first task of each trace file starts (2026-01-01T00:00:00Z): a fixed clock, so a replay
 #: decides the same way whenever it runs
@@ -197,6 +197,14 @@ def merge_tools(traces: Sequence[Trace], tools: Sequence[ToolRecord] = ()) -> di
     return merged
 
 
+def policies_for(directory: Path, traces: Sequence[Trace], tools: Sequence[ToolRecord] = ()) -> PolicySet:
+    """A policy directory compiled against a replay's tool catalog (see :func:`merge_tools`): a
+    policy reading an argument a traced tool does not have is refused here, naming file:line."""
+    from proctor.policy.loader import load_policy_dir
+
+    return load_policy_dir(directory, tools=list(merge_tools(traces, tools).values()))
+
+
 def _task_id(file_index: int, task: TraceTask) -> TaskId:
     """A valid task id for the trace's (free-form) one, distinct per file."""
     digest = hashlib.sha256(f"{file_index}\0{task.id}".encode()).hexdigest()[:24]
@@ -254,14 +262,13 @@ class _Side:
 
 
 def _side(ps: PolicySet) -> _Side:
-    return _Side(PolicyEngine(ps, cache=True), tuple(getattr(ps, "counters", ())))
+    return _Side(PolicyEngine(ps, cache=True), tuple(ps.counters))
 
 
 def _shadow(d: Decision) -> dict[str, Any] | None:
-    raw = getattr(d, "shadow", None)
-    if raw is None:
+    if d.shadow is None:
         return None
-    verdict, policies = raw
+    verdict, policies = d.shadow
     return {"decision": str(verdict), "policies": list(policies)}
 
 
@@ -277,7 +284,7 @@ def _decide_call(
     history = side.history(str(task.id), str(agent.name), tool, args, now)
     if history != facts.history:
         facts = replace(facts, history=history)
-    d = side.engine.decide(agent, task, tool, args, now, facts=facts)  # type: ignore[call-arg]  # TODO(merge wt-e15)
+    d = side.engine.decide(agent, task, tool, args, now, facts=facts)
     if d.verdict is Verdict.ALLOW:
         side.record(str(task.id), str(agent.name), tool, args, now)
     return d
