@@ -162,7 +162,7 @@ def corpus(directory: Path, seed: int = 15) -> list[Path]:
                 kind = c % 3
                 if kind == 0:
                     args: dict[str, Any] = {
-                        "iban": rnd.choice(seen[-3:] + [payee]),
+                        "iban": rnd.choice([*seen[-3:], payee]),
                         "amount": round(rnd.uniform(10, 1500), 2),
                         "memo": f"invoice {rnd.randrange(10_000)}",
                     }
