@@ -1,7 +1,7 @@
 """``proctor``: every operation a person does. This module is the table of contents: it builds the
 root app and registers each command group from its own module (``proctor.cli.agents``,
 ``.tasks``, ``.tools``, ``.policy``, ``.audit``, ``.keys``, ``.upstreams``, ``.secrets``,
-``.leases``, ``.users``, ``.introspection``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``). Those
+``.leases``, ``.users``, ``.replay``, ``.introspection``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``). Those
 modules share :mod:`proctor.cli._common` and call the services; none imports this one.
 
 Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
@@ -25,6 +25,7 @@ from proctor.cli import (
     leases,
     mcp_config,
     policy,
+    replay,
     secrets,
     serve,
     tasks,
@@ -52,6 +53,7 @@ def build_app() -> typer.Typer:
     root.command("mcp-config")(mcp_config.mcp_config)
     root.command()(serve.serve)
     root.command()(workspace.demo)
+    root.command()(replay.replay)
     gateway.register(root)
     root.add_typer(agents.agent_app, name="agent")
     root.add_typer(tasks.task_app, name="task")
@@ -66,6 +68,7 @@ def build_app() -> typer.Typer:
     root.add_typer(leases.lease_app, name="lease")
     users.register(root)
     root.add_typer(approvals.approvals_app, name="approvals")
+    root.add_typer(replay.trace_app, name="trace")
     introspection.register(root)
     return root
 

@@ -1,0 +1,427 @@
+"""``proctor replay``: re-decide recorded traces under a candidate policy set, in memory.
+
+No store, no network, no audit log: every call of every task of every trace (docs/trace-format.md)
+is decided by a :class:`~proctor.policy.engine.PolicyEngine` on records built from the trace, with
+the flow facts a :class:`~proctor.flow.state.TaskFlow` computes from the outputs the task had seen
+so far and the history its set's counters keep of the calls that set allowed. With a baseline set
+every call is decided under both, on the same flow facts (each set with its own history), and the
+report says what changed.
+
+Rules (documented in docs/trace-format.md):
+
+- **Outputs.** Every output present in the trace is observed after its call is decided, whatever
+  either set decides: the agent saw it, and its later calls were made after seeing it. (A call a
+  candidate set would deny changes what comes after it; a replay cannot know how, so it does not
+  pretend to.)
+- **History.** A set's counters count the calls *that set* allowed (``allow``; a held call counts
+  only once a person approves it, which a replay cannot know). History spans the tasks of one trace
+  file (``scope: agent`` counters included), never several files: each file replays alone.
+- **Time.** The first task of a file starts at :data:`START`; each next task starts one second
+  after the previous task's last call. A call is decided at its task's start plus its ``at``.
+- **Records.** The agent is active, owned by the task line's ``owner``; the task is active with a
+  deadline far ahead; tools are the trace's tool lines, then ``tools`` given by the caller (the
+  workspace's registry, for the CLI) for names no tool line defines. A call of a tool defined
+  nowhere is a deny (``unknown tool``), as at the gateway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from proctor.errors import ValidationError
+from proctor.flow.counters import HistoryEvent, evaluate, event_for
+from proctor.flow.model import FlowFacts, Labels
+from proctor.flow.state import TaskFlow
+from proctor.flow.trace import Trace, TraceCall, TraceError, TraceTask, load_trace
+from proctor.policy.engine import Decision, PolicyEngine
+from proctor.policy.loader import PolicySet
+from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
+from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, Verdict
+
+__all__ = ["START", "CallReport", "ReplayReport", "TaskReport", "merge_tools", "policies_for", "replay"]
+
+#: when the first task of each trace file starts (2026-01-01T00:00:00Z): a fixed clock, so a replay
+#: decides the same way whenever it runs
+START = 1_767_225_600.0
+#: a replayed task never expires
+FAR = 10 * 365 * 86_400.0
+#: the key of ``first_time`` fingerprints: they live in memory for one replay only
+KEY = b"proctor-replay"
+VERDICTS = tuple(v.value for v in Verdict)
+#: the provenance of a call that was not traced (an unknown tool, an error)
+UNTRACED: Mapping[str, Any] = {"checked": False, "args": []}
+
+
+@dataclass(frozen=True, slots=True)
+class CallReport:
+    """One replayed call: the candidate's decision and, with a baseline, the baseline's."""
+
+    trace: str
+    task: str
+    call: str
+    line: int
+    tool: str
+    at: float
+    decision: str
+    reasons: tuple[str, ...]
+    policies: tuple[str, ...]
+    provenance: Mapping[str, Any]
+    meta: Mapping[str, Any]
+    shadow: Mapping[str, Any] | None = None
+    labels: Mapping[str, Any] | None = None
+    baseline_decision: str | None = None
+    baseline_reasons: tuple[str, ...] = ()
+    baseline_policies: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.baseline_decision is not None and self.baseline_decision != self.decision
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trace": self.trace,
+            "task": self.task,
+            "call": self.call,
+            "line": self.line,
+            "tool": self.tool,
+            "at": self.at,
+            "decision": self.decision,
+            "baseline_decision": self.baseline_decision,
+            "changed": self.changed,
+            "reasons": list(self.reasons),
+            "policies": list(self.policies),
+            "baseline_reasons": list(self.baseline_reasons),
+            "baseline_policies": list(self.baseline_policies),
+            "shadow": None if self.shadow is None else dict(self.shadow),
+            "provenance": dict(self.provenance),
+            "labels": None if self.labels is None else dict(self.labels),
+            "meta": dict(self.meta),
+        }
+
+
+def _counts(values: Sequence[str]) -> dict[str, int]:
+    got = Counter(values)
+    return {v: got.get(v, 0) for v in VERDICTS}
+
+
+@dataclass(frozen=True, slots=True)
+class TaskReport:
+    """One replayed task: how many of its calls each set decided which way."""
+
+    trace: str
+    task: str
+    meta: Mapping[str, Any]
+    calls: tuple[CallReport, ...]
+    has_baseline: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trace": self.trace,
+            "task": self.task,
+            "meta": dict(self.meta),
+            "calls": len(self.calls),
+            "decisions": _counts([c.decision for c in self.calls]),
+            "baseline_decisions": (
+                _counts([c.baseline_decision or "" for c in self.calls]) if self.has_baseline else None
+            ),
+            "changed": sum(c.changed for c in self.calls),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    """Everything a replay decided. ``to_dict()`` is the ``--json`` output (docs/trace-format.md)."""
+
+    policies: str
+    baseline: str | None
+    tasks: tuple[TaskReport, ...]
+    traces: tuple[str, ...] = ()
+
+    @property
+    def calls(self) -> tuple[CallReport, ...]:
+        return tuple(c for t in self.tasks for c in t.calls)
+
+    @property
+    def changed(self) -> tuple[CallReport, ...]:
+        return tuple(c for c in self.calls if c.changed)
+
+    def summary(self) -> dict[str, Any]:
+        calls = self.calls
+        moves = Counter(f"{c.baseline_decision}->{c.decision}" for c in calls if c.changed)
+        return {
+            "traces": len(self.traces),
+            "tasks": len(self.tasks),
+            "calls": len(calls),
+            "decisions": _counts([c.decision for c in calls]),
+            "baseline_decisions": (
+                None if self.baseline is None else _counts([c.baseline_decision or "" for c in calls])
+            ),
+            "changed": sum(moves.values()),
+            "changes": dict(sorted(moves.items())),
+            "shadow": sum(c.shadow is not None for c in calls),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policies": self.policies,
+            "baseline": self.baseline,
+            "calls": [c.to_dict() for c in self.calls],
+            "tasks": [t.to_dict() for t in self.tasks],
+            "summary": self.summary(),
+        }
+
+
+def merge_tools(traces: Sequence[Trace], tools: Sequence[ToolRecord] = ()) -> dict[str, ToolRecord]:
+    """The tool catalog of a replay: every trace's tool lines, then ``tools`` for the other names.
+    Two files defining one tool differently are refused: a replay decides against one catalog."""
+    merged: dict[str, ToolRecord] = {}
+    where: dict[str, str] = {}
+    for trace in traces:
+        for name, tool in trace.tools.items():
+            if name in merged and merged[name] != tool:
+                raise TraceError(
+                    f"{trace.name}: tool `{name}` is defined differently in {where[name]}:"
+                    " one replay decides against one tool catalog",
+                    file=trace.name,
+                    line=None,
+                )
+            merged.setdefault(name, tool)
+            where.setdefault(name, trace.name)
+    for tool in tools:
+        merged.setdefault(str(tool.name), tool)
+    return merged
+
+
+def policies_for(directory: Path, traces: Sequence[Trace], tools: Sequence[ToolRecord] = ()) -> PolicySet:
+    """A policy directory compiled against a replay's tool catalog (see :func:`merge_tools`): a
+    policy reading an argument a traced tool does not have is refused here, naming file:line."""
+    from proctor.policy.loader import load_policy_dir
+
+    return load_policy_dir(directory, tools=list(merge_tools(traces, tools).values()))
+
+
+def _task_id(file_index: int, task: TraceTask) -> TaskId:
+    """A valid task id for the trace's (free-form) one, distinct per file."""
+    digest = hashlib.sha256(f"{file_index}\0{task.id}".encode()).hexdigest()[:24]
+    return TaskId(f"tsk_{digest}")
+
+
+def _records(task: TraceTask, task_id: TaskId, start: float) -> tuple[AgentRecord, TaskRecord]:
+    agent = AgentRecord(
+        name=AgentName(task.agent),
+        spiffe_id=SpiffeId(f"spiffe://replay.invalid/agent/{task.agent}"),
+        owner=Email(task.owner),
+        status=AgentStatus.ACTIVE,
+        selectors=(),
+        created_at=start,
+        updated_at=start,
+    )
+    record = TaskRecord(
+        id=task_id,
+        agent=AgentName(task.agent),
+        purpose=task.purpose,
+        allow=task.allow,
+        resources=task.resources,
+        requested_by=Email(task.requested_by),
+        state=TaskState.ACTIVE,
+        created_at=start,
+        deadline=start + FAR,
+        params=task.params,
+    )
+    return agent, record
+
+
+@dataclass
+class _Side:
+    """One policy set as a replay runs it: its engine, its counters, the history it keeps."""
+
+    engine: PolicyEngine
+    counters: tuple[Any, ...]
+    events: list[HistoryEvent] = field(default_factory=list)
+
+    def history(
+        self, task_id: str, agent: str, tool: ToolRecord, args: Mapping[str, Any], now: float
+    ) -> tuple[tuple[str, Any], ...]:
+        if not self.counters:
+            return ()
+        return evaluate(
+            self.counters, self.events, task_id=task_id, agent=agent, tool=tool, args=args, now=now, key=KEY
+        )
+
+    def record(self, task_id: str, agent: str, tool: ToolRecord, args: Mapping[str, Any], now: float) -> None:
+        if not self.counters:
+            return
+        ev = event_for(self.counters, task_id=task_id, agent=agent, tool=tool, args=args, at=now, key=KEY)
+        if ev is not None:
+            self.events.append(ev)
+
+
+def _side(ps: PolicySet) -> _Side:
+    return _Side(PolicyEngine(ps, cache=True), tuple(ps.counters))
+
+
+def _shadow(d: Decision) -> dict[str, Any] | None:
+    if d.shadow is None:
+        return None
+    verdict, policies = d.shadow
+    return {"decision": str(verdict), "policies": list(policies)}
+
+
+def _decide_call(
+    side: _Side,
+    facts: FlowFacts,
+    agent: AgentRecord,
+    task: TaskRecord,
+    tool: ToolRecord,
+    args: Mapping[str, Any],
+    now: float,
+) -> Decision:
+    history = side.history(str(task.id), str(agent.name), tool, args, now)
+    if history != facts.history:
+        facts = replace(facts, history=history)
+    d = side.engine.decide(agent, task, tool, args, now, facts=facts)
+    if d.verdict is Verdict.ALLOW:
+        side.record(str(task.id), str(agent.name), tool, args, now)
+    return d
+
+
+def _replay_task(
+    trace: Trace,
+    task: TraceTask,
+    task_id: TaskId,
+    start: float,
+    catalog: Mapping[str, ToolRecord],
+    cand: _Side,
+    base: _Side | None,
+    max_outputs: int,
+    max_bytes: int,
+) -> TaskReport:
+    agent, record = _records(task, task_id, start)
+    flow = TaskFlow(task.purpose, dict(task.params), max_outputs=max_outputs, max_bytes=max_bytes)
+    reports: list[CallReport] = []
+    for call in task.calls:
+        reports.append(_replay_call(trace, task, call, catalog, flow, agent, record, start, cand, base))
+    return TaskReport(trace.name, task.id, task.meta, tuple(reports), base is not None)
+
+
+def _replay_call(
+    trace: Trace,
+    task: TraceTask,
+    call: TraceCall,
+    catalog: Mapping[str, ToolRecord],
+    flow: TaskFlow,
+    agent: AgentRecord,
+    record: TaskRecord,
+    start: float,
+    cand: _Side,
+    base: _Side | None,
+) -> CallReport:
+    now = start + call.at
+    tool = catalog.get(call.tool)
+    common: dict[str, Any] = {
+        "trace": trace.name,
+        "task": task.id,
+        "call": call.id,
+        "line": call.line,
+        "tool": call.tool,
+        "at": call.at,
+        "meta": call.meta,
+    }
+    if tool is None:  # as at the gateway: a tool nobody registered is denied
+        reasons = (f"unknown tool `{call.tool}`",)
+        return CallReport(
+            **common,
+            decision=Verdict.DENY.value,
+            reasons=reasons,
+            policies=(),
+            provenance=UNTRACED,
+            baseline_decision=None if base is None else Verdict.DENY.value,
+            baseline_reasons=() if base is None else reasons,
+        )
+    try:
+        facts = flow.facts(tool, call.args)
+        d = _decide_call(cand, facts, agent, record, tool, call.args, now)
+        b = None if base is None else _decide_call(base, facts, agent, record, tool, call.args, now)
+    except Exception as exc:  # fail closed, as the pipeline does: a call that cannot be traced is denied
+        reasons = (f"error while tracing the call ({type(exc).__name__}): the call is denied",)
+        failed = CallReport(
+            **common,
+            decision=Verdict.DENY.value,
+            reasons=reasons,
+            policies=(),
+            provenance=UNTRACED,
+            baseline_decision=None if base is None else Verdict.DENY.value,
+            baseline_reasons=() if base is None else reasons,
+        )
+        if call.output is not None:
+            return replace(failed, labels=flow.observe(tool, call.output).to_dict())
+        return failed
+    # the output reaches the flow stage after its call is decided, whatever either set decided:
+    # the agent saw it before its next call (docs/trace-format.md)
+    labels: Labels | None = None if call.output is None else flow.observe(tool, call.output)
+    return CallReport(
+        **common,
+        decision=d.verdict.value,
+        reasons=d.reasons,
+        policies=d.policies,
+        provenance=facts.provenance.to_record(),
+        shadow=_shadow(d),
+        labels=None if labels is None else labels.to_dict(),
+        baseline_decision=None if b is None else b.verdict.value,
+        baseline_reasons=() if b is None else b.reasons,
+        baseline_policies=() if b is None else b.policies,
+    )
+
+
+def replay(
+    traces: Sequence[Path | Trace],
+    policies: PolicySet,
+    *,
+    baseline: PolicySet | None = None,
+    tools: Sequence[ToolRecord] = (),
+    max_outputs: int = 200,
+    max_output_bytes: int = 4 << 20,
+) -> ReplayReport:
+    """Re-decide every call of ``traces`` (paths are read with :func:`load_trace`) under
+    ``policies`` and, when given, ``baseline``. ``tools`` are registrations used for the tool names
+    no trace line defines. Raises :class:`TraceError` (``file:line``) for a trace not in the format;
+    never raises for a policy reason (a call that cannot be decided is a deny)."""
+    loaded = [t if isinstance(t, Trace) else load_trace(t) for t in traces]
+    if not loaded:
+        raise ValidationError("no trace to replay")
+    catalog = merge_tools(loaded, tools)
+    cand = _side(policies)
+    base = None if baseline is None else _side(baseline)
+    tasks: list[TaskReport] = []
+    for index, trace in enumerate(loaded):
+        # history spans the tasks of one file, never several
+        cand.events.clear()
+        if base is not None:
+            base.events.clear()
+        start = START
+        for task in trace.tasks:
+            tasks.append(
+                _replay_task(
+                    trace,
+                    task,
+                    _task_id(index, task),
+                    start,
+                    catalog,
+                    cand,
+                    base,
+                    max_outputs,
+                    max_output_bytes,
+                )
+            )
+            start += (task.calls[-1].at if task.calls else 0.0) + 1.0
+    return ReplayReport(
+        policies=policies.version,
+        baseline=None if baseline is None else baseline.version,
+        tasks=tuple(tasks),
+        traces=tuple(t.name for t in loaded),
+    )
