@@ -339,7 +339,8 @@ TRAVEL = [
 ]
 
 CODE = [
-    Tool("repo.read_file", "read", props={"repo": "string", "path": "string", "ref": "string"}),
+    # files any contributor can change through a pull request: untrusted, like drive and wiki pages
+    Tool("repo.read_file", "read", "untrusted", props={"repo": "string", "path": "string", "ref": "string"}),
     Tool("issues.read", "read", "untrusted", props={"repo": "string", "number": "number"}),
     Tool("pr.read", "read", "untrusted", props={"repo": "string", "number": "number"}),
     Tool("ci.status", "read", props={"repo": "string", "ref": "string"}),
