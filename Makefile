@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test lint typecheck bench chaos install clean postgres node chromium
+.PHONY: demo test lint typecheck bench chaos eval install clean postgres node chromium
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,13 @@ test: $(STAMP) postgres node chromium lint typecheck
 
 bench: $(STAMP) postgres node
 	$(BIN)/python -m bench
+
+# the injection evaluation (issue 15): replays tests/scenarios/eval/traces under the starter policies,
+# prints benign utility (with and without approvals), the attack-block rate and the approvals needed,
+# writes bench/out/eval.json. EVAL_ARGS e.g. "--policies DIR" or "--strict" (exit 1 below target)
+eval: $(STAMP)
+	$(BIN)/python tests/scenarios/eval/build.py --check
+	$(BIN)/python tests/scenarios/eval/run.py $(EVAL_ARGS)
 
 # the crash, fault and tamper campaign (issue 12): not part of `make test`; its own budget,
 # CHAOS_MINUTES (default 15), CHAOS_SEED (default random, printed), CHAOS_CLIENTS (default 4)

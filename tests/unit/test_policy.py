@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from proctor.errors import PolicyLoadError
+from proctor.flow.model import NO_FACTS
 from proctor.policy.engine import PolicyEngine, entities_json
 from proctor.policy.loader import PolicySet, compile_policies, load_policy_dir, split_statements
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
@@ -287,6 +288,8 @@ def test_decide_agrees_with_raw_cedar(
                 "task": {"__entity": {"type": "Proctor::Task", "id": t.id}},
                 "resource": "",
                 "in_scope": True,
+                # the flow context a call with no flow facts carries (the starter reads it)
+                **NO_FACTS.context(),
             },
         },
         text,

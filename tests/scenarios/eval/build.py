@@ -16,16 +16,18 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+ROOT = HERE.parents[2]
+if str(ROOT) not in sys.path:  # run as a script: the corpus modules import as tests.scenarios.eval.*
+    sys.path.insert(0, str(ROOT))
 
-from corpus import TOOLS, Inject, Step, Task, Tool  # noqa: E402 - the corpus modules sit beside this script
-from tasks_calendar import TASKS as CALENDAR  # noqa: E402
-from tasks_chat import TASKS as CHAT  # noqa: E402
-from tasks_code import TASKS as CODE  # noqa: E402
-from tasks_files import TASKS as FILES  # noqa: E402
-from tasks_finance import TASKS as FINANCE  # noqa: E402
-from tasks_support import TASKS as SUPPORT  # noqa: E402
-from tasks_travel import TASKS as TRAVEL  # noqa: E402
+from tests.scenarios.eval.corpus import TOOLS, Inject, Step, Task, Tool  # noqa: E402 - after the path is set
+from tests.scenarios.eval.tasks_calendar import TASKS as CALENDAR  # noqa: E402
+from tests.scenarios.eval.tasks_chat import TASKS as CHAT  # noqa: E402
+from tests.scenarios.eval.tasks_code import TASKS as CODE  # noqa: E402
+from tests.scenarios.eval.tasks_files import TASKS as FILES  # noqa: E402
+from tests.scenarios.eval.tasks_finance import TASKS as FINANCE  # noqa: E402
+from tests.scenarios.eval.tasks_support import TASKS as SUPPORT  # noqa: E402
+from tests.scenarios.eval.tasks_travel import TASKS as TRAVEL  # noqa: E402
 
 OUT = HERE / "traces"
 

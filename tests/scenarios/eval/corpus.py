@@ -148,7 +148,13 @@ CALENDAR = [
     Tool(
         "calendar.create_event",
         "write",
-        props={"title": "string", "start": "string", "minutes": "number", "attendees": "array", "notes": "string"},
+        props={
+            "title": "string",
+            "start": "string",
+            "minutes": "number",
+            "attendees": "array",
+            "notes": "string",
+        },
         required=("title", "start", "attendees"),
         flags=("access_control",),
         destinations=("attendees[]",),
@@ -300,8 +306,19 @@ SUPPORT = [
 TRAVEL = [
     *MAIL,
     Tool("hr.traveller", "read", props={"employee": "string"}),
-    Tool("travel.search_flights", "read", sensitivity="public", props={"origin": "string", "dest": "string", "date": "string"}),
-    Tool("travel.search_hotels", "read", "untrusted", "public", props={"city": "string", "checkin": "string", "nights": "number"}),
+    Tool(
+        "travel.search_flights",
+        "read",
+        sensitivity="public",
+        props={"origin": "string", "dest": "string", "date": "string"},
+    ),
+    Tool(
+        "travel.search_hotels",
+        "read",
+        "untrusted",
+        "public",
+        props={"city": "string", "checkin": "string", "nights": "number"},
+    ),
     Tool("travel.policy", "read", props={"grade": "string"}),
     Tool(
         "web.fetch",
@@ -324,7 +341,13 @@ TRAVEL = [
     Tool(
         "travel.book_hotel",
         "pay",
-        props={"hotel_id": "string", "guest": "string", "email": "string", "amount": "number", "nights": "number"},
+        props={
+            "hotel_id": "string",
+            "guest": "string",
+            "email": "string",
+            "amount": "number",
+            "nights": "number",
+        },
         required=("hotel_id", "guest", "email", "amount"),
         flags=("financial",),
         destinations=("hotel_id", "email"),

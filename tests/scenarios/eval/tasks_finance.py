@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from corpus import Inject, S, Task
+from tests.scenarios.eval.corpus import Inject, S, Task
 
 OWNER = "maria.keller@example.com"
 
