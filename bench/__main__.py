@@ -44,6 +44,7 @@ TARGETS = {
     "lease.issue.jwt": ("p50_us", "<=", 300.0),
     "approval.request": ("p50_us", "<=", 1_000.0),
     "approval.grant_check": ("p50_us", "<=", 1_000.0),
+    "flow.provenance": ("p50_us", "<=", 1_000.0),
     "replay.throughput": ("ops_per_s", ">=", 5_000.0),
 }
 P99_TARGETS = {"gateway.added": 3_000.0, "gateway.added.strict": 3_000.0}
@@ -169,6 +170,9 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as rd:
             results += bench_replay(Path(rd))
+    from bench.bench_flow import bench_flow
+
+    results += bench_flow(timed)
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.pgserver import temporary_postgres
