@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 
@@ -17,7 +18,8 @@ def test_demo_runs_end_to_end() -> None:
     # approvals: a person approves the held payment; the identical call runs once, a replay waits again
     assert "alice@acme.test approved the held payment" in text
     assert "after approval: permitted by `approval.payments`" in text
-    assert "replayed: permitted by `approval.payments` only with approval" in text
+    # (with flow facts the unsourced account also names flow.hold-untrusted-destination)
+    assert re.search(r"replayed: permitted by `approval\.payments`[^\n]* only with approval", text)
     assert "forbidden by `guard.destructive-production`" in text
     assert "after suspend: agent `support-bot` is suspended" in text
     # credentials: issued for the task, denied to the other agent, dead after the task ends
