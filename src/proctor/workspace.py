@@ -148,7 +148,8 @@ class Workspace:
         ws.policies_dir.mkdir(mode=0o700, exist_ok=True)
         with resources.as_file(starter) as src:
             for path in sorted(Path(src).iterdir()):
-                if path.suffix in {".cedar", ".cedarschema"}:
+                # counters.yaml: the history the starter's payment limits read (docs/adr/0025)
+                if path.suffix in {".cedar", ".cedarschema"} or path.name == "counters.yaml":
                     _write_private(ws.policies_dir / path.name, path.read_bytes())
         text = config_text or DEFAULT_CONFIG.format(trust_domain=trust_domain, store=store)
         _write_private(ws.config_path, text.encode("utf-8"))

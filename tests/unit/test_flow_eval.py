@@ -112,3 +112,16 @@ def test_eval_runner_counts_an_allowed_injected_call_as_not_blocked(tmp_path: Pa
     through = {a["task"] for a in result["residual"]["attacks_through"]}
     assert "finance-06-x" in through
     assert result["summary"]["attack_block"] < 1
+
+
+def test_a_new_workspace_gets_the_starter_counters(tmp_path: Path) -> None:
+    """`proctor init` copies counters.yaml with the starter policies: without it the payment limits
+    read no history and every payment waits for a person; with it the loaded set has the counters."""
+    from proctor.workspace import Workspace
+
+    ws, _ = Workspace.init(tmp_path / "ws")
+    assert (ws.policies_dir / "counters.yaml").read_text(encoding="utf-8") == (
+        STARTER / "counters.yaml"
+    ).read_text(encoding="utf-8")
+    ps = load_policy_dir(ws.policies_dir)
+    assert {c.name for c in ps.counters} == {"spend_task", "spend_today", "payments_today"}
