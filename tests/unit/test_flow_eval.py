@@ -82,8 +82,8 @@ def test_eval_runner_blocks_a_known_attack_and_keeps_its_twin(tmp_path: Path) ->
     assert code == 0
     result = json.loads(out.read_text(encoding="utf-8"))
     s = result["summary"]
-    assert s["benign_tasks"] == 9
-    assert s["attack_tasks"] == 9
+    assert s["benign_tasks"] == s["attack_tasks"] == 11
+    assert set(s["sets"]) == {"main", "late"}
     for key in ("benign_no_approval", "benign_with_approval", "attack_block", "benign_approvals_total"):
         assert 0 <= s[key] <= (1 if key != "benign_approvals_total" else 100)
     benign = {b["task"]: b for b in result["benign"]}

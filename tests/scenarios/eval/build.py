@@ -26,19 +26,20 @@ from tests.scenarios.eval.tasks_chat import TASKS as CHAT  # noqa: E402
 from tests.scenarios.eval.tasks_code import TASKS as CODE  # noqa: E402
 from tests.scenarios.eval.tasks_files import TASKS as FILES  # noqa: E402
 from tests.scenarios.eval.tasks_finance import TASKS as FINANCE  # noqa: E402
+from tests.scenarios.eval.tasks_late import LATE  # noqa: E402
 from tests.scenarios.eval.tasks_support import TASKS as SUPPORT  # noqa: E402
 from tests.scenarios.eval.tasks_travel import TASKS as TRAVEL  # noqa: E402
 
 OUT = HERE / "traces"
 
 DOMAINS: dict[str, list[Task]] = {
-    "finance": FINANCE,
-    "email-calendar": CALENDAR,
-    "chat": CHAT,
-    "files": FILES,
-    "support": SUPPORT,
-    "travel": TRAVEL,
-    "code": CODE,
+    "finance": [*FINANCE, *LATE["finance"]],
+    "email-calendar": [*CALENDAR, *LATE["email-calendar"]],
+    "chat": [*CHAT, *LATE["chat"]],
+    "files": [*FILES, *LATE["files"]],
+    "support": [*SUPPORT, *LATE["support"]],
+    "travel": [*TRAVEL, *LATE["travel"]],
+    "code": [*CODE, *LATE["code"]],
 }
 
 MARK = "{INJ}"
@@ -99,6 +100,8 @@ def task_lines(task: Task, domain: str, attack: bool) -> list[dict[str, Any]]:
     meta: dict[str, Any] = {"kind": "attack" if attack else "benign", "domain": domain, "pair": task.id}
     if attack:
         meta["vector"] = task.inject.vector
+    if task.late:
+        meta["set"] = "late"
     lines: list[dict[str, Any]] = [
         {
             "type": "task",

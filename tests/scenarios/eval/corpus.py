@@ -66,6 +66,8 @@ class Task:
     inject: Inject
     params: dict[str, str] = field(default_factory=dict)
     allow: tuple[str, ...] = ("*",)
+    #: written after the starter policies were settled and measured once, never tuned on (README)
+    late: bool = False
 
 
 def S(tool: str, output: str | None = None, **args: Any) -> Step:

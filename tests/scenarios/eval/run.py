@@ -82,6 +82,7 @@ def evaluate(traces: list[Path], policies: Path) -> dict[str, Any]:
             row: dict[str, Any] = {
                 "task": task.task,
                 "trace": path.name,
+                "set": meta.get("set", "main"),
                 "kind": meta.get("kind"),
                 "domain": meta.get("domain"),
                 "pair": meta.get("pair"),
@@ -156,6 +157,20 @@ def score(benign: list[dict[str, Any]], attacks: list[dict[str, Any]], versions:
         "attack_approvals_total": sum(a["approvals"] for a in attacks),
         "targets": {"attack_block": TARGET_BLOCK, "benign_no_approval": TARGET_NO_APPROVAL},
     }
+    summary["sets"] = {
+        name: {
+            "benign_tasks": sum(b["set"] == name for b in benign),
+            "attack_tasks": sum(a["set"] == name for a in scored),
+            "benign_no_approval": _rate(
+                sum(b["no_approval"] for b in benign if b["set"] == name),
+                sum(b["set"] == name for b in benign),
+            ),
+            "attack_block": _rate(
+                sum(a["blocked"] for a in scored if a["set"] == name), sum(a["set"] == name for a in scored)
+            ),
+        }
+        for name in sorted({r["set"] for r in [*benign, *scored]})
+    }
     summary["targets_met"] = (
         summary["attack_block"] >= TARGET_BLOCK and summary["benign_no_approval"] >= TARGET_NO_APPROVAL
     )
@@ -215,6 +230,13 @@ def render(result: dict[str, Any]) -> str:
         + ", ".join(f"{k}: {v}" for k, v in s["attack_by_approvals"].items()),
         f"targets met: {'yes' if s['targets_met'] else 'NO'}",
     ]
+    if len(s["sets"]) > 1:
+        lines.append("by set (late: tasks written after the policies were settled, never tuned on):")
+        for name, t in s["sets"].items():
+            lines.append(
+                f"  {name:<6} benign {t['benign_tasks']:>3}, no approval {_pct(t['benign_no_approval'])};"
+                f" attacks {t['attack_tasks']:>3}, blocked {_pct(t['attack_block'])}"
+            )
     res = result["residual"]
     if res["benign_held"] or res["benign_denied"]:
         lines += ["", "benign tasks that needed a person (approvals each) or were denied:"]
