@@ -292,7 +292,7 @@ def test_bad_input_exits_2_naming_file_and_line(dirs: dict[str, Path], tmp_path:
         cli, ["replay", str(tmp_path / "missing.jsonl"), "--policies", str(dirs["candidate"])]
     )
     assert res.exit_code == 2
-    assert "missing.jsonl: cannot be read" in res.output
+    assert "missing.jsonl: cannot be read" in " ".join(res.output.split())
 
 
 def test_the_workspace_is_the_default_baseline_and_lends_its_tools(
@@ -314,7 +314,9 @@ def test_the_workspace_is_the_default_baseline_and_lends_its_tools(
     assert data["baseline"] is not None
     calls = by_call(data)
     assert (calls["ghost"]["decision"], calls["ghost"]["baseline_decision"]) == ("allow", "allow")
-    assert calls["injected"]["baseline_decision"] == "allow"
+    # the workspace's starter policies hold payments for the owner
+    assert calls["injected"]["baseline_decision"] == "approval_required"
+    assert "approval.payments" in calls["injected"]["baseline_policies"]
     res = CliRunner().invoke(
         cli,
         [
