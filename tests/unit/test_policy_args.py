@@ -142,7 +142,7 @@ def test_cedar_args_converts_and_drops_undeclared_arguments() -> None:
         args(12.5, count=3.0, urgent=True, tags=["a"], payee={"name": "ACME", "x": 1}, extra="dropped"),
     )
     assert got == {
-        "amount": {"__extn": {"fn": "decimal", "arg": "12.5000"}},
+        "amount": {"__extn": {"fn": "decimal", "arg": "12.5"}},
         "iban": "DE89370400440532013000",
         "count": 3,
         "urgent": True,
@@ -320,8 +320,24 @@ def test_the_reads_analysis_sees_what_each_action_reads() -> None:
         schema_text(),
         tools=(pay_tool(), read_tool()),
     )
-    assert ps.reads("billing.send_money") == {"args", "provenance", "task_flow"}
+    assert ps.reads("billing.send_money") == {
+        "args",
+        "args.amount",
+        "provenance",
+        "provenance.destination_untrusted",
+        "task_flow",
+    }
     assert ps.reads("fs.read") == frozenset()
+
+
+def test_only_the_arguments_policies_read_reach_cedar_and_the_key() -> None:
+    """A call differing only in an argument no policy reads is a cache hit; a mistyped argument no
+    policy reads is not refused (its value never reaches Cedar)."""
+    eng = engine(tools=(pay_tool(),))
+    assert eng.decide(agent(), task(), pay_tool(), args(5, memo="a"), NOW).allowed
+    d = eng.decide(agent(), task(), pay_tool(), args(5, memo="b", count="x"), NOW)
+    assert d.allowed
+    assert d.cached
 
 
 def test_a_call_whose_policies_read_no_arguments_stays_a_cache_hit() -> None:
