@@ -45,6 +45,7 @@ TARGETS = {
     "lease.issue.jwt": ("p50_us", "<=", 300.0),
     "approval.request": ("p50_us", "<=", 1_000.0),
     "approval.grant_check": ("p50_us", "<=", 1_000.0),
+    "flow.provenance": ("p50_us", "<=", 1_000.0),
 }
 P99_TARGETS = {"gateway.added": 3_000.0, "gateway.added.strict": 3_000.0}
 
@@ -168,6 +169,9 @@ def main() -> None:
         from bench.bench_approvals import bench_approvals
 
         results += bench_approvals(tmp)
+    from bench.bench_flow import bench_flow
+
+    results += bench_flow(timed)
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.pgserver import temporary_postgres
