@@ -502,3 +502,32 @@ def test_the_generated_schema_parses_with_counters() -> None:
     )
     assert 'type History = {"spend_today": decimal, "n": Long, "new-iban": Bool};' in gen.text
     cedarpy.Schema.from_str(gen.text)
+
+
+def test_counters_yaml_types_the_history_and_is_part_of_the_version(tmp_path: Path) -> None:
+    d = tmp_path / "p"
+    d.mkdir()
+    (d / "schema.cedarschema").write_text(schema_text())
+    (d / "p.cedar").write_text(
+        PAY_POLICIES + '@id("limit")\nforbid (principal, action in Proctor::Action::"pay", resource)'
+        ' when { context.history.spend_today.greaterThan(decimal("5000.0")) };\n'
+    )
+    with pytest.raises(PolicyLoadError, match="spend_today"):
+        load_policy_dir(d, tools=[pay_tool()])  # no counters.yaml: no such counter
+    (d / "counters.yaml").write_text(
+        "counters:\n  spend_today: {kind: sum, arg: amount, match: {effects: [pay]}, scope: agent, window: 1d}\n"
+    )
+    ps = load_policy_dir(d, tools=[pay_tool()])
+    assert 'type History = {"spend_today": decimal};' in ps.generated_schema_text
+    eng = PolicyEngine(ps)
+    over = FlowFacts(history=(("spend_today", Decimal("6000.5")),))
+    assert eng.decide(agent(), task(), pay_tool(), args(5), NOW, over).policies == ("limit",)
+    under = FlowFacts(history=(("spend_today", Decimal("60")),))
+    assert eng.decide(agent(), task(), pay_tool(), args(5), NOW, under).allowed
+    # no facts given: the counters count this call alone
+    assert eng.decide(agent(), task(), pay_tool(), args(5), NOW).allowed
+    assert eng.decide(agent(), task(), pay_tool(), args(5001), NOW).verdict is Verdict.DENY
+    (d / "counters.yaml").write_text(
+        "counters:\n  spend_today: {kind: sum, arg: amount, match: {effects: [pay]}, scope: task}\n"
+    )
+    assert load_policy_dir(d, tools=[pay_tool()]).version != ps.version

@@ -267,6 +267,20 @@ def _plan(ps: PolicySet, tool: ToolRecord) -> _Plan:
 _NO_CONTEXT = NO_FACTS.context()
 
 
+def _call_alone(
+    ps: PolicySet, agent: AgentRecord, task: TaskRecord, tool: ToolRecord, args: Mapping[str, Any], now: float
+) -> FlowFacts:
+    """The facts of a call decided with none given (``proctor check``, a policy test case without
+    ``facts``, flow switched off): nothing is known of earlier calls, so each counter counts this
+    call alone (count 1 or 0, the sum its value, seen false, first_time true)."""
+    from proctor.flow.counters import evaluate
+
+    history = evaluate(
+        ps.counters, (), task_id=task.id, agent=agent.name, tool=tool, args=args, now=now, key=b"proctor-none"
+    )
+    return FlowFacts(history=history)
+
+
 _RANK = {Verdict.DENY: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.ALLOW: 2}
 
 
@@ -319,6 +333,7 @@ class PolicyEngine:
             refused = _precheck(agent, task, now, ps.version)
             if refused is not None:
                 return refused
+            given = facts
             if facts is None:
                 facts = NO_FACTS
             pkey = (tool.name, tool.effect, tool.input_schema)
@@ -334,6 +349,8 @@ class PolicyEngine:
                     f" calls are denied: {plan.problem}",
                     ps.version,
                 )
+            if given is None and ps.counters and ("history" in plan.reads or "*" in plan.reads):
+                facts = _call_alone(ps, agent, task, tool, args, now)
             resources = resources_of(tool, args)
             # keyed on the records themselves: every field a decision reads, versions included
             key: tuple[Any, ...] = (agent, task, tool, resources)

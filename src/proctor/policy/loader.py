@@ -8,7 +8,6 @@ time, and keeps a map from each policy to ``file:line``: every error names where
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -604,11 +603,9 @@ def read_counters(directory: Path) -> tuple[str | None, tuple[Any, ...]]:
 
 def parse_counters_text(text: str) -> tuple[Any, ...]:
     """``counters.yaml`` parsed by the flow core (:func:`proctor.flow.counters.parse_counters`)."""
-    try:
-        parse = importlib.import_module("proctor.flow.counters").parse_counters
-    except (ImportError, AttributeError):  # pragma: no cover - the flow core ships with the engine
-        raise located(COUNTERS_FILE, None, "counters are not supported by this build") from None
-    return tuple(parse(text, COUNTERS_FILE))
+    from proctor.flow.counters import parse_counters
+
+    return parse_counters(text, COUNTERS_FILE)
 
 
 def load_policy_dir(directory: Path, *, tools: Sequence[Any] = ()) -> PolicySet:
