@@ -14,7 +14,7 @@ inverted indexes (key → the sources holding it):
   ``1 500`` are all 1500; an ambiguous ``1,500`` is indexed as both 1500 and 1.5);
 - **identifiers**: runs of letter/digit groups separated by spaces, ``-``, ``.``, ``/``, ``(``,
   ``)``, ``+`` that hold 6+ digits, squashed to their casefolded letters and digits, every window
-  of up to 12 consecutive groups (an IBAN, phone, card or account number written with or without
+  of consecutive groups up to 40 letters and digits long (an IBAN, phone, card or account number written with or without
   separators; a window starts and ends at group boundaries, so ``12345678`` is not found inside
   ``9912345678``).
 
@@ -123,7 +123,8 @@ _DEST_FORMATS = frozenset({"email", "idn-email", "uri", "url", "iri", "uri-refer
 #: free text longer than this (normalised) is never a destination
 LONG_TEXT = 200
 _TRIVIAL_INT = 31
-_IDENT_WINDOW = 12
+#: the longest identifier indexed, in letters and digits (an IBAN has at most 34)
+_IDENT_MAX = 40
 _IDENT_DIGITS = 6
 
 _WS = re.compile(r"\s+")
@@ -319,10 +320,12 @@ def _region_identifiers(norm: str) -> set[str]:
         n = len(groups)
         for i in range(n):
             acc, d, length = "", 0, 0
-            for j in range(i, min(n, i + _IDENT_WINDOW)):
+            for j in range(i, n):
+                length += len(groups[j])
+                if length > _IDENT_MAX:
+                    break
                 acc += groups[j]
                 d += digits[j]
-                length += len(groups[j])
                 if d >= _IDENT_DIGITS and d * 2 >= length:
                     out.add(acc)
     return out
