@@ -12,9 +12,10 @@ inverted indexes (key → the sources holding it):
   path dropped, fragment dropped;
 - **numbers** as :class:`~decimal.Decimal` (``1,500.00``, ``1.500,00``, ``$1500``, ``1500 EUR``,
   ``1 500`` are all 1500; an ambiguous ``1,500`` is indexed as both 1500 and 1.5);
-- **identifiers**: runs of letter/digit groups separated by spaces, ``-``, ``.``, ``/``, ``(``,
-  ``)``, ``+`` that hold 6+ digits, squashed to their casefolded letters and digits, every window
-  of consecutive groups up to 40 letters and digits long (an IBAN, phone, card or account number written with or without
+- **identifiers**: runs of groups (holding a digit, or of at most 4 letters) separated by spaces,
+  ``-``, ``.``, ``/``, ``(``, ``)``, ``+``, near 6+ digits, squashed to their casefolded letters
+  and digits: every window of consecutive groups of up to 40 characters with 6+ digits, at least
+  half of them digits (an IBAN, phone, card or account number written with or without
   separators; a window starts and ends at group boundaries, so ``12345678`` is not found inside
   ``9912345678``).
 
@@ -23,7 +24,7 @@ several terms (``ACME Energy GmbH``) takes the sources holding all its terms (an
 postings) and confirms it with one substring search in each of them, at term boundaries. The best
 origin wins: ``intent`` > ``trusted`` > ``untrusted`` > ``none``.
 
-Decisions (documented in ADR 0025):
+Decisions:
 
 - booleans and ``null`` are not traced; a call whose effect is ``read`` is not traced at all;
 - **trivial values** — strings shorter than 3 characters and integers from -31 to 31 — appear in
@@ -683,7 +684,7 @@ class SourceIndex:
             for e in _emails(norm):
                 mask |= post.get("e" + e, 0)
         if "://" in norm:
-            n = normalise_url(value)
+            n = normalise_url(unicodedata.normalize("NFKC", value))
             if n:
                 mask |= post.get("u" + n, 0)
         if any(c.isdigit() for c in norm):
