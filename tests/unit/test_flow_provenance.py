@@ -429,3 +429,35 @@ def test_property_a_value_absent_from_every_source_is_none(value: str, texts: li
     for i, t in enumerate(texts):
         ix.add(f"t{i}", Trust.TRUSTED if i % 2 else Trust.UNTRUSTED, t)
     assert origin_of(ix, value, tool=MAIL, name="to") is Origin.NONE
+
+
+def _written(amount: int, cents: int, style: int) -> str:
+    grouped = f"{amount:,}"
+    if style == 0:
+        return f"{grouped}.{cents:02d}"
+    if style == 1:
+        return grouped.replace(",", ".") + f",{cents:02d}"
+    if style == 2:
+        return grouped.replace(",", " ") + f".{cents:02d}"
+    if style == 3:
+        return f"${amount}.{cents:02d}"
+    return f"{amount}.{cents:02d} EUR"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    amount=st.integers(min_value=32, max_value=10**9),
+    cents=st.integers(min_value=0, max_value=99),
+    style=st.integers(min_value=0, max_value=4),
+    as_text=st.booleans(),
+    before=FILLER,
+)
+def test_property_an_amount_is_found_however_written(
+    amount: int, cents: int, style: int, as_text: bool, before: str
+) -> None:
+    ix = index(trusted=f"{before} total due: {_written(amount, cents, style)}, thanks")
+    value: Any = Decimal(f"{amount}.{cents:02d}")
+    if as_text:
+        value = _written(amount, cents, (style + 1) % 5)
+    assert origin_of(ix, value, name="amount") is Origin.TRUSTED
+    assert origin_of(ix, Decimal(f"{amount + 1}.{cents:02d}"), name="amount") is Origin.NONE

@@ -24,10 +24,10 @@ import hashlib
 import re
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.plugins.base import RegexBasedDetector
+if TYPE_CHECKING:
+    from detect_secrets.plugins.base import RegexBasedDetector
 
 __all__ = ["MAX_SCAN_CHARS", "Detector", "detectors", "find_credentials", "fingerprint"]
 
@@ -132,7 +132,12 @@ class Detector:
 
 @cache
 def detectors() -> tuple[tuple[Detector, ...], bool]:
-    """The detectors in use, and whether the prefilter may be used (every type reviewed)."""
+    """The detectors in use, and whether the prefilter may be used (every type reviewed).
+    detect-secrets is imported here, on first use: importing it takes ~0.2 s (it loads
+    ``requests`` for its verifiers, which are never called)."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
+
     found: list[Detector] = []
     mapping: dict[str, type[Any]] = dict(get_mapping_from_secret_type_to_class())
     for kind in sorted(mapping):
