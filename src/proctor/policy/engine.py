@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import cedarpy
 
-from proctor.errors import DecisionError, PolicyLoadError
+from proctor.errors import DecisionError, PolicyLoadError, ValidationError
+from proctor.flow.model import NO_FACTS, FlowFacts, TaskLabels
+from proctor.policy.argschema import cedar_args
 from proctor.policy.loader import (
     PolicySet,
     compile_policies,
-    content_version,
-    read_policy_dir,
+    directory_version,
+    parse_counters_text,
 )
+from proctor.policy.schemagen import tool_action_declared
 from proctor.policy.scope import ScopeVerdict, check_scope, resources_of
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
 from proctor.types import AgentStatus, DecisionId, Verdict
@@ -47,6 +50,9 @@ class Decision:
     cached: bool = False
     #: the approval request this call waits for, or whose grant let it run (proctor.approvals)
     approval_id: str | None = None
+    #: what the set with its @shadow policies would have decided, when that differs:
+    #: (verdict value, policies)
+    shadow: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def allowed(self) -> bool:
@@ -65,6 +71,8 @@ class Decision:
         }
         if self.approval_id is not None:
             out["approval_id"] = self.approval_id
+        if self.shadow is not None:
+            out["shadow"] = {"decision": self.shadow[0], "policies": list(self.shadow[1])}
         return out
 
 
@@ -76,6 +84,8 @@ class _Outcome:
     scope: ScopeVerdict | None
     approval: str | None
     errors: tuple[str, ...] = ()
+    #: the verdict and policies of the set with its @shadow policies (None: the set has none)
+    full: tuple[Verdict, tuple[str, ...]] | None = None
 
 
 def deny(reason: str, policy_version: str = "", *, errors: tuple[str, ...] = ()) -> Decision:
@@ -87,11 +97,28 @@ def _uid(kind: str, ident: str) -> dict[str, str]:
     return {"type": f"{NS}::{kind}", "id": ident}
 
 
-def entities_json(agent: AgentRecord, task: TaskRecord, tool: ToolRecord) -> list[dict[str, Any]]:
-    """The Cedar entities one decision reads, built from store records."""
+def entities_json(
+    agent: AgentRecord,
+    task: TaskRecord,
+    tool: ToolRecord,
+    labels: TaskLabels | None = None,
+    action: str | None = None,
+) -> list[dict[str, Any]]:
+    """The Cedar entities one decision reads, built from store records: with the task's flow
+    attributes (``labels``) and, for a tool's own ``action``, that action in its effect action."""
     ns = tool.name.split(".", 1)[0] if "." in tool.name else ""
+    base = entities_json_base(agent, task)
+    base[2]["attrs"].update((labels or TaskLabels()).task_attrs())
+    extra: list[dict[str, Any]] = []
+    if action is not None and action != tool.effect:
+        eff = {"type": f"{NS}::Action", "id": tool.effect}
+        extra = [
+            {"uid": {"type": f"{NS}::Action", "id": action}, "attrs": {}, "parents": [eff]},
+            {"uid": eff, "attrs": {}, "parents": []},
+        ]
     return [
-        *entities_json_base(agent, task),
+        *base,
+        *extra,
         {
             "uid": _uid("Tool", tool.name),
             "attrs": {
@@ -103,6 +130,9 @@ def entities_json(agent: AgentRecord, task: TaskRecord, tool: ToolRecord) -> lis
                 "financial": tool.financial,
                 "customer_facing": tool.customer_facing,
                 "production": tool.production,
+                "access_control": tool.access_control,
+                "credential_change": tool.credential_change,
+                "egress": tool.egress,
             },
             "parents": [],
         },
@@ -165,6 +195,33 @@ class _Cache:
 
     outcomes: dict[tuple[Any, ...], _Outcome] = field(default_factory=dict)
     entities: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    #: per (tool name, effect, input schema): how its calls are decided
+    plans: dict[tuple[Any, ...], _Plan] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How one tool's calls are decided under one policy set."""
+
+    #: the Cedar action: the tool's own (in its effect action) or, without one, the effect
+    action: str
+    #: the flow-relevant context keys its policies read (``PolicySet.reads``)
+    reads: frozenset[str]
+    #: why its calls are denied (the policies do not validate with the tool as registered), or None
+    problem: str | None = None
+
+
+def _plan(ps: PolicySet, tool: ToolRecord) -> _Plan:
+    if ps.catalog.get(tool.name) == (tool.effect, tool.input_schema):
+        return _Plan(tool.name, ps.reads(tool.name, tool.effect))
+    if tool_action_declared(tool, ps.actions, ps.effects):
+        problem = ps.validate_tool(tool)
+        return _Plan(tool.name, ps.reads(tool.name, tool.effect), problem)
+    return _Plan(tool.effect, ps.reads(tool.effect, tool.effect))
+
+
+_NO_CONTEXT = NO_FACTS.context()
+_RANK = {Verdict.DENY: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.ALLOW: 2}
 
 
 class PolicyEngine:
@@ -198,20 +255,63 @@ class PolicyEngine:
             return True
 
     def decide(
-        self, agent: AgentRecord, task: TaskRecord, tool: ToolRecord, args: Mapping[str, Any], now: float
+        self,
+        agent: AgentRecord,
+        task: TaskRecord,
+        tool: ToolRecord,
+        args: Mapping[str, Any],
+        now: float,
+        facts: FlowFacts | None = None,
     ) -> Decision:
-        """Decide one call. Never raises for a policy reason: a failure to decide is a deny."""
+        """Decide one call. Never raises for a policy reason: a failure to decide is a deny.
+
+        ``facts`` (labels, provenance, history) come from the flow stage; None = nothing known. The
+        cache key holds the arguments and the facts only when the policies of the tool's action read
+        them, so a call with no flow-relevant policy is keyed exactly as before."""
         ps, cache = self._state
         try:
             refused = _precheck(agent, task, now, ps.version)
             if refused is not None:
                 return refused
+            if facts is None:
+                facts = NO_FACTS
+            pkey = (tool.name, tool.effect, tool.input_schema)
+            plan = cache.plans.get(pkey)
+            if plan is None:
+                plan = _plan(ps, tool)
+                if len(cache.plans) >= CACHE_LIMIT:
+                    cache.plans.clear()
+                cache.plans[pkey] = plan
+            if plan.problem is not None:
+                return deny(
+                    f"the policies do not validate with tool `{tool.name}` as it is registered now, so its"
+                    f" calls are denied: {plan.problem}",
+                    ps.version,
+                )
             resources = resources_of(tool, args)
             # keyed on the records themselves: every field a decision reads, versions included
-            key = (agent, task, tool, resources)
+            key: tuple[Any, ...] = (agent, task, tool, resources)
+            reads = plan.reads
+            typed: dict[str, Any] | None = None
+            if reads:
+                every = "*" in reads
+                if plan.action == tool.name and (every or "args" in reads):
+                    try:
+                        typed = cedar_args(tool, args)
+                    except ValidationError as exc:
+                        return deny(f"{exc.message}: the call is denied", ps.version)
+                    key += (json.dumps(typed, sort_keys=True, separators=(",", ":")),)
+                if every or "provenance" in reads:
+                    key += (facts.provenance,)
+                if every or "destinations" in reads:
+                    key += (facts.destinations,)
+                if every or "history" in reads:
+                    key += (facts.history,)
+                if every or "task_flow" in reads:
+                    key += (facts.task,)
             hit = cache.outcomes.get(key) if self._use_cache else None
             if hit is None:
-                hit = self._evaluate_all(ps, cache, agent, task, tool, resources)
+                hit = self._evaluate_all(ps, cache, agent, task, tool, resources, plan, facts, typed)
                 if self._use_cache:
                     if len(cache.outcomes) >= CACHE_LIMIT:
                         cache.outcomes.clear()
@@ -219,6 +319,9 @@ class PolicyEngine:
                 cached = False
             else:
                 cached = True
+            shadow = None
+            if hit.full is not None and hit.full[0] is not hit.verdict:
+                shadow = (hit.full[0].value, hit.full[1])
             return Decision(
                 hit.verdict,
                 DecisionId.new(),
@@ -229,6 +332,8 @@ class PolicyEngine:
                 hit.approval,
                 hit.errors,
                 cached,
+                None,
+                shadow,
             )
         except Exception as exc:  # fail closed: any error while deciding is a deny
             return deny("error while deciding: the call is denied", ps.version, errors=(type(exc).__name__,))
@@ -329,20 +434,38 @@ class PolicyEngine:
         task: TaskRecord,
         tool: ToolRecord,
         resources: tuple[str, ...] | None,
+        plan: _Plan,
+        facts: FlowFacts,
+        typed: dict[str, Any] | None,
     ) -> _Outcome:
         """A call that touches several resources (``source,destination``, ``paths[]``) is decided
-        for each of them; the most restrictive outcome wins (a deny, then an approval)."""
+        for each of them; the most restrictive outcome wins (a deny, then an approval). The shadow
+        verdict (the set with its @shadow policies) is combined the same way."""
         if resources is None or len(resources) <= 1:
-            return self._evaluate(ps, cache, agent, task, tool, resources)
-        rank = {Verdict.DENY: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.ALLOW: 2}
+            return self._evaluate(ps, cache, agent, task, tool, resources, plan, facts, typed)
         worst: _Outcome | None = None
+        worst_full: tuple[Verdict, tuple[str, ...]] | None = None
         for resource in dict.fromkeys(resources):
-            outcome = self._evaluate(ps, cache, agent, task, tool, resources, resource)
-            if worst is None or rank[outcome.verdict] < rank[worst.verdict]:
+            outcome = self._evaluate(ps, cache, agent, task, tool, resources, plan, facts, typed, resource)
+            if worst is None or _RANK[outcome.verdict] < _RANK[worst.verdict]:
                 worst = outcome
-            if outcome.verdict is Verdict.DENY:
+            if outcome.full is not None and (
+                worst_full is None or _RANK[outcome.full[0]] < _RANK[worst_full[0]]
+            ):
+                worst_full = outcome.full
+            if outcome.verdict is Verdict.DENY and (worst_full is None or worst_full[0] is Verdict.DENY):
                 break
         assert worst is not None
+        if worst_full is not None and worst_full != worst.full:
+            worst = _Outcome(
+                worst.verdict,
+                worst.reasons,
+                worst.policies,
+                worst.scope,
+                worst.approval,
+                worst.errors,
+                worst_full,
+            )
         return worst
 
     def _evaluate(
@@ -353,6 +476,9 @@ class PolicyEngine:
         task: TaskRecord,
         tool: ToolRecord,
         resources: tuple[str, ...] | None,
+        plan: _Plan,
+        facts: FlowFacts,
+        typed: dict[str, Any] | None,
         resource: str | None = None,
     ) -> _Outcome:
         scope = check_scope(task, tool, resources)
@@ -366,24 +492,56 @@ class PolicyEngine:
                 scope,
                 None,
             )
-        ekey = (agent.name, agent.version, task.id, task.version, tool.name, tool.version)
+        labels = facts.task
+        ekey = (
+            agent.name,
+            agent.version,
+            task.id,
+            task.version,
+            tool.name,
+            tool.version,
+            plan.action,
+            labels,
+        )
         ents = cache.entities.get(ekey)
         if ents is None:
-            ents = cedarpy.Entities.from_json_str(json.dumps(entities_json(agent, task, tool)))
+            ents = cedarpy.Entities.from_json_str(
+                json.dumps(entities_json(agent, task, tool, labels, plan.action))
+            )
             if len(cache.entities) >= CACHE_LIMIT:
                 cache.entities.clear()
             cache.entities[ekey] = ents
+        context: dict[str, Any] = {
+            "task": {"__entity": _uid("Task", task.id)},
+            "resource": resource or "",
+            "in_scope": scope.ok,
+        }
+        context.update(_NO_CONTEXT if facts is NO_FACTS else facts.context())
+        if plan.action != tool.effect:
+            context["args"] = {} if typed is None else typed
         request = {
             "principal": _uid("Agent", agent.name),
-            "action": {"type": f"{NS}::Action", "id": tool.effect},
+            "action": {"type": f"{NS}::Action", "id": plan.action},
             "resource": _uid("Tool", tool.name),
-            "context": {
-                "task": {"__entity": _uid("Task", task.id)},
-                "resource": resource or "",
-                "in_scope": scope.ok,
-            },
+            "context": context,
         }
         result = cedarpy.is_authorized(request, ps.cedar, ents)
+        out = self._outcome(ps, tool, scope, result)
+        if ps.cedar_full is not None:
+            full = self._outcome(ps, tool, scope, cedarpy.is_authorized(request, ps.cedar_full, ents))
+            out = _Outcome(
+                out.verdict,
+                out.reasons,
+                out.policies,
+                out.scope,
+                out.approval,
+                out.errors,
+                (full.verdict, full.policies),
+            )
+        return out
+
+    @staticmethod
+    def _outcome(ps: PolicySet, tool: ToolRecord, scope: ScopeVerdict, result: Any) -> _Outcome:
         diag = result.diagnostics
         policies = tuple(sorted(diag.reasons))
         errors = tuple(str(e) for e in diag.errors)
@@ -439,8 +597,11 @@ class PolicyWatcher:
         on_clear: Callable[[], None] | None = None,
         activate: Callable[[PolicySet], bool] | None = None,
         settle_polls: int = 1,
+        tools: Callable[[], Sequence[ToolRecord]] | None = None,
     ) -> None:
         self.engine = engine
+        #: the registered tools a new set is compiled against
+        self._tools = tools
         #: polls in a row that must find the same changed files before they are loaded (2: a file
         #: an editor is still writing is never activated or refused half-written)
         self._settle = max(1, settle_polls)
@@ -460,11 +621,10 @@ class PolicyWatcher:
     def check_once(self) -> bool:
         """Reload if the files changed. Returns True when a new set became active."""
         try:
-            files, schema = read_policy_dir(self.directory)
+            files, schema, counters_text, version = directory_version(self.directory)
         except PolicyLoadError as exc:
             self._reject(exc, repr(exc))
             return False
-        version = content_version(files, schema)
         if version == self.engine.version:
             self._candidate = None
             if self._last_rejected is not None:  # the refused edit was undone
@@ -480,7 +640,9 @@ class PolicyWatcher:
             if self._seen < self._settle:
                 return False
         try:
-            new = compile_policies(files, schema)
+            counters = () if counters_text is None else parse_counters_text(counters_text)
+            tools = () if self._tools is None else self._tools()
+            new = compile_policies(files, schema, tools=tools, counters=counters, counters_text=counters_text)
         except PolicyLoadError as exc:
             self._reject(exc, version)
             return False

@@ -8,10 +8,12 @@ time, and keeps a map from each policy to ``file:line``: every error names where
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import re
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import cedarpy
 from proctor.errors import PolicyLoadError
 
 __all__ = [
+    "COUNTERS_FILE",
     "MAX_ERROR_CHARS",
     "MAX_NESTING",
     "MAX_POLICY_BYTES",
@@ -32,9 +35,11 @@ __all__ = [
     "PolicySource",
     "compile_policies",
     "content_version",
+    "directory_version",
     "load_policy_dir",
     "located",
     "policy_errors",
+    "read_counters",
     "read_policy_dir",
     "schema_actions",
     "split_statements",
@@ -94,19 +99,96 @@ class PolicySource:
 
 @dataclass(frozen=True)
 class PolicySet:
-    """A validated, parsed set of policies plus its schema, identified by a content hash."""
+    """A validated, parsed set of policies plus its schema, identified by a content hash.
+
+    ``version`` hashes the files, the base schema and ``counters.yaml`` — not the tool catalog: the
+    catalog the set was compiled with (``catalog``) is what it has been validated against; a tool
+    outside it is validated before its first decision (:meth:`validate_tool`)."""
 
     version: str
-    cedar: Any  # cedarpy.PolicySet
-    schema: Any  # cedarpy.Schema
-    schema_text: str
+    cedar: Any  # cedarpy.PolicySet: the enforced policies (every policy but the @shadow ones)
+    schema: Any  # cedarpy.Schema: the generated schema
+    schema_text: str  # the policy directory's schema.cedarschema
     sources: dict[str, PolicySource]
     files: dict[str, str]
+    #: the actions of the base schema: the tool effects and ``use_credential``
     actions: frozenset[str] = field(default_factory=frozenset)
+    #: the schema with Proctor's declarations (tool actions, flow types); ``proctor policy schema``
+    generated_schema_text: str = ""
+    #: the effect actions (resource ``Tool``)
+    effects: frozenset[str] = field(default_factory=frozenset)
+    #: the tools compiled in: name -> (effect, input_schema)
+    catalog: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    counters: tuple[Any, ...] = ()
+    #: every policy, shadow ones included, or None when the set has no @shadow policy
+    cedar_full: Any = None
+    shadow: frozenset[str] = frozenset()
+    #: the validated (rewritten) text of each policy, in order, for re-validation with a new tool
+    statements: tuple[tuple[str, str], ...] = ()
+    #: per policy: its action scope and the context keys it reads (see :func:`_analyse`)
+    analysis: dict[str, tuple[tuple[str, frozenset[str]], frozenset[str]]] = field(default_factory=dict)
+    #: actions the policies name (tool actions included)
+    named_actions: frozenset[str] = frozenset()
+    _memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def approval_of(self, policy_id: str) -> str | None:
         src = self.sources.get(policy_id)
         return None if src is None else src.annotations.get("approval")
+
+    def reads(self, tool_name: str, effect: str | None = None) -> frozenset[str]:
+        """Which flow-relevant context keys the policies that apply to ``tool_name``'s action read:
+        ``args``, ``provenance``, ``destinations``, ``history``, ``task_flow`` (the task's flow
+        attributes), or ``*`` (the whole context)."""
+        if effect is None:
+            effect = self.catalog.get(tool_name, ("", None))[0]
+        key = ("reads", tool_name, effect)
+        got = self._memo.get(key)
+        if got is None:
+            acc: set[str] = set()
+            for (op, names), keys in self.analysis.values():
+                if op == "all" or tool_name in names or (op == "in" and effect in names):
+                    acc |= keys
+            got = frozenset(acc)
+            self._memo[key] = got
+        return frozenset(got)
+
+    def validate_tool(self, tool: Any) -> str | None:
+        """Validate the policies with ``tool``'s action as it is registered now (a tool registered
+        after the set was compiled, or whose effect or input schema changed). None when they
+        validate; else the problem. Cached per (name, effect, input_schema)."""
+        key = ("tool", tool.name, tool.effect, tool.input_schema)
+        if key in self._memo:
+            return self._memo[key]  # type: ignore[no-any-return]
+        from proctor.policy.schemagen import generate_schema
+        from proctor.store.base import ToolRecord
+        from proctor.types import ToolName
+
+        catalog = [
+            ToolRecord(name=ToolName(n), effect=e, input_schema=i)
+            for n, (e, i) in self.catalog.items()
+            if n != tool.name
+        ]
+        problem: str | None = None
+        try:
+            gen = generate_schema(
+                self.schema_text,
+                tools=[*catalog, tool],
+                counters=self.counters,
+                named_actions=self.named_actions,
+            )
+            schema = cedarpy.Schema.from_str(gen.text)
+            result = cedarpy.validate_policies("\n".join(t for _, t in self.statements), schema)
+            if not result.validation_passed:
+                msgs = []
+                for err in result.errors:
+                    msgs.append(_locate_error(err, self.statements, self.sources)[0])
+                problem = "; ".join(msgs)
+        except (PolicyLoadError, ValueError) as exc:
+            problem = str(exc)
+        if len(self._memo) > 10_000:
+            self._memo.clear()
+        self._memo[key] = problem
+        return problem
 
 
 def split_statements(text: str) -> list[tuple[int, str]]:
@@ -160,11 +242,13 @@ def _has_code(text: str) -> bool:
     return any(ln.strip() and not ln.strip().startswith("//") for ln in text.splitlines())
 
 
-def content_version(files: dict[str, str], schema_text: str) -> str:
+def content_version(files: dict[str, str], schema_text: str, counters_text: str | None = None) -> str:
     h = hashlib.sha256()
     for name in sorted(files):
         h.update(name.encode() + b"\0" + files[name].encode() + b"\0")
     h.update(b"schema\0" + schema_text.encode())
+    if counters_text is not None:  # absent: the same version as before counters existed
+        h.update(b"\0counters\0" + counters_text.encode())
     return "sha256:" + h.hexdigest()[:32]
 
 
@@ -228,16 +312,141 @@ def _max_nesting(text: str) -> int:
     return deepest
 
 
-def compile_policies(files: dict[str, str], schema_text: str) -> PolicySet:
-    """Parse and validate policies against the schema. Raises :class:`PolicyLoadError`."""
-    try:
-        schema = cedarpy.Schema.from_str(schema_text)
-    except ValueError as exc:
-        raise located(SCHEMA_FILE, None, str(exc)) from None
+def _locate_error(
+    err: Any,
+    statements: tuple[tuple[str, str], ...] | list[tuple[str, str]],
+    sources: dict[str, PolicySource],
+) -> tuple[str, dict[str, Any]]:
+    """A validation error as ``file:line: message`` and its structured problem."""
+    pid_index = str(getattr(err, "policy_id", "") or "")
+    where = "policies"
+    file: str | None = None
+    line_no: int | None = None
+    if pid_index.startswith("policy") and pid_index[6:].isdigit() and int(pid_index[6:]) < len(statements):
+        src = sources[statements[int(pid_index[6:])][0]]
+        where, file, line_no = f"{src.file}:{src.line}", src.file, src.line
+    text = str(err.error).replace(f"policy `{pid_index}`", "policy")
+    if '"use_credential"' in text or "Proctor::Credential" in text:
+        text += (
+            " (this policy applies to credential requests too: to read tool-call attributes,"
+            " scope it with `resource is Proctor::Tool` or name its actions)"
+        )
+    if "args" in text and ("attribute" in text or "has" in text):
+        text += (
+            " (`context.args` holds the arguments of the tool's input schema: register the tool with its"
+            " input schema, `proctor tool add --input-schema FILE`, and test optional ones with `has`;"
+            " `proctor policy schema` shows each tool's arguments)"
+        )
+    return f"{where}: {text}", {"file": file, "line": line_no, "message": text}
+
+
+#: the context keys that make a decision depend on the call's data (the rest are keyed already)
+FLOW_KEYS = frozenset({"args", "provenance", "destinations", "history"})
+_TASK_FLOW = frozenset({"read_untrusted", "max_sensitivity", "sensitivity_level"})
+
+
+def _is_action_value(node: Any) -> str | None:
+    if isinstance(node, dict) and len(node) == 1 and isinstance(node.get("Value"), dict):
+        ent = node["Value"].get("__entity")
+        if isinstance(ent, dict) and str(ent.get("type", "")).endswith("Action"):
+            return str(ent.get("id"))
+    return None
+
+
+def _walk_names(node: Any, acc: set[str]) -> None:
+    if isinstance(node, dict):
+        ent = (
+            node.get("__entity")
+            if "__entity" in node
+            else (node if "type" in node and "id" in node else None)
+        )
+        if isinstance(ent, dict) and str(ent.get("type", "")).endswith("Action") and "id" in ent:
+            acc.add(str(ent["id"]))
+        for v in node.values():
+            _walk_names(v, acc)
+    elif isinstance(node, list):
+        for v in node:
+            _walk_names(v, acc)
+
+
+def _rewrite(node: Any, effects: frozenset[str]) -> Any:
+    """``action == Action::"<effect>"`` -> ``action in …`` (``!=`` -> ``!(… in …)``), anywhere."""
+    if isinstance(node, list):
+        return [_rewrite(v, effects) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) == 1:
+        ((op, arg),) = node.items()
+        if op in ("==", "!=") and isinstance(arg, dict):
+            left, right = arg.get("left"), arg.get("right")
+            if right == {"Var": "action"}:
+                left, right = right, left
+            name = _is_action_value(right)
+            if left == {"Var": "action"} and name in effects:
+                expr = {"in": {"left": left, "right": right}}
+                return expr if op == "==" else {"!": {"arg": expr}}
+    return {k: _rewrite(v, effects) for k, v in node.items()}
+
+
+def _reads(node: Any, acc: set[str]) -> None:
+    if isinstance(node, list):
+        for v in node:
+            _reads(v, acc)
+        return
+    if not isinstance(node, dict):
+        return
+    for op, arg in node.items():
+        if op in (".", "has") and isinstance(arg, dict):
+            attr = str(arg.get("attr", ""))
+            if attr in _TASK_FLOW:
+                acc.add("task_flow")
+            if arg.get("left") == {"Var": "context"}:
+                if attr in FLOW_KEYS:
+                    acc.add(attr)
+                continue
+        if op == "Var" and arg == "context":
+            acc.add("*")  # the whole context used as a value: everything counts
+            continue
+        _reads(arg, acc)
+
+
+def _analyse(body: dict[str, Any]) -> tuple[tuple[str, frozenset[str]], frozenset[str]]:
+    """A policy's action scope (``all``, ``eq`` names, ``in`` names) and the context keys it reads."""
+    scope = body.get("action") or {"op": "All"}
+    op = str(scope.get("op"))
+    names: set[str] = set()
+    _walk_names(scope, names)
+    kind = "all" if op == "All" else ("eq" if op == "==" else "in")
+    acc: set[str] = set()
+    _reads(body.get("conditions") or [], acc)
+    return (kind, frozenset(names)), frozenset(acc)
+
+
+def _est_text(body: dict[str, Any]) -> str:
+    return str(
+        cedarpy.policies_from_json_str(
+            json.dumps({"staticPolicies": {"p": body}, "templates": {}, "templateLinks": []})
+        )
+    )
+
+
+def compile_policies(
+    files: dict[str, str],
+    schema_text: str,
+    *,
+    tools: Sequence[Any] = (),
+    counters: Sequence[Any] = (),
+    counters_text: str | None = None,
+) -> PolicySet:
+    """Parse and validate policies against the generated schema (the base ``schema_text`` plus one
+    action per tool of ``tools`` and the flow types, see :mod:`proctor.policy.schemagen`).
+    Raises :class:`PolicyLoadError`."""
+    from proctor.policy.schemagen import generate_schema
+
     sources: dict[str, PolicySource] = {}
     static: dict[str, Any] = {}
     ordered: list[str] = []
-    texts: list[str] = []
+    named: set[str] = set()
     for fname in sorted(files):
         for line, stmt in split_statements(files[fname]):
             if len(stmt.encode()) > MAX_STATEMENT_BYTES:
@@ -264,47 +473,71 @@ def compile_policies(files: dict[str, str], schema_text: str) -> PolicySet:
             sources[pid] = PolicySource(pid, fname, line, str(body.get("effect")), ann)
             static[pid] = body
             ordered.append(pid)
-            texts.append(stmt)
-    result = cedarpy.validate_policies("\n".join(texts), schema)
+            _walk_names({"a": body.get("action"), "c": body.get("conditions")}, named)
+    try:
+        gen = generate_schema(schema_text, tools=tools, counters=counters, named_actions=named)
+        schema = cedarpy.Schema.from_str(gen.text)
+    except PolicyLoadError as exc:
+        raise located(SCHEMA_FILE, None, exc.message) from None
+    except ValueError as exc:
+        raise located(SCHEMA_FILE, None, str(exc)) from None
+    statements: list[tuple[str, str]] = []
+    analysis: dict[str, tuple[tuple[str, frozenset[str]], frozenset[str]]] = {}
+    for pid in ordered:
+        body = dict(static[pid])
+        scope = body.get("action")
+        if isinstance(scope, dict) and scope.get("op") == "==" and isinstance(scope.get("entity"), dict):
+            if str(scope["entity"].get("id")) in gen.effects:
+                body["action"] = {"op": "in", "entity": scope["entity"]}
+        body["conditions"] = _rewrite(body.get("conditions") or [], gen.effects)
+        static[pid] = body
+        analysis[pid] = _analyse(body)
+        try:
+            statements.append((pid, _est_text(body)))
+        except (ValueError, RecursionError):
+            src = sources[pid]
+            raise located(src.file, src.line, "cannot be rewritten for per-tool actions") from None
+    result = cedarpy.validate_policies("\n".join(t for _, t in statements), schema)
     if not result.validation_passed:
         msgs: list[str] = []
         problems: list[dict[str, Any]] = []
         for err in result.errors:
-            pid_index = str(getattr(err, "policy_id", "") or "")
-            where = "policies"
-            file: str | None = None
-            line_no: int | None = None
-            if (
-                pid_index.startswith("policy")
-                and pid_index[6:].isdigit()
-                and int(pid_index[6:]) < len(ordered)
-            ):
-                src = sources[ordered[int(pid_index[6:])]]
-                where, file, line_no = f"{src.file}:{src.line}", src.file, src.line
-            text = str(err.error).replace(f"policy `{pid_index}`", "policy")
-            if '"use_credential"' in text or "Proctor::Credential" in text:
-                text += (
-                    " (this policy applies to credential requests too: to read tool-call attributes,"
-                    " scope it with `resource is Proctor::Tool` or name its actions)"
-                )
-            msgs.append(f"{where}: {text}")
-            problems.append({"file": file, "line": line_no, "message": text})
+            msg, problem = _locate_error(err, statements, sources)
+            msgs.append(msg)
+            problems.append(problem)
         raise PolicyLoadError("; ".join(msgs), errors=problems)
+    shadow = frozenset(pid for pid, src in sources.items() if "shadow" in src.annotations)
     try:
+        enforced = {pid: b for pid, b in static.items() if pid not in shadow}
         cedar_set = cedarpy.PolicySet.from_json_str(
-            json.dumps({"staticPolicies": static, "templates": {}, "templateLinks": []})
+            json.dumps({"staticPolicies": enforced, "templates": {}, "templateLinks": []})
+        )
+        full = (
+            cedarpy.PolicySet.from_json_str(
+                json.dumps({"staticPolicies": static, "templates": {}, "templateLinks": []})
+            )
+            if shadow
+            else None
         )
     except ValueError as exc:
         raise located(None, None, f"policies: {exc}") from None
-    actions = frozenset(_schema_actions(schema_text))
     return PolicySet(
-        version=content_version(files, schema_text),
+        version=content_version(files, schema_text, counters_text),
         cedar=cedar_set,
         schema=schema,
         schema_text=schema_text,
         sources=sources,
         files=dict(files),
-        actions=actions,
+        actions=frozenset(_schema_actions(schema_text)),
+        generated_schema_text=gen.text,
+        effects=gen.effects,
+        catalog={t.name: (t.effect, t.input_schema) for t in tools if t.name in gen.tool_actions},
+        counters=tuple(counters),
+        cedar_full=full,
+        shadow=shadow,
+        statements=tuple(statements),
+        analysis=analysis,
+        named_actions=frozenset(named),
     )
 
 
@@ -329,7 +562,38 @@ def schema_actions(directory: Path) -> frozenset[str]:
     return frozenset(_schema_actions(_read_text(schema_path, MAX_SCHEMA_BYTES)))
 
 
-def load_policy_dir(directory: Path) -> PolicySet:
-    """Read and compile a policy directory."""
+COUNTERS_FILE = "counters.yaml"
+
+
+def read_counters(directory: Path) -> tuple[str | None, tuple[Any, ...]]:
+    """``counters.yaml`` of a policy directory: its text (None when absent) and its counters."""
+    path = directory / COUNTERS_FILE
+    if not path.exists():
+        return None, ()
+    text = _read_text(path, MAX_SCHEMA_BYTES)
+    return text, parse_counters_text(text)
+
+
+def parse_counters_text(text: str) -> tuple[Any, ...]:
+    """``counters.yaml`` parsed by the flow core (:func:`proctor.flow.counters.parse_counters`)."""
+    try:
+        parse = importlib.import_module("proctor.flow.counters").parse_counters
+    except (ImportError, AttributeError):  # pragma: no cover - the flow core ships with the engine
+        raise located(COUNTERS_FILE, None, "counters are not supported by this build") from None
+    return tuple(parse(text, COUNTERS_FILE))
+
+
+def load_policy_dir(directory: Path, *, tools: Sequence[Any] = ()) -> PolicySet:
+    """Read and compile a policy directory (with ``counters.yaml`` when present) against the
+    registered ``tools``."""
     files, schema_text = read_policy_dir(directory)
-    return compile_policies(files, schema_text)
+    counters_text, counters = read_counters(directory)
+    return compile_policies(files, schema_text, tools=tools, counters=counters, counters_text=counters_text)
+
+
+def directory_version(directory: Path) -> tuple[dict[str, str], str, str | None, str]:
+    """The files, base schema, counters text and content version of a policy directory."""
+    files, schema_text = read_policy_dir(directory)
+    path = directory / COUNTERS_FILE
+    counters_text = _read_text(path, MAX_SCHEMA_BYTES) if path.exists() else None
+    return files, schema_text, counters_text, content_version(files, schema_text, counters_text)
