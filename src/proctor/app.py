@@ -310,7 +310,7 @@ class Proctor:
     def _tasks_expired(self, tasks: list[TaskRecord]) -> None:
         """Expired tasks' outputs are forgotten (the sweep that follows prunes the store too)."""
         for task in tasks:
-            self._lease_hook("flow forget", lambda t=task: self.flow.forget(t.id))
+            self._lease_hook("flow forget", functools.partial(self.flow.forget, task.id))
 
     def _before_sweep(self) -> None:
         self._lease_hook("pending kills", self.record_pending_kills)

@@ -155,7 +155,9 @@ def decision_entry(
     (the task's high-water mark); a decision a ``@shadow`` policy would have made differently
     carries ``shadow`` (docs/adr/0025)."""
     fields: dict[str, Any] = {
-        "outcome": {k: v for k, v in decision.to_dict().items() if k not in ("decision", "decision_id")},
+        "outcome": {
+            k: v for k, v in decision.to_dict().items() if k not in ("decision", "decision_id", "shadow")
+        },
         "source": call.source,
         "dry_run": call.dry_run,
         "agent_spiffe_id": None if agent is None else str(agent.spiffe_id),

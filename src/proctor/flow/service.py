@@ -57,8 +57,9 @@ __all__ = ["FLOW_READS", "Flow", "output_text"]
 
 log = logging.getLogger(__name__)
 
-#: what a policy can read of the flow stage (``PolicySet.reads``, see :meth:`Flow.reads`)
-FLOW_READS = frozenset({"provenance", "destinations", "history", "task"})
+#: what a policy can read of the flow stage (``PolicySet.reads``, see :meth:`Flow.reads`):
+#: ``task_flow`` is the task's flow attributes, ``*`` the whole context
+FLOW_READS = frozenset({"provenance", "destinations", "history", "task_flow", "*"})
 #: tasks whose flow is kept in memory (the least recently used goes first)
 DEFAULT_CAPACITY = 512
 _ENVELOPE = 1
@@ -156,7 +157,7 @@ class Flow:
         fn = getattr(ps, "reads", None)
         if callable(fn):
             try:
-                got = fn(str(tool.name))
+                got = fn(str(tool.name), tool.effect)
             except Exception:
                 return FLOW_READS
             return frozenset(str(x) for x in got) & FLOW_READS if got is not None else FLOW_READS
@@ -286,7 +287,7 @@ class Flow:
         self._refresh(task, entry)
         history: tuple[tuple[str, int | Decimal | bool], ...] = ()
         specs = self._counters()
-        if specs and "history" in reads:
+        if specs and ("history" in reads or "*" in reads):
             history = self._history(specs, agent, task, tool, args, now)
         with entry.lock:
             facts: FlowFacts = entry.flow.facts(tool, args, history)
@@ -413,12 +414,13 @@ class Flow:
         now = self.clock.now() if now is None else now
         task_id = str(task if isinstance(task, str) else task.id)
         kept = _truncate(text, self.max_output_bytes)
-        envelope = {
+        size = len(text.encode("utf-8", "surrogatepass"))
+        envelope: dict[str, Any] = {
             "v": _ENVELOPE,
             "text": kept,
             "args": None if args is None else dict(args),
             "decision_id": decision_id,
-            "size": len(text.encode("utf-8", "surrogatepass")),
+            "size": size,
         }
         sealed, nonce = self._seal(task_id, envelope)
         entry = None
@@ -439,7 +441,7 @@ class Flow:
             sensitivity=labels.sensitivity.label,
             reasons=tuple(labels.reasons),
             sealed=sealed,
-            size=envelope["size"],
+            size=size,
             at=now,
         )
         return labels, rec
