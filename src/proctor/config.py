@@ -6,6 +6,7 @@ Unknown keys are refused (a typo must not silently disable a control). Environme
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -39,7 +40,19 @@ __all__ = [
 CONFIG_FILE = "proctor.yaml"
 _DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-TOOL_FLAGS = ("destructive", "financial", "customer_facing", "production")
+TOOL_FLAGS = (
+    "destructive",
+    "financial",
+    "customer_facing",
+    "production",
+    "access_control",
+    "credential_change",
+    "egress",
+)
+#: the largest tool input schema kept (canonical JSON bytes)
+MAX_INPUT_SCHEMA_BYTES = 64 * 1024
+#: an argument path: ``to``, ``to[]``, ``recipient.email``, ``attendees[].email``
+_DEST_PATH = re.compile(r"[A-Za-z0-9_$@-]+(?:\[\])?(?:\.[A-Za-z0-9_$@-]+(?:\[\])?)*")
 #: how the gateway orders its durable decision write and the upstream call (see docs/adr/0011)
 GATEWAY_AUDIT_MODES = ("auto", "strict", "overlap")
 
@@ -144,7 +157,17 @@ def _section(data: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[st
 
 def tool_from_mapping(raw: Mapping[str, Any], where: str = "tool") -> ToolRecord:
     """Build a tool registration from config or API input, refusing unknown keys and labels."""
-    allowed = {"name", "effect", "resource", "resource_arg", "labels", "flags", "description"}
+    allowed = {
+        "name",
+        "effect",
+        "resource",
+        "resource_arg",
+        "labels",
+        "flags",
+        "description",
+        "input_schema",
+        "destinations",
+    }
     check_keys(raw, allowed, where)
     if "name" not in raw or "effect" not in raw:
         raise ValidationError(f"{where}: `name` and `effect` are required")
@@ -180,7 +203,46 @@ def tool_from_mapping(raw: Mapping[str, Any], where: str = "tool") -> ToolRecord
         customer_facing="customer_facing" in flags,
         production="production" in flags,
         description=str(raw.get("description", ""))[:2000],
+        access_control="access_control" in flags,
+        credential_change="credential_change" in flags,
+        egress="egress" in flags,
+        input_schema=input_schema_text(raw.get("input_schema"), f"{where} `{name}`"),
+        destinations=_destinations(raw.get("destinations"), f"{where} `{name}`"),
     )
+
+
+def input_schema_text(raw: Any, where: str = "tool") -> str | None:
+    """A tool's JSON Schema (a mapping, or its JSON text) as canonical JSON text, or None."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise ValidationError(f"{where}: `input_schema` is not valid JSON") from None
+    if not isinstance(raw, Mapping):
+        raise ValidationError(f"{where}: `input_schema` must be a JSON Schema object")
+    from proctor.canonical import canonical_json
+
+    try:
+        text = canonical_json(dict(raw)).decode()
+    except ValidationError as exc:
+        raise ValidationError(f"{where}: `input_schema`: {exc.message}") from None
+    if len(text) > MAX_INPUT_SCHEMA_BYTES:
+        raise ValidationError(f"{where}: `input_schema` is larger than {MAX_INPUT_SCHEMA_BYTES} bytes")
+    return text
+
+
+def _destinations(raw: Any, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list | tuple) or not all(
+        isinstance(x, str) and _DEST_PATH.fullmatch(x) for x in raw
+    ):
+        raise ValidationError(
+            f"{where}: `destinations` is a list of argument paths (`to`, `to[]`, `recipient.email`)"
+        )
+    return tuple(sorted(set(raw)))
 
 
 def tool_to_mapping(tool: ToolRecord) -> dict[str, Any]:
@@ -195,6 +257,10 @@ def tool_to_mapping(tool: ToolRecord) -> dict[str, Any]:
         out["resource_arg"] = tool.resource_arg
     if tool.description:
         out["description"] = tool.description
+    if tool.input_schema is not None:
+        out["input_schema"] = json.loads(tool.input_schema)
+    if tool.destinations:
+        out["destinations"] = list(tool.destinations)
     return out
 
 

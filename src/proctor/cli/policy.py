@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -25,6 +25,21 @@ def _policy_dir(workspace: str | None, directory: Path | None) -> Path:
         return Workspace.find(workspace).policies_dir
 
 
+def _workspace_tools(workspace: str | None, directory: Path | None) -> list[Any]:
+    """The registered tools of the workspace (its store, through its services), the set is compiled
+    with them. ``--dir`` outside any workspace: none (tools are validated as they are decided)."""
+    from proctor.errors import WorkspaceNotFound
+    from proctor.workspace import Workspace
+
+    if directory is not None and workspace is None:
+        try:
+            Workspace.find(None)
+        except WorkspaceNotFound:
+            return []
+    with opened(workspace) as p:
+        return list(p.policies.registered_tools())
+
+
 @policy_app.command("validate")
 def policy_validate(
     directory: Annotated[
@@ -32,12 +47,38 @@ def policy_validate(
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Parse and validate every policy against the schema; errors name file and line."""
+    """Parse and validate every policy against the generated schema (the base schema plus one action
+    per registered tool, with its typed arguments); errors name file and line."""
     from proctor.policy.loader import load_policy_dir
 
+    tools = _workspace_tools(workspace, directory)
     with handled():
-        ps = load_policy_dir(_policy_dir(workspace, directory))
-    out.print(f"[green]valid[/]: {len(ps.sources)} policies in {len(ps.files)} files, version {ps.version}")
+        ps = load_policy_dir(_policy_dir(workspace, directory), tools=tools)
+    out.print(
+        f"[green]valid[/]: {len(ps.sources)} policies in {len(ps.files)} files, {len(ps.catalog)} tool actions,"
+        f" version {ps.version}"
+    )
+
+
+@policy_app.command("schema")
+def policy_schema(
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Policy directory (default: the workspace's).")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Print the schema policies are validated against: schema.cedarschema plus one action per
+    registered tool (``context.args`` typed from its input schema) and the flow types."""
+    from proctor.policy.loader import read_counters, read_policy_dir
+    from proctor.policy.schemagen import generate_schema
+
+    tools = _workspace_tools(workspace, directory)
+    with handled():
+        d = _policy_dir(workspace, directory)
+        _, base = read_policy_dir(d)
+        _, counters = read_counters(d)
+        gen = generate_schema(base, tools=tools, counters=counters)
+    print(gen.text, end="")
 
 
 @policy_app.command("test")
@@ -49,13 +90,17 @@ def policy_test(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Run the calls listed in CASES.yaml and compare each decision with what it expects."""
-    from proctor.policy.cases import load_cases, run_cases
+    from proctor.policy.cases import case_tools, load_cases, run_cases
     from proctor.policy.engine import PolicyEngine
     from proctor.policy.loader import load_policy_dir
 
+    registered = {t.name: t for t in _workspace_tools(workspace, directory)}
     with handled():
-        engine = PolicyEngine(load_policy_dir(_policy_dir(workspace, directory)), cache=False)
-        results = run_cases(load_cases(cases), engine, where=cases.name)
+        data = load_cases(cases)
+        registered.update((t.name, t) for t in case_tools(data, cases.name))
+        ps = load_policy_dir(_policy_dir(workspace, directory), tools=list(registered.values()))
+        engine = PolicyEngine(ps, cache=False)
+        results = run_cases(data, engine, where=cases.name)
     t = Table("", "case", "expected", "got", "policies / problem")
     for r in results:
         mark = "[green]PASS[/]" if r.ok else "[red]FAIL[/]"

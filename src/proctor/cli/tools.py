@@ -4,6 +4,7 @@ and detect when they change)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -29,12 +30,31 @@ def tool_add(
     trust: Annotated[str, typer.Option(help="Label of its output: trusted | untrusted.")] = "trusted",
     sensitivity: Annotated[str, typer.Option(help="public | internal | confidential | secret")] = "internal",
     flag: Annotated[
-        list[str] | None, typer.Option(help="destructive, financial, customer_facing, production")
+        list[str] | None,
+        typer.Option(
+            help="destructive, financial, customer_facing, production, access_control, credential_change,"
+            " egress (repeat the option for several)"
+        ),
+    ] = None,
+    input_schema: Annotated[
+        Path | None,
+        typer.Option(
+            "--input-schema",
+            help="JSON Schema of the tool's arguments (a file): policies read them typed as context.args.",
+        ),
+    ] = None,
+    destination: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--destination",
+            help="An argument that decides where data or money goes (`to`, `to[]`, `recipient.email`); repeatable.",
+        ),
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Register or update a tool."""
     from proctor.config import tool_from_mapping
+    from proctor.errors import ValidationError
 
     raw: dict[str, Any] = {
         "name": name,
@@ -45,6 +65,14 @@ def tool_add(
     }
     if resource_arg:
         raw["resource_arg"] = resource_arg
+    if destination:
+        raw["destinations"] = destination
+    if input_schema is not None:
+        with handled():
+            try:
+                raw["input_schema"] = input_schema.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValidationError(f"--input-schema: cannot read `{input_schema}`: {exc}") from None
     with opened(workspace) as p, handled():
         rec = p.tools.put(tool_from_mapping(raw), by="cli")
     out.print(f"[green]registered[/] {rec.name} (v{rec.version}, effect {rec.effect})")

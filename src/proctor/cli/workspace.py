@@ -46,7 +46,7 @@ def workspace_status(p: Any) -> dict[str, Any]:
     head = p.audit.stored_head()
     policy: dict[str, Any] = {"active_version": p.policies.recorded_version()}
     try:
-        ps = load_policy_dir(p.policies.policy_dir)
+        ps = load_policy_dir(p.policies.policy_dir, tools=p.policies.registered_tools())
     except PolicyLoadError as exc:
         policy.update(files_version=None, valid=False, rejected={"errors": policy_errors(exc)})
     else:

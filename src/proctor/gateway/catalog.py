@@ -8,6 +8,7 @@ asks it what a name resolves to.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
@@ -30,6 +31,16 @@ __all__ = ["Catalog"]
 log = logging.getLogger(__name__)
 
 
+def _schema_key(schema: Mapping[str, Any] | None) -> str:
+    """A tool's input schema as a registration cache key (a changed schema registers again)."""
+    if schema is None:
+        return ""
+    try:
+        return json.dumps(schema, sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return repr(schema)
+
+
 class Catalog:
     """The upstreams ``upstreams.yaml`` holds now, and what their tools are called: one per
     gateway process, shared by every downstream connection."""
@@ -47,7 +58,7 @@ class Catalog:
         self._prefixed: frozenset[str] = frozenset()
         #: namespace -> (the catalog it was made from, the exposed names of its tools)
         self._tables: dict[str, tuple[Mapping[str, Any], names.NameTable]] = {}
-        self._registered: dict[tuple[str, str, str], ToolRecord] = {}
+        self._registered: dict[tuple[str, str, str, str], ToolRecord] = {}
         #: (namespace, Proctor tool name) -> the name that upstream lists for it
         self._listed_as: dict[tuple[str, str], str] = {}
         self._use(upstreams)
@@ -137,12 +148,14 @@ class Catalog:
         """Proctor's registration of an upstream tool (None if its name cannot be routed safely).
         Only tools of a catalog come here (``case_unique``): the name is remembered as the one this
         upstream lists for the tool."""
-        key = (cfg.namespace, tool.name, tool.description or "")
+        schema = tool.input_schema if isinstance(tool.input_schema, dict) else None
+        key = (cfg.namespace, tool.name, tool.description or "", _schema_key(schema))
         rec = self._registered.get(key)
         if rec is None:
             try:
                 rec = self.proctor.tools.put(
-                    cfg.proctor_tool(tool.name, tool.description or ""), by=f"upstream:{cfg.namespace}"
+                    cfg.proctor_tool(tool.name, tool.description or "", schema),
+                    by=f"upstream:{cfg.namespace}",
                 )
             except ProctorError as exc:
                 log.warning("upstream `%s` tool hidden: %s", cfg.namespace, exc.message)

@@ -10,6 +10,7 @@ per-tool ``tools`` overrides; an upstream tool nobody described gets the default
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -23,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from proctor.config import parse_duration, tool_from_mapping
+from proctor.config import input_schema_text, parse_duration, tool_from_mapping
 from proctor.errors import ConfigError, ValidationError
 from proctor.gateway.credentials import CredentialSpec, credentials_from_list
 from proctor.gateway.names import canonical_name, routable
@@ -86,8 +87,13 @@ class UpstreamConfig:
     #: credentials obtained for each task that uses this upstream (see proctor.gateway.credentials)
     credentials: tuple[CredentialSpec, ...] = ()
 
-    def proctor_tool(self, upstream_tool: str, description: str = "") -> ToolRecord:
-        """The Proctor registration of one upstream tool (refuses names it cannot route safely)."""
+    def proctor_tool(
+        self, upstream_tool: str, description: str = "", input_schema: Mapping[str, Any] | None = None
+    ) -> ToolRecord:
+        """The Proctor registration of one upstream tool (refuses names it cannot route safely).
+        ``input_schema`` is the tool's MCP ``inputSchema`` (the configuration's own wins); a schema
+        Proctor cannot keep (too large, not JSON) is dropped: its arguments are then untyped, so a
+        policy reading them does not validate for this tool and its calls are denied."""
         if not routable(upstream_tool):
             raise ValidationError(
                 f"upstream tool `{upstream_tool[:80]}` of `{self.namespace}` has a name Proctor cannot route"
@@ -96,6 +102,9 @@ class UpstreamConfig:
         raw.update(self.described(upstream_tool))
         raw["name"] = canonical_name(self.namespace, upstream_tool)
         raw["description"] = description[:2000]
+        if input_schema is not None and "input_schema" not in raw:
+            with contextlib.suppress(ValidationError):  # kept untyped, see above
+                raw["input_schema"] = input_schema_text(input_schema)
         return tool_from_mapping(raw, f"upstream `{self.namespace}` tool `{upstream_tool}`")
 
     def described(self, upstream_tool: str) -> Mapping[str, Any]:

@@ -22,7 +22,7 @@ from proctor.config import Settings
 from proctor.errors import PolicyLoadError
 from proctor.policy.engine import PolicyEngine, PolicyWatcher
 from proctor.policy.loader import PolicySet, load_policy_dir, policy_errors, schema_actions
-from proctor.store.base import Store
+from proctor.store.base import Store, ToolRecord
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class Policies:
                 ps = self._given_policies
                 if ps is None:
                     assert self.policy_dir is not None  # checked by Proctor
-                    ps = load_policy_dir(self.policy_dir)
+                    ps = load_policy_dir(self.policy_dir, tools=self.registered_tools())
                     settle = True
                 engine = PolicyEngine(ps)
                 self._record_policy(ps, initial=True)
@@ -122,6 +122,18 @@ class Policies:
             after()
             self.after_load = None
         return engine
+
+    def registered_tools(self) -> list[ToolRecord]:
+        """The tools a policy set is compiled against: the store's, with the config's declared tools
+        over them (they are registered after the first load). A store that cannot be read gives the
+        config's only: a tool compiled without is validated before its first decision anyway."""
+        tools: dict[str, ToolRecord] = {}
+        try:
+            tools.update((t.name, t) for t in self.store.list_tools())
+        except Exception as exc:  # the set still loads; late tools are validated as they are decided
+            log.warning("policy: cannot list the registered tools (%s): compiling without them", exc)
+        tools.update((t.name, t) for t in self.settings.tools)
+        return list(tools.values())
 
     def schema_actions(self) -> frozenset[str]:
         """The actions of the policy schema: the active set's, or (policies not loaded yet) those
@@ -162,7 +174,7 @@ class Policies:
         if self.policy_dir is not None and self._unfollowable != (active, self.engine.version):
             with self._activate_lock:
                 try:
-                    new: PolicySet | None = load_policy_dir(self.policy_dir)
+                    new: PolicySet | None = load_policy_dir(self.policy_dir, tools=self.registered_tools())
                 except PolicyLoadError as exc:  # the watcher audits the rejection
                     log.error("policy: cannot load the workspace's policies to follow %s: %s", active, exc)
                     new = None
@@ -226,7 +238,7 @@ class Policies:
         assert self.policy_dir is not None
         for _ in range(SETTLE_ROUNDS):
             try:
-                new = load_policy_dir(self.policy_dir)
+                new = load_policy_dir(self.policy_dir, tools=self.registered_tools())
             except PolicyLoadError:
                 return  # being edited: the set recorded is the last good one; watchers follow
             with self._activate_lock:
@@ -253,7 +265,7 @@ class Policies:
             return False
         _ = self.engine  # the set in force first (a lazy Proctor loads it here)
         try:
-            new = load_policy_dir(self.policy_dir)
+            new = load_policy_dir(self.policy_dir, tools=self.registered_tools())
         except PolicyLoadError as exc:
             self._reject_policies(exc)
             raise
@@ -274,6 +286,7 @@ class Policies:
             on_reject=self._reject_policies,
             on_clear=self._clear_rejection,
             settle_polls=2,  # a change is loaded once two polls in a row find the same files
+            tools=self.registered_tools,
         )
         self._watcher.start()
 

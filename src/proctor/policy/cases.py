@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import yaml
 
 from proctor.config import tool_from_mapping
 from proctor.errors import ValidationError
+from proctor.flow.model import ArgOrigin, FlowFacts, Origin, Provenance, Sensitivity, TaskLabels
 from proctor.policy.engine import CredentialRef, Decision, PolicyEngine
 from proctor.policy.scope import declares_namespace
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
@@ -38,6 +40,8 @@ from proctor.validate import check_keys
 
 __all__ = [
     "CaseResult",
+    "case_facts",
+    "case_tools",
     "load_cases",
     "run_cases",
     "task_id_for",
@@ -58,7 +62,11 @@ _CASE = {
     "expect",
     "policies",
     "reason_contains",
+    "facts",
+    "shadow",
 }
+_FACTS = {"read_untrusted", "max_sensitivity", "checked", "args", "history", "destinations"}
+_ARG_ORIGIN = {"origin", "sources", "destination"}
 _CREDENTIAL = {"name", "provider", "upstream"}
 _EXPECT = {"allow": Verdict.ALLOW, "deny": Verdict.DENY, "approval_required": Verdict.APPROVAL_REQUIRED}
 
@@ -92,6 +100,79 @@ def load_cases(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise ValidationError(f"{path.name}: not valid YAML ({exc})") from None
     return dict(_keys(path.name, data, _TOP))
+
+
+def case_tools(data: Mapping[str, Any], where: str = "cases") -> list[ToolRecord]:
+    """The tools a case file declares (the policy set is compiled with them)."""
+    out: list[ToolRecord] = []
+    for name, raw in (data.get("tools") or {}).items():
+        tool_raw = dict(raw or {})
+        tool_raw["name"] = name
+        out.append(tool_from_mapping(tool_raw, f"{where}: tools.{name}"))
+    return out
+
+
+def case_facts(raw: Any, where: str) -> FlowFacts:
+    """A case's ``facts``: what the flow stage would know of the call, written out::
+
+    facts:
+      read_untrusted: true            # the task read untrusted output
+      max_sensitivity: confidential   # the most sensitive output it read
+      args:                           # where argument values came from (traced: checked)
+        iban: {origin: untrusted, destination: true, sources: [mail.read]}
+        amount: intent                # an origin alone
+      history: {spend_today: 1200.50, paid_before: true}
+      destinations: [evil.example]
+    """
+    f = _keys(where, raw, _FACTS)
+    try:
+        sens = Sensitivity.parse(str(f.get("max_sensitivity", "public")))
+    except ValueError as exc:
+        raise ValidationError(f"{where}: {exc}") from None
+    untrusted = bool(f.get("read_untrusted", False))
+    labels = TaskLabels(read_untrusted=untrusted, max_sensitivity=sens)
+    origins: list[ArgOrigin] = []
+    raw_args = f.get("args") or {}
+    if not isinstance(raw_args, Mapping):
+        raise ValidationError(f"{where}: `args` maps argument paths to origins")
+    for path, given in sorted(raw_args.items()):
+        spec = {"origin": given} if isinstance(given, str) else given
+        a = _keys(f"{where}: args.{path}", spec, _ARG_ORIGIN)
+        try:
+            origin = Origin(str(a.get("origin", "none")))
+        except ValueError:
+            raise ValidationError(
+                f"{where}: args.{path}: origin is one of {', '.join(o.value for o in Origin)}"
+            ) from None
+        origins.append(
+            ArgOrigin(
+                str(path), origin, tuple(str(x) for x in a.get("sources") or ()), bool(a.get("destination"))
+            )
+        )
+    checked = bool(f.get("checked", bool(origins)))
+    history: list[tuple[str, int | Decimal | bool]] = []
+    raw_hist = f.get("history") or {}
+    if not isinstance(raw_hist, Mapping):
+        raise ValidationError(f"{where}: `history` maps counter names to values")
+    for name, v in sorted(raw_hist.items()):
+        if isinstance(v, bool | int):
+            history.append((str(name), v))
+        elif isinstance(v, float | str):
+            try:
+                history.append((str(name), Decimal(str(v))))
+            except ArithmeticError:
+                raise ValidationError(f"{where}: history.{name}: not a number") from None
+        else:
+            raise ValidationError(f"{where}: history.{name}: a number or true/false")
+    dests = f.get("destinations") or []
+    if not isinstance(dests, list):
+        raise ValidationError(f"{where}: `destinations` is a list of domains")
+    return FlowFacts(
+        task=labels,
+        provenance=Provenance(checked, tuple(origins)),
+        history=tuple(history),
+        destinations=tuple(sorted({str(d).lower() for d in dests})),
+    )
 
 
 def run_cases(
@@ -171,7 +252,8 @@ def run_cases(
             args = c.get("args") or {}
             if not isinstance(args, Mapping):
                 raise ValidationError(f"{where}: case `{label}`: `args` must be a mapping")
-            decision = engine.decide(agent, task, tool, args, now)
+            facts = None if "facts" not in c else case_facts(c["facts"], f"{where}: case `{label}`: facts")
+            decision = engine.decide(agent, task, tool, args, now, facts)
         problems = []
         if decision.verdict is not expect:
             problems.append(
@@ -181,6 +263,15 @@ def run_cases(
             problems.append(
                 f"expected policies {sorted(c['policies'] or [])}, got {sorted(decision.policies)}"
             )
+        if "shadow" in c:
+            want = None if c["shadow"] is None else _EXPECT.get(str(c["shadow"]))
+            if c["shadow"] is not None and want is None:
+                raise ValidationError(
+                    f"{where}: case `{label}`: shadow is one of {', '.join(_EXPECT)} or null"
+                )
+            got = None if decision.shadow is None else decision.shadow[0]
+            if got != (None if want is None else want.value):
+                problems.append(f"expected shadow {None if want is None else want.value}, got {got}")
         if "reason_contains" in c and str(c["reason_contains"]) not in " ".join(decision.reasons):
             problems.append(f"no reason contains `{c['reason_contains']}`")
         results.append(CaseResult(label, expect, decision, not problems, "; ".join(problems)))

@@ -486,9 +486,13 @@ def compile_policies(
     for pid in ordered:
         body = dict(static[pid])
         scope = body.get("action")
-        if isinstance(scope, dict) and scope.get("op") == "==" and isinstance(scope.get("entity"), dict):
-            if str(scope["entity"].get("id")) in gen.effects:
-                body["action"] = {"op": "in", "entity": scope["entity"]}
+        if (
+            isinstance(scope, dict)
+            and scope.get("op") == "=="
+            and isinstance(scope.get("entity"), dict)
+            and str(scope["entity"].get("id")) in gen.effects
+        ):
+            body["action"] = {"op": "in", "entity": scope["entity"]}
         body["conditions"] = _rewrite(body.get("conditions") or [], gen.effects)
         static[pid] = body
         analysis[pid] = _analyse(body)

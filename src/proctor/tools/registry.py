@@ -128,6 +128,11 @@ def _same_tool(a: ToolRecord, b: ToolRecord) -> bool:
         "customer_facing",
         "production",
         "description",
+        "access_control",
+        "credential_change",
+        "egress",
+        "input_schema",
+        "destinations",
     )
     return all(getattr(a, f) == getattr(b, f) for f in fields)
 

@@ -1,0 +1,219 @@
+"""Credentials in tool output, found with detect-secrets' regex detectors (issue 15, ADR 0025 §2).
+
+The detectors are the maintained library's own (``detect_secrets.plugins``): every
+``RegexBasedDetector`` it ships (AWS, GitHub, GitLab, Slack, Stripe, private keys, JWTs, basic-auth
+URLs, …) except the public-IP one (an address is not a credential). The high-entropy and keyword
+plugins are left out on purpose: they flag hashes, UUIDs and ``password = <placeholder>`` lines,
+and a false ``secret`` label blocks ordinary tasks.
+
+Cost: the detectors run ~40 regular expressions; over 10 KB of prose that is ~5 ms. A cheap
+**prefilter** (one regular expression, see ``_TRIGGER``) picks the lines that could hold a match
+and the detectors run on those lines only, so prose costs one pass (~0.1 ms / 10 KB). The prefilter
+is a superset of what the detectors can match (argued per detector beside it and checked by a test
+with a sample of every detector); the detectors stay the source of truth for what is a credential.
+An unknown detector type (a detect-secrets upgrade added one) disables the prefilter: every line
+is scanned until the list below is reviewed.
+
+A value is never returned or logged: a finding is ``(kind, fingerprint)`` where the fingerprint is
+``sha256:`` and the first 12 hex digits of the SHA-256 of the matched value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+from detect_secrets.plugins.base import RegexBasedDetector
+
+__all__ = ["MAX_SCAN_CHARS", "Detector", "detectors", "find_credentials", "fingerprint"]
+
+#: text past this many characters is not scanned (see :func:`find_credentials`)
+MAX_SCAN_CHARS = 4 << 20
+#: the detectors run on chunks of at most this many characters (cut at line ends where possible,
+#: with an overlap where a single line is longer), bounding any regular expression's backtracking
+_CHUNK = 64 << 10
+_OVERLAP = 1024
+
+#: detector types left out: not credentials, or too noisy (see the module docstring)
+_EXCLUDED = frozenset({"Public IP (ipv4)"})
+
+#: the detector types the prefilter below was reviewed against (detect-secrets 1.5)
+_REVIEWED = frozenset(
+    {
+        "AWS Access Key",
+        "Artifactory Credentials",
+        "Azure Storage Account access key",
+        "Basic Auth Credentials",
+        "Cloudant Credentials",
+        "Discord Bot Token",
+        "GitHub Token",
+        "GitLab Token",
+        "IBM Cloud IAM Key",
+        "IBM COS HMAC Credentials",
+        "JSON Web Token",
+        "Mailchimp Access Key",
+        "NPM tokens",
+        "OpenAI Token",
+        "Private Key",
+        "PyPI Token",
+        "SendGrid API Key",
+        "Slack Token",
+        "SoftLayer Credentials",
+        "Square OAuth Secret",
+        "Stripe Access Key",
+        "Telegram Bot Token",
+        "Twilio API Key",
+    }
+)
+
+# A line can hold a detector's match only if it holds one of these (searched one by one: each
+# has a literal prefix the regular expression engine scans for quickly, except the run):
+# - a run of 20 token characters: every detector whose secret is 20+ characters of
+#   [A-Za-z0-9_\-+/=] (AWS key ids and secrets, GitHub, GitLab, Discord, IBM IAM/COS, Mailchimp,
+#   OpenAI, PyPI, SendGrid parts, SoftLayer, Square, Stripe, Telegram, Twilio, Cloudant keys,
+#   Azure keys);
+# - the shorter Artifactory tokens (``AKC`` + 10, ``AP`` + hex + 8 alphanumerics);
+# - the literals the other detectors need: ``://`` (basic auth, Cloudant and Slack webhook
+#   URLs, npm registries), ``eyJ`` (JWT), ``_authToken`` (npm), ``PRIVATE KEY`` /
+#   ``PuTTY-User-Key`` (private keys), ``SG.`` (SendGrid), ``AccountKey`` (Azure), ``sq0csp``
+#   (Square), ``_live_`` (Stripe), ``xox`` in any case (Slack).
+_TRIGGERS = tuple(
+    re.compile(p)
+    for p in (
+        r"[A-Za-z0-9_\-+/=]{20}",
+        r"AKC[a-zA-Z0-9]{10}",
+        r"AP[0-9A-F][a-zA-Z0-9]{8}",
+        r"://",
+        r"eyJ",
+        r"_authToken",
+        r"PRIVATE KEY",
+        r"PuTTY-User-Key",
+        r"SG\.",
+        r"AccountKey",
+        r"sq0csp",
+        r"_live_",
+        r"[xX][oO][xX]",
+    )
+)
+
+
+class Detector:
+    """One detect-secrets regex detector, by its type name."""
+
+    __slots__ = ("kind", "plugin")
+
+    def __init__(self, kind: str, plugin: RegexBasedDetector) -> None:
+        self.kind = kind
+        self.plugin = plugin
+
+    def values(self, text: str) -> Iterator[str]:
+        # analyze_string only runs the detector's regular expressions (and, for JWTs, a format
+        # check); it never verifies a secret over the network
+        for value in self.plugin.analyze_string(text):
+            if value:
+                yield str(value)
+
+
+@cache
+def detectors() -> tuple[tuple[Detector, ...], bool]:
+    """The detectors in use, and whether the prefilter may be used (every type reviewed)."""
+    found: list[Detector] = []
+    mapping: dict[str, type[Any]] = dict(get_mapping_from_secret_type_to_class())
+    for kind in sorted(mapping):
+        cls = mapping[kind]
+        if kind in _EXCLUDED or not issubclass(cls, RegexBasedDetector):
+            continue
+        found.append(Detector(kind, cls()))
+    reviewed = all(d.kind in _REVIEWED for d in found)
+    return tuple(found), reviewed
+
+
+def fingerprint(value: str) -> str:
+    """``sha256:`` and the first 12 hex digits of the value's SHA-256: names a value, never shows it."""
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def _chunks(text: str) -> Iterator[str]:
+    """The text in pieces of at most ``_CHUNK`` characters, cut after a newline where there is
+    one; a longer line is cut with an overlap so a value across the cut is still seen whole."""
+    start, n = 0, len(text)
+    while start < n:
+        end = min(n, start + _CHUNK)
+        if end < n:
+            cut = text.rfind("\n", start, end)
+            if cut > start:
+                end = cut + 1
+                yield text[start:end]
+                start = end
+                continue
+            yield text[start:end]
+            start = end - _OVERLAP
+            continue
+        yield text[start:end]
+        start = end
+
+
+def _candidate_lines(text: str) -> str:
+    """The lines of ``text`` that hold a trigger, in order, joined by newlines (empty: none)."""
+    starts: set[int] = set()
+    for pattern in _TRIGGERS:
+        pos = 0
+        while True:
+            m = pattern.search(text, pos)
+            if m is None:
+                break
+            starts.add(text.rfind("\n", 0, m.start()) + 1)
+            b = text.find("\n", m.end())
+            if b < 0:
+                break
+            pos = b + 1
+    kept: list[str] = []
+    for a in sorted(starts):
+        b = text.find("\n", a)
+        kept.append(text[a : b if b >= 0 else len(text)])
+    return "\n".join(kept)
+
+
+def _private_key_blocks(text: str, marker: str) -> Iterator[str]:
+    """The armoured blocks each ``marker`` (``BEGIN RSA PRIVATE KEY``…) opens: fingerprinted
+    instead of the marker, so two different keys have different fingerprints."""
+    at = text.find(marker)
+    while at >= 0:
+        end = text.find("-----END", at)
+        stop = text.find("\n", end) if end >= 0 else -1
+        if end < 0:
+            stop = min(len(text), at + 4096)
+        elif stop < 0:
+            stop = len(text)
+        yield text[at:stop]
+        at = text.find(marker, at + len(marker))
+
+
+def find_credentials(text: str, *, limit: int = MAX_SCAN_CHARS) -> list[tuple[str, str]]:
+    """Credentials in ``text``: ``(kind, fingerprint)`` pairs, sorted, without duplicates.
+
+    ``kind`` is detect-secrets' type name (``AWS Access Key``, ``GitHub Token``, ``Private
+    Key``…). Only the first ``limit`` characters are scanned (the caller records that a longer
+    text was cut: :func:`proctor.flow.labels.label_output`).
+    """
+    if not text:
+        return []
+    if len(text) > limit:
+        text = text[:limit]
+    dets, prefilter = detectors()
+    found: set[tuple[str, str]] = set()
+    for chunk in _chunks(text):
+        scan = _candidate_lines(chunk) if prefilter else chunk
+        if not scan:
+            continue
+        for det in dets:
+            for value in det.values(scan):
+                if det.kind == "Private Key":
+                    found.update((det.kind, fingerprint(b)) for b in _private_key_blocks(scan, value))
+                else:
+                    found.add((det.kind, fingerprint(value)))
+    return sorted(found)

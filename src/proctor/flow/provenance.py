@@ -1,0 +1,686 @@
+"""Where a call's argument values came from (issue 15, ADR 0025 §3).
+
+A :class:`SourceIndex` holds a task's sources — the intent (purpose text, ``--param`` values) and
+the outputs it has read, each trusted or untrusted — normalised **once**, when added, into
+inverted indexes (key → the sources holding it):
+
+- **terms**: maximal runs of letters, digits, ``-``, ``_`` and ``.`` (casefolded, edge ``-_.``
+  stripped): ``evil-example.com`` is one term, so the value ``example.com`` is *not* found in it;
+  ``alice@example.com`` holds the terms ``alice`` and ``example.com``;
+- **e-mail addresses** (lower case);
+- **URLs**, normalised: scheme and host lower case, default port dropped, trailing ``/`` of the
+  path dropped, fragment dropped;
+- **numbers** as :class:`~decimal.Decimal` (``1,500.00``, ``1.500,00``, ``$1500``, ``1500 EUR``,
+  ``1 500`` are all 1500; an ambiguous ``1,500`` is indexed as both 1500 and 1.5);
+- **identifiers**: runs of letter/digit groups separated by spaces, ``-``, ``.``, ``/``, ``(``,
+  ``)``, ``+`` that hold 6+ digits, squashed to their casefolded letters and digits, every window
+  of up to 12 consecutive groups (an IBAN, phone, card or account number written with or without
+  separators; a window starts and ends at group boundaries, so ``12345678`` is not found inside
+  ``9912345678``).
+
+:meth:`SourceIndex.trace` looks each argument value up in those indexes — O(1) per key; a value of
+several terms (``ACME Energy GmbH``) takes the sources holding all its terms (an intersection of
+postings) and confirms it with one substring search in each of them, at term boundaries. The best
+origin wins: ``intent`` > ``trusted`` > ``untrusted`` > ``none``.
+
+Decisions (documented in ADR 0025):
+
+- booleans and ``null`` are not traced; a call whose effect is ``read`` is not traced at all;
+- **trivial values** — strings shorter than 3 characters and integers from -31 to 31 — appear in
+  every text, so tracing them says nothing; when they are *not* a destination they are recorded as
+  ``intent`` with the source ``trivial`` (they must not make a call look made-up or untrusted).
+  A trivial *destination* value is traced like any other;
+- **free text** longer than 200 characters (a mail body) is never a destination; it is traced as a
+  whole (found when a source holds it verbatim up to case and whitespace, as when a document is
+  forwarded) and is otherwise ``none`` — a model-written body is, truthfully, from nowhere;
+- a list path (``to[]``) gets the *worst* origin of its elements, with that element's sources;
+- a path is a destination when it, or a containing path, is one of :func:`destination_paths`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from proctor.flow.model import ArgOrigin, Origin, Provenance, Trust
+from proctor.store.base import ToolRecord
+
+__all__ = [
+    "DESTINATION_NAMES",
+    "LONG_TEXT",
+    "SourceIndex",
+    "destination_domains",
+    "destination_paths",
+    "leaf_values",
+    "normalise_url",
+    "normalise_value",
+    "parse_amounts",
+]
+
+#: argument names (the last field of a path, or its last ``_``-separated word) that decide where
+#: data or money goes
+DESTINATION_NAMES = frozenset(
+    {
+        "to",
+        "cc",
+        "bcc",
+        "recipient",
+        "recipients",
+        "email",
+        "emails",
+        "address",
+        "addresses",
+        "iban",
+        "account",
+        "account_number",
+        "payee",
+        "beneficiary",
+        "url",
+        "uri",
+        "link",
+        "endpoint",
+        "webhook",
+        "host",
+        "hostname",
+        "domain",
+        "participants",
+        "attendees",
+        "invitees",
+        "members",
+        "share_with",
+        "grantee",
+        "grantees",
+        "user",
+        "users",
+        "phone",
+        "phone_number",
+    }
+)
+#: for tools flagged ``destructive`` or ``access_control``: the file to delete or share
+_FILE_NAMES = frozenset(
+    {
+        "path",
+        "paths",
+        "file",
+        "files",
+        "file_id",
+        "file_path",
+        "filename",
+        "document",
+        "documents",
+        "document_id",
+        "doc_id",
+    }
+)
+_DEST_FORMATS = frozenset({"email", "idn-email", "uri", "url", "iri", "uri-reference", "hostname"})
+
+#: free text longer than this (normalised) is never a destination
+LONG_TEXT = 200
+_TRIVIAL_INT = 31
+_IDENT_WINDOW = 12
+_IDENT_DIGITS = 6
+
+_WS = re.compile(r"\s+")
+_TERM = re.compile(r"[^\W_]+(?:[-_.]+[^\W_]+)*")
+_EMAIL = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`]+", re.IGNORECASE)
+_URL_TRAIL = ".,;:!?)]}>'\""
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]", re.IGNORECASE)
+# a number as written: optional sign and currency, digits with separators, optional decimals
+_NUMBER = re.compile(r"(?<![\w.,])[-+]?(?:[$€£¥]\s?)?\d(?:[\d,.'\u00a0\u202f ]*\d)?")
+_IDENT_RUN = re.compile(r"[^\W_]+(?:[ \-./()+]{1,3}[^\W_]+)*")
+_GROUP = re.compile(r"[^\W_]+")
+_SQUASH = re.compile(r"[\W_]+")
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
+_ORDER = {Origin.INTENT: 0, Origin.TRUSTED: 1, Origin.UNTRUSTED: 2, Origin.NONE: 3}
+
+
+# ---- normalisation -------------------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    """Casefolded, whitespace collapsed (NFKC first: full-width digits, non-breaking spaces)."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def _terms(norm: str) -> list[str]:
+    return _TERM.findall(norm)
+
+
+def normalise_url(url: str) -> str | None:
+    """``HTTPS://Example.COM:443/a/#x`` → ``https://example.com/a``; None if not a URL."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        host = (parts.hostname or "").rstrip(".")
+        port = parts.port
+    except ValueError:
+        return None
+    if not scheme or not host:
+        return None
+    netloc = host
+    if parts.username is not None:
+        netloc = parts.username + (":" + (parts.password or "") if parts.password else "") + "@" + host
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{port}"
+    path = parts.path.rstrip("/")
+    return urlunsplit((scheme, netloc, path, parts.query, ""))
+
+
+def _url_host(url: str) -> str | None:
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    return host.rstrip(".").lower() if host else None
+
+
+def _parse_number(raw: str) -> set[Decimal]:
+    """Every reading of one written number (``1,500`` → {1500, 1.5})."""
+    s = raw.strip()
+    s = s.lstrip("+-").lstrip("$€£¥").strip()
+    s = s.replace("\u00a0", " ").replace("\u202f", " ").replace("'", "")
+    out: set[Decimal] = set()
+    candidates: list[str] = []
+    if " " in s:
+        groups = s.split(" ")
+        if all(len(g) == 3 and g.isdigit() for g in groups[1:-1]) and 1 <= len(groups[0]) <= 3:
+            candidates.append("".join(groups))
+        s = s.replace(" ", "")
+    if "," in s and "." in s:
+        if s.rfind(",") > s.rfind("."):  # 1.500,00
+            candidates.append(s.replace(".", "").replace(",", "."))
+        else:  # 1,500.00
+            candidates.append(s.replace(",", ""))
+    elif "," in s:
+        parts = s.split(",")
+        if all(len(p) == 3 for p in parts[1:]):
+            candidates.append(s.replace(",", ""))  # 1,500 as thousands
+        if len(parts) == 2:
+            candidates.append(s.replace(",", "."))  # 1,5 as decimals
+    elif "." in s:
+        parts = s.split(".")
+        if len(parts) == 2:
+            candidates.append(s)
+        if all(len(p) == 3 for p in parts[1:]):
+            candidates.append(s.replace(".", ""))  # 1.500 as thousands
+    else:
+        candidates.append(s)
+    for c in candidates:
+        try:
+            d = Decimal(c)
+        except InvalidOperation:
+            continue
+        if d.is_finite():
+            out.add(abs(d))  # signs are not compared: ``INV-1500`` is not minus 1500
+    return out
+
+
+def parse_amounts(text: str) -> set[Decimal]:
+    """The numbers a whole value can mean (``"1,500.00"``, ``"$1500"``, ``"1500 EUR"``); empty when
+    the value is not a number with at most a currency symbol or code around it."""
+    s = text.strip()
+    m = re.fullmatch(
+        r"([A-Za-z]{3}\s?)?([-+]?[$€£¥]?\s?\d[\d,.'\u00a0\u202f ]*)(\s?[A-Za-z]{3}|\s?[$€£¥])?", s
+    )
+    if not m or (m.group(1) and m.group(3)):
+        return set()
+    return _parse_number(m.group(2).strip())
+
+
+def _numbers(norm: str) -> set[Decimal]:
+    out: set[Decimal] = set()
+    for m in _NUMBER.finditer(norm):
+        raw = m.group(0)
+        out |= _parse_number(raw)
+        if " " in raw.strip():  # "pay 3 500 items" is also 3 and 500
+            for piece in raw.split():
+                out |= _parse_number(piece)
+    return out
+
+
+def _trivial_number(value: int | float | Decimal) -> bool:
+    """An integer from -31 to 31 (a count, a day, a small quantity): found in any text."""
+    try:
+        return value == int(value) and -_TRIVIAL_INT <= value <= _TRIVIAL_INT
+    except (ValueError, OverflowError, InvalidOperation):
+        return False
+
+
+def _squash(text: str) -> str:
+    return _SQUASH.sub("", text.casefold())
+
+
+def _is_identifier(squashed: str) -> bool:
+    digits = sum(c.isdigit() for c in squashed)
+    return digits >= _IDENT_DIGITS and digits * 2 >= len(squashed)
+
+
+def _identifiers(norm: str) -> set[str]:
+    out: set[str] = set()
+    for run in _IDENT_RUN.finditer(norm):
+        text = run.group(0)
+        if sum(c.isdigit() for c in text) < _IDENT_DIGITS:
+            continue
+        groups = _GROUP.findall(text)
+        for i in range(len(groups)):
+            acc = ""
+            for j in range(i, min(len(groups), i + _IDENT_WINDOW)):
+                acc += groups[j]
+                if _is_identifier(acc):
+                    out.add(acc)
+    return out
+
+
+def normalise_value(value: Any) -> str:
+    """One value as compared across calls: a number's plain decimal text, a URL normalised, an
+    identifier (IBAN, phone, card, account) squashed to letters and digits, other text casefolded
+    with whitespace collapsed."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        try:
+            d = Decimal(str(value))
+            if d.is_finite():
+                return format(d.normalize(), "f")
+        except InvalidOperation:
+            pass
+        return str(value)
+    text = str(value)
+    if "://" in text:
+        url = normalise_url(text)
+        if url:
+            return url
+    norm = _norm(text)
+    squashed = _squash(norm)
+    return squashed if _is_identifier(squashed) else norm
+
+
+def _emails(text: str) -> set[str]:
+    return {m.group(0).lower() for m in _EMAIL.finditer(text)}
+
+
+def _urls(text: str) -> set[str]:
+    out: set[str] = set()
+    for m in _URL.finditer(text):
+        raw = m.group(0).rstrip(_URL_TRAIL)
+        n = normalise_url(raw)
+        if n:
+            out.add(n)
+    return out
+
+
+_TERM_CHARS_EDGE = "-_."
+
+
+def _bounded(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` is not part of a longer term: no letter/digit touches it, nor a ``-``,
+    ``_`` or ``.`` that joins it to one (``evil-example.com`` does not hold ``example.com``)."""
+    if start > 0:
+        c = text[start - 1]
+        if c.isalnum() or (c in _TERM_CHARS_EDGE and start > 1 and text[start - 2].isalnum()):
+            return False
+    if end < len(text):
+        c = text[end]
+        if c.isalnum() or (c in _TERM_CHARS_EDGE and end + 1 < len(text) and text[end + 1].isalnum()):
+            return False
+    return True
+
+
+def _contains(text: str, needle: str) -> bool:
+    at = text.find(needle)
+    while at >= 0:
+        if _bounded(text, at, at + len(needle)):
+            return True
+        at = text.find(needle, at + 1)
+    return False
+
+
+# ---- the arguments -------------------------------------------------------------------------------
+
+
+def leaf_values(args: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """``(path, value)`` for every leaf of the arguments: ``a``, ``a.b``, ``a[]``, ``a[].b``."""
+
+    def walk(path: str, value: Any) -> Iterator[tuple[str, Any]]:
+        if isinstance(value, Mapping):
+            for k in sorted(value, key=str):
+                yield from walk(f"{path}.{k}" if path else str(k), value[k])
+        elif isinstance(value, list | tuple):
+            for item in value:
+                yield from walk(f"{path}[]", item)
+        else:
+            yield path, value
+
+    for k in sorted(args, key=str):
+        yield from walk(str(k), args[k])
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().replace("-", "_")
+
+
+def _name_matches(name: str, names: frozenset[str]) -> bool:
+    n = _snake(name)
+    if n in names:
+        return True
+    # the last words: ``recipient_email``, ``webhook_url``, ``payee_iban``, ``to_address``
+    words = n.split("_")
+    return any("_".join(words[i:]) in names for i in range(1, len(words)))
+
+
+def _schema_paths(schema: Any, path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """``(path, subschema)`` of every property in a JSON Schema (objects and array items)."""
+    if not isinstance(schema, Mapping):
+        return
+    props = schema.get("properties")
+    if isinstance(props, Mapping):
+        for k, sub in props.items():
+            p = f"{path}.{k}" if path else str(k)
+            if isinstance(sub, Mapping):
+                yield p, sub
+                yield from _schema_paths(sub, p)
+    items = schema.get("items")
+    if isinstance(items, Mapping) and path:
+        yield f"{path}[]", items
+        yield from _schema_paths(items, f"{path}[]")
+
+
+_SCHEMA_CACHE: dict[str, frozenset[str]] = {}
+
+
+def _schema_destinations(input_schema: str | None) -> frozenset[str]:
+    if not input_schema:
+        return frozenset()
+    hit = _SCHEMA_CACHE.get(input_schema)
+    if hit is not None:
+        return hit
+    try:
+        schema = json.loads(input_schema)
+    except ValueError:
+        schema = None
+    found = frozenset(
+        p for p, sub in _schema_paths(schema) if str(sub.get("format", "")).lower() in _DEST_FORMATS
+    )
+    if len(_SCHEMA_CACHE) > 4096:
+        _SCHEMA_CACHE.clear()
+    _SCHEMA_CACHE[input_schema] = found
+    return found
+
+
+def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """The argument paths that decide where data or money goes: ``tool.destinations`` when the
+    tool declares them, else argument names (:data:`DESTINATION_NAMES`; for ``destructive`` or
+    ``access_control`` tools also the file to delete or share) and JSON-Schema ``format: email |
+    uri`` properties. A path names a container (``attendees[]``) or a leaf (``attendees[].email``);
+    every leaf under a destination path is a destination."""
+    if tool.destinations:
+        return frozenset(tool.destinations)
+    names = (
+        DESTINATION_NAMES | _FILE_NAMES if (tool.destructive or tool.access_control) else DESTINATION_NAMES
+    )
+    found: set[str] = set(_schema_destinations(tool.input_schema))
+
+    def walk(path: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                p = f"{path}.{k}" if path else str(k)
+                leaf = p + "[]" if isinstance(v, list | tuple) else p
+                if _name_matches(str(k), names):
+                    found.add(leaf)
+                if isinstance(v, list | tuple):
+                    for x in v:
+                        walk(leaf, x)
+                else:
+                    walk(leaf, v)
+
+    walk("", args)
+    return frozenset(found)
+
+
+def _ancestors(path: str) -> Iterator[str]:
+    """``a[].b.c`` → ``a[].b.c``, ``a[].b``, ``a[]``, ``a``."""
+    p = path
+    while p:
+        yield p
+        if p.endswith("[]"):
+            p = p[:-2]
+            continue
+        cut = p.rfind(".")
+        if cut < 0:
+            break
+        p = p[:cut]
+
+
+def _is_destination(path: str, dests: frozenset[str]) -> bool:
+    return bool(dests) and any(a in dests for a in _ancestors(path))
+
+
+def destination_domains(tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:
+    """The e-mail domains and URL hosts (lower case, sorted) of the destination arguments' values;
+    a destination value that is itself a host name (``example.com``) counts as one."""
+    dests = destination_paths(tool, args)
+    if not dests:
+        return ()
+    out: set[str] = set()
+    for path, value in leaf_values(args):
+        if not isinstance(value, str) or not _is_destination(path, dests):
+            continue
+        out |= _domains_of(value)
+    return tuple(sorted(out))
+
+
+def _domains_of(value: str) -> set[str]:
+    out = {e.rsplit("@", 1)[1].rstrip(".") for e in _emails(value)}
+    for m in _URL.finditer(value):
+        host = _url_host(m.group(0).rstrip(_URL_TRAIL))
+        if host:
+            out.add(host)
+    s = value.strip().lower().rstrip(".")
+    if not out and _HOST.fullmatch(s):
+        out.add(s)
+    return out
+
+
+# ---- the index -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Source:
+    name: str
+    origin: Origin
+    norm: str
+    keys: tuple[tuple[str, Any], ...]
+    size: int
+
+
+_CLASS = {Trust.TRUSTED: Origin.TRUSTED, Trust.UNTRUSTED: Origin.UNTRUSTED}
+
+
+class SourceIndex:
+    """A task's sources, normalised once, looked up per argument (see the module docstring)."""
+
+    def __init__(self, purpose: str, params: Mapping[str, str]) -> None:
+        self._sources: dict[int, _Source] = {}
+        self._post: dict[tuple[str, Any], set[int]] = {}
+        self._next = 0
+        self._bytes = 0
+        self._outputs: list[int] = []  # output ids, oldest first (the intent is never evicted)
+        self._add("intent", Origin.INTENT, purpose)
+        for name in sorted(params):
+            self._add(f"param:{name}", Origin.INTENT, str(params[name]))
+
+    # -- adding and evicting
+
+    def _add(self, name: str, origin: Origin, text: str) -> int:
+        norm = _norm(text)
+        keys: set[tuple[str, Any]] = {("t", t) for t in _terms(norm)}
+        keys |= {("e", e) for e in _emails(norm)}
+        keys |= {("u", u) for u in _urls(unicodedata.normalize("NFKC", text))}
+        keys |= {("n", d) for d in _numbers(norm)}
+        keys |= {("i", i) for i in _identifiers(norm)}
+        sid = self._next
+        self._next += 1
+        self._sources[sid] = _Source(name, origin, norm, tuple(keys), len(text))
+        post = self._post
+        for k in keys:
+            s = post.get(k)
+            if s is None:
+                post[k] = {sid}
+            else:
+                s.add(sid)
+        return sid
+
+    def add(self, tool: str, trust: Trust, text: str) -> None:
+        """Index one output of ``tool`` (normalised once, here)."""
+        sid = self._add(tool, _CLASS[Trust(trust)], text)
+        self._outputs.append(sid)
+        self._bytes += len(text)
+
+    def evict_oldest(self) -> bool:
+        """Forget the oldest output; False when there is none."""
+        if not self._outputs:
+            return False
+        sid = self._outputs.pop(0)
+        src = self._sources.pop(sid)
+        self._bytes -= src.size
+        for k in src.keys:
+            s = self._post.get(k)
+            if s is not None:
+                s.discard(sid)
+                if not s:
+                    del self._post[k]
+        return True
+
+    @property
+    def outputs(self) -> int:
+        return len(self._outputs)
+
+    @property
+    def size(self) -> int:
+        """Characters of output text indexed."""
+        return self._bytes
+
+    # -- looking up
+
+    def _ids(self, key: tuple[str, Any]) -> set[int]:
+        return self._post.get(key, set())
+
+    def _lookup_text(self, norm: str) -> set[int]:
+        terms = _terms(norm)
+        if not terms:
+            return set()
+        if len(terms) == 1 and terms[0] == norm:
+            return set(self._ids(("t", norm)))
+        postings = []
+        for t in set(terms):
+            p = self._post.get(("t", t))
+            if not p:
+                return set()
+            postings.append(p)
+        postings.sort(key=len)
+        cand = set(postings[0])
+        for p in postings[1:]:
+            cand &= p
+            if not cand:
+                return cand
+        return {sid for sid in cand if _contains(self._sources[sid].norm, norm)}
+
+    def _lookup_str(self, value: str) -> set[int]:
+        norm = _norm(value)
+        if not norm:
+            return set()
+        ids: set[int] = set()
+        if "@" in norm:
+            for e in _emails(norm):
+                ids |= self._ids(("e", e))
+        if "://" in norm:
+            n = normalise_url(value)
+            if n:
+                ids |= self._ids(("u", n))
+        if any(c.isdigit() for c in norm):
+            for d in parse_amounts(norm):
+                ids |= self._ids(("n", d))
+            sq = _squash(norm)
+            if _is_identifier(sq):
+                ids |= self._ids(("i", sq))
+        ids |= self._lookup_text(norm)
+        return ids
+
+    def _lookup_number(self, value: int | float | Decimal) -> set[int]:
+        try:
+            d = Decimal(str(value))
+        except InvalidOperation:
+            return set()
+        if not d.is_finite():
+            return set()
+        d = abs(d)
+        ids = set(self._ids(("n", d)))
+        if d == d.to_integral_value():
+            text = str(int(d))
+            ids |= self._ids(("t", text))
+            if _is_identifier(text):
+                ids |= self._ids(("i", text))
+        return ids
+
+    def _origin(self, ids: Iterable[int]) -> tuple[Origin, tuple[str, ...]]:
+        best = Origin.NONE
+        names: set[str] = set()
+        for sid in ids:
+            src = self._sources[sid]
+            if _ORDER[src.origin] < _ORDER[best]:
+                best, names = src.origin, {src.name}
+            elif src.origin is best:
+                names.add(src.name)
+        return best, tuple(sorted(names))
+
+    def _trace_leaf(self, value: Any, destination: bool) -> tuple[Origin, tuple[str, ...]] | None:
+        if value is None or isinstance(value, bool):
+            return None
+        if isinstance(value, int | float | Decimal):
+            if not destination and _trivial_number(value):
+                return Origin.INTENT, ("trivial",)
+            return self._origin(self._lookup_number(value))
+        text = value if isinstance(value, str) else str(value)
+        stripped = text.strip()
+        if not destination and len(stripped) < 3:
+            return Origin.INTENT, ("trivial",)
+        return self._origin(self._lookup_str(stripped))
+
+    def trace(self, tool: ToolRecord, args: Mapping[str, Any]) -> Provenance:
+        """Every leaf argument value's best origin; ``checked=False`` for a ``read`` tool."""
+        if tool.effect == "read":
+            return Provenance()
+        dests = destination_paths(tool, args)
+        worst: dict[str, tuple[Origin, tuple[str, ...], bool]] = {}
+        for path, value in leaf_values(args):
+            is_dest = _is_destination(path, dests)
+            if is_dest and isinstance(value, str) and len(_norm(value)) > LONG_TEXT:
+                is_dest = False  # free text is not a destination
+            got = self._trace_leaf(value, is_dest)
+            if got is None:
+                continue
+            origin, sources = got
+            prev = worst.get(path)
+            if prev is None or _ORDER[origin] > _ORDER[prev[0]]:
+                worst[path] = (origin, sources, is_dest)
+            elif origin is prev[0] and sources != prev[1]:
+                worst[path] = (origin, tuple(sorted(set(prev[1]) | set(sources))), is_dest or prev[2])
+        return Provenance(
+            checked=True,
+            args=tuple(
+                ArgOrigin(path, origin, sources, dest)
+                for path, (origin, sources, dest) in sorted(worst.items())
+            ),
+        )
+
+    def destination_domains(self, tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:
+        """:func:`destination_domains` (the index is not needed; here for the callers' convenience)."""
+        return destination_domains(tool, args)
