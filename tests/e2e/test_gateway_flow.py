@@ -220,7 +220,8 @@ def test_an_iban_read_in_an_email_is_held_and_the_same_one_from_the_intent_runs(
     assert {a["arg"]: a["origin"] for a in allowed["provenance"]["args"]}["iban"] == "intent"
     # the completion of the inbox read carries its labels
     done = [c for c in _records(r.ws, kind="call.completed") if c["tool"] == "office.read_inbox"]
-    assert done and all(c["labels"]["trust"] == "untrusted" for c in done)
+    assert done
+    assert all(c["labels"]["trust"] == "untrusted" for c in done)
     # nowhere in the audit log: neither the IBAN as the call sent it nor as the e-mail wrote it
     everything = json.dumps(_records(r.ws))
     assert IBAN not in everything

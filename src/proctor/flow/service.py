@@ -35,7 +35,6 @@ lives only in this process.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import os
@@ -49,7 +48,10 @@ from proctor.clock import Clock
 from proctor.config import Settings
 from proctor.credentials.secrets import SecretStore
 from proctor.errors import ProctorError, ValidationError
-from proctor.flow.model import NO_FACTS, FlowFacts, Labels, Sensitivity, TaskLabels, Trust
+from proctor.flow.counters import evaluate, event_for
+from proctor.flow.labels import label_output
+from proctor.flow.model import NO_FACTS, FlowFacts, Labels, Sensitivity, Trust
+from proctor.flow.state import TaskFlow
 from proctor.store.base import AgentRecord, HistoryEvent, OutputRecord, Store, TaskRecord, ToolRecord
 from proctor.types import AgentName, TaskId
 
@@ -63,6 +65,7 @@ FLOW_READS = frozenset({"provenance", "destinations", "history", "task_flow", "*
 #: tasks whose flow is kept in memory (the least recently used goes first)
 DEFAULT_CAPACITY = 512
 _ENVELOPE = 1
+_EVENT_FIELDS = ("task_id", "agent", "tool", "effect", "at", "values")
 _NONCE = 12
 
 
@@ -91,32 +94,16 @@ def _context(task_id: str) -> bytes:
 class _Entry:
     """One task's flow in this process."""
 
-    __slots__ = ("flow", "high", "loaded", "lock", "own", "seq")
+    __slots__ = ("flow", "loaded", "lock", "own", "seq")
 
-    def __init__(self, flow: Any) -> None:
+    def __init__(self, flow: TaskFlow) -> None:
         self.flow = flow
-        #: the store's high-water mark as read when loaded (outputs evicted since still count)
-        self.high = TaskLabels()
         self.loaded = False
         #: the highest store seq restored or written here
         self.seq = 0
         #: nonces of the outputs this process sealed: a row carrying one is already in memory
         self.own: set[bytes] = set()
         self.lock = threading.RLock()
-
-
-def merge_labels(a: TaskLabels, b: TaskLabels) -> TaskLabels:
-    """The high-water mark of both."""
-    if a == TaskLabels():
-        return b
-    if b == TaskLabels():
-        return a
-    return TaskLabels(
-        read_untrusted=a.read_untrusted or b.read_untrusted,
-        max_sensitivity=max(a.max_sensitivity, b.max_sensitivity),
-        untrusted_sources=tuple(sorted(set(a.untrusted_sources) | set(b.untrusted_sources))),
-        outputs=max(a.outputs, b.outputs),
-    )
 
 
 class Flow:
@@ -224,9 +211,7 @@ class Flow:
         return parts[2][:_NONCE] if len(parts) == 3 else None
 
     # the tasks in memory ----------------------------------------------------------------------------
-    def _new_flow(self, task: TaskRecord) -> Any:
-        from proctor.flow.state import TaskFlow
-
+    def _new_flow(self, task: TaskRecord) -> TaskFlow:
         return TaskFlow(
             task.purpose,
             dict(task.params),
@@ -252,7 +237,8 @@ class Flow:
         output with a seq above the last one seen that this process did not write."""
         with entry.lock:
             if not entry.loaded:
-                entry.high = self.store.task_labels(task.id)
+                # the high-water mark holds outputs no longer kept (evicted) too
+                entry.flow.restore_labels(self.store.task_labels(task.id))
             rows = self.store.outputs(task.id, after_seq=entry.seq)
             for rec in rows:
                 entry.seq = max(entry.seq, rec.seq)
@@ -266,7 +252,6 @@ class Flow:
                     continue
                 labels = Labels(Trust(rec.trust), Sensitivity.parse(rec.sensitivity), tuple(rec.reasons))
                 entry.flow.restore(rec.tool, labels, str(env.get("text") or ""))
-                entry.high = merge_labels(entry.high, _one(labels, rec.tool))
             entry.loaded = True
 
     # the pipeline's stage -------------------------------------------------------------------------
@@ -291,8 +276,7 @@ class Flow:
             history = self._history(specs, agent, task, tool, args, now)
         with entry.lock:
             facts: FlowFacts = entry.flow.facts(tool, args, history)
-            labels = merge_labels(entry.high, entry.flow.labels)
-        return dataclasses.replace(facts, task=labels)
+        return facts
 
     def _history(
         self,
@@ -303,9 +287,7 @@ class Flow:
         args: Mapping[str, Any],
         now: float,
     ) -> tuple[tuple[str, int | Decimal | bool], ...]:
-        from proctor.flow.counters import evaluate
-
-        events: list[HistoryEvent] = []
+        events: list[Any] = []
         if any(getattr(s, "scope", "task") == "task" for s in specs):
             events.extend(self.store.flow_events(task_id=task.id))
         agent_specs = [s for s in specs if getattr(s, "scope", "task") == "agent"]
@@ -344,9 +326,7 @@ class Flow:
         specs = self._counters()
         if not specs:
             return None
-        from proctor.flow.counters import event_for
-
-        ev: HistoryEvent | None = event_for(
+        ev = event_for(
             specs,
             task_id=str(task if isinstance(task, str) else task.id),
             agent=str(agent if isinstance(agent, str) else agent.name),
@@ -355,7 +335,8 @@ class Flow:
             at=now,
             key=self.fingerprint_key(),
         )
-        return ev
+        # the store's record of it (the same fields)
+        return None if ev is None else HistoryEvent(**{f: getattr(ev, f) for f in _EVENT_FIELDS})
 
     def record_call(
         self,
@@ -406,8 +387,6 @@ class Flow:
         """:meth:`observe` without the store write: the labels, and the record for
         :meth:`persist` (None when the flow stage is off). In memory before this returns, so the
         next call of the task decided in this process sees the output."""
-        from proctor.flow.labels import label_output
-
         labels = label_output(tool, text)
         if not self.enabled:
             return labels, None
@@ -560,16 +539,6 @@ def _owner(store: Store, task: TaskRecord) -> str | None:
     except Exception:
         return None
     return None if agent is None else str(agent.owner)
-
-
-def _one(labels: Labels, tool: str) -> TaskLabels:
-    untrusted = labels.trust is Trust.UNTRUSTED
-    return TaskLabels(
-        read_untrusted=untrusted,
-        max_sensitivity=labels.sensitivity,
-        untrusted_sources=(tool,) if untrusted else (),
-        outputs=0,
-    )
 
 
 def _truncate(text: str, limit: int) -> str:
