@@ -256,7 +256,7 @@ def test_a_read_with_no_flow_policy_gets_no_facts(sb: Sandbox) -> None:
     p = sb.proctor
     assert not p.flow.needed(_tool(p, "mail.read"))
     assert p.flow.needed(_tool(p, "bank.pay"))
-    task_id, token = _start(p)
+    _, token = _start(p)
     d = p.decide(CallInput(tool="mail.read", args={}, agent="bot", task_token=token))
     assert d.verdict is Verdict.ALLOW
     rec = _decision_record(p, d.decision_id)
