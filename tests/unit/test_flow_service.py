@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,11 +69,13 @@ def _start(p: Proctor, **params: str) -> tuple[str, str]:
     return str(started.task.id), started.token
 
 
-def _decision_record(p: Proctor, decision_id: object) -> dict[str, object]:
+def _decision_record(p: Proctor, decision_id: object) -> dict[str, Any]:
     p.audit.flush()
-    rows = [json.loads(bytes(r.body)) for r in p.store.get_audit_by_decision(str(decision_id))]
+    rows: list[dict[str, Any]] = [
+        json.loads(bytes(r.body)) for r in p.store.get_audit_by_decision(str(decision_id))
+    ]
     (rec,) = [r for r in rows if r["kind"] == "decision"]
-    return rec  # type: ignore[no-any-return]
+    return rec
 
 
 def _tool(p: Proctor, name: str) -> ToolRecord:
