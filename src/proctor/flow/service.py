@@ -483,6 +483,7 @@ class Flow:
                 "purpose": task.purpose,
                 "params": dict(task.params),
                 "allow": list(task.allow),
+                **({"resources": list(task.resources)} if task.resources else {}),
                 "requested_by": str(task.requested_by),
                 "meta": {},
             }
@@ -497,39 +498,17 @@ class Flow:
 
 
 def tool_line(tool: ToolRecord) -> dict[str, Any]:
-    """A trace's ``tool`` line (the keys of ``tools:`` in proctor.yaml, plus ``input_schema`` and
-    ``destinations``)."""
-    flags = [
-        f
-        for f in (
-            "destructive",
-            "financial",
-            "customer_facing",
-            "production",
-            "access_control",
-            "credential_change",
-            "egress",
-        )
-        if getattr(tool, f, False)
-    ]
-    line: dict[str, Any] = {
-        "type": "tool",
-        "name": str(tool.name),
-        "effect": tool.effect,
-        "labels": {"trust": tool.trust, "sensitivity": tool.sensitivity},
-        "flags": flags,
-    }
-    if tool.resource_pattern not in ("", "*"):
-        line["resource"] = tool.resource_pattern
-    if tool.resource_arg:
-        line["resource_arg"] = tool.resource_arg
-    if tool.description:
-        line["description"] = tool.description
-    if tool.destinations:
-        line["destinations"] = list(tool.destinations)
-    if tool.input_schema:
+    """A trace's ``tool`` line: the keys of ``tools:`` in proctor.yaml (``tool_to_mapping``), plus
+    ``input_schema`` and ``destinations`` (the form ``proctor.flow.trace`` reads)."""
+    from proctor.config import tool_to_mapping
+
+    line: dict[str, Any] = {"type": "tool", **tool_to_mapping(tool)}
+    line.pop("input_schema", None)
+    if tool.input_schema is not None:
         with contextlib.suppress(ValueError):
             line["input_schema"] = json.loads(tool.input_schema)
+    if tool.destinations:
+        line["destinations"] = list(tool.destinations)
     return line
 
 
