@@ -706,7 +706,7 @@ def create_app(
         tags=["decisions"],
         responses={
             200: {"description": "The output's labels (`trust`, `sensitivity`, `reasons`)."},
-            **_errors(*_ANY),
+            **_errors(*_ANY, 401, 403, 404),
         },
     )
     async def report_output(
