@@ -24,10 +24,10 @@ import hashlib
 import re
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.plugins.base import RegexBasedDetector
+if TYPE_CHECKING:
+    from detect_secrets.plugins.base import RegexBasedDetector
 
 __all__ = ["MAX_SCAN_CHARS", "Detector", "detectors", "find_credentials", "fingerprint"]
 
@@ -37,6 +37,8 @@ MAX_SCAN_CHARS = 4 << 20
 #: with an overlap where a single line is longer), bounding any regular expression's backtracking
 _CHUNK = 64 << 10
 _OVERLAP = 1024
+#: a reported group shorter than this is a prefix (``ghp``), not the secret
+_MIN_VALUE = 8
 
 #: detector types left out: not credentials, or too noisy (see the module docstring)
 _EXCLUDED = frozenset({"Public IP (ipv4)"})
@@ -111,16 +113,31 @@ class Detector:
         self.plugin = plugin
 
     def values(self, text: str) -> Iterator[str]:
+        """The credentials the detector finds in ``text``, whole. detect-secrets reports a
+        regular expression's groups when it has some: the secret of ``key = '<secret>'``, but
+        only the ``ghp`` of a GitHub token; a group shorter than 8 characters is replaced by its
+        whole match, so the fingerprint names the token, not its prefix."""
         # analyze_string only runs the detector's regular expressions (and, for JWTs, a format
-        # check); it never verifies a secret over the network
-        for value in self.plugin.analyze_string(text):
-            if value:
-                yield str(value)
+        # check); it never verifies a secret over the network. It decides what is a finding.
+        found = {str(v) for v in self.plugin.analyze_string(text) if v}
+        if not found:
+            return
+        for regex in self.plugin.denylist:
+            for m in regex.finditer(text):
+                subs = [g for g in m.groups() if g] if regex.groups else [m.group(0)]
+                for sub in subs:
+                    if sub in found:
+                        yield sub if len(sub) >= _MIN_VALUE else m.group(0)
 
 
 @cache
 def detectors() -> tuple[tuple[Detector, ...], bool]:
-    """The detectors in use, and whether the prefilter may be used (every type reviewed)."""
+    """The detectors in use, and whether the prefilter may be used (every type reviewed).
+    detect-secrets is imported here, on first use: importing it takes ~0.2 s (it loads
+    ``requests`` for its verifiers, which are never called)."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
+
     found: list[Detector] = []
     mapping: dict[str, type[Any]] = dict(get_mapping_from_secret_type_to_class())
     for kind in sorted(mapping):

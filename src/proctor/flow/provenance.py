@@ -12,9 +12,10 @@ inverted indexes (key → the sources holding it):
   path dropped, fragment dropped;
 - **numbers** as :class:`~decimal.Decimal` (``1,500.00``, ``1.500,00``, ``$1500``, ``1500 EUR``,
   ``1 500`` are all 1500; an ambiguous ``1,500`` is indexed as both 1500 and 1.5);
-- **identifiers**: runs of letter/digit groups separated by spaces, ``-``, ``.``, ``/``, ``(``,
-  ``)``, ``+`` that hold 6+ digits, squashed to their casefolded letters and digits, every window
-  of up to 12 consecutive groups (an IBAN, phone, card or account number written with or without
+- **identifiers**: runs of groups (holding a digit, or of at most 4 letters) separated by spaces,
+  ``-``, ``.``, ``/``, ``(``, ``)``, ``+``, near 6+ digits, squashed to their casefolded letters
+  and digits: every window of consecutive groups of up to 40 characters with 6+ digits, at least
+  half of them digits (an IBAN, phone, card or account number written with or without
   separators; a window starts and ends at group boundaries, so ``12345678`` is not found inside
   ``9912345678``).
 
@@ -23,7 +24,7 @@ several terms (``ACME Energy GmbH``) takes the sources holding all its terms (an
 postings) and confirms it with one substring search in each of them, at term boundaries. The best
 origin wins: ``intent`` > ``trusted`` > ``untrusted`` > ``none``.
 
-Decisions (documented in ADR 0025):
+Decisions:
 
 - booleans and ``null`` are not traced; a call whose effect is ``read`` is not traced at all;
 - **trivial values** — strings shorter than 3 characters and integers from -31 to 31 — appear in
@@ -42,7 +43,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -123,7 +124,8 @@ _DEST_FORMATS = frozenset({"email", "idn-email", "uri", "url", "iri", "uri-refer
 #: free text longer than this (normalised) is never a destination
 LONG_TEXT = 200
 _TRIVIAL_INT = 31
-_IDENT_WINDOW = 12
+#: the longest identifier indexed, in letters and digits (an IBAN has at most 34)
+_IDENT_MAX = 40
 _IDENT_DIGITS = 6
 
 _WS = re.compile(r"\s+")
@@ -137,7 +139,15 @@ _URL_TRAIL = ".,;:!?)]}>'\""
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]", re.IGNORECASE)
 # a number as written: optional sign and currency, digits with separators, optional decimals
 _NUMBER = re.compile(r"(?<![\w.,])[-+]?(?:[$€£¥]\s?)?\d(?:[\d,.'\u00a0\u202f ]*\d)?")
-_IDENT_RUN = re.compile(r"[^\W_]+(?:[ \-./()+]{1,3}[^\W_]+)*")
+# a run of groups that could form an identifier: groups holding a digit, or short letter groups
+# (an IBAN's country and bank codes), separated by spaces, ``-``, ``.``, ``/``, ``(``, ``)``, ``+``
+_IDENT_GROUP = r"(?:[^\W_]*\d[^\W_]*|[^\W\d_]{1,4})(?![^\W_])"
+_IDENT_RUN = re.compile(rf"(?<![^\W_]){_IDENT_GROUP}(?:[ \-./()+]{{1,3}}{_IDENT_GROUP})*")
+_NON_DIGIT = re.compile(r"\D+")
+_DIGIT_RUN = re.compile(r"\d+")
+#: digits closer than this belong to one cluster; the region around it extends this far
+_CLUSTER_GAP = 24
+_CLUSTER_MARGIN = 24
 _GROUP = re.compile(r"[^\W_]+")
 _SQUASH = re.compile(r"[\W_]+")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
@@ -261,22 +271,63 @@ def _squash(text: str) -> str:
 
 
 def _is_identifier(squashed: str) -> bool:
-    digits = sum(c.isdigit() for c in squashed)
+    digits = _digits(squashed)
     return digits >= _IDENT_DIGITS and digits * 2 >= len(squashed)
+
+
+def _digits(text: str) -> int:
+    return len(_NON_DIGIT.sub("", text))
+
+
+def _digit_regions(norm: str) -> Iterator[str]:
+    """The parts of ``norm`` around clusters of 6+ digits (where an identifier can be), so the
+    identifier pattern runs on a fraction of a text."""
+    start = end = -1
+    count = 0
+    n = len(norm)
+    for m in _DIGIT_RUN.finditer(norm):
+        if start >= 0 and m.start() - end <= _CLUSTER_GAP:
+            end = m.end()
+            count += end - m.start()
+            continue
+        if count >= _IDENT_DIGITS:
+            yield _region(norm, start, end, n)
+        start, end, count = m.start(), m.end(), m.end() - m.start()
+    if count >= _IDENT_DIGITS:
+        yield _region(norm, start, end, n)
+
+
+def _region(norm: str, start: int, end: int, n: int) -> str:
+    a = norm.rfind(" ", 0, max(0, start - _CLUSTER_MARGIN)) + 1
+    b = norm.find(" ", min(n, end + _CLUSTER_MARGIN))
+    return norm[a : b if b >= 0 else n]
 
 
 def _identifiers(norm: str) -> set[str]:
     out: set[str] = set()
+    for region in _digit_regions(norm):
+        out |= _region_identifiers(region)
+    return out
+
+
+def _region_identifiers(norm: str) -> set[str]:
+    out: set[str] = set()
     for run in _IDENT_RUN.finditer(norm):
         text = run.group(0)
-        if sum(c.isdigit() for c in text) < _IDENT_DIGITS:
+        if _digits(text) < _IDENT_DIGITS:
             continue
         groups = _GROUP.findall(text)
-        for i in range(len(groups)):
-            acc = ""
-            for j in range(i, min(len(groups), i + _IDENT_WINDOW)):
+        digits = [_digits(g) for g in groups]
+        n = len(groups)
+        for i in range(n):
+            acc, d, length = "", 0, 0
+            for j in range(i, n):
+                length += len(groups[j])
+                if length > _IDENT_MAX:
+                    break
                 acc += groups[j]
-                if _is_identifier(acc):
+                d += digits[j]
+                if d >= _IDENT_DIGITS and d * 2 >= length:
                     out.add(acc)
     return out
 
@@ -304,7 +355,18 @@ def normalise_value(value: Any) -> str:
 
 
 def _emails(text: str) -> set[str]:
-    return {m.group(0).lower() for m in _EMAIL.finditer(text)}
+    """The e-mail addresses in ``text``, lower case (the pattern is tried only around each ``@``)."""
+    out: set[str] = set()
+    at = text.find("@")
+    while at >= 0:
+        start = max(0, at - 128)
+        m = _EMAIL.search(text, start, min(len(text), at + 256))
+        while m is not None and m.end() <= at:
+            m = _EMAIL.search(text, m.end(), min(len(text), at + 256))
+        if m is not None and m.start() < at:
+            out.add(m.group(0).lower())
+        at = text.find("@", at + 1)
+    return out
 
 
 def _urls(text: str) -> set[str]:
@@ -497,22 +559,38 @@ class _Source:
     name: str
     origin: Origin
     norm: str
-    keys: tuple[tuple[str, Any], ...]
+    keys: tuple[str, ...]
     size: int
 
 
 _CLASS = {Trust.TRUSTED: Origin.TRUSTED, Trust.UNTRUSTED: Origin.UNTRUSTED}
 
 
+def _dec_key(d: Decimal) -> str:
+    return "n" + format(d.normalize(), "f")
+
+
+def _bits(mask: int) -> Iterator[int]:
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
 class SourceIndex:
-    """A task's sources, normalised once, looked up per argument (see the module docstring)."""
+    """A task's sources, normalised once, looked up per argument (see the module docstring).
+
+    Each source has a slot (a bit); every key (``t``erm, ``e``-mail, ``u``rl, ``n``umber,
+    ``i``dentifier, prefixed to the normalised text) maps to the bit mask of the sources holding
+    it, so looking a value up is a dictionary access and an intersection is an ``&``.
+    """
 
     def __init__(self, purpose: str, params: Mapping[str, str]) -> None:
-        self._sources: dict[int, _Source] = {}
-        self._post: dict[tuple[str, Any], set[int]] = {}
-        self._next = 0
+        self._slots: list[_Source | None] = []
+        self._free: list[int] = []
+        self._post: dict[str, int] = {}
         self._bytes = 0
-        self._outputs: list[int] = []  # output ids, oldest first (the intent is never evicted)
+        self._outputs: list[int] = []  # output slots, oldest first (the intent is never evicted)
         self._add("intent", Origin.INTENT, purpose)
         for name in sorted(params):
             self._add(f"param:{name}", Origin.INTENT, str(params[name]))
@@ -521,42 +599,49 @@ class SourceIndex:
 
     def _add(self, name: str, origin: Origin, text: str) -> int:
         norm = _norm(text)
-        keys: set[tuple[str, Any]] = {("t", t) for t in _terms(norm)}
-        keys |= {("e", e) for e in _emails(norm)}
-        keys |= {("u", u) for u in _urls(unicodedata.normalize("NFKC", text))}
-        keys |= {("n", d) for d in _numbers(norm)}
-        keys |= {("i", i) for i in _identifiers(norm)}
-        sid = self._next
-        self._next += 1
-        self._sources[sid] = _Source(name, origin, norm, tuple(keys), len(text))
+        keys: set[str] = {"t" + t for t in _terms(norm)}
+        keys.update("e" + e for e in _emails(norm))
+        keys.update("u" + u for u in _urls(unicodedata.normalize("NFKC", text)))
+        keys.update(_dec_key(d) for d in _numbers(norm))
+        keys.update("i" + i for i in _identifiers(norm))
+        src = _Source(name, origin, norm, tuple(keys), len(text))
+        if self._free:
+            slot = self._free.pop()
+            self._slots[slot] = src
+        else:
+            slot = len(self._slots)
+            self._slots.append(src)
+        bit = 1 << slot
         post = self._post
+        get = post.get
         for k in keys:
-            s = post.get(k)
-            if s is None:
-                post[k] = {sid}
-            else:
-                s.add(sid)
-        return sid
+            post[k] = get(k, 0) | bit
+        return slot
 
     def add(self, tool: str, trust: Trust, text: str) -> None:
         """Index one output of ``tool`` (normalised once, here)."""
-        sid = self._add(tool, _CLASS[Trust(trust)], text)
-        self._outputs.append(sid)
+        slot = self._add(tool, _CLASS[Trust(trust)], text)
+        self._outputs.append(slot)
         self._bytes += len(text)
 
     def evict_oldest(self) -> bool:
         """Forget the oldest output; False when there is none."""
         if not self._outputs:
             return False
-        sid = self._outputs.pop(0)
-        src = self._sources.pop(sid)
+        slot = self._outputs.pop(0)
+        src = self._slots[slot]
+        assert src is not None
+        self._slots[slot] = None
+        self._free.append(slot)
         self._bytes -= src.size
+        keep = ~(1 << slot)
+        post = self._post
         for k in src.keys:
-            s = self._post.get(k)
-            if s is not None:
-                s.discard(sid)
-                if not s:
-                    del self._post[k]
+            mask = post.get(k, 0) & keep
+            if mask:
+                post[k] = mask
+            else:
+                post.pop(k, None)
         return True
 
     @property
@@ -570,71 +655,69 @@ class SourceIndex:
 
     # -- looking up
 
-    def _ids(self, key: tuple[str, Any]) -> set[int]:
-        return self._post.get(key, set())
-
-    def _lookup_text(self, norm: str) -> set[int]:
+    def _lookup_text(self, norm: str) -> int:
         terms = _terms(norm)
         if not terms:
-            return set()
+            return 0
+        post = self._post
         if len(terms) == 1 and terms[0] == norm:
-            return set(self._ids(("t", norm)))
-        postings = []
+            return post.get("t" + norm, 0)
+        cand = -1
         for t in set(terms):
-            p = self._post.get(("t", t))
-            if not p:
-                return set()
-            postings.append(p)
-        postings.sort(key=len)
-        cand = set(postings[0])
-        for p in postings[1:]:
-            cand &= p
+            cand &= post.get("t" + t, 0)
             if not cand:
-                return cand
-        return {sid for sid in cand if _contains(self._sources[sid].norm, norm)}
+                return 0
+        found = 0
+        for slot in _bits(cand):
+            src = self._slots[slot]
+            if src is not None and _contains(src.norm, norm):
+                found |= 1 << slot
+        return found
 
-    def _lookup_str(self, value: str) -> set[int]:
+    def _lookup_str(self, value: str) -> int:
         norm = _norm(value)
         if not norm:
-            return set()
-        ids: set[int] = set()
+            return 0
+        post = self._post
+        mask = 0
         if "@" in norm:
             for e in _emails(norm):
-                ids |= self._ids(("e", e))
+                mask |= post.get("e" + e, 0)
         if "://" in norm:
-            n = normalise_url(value)
+            n = normalise_url(unicodedata.normalize("NFKC", value))
             if n:
-                ids |= self._ids(("u", n))
+                mask |= post.get("u" + n, 0)
         if any(c.isdigit() for c in norm):
             for d in parse_amounts(norm):
-                ids |= self._ids(("n", d))
+                mask |= post.get(_dec_key(d), 0)
             sq = _squash(norm)
             if _is_identifier(sq):
-                ids |= self._ids(("i", sq))
-        ids |= self._lookup_text(norm)
-        return ids
+                mask |= post.get("i" + sq, 0)
+        return mask | self._lookup_text(norm)
 
-    def _lookup_number(self, value: int | float | Decimal) -> set[int]:
+    def _lookup_number(self, value: int | float | Decimal) -> int:
         try:
-            d = Decimal(str(value))
+            d = abs(Decimal(str(value)))
         except InvalidOperation:
-            return set()
+            return 0
         if not d.is_finite():
-            return set()
-        d = abs(d)
-        ids = set(self._ids(("n", d)))
+            return 0
+        post = self._post
+        mask = post.get(_dec_key(d), 0)
         if d == d.to_integral_value():
             text = str(int(d))
-            ids |= self._ids(("t", text))
+            mask |= post.get("t" + text, 0)
             if _is_identifier(text):
-                ids |= self._ids(("i", text))
-        return ids
+                mask |= post.get("i" + text, 0)
+        return mask
 
-    def _origin(self, ids: Iterable[int]) -> tuple[Origin, tuple[str, ...]]:
+    def _origin(self, mask: int) -> tuple[Origin, tuple[str, ...]]:
         best = Origin.NONE
         names: set[str] = set()
-        for sid in ids:
-            src = self._sources[sid]
+        for slot in _bits(mask):
+            src = self._slots[slot]
+            if src is None:
+                continue
             if _ORDER[src.origin] < _ORDER[best]:
                 best, names = src.origin, {src.name}
             elif src.origin is best:
@@ -662,7 +745,12 @@ class SourceIndex:
         worst: dict[str, tuple[Origin, tuple[str, ...], bool]] = {}
         for path, value in leaf_values(args):
             is_dest = _is_destination(path, dests)
-            if is_dest and isinstance(value, str) and len(_norm(value)) > LONG_TEXT:
+            if (
+                is_dest
+                and isinstance(value, str)
+                and len(value) > LONG_TEXT
+                and len(_norm(value)) > LONG_TEXT
+            ):
                 is_dest = False  # free text is not a destination
             got = self._trace_leaf(value, is_dest)
             if got is None:
@@ -670,9 +758,10 @@ class SourceIndex:
             origin, sources = got
             prev = worst.get(path)
             if prev is None or _ORDER[origin] > _ORDER[prev[0]]:
-                worst[path] = (origin, sources, is_dest)
-            elif origin is prev[0] and sources != prev[1]:
-                worst[path] = (origin, tuple(sorted(set(prev[1]) | set(sources))), is_dest or prev[2])
+                worst[path] = (origin, sources, is_dest or (prev is not None and prev[2]))
+            elif origin is prev[0]:
+                merged = tuple(sorted(set(prev[1]) | set(sources)))
+                worst[path] = (origin, merged, is_dest or prev[2])
         return Provenance(
             checked=True,
             args=tuple(
