@@ -34,13 +34,14 @@ lives only in this process.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -135,6 +136,10 @@ class Flow:
         self._capacity = capacity
         self._tasks: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
+        #: outputs waiting for their store write (see :meth:`persist_soon`)
+        self._pending: list[OutputRecord] = []
+        self._flushing = False
+        self._futures: set[asyncio.Future[Any]] = set()
 
     # what the active policies read --------------------------------------------------------------
     def reads(self, tool: ToolRecord) -> frozenset[str]:
@@ -428,6 +433,41 @@ class Flow:
     def persist(self, rec: OutputRecord) -> int:
         """Keep an output :meth:`observe_local` made (a store write)."""
         return self.store.add_output(rec, max_outputs=self.max_outputs)
+
+    def persist_soon(self, rec: OutputRecord, run: Callable[[Callable[[], None]], Awaitable[Any]]) -> None:
+        """Keep an output off the response path (asyncio): queued, and written by one store call
+        on a worker thread (``run``: the store guard) with whatever else queued meanwhile. The
+        write is not fsynced on its own (it survives a crash of the process, and commits with the
+        next durable write): the output is in memory already, and the task's next call decided
+        here sees it; another process sees it once the write has landed."""
+        with self._lock:
+            self._pending.append(rec)
+            if self._flushing:
+                return
+            self._flushing = True
+        fut = asyncio.ensure_future(run(self._flush))
+        self._futures.add(fut)
+        fut.add_done_callback(self._flushed)
+
+    def _flush(self) -> None:
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._flushing = False
+                    return
+            for rec in batch:
+                try:
+                    self.store.add_output(rec, max_outputs=self.max_outputs, durable=False)
+                except Exception as exc:
+                    log.error("flow: an output of task %s was not kept: %s", rec.task_id, type(exc).__name__)
+
+    def _flushed(self, fut: asyncio.Future[Any]) -> None:
+        self._futures.discard(fut)
+        if fut.cancelled() or fut.exception() is not None:
+            with self._lock:  # the store refused at once (down): what was queued is dropped, said
+                dropped, self._pending, self._flushing = len(self._pending), [], False
+            log.error("flow: %d output(s) not kept: the store is unavailable", dropped)
 
     # the end of a task -----------------------------------------------------------------------------
     def forget(self, task_id: TaskId | str) -> int:

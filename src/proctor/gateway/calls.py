@@ -893,7 +893,7 @@ class Calls:
                 decision_id=str(decision.decision_id),
             )
             if rec is not None:
-                _background(p.store_guard.run(flow.persist, rec), str(decision.decision_id))
+                flow.persist_soon(rec, p.store_guard.run)
             return labels.to_dict()
         except Exception as exc:
             log.error("could not label the output of %s: %s", decision.decision_id, type(exc).__name__)
@@ -1019,22 +1019,6 @@ def overlaps(audit_mode: str, tool: ToolRecord | None) -> bool:
 
 #: the statuses of a call the upstream had (so its history counts it, whatever it answered)
 _COUNTED = frozenset({"ok", "tool_error", "timeout", "audit_failed"})
-#: background store writes in flight (kept referenced until done)
-_PENDING: set[asyncio.Future[Any]] = set()
-
-
-def _background(work: Awaitable[Any], what: str) -> None:
-    """Run a store write off the response path; a failure is logged (the output is in memory)."""
-
-    async def run() -> None:
-        try:
-            await work
-        except Exception as exc:
-            log.error("could not keep the output of %s: %s", what, type(exc).__name__)
-
-    fut = asyncio.ensure_future(run())
-    _PENDING.add(fut)
-    fut.add_done_callback(_PENDING.discard)
 
 
 def _digest_bytes(value: Any) -> bytes:
