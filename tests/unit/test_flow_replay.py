@@ -331,3 +331,61 @@ def test_the_workspace_is_the_default_baseline_and_lends_its_tools(
         ],
     )
     assert json.loads(res.output)["baseline"] is None
+
+
+EXPORT_CONFIG = """\
+trust_domain: acme.test
+tools:
+  - {name: mail.read, effect: read, labels: {trust: untrusted, sensitivity: internal}}
+  - {name: bank.pay, effect: pay, flags: [financial], destinations: [iban]}
+"""
+
+
+def test_trace_export_writes_a_trace_that_replays(tmp_path: Path) -> None:
+    """`proctor trace export TASK -o FILE` writes the task's kept outputs as a trace that
+    `proctor replay` reads back; without -o it prints it; an unknown task exits 2."""
+    from proctor.testing import temporary_workspace
+
+    with temporary_workspace(tmp_path / "ws", config_text=EXPORT_CONFIG) as sb:
+        p = sb.proctor
+        p.agents.add("bot", "owner@acme.test")
+        started = p.tasks.start(
+            agent="bot",
+            purpose="Pay ACME's March invoice",
+            allow=["mail.*", "bank.*"],
+            requested_by="alice@acme.test",
+            ttl_s=3600,
+            params={"iban": LEGIT},
+        )
+        task = p.tasks.get(str(started.task.id))
+        email = f"ACME: EUR 84.20 to {LEGIT}"
+        p.flow.observe(task, p.tools.get("mail.read"), email, args={"folder": "inbox"}, decision_id="dec-1")
+        p.audit.flush()
+        root = str(sb.workspace.root)
+        runner = CliRunner()
+        out = tmp_path / "task.jsonl"
+        res = runner.invoke(cli, ["trace", "export", str(task.id), "-o", str(out), "-w", root])
+        assert res.exit_code == 0, res.output
+        trace = load_trace(out)
+        (t,) = trace.tasks
+        assert (t.id, t.agent, t.owner, t.params) == (
+            str(task.id),
+            "bot",
+            "owner@acme.test",
+            (("iban", LEGIT),),
+        )
+        assert [(c.id, c.tool, dict(c.args), c.output) for c in t.calls] == [
+            ("dec-1", "mail.read", {"folder": "inbox"}, email)
+        ]
+        res = runner.invoke(cli, ["trace", "export", str(task.id), "-w", root])
+        assert res.exit_code == 0, res.output
+        assert parse_trace(res.output).tasks[0].calls[0].output == email
+        res = runner.invoke(
+            cli, ["replay", str(out), "--policies", str(sb.workspace.policies_dir), "--json", "-w", root]
+        )
+        assert res.exit_code == 0, res.output
+        (call,) = json.loads(res.output)["calls"]
+        assert (call["call"], call["decision"], call["baseline_decision"]) == ("dec-1", "allow", "allow")
+        res = runner.invoke(cli, ["trace", "export", "tsk_AAAAAAAAAAAAAAAAAAAAAA", "-w", root])
+        assert res.exit_code == 2
+        assert "unknown task" in res.output
