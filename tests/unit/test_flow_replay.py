@@ -403,8 +403,8 @@ def test_each_file_replays_with_its_own_tool_lines(dirs: dict[str, Path], tmp_pa
     traces = [load_trace(dirs["trace"]), load_trace(other)]
     report = replay(traces, policies_for(dirs["candidate"], traces))
     got = {(Path(c.trace).name, c.call): c for c in report.calls}
-    assert got[("pay.jsonl", "read")].labels["trust"] == "untrusted"
-    assert got[("other.jsonl", "read")].labels["trust"] == "trusted"
+    assert (got[("pay.jsonl", "read")].labels or {})["trust"] == "untrusted"
+    assert (got[("other.jsonl", "read")].labels or {})["trust"] == "trusted"
     # in the other file the e-mail was trusted: the attacker's IBAN traces to trusted data
     iban = {a["arg"]: a for a in got[("other.jsonl", "injected")].provenance["args"]}["iban"]
     assert iban["origin"] == "trusted"
