@@ -201,3 +201,19 @@ def test_injection_markers_make_a_trusted_output_untrusted(text: str) -> None:
 def test_ordinary_text_has_no_injection_marker(text: str) -> None:
     assert injection_markers(text) == []
     assert label_output(tool("trusted"), text).trust is Trust.TRUSTED
+
+
+def test_an_unreviewed_detector_type_turns_the_prefilter_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an upgrade brings a detector the prefilter was not reviewed for, every line is
+    scanned: a match the prefilter would have dropped is still found."""
+    line = samples()["Basic Auth Credentials"]
+    monkeypatch.setattr(detect, "_TRIGGERS", ())  # a prefilter that keeps nothing
+    detectors.cache_clear()
+    try:
+        assert find_credentials(line) == []  # the prefilter is in use and drops the line
+        monkeypatch.setattr(detect, "_REVIEWED", detect._REVIEWED - {"Basic Auth Credentials"})
+        detectors.cache_clear()
+        assert detectors()[1] is False
+        assert [k for k, _ in find_credentials(line)] == ["Basic Auth Credentials"]
+    finally:
+        detectors.cache_clear()
