@@ -149,9 +149,17 @@ _NON_DIGIT = re.compile(r"\D+")
 _DIGIT_RUN = re.compile(r"\d+")
 #: digits closer than this belong to one cluster; the region around it extends this far
 _CLUSTER_GAP = 24
+#: numbers, identifiers and URLs indexed per source at most (bounds the work a crafted output
+#: can cost; values past it are not found: ``none``, never a better origin)
+_MAX_KEYS = 20_000
+#: identifier windows tried per source at most (~0.1 s of work)
+_MAX_WORK = 200_000
+#: a number written longer than this is read only as its space-separated pieces
+_MAX_NUMBER = 48
 _CLUSTER_MARGIN = 24
 _GROUP = re.compile(r"[^\W_]+")
 _SQUASH = re.compile(r"[\W_]+")
+_SCHEMES = ("https", "http", "ftp", "wss", "ws")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
 _ORDER = {Origin.INTENT: 0, Origin.TRUSTED: 1, Origin.UNTRUSTED: 2, Origin.NONE: 3}
 
@@ -201,6 +209,8 @@ def _url_host(url: str) -> str | None:
 def _parse_number(raw: str) -> set[Decimal]:
     """Every reading of one written number (``1,500`` → {1500, 1.5})."""
     s = raw.strip()
+    if len(s) > _MAX_NUMBER:
+        return set()
     s = s.lstrip("+-").lstrip("$€£¥").strip()
     s = s.replace("\u00a0", " ").replace("\u202f", " ").replace("'", "")
     out: set[Decimal] = set()
@@ -254,10 +264,14 @@ def parse_amounts(text: str) -> set[Decimal]:
 def _numbers(norm: str) -> set[Decimal]:
     out: set[Decimal] = set()
     for raw in set(_NUMBER.findall(norm)):
+        if len(out) >= _MAX_KEYS:
+            break  # see _identifiers
         out |= _parse_number(raw)
         if " " in raw.strip():  # "pay 3 500 items" is also 3 and 500
-            for piece in raw.split():
+            for piece in set(raw.split()):
                 out |= _parse_number(piece)
+                if len(out) >= _MAX_KEYS:
+                    break
     return out
 
 
@@ -308,13 +322,15 @@ def _region(norm: str, start: int, end: int, n: int) -> str:
 
 def _identifiers(norm: str) -> set[str]:
     out: set[str] = set()
+    work = [_MAX_WORK]
     for region in _digit_regions(norm):
-        out |= _region_identifiers(region)
+        _region_identifiers(region, out, work)
+        if len(out) >= _MAX_KEYS or work[0] <= 0:
+            break  # a source this dense in numbers is indexed in part (its values read as none)
     return out
 
 
-def _region_identifiers(norm: str) -> set[str]:
-    out: set[str] = set()
+def _region_identifiers(norm: str, out: set[str], work: list[int]) -> None:
     for run in _IDENT_RUN.finditer(norm):
         text = run.group(0)
         if _digits(text) < _IDENT_DIGITS:
@@ -334,7 +350,9 @@ def _region_identifiers(norm: str) -> set[str]:
                 d += digits[j]
                 if digits[j] and d >= _IDENT_DIGITS and d * 2 >= length:
                     out.add(acc)  # ends with a digit group
-    return out
+            work[0] -= j - i + 1
+            if work[0] <= 0:
+                return
 
 
 def normalise_value(value: Any) -> str:
@@ -379,16 +397,26 @@ def _emails(text: str) -> set[str]:
 
 
 def _urls(text: str) -> set[str]:
-    """The URLs in ``text``, normalised (the pattern is tried only where ``://`` occurs)."""
+    """The URLs in ``text``, normalised (the pattern is tried only where a scheme and ``://``
+    occur, and the search goes on after each URL, so crafted ``://://…`` costs linear time)."""
     out: set[str] = set()
     at = text.find("://")
-    while at >= 0:
-        m = _URL.search(text, max(0, at - 5), at + 3 + 4096)
-        if m is not None and m.start() <= at:
-            n = normalise_url(m.group(0).rstrip(_URL_TRAIL))
-            if n:
-                out.add(n)
-        at = text.find("://", at + 3)
+    while at >= 0 and len(out) < _MAX_KEYS:
+        nxt = at + 3
+        for scheme in _SCHEMES:
+            start = at - len(scheme)
+            if start < 0 or text[start:at].lower() != scheme:
+                continue
+            if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                break
+            m = _URL.match(text, start, min(len(text), at + 3 + 4096))
+            if m is not None:
+                n = normalise_url(m.group(0).rstrip(_URL_TRAIL))
+                if n:
+                    out.add(n)
+                nxt = max(nxt, m.end())
+            break
+        at = text.find("://", nxt)
     return out
 
 
