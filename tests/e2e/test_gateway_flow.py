@@ -54,6 +54,10 @@ when {
   (context.provenance.destination_untrusted || context.provenance.destination_unsourced)
 };
 
+@id("test.one-payment-per-task")
+forbid (principal, action == Proctor::Action::"pay", resource)
+when { context.history.payments > 1 };
+
 @id("test.send-clean")
 permit (principal, action == Proctor::Action::"send", resource)
 when { principal.status == "active" && !context.task.read_untrusted };
@@ -81,6 +85,9 @@ def _start(tmp_path: Path) -> Running:
         if not f.name.startswith("00-"):
             f.unlink()
     (ws.policies_dir / "40-flow-test.cedar").write_text(POLICY, encoding="utf-8")
+    (ws.policies_dir / "counters.yaml").write_text(
+        "counters:\n  payments: {kind: count, match: {effects: [pay]}}\n", encoding="utf-8"
+    )
     calls = tmp_path / "calls.jsonl"
     save_upstreams(
         ws.root,
@@ -192,6 +199,7 @@ def test_an_iban_read_in_an_email_is_held_and_the_same_one_from_the_intent_runs(
         async with r.client(ok_token) as c:
             out["inbox2"] = await c.call_tool("office__read_inbox", {})
             out["pay_ok"] = await c.call_tool("office__send_money", PAY)
+            out["pay_again"] = await c.call_tool("office__send_money", PAY)
 
     anyio.run(main)
     assert "DE89 3704" in _text(out["inbox"])
@@ -201,6 +209,8 @@ def test_an_iban_read_in_an_email_is_held_and_the_same_one_from_the_intent_runs(
     # the same call in a task whose intent names the IBAN: it runs
     assert not out["pay_ok"].is_error, _text(out["pay_ok"])
     assert [c["args"]["iban"] for c in _calls(r, "send_money")] == [IBAN]
+    # the forwarded payment is history: a second one in the task goes over the declared counter
+    assert out["pay_again"].is_error
     # what the task read reaches Cedar: `send` is permitted only before it read untrusted content
     assert not out["note_before"].is_error, _text(out["note_before"])
     assert out["note_after"].is_error
@@ -216,6 +226,8 @@ def test_an_iban_read_in_an_email_is_held_and_the_same_one_from_the_intent_runs(
     assert iban_origin["sources"] == ["office.read_inbox"]
     assert iban_origin["destination"] is True
     assert held["flow"]["read_untrusted"] is True
+    over = decisions[(ok_task, "office.send_money", "deny")]
+    assert over["outcome"]["policies"] == ["test.one-payment-per-task"]
     allowed = decisions[(ok_task, "office.send_money", "allow")]
     assert {a["arg"]: a["origin"] for a in allowed["provenance"]["args"]}["iban"] == "intent"
     # the completion of the inbox read carries its labels

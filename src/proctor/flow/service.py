@@ -163,6 +163,10 @@ class Flow:
             return False
         return tool.effect != "read" or bool(self.reads(tool))
 
+    def counts(self) -> bool:
+        """Whether the active set declares counters (so forwarded calls may be history)."""
+        return self.enabled and bool(getattr(self._policy_set(), "counters", ()))
+
     def _counters(self) -> tuple[Any, ...]:
         return tuple(getattr(self._policy_set(), "counters", ()) or ())
 

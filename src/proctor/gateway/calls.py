@@ -851,8 +851,8 @@ class Calls:
         declared counter costs a store write, made before the answer, so the task's next call
         counts it)."""
         flow = self.proctor.flow
-        if not flow.enabled:
-            return
+        if not flow.counts():
+            return  # no counter declared: nothing to count, no lookup
         try:
             tool = self.proctor.state.tool(proctor_name, snap)
             if tool is None:
