@@ -7,6 +7,7 @@ does it: the files read and checked, every call decided under a candidate set (t
 plus flow policies that read ``context.args``, ``context.provenance`` and ``context.history``) and
 under the starter set as the baseline, the outputs labelled and indexed for provenance. Each run's
 time per call is one sample; ``ops_per_s`` is calls over the total time. Target >= 5,000 calls/s.
+``replay.throughput.candidate`` is the same corpus under the candidate alone (``--no-baseline``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ permit (principal, action == Proctor::Action::"send", resource)
 when { principal.status == "active" && context.provenance.all_traced };
 
 @id("flow.untrusted-destination")
-forbid (principal, action, resource)
+forbid (principal, action, resource is Proctor::Tool)
 when { context.provenance.destination_untrusted || context.provenance.destination_unsourced };
 
 @id("flow.big-payment")
@@ -118,14 +119,17 @@ def _iban(rnd: random.Random) -> str:
 
 
 def _filler(rnd: random.Random, size: int) -> str:
+    """Text shaped like a mail or a document: lines of a dozen words, some with an amount."""
     words = ["invoice", "meeting", "quarterly", "report", "please", "review", "attached", "thanks", "regards"]
-    out: list[str] = []
+    lines: list[str] = []
     n = 0
     while n < size:
-        w = rnd.choice(words)
-        out.append(w)
-        n += len(w) + 1
-    return " ".join(out)
+        line = " ".join(rnd.choice(words) for _ in range(12))
+        if rnd.random() < 0.2:
+            line += f" total {rnd.randrange(10, 9999)}.{rnd.randrange(100):02d} EUR"
+        lines.append(line)
+        n += len(line) + 1
+    return "\n".join(lines)
 
 
 def corpus(directory: Path, seed: int = 15) -> list[Path]:
@@ -153,7 +157,7 @@ def corpus(directory: Path, seed: int = 15) -> list[Path]:
                 if c % 5 < 2:  # a read with an output mentioning values later calls reuse
                     value = rnd.choice([_iban(rnd), f"user{rnd.randrange(999)}@partner.example"])
                     seen.append(value)
-                    text = _filler(rnd, 1000) + f" {value} " + _filler(rnd, 1000)
+                    text = _filler(rnd, 1000) + f"\nPlease use {value} from now on.\n" + _filler(rnd, 1000)
                     tool = "mail.read" if c % 2 else "docs.read"
                     lines.append(
                         {"type": "call", "tool": tool, "args": {"folder": "inbox"}, "at": at, "output": text}
@@ -194,17 +198,8 @@ def policy_dirs(directory: Path) -> tuple[Path, Path]:
     return base, cand
 
 
-def bench_replay(tmp: Path) -> list[dict[str, Any]]:
-    paths = corpus(tmp)
-    base_dir, cand_dir = policy_dirs(tmp)
-    traces = [load_trace(p) for p in paths]
-    candidate = policies_for(cand_dir, traces)
-    baseline = policies_for(base_dir, traces)
+def _measure(name: str, paths: list[Path], candidate: Any, baseline: Any) -> dict[str, Any]:
     calls = FILES * TASKS * CALLS
-    report = replay(paths, candidate, baseline=baseline)  # warm-up, and a sanity check
-    summary = report.summary()
-    assert summary["calls"] == calls, summary
-    assert summary["changed"] > 0, summary
     samples, total = [], 0.0
     for _ in range(RUNS):
         t0 = time.perf_counter()
@@ -212,9 +207,27 @@ def bench_replay(tmp: Path) -> list[dict[str, Any]]:
         took = time.perf_counter() - t0
         total += took
         samples.append(took / calls * 1e6)
-    out = row("replay.throughput", samples, total)
+    out = row(name, samples, total)
     out["ops_per_s"] = round(calls * RUNS / total, 1)
-    return [out]
+    return out
+
+
+def bench_replay(tmp: Path) -> list[dict[str, Any]]:
+    """``replay.throughput``: candidate and baseline, as ``proctor replay`` runs in a workspace;
+    ``replay.throughput.candidate``: the candidate alone (``--no-baseline``)."""
+    paths = corpus(tmp)
+    base_dir, cand_dir = policy_dirs(tmp)
+    traces = [load_trace(p) for p in paths]
+    candidate = policies_for(cand_dir, traces)
+    baseline = policies_for(base_dir, traces)
+    report = replay(paths, candidate, baseline=baseline)  # warm-up, and a sanity check
+    summary = report.summary()
+    assert summary["calls"] == FILES * TASKS * CALLS, summary
+    assert summary["changed"] > 0, summary
+    return [
+        _measure("replay.throughput", paths, candidate, baseline),
+        _measure("replay.throughput.candidate", paths, candidate, None),
+    ]
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,8 @@ from proctor.config import Settings
 from proctor.credentials.broker import Credentials
 from proctor.credentials.secrets import SecretStore
 from proctor.errors import AuditError, PolicyLoadError, StoreError, StoreUnavailable, ValidationError
+from proctor.flow.model import Labels
+from proctor.flow.service import Flow
 from proctor.identity.agents import Agents
 from proctor.identity.keys import USE_APPROVAL, USE_CREDENTIAL, SigningKeys
 from proctor.killswitch import KILL_FILE, KillSwitch, PendingKill
@@ -165,6 +167,7 @@ class Proctor:
             on_ended=self._task_ended,
             before_sweep=self._before_sweep,
             after_sweep=self._after_sweep,
+            on_expired=self._tasks_expired,
         )
         self.tools = Tools(settings, store, self.audit, schema_actions=self.policies.schema_actions)
         #: the people who decide held calls, how they sign in, their browser sessions
@@ -204,6 +207,15 @@ class Proctor:
             secrets=self._approval_sealer,
             issuer=self.audience,
         )
+        #: labels on outputs, provenance of arguments, history (docs/adr/0025): the outputs a task
+        #: read are sealed with the workspace secret store, like a held call's arguments
+        self.flow = Flow(
+            settings,
+            store,
+            self.clock,
+            lambda: self.policies.engine.policy_set,
+            secrets=self._approval_sealer,
+        )
         self.pipeline = Pipeline(
             agents=self.agents,
             tasks=self.tasks,
@@ -217,6 +229,7 @@ class Proctor:
             clock=self.clock,
             log_arguments=settings.log_arguments,
             approvals=self.approvals,
+            flow=self.flow,
         )
         leases = self.credentials.leases
         self._lease_hook("start-up sweep", leases.sweep)  # ends what ran out while we were down
@@ -290,8 +303,14 @@ class Proctor:
         self._lease_hook("revoke_agent", lambda: self.credentials.leases.revoke_agent(agent.name, reason))
 
     def _task_ended(self, task: TaskRecord, reason: str) -> None:
-        """An ended task's leases are revoked."""
+        """An ended task's leases are revoked and the outputs it read are forgotten."""
         self._lease_hook("revoke_task", lambda: self.credentials.leases.revoke_task(task.id, reason))
+        self._lease_hook("flow forget", lambda: self.flow.forget(task.id))
+
+    def _tasks_expired(self, tasks: list[TaskRecord]) -> None:
+        """Expired tasks' outputs are forgotten (the sweep that follows prunes the store too)."""
+        for task in tasks:
+            self._lease_hook("flow forget", functools.partial(self.flow.forget, task.id))
 
     def _before_sweep(self) -> None:
         self._lease_hook("pending kills", self.record_pending_kills)
@@ -302,6 +321,7 @@ class Proctor:
 
     def _after_sweep(self, now: float) -> None:
         self._lease_hook("approvals", lambda: self.approvals.sweep(now))
+        self._lease_hook("flow retention", lambda: self.flow.sweep(now))
         leases = self.credentials.leases
         self._lease_hook("sweep", lambda: (leases.sweep(now), leases.retry_pending(now)))
         self._lease_hook("renew", lambda: leases.renew_due(now))
@@ -367,6 +387,69 @@ class Proctor:
             self.kills.remove(k.kind, k.target, k.at)
             done += 1
         return done
+
+    # flow ---------------------------------------------------------------------------------
+    def report_output(
+        self,
+        *,
+        agent: str | None,
+        task_token: str | None,
+        task: str | None,
+        tool: str,
+        output: str,
+        decision_id: str | None = None,
+        args: Mapping[str, Any] | None = None,
+    ) -> Labels:
+        """What a tool returned to an in-process caller (``POST /v1/outputs``): labelled and kept
+        for its task like an output the gateway forwards, recorded as ``call.output_reported``
+        (labels, digest and size: never the content). ``agent`` is the verified caller, who names
+        its task by ``task_token``; None is the administrator, who names it by ``task``."""
+        import hashlib
+
+        from proctor.errors import AgentSuspended, TaskNotActive, TaskTokenInvalid, UnknownTask, UnknownTool
+        from proctor.types import ToolName
+
+        if agent is not None:
+            rec_agent = self.agents.get(agent)
+            if rec_agent.status is not AgentStatus.ACTIVE or self.kills.agent_killed(rec_agent.name):
+                raise AgentSuspended(f"agent `{agent}` is suspended")
+            if not task_token:
+                raise TaskTokenInvalid("no task token was presented: every output belongs to a task")
+            task_id = self.tasks.verify_token(task_token, rec_agent)
+        else:
+            if not task:
+                raise ValidationError("name the task the output belongs to", field="task")
+            task_id = TaskId(task)
+        rec_task = self.store.get_task(task_id)
+        if rec_task is None:
+            raise UnknownTask(f"unknown task `{task_id}`")
+        if agent is not None and rec_task.agent != agent:
+            raise TaskTokenInvalid(f"task `{task_id}` belongs to another agent")
+        if not rec_task.is_live(self.clock.now()) or self.kills.task_killed(rec_task.id):
+            raise TaskNotActive(f"task `{task_id}` is not active")
+        rec_tool = self.store.get_tool(ToolName(tool))
+        if rec_tool is None:
+            raise UnknownTool(f"unknown tool `{tool[:100]}`")
+        if args is not None:
+            from proctor.pipeline import check_args
+
+            args = check_args(args)
+        labels = self.flow.observe(rec_task, rec_tool, output, args=args, decision_id=decision_id)
+        raw = output.encode("utf-8", "surrogatepass")
+        self.audit.append(
+            "call.output_reported",
+            {
+                "labels": labels.to_dict(),
+                "output_digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
+                "output_bytes": len(raw),
+                "by": "agent" if agent is not None else "admin",
+            },
+            agent=str(rec_task.agent),
+            task=str(rec_task.id),
+            tool=str(rec_tool.name),
+            decision_id=decision_id,
+        )
+        return labels
 
     # decisions ----------------------------------------------------------------------------
     def decide(self, call: CallInput) -> Decision:

@@ -132,6 +132,16 @@ class Settings:
     #: announced each new request, with a link to its page (``approvals.webhooks``; see
     #: proctor.approvals.webhooks); they need ``approvals.public_url`` set
     approval_webhooks: tuple[WebhookTarget, ...] = ()
+    #: the flow stage: labels on outputs, provenance of arguments, history (``flow.enabled``;
+    #: docs/adr/0025). Off: every call is decided with no flow facts, no output is kept
+    flow_enabled: bool = True
+    #: outputs kept per task for tracing arguments (``flow.max_outputs``; the oldest go first)
+    flow_max_outputs: int = 200
+    #: bytes of one output kept for tracing (``flow.max_output_bytes``; the rest is labelled, not kept)
+    flow_max_output_bytes: int = 1 << 20
+    #: how long a task's outputs are kept after it ends (``flow.retention``): None = until it ends
+    #: (``task``, the default); else a duration, so ``proctor trace export`` can still read them
+    flow_retention_s: float | None = None
 
     def __repr__(self) -> str:
         return f"Settings(trust_domain={self.trust_domain!r}, store_url={redact_url(self.store_url)!r})"
@@ -328,6 +338,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         "gateway",
         "login",
         "approvals",
+        "flow",
     }
     check_keys(data, top, path.name, error=ConfigError)
     try:
@@ -373,6 +384,20 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(
                 f"{path.name}: approvals.webhooks link to the request's page: set approvals.public_url"
             )
+        flow = _section(data, "flow", {"enabled", "max_outputs", "max_output_bytes", "retention"})
+        flow_enabled = flow.get("enabled", True)
+        if not isinstance(flow_enabled, bool):
+            raise ConfigError(f"{path.name}: flow.enabled is true or false")
+        flow_max_outputs = int(flow.get("max_outputs", 200))
+        if not 1 <= flow_max_outputs <= 10_000:
+            raise ConfigError(f"{path.name}: flow.max_outputs is between 1 and 10000")
+        flow_max_bytes = int(flow.get("max_output_bytes", 1 << 20))
+        if not 1024 <= flow_max_bytes <= 16 << 20:
+            raise ConfigError(f"{path.name}: flow.max_output_bytes is between 1024 and 16777216")
+        raw_retention = flow.get("retention", "task")
+        flow_retention = None if raw_retention == "task" else parse_duration(raw_retention, "flow.retention")
+        if flow_retention is not None and flow_retention > 30 * 86400:
+            raise ConfigError(f"{path.name}: flow.retention is `task` or a duration of at most 30d")
         gateway_audit = str(gateway.get("audit", "auto"))
         if gateway_audit not in GATEWAY_AUDIT_MODES:
             raise ConfigError(
@@ -448,6 +473,10 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             approval_hold_s=approval_hold,
             approval_public_url=None if public_url is None else public_url.rstrip("/"),
             approval_webhooks=webhooks,
+            flow_enabled=flow_enabled,
+            flow_max_outputs=flow_max_outputs,
+            flow_max_output_bytes=flow_max_bytes,
+            flow_retention_s=flow_retention,
         )
     except ValidationError as exc:
         raise ConfigError(f"{path.name}: {exc.message}") from None

@@ -160,6 +160,14 @@ class DecisionError(PolicyError):
     code = "decision_failed"
 
 
+class FlowFailed(PolicyError):
+    """The flow stage (labels, provenance, history: docs/adr/0025) could not judge a call: it is
+    denied (fail closed)."""
+
+    code = "flow_failed"
+    http_status = 503
+
+
 class PolicyStale(PolicyError):
     """This process's active policy set is not the one the store records as active (another
     process activated a newer set this one cannot load). Calls are denied until they agree."""
@@ -373,6 +381,7 @@ __all__ = [
     "CredentialError",
     "CsrfInvalid",
     "DecisionError",
+    "FlowFailed",
     "GrantInvalid",
     "IdentityError",
     "IntrospectionClientInvalid",

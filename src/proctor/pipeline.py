@@ -1,6 +1,6 @@
 """The path of one call, stage by stage; the only module that knows them all.
 
-    identity → task → tool → arguments → decision (Cedar policy + task scope) → approval → budget
+    identity → task → tool → arguments → flow facts → decision (Cedar policy + task scope) → approval → budget
       → record (the decision is durable in the audit log) → credential → upstream → completion
 
 :class:`Pipeline` is handed its stages by ``Proctor`` (it imports no transport and not the app):
@@ -49,6 +49,7 @@ from proctor.credentials.broker import Credentials
 from proctor.credentials.leases import Lease
 from proctor.errors import (
     AgentSuspended,
+    FlowFailed,
     PolicyStale,
     ProctorError,
     StoreError,
@@ -60,6 +61,8 @@ from proctor.errors import (
     UnknownTool,
     ValidationError,
 )
+from proctor.flow.model import NO_FACTS, FlowFacts
+from proctor.flow.service import Flow
 from proctor.identity.agents import Agents
 from proctor.killswitch import KillSwitch
 from proctor.policy.active import Policies
@@ -199,8 +202,11 @@ class Pipeline:
         clock: Clock,
         log_arguments: bool = False,
         approvals: Approvals | None = None,
+        flow: Flow | None = None,
     ) -> None:
         self.agents = agents
+        #: the flow stage (labels, provenance, history: docs/adr/0025), or None: no flow facts
+        self.flow = flow
         #: the approval stage (``Approvals.check``): redeems a grant or files a request
         self._approve = None if approvals is None else approvals.check
         self.tasks = tasks
@@ -246,10 +252,18 @@ class Pipeline:
         tool: str,
         *,
         budget_used: bool,
+        facts: FlowFacts | None = None,
     ) -> AuditEntry:
         """The audit record of one decision (see :func:`proctor.audit.decisions.decision_entry`)."""
         return decision_entry(
-            call, decision, agent, task, tool, budget_used=budget_used, log_arguments=self.log_arguments
+            call,
+            decision,
+            agent,
+            task,
+            tool,
+            budget_used=budget_used,
+            log_arguments=self.log_arguments,
+            facts=facts,
         )
 
     def decide_call(self, call: CallInput) -> Decision:
@@ -303,6 +317,7 @@ class Pipeline:
                     task,
                     tool_label(call.tool),
                     budget_used=consumed,
+                    facts=need.facts,
                 )
             except _NeedsStore:
                 pass
@@ -449,6 +464,7 @@ class Pipeline:
         task: TaskRecord | None = None
         decision: Decision
         consumed = False
+        facts: FlowFacts = NO_FACTS
         try:
             if snap is None:
                 if offline:
@@ -507,7 +523,24 @@ class Pipeline:
             # decision --------------------------------------------------------------------
             if snap.policy_stale is not None:
                 raise PolicyStale(snap.policy_stale)
-            decision = self.policies.engine.decide(agent, task, tool, args, now)
+            # flow facts: what the task read, where the arguments came from, its history
+            # (docs/adr/0025); a plain read no active policy reads flow data for needs none
+            flow = self.flow
+            if flow is not None and flow.needed(tool):
+                if offline:
+                    raise _NeedsStore
+                try:
+                    facts = flow.facts(agent, task, tool, args, now)
+                except StoreError:
+                    raise
+                except ProctorError as exc:
+                    raise FlowFailed(f"the flow stage failed: {exc.message}") from exc
+                except Exception as exc:  # fail closed: a deny naming the stage
+                    log.exception("the flow stage failed")
+                    raise FlowFailed(
+                        f"the flow stage could not judge this call ({type(exc).__name__}): the call is denied"
+                    ) from exc
+            decision = self.policies.engine.decide(agent, task, tool, args, now, facts=facts)
             # approval: a grant that covers this very call lets it run; else a request is filed
             if (
                 decision.verdict is Verdict.APPROVAL_REQUIRED
@@ -528,7 +561,7 @@ class Pipeline:
             # budget: counted only for calls that go ahead (a held call spends none)
             if decision.verdict is Verdict.ALLOW and task.max_calls is not None and not call.dry_run:
                 if offline:
-                    raise _NeedsBudget(decision, agent, task)
+                    raise _NeedsBudget(decision, agent, task, facts)
                 if not self._consume_call(task.id):
                     raise TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
                 consumed = True
@@ -553,7 +586,14 @@ class Pipeline:
                 errors=(type(exc).__name__,),
             )
         return decision, functools.partial(
-            self.decision_entry, call, decision, agent, task, tool_label(call.tool), budget_used=consumed
+            self.decision_entry,
+            call,
+            decision,
+            agent,
+            task,
+            tool_label(call.tool),
+            budget_used=consumed,
+            facts=facts,
         )
 
     def _entry_or_deny(
@@ -580,9 +620,11 @@ class _NeedsStore(Exception):
 class _NeedsBudget(_NeedsStore):
     """Deciding offline went ahead as far as the budget unit, which only the store can count."""
 
-    def __init__(self, decision: Decision, agent: AgentRecord, task: TaskRecord) -> None:
+    def __init__(
+        self, decision: Decision, agent: AgentRecord, task: TaskRecord, facts: FlowFacts = NO_FACTS
+    ) -> None:
         super().__init__()
-        self.decision, self.agent, self.task = decision, agent, task
+        self.decision, self.agent, self.task, self.facts = decision, agent, task, facts
 
 
 _MISSING: Any = object()

@@ -64,6 +64,16 @@ approvals:
   # webhooks:         # one POST per new request, signed (Proctor-Signature; docs/adr/0024)
   #   - {{name: chat, format: slack, url_secret: slack-hook-url}}
 
+# The flow stage (docs/adr/0025): every tool output is labelled (trust, sensitivity) and kept,
+# sealed with the workspace's secret key, so the arguments of later calls of the task can be traced
+# to where they came from (the intent, a trusted output, only untrusted content, nowhere).
+flow:
+  enabled: true            # false: calls are decided with no labels, provenance or history
+  max_outputs: 200         # outputs kept per task for tracing (the oldest go first)
+  max_output_bytes: 1048576  # bytes of one output kept (all of it is labelled)
+  retention: task          # `task`: deleted when the task ends; or a duration after its end (e.g.
+                           # 7d) so `proctor trace export TASK` can still write its trace
+
 # Approvers sign in at /login with accounts from `proctor user add` (docs/adr/0023), or by SSO:
 login:
   session_idle: 30m

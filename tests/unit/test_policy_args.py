@@ -142,7 +142,7 @@ def test_cedar_args_converts_and_drops_undeclared_arguments() -> None:
         args(12.5, count=3.0, urgent=True, tags=["a"], payee={"name": "ACME", "x": 1}, extra="dropped"),
     )
     assert got == {
-        "amount": {"__extn": {"fn": "decimal", "arg": "12.5000"}},
+        "amount": {"__extn": {"fn": "decimal", "arg": "12.5"}},
         "iban": "DE89370400440532013000",
         "count": 3,
         "urgent": True,
@@ -320,8 +320,24 @@ def test_the_reads_analysis_sees_what_each_action_reads() -> None:
         schema_text(),
         tools=(pay_tool(), read_tool()),
     )
-    assert ps.reads("billing.send_money") == {"args", "provenance", "task_flow"}
+    assert ps.reads("billing.send_money") == {
+        "args",
+        "args.amount",
+        "provenance",
+        "provenance.destination_untrusted",
+        "task_flow",
+    }
     assert ps.reads("fs.read") == frozenset()
+
+
+def test_only_the_arguments_policies_read_reach_cedar_and_the_key() -> None:
+    """A call differing only in an argument no policy reads is a cache hit; a mistyped argument no
+    policy reads is not refused (its value never reaches Cedar)."""
+    eng = engine(tools=(pay_tool(),))
+    assert eng.decide(agent(), task(), pay_tool(), args(5, memo="a"), NOW).allowed
+    d = eng.decide(agent(), task(), pay_tool(), args(5, memo="b", count="x"), NOW)
+    assert d.allowed
+    assert d.cached
 
 
 def test_a_call_whose_policies_read_no_arguments_stays_a_cache_hit() -> None:
@@ -486,3 +502,61 @@ def test_the_generated_schema_parses_with_counters() -> None:
     )
     assert 'type History = {"spend_today": decimal, "n": Long, "new-iban": Bool};' in gen.text
     cedarpy.Schema.from_str(gen.text)
+
+
+def test_counters_yaml_types_the_history_and_is_part_of_the_version(tmp_path: Path) -> None:
+    d = tmp_path / "p"
+    d.mkdir()
+    (d / "schema.cedarschema").write_text(schema_text())
+    (d / "p.cedar").write_text(
+        PAY_POLICIES + '@id("limit")\nforbid (principal, action in Proctor::Action::"pay", resource)'
+        ' when { context.history.spend_today.greaterThan(decimal("5000.0")) };\n'
+    )
+    with pytest.raises(PolicyLoadError, match="spend_today"):
+        load_policy_dir(d, tools=[pay_tool()])  # no counters.yaml: no such counter
+    (d / "counters.yaml").write_text(
+        "counters:\n  spend_today: {kind: sum, arg: amount, match: {effects: [pay]}, scope: agent, window: 1d}\n"
+    )
+    ps = load_policy_dir(d, tools=[pay_tool()])
+    assert 'type History = {"spend_today": decimal};' in ps.generated_schema_text
+    eng = PolicyEngine(ps)
+    over = FlowFacts(history=(("spend_today", Decimal("6000.5")),))
+    assert eng.decide(agent(), task(), pay_tool(), args(5), NOW, over).policies == ("limit",)
+    under = FlowFacts(history=(("spend_today", Decimal("60")),))
+    assert eng.decide(agent(), task(), pay_tool(), args(5), NOW, under).allowed
+    # no facts given: the counters count this call alone
+    assert eng.decide(agent(), task(), pay_tool(), args(5), NOW).allowed
+    assert eng.decide(agent(), task(), pay_tool(), args(5001), NOW).verdict is Verdict.DENY
+    (d / "counters.yaml").write_text(
+        "counters:\n  spend_today: {kind: sum, arg: amount, match: {effects: [pay]}, scope: task}\n"
+    )
+    assert load_policy_dir(d, tools=[pay_tool()]).version != ps.version
+
+
+def test_policy_test_cases_give_flow_facts_and_expect_shadow_verdicts() -> None:
+    from proctor.policy.cases import case_tools, run_cases
+
+    data: dict[str, Any] = {
+        "agents": {"bot": {}},
+        "tools": {
+            "billing.send_money": {"effect": "pay", "resource_arg": "-", "input_schema": PAY_SCHEMA},
+        },
+        "tasks": {"t": {"agent": "bot"}},
+        "cases": [
+            {"name": "clean", "agent": "bot", "task": "t", "tool": "billing.send_money", "args": args(5),
+             "expect": "allow", "shadow": "deny"},
+            {"name": "injected", "agent": "bot", "task": "t", "tool": "billing.send_money", "args": args(5),
+             "facts": {"read_untrusted": True, "args": {"iban": {"origin": "untrusted", "destination": True}}},
+             "expect": "deny", "policies": ["hold-untrusted-iban"], "shadow": None},
+            {"name": "wrong", "agent": "bot", "task": "t", "tool": "billing.send_money", "args": args(5),
+             "facts": {"read_untrusted": True, "args": {"iban": "untrusted"}}, "expect": "deny"},
+        ],
+    }  # fmt: skip
+    pol = (
+        FLOW_POLICY
+        + '@id("shadow.all-pay")\n@shadow\nforbid (principal, action in Proctor::Action::"pay", resource);'
+    )
+    ps = compile_policies({"p.cedar": pol}, schema_text(), tools=case_tools(data))
+    results = run_cases(data, PolicyEngine(ps, cache=False))
+    assert [r.ok for r in results] == [True, True, False]
+    assert "expected deny, got allow" in results[2].problem  # `iban` is a destination only when said so

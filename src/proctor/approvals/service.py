@@ -90,6 +90,10 @@ class ArgLine:
     text: str
     folded: int = 0
     masked: bool = False
+    #: where the value came from (the flow stage's provenance, docs/adr/0025): "from intent",
+    #: "from a trusted output: crm.lookup", "ONLY from untrusted content: mail.read", "from
+    #: nowhere"; a nested value's path first (``to[]: …``); empty when the call was not traced
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,9 @@ class ApprovalView:
     unusual: tuple[str, ...]
     waited_s: float
     may_decide: str | None
+    #: the held call's provenance as its decision record keeps it (names and origins, never
+    #: values: ``Provenance.to_record()``), or None when it was not traced
+    provenance: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +131,7 @@ class ApprovalView:
             "waited_s": self.waited_s,
             "may_decide": self.may_decide is None,
             "why_not": self.may_decide,
+            "provenance": self.provenance,
         }
 
 
@@ -538,9 +546,10 @@ class Approvals:
                 )
         except Exception:
             log.exception("could not read the task's recent calls")
+        provenance = self._provenance(request)
         return ApprovalView(
             request=request,
-            args=_display(args) if args is not None else (),
+            args=_with_origins(_display(args), provenance) if args is not None else (),
             args_available=args is not None,
             purpose="" if task is None else task.purpose,
             requester=None if task is None else str(task.requested_by),
@@ -551,7 +560,27 @@ class Approvals:
             unusual=self._unusual(request, args),
             waited_s=max(0.0, (request.decided_at or self.clock.now()) - request.created_at),
             may_decide=why_not,
+            provenance=provenance,
         )
+
+    def _provenance(self, request: ApprovalRequest) -> dict[str, Any] | None:
+        """The held call's provenance, from its decision record (the audited truth; names and
+        origins only), or None."""
+        if not request.decision_id:
+            return None
+        try:
+            for row in self.store.get_audit_by_decision(request.decision_id):
+                body = json.loads(bytes(row.body))
+                if not isinstance(body, dict) or body.get("kind") != "decision":
+                    continue
+                found = body.get("provenance")
+                if found is None and isinstance(body.get("fields"), dict):
+                    found = body["fields"].get("provenance")
+                if isinstance(found, dict):
+                    return found
+        except Exception:
+            log.exception("could not read the held call's provenance")
+        return None
 
     def _unusual(self, request: ApprovalRequest, args: Mapping[str, Any] | None) -> tuple[str, ...]:
         """What sets this request apart from the ones approved before for this agent and tool."""
@@ -832,6 +861,48 @@ def _mask_nested(key: str, value: Any) -> Any:
     if isinstance(value, list):
         return [_mask_nested(key, v) for v in value]
     return value
+
+
+_ORIGIN_RANK = {"intent": 0, "trusted": 1, "untrusted": 2, "none": 3}
+
+
+def describe_origin(origin: str, sources: Sequence[str]) -> str:
+    """An argument's origin in words, for the person deciding."""
+    tools = ", ".join(s for s in sources if s != "intent" and not s.startswith("param:"))
+    params = ", ".join(s.removeprefix("param:") for s in sources if s.startswith("param:"))
+    if origin == "intent":
+        return "from intent" + (f" (parameter {params})" if params else "")
+    if origin == "trusted":
+        return "from a trusted output" + (f": {tools}" if tools else "")
+    if origin == "untrusted":
+        return "ONLY from untrusted content" + (f": {tools}" if tools else "")
+    return "from nowhere"
+
+
+def _with_origins(lines: tuple[ArgLine, ...], provenance: Mapping[str, Any] | None) -> tuple[ArgLine, ...]:
+    """Each argument with where its value came from (nested values by path, worst first)."""
+    if not provenance or not isinstance(provenance.get("args"), list):
+        return lines
+    by_top: dict[str, list[Mapping[str, Any]]] = {}
+    for a in provenance["args"]:
+        if not isinstance(a, Mapping) or not isinstance(a.get("arg"), str):
+            continue
+        top = re.split(r"[.\[]", a["arg"], maxsplit=1)[0]
+        by_top.setdefault(top, []).append(a)
+    out: list[ArgLine] = []
+    for line in lines:
+        found = sorted(by_top.get(line.name, ()), key=lambda a: -_ORIGIN_RANK.get(str(a.get("origin")), 3))
+        parts: list[str] = []
+        for a in found:
+            words = describe_origin(str(a.get("origin")), [str(x) for x in a.get("sources") or ()])
+            path = str(a["arg"])
+            text = words if path == line.name else f"{path}: {words}"
+            if a.get("destination"):
+                text += " (destination)"
+            if text not in parts:
+                parts.append(text)
+        out.append(dataclasses.replace(line, origin="; ".join(parts)) if parts else line)
+    return tuple(out)
 
 
 def _display(args: Mapping[str, Any]) -> tuple[ArgLine, ...]:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from proctor.audit.log import AuditEntry
 from proctor.canonical import canonical_json
 from proctor.errors import ValidationError
+from proctor.flow.model import FlowFacts
 from proctor.policy.engine import Decision, deny
 from proctor.store.base import AgentRecord, TaskRecord
 from proctor.types import Verdict
@@ -145,10 +146,18 @@ def decision_entry(
     *,
     budget_used: bool,
     log_arguments: bool = False,
+    facts: FlowFacts | None = None,
 ) -> AuditEntry:
-    """The audit record of one decision (arguments as digest and names unless ``log_arguments``)."""
+    """The audit record of one decision (arguments as digest and names unless ``log_arguments``).
+
+    A traced call (``facts.provenance.checked``) carries ``provenance``: each argument's name,
+    origin and source tools, never a value; a call whose task read anything carries ``flow``
+    (the task's high-water mark); a decision a ``@shadow`` policy would have made differently
+    carries ``shadow`` (docs/adr/0025)."""
     fields: dict[str, Any] = {
-        "outcome": {k: v for k, v in decision.to_dict().items() if k not in ("decision", "decision_id")},
+        "outcome": {
+            k: v for k, v in decision.to_dict().items() if k not in ("decision", "decision_id", "shadow")
+        },
         "source": call.source,
         "dry_run": call.dry_run,
         "agent_spiffe_id": None if agent is None else str(agent.spiffe_id),
@@ -159,6 +168,19 @@ def decision_entry(
     }
     if log_arguments and isinstance(call.args, Mapping):
         fields["args"] = logged_args(call.args)
+    if facts is not None:
+        if facts.provenance.checked:
+            fields["provenance"] = facts.provenance.to_record()
+        if facts.task.outputs or facts.task.read_untrusted:
+            fields["flow"] = {
+                "read_untrusted": facts.task.read_untrusted,
+                "max_sensitivity": facts.task.max_sensitivity.label,
+                "untrusted_sources": list(facts.task.untrusted_sources),
+            }
+    shadow = getattr(decision, "shadow", None)
+    if shadow is not None:
+        verdict, policies = shadow
+        fields["shadow"] = {"decision": str(verdict), "policies": list(policies)}
     return AuditEntry(
         "decision",
         fields,

@@ -102,6 +102,10 @@ def approvals_show(
     for a in view.args:
         more = f"  … {a.folded} more characters" if a.folded else ""
         out.print(f"  {markup_safe(a.name)} = {markup_safe(a.text, newlines=True)}{more}", highlight=False)
+        if a.origin:  # where the value came from (docs/adr/0025)
+            risky = "ONLY from untrusted" in a.origin or "from nowhere" in a.origin
+            style = "bold red" if risky else "green"
+            out.print(f"      [{style}]{markup_safe(a.origin)}[/]", highlight=False)
     if view.unusual:
         out.print("\n[bold yellow]unusual[/]")
         for u in view.unusual:

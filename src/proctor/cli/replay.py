@@ -120,21 +120,24 @@ def replay(
     had seen, its counters), under --policies and the baseline; nothing is stored or sent. The
     workspace's registered tools are used for the tools the traces do not define. Exit code 0, or
     2 on bad input (the error names file:line)."""
+    from proctor.flow.replay import merge_tools
     from proctor.flow.replay import replay as run
     from proctor.flow.trace import load_trace
 
     with handled():
         loaded = [load_trace(path) for path in traces]
-        policy_dir, tools = _workspace(workspace)
-        candidate = _load(policies, "the policy directory")
+        policy_dir, registered = _workspace(workspace)
+        # the sets are compiled against the replay's catalog: a policy that reads an argument a
+        # traced tool does not have is refused here, naming file:line
+        catalog = list(merge_tools(loaded, registered).values())
+        candidate = _load(policies, "the policy directory", catalog)
         base = None
         if baseline is not None:
-            base = _load(baseline, "the baseline policy directory")
+            base = _load(baseline, "the baseline policy directory", catalog)
         elif policy_dir is not None and not no_baseline:
-            base = _load(
-                policy_dir, "the workspace's policy directory (the baseline; --no-baseline skips it)"
-            )
-        report = run(loaded, candidate, baseline=base, tools=tools)
+            why = "the workspace's policy directory (the baseline; --no-baseline skips it)"
+            base = _load(policy_dir, why, catalog)
+        report = run(loaded, candidate, baseline=base, tools=registered)
     if as_json:
         emit_json(report.to_dict())
         return

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from proctor.cli._common import PENDING_NOTE, JsonOpt, WorkspaceOpt, emit_json, handled, kill, opened, out, ts
 from proctor.cli.text import cell
+from proctor.tasks.service import task_view
 
 task_app = typer.Typer(help="Start and end tasks with a declared intent.", no_args_is_help=True)
 
@@ -27,13 +28,22 @@ def task_start(
     resource: Annotated[list[str] | None, typer.Option(help="A resource pattern (repeatable).")] = None,
     ttl: Annotated[str | None, typer.Option(help="Lifetime, like 15m (default from config).")] = None,
     max_calls: Annotated[int | None, typer.Option(help="Call budget.")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An explicit intent parameter NAME=VALUE (repeatable), e.g. recipient=ap@acme.example:"
+            " arguments of the task's calls that carry it trace to the intent."
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Start a task; prints its id and the task token bound to the agent and the task."""
     from proctor.config import parse_duration
+    from proctor.tasks.service import parse_param
 
     with opened(workspace) as p, handled():
+        params = [parse_param(x) for x in param or []]
         started = p.tasks.start(
             agent=agent,
             purpose=purpose,
@@ -42,9 +52,10 @@ def task_start(
             requested_by=requested_by,
             ttl_s=None if ttl is None else parse_duration(ttl, "--ttl"),
             max_calls=max_calls,
+            params=params,
         )
     if as_json:
-        emit_json({"task": started.task.to_dict(), "token": started.token})
+        emit_json({"task": task_view(started.task), "token": started.token})
     else:
         out.print(f"task   {started.task.id}\ntoken  ", end="")
         out.print(started.token, highlight=False, soft_wrap=True)
@@ -74,7 +85,7 @@ def task_list(
     with opened(workspace) as p, handled():
         tasks = p.tasks.list(agent=agent, state=state)
     if as_json:
-        emit_json([t.to_dict() for t in tasks])
+        emit_json([task_view(t) for t in tasks])
         return
     t = Table("id", "agent", "state", "purpose", "allow", "deadline")
     for x in tasks:
@@ -94,7 +105,7 @@ def task_show(task_id: str, workspace: WorkspaceOpt = None) -> None:
     """Show one task."""
     with opened(workspace) as p, handled():
         t = p.tasks.get(task_id)
-    emit_json(t.to_dict())
+    emit_json(task_view(t))
 
 
 __all__ = ["task_app"]

@@ -258,6 +258,14 @@ class SecretStore:
         active = store.ensure_secret_key(_key_check(key, now))
         _verify_check(key, active)
         self._aead = AESGCM(key)
+        # a key of its own for each use derived from this one (see :meth:`derive`), never the key
+        self._derive_root = hmac.new(key, b"proctor-derive-v1", hashlib.sha256).digest()
+
+    def derive(self, label: str) -> bytes:
+        """A 32-byte key for ``label`` derived from the workspace key (HMAC-SHA256): the flow
+        stage keys its value fingerprints with ``derive("flow-fingerprint")``. It changes when the
+        key is rotated (``proctor secret rotate-key``)."""
+        return hmac.new(self._derive_root, label.encode(), hashlib.sha256).digest()
 
     def __repr__(self) -> str:
         return f"SecretStore(key_id={self.key_id!r})"

@@ -118,6 +118,30 @@ def _strings(raw: Any, where: str, what: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in raw)
 
 
+_DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _window(raw: Any, where: str, at: str) -> float:
+    """A window as :func:`proctor.config.parse_duration` reads a duration (``90s``, ``15m``,
+    ``1d``, bare seconds). Not imported from there: ``proctor.config`` imports the policy
+    package, which reads counters.yaml through this module."""
+    seconds: float | None = None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        seconds = float(raw)
+    elif isinstance(raw, str):
+        m = _DURATION.fullmatch(raw.strip())
+        if m:
+            seconds = int(m.group(1)) * _UNITS[m.group(2)]
+    if seconds is None:
+        raise _fail(
+            where, f"{at}: invalid window `{raw}`: use a number and a unit, like `90s`, `15m` or `1d`"
+        )
+    if seconds <= 0:
+        raise _fail(where, f"{at}: invalid window `{raw}`: must be positive")
+    return float(seconds)
+
+
 def _parse_one(name: Any, raw: Any, where: str) -> CounterSpec:
     if not isinstance(name, str) or not _IDENT.fullmatch(name) or name in _RESERVED:
         raise _fail(
@@ -156,12 +180,7 @@ def _parse_one(name: Any, raw: Any, where: str) -> CounterSpec:
         raise _fail(where, f"{at}: scope must be task or agent, not `{scope}`")
     window_s: float | None = None
     if raw.get("window") is not None:
-        from proctor.config import parse_duration  # late: proctor.config imports the policy package
-
-        try:
-            window_s = parse_duration(raw["window"], "window")
-        except ValidationError as exc:
-            raise _fail(where, f"{at}: {exc.message}") from None
+        window_s = _window(raw["window"], where, at)
     return CounterSpec(
         name=name,
         kind=str(kind),

@@ -12,9 +12,11 @@ inverted indexes (key → the sources holding it):
   path dropped, fragment dropped;
 - **numbers** as :class:`~decimal.Decimal` (``1,500.00``, ``1.500,00``, ``$1500``, ``1500 EUR``,
   ``1 500`` are all 1500; an ambiguous ``1,500`` is indexed as both 1500 and 1.5);
-- **identifiers**: runs of letter/digit groups separated by spaces, ``-``, ``.``, ``/``, ``(``,
-  ``)``, ``+`` that hold 6+ digits, squashed to their casefolded letters and digits, every window
-  of up to 12 consecutive groups (an IBAN, phone, card or account number written with or without
+- **identifiers**: runs of groups (holding a digit, or of at most 4 letters) separated by spaces,
+  ``-``, ``.``, ``/``, ``(``, ``)``, ``+``, near 6+ digits, squashed to their casefolded letters
+  and digits: every window of consecutive groups of up to 40 characters with 6+ digits, at least
+  half of them digits, starting with a digit group or a prefix of up to 3 letters and ending with
+  a digit group (an IBAN, phone, card or account number written with or without
   separators; a window starts and ends at group boundaries, so ``12345678`` is not found inside
   ``9912345678``).
 
@@ -23,7 +25,7 @@ several terms (``ACME Energy GmbH``) takes the sources holding all its terms (an
 postings) and confirms it with one substring search in each of them, at term boundaries. The best
 origin wins: ``intent`` > ``trusted`` > ``untrusted`` > ``none``.
 
-Decisions (documented in ADR 0025):
+Decisions:
 
 - booleans and ``null`` are not traced; a call whose effect is ``read`` is not traced at all;
 - **trivial values** — strings shorter than 3 characters and integers from -31 to 31 — appear in
@@ -123,15 +125,17 @@ _DEST_FORMATS = frozenset({"email", "idn-email", "uri", "url", "iri", "uri-refer
 #: free text longer than this (normalised) is never a destination
 LONG_TEXT = 200
 _TRIVIAL_INT = 31
-_IDENT_WINDOW = 12
+#: the longest identifier indexed, in letters and digits (an IBAN has at most 34)
+_IDENT_MAX = 40
 _IDENT_DIGITS = 6
 
-_WS = re.compile(r"\s+")
 _TERM = re.compile(r"[^\W_]+(?:[-_.]+[^\W_]+)*")
+_TERM_ASCII = re.compile(r"[a-z0-9]+(?:[-_.]+[a-z0-9]+)*")  # the same on lower-case ASCII, faster
 _EMAIL = re.compile(
     r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+",
     re.IGNORECASE,
 )
+_LOCAL_TAIL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+$", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`]+", re.IGNORECASE)
 _URL_TRAIL = ".,;:!?)]}>'\""
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]", re.IGNORECASE)
@@ -145,9 +149,17 @@ _NON_DIGIT = re.compile(r"\D+")
 _DIGIT_RUN = re.compile(r"\d+")
 #: digits closer than this belong to one cluster; the region around it extends this far
 _CLUSTER_GAP = 24
+#: numbers, identifiers and URLs indexed per source at most (bounds the work a crafted output
+#: can cost; values past it are not found: ``none``, never a better origin)
+_MAX_KEYS = 20_000
+#: identifier windows tried per source at most (~0.1 s of work)
+_MAX_WORK = 200_000
+#: a number written longer than this is read only as its space-separated pieces
+_MAX_NUMBER = 48
 _CLUSTER_MARGIN = 24
 _GROUP = re.compile(r"[^\W_]+")
 _SQUASH = re.compile(r"[\W_]+")
+_SCHEMES = ("https", "http", "ftp", "wss", "ws")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
 _ORDER = {Origin.INTENT: 0, Origin.TRUSTED: 1, Origin.UNTRUSTED: 2, Origin.NONE: 3}
 
@@ -157,11 +169,13 @@ _ORDER = {Origin.INTENT: 0, Origin.TRUSTED: 1, Origin.UNTRUSTED: 2, Origin.NONE:
 
 def _norm(text: str) -> str:
     """Casefolded, whitespace collapsed (NFKC first: full-width digits, non-breaking spaces)."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    if text.isascii():  # NFKC leaves ASCII alone and casefold is lower
+        return " ".join(text.lower().split())
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _terms(norm: str) -> list[str]:
-    return _TERM.findall(norm)
+    return (_TERM_ASCII if norm.isascii() else _TERM).findall(norm)
 
 
 def normalise_url(url: str) -> str | None:
@@ -195,6 +209,8 @@ def _url_host(url: str) -> str | None:
 def _parse_number(raw: str) -> set[Decimal]:
     """Every reading of one written number (``1,500`` → {1500, 1.5})."""
     s = raw.strip()
+    if len(s) > _MAX_NUMBER:
+        return set()
     s = s.lstrip("+-").lstrip("$€£¥").strip()
     s = s.replace("\u00a0", " ").replace("\u202f", " ").replace("'", "")
     out: set[Decimal] = set()
@@ -247,12 +263,15 @@ def parse_amounts(text: str) -> set[Decimal]:
 
 def _numbers(norm: str) -> set[Decimal]:
     out: set[Decimal] = set()
-    for m in _NUMBER.finditer(norm):
-        raw = m.group(0)
+    for raw in set(_NUMBER.findall(norm)):
+        if len(out) >= _MAX_KEYS:
+            break  # see _identifiers
         out |= _parse_number(raw)
         if " " in raw.strip():  # "pay 3 500 items" is also 3 and 500
-            for piece in raw.split():
+            for piece in set(raw.split()):
                 out |= _parse_number(piece)
+                if len(out) >= _MAX_KEYS:
+                    break
     return out
 
 
@@ -303,13 +322,15 @@ def _region(norm: str, start: int, end: int, n: int) -> str:
 
 def _identifiers(norm: str) -> set[str]:
     out: set[str] = set()
+    work = [_MAX_WORK]
     for region in _digit_regions(norm):
-        out |= _region_identifiers(region)
+        _region_identifiers(region, out, work)
+        if len(out) >= _MAX_KEYS or work[0] <= 0:
+            break  # a source this dense in numbers is indexed in part (its values read as none)
     return out
 
 
-def _region_identifiers(norm: str) -> set[str]:
-    out: set[str] = set()
+def _region_identifiers(norm: str, out: set[str], work: list[int]) -> None:
     for run in _IDENT_RUN.finditer(norm):
         text = run.group(0)
         if _digits(text) < _IDENT_DIGITS:
@@ -318,14 +339,20 @@ def _region_identifiers(norm: str) -> set[str]:
         digits = [_digits(g) for g in groups]
         n = len(groups)
         for i in range(n):
+            if not digits[i] and len(groups[i]) > 3:
+                continue  # starts with a digit group or a short prefix (``AB 123456``), not ``iban``
             acc, d, length = "", 0, 0
-            for j in range(i, min(n, i + _IDENT_WINDOW)):
+            for j in range(i, n):
+                length += len(groups[j])
+                if length > _IDENT_MAX:
+                    break
                 acc += groups[j]
                 d += digits[j]
-                length += len(groups[j])
-                if d >= _IDENT_DIGITS and d * 2 >= length:
-                    out.add(acc)
-    return out
+                if digits[j] and d >= _IDENT_DIGITS and d * 2 >= length:
+                    out.add(acc)  # ends with a digit group
+            work[0] -= j - i + 1
+            if work[0] <= 0:
+                return
 
 
 def normalise_value(value: Any) -> str:
@@ -351,27 +378,45 @@ def normalise_value(value: Any) -> str:
 
 
 def _emails(text: str) -> set[str]:
-    """The e-mail addresses in ``text``, lower case (the pattern is tried only around each ``@``)."""
+    """The e-mail addresses in ``text``, lower case (the pattern is tried only at the start of
+    the local part before each ``@``)."""
     out: set[str] = set()
     at = text.find("@")
     while at >= 0:
-        start = max(0, at - 128)
-        m = _EMAIL.search(text, start, min(len(text), at + 256))
-        while m is not None and m.end() <= at:
-            m = _EMAIL.search(text, m.end(), min(len(text), at + 256))
-        if m is not None and m.start() < at:
-            out.add(m.group(0).lower())
+        local = _LOCAL_TAIL.search(text, max(0, at - 64), at)
+        if local is not None:
+            start = local.start()
+            while start < at:
+                m = _EMAIL.match(text, start, min(len(text), at + 256))
+                if m is not None:
+                    out.add(m.group(0).lower())
+                    break
+                start = text.find(".", start, at) + 1 or at  # a local part cannot start with a dot
         at = text.find("@", at + 1)
     return out
 
 
 def _urls(text: str) -> set[str]:
+    """The URLs in ``text``, normalised (the pattern is tried only where a scheme and ``://``
+    occur, and the search goes on after each URL, so crafted ``://://…`` costs linear time)."""
     out: set[str] = set()
-    for m in _URL.finditer(text):
-        raw = m.group(0).rstrip(_URL_TRAIL)
-        n = normalise_url(raw)
-        if n:
-            out.add(n)
+    at = text.find("://")
+    while at >= 0 and len(out) < _MAX_KEYS:
+        nxt = at + 3
+        for scheme in _SCHEMES:
+            start = at - len(scheme)
+            if start < 0 or text[start:at].lower() != scheme:
+                continue
+            if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                break
+            m = _URL.match(text, start, min(len(text), at + 3 + 4096))
+            if m is not None:
+                n = normalise_url(m.group(0).rstrip(_URL_TRAIL))
+                if n:
+                    out.add(n)
+                nxt = max(nxt, m.end())
+            break
+        at = text.find("://", nxt)
     return out
 
 
@@ -680,7 +725,7 @@ class SourceIndex:
             for e in _emails(norm):
                 mask |= post.get("e" + e, 0)
         if "://" in norm:
-            n = normalise_url(value)
+            n = normalise_url(unicodedata.normalize("NFKC", value))
             if n:
                 mask |= post.get("u" + n, 0)
         if any(c.isdigit() for c in norm):

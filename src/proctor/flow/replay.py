@@ -19,7 +19,7 @@ Rules (documented in docs/trace-format.md):
 - **Time.** The first task of a file starts at :data:`START`; each next task starts one second
   after the previous task's last call. A call is decided at its task's start plus its ``at``.
 - **Records.** The agent is active, owned by the task line's ``owner``; the task is active with a
-  deadline far ahead; tools are the trace's tool lines, then ``tools`` given by the caller (the
+  deadline far ahead; tools are the file's own tool lines, then ``tools`` given by the caller (the
   workspace's registry, for the CLI) for names no tool line defines. A call of a tool defined
   nowhere is a deny (``unknown tool``), as at the gateway.
 """
@@ -35,9 +35,9 @@ from typing import Any
 
 from proctor.errors import ValidationError
 from proctor.flow.counters import HistoryEvent, evaluate, event_for
-from proctor.flow.model import FlowFacts, Labels
+from proctor.flow.model import FlowFacts, Labels, TaskLabels
 from proctor.flow.state import TaskFlow
-from proctor.flow.trace import Trace, TraceCall, TraceError, TraceTask, load_trace
+from proctor.flow.trace import Trace, TraceCall, TraceTask, load_trace
 from proctor.policy.engine import Decision, PolicyEngine
 from proctor.policy.loader import PolicySet
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
@@ -177,21 +177,15 @@ class ReplayReport:
 
 
 def merge_tools(traces: Sequence[Trace], tools: Sequence[ToolRecord] = ()) -> dict[str, ToolRecord]:
-    """The tool catalog of a replay: every trace's tool lines, then ``tools`` for the other names.
-    Two files defining one tool differently are refused: a replay decides against one catalog."""
+    """The tools the policy sets of a replay are compiled against: every trace's tool lines (the
+    first definition of a name), then ``tools`` for the other names. A file that defines a tool
+    differently (an attack file's poisoned description, another input schema) still replays with
+    its own definition: the engine validates the policies with it before its first decision, as
+    for a tool registered after the set was compiled."""
     merged: dict[str, ToolRecord] = {}
-    where: dict[str, str] = {}
     for trace in traces:
         for name, tool in trace.tools.items():
-            if name in merged and merged[name] != tool:
-                raise TraceError(
-                    f"{trace.name}: tool `{name}` is defined differently in {where[name]}:"
-                    " one replay decides against one tool catalog",
-                    file=trace.name,
-                    line=None,
-                )
             merged.setdefault(name, tool)
-            where.setdefault(name, trace.name)
     for tool in tools:
         merged.setdefault(str(tool.name), tool)
     return merged
@@ -259,6 +253,16 @@ class _Side:
         ev = event_for(self.counters, task_id=task_id, agent=agent, tool=tool, args=args, at=now, key=KEY)
         if ev is not None:
             self.events.append(ev)
+
+
+def _cedar_facts(facts: FlowFacts) -> FlowFacts:
+    """The facts with the task's labels cut to what Cedar sees (``TaskLabels.task_attrs``): the
+    count of outputs read and the names of their tools change with every output, and would make
+    every decision of a task miss the engine's caches without changing any."""
+    t = facts.task
+    if t.outputs == 0 and not t.untrusted_sources:
+        return facts
+    return replace(facts, task=TaskLabels(read_untrusted=t.read_untrusted, max_sensitivity=t.max_sensitivity))
 
 
 def _side(ps: PolicySet) -> _Side:
@@ -344,7 +348,7 @@ def _replay_call(
             baseline_reasons=() if base is None else reasons,
         )
     try:
-        facts = flow.facts(tool, call.args)
+        facts = _cedar_facts(flow.facts(tool, call.args))
         d = _decide_call(cand, facts, agent, record, tool, call.args, now)
         b = None if base is None else _decide_call(base, facts, agent, record, tool, call.args, now)
     except Exception as exc:  # fail closed, as the pipeline does: a call that cannot be traced is denied
@@ -389,16 +393,17 @@ def replay(
 ) -> ReplayReport:
     """Re-decide every call of ``traces`` (paths are read with :func:`load_trace`) under
     ``policies`` and, when given, ``baseline``. ``tools`` are registrations used for the tool names
-    no trace line defines. Raises :class:`TraceError` (``file:line``) for a trace not in the format;
+    no trace line defines. Raises :class:`~proctor.flow.trace.TraceError` (``file:line``) for a trace not in the format;
     never raises for a policy reason (a call that cannot be decided is a deny)."""
     loaded = [t if isinstance(t, Trace) else load_trace(t) for t in traces]
     if not loaded:
         raise ValidationError("no trace to replay")
-    catalog = merge_tools(loaded, tools)
     cand = _side(policies)
     base = None if baseline is None else _side(baseline)
     tasks: list[TaskReport] = []
     for index, trace in enumerate(loaded):
+        # each file's own tool lines, then the registry's
+        catalog = merge_tools([trace], tools)
         # history spans the tasks of one file, never several
         cand.events.clear()
         if base is not None:

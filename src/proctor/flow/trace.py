@@ -54,7 +54,6 @@ MAX_ID_CHARS = 200
 #: a task's purpose (``task start --purpose`` keeps at most this much too)
 MAX_PURPOSE_CHARS = 10_000
 
-TOOL_EXTRA_KEYS = ("input_schema", "destinations")
 TASK_KEYS = (
     "type",
     "id",
@@ -182,30 +181,10 @@ def _tool_error(exc: ValidationError, file: str, line: int) -> TraceError:
 
 def _tool(raw: dict[str, Any], file: str, line: int) -> ToolRecord:
     body = {k: v for k, v in raw.items() if k != "type"}
-    where = f"{file}:{line}: tool"
     try:
-        return tool_from_mapping(body, where)
-    except ValidationError as exc:
-        # TODO(merge wt-e15): tool_from_mapping takes input_schema and destinations itself;
-        # until then they are read here
-        extra = {k: body.pop(k) for k in TOOL_EXTRA_KEYS if k in body}
-        if not extra:
-            raise _tool_error(exc, file, line) from None
-    try:
-        tool = tool_from_mapping(body, where)
+        return tool_from_mapping(body, f"{file}:{line}: tool")
     except ValidationError as exc:
         raise _tool_error(exc, file, line) from None
-    schema = extra.get("input_schema")
-    if schema is not None and not isinstance(schema, dict):
-        raise _error(file, line, "tool: `input_schema` must be a JSON Schema object")
-    dests = extra.get("destinations", [])
-    if not isinstance(dests, list) or not all(isinstance(d, str) and d for d in dests):
-        raise _error(file, line, "tool: `destinations` must be a list of argument paths")
-    return replace(
-        tool,
-        input_schema=None if schema is None else json.dumps(schema, sort_keys=True, separators=(",", ":")),
-        destinations=tuple(dests),
-    )
 
 
 def _task(raw: dict[str, Any], file: str, line: int) -> TraceTask:

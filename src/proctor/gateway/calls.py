@@ -64,6 +64,7 @@ from proctor.errors import (
     ValidationError,
     public_message,
 )
+from proctor.flow.service import output_text
 from proctor.gateway import names
 from proctor.gateway.catalog import Catalog
 from proctor.gateway.config import UpstreamConfig
@@ -519,6 +520,8 @@ class _Upstream(Generic[Res]):
             )
             result = leg.error("the audit log could not record this call; its result is withheld")
         content, structured, is_error = leg.summary(result)
+        if status in _COUNTED:  # the upstream had the call: history counts it (docs/adr/0025)
+            await calls.count_call(self.caller, proctor_name, self.args, snap)
         completion = (
             owned.task_id,
             cfg,
@@ -530,15 +533,28 @@ class _Upstream(Generic[Res]):
             is_error,
             started,
         )
+        # the output's labels, kept for tracing later arguments (proctor.flow.service)
+        observe = functools.partial(
+            calls.observe_output,
+            owned.task_id,
+            proctor_name,
+            self.args,
+            decision,
+            status,
+            content,
+            structured,
+            snap,
+        )
         if calls.proctor.settings.gateway_audit == "strict":
-            if not await calls.completion_durable(*completion, path=leg.path, snap=snap):
+            labels = observe()
+            if not await calls.completion_durable(*completion, path=leg.path, snap=snap, labels=labels):
                 result = leg.error(
                     "the audit log could not record this call's completion; its result is withheld"
                 )
             return Outcome(result)
-        return Outcome(
-            result, functools.partial(calls.record_completion, *completion, path=leg.path, snap=snap)
-        )
+        # once the answer has left: labelled and in this process's memory before the next call of
+        # the task is decided here; kept in the store off the response path
+        return Outcome(result, functools.partial(calls.finish_call, observe, completion, leg.path, snap))
 
 
 #: what :meth:`Calls._prepare` settles: the call's upstream stages (resolved), and either the deny
@@ -827,6 +843,73 @@ class Calls:
             log.error("could not record the deny %s: %s", d.decision_id, type(exc).__name__)
         return d
 
+    # flow ---------------------------------------------------------------------------------
+    async def count_call(
+        self, caller: Caller, proctor_name: ToolName, args: Mapping[str, Any], snap: Snapshot | None
+    ) -> None:
+        """Count a forwarded call in the history its counters keep (only a call that matches a
+        declared counter costs a store write, made before the answer, so the task's next call
+        counts it)."""
+        flow = self.proctor.flow
+        if not flow.counts():
+            return  # no counter declared: nothing to count, no lookup
+        try:
+            tool = self.proctor.state.tool(proctor_name, snap)
+            if tool is None:
+                return
+            ev = flow.event(str(caller.agent), str(caller.task_id), tool, args, self.proctor.clock.now())
+            if ev is not None:
+                await self.proctor.store_guard.run(flow.add_event, ev)
+        except Exception as exc:
+            log.error("could not count the call of `%s` in its history: %s", proctor_name, type(exc).__name__)
+
+    def observe_output(
+        self,
+        task_id: TaskId,
+        proctor_name: ToolName,
+        args: Mapping[str, Any],
+        decision: Decision,
+        status: str,
+        content: list[Any],
+        structured: Any,
+        snap: Snapshot | None,
+    ) -> dict[str, Any] | None:
+        """Label the output an upstream returned and keep it for the task (in memory now, in the
+        store off the response path); its labels for the completion record, or None."""
+        flow = self.proctor.flow
+        if not flow.enabled or status not in ("ok", "tool_error"):
+            return None
+        try:
+            p = self.proctor
+            tool = p.state.tool(proctor_name, snap)
+            if tool is None:
+                return None
+            task = p.state.task(task_id, snap)
+            labels, rec = flow.observe_local(
+                task if task is not None else task_id,
+                tool,
+                output_text(content, structured),
+                args=args,
+                decision_id=str(decision.decision_id),
+            )
+            if rec is not None:
+                flow.persist_soon(rec, p.store_guard.run)
+            return labels.to_dict()
+        except Exception as exc:
+            log.error("could not label the output of %s: %s", decision.decision_id, type(exc).__name__)
+            return None
+
+    def finish_call(
+        self,
+        observe: Callable[[], dict[str, Any] | None],
+        completion: tuple[Any, ...],
+        path: str,
+        snap: Snapshot | None,
+    ) -> None:
+        """After the answer has left: the output's labels, then the completion record."""
+        labels = observe()
+        self.record_completion(*completion, path=path, snap=snap, labels=labels)
+
     # complete -----------------------------------------------------------------------------
     def _completion_entry(
         self,
@@ -841,8 +924,9 @@ class Calls:
         started: float,
         path: str = "sdk",
         snap: Snapshot | None = None,
+        labels: dict[str, Any] | None = None,
     ) -> AuditEntry:
-        tool = self.proctor.state.tool(proctor_name, snap)
+        tool = self.proctor.state.tool(proctor_name, snap) if labels is None else None
         raw = _digest_bytes([content, structured])
         fields = {
             "status": status,
@@ -850,7 +934,10 @@ class Calls:
             "duration_us": round((self.proctor.clock.monotonic() - started) * 1_000_000),
             "output_digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
             "output_bytes": len(raw),
-            "labels": None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity},
+            # the output's labels as the flow stage found them (never its content), else the tool's
+            "labels": labels
+            if labels is not None
+            else (None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity}),
             "upstream": cfg.namespace,
             "path": path,
         }
@@ -928,6 +1015,10 @@ def overlaps(audit_mode: str, tool: ToolRecord | None) -> bool:
     return tool.effect == "read" and not (
         tool.destructive or tool.financial or tool.customer_facing or tool.production
     )
+
+
+#: the statuses of a call the upstream had (so its history counts it, whatever it answered)
+_COUNTED = frozenset({"ok", "tool_error", "timeout", "audit_failed"})
 
 
 def _digest_bytes(value: Any) -> bytes:

@@ -15,7 +15,7 @@ declare are not passed.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -130,63 +130,126 @@ def cedar_type_text(t: ArgType) -> str:
     return t.kind
 
 
-def _value(t: ArgType, v: Any, path: str) -> Any:
+def _fail(path: str, what: str) -> ValidationError:
+    return ValidationError(f"argument `{path}` {what}")
+
+
+def _dec_arg(v: Any, path: str) -> str:
+    """A number as the text of a Cedar decimal, or a ValidationError naming the argument."""
+    if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+        raise _fail(path, "must be a number")
+    if isinstance(v, int):
+        if not _DEC_MIN <= v <= _DEC_MAX:
+            raise _fail(path, "is out of the range of a policy decimal")
+        return f"{v}.0"
+    if isinstance(v, float):
+        r = repr(v)
+        if "e" not in r and "n" not in r:  # plain digits: no exponent, not nan/inf
+            frac = r.partition(".")[2]
+            if len(frac) > 4:
+                raise _fail(path, "has more than 4 decimal places, more than a policy decimal holds")
+            if not _DEC_MIN <= v <= _DEC_MAX:
+                raise _fail(path, "is out of the range of a policy decimal")
+            return r
+        try:
+            v = Decimal(r)
+        except InvalidOperation:
+            raise _fail(path, "must be a number") from None
+    if not v.is_finite():
+        raise _fail(path, "must be a finite number")
+    if not _DEC_MIN <= v <= _DEC_MAX:
+        raise _fail(path, "is out of the range of a policy decimal")
+    if v != v.quantize(_QUANTUM):
+        raise _fail(path, "has more than 4 decimal places, more than a policy decimal holds")
+    return str(decimal_cedar(v)["__extn"]["arg"])
+
+
+Conv = Callable[[Any], Any]
+
+
+def _conv(t: ArgType, path: str) -> Conv:
+    """A converter for values of type ``t`` at ``path`` (built once per input schema)."""
     k = t.kind
     if k == "String":
-        if isinstance(v, str):
-            return v
-        raise ValidationError(f"argument `{path}` must be a string")
-    if k == "Bool":
-        if isinstance(v, bool):
-            return v
-        raise ValidationError(f"argument `{path}` must be true or false")
-    if k == "Long":
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        if isinstance(v, int) and not isinstance(v, bool):
-            if _I64_MIN <= v <= _I64_MAX:
+
+        def string(v: Any) -> Any:
+            if isinstance(v, str):
                 return v
-            raise ValidationError(f"argument `{path}` is out of the range of a 64-bit integer")
-        raise ValidationError(f"argument `{path}` must be an integer")
+            raise _fail(path, "must be a string")
+
+        return string
+    if k == "Bool":
+
+        def boolean(v: Any) -> Any:
+            if isinstance(v, bool):
+                return v
+            raise _fail(path, "must be true or false")
+
+        return boolean
+    if k == "Long":
+
+        def long(v: Any) -> Any:
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            if isinstance(v, int) and not isinstance(v, bool):
+                if _I64_MIN <= v <= _I64_MAX:
+                    return v
+                raise _fail(path, "is out of the range of a 64-bit integer")
+            raise _fail(path, "must be an integer")
+
+        return long
     if k == "decimal":
-        if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
-            raise ValidationError(f"argument `{path}` must be a number")
-        try:
-            d = v if isinstance(v, Decimal) else Decimal(v) if isinstance(v, int) else Decimal(repr(v))
-        except InvalidOperation:
-            raise ValidationError(f"argument `{path}` must be a number") from None
-        if not d.is_finite():
-            raise ValidationError(f"argument `{path}` must be a finite number")
-        if not _DEC_MIN <= d <= _DEC_MAX:
-            raise ValidationError(f"argument `{path}` is out of the range of a policy decimal")
-        if d != d.quantize(_QUANTUM):
-            raise ValidationError(
-                f"argument `{path}` has more than 4 decimal places, more than a policy decimal holds"
-            )
-        return decimal_cedar(d)
+
+        def dec(v: Any) -> Any:
+            return {"__extn": {"fn": "decimal", "arg": _dec_arg(v, path)}}
+
+        return dec
     if k == "Set":
-        if not isinstance(v, list | tuple):
-            raise ValidationError(f"argument `{path}` must be a list")
         assert t.item is not None
-        return [_value(t.item, x, f"{path}[]") for x in v]
-    if not isinstance(v, Mapping):
-        raise ValidationError(f"argument `{path}` must be an object")
-    return _record(t, v, path + ".")
+        item = _conv(t.item, f"{path}[]")
+
+        def many(v: Any) -> Any:
+            if not isinstance(v, list | tuple):
+                raise _fail(path, "must be a list")
+            return [item(x) for x in v]
+
+        return many
+    return _record_conv(t, path + "." if path else "")
 
 
-def _record(t: ArgType, v: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, sub, required in t.fields:
-        x = v.get(name)
-        if x is None:
-            if required:
-                raise ValidationError(f"argument `{prefix}{name}` is required by the tool's input schema")
-            continue
-        out[name] = _value(sub, x, prefix + name)
-    return out
+def _record_conv(t: ArgType, prefix: str) -> Conv:
+    fields = tuple((name, _conv(sub, prefix + name), required) for name, sub, required in t.fields)
+    where = prefix[:-1]
+
+    def record(v: Any) -> Any:
+        if not isinstance(v, Mapping):
+            raise _fail(where, "must be an object")
+        out: dict[str, Any] = {}
+        get = v.get
+        for name, conv, required in fields:
+            x = get(name)
+            if x is None:
+                if required:
+                    raise _fail(prefix + name, "is required by the tool's input schema")
+                continue
+            out[name] = conv(x)
+        return out
+
+    return record
 
 
-def cedar_args(tool: ToolRecord, args: Mapping[str, Any]) -> dict[str, Any]:
-    """``context.args`` for a call of ``tool``: the arguments its input schema declares, as Cedar
-    JSON values. Raises :class:`ValidationError` naming the argument on a type mismatch."""
-    return _record(parse_input_schema(tool.input_schema), args, "")
+@lru_cache(maxsize=4096)
+def _converter(text: str | None, only: frozenset[str] | None) -> Conv:
+    t = parse_input_schema(text)
+    if only is not None:
+        t = ArgType("Record", fields=tuple(f for f in t.fields if f[0] in only))
+    return _record_conv(t, "")
+
+
+def cedar_args(
+    tool: ToolRecord, args: Mapping[str, Any], only: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """``context.args`` for a call of ``tool``: the arguments its input schema declares (those in
+    ``only``, when given: the ones its policies read), as Cedar JSON values. Raises
+    :class:`ValidationError` naming the argument on a type mismatch."""
+    return _converter(tool.input_schema, only)(args)  # type: ignore[no-any-return]

@@ -6,6 +6,7 @@ allow: Cedar skips a policy that errors, and a skipped ``forbid`` must not turn 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -209,18 +210,77 @@ class _Plan:
     reads: frozenset[str]
     #: why its calls are denied (the policies do not validate with the tool as registered), or None
     problem: str | None = None
+    #: the flow attributes of the context its requests carry (those its policies read)
+    flow_keys: tuple[str, ...] = ()
+    #: its requests carry ``context.args``
+    with_args: bool = False
+    #: the arguments they carry (None: all the schema declares)
+    arg_fields: frozenset[str] | None = None
+    #: per fielded flow key (``provenance``, ``history``): the fields carried (None: all)
+    fields: tuple[tuple[str, frozenset[str] | None], ...] = ()
+    #: the flow part of the context of a call with no flow facts, as JSON text (``,"k":v…``)
+    no_facts_json: str = ""
+
+    @classmethod
+    def of(cls, action: str, reads: frozenset[str], problem: str | None = None) -> _Plan:
+        every = "*" in reads
+
+        def fields(key: str) -> frozenset[str] | None:
+            if every or f"{key}.*" in reads:
+                return None
+            return frozenset(r.split(".", 1)[1] for r in reads if r.startswith(f"{key}."))
+
+        keys = tuple(k for k in ("provenance", "destinations", "history") if every or k in reads)
+        plan = cls(
+            action,
+            reads,
+            problem,
+            keys,
+            every or "args" in reads,
+            fields("args"),
+            tuple((k, fields(k)) for k in ("provenance", "history")),
+        )
+        return dataclasses.replace(plan, no_facts_json=plan.flow_json(_NO_CONTEXT))
+
+    def flow_json(self, flow: Mapping[str, Any]) -> str:
+        """The flow attributes its requests carry, as JSON members (``,"provenance":{…}``)."""
+        if not self.flow_keys:
+            return ""
+        only = dict(self.fields)
+        part: dict[str, Any] = {}
+        for k in self.flow_keys:
+            v = flow[k]
+            f = only.get(k)
+            part[k] = v if f is None else {n: x for n, x in v.items() if n in f}
+        return "," + json.dumps(part, ensure_ascii=False, separators=(",", ":"))[1:-1]
 
 
 def _plan(ps: PolicySet, tool: ToolRecord) -> _Plan:
     if ps.catalog.get(tool.name) == (tool.effect, tool.input_schema):
-        return _Plan(tool.name, ps.reads(tool.name, tool.effect))
+        return _Plan.of(tool.name, ps.reads(tool.name, tool.effect))
     if tool_action_declared(tool, ps.actions, ps.effects):
         problem = ps.validate_tool(tool)
-        return _Plan(tool.name, ps.reads(tool.name, tool.effect), problem)
-    return _Plan(tool.effect, ps.reads(tool.effect, tool.effect))
+        return _Plan.of(tool.name, ps.reads(tool.name, tool.effect), problem)
+    return _Plan.of(tool.effect, ps.reads(tool.effect, tool.effect))
 
 
 _NO_CONTEXT = NO_FACTS.context()
+
+
+def _call_alone(
+    ps: PolicySet, agent: AgentRecord, task: TaskRecord, tool: ToolRecord, args: Mapping[str, Any], now: float
+) -> FlowFacts:
+    """The facts of a call decided with none given (``proctor check``, a policy test case without
+    ``facts``, flow switched off): nothing is known of earlier calls, so each counter counts this
+    call alone (count 1 or 0, the sum its value, seen false, first_time true)."""
+    from proctor.flow.counters import evaluate
+
+    history = evaluate(
+        ps.counters, (), task_id=task.id, agent=agent.name, tool=tool, args=args, now=now, key=b"proctor-none"
+    )
+    return FlowFacts(history=history)
+
+
 _RANK = {Verdict.DENY: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.ALLOW: 2}
 
 
@@ -273,6 +333,7 @@ class PolicyEngine:
             refused = _precheck(agent, task, now, ps.version)
             if refused is not None:
                 return refused
+            given = facts
             if facts is None:
                 facts = NO_FACTS
             pkey = (tool.name, tool.effect, tool.input_schema)
@@ -288,19 +349,23 @@ class PolicyEngine:
                     f" calls are denied: {plan.problem}",
                     ps.version,
                 )
+            if given is None and ps.counters and ("history" in plan.reads or "*" in plan.reads):
+                facts = _call_alone(ps, agent, task, tool, args, now)
             resources = resources_of(tool, args)
             # keyed on the records themselves: every field a decision reads, versions included
             key: tuple[Any, ...] = (agent, task, tool, resources)
             reads = plan.reads
-            typed: dict[str, Any] | None = None
+            typed: str | None = None  # the typed arguments as JSON text (fields in schema order)
             if reads:
                 every = "*" in reads
                 if plan.action == tool.name and (every or "args" in reads):
                     try:
-                        typed = cedar_args(tool, args)
+                        typed = json.dumps(
+                            cedar_args(tool, args, plan.arg_fields), ensure_ascii=False, separators=(",", ":")
+                        )
                     except ValidationError as exc:
                         return deny(f"{exc.message}: the call is denied", ps.version)
-                    key += (json.dumps(typed, sort_keys=True, separators=(",", ":")),)
+                    key += (typed,)
                 if every or "provenance" in reads:
                     key += (facts.provenance,)
                 if every or "destinations" in reads:
@@ -436,7 +501,7 @@ class PolicyEngine:
         resources: tuple[str, ...] | None,
         plan: _Plan,
         facts: FlowFacts,
-        typed: dict[str, Any] | None,
+        typed: str | None,
     ) -> _Outcome:
         """A call that touches several resources (``source,destination``, ``paths[]``) is decided
         for each of them; the most restrictive outcome wins (a deny, then an approval). The shadow
@@ -478,7 +543,7 @@ class PolicyEngine:
         resources: tuple[str, ...] | None,
         plan: _Plan,
         facts: FlowFacts,
-        typed: dict[str, Any] | None,
+        typed: str | None,
         resource: str | None = None,
     ) -> _Outcome:
         scope = check_scope(task, tool, resources)
@@ -516,14 +581,20 @@ class PolicyEngine:
             "resource": resource or "",
             "in_scope": scope.ok,
         }
-        context.update(_NO_CONTEXT if facts is NO_FACTS else facts.context())
-        if plan.action != tool.effect:
-            context["args"] = {} if typed is None else typed
+        # only what the policies that apply to this action read (Cedar parses every attribute of a
+        # request's context, and a policy the analysis did not count cannot be evaluated on this
+        # request: its action scope does not match)
+        text = json.dumps(context, ensure_ascii=False, separators=(",", ":"))[:-1]
+        if plan.flow_keys:
+            text += plan.no_facts_json if facts is NO_FACTS else plan.flow_json(facts.context())
+        if plan.action != tool.effect and plan.with_args:  # converted to JSON once, in decide
+            text += ',"args":' + ("{}" if typed is None else typed)
+        text += "}"
         request = {
             "principal": _uid("Agent", agent.name),
             "action": {"type": f"{NS}::Action", "id": plan.action},
             "resource": _uid("Tool", tool.name),
-            "context": context,
+            "context": text,
         }
         result = cedarpy.is_authorized(request, ps.cedar, ents)
         out = self._outcome(ps, tool, scope, result)

@@ -8,7 +8,6 @@ time, and keeps a map from each policy to ``file:line``: every error names where
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -388,7 +387,24 @@ def _rewrite(node: Any, effects: frozenset[str]) -> Any:
     return {k: _rewrite(v, effects) for k, v in node.items()}
 
 
+_CTX = {"Var": "context"}
+#: the flow keys whose fields are read one by one (``args.amount``, ``provenance.checked``)
+_FIELDED = frozenset({"args", "provenance", "history"})
+
+
+def _ctx_key(node: Any) -> str | None:
+    """``X`` when ``node`` is ``context.X``."""
+    if isinstance(node, dict) and len(node) == 1 and isinstance(node.get("."), dict):
+        arg = node["."]
+        if arg.get("left") == _CTX:
+            return str(arg.get("attr", ""))
+    return None
+
+
 def _reads(node: Any, acc: set[str]) -> None:
+    """Collect what a policy reads of the context: ``args`` and ``args.<name>`` (``args.*``: the
+    whole record), the same for ``provenance`` and ``history``, ``destinations``, ``task_flow``
+    (an attribute of the task's flow labels), ``*`` (the whole context)."""
     if isinstance(node, list):
         for v in node:
             _reads(v, acc)
@@ -398,11 +414,18 @@ def _reads(node: Any, acc: set[str]) -> None:
     for op, arg in node.items():
         if op in (".", "has") and isinstance(arg, dict):
             attr = str(arg.get("attr", ""))
+            left = arg.get("left")
             if attr in _TASK_FLOW:
                 acc.add("task_flow")
-            if arg.get("left") == {"Var": "context"}:
+            if left == _CTX:
                 if attr in FLOW_KEYS:
                     acc.add(attr)
+                    if attr in _FIELDED and op == ".":
+                        acc.add(f"{attr}.*")  # `context.args` itself: every field
+                continue
+            key = _ctx_key(left)
+            if key is not None and key in _FIELDED:
+                acc.update((key, f"{key}.{attr}"))
                 continue
         if op == "Var" and arg == "context":
             acc.add("*")  # the whole context used as a value: everything counts
@@ -580,11 +603,9 @@ def read_counters(directory: Path) -> tuple[str | None, tuple[Any, ...]]:
 
 def parse_counters_text(text: str) -> tuple[Any, ...]:
     """``counters.yaml`` parsed by the flow core (:func:`proctor.flow.counters.parse_counters`)."""
-    try:
-        parse = importlib.import_module("proctor.flow.counters").parse_counters
-    except (ImportError, AttributeError):  # pragma: no cover - the flow core ships with the engine
-        raise located(COUNTERS_FILE, None, "counters are not supported by this build") from None
-    return tuple(parse(text, COUNTERS_FILE))
+    from proctor.flow.counters import parse_counters
+
+    return parse_counters(text, COUNTERS_FILE)
 
 
 def load_policy_dir(directory: Path, *, tools: Sequence[Any] = ()) -> PolicySet:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
@@ -44,6 +45,7 @@ from proctor.errors import (
 from proctor.pipeline import CallInput, printable
 from proctor.policy.engine import deny
 from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
+from proctor.tasks.service import task_view
 from proctor.types import (
     AgentName,
     AgentStatus,
@@ -58,7 +60,7 @@ from proctor.types import (
     ToolName,
     Verdict,
 )
-from proctor.workspace import Workspace
+from proctor.workspace import ADMIN_PREFIX, Workspace
 
 __all__ = [
     "DECIDE_REFUSED_KIND",
@@ -194,6 +196,11 @@ class TaskIn(_In):
     resources: list[str] = Field(default_factory=list)
     ttl_s: float | None = Field(default=None, gt=0)
     max_calls: int | None = Field(default=None, ge=1, le=_MAX_COUNT)
+    params: dict[str, str] = Field(
+        default_factory=dict,
+        description='Explicit intent parameters (`{"recipient": "ap@acme.example"}`): arguments'
+        " of the task's calls that carry them trace to the intent (docs/adr/0025).",
+    )
 
 
 class TaskEndIn(_In):
@@ -224,6 +231,17 @@ class DenyIn(_In):
     reason: str = Field(min_length=1, max_length=2000, description="Why (kept in the audit log).")
 
 
+class OutputIn(_In):
+    """What a tool returned to an in-process caller that decides through ``/v1/decide``."""
+
+    tool: str = Field(max_length=256)
+    output: str = Field(max_length=16 << 20, description="The text the tool returned.")
+    task_token: str | None = Field(default=None, description="With an agent's JWT-SVID: its task token.")
+    task: str | None = Field(default=None, max_length=128, description="With the admin token: the task id.")
+    decision_id: str | None = Field(default=None, max_length=128)
+    args: dict[str, Any] | None = Field(default=None, description="The call's arguments (kept sealed).")
+
+
 class DecideIn(_In):
     task_token: str
     tool: str
@@ -239,7 +257,7 @@ def _agent(a: AgentRecord) -> dict[str, Any]:
 
 
 def _task(t: TaskRecord) -> dict[str, Any]:
-    return t.to_dict()
+    return task_view(t)
 
 
 def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str | None:
@@ -557,7 +575,7 @@ def create_app(
     # tasks ------------------------------------------------------------------------------------
     @api.get("/v1/tasks", tags=["tasks"], dependencies=[Admin], responses=_ADMIN)
     def list_tasks(agent: AgentQuery = None, state: TaskState | None = None) -> list[dict[str, Any]]:
-        return [t.to_dict() for t in proctor.tasks.list(agent=agent, state=state)]
+        return [task_view(t) for t in proctor.tasks.list(agent=agent, state=state)]
 
     @api.post("/v1/tasks", tags=["tasks"], dependencies=[Admin], status_code=201, responses=_w(404))
     def start_task(body: TaskIn) -> dict[str, Any]:
@@ -570,8 +588,9 @@ def create_app(
             resources=body.resources,
             ttl_s=body.ttl_s,
             max_calls=body.max_calls,
+            params=body.params,
         )
-        return {"task": started.task.to_dict(), "token": started.token}
+        return {"task": task_view(started.task), "token": started.token}
 
     @api.get("/v1/tasks/{task_id}", tags=["tasks"], dependencies=[Admin], responses=_w(404))
     def get_task(task_id: TaskPath) -> dict[str, Any]:
@@ -681,6 +700,58 @@ def create_app(
             status = 401 if decision.errors[0] != "agent_suspended" else 403
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
         return JSONResponse(decision.to_dict(), status_code=status, headers=headers)
+
+    @api.post(
+        "/v1/outputs",
+        tags=["decisions"],
+        responses={
+            200: {"description": "The output's labels (`trust`, `sensitivity`, `reasons`)."},
+            **_errors(*_ANY, 401, 403, 404),
+        },
+    )
+    async def report_output(
+        request: Request,
+        body: OutputIn,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_svid_scheme)],
+    ) -> JSONResponse:
+        """Report what a tool returned to an in-process caller (one that decides through
+        `/v1/decide` and calls its tools itself), so the task's later calls are judged by what it
+        read (docs/adr/0025). Authenticated as `/v1/decide` (an agent's JWT-SVID with `task_token`)
+        or with the admin token (with `task`). Answers the output's labels; the output is kept
+        sealed for the task, never in the audit log."""
+        token = _bearer(credentials)
+        if token is not None and token.startswith(ADMIN_PREFIX):
+            try:
+                workspace.check_admin_token(token)
+            except AdminTokenInvalid as exc:
+                source = request.client.host if request.client else None
+                fields = {"error": exc.code, "method": request.method, "path": request.url.path[:200]}
+                await proctor.refusals.record_async(refusals, fields, source)
+                raise
+            agent_name = None
+        else:
+            try:
+                agent_name = str(proctor.agents.verify_svid(token or "").agent)
+            except ProctorError as exc:
+                await proctor.refusals.record_async(
+                    decide_refusals,
+                    {"path": "/v1/outputs", "code": exc.code},
+                    request.client.host if request.client else None,
+                )
+                return _err(exc.code, exc.message, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        labels = await proctor.store_guard.run(
+            functools.partial(
+                proctor.report_output,
+                agent=agent_name,
+                task_token=body.task_token,
+                task=body.task,
+                tool=body.tool,
+                output=body.output,
+                decision_id=body.decision_id,
+                args=body.args,
+            )
+        )
+        return JSONResponse(labels.to_dict())
 
     # audit ------------------------------------------------------------------------------------
     @api.get("/v1/audit", tags=["audit"], dependencies=[Admin], responses=_ADMIN)

@@ -7,7 +7,8 @@ a task's end means for other stages (its leases are revoked) is wired by ``Proct
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +30,61 @@ from proctor.types import AgentName, AgentStatus, Email, TaskId, TaskState
 
 TASK_AUDIENCE = "proctor:task"
 MAX_PURPOSE = 2000
+#: explicit intent parameters of a task (``--param NAME=VALUE``): how many, and how long
+MAX_PARAMS = 32
+MAX_PARAM_VALUE = 2000
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def check_params(params: Mapping[str, str] | Sequence[tuple[str, str]] | None) -> tuple[tuple[str, str], ...]:
+    """A task's intent parameters, checked and sorted by name: at most :data:`MAX_PARAMS`, names
+    as identifiers (letters, digits, ``_``; at most 64), values of 1 to :data:`MAX_PARAM_VALUE`
+    characters, each name once."""
+    if not params:
+        return ()
+    pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
+    if len(pairs) > MAX_PARAMS:
+        raise ValidationError(f"a task takes at most {MAX_PARAMS} parameters", field="params")
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise ValidationError("a task parameter is NAME=VALUE", field="params")
+        name, value = pair
+        if not isinstance(name, str) or not _PARAM_NAME.fullmatch(name):
+            raise ValidationError(
+                f"invalid parameter name `{str(name)[:80]}`: letters, digits and `_`, not starting"
+                " with a digit, at most 64",
+                field="params",
+            )
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_PARAM_VALUE:
+            raise ValidationError(
+                f"parameter `{name}` needs a value of 1 to {MAX_PARAM_VALUE} characters", field="params"
+            )
+        if name in out:
+            raise ValidationError(f"parameter `{name}` is given twice", field="params")
+        out[name] = value.strip()
+    return tuple(sorted(out.items()))
 
 
 @dataclass(frozen=True, slots=True)
 class StartedTask:
     task: TaskRecord
     token: str
+
+
+def task_view(task: TaskRecord) -> dict[str, Any]:
+    """The JSON shape the CLI and the HTTP API show of a task, with its intent parameters."""
+    view = task.to_dict()
+    view.setdefault("params", dict(task.params))
+    return view
+
+
+def parse_param(raw: str) -> tuple[str, str]:
+    """``NAME=VALUE`` (``--param``) as a pair; checked by :func:`check_params`."""
+    name, sep, value = raw.partition("=")
+    if not sep:
+        raise ValidationError(f"--param takes NAME=VALUE, not `{raw[:80]}`", field="params")
+    return name.strip(), value
 
 
 class Tasks:
@@ -52,10 +102,12 @@ class Tasks:
         on_ended: Callable[[TaskRecord, str], None] | None = None,
         before_sweep: Callable[[], None] | None = None,
         after_sweep: Callable[[float], None] | None = None,
+        on_expired: Callable[[builtins.list[TaskRecord]], None] | None = None,
     ) -> None:
         """``on_ended(task, reason)`` runs after an end is recorded (revokes its leases);
         ``before_sweep()`` and ``after_sweep(now)`` around expiring tasks (pending kills, lease
-        upkeep). None of them may raise: ``Proctor`` wires them so."""
+        upkeep); ``on_expired(tasks)`` after a sweep expired some (the flow stage forgets them).
+        None of them may raise: ``Proctor`` wires them so."""
         self.settings = settings
         self.store = store
         self.clock = clock
@@ -66,6 +118,7 @@ class Tasks:
         self.on_ended = on_ended
         self.before_sweep = before_sweep
         self.after_sweep = after_sweep
+        self.on_expired = on_expired
 
     def _audit(self, kind: str, fields: dict[str, Any], **index: str | None) -> None:
         self.audit.append(kind, fields, **index)
@@ -81,6 +134,7 @@ class Tasks:
         ttl_s: float | None = None,
         max_calls: int | None = None,
         parent: str | None = None,
+        params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     ) -> StartedTask:
         rec_agent = self.agents.get(agent)
         if rec_agent.status is not AgentStatus.ACTIVE:
@@ -99,6 +153,7 @@ class Tasks:
             raise ValidationError(f"task ttl must be between 1s and {self.settings.task_max_ttl_s:g}s")
         if max_calls is not None and max_calls < 1:
             raise ValidationError("--max-calls must be at least 1")
+        task_params = check_params(params)
         parent_id = None
         if parent is not None:
             parent_id = TaskId(parent)
@@ -117,6 +172,7 @@ class Tasks:
             deadline=now + ttl,
             max_calls=max_calls,
             parent_id=parent_id,
+            params=task_params,
         )
         self.store.add_task(task)
         token = self.keys.sign_claims(
@@ -132,6 +188,8 @@ class Tasks:
                 "deadline": int(task.deadline),
                 "max_calls": max_calls,
                 "parent": parent_id,
+                # names only: a value (a recipient, an IBAN) is the requester's, not the log's
+                "params": [name for name, _ in task_params],
             },
             agent=str(rec_agent.name),
             task=str(task.id),
@@ -227,6 +285,8 @@ class Tasks:
         expired = self.store.expire_tasks(now)
         for t in expired:
             self._audit("task.expired", {"deadline": int(t.deadline)}, agent=str(t.agent), task=str(t.id))
+        if expired and self.on_expired is not None:
+            self.on_expired(expired)
         if self.after_sweep is not None:
             self.after_sweep(now)
         return expired
@@ -238,4 +298,14 @@ class Tasks:
         )
 
 
-__all__ = ["MAX_PURPOSE", "TASK_AUDIENCE", "StartedTask", "Tasks"]
+__all__ = [
+    "MAX_PARAMS",
+    "MAX_PARAM_VALUE",
+    "MAX_PURPOSE",
+    "TASK_AUDIENCE",
+    "StartedTask",
+    "Tasks",
+    "check_params",
+    "parse_param",
+    "task_view",
+]

@@ -165,8 +165,27 @@ def register(
                 )
             else:
                 text = h("<pre class=json>{t}</pre>", t=shown)
+            # where the value came from (docs/adr/0025): beside it, so a value found only in
+            # untrusted content is seen before the call is approved
+            origin = (
+                h(
+                    "<div class='origin {cls}'>{o}</div>",
+                    cls="risky"
+                    if ("ONLY from untrusted" in a.origin or "from nowhere" in a.origin)
+                    else "ok",
+                    o=safe_text(a.origin),
+                )
+                if a.origin
+                else Html("")
+            )
             arg_rows.append(
-                h("<tr><th>{n}{note}</th><td>{v}</td></tr>", n=safe_text(a.name), note=note, v=text)
+                h(
+                    "<tr><th>{n}{note}</th><td>{v}{origin}</td></tr>",
+                    n=safe_text(a.name),
+                    note=note,
+                    v=text,
+                    origin=origin,
+                )
             )
         args_html = (
             h("<table class=args>{rows}</table>", rows=join(arg_rows))

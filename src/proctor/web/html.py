@@ -68,6 +68,8 @@ dl{display:grid;grid-template-columns:12rem 1fr;gap:.3rem .8rem;margin:0}dt{colo
 pre.json{background:#f3f5f8;padding:.6rem;border-radius:4px;overflow:auto;max-height:28rem;margin:.2rem 0}
 .error{background:#fde8e8;border:1px solid #f5b5b5;padding:.6rem .9rem;border-radius:4px}
 .notice{background:#e8f4fd;border:1px solid #b5d8f5;padding:.6rem .9rem;border-radius:4px}
+.origin{font-size:.85rem;margin-top:.2rem}.origin.risky{color:#a4000f;font-weight:bold}
+.origin.ok{color:#1f6f3a}
 .unusual{background:#fff6e0;border:1px solid #f0d48a;padding:.4rem .8rem;border-radius:4px}
 .state-pending{color:#9a6700}.state-approved,.state-used{color:#1a7f37}.state-denied,.state-expired{color:#cf222e}
 form.decide{display:grid;gap:.5rem;max-width:40rem}textarea,input[type=text],input[type=email],

@@ -1,0 +1,571 @@
+"""``Flow`` (``p.flow``): the flow stage of one workspace, wired to the store (docs/adr/0025).
+
+What the pure core (:mod:`proctor.flow.state`, :mod:`~proctor.flow.labels`,
+:mod:`~proctor.flow.provenance`, :mod:`~proctor.flow.counters`) computes in memory, this service
+keeps and hands to the pipeline:
+
+- **observe** — every output a task's call returned is labelled (trust, sensitivity) and kept:
+  in memory, in the task's :class:`~proctor.flow.state.TaskFlow` (one per live task, bounded LRU),
+  and in the store (``Store.add_output``), sealed with the workspace's secret store (AES-GCM bound
+  to the task, like a held call's arguments: never in clear at rest, never in the audit log). The
+  sealed envelope also holds the call's arguments and decision id, so ``proctor trace export``
+  can write the task's trace while its outputs are kept.
+- **facts** — the :class:`~proctor.flow.model.FlowFacts` of one call before its decision: the
+  task's labels (high-water mark), the provenance of the call's arguments, its destinations, and
+  the declared counters of the *active* policy set over the history the store keeps. A task not in
+  memory, or with outputs another process wrote since (``seq`` above the last one seen that this
+  process did not write), is brought up to date from the store first.
+- **record_call** — an allowed call that was forwarded and matches a counter becomes a history
+  event (``Store.add_flow_event``): values as Decimal text or keyed fingerprints, never in clear.
+- **forget** — a task that ended (completed, cancelled, expired) loses its kept outputs
+  (``flow.retention: task``, the default), or keeps them for the retention period after its end
+  (then the sweep prunes them: ``Store.prune_outputs``).
+
+Cross-process lag: the gateway persists an output off the response path (its labels and text are
+in this process's memory before the next call of the task is decided here); a call of the same
+task decided by *another* process sees the output once its store write has landed (a few
+milliseconds, bounded by ``store_timeout``).
+
+Fingerprint key (``first_time`` counters): ``SecretStore.derive("flow-fingerprint")``, an HMAC of
+the workspace secret key. Rotating that key changes every fingerprint, so each value is "first
+time" once more after a rotation (the safe side). A process without a workspace uses a key that
+lives only in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from proctor.clock import Clock
+from proctor.config import Settings
+from proctor.credentials.secrets import SecretStore
+from proctor.errors import ProctorError, ValidationError
+from proctor.flow.counters import evaluate, event_for
+from proctor.flow.labels import label_output
+from proctor.flow.model import NO_FACTS, FlowFacts, Labels, Sensitivity, Trust
+from proctor.flow.state import TaskFlow
+from proctor.store.base import AgentRecord, HistoryEvent, OutputRecord, Store, TaskRecord, ToolRecord
+from proctor.types import AgentName, TaskId
+
+__all__ = ["FLOW_READS", "Flow", "output_text"]
+
+log = logging.getLogger(__name__)
+
+#: what a policy can read of the flow stage (``PolicySet.reads``, see :meth:`Flow.reads`):
+#: ``task_flow`` is the task's flow attributes, ``*`` the whole context
+FLOW_READS = frozenset({"provenance", "destinations", "history", "task_flow", "*"})
+#: tasks whose flow is kept in memory (the least recently used goes first)
+DEFAULT_CAPACITY = 512
+_ENVELOPE = 1
+_EVENT_FIELDS = ("task_id", "agent", "tool", "effect", "at", "values")
+_NONCE = 12
+
+
+def output_text(content: Iterable[Any], structured: Any = None) -> str:
+    """The text of an MCP tool result, as the flow stage reads it: every text block, the text of
+    embedded resources, and the structured content as JSON."""
+    parts: list[str] = []
+    for block in content or ():
+        if not isinstance(block, Mapping):
+            continue
+        if isinstance(text := block.get("text"), str):
+            parts.append(text)
+        res = block.get("resource")
+        if isinstance(res, Mapping) and isinstance(res.get("text"), str):
+            parts.append(res["text"])
+    if structured is not None:
+        with contextlib.suppress(TypeError, ValueError):
+            parts.append(json.dumps(structured, ensure_ascii=False, sort_keys=True, default=str))
+    return "\n".join(parts)
+
+
+def _context(task_id: str) -> bytes:
+    return f"flow-output\0{task_id}".encode()
+
+
+class _Entry:
+    """One task's flow in this process."""
+
+    __slots__ = ("flow", "loaded", "lock", "own", "seq")
+
+    def __init__(self, flow: TaskFlow) -> None:
+        self.flow = flow
+        self.loaded = False
+        #: the highest store seq restored or written here
+        self.seq = 0
+        #: nonces of the outputs this process sealed: a row carrying one is already in memory
+        self.own: set[bytes] = set()
+        self.lock = threading.RLock()
+
+
+class Flow:
+    """The flow stage of one workspace (see the module's contract)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Clock,
+        policy_set: Callable[[], Any],
+        *,
+        secrets: Callable[[], SecretStore | None],
+        capacity: int = DEFAULT_CAPACITY,
+    ) -> None:
+        """``policy_set`` returns the active :class:`~proctor.policy.loader.PolicySet` (its
+        counters and what its policies read); ``secrets`` opens the workspace secret store (None
+        without a workspace: a key living only in this process seals then)."""
+        self.settings = settings
+        self.enabled = settings.flow_enabled
+        self.max_outputs = settings.flow_max_outputs
+        self.max_output_bytes = settings.flow_max_output_bytes
+        self.store = store
+        self.clock = clock
+        self._policy_set = policy_set
+        self._secrets = secrets
+        self._sealer_cache: SecretStore | None = None
+        self._ephemeral: tuple[bytes, SecretStore] | None = None
+        self._capacity = capacity
+        self._tasks: OrderedDict[str, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        #: outputs waiting for their store write (see :meth:`persist_soon`)
+        self._pending: list[OutputRecord] = []
+        self._flushing = False
+        self._futures: set[asyncio.Future[Any]] = set()
+
+    # what the active policies read --------------------------------------------------------------
+    def reads(self, tool: ToolRecord) -> frozenset[str]:
+        """What the active set's policies that apply to ``tool``'s action read of the flow stage
+        (a subset of :data:`FLOW_READS`); every kind when the set cannot say."""
+        ps = self._policy_set()
+        fn = getattr(ps, "reads", None)
+        if callable(fn):
+            try:
+                got = fn(str(tool.name), tool.effect)
+            except Exception:
+                return FLOW_READS
+            return frozenset(str(x) for x in got) & FLOW_READS if got is not None else FLOW_READS
+        return FLOW_READS
+
+    def needed(self, tool: ToolRecord) -> bool:
+        """Whether a call of ``tool`` needs its flow facts: a call that is not a plain read is
+        always traced (its decision record and approval page show where its arguments came from);
+        a read only when the active policies read something of the flow stage for it."""
+        if not self.enabled:
+            return False
+        return tool.effect != "read" or bool(self.reads(tool))
+
+    def counts(self) -> bool:
+        """Whether the active set declares counters (so forwarded calls may be history)."""
+        return self.enabled and bool(getattr(self._policy_set(), "counters", ()))
+
+    def _counters(self) -> tuple[Any, ...]:
+        return tuple(getattr(self._policy_set(), "counters", ()) or ())
+
+    # sealing --------------------------------------------------------------------------------------
+    def _sealer(self) -> SecretStore:
+        if self._sealer_cache is not None:
+            return self._sealer_cache
+        try:
+            sealer = self._secrets()
+        except ValidationError:
+            sealer = None
+        if sealer is not None:
+            self._sealer_cache = sealer
+            return sealer
+        with self._lock:
+            if self._ephemeral is None:
+                from proctor.store.base import SecretKeyRecord
+
+                class _Mem:
+                    def ensure_secret_key(self, candidate: SecretKeyRecord) -> SecretKeyRecord:
+                        return candidate
+
+                key = os.urandom(32)
+                self._ephemeral = (key, SecretStore(_Mem(), key, now=self.clock.now()))  # type: ignore[arg-type]
+            return self._ephemeral[1]
+
+    def fingerprint_key(self) -> bytes:
+        """The key of ``first_time`` fingerprints (see the module's docstring)."""
+        return self._sealer().derive("flow-fingerprint")
+
+    def _seal(self, task_id: str, envelope: Mapping[str, Any]) -> tuple[bytes, bytes]:
+        """``(sealed, nonce)``: ``v1 \\0 key_id \\0 nonce ciphertext``."""
+        data = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+        key_id, nonce, ct = self._sealer().seal(_context(task_id), data)
+        return b"v1\0" + key_id.encode() + b"\0" + nonce + ct, nonce
+
+    def _unseal(self, task_id: str, sealed: bytes) -> dict[str, Any] | None:
+        try:
+            head, key_id, rest = sealed.split(b"\0", 2)
+            if head != b"v1":
+                return None
+            raw = self._sealer().unseal(key_id.decode(), rest[:_NONCE], rest[_NONCE:], _context(task_id))
+            value = json.loads(raw)
+        except (ValueError, ProctorError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    @staticmethod
+    def _nonce(sealed: bytes) -> bytes | None:
+        parts = sealed.split(b"\0", 2)
+        return parts[2][:_NONCE] if len(parts) == 3 else None
+
+    # the tasks in memory ----------------------------------------------------------------------------
+    def _new_flow(self, task: TaskRecord) -> TaskFlow:
+        return TaskFlow(
+            task.purpose,
+            dict(task.params),
+            max_outputs=self.max_outputs,
+            max_bytes=max(4 << 20, self.max_output_bytes),
+        )
+
+    def _entry(self, task: TaskRecord) -> _Entry:
+        key = str(task.id)
+        with self._lock:
+            entry = self._tasks.get(key)
+            if entry is not None:
+                self._tasks.move_to_end(key)
+                return entry
+            entry = _Entry(self._new_flow(task))
+            self._tasks[key] = entry
+            while len(self._tasks) > self._capacity:
+                self._tasks.popitem(last=False)
+            return entry
+
+    def _refresh(self, task: TaskRecord, entry: _Entry) -> None:
+        """Bring ``entry`` up to date with the store: its high-water mark on first use, then every
+        output with a seq above the last one seen that this process did not write."""
+        with entry.lock:
+            if not entry.loaded:
+                # the high-water mark holds outputs no longer kept (evicted) too
+                entry.flow.restore_labels(self.store.task_labels(task.id))
+            rows = self.store.outputs(task.id, after_seq=entry.seq)
+            for rec in rows:
+                entry.seq = max(entry.seq, rec.seq)
+                nonce = self._nonce(rec.sealed)
+                if nonce is not None and nonce in entry.own:
+                    entry.own.discard(nonce)
+                    continue
+                env = self._unseal(str(task.id), rec.sealed)
+                if env is None:
+                    log.warning("flow: an output of task %s cannot be unsealed (key rotated?)", task.id)
+                    continue
+                labels = Labels(Trust(rec.trust), Sensitivity.parse(rec.sensitivity), tuple(rec.reasons))
+                entry.flow.restore(rec.tool, labels, str(env.get("text") or ""))
+            entry.loaded = True
+
+    # the pipeline's stage -------------------------------------------------------------------------
+    def facts(
+        self,
+        agent: AgentRecord,
+        task: TaskRecord,
+        tool: ToolRecord,
+        args: Mapping[str, Any],
+        now: float,
+    ) -> FlowFacts:
+        """The flow facts of one call (reads the store: call it off the event loop). Raises on
+        any failure: the pipeline denies then (fail closed)."""
+        if not self.needed(tool):
+            return NO_FACTS
+        reads = self.reads(tool)
+        entry = self._entry(task)
+        self._refresh(task, entry)
+        history: tuple[tuple[str, int | Decimal | bool], ...] = ()
+        specs = self._counters()
+        if specs and ("history" in reads or "*" in reads):
+            history = self._history(specs, agent, task, tool, args, now)
+        with entry.lock:
+            facts: FlowFacts = entry.flow.facts(tool, args, history)
+        return facts
+
+    def _history(
+        self,
+        specs: tuple[Any, ...],
+        agent: AgentRecord,
+        task: TaskRecord,
+        tool: ToolRecord,
+        args: Mapping[str, Any],
+        now: float,
+    ) -> tuple[tuple[str, int | Decimal | bool], ...]:
+        events: list[Any] = []
+        if any(getattr(s, "scope", "task") == "task" for s in specs):
+            events.extend(self.store.flow_events(task_id=task.id))
+        agent_specs = [s for s in specs if getattr(s, "scope", "task") == "agent"]
+        if agent_specs:
+            windows = [getattr(s, "window_s", None) for s in agent_specs]
+            since = None if any(w is None for w in windows) else now - max(w for w in windows if w)
+            seen = set(events)
+            events.extend(
+                e for e in self.store.flow_events(agent=AgentName(agent.name), since=since) if e not in seen
+            )
+        return tuple(
+            evaluate(
+                specs,
+                events,
+                task_id=str(task.id),
+                agent=str(agent.name),
+                tool=tool,
+                args=args,
+                now=now,
+                key=self.fingerprint_key(),
+            )
+        )
+
+    def event(
+        self,
+        agent: AgentRecord | str,
+        task: TaskRecord | str,
+        tool: ToolRecord,
+        args: Mapping[str, Any],
+        now: float,
+    ) -> HistoryEvent | None:
+        """The history event of an allowed, forwarded call, or None when no counter of the active
+        set matches it (pure: no store)."""
+        if not self.enabled:
+            return None
+        specs = self._counters()
+        if not specs:
+            return None
+        ev = event_for(
+            specs,
+            task_id=str(task if isinstance(task, str) else task.id),
+            agent=str(agent if isinstance(agent, str) else agent.name),
+            tool=tool,
+            args=args,
+            at=now,
+            key=self.fingerprint_key(),
+        )
+        # the store's record of it (the same fields)
+        return None if ev is None else HistoryEvent(**{f: getattr(ev, f) for f in _EVENT_FIELDS})
+
+    def record_call(
+        self,
+        agent: AgentRecord | str,
+        task: TaskRecord | str,
+        tool: ToolRecord,
+        args: Mapping[str, Any],
+        now: float,
+    ) -> HistoryEvent | None:
+        """Count an allowed call that was forwarded (``Store.add_flow_event`` when a counter of
+        the active set matches it); the event, or None."""
+        ev = self.event(agent, task, tool, args, now)
+        if ev is not None:
+            self.add_event(ev)
+        return ev
+
+    def add_event(self, ev: HistoryEvent) -> None:
+        """Keep one history event (a store write)."""
+        self.store.add_flow_event(ev)
+
+    # outputs ---------------------------------------------------------------------------------------
+    def observe(
+        self,
+        task: TaskRecord | TaskId | str,
+        tool: ToolRecord,
+        text: str,
+        *,
+        args: Mapping[str, Any] | None = None,
+        decision_id: str | None = None,
+        now: float | None = None,
+    ) -> Labels:
+        """Label one output of ``task``'s call of ``tool`` and keep it (memory and store)."""
+        labels, rec = self.observe_local(task, tool, text, args=args, decision_id=decision_id, now=now)
+        if rec is not None:
+            self.persist(rec)
+        return labels
+
+    def observe_local(
+        self,
+        task: TaskRecord | TaskId | str,
+        tool: ToolRecord,
+        text: str,
+        *,
+        args: Mapping[str, Any] | None = None,
+        decision_id: str | None = None,
+        now: float | None = None,
+    ) -> tuple[Labels, OutputRecord | None]:
+        """:meth:`observe` without the store write: the labels, and the record for
+        :meth:`persist` (None when the flow stage is off). In memory before this returns, so the
+        next call of the task decided in this process sees the output."""
+        labels = label_output(tool, text)
+        if not self.enabled:
+            return labels, None
+        now = self.clock.now() if now is None else now
+        task_id = str(task if isinstance(task, str) else task.id)
+        kept = _truncate(text, self.max_output_bytes)
+        size = len(text.encode("utf-8", "surrogatepass"))
+        envelope: dict[str, Any] = {
+            "v": _ENVELOPE,
+            "text": kept,
+            "args": None if args is None else dict(args),
+            "decision_id": decision_id,
+            "size": size,
+        }
+        sealed, nonce = self._seal(task_id, envelope)
+        entry = None
+        if isinstance(task, TaskRecord):
+            entry = self._entry(task)
+        else:
+            with self._lock:
+                entry = self._tasks.get(task_id)
+        if entry is not None:
+            with entry.lock:
+                entry.flow.restore(str(tool.name), labels, kept)
+                entry.own.add(nonce)
+        rec = OutputRecord(
+            task_id=TaskId(task_id),
+            seq=0,
+            tool=str(tool.name),
+            trust=labels.trust.value,
+            sensitivity=labels.sensitivity.label,
+            reasons=tuple(labels.reasons),
+            sealed=sealed,
+            size=size,
+            at=now,
+        )
+        return labels, rec
+
+    def persist(self, rec: OutputRecord) -> int:
+        """Keep an output :meth:`observe_local` made (a store write)."""
+        return self.store.add_output(rec, max_outputs=self.max_outputs)
+
+    def persist_soon(self, rec: OutputRecord, run: Callable[[Callable[[], None]], Awaitable[Any]]) -> None:
+        """Keep an output off the response path (asyncio): queued, and written by one store call
+        on a worker thread (``run``: the store guard) with whatever else queued meanwhile. The
+        write is not fsynced on its own (it survives a crash of the process, and commits with the
+        next durable write): the output is in memory already, and the task's next call decided
+        here sees it; another process sees it once the write has landed."""
+        with self._lock:
+            self._pending.append(rec)
+            if self._flushing:
+                return
+            self._flushing = True
+        fut = asyncio.ensure_future(run(self._flush))
+        self._futures.add(fut)
+        fut.add_done_callback(self._flushed)
+
+    def _flush(self) -> None:
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._flushing = False
+                    return
+            for rec in batch:
+                try:
+                    self.store.add_output(rec, max_outputs=self.max_outputs, durable=False)
+                except Exception as exc:
+                    log.error("flow: an output of task %s was not kept: %s", rec.task_id, type(exc).__name__)
+
+    def _flushed(self, fut: asyncio.Future[Any]) -> None:
+        self._futures.discard(fut)
+        if fut.cancelled() or fut.exception() is not None:
+            with self._lock:  # the store refused at once (down): what was queued is dropped, said
+                dropped, self._pending, self._flushing = len(self._pending), [], False
+            log.error("flow: %d output(s) not kept: the store is unavailable", dropped)
+
+    # the end of a task -----------------------------------------------------------------------------
+    def forget(self, task_id: TaskId | str) -> int:
+        """The task ended: drop it from memory and, under ``flow.retention: task``, delete its
+        kept outputs (its high-water mark stays). Returns how many were deleted."""
+        with self._lock:
+            self._tasks.pop(str(task_id), None)
+        if self.settings.flow_retention_s is not None:
+            return 0  # kept for the retention period: the sweep prunes them
+        return self.store.delete_outputs(TaskId(str(task_id)))
+
+    def sweep(self, now: float) -> int:
+        """Delete the outputs of tasks that ended longer ago than ``flow.retention`` (and any
+        output stored after its task ended)."""
+        retention = self.settings.flow_retention_s
+        return self.store.prune_outputs(now - (retention or 0.0))
+
+    # trace export ----------------------------------------------------------------------------------
+    def export(self, task_id: TaskId | str) -> list[dict[str, Any]]:
+        """The task's trace (docs/adr/0025 §6) while its outputs are kept: a ``tool`` line per tool
+        it used, its ``task`` line, then a ``call`` line per kept output (arguments, output, ``at``
+        from the task's start). Calls that were denied or held keep no arguments and are absent."""
+        from proctor.errors import UnknownTask
+
+        task = self.store.get_task(TaskId(str(task_id)))
+        if task is None:
+            raise UnknownTask(f"unknown task `{task_id}`")
+        calls: list[dict[str, Any]] = []
+        tools: dict[str, ToolRecord | None] = {}
+        for rec in self.store.outputs(task.id):
+            env = self._unseal(str(task.id), rec.sealed)
+            if env is None:
+                continue
+            if rec.tool not in tools:
+                tools[rec.tool] = self.store.get_tool(rec.tool)  # type: ignore[arg-type]
+            line: dict[str, Any] = {
+                "type": "call",
+                "id": str(env.get("decision_id") or f"c-{rec.seq}"),
+                "tool": rec.tool,
+                "args": env.get("args") or {},
+                "at": round(max(0.0, rec.at - task.created_at), 6),
+                "output": str(env.get("text") or ""),
+                "meta": {},
+            }
+            calls.append(line)
+        out: list[dict[str, Any]] = [tool_line(t) for t in tools.values() if t is not None]
+        out.append(
+            {
+                "type": "task",
+                "id": str(task.id),
+                "agent": str(task.agent),
+                "owner": None,
+                "purpose": task.purpose,
+                "params": dict(task.params),
+                "allow": list(task.allow),
+                **({"resources": list(task.resources)} if task.resources else {}),
+                "requested_by": str(task.requested_by),
+                "meta": {},
+            }
+        )
+        owner = _owner(self.store, task)
+        if owner is not None:
+            out[-1]["owner"] = owner
+        else:
+            del out[-1]["owner"]
+        out.extend(calls)
+        return out
+
+
+def tool_line(tool: ToolRecord) -> dict[str, Any]:
+    """A trace's ``tool`` line: the keys of ``tools:`` in proctor.yaml (``tool_to_mapping``), plus
+    ``input_schema`` and ``destinations`` (the form ``proctor.flow.trace`` reads)."""
+    from proctor.config import tool_to_mapping
+
+    line: dict[str, Any] = {"type": "tool", **tool_to_mapping(tool)}
+    line.pop("input_schema", None)
+    if tool.input_schema is not None:
+        with contextlib.suppress(ValueError):
+            line["input_schema"] = json.loads(tool.input_schema)
+    if tool.destinations:
+        line["destinations"] = list(tool.destinations)
+    return line
+
+
+def _owner(store: Store, task: TaskRecord) -> str | None:
+    try:
+        agent = store.get_agent(task.agent)
+    except Exception:
+        return None
+    return None if agent is None else str(agent.owner)
+
+
+def _truncate(text: str, limit: int) -> str:
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) <= limit:
+        return text
+    return raw[:limit].decode("utf-8", "ignore")

@@ -1,0 +1,290 @@
+"""The flow service (``p.flow``) over a real SQLite store: outputs labelled, sealed and kept per
+task, rebuilt in another process, counted into history, forgotten at the task's end; the pipeline
+hands its facts to the decision and denies when they cannot be computed (docs/adr/0025)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from proctor.app import Proctor
+from proctor.clock import FrozenClock
+from proctor.flow.model import Origin, Sensitivity, Trust
+from proctor.pipeline import CallInput
+from proctor.store.base import AuditQuery, ToolRecord
+from proctor.testing import Sandbox, temporary_workspace
+from proctor.types import TaskId, Verdict
+
+CONFIG = """\
+trust_domain: acme.test
+store: sqlite:///proctor.db
+{extra}
+tools:
+  - {{name: mail.read, effect: read, labels: {{trust: untrusted, sensitivity: internal}}}}
+  - {{name: crm.lookup, effect: read, labels: {{trust: trusted, sensitivity: confidential}}}}
+  - {{name: bank.pay, effect: pay}}
+"""
+IBAN = "DE89370400440532013000"
+EMAIL = "Pay the invoice to DE89 3704 0044 0532 0130 00 now."
+POLICY = """
+@id("t.pay")
+permit (principal, action == Proctor::Action::"pay", resource)
+when { context.provenance.all_traced };
+
+@id("t.pay-held")
+@approval("owner")
+permit (principal, action == Proctor::Action::"pay", resource)
+when { context.provenance.destination_untrusted };
+"""
+
+
+def _sandbox(tmp_path: Path, extra: str = "", counters: str | None = None) -> Iterator[Sandbox]:
+    with temporary_workspace(tmp_path / "ws", config_text=CONFIG.format(extra=extra)) as sb:
+        (sb.workspace.policies_dir / "40-flow.cedar").write_text(POLICY, encoding="utf-8")
+        if counters is not None:
+            (sb.workspace.policies_dir / "counters.yaml").write_text(counters, encoding="utf-8")
+        assert sb.proctor.policies.reload()
+        sb.proctor.agents.add("bot", "owner@acme.test")
+        yield sb
+
+
+@pytest.fixture
+def sb(tmp_path: Path) -> Iterator[Sandbox]:
+    yield from _sandbox(tmp_path)
+
+
+def _start(p: Proctor, **params: str) -> tuple[str, str]:
+    started = p.tasks.start(
+        agent="bot",
+        purpose="Pay ACME's invoice of 1250 EUR",
+        allow=["mail.*", "crm.*", "bank.*"],
+        requested_by="alice@acme.test",
+        ttl_s=3600,
+        params=params,
+    )
+    return str(started.task.id), started.token
+
+
+def _decision_record(p: Proctor, decision_id: object) -> dict[str, Any]:
+    p.audit.flush()
+    rows: list[dict[str, Any]] = [
+        json.loads(bytes(r.body)) for r in p.store.get_audit_by_decision(str(decision_id))
+    ]
+    (rec,) = [r for r in rows if r["kind"] == "decision"]
+    return rec
+
+
+def _tool(p: Proctor, name: str) -> ToolRecord:
+    return p.tools.get(name)
+
+
+def _pay(token: str, iban: str = IBAN, amount: object = 1250) -> CallInput:
+    return CallInput(tool="bank.pay", args={"iban": iban, "amount": amount}, agent="bot", task_token=token)
+
+
+def test_an_output_is_labelled_sealed_and_traced(sb: Sandbox) -> None:
+    p = sb.proctor
+    task_id, token = _start(p)
+    task = p.tasks.get(task_id)
+    labels = p.flow.observe(task, _tool(p, "mail.read"), EMAIL)
+    assert labels.trust is Trust.UNTRUSTED
+    (kept,) = p.store.outputs(TaskId(task_id))
+    assert kept.tool == "mail.read"
+    assert kept.trust == "untrusted"
+    assert b"3704" not in bytes(kept.sealed)  # sealed: never in clear at rest
+    facts = p.flow.facts(p.agents.get("bot"), task, _tool(p, "bank.pay"), {"iban": IBAN, "amount": 1250}, 0)
+    assert facts.task.read_untrusted
+    origins = {a.path: a for a in facts.provenance.args}
+    assert origins["iban"].origin is Origin.UNTRUSTED
+    assert origins["iban"].sources == ("mail.read",)
+    assert origins["amount"].origin is Origin.INTENT  # the purpose says 1250
+    d = p.decide(_pay(token))
+    assert d.verdict is Verdict.APPROVAL_REQUIRED
+    # the decision record names the argument and its origin, never its value
+    rec = _decision_record(p, d.decision_id)
+    assert {a["arg"]: a["origin"] for a in rec["provenance"]["args"]}["iban"] == "untrusted"
+    assert IBAN not in json.dumps(rec)
+    # the approval shows the origin beside the argument
+    view = p.approvals.view(str(d.approval_id), None)
+    assert {a.name: a.origin for a in view.args}["iban"] == (
+        "ONLY from untrusted content: mail.read (destination)"
+    )
+    assert view.to_dict()["provenance"]["args"]
+
+
+def test_a_param_is_the_intent_and_the_call_runs(sb: Sandbox) -> None:
+    p = sb.proctor
+    task_id, token = _start(p, iban=IBAN)
+    assert p.tasks.get(task_id).params == (("iban", IBAN),)
+    p.flow.observe(p.tasks.get(task_id), _tool(p, "mail.read"), EMAIL)
+    assert p.decide(_pay(token)).verdict is Verdict.ALLOW
+    # a value written differently (grouped, lower case) is the same value
+    assert p.decide(_pay(token, "de89 3704 0044 0532 0130 00")).verdict is Verdict.ALLOW
+
+
+def test_another_process_sees_the_outputs_and_rebuilds_from_the_store(sb: Sandbox) -> None:
+    p = sb.proctor
+    task_id, token = _start(p)
+    agent = p.agents.get("bot")
+    pay = _tool(p, "bank.pay")
+    args = {"iban": IBAN, "amount": 1250}
+    # this process has the task in memory, with nothing read yet
+    assert p.flow.facts(agent, p.tasks.get(task_id), pay, args, 0).provenance.untrusted_args == ()
+    with Proctor.open(sb.workspace, clock=FrozenClock()) as other:  # another process, same store
+        other.flow.observe(other.tasks.get(task_id), other.tools.get("mail.read"), EMAIL)
+    again = p.flow.facts(agent, p.tasks.get(task_id), pay, args, 0)
+    assert again.provenance.untrusted_args == ("iban",)
+    assert again.task.read_untrusted
+    with Proctor.open(sb.workspace, clock=FrozenClock()) as fresh:  # a restart: rebuilt from the store
+        rebuilt = fresh.flow.facts(fresh.agents.get("bot"), fresh.tasks.get(task_id), pay, args, 0)
+    assert rebuilt.provenance == again.provenance
+    assert rebuilt.task.read_untrusted
+    assert p.decide(_pay(token)).verdict is Verdict.APPROVAL_REQUIRED
+
+
+def test_the_high_water_mark_survives_eviction(tmp_path: Path) -> None:
+    for sb in _sandbox(tmp_path, extra="flow: {max_outputs: 1}"):
+        p = sb.proctor
+        task_id, _ = _start(p)
+        task = p.tasks.get(task_id)
+        p.flow.observe(task, _tool(p, "crm.lookup"), "ACME Energy: account on file")
+        p.flow.observe(task, _tool(p, "mail.read"), "hello")
+        assert len(p.store.outputs(TaskId(task_id))) == 1
+        with Proctor.open(sb.workspace, clock=FrozenClock()) as fresh:
+            facts = fresh.flow.facts(
+                fresh.agents.get("bot"), fresh.tasks.get(task_id), fresh.tools.get("bank.pay"), {}, 0
+            )
+        assert facts.task.max_sensitivity is Sensitivity.CONFIDENTIAL  # read, then evicted
+        assert facts.task.read_untrusted
+
+
+def test_outputs_are_deleted_when_the_task_ends_or_expires(sb: Sandbox) -> None:
+    p = sb.proctor
+    ended, _ = _start(p)
+    expiring = p.tasks.start(
+        agent="bot", purpose="x", allow=["mail.*"], requested_by="a@acme.test", ttl_s=60
+    ).task
+    for t in (ended, expiring.id):
+        p.flow.observe(p.tasks.get(str(t)), _tool(p, "mail.read"), EMAIL)
+    p.tasks.end(ended)
+    assert p.store.outputs(TaskId(ended)) == []
+    assert p.store.outputs(expiring.id) != []
+    sb.clock.advance(61)
+    p.tasks.sweep()
+    assert p.store.outputs(expiring.id) == []
+
+
+def test_retention_keeps_outputs_after_the_end_for_a_while(tmp_path: Path) -> None:
+    for sb in _sandbox(tmp_path, extra="flow: {retention: 1h}"):
+        p = sb.proctor
+        task_id, _ = _start(p)
+        p.flow.observe(p.tasks.get(task_id), _tool(p, "mail.read"), EMAIL)
+        p.tasks.end(task_id)
+        p.tasks.sweep()
+        assert len(p.store.outputs(TaskId(task_id))) == 1
+        lines = p.flow.export(task_id)
+        assert [x["type"] for x in lines] == ["tool", "task", "call"]
+        assert lines[2]["output"] == EMAIL
+        sb.clock.advance(3601)
+        p.tasks.sweep()
+        assert p.store.outputs(TaskId(task_id)) == []
+
+
+def test_export_writes_the_tasks_trace(sb: Sandbox) -> None:
+    p = sb.proctor
+    task_id, _ = _start(p, iban=IBAN)
+    task = p.tasks.get(task_id)
+    p.flow.observe(task, _tool(p, "mail.read"), EMAIL, args={"folder": "inbox"}, decision_id="dec-1")
+    lines = p.flow.export(task_id)
+    tool, task_line, call = lines
+    assert tool["type"] == "tool"
+    assert tool["name"] == "mail.read"
+    assert tool["effect"] == "read"
+    assert tool["labels"] == {"trust": "untrusted", "sensitivity": "internal"}
+    assert task_line["params"] == {"iban": IBAN}
+    assert task_line["purpose"] == task.purpose
+    assert task_line["owner"] == "owner@acme.test"
+    assert call["args"] == {"folder": "inbox"}
+    assert call["output"] == EMAIL
+    assert call["id"] == "dec-1"
+
+
+COUNTERS = """\
+counters:
+  spent:
+    kind: sum
+    arg: amount
+    match: {effects: [pay]}
+"""
+SPEND_POLICY = """
+@id("t.spend-cap")
+forbid (principal, action == Proctor::Action::"pay", resource)
+when { context.history.spent.greaterThan(decimal("2000.0")) };
+"""
+
+
+def test_history_counts_forwarded_calls_and_a_bad_value_is_a_deny(tmp_path: Path) -> None:
+    for sb in _sandbox(tmp_path, counters=COUNTERS):
+        p = sb.proctor
+        (sb.workspace.policies_dir / "41-spend.cedar").write_text(SPEND_POLICY, encoding="utf-8")
+        assert p.policies.reload()
+        task_id, token = _start(p, iban=IBAN)
+        pay = _tool(p, "bank.pay")
+        assert p.decide(_pay(token)).verdict is Verdict.ALLOW
+        ev = p.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": 1250}, sb.clock.now())
+        assert ev is not None
+        assert ev.values == (("spent", "1250"),)
+        # 1250 already spent: another 1250 goes over 2000
+        d = p.decide(_pay(token))
+        assert d.verdict is Verdict.DENY
+        assert "t.spend-cap" in d.policies
+        # a value the counter cannot read: the flow stage fails, the call is denied and audited
+        bad = p.decide(_pay(token, amount="lots"))
+        assert bad.verdict is Verdict.DENY
+        assert bad.errors == ("flow_failed",), bad
+        rec = _decision_record(p, bad.decision_id)
+        assert rec["decision"] == "deny"
+        assert rec["outcome"]["errors"] == ["flow_failed"]
+
+
+def test_a_read_with_no_flow_policy_gets_no_facts(sb: Sandbox) -> None:
+    """Reads the active set reads no flow data for cost nothing: no store read, no trace."""
+    p = sb.proctor
+    assert not p.flow.needed(_tool(p, "mail.read"))
+    assert p.flow.needed(_tool(p, "bank.pay"))
+    _, token = _start(p)
+    d = p.decide(CallInput(tool="mail.read", args={}, agent="bot", task_token=token))
+    assert d.verdict is Verdict.ALLOW
+    rec = _decision_record(p, d.decision_id)
+    assert "provenance" not in rec
+
+
+def test_the_flow_stage_off(tmp_path: Path) -> None:
+    for sb in _sandbox(tmp_path, extra="flow: {enabled: false}"):
+        p = sb.proctor
+        task_id, token = _start(p)
+        p.flow.observe(p.tasks.get(task_id), _tool(p, "mail.read"), EMAIL)
+        assert p.store.outputs(TaskId(task_id)) == []
+        # nothing traced: all_traced is false, destination_untrusted too: no policy permits
+        assert p.decide(_pay(token)).verdict is Verdict.DENY
+
+
+def test_task_params_are_checked(sb: Sandbox) -> None:
+    from proctor.errors import ValidationError
+
+    for bad in ({"1x": "v"}, {"a-b": "v"}, {"x": ""}, {"x": "v" * 2001}, {f"p{i}": "v" for i in range(33)}):
+        with pytest.raises(ValidationError):
+            _start(sb.proctor, **bad)
+    p = sb.proctor
+    task_id, _ = _start(p, recipient="ap@acme.example", iban=IBAN)
+    assert p.tasks.get(task_id).params == (("iban", IBAN), ("recipient", "ap@acme.example"))
+    p.audit.flush()
+    (started,) = [
+        json.loads(bytes(r.body)) for r in p.store.search_audit(AuditQuery(kind="task.started", limit=10))
+    ]
+    assert started["params"] == ["iban", "recipient"]  # names only: values are not the log's
+    assert IBAN not in json.dumps(started)
