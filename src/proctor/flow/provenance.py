@@ -63,6 +63,7 @@ __all__ = [
     "normalise_url",
     "normalise_value",
     "parse_amounts",
+    "utf8_size",
 ]
 
 #: argument names (the last field of a path, or its last ``_``-separated word) that decide where
@@ -273,6 +274,11 @@ def _numbers(norm: str) -> set[Decimal]:
                 if len(out) >= _MAX_KEYS:
                     break
     return out
+
+
+def utf8_size(text: str) -> int:
+    """The size of ``text`` in UTF-8 bytes (without encoding ASCII text)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _trivial_number(value: int | float | Decimal) -> bool:
@@ -645,7 +651,7 @@ class SourceIndex:
         keys.update("u" + u for u in _urls(unicodedata.normalize("NFKC", text)))
         keys.update(_dec_key(d) for d in _numbers(norm))
         keys.update("i" + i for i in _identifiers(norm))
-        src = _Source(name, origin, norm, tuple(keys), len(text))
+        src = _Source(name, origin, norm, tuple(keys), utf8_size(text))
         if self._free:
             slot = self._free.pop()
             self._slots[slot] = src
@@ -663,7 +669,7 @@ class SourceIndex:
         """Index one output of ``tool`` (normalised once, here)."""
         slot = self._add(tool, _CLASS[Trust(trust)], text)
         self._outputs.append(slot)
-        self._bytes += len(text)
+        self._bytes += self._sources_size(slot)
 
     def evict_oldest(self) -> bool:
         """Forget the oldest output; False when there is none."""
@@ -691,8 +697,12 @@ class SourceIndex:
 
     @property
     def size(self) -> int:
-        """Characters of output text indexed."""
+        """Bytes (UTF-8) of output text indexed."""
         return self._bytes
+
+    def _sources_size(self, slot: int) -> int:
+        src = self._slots[slot]
+        return 0 if src is None else src.size
 
     # -- looking up
 
