@@ -267,6 +267,21 @@ def test_the_table_lists_changed_decisions_first(dirs: dict[str, Path]) -> None:
     rows = [ln for ln in res.output.splitlines() if "pay.jsonl:" in ln]
     assert [r.split("pay.jsonl:")[1].split()[0] for r in rows] == ["6", "7", "4", "5", "8"]
     assert "2 changed" in res.output
+    res = CliRunner().invoke(
+        cli,
+        [
+            "replay",
+            str(dirs["trace"]),
+            "--policies",
+            str(dirs["candidate"]),
+            "--baseline",
+            str(dirs["baseline"]),
+            "--changed",
+        ],
+        env={"COLUMNS": "200"},
+    )
+    rows = [ln for ln in res.output.splitlines() if "pay.jsonl:" in ln]
+    assert [r.split("pay.jsonl:")[1].split()[0] for r in rows] == ["6", "7"]
 
 
 def test_bad_input_exits_2_naming_file_and_line(dirs: dict[str, Path], tmp_path: Path) -> None:
