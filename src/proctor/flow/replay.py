@@ -17,7 +17,7 @@ Rules (documented in docs/trace-format.md):
   only once a person approves it, which a replay cannot know). History spans the tasks of one trace
   file (``scope: agent`` counters included), never several files: each file replays alone.
 - **Time.** The first task of a file starts at :data:`START`; each next task starts one second
-  after the previous task's last call. A call is decided at its task's start plus its ``at``.
+  after the previous task's latest call. A call is decided at its task's start plus its ``at``.
 - **Records.** The agent is active, owned by the task line's ``owner``; the task is active with a
   deadline far ahead; tools are the file's own tool lines, then ``tools`` given by the caller (the
   workspace's registry, for the CLI) for names no tool line defines. A call of a tool defined
@@ -423,7 +423,7 @@ def replay(
                     max_output_bytes,
                 )
             )
-            start += (task.calls[-1].at if task.calls else 0.0) + 1.0
+            start += max((c.at for c in task.calls), default=0.0) + 1.0
     return ReplayReport(
         policies=policies.version,
         baseline=None if baseline is None else baseline.version,
