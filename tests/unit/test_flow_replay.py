@@ -207,6 +207,11 @@ def test_each_set_counts_the_calls_it_allowed(tmp_path: Path) -> None:
         ("t-1", "3", "deny"),
         ("t-2", "next-task", "allow"),
     ]
+    # the same set as its own baseline (decided once, its history counted once): nothing changes
+    again = replay([trace], policies_for(d, [trace]), baseline=policies_for(d, [trace]))
+    assert [(c.call, c.decision, c.baseline_decision) for c in again.calls] == [
+        (call, decision, decision) for _, call, decision in got
+    ]
 
 
 def test_json_output_schema_through_the_cli(dirs: dict[str, Path]) -> None:

@@ -350,7 +350,12 @@ def _replay_call(
     try:
         facts = _cedar_facts(flow.facts(tool, call.args))
         d = _decide_call(cand, facts, agent, record, tool, call.args, now)
-        b = None if base is None else _decide_call(base, facts, agent, record, tool, call.args, now)
+        if base is None:
+            b = None
+        elif base is cand:  # the same set twice (a candidate equal to the workspace's): same decision
+            b = d
+        else:
+            b = _decide_call(base, facts, agent, record, tool, call.args, now)
     except Exception as exc:  # fail closed, as the pipeline does: a call that cannot be traced is denied
         reasons = (f"error while tracing the call ({type(exc).__name__}): the call is denied",)
         failed = CallReport(
@@ -399,7 +404,9 @@ def replay(
     if not loaded:
         raise ValidationError("no trace to replay")
     cand = _side(policies)
-    base = None if baseline is None else _side(baseline)
+    base = None
+    if baseline is not None:
+        base = cand if baseline.version == policies.version else _side(baseline)
     tasks: list[TaskReport] = []
     for index, trace in enumerate(loaded):
         # each file's own tool lines, then the registry's
