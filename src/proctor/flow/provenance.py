@@ -103,6 +103,22 @@ DESTINATION_NAMES = frozenset(
         "users",
         "phone",
         "phone_number",
+        # where data goes, by other common names
+        "destination",
+        "destinations",
+        "dest",
+        "send_to",
+        "forward_to",
+        "reply_to",
+        "to_list",
+        "cc_list",
+        "bcc_list",
+        "recipient_list",
+        "email_list",
+        "channel",
+        "owner",
+        "collaborator",
+        "collaborators",
     }
 )
 #: for tools flagged ``destructive`` or ``access_control``: the file to delete or share
