@@ -207,6 +207,11 @@ def test_each_set_counts_the_calls_it_allowed(tmp_path: Path) -> None:
         ("t-1", "3", "deny"),
         ("t-2", "next-task", "allow"),
     ]
+    # the same set as its own baseline (decided once, its history counted once): nothing changes
+    again = replay([trace], policies_for(d, [trace]), baseline=policies_for(d, [trace]))
+    assert [(c.call, c.decision, c.baseline_decision) for c in again.calls] == [
+        (call, decision, decision) for _, call, decision in got
+    ]
 
 
 def test_json_output_schema_through_the_cli(dirs: dict[str, Path]) -> None:
@@ -267,6 +272,21 @@ def test_the_table_lists_changed_decisions_first(dirs: dict[str, Path]) -> None:
     rows = [ln for ln in res.output.splitlines() if "pay.jsonl:" in ln]
     assert [r.split("pay.jsonl:")[1].split()[0] for r in rows] == ["6", "7", "4", "5", "8"]
     assert "2 changed" in res.output
+    res = CliRunner().invoke(
+        cli,
+        [
+            "replay",
+            str(dirs["trace"]),
+            "--policies",
+            str(dirs["candidate"]),
+            "--baseline",
+            str(dirs["baseline"]),
+            "--changed",
+        ],
+        env={"COLUMNS": "200"},
+    )
+    rows = [ln for ln in res.output.splitlines() if "pay.jsonl:" in ln]
+    assert [r.split("pay.jsonl:")[1].split()[0] for r in rows] == ["6", "7"]
 
 
 def test_bad_input_exits_2_naming_file_and_line(dirs: dict[str, Path], tmp_path: Path) -> None:

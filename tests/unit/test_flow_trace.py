@@ -114,7 +114,6 @@ def test_several_tasks_per_file_each_owns_the_calls_after_it() -> None:
         ((TASK, {"type": "cal", "tool": "x"}), 2, "unknown line type `cal`"),
         ((TASK, {"tool": "x"}), 2, "`type` is required"),
         ((TASK, {**CALL, "at": -1}), 2, "`at`"),
-        ((TASK, {**CALL, "at": 5}, {**CALL, "id": "c-2", "at": 4}), 3, "before the previous call"),
         ((TASK, CALL, CALL), 3, "appears twice"),
         ((TASK, TASK), 2, "already defined at line 1"),
         ((TOOL, TOOL, TASK), 2, "already defined at line 1"),

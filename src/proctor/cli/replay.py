@@ -116,10 +116,11 @@ def replay(
 ) -> None:
     """Re-decide recorded traces under a candidate policy set, in memory, and show what changes.
 
-    Every call of every task is decided as the gateway would (its arguments, the outputs the task
-    had seen, its counters), under --policies and the baseline; nothing is stored or sent. The
-    workspace's registered tools are used for the tools the traces do not define. Exit code 0, or
-    2 on bad input (the error names file:line)."""
+    Each call is decided as the gateway would (its arguments, the outputs seen, its counters).
+
+    Nothing is stored or sent. The workspace's tools serve the tools the traces do not define.
+
+    Exit code 0, or 2 on bad input (the error names file:line)."""
     from proctor.flow.replay import merge_tools
     from proctor.flow.replay import replay as run
     from proctor.flow.trace import load_trace

@@ -190,8 +190,10 @@ def _chunks(text: str) -> Iterator[str]:
 
 
 def _candidate_lines(text: str) -> str:
-    """The lines of ``text`` that hold a trigger, in order, joined by newlines (empty: none)."""
+    """The lines of ``text`` that hold a trigger, in order, joined by newlines (empty: none);
+    the whole text when most lines do (base64, key material: selecting them saves nothing)."""
     starts: set[int] = set()
+    half = (text.count("\n") + 1) // 2
     for pattern in _TRIGGERS:
         pos = 0
         while True:
@@ -203,6 +205,8 @@ def _candidate_lines(text: str) -> str:
             if b < 0:
                 break
             pos = b + 1
+        if len(starts) > half:
+            return text
     kept: list[str] = []
     for a in sorted(starts):
         b = text.find("\n", a)

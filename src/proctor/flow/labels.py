@@ -54,10 +54,17 @@ _INJECTION = (
 
 
 def injection_markers(text: str, *, limit: int = MAX_SCAN_CHARS) -> list[str]:
-    """The prompt-injection marker kinds found in ``text`` (sorted; see the module docstring)."""
+    """The prompt-injection marker kinds found in ``text`` (sorted; see the module docstring).
+    Each pattern runs only when a cheap substring test says it can match."""
     if len(text) > limit:
         text = text[:limit]
-    return sorted(kind for kind, pattern in _INJECTION if pattern.search(text))
+    low = text.lower()
+    maybe = {
+        "ignore-instructions": "ignor" in low or "disregard" in low or "forget" in low,
+        "chat-template-token": "<|" in text or "INST]" in text or "SYS>>" in text,
+        "unicode-tag-characters": not text.isascii(),
+    }
+    return sorted(kind for kind, pattern in _INJECTION if maybe[kind] and pattern.search(text))
 
 
 def registry_labels(tool: ToolRecord) -> Labels:

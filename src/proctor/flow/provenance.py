@@ -103,6 +103,22 @@ DESTINATION_NAMES = frozenset(
         "users",
         "phone",
         "phone_number",
+        # where data goes, by other common names
+        "destination",
+        "destinations",
+        "dest",
+        "send_to",
+        "forward_to",
+        "reply_to",
+        "to_list",
+        "cc_list",
+        "bcc_list",
+        "recipient_list",
+        "email_list",
+        "channel",
+        "owner",
+        "collaborator",
+        "collaborators",
     }
 )
 #: for tools flagged ``destructive`` or ``access_control``: the file to delete or share
@@ -141,13 +157,15 @@ _URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`]+", re.IGNORECASE)
 _URL_TRAIL = ".,;:!?)]}>'\""
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]", re.IGNORECASE)
 # a number as written: optional sign and currency, digits with separators, optional decimals
-_NUMBER = re.compile(r"(?<![\w.,])[-+]?(?:[$€£¥]\s?)?\d(?:[\d,.'\u00a0\u202f ]*\d)?")
+# a number as written: digits with separators (a sign or currency around it does not matter:
+# values are compared as absolute amounts); one pass finds both numbers and digit clusters
+_NUMBER = re.compile(r"\d(?:[\d,.'\u00a0\u202f ]*\d)?")
+_LEADING_GROUP = re.compile(r"\d+[,.'\u00a0\u202f ]*")
 # a run of groups that could form an identifier: groups holding a digit, or short letter groups
 # (an IBAN's country and bank codes), separated by spaces, ``-``, ``.``, ``/``, ``(``, ``)``, ``+``
 _IDENT_GROUP = r"(?:[^\W_]*\d[^\W_]*|[^\W\d_]{1,4})(?![^\W_])"
 _IDENT_RUN = re.compile(rf"(?<![^\W_]){_IDENT_GROUP}(?:[ \-./()+]{{1,3}}{_IDENT_GROUP})*")
 _NON_DIGIT = re.compile(r"\D+")
-_DIGIT_RUN = re.compile(r"\d+")
 #: digits closer than this belong to one cluster; the region around it extends this far
 _CLUSTER_GAP = 24
 #: numbers, identifiers and URLs indexed per source at most (bounds the work a crafted output
@@ -262,9 +280,26 @@ def parse_amounts(text: str) -> set[Decimal]:
     return _parse_number(m.group(2).strip())
 
 
-def _numbers(norm: str) -> set[Decimal]:
+def _number_spans(norm: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(0)) for m in _NUMBER.finditer(norm)]
+
+
+def _numbers(norm: str, spans: list[tuple[int, int, str]]) -> set[Decimal]:
+    raws: set[str] = set()
+    for start, _, written in spans:
+        raw = written
+        if start > 0:
+            c = norm[start - 1]
+            if c.isalnum() or c in "_.,":
+                # glued to a word (``de89``, ``inv2024``): not a number; what follows its first
+                # digit group still is (``abc123 1,500.00``)
+                lead = _LEADING_GROUP.match(raw)
+                raw = raw[lead.end() :] if lead else ""
+                if not raw:
+                    continue
+        raws.add(raw)
     out: set[Decimal] = set()
-    for raw in set(_NUMBER.findall(norm)):
+    for raw in raws:
         if len(out) >= _MAX_KEYS:
             break  # see _identifiers
         out |= _parse_number(raw)
@@ -302,20 +337,20 @@ def _digits(text: str) -> int:
     return len(_NON_DIGIT.sub("", text))
 
 
-def _digit_regions(norm: str) -> Iterator[str]:
+def _digit_regions(norm: str, spans: list[tuple[int, int, str]]) -> Iterator[str]:
     """The parts of ``norm`` around clusters of 6+ digits (where an identifier can be), so the
     identifier pattern runs on a fraction of a text."""
     start = end = -1
     count = 0
     n = len(norm)
-    for m in _DIGIT_RUN.finditer(norm):
-        if start >= 0 and m.start() - end <= _CLUSTER_GAP:
-            end = m.end()
-            count += end - m.start()
+    for s, e, raw in spans:
+        if start >= 0 and s - end <= _CLUSTER_GAP:
+            end = e
+            count += _digits(raw)
             continue
         if count >= _IDENT_DIGITS:
             yield _region(norm, start, end, n)
-        start, end, count = m.start(), m.end(), m.end() - m.start()
+        start, end, count = s, e, _digits(raw)
     if count >= _IDENT_DIGITS:
         yield _region(norm, start, end, n)
 
@@ -326,10 +361,10 @@ def _region(norm: str, start: int, end: int, n: int) -> str:
     return norm[a : b if b >= 0 else n]
 
 
-def _identifiers(norm: str) -> set[str]:
+def _identifiers(norm: str, spans: list[tuple[int, int, str]]) -> set[str]:
     out: set[str] = set()
     work = [_MAX_WORK]
-    for region in _digit_regions(norm):
+    for region in _digit_regions(norm, spans):
         _region_identifiers(region, out, work)
         if len(out) >= _MAX_KEYS or work[0] <= 0:
             break  # a source this dense in numbers is indexed in part (its values read as none)
@@ -649,8 +684,9 @@ class SourceIndex:
         keys: set[str] = {"t" + t for t in _terms(norm)}
         keys.update("e" + e for e in _emails(norm))
         keys.update("u" + u for u in _urls(unicodedata.normalize("NFKC", text)))
-        keys.update(_dec_key(d) for d in _numbers(norm))
-        keys.update("i" + i for i in _identifiers(norm))
+        spans = _number_spans(norm)
+        keys.update(_dec_key(d) for d in _numbers(norm, spans))
+        keys.update("i" + i for i in _identifiers(norm, spans))
         src = _Source(name, origin, norm, tuple(keys), utf8_size(text))
         if self._free:
             slot = self._free.pop()

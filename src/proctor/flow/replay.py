@@ -17,7 +17,7 @@ Rules (documented in docs/trace-format.md):
   only once a person approves it, which a replay cannot know). History spans the tasks of one trace
   file (``scope: agent`` counters included), never several files: each file replays alone.
 - **Time.** The first task of a file starts at :data:`START`; each next task starts one second
-  after the previous task's last call. A call is decided at its task's start plus its ``at``.
+  after the previous task's latest call. A call is decided at its task's start plus its ``at``.
 - **Records.** The agent is active, owned by the task line's ``owner``; the task is active with a
   deadline far ahead; tools are the file's own tool lines, then ``tools`` given by the caller (the
   workspace's registry, for the CLI) for names no tool line defines. A call of a tool defined
@@ -350,7 +350,12 @@ def _replay_call(
     try:
         facts = _cedar_facts(flow.facts(tool, call.args))
         d = _decide_call(cand, facts, agent, record, tool, call.args, now)
-        b = None if base is None else _decide_call(base, facts, agent, record, tool, call.args, now)
+        if base is None:
+            b = None
+        elif base is cand:  # the same set twice (a candidate equal to the workspace's): same decision
+            b = d
+        else:
+            b = _decide_call(base, facts, agent, record, tool, call.args, now)
     except Exception as exc:  # fail closed, as the pipeline does: a call that cannot be traced is denied
         reasons = (f"error while tracing the call ({type(exc).__name__}): the call is denied",)
         failed = CallReport(
@@ -399,7 +404,9 @@ def replay(
     if not loaded:
         raise ValidationError("no trace to replay")
     cand = _side(policies)
-    base = None if baseline is None else _side(baseline)
+    base = None
+    if baseline is not None:
+        base = cand if baseline.version == policies.version else _side(baseline)
     tasks: list[TaskReport] = []
     for index, trace in enumerate(loaded):
         # each file's own tool lines, then the registry's
@@ -423,7 +430,7 @@ def replay(
                     max_output_bytes,
                 )
             )
-            start += (task.calls[-1].at if task.calls else 0.0) + 1.0
+            start += max((c.at for c in task.calls), default=0.0) + 1.0
     return ReplayReport(
         policies=policies.version,
         baseline=None if baseline is None else baseline.version,

@@ -284,7 +284,6 @@ def _parse(lines: Iterable[tuple[int, str]], file: str) -> Trace:
     current: TraceTask | None = None
     calls: list[TraceCall] = []
     call_ids: set[str] = set()
-    last_at = 0.0
     last_line = 0
 
     def close() -> None:
@@ -322,17 +321,14 @@ def _parse(lines: Iterable[tuple[int, str]], file: str) -> Trace:
                     file, n, f"task `{current.id[:80]}` is already defined at line {task_at[current.id]}"
                 )
             task_at[current.id] = n
-            calls, call_ids, last_at = [], set(), 0.0
+            calls, call_ids = [], set()
         elif kind == "call":
             if current is None:
                 raise _error(file, n, "a call before any task line: a `task` line starts each task")
             call = _call(raw, file, n, len(calls) + 1)
             if call.id in call_ids:
                 raise _error(file, n, f"call `{call.id[:80]}` appears twice in task `{current.id[:80]}`")
-            if call.at < last_at:
-                raise _error(file, n, f"call: `at` ({call.at:g}) is before the previous call's ({last_at:g})")
             call_ids.add(call.id)
-            last_at = call.at
             calls.append(call)
         elif "type" not in raw:
             raise _error(file, n, "`type` is required: `tool`, `task` or `call`")
