@@ -147,7 +147,12 @@ def _window(raw: Any, where: str, at: str) -> float:
 
 
 def _parse_one(name: Any, raw: Any, where: str) -> CounterSpec:
-    if not isinstance(name, str) or not _IDENT.fullmatch(name) or name in _RESERVED:
+    if (
+        not isinstance(name, str)
+        or not _IDENT.fullmatch(name)
+        or name in _RESERVED
+        or name.startswith("__cedar")
+    ):
         raise _fail(
             where,
             f"counter name `{name}` is not a Cedar identifier: use letters, digits and `_`, "
