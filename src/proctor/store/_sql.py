@@ -26,6 +26,7 @@ from proctor.errors import (
     UnknownTask,
     ValidationError,
 )
+from proctor.flow.model import Sensitivity, TaskLabels, Trust
 from proctor.store._sql_accounts import AccountsSql
 from proctor.store.base import (
     AgentRecord,
@@ -34,10 +35,12 @@ from proctor.store.base import (
     AuditRow,
     ChainHasher,
     Checkpoint,
+    HistoryEvent,
     JoinTokenRecord,
     KeyRecord,
     LeaseAttempt,
     LeaseRecord,
+    OutputRecord,
     PendingAudit,
     SecretKeyRecord,
     SecretRecord,
@@ -75,11 +78,12 @@ GENESIS = b"\x00" * 32
 _AGENT_COLS = "name, spiffe_id, owner, status, selectors, created_at, updated_at, version"
 _TOOL_COLS = (
     "name, effect, resource_pattern, resource_arg, trust, sensitivity, destructive, financial,"
-    " customer_facing, production, description, version"
+    " customer_facing, production, description, version, access_control, credential_change, egress,"
+    " input_schema, destinations"
 )
 _TASK_COLS = (
     "id, agent, purpose, allow, resources, requested_by, state, created_at, deadline, max_calls,"
-    " calls_used, ended_at, end_reason, parent_id, version"
+    " calls_used, ended_at, end_reason, parent_id, version, params"
 )
 _TOOL_UPSERT = ", ".join(
     f"{c} = excluded.{c}" for c in (c.strip() for c in _TOOL_COLS.split(",")) if c not in ("name", "version")
@@ -188,6 +192,11 @@ def _tool(row: Sequence[Any]) -> ToolRecord:
         production=bool(row[9]),
         description=row[10],
         version=int(row[11]),
+        access_control=bool(row[12]),
+        credential_change=bool(row[13]),
+        egress=bool(row[14]),
+        input_schema=row[15],
+        destinations=tuple(str(d) for d in json.loads(row[16])),
     )
 
 
@@ -208,7 +217,13 @@ def _task(row: Sequence[Any]) -> TaskRecord:
         end_reason=row[12],
         parent_id=None if row[13] is None else TaskId(row[13]),
         version=int(row[14]),
+        params=_params(row[15]),
     )
+
+
+def _params(text: str) -> tuple[tuple[str, str], ...]:
+    """A task's ``params`` column (a JSON object) as the record holds it: pairs sorted by name."""
+    return tuple(sorted((str(k), str(v)) for k, v in json.loads(text).items()))
 
 
 def _pin(row: Sequence[Any]) -> ToolPin:
@@ -300,6 +315,23 @@ def _secret_key(row: Sequence[Any]) -> SecretKeyRecord:
         check_ciphertext=bytes(row[2]),
         created_at=float(row[3]),
         retired_at=None if row[4] is None else float(row[4]),
+    )
+
+
+_OUTPUT_COLS = "task_id, seq, tool, trust, sensitivity, reasons, sealed, size, at"
+
+
+def _output(row: Sequence[Any]) -> OutputRecord:
+    return OutputRecord(
+        task_id=TaskId(row[0]),
+        seq=int(row[1]),
+        tool=str(row[2]),
+        trust=str(row[3]),
+        sensitivity=str(row[4]),
+        reasons=tuple(str(x) for x in json.loads(row[5])),
+        sealed=_blob(row[6]),
+        size=int(row[7]),
+        at=float(row[8]),
     )
 
 
@@ -436,10 +468,16 @@ class SqlStore(AccountsSql, abc.ABC):
             int(tool.production),
             tool.description,
             1,
+            int(tool.access_control),
+            int(tool.credential_change),
+            int(tool.egress),
+            tool.input_schema,
+            json.dumps(list(tool.destinations)),
         )
+        marks = ", ".join("?" for _ in values)
         with self._write() as cur:
             cur.execute(
-                f"INSERT INTO tools ({_TOOL_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO tools ({_TOOL_COLS}) VALUES ({marks})"
                 f" ON CONFLICT (name) DO UPDATE SET {_TOOL_UPSERT}, version = tools.version + 1",
                 values,
             )
@@ -509,7 +547,7 @@ class SqlStore(AccountsSql, abc.ABC):
             if cur.fetchone() is None:
                 raise UnknownAgent(f"unknown agent `{task.agent}`", agent=task.agent)
             cur.execute(
-                f"INSERT INTO tasks ({_TASK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO tasks ({_TASK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     task.id,
                     task.agent,
@@ -526,6 +564,7 @@ class SqlStore(AccountsSql, abc.ABC):
                     task.end_reason,
                     task.parent_id,
                     task.version,
+                    json.dumps(dict(task.params), sort_keys=True),
                 ),
             )
             self._bump(cur)
@@ -594,6 +633,151 @@ class SqlStore(AccountsSql, abc.ABC):
                 (task_id,),
             )
             return cur.rowcount == 1
+
+    # flow (issue 15) -------------------------------------------------------------
+    def add_output(self, rec: OutputRecord, *, max_outputs: int, durable: bool = True) -> int:
+        try:
+            trust = Trust(rec.trust)
+            level = Sensitivity.parse(rec.sensitivity)
+        except ValueError as exc:
+            raise ValidationError(f"an output of `{rec.tool}` has an invalid label: {exc}") from None
+        if max_outputs < 0:
+            raise ValidationError(f"max_outputs must be 0 or more, not {max_outputs}")
+        with self._write(relaxed=not durable) as cur:
+            cur.execute("SELECT 1 FROM tasks WHERE id = ?", (rec.task_id,))
+            if cur.fetchone() is None:
+                raise UnknownTask(f"unknown task `{rec.task_id}`", task=rec.task_id)
+            cur.execute(
+                "INSERT INTO flow_tasks (task_id) VALUES (?) ON CONFLICT (task_id) DO NOTHING", (rec.task_id,)
+            )
+            # the row lock taken here serialises every add_output of this task (several processes)
+            cur.execute(
+                "UPDATE flow_tasks SET outputs = outputs + 1 WHERE task_id = ?"
+                " RETURNING outputs, read_untrusted, max_sensitivity, untrusted_sources",
+                (rec.task_id,),
+            )
+            seq, read_untrusted, max_level, sources_text = cur.fetchone()
+            seq = int(seq)
+            sources = set(json.loads(sources_text))
+            untrusted = trust is Trust.UNTRUSTED
+            if untrusted and rec.tool not in sources:
+                sources.add(rec.tool)
+            cur.execute(
+                "UPDATE flow_tasks SET read_untrusted = ?, max_sensitivity = ?, untrusted_sources = ?"
+                " WHERE task_id = ?",
+                (
+                    int(bool(read_untrusted) or untrusted),
+                    max(int(max_level), int(level)),
+                    json.dumps(sorted(sources)),
+                    rec.task_id,
+                ),
+            )
+            cur.execute(
+                f"INSERT INTO flow_outputs ({_OUTPUT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    rec.task_id,
+                    seq,
+                    rec.tool,
+                    trust.value,
+                    level.label,
+                    json.dumps(list(rec.reasons)),
+                    bytes(rec.sealed),
+                    int(rec.size),
+                    rec.at,
+                ),
+            )
+            cur.execute(
+                "DELETE FROM flow_outputs WHERE task_id = ? AND seq <= ?", (rec.task_id, seq - max_outputs)
+            )
+        return seq
+
+    def outputs(self, task_id: TaskId, after_seq: int = 0) -> list[OutputRecord]:
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_OUTPUT_COLS} FROM flow_outputs WHERE task_id = ? AND seq > ? ORDER BY seq",
+                (task_id, after_seq),
+            )
+            return [_output(r) for r in cur.fetchall()]
+
+    def task_labels(self, task_id: TaskId) -> TaskLabels:
+        with self._read() as cur:
+            cur.execute(
+                "SELECT read_untrusted, max_sensitivity, untrusted_sources, outputs FROM flow_tasks"
+                " WHERE task_id = ?",
+                (task_id,),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return TaskLabels()
+        level = int(row[1])
+        return TaskLabels(
+            read_untrusted=bool(row[0]),
+            # a value no release writes (a hand-edited row) reads as the highest: fail closed
+            max_sensitivity=Sensitivity(level) if 0 <= level <= 3 else Sensitivity.SECRET,
+            untrusted_sources=tuple(sorted(str(x) for x in json.loads(row[2]))),
+            outputs=int(row[3]),
+        )
+
+    def delete_outputs(self, task_id: TaskId) -> int:
+        with self._write() as cur:
+            cur.execute("DELETE FROM flow_outputs WHERE task_id = ?", (task_id,))
+            return max(cur.rowcount, 0)
+
+    def prune_outputs(self, ended_before: float) -> int:
+        """Delete the kept outputs of every task that ended at or before ``ended_before`` (the
+        ``flow.retention`` sweep; it also catches an output that landed after its task ended);
+        returns how many. Their high-water marks stay."""
+        with self._write() as cur:
+            cur.execute(
+                "DELETE FROM flow_outputs WHERE task_id IN (SELECT id FROM tasks"
+                " WHERE state <> ? AND ended_at IS NOT NULL AND ended_at <= ?)",
+                (TaskState.ACTIVE.value, ended_before),
+            )
+            return max(cur.rowcount, 0)
+
+    def add_flow_event(self, ev: HistoryEvent, *, durable: bool = True) -> None:
+        with self._write(relaxed=not durable) as cur:
+            cur.execute(
+                "INSERT INTO flow_events (task_id, agent, tool, effect, at, vals) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    ev.task_id,
+                    ev.agent,
+                    ev.tool,
+                    ev.effect,
+                    ev.at,
+                    json.dumps([[str(k), str(v)] for k, v in ev.values]),
+                ),
+            )
+
+    def flow_events(
+        self, *, task_id: TaskId | None = None, agent: AgentName | None = None, since: float | None = None
+    ) -> list[HistoryEvent]:
+        where: list[str] = []
+        params: list[Any] = []
+        for col, value in (("task_id", task_id), ("agent", agent)):
+            if value is not None:
+                where.append(f"{col} = ?")
+                params.append(str(value))
+        if since is not None:
+            where.append("at >= ?")
+            params.append(float(since))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT task_id, agent, tool, effect, at, vals FROM flow_events{clause} ORDER BY at, id",
+                params,
+            )
+            return [
+                HistoryEvent(
+                    task_id=str(r[0]),
+                    agent=str(r[1]),
+                    tool=str(r[2]),
+                    effect=str(r[3]),
+                    at=float(r[4]),
+                    values=tuple((str(k), str(v)) for k, v in json.loads(r[5])),
+                )
+                for r in cur.fetchall()
+            ]
 
     # join tokens ------------------------------------------------------------------
     def add_join_token(self, token: JoinTokenRecord) -> None:

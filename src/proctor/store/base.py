@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+from proctor.flow.model import TaskLabels
 from proctor.types import (
     AgentName,
     AgentStatus,
@@ -32,11 +33,13 @@ __all__ = [
     "AuditRow",
     "ChainHasher",
     "Checkpoint",
+    "HistoryEvent",
     "JoinTokenRecord",
     "KeyRecord",
     "LeaseAttempt",
     "LeaseRecord",
     "OidcLoginRecord",
+    "OutputRecord",
     "PendingAudit",
     "SecretKeyRecord",
     "SecretRecord",
@@ -176,6 +179,48 @@ class TaskRecord:
     def is_live(self, now: float) -> bool:
         """Active and before its deadline: the deadline holds even if no sweeper has run."""
         return self.state is TaskState.ACTIVE and now < self.deadline
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRecord:
+    """One tool output a task read, kept for provenance matching (issue 15, docs/adr/0025).
+
+    ``sealed`` is the output sealed by the caller (the workspace's secret store): opaque here, never
+    stored in clear. ``trust`` and ``sensitivity`` are the output's labels as text (``trusted`` /
+    ``untrusted``; ``public`` … ``secret``), ``reasons`` why (kinds and fingerprints, never content),
+    ``size`` the output's length in bytes before sealing. ``seq`` is given by
+    :meth:`Store.add_output` (1, 2, … per task, never reused)."""
+
+    task_id: TaskId
+    seq: int
+    tool: str
+    trust: str
+    sensitivity: str
+    reasons: tuple[str, ...]
+    sealed: bytes
+    size: int
+    at: float
+
+    def __repr__(self) -> str:  # never the sealed bytes
+        return (
+            f"OutputRecord(task_id={self.task_id!r}, seq={self.seq}, tool={self.tool!r},"
+            f" trust={self.trust!r}, sensitivity={self.sensitivity!r}, size={self.size})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One allowed and forwarded call that matched a declared counter (``counters.yaml``), as
+    history keeps it: ``values`` maps counter names to Decimal text (``sum``) or a keyed fingerprint
+    (``first_time``), sorted by name; never an argument value in clear. Built by
+    ``proctor.flow.counters.event_for``; kept by :meth:`Store.add_flow_event`."""
+
+    task_id: str
+    agent: str
+    tool: str
+    effect: str
+    at: float
+    values: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +411,46 @@ class Store(Protocol):
 
     def consume_call(self, task_id: TaskId) -> bool:
         """Count one call against the task's budget; False when the budget is spent."""
+        ...
+
+    # flow (issue 15) ------------------------------------------------------------
+    # The outputs a task read (sealed, bounded), its high-water mark, and the calls history counts.
+    def add_output(self, rec: OutputRecord, *, max_outputs: int, durable: bool = True) -> int:
+        """Keep one output of ``rec.task_id`` and return the seq it was given (``rec.seq`` is
+        ignored): 1, 2, … per task, never reused. In the same transaction, the task's oldest
+        outputs beyond ``max_outputs`` are deleted (0 keeps none) and its high-water mark
+        (:meth:`task_labels`) is raised by the output's labels. :class:`proctor.errors.UnknownTask`
+        for a task the store does not hold, :class:`proctor.errors.ValidationError` for a label
+        that is not one (nothing is written then). ``durable`` as for :meth:`add_approval`."""
+        ...
+
+    def outputs(self, task_id: TaskId, after_seq: int = 0) -> list[OutputRecord]:
+        """The task's kept outputs with a seq above ``after_seq``, oldest first."""
+        ...
+
+    def task_labels(self, task_id: TaskId) -> TaskLabels:
+        """The high-water mark of what the task read (``outputs`` counts every output it read,
+        kept or not); eviction and :meth:`delete_outputs` leave it. ``TaskLabels()`` when none."""
+        ...
+
+    def delete_outputs(self, task_id: TaskId) -> int:
+        """Delete every kept output of the task (its high-water mark stays); returns how many."""
+        ...
+
+    def prune_outputs(self, ended_before: float) -> int:
+        """Delete the kept outputs of every task that ended at or before ``ended_before`` (the
+        retention sweep; it also catches an output stored after its task ended); returns how many."""
+        ...
+
+    def add_flow_event(self, ev: HistoryEvent, *, durable: bool = True) -> None:
+        """Keep one event. ``durable`` as for :meth:`add_approval`."""
+        ...
+
+    def flow_events(
+        self, *, task_id: TaskId | None = None, agent: AgentName | None = None, since: float | None = None
+    ) -> list[HistoryEvent]:
+        """Events of one task and/or one agent, at or after ``since``, oldest first (by ``at``, then
+        in the order they were added)."""
         ...
 
     # join tokens --------------------------------------------------------------
