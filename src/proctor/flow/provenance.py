@@ -163,6 +163,8 @@ _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[
 # a number as written: digits with separators (a sign or currency around it does not matter:
 # values are compared as absolute amounts); one pass finds both numbers and digit clusters
 _NUMBER = re.compile(r"\d(?:[\d,.'\u00a0\u202f ]*\d)?")
+# a whole value that is an amount: a number with at most a currency code or symbol around it
+_AMOUNT = re.compile(r"([A-Za-z]{3}\s?)?([-+]?[$€£¥]?\s?\d[\d,.'\u00a0\u202f ]*)(\s?[A-Za-z]{3}|\s?[$€£¥])?")
 _LEADING_GROUP = re.compile(r"\d+[,.'\u00a0\u202f ]*")
 # a run of groups that could form an identifier: groups holding a digit, or short letter groups
 # (an IBAN's country and bank codes), separated by spaces, ``-``, ``.``, ``/``, ``(``, ``)``, ``+``
