@@ -111,6 +111,14 @@ def replay(
     ] = None,
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Compare with nothing.")] = False,
     changed_only: Annotated[bool, typer.Option("--changed", help="List only the changed decisions.")] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Processes replaying the files in parallel (default: the CPUs; same report).",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -121,7 +129,7 @@ def replay(
     Nothing is stored or sent. The workspace's tools serve the tools the traces do not define.
 
     Exit code 0, or 2 on bad input (the error names file:line)."""
-    from proctor.flow.replay import merge_tools
+    from proctor.flow.replay import default_jobs, merge_tools
     from proctor.flow.replay import replay as run
     from proctor.flow.trace import load_trace
 
@@ -138,7 +146,7 @@ def replay(
         elif policy_dir is not None and not no_baseline:
             why = "the workspace's policy directory (the baseline; --no-baseline skips it)"
             base = _load(policy_dir, why, catalog)
-        report = run(loaded, candidate, baseline=base, tools=registered)
+        report = run(loaded, candidate, baseline=base, tools=registered, jobs=jobs or default_jobs())
     if as_json:
         emit_json(report.to_dict())
         return

@@ -202,6 +202,10 @@ class _Cache:
     entities: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     #: per (tool name, effect, input schema): how its calls are decided
     plans: dict[tuple[Any, ...], _Plan] = field(default_factory=dict)
+    #: per (plan key, the facts its policies read): the flow part of the context, as JSON text
+    #: (``_Plan.flow_json``); the outcome key holds this text, so facts that differ only in what
+    #: Cedar never sees (an argument's source tools, a field no policy reads) share an outcome
+    flows: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +228,10 @@ class _Plan:
     fields: tuple[tuple[str, frozenset[str] | None], ...] = ()
     #: the flow part of the context of a call with no flow facts, as JSON text (``,"k":v…``)
     no_facts_json: str = ""
+    #: its policies read the task's flow attributes (``TaskLabels.task_attrs``)
+    task_flow: bool = False
+    #: which of ``provenance``, ``destinations``, ``history`` its requests carry (flow_keys, as flags)
+    carries: tuple[bool, bool, bool] = (False, False, False)
 
     @classmethod
     def of(cls, action: str, reads: frozenset[str], problem: str | None = None) -> _Plan:
@@ -244,7 +252,16 @@ class _Plan:
             fields("args"),
             tuple((k, fields(k)) for k in ("provenance", "history")),
         )
-        return dataclasses.replace(plan, no_facts_json=plan.flow_json(_NO_CONTEXT))
+        return dataclasses.replace(
+            plan,
+            no_facts_json=plan.flow_json(_NO_CONTEXT),
+            task_flow=every or "task_flow" in reads,
+            carries=(
+                "provenance" in keys,
+                "destinations" in keys,
+                "history" in keys,
+            ),
+        )
 
     def flow_json(self, flow: Mapping[str, Any]) -> str:
         """The flow attributes its requests carry, as JSON members (``,"provenance":{…}``)."""
@@ -367,27 +384,27 @@ class PolicyEngine:
             resources = resources_of(tool, args)
             # keyed on the records themselves: every field a decision reads, versions included
             key: tuple[Any, ...] = (agent, task, tool, resources)
-            reads = plan.reads
             typed: str | None = None  # the typed arguments as JSON text (fields in schema order)
-            if reads:
-                every = "*" in reads
-                if plan.action == tool.name and (every or "args" in reads):
+            flow = ""  # the flow part of the context, as JSON text (what Cedar sees of the facts)
+            # what Cedar sees of the task's labels, when its policies read them (never the count
+            # of outputs read or their tools: they change with every output, no policy sees them)
+            seen: tuple[bool, Any] | None = None
+            if plan.reads:
+                if plan.with_args and plan.action == tool.name:
                     try:
                         typed = _JSON(cedar_args(tool, args, plan.arg_fields))
                     except ValidationError as exc:
                         return deny(f"{exc.message}: the call is denied", ps.version)
                     key += (typed,)
-                if every or "provenance" in reads:
-                    key += (facts.provenance,)
-                if every or "destinations" in reads:
-                    key += (facts.destinations,)
-                if every or "history" in reads:
-                    key += (facts.history,)
-                if every or "task_flow" in reads:
-                    key += (facts.task,)
+                if plan.flow_keys:
+                    flow = self._flow(cache, pkey, plan, facts)
+                    key += (flow,)
+                if plan.task_flow and facts is not NO_FACTS:
+                    seen = (facts.task.read_untrusted, facts.task.max_sensitivity)
+                    key += (seen,)
             hit = cache.outcomes.get(key) if self._use_cache else None
             if hit is None:
-                hit = self._evaluate_all(ps, cache, agent, task, tool, resources, plan, facts, typed)
+                hit = self._evaluate_all(ps, cache, agent, task, tool, resources, plan, seen, flow, typed)
                 if self._use_cache:
                     if len(cache.outcomes) >= CACHE_LIMIT:
                         cache.outcomes.clear()
@@ -413,6 +430,27 @@ class PolicyEngine:
             )
         except Exception as exc:  # fail closed: any error while deciding is a deny
             return deny("error while deciding: the call is denied", ps.version, errors=(type(exc).__name__,))
+
+    def _flow(self, cache: _Cache, pkey: tuple[Any, ...], plan: _Plan, facts: FlowFacts) -> str:
+        """The flow part of the context of a call (``_Plan.flow_json``), memoised on the facts its
+        policies read: equal facts give equal text, so it is computed once per distinct facts."""
+        if facts is NO_FACTS:
+            return plan.no_facts_json
+        prov, dest, hist = plan.carries
+        fkey = (
+            pkey,
+            facts.provenance if prov else None,
+            facts.destinations if dest else None,
+            facts.history if hist else None,
+        )
+        text = cache.flows.get(fkey) if self._use_cache else None
+        if text is None:
+            text = plan.flow_json(facts.context())
+            if self._use_cache:
+                if len(cache.flows) >= CACHE_LIMIT:
+                    cache.flows.clear()
+                cache.flows[fkey] = text
+        return text
 
     def decide_credential(
         self,
@@ -511,18 +549,21 @@ class PolicyEngine:
         tool: ToolRecord,
         resources: tuple[str, ...] | None,
         plan: _Plan,
-        facts: FlowFacts,
+        seen: tuple[bool, Any] | None,
+        flow: str,
         typed: str | None,
     ) -> _Outcome:
         """A call that touches several resources (``source,destination``, ``paths[]``) is decided
         for each of them; the most restrictive outcome wins (a deny, then an approval). The shadow
         verdict (the set with its @shadow policies) is combined the same way."""
         if resources is None or len(resources) <= 1:
-            return self._evaluate(ps, cache, agent, task, tool, resources, plan, facts, typed)
+            return self._evaluate(ps, cache, agent, task, tool, resources, plan, seen, flow, typed)
         worst: _Outcome | None = None
         worst_full: tuple[Verdict, tuple[str, ...]] | None = None
         for resource in dict.fromkeys(resources):
-            outcome = self._evaluate(ps, cache, agent, task, tool, resources, plan, facts, typed, resource)
+            outcome = self._evaluate(
+                ps, cache, agent, task, tool, resources, plan, seen, flow, typed, resource
+            )
             if worst is None or _RANK[outcome.verdict] < _RANK[worst.verdict]:
                 worst = outcome
             if outcome.full is not None and (
@@ -553,7 +594,8 @@ class PolicyEngine:
         tool: ToolRecord,
         resources: tuple[str, ...] | None,
         plan: _Plan,
-        facts: FlowFacts,
+        seen: tuple[bool, Any] | None,
+        flow: str,
         typed: str | None,
         resource: str | None = None,
     ) -> _Outcome:
@@ -568,7 +610,6 @@ class PolicyEngine:
                 scope,
                 None,
             )
-        labels = facts.task
         ekey = (
             agent.name,
             agent.version,
@@ -577,10 +618,11 @@ class PolicyEngine:
             tool.name,
             tool.version,
             plan.action,
-            None if facts is NO_FACTS else labels,  # the default labels: no hash to compute
+            seen,  # None: the default labels (no policy of the action reads them, or none known)
         )
         ents = cache.entities.get(ekey)
         if ents is None:
+            labels = None if seen is None else TaskLabels(read_untrusted=seen[0], max_sensitivity=seen[1])
             ents = cedarpy.Entities.from_json_str(
                 json.dumps(entities_json(agent, task, tool, labels, plan.action))
             )
@@ -595,9 +637,7 @@ class PolicyEngine:
         # only what the policies that apply to this action read (Cedar parses every attribute of a
         # request's context, and a policy the analysis did not count cannot be evaluated on this
         # request: its action scope does not match)
-        text = _JSON(context)[:-1]
-        if plan.flow_keys:
-            text += plan.no_facts_json if facts is NO_FACTS else plan.flow_json(facts.context())
+        text = _JSON(context)[:-1] + flow
         if plan.action != tool.effect and plan.with_args:  # converted to JSON once, in decide
             text += ',"args":' + ("{}" if typed is None else typed)
         text += "}"
