@@ -6,6 +6,7 @@ always the one an uncached engine makes."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from importlib import resources
@@ -173,3 +174,69 @@ def test_a_cached_decision_equals_an_uncached_one_and_an_equal_view_hits(
         if view in views:
             assert x.cached
         views.add(view)
+
+
+# only the policies whose action scope can match are evaluated ------------------------------------
+SCOPES = [
+    "action",
+    'action == Proctor::Action::"pay"',
+    'action in Proctor::Action::"pay"',
+    'action in [Proctor::Action::"send", Proctor::Action::"pay"]',
+    'action == Proctor::Action::"billing.send_money"',
+    'action in [Proctor::Action::"billing.send_money", Proctor::Action::"read"]',
+    'action == Proctor::Action::"read"',
+    'action in Proctor::Action::"send"',
+]
+CONDITIONS = [
+    "true",
+    'context.args.amount.greaterThan(decimal("500.0"))',  # only valid on the tool's own action
+    "context.task.read_untrusted",
+    "context.provenance.destination_untrusted",
+    'action in Proctor::Action::"pay"',
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    policies=st.lists(
+        st.tuples(
+            st.sampled_from(["permit", "forbid", "approval", "shadow"]),
+            st.sampled_from(SCOPES),
+            st.sampled_from(CONDITIONS),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    calls=st.lists(st.tuples(st.sampled_from([10.0, 900.0]), st.booleans(), st.booleans()), max_size=6),
+)
+def test_evaluating_the_policies_an_action_can_match_decides_as_the_whole_set(
+    policies: list[tuple[str, str, str]], calls: list[tuple[float, bool, bool]]
+) -> None:
+    text = []
+    for i, (kind, scope, cond) in enumerate(policies):
+        # the effect actions have no arguments (validation refuses reading them there)
+        when = "true" if "context.args" in cond and scope != SCOPES[4] else cond
+        effect = "forbid" if kind == "forbid" else "permit"
+        ann = {"approval": '@approval("owner")\n', "shadow": "@shadow\n"}.get(kind, "")
+        text.append(
+            f'@id("p{i}")\n{ann}{effect} (principal, {scope}, resource is Proctor::Tool) when {{ {when} }};'
+        )
+    ps = compile_policies({"p.cedar": "\n".join(text)}, schema_text(), tools=(pay_tool(),))
+    subset = PolicyEngine(ps, cache=False)
+    whole = PolicyEngine(dataclasses.replace(ps, bodies={}, _memo={}), cache=False)
+    read = ToolRecord(ToolName("fs.read"), "read", resource_arg="path")
+    for amount, untrusted, dest in calls:
+        f = FlowFacts(
+            task=TaskLabels(read_untrusted=untrusted),
+            provenance=Provenance(True, (ArgOrigin("iban", Origin.UNTRUSTED, ("m",), dest),)),
+        )
+        for tool, a in ((pay_tool(), args(amount)), (read, {"path": "/a"})):
+            x = subset.decide(agent(), task(), tool, a, NOW, f)
+            y = whole.decide(agent(), task(), tool, a, NOW, f)
+            assert (x.verdict, x.policies, x.reasons, x.errors, x.shadow) == (
+                y.verdict,
+                y.policies,
+                y.reasons,
+                y.errors,
+                y.shadow,
+            )

@@ -4,6 +4,7 @@ corpus replayed with the engines' caches on and off, in one process and in forke
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from importlib import resources
@@ -48,10 +49,15 @@ def dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"baseline": base, "candidate": cand}
 
 
-def _report(dirs: dict[str, Path], **kw: Any) -> dict[str, Any]:
+def _report(dirs: dict[str, Path], *, whole: bool = False, **kw: Any) -> dict[str, Any]:
+    """``whole``: every request evaluated with the whole policy set, not the policies whose action
+    scope can match it (``PolicySet.for_action`` falls back to the whole set without bodies)."""
     traces = [load_trace(p) for p in CORPUS]
     cand = policies_for(dirs["candidate"], traces)
     base = policies_for(dirs["baseline"], traces)
+    if whole:
+        cand = dataclasses.replace(cand, bodies={}, _memo={})
+        base = dataclasses.replace(base, bodies={}, _memo={})
     return replay(traces, cand, baseline=base, **kw).to_dict()
 
 
@@ -62,6 +68,7 @@ def test_caches_and_processes_never_change_a_decision(dirs: dict[str, Path]) -> 
     assert one["summary"]["changed"] > 0  # the sets do differ on this corpus
     assert one["summary"]["shadow"] > 0
     assert _report(dirs, cache=False) == one
+    assert _report(dirs, cache=False, whole=True) == one
     assert _report(dirs, jobs=2) == one
     assert _report(dirs, jobs=3, cache=False) == one
 

@@ -287,9 +287,11 @@ def _decide_call(
     args: Mapping[str, Any],
     now: float,
 ) -> Decision:
-    history = side.history(str(task.id), str(agent.name), tool, args, now)
-    if history != facts.history:
-        facts = replace(facts, history=history)
+    reads = side.engine.reads(tool)
+    if "history" in reads or "*" in reads:  # else no policy deciding this call sees it
+        history = side.history(str(task.id), str(agent.name), tool, args, now)
+        if history != facts.history:
+            facts = replace(facts, history=history)
     d = side.engine.decide(agent, task, tool, args, now, facts=facts)
     if d.verdict is Verdict.ALLOW:
         side.record(str(task.id), str(agent.name), tool, args, now)

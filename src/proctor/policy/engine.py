@@ -336,6 +336,26 @@ class PolicyEngine:
     def version(self) -> str:
         return self._state[0].version
 
+    @staticmethod
+    def _plan_of(ps: PolicySet, cache: _Cache, pkey: tuple[Any, ...], tool: ToolRecord) -> _Plan:
+        plan = cache.plans.get(pkey)
+        if plan is None:
+            plan = _plan(ps, tool)
+            if len(cache.plans) >= CACHE_LIMIT:
+                cache.plans.clear()
+            cache.plans[pkey] = plan
+        return plan
+
+    def reads(self, tool: ToolRecord) -> frozenset[str]:
+        """What the policies deciding ``tool``'s calls read of the flow facts (``PolicySet.reads``
+        of the action its calls are decided with): a caller may skip computing a fact no policy
+        reads (it never reaches Cedar nor the cache key). ``*``: everything."""
+        ps, cache = self._state
+        try:
+            return self._plan_of(ps, cache, (tool.name, tool.effect, tool.input_schema), tool).reads
+        except Exception:  # deciding will deny; until then, assume everything is read
+            return frozenset({"*"})
+
     def swap(self, new: PolicySet) -> bool:
         """Activate ``new``; returns False when it is the set already active."""
         with self._lock:
@@ -367,12 +387,7 @@ class PolicyEngine:
             if facts is None:
                 facts = NO_FACTS
             pkey = (tool.name, tool.effect, tool.input_schema)
-            plan = cache.plans.get(pkey)
-            if plan is None:
-                plan = _plan(ps, tool)
-                if len(cache.plans) >= CACHE_LIMIT:
-                    cache.plans.clear()
-                cache.plans[pkey] = plan
+            plan = self._plan_of(ps, cache, pkey, tool)
             if plan.problem is not None:
                 return deny(
                     f"the policies do not validate with tool `{tool.name}` as it is registered now, so its"
@@ -647,10 +662,12 @@ class PolicyEngine:
             "resource": _uid("Tool", tool.name),
             "context": text,
         }
-        result = cedarpy.is_authorized(request, ps.cedar, ents)
+        # only the policies whose action scope can match (PolicySet.for_action): the same answer
+        cedar, cedar_full = ps.for_action(plan.action, tool.effect)
+        result = cedarpy.is_authorized(request, cedar, ents)
         out = self._outcome(ps, tool, scope, result)
-        if ps.cedar_full is not None:
-            full = self._outcome(ps, tool, scope, cedarpy.is_authorized(request, ps.cedar_full, ents))
+        if cedar_full is not None:
+            full = self._outcome(ps, tool, scope, cedarpy.is_authorized(request, cedar_full, ents))
             out = _Outcome(
                 out.verdict,
                 out.reasons,

@@ -128,6 +128,8 @@ class PolicySet:
     analysis: dict[str, tuple[tuple[str, frozenset[str]], frozenset[str]]] = field(default_factory=dict)
     #: actions the policies name (tool actions included)
     named_actions: frozenset[str] = frozenset()
+    #: every policy's (rewritten) JSON body, by id: the source of :meth:`for_action`'s subsets
+    bodies: dict[str, Any] = field(default_factory=dict)
     _memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def approval_of(self, policy_id: str) -> str | None:
@@ -150,6 +152,32 @@ class PolicySet:
             got = frozenset(acc)
             self._memo[key] = got
         return frozenset(got)
+
+    def for_action(self, action: str, effect: str) -> tuple[Any, Any]:
+        """The Cedar sets (enforced, and all with the @shadow ones or None) a request for ``action``
+        (a tool's action, a member of ``effect``, or the effect itself) is evaluated with: only the
+        policies whose action scope can match it. Cedar evaluates a policy's scope before its
+        conditions, so a policy left out is one that can neither apply nor fail on such a request:
+        the answer is the full set's, without evaluating the others. (Scope ``all``, a scope naming
+        ``action`` or ``effect``; the request's entities hold no other action hierarchy.)"""
+        key = ("subset", action, effect)
+        got = self._memo.get(key)
+        if got is None:
+            if not self.bodies:
+                got = (self.cedar, self.cedar_full)
+            else:
+                keep = [
+                    pid
+                    for pid, ((op, names), _) in self.analysis.items()
+                    if op == "all" or action in names or effect in names
+                ]
+                enforced = _cedar_set({pid: self.bodies[pid] for pid in keep if pid not in self.shadow})
+                full = None  # no @shadow policy can apply: the enforced answer is the full one
+                if self.cedar_full is not None and any(pid in self.shadow for pid in keep):
+                    full = _cedar_set({pid: self.bodies[pid] for pid in keep})
+                got = (enforced, full)
+            self._memo[key] = got
+        return got  # type: ignore[no-any-return]
 
     def validate_tool(self, tool: Any) -> str | None:
         """Validate the policies with ``tool``'s action as it is registered now (a tool registered
@@ -445,6 +473,12 @@ def _analyse(body: dict[str, Any]) -> tuple[tuple[str, frozenset[str]], frozense
     return (kind, frozenset(names)), frozenset(acc)
 
 
+def _cedar_set(static: dict[str, Any]) -> Any:
+    return cedarpy.PolicySet.from_json_str(
+        json.dumps({"staticPolicies": static, "templates": {}, "templateLinks": []})
+    )
+
+
 def _est_text(body: dict[str, Any]) -> str:
     return str(
         cedarpy.policies_from_json_str(
@@ -565,6 +599,7 @@ def compile_policies(
         statements=tuple(statements),
         analysis=analysis,
         named_actions=frozenset(named),
+        bodies=dict(static),
     )
 
 
