@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from proctor.flow import detect
-from proctor.flow.detect import detectors, find_credentials, fingerprint
+from proctor.flow.detect import detectors, find_credentials, fingerprint, scan_credentials
 from proctor.flow.labels import injection_markers, label_output
 from proctor.flow.model import Sensitivity, Trust
 from proctor.store.base import ToolRecord
@@ -201,3 +201,41 @@ def test_injection_markers_make_a_trusted_output_untrusted(text: str) -> None:
 def test_ordinary_text_has_no_injection_marker(text: str) -> None:
     assert injection_markers(text) == []
     assert label_output(tool("trusted"), text).trust is Trust.TRUSTED
+
+
+def test_an_unreviewed_detector_type_turns_the_prefilter_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an upgrade brings a detector the prefilter was not reviewed for, every line is
+    scanned: a match the prefilter would have dropped is still found."""
+    line = samples()["Basic Auth Credentials"]
+    monkeypatch.setattr(detect, "_TRIGGERS", ())  # a prefilter that keeps nothing
+    detectors.cache_clear()
+    try:
+        assert find_credentials(line) == []  # the prefilter is in use and drops the line
+        monkeypatch.setattr(detect, "_REVIEWED", detect._REVIEWED - {"Basic Auth Credentials"})
+        detectors.cache_clear()
+        assert detectors()[1] is False
+        assert [k for k, _ in find_credentials(line)] == ["Basic Auth Credentials"]
+    finally:
+        detectors.cache_clear()
+
+
+def test_a_credential_inside_long_minified_json_is_found() -> None:
+    """Runs without whitespace longer than 1 KiB are split at the punctuation between values
+    before the detectors run; a token inside minified JSON is still found whole."""
+    records = ",".join(f'{{"id":{i},"note":"{"x" * 40}"}}' for i in range(200))
+    blob = '{"items":[' + records + '],"auth":{"token":"' + GITHUB + '"}}'
+    assert len(blob) > 10_000
+    assert " " not in blob
+    assert find_credentials(blob) == [("GitHub Token", fingerprint(GITHUB))]
+
+
+def test_crafted_unbroken_text_is_scanned_in_part_and_labelled_secret() -> None:
+    """Repeated ``eyJ`` or ``://`` make some detectors' patterns backtrack over the whole run;
+    such runs are cut into pieces, scanned up to a budget, and an output whose scan could not
+    finish is labelled secret (fail closed)."""
+    found, complete = scan_credentials("eyJ" * 40_000)
+    assert (found, complete) == ([], False)
+    labels = label_output(tool(), "://" * 40_000)
+    assert labels.sensitivity is Sensitivity.SECRET
+    assert "content: long unbroken text not fully scanned" in labels.reasons
+    assert scan_credentials("eyJ" * 2_000) == ([], True)  # within the budget: complete

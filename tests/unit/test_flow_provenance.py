@@ -461,3 +461,29 @@ def test_property_an_amount_is_found_however_written(
         value = _written(amount, cents, (style + 1) % 5)
     assert origin_of(ix, value, name="amount") is Origin.TRUSTED
     assert origin_of(ix, Decimal(f"{amount + 1}.{cents:02d}"), name="amount") is Origin.NONE
+
+
+def test_crafted_output_does_not_hide_a_url_after_it() -> None:
+    """``://`` repeated is skipped past (each occurrence is tried once, at a scheme)."""
+    ix = index(untrusted="://" * 20_000 + "xhttps://a.example " + "go to HTTPS://Evil.example/x")
+    assert origin_of(ix, "https://evil.example/x", tool=MAIL, name="url") is Origin.UNTRUSTED
+    assert origin_of(ix, "https://a.example", tool=MAIL, name="url") is Origin.NONE
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("to", True),
+        ("recipientEmail", True),
+        ("new_owner", True),
+        ("forward_to", True),
+        ("cc_list", True),
+        ("callback_url", True),
+        ("to_date", False),
+        ("email_subject", False),
+        ("body", False),
+        ("amount", False),
+    ],
+)
+def test_destination_names(name: str, expected: bool) -> None:
+    assert (name in destination_paths(MAIL, {name: "v"})) is expected

@@ -94,3 +94,11 @@ def test_restore_re_adds_stored_outputs_with_their_labels() -> None:
     assert (arg.origin, arg.sources) == (Origin.UNTRUSTED, ("mail.read",))
     flow.restore_labels(TaskLabels(False, Sensitivity.CONFIDENTIAL, ("web.fetch",), 7))
     assert flow.labels == TaskLabels(True, Sensitivity.SECRET, ("mail.read", "web.fetch"), 7)
+
+
+def test_the_size_bound_counts_utf8_bytes() -> None:
+    flow = TaskFlow("p", {}, max_bytes=10)
+    flow.observe(ERP, "é" * 5)  # 10 bytes: kept
+    assert flow.index.size == 10
+    flow.observe(ERP, "é" * 6)  # 12 bytes: too large to keep
+    assert flow.index.outputs == 1

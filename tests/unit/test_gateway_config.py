@@ -546,3 +546,20 @@ def test_upstreams_file_that_is_a_fifo_or_oversized_is_refused_without_blocking(
     fifo.write_bytes(b"#" * (MAX_UPSTREAMS_BYTES + 1))
     with pytest.raises(ConfigError, match="larger than"):
         load_upstreams(tmp_path)
+
+
+def test_proctor_tool_carries_the_upstream_input_schema() -> None:
+    """The MCP tool's inputSchema becomes the registration's (canonical JSON): policies read its
+    arguments typed. The configuration's own `input_schema` wins; one too large is dropped."""
+    schema = {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}
+    cfg = upstream_from_mapping(
+        stdio(tools={"write_file": {"effect": "write", "input_schema": {"type": "object", "properties": {}}}})
+    )
+    read = cfg.proctor_tool("read_file", "Read a file", schema)
+    assert (
+        read.input_schema == '{"properties":{"path":{"type":"string"}},"required":["path"],"type":"object"}'
+    )
+    assert cfg.proctor_tool("write_file", "", schema).input_schema == '{"properties":{},"type":"object"}'
+    huge = {"type": "object", "description": "x" * 70_000}
+    assert cfg.proctor_tool("read_file", "", huge).input_schema is None
+    assert cfg.proctor_tool("read_file").input_schema is None

@@ -531,3 +531,32 @@ def test_counters_yaml_types_the_history_and_is_part_of_the_version(tmp_path: Pa
         "counters:\n  spend_today: {kind: sum, arg: amount, match: {effects: [pay]}, scope: task}\n"
     )
     assert load_policy_dir(d, tools=[pay_tool()]).version != ps.version
+
+
+def test_policy_test_cases_give_flow_facts_and_expect_shadow_verdicts() -> None:
+    from proctor.policy.cases import case_tools, run_cases
+
+    data: dict[str, Any] = {
+        "agents": {"bot": {}},
+        "tools": {
+            "billing.send_money": {"effect": "pay", "resource_arg": "-", "input_schema": PAY_SCHEMA},
+        },
+        "tasks": {"t": {"agent": "bot"}},
+        "cases": [
+            {"name": "clean", "agent": "bot", "task": "t", "tool": "billing.send_money", "args": args(5),
+             "expect": "allow", "shadow": "deny"},
+            {"name": "injected", "agent": "bot", "task": "t", "tool": "billing.send_money", "args": args(5),
+             "facts": {"read_untrusted": True, "args": {"iban": {"origin": "untrusted", "destination": True}}},
+             "expect": "deny", "policies": ["hold-untrusted-iban"], "shadow": None},
+            {"name": "wrong", "agent": "bot", "task": "t", "tool": "billing.send_money", "args": args(5),
+             "facts": {"read_untrusted": True, "args": {"iban": "untrusted"}}, "expect": "deny"},
+        ],
+    }  # fmt: skip
+    pol = (
+        FLOW_POLICY
+        + '@id("shadow.all-pay")\n@shadow\nforbid (principal, action in Proctor::Action::"pay", resource);'
+    )
+    ps = compile_policies({"p.cedar": pol}, schema_text(), tools=case_tools(data))
+    results = run_cases(data, PolicyEngine(ps, cache=False))
+    assert [r.ok for r in results] == [True, True, False]
+    assert "expected deny, got allow" in results[2].problem  # `iban` is a destination only when said so

@@ -110,6 +110,7 @@ def tools_pin(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Discover an upstream's tools and pin their current definitions (audited)."""
+    from proctor.errors import ProctorError
     from proctor.gateway.discovery import discover_sync
     from proctor.gateway.upstreams import find_upstream
     from proctor.types import Email
@@ -117,7 +118,22 @@ def tools_pin(
     with opened(workspace) as p, handled():
         pinned_by = "cli" if by is None else str(Email(by))
         cfg = find_upstream(p.workspace.root, namespace)
-        pins, before = p.tools.pin(namespace, discover_sync(cfg), now=p.clock.now(), by=pinned_by)
+        discovered = discover_sync(cfg)
+        pins, before = p.tools.pin(namespace, discovered, now=p.clock.now(), by=pinned_by)
+        # registered now, with their input schemas, so that policies can name them and read their
+        # arguments before an agent first lists them through the gateway
+        listed = {t.name: t for t in discovered}
+        for pin in pins:
+            t = listed.get(pin.upstream_tool)
+            if t is None:
+                continue
+            schema = t.input_schema if isinstance(t.input_schema, dict) else None
+            try:
+                p.tools.put(cfg.proctor_tool(t.name, t.description or "", schema), by=f"upstream:{namespace}")
+            except ProctorError as exc:
+                err.print(
+                    f"[yellow]warning[/] `{markup_safe(pin.name, 80)}` not registered: {markup_safe(exc.message)}"
+                )
     out.print(f"[green]pinned[/] {len(pins)} tools of {namespace}")
     for pin in pins:
         out.print(f"  {markup_safe(pin.upstream_tool)}  {pin.digest}", highlight=False)

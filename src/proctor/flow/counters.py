@@ -92,7 +92,11 @@ class CounterSpec:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEvent:
-    """One allowed and forwarded call, as the counters need it (never argument values in clear)."""
+    """One allowed and forwarded call, as the counters need it (never argument values in clear).
+
+    The same fields as ``proctor.store.base.HistoryEvent`` (helper D's store type); once that
+    lands this class is replaced by an import of it, re-exported here (callers import it from
+    either module)."""
 
     task_id: str
     agent: str
@@ -100,7 +104,7 @@ class HistoryEvent:
     effect: str
     at: float
     #: counter name -> Decimal text (sum) or keyed fingerprint(s) (first_time, comma-separated)
-    values: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, str], ...]
 
 
 # ---- parsing -------------------------------------------------------------------------------------

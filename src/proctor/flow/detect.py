@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from detect_secrets.plugins.base import RegexBasedDetector
 
-__all__ = ["MAX_SCAN_CHARS", "Detector", "detectors", "find_credentials", "fingerprint"]
+__all__ = [
+    "MAX_SCAN_CHARS",
+    "Detector",
+    "detectors",
+    "find_credentials",
+    "fingerprint",
+    "scan_credentials",
+]
 
 #: text past this many characters is not scanned (see :func:`find_credentials`)
 MAX_SCAN_CHARS = 4 << 20
@@ -37,6 +44,14 @@ MAX_SCAN_CHARS = 4 << 20
 #: with an overlap where a single line is longer), bounding any regular expression's backtracking
 _CHUNK = 64 << 10
 _OVERLAP = 1024
+#: runs without whitespace longer than this are broken up before the detectors run (``_tame``)
+_LONG_RUN = 1024
+_LONG = re.compile(rf"\S{{{_LONG_RUN + 1},}}")
+_SEPARATORS = re.compile(r"[,;&|{}\[\]<>]+")
+_PIECE = 512
+_PIECE_OVERLAP = 128
+#: characters of cut pieces scanned per text; past it the scan is incomplete
+_LONG_BUDGET = 64 << 10
 #: a reported group shorter than this is a prefix (``ghp``), not the secret
 _MIN_VALUE = 8
 
@@ -175,8 +190,10 @@ def _chunks(text: str) -> Iterator[str]:
 
 
 def _candidate_lines(text: str) -> str:
-    """The lines of ``text`` that hold a trigger, in order, joined by newlines (empty: none)."""
+    """The lines of ``text`` that hold a trigger, in order, joined by newlines (empty: none);
+    the whole text when most lines do (base64, key material: selecting them saves nothing)."""
     starts: set[int] = set()
+    half = (text.count("\n") + 1) // 2
     for pattern in _TRIGGERS:
         pos = 0
         while True:
@@ -188,6 +205,8 @@ def _candidate_lines(text: str) -> str:
             if b < 0:
                 break
             pos = b + 1
+        if len(starts) > half:
+            return text
     kept: list[str] = []
     for a in sorted(starts):
         b = text.find("\n", a)
@@ -210,27 +229,69 @@ def _private_key_blocks(text: str, marker: str) -> Iterator[str]:
         at = text.find(marker, at + len(marker))
 
 
-def find_credentials(text: str, *, limit: int = MAX_SCAN_CHARS) -> list[tuple[str, str]]:
-    """Credentials in ``text``: ``(kind, fingerprint)`` pairs, sorted, without duplicates.
+def _tame(scan: str, budget: list[int]) -> tuple[str, bool]:
+    """``scan`` with every run of more than ``_LONG_RUN`` characters without whitespace broken
+    into lines, so no detector's pattern backtracks over a long run (some are quadratic on
+    crafted input, e.g. ``eyJ`` or ``://`` repeated): a run is split at the punctuation that
+    separates values (``,;&|{}[]<>``: minified JSON, query strings, connection strings), and a
+    part still longer is cut into ``_PIECE``-character pieces overlapping by ``_PIECE_OVERLAP``.
+    Cut pieces are scanned up to ``budget[0]`` characters per text; False when some were not."""
+    if not _LONG.search(scan):
+        return scan, True
+    complete = True
+    out: list[str] = []
+    pos = 0
+    for m in _LONG.finditer(scan):
+        out.append(scan[pos : m.start()])
+        pos = m.end()
+        for part in _SEPARATORS.split(m.group(0)):
+            if len(part) <= _LONG_RUN:
+                out.append("\n" + part + "\n")
+                continue
+            step = _PIECE - _PIECE_OVERLAP
+            for i in range(0, max(1, len(part) - _PIECE_OVERLAP), step):
+                if budget[0] <= 0:
+                    complete = False
+                    break
+                piece = part[i : i + _PIECE]
+                budget[0] -= len(piece)
+                out.append("\n" + piece + "\n")
+    out.append(scan[pos:])
+    return "".join(out), complete
 
-    ``kind`` is detect-secrets' type name (``AWS Access Key``, ``GitHub Token``, ``Private
-    Key``…). Only the first ``limit`` characters are scanned (the caller records that a longer
-    text was cut: :func:`proctor.flow.labels.label_output`).
-    """
+
+def scan_credentials(text: str, *, limit: int = MAX_SCAN_CHARS) -> tuple[list[tuple[str, str]], bool]:
+    """:func:`find_credentials` and whether the scan was complete: False when the text was
+    longer than ``limit`` or held more very long unbroken runs than are scanned (see
+    ``_tame``); the caller treats an incomplete scan as a possible credential."""
     if not text:
-        return []
-    if len(text) > limit:
+        return [], True
+    complete = len(text) <= limit
+    if not complete:
         text = text[:limit]
     dets, prefilter = detectors()
     found: set[tuple[str, str]] = set()
+    budget = [_LONG_BUDGET]
     for chunk in _chunks(text):
         scan = _candidate_lines(chunk) if prefilter else chunk
         if not scan:
             continue
+        scan, whole = _tame(scan, budget)
+        complete = complete and whole
         for det in dets:
             for value in det.values(scan):
                 if det.kind == "Private Key":
                     found.update((det.kind, fingerprint(b)) for b in _private_key_blocks(scan, value))
                 else:
                     found.add((det.kind, fingerprint(value)))
-    return sorted(found)
+    return sorted(found), complete
+
+
+def find_credentials(text: str, *, limit: int = MAX_SCAN_CHARS) -> list[tuple[str, str]]:
+    """Credentials in ``text``: ``(kind, fingerprint)`` pairs, sorted, without duplicates.
+
+    ``kind`` is detect-secrets' type name (``AWS Access Key``, ``GitHub Token``, ``Private
+    Key``…). Only the first ``limit`` characters are scanned, and only part of very long
+    unbroken runs (:func:`scan_credentials` says whether the scan was complete).
+    """
+    return scan_credentials(text, limit=limit)[0]

@@ -19,14 +19,18 @@
   Left out on purpose (too many false positives): ``you must now`` (a bank's "you must now log in
   with MFA"), zero-width spaces and joiners (emoji sequences, pasted web text), bidi controls
   (right-to-left languages), HTML comments and ``display:none`` (every e-mail template).
-- Text past :data:`proctor.flow.detect.MAX_SCAN_CHARS` is not scanned; the reasons say so.
+- Text past :data:`proctor.flow.detect.MAX_SCAN_CHARS` (4 Mi characters), or very long runs
+  without whitespace past the detector's budget (64 Ki characters of them, see
+  ``proctor.flow.detect._tame``), is not scanned: the output is then labelled ``secret`` (fail
+  closed) and the reasons say why. Ordinary text, line-wrapped base64 and minified JSON (split at
+  its commas) are scanned in full.
 """
 
 from __future__ import annotations
 
 import re
 
-from proctor.flow.detect import MAX_SCAN_CHARS, find_credentials
+from proctor.flow.detect import MAX_SCAN_CHARS, scan_credentials
 from proctor.flow.model import Labels, Sensitivity, Trust
 from proctor.store.base import ToolRecord
 
@@ -50,10 +54,17 @@ _INJECTION = (
 
 
 def injection_markers(text: str, *, limit: int = MAX_SCAN_CHARS) -> list[str]:
-    """The prompt-injection marker kinds found in ``text`` (sorted; see the module docstring)."""
+    """The prompt-injection marker kinds found in ``text`` (sorted; see the module docstring).
+    Each pattern runs only when a cheap substring test says it can match."""
     if len(text) > limit:
         text = text[:limit]
-    return sorted(kind for kind, pattern in _INJECTION if pattern.search(text))
+    low = text.lower()
+    maybe = {
+        "ignore-instructions": "ignor" in low or "disregard" in low or "forget" in low,
+        "chat-template-token": "<|" in text or "INST]" in text or "SYS>>" in text,
+        "unicode-tag-characters": not text.isascii(),
+    }
+    return sorted(kind for kind, pattern in _INJECTION if maybe[kind] and pattern.search(text))
 
 
 def registry_labels(tool: ToolRecord) -> Labels:
@@ -78,13 +89,18 @@ def label_output(tool: ToolRecord, text: str) -> Labels:
     """The labels of one output of ``tool``: the registry's, raised by the content."""
     base = registry_labels(tool)
     trust, sensitivity, reasons = base.trust, base.sensitivity, list(base.reasons)
-    for kind, fp in find_credentials(text):
+    found, complete = scan_credentials(text)
+    for kind, fp in found:
         sensitivity = Sensitivity.SECRET
         reasons.append(f"content: {kind} {fp}")
     markers = injection_markers(text)
     if markers:
         trust = Trust.UNTRUSTED
         reasons.extend(f"content: prompt-injection marker {m}" for m in markers)
-    if len(text) > MAX_SCAN_CHARS:
-        reasons.append(f"content: not scanned past {MAX_SCAN_CHARS} characters")
+    if not complete:  # fail closed: what was not scanned may hold a credential
+        sensitivity = Sensitivity.SECRET
+        if len(text) > MAX_SCAN_CHARS:
+            reasons.append(f"content: not scanned past {MAX_SCAN_CHARS} characters")
+        else:
+            reasons.append("content: long unbroken text not fully scanned")
     return Labels(trust, sensitivity, tuple(reasons))

@@ -15,7 +15,8 @@ inverted indexes (key → the sources holding it):
 - **identifiers**: runs of groups (holding a digit, or of at most 4 letters) separated by spaces,
   ``-``, ``.``, ``/``, ``(``, ``)``, ``+``, near 6+ digits, squashed to their casefolded letters
   and digits: every window of consecutive groups of up to 40 characters with 6+ digits, at least
-  half of them digits (an IBAN, phone, card or account number written with or without
+  half of them digits, starting with a digit group or a prefix of up to 3 letters and ending with
+  a digit group (an IBAN, phone, card or account number written with or without
   separators; a window starts and ends at group boundaries, so ``12345678`` is not found inside
   ``9912345678``).
 
@@ -62,6 +63,7 @@ __all__ = [
     "normalise_url",
     "normalise_value",
     "parse_amounts",
+    "utf8_size",
 ]
 
 #: argument names (the last field of a path, or its last ``_``-separated word) that decide where
@@ -101,6 +103,22 @@ DESTINATION_NAMES = frozenset(
         "users",
         "phone",
         "phone_number",
+        # where data goes, by other common names
+        "destination",
+        "destinations",
+        "dest",
+        "send_to",
+        "forward_to",
+        "reply_to",
+        "to_list",
+        "cc_list",
+        "bcc_list",
+        "recipient_list",
+        "email_list",
+        "channel",
+        "owner",
+        "collaborator",
+        "collaborators",
     }
 )
 #: for tools flagged ``destructive`` or ``access_control``: the file to delete or share
@@ -128,28 +146,39 @@ _TRIVIAL_INT = 31
 _IDENT_MAX = 40
 _IDENT_DIGITS = 6
 
-_WS = re.compile(r"\s+")
 _TERM = re.compile(r"[^\W_]+(?:[-_.]+[^\W_]+)*")
+_TERM_ASCII = re.compile(r"[a-z0-9]+(?:[-_.]+[a-z0-9]+)*")  # the same on lower-case ASCII, faster
 _EMAIL = re.compile(
     r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+",
     re.IGNORECASE,
 )
+_LOCAL_TAIL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+$", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`]+", re.IGNORECASE)
 _URL_TRAIL = ".,;:!?)]}>'\""
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]", re.IGNORECASE)
 # a number as written: optional sign and currency, digits with separators, optional decimals
-_NUMBER = re.compile(r"(?<![\w.,])[-+]?(?:[$€£¥]\s?)?\d(?:[\d,.'\u00a0\u202f ]*\d)?")
+# a number as written: digits with separators (a sign or currency around it does not matter:
+# values are compared as absolute amounts); one pass finds both numbers and digit clusters
+_NUMBER = re.compile(r"\d(?:[\d,.'\u00a0\u202f ]*\d)?")
+_LEADING_GROUP = re.compile(r"\d+[,.'\u00a0\u202f ]*")
 # a run of groups that could form an identifier: groups holding a digit, or short letter groups
 # (an IBAN's country and bank codes), separated by spaces, ``-``, ``.``, ``/``, ``(``, ``)``, ``+``
 _IDENT_GROUP = r"(?:[^\W_]*\d[^\W_]*|[^\W\d_]{1,4})(?![^\W_])"
 _IDENT_RUN = re.compile(rf"(?<![^\W_]){_IDENT_GROUP}(?:[ \-./()+]{{1,3}}{_IDENT_GROUP})*")
 _NON_DIGIT = re.compile(r"\D+")
-_DIGIT_RUN = re.compile(r"\d+")
 #: digits closer than this belong to one cluster; the region around it extends this far
 _CLUSTER_GAP = 24
+#: numbers, identifiers and URLs indexed per source at most (bounds the work a crafted output
+#: can cost; values past it are not found: ``none``, never a better origin)
+_MAX_KEYS = 20_000
+#: identifier windows tried per source at most (~0.1 s of work)
+_MAX_WORK = 200_000
+#: a number written longer than this is read only as its space-separated pieces
+_MAX_NUMBER = 48
 _CLUSTER_MARGIN = 24
 _GROUP = re.compile(r"[^\W_]+")
 _SQUASH = re.compile(r"[\W_]+")
+_SCHEMES = ("https", "http", "ftp", "wss", "ws")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
 _ORDER = {Origin.INTENT: 0, Origin.TRUSTED: 1, Origin.UNTRUSTED: 2, Origin.NONE: 3}
 
@@ -159,11 +188,13 @@ _ORDER = {Origin.INTENT: 0, Origin.TRUSTED: 1, Origin.UNTRUSTED: 2, Origin.NONE:
 
 def _norm(text: str) -> str:
     """Casefolded, whitespace collapsed (NFKC first: full-width digits, non-breaking spaces)."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    if text.isascii():  # NFKC leaves ASCII alone and casefold is lower
+        return " ".join(text.lower().split())
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _terms(norm: str) -> list[str]:
-    return _TERM.findall(norm)
+    return (_TERM_ASCII if norm.isascii() else _TERM).findall(norm)
 
 
 def normalise_url(url: str) -> str | None:
@@ -197,6 +228,8 @@ def _url_host(url: str) -> str | None:
 def _parse_number(raw: str) -> set[Decimal]:
     """Every reading of one written number (``1,500`` → {1500, 1.5})."""
     s = raw.strip()
+    if len(s) > _MAX_NUMBER:
+        return set()
     s = s.lstrip("+-").lstrip("$€£¥").strip()
     s = s.replace("\u00a0", " ").replace("\u202f", " ").replace("'", "")
     out: set[Decimal] = set()
@@ -247,15 +280,40 @@ def parse_amounts(text: str) -> set[Decimal]:
     return _parse_number(m.group(2).strip())
 
 
-def _numbers(norm: str) -> set[Decimal]:
+def _number_spans(norm: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(0)) for m in _NUMBER.finditer(norm)]
+
+
+def _numbers(norm: str, spans: list[tuple[int, int, str]]) -> set[Decimal]:
+    raws: set[str] = set()
+    for start, _, written in spans:
+        raw = written
+        if start > 0:
+            c = norm[start - 1]
+            if c.isalnum() or c in "_.,":
+                # glued to a word (``de89``, ``inv2024``): not a number; what follows its first
+                # digit group still is (``abc123 1,500.00``)
+                lead = _LEADING_GROUP.match(raw)
+                raw = raw[lead.end() :] if lead else ""
+                if not raw:
+                    continue
+        raws.add(raw)
     out: set[Decimal] = set()
-    for m in _NUMBER.finditer(norm):
-        raw = m.group(0)
+    for raw in raws:
+        if len(out) >= _MAX_KEYS:
+            break  # see _identifiers
         out |= _parse_number(raw)
         if " " in raw.strip():  # "pay 3 500 items" is also 3 and 500
-            for piece in raw.split():
+            for piece in set(raw.split()):
                 out |= _parse_number(piece)
+                if len(out) >= _MAX_KEYS:
+                    break
     return out
+
+
+def utf8_size(text: str) -> int:
+    """The size of ``text`` in UTF-8 bytes (without encoding ASCII text)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _trivial_number(value: int | float | Decimal) -> bool:
@@ -279,20 +337,20 @@ def _digits(text: str) -> int:
     return len(_NON_DIGIT.sub("", text))
 
 
-def _digit_regions(norm: str) -> Iterator[str]:
+def _digit_regions(norm: str, spans: list[tuple[int, int, str]]) -> Iterator[str]:
     """The parts of ``norm`` around clusters of 6+ digits (where an identifier can be), so the
     identifier pattern runs on a fraction of a text."""
     start = end = -1
     count = 0
     n = len(norm)
-    for m in _DIGIT_RUN.finditer(norm):
-        if start >= 0 and m.start() - end <= _CLUSTER_GAP:
-            end = m.end()
-            count += end - m.start()
+    for s, e, raw in spans:
+        if start >= 0 and s - end <= _CLUSTER_GAP:
+            end = e
+            count += _digits(raw)
             continue
         if count >= _IDENT_DIGITS:
             yield _region(norm, start, end, n)
-        start, end, count = m.start(), m.end(), m.end() - m.start()
+        start, end, count = s, e, _digits(raw)
     if count >= _IDENT_DIGITS:
         yield _region(norm, start, end, n)
 
@@ -303,15 +361,17 @@ def _region(norm: str, start: int, end: int, n: int) -> str:
     return norm[a : b if b >= 0 else n]
 
 
-def _identifiers(norm: str) -> set[str]:
+def _identifiers(norm: str, spans: list[tuple[int, int, str]]) -> set[str]:
     out: set[str] = set()
-    for region in _digit_regions(norm):
-        out |= _region_identifiers(region)
+    work = [_MAX_WORK]
+    for region in _digit_regions(norm, spans):
+        _region_identifiers(region, out, work)
+        if len(out) >= _MAX_KEYS or work[0] <= 0:
+            break  # a source this dense in numbers is indexed in part (its values read as none)
     return out
 
 
-def _region_identifiers(norm: str) -> set[str]:
-    out: set[str] = set()
+def _region_identifiers(norm: str, out: set[str], work: list[int]) -> None:
     for run in _IDENT_RUN.finditer(norm):
         text = run.group(0)
         if _digits(text) < _IDENT_DIGITS:
@@ -320,6 +380,8 @@ def _region_identifiers(norm: str) -> set[str]:
         digits = [_digits(g) for g in groups]
         n = len(groups)
         for i in range(n):
+            if not digits[i] and len(groups[i]) > 3:
+                continue  # starts with a digit group or a short prefix (``AB 123456``), not ``iban``
             acc, d, length = "", 0, 0
             for j in range(i, n):
                 length += len(groups[j])
@@ -327,9 +389,11 @@ def _region_identifiers(norm: str) -> set[str]:
                     break
                 acc += groups[j]
                 d += digits[j]
-                if d >= _IDENT_DIGITS and d * 2 >= length:
-                    out.add(acc)
-    return out
+                if digits[j] and d >= _IDENT_DIGITS and d * 2 >= length:
+                    out.add(acc)  # ends with a digit group
+            work[0] -= j - i + 1
+            if work[0] <= 0:
+                return
 
 
 def normalise_value(value: Any) -> str:
@@ -355,27 +419,45 @@ def normalise_value(value: Any) -> str:
 
 
 def _emails(text: str) -> set[str]:
-    """The e-mail addresses in ``text``, lower case (the pattern is tried only around each ``@``)."""
+    """The e-mail addresses in ``text``, lower case (the pattern is tried only at the start of
+    the local part before each ``@``)."""
     out: set[str] = set()
     at = text.find("@")
     while at >= 0:
-        start = max(0, at - 128)
-        m = _EMAIL.search(text, start, min(len(text), at + 256))
-        while m is not None and m.end() <= at:
-            m = _EMAIL.search(text, m.end(), min(len(text), at + 256))
-        if m is not None and m.start() < at:
-            out.add(m.group(0).lower())
+        local = _LOCAL_TAIL.search(text, max(0, at - 64), at)
+        if local is not None:
+            start = local.start()
+            while start < at:
+                m = _EMAIL.match(text, start, min(len(text), at + 256))
+                if m is not None:
+                    out.add(m.group(0).lower())
+                    break
+                start = text.find(".", start, at) + 1 or at  # a local part cannot start with a dot
         at = text.find("@", at + 1)
     return out
 
 
 def _urls(text: str) -> set[str]:
+    """The URLs in ``text``, normalised (the pattern is tried only where a scheme and ``://``
+    occur, and the search goes on after each URL, so crafted ``://://…`` costs linear time)."""
     out: set[str] = set()
-    for m in _URL.finditer(text):
-        raw = m.group(0).rstrip(_URL_TRAIL)
-        n = normalise_url(raw)
-        if n:
-            out.add(n)
+    at = text.find("://")
+    while at >= 0 and len(out) < _MAX_KEYS:
+        nxt = at + 3
+        for scheme in _SCHEMES:
+            start = at - len(scheme)
+            if start < 0 or text[start:at].lower() != scheme:
+                continue
+            if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                break
+            m = _URL.match(text, start, min(len(text), at + 3 + 4096))
+            if m is not None:
+                n = normalise_url(m.group(0).rstrip(_URL_TRAIL))
+                if n:
+                    out.add(n)
+                nxt = max(nxt, m.end())
+            break
+        at = text.find("://", nxt)
     return out
 
 
@@ -602,9 +684,10 @@ class SourceIndex:
         keys: set[str] = {"t" + t for t in _terms(norm)}
         keys.update("e" + e for e in _emails(norm))
         keys.update("u" + u for u in _urls(unicodedata.normalize("NFKC", text)))
-        keys.update(_dec_key(d) for d in _numbers(norm))
-        keys.update("i" + i for i in _identifiers(norm))
-        src = _Source(name, origin, norm, tuple(keys), len(text))
+        spans = _number_spans(norm)
+        keys.update(_dec_key(d) for d in _numbers(norm, spans))
+        keys.update("i" + i for i in _identifiers(norm, spans))
+        src = _Source(name, origin, norm, tuple(keys), utf8_size(text))
         if self._free:
             slot = self._free.pop()
             self._slots[slot] = src
@@ -622,7 +705,7 @@ class SourceIndex:
         """Index one output of ``tool`` (normalised once, here)."""
         slot = self._add(tool, _CLASS[Trust(trust)], text)
         self._outputs.append(slot)
-        self._bytes += len(text)
+        self._bytes += self._sources_size(slot)
 
     def evict_oldest(self) -> bool:
         """Forget the oldest output; False when there is none."""
@@ -650,8 +733,12 @@ class SourceIndex:
 
     @property
     def size(self) -> int:
-        """Characters of output text indexed."""
+        """Bytes (UTF-8) of output text indexed."""
         return self._bytes
+
+    def _sources_size(self, slot: int) -> int:
+        src = self._slots[slot]
+        return 0 if src is None else src.size
 
     # -- looking up
 

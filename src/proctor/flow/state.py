@@ -2,7 +2,7 @@
 
 The flow service keeps one :class:`TaskFlow` per live task (rebuilt from the store's sealed
 outputs with :meth:`TaskFlow.restore` after a restart); ``proctor replay`` keeps one per trace task.
-It is bounded: at most ``max_outputs`` outputs and ``max_bytes`` characters of output text are
+It is bounded: at most ``max_outputs`` outputs and ``max_bytes`` bytes (UTF-8) of output text are
 kept for matching (the oldest are evicted first); the labels' high-water mark keeps everything
 the task ever read, evicted or not.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from proctor.flow.labels import label_output
 from proctor.flow.model import FlowFacts, Labels, Provenance, TaskLabels, Trust
-from proctor.flow.provenance import SourceIndex, destination_domains
+from proctor.flow.provenance import SourceIndex, destination_domains, utf8_size
 from proctor.store.base import ToolRecord
 
 __all__ = ["TaskFlow"]
@@ -56,7 +56,7 @@ class TaskFlow:
         )
 
     def _keep(self, tool: str, trust: Trust, text: str) -> None:
-        if self.max_outputs == 0 or len(text) > self.max_bytes:
+        if self.max_outputs == 0 or utf8_size(text) > self.max_bytes:
             return  # too large to keep at all: labels are raised, the text is not matched
         self.index.add(tool, trust, text)
         while self.index.outputs > self.max_outputs or self.index.size > self.max_bytes:

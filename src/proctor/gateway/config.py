@@ -64,7 +64,7 @@ _TOP = {
     "prefix",
     "credentials",
 }
-_DESC = {"effect", "resource_arg", "resource", "labels", "flags"}
+_DESC = {"effect", "resource_arg", "resource", "labels", "flags", "input_schema", "destinations"}
 
 
 @dataclass(frozen=True)
