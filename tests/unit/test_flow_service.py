@@ -95,7 +95,8 @@ def test_an_output_is_labelled_sealed_and_traced(sb: Sandbox) -> None:
     (kept,) = p.store.outputs(TaskId(task_id))
     assert kept.tool == "mail.read"
     assert kept.trust == "untrusted"
-    assert b"3704" not in bytes(kept.sealed)  # sealed: never in clear at rest
+    assert b"DE89 3704" not in bytes(kept.sealed)  # sealed: never in clear at rest
+    assert b"invoice" not in bytes(kept.sealed)
     facts = p.flow.facts(p.agents.get("bot"), task, _tool(p, "bank.pay"), {"iban": IBAN, "amount": 1250}, 0)
     assert facts.task.read_untrusted
     origins = {a.path: a for a in facts.provenance.args}
