@@ -289,3 +289,21 @@ def test_task_params_are_checked(sb: Sandbox) -> None:
     ]
     assert started["params"] == ["iban", "recipient"]  # names only: values are not the log's
     assert IBAN not in json.dumps(started)
+
+
+def test_a_shadow_policy_is_in_the_decision_record(sb: Sandbox) -> None:
+    p = sb.proctor
+    (sb.workspace.policies_dir / "50-shadow.cedar").write_text(
+        '@id("t.watch-untrusted-pay") @shadow\n'
+        'forbid (principal, action == Proctor::Action::"pay", resource)\n'
+        "when { context.task.read_untrusted };\n",
+        encoding="utf-8",
+    )
+    assert p.policies.reload()
+    task_id, token = _start(p, iban=IBAN)
+    p.flow.observe(p.tasks.get(task_id), _tool(p, "mail.read"), EMAIL)
+    d = p.decide(_pay(token))
+    assert d.verdict is Verdict.ALLOW  # not enforced
+    rec = _decision_record(p, d.decision_id)
+    assert rec["shadow"] == {"decision": "deny", "policies": ["t.watch-untrusted-pay"]}
+    assert "shadow" not in rec["outcome"]
