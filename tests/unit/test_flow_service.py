@@ -307,3 +307,26 @@ def test_a_shadow_policy_is_in_the_decision_record(sb: Sandbox) -> None:
     rec = _decision_record(p, d.decision_id)
     assert rec["shadow"] == {"decision": "deny", "policies": ["t.watch-untrusted-pay"]}
     assert "shadow" not in rec["outcome"]
+
+
+@pytest.mark.parametrize(
+    ("flow", "why"),
+    [
+        ("{enabled: maybe}", "flow.enabled"),
+        ("{max_outputs: 0}", "flow.max_outputs"),
+        ("{max_output_bytes: 99999999}", "flow.max_output_bytes"),
+        ("{retention: forever}", "flow.retention"),
+        ("{retain: task}", "flow.retain"),
+    ],
+)
+def test_the_flow_section_is_checked(tmp_path: Path, flow: str, why: str) -> None:
+    from proctor.config import load_settings
+    from proctor.errors import ConfigError
+
+    path = tmp_path / "proctor.yaml"
+    path.write_text(f"trust_domain: acme.test\nflow: {flow}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=why):
+        load_settings(path)
+    path.write_text("trust_domain: acme.test\nflow: {retention: 7d, max_outputs: 50}\n", encoding="utf-8")
+    s = load_settings(path)
+    assert (s.flow_retention_s, s.flow_max_outputs, s.flow_enabled) == (7 * 86400, 50, True)
