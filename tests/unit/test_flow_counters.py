@@ -98,6 +98,10 @@ def test_parse_reads_every_field(specs: tuple[CounterSpec, ...]) -> None:
             "counters:\n  if: {kind: count, match: {effects: [pay]}}\n",
             "counter name `if` is not a Cedar identifier",
         ),
+        (
+            "counters:\n  __cedar_x: {kind: count, match: {effects: [pay]}}\n",
+            "counter name `__cedar_x` is not",
+        ),
         ("counters:\n  x: {kind: total, match: {effects: [pay]}}\n", "counter `x`: kind must be one of"),
         ("counters:\n  x: {kind: sum, match: {effects: [pay]}}\n", "counter `x`: kind sum needs `arg`"),
         (

@@ -352,6 +352,10 @@ def test_destination_domains_are_email_domains_and_url_hosts_sorted() -> None:
     )
     assert index().destination_domains(MAIL, args) == destination_domains(MAIL, args)
     assert destination_domains(MAIL, {"subject": "x"}) == ()
+    share = ToolRecord(name=ToolName("drive.share"), effect="share", access_control=True)
+    assert destination_domains(share, {"file": "report.pdf", "share_with": "bob@partner.example"}) == (
+        "partner.example",
+    )
 
 
 def test_normalise_url_and_parse_amounts() -> None:

@@ -44,7 +44,7 @@ import yaml
 
 from proctor.errors import PolicyLoadError, ProctorError, ValidationError
 from proctor.flow.provenance import leaf_values, normalise_value, parse_amounts
-from proctor.store.base import ToolRecord
+from proctor.store.base import HistoryEvent, ToolRecord  # HistoryEvent re-exported here
 
 __all__ = [
     "COUNTERS_FILE",
@@ -90,23 +90,6 @@ class CounterSpec:
         return not self.tools or any(fnmatch.fnmatchcase(tool, g) for g in self.tools)
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEvent:
-    """One allowed and forwarded call, as the counters need it (never argument values in clear).
-
-    The same fields as ``proctor.store.base.HistoryEvent`` (helper D's store type); once that
-    lands this class is replaced by an import of it, re-exported here (callers import it from
-    either module)."""
-
-    task_id: str
-    agent: str
-    tool: str
-    effect: str
-    at: float
-    #: counter name -> Decimal text (sum) or keyed fingerprint(s) (first_time, comma-separated)
-    values: tuple[tuple[str, str], ...]
-
-
 # ---- parsing -------------------------------------------------------------------------------------
 
 
@@ -147,7 +130,12 @@ def _window(raw: Any, where: str, at: str) -> float:
 
 
 def _parse_one(name: Any, raw: Any, where: str) -> CounterSpec:
-    if not isinstance(name, str) or not _IDENT.fullmatch(name) or name in _RESERVED:
+    if (
+        not isinstance(name, str)
+        or not _IDENT.fullmatch(name)
+        or name in _RESERVED
+        or name.startswith("__cedar")
+    ):
         raise _fail(
             where,
             f"counter name `{name}` is not a Cedar identifier: use letters, digits and `_`, "

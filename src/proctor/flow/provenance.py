@@ -137,6 +137,10 @@ _FILE_NAMES = frozenset(
         "doc_id",
     }
 )
+#: destination arguments whose bare value is a host name
+_HOST_NAMES = frozenset(
+    {"host", "hostname", "domain", "domains", "url", "uri", "link", "endpoint", "webhook", "website", "site"}
+)
 _DEST_FORMATS = frozenset({"email", "idn-email", "uri", "url", "iri", "uri-reference", "hostname"})
 
 #: free text longer than this (normalised) is never a destination
@@ -156,10 +160,11 @@ _LOCAL_TAIL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+$", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`]+", re.IGNORECASE)
 _URL_TRAIL = ".,;:!?)]}>'\""
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]", re.IGNORECASE)
-# a number as written: optional sign and currency, digits with separators, optional decimals
 # a number as written: digits with separators (a sign or currency around it does not matter:
 # values are compared as absolute amounts); one pass finds both numbers and digit clusters
 _NUMBER = re.compile(r"\d(?:[\d,.'\u00a0\u202f ]*\d)?")
+# a whole value that is an amount: a number with at most a currency code or symbol around it
+_AMOUNT = re.compile(r"([A-Za-z]{3}\s?)?([-+]?[$€£¥]?\s?\d[\d,.'\u00a0\u202f ]*)(\s?[A-Za-z]{3}|\s?[$€£¥])?")
 _LEADING_GROUP = re.compile(r"\d+[,.'\u00a0\u202f ]*")
 # a run of groups that could form an identifier: groups holding a digit, or short letter groups
 # (an IBAN's country and bank codes), separated by spaces, ``-``, ``.``, ``/``, ``(``, ``)``, ``+``
@@ -520,9 +525,10 @@ def _name_matches(name: str, names: frozenset[str]) -> bool:
     return any("_".join(words[i:]) in names for i in range(1, len(words)))
 
 
-def _schema_paths(schema: Any, path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """``(path, subschema)`` of every property in a JSON Schema (objects and array items)."""
-    if not isinstance(schema, Mapping):
+def _schema_paths(schema: Any, path: str = "", depth: int = 0) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """``(path, subschema)`` of every property in a JSON Schema (objects and array items), to a
+    depth of 32 (a schema comes from an upstream server)."""
+    if not isinstance(schema, Mapping) or depth > _SCHEMA_DEPTH:
         return
     props = schema.get("properties")
     if isinstance(props, Mapping):
@@ -530,14 +536,15 @@ def _schema_paths(schema: Any, path: str = "") -> Iterator[tuple[str, Mapping[st
             p = f"{path}.{k}" if path else str(k)
             if isinstance(sub, Mapping):
                 yield p, sub
-                yield from _schema_paths(sub, p)
+                yield from _schema_paths(sub, p, depth + 1)
     items = schema.get("items")
     if isinstance(items, Mapping) and path:
         yield f"{path}[]", items
-        yield from _schema_paths(items, f"{path}[]")
+        yield from _schema_paths(items, f"{path}[]", depth + 1)
 
 
 _SCHEMA_CACHE: dict[str, frozenset[str]] = {}
+_SCHEMA_DEPTH = 32
 
 
 def _schema_destinations(input_schema: str | None) -> frozenset[str]:
@@ -617,18 +624,21 @@ def destination_domains(tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str,
     for path, value in leaf_values(args):
         if not isinstance(value, str) or not _is_destination(path, dests):
             continue
-        out |= _domains_of(value)
+        field = path.rsplit(".", 1)[-1].removesuffix("[]")
+        out |= _domains_of(value, bare=_name_matches(field, _HOST_NAMES))
     return tuple(sorted(out))
 
 
-def _domains_of(value: str) -> set[str]:
+def _domains_of(value: str, *, bare: bool) -> set[str]:
+    """E-mail domains and URL hosts in ``value``; with ``bare`` (a host or domain argument) also
+    the value itself when it is a host name (``report.pdf`` in a ``file`` argument is not)."""
     out = {e.rsplit("@", 1)[1].rstrip(".") for e in _emails(value)}
     for m in _URL.finditer(value):
         host = _url_host(m.group(0).rstrip(_URL_TRAIL))
         if host:
             out.add(host)
     s = value.strip().lower().rstrip(".")
-    if not out and _HOST.fullmatch(s):
+    if bare and not out and _HOST.fullmatch(s):
         out.add(s)
     return out
 

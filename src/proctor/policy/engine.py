@@ -252,10 +252,17 @@ class _Plan:
             v = flow[k]
             f = only.get(k)
             part[k] = v if f is None else {n: x for n, x in v.items() if n in f}
-        return "," + json.dumps(part, ensure_ascii=False, separators=(",", ":"))[1:-1]
+        return "," + _JSON(part)[1:-1]
 
 
 def _plan(ps: PolicySet, tool: ToolRecord) -> _Plan:
+    if tool.effect in ps.effects and tool.name not in ps.named_actions:
+        reads = ps.reads(tool.name, tool.effect)
+        if "*" not in reads and "args" not in reads:
+            # no policy names the tool's action or reads arguments: every policy that applies to
+            # it applies to its effect action alike (``in`` is reflexive), so the call is decided
+            # with the effect action, exactly as a call was before tools had actions (cheaper)
+            return _Plan.of(tool.effect, reads)
     if ps.catalog.get(tool.name) == (tool.effect, tool.input_schema):
         return _Plan.of(tool.name, ps.reads(tool.name, tool.effect))
     if tool_action_declared(tool, ps.actions, ps.effects):
@@ -264,6 +271,8 @@ def _plan(ps: PolicySet, tool: ToolRecord) -> _Plan:
     return _Plan.of(tool.effect, ps.reads(tool.effect, tool.effect))
 
 
+#: one encoder, made once (``json.dumps`` with any option builds a new one per call)
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _NO_CONTEXT = NO_FACTS.context()
 
 
@@ -360,9 +369,7 @@ class PolicyEngine:
                 every = "*" in reads
                 if plan.action == tool.name and (every or "args" in reads):
                     try:
-                        typed = json.dumps(
-                            cedar_args(tool, args, plan.arg_fields), ensure_ascii=False, separators=(",", ":")
-                        )
+                        typed = _JSON(cedar_args(tool, args, plan.arg_fields))
                     except ValidationError as exc:
                         return deny(f"{exc.message}: the call is denied", ps.version)
                     key += (typed,)
@@ -566,7 +573,7 @@ class PolicyEngine:
             tool.name,
             tool.version,
             plan.action,
-            labels,
+            None if facts is NO_FACTS else labels,  # the default labels: no hash to compute
         )
         ents = cache.entities.get(ekey)
         if ents is None:
@@ -584,7 +591,7 @@ class PolicyEngine:
         # only what the policies that apply to this action read (Cedar parses every attribute of a
         # request's context, and a policy the analysis did not count cannot be evaluated on this
         # request: its action scope does not match)
-        text = json.dumps(context, ensure_ascii=False, separators=(",", ":"))[:-1]
+        text = _JSON(context)[:-1]
         if plan.flow_keys:
             text += plan.no_facts_json if facts is NO_FACTS else plan.flow_json(facts.context())
         if plan.action != tool.effect and plan.with_args:  # converted to JSON once, in decide
