@@ -98,11 +98,12 @@ def _start(tmp_path: Path) -> Running:
                     "command": sys.executable,
                     "args": [str(FIXTURES / "office_server.py")],
                     "env": {"FIXTURE_CALL_LOG": str(calls)},
-                    "default": {"effect": "read"},
+                    # what the upstream serves besides its tools (its resources) is untrusted
+                    "default": {"effect": "read", "labels": {"trust": "untrusted"}},
                     "tools": {
                         "read_inbox": {"effect": "read", "labels": {"trust": "untrusted"}},
-                        "send_money": {"effect": "pay"},
-                        "notify": {"effect": "send"},
+                        "send_money": {"effect": "pay", "labels": {"trust": "trusted"}},
+                        "notify": {"effect": "send", "labels": {"trust": "trusted"}},
                     },
                 }
             )
@@ -265,3 +266,28 @@ def test_an_iban_read_in_an_email_is_held_and_the_same_one_from_the_intent_runs(
         assert p.store.outputs(TaskId(held_task)) == []
         assert p.store.task_labels(TaskId(held_task)).read_untrusted  # the high-water mark stays
     assert len(_outputs(r.ws, ok_task, 2)) == 2  # another task's are untouched
+
+
+def test_an_account_read_from_a_resource_is_held(running: Running) -> None:
+    """`resources/read` is read by the agent like a tool's output: labelled (the upstream's default
+    labels: untrusted) and traced."""
+    r = running
+    _, token = _task(r.ws)
+    out: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with r.client(token) as c:
+            out["doc"] = await c.read_resource("docs://suppliers")
+            out["pay"] = await c.call_tool(
+                "office__send_money", {"iban": "GB82WEST12345698765432", "amount": 10}
+            )
+
+    anyio.run(main)
+    assert "GB82 WEST" in out["doc"].contents[0].text
+    assert out["pay"].is_error
+    assert "approval" in _text(out["pay"]), _text(out["pay"])
+    assert _calls(r, "send_money") == []
+    held = [d for d in _records(r.ws, kind="decision") if d.get("decision") == "approval_required"]
+    (origin,) = [a for a in held[0]["provenance"]["args"] if a["arg"] == "iban"]
+    assert origin["origin"] == "untrusted"
+    assert origin["sources"] == ["office.resources.read"]

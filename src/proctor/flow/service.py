@@ -80,6 +80,9 @@ def output_text(content: Iterable[Any], structured: Any = None) -> str:
             continue
         if isinstance(text := block.get("text"), str):
             parts.append(text)
+        inner = block.get("content")  # a prompt's message
+        if isinstance(inner, Mapping) and isinstance(inner.get("text"), str):
+            parts.append(inner["text"])
         res = block.get("resource")
         if isinstance(res, Mapping) and isinstance(res.get("text"), str):
             parts.append(res["text"])
