@@ -560,3 +560,22 @@ def test_policy_test_cases_give_flow_facts_and_expect_shadow_verdicts() -> None:
     results = run_cases(data, PolicyEngine(ps, cache=False))
     assert [r.ok for r in results] == [True, True, False]
     assert "expected deny, got allow" in results[2].problem  # `iban` is a destination only when said so
+
+
+def test_a_credential_policy_can_read_the_tasks_flow_attributes() -> None:
+    from proctor.policy.engine import CredentialRef
+
+    pol = (
+        '@id("cred") permit (principal, action == Proctor::Action::"use_credential", resource)'
+        " when { !context.task.read_untrusted };"
+    )
+    eng = engine(pol)
+    d = eng.decide_credential(
+        agent(),
+        task(),
+        CredentialRef("k", "injected", "billing"),
+        upstream_declared=True,
+        effects=frozenset(),
+        now=NOW,
+    )
+    assert d.allowed, d.reasons

@@ -149,6 +149,9 @@ class CredentialRef:
     upstream: str = ""
 
 
+_DEFAULT_TASK_FLOW = TaskLabels().task_attrs()
+
+
 def entities_json_base(agent: AgentRecord, task: TaskRecord) -> list[dict[str, Any]]:
     """The owner, agent and task entities every decision reads."""
     owner = _uid("Owner", agent.owner)
@@ -172,6 +175,7 @@ def entities_json_base(agent: AgentRecord, task: TaskRecord) -> list[dict[str, A
                 "requested_by": task.requested_by,
                 "state": task.state.value,
                 "delegated": task.parent_id is not None,
+                **_DEFAULT_TASK_FLOW,  # what it read: replaced by the flow's labels for a call
             },
             "parents": [],
         },
