@@ -37,6 +37,26 @@ Decisions:
   forwarded) and is otherwise ``none`` — a model-written body is, truthfully, from nowhere;
 - a list path (``to[]``) gets the *worst* origin of its elements, with that element's sources;
 - a path is a destination when it, or a containing path, is one of :func:`destination_paths`.
+
+What counts as intent and as content (issue 15 follow-up):
+
+- **the requester** (``requester=``, the task's ``requested_by``) is intent, as an e-mail address
+  only (source ``requester``): "send me the summary" goes to them; its terms (``example.com``)
+  are not indexed, so they do not make other values look requested;
+- **tool descriptions** (:meth:`SourceIndex.set_descriptions`, the tools the task can see) are
+  untrusted sources named ``description:<tool>``: the model reads them and the tool server's
+  author wrote them. They are not outputs (no eviction, no size, no labels raised);
+- **values embedded in free text**: every string argument that is not a destination is searched
+  for URLs, e-mail addresses and IBANs (check digits verified, so dates and order numbers are not
+  read as IBANs); each is traced on its own under the path ``<arg>#url``, ``<arg>#email`` or
+  ``<arg>#iban`` (one per argument and kind, the worst origin). A URL not found whole is traced
+  by its host (a link the model built on a host it read). A value that *is* one URL or address
+  whole is traced as itself, not again as embedded. The registrable domains of the untrusted
+  ones are ``Provenance.embedded_domains`` (:func:`registrable_domain`);
+- **off-param arguments**: an argument whose name (its last field, snake case) is an explicit
+  parameter's (``--param amount=20``) but whose value is neither that parameter's nor anywhere
+  else in the intent (purpose, other parameters, requester) is listed in ``Provenance.off_param``
+  (trivial values are compared too): the requester fixed that value.
 """
 
 from __future__ import annotations
