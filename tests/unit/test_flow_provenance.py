@@ -613,6 +613,17 @@ def test_an_argument_named_like_a_param_with_another_value_is_off_param() -> Non
     assert ix2.trace(MAIL, {"to": ["ana@example.com", "x@evil.example"]}).to_record()["off_param"] == ["to[]"]
     # a small number is compared too (it is "trivial" only for tracing)
     assert ix.trace(refund, {"amount": 25}).off_param == ("amount",)
+    assert ix.trace(refund, {"amount": "EUR 200"}).off_param == ("amount",)
+    # a refinement of a parameter is not another value; free text is never compared
+    ev = ToolRecord(name=ToolName("calendar.create_event"), effect="write")
+    ix3 = index(purpose="Weekly 1:1 with Lea", start="2026-06-01", title="1:1 Sam / Lea")
+    assert (
+        ix3.trace(ev, {"start": "2026-06-01T09:30:00+02:00", "title": "1:1 Sam / Lea (weekly)"}).off_param
+        == ()
+    )
+    assert ix3.trace(ev, {"start": "2026-06-08T09:30:00+02:00"}).off_param == ("start",)
+    long_title = "A weekly one to one between Sam and Lea about design onboarding and the first projects"
+    assert ix3.trace(ev, {"title": long_title}).off_param == ()
 
 
 def test_destinations_from_intent() -> None:
@@ -628,6 +639,12 @@ def test_destinations_from_intent() -> None:
         "destinations_from_intent"
     ]
     assert not ix.trace(MAIL, {"body": "x"}).to_cedar()["destinations_from_intent"]  # no destination
+    # only the destinations naming a party count: the file to share may come from a search
+    share = ToolRecord(name=ToolName("drive.share"), effect="write", destinations=("file_id", "email"))
+    ix3 = index(untrusted="found: d-8120 Q3 deck", purpose="Share the Q3 deck", email="partner@acme.example")
+    prov = ix3.trace(share, {"file_id": "d-8120", "email": "Partner@acme.example"})
+    assert prov.parties == ("email",)
+    assert prov.to_cedar()["destinations_from_intent"]
 
 
 def test_the_schema_generator_adds_the_new_provenance_attributes_to_an_older_base() -> None:

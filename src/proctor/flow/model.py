@@ -147,6 +147,10 @@ class Provenance:
     #: argument paths whose name is an explicit task parameter (``--param amount=20``) but whose
     #: value is neither that parameter's nor found anywhere else in the intent
     off_param: tuple[str, ...] = ()
+    #: the destination paths whose value names a party (an e-mail address, a URL, a host), as
+    #: opposed to a file or a channel; empty when not known (``destinations_from_intent`` then
+    #: reads every destination)
+    parties: tuple[str, ...] = ()
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -181,6 +185,7 @@ class Provenance:
         untrusted when any element is untrusted (the worst element's origin counts)."""
         dest = [a for a in self.args if a.destination]
         untrusted = self._embedded(Origin.UNTRUSTED)
+        named = [a for a in dest if a.path in self.parties] if self.parties else dest
         return {
             "checked": self.checked,
             "untrusted_args": list(self.untrusted_args),
@@ -191,7 +196,7 @@ class Provenance:
             "destination_unsourced": any(a.origin is Origin.NONE for a in dest),
             "all_traced": self.checked
             and all(a.origin in (Origin.INTENT, Origin.TRUSTED) for a in self.args),
-            "destinations_from_intent": bool(dest) and all(a.origin is Origin.INTENT for a in dest),
+            "destinations_from_intent": bool(named) and all(a.origin is Origin.INTENT for a in named),
             "embedded_untrusted": bool(untrusted),
             "embedded_unsourced": bool(self._embedded(Origin.NONE)),
             "embedded_untrusted_kinds": sorted({a.path.rsplit("#", 1)[1] for a in untrusted}),

@@ -206,6 +206,8 @@ _MAX_NUMBER = 48
 _CLUSTER_MARGIN = 24
 _GROUP = re.compile(r"[^\W_]+")
 _SQUASH = re.compile(r"[\W_]+")
+#: an argument value longer than this (normalised) is free text, never compared with a parameter
+_OFF_PARAM_MAX = 64
 #: tool descriptions indexed per task at most, and the characters of each
 _MAX_DESCRIPTIONS = 500
 _MAX_DESCRIPTION = 16_384
@@ -987,10 +989,20 @@ class SourceIndex:
         if bit is None or value is None or isinstance(value, bool):
             return False
         if isinstance(value, int | float | Decimal):
-            mask = self._lookup_number(value)
-        else:
-            mask = self._lookup_str(str(value).strip())
-        return not (mask & (bit | self._intent_mask))
+            return not (self._lookup_number(value) & (bit | self._intent_mask))
+        norm = _norm(str(value))
+        if len(norm) > _OFF_PARAM_MAX:
+            return False  # free text is never compared: a parameter's words may be rewritten
+        if self._lookup_str(norm) & (bit | self._intent_mask):
+            return False
+        if parse_amounts(norm):
+            return True  # an amount is compared as a number, never as text
+        # a refinement of the parameter is not another value (``2026-06-01`` → ``2026-06-01T09:30``)
+        for slot in _bits(bit):
+            src = self._slots[slot]
+            if src is not None and src.norm and (src.norm in norm or (len(norm) >= 3 and norm in src.norm)):
+                return False
+        return True
 
     def trace(self, tool: ToolRecord, args: Mapping[str, Any]) -> Provenance:
         """Every leaf argument value's best origin, and the URLs, e-mail addresses and IBANs
@@ -1002,6 +1014,7 @@ class SourceIndex:
         worst: dict[str, tuple[Origin, tuple[str, ...], bool]] = {}
         domains: set[str] = set()
         off: list[str] = []
+        parties: set[str] = set()
 
         def keep(path: str, origin: Origin, sources: tuple[str, ...], is_dest: bool) -> None:
             prev = worst.get(path)
@@ -1024,6 +1037,10 @@ class SourceIndex:
             if got is None:
                 continue
             keep(path, got[0], got[1], is_dest)
+            if is_dest and isinstance(value, str):
+                field = path.rsplit(".", 1)[-1].removesuffix("[]")
+                if _domains_of(value, bare=_name_matches(field, _HOST_NAMES)):
+                    parties.add(path)
             if self._params and self._off_param(path, value):
                 off.append(path)
             if not is_dest and isinstance(value, str) and _may_embed(value):
@@ -1039,6 +1056,7 @@ class SourceIndex:
             ),
             embedded_domains=tuple(sorted(domains)),
             off_param=tuple(sorted(set(off))),
+            parties=tuple(sorted(parties)),
         )
 
     def destination_domains(self, tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:
