@@ -61,6 +61,7 @@ What counts as intent and as content (issue 15 follow-up):
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -540,6 +541,7 @@ def leaf_values(args: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
         yield from walk(str(k), args[k])
 
 
+@functools.lru_cache(maxsize=4096)
 def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().replace("-", "_")
 
@@ -712,8 +714,11 @@ def ibans(text: str) -> set[str]:
     return out
 
 
+_A_DIGIT = re.compile(r"\d")
+
+
 def _may_embed(value: str) -> bool:
-    return "://" in value or "@" in value or any(c.isdigit() for c in value[:_EMBED_MAX])
+    return "://" in value or "@" in value or _A_DIGIT.search(value, 0, _EMBED_MAX) is not None
 
 
 def embedded_values(text: str) -> list[tuple[str, str, str | None]]:
@@ -737,7 +742,7 @@ def embedded_values(text: str) -> list[tuple[str, str, str | None]]:
             if email == low:
                 continue
             out.append(("email", "e" + email, email.rsplit("@", 1)[1].rstrip(".")))
-    if any(c.isdigit() for c in text):
+    if _A_DIGIT.search(text) is not None:
         whole_sq = _squash(whole).upper()
         for iban in sorted(ibans(text)):
             if iban != whole_sq:
@@ -919,7 +924,7 @@ class SourceIndex:
             n = normalise_url(unicodedata.normalize("NFKC", value))
             if n:
                 mask |= post.get("u" + n, 0)
-        if any(c.isdigit() for c in norm):
+        if _A_DIGIT.search(norm) is not None:
             for d in parse_amounts(norm):
                 mask |= post.get(_dec_key(d), 0)
             sq = _squash(norm)
