@@ -679,8 +679,10 @@ def _domains_of(value: str, *, bare: bool) -> set[str]:
 _IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,30}(?![A-Z0-9])")
 #: second-level labels under which a country code's domains are registered (``example.co.uk``)
 _SLD = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go", "ltd", "plc"})
-#: free text longer than this is searched for embedded values in its first part only
-_EMBED_MAX = 1 << 20
+#: free text longer than this is searched for embedded values in its first part only, and at
+#: most this many IBAN candidates per value are checked (bounds what a crafted argument costs)
+_EMBED_MAX = 256 << 10
+_MAX_IBANS = 256
 
 
 def registrable_domain(host: str) -> str:
@@ -705,7 +707,9 @@ def ibans(text: str) -> set[str]:
     """The IBANs written in ``text`` (with or without spaces), squashed, upper case; only those
     whose check digits are right (so an order number or a date is never read as one)."""
     out: set[str] = set()
-    for m in _IBAN.finditer(text.upper()):
+    for i, m in enumerate(_IBAN.finditer(text.upper())):
+        if i >= _MAX_IBANS:
+            break
         sq = m.group(0).replace(" ", "").replace("-", "")
         for n in range(min(len(sq), 34), 14, -1):
             if _iban_ok(sq[:n]):
