@@ -246,6 +246,7 @@ class Flow:
             dict(task.params),
             max_outputs=self.max_outputs,
             max_bytes=max(4 << 20, self.max_output_bytes),
+            requester=str(task.requested_by),
         )
 
     def _entry(self, task: TaskRecord) -> _Entry:
