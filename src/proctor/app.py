@@ -384,6 +384,7 @@ class Proctor:
                         "revoke_task",
                         functools.partial(self.credentials.leases.revoke_task, task.id, "task ended"),
                     )
+                    self._lease_hook("flow forget", functools.partial(self.flow.forget, task.id))
             self.kills.remove(k.kind, k.target, k.at)
             done += 1
         return done

@@ -392,8 +392,10 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         if not 1 <= flow_max_outputs <= 10_000:
             raise ConfigError(f"{path.name}: flow.max_outputs is between 1 and 10000")
         flow_max_bytes = int(flow.get("max_output_bytes", 1 << 20))
-        if not 1024 <= flow_max_bytes <= 16 << 20:
-            raise ConfigError(f"{path.name}: flow.max_output_bytes is between 1024 and 16777216")
+        if not 1024 <= flow_max_bytes <= 1 << 20:
+            # at most what a trace's call line may carry (proctor.flow.trace), so every kept
+            # output can be exported and replayed
+            raise ConfigError(f"{path.name}: flow.max_output_bytes is between 1024 and 1048576")
         raw_retention = flow.get("retention", "task")
         flow_retention = None if raw_retention == "task" else parse_duration(raw_retention, "flow.retention")
         if flow_retention is not None and flow_retention > 30 * 86400:

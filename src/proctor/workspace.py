@@ -70,7 +70,7 @@ approvals:
 flow:
   enabled: true            # false: calls are decided with no labels, provenance or history
   max_outputs: 200         # outputs kept per task for tracing (the oldest go first)
-  max_output_bytes: 1048576  # bytes of one output kept (all of it is labelled)
+  max_output_bytes: 1048576  # bytes of one output kept, at most 1 MiB (all of it is labelled)
   retention: task          # `task`: deleted when the task ends; or a duration after its end (e.g.
                            # 7d) so `proctor trace export TASK` can still write its trace
 

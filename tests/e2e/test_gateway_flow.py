@@ -98,11 +98,12 @@ def _start(tmp_path: Path) -> Running:
                     "command": sys.executable,
                     "args": [str(FIXTURES / "office_server.py")],
                     "env": {"FIXTURE_CALL_LOG": str(calls)},
-                    "default": {"effect": "read"},
+                    # what the upstream serves besides its tools (its resources) is untrusted
+                    "default": {"effect": "read", "labels": {"trust": "untrusted"}},
                     "tools": {
                         "read_inbox": {"effect": "read", "labels": {"trust": "untrusted"}},
-                        "send_money": {"effect": "pay"},
-                        "notify": {"effect": "send"},
+                        "send_money": {"effect": "pay", "labels": {"trust": "trusted"}},
+                        "notify": {"effect": "send", "labels": {"trust": "trusted"}},
                     },
                 }
             )
@@ -238,7 +239,7 @@ def test_an_iban_read_in_an_email_is_held_and_the_same_one_from_the_intent_runs(
     everything = json.dumps(_records(r.ws))
     assert IBAN not in everything
     assert "DE89 3704" not in everything
-    assert "5320130" not in everything
+    assert "0532 0130 00" not in everything
 
     # the held call's approval shows each argument's origin beside it
     with Proctor.open(r.ws) as p:
@@ -259,9 +260,34 @@ def test_an_iban_read_in_an_email_is_held_and_the_same_one_from_the_intent_runs(
     # kept sealed while the task lives; deleted when it ends
     kept = _outputs(r.ws, held_task, 2)
     assert [o.tool for o in kept] == ["office.notify", "office.read_inbox"]  # the forwarded calls
-    assert all(b"5320130" not in bytes(o.sealed) and b"DE89" not in bytes(o.sealed) for o in kept)
+    assert all(b"0532 0130 00" not in bytes(o.sealed) and b"DE89" not in bytes(o.sealed) for o in kept)
     with Proctor.open(r.ws) as p:
         p.tasks.end(held_task, reason="done")
         assert p.store.outputs(TaskId(held_task)) == []
         assert p.store.task_labels(TaskId(held_task)).read_untrusted  # the high-water mark stays
     assert len(_outputs(r.ws, ok_task, 2)) == 2  # another task's are untouched
+
+
+def test_an_account_read_from_a_resource_is_held(running: Running) -> None:
+    """`resources/read` is read by the agent like a tool's output: labelled (the upstream's default
+    labels: untrusted) and traced."""
+    r = running
+    _, token = _task(r.ws)
+    out: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with r.client(token) as c:
+            out["doc"] = await c.read_resource("docs://suppliers")
+            out["pay"] = await c.call_tool(
+                "office__send_money", {"iban": "GB82WEST12345698765432", "amount": 10}
+            )
+
+    anyio.run(main)
+    assert "GB82 WEST" in out["doc"].contents[0].text
+    assert out["pay"].is_error
+    assert "approval" in _text(out["pay"]), _text(out["pay"])
+    assert _calls(r, "send_money") == []
+    held = [d for d in _records(r.ws, kind="decision") if d.get("decision") == "approval_required"]
+    (origin,) = [a for a in held[0]["provenance"]["args"] if a["arg"] == "iban"]
+    assert origin["origin"] == "untrusted"
+    assert origin["sources"] == ["office.resources.read"]

@@ -148,4 +148,6 @@ def test_params_and_reported_outputs(served: tuple[httpx.Client, str, Proctor]) 
     reported = c.get("/v1/audit", params={"kind": "call.output_reported"}, headers=h).json()
     assert [x["record"]["labels"]["trust"] for x in reported] == ["untrusted", "untrusted", "untrusted"]
     assert IBAN not in json.dumps(reported)
-    assert "3704" not in json.dumps(c.get("/v1/audit", params={"limit": 1000}, headers=h).json())
+    everything = json.dumps(c.get("/v1/audit", params={"limit": 1000}, headers=h).json())
+    assert "DE89 3704" not in everything  # the e-mail's text is nowhere in the log
+    assert IBAN not in everything

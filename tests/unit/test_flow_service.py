@@ -95,7 +95,8 @@ def test_an_output_is_labelled_sealed_and_traced(sb: Sandbox) -> None:
     (kept,) = p.store.outputs(TaskId(task_id))
     assert kept.tool == "mail.read"
     assert kept.trust == "untrusted"
-    assert b"3704" not in bytes(kept.sealed)  # sealed: never in clear at rest
+    assert b"DE89 3704" not in bytes(kept.sealed)  # sealed: never in clear at rest
+    assert b"invoice" not in bytes(kept.sealed)
     facts = p.flow.facts(p.agents.get("bot"), task, _tool(p, "bank.pay"), {"iban": IBAN, "amount": 1250}, 0)
     assert facts.task.read_untrusted
     origins = {a.path: a for a in facts.provenance.args}
@@ -288,3 +289,44 @@ def test_task_params_are_checked(sb: Sandbox) -> None:
     ]
     assert started["params"] == ["iban", "recipient"]  # names only: values are not the log's
     assert IBAN not in json.dumps(started)
+
+
+def test_a_shadow_policy_is_in_the_decision_record(sb: Sandbox) -> None:
+    p = sb.proctor
+    (sb.workspace.policies_dir / "50-shadow.cedar").write_text(
+        '@id("t.watch-untrusted-pay") @shadow\n'
+        'forbid (principal, action == Proctor::Action::"pay", resource)\n'
+        "when { context.task.read_untrusted };\n",
+        encoding="utf-8",
+    )
+    assert p.policies.reload()
+    task_id, token = _start(p, iban=IBAN)
+    p.flow.observe(p.tasks.get(task_id), _tool(p, "mail.read"), EMAIL)
+    d = p.decide(_pay(token))
+    assert d.verdict is Verdict.ALLOW  # not enforced
+    rec = _decision_record(p, d.decision_id)
+    assert rec["shadow"] == {"decision": "deny", "policies": ["t.watch-untrusted-pay"]}
+    assert "shadow" not in rec["outcome"]
+
+
+@pytest.mark.parametrize(
+    ("flow", "why"),
+    [
+        ("{enabled: maybe}", "flow.enabled"),
+        ("{max_outputs: 0}", "flow.max_outputs"),
+        ("{max_output_bytes: 99999999}", "flow.max_output_bytes"),
+        ("{retention: forever}", "flow.retention"),
+        ("{retain: task}", "flow.retain"),
+    ],
+)
+def test_the_flow_section_is_checked(tmp_path: Path, flow: str, why: str) -> None:
+    from proctor.config import load_settings
+    from proctor.errors import ConfigError
+
+    path = tmp_path / "proctor.yaml"
+    path.write_text(f"trust_domain: acme.test\nflow: {flow}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=why):
+        load_settings(path)
+    path.write_text("trust_domain: acme.test\nflow: {retention: 7d, max_outputs: 50}\n", encoding="utf-8")
+    s = load_settings(path)
+    assert (s.flow_retention_s, s.flow_max_outputs, s.flow_enabled) == (7 * 86400, 50, True)

@@ -141,6 +141,16 @@ class Provenance:
 
     checked: bool = False
     args: tuple[ArgOrigin, ...] = ()
+    #: the registrable domains (``learn.example.com`` → ``example.com``) of the URLs and e-mail
+    #: addresses embedded in free text that only untrusted content holds (see ``embedded``)
+    embedded_domains: tuple[str, ...] = ()
+    #: argument paths whose name is an explicit task parameter (``--param amount=20``) but whose
+    #: value is neither that parameter's nor found anywhere else in the intent
+    off_param: tuple[str, ...] = ()
+    #: the destination paths whose value names a party (an e-mail address, a URL, a host), as
+    #: opposed to a file or a channel; empty when not known (``destinations_from_intent`` then
+    #: reads every destination)
+    parties: tuple[str, ...] = ()
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -158,6 +168,15 @@ class Provenance:
         return self._paths(Origin.UNTRUSTED)
 
     @property
+    def embedded(self) -> tuple[ArgOrigin, ...]:
+        """The values embedded in free text: paths ``<arg>#<kind>`` (``body#url``, ``text#email``,
+        ``note#iban``), one per argument and kind, with the worst origin of its values."""
+        return tuple(a for a in self.args if "#" in a.path)
+
+    def _embedded(self, origin: Origin) -> list[ArgOrigin]:
+        return [a for a in self.args if a.origin is origin and "#" in a.path]
+
+    @property
     def unsourced_args(self) -> tuple[str, ...]:
         return self._paths(Origin.NONE)
 
@@ -165,6 +184,8 @@ class Provenance:
         """``context.provenance``. A list argument appears once per path (``to[]``): it is
         untrusted when any element is untrusted (the worst element's origin counts)."""
         dest = [a for a in self.args if a.destination]
+        untrusted = self._embedded(Origin.UNTRUSTED)
+        named = [a for a in dest if a.path in self.parties] if self.parties else dest
         return {
             "checked": self.checked,
             "untrusted_args": list(self.untrusted_args),
@@ -175,11 +196,21 @@ class Provenance:
             "destination_unsourced": any(a.origin is Origin.NONE for a in dest),
             "all_traced": self.checked
             and all(a.origin in (Origin.INTENT, Origin.TRUSTED) for a in self.args),
+            "destinations_from_intent": bool(named) and all(a.origin is Origin.INTENT for a in named),
+            "embedded_untrusted": bool(untrusted),
+            "embedded_unsourced": bool(self._embedded(Origin.NONE)),
+            "embedded_untrusted_kinds": sorted({a.path.rsplit("#", 1)[1] for a in untrusted}),
+            "embedded_untrusted_domains": list(self.embedded_domains),
+            "off_param_args": list(self.off_param),
         }
 
     def to_record(self) -> dict[str, Any]:
-        """What the decision record keeps: names and origins, never values."""
-        return {"checked": self.checked, "args": [a.to_dict() for a in self.args]}
+        """What the decision record keeps: names and origins, never values (embedded values are
+        ``args`` entries ``<arg>#<kind>``; ``off_param`` names arguments, never values)."""
+        out: dict[str, Any] = {"checked": self.checked, "args": [a.to_dict() for a in self.args]}
+        if self.off_param:
+            out["off_param"] = list(self.off_param)
+        return out
 
 
 def decimal_cedar(value: Decimal) -> dict[str, Any]:

@@ -37,10 +37,31 @@ Decisions:
   forwarded) and is otherwise ``none`` — a model-written body is, truthfully, from nowhere;
 - a list path (``to[]``) gets the *worst* origin of its elements, with that element's sources;
 - a path is a destination when it, or a containing path, is one of :func:`destination_paths`.
+
+What counts as intent and as content (issue 15 follow-up):
+
+- **the requester** (``requester=``, the task's ``requested_by``) is intent, as an e-mail address
+  only (source ``requester``): "send me the summary" goes to them; its terms (``example.com``)
+  are not indexed, so they do not make other values look requested;
+- **tool descriptions** (:meth:`SourceIndex.set_descriptions`, the tools the task can see) are
+  untrusted sources named ``description:<tool>``: the model reads them and the tool server's
+  author wrote them. They are not outputs (no eviction, no size, no labels raised);
+- **values embedded in free text**: every string argument that is not a destination is searched
+  for URLs, e-mail addresses and IBANs (check digits verified, so dates and order numbers are not
+  read as IBANs); each is traced on its own under the path ``<arg>#url``, ``<arg>#email`` or
+  ``<arg>#iban`` (one per argument and kind, the worst origin). A URL not found whole is traced
+  by its host (a link the model built on a host it read). A value that *is* one URL or address
+  whole is traced as itself, not again as embedded. The registrable domains of the untrusted
+  ones are ``Provenance.embedded_domains`` (:func:`registrable_domain`);
+- **off-param arguments**: an argument whose name (its last field, snake case) is an explicit
+  parameter's (``--param amount=20``) but whose value is neither that parameter's nor anywhere
+  else in the intent (purpose, other parameters, requester) is listed in ``Provenance.off_param``
+  (trivial values are compared too): the requester fixed that value.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -59,10 +80,13 @@ __all__ = [
     "SourceIndex",
     "destination_domains",
     "destination_paths",
+    "embedded_values",
+    "ibans",
     "leaf_values",
     "normalise_url",
     "normalise_value",
     "parse_amounts",
+    "registrable_domain",
     "utf8_size",
 ]
 
@@ -183,6 +207,11 @@ _MAX_NUMBER = 48
 _CLUSTER_MARGIN = 24
 _GROUP = re.compile(r"[^\W_]+")
 _SQUASH = re.compile(r"[\W_]+")
+#: an argument value longer than this (normalised) is free text, never compared with a parameter
+_OFF_PARAM_MAX = 64
+#: tool descriptions indexed per task at most, and the characters of each
+_MAX_DESCRIPTIONS = 500
+_MAX_DESCRIPTION = 16_384
 _SCHEMES = ("https", "http", "ftp", "wss", "ws")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
 _ORDER = {Origin.INTENT: 0, Origin.TRUSTED: 1, Origin.UNTRUSTED: 2, Origin.NONE: 3}
@@ -512,6 +541,7 @@ def leaf_values(args: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
         yield from walk(str(k), args[k])
 
 
+@functools.lru_cache(maxsize=4096)
 def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().replace("-", "_")
 
@@ -643,6 +673,87 @@ def _domains_of(value: str, *, bare: bool) -> set[str]:
     return out
 
 
+# ---- values embedded in free text ---------------------------------------------------------------
+
+#: an IBAN as written: country code, check digits, then 11 to 30 letters or digits, in groups
+_IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,30}(?![A-Z0-9])")
+#: second-level labels under which a country code's domains are registered (``example.co.uk``)
+_SLD = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go", "ltd", "plc"})
+#: free text longer than this is searched for embedded values in its first part only, and at
+#: most this many IBAN candidates per value are checked (bounds what a crafted argument costs)
+_EMBED_MAX = 256 << 10
+_MAX_IBANS = 256
+
+
+def registrable_domain(host: str) -> str:
+    """``learn.example.com`` → ``example.com``; ``a.b.example.co.uk`` → ``example.co.uk``: the last
+    two labels, three under a country code's generic second level. A heuristic without the public
+    suffix list: where it is wrong (``city.state.us``) it names a *shorter* domain, which an
+    organisation's allowlist does not hold, so a policy errs on the side of holding."""
+    labels = host.lower().rstrip(".").split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SLD:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def _iban_ok(s: str) -> bool:
+    """The ISO 13616 check (mod 97) of a squashed, upper-case IBAN."""
+    moved = s[4:] + s[:4]
+    digits = "".join(str(int(c, 36)) for c in moved)
+    return int(digits) % 97 == 1
+
+
+def ibans(text: str) -> set[str]:
+    """The IBANs written in ``text`` (with or without spaces), squashed, upper case; only those
+    whose check digits are right (so an order number or a date is never read as one)."""
+    out: set[str] = set()
+    for i, m in enumerate(_IBAN.finditer(text.upper())):
+        if i >= _MAX_IBANS:
+            break
+        sq = m.group(0).replace(" ", "").replace("-", "")
+        for n in range(min(len(sq), 34), 14, -1):
+            if _iban_ok(sq[:n]):
+                out.add(sq[:n])
+                break
+    return out
+
+
+_A_DIGIT = re.compile(r"\d")
+
+
+def _may_embed(value: str) -> bool:
+    return "://" in value or "@" in value or _A_DIGIT.search(value, 0, _EMBED_MAX) is not None
+
+
+def embedded_values(text: str) -> list[tuple[str, str, str | None]]:
+    """``(kind, index key, host)`` of the URLs (``url``), e-mail addresses (``email``) and IBANs
+    (``iban``) written inside a free-text value — not the value itself when it is one of them
+    whole (an argument that *is* a URL is traced as itself). ``host`` is a URL's host or an
+    address's domain, lower case (None for an IBAN)."""
+    text = text[:_EMBED_MAX]
+    whole = text.strip()
+    out: list[tuple[str, str, str | None]] = []
+    if "://" in text:
+        nfkc = unicodedata.normalize("NFKC", text)
+        whole_url = normalise_url(whole) if "://" in whole and not any(c.isspace() for c in whole) else None
+        for url in sorted(_urls(nfkc)):
+            if url == whole_url:
+                continue
+            out.append(("url", "u" + url, _url_host(url)))
+    if "@" in text:
+        low = whole.lower()
+        for email in sorted(_emails(_norm(text))):
+            if email == low:
+                continue
+            out.append(("email", "e" + email, email.rsplit("@", 1)[1].rstrip(".")))
+    if _A_DIGIT.search(text) is not None:
+        whole_sq = _squash(whole).upper()
+        for iban in sorted(ibans(text)):
+            if iban != whole_sq:
+                out.append(("iban", "i" + iban.lower(), None))
+    return out
+
+
 # ---- the index -----------------------------------------------------------------------------------
 
 
@@ -677,15 +788,25 @@ class SourceIndex:
     it, so looking a value up is a dictionary access and an intersection is an ``&``.
     """
 
-    def __init__(self, purpose: str, params: Mapping[str, str]) -> None:
+    def __init__(self, purpose: str, params: Mapping[str, str], *, requester: str = "") -> None:
         self._slots: list[_Source | None] = []
         self._free: list[int] = []
         self._post: dict[str, int] = {}
         self._bytes = 0
         self._outputs: list[int] = []  # output slots, oldest first (the intent is never evicted)
+        self._descriptions: list[int] = []  # tool description slots (replaced, never evicted)
         self._add("intent", Origin.INTENT, purpose)
+        #: explicit parameter name (snake case) -> its slot's bit
+        self._params: dict[str, int] = {}
         for name in sorted(params):
-            self._add(f"param:{name}", Origin.INTENT, str(params[name]))
+            slot = self._add(f"param:{name}", Origin.INTENT, str(params[name]))
+            self._params[_snake(str(name))] = 1 << slot
+        self._intent_mask = sum(1 << i for i, src in enumerate(self._slots) if src is not None)
+        email = requester.strip().lower()
+        if email and _EMAIL.fullmatch(email):
+            # the requester's own address ("send me the summary"): only as an address, so its
+            # terms (``example.com``) do not make other values look requested
+            self._intent_mask |= 1 << self._add_keys("requester", Origin.INTENT, email, ("e" + email,))
 
     # -- adding and evicting
 
@@ -697,7 +818,10 @@ class SourceIndex:
         spans = _number_spans(norm)
         keys.update(_dec_key(d) for d in _numbers(norm, spans))
         keys.update("i" + i for i in _identifiers(norm, spans))
-        src = _Source(name, origin, norm, tuple(keys), utf8_size(text))
+        return self._add_keys(name, origin, norm, tuple(keys), utf8_size(text))
+
+    def _add_keys(self, name: str, origin: Origin, norm: str, keys: tuple[str, ...], size: int = 0) -> int:
+        src = _Source(name, origin, norm, keys, size)
         if self._free:
             slot = self._free.pop()
             self._slots[slot] = src
@@ -717,16 +841,37 @@ class SourceIndex:
         self._outputs.append(slot)
         self._bytes += self._sources_size(slot)
 
+    def set_descriptions(self, descriptions: Mapping[str, str]) -> None:
+        """Index the descriptions of the tools the task can see (tool name → description), as
+        untrusted sources named ``description:<tool>``, replacing those indexed before. The model
+        reads a tool's description as it reads an output, and whoever runs the tool's server
+        wrote it: a value only a description holds (an IBAN, an address) is untrusted. They do
+        not count as outputs (not bounded by ``max_outputs``, not in ``size``) and do not raise
+        the task's labels (every task reads descriptions). At most 500 descriptions of 16 KiB."""
+        for slot in self._descriptions:
+            self._drop(slot)
+        self._descriptions = []
+        for name in sorted(descriptions)[:_MAX_DESCRIPTIONS]:
+            text = descriptions[name]
+            if text and text.strip():
+                self._descriptions.append(
+                    self._add(f"description:{name}", Origin.UNTRUSTED, text[:_MAX_DESCRIPTION])
+                )
+
     def evict_oldest(self) -> bool:
         """Forget the oldest output; False when there is none."""
         if not self._outputs:
             return False
         slot = self._outputs.pop(0)
+        self._bytes -= self._sources_size(slot)
+        self._drop(slot)
+        return True
+
+    def _drop(self, slot: int) -> None:
         src = self._slots[slot]
         assert src is not None
         self._slots[slot] = None
         self._free.append(slot)
-        self._bytes -= src.size
         keep = ~(1 << slot)
         post = self._post
         for k in src.keys:
@@ -735,7 +880,6 @@ class SourceIndex:
                 post[k] = mask
             else:
                 post.pop(k, None)
-        return True
 
     @property
     def outputs(self) -> int:
@@ -784,7 +928,7 @@ class SourceIndex:
             n = normalise_url(unicodedata.normalize("NFKC", value))
             if n:
                 mask |= post.get("u" + n, 0)
-        if any(c.isdigit() for c in norm):
+        if _A_DIGIT.search(norm) is not None:
             for d in parse_amounts(norm):
                 mask |= post.get(_dec_key(d), 0)
             sq = _squash(norm)
@@ -834,12 +978,61 @@ class SourceIndex:
             return Origin.INTENT, ("trivial",)
         return self._origin(self._lookup_str(stripped))
 
+    def _embedded(self, text: str) -> Iterator[tuple[str, Origin, tuple[str, ...], str | None]]:
+        """``(kind, origin, sources, domain)`` of each URL, e-mail address and IBAN embedded in a
+        free-text value (see :func:`embedded_values`); a URL not found whole is traced by its host
+        (a link the model built on a host the task read: the host's origin)."""
+        post = self._post
+        for kind, key, host in embedded_values(text):
+            mask = post.get(key, 0)
+            if not mask and kind == "url" and host:
+                mask = post.get("t" + host, 0)
+            origin, sources = self._origin(mask)
+            yield kind, origin, sources, registrable_domain(host) if host else None
+
+    def _off_param(self, path: str, value: Any) -> bool:
+        """The argument is named like an explicit parameter but its value is neither that
+        parameter's nor anywhere else in the intent (``--param amount=20``, ``amount: 200``)."""
+        field = path.rsplit(".", 1)[-1].removesuffix("[]")
+        bit = self._params.get(_snake(field)) if self._params else None
+        if bit is None or value is None or isinstance(value, bool):
+            return False
+        if isinstance(value, int | float | Decimal):
+            return not (self._lookup_number(value) & (bit | self._intent_mask))
+        norm = _norm(str(value))
+        if len(norm) > _OFF_PARAM_MAX:
+            return False  # free text is never compared: a parameter's words may be rewritten
+        if self._lookup_str(norm) & (bit | self._intent_mask):
+            return False
+        if parse_amounts(norm):
+            return True  # an amount is compared as a number, never as text
+        # a refinement of the parameter is not another value (``2026-06-01`` → ``2026-06-01T09:30``)
+        for slot in _bits(bit):
+            src = self._slots[slot]
+            if src is not None and src.norm and (src.norm in norm or (len(norm) >= 3 and norm in src.norm)):
+                return False
+        return True
+
     def trace(self, tool: ToolRecord, args: Mapping[str, Any]) -> Provenance:
-        """Every leaf argument value's best origin; ``checked=False`` for a ``read`` tool."""
+        """Every leaf argument value's best origin, and the URLs, e-mail addresses and IBANs
+        embedded in free-text values (paths ``<arg>#url``, ``#email``, ``#iban``); ``checked=False``
+        for a ``read`` tool."""
         if tool.effect == "read":
             return Provenance()
         dests = destination_paths(tool, args)
         worst: dict[str, tuple[Origin, tuple[str, ...], bool]] = {}
+        domains: set[str] = set()
+        off: list[str] = []
+        parties: set[str] = set()
+
+        def keep(path: str, origin: Origin, sources: tuple[str, ...], is_dest: bool) -> None:
+            prev = worst.get(path)
+            if prev is None or _ORDER[origin] > _ORDER[prev[0]]:
+                worst[path] = (origin, sources, is_dest or (prev is not None and prev[2]))
+            elif origin is prev[0]:
+                merged = tuple(sorted(set(prev[1]) | set(sources)))
+                worst[path] = (origin, merged, is_dest or prev[2])
+
         for path, value in leaf_values(args):
             is_dest = _is_destination(path, dests)
             if (
@@ -852,19 +1045,27 @@ class SourceIndex:
             got = self._trace_leaf(value, is_dest)
             if got is None:
                 continue
-            origin, sources = got
-            prev = worst.get(path)
-            if prev is None or _ORDER[origin] > _ORDER[prev[0]]:
-                worst[path] = (origin, sources, is_dest or (prev is not None and prev[2]))
-            elif origin is prev[0]:
-                merged = tuple(sorted(set(prev[1]) | set(sources)))
-                worst[path] = (origin, merged, is_dest or prev[2])
+            keep(path, got[0], got[1], is_dest)
+            if is_dest and isinstance(value, str):
+                field = path.rsplit(".", 1)[-1].removesuffix("[]")
+                if _domains_of(value, bare=_name_matches(field, _HOST_NAMES)):
+                    parties.add(path)
+            if self._params and self._off_param(path, value):
+                off.append(path)
+            if not is_dest and isinstance(value, str) and _may_embed(value):
+                for kind, origin, sources, domain in self._embedded(value):
+                    keep(f"{path}#{kind}", origin, sources, False)
+                    if origin is Origin.UNTRUSTED and domain:
+                        domains.add(domain)
         return Provenance(
             checked=True,
             args=tuple(
                 ArgOrigin(path, origin, sources, dest)
                 for path, (origin, sources, dest) in sorted(worst.items())
             ),
+            embedded_domains=tuple(sorted(domains)),
+            off_param=tuple(sorted(set(off))),
+            parties=tuple(sorted(parties)),
         )
 
     def destination_domains(self, tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +311,14 @@ def _replay_task(
     max_bytes: int,
 ) -> TaskReport:
     agent, record = _records(task, task_id, start)
-    flow = TaskFlow(task.purpose, dict(task.params), max_outputs=max_outputs, max_bytes=max_bytes)
+    flow = TaskFlow(
+        task.purpose,
+        dict(task.params),
+        max_outputs=max_outputs,
+        max_bytes=max_bytes,
+        requester=task.requested_by,
+    )
+    flow.describe_tools(t for t in catalog.values() if any(fnmatchcase(t.name, p) for p in task.allow))
     reports: list[CallReport] = []
     for call in task.calls:
         reports.append(_replay_call(trace, task, call, catalog, flow, agent, record, start, cand, base))

@@ -40,8 +40,9 @@ import json
 import logging
 import os
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -51,12 +52,12 @@ from proctor.credentials.secrets import SecretStore
 from proctor.errors import ProctorError, ValidationError
 from proctor.flow.counters import evaluate, event_for
 from proctor.flow.labels import label_output
-from proctor.flow.model import NO_FACTS, FlowFacts, Labels, Sensitivity, Trust
+from proctor.flow.model import NO_FACTS, FlowFacts, Labels, Sensitivity, TaskLabels, Trust
 from proctor.flow.state import TaskFlow
 from proctor.store.base import AgentRecord, HistoryEvent, OutputRecord, Store, TaskRecord, ToolRecord
 from proctor.types import AgentName, TaskId
 
-__all__ = ["FLOW_READS", "Flow", "output_text"]
+__all__ = ["FLOW_READS", "Flow", "Observed", "output_text"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ def output_text(content: Iterable[Any], structured: Any = None) -> str:
             continue
         if isinstance(text := block.get("text"), str):
             parts.append(text)
+        inner = block.get("content")  # a prompt's message
+        if isinstance(inner, Mapping) and isinstance(inner.get("text"), str):
+            parts.append(inner["text"])
         res = block.get("resource")
         if isinstance(res, Mapping) and isinstance(res.get("text"), str):
             parts.append(res["text"])
@@ -92,13 +96,29 @@ def _context(task_id: str) -> bytes:
     return f"flow-output\0{task_id}".encode()
 
 
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """One output observed in this process, before it is indexed and kept."""
+
+    task_id: str
+    tool: str
+    labels: Labels
+    text: str
+    size: int
+    args: dict[str, Any] | None
+    decision_id: str | None
+    at: float
+
+
 class _Entry:
     """One task's flow in this process."""
 
-    __slots__ = ("flow", "loaded", "lock", "own", "seq")
+    __slots__ = ("flow", "loaded", "lock", "own", "seq", "unindexed")
 
     def __init__(self, flow: TaskFlow) -> None:
         self.flow = flow
+        #: outputs observed here, labels raised, not indexed for tracing yet
+        self.unindexed: deque[Observed] = deque()
         self.loaded = False
         #: the highest store seq restored or written here
         self.seq = 0
@@ -137,7 +157,7 @@ class Flow:
         self._tasks: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         #: outputs waiting for their store write (see :meth:`persist_soon`)
-        self._pending: list[OutputRecord] = []
+        self._pending: list[Observed] = []
         self._flushing = False
         self._futures: set[asyncio.Future[Any]] = set()
 
@@ -226,6 +246,7 @@ class Flow:
             dict(task.params),
             max_outputs=self.max_outputs,
             max_bytes=max(4 << 20, self.max_output_bytes),
+            requester=str(task.requested_by),
         )
 
     def _entry(self, task: TaskRecord) -> _Entry:
@@ -284,6 +305,7 @@ class Flow:
         if specs and ("history" in reads or "*" in reads):
             history = self._history(specs, agent, task, tool, args, now)
         with entry.lock:
+            self._index(entry)
             facts: FlowFacts = entry.flow.facts(tool, args, history)
         return facts
 
@@ -378,9 +400,9 @@ class Flow:
         now: float | None = None,
     ) -> Labels:
         """Label one output of ``task``'s call of ``tool`` and keep it (memory and store)."""
-        labels, rec = self.observe_local(task, tool, text, args=args, decision_id=decision_id, now=now)
-        if rec is not None:
-            self.persist(rec)
+        labels, item = self.observe_local(task, tool, text, args=args, decision_id=decision_id, now=now)
+        if item is not None:
+            self.persist(item)
         return labels
 
     def observe_local(
@@ -392,25 +414,27 @@ class Flow:
         args: Mapping[str, Any] | None = None,
         decision_id: str | None = None,
         now: float | None = None,
-    ) -> tuple[Labels, OutputRecord | None]:
-        """:meth:`observe` without the store write: the labels, and the record for
-        :meth:`persist` (None when the flow stage is off). In memory before this returns, so the
-        next call of the task decided in this process sees the output."""
+    ) -> tuple[Labels, Observed | None]:
+        """:meth:`observe` without the work that can wait: the labels now, and the output for
+        :meth:`persist` (None when the flow stage is off). The task's high-water mark is raised
+        before this returns; the output is indexed for tracing by the task's next :meth:`facts`
+        (or its store write, whichever comes first), so the next call of the task decided in
+        this process sees it, and a read with no flow-relevant policy never pays for indexing."""
         labels = label_output(tool, text)
         if not self.enabled:
             return labels, None
         now = self.clock.now() if now is None else now
         task_id = str(task if isinstance(task, str) else task.id)
-        kept = _truncate(text, self.max_output_bytes)
-        size = len(text.encode("utf-8", "surrogatepass"))
-        envelope: dict[str, Any] = {
-            "v": _ENVELOPE,
-            "text": kept,
-            "args": None if args is None else dict(args),
-            "decision_id": decision_id,
-            "size": size,
-        }
-        sealed, nonce = self._seal(task_id, envelope)
+        item = Observed(
+            task_id=task_id,
+            tool=str(tool.name),
+            labels=labels,
+            text=_truncate(text, self.max_output_bytes),
+            size=len(text.encode("utf-8", "surrogatepass")),
+            args=None if args is None else dict(args),
+            decision_id=decision_id,
+            at=now,
+        )
         entry = None
         if isinstance(task, TaskRecord):
             entry = self._entry(task)
@@ -418,34 +442,65 @@ class Flow:
             with self._lock:
                 entry = self._tasks.get(task_id)
         if entry is not None:
+            untrusted = labels.trust is Trust.UNTRUSTED
             with entry.lock:
-                entry.flow.restore(str(tool.name), labels, kept)
-                entry.own.add(nonce)
-        rec = OutputRecord(
-            task_id=TaskId(task_id),
-            seq=0,
-            tool=str(tool.name),
-            trust=labels.trust.value,
-            sensitivity=labels.sensitivity.label,
-            reasons=tuple(labels.reasons),
-            sealed=sealed,
-            size=size,
-            at=now,
-        )
-        return labels, rec
+                entry.flow.restore_labels(
+                    TaskLabels(
+                        read_untrusted=untrusted,
+                        max_sensitivity=labels.sensitivity,
+                        untrusted_sources=(item.tool,) if untrusted else (),
+                    )
+                )
+                entry.unindexed.append(item)
+        return labels, item
 
-    def persist(self, rec: OutputRecord) -> int:
-        """Keep an output :meth:`observe_local` made (a store write)."""
-        return self.store.add_output(rec, max_outputs=self.max_outputs)
+    @staticmethod
+    def _index(entry: _Entry) -> None:
+        """Index the outputs observed since the last call (under ``entry.lock``)."""
+        while entry.unindexed:
+            item = entry.unindexed.popleft()
+            entry.flow.restore(item.tool, item.labels, item.text)
 
-    def persist_soon(self, rec: OutputRecord, run: Callable[[Callable[[], None]], Awaitable[Any]]) -> None:
-        """Keep an output off the response path (asyncio): queued, and written by one store call
-        on a worker thread (``run``: the store guard) with whatever else queued meanwhile. The
-        write is not fsynced on its own (it survives a crash of the process, and commits with the
-        next durable write): the output is in memory already, and the task's next call decided
-        here sees it; another process sees it once the write has landed."""
+    def _record(self, item: Observed) -> OutputRecord:
+        """The store's record of an observed output: indexed in memory first, then sealed."""
         with self._lock:
-            self._pending.append(rec)
+            entry = self._tasks.get(item.task_id)
+        envelope: dict[str, Any] = {
+            "v": _ENVELOPE,
+            "text": item.text,
+            "args": item.args,
+            "decision_id": item.decision_id,
+            "size": item.size,
+        }
+        sealed, nonce = self._seal(item.task_id, envelope)
+        if entry is not None:
+            with entry.lock:
+                self._index(entry)
+                entry.own.add(nonce)
+        return OutputRecord(
+            task_id=TaskId(item.task_id),
+            seq=0,
+            tool=item.tool,
+            trust=item.labels.trust.value,
+            sensitivity=item.labels.sensitivity.label,
+            reasons=tuple(item.labels.reasons),
+            sealed=sealed,
+            size=item.size,
+            at=item.at,
+        )
+
+    def persist(self, item: Observed, *, durable: bool = True) -> int:
+        """Keep an output :meth:`observe_local` made (a store write)."""
+        return self.store.add_output(self._record(item), max_outputs=self.max_outputs, durable=durable)
+
+    def persist_soon(self, item: Observed, run: Callable[[Callable[[], None]], Awaitable[Any]]) -> None:
+        """Keep an output off the response path (asyncio): queued, and sealed and written on a
+        worker thread (``run``: the store guard) with whatever else queued meanwhile. The write
+        is not fsynced on its own (it survives a crash of the process, and commits with the next
+        durable write): the output is in memory already, and the task's next call decided here
+        sees it; another process sees it once the write has landed."""
+        with self._lock:
+            self._pending.append(item)
             if self._flushing:
                 return
             self._flushing = True
@@ -460,11 +515,11 @@ class Flow:
                 if not batch:
                     self._flushing = False
                     return
-            for rec in batch:
+            for item in batch:
                 try:
-                    self.store.add_output(rec, max_outputs=self.max_outputs, durable=False)
+                    self.persist(item, durable=False)
                 except Exception as exc:
-                    log.error("flow: an output of task %s was not kept: %s", rec.task_id, type(exc).__name__)
+                    log.error("flow: an output of task %s was not kept: %s", item.task_id, type(exc).__name__)
 
     def _flushed(self, fut: asyncio.Future[Any]) -> None:
         self._futures.discard(fut)

@@ -31,10 +31,13 @@ class TaskFlow:
         *,
         max_outputs: int = 200,
         max_bytes: int = 4 << 20,
+        requester: str = "",
     ) -> None:
         self.max_outputs = max(0, int(max_outputs))
         self.max_bytes = max(0, int(max_bytes))
-        self.index = SourceIndex(purpose, params)
+        #: ``requester``: the e-mail address of who asked for the task (``requested_by``), part of
+        #: the intent ("send me the summary" goes to them)
+        self.index = SourceIndex(purpose, params, requester=requester)
         self._labels = TaskLabels()
         self._untrusted: set[str] = set()
 
@@ -69,6 +72,13 @@ class TaskFlow:
         self._raise(str(tool.name), labels)
         self._keep(str(tool.name), labels.trust, text)
         return labels
+
+    def describe_tools(self, tools: Iterable[ToolRecord]) -> None:
+        """Register the descriptions of the tools the task can see (its allowed tools), replacing
+        those registered before: the model reads them, their server's author wrote them, so a
+        value only a description holds traces as untrusted (source ``description:<tool>``). They
+        do not raise the task's labels and are not outputs (see ``SourceIndex.set_descriptions``)."""
+        self.index.set_descriptions({str(t.name): t.description for t in tools if t.description})
 
     def restore(self, tool: str, labels: Labels, text: str) -> None:
         """Re-add a stored output whose labels are already known (after a restart)."""

@@ -271,8 +271,15 @@ async def _forward(
             owned.drop(cfg.namespace, cfg)  # a hung or dead upstream is restarted for the next request
         raise relay_error(f, cfg, method, decision) from None
     finally:
+        # what a resource or prompt returned is read by the agent like a tool's output: labelled
+        # and kept for tracing the task's later calls (proctor.flow.service)
+        labels = (
+            calls.observe_output(owned.task_id, name, {}, decision, status, list(output), None, None)
+            if status == "ok" and isinstance(output, list)
+            else None
+        )
         calls.record_completion(
-            owned.task_id, cfg, name, decision, status, [output], None, status != "ok", started
+            owned.task_id, cfg, name, decision, status, [output], None, status != "ok", started, labels=labels
         )
 
 

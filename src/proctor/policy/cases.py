@@ -65,7 +65,16 @@ _CASE = {
     "facts",
     "shadow",
 }
-_FACTS = {"read_untrusted", "max_sensitivity", "checked", "args", "history", "destinations"}
+_FACTS = {
+    "read_untrusted",
+    "max_sensitivity",
+    "checked",
+    "args",
+    "history",
+    "destinations",
+    "embedded_domains",
+    "off_param",
+}
 _ARG_ORIGIN = {"origin", "sources", "destination"}
 _CREDENTIAL = {"name", "provider", "upstream"}
 _EXPECT = {"allow": Verdict.ALLOW, "deny": Verdict.DENY, "approval_required": Verdict.APPROVAL_REQUIRED}
@@ -123,6 +132,8 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
         amount: intent                # an origin alone
       history: {spend_today: 1200.50, paid_before: true}
       destinations: [evil.example]
+      embedded_domains: [evil.example]  # domains of untrusted links in free text (``text#url``)
+      off_param: [amount]             # arguments named like a --param, with another value
     """
     f = _keys(where, raw, _FACTS)
     try:
@@ -167,9 +178,17 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
     dests = f.get("destinations") or []
     if not isinstance(dests, list):
         raise ValidationError(f"{where}: `destinations` is a list of domains")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("embedded_domains", "off_param"):
+        got = f.get(key) or []
+        if not isinstance(got, list):
+            raise ValidationError(f"{where}: `{key}` is a list")
+        lists[key] = tuple(sorted({str(x) for x in got}))
     return FlowFacts(
         task=labels,
-        provenance=Provenance(checked, tuple(origins)),
+        provenance=Provenance(
+            checked, tuple(origins), embedded_domains=lists["embedded_domains"], off_param=lists["off_param"]
+        ),
         history=tuple(history),
         destinations=tuple(sorted({str(d).lower() for d in dests})),
     )

@@ -28,6 +28,16 @@ SCHEMA_FILE = "schema.cedarschema"
 #: the Task entity's flow attributes (proctor.flow.model.TaskLabels.task_attrs)
 FLOW_TASK_ATTRS = (("read_untrusted", "Bool"), ("max_sensitivity", "String"), ("sensitivity_level", "Long"))
 FLOW_TOOL_ATTRS = (("access_control", "Bool"), ("credential_change", "Bool"), ("egress", "Bool"))
+#: the Provenance attributes added after the first release of issue 15 (a base schema declaring
+#: ``type Provenance`` without them gets them added)
+FLOW_PROVENANCE_ATTRS = (
+    ("destinations_from_intent", "Bool"),
+    ("embedded_untrusted", "Bool"),
+    ("embedded_unsourced", "Bool"),
+    ("embedded_untrusted_kinds", "Set<String>"),
+    ("embedded_untrusted_domains", "Set<String>"),
+    ("off_param_args", "Set<String>"),
+)
 FLOW_CONTEXT_ATTRS = (("provenance", "Provenance"), ("destinations", "Destinations"), ("history", "History"))
 
 PROVENANCE_TYPE = """  // Where the call's argument values came from (proctor.flow.model.Provenance.to_cedar)
@@ -40,6 +50,12 @@ PROVENANCE_TYPE = """  // Where the call's argument values came from (proctor.fl
     destination_untrusted: Bool,
     destination_unsourced: Bool,
     all_traced: Bool,
+    destinations_from_intent: Bool,
+    embedded_untrusted: Bool,
+    embedded_unsourced: Bool,
+    embedded_untrusted_kinds: Set<String>,
+    embedded_untrusted_domains: Set<String>,
+    off_param_args: Set<String>,
   };"""
 DESTINATIONS_TYPE = """  // The e-mail domains and URL hosts of the call's destination arguments, lower case
   type Destinations = { domains: Set<String> };"""
@@ -165,6 +181,9 @@ def _patch_base(text: str) -> str:
             )
         if miss := _missing(blank[span[0] : span[1]], attrs):
             inserts.append((span[0], " " + " ".join(f"{a}: {t}," for a, t in miss)))
+    span = _body_span(blank, r"\btype\s+Provenance\s*=\s*\{")
+    if span is not None and (miss := _missing(blank[span[0] : span[1]], FLOW_PROVENANCE_ATTRS)):
+        inserts.append((span[0], " " + " ".join(f"{a}: {t}," for a, t in miss)))
     contexts: set[str] = set()
     for a in _actions(blank):
         if re.search(r"\bTool\b", a.resource) and not a.context.startswith("{"):
