@@ -177,7 +177,7 @@ class PolicySet:
                     full = _cedar_set({pid: self.bodies[pid] for pid in keep})
                 got = (enforced, full)
             self._memo[key] = got
-        return got  # type: ignore[no-any-return]
+        return got
 
     def validate_tool(self, tool: Any) -> str | None:
         """Validate the policies with ``tool``'s action as it is registered now (a tool registered
