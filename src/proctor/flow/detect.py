@@ -116,6 +116,24 @@ _TRIGGERS = tuple(
         r"[xX][oO][xX]",
     )
 )
+#: per trigger, a text without this substring cannot match it (``None``: no such test), tested
+#: first because ``in`` is much cheaper than a search; ``xox`` is tested on the lower-cased text
+#: (``str.lower`` maps each character on its own, so ``XoX`` in the text is ``xox`` in it)
+_LITERALS: tuple[str | None, ...] = (
+    None,
+    "AKC",
+    "AP",
+    "://",
+    "eyJ",
+    "_authToken",
+    "PRIVATE KEY",
+    "PuTTY-User-Key",
+    "SG.",
+    "AccountKey",
+    "sq0csp",
+    "_live_",
+    "xox",
+)
 
 
 class Detector:
@@ -194,7 +212,9 @@ def _candidate_lines(text: str) -> str:
     the whole text when most lines do (base64, key material: selecting them saves nothing)."""
     starts: set[int] = set()
     half = (text.count("\n") + 1) // 2
-    for pattern in _TRIGGERS:
+    for pattern, literal in zip(_TRIGGERS, _LITERALS, strict=True):
+        if literal is not None and literal not in (text.lower() if literal == "xox" else text):
+            continue
         pos = 0
         while True:
             m = pattern.search(text, pos)
