@@ -40,6 +40,9 @@ __all__ = [
 CONFIG_FILE = "proctor.yaml"
 _DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DOMAIN = re.compile(
+    r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)
 TOOL_FLAGS = (
     "destructive",
     "financial",
@@ -137,6 +140,9 @@ class Settings:
     flow_enabled: bool = True
     #: outputs kept per task for tracing arguments (``flow.max_outputs``; the oldest go first)
     flow_max_outputs: int = 200
+    #: the organisation's domains (``flow.internal_domains``); the agent owner's and the task
+    #: requester's e-mail domains count too (``context.destinations.external``, docs/adr/0025)
+    flow_internal_domains: tuple[str, ...] = ()
     #: bytes of one output kept for tracing (``flow.max_output_bytes``; the rest is labelled, not kept)
     flow_max_output_bytes: int = 1 << 20
     #: how long a task's outputs are kept after it ends (``flow.retention``): None = until it ends
@@ -384,7 +390,9 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(
                 f"{path.name}: approvals.webhooks link to the request's page: set approvals.public_url"
             )
-        flow = _section(data, "flow", {"enabled", "max_outputs", "max_output_bytes", "retention"})
+        flow = _section(
+            data, "flow", {"enabled", "max_outputs", "max_output_bytes", "retention", "internal_domains"}
+        )
         flow_enabled = flow.get("enabled", True)
         if not isinstance(flow_enabled, bool):
             raise ConfigError(f"{path.name}: flow.enabled is true or false")
@@ -396,6 +404,17 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             # at most what a trace's call line may carry (proctor.flow.trace), so every kept
             # output can be exported and replayed
             raise ConfigError(f"{path.name}: flow.max_output_bytes is between 1024 and 1048576")
+        raw_internal = flow.get("internal_domains") or []
+        if not isinstance(raw_internal, list) or not all(
+            isinstance(d, str) and _DOMAIN.fullmatch(d.strip().lower().rstrip(".")) for d in raw_internal
+        ):
+            raise ConfigError(
+                f"{path.name}: flow.internal_domains is a list of domain names (`acme.com`): the"
+                " organisation's own, inside which a destination counts as internal"
+            )
+        if len(raw_internal) > 200:
+            raise ConfigError(f"{path.name}: flow.internal_domains holds at most 200 domains")
+        flow_internal = tuple(sorted({d.strip().lower().rstrip(".") for d in raw_internal}))
         raw_retention = flow.get("retention", "task")
         flow_retention = None if raw_retention == "task" else parse_duration(raw_retention, "flow.retention")
         if flow_retention is not None and flow_retention > 30 * 86400:
@@ -477,6 +496,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             approval_webhooks=webhooks,
             flow_enabled=flow_enabled,
             flow_max_outputs=flow_max_outputs,
+            flow_internal_domains=flow_internal,
             flow_max_output_bytes=flow_max_bytes,
             flow_retention_s=flow_retention,
         )

@@ -24,8 +24,9 @@ trace_app = typer.Typer(help="Recorded traces of tasks (see `proctor replay`).",
 COLOURS = {"allow": "green", "deny": "red", "approval_required": "yellow"}
 
 
-def _workspace(workspace: str | None) -> tuple[Path | None, list[ToolRecord]]:
-    """The workspace's policy directory and registered tools, or (None, []) when there is none."""
+def _workspace(workspace: str | None) -> tuple[Path | None, list[ToolRecord], list[str]]:
+    """The workspace's policy directory, registered tools and ``flow.internal_domains``, or
+    (None, [], []) when there is none."""
     from proctor.app import Proctor
     from proctor.workspace import Workspace
 
@@ -34,10 +35,10 @@ def _workspace(workspace: str | None) -> tuple[Path | None, list[ToolRecord]]:
     except WorkspaceNotFound:
         if workspace is not None:  # named explicitly: a typo must not pass for "no workspace"
             raise
-        return None, []
+        return None, [], []
     p = Proctor.open(ws, lazy_policies=True)
     try:
-        return ws.policies_dir, p.tools.list()
+        return ws.policies_dir, p.tools.list(), list(p.settings.flow_internal_domains)
     finally:
         p.close()
 
@@ -111,6 +112,14 @@ def replay(
     ] = None,
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Compare with nothing.")] = False,
     changed_only: Annotated[bool, typer.Option("--changed", help="List only the changed decisions.")] = False,
+    internal_domain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--internal-domain",
+            help="A domain of the organisation (repeatable; default: the workspace's"
+            " flow.internal_domains). The owner's and the requester's e-mail domains always count.",
+        ),
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -135,7 +144,7 @@ def replay(
 
     with handled():
         loaded = [load_trace(path) for path in traces]
-        policy_dir, registered = _workspace(workspace)
+        policy_dir, registered, configured = _workspace(workspace)
         # the sets are compiled against the replay's catalog: a policy that reads an argument a
         # traced tool does not have is refused here, naming file:line
         catalog = list(merge_tools(loaded, registered).values())
@@ -146,7 +155,15 @@ def replay(
         elif policy_dir is not None and not no_baseline:
             why = "the workspace's policy directory (the baseline; --no-baseline skips it)"
             base = _load(policy_dir, why, catalog)
-        report = run(loaded, candidate, baseline=base, tools=registered, jobs=jobs or default_jobs())
+        internal = list(internal_domain or ()) or configured
+        report = run(
+            loaded,
+            candidate,
+            baseline=base,
+            tools=registered,
+            internal=internal,
+            jobs=jobs or default_jobs(),
+        )
     if as_json:
         emit_json(report.to_dict())
         return

@@ -22,7 +22,7 @@ What reaches Cedar (see ``docs/adr/0025-data-aware-decisions.md``):
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,8 @@ __all__ = [
     "TaskLabels",
     "Trust",
     "decimal_cedar",
+    "internal_domains",
+    "is_internal",
 ]
 
 
@@ -213,6 +215,24 @@ class Provenance:
         return out
 
 
+def is_internal(domain: str, internal: tuple[str, ...] | list[str]) -> bool:
+    """``domain`` is one of ``internal`` or a subdomain of one (``mail.acme.com`` under
+    ``acme.com``); a lookalike (``acme-corp.com``, ``acme.com.evil.io``) is not."""
+    d = domain.lower().rstrip(".")
+    return any(d == i or d.endswith("." + i) for i in internal if i)
+
+
+def internal_domains(configured: Iterable[str], *emails: str) -> tuple[str, ...]:
+    """The organisation's domains: ``configured`` plus the domain of each e-mail address given
+    (the agent's owner, the task's requester), lower case, sorted."""
+    out = {c.strip().lower().rstrip(".") for c in configured if c and c.strip()}
+    for e in emails:
+        if "@" in e:
+            out.add(e.rsplit("@", 1)[1].strip().lower().rstrip("."))
+    out.discard("")
+    return tuple(sorted(out))
+
+
 def decimal_cedar(value: Decimal) -> dict[str, Any]:
     """A Python Decimal as Cedar's ``decimal`` extension value (at most 4 fractional digits;
     more are refused by Cedar, so the caller rounds first)."""
@@ -230,10 +250,17 @@ class FlowFacts:
     history: tuple[tuple[str, int | Decimal | bool], ...] = ()
     #: the e-mail domains and URL hosts of the destination arguments, lower case, sorted
     destinations: tuple[str, ...] = ()
+    #: the organisation's domains (``flow.internal_domains``, plus the owner's and the requester's
+    #: e-mail domains): a destination domain equal to one of them, or under it, is inside
+    internal: tuple[str, ...] = ()
 
     def key(self) -> tuple[Any, ...]:
         """A hashable key: two calls with equal facts decide alike (given equal args)."""
-        return (self.task, self.provenance, self.history, self.destinations)
+        return (self.task, self.provenance, self.history, self.destinations, self.internal)
+
+    def external(self, domains: tuple[str, ...] | list[str]) -> list[str]:
+        """The ``domains`` outside the organisation (see ``internal``)."""
+        return [d for d in domains if not is_internal(d, self.internal)]
 
     def context(self) -> dict[str, Any]:
         """The Cedar context attributes besides ``task``, ``resource``, ``in_scope``, ``args``."""
@@ -242,8 +269,17 @@ class FlowFacts:
             hist[name] = decimal_cedar(value) if isinstance(value, Decimal) else value
         return {
             "provenance": self.provenance.to_cedar(),
-            "destinations": {"domains": list(self.destinations)},
+            "destinations": self._destinations(),
             "history": hist,
+        }
+
+    def _destinations(self) -> dict[str, Any]:
+        outside = self.external(self.destinations)
+        return {
+            "domains": list(self.destinations),
+            "external": bool(outside),
+            "external_domains": outside,
+            "embedded_external": bool(self.external(self.provenance.embedded_domains)),
         }
 
     def history_dict(self) -> Mapping[str, int | Decimal | bool]:

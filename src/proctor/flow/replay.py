@@ -38,7 +38,7 @@ from typing import Any
 
 from proctor.errors import ValidationError
 from proctor.flow.counters import HistoryEvent, evaluate, event_for
-from proctor.flow.model import FlowFacts, Labels, TaskLabels
+from proctor.flow.model import FlowFacts, Labels, TaskLabels, internal_domains
 from proctor.flow.state import TaskFlow
 from proctor.flow.trace import Trace, TraceCall, TraceTask, load_trace
 from proctor.policy.engine import Decision, PolicyEngine
@@ -309,6 +309,7 @@ def _replay_task(
     base: _Side | None,
     max_outputs: int,
     max_bytes: int,
+    internal: tuple[str, ...] = (),
 ) -> TaskReport:
     agent, record = _records(task, task_id, start)
     flow = TaskFlow(
@@ -317,6 +318,7 @@ def _replay_task(
         max_outputs=max_outputs,
         max_bytes=max_bytes,
         requester=task.requested_by,
+        internal=internal_domains(internal, task.owner, task.requested_by),
     )
     flow.describe_tools(t for t in catalog.values() if any(fnmatchcase(t.name, p) for p in task.allow))
     reports: list[CallReport] = []
@@ -410,6 +412,7 @@ class _Job:
     max_outputs: int
     max_output_bytes: int
     cache: bool
+    internal: tuple[str, ...] = ()
 
 
 #: ``job``: the replay forked workers serve (set in the parent just before they are forked);
@@ -447,6 +450,7 @@ def _replay_file(job: _Job, index: int, sides: tuple[_Side, _Side | None]) -> li
                 base,
                 job.max_outputs,
                 job.max_output_bytes,
+                job.internal,
             )
         )
         start += max((c.at for c in task.calls), default=0.0) + 1.0
@@ -494,12 +498,14 @@ def replay(
     tools: Sequence[ToolRecord] = (),
     max_outputs: int = 200,
     max_output_bytes: int = 4 << 20,
+    internal: Sequence[str] = (),
     jobs: int = 1,
     cache: bool = True,
 ) -> ReplayReport:
     """Re-decide every call of ``traces`` (paths are read with :func:`load_trace`) under
     ``policies`` and, when given, ``baseline``. ``tools`` are registrations used for the tool names
-    no trace line defines. Raises :class:`~proctor.flow.trace.TraceError` (``file:line``) for a trace not in the format;
+    no trace line defines; ``internal`` the organisation's domains (``flow.internal_domains``: the
+    owner's and the requester's e-mail domains count too). Raises :class:`~proctor.flow.trace.TraceError` (``file:line``) for a trace not in the format;
     never raises for a policy reason (a call that cannot be decided is a deny).
 
     ``jobs`` > 1 replays the files in that many forked processes (files are independent: each
@@ -508,7 +514,9 @@ def replay(
     loaded = [t if isinstance(t, Trace) else load_trace(t) for t in traces]
     if not loaded:
         raise ValidationError("no trace to replay")
-    job = _Job(tuple(loaded), policies, baseline, tuple(tools), max_outputs, max_output_bytes, cache)
+    job = _Job(
+        tuple(loaded), policies, baseline, tuple(tools), max_outputs, max_output_bytes, cache, tuple(internal)
+    )
     per_file = _parallel(job, jobs) if jobs > 1 and len(loaded) > 1 else None
     if per_file is None:
         sides = _sides(job)

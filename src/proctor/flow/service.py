@@ -52,7 +52,15 @@ from proctor.credentials.secrets import SecretStore
 from proctor.errors import ProctorError, ValidationError
 from proctor.flow.counters import evaluate, event_for
 from proctor.flow.labels import label_output
-from proctor.flow.model import NO_FACTS, FlowFacts, Labels, Sensitivity, TaskLabels, Trust
+from proctor.flow.model import (
+    NO_FACTS,
+    FlowFacts,
+    Labels,
+    Sensitivity,
+    TaskLabels,
+    Trust,
+    internal_domains,
+)
 from proctor.flow.state import TaskFlow
 from proctor.store.base import AgentRecord, HistoryEvent, OutputRecord, Store, TaskRecord, ToolRecord
 from proctor.types import AgentName, TaskId
@@ -247,7 +255,15 @@ class Flow:
             max_outputs=self.max_outputs,
             max_bytes=max(4 << 20, self.max_output_bytes),
             requester=str(task.requested_by),
+            internal=self._internal(task),
         )
+
+    def _internal(self, task: TaskRecord) -> tuple[str, ...]:
+        """The organisation's domains for ``task``: ``flow.internal_domains``, the owner's and the
+        requester's e-mail domains."""
+        agent = self.store.get_agent(task.agent)
+        owner = "" if agent is None else str(agent.owner)
+        return internal_domains(self.settings.flow_internal_domains, owner, str(task.requested_by))
 
     def _entry(self, task: TaskRecord) -> _Entry:
         key = str(task.id)

@@ -32,8 +32,11 @@ class TaskFlow:
         max_outputs: int = 200,
         max_bytes: int = 4 << 20,
         requester: str = "",
+        internal: tuple[str, ...] = (),
     ) -> None:
         self.max_outputs = max(0, int(max_outputs))
+        #: the organisation's domains (see ``proctor.flow.model.internal_domains``)
+        self.internal = internal
         self.max_bytes = max(0, int(max_bytes))
         #: ``requester``: the e-mail address of who asked for the task (``requested_by``), part of
         #: the intent ("send me the summary" goes to them)
@@ -110,4 +113,5 @@ class TaskFlow:
             provenance=provenance,
             history=tuple(sorted(history, key=lambda kv: kv[0])),
             destinations=destination_domains(tool, args),
+            internal=self.internal,
         )

@@ -9,6 +9,7 @@ are those of the file's tools of that upstream the task declared, unless the cas
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,15 @@ import yaml
 
 from proctor.config import tool_from_mapping
 from proctor.errors import ValidationError
-from proctor.flow.model import ArgOrigin, FlowFacts, Origin, Provenance, Sensitivity, TaskLabels
+from proctor.flow.model import (
+    ArgOrigin,
+    FlowFacts,
+    Origin,
+    Provenance,
+    Sensitivity,
+    TaskLabels,
+    internal_domains,
+)
 from proctor.policy.engine import CredentialRef, Decision, PolicyEngine
 from proctor.policy.scope import declares_namespace
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
@@ -74,6 +83,7 @@ _FACTS = {
     "destinations",
     "embedded_domains",
     "off_param",
+    "internal_domains",
 }
 _ARG_ORIGIN = {"origin", "sources", "destination"}
 _CREDENTIAL = {"name", "provider", "upstream"}
@@ -179,7 +189,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
     if not isinstance(dests, list):
         raise ValidationError(f"{where}: `destinations` is a list of domains")
     lists: dict[str, tuple[str, ...]] = {}
-    for key in ("embedded_domains", "off_param"):
+    for key in ("embedded_domains", "off_param", "internal_domains"):
         got = f.get(key) or []
         if not isinstance(got, list):
             raise ValidationError(f"{where}: `{key}` is a list")
@@ -191,6 +201,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
         ),
         history=tuple(history),
         destinations=tuple(sorted({str(d).lower() for d in dests})),
+        internal=internal_domains(lists["internal_domains"]),
     )
 
 
@@ -272,6 +283,11 @@ def run_cases(
             if not isinstance(args, Mapping):
                 raise ValidationError(f"{where}: case `{label}`: `args` must be a mapping")
             facts = None if "facts" not in c else case_facts(c["facts"], f"{where}: case `{label}`: facts")
+            if facts is not None and not facts.internal:
+                # as the flow stage does: the owner's and the requester's domains are inside
+                facts = dataclasses.replace(
+                    facts, internal=internal_domains((), str(agent.owner), str(task.requested_by))
+                )
             decision = engine.decide(agent, task, tool, args, now, facts)
         problems = []
         if decision.verdict is not expect:

@@ -58,7 +58,12 @@ PROVENANCE_TYPE = """  // Where the call's argument values came from (proctor.fl
     off_param_args: Set<String>,
   };"""
 DESTINATIONS_TYPE = """  // The e-mail domains and URL hosts of the call's destination arguments, lower case
-  type Destinations = { domains: Set<String> };"""
+  type Destinations = {
+    domains: Set<String>,            // every destination's domain
+    external: Bool,                  // one of them is outside the organisation
+    external_domains: Set<String>,   // those outside (flow.internal_domains, the owner's and requester's domains are inside)
+    embedded_external: Bool,         // a link or address embedded in free text, found only in untrusted content, points outside
+  };"""
 
 _COUNTER_TYPES = {"count": "Long", "sum": "decimal", "seen": "Bool", "first_time": "Bool"}
 
