@@ -419,6 +419,7 @@ class Flow:
         before this returns; the output is indexed for tracing by the task's next :meth:`facts`
         (or its store write, whichever comes first), so the next call of the task decided in
         this process sees it, and a read with no flow-relevant policy never pays for indexing."""
+        text = _valid_unicode(text)
         labels = label_output(tool, text)
         if not self.enabled:
             return labels, None
@@ -616,6 +617,19 @@ def _owner(store: Store, task: TaskRecord) -> str | None:
     except Exception:
         return None
     return None if agent is None else str(agent.owner)
+
+
+def _valid_unicode(text: str) -> str:
+    """``text`` with any lone surrogate (an upstream's JSON may carry ``"\\ud800"``) replaced by
+    ``?``: such text cannot be sealed, stored or exported, and an output that cannot be kept is an
+    output other processes (and this one, after a restart) never saw."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def _truncate(text: str, limit: int) -> str:

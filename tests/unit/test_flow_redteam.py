@@ -1,0 +1,97 @@
+"""Red-team findings on the flow stage (issue 15): each test is an attack or a failure path that
+once let a call through that the policies mean to hold, or lost what a task read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from proctor.clock import FrozenClock
+from proctor.app import Proctor
+from proctor.flow.counters import evaluate, event_for, parse_counters
+from proctor.flow.model import Origin
+from proctor.store.base import HistoryEvent, ToolRecord
+from proctor.testing import Sandbox
+from proctor.types import TaskId, ToolName, Verdict
+from tests.unit.test_flow_service import EMAIL, IBAN, _pay, _sandbox, _start, _tool
+
+
+@pytest.fixture
+def sb(tmp_path: Path) -> Iterator[Sandbox]:
+    yield from _sandbox(tmp_path)
+
+
+def test_an_untrusted_output_with_a_lone_surrogate_is_still_kept(sb: Sandbox) -> None:
+    """An upstream (or an attacker's e-mail relayed by it) can put a lone surrogate in its JSON
+    text (``"\\ud800"``). Sealing such an output for the store failed (UnicodeEncodeError), so it was
+    never kept: another process, or this one after a restart or LRU eviction, then saw a task that
+    had read nothing untrusted, and the attacker's IBAN as made up rather than from the e-mail."""
+    p = sb.proctor
+    task_id, token = _start(p)
+    p.flow.observe(p.tasks.get(task_id), _tool(p, "mail.read"), EMAIL + " \ud800")
+    assert len(p.store.outputs(TaskId(task_id))) == 1
+    with Proctor.open(sb.workspace, clock=FrozenClock()) as fresh:
+        facts = fresh.flow.facts(
+            fresh.agents.get("bot"), fresh.tasks.get(task_id), fresh.tools.get("bank.pay"),
+            {"iban": IBAN, "amount": 1250}, 0,
+        )
+        assert facts.task.read_untrusted
+        assert {a.path: a.origin for a in facts.provenance.args}["iban"] is Origin.UNTRUSTED
+        exported = fresh.flow.export(task_id)
+    assert [line["type"] for line in exported][-1] == "call"
+    assert p.decide(_pay(token)).verdict is Verdict.APPROVAL_REQUIRED
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="proctor.flow.counters._amount adds a negative amount to a `sum` counter: one forwarded"
+    " call with amount -1000000 (the upstream may refuse it: history is written before the answer)"
+    " lowers spend_task/spend_today by a million, and every later payment passes the spend limit."
+    " Fix: count the magnitude (abs) of each value, or refuse a negative value (ValidationError).",
+)
+def test_a_negative_amount_does_not_lower_a_spend_limit(tmp_path: Path) -> None:
+    from tests.unit.test_flow_service import COUNTERS, SPEND_POLICY
+
+    for sb in _sandbox(tmp_path, counters=COUNTERS):
+        p = sb.proctor
+        (sb.workspace.policies_dir / "41-spend.cedar").write_text(SPEND_POLICY, encoding="utf-8")
+        assert p.policies.reload()
+        task_id, token = _start(p, iban=IBAN)
+        pay = _tool(p, "bank.pay")
+        # the agent, steered by an injection, first "pays" a negative amount: allowed (spent < 2000)
+        # and forwarded; the upstream refuses it, but the history already counts it
+        assert p.decide(_pay(token, amount=-1_000_000)).verdict is Verdict.ALLOW
+        p.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": -1_000_000}, sb.clock.now())
+        # now 50,000 goes out under a cap of 2,000
+        assert p.decide(_pay(token, amount=50_000)).verdict is Verdict.DENY
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a `sum` counter reads only a scalar at its exact path: `amount: [50000]` or"
+    " `amount: {\"value\": 50000}` adds nothing (proctor.flow.counters._arg_values matches"
+    " `amount`, not `amount[]`/`amount.value`), so a pay call whose amount is not a plain number is"
+    " counted as 0 and passes the cap (the tool's input schema is checked only when a policy reads"
+    " context.args.amount). Fix: a value under the counter's path that is not a number (a list, an"
+    " object) is a ValidationError (deny), like `lots`.",
+)
+def test_an_amount_in_a_list_is_not_counted_as_nothing(tmp_path: Path) -> None:
+    from tests.unit.test_flow_service import COUNTERS, SPEND_POLICY
+
+    for sb in _sandbox(tmp_path, counters=COUNTERS):
+        p = sb.proctor
+        (sb.workspace.policies_dir / "41-spend.cedar").write_text(SPEND_POLICY, encoding="utf-8")
+        assert p.policies.reload()
+        task_id, _ = _start(p, iban=IBAN)
+        pay = _tool(p, "bank.pay")
+        for amount in ([50_000], {"value": 50_000}):
+            try:
+                facts = p.flow.facts(
+                    p.agents.get("bot"), p.tasks.get(task_id), pay, {"iban": IBAN, "amount": amount}, 0
+                )
+            except Exception:
+                continue  # refused: the call is denied (flow_failed)
+            assert dict(facts.history)["spent"] >= 50_000, amount
