@@ -4,19 +4,16 @@ once let a call through that the policies mean to hold, or lost what a task read
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-from proctor.clock import FrozenClock
-from proctor.app import Proctor
-from proctor.flow.counters import evaluate, event_for, parse_counters
-from proctor.flow.model import Origin
-from proctor.store.base import HistoryEvent, ToolRecord
-from proctor.testing import Sandbox
-from proctor.types import TaskId, ToolName, Verdict
 from tests.unit.test_flow_service import EMAIL, IBAN, _pay, _sandbox, _start, _tool
+
+from proctor.app import Proctor
+from proctor.clock import FrozenClock
+from proctor.flow.model import Origin
+from proctor.testing import Sandbox
+from proctor.types import TaskId, Verdict
 
 
 @pytest.fixture
@@ -35,8 +32,11 @@ def test_an_untrusted_output_with_a_lone_surrogate_is_still_kept(sb: Sandbox) ->
     assert len(p.store.outputs(TaskId(task_id))) == 1
     with Proctor.open(sb.workspace, clock=FrozenClock()) as fresh:
         facts = fresh.flow.facts(
-            fresh.agents.get("bot"), fresh.tasks.get(task_id), fresh.tools.get("bank.pay"),
-            {"iban": IBAN, "amount": 1250}, 0,
+            fresh.agents.get("bot"),
+            fresh.tasks.get(task_id),
+            fresh.tools.get("bank.pay"),
+            {"iban": IBAN, "amount": 1250},
+            0,
         )
         assert facts.task.read_untrusted
         assert {a.path: a.origin for a in facts.provenance.args}["iban"] is Origin.UNTRUSTED
@@ -72,7 +72,7 @@ def test_a_negative_amount_does_not_lower_a_spend_limit(tmp_path: Path) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="a `sum` counter reads only a scalar at its exact path: `amount: [50000]` or"
-    " `amount: {\"value\": 50000}` adds nothing (proctor.flow.counters._arg_values matches"
+    ' `amount: {"value": 50000}` adds nothing (proctor.flow.counters._arg_values matches'
     " `amount`, not `amount[]`/`amount.value`), so a pay call whose amount is not a plain number is"
     " counted as 0 and passes the cap (the tool's input schema is checked only when a policy reads"
     " context.args.amount). Fix: a value under the counter's path that is not a number (a list, an"
