@@ -39,6 +39,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -108,6 +109,9 @@ class Observed:
     args: dict[str, Any] | None
     decision_id: str | None
     at: float
+    #: the text matched for tracing when it differs from ``text`` (a trusted output without the
+    #: values its own call carried: see :func:`without_echoes`)
+    match: str | None = None
 
 
 class _Entry:
@@ -280,7 +284,9 @@ class Flow:
                     log.warning("flow: an output of task %s cannot be unsealed (key rotated?)", task.id)
                     continue
                 labels = Labels(Trust(rec.trust), Sensitivity.parse(rec.sensitivity), tuple(rec.reasons))
-                entry.flow.restore(rec.tool, labels, str(env.get("text") or ""))
+                match = env.get("match")
+                text = match if isinstance(match, str) else str(env.get("text") or "")
+                entry.flow.restore(rec.tool, labels, text)
             entry.loaded = True
 
     # the pipeline's stage -------------------------------------------------------------------------
@@ -425,11 +431,14 @@ class Flow:
             return labels, None
         now = self.clock.now() if now is None else now
         task_id = str(task if isinstance(task, str) else task.id)
+        kept = _truncate(text, self.max_output_bytes)
+        match = without_echoes(kept, args) if labels.trust is Trust.TRUSTED and args else kept
         item = Observed(
             task_id=task_id,
             tool=str(tool.name),
             labels=labels,
-            text=_truncate(text, self.max_output_bytes),
+            text=kept,
+            match=None if match == kept else match,
             size=len(text.encode("utf-8", "surrogatepass")),
             args=None if args is None else dict(args),
             decision_id=decision_id,
@@ -459,7 +468,7 @@ class Flow:
         """Index the outputs observed since the last call (under ``entry.lock``)."""
         while entry.unindexed:
             item = entry.unindexed.popleft()
-            entry.flow.restore(item.tool, item.labels, item.text)
+            entry.flow.restore(item.tool, item.labels, item.text if item.match is None else item.match)
 
     def _record(self, item: Observed) -> OutputRecord:
         """The store's record of an observed output: indexed in memory first, then sealed."""
@@ -472,6 +481,8 @@ class Flow:
             "decision_id": item.decision_id,
             "size": item.size,
         }
+        if item.match is not None:
+            envelope["match"] = item.match
         sealed, nonce = self._seal(item.task_id, envelope)
         if entry is not None:
             with entry.lock:
@@ -617,6 +628,42 @@ def _owner(store: Store, task: TaskRecord) -> str | None:
     except Exception:
         return None
     return None if agent is None else str(agent.owner)
+
+
+#: how many of a call's argument values :func:`without_echoes` masks, and how long each may be
+_ECHO_VALUES = 32
+_ECHO_LEN = (4, 256)
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
+    """``text`` without the argument values of its own call: a trusted tool that echoes what it
+    was given ("No customer found for GB33 BUKB …", "Sent to x@evil.example") does not vouch for
+    those values, or an injected value would become "from trusted data" by being looked up first.
+    Each value is matched by its letters and digits in order, case-insensitively, with up to three
+    other characters between them (the tool may group or punctuate it); a value with fewer than
+    four letters and digits is left alone (it would mask ordinary text)."""
+    if not args:
+        return text
+    from proctor.flow.provenance import leaf_values
+
+    cores: set[str] = set()
+    for _, value in leaf_values(args):
+        if len(cores) >= _ECHO_VALUES:
+            break
+        if value is None or isinstance(value, bool):
+            continue
+        raw = str(value)
+        if len(raw) > _ECHO_LEN[1]:
+            continue
+        core = _NOT_ALNUM.sub("", raw)
+        if len(core) >= _ECHO_LEN[0]:
+            cores.add(core)
+    if not cores:
+        return text
+    sep = r"[\W_]{0,3}"
+    alts = [sep.join(re.escape(ch) for ch in core) for core in sorted(cores, key=len, reverse=True)]
+    return re.compile("|".join(alts), re.IGNORECASE).sub(" ", text)
 
 
 def _valid_unicode(text: str) -> str:
