@@ -150,3 +150,45 @@ def test_a_trusted_output_still_vouches_for_what_it_adds(sb: Sandbox) -> None:
         task, _tool(p, "crm.lookup"), f"ACME Energy: IBAN on file {IBAN}", args={"query": "ACME Energy"}
     )
     assert p.decide(_pay(token)).verdict is Verdict.ALLOW
+
+
+# provenance laundering of destinations (proctor.flow.provenance: the coordinator's) -------------
+_PURPOSE = "Send the Q3 report to bob@acme.com"
+
+
+def _send_facts(to: str) -> tuple[str, tuple[str, ...]]:
+    from proctor.flow.state import TaskFlow
+    from proctor.types import ToolName
+
+    send = ToolRecord(ToolName("mail.send"), "send", destinations=("to",))
+    facts = TaskFlow(_PURPOSE, {}).facts(send, {"to": to, "subject": "Q3 report"})
+    origins = {a.path: a.origin.value for a in facts.provenance.args}
+    return origins["to"], facts.destinations
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='proctor.flow.provenance: `"bob@acme.com"@evil.io` (a quoted local part: mail goes to'
+    " evil.io) traces to the intent and its destination domain is acme.com, so the starter's"
+    " routine send and the domain allowlist both let it out. An address whose local part is"
+    " quoted (or holds an @) must be traced and its domain taken after the LAST @.",
+)
+def test_a_quoted_local_part_is_not_the_intents_address() -> None:
+    origin, domains = _send_facts('"bob@acme.com"@evil.io')
+    assert origin != "intent"
+    assert "evil.io" in domains
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="proctor.flow.provenance: a destination string holding several addresses"
+    " (`bob@acme.com,eve@evil.io`, `;` or space separated: many mail tools take a list in one"
+    " string) traces to the intent because ONE of them does, so the attacker's extra recipient"
+    " rides along with no approval. Each address in a destination value must trace on its own"
+    " (the value's origin is the worst of them).",
+)
+@pytest.mark.parametrize("sep", [",", ";", " ", ", "])
+def test_an_extra_recipient_in_one_string_is_not_the_intent(sep: str) -> None:
+    origin, domains = _send_facts(f"bob@acme.com{sep}eve@evil.io")
+    assert "evil.io" in domains  # the domains see it already
+    assert origin != "intent"
