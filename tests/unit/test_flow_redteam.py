@@ -12,6 +12,7 @@ from tests.unit.test_flow_service import EMAIL, IBAN, _pay, _sandbox, _start, _t
 from proctor.app import Proctor
 from proctor.clock import FrozenClock
 from proctor.flow.model import Origin
+from proctor.store.base import ToolRecord
 from proctor.testing import Sandbox
 from proctor.types import TaskId, Verdict
 
@@ -45,6 +46,14 @@ def test_an_untrusted_output_with_a_lone_surrogate_is_still_kept(sb: Sandbox) ->
     assert p.decide(_pay(token)).verdict is Verdict.APPROVAL_REQUIRED
 
 
+ROUTINE = """
+@id("t.routine-pay")
+permit (principal, action == Proctor::Action::"pay", resource)
+when { context.provenance.checked && !context.provenance.destination_untrusted &&
+       !context.provenance.destination_unsourced };
+"""
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="proctor.flow.counters._amount adds a negative amount to a `sum` counter: one forwarded"
@@ -58,9 +67,13 @@ def test_a_negative_amount_does_not_lower_a_spend_limit(tmp_path: Path) -> None:
     for sb in _sandbox(tmp_path, counters=COUNTERS):
         p = sb.proctor
         (sb.workspace.policies_dir / "41-spend.cedar").write_text(SPEND_POLICY, encoding="utf-8")
+        # as the starter's flow.routine-payment: the payee traces to the intent, under the cap
+        (sb.workspace.policies_dir / "40-flow.cedar").write_text(ROUTINE, encoding="utf-8")
         assert p.policies.reload()
         task_id, token = _start(p, iban=IBAN)
         pay = _tool(p, "bank.pay")
+        assert p.decide(_pay(token, amount=1500)).verdict is Verdict.ALLOW
+        assert p.decide(_pay(token, amount=50_000)).verdict is Verdict.DENY
         # the agent, steered by an injection, first "pays" a negative amount: allowed (spent < 2000)
         # and forwarded; the upstream refuses it, but the history already counts it
         assert p.decide(_pay(token, amount=-1_000_000)).verdict is Verdict.ALLOW
