@@ -565,6 +565,19 @@ class Pipeline:
                 if not self._consume_call(task.id):
                     raise TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
                 consumed = True
+            # history (docs/adr/0025 §4): the gateway counts a call it forwarded once the upstream
+            # had it; an in-process caller (the API, `Proctor.decide`) runs the tool itself once
+            # allowed, so its allowed call is counted now, or its counters would never move
+            if (
+                decision.verdict is Verdict.ALLOW
+                and not call.dry_run
+                and call.source != "mcp"
+                and flow is not None
+                and flow.counts()
+            ):
+                if offline:
+                    raise _NeedsStore
+                flow.record_call(agent, task, tool, args, now)
             # credential and upstream: see Handoff
         except _NeedsStore:
             raise

@@ -205,3 +205,40 @@ def test_an_extra_recipient_in_one_string_is_not_the_intent(sep: str) -> None:
     origin, domains = _send_facts(f"bob@acme.com{sep}eve@evil.io")
     assert "evil.io" in domains  # the domains see it already
     assert origin != "intent"
+
+
+COUNT_PAYMENTS = """\
+counters:
+  payments:
+    kind: count
+    match: {effects: [pay]}
+    scope: agent
+    window: 1d
+"""
+CAP_PAYMENTS = """
+@id("t.cap")
+forbid (principal, action == Proctor::Action::"pay", resource)
+when { context.history.payments > 2 };
+"""
+
+
+def test_an_in_process_callers_allowed_calls_count_in_its_history(tmp_path: Path) -> None:
+    """An agent that decides through the API (`/v1/decide`, `Proctor.decide`) and runs its tools
+    itself had no history at all: only the gateway counted calls, after forwarding them, so every
+    spend and rate limit of counters.yaml was unlimited for in-process agents."""
+    for sb in _sandbox(tmp_path, counters=COUNT_PAYMENTS):
+        p = sb.proctor
+        (sb.workspace.policies_dir / "41-cap.cedar").write_text(CAP_PAYMENTS, encoding="utf-8")
+        assert p.policies.reload()
+        _, token = _start(p, iban=IBAN)
+        got = [p.decide(_pay(token)).verdict for _ in range(3)]
+        assert got == [Verdict.ALLOW, Verdict.ALLOW, Verdict.DENY]
+        # a dry run (`proctor check`) counts nothing
+        _, other = _start(p, iban=IBAN)
+        from proctor.pipeline import CallInput
+
+        dry = CallInput(
+            tool="bank.pay", args={"iban": IBAN, "amount": 1250}, agent="bot", task_token=other, dry_run=True
+        )
+        assert p.decide(dry).verdict is Verdict.DENY  # two counted already (scope: agent)
+        assert len(p.store.flow_events(agent="bot")) == 2  # type: ignore[arg-type]
