@@ -242,3 +242,29 @@ def test_an_in_process_callers_allowed_calls_count_in_its_history(tmp_path: Path
         )
         assert p.decide(dry).verdict is Verdict.DENY  # two counted already (scope: agent)
         assert len(p.store.flow_events(agent="bot")) == 2  # type: ignore[arg-type]
+
+
+def test_parallel_calls_do_not_race_past_a_limit(tmp_path: Path) -> None:
+    """An LLM's parallel tool calls: each was decided on a history that lacked the others (the
+    event was written after the upstream answered), so all of them passed a limit of two."""
+    import threading
+
+    for sb in _sandbox(tmp_path, counters=COUNT_PAYMENTS):
+        p = sb.proctor
+        (sb.workspace.policies_dir / "41-cap.cedar").write_text(CAP_PAYMENTS, encoding="utf-8")
+        assert p.policies.reload()
+        _, token = _start(p, iban=IBAN)
+        n = 12
+        gate = threading.Barrier(n)
+        got: list[Verdict] = []
+
+        def one() -> None:
+            gate.wait()
+            got.append(p.decide(_pay(token)).verdict)
+
+        threads = [threading.Thread(target=one) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(v.value for v in got) == ["allow"] * 2 + ["deny"] * (n - 2)

@@ -191,6 +191,13 @@ class Flow:
         """Whether the active set declares counters (so forwarded calls may be history)."""
         return self.enabled and bool(getattr(self._policy_set(), "counters", ()))
 
+    def counted(self, tool: ToolRecord) -> bool:
+        """Whether a declared counter of the active set matches calls of ``tool``."""
+        if not self.enabled:
+            return False
+        name, effect = str(tool.name), tool.effect
+        return any(s.matches(name, effect) for s in self._counters())
+
     def _counters(self) -> tuple[Any, ...]:
         return tuple(getattr(self._policy_set(), "counters", ()) or ())
 
