@@ -3,6 +3,7 @@ once let a call through that the policies mean to hold, or lost what a task read
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -258,13 +259,39 @@ def test_parallel_calls_do_not_race_past_a_limit(tmp_path: Path) -> None:
         gate = threading.Barrier(n)
         got: list[Verdict] = []
 
-        def one() -> None:
+        def one(p: Proctor, token: str, gate: threading.Barrier, got: list[Verdict]) -> None:
             gate.wait()
             got.append(p.decide(_pay(token)).verdict)
 
-        threads = [threading.Thread(target=one) for _ in range(n)]
+        threads = [threading.Thread(target=one, args=(p, token, gate, got)) for _ in range(n)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         assert sorted(v.value for v in got) == ["allow"] * 2 + ["deny"] * (n - 2)
+
+
+def test_a_nested_key_holding_a_value_is_not_in_the_decision_record(sb: Sandbox) -> None:
+    """The decision record keeps each argument's path and origin, never its value; but a nested
+    object keyed by values (recipients, headers, a map of IBAN to amount) put those values in the
+    paths, and so in clear in the audit log."""
+    from tests.unit.test_flow_service import _decision_record
+
+    p = sb.proctor
+    _, token = _start(p, iban=IBAN)
+    from proctor.pipeline import CallInput
+
+    args = {
+        "iban": IBAN,
+        "amount": 1250,
+        "split": {"GB33BUKB20201555555555": 10, "eve@evil.example": 1, "https://evil.example/x": 2},
+        "memo": {"note": "x"},
+    }
+    d = p.decide(CallInput(tool="bank.pay", args=args, agent="bot", task_token=token))
+    rec = _decision_record(p, d.decision_id)
+    text = json.dumps(rec)
+    for value in ("GB33BUKB20201555555555", "eve@evil.example", "evil.example"):
+        assert value not in text
+    paths = {a["arg"] for a in rec["provenance"]["args"]}
+    assert "memo.note" in paths  # names stay readable
+    assert "iban" in paths
