@@ -295,3 +295,32 @@ def test_a_nested_key_holding_a_value_is_not_in_the_decision_record(sb: Sandbox)
     paths = {a["arg"] for a in rec["provenance"]["args"]}
     assert "memo.note" in paths  # names stay readable
     assert "iban" in paths
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="proctor.flow.provenance: the destination domain of a URL is not the host an HTTP client"
+    " reaches: `https://evil.io\\\\@example.com/` gives example.com (WHATWG clients: evil.io),"
+    " `https://example.com<TAB>.evil.io/` gives example.com (urllib and WHATWG strip tab/CR/LF:"
+    " example.com.evil.io), and `//evil.io/x`, `https:evil.io/x` give no domain at all (the"
+    " allowlist's containsAll([]) then holds). Each passes flow.no-confidential-egress. Parse as"
+    " WHATWG does (strip tab/CR/LF, `\\\\` as `/`, scheme-relative hosts), and make a URL-like"
+    " destination whose host cannot be read count as an unknown domain, never as none.",
+)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.io\\@example.com/?d=x",
+        "https://example.com\t.evil.io/",
+        "//evil.io/x",
+        "https:evil.io/x",
+    ],
+)
+def test_a_url_reaches_the_domain_the_record_names(url: str) -> None:
+    from proctor.flow.state import TaskFlow
+    from proctor.types import ToolName
+
+    fetch = ToolRecord(ToolName("web.post"), "send", egress=True, destinations=("url",))
+    domains = TaskFlow("Summarise the report", {}).facts(fetch, {"url": url}).destinations
+    assert domains, url
+    assert "example.com" not in domains, domains
