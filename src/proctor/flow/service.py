@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -53,7 +54,17 @@ from proctor.credentials.secrets import SecretStore
 from proctor.errors import ProctorError, ValidationError
 from proctor.flow.counters import evaluate, event_for
 from proctor.flow.labels import label_output
-from proctor.flow.model import NO_FACTS, FlowFacts, Labels, Sensitivity, TaskLabels, Trust
+from proctor.flow.model import (
+    NO_FACTS,
+    ArgOrigin,
+    FlowFacts,
+    Labels,
+    Origin,
+    Provenance,
+    Sensitivity,
+    TaskLabels,
+    Trust,
+)
 from proctor.flow.state import TaskFlow
 from proctor.store.base import AgentRecord, HistoryEvent, OutputRecord, Store, TaskRecord, ToolRecord
 from proctor.types import AgentName, TaskId
@@ -117,7 +128,7 @@ class Observed:
 class _Entry:
     """One task's flow in this process."""
 
-    __slots__ = ("flow", "loaded", "lock", "own", "seq", "unindexed")
+    __slots__ = ("added", "flow", "loaded", "lock", "lost", "own", "seq", "unindexed")
 
     def __init__(self, flow: TaskFlow) -> None:
         self.flow = flow
@@ -129,6 +140,10 @@ class _Entry:
         #: nonces of the outputs this process sealed: a row carrying one is already in memory
         self.own: set[bytes] = set()
         self.lock = threading.RLock()
+        #: outputs this process put in the index (more than it holds: some were evicted)
+        self.added = 0
+        #: the store had evicted outputs of the task before it was loaded here
+        self.lost = False
 
 
 class Flow:
@@ -276,10 +291,14 @@ class Flow:
         """Bring ``entry`` up to date with the store: its high-water mark on first use, then every
         output with a seq above the last one seen that this process did not write."""
         with entry.lock:
+            stored = None
             if not entry.loaded:
                 # the high-water mark holds outputs no longer kept (evicted) too
-                entry.flow.restore_labels(self.store.task_labels(task.id))
+                stored = self.store.task_labels(task.id)
+                entry.flow.restore_labels(stored)
             rows = self.store.outputs(task.id, after_seq=entry.seq)
+            if stored is not None and stored.outputs > len(rows):
+                entry.lost = True  # some of its outputs are no longer kept
             for rec in rows:
                 entry.seq = max(entry.seq, rec.seq)
                 nonce = self._nonce(rec.sealed)
@@ -294,6 +313,7 @@ class Flow:
                 match = env.get("match")
                 text = match if isinstance(match, str) else str(env.get("text") or "")
                 entry.flow.restore(rec.tool, labels, text)
+                entry.added += 1
             entry.loaded = True
 
     # the pipeline's stage -------------------------------------------------------------------------
@@ -319,6 +339,9 @@ class Flow:
         with entry.lock:
             self._index(entry)
             facts: FlowFacts = entry.flow.facts(tool, args, history)
+            lost = entry.lost or entry.added > entry.flow.index.outputs
+        if lost and facts.task.read_untrusted and facts.provenance.checked:
+            facts = dataclasses.replace(facts, provenance=_unsourced_untrusted(facts))
         return facts
 
     def _history(
@@ -476,6 +499,7 @@ class Flow:
         while entry.unindexed:
             item = entry.unindexed.popleft()
             entry.flow.restore(item.tool, item.labels, item.text if item.match is None else item.match)
+            entry.added += 1
 
     def _record(self, item: Observed) -> OutputRecord:
         """The store's record of an observed output: indexed in memory first, then sealed."""
@@ -671,6 +695,21 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
     sep = r"[\W_]{0,3}"
     alts = [sep.join(re.escape(ch) for ch in core) for core in sorted(cores, key=len, reverse=True)]
     return re.compile("|".join(alts), re.IGNORECASE).sub(" ", text)
+
+
+def _unsourced_untrusted(facts: FlowFacts) -> Provenance:
+    """The provenance of a call of a task that read untrusted content no longer all kept for
+    matching (evicted: ``flow.max_outputs``, or too large): a value found nowhere may have come
+    from an untrusted output that is gone, so it counts as untrusted (from the task's untrusted
+    sources), never as made up, which policies treat more leniently."""
+    sources = facts.task.untrusted_sources
+    return Provenance(
+        facts.provenance.checked,
+        tuple(
+            ArgOrigin(a.path, Origin.UNTRUSTED, sources, a.destination) if a.origin is Origin.NONE else a
+            for a in facts.provenance.args
+        ),
+    )
 
 
 def _valid_unicode(text: str) -> str:
