@@ -351,3 +351,45 @@ def test_an_evicted_untrusted_output_does_not_make_its_values_made_up(tmp_path: 
         with Proctor.open(sb.workspace, clock=FrozenClock()) as fresh:  # the store evicted it too
             again = fresh.flow.facts(fresh.agents.get("bot"), fresh.tasks.get(task_id), pay, args, 0)
         assert "memo" in again.provenance.untrusted_args
+
+
+# arguments a policy reads that the tool's schema does not type ---------------------------------
+EFFECT_LIMIT = """
+@id("pay.any")
+permit (principal, action == Proctor::Action::"pay", resource);
+
+@id("pay.limit")
+forbid (principal, action == Proctor::Action::"pay", resource)
+when { context has args && context.args has amount && context.args.amount.greaterThan(decimal("1000.0")) };
+"""
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        None,  # registered without an input schema (`proctor tool add` without --input-schema)
+        {"type": "object", "properties": {"iban": {"type": "string"}}},  # amount not declared
+        {"type": "object", "properties": {"amount": {"type": ["number", "string"]}}},  # untypeable
+        {"type": "object", "properties": {"amount": {}}},  # no type
+    ],
+)
+def test_an_argument_a_policy_reads_but_the_schema_does_not_type_is_a_deny(schema: object) -> None:
+    """An effect-level limit written as the ADR says (`context has args && context.args has
+    amount && …`) was silently void for a pay tool whose schema does not type `amount`: the
+    argument never reached Cedar, `has` was false, the forbid was skipped, and a payment of any
+    amount went to the upstream, which read `amount` as sent."""
+    from tests.unit.test_policy_args import NOW, agent, engine, pay_tool, task
+
+    tool = pay_tool(schema)  # type: ignore[arg-type]
+    eng = engine(EFFECT_LIMIT, (tool,))
+    small = eng.decide(agent(), task(), tool, {"iban": IBAN, "amount": 10}, NOW)
+    big = eng.decide(agent(), task(), tool, {"iban": IBAN, "amount": 1_000_000}, NOW)
+    assert big.verdict is Verdict.DENY, big
+    assert "amount" in " ".join(big.reasons)
+    # a call without it is decided as before; a typed schema keeps working
+    assert eng.decide(agent(), task(), tool, {"iban": IBAN}, NOW).verdict is Verdict.ALLOW
+    assert small.verdict is Verdict.DENY  # whatever its value: its type is unknown
+    typed = pay_tool({"type": "object", "properties": {"amount": {"type": "number"}}})
+    eng2 = engine(EFFECT_LIMIT, (typed,))
+    assert eng2.decide(agent(), task(), typed, {"amount": 10}, NOW).verdict is Verdict.ALLOW
+    assert eng2.decide(agent(), task(), typed, {"amount": 5000}, NOW).verdict is Verdict.DENY
