@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.unit.test_flow_service import EMAIL, IBAN, _pay, _sandbox, _start, _tool
 
 from proctor.app import Proctor
 from proctor.clock import FrozenClock
-from proctor.flow.model import Origin
+from proctor.flow.model import FlowFacts, Origin
 from proctor.store.base import ToolRecord
 from proctor.testing import Sandbox
 from proctor.types import TaskId, Verdict
@@ -393,3 +396,96 @@ def test_an_argument_a_policy_reads_but_the_schema_does_not_type_is_a_deny(schem
     eng2 = engine(EFFECT_LIMIT, (typed,))
     assert eng2.decide(agent(), task(), typed, {"amount": 10}, NOW).verdict is Verdict.ALLOW
     assert eng2.decide(agent(), task(), typed, {"amount": 5000}, NOW).verdict is Verdict.DENY
+
+
+# the decision cache against random policy shapes ------------------------------------------------
+_CONDS = [
+    'context.args.amount.greaterThan(decimal("100.0"))',
+    'context has args && context.args has memo && context.args.memo like "a*"',
+    'context has args && context.args has payee && context.args.payee.name == "x"',
+    'context has args && context.args has tags && context.args.tags.contains("t")',
+    "context.provenance.destination_untrusted",
+    'context.provenance.untrusted_args.contains("iban")',
+    "context.provenance.all_traced",
+    'context.destinations.domains.contains("evil.example")',
+    "context.task.read_untrusted",
+    "context.task.sensitivity_level >= 2",
+    'if context has args then context.args.iban == "DE89370400440532013000" else false',
+    "(if context.task.read_untrusted then context.provenance.checked else true)",
+    "resource.financial",
+    "context.in_scope",
+]
+_SCOPES = [
+    'action == Proctor::Action::"billing.send_money"',
+    'action in [Proctor::Action::"billing.send_money"]',
+    'action in Proctor::Action::"pay"',
+    'action == Proctor::Action::"pay"',
+    "action",
+]
+
+
+def _policy(i: int, effect: str, scope: str, cond: str, kind: str, shadow: bool) -> str:
+    if "context.args." in cond and not cond.startswith(("context has", "if")) and "billing" not in scope:
+        cond = f"context has args && context.args has amount && {cond}"
+    ann = "@shadow\n" if shadow else ""
+    return f'@id("p{i}")\n{ann}{effect} (principal, {scope}, resource)\n{kind} {{ {cond} }};\n'
+
+
+_policy_st = st.tuples(
+    st.sampled_from(["permit", "forbid"]),
+    st.sampled_from(_SCOPES),
+    st.sampled_from(_CONDS),
+    st.sampled_from(["when", "unless"]),
+    st.booleans(),
+)
+_call_st = st.tuples(
+    st.sampled_from([5, 500]),
+    st.sampled_from([None, "abc", "zzz"]),
+    st.sampled_from([None, {"name": "x"}, {"name": "y"}]),
+    st.sampled_from([None, ["t"], ["u"]]),
+    st.sampled_from(["DE89370400440532013000", "GB33BUKB20201555555555"]),
+    st.integers(0, 3),
+)
+
+
+def _facts(n: int) -> FlowFacts | None:
+    from proctor.flow.model import ArgOrigin, Provenance, Sensitivity, TaskLabels
+
+    if n == 0:
+        return None
+    iban = ArgOrigin("iban", Origin.UNTRUSTED if n == 1 else Origin.INTENT, (), True)
+    return FlowFacts(
+        task=TaskLabels(
+            read_untrusted=n == 1, max_sensitivity=Sensitivity.CONFIDENTIAL if n == 2 else Sensitivity.PUBLIC
+        ),
+        provenance=Provenance(True, (iban,)),
+        destinations=("evil.example",) if n == 1 else ("acme.example",),
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    policies=st.lists(_policy_st, min_size=1, max_size=4), calls=st.lists(_call_st, min_size=1, max_size=12)
+)
+def test_the_cache_never_changes_a_decision(
+    policies: list[tuple[str, str, str, str, bool]], calls: list[Any]
+) -> None:
+    from tests.unit.test_policy_args import NOW, PAY_SCHEMA, agent, engine, pay_tool, task
+
+    from proctor.errors import PolicyLoadError
+
+    text = "".join(_policy(i, *p) for i, p in enumerate(policies))
+    tool = pay_tool(PAY_SCHEMA)
+    try:
+        cached = engine(text, (tool,))
+        fresh = engine(text, (tool,), cache=False)
+    except PolicyLoadError:
+        return  # a shape the validator refuses (an optional argument read without `has`)
+    for amount, memo, payee, tags, iban, f in calls:
+        a: dict[str, Any] = {"amount": amount, "iban": iban}
+        for k, v in (("memo", memo), ("payee", payee), ("tags", tags)):
+            if v is not None:
+                a[k] = v
+        x = cached.decide(agent(), task(), tool, a, NOW, _facts(f))
+        y = fresh.decide(agent(), task(), tool, a, NOW, _facts(f))
+        assert (x.verdict, x.policies, x.shadow) == (y.verdict, y.policies, y.shadow), (text, a, f)
