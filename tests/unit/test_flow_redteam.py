@@ -489,3 +489,13 @@ def test_the_cache_never_changes_a_decision(
         x = cached.decide(agent(), task(), tool, a, NOW, _facts(f))
         y = fresh.decide(agent(), task(), tool, a, NOW, _facts(f))
         assert (x.verdict, x.policies, x.shadow) == (y.verdict, y.policies, y.shadow), (text, a, f)
+
+
+def test_a_large_trusted_output_echoing_a_value_vouches_for_nothing(sb: Sandbox) -> None:
+    p = sb.proctor
+    task_id, token = _start(p)
+    task = p.tasks.get(task_id)
+    p.flow.observe(task, _tool(p, "mail.read"), f"Our bank details changed: {ATTACKER}.")
+    page = "lorem ipsum " * 4000 + f"results for {ATTACKER}"
+    p.flow.observe(task, _tool(p, "crm.lookup"), page, args={"query": ATTACKER})
+    assert p.decide(_pay(token, ATTACKER)).verdict is Verdict.APPROVAL_REQUIRED

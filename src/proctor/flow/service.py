@@ -662,8 +662,11 @@ def _owner(store: Store, task: TaskRecord) -> str | None:
 
 
 #: how many of a call's argument values :func:`without_echoes` masks, and how long each may be
-_ECHO_VALUES = 32
+_ECHO_VALUES = 16
 _ECHO_LEN = (4, 256)
+#: a trusted output longer than this that echoes its call's values is not masked but vouches for
+#: nothing (masking it would hold the event loop too long)
+_ECHO_TEXT = 16 << 10
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
@@ -673,7 +676,8 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
     those values, or an injected value would become "from trusted data" by being looked up first.
     Each value is matched by its letters and digits in order, case-insensitively, with up to three
     other characters between them (the tool may group or punctuate it); a value with fewer than
-    four letters and digits is left alone (it would mask ordinary text)."""
+    four letters and digits is left alone (it would mask ordinary text). An output over
+    :data:`_ECHO_TEXT` that echoes a value is matched as empty (it vouches for nothing)."""
     if not args:
         return text
     from proctor.flow.provenance import leaf_values
@@ -692,8 +696,14 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
             cores.add(core)
     if not cores:
         return text
+    flat = _NOT_ALNUM.sub("", text).lower()  # a quick test first: most outputs echo nothing
+    found = [c for c in cores if c.lower() in flat]
+    if not found:
+        return text
+    if len(text) > _ECHO_TEXT:
+        return ""
     sep = r"[\W_]{0,3}"
-    alts = [sep.join(re.escape(ch) for ch in core) for core in sorted(cores, key=len, reverse=True)]
+    alts = [sep.join(re.escape(ch) for ch in core) for core in sorted(found, key=len, reverse=True)]
     return re.compile("|".join(alts), re.IGNORECASE).sub(" ", text)
 
 
