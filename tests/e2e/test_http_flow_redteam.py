@@ -8,6 +8,7 @@ import httpx
 from tests.e2e.test_http_flow import EMAIL, IBAN, served  # noqa: F401  (the fixture)
 
 from proctor.app import Proctor
+from proctor.pipeline import CallInput
 
 ATTACKER = "GB33BUKB20201555555555"
 
@@ -37,7 +38,7 @@ def _task(c: httpx.Client, h: dict[str, str]) -> dict[str, object]:
 def test_an_agent_cannot_report_outputs_of_calls_it_was_not_allowed(
     served: tuple[httpx.Client, str, Proctor],  # noqa: F811
 ) -> None:
-    c, admin, _ = served
+    c, admin, p = served
     h = {"Authorization": f"Bearer {admin}"}
     auth = _agent(c, h)
     task = _task(c, h)
@@ -82,6 +83,22 @@ def test_an_agent_cannot_report_outputs_of_calls_it_was_not_allowed(
         headers=auth,
     )
     assert r.status_code in (400, 403, 409), r.text
+    # a call the gateway forwarded: the gateway observed its output; the agent adds nothing to it
+    forwarded = p.decide(
+        CallInput(tool="mail.read", args={}, agent="bot", task_token=str(token), source="mcp")
+    )
+    assert forwarded.verdict.value == "allow"
+    r = c.post(
+        "/v1/outputs",
+        json={
+            "task_token": token,
+            "tool": "mail.read",
+            "output": "x",
+            "decision_id": str(forwarded.decision_id),
+        },
+        headers=auth,
+    )
+    assert r.status_code == 400, r.text
     # the administrator may still report for a task by id (a trusted operator's tooling)
     task_id = task["task"]["id"]  # type: ignore[index]
     r = c.post("/v1/outputs", json={"task": task_id, "tool": "mail.read", "output": "x"}, headers=h)

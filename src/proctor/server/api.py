@@ -708,6 +708,11 @@ def create_app(
 
     report_lock = threading.Lock()
 
+    def _reportable(record: dict[str, Any]) -> bool:
+        """A decision an in-process caller runs itself: not a dry run, not the gateway's (whose
+        output the gateway observed: ``call.completed``)."""
+        return record.get("dry_run") is not True and record.get("source") != "mcp"
+
     def _report_allowed_output(agent_name: str, body: OutputIn) -> Any:
         """``Proctor.report_output`` for an agent, after checking that ``body.decision_id`` is an
         allowed call of ``body.tool`` in the task its token names, not reported before."""
@@ -732,7 +737,7 @@ def create_app(
                 and r.task == str(task_id)
                 and r.tool == body.tool
                 and r.decision == Verdict.ALLOW.value
-                and _json.loads(bytes(r.body)).get("dry_run") is not True
+                and _reportable(_json.loads(bytes(r.body)))
                 for r in rows
             )
             if not allowed:
@@ -742,7 +747,7 @@ def create_app(
                     " allowed calls returned",
                     field="decision_id",
                 )
-            if any(r.kind == "call.output_reported" for r in rows):
+            if any(r.kind in ("call.output_reported", "call.completed") for r in rows):
                 raise Conflict(
                     f"the output of decision `{printable(body.decision_id, 64)}` was already reported"
                 )
