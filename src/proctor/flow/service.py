@@ -493,6 +493,24 @@ class Flow:
                 entry.unindexed.append(item)
         return labels, item
 
+    def taint(self, task_id: TaskId | str, tool: str) -> Observed | None:
+        """An output of ``task_id`` that could not be labelled: the task's high-water mark becomes
+        untrusted and secret (fail closed): in this process now, and through the store once the
+        empty output returned here is kept (:meth:`persist`); nothing of the output is kept."""
+        if not self.enabled:
+            return None
+        labels = Labels(Trust.UNTRUSTED, Sensitivity.SECRET, ("content: could not be labelled",))
+        with self._lock:
+            entry = self._tasks.get(str(task_id))
+        if entry is not None:
+            with entry.lock:
+                entry.flow.restore_labels(
+                    TaskLabels(
+                        read_untrusted=True, max_sensitivity=Sensitivity.SECRET, untrusted_sources=(tool,)
+                    )
+                )
+        return Observed(str(task_id), tool, labels, "", 0, None, None, self.clock.now())
+
     @staticmethod
     def _index(entry: _Entry) -> None:
         """Index the outputs observed since the last call (under ``entry.lock``)."""

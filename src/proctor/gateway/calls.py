@@ -876,6 +876,12 @@ class Calls:
             return labels.to_dict()
         except Exception as exc:
             log.error("could not label the output of %s: %s", decision.decision_id, type(exc).__name__)
+            # fail closed: the task read something no one could judge, so it counts as untrusted
+            # and secret (or its next calls would be decided as if it had read nothing)
+            with contextlib.suppress(Exception):
+                tainted = flow.taint(task_id, str(proctor_name))
+                if tainted is not None:
+                    flow.persist_soon(tainted, self.proctor.store_guard.run)
             return None
 
     def finish_call(
