@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -228,6 +229,9 @@ class Pipeline:
         self._fresh_task = store.get_task
         #: store calls from the event loop: bounded, off the loop, failing fast while it is down
         self.store_guard = store_guard
+        #: per agent: held from a counted call's flow facts to its history event (see _decide_lazy)
+        self._history_locks: dict[str, threading.Lock] = {}
+        self._history_locks_guard = threading.Lock()
 
     def credential(
         self,
@@ -465,6 +469,7 @@ class Pipeline:
         decision: Decision
         consumed = False
         facts: FlowFacts = NO_FACTS
+        counted: threading.Lock | None = None
         try:
             if snap is None:
                 if offline:
@@ -526,6 +531,14 @@ class Pipeline:
             # flow facts: what the task read, where the arguments came from, its history
             # (docs/adr/0025); a plain read no active policy reads flow data for needs none
             flow = self.flow
+            if flow is not None and not call.dry_run and flow.counts() and flow.counted(tool):
+                # a call its counters count: its facts, decision and history event are one step
+                # per agent in this process, or parallel calls (an LLM's parallel tool calls) each
+                # decide on a history without the others and all pass a spend or rate limit
+                if offline:
+                    raise _NeedsStore
+                counted = self._history_lock(str(agent.name))
+                counted.acquire()
             if flow is not None and flow.needed(tool):
                 if offline:
                     raise _NeedsStore
@@ -565,6 +578,12 @@ class Pipeline:
                 if not self._consume_call(task.id):
                     raise TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
                 consumed = True
+            # history (docs/adr/0025 §4): an allowed call that matches a counter is counted now,
+            # before it runs, under the agent's history lock (see above): whoever runs it (the
+            # gateway, an in-process caller), concurrent calls then never decide on a history
+            # that lacks each other
+            if counted is not None and decision.verdict is Verdict.ALLOW:
+                flow.record_call(agent, task, tool, args, now)  # type: ignore[union-attr]
             # credential and upstream: see Handoff
         except _NeedsStore:
             raise
@@ -585,6 +604,9 @@ class Pipeline:
                 self.policies.engine.version,
                 errors=(type(exc).__name__,),
             )
+        finally:
+            if counted is not None:
+                counted.release()
         return decision, functools.partial(
             self.decision_entry,
             call,
@@ -595,6 +617,18 @@ class Pipeline:
             budget_used=consumed,
             facts=facts,
         )
+
+    def _history_lock(self, agent: str) -> threading.Lock:
+        """The lock that makes one agent's counted calls decide one at a time (in this process)."""
+        with self._history_locks_guard:
+            lock = self._history_locks.get(agent)
+            if lock is None:
+                if len(self._history_locks) >= 4096:
+                    # drop the idle ones (a held lock stays: its holder releases that very object)
+                    for name in [n for n, lk in self._history_locks.items() if not lk.locked()]:
+                        del self._history_locks[name]
+                lock = self._history_locks[agent] = threading.Lock()
+            return lock
 
     def _entry_or_deny(
         self, call: CallInput, decision: Decision, make_entry: Callable[[], AuditEntry]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -170,7 +171,7 @@ def decision_entry(
         fields["args"] = logged_args(call.args)
     if facts is not None:
         if facts.provenance.checked:
-            fields["provenance"] = facts.provenance.to_record()
+            fields["provenance"] = provenance_record(facts)
         if facts.task.outputs or facts.task.read_untrusted:
             fields["flow"] = {
                 "read_untrusted": facts.task.read_untrusted,
@@ -190,6 +191,38 @@ def decision_entry(
         decision=decision.verdict.value,
         decision_id=str(decision.decision_id),
     )
+
+
+#: a nested key kept as it is in a record's argument path: a name, not a value
+_KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+_DIGITS = re.compile(r"\d{5}")
+
+
+def record_path(path: str) -> str:
+    """An argument path (``a.b[].c``) for the audit record: its first name as the caller sent it
+    (``arg_names`` keeps those), each nested key that does not look like a name (an address, a URL,
+    an account number: an object keyed by values) replaced by ``<key>``, so no value is kept."""
+    head, dot, rest = path.partition(".")
+    if not dot:
+        return printable(path, 200)
+    out = []
+    for part in rest.split("."):
+        key = part.removesuffix("[]") if part.endswith("[]") else part
+        while key.endswith("[]"):
+            key = key[:-2]
+        suffix = part[len(key) :]
+        named = _KEY_NAME.fullmatch(key) is not None and _DIGITS.search(key) is None
+        out.append((key if named else "<key>") + suffix)
+    return printable(head + "." + ".".join(out), 200)
+
+
+def provenance_record(facts: FlowFacts) -> dict[str, Any]:
+    """``Provenance.to_record()`` with each path made safe to keep (:func:`record_path`)."""
+    rec = facts.provenance.to_record()
+    for arg in rec.get("args", ()):
+        if isinstance(arg, dict) and isinstance(arg.get("arg"), str):
+            arg["arg"] = record_path(arg["arg"])
+    return rec
 
 
 def fallback_entry(call: CallFields, decision: Decision, policy_version: str) -> tuple[Decision, AuditEntry]:
@@ -229,5 +262,7 @@ __all__ = [
     "fallback_entry",
     "logged_args",
     "printable",
+    "provenance_record",
+    "record_path",
     "tool_label",
 ]

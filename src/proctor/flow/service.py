@@ -36,9 +36,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
+import re
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -54,8 +56,11 @@ from proctor.flow.counters import evaluate, event_for
 from proctor.flow.labels import label_output
 from proctor.flow.model import (
     NO_FACTS,
+    ArgOrigin,
     FlowFacts,
     Labels,
+    Origin,
+    Provenance,
     Sensitivity,
     TaskLabels,
     Trust,
@@ -116,12 +121,15 @@ class Observed:
     args: dict[str, Any] | None
     decision_id: str | None
     at: float
+    #: the text matched for tracing when it differs from ``text`` (a trusted output without the
+    #: values its own call carried: see :func:`without_echoes`)
+    match: str | None = None
 
 
 class _Entry:
     """One task's flow in this process."""
 
-    __slots__ = ("flow", "loaded", "lock", "own", "seq", "unindexed")
+    __slots__ = ("added", "flow", "loaded", "lock", "lost", "own", "seq", "unindexed")
 
     def __init__(self, flow: TaskFlow) -> None:
         self.flow = flow
@@ -133,6 +141,10 @@ class _Entry:
         #: nonces of the outputs this process sealed: a row carrying one is already in memory
         self.own: set[bytes] = set()
         self.lock = threading.RLock()
+        #: outputs this process put in the index (more than it holds: some were evicted)
+        self.added = 0
+        #: the store had evicted outputs of the task before it was loaded here
+        self.lost = False
 
 
 class Flow:
@@ -194,6 +206,13 @@ class Flow:
     def counts(self) -> bool:
         """Whether the active set declares counters (so forwarded calls may be history)."""
         return self.enabled and bool(getattr(self._policy_set(), "counters", ()))
+
+    def counted(self, tool: ToolRecord) -> bool:
+        """Whether a declared counter of the active set matches calls of ``tool``."""
+        if not self.enabled:
+            return False
+        name, effect = str(tool.name), tool.effect
+        return any(s.matches(name, effect) for s in self._counters())
 
     def _counters(self) -> tuple[Any, ...]:
         return tuple(getattr(self._policy_set(), "counters", ()) or ())
@@ -282,10 +301,14 @@ class Flow:
         """Bring ``entry`` up to date with the store: its high-water mark on first use, then every
         output with a seq above the last one seen that this process did not write."""
         with entry.lock:
+            stored = None
             if not entry.loaded:
                 # the high-water mark holds outputs no longer kept (evicted) too
-                entry.flow.restore_labels(self.store.task_labels(task.id))
+                stored = self.store.task_labels(task.id)
+                entry.flow.restore_labels(stored)
             rows = self.store.outputs(task.id, after_seq=entry.seq)
+            if stored is not None and stored.outputs > len(rows):
+                entry.lost = True  # some of its outputs are no longer kept
             for rec in rows:
                 entry.seq = max(entry.seq, rec.seq)
                 nonce = self._nonce(rec.sealed)
@@ -297,7 +320,10 @@ class Flow:
                     log.warning("flow: an output of task %s cannot be unsealed (key rotated?)", task.id)
                     continue
                 labels = Labels(Trust(rec.trust), Sensitivity.parse(rec.sensitivity), tuple(rec.reasons))
-                entry.flow.restore(rec.tool, labels, str(env.get("text") or ""))
+                match = env.get("match")
+                text = match if isinstance(match, str) else str(env.get("text") or "")
+                entry.flow.restore(rec.tool, labels, text)
+                entry.added += 1
             entry.loaded = True
 
     # the pipeline's stage -------------------------------------------------------------------------
@@ -323,6 +349,9 @@ class Flow:
         with entry.lock:
             self._index(entry)
             facts: FlowFacts = entry.flow.facts(tool, args, history)
+            lost = entry.lost or entry.added > entry.flow.index.outputs
+        if lost and facts.task.read_untrusted and facts.provenance.checked:
+            facts = dataclasses.replace(facts, provenance=_unsourced_untrusted(facts))
         return facts
 
     def _history(
@@ -436,16 +465,20 @@ class Flow:
         before this returns; the output is indexed for tracing by the task's next :meth:`facts`
         (or its store write, whichever comes first), so the next call of the task decided in
         this process sees it, and a read with no flow-relevant policy never pays for indexing."""
+        text = _valid_unicode(text)
         labels = label_output(tool, text)
         if not self.enabled:
             return labels, None
         now = self.clock.now() if now is None else now
         task_id = str(task if isinstance(task, str) else task.id)
+        kept = _truncate(text, self.max_output_bytes)
+        match = without_echoes(kept, args) if labels.trust is Trust.TRUSTED and args else kept
         item = Observed(
             task_id=task_id,
             tool=str(tool.name),
             labels=labels,
-            text=_truncate(text, self.max_output_bytes),
+            text=kept,
+            match=None if match == kept else match,
             size=len(text.encode("utf-8", "surrogatepass")),
             args=None if args is None else dict(args),
             decision_id=decision_id,
@@ -470,12 +503,31 @@ class Flow:
                 entry.unindexed.append(item)
         return labels, item
 
+    def taint(self, task_id: TaskId | str, tool: str) -> Observed | None:
+        """An output of ``task_id`` that could not be labelled: the task's high-water mark becomes
+        untrusted and secret (fail closed): in this process now, and through the store once the
+        empty output returned here is kept (:meth:`persist`); nothing of the output is kept."""
+        if not self.enabled:
+            return None
+        labels = Labels(Trust.UNTRUSTED, Sensitivity.SECRET, ("content: could not be labelled",))
+        with self._lock:
+            entry = self._tasks.get(str(task_id))
+        if entry is not None:
+            with entry.lock:
+                entry.flow.restore_labels(
+                    TaskLabels(
+                        read_untrusted=True, max_sensitivity=Sensitivity.SECRET, untrusted_sources=(tool,)
+                    )
+                )
+        return Observed(str(task_id), tool, labels, "", 0, None, None, self.clock.now())
+
     @staticmethod
     def _index(entry: _Entry) -> None:
         """Index the outputs observed since the last call (under ``entry.lock``)."""
         while entry.unindexed:
             item = entry.unindexed.popleft()
-            entry.flow.restore(item.tool, item.labels, item.text)
+            entry.flow.restore(item.tool, item.labels, item.text if item.match is None else item.match)
+            entry.added += 1
 
     def _record(self, item: Observed) -> OutputRecord:
         """The store's record of an observed output: indexed in memory first, then sealed."""
@@ -488,6 +540,8 @@ class Flow:
             "decision_id": item.decision_id,
             "size": item.size,
         }
+        if item.match is not None:
+            envelope["match"] = item.match
         sealed, nonce = self._seal(item.task_id, envelope)
         if entry is not None:
             with entry.lock:
@@ -633,6 +687,80 @@ def _owner(store: Store, task: TaskRecord) -> str | None:
     except Exception:
         return None
     return None if agent is None else str(agent.owner)
+
+
+#: how many of a call's argument values :func:`without_echoes` masks, and how long each may be
+_ECHO_VALUES = 16
+_ECHO_LEN = (4, 256)
+#: a trusted output longer than this that echoes its call's values is not masked but vouches for
+#: nothing (masking it would hold the event loop too long)
+_ECHO_TEXT = 16 << 10
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
+    """``text`` without the argument values of its own call: a trusted tool that echoes what it
+    was given ("No customer found for GB33 BUKB …", "Sent to x@evil.example") does not vouch for
+    those values, or an injected value would become "from trusted data" by being looked up first.
+    Each value is matched by its letters and digits in order, case-insensitively, with up to three
+    other characters between them (the tool may group or punctuate it); a value with fewer than
+    four letters and digits is left alone (it would mask ordinary text). An output over
+    :data:`_ECHO_TEXT` that echoes a value is matched as empty (it vouches for nothing)."""
+    if not args:
+        return text
+    from proctor.flow.provenance import leaf_values
+
+    cores: set[str] = set()
+    for _, value in leaf_values(args):
+        if len(cores) >= _ECHO_VALUES:
+            break
+        if value is None or isinstance(value, bool):
+            continue
+        raw = str(value)
+        if len(raw) > _ECHO_LEN[1]:
+            continue
+        core = _NOT_ALNUM.sub("", raw)
+        if len(core) >= _ECHO_LEN[0]:
+            cores.add(core)
+    if not cores:
+        return text
+    flat = _NOT_ALNUM.sub("", text).lower()  # a quick test first: most outputs echo nothing
+    found = [c for c in cores if c.lower() in flat]
+    if not found:
+        return text
+    if len(text) > _ECHO_TEXT:
+        return ""
+    sep = r"[\W_]{0,3}"
+    alts = [sep.join(re.escape(ch) for ch in core) for core in sorted(found, key=len, reverse=True)]
+    return re.compile("|".join(alts), re.IGNORECASE).sub(" ", text)
+
+
+def _unsourced_untrusted(facts: FlowFacts) -> Provenance:
+    """The provenance of a call of a task that read untrusted content no longer all kept for
+    matching (evicted: ``flow.max_outputs``, or too large): a value found nowhere may have come
+    from an untrusted output that is gone, so it counts as untrusted (from the task's untrusted
+    sources), never as made up, which policies treat more leniently."""
+    sources = facts.task.untrusted_sources
+    return Provenance(
+        facts.provenance.checked,
+        tuple(
+            ArgOrigin(a.path, Origin.UNTRUSTED, sources, a.destination) if a.origin is Origin.NONE else a
+            for a in facts.provenance.args
+        ),
+    )
+
+
+def _valid_unicode(text: str) -> str:
+    """``text`` with any lone surrogate (an upstream's JSON may carry ``"\\ud800"``) replaced by
+    ``?``: such text cannot be sealed, stored or exported, and an output that cannot be kept is an
+    output other processes (and this one, after a restart) never saw."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -520,8 +520,6 @@ class _Upstream(Generic[Res]):
             )
             result = leg.error("the audit log could not record this call; its result is withheld")
         content, structured, is_error = leg.summary(result)
-        if status in _COUNTED:  # the upstream had the call: history counts it (docs/adr/0025)
-            await calls.count_call(self.caller, proctor_name, self.args, snap)
         completion = (
             owned.task_id,
             cfg,
@@ -844,25 +842,6 @@ class Calls:
         return d
 
     # flow ---------------------------------------------------------------------------------
-    async def count_call(
-        self, caller: Caller, proctor_name: ToolName, args: Mapping[str, Any], snap: Snapshot | None
-    ) -> None:
-        """Count a forwarded call in the history its counters keep (only a call that matches a
-        declared counter costs a store write, made before the answer, so the task's next call
-        counts it)."""
-        flow = self.proctor.flow
-        if not flow.counts():
-            return  # no counter declared: nothing to count, no lookup
-        try:
-            tool = self.proctor.state.tool(proctor_name, snap)
-            if tool is None:
-                return
-            ev = flow.event(str(caller.agent), str(caller.task_id), tool, args, self.proctor.clock.now())
-            if ev is not None:
-                await self.proctor.store_guard.run(flow.add_event, ev)
-        except Exception as exc:
-            log.error("could not count the call of `%s` in its history: %s", proctor_name, type(exc).__name__)
-
     def observe_output(
         self,
         task_id: TaskId,
@@ -897,6 +876,12 @@ class Calls:
             return labels.to_dict()
         except Exception as exc:
             log.error("could not label the output of %s: %s", decision.decision_id, type(exc).__name__)
+            # fail closed: the task read something no one could judge, so it counts as untrusted
+            # and secret (or its next calls would be decided as if it had read nothing)
+            with contextlib.suppress(Exception):
+                tainted = flow.taint(task_id, str(proctor_name))
+                if tainted is not None:
+                    flow.persist_soon(tainted, self.proctor.store_guard.run)
             return None
 
     def finish_call(
@@ -1018,7 +1003,6 @@ def overlaps(audit_mode: str, tool: ToolRecord | None) -> bool:
 
 
 #: the statuses of a call the upstream had (so its history counts it, whatever it answered)
-_COUNTED = frozenset({"ok", "tool_error", "timeout", "audit_failed"})
 
 
 def _digest_bytes(value: Any) -> bytes:

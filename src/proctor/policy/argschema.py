@@ -241,9 +241,29 @@ def _record_conv(t: ArgType, prefix: str) -> Conv:
 @lru_cache(maxsize=4096)
 def _converter(text: str | None, only: frozenset[str] | None) -> Conv:
     t = parse_input_schema(text)
-    if only is not None:
-        t = ArgType("Record", fields=tuple(f for f in t.fields if f[0] in only))
-    return _record_conv(t, "")
+    if only is None:
+        return _record_conv(t, "")
+    t = ArgType("Record", fields=tuple(f for f in t.fields if f[0] in only))
+    conv = _record_conv(t, "")
+    # a policy reads these (guarded by `has`), the schema does not type them: a call that sends
+    # one is a deny, or the policy would be silently skipped (`has` false) while the tool gets it
+    untyped = tuple(sorted(only - {f[0] for f in t.fields}))
+    if not untyped:
+        return conv
+
+    def checked(v: Any) -> Any:
+        if isinstance(v, Mapping):
+            for name in untyped:
+                if v.get(name) is not None:
+                    raise _fail(
+                        name,
+                        "is read by a policy but the tool's input schema does not type it (no"
+                        " schema, not declared, or a type a policy cannot read), so its value cannot"
+                        " be judged",
+                    )
+        return conv(v)
+
+    return checked
 
 
 def cedar_args(

@@ -15,6 +15,7 @@ import base64
 import binascii
 import functools
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, unquote_plus
@@ -37,10 +38,14 @@ from proctor.config import tool_from_mapping, tool_to_mapping
 from proctor.credentials.providers.jwt import check_introspection_client
 from proctor.errors import (
     AdminTokenInvalid,
+    Conflict,
     IntrospectionClientInvalid,
     ProctorError,
     SecretKeyInvalid,
     StoreError,
+    TaskTokenInvalid,
+    UnknownDecision,
+    ValidationError,
 )
 from proctor.pipeline import CallInput, printable
 from proctor.policy.engine import deny
@@ -701,6 +706,61 @@ def create_app(
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
         return JSONResponse(decision.to_dict(), status_code=status, headers=headers)
 
+    report_lock = threading.Lock()
+
+    def _reportable(record: dict[str, Any]) -> bool:
+        """A decision an in-process caller runs itself: not a dry run, not the gateway's (whose
+        output the gateway observed: ``call.completed``)."""
+        return record.get("dry_run") is not True and record.get("source") != "mcp"
+
+    def _report_allowed_output(agent_name: str, body: OutputIn) -> Any:
+        """``Proctor.report_output`` for an agent, after checking that ``body.decision_id`` is an
+        allowed call of ``body.tool`` in the task its token names, not reported before."""
+        import json as _json
+
+        if not body.decision_id:
+            raise ValidationError(
+                "name the allowed decision (`decision_id` from /v1/decide) whose output this is",
+                field="decision_id",
+            )
+        if not body.task_token:
+            raise TaskTokenInvalid("no task token was presented: every output belongs to a task")
+        task_id = proctor.tasks.verify_token(body.task_token, proctor.agents.get(agent_name))
+        with report_lock:  # the check and the report in one step: a decision's output once
+            proctor.audit.flush()
+            try:
+                rows = proctor.audit_records.decision(body.decision_id)
+            except (UnknownDecision, ValidationError):
+                rows = []
+            allowed = any(
+                r.kind == "decision"
+                and r.task == str(task_id)
+                and r.tool == body.tool
+                and r.decision == Verdict.ALLOW.value
+                and _reportable(_json.loads(bytes(r.body)))
+                for r in rows
+            )
+            if not allowed:
+                raise ValidationError(
+                    f"decision `{printable(body.decision_id, 64)}` is not an allowed call of"
+                    f" `{printable(body.tool, 100)}` in this task: an agent reports only what its"
+                    " allowed calls returned",
+                    field="decision_id",
+                )
+            if any(r.kind in ("call.output_reported", "call.completed") for r in rows):
+                raise Conflict(
+                    f"the output of decision `{printable(body.decision_id, 64)}` was already reported"
+                )
+            return proctor.report_output(
+                agent=agent_name,
+                task_token=body.task_token,
+                task=None,
+                tool=body.tool,
+                output=body.output,
+                decision_id=body.decision_id,
+                args=body.args,
+            )
+
     @api.post(
         "/v1/outputs",
         tags=["decisions"],
@@ -739,6 +799,14 @@ def create_app(
                     request.client.host if request.client else None,
                 )
                 return _err(exc.code, exc.message, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if agent_name is not None:
+            # an agent reports only the output of a call it was allowed to make, once: else it could
+            # launder an attacker's value by reporting it as a trusted tool's output it never
+            # called, or flood the task's bounded index to push an untrusted output out of it
+            labels = await proctor.store_guard.run(
+                functools.partial(_report_allowed_output, agent_name, body)
+            )
+            return JSONResponse(labels.to_dict())
         labels = await proctor.store_guard.run(
             functools.partial(
                 proctor.report_output,
