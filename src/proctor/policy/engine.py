@@ -107,7 +107,6 @@ def entities_json(
 ) -> list[dict[str, Any]]:
     """The Cedar entities one decision reads, built from store records: with the task's flow
     attributes (``labels``) and, for a tool's own ``action``, that action in its effect action."""
-    ns = tool.name.split(".", 1)[0] if "." in tool.name else ""
     base = entities_json_base(agent, task)
     base[2]["attrs"].update((labels or TaskLabels()).task_attrs())
     extra: list[dict[str, Any]] = []
@@ -122,22 +121,27 @@ def entities_json(
         *extra,
         {
             "uid": _uid("Tool", tool.name),
-            "attrs": {
-                "namespace": ns,
-                "effect": tool.effect,
-                "trust": tool.trust,
-                "sensitivity": tool.sensitivity,
-                "destructive": tool.destructive,
-                "financial": tool.financial,
-                "customer_facing": tool.customer_facing,
-                "production": tool.production,
-                "access_control": tool.access_control,
-                "credential_change": tool.credential_change,
-                "egress": tool.egress,
-            },
+            "attrs": tool_attrs(tool),
             "parents": [],
         },
     ]
+
+
+def tool_attrs(tool: ToolRecord) -> dict[str, Any]:
+    """The attributes of a tool's Cedar entity."""
+    return {
+        "namespace": tool.name.split(".", 1)[0] if "." in tool.name else "",
+        "effect": tool.effect,
+        "trust": tool.trust,
+        "sensitivity": tool.sensitivity,
+        "destructive": tool.destructive,
+        "financial": tool.financial,
+        "customer_facing": tool.customer_facing,
+        "production": tool.production,
+        "access_control": tool.access_control,
+        "credential_change": tool.credential_change,
+        "egress": tool.egress,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,19 +281,20 @@ class _Plan:
 
 
 def _plan(ps: PolicySet, tool: ToolRecord) -> _Plan:
+    attrs = tool_attrs(tool)
     if tool.effect in ps.effects and tool.name not in ps.named_actions:
-        reads = ps.reads(tool.name, tool.effect)
+        reads = ps.reads(tool.name, tool.effect, attrs)
         if "*" not in reads and "args" not in reads:
             # no policy names the tool's action or reads arguments: every policy that applies to
             # it applies to its effect action alike (``in`` is reflexive), so the call is decided
             # with the effect action, exactly as a call was before tools had actions (cheaper)
             return _Plan.of(tool.effect, reads)
     if ps.catalog.get(tool.name) == (tool.effect, tool.input_schema):
-        return _Plan.of(tool.name, ps.reads(tool.name, tool.effect))
+        return _Plan.of(tool.name, ps.reads(tool.name, tool.effect, attrs))
     if tool_action_declared(tool, ps.actions, ps.effects):
         problem = ps.validate_tool(tool)
-        return _Plan.of(tool.name, ps.reads(tool.name, tool.effect), problem)
-    return _Plan.of(tool.effect, ps.reads(tool.effect, tool.effect))
+        return _Plan.of(tool.name, ps.reads(tool.name, tool.effect, attrs), problem)
+    return _Plan.of(tool.effect, ps.reads(tool.effect, tool.effect, attrs))
 
 
 #: one encoder, made once (``json.dumps`` with any option builds a new one per call)
