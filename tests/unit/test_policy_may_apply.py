@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import cedarpy
 from hypothesis import given, settings
@@ -70,11 +72,11 @@ def test_a_policy_left_out_never_applies(
         text += f" unless {{ {unless} }}"
     text += ";"
     body = next(iter(json.loads(cedarpy.policies_to_json_str(text))["staticPolicies"].values()))
-    tool = ToolRecord(name=ToolName("t.x"), effect=effect, **flags)
+    tool = dataclasses.replace(ToolRecord(name=ToolName("t.x"), effect=effect), **flags)
     action = "t.x" if named else effect
     if may_apply(body, action, effect, tool_attrs(tool)):
         return
-    ents = [
+    ents: list[dict[str, Any]] = [
         {"uid": {"type": "Proctor::Agent", "id": "a"}, "attrs": {"status": "active"}, "parents": []},
         {"uid": {"type": "Proctor::Tool", "id": "t.x"}, "attrs": tool_attrs(tool), "parents": []},
         {
