@@ -72,7 +72,8 @@ def test_a_policy_left_out_never_applies(
         text += f" unless {{ {unless} }}"
     text += ";"
     body = next(iter(json.loads(cedarpy.policies_to_json_str(text))["staticPolicies"].values()))
-    tool = dataclasses.replace(ToolRecord(name=ToolName("t.x"), effect=effect), **flags)
+    given: dict[str, Any] = dict(flags)
+    tool = dataclasses.replace(ToolRecord(name=ToolName("t.x"), effect=effect), **given)
     action = "t.x" if named else effect
     if may_apply(body, action, effect, tool_attrs(tool)):
         return
