@@ -236,6 +236,8 @@ class _Plan:
     task_flow: bool = False
     #: which of ``provenance``, ``destinations``, ``history`` its requests carry (flow_keys, as flags)
     carries: tuple[bool, bool, bool] = (False, False, False)
+    #: the tool entity's attributes: which policies can apply to it (``PolicySet.for_action``)
+    attrs: Mapping[str, Any] | None = None
 
     @classmethod
     def of(cls, action: str, reads: frozenset[str], problem: str | None = None) -> _Plan:
@@ -280,8 +282,31 @@ class _Plan:
         return "," + _JSON(part)[1:-1]
 
 
+def _plan_key(tool: ToolRecord) -> tuple[Any, ...]:
+    """What a tool's plan depends on: its name, effect, input schema and the attributes of its
+    Cedar entity (which policies can apply to it)."""
+    return (
+        tool.name,
+        tool.effect,
+        tool.input_schema,
+        tool.trust,
+        tool.sensitivity,
+        tool.destructive,
+        tool.financial,
+        tool.customer_facing,
+        tool.production,
+        tool.access_control,
+        tool.credential_change,
+        tool.egress,
+    )
+
+
 def _plan(ps: PolicySet, tool: ToolRecord) -> _Plan:
     attrs = tool_attrs(tool)
+    return dataclasses.replace(_plan_for(ps, tool, attrs), attrs=attrs)
+
+
+def _plan_for(ps: PolicySet, tool: ToolRecord, attrs: dict[str, Any]) -> _Plan:
     if tool.effect in ps.effects and tool.name not in ps.named_actions:
         reads = ps.reads(tool.name, tool.effect, attrs)
         if "*" not in reads and "args" not in reads:
@@ -357,7 +382,7 @@ class PolicyEngine:
         reads (it never reaches Cedar nor the cache key). ``*``: everything."""
         ps, cache = self._state
         try:
-            return self._plan_of(ps, cache, (tool.name, tool.effect, tool.input_schema), tool).reads
+            return self._plan_of(ps, cache, _plan_key(tool), tool).reads
         except Exception:  # deciding will deny; until then, assume everything is read
             return frozenset({"*"})
 
@@ -391,7 +416,7 @@ class PolicyEngine:
             given = facts
             if facts is None:
                 facts = NO_FACTS
-            pkey = (tool.name, tool.effect, tool.input_schema)
+            pkey = _plan_key(tool)
             plan = self._plan_of(ps, cache, pkey, tool)
             if plan.problem is not None:
                 return deny(
@@ -668,7 +693,7 @@ class PolicyEngine:
             "context": text,
         }
         # only the policies whose action scope can match (PolicySet.for_action): the same answer
-        cedar, cedar_full = ps.for_action(plan.action, tool.effect)
+        cedar, cedar_full = ps.for_action(plan.action, tool.effect, plan.attrs)
         result = cedarpy.is_authorized(request, cedar, ents)
         out = self._outcome(ps, tool, scope, result)
         if cedar_full is not None:

@@ -156,8 +156,7 @@ class PolicySet:
                 if not (op == "all" or tool_name in names or (op == "in" and effect in names)):
                     continue
                 if (
-                    keys
-                    and attrs is not None
+                    attrs is not None
                     and pid in self.bodies
                     and not may_apply(self.bodies[pid], tool_name, effect, attrs)
                 ):
@@ -167,14 +166,18 @@ class PolicySet:
             self._memo[key] = got
         return frozenset(got)
 
-    def for_action(self, action: str, effect: str) -> tuple[Any, Any]:
+    def for_action(self, action: str, effect: str, attrs: Mapping[str, Any] | None = None) -> tuple[Any, Any]:
         """The Cedar sets (enforced, and all with the @shadow ones or None) a request for ``action``
         (a tool's action, a member of ``effect``, or the effect itself) is evaluated with: only the
-        policies whose action scope can match it. Cedar evaluates a policy's scope before its
-        conditions, so a policy left out is one that can neither apply nor fail on such a request:
-        the answer is the full set's, without evaluating the others. (Scope ``all``, a scope naming
-        ``action`` or ``effect``; the request's entities hold no other action hierarchy.)"""
-        key = ("subset", action, effect)
+        policies whose action scope can match it and, given the tool's attributes ``attrs``, whose
+        conditions can hold for that tool (:func:`may_apply`, the same test :meth:`reads` makes, so
+        no policy is evaluated on a context that lacks what it reads). Cedar evaluates a policy's
+        scope before its conditions, so a policy left out is one that can neither apply nor fail on
+        such a request: the answer is the full set's, without evaluating the others. (Scope
+        ``all``, a scope naming ``action`` or ``effect``; the request's entities hold no other
+        action hierarchy.)"""
+        frozen = None if attrs is None else tuple(sorted(attrs.items()))
+        key = ("subset", action, effect, frozen)
         got = self._memo.get(key)
         if got is None:
             if not self.bodies:
@@ -183,7 +186,8 @@ class PolicySet:
                 keep = [
                     pid
                     for pid, ((op, names), _) in self.analysis.items()
-                    if op == "all" or action in names or effect in names
+                    if (op == "all" or action in names or effect in names)
+                    and (attrs is None or may_apply(self.bodies[pid], action, effect, attrs))
                 ]
                 enforced = _cedar_set({pid: self.bodies[pid] for pid in keep if pid not in self.shadow})
                 full = None  # no @shadow policy can apply: the enforced answer is the full one
