@@ -176,10 +176,13 @@ def test_a_process_behind_the_stores_policy_version_allows_nothing(running: Runn
 
 def test_upstream_configuration_is_followed(running: Running) -> None:
     """`upstreams.yaml` changed by another process reaches the running gateway: a tool re-described
-    as `deploy` needs approval; a removed upstream is gone; an invalid file is refused (audited) and
+    as a payment (`pay`, financial, no payee argument Proctor can trace) needs approval; a removed upstream is gone; an invalid file is refused (audited) and
     the last good configuration keeps serving."""
     assert _call(running)[0]
-    save_upstreams(running.ws.root, [_time_upstream(tools={"get_current_time": {"effect": "deploy"}})])
+    save_upstreams(
+        running.ws.root,
+        [_time_upstream(tools={"get_current_time": {"effect": "pay", "flags": ["financial"]}})],
+    )
     ok, text = _until(running, lambda ok, t: "approval" in t)
     assert not ok
     assert "needs approval" in text, text
@@ -196,14 +199,17 @@ def test_upstream_configuration_is_followed(running: Running) -> None:
 
 def test_pins_and_registrations_made_elsewhere_are_followed(running: Running) -> None:
     """`proctor tool add` from another process re-describes a registered tool (its effect changes
-    the decision at once), and a pin recorded elsewhere with a wrong digest hides the tool."""
+    the decision at once: a financial payment with no traceable payee waits), and a pin recorded elsewhere with a wrong digest hides the tool."""
     from proctor.store.base import ToolPin
 
     assert _call(running)[0]
     exe = str(BIN / "proctor")
     env = {**os.environ, "PROCTOR_WORKSPACE": str(running.ws.root)}
     subprocess.run(
-        [exe, "tool", "add", "time.get_current_time", "--effect", "deploy"], env=env, check=True, timeout=60
+        [exe, "tool", "add", "time.get_current_time", "--effect", "pay", "--flag", "financial"],
+        env=env,
+        check=True,
+        timeout=60,
     )
     ok, text = _call(running)
     assert "needs approval" in text, text
@@ -313,9 +319,9 @@ def test_a_process_that_read_the_policy_files_before_a_change_does_not_revert_th
         assert new_version != old.version
         reads: list[int] = []
 
-        def stale_first(directory: Path) -> Any:
+        def stale_first(directory: Path, **kw: Any) -> Any:
             reads.append(1)
-            return old if len(reads) == 1 else load_policy_dir(directory)
+            return old if len(reads) == 1 else load_policy_dir(directory, **kw)
 
         monkeypatch.setattr(app_mod, "load_policy_dir", stale_first)
         with Proctor.open(ws) as late:

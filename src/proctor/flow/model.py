@@ -192,7 +192,10 @@ class Provenance:
             "checked": self.checked,
             "untrusted_args": list(self.untrusted_args),
             "unsourced_args": list(self.unsourced_args),
-            "intent_args": list(self._paths(Origin.INTENT)),
+            # a trivially short value (``trivial``) counts as no argument traced to the intent
+            "intent_args": sorted(
+                {a.path for a in self.args if a.origin is Origin.INTENT and a.sources != ("trivial",)}
+            ),
             "trusted_args": list(self._paths(Origin.TRUSTED)),
             "destination_untrusted": any(a.origin is Origin.UNTRUSTED for a in dest),
             "destination_unsourced": any(a.origin is Origin.NONE for a in dest),
