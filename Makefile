@@ -47,6 +47,10 @@ bench: $(STAMP) postgres node
 eval: $(STAMP)
 	$(BIN)/python tests/scenarios/eval/build.py --check
 	$(BIN)/python tests/scenarios/eval/run.py $(EVAL_ARGS)
+	@echo "--- the set written blind to the policies (tests/scenarios/holdout; reported, never tuned on):"
+	@mkdir -p bench/out
+	$(BIN)/proctor replay tests/scenarios/holdout/traces/*.jsonl --policies src/proctor/starter --no-baseline --json > bench/out/holdout.json
+	$(BIN)/python tests/scenarios/holdout/score.py bench/out/holdout.json
 
 # the crash, fault and tamper campaign (issue 12): not part of `make test`; its own budget,
 # CHAOS_MINUTES (default 15), CHAOS_SEED (default random, printed), CHAOS_CLIENTS (default 4)
