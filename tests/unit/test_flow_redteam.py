@@ -59,13 +59,6 @@ when { context.provenance.checked && !context.provenance.destination_untrusted &
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="proctor.flow.counters._amount adds a negative amount to a `sum` counter: one forwarded"
-    " call with amount -1000000 (the upstream may refuse it: history is written before the answer)"
-    " lowers spend_task/spend_today by a million, and every later payment passes the spend limit."
-    " Fix: count the magnitude (abs) of each value, or refuse a negative value (ValidationError).",
-)
 def test_a_negative_amount_does_not_lower_a_spend_limit(tmp_path: Path) -> None:
     from tests.unit.test_flow_service import COUNTERS, SPEND_POLICY
 
@@ -79,23 +72,17 @@ def test_a_negative_amount_does_not_lower_a_spend_limit(tmp_path: Path) -> None:
         pay = _tool(p, "bank.pay")
         assert p.decide(_pay(token, amount=1500)).verdict is Verdict.ALLOW
         assert p.decide(_pay(token, amount=50_000)).verdict is Verdict.DENY
-        # the agent, steered by an injection, first "pays" a negative amount: allowed (spent < 2000)
-        # and forwarded; the upstream refuses it, but the history already counts it
-        assert p.decide(_pay(token, amount=-1_000_000)).verdict is Verdict.ALLOW
-        p.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": -1_000_000}, sb.clock.now())
-        # now 50,000 goes out under a cap of 2,000
-        assert p.decide(_pay(token, amount=50_000)).verdict is Verdict.DENY
+        # the agent, steered by an injection, first "pays" a negative amount: it was allowed
+        # (spent < 2000) and counted, and lowered the total by a million. A sum counts magnitudes
+        # (ADR 0025 §4): the negative payment is itself over the cap
+        d = p.decide(_pay(token, amount=-1_000_000))
+        assert d.verdict is Verdict.DENY and "t.spend-cap" in d.policies
+        # and had it been counted (allowed by an earlier set), it raises the total, never lowers it
+        ev = p.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": -1_000_000}, sb.clock.now())
+        assert ev is not None and ev.values == (("spent", "1000000"),)
+        assert p.decide(_pay(token, amount=100)).verdict is Verdict.DENY
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a `sum` counter reads only a scalar at its exact path: `amount: [50000]` or"
-    ' `amount: {"value": 50000}` adds nothing (proctor.flow.counters._arg_values matches'
-    " `amount`, not `amount[]`/`amount.value`), so a pay call whose amount is not a plain number is"
-    " counted as 0 and passes the cap (the tool's input schema is checked only when a policy reads"
-    " context.args.amount). Fix: a value under the counter's path that is not a number (a list, an"
-    " object) is a ValidationError (deny), like `lots`.",
-)
 def test_an_amount_in_a_list_is_not_counted_as_nothing(tmp_path: Path) -> None:
     from tests.unit.test_flow_service import COUNTERS, SPEND_POLICY
 
