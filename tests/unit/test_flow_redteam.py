@@ -76,10 +76,12 @@ def test_a_negative_amount_does_not_lower_a_spend_limit(tmp_path: Path) -> None:
         # (spent < 2000) and counted, and lowered the total by a million. A sum counts magnitudes
         # (ADR 0025 §4): the negative payment is itself over the cap
         d = p.decide(_pay(token, amount=-1_000_000))
-        assert d.verdict is Verdict.DENY and "t.spend-cap" in d.policies
+        assert d.verdict is Verdict.DENY
+        assert "t.spend-cap" in d.policies
         # and had it been counted (allowed by an earlier set), it raises the total, never lowers it
         ev = p.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": -1_000_000}, sb.clock.now())
-        assert ev is not None and ev.values == (("spent", "1000000"),)
+        assert ev is not None
+        assert ev.values == (("spent", "1000000"),)
         assert p.decide(_pay(token, amount=100)).verdict is Verdict.DENY
 
 
@@ -171,27 +173,12 @@ def _send_facts(to: str) -> tuple[str, tuple[str, ...]]:
     return origins["to"], facts.destinations
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='proctor.flow.provenance: `"bob@acme.com"@evil.io` (a quoted local part: mail goes to'
-    " evil.io) traces to the intent and its destination domain is acme.com, so the starter's"
-    " routine send and the domain allowlist both let it out. An address whose local part is"
-    " quoted (or holds an @) must be traced and its domain taken after the LAST @.",
-)
 def test_a_quoted_local_part_is_not_the_intents_address() -> None:
     origin, domains = _send_facts('"bob@acme.com"@evil.io')
     assert origin != "intent"
     assert "evil.io" in domains
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="proctor.flow.provenance: a destination string holding several addresses"
-    " (`bob@acme.com,eve@evil.io`, `;` or space separated: many mail tools take a list in one"
-    " string) traces to the intent because ONE of them does, so the attacker's extra recipient"
-    " rides along with no approval. Each address in a destination value must trace on its own"
-    " (the value's origin is the worst of them).",
-)
 @pytest.mark.parametrize("sep", [",", ";", " ", ", "])
 def test_an_extra_recipient_in_one_string_is_not_the_intent(sep: str) -> None:
     origin, domains = _send_facts(f"bob@acme.com{sep}eve@evil.io")
@@ -288,16 +275,6 @@ def test_a_nested_key_holding_a_value_is_not_in_the_decision_record(sb: Sandbox)
     assert "iban" in paths
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="proctor.flow.provenance: the destination domain of a URL is not the host an HTTP client"
-    " reaches: `https://evil.io\\\\@example.com/` gives example.com (WHATWG clients: evil.io),"
-    " `https://example.com<TAB>.evil.io/` gives example.com (urllib and WHATWG strip tab/CR/LF:"
-    " example.com.evil.io), and `//evil.io/x`, `https:evil.io/x` give no domain at all (the"
-    " allowlist's containsAll([]) then holds). Each passes flow.no-confidential-egress. Parse as"
-    " WHATWG does (strip tab/CR/LF, `\\\\` as `/`, scheme-relative hosts), and make a URL-like"
-    " destination whose host cannot be read count as an unknown domain, never as none.",
-)
 @pytest.mark.parametrize(
     "url",
     [
@@ -333,7 +310,7 @@ def test_an_evicted_untrusted_output_does_not_make_its_values_made_up(tmp_path: 
         pay = _tool(p, "bank.pay")
         agent = p.agents.get("bot")
         before = p.flow.facts(agent, task, pay, args, 0)
-        assert before.provenance.untrusted_args == ("memo",)
+        assert before.provenance.untrusted_args == ("memo", "memo#url")  # the URL in it too
         for i in range(3):
             p.flow.observe(task, _tool(p, "crm.lookup"), f"record {i}: nothing of note")
         after = p.flow.facts(agent, task, pay, args, 0)
