@@ -69,7 +69,9 @@ def test_outputs_are_bounded_by_count_oldest_first_but_labels_are_kept() -> None
     flow.observe(ERP, "second trusted note")
     assert flow.index.outputs == 2
     (arg,) = flow.facts(PAY, {"iban": IBAN}).provenance.args
-    assert arg.origin is Origin.NONE  # the untrusted output was evicted ...
+    # the untrusted output was evicted: a value found nowhere may come from it (never "made up")
+    assert (arg.origin, arg.sources) == (Origin.UNTRUSTED, ("mail.read",))
+    assert flow.lost
     assert flow.labels.read_untrusted
     assert flow.labels.outputs == 3
 
