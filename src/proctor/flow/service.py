@@ -316,6 +316,17 @@ class Flow:
                 entry.flow.restore(rec.tool, labels, text)
             entry.loaded = True
 
+    def labels(self, task: TaskRecord) -> TaskLabels:
+        """The task's high-water mark as this process knows it (brought up to date from the store
+        first): what a credential decision sees of what the task read. ``TaskLabels()`` when the
+        flow stage is off."""
+        if not self.enabled:
+            return TaskLabels()
+        entry = self._entry(task)
+        self._refresh(task, entry)
+        with entry.lock:
+            return entry.flow.labels
+
     # the pipeline's stage -------------------------------------------------------------------------
     def facts(
         self,
