@@ -125,3 +125,21 @@ def test_the_requester_is_intent_and_tool_descriptions_are_untrusted_sources_not
     assert flow.facts(MAIL_SEND, {"to": ["trips@corp-travel-ledger.example.net"]}).provenance.args[
         0
     ].origin is (Origin.NONE)
+
+
+def test_a_trusted_lookup_by_name_vouches_for_the_address_it_returns_not_for_echoes() -> None:
+    """Echo masking (the call's own values are not matched in its trusted output) masks a value
+    echoed whole, an address included, but not a name inside an address the tool returned: a
+    directory looked up by "Priya Nair" answers ``priya.nair@…``, which is its data (the eval's
+    benign bookings and e-mails were held for it once replay masked as production does)."""
+    hr = ToolRecord(name=ToolName("hr.traveller"), effect="read", trust="trusted", sensitivity="internal")
+    flow = TaskFlow("Book Priya Nair's flight", {})
+    flow.observe(hr, "Priya Nair, grade 6, e-mail priya.nair@example.com", {"employee": "Priya Nair"})
+    flow.observe(hr, "No employee with address eve@evil.example.", {"email": "eve@evil.example"})
+    origins = {
+        a.path: a.origin
+        for a in flow.facts(
+            MAIL_SEND, {"to": "priya.nair@example.com", "cc": "eve@evil.example"}
+        ).provenance.args
+    }
+    assert origins == {"to": Origin.TRUSTED, "cc": Origin.NONE}

@@ -176,7 +176,48 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
         return ""
     sep = r"[\W_]{0,3}"
     alts = [sep.join(re.escape(ch) for ch in core) for core in sorted(found, key=len, reverse=True)]
-    return re.compile("|".join(alts), re.IGNORECASE).sub(" ", text)
+    pattern = re.compile("|".join(alts), re.IGNORECASE)
+    spans = _address_spans(text) if "@" in text else []
+    if not spans:
+        return pattern.sub(" ", text)
+
+    def mask(m: re.Match[str]) -> str:
+        start, end = m.span()
+        for a, b in spans:
+            if a <= start and end <= b and (start, end) != (a, b):
+                # part of an address the tool returned (a directory looked up by name answers
+                # ``tomasz.nowak@…``): the address is the tool's data, not an echo; an address
+                # echoed whole is masked
+                return m.group(0)
+        return " "
+
+    return pattern.sub(mask, text)
+
+
+_LOCAL_PUNCT = frozenset("!#$%&'*+/=?^_`{|}~.-")
+
+
+def _address_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each e-mail address in ``text`` (linear: expanded from each ``@``, at
+    most 64 characters before it and 255 after)."""
+    spans: list[tuple[int, int]] = []
+    n = len(text)
+    at = text.find("@")
+    while at >= 0:
+        a = at
+        while a > 0 and at - a < 64 and (text[a - 1].isalnum() or text[a - 1] in _LOCAL_PUNCT):
+            a -= 1
+        while a < at and text[a] == ".":
+            a += 1
+        b = at + 1
+        while b < n and b - at <= 255 and (text[b].isalnum() or text[b] in ".-"):
+            b += 1
+        while b > at + 1 and text[b - 1] in ".-":
+            b -= 1
+        if a < at and b > at + 1:
+            spans.append((a, b))
+        at = text.find("@", at + 1)
+    return spans
 
 
 def _unsourced_untrusted(facts: FlowFacts) -> Provenance:
