@@ -1,13 +1,19 @@
 """``replay.throughput`` (issue 15): calls re-decided per second by ``proctor replay``.
 
 Run ``python -m bench.bench_replay``. A synthetic corpus written to disk (20 trace files of 10 tasks
-of 25 calls: 5,000 calls, 40% reads returning a 2 KB output, the rest sends, payments and invites
-whose arguments come from the intent, the outputs or nowhere) is replayed end to end, as the CLI
-does it: the files read and checked, every call decided under a candidate set (the starter policies
-plus flow policies that read ``context.args``, ``context.provenance`` and ``context.history``) and
-under the starter set as the baseline, the outputs labelled and indexed for provenance. Each run's
-time per call is one sample; ``ops_per_s`` is calls over the total time. Target >= 5,000 calls/s.
-``replay.throughput.candidate`` is the same corpus under the candidate alone (``--no-baseline``).
+of 25 calls: 5,000 calls, 40% reads returning a 2 KB output, 60% consequential calls (sends,
+payments, invites) whose arguments come from the intent, the outputs or nowhere) is replayed end to
+end, as the CLI does it: the files read and checked, every call decided under a candidate set and
+under a baseline set, the outputs labelled and indexed for provenance. The baseline is the starter
+policy directory as ``proctor init`` writes it (its ``counters.yaml`` included); the candidate is
+the starter plus flow policies that read ``context.args``, ``context.provenance`` and
+``context.history`` and one more counter. Each run's time per call is one sample; ``ops_per_s`` is
+calls over the total time. Target >= 5,000 calls/s.
+
+- ``replay.throughput``: as ``proctor replay`` runs by default, the files spread over one forked
+  process per CPU (``--jobs``, default the CPUs this process may use: the row's ``jobs``);
+- ``replay.throughput.1proc``: the same in one process (``--jobs 1``);
+- ``replay.throughput.candidate``: the candidate alone (``--no-baseline``), one process.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.stats import row
-from proctor.flow.replay import policies_for, replay
+from proctor.flow.replay import default_jobs, policies_for, replay
 from proctor.flow.trace import load_trace
 
 FILES, TASKS, CALLS, RUNS = 20, 10, 25, 5
@@ -45,7 +51,6 @@ forbid (principal, action in Proctor::Action::"pay", resource)
 when { context.history.spend.greaterThan(decimal("5000.0")) };
 """
 COUNTERS = """\
-counters:
   spend:
     kind: sum
     arg: amount
@@ -185,30 +190,44 @@ def corpus(directory: Path, seed: int = 15) -> list[Path]:
 
 
 def policy_dirs(directory: Path) -> tuple[Path, Path]:
-    """The starter set (baseline) and the starter set plus flow policies and counters (candidate)."""
+    """The starter set (baseline) and the starter set plus flow policies and a counter (candidate)."""
     starter = Path(str(resources.files("proctor") / "starter"))
     base, cand = directory / "baseline", directory / "candidate"
     for d in (base, cand):
         d.mkdir()
         for src in starter.iterdir():
-            if src.name.endswith((".cedar", ".cedarschema")):
+            if src.name.endswith((".cedar", ".cedarschema", ".yaml")):
                 shutil.copy(src, d / src.name)
-    (cand / "40-flow.cedar").write_text(FLOW_POLICIES)
-    (cand / "counters.yaml").write_text(COUNTERS)
+    (cand / "90-bench-flow.cedar").write_text(FLOW_POLICIES)
+    counters = (starter / "counters.yaml").read_text()
+    (cand / "counters.yaml").write_text(counters.rstrip("\n") + "\n" + COUNTERS)
     return base, cand
 
 
-def _measure(name: str, paths: list[Path], candidate: Any, baseline: Any) -> dict[str, Any]:
+def describe(paths: list[Path]) -> str:
+    """What the corpus is, for the row: calls, the share of consequential ones, output sizes."""
+    traces = [load_trace(p) for p in paths]
+    calls = [c for t in traces for task in t.tasks for c in task.calls]
+    reads = sum(1 for t in traces for task in t.tasks for c in task.calls if t.tools[c.tool].effect == "read")
+    sizes = sorted(len(c.output.encode()) for c in calls if c.output is not None)
+    return (
+        f"{len(calls)} calls in {len(traces)} files, {100 * (len(calls) - reads) // len(calls)}% consequential,"
+        f" {len(sizes)} outputs of {sizes[0]}-{sizes[-1]} B (median {sizes[len(sizes) // 2]} B)"
+    )
+
+
+def _measure(name: str, paths: list[Path], candidate: Any, baseline: Any, jobs: int = 1) -> dict[str, Any]:
     calls = FILES * TASKS * CALLS
     samples, total = [], 0.0
     for _ in range(RUNS):
         t0 = time.perf_counter()
-        replay(paths, candidate, baseline=baseline)
+        replay(paths, candidate, baseline=baseline, jobs=jobs)
         took = time.perf_counter() - t0
         total += took
         samples.append(took / calls * 1e6)
     out = row(name, samples, total)
     out["ops_per_s"] = round(calls * RUNS / total, 1)
+    out["jobs"] = jobs
     return out
 
 
@@ -224,10 +243,15 @@ def bench_replay(tmp: Path) -> list[dict[str, Any]]:
     summary = report.summary()
     assert summary["calls"] == FILES * TASKS * CALLS, summary
     assert summary["changed"] > 0, summary
-    return [
-        _measure("replay.throughput", paths, candidate, baseline),
+    corpus_text = describe(paths)
+    rows = [
+        _measure("replay.throughput", paths, candidate, baseline, jobs=default_jobs()),
+        _measure("replay.throughput.1proc", paths, candidate, baseline),
         _measure("replay.throughput.candidate", paths, candidate, None),
     ]
+    for r in rows:
+        r["corpus"] = corpus_text
+    return rows
 
 
 def main() -> None:

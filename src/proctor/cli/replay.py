@@ -120,6 +120,14 @@ def replay(
             " flow.internal_domains). The owner's and the requester's e-mail domains always count.",
         ),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Processes replaying the files in parallel (default: the CPUs; same report).",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -130,7 +138,7 @@ def replay(
     Nothing is stored or sent. The workspace's tools serve the tools the traces do not define.
 
     Exit code 0, or 2 on bad input (the error names file:line)."""
-    from proctor.flow.replay import merge_tools
+    from proctor.flow.replay import default_jobs, merge_tools
     from proctor.flow.replay import replay as run
     from proctor.flow.trace import load_trace
 
@@ -148,7 +156,14 @@ def replay(
             why = "the workspace's policy directory (the baseline; --no-baseline skips it)"
             base = _load(policy_dir, why, catalog)
         internal = list(internal_domain or ()) or configured
-        report = run(loaded, candidate, baseline=base, tools=registered, internal=internal)
+        report = run(
+            loaded,
+            candidate,
+            baseline=base,
+            tools=registered,
+            internal=internal,
+            jobs=jobs or default_jobs(),
+        )
     if as_json:
         emit_json(report.to_dict())
         return

@@ -199,6 +199,8 @@ class Provenance:
             "all_traced": self.checked
             and all(a.origin in (Origin.INTENT, Origin.TRUSTED) for a in self.args),
             "destinations_from_intent": bool(named) and all(a.origin is Origin.INTENT for a in named),
+            "destination_traced": bool(dest)
+            and all(a.origin in (Origin.INTENT, Origin.TRUSTED) for a in dest),
             "embedded_untrusted": bool(untrusted),
             "embedded_unsourced": bool(self._embedded(Origin.NONE)),
             "embedded_untrusted_kinds": sorted({a.path.rsplit("#", 1)[1] for a in untrusted}),

@@ -33,6 +33,8 @@ Rules (documented in docs/trace-format.md):
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -244,17 +246,12 @@ class _Side:
     engine: PolicyEngine
     counters: tuple[Any, ...]
     events: list[HistoryEvent] = field(default_factory=list)
-    policies: PolicySet | None = None
 
     def history(
         self, task_id: str, agent: str, tool: ToolRecord, args: Mapping[str, Any], now: float
     ) -> tuple[tuple[str, Any], ...]:
         if not self.counters:
             return ()
-        if self.policies is not None:
-            reads = self.policies.reads(str(tool.name), tool.effect)
-            if "history" not in reads and "*" not in reads:
-                return ()  # as the flow service: computed only when the policies read it
         return evaluate(
             self.counters, self.events, task_id=task_id, agent=agent, tool=tool, args=args, now=now, key=KEY
         )
@@ -277,8 +274,8 @@ def _cedar_facts(facts: FlowFacts) -> FlowFacts:
     return replace(facts, task=TaskLabels(read_untrusted=t.read_untrusted, max_sensitivity=t.max_sensitivity))
 
 
-def _side(ps: PolicySet) -> _Side:
-    return _Side(PolicyEngine(ps, cache=True), tuple(ps.counters), policies=ps)
+def _side(ps: PolicySet, cache: bool = True) -> _Side:
+    return _Side(PolicyEngine(ps, cache=cache), tuple(ps.counters))
 
 
 def _shadow(d: Decision) -> dict[str, Any] | None:
@@ -297,13 +294,15 @@ def _decide_call(
     args: Mapping[str, Any],
     now: float,
 ) -> Decision:
-    try:
-        history = side.history(str(task.id), str(agent.name), tool, args, now)
-    except ProctorError as exc:  # as the pipeline: the flow stage failed for this set, a deny
-        failed = FlowFailed(f"the flow stage failed: {exc.message}")
-        return deny(failed.message, side.engine.version, errors=(failed.code,))
-    if history != facts.history:
-        facts = replace(facts, history=history)
+    reads = side.engine.reads(tool)
+    if "history" in reads or "*" in reads:  # else no policy deciding this call sees it
+        try:
+            history = side.history(str(task.id), str(agent.name), tool, args, now)
+        except ProctorError as exc:  # as the pipeline: the flow stage failed for this set, a deny
+            failed = FlowFailed(f"the flow stage failed: {exc.message}")
+            return deny(failed.message, side.engine.version, errors=(failed.code,))
+        if history != facts.history:
+            facts = replace(facts, history=history)
     d = side.engine.decide(agent, task, tool, args, now, facts=facts)
     if d.verdict is Verdict.ALLOW:
         side.record(str(task.id), str(agent.name), tool, args, now)
@@ -413,6 +412,95 @@ def _replay_call(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What every file of one replay is replayed with (inherited by forked workers)."""
+
+    traces: tuple[Trace, ...]
+    policies: PolicySet
+    baseline: PolicySet | None
+    tools: tuple[ToolRecord, ...]
+    max_outputs: int
+    max_output_bytes: int
+    cache: bool
+    internal: tuple[str, ...] = ()
+
+
+#: ``job``: the replay forked workers serve (set in the parent just before they are forked);
+#: ``sides``: a worker's engines, one per set, their caches warm across the files it gets
+_WORKER: dict[str, Any] = {}
+
+
+def _sides(job: _Job) -> tuple[_Side, _Side | None]:
+    cand = _side(job.policies, job.cache)
+    base = None
+    if job.baseline is not None:
+        base = cand if job.baseline.version == job.policies.version else _side(job.baseline, job.cache)
+    return cand, base
+
+
+def _replay_file(job: _Job, index: int, sides: tuple[_Side, _Side | None]) -> list[TaskReport]:
+    """One trace file, on its own: its own tool lines first, history from none of the others."""
+    trace = job.traces[index]
+    cand, base = sides
+    catalog = merge_tools([trace], job.tools)
+    cand.events.clear()
+    if base is not None:
+        base.events.clear()
+    start = START
+    tasks: list[TaskReport] = []
+    for task in trace.tasks:
+        tasks.append(
+            _replay_task(
+                trace,
+                task,
+                _task_id(index, task),
+                start,
+                catalog,
+                cand,
+                base,
+                job.max_outputs,
+                job.max_output_bytes,
+                job.internal,
+            )
+        )
+        start += max((c.at for c in task.calls), default=0.0) + 1.0
+    return tasks
+
+
+def _worker_file(index: int) -> list[TaskReport]:
+    """In a forked worker: replay file ``index`` of the inherited job."""
+    job: _Job = _WORKER["job"]
+    sides = _WORKER.get("sides")
+    if sides is None:
+        sides = _WORKER["sides"] = _sides(job)
+    return _replay_file(job, index, sides)
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on (``proctor replay --jobs`` default)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _parallel(job: _Job, jobs: int) -> list[list[TaskReport]] | None:
+    """The files replayed by ``jobs`` forked processes, in file order; None where processes cannot
+    be forked (the caller replays them here). Each file replays alone whatever process runs it,
+    so the report is the same as one process makes (tests/unit/test_replay_parallel.py)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    ctx = multiprocessing.get_context("fork")
+    _WORKER["job"] = job
+    try:
+        with ctx.Pool(min(jobs, len(job.traces))) as pool:
+            # one file at a time, biggest first would balance better; file order keeps it simple
+            return pool.map(_worker_file, range(len(job.traces)), chunksize=1)
+    finally:
+        _WORKER.clear()
+
+
 def replay(
     traces: Sequence[Path | Trace],
     policies: PolicySet,
@@ -422,47 +510,31 @@ def replay(
     max_outputs: int = 200,
     max_output_bytes: int = 4 << 20,
     internal: Sequence[str] = (),
+    jobs: int = 1,
+    cache: bool = True,
 ) -> ReplayReport:
     """Re-decide every call of ``traces`` (paths are read with :func:`load_trace`) under
     ``policies`` and, when given, ``baseline``. ``tools`` are registrations used for the tool names
     no trace line defines; ``internal`` the organisation's domains (``flow.internal_domains``: the
     owner's and the requester's e-mail domains count too). Raises :class:`~proctor.flow.trace.TraceError` (``file:line``) for a trace not in the format;
-    never raises for a policy reason (a call that cannot be decided is a deny)."""
+    never raises for a policy reason (a call that cannot be decided is a deny).
+
+    ``jobs`` > 1 replays the files in that many forked processes (files are independent: each
+    replays alone); the report is the same. ``cache=False`` turns the engines' decision caches off
+    (for checking that caching never changes a decision)."""
     loaded = [t if isinstance(t, Trace) else load_trace(t) for t in traces]
     if not loaded:
         raise ValidationError("no trace to replay")
-    cand = _side(policies)
-    base = None
-    if baseline is not None:
-        base = cand if baseline.version == policies.version else _side(baseline)
-    tasks: list[TaskReport] = []
-    for index, trace in enumerate(loaded):
-        # each file's own tool lines, then the registry's
-        catalog = merge_tools([trace], tools)
-        # history spans the tasks of one file, never several
-        cand.events.clear()
-        if base is not None:
-            base.events.clear()
-        start = START
-        for task in trace.tasks:
-            tasks.append(
-                _replay_task(
-                    trace,
-                    task,
-                    _task_id(index, task),
-                    start,
-                    catalog,
-                    cand,
-                    base,
-                    max_outputs,
-                    max_output_bytes,
-                    tuple(internal),
-                )
-            )
-            start += max((c.at for c in task.calls), default=0.0) + 1.0
+    job = _Job(
+        tuple(loaded), policies, baseline, tuple(tools), max_outputs, max_output_bytes, cache, tuple(internal)
+    )
+    per_file = _parallel(job, jobs) if jobs > 1 and len(loaded) > 1 else None
+    if per_file is None:
+        sides = _sides(job)
+        per_file = [_replay_file(job, index, sides) for index in range(len(loaded))]
     return ReplayReport(
         policies=policies.version,
         baseline=None if baseline is None else baseline.version,
-        tasks=tuple(tasks),
+        tasks=tuple(t for file_tasks in per_file for t in file_tasks),
         traces=tuple(t.name for t in loaded),
     )

@@ -62,6 +62,7 @@ from proctor.flow.model import (
     internal_domains,
 )
 from proctor.flow.state import TaskFlow, without_echoes
+from proctor.policy.engine import tool_attrs
 from proctor.store.base import AgentRecord, HistoryEvent, OutputRecord, Store, TaskRecord, ToolRecord
 from proctor.types import AgentName, TaskId
 
@@ -180,7 +181,7 @@ class Flow:
         fn = getattr(ps, "reads", None)
         if callable(fn):
             try:
-                got = fn(str(tool.name), tool.effect)
+                got = fn(str(tool.name), tool.effect, tool_attrs(tool))
             except Exception:
                 return FLOW_READS
             return frozenset(str(x) for x in got) & FLOW_READS if got is not None else FLOW_READS

@@ -107,7 +107,6 @@ def entities_json(
 ) -> list[dict[str, Any]]:
     """The Cedar entities one decision reads, built from store records: with the task's flow
     attributes (``labels``) and, for a tool's own ``action``, that action in its effect action."""
-    ns = tool.name.split(".", 1)[0] if "." in tool.name else ""
     base = entities_json_base(agent, task)
     base[2]["attrs"].update((labels or TaskLabels()).task_attrs())
     extra: list[dict[str, Any]] = []
@@ -122,22 +121,27 @@ def entities_json(
         *extra,
         {
             "uid": _uid("Tool", tool.name),
-            "attrs": {
-                "namespace": ns,
-                "effect": tool.effect,
-                "trust": tool.trust,
-                "sensitivity": tool.sensitivity,
-                "destructive": tool.destructive,
-                "financial": tool.financial,
-                "customer_facing": tool.customer_facing,
-                "production": tool.production,
-                "access_control": tool.access_control,
-                "credential_change": tool.credential_change,
-                "egress": tool.egress,
-            },
+            "attrs": tool_attrs(tool),
             "parents": [],
         },
     ]
+
+
+def tool_attrs(tool: ToolRecord) -> dict[str, Any]:
+    """The attributes of a tool's Cedar entity."""
+    return {
+        "namespace": tool.name.split(".", 1)[0] if "." in tool.name else "",
+        "effect": tool.effect,
+        "trust": tool.trust,
+        "sensitivity": tool.sensitivity,
+        "destructive": tool.destructive,
+        "financial": tool.financial,
+        "customer_facing": tool.customer_facing,
+        "production": tool.production,
+        "access_control": tool.access_control,
+        "credential_change": tool.credential_change,
+        "egress": tool.egress,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +206,10 @@ class _Cache:
     entities: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     #: per (tool name, effect, input schema): how its calls are decided
     plans: dict[tuple[Any, ...], _Plan] = field(default_factory=dict)
+    #: per (plan key, the facts its policies read): the flow part of the context, as JSON text
+    #: (``_Plan.flow_json``); the outcome key holds this text, so facts that differ only in what
+    #: Cedar never sees (an argument's source tools, a field no policy reads) share an outcome
+    flows: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +232,12 @@ class _Plan:
     fields: tuple[tuple[str, frozenset[str] | None], ...] = ()
     #: the flow part of the context of a call with no flow facts, as JSON text (``,"k":v…``)
     no_facts_json: str = ""
+    #: its policies read the task's flow attributes (``TaskLabels.task_attrs``)
+    task_flow: bool = False
+    #: which of ``provenance``, ``destinations``, ``history`` its requests carry (flow_keys, as flags)
+    carries: tuple[bool, bool, bool] = (False, False, False)
+    #: the tool entity's attributes: which policies can apply to it (``PolicySet.for_action``)
+    attrs: Mapping[str, Any] | None = None
 
     @classmethod
     def of(cls, action: str, reads: frozenset[str], problem: str | None = None) -> _Plan:
@@ -244,7 +258,16 @@ class _Plan:
             fields("args"),
             tuple((k, fields(k)) for k in ("provenance", "history")),
         )
-        return dataclasses.replace(plan, no_facts_json=plan.flow_json(_NO_CONTEXT))
+        return dataclasses.replace(
+            plan,
+            no_facts_json=plan.flow_json(_NO_CONTEXT),
+            task_flow=every or "task_flow" in reads,
+            carries=(
+                "provenance" in keys,
+                "destinations" in keys,
+                "history" in keys,
+            ),
+        )
 
     def flow_json(self, flow: Mapping[str, Any]) -> str:
         """The flow attributes its requests carry, as JSON members (``,"provenance":{…}``)."""
@@ -259,20 +282,44 @@ class _Plan:
         return "," + _JSON(part)[1:-1]
 
 
+def _plan_key(tool: ToolRecord) -> tuple[Any, ...]:
+    """What a tool's plan depends on: its name, effect, input schema and the attributes of its
+    Cedar entity (which policies can apply to it)."""
+    return (
+        tool.name,
+        tool.effect,
+        tool.input_schema,
+        tool.trust,
+        tool.sensitivity,
+        tool.destructive,
+        tool.financial,
+        tool.customer_facing,
+        tool.production,
+        tool.access_control,
+        tool.credential_change,
+        tool.egress,
+    )
+
+
 def _plan(ps: PolicySet, tool: ToolRecord) -> _Plan:
+    attrs = tool_attrs(tool)
+    return dataclasses.replace(_plan_for(ps, tool, attrs), attrs=attrs)
+
+
+def _plan_for(ps: PolicySet, tool: ToolRecord, attrs: dict[str, Any]) -> _Plan:
     if tool.effect in ps.effects and tool.name not in ps.named_actions:
-        reads = ps.reads(tool.name, tool.effect)
+        reads = ps.reads(tool.name, tool.effect, attrs)
         if "*" not in reads and "args" not in reads:
             # no policy names the tool's action or reads arguments: every policy that applies to
             # it applies to its effect action alike (``in`` is reflexive), so the call is decided
             # with the effect action, exactly as a call was before tools had actions (cheaper)
             return _Plan.of(tool.effect, reads)
     if ps.catalog.get(tool.name) == (tool.effect, tool.input_schema):
-        return _Plan.of(tool.name, ps.reads(tool.name, tool.effect))
+        return _Plan.of(tool.name, ps.reads(tool.name, tool.effect, attrs))
     if tool_action_declared(tool, ps.actions, ps.effects):
         problem = ps.validate_tool(tool)
-        return _Plan.of(tool.name, ps.reads(tool.name, tool.effect), problem)
-    return _Plan.of(tool.effect, ps.reads(tool.effect, tool.effect))
+        return _Plan.of(tool.name, ps.reads(tool.name, tool.effect, attrs), problem)
+    return _Plan.of(tool.effect, ps.reads(tool.effect, tool.effect, attrs))
 
 
 #: one encoder, made once (``json.dumps`` with any option builds a new one per call)
@@ -319,6 +366,26 @@ class PolicyEngine:
     def version(self) -> str:
         return self._state[0].version
 
+    @staticmethod
+    def _plan_of(ps: PolicySet, cache: _Cache, pkey: tuple[Any, ...], tool: ToolRecord) -> _Plan:
+        plan = cache.plans.get(pkey)
+        if plan is None:
+            plan = _plan(ps, tool)
+            if len(cache.plans) >= CACHE_LIMIT:
+                cache.plans.clear()
+            cache.plans[pkey] = plan
+        return plan
+
+    def reads(self, tool: ToolRecord) -> frozenset[str]:
+        """What the policies deciding ``tool``'s calls read of the flow facts (``PolicySet.reads``
+        of the action its calls are decided with): a caller may skip computing a fact no policy
+        reads (it never reaches Cedar nor the cache key). ``*``: everything."""
+        ps, cache = self._state
+        try:
+            return self._plan_of(ps, cache, _plan_key(tool), tool).reads
+        except Exception:  # deciding will deny; until then, assume everything is read
+            return frozenset({"*"})
+
     def swap(self, new: PolicySet) -> bool:
         """Activate ``new``; returns False when it is the set already active."""
         with self._lock:
@@ -349,13 +416,8 @@ class PolicyEngine:
             given = facts
             if facts is None:
                 facts = NO_FACTS
-            pkey = (tool.name, tool.effect, tool.input_schema)
-            plan = cache.plans.get(pkey)
-            if plan is None:
-                plan = _plan(ps, tool)
-                if len(cache.plans) >= CACHE_LIMIT:
-                    cache.plans.clear()
-                cache.plans[pkey] = plan
+            pkey = _plan_key(tool)
+            plan = self._plan_of(ps, cache, pkey, tool)
             if plan.problem is not None:
                 return deny(
                     f"the policies do not validate with tool `{tool.name}` as it is registered now, so its"
@@ -367,27 +429,27 @@ class PolicyEngine:
             resources = resources_of(tool, args)
             # keyed on the records themselves: every field a decision reads, versions included
             key: tuple[Any, ...] = (agent, task, tool, resources)
-            reads = plan.reads
             typed: str | None = None  # the typed arguments as JSON text (fields in schema order)
-            if reads:
-                every = "*" in reads
-                if plan.action == tool.name and (every or "args" in reads):
+            flow = ""  # the flow part of the context, as JSON text (what Cedar sees of the facts)
+            # what Cedar sees of the task's labels, when its policies read them (never the count
+            # of outputs read or their tools: they change with every output, no policy sees them)
+            seen: tuple[bool, Any] | None = None
+            if plan.reads:
+                if plan.with_args and plan.action == tool.name:
                     try:
                         typed = _JSON(cedar_args(tool, args, plan.arg_fields))
                     except ValidationError as exc:
                         return deny(f"{exc.message}: the call is denied", ps.version)
                     key += (typed,)
-                if every or "provenance" in reads:
-                    key += (facts.provenance,)
-                if every or "destinations" in reads:
-                    key += (facts.destinations,)
-                if every or "history" in reads:
-                    key += (facts.history,)
-                if every or "task_flow" in reads:
-                    key += (facts.task,)
+                if plan.flow_keys:
+                    flow = self._flow(cache, pkey, plan, facts)
+                    key += (flow,)
+                if plan.task_flow and facts is not NO_FACTS:
+                    seen = (facts.task.read_untrusted, facts.task.max_sensitivity)
+                    key += (seen,)
             hit = cache.outcomes.get(key) if self._use_cache else None
             if hit is None:
-                hit = self._evaluate_all(ps, cache, agent, task, tool, resources, plan, facts, typed)
+                hit = self._evaluate_all(ps, cache, agent, task, tool, resources, plan, seen, flow, typed)
                 if self._use_cache:
                     if len(cache.outcomes) >= CACHE_LIMIT:
                         cache.outcomes.clear()
@@ -413,6 +475,27 @@ class PolicyEngine:
             )
         except Exception as exc:  # fail closed: any error while deciding is a deny
             return deny("error while deciding: the call is denied", ps.version, errors=(type(exc).__name__,))
+
+    def _flow(self, cache: _Cache, pkey: tuple[Any, ...], plan: _Plan, facts: FlowFacts) -> str:
+        """The flow part of the context of a call (``_Plan.flow_json``), memoised on the facts its
+        policies read: equal facts give equal text, so it is computed once per distinct facts."""
+        if facts is NO_FACTS:
+            return plan.no_facts_json
+        prov, dest, hist = plan.carries
+        fkey = (
+            pkey,
+            facts.provenance if prov else None,
+            facts.destinations if dest else None,
+            facts.history if hist else None,
+        )
+        text = cache.flows.get(fkey) if self._use_cache else None
+        if text is None:
+            text = plan.flow_json(facts.context())
+            if self._use_cache:
+                if len(cache.flows) >= CACHE_LIMIT:
+                    cache.flows.clear()
+                cache.flows[fkey] = text
+        return text
 
     def decide_credential(
         self,
@@ -517,18 +600,21 @@ class PolicyEngine:
         tool: ToolRecord,
         resources: tuple[str, ...] | None,
         plan: _Plan,
-        facts: FlowFacts,
+        seen: tuple[bool, Any] | None,
+        flow: str,
         typed: str | None,
     ) -> _Outcome:
         """A call that touches several resources (``source,destination``, ``paths[]``) is decided
         for each of them; the most restrictive outcome wins (a deny, then an approval). The shadow
         verdict (the set with its @shadow policies) is combined the same way."""
         if resources is None or len(resources) <= 1:
-            return self._evaluate(ps, cache, agent, task, tool, resources, plan, facts, typed)
+            return self._evaluate(ps, cache, agent, task, tool, resources, plan, seen, flow, typed)
         worst: _Outcome | None = None
         worst_full: tuple[Verdict, tuple[str, ...]] | None = None
         for resource in dict.fromkeys(resources):
-            outcome = self._evaluate(ps, cache, agent, task, tool, resources, plan, facts, typed, resource)
+            outcome = self._evaluate(
+                ps, cache, agent, task, tool, resources, plan, seen, flow, typed, resource
+            )
             if worst is None or _RANK[outcome.verdict] < _RANK[worst.verdict]:
                 worst = outcome
             if outcome.full is not None and (
@@ -559,7 +645,8 @@ class PolicyEngine:
         tool: ToolRecord,
         resources: tuple[str, ...] | None,
         plan: _Plan,
-        facts: FlowFacts,
+        seen: tuple[bool, Any] | None,
+        flow: str,
         typed: str | None,
         resource: str | None = None,
     ) -> _Outcome:
@@ -574,7 +661,6 @@ class PolicyEngine:
                 scope,
                 None,
             )
-        labels = facts.task
         ekey = (
             agent.name,
             agent.version,
@@ -583,10 +669,11 @@ class PolicyEngine:
             tool.name,
             tool.version,
             plan.action,
-            None if facts is NO_FACTS else labels,  # the default labels: no hash to compute
+            seen,  # None: the default labels (no policy of the action reads them, or none known)
         )
         ents = cache.entities.get(ekey)
         if ents is None:
+            labels = None if seen is None else TaskLabels(read_untrusted=seen[0], max_sensitivity=seen[1])
             ents = cedarpy.Entities.from_json_str(
                 json.dumps(entities_json(agent, task, tool, labels, plan.action))
             )
@@ -601,9 +688,7 @@ class PolicyEngine:
         # only what the policies that apply to this action read (Cedar parses every attribute of a
         # request's context, and a policy the analysis did not count cannot be evaluated on this
         # request: its action scope does not match)
-        text = _JSON(context)[:-1]
-        if plan.flow_keys:
-            text += plan.no_facts_json if facts is NO_FACTS else plan.flow_json(facts.context())
+        text = _JSON(context)[:-1] + flow
         if plan.action != tool.effect and plan.with_args:  # converted to JSON once, in decide
             text += ',"args":' + ("{}" if typed is None else typed)
         text += "}"
@@ -613,10 +698,12 @@ class PolicyEngine:
             "resource": _uid("Tool", tool.name),
             "context": text,
         }
-        result = cedarpy.is_authorized(request, ps.cedar, ents)
+        # only the policies whose action scope can match (PolicySet.for_action): the same answer
+        cedar, cedar_full = ps.for_action(plan.action, tool.effect, plan.attrs)
+        result = cedarpy.is_authorized(request, cedar, ents)
         out = self._outcome(ps, tool, scope, result)
-        if ps.cedar_full is not None:
-            full = self._outcome(ps, tool, scope, cedarpy.is_authorized(request, ps.cedar_full, ents))
+        if cedar_full is not None:
+            full = self._outcome(ps, tool, scope, cedarpy.is_authorized(request, cedar_full, ents))
             out = _Outcome(
                 out.verdict,
                 out.reasons,

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,28 +128,74 @@ class PolicySet:
     analysis: dict[str, tuple[tuple[str, frozenset[str]], frozenset[str]]] = field(default_factory=dict)
     #: actions the policies name (tool actions included)
     named_actions: frozenset[str] = frozenset()
+    #: every policy's (rewritten) JSON body, by id: the source of :meth:`for_action`'s subsets
+    bodies: dict[str, Any] = field(default_factory=dict)
     _memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def approval_of(self, policy_id: str) -> str | None:
         src = self.sources.get(policy_id)
         return None if src is None else src.annotations.get("approval")
 
-    def reads(self, tool_name: str, effect: str | None = None) -> frozenset[str]:
+    def reads(
+        self, tool_name: str, effect: str | None = None, attrs: Mapping[str, Any] | None = None
+    ) -> frozenset[str]:
         """Which flow-relevant context keys the policies that apply to ``tool_name``'s action read:
         ``args``, ``provenance``, ``destinations``, ``history``, ``task_flow`` (the task's flow
-        attributes), or ``*`` (the whole context)."""
+        attributes), or ``*`` (the whole context). With ``attrs`` (the tool entity's attributes), a
+        policy whose conditions cannot hold for this tool whatever the principal and the context
+        (``resource.egress && …`` for a tool that is not egress) is left out (see
+        :func:`may_apply`): a plain read then needs no flow facts."""
         if effect is None:
             effect = self.catalog.get(tool_name, ("", None))[0]
-        key = ("reads", tool_name, effect)
+        frozen = None if attrs is None else tuple(sorted(attrs.items()))
+        key = ("reads", tool_name, effect, frozen)
         got = self._memo.get(key)
         if got is None:
             acc: set[str] = set()
-            for (op, names), keys in self.analysis.values():
-                if op == "all" or tool_name in names or (op == "in" and effect in names):
-                    acc |= keys
+            for pid, ((op, names), keys) in self.analysis.items():
+                if not (op == "all" or tool_name in names or (op == "in" and effect in names)):
+                    continue
+                if (
+                    attrs is not None
+                    and pid in self.bodies
+                    and not may_apply(self.bodies[pid], tool_name, effect, attrs)
+                ):
+                    continue
+                acc |= keys
             got = frozenset(acc)
             self._memo[key] = got
         return frozenset(got)
+
+    def for_action(self, action: str, effect: str, attrs: Mapping[str, Any] | None = None) -> tuple[Any, Any]:
+        """The Cedar sets (enforced, and all with the @shadow ones or None) a request for ``action``
+        (a tool's action, a member of ``effect``, or the effect itself) is evaluated with: only the
+        policies whose action scope can match it and, given the tool's attributes ``attrs``, whose
+        conditions can hold for that tool (:func:`may_apply`, the same test :meth:`reads` makes, so
+        no policy is evaluated on a context that lacks what it reads). Cedar evaluates a policy's
+        scope before its conditions, so a policy left out is one that can neither apply nor fail on
+        such a request: the answer is the full set's, without evaluating the others. (Scope
+        ``all``, a scope naming ``action`` or ``effect``; the request's entities hold no other
+        action hierarchy.)"""
+        frozen = None if attrs is None else tuple(sorted(attrs.items()))
+        key = ("subset", action, effect, frozen)
+        got = self._memo.get(key)
+        if got is None:
+            if not self.bodies:
+                got = (self.cedar, self.cedar_full)
+            else:
+                keep = [
+                    pid
+                    for pid, ((op, names), _) in self.analysis.items()
+                    if (op == "all" or action in names or effect in names)
+                    and (attrs is None or may_apply(self.bodies[pid], action, effect, attrs))
+                ]
+                enforced = _cedar_set({pid: self.bodies[pid] for pid in keep if pid not in self.shadow})
+                full = None  # no @shadow policy can apply: the enforced answer is the full one
+                if self.cedar_full is not None and any(pid in self.shadow for pid in keep):
+                    full = _cedar_set({pid: self.bodies[pid] for pid in keep})
+                got = (enforced, full)
+            self._memo[key] = got
+        return got
 
     def validate_tool(self, tool: Any) -> str | None:
         """Validate the policies with ``tool``'s action as it is registered now (a tool registered
@@ -445,6 +491,117 @@ def _analyse(body: dict[str, Any]) -> tuple[tuple[str, frozenset[str]], frozense
     return (kind, frozenset(names)), frozenset(acc)
 
 
+_UNKNOWN = object()
+
+
+def may_apply(body: Mapping[str, Any], action: str, effect: str, attrs: Mapping[str, Any]) -> bool:
+    """False only when ``body`` (a policy's JSON) cannot apply to a request for ``action`` (a tool's
+    action, a member of ``effect``, or ``effect`` itself) on a tool whose attributes are ``attrs``,
+    whatever the principal and the context: a ``when`` that is false, or an ``unless`` that is
+    true, knowing only the action and ``resource.<attr>``. Anything else is unknown, and an unknown
+    policy may apply (the safe side: its reads count)."""
+    for cond in body.get("conditions") or ():
+        value = _known(cond.get("body"), action, effect, attrs)
+        if cond.get("kind") == "when" and value is False:
+            return False
+        if cond.get("kind") == "unless" and value is True:
+            return False
+    return True
+
+
+def _known(node: Any, action: str, effect: str, attrs: Mapping[str, Any]) -> Any:
+    """The value of ``node`` when it depends only on the action and the tool's attributes, else
+    ``_UNKNOWN``. Booleans, strings and numbers only."""
+    if not isinstance(node, dict) or len(node) != 1:
+        return _UNKNOWN
+    ((op, arg),) = node.items()
+    if op == "Value":
+        return arg if isinstance(arg, bool | str | int) else _UNKNOWN
+    if op == "." and isinstance(arg, dict) and arg.get("left") == {"Var": "resource"}:
+        v = attrs.get(str(arg.get("attr", "")), _UNKNOWN)
+        return v if isinstance(v, bool | str | int) else _UNKNOWN
+    if op == "!" and isinstance(arg, dict):
+        v = _known(arg.get("arg"), action, effect, attrs)
+        return (not v) if isinstance(v, bool) else _UNKNOWN
+    if op in ("&&", "||") and isinstance(arg, dict):
+        left = _known(arg.get("left"), action, effect, attrs)
+        right = _known(arg.get("right"), action, effect, attrs)
+        short = op == "||"  # the value that decides on its own: true for ||, false for &&
+        if left is short or right is short:
+            return short
+        if isinstance(left, bool) and isinstance(right, bool):
+            return not short
+        return _UNKNOWN
+    if (
+        op in ("==", "!=")
+        and isinstance(arg, dict)
+        and {"Var": "action"} in (arg.get("left"), arg.get("right"))
+    ):
+        other = arg.get("right") if arg.get("left") == {"Var": "action"} else arg.get("left")
+        names = _action_names(other)
+        if names is None or len(names) != 1:
+            return _UNKNOWN
+        return (action in names) if op == "==" else (action not in names)
+    if op in ("==", "!=") and isinstance(arg, dict):
+        left = _known(arg.get("left"), action, effect, attrs)
+        right = _known(arg.get("right"), action, effect, attrs)
+        if left is _UNKNOWN or right is _UNKNOWN or type(left) is not type(right):
+            return _UNKNOWN
+        return (left == right) if op == "==" else (left != right)
+    if op == "in" and isinstance(arg, dict) and arg.get("left") == {"Var": "action"}:
+        names = _action_names(arg.get("right"))
+        if names is None:
+            return _UNKNOWN
+        return action in names or effect in names
+    if op == "is" and isinstance(arg, dict) and arg.get("left") == {"Var": "resource"} and "in" not in arg:
+        entity = str(arg.get("entity_type", ""))
+        return entity in ("Tool", f"{_NS}::Tool") if entity else _UNKNOWN
+    return _UNKNOWN
+
+
+_NS = "Proctor"
+
+
+def _action_names(node: Any) -> set[str] | None:
+    """The action ids ``node`` names (an action entity or a set of them), or None."""
+    if isinstance(node, dict) and len(node) == 1:
+        ((op, arg),) = node.items()
+        if op == "Value":
+            return _action_names_value(arg)
+        if op == "Set" and isinstance(arg, list):
+            out: set[str] = set()
+            for item in arg:
+                got = _action_names(item)
+                if got is None:
+                    return None
+                out |= got
+            return out
+    return None
+
+
+def _action_names_value(value: Any) -> set[str] | None:
+    if isinstance(value, dict) and isinstance(value.get("__entity"), dict):
+        ent = value["__entity"]
+        if str(ent.get("type", "")).endswith("Action"):
+            return {str(ent.get("id", ""))}
+        return None
+    if isinstance(value, list):
+        out: set[str] = set()
+        for v in value:
+            got = _action_names_value(v)
+            if got is None:
+                return None
+            out |= got
+        return out
+    return None
+
+
+def _cedar_set(static: dict[str, Any]) -> Any:
+    return cedarpy.PolicySet.from_json_str(
+        json.dumps({"staticPolicies": static, "templates": {}, "templateLinks": []})
+    )
+
+
 def _est_text(body: dict[str, Any]) -> str:
     return str(
         cedarpy.policies_from_json_str(
@@ -565,6 +722,7 @@ def compile_policies(
         statements=tuple(statements),
         analysis=analysis,
         named_actions=frozenset(named),
+        bodies=dict(static),
     )
 
 

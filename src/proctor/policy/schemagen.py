@@ -32,6 +32,7 @@ FLOW_TOOL_ATTRS = (("access_control", "Bool"), ("credential_change", "Bool"), ("
 #: ``type Provenance`` without them gets them added)
 FLOW_PROVENANCE_ATTRS = (
     ("destinations_from_intent", "Bool"),
+    ("destination_traced", "Bool"),
     ("embedded_untrusted", "Bool"),
     ("embedded_unsourced", "Bool"),
     ("embedded_untrusted_kinds", "Set<String>"),
@@ -51,6 +52,7 @@ PROVENANCE_TYPE = """  // Where the call's argument values came from (proctor.fl
     destination_unsourced: Bool,
     all_traced: Bool,
     destinations_from_intent: Bool,
+    destination_traced: Bool,
     embedded_untrusted: Bool,
     embedded_unsourced: Bool,
     embedded_untrusted_kinds: Set<String>,
