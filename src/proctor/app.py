@@ -216,6 +216,7 @@ class Proctor:
             lambda: self.policies.engine.policy_set,
             secrets=self._approval_sealer,
         )
+        self.credentials.flow = self.flow  # credential decisions see what the task read
         self.pipeline = Pipeline(
             agents=self.agents,
             tasks=self.tasks,

@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 
 from proctor.flow.model import Origin, Trust
 from proctor.flow.provenance import (
+    UNKNOWN_HOST,
     SourceIndex,
     destination_domains,
     destination_paths,
     normalise_url,
     parse_amounts,
+    url_host,
 )
 from proctor.store.base import ToolRecord
 from proctor.types import ToolName
@@ -659,3 +661,77 @@ def test_the_schema_generator_adds_the_new_provenance_attributes_to_an_older_bas
     for name, typ in FLOW_PROVENANCE_ATTRS:
         assert f"{name}: {typ}," in patched
     assert _patch_base(patched) == patched
+
+
+# ---- destinations read as a mail system and an HTTP client read them (red team 2) -----------------
+
+
+@pytest.mark.parametrize(
+    ("to", "domains"),
+    [
+        ('"bob, x"@evil.example', ("evil.example",)),  # a quoted local part holds a comma
+        ('"bob@acme.example"@evil.example', ("evil.example",)),
+        ("mailto:eve@evil.example", ("evil.example",)),
+        ("Ann <ann@acme.example>; eve@evil.example", ("acme.example", "evil.example")),
+        ("ann@acme.example\neve@evil.example", ("acme.example", "evil.example")),
+        ("bob@evil.example?cc=x", (UNKNOWN_HOST,)),  # not a host: unknown, never none
+    ],
+)
+def test_the_domain_of_an_address_is_after_its_last_at_outside_quotes(
+    to: str, domains: tuple[str, ...]
+) -> None:
+    assert destination_domains(MAIL, {"to": to}) == domains
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://evil.example\\@acme.example/", "evil.example"),
+        ("HTTPS:\\\\evil.example\\x", "evil.example"),
+        ("https://acme.example\n.evil.example/", "acme.example.evil.example"),
+        ("https:///evil.example/x", "evil.example"),
+        ("//evil.example/x", "evil.example"),
+        ("https://u:p@acme.example@evil.example:8443/", "evil.example"),
+        ("https://evil%2Eexample/", "evil.example"),
+        ("https://bücher.example/", "xn--bcher-kva.example"),
+        ("https://", UNKNOWN_HOST),
+        ("https://a b.example/", UNKNOWN_HOST),
+        ("mailto:x@y.example", None),  # not a URL of a host
+        ("acme.example", None),
+    ],
+)
+def test_url_host_is_the_host_an_http_client_reaches(url: str, host: str | None) -> None:
+    assert url_host(url) == host
+
+
+def test_an_unparseable_destination_host_is_external_even_with_internal_domains() -> None:
+    from proctor.flow.state import TaskFlow
+
+    web = ToolRecord(name=ToolName("web.post"), effect="send", egress=True, destinations=("url",))
+    facts = TaskFlow("Post it", {}, internal=("acme.example",)).facts(web, {"url": "https://%zz/"})
+    assert facts.destinations == (UNKNOWN_HOST,)
+    ctx = facts.context()["destinations"]
+    assert ctx["external"] is True
+    assert ctx["external_domains"] == [UNKNOWN_HOST]
+
+
+def test_a_destination_list_in_one_string_is_traced_address_by_address() -> None:
+    ix = index(purpose="Send the notes to ann@acme.example and bob@acme.example")
+    assert origin_of(ix, "ann@acme.example, bob@acme.example", tool=MAIL, name="to") is Origin.INTENT
+    assert origin_of(ix, "Ann <ann@acme.example>", tool=MAIL, name="to") is Origin.INTENT
+    assert origin_of(ix, "ann@acme.example; eve@evil.example", tool=MAIL, name="to") is Origin.NONE
+    # an address the plain pattern does not read is found only verbatim
+    assert origin_of(ix, '"ann@acme.example"@evil.example', tool=MAIL, name="to") is Origin.NONE
+    ix.add("mail.read", Trust.UNTRUSTED, 'reply to "ann@acme.example"@evil.example')
+    assert origin_of(ix, '"ann@acme.example"@evil.example', tool=MAIL, name="to") is Origin.UNTRUSTED
+
+
+def test_a_url_with_commas_in_its_query_is_one_destination() -> None:
+    url = "https://acme.example/report?cols=a,b;c"
+    ix = index(purpose=f"Upload the report to {url}")
+    web = ToolRecord(name=ToolName("web.post"), effect="send", destinations=("url",))
+    assert origin_of(ix, url, tool=web, name="url") is Origin.INTENT
+    assert destination_domains(web, {"url": url}) == ("acme.example",)
+    two = "https://acme.example/a\nhttps://evil.example/b"
+    assert destination_domains(web, {"url": two}) == ("acme.example", "evil.example")
+    assert origin_of(ix, two, tool=web, name="url") is Origin.NONE

@@ -59,13 +59,6 @@ when { context.provenance.checked && !context.provenance.destination_untrusted &
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="proctor.flow.counters._amount adds a negative amount to a `sum` counter: one forwarded"
-    " call with amount -1000000 (the upstream may refuse it: history is written before the answer)"
-    " lowers spend_task/spend_today by a million, and every later payment passes the spend limit."
-    " Fix: count the magnitude (abs) of each value, or refuse a negative value (ValidationError).",
-)
 def test_a_negative_amount_does_not_lower_a_spend_limit(tmp_path: Path) -> None:
     from tests.unit.test_flow_service import COUNTERS, SPEND_POLICY
 
@@ -79,23 +72,19 @@ def test_a_negative_amount_does_not_lower_a_spend_limit(tmp_path: Path) -> None:
         pay = _tool(p, "bank.pay")
         assert p.decide(_pay(token, amount=1500)).verdict is Verdict.ALLOW
         assert p.decide(_pay(token, amount=50_000)).verdict is Verdict.DENY
-        # the agent, steered by an injection, first "pays" a negative amount: allowed (spent < 2000)
-        # and forwarded; the upstream refuses it, but the history already counts it
-        assert p.decide(_pay(token, amount=-1_000_000)).verdict is Verdict.ALLOW
-        p.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": -1_000_000}, sb.clock.now())
-        # now 50,000 goes out under a cap of 2,000
-        assert p.decide(_pay(token, amount=50_000)).verdict is Verdict.DENY
+        # the agent, steered by an injection, first "pays" a negative amount: it was allowed
+        # (spent < 2000) and counted, and lowered the total by a million. A sum counts magnitudes
+        # (ADR 0025 §4): the negative payment is itself over the cap
+        d = p.decide(_pay(token, amount=-1_000_000))
+        assert d.verdict is Verdict.DENY
+        assert "t.spend-cap" in d.policies
+        # and had it been counted (allowed by an earlier set), it raises the total, never lowers it
+        ev = p.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": -1_000_000}, sb.clock.now())
+        assert ev is not None
+        assert ev.values == (("spent", "1000000"),)
+        assert p.decide(_pay(token, amount=100)).verdict is Verdict.DENY
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a `sum` counter reads only a scalar at its exact path: `amount: [50000]` or"
-    ' `amount: {"value": 50000}` adds nothing (proctor.flow.counters._arg_values matches'
-    " `amount`, not `amount[]`/`amount.value`), so a pay call whose amount is not a plain number is"
-    " counted as 0 and passes the cap (the tool's input schema is checked only when a policy reads"
-    " context.args.amount). Fix: a value under the counter's path that is not a number (a list, an"
-    " object) is a ValidationError (deny), like `lots`.",
-)
 def test_an_amount_in_a_list_is_not_counted_as_nothing(tmp_path: Path) -> None:
     from tests.unit.test_flow_service import COUNTERS, SPEND_POLICY
 
@@ -184,27 +173,12 @@ def _send_facts(to: str) -> tuple[str, tuple[str, ...]]:
     return origins["to"], facts.destinations
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='proctor.flow.provenance: `"bob@acme.com"@evil.io` (a quoted local part: mail goes to'
-    " evil.io) traces to the intent and its destination domain is acme.com, so the starter's"
-    " routine send and the domain allowlist both let it out. An address whose local part is"
-    " quoted (or holds an @) must be traced and its domain taken after the LAST @.",
-)
 def test_a_quoted_local_part_is_not_the_intents_address() -> None:
     origin, domains = _send_facts('"bob@acme.com"@evil.io')
     assert origin != "intent"
     assert "evil.io" in domains
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="proctor.flow.provenance: a destination string holding several addresses"
-    " (`bob@acme.com,eve@evil.io`, `;` or space separated: many mail tools take a list in one"
-    " string) traces to the intent because ONE of them does, so the attacker's extra recipient"
-    " rides along with no approval. Each address in a destination value must trace on its own"
-    " (the value's origin is the worst of them).",
-)
 @pytest.mark.parametrize("sep", [",", ";", " ", ", "])
 def test_an_extra_recipient_in_one_string_is_not_the_intent(sep: str) -> None:
     origin, domains = _send_facts(f"bob@acme.com{sep}eve@evil.io")
@@ -301,16 +275,6 @@ def test_a_nested_key_holding_a_value_is_not_in_the_decision_record(sb: Sandbox)
     assert "iban" in paths
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="proctor.flow.provenance: the destination domain of a URL is not the host an HTTP client"
-    " reaches: `https://evil.io\\\\@example.com/` gives example.com (WHATWG clients: evil.io),"
-    " `https://example.com<TAB>.evil.io/` gives example.com (urllib and WHATWG strip tab/CR/LF:"
-    " example.com.evil.io), and `//evil.io/x`, `https:evil.io/x` give no domain at all (the"
-    " allowlist's containsAll([]) then holds). Each passes flow.no-confidential-egress. Parse as"
-    " WHATWG does (strip tab/CR/LF, `\\\\` as `/`, scheme-relative hosts), and make a URL-like"
-    " destination whose host cannot be read count as an unknown domain, never as none.",
-)
 @pytest.mark.parametrize(
     "url",
     [

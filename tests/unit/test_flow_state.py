@@ -69,7 +69,9 @@ def test_outputs_are_bounded_by_count_oldest_first_but_labels_are_kept() -> None
     flow.observe(ERP, "second trusted note")
     assert flow.index.outputs == 2
     (arg,) = flow.facts(PAY, {"iban": IBAN}).provenance.args
-    assert arg.origin is Origin.NONE  # the untrusted output was evicted ...
+    # the untrusted output was evicted: a value found nowhere may come from it (never "made up")
+    assert (arg.origin, arg.sources) == (Origin.UNTRUSTED, ("mail.read",))
+    assert flow.lost
     assert flow.labels.read_untrusted
     assert flow.labels.outputs == 3
 
@@ -123,3 +125,21 @@ def test_the_requester_is_intent_and_tool_descriptions_are_untrusted_sources_not
     assert flow.facts(MAIL_SEND, {"to": ["trips@corp-travel-ledger.example.net"]}).provenance.args[
         0
     ].origin is (Origin.NONE)
+
+
+def test_a_trusted_lookup_by_name_vouches_for_the_address_it_returns_not_for_echoes() -> None:
+    """Echo masking (the call's own values are not matched in its trusted output) masks a value
+    echoed whole, an address included, but not a name inside an address the tool returned: a
+    directory looked up by "Priya Nair" answers ``priya.nair@…``, which is its data (the eval's
+    benign bookings and e-mails were held for it once replay masked as production does)."""
+    hr = ToolRecord(name=ToolName("hr.traveller"), effect="read", trust="trusted", sensitivity="internal")
+    flow = TaskFlow("Book Priya Nair's flight", {})
+    flow.observe(hr, "Priya Nair, grade 6, e-mail priya.nair@example.com", {"employee": "Priya Nair"})
+    flow.observe(hr, "No employee with address eve@evil.example.", {"email": "eve@evil.example"})
+    origins = {
+        a.path: a.origin
+        for a in flow.facts(
+            MAIL_SEND, {"to": "priya.nair@example.com", "cc": "eve@evil.example"}
+        ).provenance.args
+    }
+    assert origins == {"to": Origin.TRUSTED, "cc": Origin.NONE}

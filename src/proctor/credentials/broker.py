@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor.audit.log import AuditLog
 from proctor.clock import Clock
@@ -45,6 +45,9 @@ from proctor.tasks.service import TASK_AUDIENCE, Tasks
 from proctor.types import AgentName, TaskId
 from proctor.workspace import Workspace
 
+if TYPE_CHECKING:
+    from proctor.flow.service import Flow
+
 
 class Credentials:
     """The secret store, credential providers and leases of one workspace."""
@@ -76,6 +79,9 @@ class Credentials:
         self.agents = agents
         self.tasks = tasks
         self.policies = policies
+        #: the flow stage (``Proctor`` sets it once built): what a task read reaches its credential
+        #: decisions; None: the Task entity's flow defaults
+        self.flow: Flow | None = None
         #: credential leases; providers are added with :meth:`register_provider`
         self.leases = LeaseManager(store, ProviderRegistry(), clock, audit, records=self._lease_records)
         self._secrets: SecretStore | None = None
@@ -233,8 +239,17 @@ class Credentials:
         rec_agent = self.agents.get(str(agent))
         effects = self.leases.task_effects(task, ref.upstream or None) | frozenset(effects)
         declared = declares_namespace(task.allow, ref.upstream) if ref.upstream else False
+        # what the task has read (docs/adr/0025): a `use_credential` policy may read
+        # context.task.read_untrusted; a failure to know it is a failure to decide (raised)
+        labels = self.flow.labels(task) if self.flow is not None else None
         decision = self.policies.engine.decide_credential(
-            rec_agent, task, ref, upstream_declared=declared, effects=effects, now=self.clock.now()
+            rec_agent,
+            task,
+            ref,
+            upstream_declared=declared,
+            effects=effects,
+            now=self.clock.now(),
+            labels=labels,
         )
         self.audit.append(
             "credential.decision",

@@ -18,8 +18,12 @@ never in clear.
 Choices made here (documented in ADR 0025):
 
 - a ``sum`` argument written as text is read as an amount (``"1,500.00"``, ``"$1500"``); an
-  ambiguous one (``"1,500"``) counts as its largest reading; a value that is not a number makes
-  :func:`evaluate` raise (the decision fails closed); a missing one adds nothing;
+  ambiguous one (``"1,500"``) counts as its largest reading; a value that is not a number (text
+  that is no amount, a boolean, a list or an object where the path names a scalar:
+  ``amount: [50000]``, ``amount: {"value": 50000}``) makes :func:`evaluate` raise (the decision
+  fails closed); a missing one (or ``null``) adds nothing;
+- a ``sum`` adds magnitudes: ``-1000000`` adds 1,000,000 (a negative payment never lowers a
+  spend limit, and a limit bounds how much moves either way);
 - an argument path may name list elements (``to[]``): a ``sum`` adds them all; ``first_time`` is
   true when any element is new;
 - ``first_time`` is false for a call the counter does not match, and true for a matching call
@@ -237,23 +241,43 @@ def _arg_values(args: Mapping[str, Any], path: str) -> list[Any]:
     return [v for p, v in leaf_values(args) if p == path and v is not None and not isinstance(v, bool)]
 
 
+def _nested(args: Mapping[str, Any], path: str) -> bool:
+    """A value under ``path`` that is not a scalar at it: a list (``amount[]``), an object
+    (``amount.value``) or a boolean, which a ``sum`` counter cannot read."""
+    for p, v in leaf_values(args):
+        if p == path:
+            if isinstance(v, bool):
+                return True
+        elif p.startswith(path) and p[len(path)] in ".[":
+            return True
+    return False
+
+
+def _unreadable(spec: CounterSpec) -> ValidationError:
+    return ValidationError(f"counter `{spec.name}`: argument `{spec.arg}` is not a number", counter=spec.name)
+
+
 def _amount(value: Any, spec: CounterSpec) -> Decimal:
+    """The magnitude of one value: a ``sum`` counts how much moved, so a sign never lowers it
+    (``-1000000`` adds 1,000,000, as ``parse_amounts`` already reads ``"-1,000,000"``)."""
     if isinstance(value, int | float | Decimal):
         try:
             d = Decimal(str(value))
         except InvalidOperation:
             d = Decimal("NaN")
         if d.is_finite():
-            return d
+            return abs(d)
     elif isinstance(value, str):
         readings = parse_amounts(value)
         if readings:
-            return max(readings)
-    raise ValidationError(f"counter `{spec.name}`: argument `{spec.arg}` is not a number", counter=spec.name)
+            return max(abs(r) for r in readings)
+    raise _unreadable(spec)
 
 
 def _sum_value(spec: CounterSpec, args: Mapping[str, Any]) -> Decimal | None:
     assert spec.arg is not None
+    if _nested(args, spec.arg):
+        raise _unreadable(spec)
     values = _arg_values(args, spec.arg)
     if not values:
         return None
@@ -356,7 +380,7 @@ def evaluate(
                 text = dict(ev.values).get(spec.name)
                 if text is not None:
                     try:
-                        total += Decimal(text)
+                        total += abs(Decimal(text))  # an event stored before magnitudes were kept
                     except InvalidOperation:
                         continue
             if here:

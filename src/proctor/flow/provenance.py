@@ -77,6 +77,7 @@ from proctor.store.base import ToolRecord
 __all__ = [
     "DESTINATION_NAMES",
     "LONG_TEXT",
+    "UNKNOWN_HOST",
     "SourceIndex",
     "destination_domains",
     "destination_paths",
@@ -87,6 +88,7 @@ __all__ = [
     "normalise_value",
     "parse_amounts",
     "registrable_domain",
+    "url_host",
     "utf8_size",
 ]
 
@@ -251,12 +253,68 @@ def normalise_url(url: str) -> str | None:
     return urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
-def _url_host(url: str) -> str | None:
-    try:
-        host = urlsplit(url.strip()).hostname
-    except ValueError:
+#: the domain reported for a destination that looks like a URL or an address but whose host this
+#: parser cannot determine: never internal (no domain ends with it), so it is outside
+UNKNOWN_HOST = "(unparseable host)"
+#: schemes whose URLs a client resolves to a host as WHATWG's "special" schemes do
+_SPECIAL = frozenset({"http", "https", "ws", "wss", "ftp"})
+_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
+_TAB_NL = re.compile(r"[\t\r\n]")
+_C0_SPACE = "".join(chr(i) for i in range(0x21))
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def url_host(text: str) -> str | None:
+    """The host an HTTP client reaches for ``text``, parsed as the WHATWG URL standard does
+    (browsers, httpx): leading and trailing spaces and controls dropped, tab/CR/LF removed
+    anywhere, ``\\`` read as ``/``, any number of slashes after a special scheme (``https:host``
+    too), a scheme-relative ``//host``, the user info up to the *last* ``@`` of the authority, the
+    port dropped, percent-escapes decoded, lower case, IDNs as punycode. None when ``text`` is not
+    a URL of a special scheme (nor scheme-relative); :data:`UNKNOWN_HOST` when it is one but its
+    host cannot be determined."""
+    s = _TAB_NL.sub("", text.strip(_C0_SPACE))
+    m = _SCHEME.match(s)
+    if m is not None:
+        if m.group(1).lower() not in _SPECIAL:
+            return None
+        rest = s[m.end() :].replace("\\", "/")
+    elif s[:2] in ("//", "\\\\", "/\\", "\\/"):
+        rest = s.replace("\\", "/")
+    else:
         return None
-    return host.rstrip(".").lower() if host else None
+    rest = rest.lstrip("/")
+    end = len(rest)
+    for c in "/?#":
+        at = rest.find(c)
+        if 0 <= at < end:
+            end = at
+    authority = rest[:end]
+    host = authority.rpartition("@")[2]
+    if host.startswith("["):  # an IPv6 literal
+        close = host.find("]")
+        if close < 0 or not re.fullmatch(r"[0-9a-fA-F:.]+", host[1:close]):
+            return UNKNOWN_HOST
+        return host[: close + 1].lower()
+    host = host.rpartition(":")[0] if re.search(r":\d*$", host) else host
+    if "%" in host:
+        try:
+            host = _PERCENT.sub(lambda x: chr(int(x.group(0)[1:], 16)), host)
+        except ValueError:
+            return UNKNOWN_HOST
+    host = unicodedata.normalize("NFKC", host).lower().rstrip(".")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return UNKNOWN_HOST
+    if _HOST.fullmatch(host) or _IPV4.fullmatch(host):
+        return host
+    return UNKNOWN_HOST
+
+
+def _url_host(url: str) -> str | None:
+    return url_host(url)
 
 
 def _parse_number(raw: str) -> set[Decimal]:
@@ -659,17 +717,112 @@ def destination_domains(tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str,
     return tuple(sorted(out))
 
 
+def _split_destination(value: str) -> list[str]:
+    """The pieces of a destination string as a mail system or an HTTP client reads a list in one
+    string: split at ``,``, ``;`` and whitespace outside double quotes (a quoted local part such as
+    ``"bob@acme.com"@evil.io`` stays whole). A piece that starts no address or URL (no ``@``, not
+    URL-like) after a URL and a ``,``/``;``/tab/newline is part of that URL (tab, CR and LF are
+    removed, as WHATWG does: ``https://example.com<TAB>.evil.io`` is ``example.com.evil.io``)."""
+    pieces: list[tuple[str, str]] = []  # (separator before, piece)
+    buf: list[str] = []
+    sep: list[str] = []
+    quoted = escaped = False
+    for ch in value:
+        if quoted:
+            buf.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                quoted = False
+            continue
+        if ch in ",;" or ch.isspace():
+            if buf:
+                pieces.append(("".join(sep), "".join(buf)))
+                buf, sep = [], []
+            sep.append(ch)
+            continue
+        if ch == '"':
+            quoted = True
+        buf.append(ch)
+    if buf:
+        pieces.append(("".join(sep), "".join(buf)))
+    out: list[str] = []
+    for before, piece in pieces:
+        if (
+            out
+            and before
+            and not any(c.isspace() and c not in "\t\r\n" for c in before)
+            and "@" not in piece
+            and url_host(piece) is None
+            and url_host(out[-1]) is not None
+        ):
+            out[-1] += _TAB_NL.sub("", before) + piece
+            continue
+        out.append(piece)
+    return out
+
+
+_EDGE = "<>()"
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _address_domain(piece: str) -> str:
+    """The domain a mail system delivers ``piece`` to: after the last ``@`` outside quotes, lower
+    case; :data:`UNKNOWN_HOST` when that is not a host name (or an address literal)."""
+    unquoted = _QUOTED.sub('""', piece.strip(_EDGE))
+    domain = unquoted.rpartition("@")[2].rstrip(".").lower()
+    if domain.startswith("[") and domain.endswith("]"):
+        domain = domain[1:-1]
+    if not domain.isascii():
+        try:
+            domain = unicodedata.normalize("NFKC", domain).encode("idna").decode("ascii")
+        except UnicodeError:
+            return UNKNOWN_HOST
+    if _HOST.fullmatch(domain) or _IPV4.fullmatch(domain):
+        return domain
+    return UNKNOWN_HOST
+
+
+def _clean_address(piece: str) -> str | None:
+    """``piece`` as one plain address (``bob@acme.com``, ``<bob@acme.com>``), lower case; None
+    when it is anything a plain pattern does not fully read (a quoted local part, a route, a
+    ``mailto:`` prefix): such a piece is never matched to an address of the task's sources."""
+    bare = piece.strip(_EDGE)
+    return bare.lower() if _EMAIL.fullmatch(bare) else None
+
+
 def _domains_of(value: str, *, bare: bool) -> set[str]:
-    """E-mail domains and URL hosts in ``value``; with ``bare`` (a host or domain argument) also
-    the value itself when it is a host name (``report.pdf`` in a ``file`` argument is not)."""
-    out = {e.rsplit("@", 1)[1].rstrip(".") for e in _emails(value)}
-    for m in _URL.finditer(value):
-        host = _url_host(m.group(0).rstrip(_URL_TRAIL))
-        if host:
+    """The domains a destination string sends to: each piece's (:func:`_split_destination`) URL
+    host (:func:`url_host`) or address domain (:func:`_address_domain`), and the hosts of URLs
+    written inside a piece; with ``bare`` (a host or domain argument) also a piece that is a host
+    name, when no piece is a URL or an address (``report.pdf`` in a ``file`` argument is not). A
+    piece that is URL-like or holds an ``@`` but names no readable host gives
+    :data:`UNKNOWN_HOST`, never no domain."""
+    out: set[str] = set()
+    pieces = _split_destination(value)
+    found = False
+    for piece in pieces:
+        host = url_host(piece.strip(_EDGE + "\"'"))
+        if host is not None:
             out.add(host)
-    s = value.strip().lower().rstrip(".")
-    if bare and not out and _HOST.fullmatch(s):
-        out.add(s)
+            found = True
+            continue
+        if "@" in piece:
+            out.add(_address_domain(piece))
+            found = True
+        if "://" in piece:
+            for m in _URL.finditer(piece):
+                h = url_host(m.group(0).rstrip(_URL_TRAIL))
+                if h:
+                    out.add(h)
+                    found = True
+    if bare and not found:
+        for piece in pieces:
+            h = piece.strip(_EDGE + "\"'").lower().rstrip(".")
+            if _HOST.fullmatch(h):
+                out.add(h)
     return out
 
 
@@ -976,7 +1129,37 @@ class SourceIndex:
         stripped = text.strip()
         if not destination and len(stripped) < 3:
             return Origin.INTENT, ("trivial",)
+        if destination and ("@" in stripped or ":" in stripped or "/" in stripped):
+            got = self._trace_destination(stripped)
+            if got is not None:
+                return got
         return self._origin(self._lookup_str(stripped))
+
+    def _trace_destination(self, value: str) -> tuple[Origin, tuple[str, ...]] | None:
+        """A destination string traced address by address, URL by URL (:func:`_split_destination`):
+        the worst origin of its pieces wins (``bob@acme.com,eve@evil.io`` is not the intent's
+        because one address is). An address a plain pattern does not fully read (a quoted local
+        part) is found only where a source holds it verbatim. None when no piece is an address or
+        a URL (a name, an IBAN: traced whole)."""
+        worst: tuple[Origin, tuple[str, ...]] | None = None
+        post = self._post
+        for piece in _split_destination(value):
+            if url_host(piece.strip(_EDGE + "\"'")) is not None:
+                mask = self._lookup_str(piece.strip(_EDGE + "\"'"))
+            elif "@" in piece:
+                address = _clean_address(piece)
+                if address is not None:
+                    mask = post.get("e" + address, 0) | self._lookup_text(_norm(address))
+                else:
+                    mask = self._lookup_text(_norm(piece))
+            else:
+                continue
+            got = self._origin(mask)
+            if worst is None or _ORDER[got[0]] > _ORDER[worst[0]]:
+                worst = got
+            elif got[0] is worst[0]:
+                worst = (got[0], tuple(sorted(set(worst[1]) | set(got[1]))))
+        return worst
 
     def _embedded(self, text: str) -> Iterator[tuple[str, Origin, tuple[str, ...], str | None]]:
         """``(kind, origin, sources, domain)`` of each URL, e-mail address and IBAN embedded in a

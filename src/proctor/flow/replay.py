@@ -16,6 +16,12 @@ Rules (documented in docs/trace-format.md):
 - **History.** A set's counters count the calls *that set* allowed (``allow``; a held call counts
   only once a person approves it, which a replay cannot know). History spans the tasks of one trace
   file (``scope: agent`` counters included), never several files: each file replays alone.
+- **As production.** The flow rules are the service's, from the shared core
+  (:class:`~proctor.flow.state.TaskFlow`): a trusted output is matched without the values its own
+  call carried, a value found nowhere in a task whose untrusted outputs were evicted is untrusted,
+  a set's counters are evaluated only when its policies for the call's action read
+  ``context.history``, and an allowed call is counted when it is decided. A set whose flow stage
+  fails (a value its counter cannot read) denies the call; the other set decides on its own.
 - **Time.** The first task of a file starts at :data:`START`; each next task starts one second
   after the previous task's latest call. A call is decided at its task's start plus its ``at``.
 - **Records.** The agent is active, owned by the task line's ``owner``; the task is active with a
@@ -36,12 +42,12 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from proctor.errors import ValidationError
+from proctor.errors import FlowFailed, ProctorError, ValidationError
 from proctor.flow.counters import HistoryEvent, evaluate, event_for
 from proctor.flow.model import FlowFacts, Labels, TaskLabels, internal_domains
 from proctor.flow.state import TaskFlow
 from proctor.flow.trace import Trace, TraceCall, TraceTask, load_trace
-from proctor.policy.engine import Decision, PolicyEngine
+from proctor.policy.engine import Decision, PolicyEngine, deny
 from proctor.policy.loader import PolicySet
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, Verdict
@@ -290,7 +296,11 @@ def _decide_call(
 ) -> Decision:
     reads = side.engine.reads(tool)
     if "history" in reads or "*" in reads:  # else no policy deciding this call sees it
-        history = side.history(str(task.id), str(agent.name), tool, args, now)
+        try:
+            history = side.history(str(task.id), str(agent.name), tool, args, now)
+        except ProctorError as exc:  # as the pipeline: the flow stage failed for this set, a deny
+            failed = FlowFailed(f"the flow stage failed: {exc.message}")
+            return deny(failed.message, side.engine.version, errors=(failed.code,))
         if history != facts.history:
             facts = replace(facts, history=history)
     d = side.engine.decide(agent, task, tool, args, now, facts=facts)
@@ -382,11 +392,12 @@ def _replay_call(
             baseline_reasons=() if base is None else reasons,
         )
         if call.output is not None:
-            return replace(failed, labels=flow.observe(tool, call.output).to_dict())
+            return replace(failed, labels=flow.observe(tool, call.output, call.args).to_dict())
         return failed
     # the output reaches the flow stage after its call is decided, whatever either set decided:
     # the agent saw it before its next call (docs/trace-format.md)
-    labels: Labels | None = None if call.output is None else flow.observe(tool, call.output)
+    # (a trusted output is matched without the values its own call carried, as in production)
+    labels: Labels | None = None if call.output is None else flow.observe(tool, call.output, call.args)
     return CallReport(
         **common,
         decision=d.verdict.value,

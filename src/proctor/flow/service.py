@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import os
-import re
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -56,22 +54,19 @@ from proctor.flow.counters import evaluate, event_for
 from proctor.flow.labels import label_output
 from proctor.flow.model import (
     NO_FACTS,
-    ArgOrigin,
     FlowFacts,
     Labels,
-    Origin,
-    Provenance,
     Sensitivity,
     TaskLabels,
     Trust,
     internal_domains,
 )
-from proctor.flow.state import TaskFlow
+from proctor.flow.state import TaskFlow, without_echoes
 from proctor.policy.engine import tool_attrs
 from proctor.store.base import AgentRecord, HistoryEvent, OutputRecord, Store, TaskRecord, ToolRecord
 from proctor.types import AgentName, TaskId
 
-__all__ = ["FLOW_READS", "Flow", "Observed", "output_text"]
+__all__ = ["FLOW_READS", "Flow", "Observed", "output_text", "without_echoes"]
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +125,7 @@ class Observed:
 class _Entry:
     """One task's flow in this process."""
 
-    __slots__ = ("added", "flow", "loaded", "lock", "lost", "own", "seq", "unindexed")
+    __slots__ = ("flow", "loaded", "lock", "own", "seq", "unindexed")
 
     def __init__(self, flow: TaskFlow) -> None:
         self.flow = flow
@@ -142,10 +137,6 @@ class _Entry:
         #: nonces of the outputs this process sealed: a row carrying one is already in memory
         self.own: set[bytes] = set()
         self.lock = threading.RLock()
-        #: outputs this process put in the index (more than it holds: some were evicted)
-        self.added = 0
-        #: the store had evicted outputs of the task before it was loaded here
-        self.lost = False
 
 
 class Flow:
@@ -309,7 +300,7 @@ class Flow:
                 entry.flow.restore_labels(stored)
             rows = self.store.outputs(task.id, after_seq=entry.seq)
             if stored is not None and stored.outputs > len(rows):
-                entry.lost = True  # some of its outputs are no longer kept
+                entry.flow.lost = True  # some of its outputs are no longer kept
             for rec in rows:
                 entry.seq = max(entry.seq, rec.seq)
                 nonce = self._nonce(rec.sealed)
@@ -324,8 +315,18 @@ class Flow:
                 match = env.get("match")
                 text = match if isinstance(match, str) else str(env.get("text") or "")
                 entry.flow.restore(rec.tool, labels, text)
-                entry.added += 1
             entry.loaded = True
+
+    def labels(self, task: TaskRecord) -> TaskLabels:
+        """The task's high-water mark as this process knows it (brought up to date from the store
+        first): what a credential decision sees of what the task read. ``TaskLabels()`` when the
+        flow stage is off."""
+        if not self.enabled:
+            return TaskLabels()
+        entry = self._entry(task)
+        self._refresh(task, entry)
+        with entry.lock:
+            return entry.flow.labels
 
     # the pipeline's stage -------------------------------------------------------------------------
     def facts(
@@ -350,9 +351,6 @@ class Flow:
         with entry.lock:
             self._index(entry)
             facts: FlowFacts = entry.flow.facts(tool, args, history)
-            lost = entry.lost or entry.added > entry.flow.index.outputs
-        if lost and facts.task.read_untrusted and facts.provenance.checked:
-            facts = dataclasses.replace(facts, provenance=_unsourced_untrusted(facts))
         return facts
 
     def _history(
@@ -528,7 +526,6 @@ class Flow:
         while entry.unindexed:
             item = entry.unindexed.popleft()
             entry.flow.restore(item.tool, item.labels, item.text if item.match is None else item.match)
-            entry.added += 1
 
     def _record(self, item: Observed) -> OutputRecord:
         """The store's record of an observed output: indexed in memory first, then sealed."""
@@ -688,67 +685,6 @@ def _owner(store: Store, task: TaskRecord) -> str | None:
     except Exception:
         return None
     return None if agent is None else str(agent.owner)
-
-
-#: how many of a call's argument values :func:`without_echoes` masks, and how long each may be
-_ECHO_VALUES = 16
-_ECHO_LEN = (4, 256)
-#: a trusted output longer than this that echoes its call's values is not masked but vouches for
-#: nothing (masking it would hold the event loop too long)
-_ECHO_TEXT = 16 << 10
-_NOT_ALNUM = re.compile(r"[\W_]+")
-
-
-def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
-    """``text`` without the argument values of its own call: a trusted tool that echoes what it
-    was given ("No customer found for GB33 BUKB …", "Sent to x@evil.example") does not vouch for
-    those values, or an injected value would become "from trusted data" by being looked up first.
-    Each value is matched by its letters and digits in order, case-insensitively, with up to three
-    other characters between them (the tool may group or punctuate it); a value with fewer than
-    four letters and digits is left alone (it would mask ordinary text). An output over
-    :data:`_ECHO_TEXT` that echoes a value is matched as empty (it vouches for nothing)."""
-    if not args:
-        return text
-    from proctor.flow.provenance import leaf_values
-
-    cores: set[str] = set()
-    for _, value in leaf_values(args):
-        if len(cores) >= _ECHO_VALUES:
-            break
-        if value is None or isinstance(value, bool):
-            continue
-        raw = str(value)
-        if len(raw) > _ECHO_LEN[1]:
-            continue
-        core = _NOT_ALNUM.sub("", raw)
-        if len(core) >= _ECHO_LEN[0]:
-            cores.add(core)
-    if not cores:
-        return text
-    flat = _NOT_ALNUM.sub("", text).lower()  # a quick test first: most outputs echo nothing
-    found = [c for c in cores if c.lower() in flat]
-    if not found:
-        return text
-    if len(text) > _ECHO_TEXT:
-        return ""
-    sep = r"[\W_]{0,3}"
-    alts = [sep.join(re.escape(ch) for ch in core) for core in sorted(found, key=len, reverse=True)]
-    return re.compile("|".join(alts), re.IGNORECASE).sub(" ", text)
-
-
-def _unsourced_untrusted(facts: FlowFacts) -> Provenance:
-    """The provenance of a call of a task that read untrusted content no longer all kept for
-    matching (evicted: ``flow.max_outputs``, or too large): a value found nowhere may have come
-    from an untrusted output that is gone, so it counts as untrusted (from the task's untrusted
-    sources), never as made up, which policies treat more leniently."""
-    sources = facts.task.untrusted_sources
-    return Provenance(
-        facts.provenance.checked,
-        tuple(
-            ArgOrigin(a.path, Origin.UNTRUSTED, sources, a.destination) if a.origin is Origin.NONE else a
-            for a in facts.provenance.args
-        ),
-    )
 
 
 def _valid_unicode(text: str) -> str:

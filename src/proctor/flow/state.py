@@ -5,20 +5,27 @@ outputs with :meth:`TaskFlow.restore` after a restart); ``proctor replay`` keeps
 It is bounded: at most ``max_outputs`` outputs and ``max_bytes`` bytes (UTF-8) of output text are
 kept for matching (the oldest are evicted first); the labels' high-water mark keeps everything
 the task ever read, evicted or not.
+
+The rules both the service and replay decide with live here, once: a trusted output is matched
+without the values its own call carried (:func:`without_echoes`), and once a task that read
+untrusted content no longer keeps all its outputs, a value found nowhere counts as untrusted
+(:attr:`TaskFlow.lost`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from proctor.flow.labels import label_output
-from proctor.flow.model import FlowFacts, Labels, Provenance, TaskLabels, Trust
-from proctor.flow.provenance import SourceIndex, destination_domains, utf8_size
+from proctor.flow.model import ArgOrigin, FlowFacts, Labels, Origin, Provenance, TaskLabels, Trust
+from proctor.flow.provenance import SourceIndex, destination_domains, leaf_values, utf8_size
 from proctor.store.base import ToolRecord
 
-__all__ = ["TaskFlow"]
+__all__ = ["TaskFlow", "without_echoes"]
 
 
 class TaskFlow:
@@ -43,6 +50,9 @@ class TaskFlow:
         self.index = SourceIndex(purpose, params, requester=requester)
         self._labels = TaskLabels()
         self._untrusted: set[str] = set()
+        #: some output of the task is not kept for matching (evicted, too large, or no longer in
+        #: the store when the task was loaded): a value found nowhere may come from it
+        self.lost = False
 
     @property
     def labels(self) -> TaskLabels:
@@ -63,17 +73,22 @@ class TaskFlow:
 
     def _keep(self, tool: str, trust: Trust, text: str) -> None:
         if self.max_outputs == 0 or utf8_size(text) > self.max_bytes:
-            return  # too large to keep at all: labels are raised, the text is not matched
+            self.lost = True  # too large to keep at all: labels are raised, the text is not matched
+            return
         self.index.add(tool, trust, text)
         while self.index.outputs > self.max_outputs or self.index.size > self.max_bytes:
+            self.lost = True
             if not self.index.evict_oldest():
                 break
 
-    def observe(self, tool: ToolRecord, text: str) -> Labels:
-        """Label one output of ``tool``, raise the task's high-water mark, keep it for matching."""
+    def observe(self, tool: ToolRecord, text: str, args: Mapping[str, Any] | None = None) -> Labels:
+        """Label one output of ``tool``, raise the task's high-water mark, keep it for matching;
+        ``args``: the arguments of the call that returned it (a trusted output is matched without
+        them: :func:`without_echoes`)."""
         labels = label_output(tool, text)
         self._raise(str(tool.name), labels)
-        self._keep(str(tool.name), labels.trust, text)
+        match = without_echoes(text, args) if labels.trust is Trust.TRUSTED and args else text
+        self._keep(str(tool.name), labels.trust, match)
         return labels
 
     def describe_tools(self, tools: Iterable[ToolRecord]) -> None:
@@ -108,10 +123,113 @@ class TaskFlow:
         """What the flow stage knows about one call: labels, provenance (effects other than
         ``read``), destination domains, and the counters' values (passed in, sorted here)."""
         provenance = self.index.trace(tool, args) if tool.effect != "read" else Provenance()
-        return FlowFacts(
+        facts = FlowFacts(
             task=self._labels,
             provenance=provenance,
             history=tuple(sorted(history, key=lambda kv: kv[0])),
             destinations=destination_domains(tool, args),
             internal=self.internal,
         )
+        if self.lost and facts.task.read_untrusted and facts.provenance.checked:
+            facts = dataclasses.replace(facts, provenance=_unsourced_untrusted(facts))
+        return facts
+
+
+#: how many of a call's argument values :func:`without_echoes` masks, and how long each may be
+_ECHO_VALUES = 16
+_ECHO_LEN = (4, 256)
+#: a trusted output longer than this that echoes its call's values is not masked but vouches for
+#: nothing (masking it would hold the event loop too long)
+_ECHO_TEXT = 16 << 10
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
+    """``text`` without the argument values of its own call: a trusted tool that echoes what it
+    was given ("No customer found for GB33 BUKB …", "Sent to x@evil.example") does not vouch for
+    those values, or an injected value would become "from trusted data" by being looked up first.
+    Each value is matched by its letters and digits in order, case-insensitively, with up to three
+    other characters between them (the tool may group or punctuate it); a value with fewer than
+    four letters and digits is left alone (it would mask ordinary text). An output over
+    :data:`_ECHO_TEXT` that echoes a value is matched as empty (it vouches for nothing)."""
+    if not args:
+        return text
+    cores: set[str] = set()
+    for _, value in leaf_values(args):
+        if len(cores) >= _ECHO_VALUES:
+            break
+        if value is None or isinstance(value, bool):
+            continue
+        raw = str(value)
+        if len(raw) > _ECHO_LEN[1]:
+            continue
+        core = _NOT_ALNUM.sub("", raw)
+        if len(core) >= _ECHO_LEN[0]:
+            cores.add(core)
+    if not cores:
+        return text
+    flat = _NOT_ALNUM.sub("", text).lower()  # a quick test first: most outputs echo nothing
+    found = [c for c in cores if c.lower() in flat]
+    if not found:
+        return text
+    if len(text) > _ECHO_TEXT:
+        return ""
+    sep = r"[\W_]{0,3}"
+    alts = [sep.join(re.escape(ch) for ch in core) for core in sorted(found, key=len, reverse=True)]
+    pattern = re.compile("|".join(alts), re.IGNORECASE)
+    spans = _address_spans(text) if "@" in text else []
+    if not spans:
+        return pattern.sub(" ", text)
+
+    def mask(m: re.Match[str]) -> str:
+        start, end = m.span()
+        for a, b in spans:
+            if a <= start and end <= b and (start, end) != (a, b):
+                # part of an address the tool returned (a directory looked up by name answers
+                # ``tomasz.nowak@…``): the address is the tool's data, not an echo; an address
+                # echoed whole is masked
+                return m.group(0)
+        return " "
+
+    return pattern.sub(mask, text)
+
+
+_LOCAL_PUNCT = frozenset("!#$%&'*+/=?^_`{|}~.-")
+
+
+def _address_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each e-mail address in ``text`` (linear: expanded from each ``@``, at
+    most 64 characters before it and 255 after)."""
+    spans: list[tuple[int, int]] = []
+    n = len(text)
+    at = text.find("@")
+    while at >= 0:
+        a = at
+        while a > 0 and at - a < 64 and (text[a - 1].isalnum() or text[a - 1] in _LOCAL_PUNCT):
+            a -= 1
+        while a < at and text[a] == ".":
+            a += 1
+        b = at + 1
+        while b < n and b - at <= 255 and (text[b].isalnum() or text[b] in ".-"):
+            b += 1
+        while b > at + 1 and text[b - 1] in ".-":
+            b -= 1
+        if a < at and b > at + 1:
+            spans.append((a, b))
+        at = text.find("@", at + 1)
+    return spans
+
+
+def _unsourced_untrusted(facts: FlowFacts) -> Provenance:
+    """The provenance of a call of a task that read untrusted content no longer all kept for
+    matching (evicted: ``flow.max_outputs``, or too large): a value found nowhere may have come
+    from an untrusted output that is gone, so it counts as untrusted (from the task's untrusted
+    sources), never as made up, which policies treat more leniently."""
+    sources = facts.task.untrusted_sources
+    return Provenance(
+        facts.provenance.checked,
+        tuple(
+            ArgOrigin(a.path, Origin.UNTRUSTED, sources, a.destination) if a.origin is Origin.NONE else a
+            for a in facts.provenance.args
+        ),
+    )

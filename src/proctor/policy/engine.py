@@ -506,11 +506,14 @@ class PolicyEngine:
         upstream_declared: bool,
         effects: frozenset[str],
         now: float,
+        labels: TaskLabels | None = None,
     ) -> Decision:
         """May ``task`` obtain ``credential``? Never cached (issuance is rare), never raises: a
         failure to decide is a deny. An ``@approval`` permit is a deny here, by design: a credential is
         issued inside a call that is already running and cannot wait for a person; put the approval
-        on the tool call that needs the credential instead (docs/adr/0022)."""
+        on the tool call that needs the credential instead (docs/adr/0022). ``labels``: what the
+        task has read (its flow attributes on the Task entity: ``context.task.read_untrusted``);
+        None: the defaults (nothing read)."""
         ps = self._state[0]
         try:
             refused = _precheck(agent, task, now, ps.version)
@@ -522,8 +525,11 @@ class PolicyEngine:
                     " granted: add it (see the starter schema)",
                     ps.version,
                 )
+            base = entities_json_base(agent, task)
+            if labels is not None:
+                base[2]["attrs"].update(labels.task_attrs())
             ents = [
-                *entities_json_base(agent, task),
+                *base,
                 {
                     "uid": _uid("Credential", credential.name),
                     "attrs": {"provider": credential.provider, "upstream": credential.upstream},
