@@ -1,0 +1,61 @@
+"""Second red team on the flow stage (issue 15): attacks on what changed after the first
+(``may_apply``, internal domains, routine payments and messages, echo masking, replay parity).
+Each test is an attack that once let through a call the policies mean to stop, or, marked
+``xfail``, one that still does (the reason says why it is not fixed here)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cedarpy
+import pytest
+
+from proctor.flow.model import FlowFacts, internal_domains
+from proctor.pipeline import CallInput
+from proctor.testing import Sandbox, temporary_workspace
+from proctor.types import Verdict
+
+IBAN = "DE89370400440532013000"
+
+STARTER_CONFIG = """\
+trust_domain: acme.test
+store: sqlite:///proctor.db
+tools:
+  - {name: mail.read, effect: read, labels: {trust: untrusted, sensitivity: internal}}
+  - {name: bank.pay, effect: pay, flags: [financial], destinations: [iban]}
+"""
+
+
+@pytest.fixture
+def starter(tmp_path: Path) -> Iterator[Sandbox]:
+    """A workspace with the starter policies as shipped."""
+    with temporary_workspace(tmp_path / "ws", config_text=STARTER_CONFIG) as sb:
+        sb.proctor.agents.add("bot", "owner@acme.test")
+        yield sb
+
+
+# --- 2. internal domains --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "requester",
+    ["alice@gmail.com", "alice@GMail.com.", "alice@outlook.com", "alice@localhost", "alice@com"],
+)
+def test_a_requester_on_a_public_mail_domain_does_not_make_that_domain_internal(requester: str) -> None:
+    """The requester's (and the owner's) e-mail domain counts as inside the organisation. A task
+    requested from a personal address (``alice@gmail.com``) made every gmail.com address inside:
+    a task that had read confidential data could then send it to ``attacker@gmail.com`` at an
+    address found in an e-mail, and flow.no-confidential-egress (which refuses only an outside
+    domain) let it through to a hold instead of refusing it. A public mail provider's domain, or a
+    name with no dot (``localhost``, ``com``: every address under it), is nobody's organisation."""
+    internal = internal_domains((), "owner@acme.test", requester)
+    assert internal == ("acme.test",)
+    for dest in ("gmail.com", "outlook.com", "evil.com", "localhost"):
+        facts = FlowFacts(destinations=(dest,), internal=internal)
+        assert facts.context()["destinations"]["external"] is True, dest
+    # configured on purpose (flow.internal_domains), a domain stays inside whatever it is
+    assert "gmail.com" in internal_domains(("gmail.com",), "alice@gmail.com")
+    assert internal_domains((), "owner@acme.test", "bob@sales.acme.test") == ("acme.test", "sales.acme.test")
