@@ -135,13 +135,19 @@ class TaskFlow:
         return facts
 
 
-#: how many of a call's argument values :func:`without_echoes` masks, and how long each may be
-_ECHO_VALUES = 16
+#: how many of a call's argument values :func:`without_echoes` reads, and how many found in the
+#: output it masks: a call past either vouches for nothing (an attacker's value hidden after many
+#: decoys is not left unmasked)
+_ECHO_VALUES = 1024
+_ECHO_FOUND = 64
+#: a value's shortest and longest masked length: a longer value is masked piece by piece (its
+#: words, addresses, IBANs), a piece still longer vouches for nothing where the output holds it
 _ECHO_LEN = (4, 256)
 #: a trusted output longer than this that echoes its call's values is not masked but vouches for
 #: nothing (masking it would hold the event loop too long)
 _ECHO_TEXT = 16 << 10
 _NOT_ALNUM = re.compile(r"[\W_]+")
+_PIECES = re.compile(r"[\s,;<>()\[\]{}\"'|]+")
 
 
 def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
@@ -150,29 +156,35 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
     those values, or an injected value would become "from trusted data" by being looked up first.
     Each value is matched by its letters and digits in order, case-insensitively, with up to three
     other characters between them (the tool may group or punctuate it); a value with fewer than
-    four letters and digits is left alone (it would mask ordinary text). An output over
-    :data:`_ECHO_TEXT` that echoes a value is matched as empty (it vouches for nothing)."""
+    four letters and digits is left alone (it would mask ordinary text). A value over 256
+    characters is matched piece by piece (split at spaces and punctuation that end an address);
+    a piece still longer, or a call with more values than are read, or an output over
+    :data:`_ECHO_TEXT` that echoes a value, is matched as empty (it vouches for nothing)."""
     if not args:
         return text
     cores: set[str] = set()
-    for _, value in leaf_values(args):
-        if len(cores) >= _ECHO_VALUES:
-            break
+    heads: set[str] = set()  # the starts of pieces too long to mask: their echo vouches for nothing
+    for n, (_, value) in enumerate(leaf_values(args)):
+        if n >= _ECHO_VALUES:
+            return ""  # more values than are read: vouches for nothing
         if value is None or isinstance(value, bool):
             continue
         raw = str(value)
-        if len(raw) > _ECHO_LEN[1]:
-            continue
-        core = _NOT_ALNUM.sub("", raw)
-        if len(core) >= _ECHO_LEN[0]:
-            cores.add(core)
-    if not cores:
+        for piece in [raw] if len(raw) <= _ECHO_LEN[1] else _PIECES.split(raw):
+            core = _NOT_ALNUM.sub("", piece)
+            if len(core) > _ECHO_LEN[1]:
+                heads.add(core[:32].lower())
+            elif len(core) >= _ECHO_LEN[0]:
+                cores.add(core)
+    if not cores and not heads:
         return text
     flat = _NOT_ALNUM.sub("", text).lower()  # a quick test first: most outputs echo nothing
+    if any(h in flat for h in heads):
+        return ""
     found = [c for c in cores if c.lower() in flat]
     if not found:
         return text
-    if len(text) > _ECHO_TEXT:
+    if len(text) > _ECHO_TEXT or len(found) > _ECHO_FOUND:
         return ""
     sep = r"[\W_]{0,3}"
     alts = [sep.join(re.escape(ch) for ch in core) for core in sorted(found, key=len, reverse=True)]
