@@ -195,11 +195,12 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
 
     def mask(m: re.Match[str]) -> str:
         start, end = m.span()
-        for a, b in spans:
-            if a <= start and end <= b and (start, end) != (a, b):
+        for a, at, b in spans:
+            if a <= start and end <= b and (start, end) != (a, b) and not start <= at < end:
                 # part of an address the tool returned (a directory looked up by name answers
                 # ``tomasz.nowak@…``): the address is the tool's data, not an echo; an address
-                # echoed whole is masked
+                # echoed whole is masked, and so is one echoed after text that reads as more of
+                # its local part (``?email=eve@evil.io``: the match holds the ``@``)
                 return m.group(0)
         return " "
 
@@ -209,10 +210,10 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
 _LOCAL_PUNCT = frozenset("!#$%&'*+/=?^_`{|}~.-")
 
 
-def _address_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each e-mail address in ``text`` (linear: expanded from each ``@``, at
+def _address_spans(text: str) -> list[tuple[int, int, int]]:
+    """``(start, at, end)`` of each e-mail address in ``text`` (linear: expanded from each ``@``, at
     most 64 characters before it and 255 after)."""
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, int]] = []
     n = len(text)
     at = text.find("@")
     while at >= 0:
@@ -227,7 +228,7 @@ def _address_spans(text: str) -> list[tuple[int, int]]:
         while b > at + 1 and text[b - 1] in ".-":
             b -= 1
         if a < at and b > at + 1:
-            spans.append((a, b))
+            spans.append((a, at, b))
         at = text.find("@", at + 1)
     return spans
 
