@@ -134,3 +134,59 @@ def test_an_address_echoed_after_a_query_key_does_not_become_trusted(echo: str) 
     flow.observe(crm, "Tomasz Nowak <tomasz.nowak@acme.example>", args={"name": "tomasz.nowak"})
     facts = flow.facts(send, {"to": "tomasz.nowak@acme.example", "subject": "Q3 report"})
     assert {a.path: a.origin for a in facts.provenance.args}["to"] is Origin.TRUSTED
+
+
+# --- 3. routine payments ------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the starter's routine payment (flow.routine-payment, approval.payments' unless) checks "
+    "the payee and a spend sum that adds amounts whatever their currency: an amount or a currency "
+    "from the invoice is meant to pass under the limits, so a currency the attacker chose is not "
+    "caught; fixing it needs a per-currency counter or the currency traced (a policy change that "
+    "holds benign invoice payments too): for the coordinator",
+)
+def test_a_routine_payment_in_a_currency_the_invoice_chose_waits(starter: Sandbox) -> None:
+    """The payee is the one the request named and the amount stays under the 5000 cap, but the
+    (injected) invoice asks for it in BTC: 4900 BTC went out as a routine payment, no human."""
+    p = starter.proctor
+    started = p.tasks.start(
+        agent="bot",
+        purpose="Pay ACME's March invoice",
+        allow=["mail.*", "bank.*"],
+        requested_by="alice@acme.test",
+        ttl_s=3600,
+        params={"iban": IBAN},
+    )
+    task = p.tasks.get(str(started.task.id))
+    p.flow.observe(task, p.tools.get("mail.read"), f"ACME invoice: 4900 BTC to {IBAN}")
+    token = started.token
+    eur = CallInput(
+        tool="bank.pay", args={"iban": IBAN, "amount": 49, "currency": "EUR"}, agent="bot", task_token=token
+    )
+    assert p.decide(eur).verdict is Verdict.ALLOW  # the routine case stays routine
+    btc = CallInput(
+        tool="bank.pay", args={"iban": IBAN, "amount": 4900, "currency": "BTC"}, agent="bot", task_token=token
+    )
+    assert p.decide(btc).verdict is Verdict.APPROVAL_REQUIRED
+
+
+@pytest.mark.parametrize("field", ["value", "total", "amount_eur"])
+def test_a_payment_whose_amount_the_spend_counter_cannot_see_waits(starter: Sandbox, field: str) -> None:
+    """The starter's spend limits sum the argument ``amount``. A payment tool that names it
+    otherwise (``value``, ``total``) was never counted, so a payment of any size to the payee the
+    request named was routine: 1,000,000 went out with no human."""
+    p = starter.proctor
+    started = p.tasks.start(
+        agent="bot",
+        purpose="Pay ACME's March invoice",
+        allow=["mail.*", "bank.*"],
+        requested_by="alice@acme.test",
+        ttl_s=3600,
+        params={"iban": IBAN},
+    )
+    call = CallInput(
+        tool="bank.pay", args={"iban": IBAN, field: 1_000_000}, agent="bot", task_token=started.token
+    )
+    assert p.decide(call).verdict is not Verdict.ALLOW
