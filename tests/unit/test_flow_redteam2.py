@@ -190,3 +190,39 @@ def test_a_payment_whose_amount_the_spend_counter_cannot_see_waits(starter: Sand
         tool="bank.pay", args={"iban": IBAN, field: 1_000_000}, agent="bot", task_token=started.token
     )
     assert p.decide(call).verdict is not Verdict.ALLOW
+
+
+# --- 1. may_apply ---------------------------------------------------------------------------------
+
+OVERFLOW = """
+@id("t.pay")
+permit (principal, action, resource);
+
+@id("t.overflow")
+forbid (principal, action, resource is Proctor::Tool)
+when { context.task.sensitivity_level + 9223372036854775807 > 1 && resource.destructive };
+"""
+
+
+def test_a_policy_whose_left_side_can_fail_is_not_left_out(tmp_path: Path) -> None:
+    """``may_apply`` left out a policy whose ``when`` is ``X && false`` knowing only the tool. But
+    Cedar evaluates ``X`` first, and an ``X`` that fails (an overflow) fails the policy: an error
+    is a deny (fail closed), so the subset the engine evaluates allowed a call the full set denies
+    (for_action promises a policy left out can "neither apply nor fail")."""
+    with temporary_workspace(tmp_path / "ws", config_text=STARTER_CONFIG) as sb:
+        for f in sb.workspace.policies_dir.glob("*.cedar"):
+            f.unlink()
+        (sb.workspace.policies_dir / "50-t.cedar").write_text(OVERFLOW, encoding="utf-8")
+        (sb.workspace.policies_dir / "counters.yaml").unlink(missing_ok=True)
+        p = sb.proctor
+        assert p.policies.reload()
+        p.agents.add("bot", "owner@acme.test")
+        started = p.tasks.start(
+            agent="bot", purpose="Pay ACME", allow=["mail.*", "bank.*"], requested_by="alice@acme.test", ttl_s=60
+        )
+        task = p.tasks.get(str(started.task.id))
+        p.flow.observe(task, p.tools.get("mail.read"), "the board minutes")  # internal: level 1
+        call = CallInput(tool="bank.pay", args={"iban": IBAN, "amount": 5}, agent="bot", task_token=started.token)
+        d = p.decide(call)
+        assert d.verdict is Verdict.DENY, d
+        assert d.errors
