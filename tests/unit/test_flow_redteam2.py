@@ -12,6 +12,8 @@ from typing import Any
 
 import cedarpy
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from proctor.flow.model import FlowFacts, internal_domains
 from proctor.pipeline import CallInput
@@ -226,3 +228,80 @@ def test_a_policy_whose_left_side_can_fail_is_not_left_out(tmp_path: Path) -> No
         d = p.decide(call)
         assert d.verdict is Verdict.DENY, d
         assert d.errors
+
+
+FLAGS = ("egress", "financial", "customer_facing", "production", "destructive")
+ATOMS = [
+    *(f"resource.{f}" for f in FLAGS),
+    'action in [Proctor::Action::"send", Proctor::Action::"pay"]',
+    'action == Proctor::Action::"read"',
+    'action == Proctor::Action::"t.x"',
+    'action in Proctor::Action::"t.x"',
+    "resource is Proctor::Tool",
+    'resource.trust == "untrusted"',
+    'resource.effect == "send"',
+    'resource.namespace like "t*"',
+    "resource has egress",
+    "(if resource.egress then context.flag else false)",
+    "context.flag",
+    "context.n + 9223372036854775807 > 0",  # fails (overflow) when n > 0
+    '(context.n * 2 > 1) == resource.production',
+    'principal.status == "active"',
+]
+
+
+@st.composite
+def _conditions(draw: st.DrawFn, depth: int = 2) -> str:
+    if depth == 0 or draw(st.booleans()):
+        atom = draw(st.sampled_from(ATOMS))
+        return f"!({atom})" if draw(st.booleans()) else atom
+    op = draw(st.sampled_from(["&&", "||"]))
+    return f"({draw(_conditions(depth - 1))} {op} {draw(_conditions(depth - 1))})"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    when=_conditions(),
+    unless=st.none() | _conditions(),
+    flags=st.fixed_dictionaries({f: st.booleans() for f in FLAGS}),
+    effect=st.sampled_from(["read", "send", "pay"]),
+    named=st.booleans(),
+    flag=st.booleans(),
+    n=st.sampled_from([0, 1, 2**62]),
+)
+def test_a_policy_left_out_neither_applies_nor_fails(
+    when: str, unless: str | None, flags: dict[str, bool], effect: str, named: bool, flag: bool, n: int
+) -> None:
+    """As tests/unit/test_policy_may_apply.py, with a wider grammar (``like``, ``has``,
+    ``if-then-else``, arithmetic that can overflow): a policy ``may_apply`` rules out is neither
+    satisfied nor failing (a failure is a deny) for any context (checked with Cedar itself)."""
+    import dataclasses
+
+    from proctor.policy.engine import tool_attrs
+    from proctor.policy.loader import may_apply
+    from proctor.types import ToolName
+
+    text = f"permit (principal, action, resource) when {{ {when} }}"
+    if unless:
+        text += f" unless {{ {unless} }}"
+    text += ";"
+    body = next(iter(json.loads(cedarpy.policies_to_json_str(text))["staticPolicies"].values()))
+    tool = dataclasses.replace(ToolRecord(name=ToolName("t.x"), effect=effect), **flags)
+    action = "t.x" if named else effect
+    if may_apply(body, action, effect, tool_attrs(tool)):
+        return
+    ents: list[dict[str, Any]] = [
+        {"uid": {"type": "Proctor::Agent", "id": "a"}, "attrs": {"status": "active"}, "parents": []},
+        {"uid": {"type": "Proctor::Tool", "id": "t.x"}, "attrs": tool_attrs(tool), "parents": []},
+        {"uid": {"type": "Proctor::Action", "id": "t.x"}, "attrs": {}, "parents": [{"type": "Proctor::Action", "id": effect}]},
+        {"uid": {"type": "Proctor::Action", "id": effect}, "attrs": {}, "parents": []},
+    ]
+    request = {
+        "principal": {"type": "Proctor::Agent", "id": "a"},
+        "action": {"type": "Proctor::Action", "id": action},
+        "resource": {"type": "Proctor::Tool", "id": "t.x"},
+        "context": {"flag": flag, "n": n},
+    }
+    result = cedarpy.is_authorized(request, text, ents)
+    assert not result.allowed, (text, flags, action)
+    assert not list(result.diagnostics.errors), (text, flags, action, n)
