@@ -506,6 +506,8 @@ def may_apply(body: Mapping[str, Any], action: str, effect: str, attrs: Mapping[
             return False
         if cond.get("kind") == "unless" and value is True:
             return False
+        if _may_fail(cond.get("body")):
+            return True  # Cedar evaluates the conditions in order: a later one cannot skip this
     return True
 
 
