@@ -25,7 +25,7 @@ from proctor.flow.model import ArgOrigin, FlowFacts, Labels, Origin, Provenance,
 from proctor.flow.provenance import SourceIndex, destination_domains, leaf_values, utf8_size
 from proctor.store.base import ToolRecord
 
-__all__ = ["TaskFlow", "without_echoes"]
+__all__ = ["TaskFlow", "truncate_utf8", "without_echoes"]
 
 
 class TaskFlow:
@@ -40,8 +40,11 @@ class TaskFlow:
         max_bytes: int = 4 << 20,
         requester: str = "",
         internal: tuple[str, ...] = (),
+        keep_bytes: int | None = None,
     ) -> None:
         self.max_outputs = max(0, int(max_outputs))
+        #: bytes of one output :meth:`observe` keeps (``flow.max_output_bytes``; None: all)
+        self.keep_bytes = keep_bytes
         #: the organisation's domains (see ``proctor.flow.model.internal_domains``)
         self.internal = internal
         self.max_bytes = max(0, int(max_bytes))
@@ -81,12 +84,27 @@ class TaskFlow:
             if not self.index.evict_oldest():
                 break
 
-    def observe(self, tool: ToolRecord, text: str, args: Mapping[str, Any] | None = None) -> Labels:
+    def observe(
+        self,
+        tool: ToolRecord,
+        text: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        keep_bytes: int | None = None,
+    ) -> Labels:
         """Label one output of ``tool``, raise the task's high-water mark, keep it for matching;
         ``args``: the arguments of the call that returned it (a trusted output is matched without
-        them: :func:`without_echoes`)."""
+        them: :func:`without_echoes`); ``keep_bytes`` (default: the task's): keep only its first
+        bytes, as the Flow service does (``flow.max_output_bytes``): what is cut is lost
+        (:attr:`lost`)."""
         labels = label_output(tool, text)
         self._raise(str(tool.name), labels)
+        keep_bytes = self.keep_bytes if keep_bytes is None else keep_bytes
+        if keep_bytes is not None:
+            kept = truncate_utf8(text, keep_bytes)
+            if kept != text:
+                self.lost = True  # what was cut may hold values: found nowhere is not "made up"
+                text = kept
         match = without_echoes(text, args) if labels.trust is Trust.TRUSTED and args else text
         self._keep(str(tool.name), labels.trust, match)
         return labels
@@ -148,6 +166,14 @@ _ECHO_LEN = (4, 256)
 _ECHO_TEXT = 16 << 10
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _PIECES = re.compile(r"[\s,;<>()\[\]{}\"'|]+")
+
+
+def truncate_utf8(text: str, limit: int) -> str:
+    """The first ``limit`` bytes of ``text`` in UTF-8 (a character cut in two is dropped)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) <= limit:
+        return text
+    return raw[:limit].decode("utf-8", "ignore")
 
 
 def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
