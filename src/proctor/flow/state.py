@@ -160,7 +160,9 @@ _ECHO_VALUES = 1024
 _ECHO_FOUND = 64
 #: a value's shortest and longest masked length: a longer value is masked piece by piece (its
 #: words, addresses, IBANs), a piece still longer vouches for nothing where the output holds it
-_ECHO_LEN = (4, 256)
+_ECHO_LEN = (3, 256)
+#: a value shorter than this is masked only as a whole word (``ext``, not the end of ``next``)
+_ECHO_WORD = 4
 #: a trusted output longer than this that echoes its call's values is not masked but vouches for
 #: nothing (masking it would hold the event loop too long)
 _ECHO_TEXT = 16 << 10
@@ -181,8 +183,9 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
     was given ("No customer found for GB33 BUKB …", "Sent to x@evil.example") does not vouch for
     those values, or an injected value would become "from trusted data" by being looked up first.
     Each value is matched by its letters and digits in order, case-insensitively, with up to three
-    other characters between them (the tool may group or punctuate it); a value with fewer than
-    four letters and digits is left alone (it would mask ordinary text). A value over 256
+    other characters between them (the tool may group or punctuate it); a value of three letters
+    and digits (a channel ``ext``: a destination that short is traced) only as a whole word, and
+    a shorter one is left alone (it would mask ordinary text). A value over 256
     characters is matched piece by piece (split at spaces and punctuation that end an address);
     a piece still longer, or a call with more values than are read, or an output over
     :data:`_ECHO_TEXT` that echoes a value, is matched as empty (it vouches for nothing)."""
@@ -213,7 +216,12 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
     if len(text) > _ECHO_TEXT or len(found) > _ECHO_FOUND:
         return ""
     sep = r"[\W_]{0,3}"
-    alts = [sep.join(re.escape(ch) for ch in core) for core in sorted(found, key=len, reverse=True)]
+    alts = [
+        sep.join(re.escape(ch) for ch in core)
+        if len(core) >= _ECHO_WORD
+        else rf"(?<![^\W_]){re.escape(core)}(?![^\W_])"
+        for core in sorted(found, key=len, reverse=True)
+    ]
     pattern = re.compile("|".join(alts), re.IGNORECASE)
     spans = _address_spans(text) if "@" in text else []
     if not spans:
