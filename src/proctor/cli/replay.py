@@ -24,9 +24,12 @@ trace_app = typer.Typer(help="Recorded traces of tasks (see `proctor replay`).",
 COLOURS = {"allow": "green", "deny": "red", "approval_required": "yellow"}
 
 
-def _workspace(workspace: str | None) -> tuple[Path | None, list[ToolRecord], list[str]]:
-    """The workspace's policy directory, registered tools and ``flow.internal_domains``, or
-    (None, [], []) when there is none."""
+def _workspace(
+    workspace: str | None,
+) -> tuple[Path | None, list[ToolRecord], list[str], dict[str, int]]:
+    """The workspace's policy directory, registered tools, ``flow.internal_domains`` and flow
+    limits (``max_outputs``, ``max_output_bytes``, as the gateway keeps outputs), or
+    (None, [], [], {}) when there is none."""
     from proctor.app import Proctor
     from proctor.workspace import Workspace
 
@@ -35,10 +38,14 @@ def _workspace(workspace: str | None) -> tuple[Path | None, list[ToolRecord], li
     except WorkspaceNotFound:
         if workspace is not None:  # named explicitly: a typo must not pass for "no workspace"
             raise
-        return None, [], []
+        return None, [], [], {}
     p = Proctor.open(ws, lazy_policies=True)
     try:
-        return ws.policies_dir, p.tools.list(), list(p.settings.flow_internal_domains)
+        limits = {
+            "max_outputs": p.settings.flow_max_outputs,
+            "max_output_bytes": p.settings.flow_max_output_bytes,
+        }
+        return ws.policies_dir, p.tools.list(), list(p.settings.flow_internal_domains), limits
     finally:
         p.close()
 
@@ -144,7 +151,7 @@ def replay(
 
     with handled():
         loaded = [load_trace(path) for path in traces]
-        policy_dir, registered, configured = _workspace(workspace)
+        policy_dir, registered, configured, limits = _workspace(workspace)
         # the sets are compiled against the replay's catalog: a policy that reads an argument a
         # traced tool does not have is refused here, naming file:line
         catalog = list(merge_tools(loaded, registered).values())
@@ -163,6 +170,8 @@ def replay(
             tools=registered,
             internal=internal,
             jobs=jobs or default_jobs(),
+            max_outputs=limits.get("max_outputs", 200),
+            max_output_bytes=limits.get("max_output_bytes", 1 << 20),
         )
     if as_json:
         emit_json(report.to_dict())

@@ -356,7 +356,7 @@ def evaluate(
 ) -> tuple[tuple[str, int | Decimal | bool], ...]:
     """Every counter's value for the call being decided, sorted by name (ADR 0025 §4):
     ``count`` = earlier matching events + 1 if this call matches; ``sum`` = their total + this
-    call's value; ``seen`` = an earlier matching event exists; ``first_time`` = this call's value
+    call's value (absent when this call matches but has no such argument: its total is unknown); ``seen`` = an earlier matching event exists; ``first_time`` = this call's value
     is in no earlier matching event. ``events`` are the recorded (allowed) calls; those outside
     the counter's scope (task or agent) or window (relative to ``now``) are ignored."""
     if not specs:
@@ -385,8 +385,13 @@ def evaluate(
                         continue
             if here:
                 mine = _sum_value(spec, args)
-                if mine is not None:
-                    total += mine
+                if mine is None:
+                    # the call matches but carries no such argument (a payment tool that names
+                    # its amount `value`): the total this call makes is unknown, so the counter
+                    # is absent (`context.history has …` is false) rather than the earlier total
+                    # as if the call moved nothing
+                    continue
+                total += mine
             out.append((spec.name, total))
         else:  # first_time
             if not here:

@@ -227,13 +227,64 @@ def is_internal(domain: str, internal: tuple[str, ...] | list[str]) -> bool:
     return any(d == i or d.endswith("." + i) for i in internal if i)
 
 
+#: public mail providers: an owner or a requester with an address there does not make everyone's
+#: address there the organisation's (``flow.internal_domains`` may still name one on purpose)
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "ymail.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "pm.me",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "mail.com",
+        "mail.ru",
+        "yandex.com",
+        "yandex.ru",
+        "zoho.com",
+        "fastmail.com",
+        "tutanota.com",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "hey.com",
+    }
+)
+
+
+def _mail_provider(domain: str) -> bool:
+    """``domain`` is a public mail provider (``gmail.com``, ``yahoo.co.uk``, ``hotmail.fr``)."""
+    if domain in PUBLIC_MAIL_DOMAINS:
+        return True
+    first = domain.split(".", 1)[0]
+    return first in {"gmail", "googlemail", "outlook", "hotmail", "live", "yahoo", "ymail", "aol", "gmx"}
+
+
 def internal_domains(configured: Iterable[str], *emails: str) -> tuple[str, ...]:
     """The organisation's domains: ``configured`` plus the domain of each e-mail address given
-    (the agent's owner, the task's requester), lower case, sorted."""
+    (the agent's owner, the task's requester), lower case, sorted. An address's domain counts only
+    when it is an organisation's: not a public mail provider's (a requester writing from
+    ``alice@gmail.com`` does not make every gmail.com address inside) and not a name without a dot
+    (``localhost``, ``com``: every address under it would be inside)."""
     out = {c.strip().lower().rstrip(".") for c in configured if c and c.strip()}
     for e in emails:
         if "@" in e:
-            out.add(e.rsplit("@", 1)[1].strip().lower().rstrip("."))
+            domain = e.rsplit("@", 1)[1].strip().lower().rstrip(".")
+            if "." in domain and not _mail_provider(domain):
+                out.add(domain)
     out.discard("")
     return tuple(sorted(out))
 

@@ -656,12 +656,24 @@ def _schema_destinations(input_schema: str | None) -> frozenset[str]:
 
 def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     """The argument paths that decide where data or money goes: ``tool.destinations`` when the
-    tool declares them, else argument names (:data:`DESTINATION_NAMES`; for ``destructive`` or
+    tool declares them (plus an undeclared argument named like a destination whose value holds an
+    e-mail address or a URL), else argument names (:data:`DESTINATION_NAMES`; for ``destructive`` or
     ``access_control`` tools also the file to delete or share) and JSON-Schema ``format: email |
     uri`` properties. A path names a container (``attendees[]``) or a leaf (``attendees[].email``);
     every leaf under a destination path is a destination."""
     if tool.destinations:
-        return frozenset(tool.destinations)
+        # the declared ones, and an undeclared argument named like a destination whose value holds
+        # an address or a URL (a `bcc` the declaration forgot still sends the data somewhere)
+        extra = {
+            path
+            for path, value in leaf_values(args)
+            if isinstance(value, str)
+            and ("@" in value or ":" in value)
+            and _name_matches(path.rsplit(".", 1)[-1].removesuffix("[]"), DESTINATION_NAMES)
+            and len(value) <= LONG_TEXT
+            and _domains_of(value, bare=False)
+        }
+        return frozenset(tool.destinations) | frozenset(extra)
     names = (
         DESTINATION_NAMES | _FILE_NAMES if (tool.destructive or tool.access_control) else DESTINATION_NAMES
     )

@@ -326,7 +326,8 @@ def _replay_task(
         task.purpose,
         dict(task.params),
         max_outputs=max_outputs,
-        max_bytes=max_bytes,
+        max_bytes=max(4 << 20, max_bytes),  # as the Flow service: max_bytes cuts each output
+        keep_bytes=max_bytes,
         requester=task.requested_by,
         internal=internal_domains(internal, task.owner, task.requested_by),
     )
@@ -508,7 +509,7 @@ def replay(
     baseline: PolicySet | None = None,
     tools: Sequence[ToolRecord] = (),
     max_outputs: int = 200,
-    max_output_bytes: int = 4 << 20,
+    max_output_bytes: int = 1 << 20,
     internal: Sequence[str] = (),
     jobs: int = 1,
     cache: bool = True,

@@ -61,6 +61,7 @@ from proctor.flow.model import (
     Trust,
     internal_domains,
 )
+from proctor.flow.provenance import utf8_size
 from proctor.flow.state import TaskFlow, without_echoes
 from proctor.policy.engine import tool_attrs
 from proctor.store.base import AgentRecord, HistoryEvent, OutputRecord, Store, TaskRecord, ToolRecord
@@ -313,7 +314,11 @@ class Flow:
                     continue
                 labels = Labels(Trust(rec.trust), Sensitivity.parse(rec.sensitivity), tuple(rec.reasons))
                 match = env.get("match")
-                text = match if isinstance(match, str) else str(env.get("text") or "")
+                kept = str(env.get("text") or "")
+                size = env.get("size")
+                if isinstance(size, int) and size > utf8_size(kept):
+                    entry.flow.lost = True  # cut at flow.max_output_bytes: the rest is not kept
+                text = match if isinstance(match, str) else kept
                 entry.flow.restore(rec.tool, labels, text)
             entry.loaded = True
 
@@ -525,6 +530,8 @@ class Flow:
         """Index the outputs observed since the last call (under ``entry.lock``)."""
         while entry.unindexed:
             item = entry.unindexed.popleft()
+            if item.size > utf8_size(item.text):
+                entry.flow.lost = True  # cut at flow.max_output_bytes: the rest is not kept
             entry.flow.restore(item.tool, item.labels, item.text if item.match is None else item.match)
 
     def _record(self, item: Observed) -> OutputRecord:

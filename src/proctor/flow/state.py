@@ -25,7 +25,7 @@ from proctor.flow.model import ArgOrigin, FlowFacts, Labels, Origin, Provenance,
 from proctor.flow.provenance import SourceIndex, destination_domains, leaf_values, utf8_size
 from proctor.store.base import ToolRecord
 
-__all__ = ["TaskFlow", "without_echoes"]
+__all__ = ["TaskFlow", "truncate_utf8", "without_echoes"]
 
 
 class TaskFlow:
@@ -40,8 +40,11 @@ class TaskFlow:
         max_bytes: int = 4 << 20,
         requester: str = "",
         internal: tuple[str, ...] = (),
+        keep_bytes: int | None = None,
     ) -> None:
         self.max_outputs = max(0, int(max_outputs))
+        #: bytes of one output :meth:`observe` keeps (``flow.max_output_bytes``; None: all)
+        self.keep_bytes = keep_bytes
         #: the organisation's domains (see ``proctor.flow.model.internal_domains``)
         self.internal = internal
         self.max_bytes = max(0, int(max_bytes))
@@ -81,12 +84,27 @@ class TaskFlow:
             if not self.index.evict_oldest():
                 break
 
-    def observe(self, tool: ToolRecord, text: str, args: Mapping[str, Any] | None = None) -> Labels:
+    def observe(
+        self,
+        tool: ToolRecord,
+        text: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        keep_bytes: int | None = None,
+    ) -> Labels:
         """Label one output of ``tool``, raise the task's high-water mark, keep it for matching;
         ``args``: the arguments of the call that returned it (a trusted output is matched without
-        them: :func:`without_echoes`)."""
+        them: :func:`without_echoes`); ``keep_bytes`` (default: the task's): keep only its first
+        bytes, as the Flow service does (``flow.max_output_bytes``): what is cut is lost
+        (:attr:`lost`)."""
         labels = label_output(tool, text)
         self._raise(str(tool.name), labels)
+        keep_bytes = self.keep_bytes if keep_bytes is None else keep_bytes
+        if keep_bytes is not None:
+            kept = truncate_utf8(text, keep_bytes)
+            if kept != text:
+                self.lost = True  # what was cut may hold values: found nowhere is not "made up"
+                text = kept
         match = without_echoes(text, args) if labels.trust is Trust.TRUSTED and args else text
         self._keep(str(tool.name), labels.trust, match)
         return labels
@@ -135,13 +153,29 @@ class TaskFlow:
         return facts
 
 
-#: how many of a call's argument values :func:`without_echoes` masks, and how long each may be
-_ECHO_VALUES = 16
-_ECHO_LEN = (4, 256)
+#: how many of a call's argument values :func:`without_echoes` reads, and how many found in the
+#: output it masks: a call past either vouches for nothing (an attacker's value hidden after many
+#: decoys is not left unmasked)
+_ECHO_VALUES = 1024
+_ECHO_FOUND = 64
+#: a value's shortest and longest masked length: a longer value is masked piece by piece (its
+#: words, addresses, IBANs), a piece still longer vouches for nothing where the output holds it
+_ECHO_LEN = (3, 256)
+#: a value shorter than this is masked only as a whole word (``ext``, not the end of ``next``)
+_ECHO_WORD = 4
 #: a trusted output longer than this that echoes its call's values is not masked but vouches for
 #: nothing (masking it would hold the event loop too long)
 _ECHO_TEXT = 16 << 10
 _NOT_ALNUM = re.compile(r"[\W_]+")
+_PIECES = re.compile(r"[\s,;<>()\[\]{}\"'|]+")
+
+
+def truncate_utf8(text: str, limit: int) -> str:
+    """The first ``limit`` bytes of ``text`` in UTF-8 (a character cut in two is dropped)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) <= limit:
+        return text
+    return raw[:limit].decode("utf-8", "ignore")
 
 
 def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
@@ -149,33 +183,45 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
     was given ("No customer found for GB33 BUKB …", "Sent to x@evil.example") does not vouch for
     those values, or an injected value would become "from trusted data" by being looked up first.
     Each value is matched by its letters and digits in order, case-insensitively, with up to three
-    other characters between them (the tool may group or punctuate it); a value with fewer than
-    four letters and digits is left alone (it would mask ordinary text). An output over
-    :data:`_ECHO_TEXT` that echoes a value is matched as empty (it vouches for nothing)."""
+    other characters between them (the tool may group or punctuate it); a value of three letters
+    and digits (a channel ``ext``: a destination that short is traced) only as a whole word, and
+    a shorter one is left alone (it would mask ordinary text). A value over 256
+    characters is matched piece by piece (split at spaces and punctuation that end an address);
+    a piece still longer, or a call with more values than are read, or an output over
+    :data:`_ECHO_TEXT` that echoes a value, is matched as empty (it vouches for nothing)."""
     if not args:
         return text
     cores: set[str] = set()
-    for _, value in leaf_values(args):
-        if len(cores) >= _ECHO_VALUES:
-            break
+    heads: set[str] = set()  # the starts of pieces too long to mask: their echo vouches for nothing
+    for n, (_, value) in enumerate(leaf_values(args)):
+        if n >= _ECHO_VALUES:
+            return ""  # more values than are read: vouches for nothing
         if value is None or isinstance(value, bool):
             continue
         raw = str(value)
-        if len(raw) > _ECHO_LEN[1]:
-            continue
-        core = _NOT_ALNUM.sub("", raw)
-        if len(core) >= _ECHO_LEN[0]:
-            cores.add(core)
-    if not cores:
+        for piece in [raw] if len(raw) <= _ECHO_LEN[1] else _PIECES.split(raw):
+            core = _NOT_ALNUM.sub("", piece)
+            if len(core) > _ECHO_LEN[1]:
+                heads.add(core[:32].lower())
+            elif len(core) >= _ECHO_LEN[0]:
+                cores.add(core)
+    if not cores and not heads:
         return text
     flat = _NOT_ALNUM.sub("", text).lower()  # a quick test first: most outputs echo nothing
+    if any(h in flat for h in heads):
+        return ""
     found = [c for c in cores if c.lower() in flat]
     if not found:
         return text
-    if len(text) > _ECHO_TEXT:
+    if len(text) > _ECHO_TEXT or len(found) > _ECHO_FOUND:
         return ""
     sep = r"[\W_]{0,3}"
-    alts = [sep.join(re.escape(ch) for ch in core) for core in sorted(found, key=len, reverse=True)]
+    alts = [
+        sep.join(re.escape(ch) for ch in core)
+        if len(core) >= _ECHO_WORD
+        else rf"(?<![^\W_]){re.escape(core)}(?![^\W_])"
+        for core in sorted(found, key=len, reverse=True)
+    ]
     pattern = re.compile("|".join(alts), re.IGNORECASE)
     spans = _address_spans(text) if "@" in text else []
     if not spans:
@@ -183,11 +229,12 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
 
     def mask(m: re.Match[str]) -> str:
         start, end = m.span()
-        for a, b in spans:
-            if a <= start and end <= b and (start, end) != (a, b):
+        for a, at, b in spans:
+            if a <= start and end <= b and (start, end) != (a, b) and not start <= at < end:
                 # part of an address the tool returned (a directory looked up by name answers
                 # ``tomasz.nowak@…``): the address is the tool's data, not an echo; an address
-                # echoed whole is masked
+                # echoed whole is masked, and so is one echoed after text that reads as more of
+                # its local part (``?email=eve@evil.io``: the match holds the ``@``)
                 return m.group(0)
         return " "
 
@@ -197,10 +244,10 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
 _LOCAL_PUNCT = frozenset("!#$%&'*+/=?^_`{|}~.-")
 
 
-def _address_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each e-mail address in ``text`` (linear: expanded from each ``@``, at
+def _address_spans(text: str) -> list[tuple[int, int, int]]:
+    """``(start, at, end)`` of each e-mail address in ``text`` (linear: expanded from each ``@``, at
     most 64 characters before it and 255 after)."""
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, int]] = []
     n = len(text)
     at = text.find("@")
     while at >= 0:
@@ -215,7 +262,7 @@ def _address_spans(text: str) -> list[tuple[int, int]]:
         while b > at + 1 and text[b - 1] in ".-":
             b -= 1
         if a < at and b > at + 1:
-            spans.append((a, b))
+            spans.append((a, at, b))
         at = text.find("@", at + 1)
     return spans
 

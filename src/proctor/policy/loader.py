@@ -506,6 +506,8 @@ def may_apply(body: Mapping[str, Any], action: str, effect: str, attrs: Mapping[
             return False
         if cond.get("kind") == "unless" and value is True:
             return False
+        if _may_fail(cond.get("body")):
+            return True  # Cedar evaluates the conditions in order: a later one cannot skip this
     return True
 
 
@@ -527,8 +529,12 @@ def _known(node: Any, action: str, effect: str, attrs: Mapping[str, Any]) -> Any
         left = _known(arg.get("left"), action, effect, attrs)
         right = _known(arg.get("right"), action, effect, attrs)
         short = op == "||"  # the value that decides on its own: true for ||, false for &&
-        if left is short or right is short:
+        if left is short:
             return short
+        if right is short:
+            # Cedar evaluates the left side first: one that can fail (an overflow) fails the whole
+            # policy, and an error is a deny, so only a left side that cannot fail is skipped
+            return _UNKNOWN if _may_fail(arg.get("left")) else short
         if isinstance(left, bool) and isinstance(right, bool):
             return not short
         return _UNKNOWN
@@ -560,6 +566,33 @@ def _known(node: Any, action: str, effect: str, attrs: Mapping[str, Any]) -> Any
 
 
 _NS = "Proctor"
+
+#: the operators a validated policy cannot fail on at run time (no overflow, no missing tag)
+_SAFE_OPS = frozenset(
+    {
+        "Value", "Var", "Slot", "Set", "Record", ".", "has", "!", "&&", "||", "==", "!=", "<",
+        "<=", ">", ">=", "in", "is", "like", "contains", "containsAll", "containsAny", "isEmpty",
+        "hasTag", "if-then-else", "decimal", "ip", "lessThan", "lessThanOrEqual", "greaterThan",
+        "greaterThanOrEqual", "isIpv4", "isIpv6", "isLoopback", "isMulticast", "isInRange",
+    }
+)  # fmt: skip
+
+
+def _may_fail(node: Any) -> bool:
+    """Whether evaluating ``node`` (a validated expression) can fail at run time: it uses an
+    operator outside :data:`_SAFE_OPS` (``+``, ``-``, ``*``, ``neg`` overflow; ``getTag``; …)."""
+    if isinstance(node, list):
+        return any(_may_fail(v) for v in node)
+    if not isinstance(node, dict):
+        return False
+    if len(node) == 1:
+        ((op, arg),) = node.items()
+        if op == "Value":
+            return False
+        if op not in _SAFE_OPS:
+            return True
+        return _may_fail(arg)
+    return any(_may_fail(v) for v in node.values())  # a record's members, an operator's operands
 
 
 def _action_names(node: Any) -> set[str] | None:
