@@ -143,3 +143,17 @@ def test_a_trusted_lookup_by_name_vouches_for_the_address_it_returns_not_for_ech
         ).provenance.args
     }
     assert origins == {"to": Origin.TRUSTED, "cc": Origin.NONE}
+
+
+def test_a_lookup_by_several_words_of_a_name_vouches_for_the_address_it_returns() -> None:
+    """The echo of a query "Helena Brandt Vireo" is not found across the `@` of the address the
+    directory returns (`helena.brandt@vireo-…`): the address is the tool's data, so it is trusted;
+    the same address given as the query is an echo and vouches for nothing."""
+    crm = ToolRecord(name=ToolName("crm.search_contacts"), effect="read")
+    mail = ToolRecord(name=ToolName("mail.send"), effect="send", destinations=("to",))
+    out = "Helena Brandt | Head of Operations | Vireo Logistics | helena.brandt@vireo-logistics.example"
+    addr = "helena.brandt@vireo-logistics.example"
+    for query, origin in (("Helena Brandt Vireo", Origin.TRUSTED), (addr, Origin.NONE)):
+        flow = TaskFlow("Send Helena a follow-up", {})
+        flow.observe(crm, out, args={"query": query})
+        assert flow.facts(mail, {"to": addr}).provenance.args[0].origin is origin, query

@@ -167,6 +167,10 @@ _ECHO_WORD = 4
 #: nothing (masking it would hold the event loop too long)
 _ECHO_TEXT = 16 << 10
 _NOT_ALNUM = re.compile(r"[\W_]+")
+#: the same, keeping ``@``: an echo matches across an ``@`` only where its value has one, so a
+#: lookup by name ("Helena Brandt Vireo") never matches the address it returns
+#: (``helena.brandt@vireo-…``) as an echo
+_NOT_ALNUM_AT = re.compile(r"(?:[^\w@]|_)+")
 _PIECES = re.compile(r"[\s,;<>()\[\]{}\"'|]+")
 
 
@@ -200,14 +204,14 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
             continue
         raw = str(value)
         for piece in [raw] if len(raw) <= _ECHO_LEN[1] else _PIECES.split(raw):
-            core = _NOT_ALNUM.sub("", piece)
+            core = _NOT_ALNUM_AT.sub("", piece)
             if len(core) > _ECHO_LEN[1]:
                 heads.add(core[:32].lower())
             elif len(core) >= _ECHO_LEN[0]:
                 cores.add(core)
     if not cores and not heads:
         return text
-    flat = _NOT_ALNUM.sub("", text).lower()  # a quick test first: most outputs echo nothing
+    flat = _NOT_ALNUM_AT.sub("", text).lower()  # a quick test first: most outputs echo nothing
     if any(h in flat for h in heads):
         return ""
     found = [c for c in cores if c.lower() in flat]
@@ -215,7 +219,7 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
         return text
     if len(text) > _ECHO_TEXT or len(found) > _ECHO_FOUND:
         return ""
-    sep = r"[\W_]{0,3}"
+    sep = r"(?:[^\w@]|_){0,3}"
     alts = [
         sep.join(re.escape(ch) for ch in core)
         if len(core) >= _ECHO_WORD
