@@ -41,7 +41,8 @@ import logging
 import os
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -74,6 +75,8 @@ log = logging.getLogger(__name__)
 #: what a policy can read of the flow stage (``PolicySet.reads``, see :meth:`Flow.reads`):
 #: ``task_flow`` is the task's flow attributes, ``*`` the whole context
 FLOW_READS = frozenset({"provenance", "destinations", "history", "task_flow", "*"})
+#: outputs waiting for the writer thread at most (:meth:`Flow.persist_soon`)
+MAX_PENDING = 10_000
 #: tasks whose flow is kept in memory (the least recently used goes first)
 DEFAULT_CAPACITY = 512
 _ENVELOPE = 1
@@ -173,6 +176,8 @@ class Flow:
         self._pending: list[Observed] = []
         self._flushing = False
         self._futures: set[asyncio.Future[Any]] = set()
+        #: the thread that writes kept outputs (see :meth:`persist_soon`), made on first use
+        self._writer: ThreadPoolExecutor | None = None
 
     # what the active policies read --------------------------------------------------------------
     def reads(self, tool: ToolRecord) -> frozenset[str]:
@@ -568,18 +573,29 @@ class Flow:
         """Keep an output :meth:`observe_local` made (a store write)."""
         return self.store.add_output(self._record(item), max_outputs=self.max_outputs, durable=durable)
 
-    def persist_soon(self, item: Observed, run: Callable[[Callable[[], None]], Awaitable[Any]]) -> None:
-        """Keep an output off the response path (asyncio): queued, and sealed and written on a
-        worker thread (``run``: the store guard) with whatever else queued meanwhile. The write
-        is not fsynced on its own (it survives a crash of the process, and commits with the next
-        durable write): the output is in memory already, and the task's next call decided here
-        sees it; another process sees it once the write has landed."""
+    def persist_soon(self, item: Observed) -> None:
+        """Keep an output off the response path (asyncio): queued, and sealed and written by the
+        flow's own writer thread with whatever else queued meanwhile. Not through the store
+        guard: a long batch under load must never count as a store that stopped answering (it
+        opened the breaker and refused every call, `make bench`), and nothing waits for it. The
+        write is not fsynced on its own (it survives a crash of the process, and commits with the
+        next durable write): the output is in memory already, and the task's next call decided
+        here sees it; another process sees it once the write has landed. At most
+        :data:`MAX_PENDING` wait; beyond that the oldest are dropped, said in the log (this
+        process keeps them in memory)."""
         with self._lock:
             self._pending.append(item)
+            if len(self._pending) > MAX_PENDING:
+                dropped = len(self._pending) - MAX_PENDING
+                del self._pending[:dropped]
+                log.error("flow: %d output(s) not kept: the store writes fall behind", dropped)
             if self._flushing:
                 return
             self._flushing = True
-        fut = asyncio.ensure_future(run(self._flush))
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="proctor-flow-writer")
+            writer = self._writer
+        fut = asyncio.get_running_loop().run_in_executor(writer, self._flush)
         self._futures.add(fut)
         fut.add_done_callback(self._flushed)
 

@@ -872,7 +872,7 @@ class Calls:
                 decision_id=str(decision.decision_id),
             )
             if rec is not None:
-                flow.persist_soon(rec, p.store_guard.run)
+                flow.persist_soon(rec)
             return labels.to_dict()
         except Exception as exc:
             log.error("could not label the output of %s: %s", decision.decision_id, type(exc).__name__)
@@ -881,7 +881,7 @@ class Calls:
             with contextlib.suppress(Exception):
                 tainted = flow.taint(task_id, str(proctor_name))
                 if tainted is not None:
-                    flow.persist_soon(tainted, self.proctor.store_guard.run)
+                    flow.persist_soon(tainted)
             return None
 
     def finish_call(
