@@ -330,3 +330,27 @@ def test_the_flow_section_is_checked(tmp_path: Path, flow: str, why: str) -> Non
     path.write_text("trust_domain: acme.test\nflow: {retention: 7d, max_outputs: 50}\n", encoding="utf-8")
     s = load_settings(path)
     assert (s.flow_retention_s, s.flow_max_outputs, s.flow_enabled) == (7 * 86400, 50, True)
+
+
+def test_history_read_incrementally_sees_what_another_process_counted(tmp_path: Path) -> None:
+    """Counters read the store incrementally (only events since the last read): an event read
+    before is not counted twice, and one another process stored after this one's last read counts."""
+    from decimal import Decimal
+
+    for sb in _sandbox(tmp_path, counters=COUNTERS):
+        p = sb.proctor
+        (sb.workspace.policies_dir / "41-spend.cedar").write_text(SPEND_POLICY, encoding="utf-8")
+        assert p.policies.reload()  # a policy reads the counter: history is computed
+        task_id, _ = _start(p, iban=IBAN)
+        task, agent, pay = p.tasks.get(task_id), p.agents.get("bot"), _tool(p, "bank.pay")
+        args = {"iban": IBAN, "amount": 400}
+
+        def spent(p: Proctor = p, sb: Sandbox = sb) -> object:
+            return p.flow.facts(agent, task, pay, args, sb.clock.now()).history_dict()["spent"]  # noqa: B023
+
+        p.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": 1000}, sb.clock.now())
+        assert spent() == Decimal("1400")  # 1000 counted, and this call's 400
+        assert spent() == Decimal("1400")  # read again: nothing counted twice
+        with Proctor.open(sb.workspace, clock=sb.clock) as other:
+            other.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": 150}, sb.clock.now())
+        assert spent() == Decimal("1550")  # the other process's payment counts

@@ -75,6 +75,21 @@ log = logging.getLogger(__name__)
 #: what a policy can read of the flow stage (``PolicySet.reads``, see :meth:`Flow.reads`):
 #: ``task_flow`` is the task's flow attributes, ``*`` the whole context
 FLOW_READS = frozenset({"provenance", "destinations", "history", "task_flow", "*"})
+#: tasks and agents whose history events are held in memory (:meth:`Flow._events`)
+EVENT_LOGS = 4096
+
+
+class _EventLog:
+    """The history events of one task or agent read so far, and where the last read ended."""
+
+    def __init__(self) -> None:
+        self.events: list[HistoryEvent] = []
+        self.last_at: float | None = None
+        #: how many of ``events`` are at ``last_at`` (a read ``since`` it returns them again)
+        self.at_last = 0
+        self.lock = threading.Lock()
+
+
 #: outputs waiting for the writer thread at most (:meth:`Flow.persist_soon`)
 MAX_PENDING = 10_000
 #: tasks whose flow is kept in memory (the least recently used goes first)
@@ -176,6 +191,8 @@ class Flow:
         self._pending: list[Observed] = []
         self._flushing = False
         self._futures: set[asyncio.Future[Any]] = set()
+        #: history events read so far, per task or agent (see :meth:`_events`)
+        self._event_logs: dict[tuple[Any, ...], _EventLog] = {}
         #: the thread that writes kept outputs (see :meth:`persist_soon`), made on first use
         self._writer: ThreadPoolExecutor | None = None
 
@@ -374,15 +391,13 @@ class Flow:
     ) -> tuple[tuple[str, int | Decimal | bool], ...]:
         events: list[Any] = []
         if any(getattr(s, "scope", "task") == "task" for s in specs):
-            events.extend(self.store.flow_events(task_id=task.id))
+            events.extend(self._events(("task", str(task.id)), None, now))
         agent_specs = [s for s in specs if getattr(s, "scope", "task") == "agent"]
         if agent_specs:
             windows = [getattr(s, "window_s", None) for s in agent_specs]
-            since = None if any(w is None for w in windows) else now - max(w for w in windows if w)
+            window = None if any(w is None for w in windows) else max(w for w in windows if w)
             seen = set(events)
-            events.extend(
-                e for e in self.store.flow_events(agent=AgentName(agent.name), since=since) if e not in seen
-            )
+            events.extend(e for e in self._events(("agent", str(agent.name)), window, now) if e not in seen)
         return tuple(
             evaluate(
                 specs,
@@ -395,6 +410,40 @@ class Flow:
                 key=self.fingerprint_key(),
             )
         )
+
+    def _events(self, key: tuple[str, str], window: float | None, now: float) -> list[HistoryEvent]:
+        """The history events of a task (``("task", id)``) or an agent (``("agent", name)``, those
+        of the last ``window`` seconds, or all with None), read incrementally: only the events
+        stored since the last read are fetched (``Store.flow_events(since=…)``, oldest first; the
+        ones already held at that instant are skipped), so a busy agent's counters cost one small
+        query per call, not a read of its whole history. Events another process stored with an
+        earlier time than the last read are not seen (counters are exact within one process)."""
+        ckey = (*key, window)
+        with self._lock:
+            log_ = self._event_logs.pop(ckey, None) or _EventLog()
+            self._event_logs[ckey] = log_  # most recently used last
+            while len(self._event_logs) > EVENT_LOGS:
+                self._event_logs.pop(next(iter(self._event_logs)))
+        with log_.lock:
+            since = log_.last_at if log_.last_at is not None else (None if window is None else now - window)
+            if key[0] == "task":
+                got = self.store.flow_events(task_id=TaskId(key[1]), since=since)
+            else:
+                got = self.store.flow_events(agent=AgentName(key[1]), since=since)
+            skip = log_.at_last if log_.last_at is not None else 0
+            for ev in got:
+                if skip and ev.at == log_.last_at:
+                    skip -= 1
+                    continue
+                log_.events.append(ev)
+                if ev.at == log_.last_at:
+                    log_.at_last += 1
+                else:
+                    log_.last_at, log_.at_last = ev.at, 1
+            if window is not None and log_.events and log_.events[0].at < now - window:
+                cut = now - window
+                log_.events = [e for e in log_.events if e.at >= cut]
+            return list(log_.events)
 
     def event(
         self,
