@@ -47,7 +47,7 @@ bench: $(STAMP) postgres node
 eval: $(STAMP)
 	$(BIN)/python tests/scenarios/eval/build.py --check
 	$(BIN)/python tests/scenarios/eval/run.py $(EVAL_ARGS)
-	@echo "--- the set written blind to the policies (tests/scenarios/holdout; reported, never tuned on):"
+	@echo "--- the set written blind to the policies (tests/scenarios/holdout; reported, not a target; see docs/adr/0025):"
 	@mkdir -p bench/out
 	$(BIN)/proctor replay tests/scenarios/holdout/traces/*.jsonl --policies src/proctor/starter --no-baseline --json > bench/out/holdout.json
 	$(BIN)/python tests/scenarios/holdout/score.py bench/out/holdout.json
