@@ -973,7 +973,7 @@ def _inside_domains(domains: set[str] | None) -> tuple[str, ...]:
 def _payload_pieces(value: str) -> Iterator[str]:
     """What a fetch argument carries besides where it goes: a URL's user info, path segments,
     query keys and values and fragment (percent-decoded); any other value whole; and each of
-    those split at spaces and ``,;|`` too."""
+    those split at spaces and ``,;|`` too, word by word and two words at a time."""
     bare = value.strip()
     host = url_host(bare)
     pieces: list[str] = []
@@ -999,6 +999,7 @@ def _payload_pieces(value: str) -> Iterator[str]:
         words = [w for w in _PAYLOAD_SPLIT.split(piece) if w]
         if len(words) > 1:
             yield from words
+            yield from (f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
 
 
 def _singles_out(norm: str) -> bool:
