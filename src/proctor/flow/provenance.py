@@ -62,6 +62,7 @@ What counts as intent and as content (issue 15 follow-up):
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 import unicodedata
@@ -742,6 +743,16 @@ _DECODE_ROUNDS = 3
 _SCHEME_RELATIVE = re.compile(r"(?:^|[=&?/])(//[^\s/?#&]+)")
 
 
+def _after_authority(url: str) -> str:
+    """What follows a URL's host and port (its path, query and fragment), read as
+    :func:`url_host` reads the authority (``\\`` as ``/``, any number of slashes)."""
+    s = _TAB_NL.sub("", url.strip(_C0_SPACE)).replace("\\", "/")
+    m = _SCHEME.match(s)
+    rest = (s[m.end() :] if m is not None else s).lstrip("/")
+    ends = [i for i in (rest.find(c) for c in "/?#") if i >= 0]
+    return rest[min(ends) :] if ends else ""
+
+
 def _redirect_hosts(value: str) -> set[str]:
     """The hosts of URLs written inside a fetch URL's path, query or fragment, percent-decoded
     up to three times (``https://named.example/out?to=https%3A%2F%2Fevil.io``): an open redirect
@@ -751,11 +762,9 @@ def _redirect_hosts(value: str) -> set[str]:
         bare = piece.strip(_EDGE + "\"'")
         if url_host(bare) is None:
             continue
-        cut = min((i for i in (bare.find("/", bare.find("//") + 2), bare.find("?"), bare.find("#")) if i > 0),
-                  default=-1)
-        if cut < 0:
+        tail = _after_authority(bare)
+        if not tail:
             continue
-        tail = bare[cut:]
         for _ in range(_DECODE_ROUNDS):
             decoded = unquote(tail)
             if decoded == tail:
@@ -999,7 +1008,7 @@ def _payload_pieces(value: str) -> Iterator[str]:
         words = [w for w in _PAYLOAD_SPLIT.split(piece) if w]
         if len(words) > 1:
             yield from words
-            yield from (f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+            yield from (f"{a} {b}" for a, b in itertools.pairwise(words))
 
 
 def _singles_out(norm: str) -> bool:
@@ -1028,9 +1037,7 @@ class _Source:
 #: the output holds it as a destination (:func:`_as_destination`)
 _PLAIN_WORD = re.compile(r"[^\W_]*[^\W\d_][^\W_]*")
 #: the labels before a destination in a listing (``channel: all``, ``handles = ops, oncall``)
-_DEST_LABEL = (
-    r"(?:channel|user|handle|team|group|to|dm|recipient|alias|list|name|id|member|queue|room)s?"
-)
+_DEST_LABEL = r"(?:channel|user|handle|team|group|to|dm|recipient|alias|list|name|id|member|queue|room)s?"
 
 
 def _as_destination(word: str) -> re.Pattern[str]:

@@ -22,7 +22,6 @@ from typing import Any
 
 from proctor.flow.labels import label_output
 from proctor.flow.model import (
-    ArgOrigin,
     FlowFacts,
     Labels,
     Origin,
