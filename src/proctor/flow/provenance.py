@@ -1040,6 +1040,7 @@ _PLAIN_WORD = re.compile(r"[^\W_]*[^\W\d_][^\W_]*")
 _DEST_LABEL = r"(?:channel|user|handle|team|group|to|dm|recipient|alias|list|name|id|member|queue|room)s?"
 
 
+@functools.lru_cache(maxsize=1024)
 def _as_destination(word: str) -> re.Pattern[str]:
     """Where an output holds ``word`` (normalised) as a destination rather than as a word of its
     prose: ``#all``, ``@ops``, quoted (``"all"``: a JSON or YAML field), or in a labelled listing
