@@ -126,6 +126,10 @@ class ArgOrigin:
     sources: tuple[str, ...] = ()
     #: the argument decides where data or money goes (see ``destination_paths``)
     destination: bool = False
+    #: a destination's e-mail domains and URL hosts (lower case; empty: none, as an IBAN, a
+    #: channel or a ticket id): whether it stays inside the organisation (``Provenance.to_cedar``).
+    #: Not in the decision record (``to_dict``): the call's domains are in ``destinations``
+    domains: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +157,10 @@ class Provenance:
     #: opposed to a file or a channel; empty when not known (``destinations_from_intent`` then
     #: reads every destination)
     parties: tuple[str, ...] = ()
+    #: a fetch (a read-effect tool flagged ``egress``): its URL's path or query, or another of its
+    #: arguments, carries a value found in a confidential or secret output the task read and not
+    #: in the request (``proctor.flow.provenance.SourceIndex.trace``); always False for other calls
+    carries_confidential: bool = False
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -182,10 +190,15 @@ class Provenance:
     def unsourced_args(self) -> tuple[str, ...]:
         return self._paths(Origin.NONE)
 
-    def to_cedar(self) -> dict[str, Any]:
+    def to_cedar(self, internal: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
         """``context.provenance``. A list argument appears once per path (``to[]``): it is
-        untrusted when any element is untrusted (the worst element's origin counts)."""
+        untrusted when any element is untrusted (the worst element's origin counts). ``internal``:
+        the organisation's domains (``FlowFacts.internal``): a destination all of whose domains are
+        inside (at least one, none unreadable) does not count in ``external_destination_*``."""
         dest = [a for a in self.args if a.destination]
+        # a destination not shown to stay inside: a domain outside, or no domain at all (an IBAN,
+        # a channel, a ticket id: nothing says where it leads)
+        outside = [a for a in dest if not (a.domains and all(is_internal(d, internal) for d in a.domains))]
         untrusted = self._embedded(Origin.UNTRUSTED)
         named = [a for a in dest if a.path in self.parties] if self.parties else dest
         return {
@@ -209,6 +222,14 @@ class Provenance:
             "embedded_untrusted_kinds": sorted({a.path.rsplit("#", 1)[1] for a in untrusted}),
             "embedded_untrusted_domains": list(self.embedded_domains),
             "off_param_args": list(self.off_param),
+            "external_destination_untrusted": any(a.origin is Origin.UNTRUSTED for a in outside),
+            "external_destination_unsourced": any(a.origin is Origin.NONE for a in outside),
+            # every value (embedded ones too) from the request itself: purpose text, --param,
+            # the requester's address; trivially short values count as the intent's
+            "all_from_intent": self.checked
+            and bool(self.args)
+            and all(a.origin is Origin.INTENT for a in self.args),
+            "carries_confidential": self.carries_confidential,
         }
 
     def to_record(self) -> dict[str, Any]:
@@ -324,7 +345,7 @@ class FlowFacts:
         for name, value in self.history:
             hist[name] = decimal_cedar(value) if isinstance(value, Decimal) else value
         return {
-            "provenance": self.provenance.to_cedar(),
+            "provenance": self.provenance.to_cedar(self.internal),
             "destinations": self._destinations(),
             "history": hist,
         }

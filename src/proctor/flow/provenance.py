@@ -62,6 +62,7 @@ What counts as intent and as content (issue 15 follow-up):
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 import unicodedata
@@ -69,7 +70,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
 
 from proctor.flow.model import ArgOrigin, Origin, Provenance, Trust
 from proctor.store.base import ToolRecord
@@ -720,13 +721,64 @@ def destination_domains(tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str,
     dests = destination_paths(tool, args)
     if not dests:
         return ()
+    fetch = _is_fetch(tool)
     out: set[str] = set()
     for path, value in leaf_values(args):
         if not isinstance(value, str) or not _is_destination(path, dests):
             continue
         field = path.rsplit(".", 1)[-1].removesuffix("[]")
         out |= _domains_of(value, bare=_name_matches(field, _HOST_NAMES))
+        if fetch:
+            out |= _redirect_hosts(value)
     return tuple(sorted(out))
+
+
+def _is_fetch(tool: ToolRecord) -> bool:
+    """A read that can carry data out: a ``read`` tool flagged ``egress`` (a URL fetch)."""
+    return tool.effect == "read" and bool(tool.egress)
+
+
+#: how many times a fetch URL's path and query are percent-decoded when looking for a URL inside
+_DECODE_ROUNDS = 3
+_SCHEME_RELATIVE = re.compile(r"(?:^|[=&?/])(//[^\s/?#&]+)")
+
+
+def _after_authority(url: str) -> str:
+    """What follows a URL's host and port (its path, query and fragment), read as
+    :func:`url_host` reads the authority (``\\`` as ``/``, any number of slashes)."""
+    s = _TAB_NL.sub("", url.strip(_C0_SPACE)).replace("\\", "/")
+    m = _SCHEME.match(s)
+    rest = (s[m.end() :] if m is not None else s).lstrip("/")
+    ends = [i for i in (rest.find(c) for c in "/?#") if i >= 0]
+    return rest[min(ends) :] if ends else ""
+
+
+def _redirect_hosts(value: str) -> set[str]:
+    """The hosts of URLs written inside a fetch URL's path, query or fragment, percent-decoded
+    up to three times (``https://named.example/out?to=https%3A%2F%2Fevil.io``): an open redirect
+    on the named host sends the client, and whatever the URL carries, on to them."""
+    out: set[str] = set()
+    for piece in _split_destination(value):
+        bare = piece.strip(_EDGE + "\"'")
+        if url_host(bare) is None:
+            continue
+        tail = _after_authority(bare)
+        if not tail:
+            continue
+        for _ in range(_DECODE_ROUNDS):
+            decoded = unquote(tail)
+            if decoded == tail:
+                break
+            tail = decoded
+        for m in _URL.finditer(tail):
+            h = url_host(m.group(0).rstrip(_URL_TRAIL))
+            if h:
+                out.add(h)
+        for m in _SCHEME_RELATIVE.finditer(tail):
+            h = url_host(m.group(1))
+            if h:
+                out.add(h)
+    return out
 
 
 def _split_destination(value: str) -> list[str]:
@@ -919,6 +971,55 @@ def embedded_values(text: str) -> list[tuple[str, str, str | None]]:
     return out
 
 
+def _inside_domains(domains: set[str] | None) -> tuple[str, ...]:
+    """A destination path's domains for ``ArgOrigin.domains``: empty (never inside) when one of
+    its values has no domain."""
+    if not domains or "" in domains:
+        return ()
+    return tuple(sorted(domains))
+
+
+def _payload_pieces(value: str) -> Iterator[str]:
+    """What a fetch argument carries besides where it goes: a URL's user info, path segments,
+    query keys and values and fragment (percent-decoded); any other value whole; and each of
+    those split at spaces and ``,;|`` too, word by word and two words at a time."""
+    bare = value.strip()
+    host = url_host(bare)
+    pieces: list[str] = []
+    if host is not None and host != UNKNOWN_HOST:
+        try:
+            parts = urlsplit(bare.replace("\\", "/"))
+        except ValueError:
+            parts = None
+        if parts is not None:
+            if "@" in parts.netloc:
+                pieces.append(unquote(parts.netloc.rpartition("@")[0]))
+            pieces.extend(unquote(seg) for seg in parts.path.split("/") if seg)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True):
+                pieces.extend((k, v))
+            if parts.fragment:
+                pieces.append(unquote_plus(parts.fragment))
+        else:
+            pieces.append(bare)
+    else:
+        pieces.append(bare)
+    for piece in pieces:
+        yield piece
+        words = [w for w in _PAYLOAD_SPLIT.split(piece) if w]
+        if len(words) > 1:
+            yield from words
+            yield from (f"{a} {b}" for a, b in itertools.pairwise(words))
+
+
+def _singles_out(norm: str) -> bool:
+    """``norm`` can single data out (see ``SourceIndex.carries_confidential``)."""
+    if "@" in norm:
+        return True
+    if sum(c.isdigit() for c in norm) >= 5:
+        return True
+    return len(_terms(norm)) >= 2
+
+
 # ---- the index -----------------------------------------------------------------------------------
 
 
@@ -929,6 +1030,32 @@ class _Source:
     norm: str
     keys: tuple[str, ...]
     size: int
+
+
+#: a destination that is one plain word (``all``, ``ops``, ``general``; one with fewer than six
+#: digits: an account number or IBAN is matched as an identifier): found in an output only where
+#: the output holds it as a destination (:func:`_as_destination`)
+_PLAIN_WORD = re.compile(r"[^\W_]*[^\W\d_][^\W_]*")
+#: the labels before a destination in a listing (``channel: all``, ``handles = ops, oncall``)
+_DEST_LABEL = r"(?:channel|user|handle|team|group|to|dm|recipient|alias|list|name|id|member|queue|room)s?"
+
+
+@functools.lru_cache(maxsize=1024)
+def _as_destination(word: str) -> re.Pattern[str]:
+    """Where an output holds ``word`` (normalised) as a destination rather than as a word of its
+    prose: ``#all``, ``@ops``, quoted (``"all"``: a JSON or YAML field), or in a labelled listing
+    (``channel: all``, ``channels: ops, all``)."""
+    w = re.escape(word)
+    return re.compile(
+        rf"(?<![\w#@])[#@]{w}(?![\w-])"
+        rf"|[\"'`]{w}[\"'`]"
+        rf"|(?<![\w-]){_DEST_LABEL}\s*[:=]\s*(?:[#@]?[\w.-]+\s*,\s*){{0,64}}[#@]?{w}(?![\w-])"
+    )
+
+
+#: pieces of a fetch's arguments :meth:`SourceIndex.carries_confidential` looks up at most
+_PAYLOAD_PIECES = 256
+_PAYLOAD_SPLIT = re.compile(r"[\s,;|]+")
 
 
 _CLASS = {Trust.TRUSTED: Origin.TRUSTED, Trust.UNTRUSTED: Origin.UNTRUSTED}
@@ -960,6 +1087,7 @@ class SourceIndex:
         self._bytes = 0
         self._outputs: list[int] = []  # output slots, oldest first (the intent is never evicted)
         self._descriptions: list[int] = []  # tool description slots (replaced, never evicted)
+        self._sensitive = 0  # bits of outputs labelled confidential or secret
         self._add("intent", Origin.INTENT, purpose)
         #: explicit parameter name (snake case) -> its slot's bit
         self._params: dict[str, int] = {}
@@ -1000,9 +1128,12 @@ class SourceIndex:
             post[k] = get(k, 0) | bit
         return slot
 
-    def add(self, tool: str, trust: Trust, text: str) -> None:
-        """Index one output of ``tool`` (normalised once, here)."""
+    def add(self, tool: str, trust: Trust, text: str, *, sensitive: bool = False) -> None:
+        """Index one output of ``tool`` (normalised once, here); ``sensitive``: it is labelled
+        confidential or secret (see :meth:`carries_confidential`)."""
         slot = self._add(tool, _CLASS[Trust(trust)], text)
+        if sensitive:
+            self._sensitive |= 1 << slot
         self._outputs.append(slot)
         self._bytes += self._sources_size(slot)
 
@@ -1038,6 +1169,7 @@ class SourceIndex:
         self._slots[slot] = None
         self._free.append(slot)
         keep = ~(1 << slot)
+        self._sensitive &= keep
         post = self._post
         for k in src.keys:
             mask = post.get(k, 0) & keep
@@ -1145,7 +1277,93 @@ class SourceIndex:
             got = self._trace_destination(stripped)
             if got is not None:
                 return got
+        if destination and _PLAIN_WORD.fullmatch(stripped) and _digits(stripped) < _IDENT_DIGITS:
+            return self._origin(self._lookup_word(stripped))
         return self._origin(self._lookup_str(stripped))
+
+    def _lookup_word(self, word: str) -> int:
+        """The sources holding a destination that is one plain word (a channel ``all``, a handle
+        ``ops``): the intent wherever it holds it (the requester's words), an output only where
+        it holds it as a destination (:func:`_as_destination`: ``#all``, ``@ops``, a quoted field,
+        a labelled listing), never as a word of its prose ("we reviewed all accounts")."""
+        mask = self._lookup_str(word)
+        outside = mask & ~self._intent_mask
+        if not outside:
+            return mask
+        pattern = _as_destination(_norm(word))
+        for slot in _bits(outside):
+            src = self._slots[slot]
+            if src is None or pattern.search(src.norm) is None:
+                mask &= ~(1 << slot)
+        return mask
+
+    def _host_mask(self, host: str) -> int:
+        """The sources that name ``host`` (a fetch's): as a term (``borealis-energy.example`` in
+        "research borealis-energy.example", in a URL, in an address), with or without ``www.``,
+        or a parent domain of it down to its registrable domain (the request named
+        ``borealis-energy.example``: ``ir.borealis-energy.example`` is the same organisation's).
+        A registrable domain is never matched through a public suffix (``co.uk``), and a
+        lookalike (``borealis-energy.example.evil.com``) never through the named host: its parents
+        are ``example.evil.com`` and ``evil.com``. An IP address matches only itself."""
+        post = self._post
+        h = host.lower().rstrip(".")
+        if h == UNKNOWN_HOST or not h:
+            return 0
+        if h.startswith("[") or _IPV4.fullmatch(h):
+            return post.get("t" + h.strip("[]"), 0)
+        mask = post.get("t" + h, 0) | post.get("t" + "www." + h, 0)
+        base = registrable_domain(h)
+        cur = h
+        while cur != base and "." in cur:
+            cur = cur.split(".", 1)[1]
+            mask |= post.get("t" + cur, 0)
+        return mask
+
+    def _trace_fetch(self, value: str) -> tuple[Origin, tuple[str, ...]] | None:
+        """A fetch's URL traced by the host it reaches (:meth:`_host_mask`), and the host of every
+        URL written inside its path or query (:func:`_redirect_hosts`: an open redirect leads
+        there): the worst origin wins. What the path and query carry does not decide where the
+        request goes (see :meth:`carries_confidential`). None when no piece is a URL."""
+        worst: tuple[Origin, tuple[str, ...]] | None = None
+        for piece in _split_destination(value):
+            bare = piece.strip(_EDGE + "\"'")
+            host = url_host(bare)
+            if host is None:
+                continue
+            for h in (host, *sorted(_redirect_hosts(bare))):
+                got = self._origin(self._host_mask(h))
+                if worst is None or _ORDER[got[0]] > _ORDER[worst[0]]:
+                    worst = got
+                elif got[0] is worst[0]:
+                    worst = (got[0], tuple(sorted(set(worst[1]) | set(got[1]))))
+        return worst
+
+    def carries_confidential(self, args: Mapping[str, Any]) -> bool:
+        """A fetch's arguments carry a value of a confidential or secret output the task read: a
+        piece of a URL's path, query or fragment, or of another argument, found in such an output
+        but neither in the request nor in any output that is not confidential (a value the public
+        page also holds leaks nothing). A piece counts when it can single data out: it holds an
+        ``@``, five digits or more, or two words or more; a lone word (``about``, ``leadership``)
+        does not: any page holds such words."""
+        sens = self._sensitive
+        if not sens:
+            return False
+        others = ~sens
+        n = 0
+        for _, value in leaf_values(args):
+            if value is None or isinstance(value, bool):
+                continue
+            for piece in _payload_pieces(str(value)):
+                n += 1
+                if n > _PAYLOAD_PIECES:
+                    return True  # more than is read: the safe side
+                norm = _norm(piece)
+                if not _singles_out(norm):
+                    continue
+                mask = self._lookup_str(norm)
+                if mask & sens and not mask & others:
+                    return True
+        return False
 
     def _trace_destination(self, value: str) -> tuple[Origin, tuple[str, ...]] | None:
         """A destination string traced address by address, URL by URL (:func:`_split_destination`):
@@ -1212,13 +1430,16 @@ class SourceIndex:
         """Every leaf argument value's best origin, and the URLs, e-mail addresses and IBANs
         embedded in free-text values (paths ``<arg>#url``, ``#email``, ``#iban``); ``checked=False``
         for a ``read`` tool."""
-        if tool.effect == "read":
+        fetch = _is_fetch(tool)
+        if tool.effect == "read" and not fetch:
             return Provenance()
         dests = destination_paths(tool, args)
         worst: dict[str, tuple[Origin, tuple[str, ...], bool]] = {}
         domains: set[str] = set()
         off: list[str] = []
         parties: set[str] = set()
+
+        where: dict[str, set[str]] = {}  # a destination path's domains (every element's)
 
         def keep(path: str, origin: Origin, sources: tuple[str, ...], is_dest: bool) -> None:
             prev = worst.get(path)
@@ -1237,14 +1458,30 @@ class SourceIndex:
                 and len(_norm(value)) > LONG_TEXT
             ):
                 is_dest = False  # free text is not a destination
-            got = self._trace_leaf(value, is_dest)
+            got = None
+            if fetch and is_dest and isinstance(value, str):
+                got = self._trace_fetch(value.strip())
+            if got is None:
+                got = self._trace_leaf(value, is_dest)
             if got is None:
                 continue
             keep(path, got[0], got[1], is_dest)
-            if is_dest and isinstance(value, str):
-                field = path.rsplit(".", 1)[-1].removesuffix("[]")
-                if _domains_of(value, bare=_name_matches(field, _HOST_NAMES)):
-                    parties.add(path)
+            if is_dest:
+                # every element of a list path counts: a path with one element of no domain (an
+                # IBAN, a channel) is not shown to stay inside
+                doms = where.setdefault(path, set())
+                if isinstance(value, str):
+                    field = path.rsplit(".", 1)[-1].removesuffix("[]")
+                    found = _domains_of(value, bare=_name_matches(field, _HOST_NAMES))
+                    if fetch:
+                        found |= _redirect_hosts(value)
+                    if found:
+                        parties.add(path)
+                        doms |= found
+                    else:
+                        doms.add("")  # no domain: never inside
+                else:
+                    doms.add("")
             if self._params and self._off_param(path, value):
                 off.append(path)
             if not is_dest and isinstance(value, str) and _may_embed(value):
@@ -1255,12 +1492,13 @@ class SourceIndex:
         return Provenance(
             checked=True,
             args=tuple(
-                ArgOrigin(path, origin, sources, dest)
+                ArgOrigin(path, origin, sources, dest, _inside_domains(where.get(path)) if dest else ())
                 for path, (origin, sources, dest) in sorted(worst.items())
             ),
             embedded_domains=tuple(sorted(domains)),
             off_param=tuple(sorted(set(off))),
             parties=tuple(sorted(parties)),
+            carries_confidential=fetch and self.carries_confidential(args),
         )
 
     def destination_domains(self, tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:
