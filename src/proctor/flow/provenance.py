@@ -654,6 +654,23 @@ def _schema_destinations(input_schema: str | None) -> frozenset[str]:
     return found
 
 
+#: a date, a date and time or a time of day (ISO 8601 and the usual ``14:00``)
+_TEMPORAL = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}:\d{2}(?::\d{2})?"
+)
+
+
+def _not_a_place(value: Any) -> bool:
+    """A value no destination can hold, whatever its argument is called: a boolean, or a date or
+    time (``valid_to: "2026-12-10T18:00"``, a range's ``to``). The name heuristic alone read
+    ``valid_to`` as a recipient and held a door code's expiry "from nowhere". An account number
+    written as a number stays a destination."""
+    if isinstance(value, bool):
+        return True
+    return isinstance(value, str) and _TEMPORAL.fullmatch(value.strip()) is not None
+
+
 def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     """The argument paths that decide where data or money goes: ``tool.destinations`` when the
     tool declares them (plus an undeclared argument named like a destination whose value holds an
@@ -684,7 +701,7 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
             for k, v in value.items():
                 p = f"{path}.{k}" if path else str(k)
                 leaf = p + "[]" if isinstance(v, list | tuple) else p
-                if _name_matches(str(k), names):
+                if _name_matches(str(k), names) and not _not_a_place(v):
                     found.add(leaf)
                 if isinstance(v, list | tuple):
                     for x in v:
