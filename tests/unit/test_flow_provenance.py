@@ -317,6 +317,10 @@ def test_destination_paths_from_argument_names() -> None:
     assert "path" in destination_paths(share, args)
     delete = ToolRecord(name=ToolName("fs.delete"), effect="delete", destructive=True)
     assert "path" in destination_paths(delete, {"path": "/a"})
+    # who gets in, for a tool that changes access: not for any other tool
+    grant = ToolRecord(name=ToolName("git.add_collaborator"), effect="write", access_control=True)
+    assert destination_paths(grant, {"repo": "r", "username": "octo", "permission": "push"}) == {"username"}
+    assert destination_paths(MAIL, {"username": "octo"}) == set()
 
 
 def test_a_date_or_a_switch_is_no_destination_whatever_its_name() -> None:

@@ -163,6 +163,23 @@ _FILE_NAMES = frozenset(
         "doc_id",
     }
 )
+#: for tools flagged ``access_control``: who gets in, by the names identity systems use
+_PRINCIPAL_NAMES = frozenset(
+    {
+        "username",
+        "user_name",
+        "user_id",
+        "login",
+        "handle",
+        "principal",
+        "principal_id",
+        "member",
+        "member_id",
+        "assignee",
+        "invitee",
+        "group_member",
+    }
+)
 #: destination arguments whose bare value is a host name
 _HOST_NAMES = frozenset(
     {"host", "hostname", "domain", "domains", "url", "uri", "link", "endpoint", "webhook", "website", "site"}
@@ -675,7 +692,8 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
     """The argument paths that decide where data or money goes: ``tool.destinations`` when the
     tool declares them (plus an undeclared argument named like a destination whose value holds an
     e-mail address or a URL), else argument names (:data:`DESTINATION_NAMES`; for ``destructive`` or
-    ``access_control`` tools also the file to delete or share) and JSON-Schema ``format: email |
+    ``access_control`` tools also the file to delete or share, for ``access_control`` tools also who
+    gets in: ``username``, ``member``, …) and JSON-Schema ``format: email |
     uri`` properties. A path names a container (``attendees[]``) or a leaf (``attendees[].email``);
     every leaf under a destination path is a destination."""
     if tool.destinations:
@@ -691,9 +709,9 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
             and _domains_of(value, bare=False)
         }
         return frozenset(tool.destinations) | frozenset(extra)
-    names = (
-        DESTINATION_NAMES | _FILE_NAMES if (tool.destructive or tool.access_control) else DESTINATION_NAMES
-    )
+    names = DESTINATION_NAMES | _FILE_NAMES if (tool.destructive or tool.access_control) else DESTINATION_NAMES
+    if tool.access_control:
+        names = names | _PRINCIPAL_NAMES
     found: set[str] = set(_schema_destinations(tool.input_schema))
 
     def walk(path: str, value: Any) -> None:
