@@ -164,6 +164,23 @@ _FILE_NAMES = frozenset(
         "doc_id",
     }
 )
+#: for tools flagged ``access_control``: who gets in, by the names identity systems use
+_PRINCIPAL_NAMES = frozenset(
+    {
+        "username",
+        "user_name",
+        "user_id",
+        "login",
+        "handle",
+        "principal",
+        "principal_id",
+        "member",
+        "member_id",
+        "assignee",
+        "invitee",
+        "group_member",
+    }
+)
 #: destination arguments whose bare value is a host name
 _HOST_NAMES = frozenset(
     {"host", "hostname", "domain", "domains", "url", "uri", "link", "endpoint", "webhook", "website", "site"}
@@ -655,11 +672,29 @@ def _schema_destinations(input_schema: str | None) -> frozenset[str]:
     return found
 
 
+#: a date, a date and time or a time of day (ISO 8601 and the usual ``14:00``)
+_TEMPORAL = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}:\d{2}(?::\d{2})?"
+)
+
+
+def _not_a_place(value: Any) -> bool:
+    """A value no destination can hold, whatever its argument is called: a boolean, or a date or
+    time (``valid_to: "2026-12-10T18:00"``, a range's ``to``). The name heuristic alone read
+    ``valid_to`` as a recipient and held a door code's expiry "from nowhere". An account number
+    written as a number stays a destination."""
+    if isinstance(value, bool):
+        return True
+    return isinstance(value, str) and _TEMPORAL.fullmatch(value.strip()) is not None
+
+
 def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     """The argument paths that decide where data or money goes: ``tool.destinations`` when the
     tool declares them (plus an undeclared argument named like a destination whose value holds an
     e-mail address or a URL), else argument names (:data:`DESTINATION_NAMES`; for ``destructive`` or
-    ``access_control`` tools also the file to delete or share) and JSON-Schema ``format: email |
+    ``access_control`` tools also the file to delete or share, for ``access_control`` tools also who
+    gets in: ``username``, ``member``, …) and JSON-Schema ``format: email |
     uri`` properties. A path names a container (``attendees[]``) or a leaf (``attendees[].email``);
     every leaf under a destination path is a destination."""
     if tool.destinations:
@@ -675,9 +710,9 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
             and _domains_of(value, bare=False)
         }
         return frozenset(tool.destinations) | frozenset(extra)
-    names = (
-        DESTINATION_NAMES | _FILE_NAMES if (tool.destructive or tool.access_control) else DESTINATION_NAMES
-    )
+    names = DESTINATION_NAMES | _FILE_NAMES if (tool.destructive or tool.access_control) else DESTINATION_NAMES
+    if tool.access_control:
+        names = names | _PRINCIPAL_NAMES
     found: set[str] = set(_schema_destinations(tool.input_schema))
 
     def walk(path: str, value: Any) -> None:
@@ -685,7 +720,7 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
             for k, v in value.items():
                 p = f"{path}.{k}" if path else str(k)
                 leaf = p + "[]" if isinstance(v, list | tuple) else p
-                if _name_matches(str(k), names):
+                if _name_matches(str(k), names) and not _not_a_place(v):
                     found.add(leaf)
                 if isinstance(v, list | tuple):
                     for x in v:
