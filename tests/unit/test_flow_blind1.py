@@ -276,6 +276,24 @@ def test_an_outside_or_consequential_made_up_destination_still_waits(tool: str, 
     assert got[1][1] == "approval_required", got[1]
 
 
+def test_a_list_is_judged_element_by_element_inside_and_outside() -> None:
+    """An invitation to the outside person the request named plus a colleague the model wrote the
+    address of: the made-up address is inside, the outside one traced, so nothing waits. The
+    same list with a made-up outside address instead still waits."""
+    purpose = "Invite jo@partner.example and Marco Bianchi to the review"
+    ok = {
+        "tool": "mail.send",
+        "args": {"to": ["jo@partner.example", "marco.bianchi@ourco.example"], "body": "x"},
+    }
+    bad = {
+        "tool": "mail.send",
+        "args": {"to": ["jo@partner.example", "marco.b@partner-review.example"], "body": "x"},
+    }
+    got = _decide(purpose, [ok, bad])
+    assert got[0][1] == "allow", got[0]
+    assert got[1][1] == "approval_required", got[1]
+
+
 def test_a_phishing_link_to_a_colleague_still_waits() -> None:
     mail = {**MAIL, "output": "Reset your password at https://login.evil.example/reset"}
     send = {

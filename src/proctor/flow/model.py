@@ -130,6 +130,17 @@ class ArgOrigin:
     #: channel or a ticket id): whether it stays inside the organisation (``Provenance.to_cedar``).
     #: Not in the decision record (``to_dict``): the call's domains are in ``destinations``
     domains: tuple[str, ...] = ()
+    #: a destination list's elements one by one: each element's origin and domains (empty: no
+    #: domain), so that a made-up colleague's address beside a traced outside one is not read as
+    #: "an outside destination from nowhere". Empty: the path's ``origin`` and ``domains`` stand
+    #: for every element. Not in the decision record.
+    parts: tuple[tuple[Origin, tuple[str, ...]], ...] = ()
+
+    def outside_origins(self, internal: tuple[str, ...] | list[str]) -> list[Origin]:
+        """The origins of this destination's values that are not shown to stay inside: a domain
+        outside ``internal``, or no domain at all (an IBAN, a channel, a ticket id)."""
+        parts = self.parts or ((self.origin, self.domains),)
+        return [o for o, doms in parts if not (doms and all(is_internal(d, internal) for d in doms))]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -198,7 +209,7 @@ class Provenance:
         dest = [a for a in self.args if a.destination]
         # a destination not shown to stay inside: a domain outside, or no domain at all (an IBAN,
         # a channel, a ticket id: nothing says where it leads)
-        outside = [a for a in dest if not (a.domains and all(is_internal(d, internal) for d in a.domains))]
+        outside = [o for a in dest for o in a.outside_origins(internal)]
         untrusted = self._embedded(Origin.UNTRUSTED)
         named = [a for a in dest if a.path in self.parties] if self.parties else dest
         return {
@@ -222,8 +233,8 @@ class Provenance:
             "embedded_untrusted_kinds": sorted({a.path.rsplit("#", 1)[1] for a in untrusted}),
             "embedded_untrusted_domains": list(self.embedded_domains),
             "off_param_args": list(self.off_param),
-            "external_destination_untrusted": any(a.origin is Origin.UNTRUSTED for a in outside),
-            "external_destination_unsourced": any(a.origin is Origin.NONE for a in outside),
+            "external_destination_untrusted": Origin.UNTRUSTED in outside,
+            "external_destination_unsourced": Origin.NONE in outside,
             # every value (embedded ones too) from the request itself: purpose text, --param,
             # the requester's address; trivially short values count as the intent's
             "all_from_intent": self.checked

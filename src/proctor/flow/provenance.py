@@ -710,7 +710,9 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
             and _domains_of(value, bare=False)
         }
         return frozenset(tool.destinations) | frozenset(extra)
-    names = DESTINATION_NAMES | _FILE_NAMES if (tool.destructive or tool.access_control) else DESTINATION_NAMES
+    names = (
+        DESTINATION_NAMES | _FILE_NAMES if (tool.destructive or tool.access_control) else DESTINATION_NAMES
+    )
     if tool.access_control:
         names = names | _PRINCIPAL_NAMES
     found: set[str] = set(_schema_destinations(tool.input_schema))
@@ -1475,6 +1477,7 @@ class SourceIndex:
         parties: set[str] = set()
 
         where: dict[str, set[str]] = {}  # a destination path's domains (every element's)
+        parts: dict[str, list[tuple[Origin, tuple[str, ...]]]] = {}  # ... and element by element
 
         def keep(path: str, origin: Origin, sources: tuple[str, ...], is_dest: bool) -> None:
             prev = worst.get(path)
@@ -1515,8 +1518,11 @@ class SourceIndex:
                         doms |= found
                     else:
                         doms.add("")  # no domain: never inside
+                    part = tuple(sorted(found))
                 else:
+                    part = ()
                     doms.add("")
+                parts.setdefault(path, []).append((got[0], part))
             if self._params and self._off_param(path, value):
                 off.append(path)
             if not is_dest and isinstance(value, str) and _may_embed(value):
@@ -1527,7 +1533,14 @@ class SourceIndex:
         return Provenance(
             checked=True,
             args=tuple(
-                ArgOrigin(path, origin, sources, dest, _inside_domains(where.get(path)) if dest else ())
+                ArgOrigin(
+                    path,
+                    origin,
+                    sources,
+                    dest,
+                    _inside_domains(where.get(path)) if dest else (),
+                    tuple(parts.get(path, ())) if dest else (),
+                )
                 for path, (origin, sources, dest) in sorted(worst.items())
             ),
             embedded_domains=tuple(sorted(domains)),

@@ -290,7 +290,14 @@ def _unsourced_untrusted(facts: FlowFacts) -> Provenance:
     return dataclasses.replace(
         facts.provenance,
         args=tuple(
-            dataclasses.replace(a, origin=Origin.UNTRUSTED, sources=sources) if a.origin is Origin.NONE else a
+            dataclasses.replace(
+                a,
+                origin=Origin.UNTRUSTED,
+                sources=sources,
+                parts=tuple((Origin.UNTRUSTED if o is Origin.NONE else o, d) for o, d in a.parts),
+            )
+            if a.origin is Origin.NONE
+            else a
             for a in facts.provenance.args
         ),
     )
