@@ -472,3 +472,28 @@ def test_a_held_call_is_exported_once(sb: Sandbox) -> None:
         ("dec-1", EMAIL, {}),
         (str(ran.decision_id), "paid", {}),
     ]
+
+
+def test_kept_arguments_share_the_outputs_bounds(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A denied call's arguments count in `flow.max_outputs` (the oldest go first) and are not
+    kept beyond `flow.max_output_bytes` (never cut): said in the log, and the call is denied all
+    the same."""
+    for sb in _sandbox(tmp_path, extra="flow: {max_outputs: 2, max_output_bytes: 1024}"):
+        p = sb.proctor
+        task_id, token = _start(p)
+        big = CallInput(
+            tool="bank.pay",
+            args={"iban": MADE_UP, "amount": 1, "memo": "x" * 2000},
+            agent="bot",
+            task_token=token,
+        )
+        with caplog.at_level("ERROR", logger="proctor.flow.service"):
+            assert p.decide(big).verdict is Verdict.DENY
+            assert p.flow.settle()
+        assert "not kept" in caplog.text
+        assert p.store.outputs(TaskId(task_id)) == []
+        for amount in (1, 2, 3):
+            assert p.decide(_pay(token, MADE_UP, amount)).verdict is Verdict.DENY
+        assert p.flow.settle()
+        calls = _calls(p.flow.export(task_id))
+        assert [c["args"]["amount"] for c in calls] == [2, 3]

@@ -686,7 +686,8 @@ class Flow:
                 try:
                     self.persist(item, durable=False)
                 except Exception as exc:
-                    log.error("flow: an output of task %s was not kept: %s", item.task_id, type(exc).__name__)
+                    what = "an output" if item.decided is None else f"the arguments of a {item.decided} call"
+                    log.error("flow: %s of task %s was not kept: %s", what, item.task_id, type(exc).__name__)
 
     def _flushed(self, fut: asyncio.Future[Any] | Future[None]) -> None:
         if isinstance(fut, asyncio.Future):
