@@ -497,3 +497,40 @@ def test_kept_arguments_share_the_outputs_bounds(tmp_path: Path, caplog: pytest.
         assert p.flow.settle()
         calls = _calls(p.flow.export(task_id))
         assert [c["args"]["amount"] for c in calls] == [2, 3]
+
+
+def test_refused_calls_never_crowd_out_outputs(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the flow's writer falls behind (half its queue waits), a denied call's arguments are
+    not queued (said in the log): an output the task read is, and reaches the store."""
+    import threading
+
+    from proctor.flow import service
+
+    monkeypatch.setattr(service, "MAX_PENDING", 8)
+    p = sb.proctor
+    task_id, token = _start(p)
+    task = p.tasks.get(task_id)
+    assert p.decide(_pay(token, MADE_UP, 1)).verdict is Verdict.DENY  # the writer thread exists
+    assert p.flow.settle()
+    gate = threading.Event()
+    assert p.flow._writer is not None
+    p.flow._writer.submit(gate.wait, 10)  # the writer is busy
+    try:
+        for i in range(4):
+            _, item = p.flow.observe_local(task, _tool(p, "mail.read"), f"mail {i}")
+            assert item is not None
+            p.flow.persist_soon(item)
+        with caplog.at_level("ERROR", logger="proctor.flow.service"):
+            assert p.decide(_pay(token, MADE_UP, 2)).verdict is Verdict.DENY
+        assert "not kept" in caplog.text
+        _, item = p.flow.observe_local(task, _tool(p, "mail.read"), "mail 4")
+        assert item is not None
+        p.flow.persist_soon(item)
+    finally:
+        gate.set()
+    assert p.flow.settle()
+    kept = p.store.outputs(TaskId(task_id))
+    assert [o.tool for o in kept] == ["bank.pay"] + ["mail.read"] * 5
+    assert [c["args"]["amount"] for c in _calls(p.flow.export(task_id)) if c["tool"] == "bank.pay"] == [1]

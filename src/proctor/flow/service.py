@@ -204,6 +204,8 @@ class Flow:
         self._futures: set[asyncio.Future[Any]] = set()
         #: history events read so far, per task or agent (see :meth:`_events`)
         self._event_logs: dict[tuple[Any, ...], _EventLog] = {}
+        #: denied or held calls whose arguments were not queued (see :meth:`persist_soon`)
+        self._decided_dropped = 0
         #: the thread that writes kept outputs (see :meth:`persist_soon`), made on first use
         self._writer: ThreadPoolExecutor | None = None
 
@@ -652,8 +654,18 @@ class Flow:
         next durable write): the output is in memory already, and the task's next call decided
         here sees it; another process sees it once the write has landed. At most
         :data:`MAX_PENDING` wait; beyond that the oldest are dropped, said in the log (this
-        process keeps them in memory)."""
+        process keeps them in memory). A denied or held call's arguments (:meth:`keep_decided`)
+        wait only while fewer than half that many do: a flood of refused calls never crowds out
+        an output another process must see."""
         with self._lock:
+            if item.decided is not None and len(self._pending) >= MAX_PENDING // 2:
+                self._decided_dropped += 1
+                if self._decided_dropped % 1000 == 1:
+                    log.error(
+                        "flow: the arguments of %d denied or held call(s) not kept: the store writes fall behind",
+                        self._decided_dropped,
+                    )
+                return
             self._pending.append(item)
             if len(self._pending) > MAX_PENDING:
                 dropped = len(self._pending) - MAX_PENDING
@@ -686,7 +698,9 @@ class Flow:
                 try:
                     self.persist(item, durable=False)
                 except Exception as exc:
-                    what = "an output" if item.decided is None else f"the arguments of a {item.decided} call"
+                    what = (
+                        "an output" if item.decided is None else f"the arguments of a call ({item.decided})"
+                    )
                     log.error("flow: %s of task %s was not kept: %s", what, item.task_id, type(exc).__name__)
 
     def _flushed(self, fut: asyncio.Future[Any] | Future[None]) -> None:
