@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -67,10 +68,10 @@ def _children(prefix: str, keys: list[str]) -> set[str]:
         ({"tools": [{}]}, "tools[]."),
     ],
 )
-def test_the_listed_keys_are_what_the_parser_accepts(tmp_path: Path, doc: dict, prefix: str) -> None:
+def test_the_listed_keys_are_what_the_parser_accepts(tmp_path: Path, doc: dict[str, Any], prefix: str) -> None:
     """The introspected keys are the parser's: its refusal of an unknown key lists the same set."""
-    target: dict = {"trust_domain": "t.example", **doc}
-    node: dict = target
+    target: dict[str, Any] = {"trust_domain": "t.example", **doc}
+    node: dict[str, Any] = target
     for part in [p for p in prefix.split(".") if p]:
         child = node[part.removesuffix("[]")]
         node = child[0] if isinstance(child, list) else child
