@@ -68,7 +68,9 @@ def _children(prefix: str, keys: list[str]) -> set[str]:
         ({"tools": [{}]}, "tools[]."),
     ],
 )
-def test_the_listed_keys_are_what_the_parser_accepts(tmp_path: Path, doc: dict[str, Any], prefix: str) -> None:
+def test_the_listed_keys_are_what_the_parser_accepts(
+    tmp_path: Path, doc: dict[str, Any], prefix: str
+) -> None:
     """The introspected keys are the parser's: its refusal of an unknown key lists the same set."""
     target: dict[str, Any] = {"trust_domain": "t.example", **doc}
     node: dict[str, Any] = target
