@@ -62,7 +62,7 @@ def run_checks(ws: Workspace, *, client_config: Path | None = None) -> Iterator[
     """Every check of ``ws`` (and of ``client_config`` when given), as they complete."""
     settings: Settings | None = None
     try:
-        settings = load_settings(ws.config_path, env={})
+        settings = load_settings(ws.config_path)
     except ProctorError as exc:
         yield Finding(FAIL, "config", exc.message, f"edit {ws.config_path} (docs/config-reference.md)")
     else:
