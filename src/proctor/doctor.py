@@ -268,8 +268,9 @@ def _answers(url: str) -> str | None:
     """None when something answers HTTP at ``url`` (any status), else why not."""
     import httpx
 
-    try:
-        httpx.get(url, timeout=_PROBE_TIMEOUT_S, follow_redirects=False)
+    try:  # the status line is enough: an MCP endpoint may answer GET with an endless event stream
+        with httpx.stream("GET", url, timeout=_PROBE_TIMEOUT_S, follow_redirects=False):
+            pass
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__}: {str(exc)[:120]}"
     return None

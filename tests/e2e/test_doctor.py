@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import socket
 import sqlite3
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -72,6 +76,38 @@ def test_a_command_found_only_through_path_warns(ws: Path) -> None:
     assert "upstream t" in warn
     assert "command:" in warn
     assert "true" in warn
+
+
+class _EndlessStream(http.server.BaseHTTPRequestHandler):
+    """Answers GET as an MCP endpoint may: an event stream that does not end."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            while True:
+                self.wfile.write(b": ping\n\n")
+                self.wfile.flush()
+                time.sleep(0.5)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_http_upstream_that_answers_with_a_stream_is_ok(ws: Path) -> None:
+    """The status line is enough: an upstream whose GET is an endless event stream is ok."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EndlessStream)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        _upstreams(ws, {"namespace": "web", "url": f"http://127.0.0.1:{srv.server_port}/mcp"})
+        r = run(ws, "doctor")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert r.returncode == 0, r.stdout
+    assert any(ln.startswith("ok   upstream web") and "answers" in ln for ln in r.stdout.splitlines())
 
 
 def test_an_http_upstream_that_does_not_answer_fails(ws: Path) -> None:
