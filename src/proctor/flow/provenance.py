@@ -62,7 +62,6 @@ What counts as intent and as content (issue 15 follow-up):
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import re
 import unicodedata
@@ -758,15 +757,13 @@ def destination_domains(tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str,
     dests = destination_paths(tool, args)
     if not dests:
         return ()
-    fetch = _is_fetch(tool)
     out: set[str] = set()
     for path, value in leaf_values(args):
         if not isinstance(value, str) or not _is_destination(path, dests):
             continue
         field = path.rsplit(".", 1)[-1].removesuffix("[]")
         out |= _domains_of(value, bare=_name_matches(field, _HOST_NAMES))
-        if fetch:
-            out |= _redirect_hosts(value)
+        out |= _redirect_hosts(value)
     return tuple(sorted(out))
 
 
@@ -1018,11 +1015,15 @@ def _inside_domains(domains: set[str] | None) -> tuple[str, ...]:
 
 def _payload_pieces(value: str) -> Iterator[str]:
     """What a fetch argument carries besides where it goes: a URL's user info, path segments,
-    query keys and values and fragment (percent-decoded); any other value whole; and each of
-    those split at spaces and ``,;|`` too, word by word and two words at a time."""
+    query keys and values and fragment (percent-decoded); any other value whole; and the words
+    (letters and digits) of those in order, one, two and three at a time, across pieces — once
+    with the query keys, once without them: a name or a number split over query values or path
+    segments (``?first=Jane&last=Roe``, ``/123/45/6789``) or joined by a character no word holds
+    (``Jane-Roe``, ``jane_roe``, ``/p/Jane+Roe``) is read again as the output wrote it."""
     bare = value.strip()
     host = url_host(bare)
     pieces: list[str] = []
+    keys: set[int] = set()  # the positions of query keys in ``pieces``
     if host is not None and host != UNKNOWN_HOST:
         try:
             parts = urlsplit(bare.replace("\\", "/"))
@@ -1033,6 +1034,7 @@ def _payload_pieces(value: str) -> Iterator[str]:
                 pieces.append(unquote(parts.netloc.rpartition("@")[0]))
             pieces.extend(unquote(seg) for seg in parts.path.split("/") if seg)
             for k, v in parse_qsl(parts.query, keep_blank_values=True):
+                keys.add(len(pieces))
                 pieces.extend((k, v))
             if parts.fragment:
                 pieces.append(unquote_plus(parts.fragment))
@@ -1040,12 +1042,17 @@ def _payload_pieces(value: str) -> Iterator[str]:
             pieces.append(bare)
     else:
         pieces.append(bare)
-    for piece in pieces:
-        yield piece
-        words = [w for w in _PAYLOAD_SPLIT.split(piece) if w]
-        if len(words) > 1:
-            yield from words
-            yield from (f"{a} {b}" for a, b in itertools.pairwise(words))
+    seen: set[str] = set(pieces)
+    yield from pieces
+    everything = [w for p in pieces for w in _PAYLOAD_WORD.findall(p)]
+    values = [w for i, p in enumerate(pieces) if i not in keys for w in _PAYLOAD_WORD.findall(p)]
+    for words in (everything, values) if keys else (everything,):
+        for n in range(1, _PAYLOAD_WINDOW + 1):
+            for i in range(len(words) - n + 1):
+                window = " ".join(words[i : i + n])
+                if window not in seen:
+                    seen.add(window)
+                    yield window
 
 
 def _singles_out(norm: str) -> bool:
@@ -1090,12 +1097,55 @@ def _as_destination(word: str) -> re.Pattern[str]:
     )
 
 
+#: hosts whose paths belong to different owners, anyone can get one, and what a GET to it
+#: carries reaches its owner (a form's answers, a script's or a bin's log, a bot's messages, a
+#: short link's redirect): a fetch of one is traced by its directory, not by the host alone
+#: (:meth:`SourceIndex._path_mask`)
+_PATH_TENANT_HOSTS = frozenset(
+    {
+        "docs.google.com",
+        "drive.google.com",
+        "script.google.com",
+        "script.googleusercontent.com",
+        "sites.google.com",
+        "forms.gle",
+        "forms.office.com",
+        "github.com",
+        "gist.github.com",
+        "raw.githubusercontent.com",
+        "gitlab.com",
+        "bitbucket.org",
+        "pastebin.com",
+        "webhook.site",
+        "dropbox.com",
+        "notion.so",
+        "airtable.com",
+        "bit.ly",
+        "tinyurl.com",
+        "t.co",
+        "s3.amazonaws.com",
+        "storage.googleapis.com",
+        "api.telegram.org",
+        "discord.com",
+        "hooks.slack.com",
+        "onedrive.live.com",
+        "1drv.ms",
+    }
+)
 #: pieces of a fetch's arguments :meth:`SourceIndex.carries_confidential` looks up at most
-_PAYLOAD_PIECES = 256
-_PAYLOAD_SPLIT = re.compile(r"[\s,;|]+")
+_PAYLOAD_PIECES = 1024
+#: a word of a fetch's payload: letters and digits (``Jane-Roe`` and ``jane_roe`` are two)
+_PAYLOAD_WORD = re.compile(r"[^\W_]+")
+_PAYLOAD_WINDOW = 3
 
 
 _CLASS = {Trust.TRUSTED: Origin.TRUSTED, Trust.UNTRUSTED: Origin.UNTRUSTED}
+#: the request's words that give a boolean argument its value (see ``_unrequested_trivial``); not
+#: ``on``/``yes``/``no``, which requests hold as other words ("on production")
+_SWITCH_WORDS: dict[bool, tuple[str, ...]] = {
+    True: ("true", "enable", "enabled", "activate", "activated"),
+    False: ("false", "disable", "disabled", "deactivate", "deactivated", "off"),
+}
 
 
 def _dec_key(d: Decimal) -> str:
@@ -1356,6 +1406,27 @@ class SourceIndex:
             mask |= post.get("t" + cur, 0)
         return mask
 
+    def _path_mask(self, mask: int, host: str, url: str) -> int:
+        """Of the sources in ``mask`` (those naming ``host``, a platform whose paths belong to
+        different owners: :data:`_PATH_TENANT_HOSTS`), those that also hold the fetched URL's
+        directory on that host (``docs.google.com/forms/d/e/<id>`` for
+        ``…/forms/d/e/<id>/formResponse?…``; the first path segment at least). A link to the
+        team's own document does not vouch for an attacker's form on the same host."""
+        tail = _after_authority(url)
+        path = re.split(r"[?#]", tail, maxsplit=1)[0]
+        segments = [seg for seg in unquote(path).lower().split("/") if seg]
+        if not segments:
+            return mask  # the platform's home page: the host is all there is
+        directory = "/".join(segments[:-1] or segments)
+        bare = host.removeprefix("www.")
+        needles = (f"{bare}/{directory}", f"www.{bare}/{directory}")
+        found = 0
+        for slot in _bits(mask):
+            src = self._slots[slot]
+            if src is not None and any(_contains(src.norm, n) for n in needles):
+                found |= 1 << slot
+        return found
+
     def _trace_fetch(self, value: str) -> tuple[Origin, tuple[str, ...]] | None:
         """A fetch's URL traced by the host it reaches (:meth:`_host_mask`), and the host of every
         URL written inside its path or query (:func:`_redirect_hosts`: an open redirect leads
@@ -1368,7 +1439,10 @@ class SourceIndex:
             if host is None:
                 continue
             for h in (host, *sorted(_redirect_hosts(bare))):
-                got = self._origin(self._host_mask(h))
+                mask = self._host_mask(h)
+                if h == host and h.removeprefix("www.") in _PATH_TENANT_HOSTS:
+                    mask = self._path_mask(mask, h, bare)
+                got = self._origin(mask)
                 if worst is None or _ORDER[got[0]] > _ORDER[worst[0]]:
                     worst = got
                 elif got[0] is worst[0]:
@@ -1463,6 +1537,25 @@ class SourceIndex:
                 return False
         return True
 
+    def _unrequested_trivial(self, value: Any) -> bool:
+        """``value`` is too short to trace (counted as the intent's, see :meth:`_trace_leaf`) or a
+        boolean, and the request (purpose, ``--param``) does not hold it: a number as a number,
+        a short string as a word, ``True`` as ``true``/``enable``/``enabled``/``activate``,
+        ``False`` as ``false``/``disable``/``disabled``/``deactivate``/``off``. An injection
+        that flips a switch or zeroes a count the request only mentioned must not pass for the
+        requester's own value (``Provenance.all_from_intent``)."""
+        intent = self._intent_mask
+        post = self._post
+        if isinstance(value, bool):
+            words = _SWITCH_WORDS[value]
+            return not any(post.get("t" + w, 0) & intent for w in words)
+        if isinstance(value, int | float | Decimal):
+            return _trivial_number(value) and not self._lookup_number(value) & intent
+        if isinstance(value, str):
+            stripped = value.strip()
+            return 0 < len(stripped) < 3 and not self._lookup_str(stripped) & intent
+        return False
+
     def trace(self, tool: ToolRecord, args: Mapping[str, Any]) -> Provenance:
         """Every leaf argument value's best origin, and the URLs, e-mail addresses and IBANs
         embedded in free-text values (paths ``<arg>#url``, ``#email``, ``#iban``); ``checked=False``
@@ -1487,8 +1580,11 @@ class SourceIndex:
                 merged = tuple(sorted(set(prev[1]) | set(sources)))
                 worst[path] = (origin, merged, is_dest or prev[2])
 
+        unrequested = False
         for path, value in leaf_values(args):
             is_dest = _is_destination(path, dests)
+            if not is_dest and not unrequested and self._unrequested_trivial(value):
+                unrequested = True
             if (
                 is_dest
                 and isinstance(value, str)
@@ -1510,9 +1606,10 @@ class SourceIndex:
                 doms = where.setdefault(path, set())
                 if isinstance(value, str):
                     field = path.rsplit(".", 1)[-1].removesuffix("[]")
+                    # a URL written in a destination URL's path or query (an open redirect, a
+                    # proxy: ``https://ourco.example/out?to=https://evil.io``) is where it leads too
                     found = _domains_of(value, bare=_name_matches(field, _HOST_NAMES))
-                    if fetch:
-                        found |= _redirect_hosts(value)
+                    found |= _redirect_hosts(value)
                     if found:
                         parties.add(path)
                         doms |= found
@@ -1547,6 +1644,7 @@ class SourceIndex:
             off_param=tuple(sorted(set(off))),
             parties=tuple(sorted(parties)),
             carries_confidential=fetch and self.carries_confidential(args),
+            unrequested_trivial=unrequested,
         )
 
     def destination_domains(self, tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:
