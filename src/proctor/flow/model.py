@@ -177,6 +177,10 @@ class Provenance:
     #: where the request asked only to check): such values count as the intent's everywhere
     #: else, but not for ``all_from_intent``
     unrequested_trivial: bool = False
+    #: the destination paths that name what a call changes access to (the file to share: a
+    #: destination by name for a tool flagged ``access_control``), not who gets access; the rest
+    #: are its audience (``audience_seen`` in :meth:`to_cedar`)
+    objects: tuple[str, ...] = ()
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -248,6 +252,8 @@ class Provenance:
             and not self.unrequested_trivial
             and all(a.origin is Origin.INTENT for a in self.args),
             "carries_confidential": self.carries_confidential,
+            # a destination with a value that is not the object acted on (the grantee of a share)
+            "audience_seen": any(a.path not in self.objects for a in dest),
         }
 
     def to_record(self) -> dict[str, Any]:

@@ -1005,6 +1005,22 @@ def embedded_values(text: str) -> list[tuple[str, str, str | None]]:
     return out
 
 
+def _objects(tool: ToolRecord, paths: Iterator[str]) -> tuple[str, ...]:
+    """Of a call's destination ``paths``, those of a tool flagged ``access_control`` that name the
+    object it changes access to (the file, the document: :data:`_FILE_NAMES`), not who gets in:
+    ``Provenance.objects``. A share of the file the request named with ``type: anyone`` has a
+    traced destination and no grantee."""
+    if not tool.access_control:
+        return ()
+    who = DESTINATION_NAMES | _PRINCIPAL_NAMES
+    out = []
+    for path in paths:
+        field = path.rsplit(".", 1)[-1].removesuffix("[]")
+        if _name_matches(field, _FILE_NAMES) and not _name_matches(field, who):
+            out.append(path)
+    return tuple(sorted(out))
+
+
 def _inside_domains(domains: set[str] | None) -> tuple[str, ...]:
     """A destination path's domains for ``ArgOrigin.domains``: empty (never inside) when one of
     its values has no domain."""
@@ -1645,6 +1661,7 @@ class SourceIndex:
             parties=tuple(sorted(parties)),
             carries_confidential=fetch and self.carries_confidential(args),
             unrequested_trivial=unrequested,
+            objects=_objects(tool, (p for p, (_, _, d) in worst.items() if d)),
         )
 
     def destination_domains(self, tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:
