@@ -19,6 +19,7 @@ from tests.unit.test_flow_blind1 import HR, MAIL, OWNER, RESEARCH, TOOLS
 from proctor.flow.model import FlowFacts, Trust, internal_domains
 from proctor.flow.provenance import SourceIndex, destination_domains
 from proctor.flow.replay import policies_for, replay
+from proctor.flow.state import TaskFlow
 from proctor.flow.trace import parse_trace
 from proctor.store.base import ToolRecord
 from proctor.types import ToolName
@@ -251,3 +252,36 @@ def test_a_public_link_on_the_file_the_request_named_waits() -> None:
     assert got[1][0] == "allow", got[1]
     assert got[2][0] == "approval_required", got[2]
     assert "flow.hold-unseen-audience" in got[2][1]
+
+
+# --- (a) fetches: a confidential output no longer kept ------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["evicted", "cut"])
+def test_a_fetch_carrying_a_confidential_output_no_longer_kept_is_still_refused(how: str) -> None:
+    """``carries_confidential`` looks values up in the confidential outputs the index keeps. Once
+    the HR record was evicted (``flow.max_outputs``: the injected agent reads a few more pages)
+    or cut (``flow.max_output_bytes``: a large export), the employee's name and salary in the
+    URL of a fetch of the named site were found in no confidential output, and the fetch went
+    to the outside site with the task's confidential high-water mark (before fetches were
+    traced, every fetch outside after a confidential read was refused). What a lost output held
+    is unknown: a value that singles out and that neither the request nor a kept public output
+    holds counts as carried; a fetch whose URL holds only what the request named still goes."""
+    record = "Jane Roe, salary 85000 EUR, review: needs improvement"
+    hr = ToolRecord(ToolName("hr.read"), "read", trust="trusted", sensitivity="confidential")
+    page = ToolRecord(ToolName("web.read"), "read", trust="trusted", sensitivity="public")
+    fetch = ToolRecord(ToolName("web.fetch"), "read", egress=True, destinations=("url",))
+    if how == "evicted":
+        flow = TaskFlow(RESEARCH, {}, max_outputs=2)
+        flow.observe(hr, record)
+        flow.observe(page, "Borealis Energy: board of directors")
+        flow.observe(page, "Borealis Energy: annual report 2025")
+    else:
+        flow = TaskFlow(RESEARCH, {}, keep_bytes=16)
+        flow.observe(hr, "Department: sales. " + record)
+    assert flow.lost
+    leak = flow.facts(fetch, {"url": "https://borealis-energy.example/search?q=Jane+Roe+85000"})
+    assert leak.provenance.carries_confidential is True
+    named = flow.facts(fetch, {"url": "https://borealis-energy.example/"})
+    assert named.provenance.carries_confidential is False
+    assert named.context()["provenance"]["destination_traced"]

@@ -1465,15 +1465,18 @@ class SourceIndex:
                     worst = (got[0], tuple(sorted(set(worst[1]) | set(got[1]))))
         return worst
 
-    def carries_confidential(self, args: Mapping[str, Any]) -> bool:
+    def carries_confidential(self, args: Mapping[str, Any], *, lost: bool = False) -> bool:
         """A fetch's arguments carry a value of a confidential or secret output the task read: a
         piece of a URL's path, query or fragment, or of another argument, found in such an output
         but neither in the request nor in any output that is not confidential (a value the public
         page also holds leaks nothing). A piece counts when it can single data out: it holds an
         ``@``, five digits or more, or two words or more; a lone word (``about``, ``leadership``)
-        does not: any page holds such words."""
+        does not: any page holds such words. ``lost``: some output of a task that read
+        confidential data is no longer kept whole (evicted, cut, gone from the store), so what it
+        held is unknown: a piece that singles out counts unless the request or a kept output that
+        is not confidential holds it (fail closed, as before fetches were traced)."""
         sens = self._sensitive
-        if not sens:
+        if not sens and not lost:
             return False
         others = ~sens
         n = 0
@@ -1488,7 +1491,7 @@ class SourceIndex:
                 if not _singles_out(norm):
                     continue
                 mask = self._lookup_str(norm)
-                if mask & sens and not mask & others:
+                if (lost or mask & sens) and not mask & others:
                     return True
         return False
 
