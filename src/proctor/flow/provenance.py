@@ -688,7 +688,27 @@ def _not_a_place(value: Any) -> bool:
     return isinstance(value, str) and _TEMPORAL.fullmatch(value.strip()) is not None
 
 
+def _fetch_urls(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """For a fetch (:func:`_is_fetch`), every argument whose value is one URL whole, whatever its
+    name (``proxy``, ``callback``, ``via``): the request may reach it."""
+    if not _is_fetch(tool):
+        return frozenset()
+    return frozenset(
+        path
+        for path, value in leaf_values(args)
+        if isinstance(value, str)
+        and len(value) <= LONG_TEXT
+        and not any(c.isspace() for c in value.strip())
+        and url_host(value) is not None
+    )
+
+
 def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """See :func:`_destination_paths`; for a fetch also every argument that is a URL whole."""
+    return _destination_paths(tool, args) | _fetch_urls(tool, args)
+
+
+def _destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     """The argument paths that decide where data or money goes: ``tool.destinations`` when the
     tool declares them (plus an undeclared argument named like a destination whose value holds an
     e-mail address or a URL), else argument names (:data:`DESTINATION_NAMES`; for ``destructive`` or
@@ -775,6 +795,8 @@ def _is_fetch(tool: ToolRecord) -> bool:
 #: how many times a fetch URL's path and query are percent-decoded when looking for a URL inside
 _DECODE_ROUNDS = 3
 _SCHEME_RELATIVE = re.compile(r"(?:^|[=&?/])(//[^\s/?#&]+)")
+#: a special scheme followed by any number of slashes and a host (``https:/evil.io``)
+_LOOSE_URL = re.compile(r"(?<![a-z0-9+.-])(?:https?|wss?|ftp):/*[^\s/<>\"'`?#&=]+", re.IGNORECASE)
 
 
 def _after_authority(url: str) -> str:
@@ -804,9 +826,16 @@ def _redirect_hosts(value: str) -> set[str]:
             if decoded == tail:
                 break
             tail = decoded
+        # as a browser reads a redirect's Location: ``\`` is ``/``, and a special scheme takes any
+        # number of slashes (``https:/evil.io``, ``https:evil.io``, ``/\evil.io``)
+        tail = tail.replace("\\", "/")
         for m in _URL.finditer(tail):
             h = url_host(m.group(0).rstrip(_URL_TRAIL))
             if h:
+                out.add(h)
+        for m in _LOOSE_URL.finditer(tail):
+            h = url_host(m.group(0))
+            if h and h != UNKNOWN_HOST:
                 out.add(h)
         for m in _SCHEME_RELATIVE.finditer(tail):
             h = url_host(m.group(1))
