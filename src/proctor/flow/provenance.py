@@ -1050,6 +1050,13 @@ def _objects(tool: ToolRecord, paths: Iterator[str]) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+def _all_addresses(value: str) -> bool:
+    """Every piece of a destination string is an e-mail address (a recipient), none a URL or a
+    host name."""
+    pieces = [p.strip(_EDGE + "\"'") for p in _split_destination(value)]
+    return bool(pieces) and all("@" in p and url_host(p) is None for p in pieces)
+
+
 def _inside_domains(domains: set[str] | None) -> tuple[str, ...]:
     """A destination path's domains for ``ArgOrigin.domains``: empty (never inside) when one of
     its values has no domain."""
@@ -1660,6 +1667,12 @@ class SourceIndex:
                     found |= _redirect_hosts(value)
                     if found:
                         parties.add(path)
+                    if found and tool.effect == "write" and not _all_addresses(value):
+                        # a write's URL or host names what it changes (a page, a record, a
+                        # webhook), not who receives: the organisation's own page chosen by an
+                        # injection is no safer for being inside
+                        found = set()
+                    if found:
                         doms |= found
                     else:
                         doms.add("")  # no domain: never inside
