@@ -703,9 +703,22 @@ def _fetch_urls(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     )
 
 
+def _send_addresses(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """For a ``send``, every argument whose value is e-mail addresses whole, whatever its name
+    (``notify``, ``watchers``, ``copy``): a message tool delivers to the addresses it is given."""
+    if tool.effect != "send":
+        return frozenset()
+    return frozenset(
+        path
+        for path, value in leaf_values(args)
+        if isinstance(value, str) and "@" in value and len(value) <= LONG_TEXT and _all_addresses(value)
+    )
+
+
 def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
-    """See :func:`_destination_paths`; for a fetch also every argument that is a URL whole."""
-    return _destination_paths(tool, args) | _fetch_urls(tool, args)
+    """See :func:`_destination_paths`; for a fetch also every argument that is a URL whole, for a
+    send every argument that is e-mail addresses whole."""
+    return _destination_paths(tool, args) | _fetch_urls(tool, args) | _send_addresses(tool, args)
 
 
 def _destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
