@@ -411,3 +411,14 @@ def test_a_post_to_a_channel_the_request_holds_only_as_prose_waits() -> None:
     }
     decision, policies = _decide("Summarize all unread mail for me", [mail, post])[-1]
     assert decision == "approval_required", policies
+
+
+def test_the_senders_own_address_is_not_a_recipient() -> None:
+    """Reading every address-valued argument of a send as a recipient must not make the sender's
+    address the model wrote (``from``) a made-up destination: a customer message to the customer
+    the CRM holds still goes."""
+    from proctor.flow.provenance import destination_paths
+
+    send = ToolRecord(ToolName("mail.send"), "send", destinations=("to[]",))
+    args = {"to": ["jo@client.example"], "from": "support@ourco.example", "notify": "a@b.example"}
+    assert destination_paths(send, args) == frozenset({"to[]", "notify"})

@@ -705,14 +705,24 @@ def _fetch_urls(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
 
 def _send_addresses(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     """For a ``send``, every argument whose value is e-mail addresses whole, whatever its name
-    (``notify``, ``watchers``, ``copy``): a message tool delivers to the addresses it is given."""
+    (``notify``, ``watchers``, ``copy``): a message tool delivers to the addresses it is given;
+    not the sender's own (``from``, ``sender``, ``from_email``)."""
     if tool.effect != "send":
         return frozenset()
     return frozenset(
         path
         for path, value in leaf_values(args)
-        if isinstance(value, str) and "@" in value and len(value) <= LONG_TEXT and _all_addresses(value)
+        if isinstance(value, str)
+        and "@" in value
+        and len(value) <= LONG_TEXT
+        and not _is_sender(path.rsplit(".", 1)[-1].removesuffix("[]"))
+        and _all_addresses(value)
     )
+
+
+def _is_sender(name: str) -> bool:
+    n = _snake(name)
+    return n in ("from", "sender") or n.startswith(("from_", "sender_"))
 
 
 def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
