@@ -46,7 +46,7 @@ from proctor.errors import FlowFailed, ProctorError, ValidationError
 from proctor.flow.counters import HistoryEvent, evaluate, event_for
 from proctor.flow.model import FlowFacts, Labels, TaskLabels, internal_domains
 from proctor.flow.state import TaskFlow
-from proctor.flow.trace import Trace, TraceCall, TraceTask, load_trace
+from proctor.flow.trace import Trace, TraceCall, TraceError, TraceTask, load_trace
 from proctor.policy.engine import Decision, PolicyEngine, deny
 from proctor.policy.loader import PolicySet
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
@@ -91,6 +91,31 @@ class CallReport:
     def changed(self) -> bool:
         return self.baseline_decision is not None and self.baseline_decision != self.decision
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # sent from a forked worker (``--jobs``): rebuilt with its constructor, several times
+        # faster to unpickle than a slotted dataclass's state
+        return (
+            CallReport,
+            (
+                self.trace,
+                self.task,
+                self.call,
+                self.line,
+                self.tool,
+                self.at,
+                self.decision,
+                self.reasons,
+                self.policies,
+                self.provenance,
+                self.meta,
+                self.shadow,
+                self.labels,
+                self.baseline_decision,
+                self.baseline_reasons,
+                self.baseline_policies,
+            ),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "trace": self.trace,
@@ -127,6 +152,9 @@ class TaskReport:
     meta: Mapping[str, Any]
     calls: tuple[CallReport, ...]
     has_baseline: bool = False
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (TaskReport, (self.trace, self.task, self.meta, self.calls, self.has_baseline))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -417,7 +445,8 @@ def _replay_call(
 class _Job:
     """What every file of one replay is replayed with (inherited by forked workers)."""
 
-    traces: tuple[Trace, ...]
+    #: a path is read by the process that replays it (forked workers read their files in parallel)
+    traces: tuple[Trace | Path, ...]
     policies: PolicySet
     baseline: PolicySet | None
     tools: tuple[ToolRecord, ...]
@@ -440,9 +469,13 @@ def _sides(job: _Job) -> tuple[_Side, _Side | None]:
     return cand, base
 
 
-def _replay_file(job: _Job, index: int, sides: tuple[_Side, _Side | None]) -> list[TaskReport]:
+def _replay_file(
+    job: _Job, index: int, sides: tuple[_Side, _Side | None], trace: Trace | None = None
+) -> list[TaskReport]:
     """One trace file, on its own: its own tool lines first, history from none of the others."""
-    trace = job.traces[index]
+    if trace is None:
+        got = job.traces[index]
+        trace = got if isinstance(got, Trace) else load_trace(got)
     cand, base = sides
     catalog = merge_tools([trace], job.tools)
     cand.events.clear()
@@ -469,13 +502,23 @@ def _replay_file(job: _Job, index: int, sides: tuple[_Side, _Side | None]) -> li
     return tasks
 
 
-def _worker_file(index: int) -> list[TaskReport]:
-    """In a forked worker: replay file ``index`` of the inherited job."""
+def _worker_file(index: int) -> tuple[str, list[TaskReport]] | None:
+    """In a forked worker: replay file ``index`` of the inherited job, reading it first when it is
+    a path; None when it is not a valid trace (the parent reads it again and raises the error, so
+    the first invalid file in file order is the one reported, as when the parent reads them all)."""
     job: _Job = _WORKER["job"]
+    got = job.traces[index]
+    if isinstance(got, Trace):
+        trace = got
+    else:
+        try:
+            trace = load_trace(got)
+        except TraceError:
+            return None
     sides = _WORKER.get("sides")
     if sides is None:
         sides = _WORKER["sides"] = _sides(job)
-    return _replay_file(job, index, sides)
+    return trace.name, _replay_file(job, index, sides, trace)
 
 
 def default_jobs() -> int:
@@ -486,10 +529,11 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _parallel(job: _Job, jobs: int) -> list[list[TaskReport]] | None:
-    """The files replayed by ``jobs`` forked processes, in file order; None where processes cannot
-    be forked (the caller replays them here). Each file replays alone whatever process runs it,
-    so the report is the same as one process makes (tests/unit/test_replay_parallel.py)."""
+def _parallel(job: _Job, jobs: int) -> list[tuple[str, list[TaskReport]] | None] | None:
+    """The files replayed by ``jobs`` forked processes, in file order (each file's name and task
+    reports; None for a file that is not a valid trace); None where processes cannot be forked
+    (the caller replays them here). Each file replays alone whatever process runs it, so the
+    report is the same as one process makes (tests/unit/test_replay_parallel.py)."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
     ctx = multiprocessing.get_context("fork")
@@ -523,19 +567,28 @@ def replay(
     ``jobs`` > 1 replays the files in that many forked processes (files are independent: each
     replays alone); the report is the same. ``cache=False`` turns the engines' decision caches off
     (for checking that caching never changes a decision)."""
-    loaded = [t if isinstance(t, Trace) else load_trace(t) for t in traces]
-    if not loaded:
+    if not traces:
         raise ValidationError("no trace to replay")
-    job = _Job(
-        tuple(loaded), policies, baseline, tuple(tools), max_outputs, max_output_bytes, cache, tuple(internal)
-    )
-    per_file = _parallel(job, jobs) if jobs > 1 and len(loaded) > 1 else None
-    if per_file is None:
+    parallel = jobs > 1 and len(traces) > 1
+    # with workers, each reads the files it replays (in parallel); else all are read first
+    given = tuple(t if parallel or isinstance(t, Trace) else load_trace(t) for t in traces)
+    job = _Job(given, policies, baseline, tuple(tools), max_outputs, max_output_bytes, cache, tuple(internal))
+    done = _parallel(job, jobs) if parallel else None
+    per_file: list[tuple[str, list[TaskReport]]] = []
+    if done is not None:
+        for index, got in enumerate(done):
+            if got is None:  # not a valid trace: read it here, which raises its error (file:line)
+                trace = given[index]
+                trace = trace if isinstance(trace, Trace) else load_trace(trace)
+                got = trace.name, _replay_file(job, index, _sides(job), trace)
+            per_file.append(got)
+    else:
+        loaded = [t if isinstance(t, Trace) else load_trace(t) for t in given]
         sides = _sides(job)
-        per_file = [_replay_file(job, index, sides) for index in range(len(loaded))]
+        per_file = [(t.name, _replay_file(job, index, sides, t)) for index, t in enumerate(loaded)]
     return ReplayReport(
         policies=policies.version,
         baseline=None if baseline is None else baseline.version,
-        tasks=tuple(t for file_tasks in per_file for t in file_tasks),
-        traces=tuple(t.name for t in loaded),
+        tasks=tuple(t for _, file_tasks in per_file for t in file_tasks),
+        traces=tuple(name for name, _ in per_file),
     )
