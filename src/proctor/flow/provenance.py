@@ -867,12 +867,18 @@ def _redirect_hosts(value: str) -> set[str]:
     return out
 
 
+#: a destination string :func:`_split_destination` leaves whole (``\s`` is ``str.isspace``)
+_ONE_PIECE = re.compile(r'[^\s,;"]+')
+
+
 def _split_destination(value: str) -> list[str]:
     """The pieces of a destination string as a mail system or an HTTP client reads a list in one
     string: split at ``,``, ``;`` and whitespace outside double quotes (a quoted local part such as
     ``"bob@acme.com"@evil.io`` stays whole). A piece that starts no address or URL (no ``@``, not
     URL-like) after a URL and a ``,``/``;``/tab/newline is part of that URL (tab, CR and LF are
     removed, as WHATWG does: ``https://example.com<TAB>.evil.io`` is ``example.com.evil.io``)."""
+    if _ONE_PIECE.fullmatch(value):  # no separator, quote or space: one piece (most values)
+        return [value]
     pieces: list[tuple[str, str]] = []  # (separator before, piece)
     buf: list[str] = []
     sep: list[str] = []

@@ -32,6 +32,7 @@ Rules (documented in docs/trace-format.md):
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -302,8 +303,8 @@ def _cedar_facts(facts: FlowFacts) -> FlowFacts:
     return replace(facts, task=TaskLabels(read_untrusted=t.read_untrusted, max_sensitivity=t.max_sensitivity))
 
 
-def _side(ps: PolicySet, cache: bool = True) -> _Side:
-    return _Side(PolicyEngine(ps, cache=cache), tuple(ps.counters))
+def _side(ps: PolicySet, cache: bool = True, entities: dict[tuple[Any, ...], Any] | None = None) -> _Side:
+    return _Side(PolicyEngine(ps, cache=cache, entities=entities), tuple(ps.counters))
 
 
 def _shadow(d: Decision) -> dict[str, Any] | None:
@@ -462,10 +463,13 @@ _WORKER: dict[str, Any] = {}
 
 
 def _sides(job: _Job) -> tuple[_Side, _Side | None]:
-    cand = _side(job.policies, job.cache)
+    # both sets decide on the same records: they share the parsed Cedar entities
+    entities: dict[tuple[Any, ...], Any] | None = {} if job.cache else None
+    cand = _side(job.policies, job.cache, entities)
     base = None
     if job.baseline is not None:
-        base = cand if job.baseline.version == job.policies.version else _side(job.baseline, job.cache)
+        same = job.baseline.version == job.policies.version
+        base = cand if same else _side(job.baseline, job.cache, entities)
     return cand, base
 
 
@@ -538,11 +542,15 @@ def _parallel(job: _Job, jobs: int) -> list[tuple[str, list[TaskReport]] | None]
         return None
     ctx = multiprocessing.get_context("fork")
     _WORKER["job"] = job
+    # what the workers inherit is never collected there: a collection in a worker would walk (and
+    # so copy, page by page) the whole inherited heap
+    gc.freeze()
     try:
         with ctx.Pool(min(jobs, len(job.traces))) as pool:
             # one file at a time, biggest first would balance better; file order keeps it simple
             return pool.map(_worker_file, range(len(job.traces)), chunksize=1)
     finally:
+        gc.unfreeze()
         _WORKER.clear()
 
 

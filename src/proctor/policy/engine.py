@@ -322,6 +322,33 @@ def _plan_for(ps: PolicySet, tool: ToolRecord, attrs: dict[str, Any]) -> _Plan:
     return _Plan.of(tool.effect, ps.reads(tool.effect, tool.effect, attrs))
 
 
+class _Result:
+    """What a decision reads of Cedar's answer (``cedarpy.AuthzResult``'s ``allowed`` and
+    ``diagnostics``), read from the answer's JSON without building cedarpy's wrappers."""
+
+    __slots__ = ("allowed", "diagnostics", "errors", "reasons")
+
+    def __init__(self, answer: Mapping[str, Any]) -> None:
+        diag = answer.get("diagnostics") or {}
+        self.allowed = answer["decision"] == "Allow"
+        self.reasons: list[str] = diag.get("reason", [])
+        self.errors: list[Any] = diag.get("errors", [])
+        self.diagnostics = self
+
+
+_BATCH = getattr(getattr(cedarpy, "_internal", None), "is_authorized_batch", None)
+
+
+def _authorize(request: dict[str, Any], policies: Any, entities: Any) -> Any:
+    """``cedarpy.is_authorized`` for one request whose context is JSON text and whose entities are
+    a parsed handle: the same evaluation, without the wrapper's per-call copying and objects (a
+    replay makes thousands). Falls back to the public call if cedarpy's internals differ."""
+    inner = getattr(entities, "_inner", None)
+    if _BATCH is None or inner is None or not isinstance(request.get("context"), str):
+        return cedarpy.is_authorized(request, policies, entities)
+    return _Result(json.loads(_BATCH([request], policies, inner, None, False)[0]))
+
+
 #: one encoder, made once (``json.dumps`` with any option builds a new one per call)
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _NO_CONTEXT = NO_FACTS.context()
@@ -351,12 +378,21 @@ class PolicyEngine:
     An invalid new set is refused and the last good one keeps serving.
     """
 
-    def __init__(self, policies: PolicySet, *, cache: bool = True) -> None:
+    def __init__(
+        self, policies: PolicySet, *, cache: bool = True, entities: dict[tuple[Any, ...], Any] | None = None
+    ) -> None:
+        #: ``entities``: a cache of parsed Cedar entities to share with other engines deciding on the
+        #: same records (``proctor replay``'s candidate and baseline): they do not depend on the
+        #: policy set (keyed on the records' names and versions, the action and the task's labels)
+        self._entities = entities
         #: the active set and the cache of its outcomes, swapped together: a decision reads both in
         #: one step, so an outcome of one set can never be stored in (or served from) another's cache
-        self._state: tuple[PolicySet, _Cache] = (policies, _Cache())
+        self._state: tuple[PolicySet, _Cache] = (policies, self._new_cache())
         self._use_cache = cache
         self._lock = threading.Lock()
+
+    def _new_cache(self) -> _Cache:
+        return _Cache() if self._entities is None else _Cache(entities=self._entities)
 
     @property
     def policy_set(self) -> PolicySet:
@@ -391,7 +427,7 @@ class PolicyEngine:
         with self._lock:
             if new.version == self._state[0].version:
                 return False
-            self._state = (new, _Cache())
+            self._state = (new, self._new_cache())
             return True
 
     def decide(
@@ -700,10 +736,10 @@ class PolicyEngine:
         }
         # only the policies whose action scope can match (PolicySet.for_action): the same answer
         cedar, cedar_full = ps.for_action(plan.action, tool.effect, plan.attrs)
-        result = cedarpy.is_authorized(request, cedar, ents)
+        result = _authorize(request, cedar, ents)
         out = self._outcome(ps, tool, scope, result)
         if cedar_full is not None:
-            full = self._outcome(ps, tool, scope, cedarpy.is_authorized(request, cedar_full, ents))
+            full = self._outcome(ps, tool, scope, _authorize(request, cedar_full, ents))
             out = _Outcome(
                 out.verdict,
                 out.reasons,
