@@ -304,7 +304,8 @@ def _cedar_facts(facts: FlowFacts) -> FlowFacts:
 
 
 def _side(ps: PolicySet, cache: bool = True, entities: dict[tuple[Any, ...], Any] | None = None) -> _Side:
-    return _Side(PolicyEngine(ps, cache=cache, entities=entities), tuple(ps.counters))
+    engine = PolicyEngine(ps, cache=cache, entities=entities, across_tasks=True)
+    return _Side(engine, tuple(ps.counters))
 
 
 def _shadow(d: Decision) -> dict[str, Any] | None:

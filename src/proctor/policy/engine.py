@@ -368,6 +368,39 @@ def _call_alone(
     return FlowFacts(history=history)
 
 
+def _task_view(ps: PolicySet, agent: AgentRecord, task: TaskRecord) -> tuple[Any, ...] | None:
+    """What a decision under ``ps`` can read of ``agent`` and ``task``: the fields of their Cedar
+    entities (``entities_json_base``) and those :func:`check_scope` reads, without the task's id,
+    purpose and requester unless some policy may read them. None (key on the records) when that
+    cannot be known: the set's policy bodies are not all at hand, or some policy names a ``Task``
+    entity type or literal (the only way Cedar can tell one task's id from another's: a task
+    entity is no other entity's parent, and an id is not a string)."""
+    got = ps._memo.get("task-view")
+    if got is None:
+        if not ps.bodies or set(ps.bodies) != set(ps.sources):
+            got = (False, True, True)
+        else:
+            text = json.dumps(ps.bodies, sort_keys=True)
+            got = ('Task"' not in text, "purpose" in text, "requested_by" in text)
+        ps._memo["task-view"] = got
+    shareable, purpose, requester = got
+    if not shareable:
+        return None
+    return (
+        agent.name,
+        agent.owner,
+        agent.status,
+        agent.spiffe_id,
+        task.agent,
+        task.state,
+        task.parent_id is not None,
+        task.allow,
+        task.resources,
+        task.purpose if purpose else None,
+        task.requested_by if requester else None,
+    )
+
+
 _RANK = {Verdict.DENY: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.ALLOW: 2}
 
 
@@ -379,12 +412,21 @@ class PolicyEngine:
     """
 
     def __init__(
-        self, policies: PolicySet, *, cache: bool = True, entities: dict[tuple[Any, ...], Any] | None = None
+        self,
+        policies: PolicySet,
+        *,
+        cache: bool = True,
+        entities: dict[tuple[Any, ...], Any] | None = None,
+        across_tasks: bool = False,
     ) -> None:
         #: ``entities``: a cache of parsed Cedar entities to share with other engines deciding on the
         #: same records (``proctor replay``'s candidate and baseline): they do not depend on the
         #: policy set (keyed on the records' names and versions, the action and the task's labels)
         self._entities = entities
+        #: ``across_tasks``: outcomes are keyed on what Cedar and the scope check see of the agent
+        #: and the task (:func:`_task_view`), not on their records, so tasks that differ only in
+        #: what no policy can read (ids, times, parameters) share them (``proctor replay``)
+        self._across_tasks = across_tasks
         #: the active set and the cache of its outcomes, swapped together: a decision reads both in
         #: one step, so an outcome of one set can never be stored in (or served from) another's cache
         self._state: tuple[PolicySet, _Cache] = (policies, self._new_cache())
@@ -464,7 +506,9 @@ class PolicyEngine:
                 facts = _call_alone(ps, agent, task, tool, args, now)
             resources = resources_of(tool, args)
             # keyed on the records themselves: every field a decision reads, versions included
-            key: tuple[Any, ...] = (agent, task, tool, resources)
+            # (across tasks: every field of theirs Cedar and the scope check can read)
+            view = _task_view(ps, agent, task) if self._across_tasks else None
+            key: tuple[Any, ...] = (agent, task, tool, resources) if view is None else (view, tool, resources)
             typed: str | None = None  # the typed arguments as JSON text (fields in schema order)
             flow = ""  # the flow part of the context, as JSON text (what Cedar sees of the facts)
             # what Cedar sees of the task's labels, when its policies read them (never the count
@@ -486,7 +530,8 @@ class PolicyEngine:
             hit = cache.outcomes.get(key) if self._use_cache else None
             if hit is None:
                 hit = self._evaluate_all(ps, cache, agent, task, tool, resources, plan, seen, flow, typed)
-                if self._use_cache:
+                # (an evaluation error may name the task's entity: such an outcome is never shared)
+                if self._use_cache and not (view is not None and hit.errors):
                     if len(cache.outcomes) >= CACHE_LIMIT:
                         cache.outcomes.clear()
                     cache.outcomes[key] = hit
