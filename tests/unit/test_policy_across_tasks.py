@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.unit.test_policy import NOW, agent, starter_dir, tool
 
 from proctor.policy.engine import PolicyEngine
 from proctor.policy.loader import compile_policies, load_policy_dir
 from proctor.store.base import TaskRecord
 from proctor.types import AgentName, Email, TaskId, TaskState, Verdict
-from tests.unit.test_policy import NOW, agent, starter_dir, tool
 
 ARGS = {"path": "/data/a"}
 

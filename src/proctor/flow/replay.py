@@ -586,11 +586,13 @@ def replay(
     per_file: list[tuple[str, list[TaskReport]]] = []
     if done is not None:
         for index, got in enumerate(done):
-            if got is None:  # not a valid trace: read it here, which raises its error (file:line)
-                trace = given[index]
-                trace = trace if isinstance(trace, Trace) else load_trace(trace)
-                got = trace.name, _replay_file(job, index, _sides(job), trace)
-            per_file.append(got)
+            if got is not None:
+                per_file.append(got)
+                continue
+            # not a valid trace: read it here, which raises its error (file:line)
+            item = given[index]
+            trace = item if isinstance(item, Trace) else load_trace(item)
+            per_file.append((trace.name, _replay_file(job, index, _sides(job), trace)))
     else:
         loaded = [t if isinstance(t, Trace) else load_trace(t) for t in given]
         sides = _sides(job)
