@@ -446,3 +446,22 @@ def test_the_watcher_never_activates_a_file_caught_half_written(tmp_path: Path) 
     assert len(activated) == 1
     assert "t.no-etc" in eng.policy_set.sources
     assert not w.check_once()
+
+
+def test_a_cedarpy_whose_internals_differ_still_decides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests go to cedarpy's internal batch function directly (faster); one called differently
+    (another cedarpy) is given up for the public call, and decisions do not change."""
+    from proctor.policy import engine as eng_mod
+
+    def other(*args: object) -> list[str]:
+        raise TypeError("is_authorized_batch() takes 4 positional arguments")
+
+    monkeypatch.setattr(eng_mod, "_BATCH", [other])
+    eng = PolicyEngine(load_policy_dir(starter_dir(tmp_path)), cache=False)
+    a, t, tl = agent(), task(("fs.*",)), tool()
+    assert eng.decide(a, t, tl, {"path": "/data/a"}, NOW).verdict is Verdict.ALLOW
+    assert eng_mod._BATCH[0] is None
+    assert eng.decide(a, t, tl, {"path": "/data/a"}, NOW).verdict is Verdict.ALLOW
+    assert eng.decide(a, task(("db.*",)), tl, {"path": "/data/a"}, NOW).verdict is Verdict.DENY

@@ -336,17 +336,23 @@ class _Result:
         self.diagnostics = self
 
 
-_BATCH = getattr(getattr(cedarpy, "_internal", None), "is_authorized_batch", None)
+#: the function ``cedarpy.is_authorized`` calls (None: not there, or not called as expected)
+_BATCH: list[Any] = [getattr(getattr(cedarpy, "_internal", None), "is_authorized_batch", None)]
 
 
 def _authorize(request: dict[str, Any], policies: Any, entities: Any) -> Any:
     """``cedarpy.is_authorized`` for one request whose context is JSON text and whose entities are
     a parsed handle: the same evaluation, without the wrapper's per-call copying and objects (a
     replay makes thousands). Falls back to the public call if cedarpy's internals differ."""
-    inner = getattr(entities, "_inner", None)
-    if _BATCH is None or inner is None or not isinstance(request.get("context"), str):
-        return cedarpy.is_authorized(request, policies, entities)
-    return _Result(json.loads(_BATCH([request], policies, inner, None, False)[0]))
+    batch, inner = _BATCH[0], getattr(entities, "_inner", None)
+    if batch is not None and inner is not None and isinstance(request.get("context"), str):
+        try:
+            answers = batch([request], policies, inner, None, False)
+        except TypeError:  # another cedarpy: its internals are called differently
+            _BATCH[0] = None
+        else:
+            return _Result(json.loads(answers[0]))
+    return cedarpy.is_authorized(request, policies, entities)
 
 
 #: one encoder, made once (``json.dumps`` with any option builds a new one per call)
