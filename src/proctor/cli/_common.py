@@ -4,7 +4,7 @@ services; nothing here imports a command module, and no command module imports a
 
 Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
 a degraded `status`, 2 an error (bad input, missing workspace, store problem, an invalid policy set
-for a command that decides), 3 `approval_required`.
+for a command that decides, a port already in use), 3 `approval_required`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from proctor.cli.text import markup_safe
-from proctor.errors import ProctorError, ValidationError
+from proctor.errors import PortInUse, ProctorError, ValidationError
 
 out = Console()
 err = Console(stderr=True)
@@ -39,7 +39,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def fail(exc: ProctorError) -> NoReturn:
-    """Print ``exc`` as one line (its stable code and message) and exit 2."""
+    """Print ``exc`` as one line (its stable code and message) and exit 2. A port in use is said as
+    a person reads it at a terminal: ``proctor: port HOST:PORT is in use (…); choose another…``."""
+    if isinstance(exc, PortInUse):
+        err.print(f"proctor: {markup_safe(exc.message)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     err.print(
         f"[bold red]error[/] {escape(f'[{exc.code}]')}: {markup_safe(exc.message, newlines=True)}",
         highlight=False,
@@ -79,10 +83,11 @@ def emit_json(data: Any) -> None:
 
 
 def ts(value: float | None) -> str:
-    """A timestamp as a table shows it (UTC, to the second), ``-`` for none."""
+    """A timestamp as human output shows it: ISO 8601, UTC, to the second (`2026-12-05T16:04:48Z`);
+    ``-`` for none."""
     if value is None:
         return "-"
-    return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def key_values(items: list[str] | None, option: str) -> dict[str, str]:
