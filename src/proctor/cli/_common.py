@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
@@ -18,6 +19,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from proctor.cli.text import markup_safe
 from proctor.errors import PortInUse, ProctorError, ValidationError
@@ -82,12 +84,70 @@ def emit_json(data: Any) -> None:
     out.print_json(json.dumps(data, default=str))
 
 
+#: columns holding a time (as :func:`ts` prints it): never folded, never cut
+_TIMES = frozenset({"time", "deadline", "expires", "updated", "created"})
+#: columns holding a short word or a count: never folded
+_WHOLE = frozenset({"seq", "kind", "state", "version", "attempts", "waiting", "decision", "effect", "status"})
+
+
+def print_table(table: Table) -> None:
+    """Print a table that stays readable in 80 columns and in a pipe (where rich assumes 80): a
+    narrow console gets columns without a box, and a long cell wraps onto more lines
+    (``fold``) instead of being cut to an ellipsis, so no value is lost; times and short words
+    stay whole on one line."""
+    if out.width < 120:
+        table.box = None
+        table.padding = (0, 1)
+        table.pad_edge = False
+        table.show_edge = False
+    for column in table.columns:
+        header = str(column.header)
+        if header in _TIMES:
+            column.no_wrap = True
+            column.min_width = len("2026-12-05T16:04:48Z")
+        elif header in _WHOLE:
+            column.no_wrap = True
+        else:
+            column.overflow = "fold"
+    out.print(table)
+
+
 def ts(value: float | None) -> str:
     """A timestamp as human output shows it: ISO 8601, UTC, to the second (`2026-12-05T16:04:48Z`);
     ``-`` for none."""
     if value is None:
         return "-"
     return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="Only records from this time on: ISO 8601 (2026-12-05T16:04:48Z) or a duration ago (10m, 2h).",
+    ),
+]
+
+
+def since_time(value: str | None, now: float) -> float | None:
+    """``--since``: an ISO 8601 time (a time without a zone is UTC) or a duration before ``now``
+    (``10m``), as seconds since the epoch; None for none. Anything else is a ValidationError."""
+    from proctor.config import parse_duration
+
+    if value is None:
+        return None
+    text = value.strip()
+    if re.fullmatch(r"\d+(ms|s|m|h|d)", text):  # a duration: 90s, 10m, 2h, 1d
+        return now - parse_duration(text, "--since")
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"--since takes an ISO 8601 time (2026-12-05T16:04:48Z) or a duration (10m), not `{value[:80]}`"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
 
 
 def key_values(items: list[str] | None, option: str) -> dict[str, str]:
@@ -154,6 +214,7 @@ def kill(workspace: str | None, kind: str, target: str, reason: str, state: str 
 __all__ = [
     "PENDING_NOTE",
     "JsonOpt",
+    "SinceOpt",
     "StoreOpt",
     "WorkspaceOpt",
     "emit_json",
@@ -164,6 +225,8 @@ __all__ = [
     "kill",
     "opened",
     "out",
+    "print_table",
+    "since_time",
     "ts",
     "where",
 ]

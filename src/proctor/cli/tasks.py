@@ -7,7 +7,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from proctor.cli._common import PENDING_NOTE, JsonOpt, WorkspaceOpt, emit_json, handled, kill, opened, out, ts
+from proctor.cli._common import (
+    PENDING_NOTE,
+    JsonOpt,
+    WorkspaceOpt,
+    emit_json,
+    handled,
+    kill,
+    opened,
+    out,
+    print_table,
+    ts,
+)
 from proctor.cli.text import cell
 from proctor.tasks.service import task_view
 
@@ -97,7 +108,7 @@ def task_list(
             cell(" ".join(x.allow)),
             cell(ts(x.deadline)),
         )
-    out.print(t)
+    print_table(t)
 
 
 @task_app.command("show")

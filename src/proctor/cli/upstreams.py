@@ -9,7 +9,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, err, fail, handled, key_values, opened, out
+from proctor.cli._common import (
+    JsonOpt,
+    WorkspaceOpt,
+    emit_json,
+    err,
+    fail,
+    handled,
+    key_values,
+    opened,
+    out,
+    print_table,
+)
 from proctor.cli.text import cell, markup_safe
 from proctor.errors import ValidationError
 from proctor.text import safe_text
@@ -152,7 +163,7 @@ def upstream_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> N
             cell(f"{r['timeout_s']:g}s"),
             str(r["pinned_tools"]) if r["pinned_tools"] else "not pinned",
         )
-    out.print(t)
+    print_table(t)
 
 
 @credential_app.command("add")
@@ -342,7 +353,7 @@ def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: Json
             "yes" if r["callable"] else "no",
             cell(r["description"], 60),
         )
-    out.print(t)
+    print_table(t)
     if suggested:
         err.print(
             "[yellow]note[/] a task that declares resources denies tools whose resource argument is not"

@@ -130,7 +130,6 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
     import uvicorn
 
     from proctor.server.api import create_app
-
     from proctor.server.listen import AnnouncingServer, bind_listener
 
     ws = Workspace.find(workspace)
