@@ -12,6 +12,7 @@ from proctor.cli._common import (
     JsonOpt,
     WorkspaceOpt,
     emit_json,
+    err,
     handled,
     kill,
     opened,
@@ -19,7 +20,7 @@ from proctor.cli._common import (
     print_table,
     ts,
 )
-from proctor.cli.text import cell
+from proctor.cli.text import cell, markup_safe
 from proctor.tasks.service import task_view
 
 task_app = typer.Typer(help="Start and end tasks with a declared intent.", no_args_is_help=True)
@@ -55,6 +56,9 @@ def task_start(
 
     with opened(workspace) as p, handled():
         params = [parse_param(x) for x in param or []]
+        # a typo (`mial.*`) would start a task that can call nothing: refused, with the closest names
+        for warning in p.tools.known(p.workspace.root).check_allow(list(dict.fromkeys(allow))):
+            err.print(f"[yellow]warning[/] {markup_safe(warning)}", highlight=False)
         started = p.tasks.start(
             agent=agent,
             purpose=purpose,
