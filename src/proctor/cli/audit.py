@@ -166,7 +166,8 @@ def audit_recover(
 def audit_tail(
     n: Annotated[int, typer.Option("-n", help="How many records.")] = 20,
     follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Then print each new record as it is written, until Ctrl-C.")
+        bool,
+        typer.Option("--follow", "-f", help="Then print each new record as it is written, until Ctrl-C."),
     ] = False,
     since: SinceOpt = None,
     interval: Annotated[

@@ -423,6 +423,8 @@ class GatewayAuth:
             reply["result"], finish = outcome.result, outcome.finish
         except MCPError as exc:
             reply["error"] = {"code": exc.error.code, "message": exc.error.message}
+            if exc.error.data is not None:
+                reply["error"]["data"] = exc.error.data
         except ProctorError as exc:
             reply["result"] = {"content": [{"type": "text", "text": denial_text(exc)}], "isError": True}
         except Exception as exc:

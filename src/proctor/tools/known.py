@@ -83,6 +83,8 @@ class KnownTools:
             if name not in listed:
                 raise NoSuchTool(
                     f"{option} `{name}`: the upstream lists no tool `{name}`"
-                    + (did_you_mean(name, listed) or f"; it lists {', '.join(sorted(listed)[:10]) or 'none'}"),
+                    + (
+                        did_you_mean(name, listed) or f"; it lists {', '.join(sorted(listed)[:10]) or 'none'}"
+                    ),
                     tool=name,
                 )
