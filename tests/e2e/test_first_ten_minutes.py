@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -78,3 +77,255 @@ def test_an_upstream_whose_command_is_missing_is_an_explicit_error(tmp_path: Pat
     rows = json.loads(run(ws.root, "audit", "search", "--decision", "deny", "--json").stdout)
     assert [r["record"]["tool"] for r in rows] == ["git.git_status"]
     assert "upstream_unavailable" in json.dumps(rows[0]["record"])
+
+
+def _env(ws: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "PROCTOR_WORKSPACE": str(ws), "COLUMNS": "200", **extra}
+
+
+def _start(ws: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*PROCTOR, *args], env=_env(ws), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _wait_listening(proc: subprocess.Popen[str], url: str) -> None:
+    """Read the server's stderr until it says it listens on ``url`` (fails if it exits first)."""
+    assert proc.stderr is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if line.strip() == f"listening on {url}":
+            return
+    proc.kill()
+    raise AssertionError(f"never said `listening on {url}`: {''.join(seen)}")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_second_serve_on_a_taken_port_says_so_in_one_line(ws: Path) -> None:
+    """`proctor serve` says where it listens once ready; a second one on the same loopback port
+    prints one line naming the port and the option, and exits 2 (an error), without a traceback."""
+    port = free_port()
+    first = _start(ws, "serve", "--port", str(port))
+    try:
+        _wait_listening(first, f"http://127.0.0.1:{port}")
+        second = subprocess.run(
+            [*PROCTOR, "serve", "--port", str(port)],
+            env=_env(ws),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 2
+        assert second.stderr.splitlines() == [
+            f"proctor: port 127.0.0.1:{port} is in use (another proctor serve?); choose another with --port"
+        ]
+        assert "Traceback" not in second.stderr
+        assert first.poll() is None  # the first one is still serving
+    finally:
+        _stop(first)
+
+
+def test_gateway_http_listens_refuses_a_taken_port_and_names_an_unreachable_upstream(
+    tmp_path: Path,
+) -> None:
+    """`proctor gateway --http` says where it listens; a second one on its port gets one line and
+    exit 2; an HTTP upstream that refuses connections reaches the official MCP client as an
+    explicit error naming it (not `unknown tool`)."""
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=HOLD_0)
+    refused = free_port()  # nothing listens there
+    save_upstreams(
+        ws.root,
+        [
+            upstream_from_mapping(
+                {"namespace": "crm", "url": f"http://127.0.0.1:{refused}/mcp", "default": {"effect": "read"}}
+            )
+        ],
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    with Proctor.open(ws) as p:
+        agent = p.agents.add("bot", "owner@acme.test")
+        svid = p.agents.issue_svid(agent, url)
+        task = p.tasks.start(agent="bot", purpose="crm", allow=["crm.*"], requested_by="r@acme.test")
+    gateway = _start(ws.root, "gateway", "--http", "--no-socket", "--port", str(port))
+    try:
+        _wait_listening(gateway, url)
+        second = subprocess.run(
+            [*PROCTOR, "gateway", "--http", "--no-socket", "--port", str(port)],
+            env=_env(ws.root),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 2
+        assert second.stderr.splitlines() == [
+            f"proctor: port 127.0.0.1:{port} is in use (another proctor gateway?); choose another with --port"
+        ]
+
+        async def session() -> MCPError:
+            import httpx2
+            from mcp.client.streamable_http import streamable_http_client
+
+            h = {"Authorization": f"Bearer {svid}", "Proctor-Task": task.token}
+            transport = streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=30))
+            async with Client(transport, cache=None, mode="legacy") as c:
+                with pytest.raises(MCPError) as raised:
+                    await c.call_tool("crm__lookup", {"id": "1"})
+                return raised.value
+
+        error = anyio.run(session)
+        assert "unknown tool" not in error.error.message
+        assert "upstream `crm` is unavailable: the connection was refused" in error.error.message
+    finally:
+        _stop(gateway)
+
+
+def test_allow_patterns_that_match_no_tool_are_refused_with_a_suggestion(ws: Path) -> None:
+    """`task start --allow 'mial.*'` (a typo) is `no_such_tool` with "did you mean `mail.*`?" and
+    starts nothing; a pattern that matches a tool starts as before; a pattern only an unpinned
+    upstream could match is accepted with a warning (its tools are not known until listed)."""
+    start = ["task", "start", "--agent", "bot", "--purpose", "mail", "--requested-by", "r@acme.test"]
+    typo = run(ws, *start, "--allow", "mial.*")
+    assert typo.returncode == 2
+    assert "no_such_tool" in typo.stderr
+    assert "did you mean `mail.*`?" in " ".join(typo.stderr.split())
+    assert "Traceback" not in typo.stderr
+    name = run(ws, *start, "--allow", "mail.read", "--allow", "mail.sned")
+    assert name.returncode == 2
+    assert "`mail.send`" in name.stderr
+    assert json.loads(run(ws, "task", "list", "--json").stdout) == []
+    assert run(ws, *start, "--allow", "mail.*").returncode == 0
+    assert run(ws, "upstream", "add", "git", "--command", TIME_SERVER).returncode == 0
+    later = run(ws, *start, "--allow", "git.git_status")
+    assert later.returncode == 0, later.stderr
+    assert "upstream `git` is not pinned" in " ".join(later.stderr.split())
+
+
+def test_upstream_add_stores_an_absolute_command_and_warns_when_missing(ws: Path) -> None:
+    """A bare command is resolved on the current PATH and stored absolute (a desktop client starts
+    the gateway with a bare PATH); a missing one is stored as given with a one-line warning; a
+    `--tool-effect` naming a tool the upstream does not list is refused with a suggestion."""
+    path = f"{Path(TIME_SERVER).parent}:/usr/bin:/bin"
+    env = _env(ws, PATH=path)
+
+    def add(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*PROCTOR, "upstream", "add", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    added = add("time", "--command", "mcp-server-time", "--arg", "--local-timezone", "--arg", "UTC")
+    assert added.returncode == 0, added.stderr
+    assert added.stderr == ""
+    typo = add("clock", "--command", "mcp-server-time", "--tool-effect", "get_curent_time=read")
+    assert typo.returncode == 2
+    assert "did you mean `get_current_time`?" in " ".join(typo.stderr.split())
+    missing = add("git", "--command", "no-such-mcp-server-zz")
+    assert missing.returncode == 0, missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+    assert "`no-such-mcp-server-zz` is not on PATH" in missing.stderr
+    stored = {u["namespace"]: u for u in yaml.safe_load((ws / "upstreams.yaml").read_text())["upstreams"]}
+    assert stored["time"]["command"] == TIME_SERVER
+    assert stored["git"]["command"] == "no-such-mcp-server-zz"
+    assert "clock" not in stored
+
+
+def _records(ws: Path, *args: str) -> list[dict[str, Any]]:
+    r = run(ws, "audit", *args, "--json")
+    assert r.returncode == 0, r.stderr
+    return [{**x["record"], "seq": x["seq"]} for x in json.loads(r.stdout)]
+
+
+def test_audit_since_takes_an_iso_time_or_a_duration(ws: Path) -> None:
+    """`--since` on `audit tail` and `audit search`: an ISO 8601 time or a duration ago; a bad
+    value is `invalid_input`, exit 2."""
+    everything = _records(ws, "tail", "-n", "100")
+    assert everything
+    assert _records(ws, "tail", "--since", "1h") == everything
+    assert _records(ws, "tail", "--since", "2099-01-01T00:00:00Z") == []
+    assert _records(ws, "search", "--since", "2099-01-01T00:00:00Z") == []
+    assert _records(ws, "search", "--kind", "tool.registered", "--since", "2000-01-01T00:00:00Z") != []
+    bad = run(ws, "audit", "tail", "--since", "yesterday")
+    assert bad.returncode == 2
+    assert "invalid_input" in bad.stderr
+
+
+def test_audit_tail_follows_new_records_until_stopped(ws: Path) -> None:
+    """`audit tail -f` prints the newest records, then each new one as it is written, until it is
+    stopped (Ctrl-C: exit 0)."""
+    follow = subprocess.Popen(
+        [*PROCTOR, "audit", "tail", "-f", "-n", "1", "--interval", "0.1"],
+        env=_env(ws),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert follow.stdout is not None
+        first = follow.stdout.readline()
+        assert "tool.registered" in first
+        assert "tool=mail.read" in first
+        assert run(ws, "agent", "add", "later-bot", "--owner", "o@acme.test").returncode == 0
+        line = follow.stdout.readline()
+        assert "agent.registered" in line
+        assert "agent=later-bot" in line
+    finally:
+        follow.send_signal(signal.SIGINT)
+        _, err = follow.communicate(timeout=30)
+    assert follow.returncode == 0, err
+    assert "Traceback" not in err
+
+
+def test_human_output_uses_iso_times_and_fits_80_columns(ws: Path) -> None:
+    """Times are ISO 8601 UTC (`2026-12-05T16:04:48Z`). Piped at 80 columns the audit log is a
+    record per line (every time whole, the fields it has named), and a table keeps its ids and
+    times whole on one line (no ellipsis), folding long text instead, within 80 columns."""
+    import re
+
+    def narrow(*args: str) -> str:
+        r = subprocess.run(
+            [*PROCTOR, *args],
+            env=_env(ws, COLUMNS="80"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    iso = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    records = _records(ws, "tail", "-n", "100")
+    lines = narrow("audit", "tail", "-n", "100").splitlines()
+    assert len(lines) == len(records)
+    assert all(
+        re.match(rf"{r['seq']}  {iso}  {re.escape(r['kind'])}\b", line)
+        for r, line in zip(records, lines, strict=True)
+    )
+    assert "tool=mail.read" in lines[-1]
+    start = ["task", "start", "--agent", "bot", "--purpose", "read the mail", "--requested-by", "r@acme.test"]
+    allow = ("--allow", "mail.read", "--allow", "mail.send", "--allow", "mail.*")
+    task = json.loads(run(ws, *start, *allow, "--json").stdout)["task"]["id"]
+    table = narrow("task", "list")
+    assert "…" not in table
+    assert re.search(rf"^{task}\s.*\s{iso}$", table, re.M), table
+    assert max(len(line) for line in table.splitlines()) <= 80

@@ -86,8 +86,10 @@ def emit_json(data: Any) -> None:
 
 #: columns holding a time (as :func:`ts` prints it): never folded, never cut
 _TIMES = frozenset({"time", "deadline", "expires", "updated", "created"})
-#: columns holding a short word or a count: never folded
-_WHOLE = frozenset({"seq", "kind", "state", "version", "attempts", "waiting", "decision", "effect", "status"})
+#: columns holding an id (copied from the output), a short word or a count: never folded
+_WHOLE = frozenset(
+    {"id", "seq", "kind", "state", "version", "attempts", "waiting", "decision", "effect", "status"}
+)
 
 
 def print_table(table: Table) -> None:
@@ -109,6 +111,7 @@ def print_table(table: Table) -> None:
             column.no_wrap = True
         else:
             column.overflow = "fold"
+        column.min_width = max(column.min_width or 0, len(header))  # a header is never folded
     out.print(table)
 
 

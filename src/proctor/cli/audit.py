@@ -85,9 +85,17 @@ def _table(rows: list[Any]) -> Table:
     return t
 
 
+#: narrower than this, the audit log is printed a record per line instead of as a table
+WIDE = 120
+
+
 def _print_rows(rows: list[Any], as_json: bool) -> None:
     if as_json:
         emit_json([_row_dict(r) for r in rows])
+        return
+    if out.width < WIDE:
+        # eight columns do not fit 80 (a pipe is 80 to rich): a log reads, and greps, as lines
+        _print_lines(rows, as_json=False)
         return
     print_table(_table(rows))
 
@@ -214,7 +222,9 @@ def _head_seq(p: Any) -> int:
 
 
 def _print_lines(rows: list[Any], as_json: bool) -> None:
-    """Records as `audit tail -f` prints them: one line each, flushed at once."""
+    """Records a line each (`audit tail -f`, and any listing narrower than :data:`WIDE`): seq,
+    time, kind, the decision, then only the fields the record has (``agent=bot task=tsk_…``) and
+    its detail; with ``as_json``, one JSON object per line. Flushed at once."""
     for r in rows:
         if as_json:
             print(json.dumps(_row_dict(r), default=str, ensure_ascii=False), file=sys.stdout)
@@ -223,10 +233,16 @@ def _print_lines(rows: list[Any], as_json: bool) -> None:
             when = ts(r.ts)
         except (TypeError, ValueError, OverflowError, OSError):
             when = "?"
-        fields = [r.seq, when, r.kind, r.agent or "-", r.task or "-", r.tool or "-", r.decision or "-"]
+        fields = [str(r.seq), when, safe_text(r.kind)]
+        if r.decision:
+            fields.append(safe_text(r.decision))
+        fields += [
+            f"{k}={safe_text(v)}" for k, v in (("agent", r.agent), ("task", r.task), ("tool", r.tool)) if v
+        ]
         detail = _detail(r.kind, parsed_body(r.body))
-        line = "  ".join(safe_text(x) for x in fields) + (f"  {safe_text(detail)}" if detail else "")
-        print(line, file=sys.stdout)
+        if detail:
+            fields.append(safe_text(detail))
+        print("  ".join(fields), file=sys.stdout)
     sys.stdout.flush()
 
 

@@ -35,6 +35,14 @@ def unavailable_reason(exc: BaseException) -> str:
     exc = _leaf(exc)
     if isinstance(exc, ProctorError):
         return public_message(exc)
+    from proctor.gateway.lean import LeanUpstreamError
+
+    if isinstance(exc, LeanUpstreamError):  # the lean HTTP leg's own words, never the upstream's
+        if exc.error is not None:
+            return f"it answered with error {exc.error.get('code')}"
+        if "unreachable" in str(exc):
+            return "the connection was refused or the host is unreachable"
+        return "the connection closed" if exc.closed else "it answered wrongly"
     if isinstance(exc, FileNotFoundError):
         return "its command was not found"
     if isinstance(exc, TimeoutError):
