@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -89,13 +91,31 @@ def _start(ws: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def _reader(stream: Any) -> queue.Queue[str]:
+    """The lines of ``stream`` as they come, read on a thread (``""`` at its end)."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
 def _wait_listening(proc: subprocess.Popen[str], url: str) -> None:
-    """Read the server's stderr until it says it listens on ``url`` (fails if it exits first)."""
+    """Read the server's stderr (on a thread: a server that never says it would block the read)
+    until it says it listens on ``url``; fails after 60 s or if it exits first."""
     assert proc.stderr is not None
+    lines = _reader(proc.stderr)
     seen: list[str] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        line = proc.stderr.readline()
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            break
         if not line:
             break
         seen.append(line)
@@ -281,16 +301,19 @@ def test_audit_tail_follows_new_records_until_stopped(ws: Path) -> None:
     )
     try:
         assert follow.stdout is not None
-        first = follow.stdout.readline()
+        lines = _reader(follow.stdout)
+        first = lines.get(timeout=60)
         assert "tool.registered" in first
         assert "tool=mail.read" in first
         assert run(ws, "agent", "add", "later-bot", "--owner", "o@acme.test").returncode == 0
-        line = follow.stdout.readline()
+        line = lines.get(timeout=60)
         assert "agent.registered" in line
         assert "agent=later-bot" in line
     finally:
         follow.send_signal(signal.SIGINT)
-        _, err = follow.communicate(timeout=30)
+        follow.wait(timeout=30)
+    assert follow.stderr is not None
+    err = follow.stderr.read()
     assert follow.returncode == 0, err
     assert "Traceback" not in err
 
@@ -329,3 +352,42 @@ def test_human_output_uses_iso_times_and_fits_80_columns(ws: Path) -> None:
     assert "…" not in table
     assert re.search(rf"^{task}\s.*\s{iso}$", table, re.M), table
     assert max(len(line) for line in table.splitlines()) <= 80
+
+
+def test_audit_show_summarises_a_gateway_call(tmp_path: Path) -> None:
+    """`audit show DECISION_ID` of a call made through the gateway (official MCP client, the real
+    `mcp-server-time`) opens with what a person asks first: the verdict and on what, the reasons,
+    the deciding policies and how the call completed; an unknown id is `unknown_decision`."""
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=HOLD_0)
+    cfg = upstream_from_mapping(
+        {
+            "namespace": "time",
+            "command": TIME_SERVER,
+            "args": ["--local-timezone", "UTC"],
+            "default": {"effect": "read"},
+        }
+    )
+    save_upstreams(ws.root, [cfg])
+    with Proctor.open(ws) as p:
+        agent = p.agents.add("bot", "owner@acme.test")
+        svid = p.agents.issue_svid(agent)
+        task = p.tasks.start(agent="bot", purpose="time", allow=["time.*"], requested_by="r@acme.test")
+
+    async def session() -> None:
+        async with Client(_gateway_params(ws, svid, task.token), mode="legacy", cache=None) as c:
+            result = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
+            assert not result.is_error
+
+    anyio.run(session)
+    (done,) = _records(ws.root, "search", "--kind", "call.completed")
+    shown = run(ws.root, "audit", "show", done["decision_id"])
+    assert shown.returncode == 0, shown.stderr
+    head = shown.stdout.split("\n\n")[0].splitlines()
+    assert head[0] == f"decision {done['decision_id']}: 2 records"
+    summary = {line.split()[0]: line.split(None, 1)[1] for line in head[1:]}
+    assert summary["verdict"].startswith(f"allow  tool time.get_current_time  agent bot  task {task.task.id}")
+    assert summary["policies"] == "baseline.read"
+    assert summary["completion"].startswith("ok from upstream time at ")
+    unknown = run(ws.root, "audit", "show", "dec_" + "A" * 22)
+    assert unknown.returncode == 2
+    assert "unknown_decision" in unknown.stderr

@@ -310,6 +310,8 @@ def audit_show(
         emit_json({"decision_id": decision_id, "records": [_row_dict(r) for r in rows]})
         return
     out.print(f"decision {markup_safe(decision_id)}: {len(rows)} records", highlight=False)
+    for label, value in _summary(rows):
+        out.print(f"  {label:<11} {markup_safe(value, newlines=True)}", highlight=False, soft_wrap=True)
     for r in rows:
         try:
             when = ts(r.ts)
@@ -320,6 +322,46 @@ def audit_show(
         text = _detail(r.kind, body) if body is None else json.dumps(body, indent=2, ensure_ascii=False)
         # the record as text: what a caller or an upstream put in it cannot restyle the terminal
         out.print(markup_safe(text, newlines=True), highlight=False, soft_wrap=True)
+
+
+def _summary(rows: list[Any]) -> list[tuple[str, str]]:
+    """What a person reads first of one decision: the verdict and on what, its reasons, the
+    policies that decided it, where each argument came from (names only) and how the call ended."""
+    lines: list[tuple[str, str]] = []
+    for r in rows:
+        body = parsed_body(r.body)
+        if not isinstance(body, dict):
+            continue
+        if r.kind == "decision":
+            outcome = body.get("outcome")
+            outcome = outcome if isinstance(outcome, dict) else {}
+            subject = "  ".join(
+                f"{k} {v}" for k, v in (("tool", r.tool), ("agent", r.agent), ("task", r.task)) if v
+            )
+            lines.append(("verdict", f"{r.decision or '?'}  {subject}  at {ts(r.ts)}"))
+            for key in ("reasons", "policies", "errors"):
+                items = outcome.get(key)
+                if isinstance(items, list) and items:
+                    lines.append((key, "; ".join(str(x) for x in items)))
+            provenance = body.get("provenance")
+            args = provenance.get("args") if isinstance(provenance, dict) else None
+            if isinstance(args, list) and args:
+                lines.append(("provenance", "; ".join(_origin(a) for a in args if isinstance(a, dict))))
+        elif r.kind == "call.completed":
+            lines.append(
+                (
+                    "completion",
+                    f"{body.get('status', '?')} from upstream {body.get('upstream', '?')} at {ts(r.ts)}",
+                )
+            )
+    return lines
+
+
+def _origin(arg: dict[str, Any]) -> str:
+    """``amount: tool_output (invoices.read)``: an argument's name, origin and source tools."""
+    sources = arg.get("sources")
+    named = f" ({', '.join(str(x) for x in sources)})" if isinstance(sources, list) and sources else ""
+    return f"{arg.get('arg', '?')}: {arg.get('origin', '?')}{named}"
 
 
 __all__ = ["audit_app"]
