@@ -172,6 +172,15 @@ class Provenance:
     #: arguments, carries a value found in a confidential or secret output the task read and not
     #: in the request (``proctor.flow.provenance.SourceIndex.trace``); always False for other calls
     carries_confidential: bool = False
+    #: a value too short to trace (a small integer, a string under 3 characters) or a boolean,
+    #: not a destination, that the request does not hold (``enabled: false``, ``replicas: 0``
+    #: where the request asked only to check): such values count as the intent's everywhere
+    #: else, but not for ``all_from_intent``
+    unrequested_trivial: bool = False
+    #: the destination paths that name what a call changes access to (the file to share: a
+    #: destination by name for a tool flagged ``access_control``), not who gets access; the rest
+    #: are its audience (``audience_seen`` in :meth:`to_cedar`)
+    objects: tuple[str, ...] = ()
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -236,11 +245,15 @@ class Provenance:
             "external_destination_untrusted": Origin.UNTRUSTED in outside,
             "external_destination_unsourced": Origin.NONE in outside,
             # every value (embedded ones too) from the request itself: purpose text, --param,
-            # the requester's address; trivially short values count as the intent's
+            # the requester's address; a trivially short value or a switch only where the
+            # request holds it too
             "all_from_intent": self.checked
             and bool(self.args)
+            and not self.unrequested_trivial
             and all(a.origin is Origin.INTENT for a in self.args),
             "carries_confidential": self.carries_confidential,
+            # a destination with a value that is not the object acted on (the grantee of a share)
+            "audience_seen": any(a.path not in self.objects for a in dest),
         }
 
     def to_record(self) -> dict[str, Any]:
@@ -293,6 +306,53 @@ PUBLIC_MAIL_DOMAINS = frozenset(
         "163.com",
         "126.com",
         "hey.com",
+        # more providers anyone can open an address at (issue 15, third red team)
+        "protonmail.ch",
+        "proton.ch",
+        "tuta.io",
+        "tutanota.de",
+        "duck.com",
+        "hushmail.com",
+        "mailbox.org",
+        "posteo.de",
+        "posteo.net",
+        "aim.com",
+        "rocketmail.com",
+        "email.com",
+        "usa.com",
+        "inbox.com",
+        "zohomail.com",
+        "yandex.ua",
+        "ya.ru",
+        "rambler.ru",
+        "bk.ru",
+        "list.ru",
+        "inbox.ru",
+        "ukr.net",
+        "t-online.de",
+        "freenet.de",
+        "orange.fr",
+        "free.fr",
+        "sfr.fr",
+        "laposte.net",
+        "libero.it",
+        "virgilio.it",
+        "seznam.cz",
+        "wp.pl",
+        "o2.pl",
+        "interia.pl",
+        "naver.com",
+        "daum.net",
+        "hanmail.net",
+        "sina.com",
+        "yeah.net",
+        "rediffmail.com",
+        "comcast.net",
+        "att.net",
+        "verizon.net",
+        "sbcglobal.net",
+        "btinternet.com",
+        "sky.com",
     }
 )
 
@@ -302,7 +362,24 @@ def _mail_provider(domain: str) -> bool:
     if domain in PUBLIC_MAIL_DOMAINS:
         return True
     first = domain.split(".", 1)[0]
-    return first in {"gmail", "googlemail", "outlook", "hotmail", "live", "yahoo", "ymail", "aol", "gmx"}
+    return first in {
+        "gmail",
+        "googlemail",
+        "outlook",
+        "hotmail",
+        "live",
+        "yahoo",
+        "ymail",
+        "aol",
+        "gmx",
+        "protonmail",
+        "proton",
+        "tutanota",
+        "icloud",
+        "yandex",
+        "zoho",
+        "fastmail",
+    }
 
 
 def internal_domains(configured: Iterable[str], *emails: str) -> tuple[str, ...]:

@@ -62,7 +62,6 @@ What counts as intent and as content (issue 15 follow-up):
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import re
 import unicodedata
@@ -689,7 +688,50 @@ def _not_a_place(value: Any) -> bool:
     return isinstance(value, str) and _TEMPORAL.fullmatch(value.strip()) is not None
 
 
+def _fetch_urls(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """For a fetch (:func:`_is_fetch`), every argument whose value is one URL whole, whatever its
+    name (``proxy``, ``callback``, ``via``): the request may reach it."""
+    if not _is_fetch(tool):
+        return frozenset()
+    return frozenset(
+        path
+        for path, value in leaf_values(args)
+        if isinstance(value, str)
+        and len(value) <= LONG_TEXT
+        and not any(c.isspace() for c in value.strip())
+        and url_host(value) is not None
+    )
+
+
+def _send_addresses(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """For a ``send``, every argument whose value is e-mail addresses whole, whatever its name
+    (``notify``, ``watchers``, ``copy``): a message tool delivers to the addresses it is given;
+    not the sender's own (``from``, ``sender``, ``from_email``)."""
+    if tool.effect != "send":
+        return frozenset()
+    return frozenset(
+        path
+        for path, value in leaf_values(args)
+        if isinstance(value, str)
+        and "@" in value
+        and len(value) <= LONG_TEXT
+        and not _is_sender(path.rsplit(".", 1)[-1].removesuffix("[]"))
+        and _all_addresses(value)
+    )
+
+
+def _is_sender(name: str) -> bool:
+    n = _snake(name)
+    return n in ("from", "sender") or n.startswith(("from_", "sender_"))
+
+
 def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """See :func:`_destination_paths`; for a fetch also every argument that is a URL whole, for a
+    send every argument that is e-mail addresses whole."""
+    return _destination_paths(tool, args) | _fetch_urls(tool, args) | _send_addresses(tool, args)
+
+
+def _destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     """The argument paths that decide where data or money goes: ``tool.destinations`` when the
     tool declares them (plus an undeclared argument named like a destination whose value holds an
     e-mail address or a URL), else argument names (:data:`DESTINATION_NAMES`; for ``destructive`` or
@@ -758,15 +800,13 @@ def destination_domains(tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str,
     dests = destination_paths(tool, args)
     if not dests:
         return ()
-    fetch = _is_fetch(tool)
     out: set[str] = set()
     for path, value in leaf_values(args):
         if not isinstance(value, str) or not _is_destination(path, dests):
             continue
         field = path.rsplit(".", 1)[-1].removesuffix("[]")
         out |= _domains_of(value, bare=_name_matches(field, _HOST_NAMES))
-        if fetch:
-            out |= _redirect_hosts(value)
+        out |= _redirect_hosts(value)
     return tuple(sorted(out))
 
 
@@ -778,6 +818,8 @@ def _is_fetch(tool: ToolRecord) -> bool:
 #: how many times a fetch URL's path and query are percent-decoded when looking for a URL inside
 _DECODE_ROUNDS = 3
 _SCHEME_RELATIVE = re.compile(r"(?:^|[=&?/])(//[^\s/?#&]+)")
+#: a special scheme followed by any number of slashes and a host (``https:/evil.io``)
+_LOOSE_URL = re.compile(r"(?<![a-z0-9+.-])(?:https?|wss?|ftp):/*[^\s/<>\"'`?#&=]+", re.IGNORECASE)
 
 
 def _after_authority(url: str) -> str:
@@ -807,9 +849,16 @@ def _redirect_hosts(value: str) -> set[str]:
             if decoded == tail:
                 break
             tail = decoded
+        # as a browser reads a redirect's Location: ``\`` is ``/``, and a special scheme takes any
+        # number of slashes (``https:/evil.io``, ``https:evil.io``, ``/\evil.io``)
+        tail = tail.replace("\\", "/")
         for m in _URL.finditer(tail):
             h = url_host(m.group(0).rstrip(_URL_TRAIL))
             if h:
+                out.add(h)
+        for m in _LOOSE_URL.finditer(tail):
+            h = url_host(m.group(0))
+            if h and h != UNKNOWN_HOST:
                 out.add(h)
         for m in _SCHEME_RELATIVE.finditer(tail):
             h = url_host(m.group(1))
@@ -1008,6 +1057,29 @@ def embedded_values(text: str) -> list[tuple[str, str, str | None]]:
     return out
 
 
+def _objects(tool: ToolRecord, paths: Iterator[str]) -> tuple[str, ...]:
+    """Of a call's destination ``paths``, those of a tool flagged ``access_control`` that name the
+    object it changes access to (the file, the document: :data:`_FILE_NAMES`), not who gets in:
+    ``Provenance.objects``. A share of the file the request named with ``type: anyone`` has a
+    traced destination and no grantee."""
+    if not tool.access_control:
+        return ()
+    who = DESTINATION_NAMES | _PRINCIPAL_NAMES
+    out = []
+    for path in paths:
+        field = path.rsplit(".", 1)[-1].removesuffix("[]")
+        if _name_matches(field, _FILE_NAMES) and not _name_matches(field, who):
+            out.append(path)
+    return tuple(sorted(out))
+
+
+def _all_addresses(value: str) -> bool:
+    """Every piece of a destination string is an e-mail address (a recipient), none a URL or a
+    host name."""
+    pieces = [p.strip(_EDGE + "\"'") for p in _split_destination(value)]
+    return bool(pieces) and all("@" in p and url_host(p) is None for p in pieces)
+
+
 def _inside_domains(domains: set[str] | None) -> tuple[str, ...]:
     """A destination path's domains for ``ArgOrigin.domains``: empty (never inside) when one of
     its values has no domain."""
@@ -1018,11 +1090,15 @@ def _inside_domains(domains: set[str] | None) -> tuple[str, ...]:
 
 def _payload_pieces(value: str) -> Iterator[str]:
     """What a fetch argument carries besides where it goes: a URL's user info, path segments,
-    query keys and values and fragment (percent-decoded); any other value whole; and each of
-    those split at spaces and ``,;|`` too, word by word and two words at a time."""
+    query keys and values and fragment (percent-decoded); any other value whole; and the words
+    (letters and digits) of those in order, one, two and three at a time, across pieces — once
+    with the query keys, once without them: a name or a number split over query values or path
+    segments (``?first=Jane&last=Roe``, ``/123/45/6789``) or joined by a character no word holds
+    (``Jane-Roe``, ``jane_roe``, ``/p/Jane+Roe``) is read again as the output wrote it."""
     bare = value.strip()
     host = url_host(bare)
     pieces: list[str] = []
+    keys: set[int] = set()  # the positions of query keys in ``pieces``
     if host is not None and host != UNKNOWN_HOST:
         try:
             parts = urlsplit(bare.replace("\\", "/"))
@@ -1033,6 +1109,7 @@ def _payload_pieces(value: str) -> Iterator[str]:
                 pieces.append(unquote(parts.netloc.rpartition("@")[0]))
             pieces.extend(unquote(seg) for seg in parts.path.split("/") if seg)
             for k, v in parse_qsl(parts.query, keep_blank_values=True):
+                keys.add(len(pieces))
                 pieces.extend((k, v))
             if parts.fragment:
                 pieces.append(unquote_plus(parts.fragment))
@@ -1040,12 +1117,17 @@ def _payload_pieces(value: str) -> Iterator[str]:
             pieces.append(bare)
     else:
         pieces.append(bare)
-    for piece in pieces:
-        yield piece
-        words = [w for w in _PAYLOAD_SPLIT.split(piece) if w]
-        if len(words) > 1:
-            yield from words
-            yield from (f"{a} {b}" for a, b in itertools.pairwise(words))
+    seen: set[str] = set(pieces)
+    yield from pieces
+    everything = [w for p in pieces for w in _PAYLOAD_WORD.findall(p)]
+    values = [w for i, p in enumerate(pieces) if i not in keys for w in _PAYLOAD_WORD.findall(p)]
+    for words in (everything, values) if keys else (everything,):
+        for n in range(1, _PAYLOAD_WINDOW + 1):
+            for i in range(len(words) - n + 1):
+                window = " ".join(words[i : i + n])
+                if window not in seen:
+                    seen.add(window)
+                    yield window
 
 
 def _singles_out(norm: str) -> bool:
@@ -1090,12 +1172,55 @@ def _as_destination(word: str) -> re.Pattern[str]:
     )
 
 
+#: hosts whose paths belong to different owners, anyone can get one, and what a GET to it
+#: carries reaches its owner (a form's answers, a script's or a bin's log, a bot's messages, a
+#: short link's redirect): a fetch of one is traced by its directory, not by the host alone
+#: (:meth:`SourceIndex._path_mask`)
+_PATH_TENANT_HOSTS = frozenset(
+    {
+        "docs.google.com",
+        "drive.google.com",
+        "script.google.com",
+        "script.googleusercontent.com",
+        "sites.google.com",
+        "forms.gle",
+        "forms.office.com",
+        "github.com",
+        "gist.github.com",
+        "raw.githubusercontent.com",
+        "gitlab.com",
+        "bitbucket.org",
+        "pastebin.com",
+        "webhook.site",
+        "dropbox.com",
+        "notion.so",
+        "airtable.com",
+        "bit.ly",
+        "tinyurl.com",
+        "t.co",
+        "s3.amazonaws.com",
+        "storage.googleapis.com",
+        "api.telegram.org",
+        "discord.com",
+        "hooks.slack.com",
+        "onedrive.live.com",
+        "1drv.ms",
+    }
+)
 #: pieces of a fetch's arguments :meth:`SourceIndex.carries_confidential` looks up at most
-_PAYLOAD_PIECES = 256
-_PAYLOAD_SPLIT = re.compile(r"[\s,;|]+")
+_PAYLOAD_PIECES = 1024
+#: a word of a fetch's payload: letters and digits (``Jane-Roe`` and ``jane_roe`` are two)
+_PAYLOAD_WORD = re.compile(r"[^\W_]+")
+_PAYLOAD_WINDOW = 3
 
 
 _CLASS = {Trust.TRUSTED: Origin.TRUSTED, Trust.UNTRUSTED: Origin.UNTRUSTED}
+#: the request's words that give a boolean argument its value (see ``_unrequested_trivial``); not
+#: ``on``/``yes``/``no``, which requests hold as other words ("on production")
+_SWITCH_WORDS: dict[bool, tuple[str, ...]] = {
+    True: ("true", "enable", "enabled", "activate", "activated"),
+    False: ("false", "disable", "disabled", "deactivate", "deactivated", "off"),
+}
 
 
 def _dec_key(d: Decimal) -> str:
@@ -1356,6 +1481,27 @@ class SourceIndex:
             mask |= post.get("t" + cur, 0)
         return mask
 
+    def _path_mask(self, mask: int, host: str, url: str) -> int:
+        """Of the sources in ``mask`` (those naming ``host``, a platform whose paths belong to
+        different owners: :data:`_PATH_TENANT_HOSTS`), those that also hold the fetched URL's
+        directory on that host (``docs.google.com/forms/d/e/<id>`` for
+        ``…/forms/d/e/<id>/formResponse?…``; the first path segment at least). A link to the
+        team's own document does not vouch for an attacker's form on the same host."""
+        tail = _after_authority(url)
+        path = re.split(r"[?#]", tail, maxsplit=1)[0]
+        segments = [seg for seg in unquote(path).lower().split("/") if seg]
+        if not segments:
+            return mask  # the platform's home page: the host is all there is
+        directory = "/".join(segments[:-1] or segments)
+        bare = host.removeprefix("www.")
+        needles = (f"{bare}/{directory}", f"www.{bare}/{directory}")
+        found = 0
+        for slot in _bits(mask):
+            src = self._slots[slot]
+            if src is not None and any(_contains(src.norm, n) for n in needles):
+                found |= 1 << slot
+        return found
+
     def _trace_fetch(self, value: str) -> tuple[Origin, tuple[str, ...]] | None:
         """A fetch's URL traced by the host it reaches (:meth:`_host_mask`), and the host of every
         URL written inside its path or query (:func:`_redirect_hosts`: an open redirect leads
@@ -1368,22 +1514,28 @@ class SourceIndex:
             if host is None:
                 continue
             for h in (host, *sorted(_redirect_hosts(bare))):
-                got = self._origin(self._host_mask(h))
+                mask = self._host_mask(h)
+                if h == host and h.removeprefix("www.") in _PATH_TENANT_HOSTS:
+                    mask = self._path_mask(mask, h, bare)
+                got = self._origin(mask)
                 if worst is None or _ORDER[got[0]] > _ORDER[worst[0]]:
                     worst = got
                 elif got[0] is worst[0]:
                     worst = (got[0], tuple(sorted(set(worst[1]) | set(got[1]))))
         return worst
 
-    def carries_confidential(self, args: Mapping[str, Any]) -> bool:
+    def carries_confidential(self, args: Mapping[str, Any], *, lost: bool = False) -> bool:
         """A fetch's arguments carry a value of a confidential or secret output the task read: a
         piece of a URL's path, query or fragment, or of another argument, found in such an output
         but neither in the request nor in any output that is not confidential (a value the public
         page also holds leaks nothing). A piece counts when it can single data out: it holds an
         ``@``, five digits or more, or two words or more; a lone word (``about``, ``leadership``)
-        does not: any page holds such words."""
+        does not: any page holds such words. ``lost``: some output of a task that read
+        confidential data is no longer kept whole (evicted, cut, gone from the store), so what it
+        held is unknown: a piece that singles out counts unless the request or a kept output that
+        is not confidential holds it (fail closed, as before fetches were traced)."""
         sens = self._sensitive
-        if not sens:
+        if not sens and not lost:
             return False
         others = ~sens
         n = 0
@@ -1398,7 +1550,7 @@ class SourceIndex:
                 if not _singles_out(norm):
                     continue
                 mask = self._lookup_str(norm)
-                if mask & sens and not mask & others:
+                if (lost or mask & sens) and not mask & others:
                     return True
         return False
 
@@ -1463,6 +1615,25 @@ class SourceIndex:
                 return False
         return True
 
+    def _unrequested_trivial(self, value: Any) -> bool:
+        """``value`` is too short to trace (counted as the intent's, see :meth:`_trace_leaf`) or a
+        boolean, and the request (purpose, ``--param``) does not hold it: a number as a number,
+        a short string as a word, ``True`` as ``true``/``enable``/``enabled``/``activate``,
+        ``False`` as ``false``/``disable``/``disabled``/``deactivate``/``off``. An injection
+        that flips a switch or zeroes a count the request only mentioned must not pass for the
+        requester's own value (``Provenance.all_from_intent``)."""
+        intent = self._intent_mask
+        post = self._post
+        if isinstance(value, bool):
+            words = _SWITCH_WORDS[value]
+            return not any(post.get("t" + w, 0) & intent for w in words)
+        if isinstance(value, int | float | Decimal):
+            return _trivial_number(value) and not self._lookup_number(value) & intent
+        if isinstance(value, str):
+            stripped = value.strip()
+            return 0 < len(stripped) < 3 and not self._lookup_str(stripped) & intent
+        return False
+
     def trace(self, tool: ToolRecord, args: Mapping[str, Any]) -> Provenance:
         """Every leaf argument value's best origin, and the URLs, e-mail addresses and IBANs
         embedded in free-text values (paths ``<arg>#url``, ``#email``, ``#iban``); ``checked=False``
@@ -1487,8 +1658,11 @@ class SourceIndex:
                 merged = tuple(sorted(set(prev[1]) | set(sources)))
                 worst[path] = (origin, merged, is_dest or prev[2])
 
+        unrequested = False
         for path, value in leaf_values(args):
             is_dest = _is_destination(path, dests)
+            if not is_dest and not unrequested and self._unrequested_trivial(value):
+                unrequested = True
             if (
                 is_dest
                 and isinstance(value, str)
@@ -1510,11 +1684,18 @@ class SourceIndex:
                 doms = where.setdefault(path, set())
                 if isinstance(value, str):
                     field = path.rsplit(".", 1)[-1].removesuffix("[]")
+                    # a URL written in a destination URL's path or query (an open redirect, a
+                    # proxy: ``https://ourco.example/out?to=https://evil.io``) is where it leads too
                     found = _domains_of(value, bare=_name_matches(field, _HOST_NAMES))
-                    if fetch:
-                        found |= _redirect_hosts(value)
+                    found |= _redirect_hosts(value)
                     if found:
                         parties.add(path)
+                    if found and tool.effect == "write" and not _all_addresses(value):
+                        # a write's URL or host names what it changes (a page, a record, a
+                        # webhook), not who receives: the organisation's own page chosen by an
+                        # injection is no safer for being inside
+                        found = set()
+                    if found:
                         doms |= found
                     else:
                         doms.add("")  # no domain: never inside
@@ -1547,6 +1728,8 @@ class SourceIndex:
             off_param=tuple(sorted(set(off))),
             parties=tuple(sorted(parties)),
             carries_confidential=fetch and self.carries_confidential(args),
+            unrequested_trivial=unrequested,
+            objects=_objects(tool, (p for p, (_, _, d) in worst.items() if d)),
         )
 
     def destination_domains(self, tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:

@@ -158,6 +158,18 @@ class TaskFlow:
             destinations=destination_domains(tool, args),
             internal=self.internal,
         )
+        if (
+            self.lost
+            and tool.effect == "read"
+            and facts.provenance.checked
+            and facts.task.max_sensitivity >= Sensitivity.CONFIDENTIAL
+            and not facts.provenance.carries_confidential
+        ):
+            # a fetch after a confidential output was evicted or cut: what it held is unknown
+            lost = self.index.carries_confidential(args, lost=True)
+            facts = dataclasses.replace(
+                facts, provenance=dataclasses.replace(facts.provenance, carries_confidential=lost)
+            )
         if self.lost and facts.task.read_untrusted and facts.provenance.checked:
             facts = dataclasses.replace(facts, provenance=_unsourced_untrusted(facts))
         return facts

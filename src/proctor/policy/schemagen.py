@@ -42,6 +42,7 @@ FLOW_PROVENANCE_ATTRS = (
     ("external_destination_unsourced", "Bool"),
     ("all_from_intent", "Bool"),
     ("carries_confidential", "Bool"),
+    ("audience_seen", "Bool"),
 )
 FLOW_CONTEXT_ATTRS = (("provenance", "Provenance"), ("destinations", "Destinations"), ("history", "History"))
 
@@ -66,6 +67,7 @@ PROVENANCE_TYPE = """  // Where the call's argument values came from (proctor.fl
     external_destination_unsourced: Bool,
     all_from_intent: Bool,
     carries_confidential: Bool,
+    audience_seen: Bool,
   };"""
 DESTINATIONS_TYPE = """  // The e-mail domains and URL hosts of the call's destination arguments, lower case
   type Destinations = {
