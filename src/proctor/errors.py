@@ -38,11 +38,24 @@ class WorkspaceNotFound(ConfigError):
     code = "workspace_not_found"
 
 
+class PortInUse(ConfigError):
+    """A server (`proctor serve`, `proctor gateway --http`) cannot listen: its address is taken."""
+
+    code = "port_in_use"
+
+
 class ValidationError(ProctorError):
     """Input that does not have the required shape."""
 
     code = "invalid_input"
     http_status = 400
+
+
+class NoSuchTool(ValidationError):
+    """A tool name or pattern given by a person (`--allow`, `--tool-effect`) names no known tool:
+    most often a typo. The message suggests the closest known names."""
+
+    code = "no_such_tool"
 
 
 class NotFound(ProctorError):
@@ -389,11 +402,13 @@ __all__ = [
     "LeaseIssueFailed",
     "LeaseNotActive",
     "LeaseNotOwned",
+    "NoSuchTool",
     "NotFound",
     "OwnerRequired",
     "PolicyError",
     "PolicyLoadError",
     "PolicyStale",
+    "PortInUse",
     "ProctorError",
     "SecretDecryptFailed",
     "SecretKeyInvalid",

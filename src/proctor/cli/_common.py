@@ -4,13 +4,14 @@ services; nothing here imports a command module, and no command module imports a
 
 Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
 a degraded `status`, 2 an error (bad input, missing workspace, store problem, an invalid policy set
-for a command that decides), 3 `approval_required`.
+for a command that decides, a port already in use), 3 `approval_required`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
@@ -18,9 +19,10 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from proctor.cli.text import markup_safe
-from proctor.errors import ProctorError, ValidationError
+from proctor.errors import PortInUse, ProctorError, ValidationError
 
 out = Console()
 err = Console(stderr=True)
@@ -39,7 +41,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def fail(exc: ProctorError) -> NoReturn:
-    """Print ``exc`` as one line (its stable code and message) and exit 2."""
+    """Print ``exc`` as one line (its stable code and message) and exit 2. A port in use is said as
+    a person reads it at a terminal: ``proctor: port HOST:PORT is in use (…); choose another…``."""
+    if isinstance(exc, PortInUse):
+        err.print(f"proctor: {markup_safe(exc.message)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     err.print(
         f"[bold red]error[/] {escape(f'[{exc.code}]')}: {markup_safe(exc.message, newlines=True)}",
         highlight=False,
@@ -78,11 +84,73 @@ def emit_json(data: Any) -> None:
     out.print_json(json.dumps(data, default=str))
 
 
+#: columns holding a time (as :func:`ts` prints it): never folded, never cut
+_TIMES = frozenset({"time", "deadline", "expires", "updated", "created"})
+#: columns holding an id (copied from the output), a short word or a count: never folded
+_WHOLE = frozenset(
+    {"id", "seq", "kind", "state", "version", "attempts", "waiting", "decision", "effect", "status"}
+)
+
+
+def print_table(table: Table) -> None:
+    """Print a table that stays readable in 80 columns and in a pipe (where rich assumes 80): a
+    narrow console gets columns without a box, and a long cell wraps onto more lines
+    (``fold``) instead of being cut to an ellipsis, so no value is lost; times and short words
+    stay whole on one line."""
+    if out.width < 120:
+        table.box = None
+        table.padding = (0, 1)
+        table.pad_edge = False
+        table.show_edge = False
+    for column in table.columns:
+        header = str(column.header)
+        if header in _TIMES:
+            column.no_wrap = True
+            column.min_width = len("2026-12-05T16:04:48Z")
+        elif header in _WHOLE:
+            column.no_wrap = True
+        else:
+            column.overflow = "fold"
+        column.min_width = max(column.min_width or 0, len(header))  # a header is never folded
+    out.print(table)
+
+
 def ts(value: float | None) -> str:
-    """A timestamp as a table shows it (UTC, to the second), ``-`` for none."""
+    """A timestamp as human output shows it: ISO 8601, UTC, to the second (`2026-12-05T16:04:48Z`);
+    ``-`` for none."""
     if value is None:
         return "-"
-    return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="Only records from this time on: ISO 8601 (2026-12-05T16:04:48Z) or a duration ago (10m, 2h).",
+    ),
+]
+
+
+def since_time(value: str | None, now: float) -> float | None:
+    """``--since``: an ISO 8601 time (a time without a zone is UTC) or a duration before ``now``
+    (``10m``), as seconds since the epoch; None for none. Anything else is a ValidationError."""
+    from proctor.config import parse_duration
+
+    if value is None:
+        return None
+    text = value.strip()
+    if re.fullmatch(r"\d+(ms|s|m|h|d)", text):  # a duration: 90s, 10m, 2h, 1d
+        return now - parse_duration(text, "--since")
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"--since takes an ISO 8601 time (2026-12-05T16:04:48Z) or a duration (10m), not `{value[:80]}`"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
 
 
 def key_values(items: list[str] | None, option: str) -> dict[str, str]:
@@ -149,6 +217,7 @@ def kill(workspace: str | None, kind: str, target: str, reason: str, state: str 
 __all__ = [
     "PENDING_NOTE",
     "JsonOpt",
+    "SinceOpt",
     "StoreOpt",
     "WorkspaceOpt",
     "emit_json",
@@ -159,6 +228,8 @@ __all__ = [
     "kill",
     "opened",
     "out",
+    "print_table",
+    "since_time",
     "ts",
     "where",
 ]

@@ -18,6 +18,7 @@ from proctor.cli._common import (
     kill,
     opened,
     out,
+    print_table,
 )
 from proctor.cli.text import cell
 from proctor.errors import ValidationError
@@ -66,7 +67,7 @@ def agent_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None
             cell(a.spiffe_id),
             cell(" ".join(a.selectors) or "-"),
         )
-    out.print(t)
+    print_table(t)
 
 
 @agent_app.command("show")

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, handled, opened, out, ts
+from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, handled, opened, out, print_table, ts
 from proctor.cli.text import cell, markup_safe
 from proctor.errors import ValidationError
 
@@ -61,7 +61,7 @@ def approvals_list(
             cell(f"{max(0, round((r.decided_at or now) - r.created_at))} s"),
             cell(ts(r.expires_at)),
         )
-    out.print(t)
+    print_table(t)
     if not reqs:
         out.print("no requests" + (" waiting" if state == "pending" else ""))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from rich.table import Table
 from proctor.audit.export import parsed_body
 from proctor.cli._common import (
     JsonOpt,
+    SinceOpt,
     StoreOpt,
     WorkspaceOpt,
     emit_json,
@@ -28,10 +30,12 @@ from proctor.cli._common import (
     handled,
     opened,
     out,
+    print_table,
+    since_time,
     ts,
     where,
 )
-from proctor.cli.text import cell, markup_safe
+from proctor.cli.text import cell, markup_safe, safe_text
 from proctor.errors import ValidationError
 
 audit_app = typer.Typer(help="Read and verify the tamper-evident audit log.", no_args_is_help=True)
@@ -81,11 +85,19 @@ def _table(rows: list[Any]) -> Table:
     return t
 
 
+#: narrower than this, the audit log is printed a record per line instead of as a table
+WIDE = 120
+
+
 def _print_rows(rows: list[Any], as_json: bool) -> None:
     if as_json:
         emit_json([_row_dict(r) for r in rows])
         return
-    out.print(_table(rows))
+    if out.width < WIDE:
+        # eight columns do not fit 80 (a pipe is 80 to rich): a log reads, and greps, as lines
+        _print_lines(rows, as_json=False)
+        return
+    print_table(_table(rows))
 
 
 @audit_app.command("verify")
@@ -161,13 +173,77 @@ def audit_recover(
 @audit_app.command("tail")
 def audit_tail(
     n: Annotated[int, typer.Option("-n", help="How many records.")] = 20,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", "-f", help="Then print each new record as it is written, until Ctrl-C."),
+    ] = False,
+    since: SinceOpt = None,
+    interval: Annotated[
+        float, typer.Option(help="With --follow: how often to look for new records, in seconds.")
+    ] = 1.0,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The newest records."""
+    """The newest records (of those since --since); with -f, then every new one as it comes.
+
+    With --follow, each record is one line (with --json, one JSON object per line), so that the
+    output can be piped and read while it grows."""
+    from proctor.store.base import AuditQuery
+
+    if not 0.05 <= interval <= 3600:
+        fail(ValidationError("--interval must be between 0.05 and 3600 seconds"))
     with opened(workspace) as p:
-        rows = p.audit_records.newest(n)
-    _print_rows(rows, as_json)
+        with handled():
+            after = since_time(since, p.clock.now())
+        rows = list(
+            reversed(p.audit_records.search(AuditQuery(since=after, limit=max(n, 1), newest_first=True)))
+        )
+        rows = rows[-n:] if n > 0 else []
+        if not follow:
+            _print_rows(rows, as_json)
+            return
+        last = rows[-1].seq if rows else _head_seq(p)
+        _print_lines(rows, as_json)
+        try:
+            while True:
+                time.sleep(interval)
+                new = p.audit_records.search(AuditQuery(after_seq=last, since=after, limit=1000))
+                if new:
+                    last = new[-1].seq
+                    _print_lines(new, as_json)
+        except KeyboardInterrupt:
+            return
+
+
+def _head_seq(p: Any) -> int:
+    """The seq of the newest record (0 for an empty log)."""
+    newest = p.audit_records.newest(1)
+    return int(newest[-1].seq) if newest else 0
+
+
+def _print_lines(rows: list[Any], as_json: bool) -> None:
+    """Records a line each (`audit tail -f`, and any listing narrower than :data:`WIDE`): seq,
+    time, kind, the decision, then only the fields the record has (``agent=bot task=tsk_…``) and
+    its detail; with ``as_json``, one JSON object per line. Flushed at once."""
+    for r in rows:
+        if as_json:
+            print(json.dumps(_row_dict(r), default=str, ensure_ascii=False), file=sys.stdout)
+            continue
+        try:
+            when = ts(r.ts)
+        except (TypeError, ValueError, OverflowError, OSError):
+            when = "?"
+        fields = [str(r.seq), when, safe_text(r.kind)]
+        if r.decision:
+            fields.append(safe_text(r.decision))
+        fields += [
+            f"{k}={safe_text(v)}" for k, v in (("agent", r.agent), ("task", r.task), ("tool", r.tool)) if v
+        ]
+        detail = _detail(r.kind, parsed_body(r.body))
+        if detail:
+            fields.append(safe_text(detail))
+        print("  ".join(fields), file=sys.stdout)
+    sys.stdout.flush()
 
 
 @audit_app.command("search")
@@ -177,16 +253,25 @@ def audit_search(
     tool: Annotated[str | None, typer.Option()] = None,
     decision: Annotated[str | None, typer.Option(help="allow | deny | approval_required")] = None,
     kind: Annotated[str | None, typer.Option(help="decision, task.started, agent.suspended, …")] = None,
+    since: SinceOpt = None,
     limit: Annotated[int, typer.Option()] = 100,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Find records by agent, task, tool, decision or kind."""
+    """Find records by agent, task, tool, decision, kind or time."""
     from proctor.store.base import AuditQuery
 
-    with opened(workspace) as p:
+    with opened(workspace) as p, handled():
         rows = p.audit_records.search(
-            AuditQuery(agent=agent, task=task, tool=tool, decision=decision, kind=kind, limit=limit)
+            AuditQuery(
+                agent=agent,
+                task=task,
+                tool=tool,
+                decision=decision,
+                kind=kind,
+                since=since_time(since, p.clock.now()),
+                limit=limit,
+            )
         )
     _print_rows(rows, as_json)
 
@@ -225,6 +310,8 @@ def audit_show(
         emit_json({"decision_id": decision_id, "records": [_row_dict(r) for r in rows]})
         return
     out.print(f"decision {markup_safe(decision_id)}: {len(rows)} records", highlight=False)
+    for label, value in _summary(rows):
+        out.print(f"  {label:<11} {markup_safe(value, newlines=True)}", highlight=False, soft_wrap=True)
     for r in rows:
         try:
             when = ts(r.ts)
@@ -235,6 +322,46 @@ def audit_show(
         text = _detail(r.kind, body) if body is None else json.dumps(body, indent=2, ensure_ascii=False)
         # the record as text: what a caller or an upstream put in it cannot restyle the terminal
         out.print(markup_safe(text, newlines=True), highlight=False, soft_wrap=True)
+
+
+def _summary(rows: list[Any]) -> list[tuple[str, str]]:
+    """What a person reads first of one decision: the verdict and on what, its reasons, the
+    policies that decided it, where each argument came from (names only) and how the call ended."""
+    lines: list[tuple[str, str]] = []
+    for r in rows:
+        body = parsed_body(r.body)
+        if not isinstance(body, dict):
+            continue
+        if r.kind == "decision":
+            outcome = body.get("outcome")
+            outcome = outcome if isinstance(outcome, dict) else {}
+            subject = "  ".join(
+                f"{k} {v}" for k, v in (("tool", r.tool), ("agent", r.agent), ("task", r.task)) if v
+            )
+            lines.append(("verdict", f"{r.decision or '?'}  {subject}  at {ts(r.ts)}"))
+            for key in ("reasons", "policies", "errors"):
+                items = outcome.get(key)
+                if isinstance(items, list) and items:
+                    lines.append((key, "; ".join(str(x) for x in items)))
+            provenance = body.get("provenance")
+            args = provenance.get("args") if isinstance(provenance, dict) else None
+            if isinstance(args, list) and args:
+                lines.append(("provenance", "; ".join(_origin(a) for a in args if isinstance(a, dict))))
+        elif r.kind == "call.completed":
+            lines.append(
+                (
+                    "completion",
+                    f"{body.get('status', '?')} from upstream {body.get('upstream', '?')} at {ts(r.ts)}",
+                )
+            )
+    return lines
+
+
+def _origin(arg: dict[str, Any]) -> str:
+    """``amount: tool_output (invoices.read)``: an argument's name, origin and source tools."""
+    sources = arg.get("sources")
+    named = f" ({', '.join(str(x) for x in sources)})" if isinstance(sources, list) and sources else ""
+    return f"{arg.get('arg', '?')}: {arg.get('origin', '?')}{named}"
 
 
 __all__ = ["audit_app"]

@@ -139,13 +139,40 @@ def _serve(
 
     ws = Workspace.find(workspace)
     path = None if no_socket else Path(socket_path).absolute() if socket_path else default_socket_path(ws)
-    proctor = Proctor.open(ws, store_url=store)
-    with graceful_stop():  # SIGTERM/SIGINT: drain, then close (flush and sign) below
-        _run_daemon(proctor, ws, http=http, host=host, port=port, path=path, required=socket_path is not None)
+    listener = None
+    if http:
+        from proctor.server.listen import bind_listener
+
+        # the port first: a second gateway ends here, with one line, before anything is opened
+        listener = bind_listener(host, port, command="proctor gateway")
+    try:
+        proctor = Proctor.open(ws, store_url=store)
+        with graceful_stop():  # SIGTERM/SIGINT: drain, then close (flush and sign) below
+            _run_daemon(
+                proctor,
+                ws,
+                http=http,
+                host=host,
+                port=port,
+                path=path,
+                required=socket_path is not None,
+                listener=listener,
+            )
+    finally:
+        if listener is not None:
+            listener.close()
 
 
 def _run_daemon(
-    proctor: Any, ws: Any, *, http: bool, host: str, port: int, path: Path | None, required: bool
+    proctor: Any,
+    ws: Any,
+    *,
+    http: bool,
+    host: str,
+    port: int,
+    path: Path | None,
+    required: bool,
+    listener: Any = None,
 ) -> None:
     import anyio
 
@@ -154,7 +181,9 @@ def _run_daemon(
             from proctor.gateway.http import serve_http
 
             anyio.run(
-                lambda: serve_http(proctor, ws, host, port, socket_path=path, socket_required=required),
+                lambda: serve_http(
+                    proctor, ws, host, port, socket_path=path, socket_required=required, listener=listener
+                ),
                 backend_options=_loop_options(),
             )
         else:

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, handled, opened, out, ts
+from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, handled, opened, out, print_table, ts
 from proctor.cli.text import cell, markup_safe
 
 
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
         t = Table("audience", "version", "updated", "secret name")
         for c in clients:
             t.add_row(cell(c.audience), cell(c.version), cell(ts(c.updated_at)), cell(c.secret_name))
-        out.print(t)
+        print_table(t)
 
     @group.command("remove")
     def remove(audience: str, workspace: WorkspaceOpt = None) -> None:

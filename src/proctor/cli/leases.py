@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, handled, opened, out, ts
+from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, handled, opened, out, print_table, ts
 from proctor.cli.text import cell, markup_safe
 from proctor.errors import ValidationError
 
@@ -55,7 +55,7 @@ def lease_list(
             cell(x.attempts),
             cell(x.last_error or "-"),
         )
-    out.print(t)
+    print_table(t)
 
 
 @lease_app.command("show")

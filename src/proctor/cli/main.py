@@ -5,13 +5,15 @@ root app and registers each command group from its own module (``proctor.cli.age
 modules share :mod:`proctor.cli._common` and call the services; none imports this one.
 
 Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
-a degraded `status` or a `doctor` warning, 2 an error (a `doctor` failure too) (bad input, missing workspace, store problem, an invalid policy set
-for a command that decides), 3 `approval_required`.
+a degraded `status` or a `doctor` warning, 2 an error (a `doctor` failure too) (bad input, missing
+workspace, store problem, an invalid policy set for a command that decides, a port already in use
+for `serve` and `gateway --http`), 3 `approval_required`.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -36,7 +38,39 @@ from proctor.cli import (
     witness,
     workspace,
 )
-from proctor.cli._common import err
+from proctor.cli._common import err, out
+
+
+def version() -> str:
+    """The installed package's version (what ``proctor --version`` prints)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("proctor")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"proctor {version()}", highlight=False)
+        raise typer.Exit()
+
+
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Execution control for autonomous AI agents: identity, tasks, Cedar decisions, audit."""
 
 
 def build_app() -> typer.Typer:
@@ -48,6 +82,7 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+    root.callback()(_root)
     root.command()(workspace.init)
     root.command()(policy.check)
     root.command()(workspace.status)
@@ -87,7 +122,7 @@ def main() -> None:
         sys.exit(130)
 
 
-__all__ = ["app", "build_app", "main"]
+__all__ = ["app", "build_app", "main", "version"]
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, fail, handled, opened, out
+from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, fail, handled, opened, out, print_table
 from proctor.cli.text import cell, markup_safe
 from proctor.errors import ValidationError
 
@@ -106,7 +106,7 @@ def policy_test(
         mark = "[green]PASS[/]" if r.ok else "[red]FAIL[/]"
         detail = r.problem if not r.ok else ", ".join(r.decision.policies) or "; ".join(r.decision.reasons)
         t.add_row(mark, cell(r.name), cell(r.expected.value), cell(r.decision.verdict.value), cell(detail))
-    out.print(t)
+    print_table(t)
     failed = sum(not r.ok for r in results)
     out.print(f"{len(results) - failed} passed, {failed} failed")
     if failed:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, fail, handled, out
+from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, fail, handled, out, print_table
 from proctor.cli.text import cell
 from proctor.errors import PolicyLoadError, WorkspaceNotFound
 
@@ -89,7 +89,7 @@ def _table(report: ReplayReport, *, changed_only: bool) -> None:
             cell(_why(c), 200),
         )
     if calls:
-        out.print(t)
+        print_table(t)
     s = report.summary()
     d = s["decisions"]
     out.print(

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, fail, handled, opened, out, ts
+from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, fail, handled, opened, out, print_table, ts
 from proctor.cli.text import cell, markup_safe
 from proctor.errors import ValidationError
 
@@ -59,7 +59,7 @@ def secret_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> Non
     t = Table("name", "version", "updated", "key id")
     for r in rows:
         t.add_row(cell(r.name), cell(r.version), cell(ts(r.updated_at)), cell(r.key_id))
-    out.print(t)
+    print_table(t)
 
 
 @secret_app.command("delete")

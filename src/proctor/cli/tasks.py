@@ -7,8 +7,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from proctor.cli._common import PENDING_NOTE, JsonOpt, WorkspaceOpt, emit_json, handled, kill, opened, out, ts
-from proctor.cli.text import cell
+from proctor.cli._common import (
+    PENDING_NOTE,
+    JsonOpt,
+    WorkspaceOpt,
+    emit_json,
+    err,
+    handled,
+    kill,
+    opened,
+    out,
+    print_table,
+    ts,
+)
+from proctor.cli.text import cell, markup_safe
 from proctor.tasks.service import task_view
 
 task_app = typer.Typer(help="Start and end tasks with a declared intent.", no_args_is_help=True)
@@ -44,6 +56,9 @@ def task_start(
 
     with opened(workspace) as p, handled():
         params = [parse_param(x) for x in param or []]
+        # a typo (`mial.*`) would start a task that can call nothing: refused, with the closest names
+        for warning in p.tools.known(p.workspace.root).check_allow(list(dict.fromkeys(allow))):
+            err.print(f"[yellow]warning[/] {markup_safe(warning)}", highlight=False)
         started = p.tasks.start(
             agent=agent,
             purpose=purpose,
@@ -97,7 +112,7 @@ def task_list(
             cell(" ".join(x.allow)),
             cell(ts(x.deadline)),
         )
-    out.print(t)
+    print_table(t)
 
 
 @task_app.command("show")

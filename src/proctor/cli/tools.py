@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, err, handled, opened, out
+from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, err, handled, opened, out, print_table
 from proctor.cli.text import cell, markup_safe
 
 tool_app = typer.Typer(help="The tool registry.", no_args_is_help=True)
@@ -99,7 +99,7 @@ def tool_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
             cell(x.sensitivity),
             cell(" ".join(m["flags"]) or "-"),
         )
-    out.print(t)
+    print_table(t)
 
 
 # tool pins -------------------------------------------------------------------------------------

@@ -9,10 +9,22 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, err, fail, handled, key_values, opened, out
+from proctor.cli._common import (
+    JsonOpt,
+    WorkspaceOpt,
+    emit_json,
+    err,
+    fail,
+    handled,
+    key_values,
+    opened,
+    out,
+    print_table,
+)
 from proctor.cli.text import cell, markup_safe
 from proctor.errors import ValidationError
 from proctor.text import safe_text
+from proctor.tools.known import KnownTools
 
 upstream_app = typer.Typer(help="Upstream MCP servers the gateway routes to.", no_args_is_help=True)
 credential_app = typer.Typer(help="Credentials an upstream needs, leased per task.", no_args_is_help=True)
@@ -73,7 +85,9 @@ def upstream_add(
     for tool, value in key_values(tool_resource_arg, "--tool-resource-arg").items():
         tools.setdefault(tool, {})["resource_arg"] = value
     raw: dict[str, Any] = {"namespace": namespace, "default": {"effect": effect}, "timeout": timeout}
+    missing = None
     if command is not None:
+        command, missing = _absolute_command(command)
         raw.update(transport="stdio", command=command, args=list(arg or []), env=env_map)
     else:
         raw.update(transport="http", url=url)
@@ -101,9 +115,26 @@ def upstream_add(
                     f" known: {', '.join(sorted(actions))}"
                 )
         described: dict[str, str] = {}
+        # a command known to be missing is not started just to fail: its names stay unchecked
+        listed, unchecked = _list_for_add(
+            cfg, describe=describe_resources, check=bool(tools) and missing is None
+        )
+        if listed is not None:
+            names = {t.name for t in listed}
+            for option, given in (("--tool-effect", tool_effect), ("--tool-resource-arg", tool_resource_arg)):
+                KnownTools.check_upstream_tools(
+                    [item.partition("=")[0] for item in given or []], names, option
+                )
         if describe_resources:
-            cfg, described = _describe_resources(cfg)
+            assert listed is not None
+            cfg, described = _describe_resources(cfg, listed)
         p.tools.add_upstream(root, cfg, by="cli")
+    if missing is not None:
+        if tools:
+            missing += "; the tool names of --tool-effect/--tool-resource-arg were not checked"
+        err.print(f"[yellow]warning[/] {markup_safe(missing)}", highlight=False, soft_wrap=True)
+    if unchecked is not None:
+        err.print(f"[yellow]warning[/] {markup_safe(unchecked)}", highlight=False, soft_wrap=True)
     for name, value in env_map.items():
         if looks_like_secret(value):
             err.print(
@@ -152,7 +183,7 @@ def upstream_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> N
             cell(f"{r['timeout_s']:g}s"),
             str(r["pinned_tools"]) if r["pinned_tools"] else "not pinned",
         )
-    out.print(t)
+    print_table(t)
 
 
 @credential_app.command("add")
@@ -211,17 +242,57 @@ def upstream_remove(namespace: str, workspace: WorkspaceOpt = None) -> None:
     out.print(f"[green]removed[/] upstream {namespace}" + (f" and its {removed} pins" if removed else ""))
 
 
-def _describe_resources(cfg: Any) -> tuple[Any, dict[str, str]]:
+def _absolute_command(command: str) -> tuple[str, str | None]:
+    """The command an upstream is started with, as an absolute path: a client that spawns the
+    gateway (Claude Desktop, Cursor) starts it with a bare PATH, where `uvx` or `npx` is not found.
+    A bare name is looked up on this shell's PATH, a relative path made absolute from the current
+    directory. Not found: kept as given (the server may be installed later; `upstream add` never
+    needed it running) and a one-line warning is returned."""
+    import os
+    import shutil
+
+    if os.sep in command or (os.altsep is not None and os.altsep in command):
+        path = os.path.abspath(os.path.expanduser(command))
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path, None
+        return path, f"`{path}` is not an executable file: the upstream will not start until it is"
+    found = shutil.which(command)
+    if found is not None:
+        return os.path.abspath(found), None
+    return command, (
+        f"command `{command}` is not on PATH: stored as given, so the gateway looks for it on its own"
+        " PATH when it starts the upstream (a desktop client's PATH is often bare); install it or give"
+        " an absolute path"
+    )
+
+
+def _list_for_add(cfg: Any, *, describe: bool, check: bool) -> tuple[list[Any] | None, str | None]:
+    """The upstream's tools when `upstream add` needs them (``--describe-resources``, or tool
+    overrides whose names are checked), and a warning when they could not be listed for the check
+    alone: the names then stay unchecked (the server may not be installed yet) instead of failing."""
+    from proctor.errors import UpstreamError
+    from proctor.gateway.discovery import discover_sync
+
+    if not (describe or check):
+        return None, None
+    try:
+        return discover_sync(cfg), None
+    except UpstreamError as exc:
+        if describe:
+            raise
+        return None, f"{exc.message}: the tool names of --tool-effect/--tool-resource-arg were not checked"
+
+
+def _describe_resources(cfg: Any, listed: list[Any]) -> tuple[Any, dict[str, str]]:
     """``cfg`` with a resource argument for every tool whose input schema suggests one and that
     has none described; and what was added."""
     from dataclasses import replace
 
     from proctor.gateway.config import suggest_resource_arg
-    from proctor.gateway.discovery import discover_sync
 
     tools = {k: dict(v) for k, v in cfg.tools.items()}
     added: dict[str, str] = {}
-    for tool in discover_sync(cfg):
+    for tool in listed:
         if "resource_arg" in tools.get(tool.name, {}) or "resource_arg" in cfg.default:
             continue
         spec = suggest_resource_arg(tool.input_schema)
@@ -342,7 +413,7 @@ def upstream_tools(namespace: str, workspace: WorkspaceOpt = None, as_json: Json
             "yes" if r["callable"] else "no",
             cell(r["description"], 60),
         )
-    out.print(t)
+    print_table(t)
     if suggested:
         err.print(
             "[yellow]note[/] a task that declares resources denies tools whose resource argument is not"

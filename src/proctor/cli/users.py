@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, handled, opened, out, ts
+from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, handled, opened, out, print_table, ts
 from proctor.cli.text import cell, markup_safe
 
 user_app = typer.Typer(
@@ -86,7 +86,7 @@ def user_list(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
             state,
             cell(ts(r.created_at)),
         )
-    out.print(t)
+    print_table(t)
 
 
 @user_app.command("passwd")

@@ -45,7 +45,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Protocol, TypeAlias, TypeVar
 
 import anyio
 import mcp_types as types
@@ -681,7 +681,7 @@ class Calls:
                     raise
                 except Exception as exc:
                     log.warning("upstream `%s` could not list tools: %s", cfg.namespace, type(exc).__name__)
-                    raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`") from None
+                    await self._unavailable(exc, cfg, call, caller, proctor_name)
                 found = catalog.names_of(cfg, listing).upstream.get(name)
                 if found is None:
                     raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`")
@@ -726,7 +726,7 @@ class Calls:
                 return up, d, None, False
             except Exception as exc:
                 log.warning("upstream `%s` could not list tools: %s", cfg.namespace, type(exc).__name__)
-                listed_def = None
+                await self._unavailable(exc, cfg, call, caller, proctor_name)
             try:
                 upstream_def = None if listed_def is None else leg.as_tool(listed_def)
             except Exception:
@@ -751,6 +751,27 @@ class Calls:
         # while the log is failing nothing reaches an upstream before its record is durable
         overlap = not p.audit.failing and overlaps(audit_mode, p.state.tool(proctor_name, snap))
         return up, None, snap, overlap
+
+    async def _unavailable(
+        self, exc: Exception, cfg: UpstreamConfig, call: CallInput, caller: Caller, tool: ToolName
+    ) -> NoReturn:
+        """An upstream that cannot be reached (its command is missing, it exits at start, its URL
+        refuses) while the call is resolved: the client is told so, naming the upstream and why,
+        as a JSON-RPC error (-32603, data ``{"code": "upstream_unavailable", "upstream": …}``) and
+        never as `unknown tool`, which would send a person looking for a typo. Recorded as a deny
+        with code ``upstream_unavailable``, as every refusal decided outside the policy is."""
+        from proctor.gateway.discovery import unavailable_reason
+
+        reason = exc.reason if isinstance(exc, UpstreamUnavailable) else unavailable_reason(exc)
+        text = f"upstream `{cfg.namespace}` is unavailable" + (f": {reason}" if reason else "")
+        d = await self.deny_recorded(
+            call, caller, tool, f"{text}; the call was not made", "upstream_unavailable"
+        )
+        raise MCPError(
+            types.INTERNAL_ERROR,
+            f"{text} (decision {d.decision_id}); `proctor upstream tools {cfg.namespace}` shows why",
+            {"code": "upstream_unavailable", "upstream": cfg.namespace, "decision_id": str(d.decision_id)},
+        ) from None
 
     async def _warm(self, snap: Snapshot, caller: Caller, namespace: str, tool: ToolName) -> None:
         """Read into ``snap`` the records a call looks up on the loop (task, agent, pins, tool), on

@@ -14,7 +14,7 @@ import mcp_types
 import pydantic
 from mcp import MCPError
 
-from proctor.errors import ProctorError, UpstreamError, UpstreamTimeout
+from proctor.errors import ProctorError, UpstreamError, UpstreamTimeout, public_message
 from proctor.gateway.config import UpstreamConfig
 from proctor.gateway.upstream import open_upstream
 
@@ -29,10 +29,24 @@ def _leaf(exc: BaseException) -> BaseException:
     return exc
 
 
-def _reason(exc: BaseException) -> str:
-    """A short, fixed description of why talking to an upstream failed."""
+def unavailable_reason(exc: BaseException) -> str:
+    """A short, fixed description of why talking to an upstream failed (exception groups are
+    looked into): safe to show to a client, it never quotes the exception."""
+    exc = _leaf(exc)
+    if isinstance(exc, ProctorError):
+        return public_message(exc)
+    from proctor.gateway.lean import LeanUpstreamError
+
+    if isinstance(exc, LeanUpstreamError):  # the lean HTTP leg's own words, never the upstream's
+        if exc.error is not None:
+            return f"it answered with error {exc.error.get('code')}"
+        if "unreachable" in str(exc):
+            return "the connection was refused or the host is unreachable"
+        return "the connection closed" if exc.closed else "it answered wrongly"
     if isinstance(exc, FileNotFoundError):
         return "its command was not found"
+    if isinstance(exc, TimeoutError):
+        return "it did not answer in time"
     if isinstance(exc, PermissionError):
         return "its command is not executable"
     if isinstance(exc, MCPError):
@@ -93,7 +107,7 @@ async def discover(cfg: UpstreamConfig) -> list[mcp_types.Tool]:
         if isinstance(leaf, ProctorError):
             raise leaf from None
         raise UpstreamError(
-            f"upstream `{cfg.namespace}` is unavailable: {_reason(leaf)}", namespace=cfg.namespace
+            f"upstream `{cfg.namespace}` is unavailable: {unavailable_reason(leaf)}", namespace=cfg.namespace
         ) from None
     if tools is None:
         raise timeout
@@ -105,4 +119,4 @@ def discover_sync(cfg: UpstreamConfig) -> list[mcp_types.Tool]:
     return anyio.run(discover, cfg)
 
 
-__all__ = ["MAX_PAGES", "MAX_TOOLS", "discover", "discover_sync"]
+__all__ = ["MAX_PAGES", "MAX_TOOLS", "discover", "discover_sync", "unavailable_reason"]

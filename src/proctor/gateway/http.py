@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -422,6 +423,8 @@ class GatewayAuth:
             reply["result"], finish = outcome.result, outcome.finish
         except MCPError as exc:
             reply["error"] = {"code": exc.error.code, "message": exc.error.message}
+            if exc.error.data is not None:
+                reply["error"]["data"] = exc.error.data
         except ProctorError as exc:
             reply["result"] = {"content": [{"type": "text", "text": denial_text(exc)}], "isError": True}
         except Exception as exc:
@@ -767,11 +770,16 @@ async def serve_http(
     *,
     socket_path: Path | None = None,
     socket_required: bool = True,
+    listener: socket.socket | None = None,
 ) -> None:
-    """Serve Streamable HTTP, and thin-client sessions on ``socket_path`` when given (ADR 0015)."""
-    import uvicorn
-
+    """Serve Streamable HTTP, and thin-client sessions on ``socket_path`` when given (ADR 0015).
+    ``listener``: the socket bound to ``host:port`` (:func:`proctor.server.listen.bind_listener`),
+    bound here when not given."""
     from proctor.gateway.socket_relay import serving_socket
+    from proctor.server.listen import AnnouncingServer, bind_listener
+
+    if listener is None:
+        listener = bind_listener(host, port, command="proctor gateway")
 
     public_url = f"http://{host}:{port}{MCP_PATH}"
     issuer = f"http://{proctor.settings.host}:{proctor.settings.port}"
@@ -779,7 +787,7 @@ async def serve_http(
     app = create_gateway_app(proctor, runtime, public_url=public_url, issuer_url=issuer)
     async with runtime.running(), serving_socket(proctor, runtime, socket_path, required=socket_required):
         settle_heap()
-        await uvicorn.Server(server_config(app, host, port)).serve()
+        await AnnouncingServer(server_config(app, host, port), path=MCP_PATH).serve(sockets=[listener])
 
 
 def server_config(app: ASGIApp, host: str, port: int, *, log_level: str = "warning") -> Any:

@@ -144,9 +144,21 @@ class _Upstream:
 class UpstreamUnavailable(Exception):
     """An upstream could not be reached or died; the message is safe to show."""
 
-    def __init__(self, namespace: str) -> None:
-        super().__init__(f"upstream `{namespace}` is unavailable")
+    def __init__(self, namespace: str, reason: str = "") -> None:
+        """``reason``: why, in Proctor's own fixed words (``its command was not found``), never
+        the exception's text (see :func:`proctor.gateway.discovery.unavailable_reason`)."""
+        super().__init__(f"upstream `{namespace}` is unavailable" + (f": {reason}" if reason else ""))
         self.namespace = namespace
+        self.reason = reason
+
+
+def _why(error: BaseException | None, cfg: UpstreamConfig) -> str:
+    """Why an upstream session is not there, as a client may read it."""
+    if error is None:
+        return f"it did not start within {cfg.timeout_s:g}s"
+    from proctor.gateway.discovery import unavailable_reason
+
+    return unavailable_reason(error)
 
 
 class CredentialUnavailable(UpstreamUnavailable):
@@ -363,7 +375,7 @@ class TaskUpstreams:
                 up.stop.set()
             if isinstance(up.error, CredentialUnavailable):
                 raise up.error
-            raise UpstreamUnavailable(cfg.namespace)
+            raise UpstreamUnavailable(cfg.namespace, _why(up.error, cfg))
         return up
 
     def drop(self, namespace: str, cfg: UpstreamConfig | None = None) -> None:

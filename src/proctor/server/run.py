@@ -130,12 +130,21 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
     import uvicorn
 
     from proctor.server.api import create_app
+    from proctor.server.listen import AnnouncingServer, bind_listener
 
     ws = Workspace.find(workspace)
-    proctor = Proctor.open(ws, store_url=store_url)
+    settings = ws.settings()
+    # the port first: a second `proctor serve` ends here, with one line, before opening anything
+    sock = bind_listener(host or settings.host, port or settings.port, command="proctor serve")
+    try:
+        proctor = Proctor.open(ws, store_url=store_url)
+    except BaseException:
+        sock.close()
+        raise
     try:
         proctor.credentials.check_secrets_key()  # a wrong or missing secrets key fails at start-up
     except BaseException:
+        sock.close()
         proctor.close()
         raise
     proctor.policies.watch()
@@ -160,16 +169,16 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
         log.warning("local attestation disabled: %s", exc)
     with graceful_stop():  # SIGTERM/SIGINT: uvicorn drains, then the clean-up below runs
         try:
-            uvicorn.run(
+            config = uvicorn.Config(
                 app,
-                host=host or proctor.settings.host,
-                port=port or proctor.settings.port,
                 log_level="warning",
                 server_header=False,
                 http=BoundedH11Protocol,
                 timeout_graceful_shutdown=DRAIN_TIMEOUT_S,
             )
+            AnnouncingServer(config).run(sockets=[sock])
         finally:
+            sock.close()
             stop.set()
             if webhooks is not None:
                 webhooks.stop()

@@ -959,12 +959,15 @@ class SqlStore(AccountsSql, abc.ABC):
 
     def search_audit(self, query: AuditQuery) -> list[AuditRow]:
         where: list[str] = ["seq > ?"]
-        params: list[int | str] = [query.after_seq]
+        params: list[int | str | float] = [query.after_seq]
         for col in ("agent", "task", "tool", "decision", "kind"):
             value = getattr(query, col)
             if value is not None:
                 where.append(f"{col} = ?")
                 params.append(index_text(value))
+        if query.since is not None:
+            where.append("ts >= ?")
+            params.append(float(query.since))
         order = "DESC" if query.newest_first else "ASC"
         params.append(max(1, min(query.limit, 10_000)))
         with self._read() as cur:

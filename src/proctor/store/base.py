@@ -345,6 +345,8 @@ class AuditQuery:
     decision: str | None = None
     kind: str | None = None
     after_seq: int = 0
+    #: only records written at or after this time (seconds since the epoch)
+    since: float | None = None
     limit: int = 100
     newest_first: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from proctor.config import Settings
 from proctor.errors import UnknownTool, ValidationError
 from proctor.policy.engine import CREDENTIAL_ACTION
 from proctor.store.base import Store, ToolRecord
+from proctor.tools.known import KnownTools
 from proctor.types import ToolName
 
 if TYPE_CHECKING:
@@ -71,6 +72,22 @@ class Tools:
     def list(self) -> builtins.list[ToolRecord]:
         """Every registered tool (`tool list`, `GET /v1/tools`)."""
         return self.store.list_tools()
+
+    def known(self, root: Path) -> KnownTools:
+        """The tool names this workspace knows (registered or pinned), and the upstreams in
+        ``root``'s ``upstreams.yaml`` that may still list more (unpinned ones): what typos in
+        ``--allow`` patterns are caught against (:mod:`proctor.tools.known`)."""
+        from proctor.gateway.config import load_upstreams
+
+        pins = self.pins()
+        pinned = {p.namespace for p in pins}
+        names = {str(t.name) for t in self.list()} | {str(p.name) for p in pins}
+        ups = [u for u in load_upstreams(root) if u.namespace not in pinned]
+        return KnownTools(
+            frozenset(names),
+            frozenset(u.namespace for u in ups if u.prefix),
+            next((u.namespace for u in ups if not u.prefix), None),
+        )
 
     # pins and upstreams (`tools pin`, `tools diff`, `upstream ...`): the gateway's helpers, handed
     # this service's store and audit log so that the CLI holds neither
