@@ -570,8 +570,10 @@ def evaluate(
 
 # ---- incremental ---------------------------------------------------------------------------------
 
-#: dead entries of an aggregate are dropped once there are this many and they are half of it
+#: dead entries of an aggregate are dropped once there are this many and they are at least a
+#: 1/_COMPACT_RATIO of it (amortised O(1) per event)
 _COMPACT = 64
+_COMPACT_RATIO = 2
 
 
 class _Agg:
@@ -622,7 +624,7 @@ class _Agg:
             return
         self.cut = now - window
         self.start = max(self.start, bisect.bisect_right(self.ats, self.cut))
-        if self.start < _COMPACT or 2 * self.start < len(self.ats):
+        if self.start < _COMPACT or _COMPACT_RATIO * self.start < len(self.ats):
             return
         k = self.start
         del self.ats[:k]
