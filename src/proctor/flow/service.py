@@ -481,17 +481,21 @@ class Flow:
         tool: ToolRecord,
         args: Mapping[str, Any],
         now: float,
+        *,
+        durable: bool = True,
     ) -> HistoryEvent | None:
         """Count an allowed call that was forwarded (``Store.add_flow_event`` when a counter of
-        the active set matches it); the event, or None."""
+        the active set matches it); the event, or None. ``durable`` as for
+        ``Store.add_flow_event``: the pipeline passes False, its durable decision record, committed
+        next, makes the event power-safe (as an approval's use)."""
         ev = self.event(agent, task, tool, args, now)
         if ev is not None:
-            self.add_event(ev)
+            self.add_event(ev, durable=durable)
         return ev
 
-    def add_event(self, ev: HistoryEvent) -> None:
+    def add_event(self, ev: HistoryEvent, *, durable: bool = True) -> None:
         """Keep one history event (a store write)."""
-        self.store.add_flow_event(ev)
+        self.store.add_flow_event(ev, durable=durable)
 
     # outputs ---------------------------------------------------------------------------------------
     def observe(
