@@ -9,8 +9,10 @@ A policy directory may hold ``counters.yaml``::
         match: {effects: [pay], tools: ["billing.*"]}   # either or both; glob on tool names
         scope: agent              # task (default) | agent
         window: 1d                # s/m/h/d; omitted: the task's life (scope task) or ever (agent)
+        currency: {arg: currency, unit: EUR}   # sum: the argument naming the currency, the unit
 
-Values include the call being decided (see :func:`evaluate`). Only calls that were allowed and
+Values include the call being decided (see :func:`evaluate`; :class:`Tally` gives the same values
+from running aggregates, which the Flow service keeps per task and agent). Only calls that were allowed and
 forwarded are recorded (:func:`event_for`, by the caller after forwarding). Values of
 ``first_time`` counters are kept as keyed fingerprints (HMAC-SHA256 with the workspace's key),
 never in clear.
@@ -20,8 +22,17 @@ Choices made here (documented in ADR 0025):
 - a ``sum`` argument written as text is read as an amount (``"1,500.00"``, ``"$1500"``); an
   ambiguous one (``"1,500"``) counts as its largest reading; a value that is not a number (text
   that is no amount, a boolean, a list or an object where the path names a scalar:
-  ``amount: [50000]``, ``amount: {"value": 50000}``) makes :func:`evaluate` raise (the decision
-  fails closed); a missing one (or ``null``) adds nothing;
+  ``amount: [50000]``, ``amount: {"value": 50000}``) or one with more than 100 digits either side
+  of the point makes :func:`evaluate` raise (the decision fails closed); a missing one (or
+  ``null``) makes the amount unknown: the sum is absent for the call, and the event recorded if it
+  is allowed all the same (a person approved it) holds :data:`UNKNOWN`, so the sum stays absent
+  while that event is in its window (sums are exact: no rounding);
+- a ``sum`` with ``currency`` adds only amounts in its unit: a call whose currency argument names
+  another (case-insensitive code; ``€`` is EUR, ``£`` GBP, ``$`` and ``¥`` name several and are
+  never a unit), or whose amount text does (``"4900 BTC"``), has an unknown amount as above. A
+  call without the currency argument is in the unit when the tool's schema declares no such
+  argument (the tool knows one currency); when the schema declares it, the tool's default applies,
+  which the counter cannot know: unknown;
 - a ``sum`` adds magnitudes: ``-1000000`` adds 1,000,000 (a negative payment never lowers a
   spend limit, and a limit bounds how much moves either way);
 - an argument path may name list elements (``to[]``): a ``sum`` adds them all; ``first_time`` is
