@@ -359,7 +359,8 @@ def test_a_payment_in_another_currency_leaves_the_sum_unknown_while_in_its_windo
     btc = event_for(
         specs, task_id="t1", agent="bot", tool=PAY, args={"amount": 9, "currency": "BTC"}, at=10.0, key=KEY
     )
-    assert btc is not None and btc.values == (("spend", "?"),)
+    assert btc is not None
+    assert btc.values == (("spend", "?"),)
     calls: list[Call] = [
         (PAY, {"amount": 9, "currency": "BTC"}, 10.0, "t1", "bot"),
         (PAY, {"amount": 5}, 20.0, "t1", "bot"),

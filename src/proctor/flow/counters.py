@@ -302,14 +302,18 @@ _TEXT_CURRENCY = re.compile(
 )
 
 
-def _arg_values(args: Mapping[str, Any], path: str) -> list[Any]:
-    return [v for p, v in leaf_values(args) if p == path and v is not None and not isinstance(v, bool)]
+#: a call's arguments as ``(path, value)`` leaves (:func:`leaf_values`), read once per call
+Leaves = tuple[tuple[str, Any], ...]
 
 
-def _nested(args: Mapping[str, Any], path: str) -> bool:
+def _arg_values(leaves: Leaves, path: str) -> list[Any]:
+    return [v for p, v in leaves if p == path and v is not None and not isinstance(v, bool)]
+
+
+def _nested(leaves: Leaves, path: str) -> bool:
     """A value under ``path`` that is not a scalar at it: a list (``amount[]``), an object
     (``amount.value``) or a boolean, which a ``sum`` counter cannot read."""
-    for p, v in leaf_values(args):
+    for p, v in leaves:
         if p == path:
             if isinstance(v, bool):
                 return True
@@ -381,7 +385,7 @@ def _schema_declares(schema: str | None, path: str) -> bool:
     return True
 
 
-def _in_unit(spec: CounterSpec, tool: ToolRecord, args: Mapping[str, Any]) -> bool:
+def _in_unit(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> bool:
     """Whether the call's amounts are in the counter's unit (always, without ``currency``): the
     call names the unit under ``currency.arg``; or it names no currency there and the tool's
     schema declares no such argument (the tool knows only one currency, the unit). A call whose
@@ -390,27 +394,27 @@ def _in_unit(spec: CounterSpec, tool: ToolRecord, args: Mapping[str, Any]) -> bo
     if spec.currency_arg is None:
         return True
     path = spec.currency_arg
-    if _nested(args, path):
+    if _nested(leaves, path):
         return False
-    present = [v for p, v in leaf_values(args) if p == path and v is not None]
+    present = [v for p, v in leaves if p == path and v is not None]
     if not present:
         return not _schema_declares(tool.input_schema, path)
     return all(isinstance(v, str) and _code(v) == spec.unit for v in present)
 
 
-def _sum_value(spec: CounterSpec, args: Mapping[str, Any], tool: ToolRecord) -> Decimal | None:
+def _sum_value(spec: CounterSpec, leaves: Leaves, tool: ToolRecord) -> Decimal | None:
     """The call's amount for a ``sum`` in the counter's unit; None when it is unknown (no amount,
     or another currency: the argument or the amount's own text names one); raises when a value
     under the path is not a number."""
     assert spec.arg is not None
-    if _nested(args, spec.arg):
+    if _nested(leaves, spec.arg):
         raise _unreadable(spec)
-    values = _arg_values(args, spec.arg)
+    values = _arg_values(leaves, spec.arg)
     if not values:
         return None
     total = sum((_amount(v, spec) for v in values), _ZERO)
     if spec.currency_arg is not None:
-        if not _in_unit(spec, tool, args):
+        if not _in_unit(spec, tool, leaves):
             return None
         for v in values:
             named = _text_currency(v) if isinstance(v, str) else None
@@ -436,9 +440,9 @@ def keyed_fingerprint(key: bytes, value: Any) -> str:
     return hmac.new(key, normalise_value(value).encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
-def _first_time_values(spec: CounterSpec, args: Mapping[str, Any], key: bytes) -> list[str]:
+def _first_time_values(spec: CounterSpec, leaves: Leaves, key: bytes) -> list[str]:
     assert spec.arg is not None
-    return sorted({keyed_fingerprint(key, v) for v in _arg_values(args, spec.arg)})
+    return sorted({keyed_fingerprint(key, v) for v in _arg_values(leaves, spec.arg)})
 
 
 def event_for(
@@ -458,16 +462,17 @@ def event_for(
     matching = [s for s in specs if s.matches(name, effect)]
     if not matching:
         return None
+    leaves = tuple(leaf_values(args))
     values: list[tuple[str, str]] = []
     for spec in matching:
         if spec.kind == "sum":
             try:
-                total = _sum_value(spec, args, tool)
+                total = _sum_value(spec, leaves, tool)
             except ProctorError:
                 total = None  # it was allowed: evaluate() would have refused an unreadable value
             values.append((spec.name, UNKNOWN if total is None else format(total, "f")))
         elif spec.kind == "first_time":
-            fps = _first_time_values(spec, args, key)
+            fps = _first_time_values(spec, leaves, key)
             if fps:
                 values.append((spec.name, ",".join(fps)))
     return HistoryEvent(
@@ -498,7 +503,7 @@ def _this_call(
     spec: CounterSpec,
     here: bool,
     tool: ToolRecord,
-    args: Mapping[str, Any],
+    leaves: Leaves,
     key: bytes,
     earlier: int,
     total: Decimal | None,
@@ -513,7 +518,7 @@ def _this_call(
         return earlier > 0
     if spec.kind == "sum":
         if here:
-            mine = _sum_value(spec, args, tool)  # raises first: an unreadable value is a deny
+            mine = _sum_value(spec, leaves, tool)  # raises first: an unreadable value is a deny
             # the call matches but its amount is unknown in the unit (none: a payment tool
             # that names its amount `value`; another currency): the total this call makes is
             # unknown, so the counter is absent (`context.history has …` is false)
@@ -527,7 +532,7 @@ def _this_call(
     # first_time
     if not here:
         return False
-    fps = _first_time_values(spec, args, key)
+    fps = _first_time_values(spec, leaves, key)
     return True if not fps else any(not seen_fp(fp) for fp in fps)
 
 
@@ -552,6 +557,7 @@ def evaluate(
     if not specs:
         return ()
     evs = list(events)
+    leaves = tuple(leaf_values(args))
     name, effect = str(tool.name), tool.effect
     task_id, agent = str(task_id), str(agent)
     out: list[tuple[str, Value]] = []
@@ -572,7 +578,7 @@ def evaluate(
             elif spec.kind == "first_time" and text:
                 seen.update(text.split(","))
         value = _this_call(
-            spec, spec.matches(name, effect), tool, args, key, len(earlier), total, seen.__contains__
+            spec, spec.matches(name, effect), tool, leaves, key, len(earlier), total, seen.__contains__
         )
         if value is not None:
             out.append((spec.name, value))
@@ -696,6 +702,7 @@ class Tally:
     ) -> list[tuple[str, Value]]:
         """This scope's counters' values for the call being decided (see :func:`evaluate`)."""
         name, effect = str(tool.name), tool.effect
+        leaves = tuple(leaf_values(args))
         out: list[tuple[str, Value]] = []
         for agg in self._aggs:
             count, total, low = agg.earlier(now)
@@ -703,7 +710,7 @@ class Tally:
                 agg.spec,
                 agg.spec.matches(name, effect),
                 tool,
-                args,
+                leaves,
                 key,
                 count,
                 total,
