@@ -27,9 +27,15 @@ from proctor.validate import check_keys
 
 __all__ = [
     "CONFIG_FILE",
+    "ENV_OVERRIDES",
     "GATEWAY_AUDIT_MODES",
+    "SECTION_KEYS",
     "TOOL_FLAGS",
+    "TOOL_KEYS",
+    "TOOL_LABEL_KEYS",
+    "TOP_KEYS",
     "Settings",
+    "config_keys",
     "load_settings",
     "parse_duration",
     "tool_from_mapping",
@@ -58,6 +64,85 @@ MAX_INPUT_SCHEMA_BYTES = 64 * 1024
 _DEST_PATH = re.compile(r"[A-Za-z0-9_$@-]+(?:\[\])?(?:\.[A-Za-z0-9_$@-]+(?:\[\])?)*")
 #: how the gateway orders its durable decision write and the upstream call (see docs/adr/0011)
 GATEWAY_AUDIT_MODES = ("auto", "strict", "overlap")
+
+# The keys the parsers below accept: they check input against these sets, and
+# docs/config-reference.md documents each (tests/unit/test_config_reference.py holds the two together).
+#: the top level of ``proctor.yaml``
+TOP_KEYS = frozenset(
+    {
+        "trust_domain",
+        "store",
+        "store_timeout",
+        "identity",
+        "tasks",
+        "audit",
+        "server",
+        "policies",
+        "tools",
+        "gateway",
+        "login",
+        "approvals",
+        "flow",
+    }
+)
+#: the keys of each plain section (``login`` and ``approvals.webhooks`` are checked by their own parsers)
+SECTION_KEYS: Mapping[str, frozenset[str]] = {
+    "identity": frozenset({"svid_ttl", "join_token_ttl"}),
+    "tasks": frozenset({"default_ttl", "max_ttl"}),
+    "audit": frozenset(
+        {
+            "checkpoint_every",
+            "checkpoint_interval",
+            "log_arguments",
+            "refusal_records",
+            "refusal_window",
+            "witness",
+            "witness_key",
+            "witness_log",
+        }
+    ),
+    "server": frozenset({"host", "port"}),
+    "policies": frozenset({"reload_interval"}),
+    "gateway": frozenset({"audit", "tool_separator"}),
+    "approvals": frozenset({"ttl", "max_pending", "hold", "public_url", "webhooks"}),
+    "flow": frozenset({"enabled", "max_outputs", "max_output_bytes", "retention", "internal_domains"}),
+}
+#: one tool registration (``tools[]`` here, ``proctor tool add``, the API)
+TOOL_KEYS = frozenset(
+    {
+        "name",
+        "effect",
+        "resource",
+        "resource_arg",
+        "labels",
+        "flags",
+        "description",
+        "input_schema",
+        "destinations",
+    }
+)
+#: a tool's ``labels``
+TOOL_LABEL_KEYS = frozenset({"trust", "sensitivity"})
+#: environment variables that win over ``proctor.yaml``
+ENV_OVERRIDES = ("PROCTOR_STORE", "PROCTOR_STORE_TIMEOUT", "PROCTOR_TRUST_DOMAIN")
+
+
+def config_keys() -> list[str]:
+    """Every key ``proctor.yaml`` accepts, as dotted paths (``[]`` marks a list's items).
+
+    >>> "approvals.webhooks[].secret" in config_keys(), "login.oidc.issuer" in config_keys()
+    (True, True)
+    """
+    from proctor.accounts.settings import LOGIN_KEYS, OIDC_KEYS
+    from proctor.approvals.webhooks import WEBHOOK_KEYS
+
+    keys = set(TOP_KEYS)
+    for section, names in SECTION_KEYS.items():
+        keys |= {f"{section}.{k}" for k in names}
+    keys |= {f"tools[].{k}" for k in TOOL_KEYS} | {f"tools[].labels.{k}" for k in TOOL_LABEL_KEYS}
+    keys |= {f"login.{k}" for k in LOGIN_KEYS} | {f"login.oidc.{k}" for k in OIDC_KEYS}
+    keys |= {f"approvals.webhooks[].{k}" for k in WEBHOOK_KEYS}
+    return sorted(keys)
 
 
 def parse_duration(value: str | int | float, what: str = "duration") -> float:
@@ -153,34 +238,23 @@ class Settings:
         return f"Settings(trust_domain={self.trust_domain!r}, store_url={redact_url(self.store_url)!r})"
 
 
-def _section(data: Mapping[str, Any], key: str, allowed: set[str]) -> Mapping[str, Any]:
+def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = data.get(key) or {}
     if not isinstance(value, Mapping):
         raise ConfigError(f"{CONFIG_FILE}: `{key}` must be a mapping")
-    check_keys(value, allowed, CONFIG_FILE, error=ConfigError, prefix=f"{key}.")
+    check_keys(value, SECTION_KEYS[key], CONFIG_FILE, error=ConfigError, prefix=f"{key}.")
     return value
 
 
 def tool_from_mapping(raw: Mapping[str, Any], where: str = "tool") -> ToolRecord:
     """Build a tool registration from config or API input, refusing unknown keys and labels."""
-    allowed = {
-        "name",
-        "effect",
-        "resource",
-        "resource_arg",
-        "labels",
-        "flags",
-        "description",
-        "input_schema",
-        "destinations",
-    }
-    check_keys(raw, allowed, where)
+    check_keys(raw, TOOL_KEYS, where)
     if "name" not in raw or "effect" not in raw:
         raise ValidationError(f"{where}: `name` and `effect` are required")
     name = ToolName(str(raw["name"]))
     effect = Effect(str(raw["effect"]))
     labels = raw.get("labels") or {}
-    if not isinstance(labels, Mapping) or set(labels) - {"trust", "sensitivity"}:
+    if not isinstance(labels, Mapping) or set(labels) - TOOL_LABEL_KEYS:
         raise ValidationError(f"{where} `{name}`: `labels` takes `trust` and `sensitivity`")
     try:
         trust = Trust(labels.get("trust", "trusted"))
@@ -331,43 +405,15 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"{path.name}: not valid YAML ({exc})") from None
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path.name}: expected a mapping at the top level")
-    top = {
-        "trust_domain",
-        "store",
-        "store_timeout",
-        "identity",
-        "tasks",
-        "audit",
-        "server",
-        "policies",
-        "tools",
-        "gateway",
-        "login",
-        "approvals",
-        "flow",
-    }
-    check_keys(data, top, path.name, error=ConfigError)
+    check_keys(data, TOP_KEYS, path.name, error=ConfigError)
     try:
-        ident = _section(data, "identity", {"svid_ttl", "join_token_ttl"})
-        tasks = _section(data, "tasks", {"default_ttl", "max_ttl"})
-        audit = _section(
-            data,
-            "audit",
-            {
-                "checkpoint_every",
-                "checkpoint_interval",
-                "log_arguments",
-                "refusal_records",
-                "refusal_window",
-                "witness",
-                "witness_key",
-                "witness_log",
-            },
-        )
-        server = _section(data, "server", {"host", "port"})
-        policies = _section(data, "policies", {"reload_interval"})
-        gateway = _section(data, "gateway", {"audit", "tool_separator"})
-        approvals = _section(data, "approvals", {"ttl", "max_pending", "hold", "public_url", "webhooks"})
+        ident = _section(data, "identity")
+        tasks = _section(data, "tasks")
+        audit = _section(data, "audit")
+        server = _section(data, "server")
+        policies = _section(data, "policies")
+        gateway = _section(data, "gateway")
+        approvals = _section(data, "approvals")
         approval_ttl = parse_duration(approvals.get("ttl", "10m"), "approvals.ttl")
         if approval_ttl > 86400:
             raise ConfigError(f"{path.name}: approvals.ttl is at most 24h")
@@ -390,9 +436,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(
                 f"{path.name}: approvals.webhooks link to the request's page: set approvals.public_url"
             )
-        flow = _section(
-            data, "flow", {"enabled", "max_outputs", "max_output_bytes", "retention", "internal_domains"}
-        )
+        flow = _section(data, "flow")
         flow_enabled = flow.get("enabled", True)
         if not isinstance(flow_enabled, bool):
             raise ConfigError(f"{path.name}: flow.enabled is true or false")

@@ -585,6 +585,10 @@ class Pipeline:
             # next, makes it power-safe (as the approval's use above)
             if counted is not None and decision.verdict is Verdict.ALLOW:
                 flow.record_call(agent, task, tool, args, now, durable=False)  # type: ignore[union-attr]
+            # a call denied or held: its arguments are kept for `proctor trace export` (off the
+            # response path; a failure is logged, never the decision's outcome)
+            if flow is not None and decision.verdict is not Verdict.ALLOW and not call.dry_run:
+                _keep_decided(flow, task, tool, args, decision, now)
             # credential and upstream: see Handoff
         except _NeedsStore:
             raise
@@ -660,6 +664,24 @@ class _NeedsBudget(_NeedsStore):
     ) -> None:
         super().__init__()
         self.decision, self.agent, self.task, self.facts = decision, agent, task, facts
+
+
+def _keep_decided(
+    flow: Flow, task: TaskRecord, tool: ToolRecord, args: Mapping[str, Any], decision: Decision, now: float
+) -> None:
+    """Keep a denied or held call's arguments (``Flow.keep_decided``); never raises: keeping
+    them is for a later what-if replay, never part of the decision."""
+    try:
+        flow.keep_decided(
+            task, tool, args, verdict=decision.verdict.value, decision_id=str(decision.decision_id), now=now
+        )
+    except Exception as exc:
+        log.error(
+            "flow: the arguments of the %s call %s were not kept: %s",
+            decision.verdict.value,
+            decision.decision_id,
+            type(exc).__name__,
+        )
 
 
 _MISSING: Any = object()

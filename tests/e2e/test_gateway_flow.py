@@ -258,14 +258,20 @@ def test_an_iban_read_in_an_email_is_held_and_the_same_one_from_the_intent_runs(
     assert "ONLY from untrusted content: office.read_inbox" in shown
 
     # kept sealed while the task lives; deleted when it ends
-    kept = _outputs(r.ws, held_task, 2)
-    assert [o.tool for o in kept] == ["office.notify", "office.read_inbox"]  # the forwarded calls
+    kept = _outputs(r.ws, held_task, 4)
+    # the forwarded calls' outputs, and the held and the denied call's arguments (for the export)
+    assert [o.tool for o in kept] == [
+        "office.notify",
+        "office.read_inbox",
+        "office.send_money",
+        "office.notify",
+    ]
     assert all(b"0532 0130 00" not in bytes(o.sealed) and b"DE89" not in bytes(o.sealed) for o in kept)
     with Proctor.open(r.ws) as p:
         p.tasks.end(held_task, reason="done")
         assert p.store.outputs(TaskId(held_task)) == []
         assert p.store.task_labels(TaskId(held_task)).read_untrusted  # the high-water mark stays
-    assert len(_outputs(r.ws, ok_task, 2)) == 2  # another task's are untouched
+    assert len(_outputs(r.ws, ok_task, 3)) == 3  # another task's are untouched
 
 
 def test_an_account_read_from_a_resource_is_held(running: Running) -> None:
@@ -291,3 +297,84 @@ def test_an_account_read_from_a_resource_is_held(running: Running) -> None:
     (origin,) = [a for a in held[0]["provenance"]["args"] if a["arg"] == "iban"]
     assert origin["origin"] == "untrusted"
     assert origin["sources"] == ["office.resources.read"]
+
+
+CANDIDATE = """
+@id("candidate.send-any")
+permit (principal, action == Proctor::Action::"send", resource)
+when { principal.status == "active" };
+"""
+
+
+def test_trace_export_holds_denied_and_held_calls_and_replay_re_decides_them(
+    running: Running, tmp_path: Path
+) -> None:
+    """`proctor trace export` writes, beside the forwarded calls, the calls the gateway denied or
+    held, with their arguments and no output; `proctor replay` of that trace under a candidate set
+    that permits the denied call reports it as changed."""
+    import shutil
+
+    r = running
+    task_id, token = _task(r.ws)
+    out: dict[str, types.CallToolResult] = {}
+
+    async def main() -> None:
+        async with r.client(token) as c:
+            out["inbox"] = await c.call_tool("office__read_inbox", {})
+            out["pay"] = await c.call_tool("office__send_money", PAY)
+            out["note"] = await c.call_tool("office__notify", {"to": "bob", "note": "paid"})
+
+    anyio.run(main)
+    assert out["pay"].is_error
+    assert "approval" in _text(out["pay"])
+    assert out["note"].is_error  # `send` after an untrusted read: denied
+    assert _calls(r, "notify") == []
+    _outputs(r.ws, task_id, 3)
+    trace = tmp_path / "task.jsonl"
+    subprocess.run(
+        [str(BIN / "proctor"), "trace", "export", task_id, "-o", str(trace), "--workspace", str(r.ws.root)],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+    )
+    calls = [
+        x for x in map(json.loads, trace.read_text(encoding="utf-8").splitlines()) if x["type"] == "call"
+    ]
+    assert [(c["tool"], c["meta"], "output" in c) for c in calls] == [
+        ("office.read_inbox", {}, True),
+        ("office.send_money", {"decision": "approval_required"}, False),
+        ("office.notify", {"decision": "deny"}, False),
+    ]
+    assert calls[1]["args"] == PAY
+    assert calls[2]["args"] == {"to": "bob", "note": "paid"}
+    assert IBAN not in json.dumps(_records(r.ws))  # the audit log still holds no argument
+
+    candidate = tmp_path / "candidate"
+    shutil.copytree(r.ws.policies_dir, candidate)
+    (candidate / "50-candidate.cedar").write_text(CANDIDATE, encoding="utf-8")
+    done = subprocess.run(
+        [
+            str(BIN / "proctor"),
+            "replay",
+            str(trace),
+            "--policies",
+            str(candidate),
+            "--json",
+            "-w",
+            str(r.ws.root),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
+    report = {c["tool"]: c for c in json.loads(done.stdout)["calls"]}
+    note = report["office.notify"]
+    assert (note["decision"], note["baseline_decision"], note["changed"]) == ("allow", "deny", True)
+    assert note["meta"] == {"decision": "deny"}
+    pay = report["office.send_money"]
+    assert (pay["decision"], pay["baseline_decision"], pay["changed"]) == (
+        "approval_required",
+        "approval_required",
+        False,
+    )

@@ -143,7 +143,11 @@ def test_params_and_reported_outputs(served: tuple[httpx.Client, str, Proctor]) 
     r = c.post("/v1/outputs", json={"task": str(TaskId.new()), "tool": "mail.read", "output": "x"}, headers=h)
     assert r.status_code == 404
 
-    assert len(p.store.outputs(TaskId(plain["task"]["id"]))) == 2  # type: ignore[index]
+    # the two outputs, and between them the denied payment's arguments (for `proctor trace export`)
+    p.flow.settle()
+    kept = p.store.outputs(TaskId(plain["task"]["id"]))  # type: ignore[index]
+    assert [o.tool for o in kept] == ["mail.read", "bank.pay", "mail.read"]
+    assert [o.trust for o in kept] == ["untrusted", "trusted", "untrusted"]
     p.audit.flush()
     reported = c.get("/v1/audit", params={"kind": "call.output_reported"}, headers=h).json()
     assert [x["record"]["labels"]["trust"] for x in reported] == ["untrusted", "untrusted", "untrusted"]

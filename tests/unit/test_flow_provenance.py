@@ -317,6 +317,30 @@ def test_destination_paths_from_argument_names() -> None:
     assert "path" in destination_paths(share, args)
     delete = ToolRecord(name=ToolName("fs.delete"), effect="delete", destructive=True)
     assert "path" in destination_paths(delete, {"path": "/a"})
+    # who gets in, for a tool that changes access: not for any other tool
+    grant = ToolRecord(name=ToolName("git.add_collaborator"), effect="write", access_control=True)
+    assert destination_paths(grant, {"repo": "r", "username": "octo", "permission": "push"}) == {"username"}
+    assert destination_paths(MAIL, {"username": "octo"}) == set()
+
+
+def test_a_date_or_a_switch_is_no_destination_whatever_its_name() -> None:
+    """``valid_to`` ends in ``to`` and a range has a ``to``: their dates name no place, so the name
+    heuristic does not make them destinations (a door code's expiry was held as a recipient "from
+    nowhere"); a real recipient, and an account number written as a number, still are."""
+    lock = ToolRecord(name=ToolName("smartlock.grant_code"), effect="write")
+    args = {
+        "door": "front",
+        "valid_from": "2026-12-08T09:00:00+01:00",
+        "valid_to": "2026-12-10T18:00",
+        "window": {"from": "09:00", "to": "18:30"},
+        "notify_email": "jo@x.example",
+        "account": 12345678,
+        "share_with_all": True,
+        "until": "2026-12-10",
+    }
+    assert destination_paths(lock, args) == {"notify_email", "account"}
+    assert destination_paths(lock, {"to": "2026-12-10"}) == set()
+    assert destination_paths(lock, {"to": "ops@x.example"}) == {"to"}
 
 
 def test_destination_paths_from_schema_formats_and_declared_list() -> None:

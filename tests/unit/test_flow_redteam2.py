@@ -424,15 +424,11 @@ def test_a_three_letter_destination_echoed_by_a_trusted_tool_does_not_become_tru
     assert without_echoes("the next step for ext", {"name": "ext"}) == "the next step for  "
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a short destination (a channel `all`, a handle `ops`) traces to any trusted output that "
-    "holds it as a word; requiring more (the word in a destination-like place, a longer value) "
-    "holds benign posts to channels a directory lists: a design choice for the coordinator",
-)
 def test_a_short_destination_is_not_traced_by_an_ordinary_word_of_trusted_data() -> None:
     """The injected e-mail asks for a post to ``#all``; a trusted CRM note the task read says
-    "we reviewed all accounts": the channel traces to trusted data and the post is routine."""
+    "we reviewed all accounts": the channel once traced to trusted data and the post was routine.
+    A destination that is one plain word traces to an output only where the output holds it as
+    a destination (``#all``, ``@ops``, a quoted field, ``channel: all``)."""
     from proctor.flow.model import Origin
     from proctor.flow.state import TaskFlow
     from proctor.types import ToolName

@@ -4,6 +4,7 @@ hands its facts to the decision and denies when they cannot be computed (docs/ad
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -354,3 +355,182 @@ def test_history_read_incrementally_sees_what_another_process_counted(tmp_path: 
         with Proctor.open(sb.workspace, clock=sb.clock) as other:
             other.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": 150}, sb.clock.now())
         assert spent() == Decimal("1550")  # the other process's payment counts
+
+
+MADE_UP = "GB82WEST12345698765432"  # in no output and not in the intent: a payment to it is denied
+
+
+def _calls(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [x for x in lines if x["type"] == "call"]
+
+
+def test_a_denied_calls_arguments_are_kept_sealed_and_exported(sb: Sandbox) -> None:
+    """A call the policy set denies keeps its arguments (sealed like an output, never in the audit
+    log) until the task ends: the export writes it as a call without an output."""
+    p = sb.proctor
+    task_id, token = _start(p)
+    d = p.decide(_pay(token, MADE_UP, 40))
+    assert d.verdict is Verdict.DENY
+    assert p.flow.settle()
+    (kept,) = p.store.outputs(TaskId(task_id))
+    assert kept.tool == "bank.pay"
+    assert (kept.trust, kept.sensitivity, kept.reasons) == ("trusted", "public", ())
+    assert b"GB82" not in bytes(kept.sealed)  # sealed: never in clear at rest
+    assert MADE_UP not in json.dumps(_decision_record(p, d.decision_id))
+    lines = p.flow.export(task_id)
+    assert [x["type"] for x in lines] == ["tool", "task", "call"]
+    assert lines[0]["name"] == "bank.pay"
+    call = lines[2]
+    assert call == {
+        "type": "call",
+        "id": str(d.decision_id),
+        "tool": "bank.pay",
+        "args": {"iban": MADE_UP, "amount": 40},
+        "at": 0.0,
+        "meta": {"decision": "deny"},
+    }
+    # a dry run decides nothing that happened: nothing kept
+    assert p.decide(dataclasses.replace(_pay(token, MADE_UP, 41), dry_run=True)).verdict is Verdict.DENY
+    assert p.flow.settle()
+    assert len(p.store.outputs(TaskId(task_id))) == 1
+    p.tasks.end(task_id)
+    assert p.store.outputs(TaskId(task_id)) == []
+    assert _calls(p.flow.export(task_id)) == []
+
+
+def test_a_denied_calls_arguments_are_never_a_source_nor_a_read(sb: Sandbox) -> None:
+    """The kept arguments of a denied call are not an output the task read: a later call carrying
+    the same value finds it nowhere (here, and rebuilt from the store in another process), and the
+    denied call's tool labels nothing (a confidential tool outside the task's scope)."""
+    p = sb.proctor
+    started = p.tasks.start(
+        agent="bot",
+        purpose="Pay ACME's invoice of 1250 EUR",
+        allow=["mail.*", "bank.*"],
+        requested_by="alice@acme.test",
+        ttl_s=3600,
+    )
+    task_id, token = str(started.task.id), started.token
+    lookup = CallInput(tool="crm.lookup", args={"iban": MADE_UP}, agent="bot", task_token=token)
+    assert p.decide(lookup).verdict is Verdict.DENY  # outside the task's tools
+    assert p.decide(_pay(token, MADE_UP, 40)).verdict is Verdict.DENY
+    assert p.flow.settle()
+    assert [(c["tool"], c["meta"]) for c in _calls(p.flow.export(task_id))] == [
+        ("crm.lookup", {"decision": "deny"}),
+        ("bank.pay", {"decision": "deny"}),
+    ]
+    args = {"iban": MADE_UP, "amount": 1250}
+    pay = _tool(p, "bank.pay")
+    here = p.flow.facts(p.agents.get("bot"), p.tasks.get(task_id), pay, args, 0)
+    with Proctor.open(sb.workspace, clock=FrozenClock()) as fresh:  # rebuilt from the store
+        rebuilt = fresh.flow.facts(fresh.agents.get("bot"), fresh.tasks.get(task_id), pay, args, 0)
+        stored = fresh.store.task_labels(TaskId(task_id))
+    for facts in (here, rebuilt):
+        origin = {a.path: a for a in facts.provenance.args}["iban"]
+        assert (origin.origin, origin.sources) == (Origin.NONE, ())
+        assert not facts.task.read_untrusted
+        assert facts.task.max_sensitivity is Sensitivity.PUBLIC
+    assert (stored.read_untrusted, stored.max_sensitivity) == (False, Sensitivity.PUBLIC)
+    assert p.decide(_pay(token, MADE_UP, 40)).verdict is Verdict.DENY  # still made up
+
+
+def test_a_held_call_is_exported_once(sb: Sandbox) -> None:
+    """A held call is exported with its decision; asked again while pending, once; approved and
+    forwarded, only as the forwarded call (with its output)."""
+    from proctor.approvals.model import Approver
+    from proctor.types import Email
+
+    p = sb.proctor
+    task_id, token = _start(p)
+    task = p.tasks.get(task_id)
+    p.flow.observe(task, _tool(p, "mail.read"), EMAIL, args={"folder": "inbox"}, decision_id="dec-1")
+    held = p.decide(_pay(token))
+    assert held.verdict is Verdict.APPROVAL_REQUIRED
+    assert p.flow.settle()
+    calls = _calls(p.flow.export(task_id))
+    assert [(c["id"], c["meta"]) for c in calls] == [
+        ("dec-1", {}),
+        (str(held.decision_id), {"decision": "approval_required"}),
+    ]
+    assert calls[1]["args"] == {"iban": IBAN, "amount": 1250}
+    again = p.decide(_pay(token))
+    assert again.verdict is Verdict.APPROVAL_REQUIRED
+    assert p.flow.settle()
+    assert [c["id"] for c in _calls(p.flow.export(task_id))] == ["dec-1", str(again.decision_id)]
+    p.approvals.approve(str(held.approval_id), Approver(Email("owner@acme.test")), "known supplier")
+    ran = p.decide(_pay(token))
+    assert ran.verdict is Verdict.ALLOW
+    p.flow.observe(
+        task,
+        _tool(p, "bank.pay"),
+        "paid",
+        args={"iban": IBAN, "amount": 1250},
+        decision_id=str(ran.decision_id),
+    )
+    calls = _calls(p.flow.export(task_id))
+    assert [(c["id"], c.get("output"), c["meta"]) for c in calls] == [
+        ("dec-1", EMAIL, {}),
+        (str(ran.decision_id), "paid", {}),
+    ]
+
+
+def test_kept_arguments_share_the_outputs_bounds(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A denied call's arguments count in `flow.max_outputs` (the oldest go first) and are not
+    kept beyond `flow.max_output_bytes` (never cut): said in the log, and the call is denied all
+    the same."""
+    for sb in _sandbox(tmp_path, extra="flow: {max_outputs: 2, max_output_bytes: 1024}"):
+        p = sb.proctor
+        task_id, token = _start(p)
+        big = CallInput(
+            tool="bank.pay",
+            args={"iban": MADE_UP, "amount": 1, "memo": "x" * 2000},
+            agent="bot",
+            task_token=token,
+        )
+        with caplog.at_level("ERROR", logger="proctor.flow.service"):
+            assert p.decide(big).verdict is Verdict.DENY
+            assert p.flow.settle()
+        assert "not kept" in caplog.text
+        assert p.store.outputs(TaskId(task_id)) == []
+        for amount in (1, 2, 3):
+            assert p.decide(_pay(token, MADE_UP, amount)).verdict is Verdict.DENY
+        assert p.flow.settle()
+        calls = _calls(p.flow.export(task_id))
+        assert [c["args"]["amount"] for c in calls] == [2, 3]
+
+
+def test_refused_calls_never_crowd_out_outputs(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While the flow's writer falls behind (half its queue waits), a denied call's arguments are
+    not queued (said in the log): an output the task read is, and reaches the store."""
+    import threading
+
+    from proctor.flow import service
+
+    monkeypatch.setattr(service, "MAX_PENDING", 8)
+    p = sb.proctor
+    task_id, token = _start(p)
+    task = p.tasks.get(task_id)
+    assert p.decide(_pay(token, MADE_UP, 1)).verdict is Verdict.DENY  # the writer thread exists
+    assert p.flow.settle()
+    gate = threading.Event()
+    assert p.flow._writer is not None
+    p.flow._writer.submit(gate.wait, 10)  # the writer is busy
+    try:
+        for i in range(4):
+            _, item = p.flow.observe_local(task, _tool(p, "mail.read"), f"mail {i}")
+            assert item is not None
+            p.flow.persist_soon(item)
+        with caplog.at_level("ERROR", logger="proctor.flow.service"):
+            assert p.decide(_pay(token, MADE_UP, 2)).verdict is Verdict.DENY
+        assert "not kept" in caplog.text
+        _, item = p.flow.observe_local(task, _tool(p, "mail.read"), "mail 4")
+        assert item is not None
+        p.flow.persist_soon(item)
+    finally:
+        gate.set()
+    assert p.flow.settle()
+    kept = p.store.outputs(TaskId(task_id))
+    assert [o.tool for o in kept] == ["bank.pay"] + ["mail.read"] * 5
+    assert [c["args"]["amount"] for c in _calls(p.flow.export(task_id)) if c["tool"] == "bank.pay"] == [1]

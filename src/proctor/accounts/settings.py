@@ -28,9 +28,23 @@ from urllib.parse import urlsplit
 from proctor.errors import ValidationError
 from proctor.validate import check_keys
 
-__all__ = ["LoginSettings", "OidcSettings", "parse_login"]
+__all__ = ["LOGIN_KEYS", "OIDC_KEYS", "LoginSettings", "OidcSettings", "parse_login"]
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+#: the keys of ``login`` and of ``login.oidc`` (documented in docs/config-reference.md)
+LOGIN_KEYS = frozenset({"session_idle", "session_max", "lockout_after", "lockout_for", "public_url", "oidc"})
+OIDC_KEYS = frozenset(
+    {
+        "issuer",
+        "client_id",
+        "client_secret",
+        "email_domain",
+        "groups_claim",
+        "require_email_verified",
+        "label",
+        "scopes",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -85,12 +99,7 @@ def _secret_ref(raw: object) -> str | None:
 
 def parse_login(raw: Mapping[str, Any], duration: Any) -> LoginSettings:
     """Check the ``login`` section; ``duration`` is :func:`proctor.config.parse_duration`."""
-    check_keys(
-        raw,
-        {"session_idle", "session_max", "lockout_after", "lockout_for", "public_url", "oidc"},
-        "login",
-        prefix="login.",
-    )
+    check_keys(raw, LOGIN_KEYS, "login", prefix="login.")
     idle = duration(raw.get("session_idle", "30m"), "login.session_idle")
     absolute = duration(raw.get("session_max", "12h"), "login.session_max")
     if idle > absolute:
@@ -104,21 +113,7 @@ def parse_login(raw: Mapping[str, Any], duration: Any) -> LoginSettings:
     if oidc_raw is not None:
         if not isinstance(oidc_raw, Mapping):
             raise ValidationError("login.oidc must be a mapping")
-        check_keys(
-            oidc_raw,
-            {
-                "issuer",
-                "client_id",
-                "client_secret",
-                "email_domain",
-                "groups_claim",
-                "require_email_verified",
-                "label",
-                "scopes",
-            },
-            "login.oidc",
-            prefix="login.oidc.",
-        )
+        check_keys(oidc_raw, OIDC_KEYS, "login.oidc", prefix="login.oidc.")
         client_id = oidc_raw.get("client_id")
         if not isinstance(client_id, str) or not client_id or len(client_id) > 256:
             raise ValidationError("login.oidc.client_id is required")

@@ -75,6 +75,7 @@ if TYPE_CHECKING:  # httpx is imported when a webhook is sent: proctor.config im
 __all__ = [
     "SIGNATURE_HEADER",
     "SIGNATURE_TOLERANCE_S",
+    "WEBHOOK_KEYS",
     "RequestSource",
     "WebhookDispatcher",
     "WebhookTarget",
@@ -135,6 +136,12 @@ def _check_url(url: str, where: str) -> str:
     return url
 
 
+#: the keys of one ``approvals.webhooks`` entry (documented in docs/config-reference.md)
+WEBHOOK_KEYS = frozenset(
+    {"name", "url", "url_secret", "format", "secret", "secret_env", "allow_private_network"}
+)
+
+
 def parse_webhooks(raw: object) -> tuple[WebhookTarget, ...]:
     """``approvals.webhooks``: a list of webhooks; unknown keys and repeated names are refused."""
     if raw is None:
@@ -148,7 +155,7 @@ def parse_webhooks(raw: object) -> tuple[WebhookTarget, ...]:
             raise ValidationError(f"{where} is a mapping")
         check_keys(
             item,
-            {"name", "url", "url_secret", "format", "secret", "secret_env", "allow_private_network"},
+            WEBHOOK_KEYS,
             where,
         )
         name = str(item.get("name") or f"webhook-{i + 1}")

@@ -1,11 +1,11 @@
 """``proctor``: every operation a person does. This module is the table of contents: it builds the
 root app and registers each command group from its own module (``proctor.cli.agents``,
 ``.tasks``, ``.tools``, ``.policy``, ``.audit``, ``.keys``, ``.upstreams``, ``.secrets``,
-``.leases``, ``.users``, ``.replay``, ``.introspection``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``). Those
+``.leases``, ``.users``, ``.replay``, ``.introspection``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``, ``.doctor``). Those
 modules share :mod:`proctor.cli._common` and call the services; none imports this one.
 
 Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
-a degraded `status`, 2 an error (bad input, missing workspace, store problem, an invalid policy set
+a degraded `status` or a `doctor` warning, 2 an error (a `doctor` failure too) (bad input, missing workspace, store problem, an invalid policy set
 for a command that decides), 3 `approval_required`.
 """
 
@@ -19,6 +19,7 @@ from proctor.cli import (
     agents,
     approvals,
     audit,
+    doctor,
     gateway,
     introspection,
     keys,
@@ -50,6 +51,7 @@ def build_app() -> typer.Typer:
     root.command()(workspace.init)
     root.command()(policy.check)
     root.command()(workspace.status)
+    root.command()(doctor.doctor)
     root.command("mcp-config")(mcp_config.mcp_config)
     root.command()(serve.serve)
     root.command()(workspace.demo)

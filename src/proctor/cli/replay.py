@@ -195,7 +195,8 @@ def trace_export(
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Write a task's trace (its tools, intent, calls and the outputs still kept) for `proctor replay`."""
+    """Write a task's trace (its tools, intent, forwarded calls with the outputs still kept, and denied
+    or held calls with their arguments) for `proctor replay`."""
     from proctor.errors import ValidationError
     from proctor.flow.trace import dump_lines
 

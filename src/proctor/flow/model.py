@@ -126,6 +126,21 @@ class ArgOrigin:
     sources: tuple[str, ...] = ()
     #: the argument decides where data or money goes (see ``destination_paths``)
     destination: bool = False
+    #: a destination's e-mail domains and URL hosts (lower case; empty: none, as an IBAN, a
+    #: channel or a ticket id): whether it stays inside the organisation (``Provenance.to_cedar``).
+    #: Not in the decision record (``to_dict``): the call's domains are in ``destinations``
+    domains: tuple[str, ...] = ()
+    #: a destination list's elements one by one: each element's origin and domains (empty: no
+    #: domain), so that a made-up colleague's address beside a traced outside one is not read as
+    #: "an outside destination from nowhere". Empty: the path's ``origin`` and ``domains`` stand
+    #: for every element. Not in the decision record.
+    parts: tuple[tuple[Origin, tuple[str, ...]], ...] = ()
+
+    def outside_origins(self, internal: tuple[str, ...] | list[str]) -> list[Origin]:
+        """The origins of this destination's values that are not shown to stay inside: a domain
+        outside ``internal``, or no domain at all (an IBAN, a channel, a ticket id)."""
+        parts = self.parts or ((self.origin, self.domains),)
+        return [o for o, doms in parts if not (doms and all(is_internal(d, internal) for d in doms))]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +168,19 @@ class Provenance:
     #: opposed to a file or a channel; empty when not known (``destinations_from_intent`` then
     #: reads every destination)
     parties: tuple[str, ...] = ()
+    #: a fetch (a read-effect tool flagged ``egress``): its URL's path or query, or another of its
+    #: arguments, carries a value found in a confidential or secret output the task read and not
+    #: in the request (``proctor.flow.provenance.SourceIndex.trace``); always False for other calls
+    carries_confidential: bool = False
+    #: a value too short to trace (a small integer, a string under 3 characters) or a boolean,
+    #: not a destination, that the request does not hold (``enabled: false``, ``replicas: 0``
+    #: where the request asked only to check): such values count as the intent's everywhere
+    #: else, but not for ``all_from_intent``
+    unrequested_trivial: bool = False
+    #: the destination paths that name what a call changes access to (the file to share: a
+    #: destination by name for a tool flagged ``access_control``), not who gets access; the rest
+    #: are its audience (``audience_seen`` in :meth:`to_cedar`)
+    objects: tuple[str, ...] = ()
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -182,10 +210,15 @@ class Provenance:
     def unsourced_args(self) -> tuple[str, ...]:
         return self._paths(Origin.NONE)
 
-    def to_cedar(self) -> dict[str, Any]:
+    def to_cedar(self, internal: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
         """``context.provenance``. A list argument appears once per path (``to[]``): it is
-        untrusted when any element is untrusted (the worst element's origin counts)."""
+        untrusted when any element is untrusted (the worst element's origin counts). ``internal``:
+        the organisation's domains (``FlowFacts.internal``): a destination all of whose domains are
+        inside (at least one, none unreadable) does not count in ``external_destination_*``."""
         dest = [a for a in self.args if a.destination]
+        # a destination not shown to stay inside: a domain outside, or no domain at all (an IBAN,
+        # a channel, a ticket id: nothing says where it leads)
+        outside = [o for a in dest for o in a.outside_origins(internal)]
         untrusted = self._embedded(Origin.UNTRUSTED)
         named = [a for a in dest if a.path in self.parties] if self.parties else dest
         return {
@@ -209,6 +242,18 @@ class Provenance:
             "embedded_untrusted_kinds": sorted({a.path.rsplit("#", 1)[1] for a in untrusted}),
             "embedded_untrusted_domains": list(self.embedded_domains),
             "off_param_args": list(self.off_param),
+            "external_destination_untrusted": Origin.UNTRUSTED in outside,
+            "external_destination_unsourced": Origin.NONE in outside,
+            # every value (embedded ones too) from the request itself: purpose text, --param,
+            # the requester's address; a trivially short value or a switch only where the
+            # request holds it too
+            "all_from_intent": self.checked
+            and bool(self.args)
+            and not self.unrequested_trivial
+            and all(a.origin is Origin.INTENT for a in self.args),
+            "carries_confidential": self.carries_confidential,
+            # a destination with a value that is not the object acted on (the grantee of a share)
+            "audience_seen": any(a.path not in self.objects for a in dest),
         }
 
     def to_record(self) -> dict[str, Any]:
@@ -261,6 +306,53 @@ PUBLIC_MAIL_DOMAINS = frozenset(
         "163.com",
         "126.com",
         "hey.com",
+        # more providers anyone can open an address at (issue 15, third red team)
+        "protonmail.ch",
+        "proton.ch",
+        "tuta.io",
+        "tutanota.de",
+        "duck.com",
+        "hushmail.com",
+        "mailbox.org",
+        "posteo.de",
+        "posteo.net",
+        "aim.com",
+        "rocketmail.com",
+        "email.com",
+        "usa.com",
+        "inbox.com",
+        "zohomail.com",
+        "yandex.ua",
+        "ya.ru",
+        "rambler.ru",
+        "bk.ru",
+        "list.ru",
+        "inbox.ru",
+        "ukr.net",
+        "t-online.de",
+        "freenet.de",
+        "orange.fr",
+        "free.fr",
+        "sfr.fr",
+        "laposte.net",
+        "libero.it",
+        "virgilio.it",
+        "seznam.cz",
+        "wp.pl",
+        "o2.pl",
+        "interia.pl",
+        "naver.com",
+        "daum.net",
+        "hanmail.net",
+        "sina.com",
+        "yeah.net",
+        "rediffmail.com",
+        "comcast.net",
+        "att.net",
+        "verizon.net",
+        "sbcglobal.net",
+        "btinternet.com",
+        "sky.com",
     }
 )
 
@@ -270,7 +362,24 @@ def _mail_provider(domain: str) -> bool:
     if domain in PUBLIC_MAIL_DOMAINS:
         return True
     first = domain.split(".", 1)[0]
-    return first in {"gmail", "googlemail", "outlook", "hotmail", "live", "yahoo", "ymail", "aol", "gmx"}
+    return first in {
+        "gmail",
+        "googlemail",
+        "outlook",
+        "hotmail",
+        "live",
+        "yahoo",
+        "ymail",
+        "aol",
+        "gmx",
+        "protonmail",
+        "proton",
+        "tutanota",
+        "icloud",
+        "yandex",
+        "zoho",
+        "fastmail",
+    }
 
 
 def internal_domains(configured: Iterable[str], *emails: str) -> tuple[str, ...]:
@@ -324,7 +433,7 @@ class FlowFacts:
         for name, value in self.history:
             hist[name] = decimal_cedar(value) if isinstance(value, Decimal) else value
         return {
-            "provenance": self.provenance.to_cedar(),
+            "provenance": self.provenance.to_cedar(self.internal),
             "destinations": self._destinations(),
             "history": hist,
         }

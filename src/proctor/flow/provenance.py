@@ -69,7 +69,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
 
 from proctor.flow.model import ArgOrigin, Origin, Provenance, Trust
 from proctor.store.base import ToolRecord
@@ -161,6 +161,23 @@ _FILE_NAMES = frozenset(
         "documents",
         "document_id",
         "doc_id",
+    }
+)
+#: for tools flagged ``access_control``: who gets in, by the names identity systems use
+_PRINCIPAL_NAMES = frozenset(
+    {
+        "username",
+        "user_name",
+        "user_id",
+        "login",
+        "handle",
+        "principal",
+        "principal_id",
+        "member",
+        "member_id",
+        "assignee",
+        "invitee",
+        "group_member",
     }
 )
 #: destination arguments whose bare value is a host name
@@ -654,11 +671,72 @@ def _schema_destinations(input_schema: str | None) -> frozenset[str]:
     return found
 
 
+#: a date, a date and time or a time of day (ISO 8601 and the usual ``14:00``)
+_TEMPORAL = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}:\d{2}(?::\d{2})?"
+)
+
+
+def _not_a_place(value: Any) -> bool:
+    """A value no destination can hold, whatever its argument is called: a boolean, or a date or
+    time (``valid_to: "2026-12-10T18:00"``, a range's ``to``). The name heuristic alone read
+    ``valid_to`` as a recipient and held a door code's expiry "from nowhere". An account number
+    written as a number stays a destination."""
+    if isinstance(value, bool):
+        return True
+    return isinstance(value, str) and _TEMPORAL.fullmatch(value.strip()) is not None
+
+
+def _fetch_urls(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """For a fetch (:func:`_is_fetch`), every argument whose value is one URL whole, whatever its
+    name (``proxy``, ``callback``, ``via``): the request may reach it."""
+    if not _is_fetch(tool):
+        return frozenset()
+    return frozenset(
+        path
+        for path, value in leaf_values(args)
+        if isinstance(value, str)
+        and len(value) <= LONG_TEXT
+        and not any(c.isspace() for c in value.strip())
+        and url_host(value) is not None
+    )
+
+
+def _send_addresses(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """For a ``send``, every argument whose value is e-mail addresses whole, whatever its name
+    (``notify``, ``watchers``, ``copy``): a message tool delivers to the addresses it is given;
+    not the sender's own (``from``, ``sender``, ``from_email``)."""
+    if tool.effect != "send":
+        return frozenset()
+    return frozenset(
+        path
+        for path, value in leaf_values(args)
+        if isinstance(value, str)
+        and "@" in value
+        and len(value) <= LONG_TEXT
+        and not _is_sender(path.rsplit(".", 1)[-1].removesuffix("[]"))
+        and _all_addresses(value)
+    )
+
+
+def _is_sender(name: str) -> bool:
+    n = _snake(name)
+    return n in ("from", "sender") or n.startswith(("from_", "sender_"))
+
+
 def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """See :func:`_destination_paths`; for a fetch also every argument that is a URL whole, for a
+    send every argument that is e-mail addresses whole."""
+    return _destination_paths(tool, args) | _fetch_urls(tool, args) | _send_addresses(tool, args)
+
+
+def _destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     """The argument paths that decide where data or money goes: ``tool.destinations`` when the
     tool declares them (plus an undeclared argument named like a destination whose value holds an
     e-mail address or a URL), else argument names (:data:`DESTINATION_NAMES`; for ``destructive`` or
-    ``access_control`` tools also the file to delete or share) and JSON-Schema ``format: email |
+    ``access_control`` tools also the file to delete or share, for ``access_control`` tools also who
+    gets in: ``username``, ``member``, …) and JSON-Schema ``format: email |
     uri`` properties. A path names a container (``attendees[]``) or a leaf (``attendees[].email``);
     every leaf under a destination path is a destination."""
     if tool.destinations:
@@ -677,6 +755,8 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
     names = (
         DESTINATION_NAMES | _FILE_NAMES if (tool.destructive or tool.access_control) else DESTINATION_NAMES
     )
+    if tool.access_control:
+        names = names | _PRINCIPAL_NAMES
     found: set[str] = set(_schema_destinations(tool.input_schema))
 
     def walk(path: str, value: Any) -> None:
@@ -684,7 +764,7 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
             for k, v in value.items():
                 p = f"{path}.{k}" if path else str(k)
                 leaf = p + "[]" if isinstance(v, list | tuple) else p
-                if _name_matches(str(k), names):
+                if _name_matches(str(k), names) and not _not_a_place(v):
                     found.add(leaf)
                 if isinstance(v, list | tuple):
                     for x in v:
@@ -726,7 +806,65 @@ def destination_domains(tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str,
             continue
         field = path.rsplit(".", 1)[-1].removesuffix("[]")
         out |= _domains_of(value, bare=_name_matches(field, _HOST_NAMES))
+        out |= _redirect_hosts(value)
     return tuple(sorted(out))
+
+
+def _is_fetch(tool: ToolRecord) -> bool:
+    """A read that can carry data out: a ``read`` tool flagged ``egress`` (a URL fetch)."""
+    return tool.effect == "read" and bool(tool.egress)
+
+
+#: how many times a fetch URL's path and query are percent-decoded when looking for a URL inside
+_DECODE_ROUNDS = 3
+_SCHEME_RELATIVE = re.compile(r"(?:^|[=&?/])(//[^\s/?#&]+)")
+#: a special scheme followed by any number of slashes and a host (``https:/evil.io``)
+_LOOSE_URL = re.compile(r"(?<![a-z0-9+.-])(?:https?|wss?|ftp):/*[^\s/<>\"'`?#&=]+", re.IGNORECASE)
+
+
+def _after_authority(url: str) -> str:
+    """What follows a URL's host and port (its path, query and fragment), read as
+    :func:`url_host` reads the authority (``\\`` as ``/``, any number of slashes)."""
+    s = _TAB_NL.sub("", url.strip(_C0_SPACE)).replace("\\", "/")
+    m = _SCHEME.match(s)
+    rest = (s[m.end() :] if m is not None else s).lstrip("/")
+    ends = [i for i in (rest.find(c) for c in "/?#") if i >= 0]
+    return rest[min(ends) :] if ends else ""
+
+
+def _redirect_hosts(value: str) -> set[str]:
+    """The hosts of URLs written inside a fetch URL's path, query or fragment, percent-decoded
+    up to three times (``https://named.example/out?to=https%3A%2F%2Fevil.io``): an open redirect
+    on the named host sends the client, and whatever the URL carries, on to them."""
+    out: set[str] = set()
+    for piece in _split_destination(value):
+        bare = piece.strip(_EDGE + "\"'")
+        if url_host(bare) is None:
+            continue
+        tail = _after_authority(bare)
+        if not tail:
+            continue
+        for _ in range(_DECODE_ROUNDS):
+            decoded = unquote(tail)
+            if decoded == tail:
+                break
+            tail = decoded
+        # as a browser reads a redirect's Location: ``\`` is ``/``, and a special scheme takes any
+        # number of slashes (``https:/evil.io``, ``https:evil.io``, ``/\evil.io``)
+        tail = tail.replace("\\", "/")
+        for m in _URL.finditer(tail):
+            h = url_host(m.group(0).rstrip(_URL_TRAIL))
+            if h:
+                out.add(h)
+        for m in _LOOSE_URL.finditer(tail):
+            h = url_host(m.group(0))
+            if h and h != UNKNOWN_HOST:
+                out.add(h)
+        for m in _SCHEME_RELATIVE.finditer(tail):
+            h = url_host(m.group(1))
+            if h:
+                out.add(h)
+    return out
 
 
 def _split_destination(value: str) -> list[str]:
@@ -919,6 +1057,88 @@ def embedded_values(text: str) -> list[tuple[str, str, str | None]]:
     return out
 
 
+def _objects(tool: ToolRecord, paths: Iterator[str]) -> tuple[str, ...]:
+    """Of a call's destination ``paths``, those of a tool flagged ``access_control`` that name the
+    object it changes access to (the file, the document: :data:`_FILE_NAMES`), not who gets in:
+    ``Provenance.objects``. A share of the file the request named with ``type: anyone`` has a
+    traced destination and no grantee."""
+    if not tool.access_control:
+        return ()
+    who = DESTINATION_NAMES | _PRINCIPAL_NAMES
+    out = []
+    for path in paths:
+        field = path.rsplit(".", 1)[-1].removesuffix("[]")
+        if _name_matches(field, _FILE_NAMES) and not _name_matches(field, who):
+            out.append(path)
+    return tuple(sorted(out))
+
+
+def _all_addresses(value: str) -> bool:
+    """Every piece of a destination string is an e-mail address (a recipient), none a URL or a
+    host name."""
+    pieces = [p.strip(_EDGE + "\"'") for p in _split_destination(value)]
+    return bool(pieces) and all("@" in p and url_host(p) is None for p in pieces)
+
+
+def _inside_domains(domains: set[str] | None) -> tuple[str, ...]:
+    """A destination path's domains for ``ArgOrigin.domains``: empty (never inside) when one of
+    its values has no domain."""
+    if not domains or "" in domains:
+        return ()
+    return tuple(sorted(domains))
+
+
+def _payload_pieces(value: str) -> Iterator[str]:
+    """What a fetch argument carries besides where it goes: a URL's user info, path segments,
+    query keys and values and fragment (percent-decoded); any other value whole; and the words
+    (letters and digits) of those in order, one, two and three at a time, across pieces — once
+    with the query keys, once without them: a name or a number split over query values or path
+    segments (``?first=Jane&last=Roe``, ``/123/45/6789``) or joined by a character no word holds
+    (``Jane-Roe``, ``jane_roe``, ``/p/Jane+Roe``) is read again as the output wrote it."""
+    bare = value.strip()
+    host = url_host(bare)
+    pieces: list[str] = []
+    keys: set[int] = set()  # the positions of query keys in ``pieces``
+    if host is not None and host != UNKNOWN_HOST:
+        try:
+            parts = urlsplit(bare.replace("\\", "/"))
+        except ValueError:
+            parts = None
+        if parts is not None:
+            if "@" in parts.netloc:
+                pieces.append(unquote(parts.netloc.rpartition("@")[0]))
+            pieces.extend(unquote(seg) for seg in parts.path.split("/") if seg)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True):
+                keys.add(len(pieces))
+                pieces.extend((k, v))
+            if parts.fragment:
+                pieces.append(unquote_plus(parts.fragment))
+        else:
+            pieces.append(bare)
+    else:
+        pieces.append(bare)
+    seen: set[str] = set(pieces)
+    yield from pieces
+    everything = [w for p in pieces for w in _PAYLOAD_WORD.findall(p)]
+    values = [w for i, p in enumerate(pieces) if i not in keys for w in _PAYLOAD_WORD.findall(p)]
+    for words in (everything, values) if keys else (everything,):
+        for n in range(1, _PAYLOAD_WINDOW + 1):
+            for i in range(len(words) - n + 1):
+                window = " ".join(words[i : i + n])
+                if window not in seen:
+                    seen.add(window)
+                    yield window
+
+
+def _singles_out(norm: str) -> bool:
+    """``norm`` can single data out (see ``SourceIndex.carries_confidential``)."""
+    if "@" in norm:
+        return True
+    if sum(c.isdigit() for c in norm) >= 5:
+        return True
+    return len(_terms(norm)) >= 2
+
+
 # ---- the index -----------------------------------------------------------------------------------
 
 
@@ -931,7 +1151,76 @@ class _Source:
     size: int
 
 
+#: a destination that is one plain word (``all``, ``ops``, ``general``; one with fewer than six
+#: digits: an account number or IBAN is matched as an identifier): found in an output only where
+#: the output holds it as a destination (:func:`_as_destination`)
+_PLAIN_WORD = re.compile(r"[^\W_]*[^\W\d_][^\W_]*")
+#: the labels before a destination in a listing (``channel: all``, ``handles = ops, oncall``)
+_DEST_LABEL = r"(?:channel|user|handle|team|group|to|dm|recipient|alias|list|name|id|member|queue|room)s?"
+
+
+@functools.lru_cache(maxsize=1024)
+def _as_destination(word: str) -> re.Pattern[str]:
+    """Where an output holds ``word`` (normalised) as a destination rather than as a word of its
+    prose: ``#all``, ``@ops``, quoted (``"all"``: a JSON or YAML field), or in a labelled listing
+    (``channel: all``, ``channels: ops, all``)."""
+    w = re.escape(word)
+    return re.compile(
+        rf"(?<![\w#@])[#@]{w}(?![\w-])"
+        rf"|[\"'`]{w}[\"'`]"
+        rf"|(?<![\w-]){_DEST_LABEL}\s*[:=]\s*(?:[#@]?[\w.-]+\s*,\s*){{0,64}}[#@]?{w}(?![\w-])"
+    )
+
+
+#: hosts whose paths belong to different owners, anyone can get one, and what a GET to it
+#: carries reaches its owner (a form's answers, a script's or a bin's log, a bot's messages, a
+#: short link's redirect): a fetch of one is traced by its directory, not by the host alone
+#: (:meth:`SourceIndex._path_mask`)
+_PATH_TENANT_HOSTS = frozenset(
+    {
+        "docs.google.com",
+        "drive.google.com",
+        "script.google.com",
+        "script.googleusercontent.com",
+        "sites.google.com",
+        "forms.gle",
+        "forms.office.com",
+        "github.com",
+        "gist.github.com",
+        "raw.githubusercontent.com",
+        "gitlab.com",
+        "bitbucket.org",
+        "pastebin.com",
+        "webhook.site",
+        "dropbox.com",
+        "notion.so",
+        "airtable.com",
+        "bit.ly",
+        "tinyurl.com",
+        "t.co",
+        "s3.amazonaws.com",
+        "storage.googleapis.com",
+        "api.telegram.org",
+        "discord.com",
+        "hooks.slack.com",
+        "onedrive.live.com",
+        "1drv.ms",
+    }
+)
+#: pieces of a fetch's arguments :meth:`SourceIndex.carries_confidential` looks up at most
+_PAYLOAD_PIECES = 1024
+#: a word of a fetch's payload: letters and digits (``Jane-Roe`` and ``jane_roe`` are two)
+_PAYLOAD_WORD = re.compile(r"[^\W_]+")
+_PAYLOAD_WINDOW = 3
+
+
 _CLASS = {Trust.TRUSTED: Origin.TRUSTED, Trust.UNTRUSTED: Origin.UNTRUSTED}
+#: the request's words that give a boolean argument its value (see ``_unrequested_trivial``); not
+#: ``on``/``yes``/``no``, which requests hold as other words ("on production")
+_SWITCH_WORDS: dict[bool, tuple[str, ...]] = {
+    True: ("true", "enable", "enabled", "activate", "activated"),
+    False: ("false", "disable", "disabled", "deactivate", "deactivated", "off"),
+}
 
 
 def _dec_key(d: Decimal) -> str:
@@ -960,6 +1249,7 @@ class SourceIndex:
         self._bytes = 0
         self._outputs: list[int] = []  # output slots, oldest first (the intent is never evicted)
         self._descriptions: list[int] = []  # tool description slots (replaced, never evicted)
+        self._sensitive = 0  # bits of outputs labelled confidential or secret
         self._add("intent", Origin.INTENT, purpose)
         #: explicit parameter name (snake case) -> its slot's bit
         self._params: dict[str, int] = {}
@@ -1000,9 +1290,12 @@ class SourceIndex:
             post[k] = get(k, 0) | bit
         return slot
 
-    def add(self, tool: str, trust: Trust, text: str) -> None:
-        """Index one output of ``tool`` (normalised once, here)."""
+    def add(self, tool: str, trust: Trust, text: str, *, sensitive: bool = False) -> None:
+        """Index one output of ``tool`` (normalised once, here); ``sensitive``: it is labelled
+        confidential or secret (see :meth:`carries_confidential`)."""
         slot = self._add(tool, _CLASS[Trust(trust)], text)
+        if sensitive:
+            self._sensitive |= 1 << slot
         self._outputs.append(slot)
         self._bytes += self._sources_size(slot)
 
@@ -1038,6 +1331,7 @@ class SourceIndex:
         self._slots[slot] = None
         self._free.append(slot)
         keep = ~(1 << slot)
+        self._sensitive &= keep
         post = self._post
         for k in src.keys:
             mask = post.get(k, 0) & keep
@@ -1145,7 +1439,120 @@ class SourceIndex:
             got = self._trace_destination(stripped)
             if got is not None:
                 return got
+        if destination and _PLAIN_WORD.fullmatch(stripped) and _digits(stripped) < _IDENT_DIGITS:
+            return self._origin(self._lookup_word(stripped))
         return self._origin(self._lookup_str(stripped))
+
+    def _lookup_word(self, word: str) -> int:
+        """The sources holding a destination that is one plain word (a channel ``all``, a handle
+        ``ops``): the intent wherever it holds it (the requester's words), an output only where
+        it holds it as a destination (:func:`_as_destination`: ``#all``, ``@ops``, a quoted field,
+        a labelled listing), never as a word of its prose ("we reviewed all accounts")."""
+        mask = self._lookup_str(word)
+        outside = mask & ~self._intent_mask
+        if not outside:
+            return mask
+        pattern = _as_destination(_norm(word))
+        for slot in _bits(outside):
+            src = self._slots[slot]
+            if src is None or pattern.search(src.norm) is None:
+                mask &= ~(1 << slot)
+        return mask
+
+    def _host_mask(self, host: str) -> int:
+        """The sources that name ``host`` (a fetch's): as a term (``borealis-energy.example`` in
+        "research borealis-energy.example", in a URL, in an address), with or without ``www.``,
+        or a parent domain of it down to its registrable domain (the request named
+        ``borealis-energy.example``: ``ir.borealis-energy.example`` is the same organisation's).
+        A registrable domain is never matched through a public suffix (``co.uk``), and a
+        lookalike (``borealis-energy.example.evil.com``) never through the named host: its parents
+        are ``example.evil.com`` and ``evil.com``. An IP address matches only itself."""
+        post = self._post
+        h = host.lower().rstrip(".")
+        if h == UNKNOWN_HOST or not h:
+            return 0
+        if h.startswith("[") or _IPV4.fullmatch(h):
+            return post.get("t" + h.strip("[]"), 0)
+        mask = post.get("t" + h, 0) | post.get("t" + "www." + h, 0)
+        base = registrable_domain(h)
+        cur = h
+        while cur != base and "." in cur:
+            cur = cur.split(".", 1)[1]
+            mask |= post.get("t" + cur, 0)
+        return mask
+
+    def _path_mask(self, mask: int, host: str, url: str) -> int:
+        """Of the sources in ``mask`` (those naming ``host``, a platform whose paths belong to
+        different owners: :data:`_PATH_TENANT_HOSTS`), those that also hold the fetched URL's
+        directory on that host (``docs.google.com/forms/d/e/<id>`` for
+        ``…/forms/d/e/<id>/formResponse?…``; the first path segment at least). A link to the
+        team's own document does not vouch for an attacker's form on the same host."""
+        tail = _after_authority(url)
+        path = re.split(r"[?#]", tail, maxsplit=1)[0]
+        segments = [seg for seg in unquote(path).lower().split("/") if seg]
+        if not segments:
+            return mask  # the platform's home page: the host is all there is
+        directory = "/".join(segments[:-1] or segments)
+        bare = host.removeprefix("www.")
+        needles = (f"{bare}/{directory}", f"www.{bare}/{directory}")
+        found = 0
+        for slot in _bits(mask):
+            src = self._slots[slot]
+            if src is not None and any(_contains(src.norm, n) for n in needles):
+                found |= 1 << slot
+        return found
+
+    def _trace_fetch(self, value: str) -> tuple[Origin, tuple[str, ...]] | None:
+        """A fetch's URL traced by the host it reaches (:meth:`_host_mask`), and the host of every
+        URL written inside its path or query (:func:`_redirect_hosts`: an open redirect leads
+        there): the worst origin wins. What the path and query carry does not decide where the
+        request goes (see :meth:`carries_confidential`). None when no piece is a URL."""
+        worst: tuple[Origin, tuple[str, ...]] | None = None
+        for piece in _split_destination(value):
+            bare = piece.strip(_EDGE + "\"'")
+            host = url_host(bare)
+            if host is None:
+                continue
+            for h in (host, *sorted(_redirect_hosts(bare))):
+                mask = self._host_mask(h)
+                if h == host and h.removeprefix("www.") in _PATH_TENANT_HOSTS:
+                    mask = self._path_mask(mask, h, bare)
+                got = self._origin(mask)
+                if worst is None or _ORDER[got[0]] > _ORDER[worst[0]]:
+                    worst = got
+                elif got[0] is worst[0]:
+                    worst = (got[0], tuple(sorted(set(worst[1]) | set(got[1]))))
+        return worst
+
+    def carries_confidential(self, args: Mapping[str, Any], *, lost: bool = False) -> bool:
+        """A fetch's arguments carry a value of a confidential or secret output the task read: a
+        piece of a URL's path, query or fragment, or of another argument, found in such an output
+        but neither in the request nor in any output that is not confidential (a value the public
+        page also holds leaks nothing). A piece counts when it can single data out: it holds an
+        ``@``, five digits or more, or two words or more; a lone word (``about``, ``leadership``)
+        does not: any page holds such words. ``lost``: some output of a task that read
+        confidential data is no longer kept whole (evicted, cut, gone from the store), so what it
+        held is unknown: a piece that singles out counts unless the request or a kept output that
+        is not confidential holds it (fail closed, as before fetches were traced)."""
+        sens = self._sensitive
+        if not sens and not lost:
+            return False
+        others = ~sens
+        n = 0
+        for _, value in leaf_values(args):
+            if value is None or isinstance(value, bool):
+                continue
+            for piece in _payload_pieces(str(value)):
+                n += 1
+                if n > _PAYLOAD_PIECES:
+                    return True  # more than is read: the safe side
+                norm = _norm(piece)
+                if not _singles_out(norm):
+                    continue
+                mask = self._lookup_str(norm)
+                if (lost or mask & sens) and not mask & others:
+                    return True
+        return False
 
     def _trace_destination(self, value: str) -> tuple[Origin, tuple[str, ...]] | None:
         """A destination string traced address by address, URL by URL (:func:`_split_destination`):
@@ -1208,17 +1615,40 @@ class SourceIndex:
                 return False
         return True
 
+    def _unrequested_trivial(self, value: Any) -> bool:
+        """``value`` is too short to trace (counted as the intent's, see :meth:`_trace_leaf`) or a
+        boolean, and the request (purpose, ``--param``) does not hold it: a number as a number,
+        a short string as a word, ``True`` as ``true``/``enable``/``enabled``/``activate``,
+        ``False`` as ``false``/``disable``/``disabled``/``deactivate``/``off``. An injection
+        that flips a switch or zeroes a count the request only mentioned must not pass for the
+        requester's own value (``Provenance.all_from_intent``)."""
+        intent = self._intent_mask
+        post = self._post
+        if isinstance(value, bool):
+            words = _SWITCH_WORDS[value]
+            return not any(post.get("t" + w, 0) & intent for w in words)
+        if isinstance(value, int | float | Decimal):
+            return _trivial_number(value) and not self._lookup_number(value) & intent
+        if isinstance(value, str):
+            stripped = value.strip()
+            return 0 < len(stripped) < 3 and not self._lookup_str(stripped) & intent
+        return False
+
     def trace(self, tool: ToolRecord, args: Mapping[str, Any]) -> Provenance:
         """Every leaf argument value's best origin, and the URLs, e-mail addresses and IBANs
         embedded in free-text values (paths ``<arg>#url``, ``#email``, ``#iban``); ``checked=False``
         for a ``read`` tool."""
-        if tool.effect == "read":
+        fetch = _is_fetch(tool)
+        if tool.effect == "read" and not fetch:
             return Provenance()
         dests = destination_paths(tool, args)
         worst: dict[str, tuple[Origin, tuple[str, ...], bool]] = {}
         domains: set[str] = set()
         off: list[str] = []
         parties: set[str] = set()
+
+        where: dict[str, set[str]] = {}  # a destination path's domains (every element's)
+        parts: dict[str, list[tuple[Origin, tuple[str, ...]]]] = {}  # ... and element by element
 
         def keep(path: str, origin: Origin, sources: tuple[str, ...], is_dest: bool) -> None:
             prev = worst.get(path)
@@ -1228,8 +1658,11 @@ class SourceIndex:
                 merged = tuple(sorted(set(prev[1]) | set(sources)))
                 worst[path] = (origin, merged, is_dest or prev[2])
 
+        unrequested = False
         for path, value in leaf_values(args):
             is_dest = _is_destination(path, dests)
+            if not is_dest and not unrequested and self._unrequested_trivial(value):
+                unrequested = True
             if (
                 is_dest
                 and isinstance(value, str)
@@ -1237,14 +1670,40 @@ class SourceIndex:
                 and len(_norm(value)) > LONG_TEXT
             ):
                 is_dest = False  # free text is not a destination
-            got = self._trace_leaf(value, is_dest)
+            got = None
+            if fetch and is_dest and isinstance(value, str):
+                got = self._trace_fetch(value.strip())
+            if got is None:
+                got = self._trace_leaf(value, is_dest)
             if got is None:
                 continue
             keep(path, got[0], got[1], is_dest)
-            if is_dest and isinstance(value, str):
-                field = path.rsplit(".", 1)[-1].removesuffix("[]")
-                if _domains_of(value, bare=_name_matches(field, _HOST_NAMES)):
-                    parties.add(path)
+            if is_dest:
+                # every element of a list path counts: a path with one element of no domain (an
+                # IBAN, a channel) is not shown to stay inside
+                doms = where.setdefault(path, set())
+                if isinstance(value, str):
+                    field = path.rsplit(".", 1)[-1].removesuffix("[]")
+                    # a URL written in a destination URL's path or query (an open redirect, a
+                    # proxy: ``https://ourco.example/out?to=https://evil.io``) is where it leads too
+                    found = _domains_of(value, bare=_name_matches(field, _HOST_NAMES))
+                    found |= _redirect_hosts(value)
+                    if found:
+                        parties.add(path)
+                    if found and tool.effect == "write" and not _all_addresses(value):
+                        # a write's URL or host names what it changes (a page, a record, a
+                        # webhook), not who receives: the organisation's own page chosen by an
+                        # injection is no safer for being inside
+                        found = set()
+                    if found:
+                        doms |= found
+                    else:
+                        doms.add("")  # no domain: never inside
+                    part = tuple(sorted(found))
+                else:
+                    part = ()
+                    doms.add("")
+                parts.setdefault(path, []).append((got[0], part))
             if self._params and self._off_param(path, value):
                 off.append(path)
             if not is_dest and isinstance(value, str) and _may_embed(value):
@@ -1255,12 +1714,22 @@ class SourceIndex:
         return Provenance(
             checked=True,
             args=tuple(
-                ArgOrigin(path, origin, sources, dest)
+                ArgOrigin(
+                    path,
+                    origin,
+                    sources,
+                    dest,
+                    _inside_domains(where.get(path)) if dest else (),
+                    tuple(parts.get(path, ())) if dest else (),
+                )
                 for path, (origin, sources, dest) in sorted(worst.items())
             ),
             embedded_domains=tuple(sorted(domains)),
             off_param=tuple(sorted(set(off))),
             parties=tuple(sorted(parties)),
+            carries_confidential=fetch and self.carries_confidential(args),
+            unrequested_trivial=unrequested,
+            objects=_objects(tool, (p for p, (_, _, d) in worst.items() if d)),
         )
 
     def destination_domains(self, tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:

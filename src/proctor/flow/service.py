@@ -10,6 +10,13 @@ keeps and hands to the pipeline:
   to the task, like a held call's arguments: never in clear at rest, never in the audit log). The
   sealed envelope also holds the call's arguments and decision id, so ``proctor trace export``
   can write the task's trace while its outputs are kept.
+- **keep_decided** — the arguments of a call the policy set denied or held for approval are
+  kept beside the outputs, sealed the same way and under the same bounds and retention (a row
+  of ``flow_outputs`` labelled trusted and public, so it raises no label; ``decided`` in its
+  sealed envelope says what it is): ``proctor trace export`` writes them as calls without an
+  output, so a what-if replay can show a candidate set allowing what the active one denies.
+  They are not outputs the task read: never indexed for tracing, skipped when a task's flow is
+  rebuilt from the store.
 - **facts** — the :class:`~proctor.flow.model.FlowFacts` of one call before its decision: the
   task's labels (high-water mark), the provenance of the call's arguments, its destinations, and
   the declared counters of the *active* policy set over the history the store keeps. A task not in
@@ -40,9 +47,10 @@ import json
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -140,6 +148,9 @@ class Observed:
     #: the text matched for tracing when it differs from ``text`` (a trusted output without the
     #: values its own call carried: see :func:`without_echoes`)
     match: str | None = None
+    #: not an output: the arguments of a call decided ``deny`` or ``approval_required`` (the
+    #: verdict), kept for ``proctor trace export`` only (see :meth:`Flow.keep_decided`)
+    decided: str | None = None
 
 
 class _Entry:
@@ -194,6 +205,8 @@ class Flow:
         self._futures: set[asyncio.Future[Any]] = set()
         #: counters over the history events read so far, per task or agent (see :meth:`_tally`)
         self._event_logs: dict[tuple[Any, ...], _EventLog] = {}
+        #: denied or held calls whose arguments were not queued (see :meth:`persist_soon`)
+        self._decided_dropped = 0
         #: the thread that writes kept outputs (see :meth:`persist_soon`), made on first use
         self._writer: ThreadPoolExecutor | None = None
 
@@ -335,6 +348,8 @@ class Flow:
                 if env is None:
                     log.warning("flow: an output of task %s cannot be unsealed (key rotated?)", task.id)
                     continue
+                if env.get("decided") is not None:
+                    continue  # a denied or held call's arguments: nothing the task read
                 labels = Labels(Trust(rec.trust), Sensitivity.parse(rec.sensitivity), tuple(rec.reasons))
                 match = env.get("match")
                 kept = str(env.get("text") or "")
@@ -607,6 +622,14 @@ class Flow:
         }
         if item.match is not None:
             envelope["match"] = item.match
+        if item.decided is not None:
+            envelope["decided"] = item.decided
+            size = utf8_size(json.dumps(item.args, ensure_ascii=False, separators=(",", ":"), default=str))
+            if size > self.max_output_bytes:  # the bound of a kept output (arguments are not cut)
+                raise ValidationError(
+                    f"the arguments of a {item.decided} call of `{item.tool}` ({size} bytes) exceed"
+                    f" flow.max_output_bytes: not kept"
+                )
         sealed, nonce = self._seal(item.task_id, envelope)
         if entry is not None:
             with entry.lock:
@@ -637,8 +660,18 @@ class Flow:
         next durable write): the output is in memory already, and the task's next call decided
         here sees it; another process sees it once the write has landed. At most
         :data:`MAX_PENDING` wait; beyond that the oldest are dropped, said in the log (this
-        process keeps them in memory)."""
+        process keeps them in memory). A denied or held call's arguments (:meth:`keep_decided`)
+        wait only while fewer than half that many do: a flood of refused calls never crowds out
+        an output another process must see."""
         with self._lock:
+            if item.decided is not None and len(self._pending) >= MAX_PENDING // 2:
+                self._decided_dropped += 1
+                if self._decided_dropped % 1000 == 1:
+                    log.error(
+                        "flow: the arguments of %d denied or held call(s) not kept: the store writes fall behind",
+                        self._decided_dropped,
+                    )
+                return
             self._pending.append(item)
             if len(self._pending) > MAX_PENDING:
                 dropped = len(self._pending) - MAX_PENDING
@@ -650,7 +683,13 @@ class Flow:
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="proctor-flow-writer")
             writer = self._writer
-        fut = asyncio.get_running_loop().run_in_executor(writer, self._flush)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a caller off the event loop (a decision in a worker thread)
+            done: Future[None] = writer.submit(self._flush)
+            done.add_done_callback(self._flushed)
+            return
+        fut = loop.run_in_executor(writer, self._flush)
         self._futures.add(fut)
         fut.add_done_callback(self._flushed)
 
@@ -665,14 +704,61 @@ class Flow:
                 try:
                     self.persist(item, durable=False)
                 except Exception as exc:
-                    log.error("flow: an output of task %s was not kept: %s", item.task_id, type(exc).__name__)
+                    what = (
+                        "an output" if item.decided is None else f"the arguments of a call ({item.decided})"
+                    )
+                    log.error("flow: %s of task %s was not kept: %s", what, item.task_id, type(exc).__name__)
 
-    def _flushed(self, fut: asyncio.Future[Any]) -> None:
-        self._futures.discard(fut)
+    def _flushed(self, fut: asyncio.Future[Any] | Future[None]) -> None:
+        if isinstance(fut, asyncio.Future):
+            self._futures.discard(fut)
         if fut.cancelled() or fut.exception() is not None:
             with self._lock:  # the store refused at once (down): what was queued is dropped, said
                 dropped, self._pending, self._flushing = len(self._pending), [], False
             log.error("flow: %d output(s) not kept: the store is unavailable", dropped)
+
+    def settle(self, timeout: float = 5.0) -> bool:
+        """Wait (at most ``timeout`` seconds) until what :meth:`persist_soon` queued is written;
+        whether it was."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if not self._pending and not self._flushing:
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+
+    # denied and held calls ---------------------------------------------------------------------
+    def keep_decided(
+        self,
+        task: TaskRecord,
+        tool: ToolRecord,
+        args: Mapping[str, Any],
+        *,
+        verdict: str,
+        decision_id: str,
+        now: float,
+    ) -> Observed | None:
+        """Keep the arguments of a call decided ``deny`` or ``approval_required`` for ``proctor
+        trace export`` (off the response path, as :meth:`persist_soon`): sealed like an output,
+        counted in the task's ``flow.max_outputs``, deleted with its outputs. Never indexed for
+        tracing and never a label: the task read nothing. None when the flow stage is off."""
+        if not self.enabled or self.max_outputs <= 0:
+            return None
+        item = Observed(
+            task_id=str(task.id),
+            tool=str(tool.name),
+            labels=Labels(Trust.TRUSTED, Sensitivity.PUBLIC, ()),
+            text="",
+            size=0,
+            args=dict(args),
+            decision_id=decision_id,
+            at=now,
+            decided=str(verdict),
+        )
+        self.persist_soon(item)
+        return item
 
     # the end of a task -----------------------------------------------------------------------------
     def forget(self, task_id: TaskId | str) -> int:
@@ -694,12 +780,16 @@ class Flow:
     def export(self, task_id: TaskId | str) -> list[dict[str, Any]]:
         """The task's trace (docs/adr/0025 §6) while its outputs are kept: a ``tool`` line per tool
         it used, its ``task`` line, then a ``call`` line per kept output (arguments, output, ``at``
-        from the task's start). Calls that were denied or held keep no arguments and are absent."""
+        from the task's start) and per call denied or held for approval (arguments, no output,
+        ``meta.decision``), in the order they were kept. A held call is written once: its held
+        record is left out when a later call of the same tool with the same arguments follows
+        (held again, or approved and forwarded: then only the forwarded call)."""
         from proctor.errors import UnknownTask
 
         task = self.store.get_task(TaskId(str(task_id)))
         if task is None:
             raise UnknownTask(f"unknown task `{task_id}`")
+        self.settle(1.0)  # what this process queued lands first
         calls: list[dict[str, Any]] = []
         tools: dict[str, ToolRecord | None] = {}
         for rec in self.store.outputs(task.id):
@@ -717,7 +807,12 @@ class Flow:
                 "output": str(env.get("text") or ""),
                 "meta": {},
             }
+            decided = env.get("decided")
+            if decided is not None:  # a denied or held call: it returned nothing
+                del line["output"]
+                line["meta"] = {"decision": str(decided)}
             calls.append(line)
+        calls = _once(calls)
         out: list[dict[str, Any]] = [tool_line(t) for t in tools.values() if t is not None]
         out.append(
             {
@@ -740,6 +835,21 @@ class Flow:
             del out[-1]["owner"]
         out.extend(calls)
         return out
+
+
+def _once(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``calls`` without the held records a later call of the same tool with the same arguments
+    follows (held again, or approved and forwarded)."""
+    later: set[tuple[str, str]] = set()
+    kept: list[dict[str, Any]] = []
+    for line in reversed(calls):
+        key = (str(line["tool"]), json.dumps(line["args"], sort_keys=True, default=str))
+        if line["meta"].get("decision") == "approval_required" and key in later:
+            continue
+        later.add(key)
+        kept.append(line)
+    kept.reverse()
+    return kept
 
 
 def tool_line(tool: ToolRecord) -> dict[str, Any]:

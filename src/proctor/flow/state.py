@@ -21,7 +21,15 @@ from decimal import Decimal
 from typing import Any
 
 from proctor.flow.labels import label_output
-from proctor.flow.model import ArgOrigin, FlowFacts, Labels, Origin, Provenance, TaskLabels, Trust
+from proctor.flow.model import (
+    FlowFacts,
+    Labels,
+    Origin,
+    Provenance,
+    Sensitivity,
+    TaskLabels,
+    Trust,
+)
 from proctor.flow.provenance import SourceIndex, destination_domains, leaf_values, utf8_size
 from proctor.store.base import ToolRecord
 
@@ -74,11 +82,11 @@ class TaskFlow:
             outputs=cur.outputs + 1,
         )
 
-    def _keep(self, tool: str, trust: Trust, text: str) -> None:
+    def _keep(self, tool: str, labels: Labels, text: str) -> None:
         if self.max_outputs == 0 or utf8_size(text) > self.max_bytes:
             self.lost = True  # too large to keep at all: labels are raised, the text is not matched
             return
-        self.index.add(tool, trust, text)
+        self.index.add(tool, labels.trust, text, sensitive=labels.sensitivity >= Sensitivity.CONFIDENTIAL)
         while self.index.outputs > self.max_outputs or self.index.size > self.max_bytes:
             self.lost = True
             if not self.index.evict_oldest():
@@ -106,7 +114,7 @@ class TaskFlow:
                 self.lost = True  # what was cut may hold values: found nowhere is not "made up"
                 text = kept
         match = without_echoes(text, args) if labels.trust is Trust.TRUSTED and args else text
-        self._keep(str(tool.name), labels.trust, match)
+        self._keep(str(tool.name), labels, match)
         return labels
 
     def describe_tools(self, tools: Iterable[ToolRecord]) -> None:
@@ -119,7 +127,7 @@ class TaskFlow:
     def restore(self, tool: str, labels: Labels, text: str) -> None:
         """Re-add a stored output whose labels are already known (after a restart)."""
         self._raise(tool, labels)
-        self._keep(tool, labels.trust, text)
+        self._keep(tool, labels, text)
 
     def restore_labels(self, labels: TaskLabels) -> None:
         """Start from a stored high-water mark (it may include outputs no longer kept)."""
@@ -139,8 +147,10 @@ class TaskFlow:
         history: Iterable[tuple[str, int | Decimal | bool]] = (),
     ) -> FlowFacts:
         """What the flow stage knows about one call: labels, provenance (effects other than
-        ``read``), destination domains, and the counters' values (passed in, sorted here)."""
-        provenance = self.index.trace(tool, args) if tool.effect != "read" else Provenance()
+        ``read``, and a fetch: a ``read`` flagged egress, whose URL is traced by its host),
+        destination domains, and the counters' values (passed in, sorted here)."""
+        traced = tool.effect != "read" or bool(tool.egress)
+        provenance = self.index.trace(tool, args) if traced else Provenance()
         facts = FlowFacts(
             task=self._labels,
             provenance=provenance,
@@ -148,6 +158,18 @@ class TaskFlow:
             destinations=destination_domains(tool, args),
             internal=self.internal,
         )
+        if (
+            self.lost
+            and tool.effect == "read"
+            and facts.provenance.checked
+            and facts.task.max_sensitivity >= Sensitivity.CONFIDENTIAL
+            and not facts.provenance.carries_confidential
+        ):
+            # a fetch after a confidential output was evicted or cut: what it held is unknown
+            lost = self.index.carries_confidential(args, lost=True)
+            facts = dataclasses.replace(
+                facts, provenance=dataclasses.replace(facts.provenance, carries_confidential=lost)
+            )
         if self.lost and facts.task.read_untrusted and facts.provenance.checked:
             facts = dataclasses.replace(facts, provenance=_unsourced_untrusted(facts))
         return facts
@@ -277,10 +299,17 @@ def _unsourced_untrusted(facts: FlowFacts) -> Provenance:
     from an untrusted output that is gone, so it counts as untrusted (from the task's untrusted
     sources), never as made up, which policies treat more leniently."""
     sources = facts.task.untrusted_sources
-    return Provenance(
-        facts.provenance.checked,
-        tuple(
-            ArgOrigin(a.path, Origin.UNTRUSTED, sources, a.destination) if a.origin is Origin.NONE else a
+    return dataclasses.replace(
+        facts.provenance,
+        args=tuple(
+            dataclasses.replace(
+                a,
+                origin=Origin.UNTRUSTED,
+                sources=sources,
+                parts=tuple((Origin.UNTRUSTED if o is Origin.NONE else o, d) for o, d in a.parts),
+            )
+            if a.origin is Origin.NONE
+            else a
             for a in facts.provenance.args
         ),
     )

@@ -36,13 +36,16 @@ __all__ = [
     "MAX_UPSTREAMS_BYTES",
     "RESOURCE_LIST_NAMES",
     "RESOURCE_NAMES",
+    "TOOL_DESCRIPTION_KEYS",
     "UPSTREAMS_FILE",
+    "UPSTREAM_KEYS",
     "UpstreamConfig",
     "case_unique",
     "load_upstreams",
     "save_upstreams",
     "suggest_resource_arg",
     "upstream_from_mapping",
+    "upstreams_keys",
 ]
 
 
@@ -51,20 +54,28 @@ log = logging.getLogger(__name__)
 UPSTREAMS_FILE = "upstreams.yaml"
 _NAMESPACE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-_TOP = {
-    "namespace",
-    "transport",
-    "command",
-    "args",
-    "env",
-    "url",
-    "default",
-    "tools",
-    "timeout",
-    "prefix",
-    "credentials",
-}
-_DESC = {"effect", "resource_arg", "resource", "labels", "flags", "input_schema", "destinations"}
+# The keys the parser below accepts; docs/config-reference.md documents each
+# (tests/unit/test_config_reference.py holds the two together).
+#: one entry of ``upstreams``
+UPSTREAM_KEYS = frozenset(
+    {
+        "namespace",
+        "transport",
+        "command",
+        "args",
+        "env",
+        "url",
+        "default",
+        "tools",
+        "timeout",
+        "prefix",
+        "credentials",
+    }
+)
+#: how ``default`` and each entry of ``tools`` describe an upstream tool
+TOOL_DESCRIPTION_KEYS = frozenset(
+    {"effect", "resource_arg", "resource", "labels", "flags", "input_schema", "destinations"}
+)
 
 
 @dataclass(frozen=True)
@@ -169,7 +180,7 @@ def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConf
     """Check one upstream entry; unknown keys and unsafe values are refused."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: each upstream must be a mapping")
-    check_keys(raw, _TOP, where, error=ConfigError)
+    check_keys(raw, UPSTREAM_KEYS, where, error=ConfigError)
     ns = str(raw.get("namespace", ""))
     if not _NAMESPACE.fullmatch(ns):
         raise ConfigError(f"{where}: invalid namespace `{ns[:80]}`: use 1-63 of a-z 0-9 - _")
@@ -200,8 +211,8 @@ def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConf
     if not isinstance(tools, Mapping):
         raise ConfigError(f"{where}: `tools` maps upstream tool names to their description")
     for desc_where, desc in [("default", default), *((f"tools.{k}", v) for k, v in tools.items())]:
-        if not isinstance(desc, Mapping) or set(desc) - _DESC:
-            raise ConfigError(f"{where}: `{desc_where}` takes {', '.join(sorted(_DESC))}")
+        if not isinstance(desc, Mapping) or set(desc) - TOOL_DESCRIPTION_KEYS:
+            raise ConfigError(f"{where}: `{desc_where}` takes {', '.join(sorted(TOOL_DESCRIPTION_KEYS))}")
     cfg = UpstreamConfig(
         namespace=ns,
         transport=transport,
@@ -222,6 +233,27 @@ def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConf
     except ValidationError as exc:
         raise ConfigError(f"{where}: {exc.message}") from None
     return cfg
+
+
+def upstreams_keys() -> list[str]:
+    """Every key ``upstreams.yaml`` accepts, as dotted paths (``[]``: a list's items; ``<tool>``: an
+    upstream tool's name); a credential's keys are the gateway's and its provider's.
+
+    >>> "upstreams[].tools.<tool>.effect" in upstreams_keys()
+    True
+    """
+    from proctor.config import TOOL_LABEL_KEYS
+    from proctor.credentials.providers.injected import GATEWAY_KEYS, INJECTED_KEYS
+    from proctor.credentials.providers.jwt import SPEC_KEYS as JWT_KEYS
+    from proctor.credentials.providers.postgres import SPEC_KEYS as POSTGRES_KEYS
+
+    keys = {"upstreams"} | {f"upstreams[].{k}" for k in UPSTREAM_KEYS}
+    for where in ("upstreams[].default", "upstreams[].tools.<tool>"):
+        keys |= {f"{where}.{k}" for k in TOOL_DESCRIPTION_KEYS}
+        keys |= {f"{where}.labels.{k}" for k in TOOL_LABEL_KEYS}
+    for k in GATEWAY_KEYS | INJECTED_KEYS | JWT_KEYS | POSTGRES_KEYS:
+        keys.add(f"upstreams[].credentials[].{k}")
+    return sorted(keys)
 
 
 #: argument names that say which data a tool touches, as MCP servers commonly spell them

@@ -84,8 +84,9 @@ _FACTS = {
     "embedded_domains",
     "off_param",
     "internal_domains",
+    "carries_confidential",
 }
-_ARG_ORIGIN = {"origin", "sources", "destination"}
+_ARG_ORIGIN = {"origin", "sources", "destination", "domains", "object"}
 _CREDENTIAL = {"name", "provider", "upstream"}
 _EXPECT = {"allow": Verdict.ALLOW, "deny": Verdict.DENY, "approval_required": Verdict.APPROVAL_REQUIRED}
 
@@ -144,6 +145,14 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
       destinations: [evil.example]
       embedded_domains: [evil.example]  # domains of untrusted links in free text (``text#url``)
       off_param: [amount]             # arguments named like a --param, with another value
+      carries_confidential: true      # a fetch's URL carries a value of a confidential output
+
+    A destination marked ``object: true`` (``file_id: {origin: intent, destination: true, object:
+    true}``) names what an access change acts on, not who gets in (``audience_seen``).
+
+    A destination's ``domains`` (``to[]: {origin: none, destination: true, domains: [acme.com]}``)
+    say whether it stays inside (``internal_domains``, the owner's and requester's domains); a
+    destination without them has no domain (an IBAN, a channel): never inside.
     """
     f = _keys(where, raw, _FACTS)
     try:
@@ -153,6 +162,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
     untrusted = bool(f.get("read_untrusted", False))
     labels = TaskLabels(read_untrusted=untrusted, max_sensitivity=sens)
     origins: list[ArgOrigin] = []
+    objects: list[str] = []
     raw_args = f.get("args") or {}
     if not isinstance(raw_args, Mapping):
         raise ValidationError(f"{where}: `args` maps argument paths to origins")
@@ -165,9 +175,18 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
             raise ValidationError(
                 f"{where}: args.{path}: origin is one of {', '.join(o.value for o in Origin)}"
             ) from None
+        if a.get("object"):
+            objects.append(str(path))
+        doms = a.get("domains") or []
+        if not isinstance(doms, list):
+            raise ValidationError(f"{where}: args.{path}: `domains` is a list")
         origins.append(
             ArgOrigin(
-                str(path), origin, tuple(str(x) for x in a.get("sources") or ()), bool(a.get("destination"))
+                str(path),
+                origin,
+                tuple(str(x) for x in a.get("sources") or ()),
+                bool(a.get("destination")),
+                tuple(sorted({str(d).lower() for d in doms})),
             )
         )
     checked = bool(f.get("checked", bool(origins)))
@@ -197,7 +216,12 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
     return FlowFacts(
         task=labels,
         provenance=Provenance(
-            checked, tuple(origins), embedded_domains=lists["embedded_domains"], off_param=lists["off_param"]
+            checked,
+            tuple(origins),
+            embedded_domains=lists["embedded_domains"],
+            off_param=lists["off_param"],
+            carries_confidential=bool(f.get("carries_confidential", False)),
+            objects=tuple(objects),
         ),
         history=tuple(history),
         destinations=tuple(sorted({str(d).lower() for d in dests})),

@@ -38,6 +38,11 @@ FLOW_PROVENANCE_ATTRS = (
     ("embedded_untrusted_kinds", "Set<String>"),
     ("embedded_untrusted_domains", "Set<String>"),
     ("off_param_args", "Set<String>"),
+    ("external_destination_untrusted", "Bool"),
+    ("external_destination_unsourced", "Bool"),
+    ("all_from_intent", "Bool"),
+    ("carries_confidential", "Bool"),
+    ("audience_seen", "Bool"),
 )
 FLOW_CONTEXT_ATTRS = (("provenance", "Provenance"), ("destinations", "Destinations"), ("history", "History"))
 
@@ -58,6 +63,11 @@ PROVENANCE_TYPE = """  // Where the call's argument values came from (proctor.fl
     embedded_untrusted_kinds: Set<String>,
     embedded_untrusted_domains: Set<String>,
     off_param_args: Set<String>,
+    external_destination_untrusted: Bool,
+    external_destination_unsourced: Bool,
+    all_from_intent: Bool,
+    carries_confidential: Bool,
+    audience_seen: Bool,
   };"""
 DESTINATIONS_TYPE = """  // The e-mail domains and URL hosts of the call's destination arguments, lower case
   type Destinations = {

@@ -69,6 +69,7 @@ from proctor.workspace import ADMIN_PREFIX, Workspace
 
 __all__ = [
     "DECIDE_REFUSED_KIND",
+    "DOCS_ASSETS",
     "MAX_BODY",
     "MAX_INTROSPECT_BODY",
     "REFUSED_KIND",
@@ -119,6 +120,151 @@ class ErrorOut(BaseModel):
     """Every error answer (but `/v1/decide`'s, which answers with a deny decision)."""
 
     error: ErrorDetail
+
+
+# what the main operations answer (documentation: the handlers build these shapes, and the
+# contract test, tests/e2e/test_http_api_contract.py, checks every answer against them)
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class AgentOut(_Out):
+    """An agent (`proctor agent show`)."""
+
+    name: str
+    spiffe_id: str = Field(description="`spiffe://<trust domain>/agent/<name>`.")
+    owner: str
+    status: AgentStatus
+    selectors: list[str]
+    created_at: float = Field(description="Unix seconds.")
+    version: int
+
+
+class JoinTokenOut(_Out):
+    join_token: str = Field(description="Single-use; exchange it at `POST /v1/identity/svid`.")
+    expires_in: float = Field(description="Seconds.")
+
+
+class SvidOut(_Out):
+    svid: str = Field(description="The agent's JWT-SVID: the bearer token of `/v1/decide`.")
+    expires_in: float = Field(description="Seconds.")
+
+
+class TaskOut(_Out):
+    """A task: its declared intent, scope and budget."""
+
+    id: str
+    agent: str
+    purpose: str
+    state: TaskState
+    allow: list[str] = Field(description="Tool patterns the task may call.")
+    resources: list[str]
+    requested_by: str
+    created_at: float
+    deadline: float
+    max_calls: int | None
+    calls_used: int
+    ended_at: float | None
+    end_reason: str | None
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class TaskStartedOut(_Out):
+    task: TaskOut
+    token: str = Field(description="The task token, bound to the agent and the task.")
+
+
+class ToolLabelsOut(_Out):
+    trust: Literal["trusted", "untrusted"]
+    sensitivity: Literal["public", "internal", "confidential", "secret"]
+
+
+class ToolOut(_Out):
+    """A registered tool (docs/config-reference.md, `tools[]`)."""
+
+    name: str
+    effect: str
+    resource: str
+    labels: ToolLabelsOut
+    flags: list[str]
+    resource_arg: str | None = None
+    description: str | None = None
+    input_schema: dict[str, Any] | None = None
+    destinations: list[str] | None = None
+
+
+class ScopeOut(_Out):
+    ok: bool
+    reason: str | None
+    resource: str | None
+
+
+class DecisionOut(_Out):
+    """A decision. Every decision of an identified agent is in the audit log before it is answered."""
+
+    decision: Verdict
+    decision_id: str = Field(description="`dec_…`: `proctor audit show` rebuilds the call from it.")
+    policy_version: str
+    reasons: list[str]
+    policies: list[str] = Field(description="The policies that determined it.")
+    scope: ScopeOut | None
+    approval: str | None = Field(description="Who must approve, for `approval_required`.")
+    errors: list[str] = Field(description="Stable codes of what failed while deciding (a deny).")
+    approval_id: str | None = Field(default=None, description="`apr_…`, for `approval_required`.")
+
+
+class ProblemOut(_Out):
+    seq: int
+    code: str
+    message: str
+
+
+class VerifyOut(_Out):
+    ok: bool
+    records_checked: int
+    checkpoints_checked: int
+    head_seq: int
+    problems: list[ProblemOut]
+    recoveries: list[dict[str, Any]]
+
+
+class ApprovalOut(_Out):
+    """An approval request (never the arguments: `GET /v1/approvals/{id}` shows them)."""
+
+    id: str
+    state: Literal["pending", "approved", "denied", "expired", "used"]
+    agent: str
+    task: str
+    tool: str
+    effects: list[str]
+    policies: list[str]
+    reasons: list[str]
+    approvers: list[str] = Field(description="`owner` or group names.")
+    four_eyes: bool
+    owner: str | None
+    requester: str | None
+    created_at: float
+    expires_at: float
+    decision_id: str | None
+    decided_at: float | None
+    decided_by: str | None
+    reason: str | None
+
+
+def _only_ref(schema: Any) -> None:
+    """A documented answer model wins over the handler's ``dict[str, Any]`` annotation, which
+    FastAPI merges beside the model's ``$ref``: keep the ``$ref`` alone (in items too)."""
+    if not isinstance(schema, dict):
+        return
+    if "$ref" in schema:
+        for key in [k for k in schema if k != "$ref"]:
+            del schema[key]
+    elif schema.get("type") == "array":
+        _only_ref(schema.get("items"))
+
+
+def _ok(model: Any, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": model, "description": "Success."}}
 
 
 #: what each documented error status means, for the OpenAPI document
@@ -313,6 +459,36 @@ def _allowed(api: FastAPI, path: str) -> list[str]:
     return sorted(methods)
 
 
+#: where the Swagger UI assets (the ``fastapi-offline`` package's) are served
+DOCS_ASSETS = "/docs/assets"
+
+
+def _offline_docs(api: FastAPI) -> None:
+    """``/docs``: Swagger UI from assets this server serves itself (FastAPI's default page loads
+    them from a CDN and so shows nothing without the internet)."""
+    from importlib import resources
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = resources.files("fastapi_offline") / "static"
+    api.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+
+    @api.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{api.openapi_url}",
+            title=f"{api.title} API",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            # no call to the public validator service (its badge is an external image)
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+
 _admin_scheme = HTTPBearer(
     auto_error=False, scheme_name="adminToken", description="The workspace's admin token (`pta_…`)."
 )
@@ -338,10 +514,11 @@ def create_app(
         title="Proctor",
         version="0.1.0",
         description="Execution control for autonomous AI agents.",
-        docs_url="/docs",
+        docs_url=None,  # served below from packaged assets: no CDN, /docs works offline
         openapi_url="/openapi.json",
         redoc_url=None,
     )
+    _offline_docs(api)
 
     api.state.refusals = refusals
     api.state.limiters = (refusals, join_refusals, decide_refusals)
@@ -453,7 +630,7 @@ def create_app(
         downstream APIs. A separate ring from the SVID keys: neither verifies the other's tokens."""
         return proctor.credentials.keys.jwks(proctor.clock.now())
 
-    @api.post("/v1/identity/svid", tags=["identity"], responses=_errors(*_ANY, 401, 404))
+    @api.post("/v1/identity/svid", tags=["identity"], responses={**_ok(SvidOut), **_errors(*_ANY, 401, 404)})
     def svid(body: SvidIn, request: Request) -> dict[str, Any]:
         """Exchange a single-use join token for a short-lived JWT-SVID."""
         source = request.client.host if request.client else None
@@ -539,16 +716,24 @@ def create_app(
         return JSONResponse(await run_in_threadpool(answer), headers=_NO_STORE)
 
     # agents -----------------------------------------------------------------------------------
-    @api.get("/v1/agents", tags=["agents"], dependencies=[Admin], responses=_ADMIN)
+    @api.get("/v1/agents", tags=["agents"], dependencies=[Admin], responses={**_ok(list[AgentOut]), **_ADMIN})
     def list_agents() -> list[dict[str, Any]]:
         return [a.to_dict() for a in proctor.agents.list()]
 
-    @api.post("/v1/agents", tags=["agents"], dependencies=[Admin], status_code=201, responses=_w(409))
+    @api.post(
+        "/v1/agents",
+        tags=["agents"],
+        dependencies=[Admin],
+        status_code=201,
+        responses={**_ok(AgentOut, 201), **_w(409)},
+    )
     def add_agent(body: AgentIn) -> dict[str, Any]:
         """Register an agent; `owner` is required."""
         return _agent(proctor.agents.add(body.name, body.owner, body.selectors, by="api"))
 
-    @api.get("/v1/agents/{name}", tags=["agents"], dependencies=[Admin], responses=_w(404))
+    @api.get(
+        "/v1/agents/{name}", tags=["agents"], dependencies=[Admin], responses={**_ok(AgentOut), **_w(404)}
+    )
     def get_agent(name: NamePath) -> dict[str, Any]:
         return _agent(proctor.agents.get(name))
 
@@ -556,7 +741,7 @@ def create_app(
         "/v1/agents/{name}/suspend",
         tags=["agents"],
         dependencies=[Admin],
-        responses={**_w(404), 202: _PENDING_DOC},
+        responses={**_ok(AgentOut), **_w(404), 202: _PENDING_DOC},
     )
     def suspend(name: NamePath, response: Response, body: StatusIn | None = None) -> dict[str, Any]:
         """Suspend an agent. When the store or the audit log cannot take it, the suspension is
@@ -566,11 +751,21 @@ def create_app(
         response.status_code = 202
         return _pending("agent", name)
 
-    @api.post("/v1/agents/{name}/resume", tags=["agents"], dependencies=[Admin], responses=_w(404))
+    @api.post(
+        "/v1/agents/{name}/resume",
+        tags=["agents"],
+        dependencies=[Admin],
+        responses={**_ok(AgentOut), **_w(404)},
+    )
     def resume(name: NamePath) -> dict[str, Any]:
         return _agent(proctor.agents.set_status(name, AgentStatus.ACTIVE, by="api"))
 
-    @api.post("/v1/agents/{name}/join-token", tags=["agents"], dependencies=[Admin], responses=_w(404))
+    @api.post(
+        "/v1/agents/{name}/join-token",
+        tags=["agents"],
+        dependencies=[Admin],
+        responses={**_ok(JoinTokenOut), **_w(404)},
+    )
     def join_token(name: NamePath) -> dict[str, Any]:
         return {
             "join_token": proctor.agents.join_token(name, by="api"),
@@ -578,11 +773,17 @@ def create_app(
         }
 
     # tasks ------------------------------------------------------------------------------------
-    @api.get("/v1/tasks", tags=["tasks"], dependencies=[Admin], responses=_ADMIN)
+    @api.get("/v1/tasks", tags=["tasks"], dependencies=[Admin], responses={**_ok(list[TaskOut]), **_ADMIN})
     def list_tasks(agent: AgentQuery = None, state: TaskState | None = None) -> list[dict[str, Any]]:
         return [task_view(t) for t in proctor.tasks.list(agent=agent, state=state)]
 
-    @api.post("/v1/tasks", tags=["tasks"], dependencies=[Admin], status_code=201, responses=_w(404))
+    @api.post(
+        "/v1/tasks",
+        tags=["tasks"],
+        dependencies=[Admin],
+        status_code=201,
+        responses={**_ok(TaskStartedOut, 201), **_w(404)},
+    )
     def start_task(body: TaskIn) -> dict[str, Any]:
         """Start a task; the response carries the task token bound to the agent and the task."""
         started = proctor.tasks.start(
@@ -597,7 +798,9 @@ def create_app(
         )
         return {"task": task_view(started.task), "token": started.token}
 
-    @api.get("/v1/tasks/{task_id}", tags=["tasks"], dependencies=[Admin], responses=_w(404))
+    @api.get(
+        "/v1/tasks/{task_id}", tags=["tasks"], dependencies=[Admin], responses={**_ok(TaskOut), **_w(404)}
+    )
     def get_task(task_id: TaskPath) -> dict[str, Any]:
         return _task(proctor.tasks.get(task_id))
 
@@ -605,7 +808,7 @@ def create_app(
         "/v1/tasks/{task_id}/end",
         tags=["tasks"],
         dependencies=[Admin],
-        responses={**_w(404, 409), 202: _PENDING_DOC},
+        responses={**_ok(TaskOut), **_w(404, 409), 202: _PENDING_DOC},
     )
     def end_task(task_id: TaskPath, response: Response, body: TaskEndIn | None = None) -> dict[str, Any]:
         """End a task. When the store or the audit log cannot take it, the end is enforced at once
@@ -643,11 +846,17 @@ def create_app(
         reason = (body.reason if body else "") or "revoked by an administrator (api)"
         return proctor.credentials.leases.revoke(LeaseId(lease_id), reason).to_dict()
 
-    @api.get("/v1/tools", tags=["tools"], dependencies=[Admin], responses=_ADMIN)
+    @api.get("/v1/tools", tags=["tools"], dependencies=[Admin], responses={**_ok(list[ToolOut]), **_ADMIN})
     def list_tools() -> list[dict[str, Any]]:
         return [tool_to_mapping(t) for t in proctor.tools.list()]
 
-    @api.post("/v1/tools", tags=["tools"], dependencies=[Admin], status_code=201, responses=_ADMIN)
+    @api.post(
+        "/v1/tools",
+        tags=["tools"],
+        dependencies=[Admin],
+        status_code=201,
+        responses={**_ok(ToolOut, 201), **_ADMIN},
+    )
     def put_tool(body: ToolIn) -> dict[str, Any]:
         raw = body.model_dump(exclude_none=True)
         return tool_to_mapping(proctor.tools.put(tool_from_mapping(raw, "tool"), by="api"))
@@ -657,10 +866,16 @@ def create_app(
         "/v1/decide",
         tags=["decisions"],
         responses={
-            200: {"description": "The decision: `allow`, `deny` or `approval_required`."},
+            200: {
+                "model": DecisionOut,
+                "description": "The decision: `allow`, `deny` or `approval_required`.",
+            },
             **_errors(*_ANY),
-            401: {"description": "A deny: the identity (JWT-SVID) or the task token is missing or invalid."},
-            403: {"description": "A deny: the agent is suspended."},
+            401: {
+                "model": DecisionOut,
+                "description": "A deny: the identity (JWT-SVID) or the task token is missing or invalid.",
+            },
+            403: {"model": DecisionOut, "description": "A deny: the agent is suspended."},
         },
     )
     async def decide(
@@ -844,7 +1059,7 @@ def create_app(
             for r in rows
         ]
 
-    @api.get("/v1/audit/verify", tags=["audit"], dependencies=[Admin], responses=_ADMIN)
+    @api.get("/v1/audit/verify", tags=["audit"], dependencies=[Admin], responses={**_ok(VerifyOut), **_ADMIN})
     def audit_verify(deep: bool = False) -> dict[str, Any]:
         """Verify the chain and checkpoints; ``deep=true`` also checks each record's indexed
         columns (what `audit search` filters on) against its body."""
@@ -878,7 +1093,12 @@ def create_app(
         }
 
     # approvals -----------------------------------------------------------------------------------
-    @api.get("/v1/approvals", tags=["approvals"], dependencies=[Admin], responses=_ADMIN)
+    @api.get(
+        "/v1/approvals",
+        tags=["approvals"],
+        dependencies=[Admin],
+        responses={**_ok(list[ApprovalOut]), **_ADMIN},
+    )
     def list_approvals(
         state: ApprovalStateQuery = "pending", agent: AgentQuery = None, task: TaskQuery = None
     ) -> list[dict[str, Any]]:
@@ -929,7 +1149,8 @@ def create_app(
     @api.post(
         "/v1/approvals/{approval_id}/approve",
         tags=["approvals"],
-        responses=_errors(*_ANY, 401, 403, 404, 409, 429),
+        responses={**_ok(ApprovalOut), **_errors(*_ANY, 401, 403, 404, 409, 429)},
+        openapi_extra={"security": [{"approverAccount": []}]},
     )
     def approve(approval_id: ApprovalPath, body: ApproveIn, request: Request) -> dict[str, Any]:
         """Approve a held call as a person (HTTP Basic: an approver account). Its identical retry
@@ -940,7 +1161,8 @@ def create_app(
     @api.post(
         "/v1/approvals/{approval_id}/deny",
         tags=["approvals"],
-        responses=_errors(*_ANY, 401, 403, 404, 409, 429),
+        responses={**_ok(ApprovalOut), **_errors(*_ANY, 401, 403, 404, 409, 429)},
+        openapi_extra={"security": [{"approverAccount": []}]},
     )
     def deny_approval(approval_id: ApprovalPath, body: DenyIn, request: Request) -> dict[str, Any]:
         """Deny a held call as a person (HTTP Basic: an approver account)."""
@@ -964,11 +1186,25 @@ def create_app(
             schemas = doc.get("components", {}).get("schemas", {})
             schemas.pop("HTTPValidationError", None)
             schemas.pop("ValidationError", None)
-            doc.setdefault("components", {}).setdefault("securitySchemes", {})["introspectionClient"] = {
+            schemes = doc.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes["introspectionClient"] = {
                 "type": "http",
                 "scheme": "basic",
                 "description": "`audience:secret` of an introspection client.",
             }
+            schemes["approverAccount"] = {
+                "type": "http",
+                "scheme": "basic",
+                "description": "A person's approver account (`proctor user add`): e-mail and password.",
+            }
+            for item in doc.get("paths", {}).values():
+                for op in item.values():
+                    if isinstance(op, dict):
+                        # public operations say so: no credentials (an empty requirement list)
+                        op.setdefault("security", [])
+                        for answer in op.get("responses", {}).values():
+                            for media in answer.get("content", {}).values():
+                                _only_ref(media.get("schema"))
             api.openapi_schema = doc
         return api.openapi_schema
 

@@ -25,6 +25,7 @@ from proctor.validate import check_keys
 
 __all__ = [
     "GATEWAY_KEYS",
+    "INJECTED_KEYS",
     "InjectedSecretProvider",
     "check_spec_keys",
 ]
@@ -32,6 +33,8 @@ __all__ = [
 
 #: spec keys the gateway uses itself; a provider accepts and ignores them
 GATEWAY_KEYS = frozenset({"name", "provider", "header", "env"})
+#: the keys an ``injected`` credential takes
+INJECTED_KEYS = frozenset({"secret"})
 
 
 def check_spec_keys(kind: str, spec: Mapping[str, Any], allowed: frozenset[str]) -> None:
@@ -58,7 +61,7 @@ class InjectedSecretProvider:
         self._secret = secret
 
     def issue(self, req: IssueRequest) -> Issued:
-        check_spec_keys(self.kind, req.spec, frozenset({"secret"}))
+        check_spec_keys(self.kind, req.spec, INJECTED_KEYS)
         name = req.spec.get("secret")
         if not isinstance(name, str):
             raise ValidationError("credential of provider `injected` needs `secret`: a stored secret's name")

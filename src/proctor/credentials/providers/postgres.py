@@ -62,6 +62,7 @@ from proctor.credentials.secrets import check_name
 from proctor.errors import LeaseNotActive, UnknownSecret, ValidationError
 
 __all__ = [
+    "SPEC_KEYS",
     "PostgresRoleProvider",
     "RoleSpec",
     "parse_spec",
@@ -80,7 +81,7 @@ READ_PRIVILEGES = ("SELECT",)
 WRITE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 SCRAM_ITERATIONS = 4096
 TABLE_RESOURCE = "table:"
-_SPEC_KEYS = frozenset({"admin_secret", "tables", "connection_limit", "role_prefix"})
+SPEC_KEYS = frozenset({"admin_secret", "tables", "connection_limit", "role_prefix"})
 _IGNORED_KEYS = frozenset({"name", "provider", "env", "header"})  # the lease manager's and the gateway's
 _PASSED_PARAMS = ("sslmode", "sslrootcert")  # connection settings a role's DSN keeps from the admin's
 
@@ -114,7 +115,7 @@ def parse_spec(spec: Mapping[str, Any]) -> RoleSpec:
     (('public', 'orders'),)
     """
     for key in spec:
-        if key not in _SPEC_KEYS and key not in _IGNORED_KEYS:
+        if key not in SPEC_KEYS and key not in _IGNORED_KEYS:
             raise ValidationError(f"unknown postgres spec key `{str(key)[:40]}`")
     admin = spec.get("admin_secret")
     if admin is None:
