@@ -169,7 +169,9 @@ def test_a_routine_payment_in_a_currency_the_invoice_chose_waits(starter: Sandbo
         tool="bank.pay", args={"iban": IBAN, "amount": 4900, "currency": "BTC"}, agent="bot", task_token=token
     )
     assert p.decide(btc).verdict is Verdict.APPROVAL_REQUIRED
-    in_text = CallInput(tool="bank.pay", args={"iban": IBAN, "amount": "4900 BTC"}, agent="bot", task_token=token)
+    in_text = CallInput(
+        tool="bank.pay", args={"iban": IBAN, "amount": "4900 BTC"}, agent="bot", task_token=token
+    )
     assert p.decide(in_text).verdict is Verdict.APPROVAL_REQUIRED  # the amount names it
     assert p.decide(eur).verdict is Verdict.ALLOW  # nothing of the held ones was counted
 
