@@ -581,9 +581,10 @@ class Pipeline:
             # history (docs/adr/0025 §4): an allowed call that matches a counter is counted now,
             # before it runs, under the agent's history lock (see above): whoever runs it (the
             # gateway, an in-process caller), concurrent calls then never decide on a history
-            # that lacks each other
+            # that lacks each other; no wait for the disk: the durable decision record, committed
+            # next, makes it power-safe (as the approval's use above)
             if counted is not None and decision.verdict is Verdict.ALLOW:
-                flow.record_call(agent, task, tool, args, now)  # type: ignore[union-attr]
+                flow.record_call(agent, task, tool, args, now, durable=False)  # type: ignore[union-attr]
             # a call denied or held: its arguments are kept for `proctor trace export` (off the
             # response path; a failure is logged, never the decision's outcome)
             if flow is not None and decision.verdict is not Verdict.ALLOW and not call.dry_run:

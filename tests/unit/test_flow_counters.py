@@ -300,3 +300,86 @@ def test_an_event_recorded_before_a_counter_existed_counts_but_adds_nothing(
     )
     assert out["payments"] == 2
     assert out["spend_today"] == Decimal(2)
+
+
+# ---- currency (a sum's limits are in one unit) ----------------------------------------------------
+
+EUR_YAML = """\
+counters:
+  spend: {kind: sum, arg: amount, match: {effects: [pay]}, scope: agent, window: 1d,
+          currency: {arg: currency, unit: eur}}
+"""
+#: a pay tool whose schema takes a currency, and one whose schema has none
+TAKES = ToolRecord(
+    name=ToolName("billing.send_money"),
+    effect="pay",
+    input_schema='{"properties": {"amount": {"type": "number"}, "currency": {"type": "string"}}}',
+)
+
+
+def test_a_sum_declares_the_unit_of_its_limits() -> None:
+    (spec,) = parse_counters(EUR_YAML)
+    assert (spec.currency_arg, spec.unit) == ("currency", "EUR")
+    for bad, message in (
+        ("{kind: count, match: {effects: [pay]}, currency: {arg: c, unit: EUR}}", "only a sum"),
+        ("{kind: sum, arg: amount, match: {effects: [pay]}, currency: {arg: c, unit: euro}}", "three-letter"),
+        ("{kind: sum, arg: amount, match: {effects: [pay]}, currency: {unit: EUR}}", "currency.arg"),
+        ("{kind: sum, arg: amount, match: {effects: [pay]}, currency: EUR}", "mapping"),
+    ):
+        with pytest.raises(PolicyLoadError, match=message):
+            parse_counters(f"counters:\n  s: {bad}\n")
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "known"),
+    [
+        (TAKES, {"amount": 10, "currency": "EUR"}, True),
+        (TAKES, {"amount": 10, "currency": " eur "}, True),
+        (TAKES, {"amount": "€10"}, False),  # the tool takes a currency, the call names none
+        (TAKES, {"amount": 10, "currency": "BTC"}, False),
+        (TAKES, {"amount": 10, "currency": ""}, False),
+        (TAKES, {"amount": 10, "currency": ["EUR", "BTC"]}, False),
+        (TAKES, {"amount": 10, "currency": {"code": "EUR"}}, False),
+        (PAY, {"amount": 10}, True),  # no currency in the tool's schema: the unit
+        (PAY, {"amount": "10 EUR"}, True),
+        (PAY, {"amount": "€10"}, True),
+        (PAY, {"amount": "4900 BTC"}, False),  # the amount names another currency
+        (PAY, {"amount": "$10"}, False),  # `$` names several currencies
+        (PAY, {"amount": 10, "currency": "USD"}, False),  # the call names one all the same
+    ],
+)
+def test_a_sum_in_another_currency_is_unknown(tool: ToolRecord, args: dict[str, Any], known: bool) -> None:
+    specs = parse_counters(EUR_YAML)
+    got = run(specs, [(PAY, {"amount": 5}, 1.0, "t1", "bot")], tool, args, now=2.0)
+    assert got == ({"spend": Decimal(15)} if known else {})
+
+
+def test_a_payment_in_another_currency_leaves_the_sum_unknown_while_in_its_window() -> None:
+    specs = parse_counters(EUR_YAML)
+    btc = event_for(
+        specs, task_id="t1", agent="bot", tool=PAY, args={"amount": 9, "currency": "BTC"}, at=10.0, key=KEY
+    )
+    assert btc is not None
+    assert btc.values == (("spend", "?"),)
+    calls: list[Call] = [
+        (PAY, {"amount": 9, "currency": "BTC"}, 10.0, "t1", "bot"),
+        (PAY, {"amount": 5}, 20.0, "t1", "bot"),
+    ]
+    assert run(specs, calls, PAY, {"amount": 1}, now=30.0) == {}
+    assert run(specs, calls, MAIL, {}, now=30.0) == {}  # known to nobody, this call's or not
+    assert run(specs, calls, PAY, {"amount": 1}, now=10.0 + 86400) == {"spend": Decimal(6)}  # it left
+
+
+def test_an_unreadable_or_huge_amount_is_no_amount_and_sums_stay_exact() -> None:
+    specs = parse_counters(EUR_YAML)
+    with pytest.raises(ValidationError):
+        run(specs, [], PAY, {"amount": 10**120}, now=1.0)
+    with pytest.raises(ValidationError):
+        run(specs, [], PAY, {"amount": "1e-150"}, now=1.0)
+    big = 10**40
+    calls: list[Call] = [
+        (PAY, {"amount": big}, 1.0, "t1", "bot"),
+        (PAY, {"amount": "0.000001"}, 2.0, "t1", "bot"),
+    ]
+    # 28 digits (Decimal's default) would round the millionth away
+    assert run(specs, calls, PAY, {"amount": 1}, now=3.0)["spend"] == Decimal(f"{big + 1}.000001")

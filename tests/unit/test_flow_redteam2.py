@@ -144,17 +144,11 @@ def test_an_address_echoed_after_a_query_key_does_not_become_trusted(echo: str) 
 # --- 3. routine payments ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the starter's routine payment (flow.routine-payment, approval.payments' unless) checks "
-    "the payee and a spend sum that adds amounts whatever their currency: an amount or a currency "
-    "from the invoice is meant to pass under the limits, so a currency the attacker chose is not "
-    "caught; fixing it needs a per-currency counter or the currency traced (a policy change that "
-    "holds benign invoice payments too): for the coordinator",
-)
 def test_a_routine_payment_in_a_currency_the_invoice_chose_waits(starter: Sandbox) -> None:
     """The payee is the one the request named and the amount stays under the 5000 cap, but the
-    (injected) invoice asks for it in BTC: 4900 BTC went out as a routine payment, no human."""
+    (injected) invoice asks for it in BTC: 4900 BTC went out as a routine payment, no human (the
+    spend sums added amounts whatever their currency). The starter's sums are in EUR now: a
+    payment in another currency leaves them unknown, and it waits."""
     p = starter.proctor
     started = p.tasks.start(
         agent="bot",
@@ -175,6 +169,11 @@ def test_a_routine_payment_in_a_currency_the_invoice_chose_waits(starter: Sandbo
         tool="bank.pay", args={"iban": IBAN, "amount": 4900, "currency": "BTC"}, agent="bot", task_token=token
     )
     assert p.decide(btc).verdict is Verdict.APPROVAL_REQUIRED
+    in_text = CallInput(
+        tool="bank.pay", args={"iban": IBAN, "amount": "4900 BTC"}, agent="bot", task_token=token
+    )
+    assert p.decide(in_text).verdict is Verdict.APPROVAL_REQUIRED  # the amount names it
+    assert p.decide(eur).verdict is Verdict.ALLOW  # nothing of the held ones was counted
 
 
 @pytest.mark.parametrize("field", ["value", "total", "amount_eur"])

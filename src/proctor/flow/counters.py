@@ -9,8 +9,10 @@ A policy directory may hold ``counters.yaml``::
         match: {effects: [pay], tools: ["billing.*"]}   # either or both; glob on tool names
         scope: agent              # task (default) | agent
         window: 1d                # s/m/h/d; omitted: the task's life (scope task) or ever (agent)
+        currency: {arg: currency, unit: EUR}   # sum: the argument naming the currency, the unit
 
-Values include the call being decided (see :func:`evaluate`). Only calls that were allowed and
+Values include the call being decided (see :func:`evaluate`; :class:`Tally` gives the same values
+from running aggregates, which the Flow service keeps per task and agent). Only calls that were allowed and
 forwarded are recorded (:func:`event_for`, by the caller after forwarding). Values of
 ``first_time`` counters are kept as keyed fingerprints (HMAC-SHA256 with the workspace's key),
 never in clear.
@@ -20,8 +22,17 @@ Choices made here (documented in ADR 0025):
 - a ``sum`` argument written as text is read as an amount (``"1,500.00"``, ``"$1500"``); an
   ambiguous one (``"1,500"``) counts as its largest reading; a value that is not a number (text
   that is no amount, a boolean, a list or an object where the path names a scalar:
-  ``amount: [50000]``, ``amount: {"value": 50000}``) makes :func:`evaluate` raise (the decision
-  fails closed); a missing one (or ``null``) adds nothing;
+  ``amount: [50000]``, ``amount: {"value": 50000}``) or one with more than 100 digits either side
+  of the point makes :func:`evaluate` raise (the decision fails closed); a missing one (or
+  ``null``) makes the amount unknown: the sum is absent for the call, and the event recorded if it
+  is allowed all the same (a person approved it) holds :data:`UNKNOWN`, so the sum stays absent
+  while that event is in its window (sums are exact: no rounding);
+- a ``sum`` with ``currency`` adds only amounts in its unit: a call whose currency argument names
+  another (case-insensitive code; ``€`` is EUR, ``£`` GBP, ``$`` and ``¥`` name several and are
+  never a unit), or whose amount text does (``"4900 BTC"``), has an unknown amount as above. A
+  call without the currency argument is in the unit when the tool's schema declares no such
+  argument (the tool knows one currency); when the schema declares it, the tool's default applies,
+  which the counter cannot know: unknown;
 - a ``sum`` adds magnitudes: ``-1000000`` adds 1,000,000 (a negative payment never lowers a
   spend limit, and a limit bounds how much moves either way);
 - an argument path may name list elements (``to[]``): a ``sum`` adds them all; ``first_time`` is
@@ -34,13 +45,17 @@ Choices made here (documented in ADR 0025):
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
+import functools
 import hashlib
 import hmac
+import json
+import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +68,10 @@ from proctor.store.base import HistoryEvent, ToolRecord  # HistoryEvent re-expor
 __all__ = [
     "COUNTERS_FILE",
     "KINDS",
+    "UNKNOWN",
     "CounterSpec",
     "HistoryEvent",
+    "Tally",
     "evaluate",
     "event_for",
     "keyed_fingerprint",
@@ -86,6 +103,10 @@ class CounterSpec:
     effects: tuple[str, ...]
     scope: str = "task"  # task | agent
     window_s: float | None = None
+    #: ``sum``: the argument path that carries a call's currency, and the unit the counter's
+    #: limits are in (upper case); None: amounts are summed whatever their currency
+    currency_arg: str | None = None
+    unit: str | None = None
 
     def matches(self, tool: str, effect: str) -> bool:
         """The counter counts calls of this tool (glob) and effect; an empty list matches all."""
@@ -148,9 +169,11 @@ def _parse_one(name: Any, raw: Any, where: str) -> CounterSpec:
     at = f"counter `{name}`"
     if not isinstance(raw, Mapping):
         raise _fail(where, f"{at}: expected a mapping with kind, match, and optionally arg, scope, window")
-    unknown = sorted(str(k) for k in raw if k not in {"kind", "arg", "match", "scope", "window"})
+    unknown = sorted(str(k) for k in raw if k not in {"kind", "arg", "currency", "match", "scope", "window"})
     if unknown:
-        raise _fail(where, f"{at}: unknown key `{unknown[0]}`; allowed: arg, kind, match, scope, window")
+        raise _fail(
+            where, f"{at}: unknown key `{unknown[0]}`; allowed: arg, currency, kind, match, scope, window"
+        )
     kind = raw.get("kind")
     if kind not in KINDS:
         raise _fail(where, f"{at}: kind must be one of {', '.join(KINDS)}, not `{kind}`")
@@ -177,6 +200,7 @@ def _parse_one(name: Any, raw: Any, where: str) -> CounterSpec:
     window_s: float | None = None
     if raw.get("window") is not None:
         window_s = _window(raw["window"], where, at)
+    currency_arg, unit = _currency(raw.get("currency"), str(kind), where, at)
     return CounterSpec(
         name=name,
         kind=str(kind),
@@ -185,7 +209,31 @@ def _parse_one(name: Any, raw: Any, where: str) -> CounterSpec:
         effects=effects,
         scope=str(scope),
         window_s=window_s,
+        currency_arg=currency_arg,
+        unit=unit,
     )
+
+
+_UNIT = re.compile(r"[A-Za-z]{3}")
+
+
+def _currency(raw: Any, kind: str, where: str, at: str) -> tuple[str | None, str | None]:
+    """``currency: {arg: currency, unit: EUR}`` of a ``sum`` counter: (argument path, unit)."""
+    if raw is None:
+        return None, None
+    if kind != "sum":
+        raise _fail(where, f"{at}: only a sum counter has a currency; remove `currency`")
+    if not isinstance(raw, Mapping):
+        raise _fail(where, f"{at}: currency must be a mapping like `{{arg: currency, unit: EUR}}`")
+    unknown = sorted(str(k) for k in raw if k not in {"arg", "unit"})
+    if unknown:
+        raise _fail(where, f"{at}: unknown key `currency.{unknown[0]}`; allowed: arg, unit")
+    arg, unit = raw.get("arg"), raw.get("unit")
+    if not isinstance(arg, str) or not arg.strip():
+        raise _fail(where, f"{at}: currency.arg must be an argument path like `currency`")
+    if not isinstance(unit, str) or not _UNIT.fullmatch(unit.strip()):
+        raise _fail(where, f"{at}: currency.unit must be a three-letter currency code like `EUR`")
+    return arg.strip(), unit.strip().upper()
 
 
 def parse_counters(text: str, where: str = COUNTERS_FILE) -> tuple[CounterSpec, ...]:
@@ -236,15 +284,36 @@ def load_counters(directory: Path) -> tuple[CounterSpec, ...]:
 
 # ---- values --------------------------------------------------------------------------------------
 
+#: the value a history event holds for a ``sum`` whose amount was unknown in the counter's unit
+#: (no amount, or another currency): a total over it is unknown
+UNKNOWN = "?"
+#: an amount is read with at most this many digits either side of the point (more is no amount):
+#: sums of such amounts are exact in :data:`_EXACT`
+_DIGITS = 100
+#: exact arithmetic for sums: an inexact result raises (it cannot with amounts in range)
+_EXACT = Context(
+    prec=4 * _DIGITS + 50, Emax=999_999, Emin=-999_999, traps=[InvalidOperation, Inexact, Overflow]
+)
+_ZERO = Decimal(0)
+#: the currency symbols read as one code (``$`` and ``¥`` name several currencies: never a unit)
+_SYMBOLS = {"€": "EUR", "£": "GBP"}
+_TEXT_CURRENCY = re.compile(
+    r"([A-Za-z]{3})?\s?[-+]?([$€£¥])?\s?\d[\d,.'\u00a0\u202f ]*(\s?[A-Za-z]{3}|\s?[$€£¥])?"
+)
 
-def _arg_values(args: Mapping[str, Any], path: str) -> list[Any]:
-    return [v for p, v in leaf_values(args) if p == path and v is not None and not isinstance(v, bool)]
+
+#: a call's arguments as ``(path, value)`` leaves (:func:`leaf_values`), read once per call
+Leaves = tuple[tuple[str, Any], ...]
 
 
-def _nested(args: Mapping[str, Any], path: str) -> bool:
+def _arg_values(leaves: Leaves, path: str) -> list[Any]:
+    return [v for p, v in leaves if p == path and v is not None and not isinstance(v, bool)]
+
+
+def _nested(leaves: Leaves, path: str) -> bool:
     """A value under ``path`` that is not a scalar at it: a list (``amount[]``), an object
     (``amount.value``) or a boolean, which a ``sum`` counter cannot read."""
-    for p, v in leaf_values(args):
+    for p, v in leaves:
         if p == path:
             if isinstance(v, bool):
                 return True
@@ -257,31 +326,113 @@ def _unreadable(spec: CounterSpec) -> ValidationError:
     return ValidationError(f"counter `{spec.name}`: argument `{spec.arg}` is not a number", counter=spec.name)
 
 
+def _in_range(d: Decimal) -> bool:
+    return d.is_finite() and (d.is_zero() or (d.adjusted() < _DIGITS and d.as_tuple().exponent >= -_DIGITS))  # type: ignore[operator]
+
+
 def _amount(value: Any, spec: CounterSpec) -> Decimal:
     """The magnitude of one value: a ``sum`` counts how much moved, so a sign never lowers it
-    (``-1000000`` adds 1,000,000, as ``parse_amounts`` already reads ``"-1,000,000"``)."""
+    (``-1000000`` adds 1,000,000, as ``parse_amounts`` already reads ``"-1,000,000"``). A number
+    with more than 100 digits either side of the point is no amount."""
     if isinstance(value, int | float | Decimal):
         try:
             d = Decimal(str(value))
         except InvalidOperation:
             d = Decimal("NaN")
-        if d.is_finite():
-            return abs(d)
+        if _in_range(d):
+            return d.copy_abs()
     elif isinstance(value, str):
         readings = parse_amounts(value)
-        if readings:
-            return max(abs(r) for r in readings)
+        if readings and all(_in_range(r) for r in readings):
+            return max(r.copy_abs() for r in readings)
     raise _unreadable(spec)
 
 
-def _sum_value(spec: CounterSpec, args: Mapping[str, Any]) -> Decimal | None:
+def _code(value: str) -> str:
+    v = value.strip()
+    return _SYMBOLS.get(v, v.upper())
+
+
+def _text_currency(value: str) -> str | None:
+    """The currency an amount written as text names (``"4900 BTC"``, ``"€49"``), or None."""
+    m = _TEXT_CURRENCY.fullmatch(value.strip())
+    if m is None:
+        return None
+    named = m.group(1) or m.group(2) or m.group(3)
+    return None if named is None else _code(named)
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema_declares(schema: str | None, path: str) -> bool:
+    """Whether the tool's JSON Schema declares the argument ``path`` (under ``properties``,
+    through ``items`` for ``[]``)."""
+    if not schema:
+        return False
+    try:
+        node: Any = json.loads(schema)
+    except ValueError:
+        return False
+    for part in path.split("."):
+        name, lists = part, 0
+        while name.endswith("[]"):
+            name, lists = name[:-2], lists + 1
+        props = node.get("properties") if isinstance(node, Mapping) else None
+        node = props.get(name) if isinstance(props, Mapping) else None
+        for _ in range(lists):
+            node = node.get("items") if isinstance(node, Mapping) else None
+        if node is None:
+            return False
+    return True
+
+
+def _in_unit(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> bool:
+    """Whether the call's amounts are in the counter's unit (always, without ``currency``): the
+    call names the unit under ``currency.arg``; or it names no currency there and the tool's
+    schema declares no such argument (the tool knows only one currency, the unit). A call whose
+    tool takes a currency but that names none leaves it to the tool's default, which the
+    counter cannot know: not in the unit."""
+    if spec.currency_arg is None:
+        return True
+    path = spec.currency_arg
+    if _nested(leaves, path):
+        return False
+    present = [v for p, v in leaves if p == path and v is not None]
+    if not present:
+        return not _schema_declares(tool.input_schema, path)
+    return all(isinstance(v, str) and _code(v) == spec.unit for v in present)
+
+
+def _sum_value(spec: CounterSpec, leaves: Leaves, tool: ToolRecord) -> Decimal | None:
+    """The call's amount for a ``sum`` in the counter's unit; None when it is unknown (no amount,
+    or another currency: the argument or the amount's own text names one); raises when a value
+    under the path is not a number."""
     assert spec.arg is not None
-    if _nested(args, spec.arg):
+    if _nested(leaves, spec.arg):
         raise _unreadable(spec)
-    values = _arg_values(args, spec.arg)
+    values = _arg_values(leaves, spec.arg)
     if not values:
         return None
-    return sum((_amount(v, spec) for v in values), Decimal(0))
+    total = sum((_amount(v, spec) for v in values), _ZERO)
+    if spec.currency_arg is not None:
+        if not _in_unit(spec, tool, leaves):
+            return None
+        for v in values:
+            named = _text_currency(v) if isinstance(v, str) else None
+            if named is not None and named != spec.unit:
+                return None
+    return total
+
+
+def _stored_amount(text: str) -> Decimal | None:
+    """A ``sum``'s value in a history event; None when the amount was unknown (or the text is no
+    amount in range: a row written otherwise)."""
+    if text == UNKNOWN:
+        return None
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        return None
+    return d.copy_abs() if _in_range(d) else None
 
 
 def keyed_fingerprint(key: bytes, value: Any) -> str:
@@ -289,9 +440,9 @@ def keyed_fingerprint(key: bytes, value: Any) -> str:
     return hmac.new(key, normalise_value(value).encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
-def _first_time_values(spec: CounterSpec, args: Mapping[str, Any], key: bytes) -> list[str]:
+def _first_time_values(spec: CounterSpec, leaves: Leaves, key: bytes) -> list[str]:
     assert spec.arg is not None
-    return sorted({keyed_fingerprint(key, v) for v in _arg_values(args, spec.arg)})
+    return sorted({keyed_fingerprint(key, v) for v in _arg_values(leaves, spec.arg)})
 
 
 def event_for(
@@ -304,22 +455,24 @@ def event_for(
     at: float,
     key: bytes,
 ) -> HistoryEvent | None:
-    """The event to record for an allowed, forwarded call; None when no counter matches it."""
+    """The event to record for an allowed, forwarded call; None when no counter matches it. A
+    ``sum`` whose amount is unknown in its unit (none, another currency) records
+    :data:`UNKNOWN`: a total over this call stays unknown."""
     name, effect = str(tool.name), tool.effect
     matching = [s for s in specs if s.matches(name, effect)]
     if not matching:
         return None
+    leaves = tuple(leaf_values(args))
     values: list[tuple[str, str]] = []
     for spec in matching:
         if spec.kind == "sum":
             try:
-                total = _sum_value(spec, args)
+                total = _sum_value(spec, leaves, tool)
             except ProctorError:
                 total = None  # it was allowed: evaluate() would have refused an unreadable value
-            if total is not None:
-                values.append((spec.name, format(total, "f")))
+            values.append((spec.name, UNKNOWN if total is None else format(total, "f")))
         elif spec.kind == "first_time":
-            fps = _first_time_values(spec, args, key)
+            fps = _first_time_values(spec, leaves, key)
             if fps:
                 values.append((spec.name, ",".join(fps)))
     return HistoryEvent(
@@ -343,6 +496,46 @@ def _in_scope(spec: CounterSpec, ev: HistoryEvent, task_id: str, agent: str, now
     return spec.window_s is None or ev.at > now - spec.window_s
 
 
+Value = int | Decimal | bool
+
+
+def _this_call(
+    spec: CounterSpec,
+    here: bool,
+    tool: ToolRecord,
+    leaves: Leaves,
+    key: bytes,
+    earlier: int,
+    total: Decimal | None,
+    seen_fp: Callable[[str], bool],
+) -> Value | None:
+    """A counter's value given what the earlier events hold (``earlier`` matching events in scope
+    and window; ``total``: their sum, None when unknown; ``seen_fp``: whether a fingerprint is in
+    one of them), with the call being decided; None: absent (unknown)."""
+    if spec.kind == "count":
+        return earlier + (1 if here else 0)
+    if spec.kind == "seen":
+        return earlier > 0
+    if spec.kind == "sum":
+        if here:
+            mine = _sum_value(spec, leaves, tool)  # raises first: an unreadable value is a deny
+            # the call matches but its amount is unknown in the unit (none: a payment tool
+            # that names its amount `value`; another currency): the total this call makes is
+            # unknown, so the counter is absent (`context.history has …` is false)
+            if mine is None or total is None:
+                return None
+            try:
+                return _EXACT.add(total, mine)
+            except ArithmeticError:
+                return None
+        return total
+    # first_time
+    if not here:
+        return False
+    fps = _first_time_values(spec, leaves, key)
+    return True if not fps else any(not seen_fp(fp) for fp in fps)
+
+
 def evaluate(
     specs: Sequence[CounterSpec],
     events: Iterable[HistoryEvent],
@@ -353,58 +546,176 @@ def evaluate(
     args: Mapping[str, Any],
     now: float,
     key: bytes,
-) -> tuple[tuple[str, int | Decimal | bool], ...]:
+) -> tuple[tuple[str, Value], ...]:
     """Every counter's value for the call being decided, sorted by name (ADR 0025 §4):
     ``count`` = earlier matching events + 1 if this call matches; ``sum`` = their total + this
-    call's value (absent when this call matches but has no such argument: its total is unknown); ``seen`` = an earlier matching event exists; ``first_time`` = this call's value
+    call's value (absent when an amount it adds is unknown in its unit: this call's or an earlier
+    one's); ``seen`` = an earlier matching event exists; ``first_time`` = this call's value
     is in no earlier matching event. ``events`` are the recorded (allowed) calls; those outside
-    the counter's scope (task or agent) or window (relative to ``now``) are ignored."""
+    the counter's scope (task or agent) or window (relative to ``now``) are ignored. Reads every
+    event: :class:`Tally` computes the same values incrementally."""
     if not specs:
         return ()
     evs = list(events)
+    leaves = tuple(leaf_values(args))
     name, effect = str(tool.name), tool.effect
     task_id, agent = str(task_id), str(agent)
-    out: list[tuple[str, int | Decimal | bool]] = []
+    out: list[tuple[str, Value]] = []
     for spec in sorted(specs, key=lambda s: s.name):
-        here = spec.matches(name, effect)
         earlier = [
             ev for ev in evs if spec.matches(ev.tool, ev.effect) and _in_scope(spec, ev, task_id, agent, now)
         ]
-        if spec.kind == "count":
-            out.append((spec.name, len(earlier) + (1 if here else 0)))
-        elif spec.kind == "seen":
-            out.append((spec.name, bool(earlier)))
-        elif spec.kind == "sum":
-            total = Decimal(0)
-            for ev in earlier:
-                text = dict(ev.values).get(spec.name)
-                if text is not None:
-                    try:
-                        total += abs(Decimal(text))  # an event stored before magnitudes were kept
-                    except InvalidOperation:
-                        continue
-            if here:
-                mine = _sum_value(spec, args)
-                if mine is None:
-                    # the call matches but carries no such argument (a payment tool that names
-                    # its amount `value`): the total this call makes is unknown, so the counter
-                    # is absent (`context.history has …` is false) rather than the earlier total
-                    # as if the call moved nothing
-                    continue
-                total += mine
-            out.append((spec.name, total))
-        else:  # first_time
-            if not here:
-                out.append((spec.name, False))
-                continue
-            fps = _first_time_values(spec, args, key)
-            if not fps:
-                out.append((spec.name, True))
-                continue
-            seen: set[str] = set()
-            for ev in earlier:
-                text = dict(ev.values).get(spec.name)
-                if text:
-                    seen.update(text.split(","))
-            out.append((spec.name, any(fp not in seen for fp in fps)))
+        total: Decimal | None = _ZERO
+        seen: set[str] = set()
+        for ev in earlier:
+            text = dict(ev.values).get(spec.name)
+            if spec.kind == "sum" and text is not None and total is not None:
+                amount = _stored_amount(text)
+                try:
+                    total = None if amount is None else _EXACT.add(total, amount)
+                except ArithmeticError:
+                    total = None
+            elif spec.kind == "first_time" and text:
+                seen.update(text.split(","))
+        value = _this_call(
+            spec, spec.matches(name, effect), tool, leaves, key, len(earlier), total, seen.__contains__
+        )
+        if value is not None:
+            out.append((spec.name, value))
     return tuple(out)
+
+
+# ---- incremental ---------------------------------------------------------------------------------
+
+#: dead entries of an aggregate are dropped once there are this many and they are at least a
+#: 1/_COMPACT_RATIO of it (amortised O(1) per event)
+_COMPACT = 64
+_COMPACT_RATIO = 2
+
+
+class _Agg:
+    """One counter's running aggregate over the matching events of one task or agent, kept in
+    time order: their times (count, seen), prefix sums and the times of unknown amounts (sum),
+    the times each fingerprint was used (first_time). Entries before ``start`` left the window."""
+
+    __slots__ = ("ats", "cut", "fps", "prefix", "spec", "start", "unknown")
+
+    def __init__(self, spec: CounterSpec) -> None:
+        self.spec = spec
+        self.ats: list[float] = []
+        self.start = 0
+        #: events at or before this time left the window for good (it only moves forward)
+        self.cut = -math.inf
+        self.prefix: list[Decimal] = [_ZERO]
+        self.unknown: list[float] = []
+        self.fps: dict[str, list[float]] = {}
+
+    def add(self, ev: HistoryEvent) -> None:
+        at = ev.at
+        if at <= self.cut:
+            return  # already out of the window, and `now` does not go back
+        spec = self.spec
+        i = len(self.ats)
+        if i and at < self.ats[-1]:
+            i = bisect.bisect_right(self.ats, at)  # stored late (out of order): rare
+        self.ats.insert(i, at)
+        text = dict(ev.values).get(spec.name) if ev.values else None
+        if spec.kind == "sum":
+            amount = _ZERO if text is None else _stored_amount(text)
+            if amount is None:
+                bisect.insort(self.unknown, at)
+                amount = _ZERO
+            if i == len(self.prefix) - 1:
+                self.prefix.append(_EXACT.add(self.prefix[-1], amount))
+            else:
+                self.prefix.insert(i + 1, _EXACT.add(self.prefix[i], amount))
+                for j in range(i + 2, len(self.prefix)):
+                    self.prefix[j] = _EXACT.add(self.prefix[j], amount)
+        elif spec.kind == "first_time" and text:
+            for fp in set(text.split(",")):
+                bisect.insort(self.fps.setdefault(fp, []), at)
+
+    def _evict(self, now: float) -> None:
+        window = self.spec.window_s
+        if window is None or now - window <= self.cut:
+            return
+        self.cut = now - window
+        self.start = max(self.start, bisect.bisect_right(self.ats, self.cut))
+        if self.start < _COMPACT or _COMPACT_RATIO * self.start < len(self.ats):
+            return
+        k = self.start
+        del self.ats[:k]
+        if self.spec.kind == "sum":
+            base = self.prefix[k]
+            self.prefix = [_EXACT.subtract(p, base) for p in self.prefix[k:]]
+            del self.unknown[: bisect.bisect_right(self.unknown, self.cut)]
+        elif self.spec.kind == "first_time":
+            for fp in list(self.fps):
+                lst = self.fps[fp]
+                del lst[: bisect.bisect_right(lst, self.cut)]
+                if not lst:
+                    del self.fps[fp]
+        self.start = 0
+
+    def earlier(self, now: float) -> tuple[int, Decimal | None, float]:
+        """``(events, total, low)`` of the matching events in the window at ``now``: events
+        at most ``now`` and above ``low``."""
+        self._evict(now)
+        window = self.spec.window_s
+        low = self.cut if window is None else max(self.cut, now - window)
+        lo = max(self.start, bisect.bisect_right(self.ats, low))
+        hi = max(lo, bisect.bisect_right(self.ats, now))
+        total: Decimal | None = None
+        if self.spec.kind == "sum":
+            j = bisect.bisect_right(self.unknown, now)
+            if not (j and self.unknown[j - 1] > low):
+                total = _EXACT.subtract(self.prefix[hi], self.prefix[lo])
+        return hi - lo, total, low
+
+    def seen(self, fp: str, now: float, low: float) -> bool:
+        lst = self.fps.get(fp)
+        if not lst:
+            return False
+        j = bisect.bisect_right(lst, now)
+        return j > 0 and lst[j - 1] > low
+
+
+class Tally:
+    """The declared counters of one scope as running aggregates over one task's (scope ``task``)
+    or one agent's (scope ``agent``) history events, fed with :meth:`add` in the order they were
+    stored: a decision costs O(log n) per counter, not a read of every event. Gives the values
+    :func:`evaluate` gives over the same events, exactly, while ``now`` does not go back (an event
+    that left a window is dropped for good) and amounts stay in range (:func:`_amount`)."""
+
+    def __init__(self, specs: Sequence[CounterSpec]) -> None:
+        self.specs = tuple(sorted(specs, key=lambda s: s.name))
+        self._aggs = [_Agg(s) for s in self.specs]
+
+    def add(self, ev: HistoryEvent) -> None:
+        """Count one event (of this scope's task or agent)."""
+        for agg in self._aggs:
+            if agg.spec.matches(ev.tool, ev.effect):
+                agg.add(ev)
+
+    def values(
+        self, *, tool: ToolRecord, args: Mapping[str, Any], now: float, key: bytes
+    ) -> list[tuple[str, Value]]:
+        """This scope's counters' values for the call being decided (see :func:`evaluate`)."""
+        name, effect = str(tool.name), tool.effect
+        leaves = tuple(leaf_values(args))
+        out: list[tuple[str, Value]] = []
+        for agg in self._aggs:
+            count, total, low = agg.earlier(now)
+            value = _this_call(
+                agg.spec,
+                agg.spec.matches(name, effect),
+                tool,
+                leaves,
+                key,
+                count,
+                total,
+                lambda fp, agg=agg, low=low: agg.seen(fp, now, low),  # type: ignore[misc]
+            )
+            if value is not None:
+                out.append((agg.spec.name, value))
+        return out

@@ -59,7 +59,7 @@ from proctor.clock import Clock
 from proctor.config import Settings
 from proctor.credentials.secrets import SecretStore
 from proctor.errors import ProctorError, ValidationError
-from proctor.flow.counters import evaluate, event_for
+from proctor.flow.counters import Tally, event_for
 from proctor.flow.labels import label_output
 from proctor.flow.model import (
     NO_FACTS,
@@ -83,15 +83,16 @@ log = logging.getLogger(__name__)
 #: what a policy can read of the flow stage (``PolicySet.reads``, see :meth:`Flow.reads`):
 #: ``task_flow`` is the task's flow attributes, ``*`` the whole context
 FLOW_READS = frozenset({"provenance", "destinations", "history", "task_flow", "*"})
-#: tasks and agents whose history events are held in memory (:meth:`Flow._events`)
+#: tasks and agents whose counters are held in memory (:meth:`Flow._tally`)
 EVENT_LOGS = 4096
 
 
 class _EventLog:
-    """The history events of one task or agent read so far, and where the last read ended."""
+    """The counters of one task or agent over the history events read so far, and where the last
+    read ended."""
 
     def __init__(self) -> None:
-        self.events: list[HistoryEvent] = []
+        self.tally: Tally | None = None
         self.last_at: float | None = None
         #: how many of ``events`` are at ``last_at`` (a read ``since`` it returns them again)
         self.at_last = 0
@@ -202,7 +203,7 @@ class Flow:
         self._pending: list[Observed] = []
         self._flushing = False
         self._futures: set[asyncio.Future[Any]] = set()
-        #: history events read so far, per task or agent (see :meth:`_events`)
+        #: counters over the history events read so far, per task or agent (see :meth:`_tally`)
         self._event_logs: dict[tuple[Any, ...], _EventLog] = {}
         #: denied or held calls whose arguments were not queued (see :meth:`persist_soon`)
         self._decided_dropped = 0
@@ -404,35 +405,37 @@ class Flow:
         args: Mapping[str, Any],
         now: float,
     ) -> tuple[tuple[str, int | Decimal | bool], ...]:
-        events: list[Any] = []
-        if any(getattr(s, "scope", "task") == "task" for s in specs):
-            events.extend(self._events(("task", str(task.id)), None, now))
-        agent_specs = [s for s in specs if getattr(s, "scope", "task") == "agent"]
+        key = self.fingerprint_key()
+        out: list[tuple[str, int | Decimal | bool]] = []
+        task_specs = tuple(s for s in specs if getattr(s, "scope", "task") == "task")
+        agent_specs = tuple(s for s in specs if getattr(s, "scope", "task") == "agent")
+        if task_specs:
+            out.extend(self._tally(("task", str(task.id)), task_specs, None, tool, args, now, key))
         if agent_specs:
             windows = [getattr(s, "window_s", None) for s in agent_specs]
             window = None if any(w is None for w in windows) else max(w for w in windows if w)
-            seen = set(events)
-            events.extend(e for e in self._events(("agent", str(agent.name)), window, now) if e not in seen)
-        return tuple(
-            evaluate(
-                specs,
-                events,
-                task_id=str(task.id),
-                agent=str(agent.name),
-                tool=tool,
-                args=args,
-                now=now,
-                key=self.fingerprint_key(),
-            )
-        )
+            out.extend(self._tally(("agent", str(agent.name)), agent_specs, window, tool, args, now, key))
+        return tuple(sorted(out, key=lambda kv: kv[0]))
 
-    def _events(self, key: tuple[str, str], window: float | None, now: float) -> list[HistoryEvent]:
-        """The history events of a task (``("task", id)``) or an agent (``("agent", name)``, those
-        of the last ``window`` seconds, or all with None), read incrementally: only the events
-        stored since the last read are fetched (``Store.flow_events(since=…)``, oldest first; the
-        ones already held at that instant are skipped), so a busy agent's counters cost one small
-        query per call, not a read of its whole history. Events another process stored with an
-        earlier time than the last read are not seen (counters are exact within one process)."""
+    def _tally(
+        self,
+        key: tuple[str, str],
+        specs: tuple[Any, ...],
+        window: float | None,
+        tool: ToolRecord,
+        args: Mapping[str, Any],
+        now: float,
+        fp_key: bytes,
+    ) -> list[tuple[str, int | Decimal | bool]]:
+        """The values of ``specs`` (all of one scope) for a call of a task (``("task", id)``) or an
+        agent (``("agent", name)``), from running aggregates (:class:`~proctor.flow.counters.Tally`)
+        fed incrementally: only the events stored since the last read are fetched
+        (``Store.flow_events(since=…)``, oldest first; the ones already counted at that instant are
+        skipped), those of the last ``window`` seconds on the first read (all with None), so a
+        decision costs one small query and O(log n) per counter, not a read of the whole history.
+        New counters (a policy reload) start a new tally from the store. Events another process
+        stored with an earlier time than the last read are not seen (counters are exact within
+        one process)."""
         ckey = (*key, window)
         with self._lock:
             log_ = self._event_logs.pop(ckey, None) or _EventLog()
@@ -440,6 +443,8 @@ class Flow:
             while len(self._event_logs) > EVENT_LOGS:
                 self._event_logs.pop(next(iter(self._event_logs)))
         with log_.lock:
+            if log_.tally is None or log_.tally.specs != tuple(sorted(specs, key=lambda s: s.name)):
+                log_.tally, log_.last_at, log_.at_last = Tally(specs), None, 0
             since = log_.last_at if log_.last_at is not None else (None if window is None else now - window)
             if key[0] == "task":
                 got = self.store.flow_events(task_id=TaskId(key[1]), since=since)
@@ -450,15 +455,12 @@ class Flow:
                 if skip and ev.at == log_.last_at:
                     skip -= 1
                     continue
-                log_.events.append(ev)
+                log_.tally.add(ev)
                 if ev.at == log_.last_at:
                     log_.at_last += 1
                 else:
                     log_.last_at, log_.at_last = ev.at, 1
-            if window is not None and log_.events and log_.events[0].at < now - window:
-                cut = now - window
-                log_.events = [e for e in log_.events if e.at >= cut]
-            return list(log_.events)
+            return log_.tally.values(tool=tool, args=args, now=now, key=fp_key)
 
     def event(
         self,
@@ -494,17 +496,21 @@ class Flow:
         tool: ToolRecord,
         args: Mapping[str, Any],
         now: float,
+        *,
+        durable: bool = True,
     ) -> HistoryEvent | None:
         """Count an allowed call that was forwarded (``Store.add_flow_event`` when a counter of
-        the active set matches it); the event, or None."""
+        the active set matches it); the event, or None. ``durable`` as for
+        ``Store.add_flow_event``: the pipeline passes False, its durable decision record, committed
+        next, makes the event power-safe (as an approval's use)."""
         ev = self.event(agent, task, tool, args, now)
         if ev is not None:
-            self.add_event(ev)
+            self.add_event(ev, durable=durable)
         return ev
 
-    def add_event(self, ev: HistoryEvent) -> None:
+    def add_event(self, ev: HistoryEvent, *, durable: bool = True) -> None:
         """Keep one history event (a store write)."""
-        self.store.add_flow_event(ev)
+        self.store.add_flow_event(ev, durable=durable)
 
     # outputs ---------------------------------------------------------------------------------------
     def observe(
