@@ -161,6 +161,9 @@ class Provenance:
     #: the registrable domains (``learn.example.com`` → ``example.com``) of the URLs and e-mail
     #: addresses embedded in free text that only untrusted content holds (see ``embedded``)
     embedded_domains: tuple[str, ...] = ()
+    #: the registrable domains of every link and e-mail address embedded in free text, whatever
+    #: their origin (for ``destinations.lookalike``); not in the decision record
+    linked_domains: tuple[str, ...] = ()
     #: argument paths whose name is an explicit task parameter (``--param amount=20``) but whose
     #: value is neither that parameter's nor found anywhere else in the intent
     off_param: tuple[str, ...] = ()
@@ -270,6 +273,100 @@ def is_internal(domain: str, internal: tuple[str, ...] | list[str]) -> bool:
     ``acme.com``); a lookalike (``acme-corp.com``, ``acme.com.evil.io``) is not."""
     d = domain.lower().rstrip(".")
     return any(d == i or d.endswith("." + i) for i in internal if i)
+
+
+#: look-alike letters: what a reader takes for the other (``rn`` for ``m``, ``0`` for ``o``)
+_CONFUSABLE = (
+    ("rn", "m"),
+    ("vv", "w"),
+    ("cl", "d"),
+    ("0", "o"),
+    ("1", "l"),
+    ("i", "l"),
+    ("5", "s"),
+    ("-", ""),
+)
+
+
+def _skeleton(label: str) -> str:
+    out = label.lower()
+    for a, b in _CONFUSABLE:
+        out = out.replace(a, b)
+    return out
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """The optimal string alignment distance of ``a`` and ``b`` (insert, delete, substitute, swap
+    two neighbours), or ``limit + 1`` as soon as it is known to exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _name_of(domain: str) -> str:
+    """The label that names the owner: ``lakeshore-hotels`` of ``mail.lakeshore-hotels.co.uk``."""
+    labels = domain.lower().rstrip(".").split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SLD_NAMES:
+        return labels[-3]
+    return labels[-2] if len(labels) >= 2 else labels[0]
+
+
+#: names reserved for documentation and tests (RFC 2606, RFC 6761): everyone's, so no one's look-alike
+_RESERVED_NAMES = frozenset({"example", "test", "invalid", "localhost", "local"})
+_SLD_NAMES = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go", "ltd", "plc"})
+
+
+def lookalike_of(domain: str, internal: tuple[str, ...] | list[str]) -> bool:
+    """``domain`` is outside the organisation but made to be read as one of its domains
+    (``internal``): the same name under another suffix (``northwind.co``), the name as a label or a
+    hyphenated part of another domain (``northwind.example.evil.io``, ``northwind-audit.example``,
+    ``audit-northwind.example``), a name one or two typing steps away (``lakeshore-hotel`` for
+    ``lakeshore-hotels``: one for names under 8 letters) or written with look-alike letters
+    (``rnicrosoft``, ``n0rthwind``), or an international name that is one of these once its
+    non-ASCII letters are set aside. A name under 4 letters, or reserved for documentation
+    (``example.com``, RFC 2606), is never compared (too many coincidences). The check business e-mail compromise relies on: a lookalike of the sender's own
+    domain."""
+    d = domain.lower().rstrip(".")
+    if not d or is_internal(d, internal):
+        return False
+    labels = d.split(".")
+    name = _name_of(d)
+    if name.startswith("xn--"):
+        try:
+            name = name.encode("ascii").decode("idna")
+        except UnicodeError:
+            return False
+        name = "".join(c for c in name if c.isascii())
+    parts = name.split("-")
+    for inside in internal:
+        org = _name_of(inside)
+        if len(org) < 4 or org in _RESERVED_NAMES or inside.lower() in PUBLIC_MAIL_DOMAINS:
+            continue
+        if org in labels[:-1] or name == org:
+            return True
+        if org in parts or (
+            len(org) >= 5 and "-" not in org and (name.startswith(org) or name.endswith(org))
+        ):
+            return True
+        if "-" in org and (name.startswith(org + "-") or name.endswith("-" + org)):
+            return True
+        if _skeleton(name) == _skeleton(org):
+            return True
+        if _edits(name, org, 2) <= (1 if len(org) < 8 else 2):
+            return True
+    return False
 
 
 #: public mail providers: an owner or a requester with an address there does not make everyone's
@@ -440,11 +537,20 @@ class FlowFacts:
 
     def _destinations(self) -> dict[str, Any]:
         outside = self.external(self.destinations)
+        look = sorted(
+            {
+                d
+                for d in (*outside, *self.external(self.provenance.linked_domains))
+                if lookalike_of(d, self.internal)
+            }
+        )
         return {
             "domains": list(self.destinations),
             "external": bool(outside),
             "external_domains": outside,
             "embedded_external": bool(self.external(self.provenance.embedded_domains)),
+            "lookalike": bool(look),
+            "lookalike_domains": look,
         }
 
     def history_dict(self) -> Mapping[str, int | Decimal | bool]:

@@ -1650,6 +1650,7 @@ class SourceIndex:
         dests = destination_paths(tool, args)
         worst: dict[str, tuple[Origin, tuple[str, ...], bool]] = {}
         domains: set[str] = set()
+        linked: set[str] = set()  # every embedded link's or address's domain, whatever its origin
         off: list[str] = []
         parties: set[str] = set()
 
@@ -1715,6 +1716,8 @@ class SourceIndex:
             if not is_dest and isinstance(value, str) and _may_embed(value):
                 for kind, origin, sources, domain in self._embedded(value):
                     keep(f"{path}#{kind}", origin, sources, False)
+                    if domain:
+                        linked.add(domain)
                     if origin is Origin.UNTRUSTED and domain:
                         domains.add(domain)
         return Provenance(
@@ -1731,6 +1734,7 @@ class SourceIndex:
                 for path, (origin, sources, dest) in sorted(worst.items())
             ),
             embedded_domains=tuple(sorted(domains)),
+            linked_domains=tuple(sorted(linked)),
             off_param=tuple(sorted(set(off))),
             parties=tuple(sorted(parties)),
             carries_confidential=fetch and self.carries_confidential(args),

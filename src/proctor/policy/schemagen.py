@@ -75,6 +75,8 @@ DESTINATIONS_TYPE = """  // The e-mail domains and URL hosts of the call's desti
     external: Bool,                  // one of them is outside the organisation
     external_domains: Set<String>,   // those outside (flow.internal_domains, the owner's and requester's domains are inside)
     embedded_external: Bool,         // a link or address embedded in free text, found only in untrusted content, points outside
+    lookalike: Bool,                 // a destination, link or address outside is made to look like the organisation's domain
+    lookalike_domains: Set<String>,  // those domains (northwind-audit.example, n0rthwind.example)
   };"""
 
 _COUNTER_TYPES = {"count": "Long", "sum": "decimal", "seen": "Bool", "first_time": "Bool"}
