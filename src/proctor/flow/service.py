@@ -205,6 +205,9 @@ class Flow:
         self._futures: set[asyncio.Future[Any]] = set()
         #: counters over the history events read so far, per task or agent (see :meth:`_tally`)
         self._event_logs: dict[tuple[Any, ...], _EventLog] = {}
+        #: per agent, the latest time its counters were read at or an event of it was recorded or
+        #: read (see :meth:`_moment`)
+        self._moments: dict[str, float] = {}
         #: denied or held calls whose arguments were not queued (see :meth:`persist_soon`)
         self._decided_dropped = 0
         #: the thread that writes kept outputs (see :meth:`persist_soon`), made on first use
@@ -406,16 +409,37 @@ class Flow:
         now: float,
     ) -> tuple[tuple[str, int | Decimal | bool], ...]:
         key = self.fingerprint_key()
+        now = self._moment(str(agent.name), now)
         out: list[tuple[str, int | Decimal | bool]] = []
         task_specs = tuple(s for s in specs if getattr(s, "scope", "task") == "task")
         agent_specs = tuple(s for s in specs if getattr(s, "scope", "task") == "agent")
         if task_specs:
-            out.extend(self._tally(("task", str(task.id)), task_specs, None, tool, args, now, key))
+            out.extend(
+                self._tally(("task", str(task.id)), task_specs, None, tool, args, now, key, agent.name)
+            )
         if agent_specs:
             windows = [getattr(s, "window_s", None) for s in agent_specs]
             window = None if any(w is None for w in windows) else max(w for w in windows if w)
-            out.extend(self._tally(("agent", str(agent.name)), agent_specs, window, tool, args, now, key))
+            out.extend(
+                self._tally(("agent", str(agent.name)), agent_specs, window, tool, args, now, key, agent.name)
+            )
         return tuple(sorted(out, key=lambda kv: kv[0]))
+
+    def _moment(self, agent: str, now: float) -> float:
+        """The time an agent's counters are read at and its next event is recorded at: ``now``, or
+        the latest such time before when ``now`` is earlier. A decision reads the clock before it
+        takes the agent's history lock, so parallel calls may reach it out of time order, and the
+        wall clock may step back: without this, a call would see the event of one decided before
+        it as in its future (uncounted), and its own event, older than the last one read, would
+        never come back from ``flow_events(since=…)`` (nor be kept by a tally past its cut).
+        Times of one agent's events are then monotonic in this process (a window ends late when
+        the clock stepped back: counts err high)."""
+        with self._lock:
+            at = max(now, self._moments.pop(agent, now))
+            self._moments[agent] = at  # most recently used last
+            while len(self._moments) > EVENT_LOGS:
+                self._moments.pop(next(iter(self._moments)))
+        return at
 
     def _tally(
         self,
@@ -426,6 +450,7 @@ class Flow:
         args: Mapping[str, Any],
         now: float,
         fp_key: bytes,
+        agent: str,
     ) -> list[tuple[str, int | Decimal | bool]]:
         """The values of ``specs`` (all of one scope) for a call of a task (``("task", id)``) or an
         agent (``("agent", name)``), from running aggregates (:class:`~proctor.flow.counters.Tally`)
@@ -435,7 +460,8 @@ class Flow:
         decision costs one small query and O(log n) per counter, not a read of the whole history.
         New counters (a policy reload) start a new tally from the store. Events another process
         stored with an earlier time than the last read are not seen (counters are exact within
-        one process)."""
+        one process, as the times of one agent's events are: see :meth:`_moment`)."""
+        agent = str(agent)
         ckey = (*key, window)
         with self._lock:
             log_ = self._event_logs.pop(ckey, None) or _EventLog()
@@ -460,6 +486,10 @@ class Flow:
                     log_.at_last += 1
                 else:
                     log_.last_at, log_.at_last = ev.at, 1
+            if log_.last_at is not None and log_.last_at > now:
+                # an event stored (by another process, its clock ahead) at a later time than
+                # this decision's: it is earlier than this call all the same
+                now = self._moment(agent, log_.last_at)
             return log_.tally.values(tool=tool, args=args, now=now, key=fp_key)
 
     def event(
@@ -503,7 +533,7 @@ class Flow:
         the active set matches it); the event, or None. ``durable`` as for
         ``Store.add_flow_event``: the pipeline passes False, its durable decision record, committed
         next, makes the event power-safe (as an approval's use)."""
-        ev = self.event(agent, task, tool, args, now)
+        ev = self.event(agent, task, tool, args, self._moment(str(getattr(agent, "name", agent)), now))
         if ev is not None:
             self.add_event(ev, durable=durable)
         return ev

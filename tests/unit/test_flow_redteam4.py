@@ -1,0 +1,77 @@
+"""Red team 4: incremental counters, replay's shared outcomes, the export of denied calls. Each test
+is an attack or a failure path that once under-counted a limit or misjudged a call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.unit.test_flow_service import IBAN, _sandbox, _start, _tool
+
+from proctor.testing import Sandbox
+
+RATE = """\
+counters:
+  payments_today: {kind: count, match: {effects: [pay]}, scope: agent, window: 1d}
+  payments_task: {kind: count, match: {effects: [pay]}}
+"""
+RATE_POLICY = """
+@id("t.rate")
+forbid (principal, action == Proctor::Action::"pay", resource)
+when { context.history has payments_today && context.history.payments_today > 100 };
+"""
+
+
+@pytest.fixture
+def sb(tmp_path: Path) -> Iterator[Sandbox]:
+    for box in _sandbox(tmp_path, counters=RATE):
+        (box.workspace.policies_dir / "41-rate.cedar").write_text(RATE_POLICY, encoding="utf-8")
+        assert box.proctor.policies.reload()
+        yield box
+
+
+def _history(sb: Sandbox, task_id: str, now: float) -> dict[str, Any]:
+    p = sb.proctor
+    facts = p.flow.facts(
+        p.agents.get("bot"), p.tasks.get(task_id), _tool(p, "bank.pay"), {"iban": IBAN, "amount": 10}, now
+    )
+    return facts.history_dict()
+
+
+def _pay(sb: Sandbox, task_id: str, now: float) -> dict[str, Any]:
+    """One counted call as the pipeline decides it: facts, then (allowed) its event, at the time the
+    decision read before it took the agent's history lock."""
+    p = sb.proctor
+    seen = _history(sb, task_id, now)
+    p.flow.record_call("bot", task_id, _tool(p, "bank.pay"), {"iban": IBAN, "amount": 10}, now)
+    return seen
+
+
+def test_parallel_calls_that_read_the_time_out_of_order_each_count_the_other(sb: Sandbox) -> None:
+    """Two parallel payments of one agent (an LLM's parallel tool calls): the pipeline reads the
+    time when a decision starts, then waits for the agent's history lock. The later-timed call won
+    the lock and was recorded first; the earlier-timed one then saw that event as in its future
+    (not counted), and was itself recorded with an earlier time than the last event read, so the
+    next read (``flow_events(since=…)``) never returned it: both under-count a rate or spend limit
+    for the rest of the window (the pipeline's lock is meant to serialise exactly these calls)."""
+    t = sb.clock.now()
+    task_id, _ = _start(sb.proctor)
+    assert _pay(sb, task_id, t + 1.0) == {"payments_today": 1, "payments_task": 1}  # won the lock
+    assert _pay(sb, task_id, t + 0.5) == {"payments_today": 2, "payments_task": 2}  # decided second
+    assert _history(sb, task_id, t + 2.0) == {"payments_today": 3, "payments_task": 3}
+
+
+def test_a_clock_stepped_back_does_not_drop_new_events(sb: Sandbox) -> None:
+    """The wall clock steps back (an NTP correction) by more than a window after a tally dropped
+    old events: every event recorded then was at or before the tally's cut and was ignored for
+    good, so a daily rate limit counted nothing until the clock caught up."""
+    t = sb.clock.now()
+    task_id, _ = _start(sb.proctor)
+    _pay(sb, task_id, t)
+    assert _history(sb, task_id, t + 3 * 86400)["payments_today"] == 1  # the old one left the window
+    back = t + 86400
+    _pay(sb, task_id, back)
+    _pay(sb, task_id, back + 1)
+    assert _history(sb, task_id, back + 2)["payments_today"] >= 3
