@@ -3,14 +3,19 @@ is an attack or a failure path that once under-counted a limit or misjudged a ca
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.unit.test_flow_service import IBAN, _sandbox, _start, _tool
 
+from proctor.flow.counters import evaluate, load_counters
+from proctor.store.base import ToolRecord
 from proctor.testing import Sandbox
+from proctor.types import ToolName
 
 RATE = """\
 counters:
@@ -75,3 +80,50 @@ def test_a_clock_stepped_back_does_not_drop_new_events(sb: Sandbox) -> None:
     _pay(sb, task_id, back)
     _pay(sb, task_id, back + 1)
     assert _history(sb, task_id, back + 2)["payments_today"] >= 3
+
+
+# ---- currency ------------------------------------------------------------------------------------
+
+STARTER = Path(__file__).resolve().parents[2] / "src" / "proctor" / "starter"
+
+
+def _spend(tool: ToolRecord, args: dict[str, Any]) -> Any:
+    specs = load_counters(STARTER)
+    return dict(
+        evaluate(specs, [], task_id="t", agent="bot", tool=tool, args=args, now=100.0, key=b"k" * 32)
+    ).get("spend_task")
+
+
+@pytest.mark.parametrize("amount", ["€4900 USD", "€ 4900 BTC", "£4900 EUR"])
+def test_an_amount_naming_two_currencies_is_not_counted_in_the_unit(amount: str) -> None:
+    """``"€4900 USD"``: the amount's text names a currency before and after the number. Only the
+    first was read, so a payment of 4900 USD (or BTC) was added to the EUR spend limit as 4900
+    EUR: which one the payment tool reads is its own choice. (``"EUR 4900 BTC"`` is no amount: a
+    deny.)"""
+    pay = ToolRecord(name=ToolName("bank.pay"), effect="pay")
+    assert _spend(pay, {"amount": "€4900"}) == Decimal(4900)  # a legitimate EUR payment counts
+    assert _spend(pay, {"amount": amount}) is None
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"$ref": "#/$defs/Payment", "$defs": {"Payment": {"properties": {"amount": {}, "currency": {}}}}},
+        {"allOf": [{"properties": {"amount": {}}}, {"properties": {"currency": {"default": "USD"}}}]},
+        {"anyOf": [{"properties": {"amount": {}, "currency": {}}}]},
+        {"properties": {"payment": {}}, "$ref": "https://schemas.example/pay.json"},
+    ],
+)
+def test_a_currency_the_schema_declares_through_a_reference_is_the_tools_default(
+    schema: dict[str, Any],
+) -> None:
+    """A pay tool whose schema declares ``currency`` under ``$ref`` (pydantic's output for a model
+    argument), ``allOf``/``anyOf``, or a schema that cannot be read through: a call without the
+    currency pays in the tool's default, which may be another currency, and was counted as EUR."""
+    plain = ToolRecord(
+        name=ToolName("bank.pay"), effect="pay", input_schema=json.dumps({"properties": {"amount": {}}})
+    )
+    assert _spend(plain, {"amount": 4900}) == Decimal(4900)  # the tool knows one currency
+    pay = ToolRecord(name=ToolName("bank.pay"), effect="pay", input_schema=json.dumps(schema))
+    assert _spend(pay, {"amount": 4900}) is None
+    assert _spend(pay, {"amount": 4900, "currency": "EUR"}) == Decimal(4900)

@@ -353,13 +353,13 @@ def _code(value: str) -> str:
     return _SYMBOLS.get(v, v.upper())
 
 
-def _text_currency(value: str) -> str | None:
-    """The currency an amount written as text names (``"4900 BTC"``, ``"€49"``), or None."""
+def _text_currencies(value: str) -> set[str]:
+    """The currencies an amount written as text names (``"4900 BTC"``, ``"€49"``; both of
+    ``"€4900 USD"``)."""
     m = _TEXT_CURRENCY.fullmatch(value.strip())
     if m is None:
-        return None
-    named = m.group(1) or m.group(2) or m.group(3)
-    return None if named is None else _code(named)
+        return set()
+    return {_code(named) for named in m.groups() if named is not None}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -369,20 +369,70 @@ def _schema_declares(schema: str | None, path: str) -> bool:
     if not schema:
         return False
     try:
-        node: Any = json.loads(schema)
+        root: Any = json.loads(schema)
     except ValueError:
-        return False
+        return True  # a schema that cannot be read may declare anything
+    nodes: list[Any] = [root]
     for part in path.split("."):
         name, lists = part, 0
         while name.endswith("[]"):
             name, lists = name[:-2], lists + 1
-        props = node.get("properties") if isinstance(node, Mapping) else None
-        node = props.get(name) if isinstance(props, Mapping) else None
-        for _ in range(lists):
-            node = node.get("items") if isinstance(node, Mapping) else None
-        if node is None:
+        found: list[Any] = []
+        for node in _alternatives(root, nodes):
+            if node is _OPAQUE:
+                return True
+            props = node.get("properties") if isinstance(node, Mapping) else None
+            child = props.get(name) if isinstance(props, Mapping) else None
+            for _ in range(lists):
+                child = child.get("items") if isinstance(child, Mapping) else None
+            if child is not None:
+                found.append(child)
+        if not found:
             return False
+        nodes = found
     return True
+
+
+#: a part of a schema this module does not read through (a remote ``$ref``): it may declare any
+#: argument
+_OPAQUE = object()
+
+
+def _alternatives(root: Any, nodes: list[Any]) -> list[Any]:
+    """``nodes`` and the schemas they combine or refer to (local ``$ref``, ``allOf``, ``anyOf``,
+    ``oneOf``, ``then``/``else``), as far as a few hundred; :data:`_OPAQUE` for one that cannot be
+    followed (a remote or broken reference, more than that)."""
+    out: list[Any] = []
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        if len(out) > 256:
+            return [_OPAQUE]
+        out.append(node)
+        if not isinstance(node, Mapping):
+            continue
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            target: Any = root
+            if ref == "#" or ref.startswith("#/"):
+                for step in ref[2:].split("/") if ref != "#" else []:
+                    step = step.replace("~1", "/").replace("~0", "~")
+                    target = target.get(step) if isinstance(target, Mapping) else None
+            else:
+                target = None
+            if target is None or target is node:
+                return [_OPAQUE]
+            if not any(target is seen for seen in out):
+                todo.append(target)
+        for key in ("allOf", "anyOf", "oneOf"):
+            subs = node.get(key)
+            if isinstance(subs, list):
+                todo.extend(x for x in subs if not any(x is seen for seen in out))
+        for key in ("then", "else"):
+            sub = node.get(key)
+            if sub is not None and not any(sub is seen for seen in out):
+                todo.append(sub)
+    return out
 
 
 def _in_unit(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> bool:
@@ -417,8 +467,7 @@ def _sum_value(spec: CounterSpec, leaves: Leaves, tool: ToolRecord) -> Decimal |
         if not _in_unit(spec, tool, leaves):
             return None
         for v in values:
-            named = _text_currency(v) if isinstance(v, str) else None
-            if named is not None and named != spec.unit:
+            if isinstance(v, str) and not _text_currencies(v) <= {spec.unit}:
                 return None
     return total
 
