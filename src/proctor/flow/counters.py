@@ -415,8 +415,8 @@ def _alternatives(root: Any, nodes: list[Any]) -> list[Any]:
         if isinstance(ref, str):
             target: Any = root
             if ref == "#" or ref.startswith("#/"):
-                for step in ref[2:].split("/") if ref != "#" else []:
-                    step = step.replace("~1", "/").replace("~0", "~")
+                for raw in ref[2:].split("/") if ref != "#" else []:
+                    step = raw.replace("~1", "/").replace("~0", "~")
                     target = target.get(step) if isinstance(target, Mapping) else None
             else:
                 target = None
