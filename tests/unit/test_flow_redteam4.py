@@ -42,7 +42,7 @@ def _history(sb: Sandbox, task_id: str, now: float) -> dict[str, Any]:
     facts = p.flow.facts(
         p.agents.get("bot"), p.tasks.get(task_id), _tool(p, "bank.pay"), {"iban": IBAN, "amount": 10}, now
     )
-    return facts.history_dict()
+    return dict(facts.history_dict())
 
 
 def _pay(sb: Sandbox, task_id: str, now: float) -> dict[str, Any]:
