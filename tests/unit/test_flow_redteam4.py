@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from tests.unit.test_flow_service import IBAN, _sandbox, _start, _tool
 
+from proctor.app import Proctor
+from proctor.clock import FrozenClock
 from proctor.flow.counters import evaluate, load_counters
 from proctor.store.base import ToolRecord
 from proctor.testing import Sandbox
@@ -80,6 +82,23 @@ def test_a_clock_stepped_back_does_not_drop_new_events(sb: Sandbox) -> None:
     _pay(sb, task_id, back)
     _pay(sb, task_id, back + 1)
     assert _history(sb, task_id, back + 2)["payments_today"] >= 3
+
+
+def test_an_event_another_process_stores_late_with_an_earlier_time_is_counted(sb: Sandbox) -> None:
+    """Two processes (gateways on one store) pay for one agent. The other's clock is half a second
+    behind (or its decision read the time first): its event is stored after this process read up
+    to a later one, so ``flow_events(since=last read)`` never returned it and this process's
+    tally under-counted the agent's daily limit for as long as it ran."""
+    t = sb.clock.now()
+    task_id, _ = _start(sb.proctor)
+    _pay(sb, task_id, t + 1.0)
+    assert _history(sb, task_id, t + 2.0)["payments_today"] == 2
+    with Proctor.open(sb.workspace, clock=FrozenClock(t)) as other:
+        pay = other.tools.get("bank.pay")
+        other.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": 10}, t + 0.5)
+    assert _history(sb, task_id, t + 3.0) == {"payments_today": 3, "payments_task": 3}
+    # and an event read twice is counted once
+    assert _history(sb, task_id, t + 4.0) == {"payments_today": 3, "payments_task": 3}
 
 
 # ---- currency ------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -93,10 +93,17 @@ class _EventLog:
 
     def __init__(self) -> None:
         self.tally: Tally | None = None
+        #: the latest time of an event read
         self.last_at: float | None = None
-        #: how many of ``events`` are at ``last_at`` (a read ``since`` it returns them again)
-        self.at_last = 0
+        #: the events counted with a time within :data:`LATE` of ``last_at`` (a read from there
+        #: returns them again: they are not counted twice), with how many of each
+        self.recent: Counter[HistoryEvent] = Counter()
         self.lock = threading.Lock()
+
+
+#: an event stored (by another process) up to this many seconds earlier than the latest one read
+#: is still counted: each read of a task's or agent's events starts this much before the latest
+LATE = 5.0
 
 
 #: outputs waiting for the writer thread at most (:meth:`Flow.persist_soon`)
@@ -458,9 +465,11 @@ class Flow:
         (``Store.flow_events(since=…)``, oldest first; the ones already counted at that instant are
         skipped), those of the last ``window`` seconds on the first read (all with None), so a
         decision costs one small query and O(log n) per counter, not a read of the whole history.
-        New counters (a policy reload) start a new tally from the store. Events another process
-        stored with an earlier time than the last read are not seen (counters are exact within
-        one process, as the times of one agent's events are: see :meth:`_moment`)."""
+        New counters (a policy reload) start a new tally from the store. An event another process
+        stored after a read with a time up to :data:`LATE` seconds earlier than the latest event
+        read is counted (each read starts that much before it; what it returns again is not
+        counted twice); one stored later still is not seen here (within one process, the times
+        of one agent's events never go back: see :meth:`_moment`)."""
         agent = str(agent)
         ckey = (*key, window)
         with self._lock:
@@ -470,22 +479,26 @@ class Flow:
                 self._event_logs.pop(next(iter(self._event_logs)))
         with log_.lock:
             if log_.tally is None or log_.tally.specs != tuple(sorted(specs, key=lambda s: s.name)):
-                log_.tally, log_.last_at, log_.at_last = Tally(specs), None, 0
-            since = log_.last_at if log_.last_at is not None else (None if window is None else now - window)
+                log_.tally, log_.last_at, log_.recent = Tally(specs), None, Counter()
+            if log_.last_at is not None:
+                since: float | None = log_.last_at - LATE
+            else:
+                since = None if window is None else now - window
             if key[0] == "task":
                 got = self.store.flow_events(task_id=TaskId(key[1]), since=since)
             else:
                 got = self.store.flow_events(agent=AgentName(key[1]), since=since)
-            skip = log_.at_last if log_.last_at is not None else 0
+            counted = log_.recent
             for ev in got:
-                if skip and ev.at == log_.last_at:
-                    skip -= 1
+                if counted[ev] > 0:
+                    counted[ev] -= 1  # counted by an earlier read
                     continue
                 log_.tally.add(ev)
-                if ev.at == log_.last_at:
-                    log_.at_last += 1
-                else:
-                    log_.last_at, log_.at_last = ev.at, 1
+                if log_.last_at is None or ev.at > log_.last_at:
+                    log_.last_at = ev.at
+            if log_.last_at is not None:
+                horizon = log_.last_at - LATE
+                log_.recent = Counter(ev for ev in got if ev.at >= horizon)
             if log_.last_at is not None and log_.last_at > now:
                 # an event stored (by another process, its clock ahead) at a later time than
                 # this decision's: it is earlier than this call all the same
