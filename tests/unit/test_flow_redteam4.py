@@ -146,3 +146,24 @@ def test_a_currency_the_schema_declares_through_a_reference_is_the_tools_default
     pay = ToolRecord(name=ToolName("bank.pay"), effect="pay", input_schema=json.dumps(schema))
     assert _spend(pay, {"amount": 4900}) is None
     assert _spend(pay, {"amount": 4900, "currency": "EUR"}) == Decimal(4900)
+
+
+def test_an_event_another_process_stores_a_little_ahead_is_counted_one_far_ahead_is_not(
+    sb: Sandbox,
+) -> None:
+    """The other process's clock is a second ahead: its payment is earlier than this process's
+    next decision all the same (it was not counted: "in the future"). One a year ahead (a clock
+    far off) moves no window here, and hides no event stored after it."""
+    t = sb.clock.now()
+    task_id, _ = _start(sb.proctor)
+    with Proctor.open(sb.workspace, clock=FrozenClock(t)) as other:
+        pay = other.tools.get("bank.pay")
+        other.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": 10}, t + 1.0)
+        assert _history(sb, task_id, t)["payments_today"] == 2
+        other.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": 10}, t + 365 * 86400)
+    assert _history(sb, task_id, t + 2.0)["payments_today"] == 2
+    # nor hides the events stored after it at their own times
+    _pay(sb, task_id, t + 10.0)
+    _pay(sb, task_id, t + 20.0)
+    assert _history(sb, task_id, t + 30.0)["payments_today"] == 4
+    assert _history(sb, task_id, t + 2 * 86400)["payments_today"] == 1  # the day's are gone

@@ -95,8 +95,11 @@ class _EventLog:
         self.tally: Tally | None = None
         #: the latest time of an event read
         self.last_at: float | None = None
-        #: the events counted with a time within :data:`LATE` of ``last_at`` (a read from there
-        #: returns them again: they are not counted twice), with how many of each
+        #: where the next read starts: :data:`LATE` before the latest event read (or the time of
+        #: the last read, when that event is later)
+        self.cursor: float | None = None
+        #: the events counted with a time at or after ``cursor`` (the next read returns them
+        #: again: they are not counted twice), with how many of each
         self.recent: Counter[HistoryEvent] = Counter()
         self.lock = threading.Lock()
 
@@ -467,8 +470,8 @@ class Flow:
         decision costs one small query and O(log n) per counter, not a read of the whole history.
         New counters (a policy reload) start a new tally from the store. An event another process
         stored after a read with a time up to :data:`LATE` seconds earlier than the latest event
-        read is counted (each read starts that much before it; what it returns again is not
-        counted twice); one stored later still is not seen here (within one process, the times
+        read (or than that read's time, when the event is later) is counted (each read starts
+        that much before it; what it returns again is not counted twice); one stored later still is not seen here (within one process, the times
         of one agent's events never go back: see :meth:`_moment`)."""
         agent = str(agent)
         ckey = (*key, window)
@@ -479,10 +482,9 @@ class Flow:
                 self._event_logs.pop(next(iter(self._event_logs)))
         with log_.lock:
             if log_.tally is None or log_.tally.specs != tuple(sorted(specs, key=lambda s: s.name)):
-                log_.tally, log_.last_at, log_.recent = Tally(specs), None, Counter()
-            if log_.last_at is not None:
-                since: float | None = log_.last_at - LATE
-            else:
+                log_.tally, log_.last_at, log_.cursor, log_.recent = Tally(specs), None, None, Counter()
+            since = log_.cursor
+            if since is None:
                 since = None if window is None else now - window
             if key[0] == "task":
                 got = self.store.flow_events(task_id=TaskId(key[1]), since=since)
@@ -496,13 +498,15 @@ class Flow:
                 log_.tally.add(ev)
                 if log_.last_at is None or ev.at > log_.last_at:
                     log_.last_at = ev.at
-            if log_.last_at is not None:
-                horizon = log_.last_at - LATE
-                log_.recent = Counter(ev for ev in got if ev.at >= horizon)
             if log_.last_at is not None and log_.last_at > now:
                 # an event stored (by another process, its clock ahead) at a later time than
-                # this decision's: it is earlier than this call all the same
-                now = self._moment(agent, log_.last_at)
+                # this decision's: it is earlier than this call all the same (up to LATE ahead:
+                # a clock far off does not move this process's windows)
+                now = self._moment(agent, min(log_.last_at, now + LATE))
+            if log_.last_at is not None:
+                cursor = min(log_.last_at, now) - LATE
+                log_.cursor = cursor
+                log_.recent = Counter(ev for ev in got if ev.at >= cursor)
             return log_.tally.values(tool=tool, args=args, now=now, key=fp_key)
 
     def event(
