@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.unit.test_flow_service import IBAN, _sandbox, _start, _tool
+from tests.unit.test_policy import NOW, agent, starter_dir, task
 
 from proctor.app import Proctor
 from proctor.clock import FrozenClock
 from proctor.flow.counters import evaluate, load_counters
+from proctor.flow.model import FlowFacts
+from proctor.policy.engine import PolicyEngine
+from proctor.policy.loader import compile_policies
 from proctor.store.base import ToolRecord
 from proctor.testing import Sandbox
-from proctor.types import ToolName
+from proctor.types import Email, TaskId, ToolName, Verdict
 
 RATE = """\
 counters:
@@ -167,3 +172,33 @@ def test_an_event_another_process_stores_a_little_ahead_is_counted_one_far_ahead
     _pay(sb, task_id, t + 20.0)
     assert _history(sb, task_id, t + 30.0)["payments_today"] == 4
     assert _history(sb, task_id, t + 2 * 86400)["payments_today"] == 1  # the day's are gone
+
+
+# ---- the engine's memo of what Cedar sees of the flow facts ----------------------------------------
+
+OUTSIDE = """
+@id("x.send")
+permit (principal, action == Proctor::Action::"send", resource);
+@id("x.outside")
+forbid (principal, action == Proctor::Action::"send", resource) when { context.destinations.external };
+"""
+
+
+def test_the_organisations_domains_are_part_of_the_memo_of_the_flow_context(tmp_path: Path) -> None:
+    """What is outside the organisation depends on the task: its requester's (and the agent
+    owner's) e-mail domain is inside. The engine memoised the flow part of the Cedar context on the
+    destinations alone, so after a task requested from partner.example sent there (inside: allowed),
+    another task's send to partner.example was judged inside too and went without the hold that
+    ``context.destinations.external`` puts on it (in the gateway, not only in replay)."""
+    d = starter_dir(tmp_path)
+    eng = PolicyEngine(compile_policies({"x.cedar": OUTSIDE}, (d / "schema.cedarschema").read_text()))
+    send = ToolRecord(ToolName("mail.send"), "send")
+    args = {"to": "x@partner.example"}
+    theirs = FlowFacts(destinations=("partner.example",), internal=("acme.test", "partner.example"))
+    ours = FlowFacts(destinations=("partner.example",), internal=("acme.test",))
+    first = task()
+    second = replace(first, id=TaskId("tsk_" + "B" * 22), requested_by=Email("r@acme.test"))
+    assert eng.decide(agent(), first, send, args, NOW, facts=theirs).verdict is Verdict.ALLOW
+    got = eng.decide(agent(), second, send, args, NOW, facts=ours)
+    assert got.verdict is Verdict.DENY
+    assert got.policies == ("x.outside",)
