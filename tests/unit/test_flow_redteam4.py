@@ -257,3 +257,31 @@ def test_a_flood_of_denied_calls_does_not_make_an_exported_injection_look_made_u
         report = replay([trace], policies_for(box.workspace.policies_dir, [trace])).to_dict()
         (pay,) = [c for c in report["calls"] if c["call"] == "pay"]
         assert {a["arg"]: a["origin"] for a in pay["provenance"]["args"]}["iban"] == live_origin
+
+
+@pytest.mark.parametrize(
+    ("currency", "counted"),
+    [
+        ({"type": "string", "default": "EUR"}, True),
+        ({"const": "EUR"}, True),
+        ({"enum": ["EUR"]}, True),
+        ({"$ref": "#/$defs/Currency", "default": "eur"}, True),
+        ({"$ref": "#/$defs/Currency"}, False),
+        ({"type": "string", "default": "USD"}, False),
+        ({"enum": ["EUR", "USD"]}, False),
+        ({"type": "string"}, False),
+    ],
+)
+def test_a_payment_in_the_tools_declared_default_currency_counts(
+    currency: dict[str, Any], counted: bool
+) -> None:
+    """A legitimate EUR payment held: the pay tool's schema says its currency defaults to EUR (or
+    can only be EUR), the agent leaves the argument out, and the sum was unknown (the payment, and
+    every later one that day, waited for a person). A default in another currency, or none, is
+    still unknown."""
+    schema = {
+        "properties": {"amount": {}, "currency": currency},
+        "$defs": {"Currency": {"enum": ["EUR", "USD"]}},
+    }
+    pay = ToolRecord(name=ToolName("bank.pay"), effect="pay", input_schema=json.dumps(schema))
+    assert _spend(pay, {"amount": 4900}) == (Decimal(4900) if counted else None)

@@ -362,6 +362,55 @@ def _text_currencies(value: str) -> set[str]:
     return {_code(named) for named in m.groups() if named is not None}
 
 
+#: :func:`_schema_default` of an argument the schema does not declare
+_UNDECLARED = "\0undeclared"
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema_default(schema: str | None, path: str) -> str | None:
+    """The value the tool's JSON Schema says the argument ``path`` takes when a call leaves it
+    out: :data:`_UNDECLARED` when the schema does not declare it; its ``const``, only ``enum``
+    value or ``default`` (on the declaration or what it refers to) when every declaration of it
+    gives the same text; else None (the tool's default is unknown)."""
+    if not _schema_declares(schema, path):
+        return _UNDECLARED
+    assert schema is not None
+    root = json.loads(schema)
+    nodes: list[Any] = [root]
+    for part in path.split("."):
+        name, lists = part, 0
+        while name.endswith("[]"):
+            name, lists = name[:-2], lists + 1
+        found: list[Any] = []
+        for node in _alternatives(root, nodes):
+            props = node.get("properties") if isinstance(node, Mapping) else None
+            child = props.get(name) if isinstance(props, Mapping) else None
+            for _ in range(lists):
+                child = child.get("items") if isinstance(child, Mapping) else None
+            if child is not None:
+                found.append(child)
+        nodes = found
+    values: set[Any] = set()
+    for declared in nodes:
+        value: Any = None
+        for node in _alternatives(root, [declared]):
+            if not isinstance(node, Mapping):
+                return None  # _OPAQUE: what it refers to is not known
+            if "const" in node:
+                value = node["const"]
+            elif isinstance(node.get("enum"), list) and len(node["enum"]) == 1:
+                value = node["enum"][0]
+            elif "default" in node:
+                value = node["default"]
+            else:
+                continue
+            break
+        if not isinstance(value, str):
+            return None
+        values.add(value)
+    return values.pop() if len(values) == 1 else None
+
+
 @functools.lru_cache(maxsize=1024)
 def _schema_declares(schema: str | None, path: str) -> bool:
     """Whether the tool's JSON Schema declares the argument ``path`` (under ``properties``,
@@ -448,7 +497,8 @@ def _in_unit(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> bool:
         return False
     present = [v for p, v in leaves if p == path and v is not None]
     if not present:
-        return not _schema_declares(tool.input_schema, path)
+        default = _schema_default(tool.input_schema, path)
+        return default == _UNDECLARED or (default is not None and _code(default) == spec.unit)
     return all(isinstance(v, str) and _code(v) == spec.unit for v in present)
 
 
