@@ -353,13 +353,62 @@ def _code(value: str) -> str:
     return _SYMBOLS.get(v, v.upper())
 
 
-def _text_currency(value: str) -> str | None:
-    """The currency an amount written as text names (``"4900 BTC"``, ``"€49"``), or None."""
+def _text_currencies(value: str) -> set[str]:
+    """The currencies an amount written as text names (``"4900 BTC"``, ``"€49"``; both of
+    ``"€4900 USD"``)."""
     m = _TEXT_CURRENCY.fullmatch(value.strip())
     if m is None:
-        return None
-    named = m.group(1) or m.group(2) or m.group(3)
-    return None if named is None else _code(named)
+        return set()
+    return {_code(named) for named in m.groups() if named is not None}
+
+
+#: :func:`_schema_default` of an argument the schema does not declare
+_UNDECLARED = "\0undeclared"
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema_default(schema: str | None, path: str) -> str | None:
+    """The value the tool's JSON Schema says the argument ``path`` takes when a call leaves it
+    out: :data:`_UNDECLARED` when the schema does not declare it; its ``const``, only ``enum``
+    value or ``default`` (on the declaration or what it refers to) when every declaration of it
+    gives the same text; else None (the tool's default is unknown)."""
+    if not _schema_declares(schema, path):
+        return _UNDECLARED
+    assert schema is not None
+    root = json.loads(schema)
+    nodes: list[Any] = [root]
+    for part in path.split("."):
+        name, lists = part, 0
+        while name.endswith("[]"):
+            name, lists = name[:-2], lists + 1
+        found: list[Any] = []
+        for node in _alternatives(root, nodes):
+            props = node.get("properties") if isinstance(node, Mapping) else None
+            child = props.get(name) if isinstance(props, Mapping) else None
+            for _ in range(lists):
+                child = child.get("items") if isinstance(child, Mapping) else None
+            if child is not None:
+                found.append(child)
+        nodes = found
+    values: set[Any] = set()
+    for declared in nodes:
+        value: Any = None
+        for node in _alternatives(root, [declared]):
+            if not isinstance(node, Mapping):
+                return None  # _OPAQUE: what it refers to is not known
+            if "const" in node:
+                value = node["const"]
+            elif isinstance(node.get("enum"), list) and len(node["enum"]) == 1:
+                value = node["enum"][0]
+            elif "default" in node:
+                value = node["default"]
+            else:
+                continue
+            break
+        if not isinstance(value, str):
+            return None
+        values.add(value)
+    return values.pop() if len(values) == 1 else None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -369,20 +418,70 @@ def _schema_declares(schema: str | None, path: str) -> bool:
     if not schema:
         return False
     try:
-        node: Any = json.loads(schema)
+        root: Any = json.loads(schema)
     except ValueError:
-        return False
+        return True  # a schema that cannot be read may declare anything
+    nodes: list[Any] = [root]
     for part in path.split("."):
         name, lists = part, 0
         while name.endswith("[]"):
             name, lists = name[:-2], lists + 1
-        props = node.get("properties") if isinstance(node, Mapping) else None
-        node = props.get(name) if isinstance(props, Mapping) else None
-        for _ in range(lists):
-            node = node.get("items") if isinstance(node, Mapping) else None
-        if node is None:
+        found: list[Any] = []
+        for node in _alternatives(root, nodes):
+            if node is _OPAQUE:
+                return True
+            props = node.get("properties") if isinstance(node, Mapping) else None
+            child = props.get(name) if isinstance(props, Mapping) else None
+            for _ in range(lists):
+                child = child.get("items") if isinstance(child, Mapping) else None
+            if child is not None:
+                found.append(child)
+        if not found:
             return False
+        nodes = found
     return True
+
+
+#: a part of a schema this module does not read through (a remote ``$ref``): it may declare any
+#: argument
+_OPAQUE = object()
+
+
+def _alternatives(root: Any, nodes: list[Any]) -> list[Any]:
+    """``nodes`` and the schemas they combine or refer to (local ``$ref``, ``allOf``, ``anyOf``,
+    ``oneOf``, ``then``/``else``), as far as a few hundred; :data:`_OPAQUE` for one that cannot be
+    followed (a remote or broken reference, more than that)."""
+    out: list[Any] = []
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        if len(out) > 256:
+            return [_OPAQUE]
+        out.append(node)
+        if not isinstance(node, Mapping):
+            continue
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            target: Any = root
+            if ref == "#" or ref.startswith("#/"):
+                for raw in ref[2:].split("/") if ref != "#" else []:
+                    step = raw.replace("~1", "/").replace("~0", "~")
+                    target = target.get(step) if isinstance(target, Mapping) else None
+            else:
+                target = None
+            if target is None or target is node:
+                return [_OPAQUE]
+            if not any(target is seen for seen in out):
+                todo.append(target)
+        for key in ("allOf", "anyOf", "oneOf"):
+            subs = node.get(key)
+            if isinstance(subs, list):
+                todo.extend(x for x in subs if not any(x is seen for seen in out))
+        for key in ("then", "else"):
+            sub = node.get(key)
+            if sub is not None and not any(sub is seen for seen in out):
+                todo.append(sub)
+    return out
 
 
 def _in_unit(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> bool:
@@ -398,7 +497,8 @@ def _in_unit(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> bool:
         return False
     present = [v for p, v in leaves if p == path and v is not None]
     if not present:
-        return not _schema_declares(tool.input_schema, path)
+        default = _schema_default(tool.input_schema, path)
+        return default == _UNDECLARED or (default is not None and _code(default) == spec.unit)
     return all(isinstance(v, str) and _code(v) == spec.unit for v in present)
 
 
@@ -417,8 +517,7 @@ def _sum_value(spec: CounterSpec, leaves: Leaves, tool: ToolRecord) -> Decimal |
         if not _in_unit(spec, tool, leaves):
             return None
         for v in values:
-            named = _text_currency(v) if isinstance(v, str) else None
-            if named is not None and named != spec.unit:
+            if isinstance(v, str) and not _text_currencies(v) <= {spec.unit}:
                 return None
     return total
 

@@ -48,7 +48,7 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -93,10 +93,20 @@ class _EventLog:
 
     def __init__(self) -> None:
         self.tally: Tally | None = None
+        #: the latest time of an event read
         self.last_at: float | None = None
-        #: how many of ``events`` are at ``last_at`` (a read ``since`` it returns them again)
-        self.at_last = 0
+        #: where the next read starts: :data:`LATE` before the latest event read (or the time of
+        #: the last read, when that event is later)
+        self.cursor: float | None = None
+        #: the events counted with a time at or after ``cursor`` (the next read returns them
+        #: again: they are not counted twice), with how many of each
+        self.recent: Counter[HistoryEvent] = Counter()
         self.lock = threading.Lock()
+
+
+#: an event stored (by another process) up to this many seconds earlier than the latest one read
+#: is still counted: each read of a task's or agent's events starts this much before the latest
+LATE = 5.0
 
 
 #: outputs waiting for the writer thread at most (:meth:`Flow.persist_soon`)
@@ -205,6 +215,9 @@ class Flow:
         self._futures: set[asyncio.Future[Any]] = set()
         #: counters over the history events read so far, per task or agent (see :meth:`_tally`)
         self._event_logs: dict[tuple[Any, ...], _EventLog] = {}
+        #: per agent, the latest time its counters were read at or an event of it was recorded or
+        #: read (see :meth:`_moment`)
+        self._moments: dict[str, float] = {}
         #: denied or held calls whose arguments were not queued (see :meth:`persist_soon`)
         self._decided_dropped = 0
         #: the thread that writes kept outputs (see :meth:`persist_soon`), made on first use
@@ -406,16 +419,37 @@ class Flow:
         now: float,
     ) -> tuple[tuple[str, int | Decimal | bool], ...]:
         key = self.fingerprint_key()
+        now = self._moment(str(agent.name), now)
         out: list[tuple[str, int | Decimal | bool]] = []
         task_specs = tuple(s for s in specs if getattr(s, "scope", "task") == "task")
         agent_specs = tuple(s for s in specs if getattr(s, "scope", "task") == "agent")
         if task_specs:
-            out.extend(self._tally(("task", str(task.id)), task_specs, None, tool, args, now, key))
+            out.extend(
+                self._tally(("task", str(task.id)), task_specs, None, tool, args, now, key, agent.name)
+            )
         if agent_specs:
             windows = [getattr(s, "window_s", None) for s in agent_specs]
             window = None if any(w is None for w in windows) else max(w for w in windows if w)
-            out.extend(self._tally(("agent", str(agent.name)), agent_specs, window, tool, args, now, key))
+            out.extend(
+                self._tally(("agent", str(agent.name)), agent_specs, window, tool, args, now, key, agent.name)
+            )
         return tuple(sorted(out, key=lambda kv: kv[0]))
+
+    def _moment(self, agent: str, now: float) -> float:
+        """The time an agent's counters are read at and its next event is recorded at: ``now``, or
+        the latest such time before when ``now`` is earlier. A decision reads the clock before it
+        takes the agent's history lock, so parallel calls may reach it out of time order, and the
+        wall clock may step back: without this, a call would see the event of one decided before
+        it as in its future (uncounted), and its own event, older than the last one read, would
+        never come back from ``flow_events(since=…)`` (nor be kept by a tally past its cut).
+        Times of one agent's events are then monotonic in this process (a window ends late when
+        the clock stepped back: counts err high)."""
+        with self._lock:
+            at = max(now, self._moments.pop(agent, now))
+            self._moments[agent] = at  # most recently used last
+            while len(self._moments) > EVENT_LOGS:
+                self._moments.pop(next(iter(self._moments)))
+        return at
 
     def _tally(
         self,
@@ -426,6 +460,7 @@ class Flow:
         args: Mapping[str, Any],
         now: float,
         fp_key: bytes,
+        agent: str,
     ) -> list[tuple[str, int | Decimal | bool]]:
         """The values of ``specs`` (all of one scope) for a call of a task (``("task", id)``) or an
         agent (``("agent", name)``), from running aggregates (:class:`~proctor.flow.counters.Tally`)
@@ -433,9 +468,12 @@ class Flow:
         (``Store.flow_events(since=…)``, oldest first; the ones already counted at that instant are
         skipped), those of the last ``window`` seconds on the first read (all with None), so a
         decision costs one small query and O(log n) per counter, not a read of the whole history.
-        New counters (a policy reload) start a new tally from the store. Events another process
-        stored with an earlier time than the last read are not seen (counters are exact within
-        one process)."""
+        New counters (a policy reload) start a new tally from the store. An event another process
+        stored after a read with a time up to :data:`LATE` seconds earlier than the latest event
+        read (or than that read's time, when the event is later) is counted (each read starts
+        that much before it; what it returns again is not counted twice); one stored later still is not seen here (within one process, the times
+        of one agent's events never go back: see :meth:`_moment`)."""
+        agent = str(agent)
         ckey = (*key, window)
         with self._lock:
             log_ = self._event_logs.pop(ckey, None) or _EventLog()
@@ -444,22 +482,31 @@ class Flow:
                 self._event_logs.pop(next(iter(self._event_logs)))
         with log_.lock:
             if log_.tally is None or log_.tally.specs != tuple(sorted(specs, key=lambda s: s.name)):
-                log_.tally, log_.last_at, log_.at_last = Tally(specs), None, 0
-            since = log_.last_at if log_.last_at is not None else (None if window is None else now - window)
+                log_.tally, log_.last_at, log_.cursor, log_.recent = Tally(specs), None, None, Counter()
+            since = log_.cursor
+            if since is None:
+                since = None if window is None else now - window
             if key[0] == "task":
                 got = self.store.flow_events(task_id=TaskId(key[1]), since=since)
             else:
                 got = self.store.flow_events(agent=AgentName(key[1]), since=since)
-            skip = log_.at_last if log_.last_at is not None else 0
+            counted = log_.recent
             for ev in got:
-                if skip and ev.at == log_.last_at:
-                    skip -= 1
+                if counted[ev] > 0:
+                    counted[ev] -= 1  # counted by an earlier read
                     continue
                 log_.tally.add(ev)
-                if ev.at == log_.last_at:
-                    log_.at_last += 1
-                else:
-                    log_.last_at, log_.at_last = ev.at, 1
+                if log_.last_at is None or ev.at > log_.last_at:
+                    log_.last_at = ev.at
+            if log_.last_at is not None and log_.last_at > now:
+                # an event stored (by another process, its clock ahead) at a later time than
+                # this decision's: it is earlier than this call all the same (up to LATE ahead:
+                # a clock far off does not move this process's windows)
+                now = self._moment(agent, min(log_.last_at, now + LATE))
+            if log_.last_at is not None:
+                cursor = min(log_.last_at, now) - LATE
+                log_.cursor = cursor
+                log_.recent = Counter(ev for ev in got if ev.at >= cursor)
             return log_.tally.values(tool=tool, args=args, now=now, key=fp_key)
 
     def event(
@@ -503,7 +550,7 @@ class Flow:
         the active set matches it); the event, or None. ``durable`` as for
         ``Store.add_flow_event``: the pipeline passes False, its durable decision record, committed
         next, makes the event power-safe (as an approval's use)."""
-        ev = self.event(agent, task, tool, args, now)
+        ev = self.event(agent, task, tool, args, self._moment(str(getattr(agent, "name", agent)), now))
         if ev is not None:
             self.add_event(ev, durable=durable)
         return ev

@@ -565,7 +565,9 @@ class PolicyEngine:
 
     def _flow(self, cache: _Cache, pkey: tuple[Any, ...], plan: _Plan, facts: FlowFacts) -> str:
         """The flow part of the context of a call (``_Plan.flow_json``), memoised on the facts its
-        policies read: equal facts give equal text, so it is computed once per distinct facts."""
+        policies read: equal facts give equal text, so it is computed once per distinct facts
+        (the organisation's domains among them: what is outside depends on the task's requester
+        and the agent's owner)."""
         if facts is NO_FACTS:
             return plan.no_facts_json
         prov, dest, hist = plan.carries
@@ -574,6 +576,7 @@ class PolicyEngine:
             facts.provenance if prov else None,
             facts.destinations if dest else None,
             facts.history if hist else None,
+            facts.internal if prov or dest else None,
         )
         text = cache.flows.get(fkey) if self._use_cache else None
         if text is None:
