@@ -28,6 +28,7 @@ PENDING = {
     "audit/log.py": 4,  # the writer thread's wait deadlines (condition waits run in real time)
     "audit/witness.py": 1,  # the lagging witness's retry pace, on the writer thread
     "store/postgres.py": 2,
+    "flow/service.py": 2,  # Flow.settle's wait for the writer thread (a real-time deadline, like the audit writer's)
 }
 
 
