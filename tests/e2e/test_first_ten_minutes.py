@@ -391,3 +391,27 @@ def test_audit_show_summarises_a_gateway_call(tmp_path: Path) -> None:
     unknown = run(ws.root, "audit", "show", "dec_" + "A" * 22)
     assert unknown.returncode == 2
     assert "unknown_decision" in unknown.stderr
+
+
+def test_shell_completion_is_printed_and_completes_commands(tmp_path: Path) -> None:
+    """`proctor --show-completion bash` prints a script, and the completion it installs completes
+    command names (`proctor au<TAB>` → `audit`) and options."""
+    script = tmp_path / "proctor"
+    script.write_text(f"#!{sys.executable}\nfrom proctor.cli.main import main\nmain()\n")
+    script.chmod(0o755)
+    shown = subprocess.run(
+        [str(script), "--show-completion", "bash"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "_PROCTOR_COMPLETE=complete_bash" in shown.stdout
+    assert "complete -o default -F" in shown.stdout
+
+    def complete(words: str, cword: int) -> list[str]:
+        env = dict(os.environ, _PROCTOR_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(cword))
+        r = subprocess.run([str(script)], capture_output=True, text=True, env=env, timeout=60, check=False)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.split()
+
+    assert "audit" in complete("proctor au", 1)
+    assert "approvals" in complete("proctor ap", 1)
+    assert "--follow" in complete("proctor audit tail --fo", 3)

@@ -79,7 +79,7 @@ def build_app() -> typer.Typer:
         name="proctor",
         help="Execution control for autonomous AI agents: identity, tasks, Cedar decisions, audit.",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,
         pretty_exceptions_enable=False,
     )
     root.callback()(_root)
