@@ -46,6 +46,7 @@ from typing import Any
 from proctor.errors import FlowFailed, ProctorError, ValidationError
 from proctor.flow.counters import HistoryEvent, Tally, evaluate, event_for
 from proctor.flow.model import FlowFacts, Labels, TaskLabels, internal_domains
+from proctor.flow.provenance import leaf_values
 from proctor.flow.state import TaskFlow
 from proctor.flow.trace import Trace, TraceCall, TraceError, TraceTask, load_trace
 from proctor.policy.engine import Decision, PolicyEngine, deny
@@ -323,13 +324,14 @@ class _Side:
             return ()
         scopes = [s for s in (self._scope("task", task_id), self._scope("agent", agent)) if s is not None]
         out: list[tuple[str, Any]] = []
+        leaves = tuple(leaf_values(args)) if len(scopes) > 1 else None  # read once for both scopes
         for scope in scopes:
             if scope.broken or now < scope.last_now:  # a tally is exact only while `now` never goes back
                 scope.broken = True
                 break
             scope.last_now = now
             try:
-                out.extend(scope.tally.values(tool=tool, args=args, now=now, key=KEY))
+                out.extend(scope.tally.values(tool=tool, args=args, now=now, key=KEY, leaves=leaves))
             except ProctorError:  # this call's value: evaluate() below raises the same error
                 break
             except Exception:  # the tally may be left half-updated: evaluate() from now on
