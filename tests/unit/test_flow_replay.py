@@ -522,3 +522,21 @@ def test_history_is_computed_only_for_policies_that_read_it(tmp_path: Path) -> N
     (got,) = report.calls
     assert (got.decision, got.baseline_decision) == ("deny", "allow")
     assert "counter `spent`" in got.reasons[0]
+
+
+def test_counters_stay_exact_when_a_trace_goes_back_in_time(tmp_path: Path) -> None:
+    """Replay keeps running counters (``Tally``), exact only while time moves forward; a trace whose
+    ``at`` goes back is counted over every event, as ``evaluate`` does: the payment at 105 sees
+    the one at 100 in its 10-second window although a call at 200 came between."""
+    counters = "counters:\n  recent:\n    kind: count\n    match: {effects: [pay]}\n    scope: agent\n    window: 10s\n"
+    cap = '@id("burst")\nforbid (principal, action in Proctor::Action::"pay", resource)\nwhen { context.history.recent > 1 };\n'
+    d = policy_dir(tmp_path, "burst", PERMIT_ALL + cap, counters)
+    pay = {"type": "call", "tool": "billing.send_money", "args": {"iban": LEGIT, "amount": 70}}
+    lines = [*TOOLS, TASK, *({**pay, "id": str(at), "at": at} for at in (100, 200, 105))]
+    trace = parse_trace("".join(json.dumps(x) + "\n" for x in lines), "back.jsonl")
+    report = replay([trace], policies_for(d, [trace]))
+    assert [(c.call, c.decision) for c in report.calls] == [
+        ("100", "allow"),
+        ("200", "allow"),
+        ("105", "deny"),
+    ]

@@ -797,11 +797,19 @@ class Tally:
                 agg.add(ev)
 
     def values(
-        self, *, tool: ToolRecord, args: Mapping[str, Any], now: float, key: bytes
+        self,
+        *,
+        tool: ToolRecord,
+        args: Mapping[str, Any],
+        now: float,
+        key: bytes,
+        leaves: Leaves | None = None,
     ) -> list[tuple[str, Value]]:
-        """This scope's counters' values for the call being decided (see :func:`evaluate`)."""
+        """This scope's counters' values for the call being decided (see :func:`evaluate`);
+        ``leaves``: ``tuple(leaf_values(args))`` when the caller already has it."""
         name, effect = str(tool.name), tool.effect
-        leaves = tuple(leaf_values(args))
+        if leaves is None:
+            leaves = tuple(leaf_values(args))
         out: list[tuple[str, Value]] = []
         for agg in self._aggs:
             count, total, low = agg.earlier(now)

@@ -794,10 +794,14 @@ def _is_destination(path: str, dests: frozenset[str]) -> bool:
     return bool(dests) and any(a in dests for a in _ancestors(path))
 
 
-def destination_domains(tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:
+def destination_domains(
+    tool: ToolRecord, args: Mapping[str, Any], dests: frozenset[str] | None = None
+) -> tuple[str, ...]:
     """The e-mail domains and URL hosts (lower case, sorted) of the destination arguments' values;
-    a destination value that is itself a host name (``example.com``) counts as one."""
-    dests = destination_paths(tool, args)
+    a destination value that is itself a host name (``example.com``) counts as one. ``dests``:
+    ``destination_paths(tool, args)`` when the caller already has it (computed here when None)."""
+    if dests is None:
+        dests = destination_paths(tool, args)
     if not dests:
         return ()
     out: set[str] = set()
@@ -1640,14 +1644,18 @@ class SourceIndex:
             return 0 < len(stripped) < 3 and not self._lookup_str(stripped) & intent
         return False
 
-    def trace(self, tool: ToolRecord, args: Mapping[str, Any]) -> Provenance:
+    def trace(
+        self, tool: ToolRecord, args: Mapping[str, Any], dests: frozenset[str] | None = None
+    ) -> Provenance:
         """Every leaf argument value's best origin, and the URLs, e-mail addresses and IBANs
         embedded in free-text values (paths ``<arg>#url``, ``#email``, ``#iban``); ``checked=False``
-        for a ``read`` tool."""
+        for a ``read`` tool. ``dests``: ``destination_paths(tool, args)`` when the caller already
+        has it (computed here when None)."""
         fetch = _is_fetch(tool)
         if tool.effect == "read" and not fetch:
             return Provenance()
-        dests = destination_paths(tool, args)
+        if dests is None:
+            dests = destination_paths(tool, args)
         worst: dict[str, tuple[Origin, tuple[str, ...], bool]] = {}
         domains: set[str] = set()
         linked: set[str] = set()  # every embedded link's or address's domain, whatever its origin

@@ -44,8 +44,9 @@ from pathlib import Path
 from typing import Any
 
 from proctor.errors import FlowFailed, ProctorError, ValidationError
-from proctor.flow.counters import HistoryEvent, evaluate, event_for
+from proctor.flow.counters import HistoryEvent, Tally, evaluate, event_for
 from proctor.flow.model import FlowFacts, Labels, TaskLabels, internal_domains
+from proctor.flow.provenance import leaf_values
 from proctor.flow.state import TaskFlow
 from proctor.flow.trace import Trace, TraceCall, TraceError, TraceTask, load_trace
 from proctor.policy.engine import Decision, PolicyEngine, deny
@@ -269,18 +270,75 @@ def _records(task: TraceTask, task_id: TaskId, start: float) -> tuple[AgentRecor
 
 
 @dataclass
+class _Scope:
+    """The running aggregates (:class:`~proctor.flow.counters.Tally`) of one scope's counters for
+    one task or agent, as the Flow service keeps them (``Flow._tally``). ``broken``: a ``now``
+    earlier than one already read, or a failure inside the tally: its values are then computed
+    by :func:`~proctor.flow.counters.evaluate` over every event (the reference it is equal to)."""
+
+    tally: Tally
+    last_now: float = float("-inf")
+    broken: bool = False
+
+
+@dataclass
 class _Side:
     """One policy set as a replay runs it: its engine, its counters, the history it keeps."""
 
     engine: PolicyEngine
     counters: tuple[Any, ...]
     events: list[HistoryEvent] = field(default_factory=list)
+    #: the counters of scope ``task`` and of scope ``agent``
+    task_specs: tuple[Any, ...] = ()
+    agent_specs: tuple[Any, ...] = ()
+    #: ``(scope, task id or agent name)`` -> the tally of that scope's counters, fed in order
+    scopes: dict[tuple[str, str], _Scope] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.task_specs = tuple(s for s in self.counters if s.scope == "task")
+        self.agent_specs = tuple(s for s in self.counters if s.scope == "agent")
+
+    def clear(self) -> None:
+        """Forget the history (a new trace file)."""
+        self.events.clear()
+        self.scopes.clear()
+
+    def _scope(self, kind: str, key: str) -> _Scope | None:
+        specs = self.task_specs if kind == "task" else self.agent_specs
+        if not specs:
+            return None
+        got = self.scopes.get((kind, key))
+        if got is None:
+            got = self.scopes[(kind, key)] = _Scope(Tally(specs))
+            # events recorded before this scope's tally existed (none: it is made at the first
+            # read or record of its task or agent, but stay exact whatever the order)
+            for ev in self.events:
+                if (ev.task_id if kind == "task" else ev.agent) == key:
+                    got.tally.add(ev)
+        return got
 
     def history(
         self, task_id: str, agent: str, tool: ToolRecord, args: Mapping[str, Any], now: float
     ) -> tuple[tuple[str, Any], ...]:
         if not self.counters:
             return ()
+        scopes = [s for s in (self._scope("task", task_id), self._scope("agent", agent)) if s is not None]
+        out: list[tuple[str, Any]] = []
+        leaves = tuple(leaf_values(args)) if len(scopes) > 1 else None  # read once for both scopes
+        for scope in scopes:
+            if scope.broken or now < scope.last_now:  # a tally is exact only while `now` never goes back
+                scope.broken = True
+                break
+            scope.last_now = now
+            try:
+                out.extend(scope.tally.values(tool=tool, args=args, now=now, key=KEY, leaves=leaves))
+            except ProctorError:  # this call's value: evaluate() below raises the same error
+                break
+            except Exception:  # the tally may be left half-updated: evaluate() from now on
+                scope.broken = True
+                break
+        else:
+            return tuple(sorted(out, key=lambda kv: str(kv[0])))
         return evaluate(
             self.counters, self.events, task_id=task_id, agent=agent, tool=tool, args=args, now=now, key=KEY
         )
@@ -290,7 +348,14 @@ class _Side:
             return
         ev = event_for(self.counters, task_id=task_id, agent=agent, tool=tool, args=args, at=now, key=KEY)
         if ev is not None:
+            scopes = (self._scope("task", task_id), self._scope("agent", agent))
             self.events.append(ev)
+            for scope in scopes:
+                if scope is not None and not scope.broken:
+                    try:
+                        scope.tally.add(ev)
+                    except Exception:  # the tally may be left half-updated: evaluate() from now on
+                        scope.broken = True
 
 
 def _cedar_facts(facts: FlowFacts) -> FlowFacts:
@@ -483,9 +548,9 @@ def _replay_file(
         trace = got if isinstance(got, Trace) else load_trace(got)
     cand, base = sides
     catalog = merge_tools([trace], job.tools)
-    cand.events.clear()
+    cand.clear()
     if base is not None:
-        base.events.clear()
+        base.clear()
     start = START
     tasks: list[TaskReport] = []
     for task in trace.tasks:

@@ -30,7 +30,13 @@ from proctor.flow.model import (
     TaskLabels,
     Trust,
 )
-from proctor.flow.provenance import SourceIndex, destination_domains, leaf_values, utf8_size
+from proctor.flow.provenance import (
+    SourceIndex,
+    destination_domains,
+    destination_paths,
+    leaf_values,
+    utf8_size,
+)
 from proctor.store.base import ToolRecord
 
 __all__ = ["TaskFlow", "truncate_utf8", "without_echoes"]
@@ -150,12 +156,13 @@ class TaskFlow:
         ``read``, and a fetch: a ``read`` flagged egress, whose URL is traced by its host),
         destination domains, and the counters' values (passed in, sorted here)."""
         traced = tool.effect != "read" or bool(tool.egress)
-        provenance = self.index.trace(tool, args) if traced else Provenance()
+        dests = destination_paths(tool, args)  # once for the call: trace and domains both need it
+        provenance = self.index.trace(tool, args, dests) if traced else Provenance()
         facts = FlowFacts(
             task=self._labels,
             provenance=provenance,
             history=tuple(sorted(history, key=lambda kv: kv[0])),
-            destinations=destination_domains(tool, args),
+            destinations=destination_domains(tool, args, dests),
             internal=self.internal,
         )
         if (
