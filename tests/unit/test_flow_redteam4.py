@@ -285,3 +285,42 @@ def test_a_payment_in_the_tools_declared_default_currency_counts(
     }
     pay = ToolRecord(name=ToolName("bank.pay"), effect="pay", input_schema=json.dumps(schema))
     assert _spend(pay, {"amount": 4900}) == (Decimal(4900) if counted else None)
+
+
+def test_a_busy_agent_reads_only_what_is_new_between_sweeps_and_counts_exactly(sb: Sandbox) -> None:
+    """Between sweeps (``SWEEP`` of the deciding clock) a read starts at the latest event, not
+    ``LATE`` seconds before it, so a burst of payments costs a read of what is new each time (the
+    bench's `approval.grant_check` on a task of 1,500 payments re-read all of them on every
+    decision). Counts stay exact through the burst and across sweeps, and an event another process
+    commits late is counted at the next sweep."""
+    from proctor.flow import service
+
+    t = sb.clock.now()
+    task_id, _ = _start(sb.proctor)
+    reads: list[float | None] = []
+    store = sb.proctor.store
+    real = store.flow_events
+
+    def spy(**kw: Any) -> Any:
+        reads.append(kw.get("since"))
+        return real(**kw)
+
+    store.flow_events = spy  # type: ignore[method-assign]
+    try:
+        for i in range(40):  # 40 payments within a fifth of a second
+            seen = _pay(sb, task_id, t + 1.0 + i * 0.005)
+            assert seen == {"payments_today": i + 1, "payments_task": i + 1}
+        # inside a sweep's interval, reads start at the latest event read (not LATE before it)
+        later = [s for s in reads[4:] if s is not None]
+        assert later
+        assert min(later) > t + 1.0 - service.LATE / 2
+        assert _history(sb, task_id, t + 1.3) == {"payments_today": 41, "payments_task": 41}
+        with Proctor.open(sb.workspace, clock=FrozenClock(t)) as other:
+            pay = other.tools.get("bank.pay")
+            other.flow.record_call("bot", task_id, pay, {"iban": IBAN, "amount": 10}, t + 1.0)
+        # the late one is counted once the next sweep comes, and never twice
+        assert _history(sb, task_id, t + 1.3 + service.SWEEP)["payments_today"] == 42
+        assert _history(sb, task_id, t + 1.4 + service.SWEEP)["payments_today"] == 42
+        assert _history(sb, task_id, t + 10.0) == {"payments_today": 42, "payments_task": 42}
+    finally:
+        store.flow_events = real  # type: ignore[method-assign]

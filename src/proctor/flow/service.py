@@ -101,12 +101,20 @@ class _EventLog:
         #: the events counted with a time at or after ``cursor`` (the next read returns them
         #: again: they are not counted twice), with how many of each
         self.recent: Counter[HistoryEvent] = Counter()
+        #: when (the deciding clock) the last read from ``cursor`` was made; reads in between
+        #: start at ``last_at`` and return only what is newest
+        self.swept: float | None = None
         self.lock = threading.Lock()
 
 
 #: an event stored (by another process) up to this many seconds earlier than the latest one read
 #: is still counted: each read of a task's or agent's events starts this much before the latest
 LATE = 5.0
+#: how often (seconds of the deciding clock) a read goes back :data:`LATE` seconds: in between,
+#: a read starts at the latest event read, so a decision on a busy agent costs a read of what is
+#: new, not of its last five seconds (an event another process commits late is counted at the
+#: next sweep, at most this long after)
+SWEEP = 0.5
 
 
 #: outputs waiting for the writer thread at most (:meth:`Flow.persist_soon`)
@@ -483,7 +491,14 @@ class Flow:
         with log_.lock:
             if log_.tally is None or log_.tally.specs != tuple(sorted(specs, key=lambda s: s.name)):
                 log_.tally, log_.last_at, log_.cursor, log_.recent = Tally(specs), None, None, Counter()
-            since = log_.cursor
+                log_.swept = None
+            sweep = (
+                log_.cursor is None
+                or log_.last_at is None
+                or log_.swept is None
+                or not (log_.swept <= now < log_.swept + SWEEP)
+            )
+            since = log_.cursor if sweep else log_.last_at
             if since is None:
                 since = None if window is None else now - window
             if key[0] == "task":
@@ -491,11 +506,14 @@ class Flow:
             else:
                 got = self.store.flow_events(agent=AgentName(key[1]), since=since)
             counted = log_.recent
+            again: Counter[HistoryEvent] = Counter()
             for ev in got:
-                if counted[ev] > 0:
-                    counted[ev] -= 1  # counted by an earlier read
+                if again[ev] < counted[ev]:
+                    again[ev] += 1  # counted by an earlier read
                     continue
                 log_.tally.add(ev)
+                if not sweep:
+                    counted[ev] += 1  # a read that returns it again will skip it
                 if log_.last_at is None or ev.at > log_.last_at:
                     log_.last_at = ev.at
             if log_.last_at is not None and log_.last_at > now:
@@ -505,8 +523,11 @@ class Flow:
                 now = self._moment(agent, min(log_.last_at, now + LATE))
             if log_.last_at is not None:
                 cursor = min(log_.last_at, now) - LATE
-                log_.cursor = cursor
-                log_.recent = Counter(ev for ev in got if ev.at >= cursor)
+                if sweep:
+                    # what a read from the new cursor returns again: every event of this read
+                    # from there (counted before or now); in between sweeps ``recent`` only grows
+                    log_.cursor, log_.swept = cursor, now
+                    log_.recent = Counter(ev for ev in got if ev.at >= cursor)
             return log_.tally.values(tool=tool, args=args, now=now, key=fp_key)
 
     def event(
