@@ -853,6 +853,7 @@ class Flow:
         record is left out when a later call of the same tool with the same arguments follows
         (held again, or approved and forwarded: then only the forwarded call)."""
         from proctor.errors import UnknownTask
+        from proctor.flow.trace import unkept_line
 
         task = self.store.get_task(TaskId(str(task_id)))
         if task is None:
@@ -860,10 +861,19 @@ class Flow:
         self.settle(1.0)  # what this process queued lands first
         calls: list[dict[str, Any]] = []
         tools: dict[str, ToolRecord | None] = {}
-        for rec in self.store.outputs(task.id):
+        stored = self.store.task_labels(task.id)
+        rows = self.store.outputs(task.id)
+        # outputs evicted (``flow.max_outputs``, which refused calls' arguments share), cut at
+        # ``flow.max_output_bytes`` or not unsealed: the trace says so, with the high-water mark
+        lost = stored.outputs > len(rows)
+        for rec in rows:
             env = self._unseal(str(task.id), rec.sealed)
             if env is None:
+                lost = True
                 continue
+            size = env.get("size")
+            if isinstance(size, int) and size > utf8_size(str(env.get("text") or "")):
+                lost = True
             if rec.tool not in tools:
                 tools[rec.tool] = self.store.get_tool(rec.tool)  # type: ignore[arg-type]
             line: dict[str, Any] = {
@@ -893,6 +903,7 @@ class Flow:
                 "allow": list(task.allow),
                 **({"resources": list(task.resources)} if task.resources else {}),
                 "requested_by": str(task.requested_by),
+                **({"unkept": unkept_line(stored)} if lost else {}),
                 "meta": {},
             }
         )
