@@ -93,10 +93,11 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def run_mcp_part(out: Console, ws: Workspace, owner: str, password: str) -> None:
+def run_mcp_part(out: Console, ws: Workspace, owner: str, password: str) -> bool:
     """The official MCP client over stdio, through `proctor gateway --stdio` (a child process, as a
     desktop client starts it) in front of the real `mcp-server-time`: a call allowed, one denied by
-    policy, one held until the owner approves it; then the audit records of the three."""
+    policy, one held until the owner approves it; then the audit records of the three. False when
+    the held call was never filed for approval (the demo then fails)."""
     import json
 
     import anyio
@@ -189,7 +190,8 @@ def run_mcp_part(out: Console, ws: Workspace, owner: str, password: str) -> None
         else:
             out.print(f"{call}[green]allowed[/]: {_short(str(value), 40)}", highlight=False)
     if "id" not in approved:
-        raise RuntimeError("the held call was never filed for approval")
+        out.print("[bold red]the held call was never filed for approval[/]")
+        return False
     out.print("\naudit records of these calls:")
     with Proctor.open(ws) as p:
         rows = p.audit_records.search(AuditQuery(after_seq=first_seq - 1, limit=100))
@@ -206,6 +208,7 @@ def run_mcp_part(out: Console, ws: Workspace, owner: str, password: str) -> None
             detail = str(body.get("status", ""))
         line = f"{r.seq:>4}  {what:<26} {r.tool or '':<22} {detail}"
         out.print(_short(line.rstrip(), 79), highlight=False)
+    return True
 
 
 def run_demo(out: Console, *, keep: Path | None = None, clock: Clock | None = None) -> int:
@@ -398,7 +401,8 @@ def run_demo(out: Console, *, keep: Path | None = None, clock: Clock | None = No
             )
             out.print(creds)
 
-        run_mcp_part(out, ws, str(fin.owner), password)
+        if not run_mcp_part(out, ws, str(fin.owner), password):
+            return 1
         with Proctor.open(ws, clock=clock) as p:
             report = p.verify_audit()
             db = ws.root / "proctor.db"
