@@ -172,6 +172,11 @@ class TaskOut(_Out):
 class TaskStartedOut(_Out):
     task: TaskOut
     token: str = Field(description="The task token, bound to the agent and the task.")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="`allow` patterns accepted although they match no known tool yet: they can only"
+        " match tools of an upstream that is not pinned, known once the gateway lists them.",
+    )
 
 
 class ToolLabelsOut(_Out):
@@ -785,7 +790,12 @@ def create_app(
         responses={**_ok(TaskStartedOut, 201), **_w(404)},
     )
     def start_task(body: TaskIn) -> dict[str, Any]:
-        """Start a task; the response carries the task token bound to the agent and the task."""
+        """Start a task; the response carries the task token bound to the agent and the task. An
+        `allow` pattern that matches no known tool (most often a typo) is refused as `no_such_tool`
+        with the closest known names, as `proctor task start` does (docs/adr/0027)."""
+        warnings = proctor.tools.known(workspace.root).check_allow(
+            list(dict.fromkeys(body.allow)), option="allow"
+        )
         started = proctor.tasks.start(
             agent=body.agent,
             purpose=body.purpose,
@@ -796,7 +806,7 @@ def create_app(
             max_calls=body.max_calls,
             params=body.params,
         )
-        return {"task": task_view(started.task), "token": started.token}
+        return {"task": task_view(started.task), "token": started.token, "warnings": warnings}
 
     @api.get(
         "/v1/tasks/{task_id}", tags=["tasks"], dependencies=[Admin], responses={**_ok(TaskOut), **_w(404)}
