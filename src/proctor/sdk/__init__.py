@@ -10,6 +10,15 @@ task and audit semantics. Framework adapters: :mod:`proctor.sdk.adapters`.
 """
 
 from proctor.errors import ApprovalPending, ProctorDenied
-from proctor.sdk.guard import Guard, GuardedTool, Verdict, denial_text, json_schema_of
+from proctor.sdk.guard import Guard, GuardedTool, Verdict, denial_text, exposed_name, json_schema_of
 
-__all__ = ["ApprovalPending", "Guard", "GuardedTool", "ProctorDenied", "Verdict", "denial_text", "json_schema_of"]
+__all__ = [
+    "ApprovalPending",
+    "Guard",
+    "GuardedTool",
+    "ProctorDenied",
+    "Verdict",
+    "denial_text",
+    "exposed_name",
+    "json_schema_of",
+]

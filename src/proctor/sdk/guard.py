@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from proctor.app import Proctor
 
-__all__ = ["Guard", "GuardedTool", "Verdict", "denial_text", "json_schema_of"]
+__all__ = ["Guard", "GuardedTool", "Verdict", "denial_text", "exposed_name", "json_schema_of"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,16 @@ class Verdict:
 def denial_text(exc: ProctorDenied | ApprovalPending) -> str:
     """The text a framework shows the model for a refused call (a tool error, not a crash)."""
     return exc.message
+
+
+def exposed_name(tool: str) -> str:
+    """The name a model sees for Proctor tool ``tool`` (``fs.read`` -> ``fs__read``): the function
+    names of model APIs allow no dots.
+
+    >>> exposed_name("payments.transfer")
+    'payments__transfer'
+    """
+    return tool.replace(".", "__")
 
 
 def json_schema_of(fn: Callable[..., Any]) -> dict[str, Any] | None:
@@ -502,6 +512,29 @@ class Guard:
 
         guarded.__proctor_tool__ = spec  # type: ignore[attr-defined]
         return guarded
+
+    def run(self, tool: str, args: Mapping[str, Any], fn: Callable[[], R]) -> R:
+        """Decide ``tool`` with ``args``, run ``fn()`` if allowed, report what it returned or
+        raised: for a callable whose arguments are a mapping already (a framework's tool object)."""
+        decision_id, sent = self.before(tool, args)
+        try:
+            result = fn()
+        except Exception as exc:
+            self.after_error(tool, decision_id, sent, exc)
+            raise
+        self.after(tool, decision_id, sent, result)
+        return result
+
+    async def arun(self, tool: str, args: Mapping[str, Any], fn: Callable[[], Awaitable[R]]) -> R:
+        """:meth:`run` for a coroutine; deciding and reporting happen off the event loop."""
+        decision_id, sent = await asyncio.to_thread(self.before, tool, args)
+        try:
+            result = await fn()
+        except Exception as exc:
+            await asyncio.to_thread(self.after_error, tool, decision_id, sent, exc)
+            raise
+        await asyncio.to_thread(self.after, tool, decision_id, sent, result)
+        return result
 
     # the stages of one call -----------------------------------------------------------------------
     def before(self, tool: str, args: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
