@@ -46,7 +46,10 @@ def make_world(sandbox: Sandbox) -> World:
     p.agents.add("eve", OWNER)
     p.accounts.add(OWNER, name="Owner", groups=[], password=PASSWORD, by="test")
     task = p.tasks.start(
-        agent="bot", purpose="read notes and pay a supplier", allow=["fs.*", "pay.*"], requested_by="req@acme.test"
+        agent="bot",
+        purpose="read notes and pay a supplier",
+        allow=["fs.*", "pay.*"],
+        requested_by="req@acme.test",
     )
     other = p.tasks.start(agent="eve", purpose="other", allow=["fs.*"], requested_by="req@acme.test")
     return World(sandbox, p, str(task.task.id), task.token, other.token, [])

@@ -10,21 +10,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.tools import StructuredTool
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode, tools_condition
 from tests.e2e.sdk_harness import World, audit_records, decide_held, make_world
 
 from proctor.sdk import Guard
+from proctor.sdk.adapters.langchain import guard_tool, tool
 from proctor.testing import temporary_workspace
-
-pytest.importorskip("langgraph")
-
-from langchain_core.language_models.chat_models import BaseChatModel  # noqa: E402
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage  # noqa: E402
-from langchain_core.outputs import ChatGeneration, ChatResult  # noqa: E402
-from langchain_core.tools import StructuredTool  # noqa: E402
-from langgraph.graph import END, START, MessagesState, StateGraph  # noqa: E402
-from langgraph.prebuilt import ToolNode, tools_condition  # noqa: E402
-
-from proctor.sdk.adapters.langchain import guard_tool, tool  # noqa: E402
 
 
 class ScriptedChat(BaseChatModel):
@@ -36,7 +32,9 @@ class ScriptedChat(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
         last = messages[-1]
         if isinstance(last, ToolMessage):
             msg = AIMessage(content=f"tool said ({last.status}): {last.content}")

@@ -11,24 +11,20 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from tests.e2e.sdk_harness import World, audit_records, decide_held, make_world
-
-from proctor.sdk import Guard
-from proctor.testing import temporary_workspace
-
-agents = pytest.importorskip("agents")
-
-from agents import Agent, ModelSettings, RunConfig, Runner  # noqa: E402
-from agents.items import ModelResponse  # noqa: E402
-from agents.models.interface import Model  # noqa: E402
-from agents.usage import Usage  # noqa: E402
-from openai.types.responses import (  # noqa: E402
+from agents import Agent, ModelSettings, RunConfig, Runner
+from agents.items import ModelResponse
+from agents.models.interface import Model
+from agents.usage import Usage
+from openai.types.responses import (
     ResponseFunctionToolCall,
     ResponseOutputMessage,
     ResponseOutputText,
 )
+from tests.e2e.sdk_harness import World, audit_records, decide_held, make_world
 
-from proctor.sdk.adapters.openai_agents import function_tool  # noqa: E402
+from proctor.sdk import Guard
+from proctor.sdk.adapters.openai_agents import function_tool
+from proctor.testing import temporary_workspace
 
 
 class ScriptedModel(Model):
@@ -38,13 +34,21 @@ class ScriptedModel(Model):
         self.tool, self.args = tool, args
         self.seen: list[str] = []
 
-    async def get_response(self, system_instructions: Any, input: Any, *args: Any, **kwargs: Any) -> ModelResponse:
+    async def get_response(
+        self, system_instructions: Any, input: Any, *args: Any, **kwargs: Any
+    ) -> ModelResponse:
         outputs = [
-            i for i in (input if isinstance(input, list) else []) if isinstance(i, dict) and i.get("type") == "function_call_output"
+            i
+            for i in (input if isinstance(input, list) else [])
+            if isinstance(i, dict) and i.get("type") == "function_call_output"
         ]
         if not outputs:
             call = ResponseFunctionToolCall(
-                type="function_call", call_id="call_1", name=self.tool, arguments=json.dumps(self.args), id="fc_1"
+                type="function_call",
+                call_id="call_1",
+                name=self.tool,
+                arguments=json.dumps(self.args),
+                id="fc_1",
             )
             return ModelResponse(output=[call], usage=Usage(), response_id=None)
         text = str(outputs[-1].get("output"))

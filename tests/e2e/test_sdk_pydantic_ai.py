@@ -8,18 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic_ai import Agent
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 from tests.e2e.sdk_harness import World, audit_records, decide_held, make_world
 
 from proctor.sdk import Guard
+from proctor.sdk.adapters.pydantic_ai import tool
 from proctor.testing import temporary_workspace
-
-pytest.importorskip("pydantic_ai")
-
-from pydantic_ai import Agent  # noqa: E402
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart  # noqa: E402
-from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
-
-from proctor.sdk.adapters.pydantic_ai import tool  # noqa: E402
 
 
 @pytest.fixture
@@ -94,7 +90,9 @@ def test_denied_tool_is_a_tool_failure_the_model_reads(world: World) -> None:
 def test_held_tool_waits_for_the_owner_then_runs(world: World) -> None:
     guard = Guard(world.p, agent="bot", task_token=world.task_token, hold_s=20)
     seen: list[str] = []
-    agent = _agent(world, guard, _script("pay__send", {"iban": "DE89370400440532013000", "amount": 120}, seen))
+    agent = _agent(
+        world, guard, _script("pay__send", {"iban": "DE89370400440532013000", "amount": 120}, seen)
+    )
     with decide_held(world.p, "approve") as decided:
         out = agent.run_sync("go").output
     assert decided() is not None
@@ -105,7 +103,9 @@ def test_held_tool_waits_for_the_owner_then_runs(world: World) -> None:
 def test_held_tool_still_pending_is_a_failure_naming_the_request(world: World) -> None:
     guard = Guard(world.p, agent="bot", task_token=world.task_token, hold_s=0)
     seen: list[str] = []
-    _agent(world, guard, _script("pay__send", {"iban": "DE89370400440532013000", "amount": 5}, seen)).run_sync("go")
+    _agent(
+        world, guard, _script("pay__send", {"iban": "DE89370400440532013000", "amount": 5}, seen)
+    ).run_sync("go")
     [req] = world.p.approvals.list(states=("pending",))
     assert f"/approvals/{req.id}" in seen[0]
     assert world.calls == []

@@ -164,7 +164,10 @@ def test_remote_held_call_approved_over_the_api_from_another_thread(served: Serv
     assert ran == [120]
     decisions = served.audit(kind="decision", task=task_id)
     assert [d["decision"] for d in decisions] == ["approval_required", "allow"]
-    assert served.audit(kind="call.output_reported", task=task_id)[0]["decision_id"] == decisions[1]["decision_id"]
+    assert (
+        served.audit(kind="call.output_reported", task=task_id)[0]["decision_id"]
+        == decisions[1]["decision_id"]
+    )
 
 
 def test_remote_held_call_denied_or_still_pending(served: Served) -> None:
@@ -203,7 +206,7 @@ def test_remote_tool_that_raises_is_recorded(served: Served) -> None:
 
 
 def test_remote_tricks_are_refused(served: Served) -> None:
-    svid, token, task_id = served.agent("bot", ["fs.*", "pay.*"])
+    svid, token, _ = served.agent("bot", ["fs.*", "pay.*"])
     eve_svid, eve_token, _ = served.agent("eve", ["fs.*"])
     ran: list[Any] = []
 

@@ -106,7 +106,7 @@ def json_schema_of(fn: Callable[..., Any]) -> dict[str, Any] | None:
             ann = hints.get(p.name, Any)
             fields[p.name] = (ann, ... if p.default is p.empty else p.default)
         model = pydantic.create_model(f"{fn.__name__}_args", **fields)
-        schema = model.model_json_schema()
+        schema: dict[str, Any] = model.model_json_schema()
         schema.pop("title", None)
         return schema
     except Exception as exc:  # a schema is a help to policies, never a reason not to guard
@@ -225,7 +225,10 @@ class _Local(_Backend):
         while True:
             req = self.p.approvals.get(approval_id)
             state = req.state
-            if state in (ApprovalState.PENDING, ApprovalState.APPROVED) and self.p.clock.now() >= req.expires_at:
+            if (
+                state in (ApprovalState.PENDING, ApprovalState.APPROVED)
+                and self.p.clock.now() >= req.expires_at
+            ):
                 state = ApprovalState.EXPIRED
             if state is not ApprovalState.PENDING or time.monotonic() >= deadline:
                 reason = req.reason if state is ApprovalState.DENIED else None
@@ -568,7 +571,9 @@ class Guard:
             return Verdict("deny", None, (exc.message,), (exc.code,))
         except Exception as exc:
             log.exception("deciding %s failed", tool)
-            return Verdict("deny", None, (f"error while deciding ({type(exc).__name__})",), ("internal_error",))
+            return Verdict(
+                "deny", None, (f"error while deciding ({type(exc).__name__})",), ("internal_error",)
+            )
 
     def _held(self, tool: str, args: Mapping[str, Any], verdict: Verdict) -> Verdict:
         """Wait for the person up to ``hold_s``; once approved, decide the identical call again (the
@@ -647,4 +652,3 @@ class Guard:
             # the call ran: its result is the caller's; the missing record is loud in the log
             log.error("the output of %s could not be reported: %s", decision_id, exc)
             raise
-

@@ -400,7 +400,10 @@ class OutputIn(_In):
 class ApprovalWaitIn(_In):
     task_token: str = Field(description="The task token of the held call's task.")
     timeout_s: float = Field(
-        default=0, ge=0, le=30, description="Wait up to this long (at most 30 s) while the request is pending."
+        default=0,
+        ge=0,
+        le=30,
+        description="Wait up to this long (at most 30 s) while the request is pending.",
     )
 
 
@@ -1207,8 +1210,7 @@ def create_app(
         await proctor.store_guard.run(own)
         req = await proctor.approvals.wait(approval_id, body.timeout_s, run=proctor.store_guard.run)
         public = (
-            proctor.settings.approval_public_url
-            or f"http://{proctor.settings.host}:{proctor.settings.port}"
+            proctor.settings.approval_public_url or f"http://{proctor.settings.host}:{proctor.settings.port}"
         ).rstrip("/")
         return JSONResponse(
             {
