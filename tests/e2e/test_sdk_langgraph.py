@@ -157,3 +157,72 @@ def test_an_existing_langchain_tool_is_guarded_as_it_is(world: World) -> None:
     statuses = [o["status"] for o in audit_records(world.p, kind="call.output_reported")]
     assert statuses == ["ok", "tool_error"]
     assert [d["decision"] for d in audit_records(world.p, kind="decision")] == ["allow", "deny", "allow"]
+
+
+def test_tools_loaded_from_a_real_mcp_server_are_guarded(world: World) -> None:
+    """The tools of a real MCP server (``mcp-server-time`` over stdio, listed with the MCP client),
+    made LangChain tools as ``langchain-mcp-adapters`` makes them (name, description, the server's
+    input schema; it cannot be installed next to mcp 2: ADR 0030), guarded with ``guard_tool``: the
+    task may get the time but not convert it."""
+    import sys
+    from pathlib import Path
+
+    from mcp import Client, StdioServerParameters
+
+    from proctor.config import tool_from_mapping
+
+    p = world.p
+    task = p.tasks.start(
+        agent="bot", purpose="time", allow=["time.get_current_time"], requested_by="r@acme.test"
+    )
+    guard = Guard(p, agent="bot", task_token=task.token)
+    server = StdioServerParameters(command=str(Path(sys.executable).parent / "mcp-server-time"), args=[])
+
+    async def main() -> tuple[list[BaseMessage], list[BaseMessage]]:
+        async with Client(server, mode="legacy", cache=None) as c:
+            listed = (await c.list_tools()).tools
+            tools = []
+            for t in listed:
+                p.tools.put(
+                    tool_from_mapping(
+                        {"name": f"time.{t.name}", "effect": "read", "input_schema": t.input_schema}, "t"
+                    ),
+                    by="test",
+                )
+
+                async def call(_name: str = t.name, **kwargs: Any) -> str:
+                    r = await c.call_tool(_name, kwargs)
+                    return "\n".join(getattr(x, "text", "") for x in r.content)
+
+                base = StructuredTool(
+                    name=t.name,
+                    description=t.description or t.name,
+                    args_schema=t.input_schema,
+                    coroutine=call,
+                )
+                tools.append(guard_tool(guard, base, name=f"time.{t.name}"))
+            ok = await _graph(
+                ScriptedChat(call={"name": "get_current_time", "args": {"timezone": "UTC"}}), tools
+            ).ainvoke({"messages": [("user", "time?")]})
+            no = await _graph(
+                ScriptedChat(
+                    call={
+                        "name": "convert_time",
+                        "args": {"source_timezone": "UTC", "time": "12:00", "target_timezone": "Asia/Tokyo"},
+                    }
+                ),
+                tools,
+            ).ainvoke({"messages": [("user", "convert")]})
+            return list(ok["messages"]), list(no["messages"])
+
+    ok, no = asyncio.run(main())
+    assert str(ok[-1].content).startswith("tool said (success): ")
+    assert '"timezone": "UTC"' in str(ok[-1].content)
+    assert str(no[-1].content).startswith("tool said (error): Proctor denied this call")
+    decisions = audit_records(p, kind="decision", task=str(task.task.id))
+    assert [(d["tool"], d["decision"], d["agent"]) for d in decisions] == [
+        ("time.get_current_time", "allow", "bot"),
+        ("time.convert_time", "deny", "bot"),
+    ]
+    [out] = audit_records(p, kind="call.output_reported", task=str(task.task.id))
+    assert (out["decision_id"], out["status"]) == (decisions[0]["decision_id"], "ok")
