@@ -195,12 +195,14 @@ def test_remote_held_call_denied_or_still_pending(served: Served) -> None:
 def test_remote_tool_that_raises_is_recorded(served: Served) -> None:
     svid, token, task_id = served.agent("bot", ["fs.*"])
 
-    @Guard(served.url, svid=svid, task_token=token).tool("fs.remove")
-    def remove(path: str) -> None:
-        raise PermissionError(path)
+    with Guard(served.url, svid=svid, task_token=token) as guard:
 
-    with pytest.raises(PermissionError):
-        remove("/etc/passwd")
+        @guard.tool("fs.remove")
+        def remove(path: str) -> None:
+            raise PermissionError(path)
+
+        with pytest.raises(PermissionError):
+            remove("/etc/passwd")
     [out] = served.audit(kind="call.output_reported", task=task_id)
     assert out["status"] == "tool_error"
 

@@ -264,6 +264,7 @@ class _Remote(_Backend):
 
         self.svid = svid
         self.task_token = task_token
+        self.owned = client is None
         self.http = client or httpx.Client(base_url=url.rstrip("/"), timeout=timeout_s + _WAIT_STEP_S)
 
     def _auth(self) -> dict[str, str]:
@@ -382,6 +383,17 @@ class Guard:
                 svid = svid()
             self._backend = _Local(target, agent, svid, task_token)
             self.proctor = target
+
+    def close(self) -> None:
+        """Close a remote guard's HTTP connections (one it was handed stays the caller's)."""
+        if isinstance(self._backend, _Remote) and self._backend.owned:
+            self._backend.http.close()
+
+    def __enter__(self) -> Guard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # the decorator ------------------------------------------------------------------------------
     @overload
