@@ -244,3 +244,25 @@ def test_guard_arguments_are_checked() -> None:
         guard = Guard(sandbox.proctor, agent="bot", task_token="x")
         with pytest.raises(Exception, match="tool name"):
             guard.tool("Not A Name")(lambda: None)
+
+
+def test_a_registered_tool_keeps_the_administrators_record(world: World) -> None:
+    """The decorator registers only a tool Proctor does not know: an agent's code cannot turn the
+    administrator's `write` into a `read`."""
+    from proctor.config import tool_from_mapping
+
+    world.p.tools.put(tool_from_mapping({"name": "fs.wipe", "effect": "write"}, "test"), by="admin")
+    guard = Guard(world.p, agent="bot", task_token=world.task_token)
+    guard.tool("fs.wipe", effect="read")(lambda path: None)
+    assert world.p.tools.get("fs.wipe").effect == "write"
+
+
+def test_a_suspended_agent_is_denied_mid_task(world: World) -> None:
+    guard = Guard(world.p, agent="bot", task_token=world.task_token)
+    t = tools(world, guard)
+    t["read"]("/a")
+    assert world.p.kill_agent("bot", reason="compromised")
+    with pytest.raises(ProctorDenied) as info:
+        t["read"]("/b")
+    assert info.value.errors == ("agent_suspended",)
+    assert world.calls == [("fs.read", {"path": "/a", "lines": 10})]
