@@ -358,6 +358,44 @@ class GrantInvalid(ApprovalError):
     http_status = 403
 
 
+class ProctorDenied(PolicyError):
+    """Raised by :mod:`proctor.sdk` before a guarded function runs: Proctor denied the call (the
+    decision, with its reasons, is in the audit log). ``decision_id``, ``reasons`` and ``errors``
+    (the deny's own codes, e.g. ``task_token_invalid``) say why."""
+
+    code = "call_denied"
+    http_status = 403
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        decision_id: str | None = None,
+        reasons: tuple[str, ...] = (),
+        errors: tuple[str, ...] = (),
+        approval_id: str | None = None,
+    ) -> None:
+        super().__init__(message, decision_id=decision_id, errors=list(errors))
+        self.decision_id = decision_id
+        self.reasons = reasons
+        self.errors = errors
+        self.approval_id = approval_id
+
+
+class ApprovalPending(ApprovalError):
+    """Raised by :mod:`proctor.sdk`: the call waits for a person's approval and was not run. The
+    identical call (same tool, same arguments) may be retried: it runs once approved."""
+
+    code = "approval_pending"
+    http_status = 409
+
+    def __init__(self, message: str, *, approval_id: str, url: str, decision_id: str | None = None) -> None:
+        super().__init__(message, approval_id=approval_id, url=url, decision_id=decision_id)
+        self.approval_id = approval_id
+        self.url = url
+        self.decision_id = decision_id
+
+
 class AuthError(ProctorError):
     """A person (an approver) could not be authenticated."""
 
@@ -383,6 +421,7 @@ __all__ = [
     "ApprovalCapReached",
     "ApprovalError",
     "ApprovalNotPending",
+    "ApprovalPending",
     "ApproverNotAllowed",
     "AttestationFailed",
     "AuditError",
@@ -409,6 +448,7 @@ __all__ = [
     "PolicyLoadError",
     "PolicyStale",
     "PortInUse",
+    "ProctorDenied",
     "ProctorError",
     "SecretDecryptFailed",
     "SecretKeyInvalid",

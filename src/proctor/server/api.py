@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from proctor.app import Proctor
-from proctor.approvals.model import Approver
+from proctor.approvals.model import ApprovalState, Approver
 from proctor.audit.export import parsed_body
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits
 from proctor.config import tool_from_mapping, tool_to_mapping
@@ -44,6 +44,7 @@ from proctor.errors import (
     SecretKeyInvalid,
     StoreError,
     TaskTokenInvalid,
+    UnknownApproval,
     UnknownDecision,
     ValidationError,
 )
@@ -396,6 +397,27 @@ class OutputIn(_In):
     task: str | None = Field(default=None, max_length=128, description="With the admin token: the task id.")
     decision_id: str | None = Field(default=None, max_length=128)
     args: dict[str, Any] | None = Field(default=None, description="The call's arguments (kept sealed).")
+    status: Literal["ok", "tool_error"] = Field(
+        default="ok", description="`tool_error` when the tool failed: `output` is then its error text."
+    )
+
+
+class ApprovalWaitIn(_In):
+    task_token: str = Field(description="The task token of the held call's task.")
+    timeout_s: float = Field(
+        default=0,
+        ge=0,
+        le=30,
+        description="Wait up to this long (at most 30 s) while the request is pending.",
+    )
+
+
+class ApprovalWaitOut(_Out):
+    approval_id: str
+    state: str = Field(description="`pending`, `approved`, `denied`, `expired` or `used`.")
+    decided_by: str | None = None
+    reason: str | None = Field(default=None, description="The person's reason (a denied request).")
+    url: str = Field(description="The request's page, where an approver decides it.")
 
 
 class DecideIn(_In):
@@ -984,6 +1006,7 @@ def create_app(
                 output=body.output,
                 decision_id=body.decision_id,
                 args=body.args,
+                status=body.status,
             )
 
     @api.post(
@@ -1042,6 +1065,7 @@ def create_app(
                 output=body.output,
                 decision_id=body.decision_id,
                 args=body.args,
+                status=body.status,
             )
         )
         return JSONResponse(labels.to_dict())
@@ -1155,6 +1179,58 @@ def create_app(
             raise AuthError(why)
         email, password = creds
         return proctor.accounts.authenticate(email, password, source=source)
+
+    @api.post(
+        "/v1/approvals/{approval_id}/wait",
+        tags=["approvals"],
+        responses={**_ok(ApprovalWaitOut), **_errors(*_ANY, 401, 403, 404)},
+    )
+    async def wait_approval(
+        request: Request,
+        approval_id: ApprovalPath,
+        body: ApprovalWaitIn,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_svid_scheme)],
+    ) -> JSONResponse:
+        """The agent's side of a call held for approval (an in-process caller, `proctor.sdk`): the
+        state of its own request, waiting up to `timeout_s` while it is pending. Authenticated as
+        `/v1/decide` (the agent's JWT-SVID with the task token of the call's task); a request of
+        another agent or task is unknown. Deciding is never done here: once `approved`, the agent
+        decides the identical call again and the pipeline redeems the grant (docs/adr/0030)."""
+        try:
+            agent_name = str(proctor.agents.verify_svid(_bearer(credentials) or "").agent)
+        except ProctorError as exc:
+            await proctor.refusals.record_async(
+                decide_refusals,
+                {"path": "/v1/approvals/wait", "code": exc.code},
+                request.client.host if request.client else None,
+            )
+            return _err(exc.code, exc.message, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+        def own() -> Any:
+            agent = proctor.agents.get(agent_name)
+            task_id = proctor.tasks.verify_token(body.task_token, agent)
+            try:
+                req = proctor.approvals.get(approval_id)
+            except UnknownApproval:
+                req = None
+            if req is None or req.agent != agent.name or req.task != task_id:
+                raise UnknownApproval(f"unknown approval request `{approval_id}` in this task")
+            return req
+
+        await proctor.store_guard.run(own)
+        req = await proctor.approvals.wait(approval_id, body.timeout_s, run=proctor.store_guard.run)
+        public = (
+            proctor.settings.approval_public_url or f"http://{proctor.settings.host}:{proctor.settings.port}"
+        ).rstrip("/")
+        return JSONResponse(
+            {
+                "approval_id": str(req.id),
+                "state": req.state.value,
+                "decided_by": req.decided_by,
+                "reason": req.reason if req.state is ApprovalState.DENIED else None,
+                "url": f"{public}/approvals/{req.id}",
+            }
+        )
 
     @api.post(
         "/v1/approvals/{approval_id}/approve",
