@@ -6,16 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.unit.test_flow_redteam4 import RATE, RATE_POLICY, _pay
 from tests.unit.test_flow_service import IBAN, _sandbox, _start
 
 from proctor.app import Proctor
 from proctor.clock import FrozenClock
+from proctor.flow.counters import evaluate
+from proctor.flow.service import SWEEP
 from proctor.pipeline import CallInput
 from proctor.testing import Sandbox
-from proctor.types import Verdict
+from proctor.types import AgentName, Verdict
 
 
 @pytest.fixture
@@ -79,3 +84,94 @@ def test_an_event_far_ahead_does_not_run_the_agent_s_clock_away(tmp_path: Path) 
             )
             allowed += d.verdict is Verdict.ALLOW
         assert allowed == 10
+
+
+# ---- incremental against a recomputation, with another process and clock moves --------------------
+
+MIXED = """\
+counters:
+  payments_today: {kind: count, match: {effects: [pay]}, scope: agent, window: 1d}
+  payments_minute: {kind: count, match: {effects: [pay]}, scope: agent, window: 1m}
+  payments_task: {kind: count, match: {effects: [pay]}}
+  spend_task: {kind: sum, arg: amount, match: {effects: [pay]}}
+  new_payee: {kind: first_time, arg: iban, match: {effects: [pay]}, scope: agent, window: 30s}
+"""
+#: one step: this process decides a payment (then records it when ``record``), the other process
+#: records one at its own clock (``skew`` from this process's clock, relative to the agent's time
+#: here, never more than 4 s behind it: the documented reach of a sweep is LATE = 5 s), or this
+#: process's clock moves (back too)
+moves = st.lists(
+    st.one_of(
+        st.tuples(st.just("pay"), st.sampled_from(["A", "B"]), st.integers(1, 3), st.booleans()),
+        st.tuples(
+            st.just("other"),
+            st.sampled_from(["A", "B"]),
+            st.integers(1, 3),
+            st.sampled_from([-4.0, -2.0, -0.5, -0.001, 0.0, 0.001, 1.0, 3.0, 4.9, 6.0, 3600.0]),
+        ),
+        st.tuples(
+            st.just("tick"),
+            st.sampled_from([0.0, 0.001, 0.01, 0.1, 0.3, 0.5, 0.6, 2.0, 7.0, 40.0, -0.2, -3.0]),
+        ),
+    ),
+    min_size=5,
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=moves)
+def test_incremental_history_equals_a_recomputation_with_another_process(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[Any]
+) -> None:
+    """This process decides payments of one agent while another process on the same store records
+    some (its clock behind or ahead, far ahead too), and this clock moves forward and back. Each
+    decision's history never counts an event twice (it is at most a recomputation over every stored
+    event at the time it decided at), and equals it exactly once a sweep has come since the other
+    process last stored an event (this process's own events: at once)."""
+    for sb in _sandbox(tmp_path_factory.mktemp("h"), counters=MIXED):
+        p = sb.proctor
+        (sb.workspace.policies_dir / "41-rate.cedar").write_text(RATE_POLICY, encoding="utf-8")
+        assert p.policies.reload()
+        task_id, _ = _start(p)
+        ag, task, pay = p.agents.get("bot"), p.tasks.get(task_id), p.tools.get("bank.pay")
+        flow = p.flow
+        specs, key = flow._counters(), flow.fingerprint_key()
+        clock = sb.clock.now()
+        top = clock  # the latest clock read by a decision
+        pending: float | None = None  # the other process stored an event: this clock then
+        with Proctor.open(sb.workspace, clock=FrozenClock(clock)) as other:
+            for step in steps:
+                if step[0] == "tick":
+                    clock += step[1]
+                    continue
+                args = {"iban": f"DE{step[1]}", "amount": step[2]}
+                if step[0] == "other":
+                    at = flow._moments.get("bot", clock) + step[3]
+                    other.flow.record_call("bot", task_id, pay, args, at)
+                    pending = clock
+                    continue
+                got = dict(flow.facts(ag, task, pay, args, clock).history_dict())
+                at = flow._moments["bot"]  # the agent's time this decision counted at
+                want = dict(
+                    evaluate(
+                        specs,
+                        p.store.flow_events(agent=AgentName("bot")),
+                        task_id=task_id,
+                        agent="bot",
+                        tool=pay,
+                        args=args,
+                        now=at,
+                        key=key,
+                    )
+                )
+                if pending is not None and clock >= top + SWEEP:
+                    pending = None  # this read swept
+                top = max(top, clock)
+                if pending is None:
+                    assert got == want, (step, got, want)
+                else:
+                    for name in ("payments_today", "payments_minute", "payments_task"):
+                        assert got[name] <= want[name], (name, got, want)
+                if step[3]:
+                    flow.record_call("bot", task_id, pay, args, clock)
