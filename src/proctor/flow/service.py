@@ -517,21 +517,21 @@ class Flow:
                 since, sweep = min(log_.last_at, log_.read_at), False
             if since is None:
                 since = None if window is None else now - window
-            if key[0] == "task":
-                got = self.store.flow_events(task_id=TaskId(key[1]), since=since)
-            else:
-                got = self.store.flow_events(agent=AgentName(key[1]), since=since)
-            counted = log_.recent
-            again: Counter[HistoryEvent] = Counter()
-            for ev in got:
-                if again[ev] < counted[ev]:
-                    again[ev] += 1  # counted by an earlier read
-                    continue
-                log_.tally.add(ev)
-                if not sweep:
-                    counted[ev] += 1  # a read that returns it again will skip it
-                if log_.last_at is None or ev.at > log_.last_at:
-                    log_.last_at = ev.at
+            task_id = TaskId(key[1]) if key[0] == "task" else None
+            who = AgentName(key[1]) if key[0] == "agent" else None
+            got = self.store.flow_events(task_id=task_id, agent=who, since=since)
+            self._count(log_, got, sweep)
+            if (
+                not sweep
+                and self.store.flow_event_count(task_id=task_id, agent=who, since=log_.cursor)
+                > log_.recent.total()
+            ):
+                # an event stored since the last read with a time before where it started (another
+                # process committed it late): sweep now, not at the next sweep (the count is one
+                # cheap query; a busy agent's decision still reads only what is new)
+                sweep = True
+                got = self.store.flow_events(task_id=task_id, agent=who, since=log_.cursor)
+                self._count(log_, got, sweep)
             if log_.last_at is not None and log_.last_at > now:
                 # an event stored (by another process, its clock ahead) at a later time than
                 # this decision's: it is earlier than this call all the same (up to LATE ahead
@@ -548,6 +548,23 @@ class Flow:
                     log_.recent = Counter(ev for ev in got if ev.at >= cursor)
             log_.read_at = now
             return log_.tally.values(tool=tool, args=args, now=now, key=fp_key)
+
+    @staticmethod
+    def _count(log_: _EventLog, got: list[HistoryEvent], sweep: bool) -> None:
+        """Count the events of one read into ``log_``: those counted by an earlier read (in
+        ``log_.recent``) once only."""
+        assert log_.tally is not None
+        counted = log_.recent
+        again: Counter[HistoryEvent] = Counter()
+        for ev in got:
+            if again[ev] < counted[ev]:
+                again[ev] += 1  # counted by an earlier read
+                continue
+            log_.tally.add(ev)
+            if not sweep:
+                counted[ev] += 1  # a read that returns it again will skip it
+            if log_.last_at is None or ev.at > log_.last_at:
+                log_.last_at = ev.at
 
     def event(
         self,
