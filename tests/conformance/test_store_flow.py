@@ -301,7 +301,7 @@ def test_flow_event_count_counts_what_flow_events_returns(store: SqlStore) -> No
         {"agent": AgentName("other"), "since": T0 + 5},
         {"agent": AgentName("nobody")},
     ):
-        assert store.flow_event_count(**kw) == len(store.flow_events(**kw)), kw  # type: ignore[arg-type]
+        assert store.flow_event_count(**kw) == len(store.flow_events(**kw)), kw
     assert store.flow_event_count(agent=AgentName("bot"), since=T0 + 20) == 3
 
 
