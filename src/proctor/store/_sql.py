@@ -749,9 +749,10 @@ class SqlStore(AccountsSql, abc.ABC):
                 ),
             )
 
-    def flow_events(
-        self, *, task_id: TaskId | None = None, agent: AgentName | None = None, since: float | None = None
-    ) -> list[HistoryEvent]:
+    @staticmethod
+    def _flow_where(
+        task_id: TaskId | None, agent: AgentName | None, since: float | None
+    ) -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
         for col, value in (("task_id", task_id), ("agent", agent)):
@@ -761,7 +762,21 @@ class SqlStore(AccountsSql, abc.ABC):
         if since is not None:
             where.append("at >= ?")
             params.append(float(since))
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return (f" WHERE {' AND '.join(where)}" if where else ""), params
+
+    def flow_event_count(
+        self, *, task_id: TaskId | None = None, agent: AgentName | None = None, since: float | None = None
+    ) -> int:
+        clause, params = self._flow_where(task_id, agent, since)
+        with self._read() as cur:
+            cur.execute(f"SELECT COUNT(*) FROM flow_events{clause}", params)
+            row = cur.fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def flow_events(
+        self, *, task_id: TaskId | None = None, agent: AgentName | None = None, since: float | None = None
+    ) -> list[HistoryEvent]:
+        clause, params = self._flow_where(task_id, agent, since)
         with self._read() as cur:
             cur.execute(
                 f"SELECT task_id, agent, tool, effect, at, vals FROM flow_events{clause} ORDER BY at, id",

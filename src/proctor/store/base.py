@@ -455,6 +455,13 @@ class Store(Protocol):
         in the order they were added)."""
         ...
 
+    def flow_event_count(
+        self, *, task_id: TaskId | None = None, agent: AgentName | None = None, since: float | None = None
+    ) -> int:
+        """How many events :meth:`flow_events` with the same arguments returns (a count: no rows
+        read out)."""
+        ...
+
     # join tokens --------------------------------------------------------------
     def add_join_token(self, token: JoinTokenRecord) -> None: ...
     def redeem_join_token(self, token_hash: str, now: float) -> JoinTokenRecord | None:
