@@ -148,7 +148,7 @@ def test_running_totals_and_counts_decide_as_without_a_cache() -> None:
     """History values (a decimal sum, a Long count) keyed by thresholds: the replay's decisions
     are those of a replay without any cache, call by call."""
     amounts = [40, 50, 60.5, 0.5, 10, 70]
-    lines = [*TOOLS, TASK]
+    lines: list[dict[str, Any]] = [*TOOLS, TASK]
     lines += [
         {"type": "call", "id": str(i), "tool": "billing.send_money", "args": pay(a), "at": i}
         for i, a in enumerate(amounts)
