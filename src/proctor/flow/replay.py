@@ -369,7 +369,7 @@ def _cedar_facts(facts: FlowFacts) -> FlowFacts:
 
 
 def _side(ps: PolicySet, cache: bool = True, entities: dict[tuple[Any, ...], Any] | None = None) -> _Side:
-    engine = PolicyEngine(ps, cache=cache, entities=entities, across_tasks=True)
+    engine = PolicyEngine(ps, cache=cache, entities=entities, across_tasks=True, by_thresholds=True)
     return _Side(engine, tuple(ps.counters))
 
 
