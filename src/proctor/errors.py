@@ -133,6 +133,12 @@ class UnknownTask(NotFound):
     code = "unknown_task"
 
 
+class UnknownTemplate(NotFound):
+    """No task template of that name (docs/adr/0029)."""
+
+    code = "unknown_template"
+
+
 class TaskError(ProctorError):
     code = "task_invalid"
     http_status = 403

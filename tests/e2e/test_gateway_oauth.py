@@ -77,3 +77,148 @@ def test_metadata_names_this_listener_as_the_authorization_server(gw: Gw) -> Non
         assert f'resource_metadata="{gw.base}/.well-known/oauth-protected-resource/mcp"' in r.headers[
             "www-authenticate"
         ]
+
+
+# the flow, driven over HTTP ------------------------------------------------------------------
+PW = "correct horse battery staple"
+REDIRECT = "http://127.0.0.1/callback"
+
+
+def setup_people(p: Proctor, *, ttl_s: float = 900.0) -> None:
+    """Ann owns agent `bot`; template `timekeeping` lets `bot` read the time."""
+    from proctor.tasks.templates import TaskTemplate
+
+    p.accounts.add("ann@acme.test", password=PW, by="test")
+    p.accounts.add("eve@acme.test", password=PW, by="test")
+    p.agents.add("bot", "ann@acme.test")
+    p.store.put_template(
+        TaskTemplate(
+            name="timekeeping",
+            purpose="tell the time",
+            allow=("time.get_current_time",),
+            resources=(),
+            ttl_s=ttl_s,
+            max_calls=None,
+            requested_by=None,
+            agents=("bot",),
+            params=(),
+            created_at=p.clock.now(),
+            created_by="test",
+        )
+    )
+
+
+def register(h: httpx.Client, gw: Gw, redirect: str = REDIRECT, name: str = "Test client") -> str:
+    r = h.post(f"{gw.base}/register", json={"redirect_uris": [redirect], "client_name": name})
+    assert r.status_code == 201, r.text
+    return str(r.json()["client_id"])
+
+
+def _field(html: str, name: str) -> str:
+    from tests.e2e.web_harness import form_value
+
+    return form_value(html, name)
+
+
+def auth_query(gw: Gw, client_id: str, verifier: str, **over: str) -> dict[str, str]:
+    from proctor.oauth.server import pkce_s256
+
+    q = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT.replace("127.0.0.1", "127.0.0.1:43210"),
+        "state": "st-1",
+        "code_challenge": pkce_s256(verifier),
+        "code_challenge_method": "S256",
+        "resource": gw.url,
+    }
+    q.update(over)
+    return {k: v for k, v in q.items() if v != ""}
+
+
+def consent(h: httpx.Client, gw: Gw, q: dict[str, str], email: str = "ann@acme.test") -> httpx.Response:
+    """Sign in on the authorization page and approve: the answer redirects to the client."""
+    r = h.get(f"{gw.base}/authorize", params=q)
+    assert r.status_code == 200, r.text
+    r = h.post(
+        f"{gw.base}/authorize/login",
+        data={**q, "login_csrf": _field(r.text, "login_csrf"), "email": email, "password": PW},
+    )
+    assert r.status_code == 303, r.text
+    r = h.get(gw.base + r.headers["location"])
+    assert r.status_code == 200, r.text
+    assert "timekeeping" in r.text and "Test client" in r.text
+    return h.post(
+        f"{gw.base}/authorize",
+        data={**q, "csrf": _field(r.text, "csrf"), "option": "timekeeping|bot", "action": "approve"},
+    )
+
+
+def code_of(r: httpx.Response) -> str:
+    from urllib.parse import parse_qs, urlsplit
+
+    assert r.status_code == 303, r.text
+    q = parse_qs(urlsplit(r.headers["location"]).query)
+    assert q["state"] == ["st-1"]
+    return q["code"][0]
+
+
+VERIFIER = "v" * 20 + "-._~" + "x" * 30
+
+
+def tokens(h: httpx.Client, gw: Gw, client_id: str, code: str, **over: str) -> httpx.Response:
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": client_id,
+        "redirect_uri": REDIRECT.replace("127.0.0.1", "127.0.0.1:43210"),
+        "code_verifier": VERIFIER,
+        "resource": gw.url,
+    }
+    data.update(over)
+    return h.post(f"{gw.base}/token", data={k: v for k, v in data.items() if v != ""})
+
+
+def mcp_list(h: httpx.Client, gw: Gw, access: str) -> httpx.Response:
+    return h.post(
+        gw.url,
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "x", "arguments": {}}},
+        headers={
+            "Authorization": f"Bearer {access}",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-11-25",
+        },
+    )
+
+
+def test_code_flow_tokens_rotation_and_reuse_revokes_the_grant(gw: Gw) -> None:
+    """Sign in, consent, exchange the code with PKCE: the access token opens the gateway as
+    agent `bot` on a task from the template, with Ann as requester; the refresh token rotates;
+    using the old one again revokes the grant (audited) and ends its task."""
+    setup_people(gw.p)
+    with httpx.Client(timeout=20) as h:
+        cid = register(h, gw)
+        code = code_of(consent(h, gw, auth_query(gw, cid, VERIFIER)))
+        r = tokens(h, gw, cid, code)
+        assert r.status_code == 200, r.text
+        assert r.headers["cache-control"] == "no-store"
+        t1 = r.json()
+        assert t1["token_type"] == "Bearer" and 0 < t1["expires_in"] <= 300
+        tasks = gw.p.tasks.list(agent="bot")
+        assert len(tasks) == 1 and tasks[0].requested_by == "ann@acme.test"
+        assert mcp_list(h, gw, t1["access_token"]).status_code == 200
+        r2 = h.post(f"{gw.base}/token", data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"], "client_id": cid})
+        assert r2.status_code == 200, r2.text
+        t2 = r2.json()
+        assert t2["refresh_token"] != t1["refresh_token"]
+        assert mcp_list(h, gw, t2["access_token"]).status_code == 200
+        reuse = h.post(f"{gw.base}/token", data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"], "client_id": cid})
+        assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
+        after = h.post(f"{gw.base}/token", data={"grant_type": "refresh_token", "refresh_token": t2["refresh_token"], "client_id": cid})
+        assert after.status_code == 400 and after.json()["error"] == "invalid_grant"
+        # the access token of the revoked grant no longer opens the gateway
+        assert mcp_list(h, gw, t2["access_token"]).status_code == 401
+    kinds = [r.kind for r in gw.p.audit_records.newest(500)]
+    assert "oauth.consented" in kinds and "oauth.token_refreshed" in kinds
+    assert "oauth.grant_revoked" in kinds
+    assert gw.p.tasks.list(agent="bot")[0].state.value == "cancelled"

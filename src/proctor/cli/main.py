@@ -32,6 +32,7 @@ from proctor.cli import (
     secrets,
     serve,
     tasks,
+    templates,
     tools,
     upstreams,
     users,
@@ -107,6 +108,7 @@ def build_app() -> typer.Typer:
     root.add_typer(approvals.approvals_app, name="approvals")
     root.add_typer(replay.trace_app, name="trace")
     introspection.register(root)
+    templates.register(root)
     return root
 
 

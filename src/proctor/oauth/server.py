@@ -395,7 +395,7 @@ class AuthorizationServer:
         owns and that is active."""
         out = []
         low = email.lower()
-        for tpl in self.store.list_templates():  # type: ignore[attr-defined]
+        for tpl in self.store.list_templates():
             for agent_name in tpl.agents:
                 agent = self.store.get_agent(AgentName(agent_name))
                 if agent is None or agent.status is not AgentStatus.ACTIVE or agent.owner.lower() != low:
@@ -459,8 +459,8 @@ class AuthorizationServer:
         return self.error_redirect(req, "access_denied", "the person denied the request")
 
     def _start(self, template: str, agent: str, email: str) -> TaskRecord:
-        started = self.proctor.tasks.start_from_template(  # type: ignore[attr-defined]
-            template, agent=agent, requested_by=email
+        started = self.proctor.tasks.start_from_template(
+            template, agent=agent, requested_by=email, via="oauth"
         )
         task: TaskRecord = started.task
         return task

@@ -49,6 +49,7 @@ __all__ = [
     "SecretRecord",
     "Store",
     "TaskRecord",
+    "TaskTemplate",
     "ToolPin",
     "ToolRecord",
     "UserRecord",
@@ -183,6 +184,42 @@ class TaskRecord:
     def is_live(self, now: float) -> bool:
         """Active and before its deadline: the deadline holds even if no sweeper has run."""
         return self.state is TaskState.ACTIVE and now < self.deadline
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTemplate:
+    """A named, stored task intent that a listed agent may start a task from (docs/adr/0029).
+    Checked by :mod:`proctor.tasks.templates`; re-exported there."""
+
+    name: str
+    purpose: str
+    allow: tuple[str, ...]
+    resources: tuple[str, ...]
+    ttl_s: float
+    max_calls: int | None
+    #: None: the person who starts (or consents to) the task becomes its requester
+    requested_by: str | None
+    #: the agents that may start a task from it (at least one)
+    agents: tuple[str, ...]
+    params: tuple[tuple[str, str], ...]
+    created_at: float
+    created_by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI and the HTTP API show."""
+        return {
+            "name": self.name,
+            "purpose": self.purpose,
+            "allow": list(self.allow),
+            "resources": list(self.resources),
+            "ttl_s": self.ttl_s,
+            "max_calls": self.max_calls,
+            "requested_by": self.requested_by,
+            "agents": list(self.agents),
+            "params": dict(self.params),
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -683,6 +720,20 @@ class Store(Protocol):
         ...
 
     def add_oauth_refresh(self, refresh: OAuthRefreshRecord) -> None: ...
+
+    # task templates (docs/adr/0029) ----------------------------------------------
+    def put_template(self, template: TaskTemplate) -> None:
+        """Store ``template``, replacing one of the same name."""
+        ...
+
+    def get_template(self, name: str) -> TaskTemplate | None: ...
+    def list_templates(self) -> list[TaskTemplate]:
+        """Every template, by name."""
+        ...
+
+    def delete_template(self, name: str) -> bool:
+        """Remove a template; False if there was none of that name."""
+        ...
 
     # approval webhooks ---------------------------------------------------------
     # One row per (approval request, configured webhook): see proctor.approvals.webhooks.

@@ -1,4 +1,4 @@
--- depends: 0008.flow
+-- depends: 0009.templates
 -- The gateway's OAuth authorization server (postgres). See docs/adr/0028-oauth-authorization-server.md.
 -- No token is stored as it is: authorization codes and refresh tokens are kept as their SHA-256.
 CREATE TABLE oauth_clients (
