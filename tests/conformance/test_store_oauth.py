@@ -29,7 +29,9 @@ def grant(gid: str = "og_1", **kw: object) -> OAuthGrantRecord:
 
 
 def code(ch: str = "c" * 64, gid: str = "og_1") -> OAuthCodeRecord:
-    return OAuthCodeRecord(ch, gid, "pc_x", "http://127.0.0.1/cb", "x" * 43, "http://127.0.0.1:9/mcp", T0, T0 + 60)
+    return OAuthCodeRecord(
+        ch, gid, "pc_x", "http://127.0.0.1/cb", "x" * 43, "http://127.0.0.1:9/mcp", T0, T0 + 60
+    )
 
 
 def test_clients_round_trip_and_a_refetched_document_replaces_its_record(store: SqlStore) -> None:
@@ -77,6 +79,11 @@ def test_refresh_rotation_reuse_expiry_and_revocation(store: SqlStore) -> None:
     assert store.revoke_oauth_grant("og_1", T0 + 5, "refresh_reused")
     assert not store.revoke_oauth_grant("og_1", T0 + 6, "again")
     g = store.get_oauth_grant("og_1")
-    assert g is not None and g.revoked_at == T0 + 5 and g.revoked_reason == "refresh_reused" and g.task_id == "t2"
+    assert (
+        g is not None
+        and g.revoked_at == T0 + 5
+        and g.revoked_reason == "refresh_reused"
+        and g.task_id == "t2"
+    )
     # revoking drops every refresh token of the grant
     assert store.rotate_oauth_refresh("r4" * 32, again, T0 + 7) == (None, "unknown")

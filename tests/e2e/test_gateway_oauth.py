@@ -74,9 +74,10 @@ def test_metadata_names_this_listener_as_the_authorization_server(gw: Gw) -> Non
         assert asm["code_challenge_methods_supported"] == ["S256"]
         r = h.post(gw.url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
         assert r.status_code == 401
-        assert f'resource_metadata="{gw.base}/.well-known/oauth-protected-resource/mcp"' in r.headers[
-            "www-authenticate"
-        ]
+        assert (
+            f'resource_metadata="{gw.base}/.well-known/oauth-protected-resource/mcp"'
+            in r.headers["www-authenticate"]
+        )
 
 
 # the flow, driven over HTTP ------------------------------------------------------------------
@@ -182,7 +183,16 @@ def tokens(h: httpx.Client, gw: Gw, client_id: str, code: str, **over: str) -> h
 def mcp_list(h: httpx.Client, gw: Gw, access: str) -> httpx.Response:
     return h.post(
         gw.url,
-        json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "x", "arguments": {}}},
+        json={
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        },
         headers={
             "Authorization": f"Bearer {access}",
             "Accept": "application/json, text/event-stream",
@@ -207,14 +217,23 @@ def test_code_flow_tokens_rotation_and_reuse_revokes_the_grant(gw: Gw) -> None:
         tasks = gw.p.tasks.list(agent="bot")
         assert len(tasks) == 1 and tasks[0].requested_by == "ann@acme.test"
         assert mcp_list(h, gw, t1["access_token"]).status_code == 200
-        r2 = h.post(f"{gw.base}/token", data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"], "client_id": cid})
+        r2 = h.post(
+            f"{gw.base}/token",
+            data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"], "client_id": cid},
+        )
         assert r2.status_code == 200, r2.text
         t2 = r2.json()
         assert t2["refresh_token"] != t1["refresh_token"]
         assert mcp_list(h, gw, t2["access_token"]).status_code == 200
-        reuse = h.post(f"{gw.base}/token", data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"], "client_id": cid})
+        reuse = h.post(
+            f"{gw.base}/token",
+            data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"], "client_id": cid},
+        )
         assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
-        after = h.post(f"{gw.base}/token", data={"grant_type": "refresh_token", "refresh_token": t2["refresh_token"], "client_id": cid})
+        after = h.post(
+            f"{gw.base}/token",
+            data={"grant_type": "refresh_token", "refresh_token": t2["refresh_token"], "client_id": cid},
+        )
         assert after.status_code == 400 and after.json()["error"] == "invalid_grant"
         # the access token of the revoked grant no longer opens the gateway
         assert mcp_list(h, gw, t2["access_token"]).status_code == 401

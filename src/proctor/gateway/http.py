@@ -37,6 +37,7 @@ from proctor.errors import (
     SessionNotOwned,
     StoreError,
     TaskTokenInvalid,
+    TokenInvalid,
 )
 from proctor.gateway import wire
 from proctor.gateway.calls import LEAN, Caller, denial_text
@@ -308,7 +309,11 @@ class GatewayAuth:
         """The caller, on a fresh snapshot that also holds their task (what the call reads next)."""
         snap = self.proctor.state.snapshot()
         caller = self._caller(headers, snap)
-        self.proctor.state.task(caller.task_id, snap)
+        task = self.proctor.state.task(caller.task_id, snap)
+        if caller.svid is None and (task is None or not task.is_live(self.proctor.clock.now())):
+            # an OAuth access token (docs/adr/0028) whose task has ended (its grant revoked, or
+            # ended by hand): refused at the door, so the client refreshes or authorizes again
+            raise TokenInvalid("the task this access token names has ended: refresh the token")
         return caller, snap
 
     def _capture_session(self, msg: dict[str, Any], send: Send, caller: Caller) -> Send:

@@ -122,6 +122,12 @@ class OAuthEndpoints:
             body = {"error": exc.error, "error_description": exc.message}
             await _answer(send, status, _json(body), "application/json", {"cache-control": "no-store"})
             return exc
+        except ProctorError as exc:
+            # anything else refused while deciding is a refusal too (fail closed)
+            error = "invalid_request" if exc.http_status < 500 else "server_error"
+            body = {"error": error, "error_description": exc.message}
+            await _answer(send, min(exc.http_status, 503), _json(body), "application/json")
+            return exc
 
     # pages --------------------------------------------------------------------------------------
     def _session_token(self, scope: Scope) -> str:

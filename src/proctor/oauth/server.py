@@ -270,7 +270,7 @@ class AuthorizationServer:
         self.store.add_oauth_client(rec)
         self.audit.append(
             "oauth.client_registered",
-            {"client_id": rec.client_id, "name": name, "redirect_uris": list(checked), "kind": "dcr"},
+            {"client_id": rec.client_id, "name": name, "redirect_uris": list(checked), "registration": "dcr"},
         )
         return {
             "client_id": rec.client_id,
