@@ -59,7 +59,9 @@ def test_a_code_is_first_used_once_even_when_two_use_it_at_once(store: SqlStore,
         t.join()
     assert sorted(results) == [False, False, False, True]
     rec, first = store.use_oauth_code("c" * 64, T0 + 2)
-    assert rec is not None and rec.used_at == T0 + 1 and not first
+    assert rec is not None
+    assert rec.used_at == T0 + 1
+    assert not first
     assert store.use_oauth_code("d" * 64, T0) == (None, False)
 
 
@@ -79,11 +81,9 @@ def test_refresh_rotation_reuse_expiry_and_revocation(store: SqlStore) -> None:
     assert store.revoke_oauth_grant("og_1", T0 + 5, "refresh_reused")
     assert not store.revoke_oauth_grant("og_1", T0 + 6, "again")
     g = store.get_oauth_grant("og_1")
-    assert (
-        g is not None
-        and g.revoked_at == T0 + 5
-        and g.revoked_reason == "refresh_reused"
-        and g.task_id == "t2"
-    )
+    assert g is not None
+    assert g.revoked_at == T0 + 5
+    assert g.revoked_reason == "refresh_reused"
+    assert g.task_id == "t2"
     # revoking drops every refresh token of the grant
     assert store.rotate_oauth_refresh("r4" * 32, again, T0 + 7) == (None, "unknown")

@@ -148,7 +148,8 @@ def consent(h: httpx.Client, gw: Gw, q: dict[str, str], email: str = "ann@acme.t
     assert r.status_code == 303, r.text
     r = h.get(gw.base + r.headers["location"])
     assert r.status_code == 200, r.text
-    assert "timekeeping" in r.text and "Test client" in r.text
+    assert "timekeeping" in r.text
+    assert "Test client" in r.text
     return h.post(
         f"{gw.base}/authorize",
         data={**q, "csrf": _field(r.text, "csrf"), "option": "timekeeping|bot", "action": "approve"},
@@ -213,9 +214,11 @@ def test_code_flow_tokens_rotation_and_reuse_revokes_the_grant(gw: Gw) -> None:
         assert r.status_code == 200, r.text
         assert r.headers["cache-control"] == "no-store"
         t1 = r.json()
-        assert t1["token_type"] == "Bearer" and 0 < t1["expires_in"] <= 300
+        assert t1["token_type"] == "Bearer"
+        assert 0 < t1["expires_in"] <= 300
         tasks = gw.p.tasks.list(agent="bot")
-        assert len(tasks) == 1 and tasks[0].requested_by == "ann@acme.test"
+        assert len(tasks) == 1
+        assert tasks[0].requested_by == "ann@acme.test"
         assert mcp_list(h, gw, t1["access_token"]).status_code == 200
         r2 = h.post(
             f"{gw.base}/token",
@@ -229,15 +232,18 @@ def test_code_flow_tokens_rotation_and_reuse_revokes_the_grant(gw: Gw) -> None:
             f"{gw.base}/token",
             data={"grant_type": "refresh_token", "refresh_token": t1["refresh_token"], "client_id": cid},
         )
-        assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
+        assert reuse.status_code == 400
+        assert reuse.json()["error"] == "invalid_grant"
         after = h.post(
             f"{gw.base}/token",
             data={"grant_type": "refresh_token", "refresh_token": t2["refresh_token"], "client_id": cid},
         )
-        assert after.status_code == 400 and after.json()["error"] == "invalid_grant"
+        assert after.status_code == 400
+        assert after.json()["error"] == "invalid_grant"
         # the access token of the revoked grant no longer opens the gateway
         assert mcp_list(h, gw, t2["access_token"]).status_code == 401
     kinds = [r.kind for r in gw.p.audit_records.newest(500)]
-    assert "oauth.consented" in kinds and "oauth.token_refreshed" in kinds
+    assert "oauth.consented" in kinds
+    assert "oauth.token_refreshed" in kinds
     assert "oauth.grant_revoked" in kinds
     assert gw.p.tasks.list(agent="bot")[0].state.value == "cancelled"
