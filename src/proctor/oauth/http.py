@@ -119,14 +119,14 @@ class OAuthEndpoints:
             return None
         except OAuthRefused as exc:
             status = exc.status if exc.error != "invalid_client" else 401
-            body = {"error": exc.error, "error_description": exc.message}
-            await _answer(send, status, _json(body), "application/json", {"cache-control": "no-store"})
+            err = {"error": exc.error, "error_description": exc.message}
+            await _answer(send, status, _json(err), "application/json", {"cache-control": "no-store"})
             return exc
         except ProctorError as exc:
             # anything else refused while deciding is a refusal too (fail closed)
             error = "invalid_request" if exc.http_status < 500 else "server_error"
-            body = {"error": error, "error_description": exc.message}
-            await _answer(send, min(exc.http_status, 503), _json(body), "application/json")
+            err = {"error": error, "error_description": exc.message}
+            await _answer(send, min(exc.http_status, 503), _json(err), "application/json")
             return exc
 
     # pages --------------------------------------------------------------------------------------

@@ -126,17 +126,23 @@ def redirect_matches(registered: tuple[str, ...], uri: str) -> bool:
         return True
     if not _is_loopback_redirect(uri):
         return False
-    parts = urlsplit(uri)
-    if parts.port is None and parts.netloc.endswith(":"):
+    bare = _portless(uri)
+    if bare is None:
         return False
-    bare = parts._replace(netloc=parts.hostname if parts.hostname != "::1" else "[::1]").geturl()
-    for reg in registered:
-        if not _is_loopback_redirect(reg):
-            continue
-        rp = urlsplit(reg)
-        reg_bare = rp._replace(netloc=rp.hostname if rp.hostname != "::1" else "[::1]").geturl()
-        if reg_bare == bare:
-            return True
+    return any(_is_loopback_redirect(reg) and _portless(reg) == bare for reg in registered)
+
+
+def _portless(uri: str) -> str | None:
+    """``uri`` without its port; None when its port is not a number."""
+    parts = urlsplit(uri)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return None
+    if parts.netloc.endswith(":"):
+        return None
+    host = parts.hostname or ""
+    return parts._replace(netloc="[::1]" if host == "::1" else host).geturl()
     return False
 
 
