@@ -65,9 +65,9 @@ def test_metadata_names_this_listener_as_the_authorization_server(gw: Gw) -> Non
     there with S256 only; a 401 points at the protected-resource metadata."""
     with httpx.Client(timeout=10) as h:
         prm = h.get(f"{gw.base}/.well-known/oauth-protected-resource/mcp").json()
-        assert prm["authorization_servers"] == [gw.base]
+        assert prm["authorization_servers"] == [gw.base + "/"]
         asm = h.get(f"{gw.base}/.well-known/oauth-authorization-server").json()
-        assert asm["issuer"] == gw.base
+        assert asm["issuer"] == gw.base + "/"
         assert asm["authorization_endpoint"] == f"{gw.base}/authorize"
         assert asm["token_endpoint"] == f"{gw.base}/token"
         assert asm["registration_endpoint"] == f"{gw.base}/register"
@@ -247,3 +247,208 @@ def test_code_flow_tokens_rotation_and_reuse_revokes_the_grant(gw: Gw) -> None:
     assert "oauth.token_refreshed" in kinds
     assert "oauth.grant_revoked" in kinds
     assert gw.p.tasks.list(agent="bot")[0].state.value == "cancelled"
+
+
+# the official MCP client, with a person in Chromium ------------------------------------------
+@dataclass
+class Browser:
+    """Drives the person's part: sign in and approve in Chromium; the client's redirect is caught
+    before it leaves the browser (nothing listens at the client's callback)."""
+
+    base: str
+    email: str = "ann@acme.test"
+    visits: int = 0
+    refuse_after: int = 1
+    redirected: str = ""
+
+    def run(self, url: str) -> str:
+        import re
+
+        from tests.e2e.web_harness import browser_page
+
+        assert url.startswith(self.base + "/authorize?")
+        with browser_page() as page:
+            caught: list[str] = []
+
+            def catch(route: object) -> None:
+                from playwright.sync_api import Route
+
+                assert isinstance(route, Route)
+                caught.append(route.request.url)
+                route.fulfill(status=200, body="done")
+
+            page.route(re.compile(r"^http://127\.0\.0\.1:43210/"), catch)
+            page.goto(url)
+            page.fill("input[name=email]", self.email)
+            page.fill("input[name=password]", PW)
+            page.click("button[type=submit]")
+            page.wait_for_selector("button[value=approve]")
+            text = page.inner_text("main")
+            assert "Connect Test client?" in text
+            assert "http://127.0.0.1:43210/callback" in text
+            assert "timekeeping" in text
+            assert "bot" in text
+            page.click("button[value=approve]")
+            page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:43210/callback\?"))
+            assert caught
+            return caught[0]
+
+
+def _mcp_client(gw: Gw, person: Browser, store: dict[str, object]) -> object:
+    import anyio
+    import httpx2
+    from mcp import Client
+    from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+    class Storage:
+        async def get_tokens(self) -> OAuthToken | None:
+            return store.get("tokens")  # type: ignore[return-value]
+
+        async def set_tokens(self, tokens: OAuthToken) -> None:
+            store.setdefault("history", []).append(tokens)  # type: ignore[union-attr]
+            store["tokens"] = tokens
+
+        async def get_client_info(self) -> OAuthClientInformationFull | None:
+            return store.get("client")  # type: ignore[return-value]
+
+        async def set_client_info(self, info: OAuthClientInformationFull) -> None:
+            store["client"] = info
+
+    async def redirect(url: str) -> None:
+        person.visits += 1
+        if person.visits > person.refuse_after:
+            raise RuntimeError("the person is not asked twice in this test")
+        person.redirected = await anyio.to_thread.run_sync(person.run, url)
+
+    async def callback() -> AuthorizationCodeResult:
+        from urllib.parse import parse_qs, urlsplit
+
+        q = parse_qs(urlsplit(person.redirected).query)
+        return AuthorizationCodeResult(code=q["code"][0], state=q["state"][0], iss=q["iss"][0])
+
+    provider = OAuthClientProvider(
+        gw.url,
+        OAuthClientMetadata(
+            redirect_uris=["http://127.0.0.1:43210/callback"],
+            client_name="Test client",
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"],
+            token_endpoint_auth_method="none",
+        ),
+        Storage(),
+        redirect_handler=redirect,
+        callback_handler=callback,
+    )
+    transport = streamable_http_client(gw.url, http_client=httpx2.AsyncClient(auth=provider, timeout=30))
+    return Client(transport, cache=None, mode="legacy")
+
+
+def _sent_back_to_a_person(run: object) -> None:
+    """``run`` (an async function) fails because the client was refused and went back to
+    authorization, where this test's person is not asked a second time."""
+    import anyio
+
+    def messages(exc: BaseException) -> list[str]:
+        if isinstance(exc, BaseExceptionGroup):
+            return [m for e in exc.exceptions for m in messages(e)]
+        return [str(exc)]
+
+    with pytest.raises(BaseException) as info:  # noqa: PT011 - the client's task group wraps it
+        anyio.run(run)  # type: ignore[arg-type]
+    assert any("not asked twice" in m for m in messages(info.value)), messages(info.value)
+
+
+@pytest.fixture
+def short_gw(tmp_path: Path) -> Iterator[Gw]:
+    """A gateway whose access tokens live 2 s."""
+    ws = _workspace(tmp_path, "gateway: {oauth_access_ttl: 2s}\n")
+    p = Proctor.open(ws)
+    port = free_port()
+    gateway = GatewayThread.start(p, load_upstreams(ws.root), port)
+    try:
+        yield Gw(gateway.url, f"http://127.0.0.1:{port}", p, gateway)
+    finally:
+        gateway.stop()
+        p.close()
+
+
+def test_official_client_authorizes_in_a_browser_refreshes_and_is_cut_off_by_reuse(short_gw: Gw) -> None:
+    """The official MCP client finds the authorization server from the gateway's 401, registers,
+    sends Ann to Chromium to sign in and approve, calls a tool, keeps calling past its access
+    token's lifetime through refresh, and is refused once its old refresh token is replayed."""
+    import anyio
+
+    gw = short_gw
+    setup_people(gw.p)
+    person = Browser(gw.base)
+    store: dict[str, object] = {}
+
+    async def main() -> None:
+        async with _mcp_client(gw, person, store) as c:  # type: ignore[attr-defined]
+            first = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
+            assert not first.is_error, first.content
+            await anyio.sleep(2.5)  # past the access token's lifetime
+            second = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
+            assert not second.is_error, second.content
+            history = store["history"]
+            assert isinstance(history, list)
+            assert len(history) >= 2  # refreshed, not authorized again
+
+    async def again() -> None:
+        async with _mcp_client(gw, person, store) as c:  # type: ignore[attr-defined]
+            await c.call_tool("time__get_current_time", {"timezone": "UTC"})
+
+    anyio.run(main)
+    assert person.visits == 1
+    history = store["history"]
+    assert isinstance(history, list)
+    with httpx.Client(timeout=10) as h:  # someone replays the first refresh token
+        r = h.post(
+            f"{gw.base}/token",
+            data={"grant_type": "refresh_token", "refresh_token": history[0].refresh_token},
+        )
+        assert r.json()["error"] == "invalid_grant"
+    # the same client, its tokens as it kept them: refused, and sent back to a person
+    _sent_back_to_a_person(again)
+    assert person.visits == 2
+    kinds = [r.kind for r in gw.p.audit_records.newest(500)]
+    assert "oauth.token_refreshed" in kinds
+    assert "oauth.grant_revoked" in kinds
+
+
+def test_official_client_is_refused_once_its_agent_is_suspended(short_gw: Gw) -> None:
+    """After consent and a call, suspending the agent cuts the client off: its next call and its
+    refresh are refused."""
+    import anyio
+
+    from proctor.types import AgentStatus
+
+    gw = short_gw
+    setup_people(gw.p)
+    person = Browser(gw.base)
+    store: dict[str, object] = {}
+
+    async def main() -> None:
+        async with _mcp_client(gw, person, store) as c:  # type: ignore[attr-defined]
+            ok = await c.call_tool("time__get_current_time", {"timezone": "UTC"})
+            assert not ok.is_error, ok.content
+
+    async def again() -> None:
+        async with _mcp_client(gw, person, store) as c:  # type: ignore[attr-defined]
+            await c.call_tool("time__get_current_time", {"timezone": "UTC"})
+
+    anyio.run(main)
+    assert person.visits == 1
+    gw.p.agents.set_status("bot", AgentStatus.SUSPENDED, by="test")
+    _sent_back_to_a_person(again)
+    assert person.visits == 2
+    tokens = store["tokens"]
+    with httpx.Client(timeout=10) as h:
+        r = h.post(
+            f"{gw.base}/token",
+            data={"grant_type": "refresh_token", "refresh_token": tokens.refresh_token},  # type: ignore[attr-defined]
+        )
+        assert r.status_code == 400
+        assert "suspended" in r.json()["error_description"]

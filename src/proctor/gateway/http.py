@@ -583,10 +583,15 @@ class GatewayAuth:
             raise IdentityError(f"unknown agent `{access.agent}`")
         if agent.status is not AgentStatus.ACTIVE:
             raise AgentSuspended(f"agent `{agent.name}` is suspended")
+        task = self.proctor.state.task(access.task_id, snap)
+        if task is None or task.agent != agent.name or not task.is_live(now):
+            raise TokenInvalid("the task this access token names has ended: refresh the token")
+        # a task token as `task start` gives one, for the pipeline's own checks; it never leaves
+        # this process (the caller it is cached with lives no longer than the access token)
         task_token = self.proctor.tasks.keys.sign_claims(
             {"sub": str(agent.spiffe_id), "aud": [TASK_AUDIENCE], "task": str(access.task_id)},
             now,
-            max(1.0, access.exp - now),
+            max(1.0, task.deadline - now),
         )
         caller = Caller(
             agent=AgentName(agent.name),

@@ -215,7 +215,11 @@ class AuthorizationServer:
         self.clock = proctor.clock
         self.audit = proctor.audit
         settings = proctor.settings
-        self.issuer = issuer.rstrip("/")
+        #: where the endpoints are (the gateway's origin) and the issuer identifier: that origin
+        #: with its root path, as clients render it (``https://host/``), compared as a string
+        #: (RFC 8414 §3.3, RFC 9207)
+        self.base = issuer.rstrip("/")
+        self.issuer = self.base + "/"
         self.resource = resource
         self.access_ttl_s = settings.oauth_access_ttl_s
         self.refresh_ttl_s = settings.oauth_refresh_ttl_s
@@ -231,9 +235,9 @@ class AuthorizationServer:
         """RFC 8414 authorization server metadata."""
         return {
             "issuer": self.issuer,
-            "authorization_endpoint": f"{self.issuer}/authorize",
-            "token_endpoint": f"{self.issuer}/token",
-            "registration_endpoint": f"{self.issuer}/register",
+            "authorization_endpoint": f"{self.base}/authorize",
+            "token_endpoint": f"{self.base}/token",
+            "registration_endpoint": f"{self.base}/register",
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
