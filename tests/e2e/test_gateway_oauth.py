@@ -301,13 +301,16 @@ def _mcp_client(gw: Gw, person: Browser, store: dict[str, object]) -> object:
     from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
     from mcp.client.streamable_http import streamable_http_client
     from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+    from pydantic import AnyUrl
 
     class Storage:
         async def get_tokens(self) -> OAuthToken | None:
             return store.get("tokens")  # type: ignore[return-value]
 
         async def set_tokens(self, tokens: OAuthToken) -> None:
-            store.setdefault("history", []).append(tokens)  # type: ignore[union-attr]
+            history = store.setdefault("history", [])
+            assert isinstance(history, list)
+            history.append(tokens)
             store["tokens"] = tokens
 
         async def get_client_info(self) -> OAuthClientInformationFull | None:
@@ -331,7 +334,7 @@ def _mcp_client(gw: Gw, person: Browser, store: dict[str, object]) -> object:
     provider = OAuthClientProvider(
         gw.url,
         OAuthClientMetadata(
-            redirect_uris=["http://127.0.0.1:43210/callback"],
+            redirect_uris=[AnyUrl("http://127.0.0.1:43210/callback")],
             client_name="Test client",
             grant_types=["authorization_code", "refresh_token"],
             response_types=["code"],

@@ -125,7 +125,7 @@ def test_redirect_uris_match_exactly_but_for_a_loopback_port() -> None:
 
 
 def test_registration_refuses_bad_redirects_and_confidential_clients(srv: AuthorizationServer) -> None:
-    for body in (
+    bodies: tuple[object, ...] = (
         {"redirect_uris": ["http://evil.example/cb"]},
         {"redirect_uris": ["javascript:alert(1)"]},
         {"redirect_uris": ["https://a.example/cb#frag"]},
@@ -135,7 +135,8 @@ def test_registration_refuses_bad_redirects_and_confidential_clients(srv: Author
         {"redirect_uris": [REDIRECT], "grant_types": ["client_credentials"]},
         ["not", "an", "object"],
         None,
-    ):
+    )
+    for body in bodies:
         with pytest.raises(OAuthRefused):
             srv.register(body)
 
