@@ -455,3 +455,134 @@ def test_official_client_is_refused_once_its_agent_is_suspended(short_gw: Gw) ->
         )
         assert r.status_code == 400
         assert "suspended" in r.json()["error_description"]
+
+
+def test_malformed_oversized_and_forged_requests_are_refused(gw: Gw) -> None:
+    """The endpoints refuse what is not a well-formed request, and the gateway refuses a forged
+    or foreign access token, each with a 4xx and nothing granted."""
+    setup_people(gw.p)
+    with httpx.Client(timeout=20) as h:
+        cid = register(h, gw)
+        assert h.post(f"{gw.base}/register", content=b"{not json").status_code == 400
+        assert (
+            h.post(f"{gw.base}/register", json={"redirect_uris": ["http://evil.example/cb"]}).status_code
+            == 400
+        )
+        r = h.post(f"{gw.base}/token", json={"grant_type": "authorization_code"})
+        assert r.status_code == 400
+        assert r.json()["error"] == "invalid_request"
+        r = h.post(
+            f"{gw.base}/token",
+            content=b"grant_type=refresh_token&grant_type=authorization_code",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code == 400
+        r = h.post(f"{gw.base}/token", data={"grant_type": "password", "username": "a", "password": "b"})
+        assert r.json()["error"] == "unsupported_grant_type"
+        r = h.post(
+            f"{gw.base}/token",
+            content=b"a=" + b"x" * (70 * 1024),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code == 413
+        r = h.post(f"{gw.base}/token", data={"grant_type": "refresh_token", "refresh_token": "x" * 3000})
+        assert r.status_code == 400
+        # an unknown client is told on the page, not redirected
+        r = h.get(f"{gw.base}/authorize", params=auth_query(gw, "pc_nobody", VERIFIER))
+        assert r.status_code == 400
+        assert "location" not in r.headers
+        # a wrong resource goes back to the client
+        r = h.get(
+            f"{gw.base}/authorize", params=auth_query(gw, cid, VERIFIER, resource="http://127.0.0.1:1/mcp")
+        )
+        assert r.status_code == 303
+        assert "error=invalid_target" in r.headers["location"]
+        # a consent without the session's CSRF token is refused
+        q = auth_query(gw, cid, VERIFIER)
+        page = h.get(f"{gw.base}/authorize", params=q)
+        r = h.post(
+            f"{gw.base}/authorize/login",
+            data={
+                **q,
+                "login_csrf": _field(page.text, "login_csrf"),
+                "email": "ann@acme.test",
+                "password": PW,
+            },
+        )
+        assert r.status_code == 303
+        r = h.post(
+            f"{gw.base}/authorize",
+            data={**q, "csrf": "0" * 64, "option": "timekeeping|bot", "action": "approve"},
+        )
+        assert r.status_code == 403
+        # Deny sends the client an access_denied
+        page = h.get(f"{gw.base}/authorize", params=q)
+        r = h.post(f"{gw.base}/authorize", data={**q, "csrf": _field(page.text, "csrf"), "action": "deny"})
+        assert r.status_code == 303
+        assert "error=access_denied" in r.headers["location"]
+        assert gw.p.tasks.list(agent="bot") == []
+        # a forged access token and an access token-shaped SVID are refused at the door
+        page = h.get(f"{gw.base}/authorize", params=q)  # signed in already: the consent page
+        approved = h.post(
+            f"{gw.base}/authorize",
+            data={**q, "csrf": _field(page.text, "csrf"), "option": "timekeeping|bot", "action": "approve"},
+        )
+        access = tokens(h, gw, cid, code_of(approved)).json()["access_token"]
+        head, body, sig = access.split(".")
+        assert mcp_list(h, gw, f"{head}.{body}.{sig[::-1]}").status_code == 401
+        assert mcp_list(h, gw, access).status_code == 200
+    kinds = [r.kind for r in gw.p.audit_records.newest(500)]
+    assert "approver.csrf_refused" in kinds
+    assert "oauth.consent_denied" in kinds
+
+
+def test_a_client_id_metadata_document_over_loopback_with_the_dev_setting(tmp_path: Path) -> None:
+    """With `gateway.oauth_allow_http_client_ids`, a client whose id is a loopback URL serving its
+    metadata document completes the flow; without the setting the same id is refused."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    port = free_port()
+    doc_url = f"http://127.0.0.1:{port}/client.json"
+    doc = json.dumps(
+        {"client_id": doc_url, "client_name": "Test client", "redirect_uris": [REDIRECT]}
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(doc)))
+            self.end_headers()
+            self.wfile.write(doc)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for dev in (False, True):
+            ws = _workspace(
+                tmp_path / str(dev), "gateway: {oauth_allow_http_client_ids: true}\n" if dev else ""
+            )
+            p = Proctor.open(ws)
+            gport = free_port()
+            thread = GatewayThread.start(p, load_upstreams(ws.root), gport)
+            g = Gw(thread.url, f"http://127.0.0.1:{gport}", p, thread)
+            try:
+                setup_people(p)
+                with httpx.Client(timeout=20) as h:
+                    if not dev:
+                        r = h.get(f"{g.base}/authorize", params=auth_query(g, doc_url, VERIFIER))
+                        assert r.status_code == 400
+                        continue
+                    code = code_of(consent(h, g, auth_query(g, doc_url, VERIFIER)))
+                    r = tokens(h, g, doc_url, code)
+                    assert r.status_code == 200, r.text
+            finally:
+                thread.stop()
+                p.close()
+    finally:
+        server.shutdown()

@@ -1,7 +1,9 @@
 """``proctor gateway --http``: Streamable HTTP, with Proctor as an OAuth 2.1 resource server.
 
-Every request to the MCP endpoint carries ``Authorization: Bearer <JWT-SVID>`` whose audience is
-this gateway's canonical URL, and ``Proctor-Task: <task token>`` bound to that agent. Missing or
+Every request to the MCP endpoint carries either ``Authorization: Bearer <JWT-SVID>`` whose
+audience is this gateway's canonical URL and ``Proctor-Task: <task token>`` bound to that agent, or
+``Authorization: Bearer <access token>`` issued by the authorization server this listener serves
+(``proctor.oauth``, docs/adr/0028: it names the agent and the task). Missing or
 bad credentials get 401 (or 403 when the agent is known but may not proceed) with a
 ``WWW-Authenticate`` header that points at the RFC 9728 protected-resource metadata, served at
 ``/.well-known/oauth-protected-resource[/mcp]``. ``Origin`` is checked against the gateway's own
