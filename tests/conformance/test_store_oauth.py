@@ -44,6 +44,17 @@ def test_clients_round_trip_and_a_refetched_document_replaces_its_record(store: 
     assert store.get_oauth_client("pc_a") == b
 
 
+def test_registrations_unused_for_a_day_are_pruned(store: SqlStore) -> None:
+    """Anyone may register: a client no grant uses goes a day later, when another registers."""
+    store.add_oauth_client(OAuthClientRecord("pc_idle", "x", ("https://a.example/cb",), "dcr", T0))
+    store.add_oauth_client(OAuthClientRecord("pc_x", "y", ("https://a.example/cb",), "dcr", T0))
+    store.add_oauth_grant(grant(), code())  # a grant of pc_x
+    store.add_oauth_client(OAuthClientRecord("pc_new", "z", ("https://a.example/cb",), "dcr", T0 + 86401))
+    assert store.get_oauth_client("pc_idle") is None
+    assert store.get_oauth_client("pc_x") is not None
+    assert store.get_oauth_client("pc_new") is not None
+
+
 def test_a_code_is_first_used_once_even_when_two_use_it_at_once(store: SqlStore, backend: Backend) -> None:
     store.add_oauth_grant(grant(), code())
     assert store.get_oauth_grant("og_1") == grant()

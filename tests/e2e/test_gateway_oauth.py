@@ -78,6 +78,8 @@ def test_metadata_names_this_listener_as_the_authorization_server(gw: Gw) -> Non
             f'resource_metadata="{gw.base}/.well-known/oauth-protected-resource/mcp"'
             in r.headers["www-authenticate"]
         )
+        assert "error=" not in r.headers["www-authenticate"]  # no credentials: no error code
+        assert h.get(f"{gw.base}/.well-known/openid-configuration").status_code != 200
 
 
 # the flow, driven over HTTP ------------------------------------------------------------------

@@ -290,6 +290,9 @@ class GatewayAuth:
             status = 403 if isinstance(exc, AgentSuspended | TaskTokenInvalid) else 401
             error = "insufficient_scope" if status == 403 else "invalid_token"
             challenge = f'Bearer resource_metadata="{self.prm_url}", error="{error}"'
+            if "authorization" not in headers:
+                # no credentials at all: no error code (RFC 6750 §3.1), only where to get some
+                challenge = f'Bearer resource_metadata="{self.prm_url}", scope="{SCOPE}"'
             return _Refusal(
                 status,
                 {"error": {"code": exc.code, "message": exc.message}},

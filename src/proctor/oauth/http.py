@@ -40,7 +40,6 @@ Send = Callable[[Message], Awaitable[None]]
 OAUTH_PATHS = frozenset(
     {
         "/.well-known/oauth-authorization-server",
-        "/.well-known/openid-configuration",
         "/register",
         "/authorize",
         "/authorize/login",
@@ -79,7 +78,7 @@ class OAuthEndpoints:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> ProctorError | None:
         path, method = scope.get("path", ""), scope.get("method", "GET")
         try:
-            if path in ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"):
+            if path == "/.well-known/oauth-authorization-server":
                 await _answer(send, 200, _json(self.server.metadata()), "application/json")
                 return None
             if path == "/web/style.css":

@@ -277,11 +277,9 @@ class AuthorizationServer:
             kind="dcr",
             created_at=now,
         )
+        # not audited: anyone may register, so a record each would let anyone grow the log; the
+        # consent that first uses a client records its name and redirect URI
         self.store.add_oauth_client(rec)
-        self.audit.append(
-            "oauth.client_registered",
-            {"client_id": rec.client_id, "name": name, "redirect_uris": list(checked), "registration": "dcr"},
-        )
         return {
             "client_id": rec.client_id,
             "client_id_issued_at": int(now),

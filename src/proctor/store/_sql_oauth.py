@@ -76,6 +76,13 @@ class OAuthSql:
     def add_oauth_client(self, client: OAuthClientRecord) -> None:
         with self._write() as cur:
             cur.execute("DELETE FROM oauth_clients WHERE client_id = ?", (client.client_id,))
+            # registrations never used for a grant within a day go as new ones come (anyone may
+            # register: the table must not grow without bound)
+            cur.execute(
+                "DELETE FROM oauth_clients WHERE created_at < ? AND client_id NOT IN"
+                " (SELECT client_id FROM oauth_grants)",
+                (client.created_at - 86400,),
+            )
             cur.execute(
                 f"INSERT INTO oauth_clients ({_CLIENT_COLS}) VALUES (?, ?, ?, ?, ?)",
                 (
