@@ -98,3 +98,11 @@ def test_refresh_rotation_reuse_expiry_and_revocation(store: SqlStore) -> None:
     assert g.task_id == "t2"
     # revoking drops every refresh token of the grant
     assert store.rotate_oauth_refresh("r4" * 32, again, T0 + 7) == (None, "unknown")
+
+
+def test_grants_are_listed_newest_first_and_by_agent(store: SqlStore) -> None:
+    store.add_oauth_grant(grant("og_1"), code("a" * 64, "og_1"))
+    store.add_oauth_grant(grant("og_2", agent="other", created_at=T0 + 1), code("b" * 64, "og_2"))
+    assert [g.id for g in store.list_oauth_grants()] == ["og_2", "og_1"]
+    assert [g.id for g in store.list_oauth_grants("bot")] == ["og_1"]
+    assert store.list_oauth_grants("nobody") == []

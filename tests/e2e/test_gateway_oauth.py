@@ -588,3 +588,44 @@ def test_a_client_id_metadata_document_over_loopback_with_the_dev_setting(tmp_pa
                 p.close()
     finally:
         server.shutdown()
+
+
+def test_an_operator_lists_and_revokes_a_grant_from_the_cli(gw: Gw) -> None:
+    """`proctor oauth grants` shows who let which client act as which agent; `proctor oauth
+    revoke` (another process) cuts the client off at once: its access token and refresh token
+    are refused."""
+    import json
+    import os
+    import subprocess
+
+    setup_people(gw.p)
+    with httpx.Client(timeout=20) as h:
+        cid = register(h, gw)
+        t = tokens(h, gw, cid, code_of(consent(h, gw, auth_query(gw, cid, VERIFIER)))).json()
+        assert mcp_list(h, gw, t["access_token"]).status_code == 200
+
+        def cli(*args: str) -> subprocess.CompletedProcess[str]:
+            env = {**os.environ, "PROCTOR_WORKSPACE": str(gw.p.workspace.root), "COLUMNS": "200"}  # type: ignore[union-attr]
+            return subprocess.run(
+                [sys.executable, "-m", "proctor.cli.main", *args],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=120,
+                check=False,
+            )
+
+        listed = cli("oauth", "grants", "--json")
+        assert listed.returncode == 0, listed.stderr
+        grants = json.loads(listed.stdout)
+        assert [(g["agent"], g["template"], g["person"], g["client_id"]) for g in grants] == [
+            ("bot", "timekeeping", "ann@acme.test", cid)
+        ]
+        done = cli("oauth", "revoke", grants[0]["id"], "--reason", "laptop lost")
+        assert done.returncode == 0, done.stderr
+        assert cli("oauth", "revoke", grants[0]["id"]).returncode != 0
+        assert mcp_list(h, gw, t["access_token"]).status_code == 401
+        r = h.post(
+            f"{gw.base}/token", data={"grant_type": "refresh_token", "refresh_token": t["refresh_token"]}
+        )
+        assert r.json()["error"] == "invalid_grant"

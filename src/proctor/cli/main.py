@@ -27,6 +27,7 @@ from proctor.cli import (
     keys,
     leases,
     mcp_config,
+    oauth,
     policy,
     replay,
     secrets,
@@ -109,6 +110,7 @@ def build_app() -> typer.Typer:
     root.add_typer(replay.trace_app, name="trace")
     introspection.register(root)
     templates.register(root)
+    oauth.register(root)
     return root
 
 

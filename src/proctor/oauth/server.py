@@ -56,7 +56,10 @@ __all__ = [
     "AuthorizeRequest",
     "Option",
     "RedirectRefusal",
+    "grant_view",
+    "list_grants",
     "pkce_s256",
+    "revoke_grant",
 ]
 
 #: the one scope this server grants: use of the gateway's MCP endpoint, as the consented agent and task
@@ -606,20 +609,7 @@ class AuthorizationServer:
 
     def revoke(self, grant_id: str, reason: str) -> None:
         """Revoke a grant (every refresh token of it) and end its task, audited."""
-        now = self.clock.now()
-        grant = self.store.get_oauth_grant(grant_id)
-        if grant is None or not self.store.revoke_oauth_grant(grant_id, now, reason):
-            return
-        self.audit.append(
-            "oauth.grant_revoked",
-            {"grant": grant_id, "reason": reason},
-            agent=grant.agent,
-            task=grant.task_id,
-        )
-        with contextlib.suppress(ProctorError):  # ended already
-            self.proctor.tasks.end(
-                grant.task_id, state=TaskState.CANCELLED, by="oauth", reason=f"grant revoked: {reason}"
-            )
+        revoke_grant(self.proctor, grant_id, reason, by="oauth")
 
     # resource side -----------------------------------------------------------------------------
     def verify_access(self, token: str) -> AccessClaims:
@@ -648,6 +638,46 @@ class AuthorizationServer:
         if grant is None or grant.revoked_at is not None or grant.agent != agent:
             raise TokenInvalid("the access token's grant is revoked")
         return AccessClaims(agent, TaskId(task), grant_id, str(claims.get("client_id", "")), verified.exp)
+
+
+def revoke_grant(proctor: Proctor, grant_id: str, reason: str, *, by: str) -> bool:
+    """Revoke a grant: every refresh token of it goes, its task ends (so the access token in hand
+    stops working at the gateway's door), audited ``oauth.grant_revoked``. False when it was
+    unknown or revoked already."""
+    grant = proctor.store.get_oauth_grant(grant_id)
+    if grant is None or not proctor.store.revoke_oauth_grant(grant_id, proctor.clock.now(), reason):
+        return False
+    proctor.audit.append(
+        "oauth.grant_revoked",
+        {"grant": grant_id, "reason": reason[:200], "by": by[:200]},
+        agent=grant.agent,
+        task=grant.task_id,
+    )
+    with contextlib.suppress(ProctorError):  # ended already
+        proctor.tasks.end(grant.task_id, state=TaskState.CANCELLED, by=by, reason=f"grant revoked: {reason}")
+    return True
+
+
+def list_grants(proctor: Proctor, agent: str | None = None) -> list[OAuthGrantRecord]:
+    """Every grant (of ``agent``), newest first."""
+    return proctor.store.list_oauth_grants(agent)
+
+
+def grant_view(grant: OAuthGrantRecord) -> dict[str, Any]:
+    """The JSON shape the CLI shows of a grant (no token: none is stored)."""
+    return {
+        "id": grant.id,
+        "client_id": grant.client_id,
+        "person": grant.email,
+        "agent": grant.agent,
+        "template": grant.template,
+        "resource": grant.resource,
+        "task": grant.task_id,
+        "created_at": grant.created_at,
+        "expires_at": grant.expires_at,
+        "revoked_at": grant.revoked_at,
+        "revoked_reason": grant.revoked_reason or None,
+    }
 
 
 def _client_name(raw: Any) -> str:

@@ -141,6 +141,17 @@ class OAuthSql:
             row = cur.fetchone()
         return _grant(row) if row else None
 
+    def list_oauth_grants(self, agent: str | None = None) -> list[OAuthGrantRecord]:
+        with self._read() as cur:
+            if agent is None:
+                cur.execute(f"SELECT {_GRANT_COLS} FROM oauth_grants ORDER BY created_at DESC, id")
+            else:
+                cur.execute(
+                    f"SELECT {_GRANT_COLS} FROM oauth_grants WHERE agent = ? ORDER BY created_at DESC, id",
+                    (agent,),
+                )
+            return [_grant(r) for r in cur.fetchall()]
+
     def set_oauth_grant_task(self, grant_id: str, task_id: str) -> None:
         with self._write() as cur:
             cur.execute("UPDATE oauth_grants SET task_id = ? WHERE id = ?", (task_id, grant_id))
