@@ -629,3 +629,61 @@ def test_an_operator_lists_and_revokes_a_grant_from_the_cli(gw: Gw) -> None:
             f"{gw.base}/token", data={"grant_type": "refresh_token", "refresh_token": t["refresh_token"]}
         )
         assert r.json()["error"] == "invalid_grant"
+
+
+def test_the_person_signs_in_through_oidc_on_the_consent_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `login.oidc`, the gateway's sign-in page offers SSO: Ann signs in at the provider
+    (`oidc-provider-mock`), comes back to the consent page and approves; the code works."""
+    import re
+
+    from tests.e2e.web_harness import browser_page, oidc_provider
+
+    ann = {"sub": "ann", "email": "ann@acme.test", "email_verified": True, "name": "Ann"}
+    monkeypatch.setenv("PROCTOR_TEST_OIDC_SECRET", "a-client-secret")
+    with oidc_provider([ann]) as issuer:
+        ws = _workspace(
+            tmp_path,
+            f"login:\n  oidc:\n    issuer: {issuer}\n    client_id: proctor-gw\n"
+            "    client_secret: env:PROCTOR_TEST_OIDC_SECRET\n    email_domain: acme.test\n",
+        )
+        p = Proctor.open(ws)
+        port = free_port()
+        thread = GatewayThread.start(p, load_upstreams(ws.root), port)
+        gw = Gw(thread.url, f"http://127.0.0.1:{port}", p, thread)
+        try:
+            setup_people(p)
+            with httpx.Client(timeout=20) as h:
+                cid = register(h, gw)
+            q = auth_query(gw, cid, VERIFIER)
+            with browser_page() as page:
+                caught: list[str] = []
+
+                def catch(route: object) -> None:
+                    from playwright.sync_api import Route
+
+                    assert isinstance(route, Route)
+                    caught.append(route.request.url)
+                    route.fulfill(status=200, body="done")
+
+                page.route(re.compile(r"^http://127\.0\.0\.1:43210/"), catch)
+                page.goto(str(httpx.URL(f"{gw.base}/authorize", params=q)))
+                page.click("a.sso")
+                page.wait_for_url(re.compile(re.escape(issuer) + "/oauth2/authorize"))
+                page.click("button[name=sub][value=ann]")
+                page.wait_for_selector("button[value=approve]")
+                assert "ann@acme.test" in page.inner_text("main")
+                page.click("button[value=approve]")
+                page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:43210/callback\?"))
+            from urllib.parse import parse_qs, urlsplit
+
+            code = parse_qs(urlsplit(caught[0]).query)["code"][0]
+            with httpx.Client(timeout=20) as h:
+                r = tokens(h, gw, cid, code)
+                assert r.status_code == 200, r.text
+            task = p.tasks.list(agent="bot")[0]
+            assert task.requested_by == "ann@acme.test"
+        finally:
+            thread.stop()
+            p.close()

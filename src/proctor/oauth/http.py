@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 
+from proctor.accounts.oidc import LOGIN_TTL_S, OidcClient, resolve_client_secret
 from proctor.accounts.service import SessionInfo
 from proctor.errors import AccountLocked, AuthError, CsrfInvalid, OAuthRefused, ProctorError
 from proctor.oauth.server import AuthorizationServer, AuthorizeRequest, Option, RedirectRefusal
@@ -43,12 +44,16 @@ OAUTH_PATHS = frozenset(
         "/register",
         "/authorize",
         "/authorize/login",
+        "/authorize/oidc",
+        "/authorize/oidc/callback",
         "/token",
         "/web/style.css",
     }
 )
 SESSION_COOKIE = "proctor_gw_session"
 LOGIN_COOKIE = "proctor_gw_login"
+#: the state of an OIDC sign-in under way, which the provider's redirect back must match
+OIDC_COOKIE = "proctor_gw_oidc"
 MAX_FORM = 64 * 1024
 MAX_FIELDS = 64
 _AUTH_FIELDS = (
@@ -71,6 +76,21 @@ class OAuthEndpoints:
         self.server = server
         self.accounts = server.proctor.accounts
         self.secure = server.issuer.startswith("https://")
+        #: the approvers' OpenID Connect provider (``login.oidc``), when one is configured: its
+        #: redirect back comes to this listener (``<gateway>/authorize/oidc/callback``, which the
+        #: provider must allow)
+        self.oidc: OidcClient | None = None
+        proctor = server.proctor
+        oidc_settings = proctor.settings.login.oidc
+        if oidc_settings is not None:
+
+            def client_secret() -> str | None:
+                def read_secret(name: str) -> bytes:
+                    return proctor.credentials.secret_store(reopen=True).get(name)
+
+                return resolve_client_secret(oidc_settings.client_secret, read_secret)
+
+            self.oidc = self.accounts.oidc_client(oidc_settings, client_secret=client_secret)
 
     def _cookie(self, base: str) -> str:
         return f"__Host-{base}" if self.secure else base
@@ -114,6 +134,10 @@ class OAuthEndpoints:
                 return await self._login(scope, receive, send)
             if path == "/authorize" and method == "POST":
                 return await self._authorize_post(scope, receive, send)
+            if path == "/authorize/oidc" and method == "GET":
+                return await self._oidc_begin(scope, send)
+            if path == "/authorize/oidc/callback" and method == "GET":
+                return await self._oidc_callback(scope, send)
             await _answer(send, 405, _json({"error": "invalid_request"}), "application/json")
             return None
         except OAuthRefused as exc:
@@ -174,7 +198,14 @@ class OAuthEndpoints:
             "<input type=hidden name=login_csrf value='{tok}'>{hidden}"
             "<label>E-mail<input type=email name=email required autocomplete=username></label>"
             "<label>Password<input type=password name=password required autocomplete=current-password>"
-            "</label><button class=primary type=submit>Sign in</button></form></div>",
+            "</label><button class=primary type=submit>Sign in</button></form>{sso}</div>",
+            sso=Html("")
+            if self.oidc is None
+            else h(
+                "<a class=sso href='/authorize/oidc?{q}'>{label}</a>",
+                q=urlencode(req.query()),
+                label=self.oidc.settings.label,
+            ),
             client=req.client.name,
             msg=h("<p class=error>{m}</p>", m=message) if message else Html(""),
             tok=login_token,
@@ -217,6 +248,71 @@ class OAuthEndpoints:
             send,
             "/authorize?" + urlencode(req.query()),
             cookies=[_set_cookie(self._cookie(SESSION_COOKIE), token, max_age, self.secure)],
+        )
+        return None
+
+    async def _oidc_begin(self, scope: Scope, send: Send) -> ProctorError | None:
+        if self.oidc is None:
+            await self._page(send, "Not configured", _error("single sign-on is not configured"), 404)
+            return None
+        req = await self._check(_query(scope), send)
+        if req is None:
+            return None
+        oidc = self.oidc
+        back = self.server.base + "/authorize/oidc/callback"
+        try:
+            url, state = await run_in_threadpool(oidc.begin, back, "/authorize?" + urlencode(req.query()))
+        except AuthError as exc:
+            await self._page(send, "Sign-in failed", _error(exc.message), 502)
+            return exc
+        # binds the sign-in to this browser (login CSRF), as proctor.web does
+        cookie = _set_cookie(self._cookie(OIDC_COOKIE), state, int(LOGIN_TTL_S), self.secure)
+        await _redirect(send, url, cookies=[cookie])
+        return None
+
+    async def _oidc_callback(self, scope: Scope, send: Send) -> ProctorError | None:
+        if self.oidc is None:
+            await self._page(send, "Not configured", _error("single sign-on is not configured"), 404)
+            return None
+        oidc = self.oidc
+        q = _query(scope)
+        state, code, error = q.get("state", ""), q.get("code", ""), q.get("error", "")
+        bound = _cookies(scope).get(self._cookie(OIDC_COOKIE), "")
+        source = _client_host(scope)
+        via = f"oidc:{oidc.settings.issuer}"
+        back = self.server.base + "/authorize/oidc/callback"
+
+        def finish() -> tuple[str, str]:
+            if (
+                not state
+                or not bound
+                or not hmac.compare_digest(bound.encode(), state.encode("utf-8", "replace"))
+            ):
+                self.accounts.login_failed("", "state_not_this_browsers", source, via)
+                raise AuthError("this sign-in was not started in this browser: start again")
+            if error:
+                self.accounts.login_failed("", f"provider:{error[:60]}", source, via)
+                raise AuthError("the identity provider did not sign you in")
+            claims, next_path = oidc.finish(state, code, back)
+            approver = self.accounts.approver_from_oidc(oidc.settings, claims, source=source)
+            token, _ = self.accounts.start_session(approver, source=source)
+            return token, next_path
+
+        try:
+            token, next_path = await run_in_threadpool(finish)
+        except AuthError as exc:
+            await self._page(send, "Sign-in failed", _error(f"sign-in failed: {exc.message}"), 401)
+            return exc
+        if not next_path.startswith("/authorize?"):
+            next_path = "/authorize"
+        max_age = int(self.server.proctor.settings.login.session_max_s)
+        await _redirect(
+            send,
+            next_path,
+            cookies=[
+                _set_cookie(self._cookie(SESSION_COOKIE), token, max_age, self.secure),
+                _set_cookie(self._cookie(OIDC_COOKIE), "", 0, self.secure),
+            ],
         )
         return None
 
