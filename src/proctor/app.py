@@ -169,6 +169,8 @@ class Proctor:
             after_sweep=self._after_sweep,
             on_expired=self._tasks_expired,
         )
+        #: task templates: stored intents listed agents may start tasks from (docs/adr/0029)
+        self.templates = self.tasks.templates
         self.tools = Tools(settings, store, self.audit, schema_actions=self.policies.schema_actions)
         #: the people who decide held calls, how they sign in, their browser sessions
         self.accounts = Accounts(store, self.clock, self.audit, settings.login)

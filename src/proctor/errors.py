@@ -133,6 +133,12 @@ class UnknownTask(NotFound):
     code = "unknown_task"
 
 
+class UnknownTemplate(NotFound):
+    """No task template of that name (docs/adr/0029)."""
+
+    code = "unknown_template"
+
+
 class TaskError(ProctorError):
     code = "task_invalid"
     http_status = 403
@@ -413,6 +419,19 @@ class CsrfInvalid(AuthError):
     http_status = 403
 
 
+class OAuthRefused(ProctorError):
+    """A request to the gateway's OAuth authorization server refused (docs/adr/0028).
+    ``error`` is the OAuth error code the answer carries (RFC 6749 §5.2, RFC 7591 §3.2.2)."""
+
+    code = "oauth_refused"
+    http_status = 400
+
+    def __init__(self, error: str, message: str, *, status: int = 400, **details: Any) -> None:
+        super().__init__(message, error=error, **details)
+        self.error = error
+        self.status = status
+
+
 __all__ = [
     "ERROR_CODES",
     "AccountLocked",
@@ -443,6 +462,7 @@ __all__ = [
     "LeaseNotOwned",
     "NoSuchTool",
     "NotFound",
+    "OAuthRefused",
     "OwnerRequired",
     "PolicyError",
     "PolicyLoadError",

@@ -27,11 +27,13 @@ from proctor.cli import (
     keys,
     leases,
     mcp_config,
+    oauth,
     policy,
     replay,
     secrets,
     serve,
     tasks,
+    templates,
     tools,
     upstreams,
     users,
@@ -107,6 +109,8 @@ def build_app() -> typer.Typer:
     root.add_typer(approvals.approvals_app, name="approvals")
     root.add_typer(replay.trace_app, name="trace")
     introspection.register(root)
+    templates.register(root)
+    oauth.register(root)
     return root
 
 

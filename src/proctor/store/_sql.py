@@ -28,6 +28,8 @@ from proctor.errors import (
 )
 from proctor.flow.model import Sensitivity, TaskLabels, Trust
 from proctor.store._sql_accounts import AccountsSql
+from proctor.store._sql_oauth import OAuthSql
+from proctor.store._sql_templates import TemplatesSql
 from proctor.store.base import (
     AgentRecord,
     ApprovalRecord,
@@ -361,7 +363,7 @@ def _lease(row: Sequence[Any]) -> LeaseRecord:
     )
 
 
-class SqlStore(AccountsSql, abc.ABC):
+class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
     """Shared implementation of :class:`proctor.store.base.Store`."""
 
     url: str
