@@ -123,7 +123,8 @@ def test_coverage_examples() -> None:
     assert covered("mail.?ead", ["mail.*"])
     assert not covered("mail.*", ["mail.?*"])  # `mail.` itself
     witness = uncovered_name("bank.*", ["bank.balance", "bank.pay*"])
-    assert witness is not None and fnmatchcase(witness, "bank.*")
+    assert witness is not None
+    assert fnmatchcase(witness, "bank.*")
     assert not any(fnmatchcase(witness, p) for p in ("bank.balance", "bank.pay*"))
 
 
@@ -157,13 +158,18 @@ def test_a_child_narrows_and_names_its_chain(sb: Sandbox) -> None:
         root, agent="researcher", allow=["mail.read", "crm.*"], ttl_s=600, purpose="read the mail"
     )
     t = child.task
-    assert t.parent_id == root and t.depth == 1 and t.max_calls == 10
+    assert t.parent_id == root
+    assert t.depth == 1
+    assert t.max_calls == 10
     assert t.chain_pairs() == (("planner", root), ("researcher", str(t.id)))
     # the child carries its parent's intent, not the delegation's purpose
-    assert t.purpose == "Pay ACME's invoice of 1250 EUR" and t.requested_by == "alice@acme.test"
+    assert t.purpose == "Pay ACME's invoice of 1250 EUR"
+    assert t.requested_by == "alice@acme.test"
     assert p.tasks.verify_token(child.token, p.agents.get("researcher")) == t.id
     (rec,) = _records(p, kind="task.delegated")
-    assert rec["parent"] == root and rec["depth"] == 1 and rec["root_task"] == root
+    assert rec["parent"] == root
+    assert rec["depth"] == 1
+    assert rec["root_task"] == root
     assert rec["chain"] == [{"agent": "planner", "task": root}, {"agent": "researcher", "task": str(t.id)}]
     assert rec["policies"] == ["delegation.same-owner"]
     assert p.store.get_task(t.id) == t  # the chain is stored
@@ -197,7 +203,8 @@ def test_what_exceeds_the_parent_is_refused_by_name(sb: Sandbox, kw: dict[str, A
     assert [e["what"] for e in exc.value.details["exceeds"]] == [what]
     assert what in exc.value.message
     (rec,) = _records(p, kind="task.delegation_refused")
-    assert rec["code"] == "delegation_exceeds" and rec["exceeds"][0]["what"] == what
+    assert rec["code"] == "delegation_exceeds"
+    assert rec["exceeds"][0]["what"] == what
     assert p.store.child_tasks(root.id) == []
 
 
@@ -212,7 +219,8 @@ def test_every_excess_is_named_at_once(sb: Sandbox) -> None:
         "tool",
         "tool",
     ]
-    assert "`pay.*`" not in exc.value.message and "`mail.*`" in exc.value.message
+    assert "`pay.*`" not in exc.value.message
+    assert "`mail.*`" in exc.value.message
 
 
 def test_the_depth_limit(tmp_path: Path) -> None:
@@ -241,7 +249,7 @@ when { context.depth > 1 };
             p.tasks.delegate(root, agent="stranger", allow=["mail.*"])
         child = p.tasks.delegate(root, agent="researcher", allow=["mail.*"])
         # policy lowers the depth below tasks.max_delegation_depth (3)
-        with pytest.raises(DelegationDenied, match="t.depth"):
+        with pytest.raises(DelegationDenied, match=r"t\.depth"):
             p.tasks.delegate(str(child.task.id), agent="mailer", allow=["mail.*"])
         refused = _records(p, kind="task.delegation_refused")
         assert [r["code"] for r in refused] == ["delegation_denied", "delegation_denied"]
@@ -310,7 +318,8 @@ def test_spend_and_calls_count_against_the_parent(tmp_path: Path) -> None:
         assert p.decide(_call("mailer", child.token, "bank.balance")).verdict is Verdict.DENY  # not delegated
         assert p.decide(_call("planner", token, "bank.balance")).verdict is Verdict.ALLOW
         d = p.decide(_call("mailer", child.token, "bank.pay", iban=IBAN, amount=0))
-        assert d.verdict is Verdict.DENY and "task_budget_exhausted" in d.errors
+        assert d.verdict is Verdict.DENY
+        assert "task_budget_exhausted" in d.errors
 
 
 # --- one chain ----------------------------------------------------------------------------------
@@ -327,7 +336,7 @@ when { context.task.depth >= 2 && context.task.root_requester == "alice@acme.tes
     )
     for sb in _sandbox(tmp_path, policy=deep):
         p = sb.proctor
-        root, token = _root(p)
+        root, _token = _root(p)
         a = p.tasks.delegate(root, agent="researcher", allow=["bank.*"])
         b = p.tasks.delegate(str(a.task.id), agent="mailer", allow=["bank.pay"])
         other, _ = _root(p)
@@ -335,16 +344,19 @@ when { context.task.depth >= 2 && context.task.root_requester == "alice@acme.tes
             p.decide(_call("researcher", a.token, "bank.pay", iban=IBAN, amount=1)).verdict is Verdict.ALLOW
         )
         d = p.decide(_call("mailer", b.token, "bank.pay", iban=IBAN, amount=1))
-        assert d.verdict is Verdict.DENY and d.policies == ("t.no-deep-pay",)
+        assert d.verdict is Verdict.DENY
+        assert d.policies == ("t.no-deep-pay",)
         (rec,) = [r for r in _records(p, kind="decision") if r["decision_id"] == str(d.decision_id)]
         assert rec["chain"] == [
             {"agent": "planner", "task": root},
             {"agent": "researcher", "task": str(a.task.id)},
             {"agent": "mailer", "task": str(b.task.id)},
         ]
-        assert rec["root_task"] == root and rec["root_requester"] == "alice@acme.test"
+        assert rec["root_task"] == root
+        assert rec["root_requester"] == "alice@acme.test"
         tree = p.audit_records.tree(root)
-        assert set(tree) == {root, str(a.task.id), str(b.task.id)} and other not in tree
+        assert set(tree) == {root, str(a.task.id), str(b.task.id)}
+        assert other not in tree
         rows = p.audit_records.search(AuditQuery(task_in=tree, limit=1000))
         assert {r.task for r in rows} == set(tree)
 
@@ -373,8 +385,9 @@ unless { context.task.depth == 0 || principal.name == "researcher" };
         )
         assert p.policies.reload()
         d = p.decide(_call("researcher", a.token, "crm.lookup"))
-        assert d.verdict is Verdict.DENY and d.policies == ("t.chain",)
-        other, token = _root(p)
+        assert d.verdict is Verdict.DENY
+        assert d.policies == ("t.chain",)
+        _other, token = _root(p)
         assert p.decide(_call("planner", token, "crm.lookup")).verdict is Verdict.ALLOW
 
 
@@ -405,7 +418,9 @@ def test_ending_a_parent_ends_its_subtree(sb: Sandbox) -> None:
     assert [_state(p, t) for t in (a, b)] == [TaskState.CANCELLED, TaskState.CANCELLED]
     assert set(revoked) == {root, a, b}
     ended = {r["task"]: r for r in _records(p, kind="task.ended")}
-    assert ended[a]["by"] == "cascade" and ended[a]["parent"] == root and ended[b]["parent"] == a
+    assert ended[a]["by"] == "cascade"
+    assert ended[a]["parent"] == root
+    assert ended[b]["parent"] == a
 
 
 def test_expiry_of_a_parent_ends_its_subtree(sb: Sandbox) -> None:
@@ -430,7 +445,7 @@ def test_an_ended_middle_ends_below_only(sb: Sandbox) -> None:
 
 def test_suspending_an_agent_ends_what_it_delegated(sb: Sandbox) -> None:
     p = sb.proctor
-    root, a, b = _tree(p)
+    root, _a, b = _tree(p)
     p.agents.set_status("researcher", AgentStatus.SUSPENDED, by="test")
     assert _state(p, b) is TaskState.CANCELLED
     assert _state(p, root) is TaskState.ACTIVE
@@ -443,7 +458,8 @@ def test_after_a_crash_the_child_cannot_act_and_the_sweeper_ends_it(sb: Sandbox)
     # the parent's end was recorded, the process died before the cascade
     p.store.end_task(TaskId(root), TaskState.COMPLETED, sb.clock.now(), "completed")
     d = p.decide(_call("mailer", child.token, "bank.balance"))
-    assert d.verdict is Verdict.DENY and "task_not_active" in d.errors
+    assert d.verdict is Verdict.DENY
+    assert "task_not_active" in d.errors
     p.tasks.sweep()
     assert _state(p, str(child.task.id)) is TaskState.CANCELLED
     (rec,) = [r for r in _records(p, kind="task.ended") if r["task"] == str(child.task.id)]
