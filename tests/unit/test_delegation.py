@@ -372,7 +372,7 @@ unless { context.task.depth == 0 || principal.name == "researcher" };
     )
     for sb in _sandbox(tmp_path, policy=policy):
         p = sb.proctor
-        root, _ = _root(p)
+        root, root_token = _root(p)
         a = p.tasks.delegate(root, agent="researcher", allow=["crm.*"])
         b = p.tasks.delegate(root, agent="mailer", allow=["crm.*"])
         assert p.decide(_call("researcher", a.token, "crm.lookup")).verdict is Verdict.ALLOW
@@ -387,8 +387,30 @@ unless { context.task.depth == 0 || principal.name == "researcher" };
         d = p.decide(_call("researcher", a.token, "crm.lookup"))
         assert d.verdict is Verdict.DENY
         assert d.policies == ("t.chain",)
+        # the root task itself is in its chain; another root task (decided after it, with the same
+        # scope: no cached decision of the first may answer for it) is not
+        assert p.decide(_call("planner", root_token, "crm.lookup")).verdict is Verdict.DENY
         _other, token = _root(p)
         assert p.decide(_call("planner", token, "crm.lookup")).verdict is Verdict.ALLOW
+
+
+def test_root_requester_is_not_shared_across_tasks_by_the_cache(tmp_path: Path) -> None:
+    policy = (
+        POLICY
+        + """
+@id("t.bob")
+forbid (principal, action == Proctor::Action::"read", resource)
+when { context.task.root_requester == "bob@acme.test" };
+"""
+    )
+    for sb in _sandbox(tmp_path, policy=policy):
+        p = sb.proctor
+        _alice, alice = _root(p)
+        bob = p.tasks.start(
+            agent="planner", purpose="x", allow=["crm.*"], requested_by="bob@acme.test", ttl_s=60
+        ).token
+        assert p.decide(_call("planner", alice, "crm.lookup")).verdict is Verdict.ALLOW
+        assert p.decide(_call("planner", bob, "crm.lookup")).verdict is Verdict.DENY
 
 
 # --- cascade ------------------------------------------------------------------------------------

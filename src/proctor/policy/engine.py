@@ -400,12 +400,20 @@ def _task_view(ps: PolicySet, agent: AgentRecord, task: TaskRecord) -> tuple[Any
     got = ps._memo.get("task-view")
     if got is None:
         if not ps.bodies or set(ps.bodies) != set(ps.sources):
-            got = (False, True, True)
+            got = (False, True, True, True)
         else:
             text = json.dumps(ps.bodies, sort_keys=True)
-            got = ('Task"' not in text, "purpose" in text, "requested_by" in text)
+            got = (
+                'Task"' not in text,
+                "purpose" in text,
+                # a delegated task's root requester is its requested_by (chain_attrs)
+                "requested_by" in text or "root_requester" in text,
+                # a root task's chain names its own id (chain_attrs): a policy reading it can tell
+                # one root task from another
+                "chain" in text,
+            )
         ps._memo["task-view"] = got
-    shareable, purpose, requester = got
+    shareable, purpose, requester, chain = got
     if not shareable:
         return None
     return (
@@ -416,7 +424,8 @@ def _task_view(ps: PolicySet, agent: AgentRecord, task: TaskRecord) -> tuple[Any
         task.agent,
         task.state,
         task.parent_id is not None,
-        task.chain,  # a delegated task's chain names its own id: such tasks share no entry
+        # a delegated task's chain names its own id: such tasks share no entry
+        task.chain_pairs() if chain else task.chain,
         task.allow,
         task.resources,
         task.purpose if purpose else None,
