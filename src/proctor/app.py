@@ -419,6 +419,7 @@ class Proctor:
                         "revoke_agent",
                         functools.partial(self.credentials.leases.revoke_agent, rec.name, "agent suspended"),
                     )
+                    self._lease_hook("end delegated", functools.partial(self._end_delegated_by, rec.name))
             elif k.kind == "task":
                 state = TaskState.CANCELLED if k.state == "cancelled" else TaskState.COMPLETED
                 task = self.tasks.record_ended_late(TaskId(k.target), state, fields)

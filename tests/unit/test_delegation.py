@@ -4,6 +4,7 @@ budgets, names its chain in every decision and ends with its parent, over a real
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
@@ -486,3 +487,31 @@ def test_after_a_crash_the_child_cannot_act_and_the_sweeper_ends_it(sb: Sandbox)
     assert _state(p, str(child.task.id)) is TaskState.CANCELLED
     (rec,) = [r for r in _records(p, kind="task.ended") if r["task"] == str(child.task.id)]
     assert rec["by"] == "sweeper"
+
+
+def test_a_cache_shared_across_tasks_tells_chains_and_requesters_apart(tmp_path: Path) -> None:
+    """The engine that shares decisions across tasks (what-if replay) keys on a task's chain and
+    root requester when a policy reads them: a root task's chain names its own id."""
+    from proctor.policy.engine import PolicyEngine
+
+    for sb in _sandbox(tmp_path):
+        p = sb.proctor
+        r1 = p.tasks.get(_root(p)[0])
+        r2 = p.tasks.get(_root(p)[0])
+        r3 = p.tasks.start(
+            agent="planner", purpose="x", allow=r1.allow, requested_by="bob@acme.test", ttl_s=60
+        ).task
+        (sb.workspace.policies_dir / "41-chain.cedar").write_text(
+            '@id("t.chain")\nforbid (principal, action == Proctor::Action::"read", resource)\n'
+            f'when {{ context.task.chain.contains({{agent: "planner", task: "{r1.id}"}}) ||'
+            ' context.task.root_requester == "bob@acme.test" };\n',
+            encoding="utf-8",
+        )
+        assert p.policies.reload()
+        eng = PolicyEngine(p.policies.engine.policy_set, across_tasks=True)
+        agent, tool = p.agents.get("planner"), p.tools.get("crm.lookup")
+        now = sb.clock.now()
+        r3 = dataclasses.replace(r3, purpose=r1.purpose)
+        assert eng.decide(agent, r1, tool, {}, now).verdict is Verdict.DENY
+        assert eng.decide(agent, r2, tool, {}, now).verdict is Verdict.ALLOW
+        assert eng.decide(agent, r3, tool, {}, now).verdict is Verdict.DENY
