@@ -435,7 +435,12 @@ def test_ending_a_parent_ends_its_subtree(sb: Sandbox) -> None:
     revoked: list[str] = []
     leases = p.credentials.leases
     real = leases.revoke_task
-    leases.revoke_task = lambda tid, reason: (revoked.append(str(tid)), real(tid, reason))[1]  # type: ignore[method-assign]
+
+    def spy(tid: TaskId, reason: str) -> Any:
+        revoked.append(str(tid))
+        return real(tid, reason)
+
+    leases.revoke_task = spy  # type: ignore[method-assign,assignment]
     root, a, b = _tree(p)
     p.tasks.end(root)
     assert [_state(p, t) for t in (a, b)] == [TaskState.CANCELLED, TaskState.CANCELLED]
