@@ -878,7 +878,12 @@ def create_app(
             status = 401 if exc.http_status in (401, 404) else exc.http_status
             return _err(exc.code, exc.message, status, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
         if str(named) != str(task_id):
-            return _err("task_token_invalid", "the task token names another task than the path", 401)
+            return _err(
+                "task_token_invalid",
+                "the task token names another task than the path",
+                401,
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         try:
             started = proctor.tasks.delegate(
                 str(task_id),
@@ -1139,7 +1144,7 @@ def create_app(
         return JSONResponse(labels.to_dict())
 
     # audit ------------------------------------------------------------------------------------
-    @api.get("/v1/audit", tags=["audit"], dependencies=[Admin], responses=_ADMIN)
+    @api.get("/v1/audit", tags=["audit"], dependencies=[Admin], responses={**_ADMIN, **_errors(404)})
     def audit(
         agent: AgentQuery = None,
         task: TaskQuery = None,
