@@ -124,7 +124,6 @@ class Tasks:
         resources: Sequence[str] = (),
         ttl_s: float | None = None,
         max_calls: int | None = None,
-        parent: str | None = None,
         params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         _template: tuple[str, str] | None = None,
     ) -> StartedTask:
@@ -146,11 +145,6 @@ class Tasks:
         if max_calls is not None and max_calls < 1:
             raise ValidationError("--max-calls must be at least 1")
         task_params = check_params(params)
-        parent_id = None
-        if parent is not None:
-            parent_id = TaskId(parent)
-            if self.store.get_task(parent_id) is None:
-                raise UnknownTask(f"unknown parent task `{parent}`")
         now = self.clock.now()
         task = TaskRecord(
             id=TaskId.new(),
@@ -163,7 +157,6 @@ class Tasks:
             created_at=now,
             deadline=now + ttl,
             max_calls=max_calls,
-            parent_id=parent_id,
             params=task_params,
         )
         self.store.add_task(task)
@@ -179,7 +172,6 @@ class Tasks:
                 "requested_by": str(task.requested_by),
                 "deadline": int(task.deadline),
                 "max_calls": max_calls,
-                "parent": parent_id,
                 # names only: a value (a recipient, an IBAN) is the requester's, not the log's
                 "params": [name for name, _ in task_params],
                 **({} if _template is None else {"template": _template[0], "via": _template[1]}),
