@@ -254,6 +254,8 @@ when { context.depth > 1 };
             p.tasks.delegate(str(child.task.id), agent="mailer", allow=["mail.*"])
         refused = _records(p, kind="task.delegation_refused")
         assert [r["code"] for r in refused] == ["delegation_denied", "delegation_denied"]
+        assert refused[1]["policies"] == ["t.depth"]
+        assert all(r["decision_id"].startswith("dec_") for r in refused)
 
 
 def test_adversarial_delegations(sb: Sandbox) -> None:

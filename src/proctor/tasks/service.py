@@ -224,12 +224,15 @@ class Tasks:
             fields["reason"] = exc.message[:1000]
             if isinstance(exc, DelegationExceeds):
                 fields["exceeds"] = exc.details.get("exceeds", [])
+            if exc.details.get("policies"):
+                fields["policies"] = exc.details["policies"]
             known = self.store.get_task(parent_id)
             self._audit(
                 "task.delegation_refused",
                 fields,
                 agent=None if known is None else str(known.agent),
                 task=None if known is None else str(known.id),
+                decision_id=exc.details.get("decision_id"),
             )
             raise
 
