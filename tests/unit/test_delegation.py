@@ -462,8 +462,11 @@ def test_expiry_of_a_parent_ends_its_subtree(sb: Sandbox) -> None:
     p.tasks.sweep()
     assert _state(p, str(b.task.id)) is TaskState.EXPIRED
     sb.clock.advance(50)
+    # a child's deadline is never later than its parent's: it expires with it at the latest
+    assert p.decide(_call("researcher", a.token, "mail.read")).verdict is Verdict.DENY
     p.tasks.sweep()
     assert _state(p, root) is TaskState.EXPIRED
+    assert _state(p, str(a.task.id)) is TaskState.EXPIRED
 
 
 def test_an_ended_middle_ends_below_only(sb: Sandbox) -> None:
