@@ -451,6 +451,9 @@ def test_ending_a_parent_ends_its_subtree(sb: Sandbox) -> None:
     assert ended[a]["by"] == "cascade"
     assert ended[a]["parent"] == root
     assert ended[b]["parent"] == a
+    assert [c["agent"] for c in ended[b]["chain"]] == ["planner", "researcher", "mailer"]
+    assert ended[b]["root_task"] == root
+    assert "chain" not in ended[root]
 
 
 def test_expiry_of_a_parent_ends_its_subtree(sb: Sandbox) -> None:

@@ -60,6 +60,13 @@ def chain_view(task: TaskRecord) -> builtins.list[dict[str, str]]:
     return [{"agent": a, "task": t} for a, t in task.chain_pairs()]
 
 
+def _chain_fields(task: TaskRecord) -> dict[str, Any]:
+    """What a delegated task's records add: its chain and root task (nothing for a root task)."""
+    if not task.chain:
+        return {}
+    return {"chain": chain_view(task), "root_task": str(task.root_id)}
+
+
 def parse_param(raw: str) -> tuple[str, str]:
     """``NAME=VALUE`` (``--param``) as a pair; checked by :func:`check_params`."""
     name, sep, value = raw.partition("=")
@@ -474,7 +481,7 @@ class Tasks:
             raise Conflict(f"task `{task_id}` is no longer active")
         self._audit(
             "task.ended",
-            {"state": state.value, "by": by, "reason": reason[:500]},
+            {"state": state.value, "by": by, "reason": reason[:500], **_chain_fields(rec)},
             agent=str(rec.agent),
             task=str(rec.id),
         )
@@ -506,7 +513,13 @@ class Tasks:
                 if rec is not None:
                     self._audit(
                         "task.ended",
-                        {"state": rec.state.value, "by": by, "reason": reason[:500], "parent": str(pid)},
+                        {
+                            "state": rec.state.value,
+                            "by": by,
+                            "reason": reason[:500],
+                            "parent": str(pid),
+                            **_chain_fields(rec),
+                        },
                         agent=str(rec.agent),
                         task=str(rec.id),
                     )
@@ -535,6 +548,7 @@ class Tasks:
                         "by": "sweeper",
                         "reason": "parent task ended",
                         "parent": None if t.parent_id is None else str(t.parent_id),
+                        **_chain_fields(rec),
                     },
                     agent=str(rec.agent),
                     task=str(rec.id),
@@ -571,7 +585,12 @@ class Tasks:
         now = self.clock.now()
         expired = self.store.expire_tasks(now)
         for t in expired:
-            self._audit("task.expired", {"deadline": int(t.deadline)}, agent=str(t.agent), task=str(t.id))
+            self._audit(
+                "task.expired",
+                {"deadline": int(t.deadline), **_chain_fields(t)},
+                agent=str(t.agent),
+                task=str(t.id),
+            )
         if expired and self.on_expired is not None:
             self.on_expired(expired)
         self.end_orphans()  # children of what expired or ended (also what a crash left behind)
