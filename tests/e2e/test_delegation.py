@@ -219,3 +219,29 @@ def test_http_delegate(server: tuple[httpx.Client, str, Proctor]) -> None:
     ).json()
     assert gone["decision"] == "deny"
     assert "cancelled" in gone["reasons"][0]
+
+
+def test_sdk_delegate_remote(server: tuple[httpx.Client, str, Proctor]) -> None:
+    from proctor.errors import DelegationDenied, DelegationExceeds
+    from proctor.sdk import Guard
+
+    c, admin, _ = server
+    h = {"Authorization": f"Bearer {admin}"}
+    body = {"agent": "planner", "purpose": "read", "allow": ["fs.*"], "requested_by": "r@acme.test"}
+    root = c.post("/v1/tasks", json={**body, "ttl_s": 600}, headers=h).json()
+    planner = _svid(c, h, "planner")["Authorization"].removeprefix("Bearer ")
+    with Guard(str(c.base_url), svid=planner, task_token=root["token"]) as guard:
+        task, token = guard.delegate("researcher", allow=["fs.read"], ttl_s=60)
+        assert task["chain"][0]["task"] == root["task"]["id"]
+        with pytest.raises(DelegationExceeds) as exc:
+            guard.delegate("mailer", allow=["*"])
+        assert exc.value.details["exceeds"][0]["what"] == "tool"
+        with pytest.raises(DelegationDenied):
+            guard.delegate("stranger", allow=["fs.read"])
+    researcher = _svid(c, h, "researcher")
+    ok = c.post(
+        "/v1/decide",
+        json={"task_token": token, "tool": "fs.read", "args": {"path": "/x"}},
+        headers=researcher,
+    ).json()
+    assert ok["decision"] == "allow"

@@ -528,3 +528,19 @@ def test_a_cache_shared_across_tasks_tells_chains_and_requesters_apart(tmp_path:
         assert eng.decide(agent, r1, tool, {}, now).verdict is Verdict.DENY
         assert eng.decide(agent, r2, tool, {}, now).verdict is Verdict.ALLOW
         assert eng.decide(agent, r3, tool, {}, now).verdict is Verdict.DENY
+
+
+def test_sdk_delegate_in_process(sb: Sandbox) -> None:
+    from proctor.sdk import Guard
+
+    p = sb.proctor
+    root, token = _root(p)
+    guard = Guard(p, agent="planner", task_token=token)
+    task, child_token = guard.delegate("researcher", allow=["crm.*"], purpose="look the customer up")
+    assert task["parent"] == root
+    assert p.decide(_call("researcher", child_token, "crm.lookup")).verdict is Verdict.ALLOW
+    with pytest.raises(DelegationExceeds):
+        guard.delegate("mailer", allow=["web.*"])
+    (rec,) = _records(p, kind="task.delegated")
+    assert rec["by"] == "sdk"
+    assert rec["delegation_purpose"] == "look the customer up"
