@@ -164,7 +164,8 @@ def test_every_client_revision_reaches_every_upstream_revision_on_both_legs(tmp_
         assert text == f"{ns}-{client_rev} @{upstream_rev}", text
     assert len(seen) == 8
     # the lean leg served the lean half (either client revision), the SDK leg the rest
-    assert paths.count("lean") == 4 and paths.count("sdk") == 4, paths
+    assert paths.count("lean") == 4, paths
+    assert paths.count("sdk") == 4, paths
 
 
 def _post(gw: Gw, client: httpx.Client, msg: Any, **headers: str) -> httpx.Response:
@@ -228,13 +229,15 @@ def test_the_2026_path_stateless_calls_headers_and_what_the_lean_path_leaves_to_
 
             unknown = {"jsonrpc": "2.0", "id": 5, "method": "nope/x", "params": {"_meta": ENVELOPE}}
             r = _post(gw, client, unknown, **{"MCP-Protocol-Version": MODERN, "Mcp-Method": "nope/x"})
-            assert r.status_code == 404 and r.json()["error"]["code"] == -32601
+            assert r.status_code == 404
+            assert r.json()["error"]["code"] == -32601
 
             discover = {"jsonrpc": "2.0", "id": 6, "method": "server/discover", "params": {"_meta": ENVELOPE}}
             r = _post(
                 gw, client, discover, **{"MCP-Protocol-Version": MODERN, "Mcp-Method": "server/discover"}
             )
-            assert r.status_code == 200 and MODERN in r.json()["result"]["supportedVersions"]
+            assert r.status_code == 200
+            assert MODERN in r.json()["result"]["supportedVersions"]
 
             big = _call("fx__test_simple_text", 7, pad="x" * (MAX_BODY + 1))
             r = _post(gw, client, big, **routed, **{"Mcp-Name": "fx__test_simple_text"})
@@ -296,5 +299,6 @@ def test_a_held_2026_call_on_the_lean_path_answers_input_required_then_completes
     assert version == MODERN
     assert not result.is_error, (_text(result), links)
     assert _text(result) == "This is a simple text response for testing."
-    assert len(links) == 1 and "/approvals/" in links[0], links
+    assert len(links) == 1, links
+    assert "/approvals/" in links[0], links
     assert paths == ["lean"]
