@@ -577,7 +577,8 @@ def test_a_contradicting_routing_header_is_refused_on_the_handshake_path_too(
                 {"Mcp-Method": "tools/list", "Mcp-Name": "fx__test_simple_text"},
             )
         ]
-        # 2026-07-28 with a session id: the SDK's stateless entry, which checks the headers itself
+        # 2026-07-28 with a session id: the SDK's stateless entry would answer it; the gateway
+        # refuses it first so that the refusal is audited (ADR 0031)
         modern = {**call, "params": {**call["params"], "_meta": ENVELOPE}}
         headers = {**h, "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/list", "Mcp-Name": "other.tool"}
         answers.append(client.post(gw.url, json=modern, headers=headers))
@@ -594,7 +595,7 @@ def test_a_contradicting_routing_header_is_refused_on_the_handshake_path_too(
         refused = [json.loads(r.body) for r in gw.p.store.search_audit(AuditQuery(kind="gateway.refused"))]
     assert [(a.status_code, a.json()["error"]["code"]) for a in [*answers, other]] == [(400, -32020)] * 5
     assert [a.json()["id"] for a in answers[:3]] == [4, 4, 4]
-    assert [r["error"] for r in refused] == ["header_mismatch"] * 4
+    assert [r["error"] for r in refused] == ["header_mismatch"] * 5
     assert same.status_code == 200, same.text
     assert gw.calls == (["fast", "lean"] if lean else ["sdk"])
 

@@ -24,6 +24,7 @@ import anyio
 import httpx
 import httpx2
 import mcp_types as types
+import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from tests.conformance_mcp.fixture import fixture_url, free_port, start_fixture, stop_fixture, wait_http_ready
@@ -302,3 +303,64 @@ def test_a_held_2026_call_on_the_lean_path_answers_input_required_then_completes
     assert len(links) == 1, links
     assert "/approvals/" in links[0], links
     assert paths == ["lean"]
+
+
+#: the conformance fixture's tools whose answers are compared (the suite's tools-call scenarios
+#: that need no server-to-client request, which 2026-07-28 does not have)
+FIXTURE_TOOLS = (
+    "test_simple_text",
+    "test_image_content",
+    "test_audio_content",
+    "test_embedded_resource",
+    "test_multiple_content_types",
+    "test_error_handling",
+)
+
+
+@pytest.mark.parametrize("revision", [HANDSHAKE, MODERN])
+def test_the_conformance_fixture_answers_alike_through_the_gateway_at_either_revision(
+    tmp_path: Path, revision: str
+) -> None:
+    """The conformance fixture's tools, resources and prompts through the gateway give what they
+    give directly, for the official client at either revision (the pinned conformance suite,
+    0.1.16, speaks only 2025-11-25: tests/e2e/test_gateway_conformance.py); every tool call is
+    decided and served on the lean path."""
+    fport = free_port()
+    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
+
+    async def session(c: Client) -> dict[str, Any]:
+        out: dict[str, Any] = {"version": str(c.protocol_version)}
+        out["tools"] = sorted(t.name for t in (await c.list_tools()).tools)
+        for name in FIXTURE_TOOLS:
+            r = await c.call_tool(name, {})
+            out[name] = ([x.model_dump(mode="json") for x in r.content], bool(r.is_error))
+        out["resources"] = sorted(str(r.uri) for r in (await c.list_resources()).resources)
+        out["static"] = [
+            x.model_dump(mode="json") for x in (await c.read_resource("test://static-text")).contents
+        ]
+        out["prompts"] = sorted(p.name for p in (await c.list_prompts()).prompts)
+        got = await c.get_prompt("test_simple_prompt", {})
+        out["prompt"] = [m.model_dump(mode="json") for m in got.messages]
+        return out
+
+    try:
+        upstream = {"namespace": "fixture", "url": fixture_url(fport), "default": {"effect": "read"}}
+        with _gateway(tmp_path, [{**upstream, "prefix": False}]) as gw:
+
+            async def main() -> tuple[dict[str, Any], dict[str, Any]]:
+                async with Client(fixture_url(fport), cache=None, mode=MODES[revision]) as direct:
+                    want = await session(direct)
+                async with gw.client(revision) as through:
+                    got = await session(through)
+                return want, got
+
+            want, got = anyio.run(main)
+            paths = [d["path"] for d in gw.audit("call.completed")]
+    finally:
+        stop_fixture(fixture)
+    assert got["version"] == want["version"] == revision
+    for name in FIXTURE_TOOLS:
+        assert name in got["tools"]
+    assert got == want
+    # the tool calls on the lean path; the resource read and the prompt are relayed by the SDK
+    assert paths.count("lean") == len(FIXTURE_TOOLS), paths
