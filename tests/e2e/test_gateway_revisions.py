@@ -276,9 +276,10 @@ def test_a_held_2026_call_on_the_lean_path_answers_input_required_then_completes
 
             def decide() -> None:
                 deadline = time.monotonic() + 20
-                while not (ids := [str(x.id) for x in gw.p.approvals.pending()]):
+                while not links or not (ids := [str(x.id) for x in gw.p.approvals.pending()]):
                     assert time.monotonic() < deadline, "no request was filed"
                     time.sleep(0.05)
+                time.sleep(0.5)  # the client's retry is held by now (as the SDK-path tests wait)
                 gw.p.approvals.approve(ids[0], Approver(Email("owner@acme.test")), "fine")
 
             async def elicit(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
