@@ -336,3 +336,18 @@ def test_mcp_config_warns_of_what_is_missing(tmp_path: Path, client: str) -> Non
         assert "pasted" in r.stderr
     bad = _mcp_config(ws.root, bindir, "--client", client, "--transport", "http", "--template", "echo")
     assert bad.returncode == 2
+
+
+def test_a_stopping_daemon_ends_its_sessions_tasks(tmp_path: Path) -> None:
+    """SIGTERM of the daemon with a template session open: the session's task is ended (completed,
+    by the gateway) before the daemon exits, not left to its deadline."""
+    ws = _workspace(tmp_path)
+    path = str(ws.root / "run" / "gateway.sock")
+    with Daemon(ws.root) as d:
+        s, _, answer = _raw(path, {"proctor": "gateway/1", "template": "echo"})
+        d.stop()
+        s.close()
+    [task] = _template_tasks(ws.root)
+    assert str(task.id) == answer["task"]
+    assert task.state is TaskState.COMPLETED
+    assert task.end_reason == "stdio session ended (template echo)"
