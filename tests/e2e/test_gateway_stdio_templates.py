@@ -219,6 +219,11 @@ def test_refusals_start_no_task(tmp_path: Path) -> None:
     assert "[attestation_failed]" in stranger
     assert "[agent_suspended]" in suspended
     assert _template_tasks(ws.root) == []
+    refused = _audit(ws.root, "task.template_refused")
+    assert [(r["template"], r["caller"], r["error"]) for r in refused] == [
+        ("helper-only", "bot", "invalid_input"),
+        ("nope", "bot", "unknown_template"),
+    ]
 
 
 def _raw(path: str, hello: dict[str, Any] | bytes) -> tuple[socket.socket, Any, dict[str, Any]]:

@@ -248,6 +248,8 @@ class SocketGateway:
         )
         self._attest_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.attestation_failed")
         self._join_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.join_token_rejected")
+        #: identified agents refused a task from a template (unknown, not listed, no requester)
+        self._template_refusals = RefusalLimiter(proctor.clock, limits, refused="task.template_refused")
         #: live socket sessions per task: the task's upstreams close when its last one ends
         self._sessions: Counter[TaskId] = Counter()
         #: identified sessions per agent (at most MAX_SESSIONS_PER_AGENT each)
@@ -277,6 +279,7 @@ class SocketGateway:
                     self.path.unlink()
             write_summaries(self.proctor.audit, self._attest_refusals, final=True)
             write_summaries(self.proctor.audit, self._join_refusals, final=True)
+            write_summaries(self.proctor.audit, self._template_refusals, final=True)
 
     async def _connection(self, stream: SocketStream) -> None:
         accepted = uptime_ticks()
@@ -417,7 +420,12 @@ class SocketGateway:
         if agent.status is not AgentStatus.ACTIVE:
             raise AgentSuspended(f"agent `{agent.name}` is suspended")
         if template is not None:
-            started = p.tasks.start_from_template(template, agent=str(agent.name), via="stdio")
+            try:
+                started = p.tasks.start_from_template(template, agent=str(agent.name), via="stdio")
+            except ProctorError as exc:
+                fields = {"template": template, "caller": str(agent.name), "error": exc.code}
+                audit_refusal(p.audit, self._template_refusals, fields, source)
+                raise
             caller = Caller(agent=AgentName(agent.name), task_id=started.task.id, task_token=started.token)
             return caller, agent, how, template
         token = hello.get("task_token")
