@@ -203,7 +203,7 @@ def attestation_advice(
                 lines.append(
                     ("ok", f"agent `{agent}`'s selectors ({' '.join(rec.selectors)}) match this user")
                 )
-    tpl = proctor.store.get_template(template)
+    tpl = next((t for t in proctor.templates.list() if t.name == template), None)
     if tpl is None:
         lines.append(
             (
