@@ -50,6 +50,7 @@ def mcp_client_config(
     socket: str | None = None,
     template: str | None = None,
     attestation: bool = True,
+    oauth: bool = True,
 ) -> dict[str, Any]:
     """The JSON a client's MCP config needs to reach its tools through Proctor (placeholders, no
     tokens). stdio is the keyless thin client of the gateway daemon's socket (ADR 0015): the
@@ -95,6 +96,14 @@ def mcp_client_config(
                     entry["env"] = {"PROCTOR_JOIN_TOKEN": join}
         if client == "vscode":
             entry = {"type": "stdio", **entry}
+    elif oauth:
+        # the gateway is the client's OAuth authorization server (ADR 0028): the URL is enough
+        if client == "claude-desktop":  # its config file takes stdio servers only: mcp-remote does OAuth
+            entry = {"command": "npx", "args": ["-y", "mcp-remote", url]}
+        elif client == "vscode":
+            entry = {"type": "http", "url": url}
+        else:
+            entry = {"url": url}
     else:
         headers = {"Authorization": "Bearer <JWT-SVID>", "Proctor-Task": "<task token>"}
         if client == "claude-desktop":  # its config file takes stdio servers only: bridge with mcp-remote
@@ -259,6 +268,14 @@ def mcp_config(
             " (VS Code prompts for it).",
         ),
     ] = False,
+    headers: Annotated[
+        bool,
+        typer.Option(
+            "--headers",
+            help="http: carry an SVID and a task token as headers (placeholders) instead of signing in"
+            " through the gateway's OAuth.",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Print the JSON that routes an MCP client through Proctor. Tokens are placeholders, never minted.
@@ -273,6 +290,8 @@ def mcp_config(
         fail(ValidationError(f"transport is `stdio` or `http`, not `{transport}`"))
     if url is not None and transport != "http":
         fail(ValidationError("--url applies to --transport http only"))
+    if headers and transport != "http":
+        fail(ValidationError("--headers applies to --transport http only"))
     if socket is not None and transport != "stdio":
         fail(ValidationError("--socket applies to --transport stdio only"))
     if template is not None:
@@ -303,9 +322,18 @@ def mcp_config(
         socket=None if socket is None else str(Path(socket).absolute()),
         template=template,
         attestation=attestation or template is None,
+        oauth=not headers,
     )
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
-    if template is None:
+    if transport == "http" and not headers:
+        err.print(
+            f"put this in {_CLIENT_FILES[client]}: the client signs in through the gateway (OAuth,"
+            " docs/adr/0028): a person who owns the agent consents in the browser and picks a task"
+            " template (`proctor template add NAME --agent AGENT ...` first); `--headers` for an SVID"
+            " and task token instead",
+            highlight=False,
+        )
+    elif template is None:
         err.print(f"put this in {_CLIENT_FILES[client]}; replace each <…> placeholder", highlight=False)
     else:
         _template_notes(client, agent, template, attestation, ws_root)
