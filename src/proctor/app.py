@@ -169,6 +169,8 @@ class Proctor:
             after_sweep=self._after_sweep,
             on_expired=self._tasks_expired,
         )
+        #: task templates: stored intents listed agents may start tasks from (docs/adr/0029)
+        self.templates = self.tasks.templates
         self.tools = Tools(settings, store, self.audit, schema_actions=self.policies.schema_actions)
         #: the people who decide held calls, how they sign in, their browser sessions
         self.accounts = Accounts(store, self.clock, self.audit, settings.login)
@@ -401,11 +403,14 @@ class Proctor:
         output: str,
         decision_id: str | None = None,
         args: Mapping[str, Any] | None = None,
+        status: str = "ok",
     ) -> Labels:
         """What a tool returned to an in-process caller (``POST /v1/outputs``): labelled and kept
         for its task like an output the gateway forwards, recorded as ``call.output_reported``
         (labels, digest and size: never the content). ``agent`` is the verified caller, who names
-        its task by ``task_token``; None is the administrator, who names it by ``task``."""
+        its task by ``task_token``; None is the administrator, who names it by ``task``.
+        ``status``: ``ok``, or ``tool_error`` when the tool failed (``output`` is then its error
+        text), as the gateway's ``call.completed`` says."""
         import hashlib
 
         from proctor.errors import AgentSuspended, TaskNotActive, TaskTokenInvalid, UnknownTask, UnknownTool
@@ -432,6 +437,8 @@ class Proctor:
         rec_tool = self.store.get_tool(ToolName(tool))
         if rec_tool is None:
             raise UnknownTool(f"unknown tool `{tool[:100]}`")
+        if status not in ("ok", "tool_error"):
+            raise ValidationError("an output's status is `ok` or `tool_error`", field="status")
         if args is not None:
             from proctor.pipeline import check_args
 
@@ -442,6 +449,7 @@ class Proctor:
             "call.output_reported",
             {
                 "labels": labels.to_dict(),
+                "status": status,
                 "output_digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
                 "output_bytes": len(raw),
                 "by": "agent" if agent is not None else "admin",

@@ -103,7 +103,9 @@ SECTION_KEYS: Mapping[str, frozenset[str]] = {
     ),
     "server": frozenset({"host", "port"}),
     "policies": frozenset({"reload_interval"}),
-    "gateway": frozenset({"audit", "tool_separator"}),
+    "gateway": frozenset(
+        {"audit", "tool_separator", "oauth_access_ttl", "oauth_refresh_ttl", "oauth_allow_http_client_ids"}
+    ),
     "approvals": frozenset({"ttl", "max_pending", "hold", "public_url", "webhooks"}),
     "flow": frozenset({"enabled", "max_outputs", "max_output_bytes", "retention", "internal_domains"}),
 }
@@ -203,6 +205,12 @@ class Settings:
     refusal_audit_window_s: float = 60.0
     #: between namespace and tool in the names agents see (``fs__read_file``; docs/adr/0014)
     gateway_tool_separator: str = "__"
+    #: the HTTP gateway's OAuth access tokens live this long (``gateway.oauth_access_ttl``;
+    #: docs/adr/0028), refresh tokens (and the grant) at most ``gateway.oauth_refresh_ttl``
+    oauth_access_ttl_s: float = 300.0
+    oauth_refresh_ttl_s: float = 30 * 86400.0
+    #: accept ``http://127.0.0.1`` Client ID Metadata Document URLs (tests and development only)
+    oauth_allow_http_client_ids: bool = False
     tools: tuple[ToolRecord, ...] = field(default_factory=tuple)
     #: how approvers sign in: sessions, lockout, OpenID Connect (``login``; proctor.accounts)
     login: LoginSettings = field(default_factory=LoginSettings)
@@ -472,6 +480,21 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         from proctor.gateway.names import check_separator
 
         separator = check_separator(str(gateway.get("tool_separator", "__")))
+        oauth_access_ttl = parse_duration(gateway.get("oauth_access_ttl", "5m"), "gateway.oauth_access_ttl")
+        if not 1 <= oauth_access_ttl <= 3600:
+            raise ConfigError(
+                f"{path.name}: gateway.oauth_access_ttl is between 1s and 1h: access tokens are short-lived"
+            )
+        oauth_refresh_ttl = parse_duration(
+            gateway.get("oauth_refresh_ttl", "30d"), "gateway.oauth_refresh_ttl"
+        )
+        if not oauth_access_ttl <= oauth_refresh_ttl <= 365 * 86400:
+            raise ConfigError(
+                f"{path.name}: gateway.oauth_refresh_ttl is at least the access ttl and at most 365d"
+            )
+        oauth_http_ids = gateway.get("oauth_allow_http_client_ids", False)
+        if not isinstance(oauth_http_ids, bool):
+            raise ConfigError(f"{path.name}: gateway.oauth_allow_http_client_ids is true or false")
         raw_tools = data.get("tools") or []
         if not isinstance(raw_tools, list):
             raise ConfigError(f"{path.name}: `tools` must be a list")
@@ -527,6 +550,9 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             policy_reload_s=parse_duration(policies.get("reload_interval", "1s"), "policies.reload_interval"),
             tools=tools,
             gateway_audit=gateway_audit,
+            oauth_access_ttl_s=oauth_access_ttl,
+            oauth_refresh_ttl_s=oauth_refresh_ttl,
+            oauth_allow_http_client_ids=oauth_http_ids,
             refusal_audit_burst=refusal_burst,
             audit_witnesses=witnesses,
             audit_witness_keys=witness_keys,

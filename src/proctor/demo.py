@@ -15,15 +15,19 @@ import sqlite3
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from proctor.clock import Clock, SystemClock
 
+if TYPE_CHECKING:
+    from proctor.workspace import Workspace
+
 __all__ = [
     "DEMO_CONFIG",
+    "DEMO_POLICY",
     "run_demo",
 ]
 
@@ -34,6 +38,7 @@ store: sqlite:///proctor.db
 identity: {svid_ttl: 5m, join_token_ttl: 10m}
 tasks: {default_ttl: 15m, max_ttl: 24h}
 audit: {checkpoint_every: 10, checkpoint_interval: 60s, log_arguments: false}
+approvals: {hold: 30s}
 tools:
   - {name: invoices.read, effect: read, resource_arg: path, resource: "invoices/*",
      labels: {trust: untrusted, sensitivity: confidential}}
@@ -52,6 +57,158 @@ def _file_sha256(path: str) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+#: the demo's own rule for the MCP part: clocks of the Paris office only (a real Cedar forbid)
+DEMO_POLICY = """\
+// The MCP part of `proctor demo`: the scheduling agent reads clocks of European offices only.
+@id("demo.europe-only")
+forbid (principal, action, resource is Proctor::Tool)
+when { resource.namespace == "time" && !(context.resource like "Europe/*") };
+"""
+
+
+def _time_upstream() -> dict[str, Any]:
+    """`mcp-server-time` (a registry server, a dependency of Proctor), started with the Python
+    running the demo: no PATH needed. `convert_time` is configured as a deployment, which the
+    starter policy `approval.deployments` holds for the owner's approval."""
+    return {
+        "namespace": "time",
+        "command": sys.executable,
+        "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"],
+        "default": {"effect": "read"},
+        "tools": {
+            "get_current_time": {"resource_arg": "timezone"},
+            "convert_time": {"effect": "deploy", "resource_arg": "target_timezone"},
+        },
+    }
+
+
+def _result_text(result: Any) -> str:
+    text = " ".join(str(getattr(c, "text", "")) for c in result.content)
+    return " ".join(text.split())
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def run_mcp_part(out: Console, ws: Workspace, owner: str, password: str) -> bool:
+    """The official MCP client over stdio, through `proctor gateway --stdio` (a child process, as a
+    desktop client starts it) in front of the real `mcp-server-time`: a call allowed, one denied by
+    policy, one held until the owner approves it; then the audit records of the three. False when
+    the held call was never filed for approval (the demo then fails)."""
+    import json
+
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    from proctor.app import Proctor
+    from proctor.gateway.config import save_upstreams, upstream_from_mapping
+    from proctor.store.base import AuditQuery
+
+    root = ws.root
+    save_upstreams(root, [upstream_from_mapping(_time_upstream())])
+    policy = ws.policies_dir / "50-demo.cedar"
+    with os.fdopen(os.open(policy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as f:
+        f.write(DEMO_POLICY)
+    with Proctor.open(ws) as p:
+        agent = p.agents.add("clock-bot", owner)
+        svid = p.agents.issue_svid(agent)
+        task = p.tasks.start(
+            agent="clock-bot",
+            purpose="Find a meeting time in Paris",
+            allow=["time.*"],
+            requested_by="carol@acme.test",
+            ttl_s=900,
+        )
+        head = p.audit_records.newest(1)
+        first_seq = int(head[-1].seq) + 1 if head else 1
+    env = {"PROCTOR_SVID": svid, "PROCTOR_TASK_TOKEN": task.token, "PATH": os.defpath}
+    if os.environ.get("PYTHONPATH"):  # a source checkout run with PYTHONPATH: the child runs the same code
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=[
+            *("-c", "from proctor.cli.main import main; main()"),
+            *("gateway", "--stdio", "--in-process", "--workspace", str(root)),
+        ],
+        env=env,
+    )
+    out.print("\n[bold]A real MCP client through the gateway[/]")
+    out.print("MCP client (official SDK, stdio) → proctor gateway → mcp-server-time")
+    out.print(f"task {task.task.id}  clock-bot: {task.task.purpose}\n")
+    approved: dict[str, str] = {}
+
+    def approve_when_filed() -> None:
+        """What a person does on the approvals page: here the owner approves at once."""
+        import time as _time
+
+        deadline = _time.monotonic() + 30
+        with Proctor.open(ws) as p:
+            while not (held := [r for r in p.approvals.pending() if r.agent == "clock-bot"]):
+                if _time.monotonic() > deadline:
+                    return
+                _time.sleep(0.05)
+            who = p.accounts.authenticate(owner, password)
+            granted = p.approvals.approve(held[0].id, who, "meeting time checked")
+            approved["id"] = str(granted.id)
+
+    async def session() -> list[tuple[str, str, Any]]:
+        results: list[tuple[str, str, Any]] = []
+        async with Client(params, mode="legacy", cache=None) as c:
+            tools = sorted(t.name for t in (await c.list_tools()).tools)
+            out.print(f"tools/list: {', '.join(tools)}")
+            for label, args in (
+                ("Europe/Paris", {"timezone": "Europe/Paris"}),
+                ("Asia/Tokyo", {"timezone": "Asia/Tokyo"}),
+            ):
+                results.append(("get_current_time", label, await c.call_tool("time__get_current_time", args)))
+            convert = {"source_timezone": "UTC", "time": "12:00", "target_timezone": "Europe/Paris"}
+            with anyio.fail_after(60):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(anyio.to_thread.run_sync, approve_when_filed)
+                    held = await c.call_tool("time__convert_time", convert)
+            results.append(("convert_time", "12:00 UTC→Paris", held))
+        return results
+
+    for n, (tool, label, result) in enumerate(anyio.run(session), 1):
+        text = _result_text(result)
+        call = f"{n} {tool} {label}".ljust(32)
+        if result.is_error:
+            why = text.removeprefix("Proctor denied this call: ").split(" (decision ")[0]
+            out.print(f"{call}[red]denied[/]: {_short(why, 40)}", highlight=False)
+            continue
+        try:
+            data = json.loads(text)
+            value = data.get("datetime") or data.get("target", {}).get("datetime", text)
+        except (ValueError, AttributeError):
+            value = text
+        if tool == "convert_time":
+            out.print(f"{call}[yellow]held[/] for approval {approved.get('id', '?')}", highlight=False)
+            out.print(f"{'  ' + owner + ' approved it':<32}[green]ran once[/]: {_short(str(value), 40)}")
+        else:
+            out.print(f"{call}[green]allowed[/]: {_short(str(value), 40)}", highlight=False)
+    if "id" not in approved:
+        out.print("[bold red]the held call was never filed for approval[/]")
+        return False
+    out.print("\naudit records of these calls:")
+    with Proctor.open(ws) as p:
+        rows = p.audit_records.search(AuditQuery(after_seq=first_seq - 1, limit=100))
+    for r in rows:
+        if r.kind not in {"decision", "call.completed"} and not str(r.kind).startswith("approval."):
+            continue
+        body = json.loads(bytes(r.body))
+        what = f"{r.kind} {r.decision}" if r.kind == "decision" else r.kind
+        if r.kind in {"decision", "approval.requested"}:
+            detail = ", ".join((body.get("outcome") or body).get("policies") or [])
+        elif r.kind == "approval.approved":
+            detail = f"by {body.get('approver', '?')}"
+        else:
+            detail = str(body.get("status", ""))
+        line = f"{r.seq:>4}  {what:<26} {r.tool or '':<22} {detail}"
+        out.print(_short(line.rstrip(), 79), highlight=False)
+    return True
 
 
 def run_demo(out: Console, *, keep: Path | None = None, clock: Clock | None = None) -> int:
@@ -244,6 +401,9 @@ def run_demo(out: Console, *, keep: Path | None = None, clock: Clock | None = No
             )
             out.print(creds)
 
+        if not run_mcp_part(out, ws, str(fin.owner), password):
+            return 1
+        with Proctor.open(ws, clock=clock) as p:
             report = p.verify_audit()
             db = ws.root / "proctor.db"
             out.print(

@@ -133,6 +133,12 @@ class UnknownTask(NotFound):
     code = "unknown_task"
 
 
+class UnknownTemplate(NotFound):
+    """No task template of that name (docs/adr/0029)."""
+
+    code = "unknown_template"
+
+
 class TaskError(ProctorError):
     code = "task_invalid"
     http_status = 403
@@ -358,6 +364,44 @@ class GrantInvalid(ApprovalError):
     http_status = 403
 
 
+class ProctorDenied(PolicyError):
+    """Raised by :mod:`proctor.sdk` before a guarded function runs: Proctor denied the call (the
+    decision, with its reasons, is in the audit log). ``decision_id``, ``reasons`` and ``errors``
+    (the deny's own codes, e.g. ``task_token_invalid``) say why."""
+
+    code = "call_denied"
+    http_status = 403
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        decision_id: str | None = None,
+        reasons: tuple[str, ...] = (),
+        errors: tuple[str, ...] = (),
+        approval_id: str | None = None,
+    ) -> None:
+        super().__init__(message, decision_id=decision_id, errors=list(errors))
+        self.decision_id = decision_id
+        self.reasons = reasons
+        self.errors = errors
+        self.approval_id = approval_id
+
+
+class ApprovalPending(ApprovalError):
+    """Raised by :mod:`proctor.sdk`: the call waits for a person's approval and was not run. The
+    identical call (same tool, same arguments) may be retried: it runs once approved."""
+
+    code = "approval_pending"
+    http_status = 409
+
+    def __init__(self, message: str, *, approval_id: str, url: str, decision_id: str | None = None) -> None:
+        super().__init__(message, approval_id=approval_id, url=url, decision_id=decision_id)
+        self.approval_id = approval_id
+        self.url = url
+        self.decision_id = decision_id
+
+
 class AuthError(ProctorError):
     """A person (an approver) could not be authenticated."""
 
@@ -375,6 +419,19 @@ class CsrfInvalid(AuthError):
     http_status = 403
 
 
+class OAuthRefused(ProctorError):
+    """A request to the gateway's OAuth authorization server refused (docs/adr/0028).
+    ``error`` is the OAuth error code the answer carries (RFC 6749 §5.2, RFC 7591 §3.2.2)."""
+
+    code = "oauth_refused"
+    http_status = 400
+
+    def __init__(self, error: str, message: str, *, status: int = 400, **details: Any) -> None:
+        super().__init__(message, error=error, **details)
+        self.error = error
+        self.status = status
+
+
 __all__ = [
     "ERROR_CODES",
     "AccountLocked",
@@ -383,6 +440,7 @@ __all__ = [
     "ApprovalCapReached",
     "ApprovalError",
     "ApprovalNotPending",
+    "ApprovalPending",
     "ApproverNotAllowed",
     "AttestationFailed",
     "AuditError",
@@ -404,11 +462,13 @@ __all__ = [
     "LeaseNotOwned",
     "NoSuchTool",
     "NotFound",
+    "OAuthRefused",
     "OwnerRequired",
     "PolicyError",
     "PolicyLoadError",
     "PolicyStale",
     "PortInUse",
+    "ProctorDenied",
     "ProctorError",
     "SecretDecryptFailed",
     "SecretKeyInvalid",

@@ -280,6 +280,31 @@ def test_flow_events_round_trip_and_filter(store: SqlStore) -> None:
     assert a1.values == (("new_payee", "hmac:ab12"), ("spend_today", "12.50"))
 
 
+def test_flow_event_count_counts_what_flow_events_returns(store: SqlStore) -> None:
+    """``flow_event_count`` (the Flow service's check for events stored late between sweeps) is
+    the length of ``flow_events`` with the same filters, ``since`` inclusive."""
+    t1, t2 = TaskId.new(), TaskId.new()
+    for ev in (
+        event(t1, "bot", T0 + 10),
+        event(t1, "bot", T0 + 20),
+        event(t1, "bot", T0 + 20),  # the same event twice: two rows
+        event(t2, "bot", T0 + 30),
+        event(t2, "other", T0 + 5),
+    ):
+        store.add_flow_event(ev, durable=False)
+    for kw in (
+        {},
+        {"task_id": t1},
+        {"agent": AgentName("bot")},
+        {"agent": AgentName("bot"), "since": T0 + 20},
+        {"task_id": t1, "since": T0 + 20.0001},
+        {"agent": AgentName("other"), "since": T0 + 5},
+        {"agent": AgentName("nobody")},
+    ):
+        assert store.flow_event_count(**kw) == len(store.flow_events(**kw)), kw
+    assert store.flow_event_count(agent=AgentName("bot"), since=T0 + 20) == 3
+
+
 def test_flow_writes_do_not_bump_the_epoch(store: SqlStore) -> None:
     """Outputs and events change no cached decision input (the flow facts are part of the cache
     key), so they leave the epoch alone: a busy task keeps its decisions cacheable."""

@@ -62,7 +62,7 @@ class GatewayThread:
     ) -> GatewayThread:
         url = f"http://127.0.0.1:{port}/mcp"
         runtime = GatewayRuntime(p, upstreams)
-        app: ASGIApp = create_gateway_app(p, runtime, public_url=url, issuer_url="http://127.0.0.1:8470")
+        app: ASGIApp = create_gateway_app(p, runtime, public_url=url)
         if wrap is not None:
             app = wrap(app)
         # served exactly as `proctor gateway --http` serves it

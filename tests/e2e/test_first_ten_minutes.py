@@ -289,6 +289,48 @@ def test_audit_since_takes_an_iso_time_or_a_duration(ws: Path) -> None:
     assert "invalid_input" in bad.stderr
 
 
+def test_task_and_approvals_lists_take_since(tmp_path: Path) -> None:
+    """`task list --since` and `approvals list --since` take what `audit tail --since` takes (an
+    ISO 8601 time or a duration ago) and list only what was started or filed since then."""
+    import datetime as dt
+
+    from proctor.clock import FrozenClock
+    from proctor.pipeline import CallInput
+
+    ws, _ = Workspace.init(
+        tmp_path / "ws",
+        config_text="trust_domain: acme.test\ntools:\n  - {name: pay.send, effect: pay, flags: [financial]}\n",
+    )
+    three_hours_ago = time.time() - 3 * 3600
+    ids: dict[str, tuple[str, str]] = {}
+    for label, clock in (("old", FrozenClock(three_hours_ago)), ("new", None)):
+        with Proctor.open(ws, clock=clock) as p:
+            if label == "old":
+                p.agents.add("bot", "owner@acme.test")
+            task = p.tasks.start(agent="bot", purpose=label, allow=["pay.*"], requested_by="r@acme.test")
+            call = CallInput(tool="pay.send", args={"amount": 5}, agent="bot", task_token=task.token)
+            approval = p.decide(call).approval_id
+            assert approval
+            ids[label] = (str(task.task.id), approval)
+
+    def listed(*args: str) -> list[str]:
+        r = run(ws.root, *args, "--json")
+        assert r.returncode == 0, r.stderr
+        return sorted(x["id"] for x in json.loads(r.stdout))
+
+    two_hours_ago = dt.datetime.fromtimestamp(time.time() - 2 * 3600, dt.UTC).isoformat()
+    for since, want in (("1h", ["new"]), ("4h", ["old", "new"]), (two_hours_ago, ["new"])):
+        assert listed("task", "list", "--since", since) == sorted(ids[w][0] for w in want), since
+        assert listed("approvals", "list", "--state", "all", "--since", since) == sorted(
+            ids[w][1] for w in want
+        ), since
+    assert listed("task", "list") == sorted(t for t, _ in ids.values())
+    for cmd in (("task", "list"), ("approvals", "list")):
+        bad = run(ws.root, *cmd, "--since", "yesterday")
+        assert bad.returncode == 2
+        assert "invalid_input" in bad.stderr
+
+
 def test_audit_tail_follows_new_records_until_stopped(ws: Path) -> None:
     """`audit tail -f` prints the newest records, then each new one as it is written, until it is
     stopped (Ctrl-C: exit 0)."""

@@ -228,3 +228,36 @@ def test_audit_of_one_decision(server: tuple[httpx.Client, str, Proctor]) -> Non
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid_input"
     assert "/v1/audit/decisions/{decision_id}" in c.get("/openapi.json").json()["paths"]
+
+
+def test_task_start_refuses_an_allow_pattern_that_matches_no_tool(
+    server: tuple[httpx.Client, str, Proctor], tmp_path: Path
+) -> None:
+    """`POST /v1/tasks` catches a typo in `allow` as `task start` does: 400 `no_such_tool` with the
+    closest known name, and no task started; a pattern only an unpinned upstream may match is
+    accepted with a warning in the response (docs/adr/0027)."""
+    from proctor.gateway.config import save_upstreams, upstream_from_mapping
+
+    c, admin, p = server
+    h = {"Authorization": f"Bearer {admin}"}
+    assert c.post("/v1/agents", headers=h, json={"name": "bot", "owner": "o@acme.test"}).status_code == 201
+    body = {"agent": "bot", "purpose": "read", "requested_by": "r@acme.test"}
+    r = c.post("/v1/tasks", headers=h, json={**body, "allow": ["fs.read", "fs.raed"]})
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == "no_such_tool"
+    assert "allow `fs.raed` matches no known tool" in error["message"]
+    assert "did you mean `fs.read`" in error["message"]
+    assert c.get("/v1/tasks", headers=h).json() == []
+    assert p.tasks.list() == []
+    # an upstream not pinned yet: its tools are known once listed, so its pattern is a warning
+    assert p.workspace is not None
+    save_upstreams(
+        p.workspace.root,
+        [upstream_from_mapping({"namespace": "time", "command": "/bin/true", "default": {"effect": "read"}})],
+    )
+    r = c.post("/v1/tasks", headers=h, json={**body, "allow": ["fs.read", "time.get_*"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["task"]["allow"] == ["fs.read", "time.get_*"]
+    [warning] = r.json()["warnings"]
+    assert "`time.get_*` matches no known tool yet; upstream `time` is not pinned" in warning

@@ -125,6 +125,12 @@ def test_several_tasks_per_file_each_owns_the_calls_after_it() -> None:
         (({k: v for k, v in TASK.items() if k != "purpose"},), 1, "`purpose` is required"),
         (({**TOOL, "effect": "Pay!"}, TASK), 1, "effect"),
         (({**TOOL, "input_schema": [1]}, TASK), 1, "input_schema"),
+        (({**TASK, "unkept": {"outputs": -1}},), 1, "unkept.outputs"),
+        (({**TASK, "unkept": {"outputs": True}},), 1, "unkept.outputs"),
+        (({**TASK, "unkept": {"read_untrusted": "yes"}},), 1, "unkept.read_untrusted"),
+        (({**TASK, "unkept": {"max_sensitivity": "topsecret"}},), 1, "unkept.max_sensitivity"),
+        (({**TASK, "unkept": {"outputz": 1}},), 1, "unknown key `outputz`"),
+        (({**TASK, "unkept": [1]},), 1, "unkept"),
     ],
 )
 def test_a_line_not_in_the_format_is_refused_naming_file_and_line(
@@ -174,3 +180,26 @@ def test_dump_refuses_lines_that_would_not_read_back() -> None:
     """Export never writes a trace replay would refuse."""
     with pytest.raises(TraceError, match="unknown key `secret`"):
         dump_lines([TASK, {**CALL, "secret": 1}], "out.jsonl")
+
+
+def test_a_task_whose_outputs_were_not_all_kept_says_so_and_reads_back() -> None:
+    """``unkept`` (written by ``trace export`` when outputs were evicted or cut) is the task's
+    high-water mark; it reads back to the same labels and writes again unchanged."""
+    from proctor.flow.model import Sensitivity
+
+    unkept = {
+        "outputs": 4,
+        "read_untrusted": True,
+        "max_sensitivity": "confidential",
+        "untrusted_sources": ["web.fetch", "mail.read"],
+    }
+    trace = parse_trace(jsonl({**TASK, "unkept": unkept}, CALL))
+    (task,) = trace.tasks
+    assert task.unkept is not None
+    assert task.unkept.outputs == 4
+    assert task.unkept.read_untrusted
+    assert task.unkept.max_sensitivity is Sensitivity.CONFIDENTIAL
+    assert task.unkept.untrusted_sources == ("mail.read", "web.fetch")
+    (line, _) = trace.to_lines()
+    assert line["unkept"] == {**unkept, "untrusted_sources": ["mail.read", "web.fetch"]}
+    assert parse_trace(jsonl(TASK, CALL)).tasks[0].unkept is None

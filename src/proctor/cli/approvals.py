@@ -14,7 +14,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from proctor.cli._common import JsonOpt, WorkspaceOpt, emit_json, handled, opened, out, print_table, ts
+from proctor.cli._common import (
+    JsonOpt,
+    SinceOpt,
+    WorkspaceOpt,
+    emit_json,
+    handled,
+    opened,
+    out,
+    print_table,
+    since_time,
+    ts,
+)
 from proctor.cli.text import cell, markup_safe
 from proctor.errors import ValidationError
 
@@ -33,16 +44,20 @@ def approvals_list(
     agent: Annotated[str | None, typer.Option(help="Only this agent's requests.")] = None,
     task: Annotated[str | None, typer.Option(help="Only this task's requests.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+    since: SinceOpt = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List approval requests (pending ones by default: the queue)."""
+    """List approval requests (pending ones by default: the queue); --since: only those filed since."""
     if state not in (*_STATES, "all", None):
         raise typer.BadParameter(f"use one of {', '.join(_STATES)} or all", param_hint="--state")
     with opened(workspace) as p, handled():
         states = () if state in ("all", None) else (state,)
-        reqs = p.approvals.list(states=states, agent=agent, task=task, limit=limit)
         now = p.clock.now()
+        after = since_time(since, now)
+        reqs = p.approvals.list(states=states, agent=agent, task=task, limit=limit)
+    if after is not None:  # newest first: the ones filed since `after` are all within the limit
+        reqs = [r for r in reqs if r.created_at >= after]
     if state == "pending":
         reqs = [r for r in reqs if r.state.value == "pending"]
     if as_json:

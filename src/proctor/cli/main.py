@@ -1,7 +1,7 @@
 """``proctor``: every operation a person does. This module is the table of contents: it builds the
 root app and registers each command group from its own module (``proctor.cli.agents``,
 ``.tasks``, ``.tools``, ``.policy``, ``.audit``, ``.keys``, ``.upstreams``, ``.secrets``,
-``.leases``, ``.users``, ``.replay``, ``.introspection``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``, ``.doctor``). Those
+``.leases``, ``.templates``, ``.users``, ``.replay``, ``.introspection``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``, ``.doctor``). Those
 modules share :mod:`proctor.cli._common` and call the services; none imports this one.
 
 Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
@@ -27,11 +27,13 @@ from proctor.cli import (
     keys,
     leases,
     mcp_config,
+    oauth,
     policy,
     replay,
     secrets,
     serve,
     tasks,
+    templates,
     tools,
     upstreams,
     users,
@@ -107,6 +109,8 @@ def build_app() -> typer.Typer:
     root.add_typer(approvals.approvals_app, name="approvals")
     root.add_typer(replay.trace_app, name="trace")
     introspection.register(root)
+    templates.register(root)
+    oauth.register(root)
     return root
 
 

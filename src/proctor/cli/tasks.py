@@ -10,6 +10,7 @@ from rich.table import Table
 from proctor.cli._common import (
     PENDING_NOTE,
     JsonOpt,
+    SinceOpt,
     WorkspaceOpt,
     emit_json,
     err,
@@ -18,6 +19,7 @@ from proctor.cli._common import (
     opened,
     out,
     print_table,
+    since_time,
     ts,
 )
 from proctor.cli.text import cell, markup_safe
@@ -93,12 +95,16 @@ def task_end(
 def task_list(
     agent: Annotated[str | None, typer.Option(help="Only this agent's tasks.")] = None,
     state: Annotated[str | None, typer.Option(help="active | completed | cancelled | expired")] = None,
+    since: SinceOpt = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List tasks (expiring any past their deadline first)."""
+    """List tasks (expiring any past their deadline first); --since: only those started since."""
     with opened(workspace) as p, handled():
+        after = since_time(since, p.clock.now())
         tasks = p.tasks.list(agent=agent, state=state)
+    if after is not None:
+        tasks = [t for t in tasks if t.created_at >= after]
     if as_json:
         emit_json([task_view(t) for t in tasks])
         return

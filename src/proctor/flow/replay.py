@@ -369,7 +369,7 @@ def _cedar_facts(facts: FlowFacts) -> FlowFacts:
 
 
 def _side(ps: PolicySet, cache: bool = True, entities: dict[tuple[Any, ...], Any] | None = None) -> _Side:
-    engine = PolicyEngine(ps, cache=cache, entities=entities, across_tasks=True)
+    engine = PolicyEngine(ps, cache=cache, entities=entities, across_tasks=True, by_thresholds=True)
     return _Side(engine, tuple(ps.counters))
 
 
@@ -427,6 +427,11 @@ def _replay_task(
         internal=internal_domains(internal, task.owner, task.requested_by),
     )
     flow.describe_tools(t for t in catalog.values() if any(fnmatchcase(t.name, p) for p in task.allow))
+    if task.unkept is not None:
+        # the live task read outputs the trace does not hold: start from its high-water mark, and
+        # a value found nowhere may have come from one of them (as the live flow decides)
+        flow.restore_labels(task.unkept)
+        flow.lost = True
     reports: list[CallReport] = []
     for call in task.calls:
         reports.append(_replay_call(trace, task, call, catalog, flow, agent, record, start, cand, base))

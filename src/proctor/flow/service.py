@@ -101,9 +101,13 @@ class _EventLog:
         #: the events counted with a time at or after ``cursor`` (the next read returns them
         #: again: they are not counted twice), with how many of each
         self.recent: Counter[HistoryEvent] = Counter()
-        #: when (the deciding clock) the last read from ``cursor`` was made; reads in between
-        #: start at ``last_at`` and return only what is newest
+        #: when (the deciding clock, as read: not the agent's time of :meth:`Flow._moment`) the
+        #: last read from ``cursor`` was made; reads in between start at ``last_at`` (or ``read_at``
+        #: when that is earlier) and return only what is newest
         self.swept: float | None = None
+        #: the time the last read counted at: this process records the agent's next events at or
+        #: after it (:meth:`Flow._moment`), even when ``last_at`` is later (an event stored ahead)
+        self.read_at: float | None = None
         self.lock = threading.Lock()
 
 
@@ -427,19 +431,21 @@ class Flow:
         now: float,
     ) -> tuple[tuple[str, int | Decimal | bool], ...]:
         key = self.fingerprint_key()
-        now = self._moment(str(agent.name), now)
+        clock, now = now, self._moment(str(agent.name), now)
         out: list[tuple[str, int | Decimal | bool]] = []
         task_specs = tuple(s for s in specs if getattr(s, "scope", "task") == "task")
         agent_specs = tuple(s for s in specs if getattr(s, "scope", "task") == "agent")
         if task_specs:
             out.extend(
-                self._tally(("task", str(task.id)), task_specs, None, tool, args, now, key, agent.name)
+                self._tally(("task", str(task.id)), task_specs, None, tool, args, now, key, agent.name, clock)
             )
         if agent_specs:
             windows = [getattr(s, "window_s", None) for s in agent_specs]
             window = None if any(w is None for w in windows) else max(w for w in windows if w)
             out.extend(
-                self._tally(("agent", str(agent.name)), agent_specs, window, tool, args, now, key, agent.name)
+                self._tally(
+                    ("agent", str(agent.name)), agent_specs, window, tool, args, now, key, agent.name, clock
+                )
             )
         return tuple(sorted(out, key=lambda kv: kv[0]))
 
@@ -469,6 +475,7 @@ class Flow:
         now: float,
         fp_key: bytes,
         agent: str,
+        clock: float | None = None,
     ) -> list[tuple[str, int | Decimal | bool]]:
         """The values of ``specs`` (all of one scope) for a call of a task (``("task", id)``) or an
         agent (``("agent", name)``), from running aggregates (:class:`~proctor.flow.counters.Tally`)
@@ -480,8 +487,11 @@ class Flow:
         stored after a read with a time up to :data:`LATE` seconds earlier than the latest event
         read (or than that read's time, when the event is later) is counted (each read starts
         that much before it; what it returns again is not counted twice); one stored later still is not seen here (within one process, the times
-        of one agent's events never go back: see :meth:`_moment`)."""
+        of one agent's events never go back: see :meth:`_moment`). ``clock``: the deciding clock as
+        read (``now`` is the agent's time, which may be ahead of it): sweeps follow it, and an
+        event stored ahead of it moves the agent's time at most :data:`LATE` past it."""
         agent = str(agent)
+        clock = now if clock is None else clock
         ckey = (*key, window)
         with self._lock:
             log_ = self._event_logs.pop(ckey, None) or _EventLog()
@@ -491,44 +501,70 @@ class Flow:
         with log_.lock:
             if log_.tally is None or log_.tally.specs != tuple(sorted(specs, key=lambda s: s.name)):
                 log_.tally, log_.last_at, log_.cursor, log_.recent = Tally(specs), None, None, Counter()
-                log_.swept = None
-            sweep = (
-                log_.cursor is None
-                or log_.last_at is None
-                or log_.swept is None
-                or not (log_.swept <= now < log_.swept + SWEEP)
-            )
-            since = log_.cursor if sweep else log_.last_at
+                log_.swept, log_.read_at = None, None
+            since = log_.cursor
+            sweep = True
+            if (
+                log_.cursor is not None
+                and log_.last_at is not None
+                and log_.swept is not None
+                and log_.read_at is not None
+                and log_.swept <= clock < log_.swept + SWEEP
+            ):
+                # between sweeps: from the latest event read, or from the time the last read
+                # counted at when that is earlier (an event stored ahead of this process's clock:
+                # this process's own events come after that time, not after the event ahead)
+                since, sweep = min(log_.last_at, log_.read_at), False
             if since is None:
                 since = None if window is None else now - window
-            if key[0] == "task":
-                got = self.store.flow_events(task_id=TaskId(key[1]), since=since)
-            else:
-                got = self.store.flow_events(agent=AgentName(key[1]), since=since)
-            counted = log_.recent
-            again: Counter[HistoryEvent] = Counter()
-            for ev in got:
-                if again[ev] < counted[ev]:
-                    again[ev] += 1  # counted by an earlier read
-                    continue
-                log_.tally.add(ev)
-                if not sweep:
-                    counted[ev] += 1  # a read that returns it again will skip it
-                if log_.last_at is None or ev.at > log_.last_at:
-                    log_.last_at = ev.at
+            task_id = TaskId(key[1]) if key[0] == "task" else None
+            who = AgentName(key[1]) if key[0] == "agent" else None
+            got = self.store.flow_events(task_id=task_id, agent=who, since=since)
+            self._count(log_, got, sweep)
+            if (
+                not sweep
+                and self.store.flow_event_count(task_id=task_id, agent=who, since=log_.cursor)
+                > log_.recent.total()
+            ):
+                # an event stored since the last read with a time before where it started (another
+                # process committed it late): sweep now, not at the next sweep (the count is one
+                # cheap query; a busy agent's decision still reads only what is new)
+                sweep = True
+                got = self.store.flow_events(task_id=task_id, agent=who, since=log_.cursor)
+                self._count(log_, got, sweep)
             if log_.last_at is not None and log_.last_at > now:
                 # an event stored (by another process, its clock ahead) at a later time than
-                # this decision's: it is earlier than this call all the same (up to LATE ahead:
-                # a clock far off does not move this process's windows)
-                now = self._moment(agent, min(log_.last_at, now + LATE))
+                # this decision's: it is earlier than this call all the same (up to LATE ahead
+                # of the clock as read, not of the agent's time, which may be ahead already and
+                # would move LATE further at each read: a clock far off does not move this
+                # process's windows)
+                now = self._moment(agent, min(log_.last_at, clock + LATE))
             if log_.last_at is not None:
                 cursor = min(log_.last_at, now) - LATE
                 if sweep:
                     # what a read from the new cursor returns again: every event of this read
                     # from there (counted before or now); in between sweeps ``recent`` only grows
-                    log_.cursor, log_.swept = cursor, now
+                    log_.cursor, log_.swept = cursor, clock
                     log_.recent = Counter(ev for ev in got if ev.at >= cursor)
+            log_.read_at = now
             return log_.tally.values(tool=tool, args=args, now=now, key=fp_key)
+
+    @staticmethod
+    def _count(log_: _EventLog, got: list[HistoryEvent], sweep: bool) -> None:
+        """Count the events of one read into ``log_``: those counted by an earlier read (in
+        ``log_.recent``) once only."""
+        assert log_.tally is not None
+        counted = log_.recent
+        again: Counter[HistoryEvent] = Counter()
+        for ev in got:
+            if again[ev] < counted[ev]:
+                again[ev] += 1  # counted by an earlier read
+                continue
+            log_.tally.add(ev)
+            if not sweep:
+                counted[ev] += 1  # a read that returns it again will skip it
+            if log_.last_at is None or ev.at > log_.last_at:
+                log_.last_at = ev.at
 
     def event(
         self,
@@ -853,6 +889,7 @@ class Flow:
         record is left out when a later call of the same tool with the same arguments follows
         (held again, or approved and forwarded: then only the forwarded call)."""
         from proctor.errors import UnknownTask
+        from proctor.flow.trace import unkept_line
 
         task = self.store.get_task(TaskId(str(task_id)))
         if task is None:
@@ -860,10 +897,19 @@ class Flow:
         self.settle(1.0)  # what this process queued lands first
         calls: list[dict[str, Any]] = []
         tools: dict[str, ToolRecord | None] = {}
-        for rec in self.store.outputs(task.id):
+        stored = self.store.task_labels(task.id)
+        rows = self.store.outputs(task.id)
+        # outputs evicted (``flow.max_outputs``, which refused calls' arguments share), cut at
+        # ``flow.max_output_bytes`` or not unsealed: the trace says so, with the high-water mark
+        lost = stored.outputs > len(rows)
+        for rec in rows:
             env = self._unseal(str(task.id), rec.sealed)
             if env is None:
+                lost = True
                 continue
+            size = env.get("size")
+            if isinstance(size, int) and size > utf8_size(str(env.get("text") or "")):
+                lost = True
             if rec.tool not in tools:
                 tools[rec.tool] = self.store.get_tool(rec.tool)  # type: ignore[arg-type]
             line: dict[str, Any] = {
@@ -893,6 +939,7 @@ class Flow:
                 "allow": list(task.allow),
                 **({"resources": list(task.resources)} if task.resources else {}),
                 "requested_by": str(task.requested_by),
+                **({"unkept": unkept_line(stored)} if lost else {}),
                 "meta": {},
             }
         )

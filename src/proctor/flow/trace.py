@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 
 from proctor.config import tool_from_mapping, tool_to_mapping
 from proctor.errors import ValidationError
+from proctor.flow.model import Sensitivity, TaskLabels
 from proctor.store.base import ToolRecord
 from proctor.types import AgentName, Email
 from proctor.validate import check_keys
@@ -64,8 +65,10 @@ TASK_KEYS = (
     "allow",
     "resources",
     "requested_by",
+    "unkept",
     "meta",
 )
+UNKEPT_KEYS = ("outputs", "read_untrusted", "max_sensitivity", "untrusted_sources")
 CALL_KEYS = ("type", "id", "tool", "args", "at", "output", "meta")
 #: who a task is for when its line names nobody (a replay decides for nobody real)
 NOBODY = "nobody@replay.invalid"
@@ -108,6 +111,9 @@ class TraceTask:
     allow: tuple[str, ...] = ("*",)
     resources: tuple[str, ...] = ()
     requested_by: str = NOBODY
+    #: what the task read that the trace does not hold (outputs evicted or cut before it was
+    #: exported): the task's high-water mark then; None when every output is in the trace
+    unkept: TaskLabels | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
     calls: tuple[TraceCall, ...] = ()
     line: int = 0
@@ -222,6 +228,7 @@ def _task(raw: dict[str, Any], file: str, line: int) -> TraceTask:
     allow = _strings(raw, "allow", file, line) if "allow" in raw else ("*",)
     resources = _strings(raw, "resources", file, line) if "resources" in raw else ()
     meta = _object(raw, "meta", file, line) if "meta" in raw else {}
+    unkept = _unkept(_object(raw, "unkept", file, line), file, line) if "unkept" in raw else None
     return TraceTask(
         id=task_id,
         agent=agent,
@@ -231,8 +238,35 @@ def _task(raw: dict[str, Any], file: str, line: int) -> TraceTask:
         allow=allow,
         resources=resources,
         requested_by=requested_by,
+        unkept=unkept,
         meta=meta,
         line=line,
+    )
+
+
+def _unkept(raw: dict[str, Any], file: str, line: int) -> TaskLabels:
+    """A task line's ``unkept``: the high-water mark of what the task read, outputs not in the trace."""
+    try:
+        check_keys(raw, UNKEPT_KEYS, f"{file}:{line}: task: unkept")
+    except ValidationError as exc:
+        raise TraceError(exc.message, file=file, line=line) from None
+    count = raw.get("outputs", 0)
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 1 << 31:
+        raise _error(file, line, "task: `unkept.outputs` must be a whole number, 0 or more")
+    untrusted = raw.get("read_untrusted", False)
+    if not isinstance(untrusted, bool):
+        raise _error(file, line, "task: `unkept.read_untrusted` must be true or false")
+    level = raw.get("max_sensitivity", "public")
+    try:
+        sensitivity = Sensitivity.parse(level if isinstance(level, str) else "")
+    except ValueError as exc:
+        raise _error(file, line, f"task: `unkept.max_sensitivity`: {exc}") from None
+    sources = _strings(raw, "untrusted_sources", file, line) if "untrusted_sources" in raw else ()
+    return TaskLabels(
+        read_untrusted=untrusted or bool(sources),
+        max_sensitivity=sensitivity,
+        untrusted_sources=tuple(sorted(set(sources))),
+        outputs=count,
     )
 
 
@@ -374,6 +408,16 @@ def tool_line(tool: ToolRecord) -> dict[str, Any]:
     return line
 
 
+def unkept_line(labels: TaskLabels) -> dict[str, Any]:
+    """A task's ``unkept`` object: the high-water mark of what it read, when not all of it is kept."""
+    return {
+        "outputs": labels.outputs,
+        "read_untrusted": labels.read_untrusted,
+        "max_sensitivity": labels.max_sensitivity.label,
+        "untrusted_sources": list(labels.untrusted_sources),
+    }
+
+
 def task_line(task: TraceTask) -> dict[str, Any]:
     line: dict[str, Any] = {
         "type": "task",
@@ -387,6 +431,8 @@ def task_line(task: TraceTask) -> dict[str, Any]:
     if task.resources:
         line["resources"] = list(task.resources)
     line["requested_by"] = task.requested_by
+    if task.unkept is not None:
+        line["unkept"] = unkept_line(task.unkept)
     line["meta"] = dict(task.meta)
     return line
 

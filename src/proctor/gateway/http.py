@@ -1,7 +1,9 @@
 """``proctor gateway --http``: Streamable HTTP, with Proctor as an OAuth 2.1 resource server.
 
-Every request to the MCP endpoint carries ``Authorization: Bearer <JWT-SVID>`` whose audience is
-this gateway's canonical URL, and ``Proctor-Task: <task token>`` bound to that agent. Missing or
+Every request to the MCP endpoint carries either ``Authorization: Bearer <JWT-SVID>`` whose
+audience is this gateway's canonical URL and ``Proctor-Task: <task token>`` bound to that agent, or
+``Authorization: Bearer <access token>`` issued by the authorization server this listener serves
+(``proctor.oauth``, docs/adr/0028: it names the agent and the task). Missing or
 bad credentials get 401 (or 403 when the agent is known but may not proceed) with a
 ``WWW-Authenticate`` header that points at the RFC 9728 protected-resource metadata, served at
 ``/.well-known/oauth-protected-resource[/mcp]``. ``Origin`` is checked against the gateway's own
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
@@ -37,6 +40,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSI
 
 from proctor.app import Proctor
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal_async
+from proctor.crypto.jose import b64url_decode
 from proctor.errors import (
     AgentSuspended,
     IdentityError,
@@ -44,6 +48,7 @@ from proctor.errors import (
     SessionNotOwned,
     StoreError,
     TaskTokenInvalid,
+    TokenInvalid,
 )
 from proctor.gateway import wire
 from proctor.gateway.calls import LEAN, Caller, LeanLeg, denial_text
@@ -51,8 +56,11 @@ from proctor.gateway.config import load_upstreams
 from proctor.gateway.hold import Channel, NeedsInput, answered
 from proctor.gateway.runtime import GatewayRuntime
 from proctor.gateway.server import SERVER_NAME, SERVER_VERSION, build_server
+from proctor.oauth.http import OAUTH_PATHS, OAuthEndpoints
+from proctor.oauth.server import SCOPE, AuthorizationServer
 from proctor.pipeline import Identity, printable
 from proctor.snapshot import Snapshot
+from proctor.tasks.service import TASK_AUDIENCE
 from proctor.types import AgentName, AgentStatus
 from proctor.workspace import Workspace
 
@@ -126,8 +134,9 @@ class GatewayAuth:
         app: ASGIApp,
         proctor: Proctor,
         public_url: str,
-        issuer_url: str,
+        issuer_url: str | None = None,
         *,
+        oauth: AuthorizationServer | None = None,
         runtime: GatewayRuntime | None = None,
         live_sessions: Callable[[], Mapping[str, Any]] | None = None,
         json_response: bool = False,
@@ -159,9 +168,14 @@ class GatewayAuth:
         self.prm_url = f"{self.origin}/.well-known/oauth-protected-resource{parts.path}"
         #: the MCP endpoint: the only path the lean path serves
         self.mcp_path = parts.path or MCP_PATH
+        #: the authorization server served on this listener (docs/adr/0028), when there is one
+        self.oauth = oauth
+        self.oauth_endpoints = None if oauth is None else OAuthEndpoints(oauth)
+        issuer = oauth.issuer if oauth is not None else (issuer_url or self.origin).rstrip("/")
         self.metadata = {
             "resource": self.public_url,
-            "authorization_servers": [issuer_url.rstrip("/")],
+            "authorization_servers": [issuer],
+            "scopes_supported": [SCOPE],
             "bearer_methods_supported": ["header"],
             "resource_name": "Proctor MCP gateway",
             "resource_documentation": "https://github.com/proctor/proctor#mcp-gateway",
@@ -174,6 +188,17 @@ class GatewayAuth:
         path: str = scope.get("path", "")
         if path.startswith("/.well-known/oauth-protected-resource"):
             await _json(send, 200, self.metadata)
+            return
+        if self.oauth_endpoints is not None and path in OAUTH_PATHS:
+            raw = scope["headers"] = list(scope.get("headers", []))
+            hdrs = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+            early = self._precheck(raw, hdrs)
+            if early is not None:
+                await early.answer(send)
+                return
+            refused = await self.oauth_endpoints(scope, receive, send)
+            if refused is not None:
+                await self._audit_refusal(refused, path, scope.get("client"))
             return
         if path == "/healthz" and scope.get("method") in ("GET", "HEAD"):
             # liveness, answered without the store: "degraded" while it is down (docs/adr/0019)
@@ -291,6 +316,9 @@ class GatewayAuth:
             status = 403 if isinstance(exc, AgentSuspended | TaskTokenInvalid) else 401
             error = "insufficient_scope" if status == 403 else "invalid_token"
             challenge = f'Bearer resource_metadata="{self.prm_url}", error="{error}"'
+            if "authorization" not in headers:
+                # no credentials at all: no error code (RFC 6750 §3.1), only where to get some
+                challenge = f'Bearer resource_metadata="{self.prm_url}", scope="{SCOPE}"'
             return _Refusal(
                 status,
                 {"error": {"code": exc.code, "message": exc.message}},
@@ -312,7 +340,11 @@ class GatewayAuth:
         """The caller, on a fresh snapshot that also holds their task (what the call reads next)."""
         snap = self.proctor.state.snapshot()
         caller = self._caller(headers, snap)
-        self.proctor.state.task(caller.task_id, snap)
+        task = self.proctor.state.task(caller.task_id, snap)
+        if caller.svid is None and (task is None or not task.is_live(self.proctor.clock.now())):
+            # an OAuth access token (docs/adr/0028) whose task has ended (its grant revoked, or
+            # ended by hand): refused at the door, so the client refreshes or authorizes again
+            raise TokenInvalid("the task this access token names has ended: refresh the token")
         return caller, snap
 
     def _capture_session(self, msg: dict[str, Any], send: Send, caller: Caller) -> Send:
@@ -618,7 +650,9 @@ class GatewayAuth:
                 return caller
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise IdentityError("this gateway needs `Authorization: Bearer <JWT-SVID>`")
+            raise IdentityError("this gateway needs `Authorization: Bearer <token>`")
+        if self.oauth is not None and not task_token and _is_access_token(token.strip()):
+            return self._oauth_caller(auth, token.strip(), now, snap)
         claims = self.proctor.agents.svids.verify(token.strip(), self.public_url, now)
         agent = self.proctor.state.agent(claims.agent, snap)
         if agent is None:
@@ -643,6 +677,42 @@ class GatewayAuth:
         # this request's token was verified just now: the pipeline need not verify it again
         return Caller(
             caller.agent, task_id, task_token, caller.svid, Identity(agent, task_id, snap, token_until)
+        )
+
+    def _oauth_caller(self, auth: str, token: str, now: float, snap: Snapshot | None) -> Caller:
+        """The caller an OAuth access token (docs/adr/0028) names: its agent, active, and its task,
+        for which a task token is signed here (the pipeline checks calls with it as with any)."""
+        assert self.oauth is not None
+        access = self.oauth.verify_access(token)
+        agent = self.proctor.state.agent(access.agent, snap)
+        if agent is None:
+            raise IdentityError(f"unknown agent `{access.agent}`")
+        if agent.status is not AgentStatus.ACTIVE:
+            raise AgentSuspended(f"agent `{agent.name}` is suspended")
+        task = self.proctor.state.task(access.task_id, snap)
+        if task is None or task.agent != agent.name or not task.is_live(now):
+            raise TokenInvalid("the task this access token names has ended: refresh the token")
+        # a task token as `task start` gives one, for the pipeline's own checks; it never leaves
+        # this process (the caller it is cached with lives no longer than the access token)
+        task_token = self.proctor.tasks.keys.sign_claims(
+            {"sub": str(agent.spiffe_id), "aud": [TASK_AUDIENCE], "task": str(access.task_id)},
+            now,
+            max(1.0, task.deadline - now),
+        )
+        caller = Caller(
+            agent=AgentName(agent.name),
+            task_id=access.task_id,
+            task_token=task_token,
+            svid=None,
+            identity=None if snap is None else Identity(agent, access.task_id, snap),
+        )
+        if len(self._callers) >= CALLER_CACHE_MAX:
+            self._callers.clear()
+        self._callers[(auth, "")] = (caller, min(access.exp, now + CALLER_CACHE_S))
+        if snap is None:
+            return caller
+        return Caller(
+            caller.agent, access.task_id, task_token, None, Identity(agent, access.task_id, snap, access.exp)
         )
 
     async def _audit_refusal(self, exc: ProctorError, path: str, client: Any = None) -> None:
@@ -692,6 +762,20 @@ _SINGLE = frozenset(
 )
 #: ``MCP-Protocol-Version`` values (None: absent) the SDK serves on its handshake-era path
 _HANDSHAKE_OR_NONE = HANDSHAKE_VERSIONS | {None}
+
+
+def _is_access_token(token: str) -> bool:
+    """Whether a bearer token's JOSE header says it is an OAuth access token (``typ: at+jwt``,
+    RFC 9068) rather than a JWT-SVID; its signature is checked by whoever takes it."""
+    head = token.split(".", 1)[0]
+    if len(head) > 512:
+        return False
+    try:
+        header = json.loads(b64url_decode(head))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    typ = header.get("typ") if isinstance(header, dict) else None
+    return isinstance(typ, str) and typ.lower() in ("at+jwt", "application/at+jwt")
 
 
 def allowed_hosts(public_url: str) -> list[str]:
@@ -846,8 +930,8 @@ def create_gateway_app(
     runtime: GatewayRuntime,
     *,
     public_url: str,
-    issuer_url: str,
     json_response: bool = False,
+    oauth: bool = True,
 ) -> ASGIApp:
     """The gateway's ASGI app. Run ``runtime.running()`` around the server that serves it."""
     parts = urlsplit(public_url)
@@ -875,11 +959,14 @@ def create_gateway_app(
     def live_sessions() -> Mapping[str, Any]:
         return server.session_manager._server_instances
 
+    # the authorization server the protected-resource metadata names: this listener, whose base
+    # URL is its issuer (docs/adr/0028)
+    server_ = AuthorizationServer(proctor, issuer=f"{parts.scheme}://{parts.netloc}", resource=public_url)
     return GatewayAuth(
         sdk_app,
         proctor,
         public_url,
-        issuer_url,
+        oauth=server_ if oauth else None,
         runtime=runtime,
         live_sessions=live_sessions,
         json_response=json_response,
@@ -906,9 +993,8 @@ async def serve_http(
         listener = bind_listener(host, port, command="proctor gateway")
 
     public_url = f"http://{host}:{port}{MCP_PATH}"
-    issuer = f"http://{proctor.settings.host}:{proctor.settings.port}"
     runtime = GatewayRuntime(proctor, load_upstreams(workspace.root))
-    app = create_gateway_app(proctor, runtime, public_url=public_url, issuer_url=issuer)
+    app = create_gateway_app(proctor, runtime, public_url=public_url)
     async with runtime.running(), serving_socket(proctor, runtime, socket_path, required=socket_required):
         settle_heap()
         await AnnouncingServer(server_config(app, host, port), path=MCP_PATH).serve(sockets=[listener])

@@ -54,6 +54,8 @@ USE_SVID: Final = "svid"
 USE_CREDENTIAL: Final = "credential"
 #: the key ring that signs approval grants (docs/adr/0022): a grant can never pass as anything else
 USE_APPROVAL: Final = "approval"
+#: the key ring that signs the gateway's OAuth access tokens (docs/adr/0028): never an SVID or credential
+USE_OAUTH: Final = "oauth"
 #: tokens longer than this are refused before any parsing
 MAX_TOKEN_BYTES: Final = 8192
 #: header ``typ`` of JWT-SVIDs and task tokens (verification also accepts ``JOSE``)
@@ -182,7 +184,7 @@ class SigningKeys:
     ) -> None:
         if max_token_ttl <= 0 or skew < 0 or leeway < 0 or cache_size < 1:
             raise ConfigError("invalid key ring settings: ttl must be positive, skew and leeway not negative")
-        if use not in (USE_SVID, USE_CREDENTIAL, USE_APPROVAL):
+        if use not in (USE_SVID, USE_CREDENTIAL, USE_APPROVAL, USE_OAUTH):
             raise ConfigError(f"unknown key ring `{use[:20]}`")
         self.keydir = ensure_keydir(keydir)
         self.store = store
@@ -500,6 +502,7 @@ __all__ = [
     "TYP_JWT",
     "USE_APPROVAL",
     "USE_CREDENTIAL",
+    "USE_OAUTH",
     "USE_SVID",
     "SigningKeys",
     "VerifiedToken",

@@ -11,13 +11,14 @@ import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import cedarpy
 
 from proctor.errors import DecisionError, PolicyLoadError, ValidationError
-from proctor.flow.model import NO_FACTS, FlowFacts, TaskLabels
+from proctor.flow.model import NO_FACTS, FlowFacts, TaskLabels, decimal_cedar
 from proctor.policy.argschema import cedar_args
 from proctor.policy.loader import (
     PolicySet,
@@ -27,6 +28,7 @@ from proctor.policy.loader import (
 )
 from proctor.policy.schemagen import tool_action_declared
 from proctor.policy.scope import ScopeVerdict, check_scope, resources_of
+from proctor.policy.thresholds import Thresholds, abstract, thresholds
 from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
 from proctor.types import AgentStatus, DecisionId, Verdict
 
@@ -407,6 +409,26 @@ def _task_view(ps: PolicySet, agent: AgentRecord, task: TaskRecord) -> tuple[Any
     )
 
 
+def _thresholds_of(ps: PolicySet) -> Thresholds:
+    """The set's fields keyed by thresholds (:func:`~proctor.policy.thresholds.thresholds`); none
+    when its policy bodies are not all at hand."""
+    got = ps._memo.get("thresholds")
+    if got is None:
+        got = {} if not ps.bodies or set(ps.bodies) != set(ps.sources) else thresholds(ps.bodies)
+        ps._memo["thresholds"] = got
+    return got
+
+
+def _history_json(plan: _Plan, facts: FlowFacts) -> dict[str, Any]:
+    """``context.history`` as ``_Plan.flow_json`` writes it: the fields its policies read."""
+    only = dict(plan.fields).get("history")
+    return {
+        n: decimal_cedar(v) if isinstance(v, Decimal) else v
+        for n, v in facts.history
+        if only is None or n in only
+    }
+
+
 _RANK = {Verdict.DENY: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.ALLOW: 2}
 
 
@@ -424,6 +446,7 @@ class PolicyEngine:
         cache: bool = True,
         entities: dict[tuple[Any, ...], Any] | None = None,
         across_tasks: bool = False,
+        by_thresholds: bool = False,
     ) -> None:
         #: ``entities``: a cache of parsed Cedar entities to share with other engines deciding on the
         #: same records (``proctor replay``'s candidate and baseline): they do not depend on the
@@ -433,6 +456,10 @@ class PolicyEngine:
         #: and the task (:func:`_task_view`), not on their records, so tasks that differ only in
         #: what no policy can read (ids, times, parameters) share them (``proctor replay``)
         self._across_tasks = across_tasks
+        #: ``by_thresholds``: a number the set's policies only compare with constants is keyed on
+        #: the results of those comparisons, not on its value (:mod:`proctor.policy.thresholds`):
+        #: payments of different amounts share an outcome when no policy can tell them apart
+        self._by_thresholds = by_thresholds
         #: the active set and the cache of its outcomes, swapped together: a decision reads both in
         #: one step, so an outcome of one set can never be stored in (or served from) another's cache
         self._state: tuple[PolicySet, _Cache] = (policies, self._new_cache())
@@ -520,24 +547,43 @@ class PolicyEngine:
             # what Cedar sees of the task's labels, when its policies read them (never the count
             # of outputs read or their tools: they change with every output, no policy sees them)
             seen: tuple[bool, Any] | None = None
+            th = _thresholds_of(ps) if self._by_thresholds else None
+            history: dict[str, Any] | None = None  # with ``th``: the history Cedar sees, not in ``flow`` yet
             if plan.reads:
                 if plan.with_args and plan.action == tool.name:
                     try:
-                        typed = _JSON(cedar_args(tool, args, plan.arg_fields))
+                        cargs = cedar_args(tool, args, plan.arg_fields)
                     except ValidationError as exc:
                         return deny(f"{exc.message}: the call is denied", ps.version)
-                    key += (typed,)
+                    typed = _JSON(cargs)
+                    if th:
+                        key += (tuple((n, abstract(v, th.get(("args", n)))) for n, v in cargs.items()),)
+                    else:
+                        key += (typed,)
                 if plan.flow_keys:
-                    flow = self._flow(cache, pkey, plan, facts)
-                    key += (flow,)
+                    if th and plan.carries[2] and facts is not NO_FACTS:
+                        flow = self._flow(
+                            cache, ("no-history", pkey), self._no_history(cache, pkey, plan), facts
+                        )
+                        history = _history_json(plan, facts)
+                        key += (
+                            flow,
+                            tuple((n, abstract(v, th.get(("history", n)))) for n, v in history.items()),
+                        )
+                    else:
+                        flow = self._flow(cache, pkey, plan, facts)
+                        key += (flow,)
                 if plan.task_flow and facts is not NO_FACTS:
                     seen = (facts.task.read_untrusted, facts.task.max_sensitivity)
                     key += (seen,)
             hit = cache.outcomes.get(key) if self._use_cache else None
             if hit is None:
+                if history is not None:
+                    flow += ',"history":' + _JSON(history)
                 hit = self._evaluate_all(ps, cache, agent, task, tool, resources, plan, seen, flow, typed)
-                # (an evaluation error may name the task's entity: such an outcome is never shared)
-                if self._use_cache and not (view is not None and hit.errors):
+                # (an evaluation error may name the task's entity, or a value: such an outcome is
+                # never shared)
+                if self._use_cache and not ((view is not None or th) and hit.errors):
                     if len(cache.outcomes) >= CACHE_LIMIT:
                         cache.outcomes.clear()
                     cache.outcomes[key] = hit
@@ -562,6 +608,23 @@ class PolicyEngine:
             )
         except Exception as exc:  # fail closed: any error while deciding is a deny
             return deny("error while deciding: the call is denied", ps.version, errors=(type(exc).__name__,))
+
+    @staticmethod
+    def _no_history(cache: _Cache, pkey: tuple[Any, ...], plan: _Plan) -> _Plan:
+        """``plan`` without ``history`` in its flow part (the history is keyed apart: by thresholds)."""
+        nkey = ("no-history", pkey)
+        got = cache.plans.get(nkey)
+        if got is None:
+            prov, dest, _ = plan.carries
+            got = dataclasses.replace(
+                plan,
+                flow_keys=tuple(k for k in plan.flow_keys if k != "history"),
+                carries=(prov, dest, False),
+            )
+            if len(cache.plans) >= CACHE_LIMIT:
+                cache.plans.clear()
+            cache.plans[nkey] = got
+        return got
 
     def _flow(self, cache: _Cache, pkey: tuple[Any, ...], plan: _Plan, facts: FlowFacts) -> str:
         """The flow part of the context of a call (``_Plan.flow_json``), memoised on the facts its

@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from proctor.app import Proctor
-from proctor.approvals.model import Approver
+from proctor.approvals.model import ApprovalState, Approver
 from proctor.audit.export import parsed_body
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits
 from proctor.config import tool_from_mapping, tool_to_mapping
@@ -44,6 +44,7 @@ from proctor.errors import (
     SecretKeyInvalid,
     StoreError,
     TaskTokenInvalid,
+    UnknownApproval,
     UnknownDecision,
     ValidationError,
 )
@@ -51,6 +52,7 @@ from proctor.pipeline import CallInput, printable
 from proctor.policy.engine import deny
 from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
 from proctor.tasks.service import task_view
+from proctor.tasks.templates import template_view
 from proctor.types import (
     AgentName,
     AgentStatus,
@@ -99,6 +101,9 @@ ToolNameStr = Annotated[str, Field(pattern=ToolName.json_pattern(), description=
 EffectStr = Annotated[str, Field(pattern=Effect.json_pattern())]
 NamePath = Annotated[str, Path(pattern=AgentName.json_pattern(), description="An agent's name.")]
 TaskPath = Annotated[str, Path(pattern=TaskId.json_pattern(), description="A task id (`tsk_…`).")]
+_TEMPLATE_PATTERN = "^[a-z0-9][a-z0-9._-]{0,62}$"
+TemplateNameStr = Annotated[str, Field(pattern=_TEMPLATE_PATTERN, description="A task template's name.")]
+TemplatePath = Annotated[str, Path(pattern=_TEMPLATE_PATTERN, description="A task template's name.")]
 LeasePath = Annotated[str, Path(pattern=LeaseId.json_pattern(), description="A lease id (`lse_…`).")]
 DecisionPath = Annotated[str, Path(pattern=DecisionId.json_pattern(), description="A decision id (`dec_…`).")]
 ApprovalPath = Annotated[
@@ -169,9 +174,31 @@ class TaskOut(_Out):
     params: dict[str, str] = Field(default_factory=dict)
 
 
+class TemplateOut(_Out):
+    """A task template: a stored task intent the agents it lists may start tasks from
+    (docs/adr/0029)."""
+
+    name: str
+    purpose: str
+    allow: list[str]
+    resources: list[str]
+    ttl_s: float
+    max_calls: int | None
+    requested_by: str | None = Field(description="None: whoever starts a task from it is the requester.")
+    agents: list[str]
+    params: dict[str, str]
+    created_at: float
+    created_by: str
+
+
 class TaskStartedOut(_Out):
     task: TaskOut
     token: str = Field(description="The task token, bound to the agent and the task.")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="`allow` patterns accepted although they match no known tool yet: they can only"
+        " match tools of an upstream that is not pinned, known once the gateway lists them.",
+    )
 
 
 class ToolLabelsOut(_Out):
@@ -354,6 +381,26 @@ class TaskIn(_In):
     )
 
 
+class TemplateIn(_In):
+    name: TemplateNameStr
+    agents: list[AgentNameStr] = Field(min_length=1, max_length=64, description="Agents that may use it.")
+    purpose: str = Field(min_length=1, max_length=2000)
+    allow: list[str] = Field(min_length=1, max_length=256)
+    resources: list[str] = Field(default_factory=list, max_length=256)
+    ttl_s: float | None = Field(default=None, gt=0, le=_MAX_COUNT)
+    max_calls: int | None = Field(default=None, ge=1, le=_MAX_COUNT)
+    requested_by: EmailStr | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+    replace: bool = Field(default=False, description="Replace a template of that name.")
+
+
+class TemplateStartIn(_In):
+    agent: AgentNameStr
+    requested_by: EmailStr | None = Field(
+        default=None, description="Used only when the template names no requester."
+    )
+
+
 class TaskEndIn(_In):
     state: EndState = TaskState.COMPLETED
     reason: str = ""
@@ -391,6 +438,27 @@ class OutputIn(_In):
     task: str | None = Field(default=None, max_length=128, description="With the admin token: the task id.")
     decision_id: str | None = Field(default=None, max_length=128)
     args: dict[str, Any] | None = Field(default=None, description="The call's arguments (kept sealed).")
+    status: Literal["ok", "tool_error"] = Field(
+        default="ok", description="`tool_error` when the tool failed: `output` is then its error text."
+    )
+
+
+class ApprovalWaitIn(_In):
+    task_token: str = Field(description="The task token of the held call's task.")
+    timeout_s: float = Field(
+        default=0,
+        ge=0,
+        le=30,
+        description="Wait up to this long (at most 30 s) while the request is pending.",
+    )
+
+
+class ApprovalWaitOut(_Out):
+    approval_id: str
+    state: str = Field(description="`pending`, `approved`, `denied`, `expired` or `used`.")
+    decided_by: str | None = None
+    reason: str | None = Field(default=None, description="The person's reason (a denied request).")
+    url: str = Field(description="The request's page, where an approver decides it.")
 
 
 class DecideIn(_In):
@@ -785,7 +853,12 @@ def create_app(
         responses={**_ok(TaskStartedOut, 201), **_w(404)},
     )
     def start_task(body: TaskIn) -> dict[str, Any]:
-        """Start a task; the response carries the task token bound to the agent and the task."""
+        """Start a task; the response carries the task token bound to the agent and the task. An
+        `allow` pattern that matches no known tool (most often a typo) is refused as `no_such_tool`
+        with the closest known names, as `proctor task start` does (docs/adr/0027)."""
+        warnings = proctor.tools.known(workspace.root).check_allow(
+            list(dict.fromkeys(body.allow)), option="allow"
+        )
         started = proctor.tasks.start(
             agent=body.agent,
             purpose=body.purpose,
@@ -796,7 +869,7 @@ def create_app(
             max_calls=body.max_calls,
             params=body.params,
         )
-        return {"task": task_view(started.task), "token": started.token}
+        return {"task": task_view(started.task), "token": started.token, "warnings": warnings}
 
     @api.get(
         "/v1/tasks/{task_id}", tags=["tasks"], dependencies=[Admin], responses={**_ok(TaskOut), **_w(404)}
@@ -819,6 +892,70 @@ def create_app(
             return _task(ended)
         response.status_code = 202
         return _pending("task", task_id)
+
+    # task templates (docs/adr/0029) ------------------------------------------------------------
+    @api.get(
+        "/v1/templates", tags=["tasks"], dependencies=[Admin], responses={**_ok(list[TemplateOut]), **_ADMIN}
+    )
+    def list_templates() -> list[dict[str, Any]]:
+        return [template_view(t) for t in proctor.templates.list()]
+
+    @api.post(
+        "/v1/templates",
+        tags=["tasks"],
+        dependencies=[Admin],
+        status_code=201,
+        responses={**_ok(TemplateOut, 201), **_w(404, 409)},
+    )
+    def add_template(body: TemplateIn) -> dict[str, Any]:
+        """Add a task template, checked as starting a task checks its input (`409` if the name is
+        taken and `replace` is not set)."""
+        return template_view(
+            proctor.templates.add(
+                body.name,
+                agents=body.agents,
+                purpose=body.purpose,
+                allow=body.allow,
+                resources=body.resources,
+                ttl_s=body.ttl_s,
+                max_calls=body.max_calls,
+                requested_by=body.requested_by,
+                params=body.params,
+                by="api",
+                replace=body.replace,
+            )
+        )
+
+    @api.get(
+        "/v1/templates/{name}",
+        tags=["tasks"],
+        dependencies=[Admin],
+        responses={**_ok(TemplateOut), **_w(404)},
+    )
+    def get_template(name: TemplatePath) -> dict[str, Any]:
+        return template_view(proctor.templates.get(name))
+
+    @api.delete(
+        "/v1/templates/{name}", tags=["tasks"], dependencies=[Admin], status_code=204, responses=_w(404)
+    )
+    def delete_template(name: TemplatePath) -> Response:
+        """Remove a template; tasks already started from it keep their scope until they end."""
+        proctor.templates.remove(name, by="api")
+        return Response(status_code=204)
+
+    @api.post(
+        "/v1/templates/{name}/start",
+        tags=["tasks"],
+        dependencies=[Admin],
+        status_code=201,
+        responses={**_ok(TaskStartedOut, 201), **_w(404)},
+    )
+    def start_from_template(name: TemplatePath, body: TemplateStartIn) -> dict[str, Any]:
+        """Start a task from a template for an agent it lists; the response carries the task token."""
+        started = proctor.tasks.start_from_template(
+            name, agent=body.agent, requested_by=body.requested_by, via="api"
+        )
+        return {"task": task_view(started.task), "token": started.token}
 
     # tools ------------------------------------------------------------------------------------
     @api.get("/v1/leases", tags=["credentials"], dependencies=[Admin], responses=_ADMIN)
@@ -974,6 +1111,7 @@ def create_app(
                 output=body.output,
                 decision_id=body.decision_id,
                 args=body.args,
+                status=body.status,
             )
 
     @api.post(
@@ -1032,6 +1170,7 @@ def create_app(
                 output=body.output,
                 decision_id=body.decision_id,
                 args=body.args,
+                status=body.status,
             )
         )
         return JSONResponse(labels.to_dict())
@@ -1145,6 +1284,58 @@ def create_app(
             raise AuthError(why)
         email, password = creds
         return proctor.accounts.authenticate(email, password, source=source)
+
+    @api.post(
+        "/v1/approvals/{approval_id}/wait",
+        tags=["approvals"],
+        responses={**_ok(ApprovalWaitOut), **_errors(*_ANY, 401, 403, 404)},
+    )
+    async def wait_approval(
+        request: Request,
+        approval_id: ApprovalPath,
+        body: ApprovalWaitIn,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_svid_scheme)],
+    ) -> JSONResponse:
+        """The agent's side of a call held for approval (an in-process caller, `proctor.sdk`): the
+        state of its own request, waiting up to `timeout_s` while it is pending. Authenticated as
+        `/v1/decide` (the agent's JWT-SVID with the task token of the call's task); a request of
+        another agent or task is unknown. Deciding is never done here: once `approved`, the agent
+        decides the identical call again and the pipeline redeems the grant (docs/adr/0030)."""
+        try:
+            agent_name = str(proctor.agents.verify_svid(_bearer(credentials) or "").agent)
+        except ProctorError as exc:
+            await proctor.refusals.record_async(
+                decide_refusals,
+                {"path": "/v1/approvals/wait", "code": exc.code},
+                request.client.host if request.client else None,
+            )
+            return _err(exc.code, exc.message, 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+        def own() -> Any:
+            agent = proctor.agents.get(agent_name)
+            task_id = proctor.tasks.verify_token(body.task_token, agent)
+            try:
+                req = proctor.approvals.get(approval_id)
+            except UnknownApproval:
+                req = None
+            if req is None or req.agent != agent.name or req.task != task_id:
+                raise UnknownApproval(f"unknown approval request `{approval_id}` in this task")
+            return req
+
+        await proctor.store_guard.run(own)
+        req = await proctor.approvals.wait(approval_id, body.timeout_s, run=proctor.store_guard.run)
+        public = (
+            proctor.settings.approval_public_url or f"http://{proctor.settings.host}:{proctor.settings.port}"
+        ).rstrip("/")
+        return JSONResponse(
+            {
+                "approval_id": str(req.id),
+                "state": req.state.value,
+                "decided_by": req.decided_by,
+                "reason": req.reason if req.state is ApprovalState.DENIED else None,
+                "url": f"{public}/approvals/{req.id}",
+            }
+        )
 
     @api.post(
         "/v1/approvals/{approval_id}/approve",

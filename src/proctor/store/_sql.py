@@ -28,6 +28,8 @@ from proctor.errors import (
 )
 from proctor.flow.model import Sensitivity, TaskLabels, Trust
 from proctor.store._sql_accounts import AccountsSql
+from proctor.store._sql_oauth import OAuthSql
+from proctor.store._sql_templates import TemplatesSql
 from proctor.store.base import (
     AgentRecord,
     ApprovalRecord,
@@ -361,7 +363,7 @@ def _lease(row: Sequence[Any]) -> LeaseRecord:
     )
 
 
-class SqlStore(AccountsSql, abc.ABC):
+class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
     """Shared implementation of :class:`proctor.store.base.Store`."""
 
     url: str
@@ -445,6 +447,18 @@ class SqlStore(AccountsSql, abc.ABC):
             cur.execute(
                 "UPDATE agents SET status = ?, updated_at = ?, version = version + 1 WHERE name = ?",
                 (status.value, now, name),
+            )
+            if cur.rowcount != 1:
+                raise UnknownAgent(f"unknown agent `{name}`", agent=name)
+            self._bump(cur)
+            cur.execute(f"SELECT {_AGENT_COLS} FROM agents WHERE name = ?", (name,))
+            return _agent(cur.fetchone())
+
+    def set_agent_selectors(self, name: AgentName, selectors: Sequence[str], now: float) -> AgentRecord:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE agents SET selectors = ?, updated_at = ?, version = version + 1 WHERE name = ?",
+                (json.dumps(list(selectors)), now, name),
             )
             if cur.rowcount != 1:
                 raise UnknownAgent(f"unknown agent `{name}`", agent=name)
@@ -749,9 +763,10 @@ class SqlStore(AccountsSql, abc.ABC):
                 ),
             )
 
-    def flow_events(
-        self, *, task_id: TaskId | None = None, agent: AgentName | None = None, since: float | None = None
-    ) -> list[HistoryEvent]:
+    @staticmethod
+    def _flow_where(
+        task_id: TaskId | None, agent: AgentName | None, since: float | None
+    ) -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
         for col, value in (("task_id", task_id), ("agent", agent)):
@@ -761,7 +776,21 @@ class SqlStore(AccountsSql, abc.ABC):
         if since is not None:
             where.append("at >= ?")
             params.append(float(since))
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        return (f" WHERE {' AND '.join(where)}" if where else ""), params
+
+    def flow_event_count(
+        self, *, task_id: TaskId | None = None, agent: AgentName | None = None, since: float | None = None
+    ) -> int:
+        clause, params = self._flow_where(task_id, agent, since)
+        with self._read() as cur:
+            cur.execute(f"SELECT COUNT(*) FROM flow_events{clause}", params)
+            row = cur.fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def flow_events(
+        self, *, task_id: TaskId | None = None, agent: AgentName | None = None, since: float | None = None
+    ) -> list[HistoryEvent]:
+        clause, params = self._flow_where(task_id, agent, since)
         with self._read() as cur:
             cur.execute(
                 f"SELECT task_id, agent, tool, effect, at, vals FROM flow_events{clause} ORDER BY at, id",

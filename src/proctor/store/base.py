@@ -38,6 +38,10 @@ __all__ = [
     "KeyRecord",
     "LeaseAttempt",
     "LeaseRecord",
+    "OAuthClientRecord",
+    "OAuthCodeRecord",
+    "OAuthGrantRecord",
+    "OAuthRefreshRecord",
     "OidcLoginRecord",
     "OutputRecord",
     "PendingAudit",
@@ -45,6 +49,7 @@ __all__ = [
     "SecretRecord",
     "Store",
     "TaskRecord",
+    "TaskTemplate",
     "ToolPin",
     "ToolRecord",
     "UserRecord",
@@ -179,6 +184,42 @@ class TaskRecord:
     def is_live(self, now: float) -> bool:
         """Active and before its deadline: the deadline holds even if no sweeper has run."""
         return self.state is TaskState.ACTIVE and now < self.deadline
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTemplate:
+    """A named, stored task intent that a listed agent may start a task from (docs/adr/0029).
+    Checked by :mod:`proctor.tasks.templates`; re-exported there."""
+
+    name: str
+    purpose: str
+    allow: tuple[str, ...]
+    resources: tuple[str, ...]
+    ttl_s: float
+    max_calls: int | None
+    #: None: the person who starts (or consents to) the task becomes its requester
+    requested_by: str | None
+    #: the agents that may start a task from it (at least one)
+    agents: tuple[str, ...]
+    params: tuple[tuple[str, str], ...]
+    created_at: float
+    created_by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI and the HTTP API show."""
+        return {
+            "name": self.name,
+            "purpose": self.purpose,
+            "allow": list(self.allow),
+            "resources": list(self.resources),
+            "ttl_s": self.ttl_s,
+            "max_calls": self.max_calls,
+            "requested_by": self.requested_by,
+            "agents": list(self.agents),
+            "params": dict(self.params),
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +421,9 @@ class Store(Protocol):
     def get_agent(self, name: AgentName) -> AgentRecord | None: ...
     def list_agents(self) -> list[AgentRecord]: ...
     def set_agent_status(self, name: AgentName, status: AgentStatus, now: float) -> AgentRecord: ...
+    def set_agent_selectors(self, name: AgentName, selectors: Sequence[str], now: float) -> AgentRecord:
+        """Replace an agent's attestation selectors; :class:`UnknownAgent` if there is none."""
+        ...
 
     # tools ------------------------------------------------------------------
     def put_tool(self, tool: ToolRecord) -> ToolRecord: ...
@@ -453,6 +497,13 @@ class Store(Protocol):
     ) -> list[HistoryEvent]:
         """Events of one task and/or one agent, at or after ``since``, oldest first (by ``at``, then
         in the order they were added)."""
+        ...
+
+    def flow_event_count(
+        self, *, task_id: TaskId | None = None, agent: AgentName | None = None, since: float | None = None
+    ) -> int:
+        """How many events :meth:`flow_events` with the same arguments returns (a count: no rows
+        read out)."""
         ...
 
     # join tokens --------------------------------------------------------------
@@ -642,6 +693,60 @@ class Store(Protocol):
     def take_oidc_login(self, state_hash: str, now: float) -> OidcLoginRecord | None:
         """Delete and return a pending OIDC login, atomically (a state is used once); None when it
         is unknown, already used or expired. Expired ones are deleted on the way."""
+        ...
+
+    # OAuth authorization server (docs/adr/0028) ------------------------------------
+    # No token is stored as it is: codes and refresh tokens are kept as their SHA-256.
+    def add_oauth_client(self, client: OAuthClientRecord) -> None:
+        """Register a client (dynamic registration, or a fetched metadata document); an existing
+        client id is replaced (a metadata document fetched again)."""
+        ...
+
+    def get_oauth_client(self, client_id: str) -> OAuthClientRecord | None: ...
+    def add_oauth_grant(self, grant: OAuthGrantRecord, code: OAuthCodeRecord) -> None:
+        """Store a consented grant and its authorization code, in one transaction."""
+        ...
+
+    def get_oauth_grant(self, grant_id: str) -> OAuthGrantRecord | None: ...
+    def list_oauth_grants(self, agent: str | None = None) -> list[OAuthGrantRecord]:
+        """Every grant (of ``agent``), newest first."""
+        ...
+
+    def set_oauth_grant_task(self, grant_id: str, task_id: str) -> None:
+        """The task a grant's tokens now name (a fresh one, started from its template)."""
+        ...
+
+    def revoke_oauth_grant(self, grant_id: str, now: float, reason: str) -> bool:
+        """Revoke a grant and every refresh token of it; False when it was revoked already."""
+        ...
+
+    def use_oauth_code(self, code_hash: str, now: float) -> tuple[OAuthCodeRecord | None, bool]:
+        """The code stored under ``code_hash`` and whether this was its first use (atomically: of
+        two concurrent uses exactly one is first). ``(None, False)``: unknown."""
+        ...
+
+    def rotate_oauth_refresh(
+        self, old_hash: str, new: OAuthRefreshRecord, now: float
+    ) -> tuple[str | None, str]:
+        """In one transaction: mark the refresh token ``old_hash`` used and store ``new`` for the
+        same grant. Returns ``(grant_id, outcome)``: ``ok`` (rotated), ``reused`` (it was used
+        before: nothing stored), ``expired`` or ``unknown`` (grant id None)."""
+        ...
+
+    def add_oauth_refresh(self, refresh: OAuthRefreshRecord) -> None: ...
+
+    # task templates (docs/adr/0029) ----------------------------------------------
+    def put_template(self, template: TaskTemplate) -> None:
+        """Store ``template``, replacing one of the same name."""
+        ...
+
+    def get_template(self, name: str) -> TaskTemplate | None: ...
+    def list_templates(self) -> list[TaskTemplate]:
+        """Every template, by name."""
+        ...
+
+    def delete_template(self, name: str) -> bool:
+        """Remove a template; False if there was none of that name."""
         ...
 
     # approval webhooks ---------------------------------------------------------
@@ -985,3 +1090,60 @@ class WebhookAttempt:
     delivered_at: float | None = None
     last_status: int | None = None
     last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthClientRecord:
+    """An OAuth client of the gateway's authorization server (docs/adr/0028). ``kind``: ``dcr``
+    (RFC 7591 registration) or ``cimd`` (a Client ID Metadata Document, ``client_id`` its URL)."""
+
+    client_id: str
+    name: str
+    redirect_uris: tuple[str, ...]
+    kind: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthGrantRecord:
+    """What a person consented to: ``client_id`` acts as ``agent`` on tasks started from
+    ``template`` for ``resource`` (the gateway's MCP URL), with ``email`` as the requester.
+    ``task_id``: the task its tokens name now."""
+
+    id: str
+    client_id: str
+    email: str
+    agent: str
+    template: str
+    resource: str
+    task_id: str
+    created_at: float
+    expires_at: float
+    revoked_at: float | None = None
+    revoked_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthCodeRecord:
+    """An authorization code, stored as its SHA-256, used once."""
+
+    code_hash: str
+    grant_id: str
+    client_id: str
+    redirect_uri: str
+    challenge: str
+    resource: str
+    created_at: float
+    expires_at: float
+    used_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthRefreshRecord:
+    """A refresh token, stored as its SHA-256; rotated on every use (``used_at`` set)."""
+
+    token_hash: str
+    grant_id: str
+    created_at: float
+    expires_at: float
+    used_at: float | None = None

@@ -7,7 +7,6 @@ a task's end means for other stages (its leases are revoked) is wired by ``Proct
 from __future__ import annotations
 
 import builtins
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,44 +25,11 @@ from proctor.identity.agents import Agents
 from proctor.identity.keys import SigningKeys
 from proctor.policy.scope import check_resource_pattern, check_tool_pattern
 from proctor.store.base import AgentRecord, Store, TaskRecord
+from proctor.tasks.intent import MAX_PARAM_VALUE, MAX_PARAMS, MAX_PURPOSE, check_params
+from proctor.tasks.templates import Templates
 from proctor.types import AgentName, AgentStatus, Email, TaskId, TaskState
 
 TASK_AUDIENCE = "proctor:task"
-MAX_PURPOSE = 2000
-#: explicit intent parameters of a task (``--param NAME=VALUE``): how many, and how long
-MAX_PARAMS = 32
-MAX_PARAM_VALUE = 2000
-_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-
-
-def check_params(params: Mapping[str, str] | Sequence[tuple[str, str]] | None) -> tuple[tuple[str, str], ...]:
-    """A task's intent parameters, checked and sorted by name: at most :data:`MAX_PARAMS`, names
-    as identifiers (letters, digits, ``_``; at most 64), values of 1 to :data:`MAX_PARAM_VALUE`
-    characters, each name once."""
-    if not params:
-        return ()
-    pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
-    if len(pairs) > MAX_PARAMS:
-        raise ValidationError(f"a task takes at most {MAX_PARAMS} parameters", field="params")
-    out: dict[str, str] = {}
-    for pair in pairs:
-        if not isinstance(pair, tuple | list) or len(pair) != 2:
-            raise ValidationError("a task parameter is NAME=VALUE", field="params")
-        name, value = pair
-        if not isinstance(name, str) or not _PARAM_NAME.fullmatch(name):
-            raise ValidationError(
-                f"invalid parameter name `{str(name)[:80]}`: letters, digits and `_`, not starting"
-                " with a digit, at most 64",
-                field="params",
-            )
-        if not isinstance(value, str) or not value.strip() or len(value) > MAX_PARAM_VALUE:
-            raise ValidationError(
-                f"parameter `{name}` needs a value of 1 to {MAX_PARAM_VALUE} characters", field="params"
-            )
-        if name in out:
-            raise ValidationError(f"parameter `{name}` is given twice", field="params")
-        out[name] = value.strip()
-    return tuple(sorted(out.items()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +85,8 @@ class Tasks:
         self.before_sweep = before_sweep
         self.after_sweep = after_sweep
         self.on_expired = on_expired
+        #: the stored task intents agents may start tasks from (docs/adr/0029)
+        self.templates = Templates(settings, store, clock, audit, agents)
 
     def _audit(self, kind: str, fields: dict[str, Any], **index: str | None) -> None:
         self.audit.append(kind, fields, **index)
@@ -135,6 +103,7 @@ class Tasks:
         max_calls: int | None = None,
         parent: str | None = None,
         params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        _template: tuple[str, str] | None = None,
     ) -> StartedTask:
         rec_agent = self.agents.get(agent)
         if rec_agent.status is not AgentStatus.ACTIVE:
@@ -190,11 +159,46 @@ class Tasks:
                 "parent": parent_id,
                 # names only: a value (a recipient, an IBAN) is the requester's, not the log's
                 "params": [name for name, _ in task_params],
+                **({} if _template is None else {"template": _template[0], "via": _template[1]}),
             },
             agent=str(rec_agent.name),
             task=str(task.id),
         )
         return StartedTask(task, token)
+
+    def start_from_template(
+        self, name: str, *, agent: str, requested_by: str | None = None, via: str = "cli"
+    ) -> StartedTask:
+        """A task started from template ``name`` for ``agent``: refused for an unknown template, an
+        agent the template does not list, a suspended agent, and a template with no requester when
+        none is given. ``requested_by`` is used only when the template names no requester (a
+        template's requester is never overridden). Audited as ``task.started`` with the template's
+        name and ``via`` (``cli``, ``stdio``, ``api``)."""
+        template = self.templates.get(name)
+        if agent not in template.agents:
+            raise ValidationError(
+                f"agent `{str(agent)[:80]}` may not start tasks from template `{template.name}`"
+                f" (it lists: {', '.join(template.agents)})",
+                field="agent",
+            )
+        requester = template.requested_by or requested_by
+        if not requester:
+            raise ValidationError(
+                f"template `{template.name}` names no requester: the person starting the task must"
+                " be given (--requested-by EMAIL)",
+                field="requested_by",
+            )
+        return self.start(
+            agent=agent,
+            purpose=template.purpose,
+            allow=template.allow,
+            requested_by=requester,
+            resources=template.resources,
+            ttl_s=template.ttl_s,
+            max_calls=template.max_calls,
+            params=template.params,
+            _template=(template.name, via),
+        )
 
     def verify_token(self, token: str, agent: AgentRecord) -> TaskId:
         """The task a token names, after checking it is bound to ``agent``."""

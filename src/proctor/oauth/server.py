@@ -1,0 +1,719 @@
+"""The gateway's OAuth 2.1 authorization server: what the MCP authorization spec expects of one.
+
+One instance per HTTP gateway; its issuer is the gateway's base URL and its only resource the
+gateway's MCP URL (RFC 8707). See ``docs/adr/0028-oauth-authorization-server.md``.
+
+- Clients register dynamically (RFC 7591, public clients only) or present a Client ID Metadata
+  Document URL as their ``client_id`` (fetched with a size and time limit; ``http://127.0.0.1``
+  only when ``allow_http_client_ids`` is set, for tests). Redirect URIs match exactly, but for
+  the port of a loopback redirect (RFC 8252 §7.3).
+- Authorization code with PKCE S256 only. A person signs in (an approver account) and consents:
+  the client acts as one agent on tasks started from one template, with that person as their
+  requester. The code is single use; a replayed code revokes its grant.
+- Access tokens: ES256 JWTs (``typ: at+jwt``, RFC 9068) signed by the workspace's ``oauth`` key
+  ring, audience the gateway's MCP URL, naming the agent (``sub``), the task (``task``) and the
+  grant (``grant``); short-lived (``gateway.oauth_access_ttl``).
+- Refresh tokens: random, stored as their SHA-256, rotated on every use; a reused one revokes the
+  whole grant (audited ``oauth.refresh_reused``) and ends its task. A refresh is refused once the
+  grant is revoked or the agent suspended; when the grant's task has ended or expired, a refresh
+  starts a fresh one from the template.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import ipaddress
+import json
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+from proctor.accounts.passwords import token_hash
+from proctor.errors import OAuthRefused, ProctorError, TokenInvalid
+from proctor.identity.keys import TYP_ACCESS_TOKEN, USE_OAUTH, SigningKeys
+from proctor.store.base import (
+    OAuthClientRecord,
+    OAuthCodeRecord,
+    OAuthGrantRecord,
+    OAuthRefreshRecord,
+    TaskRecord,
+)
+from proctor.types import AgentName, AgentStatus, SpiffeId, TaskId, TaskState
+
+if TYPE_CHECKING:
+    from proctor.app import Proctor
+
+__all__ = [
+    "SCOPE",
+    "AccessClaims",
+    "AuthorizationServer",
+    "AuthorizeRequest",
+    "Option",
+    "RedirectRefusal",
+    "grant_view",
+    "list_grants",
+    "pkce_s256",
+    "revoke_grant",
+]
+
+#: the one scope this server grants: use of the gateway's MCP endpoint, as the consented agent and task
+SCOPE = "mcp"
+CODE_TTL_S = 60.0
+MAX_PARAM = 2048
+MAX_REDIRECT_URIS = 8
+MAX_CLIENT_NAME = 100
+#: a Client ID Metadata Document is fetched with these bounds
+CIMD_MAX_BYTES = 16 * 1024
+CIMD_TIMEOUT_S = 5.0
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
+_LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
+
+
+def pkce_s256(verifier: str) -> str:
+    """The S256 code challenge of ``verifier`` (RFC 7636 §4.2).
+
+    >>> pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+    'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
+    """
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _is_loopback_redirect(uri: str) -> bool:
+    parts = urlsplit(uri)
+    return parts.scheme == "http" and parts.netloc.rsplit(":", 1)[0] in _LOOPBACK_HOSTS
+
+
+def _check_redirect_uri(uri: Any) -> str:
+    """A redirect URI a client may register: https, or http on a loopback host (RFC 8252 §7.3), or
+    a private-use scheme (RFC 8252 §7.1, ``com.example.app:/cb``); no fragment."""
+    if not isinstance(uri, str) or not 1 <= len(uri) <= MAX_PARAM or not uri.isprintable() or " " in uri:
+        raise OAuthRefused("invalid_redirect_uri", "a redirect URI is a URL of at most 2048 characters")
+    parts = urlsplit(uri)
+    if parts.fragment or "#" in uri:
+        raise OAuthRefused("invalid_redirect_uri", "a redirect URI has no fragment")
+    if parts.scheme == "https" and parts.netloc:
+        return uri
+    if _is_loopback_redirect(uri):
+        return uri
+    if re.fullmatch(r"[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+", parts.scheme or "") and parts.scheme not in (
+        "http",
+        "javascript",
+        "data",
+        "file",
+    ):
+        return uri
+    raise OAuthRefused(
+        "invalid_redirect_uri",
+        "a redirect URI is https, http on a loopback address, or a private-use scheme (reverse domain)",
+    )
+
+
+def redirect_matches(registered: tuple[str, ...], uri: str) -> bool:
+    """``uri`` is one of ``registered`` exactly; for a loopback http redirect, any port (RFC 8252
+    §7.3: a native app takes the port it gets at run time).
+
+    >>> redirect_matches(("http://127.0.0.1/cb",), "http://127.0.0.1:49152/cb")
+    True
+    >>> redirect_matches(("http://127.0.0.1/cb",), "http://127.0.0.1:49152/cb/../x")
+    False
+    """
+    if uri in registered:
+        return True
+    if not _is_loopback_redirect(uri):
+        return False
+    bare = _portless(uri)
+    if bare is None:
+        return False
+    return any(_is_loopback_redirect(reg) and _portless(reg) == bare for reg in registered)
+
+
+def _portless(uri: str) -> str | None:
+    """``uri`` without its port; None when its port is not a number."""
+    parts = urlsplit(uri)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return None
+    if parts.netloc.endswith(":"):
+        return None
+    host = parts.hostname or ""
+    return parts._replace(netloc="[::1]" if host == "::1" else host).geturl()
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizeRequest:
+    """A checked authorization request (RFC 6749 §4.1.1 with PKCE and ``resource``)."""
+
+    client: OAuthClientRecord
+    redirect_uri: str
+    state: str | None
+    challenge: str
+    resource: str
+    scope: str
+
+    def query(self) -> dict[str, str]:
+        """The request's parameters, to carry through sign-in and the consent form."""
+        q = {
+            "response_type": "code",
+            "client_id": self.client.client_id,
+            "redirect_uri": self.redirect_uri,
+            "code_challenge": self.challenge,
+            "code_challenge_method": "S256",
+            "resource": self.resource,
+            "scope": self.scope,
+        }
+        if self.state is not None:
+            q["state"] = self.state
+        return q
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One thing a person may consent to: ``agent`` on tasks of template ``template``."""
+
+    template: str
+    agent: str
+    purpose: str
+    allow: tuple[str, ...]
+    ttl_s: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.template}|{self.agent}"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a verified access token says."""
+
+    agent: AgentName
+    task_id: TaskId
+    grant_id: str
+    client_id: str
+    exp: float
+
+
+class AuthorizationServer:
+    """The OAuth authorization server of one HTTP gateway (issuer ``issuer``, resource ``resource``)."""
+
+    def __init__(
+        self,
+        proctor: Proctor,
+        *,
+        issuer: str,
+        resource: str,
+        fetch: Callable[[str], bytes] | None = None,
+    ) -> None:
+        self.proctor = proctor
+        self.store = proctor.store
+        self.clock = proctor.clock
+        self.audit = proctor.audit
+        settings = proctor.settings
+        #: where the endpoints are (the gateway's origin) and the issuer identifier: that origin
+        #: with its root path, as clients render it (``https://host/``), compared as a string
+        #: (RFC 8414 §3.3, RFC 9207)
+        self.base = issuer.rstrip("/")
+        self.issuer = self.base + "/"
+        self.resource = resource
+        self.access_ttl_s = settings.oauth_access_ttl_s
+        self.refresh_ttl_s = settings.oauth_refresh_ttl_s
+        self.allow_http_client_ids = settings.oauth_allow_http_client_ids
+        self.keys = SigningKeys(
+            proctor.keydir, proctor.store, self.clock.now(), max_token_ttl=3600.0, use=USE_OAUTH
+        )
+        #: how a Client ID Metadata Document is fetched (a test may inject its own)
+        self.fetch = fetch or self._fetch_document
+
+    # metadata ----------------------------------------------------------------------------------
+    def metadata(self) -> dict[str, Any]:
+        """RFC 8414 authorization server metadata."""
+        return {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{self.base}/authorize",
+            "token_endpoint": f"{self.base}/token",
+            "registration_endpoint": f"{self.base}/register",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "scopes_supported": [SCOPE],
+            "client_id_metadata_document_supported": True,
+            "authorization_response_iss_parameter_supported": True,
+            "service_documentation": "https://github.com/proctor/proctor#mcp-gateway",
+        }
+
+    # clients -----------------------------------------------------------------------------------
+    def register(self, body: Any) -> dict[str, Any]:
+        """RFC 7591 dynamic registration of a public client (no secret: PKCE protects the code)."""
+        if not isinstance(body, dict):
+            raise OAuthRefused("invalid_client_metadata", "the registration is a JSON object")
+        uris = body.get("redirect_uris")
+        if not isinstance(uris, list) or not 1 <= len(uris) <= MAX_REDIRECT_URIS:
+            raise OAuthRefused(
+                "invalid_redirect_uri", f"redirect_uris is a list of 1 to {MAX_REDIRECT_URIS} URLs"
+            )
+        checked = tuple(dict.fromkeys(_check_redirect_uri(u) for u in uris))
+        method = body.get("token_endpoint_auth_method", "none")
+        if method != "none":
+            raise OAuthRefused(
+                "invalid_client_metadata",
+                "only public clients register here: token_endpoint_auth_method none",
+            )
+        grants = body.get("grant_types", ["authorization_code", "refresh_token"])
+        if not isinstance(grants, list) or not set(grants) <= {"authorization_code", "refresh_token"}:
+            raise OAuthRefused("invalid_client_metadata", "grant_types: authorization_code, refresh_token")
+        name = _client_name(body.get("client_name"))
+        now = self.clock.now()
+        rec = OAuthClientRecord(
+            client_id="pc_" + secrets.token_urlsafe(18),
+            name=name,
+            redirect_uris=checked,
+            kind="dcr",
+            created_at=now,
+        )
+        # not audited: anyone may register, so a record each would let anyone grow the log; the
+        # consent that first uses a client records its name and redirect URI
+        self.store.add_oauth_client(rec)
+        return {
+            "client_id": rec.client_id,
+            "client_id_issued_at": int(now),
+            "client_name": name,
+            "redirect_uris": list(checked),
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+        }
+
+    def client(self, client_id: str) -> OAuthClientRecord:
+        """The client ``client_id`` names: registered here, or a metadata document URL (fetched)."""
+        if not client_id or len(client_id) > MAX_PARAM or not client_id.isprintable():
+            raise OAuthRefused("invalid_client", "unknown client")
+        if client_id.startswith(("https://", "http://")):
+            return self._cimd_client(client_id)
+        rec = self.store.get_oauth_client(client_id)
+        if rec is None or rec.kind != "dcr":
+            raise OAuthRefused("invalid_client", "unknown client: register it first", status=401)
+        return rec
+
+    def _cimd_client(self, url: str) -> OAuthClientRecord:
+        parts = urlsplit(url)
+        dev = self.allow_http_client_ids and parts.scheme == "http" and parts.hostname == "127.0.0.1"
+        if not (parts.scheme == "https" or dev) or not parts.hostname or parts.path in ("", "/"):
+            raise OAuthRefused(
+                "invalid_client", "a client id URL is https with a path (a Client ID Metadata Document)"
+            )
+        if parts.username or parts.password or parts.fragment or "#" in url:
+            raise OAuthRefused("invalid_client", "a client id URL has no credentials or fragment")
+        if not dev and _private_host(parts.hostname):
+            raise OAuthRefused("invalid_client", "a client id URL names a public host")
+        try:
+            raw = self.fetch(url)
+            doc = json.loads(raw)
+        except OAuthRefused:
+            raise
+        except Exception:
+            raise OAuthRefused("invalid_client", "the client's metadata document could not be read") from None
+        if not isinstance(doc, dict) or doc.get("client_id") != url:
+            raise OAuthRefused("invalid_client", "the client's metadata document names another client_id")
+        uris = doc.get("redirect_uris")
+        if not isinstance(uris, list) or not 1 <= len(uris) <= MAX_REDIRECT_URIS:
+            raise OAuthRefused("invalid_client", "the client's metadata document lists no redirect_uris")
+        if doc.get("token_endpoint_auth_method", "none") != "none":
+            raise OAuthRefused("invalid_client", "only public clients (token_endpoint_auth_method none)")
+        rec = OAuthClientRecord(
+            client_id=url,
+            name=_client_name(doc.get("client_name")),
+            redirect_uris=tuple(dict.fromkeys(_check_redirect_uri(u) for u in uris)),
+            kind="cimd",
+            created_at=self.clock.now(),
+        )
+        self.store.add_oauth_client(rec)
+        return rec
+
+    def _fetch_document(self, url: str) -> bytes:
+        """GET ``url`` with a time and size limit, no redirects, no cookies."""
+        import httpx
+
+        with (
+            httpx.Client(timeout=CIMD_TIMEOUT_S, follow_redirects=False, trust_env=False) as http,
+            http.stream("GET", url, headers={"Accept": "application/json"}) as resp,
+        ):
+            if resp.status_code != 200:
+                raise OAuthRefused(
+                    "invalid_client", f"the client's metadata document answered {resp.status_code}"
+                )
+            body = b""
+            for chunk in resp.iter_bytes():
+                body += chunk
+                if len(body) > CIMD_MAX_BYTES:
+                    raise OAuthRefused("invalid_client", "the client's metadata document is too large")
+            return body
+
+    # authorization -----------------------------------------------------------------------------
+    def check_authorize(self, params: Mapping[str, str]) -> AuthorizeRequest:
+        """Check an authorization request. A refusal about the client or its redirect URI is shown
+        to the person (never redirected: RFC 6749 §4.1.2.1); :meth:`error_redirect` sends the
+        others back to the client."""
+        for k, v in params.items():
+            if len(v) > MAX_PARAM:
+                raise OAuthRefused("invalid_request", f"parameter `{k[:40]}` is too long")
+        client = self.client(params.get("client_id", ""))
+        redirect_uri = params.get("redirect_uri", "")
+        if not redirect_uri and len(client.redirect_uris) == 1:
+            redirect_uri = client.redirect_uris[0]
+        if not redirect_uri or not redirect_matches(client.redirect_uris, redirect_uri):
+            raise OAuthRefused("invalid_request", "redirect_uri is not one the client registered")
+        state = params.get("state")
+        req = AuthorizeRequest(
+            client=client,
+            redirect_uri=redirect_uri,
+            state=state,
+            challenge=params.get("code_challenge", ""),
+            resource=params.get("resource", ""),
+            scope=params.get("scope") or SCOPE,
+        )
+        if params.get("response_type") != "code":
+            raise _redirectable(req, "unsupported_response_type", "response_type is `code`")
+        if params.get("code_challenge_method") != "S256":
+            raise _redirectable(req, "invalid_request", "PKCE is required: code_challenge_method S256")
+        if not _CHALLENGE.fullmatch(req.challenge):
+            raise _redirectable(req, "invalid_request", "code_challenge is an S256 challenge")
+        if req.resource != self.resource:
+            raise _redirectable(req, "invalid_target", f"resource is this gateway: {self.resource}")
+        if set(req.scope.split()) - {SCOPE, "offline_access"}:
+            raise _redirectable(req, "invalid_scope", f"the scope is `{SCOPE}`")
+        return req
+
+    def error_redirect(self, req: AuthorizeRequest, error: str, description: str = "") -> str:
+        q = {"error": error, "iss": self.issuer}
+        if description:
+            q["error_description"] = description
+        if req.state is not None:
+            q["state"] = req.state
+        return _with_query(req.redirect_uri, q)
+
+    def options(self, email: str) -> list[Option]:
+        """What ``email`` may consent to: each template and each of its agents that this person
+        owns and that is active."""
+        out = []
+        low = email.lower()
+        for tpl in self.store.list_templates():
+            for agent_name in tpl.agents:
+                agent = self.store.get_agent(AgentName(agent_name))
+                if agent is None or agent.status is not AgentStatus.ACTIVE or agent.owner.lower() != low:
+                    continue
+                out.append(Option(tpl.name, agent_name, tpl.purpose, tuple(tpl.allow), float(tpl.ttl_s)))
+        return out
+
+    def consent(self, req: AuthorizeRequest, email: str, option_key: str) -> str:
+        """``email`` approved ``req`` for one of their options: start its task, store the grant and
+        a code; returns where to send the browser (the client's redirect URI with the code)."""
+        chosen = next((o for o in self.options(email) if o.key == option_key), None)
+        if chosen is None:
+            raise OAuthRefused("access_denied", "that agent and template are not yours to grant")
+        started = self._start(chosen.template, chosen.agent, email)
+        now = self.clock.now()
+        code = secrets.token_urlsafe(32)
+        grant = OAuthGrantRecord(
+            id="og_" + secrets.token_urlsafe(12),
+            client_id=req.client.client_id,
+            email=email,
+            agent=chosen.agent,
+            template=chosen.template,
+            resource=req.resource,
+            task_id=str(started.id),
+            created_at=now,
+            expires_at=now + self.refresh_ttl_s,
+        )
+        self.store.add_oauth_grant(
+            grant,
+            OAuthCodeRecord(
+                code_hash=token_hash(code),
+                grant_id=grant.id,
+                client_id=req.client.client_id,
+                redirect_uri=req.redirect_uri,
+                challenge=req.challenge,
+                resource=req.resource,
+                created_at=now,
+                expires_at=now + CODE_TTL_S,
+            ),
+        )
+        self.audit.append(
+            "oauth.consented",
+            {
+                "grant": grant.id,
+                "client_id": req.client.client_id[:200],
+                "client_name": req.client.name,
+                "redirect_uri": req.redirect_uri[:300],
+                "template": chosen.template,
+                "by": email,
+            },
+            agent=chosen.agent,
+            task=str(started.id),
+        )
+        q = {"code": code, "iss": self.issuer}
+        if req.state is not None:
+            q["state"] = req.state
+        return _with_query(req.redirect_uri, q)
+
+    def denied(self, req: AuthorizeRequest, email: str) -> str:
+        self.audit.append("oauth.consent_denied", {"client_id": req.client.client_id[:200], "by": email})
+        return self.error_redirect(req, "access_denied", "the person denied the request")
+
+    def _start(self, template: str, agent: str, email: str) -> TaskRecord:
+        started = self.proctor.tasks.start_from_template(
+            template, agent=agent, requested_by=email, via="oauth"
+        )
+        task: TaskRecord = started.task
+        return task
+
+    # tokens ------------------------------------------------------------------------------------
+    def token(self, form: Mapping[str, str]) -> dict[str, Any]:
+        """The token endpoint (RFC 6749 §3.2): ``authorization_code`` or ``refresh_token``."""
+        for k, v in form.items():
+            if len(v) > MAX_PARAM:
+                raise OAuthRefused("invalid_request", f"parameter `{k[:40]}` is too long")
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            return self._code_grant(form)
+        if grant_type == "refresh_token":
+            return self._refresh_grant(form)
+        raise OAuthRefused("unsupported_grant_type", "grant_type is authorization_code or refresh_token")
+
+    def _code_grant(self, form: Mapping[str, str]) -> dict[str, Any]:
+        code, verifier = form.get("code", ""), form.get("code_verifier", "")
+        if not code:
+            raise OAuthRefused("invalid_request", "code is required")
+        now = self.clock.now()
+        rec, first = self.store.use_oauth_code(token_hash(code), now)
+        if rec is None:
+            raise OAuthRefused("invalid_grant", "unknown authorization code")
+        if not first:
+            # RFC 6749 §4.1.2: a code used twice is stolen or replayed: what it granted is revoked
+            self.revoke(rec.grant_id, "code_replayed")
+            raise OAuthRefused("invalid_grant", "the authorization code was used already")
+        if now >= rec.expires_at:
+            raise OAuthRefused("invalid_grant", "the authorization code has expired")
+        if form.get("client_id", "") != rec.client_id:
+            raise OAuthRefused("invalid_grant", "the code was issued to another client")
+        if form.get("redirect_uri", "") != rec.redirect_uri:
+            raise OAuthRefused("invalid_grant", "redirect_uri differs from the authorization request's")
+        if not _VERIFIER.fullmatch(verifier) or not hmac.compare_digest(pkce_s256(verifier), rec.challenge):
+            raise OAuthRefused("invalid_grant", "the PKCE code_verifier does not match")
+        resource = form.get("resource", rec.resource)
+        if resource != rec.resource:
+            raise OAuthRefused("invalid_target", "resource differs from the authorization request's")
+        grant = self._live_grant(rec.grant_id, now)
+        refresh = secrets.token_urlsafe(32)
+        self.store.add_oauth_refresh(OAuthRefreshRecord(token_hash(refresh), grant.id, now, grant.expires_at))
+        return self._tokens(grant, refresh, now, "oauth.token_issued")
+
+    def _refresh_grant(self, form: Mapping[str, str]) -> dict[str, Any]:
+        old = form.get("refresh_token", "")
+        if not old:
+            raise OAuthRefused("invalid_request", "refresh_token is required")
+        now = self.clock.now()
+        new = secrets.token_urlsafe(32)
+        grant_id, outcome = self.store.rotate_oauth_refresh(
+            token_hash(old), OAuthRefreshRecord(token_hash(new), "", now, now + self.refresh_ttl_s), now
+        )
+        if grant_id is None:
+            raise OAuthRefused("invalid_grant", "unknown or revoked refresh token")
+        if outcome == "reused":
+            self.revoke(grant_id, "refresh_reused")
+            raise OAuthRefused("invalid_grant", "the refresh token was used already: the grant is revoked")
+        if outcome != "ok":
+            raise OAuthRefused("invalid_grant", "the refresh token has expired")
+        grant = self._live_grant(grant_id, now)
+        if form.get("client_id", grant.client_id) != grant.client_id:
+            self.revoke(grant_id, "refresh_other_client")
+            raise OAuthRefused("invalid_grant", "the refresh token was issued to another client")
+        if form.get("resource", grant.resource) != grant.resource:
+            raise OAuthRefused("invalid_target", "resource differs from the grant's")
+        return self._tokens(grant, new, now, "oauth.token_refreshed")
+
+    def _live_grant(self, grant_id: str, now: float) -> OAuthGrantRecord:
+        """The grant, still valid, its agent active, naming a live task (a fresh one from its
+        template when the last has ended or expired)."""
+        grant = self.store.get_oauth_grant(grant_id)
+        if grant is None or grant.revoked_at is not None:
+            raise OAuthRefused("invalid_grant", "the grant is revoked")
+        if now >= grant.expires_at:
+            raise OAuthRefused("invalid_grant", "the grant has expired: authorize again")
+        agent = self.store.get_agent(AgentName(grant.agent))
+        if agent is None or agent.status is not AgentStatus.ACTIVE:
+            self.audit.append(
+                "oauth.refused", {"grant": grant.id, "reason": "agent_suspended"}, agent=grant.agent
+            )
+            raise OAuthRefused("invalid_grant", f"agent `{grant.agent}` is suspended")
+        task = self.store.get_task(TaskId(grant.task_id))
+        if task is None or not task.is_live(now):
+            try:
+                fresh = self._start(grant.template, grant.agent, grant.email)
+            except ProctorError as exc:
+                raise OAuthRefused("invalid_grant", f"no task can be started: {exc.message}") from None
+            self.store.set_oauth_grant_task(grant.id, str(fresh.id))
+            self.audit.append(
+                "oauth.task_renewed",
+                {"grant": grant.id, "template": grant.template, "previous": grant.task_id},
+                agent=grant.agent,
+                task=str(fresh.id),
+            )
+            grant = self.store.get_oauth_grant(grant.id) or grant
+        return grant
+
+    def _tokens(self, grant: OAuthGrantRecord, refresh: str, now: float, event: str) -> dict[str, Any]:
+        agent = self.store.get_agent(AgentName(grant.agent))
+        task = self.store.get_task(TaskId(grant.task_id))
+        if agent is None or task is None:
+            raise OAuthRefused("invalid_grant", "the grant's agent or task is gone")
+        # never longer than the task it names: the client refreshes, and gets a fresh task
+        ttl = max(1.0, min(self.access_ttl_s, task.deadline - now))
+        access = self.keys.sign_claims(
+            {
+                "iss": self.issuer,
+                "sub": str(agent.spiffe_id),
+                "aud": [grant.resource],
+                "client_id": grant.client_id,
+                "task": grant.task_id,
+                "grant": grant.id,
+                "scope": SCOPE,
+            },
+            now,
+            ttl,
+            typ=TYP_ACCESS_TOKEN,
+        )
+        self.audit.append(
+            event,
+            {"grant": grant.id, "client_id": grant.client_id[:200]},
+            agent=grant.agent,
+            task=grant.task_id,
+        )
+        return {
+            "access_token": access,
+            "token_type": "Bearer",
+            # what is left of it once floored to whole seconds, so a client never holds it too long
+            "expires_in": max(1, int(ttl) - 1),
+            "refresh_token": refresh,
+            "scope": SCOPE,
+        }
+
+    def revoke(self, grant_id: str, reason: str) -> None:
+        """Revoke a grant (every refresh token of it) and end its task, audited."""
+        revoke_grant(self.proctor, grant_id, reason, by="oauth")
+
+    # resource side -----------------------------------------------------------------------------
+    def verify_access(self, token: str) -> AccessClaims:
+        """Check an access token presented to the gateway: signed by this workspace's ``oauth``
+        ring, issued here, for this gateway's MCP URL, naming an agent, a task and a grant that
+        is not revoked. Raises :class:`TokenInvalid` (or another identity error)."""
+        now = self.clock.now()
+        verified = self.keys.verify_credential_token(token, now)
+        claims = verified.claims
+        if claims.get("iss") != self.issuer:
+            raise TokenInvalid("the access token was issued by another authorization server")
+        if self.resource not in verified.audience:
+            from proctor.errors import TokenAudienceMismatch
+
+            raise TokenAudienceMismatch(
+                f"token is not for audience `{self.resource}`", audience=self.resource
+            )
+        sub, task, grant_id = claims.get("sub"), claims.get("task"), claims.get("grant")
+        if not isinstance(sub, str) or not isinstance(task, str) or not isinstance(grant_id, str):
+            raise TokenInvalid("the access token names no agent, task or grant")
+        try:
+            agent = SpiffeId(sub).agent_name
+        except ProctorError:
+            raise TokenInvalid("the access token's subject is not an agent") from None
+        grant = self.store.get_oauth_grant(grant_id)
+        if grant is None or grant.revoked_at is not None or grant.agent != agent:
+            raise TokenInvalid("the access token's grant is revoked")
+        return AccessClaims(agent, TaskId(task), grant_id, str(claims.get("client_id", "")), verified.exp)
+
+
+def revoke_grant(proctor: Proctor, grant_id: str, reason: str, *, by: str) -> bool:
+    """Revoke a grant: every refresh token of it goes, its task ends (so the access token in hand
+    stops working at the gateway's door), audited ``oauth.grant_revoked``. False when it was
+    unknown or revoked already."""
+    grant = proctor.store.get_oauth_grant(grant_id)
+    if grant is None or not proctor.store.revoke_oauth_grant(grant_id, proctor.clock.now(), reason):
+        return False
+    proctor.audit.append(
+        "oauth.grant_revoked",
+        {"grant": grant_id, "reason": reason[:200], "by": by[:200]},
+        agent=grant.agent,
+        task=grant.task_id,
+    )
+    with contextlib.suppress(ProctorError):  # ended already
+        proctor.tasks.end(grant.task_id, state=TaskState.CANCELLED, by=by, reason=f"grant revoked: {reason}")
+    return True
+
+
+def list_grants(proctor: Proctor, agent: str | None = None) -> list[OAuthGrantRecord]:
+    """Every grant (of ``agent``), newest first."""
+    return proctor.store.list_oauth_grants(agent)
+
+
+def grant_view(grant: OAuthGrantRecord) -> dict[str, Any]:
+    """The JSON shape the CLI shows of a grant (no token: none is stored)."""
+    return {
+        "id": grant.id,
+        "client_id": grant.client_id,
+        "person": grant.email,
+        "agent": grant.agent,
+        "template": grant.template,
+        "resource": grant.resource,
+        "task": grant.task_id,
+        "created_at": grant.created_at,
+        "expires_at": grant.expires_at,
+        "revoked_at": grant.revoked_at,
+        "revoked_reason": grant.revoked_reason or None,
+    }
+
+
+def _client_name(raw: Any) -> str:
+    if raw is None:
+        return "unnamed client"
+    if not isinstance(raw, str):
+        raise OAuthRefused("invalid_client_metadata", "client_name is a string")
+    name = " ".join(raw.split())[:MAX_CLIENT_NAME]
+    if not name or not name.isprintable():
+        return "unnamed client"
+    return name
+
+
+def _private_host(host: str) -> bool:
+    if host.lower() in ("localhost",) or host.lower().endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not ip.is_global
+
+
+def _with_query(uri: str, q: Mapping[str, str]) -> str:
+    sep = "&" if urlsplit(uri).query else "?"
+    return uri + sep + urlencode(q)
+
+
+class RedirectRefusal(OAuthRefused):
+    """A refused authorization request whose client and redirect URI were checked: the answer
+    goes back to the client (RFC 6749 §4.1.2.1)."""
+
+    def __init__(self, req: AuthorizeRequest, error: str, message: str) -> None:
+        super().__init__(error, message)
+        self.request = req
+
+
+def _redirectable(req: AuthorizeRequest, error: str, message: str) -> OAuthRefused:
+    return RedirectRefusal(req, error, message)
