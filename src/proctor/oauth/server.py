@@ -29,6 +29,7 @@ import ipaddress
 import json
 import re
 import secrets
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -88,7 +89,12 @@ def pkce_s256(verifier: str) -> str:
 
 def _is_loopback_redirect(uri: str) -> bool:
     parts = urlsplit(uri)
-    return parts.scheme == "http" and parts.netloc.rsplit(":", 1)[0] in _LOOPBACK_HOSTS
+    netloc = parts.netloc
+    if parts.scheme != "http" or "@" in netloc:
+        # `http://127.0.0.1:1@evil.example/cb` is evil.example (the rest is userinfo)
+        return False
+    host = netloc if netloc.endswith("]") or ":" not in netloc else netloc.rsplit(":", 1)[0]
+    return host in _LOOPBACK_HOSTS
 
 
 def _check_redirect_uri(uri: Any) -> str:
@@ -99,6 +105,10 @@ def _check_redirect_uri(uri: Any) -> str:
     parts = urlsplit(uri)
     if parts.fragment or "#" in uri:
         raise OAuthRefused("invalid_redirect_uri", "a redirect URI has no fragment")
+    if "@" in parts.netloc or "\\" in uri:
+        # userinfo hides the host a browser goes to (`https://app.example@evil.example/cb`), on
+        # the consent page too; a backslash is a slash to a browser but not to urlsplit
+        raise OAuthRefused("invalid_redirect_uri", "a redirect URI has no user information")
     if parts.scheme == "https" and parts.netloc:
         return uri
     if _is_loopback_redirect(uri):
@@ -340,12 +350,24 @@ class AuthorizationServer:
         return rec
 
     def _fetch_document(self, url: str) -> bytes:
-        """GET ``url`` with a time and size limit, no redirects, no cookies."""
+        """GET ``url`` with a time and size limit, no redirects, no cookies; on an address its
+        host resolves to that is public (every one of them), connected to that very address
+        (TLS still checks the host's name), so a name or an IPv4 spelling that reaches this host
+        or a private network (``localhost.``, ``2130706433``, a DNS name of ``127.0.0.1``) is
+        never fetched, nor one that resolves otherwise a moment later."""
         import httpx
 
+        target = httpx.URL(url)
+        parts = urlsplit(url)
+        dev = self.allow_http_client_ids and parts.scheme == "http" and parts.hostname == "127.0.0.1"
+        headers = {"Accept": "application/json", "Host": target.netloc.decode("ascii")}
+        extensions: dict[str, Any] = {"sni_hostname": target.host}
+        if not dev:
+            address = _public_address(target.host, target.port or 443)
+            target = target.copy_with(host=address)
         with (
             httpx.Client(timeout=CIMD_TIMEOUT_S, follow_redirects=False, trust_env=False) as http,
-            http.stream("GET", url, headers={"Accept": "application/json"}) as resp,
+            http.stream("GET", target, headers=headers, extensions=extensions) as resp,
         ):
             if resp.status_code != 200:
                 raise OAuthRefused(
@@ -555,6 +577,11 @@ class AuthorizationServer:
                 "oauth.refused", {"grant": grant.id, "reason": "agent_suspended"}, agent=grant.agent
             )
             raise OAuthRefused("invalid_grant", f"agent `{grant.agent}` is suspended")
+        if self._person_disabled(grant.email) or agent.owner.lower() != grant.email.lower():
+            # the consent was this person's, as the agent's owner: a disabled account (whose web
+            # sessions ended) or an agent now owned by another ends what they granted
+            self.revoke(grant.id, "person_disabled_or_not_owner")
+            raise OAuthRefused("invalid_grant", "the person who consented may no longer grant this agent")
         task = self.store.get_task(TaskId(grant.task_id))
         if task is None or not task.is_live(now):
             try:
@@ -570,6 +597,11 @@ class AuthorizationServer:
             )
             grant = self.store.get_oauth_grant(grant.id) or grant
         return grant
+
+    def _person_disabled(self, email: str) -> bool:
+        """Whether a disabled account has this address in any case (as approvals compare it)."""
+        low = email.lower()
+        return any(u.disabled and u.email.lower() == low for u in self.store.list_users())
 
     def _tokens(self, grant: OAuthGrantRecord, refresh: str, now: float, event: str) -> dict[str, Any]:
         agent = self.store.get_agent(AgentName(grant.agent))
@@ -691,7 +723,27 @@ def _client_name(raw: Any) -> str:
     return name
 
 
+def _public_address(host: str, port: int) -> str:
+    """The address to fetch ``host`` from: the first it resolves to, when every one is public."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise OAuthRefused("invalid_client", "the client id URL's host does not resolve") from None
+    addresses = [str(info[4][0]) for info in infos]
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            ip = None
+        if ip is None or not ip.is_global or (ip.version == 6 and ip.ipv4_mapped is not None):
+            raise OAuthRefused("invalid_client", "a client id URL names a public host")
+    if not addresses:
+        raise OAuthRefused("invalid_client", "the client id URL's host does not resolve")
+    return addresses[0]
+
+
 def _private_host(host: str) -> bool:
+    host = host.rstrip(".")
     if host.lower() in ("localhost",) or host.lower().endswith((".localhost", ".local", ".internal")):
         return True
     try:

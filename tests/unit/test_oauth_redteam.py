@@ -1,0 +1,78 @@
+"""Red team of the gateway's authorization server (docs/adr/0028): redirect URIs whose host hides
+behind user information, Client ID Metadata Document URLs that reach this host by another
+spelling, and grants of a person whose account is disabled. A real workspace (SQLite store,
+keys, audit) on a frozen clock, as in ``test_oauth_server``."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from tests.unit.conftest import Env
+from tests.unit.test_oauth_server import _client, _code, _exchange, _params, srv
+
+from proctor.errors import OAuthRefused
+from proctor.oauth.server import AuthorizationServer, RedirectRefusal, redirect_matches
+
+__all__ = ["srv"]
+
+
+def test_a_redirect_uri_with_user_information_is_refused(srv: AuthorizationServer) -> None:
+    # each looks like the loopback or a trusted host on the consent page, but a browser goes
+    # to evil.example
+    for uri in (
+        "http://127.0.0.1:1@evil.example/cb",
+        "http://localhost:8080@evil.example/cb",
+        "https://app.example@evil.example/cb",
+        "http://127.0.0.1:1\\@evil.example/cb",
+    ):
+        with pytest.raises(OAuthRefused) as info:
+            srv.register({"redirect_uris": [uri]})
+        assert info.value.error == "invalid_redirect_uri", uri
+    # nor is such a URI taken at /authorize as a loopback one of another port
+    cid = _client(srv)
+    with pytest.raises(OAuthRefused) as refused:
+        srv.check_authorize(_params(cid, redirect_uri="http://127.0.0.1:1@127.0.0.1/cb"))
+    assert not isinstance(refused.value, RedirectRefusal)
+
+
+def test_an_ipv6_loopback_redirect_without_a_port_registers_and_takes_any_port(
+    srv: AuthorizationServer,
+) -> None:
+    out = srv.register({"redirect_uris": ["http://[::1]/cb"]})
+    assert out["redirect_uris"] == ["http://[::1]/cb"]
+    assert redirect_matches(("http://[::1]/cb",), "http://[::1]:49152/cb")
+
+
+def test_a_client_id_url_that_reaches_this_host_is_never_fetched(env: Env) -> None:
+    """`_private_host` looked at the spelling only: a decimal or short IPv4, or a name that
+    resolves to the loopback, was fetched (SSRF from an unauthenticated GET /authorize)."""
+    srv = AuthorizationServer(env.p, issuer="http://127.0.0.1:9100", resource="http://127.0.0.1:9100/mcp")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        for host in ("2130706433", "127.1", "0x7f000001", "localhost.", "127.0.0.1."):
+            with pytest.raises(OAuthRefused) as info:
+                srv.client(f"https://{host}:{port}/meta.json")
+            assert info.value.error == "invalid_client"
+        listener.settimeout(0.3)
+        # nothing connected to this host: on main, every one of them did
+        with pytest.raises(TimeoutError):
+            listener.accept()
+
+
+def test_a_disabled_persons_grant_is_not_refreshed(env: Env, srv: AuthorizationServer) -> None:
+    """Disabling an account ends its web sessions; its consent must not keep starting tasks in
+    its name for the 30 days a grant lasts."""
+    env.p.accounts.add("owner@acme.test", password="correct horse battery", by="test")
+    cid = _client(srv)
+    t = _exchange(srv, cid, _code(srv, cid))
+    env.p.accounts.set_disabled("owner@acme.test", True, by="test")
+    with pytest.raises(OAuthRefused) as info:
+        srv.token({"grant_type": "refresh_token", "refresh_token": str(t["refresh_token"])})
+    assert info.value.error == "invalid_grant"
+    grant = srv.store.list_oauth_grants()[0]
+    assert grant.revoked_at is not None
+    kinds = [r.kind for r in env.p.audit_records.newest(20)]
+    assert "oauth.grant_revoked" in kinds
