@@ -5,13 +5,18 @@ keys, audit) on a frozen clock, as in ``test_oauth_server``."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
+import threading
+import time
 
 import pytest
 from tests.unit.conftest import Env
 from tests.unit.test_oauth_server import _client, _code, _exchange, _params, srv
 
 from proctor.errors import OAuthRefused
+from proctor.oauth import server as oauth_server
 from proctor.oauth.server import AuthorizationServer, RedirectRefusal, redirect_matches
 
 __all__ = ["srv"]
@@ -76,3 +81,39 @@ def test_a_disabled_persons_grant_is_not_refreshed(env: Env, srv: AuthorizationS
     assert grant.revoked_at is not None
     kinds = [r.kind for r in env.p.audit_records.newest(20)]
     assert "oauth.grant_revoked" in kinds
+
+
+def test_a_client_id_metadata_document_trickled_slowly_is_cut_off(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fetch's time limit bounded each read only: a server sending a few bytes now and then
+    held a thread of the gateway's pool for as long as it liked."""
+    monkeypatch.setattr(oauth_server, "CIMD_TIMEOUT_S", 1.0)
+    srv = AuthorizationServer(env.p, issuer="http://127.0.0.1:9100", resource="http://127.0.0.1:9100/mcp")
+    srv.allow_http_client_ids = True  # gateway.oauth_allow_http_client_ids: a loopback document
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/meta.json"
+    doc = json.dumps({"client_id": url, "redirect_uris": ["http://127.0.0.1/cb"]}).encode()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(doc)}\r\n\r\n"
+            conn.sendall(head.encode())
+            step = len(doc) // 8 + 1
+            for i in range(0, len(doc), step):
+                time.sleep(0.3)  # each read well within the limit, the whole well past it
+                with contextlib.suppress(OSError):
+                    conn.sendall(doc[i : i + step])
+
+    server = threading.Thread(target=trickle, daemon=True)
+    server.start()
+    try:
+        with pytest.raises(OAuthRefused, match="took too long"):
+            srv.client(url)
+    finally:
+        server.join(10)
+        listener.close()

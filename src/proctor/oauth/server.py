@@ -30,6 +30,7 @@ import json
 import re
 import secrets
 import socket
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -357,6 +358,7 @@ class AuthorizationServer:
         never fetched, nor one that resolves otherwise a moment later."""
         import httpx
 
+        deadline = time.monotonic() + CIMD_TIMEOUT_S
         target = httpx.URL(url)
         parts = urlsplit(url)
         dev = self.allow_http_client_ids and parts.scheme == "http" and parts.hostname == "127.0.0.1"
@@ -378,6 +380,10 @@ class AuthorizationServer:
                 body += chunk
                 if len(body) > CIMD_MAX_BYTES:
                     raise OAuthRefused("invalid_client", "the client's metadata document is too large")
+                if time.monotonic() > deadline:
+                    # httpx's timeout bounds each read, not the whole: a server that trickles a
+                    # byte now and then would hold this thread (of the gateway's pool) for hours
+                    raise OAuthRefused("invalid_client", "the client's metadata document took too long")
             return body
 
     # authorization -----------------------------------------------------------------------------
