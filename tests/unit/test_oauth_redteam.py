@@ -18,6 +18,7 @@ from tests.unit.test_oauth_server import _client, _code, _exchange, _params, srv
 from proctor.errors import OAuthRefused
 from proctor.oauth import server as oauth_server
 from proctor.oauth.server import AuthorizationServer, RedirectRefusal, redirect_matches
+from proctor.types import AgentStatus
 
 __all__ = ["srv"]
 
@@ -117,3 +118,22 @@ def test_a_client_id_metadata_document_trickled_slowly_is_cut_off(
     finally:
         server.join(10)
         listener.close()
+
+
+def test_a_refused_refresh_does_not_spend_the_token(env: Env, srv: AuthorizationServer) -> None:
+    """A refresh refused while the agent is suspended spent the token: the client's retry once
+    the agent was resumed was taken for a stolen token's reuse, and the grant was revoked."""
+    cid = _client(srv)
+    t = _exchange(srv, cid, _code(srv, cid))
+    refresh = {"grant_type": "refresh_token", "refresh_token": str(t["refresh_token"])}
+    env.p.agents.set_status("bot", AgentStatus.SUSPENDED, by="test")
+    with pytest.raises(OAuthRefused, match="suspended"):
+        srv.token(refresh)
+    env.p.agents.set_status("bot", AgentStatus.ACTIVE, by="test")
+    again = srv.token(refresh)
+    assert srv.verify_access(str(again["access_token"])).agent == "bot"
+    assert srv.store.list_oauth_grants()[0].revoked_at is None
+    # and the token is spent now: a reuse still revokes the grant
+    with pytest.raises(OAuthRefused, match="used already"):
+        srv.token(refresh)
+    assert srv.store.list_oauth_grants()[0].revoked_at is not None

@@ -551,6 +551,18 @@ class AuthorizationServer:
             raise OAuthRefused("invalid_request", "refresh_token is required")
         now = self.clock.now()
         new = secrets.token_urlsafe(32)
+        known, used = self.store.peek_oauth_refresh(token_hash(old))
+        grant: OAuthGrantRecord | None = None
+        if known is not None and not used:
+            # the grant is checked before the token is spent: a refusal that is no theft (the
+            # agent suspended for a while, no task could start) leaves the client its token, so
+            # its retry later is not taken for a reuse that revokes the grant
+            grant = self._live_grant(known, now)
+            if form.get("client_id", grant.client_id) != grant.client_id:
+                self.revoke(known, "refresh_other_client")
+                raise OAuthRefused("invalid_grant", "the refresh token was issued to another client")
+            if form.get("resource", grant.resource) != grant.resource:
+                raise OAuthRefused("invalid_target", "resource differs from the grant's")
         grant_id, outcome = self.store.rotate_oauth_refresh(
             token_hash(old), OAuthRefreshRecord(token_hash(new), "", now, now + self.refresh_ttl_s), now
         )
@@ -559,14 +571,8 @@ class AuthorizationServer:
         if outcome == "reused":
             self.revoke(grant_id, "refresh_reused")
             raise OAuthRefused("invalid_grant", "the refresh token was used already: the grant is revoked")
-        if outcome != "ok":
+        if outcome != "ok" or grant is None or grant.id != grant_id:
             raise OAuthRefused("invalid_grant", "the refresh token has expired")
-        grant = self._live_grant(grant_id, now)
-        if form.get("client_id", grant.client_id) != grant.client_id:
-            self.revoke(grant_id, "refresh_other_client")
-            raise OAuthRefused("invalid_grant", "the refresh token was issued to another client")
-        if form.get("resource", grant.resource) != grant.resource:
-            raise OAuthRefused("invalid_target", "resource differs from the grant's")
         return self._tokens(grant, new, now, "oauth.token_refreshed")
 
     def _live_grant(self, grant_id: str, now: float) -> OAuthGrantRecord:
