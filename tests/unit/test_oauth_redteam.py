@@ -5,18 +5,23 @@ keys, audit) on a frozen clock, as in ``test_oauth_server``."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
 import threading
 import time
+from collections.abc import MutableMapping
+from typing import Any
 
+import httpx
 import pytest
 from tests.unit.conftest import Env
 from tests.unit.test_oauth_server import _client, _code, _exchange, _params, srv
 
-from proctor.errors import OAuthRefused
+from proctor.errors import OAuthRefused, StoreUnavailable
 from proctor.oauth import server as oauth_server
+from proctor.oauth.http import OAuthEndpoints
 from proctor.oauth.server import AuthorizationServer, RedirectRefusal, redirect_matches
 from proctor.types import AgentStatus
 
@@ -137,3 +142,34 @@ def test_a_refused_refresh_does_not_spend_the_token(env: Env, srv: Authorization
     with pytest.raises(OAuthRefused, match="used already"):
         srv.token(refresh)
     assert srv.store.list_oauth_grants()[0].revoked_at is not None
+
+
+def test_a_store_error_at_the_token_endpoint_is_refused_without_its_detail(
+    env: Env, srv: AuthorizationServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MCP endpoint keeps a store error's text (a path, the PostgreSQL address, the driver's
+    message) for the operator's log; /token sent it to whoever asked."""
+    cid = _client(srv)
+    t = _exchange(srv, cid, _code(srv, cid))
+    endpoints = OAuthEndpoints(srv)
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise StoreUnavailable("cannot reach PostgreSQL at db.internal:5432/proctor: password authentication")
+
+    monkeypatch.setattr(env.p.store, "peek_oauth_refresh", broken, raising=False)
+    monkeypatch.setattr(env.p.store, "rotate_oauth_refresh", broken)
+
+    async def app(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        await endpoints(scope, receive, send)
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:9100") as client:
+            return await client.post(
+                "/token", data={"grant_type": "refresh_token", "refresh_token": str(t["refresh_token"])}
+            )
+
+    r = asyncio.run(post())
+    assert r.status_code == 503
+    assert "db.internal" not in r.text
+    assert "password" not in r.text

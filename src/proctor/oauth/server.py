@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from proctor.accounts.passwords import token_hash
-from proctor.errors import OAuthRefused, ProctorError, TokenInvalid
+from proctor.errors import OAuthRefused, ProctorError, StoreError, TokenInvalid
 from proctor.identity.keys import TYP_ACCESS_TOKEN, USE_OAUTH, SigningKeys
 from proctor.store.base import (
     OAuthClientRecord,
@@ -598,6 +598,8 @@ class AuthorizationServer:
         if task is None or not task.is_live(now):
             try:
                 fresh = self._start(grant.template, grant.agent, grant.email)
+            except StoreError:
+                raise  # fail closed, its detail for the operator's log only
             except ProctorError as exc:
                 raise OAuthRefused("invalid_grant", f"no task can be started: {exc.message}") from None
             self.store.set_oauth_grant_task(grant.id, str(fresh.id))
