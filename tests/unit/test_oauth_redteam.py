@@ -19,7 +19,7 @@ import pytest
 from tests.unit.conftest import Env
 from tests.unit.test_oauth_server import _client, _code, _exchange, _params, srv
 
-from proctor.errors import OAuthRefused, StoreUnavailable
+from proctor.errors import OAuthRefused, StoreUnavailable, TokenInvalid
 from proctor.oauth import server as oauth_server
 from proctor.oauth.http import OAuthEndpoints
 from proctor.oauth.server import AuthorizationServer, RedirectRefusal, redirect_matches
@@ -80,6 +80,9 @@ def test_a_disabled_persons_grant_is_not_refreshed(env: Env, srv: AuthorizationS
     cid = _client(srv)
     t = _exchange(srv, cid, _code(srv, cid))
     env.p.accounts.set_disabled("owner@acme.test", True, by="test")
+    # the access token in hand stops at once, as the person's web sessions do
+    with pytest.raises(TokenInvalid):
+        srv.verify_access(str(t["access_token"]))
     with pytest.raises(OAuthRefused) as info:
         srv.token({"grant_type": "refresh_token", "refresh_token": str(t["refresh_token"])})
     assert info.value.error == "invalid_grant"

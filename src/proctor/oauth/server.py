@@ -683,6 +683,9 @@ class AuthorizationServer:
         grant = self.store.get_oauth_grant(grant_id)
         if grant is None or grant.revoked_at is not None or grant.agent != agent:
             raise TokenInvalid("the access token's grant is revoked")
+        if self._person_disabled(grant.email):
+            # disabling an account ends its sessions at once: what it consented to as well
+            raise TokenInvalid("the person who granted this access token is disabled")
         return AccessClaims(agent, TaskId(task), grant_id, str(claims.get("client_id", "")), verified.exp)
 
 
