@@ -734,6 +734,10 @@ class Store(Protocol):
         ...
 
     def add_oauth_refresh(self, refresh: OAuthRefreshRecord) -> None: ...
+    def peek_oauth_refresh(self, token_hash: str) -> tuple[str | None, bool]:
+        """The grant of the refresh token ``token_hash`` and whether it was used, changing
+        nothing; ``(None, False)``: unknown (or its grant revoked)."""
+        ...
 
     # task templates (docs/adr/0029) ----------------------------------------------
     def put_template(self, template: TaskTemplate) -> None:
