@@ -138,7 +138,9 @@ def test_duplicate_ids_and_missing_schema(tmp_path: Path) -> None:
         (
             # read by Cedar and by ``json``, then too deep for the rewrite (a RecursionError)
             "and-300.cedar",
-            lambda p: p.write_text(f"permit(principal, action, resource) when {{ {' && '.join(['true'] * 300)} }};"),
+            lambda p: p.write_text(
+                f"permit(principal, action, resource) when {{ {' && '.join(['true'] * 300)} }};"
+            ),
             "too deeply built",
         ),
     ],
