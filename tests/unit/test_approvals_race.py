@@ -20,13 +20,12 @@ from tests.unit.test_approvals import OWNER, held, pay, records
 
 from proctor.approvals.model import ApprovalState
 from proctor.errors import ApprovalNotPending
-from proctor.policy.engine import Decision
-from proctor.types import Verdict
+from proctor.types import ApprovalId, Verdict
 
 
 @contextmanager
 def between_read_and_filing(
-    env: Env, land: Callable[[], None], read: str = "approved_for"
+    env: Env, land: Callable[[], object], read: str = "approved_for"
 ) -> Iterator[list[int]]:
     """Run ``land`` once, right after the approval stage has read the grants of the call (the
     single-use ones, or with ``read="scoped_grants"`` the scoped ones) and before it files or
@@ -135,7 +134,7 @@ def _long(env: Env) -> dict[str, object]:
 
 def test_an_approval_after_the_request_expired_grants_nothing(env: Env) -> None:
     kw = _long(env)
-    aid = held(env, pay(env, **kw))
+    aid = held(env, pay(env, 100, "acct-1", **kw))
     env.clock.advance(env.p.settings.approval_ttl_s + 1)
 
     def late() -> None:
@@ -143,7 +142,7 @@ def test_an_approval_after_the_request_expired_grants_nothing(env: Env) -> None:
             env.p.approvals.approve(aid, OWNER, "late")
 
     with between_read_and_filing(env, late) as fired:
-        d = env.p.decide(pay(env, **kw))
+        d = env.p.decide(pay(env, 100, "acct-1", **kw))
     assert fired
     assert d.verdict is Verdict.APPROVAL_REQUIRED, d
     assert d.approval_id != aid
@@ -152,7 +151,7 @@ def test_an_approval_after_the_request_expired_grants_nothing(env: Env) -> None:
 
 def test_a_grant_that_expires_between_is_not_used(env: Env) -> None:
     kw = _long(env)
-    aid = held(env, pay(env, **kw))
+    aid = held(env, pay(env, 100, "acct-1", **kw))
     env.p.approvals.approve(aid, OWNER, "fine")
     grant_expires = env.p.approvals.get(aid).expires_at
     store = env.p.approvals.store
@@ -164,7 +163,7 @@ def test_a_grant_that_expires_between_is_not_used(env: Env) -> None:
     store.approved_for = approved_for  # type: ignore[method-assign]
     try:
         env.clock.advance(grant_expires - env.clock.now())
-        d = env.p.decide(pay(env, **kw))
+        d = env.p.decide(pay(env, 100, "acct-1", **kw))
     finally:
         del store.approved_for
     assert original is not None
@@ -185,7 +184,7 @@ def test_two_retries_at_once_never_both_run_on_one_grant(env: Env) -> None:
     def approved_for(digest: str) -> Any:
         got = original(digest)
         if not other:
-            other.append(store.use_approval(aid, env.clock.now(), "dec_OTHERPROCESSRETRYxxx"))
+            other.append(store.use_approval(ApprovalId(aid), env.clock.now(), "dec_OTHERPROCESSRETRYxxx"))
         return got
 
     store.approved_for = approved_for  # type: ignore[method-assign]
@@ -193,7 +192,8 @@ def test_two_retries_at_once_never_both_run_on_one_grant(env: Env) -> None:
         d = env.p.decide(pay(env))
     finally:
         del store.approved_for
-    assert other and other[0] is not None  # the other retry used the grant
+    assert other
+    assert other[0] is not None  # the other retry used the grant
     assert d.verdict is Verdict.APPROVAL_REQUIRED, d
     assert d.approval_id != aid
     assert records(env, "approval.used") == []  # this retry used nothing
