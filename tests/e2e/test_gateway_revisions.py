@@ -306,6 +306,68 @@ def test_a_held_2026_call_on_the_lean_path_answers_input_required_then_completes
     assert paths == ["lean"]
 
 
+@pytest.mark.parametrize("when", ["before_the_retry", "while_the_retry_is_decided"])
+def test_an_approval_given_before_the_2026_retry_is_decided_is_used_by_it_once(
+    tmp_path: Path, when: str
+) -> None:
+    """The owner approves between the `input_required` answer and the client's retry, or while
+    the retry is being decided (after its approval stage looked for a grant, before it files): the
+    retry uses that grant, once, and runs at once; no second request is filed (the retry is never
+    held on a request nobody will look at)."""
+    from proctor.approvals.model import ApprovalState, Approver
+    from proctor.types import Email
+
+    owner = Approver(Email("owner@acme.test"))
+    fport = free_port()
+    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
+    try:
+        upstream = {
+            "namespace": "fx",
+            "url": fixture_url(fport),
+            "default": {"effect": "read"},
+            "tools": {"test_simple_text": {"effect": "deploy"}},
+        }
+        with _gateway(tmp_path, [upstream], "approvals: {hold: 5s}\n") as gw:
+            store = gw.p.approvals.store
+            original = store.approved_for
+            landed: list[str] = []
+
+            def approved_for(digest: str) -> Any:
+                got = original(digest)
+                pending = gw.p.approvals.pending()
+                if when == "while_the_retry_is_decided" and pending and not landed:
+                    # the retry's stage has read the grants (none yet): the owner approves now
+                    landed.append(str(pending[0].id))
+                    gw.p.approvals.approve(landed[0], owner, "fine")
+                return got
+
+            store.approved_for = approved_for  # type: ignore[method-assign]
+
+            async def elicit(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+                if when == "before_the_retry":
+                    # the person decides before the client retries
+                    landed.append(str(gw.p.approvals.pending()[0].id))
+                    await anyio.to_thread.run_sync(lambda: gw.p.approvals.approve(landed[0], owner, "fine"))
+                return types.ElicitResult(action="accept")
+
+            async def main() -> types.CallToolResult:
+                async with gw.client(MODERN, elicitation_callback=elicit) as c:
+                    with anyio.fail_after(60):
+                        return await c.call_tool("fx__test_simple_text", {})
+
+            result = anyio.run(main)
+            requests = gw.p.approvals.list()
+            used = gw.audit("approval.used")
+            del store.approved_for
+    finally:
+        stop_fixture(fixture)
+    assert landed, "the approval did not land"
+    assert not result.is_error, _text(result)
+    assert _text(result) == "This is a simple text response for testing."
+    assert [(str(r.id), r.state) for r in requests] == [(landed[0], ApprovalState.USED)]
+    assert [u["approval_id"] for u in used] == [landed[0]]
+
+
 #: the conformance fixture's tools whose answers are compared (the suite's tools-call scenarios
 #: that need no server-to-client request, which 2026-07-28 does not have)
 FIXTURE_TOOLS = (
