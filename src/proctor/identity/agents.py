@@ -13,7 +13,7 @@ from typing import Any
 from proctor.audit.log import AuditLog
 from proctor.clock import Clock
 from proctor.config import Settings
-from proctor.errors import OwnerRequired, ProctorError, UnknownAgent, ValidationError
+from proctor.errors import Conflict, OwnerRequired, ProctorError, UnknownAgent, ValidationError
 from proctor.identity.join import create_join_token, redeem
 from proctor.identity.keys import SigningKeys
 from proctor.identity.svid import SvidAuthority, SvidClaims
@@ -105,6 +105,10 @@ class Agents:
         return self.store.list_agents()
 
     def set_status(self, name: str, status: AgentStatus, *, by: str = "cli", reason: str = "") -> AgentRecord:
+        if self.get(name).status is AgentStatus.RETIRED:
+            raise Conflict(f"agent `{name}` is retired: register a new agent instead")
+        if status is AgentStatus.RETIRED:
+            raise ValidationError("retire an agent with `proctor agent retire` (proctor.posture.offboard)")
         rec = self.store.set_agent_status(AgentName(name), status, self.clock.now())
         self.keys.invalidate()
         kind = "agent.suspended" if status is AgentStatus.SUSPENDED else "agent.resumed"
@@ -127,6 +131,8 @@ class Agents:
 
     def join_token(self, name: str, *, by: str = "cli") -> str:
         agent = self.get(name)
+        if agent.status is AgentStatus.RETIRED:
+            raise Conflict(f"agent `{name}` is retired")
         token = create_join_token(self.store, agent.name, self.clock.now(), self.settings.join_token_ttl_s)
         self._audit(
             "identity.join_token_issued",
