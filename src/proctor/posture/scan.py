@@ -75,6 +75,9 @@ def scan(
     result = ScanResult(files=files.files, scanned=[str(t) for t in unique])
     result.findings.extend(files.findings)
     result.findings.extend(shared_secrets(files))
+    for t in paths:  # a policy directory given on the command line
+        if t.is_dir() and any(t.glob("*.cedar")):
+            result.findings.extend(policy_findings(t))
     if proctor is not None:
         result.findings.extend(_registry(proctor, now, live, idle_days, task_max_days))
     result.findings.sort(key=lambda f: (-f.level.rank, f.rule.id, f.location, f.evidence))

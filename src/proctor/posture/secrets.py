@@ -160,8 +160,8 @@ def _secret_hits(name: str, value: str, now: float) -> list[Hit]:
         return []
     jwt = _JWT.fullmatch(value)
     if jwt:
-        hits = _jwt_hits(name, value, now)
-        return hits or [Hit("secret.static", f"JWT {fingerprint(value)}", fingerprint(value))]
+        # a JWT that expires soon (or has expired) is not a standing secret
+        return _jwt_hits(name, value, now)
     fp = fingerprint(value)
     for prefix, what in _PERSONAL_PREFIXES:
         if value.startswith(prefix) and len(value) >= 20:
