@@ -16,7 +16,7 @@ import re
 import sys
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ MAX_FILE_BYTES = 1 << 20
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "dist"})
 _STRUCTURED = (".json", ".yaml", ".yml", ".toml", ".jsonc")
 _SERVER_KEYS = ("mcpServers", "servers", "context_servers")
+#: libyaml's safe loader when PyYAML was built with it (10x faster), else the pure-Python one
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def client_config_paths(home: Path | None = None) -> list[Path]:
@@ -97,15 +99,15 @@ class _Lines:
     """Finds the line of a key or value in a file's text (1-based; 0 when not found)."""
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
+        self.text = text
 
     def find(self, *needles: str) -> int:
         for needle in needles:
             if not needle:
                 continue
-            for i, line in enumerate(self.lines, 1):
-                if needle in line:
-                    return i
+            at = self.text.find(needle)
+            if at >= 0:
+                return self.text.count("\n", 0, at) + 1
         return 0
 
 
@@ -118,7 +120,7 @@ def _parse(path: Path, text: str) -> Any:
     if name.endswith(".toml"):
         return tomllib.loads(text)
     if name.endswith((".yaml", ".yml")):
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader (libyaml's when built)
     try:
         return json.loads(text)
     except json.JSONDecodeError:
@@ -322,8 +324,7 @@ def scan_file(path: Path, result: FileScan, now: float) -> None:
                 f"server `{sname}` runs `{Path(server.command).name} {pkg}` with no version", subject=sname))
         for key, value in _leaves(spec):
             leaf_name = _arg_name(key, value, spec.get("args") or []) if key.startswith("args[") else key
-            where = lines.find(f'"{key.rsplit(".", 1)[-1]}"', f"{key.rsplit('.', 1)[-1]}:", value[:40])
-            _add_hits(result, spath, where, leaf_name, value, subject=f"server:{sname}", now=now)
+            _add_hits(result, spath, _finder(lines, key, value), leaf_name, value, subject=f"server:{sname}", now=now)
             in_server.add(value)
     for tname, desc in _tool_listings(data):
         why = poisoning(desc)
@@ -334,13 +335,20 @@ def scan_file(path: Path, result: FileScan, now: float) -> None:
     for key, value in _leaves(data):
         if value in in_server or key.endswith(".description"):
             continue
-        where = lines.find(f'"{key.rsplit(".", 1)[-1]}"', f"{key.rsplit('.', 1)[-1]}:", value[:40])
-        _add_hits(result, spath, where, key, value, subject=spath, now=now)
+        _add_hits(result, spath, _finder(lines, key, value), key, value, subject=spath, now=now)
 
 
-def _add_hits(result: FileScan, path: str, line: int, name: str, value: str, *, subject: str, now: float) -> None:
+def _finder(lines: _Lines, key: str, value: str) -> Callable[[], int]:
+    """The line of a leaf, looked up only when it has a finding."""
+    last = key.rsplit(".", 1)[-1]
+    return lambda: lines.find(f'"{last}"', f"{last}:", value[:40])
+
+
+def _add_hits(
+    result: FileScan, path: str, line: int | Callable[[], int], name: str, value: str, *, subject: str, now: float
+) -> None:
     for hit in inspect_value(name, value, now):
-        loc = _loc(path, line)
+        loc = _loc(path, line if isinstance(line, int) else line())
         short = name.rsplit(".", 1)[-1] if "." in name else name
         result.findings.append(finding(hit.rule, loc, f"`{short[:60]}`: {hit.what}", subject=subject))
         if hit.fp is not None:
