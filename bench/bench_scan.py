@@ -37,12 +37,21 @@ def tree(root: Path, n: int = FILES, seed: int = 18) -> int:
         if kind < 4:
             pkg = "@acme/mcp-crm" if i % 100 == 1 else "@acme/mcp-crm@1.4.2"
             servers = {
-                f"s{j}": {"command": "npx", "args": ["-y", pkg, f"--port={8000 + j}"],
-                          "env": {"API_KEY": token, "LOG_LEVEL": "info", "REGION": "eu-west-1"}}
+                f"s{j}": {
+                    "command": "npx",
+                    "args": ["-y", pkg, f"--port={8000 + j}"],
+                    "env": {"API_KEY": token, "LOG_LEVEL": "info", "REGION": "eu-west-1"},
+                }
                 for j in range(3)
             }
-            tools = [{"name": f"t{j}", "description": "Reads a record from the CRM by id. " * 3,
-                      "inputSchema": {"type": "object"}} for j in range(5)]
+            tools = [
+                {
+                    "name": f"t{j}",
+                    "description": "Reads a record from the CRM by id. " * 3,
+                    "inputSchema": {"type": "object"},
+                }
+                for j in range(5)
+            ]
             (d / f"mcp{i}.json").write_text(json.dumps({"mcpServers": servers, "tools": tools}, indent=2))
         elif kind < 7:
             (d / f"agent{i}.yaml").write_text(
@@ -50,7 +59,9 @@ def tree(root: Path, n: int = FILES, seed: int = 18) -> int:
                 + "".join(f"  VAR_{j}: value-{j}\n" for j in range(20))
             )
         elif kind < 9:
-            (d / f"svc{i}.env").write_text(f"API_KEY={token}\n" + "".join(f"OPT_{j}=x{j}\n" for j in range(30)))
+            (d / f"svc{i}.env").write_text(
+                f"API_KEY={token}\n" + "".join(f"OPT_{j}=x{j}\n" for j in range(30))
+            )
         else:
             (d / f"notes{i}.md").write_text("nothing to see here\n" * 20)
     return planted

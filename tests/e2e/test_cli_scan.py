@@ -43,7 +43,8 @@ def test_scan_exit_codes_and_outputs(tmp_path: Path) -> None:
     bad = FIX / "posture" / "secret-static" / "bad"
     clean = FIX / "posture" / "secret-static" / "clean"
     r = run(None, "scan", str(bad), "--no-clients")
-    assert r.returncode == 0 and "secret.static" in r.stdout
+    assert r.returncode == 0
+    assert "secret.static" in r.stdout
     assert all(len(line) <= 80 for line in r.stdout.splitlines()), r.stdout
     assert run(None, "scan", str(bad), "--no-clients", "--fail-on", "high").returncode == 1
     assert run(None, "scan", str(bad), "--no-clients", "--fail-on", "critical").returncode == 0
@@ -52,7 +53,9 @@ def test_scan_exit_codes_and_outputs(tmp_path: Path) -> None:
     assert run(None, "scan", str(tmp_path / "missing"), "--no-clients").returncode == 2
     data = json.loads(_ok(run(None, "scan", str(bad), "--no-clients", "--json")))
     [f] = data["findings"]
-    assert f["line"] == 1 and f["frameworks"] and "sha256:" in f["evidence"]
+    assert f["line"] == 1
+    assert f["frameworks"]
+    assert "sha256:" in f["evidence"]
     sarif = json.loads(_ok(run(None, "scan", str(FIX / "posture"), "--no-clients", "--sarif")))
     schema = json.loads((FIX / "sarif-schema-2.1.0.json").read_text())
     jsonschema.Draft4Validator(schema).validate(sarif)
@@ -70,7 +73,8 @@ def test_scan_reads_client_configs_in_home(tmp_path: Path) -> None:
     r = subprocess.run([*PROCTOR, "scan", "--json"], capture_output=True, text=True, env=env, check=False)
     assert r.returncode == 0, r.stderr
     [f] = json.loads(r.stdout)["findings"]
-    assert f["id"] == "upstream.unpinned" and f["path"].endswith(".cursor/mcp.json")
+    assert f["id"] == "upstream.unpinned"
+    assert f["path"].endswith(".cursor/mcp.json")
 
 
 def test_agent_retire_and_scan_of_the_registry(ws: Path) -> None:
@@ -82,8 +86,22 @@ def test_agent_retire_and_scan_of_the_registry(ws: Path) -> None:
     _ok(run(ws, "agent", "add", "bot", "--owner", "bob@acme.test", "--selector", "unix:uid:4242"))
     _ok(run(ws, "agent", "add", "helper", "--owner", "ann@acme.test"))
     task = json.loads(
-        _ok(run(ws, "task", "start", "--agent", "bot", "--purpose", "p", "--requested-by", "ann@acme.test",
-                "--allow", "fs.read", "--json"))
+        _ok(
+            run(
+                ws,
+                "task",
+                "start",
+                "--agent",
+                "bot",
+                "--purpose",
+                "p",
+                "--requested-by",
+                "ann@acme.test",
+                "--allow",
+                "fs.read",
+                "--json",
+            )
+        )
     )
     token = _ok(run(ws, "agent", "join-token", "bot")).strip()
 
@@ -93,9 +111,12 @@ def test_agent_retire_and_scan_of_the_registry(ws: Path) -> None:
     assert run(ws, "scan", "--no-clients", "--fail-on", "high").returncode == 1
 
     done = json.loads(_ok(run(ws, "agent", "retire", "bot", "--reason", "owner left", "--json")))
-    assert done["tasks_ended"] == 1 and done["join_tokens_revoked"] == 1 and done["selectors_removed"] == 1
+    assert done["tasks_ended"] == 1
+    assert done["join_tokens_revoked"] == 1
+    assert done["selectors_removed"] == 1
     [bot] = [a for a in json.loads(_ok(run(ws, "agent", "list", "--json"))) if a["name"] == "bot"]
-    assert bot["status"] == "retired" and bot["selectors"] == []
+    assert bot["status"] == "retired"
+    assert bot["selectors"] == []
     shown = json.loads(_ok(run(ws, "task", "show", task["task"]["id"])))
     assert shown["state"] == "cancelled"
     assert run(ws, "agent", "svid", "--join-token", token).returncode == 2
@@ -103,6 +124,7 @@ def test_agent_retire_and_scan_of_the_registry(ws: Path) -> None:
     assert run(ws, "agent", "join-token", "bot").returncode == 2
     assert run(ws, "agent", "retire", "bot").returncode == 2
     tail = _ok(run(ws, "audit", "tail", "-n", "50"))
-    assert "agent.retired" in tail and "agent.registered" in tail  # history kept
+    assert "agent.retired" in tail
+    assert "agent.registered" in tail
     data = json.loads(_ok(run(ws, "scan", "--no-clients", "--json")))
     assert not [f for f in data["findings"] if f["subject"] == "bot"]

@@ -27,10 +27,15 @@ def scan(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or directories to scan.")] = None,
     workspace: Annotated[
         str | None,
-        typer.Option("--workspace", "-w", help="Also scan this workspace's upstreams, registry, policies (or set PROCTOR_WORKSPACE)."),
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="Also scan this workspace's upstreams, registry, policies (or set PROCTOR_WORKSPACE).",
+        ),
     ] = None,
     no_clients: Annotated[
-        bool, typer.Option("--no-clients", help="Do not read the usual MCP client configurations of this user.")
+        bool,
+        typer.Option("--no-clients", help="Do not read the usual MCP client configurations of this user."),
     ] = False,
     live: Annotated[
         bool, typer.Option("--live", help="List each upstream's tools now to compare them with their pins.")
@@ -64,15 +69,23 @@ def scan(
         from proctor.workspace import Workspace
 
         with handled():
-            p = Proctor.open(Workspace.find(ws), lazy_policies=True)
+            proctor = Proctor.open(Workspace.find(ws), lazy_policies=True)
             try:
-                result = run_scan(paths or [], now=now, proctor=p, clients=not no_clients, live=live,
-                                  idle_days=idle_days, task_max_days=task_max_days)
+                result = run_scan(
+                    paths or [],
+                    now=now,
+                    proctor=p,
+                    clients=not no_clients,
+                    live=live,
+                    idle_days=idle_days,
+                    task_max_days=task_max_days,
+                )
             finally:
-                p.close()
+                proctor.close()
     else:
-        result = run_scan(paths or [], now=now, clients=not no_clients, idle_days=idle_days,
-                          task_max_days=task_max_days)
+        result = run_scan(
+            paths or [], now=now, clients=not no_clients, idle_days=idle_days, task_max_days=task_max_days
+        )
     if sarif:
         from proctor.cli.main import version
 
@@ -103,8 +116,11 @@ def _table(result: object) -> None:
     print_table(t)
     counts = {s: sum(1 for f in result.findings if f.level.value == s) for s in _SEVERITIES}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    out.print(f"{len(result.findings)} findings ({summary}); {result.files} files scanned."
-              " Fixes: `proctor scan --json`.", highlight=False)
+    out.print(
+        f"{len(result.findings)} findings ({summary}); {result.files} files scanned."
+        " Fixes: `proctor scan --json`.",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -28,7 +28,9 @@ from proctor.posture.secrets import inspect_value
 
 #: files bigger than this are not read
 MAX_FILE_BYTES = 1 << 20
-_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "dist"})
+_SKIP_DIRS = frozenset(
+    {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "dist"}
+)
 _STRUCTURED = (".json", ".yaml", ".yml", ".toml", ".jsonc")
 _SERVER_KEYS = ("mcpServers", "servers", "context_servers")
 #: libyaml's safe loader when PyYAML was built with it (10x faster), else the pure-Python one
@@ -58,7 +60,13 @@ def client_config_paths(home: Path | None = None) -> list[Path]:
 def wanted(path: Path) -> bool:
     """A file the scanner reads: structured configuration or a ``.env`` file."""
     name = path.name
-    return name == ".env" or name.startswith(".env.") or name.endswith(".env") or name.endswith(_STRUCTURED) or name == ".mcp.json"
+    return (
+        name == ".env"
+        or name.startswith(".env.")
+        or name.endswith(".env")
+        or name.endswith(_STRUCTURED)
+        or name == ".mcp.json"
+    )
 
 
 def walk(paths: Iterable[Path]) -> Iterator[Path]:
@@ -147,8 +155,9 @@ def _arg_name(path: str, value: str, args: list[Any]) -> str:
         i = int(m.group(1))
         if "=" in value and value.startswith("-"):
             return value.split("=", 1)[0].lstrip("-")
-        if i > 0 and isinstance(args[i - 1], str) and args[i - 1].startswith("-"):
-            return args[i - 1].lstrip("-")
+        prev = args[i - 1] if 0 < i <= len(args) else None
+        if isinstance(prev, str) and prev.startswith("-"):
+            return prev.lstrip("-")
     return path
 
 
@@ -224,17 +233,38 @@ def unpinned_package(command: str, args: list[str]) -> str | None:
 # -- tool poisoning -------------------------------------------------------------------------------
 _HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
 _INSTRUCTIONS = (
-    (re.compile(r"\b(ignore|disregard|forget)\b.{0,30}\b(previous|prior|above|earlier|all)\b.{0,30}"
-                r"\b(instructions?|prompts?|rules|directions)", re.I | re.S), "asks the model to ignore its instructions"),
+    (
+        re.compile(
+            r"\b(ignore|disregard|forget)\b.{0,30}\b(previous|prior|above|earlier|all)\b.{0,30}"
+            r"\b(instructions?|prompts?|rules|directions)",
+            re.I | re.S,
+        ),
+        "asks the model to ignore its instructions",
+    ),
     (re.compile(r"<\s*(important|system|instructions?|secret)\s*>", re.I), "hidden instruction block"),
-    (re.compile(r"\b(do not|don't|never)\b.{0,20}\b(tell|mention|inform|reveal|show)\b.{0,20}\buser", re.I | re.S),
-     "asks the model to keep something from the user"),
-    (re.compile(r"\b(read|cat|open|include|send|pass|upload|attach|print)\b.{0,60}"
-                r"(~/\.ssh|id_rsa|id_ed25519|\.env\b|\.aws/credentials|credentials|api[_ -]?keys?|passwords?|"
-                r"private key|mcp\.json|claude_desktop_config|secrets?\b|tokens?\b)", re.I | re.S),
-     "asks the model to read or send credentials"),
-    (re.compile(r"\b(before|after)\b.{0,20}\b(using|calling)\b.{0,20}\b(this|any)\b.{0,10}\btool\b.{0,40}"
-                r"\b(must|always|first)\b", re.I | re.S), "tells the model what to do around other calls"),
+    (
+        re.compile(
+            r"\b(do not|don't|never)\b.{0,20}\b(tell|mention|inform|reveal|show)\b.{0,20}\buser", re.I | re.S
+        ),
+        "asks the model to keep something from the user",
+    ),
+    (
+        re.compile(
+            r"\b(read|cat|open|include|send|pass|upload|attach|print)\b.{0,60}"
+            r"(~/\.ssh|id_rsa|id_ed25519|\.env\b|\.aws/credentials|credentials|api[_ -]?keys?|passwords?|"
+            r"private key|mcp\.json|claude_desktop_config|secrets?\b|tokens?\b)",
+            re.I | re.S,
+        ),
+        "asks the model to read or send credentials",
+    ),
+    (
+        re.compile(
+            r"\b(before|after)\b.{0,20}\b(using|calling)\b.{0,20}\b(this|any)\b.{0,10}\btool\b.{0,40}"
+            r"\b(must|always|first)\b",
+            re.I | re.S,
+        ),
+        "tells the model what to do around other calls",
+    ),
 )
 
 
@@ -257,7 +287,11 @@ def _tool_listings(node: Any) -> Iterator[tuple[str, str]]:
         for k, v in node.items():
             if k == "tools" and isinstance(v, list):
                 for t in v:
-                    if isinstance(t, dict) and isinstance(t.get("name"), str) and isinstance(t.get("description"), str):
+                    if (
+                        isinstance(t, dict)
+                        and isinstance(t.get("name"), str)
+                        and isinstance(t.get("description"), str)
+                    ):
                         yield t["name"], t["description"]
             elif k == "tools" and isinstance(v, dict):
                 for name, t in v.items():
@@ -300,9 +334,28 @@ def scan_file(path: Path, result: FileScan, now: float) -> None:
         for line, key, value in _dotenv(text):
             _add_hits(result, spath, line, key, value, subject=spath, now=now)
         return
-    if not any(marker in text for marker in ("mcpServers", "servers", "upstreams", "env", "tools", "description",
-                                              "token", "key", "secret", "KEY", "TOKEN", "SECRET", "credential",
-                                              "password", "PROFILE", "KUBECONFIG", "eyJ")):
+    if not any(
+        marker in text
+        for marker in (
+            "mcpServers",
+            "servers",
+            "upstreams",
+            "env",
+            "tools",
+            "description",
+            "token",
+            "key",
+            "secret",
+            "KEY",
+            "TOKEN",
+            "SECRET",
+            "credential",
+            "password",
+            "PROFILE",
+            "KUBECONFIG",
+            "eyJ",
+        )
+    ):
         return
     try:
         data = _parse(path, text)
@@ -314,24 +367,46 @@ def scan_file(path: Path, result: FileScan, now: float) -> None:
     in_server: set[str] = set()
     for sname, spec in _servers(data, spath, lines):
         line = lines.find(f'"{sname}"', f"{sname}:", f"namespace: {sname}")
-        args = [a for a in spec.get("args") or [] if isinstance(a, str)] if isinstance(spec.get("args"), list) else []
+        args = (
+            [a for a in spec.get("args") or [] if isinstance(a, str)]
+            if isinstance(spec.get("args"), list)
+            else []
+        )
         server = Server(sname, spath, line, str(spec.get("command") or ""), args)
         result.servers.append(server)
         pkg = unpinned_package(server.command, server.args)
         if pkg is not None:
-            result.findings.append(finding(
-                "upstream.unpinned", _loc(spath, lines.find(pkg) or line),
-                f"server `{sname}` runs `{Path(server.command).name} {pkg}` with no version", subject=sname))
+            result.findings.append(
+                finding(
+                    "upstream.unpinned",
+                    _loc(spath, lines.find(pkg) or line),
+                    f"server `{sname}` runs `{Path(server.command).name} {pkg}` with no version",
+                    subject=sname,
+                )
+            )
         for key, value in _leaves(spec):
             leaf_name = _arg_name(key, value, spec.get("args") or []) if key.startswith("args[") else key
-            _add_hits(result, spath, _finder(lines, key, value), leaf_name, value, subject=f"server:{sname}", now=now)
+            _add_hits(
+                result,
+                spath,
+                _finder(lines, key, value),
+                leaf_name,
+                value,
+                subject=f"server:{sname}",
+                now=now,
+            )
             in_server.add(value)
     for tname, desc in _tool_listings(data):
         why = poisoning(desc)
         if why:
-            result.findings.append(finding(
-                "tool.poisoned-description", _loc(spath, lines.find(f'"{tname}"', f"{tname}:")),
-                f"tool `{tname[:80]}`: " + "; ".join(why), subject=tname))
+            result.findings.append(
+                finding(
+                    "tool.poisoned-description",
+                    _loc(spath, lines.find(f'"{tname}"', f"{tname}:")),
+                    f"tool `{tname[:80]}`: " + "; ".join(why),
+                    subject=tname,
+                )
+            )
     for key, value in _leaves(data):
         if value in in_server or key.endswith(".description"):
             continue
@@ -345,7 +420,14 @@ def _finder(lines: _Lines, key: str, value: str) -> Callable[[], int]:
 
 
 def _add_hits(
-    result: FileScan, path: str, line: int | Callable[[], int], name: str, value: str, *, subject: str, now: float
+    result: FileScan,
+    path: str,
+    line: int | Callable[[], int],
+    name: str,
+    value: str,
+    *,
+    subject: str,
+    now: float,
 ) -> None:
     for hit in inspect_value(name, value, now):
         loc = _loc(path, line if isinstance(line, int) else line())

@@ -188,8 +188,15 @@ RULES: dict[str, Rule] = {
             "MCP server not pinned to a version",
             Severity.MEDIUM,
             "Pin the package (`npx -y pkg@1.2.3`, `uvx pkg==1.2.3`) and its tools (`proctor tools pin`).",
-            ("ASI04", "NHI3:2025", "GOVERN 6.1", "MANAGE 3.1", "Cross-Layer: Supply Chain Attacks",
-             "AML.T0010.005", "AML.T0109"),
+            (
+                "ASI04",
+                "NHI3:2025",
+                "GOVERN 6.1",
+                "MANAGE 3.1",
+                "Cross-Layer: Supply Chain Attacks",
+                "AML.T0010.005",
+                "AML.T0109",
+            ),
         ),
         Rule(
             "tool.poisoned-description",

@@ -48,7 +48,9 @@ def retire(p: Any, name: str, *, by: str = "cli", reason: str = "") -> Retired:
             continue
     summary = p.credentials.leases.revoke_agent(rec.name, why)
     leases = len(summary.ended)
-    grants = sum(1 for g in p.store.list_oauth_grants(agent=name) if p.store.revoke_oauth_grant(g.id, now, why))
+    grants = sum(
+        1 for g in p.store.list_oauth_grants(agent=name) if p.store.revoke_oauth_grant(g.id, now, why)
+    )
     done = Retired(name, ended, leases, tokens, grants, len(agent.selectors))
     p.audit.append(
         "agent.retired",

@@ -49,23 +49,38 @@ def agent_findings(
         where = f"agent:{a.name}"
         owner = str(a.owner or "")
         if not owner:
-            out.append(finding("agent.no-owner", where, f"agent `{a.name}` has no owner", subject=str(a.name)))
+            out.append(
+                finding("agent.no-owner", where, f"agent `{a.name}` has no owner", subject=str(a.name))
+            )
         elif users and owner.lower() not in approvers:
-            out.append(finding(
-                "agent.owner-not-approver", where,
-                f"owner `{owner}` of `{a.name}` has no active approver account", subject=str(a.name)))
+            out.append(
+                finding(
+                    "agent.owner-not-approver",
+                    where,
+                    f"owner `{owner}` of `{a.name}` has no active approver account",
+                    subject=str(a.name),
+                )
+            )
         seen = max(activity.get(str(a.name), 0.0), a.created_at)
         if now - seen > idle_days * DAY:
-            out.append(finding(
-                "agent.idle", where,
-                f"`{a.name}` idle for {int((now - seen) // DAY)} days (last activity in the audit log)",
-                subject=str(a.name)))
+            out.append(
+                finding(
+                    "agent.idle",
+                    where,
+                    f"`{a.name}` idle for {int((now - seen) // DAY)} days (last activity in the audit log)",
+                    subject=str(a.name),
+                )
+            )
     for t in tasks:
         if t.state is TaskState.ACTIVE and t.deadline - t.created_at > task_max_days * DAY:
-            out.append(finding(
-                "task.never-ends", f"task:{t.id}",
-                f"task {t.id} of `{t.agent}` lasts {int((t.deadline - t.created_at) // DAY)} days",
-                subject=str(t.agent)))
+            out.append(
+                finding(
+                    "task.never-ends",
+                    f"task:{t.id}",
+                    f"task {t.id} of `{t.agent}` lasts {int((t.deadline - t.created_at) // DAY)} days",
+                    subject=str(t.agent),
+                )
+            )
     return out
 
 
@@ -74,7 +89,7 @@ def _covers(scope: dict[str, Any], action: str) -> bool:
     if op == "All":
         return True
     if op == "==":
-        return scope.get("entity", {}).get("id") == action
+        return bool(scope.get("entity", {}).get("id") == action)
     if op == "in":
         ents = scope.get("entities") or ([scope["entity"]] if "entity" in scope else [])
         return any(e.get("id") == action for e in ents)
@@ -106,9 +121,15 @@ def policy_findings(directory: Path) -> list[Finding]:
                 if not body.get("conditions"):
                     scopes = [body.get(k, {}).get("op") for k in ("principal", "action", "resource")]
                     sev = "critical" if all(s == "All" for s in scopes) else None
-                    out.append(finding(
-                        "policy.unconditional-permit", loc, f"permit `{pid}` has no `when`/`unless` condition",
-                        severity=Severity(sev) if sev else None, subject=str(pid)))
+                    out.append(
+                        finding(
+                            "policy.unconditional-permit",
+                            loc,
+                            f"permit `{pid}` has no `when`/`unless` condition",
+                            severity=Severity(sev) if sev else None,
+                            subject=str(pid),
+                        )
+                    )
                 for action in RISKY_ACTIONS:
                     if _covers(body.get("action", {}), action):
                         if "approval" in ann:
@@ -117,9 +138,14 @@ def policy_findings(directory: Path) -> list[Finding]:
                             plain.setdefault(action, loc)
     for action in RISKY_ACTIONS:
         if action in plain and action not in approval:
-            out.append(finding(
-                "policy.no-approval-path", plain[action],
-                f"`{action}` is permitted but no `@approval` permit covers it", subject=action))
+            out.append(
+                finding(
+                    "policy.no-approval-path",
+                    plain[action],
+                    f"`{action}` is permitted but no `@approval` permit covers it",
+                    subject=action,
+                )
+            )
     return out
 
 
@@ -133,20 +159,38 @@ def pin_findings(pins: Sequence[ToolPin], current: dict[str, dict[str, Any]] | N
         desc = str(pin.definition.get("description") or "")
         why = poisoning(desc)
         if why:
-            out.append(finding("tool.poisoned-description", f"pin:{pin.name}",
-                               f"pinned `{pin.name}`: " + "; ".join(why), subject=str(pin.name)))
+            out.append(
+                finding(
+                    "tool.poisoned-description",
+                    f"pin:{pin.name}",
+                    f"pinned `{pin.name}`: " + "; ".join(why),
+                    subject=str(pin.name),
+                )
+            )
         if current is not None and pin.name in current:
             now_def = current[pin.name]
             if tool_digest(now_def) != pin.digest:
-                changed = sorted(k for k in set(now_def) | set(pin.definition)
-                                 if now_def.get(k) != pin.definition.get(k))
-                out.append(finding("tool.pin-changed", f"pin:{pin.name}",
-                                   f"`{pin.name}` changed since pinned by {pin.pinned_by}: {', '.join(changed)}",
-                                   subject=str(pin.name)))
+                changed = sorted(
+                    k for k in set(now_def) | set(pin.definition) if now_def.get(k) != pin.definition.get(k)
+                )
+                out.append(
+                    finding(
+                        "tool.pin-changed",
+                        f"pin:{pin.name}",
+                        f"`{pin.name}` changed since pinned by {pin.pinned_by}: {', '.join(changed)}",
+                        subject=str(pin.name),
+                    )
+                )
                 why = poisoning(str(now_def.get("description") or ""))
                 if why:
-                    out.append(finding("tool.poisoned-description", f"upstream:{pin.name}",
-                                       f"current `{pin.name}`: " + "; ".join(why), subject=str(pin.name)))
+                    out.append(
+                        finding(
+                            "tool.poisoned-description",
+                            f"upstream:{pin.name}",
+                            f"current `{pin.name}`: " + "; ".join(why),
+                            subject=str(pin.name),
+                        )
+                    )
     return out
 
 

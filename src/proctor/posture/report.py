@@ -17,8 +17,13 @@ _LEVEL = {
     Severity.INFO: "note",
 }
 #: GitHub code scanning reads `security-severity` (0.0-10.0) from a rule's properties
-_SCORE = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0",
-          Severity.INFO: "0.0"}
+_SCORE = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
 
 
 def to_json(result: ScanResult) -> dict[str, Any]:

@@ -39,8 +39,15 @@ def shared_secrets(files: FileScan) -> list[Finding]:
         subjects = sorted({s for s, _ in uses})
         if len(subjects) >= 2:
             names = ", ".join(s[:60] for s in subjects[:4]) + (" …" if len(subjects) > 4 else "")
-            out.append(finding("secret.shared", uses[0][1], f"{fp} used by {len(subjects)}: {names}",
-                               subject=fp, extra={"locations": [loc for _, loc in uses]}))
+            out.append(
+                finding(
+                    "secret.shared",
+                    uses[0][1],
+                    f"{fp} used by {len(subjects)}: {names}",
+                    subject=fp,
+                    extra={"locations": [loc for _, loc in uses]},
+                )
+            )
     return out
 
 

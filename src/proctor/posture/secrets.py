@@ -25,10 +25,16 @@ LONG_LIVED_S = 30 * 86400
 _SECRET_NAME = re.compile(r"(key|token|secret|passw(or)?d|pwd|credential|auth|bearer|cookie)", re.I)
 _REFRESH_NAME = re.compile(r"refresh[_-]?token", re.I)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
-_PLACEHOLDER = re.compile(r"^(\$\{?[A-Za-z_]|<[^>]*>$|your[-_ ]|change[-_]?me|x{4,}|\*{3,}|env:|secret:|op://)", re.I)
+_PLACEHOLDER = re.compile(
+    r"^(\$\{?[A-Za-z_]|<[^>]*>$|your[-_ ]|change[-_]?me|x{4,}|\*{3,}|env:|secret:|op://)", re.I
+)
 #: personal access tokens of a person's GitHub account (classic, fine-grained, OAuth user tokens)
-_PERSONAL_PREFIXES = (("ghp_", "GitHub personal access token"), ("github_pat_", "GitHub fine-grained PAT"),
-                      ("gho_", "GitHub OAuth user token"), ("glpat-", "GitLab personal access token"))
+_PERSONAL_PREFIXES = (
+    ("ghp_", "GitHub personal access token"),
+    ("github_pat_", "GitHub fine-grained PAT"),
+    ("gho_", "GitHub OAuth user token"),
+    ("glpat-", "GitLab personal access token"),
+)
 #: a person's cloud profile: variable names, and paths to a person's credential files
 _PERSONAL_VARS = {
     "AWS_PROFILE": "AWS named profile",
@@ -108,8 +114,9 @@ def _jwt_hits(name: str, token: str, now: float) -> list[Hit]:
     if not isinstance(exp, int | float):
         hits.append(Hit("secret.long-lived-token", f"JWT without expiry (`exp`) {fp}", fp))
     else:
-        start = claims.get("iat") if isinstance(claims.get("iat"), int | float) else now
-        life = float(exp) - max(float(start), 0.0)
+        iat = claims.get("iat")
+        start = float(iat) if isinstance(iat, int | float) else now
+        life = float(exp) - max(start, 0.0)
         if exp > now and (life > LONG_LIVED_S or exp - now > LONG_LIVED_S):
             days = int(max(life, exp - now) // 86400)
             hits.append(Hit("secret.long-lived-token", f"JWT valid for {days} days {fp}", fp))
