@@ -123,7 +123,7 @@ class Agents:
         rec = self.store.get_agent(name)
         if rec is None:
             return None
-        if rec.status is not AgentStatus.SUSPENDED:
+        if rec.status is AgentStatus.ACTIVE:  # a retired agent stays retired
             rec = self.store.set_agent_status(rec.name, AgentStatus.SUSPENDED, self.clock.now())
             self.keys.invalidate()
         self._audit("agent.suspended", fields, agent=str(rec.name))
