@@ -42,6 +42,7 @@ def scan(
     ] = False,
     idle_days: Annotated[float, typer.Option(help="An agent idle this long should be retired.")] = 30.0,
     task_max_days: Annotated[float, typer.Option(help="A task lasting longer never ends.")] = 7.0,
+    unused_days: Annotated[float, typer.Option(help="A permit unused this long is reported.")] = 30.0,
     as_json: JsonOpt = False,
     sarif: Annotated[bool, typer.Option("--sarif", help="Print SARIF 2.1.0.")] = False,
     fail_on: Annotated[
@@ -79,6 +80,7 @@ def scan(
                     live=live,
                     idle_days=idle_days,
                     task_max_days=task_max_days,
+                    unused_days=unused_days,
                 )
             finally:
                 proctor.close()

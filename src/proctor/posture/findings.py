@@ -184,6 +184,14 @@ RULES: dict[str, Rule] = {
             ("ASI09", "ASI02", "T2", "MAP 3.5", "AML.M0029"),
         ),
         Rule(
+            "policy.unused-permit",
+            "Permit unused for a long time",
+            Severity.LOW,
+            "Remove the permit, or narrow it to what is used: a permission nobody needs is"
+            " standing privilege.",
+            ("NHI5:2025", "ASI03", "T3", "GOVERN 1.5", "AML.M0026"),
+        ),
+        Rule(
             "upstream.unpinned",
             "MCP server not pinned to a version",
             Severity.MEDIUM,

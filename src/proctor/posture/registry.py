@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from proctor.posture.files import poisoning
 from proctor.posture.findings import Finding, Severity, finding
@@ -22,13 +25,81 @@ RISKY_ACTIONS = ("write", "execute", "send", "pay", "deploy")
 DAY = 86400.0
 
 
+@dataclass
+class AuditSummary:
+    """What the scan needs from the audit log, read in one pass."""
+
+    #: the time of each agent's last audit record
+    agents: dict[str, float] = field(default_factory=dict)
+    #: the time each policy (by ``@id``) last determined an allow or an approval
+    permits: dict[str, float] = field(default_factory=dict)
+    #: the time of the first record (None: an empty log)
+    first: float | None = None
+
+
+def summarize_audit(rows: Iterable[AuditRow]) -> AuditSummary:
+    out = AuditSummary()
+    for row in rows:
+        if out.first is None:
+            out.first = row.ts
+        if row.agent and row.ts > out.agents.get(row.agent, 0.0):
+            out.agents[row.agent] = row.ts
+        if row.kind == "decision" and row.decision in ("allow", "approval_required"):
+            try:
+                body = orjson.loads(row.body)
+                policies = body.get("outcome", {}).get("policies") or []
+            except (orjson.JSONDecodeError, AttributeError):
+                continue
+            for pid in policies:
+                if isinstance(pid, str) and row.ts > out.permits.get(pid, 0.0):
+                    out.permits[pid] = row.ts
+    return out
+
+
 def last_activity(rows: Iterable[AuditRow]) -> dict[str, float]:
     """The time of each agent's last audit record."""
-    last: dict[str, float] = {}
-    for row in rows:
-        if row.agent and row.ts > last.get(row.agent, 0.0):
-            last[row.agent] = row.ts
-    return last
+    return summarize_audit(rows).agents
+
+
+def unused_permits(
+    directory: Path, audit: AuditSummary, now: float, *, unused_days: float = 30.0
+) -> list[Finding]:
+    """Permits (with an ``@id``) that determined no allow or approval for ``unused_days``; judged
+    only when the audit log goes back that far."""
+    import cedarpy
+
+    from proctor.policy.loader import split_statements
+
+    if audit.first is None or now - audit.first < unused_days * DAY:
+        return []
+    out: list[Finding] = []
+    for path in sorted(directory.glob("*.cedar")):
+        for line, stmt in split_statements(path.read_text("utf-8", errors="replace")):
+            try:
+                est = json.loads(cedarpy.policies_to_json_str(stmt))
+            except Exception:  # noqa: S112 - an unparsable policy is `policy check`'s business
+                continue
+            for body in est.get("staticPolicies", {}).values():
+                if body.get("effect") != "permit":
+                    continue
+                # the id decisions name a policy by (proctor.policy.loader.compile_policies)
+                pid = (body.get("annotations") or {}).get("id") or f"{path.name}:{line}"
+                last = audit.permits.get(pid)
+                if last is None or now - last > unused_days * DAY:
+                    since = (
+                        "never in the audit log"
+                        if last is None
+                        else f"not for {int((now - last) // DAY)} days"
+                    )
+                    out.append(
+                        finding(
+                            "policy.unused-permit",
+                            f"{path}:{line}",
+                            f"permit `{pid}` used {since}",
+                            subject=pid,
+                        )
+                    )
+    return out
 
 
 def agent_findings(
@@ -194,4 +265,13 @@ def pin_findings(pins: Sequence[ToolPin], current: dict[str, dict[str, Any]] | N
     return out
 
 
-__all__ = ["RISKY_ACTIONS", "agent_findings", "last_activity", "pin_findings", "policy_findings"]
+__all__ = [
+    "RISKY_ACTIONS",
+    "AuditSummary",
+    "agent_findings",
+    "last_activity",
+    "pin_findings",
+    "policy_findings",
+    "summarize_audit",
+    "unused_permits",
+]

@@ -16,7 +16,13 @@ from typing import Any
 
 from proctor.posture.files import FileScan, client_config_paths, scan_paths
 from proctor.posture.findings import Finding, Severity, finding
-from proctor.posture.registry import agent_findings, last_activity, pin_findings, policy_findings
+from proctor.posture.registry import (
+    agent_findings,
+    pin_findings,
+    policy_findings,
+    summarize_audit,
+    unused_permits,
+)
 
 
 @dataclass
@@ -60,6 +66,7 @@ def scan(
     live: bool = False,
     idle_days: float = 30.0,
     task_max_days: float = 7.0,
+    unused_days: float = 30.0,
 ) -> ScanResult:
     """Scan ``paths`` (and the usual MCP client configurations when ``clients``), and, given an
     open ``proctor``, its workspace's upstreams, registry, audit log, policies and pins. ``live``
@@ -86,24 +93,28 @@ def scan(
         if t.is_dir() and any(t.glob("*.cedar")):
             result.findings.extend(policy_findings(t))
     if proctor is not None:
-        result.findings.extend(_registry(proctor, now, live, idle_days, task_max_days))
+        result.findings.extend(_registry(proctor, now, live, idle_days, task_max_days, unused_days))
     result.findings.sort(key=lambda f: (-f.level.rank, f.rule.id, f.location, f.evidence))
     return result
 
 
-def _registry(p: Any, now: float, live: bool, idle_days: float, task_max_days: float) -> list[Finding]:
+def _registry(
+    p: Any, now: float, live: bool, idle_days: float, task_max_days: float, unused_days: float
+) -> list[Finding]:
     store = p.store
+    audit = summarize_audit(store.iter_audit())
     out = agent_findings(
         store.list_agents(),
         store.list_users(),
         p.tasks.list(state="active"),
-        last_activity(store.iter_audit()),
+        audit.agents,
         now,
         idle_days=idle_days,
         task_max_days=task_max_days,
     )
     if p.workspace is not None and p.workspace.policies_dir.is_dir():
         out.extend(policy_findings(p.workspace.policies_dir))
+        out.extend(unused_permits(p.workspace.policies_dir, audit, now, unused_days=unused_days))
     pins = p.tools.pins()
     current: dict[str, dict[str, Any]] | None = None
     if live and pins and p.workspace is not None:
