@@ -60,9 +60,9 @@ def scan(
         fail(ValidationError(f"--fail-on must be one of {', '.join(_SEVERITIES)}, not `{fail_on[:40]}`"))
     if as_json and sarif:
         fail(ValidationError("choose one of --json and --sarif"))
-    for p in paths or []:
-        if not p.exists():
-            fail(ValidationError(f"no such file or directory: `{str(p)[:200]}`"))
+    for given in paths or []:
+        if not given.exists():
+            fail(ValidationError(f"no such file or directory: `{str(given)[:200]}`"))
     ws = workspace or os.environ.get("PROCTOR_WORKSPACE")
     now = SystemClock().now()
     if ws:
@@ -75,7 +75,7 @@ def scan(
                 result = run_scan(
                     paths or [],
                     now=now,
-                    proctor=p,
+                    proctor=proctor,
                     clients=not no_clients,
                     live=live,
                     idle_days=idle_days,
