@@ -89,15 +89,22 @@ def scan(
             paths or [], now=now, clients=not no_clients, idle_days=idle_days, task_max_days=task_max_days
         )
     if sarif:
-        from proctor.cli.main import version
-
-        print(json.dumps(to_sarif(result, version()), indent=2))
+        print(json.dumps(to_sarif(result, _version()), indent=2))
     elif as_json:
         print(json.dumps(to_json(result), indent=2))
     else:
         _table(result)
     if fail_on is not None and result.at_or_above(Severity(fail_on.lower())):
         raise typer.Exit(1)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("proctor")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _table(result: object) -> None:
