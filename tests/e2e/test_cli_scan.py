@@ -77,6 +77,28 @@ def test_scan_reads_client_configs_in_home(tmp_path: Path) -> None:
     assert f["path"].endswith(".cursor/mcp.json")
 
 
+def test_scan_env_inspects_this_process_environment() -> None:
+    """`--env` reads the environment `proctor scan` runs in, as an agent's: an inherited
+    kubeconfig and a personal access token are found; without `--env` they are not."""
+    env = {
+        **os.environ,
+        "HOME": str(FIX / "posture" / "no-home"),
+        "KUBECONFIG": "/etc/kube/admin.conf",
+        "GH_TOKEN": "ghp_" + "Zx9" * 12,
+    }
+    env.pop("PROCTOR_WORKSPACE", None)
+    r = subprocess.run(
+        [*PROCTOR, "scan", "--env", "--json"], capture_output=True, text=True, env=env, check=False
+    )
+    assert r.returncode == 0, r.stderr
+    found = {(f["id"], f["location"]) for f in json.loads(r.stdout)["findings"]}
+    assert ("credential.inherited-service-account", "env:KUBECONFIG") in found
+    assert ("credential.personal", "env:GH_TOKEN") in found
+    assert "Zx9Zx9" not in r.stdout
+    r = subprocess.run([*PROCTOR, "scan", "--json"], capture_output=True, text=True, env=env, check=False)
+    assert json.loads(r.stdout)["findings"] == []
+
+
 def test_agent_retire_and_scan_of_the_registry(ws: Path) -> None:
     """An agent whose owner holds no approver account is reported; `agent retire` ends its task,
     spends its join token, drops its selectors, marks it retired (kept, audited), refuses to be

@@ -37,6 +37,13 @@ def scan(
         bool,
         typer.Option("--no-clients", help="Do not read the usual MCP client configurations of this user."),
     ] = False,
+    env: Annotated[
+        bool,
+        typer.Option(
+            "--env",
+            help="Also inspect this process's environment, as an agent's (run it where the agent runs).",
+        ),
+    ] = False,
     live: Annotated[
         bool, typer.Option("--live", help="List each upstream's tools now to compare them with their pins.")
     ] = False,
@@ -81,12 +88,18 @@ def scan(
                     idle_days=idle_days,
                     task_max_days=task_max_days,
                     unused_days=unused_days,
+                    env=dict(os.environ) if env else None,
                 )
             finally:
                 proctor.close()
     else:
         result = run_scan(
-            paths or [], now=now, clients=not no_clients, idle_days=idle_days, task_max_days=task_max_days
+            paths or [],
+            now=now,
+            clients=not no_clients,
+            idle_days=idle_days,
+            task_max_days=task_max_days,
+            env=dict(os.environ) if env else None,
         )
     if sarif:
         print(json.dumps(to_sarif(result, _version()), indent=2))

@@ -16,7 +16,7 @@ import re
 import sys
 import tomllib
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -437,9 +437,16 @@ def _add_hits(
             result.secrets.append((hit.fp, subject, loc, hit.what))
 
 
-def scan_paths(paths: Iterable[Path], now: float) -> FileScan:
+def scan_environment(env: Mapping[str, str], result: FileScan, now: float) -> None:
+    """Inspect a process environment as an agent's (``proctor scan --env``, run where the agent
+    runs): each variable is located as ``env:NAME``."""
+    for name in sorted(env):
+        _add_hits(result, f"env:{name}", 0, name, env[name], subject="environment", now=now)
+
+
+def scan_paths(paths: Iterable[Path], now: float, result: FileScan | None = None) -> FileScan:
     """Scan files and directories (``scan.files``)."""
-    result = FileScan()
+    result = result if result is not None else FileScan()
     for p in walk(paths):
         try:
             scan_file(p, result, now)
@@ -454,6 +461,7 @@ __all__ = [
     "Server",
     "client_config_paths",
     "poisoning",
+    "scan_environment",
     "scan_file",
     "scan_paths",
     "unpinned_package",

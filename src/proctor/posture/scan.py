@@ -9,12 +9,12 @@ fingerprint. The scan reads only: it changes nothing and records nothing.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from proctor.posture.files import FileScan, client_config_paths, scan_paths
+from proctor.posture.files import FileScan, client_config_paths, scan_environment, scan_paths
 from proctor.posture.findings import Finding, Severity, finding
 from proctor.posture.registry import (
     agent_findings,
@@ -67,9 +67,11 @@ def scan(
     idle_days: float = 30.0,
     task_max_days: float = 7.0,
     unused_days: float = 30.0,
+    env: Mapping[str, str] | None = None,
 ) -> ScanResult:
     """Scan ``paths`` (and the usual MCP client configurations when ``clients``), and, given an
-    open ``proctor``, its workspace's upstreams, registry, audit log, policies and pins. ``live``
+    open ``proctor``, its workspace's upstreams, registry, audit log, policies and pins; given
+    ``env``, that environment as an agent's. ``live``
     lists each upstream's tools to compare them with their pins (starts stdio upstreams)."""
     targets = list(paths)
     if clients:
@@ -85,7 +87,10 @@ def scan(
         if key not in seen:
             seen.add(key)
             unique.append(t)
-    files = scan_paths(unique, now)
+    files = FileScan()
+    if env is not None:
+        scan_environment(env, files, now)
+    scan_paths(unique, now, files)
     result = ScanResult(files=files.files, scanned=[str(t) for t in unique])
     result.findings.extend(files.findings)
     result.findings.extend(shared_secrets(files))
