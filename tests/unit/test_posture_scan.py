@@ -250,6 +250,8 @@ def test_shared_secret_names_both_users_by_fingerprint_only() -> None:
     assert "server:slack-b" in shared.evidence
     assert shared.evidence.startswith("sha256:")
     assert "xoxb" not in shared.evidence
+    # each use is located on its own line (the second server's, not the first match in the file)
+    assert [loc.rsplit(":", 1)[1] for loc in shared.extra["locations"]] == ["6", "12"]
 
 
 def test_policy_starter_set_is_clean() -> None:

@@ -109,11 +109,18 @@ class _Lines:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def find(self, *needles: str) -> int:
+    def find(self, *needles: str, after: int = 0) -> int:
+        """The first line holding one of ``needles`` (tried in order), at or after line ``after``."""
+        start = 0
+        for _ in range(max(after - 1, 0)):
+            nl = self.text.find("\n", start)
+            if nl < 0:
+                break
+            start = nl + 1
         for needle in needles:
             if not needle:
                 continue
-            at = self.text.find(needle)
+            at = self.text.find(needle, start)
             if at >= 0:
                 return self.text.count("\n", 0, at) + 1
         return 0
@@ -365,8 +372,10 @@ def scan_file(path: Path, result: FileScan, now: float) -> None:
         return
     lines = _Lines(text)
     in_server: set[str] = set()
+    after = 0  # servers are found in file order: each is looked for after the one before
     for sname, spec in _servers(data, spath, lines):
-        line = lines.find(f'"{sname}"', f"{sname}:", f"namespace: {sname}")
+        line = lines.find(f'"{sname}"', f"namespace: {sname}", f"{sname}:", after=after)
+        after = max(after, line)
         args = (
             [a for a in spec.get("args") or [] if isinstance(a, str)]
             if isinstance(spec.get("args"), list)
@@ -379,7 +388,7 @@ def scan_file(path: Path, result: FileScan, now: float) -> None:
             result.findings.append(
                 finding(
                     "upstream.unpinned",
-                    _loc(spath, lines.find(pkg) or line),
+                    _loc(spath, lines.find(pkg, after=line) or line),
                     f"server `{sname}` runs `{Path(server.command).name} {pkg}` with no version",
                     subject=sname,
                 )
@@ -389,7 +398,7 @@ def scan_file(path: Path, result: FileScan, now: float) -> None:
             _add_hits(
                 result,
                 spath,
-                _finder(lines, key, value),
+                _finder(lines, key, value, line),
                 leaf_name,
                 value,
                 subject=f"server:{sname}",
@@ -413,10 +422,10 @@ def scan_file(path: Path, result: FileScan, now: float) -> None:
         _add_hits(result, spath, _finder(lines, key, value), key, value, subject=spath, now=now)
 
 
-def _finder(lines: _Lines, key: str, value: str) -> Callable[[], int]:
+def _finder(lines: _Lines, key: str, value: str, after: int = 0) -> Callable[[], int]:
     """The line of a leaf, looked up only when it has a finding."""
     last = key.rsplit(".", 1)[-1]
-    return lambda: lines.find(f'"{last}"', f"{last}:", value[:40])
+    return lambda: lines.find(f'"{last}"', f"{last}:", value[:40], after=after)
 
 
 def _add_hits(
