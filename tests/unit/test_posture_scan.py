@@ -37,6 +37,8 @@ DAY = 86400.0
 #: file fixtures: directory under tests/fixtures/posture -> the rule its `bad` twin must raise
 FILE_KINDS = {
     "secret-static": "secret.static",
+    "secret-http-header": "secret.static",
+    "secret-in-args": "secret.static",
     "secret-jwt-no-exp": "secret.long-lived-token",
     "secret-jwt-far-exp": "secret.long-lived-token",
     "secret-refresh-token": "secret.refresh-token",
