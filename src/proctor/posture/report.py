@@ -64,7 +64,6 @@ def to_sarif(result: ScanResult, version: str = "unknown") -> dict[str, Any]:
                     "driver": {
                         "name": "proctor-scan",
                         "version": version,
-                        "informationUri": "https://github.com/proctor/proctor",
                         "rules": [
                             {
                                 "id": r.id,
