@@ -81,6 +81,24 @@ def agent_show(name: str, workspace: WorkspaceOpt = None) -> None:
     emit_json(data)
 
 
+@agent_app.command("selectors")
+def agent_selectors(
+    name: str,
+    selector: Annotated[
+        list[str] | None,
+        typer.Option(help="unix:uid:N, unix:sha256:HEX, … (repeatable): replaces the agent's selectors"),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove every selector.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Replace the selectors attestation identifies an agent by (audited); prints them."""
+    if selector and clear:
+        fail(ValidationError("give --selector or --clear, not both"))
+    with opened(workspace) as p, handled():
+        a = p.agents.set_selectors(name, selector or []) if selector or clear else p.agents.get(name)
+    out.print(f"{a.name}  selectors: {' '.join(a.selectors) or '-'}", highlight=False)
+
+
 @agent_app.command("suspend")
 def agent_suspend(
     name: str,

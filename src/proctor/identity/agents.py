@@ -23,6 +23,21 @@ from proctor.types import AgentName, AgentStatus, Email, SpiffeId
 MAX_SELECTORS = 32
 
 
+def check_selectors(selectors: Sequence[str]) -> tuple[str, ...]:
+    """An agent's attestation selectors, checked: at most :data:`MAX_SELECTORS`, each
+    ``unix:<type>:<value>``, each once."""
+    sels = tuple(dict.fromkeys(selectors))
+    if len(sels) > MAX_SELECTORS:
+        raise ValidationError(f"at most {MAX_SELECTORS} selectors per agent")
+    for s in sels:
+        kind, _, value = s.partition(":")
+        if kind != "unix" or not value or ":" not in value:
+            raise ValidationError(
+                f"invalid selector `{s[:80]}`: expected `unix:<type>:<value>`, like `unix:uid:1000`"
+            )
+    return sels
+
+
 class Agents:
     """The agents of one workspace and the identities they are issued."""
 
@@ -60,15 +75,7 @@ class Agents:
             raise OwnerRequired(f"agent `{name}` needs exactly one accountable owner: pass --owner EMAIL")
         agent_name = AgentName(name)
         email = Email(owner)
-        sels = tuple(dict.fromkeys(selectors))
-        if len(sels) > MAX_SELECTORS:
-            raise ValidationError(f"at most {MAX_SELECTORS} selectors per agent")
-        for s in sels:
-            kind, _, value = s.partition(":")
-            if kind != "unix" or not value or ":" not in value:
-                raise ValidationError(
-                    f"invalid selector `{s[:80]}`: expected `unix:<type>:<value>`, like `unix:uid:1000`"
-                )
+        sels = check_selectors(selectors)
         now = self.clock.now()
         rec = AgentRecord(
             name=agent_name,
@@ -84,6 +91,22 @@ class Agents:
             "agent.registered",
             {"spiffe_id": str(rec.spiffe_id), "owner": str(email), "selectors": list(sels), "by": by},
             agent=str(agent_name),
+        )
+        return rec
+
+    def set_selectors(self, name: str, selectors: Sequence[str], *, by: str = "cli") -> AgentRecord:
+        """Replace the selectors attestation identifies ``name`` by (``agent.selectors_changed``);
+        none at all means attestation never identifies it."""
+        sels = check_selectors(selectors)
+        current = self.get(name)
+        if current.status is AgentStatus.RETIRED:
+            raise Conflict(f"agent `{name}` is retired: register a new agent instead")
+        before = current.selectors
+        rec = self.store.set_agent_selectors(AgentName(name), sels, self.clock.now())
+        self._audit(
+            "agent.selectors_changed",
+            {"selectors": list(sels), "before": list(before), "by": by},
+            agent=str(rec.name),
         )
         return rec
 

@@ -472,6 +472,18 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             cur.execute(f"SELECT {_AGENT_COLS} FROM agents WHERE name = ?", (name,))
             return _agent(cur.fetchone()), tokens
 
+    def set_agent_selectors(self, name: AgentName, selectors: Sequence[str], now: float) -> AgentRecord:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE agents SET selectors = ?, updated_at = ?, version = version + 1 WHERE name = ?",
+                (json.dumps(list(selectors)), now, name),
+            )
+            if cur.rowcount != 1:
+                raise UnknownAgent(f"unknown agent `{name}`", agent=name)
+            self._bump(cur)
+            cur.execute(f"SELECT {_AGENT_COLS} FROM agents WHERE name = ?", (name,))
+            return _agent(cur.fetchone())
+
     # tools -------------------------------------------------------------------
     def put_tool(self, tool: ToolRecord) -> ToolRecord:
         # One upsert, so concurrent puts of one name (several processes on PostgreSQL) cannot collide.
