@@ -145,6 +145,7 @@ def test_agent_retire_and_scan_of_the_registry(ws: Path) -> None:
     assert run(ws, "agent", "resume", "bot").returncode == 2
     assert run(ws, "agent", "join-token", "bot").returncode == 2
     assert run(ws, "agent", "retire", "bot").returncode == 2
+    assert run(ws, "agent", "selectors", "bot", "--selector", "unix:uid:4242").returncode == 2
     tail = _ok(run(ws, "audit", "tail", "-n", "50"))
     assert "agent.retired" in tail
     assert "agent.registered" in tail
