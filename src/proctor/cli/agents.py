@@ -123,6 +123,30 @@ def agent_resume(name: str, workspace: WorkspaceOpt = None) -> None:
     out.print(f"[green]resumed[/] {name}")
 
 
+@agent_app.command("retire")
+def agent_retire(
+    name: str,
+    reason: Annotated[str, typer.Option(help="Why (audited).")] = "",
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Offboard an agent for good: end its tasks, revoke its leases, OAuth grants and join tokens,
+    remove its selectors and mark it retired. Its record and audit history stay (OWASP NHI1)."""
+    from proctor.posture.offboard import retire
+
+    with opened(workspace) as p, handled():
+        done = retire(p, name, reason=reason)
+    if as_json:
+        emit_json(done.to_dict())
+        return
+    out.print(
+        f"[yellow]retired[/] {name}: {done.tasks_ended} task(s) ended, {done.leases_revoked} lease(s),"
+        f" {done.grants_revoked} OAuth grant(s) and {done.join_tokens_revoked} join token(s) revoked,"
+        f" {done.selectors_removed} selector(s) removed",
+        highlight=False,
+    )
+
+
 @agent_app.command("join-token")
 def agent_join_token(name: str, workspace: WorkspaceOpt = None) -> None:
     """Issue a single-use, short-lived join token an agent exchanges for its JWT-SVID."""

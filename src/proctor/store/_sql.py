@@ -457,6 +457,24 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             cur.execute(f"SELECT {_AGENT_COLS} FROM agents WHERE name = ?", (name,))
             return _agent(cur.fetchone())
 
+    def retire_agent(self, name: AgentName, now: float) -> tuple[AgentRecord, int]:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE agents SET status = ?, selectors = ?, updated_at = ?, version = version + 1"
+                " WHERE name = ?",
+                (AgentStatus.RETIRED.value, "[]", now, name),
+            )
+            if cur.rowcount != 1:
+                raise UnknownAgent(f"unknown agent `{name}`", agent=name)
+            cur.execute(
+                "UPDATE join_tokens SET expires_at = ? WHERE agent = ? AND used_at IS NULL AND expires_at > ?",
+                (now, name, now),
+            )
+            tokens = max(cur.rowcount, 0)
+            self._bump(cur)
+            cur.execute(f"SELECT {_AGENT_COLS} FROM agents WHERE name = ?", (name,))
+            return _agent(cur.fetchone()), tokens
+
     def set_agent_selectors(self, name: AgentName, selectors: Sequence[str], now: float) -> AgentRecord:
         with self._write() as cur:
             cur.execute(
