@@ -219,6 +219,10 @@ class Proctor:
             secrets=self._approval_sealer,
         )
         self.credentials.flow = self.flow  # credential decisions see what the task read
+        # delegation (docs/adr/0032): decided by policy, the child inherits what the parent read
+        self.tasks.decide_delegation = self._decide_delegation
+        self.tasks.on_delegated = self._delegated
+        self.tasks.task_killed = self.kills.task_killed
         self.pipeline = Pipeline(
             agents=self.agents,
             tasks=self.tasks,
@@ -303,17 +307,53 @@ class Proctor:
             log.exception("lease %s failed; the sweeper will retry", what)
 
     def _agent_suspended(self, agent: AgentRecord, reason: str) -> None:
-        """A suspended agent's leases are revoked."""
+        """A suspended agent's leases are revoked, and every task it delegated ends (with their
+        subtrees, docs/adr/0032)."""
         self._lease_hook("revoke_agent", lambda: self.credentials.leases.revoke_agent(agent.name, reason))
+        self._lease_hook("end delegated", functools.partial(self._end_delegated_by, agent.name))
+
+    def _end_delegated_by(self, agent: AgentName) -> None:
+        for task in self.store.list_tasks(agent, TaskState.ACTIVE):
+            self.tasks.end_children(task.id, reason=f"delegating agent `{agent}` suspended")
+
+    def _decide_delegation(
+        self, parent_agent: AgentRecord, parent: TaskRecord, child_agent: AgentRecord, depth: int
+    ) -> Decision:
+        """The Cedar action ``delegate`` for ``Tasks.delegate`` (with what the parent has read)."""
+        self.policies.load()
+        return self.policies.engine.decide_delegation(
+            parent_agent,
+            parent,
+            child_agent,
+            depth=depth,
+            now=self.clock.now(),
+            labels=self.flow.labels(parent),
+        )
+
+    def _delegated(self, parent: TaskRecord, child: TaskRecord) -> None:
+        """A child task starts with what its parent has read (its labels: docs/adr/0032)."""
+        self.flow.inherit(child, self.flow.labels(parent))
+
+    def _report_to_parent(self, task: TaskRecord) -> None:
+        """What an ending child read labels its parent: the parent's next consequential call sees
+        where the child's results came from (docs/adr/0032)."""
+        if task.parent_id is None:
+            return
+        parent = self.store.get_task(task.parent_id)
+        if parent is not None and parent.state is TaskState.ACTIVE:
+            self.flow.inherit(parent, self.flow.labels(task))
 
     def _task_ended(self, task: TaskRecord, reason: str) -> None:
-        """An ended task's leases are revoked and the outputs it read are forgotten."""
+        """An ended task's leases are revoked, what it read labels its parent, and the outputs it
+        read are forgotten."""
         self._lease_hook("revoke_task", lambda: self.credentials.leases.revoke_task(task.id, reason))
+        self._lease_hook("report to parent", functools.partial(self._report_to_parent, task))
         self._lease_hook("flow forget", lambda: self.flow.forget(task.id))
 
     def _tasks_expired(self, tasks: list[TaskRecord]) -> None:
         """Expired tasks' outputs are forgotten (the sweep that follows prunes the store too)."""
         for task in tasks:
+            self._lease_hook("report to parent", functools.partial(self._report_to_parent, task))
             self._lease_hook("flow forget", functools.partial(self.flow.forget, task.id))
 
     def _before_sweep(self) -> None:
@@ -380,6 +420,7 @@ class Proctor:
                         "revoke_agent",
                         functools.partial(self.credentials.leases.revoke_agent, rec.name, "agent suspended"),
                     )
+                    self._lease_hook("end delegated", functools.partial(self._end_delegated_by, rec.name))
             elif k.kind == "task":
                 state = TaskState.CANCELLED if k.state == "cancelled" else TaskState.COMPLETED
                 task = self.tasks.record_ended_late(TaskId(k.target), state, fields)
@@ -389,6 +430,10 @@ class Proctor:
                         functools.partial(self.credentials.leases.revoke_task, task.id, "task ended"),
                     )
                     self._lease_hook("flow forget", functools.partial(self.flow.forget, task.id))
+                    self._lease_hook(
+                        "end children",
+                        functools.partial(self.tasks.end_children, task.id, reason="parent task ended"),
+                    )
             self.kills.remove(k.kind, k.target, k.at)
             done += 1
         return done

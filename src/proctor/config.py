@@ -88,7 +88,7 @@ TOP_KEYS = frozenset(
 #: the keys of each plain section (``login`` and ``approvals.webhooks`` are checked by their own parsers)
 SECTION_KEYS: Mapping[str, frozenset[str]] = {
     "identity": frozenset({"svid_ttl", "join_token_ttl"}),
-    "tasks": frozenset({"default_ttl", "max_ttl"}),
+    "tasks": frozenset({"default_ttl", "max_ttl", "max_delegation_depth"}),
     "audit": frozenset(
         {
             "checkpoint_every",
@@ -181,6 +181,8 @@ class Settings:
     join_token_ttl_s: float = 600.0
     task_default_ttl_s: float = 900.0
     task_max_ttl_s: float = 86400.0
+    #: how many delegations down from its root task a task may be (docs/adr/0032); policy can lower it
+    task_max_delegation_depth: int = 3
     checkpoint_every: int = 1000
     checkpoint_interval_s: float = 5.0
     log_arguments: bool = False
@@ -540,6 +542,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             join_token_ttl_s=parse_duration(ident.get("join_token_ttl", "10m"), "identity.join_token_ttl"),
             task_default_ttl_s=parse_duration(tasks.get("default_ttl", "15m"), "tasks.default_ttl"),
             task_max_ttl_s=parse_duration(tasks.get("max_ttl", "24h"), "tasks.max_ttl"),
+            task_max_delegation_depth=_delegation_depth(tasks.get("max_delegation_depth", 3)),
             checkpoint_every=checkpoint_every,
             checkpoint_interval_s=parse_duration(
                 audit.get("checkpoint_interval", "5s"), "audit.checkpoint_interval"
@@ -574,3 +577,10 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"{path.name}: {exc.message}") from None
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path.name}: {exc}") from None
+
+
+def _delegation_depth(raw: Any) -> int:
+    """``tasks.max_delegation_depth``: a whole number from 0 (no delegation) to 16."""
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 16:
+        raise ConfigError("`tasks.max_delegation_depth` must be a whole number from 0 to 16")
+    return raw

@@ -157,6 +157,19 @@ class TaskBudgetExhausted(TaskError):
     code = "task_budget_exhausted"
 
 
+class DelegationExceeds(TaskError):
+    """A delegated task asks for more than its parent has (docs/adr/0032): a tool pattern, a
+    resource, a budget or a deadline outside the parent's. ``details['exceeds']`` names each."""
+
+    code = "delegation_exceeds"
+
+
+class DelegationDenied(TaskError):
+    """Policy (the ``delegate`` action) or the depth limit does not let this task delegate."""
+
+    code = "delegation_denied"
+
+
 class OwnerRequired(ValidationError):
     code = "owner_required"
 
@@ -452,6 +465,8 @@ __all__ = [
     "CredentialError",
     "CsrfInvalid",
     "DecisionError",
+    "DelegationDenied",
+    "DelegationExceeds",
     "FlowFailed",
     "GrantInvalid",
     "IdentityError",

@@ -308,7 +308,7 @@ class Pipeline:
                 return self._decide_lazy(call, snap, offline=True)
             except _NeedsBudget as need:  # decided: only the budget unit is left to the store
                 agent, task = need.agent, need.task
-                consumed = await self.store_guard.run(self._consume_call, task.id)
+                consumed = await self.store_guard.run(self._consume, task)
                 decision = need.decision
                 if not consumed:
                     exc = TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
@@ -519,6 +519,16 @@ class Pipeline:
                 raise TaskNotActive(
                     f"task `{task.id}` has ended (not yet recorded: the store was unavailable)"
                 )
+            if task.chain:
+                # a child never outlives its parent (docs/adr/0032): whatever the cascade has
+                # recorded yet, a task whose ancestor has ended acts no more
+                for _a, anc_id in task.chain[:-1]:
+                    anc = _peek(snap.tasks, anc_id) if offline else self._task(TaskId(anc_id), snap)
+                    if anc is None or not anc.is_live(now) or self._task_killed(anc.id):
+                        raise TaskNotActive(
+                            f"task `{task.id}` was delegated from task `{anc_id}`, which is no longer"
+                            " active: a delegated task ends with its parent"
+                        )
             # tool ----------------------------------------------------------------------
             tool_name = ToolName(call.tool)
             tool: ToolRecord | None = _peek(snap.tools, tool_name) if offline else self._tool(tool_name, snap)
@@ -575,7 +585,7 @@ class Pipeline:
             if decision.verdict is Verdict.ALLOW and task.max_calls is not None and not call.dry_run:
                 if offline:
                     raise _NeedsBudget(decision, agent, task, facts)
-                if not self._consume_call(task.id):
+                if not self._consume(task):
                     raise TaskBudgetExhausted(f"task `{task.id}` has used all {task.max_calls} of its calls")
                 consumed = True
             # history (docs/adr/0025 §4): an allowed call that matches a counter is counted now,
@@ -622,6 +632,14 @@ class Pipeline:
             budget_used=consumed,
             facts=facts,
         )
+
+    def _consume(self, task: TaskRecord) -> bool:
+        """Count one call against the task's budget and, for a delegated task, against each of its
+        ancestors' (docs/adr/0032: a child's calls count against its parent's remaining budget).
+        False when one of them has none left (a unit already counted stays counted: fail closed)."""
+        if not self._consume_call(task.id):
+            return False
+        return all(self._consume_call(TaskId(anc)) for _a, anc in reversed(task.chain[:-1]))
 
     def _history_lock(self, agent: str) -> threading.Lock:
         """The lock that makes one agent's counted calls decide one at a time (in this process)."""

@@ -118,10 +118,14 @@ class ApprovalView:
     #: the held call's provenance as its decision record keeps it (names and origins, never
     #: values: ``Provenance.to_record()``), or None when it was not traced
     provenance: dict[str, Any] | None = None
+    #: the held call's chain of accountability (docs/adr/0032): ``{agent, task}`` records, the
+    #: root task first and the held call's task last (one entry for a task nobody delegated)
+    chain: tuple[dict[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "request": self.request.to_dict(),
+            "chain": list(self.chain),
             "args": [dataclasses.asdict(a) for a in self.args],
             "args_available": self.args_available,
             "purpose": self.purpose,
@@ -590,6 +594,7 @@ class Approvals:
             waited_s=max(0.0, (request.decided_at or self.clock.now()) - request.created_at),
             may_decide=why_not,
             provenance=provenance,
+            chain=() if task is None else tuple({"agent": a, "task": t} for a, t in task.chain_pairs()),
         )
 
     def _provenance(self, request: ApprovalRequest) -> dict[str, Any] | None:

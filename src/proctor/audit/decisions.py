@@ -167,6 +167,11 @@ def decision_entry(
         "args_digest": args_digest(call.args) if isinstance(call.args, Mapping) else None,
         "budget_counted": budget_used,
     }
+    if task is not None and task.chain:
+        # a delegated task's decision names its chain of accountability (docs/adr/0032)
+        fields["chain"] = [{"agent": a, "task": t} for a, t in task.chain]
+        fields["root_task"] = task.chain[0][1]
+        fields["root_requester"] = str(task.requested_by)
     if log_arguments and isinstance(call.args, Mapping):
         fields["args"] = logged_args(call.args)
     if facts is not None:

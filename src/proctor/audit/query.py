@@ -25,6 +25,22 @@ def search(store: Store, query: AuditQuery) -> list[AuditRow]:
     return store.search_audit(query)
 
 
+def task_tree(store: Store, root_task: str) -> tuple[str, ...]:
+    """``root_task`` and its descendants (every state), parents before children."""
+    from proctor.errors import UnknownTask
+    from proctor.types import TaskId
+
+    root = store.get_task(TaskId(root_task))
+    if root is None:
+        raise UnknownTask(f"unknown task `{root_task}`")
+    out: list[str] = [str(root.id)]
+    i = 0
+    while i < len(out) and len(out) < 10_000:
+        out.extend(str(c.id) for c in store.child_tasks(TaskId(out[i]), active_only=False))
+        i += 1
+    return tuple(out)
+
+
 def decision_records(store: Store, decision_id: str) -> list[AuditRow]:
     """Every record of the decision ``decision_id``, in log order. :class:`ValidationError` for a
     string that is not a decision id, :class:`UnknownDecision` when no record carries it."""
@@ -81,6 +97,10 @@ class AuditRecords:
         """The records ``query`` selects, in its order."""
         return search(self._store, query)
 
+    def tree(self, root_task: str) -> tuple[str, ...]:
+        """The ids of ``root_task`` and every task delegated from it, at any depth (docs/adr/0032)."""
+        return task_tree(self._store, root_task)
+
     def export_jsonl(self, out: TextIO, query: AuditQuery | None = None) -> int:
         """Write records to ``out`` as JSON lines (:func:`proctor.audit.export.export_jsonl`)."""
         return export_jsonl(self._store, out, query)
@@ -90,4 +110,4 @@ class AuditRecords:
         return decision_records(self._store, decision_id)
 
 
-__all__ = ["AuditRecords", "decision_records", "newest", "search"]
+__all__ = ["AuditRecords", "decision_records", "newest", "search", "task_tree"]

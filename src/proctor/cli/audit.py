@@ -255,15 +255,21 @@ def audit_search(
     kind: Annotated[str | None, typer.Option(help="decision, task.started, agent.suspended, …")] = None,
     since: SinceOpt = None,
     limit: Annotated[int, typer.Option()] = 100,
+    root_task: Annotated[
+        str | None,
+        typer.Option("--root-task", help="The records of this task and every task delegated from it."),
+    ] = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Find records by agent, task, tool, decision, kind or time."""
+    """Find records by agent, task, tool, decision, kind, time, or a whole delegation tree."""
     from proctor.store.base import AuditQuery
 
     with opened(workspace) as p, handled():
+        tree = () if root_task is None else p.audit_records.tree(root_task)
         rows = p.audit_records.search(
             AuditQuery(
+                task_in=tree,
                 agent=agent,
                 task=task,
                 tool=tool,

@@ -78,6 +78,56 @@ def task_start(
         out.print(started.token, highlight=False, soft_wrap=True)
 
 
+@task_app.command("delegate")
+def task_delegate(
+    parent: Annotated[str, typer.Argument(help="The parent task, which delegates.")],
+    agent: Annotated[str, typer.Option(help="The agent the child task is for.")],
+    allow: Annotated[
+        list[str],
+        typer.Option(help="A tool or pattern the child may call, within the parent's (repeatable)."),
+    ],
+    resource: Annotated[
+        list[str] | None, typer.Option(help="A resource pattern within the parent's (repeatable).")
+    ] = None,
+    ttl: Annotated[
+        str | None, typer.Option(help="Lifetime, like 5m: no later than the parent's deadline.")
+    ] = None,
+    max_calls: Annotated[
+        int | None, typer.Option(help="Call budget, within the parent's remaining calls.")
+    ] = None,
+    purpose: Annotated[
+        str | None,
+        typer.Option(
+            help="What the child is for (recorded with the delegation; the intent stays the parent's)."
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delegate part of a task to another agent: a child task whose scope is a subset of the
+    parent's, decided by policy (action `delegate`); prints its id and its task token."""
+    from proctor.config import parse_duration
+
+    with opened(workspace) as p, handled():
+        p.tasks.sweep()
+        started = p.tasks.delegate(
+            parent,
+            agent=agent,
+            allow=allow,
+            resources=resource or [],
+            ttl_s=None if ttl is None else parse_duration(ttl, "--ttl"),
+            max_calls=max_calls,
+            purpose=purpose,
+            by="cli",
+        )
+    if as_json:
+        emit_json({"task": task_view(started.task), "token": started.token})
+    else:
+        chain = " → ".join(f"{a} ({t})" for a, t in started.task.chain_pairs())
+        out.print(f"task   {started.task.id}\nchain  {chain}\ntoken  ", end="", highlight=False)
+        out.print(started.token, highlight=False, soft_wrap=True)
+
+
 @task_app.command("end")
 def task_end(
     task_id: str,

@@ -265,6 +265,8 @@ class Credentials:
                 "policies": list(decision.policies),
                 "errors": list(decision.errors),
                 "policy_version": decision.policy_version,
+                # a delegated task's chain of accountability (docs/adr/0032)
+                **({"chain": [{"agent": a, "task": t} for a, t in task.chain]} if task.chain else {}),
             },
             agent=str(rec_agent.name),
             task=str(task.id),

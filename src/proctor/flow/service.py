@@ -396,6 +396,27 @@ class Flow:
         with entry.lock:
             return entry.flow.labels
 
+    def inherit(self, task: TaskRecord, labels: TaskLabels) -> None:
+        """Raise ``task``'s high-water mark to at least ``labels`` (docs/adr/0032: a child starts
+        with its parent's; an ending child's reading labels its parent), in the store and in this
+        process. Nothing when the flow stage is off or ``labels`` says nothing was read."""
+        if not self.enabled or (
+            not labels.read_untrusted and not labels.untrusted_sources and not int(labels.max_sensitivity)
+        ):
+            return
+        self.store.raise_task_labels(task.id, labels)
+        with self._lock:
+            entry = self._tasks.get(str(task.id))
+        if entry is not None:
+            with entry.lock:
+                entry.flow.restore_labels(
+                    TaskLabels(
+                        read_untrusted=labels.read_untrusted,
+                        max_sensitivity=labels.max_sensitivity,
+                        untrusted_sources=labels.untrusted_sources,
+                    )
+                )
+
     # the pipeline's stage -------------------------------------------------------------------------
     def facts(
         self,
@@ -436,8 +457,12 @@ class Flow:
         task_specs = tuple(s for s in specs if getattr(s, "scope", "task") == "task")
         agent_specs = tuple(s for s in specs if getattr(s, "scope", "task") == "agent")
         if task_specs:
+            # a task tree shares its task counters: a child's calls count against its root's
+            # (docs/adr/0032), whose events carry the root's id (see :meth:`event`)
             out.extend(
-                self._tally(("task", str(task.id)), task_specs, None, tool, args, now, key, agent.name, clock)
+                self._tally(
+                    ("task", str(task.root_id)), task_specs, None, tool, args, now, key, agent.name, clock
+                )
             )
         if agent_specs:
             windows = [getattr(s, "window_s", None) for s in agent_specs]
@@ -583,7 +608,8 @@ class Flow:
             return None
         ev = event_for(
             specs,
-            task_id=str(task if isinstance(task, str) else task.id),
+            # a delegated task's events count against its root task (docs/adr/0032)
+            task_id=str(task if isinstance(task, str) else task.root_id),
             agent=str(agent if isinstance(agent, str) else agent.name),
             tool=tool,
             args=args,

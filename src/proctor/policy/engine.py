@@ -36,6 +36,8 @@ NS = "Proctor"
 CACHE_LIMIT = 50_000
 #: the Cedar action that decides whether a task may obtain a credential (never a tool effect)
 CREDENTIAL_ACTION = "use_credential"
+#: the Cedar action that decides whether an agent's task may delegate to another agent (docs/adr/0032)
+DELEGATE_ACTION = "delegate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,11 +183,23 @@ def entities_json_base(agent: AgentRecord, task: TaskRecord) -> list[dict[str, A
                 "requested_by": task.requested_by,
                 "state": task.state.value,
                 "delegated": task.parent_id is not None,
+                **chain_attrs(task),
                 **_DEFAULT_TASK_FLOW,  # what it read: replaced by the flow's labels for a call
             },
             "parents": [],
         },
     ]
+
+
+def chain_attrs(task: TaskRecord) -> dict[str, Any]:
+    """The Task entity's delegation attributes (docs/adr/0032): its chain of accountability (root
+    first, itself last, as ``{agent, task}`` records), its depth (0: a root task) and the person
+    who requested the root task (a delegated task carries its root's requester)."""
+    return {
+        "chain": [{"agent": a, "task": t} for a, t in task.chain_pairs()],
+        "depth": task.depth,
+        "root_requester": str(task.requested_by),
+    }
 
 
 def _precheck(agent: AgentRecord, task: TaskRecord, now: float, version: str) -> Decision | None:
@@ -386,12 +400,20 @@ def _task_view(ps: PolicySet, agent: AgentRecord, task: TaskRecord) -> tuple[Any
     got = ps._memo.get("task-view")
     if got is None:
         if not ps.bodies or set(ps.bodies) != set(ps.sources):
-            got = (False, True, True)
+            got = (False, True, True, True)
         else:
             text = json.dumps(ps.bodies, sort_keys=True)
-            got = ('Task"' not in text, "purpose" in text, "requested_by" in text)
+            got = (
+                'Task"' not in text,
+                "purpose" in text,
+                # a delegated task's root requester is its requested_by (chain_attrs)
+                "requested_by" in text or "root_requester" in text,
+                # a root task's chain names its own id (chain_attrs): a policy reading it can tell
+                # one root task from another
+                "chain" in text,
+            )
         ps._memo["task-view"] = got
-    shareable, purpose, requester = got
+    shareable, purpose, requester, chain = got
     if not shareable:
         return None
     return (
@@ -402,6 +424,8 @@ def _task_view(ps: PolicySet, agent: AgentRecord, task: TaskRecord) -> tuple[Any
         task.agent,
         task.state,
         task.parent_id is not None,
+        # a delegated task's chain names its own id: such tasks share no entry
+        task.chain_pairs() if chain else task.chain,
         task.allow,
         task.resources,
         task.purpose if purpose else None,
@@ -744,6 +768,104 @@ class PolicyEngine:
                 "error while deciding: the credential is denied", ps.version, errors=(type(exc).__name__,)
             )
 
+    def decide_delegation(
+        self,
+        parent_agent: AgentRecord,
+        parent: TaskRecord,
+        child_agent: AgentRecord,
+        *,
+        depth: int,
+        now: float,
+        labels: TaskLabels | None = None,
+    ) -> Decision:
+        """May ``parent`` (a task of ``parent_agent``) delegate to ``child_agent``, making a task
+        ``depth`` delegations down from its root? Cedar action ``delegate``: principal the parent
+        agent, resource the child agent, context the parent task and the depth. Never cached,
+        never raises: a failure to decide is a deny; no permit is a deny (default deny); an
+        ``@approval`` permit is a deny too (a delegation does not wait for a person)."""
+        ps = self._state[0]
+        try:
+            refused = _precheck(parent_agent, parent, now, ps.version)
+            if refused is not None:
+                return refused
+            if DELEGATE_ACTION not in ps.actions:
+                return deny(
+                    f"the policy schema has no `{DELEGATE_ACTION}` action, so no task can be delegated:"
+                    " add it (see the starter schema)",
+                    ps.version,
+                )
+            base = entities_json_base(parent_agent, parent)
+            if labels is not None:
+                base[2]["attrs"].update(labels.task_attrs())
+            ents = list(base)
+            if child_agent.name != parent_agent.name:
+                child_owner = _uid("Owner", child_agent.owner)
+                if child_agent.owner != parent_agent.owner:
+                    ents.append({"uid": child_owner, "attrs": {"email": child_agent.owner}, "parents": []})
+                ents.append(
+                    {
+                        "uid": _uid("Agent", child_agent.name),
+                        "attrs": {
+                            "name": child_agent.name,
+                            "owner": {"__entity": child_owner},
+                            "status": child_agent.status.value,
+                            "spiffe_id": child_agent.spiffe_id,
+                        },
+                        "parents": [],
+                    }
+                )
+            request = {
+                "principal": _uid("Agent", parent_agent.name),
+                "action": {"type": f"{NS}::Action", "id": DELEGATE_ACTION},
+                "resource": _uid("Agent", child_agent.name),
+                "context": {"task": {"__entity": _uid("Task", parent.id)}, "depth": depth},
+            }
+            result = cedarpy.is_authorized(
+                request, ps.cedar, cedarpy.Entities.from_json_str(json.dumps(ents))
+            )
+            policies = tuple(sorted(result.diagnostics.reasons))
+            errors = tuple(str(e) for e in result.diagnostics.errors)
+            if errors:
+                return Decision(
+                    Verdict.DENY,
+                    DecisionId.new(),
+                    ps.version,
+                    ("a policy failed to evaluate: the delegation is denied",),
+                    policies,
+                    errors=errors,
+                )
+            if not result.allowed:
+                if policies:
+                    why = f"forbidden by {', '.join(f'`{p}`' for p in policies)}"
+                else:
+                    why = (
+                        f"no policy permits `{DELEGATE_ACTION}` from `{parent_agent.name}` to"
+                        f" `{child_agent.name}` (default deny)"
+                    )
+                return Decision(Verdict.DENY, DecisionId.new(), ps.version, (why,), policies)
+            if any(ps.approval_of(p) is not None for p in policies):
+                return Decision(
+                    Verdict.DENY,
+                    DecisionId.new(),
+                    ps.version,
+                    (
+                        f"permitted by {', '.join(f'`{p}`' for p in policies)} only with approval, and a"
+                        " delegation does not wait for a person",
+                    ),
+                    policies,
+                )
+            return Decision(
+                Verdict.ALLOW,
+                DecisionId.new(),
+                ps.version,
+                (f"permitted by {', '.join(f'`{p}`' for p in policies)}",),
+                policies,
+            )
+        except Exception as exc:  # fail closed
+            return deny(
+                "error while deciding: the delegation is denied", ps.version, errors=(type(exc).__name__,)
+            )
+
     def _evaluate_all(
         self,
         ps: PolicySet,
@@ -1011,6 +1133,7 @@ class PolicyWatcher:
 
 __all__ = [
     "CREDENTIAL_ACTION",
+    "DELEGATE_ACTION",
     "CredentialRef",
     "Decision",
     "DecisionError",

@@ -26,7 +26,15 @@ __all__ = [
 
 SCHEMA_FILE = "schema.cedarschema"
 #: the Task entity's flow attributes (proctor.flow.model.TaskLabels.task_attrs)
-FLOW_TASK_ATTRS = (("read_untrusted", "Bool"), ("max_sensitivity", "String"), ("sensitivity_level", "Long"))
+FLOW_TASK_ATTRS = (
+    ("read_untrusted", "Bool"),
+    ("max_sensitivity", "String"),
+    ("sensitivity_level", "Long"),
+    # delegation (docs/adr/0032)
+    ("chain", "Set<{agent: String, task: String}>"),
+    ("depth", "Long"),
+    ("root_requester", "String"),
+)
 FLOW_TOOL_ATTRS = (("access_control", "Bool"), ("credential_change", "Bool"), ("egress", "Bool"))
 #: the Provenance attributes added after the first release of issue 15 (a base schema declaring
 #: ``type Provenance`` without them gets them added)

@@ -171,6 +171,10 @@ class _Backend:
     ) -> dict[str, Any]:
         raise NotImplementedError
 
+    def delegate(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A child task of this guard's task (docs/adr/0032): ``{"task": …, "token": …}``."""
+        raise NotImplementedError
+
 
 class _Local(_Backend):
     def __init__(self, proctor: Proctor, agent: str | None, svid: str | None, task_token: str) -> None:
@@ -250,6 +254,14 @@ class _Local(_Backend):
         )
         return labels.to_dict()
 
+    def delegate(self, body: dict[str, Any]) -> dict[str, Any]:
+        from proctor.tasks.service import task_view
+
+        agent = self.p.agents.get(self.agent_name())
+        parent = self.p.tasks.verify_token(self.task_token, agent)
+        started = self.p.tasks.delegate(str(parent), **body, by="sdk", as_agent=agent)
+        return {"task": task_view(started.task), "token": started.token}
+
 
 class _Remote(_Backend):
     def __init__(
@@ -295,6 +307,20 @@ class _Remote(_Backend):
         code = str(err.get("code", f"http_{status}"))
         return Verdict("deny", None, (str(err.get("message", f"Proctor answered HTTP {status}")),), (code,))
 
+    def delegate(self, body: dict[str, Any]) -> dict[str, Any]:
+        from proctor.errors import ERROR_CODES, DelegationExceeds
+
+        task_id = _token_task(self.task_token)
+        status, data = self._post(f"/v1/tasks/{task_id}/delegate", {"task_token": self.task_token, **body})
+        if status == 201 and isinstance(data, dict):
+            return data
+        err = data.get("error", {}) if isinstance(data, dict) else {}
+        code = str(err.get("code", f"http_{status}"))
+        message = str(err.get("message", f"Proctor answered HTTP {status}"))
+        cls = ERROR_CODES.get(code, ProctorError)
+        exc = cls(message, exceeds=err.get("exceeds", [])) if cls is DelegationExceeds else cls(message)
+        raise exc
+
     def wait(self, approval_id: str, timeout_s: float) -> tuple[str, str | None, str | None, str]:
         deadline = time.monotonic() + max(0.0, timeout_s)
         while True:
@@ -331,6 +357,18 @@ class _Remote(_Backend):
             err = data.get("error", {}) if isinstance(data, dict) else {}
             raise ProctorError(f"the output could not be reported: {err.get('message', f'HTTP {code}')}")
         return data
+
+
+def _token_task(token: str) -> str:
+    """The task a task token names (read, not verified: the server verifies it)."""
+    import base64
+
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(claims["task"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        raise ValidationError("the task token is not a JWT naming a task", field="task_token") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,6 +513,32 @@ class Guard:
         if schema is not None:
             raw["input_schema"] = schema
         p.tools.put(tool_from_mapping(raw, "sdk tool"), by="sdk")
+
+    def delegate(
+        self,
+        agent: str,
+        *,
+        allow: list[str],
+        resources: list[str] | None = None,
+        ttl_s: float | None = None,
+        max_calls: int | None = None,
+        purpose: str | None = None,
+    ) -> tuple[dict[str, Any], str]:
+        """Delegate part of this guard's task to ``agent`` (docs/adr/0032): the child task (as
+        ``proctor task show`` prints it) and its task token, to hand to that agent. Its scope must
+        be within this task's: else :class:`~proctor.errors.DelegationExceeds` naming each excess
+        (``details['exceeds']``); policy, the depth limit or a cycle:
+        :class:`~proctor.errors.DelegationDenied`."""
+        body: dict[str, Any] = {
+            "agent": agent,
+            "allow": list(allow),
+            "resources": list(resources or []),
+            "ttl_s": ttl_s,
+            "max_calls": max_calls,
+            "purpose": purpose,
+        }
+        got = self._backend.delegate(body)
+        return got["task"], str(got["token"])
 
     def wrap(self, fn: Callable[P, R], *, name: str, schema: dict[str, Any] | None = None) -> Callable[P, R]:
         """``fn`` guarded as ``name``, with ``fn``'s signature (frameworks read it for the schema)."""

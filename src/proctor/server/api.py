@@ -38,7 +38,9 @@ from proctor.config import tool_from_mapping, tool_to_mapping
 from proctor.credentials.providers.jwt import check_introspection_client
 from proctor.errors import (
     AdminTokenInvalid,
+    AgentSuspended,
     Conflict,
+    DelegationExceeds,
     IntrospectionClientInvalid,
     ProctorError,
     SecretKeyInvalid,
@@ -378,6 +380,20 @@ class TaskIn(_In):
         default_factory=dict,
         description='Explicit intent parameters (`{"recipient": "ap@acme.example"}`): arguments'
         " of the task's calls that carry them trace to the intent (docs/adr/0025).",
+    )
+
+
+class TaskDelegateIn(_In):
+    """A child task for another agent, within the parent's scope (docs/adr/0032)."""
+
+    task_token: str = Field(description="The parent task's token (bound to the calling agent).")
+    agent: AgentNameStr = Field(description="The agent the child task is for.")
+    allow: list[str] = Field(description="Tool patterns, each within the parent's.")
+    resources: list[str] = Field(default_factory=list)
+    ttl_s: float | None = Field(default=None, gt=0)
+    max_calls: int | None = Field(default=None, ge=1, le=_MAX_COUNT)
+    purpose: str | None = Field(
+        default=None, description="What the child is for: recorded, never the child's intent."
     )
 
 
@@ -878,6 +894,63 @@ def create_app(
         return _task(proctor.tasks.get(task_id))
 
     @api.post(
+        "/v1/tasks/{task_id}/delegate",
+        tags=["tasks"],
+        status_code=201,
+        responses={**_ok(TaskStartedOut, 201), **_errors(*_ANY, 401, 403, 404)},
+    )
+    def delegate_task(
+        task_id: TaskPath,
+        body: TaskDelegateIn,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_svid_scheme)],
+    ) -> JSONResponse:
+        """Delegate part of a task to another agent (docs/adr/0032). Authenticated as the parent
+        agent: its JWT-SVID as the bearer token and the parent task's token in the body, which
+        must name `task_id`. Answers the child's task token (hand it to the child agent). A scope
+        beyond the parent's is refused as `delegation_exceeds` with `exceeds` naming each excess;
+        policy (action `delegate`), the depth limit or a cycle as `delegation_denied`."""
+        try:
+            agent_name = str(proctor.agents.verify_svid(_bearer(credentials) or "").agent)
+            agent = proctor.agents.get(agent_name)
+            if agent.status is not AgentStatus.ACTIVE:
+                raise AgentSuspended(f"agent `{agent_name}` is suspended")
+            named = proctor.tasks.verify_token(body.task_token, agent)
+        except ProctorError as exc:
+            status = 401 if exc.http_status in (401, 404) else exc.http_status
+            return _err(exc.code, exc.message, status, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if str(named) != str(task_id):
+            return _err(
+                "task_token_invalid",
+                "the task token names another task than the path",
+                401,
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        try:
+            started = proctor.tasks.delegate(
+                str(task_id),
+                agent=body.agent,
+                allow=body.allow,
+                resources=body.resources,
+                ttl_s=body.ttl_s,
+                max_calls=body.max_calls,
+                purpose=body.purpose,
+                by=f"agent:{agent_name}",
+                as_agent=agent,
+            )
+        except DelegationExceeds as exc:
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": exc.code,
+                        "message": exc.message,
+                        "exceeds": exc.details.get("exceeds", []),
+                    }
+                },
+                status_code=exc.http_status,
+            )
+        return JSONResponse({"task": task_view(started.task), "token": started.token}, status_code=201)
+
+    @api.post(
         "/v1/tasks/{task_id}/end",
         tags=["tasks"],
         dependencies=[Admin],
@@ -1176,7 +1249,7 @@ def create_app(
         return JSONResponse(labels.to_dict())
 
     # audit ------------------------------------------------------------------------------------
-    @api.get("/v1/audit", tags=["audit"], dependencies=[Admin], responses=_ADMIN)
+    @api.get("/v1/audit", tags=["audit"], dependencies=[Admin], responses={**_ADMIN, **_errors(404)})
     def audit(
         agent: AgentQuery = None,
         task: TaskQuery = None,
@@ -1185,12 +1258,22 @@ def create_app(
         kind: str | None = None,
         after: Annotated[int, Query(ge=0, le=_MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        root_task: TaskQuery = None,
     ) -> list[dict[str, Any]]:
+        """Audit records, oldest first; `root_task` selects a whole delegation tree's."""
         import json
 
+        tree = () if root_task is None else proctor.audit_records.tree(str(root_task))
         rows = proctor.audit_records.search(
             AuditQuery(
-                agent=agent, task=task, tool=tool, decision=decision, kind=kind, after_seq=after, limit=limit
+                agent=agent,
+                task=task,
+                tool=tool,
+                decision=decision,
+                kind=kind,
+                after_seq=after,
+                limit=limit,
+                task_in=tree,
             ),
         )
         return [

@@ -85,7 +85,7 @@ _TOOL_COLS = (
 )
 _TASK_COLS = (
     "id, agent, purpose, allow, resources, requested_by, state, created_at, deadline, max_calls,"
-    " calls_used, ended_at, end_reason, parent_id, version, params"
+    " calls_used, ended_at, end_reason, parent_id, version, params, chain"
 )
 _TOOL_UPSERT = ", ".join(
     f"{c} = excluded.{c}" for c in (c.strip() for c in _TOOL_COLS.split(",")) if c not in ("name", "version")
@@ -220,6 +220,7 @@ def _task(row: Sequence[Any]) -> TaskRecord:
         parent_id=None if row[13] is None else TaskId(row[13]),
         version=int(row[14]),
         params=_params(row[15]),
+        chain=tuple((str(a), str(t)) for a, t in json.loads(row[16] or "[]")),
     )
 
 
@@ -582,7 +583,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             if cur.fetchone() is None:
                 raise UnknownAgent(f"unknown agent `{task.agent}`", agent=task.agent)
             cur.execute(
-                f"INSERT INTO tasks ({_TASK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO tasks ({_TASK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     task.id,
                     task.agent,
@@ -600,6 +601,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                     task.parent_id,
                     task.version,
                     json.dumps(dict(task.params), sort_keys=True),
+                    json.dumps([list(p) for p in task.chain]),
                 ),
             )
             self._bump(cur)
@@ -658,6 +660,26 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             ids = [t.id for t in due]
             marks = ", ".join("?" for _ in ids)
             cur.execute(f"SELECT {_TASK_COLS} FROM tasks WHERE id IN ({marks}) ORDER BY id", ids)
+            return [_task(r) for r in cur.fetchall()]
+
+    def child_tasks(self, parent_id: TaskId, *, active_only: bool = True) -> list[TaskRecord]:
+        clause = " AND state = ?" if active_only else ""
+        args: list[str] = [parent_id] + ([TaskState.ACTIVE.value] if active_only else [])
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_TASK_COLS} FROM tasks WHERE parent_id = ?{clause} ORDER BY created_at, id", args
+            )
+            return [_task(r) for r in cur.fetchall()]
+
+    def orphan_tasks(self) -> list[TaskRecord]:
+        cols = ", ".join(f"c.{c.strip()}" for c in _TASK_COLS.split(","))
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {cols} FROM tasks c LEFT JOIN tasks p ON p.id = c.parent_id"
+                " WHERE c.state = ? AND c.parent_id IS NOT NULL AND (p.id IS NULL OR p.state <> ?)"
+                " ORDER BY c.created_at, c.id",
+                (TaskState.ACTIVE.value, TaskState.ACTIVE.value),
+            )
             return [_task(r) for r in cur.fetchall()]
 
     def consume_call(self, task_id: TaskId) -> bool:
@@ -733,6 +755,33 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 (task_id, after_seq),
             )
             return [_output(r) for r in cur.fetchall()]
+
+    def raise_task_labels(self, task_id: TaskId, labels: TaskLabels) -> None:
+        with self._write() as cur:
+            cur.execute("SELECT 1 FROM tasks WHERE id = ?", (task_id,))
+            if cur.fetchone() is None:
+                raise UnknownTask(f"unknown task `{task_id}`", task=task_id)
+            cur.execute(
+                "INSERT INTO flow_tasks (task_id) VALUES (?) ON CONFLICT (task_id) DO NOTHING", (task_id,)
+            )
+            # the row lock taken here serialises it with add_output (several processes)
+            cur.execute(
+                "UPDATE flow_tasks SET outputs = outputs WHERE task_id = ?"
+                " RETURNING read_untrusted, max_sensitivity, untrusted_sources",
+                (task_id,),
+            )
+            read_untrusted, max_level, sources_text = cur.fetchone()
+            sources = set(json.loads(sources_text)) | set(labels.untrusted_sources)
+            cur.execute(
+                "UPDATE flow_tasks SET read_untrusted = ?, max_sensitivity = ?, untrusted_sources = ?"
+                " WHERE task_id = ?",
+                (
+                    int(bool(read_untrusted) or labels.read_untrusted),
+                    max(int(max_level), int(labels.max_sensitivity)),
+                    json.dumps(sorted(sources)),
+                    task_id,
+                ),
+            )
 
     def task_labels(self, task_id: TaskId) -> TaskLabels:
         with self._read() as cur:
@@ -1018,6 +1067,9 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         if query.since is not None:
             where.append("ts >= ?")
             params.append(float(query.since))
+        if query.task_in:
+            where.append(f"task IN ({', '.join('?' for _ in query.task_in)})")
+            params.extend(index_text(t) for t in query.task_in)
         order = "DESC" if query.newest_first else "ASC"
         params.append(max(1, min(query.limit, 10_000)))
         with self._read() as cur:

@@ -162,6 +162,23 @@ class TaskRecord:
     #: explicit intent parameters given at task start (``--param recipient=…``), sorted by name:
     #: with ``purpose`` they are the task's declared intent that provenance traces arguments to
     params: tuple[tuple[str, str], ...] = ()
+    #: a delegated task's chain of accountability (docs/adr/0032): ``(agent, task)`` pairs, the
+    #: root task first and this task last; empty for a root task (its chain is itself alone)
+    chain: tuple[tuple[str, str], ...] = ()
+
+    def chain_pairs(self) -> tuple[tuple[str, str], ...]:
+        """The chain, root first and this task last (a root task: itself alone)."""
+        return self.chain or ((str(self.agent), str(self.id)),)
+
+    @property
+    def depth(self) -> int:
+        """How many delegations down from its root task this task is (0: a root task)."""
+        return max(len(self.chain) - 1, 0)
+
+    @property
+    def root_id(self) -> TaskId:
+        """The id of the root task of this task's tree (itself for a root task)."""
+        return TaskId(self.chain[0][1]) if self.chain else self.id
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape the CLI and the HTTP API show."""
@@ -179,6 +196,9 @@ class TaskRecord:
             "calls_used": self.calls_used,
             "ended_at": self.ended_at,
             "end_reason": self.end_reason,
+            "parent": None if self.parent_id is None else str(self.parent_id),
+            "depth": self.depth,
+            "chain": [{"agent": a, "task": t} for a, t in self.chain_pairs()],
         }
 
     def is_live(self, now: float) -> bool:
@@ -391,6 +411,8 @@ class AuditQuery:
     limit: int = 100
     newest_first: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: only records of one of these tasks (``audit search --root-task``: a task tree's ids)
+    task_in: tuple[str, ...] = ()
 
 
 class ChainHasher(Protocol):
@@ -460,6 +482,14 @@ class Store(Protocol):
         """Mark every active task past its deadline as expired; returns those it changed."""
         ...
 
+    def child_tasks(self, parent_id: TaskId, *, active_only: bool = True) -> list[TaskRecord]:
+        """The tasks delegated from ``parent_id`` (its direct children), active ones only by default."""
+        ...
+
+    def orphan_tasks(self) -> list[TaskRecord]:
+        """Active tasks whose parent task is no longer active (docs/adr/0032: the sweeper ends them)."""
+        ...
+
     def consume_call(self, task_id: TaskId) -> bool:
         """Count one call against the task's budget; False when the budget is spent."""
         ...
@@ -477,6 +507,11 @@ class Store(Protocol):
 
     def outputs(self, task_id: TaskId, after_seq: int = 0) -> list[OutputRecord]:
         """The task's kept outputs with a seq above ``after_seq``, oldest first."""
+        ...
+
+    def raise_task_labels(self, task_id: TaskId, labels: TaskLabels) -> None:
+        """Raise the task's high-water mark to at least ``labels`` (what a delegated task inherits
+        from its parent, what a child's reading brings back to it); never lowers it."""
         ...
 
     def task_labels(self, task_id: TaskId) -> TaskLabels:

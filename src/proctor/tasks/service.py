@@ -7,16 +7,21 @@ a task's end means for other stages (its leases are revoked) is wired by ``Proct
 from __future__ import annotations
 
 import builtins
+import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from proctor.audit.log import AuditLog
 from proctor.clock import Clock
 from proctor.config import Settings
 from proctor.errors import (
+    AgentSuspended,
     Conflict,
+    DelegationDenied,
+    DelegationExceeds,
     ProctorError,
+    TaskNotActive,
     TaskTokenInvalid,
     UnknownTask,
     ValidationError,
@@ -25,11 +30,16 @@ from proctor.identity.agents import Agents
 from proctor.identity.keys import SigningKeys
 from proctor.policy.scope import check_resource_pattern, check_tool_pattern
 from proctor.store.base import AgentRecord, Store, TaskRecord
+from proctor.tasks.delegation import Exceeds, narrowing_problems
 from proctor.tasks.intent import MAX_PARAM_VALUE, MAX_PARAMS, MAX_PURPOSE, check_params
 from proctor.tasks.templates import Templates
-from proctor.types import AgentName, AgentStatus, Email, TaskId, TaskState
+from proctor.types import AgentName, AgentStatus, Email, TaskId, TaskState, Verdict
+
+if TYPE_CHECKING:
+    from proctor.policy.engine import Decision
 
 TASK_AUDIENCE = "proctor:task"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +53,18 @@ def task_view(task: TaskRecord) -> dict[str, Any]:
     view = task.to_dict()
     view.setdefault("params", dict(task.params))
     return view
+
+
+def chain_view(task: TaskRecord) -> builtins.list[dict[str, str]]:
+    """A task's chain of accountability as records show it: root first, itself last."""
+    return [{"agent": a, "task": t} for a, t in task.chain_pairs()]
+
+
+def _chain_fields(task: TaskRecord) -> dict[str, Any]:
+    """What a delegated task's records add: its chain and root task (nothing for a root task)."""
+    if not task.chain:
+        return {}
+    return {"chain": chain_view(task), "root_task": str(task.root_id)}
 
 
 def parse_param(raw: str) -> tuple[str, str]:
@@ -87,6 +109,14 @@ class Tasks:
         self.on_expired = on_expired
         #: the stored task intents agents may start tasks from (docs/adr/0029)
         self.templates = Templates(settings, store, clock, audit, agents)
+        #: decides the Cedar action ``delegate`` (parent agent, parent task, child agent, depth):
+        #: wired by ``Proctor``; None denies every delegation
+        self.decide_delegation: Callable[[AgentRecord, TaskRecord, AgentRecord, int], Decision] | None = None
+        #: runs once a child task is stored (it inherits its parent's labels); may raise: the
+        #: child is then ended again and the delegation fails
+        self.on_delegated: Callable[[TaskRecord, TaskRecord], None] | None = None
+        #: whether a task's end is enforced from the kill file (not yet recorded)
+        self.task_killed: Callable[[TaskId], bool] = lambda _t: False
 
     def _audit(self, kind: str, fields: dict[str, Any], **index: str | None) -> None:
         self.audit.append(kind, fields, **index)
@@ -101,7 +131,6 @@ class Tasks:
         resources: Sequence[str] = (),
         ttl_s: float | None = None,
         max_calls: int | None = None,
-        parent: str | None = None,
         params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         _template: tuple[str, str] | None = None,
     ) -> StartedTask:
@@ -123,11 +152,6 @@ class Tasks:
         if max_calls is not None and max_calls < 1:
             raise ValidationError("--max-calls must be at least 1")
         task_params = check_params(params)
-        parent_id = None
-        if parent is not None:
-            parent_id = TaskId(parent)
-            if self.store.get_task(parent_id) is None:
-                raise UnknownTask(f"unknown parent task `{parent}`")
         now = self.clock.now()
         task = TaskRecord(
             id=TaskId.new(),
@@ -140,7 +164,6 @@ class Tasks:
             created_at=now,
             deadline=now + ttl,
             max_calls=max_calls,
-            parent_id=parent_id,
             params=task_params,
         )
         self.store.add_task(task)
@@ -156,13 +179,218 @@ class Tasks:
                 "requested_by": str(task.requested_by),
                 "deadline": int(task.deadline),
                 "max_calls": max_calls,
-                "parent": parent_id,
                 # names only: a value (a recipient, an IBAN) is the requester's, not the log's
                 "params": [name for name, _ in task_params],
                 **({} if _template is None else {"template": _template[0], "via": _template[1]}),
             },
             agent=str(rec_agent.name),
             task=str(task.id),
+        )
+        return StartedTask(task, token)
+
+    def delegate(
+        self,
+        parent: str,
+        *,
+        agent: str,
+        allow: Sequence[str],
+        resources: Sequence[str] = (),
+        ttl_s: float | None = None,
+        max_calls: int | None = None,
+        purpose: str | None = None,
+        by: str = "cli",
+        as_agent: AgentRecord | None = None,
+    ) -> StartedTask:
+        """A child task of ``parent`` for ``agent`` whose scope is a subset of the parent's
+        (docs/adr/0032): every tool pattern covered by the parent's, resources within the parent's,
+        at most the parent's remaining calls (the child's calls count against the parent's too),
+        a deadline no later than the parent's, the chain no deeper than
+        ``tasks.max_delegation_depth``, no agent twice in the chain, and permitted by policy (Cedar
+        action ``delegate``). ``as_agent``: the parent agent, verified by the caller (the HTTP
+        API); the parent task must be its. The child carries its parent's intent (purpose,
+        parameters, requester): ``purpose`` here is recorded with the delegation, never made
+        intent (an agent cannot launder what it read into its child's intent). Refused with
+        :class:`DelegationExceeds` (naming each excess), :class:`DelegationDenied` (policy, depth,
+        a cycle), :class:`TaskNotActive`; every refusal is audited as ``task.delegation_refused``."""
+        parent_id = TaskId(parent)
+        child_name = str(agent)
+        try:
+            return self._delegate(
+                parent_id,
+                agent=child_name,
+                allow=allow,
+                resources=resources,
+                ttl_s=ttl_s,
+                max_calls=max_calls,
+                purpose=purpose,
+                by=by,
+                as_agent=as_agent,
+            )
+        except ProctorError as exc:
+            fields: dict[str, Any] = {"child_agent": child_name[:200], "by": by, "code": exc.code}
+            fields["reason"] = exc.message[:1000]
+            if isinstance(exc, DelegationExceeds):
+                fields["exceeds"] = exc.details.get("exceeds", [])
+            if exc.details.get("policies"):
+                fields["policies"] = exc.details["policies"]
+            known = self.store.get_task(parent_id)
+            self._audit(
+                "task.delegation_refused",
+                fields,
+                agent=None if known is None else str(known.agent),
+                task=None if known is None else str(known.id),
+                decision_id=exc.details.get("decision_id"),
+            )
+            raise
+
+    def _delegate(
+        self,
+        parent_id: TaskId,
+        *,
+        agent: str,
+        allow: Sequence[str],
+        resources: Sequence[str],
+        ttl_s: float | None,
+        max_calls: int | None,
+        purpose: str | None,
+        by: str,
+        as_agent: AgentRecord | None,
+    ) -> StartedTask:
+        rec_parent = self.store.get_task(parent_id)
+        if rec_parent is None:
+            raise UnknownTask(f"unknown parent task `{parent_id}`")
+        now = self.clock.now()
+        if as_agent is not None and rec_parent.agent != as_agent.name:
+            raise TaskTokenInvalid(f"task `{parent_id}` belongs to another agent")
+        if not rec_parent.is_live(now) or self.task_killed(rec_parent.id):
+            state = "expired" if rec_parent.state is TaskState.ACTIVE else rec_parent.state.value
+            raise TaskNotActive(f"parent task `{parent_id}` is {state}: an ended task delegates nothing")
+        parent_agent = self.agents.get(str(rec_parent.agent))
+        if parent_agent.status is not AgentStatus.ACTIVE:
+            raise AgentSuspended(f"agent `{parent_agent.name}` is suspended: it cannot delegate")
+        child_agent = self.agents.get(agent)
+        if child_agent.status is not AgentStatus.ACTIVE:
+            raise ValidationError(f"agent `{agent}` is suspended: it cannot be delegated to")
+        chain = rec_parent.chain_pairs()
+        if any(a == str(child_agent.name) for a, _ in chain):
+            raise DelegationDenied(
+                f"agent `{child_agent.name}` already acts in this chain"
+                f" ({' → '.join(a for a, _ in chain)}): a chain names each agent once (no cycles)"
+            )
+        depth = len(chain)
+        if depth > self.settings.task_max_delegation_depth:
+            raise DelegationDenied(
+                f"a child of task `{parent_id}` would be {depth} delegations deep; the limit"
+                f" (tasks.max_delegation_depth) is {self.settings.task_max_delegation_depth}"
+            )
+        if not allow:
+            raise ValidationError("a delegated task must declare at least one tool: pass --allow PATTERN")
+        pats = tuple(check_tool_pattern(p) for p in dict.fromkeys(allow))
+        res = tuple(check_resource_pattern(r) for r in dict.fromkeys(resources))
+        if max_calls is not None and max_calls < 1:
+            raise ValidationError("--max-calls must be at least 1")
+        if ttl_s is not None and not 0 < ttl_s <= self.settings.task_max_ttl_s:
+            raise ValidationError(f"task ttl must be between 1s and {self.settings.task_max_ttl_s:g}s")
+        problems = narrowing_problems(
+            parent_allow=rec_parent.allow,
+            parent_resources=rec_parent.resources,
+            child_allow=pats,
+            child_resources=res,
+        )
+        remaining = None if rec_parent.max_calls is None else rec_parent.max_calls - rec_parent.calls_used
+        if remaining is not None:
+            if remaining < 1:
+                problems.append(
+                    Exceeds(
+                        "max_calls",
+                        "any",
+                        f"exceeds the parent's remaining calls (0 of {rec_parent.max_calls})",
+                    )
+                )
+            elif max_calls is not None and max_calls > remaining:
+                problems.append(
+                    Exceeds(
+                        "max_calls", str(max_calls), f"exceeds the parent's remaining calls ({remaining})"
+                    )
+                )
+            elif max_calls is None:
+                max_calls = remaining  # a parent with a budget has children with one
+        left = rec_parent.deadline - now
+        if ttl_s is None:
+            ttl = min(self.settings.task_default_ttl_s, left)
+        else:
+            ttl = ttl_s
+            if now + ttl > rec_parent.deadline:
+                problems.append(
+                    Exceeds(
+                        "deadline",
+                        f"{ttl:g}s",
+                        f"ends after the parent's deadline (the parent has {max(left, 0):.0f}s left)",
+                    )
+                )
+        if problems:
+            raise DelegationExceeds(
+                "the delegated task exceeds its parent's scope: " + "; ".join(p.text() for p in problems),
+                exceeds=[p.to_dict() for p in problems],
+            )
+        decide = self.decide_delegation
+        if decide is None:
+            raise DelegationDenied("no policy decides delegation here: it is denied")
+        decision = decide(parent_agent, rec_parent, child_agent, depth)
+        if decision.verdict is not Verdict.ALLOW:
+            raise DelegationDenied(
+                f"policy denies delegating from `{parent_agent.name}` to `{child_agent.name}`: "
+                + "; ".join(decision.reasons),
+                decision_id=str(decision.decision_id),
+                policies=list(decision.policies),
+            )
+        task = TaskRecord(
+            id=TaskId.new(),
+            agent=child_agent.name,
+            purpose=rec_parent.purpose,
+            allow=pats,
+            resources=res,
+            requested_by=rec_parent.requested_by,
+            state=TaskState.ACTIVE,
+            created_at=now,
+            deadline=now + ttl,
+            max_calls=max_calls,
+            parent_id=rec_parent.id,
+            params=rec_parent.params,
+        )
+        task = replace(task, chain=(*chain, (str(child_agent.name), str(task.id))))
+        self.store.add_task(task)
+        if self.on_delegated is not None:
+            try:
+                self.on_delegated(rec_parent, task)
+            except Exception:
+                # fail closed: a child that did not inherit what its parent read must not act
+                self.store.end_task(task.id, TaskState.CANCELLED, now, "delegation failed")
+                raise
+        token = self.keys.sign_claims(
+            {"sub": str(child_agent.spiffe_id), "aud": [TASK_AUDIENCE], "task": str(task.id)}, now, ttl
+        )
+        note = (purpose or "").strip()[:MAX_PURPOSE]
+        self._audit(
+            "task.delegated",
+            {
+                "parent": str(rec_parent.id),
+                "parent_agent": str(parent_agent.name),
+                "allow": list(pats),
+                "resources": list(res),
+                "requested_by": str(task.requested_by),
+                "deadline": int(task.deadline),
+                "max_calls": max_calls,
+                "depth": task.depth,
+                "chain": chain_view(task),
+                "root_task": str(task.root_id),
+                "delegation_purpose": note,
+                "by": by,
+                "policies": list(decision.policies),
+            },
+            agent=str(child_agent.name),
+            task=str(task.id),
+            decision_id=str(decision.decision_id),
         )
         return StartedTask(task, token)
 
@@ -253,13 +481,82 @@ class Tasks:
             raise Conflict(f"task `{task_id}` is no longer active")
         self._audit(
             "task.ended",
-            {"state": state.value, "by": by, "reason": reason[:500]},
+            {"state": state.value, "by": by, "reason": reason[:500], **_chain_fields(rec)},
             agent=str(rec.agent),
             task=str(rec.id),
         )
         if self.on_ended is not None:
             self.on_ended(rec, f"task {state.value}")
+        try:
+            self.end_children(rec.id, reason=f"parent task {state.value}")
+        except Exception:  # the task has ended: what is left of its subtree the sweeper ends
+            log.exception("ending the children of task %s failed; the sweeper will end them", rec.id)
         return rec
+
+    def end_children(
+        self, parent_id: TaskId, *, reason: str, by: str = "cascade"
+    ) -> builtins.list[TaskRecord]:
+        """End every active task delegated from ``parent_id``, and theirs, depth first
+        (docs/adr/0032: a child never outlives its parent): each ends ``cancelled``, audited as
+        ``task.ended`` by ``cascade`` naming the parent, and its leases are revoked (``on_ended``).
+        Returns the tasks ended."""
+        ended: builtins.list[TaskRecord] = []
+        stack = [parent_id]
+        seen: set[str] = set()
+        while stack:
+            pid = stack.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            for child in self.store.child_tasks(pid):
+                rec = self.store.end_task(child.id, TaskState.CANCELLED, self.clock.now(), reason[:500])
+                if rec is not None:
+                    self._audit(
+                        "task.ended",
+                        {
+                            "state": rec.state.value,
+                            "by": by,
+                            "reason": reason[:500],
+                            "parent": str(pid),
+                            **_chain_fields(rec),
+                        },
+                        agent=str(rec.agent),
+                        task=str(rec.id),
+                    )
+                    if self.on_ended is not None:
+                        self.on_ended(rec, reason)
+                    ended.append(rec)
+                stack.append(child.id)
+        return ended
+
+    def end_orphans(self) -> builtins.list[TaskRecord]:
+        """End the active tasks whose parent is no longer active, and their subtrees (what a crash
+        between a parent's end and its cascade left behind; run by every sweep)."""
+        ended: builtins.list[TaskRecord] = []
+        for _ in range(64):  # each round ends one more level; the depth limit is far below this
+            orphans = self.store.orphan_tasks()
+            if not orphans:
+                break
+            for t in orphans:
+                rec = self.store.end_task(t.id, TaskState.CANCELLED, self.clock.now(), "parent task ended")
+                if rec is None:
+                    continue
+                self._audit(
+                    "task.ended",
+                    {
+                        "state": rec.state.value,
+                        "by": "sweeper",
+                        "reason": "parent task ended",
+                        "parent": None if t.parent_id is None else str(t.parent_id),
+                        **_chain_fields(rec),
+                    },
+                    agent=str(rec.agent),
+                    task=str(rec.id),
+                )
+                if self.on_ended is not None:
+                    self.on_ended(rec, "parent task ended")
+                ended.append(rec)
+        return ended
 
     def record_ended_late(
         self, task_id: TaskId, state: TaskState, fields: dict[str, Any]
@@ -288,9 +585,15 @@ class Tasks:
         now = self.clock.now()
         expired = self.store.expire_tasks(now)
         for t in expired:
-            self._audit("task.expired", {"deadline": int(t.deadline)}, agent=str(t.agent), task=str(t.id))
+            self._audit(
+                "task.expired",
+                {"deadline": int(t.deadline), **_chain_fields(t)},
+                agent=str(t.agent),
+                task=str(t.id),
+            )
         if expired and self.on_expired is not None:
             self.on_expired(expired)
+        self.end_orphans()  # children of what expired or ended (also what a crash left behind)
         if self.after_sweep is not None:
             self.after_sweep(now)
         return expired
@@ -309,6 +612,7 @@ __all__ = [
     "TASK_AUDIENCE",
     "StartedTask",
     "Tasks",
+    "chain_view",
     "check_params",
     "parse_param",
     "task_view",

@@ -212,7 +212,8 @@ def register(
         )
         facts = h(
             "<dl><dt>request</dt><dd>{id}</dd><dt>state</dt><dd>{state}</dd><dt>agent</dt><dd>{agent}</dd>"
-            "<dt>owner</dt><dd>{owner}</dd><dt>task</dt><dd>{task}</dd><dt>purpose</dt><dd>{purpose}</dd>"
+            "<dt>owner</dt><dd>{owner}</dd><dt>task</dt><dd>{task}</dd>"
+            "<dt>chain</dt><dd class=chain>{chain}</dd><dt>purpose</dt><dd>{purpose}</dd>"
             "<dt>requested by</dt><dd>{req}</dd><dt>tool</dt><dd>{tool}</dd><dt>effect</dt><dd>{eff}</dd>"
             "<dt>tool description</dt><dd>{desc}</dd><dt>policies</dt><dd>{pol}</dd>"
             "<dt>reasons</dt><dd>{reasons}</dd><dt>who decides</dt><dd>{approvers}{four}</dd>"
@@ -223,6 +224,10 @@ def register(
             agent=r.agent,
             owner=view.owner or "",
             task=r.task,
+            chain=" → ".join(
+                [safe_text(view.requester or "?")]
+                + [f"{safe_text(c['agent'])} ({safe_text(c['task'])})" for c in view.chain]
+            ),
             purpose=safe_text(view.purpose),
             req=view.requester or "",
             tool=r.tool,
