@@ -175,7 +175,7 @@ def test_a_client_configuration_is_checked_end_to_end(ws: Path, tmp_path: Path) 
 
 def test_a_placeholder_left_in_a_client_configuration_warns(ws: Path, tmp_path: Path) -> None:
     """A `<…>` placeholder the person did not replace is a warning."""
-    printed = run(ws, "mcp-config", "--client", "vscode", "--transport", "http")
+    printed = run(ws, "mcp-config", "--client", "vscode", "--transport", "http", "--headers")
     config = tmp_path / "mcp.json"
     config.write_text(printed.stdout)
     r = run(ws, "doctor", "--client-config", str(config))
