@@ -30,13 +30,13 @@ import json
 import re
 import secrets
 import socket
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from proctor.accounts.passwords import token_hash
+from proctor.clock import SystemClock
 from proctor.errors import OAuthRefused, ProctorError, StoreError, TokenInvalid
 from proctor.identity.keys import TYP_ACCESS_TOKEN, USE_OAUTH, SigningKeys
 from proctor.store.base import (
@@ -47,6 +47,10 @@ from proctor.store.base import (
     TaskRecord,
 )
 from proctor.types import AgentName, AgentStatus, SpiffeId, TaskId, TaskState
+
+#: real time, for network and wait deadlines that must pass whatever clock decides (the
+#: injected one may be frozen in tests)
+_REAL_TIME = SystemClock()
 
 if TYPE_CHECKING:
     from proctor.app import Proctor
@@ -358,7 +362,7 @@ class AuthorizationServer:
         never fetched, nor one that resolves otherwise a moment later."""
         import httpx
 
-        deadline = time.monotonic() + CIMD_TIMEOUT_S
+        deadline = _REAL_TIME.monotonic() + CIMD_TIMEOUT_S
         target = httpx.URL(url)
         parts = urlsplit(url)
         dev = self.allow_http_client_ids and parts.scheme == "http" and parts.hostname == "127.0.0.1"
@@ -380,7 +384,7 @@ class AuthorizationServer:
                 body += chunk
                 if len(body) > CIMD_MAX_BYTES:
                     raise OAuthRefused("invalid_client", "the client's metadata document is too large")
-                if time.monotonic() > deadline:
+                if _REAL_TIME.monotonic() > deadline:
                     # httpx's timeout bounds each read, not the whole: a server that trickles a
                     # byte now and then would hold this thread (of the gateway's pool) for hours
                     raise OAuthRefused("invalid_client", "the client's metadata document took too long")

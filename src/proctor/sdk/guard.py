@@ -36,7 +36,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
 
+from proctor.clock import SystemClock
 from proctor.errors import ApprovalPending, ProctorDenied, ProctorError, ValidationError
+
+#: real time, for network and wait deadlines that must pass whatever clock decides (the
+#: injected one may be frozen in tests)
+_REAL_TIME = SystemClock()
 
 if TYPE_CHECKING:
     import httpx
@@ -225,7 +230,7 @@ class _Local(_Backend):
 
         s = self.p.settings
         public = (s.approval_public_url or f"http://{s.host}:{s.port}").rstrip("/")
-        deadline = time.monotonic() + max(0.0, timeout_s)
+        deadline = _REAL_TIME.monotonic() + max(0.0, timeout_s)
         while True:
             req = self.p.approvals.get(approval_id)
             state = req.state
@@ -234,10 +239,10 @@ class _Local(_Backend):
                 and self.p.clock.now() >= req.expires_at
             ):
                 state = ApprovalState.EXPIRED
-            if state is not ApprovalState.PENDING or time.monotonic() >= deadline:
+            if state is not ApprovalState.PENDING or _REAL_TIME.monotonic() >= deadline:
                 reason = req.reason if state is ApprovalState.DENIED else None
                 return state.value, req.decided_by, reason, f"{public}/approvals/{approval_id}"
-            time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
+            time.sleep(min(0.25, max(0.0, deadline - _REAL_TIME.monotonic())))
 
     def report(
         self, tool: str, output: str, decision_id: str, args: Mapping[str, Any], status: str
@@ -322,9 +327,9 @@ class _Remote(_Backend):
         raise exc
 
     def wait(self, approval_id: str, timeout_s: float) -> tuple[str, str | None, str | None, str]:
-        deadline = time.monotonic() + max(0.0, timeout_s)
+        deadline = _REAL_TIME.monotonic() + max(0.0, timeout_s)
         while True:
-            step = min(_WAIT_STEP_S, max(0.0, deadline - time.monotonic()))
+            step = min(_WAIT_STEP_S, max(0.0, deadline - _REAL_TIME.monotonic()))
             status, data = self._post(
                 f"/v1/approvals/{approval_id}/wait", {"task_token": self.task_token, "timeout_s": step}
             )
@@ -336,7 +341,7 @@ class _Remote(_Backend):
                     errors=(str(err.get("code", f"http_{status}")),),
                     approval_id=approval_id,
                 )
-            if data["state"] != "pending" or time.monotonic() >= deadline:
+            if data["state"] != "pending" or _REAL_TIME.monotonic() >= deadline:
                 return data["state"], data.get("decided_by"), data.get("reason"), data["url"]
 
     def report(
