@@ -114,7 +114,7 @@ def test_a_suspension_does_not_wait_behind_a_busy_pool(tmp_path: Path, limited_u
             assert len(extra) == LIMIT - 1
             try:
                 with p.store.urgent(), pytest.raises(StoreUnavailable) as exc:  # type: ignore[attr-defined]
-                    p.store.get_agent("other")
+                    p.store.epoch()
                 assert "refused the kill switch a connection" in exc.value.message
                 assert "store_pool_size" in exc.value.message
                 assert PASSWORD not in exc.value.message
@@ -126,7 +126,7 @@ def test_a_suspension_does_not_wait_behind_a_busy_pool(tmp_path: Path, limited_u
         finally:
             release.set()
             holder.join()
-        assert p.store.get_agent("bot").status is AgentStatus.SUSPENDED
+        assert p.agents.get("bot").status is AgentStatus.SUSPENDED
         p.audit.flush()
         kinds = [r.kind for r in p.store.iter_audit() if r.kind == "agent.suspended"]
         assert kinds == ["agent.suspended"]
@@ -180,5 +180,5 @@ def test_cli_suspend_works_while_a_gateway_holds_its_pool(tmp_path: Path, limite
             gateway.wait(10)
         log.close()
     with Proctor.open(ws) as p:
-        assert p.store.get_agent("bot").status is AgentStatus.SUSPENDED
+        assert p.agents.get("bot").status is AgentStatus.SUSPENDED
         assert p.kills.pending() == []
