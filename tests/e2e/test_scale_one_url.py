@@ -31,11 +31,16 @@ from proctor.workspace import Workspace
 BIN = Path(sys.executable).parent
 PUBLIC = "https://mcp.acme.test/mcp"
 MODERN = "2026-07-28"
-ENVELOPE = {
+ENVELOPE: dict[str, Any] = {
     "io.modelcontextprotocol/protocolVersion": MODERN,
     "io.modelcontextprotocol/clientCapabilities": {},
 }
-CALL = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "fx__test_simple_text"}}
+CALL: dict[str, Any] = {
+    "jsonrpc": "2.0",
+    "id": 7,
+    "method": "tools/call",
+    "params": {"name": "fx__test_simple_text"},
+}
 
 
 @contextmanager
