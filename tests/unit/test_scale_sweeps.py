@@ -8,6 +8,7 @@ provider revocation (a ``DROP ROLE`` for the PostgreSQL provider) run once.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -94,6 +95,14 @@ def test_three_sweepers_expire_and_revoke_each_task_once(tmp_path: Path, pg_migr
         kinds = Counter(r.kind for r in first.store.iter_audit())
         assert kinds["task.expired"] == TASKS
         assert kinds["lease.revoked"] == TASKS
+        ended = [
+            x["lease_id"]
+            for r in first.store.iter_audit()
+            if r.kind == "lease.ended"
+            for x in json.loads(r.body)["leases"]
+        ]
+        assert len(ended) == TASKS  # each lease ended once
+        assert len(set(ended)) == TASKS
         assert len(provider.revoked) == TASKS
         assert set(provider.revoked.values()) == {1}, "a credential was revoked twice"
         assert {t.state for t in first.store.list_tasks()} == {TaskState.EXPIRED}
