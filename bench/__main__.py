@@ -47,6 +47,7 @@ TARGETS = {
     "approval.grant_check": ("p50_us", "<=", 1_000.0),
     "flow.provenance": ("p50_us", "<=", 1_000.0),
     "replay.throughput": ("ops_per_s", ">=", 5_000.0),
+    "scan.files": ("p50_us", "<=", 10_000_000.0),
 }
 P99_TARGETS = {"gateway.added": 3_000.0, "gateway.added.strict": 3_000.0}
 
@@ -174,6 +175,10 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as rd:
             results += bench_replay(Path(rd))
+        from bench.bench_scan import bench_scan
+
+        with tempfile.TemporaryDirectory() as sd:
+            results += bench_scan(Path(sd))
     from bench.bench_flow import bench_flow
 
     results += bench_flow(timed)

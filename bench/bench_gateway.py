@@ -2,7 +2,8 @@
 through Proctor (whole pipeline, durable audit on), in the same run.
 
 ``gateway.call.direct`` and ``gateway.call.proxied``: sequential ``tools/call`` latency against the
-SDK upstream; the added latency is their difference. ``proxied`` runs the gateway as shipped
+SDK upstream; the added latency is their difference. ``*.2026``: the same calls as stateless
+2026-07-28 requests (no session; the envelope in ``_meta``, ``Mcp-Method``/``Mcp-Name`` headers). ``proxied`` runs the gateway as shipped
 (``gateway.audit: auto``) and the tool is a plain read, so its durable decision write overlaps the
 upstream call; ``proxied.strict`` is the same call with the write first, which is what every
 other effect pays under ``auto``. ``gateway.throughput``: concurrent gated calls
@@ -133,12 +134,28 @@ def _session(client: httpx.Client, url: str, headers: dict[str, str]) -> dict[st
     return h
 
 
+MODERN = "2026-07-28"
+_ENVELOPE = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+
+
+def _stateless(headers: dict[str, str], tool: str) -> dict[str, str]:
+    """The headers of a 2026-07-28 ``tools/call`` of ``tool`` (no session: nothing to open)."""
+    return dict(
+        _BASE, **headers, **{"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": tool}
+    )
+
+
 @dataclass
 class _Target:
     name: str
     url: str
     headers: dict[str, str]
     tool: str
+    #: speak 2026-07-28 (stateless) rather than open a 2025-11-25 session
+    modern: bool = False
 
 
 def _latency(
@@ -151,7 +168,10 @@ def _latency(
     also measure the caches each process loses to the others)."""
     clients = [httpx.Client(timeout=30) for _ in targets]
     try:
-        sessions = [_session(c, t.url, t.headers) for c, t in zip(clients, targets, strict=True)]
+        sessions = [
+            _stateless(t.headers, t.tool) if t.modern else _session(c, t.url, t.headers)
+            for c, t in zip(clients, targets, strict=True)
+        ]
         samples: list[list[float]] = [[] for _ in targets]
         busy = [0.0] * len(targets)
         for start in range(0, n + warmup, block):
@@ -163,6 +183,8 @@ def _latency(
                         "method": "tools/call",
                         "params": {"name": t.tool, "arguments": {"text": f"hi {i}"}},
                     }
+                    if t.modern:
+                        body["params"]["_meta"] = _ENVELOPE  # type: ignore[index]
                     s = time.perf_counter()
                     r = client.post(t.url, json=body, headers=h)
                     took = time.perf_counter() - s
@@ -277,6 +299,8 @@ def bench_gateway() -> list[dict[str, Any]]:
                 [
                     _Target("gateway.call.direct", up_url, {}, "echo"),
                     _Target("gateway.call.proxied", gw.url, gw.headers, "up__echo"),
+                    _Target("gateway.call.direct.2026", up_url, {}, "echo", modern=True),
+                    _Target("gateway.call.proxied.2026", gw.url, gw.headers, "up__echo", modern=True),
                 ]
             )
             gw.close()

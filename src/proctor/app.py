@@ -264,6 +264,7 @@ class Proctor:
             raise
 
     def close(self) -> None:
+        self.flow.close()  # its writer thread uses the store
         self.policies.close()
         self.store_guard.close()
         self.audit.close()

@@ -232,6 +232,8 @@ class Verdict(enum.StrEnum):
 class AgentStatus(enum.StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
+    #: offboarded (``proctor agent retire``): never active again; the record and its audit history stay
+    RETIRED = "retired"
 
 
 class TaskState(enum.StrEnum):

@@ -1409,3 +1409,79 @@ def test_only_one_of_many_concurrent_uses_of_a_grant_wins(backend: Backend) -> N
     for th in threads:
         th.join()
     assert sorted(wins) == [False, False, False, True]
+
+
+def _approve(store: SqlStore, a: ApprovalRecord, now: float = T0 + 1, **kw: Any) -> ApprovalRecord:
+    got = store.decide_approval(
+        a.id, state=kw.pop("state", "approved"), now=now, decided_by="alice@example.com",
+        decided_via="password", reason="ok", narrowing=kw.pop("narrowing", None),
+        grant_token="g", expires_at=kw.pop("expires_at", T0 + 500),
+    )  # fmt: skip
+    assert got is not None
+    return got
+
+
+def test_a_grant_approved_after_the_caller_looked_is_returned_instead_of_a_second_request(
+    store: SqlStore,
+) -> None:
+    """The approval stage reads the grants, then files: an approval committed in between is
+    returned (unchanged) to be redeemed, unless the caller has tried that grant already."""
+    t1, _, _ = _lease_world(store)
+    a = approval(t1)
+    store.add_approval(a, max_pending=5, now=T0)
+    _approve(store, a)
+    got = store.add_approval(approval(t1), max_pending=5, now=T0 + 2, passed_grants=())
+    assert (got.id, got.state, got.attempts) == (a.id, "approved", 1)
+    assert len(store.list_approvals()) == 1
+    # a grant the caller tried (used by another call, or refused) is not returned again
+    other = store.add_approval(approval(t1), max_pending=5, now=T0 + 2, passed_grants=[a.id])
+    assert (other.id != a.id, other.state) == (True, "pending")
+    # without passed_grants (the caller does not redeem): filed or joined as before
+    assert store.add_approval(approval(t1), max_pending=5, now=T0 + 3).id == other.id
+
+
+def test_a_used_denied_or_expired_grant_is_never_returned_to_a_filing(store: SqlStore) -> None:
+    t1, _, _ = _lease_world(store)
+    used, denied, expired, scoped = (approval(t1, digest=d) for d in ("u", "d", "e", "s"))
+    for r in (used, denied, expired, scoped):
+        store.add_approval(r, max_pending=10, now=T0)
+    _approve(store, used)
+    assert store.use_approval(used.id, T0 + 2, "dec_BBBBBBBBBBBBBBBBBBBBBB") is not None
+    _approve(store, denied, state="denied")
+    _approve(store, expired, expires_at=T0 + 3)
+    _approve(store, scoped, narrowing='{"amount":{"max":5}}', expires_at=T0 + 900)
+    for r in (used, denied, expired):
+        got = store.add_approval(approval(t1, digest=r.digest), max_pending=10, now=T0 + 3, passed_grants=())
+        assert got.id != r.id, r.digest
+        assert got.state == "pending", r.digest
+    # a scoped grant bound to the identical call is returned too (the stage checks its narrowing)
+    got = store.add_approval(approval(t1, digest="s"), max_pending=10, now=T0 + 3, passed_grants=())
+    assert (got.id, got.state) == (scoped.id, "approved")
+
+
+def test_concurrent_identical_filings_join_one_request(backend: Backend) -> None:
+    """Identical calls filed at once from several connections (processes) are one request: the
+    agent's row is locked exclusively while filing, on both engines."""
+    t1, _, _ = _lease_world(backend.store)
+    stores = [backend.another() for _ in range(4)]
+    got: list[ApprovalRecord] = []
+    barrier = threading.Barrier(len(stores))
+
+    def file(s: SqlStore) -> None:
+        barrier.wait()
+        got.append(s.add_approval(approval(t1), max_pending=10, now=T0, passed_grants=()))
+
+    for _ in range(5):
+        got.clear()
+        for r in backend.store.list_approvals():
+            backend.store.decide_approval(
+                r.id, state="denied", now=T0, decided_by="a@b.c", decided_via="password", reason="x",
+                narrowing=None, grant_token=None, expires_at=r.expires_at,
+            )  # fmt: skip
+        threads = [threading.Thread(target=file, args=(s,)) for s in stores]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert len({r.id for r in got}) == 1, [r.id for r in got]
+        assert backend.store.get_approval(got[0].id).attempts == len(stores)  # type: ignore[union-attr]

@@ -106,3 +106,17 @@ def test_grants_are_listed_newest_first_and_by_agent(store: SqlStore) -> None:
     assert [g.id for g in store.list_oauth_grants()] == ["og_2", "og_1"]
     assert [g.id for g in store.list_oauth_grants("bot")] == ["og_1"]
     assert store.list_oauth_grants("nobody") == []
+
+
+def test_a_refresh_token_is_peeked_without_being_spent(store: SqlStore) -> None:
+    store.add_oauth_grant(grant(), code())
+    store.add_oauth_refresh(OAuthRefreshRecord("r" * 64, "og_1", T0, T0 + 3600))
+    assert store.peek_oauth_refresh("r" * 64) == ("og_1", False)
+    assert store.peek_oauth_refresh("r" * 64) == ("og_1", False)
+    assert store.peek_oauth_refresh("u" * 64) == (None, False)
+    assert store.rotate_oauth_refresh("r" * 64, OAuthRefreshRecord("s" * 64, "", T0, T0 + 60), T0 + 1) == (
+        "og_1",
+        "ok",
+    )
+    assert store.peek_oauth_refresh("r" * 64) == ("og_1", True)
+    assert store.peek_oauth_refresh("s" * 64) == ("og_1", False)

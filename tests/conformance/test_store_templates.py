@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.conformance.test_store_conformance import T0, Backend, backend, store  # noqa: F401
+import pytest
+from tests.conformance.test_store_conformance import T0, Backend, agent, backend, store  # noqa: F401
 
+from proctor.errors import UnknownAgent
 from proctor.store._sql import SqlStore
 from proctor.store.base import TaskTemplate
+from proctor.types import AgentName
 
 
 def template(name: str = "triage", **kw: object) -> TaskTemplate:
@@ -69,3 +72,18 @@ def test_template_with_unicode_and_long_purpose_survives(store: SqlStore) -> Non
     store.put_template(t)
     assert store.get_template("triage") == t
     assert replace(t) == store.list_templates()[0]
+
+
+def test_set_agent_selectors_replaces_them_and_bumps_the_version(store: SqlStore) -> None:
+    """set_agent_selectors replaces the selectors (empty allowed), bumps the agent's version and
+    the store epoch; an unknown agent is UnknownAgent."""
+    store.add_agent(agent("bot"))
+    epoch = store.epoch()
+    rec = store.set_agent_selectors(AgentName("bot"), ("unix:uid:4242",), T0 + 1)
+    assert rec.selectors == ("unix:uid:4242",)
+    assert (rec.version, rec.updated_at) == (2, T0 + 1)
+    assert store.get_agent(AgentName("bot")) == rec
+    assert store.epoch() > epoch
+    assert store.set_agent_selectors(AgentName("bot"), (), T0 + 2).selectors == ()
+    with pytest.raises(UnknownAgent):
+        store.set_agent_selectors(AgentName("ghost"), (), T0)

@@ -57,3 +57,27 @@ def test_template_add_list_show_remove(tmp_path: Path) -> None:
     gone = run(ws.root, "template", "show", "rent")
     assert gone.returncode == 2
     assert "unknown_template" in gone.stderr
+
+
+def test_agent_selectors_replaces_shows_and_clears(tmp_path: Path) -> None:
+    """`agent selectors A --selector ...` replaces them (audited); without options it shows them;
+    `--clear` removes them; a malformed selector is refused and changes nothing."""
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=CONFIG)
+    with Proctor.open(ws) as p:
+        p.agents.add("bot", "owner@acme.test", ["unix:uid:1"])
+    r = run(ws.root, "agent", "selectors", "bot", "--selector", "unix:uid:4242", "--selector", "unix:gid:7")
+    assert r.returncode == 0, r.stderr
+    assert "unix:uid:4242 unix:gid:7" in r.stdout
+    assert run(ws.root, "agent", "selectors", "bot", "--selector", "uid:1").returncode == 2
+    assert "unix:uid:4242 unix:gid:7" in run(ws.root, "agent", "selectors", "bot").stdout
+    assert run(ws.root, "agent", "selectors", "bot", "--clear").returncode == 0
+    with Proctor.open(ws) as p:
+        assert p.agents.get("bot").selectors == ()
+        p.audit.flush()
+        from proctor.store.base import AuditQuery
+
+        changed = [
+            json.loads(x.body) for x in p.store.search_audit(AuditQuery(kind="agent.selectors_changed"))
+        ]
+    assert [c["selectors"] for c in changed] == [["unix:uid:4242", "unix:gid:7"], []]
+    assert changed[0]["before"] == ["unix:uid:1"]

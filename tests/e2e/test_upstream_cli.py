@@ -273,9 +273,27 @@ def test_mcp_config_stdio_is_json_in_the_clients_shape(ws: Path, client: str) ->
 
 
 @pytest.mark.parametrize("client", ["claude-desktop", "cursor", "vscode"])
-def test_mcp_config_http_is_json_in_the_clients_shape(ws: Path, client: str) -> None:
-    """http: the gateway URL with bearer and task headers (Claude Desktop through mcp-remote)."""
-    data = json.loads(ok(ws, "mcp-config", "--client", client, "--transport", "http").stdout)
+def test_mcp_config_http_is_the_url_alone(ws: Path, client: str) -> None:
+    """http: the gateway is the client's OAuth authorization server, so the URL is all the client
+    needs (Claude Desktop through mcp-remote, which does the OAuth flow); no placeholder."""
+    r = ok(ws, "mcp-config", "--client", client, "--transport", "http")
+    data = json.loads(r.stdout)
+    entry = data["servers" if client == "vscode" else "mcpServers"]["proctor"]
+    if client == "claude-desktop":
+        assert entry == {"command": "npx", "args": ["-y", "mcp-remote", "http://127.0.0.1:8471/mcp"]}
+    else:
+        assert entry == {
+            "url": "http://127.0.0.1:8471/mcp",
+            **({"type": "http"} if client == "vscode" else {}),
+        }
+    assert "<" not in r.stdout
+    assert "OAuth" in r.stderr
+
+
+@pytest.mark.parametrize("client", ["claude-desktop", "cursor", "vscode"])
+def test_mcp_config_http_headers_is_json_in_the_clients_shape(ws: Path, client: str) -> None:
+    """http --headers: the gateway URL with bearer and task headers (Claude Desktop through mcp-remote)."""
+    data = json.loads(ok(ws, "mcp-config", "--client", client, "--transport", "http", "--headers").stdout)
     entry = data["servers" if client == "vscode" else "mcpServers"]["proctor"]
     if client == "claude-desktop":
         assert entry["command"] == "npx"
@@ -292,6 +310,7 @@ def test_mcp_config_refusals(ws: Path) -> None:
     assert run(ws, "mcp-config", "--client", "emacs").returncode == 2
     assert run(ws, "mcp-config", "--client", "cursor", "--transport", "sse").returncode == 2
     assert run(ws, "mcp-config", "--client", "cursor", "--url", "http://h:1/mcp").returncode == 2
+    assert run(ws, "mcp-config", "--client", "cursor", "--headers").returncode == 2
     custom = json.loads(
         ok(
             ws, "mcp-config", "--client", "cursor", "--transport", "http", "--url", "https://gw.acme.test/mcp"

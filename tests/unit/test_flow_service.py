@@ -534,3 +534,18 @@ def test_refused_calls_never_crowd_out_outputs(
     kept = p.store.outputs(TaskId(task_id))
     assert [o.tool for o in kept] == ["bank.pay"] + ["mail.read"] * 5
     assert [c["args"]["amount"] for c in _calls(p.flow.export(task_id)) if c["tool"] == "bank.pay"] == [1]
+
+
+def test_close_writes_what_is_queued_before_the_store_closes(tmp_path: Path) -> None:
+    """Outputs (here: refused calls' arguments) queued for the writer thread are in the store after
+    ``Proctor.close``: the writer is drained and stopped before the store closes (a flush running
+    on a closed SQLite connection lost them, or crashed the process)."""
+    for box in _sandbox(tmp_path, extra="flow: {max_outputs: 500}"):
+        task_id, _ = _start(box.proctor)
+        other = Proctor.open(box.workspace)
+        task = other.tasks.get(task_id)
+        tool = other.tools.get("bank.pay")
+        for i in range(300):
+            other.flow.keep_decided(task, tool, {"iban": f"x{i}"}, verdict="deny", decision_id=f"d{i}", now=0)
+        other.close()
+        assert len(box.proctor.store.outputs(TaskId(task_id))) == 300

@@ -9,7 +9,7 @@ from tests.unit.conftest import Env
 
 from proctor.approvals.model import ApprovalState
 from proctor.gateway.calls import refusal
-from proctor.gateway.hold import INPUT_KEY, Holds, _answered, holdable
+from proctor.gateway.hold import INPUT_KEY, Holds, answered, holdable
 from proctor.pipeline import CallInput
 from proctor.policy.engine import Decision
 from proctor.types import Email, Verdict
@@ -50,10 +50,10 @@ def test_the_answer_follows_the_request_as_it_ended(env: Env) -> None:
     assert "used already" in holds.answer(d, used, refused)
 
 
-def test_only_a_retry_that_answered_our_key_skips_the_link() -> None:
+def test_only_a_retry_thatanswered_our_key_skips_the_link() -> None:
     """2026-07-28: the retry after `input_required` carries an answer under our key; whatever it
     says is not read."""
-    assert _answered({"inputResponses": {INPUT_KEY: {"action": "decline"}}})
-    assert not _answered({"inputResponses": {"other": {}}})
-    assert not _answered({"name": "x"})
-    assert not _answered(None)
+    assert answered({"inputResponses": {INPUT_KEY: {"action": "decline"}}})
+    assert not answered({"inputResponses": {"other": {}}})
+    assert not answered({"name": "x"})
+    assert not answered(None)

@@ -262,19 +262,19 @@ class FastApp:
 
     def fast_call(
         self, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes
-    ) -> Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None]] | None:
+    ) -> Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None, int]] | None:
         if body.startswith(b"decline"):
             return None
         if body.startswith(b"raise"):
             raise RuntimeError("admission failed")
         return self._work(body)
 
-    async def _work(self, body: bytes) -> tuple[bytes, Callable[[], None] | None]:
+    async def _work(self, body: bytes) -> tuple[bytes, Callable[[], None] | None, int]:
         if body.startswith(b"slow"):
             await asyncio.sleep(0.3)
         if body.startswith(b"fail"):
             raise RuntimeError("the call failed")
-        return b'{"via":"fast","n":%d}' % len(body), functools.partial(self.finished.append, body)
+        return b'{"via":"fast","n":%d}' % len(body), functools.partial(self.finished.append, body), 200
 
 
 def _post(body: bytes, *extra: bytes, version: bytes = b"1.1") -> bytes:
@@ -388,7 +388,7 @@ def test_trailer_fields_never_join_the_request_headers() -> None:
 
         def fast_call(
             self, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes
-        ) -> Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None]] | None:
+        ) -> Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None, int]] | None:
             seen.append([k for k, _ in headers])
             return super().fast_call(method, path, headers, body)
 

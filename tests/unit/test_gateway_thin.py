@@ -16,6 +16,15 @@ def test_hello_sends_one_credential_and_the_task_token() -> None:
     assert json.loads(hello({"PROCTOR_SVID": "", "OTHER": "x"})) == {"proctor": "gateway/1"}
 
 
+def test_hello_names_the_template_from_the_option_or_the_environment() -> None:
+    """--template wins over PROCTOR_TEMPLATE; a task token set as well is sent too (the daemon
+    refuses that hello, so the mistake is loud)."""
+    assert json.loads(hello({"PROCTOR_TEMPLATE": "env"})) == {"proctor": "gateway/1", "template": "env"}
+    assert json.loads(hello({"PROCTOR_TEMPLATE": "env"}, "opt"))["template"] == "opt"
+    both = json.loads(hello({"PROCTOR_TASK_TOKEN": "t"}, "opt"))
+    assert both == {"proctor": "gateway/1", "task_token": "t", "template": "opt"}
+
+
 def test_default_socket_is_made_from_the_path_alone(tmp_path: object) -> None:
     """`<workspace>/run/gateway.sock`, absolute, for a workspace that does not even exist."""
     assert default_socket("/nowhere/ws") == "/nowhere/ws/run/gateway.sock"

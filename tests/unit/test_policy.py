@@ -135,8 +135,25 @@ def test_duplicate_ids_and_missing_schema(tmp_path: Path) -> None:
             lambda p: p.write_text(f"permit(principal, action, resource) when {{ {'1 + ' * 3000}1 == 2 }};"),
             "too deeply built",
         ),
+        (
+            # read by Cedar and by ``json``, then too deep for the rewrite (a RecursionError)
+            "and-300.cedar",
+            lambda p: p.write_text(
+                f"permit(principal, action, resource) when {{ {' && '.join(['true'] * 300)} }};"
+            ),
+            "too deeply built",
+        ),
     ],
-    ids=["nested-1000", "and-20000", "fifo", "dev-zero", "schema-not-utf8", "schema-nested", "plus-3000"],
+    ids=[
+        "nested-1000",
+        "and-20000",
+        "fifo",
+        "dev-zero",
+        "schema-not-utf8",
+        "schema-nested",
+        "plus-3000",
+        "and-300",
+    ],
 )
 def test_policy_files_that_would_crash_or_hang_are_refused(
     tmp_path: Path, name: str, make: Callable[[Path], object], says: str

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from tests.unit.test_decide_cache_keys import agent, pay_tool, schema_text, task
 from tests.unit.test_flow_replay import LEGIT, TASK, TOOLS, policy_dir
 
+from proctor.flow.counters import parse_counters
+from proctor.flow.model import FlowFacts
 from proctor.flow.replay import policies_for, replay
 from proctor.flow.trace import parse_trace
 from proctor.policy.engine import PolicyEngine
@@ -221,3 +223,224 @@ def test_a_value_of_another_type_or_out_of_range_is_keyed_on_itself() -> None:
     assert abstract(2**63, ("long", (1,)))[0] == "="
     assert abstract(7, ("long", (1, 7, 9))) == ("long", (1, 0, -1))
     assert abstract(7, None) != abstract(8, None)
+
+
+#: a tool with a Long, a decimal, a string and a nested record argument, all required
+MIXED = ToolRecord(
+    ToolName("billing.send_money"),
+    "pay",
+    resource_arg="-",
+    financial=True,
+    input_schema=json.dumps(
+        {
+            "type": "object",
+            "properties": {
+                "n": {"type": "integer"},
+                "m": {"type": "integer"},
+                "amount": {"type": "number"},
+                "s": {"type": "string"},
+                "rec": {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]},
+            },
+            "required": ["n", "m", "amount", "s", "rec"],
+        },
+        sort_keys=True,
+    ),
+    version=1,
+)
+_LONGS = st.sampled_from([-5, -1, 0, 1, 2, 5, 1000, 2**63 - 1, -(2**63)])
+_DECS = st.sampled_from(["0.0", "1.0", "1.5", "-1.0", "1000.0", "1000.00", "2.5001", "-0.0001"])
+_LONG_FIELD = st.sampled_from(
+    ["context.args.n", "context.args.m", 'context["args"]["n"]', 'context.args["n"]', "context.args.rec.x"]
+)
+_CMP = st.sampled_from(["<", "<=", ">", ">=", "==", "!="])
+_METHOD = st.sampled_from(["lessThan", "lessThanOrEqual", "greaterThan", "greaterThanOrEqual"])
+_LONG_ATOM = st.one_of(
+    st.builds(lambda f, op, c: f"{f} {op} {c}", _LONG_FIELD, _CMP, _LONGS),
+    st.builds(lambda f, op, c: f"{c} {op} {f}", _LONG_FIELD, _CMP, _LONGS),
+)
+_DEC_ATOM = st.one_of(
+    st.builds(lambda m, d: f'context.args.amount.{m}(decimal("{d}"))', _METHOD, _DECS),
+    st.builds(lambda m, d: f'decimal("{d}").{m}(context.args.amount)', _METHOD, _DECS),
+)
+#: the same fields used otherwise: each keeps the field keyed on its value
+_OTHER_ATOM = st.one_of(
+    st.builds(lambda f, c: f"{f} * 2 > {c}", _LONG_FIELD, st.integers(-3, 12)),
+    st.builds(lambda f, c: f"-{f} < {c}", _LONG_FIELD, st.integers(-3, 12)),
+    st.builds(lambda f, c: f"[{c}, 7].contains({f})", _LONG_FIELD, st.integers(-3, 12)),
+    st.builds(lambda f, g: f"{f} == {g}", _LONG_FIELD, _LONG_FIELD),
+    st.sampled_from(
+        [
+            "context.args has n",
+            'context.args.s like "1*"',
+            'context.args.s == "context.args.n > 1 // x"',
+            'context.args.rec == {"x": 3}',
+            'context.args.amount == decimal("1.5")',
+        ]
+    ),
+)
+_ATOM = st.one_of(
+    _LONG_ATOM,
+    _DEC_ATOM,
+    _OTHER_ATOM,
+    st.builds(lambda c, t, e: f"(if {c} then {t} else {e})", _LONG_ATOM, _DEC_ATOM, _LONG_ATOM),
+)
+_COND = st.recursive(
+    _ATOM,
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: f"({a} && {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} || {b})", inner, inner),
+        st.builds(lambda a: f"!({a})", inner),
+    ),
+    max_leaves=4,
+)
+_POLICY = st.tuples(
+    st.sampled_from(["permit", "forbid"]), st.sampled_from(["when", "unless"]), st.booleans(), _COND
+)
+_CALL = st.fixed_dictionaries(
+    {
+        "n": st.one_of(st.integers(-3, 12), _LONGS, st.integers(-8, 1005)),
+        "m": st.one_of(st.integers(-3, 12), _LONGS),
+        "amount": st.one_of(
+            st.sampled_from([0, 1, 1.5, 2, 1000, 1000.0, 999.9999, 1000.0001, -0.0001, 2.5001, 2.5]),
+            st.decimals(min_value=-3, max_value=1003, places=4, allow_nan=False).map(float),
+        ),
+        "s": st.sampled_from(["1x", "abc", "context.args.n", "2.5", "1.0"]),
+        "rec": st.fixed_dictionaries({"x": st.one_of(st.integers(-3, 12), _LONGS)}),
+    }
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.booleans(), st.lists(_POLICY, min_size=1, max_size=4), st.lists(_CALL, min_size=2, max_size=16))
+def test_any_set_decides_by_thresholds_as_without_them(
+    permit_all: bool, policies: list[tuple[str, str, bool, str]], calls: list[dict[str, Any]]
+) -> None:
+    """Random sets from a grammar of comparisons (either side, negative and boundary constants,
+    decimals of different scales, ``context["args"]["n"]``), other uses of the same fields
+    (arithmetic, ``contains``, another field, ``if``, ``has``, a string holding policy text),
+    ``unless`` and @shadow policies: the engine keyed by thresholds answers every call as one
+    without any cache — decision, policies, reasons, errors and shadow outcome."""
+    text = PERMIT_ALL if permit_all else ""
+    for i, (effect, clause, shadow, cond) in enumerate(policies):
+        text += "@shadow\n" if shadow else ""
+        text += (
+            f'@id("p{i}")\n{effect} (principal, action == Proctor::Action::"billing.send_money", resource)'
+        )
+        text += f" {clause} {{ {cond} }};\n"
+    ps = compile_policies({"p.cedar": text}, schema_text(), tools=(MIXED,))
+    eng, uncached = PolicyEngine(ps, by_thresholds=True), PolicyEngine(ps, cache=False)
+    for args in calls:
+        d = eng.decide(agent(), task(), MIXED, args, NOW)
+        ref = uncached.decide(agent(), task(), MIXED, args, NOW)
+        assert (d.verdict, d.policies, d.reasons, d.errors, d.shadow) == (
+            ref.verdict,
+            ref.policies,
+            ref.reasons,
+            ref.errors,
+            ref.shadow,
+        ), (text, args)
+
+
+_HIST_COUNTERS = parse_counters(
+    """\
+counters:
+  spent: {kind: sum, arg: amount, match: {tools: ["billing.*"]}}
+  payments: {kind: count, match: {tools: ["*"]}}
+  been: {kind: seen, match: {tools: ["*"]}}
+"""
+)
+_HIST_DECS = st.sampled_from(["150.0", "150.00", "1.0", "-1.0"])
+_HIST_ATOM = st.one_of(
+    st.builds(lambda op, c: f"context.history.payments {op} {c}", _CMP, st.integers(-1, 6)),
+    st.builds(lambda op, c: f"{c} {op} context.history.payments", _CMP, st.integers(-1, 6)),
+    st.builds(
+        lambda m, d: f'(context.history has spent && context.history.spent.{m}(decimal("{d}")))',
+        _METHOD,
+        _HIST_DECS,
+    ),
+    st.builds(lambda op, c: f"context.args.n {op} {c}", _CMP, st.integers(-1, 6)),
+    st.sampled_from(
+        [
+            "context.history.been",
+            "context.history has spent",
+            "context.history.payments == context.args.n",
+            "context.history.payments + 1 > 4",
+            "(if context.history.been then context.history.payments > 2 else context.args.n < 3)",
+        ]
+    ),
+)
+_HIST_COND = st.recursive(
+    _HIST_ATOM,
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: f"({a} && {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} || {b})", inner, inner),
+        st.builds(lambda a: f"!({a})", inner),
+    ),
+    max_leaves=4,
+)
+#: what a call holds besides the sum: two of these per example, so calls differ mostly in the sum
+_HIST_BASE = st.tuples(
+    st.fixed_dictionaries(
+        {
+            "n": st.sampled_from([-1, 2, 5]),
+            "m": st.just(0),
+            "amount": st.sampled_from([1, 1.5]),
+            "s": st.just("x"),
+            "rec": st.just({"x": 1}),
+        }
+    ),
+    st.sampled_from([0, 2, 3, 7]),
+    st.booleans(),
+)
+_HIST_CALL = st.tuples(
+    st.integers(0, 1),
+    st.one_of(
+        st.none(),
+        st.sampled_from([D("0"), D("1"), D("150"), D("150.0001"), D("149.99995"), D("-3")]),
+        st.decimals(min_value=0, max_value=300, places=3, allow_nan=False),
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.booleans(),
+    st.lists(
+        st.tuples(st.sampled_from(["permit", "forbid"]), st.booleans(), _HIST_COND), min_size=1, max_size=4
+    ),
+    st.lists(_HIST_BASE, min_size=2, max_size=2),
+    st.lists(_HIST_CALL, min_size=2, max_size=16),
+)
+def test_any_set_decides_on_history_by_thresholds_as_without_them(
+    permit_all: bool,
+    policies: list[tuple[str, bool, str]],
+    bases: list[tuple[Any, ...]],
+    calls: list[tuple[Any, ...]],
+) -> None:
+    """History counters of each kind (a Long count, a decimal sum that may be absent, a Bool),
+    compared with constants or used otherwise, next to an argument: the engine keyed by
+    thresholds answers each call as one without any cache."""
+    text = PERMIT_ALL if permit_all else ""
+    for i, (effect, shadow, cond) in enumerate(policies):
+        text += "@shadow\n" if shadow else ""
+        text += (
+            f'@id("p{i}")\n{effect} (principal, action == Proctor::Action::"billing.send_money", resource)'
+        )
+        text += f" when {{ {cond} }};\n"
+    ps = compile_policies({"p.cedar": text}, schema_text(), tools=(MIXED,), counters=_HIST_COUNTERS)
+    eng, uncached = PolicyEngine(ps, by_thresholds=True), PolicyEngine(ps, cache=False)
+    for base, spent in calls:
+        args, payments, been = bases[base]
+        hist: dict[str, Any] = {"payments": payments, "been": been}
+        if spent is not None:
+            hist["spent"] = spent
+        facts = FlowFacts(history=tuple(sorted(hist.items())))
+        d = eng.decide(agent(), task(), MIXED, args, NOW, facts)
+        ref = uncached.decide(agent(), task(), MIXED, args, NOW, facts)
+        assert (d.verdict, d.policies, d.reasons, d.errors, d.shadow) == (
+            ref.verdict,
+            ref.policies,
+            ref.reasons,
+            ref.errors,
+            ref.shadow,
+        ), (text, args, hist)

@@ -76,6 +76,9 @@ T = TypeVar("T")
 GRANT_AUDIENCE = "proctor:approval-grant"
 MAX_REASON = 2000
 _FOLD = 240
+#: rounds of "redeem, else file" in one approval stage: a round ends early only when a grant for
+#: this very call was approved between its two steps
+_REDEEM_ROUNDS = 3
 _SECRET_KEY = re.compile(
     r"pass(word)?|secret|token|api[_-]?key|authori[sz]ation|cookie|private[_-]?key|credential", re.I
 )
@@ -236,10 +239,21 @@ class Approvals:
                     "approval_unbindable",
                 )
             digest = call_digest(agent.name, task.id, tool.name, canon, decision.policy_version)
-            granted = self._redeem(agent, task, tool, args, digest, decision, now)
-            if granted is not None:
-                return granted
-            return self._file(agent, task, tool, args, canon, digest, decision, now)
+            # read the grants, then file: a person's approval committed in between is handed
+            # back by the filing (which never files a second request for an approved call) and
+            # redeemed here; each grant is tried once, so this ends
+            tried: set[str] = set()
+            for _ in range(_REDEEM_ROUNDS):
+                granted = self._redeem(agent, task, tool, args, digest, decision, now, tried)
+                if granted is not None:
+                    return granted
+                filed = self._file(agent, task, tool, args, canon, digest, decision, now, tried)
+                if filed is not None:
+                    return filed
+            # approvals kept landing (or every one was refused): filed without looking again
+            filed = self._file(agent, task, tool, args, canon, digest, decision, now, None)
+            assert filed is not None
+            return filed
         except ApprovalCapReached as exc:
             return self._deny(decision, exc.message, exc.code)
         except ProctorError as exc:
@@ -304,8 +318,14 @@ class Approvals:
         digest: str,
         decision: Decision,
         now: float,
+        tried: set[str],
     ) -> Decision | None:
+        """An ``allow`` on a grant that covers this call (consumed when single-use), or None.
+        Every grant looked at is added to ``tried``, and one already in it is passed over."""
         for rec in self.store.approved_for(digest):
+            if rec.id in tried:
+                continue
+            tried.add(rec.id)
             try:
                 claims = self._verify_grant(rec, now)
             except GrantInvalid:
@@ -331,6 +351,9 @@ class Approvals:
             )
             return self._allowed(decision, rec, "its single-use grant")
         for rec in self.store.scoped_grants(task.id, tool.name):
+            if rec.id in tried:
+                continue
+            tried.add(rec.id)
             try:
                 claims = self._verify_grant(rec, now)
             except GrantInvalid:
@@ -384,7 +407,11 @@ class Approvals:
         digest: str,
         decision: Decision,
         now: float,
-    ) -> Decision:
+        tried: set[str] | None,
+    ) -> Decision | None:
+        """File (or join) the request for this call: ``approval_required`` naming it. None when,
+        with ``tried`` given, the store hands back a grant for this very call approved since the
+        caller looked (not in ``tried``): the caller redeems it."""
         ps = self.policies.engine.policy_set
         if ps.version != decision.policy_version:
             return self._deny(decision, "the policy changed while deciding: retry the call", "policy_changed")
@@ -417,8 +444,10 @@ class Approvals:
             decision_id=str(decision.decision_id),
         )
         stored = self.store.add_approval(
-            rec, max_pending=self.settings.approval_max_pending, now=now, durable=False
+            rec, max_pending=self.settings.approval_max_pending, now=now, durable=False, passed_grants=tried
         )
+        if stored.state == ApprovalState.APPROVED.value and stored.id != approval_id:
+            return None  # approved meanwhile: redeemed by the caller, not filed again
         request = to_request(stored)
         if stored.id == approval_id:
             self.audit.defer(  # committed with the decision's own record, before the caller hears

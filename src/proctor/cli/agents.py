@@ -81,6 +81,24 @@ def agent_show(name: str, workspace: WorkspaceOpt = None) -> None:
     emit_json(data)
 
 
+@agent_app.command("selectors")
+def agent_selectors(
+    name: str,
+    selector: Annotated[
+        list[str] | None,
+        typer.Option(help="unix:uid:N, unix:sha256:HEX, … (repeatable): replaces the agent's selectors"),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove every selector.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Replace the selectors attestation identifies an agent by (audited); prints them."""
+    if selector and clear:
+        fail(ValidationError("give --selector or --clear, not both"))
+    with opened(workspace) as p, handled():
+        a = p.agents.set_selectors(name, selector or []) if selector or clear else p.agents.get(name)
+    out.print(f"{a.name}  selectors: {' '.join(a.selectors) or '-'}", highlight=False)
+
+
 @agent_app.command("suspend")
 def agent_suspend(
     name: str,
@@ -103,6 +121,30 @@ def agent_resume(name: str, workspace: WorkspaceOpt = None) -> None:
     with opened(workspace) as p, handled():
         p.agents.set_status(name, AgentStatus.ACTIVE)
     out.print(f"[green]resumed[/] {name}")
+
+
+@agent_app.command("retire")
+def agent_retire(
+    name: str,
+    reason: Annotated[str, typer.Option(help="Why (audited).")] = "",
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Offboard an agent for good: end its tasks, revoke its leases, OAuth grants and join tokens,
+    remove its selectors and mark it retired. Its record and audit history stay (OWASP NHI1)."""
+    from proctor.posture.offboard import retire
+
+    with opened(workspace) as p, handled():
+        done = retire(p, name, reason=reason)
+    if as_json:
+        emit_json(done.to_dict())
+        return
+    out.print(
+        f"[yellow]retired[/] {name}: {done.tasks_ended} task(s) ended, {done.leases_revoked} lease(s),"
+        f" {done.grants_revoked} OAuth grant(s) and {done.join_tokens_revoked} join token(s) revoked,"
+        f" {done.selectors_removed} selector(s) removed",
+        highlight=False,
+    )
 
 
 @agent_app.command("join-token")

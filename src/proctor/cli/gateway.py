@@ -56,6 +56,15 @@ def register(app: typer.Typer) -> None:
         no_socket: Annotated[
             bool, typer.Option("--no-socket", help="With --http: do not serve the socket.")
         ] = False,
+        template: Annotated[
+            str | None,
+            typer.Option(
+                "--template",
+                envvar="PROCTOR_TEMPLATE",
+                help="With --stdio: have the daemon start a fresh task from this template for the "
+                "session (and end it when the session ends), instead of a task token.",
+            ),
+        ] = None,
         in_process: Annotated[
             bool,
             typer.Option(
@@ -92,6 +101,8 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("--no-socket goes with --http")
         if public_url is not None and not http:
             raise typer.BadParameter("--public-url goes with --http")
+        if template is not None and (not stdio or in_process):
+            raise typer.BadParameter("--template goes with --stdio (the thin client)")
         try:
             if stdio and not in_process:
                 # the thin client: nothing of the workspace is opened, not even to find it
@@ -104,7 +115,7 @@ def register(app: typer.Typer) -> None:
                             "or --workspace DIR for DIR/run/gateway.sock"
                         )
                     )
-                code = run_thin(socket_path or default_socket(str(workspace)))
+                code = run_thin(socket_path or default_socket(str(workspace)), template=template)
                 if code:
                     raise typer.Exit(code)
             elif stdio:

@@ -1,7 +1,7 @@
 """``proctor``: every operation a person does. This module is the table of contents: it builds the
 root app and registers each command group from its own module (``proctor.cli.agents``,
 ``.tasks``, ``.tools``, ``.policy``, ``.audit``, ``.keys``, ``.upstreams``, ``.secrets``,
-``.leases``, ``.users``, ``.replay``, ``.introspection``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``, ``.doctor``). Those
+``.leases``, ``.templates``, ``.users``, ``.replay``, ``.introspection``, ``.scan``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``, ``.doctor``). Those
 modules share :mod:`proctor.cli._common` and call the services; none imports this one.
 
 Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
@@ -30,6 +30,7 @@ from proctor.cli import (
     oauth,
     policy,
     replay,
+    scan,
     secrets,
     serve,
     tasks,
@@ -93,6 +94,7 @@ def build_app() -> typer.Typer:
     root.command()(serve.serve)
     root.command()(workspace.demo)
     root.command()(replay.replay)
+    scan.register(root)
     gateway.register(root)
     root.add_typer(agents.agent_app, name="agent")
     root.add_typer(tasks.task_app, name="task")

@@ -821,6 +821,17 @@ class Flow:
                 dropped, self._pending, self._flushing = len(self._pending), [], False
             log.error("flow: %d output(s) not kept: the store is unavailable", dropped)
 
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued (at most ``timeout`` seconds) and stop the writer thread, before the
+        store closes: a flush still running on a closed SQLite connection may crash the process."""
+        settled = self.settle(timeout)
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            if not settled:
+                log.error("flow: outputs still queued at close were not written in %.0f s", timeout)
+            writer.shutdown(wait=settled, cancel_futures=not settled)
+
     def settle(self, timeout: float = 5.0) -> bool:
         """Wait (at most ``timeout`` seconds) until what :meth:`persist_soon` queued is written;
         whether it was."""

@@ -284,6 +284,10 @@ class LeanLeg:
     path = "lean"
     overlap = True
 
+    def __init__(self, channel: Channel | None = None) -> None:
+        #: what a held call can tell its client (2026-07-28: ``input_required``); nothing else
+        self._channel = channel
+
     async def listed(self, owned: TaskUpstreams, cfg: UpstreamConfig) -> Mapping[str, Any]:
         return await (await owned.lean(cfg)).tools()
 
@@ -312,7 +316,8 @@ class LeanLeg:
         return _text_error(text).model_dump(mode="json", by_alias=True, exclude_none=True)
 
     def channel(self) -> Channel:
-        return _SILENT  # the lean path serves no progress token and no elicitation
+        # the lean path serves no progress token and no back-channel elicitation
+        return self._channel or _SILENT
 
     def is_error(self, result: dict[str, Any]) -> bool:
         return bool(result.get("isError"))

@@ -129,11 +129,11 @@ def sdk_channel(ctx: Any) -> Channel:
             except Exception:
                 return False
 
-    first_round = not _answered(getattr(ctx, "params", None))
+    first_round = not answered(getattr(ctx, "params", None))
     return Channel(progress, elicit, complete, input_required=url_mode and modern and first_round, gone=gone)
 
 
-def _answered(params: Mapping[str, Any] | None) -> bool:
+def answered(params: Mapping[str, Any] | None) -> bool:
     """Whether this 2026-07-28 request is the client's retry after our ``input_required`` (what it
     answered is ignored: only that it was shown the link)."""
     if not isinstance(params, Mapping):

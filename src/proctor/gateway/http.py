@@ -26,8 +26,17 @@ from urllib.parse import urlsplit
 from mcp.server import ServerRequestContext
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
-from mcp.shared.inbound import NAME_BEARING_METHODS, decode_header_value
-from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from mcp.shared.inbound import (
+    ERROR_CODE_HTTP_STATUS,
+    NAME_BEARING_METHODS,
+    InboundLadderRejection,
+    InboundModernRoute,
+    classify_inbound_request,
+    decode_header_value,
+    validate_mcp_param_headers,
+    x_mcp_header_map,
+)
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
 from proctor.app import Proctor
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits, audit_refusal_async
@@ -42,10 +51,11 @@ from proctor.errors import (
     TokenInvalid,
 )
 from proctor.gateway import wire
-from proctor.gateway.calls import LEAN, Caller, denial_text
+from proctor.gateway.calls import LEAN, Caller, LeanLeg, denial_text
 from proctor.gateway.config import load_upstreams
+from proctor.gateway.hold import Channel, NeedsInput, answered
 from proctor.gateway.runtime import GatewayRuntime
-from proctor.gateway.server import build_server
+from proctor.gateway.server import SERVER_NAME, SERVER_VERSION, build_server
 from proctor.oauth.http import OAUTH_PATHS, OAuthEndpoints
 from proctor.oauth.server import SCOPE, AuthorizationServer
 from proctor.pipeline import Identity, printable
@@ -87,8 +97,14 @@ MAX_SESSIONS = 100_000
 #: the oldest store snapshot a decision may start from (see ``GatewayAuth.__call__``)
 SNAPSHOT_MAX_AGE_S = 0.001
 #: the ``MCP-Protocol-Version`` values the SDK serves on its session (handshake) path; it sends any
-#: other value, session id or not, to its 2026-07-28 entry, which the lean path never serves
+#: other value, session id or not, to its 2026-07-28 entry
 HANDSHAKE_VERSIONS = frozenset(HANDSHAKE_PROTOCOL_VERSIONS)
+#: the stateless revisions (2026-07-28): the lean path serves a ``tools/call`` of these without a
+#: session, as the SDK's stateless entry would (ADR 0031)
+MODERN_VERSIONS = frozenset(MODERN_PROTOCOL_VERSIONS)
+#: the ``_meta`` stamp a 2026-07-28 result carries (the SDK's, spec #3002)
+SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
+_SERVER_INFO = {"name": SERVER_NAME, "version": SERVER_VERSION}
 #: the deepest JSON nesting the lean path takes: the SDK's parser (pydantic-core) refuses a body
 #: nested about 200 levels deep, so deeper ones go to it (and get its parse error)
 MAX_LEAN_DEPTH = 190
@@ -230,18 +246,28 @@ class GatewayAuth:
                 except StoreError as exc:
                     await _store_failed(send, exc)
                     return
-            await self._lean_call(msg, caller, send, snap)
+            await self._lean_call(msg, caller, send, snap, headers)
             return
         # the lean path decides a call whatever its arguments hold; the SDK would drop this one
         if msg is not None and wire.lone_surrogate(body, msg):
             await self._refuse_surrogate(msg, caller, send)
             return
-        if isinstance(msg, dict) and headers.get("mcp-protocol-version") in _HANDSHAKE_OR_NONE:
+        version = headers.get("mcp-protocol-version")
+        if isinstance(msg, dict) and version in _HANDSHAKE_OR_NONE:
             # the SDK checks these headers against the body on 2026-07-28 only; a gateway, or a
             # proxy in front of it, may route or authorize on them, so they are checked here too
             mismatch = _header_mismatch(headers, msg)
             if mismatch is not None:
                 await self._refuse_message(msg, caller, send, HEADER_MISMATCH, mismatch, "header mismatch")
+                return
+        elif isinstance(msg, dict) and version in MODERN_VERSIONS and self._modern_request(msg, headers):
+            # 2026-07-28: the SDK's stateless entry would answer -32020 too (same message), but
+            # unaudited; a contradicting header is a refusal the audit log must show
+            verdict = classify_inbound_request(msg, headers=headers)
+            if isinstance(verdict, InboundLadderRejection) and verdict.code == HEADER_MISMATCH:
+                await self._refuse_message(
+                    msg, caller, send, HEADER_MISMATCH, verdict.message, "header mismatch"
+                )
                 return
         send = _public_errors(send)
         if isinstance(msg, dict) and msg.get("method") == "initialize":
@@ -357,13 +383,17 @@ class GatewayAuth:
     ) -> None:
         """Refuse a message with a JSON-RPC error (HTTP 400) for its id, and audit the refusal."""
         mid = msg.get("id") if isinstance(msg, dict) else None
-        method = msg.get("method") if isinstance(msg, dict) else None
         reply = {
             "jsonrpc": "2.0",
             "id": mid if wire.echoable_id(mid) else None,
             "error": {"code": code, "message": text},
         }
         await _json(send, 400, reply)
+        await self._audit_refused(msg, caller, reason, error)
+
+    async def _audit_refused(self, msg: Any, caller: Caller, reason: str, error: str = "") -> None:
+        """Audit a JSON-RPC request the gateway refused (``gateway.refused``)."""
+        method = msg.get("method") if isinstance(msg, dict) else None
         try:
             await self.proctor.audit.append_async(
                 "gateway.refused",
@@ -378,28 +408,56 @@ class GatewayAuth:
         except Exception:
             log.exception("could not audit a refused gateway request")
 
+    def _modern_request(self, msg: dict[str, Any], headers: dict[str, str]) -> bool:
+        """Whether the SDK's 2026-07-28 entry would take ``msg`` as one JSON-RPC request and run
+        its envelope and header checks on it (the checks it makes first: Content-Type, Accept,
+        the request's shape)."""
+        mid = msg.get("id")
+        return (
+            (type(mid) is str or type(mid) is int)
+            and msg.get("jsonrpc") == "2.0"
+            and type(msg.get("method")) is str
+            and _content_type_ok(headers.get("content-type"))
+            and self._accept_ok(headers.get("accept"))
+        )
+
     def _lean_ok(self, msg: dict[str, Any], headers: dict[str, str], body: bytes, distinct: bool) -> bool:
         """The lean path serves a call only when the SDK path would serve it too, on the same
         terms, and could not do anything more for it: anything else goes to the SDK, which answers
         it. ``distinct``: no header name is repeated (the SDK reads the first copy, ``headers`` the
-        last). ADR 0013 (amendment) lists the rules."""
+        last). ADR 0013 (amendment) and ADR 0031 (2026-07-28) list the rules."""
+        if self.runtime is None or self.live_sessions is None or not distinct:
+            return False
         sid = headers.get("mcp-session-id")
-        if sid is None or self.runtime is None or self.live_sessions is None or not distinct:
-            return False
-        mid = msg.get("id")
-        if (type(mid) is not str and type(mid) is not int) or msg.get("jsonrpc") != "2.0":
-            # the SDK takes a message with any other id (true, 1.5, null, an object) for a
-            # notification and answers 202 without running it; another jsonrpc is refused
-            return False
         version = headers.get("mcp-protocol-version")
-        if version is not None and version not in HANDSHAKE_VERSIONS:
-            return False  # the SDK's 2026-07-28 entry serves it, session id or not
-        if not (_content_type_ok(headers.get("content-type")) and self._accept_ok(headers.get("accept"))):
-            return False
-        caps = self.session_caps.get(sid)
-        if caps is None or "sampling" in caps or "elicitation" in caps or sid not in self.live_sessions():
-            return False
         params = msg.get("params")
+        if version is not None and version not in HANDSHAKE_VERSIONS:
+            # the SDK's 2026-07-28 entry serves it, session id or not: the lean path takes what
+            # that entry would run without anything the lean path lacks (ADR 0031)
+            if version not in MODERN_VERSIONS or sid is not None or not self._modern_request(msg, headers):
+                return False
+            route = classify_inbound_request(msg, headers=headers)
+            if not isinstance(route, InboundModernRoute) or not isinstance(route.client_capabilities, dict):
+                return False  # the SDK answers it (or __call__ refuses a contradicting header)
+            if any(k.startswith("mcp-param-") for k in headers):
+                return False  # Mcp-Param-* headers are checked against the tool's schema there
+        else:
+            if sid is None:
+                return False
+            mid = msg.get("id")
+            if (type(mid) is not str and type(mid) is not int) or msg.get("jsonrpc") != "2.0":
+                # the SDK takes a message with any other id (true, 1.5, null, an object) for a
+                # notification and answers 202 without running it; another jsonrpc is refused
+                return False
+            if not (_content_type_ok(headers.get("content-type")) and self._accept_ok(headers.get("accept"))):
+                return False
+            caps = self.session_caps.get(sid)
+            if caps is None or "sampling" in caps or "elicitation" in caps or sid not in self.live_sessions():
+                return False
+            if ("mcp-method" in headers or "mcp-name" in headers) and _header_mismatch(
+                headers, msg
+            ) is not None:
+                return False
         if not isinstance(params, dict) or not isinstance(params.get("name"), str) or "task" in params:
             return False
         args = params.get("arguments", {})
@@ -407,8 +465,6 @@ class GatewayAuth:
         if not isinstance(args, dict) or not (
             meta is None or (isinstance(meta, dict) and meta.get("progressToken") is None)
         ):
-            return False
-        if ("mcp-method" in headers or "mcp-name" in headers) and _header_mismatch(headers, msg) is not None:
             return False
         if body.count(b"{") + body.count(b"[") > MAX_LEAN_DEPTH and wire.nested_deeper_than(
             msg, MAX_LEAN_DEPTH
@@ -428,10 +484,12 @@ class GatewayAuth:
         has_sse = wildcard or any(t in ("text/event-stream", "text/*") for t in types)
         return has_json and (has_sse or self.json_response)
 
-    async def _lean_call(self, msg: dict[str, Any], caller: Caller, send: Send, snap: Snapshot) -> None:
-        reply, finish = await self._lean_reply(msg, caller, snap)
+    async def _lean_call(
+        self, msg: dict[str, Any], caller: Caller, send: Send, snap: Snapshot, headers: dict[str, str]
+    ) -> None:
+        reply, finish = await self._lean_reply(msg, caller, snap, headers)
         try:
-            await _json(send, 200, reply)
+            await _json(send, _status_of(reply, headers), reply)
         finally:
             if finish is not None:
                 # after the response has left (it is written at the end of this loop turn, and
@@ -440,19 +498,33 @@ class GatewayAuth:
                 asyncio.get_running_loop().call_soon(finish)
 
     async def _lean_reply(
-        self, msg: dict[str, Any], caller: Caller, snap: Snapshot
+        self, msg: dict[str, Any], caller: Caller, snap: Snapshot, headers: dict[str, str]
     ) -> tuple[dict[str, Any], Callable[[], None] | None]:
         """The JSON-RPC reply to one lean ``tools/call``, and the bookkeeping to run once it is sent.
-        Never raises (but for cancellation): every failure is a reply."""
+        Never raises (but for cancellation): every failure is a reply. A 2026-07-28 request
+        (stateless: no session) is answered as the SDK's stateless entry answers it: its
+        ``Mcp-Param-*`` headers checked against the tool's schema, ``resultType`` and the server's
+        ``_meta`` stamp on a result, ``input_required`` for a held call whose client declared
+        URL elicitation (ADR 0031)."""
         assert self.runtime is not None
         params = msg["params"]
+        modern = headers.get("mcp-protocol-version") in MODERN_VERSIONS
         reply: dict[str, Any] = {"jsonrpc": "2.0", "id": msg["id"]}
         finish = None
+        leg = LEAN
         try:
-            outcome = await self.runtime.calls.call(
-                caller, params["name"], params.get("arguments") or {}, LEAN, snap
-            )
+            args = params.get("arguments") or {}
+            if modern:
+                mismatch = await self._param_mismatch(caller, params["name"], args, headers)
+                if mismatch is not None:
+                    reply["error"] = {"code": HEADER_MISMATCH, "message": mismatch}
+                    await self._audit_refused(msg, caller, "header mismatch", "header_mismatch")
+                    return reply, None
+                leg = _modern_leg(params)
+            outcome = await self.runtime.calls.call(caller, params["name"], args, leg, snap)
             reply["result"], finish = outcome.result, outcome.finish
+        except NeedsInput as held:  # 2026-07-28: the person is sent to the page, the client retries
+            reply["result"] = held.result.model_dump(mode="json", by_alias=True, exclude_none=True)
         except MCPError as exc:
             reply["error"] = {"code": exc.error.code, "message": exc.error.message}
             if exc.error.data is not None:
@@ -462,14 +534,43 @@ class GatewayAuth:
         except Exception as exc:
             log.exception("lean tools/call failed")
             reply["error"] = {"code": -32603, "message": f"internal error ({type(exc).__name__})"}
+        if modern and "result" in reply:
+            result = reply["result"]
+            result.setdefault("resultType", "complete")
+            meta = result.get("_meta")
+            result["_meta"] = {**(meta if isinstance(meta, dict) else {}), SERVER_INFO_KEY: _SERVER_INFO}
         return reply, finish
+
+    async def _param_mismatch(
+        self, caller: Caller, name: str, args: dict[str, Any], headers: dict[str, str]
+    ) -> str | None:
+        """What the SDK's stateless entry would refuse of a call's ``Mcp-Param-*`` headers (none are
+        sent on the lean path): an argument the tool's schema mirrors into a header (``x-mcp-header``)
+        that came without it. The schema is the upstream's listing, as the catalog exposes it; when
+        it cannot be had, nothing is refused here (as there: the call path answers for the tool)."""
+        if not args:
+            return None
+        assert self.runtime is not None
+        cfg = self.runtime.catalog.tool_upstream(name)
+        upstream_tool = None if cfg is None else self.runtime.catalog.known(cfg, name)
+        if cfg is None or upstream_tool is None:
+            return None
+        try:
+            listed = await (await self.runtime.owned(caller.task_id).lean(cfg)).tools()
+        except Exception:
+            return None
+        schema = (listed.get(upstream_tool) or {}).get("inputSchema")
+        if not isinstance(schema, dict) or not x_mcp_header_map(schema):
+            return None
+        rejected = validate_mcp_param_headers(schema, args, headers)
+        return None if rejected is None else rejected.message
 
     def fast_call(
         self, method: str, path: str, raw_headers: list[tuple[bytes, bytes]], body: bytes
-    ) -> Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None] | None] | None:
+    ) -> Coroutine[Any, Any, tuple[bytes, Callable[[], None] | None, int] | None] | None:
         """The lean ``tools/call`` of a complete request, served without the ASGI machinery (see
         :class:`proctor.gateway.serving.GatewayHttpProtocol`): a coroutine that makes the JSON
-        body of a 200 answer, or None when the request is anything else (another method, an
+        body of the answer, what to run once it is sent and its HTTP status, or None when the request is anything else (another method, an
         error to report): :meth:`__call__` then serves it, checks and audits and all. The
         coroutine admits the caller on a store worker thread (docs/adr/0019) and resolves to None
         when that refuses, which hands the request to :meth:`__call__` as well.
@@ -502,7 +603,7 @@ class GatewayAuth:
 
     async def _fast_reply(
         self, msg: dict[str, Any], raw_headers: list[tuple[bytes, bytes]], headers: dict[str, str]
-    ) -> tuple[bytes, Callable[[], None] | None] | None:
+    ) -> tuple[bytes, Callable[[], None] | None, int] | None:
         """The fast path's answer, or None (a refusal: the ASGI path answers and audits it)."""
         try:
             admitted = await self._identified(headers)  # the body is in: a snapshot now
@@ -511,9 +612,9 @@ class GatewayAuth:
         if isinstance(admitted, _Refusal):
             return None
         caller, snap = admitted
-        reply, finish = await self._lean_reply(msg, caller, snap)
+        reply, finish = await self._lean_reply(msg, caller, snap, headers)
         try:
-            return wire.dumps(reply), finish
+            return wire.dumps(reply), finish, _status_of(reply, headers)
         except Exception:
             if finish is not None:
                 finish()
@@ -697,6 +798,29 @@ def _content_type_ok(content_type: str | None) -> bool:
     if content_type is None or not content_type.lower().startswith("application/json"):
         return False
     return any(part.strip() == "application/json" for part in content_type.split(";")[0].split(","))
+
+
+def _status_of(reply: dict[str, Any], headers: dict[str, str]) -> int:
+    """The HTTP status of a lean answer: 200 on the handshake path (as the SDK's session answers
+    a JSON-RPC error); on 2026-07-28 what the SDK's stateless entry sends for the error's code
+    (``ERROR_CODE_HTTP_STATUS``: -32602 is 400, for instance)."""
+    error = reply.get("error")
+    if error is None or headers.get("mcp-protocol-version") not in MODERN_VERSIONS:
+        return 200
+    code = error.get("code")
+    return ERROR_CODE_HTTP_STATUS.get(code, 200) if type(code) is int else 200
+
+
+def _modern_leg(params: dict[str, Any]) -> LeanLeg:
+    """The lean leg of a 2026-07-28 call: a held call answers ``input_required`` with the link
+    when its client declared URL elicitation and this is not its retry (as the SDK entry does)."""
+    meta = params.get("_meta")
+    caps = meta.get("io.modelcontextprotocol/clientCapabilities") if isinstance(meta, dict) else None
+    elicitation = caps.get("elicitation") if isinstance(caps, dict) else None
+    url_mode = isinstance(elicitation, dict) and elicitation.get("url") is not None
+    if not url_mode or answered(params):
+        return LEAN
+    return LeanLeg(Channel(input_required=True))
 
 
 def _header_mismatch(headers: dict[str, str], msg: dict[str, Any]) -> str | None:

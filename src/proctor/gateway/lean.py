@@ -8,6 +8,12 @@ JSON-RPC request itself and talks JSON-RPC over a persistent HTTP connection to 
   mid-call can need relaying), and the request asks for no progress;
 * the upstream is a Streamable HTTP server.
 
+Either revision upstream (ADR 0031): the session opens with the ``initialize`` handshake
+(2025-11-25); an upstream that refuses it (a JSON-RPC error, or HTTP 400/404/405) and answers
+``server/discover`` with 2026-07-28 among its ``supportedVersions`` is spoken to statelessly
+instead: no session id, each request carrying the protocol version and (empty) client
+capabilities in ``_meta`` and the ``Mcp-Method``/``Mcp-Name`` headers.
+
 Everything else — and every other method — goes through the SDK path, which the conformance
 suite keeps honest. The lean upstream session is its own MCP session, opened per task like the
 SDK one, declaring no client capabilities; a server that still sends a request mid-call gets a
@@ -22,6 +28,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import anyio
+from mcp.shared.inbound import encode_header_value
 
 from proctor.clock import Clock, SystemClock
 from proctor.gateway import wire
@@ -31,6 +38,7 @@ from proctor.gateway.http1 import Http1Error, Http1Pool, Http1Response, encode_h
 __all__ = [
     "ACCEPT",
     "CATALOG_TTL_S",
+    "MODERN_VERSION",
     "PROTOCOL_VERSION",
     "LeanHttpUpstream",
     "LeanUpstreamError",
@@ -40,6 +48,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = "2025-11-25"
+#: the stateless revision, spoken to an upstream that refuses the handshake
+MODERN_VERSION = "2026-07-28"
+_META_VERSION = "io.modelcontextprotocol/protocolVersion"
+_META_CAPS = "io.modelcontextprotocol/clientCapabilities"
+_META_INFO = "io.modelcontextprotocol/clientInfo"
+_CLIENT_INFO = {"name": "proctor-gateway", "version": "0.1.0"}
 ACCEPT = "application/json, text/event-stream"
 CATALOG_TTL_S = 30.0
 
@@ -47,10 +61,20 @@ CATALOG_TTL_S = 30.0
 class LeanUpstreamError(Exception):
     """The upstream answered with a JSON-RPC error (``error`` holds it) or not at all."""
 
-    def __init__(self, message: str, error: dict[str, Any] | None = None, *, closed: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        error: dict[str, Any] | None = None,
+        *,
+        closed: bool = False,
+        refused: bool = False,
+    ) -> None:
         super().__init__(message)
         self.error = error
         self.closed = closed
+        #: the upstream answered, refusing the request (an HTTP 400, 404 or 405, or a JSON-RPC
+        #: error): what an upstream of the other revision does with a request it does not speak
+        self.refused = refused or error is not None
 
 
 async def _lines(resp: Http1Response) -> AsyncIterator[str]:
@@ -112,6 +136,8 @@ class LeanHttpUpstream:
         self._catalog_at = 0.0
         self._encoded_headers: tuple[tuple[str | None, str], bytes] | None = None
         self.closed = False
+        #: the upstream is spoken to statelessly (2026-07-28): see the module docstring
+        self.modern = False
 
     def _encoded(self) -> bytes:
         """The session's headers, encoded (and checked) once per session id and protocol version."""
@@ -136,12 +162,32 @@ class LeanHttpUpstream:
         init = {
             "protocolVersion": PROTOCOL_VERSION,
             "capabilities": {},
-            "clientInfo": {"name": "proctor-gateway", "version": "0.1.0"},
+            "clientInfo": _CLIENT_INFO,
         }
-        resp_headers, result = await self._request("initialize", init, want_headers=True)
+        try:
+            resp_headers, result = await self._request("initialize", init, want_headers=True)
+        except LeanUpstreamError as exc:
+            if exc.closed or not exc.refused:
+                raise
+            await self._start_modern(exc)
+            return
         self.session_id = resp_headers.get("mcp-session-id")
         self.protocol_version = str(result.get("protocolVersion") or PROTOCOL_VERSION)
         await self._notify("notifications/initialized")
+
+    async def _start_modern(self, refused: LeanUpstreamError) -> None:
+        """The upstream refused the handshake: speak 2026-07-28 if it says it does, else fail
+        with the handshake's refusal."""
+        self.modern, self.protocol_version = True, MODERN_VERSION
+        try:
+            _h, found = await self._request("server/discover", {})
+        except LeanUpstreamError:
+            self.modern, self.protocol_version = False, PROTOCOL_VERSION
+            raise refused from None
+        versions = found.get("supportedVersions")
+        if not isinstance(versions, list) or MODERN_VERSION not in versions:
+            self.modern, self.protocol_version = False, PROTOCOL_VERSION
+            raise refused
 
     async def close(self) -> None:
         if self.closed:
@@ -175,16 +221,32 @@ class LeanHttpUpstream:
     ) -> tuple[dict[str, str], dict[str, Any]]:
         rid = self._next_id
         self._next_id += 1
+        head = self._encoded()
+        if self.modern:
+            # 2026-07-28: the envelope in ``_meta`` and the routing headers on every request
+            params = {
+                **params,
+                "_meta": {_META_VERSION: MODERN_VERSION, _META_CAPS: {}, _META_INFO: _CLIENT_INFO},
+            }
+            routing = {"Mcp-Method": method}
+            if method == "tools/call":
+                routing["Mcp-Name"] = encode_header_value(str(params.get("name", "")))
+            head += encode_headers(routing)
         body = wire.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
         try:
-            async with self.pool.request("POST", self._encoded(), body) as resp:
+            async with self.pool.request("POST", head, body) as resp:
                 if resp.status == 404 and self.session_id:
                     raise LeanUpstreamError("upstream session expired", closed=True)
-                if resp.status >= 400:
-                    raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` answered HTTP {resp.status}")
+                if resp.status >= 400 and not (self.modern and resp.status in (400, 404)):
+                    raise LeanUpstreamError(
+                        f"upstream `{self.cfg.namespace}` answered HTTP {resp.status}",
+                        refused=resp.status in (400, 404, 405),
+                    )
                 headers = {k.lower(): v for k, v in resp.headers.items()} if want_headers else {}
                 if resp.headers.get("content-type", "").startswith("application/json"):
                     return headers, self._result(wire.loads(await resp.read()), rid)
+                if resp.status >= 400:
+                    raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` answered HTTP {resp.status}")
                 answer: dict[str, Any] | None = None
                 async for msg in _sse_messages(resp):
                     if msg.get("id") == rid and ("result" in msg or "error" in msg):
@@ -210,6 +272,13 @@ class LeanHttpUpstream:
         result = msg.get("result")
         if not isinstance(result, dict):
             raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` sent a malformed result")
+        if self.modern:
+            kind = result.pop("resultType", "complete")
+            if kind != "complete":
+                # the gateway declared nothing it could answer with (the upstream wants input)
+                raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` asked for input ({str(kind)[:40]})")
+            result.pop("ttlMs", None)
+            result.pop("cacheScope", None)
         return result
 
     async def _refuse(self, request_id: Any) -> None:

@@ -26,6 +26,8 @@ from proctor.gateway.hold import NeedsInput
 from proctor.gateway.runtime import GatewayRuntime
 
 __all__ = [
+    "SERVER_NAME",
+    "SERVER_VERSION",
     "CallerOf",
     "Ctx",
     "build_server",
@@ -35,6 +37,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
+#: the gateway's ``serverInfo`` (what 2026-07-28 results carry in their ``_meta`` stamp too)
+SERVER_NAME = "proctor"
+SERVER_VERSION = "0.1.0"
 CallerOf = Callable[[ServerRequestContext[Any, Any]], Caller]
 Ctx = ServerRequestContext[Any, Any]
 
@@ -59,7 +64,7 @@ def _guard(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
     return wrapper
 
 
-def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = "proctor") -> Server[Any]:
+def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = SERVER_NAME) -> Server[Any]:
     """A lowlevel MCP server whose handlers route through Proctor."""
     calls = runtime.calls
 
@@ -179,7 +184,7 @@ def _server(name: str, *handlers: Any) -> Server[Any]:
     ) = handlers
     return Server(
         name,
-        version="0.1.0",
+        version=SERVER_VERSION,
         instructions="Tool calls go through Proctor: each is decided by policy and audited.",
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,

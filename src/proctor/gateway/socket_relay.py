@@ -10,12 +10,14 @@ One connection is one session:
 
 1. the client sends one hello line (at most :data:`MAX_HELLO_BYTES`, within
    :data:`HELLO_TIMEOUT_S`): ``{"proctor": "gateway/1"}`` with ``svid`` or ``join_token``, and
-   ``task_token``;
+   ``task_token`` or ``template`` (never both);
 2. the daemon identifies the caller: a JWT-SVID for this workspace's audience, else a single-use
    join token, else **attestation of the connecting process** (``SO_PEERCRED`` with the pidfd and
    start-time checks of :mod:`proctor.identity.attest`) against the agents' selectors. The task
-   token must be bound to that agent, and the agent must be active. It answers one line, the agent
-   and task, or an error, and closes;
+   token must be bound to that agent, and the agent must be active. With a ``template`` instead,
+   the template must list that agent: a fresh task is started from it for this session alone
+   (requested by the template's requester) and ended when the session ends (docs/adr/0029). It
+   answers one line, the agent and task, or an error, and closes;
 3. then newline-delimited JSON-RPC both ways, served by the same :class:`GatewayRuntime` and
    handlers as the HTTP gateway. Each line is bounded (:data:`MAX_LINE_BYTES`: a longer one is
    dropped and reported, as on stdio) and screened for lone surrogates;
@@ -53,6 +55,7 @@ from proctor.errors import (
     AgentSuspended,
     AttestationFailed,
     ConfigError,
+    Conflict,
     ProctorError,
     TaskTokenInvalid,
     ValidationError,
@@ -66,6 +69,7 @@ from proctor.gateway.stdio import MAX_LINE_BYTES, OVERSIZED_LINE, screen_line
 from proctor.gateway.thin import PROTOCOL, SOCKET_NAME
 from proctor.identity.attest import attest_peer, match_agent, peer_credentials, uptime_ticks
 from proctor.store.base import AgentRecord
+from proctor.tasks.templates import check_template_name
 from proctor.types import AgentName, AgentStatus, TaskId
 from proctor.workspace import Workspace
 
@@ -82,7 +86,9 @@ MAX_SESSIONS_PER_AGENT: Final = 32
 MAX_PENDING_PER_USER: Final = 8
 _CHUNK: Final = 1 << 16
 READY_MESSAGE: Final = "gateway socket for `proctor gateway --stdio` at %s"
-_HELLO_KEYS: Final = frozenset({"proctor", "svid", "join_token", "task_token"})
+_HELLO_KEYS: Final = frozenset({"proctor", "svid", "join_token", "task_token", "template"})
+#: why a task started from a template for one session ends (``task.ended``'s reason)
+SESSION_ENDED: Final = "stdio session ended"
 
 
 def default_socket_path(workspace: Workspace) -> Path:
@@ -242,6 +248,8 @@ class SocketGateway:
         )
         self._attest_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.attestation_failed")
         self._join_refusals = RefusalLimiter(proctor.clock, limits, refused="identity.join_token_rejected")
+        #: identified agents refused a task from a template (unknown, not listed, no requester)
+        self._template_refusals = RefusalLimiter(proctor.clock, limits, refused="task.template_refused")
         #: live socket sessions per task: the task's upstreams close when its last one ends
         self._sessions: Counter[TaskId] = Counter()
         #: identified sessions per agent (at most MAX_SESSIONS_PER_AGENT each)
@@ -271,6 +279,7 @@ class SocketGateway:
                     self.path.unlink()
             write_summaries(self.proctor.audit, self._attest_refusals, final=True)
             write_summaries(self.proctor.audit, self._join_refusals, final=True)
+            write_summaries(self.proctor.audit, self._template_refusals, final=True)
 
     async def _connection(self, stream: SocketStream) -> None:
         accepted = uptime_ticks()
@@ -307,7 +316,7 @@ class SocketGateway:
             with anyio.fail_after(HELLO_TIMEOUT_S):
                 raw = await lines.line(MAX_HELLO_BYTES)
             hello = _parse_hello(raw)
-            caller, agent, how = await anyio.to_thread.run_sync(
+            caller, agent, how, template = await anyio.to_thread.run_sync(
                 self._identify, hello, sock, accepted, f"uid:{pending[0]}"
             )
         except TimeoutError:
@@ -324,27 +333,39 @@ class SocketGateway:
             error = {"code": "internal_error", "message": f"internal error ({type(exc).__name__})"}
             await _reply(stream, {"error": error})
             return
-        self._hello_done(pending)
-        # only identified sessions take one of the session slots, and no agent takes all of them
-        if self.connections >= MAX_CONNECTIONS or self._per_agent[caller.agent] >= MAX_SESSIONS_PER_AGENT:
-            await _reply(stream, {"error": {"code": "busy", "message": "too many gateway sessions"}})
-            return
-        self.connections += 1
-        self._per_agent[caller.agent] += 1
         try:
-            await self._serve_session(stream, lines, caller, agent, how)
+            self._hello_done(pending)
+            # only identified sessions take one of the session slots, and no agent takes all of them
+            if self.connections >= MAX_CONNECTIONS or self._per_agent[caller.agent] >= MAX_SESSIONS_PER_AGENT:
+                await _reply(stream, {"error": {"code": "busy", "message": "too many gateway sessions"}})
+                return
+            self.connections += 1
+            self._per_agent[caller.agent] += 1
+            try:
+                await self._serve_session(stream, lines, caller, agent, how, template)
+            finally:
+                self.connections -= 1
+                self._per_agent[caller.agent] -= 1
+                if self._per_agent[caller.agent] <= 0:
+                    del self._per_agent[caller.agent]
         finally:
-            self.connections -= 1
-            self._per_agent[caller.agent] -= 1
-            if self._per_agent[caller.agent] <= 0:
-                del self._per_agent[caller.agent]
+            if template is not None:  # the session's own task dies with it, however it ended
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(self._end_session_task, caller.task_id, template)
 
     async def _serve_session(
-        self, stream: SocketStream, lines: SocketLines, caller: Caller, agent: AgentRecord, how: str
+        self,
+        stream: SocketStream,
+        lines: SocketLines,
+        caller: Caller,
+        agent: AgentRecord,
+        how: str,
+        template: str | None = None,
     ) -> None:
-        await _reply(
-            stream, {"proctor": PROTOCOL, "agent": agent.name, "task": str(caller.task_id), "how": how}
-        )
+        answer = {"proctor": PROTOCOL, "agent": agent.name, "task": str(caller.task_id), "how": how}
+        if template is not None:
+            answer["template"] = template
+        await _reply(stream, answer)
 
         async def audit_refused() -> None:
             for method in lines.refused:
@@ -373,9 +394,18 @@ class SocketGateway:
 
     def _identify(
         self, hello: dict[str, str], sock: socket.socket, accepted: float, source: str
-    ) -> tuple[Caller, AgentRecord, str]:
-        """Who is calling (in a worker thread: this reads the store and ``/proc``)."""
+    ) -> tuple[Caller, AgentRecord, str, str | None]:
+        """Who is calling, in which task, and the template that task was started from for this
+        session (in a worker thread: this reads the store and ``/proc``)."""
         p = self.proctor
+        template = hello.get("template")
+        if template is not None:
+            check_template_name(template)  # before anything is read: the name may be anything
+            if "task_token" in hello:
+                raise ValidationError(
+                    "the hello names both a task token and a template: give one (unset"
+                    " PROCTOR_TASK_TOKEN, or drop --template)"
+                )
         if svid := hello.get("svid"):
             agent, how = p.agents.get(p.agents.verify_svid(svid).agent), "svid"
         elif join := hello.get("join_token"):
@@ -389,11 +419,34 @@ class SocketGateway:
             agent, how = self._attest(sock, accepted, source), "attestation"
         if agent.status is not AgentStatus.ACTIVE:
             raise AgentSuspended(f"agent `{agent.name}` is suspended")
+        if template is not None:
+            try:
+                started = p.tasks.start_from_template(template, agent=str(agent.name), via="stdio")
+            except ProctorError as exc:
+                fields = {"template": template, "caller": str(agent.name), "error": exc.code}
+                audit_refusal(p.audit, self._template_refusals, fields, source)
+                raise
+            caller = Caller(agent=AgentName(agent.name), task_id=started.task.id, task_token=started.token)
+            return caller, agent, how, template
         token = hello.get("task_token")
         if not token:
             raise TaskTokenInvalid("set PROCTOR_TASK_TOKEN to the token `proctor task start` printed")
         task_id = p.tasks.verify_token(token, agent)
-        return Caller(agent=AgentName(agent.name), task_id=task_id, task_token=token), agent, how
+        return Caller(agent=AgentName(agent.name), task_id=task_id, task_token=token), agent, how, None
+
+    def _end_session_task(self, task_id: TaskId, template: str) -> None:
+        """End the task a session started from ``template`` (audited ``task.ended``, its leases
+        revoked). One already ended (suspended agent, `task end`, expiry) is left as it is; when
+        the store or the log fails, the end is enforced from the kill file until it can be
+        recorded, and the task's deadline bounds it if even that fails."""
+        try:
+            self.proctor.end_task_or_kill(
+                str(task_id), by="gateway", reason=f"{SESSION_ENDED} (template {template})"
+            )
+        except Conflict:
+            pass
+        except Exception:
+            log.exception("could not end task %s of a closed stdio session", task_id)
 
     def _attest(self, sock: socket.socket, accepted: float, source: str) -> AgentRecord:
         selectors: frozenset[str] = frozenset()

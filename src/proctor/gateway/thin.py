@@ -13,7 +13,10 @@ Hello (one JSON line, client to daemon)::
     {"proctor": "gateway/1", "svid": "...", "join_token": "...", "task_token": "..."}
 
 with only the credentials that are set (``PROCTOR_SVID``, ``PROCTOR_JOIN_TOKEN``,
-``PROCTOR_TASK_TOKEN``). The daemon answers one JSON line, ``{"proctor": "gateway/1", "agent":
+``PROCTOR_TASK_TOKEN``). Instead of a task token the hello may name a task template
+(``"template": NAME``, from ``--template`` or ``PROCTOR_TEMPLATE``): the daemon then starts a
+fresh task from it for this session and ends it when the session ends (docs/adr/0029), so a
+client's configuration holds no secret and survives restarts. The daemon answers one JSON line, ``{"proctor": "gateway/1", "agent":
 ..., "task": ..., "how": ...}`` or ``{"error": {"code": ..., "message": ...}}``.
 
 Failure is closed and loud: when the daemon cannot be reached or refuses the caller, the error goes
@@ -41,6 +44,7 @@ PROTOCOL: Final = "gateway/1"
 #: the daemon's gateway socket, in the workspace's ``run/`` directory
 SOCKET_NAME: Final = "gateway.sock"
 ENV_SOCKET: Final = "PROCTOR_SOCKET"
+ENV_TEMPLATE: Final = "PROCTOR_TEMPLATE"
 #: the longest hello reply read from the daemon
 MAX_REPLY_BYTES: Final = 16384
 #: the longest first request read from the MCP client to answer a refusal to
@@ -65,8 +69,10 @@ def default_socket(workspace: str) -> str:
     return os.path.join(os.path.abspath(os.path.expanduser(workspace)), "run", SOCKET_NAME)
 
 
-def hello(env: Mapping[str, str]) -> bytes:
-    """The hello line: the first credential that is set (SVID before join token) and the task token."""
+def hello(env: Mapping[str, str], template: str | None = None) -> bytes:
+    """The hello line: the first credential that is set (SVID before join token), the task token
+    and the template (``template``, else ``PROCTOR_TEMPLATE``). Both a task token and a template
+    are sent as given: the daemon refuses that hello, so a mistaken configuration is loud."""
     msg: dict[str, str] = {"proctor": PROTOCOL}
     for var, key in _CREDENTIALS:
         if env.get(var):
@@ -74,6 +80,8 @@ def hello(env: Mapping[str, str]) -> bytes:
             break
     if env.get("PROCTOR_TASK_TOKEN"):
         msg["task_token"] = env["PROCTOR_TASK_TOKEN"]
+    if template := template or env.get(ENV_TEMPLATE):
+        msg["template"] = template
     return json.dumps(msg, separators=(",", ":")).encode() + b"\n"
 
 
@@ -88,7 +96,7 @@ class Refused(Exception):
 
 
 def connect(
-    path: str, env: Mapping[str, str], timeout: float = CONNECT_TIMEOUT_S
+    path: str, env: Mapping[str, str], timeout: float = CONNECT_TIMEOUT_S, template: str | None = None
 ) -> tuple[socket.socket, bytes]:
     """Connect, say hello and read the answer: the socket ready to relay, and any bytes the daemon
     sent after its answer. Raises :class:`Refused`."""
@@ -97,7 +105,7 @@ def connect(
         sock.settimeout(timeout)
         try:
             sock.connect(path)
-            sock.sendall(hello(env))
+            sock.sendall(hello(env, template))
             line, rest = _read_line(sock, MAX_REPLY_BYTES)
         except OSError as exc:
             why = exc.strerror or str(exc) or type(exc).__name__
@@ -220,12 +228,17 @@ def relay(sock: socket.socket, pending: bytes, stdin_fd: int, stdout_fd: int) ->
 
 
 def run_thin(
-    socket_path: str, env: Mapping[str, str] | None = None, *, stdin_fd: int = 0, stdout_fd: int = 1
+    socket_path: str,
+    env: Mapping[str, str] | None = None,
+    *,
+    stdin_fd: int = 0,
+    stdout_fd: int = 1,
+    template: str | None = None,
 ) -> int:
     """Entry point of ``proctor gateway --stdio``: the exit status."""
     env = os.environ if env is None else env
     try:
-        sock, pending = connect(socket_path, env)
+        sock, pending = connect(socket_path, env, template=template)
     except Refused as refused:
         sys.stderr.write(f"error [{refused.code}]: {refused.message}\n")
         sys.stderr.flush()
@@ -237,4 +250,13 @@ def run_thin(
     return EXIT_UNAVAILABLE
 
 
-__all__ = ["ENV_SOCKET", "PROTOCOL", "SOCKET_NAME", "Refused", "default_socket", "hello", "run_thin"]
+__all__ = [
+    "ENV_SOCKET",
+    "ENV_TEMPLATE",
+    "PROTOCOL",
+    "SOCKET_NAME",
+    "Refused",
+    "default_socket",
+    "hello",
+    "run_thin",
+]

@@ -1,8 +1,12 @@
 """Connecting to an upstream MCP server with the official SDK client.
 
-Upstreams are always opened in the handshake (``legacy``) mode with the list cache off: requests
-the upstream sends mid-call (sampling, elicitation) only work there, and a gateway must see every
-``tools/list`` fresh. A stdio upstream's environment is the configured ``env`` plus what Proctor
+Upstreams are opened in the handshake (``legacy``) mode with the list cache off: requests the
+upstream sends mid-call (sampling, elicitation) only work there, and a gateway must see every
+``tools/list`` fresh. An upstream that refuses the handshake as a 2026-07-28-only server does
+(-32022, naming only stateless revisions as supported) is opened again in ``auto`` mode, which
+speaks 2026-07-28 to it (``server/discover`` and stateless requests; what it wants from the
+client mid-call comes as ``input_required``, which the SDK client answers through the same
+callbacks). See docs/adr/0031. A stdio upstream's environment is the configured ``env`` plus what Proctor
 injects for the task (its leased credentials) and a minimal ``PATH`` — never Proctor's own
 environment, so nothing of the gateway's leaks into a tool process. An HTTP upstream gets the task's
 credential headers on every request.
@@ -18,13 +22,17 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import mcp_types as types
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from proctor.gateway.config import UpstreamConfig
 
 __all__ = [
+    "handshake_refused",
     "open_upstream",
     "stdio_command",
     "upstream_env",
@@ -60,6 +68,19 @@ def stdio_command(command: str, args: Sequence[str], path: str | None = None) ->
     return _SETPRIV, ["--pdeathsig", "KILL", "--", command, *args]
 
 
+def handshake_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` (what opening a ``legacy`` client raised, exception groups and all) is an
+    upstream refusing the ``initialize`` handshake because it speaks only stateless revisions:
+    JSON-RPC -32022 whose ``supported`` list names a 2026-era version."""
+    if isinstance(exc, BaseExceptionGroup):
+        return any(handshake_refused(e) for e in exc.exceptions)
+    if not isinstance(exc, MCPError) or exc.error.code != types.UNSUPPORTED_PROTOCOL_VERSION:
+        return False
+    data = exc.error.data
+    supported = data.get("supported") if isinstance(data, dict) else None
+    return isinstance(supported, list) and any(v in MODERN_PROTOCOL_VERSIONS for v in supported)
+
+
 @asynccontextmanager
 async def open_upstream(
     cfg: UpstreamConfig,
@@ -68,23 +89,49 @@ async def open_upstream(
     headers: Mapping[str, str] | None = None,
     **callbacks: Any,
 ) -> AsyncIterator[Client]:
-    """An initialised SDK client for ``cfg``. ``callbacks`` go to :class:`mcp.Client`
+    """An initialised SDK client for ``cfg``: the handshake (2025-11-25) when the upstream takes
+    it, else 2026-07-28 (see the module docstring). ``callbacks`` go to :class:`mcp.Client`
     (``sampling_callback``, ``elicitation_callback``, ``logging_callback``, ``message_handler``)."""
     async with contextlib.AsyncExitStack() as stack:
-        target: Any
-        if cfg.transport == "stdio":
-            assert cfg.command is not None
-            child_env = upstream_env(cfg, env)
-            command, args = stdio_command(cfg.command, cfg.args, child_env.get("PATH"))
-            target = StdioServerParameters(command=command, args=args, env=child_env)
-        elif headers:
-            assert cfg.url is not None
-            http = await stack.enter_async_context(create_mcp_http_client(headers=dict(headers)))
-            target = streamable_http_client(cfg.url, http_client=http)
-        else:
-            assert cfg.url is not None
-            target = cfg.url
-        client = await stack.enter_async_context(
-            Client(target, mode="legacy", cache=None, read_timeout_seconds=cfg.timeout_s, **callbacks)
-        )
+        attempt = contextlib.AsyncExitStack()
+        try:
+            client = await _connect(attempt, cfg, env, headers, "legacy", callbacks)
+        except Exception as exc:
+            await attempt.aclose()
+            if not handshake_refused(exc):
+                raise
+            attempt = contextlib.AsyncExitStack()
+            try:
+                client = await _connect(attempt, cfg, env, headers, "auto", callbacks)
+            except BaseException:
+                await attempt.aclose()
+                raise
+        await stack.enter_async_context(attempt)
         yield client
+
+
+async def _connect(
+    stack: contextlib.AsyncExitStack,
+    cfg: UpstreamConfig,
+    env: Mapping[str, str] | None,
+    headers: Mapping[str, str] | None,
+    mode: str,
+    callbacks: dict[str, Any],
+) -> Client:
+    target: Any
+    if cfg.transport == "stdio":
+        assert cfg.command is not None
+        child_env = upstream_env(cfg, env)
+        command, args = stdio_command(cfg.command, cfg.args, child_env.get("PATH"))
+        target = StdioServerParameters(command=command, args=args, env=child_env)
+    elif headers:
+        assert cfg.url is not None
+        http = await stack.enter_async_context(create_mcp_http_client(headers=dict(headers)))
+        target = streamable_http_client(cfg.url, http_client=http)
+    else:
+        assert cfg.url is not None
+        target = cfg.url
+    client: Client = await stack.enter_async_context(
+        Client(target, mode=mode, cache=None, read_timeout_seconds=cfg.timeout_s, **callbacks)
+    )
+    return client

@@ -13,7 +13,7 @@ from typing import Any
 from proctor.audit.log import AuditLog
 from proctor.clock import Clock
 from proctor.config import Settings
-from proctor.errors import OwnerRequired, ProctorError, UnknownAgent, ValidationError
+from proctor.errors import Conflict, OwnerRequired, ProctorError, UnknownAgent, ValidationError
 from proctor.identity.join import create_join_token, redeem
 from proctor.identity.keys import SigningKeys
 from proctor.identity.svid import SvidAuthority, SvidClaims
@@ -21,6 +21,21 @@ from proctor.store.base import AgentRecord, Store
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId
 
 MAX_SELECTORS = 32
+
+
+def check_selectors(selectors: Sequence[str]) -> tuple[str, ...]:
+    """An agent's attestation selectors, checked: at most :data:`MAX_SELECTORS`, each
+    ``unix:<type>:<value>``, each once."""
+    sels = tuple(dict.fromkeys(selectors))
+    if len(sels) > MAX_SELECTORS:
+        raise ValidationError(f"at most {MAX_SELECTORS} selectors per agent")
+    for s in sels:
+        kind, _, value = s.partition(":")
+        if kind != "unix" or not value or ":" not in value:
+            raise ValidationError(
+                f"invalid selector `{s[:80]}`: expected `unix:<type>:<value>`, like `unix:uid:1000`"
+            )
+    return sels
 
 
 class Agents:
@@ -60,15 +75,7 @@ class Agents:
             raise OwnerRequired(f"agent `{name}` needs exactly one accountable owner: pass --owner EMAIL")
         agent_name = AgentName(name)
         email = Email(owner)
-        sels = tuple(dict.fromkeys(selectors))
-        if len(sels) > MAX_SELECTORS:
-            raise ValidationError(f"at most {MAX_SELECTORS} selectors per agent")
-        for s in sels:
-            kind, _, value = s.partition(":")
-            if kind != "unix" or not value or ":" not in value:
-                raise ValidationError(
-                    f"invalid selector `{s[:80]}`: expected `unix:<type>:<value>`, like `unix:uid:1000`"
-                )
+        sels = check_selectors(selectors)
         now = self.clock.now()
         rec = AgentRecord(
             name=agent_name,
@@ -84,6 +91,22 @@ class Agents:
             "agent.registered",
             {"spiffe_id": str(rec.spiffe_id), "owner": str(email), "selectors": list(sels), "by": by},
             agent=str(agent_name),
+        )
+        return rec
+
+    def set_selectors(self, name: str, selectors: Sequence[str], *, by: str = "cli") -> AgentRecord:
+        """Replace the selectors attestation identifies ``name`` by (``agent.selectors_changed``);
+        none at all means attestation never identifies it."""
+        sels = check_selectors(selectors)
+        current = self.get(name)
+        if current.status is AgentStatus.RETIRED:
+            raise Conflict(f"agent `{name}` is retired: register a new agent instead")
+        before = current.selectors
+        rec = self.store.set_agent_selectors(AgentName(name), sels, self.clock.now())
+        self._audit(
+            "agent.selectors_changed",
+            {"selectors": list(sels), "before": list(before), "by": by},
+            agent=str(rec.name),
         )
         return rec
 
@@ -105,6 +128,10 @@ class Agents:
         return self.store.list_agents()
 
     def set_status(self, name: str, status: AgentStatus, *, by: str = "cli", reason: str = "") -> AgentRecord:
+        if self.get(name).status is AgentStatus.RETIRED:
+            raise Conflict(f"agent `{name}` is retired: register a new agent instead")
+        if status is AgentStatus.RETIRED:
+            raise ValidationError("retire an agent with `proctor agent retire` (proctor.posture.offboard)")
         rec = self.store.set_agent_status(AgentName(name), status, self.clock.now())
         self.keys.invalidate()
         kind = "agent.suspended" if status is AgentStatus.SUSPENDED else "agent.resumed"
@@ -119,7 +146,7 @@ class Agents:
         rec = self.store.get_agent(name)
         if rec is None:
             return None
-        if rec.status is not AgentStatus.SUSPENDED:
+        if rec.status is AgentStatus.ACTIVE:  # a retired agent stays retired
             rec = self.store.set_agent_status(rec.name, AgentStatus.SUSPENDED, self.clock.now())
             self.keys.invalidate()
         self._audit("agent.suspended", fields, agent=str(rec.name))
@@ -127,6 +154,8 @@ class Agents:
 
     def join_token(self, name: str, *, by: str = "cli") -> str:
         agent = self.get(name)
+        if agent.status is AgentStatus.RETIRED:
+            raise Conflict(f"agent `{name}` is retired")
         token = create_join_token(self.store, agent.name, self.clock.now(), self.settings.join_token_ttl_s)
         self._audit(
             "identity.join_token_issued",

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from proctor.accounts.oidc import LOGIN_TTL_S, OidcClient, resolve_client_secret
 from proctor.accounts.service import SessionInfo
-from proctor.errors import AccountLocked, AuthError, CsrfInvalid, OAuthRefused, ProctorError
+from proctor.errors import AccountLocked, AuthError, CsrfInvalid, OAuthRefused, ProctorError, StoreError
 from proctor.oauth.server import AuthorizationServer, AuthorizeRequest, Option, RedirectRefusal
 from proctor.web.html import SECURITY_HEADERS, Html, esc, h, join, layout
 
@@ -144,6 +144,16 @@ class OAuthEndpoints:
             status = exc.status if exc.error != "invalid_client" else 401
             err = {"error": exc.error, "error_description": exc.message}
             await _answer(send, status, _json(err), "application/json", {"cache-control": "no-store"})
+            return exc
+        except StoreError as exc:
+            # fail closed, without the detail (a path, a server address, the driver's text): that
+            # is for the operator's log, as on the MCP endpoint
+            log.error("store error in the gateway's authorization server: %s", exc.message)
+            err = {
+                "error": "temporarily_unavailable",
+                "error_description": "the store could not be read; try again",
+            }
+            await _answer(send, 503, _json(err), "application/json", {"cache-control": "no-store"})
             return exc
         except ProctorError as exc:
             # anything else refused while deciding is a refusal too (fail closed)
@@ -397,6 +407,10 @@ class OAuthEndpoints:
             to = await run_in_threadpool(self.server.consent, req, email, form.get("option", ""))
         except OAuthRefused as exc:
             await self._page(send, "Refused", _error(exc.message), 403, who=email, csrf=info.csrf)
+            return exc
+        except StoreError as exc:
+            log.error("store error in the gateway's authorization server: %s", exc.message)
+            await self._page(send, "Unavailable", _error("the store could not be read; try again"), 503)
             return exc
         except ProctorError as exc:
             await self._page(send, "Refused", _error(f"no task could be started: {exc.message}"), 409)

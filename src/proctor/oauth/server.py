@@ -29,13 +29,15 @@ import ipaddress
 import json
 import re
 import secrets
+import socket
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from proctor.accounts.passwords import token_hash
-from proctor.errors import OAuthRefused, ProctorError, TokenInvalid
+from proctor.errors import OAuthRefused, ProctorError, StoreError, TokenInvalid
 from proctor.identity.keys import TYP_ACCESS_TOKEN, USE_OAUTH, SigningKeys
 from proctor.store.base import (
     OAuthClientRecord,
@@ -88,7 +90,12 @@ def pkce_s256(verifier: str) -> str:
 
 def _is_loopback_redirect(uri: str) -> bool:
     parts = urlsplit(uri)
-    return parts.scheme == "http" and parts.netloc.rsplit(":", 1)[0] in _LOOPBACK_HOSTS
+    netloc = parts.netloc
+    if parts.scheme != "http" or "@" in netloc:
+        # `http://127.0.0.1:1@evil.example/cb` is evil.example (the rest is userinfo)
+        return False
+    host = netloc if netloc.endswith("]") or ":" not in netloc else netloc.rsplit(":", 1)[0]
+    return host in _LOOPBACK_HOSTS
 
 
 def _check_redirect_uri(uri: Any) -> str:
@@ -99,6 +106,10 @@ def _check_redirect_uri(uri: Any) -> str:
     parts = urlsplit(uri)
     if parts.fragment or "#" in uri:
         raise OAuthRefused("invalid_redirect_uri", "a redirect URI has no fragment")
+    if "@" in parts.netloc or "\\" in uri:
+        # userinfo hides the host a browser goes to (`https://app.example@evil.example/cb`), on
+        # the consent page too; a backslash is a slash to a browser but not to urlsplit
+        raise OAuthRefused("invalid_redirect_uri", "a redirect URI has no user information")
     if parts.scheme == "https" and parts.netloc:
         return uri
     if _is_loopback_redirect(uri):
@@ -340,12 +351,25 @@ class AuthorizationServer:
         return rec
 
     def _fetch_document(self, url: str) -> bytes:
-        """GET ``url`` with a time and size limit, no redirects, no cookies."""
+        """GET ``url`` with a time and size limit, no redirects, no cookies; on an address its
+        host resolves to that is public (every one of them), connected to that very address
+        (TLS still checks the host's name), so a name or an IPv4 spelling that reaches this host
+        or a private network (``localhost.``, ``2130706433``, a DNS name of ``127.0.0.1``) is
+        never fetched, nor one that resolves otherwise a moment later."""
         import httpx
 
+        deadline = time.monotonic() + CIMD_TIMEOUT_S
+        target = httpx.URL(url)
+        parts = urlsplit(url)
+        dev = self.allow_http_client_ids and parts.scheme == "http" and parts.hostname == "127.0.0.1"
+        headers = {"Accept": "application/json", "Host": target.netloc.decode("ascii")}
+        extensions: dict[str, Any] = {"sni_hostname": target.host}
+        if not dev:
+            address = _public_address(target.host, target.port or 443)
+            target = target.copy_with(host=address)
         with (
             httpx.Client(timeout=CIMD_TIMEOUT_S, follow_redirects=False, trust_env=False) as http,
-            http.stream("GET", url, headers={"Accept": "application/json"}) as resp,
+            http.stream("GET", target, headers=headers, extensions=extensions) as resp,
         ):
             if resp.status_code != 200:
                 raise OAuthRefused(
@@ -356,6 +380,10 @@ class AuthorizationServer:
                 body += chunk
                 if len(body) > CIMD_MAX_BYTES:
                     raise OAuthRefused("invalid_client", "the client's metadata document is too large")
+                if time.monotonic() > deadline:
+                    # httpx's timeout bounds each read, not the whole: a server that trickles a
+                    # byte now and then would hold this thread (of the gateway's pool) for hours
+                    raise OAuthRefused("invalid_client", "the client's metadata document took too long")
             return body
 
     # authorization -----------------------------------------------------------------------------
@@ -523,6 +551,18 @@ class AuthorizationServer:
             raise OAuthRefused("invalid_request", "refresh_token is required")
         now = self.clock.now()
         new = secrets.token_urlsafe(32)
+        known, used = self.store.peek_oauth_refresh(token_hash(old))
+        grant: OAuthGrantRecord | None = None
+        if known is not None and not used:
+            # the grant is checked before the token is spent: a refusal that is no theft (the
+            # agent suspended for a while, no task could start) leaves the client its token, so
+            # its retry later is not taken for a reuse that revokes the grant
+            grant = self._live_grant(known, now)
+            if form.get("client_id", grant.client_id) != grant.client_id:
+                self.revoke(known, "refresh_other_client")
+                raise OAuthRefused("invalid_grant", "the refresh token was issued to another client")
+            if form.get("resource", grant.resource) != grant.resource:
+                raise OAuthRefused("invalid_target", "resource differs from the grant's")
         grant_id, outcome = self.store.rotate_oauth_refresh(
             token_hash(old), OAuthRefreshRecord(token_hash(new), "", now, now + self.refresh_ttl_s), now
         )
@@ -531,14 +571,8 @@ class AuthorizationServer:
         if outcome == "reused":
             self.revoke(grant_id, "refresh_reused")
             raise OAuthRefused("invalid_grant", "the refresh token was used already: the grant is revoked")
-        if outcome != "ok":
+        if outcome != "ok" or grant is None or grant.id != grant_id:
             raise OAuthRefused("invalid_grant", "the refresh token has expired")
-        grant = self._live_grant(grant_id, now)
-        if form.get("client_id", grant.client_id) != grant.client_id:
-            self.revoke(grant_id, "refresh_other_client")
-            raise OAuthRefused("invalid_grant", "the refresh token was issued to another client")
-        if form.get("resource", grant.resource) != grant.resource:
-            raise OAuthRefused("invalid_target", "resource differs from the grant's")
         return self._tokens(grant, new, now, "oauth.token_refreshed")
 
     def _live_grant(self, grant_id: str, now: float) -> OAuthGrantRecord:
@@ -555,10 +589,17 @@ class AuthorizationServer:
                 "oauth.refused", {"grant": grant.id, "reason": "agent_suspended"}, agent=grant.agent
             )
             raise OAuthRefused("invalid_grant", f"agent `{grant.agent}` is suspended")
+        if self._person_disabled(grant.email) or agent.owner.lower() != grant.email.lower():
+            # the consent was this person's, as the agent's owner: a disabled account (whose web
+            # sessions ended) or an agent now owned by another ends what they granted
+            self.revoke(grant.id, "person_disabled_or_not_owner")
+            raise OAuthRefused("invalid_grant", "the person who consented may no longer grant this agent")
         task = self.store.get_task(TaskId(grant.task_id))
         if task is None or not task.is_live(now):
             try:
                 fresh = self._start(grant.template, grant.agent, grant.email)
+            except StoreError:
+                raise  # fail closed, its detail for the operator's log only
             except ProctorError as exc:
                 raise OAuthRefused("invalid_grant", f"no task can be started: {exc.message}") from None
             self.store.set_oauth_grant_task(grant.id, str(fresh.id))
@@ -570,6 +611,11 @@ class AuthorizationServer:
             )
             grant = self.store.get_oauth_grant(grant.id) or grant
         return grant
+
+    def _person_disabled(self, email: str) -> bool:
+        """Whether a disabled account has this address in any case (as approvals compare it)."""
+        low = email.lower()
+        return any(u.disabled and u.email.lower() == low for u in self.store.list_users())
 
     def _tokens(self, grant: OAuthGrantRecord, refresh: str, now: float, event: str) -> dict[str, Any]:
         agent = self.store.get_agent(AgentName(grant.agent))
@@ -637,6 +683,9 @@ class AuthorizationServer:
         grant = self.store.get_oauth_grant(grant_id)
         if grant is None or grant.revoked_at is not None or grant.agent != agent:
             raise TokenInvalid("the access token's grant is revoked")
+        if self._person_disabled(grant.email):
+            # disabling an account ends its sessions at once: what it consented to as well
+            raise TokenInvalid("the person who granted this access token is disabled")
         return AccessClaims(agent, TaskId(task), grant_id, str(claims.get("client_id", "")), verified.exp)
 
 
@@ -691,7 +740,27 @@ def _client_name(raw: Any) -> str:
     return name
 
 
+def _public_address(host: str, port: int) -> str:
+    """The address to fetch ``host`` from: the first it resolves to, when every one is public."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise OAuthRefused("invalid_client", "the client id URL's host does not resolve") from None
+    addresses = [str(info[4][0]) for info in infos]
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            ip = None
+        if ip is None or not ip.is_global or (ip.version == 6 and ip.ipv4_mapped is not None):
+            raise OAuthRefused("invalid_client", "a client id URL names a public host")
+    if not addresses:
+        raise OAuthRefused("invalid_client", "the client id URL's host does not resolve")
+    return addresses[0]
+
+
 def _private_host(host: str) -> bool:
+    host = host.rstrip(".")
     if host.lower() in ("localhost",) or host.lower().endswith((".localhost", ".local", ".internal")):
         return True
     try:

@@ -706,9 +706,13 @@ def compile_policies(
             and str(scope["entity"].get("id")) in gen.effects
         ):
             body["action"] = {"op": "in", "entity": scope["entity"]}
-        body["conditions"] = _rewrite(body.get("conditions") or [], gen.effects)
+        try:
+            body["conditions"] = _rewrite(body.get("conditions") or [], gen.effects)
+            analysis[pid] = _analyse(body)
+        except RecursionError:  # Cedar and ``json`` read it; the rewrite recurses deeper per level
+            src = sources[pid]
+            raise located(src.file, src.line, "expression is too deeply built (split it up)") from None
         static[pid] = body
-        analysis[pid] = _analyse(body)
         try:
             statements.append((pid, _est_text(body)))
         except (ValueError, RecursionError):

@@ -52,6 +52,7 @@ from proctor.pipeline import CallInput, printable
 from proctor.policy.engine import deny
 from proctor.store.base import AgentRecord, AuditQuery, TaskRecord
 from proctor.tasks.service import task_view
+from proctor.tasks.templates import template_view
 from proctor.types import (
     AgentName,
     AgentStatus,
@@ -100,6 +101,9 @@ ToolNameStr = Annotated[str, Field(pattern=ToolName.json_pattern(), description=
 EffectStr = Annotated[str, Field(pattern=Effect.json_pattern())]
 NamePath = Annotated[str, Path(pattern=AgentName.json_pattern(), description="An agent's name.")]
 TaskPath = Annotated[str, Path(pattern=TaskId.json_pattern(), description="A task id (`tsk_…`).")]
+_TEMPLATE_PATTERN = "^[a-z0-9][a-z0-9._-]{0,62}$"
+TemplateNameStr = Annotated[str, Field(pattern=_TEMPLATE_PATTERN, description="A task template's name.")]
+TemplatePath = Annotated[str, Path(pattern=_TEMPLATE_PATTERN, description="A task template's name.")]
 LeasePath = Annotated[str, Path(pattern=LeaseId.json_pattern(), description="A lease id (`lse_…`).")]
 DecisionPath = Annotated[str, Path(pattern=DecisionId.json_pattern(), description="A decision id (`dec_…`).")]
 ApprovalPath = Annotated[
@@ -168,6 +172,23 @@ class TaskOut(_Out):
     ended_at: float | None
     end_reason: str | None
     params: dict[str, str] = Field(default_factory=dict)
+
+
+class TemplateOut(_Out):
+    """A task template: a stored task intent the agents it lists may start tasks from
+    (docs/adr/0029)."""
+
+    name: str
+    purpose: str
+    allow: list[str]
+    resources: list[str]
+    ttl_s: float
+    max_calls: int | None
+    requested_by: str | None = Field(description="None: whoever starts a task from it is the requester.")
+    agents: list[str]
+    params: dict[str, str]
+    created_at: float
+    created_by: str
 
 
 class TaskStartedOut(_Out):
@@ -357,6 +378,26 @@ class TaskIn(_In):
         default_factory=dict,
         description='Explicit intent parameters (`{"recipient": "ap@acme.example"}`): arguments'
         " of the task's calls that carry them trace to the intent (docs/adr/0025).",
+    )
+
+
+class TemplateIn(_In):
+    name: TemplateNameStr
+    agents: list[AgentNameStr] = Field(min_length=1, max_length=64, description="Agents that may use it.")
+    purpose: str = Field(min_length=1, max_length=2000)
+    allow: list[str] = Field(min_length=1, max_length=256)
+    resources: list[str] = Field(default_factory=list, max_length=256)
+    ttl_s: float | None = Field(default=None, gt=0, le=_MAX_COUNT)
+    max_calls: int | None = Field(default=None, ge=1, le=_MAX_COUNT)
+    requested_by: EmailStr | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+    replace: bool = Field(default=False, description="Replace a template of that name.")
+
+
+class TemplateStartIn(_In):
+    agent: AgentNameStr
+    requested_by: EmailStr | None = Field(
+        default=None, description="Used only when the template names no requester."
     )
 
 
@@ -851,6 +892,70 @@ def create_app(
             return _task(ended)
         response.status_code = 202
         return _pending("task", task_id)
+
+    # task templates (docs/adr/0029) ------------------------------------------------------------
+    @api.get(
+        "/v1/templates", tags=["tasks"], dependencies=[Admin], responses={**_ok(list[TemplateOut]), **_ADMIN}
+    )
+    def list_templates() -> list[dict[str, Any]]:
+        return [template_view(t) for t in proctor.templates.list()]
+
+    @api.post(
+        "/v1/templates",
+        tags=["tasks"],
+        dependencies=[Admin],
+        status_code=201,
+        responses={**_ok(TemplateOut, 201), **_w(404, 409)},
+    )
+    def add_template(body: TemplateIn) -> dict[str, Any]:
+        """Add a task template, checked as starting a task checks its input (`409` if the name is
+        taken and `replace` is not set)."""
+        return template_view(
+            proctor.templates.add(
+                body.name,
+                agents=body.agents,
+                purpose=body.purpose,
+                allow=body.allow,
+                resources=body.resources,
+                ttl_s=body.ttl_s,
+                max_calls=body.max_calls,
+                requested_by=body.requested_by,
+                params=body.params,
+                by="api",
+                replace=body.replace,
+            )
+        )
+
+    @api.get(
+        "/v1/templates/{name}",
+        tags=["tasks"],
+        dependencies=[Admin],
+        responses={**_ok(TemplateOut), **_w(404)},
+    )
+    def get_template(name: TemplatePath) -> dict[str, Any]:
+        return template_view(proctor.templates.get(name))
+
+    @api.delete(
+        "/v1/templates/{name}", tags=["tasks"], dependencies=[Admin], status_code=204, responses=_w(404)
+    )
+    def delete_template(name: TemplatePath) -> Response:
+        """Remove a template; tasks already started from it keep their scope until they end."""
+        proctor.templates.remove(name, by="api")
+        return Response(status_code=204)
+
+    @api.post(
+        "/v1/templates/{name}/start",
+        tags=["tasks"],
+        dependencies=[Admin],
+        status_code=201,
+        responses={**_ok(TaskStartedOut, 201), **_w(404)},
+    )
+    def start_from_template(name: TemplatePath, body: TemplateStartIn) -> dict[str, Any]:
+        """Start a task from a template for an agent it lists; the response carries the task token."""
+        started = proctor.tasks.start_from_template(
+            name, agent=body.agent, requested_by=body.requested_by, via="api"
+        )
+        return {"task": task_view(started.task), "token": started.token}
 
     # tools ------------------------------------------------------------------------------------
     @api.get("/v1/leases", tags=["credentials"], dependencies=[Admin], responses=_ADMIN)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
@@ -376,6 +376,9 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
     #: appended to a SELECT that must lock the rows it reads until the transaction ends (PostgreSQL);
     #: SQLite's ``BEGIN IMMEDIATE`` already holds the one write lock
     _ROW_LOCK = ""
+    #: the lock of an agent's row while one of its calls files a request (exclusive; SQLite's
+    #: ``BEGIN IMMEDIATE`` already serialises every write)
+    _FILING_LOCK = ""
 
     @abc.abstractmethod
     def _write(self, *, relaxed: bool = False) -> AbstractContextManager[Cursor]:
@@ -447,6 +450,36 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             cur.execute(
                 "UPDATE agents SET status = ?, updated_at = ?, version = version + 1 WHERE name = ?",
                 (status.value, now, name),
+            )
+            if cur.rowcount != 1:
+                raise UnknownAgent(f"unknown agent `{name}`", agent=name)
+            self._bump(cur)
+            cur.execute(f"SELECT {_AGENT_COLS} FROM agents WHERE name = ?", (name,))
+            return _agent(cur.fetchone())
+
+    def retire_agent(self, name: AgentName, now: float) -> tuple[AgentRecord, int]:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE agents SET status = ?, selectors = ?, updated_at = ?, version = version + 1"
+                " WHERE name = ?",
+                (AgentStatus.RETIRED.value, "[]", now, name),
+            )
+            if cur.rowcount != 1:
+                raise UnknownAgent(f"unknown agent `{name}`", agent=name)
+            cur.execute(
+                "UPDATE join_tokens SET expires_at = ? WHERE agent = ? AND used_at IS NULL AND expires_at > ?",
+                (now, name, now),
+            )
+            tokens = max(cur.rowcount, 0)
+            self._bump(cur)
+            cur.execute(f"SELECT {_AGENT_COLS} FROM agents WHERE name = ?", (name,))
+            return _agent(cur.fetchone()), tokens
+
+    def set_agent_selectors(self, name: AgentName, selectors: Sequence[str], now: float) -> AgentRecord:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE agents SET selectors = ?, updated_at = ?, version = version + 1 WHERE name = ?",
+                (json.dumps(list(selectors)), now, name),
             )
             if cur.rowcount != 1:
                 raise UnknownAgent(f"unknown agent `{name}`", agent=name)
@@ -1410,22 +1443,44 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
 
     # approvals ---------------------------------------------------------------
     def add_approval(
-        self, rec: ApprovalRecord, *, max_pending: int, now: float, durable: bool = True
+        self,
+        rec: ApprovalRecord,
+        *,
+        max_pending: int,
+        now: float,
+        durable: bool = True,
+        passed_grants: Collection[str] | None = None,
     ) -> ApprovalRecord:
         with self._write(relaxed=not durable) as cur:
-            # the agent's row, locked: a concurrent filing by the same agent waits (cap and grouping)
-            cur.execute(f"SELECT status FROM agents WHERE name = ?{self._ROW_LOCK}", (rec.agent,))
+            # the agent's row, locked exclusively: a concurrent filing by the same agent waits
+            # (cap and grouping), on PostgreSQL too (a shared lock would let both insert)
+            cur.execute(f"SELECT status FROM agents WHERE name = ?{self._FILING_LOCK}", (rec.agent,))
             if cur.fetchone() is None:
                 raise UnknownAgent(f"unknown agent `{rec.agent}`", agent=rec.agent)
+            # the outer state test is checked again on the row a concurrent decision just changed
+            # (PostgreSQL re-reads a row it waited for): a request decided meanwhile is not joined
             cur.execute(
                 "UPDATE approvals SET attempts = attempts + 1 WHERE id = (SELECT id FROM approvals"
                 " WHERE digest = ? AND state = 'pending' AND expires_at > ? ORDER BY created_at LIMIT 1)"
-                f" RETURNING {_APPROVAL_COLS}",
-                (rec.digest, now),
+                f" AND state = 'pending' AND expires_at > ? RETURNING {_APPROVAL_COLS}",
+                (rec.digest, now, now),
             )
             row = cur.fetchone()
             if row is not None:
                 return _approval(row)
+            if passed_grants is not None:
+                # approved after the caller looked for grants (a statement of its own, so it sees
+                # a decision committed since the one above began): returned for the caller to
+                # redeem, rather than a second request for a call a person has just approved
+                cur.execute(
+                    f"SELECT {_APPROVAL_COLS} FROM approvals WHERE digest = ? AND state = 'approved'"
+                    " AND expires_at > ? ORDER BY created_at, id",
+                    (rec.digest, now),
+                )
+                for row in cur.fetchall():
+                    found = _approval(row)
+                    if found.id not in passed_grants:
+                        return found
             cur.execute(
                 "SELECT COUNT(*) FROM approvals WHERE agent = ? AND state = 'pending' AND expires_at > ?",
                 (rec.agent, now),

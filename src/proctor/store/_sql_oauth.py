@@ -190,6 +190,12 @@ class OAuthSql:
                 ),
             )
 
+    def peek_oauth_refresh(self, token_hash: str) -> tuple[str | None, bool]:
+        with self._read() as cur:
+            cur.execute("SELECT grant_id, used_at FROM oauth_refresh WHERE token_hash = ?", (token_hash,))
+            row = cur.fetchone()
+        return (None, False) if row is None else (str(row[0]), row[1] is not None)
+
     def rotate_oauth_refresh(
         self, old_hash: str, new: OAuthRefreshRecord, now: float
     ) -> tuple[str | None, str]:

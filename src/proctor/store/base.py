@@ -8,7 +8,7 @@ versions that live in the store rather than in one process's memory.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -421,6 +421,14 @@ class Store(Protocol):
     def get_agent(self, name: AgentName) -> AgentRecord | None: ...
     def list_agents(self) -> list[AgentRecord]: ...
     def set_agent_status(self, name: AgentName, status: AgentStatus, now: float) -> AgentRecord: ...
+    def set_agent_selectors(self, name: AgentName, selectors: Sequence[str], now: float) -> AgentRecord:
+        """Replace an agent's attestation selectors; :class:`UnknownAgent` if there is none."""
+        ...
+
+    def retire_agent(self, name: AgentName, now: float) -> tuple[AgentRecord, int]:
+        """Mark an agent retired, drop its selectors and spend its unused join tokens, in one
+        transaction; returns the record and how many join tokens were revoked."""
+        ...
 
     # tools ------------------------------------------------------------------
     def put_tool(self, tool: ToolRecord) -> ToolRecord: ...
@@ -744,6 +752,10 @@ class Store(Protocol):
         ...
 
     def add_oauth_refresh(self, refresh: OAuthRefreshRecord) -> None: ...
+    def peek_oauth_refresh(self, token_hash: str) -> tuple[str | None, bool]:
+        """The grant of the refresh token ``token_hash`` and whether it was used, changing
+        nothing; ``(None, False)``: unknown (or its grant revoked)."""
+        ...
 
     # task templates (docs/adr/0029) ----------------------------------------------
     def put_template(self, template: TaskTemplate) -> None:
@@ -789,12 +801,24 @@ class Store(Protocol):
     # approvals ---------------------------------------------------------------
     # Calls held for a person (proctor.approvals). The arguments only ever encrypted.
     def add_approval(
-        self, rec: ApprovalRecord, *, max_pending: int, now: float, durable: bool = True
+        self,
+        rec: ApprovalRecord,
+        *,
+        max_pending: int,
+        now: float,
+        durable: bool = True,
+        passed_grants: Collection[str] | None = None,
     ) -> ApprovalRecord:
         """File ``rec`` — unless a *pending*, unexpired request with the same digest exists: then
         count one more attempt on it and return it (identical requests are grouped). In one
         transaction, serialised per agent: an agent with ``max_pending`` pending unexpired
         requests gets :class:`proctor.errors.ApprovalCapReached` and nothing is stored.
+
+        With ``passed_grants`` (the ids of the grants the caller already tried), an *approved*,
+        unexpired request with the same digest that is not among them is returned unchanged
+        instead of filing: a person approved the identical call after the caller looked for
+        grants, and the caller redeems it (never a second request for an approved call).
+
         ``durable=False`` lets an engine skip waiting for the disk (SQLite in WAL mode): the
         pipeline's durable decision record, committed next, makes it power-safe."""
         ...

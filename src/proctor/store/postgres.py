@@ -278,6 +278,8 @@ class PostgresStore(SqlStore):
             yield _PgCursor(cur)
 
     _ROW_LOCK = " FOR SHARE"
+    # conflicts with itself (and FOR SHARE), not with the key-share locks of foreign-key checks
+    _FILING_LOCK = " FOR NO KEY UPDATE"
 
     def _lock_audit_chain(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(?)", (AUDIT_LOCK_KEY,))
