@@ -13,6 +13,7 @@ Transports (CLI, HTTP API, MCP gateway) hold one ``Proctor`` and call its servic
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -254,7 +255,12 @@ class Proctor:
     ) -> Proctor:
         settings = workspace.settings()
         workspace.make_private()
-        store = open_store(store_url or settings.store_url, base_dir=workspace.root)
+        store = open_store(
+            store_url or settings.store_url,
+            base_dir=workspace.root,
+            pool_size=settings.store_pool_size,
+            pool_min=settings.store_pool_min,
+        )
         try:
             return cls(settings, store, clock=clock, workspace=workspace, lazy_policies=lazy_policies)
         except BaseException:
@@ -376,7 +382,8 @@ class Proctor:
         workspace's kill file until it can be recorded (see :mod:`proctor.killswitch`)."""
         agent_name = AgentName(name)
         try:
-            self.agents.set_status(str(agent_name), AgentStatus.SUSPENDED, by=by, reason=reason)
+            with self._urgent():
+                self.agents.set_status(str(agent_name), AgentStatus.SUSPENDED, by=by, reason=reason)
             return True
         except (StoreError, AuditError) as exc:
             self._pend_kill("agent", str(agent_name), by, reason, exc.code)
@@ -390,10 +397,17 @@ class Proctor:
         None comes back (see :mod:`proctor.killswitch`)."""
         tid = TaskId(task_id)
         try:
-            return self.tasks.end(str(tid), state=state, by=by, reason=reason)
+            with self._urgent():
+                return self.tasks.end(str(tid), state=state, by=by, reason=reason)
         except (StoreError, AuditError) as exc:
             self._pend_kill("task", str(tid), by, reason, exc.code, state.value)
             return None
+
+    def _urgent(self) -> contextlib.AbstractContextManager[object]:
+        """The store's kill-switch mode (a connection even when the pool has none free), where it
+        has one (PostgreSQL; docs/adr/0034)."""
+        urgent = getattr(self.store, "urgent", None)
+        return contextlib.nullcontext() if urgent is None else urgent()
 
     def _pend_kill(self, kind: str, target: str, by: str, reason: str, cause: str, state: str = "") -> None:
         if self.kills.path is None:

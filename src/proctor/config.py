@@ -73,6 +73,8 @@ TOP_KEYS = frozenset(
         "trust_domain",
         "store",
         "store_timeout",
+        "store_pool_size",
+        "store_pool_min",
         "identity",
         "tasks",
         "audit",
@@ -104,7 +106,14 @@ SECTION_KEYS: Mapping[str, frozenset[str]] = {
     "server": frozenset({"host", "port"}),
     "policies": frozenset({"reload_interval"}),
     "gateway": frozenset(
-        {"audit", "tool_separator", "oauth_access_ttl", "oauth_refresh_ttl", "oauth_allow_http_client_ids"}
+        {
+            "audit",
+            "tool_separator",
+            "oauth_access_ttl",
+            "oauth_refresh_ttl",
+            "oauth_allow_http_client_ids",
+            "public_url",
+        }
     ),
     "approvals": frozenset({"ttl", "max_pending", "hold", "public_url", "webhooks"}),
     "flow": frozenset({"enabled", "max_outputs", "max_output_bytes", "retention", "internal_domains"}),
@@ -169,6 +178,28 @@ def parse_duration(value: str | int | float, what: str = "duration") -> float:
     return float(seconds)
 
 
+def _int_in(value: object, what: str, low: int, high: int, path: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{path.name}: {what} is a whole number from {low} to {high}")
+    return value
+
+
+_PUBLIC_URL = re.compile(r"https?://[^\s/?#@]+(/[^\s?#]*)?")
+
+
+def check_public_url(value: object, what: str) -> str:
+    """The gateway's public URL, checked: ``http(s)://host[:port][/path]`` with no query, fragment or
+    user; the path defaults to ``/mcp``; no trailing slash."""
+    if not isinstance(value, str) or not _PUBLIC_URL.fullmatch(value):
+        raise ConfigError(
+            f"{what} is an http(s) URL like https://mcp.example.com/mcp, not `{str(value)[:80]}`"
+        )
+    url = value.rstrip("/")
+    if url.count("/") == 2:
+        url += "/mcp"
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a Proctor process reads from its workspace, checked at start-up."""
@@ -177,6 +208,15 @@ class Settings:
     store_url: str = "sqlite:///proctor.db"
     #: how long a call waits for the store before it is refused (``store_timeout``; docs/adr/0019)
     store_timeout_s: float = 2.0
+    #: PostgreSQL: the most connections this process's pool opens (``store_pool_size``), and how
+    #: many it keeps open when idle (``store_pool_min``); the kill switch gets a connection of its
+    #: own when the pool has none free (docs/adr/0034)
+    store_pool_size: int = 8
+    store_pool_min: int = 1
+    #: the one URL agents reach the HTTP gateway at (``gateway.public_url``; ``--public-url``): the
+    #: token audience, the RFC 9728 resource and the OAuth issuer's origin for every gateway process
+    #: behind it. None: ``http://{--host}:{--port}/mcp`` (docs/adr/0034)
+    gateway_public_url: str | None = None
     svid_ttl_s: float = 300.0
     join_token_ttl_s: float = 600.0
     task_default_ttl_s: float = 900.0
@@ -520,6 +560,11 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         )
         if not 0 < store_timeout <= 60:
             raise ConfigError(f"{path.name}: store_timeout is above 0 and at most 60s")
+        pool_size = _int_in(data.get("store_pool_size", 8), "store_pool_size", 1, 1000, path)
+        pool_min = _int_in(data.get("store_pool_min", 1), "store_pool_min", 0, pool_size, path)
+        gateway_public_url = gateway.get("public_url")
+        if gateway_public_url is not None:
+            gateway_public_url = check_public_url(gateway_public_url, f"{path.name}: gateway.public_url")
         witnesses, witness_keys = _witnesses(audit.get("witness"), audit.get("witness_key"), path)
         witness_log = audit.get("witness_log")
         if witness_log is not None:
@@ -536,6 +581,9 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         return Settings(
             login=login,
             store_timeout_s=store_timeout,
+            store_pool_size=pool_size,
+            store_pool_min=pool_min,
+            gateway_public_url=gateway_public_url,
             trust_domain=TrustDomain(str(env.get("PROCTOR_TRUST_DOMAIN") or data.get("trust_domain", ""))),
             store_url=str(env.get("PROCTOR_STORE") or data.get("store", "sqlite:///proctor.db")),
             svid_ttl_s=svid_ttl,

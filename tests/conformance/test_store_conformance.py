@@ -1132,6 +1132,26 @@ def test_due_leases_finds_expired_orphaned_and_suspended(store: SqlStore) -> Non
     assert {x.id for x in store.due_leases(T0 + 16)} == {orphan.id, other.id}
 
 
+def test_revocations_are_claimed_by_one_caller(store: SqlStore) -> None:
+    """mark_leases with claim_until keeps the leases off retries until then; claim_revocations hands
+    each due lease to one caller only (issue 19), and only of the kinds asked for."""
+    t1, _, _ = _lease_world(store)
+    a, b = lease(t1, name="a"), lease(t1, name="b")
+    store.add_lease(a)
+    store.add_lease(b)
+    marked = store.mark_leases([a.id], LeaseState.REVOKED, T0 + 1, claim_until=T0 + 61)
+    assert [x.next_attempt_at for x in marked] == [T0 + 61]
+    store.mark_leases([b.id], LeaseState.REVOKED, T0 + 1)
+    assert store.claim_revocations(T0 + 2, T0 + 62, kinds=["other"]) == []
+    assert store.claim_revocations(T0 + 2, T0 + 62, kinds=[]) == []
+    first = store.claim_revocations(T0 + 2, T0 + 62, kinds=["fake"])
+    assert [x.id for x in first] == [b.id]
+    assert first[0].next_attempt_at == T0 + 62
+    assert store.claim_revocations(T0 + 2, T0 + 62) == []  # claimed: nobody else gets it
+    assert {x.id for x in store.claim_revocations(T0 + 61, T0 + 121)} == {a.id}
+    assert {x.id for x in store.claim_revocations(T0 + 62, T0 + 122)} == {b.id}  # the claim ran out
+
+
 def test_pending_revocations_and_attempt_updates(store: SqlStore) -> None:
     """Revocations come due at next_attempt_at; an attempt applies only once (attempts_before guard);
     a confirmed or irrevocable lease is no longer pending."""

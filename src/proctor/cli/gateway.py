@@ -75,6 +75,15 @@ def register(app: typer.Typer) -> None:
         ] = False,
         host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="HTTP port.")] = 8471,
+        public_url: Annotated[
+            str | None,
+            typer.Option(
+                "--public-url",
+                envvar="PROCTOR_GATEWAY_PUBLIC_URL",
+                help="With --http: the one URL agents reach the gateways at (a load balancer's), the "
+                "audience of their tokens (default: gateway.public_url, else http://HOST:PORT/mcp).",
+            ),
+        ] = None,
         workspace: Annotated[
             str | None,
             typer.Option("--workspace", "-w", envvar="PROCTOR_WORKSPACE", help="Workspace directory."),
@@ -90,6 +99,8 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("--in-process goes with --stdio")
         if no_socket and not http:
             raise typer.BadParameter("--no-socket goes with --http")
+        if public_url is not None and not http:
+            raise typer.BadParameter("--public-url goes with --http")
         if template is not None and (not stdio or in_process):
             raise typer.BadParameter("--template goes with --stdio (the thin client)")
         try:
@@ -120,6 +131,7 @@ def register(app: typer.Typer) -> None:
                     port=port,
                     socket_path=socket_path,
                     no_socket=no_socket,
+                    public_url=public_url,
                 )
         except ProctorError as exc:
             fail(exc)
@@ -142,13 +154,17 @@ def _serve(
     port: int,
     socket_path: str | None,
     no_socket: bool,
+    public_url: str | None = None,
 ) -> None:
     from proctor.app import Proctor
+    from proctor.config import check_public_url
     from proctor.gateway.socket_relay import default_socket_path
     from proctor.server.graceful import graceful_stop
     from proctor.workspace import Workspace
 
     ws = Workspace.find(workspace)
+    if public_url is not None:
+        public_url = check_public_url(public_url, "--public-url")
     path = None if no_socket else Path(socket_path).absolute() if socket_path else default_socket_path(ws)
     listener = None
     if http:
@@ -168,6 +184,7 @@ def _serve(
                 path=path,
                 required=socket_path is not None,
                 listener=listener,
+                public_url=public_url,
             )
     finally:
         if listener is not None:
@@ -184,6 +201,7 @@ def _run_daemon(
     path: Path | None,
     required: bool,
     listener: Any = None,
+    public_url: str | None = None,
 ) -> None:
     import anyio
 
@@ -193,7 +211,14 @@ def _run_daemon(
 
             anyio.run(
                 lambda: serve_http(
-                    proctor, ws, host, port, socket_path=path, socket_required=required, listener=listener
+                    proctor,
+                    ws,
+                    host,
+                    port,
+                    socket_path=path,
+                    socket_required=required,
+                    listener=listener,
+                    public_url=public_url,
                 ),
                 backend_options=_loop_options(),
             )

@@ -14,7 +14,7 @@ import typer
 
 from proctor.cli._common import WorkspaceOpt, err, fail, handled
 from proctor.cli.text import markup_safe
-from proctor.errors import ValidationError
+from proctor.errors import ProctorError, ValidationError
 
 GATEWAY_URL = "http://127.0.0.1:8471/mcp"
 #: the VS Code ``inputs`` id of the join token prompted for where attestation is not available
@@ -245,7 +245,10 @@ def mcp_config(
     client: Annotated[str, typer.Option(help="claude-desktop | cursor | vscode")],
     transport: Annotated[str, typer.Option(help="stdio (Proctor starts per client) | http")] = "stdio",
     agent: Annotated[str, typer.Option(help="The agent the client acts as (for the placeholders).")] = "NAME",
-    url: Annotated[str | None, typer.Option(help=f"Gateway URL for http (default {GATEWAY_URL}).")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help=f"Gateway URL for http (default gateway.public_url, else {GATEWAY_URL})."),
+    ] = None,
     socket: Annotated[
         str | None,
         typer.Option(
@@ -312,6 +315,12 @@ def mcp_config(
         with handled():
             ws = Workspace.find(workspace)
             ws_root, sep = ws.root, ws.settings().gateway_tool_separator
+    elif transport == "http" and url is None:
+        # the one URL agents reach the gateways at, when the workspace names one (docs/adr/0034)
+        try:
+            url = Workspace.find(workspace).settings().gateway_public_url
+        except ProctorError:
+            url = None
     data = mcp_client_config(
         client,
         transport,

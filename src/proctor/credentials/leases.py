@@ -105,6 +105,7 @@ class LeaseManager:
         backoff_base_s: float = 0.5,
         backoff_cap_s: float = 30.0,
         irrevocable_retry_cap_s: float = 300.0,
+        claim_s: float = 60.0,
         jitter: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
         records: Callable[[TaskId, AgentName], tuple[TaskRecord | None, AgentRecord | None]] | None = None,
@@ -122,6 +123,10 @@ class LeaseManager:
         #: an irrevocable lease is still retried, at most this long apart, until it is confirmed
         self.irrevocable_retry_cap_s = max(irrevocable_retry_cap_s, backoff_cap_s)
         self.backoff_cap_s = backoff_cap_s
+        #: a process that ends leases or picks up due revocations claims them in the store for this
+        #: long (their ``next_attempt_at``), so no other process revokes them too (issue 19); one
+        #: that dies mid-revocation leaves them to the others' sweeps once the claim runs out
+        self.claim_s = claim_s
         self._rng = jitter or random.Random()  # noqa: S311 - jitter spreads retries; it is not a secret
         self._sleep = sleep
         #: current task and agent records (default: read from the store; Proctor passes its cache,
@@ -256,7 +261,10 @@ class LeaseManager:
         tried again now, by this process if it has the provider."""
         lease = self.get(lease_id, task_id=task_id)
         if lease.state is LeaseState.ACTIVE:
-            marked = self.store.mark_leases([lease.id], LeaseState.REVOKED, self.clock.now())
+            now = self.clock.now()
+            marked = self.store.mark_leases(
+                [lease.id], LeaseState.REVOKED, now, claim_until=now + self.claim_s
+            )
             self._finish(marked, reason or "revoked", task=str(lease.task_id), agent=str(lease.agent))
         elif lease.pending or lease.state is LeaseState.IRREVOCABLE:
             self._attempt([lease], reason or "revoked again", self.clock.now(), [], ended=False)
@@ -265,13 +273,19 @@ class LeaseManager:
     def revoke_task(self, task_id: TaskId, reason: str = "task ended") -> RevocationSummary:
         """Revoke every active lease of a task at once: one transaction, then the provider round trips."""
         tid = TaskId(task_id)
-        marked = self.store.mark_leases((), LeaseState.REVOKED, self.clock.now(), task_id=tid)
+        now = self.clock.now()
+        marked = self.store.mark_leases(
+            (), LeaseState.REVOKED, now, task_id=tid, claim_until=now + self.claim_s
+        )
         return self._finish(marked, reason, task=str(tid))
 
     def revoke_agent(self, agent: AgentName, reason: str = "agent suspended") -> RevocationSummary:
         """The kill switch: every active lease of every task of ``agent``."""
         name = AgentName(agent)
-        marked = self.store.mark_leases((), LeaseState.REVOKED, self.clock.now(), agent=name)
+        now = self.clock.now()
+        marked = self.store.mark_leases(
+            (), LeaseState.REVOKED, now, agent=name, claim_until=now + self.claim_s
+        )
         return self._finish(marked, reason, agent=str(name))
 
     def sweep(self, now: float | None = None) -> RevocationSummary:
@@ -285,9 +299,9 @@ class LeaseManager:
         ended = [x.id for x in due if x.expires_at > at]
         marked: list[Lease] = []
         if expired:
-            marked += self.store.mark_leases(expired, LeaseState.EXPIRED, at)
+            marked += self.store.mark_leases(expired, LeaseState.EXPIRED, at, claim_until=at + self.claim_s)
         if ended:
-            marked += self.store.mark_leases(ended, LeaseState.REVOKED, at)
+            marked += self.store.mark_leases(ended, LeaseState.REVOKED, at, claim_until=at + self.claim_s)
         return self._finish(marked, "sweep", now=at)
 
     def renew_due(self, now: float | None = None, *, window_s: float | None = None) -> list[LeaseId]:
@@ -342,7 +356,10 @@ class LeaseManager:
     def retry_pending(self, now: float | None = None) -> RevocationSummary:
         """Run the provider revocations that are due."""
         at = self.clock.now() if now is None else now
-        due = self.store.pending_revocations(at)
+        kinds = self.providers.kinds()
+        if not kinds:
+            return RevocationSummary()
+        due = self.store.claim_revocations(at, at + self.claim_s, kinds=kinds)
         if not due:
             return RevocationSummary()
         return self._attempt(due, "retry", at, [], ended=False)
@@ -425,6 +442,11 @@ class LeaseManager:
         for lease in leases:
             provider: Provider | None = self.providers.find(lease.kind)
             if provider is None:
+                # not ours to revoke: give the claim back at once to the processes that can
+                if lease.next_attempt_at is not None:
+                    updates.append(
+                        LeaseAttempt(lease.id, lease.attempts, lease.attempts, now, lease.last_error, None)
+                    )
                 pending.append(lease.id)
                 continue
             n = lease.attempts + 1

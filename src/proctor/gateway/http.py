@@ -778,10 +778,16 @@ def _is_access_token(token: str) -> bool:
     return isinstance(typ, str) and typ.lower() in ("at+jwt", "application/at+jwt")
 
 
-def allowed_hosts(public_url: str) -> list[str]:
-    """The ``Host`` values the gateway answers: the SDK's DNS-rebinding list and ``_admit``'s."""
+def allowed_hosts(public_url: str, bind: str | None = None) -> list[str]:
+    """The ``Host`` values the gateway answers: the SDK's DNS-rebinding list and ``_admit``'s. The
+    public URL's host (a load balancer's, docs/adr/0034) and, when given, the ``host:port`` this
+    process listens on, for a balancer that passes its upstream's address as ``Host``."""
     parts = urlsplit(public_url)
-    return [parts.netloc, f"127.0.0.1:{parts.port}", f"localhost:{parts.port}"]
+    hosts = [parts.netloc, f"127.0.0.1:{parts.port}", f"localhost:{parts.port}"]
+    if bind is not None:
+        port = bind.rsplit(":", 1)[-1]
+        hosts += [bind, f"127.0.0.1:{port}", f"localhost:{port}"]
+    return list(dict.fromkeys(hosts))
 
 
 def _content_type_ok(content_type: str | None) -> bool:
@@ -932,14 +938,20 @@ def create_gateway_app(
     public_url: str,
     json_response: bool = False,
     oauth: bool = True,
+    bind: str | None = None,
 ) -> ASGIApp:
-    """The gateway's ASGI app. Run ``runtime.running()`` around the server that serves it."""
+    """The gateway's ASGI app. Run ``runtime.running()`` around the server that serves it.
+
+    ``public_url``: the URL agents reach the gateway at, the same for every process behind one
+    balancer: tokens' audience, the RFC 9728 resource, the OAuth issuer's origin (docs/adr/0034).
+    ``bind``: ``host:port`` this process listens on, when it differs, accepted as ``Host`` too."""
     parts = urlsplit(public_url)
     server = build_server(runtime, caller_from_context)
     host_port = parts.netloc
+    hosts = allowed_hosts(public_url, bind)
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
-        allowed_hosts=allowed_hosts(public_url),
+        allowed_hosts=hosts,
         allowed_origins=[
             f"{parts.scheme}://{host_port}",
             f"http://127.0.0.1:{parts.port}",
@@ -962,7 +974,7 @@ def create_gateway_app(
     # the authorization server the protected-resource metadata names: this listener, whose base
     # URL is its issuer (docs/adr/0028)
     server_ = AuthorizationServer(proctor, issuer=f"{parts.scheme}://{parts.netloc}", resource=public_url)
-    return GatewayAuth(
+    auth = GatewayAuth(
         sdk_app,
         proctor,
         public_url,
@@ -971,6 +983,8 @@ def create_gateway_app(
         live_sessions=live_sessions,
         json_response=json_response,
     )
+    auth.allowed_hosts = frozenset(hosts)
+    return auth
 
 
 async def serve_http(
@@ -982,6 +996,7 @@ async def serve_http(
     socket_path: Path | None = None,
     socket_required: bool = True,
     listener: socket.socket | None = None,
+    public_url: str | None = None,
 ) -> None:
     """Serve Streamable HTTP, and thin-client sessions on ``socket_path`` when given (ADR 0015).
     ``listener``: the socket bound to ``host:port`` (:func:`proctor.server.listen.bind_listener`),
@@ -992,9 +1007,13 @@ async def serve_http(
     if listener is None:
         listener = bind_listener(host, port, command="proctor gateway")
 
-    public_url = f"http://{host}:{port}{MCP_PATH}"
+    # one URL for every process behind a balancer (``--public-url``, ``gateway.public_url``;
+    # docs/adr/0034), else this listener's own
+    own = f"http://{host}:{port}{MCP_PATH}"
+    url = public_url or proctor.settings.gateway_public_url or own
     runtime = GatewayRuntime(proctor, load_upstreams(workspace.root))
-    app = create_gateway_app(proctor, runtime, public_url=public_url)
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    app = create_gateway_app(proctor, runtime, public_url=url, bind=bind)
     async with runtime.running(), serving_socket(proctor, runtime, socket_path, required=socket_required):
         settle_heap()
         await AnnouncingServer(server_config(app, host, port), path=MCP_PATH).serve(sockets=[listener])

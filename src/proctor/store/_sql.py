@@ -640,27 +640,19 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             return _task(cur.fetchone())
 
     def expire_tasks(self, now: float) -> list[TaskRecord]:
+        # One conditional UPDATE … RETURNING: a row another process expired first no longer matches
+        # ``state = active`` (PostgreSQL re-checks it after the other's commit), so each expired task
+        # is returned — and audited — by exactly one sweeper (issue 19).
         with self._write() as cur:
             cur.execute(
-                f"SELECT {_TASK_COLS} FROM tasks WHERE state = ? AND deadline <= ?",
-                (TaskState.ACTIVE.value, now),
+                "UPDATE tasks SET state = ?, ended_at = deadline, end_reason = ?, version = version + 1"
+                f" WHERE state = ? AND deadline <= ? RETURNING {_TASK_COLS}",
+                (TaskState.EXPIRED.value, "deadline", TaskState.ACTIVE.value, now),
             )
-            due = [_task(r) for r in cur.fetchall()]
-            if not due:
-                return []
-            cur.executemany(
-                "UPDATE tasks SET state = ?, ended_at = ?, end_reason = ?, version = version + 1"
-                " WHERE id = ? AND state = ?",
-                [
-                    (TaskState.EXPIRED.value, t.deadline, "deadline", t.id, TaskState.ACTIVE.value)
-                    for t in due
-                ],
-            )
-            self._bump(cur)
-            ids = [t.id for t in due]
-            marks = ", ".join("?" for _ in ids)
-            cur.execute(f"SELECT {_TASK_COLS} FROM tasks WHERE id IN ({marks}) ORDER BY id", ids)
-            return [_task(r) for r in cur.fetchall()]
+            expired = [_task(r) for r in cur.fetchall()]
+            if expired:
+                self._bump(cur)
+            return sorted(expired, key=lambda t: t.id)
 
     def child_tasks(self, parent_id: TaskId, *, active_only: bool = True) -> list[TaskRecord]:
         clause = " AND state = ?" if active_only else ""
@@ -1297,6 +1289,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         *,
         task_id: TaskId | None = None,
         agent: AgentName | None = None,
+        claim_until: float | None = None,
     ) -> list[LeaseRecord]:
         if state not in (LeaseState.REVOKED, LeaseState.EXPIRED):
             raise ValidationError(f"leases are marked `revoked` or `expired`, not `{state.value}`")
@@ -1306,7 +1299,12 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             "UPDATE leases SET state = ?, revoked_at = ?, next_attempt_at = ?, last_error = NULL"
             " WHERE state = ? AND "
         )
-        base: list[Any] = [state.value, now, now, LeaseState.ACTIVE.value]
+        base: list[Any] = [
+            state.value,
+            now,
+            now if claim_until is None else claim_until,
+            LeaseState.ACTIVE.value,
+        ]
         out: list[LeaseRecord] = []
         with self._write() as cur:
             if ids:
@@ -1364,6 +1362,26 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 (LeaseState.REVOKED.value, LeaseState.EXPIRED.value, LeaseState.IRREVOCABLE.value, now),
             )
             return [_lease(r) for r in cur.fetchall()]
+
+    def claim_revocations(
+        self, now: float, until: float, *, kinds: Sequence[str] | None = None
+    ) -> list[LeaseRecord]:
+        pending = (LeaseState.REVOKED.value, LeaseState.EXPIRED.value, LeaseState.IRREVOCABLE.value)
+        args: list[Any] = [until, *pending, now]
+        only = ""
+        if kinds is not None:
+            if not kinds:
+                return []
+            only = f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            args += list(kinds)
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE leases SET next_attempt_at = ?"
+                f" WHERE state IN (?, ?, ?) AND next_attempt_at <= ?{only} RETURNING {_LEASE_COLS}",
+                args,
+            )
+            got = [_lease(r) for r in cur.fetchall()]
+        return sorted(got, key=lambda x: x.id)
 
     def update_lease_attempts(self, attempts: Sequence[LeaseAttempt]) -> int:
         if not attempts:

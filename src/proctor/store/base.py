@@ -479,7 +479,8 @@ class Store(Protocol):
         ...
 
     def expire_tasks(self, now: float) -> list[TaskRecord]:
-        """Mark every active task past its deadline as expired; returns those it changed."""
+        """Mark every active task past its deadline as expired; returns those THIS call changed (of
+        several processes expiring at once, each task is returned to exactly one)."""
         ...
 
     def child_tasks(self, parent_id: TaskId, *, active_only: bool = True) -> list[TaskRecord]:
@@ -652,11 +653,14 @@ class Store(Protocol):
         *,
         task_id: TaskId | None = None,
         agent: AgentName | None = None,
+        claim_until: float | None = None,
     ) -> list[LeaseRecord]:
         """In ONE transaction, move to ``state`` (``revoked`` or ``expired``) every *active* lease
         among ``ids`` — or, with ``ids`` empty, every active lease of ``task_id`` or of ``agent``.
-        Sets ``revoked_at = now`` and ``next_attempt_at = now`` (the provider has yet to confirm).
-        Returns the leases this call changed (ordered by id); leases no longer active are left alone."""
+        Sets ``revoked_at = now`` and ``next_attempt_at = claim_until`` (default ``now``: the
+        provider has yet to confirm; a later ``claim_until`` keeps other processes' retries off the
+        leases while this one revokes them). Returns the leases this call changed (ordered by id);
+        leases no longer active are left alone, so only one of several concurrent callers gets each."""
         ...
 
     def due_leases(self, now: float) -> list[LeaseRecord]:
@@ -667,6 +671,15 @@ class Store(Protocol):
     def pending_revocations(self, now: float) -> list[LeaseRecord]:
         """Revoked, expired or irrevocable leases whose provider revocation is due
         (``next_attempt_at <= now``), oldest due first."""
+        ...
+
+    def claim_revocations(
+        self, now: float, until: float, *, kinds: Sequence[str] | None = None
+    ) -> list[LeaseRecord]:
+        """The leases :meth:`pending_revocations` would return, claimed: their ``next_attempt_at``
+        moves to ``until`` in the same statement, so of several processes retrying at once exactly one
+        gets each lease (a conditional update: the others find it no longer due). With ``kinds``, only
+        leases of those providers (a process claims only what it can revoke). Ordered by id."""
         ...
 
     def update_lease_attempts(self, attempts: Sequence[LeaseAttempt]) -> int:

@@ -43,6 +43,10 @@ __all__ = [
 
 AUDIT_LOCK_KEY = int.from_bytes(b"proctor\x01", "big")
 
+#: during a kill switch, how long a store call waits for a free pooled connection before it opens
+#: one of its own (see :meth:`PostgresStore.urgent`)
+URGENT_POOL_WAIT_S = 0.05
+
 _SQL_CACHE: dict[str, str] = {}
 
 #: libpq's TCP settings against a dead connection (a network partition, a host gone without a
@@ -146,6 +150,7 @@ class PostgresStore(SqlStore):
         url: str,
         *,
         max_connections: int = 8,
+        min_connections: int = 1,
         connect_timeout_s: int = 2,
         pool_timeout_s: float = 2.0,
         lock_timeout_ms: int = 5000,
@@ -166,6 +171,8 @@ class PostgresStore(SqlStore):
             weakref.WeakKeyDictionary()
         )
         self._used_lock = threading.Lock()
+        #: kill switches in progress in this process (see :meth:`urgent`)
+        self._urgent = 0
         options = f"{info.get('options', '')} -c lock_timeout={int(lock_timeout_ms)}".strip()
         kwargs: dict[str, Any] = {
             "autocommit": True,
@@ -179,7 +186,7 @@ class PostgresStore(SqlStore):
             psycopg.connect(url, **kwargs).close()
         self._pool_args: dict[str, Any] = {
             "kwargs": kwargs,
-            "min_size": 1,
+            "min_size": min(min_connections, max_connections),
             "max_size": max_connections,
             "open": False,
             "timeout": pool_timeout_s,
@@ -208,17 +215,63 @@ class PostgresStore(SqlStore):
         if last is None or time.monotonic() - last >= self._check_idle:
             ConnectionPool.check_connection(conn)
 
+    # the kill switch's connection ------------------------------------------------------
+    @contextmanager
+    def urgent(self) -> Iterator[None]:
+        """While a kill switch (an agent's suspension, a task's end) runs in this process, a store
+        call that finds no free pooled connection at once does not wait for one: it opens a
+        connection of its own for the call and closes it after (its audit record, written by the
+        audit writer thread, included). When PostgreSQL refuses that connection too (the role's
+        ``CONNECTION LIMIT``, ``max_connections``), the call fails with :class:`StoreUnavailable`
+        saying so, and the caller falls back to the kill file (proctor.killswitch). docs/adr/0034."""
+        with self._used_lock:
+            self._urgent += 1
+        try:
+            yield
+        finally:
+            with self._used_lock:
+                self._urgent -= 1
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if not self._urgent:
+            with self._pool.connection() as conn:
+                yield conn
+            return
+        try:
+            pooled: psycopg.Connection[Any] | None = self._pool.getconn(timeout=URGENT_POOL_WAIT_S)
+        except PoolTimeout:
+            pooled = None
+        if pooled is not None:
+            try:
+                yield pooled
+            finally:
+                self._pool.putconn(pooled)
+            return
+        try:
+            own = psycopg.connect(self._conninfo, **self._pool_args["kwargs"])
+        except psycopg.Error as exc:
+            raise StoreUnavailable(
+                f"PostgreSQL at {self._errors.where} refused the kill switch a connection"
+                f" ({self._errors.scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)}):"
+                " every connection the role may open is taken; lower store_pool_size on the"
+                " Proctor processes or raise the role's CONNECTION LIMIT (docs/adr/0034)",
+                cause=getattr(exc, "sqlstate", None) or type(exc).__name__,
+            ) from None
+        with own:
+            yield own
+
     # engine hooks ------------------------------------------------------------------
     @contextmanager
     def _read(self) -> Iterator[Cursor]:
-        with self._errors.mapping(), self._pool.connection() as conn, conn.cursor() as cur:
+        with self._errors.mapping(), self._connection() as conn, conn.cursor() as cur:
             yield _PgCursor(cur)
 
     @contextmanager
     def _write(self, *, relaxed: bool = False) -> Iterator[Cursor]:
         with (
             self._errors.mapping(),
-            self._pool.connection() as conn,
+            self._connection() as conn,
             conn.transaction(),
             conn.cursor() as cur,
         ):
@@ -236,7 +289,7 @@ class PostgresStore(SqlStore):
 
     def epoch(self) -> int:
         """Read on every decision: one round trip on a pooled connection, no wrapper."""
-        with self._errors.mapping(), self._pool.connection() as conn:
+        with self._errors.mapping(), self._connection() as conn:
             row = conn.execute("SELECT value FROM epoch WHERE id = 1").fetchone()
         return int(row[0]) if row else 0
 
