@@ -58,9 +58,10 @@ def _make_report(tmp_path: Path) -> Path:
         p.accounts.add("owner@acme.test", password=None, by="test")
         p.agents.add("orphan", "gone@acme.test")
         p.audit.flush()
+        ws = str(sandbox.workspace.root)
+        cmd = [sys.executable, "-m", "proctor.cli.main", "report", "compliance", str(cfg)]
         done = subprocess.run(
-            [sys.executable, "-m", "proctor.cli.main", "report", "compliance", str(cfg)]
-            + ["--format", "html", "--out", str(out), "-w", str(sandbox.workspace.root)],
+            [*cmd, "--format", "html", "--out", str(out), "-w", ws],
             env=child_env(dict(os.environ)),
             capture_output=True,
             text=True,
