@@ -58,7 +58,7 @@ def _coverage_chart(report: dict[str, Any]) -> str:
             float(r["with_evidence"]),
             float(r["controls"]),
             "#2563eb",
-            f"{r['with_evidence']}/{r['controls']}",
+            f"{r['with_evidence']}/{r['controls']} ({r['met']} met)",
         )
         for r in report["coverage"]
     ]
