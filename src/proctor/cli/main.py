@@ -1,7 +1,7 @@
 """``proctor``: every operation a person does. This module is the table of contents: it builds the
 root app and registers each command group from its own module (``proctor.cli.agents``,
 ``.tasks``, ``.tools``, ``.policy``, ``.audit``, ``.keys``, ``.upstreams``, ``.secrets``,
-``.leases``, ``.templates``, ``.users``, ``.replay``, ``.introspection``, ``.scan``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``, ``.doctor``). Those
+``.leases``, ``.templates``, ``.users``, ``.replay``, ``.introspection``, ``.scan``, ``.report``, ``.witness``, ``.gateway``, ``.serve``, ``.mcp_config``, ``.workspace``, ``.doctor``). Those
 modules share :mod:`proctor.cli._common` and call the services; none imports this one.
 
 Exit codes: 0 success (and `allow` for `check`), 1 a decision of `deny`, a failed verification or
@@ -30,6 +30,7 @@ from proctor.cli import (
     oauth,
     policy,
     replay,
+    report,
     scan,
     secrets,
     serve,
@@ -113,6 +114,7 @@ def build_app() -> typer.Typer:
     introspection.register(root)
     templates.register(root)
     oauth.register(root)
+    report.register(root)
     return root
 
 
