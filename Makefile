@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test lint typecheck bench chaos eval install clean postgres node chromium
+.PHONY: demo test lint typecheck bench chaos eval install clean postgres node chromium nginx
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,9 @@ node:
 chromium:
 	bash scripts/ensure-chromium.sh
 
+nginx:
+	bash scripts/ensure-nginx.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -35,7 +38,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) postgres node chromium lint typecheck
+test: $(STAMP) postgres node chromium nginx lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider --import-mode=importlib --doctest-modules src/proctor tests
 
 bench: $(STAMP) postgres node
