@@ -125,8 +125,6 @@ KNOWN_DOWNGRADES = {
     ("2025-11-25", "server-sse-polling/server-sse-priming-event"): "lean path answers in JSON",
     ("2025-11-25", "server-sse-polling/server-sse-retry-field"): "lean path answers in JSON",
     ("2025-11-25", "server-sse-polling/server-sse-disconnect-resume"): "lean path answers in JSON",
-    # a relayed error keeps the upstream's code and message, not its `data` (here data.uri)
-    ("2026-07-28", "sep-2164-resource-not-found/sep-2164-data-uri"): "relayed errors drop `data`",
     # the fixture lacks the scenario's tool: directly the SDK answers an unknown tool with an isError
     # result (which this check accepts), the gateway with the -32602 error the spec gives for an
     # unknown tool (which it only warns on)
