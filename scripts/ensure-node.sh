@@ -8,7 +8,11 @@
 #   .tools/node22/bin/node                                  Node 22 (the conformance suite needs node >= 22:
 #                                                           it imports fs.globSync). Put .tools/node22/bin
 #                                                           first on PATH to run the suite.
-#   tests/node/node_modules/.bin/conformance                @modelcontextprotocol/conformance (pinned)
+#   tests/node/node_modules/.bin/conformance                @modelcontextprotocol/conformance (pinned,
+#                                                           2025-11-25)
+#   tests/node/node_modules/conformance-next/dist/index.js  its next version (npm alias conformance-next,
+#                                                           tests 2026-07-28); run by path: its bin has
+#                                                           the same name, .bin/conformance stays pinned
 #   tests/node/node_modules/.bin/mcp-server-filesystem      @modelcontextprotocol/server-filesystem (pinned)
 #
 # How: Node 22 is the official binary shipped as an npm package (node-linux-<arch>, pinned below), installed
@@ -24,6 +28,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NODE22_DIR=$ROOT/.tools/node22
 NODE22_BIN=$NODE22_DIR/bin/node
 PKG_DIR=$ROOT/tests/node
+PINNED_CLI=$PKG_DIR/node_modules/@modelcontextprotocol/conformance/dist/index.js
+NEXT_CLI=$PKG_DIR/node_modules/conformance-next/dist/index.js
 STAMP=$PKG_DIR/node_modules/.proctor-installed
 
 say() { echo "ensure-node: $*"; }
@@ -80,7 +86,8 @@ fi
 export PATH=$NODE22_DIR/bin:$PATH
 want=$(sha256sum "$PKG_DIR/package-lock.json" | cut -d' ' -f1)-$NODE22_VERSION
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" \
-      && -e "$PKG_DIR/node_modules/.bin/conformance" && -e "$PKG_DIR/node_modules/.bin/mcp-server-filesystem" ]]; then
+      && -e "$PKG_DIR/node_modules/.bin/conformance" && -e "$PKG_DIR/node_modules/.bin/mcp-server-filesystem" \
+      && -e "$NEXT_CLI" ]]; then
   say "npm packages in $PKG_DIR/node_modules are up to date"
 else
   say "installing npm packages: npm ci in $PKG_DIR"
@@ -88,14 +95,20 @@ else
   for b in conformance mcp-server-filesystem; do
     [[ -e "$PKG_DIR/node_modules/.bin/$b" ]] || die "npm ci finished but node_modules/.bin/$b is missing"
   done
+  [[ -e "$NEXT_CLI" ]] || die "npm ci finished but $NEXT_CLI (conformance-next) is missing"
   echo "$want" >"$STAMP"
   say "installed npm packages in $PKG_DIR/node_modules"
 fi
 
-# 4. Smoke check: the conformance CLI starts under Node 22.
+# 4. Smoke check: both conformance CLIs start under Node 22, and .bin/conformance (a name both packages
+#    claim) is the pinned one.
 "$NODE22_BIN" "$PKG_DIR/node_modules/.bin/conformance" --help >/dev/null 2>&1 \
   || die "the conformance CLI does not start under $NODE22_BIN"
+"$NODE22_BIN" "$NEXT_CLI" --help >/dev/null 2>&1 || die "the next conformance CLI does not start under $NODE22_BIN"
+[[ "$(readlink -f "$PKG_DIR/node_modules/.bin/conformance")" == "$(readlink -f "$PINNED_CLI")" ]] \
+  || die "node_modules/.bin/conformance is not the pinned @modelcontextprotocol/conformance"
 
 say "node22=$NODE22_BIN"
 say "conformance=$PKG_DIR/node_modules/.bin/conformance"
+say "conformance-next=$NEXT_CLI"
 say "mcp-server-filesystem=$PKG_DIR/node_modules/.bin/mcp-server-filesystem"

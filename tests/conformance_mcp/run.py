@@ -5,6 +5,13 @@
 
 From Python: ``run_conformance(url, out_dir, expected_failures=None) -> ConformanceResult``.
 
+Two versions of the suite are installed. The pinned release (``conformance_bin()``, 0.1.16) speaks only
+2025-11-25 (the ``initialize`` handshake). The 2026-07-28 (stateless) revision is tested by the next
+version, installed beside it under the npm alias ``conformance-next`` (``conformance_next_bin()``, a
+0.2.0 alpha): ``run_conformance(url, out, cli=conformance_next_bin(), requirements="2026-07-28")`` runs
+exactly the scenarios that revision requires (plus the ones it runs without scoring: extensions, pending)
+at the 2026-07-28 wire. From the command line: ``run.py --next --requirements 2026-07-28 ...``.
+
 The suite is a Node program that needs Node >= 22. Both come from ``scripts/ensure-node.sh`` (``make node``)
 at fixed paths: Node 22 at ``.tools/node22/bin/node`` (override with ``PROCTOR_NODE22=/path/to/node``) and
 the suite at ``tests/node/node_modules/.bin/conformance``. If either is missing this raises
@@ -39,6 +46,9 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NODE22 = REPO_ROOT / ".tools" / "node22" / "bin" / "node"
 CONFORMANCE_BIN = REPO_ROOT / "tests" / "node" / "node_modules" / ".bin" / "conformance"
+#: the suite's next version (npm alias in tests/node/package.json); its bin has the same name as the
+#: pinned one's, so it is run by path, never through node_modules/.bin
+CONFORMANCE_NEXT = REPO_ROOT / "tests" / "node" / "node_modules" / "conformance-next" / "dist" / "index.js"
 EXPECTED_FAILURES = Path(__file__).resolve().parent / "expected-failures.yml"
 ENV_NODE22 = "PROCTOR_NODE22"
 SETUP_HINT = "run `make node` (bash scripts/ensure-node.sh) to install Node 22 and the pinned npm packages"
@@ -71,6 +81,9 @@ class ConformanceResult:
     """Checks with status WARNING (not counted as failures)."""
     scenarios: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Per scenario: (passed, failed) checks."""
+    statuses: dict[str, str] = field(default_factory=dict)
+    """``scenario/check-id`` -> its status (SUCCESS, FAILURE, WARNING, INFO, SKIPPED); a check id the
+    scenario reports more than once gets the first non-SUCCESS status it had (FAILURE first)."""
     log: str = ""
     """The suite's combined stdout and stderr."""
 
@@ -117,6 +130,16 @@ def conformance_bin() -> Path:
     return CONFORMANCE_BIN
 
 
+def conformance_next_bin() -> Path:
+    """The suite's next version (the one that tests 2026-07-28); raises ConformanceSetupError if missing."""
+    if not CONFORMANCE_NEXT.exists():
+        raise ConformanceSetupError(
+            f"the next conformance suite (npm alias conformance-next) is not installed at {CONFORMANCE_NEXT}: "
+            f"{SETUP_HINT}"
+        )
+    return CONFORMANCE_NEXT
+
+
 def load_expected_failures(path: Path | None) -> set[str]:
     """Scenario names listed under ``server:`` in a suite-format baseline file (empty for None)."""
     if path is None:
@@ -151,6 +174,9 @@ def collect_results(out_dir: Path, ran: list[str], expected: set[str], log: str 
         for check in checks:
             status = check.get("status")
             label = f"{scenario}/{check.get('id', '?')}"
+            prior = result.statuses.get(label)
+            if prior is None or prior == "SUCCESS" or (status == "FAILURE" and prior != "FAILURE"):
+                result.statuses[label] = str(status)
             if status == "SUCCESS":
                 p += 1
             elif status == "FAILURE":
@@ -187,22 +213,34 @@ def run_conformance(
     suite: str = "active",
     scenario: str | None = None,
     timeout: float = 300.0,
+    cli: Path | None = None,
+    requirements: str | None = None,
 ) -> ConformanceResult:
     """Run the conformance suite against the MCP server at ``url``; results under ``out_dir``.
 
     ``suite`` is the suite's own choice ("active": the default, "all", "pending"); ``scenario`` runs one.
+    ``cli`` is the suite's entry point (default: the pinned release, :func:`conformance_bin`);
+    ``requirements`` (a revision such as ``"2026-07-28"``, only with :func:`conformance_next_bin`) runs what
+    that revision requires at its wire instead of ``suite`` (with ``scenario``: that one, at that revision).
     Old ``server-*`` result folders in ``out_dir`` are removed first. Raises ConformanceSetupError if Node 22
     or the suite is missing, ConformanceRunError on a timeout or if the suite ran no scenario at all.
     """
     node = node22()
-    cli = conformance_bin()
+    cli = cli or conformance_bin()
     expected = load_expected_failures(expected_failures)
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("server-*"):
         if old.is_dir():
             shutil.rmtree(old)
     cmd = [str(node), str(cli), "server", "--url", url, "-o", str(out_dir)]
-    cmd += ["--scenario", scenario] if scenario else ["--suite", suite]
+    if scenario:
+        cmd += ["--scenario", scenario]
+        if requirements:
+            cmd += ["--spec-version", requirements]
+    elif requirements:
+        cmd += ["--requirements", requirements]
+    else:
+        cmd += ["--suite", suite]
     env = dict(os.environ)
     env["PATH"] = f"{node.parent}{os.pathsep}{env.get('PATH', '')}"
     env["NO_COLOR"] = "1"
@@ -243,13 +281,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--expected-failures", type=Path, help="suite-format baseline YAML (server: [...])")
     parser.add_argument("--suite", default="active", help="active (default), all or pending")
     parser.add_argument("--scenario", help="run one scenario")
+    parser.add_argument(
+        "--next", action="store_true", help="use the next suite version (conformance-next, tests 2026-07-28)"
+    )
+    parser.add_argument(
+        "--requirements", help="with --next: run what this revision requires, e.g. 2026-07-28"
+    )
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args(argv)
     out: Path = args.out or Path(tempfile.mkdtemp(prefix="mcp-conformance-"))
 
     def run(url: str) -> ConformanceResult:
         return run_conformance(
-            url, out, args.expected_failures, suite=args.suite, scenario=args.scenario, timeout=args.timeout
+            url,
+            out,
+            args.expected_failures,
+            suite=args.suite,
+            scenario=args.scenario,
+            timeout=args.timeout,
+            cli=conformance_next_bin() if args.next else None,
+            requirements=args.requirements,
         )
 
     try:

@@ -145,6 +145,10 @@ class Outcome(Generic[Res]):
 
 
 # the one failure mapping ----------------------------------------------------------------------
+#: the longest resource URI an upstream's error data may name for it to be passed on
+MAX_ERROR_URI = 2048
+
+
 @dataclass(frozen=True, slots=True)
 class Failure:
     """What went wrong between Proctor and an upstream, once it was allowed to be reached."""
@@ -159,6 +163,10 @@ class Failure:
     detail: str = ""
     #: upstream_error: the upstream's JSON-RPC error code
     code: int = types.INTERNAL_ERROR
+    #: upstream_error: the resource URI the upstream's error ``data`` named (``{"uri": ...}``, as a
+    #: resource-not-found error carries it, SEP-2164), passed on by a relayed request's error; no
+    #: other part of the upstream's ``data`` is
+    uri: str | None = None
 
 
 def failure(exc: Exception, cfg: UpstreamConfig, during: str = "a call") -> Failure:
@@ -170,7 +178,15 @@ def failure(exc: Exception, cfg: UpstreamConfig, during: str = "a call") -> Fail
     if isinstance(exc, MCPError):
         if exc.error.code == types.CONNECTION_CLOSED:  # the upstream died under the call
             return Failure("upstream_unavailable", True)
-        return Failure("upstream_error", False, str(exc.error.message)[:300], exc.error.code)
+        data = exc.error.data
+        uri = data.get("uri") if isinstance(data, dict) else None
+        return Failure(
+            "upstream_error",
+            False,
+            str(exc.error.message)[:300],
+            exc.error.code,
+            uri if isinstance(uri, str) and len(uri) <= MAX_ERROR_URI else None,
+        )
     if isinstance(exc, LeanUpstreamError):
         if exc.closed or exc.error is None:
             return Failure("upstream_unavailable", True)

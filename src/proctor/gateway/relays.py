@@ -295,7 +295,7 @@ def relay_error(f: Failure, cfg: UpstreamConfig, method: str, decision: Decision
             f" (decision {decision.decision_id})",
         )
     if f.status == "upstream_error":
-        return MCPError(f.code, f.detail)
+        return MCPError(f.code, f.detail, None if f.uri is None else {"uri": f.uri})
     return MCPError(types.INTERNAL_ERROR, f"upstream `{ns}` is unavailable")
 
 
