@@ -544,3 +544,34 @@ def test_sdk_delegate_in_process(sb: Sandbox) -> None:
     (rec,) = _records(p, kind="task.delegated")
     assert rec["by"] == "sdk"
     assert rec["delegation_purpose"] == "look the customer up"
+
+
+# --- red team (rt8) -------------------------------------------------------------------------------
+
+
+def test_a_child_sees_what_its_parent_reads_after_the_delegation(sb: Sandbox) -> None:
+    """The parent instructs its child for as long as both live: an untrusted read of the parent
+    after the child was made labels the child's next consequential call too (else a parent that
+    delegates first and reads the attacker's mail second hands a clean child the IBAN)."""
+    p = sb.proctor
+    root, _ = _root(p)
+    a = p.tasks.delegate(root, agent="researcher", allow=["bank.*"])
+    b = p.tasks.delegate(str(a.task.id), agent="mailer", allow=["bank.pay"])
+    p.flow.observe(p.tasks.get(root), p.tools.get("mail.read"), EMAIL)
+    for agent, token in (("researcher", a.token), ("mailer", b.token)):
+        d = p.decide(_call(agent, token, "bank.pay", iban=IBAN, amount=10))
+        assert d.verdict is Verdict.APPROVAL_REQUIRED, agent
+
+
+def test_a_childs_later_view_of_its_parent_crosses_processes(sb: Sandbox) -> None:
+    """The same, when the parent's read was recorded by another process (only in the store)."""
+    p = sb.proctor
+    root, _ = _root(p)
+    child = p.tasks.delegate(root, agent="mailer", allow=["bank.pay"])
+    # the child decides once (its flow is loaded here), then another process records the read
+    assert p.decide(_call("mailer", child.token, "bank.pay", iban=IBAN, amount=1)).verdict is Verdict.ALLOW
+    from proctor.store.base import TaskLabels
+
+    p.store.raise_task_labels(TaskId(root), TaskLabels(read_untrusted=True, untrusted_sources=("mail.read",)))
+    d = p.decide(_call("mailer", child.token, "bank.pay", iban=IBAN, amount=1))
+    assert d.verdict is Verdict.APPROVAL_REQUIRED
