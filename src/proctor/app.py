@@ -224,6 +224,7 @@ class Proctor:
         self.tasks.decide_delegation = self._decide_delegation
         self.tasks.on_delegated = self._delegated
         self.tasks.task_killed = self.kills.task_killed
+        self.tasks.agent_killed = self.kills.agent_killed
         self.pipeline = Pipeline(
             agents=self.agents,
             tasks=self.tasks,

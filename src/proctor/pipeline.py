@@ -522,12 +522,19 @@ class Pipeline:
             if task.chain:
                 # a child never outlives its parent (docs/adr/0032): whatever the cascade has
                 # recorded yet, a task whose ancestor has ended acts no more
-                for _a, anc_id in task.chain[:-1]:
+                for anc_agent, anc_id in task.chain[:-1]:
                     anc = _peek(snap.tasks, anc_id) if offline else self._task(TaskId(anc_id), snap)
                     if anc is None or not anc.is_live(now) or self._task_killed(anc.id):
                         raise TaskNotActive(
                             f"task `{task.id}` was delegated from task `{anc_id}`, which is no longer"
                             " active: a delegated task ends with its parent"
+                        )
+                    # nor with a delegating agent suspended (its cascade not run or not recorded)
+                    by = _peek(snap.agents, anc_agent) if offline else self._agent(AgentName(anc_agent), snap)
+                    if by is None or by.status is not AgentStatus.ACTIVE or self._agent_killed(by.name):
+                        raise TaskNotActive(
+                            f"task `{task.id}` was delegated by agent `{anc_agent}`, which is suspended:"
+                            " a delegated task ends with its delegating agent"
                         )
             # tool ----------------------------------------------------------------------
             tool_name = ToolName(call.tool)

@@ -575,3 +575,30 @@ def test_a_childs_later_view_of_its_parent_crosses_processes(sb: Sandbox) -> Non
     p.store.raise_task_labels(TaskId(root), TaskLabels(read_untrusted=True, untrusted_sources=("mail.read",)))
     d = p.decide(_call("mailer", child.token, "bank.pay", iban=IBAN, amount=1))
     assert d.verdict is Verdict.APPROVAL_REQUIRED
+
+
+@pytest.mark.parametrize("how", ["crash", "kill_file"])
+def test_a_child_stops_when_its_delegating_agent_is_suspended_unrecorded(sb: Sandbox, how: str) -> None:
+    """Suspending an agent ends what it delegated; when that cascade did not run (a crash right
+    after the suspension was stored, or a suspension enforced from the kill file while the store
+    was down), the child must not act on for the suspended agent: the parent task stays `active`,
+    so neither the ancestor check nor the orphan sweep alone catches it."""
+    from proctor.killswitch import PendingKill
+    from proctor.types import AgentName
+
+    p = sb.proctor
+    root, _ = _root(p)
+    a = p.tasks.delegate(root, agent="researcher", allow=["bank.*"])
+    b = p.tasks.delegate(str(a.task.id), agent="mailer", allow=["bank.*"])
+    assert p.decide(_call("mailer", b.token, "bank.balance")).verdict is Verdict.ALLOW
+    if how == "crash":
+        p.store.set_agent_status(AgentName("planner"), AgentStatus.SUSPENDED, sb.clock.now())
+        p.agents.keys.invalidate()
+    else:
+        p.kills.add(PendingKill("agent", "planner", sb.clock.now(), "test", "r", "store_unavailable", ""))
+    for agent, token in (("researcher", a.token), ("mailer", b.token)):
+        d = p.decide(_call(agent, token, "bank.balance"))
+        assert d.verdict is Verdict.DENY, agent
+    p.agents.add("helper", "owner@acme.test")
+    with pytest.raises(TaskNotActive, match="suspended"):
+        p.tasks.delegate(str(a.task.id), agent="helper", allow=["bank.balance"])
