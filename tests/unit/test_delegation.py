@@ -570,7 +570,7 @@ def test_a_childs_later_view_of_its_parent_crosses_processes(sb: Sandbox) -> Non
     child = p.tasks.delegate(root, agent="mailer", allow=["bank.pay"])
     # the child decides once (its flow is loaded here), then another process records the read
     assert p.decide(_call("mailer", child.token, "bank.pay", iban=IBAN, amount=1)).verdict is Verdict.ALLOW
-    from proctor.store.base import TaskLabels
+    from proctor.flow.model import TaskLabels
 
     p.store.raise_task_labels(TaskId(root), TaskLabels(read_untrusted=True, untrusted_sources=("mail.read",)))
     d = p.decide(_call("mailer", child.token, "bank.pay", iban=IBAN, amount=1))
@@ -602,3 +602,45 @@ def test_a_child_stops_when_its_delegating_agent_is_suspended_unrecorded(sb: San
     p.agents.add("helper", "owner@acme.test")
     with pytest.raises(TaskNotActive, match="suspended"):
         p.tasks.delegate(str(a.task.id), agent="helper", allow=["bank.balance"])
+
+
+def _pay_in_parallel(p: Proctor, callers: list[tuple[str, str]], amount: int) -> list[Verdict]:
+    import threading
+    import time
+
+    real_facts = p.flow.facts
+
+    def slow_facts(*args: Any, **kw: Any) -> Any:
+        got = real_facts(*args, **kw)
+        time.sleep(0.05)  # widens the window between reading the history and counting the call
+        return got
+
+    p.flow.facts = slow_facts  # type: ignore[method-assign]
+    gate = threading.Barrier(len(callers))
+    got: list[Verdict] = []
+
+    def one(agent: str, tok: str) -> None:
+        gate.wait()
+        got.append(p.decide(_call(agent, tok, "bank.pay", iban=IBAN, amount=amount)).verdict)
+
+    threads = [threading.Thread(target=one, args=c) for c in callers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return got
+
+
+def test_parallel_payments_across_a_tree_do_not_race_past_its_limit(tmp_path: Path) -> None:
+    """A tree shares its task counters, but each agent's counted calls were serialized only with
+    that agent's own: the parent's and its children's parallel payments (different agents, by
+    the no-cycle rule) each decided on a history without the others and all passed the limit."""
+    for sb in _sandbox(tmp_path, policy=SPEND_POLICY, counters=COUNTERS):
+        p = sb.proctor
+        root, token = _root(p)
+        a = p.tasks.delegate(root, agent="researcher", allow=["bank.pay"])
+        b = p.tasks.delegate(str(a.task.id), agent="mailer", allow=["bank.pay"])
+        callers = [("planner", token), ("researcher", a.token), ("mailer", b.token)] * 3
+        got = _pay_in_parallel(p, callers, 60)
+        # 60 + 60 > 100: one payment of the whole tree passes
+        assert sorted(v.value for v in got) == ["allow"] + ["deny"] * (len(callers) - 1)
