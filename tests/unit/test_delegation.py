@@ -644,3 +644,24 @@ def test_parallel_payments_across_a_tree_do_not_race_past_its_limit(tmp_path: Pa
         got = _pay_in_parallel(p, callers, 60)
         # 60 + 60 > 100: one payment of the whole tree passes
         assert sorted(v.value for v in got) == ["allow"] + ["deny"] * (len(callers) - 1)
+
+
+def test_the_coverage_search_is_bounded_in_work_not_only_in_states(sb: Sandbox) -> None:
+    """The agent writes the child's patterns: a resource pattern of a few thousand characters with
+    many `*` kept each of the 20 000 states thousands of positions wide (a minute of CPU for one
+    request), and a request may carry any number of them. The work is bounded for the whole
+    delegation: past it, what is not shown to be within the parent's is refused (fail closed)."""
+    p = sb.proctor
+    root = p.tasks.start(
+        agent="planner",
+        purpose="read",
+        allow=["mail.*"],
+        resources=["inbox/*b"],
+        requested_by="alice@acme.test",
+        ttl_s=600,
+    ).task
+    long = ["inbox/" + "*a" * n for n in (1000, 1001, 1002)]
+    with pytest.raises(DelegationExceeds) as exc:
+        p.tasks.delegate(str(root.id), agent="researcher", allow=["mail.read"], resources=long)
+    details = [e["detail"] for e in exc.value.details["exceeds"]]
+    assert details == ["cannot be shown to be within the parent's resources"] * 3
