@@ -16,7 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proctor.app import Proctor
-from proctor.errors import DelegationDenied, DelegationExceeds, TaskNotActive, TaskTokenInvalid
+from proctor.errors import (
+    DelegationDenied,
+    DelegationExceeds,
+    ProctorError,
+    TaskNotActive,
+    TaskTokenInvalid,
+)
 from proctor.pipeline import CallInput
 from proctor.store.base import AuditQuery
 from proctor.tasks.delegation import covered, uncovered_name
@@ -665,3 +671,22 @@ def test_the_coverage_search_is_bounded_in_work_not_only_in_states(sb: Sandbox) 
         p.tasks.delegate(str(root.id), agent="researcher", allow=["mail.read"], resources=long)
     details = [e["detail"] for e in exc.value.details["exceeds"]]
     assert details == ["cannot be shown to be within the parent's resources"] * 3
+
+
+def test_no_delegation_under_a_stale_policy(sb: Sandbox) -> None:
+    """Another process activated a policy set this one cannot load: its calls are denied
+    (`policy_stale`), and so must its delegations be, or they are decided under the old set
+    (which may lack a new `forbid ... delegate`)."""
+    p = sb.proctor
+    root, token = _root(p)
+    assert p.decide(_call("planner", token, "crm.lookup")).verdict is Verdict.ALLOW
+    assert p.store.record_policy_version("sha256:" + "0" * 64, {"x.cedar": "nothing"}, sb.clock.now())
+    d = p.decide(_call("planner", token, "crm.lookup"))
+    assert d.verdict is Verdict.DENY
+    assert "policy_stale" in d.errors
+    with pytest.raises(ProctorError) as exc:
+        p.tasks.delegate(root, agent="researcher", allow=["crm.*"])
+    assert exc.value.code == "policy_stale"
+    assert p.store.child_tasks(TaskId(root)) == []
+    (rec,) = _records(p, kind="task.delegation_refused")
+    assert rec["code"] == "policy_stale"
