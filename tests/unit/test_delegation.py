@@ -690,3 +690,19 @@ def test_no_delegation_under_a_stale_policy(sb: Sandbox) -> None:
     assert p.store.child_tasks(TaskId(root)) == []
     (rec,) = _records(p, kind="task.delegation_refused")
     assert rec["code"] == "policy_stale"
+
+
+def test_an_orphaned_child_gets_no_credentials(sb: Sandbox) -> None:
+    """After a crash between a parent's end and its cascade the child's calls are denied, but
+    the credential broker looked at the child task alone and leased it credentials."""
+    from proctor.policy.engine import CredentialRef
+
+    p = sb.proctor
+    root, _ = _root(p, allow=["bank.*", "payments.*"])
+    child = p.tasks.delegate(root, agent="researcher", allow=["payments.*"])
+    ref = CredentialRef("billing-api", "jwt", "payments")
+    lease, _ = p.credentials.obtain(child.task.id, child.task.agent, ref, {"audience": "https://b.test"})
+    assert lease.task_id == child.task.id
+    p.store.end_task(TaskId(root), TaskState.COMPLETED, sb.clock.now(), "completed")
+    with pytest.raises(TaskNotActive):
+        p.credentials.obtain(child.task.id, child.task.agent, ref, {"audience": "https://b.test"})

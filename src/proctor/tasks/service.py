@@ -272,15 +272,7 @@ class Tasks:
             raise AgentSuspended(f"agent `{parent_agent.name}` is suspended: it cannot delegate")
         # a parent whose own ancestors ended, or whose delegating agents were suspended, while its
         # cascade has not run (yet) acts no more, and delegates nothing either
-        for anc_agent, anc_id in rec_parent.chain[:-1]:
-            anc = self.store.get_task(TaskId(anc_id))
-            if anc is None or not anc.is_live(now) or self.task_killed(anc.id):
-                raise TaskNotActive(f"parent task `{parent_id}` was delegated from an ended task `{anc_id}`")
-            by_agent = self.store.get_agent(AgentName(anc_agent))
-            if by_agent is None or by_agent.status is not AgentStatus.ACTIVE or self.agent_killed(anc_agent):
-                raise TaskNotActive(
-                    f"parent task `{parent_id}` was delegated by agent `{anc_agent}`, which is suspended"
-                )
+        self.check_lineage(rec_parent)
         child_agent = self.agents.get(agent)
         if child_agent.status is not AgentStatus.ACTIVE:
             raise ValidationError(f"agent `{agent}` is suspended: it cannot be delegated to")
@@ -406,6 +398,24 @@ class Tasks:
             decision_id=str(decision.decision_id),
         )
         return StartedTask(task, token)
+
+    def check_lineage(self, task: TaskRecord) -> None:
+        """Raise :class:`TaskNotActive` when an ancestor of ``task`` has ended (or is past its
+        deadline, or ended from the kill file) or an agent that delegated it is suspended: what a
+        crash before the cascade, or a suspension not yet recorded, leaves active acts no more
+        (docs/adr/0032). Nothing for a root task."""
+        now = self.clock.now()
+        for anc_agent, anc_id in task.chain[:-1]:
+            anc = self.store.get_task(TaskId(anc_id))
+            if anc is None or not anc.is_live(now) or self.task_killed(anc.id):
+                raise TaskNotActive(
+                    f"task `{task.id}` was delegated from task `{anc_id}`, which is no longer active"
+                )
+            by_agent = self.store.get_agent(AgentName(anc_agent))
+            if by_agent is None or by_agent.status is not AgentStatus.ACTIVE or self.agent_killed(anc_agent):
+                raise TaskNotActive(
+                    f"task `{task.id}` was delegated by agent `{anc_agent}`, which is suspended"
+                )
 
     def start_from_template(
         self, name: str, *, agent: str, requested_by: str | None = None, via: str = "cli"
