@@ -41,7 +41,14 @@ from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
 from proctor.credentials.broker import Credentials
 from proctor.credentials.secrets import SecretStore
-from proctor.errors import AuditError, PolicyLoadError, StoreError, StoreUnavailable, ValidationError
+from proctor.errors import (
+    AuditError,
+    PolicyLoadError,
+    PolicyStale,
+    StoreError,
+    StoreUnavailable,
+    ValidationError,
+)
 from proctor.flow.model import Labels
 from proctor.flow.service import Flow
 from proctor.identity.agents import Agents
@@ -224,6 +231,7 @@ class Proctor:
         self.tasks.decide_delegation = self._decide_delegation
         self.tasks.on_delegated = self._delegated
         self.tasks.task_killed = self.kills.task_killed
+        self.tasks.agent_killed = self.kills.agent_killed
         self.pipeline = Pipeline(
             agents=self.agents,
             tasks=self.tasks,
@@ -325,8 +333,13 @@ class Proctor:
     def _decide_delegation(
         self, parent_agent: AgentRecord, parent: TaskRecord, child_agent: AgentRecord, depth: int
     ) -> Decision:
-        """The Cedar action ``delegate`` for ``Tasks.delegate`` (with what the parent has read)."""
+        """The Cedar action ``delegate`` for ``Tasks.delegate`` (with what the parent has read);
+        refused as the pipeline refuses calls while this process's policy set is not the active
+        one (:class:`PolicyStale`)."""
         self.policies.load()
+        stale = self.state.snapshot().policy_stale
+        if stale is not None:
+            raise PolicyStale(stale)
         return self.policies.engine.decide_delegation(
             parent_agent,
             parent,

@@ -470,6 +470,7 @@ class Pipeline:
         consumed = False
         facts: FlowFacts = NO_FACTS
         counted: threading.Lock | None = None
+        tree: threading.Lock | None = None
         try:
             if snap is None:
                 if offline:
@@ -522,12 +523,19 @@ class Pipeline:
             if task.chain:
                 # a child never outlives its parent (docs/adr/0032): whatever the cascade has
                 # recorded yet, a task whose ancestor has ended acts no more
-                for _a, anc_id in task.chain[:-1]:
+                for anc_agent, anc_id in task.chain[:-1]:
                     anc = _peek(snap.tasks, anc_id) if offline else self._task(TaskId(anc_id), snap)
                     if anc is None or not anc.is_live(now) or self._task_killed(anc.id):
                         raise TaskNotActive(
                             f"task `{task.id}` was delegated from task `{anc_id}`, which is no longer"
                             " active: a delegated task ends with its parent"
+                        )
+                    # nor with a delegating agent suspended (its cascade not run or not recorded)
+                    by = _peek(snap.agents, anc_agent) if offline else self._agent(AgentName(anc_agent), snap)
+                    if by is None or by.status is not AgentStatus.ACTIVE or self._agent_killed(by.name):
+                        raise TaskNotActive(
+                            f"task `{task.id}` was delegated by agent `{anc_agent}`, which is suspended:"
+                            " a delegated task ends with its delegating agent"
                         )
             # tool ----------------------------------------------------------------------
             tool_name = ToolName(call.tool)
@@ -549,6 +557,10 @@ class Pipeline:
                     raise _NeedsStore
                 counted = self._history_lock(str(agent.name))
                 counted.acquire()
+                # and per task tree: a tree shares its task counters (docs/adr/0032), and its
+                # tasks are each another agent's (always after the agent's lock: no deadlock)
+                tree = self._history_lock(_TREE_LOCK + str(task.root_id))
+                tree.acquire()
             if flow is not None and flow.needed(tool):
                 if offline:
                     raise _NeedsStore
@@ -620,6 +632,8 @@ class Pipeline:
                 errors=(type(exc).__name__,),
             )
         finally:
+            if tree is not None:
+                tree.release()
             if counted is not None:
                 counted.release()
         return decision, functools.partial(
@@ -642,7 +656,8 @@ class Pipeline:
         return all(self._consume_call(TaskId(anc)) for _a, anc in reversed(task.chain[:-1]))
 
     def _history_lock(self, agent: str) -> threading.Lock:
-        """The lock that makes one agent's counted calls decide one at a time (in this process)."""
+        """The lock that makes one agent's (or one task tree's) counted calls decide one at a time
+        (in this process)."""
         with self._history_locks_guard:
             lock = self._history_locks.get(agent)
             if lock is None:
@@ -703,6 +718,10 @@ def _keep_decided(
 
 
 _MISSING: Any = object()
+
+
+#: prefixes a task tree's key among the history locks' (no agent name holds a NUL)
+_TREE_LOCK = "\x00tree:"
 
 
 def _peek(cache: Mapping[str, Any], key: str) -> Any:

@@ -16,7 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proctor.app import Proctor
-from proctor.errors import DelegationDenied, DelegationExceeds, TaskNotActive, TaskTokenInvalid
+from proctor.errors import (
+    DelegationDenied,
+    DelegationExceeds,
+    ProctorError,
+    TaskNotActive,
+    TaskTokenInvalid,
+)
 from proctor.pipeline import CallInput
 from proctor.store.base import AuditQuery
 from proctor.tasks.delegation import covered, uncovered_name
@@ -544,3 +550,159 @@ def test_sdk_delegate_in_process(sb: Sandbox) -> None:
     (rec,) = _records(p, kind="task.delegated")
     assert rec["by"] == "sdk"
     assert rec["delegation_purpose"] == "look the customer up"
+
+
+# --- red team (rt8) -------------------------------------------------------------------------------
+
+
+def test_a_child_sees_what_its_parent_reads_after_the_delegation(sb: Sandbox) -> None:
+    """The parent instructs its child for as long as both live: an untrusted read of the parent
+    after the child was made labels the child's next consequential call too (else a parent that
+    delegates first and reads the attacker's mail second hands a clean child the IBAN)."""
+    p = sb.proctor
+    root, _ = _root(p)
+    a = p.tasks.delegate(root, agent="researcher", allow=["bank.*"])
+    b = p.tasks.delegate(str(a.task.id), agent="mailer", allow=["bank.pay"])
+    p.flow.observe(p.tasks.get(root), p.tools.get("mail.read"), EMAIL)
+    for agent, token in (("researcher", a.token), ("mailer", b.token)):
+        d = p.decide(_call(agent, token, "bank.pay", iban=IBAN, amount=10))
+        assert d.verdict is Verdict.APPROVAL_REQUIRED, agent
+
+
+def test_a_childs_later_view_of_its_parent_crosses_processes(sb: Sandbox) -> None:
+    """The same, when the parent's read was recorded by another process (only in the store)."""
+    p = sb.proctor
+    root, _ = _root(p)
+    child = p.tasks.delegate(root, agent="mailer", allow=["bank.pay"])
+    # the child decides once (its flow is loaded here), then another process records the read
+    assert p.decide(_call("mailer", child.token, "bank.pay", iban=IBAN, amount=1)).verdict is Verdict.ALLOW
+    from proctor.flow.model import TaskLabels
+
+    p.store.raise_task_labels(TaskId(root), TaskLabels(read_untrusted=True, untrusted_sources=("mail.read",)))
+    d = p.decide(_call("mailer", child.token, "bank.pay", iban=IBAN, amount=1))
+    assert d.verdict is Verdict.APPROVAL_REQUIRED
+
+
+@pytest.mark.parametrize("how", ["crash", "kill_file"])
+def test_a_child_stops_when_its_delegating_agent_is_suspended_unrecorded(sb: Sandbox, how: str) -> None:
+    """Suspending an agent ends what it delegated; when that cascade did not run (a crash right
+    after the suspension was stored, or a suspension enforced from the kill file while the store
+    was down), the child must not act on for the suspended agent: the parent task stays `active`,
+    so neither the ancestor check nor the orphan sweep alone catches it."""
+    from proctor.killswitch import PendingKill
+    from proctor.types import AgentName
+
+    p = sb.proctor
+    root, _ = _root(p)
+    a = p.tasks.delegate(root, agent="researcher", allow=["bank.*"])
+    b = p.tasks.delegate(str(a.task.id), agent="mailer", allow=["bank.*"])
+    assert p.decide(_call("mailer", b.token, "bank.balance")).verdict is Verdict.ALLOW
+    if how == "crash":
+        p.store.set_agent_status(AgentName("planner"), AgentStatus.SUSPENDED, sb.clock.now())
+        p.agents.keys.invalidate()
+    else:
+        p.kills.add(PendingKill("agent", "planner", sb.clock.now(), "test", "r", "store_unavailable", ""))
+    for agent, token in (("researcher", a.token), ("mailer", b.token)):
+        d = p.decide(_call(agent, token, "bank.balance"))
+        assert d.verdict is Verdict.DENY, agent
+    p.agents.add("helper", "owner@acme.test")
+    with pytest.raises(TaskNotActive, match="suspended"):
+        p.tasks.delegate(str(a.task.id), agent="helper", allow=["bank.balance"])
+
+
+def _pay_in_parallel(p: Proctor, callers: list[tuple[str, str]], amount: int) -> list[Verdict]:
+    import threading
+    import time
+
+    real_facts = p.flow.facts
+
+    def slow_facts(*args: Any, **kw: Any) -> Any:
+        got = real_facts(*args, **kw)
+        time.sleep(0.05)  # widens the window between reading the history and counting the call
+        return got
+
+    p.flow.facts = slow_facts  # type: ignore[method-assign]
+    gate = threading.Barrier(len(callers))
+    got: list[Verdict] = []
+
+    def one(agent: str, tok: str) -> None:
+        gate.wait()
+        got.append(p.decide(_call(agent, tok, "bank.pay", iban=IBAN, amount=amount)).verdict)
+
+    threads = [threading.Thread(target=one, args=c) for c in callers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return got
+
+
+def test_parallel_payments_across_a_tree_do_not_race_past_its_limit(tmp_path: Path) -> None:
+    """A tree shares its task counters, but each agent's counted calls were serialized only with
+    that agent's own: the parent's and its children's parallel payments (different agents, by
+    the no-cycle rule) each decided on a history without the others and all passed the limit."""
+    for sb in _sandbox(tmp_path, policy=SPEND_POLICY, counters=COUNTERS):
+        p = sb.proctor
+        root, token = _root(p)
+        a = p.tasks.delegate(root, agent="researcher", allow=["bank.pay"])
+        b = p.tasks.delegate(str(a.task.id), agent="mailer", allow=["bank.pay"])
+        callers = [("planner", token), ("researcher", a.token), ("mailer", b.token)] * 3
+        got = _pay_in_parallel(p, callers, 60)
+        # 60 + 60 > 100: one payment of the whole tree passes
+        assert sorted(v.value for v in got) == ["allow"] + ["deny"] * (len(callers) - 1)
+
+
+def test_the_coverage_search_is_bounded_in_work_not_only_in_states(sb: Sandbox) -> None:
+    """The agent writes the child's patterns: a resource pattern of a few thousand characters with
+    many `*` kept each of the 20 000 states thousands of positions wide (a minute of CPU for one
+    request), and a request may carry any number of them. The work is bounded for the whole
+    delegation: past it, what is not shown to be within the parent's is refused (fail closed)."""
+    p = sb.proctor
+    root = p.tasks.start(
+        agent="planner",
+        purpose="read",
+        allow=["mail.*"],
+        resources=["inbox/*b"],
+        requested_by="alice@acme.test",
+        ttl_s=600,
+    ).task
+    long = ["inbox/" + "*a" * n for n in (1000, 1001, 1002)]
+    with pytest.raises(DelegationExceeds) as exc:
+        p.tasks.delegate(str(root.id), agent="researcher", allow=["mail.read"], resources=long)
+    details = [e["detail"] for e in exc.value.details["exceeds"]]
+    assert details == ["cannot be shown to be within the parent's resources"] * 3
+
+
+def test_no_delegation_under_a_stale_policy(sb: Sandbox) -> None:
+    """Another process activated a policy set this one cannot load: its calls are denied
+    (`policy_stale`), and so must its delegations be, or they are decided under the old set
+    (which may lack a new `forbid ... delegate`)."""
+    p = sb.proctor
+    root, token = _root(p)
+    assert p.decide(_call("planner", token, "crm.lookup")).verdict is Verdict.ALLOW
+    assert p.store.record_policy_version("sha256:" + "0" * 64, {"x.cedar": "nothing"}, sb.clock.now())
+    d = p.decide(_call("planner", token, "crm.lookup"))
+    assert d.verdict is Verdict.DENY
+    assert "policy_stale" in d.errors
+    with pytest.raises(ProctorError) as exc:
+        p.tasks.delegate(root, agent="researcher", allow=["crm.*"])
+    assert exc.value.code == "policy_stale"
+    assert p.store.child_tasks(TaskId(root)) == []
+    (rec,) = _records(p, kind="task.delegation_refused")
+    assert rec["code"] == "policy_stale"
+
+
+def test_an_orphaned_child_gets_no_credentials(sb: Sandbox) -> None:
+    """After a crash between a parent's end and its cascade the child's calls are denied, but
+    the credential broker looked at the child task alone and leased it credentials."""
+    from proctor.policy.engine import CredentialRef
+
+    p = sb.proctor
+    root, _ = _root(p, allow=["bank.*", "payments.*"])
+    child = p.tasks.delegate(root, agent="researcher", allow=["payments.*"])
+    ref = CredentialRef("billing-api", "jwt", "payments")
+    lease, _ = p.credentials.obtain(child.task.id, child.task.agent, ref, {"audience": "https://b.test"})
+    assert lease.task_id == child.task.id
+    p.store.end_task(TaskId(root), TaskState.COMPLETED, sb.clock.now(), "completed")
+    with pytest.raises(TaskNotActive):
+        p.credentials.obtain(child.task.id, child.task.agent, ref, {"audience": "https://b.test"})

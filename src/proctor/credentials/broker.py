@@ -236,6 +236,7 @@ class Credentials:
         if self.kills.task_killed(str(task_id)):
             raise TaskNotActive(f"task `{task_id}` has ended: it cannot get credentials")
         task = self.tasks.expire_if_due(self.tasks.get(str(task_id)))
+        self.tasks.check_lineage(task)  # a delegated task ends with its parent (docs/adr/0032)
         rec_agent = self.agents.get(str(agent))
         effects = self.leases.task_effects(task, ref.upstream or None) | frozenset(effects)
         declared = declares_namespace(task.allow, ref.upstream) if ref.upstream else False

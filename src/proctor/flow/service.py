@@ -351,10 +351,37 @@ class Flow:
                 self._tasks.popitem(last=False)
             return entry
 
+    def _ancestors_labels(self, task: TaskRecord) -> TaskLabels | None:
+        """What ``task``'s ancestors have read so far (docs/adr/0032), None for a root task. A
+        parent instructs its child for as long as both live, so what the parent reads after the
+        delegation labels the child too: read from the store (another process's reads) and from
+        this process's memory (reads not yet persisted), every time."""
+        if not task.chain:
+            return None
+        read_untrusted, level, sources = False, Sensitivity.PUBLIC, set[str]()
+        for _agent, anc in task.chain[:-1]:
+            found = [self.store.task_labels(TaskId(anc))]
+            with self._lock:
+                anc_entry = self._tasks.get(anc)
+            if anc_entry is not None:
+                with anc_entry.lock:
+                    found.append(anc_entry.flow.labels)
+            for lab in found:
+                read_untrusted = read_untrusted or lab.read_untrusted
+                level = max(level, lab.max_sensitivity)
+                sources.update(lab.untrusted_sources)
+        return TaskLabels(
+            read_untrusted=read_untrusted, max_sensitivity=level, untrusted_sources=tuple(sorted(sources))
+        )
+
     def _refresh(self, task: TaskRecord, entry: _Entry) -> None:
         """Bring ``entry`` up to date with the store: its high-water mark on first use, then every
-        output with a seq above the last one seen that this process did not write."""
+        output with a seq above the last one seen that this process did not write; a delegated
+        task's mark is raised to its ancestors' every time (:meth:`_ancestors_labels`)."""
+        inherited = self._ancestors_labels(task)  # before ``entry.lock``: one entry lock at a time
         with entry.lock:
+            if inherited is not None:
+                entry.flow.restore_labels(inherited)
             stored = None
             if not entry.loaded:
                 # the high-water mark holds outputs no longer kept (evicted) too

@@ -20,10 +20,14 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["MAX_STATES", "Exceeds", "covered", "narrowing_problems", "uncovered_name"]
+__all__ = ["MAX_STATES", "MAX_WORK", "Exceeds", "covered", "narrowing_problems", "uncovered_name"]
 
 #: most automaton states the coverage search visits before it gives up (and refuses)
 MAX_STATES = 20_000
+#: most pattern positions the coverage search steps through in all (a state of long patterns
+#: with many ``*`` holds thousands of positions: states alone do not bound the work; one child
+#: pattern of 4 000 characters took a minute of CPU within :data:`MAX_STATES`)
+MAX_WORK = 2_000_000
 _OTHER = "\x00"  # stands for every character no pattern names
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-."
 
@@ -61,10 +65,19 @@ def _step(tokens: str, states: frozenset[int], ch: str) -> frozenset[int]:
     return _closure(tokens, nxt) if nxt else frozenset()
 
 
-def uncovered_name(child: str, parents: Sequence[str]) -> str | None:
+class _Work:
+    """What is left of :data:`MAX_WORK`, shared by every search of one delegation."""
+
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = MAX_WORK
+
+
+def uncovered_name(child: str, parents: Sequence[str], *, _work: _Work | None = None) -> str | None:
     """A tool name ``child`` matches and no pattern of ``parents`` does, or None when every name
     it matches is matched by one of them (``child`` is covered). Raises :class:`OverflowError`
-    when the search outgrows :data:`MAX_STATES` (the caller refuses then)."""
+    when the search outgrows :data:`MAX_STATES` or :data:`MAX_WORK` (the caller refuses then)."""
     ctoks = _tokens(child)
     ptoks = [_tokens(p) for p in parents]
     if child in parents:
@@ -77,10 +90,14 @@ def uncovered_name(child: str, parents: Sequence[str]) -> str | None:
     )
     seen = {start}
     queue: deque[tuple[tuple[frozenset[int], tuple[frozenset[int], ...]], str]] = deque([(start, "")])
+    budget = _Work() if _work is None else _work
     while queue:
         (cs, ps), word = queue.popleft()
         if len(ctoks) in cs and not any(len(t) in s for t, s in zip(ptoks, ps, strict=True)):
             return _spell(word, literals)
+        budget.left -= len(alphabet) * (len(cs) + sum(len(s) for s in ps) + len(word))
+        if budget.left < 0:
+            raise OverflowError("pattern coverage search too large")
         for ch in alphabet:
             ncs = _step(ctoks, cs, ch)
             if not ncs:
@@ -127,7 +144,7 @@ class Exceeds:
         return f"{self.what} `{self.value[:200]}` {self.detail}"
 
 
-def _resource_uncovered(child: str, parents: Sequence[str]) -> str | None:
+def _resource_uncovered(child: str, parents: Sequence[str], work: _Work) -> str | None:
     """Why resource pattern ``child`` is not within ``parents`` (None: it is)."""
     if child in parents:
         return None
@@ -135,7 +152,7 @@ def _resource_uncovered(child: str, parents: Sequence[str]) -> str | None:
         return "uses a `[...]` class that no parent pattern repeats verbatim"
     plain = [p for p in parents if "[" not in p]
     try:
-        name = uncovered_name(child, plain)
+        name = uncovered_name(child, plain, _work=work)
     except OverflowError:
         return "cannot be shown to be within the parent's resources"
     return None if name is None else f"matches `{name[:200]}`, outside the parent's resources"
@@ -151,9 +168,10 @@ def narrowing_problems(
     """Everything about the child's tools and resources that exceeds the parent's (empty: the
     child's are a subset)."""
     out: list[Exceeds] = []
+    work = _Work()  # one bound for the whole check: many patterns are no more work than one
     for pat in child_allow:
         try:
-            name = uncovered_name(pat, parent_allow)
+            name = uncovered_name(pat, parent_allow, _work=work)
         except OverflowError:
             out.append(Exceeds("tool", pat, "cannot be shown to be within the parent's tools"))
             continue
@@ -177,7 +195,7 @@ def narrowing_problems(
                 )
             )
         for pat in child_resources:
-            why = _resource_uncovered(pat, parent_resources)
+            why = _resource_uncovered(pat, parent_resources, work)
             if why is not None:
                 out.append(Exceeds("resource", pat, why))
     return out

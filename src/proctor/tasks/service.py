@@ -117,6 +117,8 @@ class Tasks:
         self.on_delegated: Callable[[TaskRecord, TaskRecord], None] | None = None
         #: whether a task's end is enforced from the kill file (not yet recorded)
         self.task_killed: Callable[[TaskId], bool] = lambda _t: False
+        #: whether an agent's suspension is enforced from the kill file (not yet recorded)
+        self.agent_killed: Callable[[str], bool] = lambda _a: False
 
     def _audit(self, kind: str, fields: dict[str, Any], **index: str | None) -> None:
         self.audit.append(kind, fields, **index)
@@ -266,8 +268,11 @@ class Tasks:
             state = "expired" if rec_parent.state is TaskState.ACTIVE else rec_parent.state.value
             raise TaskNotActive(f"parent task `{parent_id}` is {state}: an ended task delegates nothing")
         parent_agent = self.agents.get(str(rec_parent.agent))
-        if parent_agent.status is not AgentStatus.ACTIVE:
+        if parent_agent.status is not AgentStatus.ACTIVE or self.agent_killed(str(parent_agent.name)):
             raise AgentSuspended(f"agent `{parent_agent.name}` is suspended: it cannot delegate")
+        # a parent whose own ancestors ended, or whose delegating agents were suspended, while its
+        # cascade has not run (yet) acts no more, and delegates nothing either
+        self.check_lineage(rec_parent)
         child_agent = self.agents.get(agent)
         if child_agent.status is not AgentStatus.ACTIVE:
             raise ValidationError(f"agent `{agent}` is suspended: it cannot be delegated to")
@@ -393,6 +398,24 @@ class Tasks:
             decision_id=str(decision.decision_id),
         )
         return StartedTask(task, token)
+
+    def check_lineage(self, task: TaskRecord) -> None:
+        """Raise :class:`TaskNotActive` when an ancestor of ``task`` has ended (or is past its
+        deadline, or ended from the kill file) or an agent that delegated it is suspended: what a
+        crash before the cascade, or a suspension not yet recorded, leaves active acts no more
+        (docs/adr/0032). Nothing for a root task."""
+        now = self.clock.now()
+        for anc_agent, anc_id in task.chain[:-1]:
+            anc = self.store.get_task(TaskId(anc_id))
+            if anc is None or not anc.is_live(now) or self.task_killed(anc.id):
+                raise TaskNotActive(
+                    f"task `{task.id}` was delegated from task `{anc_id}`, which is no longer active"
+                )
+            by_agent = self.store.get_agent(AgentName(anc_agent))
+            if by_agent is None or by_agent.status is not AgentStatus.ACTIVE or self.agent_killed(anc_agent):
+                raise TaskNotActive(
+                    f"task `{task.id}` was delegated by agent `{anc_agent}`, which is suspended"
+                )
 
     def start_from_template(
         self, name: str, *, agent: str, requested_by: str | None = None, via: str = "cli"
