@@ -52,6 +52,12 @@ FILE_KINDS = {
     "inherited-sa-token": "credential.inherited-service-account",
     "unpinned-npx": "upstream.unpinned",
     "unpinned-uvx": "upstream.unpinned",
+    "unpinned-uvx-latest": "upstream.unpinned",
+    "unpinned-npx-package-flag": "upstream.unpinned",
+    "unpinned-docker": "upstream.unpinned",
+    "secret-placeholder": "secret.static",
+    "poisoned-parameter-description": "tool.poisoned-description",
+    "poisoned-html-comment": "tool.poisoned-description",
     "poisoned-hidden-unicode": "tool.poisoned-description",
     "poisoned-ignore-previous": "tool.poisoned-description",
     "poisoned-read-credentials": "tool.poisoned-description",
@@ -218,7 +224,7 @@ def test_no_secret_value_in_any_output() -> None:
     text = json.dumps(to_json(result)) + json.dumps(to_sarif(result))
     seen = 0
     for kind in FILE_KINDS:
-        for f in (POSTURE / kind / "bad").iterdir():
+        for f in (p for p in (POSTURE / kind / "bad").rglob("*") if p.is_file()):
             planted = re.findall(r"(?:sk_live_|xoxb-|github_pat_|1//|eyJ)[A-Za-z0-9_.\-]{12,}", f.read_text())
             for token in planted:
                 assert token not in text, (kind, token[:6])
@@ -239,6 +245,17 @@ def test_no_secret_value_in_any_output() -> None:
         ("uvx", ["mcp-server-git==2026.1.1"], None),
         ("uvx", ["--from", "mcp-server-git", "mcp-server-git"], "mcp-server-git"),
         ("uv", ["tool", "run", "pkg"], "pkg"),
+        ("uvx", ["pkg@latest"], "pkg@latest"),
+        ("uvx", ["pkg@1.0.2"], None),
+        ("uvx", ["--from=pkg", "pkg"], "pkg"),
+        ("uvx", ["--from=pkg==1.0", "pkg"], None),
+        ("npx", ["-y", "--package=@scope/pkg@1.2.3", "bin"], None),
+        ("npx", ["-y", "--package=@scope/pkg", "bin"], "@scope/pkg"),
+        ("docker", ["run", "-i", "--rm", "-e", "TOKEN", "ghcr.io/o/img:latest"], "ghcr.io/o/img:latest"),
+        ("docker", ["run", "-i", "--rm", "--name=x", "localhost:5000/img"], "localhost:5000/img"),
+        ("docker", ["run", "-i", "-v", "/a:/b", "localhost:5000/img:1.2"], None),
+        ("podman", ["run", "-i", "img@sha256:" + "ab" * 32], None),
+        ("docker", ["compose", "up"], None),
         ("node", ["server.js"], None),
     ],
 )
