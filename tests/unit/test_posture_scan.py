@@ -56,6 +56,8 @@ FILE_KINDS = {
     "unpinned-npx-package-flag": "upstream.unpinned",
     "unpinned-docker": "upstream.unpinned",
     "secret-placeholder": "secret.static",
+    "secret-envrc": "secret.static",
+    "secret-shared-dotenv": "secret.shared",
     "poisoned-parameter-description": "tool.poisoned-description",
     "poisoned-html-comment": "tool.poisoned-description",
     "poisoned-hidden-unicode": "tool.poisoned-description",

@@ -58,10 +58,10 @@ def client_config_paths(home: Path | None = None) -> list[Path]:
 
 
 def wanted(path: Path) -> bool:
-    """A file the scanner reads: structured configuration or a ``.env`` file."""
+    """A file the scanner reads: structured configuration, a ``.env`` file or direnv's ``.envrc``."""
     name = path.name
     return (
-        name == ".env"
+        name in (".env", ".envrc")
         or name.startswith(".env.")
         or name.endswith(".env")
         or name.endswith(_STRUCTURED)
@@ -420,8 +420,9 @@ def _dotenv(text: str) -> Iterator[tuple[int, str, str]]:
             continue
         key, _, value = line.removeprefix("export ").partition("=")
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
+        end = value.find(value[0], 1) if value[:1] in ("'", '"') else -1
+        if end > 0:  # `"value"`, `'value' # comment`
+            value = value[1:end]
         elif " #" in value:
             value = value.split(" #", 1)[0].strip()
         yield i, key.strip(), value
@@ -438,7 +439,7 @@ def scan_file(path: Path, result: FileScan, now: float) -> None:
     result.files += 1
     spath = str(path)
     name = path.name
-    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+    if name in (".env", ".envrc") or name.startswith(".env.") or name.endswith(".env"):
         for line, key, value in _dotenv(text):
             _add_hits(result, spath, line, key, value, subject=spath, now=now)
         return
