@@ -190,6 +190,31 @@ def _servers(node: Any, path: str, lines: _Lines) -> Iterator[tuple[str, dict[st
 
 # -- unpinned packages -----------------------------------------------------------------------------
 _NPX_FLAGS_WITH_VALUE = frozenset({"-p", "--package", "-c", "--call"})
+#: ``uvx`` options that take a value (``--from`` is read as the package)
+_UVX_FLAGS_WITH_VALUE = frozenset(
+    {
+        "-p",
+        "--python",
+        "--with",
+        "-w",
+        "--with-editable",
+        "--with-requirements",
+        "--index",
+        "--index-url",
+        "-i",
+        "--extra-index-url",
+        "--default-index",
+        "--find-links",
+        "-f",
+        "--constraints",
+        "-c",
+        "--overrides",
+        "--cache-dir",
+        "--config-file",
+        "--directory",
+        "--project",
+    }
+)
 
 
 def _npm_pinned(spec: str) -> bool:
@@ -313,6 +338,9 @@ def unpinned_package(command: str, args: list[str]) -> str | None:
         if eq and flag in {"--package", "--from"}:  # `--package=pkg@1.2.3`, `--from=pkg==1.0`
             pinned = _py_pinned(inline) if head == "uvx" else _npm_pinned(inline)
             return None if pinned else inline
+        if head == "uvx" and a in _UVX_FLAGS_WITH_VALUE and i + 1 < len(rest):
+            i += 2  # `--python 3.12`, `--with httpx`, `--index-url URL`
+            continue
         if a in _NPX_FLAGS_WITH_VALUE and i + 1 < len(rest):
             if a in {"-p", "--package"}:
                 return None if _npm_pinned(rest[i + 1]) else rest[i + 1]
@@ -349,10 +377,34 @@ _INSTRUCTIONS = (
         re.compile(
             r"\b(read|cat|open|include|send|pass|upload|attach|print)\b.{0,60}"
             r"(~/\.ssh|id_rsa|id_ed25519|\.env\b|\.aws/credentials|credentials|api[_ -]?keys?|passwords?|"
-            r"private key|mcp\.json|claude_desktop_config|secrets?\b|tokens?\b)",
+            r"private key|mcp\.json|claude_desktop_config|secrets?\b|tokens?\b|/etc/(passwd|shadow)|\.netrc|"
+            r"\.git-credentials|\.npmrc|\.pypirc|\.kube/config|\.docker/config\.json)",
             re.I | re.S,
         ),
         "asks the model to read or send credentials",
+    ),
+    (
+        re.compile(
+            r"\b(call|use|invoke|run)\b.{0,30}\b(read|cat|get|open)_?\w*\b.{0,30}"
+            r"(~/\.ssh|id_rsa|id_ed25519|\.aws/|/etc/(passwd|shadow)|\.netrc|\.git-credentials|\.kube/config|\.env\b)",
+            re.I | re.S,
+        ),
+        "asks the model to read credentials with another tool",
+    ),
+    (
+        re.compile(
+            r"\b(send|post|upload|forward|exfiltrate|transmit)\w*\b.{0,30}"
+            r"\b(conversation|history|contents?|results?|context|files?|outputs?|everything)\b.{0,30}"
+            r"\bto\b.{0,15}https?://",
+            re.I | re.S,
+        ),
+        "asks the model to send data to an address",
+    ),
+    (
+        re.compile(
+            r"\b(always|also)\b.{0,40}\b(bcc|cc|forward|send|copy)\b.{0,40}[\w.+-]+@[\w-]+\.\w+", re.I | re.S
+        ),
+        "tells the model to copy messages to an address (shadowing another tool)",
     ),
     (
         re.compile(
