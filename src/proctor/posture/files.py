@@ -58,10 +58,10 @@ def client_config_paths(home: Path | None = None) -> list[Path]:
 
 
 def wanted(path: Path) -> bool:
-    """A file the scanner reads: structured configuration or a ``.env`` file."""
+    """A file the scanner reads: structured configuration, a ``.env`` file or direnv's ``.envrc``."""
     name = path.name
     return (
-        name == ".env"
+        name in (".env", ".envrc")
         or name.startswith(".env.")
         or name.endswith(".env")
         or name.endswith(_STRUCTURED)
@@ -190,6 +190,31 @@ def _servers(node: Any, path: str, lines: _Lines) -> Iterator[tuple[str, dict[st
 
 # -- unpinned packages -----------------------------------------------------------------------------
 _NPX_FLAGS_WITH_VALUE = frozenset({"-p", "--package", "-c", "--call"})
+#: ``uvx`` options that take a value (``--from`` is read as the package)
+_UVX_FLAGS_WITH_VALUE = frozenset(
+    {
+        "-p",
+        "--python",
+        "--with",
+        "-w",
+        "--with-editable",
+        "--with-requirements",
+        "--index",
+        "--index-url",
+        "-i",
+        "--extra-index-url",
+        "--default-index",
+        "--find-links",
+        "-f",
+        "--constraints",
+        "-c",
+        "--overrides",
+        "--cache-dir",
+        "--config-file",
+        "--directory",
+        "--project",
+    }
+)
 
 
 def _npm_pinned(spec: str) -> bool:
@@ -202,12 +227,97 @@ def _npm_pinned(spec: str) -> bool:
 
 
 def _py_pinned(spec: str) -> bool:
-    return "==" in spec or spec.startswith(("/", "./", "git+", "http")) or bool(re.search(r"@\s*\S+", spec))
+    """``pkg==1.0`` / ``pkg@1.0`` (uvx) / a path or URL pinned; ``pkg``, ``pkg@latest`` are not."""
+    if spec.startswith(("/", "./", "git+", "http")):
+        return True
+    at = re.search(r"@\s*(\S+)", spec)
+    return "==" in spec or (at is not None and at.group(1).lower() != "latest")
+
+
+#: ``docker run`` / ``podman run`` options that take a value as the next argument
+_DOCKER_FLAGS_WITH_VALUE = frozenset(
+    {
+        "-e",
+        "--env",
+        "--env-file",
+        "-v",
+        "--volume",
+        "--mount",
+        "--name",
+        "-p",
+        "--publish",
+        "--network",
+        "--net",
+        "-w",
+        "--workdir",
+        "-u",
+        "--user",
+        "--entrypoint",
+        "-l",
+        "--label",
+        "--platform",
+        "--pull",
+        "-m",
+        "--memory",
+        "--cpus",
+        "--add-host",
+        "--hostname",
+        "-h",
+        "--cap-add",
+        "--cap-drop",
+        "--device",
+        "--dns",
+        "--ipc",
+        "--pid",
+        "--restart",
+        "--runtime",
+        "--security-opt",
+        "--tmpfs",
+        "--ulimit",
+        "--userns",
+        "--log-driver",
+        "--log-opt",
+        "--gpus",
+        "--shm-size",
+        "--stop-signal",
+        "--cidfile",
+        "-a",
+        "--attach",
+        "--group-add",
+        "--expose",
+    }
+)
+
+
+def _unpinned_image(args: list[str]) -> str | None:
+    """The image ``docker run [opts] IMAGE`` runs with no tag, ``:latest`` (not a digest or a
+    version tag), or None."""
+    if "run" not in args[:2]:
+        return None
+    rest = args[args.index("run") + 1 :]
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        if a == "--":
+            i += 1
+            continue
+        if a.startswith("-"):
+            i += 2 if (a in _DOCKER_FLAGS_WITH_VALUE and i + 1 < len(rest)) else 1
+            continue
+        if "@sha256:" in a:
+            return None
+        last = a.rsplit("/", 1)[-1]
+        tag = last.partition(":")[2]
+        return a if not tag or tag.lower() == "latest" else None
+    return None
 
 
 def unpinned_package(command: str, args: list[str]) -> str | None:
-    """The package a server command runs unpinned (``npx -y pkg``, ``uvx pkg``), or None."""
+    """The package a server command runs unpinned (``npx -y pkg``, ``uvx pkg``, ``docker run
+    image:latest``), or None."""
     exe = Path(command).name
+    if exe in {"docker", "podman", "nerdctl"}:
+        return _unpinned_image(args)
     words = [exe, *args]
     if exe in {"npm", "pnpm", "yarn", "bunx", "bun"} and args[:1] in (["exec"], ["dlx"], ["x"]):
         words = ["npx", *args[1:]]
@@ -224,6 +334,13 @@ def unpinned_package(command: str, args: list[str]) -> str | None:
         a = rest[i]
         if head == "uvx" and a == "--from" and i + 1 < len(rest):
             return None if _py_pinned(rest[i + 1]) else rest[i + 1]
+        flag, eq, inline = a.partition("=")
+        if eq and flag in {"--package", "--from"}:  # `--package=pkg@1.2.3`, `--from=pkg==1.0`
+            pinned = _py_pinned(inline) if head == "uvx" else _npm_pinned(inline)
+            return None if pinned else inline
+        if head == "uvx" and a in _UVX_FLAGS_WITH_VALUE and i + 1 < len(rest):
+            i += 2  # `--python 3.12`, `--with httpx`, `--index-url URL`
+            continue
         if a in _NPX_FLAGS_WITH_VALUE and i + 1 < len(rest):
             if a in {"-p", "--package"}:
                 return None if _npm_pinned(rest[i + 1]) else rest[i + 1]
@@ -249,6 +366,7 @@ _INSTRUCTIONS = (
         "asks the model to ignore its instructions",
     ),
     (re.compile(r"<\s*(important|system|instructions?|secret)\s*>", re.I), "hidden instruction block"),
+    (re.compile(r"<!--.*?\S.*?-->", re.S), "text hidden in an HTML comment"),
     (
         re.compile(
             r"\b(do not|don't|never)\b.{0,20}\b(tell|mention|inform|reveal|show)\b.{0,20}\buser", re.I | re.S
@@ -259,10 +377,34 @@ _INSTRUCTIONS = (
         re.compile(
             r"\b(read|cat|open|include|send|pass|upload|attach|print)\b.{0,60}"
             r"(~/\.ssh|id_rsa|id_ed25519|\.env\b|\.aws/credentials|credentials|api[_ -]?keys?|passwords?|"
-            r"private key|mcp\.json|claude_desktop_config|secrets?\b|tokens?\b)",
+            r"private key|mcp\.json|claude_desktop_config|secrets?\b|tokens?\b|/etc/(passwd|shadow)|\.netrc|"
+            r"\.git-credentials|\.npmrc|\.pypirc|\.kube/config|\.docker/config\.json)",
             re.I | re.S,
         ),
         "asks the model to read or send credentials",
+    ),
+    (
+        re.compile(
+            r"\b(call|use|invoke|run)\b.{0,30}\b(read|cat|get|open)_?\w*\b.{0,30}"
+            r"(~/\.ssh|id_rsa|id_ed25519|\.aws/|/etc/(passwd|shadow)|\.netrc|\.git-credentials|\.kube/config|\.env\b)",
+            re.I | re.S,
+        ),
+        "asks the model to read credentials with another tool",
+    ),
+    (
+        re.compile(
+            r"\b(send|post|upload|forward|exfiltrate|transmit)\w*\b.{0,30}"
+            r"\b(conversation|history|contents?|results?|context|files?|outputs?|everything)\b.{0,30}"
+            r"\bto\b.{0,15}https?://",
+            re.I | re.S,
+        ),
+        "asks the model to send data to an address",
+    ),
+    (
+        re.compile(
+            r"\b(always|also)\b.{0,40}\b(bcc|cc|forward|send|copy)\b.{0,40}[\w.+-]+@[\w-]+\.\w+", re.I | re.S
+        ),
+        "tells the model to copy messages to an address (shadowing another tool)",
     ),
     (
         re.compile(
@@ -287,9 +429,20 @@ def poisoning(description: str) -> list[str]:
     return why
 
 
+def _schema_descriptions(tool: dict[str, Any]) -> str:
+    """A tool's own description and those of its parameters (``inputSchema`` / ``input_schema``
+    / ``parameters``, at any depth): poisoning hides in a parameter's description too."""
+    parts = [tool["description"]]
+    for key in ("inputSchema", "input_schema", "parameters"):
+        for path, text in _leaves(tool.get(key)):
+            if path.rsplit(".", 1)[-1] == "description":
+                parts.append(text)
+    return "\n".join(parts)
+
+
 def _tool_listings(node: Any) -> Iterator[tuple[str, str]]:
-    """``(name, description)`` of every tool-like object (``name`` + ``description`` strings, in a
-    ``tools`` list or with an ``inputSchema``)."""
+    """``(name, descriptions)`` of every tool-like object (``name`` + ``description`` strings, in a
+    ``tools`` list or with an ``inputSchema``), its parameters' descriptions included."""
     if isinstance(node, dict):
         for k, v in node.items():
             if k == "tools" and isinstance(v, list):
@@ -299,11 +452,11 @@ def _tool_listings(node: Any) -> Iterator[tuple[str, str]]:
                         and isinstance(t.get("name"), str)
                         and isinstance(t.get("description"), str)
                     ):
-                        yield t["name"], t["description"]
+                        yield t["name"], _schema_descriptions(t)
             elif k == "tools" and isinstance(v, dict):
                 for name, t in v.items():
                     if isinstance(t, dict) and isinstance(t.get("description"), str):
-                        yield str(name), t["description"]
+                        yield str(name), _schema_descriptions(t)
             else:
                 yield from _tool_listings(v)
     elif isinstance(node, list):
@@ -319,8 +472,9 @@ def _dotenv(text: str) -> Iterator[tuple[int, str, str]]:
             continue
         key, _, value = line.removeprefix("export ").partition("=")
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
+        end = value.find(value[0], 1) if value[:1] in ("'", '"') else -1
+        if end > 0:  # `"value"`, `'value' # comment`
+            value = value[1:end]
         elif " #" in value:
             value = value.split(" #", 1)[0].strip()
         yield i, key.strip(), value
@@ -337,7 +491,7 @@ def scan_file(path: Path, result: FileScan, now: float) -> None:
     result.files += 1
     spath = str(path)
     name = path.name
-    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+    if name in (".env", ".envrc") or name.startswith(".env.") or name.endswith(".env"):
         for line, key, value in _dotenv(text):
             _add_hits(result, spath, line, key, value, subject=spath, now=now)
         return

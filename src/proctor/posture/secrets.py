@@ -28,6 +28,11 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _PLACEHOLDER = re.compile(
     r"^(\$\{?[A-Za-z_]|<[^>]*>$|your[-_ ]|change[-_]?me|x{4,}|\*{3,}|env:|secret:|op://)", re.I
 )
+#: a placeholder after a key's real prefix: ``sk_live_xxxxxxxx``, ``ghp_XXXX…``, ``sk-your-key-here``,
+#: ``sk-...``, ``<token>``, ``replace_me`` (a random key holds no run of six x's)
+_PLACEHOLDER_BODY = re.compile(
+    r"(x{6,}|\*{3,}|\.{3}|<[^>]*>|(^|[-_.\s])your[-_ ]|replace[-_ ]?me|change[-_]?me)", re.I
+)
 #: personal access tokens of a person's GitHub account (classic, fine-grained, OAuth user tokens)
 _PERSONAL_PREFIXES = (
     ("ghp_", "GitHub personal access token"),
@@ -126,7 +131,7 @@ def _jwt_hits(name: str, token: str, now: float) -> list[Hit]:
 def placeholder(value: str) -> bool:
     """A reference or a placeholder, not a value (``${TOKEN}``, ``<your key>``, ``changeme``)."""
     v = value.strip()
-    return not v or bool(_PLACEHOLDER.match(v))
+    return not v or bool(_PLACEHOLDER.match(v)) or bool(_PLACEHOLDER_BODY.search(v))
 
 
 def inspect_value(name: str, value: str, now: float) -> list[Hit]:
