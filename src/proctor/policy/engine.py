@@ -456,6 +456,26 @@ def _history_json(plan: _Plan, facts: FlowFacts) -> dict[str, Any]:
 _RANK = {Verdict.DENY: 0, Verdict.APPROVAL_REQUIRED: 1, Verdict.ALLOW: 2}
 
 
+def _evaluate(
+    ps: PolicySet, request: dict[str, Any], ents: list[dict[str, Any]], *, what: str, default: str
+) -> tuple[tuple[str, ...], Decision | None]:
+    """Decide an action apart from tool calls (a credential, a delegation): the policies that
+    determined it, and the deny when a policy failed to evaluate (fail closed) or none permits it
+    (``default`` says why when none forbids it either); None when permitted."""
+    result = cedarpy.is_authorized(request, ps.cedar, cedarpy.Entities.from_json_str(json.dumps(ents)))
+    policies = tuple(sorted(result.diagnostics.reasons))
+    errors = tuple(str(e) for e in result.diagnostics.errors)
+    if errors:
+        reason = f"a policy failed to evaluate: {what} is denied"
+        return policies, Decision(
+            Verdict.DENY, DecisionId.new(), ps.version, (reason,), policies, errors=errors
+        )
+    if not result.allowed:
+        why = f"forbidden by {', '.join(f'`{p}`' for p in policies)}" if policies else default
+        return policies, Decision(Verdict.DENY, DecisionId.new(), ps.version, (why,), policies)
+    return policies, None
+
+
 class PolicyEngine:
     """Holds the active policy set and decides. Safe to share between threads.
 
@@ -723,26 +743,15 @@ class PolicyEngine:
                     "effects": sorted(effects),
                 },
             }
-            result = cedarpy.is_authorized(
-                request, ps.cedar, cedarpy.Entities.from_json_str(json.dumps(ents))
+            policies, refused = _evaluate(
+                ps,
+                request,
+                ents,
+                what="the credential",
+                default=f"no policy permits `{CREDENTIAL_ACTION}` on `{credential.name}` (default deny)",
             )
-            policies = tuple(sorted(result.diagnostics.reasons))
-            errors = tuple(str(e) for e in result.diagnostics.errors)
-            if errors:
-                return Decision(
-                    Verdict.DENY,
-                    DecisionId.new(),
-                    ps.version,
-                    ("a policy failed to evaluate: the credential is denied",),
-                    policies,
-                    errors=errors,
-                )
-            if not result.allowed:
-                if policies:
-                    why = f"forbidden by {', '.join(f'`{p}`' for p in policies)}"
-                else:
-                    why = f"no policy permits `{CREDENTIAL_ACTION}` on `{credential.name}` (default deny)"
-                return Decision(Verdict.DENY, DecisionId.new(), ps.version, (why,), policies)
+            if refused is not None:
+                return refused
             approvals = sorted({a for p in policies if (a := ps.approval_of(p)) is not None})
             if approvals:
                 return Decision(
@@ -820,29 +829,18 @@ class PolicyEngine:
                 "resource": _uid("Agent", child_agent.name),
                 "context": {"task": {"__entity": _uid("Task", parent.id)}, "depth": depth},
             }
-            result = cedarpy.is_authorized(
-                request, ps.cedar, cedarpy.Entities.from_json_str(json.dumps(ents))
+            policies, refused = _evaluate(
+                ps,
+                request,
+                ents,
+                what="the delegation",
+                default=(
+                    f"no policy permits `{DELEGATE_ACTION}` from `{parent_agent.name}` to"
+                    f" `{child_agent.name}` (default deny)"
+                ),
             )
-            policies = tuple(sorted(result.diagnostics.reasons))
-            errors = tuple(str(e) for e in result.diagnostics.errors)
-            if errors:
-                return Decision(
-                    Verdict.DENY,
-                    DecisionId.new(),
-                    ps.version,
-                    ("a policy failed to evaluate: the delegation is denied",),
-                    policies,
-                    errors=errors,
-                )
-            if not result.allowed:
-                if policies:
-                    why = f"forbidden by {', '.join(f'`{p}`' for p in policies)}"
-                else:
-                    why = (
-                        f"no policy permits `{DELEGATE_ACTION}` from `{parent_agent.name}` to"
-                        f" `{child_agent.name}` (default deny)"
-                    )
-                return Decision(Verdict.DENY, DecisionId.new(), ps.version, (why,), policies)
+            if refused is not None:
+                return refused
             if any(ps.approval_of(p) is not None for p in policies):
                 return Decision(
                     Verdict.DENY,

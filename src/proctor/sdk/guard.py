@@ -34,7 +34,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, cast, overload
 
 from proctor.clock import SystemClock
 from proctor.errors import ApprovalPending, ProctorDenied, ProctorError, ValidationError
@@ -161,27 +161,25 @@ def _output_text(value: Any) -> str:
         return repr(value)
 
 
-class _Backend:
+class _Backend(Protocol):
     """Where decisions are made: this process's ``Proctor`` or a remote ``proctor serve``."""
 
-    def decide(self, tool: str, args: Mapping[str, Any]) -> Verdict:
-        raise NotImplementedError
+    def decide(self, tool: str, args: Mapping[str, Any]) -> Verdict: ...
 
     def wait(self, approval_id: str, timeout_s: float) -> tuple[str, str | None, str | None, str]:
         """(state, decided_by, reason, url) of the request, waiting up to ``timeout_s``."""
-        raise NotImplementedError
+        ...
 
     def report(
         self, tool: str, output: str, decision_id: str, args: Mapping[str, Any], status: str
-    ) -> dict[str, Any]:
-        raise NotImplementedError
+    ) -> dict[str, Any]: ...
 
     def delegate(self, body: dict[str, Any]) -> dict[str, Any]:
         """A child task of this guard's task (docs/adr/0032): ``{"task": …, "token": …}``."""
-        raise NotImplementedError
+        ...
 
 
-class _Local(_Backend):
+class _Local:
     def __init__(self, proctor: Proctor, agent: str | None, svid: str | None, task_token: str) -> None:
         self.p = proctor
         self.agent = agent
@@ -268,7 +266,7 @@ class _Local(_Backend):
         return {"task": task_view(started.task), "token": started.token}
 
 
-class _Remote(_Backend):
+class _Remote:
     def __init__(
         self,
         url: str,
