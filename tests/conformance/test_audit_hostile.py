@@ -147,12 +147,12 @@ class _GatedStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    def append_audit(self, records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def append_audit(self, records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
         self.commits.append(len(records))
         if not self.gate.is_set():
             self.entered.set()
             assert self.gate.wait(60)
-        return self._store.append_audit(records, hasher)
+        return self._store.append_audit(records, hasher, **kw)
 
 
 def _poison_trigger(backend: Backend) -> None:
@@ -290,11 +290,11 @@ def test_a_store_failure_is_not_retried(backend: Backend, gated: tuple[_GatedSto
     g, log = gated
     real = g.append_audit
 
-    def down(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def down(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
         if len(g.commits) >= 1 and g.gate.is_set():
             g.commits.append(len(records))
             raise StoreUnavailable("cannot reach the store")
-        return real(records, hasher)
+        return real(records, hasher, **kw)
 
     g.append_audit = down  # type: ignore[method-assign]
     results = _one_group_commit(g, log, "fs.write")

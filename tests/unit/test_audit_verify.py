@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from proctor.audit import AuditLog, VerifyReport, chain_hash, checkpoint_payload, verify_log
-from proctor.audit.chain import GENESIS
+from proctor.audit.chain import GENESIS, writer_chain_hash
 from proctor.canonical import canonical_json
 from proctor.clock import FrozenClock
 from proctor.store import Store, open_store
@@ -94,10 +94,10 @@ def _row(con: sqlite3.Connection, seq: int) -> tuple[bytes, bytes, bytes]:
 def _rechain(con: sqlite3.Connection, start: int) -> None:
     """Recompute every hash from ``start`` on, as an attacker covering an edit would."""
     prev = GENESIS if start == 1 else _row(con, start - 1)[2]
-    for seq, body in con.execute(
-        "SELECT seq, body FROM audit_records WHERE seq >= ? ORDER BY seq", (start,)
+    for seq, body, writer, wseq in con.execute(
+        "SELECT seq, body, writer, wseq FROM audit_records WHERE seq >= ? ORDER BY seq", (start,)
     ).fetchall():
-        h = chain_hash(seq, prev, bytes(body))
+        h = writer_chain_hash(writer, wseq, prev, bytes(body))
         con.execute("UPDATE audit_records SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, seq))
         prev = h
 
@@ -181,22 +181,24 @@ def test_deleted_records_range(db: Path, signer: Signer, attacker: sqlite3.Conne
 
 
 def test_deleted_and_renumbered(db: Path, signer: Signer, attacker: sqlite3.Connection) -> None:
-    """Deleting a record and renumbering the rest closes the gap, but seq is hashed: the link breaks."""
+    """Deleting a record and renumbering the rest (global seq and the place in the writer's chain)
+    closes the gap, but the place is hashed: the link breaks."""
     attacker.execute("DELETE FROM audit_records WHERE seq = 5")
-    attacker.execute("UPDATE audit_records SET seq = -(seq - 1) WHERE seq > 5")
-    attacker.execute("UPDATE audit_records SET seq = -seq WHERE seq < 0")
+    attacker.execute("UPDATE audit_records SET seq = -(seq - 1), wseq = -(wseq - 1) WHERE seq > 5")
+    attacker.execute("UPDATE audit_records SET seq = -seq, wseq = -wseq WHERE seq < 0")
     assert _only(_verify(db, signer)) == (5, "chain_broken")
 
 
 def test_inserted_record(db: Path, signer: Signer, attacker: sqlite3.Connection) -> None:
     """A record slipped in after seq 8 with a correct hash of its own still breaks the next link (10)."""
-    attacker.execute("UPDATE audit_records SET seq = -(seq + 1) WHERE seq > 8")
-    attacker.execute("UPDATE audit_records SET seq = -seq WHERE seq < 0")
+    attacker.execute("UPDATE audit_records SET seq = -(seq + 1), wseq = -(wseq + 1) WHERE seq > 8")
+    attacker.execute("UPDATE audit_records SET seq = -seq, wseq = -wseq WHERE seq < 0")
     prev = _row(attacker, 8)[2]
     fake = canonical_json({"v": 1, "kind": "decision", "ts": 1, "decision": "allow"})
     attacker.execute(
-        "INSERT INTO audit_records (seq, ts, kind, decision, body, prev_hash, hash) VALUES (9, 0, ?, ?, ?, ?, ?)",
-        ("decision", "allow", fake, prev, chain_hash(9, prev, fake)),
+        "INSERT INTO audit_records (seq, ts, kind, decision, body, prev_hash, hash, writer, wseq)"
+        " VALUES (9, 0, ?, ?, ?, ?, ?, 1, 9)",
+        ("decision", "allow", fake, prev, writer_chain_hash(1, 9, prev, fake)),
     )
     assert _only(_verify(db, signer)) == (10, "chain_broken")
 
@@ -215,8 +217,9 @@ def test_appended_garbage_record(db: Path, signer: Signer, attacker: sqlite3.Con
     """A record appended at the head with a made-up hash is ``record_modified`` at its seq."""
     prev = _row(attacker, N)[2]
     attacker.execute(
-        "INSERT INTO audit_records (seq, ts, kind, body, prev_hash, hash) VALUES (?, 0, 'x', ?, ?, ?)",
-        (N + 1, b"{}", prev, b"\0" * 32),
+        "INSERT INTO audit_records (seq, ts, kind, body, prev_hash, hash, writer, wseq)"
+        " VALUES (?, 0, 'x', ?, ?, ?, 1, ?)",
+        (N + 1, b"{}", prev, b"\0" * 32, N + 1),
     )
     assert _only(_verify(db, signer)) == (N + 1, "record_modified")
 

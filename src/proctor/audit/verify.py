@@ -254,7 +254,7 @@ def verify_log(
     problems: list[Problem] = []
     good = _check_signatures([*store.list_checkpoints(), *(anchors or [])], public_key_for_kid, problems)
     chains: dict[int, _Chain] = {}
-    merge: list[Problem] = []
+    merge: list[tuple[int, Problem]] = []
 
     sha256 = hashlib.sha256
     for page in _pages(store, deep):
@@ -272,7 +272,7 @@ def verify_log(
             if wseq != expected:
                 if wseq > expected:
                     gap = f"record {expected}" if wseq == expected + 1 else f"records {expected}..{wseq - 1}"
-                    at = expected if writer == 0 else seq
+                    at = chain.head_seq + 1
                     chain.broken = Problem(
                         at,
                         "record_missing",
@@ -331,12 +331,15 @@ def verify_log(
             if isinstance(ts, float | int) and not math.isnan(ts):
                 if ts < chain.last_ts - TS_TOLERANCE_S:
                     merge.append(
-                        Problem(
-                            seq,
-                            "merge_inconsistent",
-                            f"{who}record {seq} is dated {chain.last_ts - ts:.3f} s before the record"
-                            f" its writer wrote before it (tolerance {TS_TOLERANCE_S:g} s): records were"
-                            " moved between positions or their times edited",
+                        (
+                            writer,
+                            Problem(
+                                seq,
+                                "merge_inconsistent",
+                                f"{who}record {seq} is dated {chain.last_ts - ts:.3f} s before the record"
+                                f" its writer wrote before it (tolerance {TS_TOLERANCE_S:g} s): records were"
+                                " moved between positions or their times edited",
+                            ),
                         )
                     )
                 chain.last_ts = max(chain.last_ts, float(ts))
@@ -348,20 +351,24 @@ def verify_log(
     for chain in chains.values():
         if chain.broken is not None:
             problems.append(chain.broken)
-    problems.extend(merge[:100])
-    # checkpoints no record matched: their record was removed (a cut tail, a whole writer gone)
+    problems.extend([p for w, p in merge if chains[w].broken is None][:100])
+    # checkpoints no record matched: their record was removed (a cut tail, a whole writer gone);
+    # one problem per writer, at its first such checkpoint, naming its latest
+    unmatched: dict[int, list[int]] = {}
     for seq in sorted(good):
-        cp = good[seq]
-        chain = chains.get(cp.writer)
+        unmatched.setdefault(good[seq].writer, []).append(seq)
+    for w, seqs in sorted(unmatched.items(), key=lambda kv: kv[1][0]):
+        chain = chains.get(w)
         if chain is not None and chain.broken is not None:
             continue  # reported as the break
         ends = "holds no record" if chain is None else f"ends at record {chain.head_seq}"
-        who = "the log" if cp.writer == 0 else f"writer {cp.writer}'s chain"
+        who = "the log" if w == 0 else f"writer {w}'s chain"
         problems.append(
             Problem(
-                seq,
+                seqs[0],
                 "log_truncated",
-                f"{who} {ends} but checkpoint {seq} covers more: records after it were removed",
+                f"{who} {ends} but checkpoint {seqs[0]} (latest {seqs[-1]}) covers more: records after"
+                f" {'it' if chain is None else chain.head_seq} were removed",
             )
         )
     writers_status = [chains[w].status() for w in sorted(chains)]
