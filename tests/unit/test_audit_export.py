@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from proctor.audit import AuditLog, canonical_json, export_jsonl
-from proctor.audit.chain import writer_chain_hash
-from proctor.audit.chain import GENESIS
+from proctor.audit.chain import GENESIS, writer_chain_hash
 from proctor.clock import FrozenClock
 from proctor.store import Store, open_store
 from proctor.store.base import AuditQuery

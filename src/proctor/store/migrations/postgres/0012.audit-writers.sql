@@ -17,7 +17,8 @@ INSERT INTO audit_writers (id, started_at, host, pid, info, first_seq)
   OVERRIDING SYSTEM VALUE
   VALUES (0, 0, '', 0, 'legacy: the single chain written before per-writer chains',
           (SELECT min(seq) FROM audit_records));
-SELECT setval(pg_get_serial_sequence('audit_writers', 'id'), 1, false);
+-- (a DO block: a bare SELECT would print its result wherever migrations run)
+DO $$ BEGIN PERFORM setval(pg_get_serial_sequence('audit_writers', 'id'), 1, false); END $$;
 
 ALTER TABLE audit_records ADD COLUMN writer BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE audit_records ADD COLUMN wseq BIGINT NOT NULL DEFAULT 0;
@@ -27,7 +28,9 @@ ALTER TABLE audit_records ENABLE TRIGGER audit_records_no_update;
 CREATE UNIQUE INDEX audit_by_writer ON audit_records (writer, wseq);
 
 CREATE SEQUENCE audit_records_seq;
-SELECT setval('audit_records_seq', COALESCE((SELECT max(seq) FROM audit_records), 0) + 1, false);
+DO $$ BEGIN
+  PERFORM setval('audit_records_seq', COALESCE((SELECT max(seq) FROM audit_records), 0) + 1, false);
+END $$;
 
 ALTER TABLE audit_checkpoints ADD COLUMN writer BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX audit_checkpoints_by_writer ON audit_checkpoints (writer, seq);
