@@ -6,6 +6,7 @@ import asyncio
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -817,3 +818,65 @@ def test_an_interrupted_inline_commit_does_not_hold_close(
     closing.start()
     closing.join(10)
     assert not closing.is_alive()
+
+
+def test_deferred_records_of_a_failed_commit_are_carried_not_dropped(
+    monkeypatch: pytest.MonkeyPatch, store: Store, clock: FrozenClock
+) -> None:
+    """The store is down for a commit that held deferred records: the caller who waited is told
+    (StoreUnavailable), the deferred records are carried and committed, in order, ahead of the next
+    record once the store answers again (issue 19: a queued record is never dropped)."""
+    real = store.append_audit
+    down = threading.Event()
+    down.set()
+
+    def flaky(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
+        if down.is_set():
+            raise StoreUnavailable("cannot reach the store")
+        return real(records, hasher, **kw)
+
+    monkeypatch.setattr(store, "append_audit", flaky)
+    with AuditLog(store, clock, None, max_defer_s=3600) as audit:
+        audit.defer("call.completed", {"n": 1})
+        audit.defer("lease.used", {"n": 2})
+        with pytest.raises(StoreUnavailable):
+            audit.append("decision", {"n": 3})
+        assert store.audit_head() is None
+        down.clear()
+        row = audit.append("decision", {"n": 4})
+    rows = list(store.iter_audit())
+    assert [json.loads(r.body)["n"] for r in rows] == [1, 2, 4]
+    assert row.seq == rows[-1].seq
+    assert [r.wseq for r in rows] == [1, 2, 3]
+    assert verify_log(store, {}).ok
+
+
+def test_carried_records_are_written_when_the_store_comes_back_while_idle(
+    monkeypatch: pytest.MonkeyPatch, store: Store, clock: FrozenClock
+) -> None:
+    """Nobody appends after the failure: the idle writer retries the carried records by itself."""
+    real = store.append_audit
+    down = threading.Event()
+    down.set()
+
+    def flaky(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
+        if down.is_set():
+            raise StoreUnavailable("cannot reach the store")
+        return real(records, hasher, **kw)
+
+    monkeypatch.setattr(store, "append_audit", flaky)
+    audit = AuditLog(store, clock, None, max_defer_s=0.01)
+    try:
+        audit.defer("call.completed", {"n": 1})
+        deadline = time.monotonic() + 10
+        while not audit._carry and time.monotonic() < deadline:  # the due commit failed
+            time.sleep(0.01)
+        assert audit._carry
+        down.clear()
+        while store.audit_head() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        head = store.audit_head()
+        assert head is not None
+        assert json.loads(head.body)["n"] == 1
+    finally:
+        audit.close()
