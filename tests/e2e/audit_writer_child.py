@@ -34,7 +34,12 @@ def main() -> None:
     url, seed, n, mode = sys.argv[1], bytes.fromhex(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     store = open_store(url, migrate=False)
     stop = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+
+    def wait_for_stop() -> None:
+        sys.stdin.readline()
+        stop.set()
+
+    threading.Thread(target=wait_for_stop, daemon=True).start()
     if mode == "stall":
         real = store._lock_audit_chain  # type: ignore[attr-defined]
         state = {"appends": 0}
