@@ -139,7 +139,9 @@ def assert_chain(rows: Sequence[AuditRow]) -> None:
     prev = GENESIS
     for r in rows:
         assert r.prev_hash == prev
-        assert r.hash == sha_chain(r.wseq, r.prev_hash, r.body)
+        # a writer's hasher gets the global seq before the body (docs/adr/0036)
+        data = r.body if r.writer == 0 else r.seq.to_bytes(8, "big") + r.body
+        assert r.hash == sha_chain(r.wseq, r.prev_hash, data)
         prev = r.hash
 
 

@@ -65,7 +65,7 @@ def _rewrite_and_rechain(con: sqlite3.Connection, seq: int = 3) -> None:
     for s, b, w, ws in con.execute(
         "SELECT seq, body, writer, wseq FROM audit_records ORDER BY seq"
     ).fetchall():
-        h = writer_chain_hash(w, ws, prev.get(w, GENESIS), bytes(b))
+        h = writer_chain_hash(w, ws, s, prev.get(w, GENESIS), bytes(b))
         con.execute(
             "UPDATE audit_records SET prev_hash = ?, hash = ? WHERE seq = ?", (prev.get(w, GENESIS), h, s)
         )

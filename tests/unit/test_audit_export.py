@@ -49,7 +49,7 @@ def test_export_round_trip(store: Store) -> None:
         assert bytes.fromhex(item["prev_hash"]) == prev
         body = canonical_json(item["record"])
         assert body == row.body
-        assert writer_chain_hash(item["writer"], n, prev, body).hex() == item["hash"]
+        assert writer_chain_hash(item["writer"], n, item["seq"], prev, body).hex() == item["hash"]
         prev = bytes.fromhex(item["hash"])
     first = json.loads(lines[0])["record"]
     assert first["note"] == "naïve \U0001f600"

@@ -75,7 +75,7 @@ def test_append_returns_chained_row(store: Store, clock: FrozenClock) -> None:
     assert row.seq == 1
     assert (row.writer, row.wseq) == (1, 1)  # the log's own chain (docs/adr/0036)
     assert row.prev_hash == GENESIS
-    assert row.hash == writer_chain_hash(1, 1, GENESIS, row.body)
+    assert row.hash == writer_chain_hash(1, 1, 1, GENESIS, row.body)
     assert row.hash != chain_hash(1, GENESIS, row.body)  # the writer is in the hash
     assert row.body == (
         b'{"agent":"finance-bot","amount":12,"decision":"allow","decision_id":"dec_0123456789abcdefghij",'

@@ -99,7 +99,7 @@ def _rechain(con: sqlite3.Connection, start: int) -> None:
     for seq, body, writer, wseq in con.execute(
         "SELECT seq, body, writer, wseq FROM audit_records WHERE seq >= ? ORDER BY seq", (start,)
     ).fetchall():
-        h = writer_chain_hash(writer, wseq, prev, bytes(body))
+        h = writer_chain_hash(writer, wseq, seq, prev, bytes(body))
         con.execute("UPDATE audit_records SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, seq))
         prev = h
 
@@ -200,7 +200,7 @@ def test_inserted_record(db: Path, signer: Signer, attacker: sqlite3.Connection)
     attacker.execute(
         "INSERT INTO audit_records (seq, ts, kind, decision, body, prev_hash, hash, writer, wseq)"
         " VALUES (9, 0, ?, ?, ?, ?, ?, 1, 9)",
-        ("decision", "allow", fake, prev, writer_chain_hash(1, 9, prev, fake)),
+        ("decision", "allow", fake, prev, writer_chain_hash(1, 9, 9, prev, fake)),
     )
     assert _only(_verify(db, signer)) == (10, "chain_broken")
 
@@ -525,10 +525,27 @@ def test_records_of_a_writer_that_never_registered(
     path, _ = writers_db
     con = _raw(path)
     body = canonical_json({"v": 1, "kind": "x", "ts": 5})
-    h = writer_chain_hash(99, 1, GENESIS, body)
+    h = writer_chain_hash(99, 1, 1000, GENESIS, body)
     con.execute(
         "INSERT INTO audit_records (seq, ts, kind, body, prev_hash, hash, writer, wseq) VALUES (1000, 5, 'x', ?, ?, ?, 99, 1)",
         (body, GENESIS, h),
     )
     con.close()
     assert [p.code for p in _verify(path, signer).problems] == ["writer_unregistered"]
+
+
+def test_records_of_two_writers_swapped_in_the_merged_order(
+    writers_db: tuple[Path, list[int]], signer: Signer
+) -> None:
+    """Swapping the global seq of two records of different writers keeps each writer's order, but
+    a writer's record hashes its seq: ``record_modified``."""
+    path, ids = writers_db
+    con = _raw(path)
+    [(a,)] = con.execute("SELECT seq FROM audit_records WHERE writer = ? AND wseq = 5", (ids[0],)).fetchall()
+    [(b,)] = con.execute("SELECT seq FROM audit_records WHERE writer = ? AND wseq = 5", (ids[1],)).fetchall()
+    con.execute("UPDATE audit_records SET seq = -1 WHERE seq = ?", (a,))
+    con.execute("UPDATE audit_records SET seq = ? WHERE seq = ?", (a, b))
+    con.execute("UPDATE audit_records SET seq = ? WHERE seq = -1", (b,))
+    con.close()
+    codes = sorted(p.code for p in _verify(path, signer).problems)
+    assert codes == ["record_modified", "record_modified"]

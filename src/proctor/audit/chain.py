@@ -38,18 +38,29 @@ def chain_hash(seq: int, prev_hash: bytes, body: bytes) -> bytes:
     return _sha256(b"".join((DOMAIN, seq.to_bytes(8, "big"), prev_hash, body))).digest()
 
 
-def writer_chain_hash(writer: int, wseq: int, prev_hash: bytes, body: bytes) -> bytes:
-    """SHA-256 over ``DOMAIN_W || writer (8 bytes) || wseq (8 bytes) || prev_hash || body`` for a
-    writer >= 1; writer 0's records use :func:`chain_hash` (their wseq is their seq)."""
+def writer_chain_hash(writer: int, wseq: int, seq: int, prev_hash: bytes, body: bytes) -> bytes:
+    """SHA-256 over ``DOMAIN_W || writer (8 bytes) || wseq (8 bytes) || prev_hash || seq (8 bytes)
+    || body`` for a writer >= 1 (``seq`` the record's place in the merged log); writer 0's records
+    use :func:`chain_hash` (their wseq is their seq)."""
     if writer == 0:
         return chain_hash(wseq, prev_hash, body)
     return _sha256(
-        b"".join((DOMAIN_W, writer.to_bytes(8, "big"), wseq.to_bytes(8, "big"), prev_hash, body))
+        b"".join(
+            (
+                DOMAIN_W,
+                writer.to_bytes(8, "big"),
+                wseq.to_bytes(8, "big"),
+                prev_hash,
+                seq.to_bytes(8, "big"),
+                body,
+            )
+        )
     ).digest()
 
 
 def hasher_for(writer: int) -> ChainHasher:
-    """The :class:`proctor.store.base.ChainHasher` of ``writer``'s chain."""
+    """The :class:`proctor.store.base.ChainHasher` of ``writer``'s chain: ``Store.append_audit``
+    hands a writer's hasher the record's global seq (8 bytes) and its body as the body."""
     if writer == 0:
         return chain_hash
 

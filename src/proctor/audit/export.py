@@ -4,7 +4,7 @@ Each line is ``{"seq": N, "writer": W, "wseq": M, "hash": hex, "prev_hash": hex,
 (``record`` null and ``body_b64`` the stored bytes for a body that is not JSON). The record is the
 parsed body; re-encoding it with :func:`proctor.canonical.canonical_json` gives back the exact
 bytes that were hashed, so an export can be checked on its own with
-:func:`proctor.audit.chain.writer_chain_hash` (writer, wseq): each writer's records form a chain
+:func:`proctor.audit.chain.writer_chain_hash` (writer, wseq, seq): each writer's records form a chain
 of their own (docs/adr/0036).
 """
 

@@ -254,6 +254,9 @@ class AuditLog:
             self._head = (0, GENESIS, 0) if head is None else (head.seq, head.hash, head.wseq)
             if cp is not None and (cp.writer == self._writer or cp.seq == self._head[0]):
                 self._cp_seq, self._cp_head, self._cp_w = cp.seq, bytes(cp.head_hash), self._head[2]
+            else:  # recorded by another writer: this chain, as the store holds it, is the start again
+                self._cp_seq, self._cp_w = self._head[0], self._head[2]
+                self._cp_head = None if head is None else head.hash
             self._cp_at = self._clock.monotonic()
             self.rollback = self.refusing = None
         log.warning("audit: signing checkpoints again after a recorded recovery (head %d)", self._head[0])

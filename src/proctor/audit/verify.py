@@ -303,7 +303,15 @@ def verify_log(
                 )
                 continue
             digest = sha256(
-                b"".join((_hash_prefix(writer), wseq.to_bytes(8, "big"), chain.prev, body))
+                b"".join(
+                    (
+                        _hash_prefix(writer),
+                        wseq.to_bytes(8, "big"),
+                        chain.prev,
+                        b"" if writer == 0 else seq.to_bytes(8, "big", signed=True),
+                        body,
+                    )
+                )
             ).digest()
             if digest != row[3]:
                 chain.broken = Problem(

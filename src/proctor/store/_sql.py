@@ -1007,7 +1007,9 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             out: list[AuditRow] = []
             for r, seq in zip(records, seqs, strict=True):
                 wseq += 1
-                h = hasher(wseq, prev, r.body)
+                # a writer's record also hashes its global seq (docs/adr/0036): its place in the
+                # merged log cannot be swapped with another writer's record unnoticed
+                h = hasher(wseq, prev, r.body if writer == 0 else seq.to_bytes(8, "big") + r.body)
                 out.append(
                     AuditRow(
                         seq,
