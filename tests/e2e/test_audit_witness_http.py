@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.e2e.gateway_harness import free_port
 
 from proctor.app import Proctor
+from proctor.audit.anchor import read_anchor
 from proctor.audit.chain import checkpoint_payload, to_micros
 from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.witness_http import (
@@ -420,7 +421,9 @@ def test_a_rollback_under_a_running_process_stops_checkpoints_until_recovered(
                 "/v1/agents", json={"name": f"b{i}", "owner": "o@acme.test"}, headers=auth
             ).is_success
         _until((ws.keys_dir / "audit-anchor.json").exists)
-        anchored = json.loads((ws.keys_dir / "audit-anchor.json").read_text())["seq"]
+        held = read_anchor(ws.keys_dir)  # the latest head of any writer (docs/adr/0036)
+        assert held is not None
+        anchored = held.seq
         with sqlite3.connect(old) as copy, sqlite3.connect(db_path) as live:
             copy.backup(live)  # the database goes back under the running process
         for i in range(10):  # calls are still answered

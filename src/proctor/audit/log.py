@@ -802,7 +802,7 @@ class AuditLog:
                             "audit: a deferred record the database refuses was not written: %s", one.code
                         )
                         continue
-                    self._advance(got[0].seq, got[-1])
+                    self._advance(got[0], got[-1])
                 self._carry = []
                 return True
             if _record_specific(exc):
@@ -815,7 +815,7 @@ class AuditLog:
         self._carry = []
         self._carry_error = None
         log.warning("audit: %d carried deferred records written after all", len(rows))
-        self._advance(rows[0].seq, rows[-1])
+        self._advance(rows[0], rows[-1])
         return True
 
     def _fail(self, batch: _Batch, exc: StoreError) -> None:
@@ -856,15 +856,16 @@ class AuditLog:
         else:
             self.failing = False
             batch.rows = rows
-            self._advance(rows[0].seq, rows[-1])
+            self._advance(rows[0], rows[-1])
 
-    def _advance(self, first: int, last: AuditRow) -> None:
-        if first <= self._cp_seq and self.rollback is None:
-            # the store chained a record at a seq a signed checkpoint already covers: its log went
-            # back (a restored database or file) under this process
+    def _advance(self, first: AuditRow, last: AuditRow) -> None:
+        if (first.seq <= self._cp_seq or first.wseq <= self._cp_w) and self.rollback is None:
+            # the store chained a record at a place of this writer's chain a signed checkpoint
+            # already covers: its log went back (a restored database or file) under this process
             self.halt(
-                f"the store's log went back: record {first} was written again although checkpoint"
-                f" {self._cp_seq} covers it (the database was restored or rolled back)"
+                f"the store's log went back: record {first.wseq} of writer {first.writer} (seq"
+                f" {first.seq}) was written again although checkpoint {self._cp_seq} covers it"
+                " (the database was restored or rolled back)"
             )
         with self._cp_lock:
             # the head only moves forward, so a checkpoint never signs an older head than one committed
@@ -903,7 +904,7 @@ class AuditLog:
                     known = exc
                 else:
                     rows[lo:hi] = got
-                    self._advance(got[0].seq, got[-1])
+                    self._advance(got[0], got[-1])
                     return
             if len(part) == 1:
                 failed[part[0][0]] = known
