@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 RESERVED_FIELDS = frozenset({"v", "kind", "ts", "agent", "task", "tool", "decision", "decision_id"})
 _KIND = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
 _WRITER_CHECK_S = 2.0
+#: how long after its start a log first signs the heads of writers that are gone (and on close)
+ORPHANS_AFTER_S = 5.0
 #: deferred records that make the writer commit without waiting for an urgent one
 DEFER_MAX_RECORDS = 512
 
@@ -170,6 +172,8 @@ class AuditLog:
         #: deferred records whose commit failed: committed ahead of the next batch, in order
         self._carry: list[PendingAudit] = []
         self._carry_error: StoreError | None = None
+        self._orphans_signed = False
+        self._orphans_at = time.monotonic() + ORPHANS_AFTER_S
         self._hasher = hasher_for(0)  # replaced by the writer's own once it is registered
         #: told every checkpoint once it is stored (the workspace keeps a copy outside the database)
         self._on_checkpoint = on_checkpoint
@@ -541,6 +545,56 @@ class AuditLog:
                 )
         if not already:
             self._checkpoint(force=True)
+            try:
+                self.sign_orphans()
+            except Exception:  # closing all the same; the next process signs them
+                log.exception("audit: signing other writers' heads failed")
+
+    def sign_orphans(self) -> int:
+        """Sign the unsigned head of every other writer's chain that is gone (a process of this
+        host that no longer runs, one elsewhere silent for two checkpoint intervals: killed before
+        its last checkpoint; a log written before per-writer chains): one checkpoint each, naming that
+        writer, only when its chain still reaches its own latest checkpoint. Any holder of the
+        workspace audit key may vouch for a head that is in the store, as the next process signed
+        the single chain's head before (docs/adr/0036). Returns how many were signed."""
+        signer = self._signer
+        if signer is None or self.refusing is not None:
+            return 0
+        signed = 0
+        for w in self._store.list_audit_writers():
+            if w.id == self._writer or (w.first_seq is None and w.id != 0):
+                continue
+            head = self._store.audit_writer_head(w.id)
+            if head is None:
+                continue
+            if w.id != 0:  # a writer still running signs its own head
+                if w.host == socket.gethostname():
+                    if _pid_alive(w.pid):
+                        continue
+                elif self._clock.now() - head.ts < 2 * self._interval:
+                    continue
+            cp = self._store.latest_checkpoint_of(w.id)
+            if cp is not None and cp.seq >= head.seq:
+                continue
+            if cp is not None and _reach_problem(self._store, cp.seq, bytes(cp.head_hash)) is not None:
+                log.error(
+                    "audit: writer %d's chain no longer reaches its checkpoint %d: not signed", w.id, cp.seq
+                )
+                continue
+            ts_us = to_micros(self._clock.now())
+            mine = Checkpoint(
+                head.seq,
+                head.hash,
+                ts_us / 1_000_000,
+                signer.kid,
+                signer.sign(checkpoint_payload(head.seq, head.hash, ts_us)),
+                w.id,
+            )
+            self._store.add_checkpoint(mine)
+            signed += 1
+            if self._on_checkpoint is not None:
+                self._on_checkpoint(mine)
+        return signed
 
     def __enter__(self) -> AuditLog:
         return self
@@ -650,6 +704,10 @@ class AuditLog:
         try:
             if self._carry:  # the store refused them before: try again now
                 self._commit(_Batch())
+            if not self._orphans_signed and time.monotonic() >= self._orphans_at:
+                # once, idle a while after the start: heads killed processes left unsigned
+                self._orphans_signed = True
+                self.sign_orphans()
             if self.rollback is not None:
                 self._try_resume()
             if self._on_idle is not None:
@@ -986,6 +1044,16 @@ class AuditLog:
                 except Exception as exc:  # stored all the same; the next checkpoint tries again
                     self.checkpoint_error = exc
                     log.error("audit checkpoint %d could not be anchored: %s", seq, type(exc).__name__)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
 
 
 def _record_specific(exc: StoreError) -> bool:
