@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -880,3 +881,26 @@ def test_carried_records_are_written_when_the_store_comes_back_while_idle(
         assert json.loads(head.body)["n"] == 1
     finally:
         audit.close()
+
+
+def test_the_next_log_signs_the_head_a_killed_writer_left(store: Store, clock: FrozenClock) -> None:
+    """A writer of this host whose process is gone left records after its last checkpoint: the
+    next log signs that head (naming the writer) on close; a live writer's head it leaves alone."""
+    import socket
+
+    from proctor.audit.chain import hasher_for
+
+    signer = Signer()
+    gone = store.register_audit_writer(clock.now(), socket.gethostname(), 2**22 + 12345, "killed")
+    live = store.register_audit_writer(clock.now(), socket.gethostname(), os.getpid(), "running")
+    pending = [PendingAudit(clock.now(), "x", b'{"v":1}')]
+    [dead_head] = store.append_audit(pending, hasher_for(gone), writer=gone)
+    store.append_audit(pending, hasher_for(live), writer=live)
+    with AuditLog(store, clock, signer) as audit:
+        audit.append("call", {})
+    cps = {cp.writer: cp for cp in store.list_checkpoints()}
+    assert cps[gone].seq == dead_head.seq
+    assert live not in cps
+    report = verify_log(store, {signer.kid: signer.public()})
+    assert report.ok, report.problems
+    assert {w["writer"]: w["unsigned_tail"] for w in report.writers}[gone] == 0
