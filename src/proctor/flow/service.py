@@ -128,6 +128,9 @@ DEFAULT_CAPACITY = 512
 _ENVELOPE = 1
 _EVENT_FIELDS = ("task_id", "agent", "tool", "effect", "at", "values")
 _NONCE = 12
+#: at most this many tasks below one are read for its labels (a bound, far above any real tree:
+#: depth is limited by `tasks.max_delegation_depth`, and each task's children by its budget)
+_MAX_DESCENDANTS = 1024
 
 
 def output_text(content: Iterable[Any], structured: Any = None) -> str:
@@ -374,11 +377,50 @@ class Flow:
             read_untrusted=read_untrusted, max_sensitivity=level, untrusted_sources=tuple(sorted(sources))
         )
 
+    def _descendants_labels(self, task: TaskRecord) -> TaskLabels | None:
+        """What ``task``'s live delegated tasks (children, their children, ...) have read so far,
+        None when it has none (docs/adr/0032, amended): a child hands its findings back to its
+        parent while it runs, not only when it ends, so what it read labels the parent's next
+        consequential call at once. From the store (another process's reads) and this process's
+        memory (reads not yet persisted). An ended child raised its parent's mark in the store
+        when it ended (:meth:`inherit`), so live ones are enough."""
+        read_untrusted, level, sources, seen = False, Sensitivity.PUBLIC, set[str](), {str(task.id)}
+        frontier, found_any = [task.id], False
+        while frontier and len(seen) <= _MAX_DESCENDANTS:
+            children = [c for tid in frontier for c in self.store.child_tasks(tid)]
+            frontier = []
+            for child in children:
+                if str(child.id) in seen:
+                    continue
+                seen.add(str(child.id))
+                frontier.append(child.id)
+                found_any = True
+                found = [self.store.task_labels(child.id)]
+                with self._lock:
+                    child_entry = self._tasks.get(str(child.id))
+                if child_entry is not None:
+                    with child_entry.lock:
+                        found.append(child_entry.flow.labels)
+                for lab in found:
+                    read_untrusted = read_untrusted or lab.read_untrusted
+                    level = max(level, lab.max_sensitivity)
+                    sources.update(lab.untrusted_sources)
+        if not found_any:
+            return None
+        return TaskLabels(
+            read_untrusted=read_untrusted, max_sensitivity=level, untrusted_sources=tuple(sorted(sources))
+        )
+
     def _refresh(self, task: TaskRecord, entry: _Entry) -> None:
         """Bring ``entry`` up to date with the store: its high-water mark on first use, then every
         output with a seq above the last one seen that this process did not write; a delegated
-        task's mark is raised to its ancestors' every time (:meth:`_ancestors_labels`)."""
-        inherited = self._ancestors_labels(task)  # before ``entry.lock``: one entry lock at a time
+        task's mark is raised to its ancestors' every time (:meth:`_ancestors_labels`), a
+        delegating task's to its live descendants' (:meth:`_descendants_labels`)."""
+        # both before ``entry.lock``: one entry lock at a time
+        inherited = self._ancestors_labels(task)
+        below = self._descendants_labels(task)
+        if below is not None:
+            inherited = below if inherited is None else _merge_labels(inherited, below)
         with entry.lock:
             if inherited is not None:
                 entry.flow.restore_labels(inherited)
@@ -1029,6 +1071,15 @@ def _once(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kept.append(line)
     kept.reverse()
     return kept
+
+
+def _merge_labels(a: TaskLabels, b: TaskLabels) -> TaskLabels:
+    """The higher of two high-water marks."""
+    return TaskLabels(
+        read_untrusted=a.read_untrusted or b.read_untrusted,
+        max_sensitivity=max(a.max_sensitivity, b.max_sensitivity),
+        untrusted_sources=tuple(sorted({*a.untrusted_sources, *b.untrusted_sources})),
+    )
 
 
 def tool_line(tool: ToolRecord) -> dict[str, Any]:
