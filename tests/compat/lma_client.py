@@ -3,9 +3,10 @@
 ``langchain-mcp-adapters`` does not accept.
 
 Reads one JSON object on stdin: ``{"connections": {...}, "calls": [[tool, args], ...],
-"rounds": N}`` (``connections`` as ``MultiServerMCPClient`` takes them), loads the tools through
-``langchain-mcp-adapters`` ``rounds`` times (a new session each time, as an agent restarted would)
-and invokes each call as a LangChain tool. Prints one JSON object: per round the tool names it
+"rounds": N, "persistent": BOOL}`` (``connections`` as ``MultiServerMCPClient`` takes them), loads
+the tools through ``langchain-mcp-adapters`` ``rounds`` times and invokes each call as a LangChain
+tool: with ``persistent`` in one session per round (``client.session`` + ``load_mcp_tools``), else
+as ``get_tools`` does, a new session for the listing and for every call. Prints one JSON object: per round the tool names it
 saw and, per call, ``{"status": "success" | "error" | "raised", "content": TEXT}``.
 """
 
@@ -26,11 +27,21 @@ def _text(content: Any) -> str:
     return repr(content)
 
 
-async def _round(connections: dict[str, Any], calls: list[list[Any]]) -> dict[str, Any]:
+async def _round(connections: dict[str, Any], calls: list[list[Any]], persistent: bool) -> dict[str, Any]:
     from langchain_mcp_adapters.client import MultiServerMCPClient  # type: ignore[import-not-found]
 
     client = MultiServerMCPClient(connections)
-    tools = {t.name: t for t in await client.get_tools()}
+    if not persistent:
+        return await _calls({t.name: t for t in await client.get_tools()}, calls)
+    # one session for the round (the adapter's documented way to keep a session)
+    from langchain_mcp_adapters.tools import load_mcp_tools  # type: ignore[import-not-found]
+
+    [name] = connections
+    async with client.session(name) as session:
+        return await _calls({t.name: t for t in await load_mcp_tools(session)}, calls)
+
+
+async def _calls(tools: dict[str, Any], calls: list[list[Any]]) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     for name, args in calls:
         tool = tools.get(name)
@@ -50,7 +61,10 @@ async def _round(connections: dict[str, Any], calls: list[list[Any]]) -> dict[st
 
 async def _main() -> None:
     job = json.load(sys.stdin)
-    rounds = [await _round(job["connections"], job["calls"]) for _ in range(int(job.get("rounds", 1)))]
+    persistent = bool(job.get("persistent"))
+    rounds = [
+        await _round(job["connections"], job["calls"], persistent) for _ in range(int(job.get("rounds", 1)))
+    ]
     print(json.dumps({"rounds": rounds}))
 
 

@@ -33,6 +33,7 @@ COMPAT_PY = ROOT / ".tools" / "compat-venv" / "bin" / "python"
 CLIENT = ROOT / "tests" / "compat" / "lma_client.py"
 FIXTURES = ROOT / "tests" / "fixtures"
 UID = f"unix:uid:{os.getuid()}"
+_OFFICE = ["--template", "office"]
 _CONFIG_ARGS = ["--client", "claude-desktop", "--agent", "bot", "--template", "echo"]
 
 
@@ -172,3 +173,79 @@ def test_http_with_headers_allowed_and_denied_calls(tmp_path: Path) -> None:
         check=False,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_an_injected_payment_through_one_adapter_session_is_held_with_its_origin(tmp_path: Path) -> None:
+    """The starter policies, a LangChain agent on one adapter session (`client.session` +
+    `load_mcp_tools`, one launch and one task from the template): it reads the inbox (untrusted)
+    and pays the IBAN the e-mail names. The payment is held, nothing reaches the upstream, and the
+    decision names the IBAN as coming from the inbox; the whole round is one task."""
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\napprovals: {hold: 0}\n")
+    calls = tmp_path / "calls.jsonl"
+    save_upstreams(
+        ws.root,
+        [
+            upstream_from_mapping(
+                {
+                    "namespace": "office",
+                    "command": sys.executable,
+                    "args": [str(FIXTURES / "office_server.py")],
+                    "env": {"FIXTURE_CALL_LOG": str(calls)},
+                    "default": {"effect": "read", "labels": {"trust": "untrusted"}},
+                    "tools": {
+                        "read_inbox": {"effect": "read", "labels": {"trust": "untrusted"}},
+                        "send_money": {"effect": "pay", "flags": ["financial"]},
+                    },
+                }
+            )
+        ],
+    )
+    with Proctor.open(ws) as p:
+        p.agents.add("bot", "owner@acme.test", [UID])
+        p.templates.add(
+            "office",
+            agents=["bot"],
+            purpose="Pay this month's invoices",
+            allow=["office.read_inbox", "office.send_money"],
+            requested_by="lead@acme.test",
+        )
+    connection = {
+        "transport": "stdio",
+        "command": sys.executable,
+        "args": [
+            *PROCTOR[1:],
+            "gateway",
+            "--stdio",
+            "--socket",
+            str(ws.root / "run" / "gateway.sock"),
+            *_OFFICE,
+        ],
+        "env": {"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"},
+    }
+    iban = "DE89 3704 0044 0532 0130 00"
+    job = {
+        "connections": {"proctor": connection},
+        "calls": [["office__read_inbox", {}], ["office__send_money", {"iban": iban, "amount": 1250.0}]],
+        "persistent": True,
+    }
+    with Daemon(ws.root):
+        [round_] = _adapter(job)
+    read, pay = round_["results"]
+    assert read["status"] == "success"
+    assert iban in read["content"]
+    assert pay["status"] == "error", pay
+    assert pay["content"].startswith("This call needs approval by owner")
+    assert [json.loads(line)["tool"] for line in calls.read_text().splitlines()] == ["read_inbox"]
+    with Proctor.open(ws) as p:
+        tasks = [t for t in p.store.list_tasks(None, None) if t.purpose == "Pay this month's invoices"]
+        [held] = [
+            json.loads(r.body)
+            for r in p.store.search_audit(AuditQuery(kind="decision"))
+            if r.tool == "office.send_money"
+        ]
+    assert len(tasks) == 1
+    assert held["decision"] == "approval_required"
+    assert held["flow"]["read_untrusted"] is True
+    by_arg = {a["arg"]: a for a in held["provenance"]["args"]}
+    assert by_arg["iban"]["origin"] == "untrusted"
+    assert by_arg["iban"]["sources"] == ["office.read_inbox"]
