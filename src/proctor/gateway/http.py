@@ -44,6 +44,7 @@ from proctor.crypto.jose import b64url_decode
 from proctor.errors import (
     AgentSuspended,
     IdentityError,
+    OAuthRefused,
     ProctorError,
     SessionNotOwned,
     StoreError,
@@ -59,6 +60,7 @@ from proctor.gateway.server import SERVER_NAME, SERVER_VERSION, build_server
 from proctor.oauth.http import OAUTH_PATHS, OAuthEndpoints
 from proctor.oauth.server import SCOPE, AuthorizationServer
 from proctor.pipeline import Identity, printable
+from proctor.policy.scope import declares_namespace
 from proctor.snapshot import Snapshot
 from proctor.tasks.service import TASK_AUDIENCE
 from proctor.types import AgentName, AgentStatus
@@ -546,20 +548,31 @@ class GatewayAuth:
     ) -> str | None:
         """What the SDK's stateless entry would refuse of a call's ``Mcp-Param-*`` headers (none are
         sent on the lean path): an argument the tool's schema mirrors into a header (``x-mcp-header``)
-        that came without it. The schema is the upstream's listing, as the catalog exposes it; when
-        it cannot be had, nothing is refused here (as there: the call path answers for the tool)."""
+        that came without it. The schema is the one in the listing the caller's task sees, as there
+        (the SDK asks the gateway's own ``tools/list``, which lists the task's tools): a tool that
+        listing does not show is not checked here, whatever its upstream lists, and the call path
+        answers for it, so its schema and existence are not told (nor is an upstream the task
+        declared no tool of started to find them). When the listing cannot be had, nothing is
+        refused here either (as there)."""
         if not args:
             return None
         assert self.runtime is not None
-        cfg = self.runtime.catalog.tool_upstream(name)
-        upstream_tool = None if cfg is None else self.runtime.catalog.known(cfg, name)
-        if cfg is None or upstream_tool is None:
+        catalog = self.runtime.catalog
+        cfg = catalog.tool_upstream(name)
+        if cfg is None:
             return None
         try:
+            task = self.runtime.calls.live_task(caller)
+            if not declares_namespace(task.allow, cfg.namespace):
+                return None
             listed = await (await self.runtime.owned(caller.task_id).lean(cfg)).tools()
+            upstream_tool = catalog.names_of(cfg, listed).upstream.get(name)
+            raw = None if upstream_tool is None else listed.get(upstream_tool)
+            if raw is None or not await catalog.shown(task, cfg, LEAN.as_tool(raw)):
+                return None
         except Exception:
             return None
-        schema = (listed.get(upstream_tool) or {}).get("inputSchema")
+        schema = raw.get("inputSchema")
         if not isinstance(schema, dict) or not x_mcp_header_map(schema):
             return None
         rejected = validate_mcp_param_headers(schema, args, headers)
@@ -726,6 +739,8 @@ class GatewayAuth:
             self._refusals = RefusalLimiter(self.proctor.clock, limits, refused="gateway.refused")
         source = str(client[0]) if isinstance(client, list | tuple) and client else None
         fields = {"error": exc.code, "path": path[:200]}
+        if isinstance(exc, OAuthRefused):
+            fields["oauth_error"] = exc.error  # which refusal of the authorization server
         await audit_refusal_async(self.proctor.audit, self._refusals, fields, source)
 
 
