@@ -714,3 +714,38 @@ def test_the_pipeline_orders_every_stage_of_a_gateway_call(tmp_path: Path) -> No
         ("fx.test_simple_text", False),  # refused: the task has ended
     ]
     assert gw.calls == ["fast", "lean", "sdk", "fast", "lean"]
+
+
+def test_a_modern_call_s_param_headers_are_checked_against_the_task_s_listing(tmp_path: Path) -> None:
+    """2026-07-28: the lean path checks `Mcp-Param-*` headers against the schema in the listing the
+    caller's task sees, as the SDK's stateless entry does (it asks the gateway's own tools/list). A
+    tool of the upstream that this task does not see is not refused -32020 (which told the task the
+    tool exists and what its schema mirrors into headers): both paths answer it alike, as a tool the
+    task may not call. A tool the task sees is still refused -32020 without the header."""
+    with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
+        narrow = gw.p.tasks.start(
+            agent="bot", purpose="fx", allow=["fx.test_simple_text"], requested_by="r@acme.test"
+        )
+        req = {**VALID_MODERN, "name": "fx__test_x_mcp_header", "arguments": {"region": "eu"}}
+
+        def both(headers: dict[str, str]) -> tuple[Any, Any]:
+            body, h = _build(req, headers, "")
+            out = []
+            for lean in (True, False):
+                gw.auth.lean = lean
+                out.append(_outcome(client.post(gw.url, content=body, headers=h)))
+            return out[0], out[1]
+
+        listed = client.post(
+            gw.url,
+            json={"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {"_meta": ENVELOPE}},
+            headers={**gw.headers, "Proctor-Task": narrow.token, "MCP-Protocol-Version": MODERN,
+                     "Mcp-Method": "tools/list"},
+        )
+        assert [t["name"] for t in _answer(listed)["result"]["tools"]] == ["fx__test_simple_text"]
+        lean, sdk = both({**gw.headers, "Proctor-Task": narrow.token})
+        assert lean == sdk, (lean, sdk)
+        assert lean[2:4] == ("result", True), lean  # refused as a call the task may not make
+        # the task that sees the tool: the header it lacks is refused on both paths
+        lean, sdk = both(gw.headers)
+        assert lean == sdk and lean[0] == 400 and lean[3] == -32020, (lean, sdk)
