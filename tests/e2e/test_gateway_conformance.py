@@ -222,7 +222,9 @@ def test_next_conformance_through_gateway_matches_direct(tmp_path: Path, revisio
     missing = sorted(direct_passing - set(through.scenarios))
     assert not lost, f"scenarios that fail only through the gateway: {lost}\n{report}"
     stale = sorted(known - (direct_passing & _failing(through)))
-    assert not stale, f"KNOWN_GATEWAY_FAILURES entries that no longer fail only through the gateway: {stale}\n{report}"
+    assert not stale, (
+        f"KNOWN_GATEWAY_FAILURES entries that no longer fail only through the gateway: {stale}\n{report}"
+    )
     assert not missing, f"scenarios not run through the gateway: {missing}\n{report}"
     downgraded = sorted(
         f"{label}: {status} -> {through.statuses.get(label)}"

@@ -739,8 +739,12 @@ def test_a_modern_call_s_param_headers_are_checked_against_the_task_s_listing(tm
         listed = client.post(
             gw.url,
             json={"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {"_meta": ENVELOPE}},
-            headers={**gw.headers, "Proctor-Task": narrow.token, "MCP-Protocol-Version": MODERN,
-                     "Mcp-Method": "tools/list"},
+            headers={
+                **gw.headers,
+                "Proctor-Task": narrow.token,
+                "MCP-Protocol-Version": MODERN,
+                "Mcp-Method": "tools/list",
+            },
         )
         assert [t["name"] for t in _answer(listed)["result"]["tools"]] == ["fx__test_simple_text"]
         lean, sdk = both({**gw.headers, "Proctor-Task": narrow.token})
@@ -748,4 +752,5 @@ def test_a_modern_call_s_param_headers_are_checked_against_the_task_s_listing(tm
         assert lean[2:4] == ("result", True), lean  # refused as a call the task may not make
         # the task that sees the tool: the header it lacks is refused on both paths
         lean, sdk = both(gw.headers)
-        assert lean == sdk and lean[0] == 400 and lean[3] == -32020, (lean, sdk)
+        assert lean == sdk, (lean, sdk)
+        assert (lean[0], lean[3]) == (400, -32020), lean
