@@ -32,6 +32,7 @@ from proctor.app import Proctor
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
 from proctor.gateway.http import GatewayAuth
 from proctor.gateway.runtime import GatewayRuntime
+from proctor.store.base import AuditQuery
 from proctor.workspace import Workspace
 
 BIN = Path(sys.executable).parent
@@ -754,3 +755,32 @@ def test_a_modern_call_s_param_headers_are_checked_against_the_task_s_listing(tm
         lean, sdk = both(gw.headers)
         assert lean == sdk, (lean, sdk)
         assert (lean[0], lean[3]) == (400, -32020), lean
+
+
+def test_an_upstream_s_missing_capability_error_is_the_modern_client_s_own(tmp_path: Path) -> None:
+    """2026-07-28 (SEP-2575), on the lean path (whose upstream session declares no client
+    capability): an upstream that refuses a call with -32021 for a capability the request did not
+    declare: the client gets that -32021 (HTTP 400, `requiredCapabilities`), as it would from the
+    upstream directly, not a tool error. The call is still recorded as allowed and completed with
+    `upstream_error`. When the client did declare it (only the gateway's upstream session lacks
+    it) the call stays a tool error. (The SDK leg's upstream session declares sampling whatever the
+    client declared, so there the upstream runs the tool: a known difference, ADR 0031.)"""
+    with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
+        gw.auth.lean = True
+        req = {**VALID_MODERN, "name": "fx__test_missing_capability"}
+
+        def call(meta: dict[str, Any]) -> httpx.Response:
+            body, h = _build({**req, "meta": meta}, gw.headers, "")
+            return client.post(gw.url, content=body, headers=h)
+
+        refused = call(ENVELOPE)
+        assert _outcome(refused)[0::3] == (400, -32021), refused.text
+        assert refused.json()["error"]["data"] == {"requiredCapabilities": {"sampling": {}}}
+        declared = {**ENVELOPE, "io.modelcontextprotocol/clientCapabilities": {"sampling": {}}}
+        failed = call(declared)
+        assert _outcome(failed)[2:4] == ("result", True), failed.text
+        assert "refused the call" in failed.text
+        assert gw.calls == ["fast", "lean"] * 2
+        gw.p.audit.flush()
+        done = [json.loads(r.body) for r in gw.p.store.search_audit(AuditQuery(kind="call.completed"))]
+        assert [d.get("status") for d in done] == ["upstream_error"] * 2, done

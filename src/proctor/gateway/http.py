@@ -36,6 +36,7 @@ from mcp.shared.inbound import (
     validate_mcp_param_headers,
     x_mcp_header_map,
 )
+from mcp_types import MISSING_REQUIRED_CLIENT_CAPABILITY
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
 from proctor.app import Proctor
@@ -524,7 +525,22 @@ class GatewayAuth:
                     return reply, None
                 leg = _modern_leg(params)
             outcome = await self.runtime.calls.call(caller, params["name"], args, leg, snap)
-            reply["result"], finish = outcome.result, outcome.finish
+            finish = outcome.finish
+            undeclared = _undeclared(params, outcome.missing) if modern else ()
+            if undeclared:
+                # SEP-2575: the upstream needs a capability this client did not declare; it is
+                # told so as its own -32021 (HTTP 400), as the upstream would tell it directly.
+                # The upstream ran nothing; the completion record says upstream_error.
+                reply["error"] = {
+                    "code": MISSING_REQUIRED_CLIENT_CAPABILITY,
+                    "message": (
+                        f"the tool needs the client capabilities {', '.join(undeclared)}, which this"
+                        " request did not declare"
+                    ),
+                    "data": {"requiredCapabilities": {c: {} for c in undeclared}},
+                }
+            else:
+                reply["result"] = outcome.result
         except NeedsInput as held:  # 2026-07-28: the person is sent to the page, the client retries
             reply["result"] = held.result.model_dump(mode="json", by_alias=True, exclude_none=True)
         except MCPError as exc:
@@ -824,6 +840,20 @@ def _status_of(reply: dict[str, Any], headers: dict[str, str]) -> int:
         return 200
     code = error.get("code")
     return ERROR_CODE_HTTP_STATUS.get(code, 200) if type(code) is int else 200
+
+
+def _undeclared(params: dict[str, Any], missing: tuple[str, ...]) -> tuple[str, ...]:
+    """Of the capabilities an upstream refused a call for lacking, those the 2026-07-28 request
+    did not declare in its ``_meta`` (a declared one the gateway's upstream session lacks is the
+    gateway's to answer for: the call stays a tool error)."""
+    if not missing:
+        return ()
+    meta = params.get("_meta")
+    caps = meta.get("io.modelcontextprotocol/clientCapabilities") if isinstance(meta, dict) else None
+    declared = caps if isinstance(caps, dict) else {}
+    if any(c in declared for c in missing):
+        return ()
+    return missing
 
 
 def _modern_leg(params: dict[str, Any]) -> LeanLeg:
