@@ -115,7 +115,7 @@ def test_conformance_through_gateway_matches_direct(tmp_path: Path) -> None:
 
 #: Scenarios the fixture passes directly with conformance 0.2.0-alpha.12 ``--requirements <revision>``;
 #: a floor, so a suite that silently runs fewer scenarios (or none) fails here instead of comparing nothing.
-MIN_DIRECT_PASSING = {"2025-11-25": 30, "2026-07-28": 27}
+MIN_DIRECT_PASSING = {"2025-11-25": 33, "2026-07-28": 40}
 
 #: Checks of scenarios that pass both ways which succeed directly but only warn through the gateway
 #: (SHOULD-level differences, none a failure), with why.
@@ -130,6 +130,61 @@ KNOWN_DOWNGRADES = {
     # unknown tool (which it only warns on)
     ("2026-07-28", "input-required-result-ignore-extra-params/sep-2322-ignore-unexpected-params"): (
         "unknown tool: -32602 through the gateway, an isError result directly"
+    ),
+    # subscriptions/listen (SEP-2575): the gateway declares no listChanged and no subscription
+    # delivery on 2026-07-28, so the suite skips these (SHOULD-level); it does not relay an
+    # upstream's list changes to a 2026-07-28 client (a known gap)
+    **{
+        ("2026-07-28", f"server-stateless/sep-2575-{check}"): "no subscriptions/listen through the gateway"
+        for check in (
+            "server-honors-notification-filter",
+            "server-sends-prompts-list-changed-on-subscription",
+            "server-sends-subscription-ack",
+            "server-sends-tools-list-changed-on-subscription",
+            "server-tags-subscription-id",
+        )
+    },
+    # SHOULD-level checks of the input_required flow: see _NOT_TRANSLATED (the upstream's refusal of
+    # its own input_required is relayed as an isError result, which these checks only warn on)
+    ("2026-07-28", "input-required-result-missing-input-response/sep-2322-missing-response-rerequests"): (
+        "input_required not relayed"
+    ),
+    ("2026-07-28", "input-required-result-validate-input/sep-2322-validate-input-responses"): (
+        "input_required not relayed"
+    ),
+    ("2026-07-28", "input-required-result-validate-input/sep-2322-error-on-protocol-error"): (
+        "input_required not relayed"
+    ),
+}
+
+
+_NOT_TRANSLATED = (
+    "the gateway speaks the handshake to an upstream that speaks both revisions (ADR 0031); the "
+    "fixture's tool answers input_required, which the SDK refuses on a handshake session (`Handler "
+    "returned an invalid result`, relayed as an isError result); the gateway neither passes a "
+    "2026-07-28 client's inputResponses/requestState through to a stateless upstream session nor "
+    "translates an upstream's mid-call requests into input_required (a known gap, not a refusal)"
+)
+
+#: Scenarios the fixture passes directly that fail through the gateway, with why (each is checked to
+#: still fail, so an entry that starts passing must be removed).
+KNOWN_GATEWAY_FAILURES = {
+    **{
+        ("2026-07-28", f"input-required-result-{name}"): _NOT_TRANSLATED
+        for name in (
+            "basic-elicitation",
+            "basic-list-roots",
+            "basic-sampling",
+            "capability-check",
+            "multi-round",
+            "multiple-input-requests",
+            "request-state",
+            "result-type",
+            "tampered-state",
+        )
+    },
+    ("2026-07-28", "input-required-result-non-tool-request"): (
+        f"prompts/get is relayed over the upstream's handshake session too: {_NOT_TRANSLATED}"
     ),
 }
 
@@ -166,9 +221,14 @@ def test_next_conformance_through_gateway_matches_direct(tmp_path: Path, revisio
         f"--- through the gateway ---\n{through.summary()}\n(results in {tmp_path})"
     )
     assert len(direct_passing) >= MIN_DIRECT_PASSING[revision], report
-    lost = sorted(direct_passing & _failing(through))
+    known = {scenario for (rev, scenario) in KNOWN_GATEWAY_FAILURES if rev == revision}
+    lost = sorted(direct_passing & _failing(through) - known)
     missing = sorted(direct_passing - set(through.scenarios))
     assert not lost, f"scenarios that fail only through the gateway: {lost}\n{report}"
+    stale = sorted(known - (direct_passing & _failing(through)))
+    assert not stale, (
+        f"KNOWN_GATEWAY_FAILURES entries that no longer fail only through the gateway: {stale}\n{report}"
+    )
     assert not missing, f"scenarios not run through the gateway: {missing}\n{report}"
     downgraded = sorted(
         f"{label}: {status} -> {through.statuses.get(label)}"
@@ -177,6 +237,7 @@ def test_next_conformance_through_gateway_matches_direct(tmp_path: Path, revisio
         and status == "SUCCESS"
         and through.statuses.get(label) != "SUCCESS"
         and (revision, label) not in KNOWN_DOWNGRADES
+        and label.split("/", 1)[0] not in known
     )
     assert not downgraded, f"checks that succeed directly but not through the gateway: {downgraded}\n{report}"
     assert audited.decisions, "no tool call was decided"

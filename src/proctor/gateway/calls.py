@@ -52,6 +52,7 @@ import mcp_types as types
 import orjson
 from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from proctor.approvals.model import ApprovalState
 from proctor.audit.log import AuditEntry
@@ -142,6 +143,10 @@ class Outcome(Generic[Res]):
 
     result: Res
     finish: Callable[[], None] | None = None
+    #: the client capabilities the upstream refused the call for lacking (its JSON-RPC error
+    #: -32021, SEP-2575, by name): ``result`` is the tool error the completion record holds; a
+    #: transport whose client did not declare them answers with that error instead (ADR 0031)
+    missing: tuple[str, ...] = ()
 
 
 # the one failure mapping ----------------------------------------------------------------------
@@ -167,6 +172,23 @@ class Failure:
     #: resource-not-found error carries it, SEP-2164), passed on by a relayed request's error; no
     #: other part of the upstream's ``data`` is
     uri: str | None = None
+    #: upstream_error -32021: the client capabilities its ``data.requiredCapabilities`` names (of
+    #: :data:`CLIENT_CAPABILITIES` only)
+    missing: tuple[str, ...] = ()
+
+
+#: the client capabilities an upstream's -32021 may name for them to be passed on
+CLIENT_CAPABILITIES = ("elicitation", "roots", "sampling")
+
+
+def _required(code: object, data: object) -> tuple[str, ...]:
+    """What an upstream's -32021 ``data`` says the client lacks (nothing for another error)."""
+    if code != types.MISSING_REQUIRED_CLIENT_CAPABILITY or not isinstance(data, dict):
+        return ()
+    required = data.get("requiredCapabilities")
+    if not isinstance(required, dict):
+        return ()
+    return tuple(c for c in CLIENT_CAPABILITIES if c in required)
 
 
 def failure(exc: Exception, cfg: UpstreamConfig, during: str = "a call") -> Failure:
@@ -186,13 +208,18 @@ def failure(exc: Exception, cfg: UpstreamConfig, during: str = "a call") -> Fail
             str(exc.error.message)[:300],
             exc.error.code,
             uri if isinstance(uri, str) and len(uri) <= MAX_ERROR_URI else None,
+            _required(exc.error.code, data),
         )
     if isinstance(exc, LeanUpstreamError):
         if exc.closed or exc.error is None:
             return Failure("upstream_unavailable", True)
         code = exc.error.get("code")
         return Failure(
-            "upstream_error", False, str(exc)[:300], code if type(code) is int else types.INTERNAL_ERROR
+            "upstream_error",
+            False,
+            str(exc)[:300],
+            code if type(code) is int else types.INTERNAL_ERROR,
+            missing=_required(code, exc.error.get("data")),
         )
     if isinstance(exc, UpstreamUnavailable):
         # no session could be had: one that would not start in time is dropped (the next use
@@ -502,6 +529,7 @@ class _Upstream(Generic[Res]):
             return self.refuse(await calls._never_unresolved(self.call, self.caller, proctor_name, decision))
         started = calls.proctor.clock.monotonic()
         status = "ok"
+        missing: tuple[str, ...] = ()
         try:
             session = await leg.open(owned, cfg)
             owned.record_use(cfg, decision)
@@ -510,7 +538,7 @@ class _Upstream(Generic[Res]):
                 status = "tool_error"
         except Exception as exc:  # the call is accounted for (completion record) whatever broke
             f = failure(exc, cfg)
-            status = f.status
+            status, missing = f.status, f.missing
             if f.drop:
                 await leg.drop(owned, cfg)
             result = leg.error(failure_text(f, cfg, decision))
@@ -570,10 +598,13 @@ class _Upstream(Generic[Res]):
                 result = leg.error(
                     "the audit log could not record this call's completion; its result is withheld"
                 )
-            return Outcome(result)
+                missing = ()
+            return Outcome(result, missing=missing)
         # once the answer has left: labelled and in this process's memory before the next call of
         # the task is decided here; kept in the store off the response path
-        return Outcome(result, functools.partial(calls.finish_call, observe, completion, leg.path, snap))
+        return Outcome(
+            result, functools.partial(calls.finish_call, observe, completion, leg.path, snap), missing
+        )
 
 
 #: what :meth:`Calls._prepare` settles: the call's upstream stages (resolved), and either the deny
@@ -1072,4 +1103,14 @@ async def call_sdk(
     out = await calls.call(caller, name, args, SdkLeg(ctx))
     if out.finish is not None:
         out.finish()
+    if out.missing and ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        caps = ctx.session.client_capabilities
+        if not any(getattr(caps, c, None) is not None for c in out.missing):
+            # as the lean path answers it (proctor.gateway.http): the client's own -32021
+            raise MCPError(
+                types.MISSING_REQUIRED_CLIENT_CAPABILITY,
+                f"the tool needs the client capabilities {', '.join(out.missing)}, which this"
+                " request did not declare",
+                {"requiredCapabilities": {c: {} for c in out.missing}},
+            )
     return out.result

@@ -36,6 +36,7 @@ from mcp.shared.inbound import (
     validate_mcp_param_headers,
     x_mcp_header_map,
 )
+from mcp_types import MISSING_REQUIRED_CLIENT_CAPABILITY
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
 from proctor.app import Proctor
@@ -44,6 +45,7 @@ from proctor.crypto.jose import b64url_decode
 from proctor.errors import (
     AgentSuspended,
     IdentityError,
+    OAuthRefused,
     ProctorError,
     SessionNotOwned,
     StoreError,
@@ -59,6 +61,7 @@ from proctor.gateway.server import SERVER_NAME, SERVER_VERSION, build_server
 from proctor.oauth.http import OAUTH_PATHS, OAuthEndpoints
 from proctor.oauth.server import SCOPE, AuthorizationServer
 from proctor.pipeline import Identity, printable
+from proctor.policy.scope import declares_namespace
 from proctor.snapshot import Snapshot
 from proctor.tasks.service import TASK_AUDIENCE
 from proctor.types import AgentName, AgentStatus
@@ -522,7 +525,22 @@ class GatewayAuth:
                     return reply, None
                 leg = _modern_leg(params)
             outcome = await self.runtime.calls.call(caller, params["name"], args, leg, snap)
-            reply["result"], finish = outcome.result, outcome.finish
+            finish = outcome.finish
+            undeclared = _undeclared(params, outcome.missing) if modern else ()
+            if undeclared:
+                # SEP-2575: the upstream needs a capability this client did not declare; it is
+                # told so as its own -32021 (HTTP 400), as the upstream would tell it directly.
+                # The upstream ran nothing; the completion record says upstream_error.
+                reply["error"] = {
+                    "code": MISSING_REQUIRED_CLIENT_CAPABILITY,
+                    "message": (
+                        f"the tool needs the client capabilities {', '.join(undeclared)}, which this"
+                        " request did not declare"
+                    ),
+                    "data": {"requiredCapabilities": {c: {} for c in undeclared}},
+                }
+            else:
+                reply["result"] = outcome.result
         except NeedsInput as held:  # 2026-07-28: the person is sent to the page, the client retries
             reply["result"] = held.result.model_dump(mode="json", by_alias=True, exclude_none=True)
         except MCPError as exc:
@@ -546,20 +564,31 @@ class GatewayAuth:
     ) -> str | None:
         """What the SDK's stateless entry would refuse of a call's ``Mcp-Param-*`` headers (none are
         sent on the lean path): an argument the tool's schema mirrors into a header (``x-mcp-header``)
-        that came without it. The schema is the upstream's listing, as the catalog exposes it; when
-        it cannot be had, nothing is refused here (as there: the call path answers for the tool)."""
+        that came without it. The schema is the one in the listing the caller's task sees, as there
+        (the SDK asks the gateway's own ``tools/list``, which lists the task's tools): a tool that
+        listing does not show is not checked here, whatever its upstream lists, and the call path
+        answers for it, so its schema and existence are not told (nor is an upstream the task
+        declared no tool of started to find them). When the listing cannot be had, nothing is
+        refused here either (as there)."""
         if not args:
             return None
         assert self.runtime is not None
-        cfg = self.runtime.catalog.tool_upstream(name)
-        upstream_tool = None if cfg is None else self.runtime.catalog.known(cfg, name)
-        if cfg is None or upstream_tool is None:
+        catalog = self.runtime.catalog
+        cfg = catalog.tool_upstream(name)
+        if cfg is None:
             return None
         try:
+            task = self.runtime.calls.live_task(caller)
+            if not declares_namespace(task.allow, cfg.namespace):
+                return None
             listed = await (await self.runtime.owned(caller.task_id).lean(cfg)).tools()
+            upstream_tool = catalog.names_of(cfg, listed).upstream.get(name)
+            raw = None if upstream_tool is None else listed.get(upstream_tool)
+            if raw is None or not await catalog.shown(task, cfg, LEAN.as_tool(raw)):
+                return None
         except Exception:
             return None
-        schema = (listed.get(upstream_tool) or {}).get("inputSchema")
+        schema = raw.get("inputSchema")
         if not isinstance(schema, dict) or not x_mcp_header_map(schema):
             return None
         rejected = validate_mcp_param_headers(schema, args, headers)
@@ -726,6 +755,8 @@ class GatewayAuth:
             self._refusals = RefusalLimiter(self.proctor.clock, limits, refused="gateway.refused")
         source = str(client[0]) if isinstance(client, list | tuple) and client else None
         fields = {"error": exc.code, "path": path[:200]}
+        if isinstance(exc, OAuthRefused):
+            fields["oauth_error"] = exc.error  # which refusal of the authorization server
         await audit_refusal_async(self.proctor.audit, self._refusals, fields, source)
 
 
@@ -809,6 +840,20 @@ def _status_of(reply: dict[str, Any], headers: dict[str, str]) -> int:
         return 200
     code = error.get("code")
     return ERROR_CODE_HTTP_STATUS.get(code, 200) if type(code) is int else 200
+
+
+def _undeclared(params: dict[str, Any], missing: tuple[str, ...]) -> tuple[str, ...]:
+    """Of the capabilities an upstream refused a call for lacking, those the 2026-07-28 request
+    did not declare in its ``_meta`` (a declared one the gateway's upstream session lacks is the
+    gateway's to answer for: the call stays a tool error)."""
+    if not missing:
+        return ()
+    meta = params.get("_meta")
+    caps = meta.get("io.modelcontextprotocol/clientCapabilities") if isinstance(meta, dict) else None
+    declared = caps if isinstance(caps, dict) else {}
+    if any(c in declared for c in missing):
+        return ()
+    return missing
 
 
 def _modern_leg(params: dict[str, Any]) -> LeanLeg:

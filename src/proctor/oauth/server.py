@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import math
 import re
 import secrets
 import socket
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from proctor.accounts.passwords import token_hash
-from proctor.clock import SystemClock
+from proctor.clock import Clock, SystemClock
 from proctor.errors import OAuthRefused, ProctorError, StoreError, TokenInvalid
 from proctor.identity.keys import TYP_ACCESS_TOKEN, USE_OAUTH, SigningKeys
 from proctor.store.base import (
@@ -217,6 +218,73 @@ class AccessClaims:
     exp: float
 
 
+#: dynamic registrations one source address may make per window, and all sources together
+REGISTER_PER_SOURCE = 10
+REGISTER_GLOBAL = 100
+REGISTER_WINDOW_S = 60.0
+#: source addresses tracked at once; registrations from any further one share one bucket
+REGISTER_MAX_SOURCES = 1024
+
+
+class RegistrationLimiter:
+    """Bounds ``POST /register`` (RFC 7591): anyone may register a client and each one is a stored
+    row, so at most ``per_source`` registrations per source address and ``total`` from everyone
+    in a window of ``window_s`` seconds (fixed windows on the injected clock's monotonic reading).
+    A refusal counts toward nothing. Not thread-safe: the endpoint calls it on the event loop.
+
+    >>> from proctor.clock import FrozenClock
+    >>> clock = FrozenClock(0.0)
+    >>> limiter = RegistrationLimiter(clock, per_source=2, total=3, window_s=10.0)
+    >>> [limiter.admit(a) for a in ("a", "a", "a", "b", "c")]
+    [None, None, 'source', None, 'total']
+    >>> clock.advance(10.0)
+    >>> limiter.admit("a")
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        per_source: int = REGISTER_PER_SOURCE,
+        total: int = REGISTER_GLOBAL,
+        window_s: float = REGISTER_WINDOW_S,
+        max_sources: int = REGISTER_MAX_SOURCES,
+    ) -> None:
+        if per_source < 1 or total < 1 or not window_s > 0 or max_sources < 1:
+            raise ValueError("registration limits: per_source, total, max_sources >= 1 and window_s > 0")
+        self.clock = clock
+        self.per_source = per_source
+        self.total = total
+        self.window_s = window_s
+        self.max_sources = max_sources
+        self._start = clock.monotonic()
+        self._count = 0
+        self._sources: dict[str, int] = {}
+
+    def admit(self, source: str) -> str | None:
+        """Count one registration from ``source``: None when it may go ahead, else which limit
+        refuses it (``source`` or ``total``)."""
+        now = self.clock.monotonic()
+        if now - self._start >= self.window_s:
+            self._start, self._count = now, 0
+            self._sources.clear()
+        key = source[:64] or "unknown"
+        if key not in self._sources and len(self._sources) >= self.max_sources:
+            key = "*"
+        used = self._sources.get(key, 0)
+        if used >= self.per_source:
+            return "source"
+        if self._count >= self.total:
+            return "total"
+        self._sources[key] = used + 1
+        self._count += 1
+        return None
+
+    def retry_after(self) -> int:
+        """Whole seconds until the current window ends (at least 1)."""
+        return max(1, math.ceil(self.window_s - (self.clock.monotonic() - self._start)))
+
+
 class AuthorizationServer:
     """The OAuth authorization server of one HTTP gateway (issuer ``issuer``, resource ``resource``)."""
 
@@ -247,6 +315,8 @@ class AuthorizationServer:
         )
         #: how a Client ID Metadata Document is fetched (a test may inject its own)
         self.fetch = fetch or self._fetch_document
+        #: the bound on dynamic registrations (``POST /register``)
+        self.registrations = RegistrationLimiter(self.clock)
 
     # metadata ----------------------------------------------------------------------------------
     def metadata(self) -> dict[str, Any]:
