@@ -60,9 +60,10 @@ __all__ = [
     "card_url",
     "fetch_card",
     "load_card_keys",
+    "pinned_keys",
     "skill_effects",
-    "verify_card",
     "verified_card",
+    "verify_card",
 ]
 
 #: where an A2A agent serves its card (A2A 1.0, RFC 8615)
@@ -191,15 +192,17 @@ def _key_of(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey | Ed25519Public
 
 def _get_json(url: str, timeout_s: float, what: str) -> Any:
     try:
-        with httpx.Client(timeout=timeout_s, follow_redirects=False) as http:
-            with http.stream("GET", url, headers={"Accept": "application/json"}) as resp:
-                if resp.status_code != 200:
-                    raise A2ACardRefused(f"{what}: HTTP {resp.status_code}")
-                body = b""
-                for chunk in resp.iter_bytes():
-                    body += chunk
-                    if len(body) > _MAX_CARD_BYTES:
-                        raise A2ACardRefused(f"{what}: larger than {_MAX_CARD_BYTES} bytes")
+        with (
+            httpx.Client(timeout=timeout_s, follow_redirects=False) as http,
+            http.stream("GET", url, headers={"Accept": "application/json"}) as resp,
+        ):
+            if resp.status_code != 200:
+                raise A2ACardRefused(f"{what}: HTTP {resp.status_code}")
+            body = b""
+            for chunk in resp.iter_bytes():
+                body += chunk
+                if len(body) > _MAX_CARD_BYTES:
+                    raise A2ACardRefused(f"{what}: larger than {_MAX_CARD_BYTES} bytes")
     except httpx.HTTPError:
         raise UpstreamError(f"{what}: the agent could not be reached") from None
     try:
@@ -216,7 +219,7 @@ def fetch_card(url: str, timeout_s: float = 30.0) -> dict[str, Any]:
     return card
 
 
-def _pinned_keys(a2a: Mapping[str, Any], timeout_s: float) -> list[dict[str, Any]]:
+def pinned_keys(a2a: Mapping[str, Any], timeout_s: float) -> list[dict[str, Any]]:
     keys = [dict(k) for k in a2a.get("keys") or []]
     jwks_url = a2a.get("jwks_url")
     if isinstance(jwks_url, str) and jwks_url:
@@ -315,7 +318,7 @@ def skill_effects(card: Mapping[str, Any], overrides: Mapping[str, str] | None =
 def verified_card(url: str, a2a: Mapping[str, Any], timeout_s: float) -> dict[str, Any]:
     """The card at ``url``, verified with the pinned keys and compared with the pinned digest."""
     card = fetch_card(url, timeout_s)
-    verify_card(card, _pinned_keys(a2a, timeout_s), allow_unsigned=bool(a2a.get("allow_unsigned")))
+    verify_card(card, pinned_keys(a2a, timeout_s), allow_unsigned=bool(a2a.get("allow_unsigned")))
     pinned = a2a.get("card_digest")
     if not pinned or card_digest(card) != pinned:
         raise A2ACardRefused(
@@ -329,7 +332,7 @@ def _endpoint(card: Mapping[str, Any]) -> str:
         if not isinstance(iface, dict):
             continue
         version = str(iface.get("protocolVersion") or "")
-        if iface.get("protocolBinding") == "JSONRPC" and version.split(".")[0] == "1":
+        if iface.get("protocolBinding") == "JSONRPC" and version.split(".", maxsplit=1)[0] == "1":
             url = iface.get("url")
             if isinstance(url, str) and url.startswith(("http://", "https://")):
                 return url

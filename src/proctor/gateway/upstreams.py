@@ -121,8 +121,14 @@ def pin_a2a_card(audit: AuditLog, cfg: UpstreamConfig, *, by: str = "cli") -> Up
     A card that fails is recorded as ``upstream.a2a_card_refused`` and raised."""
     from dataclasses import replace
 
-    from proctor.gateway.a2a import A2ACardRefused, card_digest, fetch_card, skill_effects, verify_card
-    from proctor.gateway.a2a import _pinned_keys as pinned_keys
+    from proctor.gateway.a2a import (
+        A2ACardRefused,
+        card_digest,
+        fetch_card,
+        pinned_keys,
+        skill_effects,
+        verify_card,
+    )
 
     assert cfg.url is not None
     try:
@@ -244,11 +250,11 @@ def remove_credential(root: Path, audit: AuditLog, namespace: str, name: str, *,
 
 __all__ = [
     "a2a_upstream",
-    "pin_a2a_card",
-    "refresh_a2a",
     "add_credential",
     "add_upstream",
     "find_upstream",
+    "pin_a2a_card",
+    "refresh_a2a",
     "remove_credential",
     "remove_upstream",
     "upstream_summary",
