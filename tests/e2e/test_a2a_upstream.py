@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 from tests.e2e.gateway_harness import free_port
 
 from proctor.app import Proctor
@@ -195,6 +196,17 @@ def _calls(url: str, svid: str, token: str, calls: list[tuple[str, Any]]) -> lis
     return out
 
 
+def _refused(url: str, svid: str, token: str, name: str, args: dict[str, Any]) -> str:
+    """The error the gateway answers a call with when it cannot open the agent."""
+    with pytest.raises(BaseException) as caught:
+        _calls(url, svid, token, [(name, args)])
+    leaf: BaseException = caught.value
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    assert isinstance(leaf, MCPError), repr(leaf)
+    return str(leaf)
+
+
 def test_a_signed_card_is_pinned_and_its_skills_are_decided_audited_and_labelled(
     ws: Path, keys: dict[str, Path]
 ) -> None:
@@ -283,9 +295,12 @@ def test_a_card_changed_after_signing_is_refused_at_registration_and_at_refresh(
         # the gateway verifies the card when it opens the agent: the call never reaches it
         with gateway(ws) as gw:
             svid, token = _session(ws, gw)
-            (call,) = _calls(gw, svid, token, [("helper__echo", {"message": "hello"})])
-        assert call.is_error
-        assert "echo: hello" not in _text(call)
+            why = _refused(gw, svid, token, "helper__echo", {"message": "hello"})
+        assert "no signature on the agent card verifies" in why
+        # recorded as a deny that names why
+        (denied,) = [d for d in records(ws, "decision") if d.get("tool") == "helper.echo"]
+        assert denied["decision"] == "deny"
+        assert "no signature on the agent card verifies" in json.dumps(denied)
     assert len(records(ws, "upstream.a2a_card_refused")) == 3
 
 
@@ -329,9 +344,10 @@ def test_a_card_that_changes_its_skills_effects_is_refused_until_re_pinned(ws: P
         assert upstreams(ws)["helper"]["tools"]["shout"]["effect"] == "execute"
         with gateway(ws) as gw:
             svid, token = _session(ws, gw)
-            (call,) = _calls(gw, svid, token, [("helper__shout", {"message": "hello"})])
-        assert call.is_error
-        assert "echo: hello" not in _text(call)
+            why = _refused(gw, svid, token, "helper__shout", {"message": "hello"})
+        assert "changed since it was pinned" in why
+        (denied,) = [d for d in records(ws, "decision") if d.get("tool") == "helper.shout"]
+        assert denied["decision"] == "deny"
         # an operator looks at the new card and accepts it
         ok(ws, "upstream", "refresh", "helper", "--repin")
         assert upstreams(ws)["helper"]["tools"]["shout"]["effect"] == "read"
