@@ -48,7 +48,12 @@ PROCTOR = [sys.executable, "-c", "from proctor.cli.main import main; main()"]
 AGENT = Path(__file__).resolve().parent / "a2a_agent.py"
 #: the test agent's default card: `echo` declares `read`, `shout` declares nothing
 EFFECT_READ_SHOUT = [
-    {"id": "echo", "name": "Echo", "description": "Says back what it is told", "tags": ["proctor:effect=read"]},
+    {
+        "id": "echo",
+        "name": "Echo",
+        "description": "Says back what it is told",
+        "tags": ["proctor:effect=read"],
+    },
     {"id": "shout", "name": "Shout", "description": "No effect declared", "tags": ["proctor:effect=read"]},
 ]
 
@@ -102,7 +107,9 @@ def agent(port: int, key: Path, mode: str, skills: list[dict[str, Any]] | None =
 
 def run(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PROCTOR_WORKSPACE=str(ws), COLUMNS="200")
-    return subprocess.run([*PROCTOR, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
+    return subprocess.run(
+        [*PROCTOR, *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
 
 
 def ok(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -188,9 +195,8 @@ def _calls(url: str, svid: str, token: str, calls: list[tuple[str, Any]]) -> lis
         transport = streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=60))
         async with Client(transport, cache=None, mode="legacy") as c:
             for name, args in calls:
-                if callable(args):
-                    args = args([_text(r) for r in out])
-                out.append(await c.call_tool(name, args))
+                sent = args([_text(r) for r in out]) if callable(args) else args
+                out.append(await c.call_tool(name, sent))
 
     anyio.run(main)
     return out
@@ -198,9 +204,12 @@ def _calls(url: str, svid: str, token: str, calls: list[tuple[str, Any]]) -> lis
 
 def _refused(url: str, svid: str, token: str, name: str, args: dict[str, Any]) -> str:
     """The error the gateway answers a call with when it cannot open the agent."""
-    with pytest.raises(BaseException) as caught:
+    try:
         _calls(url, svid, token, [(name, args)])
-    leaf: BaseException = caught.value
+    except (MCPError, BaseExceptionGroup) as exc:
+        leaf: BaseException = exc
+    else:
+        pytest.fail("the gateway answered a call to an agent whose card it refused")
     while isinstance(leaf, BaseExceptionGroup):
         leaf = leaf.exceptions[0]
     assert isinstance(leaf, MCPError), repr(leaf)
@@ -227,7 +236,10 @@ def test_a_signed_card_is_pinned_and_its_skills_are_decided_audited_and_labelled
         assert pinned["effects"] == {"echo": "read", "shout": "execute"}
         assert pinned["unsigned"] is False
         listed = json.loads(ok(ws, "upstream", "tools", "helper", "--json").stdout)
-        assert {r["proctor_name"]: r["effect"] for r in listed} == {"helper.echo": "read", "helper.shout": "execute"}
+        assert {r["proctor_name"]: r["effect"] for r in listed} == {
+            "helper.echo": "read",
+            "helper.shout": "execute",
+        }
 
         with gateway(ws) as gw:
             svid, token = _session(ws, gw)
@@ -304,7 +316,9 @@ def test_a_card_changed_after_signing_is_refused_at_registration_and_at_refresh(
     assert len(records(ws, "upstream.a2a_card_refused")) == 3
 
 
-def test_an_unsigned_card_is_refused_unless_the_operator_allows_it_loudly(ws: Path, keys: dict[str, Path]) -> None:
+def test_an_unsigned_card_is_refused_unless_the_operator_allows_it_loudly(
+    ws: Path, keys: dict[str, Path]
+) -> None:
     port = free_port()
     with agent(port, keys["agent"], "unsigned") as url:
         r = run(ws, "upstream", "add", "helper", "--a2a", url, "--card-key", str(keys["pub"]))
@@ -315,7 +329,8 @@ def test_an_unsigned_card_is_refused_unless_the_operator_allows_it_loudly(ws: Pa
         assert "--card-key" in r.stderr
         assert "helper" not in upstreams(ws)
         added = ok(ws, "upstream", "add", "helper", "--a2a", url, "--allow-unsigned-card")
-    assert "WARNING" in added.stderr and "--allow-unsigned-card" in added.stderr
+    assert "WARNING" in added.stderr
+    assert "--allow-unsigned-card" in added.stderr
     assert upstreams(ws)["helper"]["a2a"]["allow_unsigned"] is True
     (pinned,) = records(ws, "upstream.a2a_card_pinned")
     assert pinned["unsigned"] is True
@@ -331,7 +346,9 @@ def test_a_card_signed_by_a_key_nobody_pinned_is_refused(ws: Path, keys: dict[st
     assert len(records(ws, "upstream.a2a_card_refused")) == 1
 
 
-def test_a_card_that_changes_its_skills_effects_is_refused_until_re_pinned(ws: Path, keys: dict[str, Path]) -> None:
+def test_a_card_that_changes_its_skills_effects_is_refused_until_re_pinned(
+    ws: Path, keys: dict[str, Path]
+) -> None:
     port = free_port()
     with agent(port, keys["agent"], "signed") as url:
         ok(ws, "upstream", "add", "helper", "--a2a", url, "--card-key", str(keys["pub"]))

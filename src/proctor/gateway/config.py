@@ -281,6 +281,9 @@ def upstreams_keys() -> list[str]:
         keys |= {f"{where}.labels.{k}" for k in TOOL_LABEL_KEYS}
     for k in GATEWAY_KEYS | INJECTED_KEYS | JWT_KEYS | POSTGRES_KEYS:
         keys.add(f"upstreams[].credentials[].{k}")
+    from proctor.gateway.a2a import A2A_KEYS
+
+    keys |= {f"upstreams[].a2a.{k}" for k in A2A_KEYS}
     return sorted(keys)
 
 
