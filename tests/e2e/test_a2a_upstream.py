@@ -235,6 +235,7 @@ def test_a_signed_card_is_pinned_and_its_skills_are_decided_audited_and_labelled
         assert pinned["namespace"] == "helper"
         assert pinned["effects"] == {"echo": "read", "shout": "execute"}
         assert pinned["unsigned"] is False
+        assert pinned["endpoint"] == url
         listed = json.loads(ok(ws, "upstream", "tools", "helper", "--json").stdout)
         assert {r["proctor_name"]: r["effect"] for r in listed} == {
             "helper.echo": "read",

@@ -255,6 +255,9 @@ def _add_a2a(
             f"  skill {markup_safe(skill)}: effect {markup_safe(str(desc.get('effect')))}", highlight=False
         )
     out.print(f"card pinned: {pinned.a2a.get('card_digest')}")
+    out.print(
+        f"next: `proctor upstream tools {namespace}`; `proctor upstream refresh {namespace}` checks the card again"
+    )
 
 
 @upstream_app.command("refresh")
@@ -267,7 +270,9 @@ def upstream_refresh(
 ) -> None:
     """Check an A2A agent's card again: signature by a pinned key, and unchanged since pinned."""
     with opened(workspace) as p, handled():
-        cfg = p.tools.refresh_a2a_upstream(p.workspace.root, namespace, repin=repin, by="cli")
+        cfg = p.tools.refresh_a2a_upstream(
+            p.workspace.root, namespace, repin=repin, actions=p.policies.schema_actions(), by="cli"
+        )
     verb = "re-pinned" if repin else "verified"
     out.print(f"[green]{verb}[/] the card of {namespace}: {cfg.a2a.get('card_digest')}")
 

@@ -58,6 +58,7 @@ __all__ = [
     "canonical_card",
     "card_digest",
     "card_url",
+    "endpoint",
     "fetch_card",
     "load_card_keys",
     "pinned_keys",
@@ -327,6 +328,11 @@ def verified_card(url: str, a2a: Mapping[str, Any], timeout_s: float) -> dict[st
     return card
 
 
+def endpoint(card: Mapping[str, Any]) -> str:
+    """Where the agent takes JSON-RPC ``SendMessage``: its card's A2A 1.0 JSON-RPC interface."""
+    return _endpoint(card)
+
+
 def _endpoint(card: Mapping[str, Any]) -> str:
     for iface in card.get("supportedInterfaces") or []:
         if not isinstance(iface, dict):
@@ -410,18 +416,22 @@ class A2AClient:
             },
         }
         try:
-            resp = await self.http.post(
+            async with self.http.stream(
+                "POST",
                 self.endpoint,
                 json=body,
                 headers={"A2A-Version": PROTOCOL_VERSION, "Accept": "application/json"},
                 timeout=self.timeout_s,
-            )
+            ) as resp:
+                raw = b""
+                async for chunk in resp.aiter_bytes():
+                    raw += chunk
+                    if len(raw) > _MAX_ANSWER_BYTES:
+                        return _error(f"the A2A agent answered more than {_MAX_ANSWER_BYTES} bytes")
         except httpx.HTTPError:
             raise UpstreamError("the A2A agent could not be reached") from None
-        if len(resp.content) > _MAX_ANSWER_BYTES:
-            return _error(f"the A2A agent answered more than {_MAX_ANSWER_BYTES} bytes")
         try:
-            answer = resp.json()
+            answer = json.loads(raw)
         except ValueError:
             return _error(f"the A2A agent answered HTTP {resp.status_code} without JSON")
         if not isinstance(answer, dict):

@@ -124,6 +124,7 @@ def pin_a2a_card(audit: AuditLog, cfg: UpstreamConfig, *, by: str = "cli") -> Up
     from proctor.gateway.a2a import (
         A2ACardRefused,
         card_digest,
+        endpoint,
         fetch_card,
         pinned_keys,
         skill_effects,
@@ -137,6 +138,7 @@ def pin_a2a_card(audit: AuditLog, cfg: UpstreamConfig, *, by: str = "cli") -> Up
             card, pinned_keys(cfg.a2a, cfg.timeout_s), allow_unsigned=bool(cfg.a2a.get("allow_unsigned"))
         )
         effects = skill_effects(card, cfg.a2a.get("effects") or {})
+        where = endpoint(card)
     except A2ACardRefused as exc:
         refused(audit, cfg, exc.message, by=by)
         raise
@@ -154,12 +156,22 @@ def pin_a2a_card(audit: AuditLog, cfg: UpstreamConfig, *, by: str = "cli") -> Up
             "namespace": cfg.namespace,
             "url": redact_url(cfg.url),
             "card_digest": a2a["card_digest"],
+            "endpoint": redact_url(where),
             "signed_by": kid,
             "unsigned": kid is None,
             "effects": effects,
         },
     )
     return replace(cfg, tools=tools, a2a=a2a)
+
+
+def check_effects(cfg: UpstreamConfig, actions: Container[str]) -> None:
+    """:class:`ValidationError` if a skill of ``cfg`` has an effect the policy schema has no action for."""
+    for skill, desc in cfg.tools.items():
+        if desc.get("effect") not in actions:
+            raise ValidationError(
+                f"skill `{skill}` declares effect `{desc.get('effect')}`, which has no action in the policy schema"
+            )
 
 
 def refused(audit: AuditLog, cfg: UpstreamConfig, reason: str, *, by: str) -> None:
@@ -171,7 +183,13 @@ def refused(audit: AuditLog, cfg: UpstreamConfig, reason: str, *, by: str) -> No
 
 
 def refresh_a2a(
-    root: Path, audit: AuditLog, namespace: str, *, repin: bool = False, by: str = "cli"
+    root: Path,
+    audit: AuditLog,
+    namespace: str,
+    *,
+    repin: bool = False,
+    actions: Container[str] | None = None,
+    by: str = "cli",
 ) -> UpstreamConfig:
     """Check the A2A upstream ``namespace``'s card again: signature and pinned digest. A card that
     changed is refused (``upstream.a2a_card_refused``) unless ``repin``: then, if its signature
@@ -183,6 +201,8 @@ def refresh_a2a(
         raise ValidationError(f"upstream `{namespace}` is not an A2A agent")
     if repin:
         new = pin_a2a_card(audit, cfg, by=by)
+        if actions is not None:
+            check_effects(new, actions)
         save_upstreams(root, [new if u.namespace == namespace else u for u in load_upstreams(root)])
         return new
     assert cfg.url is not None
@@ -252,6 +272,7 @@ __all__ = [
     "a2a_upstream",
     "add_credential",
     "add_upstream",
+    "check_effects",
     "find_upstream",
     "pin_a2a_card",
     "refresh_a2a",

@@ -118,24 +118,27 @@ class Tools:
         """Add an A2A agent (docs/adr/0038): its card verified against the pinned keys, its digest
         pinned, its skills registered as tools (each effect must be one of ``actions``, the policy
         schema's). A refused card is audited and raised."""
-        from proctor.gateway.upstreams import add_upstream, pin_a2a_card
+        from proctor.gateway.upstreams import add_upstream, check_effects, pin_a2a_card
 
         pinned = pin_a2a_card(self.audit, cfg, by=by)
-        for skill, desc in pinned.tools.items():
-            if desc.get("effect") not in actions:
-                raise ValidationError(
-                    f"skill `{skill}` declares effect `{desc.get('effect')}`, which has no action in the policy schema"
-                )
+        check_effects(pinned, actions)
         add_upstream(root, self.audit, pinned, by=by)
         return pinned
 
     def refresh_a2a_upstream(
-        self, root: Path, namespace: str, *, repin: bool = False, by: str = "cli"
+        self,
+        root: Path,
+        namespace: str,
+        *,
+        repin: bool = False,
+        actions: Container[str] | None = None,
+        by: str = "cli",
     ) -> UpstreamConfig:
-        """Check an A2A agent's card again (re-pin a changed, validly signed card with ``repin``)."""
+        """Check an A2A agent's card again (re-pin a changed, validly signed card with ``repin``;
+        its skills' effects must then be among ``actions``)."""
         from proctor.gateway.upstreams import refresh_a2a
 
-        return refresh_a2a(root, self.audit, namespace, repin=repin, by=by)
+        return refresh_a2a(root, self.audit, namespace, repin=repin, actions=actions, by=by)
 
     def remove_upstream(self, root: Path, namespace: str, *, by: str = "cli") -> int:
         """Remove an upstream and its pins and record ``upstream.removed``; returns how many pins went."""
