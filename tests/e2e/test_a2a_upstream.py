@@ -272,7 +272,13 @@ def test_a_signed_card_is_pinned_and_its_skills_are_decided_audited_and_labelled
         ("helper.echo", "allow"),
         ("helper.shout", "approval_required"),
     ]
+    # each decided as the effect its card declares: `echo` a read, the undeclared `shout` an execute
+    assert "baseline.read" in decisions[0]["outcome"]["policies"]
+    assert "baseline.write-nonprod" in decisions[1]["outcome"]["policies"]
     held = decisions[-1]
+    assert held["flow"]["read_untrusted"] is True
+    # every answer of the agent is another agent's output: untrusted, whichever skill gave it
+    assert set(held["flow"]["untrusted_sources"]) == {"helper.echo", "helper.shout"}
     assert "flow.hold-untrusted-control" in json.dumps(held)
     origin = {a["arg"]: a for a in held["provenance"]["args"]}["message"]
     assert origin["origin"] == "untrusted"
