@@ -171,7 +171,8 @@ def jwks_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 def test_a_pinned_jwks_url_is_read_at_each_verification(
     tmp_path: Path, key: Any, jwks_server: tuple[str, dict[str, Any]]
 ) -> None:
-    """The operator's JWK Set URL: a key it serves verifies; a key it stopped serving does not."""
+    """The operator's JWK Set URL: a key it serves verifies (keys of kinds Proctor does not use are
+    skipped); a key it stopped serving does not."""
     url, served = jwks_server
     other = ec.generate_private_key(ec.SECP256R1())
     jwks_file = tmp_path / "jwks.json"
@@ -182,7 +183,7 @@ def test_a_pinned_jwks_url_is_read_at_each_verification(
     assert [k["kid"] for k in load_card_keys(str(jwks_file))] == [p["kid"] for p in public]
 
     card = _sdk_card(key)
-    served["keys"] = public
+    served["keys"] = [{"kty": "RSA", "n": "AQAB", "e": "AQAB", "kid": "rsa"}, *public]  # RSA: skipped
     assert verify_card(card, pinned_keys({"jwks_url": url}, 5.0))
     served["keys"] = public[:1]
     with pytest.raises(A2ACardRefused, match="no signature"):

@@ -150,7 +150,9 @@ def _public_jwk(key: Any) -> dict[str, Any]:
     raise ValidationError("a card key must be a P-256 (ES256) or Ed25519 (EdDSA) public key")
 
 
-def _jwks(data: Any) -> list[dict[str, Any]]:
+def _jwks(data: Any, *, skip_unsupported: bool = False) -> list[dict[str, Any]]:
+    """The public keys of a JWK or JWK Set. ``skip_unsupported``: a key Proctor cannot use (RSA,
+    another curve) is left out instead of refusing the set (a published set may hold several kinds)."""
     keys = data.get("keys") if isinstance(data, dict) and "keys" in data else [data]
     if not isinstance(keys, list) or not keys:
         raise ValidationError("a JWK Set needs at least one key")
@@ -158,10 +160,14 @@ def _jwks(data: Any) -> list[dict[str, Any]]:
     for jwk in keys:
         if not isinstance(jwk, dict):
             raise ValidationError("a JWK must be a JSON object")
-        public = _key_of(jwk)  # checks it
-        out.append(
-            {**_public_jwk(public), **({"kid": jwk["kid"]} if isinstance(jwk.get("kid"), str) else {})}
-        )
+        try:
+            public = _key_of(jwk)
+        except ValidationError:
+            if skip_unsupported:
+                continue
+            raise
+        kid = {"kid": jwk["kid"]} if isinstance(jwk.get("kid"), str) else {}
+        out.append({**_public_jwk(public), **kid})
     return out
 
 
@@ -225,7 +231,7 @@ def pinned_keys(a2a: Mapping[str, Any], timeout_s: float) -> list[dict[str, Any]
     jwks_url = a2a.get("jwks_url")
     if isinstance(jwks_url, str) and jwks_url:
         try:
-            keys.extend(_jwks(_get_json(jwks_url, timeout_s, "the pinned JWK Set")))
+            keys.extend(_jwks(_get_json(jwks_url, timeout_s, "the pinned JWK Set"), skip_unsupported=True))
         except ValidationError as exc:
             raise A2ACardRefused(f"the pinned JWK Set: {exc.message}") from None
     return keys
