@@ -476,6 +476,14 @@ def _upstreams(ws: Workspace) -> Iterator[Finding]:
                 yield Finding(OK, check, f"{up.url} answers")
             else:
                 yield Finding(FAIL, check, f"{up.url} does not answer ({why})", "start it, or fix its `url`")
+            if up.transport == "a2a" and up.a2a.get("allow_unsigned"):
+                yield Finding(
+                    WARN,
+                    check,
+                    "its agent card is accepted unsigned: nothing proves the card is the agent's own",
+                    f"pin the agent's key: `proctor upstream remove {up.namespace}`, then"
+                    " `proctor upstream add ... --a2a URL --card-key KEY`",
+                )
 
 
 # a client's configuration -------------------------------------------------------------------------

@@ -121,6 +121,30 @@ def test_an_http_upstream_that_does_not_answer_fails(ws: Path) -> None:
     assert any("upstream web" in ln and "does not answer" in ln for ln in lines(r, "fail")), r.stdout
 
 
+def test_an_a2a_agent_accepted_unsigned_warns(ws: Path) -> None:
+    """An A2A agent whose card is accepted without a signature (docs/adr/0038) is a warning; one
+    whose card key is pinned is not."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    card = f"http://127.0.0.1:{port}/.well-known/agent-card.json"
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+    _upstreams(
+        ws,
+        {
+            "namespace": "loose",
+            "transport": "a2a",
+            "url": card,
+            "a2a": {"allow_unsigned": True, "card_digest": ""},
+        },
+        {"namespace": "pinned", "transport": "a2a", "url": card, "a2a": {"keys": [jwk], "card_digest": ""}},
+    )
+    r = run(ws, "doctor")
+    warned = [ln for ln in lines(r, "warn") if "accepted unsigned" in ln]
+    assert len(warned) == 1, r.stdout
+    assert "upstream loose" in warned[0]
+
+
 def test_a_missing_migration_fails(ws: Path) -> None:
     """A store whose schema lacks a migration fails; the doctor applies nothing."""
     db = sqlite3.connect(ws / "proctor.db")

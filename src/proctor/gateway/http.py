@@ -475,7 +475,7 @@ class GatewayAuth:
             return False
         target = self.runtime.catalog.tool_upstream(params["name"])
         # plain http only: the lean client does not speak TLS (https upstreams take the SDK path)
-        return target is not None and (target.url or "").startswith("http://")
+        return target is not None and target.transport == "http" and (target.url or "").startswith("http://")
 
     def _accept_ok(self, accept: str | None) -> bool:
         """The SDK's Accept rule (``check_accept_headers``): JSON, and SSE unless it answers JSON."""
