@@ -364,7 +364,9 @@ class Tasks:
             params=rec_parent.params,
         )
         task = replace(task, chain=(*chain, (str(child_agent.name), str(task.id))))
-        self.store.add_task(task)
+        # relaxed: `task.delegated`, committed next and waited for before the child's token is
+        # answered, makes the child power-safe too (SQLite's WAL keeps commits in order)
+        self.store.add_task(task, durable=False)
         if self.on_delegated is not None:
             try:
                 self.on_delegated(rec_parent, task)
