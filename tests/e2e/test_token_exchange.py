@@ -29,6 +29,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from tests import planted
 from tests.e2e.test_jwt_downstream import ServerThread, _basic
 
 from proctor.app import Proctor
@@ -153,13 +154,16 @@ class World:
             "actor_token_type": TOKEN_TYPE_JWT,
         }
         form.update(over)
-        return self.auth.post("/token", data={k: v for k, v in form.items() if v != "-"})
+        r = self.auth.post("/token", data={k: v for k, v in form.items() if v != "-"})
+        if r.status_code == 200:
+            planted.remember(str(r.json()["access_token"]))
+        return r
 
     def credential(self, task: TaskRecord, agent: str) -> str:
         _, data = self.p.credentials.leases.issue(
             task, self.p.agents.get(agent), "jwt", {"audience": AUDIENCE}
         )
-        return str(data["token"])
+        return planted.remember(str(data["token"]))  # the leak scan looks for it too
 
     def call(self, token: str) -> httpx.Response:
         return self.down.post("/send", headers={"Authorization": f"Bearer {token}"})
@@ -217,11 +221,11 @@ def world(tmp_path: Path) -> Iterator[World]:
             down,
             mail,
             root.task,
-            root.token,
+            planted.remember(root.token),
             middle.task,
-            middle.token,
+            planted.remember(middle.token),
             leaf.task,
-            leaf.token,
+            planted.remember(leaf.token),
         )
     finally:
         for c in (api, auth, down):
