@@ -48,6 +48,9 @@ TARGETS = {
     "flow.provenance": ("p50_us", "<=", 1_000.0),
     "replay.throughput": ("ops_per_s", ">=", 5_000.0),
     "scan.files": ("p50_us", "<=", 10_000_000.0),
+    "task.delegate": ("p50_us", "<=", 2_000.0),
+    # a ratio of p50s (depth-3 child / root task, same policy set), not microseconds
+    "decide.depth3/root": ("p50_us", "<=", 1.2),
 }
 P99_TARGETS = {"gateway.added": 3_000.0, "gateway.added.strict": 3_000.0}
 
@@ -168,6 +171,9 @@ def main() -> None:
         results.append(bench_issue_jwt(tmp))
         results.append(bench_issue_jwt_provider(tmp))
         results.append(bench_verify_sqlite(tmp))
+        from bench.bench_delegation import bench_delegation
+
+        results += bench_delegation(tmp)
         from bench.bench_approvals import bench_approvals
 
         results += bench_approvals(tmp)
@@ -232,6 +238,8 @@ def main() -> None:
         raw_args = next((x for x in results if x["name"] == "cedarpy.raw.args"), None)
         if r["name"] == "decide.args" and raw_args:
             target += f"  ({r['p50_us'] / raw_args['p50_us']:.2f}x raw cedarpy with the same args)"
+        elif r["name"].startswith("decide.depth3/root"):
+            target += "  (a ratio of p50s: depth-3 child / root task)"
         elif base and r["name"].startswith("decide."):
             target += f"  ({r['p50_us'] / base['p50_us']:.2f}x raw cedarpy)"
         print(f"{r['name']:<26}{r['p50_us']:>10}{r['p99_us']:>10}{r['ops_per_s']:>12}   {target}")

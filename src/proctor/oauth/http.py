@@ -6,7 +6,8 @@
 - ``GET /authorize`` — sign-in (an approver account), then the consent page: the client's name
   and redirect URI, and which agent and task template it gets; ``POST /authorize/login`` signs
   in, ``POST /authorize`` approves or denies (CSRF: the session's token);
-- ``POST /token`` — ``authorization_code`` (PKCE S256) and ``refresh_token`` (rotated).
+- ``POST /token`` — ``authorization_code`` (PKCE S256), ``refresh_token`` (rotated) and RFC 8693
+  token exchange (a delegated child's task token with its ``act`` chain, docs/adr/0037).
 
 Pages follow ``proctor.web``: server-rendered, every value escaped, no script, a strict CSP.
 """

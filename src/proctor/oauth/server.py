@@ -47,6 +47,7 @@ from proctor.store.base import (
     OAuthRefreshRecord,
     TaskRecord,
 )
+from proctor.tasks.service import TASK_AUDIENCE
 from proctor.types import AgentName, AgentStatus, SpiffeId, TaskId, TaskState
 
 #: real time, for network and wait deadlines that must pass whatever clock decides (the
@@ -57,7 +58,10 @@ if TYPE_CHECKING:
     from proctor.app import Proctor
 
 __all__ = [
+    "GRANT_TOKEN_EXCHANGE",
     "SCOPE",
+    "TOKEN_TYPE_ACCESS",
+    "TOKEN_TYPE_JWT",
     "AccessClaims",
     "AuthorizationServer",
     "AuthorizeRequest",
@@ -69,6 +73,10 @@ __all__ = [
     "revoke_grant",
 ]
 
+#: RFC 8693 token exchange: a delegated child's task token, its chain in nested ``act`` claims
+GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a type URI
+TOKEN_TYPE_JWT = "urn:ietf:params:oauth:token-type:jwt"  # noqa: S105 - a type URI
+TOKEN_TYPE_ACCESS = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105 - a type URI
 #: the one scope this server grants: use of the gateway's MCP endpoint, as the consented agent and task
 SCOPE = "mcp"
 CODE_TTL_S = 60.0
@@ -327,7 +335,7 @@ class AuthorizationServer:
             "token_endpoint": f"{self.base}/token",
             "registration_endpoint": f"{self.base}/register",
             "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "grant_types_supported": ["authorization_code", "refresh_token", GRANT_TOKEN_EXCHANGE],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none"],
             "scopes_supported": [SCOPE],
@@ -589,7 +597,131 @@ class AuthorizationServer:
             return self._code_grant(form)
         if grant_type == "refresh_token":
             return self._refresh_grant(form)
-        raise OAuthRefused("unsupported_grant_type", "grant_type is authorization_code or refresh_token")
+        if grant_type == GRANT_TOKEN_EXCHANGE:
+            return self._token_exchange(form)
+        raise OAuthRefused(
+            "unsupported_grant_type",
+            f"grant_type is authorization_code, refresh_token or {GRANT_TOKEN_EXCHANGE}",
+        )
+
+    # token exchange (RFC 8693, docs/adr/0037) ---------------------------------------------------
+    def _token_exchange(self, form: Mapping[str, str]) -> dict[str, Any]:
+        """The delegated child's task token, its chain as nested ``act`` claims: the subject token
+        is the parent's (its task token, or its access token from this server), the actor token
+        the child agent's JWT-SVID, and the answer the token of the live task that parent task
+        delegated to that agent (``Tasks.delegate`` made it, with its checks and policy; the
+        exchange delegates nothing itself). Refusals are ``invalid_request`` (RFC 8693 §2.2.2:
+        a token invalid or unacceptable), ``invalid_target`` (another audience or resource) and
+        ``invalid_scope``; once the subject token is verified, each is audited
+        (``oauth.token_exchange_refused``)."""
+        subject, subject_type = form.get("subject_token", ""), form.get("subject_token_type", "")
+        actor, actor_type = form.get("actor_token", ""), form.get("actor_token_type", "")
+        if not subject or not subject_type:
+            raise OAuthRefused("invalid_request", "subject_token and subject_token_type are required")
+        if not actor or not actor_type:
+            # no impersonation: a child's token always names who acts
+            raise OAuthRefused("invalid_request", "actor_token and actor_token_type are required")
+        if subject_type not in (TOKEN_TYPE_JWT, TOKEN_TYPE_ACCESS):
+            raise OAuthRefused(
+                "invalid_request",
+                f"subject_token_type is {TOKEN_TYPE_JWT} (a task token) or {TOKEN_TYPE_ACCESS}",
+            )
+        if actor_type != TOKEN_TYPE_JWT:
+            raise OAuthRefused("invalid_request", f"actor_token_type is {TOKEN_TYPE_JWT} (a JWT-SVID)")
+        requested = form.get("requested_token_type", TOKEN_TYPE_JWT)
+        if requested != TOKEN_TYPE_JWT:
+            raise OAuthRefused("invalid_request", f"only {TOKEN_TYPE_JWT} (a task token) is issued")
+        if form.get("audience", TASK_AUDIENCE) != TASK_AUDIENCE:
+            raise OAuthRefused("invalid_target", f"the exchanged token's audience is `{TASK_AUDIENCE}`")
+        if form.get("resource", self.resource) != self.resource:
+            raise OAuthRefused("invalid_target", "resource is not this gateway's MCP URL")
+        if form.get("scope"):
+            raise OAuthRefused("invalid_scope", "the child's scope is its delegation's: send no scope")
+        now = self.clock.now()
+        parent_agent, parent_task = self._exchange_subject(subject, subject_type, now)
+        try:
+            return self._exchange(parent_agent, parent_task, actor, now)
+        except OAuthRefused as exc:
+            self.audit.append(
+                "oauth.token_exchange_refused",
+                {"parent": str(parent_task), "reason": exc.message[:500], "error": exc.error},
+                agent=str(parent_agent),
+                task=str(parent_task),
+            )
+            raise
+
+    def _exchange_subject(self, token: str, token_type: str, now: float) -> tuple[AgentName, TaskId]:
+        """The parent agent and task a subject token names (its signature, audience, expiry)."""
+        try:
+            if token_type == TOKEN_TYPE_ACCESS:
+                access = self.verify_access(token)
+                return access.agent, access.task_id
+            claims = self.proctor.tasks.keys.verify_claims(token, TASK_AUDIENCE, now)
+            sub, task = claims.get("sub"), claims.get("task")
+            if not isinstance(sub, str) or not isinstance(task, str):
+                raise TokenInvalid("the task token names no agent or task")
+            return SpiffeId(sub).agent_name, TaskId(task)
+        except StoreError:
+            raise
+        except ProctorError as exc:
+            raise OAuthRefused("invalid_request", f"subject_token rejected: {exc.message}") from None
+
+    def _exchange(self, parent_agent: AgentName, parent_id: TaskId, actor: str, now: float) -> dict[str, Any]:
+        tasks = self.proctor.tasks
+        try:
+            child_agent = self.proctor.agents.get(str(self.proctor.agents.verify_svid(actor).agent))
+        except StoreError:
+            raise
+        except ProctorError as exc:
+            raise OAuthRefused("invalid_request", f"actor_token rejected: {exc.message}") from None
+        parent = self.store.get_task(parent_id)
+        if parent is None or parent.agent != parent_agent:
+            raise OAuthRefused("invalid_request", "the subject token's task is not its agent's")
+        if not parent.is_live(now) or tasks.task_killed(parent.id):
+            raise OAuthRefused("invalid_request", f"the parent task `{parent.id}` is no longer active")
+        for name in (parent_agent, child_agent.name):
+            agent = self.store.get_agent(AgentName(name))
+            if agent is None or agent.status is not AgentStatus.ACTIVE or tasks.agent_killed(str(name)):
+                raise OAuthRefused("invalid_request", f"agent `{name}` is suspended")
+        try:
+            tasks.check_lineage(parent)
+        except ProctorError as exc:
+            raise OAuthRefused("invalid_request", exc.message) from None
+        live = [
+            t
+            for t in self.store.child_tasks(parent.id)
+            if t.agent == child_agent.name and t.is_live(now) and not tasks.task_killed(t.id)
+        ]
+        if not live:
+            raise OAuthRefused(
+                "invalid_request",
+                f"task `{parent.id}` has no live delegation to agent `{child_agent.name}`",
+            )
+        # several live delegations of one parent to one agent: the latest (each passed the
+        # same checks; the child names which by the token it is handed, if it must)
+        child = max(live, key=lambda t: (t.created_at, str(t.id)))
+        ttl = child.deadline - now
+        if ttl < 1:
+            raise OAuthRefused("invalid_request", f"the delegated task `{child.id}` has ended")
+        token = tasks.task_token(child, child_agent, now, ttl)
+        self.audit.append(
+            "oauth.token_exchanged",
+            {
+                "parent": str(parent.id),
+                "parent_agent": str(parent_agent),
+                "chain": [{"agent": a, "task": t} for a, t in child.chain_pairs()],
+            },
+            agent=str(child_agent.name),
+            task=str(child.id),
+        )
+        return {
+            "access_token": token,
+            "issued_token_type": TOKEN_TYPE_JWT,
+            # not a bearer token: the child presents it beside its own SVID (RFC 8693 §2.2.1)
+            "token_type": "N_A",
+            "expires_in": max(1, int(ttl) - 1),
+            "task": str(child.id),
+        }
 
     def _code_grant(self, form: Mapping[str, str]) -> dict[str, Any]:
         code, verifier = form.get("code", ""), form.get("code_verifier", "")

@@ -759,6 +759,8 @@ def create_app(
         as the introspection client of its audience (`proctor introspection-client add AUDIENCE`).
         Answers `{"active": false}` for any token that is not good right now for that audience: a
         revoked lease, an ended task or a suspended agent make a still-signed token inactive at once.
+        A delegated task's token answers its chain as RFC 8693 nested `act` claims (the current actor
+        outermost) and its root `requester` (docs/adr/0037).
         """
         creds = _basic(request.headers.get("authorization"))
         if creds is None or not await run_in_threadpool(client_ok, *creds):

@@ -577,8 +577,8 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             return [_pin(r) for r in cur.fetchall()]
 
     # tasks ------------------------------------------------------------------
-    def add_task(self, task: TaskRecord) -> None:
-        with self._write() as cur:
+    def add_task(self, task: TaskRecord, *, durable: bool = True) -> None:
+        with self._write(relaxed=not durable) as cur:
             cur.execute("SELECT 1 FROM agents WHERE name = ?", (task.agent,))
             if cur.fetchone() is None:
                 raise UnknownAgent(f"unknown agent `{task.agent}`", agent=task.agent)

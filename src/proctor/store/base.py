@@ -469,7 +469,12 @@ class Store(Protocol):
         ...
 
     # tasks ------------------------------------------------------------------
-    def add_task(self, task: TaskRecord) -> None: ...
+    def add_task(self, task: TaskRecord, *, durable: bool = True) -> None:
+        """Store a new task. ``durable=False``: the engine may commit without waiting for the disk
+        (SQLite in WAL mode), for a caller whose next step is a durable commit it waits for (the
+        audit record of a delegation), which makes this one power-safe too."""
+        ...
+
     def get_task(self, task_id: TaskId) -> TaskRecord | None: ...
     def list_tasks(
         self, agent: AgentName | None = None, state: TaskState | None = None

@@ -30,7 +30,7 @@ from proctor.identity.agents import Agents
 from proctor.identity.keys import SigningKeys
 from proctor.policy.scope import check_resource_pattern, check_tool_pattern
 from proctor.store.base import AgentRecord, Store, TaskRecord
-from proctor.tasks.delegation import Exceeds, narrowing_problems
+from proctor.tasks.delegation import Exceeds, act_claim, narrowing_problems
 from proctor.tasks.intent import MAX_PARAM_VALUE, MAX_PARAMS, MAX_PURPOSE, check_params
 from proctor.tasks.templates import Templates
 from proctor.types import AgentName, AgentStatus, Email, TaskId, TaskState, Verdict
@@ -364,7 +364,9 @@ class Tasks:
             params=rec_parent.params,
         )
         task = replace(task, chain=(*chain, (str(child_agent.name), str(task.id))))
-        self.store.add_task(task)
+        # relaxed: `task.delegated`, committed next and waited for before the child's token is
+        # answered, makes the child power-safe too (SQLite's WAL keeps commits in order)
+        self.store.add_task(task, durable=False)
         if self.on_delegated is not None:
             try:
                 self.on_delegated(rec_parent, task)
@@ -372,9 +374,7 @@ class Tasks:
                 # fail closed: a child that did not inherit what its parent read must not act
                 self.store.end_task(task.id, TaskState.CANCELLED, now, "delegation failed")
                 raise
-        token = self.keys.sign_claims(
-            {"sub": str(child_agent.spiffe_id), "aud": [TASK_AUDIENCE], "task": str(task.id)}, now, ttl
-        )
+        token = self.task_token(task, child_agent, now, ttl)
         note = (purpose or "").strip()[:MAX_PURPOSE]
         self._audit(
             "task.delegated",
@@ -398,6 +398,17 @@ class Tasks:
             decision_id=str(decision.decision_id),
         )
         return StartedTask(task, token)
+
+    def task_token(self, task: TaskRecord, agent: AgentRecord, now: float, ttl: float) -> str:
+        """A task token for ``task``, bound to ``agent`` (its ``sub``). A delegated task's token
+        carries its chain as RFC 8693 nested ``act`` claims (the task's own agent outermost, the
+        root task's innermost) and its root requester as ``requester`` (docs/adr/0037)."""
+        claims: dict[str, Any] = {"sub": str(agent.spiffe_id), "aud": [TASK_AUDIENCE], "task": str(task.id)}
+        act = act_claim(task.chain, str(agent.spiffe_id.trust_domain))
+        if act is not None:
+            claims["act"] = act
+            claims["requester"] = str(task.requested_by)
+        return self.keys.sign_claims(claims, now, ttl)
 
     def check_lineage(self, task: TaskRecord) -> None:
         """Raise :class:`TaskNotActive` when an ancestor of ``task`` has ended (or is past its

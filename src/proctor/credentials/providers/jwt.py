@@ -9,6 +9,9 @@ API), expiring no later than the task's deadline. Claims::
     aud        [the downstream audience]          scope      the spec's scope, if any
     iat, exp   exp <= the task's deadline         task       the task id
     jti        the lease id                       lease      the lease id
+    act        a delegated task's chain as RFC 8693 nested actors (docs/adr/0037): the task's own
+               agent outermost, the root task's innermost, each ``{sub, task}``; with it
+    requester  the root task's requester (on whose behalf the chain acts)
 
 No refresh token is ever issued: a task that runs past the token's ``exp`` gets a new lease.
 
@@ -54,6 +57,7 @@ from proctor.errors import (
 )
 from proctor.identity.keys import MAX_TOKEN_BYTES, TYP_ACCESS_TOKEN, SigningKeys
 from proctor.store.base import Store
+from proctor.tasks.delegation import act_claim
 from proctor.types import AgentStatus, LeaseId
 
 if TYPE_CHECKING:
@@ -194,6 +198,11 @@ class JwtProvider:
         }
         if spec.scope is not None:
             claims["scope"] = spec.scope
+        act = act_claim(req.task.chain, str(req.agent.spiffe_id.trust_domain))
+        if act is not None:
+            # a delegated task's credential says who acted for whom (RFC 8693 §4.1, docs/adr/0037)
+            claims["act"] = act
+            claims["requester"] = str(req.task.requested_by)
         token = self.keys.sign_claims(claims, now, ttl, typ=TYP_ACCESS_TOKEN)
         return Issued(
             data={"token": token, "token_type": TOKEN_TYPE},
@@ -259,6 +268,13 @@ def introspect(
         return dict(_INACTIVE)
     if claims.get("sub") != str(agent.spiffe_id) or claims.get("client_id") != str(agent.name):
         return dict(_INACTIVE)
+    # the chain the token carries must be its task's (none for a root task): a token is never
+    # active under a chain its task does not have
+    act = act_claim(task.chain, str(agent.spiffe_id.trust_domain))
+    if claims.get("act") != act:
+        return dict(_INACTIVE)
+    if act is not None and claims.get("requester") != str(task.requested_by):
+        return dict(_INACTIVE)
     answer: dict[str, Any] = {
         "active": True,
         "client_id": str(agent.name),
@@ -275,6 +291,9 @@ def introspect(
         answer["scope"] = scope
     answer["task"] = str(task.id)
     answer["lease"] = raw
+    if act is not None:
+        answer["act"] = act
+        answer["requester"] = str(task.requested_by)
     return answer
 
 
