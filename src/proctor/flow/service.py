@@ -382,31 +382,23 @@ class Flow:
         None when it has none (docs/adr/0032, amended): a child hands its findings back to its
         parent while it runs, not only when it ends, so what it read labels the parent's next
         consequential call at once. From the store (another process's reads) and this process's
-        memory (reads not yet persisted). An ended child raised its parent's mark in the store
-        when it ended (:meth:`inherit`), so live ones are enough."""
-        read_untrusted, level, sources, seen = False, Sensitivity.PUBLIC, set[str](), {str(task.id)}
-        frontier, found_any = [task.id], False
-        while frontier and len(seen) <= _MAX_DESCENDANTS:
-            children = [c for tid in frontier for c in self.store.child_tasks(tid)]
-            frontier = []
-            for child in children:
-                if str(child.id) in seen:
-                    continue
-                seen.add(str(child.id))
-                frontier.append(child.id)
-                found_any = True
-                found = [self.store.task_labels(child.id)]
-                with self._lock:
-                    child_entry = self._tasks.get(str(child.id))
-                if child_entry is not None:
-                    with child_entry.lock:
-                        found.append(child_entry.flow.labels)
-                for lab in found:
-                    read_untrusted = read_untrusted or lab.read_untrusted
-                    level = max(level, lab.max_sensitivity)
-                    sources.update(lab.untrusted_sources)
-        if not found_any:
+        memory (reads not yet persisted), in one store query. An ended child raised its parent's
+        mark in the store when it ended (:meth:`inherit`), so live ones are enough."""
+        below = self.store.descendant_labels(task.id, limit=_MAX_DESCENDANTS)
+        if not below:
             return None
+        read_untrusted, level, sources = False, Sensitivity.PUBLIC, set[str]()
+        for child_id, stored in below:
+            found = [stored]
+            with self._lock:
+                child_entry = self._tasks.get(str(child_id))
+            if child_entry is not None:
+                with child_entry.lock:
+                    found.append(child_entry.flow.labels)
+            for lab in found:
+                read_untrusted = read_untrusted or lab.read_untrusted
+                level = max(level, lab.max_sensitivity)
+                sources.update(lab.untrusted_sources)
         return TaskLabels(
             read_untrusted=read_untrusted, max_sensitivity=level, untrusted_sources=tuple(sorted(sources))
         )

@@ -783,16 +783,24 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 (task_id,),
             )
             row = cur.fetchone()
-        if row is None:
-            return TaskLabels()
-        level = int(row[1])
-        return TaskLabels(
-            read_untrusted=bool(row[0]),
-            # a value no release writes (a hand-edited row) reads as the highest: fail closed
-            max_sensitivity=Sensitivity(level) if 0 <= level <= 3 else Sensitivity.SECRET,
-            untrusted_sources=tuple(sorted(str(x) for x in json.loads(row[2]))),
-            outputs=int(row[3]),
-        )
+        return TaskLabels() if row is None else _labels_row(row)
+
+    def descendant_labels(self, task_id: TaskId, *, limit: int) -> list[tuple[TaskId, TaskLabels]]:
+        active = TaskState.ACTIVE.value
+        with self._read() as cur:
+            # depth is bounded by the chain (max_delegation_depth) and, for a hand-made cycle, by
+            # the depth column here
+            cur.execute(
+                "WITH RECURSIVE below(id, depth) AS ("
+                " SELECT id, 1 FROM tasks WHERE parent_id = ? AND state = ?"
+                " UNION ALL SELECT t.id, b.depth + 1 FROM tasks t JOIN below b ON t.parent_id = b.id"
+                " WHERE t.state = ? AND b.depth < 64)"
+                " SELECT b.id, f.read_untrusted, f.max_sensitivity, f.untrusted_sources, f.outputs"
+                " FROM below b LEFT JOIN flow_tasks f ON f.task_id = b.id LIMIT ?",
+                (task_id, active, active, limit),
+            )
+            rows = cur.fetchall()
+        return [(TaskId(str(r[0])), TaskLabels() if r[1] is None else _labels_row(r[1:])) for r in rows]
 
     def delete_outputs(self, task_id: TaskId) -> int:
         with self._write() as cur:
@@ -1709,3 +1717,15 @@ def apply_pending(backend: Any, folder: str) -> None:
                 ) from None
     finally:
         backend.connection.close()
+
+
+def _labels_row(row: Sequence[Any]) -> TaskLabels:
+    """A ``flow_tasks`` row (read_untrusted, max_sensitivity, untrusted_sources, outputs)."""
+    level = int(row[1])
+    return TaskLabels(
+        read_untrusted=bool(row[0]),
+        # a value no release writes (a hand-edited row) reads as the highest: fail closed
+        max_sensitivity=Sensitivity(level) if 0 <= level <= 3 else Sensitivity.SECRET,
+        untrusted_sources=tuple(sorted(str(x) for x in json.loads(row[2]))),
+        outputs=int(row[3]),
+    )

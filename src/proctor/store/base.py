@@ -492,6 +492,12 @@ class Store(Protocol):
         """The tasks delegated from ``parent_id`` (its direct children), active ones only by default."""
         ...
 
+    def descendant_labels(self, task_id: TaskId, *, limit: int) -> list[tuple[TaskId, TaskLabels]]:
+        """The active tasks below ``task_id`` (children, their children, ... through active tasks
+        only) with their high-water marks (:meth:`task_labels`), at most ``limit`` of them, in one
+        query: what a delegating task's flow decisions join (docs/adr/0032)."""
+        ...
+
     def orphan_tasks(self) -> list[TaskRecord]:
         """Active tasks whose parent task is no longer active (docs/adr/0032: the sweeper ends them)."""
         ...
