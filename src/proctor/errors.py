@@ -148,6 +148,14 @@ class TaskNotActive(TaskError):
     code = "task_not_active"
 
 
+class TemplateBudgetSpent(TaskError):
+    """An agent has used its template's call budget for the window (``tasks.template_memory``):
+    a relaunch starts no fresh budget (docs/adr/0029, amendment 2026-12-05)."""
+
+    code = "template_budget_spent"
+    http_status = 429
+
+
 class TaskTokenInvalid(TaskError):
     code = "task_token_invalid"
     http_status = 401
@@ -497,6 +505,7 @@ __all__ = [
     "TaskError",
     "TaskNotActive",
     "TaskTokenInvalid",
+    "TemplateBudgetSpent",
     "TokenAlgorithmRejected",
     "TokenAudienceMismatch",
     "TokenExpired",
