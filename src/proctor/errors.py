@@ -378,6 +378,14 @@ class ApprovalCapReached(ApprovalError):
     http_status = 429
 
 
+class ApprovalWaitCapReached(ApprovalError):
+    """The agent (or the process, all agents together) already runs as many waits on approval
+    requests as it may (``POST /v1/approvals/{id}/wait``): retry once one has returned."""
+
+    code = "approval_wait_cap_reached"
+    http_status = 429
+
+
 class GrantInvalid(ApprovalError):
     """A grant whose signature, binding or lifetime does not hold: the call is denied."""
 
@@ -462,6 +470,7 @@ __all__ = [
     "ApprovalError",
     "ApprovalNotPending",
     "ApprovalPending",
+    "ApprovalWaitCapReached",
     "ApproverNotAllowed",
     "AttestationFailed",
     "AuditError",
