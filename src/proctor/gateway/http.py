@@ -54,6 +54,7 @@ from proctor.gateway import wire
 from proctor.gateway.calls import LEAN, Caller, LeanLeg, denial_text
 from proctor.gateway.config import load_upstreams
 from proctor.gateway.hold import Channel, NeedsInput, answered
+from proctor.gateway.names import canonical_name
 from proctor.gateway.runtime import GatewayRuntime
 from proctor.gateway.server import SERVER_NAME, SERVER_VERSION, build_server
 from proctor.oauth.http import OAUTH_PATHS, OAuthEndpoints
@@ -61,7 +62,7 @@ from proctor.oauth.server import SCOPE, AuthorizationServer
 from proctor.pipeline import Identity, printable
 from proctor.snapshot import Snapshot
 from proctor.tasks.service import TASK_AUDIENCE
-from proctor.types import AgentName, AgentStatus
+from proctor.types import AgentName, AgentStatus, ToolName
 from proctor.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -546,8 +547,11 @@ class GatewayAuth:
     ) -> str | None:
         """What the SDK's stateless entry would refuse of a call's ``Mcp-Param-*`` headers (none are
         sent on the lean path): an argument the tool's schema mirrors into a header (``x-mcp-header``)
-        that came without it. The schema is the upstream's listing, as the catalog exposes it; when
-        it cannot be had, nothing is refused here (as there: the call path answers for the tool)."""
+        that came without it. The schema is the upstream's listing as the task's lean session last
+        had it, else the tool's registration; when neither has it, nothing is refused here (as
+        there: the call path answers for the tool). This runs before the call is decided, so it
+        never opens a session, lists, or leases a credential: nothing reaches the upstream (and
+        no lease is minted) for a call that is then denied or held."""
         if not args:
             return None
         assert self.runtime is not None
@@ -555,11 +559,18 @@ class GatewayAuth:
         upstream_tool = None if cfg is None else self.runtime.catalog.known(cfg, name)
         if cfg is None or upstream_tool is None:
             return None
-        try:
-            listed = await (await self.runtime.owned(caller.task_id).lean(cfg)).tools()
-        except Exception:
-            return None
-        schema = (listed.get(upstream_tool) or {}).get("inputSchema")
+        schema: Any = None
+        up = self.runtime.owned(caller.task_id).leans.get(cfg.namespace)
+        listed = None if up is None or up.closed or up.cfg != cfg else up.listed()
+        if listed is not None:
+            schema = (listed.get(upstream_tool) or {}).get("inputSchema")
+        else:
+            try:
+                tool = ToolName(canonical_name(cfg.namespace, upstream_tool))
+                rec = await self.runtime.proctor.store_guard.run(self.runtime.proctor.state.tool, tool)
+                schema = None if rec is None or rec.input_schema is None else json.loads(rec.input_schema)
+            except Exception:
+                return None
         if not isinstance(schema, dict) or not x_mcp_header_map(schema):
             return None
         rejected = validate_mcp_param_headers(schema, args, headers)
