@@ -647,14 +647,30 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         # is returned — and audited — by exactly one sweeper (issue 19).
         with self._write() as cur:
             cur.execute(
-                "UPDATE tasks SET state = ?, ended_at = deadline, end_reason = ?, version = version + 1"
-                f" WHERE state = ? AND deadline <= ? RETURNING {_TASK_COLS}",
-                (TaskState.EXPIRED.value, "deadline", TaskState.ACTIVE.value, now),
+                "UPDATE tasks SET state = ?, ended_at = deadline, end_reason = ?, version = version + 1,"
+                f" expiry_claim = ? WHERE state = ? AND deadline <= ? RETURNING {_TASK_COLS}",
+                (TaskState.EXPIRED.value, "deadline", now, TaskState.ACTIVE.value, now),
             )
             expired = [_task(r) for r in cur.fetchall()]
             if expired:
                 self._bump(cur)
             return sorted(expired, key=lambda t: t.id)
+
+    def expiry_audited(self, task_ids: Sequence[TaskId]) -> None:
+        if not task_ids:
+            return
+        with self._write() as cur:
+            for task_id in task_ids:
+                cur.execute("UPDATE tasks SET expiry_claim = NULL WHERE id = ?", (task_id,))
+
+    def reclaim_expiries(self, now: float, claimed_before: float) -> list[TaskRecord]:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE tasks SET expiry_claim = ? WHERE state = ? AND expiry_claim IS NOT NULL"
+                f" AND expiry_claim < ? RETURNING {_TASK_COLS}",
+                (now, TaskState.EXPIRED.value, claimed_before),
+            )
+            return sorted((_task(r) for r in cur.fetchall()), key=lambda t: t.id)
 
     def template_tasks(self, agent: AgentName, template: str, ended_since: float) -> list[TaskRecord]:
         with self._read() as cur:

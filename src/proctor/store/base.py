@@ -494,6 +494,17 @@ class Store(Protocol):
         """Active tasks whose parent task is no longer active (docs/adr/0032: the sweeper ends them)."""
         ...
 
+    def expiry_audited(self, task_ids: Sequence[TaskId]) -> None:
+        """``task.expired`` of these tasks is durable: clear the claim :meth:`expire_tasks` (or
+        :meth:`reclaim_expiries`) left on them."""
+        ...
+
+    def reclaim_expiries(self, now: float, claimed_before: float) -> list[TaskRecord]:
+        """Claim again (at ``now``) the expired tasks whose expiry was claimed before
+        ``claimed_before`` and never marked audited (a sweeper crashed between the expiry and its
+        record), and return them: each to exactly one caller, as :meth:`expire_tasks`."""
+        ...
+
     def template_tasks(self, agent: AgentName, template: str, ended_since: float) -> list[TaskRecord]:
         """The tasks ``agent`` started from ``template`` that are still active or ended at or after
         ``ended_since``, oldest first (docs/adr/0029, amendment 2026-12-05)."""

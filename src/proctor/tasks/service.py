@@ -46,6 +46,9 @@ TASK_AUDIENCE = "proctor:task"
 #: grant's renewal): the agent can repeat it at will, so the new task remembers the agent's recent
 #: tasks of that template (their labels, their calls: docs/adr/0029, amendment 2026-12-05)
 UNATTENDED_VIAS = frozenset({"stdio", "oauth"})
+#: an expiry claimed this long ago and still not audited was left by a sweeper that died between
+#: the expiry and its ``task.expired``: a later sweep records it
+EXPIRY_RECLAIM_S = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -704,13 +707,19 @@ class Tasks:
             self.before_sweep()
         now = self.clock.now()
         expired = self.store.expire_tasks(now)
-        for t in expired:
+        # an expiry whose record a crashed sweeper never wrote (claimed long enough ago that its
+        # claimant is gone): recorded now, late, rather than never
+        recovered = self.store.reclaim_expiries(now, now - EXPIRY_RECLAIM_S)
+        for t in expired + recovered:
+            late = {"recorded_late": True} if t in recovered else {}
             self._audit(
                 "task.expired",
-                {"deadline": int(t.deadline), **_chain_fields(t)},
+                {"deadline": int(t.deadline), **_chain_fields(t), **late},
                 agent=str(t.agent),
                 task=str(t.id),
             )
+            self.store.expiry_audited([t.id])
+        expired = expired + recovered
         if expired and self.on_expired is not None:
             self.on_expired(expired)
         self.end_orphans()  # children of what expired or ended (also what a crash left behind)
@@ -726,6 +735,7 @@ class Tasks:
 
 
 __all__ = [
+    "EXPIRY_RECLAIM_S",
     "MAX_PARAMS",
     "MAX_PARAM_VALUE",
     "MAX_PURPOSE",
