@@ -212,3 +212,31 @@ def test_an_unattended_relaunch_does_not_reset_the_templates_call_budget(env: En
     assert env.p.tasks.start_from_template("pay-run", agent="bot", via="cli").task.max_calls == 5
     env.clock.advance(env.p.settings.task_template_memory_s + 1)
     assert env.p.tasks.start_from_template("pay-run", agent="bot", via="stdio").task.max_calls == 5
+
+
+def test_a_template_change_the_log_refuses_is_undone(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored then audited, as every admin change; when the record cannot be written the change is
+    undone: no template (which lets an agent start tasks) is added, replaced or removed without
+    its record."""
+    from proctor.errors import StoreUnavailable
+
+    real = env.p.templates.audit.append
+
+    def refuses(kind: str, *a: object, **kw: object) -> object:
+        if kind.startswith("template."):
+            raise StoreUnavailable("the log is down")
+        return real(kind, *a, **kw)  # type: ignore[arg-type]  # passed through as given
+
+    add(env)
+    monkeypatch.setattr(env.p.templates.audit, "append", refuses)
+    with pytest.raises(StoreUnavailable):
+        add(env, "new-one")
+    assert env.p.store.get_template("new-one") is None
+    with pytest.raises(StoreUnavailable):
+        add(env, purpose="something else entirely", replace=True)
+    kept = env.p.store.get_template("pay-run")
+    assert kept is not None
+    assert kept.purpose == "pay the approved invoices"
+    with pytest.raises(StoreUnavailable):
+        env.p.templates.remove("pay-run")
+    assert env.p.store.get_template("pay-run") == kept
