@@ -230,6 +230,9 @@ class Proctor:
         # delegation (docs/adr/0032): decided by policy, the child inherits what the parent read
         self.tasks.decide_delegation = self._decide_delegation
         self.tasks.on_delegated = self._delegated
+        # an unattended template start remembers what the agent's recent tasks of it read
+        self.tasks.labels_of = self.flow.labels
+        self.tasks.inherit_labels = self.flow.inherit
         self.tasks.task_killed = self.kills.task_killed
         self.tasks.agent_killed = self.kills.agent_killed
         self.pipeline = Pipeline(

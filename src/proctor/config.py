@@ -90,7 +90,7 @@ TOP_KEYS = frozenset(
 #: the keys of each plain section (``login`` and ``approvals.webhooks`` are checked by their own parsers)
 SECTION_KEYS: Mapping[str, frozenset[str]] = {
     "identity": frozenset({"svid_ttl", "join_token_ttl"}),
-    "tasks": frozenset({"default_ttl", "max_ttl", "max_delegation_depth"}),
+    "tasks": frozenset({"default_ttl", "max_ttl", "max_delegation_depth", "template_memory"}),
     "audit": frozenset(
         {
             "checkpoint_every",
@@ -223,6 +223,10 @@ class Settings:
     task_max_ttl_s: float = 86400.0
     #: how many delegations down from its root task a task may be (docs/adr/0032); policy can lower it
     task_max_delegation_depth: int = 3
+    #: how long a task started from a template without a person (stdio, OAuth) is remembered after
+    #: it ends: the next one of the same agent and template starts with its labels and counts its
+    #: calls against the template's budget (docs/adr/0029, amendment 2026-12-05)
+    task_template_memory_s: float = 3600.0
     checkpoint_every: int = 1000
     checkpoint_interval_s: float = 5.0
     log_arguments: bool = False
@@ -591,6 +595,9 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             task_default_ttl_s=parse_duration(tasks.get("default_ttl", "15m"), "tasks.default_ttl"),
             task_max_ttl_s=parse_duration(tasks.get("max_ttl", "24h"), "tasks.max_ttl"),
             task_max_delegation_depth=_delegation_depth(tasks.get("max_delegation_depth", 3)),
+            task_template_memory_s=parse_duration(
+                tasks.get("template_memory", "1h"), "tasks.template_memory"
+            ),
             checkpoint_every=checkpoint_every,
             checkpoint_interval_s=parse_duration(
                 audit.get("checkpoint_interval", "5s"), "audit.checkpoint_interval"

@@ -1485,3 +1485,21 @@ def test_concurrent_identical_filings_join_one_request(backend: Backend) -> None
             th.join()
         assert len({r.id for r in got}) == 1, [r.id for r in got]
         assert backend.store.get_approval(got[0].id).attempts == len(stores)  # type: ignore[union-attr]
+
+
+def test_an_expiry_stays_claimed_until_audited_and_a_stale_claim_is_taken_once(store: SqlStore) -> None:
+    """expire_tasks claims each expiry; expiry_audited clears it; reclaim_expiries returns only
+    claims older than the bound, each once (it claims them again), and never an audited one."""
+    store.add_agent(agent("bot"))
+    a, b = task("bot", deadline=T0 + 10), task("bot", deadline=T0 + 10)
+    store.add_task(a)
+    store.add_task(b)
+    assert {t.id for t in store.expire_tasks(T0 + 20)} == {a.id, b.id}
+    store.expiry_audited([a.id])
+    assert store.reclaim_expiries(T0 + 30, T0 + 20) == []  # claimed at T0+20: not before it
+    [again] = store.reclaim_expiries(T0 + 100, T0 + 40)
+    assert again.id == b.id
+    assert again.state is TaskState.EXPIRED
+    assert store.reclaim_expiries(T0 + 101, T0 + 90) == []  # claimed anew at T0+100
+    store.expiry_audited([b.id])
+    assert store.reclaim_expiries(T0 + 1000, T0 + 999) == []

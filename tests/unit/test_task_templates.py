@@ -132,3 +132,111 @@ def test_remove_is_audited_and_running_tasks_keep_their_scope(env: Env) -> None:
     assert env.p.tasks.get(str(t.id)).state is TaskState.ACTIVE
     removed = audit_bodies(env, "template.removed")[-1]
     assert (removed["template"], removed["by"]) == ("pay-run", "cli")
+
+
+# relaunching is not a reset (docs/adr/0029, amendment 2026-12-05) -----------------------------------
+
+
+def test_an_unattended_relaunch_starts_with_what_the_agents_recent_tasks_of_it_read(env: Env) -> None:
+    """A stdio launch after another (ended or still running) of the same agent and template starts
+    with their high-water mark: relaunching `proctor gateway --template` does not shed labels.
+    Audited on task.started (`remembered`); a task of another template, or a start by a person
+    (cli), or one remembered no more (past tasks.template_memory) starts clean."""
+    from proctor.flow.model import Sensitivity, TaskLabels
+
+    add(env, max_calls=None, ttl_s=7200)
+    add(env, "other-run", max_calls=None)
+    first = env.p.tasks.start_from_template("pay-run", agent="bot", via="stdio").task
+    env.p.store.raise_task_labels(
+        first.id,
+        TaskLabels(read_untrusted=True, max_sensitivity=Sensitivity.SECRET, untrusted_sources=("web.fetch",)),
+    )
+    env.p.tasks.end(str(first.id), by="gateway", reason="stdio session ended")
+    env.clock.advance(600)
+    second = env.p.tasks.start_from_template("pay-run", agent="bot", via="stdio").task
+    got = env.p.store.task_labels(second.id)
+    assert (got.read_untrusted, got.max_sensitivity, got.untrusted_sources) == (
+        True,
+        Sensitivity.SECRET,
+        ("web.fetch",),
+    )
+    assert second.template == "pay-run"
+    rec = audit_bodies(env, "task.started")[-1]
+    assert rec["remembered"]["tasks"] == [str(first.id)]  # type: ignore[index]
+    assert rec["remembered"]["read_untrusted"] is True  # type: ignore[index]
+    # what the policy sees of the new task (through the flow stage)
+    assert env.p.flow.labels(second).read_untrusted
+    # another template, a person's start: clean
+    assert not env.p.store.task_labels(
+        env.p.tasks.start_from_template("other-run", agent="bot", via="stdio").task.id
+    ).read_untrusted
+    assert not env.p.store.task_labels(
+        env.p.tasks.start_from_template("pay-run", agent="bot", via="cli").task.id
+    ).read_untrusted
+    # the second is still running: a third launch inherits (through it) even once the first is old
+    env.clock.advance(env.p.settings.task_template_memory_s + 1)
+    third = env.p.tasks.start_from_template("pay-run", agent="bot", via="stdio").task
+    assert env.p.store.task_labels(third.id).read_untrusted
+    for t in (second, third):
+        env.p.tasks.end(str(t.id))  # (the first's memory has lapsed; these two's has not)
+    env.clock.advance(env.p.settings.task_template_memory_s + 1)
+    fresh = env.p.tasks.start_from_template("pay-run", agent="bot", via="stdio").task
+    assert not env.p.store.task_labels(fresh.id).read_untrusted
+
+
+def test_an_unattended_relaunch_does_not_reset_the_templates_call_budget(env: Env) -> None:
+    """The template's max_calls is the agent's budget over tasks.template_memory: a running task
+    holds its whole budget, an ended one what it used; spent, a launch is refused
+    (`template_budget_spent`, 429), and the refusal reaches the stdio refusal audit."""
+    from proctor.errors import TemplateBudgetSpent
+
+    add(env, max_calls=5)
+    first = env.p.tasks.start_from_template("pay-run", agent="bot", via="stdio").task
+    assert first.max_calls == 5
+    with pytest.raises(TemplateBudgetSpent) as exc:  # the running one holds all 5
+        env.p.tasks.start_from_template("pay-run", agent="bot", via="stdio")
+    assert (exc.value.code, exc.value.http_status) == ("template_budget_spent", 429)
+    for _ in range(3):
+        assert env.p.store.consume_call(first.id)
+    env.p.tasks.end(str(first.id), by="gateway", reason="stdio session ended")
+    second = env.p.tasks.start_from_template("pay-run", agent="bot", via="stdio").task
+    assert second.max_calls == 2  # 5 - the 3 the ended one used
+    assert audit_bodies(env, "task.started")[-1]["max_calls"] == 2
+    for _ in range(2):
+        assert env.p.store.consume_call(second.id)
+    assert not env.p.store.consume_call(second.id)
+    env.p.tasks.end(str(second.id))
+    with pytest.raises(TemplateBudgetSpent):
+        env.p.tasks.start_from_template("pay-run", agent="bot", via="oauth")
+    # a person may still start one (cli, api): that is `task start` by another name
+    assert env.p.tasks.start_from_template("pay-run", agent="bot", via="cli").task.max_calls == 5
+    env.clock.advance(env.p.settings.task_template_memory_s + 1)
+    assert env.p.tasks.start_from_template("pay-run", agent="bot", via="stdio").task.max_calls == 5
+
+
+def test_a_template_change_the_log_refuses_is_undone(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored then audited, as every admin change; when the record cannot be written the change is
+    undone: no template (which lets an agent start tasks) is added, replaced or removed without
+    its record."""
+    from proctor.errors import StoreUnavailable
+
+    real = env.p.templates.audit.append
+
+    def refuses(kind: str, *a: object, **kw: object) -> object:
+        if kind.startswith("template."):
+            raise StoreUnavailable("the log is down")
+        return real(kind, *a, **kw)  # type: ignore[arg-type]  # passed through as given
+
+    add(env)
+    monkeypatch.setattr(env.p.templates.audit, "append", refuses)
+    with pytest.raises(StoreUnavailable):
+        add(env, "new-one")
+    assert env.p.store.get_template("new-one") is None
+    with pytest.raises(StoreUnavailable):
+        add(env, purpose="something else entirely", replace=True)
+    kept = env.p.store.get_template("pay-run")
+    assert kept is not None
+    assert kept.purpose == "pay the approved invoices"
+    with pytest.raises(StoreUnavailable):
+        env.p.templates.remove("pay-run")
+    assert env.p.store.get_template("pay-run") == kept

@@ -828,20 +828,26 @@ class Calls:
     async def _warm(self, snap: Snapshot, caller: Caller, namespace: str, tool: ToolName) -> None:
         """Read into ``snap`` the records a call looks up on the loop (task, agent, pins, tool), on
         a store worker thread and bounded (docs/adr/0019); nothing to do when it holds them."""
+        known = snap.tasks.get(caller.task_id)
         if (
             caller.task_id in snap.tasks
             and caller.agent in snap.agents
             and namespace in snap.pins
             and tool in snap.tools
+            and (known is None or all(t in snap.tasks and a in snap.agents for a, t in known.chain[:-1]))
         ):
             return
         p = self.proctor
 
         def fill() -> None:
-            p.state.task(caller.task_id, snap)
+            task = p.state.task(caller.task_id, snap)
             p.state.agent(caller.agent, snap)
             p.state.pins(namespace, snap)
             p.state.tool(tool, snap)
+            # a delegated task's ancestors and their agents: whether it may act at all
+            for anc_agent, anc in () if task is None else task.chain[:-1]:
+                p.state.task(TaskId(anc), snap)
+                p.state.agent(AgentName(anc_agent), snap)
 
         await p.store_guard.run(fill, read=True)
 
@@ -852,17 +858,39 @@ class Calls:
         p = self.proctor
         task = p.state.task(caller.task_id, snap)
         agent = p.state.agent(caller.agent, snap)
+        now = p.clock.now()
         return (
             snap.policy_stale is None
             and task is not None
             and task.agent == caller.agent
             and declares_namespace(task.allow, cfg.namespace)
-            and task.is_live(p.clock.now())
+            and task.is_live(now)
             and agent is not None
             and agent.status is AgentStatus.ACTIVE
             and not p.kills.task_killed(task.id)
             and not p.kills.agent_killed(agent.name)
+            and self._lineage_live(task, snap, now)
         )
+
+    def _lineage_live(self, task: TaskRecord, snap: Snapshot, now: float) -> bool:
+        """Whether every ancestor of a delegated task is live and every agent that delegated it
+        active (docs/adr/0032), as ``snap`` holds them (read by :meth:`_warm`): a child whose
+        parent has ended, its cascade not yet run, reaches no upstream before the pipeline refuses
+        it. One the snapshot does not hold counts as not live (the pipeline decides then)."""
+        p = self.proctor
+        for anc_agent, anc_id in task.chain[:-1]:
+            anc = snap.tasks.get(anc_id)
+            by = snap.agents.get(anc_agent)
+            if (
+                anc is None
+                or not anc.is_live(now)
+                or p.kills.task_killed(anc.id)
+                or by is None
+                or by.status is not AgentStatus.ACTIVE
+                or p.kills.agent_killed(by.name)
+            ):
+                return False
+        return True
 
     def live_task(self, caller: Caller) -> TaskRecord:
         """The caller's task, if it is still active (else a ProctorError the transport reports)."""
@@ -878,6 +906,22 @@ class Calls:
         if agent is None or agent.status is not AgentStatus.ACTIVE or p.kills.agent_killed(agent.name):
             # the stdio transport proved identity once: the kill switch is checked here, every request
             raise AgentSuspended(f"agent `{caller.agent}` is not active")
+        now = p.clock.now()
+        for anc_agent, anc_id in task.chain[:-1]:  # a delegated task ends with its parent (ADR 0032)
+            anc = p.state.task(TaskId(anc_id))
+            by = p.state.agent(AgentName(anc_agent))
+            if (
+                anc is None
+                or not anc.is_live(now)
+                or p.kills.task_killed(anc.id)
+                or by is None
+                or by.status is not AgentStatus.ACTIVE
+                or p.kills.agent_killed(by.name)
+            ):
+                raise TaskNotActive(
+                    f"task `{task.id}` was delegated from task `{anc_id}` (agent `{anc_agent}`), which"
+                    " is no longer active"
+                )
         return task
 
     async def _never_unresolved(

@@ -19,6 +19,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,6 +57,7 @@ from proctor.gateway import wire
 from proctor.gateway.calls import LEAN, Caller, LeanLeg, denial_text
 from proctor.gateway.config import load_upstreams
 from proctor.gateway.hold import Channel, NeedsInput, answered
+from proctor.gateway.names import canonical_name
 from proctor.gateway.runtime import GatewayRuntime
 from proctor.gateway.server import SERVER_NAME, SERVER_VERSION, build_server
 from proctor.oauth.http import OAUTH_PATHS, OAuthEndpoints
@@ -64,7 +66,7 @@ from proctor.pipeline import Identity, printable
 from proctor.policy.scope import declares_namespace
 from proctor.snapshot import Snapshot
 from proctor.tasks.service import TASK_AUDIENCE
-from proctor.types import AgentName, AgentStatus
+from proctor.types import AgentName, AgentStatus, ToolName
 from proctor.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -564,12 +566,14 @@ class GatewayAuth:
     ) -> str | None:
         """What the SDK's stateless entry would refuse of a call's ``Mcp-Param-*`` headers (none are
         sent on the lean path): an argument the tool's schema mirrors into a header (``x-mcp-header``)
-        that came without it. The schema is the one in the listing the caller's task sees, as there
-        (the SDK asks the gateway's own ``tools/list``, which lists the task's tools): a tool that
-        listing does not show is not checked here, whatever its upstream lists, and the call path
-        answers for it, so its schema and existence are not told (nor is an upstream the task
-        declared no tool of started to find them). When the listing cannot be had, nothing is
-        refused here either (as there)."""
+        that came without it. The schema is the one the caller's task sees, as there (the SDK asks
+        the gateway's own ``tools/list``, which lists the task's tools): a tool that listing does
+        not show is not checked here, and the call path answers for it, so its schema and
+        existence are not told. The schema comes from the upstream's listing as the task's lean
+        session last had it, else the tool's registration; when neither has it, nothing is refused
+        here (as there). This runs before the call is decided, so it never opens a session, lists,
+        or leases a credential: nothing reaches the upstream (and no lease is minted) for a call
+        that is then denied or held."""
         if not args:
             return None
         assert self.runtime is not None
@@ -577,18 +581,29 @@ class GatewayAuth:
         cfg = catalog.tool_upstream(name)
         if cfg is None:
             return None
+        upstream_tool = catalog.known(cfg, name)
+        if upstream_tool is None:
+            return None
+        schema: Any = None
         try:
             task = self.runtime.calls.live_task(caller)
             if not declares_namespace(task.allow, cfg.namespace):
                 return None
-            listed = await (await self.runtime.owned(caller.task_id).lean(cfg)).tools()
-            upstream_tool = catalog.names_of(cfg, listed).upstream.get(name)
-            raw = None if upstream_tool is None else listed.get(upstream_tool)
-            if raw is None or not await catalog.shown(task, cfg, LEAN.as_tool(raw)):
-                return None
+            up = self.runtime.owned(caller.task_id).leans.get(cfg.namespace)
+            listed = None if up is None or up.closed or up.cfg != cfg else up.listed()
+            if listed is not None:
+                raw = listed.get(upstream_tool)
+                if raw is None or not await catalog.shown(task, cfg, LEAN.as_tool(raw)):
+                    return None
+                schema = raw.get("inputSchema")
+            else:
+                tool = ToolName(canonical_name(cfg.namespace, upstream_tool))
+                rec = await self.runtime.proctor.store_guard.run(self.runtime.proctor.state.tool, tool)
+                if rec is None or not any(fnmatchcase(rec.name, p) for p in task.allow):
+                    return None
+                schema = None if rec.input_schema is None else json.loads(rec.input_schema)
         except Exception:
             return None
-        schema = raw.get("inputSchema")
         if not isinstance(schema, dict) or not x_mcp_header_map(schema):
             return None
         rejected = validate_mcp_param_headers(schema, args, headers)

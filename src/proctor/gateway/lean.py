@@ -310,6 +310,11 @@ class LeanHttpUpstream:
             self._catalog, self._catalog_at = case_unique(found, self.cfg.namespace), now
         return self._catalog
 
+    def listed(self) -> dict[str, dict[str, Any]] | None:
+        """The tool definitions last listed on this session, however old (None: never listed);
+        asks the upstream nothing."""
+        return self._catalog
+
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         _h, result = await self._request("tools/call", {"name": name, "arguments": arguments})
         result.pop("_meta", None)

@@ -85,7 +85,7 @@ _TOOL_COLS = (
 )
 _TASK_COLS = (
     "id, agent, purpose, allow, resources, requested_by, state, created_at, deadline, max_calls,"
-    " calls_used, ended_at, end_reason, parent_id, version, params, chain"
+    " calls_used, ended_at, end_reason, parent_id, version, params, chain, template"
 )
 _TOOL_UPSERT = ", ".join(
     f"{c} = excluded.{c}" for c in (c.strip() for c in _TOOL_COLS.split(",")) if c not in ("name", "version")
@@ -221,6 +221,7 @@ def _task(row: Sequence[Any]) -> TaskRecord:
         version=int(row[14]),
         params=_params(row[15]),
         chain=tuple((str(a), str(t)) for a, t in json.loads(row[16] or "[]")),
+        template=row[17],
     )
 
 
@@ -583,7 +584,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             if cur.fetchone() is None:
                 raise UnknownAgent(f"unknown agent `{task.agent}`", agent=task.agent)
             cur.execute(
-                f"INSERT INTO tasks ({_TASK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO tasks ({_TASK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     task.id,
                     task.agent,
@@ -602,6 +603,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                     task.version,
                     json.dumps(dict(task.params), sort_keys=True),
                     json.dumps([list(p) for p in task.chain]),
+                    task.template,
                 ),
             )
             self._bump(cur)
@@ -645,14 +647,39 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         # is returned — and audited — by exactly one sweeper (issue 19).
         with self._write() as cur:
             cur.execute(
-                "UPDATE tasks SET state = ?, ended_at = deadline, end_reason = ?, version = version + 1"
-                f" WHERE state = ? AND deadline <= ? RETURNING {_TASK_COLS}",
-                (TaskState.EXPIRED.value, "deadline", TaskState.ACTIVE.value, now),
+                "UPDATE tasks SET state = ?, ended_at = deadline, end_reason = ?, version = version + 1,"
+                f" expiry_claim = ? WHERE state = ? AND deadline <= ? RETURNING {_TASK_COLS}",
+                (TaskState.EXPIRED.value, "deadline", now, TaskState.ACTIVE.value, now),
             )
             expired = [_task(r) for r in cur.fetchall()]
             if expired:
                 self._bump(cur)
             return sorted(expired, key=lambda t: t.id)
+
+    def expiry_audited(self, task_ids: Sequence[TaskId]) -> None:
+        if not task_ids:
+            return
+        with self._write() as cur:
+            for task_id in task_ids:
+                cur.execute("UPDATE tasks SET expiry_claim = NULL WHERE id = ?", (task_id,))
+
+    def reclaim_expiries(self, now: float, claimed_before: float) -> list[TaskRecord]:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE tasks SET expiry_claim = ? WHERE state = ? AND expiry_claim IS NOT NULL"
+                f" AND expiry_claim < ? RETURNING {_TASK_COLS}",
+                (now, TaskState.EXPIRED.value, claimed_before),
+            )
+            return sorted((_task(r) for r in cur.fetchall()), key=lambda t: t.id)
+
+    def template_tasks(self, agent: AgentName, template: str, ended_since: float) -> list[TaskRecord]:
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_TASK_COLS} FROM tasks WHERE agent = ? AND template = ?"
+                " AND (state = ? OR ended_at >= ?) ORDER BY created_at, id",
+                (agent, template, TaskState.ACTIVE.value, ended_since),
+            )
+            return [_task(r) for r in cur.fetchall()]
 
     def child_tasks(self, parent_id: TaskId, *, active_only: bool = True) -> list[TaskRecord]:
         clause = " AND state = ?" if active_only else ""

@@ -165,6 +165,8 @@ class TaskRecord:
     #: a delegated task's chain of accountability (docs/adr/0032): ``(agent, task)`` pairs, the
     #: root task first and this task last; empty for a root task (its chain is itself alone)
     chain: tuple[tuple[str, str], ...] = ()
+    #: the template the task was started from (docs/adr/0029), None for any other task
+    template: str | None = None
 
     def chain_pairs(self) -> tuple[tuple[str, str], ...]:
         """The chain, root first and this task last (a root task: itself alone)."""
@@ -199,6 +201,7 @@ class TaskRecord:
             "parent": None if self.parent_id is None else str(self.parent_id),
             "depth": self.depth,
             "chain": [{"agent": a, "task": t} for a, t in self.chain_pairs()],
+            **({} if self.template is None else {"template": self.template}),
         }
 
     def is_live(self, now: float) -> bool:
@@ -500,6 +503,22 @@ class Store(Protocol):
 
     def orphan_tasks(self) -> list[TaskRecord]:
         """Active tasks whose parent task is no longer active (docs/adr/0032: the sweeper ends them)."""
+        ...
+
+    def expiry_audited(self, task_ids: Sequence[TaskId]) -> None:
+        """``task.expired`` of these tasks is durable: clear the claim :meth:`expire_tasks` (or
+        :meth:`reclaim_expiries`) left on them."""
+        ...
+
+    def reclaim_expiries(self, now: float, claimed_before: float) -> list[TaskRecord]:
+        """Claim again (at ``now``) the expired tasks whose expiry was claimed before
+        ``claimed_before`` and never marked audited (a sweeper crashed between the expiry and its
+        record), and return them: each to exactly one caller, as :meth:`expire_tasks`."""
+        ...
+
+    def template_tasks(self, agent: AgentName, template: str, ended_since: float) -> list[TaskRecord]:
+        """The tasks ``agent`` started from ``template`` that are still active or ended at or after
+        ``ended_since``, oldest first (docs/adr/0029, amendment 2026-12-05)."""
         ...
 
     def consume_call(self, task_id: TaskId) -> bool:
