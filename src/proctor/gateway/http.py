@@ -156,8 +156,9 @@ class GatewayAuth:
         #: request (a switch for tests that compare the two)
         self.lean = lean
         self._callers: dict[tuple[str, str], tuple[Caller, float]] = {}
-        #: seals the upstreams' ``requestState`` to their calls (2026-07-28, made on first use)
-        self._state_seal: StateSeal | None = None
+        #: seals the upstreams' ``requestState`` to their calls (2026-07-28): keyed by the workspace
+        #: key, read here rather than on the event loop of a call
+        self._state_seal = StateSeal.for_proctor(proctor) if runtime is not None else None
         #: what each downstream session declared at initialize (session id -> capabilities)
         self.session_caps: dict[str, dict[str, Any]] = {}
         #: the agent that opened each session (session id -> agent)
@@ -578,8 +579,7 @@ class GatewayAuth:
         passed through and the retry's input forwarded. Raises MCPError(-32602) for a retry's
         input the gateway refuses."""
         assert self.runtime is not None
-        if self._state_seal is None:
-            self._state_seal = StateSeal.for_proctor(self.proctor)
+        assert self._state_seal is not None
         cfg = self.runtime.catalog.tool_upstream(params["name"])
         return modern_leg(
             params,

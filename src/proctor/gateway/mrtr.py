@@ -36,6 +36,7 @@ import orjson
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
+from proctor.gateway import wire
 from proctor.gateway.calls import LeanLeg
 from proctor.gateway.config import UpstreamConfig
 from proctor.gateway.hold import INPUT_KEY, Channel
@@ -144,7 +145,11 @@ def continuation_of(params: Mapping[str, Any]) -> Continuation | None:
         count = len(responses)
         if count > MAX_INPUT_RESPONSES:
             raise _refused(f"inputResponses has more than {MAX_INPUT_RESPONSES} entries")
-        if len(orjson.dumps(responses, default=str)) > MAX_INPUT_RESPONSES_BYTES:
+        try:
+            size = len(wire.dumps(responses))
+        except (TypeError, ValueError):
+            raise _refused("inputResponses cannot be sent on") from None
+        if size > MAX_INPUT_RESPONSES_BYTES:
             raise _refused(
                 f"inputResponses is larger than the gateway accepts ({MAX_INPUT_RESPONSES_BYTES} bytes)"
             )
@@ -253,7 +258,7 @@ class ModernLeanLeg(LeanLeg):
     """The lean leg of a 2026-07-28 ``tools/call``: to an upstream that takes 2026-07-28 requests
     the call goes as one, declaring the client's capabilities and carrying its retry's input, and
     an ``input_required`` answer comes back to the client (its state sealed); to one that does not,
-    as any lean call (its input requests could never have reached this client)."""
+    as any lean call (no input request of it could reach the client)."""
 
     def __init__(
         self,
