@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from mcp.shared.exceptions import MCPError
 
@@ -63,14 +65,15 @@ def test_a_retry_s_input_is_bounded_and_the_gateway_s_own_key_stays_home() -> No
     only_ours = continuation_of({"inputResponses": {INPUT_KEY: {"action": "accept"}}})
     assert only_ours is not None
     assert only_ours.input_responses is None
-    for params in (
+    bad_params: tuple[dict[str, Any], ...] = (
         {"requestState": 5},
         {"requestState": "x" * 200_000},
         {"inputResponses": []},
         {"inputResponses": {"a": "text"}},
         {"inputResponses": {str(i): {} for i in range(MAX_INPUT_RESPONSES + 1)}},
         {"inputResponses": {"a": {"pad": "x" * 300_000}}},
-    ):
+    )
+    for params in bad_params:
         with pytest.raises(MCPError) as refused:
             continuation_of(params)
         assert refused.value.error.code == -32602
@@ -88,7 +91,7 @@ def test_an_upstream_s_input_required_is_checked_and_its_state_sealed() -> None:
         {"inputRequests": asked, "requestState": "s" * (MAX_UPSTREAM_STATE + 1)},
         {},
     ):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="input|requestState"):
             input_required_result(bad, seal, BINDING, 1)
 
 
