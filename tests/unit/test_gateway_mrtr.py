@@ -91,12 +91,12 @@ def test_an_upstream_s_input_required_is_checked_and_its_state_sealed() -> None:
         {"inputRequests": asked, "requestState": "s" * (MAX_UPSTREAM_STATE + 1)},
         {},
     ):
-        with pytest.raises(ValueError, match="input|requestState"):
+        with pytest.raises(ValueError, match=r"input|requestState"):
             input_required_result(bad, seal, BINDING, 1)
 
 
 def test_only_the_capabilities_input_requests_need_are_declared_upstream() -> None:
-    meta = {
+    meta: dict[str, Any] = {
         "io.modelcontextprotocol/clientCapabilities": {"sampling": {}, "elicitation": {"url": {}}, "x": {}}
     }
     assert client_capabilities({"_meta": meta}) == {"sampling": {}, "elicitation": {"url": {}}}
