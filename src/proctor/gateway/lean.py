@@ -18,6 +18,11 @@ Everything else — and every other method — goes through the SDK path, which 
 suite keeps honest. The lean upstream session is its own MCP session, opened per task like the
 SDK one, declaring no client capabilities; a server that still sends a request mid-call gets a
 JSON-RPC error for it.
+
+A 2026-07-28 client's call (:mod:`proctor.gateway.mrtr`) goes to an upstream that takes 2026-07-28
+requests as one (:meth:`LeanHttpUpstream.call_tool_modern`, even on a handshake session: no session
+id), declaring the capabilities that client declared and carrying its retry's ``inputResponses``
+and ``requestState``; the upstream's ``input_required`` answer is returned, not refused.
 """
 
 from __future__ import annotations
