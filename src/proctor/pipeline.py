@@ -96,6 +96,9 @@ class CallInput:
     source: str = "api"
     #: what the transport already checked of this request's identity (see :class:`Identity`)
     identity: Identity | None = None
+    #: a 2026-07-28 retry continuing a multi-round-trip exchange: what its decision record says
+    #: of that (proctor.gateway.mrtr; never a value the client sent), else None
+    continuation: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

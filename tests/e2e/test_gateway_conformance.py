@@ -125,12 +125,6 @@ KNOWN_DOWNGRADES = {
     ("2025-11-25", "server-sse-polling/server-sse-priming-event"): "lean path answers in JSON",
     ("2025-11-25", "server-sse-polling/server-sse-retry-field"): "lean path answers in JSON",
     ("2025-11-25", "server-sse-polling/server-sse-disconnect-resume"): "lean path answers in JSON",
-    # the fixture lacks the scenario's tool: directly the SDK answers an unknown tool with an isError
-    # result (which this check accepts), the gateway with the -32602 error the spec gives for an
-    # unknown tool (which it only warns on)
-    ("2026-07-28", "input-required-result-ignore-extra-params/sep-2322-ignore-unexpected-params"): (
-        "unknown tool: -32602 through the gateway, an isError result directly"
-    ),
     # subscriptions/listen (SEP-2575): the gateway declares no listChanged and no subscription
     # delivery on 2026-07-28, so the suite skips these (SHOULD-level); it does not relay an
     # upstream's list changes to a 2026-07-28 client (a known gap)
@@ -144,47 +138,17 @@ KNOWN_DOWNGRADES = {
             "server-tags-subscription-id",
         )
     },
-    # SHOULD-level checks of the input_required flow: see _NOT_TRANSLATED (the upstream's refusal of
-    # its own input_required is relayed as an isError result, which these checks only warn on)
-    ("2026-07-28", "input-required-result-missing-input-response/sep-2322-missing-response-rerequests"): (
-        "input_required not relayed"
-    ),
-    ("2026-07-28", "input-required-result-validate-input/sep-2322-validate-input-responses"): (
-        "input_required not relayed"
-    ),
-    ("2026-07-28", "input-required-result-validate-input/sep-2322-error-on-protocol-error"): (
-        "input_required not relayed"
-    ),
 }
 
 
-_NOT_TRANSLATED = (
-    "the gateway speaks the handshake to an upstream that speaks both revisions (ADR 0031); the "
-    "fixture's tool answers input_required, which the SDK refuses on a handshake session (`Handler "
-    "returned an invalid result`, relayed as an isError result); the gateway neither passes a "
-    "2026-07-28 client's inputResponses/requestState through to a stateless upstream session nor "
-    "translates an upstream's mid-call requests into input_required (a known gap, not a refusal)"
-)
-
 #: Scenarios the fixture passes directly that fail through the gateway, with why (each is checked to
-#: still fail, so an entry that starts passing must be removed).
+#: still fail, so an entry that starts passing must be removed). The ``tools/call`` input_required
+#: scenarios pass through the lean path (ADR 0031, amendment of 2026-12-05: proctor.gateway.mrtr).
 KNOWN_GATEWAY_FAILURES = {
-    **{
-        ("2026-07-28", f"input-required-result-{name}"): _NOT_TRANSLATED
-        for name in (
-            "basic-elicitation",
-            "basic-list-roots",
-            "basic-sampling",
-            "capability-check",
-            "multi-round",
-            "multiple-input-requests",
-            "request-state",
-            "result-type",
-            "tampered-state",
-        )
-    },
     ("2026-07-28", "input-required-result-non-tool-request"): (
-        f"prompts/get is relayed over the upstream's handshake session too: {_NOT_TRANSLATED}"
+        "prompts/get is relayed over the upstream's handshake session (ADR 0031), where the fixture's "
+        "prompt answers input_required, which the SDK refuses there; only tools/call passes an "
+        "upstream's input_required through to a 2026-07-28 client (a known gap, not a refusal)"
     ),
 }
 

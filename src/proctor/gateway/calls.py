@@ -117,7 +117,9 @@ class Caller:
     identity: Identity | None = field(default=None, compare=False)
 
 
-def call_input(caller: Caller, tool: str, args: Mapping[str, Any]) -> CallInput:
+def call_input(
+    caller: Caller, tool: str, args: Mapping[str, Any], continuation: Mapping[str, Any] | None = None
+) -> CallInput:
     """What the pipeline decides for ``caller``: the identity as the transport verified it.
 
     The transport verified the caller's SVID (HTTP, every request) or attestation (stdio and the
@@ -133,6 +135,7 @@ def call_input(caller: Caller, tool: str, args: Mapping[str, Any]) -> CallInput:
         task_token=caller.task_token,
         source="mcp",
         identity=caller.identity,
+        continuation=continuation,
     )
 
 
@@ -276,6 +279,9 @@ class Leg(Protocol[Res]):
     path: str
     #: may an allowed plain read be sent while its decision record is written (``gateway.audit``)?
     overlap: bool
+    #: a 2026-07-28 retry that continues a multi-round-trip exchange: what its decision record
+    #: says of it (:mod:`proctor.gateway.mrtr`; never a value), else None
+    continuation: Mapping[str, Any] | None
 
     async def listed(self, owned: TaskUpstreams, cfg: UpstreamConfig) -> Mapping[str, Any]:
         """The upstream's catalog (upstream name -> definition), through the task's session."""
@@ -319,6 +325,11 @@ class Leg(Protocol[Res]):
         """What the completion record is taken over: content, structured content, is_error."""
         ...
 
+    def result_type(self, result: Res) -> str | None:
+        """The completion record's ``result_type`` when the answer is not a complete result
+        (2026-07-28 ``input_required``), else None."""
+        ...
+
 
 class LeanLeg:
     """JSON-RPC over a kept-alive HTTP connection (plain-HTTP upstreams, nothing relayed mid-call):
@@ -326,6 +337,7 @@ class LeanLeg:
 
     path = "lean"
     overlap = True
+    continuation: Mapping[str, Any] | None = None
 
     def __init__(self, channel: Channel | None = None) -> None:
         #: what a held call can tell its client (2026-07-28: ``input_required``); nothing else
@@ -366,7 +378,14 @@ class LeanLeg:
         return bool(result.get("isError"))
 
     def summary(self, result: dict[str, Any]) -> tuple[list[Any], Any, bool]:
+        if result.get("resultType") == "input_required":
+            # what reaches the client is the upstream's input requests: labelled and digested as output
+            return [], {"inputRequests": result.get("inputRequests")}, False
         return result.get("content") or [], result.get("structuredContent"), bool(result.get("isError"))
+
+    def result_type(self, result: dict[str, Any]) -> str | None:
+        kind = result.get("resultType")
+        return kind if isinstance(kind, str) and kind != "complete" else None
 
 
 _SILENT = Channel()
@@ -380,6 +399,7 @@ class SdkLeg:
 
     path = "sdk"
     overlap = False
+    continuation: Mapping[str, Any] | None = None
 
     def __init__(self, ctx: ServerRequestContext[Any, Any]) -> None:
         self.ctx = ctx
@@ -438,6 +458,9 @@ class SdkLeg:
             result.structured_content,
             bool(result.is_error),
         )
+
+    def result_type(self, result: types.CallToolResult) -> str | None:
+        return None
 
 
 # the path -----------------------------------------------------------------------------------
@@ -569,6 +592,7 @@ class _Upstream(Generic[Res]):
             )
             result = leg.error("the audit log could not record this call; its result is withheld")
         content, structured, is_error = leg.summary(result)
+        extra = {"result_type": kind} if (kind := leg.result_type(result)) is not None else None
         completion = (
             owned.task_id,
             cfg,
@@ -594,7 +618,9 @@ class _Upstream(Generic[Res]):
         )
         if calls.proctor.settings.gateway_audit == "strict":
             labels = observe()
-            if not await calls.completion_durable(*completion, path=leg.path, snap=snap, labels=labels):
+            if not await calls.completion_durable(
+                *completion, path=leg.path, snap=snap, labels=labels, extra=extra
+            ):
                 result = leg.error(
                     "the audit log could not record this call's completion; its result is withheld"
                 )
@@ -603,7 +629,7 @@ class _Upstream(Generic[Res]):
         # once the answer has left: labelled and in this process's memory before the next call of
         # the task is decided here; kept in the store off the response path
         return Outcome(
-            result, functools.partial(calls.finish_call, observe, completion, leg.path, snap), missing
+            result, functools.partial(calls.finish_call, observe, completion, leg.path, snap, extra), missing
         )
 
 
@@ -711,7 +737,7 @@ class Calls:
             proctor_name = ToolName(names.canonical_name(cfg.namespace, upstream_tool))
         except ValidationError:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`") from None
-        call = call_input(caller, proctor_name, up.args)
+        call = call_input(caller, proctor_name, up.args, leg.continuation)
         try:
             snap = snap or await self.proctor.state.snapshot_async()
             await self._warm(snap, caller, cfg.namespace, proctor_name)
@@ -1007,10 +1033,11 @@ class Calls:
         completion: tuple[Any, ...],
         path: str,
         snap: Snapshot | None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         """After the answer has left: the output's labels, then the completion record."""
         labels = observe()
-        self.record_completion(*completion, path=path, snap=snap, labels=labels)
+        self.record_completion(*completion, path=path, snap=snap, labels=labels, extra=extra)
 
     # complete -----------------------------------------------------------------------------
     def _completion_entry(
@@ -1027,6 +1054,7 @@ class Calls:
         path: str = "sdk",
         snap: Snapshot | None = None,
         labels: dict[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> AuditEntry:
         tool = self.proctor.state.tool(proctor_name, snap) if labels is None else None
         raw = _digest_bytes([content, structured])
@@ -1042,6 +1070,7 @@ class Calls:
             else (None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity}),
             "upstream": cfg.namespace,
             "path": path,
+            **(extra or {}),
         }
         return AuditEntry(
             "call.completed",

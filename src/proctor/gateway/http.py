@@ -57,6 +57,7 @@ from proctor.gateway import wire
 from proctor.gateway.calls import LEAN, Caller, LeanLeg, denial_text
 from proctor.gateway.config import load_upstreams
 from proctor.gateway.hold import Channel, NeedsInput, answered
+from proctor.gateway.mrtr import StateSeal, modern_leg
 from proctor.gateway.names import canonical_name
 from proctor.gateway.runtime import GatewayRuntime
 from proctor.gateway.server import SERVER_NAME, SERVER_VERSION, build_server
@@ -157,6 +158,9 @@ class GatewayAuth:
         #: request (a switch for tests that compare the two)
         self.lean = lean
         self._callers: dict[tuple[str, str], tuple[Caller, float]] = {}
+        #: seals the upstreams' ``requestState`` to their calls (2026-07-28): keyed by the workspace
+        #: key, read here rather than on the event loop of a call
+        self._state_seal = StateSeal.for_proctor(proctor) if runtime is not None else None
         #: what each downstream session declared at initialize (session id -> capabilities)
         self.session_caps: dict[str, dict[str, Any]] = {}
         #: the agent that opened each session (session id -> agent)
@@ -525,7 +529,16 @@ class GatewayAuth:
                     reply["error"] = {"code": HEADER_MISMATCH, "message": mismatch}
                     await self._audit_refused(msg, caller, "header mismatch", "header_mismatch")
                     return reply, None
-                leg = _modern_leg(params)
+                try:
+                    leg = self._modern_leg(params, caller)
+                except MCPError as exc:
+                    # a retry's requestState or inputResponses the gateway refuses (too large,
+                    # altered, expired, or issued for another call): refused before any decision
+                    reply["error"] = {"code": exc.error.code, "message": exc.error.message}
+                    await self._audit_refused(
+                        msg, caller, "invalid multi-round-trip input", "request_state_invalid"
+                    )
+                    return reply, None
             outcome = await self.runtime.calls.call(caller, params["name"], args, leg, snap)
             finish = outcome.finish
             undeclared = _undeclared(params, outcome.missing) if modern else ()
@@ -560,6 +573,24 @@ class GatewayAuth:
             meta = result.get("_meta")
             result["_meta"] = {**(meta if isinstance(meta, dict) else {}), SERVER_INFO_KEY: _SERVER_INFO}
         return reply, finish
+
+    def _modern_leg(self, params: dict[str, Any], caller: Caller) -> LeanLeg:
+        """The lean leg of a 2026-07-28 call (:func:`proctor.gateway.mrtr.modern_leg`): a held call
+        answers ``input_required`` with the approval link when its client declared URL elicitation
+        and this is not its retry (as the SDK entry does); an upstream's own ``input_required`` is
+        passed through and the retry's input forwarded. Raises MCPError(-32602) for a retry's
+        input the gateway refuses."""
+        assert self.runtime is not None
+        assert self._state_seal is not None
+        cfg = self.runtime.catalog.tool_upstream(params["name"])
+        return modern_leg(
+            params,
+            _held_channel(params),
+            self._state_seal,
+            str(caller.task_id),
+            "" if cfg is None else cfg.namespace,
+            params["name"],
+        )
 
     async def _param_mismatch(
         self, caller: Caller, name: str, args: dict[str, Any], headers: dict[str, str]
@@ -871,16 +902,16 @@ def _undeclared(params: dict[str, Any], missing: tuple[str, ...]) -> tuple[str, 
     return missing
 
 
-def _modern_leg(params: dict[str, Any]) -> LeanLeg:
-    """The lean leg of a 2026-07-28 call: a held call answers ``input_required`` with the link
-    when its client declared URL elicitation and this is not its retry (as the SDK entry does)."""
+def _held_channel(params: dict[str, Any]) -> Channel | None:
+    """What a held 2026-07-28 call can tell its client: ``input_required`` with the link when its
+    client declared URL elicitation and this is not its retry (as the SDK entry does)."""
     meta = params.get("_meta")
     caps = meta.get("io.modelcontextprotocol/clientCapabilities") if isinstance(meta, dict) else None
     elicitation = caps.get("elicitation") if isinstance(caps, dict) else None
     url_mode = isinstance(elicitation, dict) and elicitation.get("url") is not None
     if not url_mode or answered(params):
-        return LEAN
-    return LeanLeg(Channel(input_required=True))
+        return None
+    return Channel(input_required=True)
 
 
 def _header_mismatch(headers: dict[str, str], msg: dict[str, Any]) -> str | None:
