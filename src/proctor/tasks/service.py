@@ -534,18 +534,22 @@ class Tasks:
             for child in self.store.child_tasks(pid):
                 rec = self.store.end_task(child.id, TaskState.CANCELLED, self.clock.now(), reason[:500])
                 if rec is not None:
-                    self._audit(
-                        "task.ended",
-                        {
-                            "state": rec.state.value,
-                            "by": by,
-                            "reason": reason[:500],
-                            "parent": str(pid),
-                            **_chain_fields(rec),
-                        },
-                        agent=str(rec.agent),
-                        task=str(rec.id),
-                    )
+                    try:
+                        self._audit(
+                            "task.ended",
+                            {
+                                "state": rec.state.value,
+                                "by": by,
+                                "reason": reason[:500],
+                                "parent": str(pid),
+                                **_chain_fields(rec),
+                            },
+                            agent=str(rec.agent),
+                            task=str(rec.id),
+                        )
+                    except BaseException:
+                        self._give_back([rec], TaskState.CANCELLED)
+                        raise
                     if self.on_ended is not None:
                         self.on_ended(rec, reason)
                     ended.append(rec)
@@ -564,18 +568,22 @@ class Tasks:
                 rec = self.store.end_task(t.id, TaskState.CANCELLED, self.clock.now(), "parent task ended")
                 if rec is None:
                     continue
-                self._audit(
-                    "task.ended",
-                    {
-                        "state": rec.state.value,
-                        "by": "sweeper",
-                        "reason": "parent task ended",
-                        "parent": None if t.parent_id is None else str(t.parent_id),
-                        **_chain_fields(rec),
-                    },
-                    agent=str(rec.agent),
-                    task=str(rec.id),
-                )
+                try:
+                    self._audit(
+                        "task.ended",
+                        {
+                            "state": rec.state.value,
+                            "by": "sweeper",
+                            "reason": "parent task ended",
+                            "parent": None if t.parent_id is None else str(t.parent_id),
+                            **_chain_fields(rec),
+                        },
+                        agent=str(rec.agent),
+                        task=str(rec.id),
+                    )
+                except BaseException:
+                    self._give_back([rec], TaskState.CANCELLED)
+                    raise
                 if self.on_ended is not None:
                     self.on_ended(rec, "parent task ended")
                 ended.append(rec)
@@ -601,19 +609,38 @@ class Tasks:
         )
         return task
 
+    def _give_back(self, ended: Sequence[TaskRecord], state: TaskState) -> None:
+        """Tasks this process ended (``state``) but could not write the record of: back to active,
+        so that a later sweep of any process ends and records each (an end is never left
+        unrecorded: docs/adr/0001). Calls are refused past a deadline, or under an ended parent,
+        whether or not a sweep ran."""
+        try:
+            self.store.reopen_tasks([t.id for t in ended], state)
+        except Exception:
+            log.critical(
+                "tasks %s ended but their records were not written, and could not be given back to"
+                " the sweeps",
+                ", ".join(str(t.id) for t in ended),
+                exc_info=True,
+            )
+
     def sweep(self) -> builtins.list[TaskRecord]:
         """Expire tasks past their deadline (calls are denied at the deadline whether or not this ran)."""
         if self.before_sweep is not None:
             self.before_sweep()
         now = self.clock.now()
         expired = self.store.expire_tasks(now)
-        for t in expired:
-            self._audit(
-                "task.expired",
-                {"deadline": int(t.deadline), **_chain_fields(t)},
-                agent=str(t.agent),
-                task=str(t.id),
-            )
+        for i, t in enumerate(expired):
+            try:
+                self._audit(
+                    "task.expired",
+                    {"deadline": int(t.deadline), **_chain_fields(t)},
+                    agent=str(t.agent),
+                    task=str(t.id),
+                )
+            except BaseException:
+                self._give_back(expired[i:], TaskState.EXPIRED)
+                raise
         if expired and self.on_expired is not None:
             self.on_expired(expired)
         self.end_orphans()  # children of what expired or ended (also what a crash left behind)

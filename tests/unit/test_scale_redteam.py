@@ -1,0 +1,68 @@
+"""Red-team findings on several Proctor processes sharing one PostgreSQL (issue 19, docs/adr/0034).
+
+An expiry must never be committed without its record: when another process holds the audit
+chain's lock past this one's lock timeout (three gateways writing at once), the sweep that expired
+the tasks cannot write their ``task.expired``. Those tasks are given back to the sweeps, so a later
+sweep (of any process) expires and records each of them, once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from proctor.app import Proctor
+from proctor.clock import FrozenClock
+from proctor.errors import StoreError
+from proctor.store.postgres import AUDIT_LOCK_KEY
+from proctor.types import TaskState
+from proctor.workspace import Workspace
+
+CONFIG = "trust_domain: acme.test\n"
+
+
+def _records(url: str, kind: str) -> Counter[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT task FROM audit_records WHERE kind = %s", (kind,)).fetchall()
+    return Counter(str(r[0]) for r in rows)
+
+
+def test_an_expiry_whose_record_failed_is_recorded_by_a_later_sweep(
+    tmp_path: Path, pg_migrated_url: str
+) -> None:
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=CONFIG)
+    clock = FrozenClock()
+    p = Proctor.open(ws, clock=clock, store_url=pg_migrated_url)
+    try:
+        p.agents.add("bot", "owner@acme.test")
+        p.agents.add("sub", "owner@acme.test")
+        parent = p.tasks.start(
+            agent="bot", purpose="job", allow=["fs.*"], requested_by="req@acme.test", ttl_s=60
+        ).task
+        ids = [parent.id] + [
+            p.tasks.start(
+                agent="bot", purpose=f"job {i}", allow=["fs.*"], requested_by="req@acme.test", ttl_s=60
+            ).task.id
+            for i in range(2)
+        ]
+        child = p.tasks.delegate(parent=str(parent.id), agent="sub", allow=["fs.*"], ttl_s=30).task
+        clock.advance(120)
+        # another process holds the audit chain's lock longer than this one's lock timeout
+        with psycopg.connect(pg_migrated_url) as holder:
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK_KEY,))
+            with pytest.raises(StoreError):
+                p.tasks.sweep()
+            holder.rollback()
+        p.tasks.sweep()
+        expired = _records(pg_migrated_url, "task.expired")
+        assert expired == Counter({str(t): 1 for t in [*ids, child.id]})
+        for t in [*ids, child.id]:
+            rec = p.store.get_task(t)
+            assert rec is not None and rec.state is TaskState.EXPIRED
+        assert p.tasks.sweep() == []
+        assert _records(pg_migrated_url, "task.expired") == expired
+    finally:
+        p.close()
