@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -66,3 +67,46 @@ def test_an_expiry_whose_record_failed_is_recorded_by_a_later_sweep(
         assert _records(pg_migrated_url, "task.expired") == expired
     finally:
         p.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "public"),
+    [
+        # a default port, an upper-case host, a trailing slash: one URL, so one audience and a
+        # Host header clients actually send (`mcp.acme.test`, never `mcp.acme.test:443`)
+        ("https://MCP.Acme.test:443/mcp/", "https://mcp.acme.test/mcp"),
+        ("https://mcp.acme.test:443", "https://mcp.acme.test/mcp"),
+        ("http://mcp.acme.test:80/mcp", "http://mcp.acme.test/mcp"),
+        ("https://mcp.acme.test:8443/mcp", "https://mcp.acme.test:8443/mcp"),
+        ("https://[::1]:8443/mcp", "https://[::1]:8443/mcp"),
+    ],
+)
+def test_public_url_is_one_spelling(tmp_path: Path, given: str, public: str) -> None:
+    from proctor.config import load_settings
+    from proctor.gateway.http import allowed_hosts
+
+    cfg = tmp_path / "proctor.yaml"
+    cfg.write_text(f"trust_domain: acme.test\ngateway: {{public_url: '{given}'}}\n")
+    url = load_settings(cfg).gateway_public_url
+    assert url == public
+    assert urlsplit(public).netloc in allowed_hosts(url)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "https://mcp.acme.test:99999/mcp",  # crashed the gateway at start with a ValueError
+        "https://mcp.acme.test:abc/mcp",
+        "https://mcp.acme.test:0/mcp",
+        "https://[::1/mcp",
+        "https://:443/mcp",  # no host at all
+        "https://mcp.acme.test/mcp\x00",
+        "https://mcp.acme.test/m\x7fcp",
+    ],
+)
+def test_public_url_nonsense_is_a_config_error(bad: str) -> None:
+    from proctor.config import check_public_url
+    from proctor.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        check_public_url(bad, "--public-url")
