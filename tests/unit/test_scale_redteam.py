@@ -110,3 +110,12 @@ def test_public_url_nonsense_is_a_config_error(bad: str) -> None:
 
     with pytest.raises(ConfigError):
         check_public_url(bad, "--public-url")
+
+
+def test_a_public_url_without_port_admits_no_made_up_host() -> None:
+    """`Host: 127.0.0.1:None` was answered (200) by a gateway whose public URL names no port."""
+    from proctor.gateway.http import allowed_hosts
+
+    hosts = allowed_hosts("https://mcp.acme.test/mcp", "127.0.0.1:8900")
+    assert hosts == ["mcp.acme.test", "127.0.0.1:8900", "localhost:8900"]
+    assert allowed_hosts("https://mcp.acme.test:8443/mcp")[0] == "mcp.acme.test:8443"
