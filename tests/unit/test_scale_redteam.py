@@ -62,7 +62,8 @@ def test_an_expiry_whose_record_failed_is_recorded_by_a_later_sweep(
         assert expired == Counter({str(t): 1 for t in [*ids, child.id]})
         for t in [*ids, child.id]:
             rec = p.store.get_task(t)
-            assert rec is not None and rec.state is TaskState.EXPIRED
+            assert rec is not None
+            assert rec.state is TaskState.EXPIRED
         assert p.tasks.sweep() == []
         assert _records(pg_migrated_url, "task.expired") == expired
     finally:
@@ -119,3 +120,41 @@ def test_a_public_url_without_port_admits_no_made_up_host() -> None:
     hosts = allowed_hosts("https://mcp.acme.test/mcp", "127.0.0.1:8900")
     assert hosts == ["mcp.acme.test", "127.0.0.1:8900", "localhost:8900"]
     assert allowed_hosts("https://mcp.acme.test:8443/mcp")[0] == "mcp.acme.test:8443"
+
+
+def test_a_revoked_grant_ends_its_task_even_when_the_end_fails(tmp_path: Path, pg_migrated_url: str) -> None:
+    """Revoking an OAuth grant ends its task (its leases and sessions go). When that end failed (its
+    row locked by another process past the lock timeout, a store blip), the failure was swallowed:
+    `proctor oauth revoke` said revoked, the task stayed active, nothing was pended. Now the end is
+    the kill switch's: recorded, or enforced from the kill file until it can be."""
+    from proctor.oauth.server import revoke_grant
+    from proctor.store.base import OAuthCodeRecord, OAuthGrantRecord
+
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=CONFIG)
+    clock = FrozenClock()
+    p = Proctor.open(ws, clock=clock, store_url=pg_migrated_url)
+    try:
+        p.agents.add("bot", "owner@acme.test")
+        task = p.tasks.start(
+            agent="bot", purpose="job", allow=["fs.*"], requested_by="ann@acme.test", ttl_s=600
+        ).task
+        now = clock.now()
+        resource = "https://mcp.acme.test/mcp"
+        p.store.add_oauth_grant(
+            OAuthGrantRecord(
+                "og_1", "pc_x", "ann@acme.test", "bot", "t", resource, str(task.id), now, now + 3600
+            ),
+            OAuthCodeRecord(
+                "c" * 64, "og_1", "pc_x", "http://127.0.0.1/cb", "x" * 43, resource, now, now + 60
+            ),
+        )
+        with psycopg.connect(pg_migrated_url) as holder:
+            holder.execute("SELECT 1 FROM tasks WHERE id = %s FOR UPDATE", (str(task.id),))
+            assert revoke_grant(p, "og_1", "stolen laptop", by="cli")
+            holder.rollback()
+        rec = p.store.get_task(task.id)
+        assert rec is not None
+        pended = [k.target for k in p.kills.pending()]
+        assert rec.state is TaskState.CANCELLED or pended == [str(task.id)]
+    finally:
+        p.close()

@@ -37,7 +37,15 @@ from urllib.parse import urlencode, urlsplit
 
 from proctor.accounts.passwords import token_hash
 from proctor.clock import SystemClock
-from proctor.errors import OAuthRefused, ProctorError, StoreError, TokenInvalid
+from proctor.errors import (
+    Conflict,
+    NotFound,
+    OAuthRefused,
+    ProctorError,
+    StoreError,
+    TokenInvalid,
+    ValidationError,
+)
 from proctor.identity.keys import TYP_ACCESS_TOKEN, USE_OAUTH, SigningKeys
 from proctor.store.base import (
     OAuthClientRecord,
@@ -706,8 +714,12 @@ def revoke_grant(proctor: Proctor, grant_id: str, reason: str, *, by: str) -> bo
         agent=grant.agent,
         task=grant.task_id,
     )
-    with contextlib.suppress(ProctorError):  # ended already
-        proctor.tasks.end(grant.task_id, state=TaskState.CANCELLED, by=by, reason=f"grant revoked: {reason}")
+    # the kill switch's end: a store or log failure pends it in the kill file rather than leave the
+    # task (its leases, its sessions) running
+    with contextlib.suppress(Conflict, NotFound, ValidationError):  # ended already, gone, or none yet
+        proctor.end_task_or_kill(
+            grant.task_id, state=TaskState.CANCELLED, by=by, reason=f"grant revoked: {reason}"
+        )
     return True
 
 
