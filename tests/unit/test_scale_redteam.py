@@ -158,3 +158,33 @@ def test_a_revoked_grant_ends_its_task_even_when_the_end_fails(tmp_path: Path, p
         assert rec.state is TaskState.CANCELLED or pended == [str(task.id)]
     finally:
         p.close()
+
+
+def test_an_orphan_end_whose_record_failed_is_recorded_by_a_later_sweep(
+    tmp_path: Path, pg_migrated_url: str
+) -> None:
+    """The same for the children a sweep ends under an ended parent (docs/adr/0032)."""
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=CONFIG)
+    clock = FrozenClock()
+    p = Proctor.open(ws, clock=clock, store_url=pg_migrated_url)
+    try:
+        p.agents.add("bot", "owner@acme.test")
+        p.agents.add("sub", "owner@acme.test")
+        parent = p.tasks.start(
+            agent="bot", purpose="job", allow=["fs.*"], requested_by="req@acme.test", ttl_s=600
+        ).task
+        child = p.tasks.delegate(parent=str(parent.id), agent="sub", allow=["fs.*"], ttl_s=300).task
+        # a process that ended the parent died before its cascade
+        assert p.store.end_task(parent.id, TaskState.CANCELLED, clock.now(), "done") is not None
+        with psycopg.connect(pg_migrated_url) as holder:
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK_KEY,))
+            with pytest.raises(StoreError):
+                p.tasks.sweep()
+            holder.rollback()
+        p.tasks.sweep()
+        assert _records(pg_migrated_url, "task.ended") == Counter({str(child.id): 1})
+        rec = p.store.get_task(child.id)
+        assert rec is not None
+        assert rec.state is TaskState.CANCELLED
+    finally:
+        p.close()

@@ -17,10 +17,12 @@ from proctor.clock import Clock
 from proctor.config import Settings
 from proctor.errors import (
     AgentSuspended,
+    AuditError,
     Conflict,
     DelegationDenied,
     DelegationExceeds,
     ProctorError,
+    StoreError,
     TaskNotActive,
     TaskTokenInvalid,
     UnknownTask,
@@ -547,7 +549,7 @@ class Tasks:
                             agent=str(rec.agent),
                             task=str(rec.id),
                         )
-                    except BaseException:
+                    except (StoreError, AuditError):  # the store or the log failed: not the record
                         self._give_back([rec], TaskState.CANCELLED)
                         raise
                     if self.on_ended is not None:
@@ -581,7 +583,7 @@ class Tasks:
                         agent=str(rec.agent),
                         task=str(rec.id),
                     )
-                except BaseException:
+                except (StoreError, AuditError):  # the store or the log failed: not the record
                     self._give_back([rec], TaskState.CANCELLED)
                     raise
                 if self.on_ended is not None:
@@ -638,7 +640,7 @@ class Tasks:
                     agent=str(t.agent),
                     task=str(t.id),
                 )
-            except BaseException:
+            except (StoreError, AuditError):  # the store or the log failed: not the record
                 self._give_back(expired[i:], TaskState.EXPIRED)
                 raise
         if expired and self.on_expired is not None:
