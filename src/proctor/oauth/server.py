@@ -74,6 +74,7 @@ __all__ = [
     "list_grants",
     "pkce_s256",
     "revoke_grant",
+    "revoke_person_grants",
 ]
 
 #: the one scope this server grants: use of the gateway's MCP endpoint, as the consented agent and task
@@ -721,6 +722,14 @@ def revoke_grant(proctor: Proctor, grant_id: str, reason: str, *, by: str) -> bo
             grant.task_id, state=TaskState.CANCELLED, by=by, reason=f"grant revoked: {reason}"
         )
     return True
+
+
+def revoke_person_grants(proctor: Proctor, email: str, *, by: str) -> int:
+    """Revoke every live grant ``email`` consented to (their account is disabled): each grant's task
+    ends, so its access tokens stop at every gateway's door at once. Returns how many."""
+    low = email.lower()
+    live = [g for g in proctor.store.list_oauth_grants() if g.email.lower() == low and g.revoked_at is None]
+    return sum(revoke_grant(proctor, g.id, "the person's account is disabled", by=by) for g in live)
 
 
 def list_grants(proctor: Proctor, agent: str | None = None) -> list[OAuthGrantRecord]:
