@@ -188,3 +188,41 @@ def test_an_orphan_end_whose_record_failed_is_recorded_by_a_later_sweep(
         assert rec.state is TaskState.CANCELLED
     finally:
         p.close()
+
+
+def test_a_busy_pool_says_so_rather_than_that_postgresql_is_unreachable(
+    tmp_path: Path, pg_migrated_url: str
+) -> None:
+    """Every connection of the pool busy (PostgreSQL up): the refusal named an unreachable server,
+    sending operators after the database rather than after store_pool_size."""
+    import threading
+
+    from proctor.errors import StoreUnavailable
+
+    ws, _ = Workspace.init(
+        tmp_path / "ws", config_text=f"{CONFIG}store_pool_size: 1\nstore_pool_min: 1\nstore_timeout: 0.5\n"
+    )
+    p = Proctor.open(ws, store_url=pg_migrated_url)
+    try:
+        pool = p.store._pool  # type: ignore[attr-defined]
+        held, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with pool.connection():
+                held.set()
+                release.wait(30)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert held.wait(10)
+            with pytest.raises(StoreUnavailable) as info:
+                p.store.epoch()
+        finally:
+            release.set()
+            holder.join()
+        assert "cannot reach" not in info.value.message
+        assert "store_pool_size" in info.value.message
+        p.store.epoch()  # and the pool serves again once a connection is back
+    finally:
+        p.close()
