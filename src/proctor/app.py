@@ -182,6 +182,7 @@ class Proctor:
         self.tools = Tools(settings, store, self.audit, schema_actions=self.policies.schema_actions)
         #: the people who decide held calls, how they sign in, their browser sessions
         self.accounts = Accounts(store, self.clock, self.audit, settings.login)
+        self.accounts.on_disabled = self._person_disabled
         self.state = StateCache(store, self.policies, self.store_guard)
         # the config's tools are registered once the schema is known (their effects are its actions)
         self.policies.after_load = self.tools.sync_config
@@ -391,6 +392,11 @@ class Proctor:
         leases = self.credentials.leases
         self._lease_hook("sweep", lambda: (leases.sweep(now), leases.retry_pending(now)))
         self._lease_hook("renew", lambda: leases.renew_due(now))
+
+    def _person_disabled(self, email: str, by: str) -> None:
+        from proctor.oauth.server import revoke_person_grants
+
+        revoke_person_grants(self, email, by=by)
 
     def kill_agent(self, name: str, *, by: str = "cli", reason: str = "") -> bool:
         """Suspend an agent whatever state the store and the log are in. Returns True when the

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -189,15 +190,23 @@ _PUBLIC_URL = re.compile(r"https?://[^\s/?#@]+(/[^\s?#]*)?")
 
 def check_public_url(value: object, what: str) -> str:
     """The gateway's public URL, checked: ``http(s)://host[:port][/path]`` with no query, fragment or
-    user; the path defaults to ``/mcp``; no trailing slash."""
-    if not isinstance(value, str) or not _PUBLIC_URL.fullmatch(value):
-        raise ConfigError(
-            f"{what} is an http(s) URL like https://mcp.example.com/mcp, not `{str(value)[:80]}`"
-        )
-    url = value.rstrip("/")
-    if url.count("/") == 2:
-        url += "/mcp"
-    return url
+    user; the path defaults to ``/mcp``; no trailing slash. Written one way (the host in lower
+    case, no default port), since it is an exact audience and the ``Host`` clients send."""
+    bad = ConfigError(f"{what} is an http(s) URL like https://mcp.example.com/mcp, not {str(value)[:80]!r}")
+    if not isinstance(value, str) or not _PUBLIC_URL.fullmatch(value) or not value.isprintable():
+        raise bad
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise bad from None
+    host = parts.hostname
+    if not host or port == 0:
+        raise bad
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
+        netloc += f":{port}"
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/') or '/mcp'}"
 
 
 @dataclass(frozen=True)

@@ -456,6 +456,31 @@ def test_expire_tasks_marks_only_overdue_active_tasks(store: SqlStore) -> None:
     assert done_now.state is TaskState.COMPLETED
 
 
+def test_reopen_tasks_gives_back_only_tasks_in_the_state_named(store: SqlStore) -> None:
+    """reopen_tasks moves tasks in the given state back to active (an end whose record failed),
+    bumps the epoch, and leaves every other task alone; a later expire_tasks expires them again."""
+    store.add_agent(agent("bot"))
+    due = task("bot", deadline=T0 + 10)
+    done = task("bot", deadline=T0 + 10)
+    for t in (due, done):
+        store.add_task(t)
+    store.end_task(done.id, TaskState.COMPLETED, T0 + 1, "done")
+    assert [t.id for t in store.expire_tasks(T0 + 20)] == [due.id]
+    epoch = store.epoch()
+    assert store.reopen_tasks([due.id, done.id, due.id], TaskState.EXPIRED) == [due.id]
+    assert store.epoch() > epoch
+    back = store.get_task(due.id)
+    assert back is not None
+    assert back.state is TaskState.ACTIVE
+    assert back.ended_at is None
+    assert back.end_reason is None
+    kept = store.get_task(done.id)
+    assert kept is not None
+    assert kept.state is TaskState.COMPLETED
+    assert store.reopen_tasks([due.id], TaskState.EXPIRED) == []
+    assert [t.id for t in store.expire_tasks(T0 + 20)] == [due.id]
+
+
 def test_consume_call_enforces_the_budget(store: SqlStore) -> None:
     """consume_call counts calls until max_calls, then refuses; unlimited tasks never run out."""
     store.add_agent(agent("bot"))

@@ -176,3 +176,27 @@ def test_a_store_error_at_the_token_endpoint_is_refused_without_its_detail(
     assert r.status_code == 503
     assert "db.internal" not in r.text
     assert "password" not in r.text
+
+
+def test_disabling_a_person_stops_the_access_token_a_gateway_has_cached(
+    env: Env, srv: AuthorizationServer
+) -> None:
+    """A gateway remembers a verified caller up to 30 s and, on a hit, re-reads only the agent's
+    status: a person disabled (in any process) kept their access token working there, since the
+    grant's task stayed live. Disabling now revokes the person's grants and ends their tasks, which
+    every process sees on its next snapshot."""
+    from proctor.gateway.http import GatewayAuth
+    from proctor.types import TaskId
+
+    env.p.accounts.add("owner@acme.test", password="correct horse battery", by="test")
+    cid = _client(srv)
+    t = _exchange(srv, cid, _code(srv, cid))
+    auth = GatewayAuth(None, env.p, srv.resource, oauth=srv)  # type: ignore[arg-type]  # no app behind
+    headers = {"authorization": f"Bearer {t['access_token']}"}
+    caller = auth._caller(headers, env.p.state.snapshot())
+    env.p.accounts.set_disabled("owner@acme.test", True, by="test")
+    task = env.p.store.get_task(TaskId(caller.task_id))
+    assert task is not None
+    assert not task.is_live(env.clock.now())
+    grant = srv.store.list_oauth_grants()[0]
+    assert grant.revoked_at is not None

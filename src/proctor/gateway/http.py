@@ -860,7 +860,9 @@ def allowed_hosts(public_url: str, bind: str | None = None) -> list[str]:
     public URL's host (a load balancer's, docs/adr/0034) and, when given, the ``host:port`` this
     process listens on, for a balancer that passes its upstream's address as ``Host``."""
     parts = urlsplit(public_url)
-    hosts = [parts.netloc, f"127.0.0.1:{parts.port}", f"localhost:{parts.port}"]
+    hosts = [parts.netloc]
+    if parts.port is not None:
+        hosts += [f"127.0.0.1:{parts.port}", f"localhost:{parts.port}"]
     if bind is not None:
         port = bind.rsplit(":", 1)[-1]
         hosts += [bind, f"127.0.0.1:{port}", f"localhost:{port}"]
@@ -1045,8 +1047,7 @@ def create_gateway_app(
         allowed_hosts=hosts,
         allowed_origins=[
             f"{parts.scheme}://{host_port}",
-            f"http://127.0.0.1:{parts.port}",
-            f"http://localhost:{parts.port}",
+            *([f"http://127.0.0.1:{parts.port}", f"http://localhost:{parts.port}"] if parts.port else []),
         ],
     )
     sdk_app = server.streamable_http_app(

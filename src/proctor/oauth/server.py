@@ -38,7 +38,15 @@ from urllib.parse import urlencode, urlsplit
 
 from proctor.accounts.passwords import token_hash
 from proctor.clock import Clock, SystemClock
-from proctor.errors import OAuthRefused, ProctorError, StoreError, TokenInvalid
+from proctor.errors import (
+    Conflict,
+    NotFound,
+    OAuthRefused,
+    ProctorError,
+    StoreError,
+    TokenInvalid,
+    ValidationError,
+)
 from proctor.identity.keys import TYP_ACCESS_TOKEN, USE_OAUTH, SigningKeys
 from proctor.store.base import (
     OAuthClientRecord,
@@ -71,6 +79,7 @@ __all__ = [
     "list_grants",
     "pkce_s256",
     "revoke_grant",
+    "revoke_person_grants",
 ]
 
 #: RFC 8693 token exchange: a delegated child's task token, its chain in nested ``act`` claims
@@ -908,9 +917,21 @@ def revoke_grant(proctor: Proctor, grant_id: str, reason: str, *, by: str) -> bo
         agent=grant.agent,
         task=grant.task_id,
     )
-    with contextlib.suppress(ProctorError):  # ended already
-        proctor.tasks.end(grant.task_id, state=TaskState.CANCELLED, by=by, reason=f"grant revoked: {reason}")
+    # the kill switch's end: a store or log failure pends it in the kill file rather than leave the
+    # task (its leases, its sessions) running
+    with contextlib.suppress(Conflict, NotFound, ValidationError):  # ended already, gone, or none yet
+        proctor.end_task_or_kill(
+            grant.task_id, state=TaskState.CANCELLED, by=by, reason=f"grant revoked: {reason}"
+        )
     return True
+
+
+def revoke_person_grants(proctor: Proctor, email: str, *, by: str) -> int:
+    """Revoke every live grant ``email`` consented to (their account is disabled): each grant's task
+    ends, so its access tokens stop at every gateway's door at once. Returns how many."""
+    low = email.lower()
+    live = [g for g in proctor.store.list_oauth_grants() if g.email.lower() == low and g.revoked_at is None]
+    return sum(revoke_grant(proctor, g.id, "the person's account is disabled", by=by) for g in live)
 
 
 def list_grants(proctor: Proctor, agent: str | None = None) -> list[OAuthGrantRecord]:

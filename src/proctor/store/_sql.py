@@ -681,6 +681,23 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             )
             return [_task(r) for r in cur.fetchall()]
 
+    def reopen_tasks(self, task_ids: Sequence[TaskId], state: TaskState) -> list[TaskId]:
+        reopened: list[TaskId] = []
+        unique = list(dict.fromkeys(task_ids))
+        with self._write() as cur:
+            for i in range(0, len(unique), _LEASE_CHUNK):
+                chunk = unique[i : i + _LEASE_CHUNK]
+                marks = ", ".join("?" for _ in chunk)
+                cur.execute(
+                    "UPDATE tasks SET state = ?, ended_at = NULL, end_reason = NULL, version = version + 1"
+                    f" WHERE state = ? AND id IN ({marks}) RETURNING id",
+                    [TaskState.ACTIVE.value, state.value, *(str(t) for t in chunk)],
+                )
+                reopened.extend(TaskId(str(r[0])) for r in cur.fetchall())
+            if reopened:
+                self._bump(cur)
+        return reopened
+
     def child_tasks(self, parent_id: TaskId, *, active_only: bool = True) -> list[TaskRecord]:
         clause = " AND state = ?" if active_only else ""
         args: list[str] = [parent_id] + ([TaskState.ACTIVE.value] if active_only else [])

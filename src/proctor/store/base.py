@@ -491,6 +491,11 @@ class Store(Protocol):
         several processes expiring at once, each task is returned to exactly one)."""
         ...
 
+    def reopen_tasks(self, task_ids: Sequence[TaskId], state: TaskState) -> list[TaskId]:
+        """Move tasks that are in ``state`` back to active (an end whose audit record could not be
+        written is given back to the sweeps, which end and record it again); returns those moved."""
+        ...
+
     def child_tasks(self, parent_id: TaskId, *, active_only: bool = True) -> list[TaskRecord]:
         """The tasks delegated from ``parent_id`` (its direct children), active ones only by default."""
         ...

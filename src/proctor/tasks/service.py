@@ -18,10 +18,12 @@ from proctor.clock import Clock
 from proctor.config import Settings
 from proctor.errors import (
     AgentSuspended,
+    AuditError,
     Conflict,
     DelegationDenied,
     DelegationExceeds,
     ProctorError,
+    StoreError,
     TaskNotActive,
     TaskTokenInvalid,
     TemplateBudgetSpent,
@@ -645,18 +647,22 @@ class Tasks:
             for child in self.store.child_tasks(pid):
                 rec = self.store.end_task(child.id, TaskState.CANCELLED, self.clock.now(), reason[:500])
                 if rec is not None:
-                    self._audit(
-                        "task.ended",
-                        {
-                            "state": rec.state.value,
-                            "by": by,
-                            "reason": reason[:500],
-                            "parent": str(pid),
-                            **_chain_fields(rec),
-                        },
-                        agent=str(rec.agent),
-                        task=str(rec.id),
-                    )
+                    try:
+                        self._audit(
+                            "task.ended",
+                            {
+                                "state": rec.state.value,
+                                "by": by,
+                                "reason": reason[:500],
+                                "parent": str(pid),
+                                **_chain_fields(rec),
+                            },
+                            agent=str(rec.agent),
+                            task=str(rec.id),
+                        )
+                    except (StoreError, AuditError):  # the store or the log failed: not the record
+                        self._give_back([rec], TaskState.CANCELLED)
+                        raise
                     if self.on_ended is not None:
                         self.on_ended(rec, reason)
                     ended.append(rec)
@@ -675,18 +681,22 @@ class Tasks:
                 rec = self.store.end_task(t.id, TaskState.CANCELLED, self.clock.now(), "parent task ended")
                 if rec is None:
                     continue
-                self._audit(
-                    "task.ended",
-                    {
-                        "state": rec.state.value,
-                        "by": "sweeper",
-                        "reason": "parent task ended",
-                        "parent": None if t.parent_id is None else str(t.parent_id),
-                        **_chain_fields(rec),
-                    },
-                    agent=str(rec.agent),
-                    task=str(rec.id),
-                )
+                try:
+                    self._audit(
+                        "task.ended",
+                        {
+                            "state": rec.state.value,
+                            "by": "sweeper",
+                            "reason": "parent task ended",
+                            "parent": None if t.parent_id is None else str(t.parent_id),
+                            **_chain_fields(rec),
+                        },
+                        agent=str(rec.agent),
+                        task=str(rec.id),
+                    )
+                except (StoreError, AuditError):  # the store or the log failed: not the record
+                    self._give_back([rec], TaskState.CANCELLED)
+                    raise
                 if self.on_ended is not None:
                     self.on_ended(rec, "parent task ended")
                 ended.append(rec)
@@ -711,6 +721,21 @@ class Tasks:
             task=str(task.id),
         )
         return task
+
+    def _give_back(self, ended: Sequence[TaskRecord], state: TaskState) -> None:
+        """Tasks this process ended (``state``) but could not write the record of: back to active,
+        so that a later sweep of any process ends and records each (an end is never left
+        unrecorded: docs/adr/0001). Calls are refused past a deadline, or under an ended parent,
+        whether or not a sweep ran."""
+        try:
+            self.store.reopen_tasks([t.id for t in ended], state)
+        except Exception:
+            log.critical(
+                "tasks %s ended but their records were not written, and could not be given back to"
+                " the sweeps",
+                ", ".join(str(t.id) for t in ended),
+                exc_info=True,
+            )
 
     def sweep(self) -> builtins.list[TaskRecord]:
         """Expire tasks past their deadline (calls are denied at the deadline whether or not this ran)."""
