@@ -2,8 +2,8 @@
 
 An expiry must never be committed without its record: when another process holds the audit
 chain's lock past this one's lock timeout (three gateways writing at once), the sweep that expired
-the tasks cannot write their ``task.expired``. Those tasks are given back to the sweeps, so a later
-sweep (of any process) expires and records each of them, once.
+the tasks cannot write their ``task.expired``. Their expiry stays claimed (``expiry_claim``), so a
+later sweep (of any process) records each of them, once, as ``recorded_late``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from proctor.app import Proctor
 from proctor.clock import FrozenClock
 from proctor.errors import StoreError
 from proctor.store.postgres import AUDIT_LOCK_KEY
+from proctor.tasks.service import EXPIRY_RECLAIM_S
 from proctor.types import TaskState
 from proctor.workspace import Workspace
 
@@ -57,6 +58,9 @@ def test_an_expiry_whose_record_failed_is_recorded_by_a_later_sweep(
             with pytest.raises(StoreError):
                 p.tasks.sweep()
             holder.rollback()
+        # the expiry stays claimed with no record; once the claim is old enough to be a dead
+        # sweeper's, a later sweep records it, late
+        clock.advance(EXPIRY_RECLAIM_S + 1)
         p.tasks.sweep()
         expired = _records(pg_migrated_url, "task.expired")
         assert expired == Counter({str(t): 1 for t in [*ids, child.id]})
