@@ -2,7 +2,8 @@
 
 Prints a table and writes ``bench/out/latest.json``: a list of ``{"name", "p50_us", "p99_us",
 "ops_per_s"}`` (or ``{"name", "skipped"}``: why that row was not measured). Baselines (a raw
-cedarpy call) run in the same process so ratios compare like with like on a shared, noisy machine. Timings are never asserted in tests.
+cedarpy call) run in the same process so ratios compare like with like on a shared, noisy machine.
+Timings are never asserted in tests.
 """
 
 from __future__ import annotations

@@ -521,7 +521,7 @@ def test_a_grant_is_looked_up_by_its_digest_not_among_every_request(
     env.p.approvals.approve(scoped, OWNER, "ok", narrowing={"account": {"eq": "acct-2"}})
     assert env.p.decide(pay(env, 8, "acct-2")).verdict is Verdict.ALLOW
     monkeypatch.undo()
-    shapes = {sql: params for sql, params in seen}
+    shapes = dict(seen)
     assert len(shapes) >= 4, shapes  # filing (pending, approved meanwhile), single-use, scoped
     with _raw(env) as raw:
         for sql, params in shapes.items():
