@@ -108,6 +108,17 @@ _SECRET_COLS = "name, key_id, nonce, ciphertext, created_at, updated_at, version
 _SECRET_KEY_COLS = "key_id, check_nonce, check_ciphertext, created_at, retired_at"  # noqa: S105 - column names
 
 
+def _history_event(r: Sequence[Any]) -> HistoryEvent:
+    return HistoryEvent(
+        task_id=str(r[0]),
+        agent=str(r[1]),
+        tool=str(r[2]),
+        effect=str(r[3]),
+        at=float(r[4]),
+        values=tuple((str(k), str(v)) for k, v in json.loads(r[5])),
+    )
+
+
 class Cursor:
     """Wraps a DB-API cursor: the part the shared code uses. Engines override :meth:`_sql`
     to adapt the shared SQL (PostgreSQL rewrites ``?`` to ``%s``)."""
@@ -863,17 +874,31 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 f"SELECT task_id, agent, tool, effect, at, vals FROM flow_events{clause} ORDER BY at, id",
                 params,
             )
-            return [
-                HistoryEvent(
-                    task_id=str(r[0]),
-                    agent=str(r[1]),
-                    tool=str(r[2]),
-                    effect=str(r[3]),
-                    at=float(r[4]),
-                    values=tuple((str(k), str(v)) for k, v in json.loads(r[5])),
-                )
-                for r in cur.fetchall()
-            ]
+            return [_history_event(r) for r in cur.fetchall()]
+
+    def flow_events_counted(
+        self,
+        *,
+        task_id: TaskId | None = None,
+        agent: AgentName | None = None,
+        since: float | None = None,
+        count_since: float | None = None,
+    ) -> tuple[list[HistoryEvent], int]:
+        count_clause, count_params = self._flow_where(task_id, agent, count_since)
+        clause, params = self._flow_where(task_id, agent, since)
+        on = clause.removeprefix(" WHERE ") or "1 = 1"
+        with self._read() as cur:
+            # one statement, so one snapshot: the count row is joined to every event (or to a row
+            # of NULLs when there is none)
+            cur.execute(
+                "SELECT e.task_id, e.agent, e.tool, e.effect, e.at, e.vals, c.n"
+                f" FROM (SELECT COUNT(*) AS n FROM flow_events{count_clause}) AS c"
+                f" LEFT JOIN flow_events AS e ON {on} ORDER BY e.at, e.id",
+                [*count_params, *params],
+            )
+            rows = cur.fetchall()
+        count = int(rows[0][6]) if rows else 0
+        return [_history_event(r) for r in rows if r[0] is not None], count
 
     # join tokens ------------------------------------------------------------------
     def add_join_token(self, token: JoinTokenRecord) -> None:
