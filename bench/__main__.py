@@ -51,7 +51,7 @@ TARGETS = {
     "scan.files": ("p50_us", "<=", 10_000_000.0),
     # a regression guard, not a scaling claim (the host's cores bound it): three gateways behind
     # nginx must not serve fewer calls than one
-    "scale.gateway": ("ops_per_s", ">=", 0.9),
+    "scale.gateway": ("ops_per_s", ">=", 0.8),
 }
 P99_TARGETS = {"gateway.added": 3_000.0, "gateway.added.strict": 3_000.0}
 

@@ -46,7 +46,7 @@ from tests.nginxlb import (
     wait_up,
     write_conf,
 )
-from tests.pgserver import PostgresUnavailable, temporary_postgres
+from tests.pgserver import PostgresUnavailable, create_database, drop_database, temporary_postgres
 
 from bench.bench_gateway import _port, _raw_post, _upstream
 from proctor.app import Proctor
@@ -204,8 +204,13 @@ def bench_scale_gateway() -> list[dict[str, Any]]:
     # the children run this checkout's code, as this process does
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     try:
-        with temporary_postgres() as pg_url, tempfile.TemporaryDirectory() as d:
-            return _measure(Path(d), pg_url, nginx, env, bin_dir)
+        with temporary_postgres() as server_url, tempfile.TemporaryDirectory() as d:
+            # a database of its own (``PROCTOR_TEST_PG_URL`` may name a server in use)
+            pg_url = create_database(server_url, "proctor_bench")
+            try:
+                return _measure(Path(d), pg_url, nginx, env, bin_dir)
+            finally:
+                drop_database(server_url, pg_url)
     except PostgresUnavailable as exc:
         return [skipped(f"PostgreSQL is unavailable: {str(exc).splitlines()[0]}")]
 
