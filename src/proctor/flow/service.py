@@ -605,16 +605,19 @@ class Flow:
                 since = None if window is None else now - window
             task_id = TaskId(key[1]) if key[0] == "task" else None
             who = AgentName(key[1]) if key[0] == "agent" else None
-            got = self.store.flow_events(task_id=task_id, agent=who, since=since)
+            if sweep:
+                got, stored = self.store.flow_events(task_id=task_id, agent=who, since=since), 0
+            else:
+                # what is new, and how many events the store holds from the cursor on (one query,
+                # one snapshot)
+                got, stored = self.store.flow_events_counted(
+                    task_id=task_id, agent=who, since=since, count_since=log_.cursor
+                )
             self._count(log_, got, sweep)
-            if (
-                not sweep
-                and self.store.flow_event_count(task_id=task_id, agent=who, since=log_.cursor)
-                > log_.recent.total()
-            ):
+            if not sweep and stored > log_.recent.total():
                 # an event stored since the last read with a time before where it started (another
-                # process committed it late): sweep now, not at the next sweep (the count is one
-                # cheap query; a busy agent's decision still reads only what is new)
+                # process committed it late): sweep now, not at the next sweep (the count rides on
+                # the read; a busy agent's decision still reads only what is new)
                 sweep = True
                 got = self.store.flow_events(task_id=task_id, agent=who, since=log_.cursor)
                 self._count(log_, got, sweep)

@@ -99,8 +99,24 @@ _APPROVAL_COLS = (
     " approvers, four_eyes, owner, requester, key_id, nonce, ciphertext, created_at, expires_at, attempts,"
     " decision_id, decided_at, decided_by, decided_via, reason, narrowing, grant_token, used_at, used_by"
 )
+#: oldest first, for the approval look-ups by digest or by task and tool. ``created_at + 0``, not
+#: ``created_at``: SQLite (no statistics) would otherwise pick ``approvals_by_state (state,
+#: created_at)`` for its free ordering and walk every approved or pending request of the workspace
+#: (1.5k of them: ~0.5 ms a look-up) instead of the few of one digest through ``approvals_by_digest``
+_OLDEST = " ORDER BY created_at + 0, id"
 _SECRET_COLS = "name, key_id, nonce, ciphertext, created_at, updated_at, version"  # noqa: S105 - column names
 _SECRET_KEY_COLS = "key_id, check_nonce, check_ciphertext, created_at, retired_at"  # noqa: S105 - column names
+
+
+def _history_event(r: Sequence[Any]) -> HistoryEvent:
+    return HistoryEvent(
+        task_id=str(r[0]),
+        agent=str(r[1]),
+        tool=str(r[2]),
+        effect=str(r[3]),
+        at=float(r[4]),
+        values=tuple((str(k), str(v)) for k, v in json.loads(r[5])),
+    )
 
 
 class Cursor:
@@ -910,17 +926,31 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 f"SELECT task_id, agent, tool, effect, at, vals FROM flow_events{clause} ORDER BY at, id",
                 params,
             )
-            return [
-                HistoryEvent(
-                    task_id=str(r[0]),
-                    agent=str(r[1]),
-                    tool=str(r[2]),
-                    effect=str(r[3]),
-                    at=float(r[4]),
-                    values=tuple((str(k), str(v)) for k, v in json.loads(r[5])),
-                )
-                for r in cur.fetchall()
-            ]
+            return [_history_event(r) for r in cur.fetchall()]
+
+    def flow_events_counted(
+        self,
+        *,
+        task_id: TaskId | None = None,
+        agent: AgentName | None = None,
+        since: float | None = None,
+        count_since: float | None = None,
+    ) -> tuple[list[HistoryEvent], int]:
+        count_clause, count_params = self._flow_where(task_id, agent, count_since)
+        clause, params = self._flow_where(task_id, agent, since)
+        on = clause.removeprefix(" WHERE ") or "1 = 1"
+        with self._read() as cur:
+            # one statement, so one snapshot: the count row is joined to every event (or to a row
+            # of NULLs when there is none)
+            cur.execute(
+                "SELECT e.task_id, e.agent, e.tool, e.effect, e.at, e.vals, c.n"
+                f" FROM (SELECT COUNT(*) AS n FROM flow_events{count_clause}) AS c"
+                f" LEFT JOIN flow_events AS e ON {on} ORDER BY e.at, e.id",
+                [*count_params, *params],
+            )
+            rows = cur.fetchall()
+        count = int(rows[0][6]) if rows else 0
+        return [_history_event(r) for r in rows if r[0] is not None], count
 
     # join tokens ------------------------------------------------------------------
     def add_join_token(self, token: JoinTokenRecord) -> None:
@@ -1565,7 +1595,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             # (PostgreSQL re-reads a row it waited for): a request decided meanwhile is not joined
             cur.execute(
                 "UPDATE approvals SET attempts = attempts + 1 WHERE id = (SELECT id FROM approvals"
-                " WHERE digest = ? AND state = 'pending' AND expires_at > ? ORDER BY created_at LIMIT 1)"
+                f" WHERE digest = ? AND state = 'pending' AND expires_at > ?{_OLDEST} LIMIT 1)"
                 f" AND state = 'pending' AND expires_at > ? RETURNING {_APPROVAL_COLS}",
                 (rec.digest, now, now),
             )
@@ -1578,7 +1608,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 # redeem, rather than a second request for a call a person has just approved
                 cur.execute(
                     f"SELECT {_APPROVAL_COLS} FROM approvals WHERE digest = ? AND state = 'approved'"
-                    " AND expires_at > ? ORDER BY created_at, id",
+                    f" AND expires_at > ?{_OLDEST}",
                     (rec.digest, now),
                 )
                 for row in cur.fetchall():
@@ -1695,7 +1725,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         with self._read() as cur:
             cur.execute(
                 f"SELECT {_APPROVAL_COLS} FROM approvals WHERE digest = ? AND state = 'approved'"
-                " AND narrowing IS NULL ORDER BY created_at, id",
+                f" AND narrowing IS NULL{_OLDEST}",
                 (digest,),
             )
             return [_approval(r) for r in cur.fetchall()]
@@ -1704,7 +1734,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         with self._read() as cur:
             cur.execute(
                 f"SELECT {_APPROVAL_COLS} FROM approvals WHERE task_id = ? AND tool = ? AND state = 'approved'"
-                " AND narrowing IS NOT NULL ORDER BY created_at, id",
+                f" AND narrowing IS NOT NULL{_OLDEST}",
                 (task_id, tool),
             )
             return [_approval(r) for r in cur.fetchall()]

@@ -582,6 +582,18 @@ class Store(Protocol):
         read out)."""
         ...
 
+    def flow_events_counted(
+        self,
+        *,
+        task_id: TaskId | None = None,
+        agent: AgentName | None = None,
+        since: float | None = None,
+        count_since: float | None = None,
+    ) -> tuple[list[HistoryEvent], int]:
+        """:meth:`flow_events` from ``since`` and :meth:`flow_event_count` from ``count_since``
+        (same task and agent), read in one statement: one round trip, one snapshot."""
+        ...
+
     # join tokens --------------------------------------------------------------
     def add_join_token(self, token: JoinTokenRecord) -> None: ...
     def redeem_join_token(self, token_hash: str, now: float) -> JoinTokenRecord | None:
