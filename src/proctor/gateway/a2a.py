@@ -23,12 +23,16 @@ the card canonicalised with ``rfc8785``.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
+import anyio
 import httpx
 import mcp_types as types
 import rfc8785
@@ -58,6 +62,7 @@ __all__ = [
     "canonical_card",
     "card_digest",
     "card_url",
+    "check_jwks_url",
     "endpoint",
     "fetch_card",
     "load_card_keys",
@@ -191,6 +196,40 @@ def load_card_keys(spec: str) -> list[dict[str, Any]]:
     return [_public_jwk(key)]
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_jwks_url(url: str) -> str:
+    """``url`` if a JWK Set may be read from it: ``https://``, or ``http://`` on a loopback host.
+    Keys fetched over plain HTTP are whatever anybody in the path says they are, and a forged key
+    verifies a forged card."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise ValidationError("a JWK Set URL must be a valid https:// URL") from None
+    if parts.scheme == "https" and host:
+        return url
+    if parts.scheme == "http" and _loopback(host):
+        return url
+    raise ValidationError("a JWK Set URL must be https:// (plain http:// only on a loopback address)")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        return parts.scheme, (parts.hostname or "").lower(), port
+    except ValueError:
+        return "", "", None
+
+
 def _key_of(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey | Ed25519PublicKey:
     if jwk.get("kty") == "OKP":
         return ed25519_public_from_jwk(jwk)
@@ -198,6 +237,9 @@ def _key_of(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey | Ed25519Public
 
 
 def _get_json(url: str, timeout_s: float, what: str) -> Any:
+    # httpx's timeout bounds each read, not the whole body: an agent trickling a byte at a time
+    # would hold the fetch for ever, so the body must arrive within the timeout as a whole
+    deadline = time.monotonic() + timeout_s
     try:
         with (
             httpx.Client(timeout=timeout_s, follow_redirects=False) as http,
@@ -210,11 +252,13 @@ def _get_json(url: str, timeout_s: float, what: str) -> Any:
                 body += chunk
                 if len(body) > _MAX_CARD_BYTES:
                     raise A2ACardRefused(f"{what}: larger than {_MAX_CARD_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise UpstreamError(f"{what}: not received within {timeout_s:g}s")
     except httpx.HTTPError:
         raise UpstreamError(f"{what}: the agent could not be reached") from None
     try:
         return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise A2ACardRefused(f"{what}: not JSON") from None
 
 
@@ -231,6 +275,7 @@ def pinned_keys(a2a: Mapping[str, Any], timeout_s: float) -> list[dict[str, Any]
     jwks_url = a2a.get("jwks_url")
     if isinstance(jwks_url, str) and jwks_url:
         try:
+            check_jwks_url(jwks_url)
             keys.extend(_jwks(_get_json(jwks_url, timeout_s, "the pinned JWK Set"), skip_unsupported=True))
         except ValidationError as exc:
             raise A2ACardRefused(f"the pinned JWK Set: {exc.message}") from None
@@ -334,9 +379,18 @@ def verified_card(url: str, a2a: Mapping[str, Any], timeout_s: float) -> dict[st
     return card
 
 
-def endpoint(card: Mapping[str, Any]) -> str:
-    """Where the agent takes JSON-RPC ``SendMessage``: its card's A2A 1.0 JSON-RPC interface."""
-    return _endpoint(card)
+def endpoint(card: Mapping[str, Any], card_at: str) -> str:
+    """Where the agent takes JSON-RPC ``SendMessage``: its card's A2A 1.0 JSON-RPC interface, which
+    must be on the origin (scheme, host, port) of the card's registered URL ``card_at``. The card is
+    the agent owner's word, not the operator's: an interface elsewhere would let it send the
+    gateway's messages to any host the gateway can reach (a metadata address, an internal service)
+    or downgrade them to plain HTTP."""
+    url = _endpoint(card)
+    if _origin(url) != _origin(card_at) or not _origin(url)[1]:
+        raise A2ACardRefused(
+            "the agent card's JSON-RPC interface is not on the origin its card was registered at"
+        )
+    return url
 
 
 def _endpoint(card: Mapping[str, Any]) -> str:
@@ -381,9 +435,11 @@ class A2AClient:
     verified card's skills, ``call_tool`` sends one ``SendMessage``. Built by
     :func:`proctor.gateway.upstream.open_upstream` for an ``a2a`` upstream."""
 
-    def __init__(self, card: Mapping[str, Any], http: httpx.AsyncClient, timeout_s: float) -> None:
+    def __init__(
+        self, card: Mapping[str, Any], http: httpx.AsyncClient, timeout_s: float, card_at: str
+    ) -> None:
         self.card = card
-        self.endpoint = _endpoint(card)
+        self.endpoint = endpoint(card, card_at)
         self.http = http
         self.timeout_s = timeout_s
         #: an A2A agent serves no MCP resources, prompts or completions
@@ -422,24 +478,17 @@ class A2AClient:
             },
         }
         try:
-            async with self.http.stream(
-                "POST",
-                self.endpoint,
-                json=body,
-                headers={"A2A-Version": PROTOCOL_VERSION, "Accept": "application/json"},
-                timeout=self.timeout_s,
-            ) as resp:
-                raw = b""
-                async for chunk in resp.aiter_bytes():
-                    raw += chunk
-                    if len(raw) > _MAX_ANSWER_BYTES:
-                        return _error(f"the A2A agent answered more than {_MAX_ANSWER_BYTES} bytes")
-        except httpx.HTTPError:
-            raise UpstreamError("the A2A agent could not be reached") from None
+            # the whole answer within the timeout (httpx's bounds each read: a trickle passes it)
+            with anyio.fail_after(self.timeout_s):
+                raw, status = await self._post(body)
+        except TimeoutError:
+            raise UpstreamError(f"the A2A agent did not answer within {self.timeout_s:g}s") from None
+        if raw is None:
+            return _error(f"the A2A agent answered more than {_MAX_ANSWER_BYTES} bytes")
         try:
             answer = json.loads(raw)
-        except ValueError:
-            return _error(f"the A2A agent answered HTTP {resp.status_code} without JSON")
+        except (ValueError, RecursionError):
+            return _error(f"the A2A agent answered HTTP {status} without JSON")
         if not isinstance(answer, dict):
             return _error("the A2A agent answered malformed JSON-RPC")
         if "error" in answer:
@@ -448,6 +497,25 @@ class A2AClient:
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=_answer_text(answer.get("result")))]
         )
+
+    async def _post(self, body: Mapping[str, Any]) -> tuple[bytes | None, int]:
+        """The answer's body (None: over the cap) and HTTP status."""
+        try:
+            async with self.http.stream(
+                "POST",
+                self.endpoint,
+                json=body,
+                headers={"A2A-Version": PROTOCOL_VERSION, "Accept": "application/json"},
+                timeout=self.timeout_s,
+            ) as resp:
+                raw = bytearray()
+                async for chunk in resp.aiter_bytes():
+                    raw += chunk
+                    if len(raw) > _MAX_ANSWER_BYTES:
+                        return None, resp.status_code
+                return bytes(raw), resp.status_code
+        except httpx.HTTPError:
+            raise UpstreamError("the A2A agent could not be reached") from None
 
 
 def _error(text: str) -> types.CallToolResult:

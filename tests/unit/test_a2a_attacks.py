@@ -1,0 +1,203 @@
+"""Red-team checks on A2A agents as upstreams (docs/adr/0038): what a hostile agent, or somebody
+in its path, can do with the card's keys URL, the card's JSON-RPC interface and slow or deep
+answers. Each test is an attack that worked before its fix."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from proctor.audit import AuditLog
+from proctor.clock import FrozenClock
+from proctor.crypto.jose import ec_public_jwk
+from proctor.errors import UpstreamError, ValidationError
+from proctor.gateway.a2a import A2ACardRefused, A2AClient, endpoint, fetch_card, pinned_keys
+from proctor.gateway.upstreams import a2a_upstream, pin_a2a_card
+from proctor.store import open_store
+from proctor.store.base import AuditQuery
+
+a2a_types = pytest.importorskip("a2a.types", reason="a2a-sdk (a dev dependency) signs the cards")
+from a2a.server.request_handlers.response_helpers import agent_card_to_dict  # noqa: E402 -- after the skip
+from a2a.utils.signing import create_agent_card_signer  # noqa: E402 -- after the skip
+
+CARD_AT = "http://127.0.0.1:9/.well-known/agent-card.json"
+
+
+def _card(rpc_url: str, key: ec.EllipticCurvePrivateKey | None = None) -> dict[str, Any]:
+    """A card signed by its agent's (pinned) key that names ``rpc_url`` as its JSON-RPC interface."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    card = a2a_types.AgentCard(
+        name="Agent",
+        description="d",
+        version="1.0.0",
+        supported_interfaces=[
+            a2a_types.AgentInterface(url=rpc_url, protocol_binding="JSONRPC", protocol_version="1.0")
+        ],
+        skills=[a2a_types.AgentSkill(id="run", name="Run", description="Runs it", tags=["ops"])],
+    )
+    signer = create_agent_card_signer(pem, {"alg": "ES256", "kid": "k1", "jku": None, "typ": "JOSE"})
+    served: dict[str, Any] = agent_card_to_dict(signer(card))
+    return served
+
+
+def test_a_jwks_url_over_plain_http_is_refused() -> None:
+    """Keys read over plain HTTP are whatever anybody in the path serves, and a forged key verifies a
+    forged card: a JWK Set URL must be https:// (http:// on loopback only), at registration and at
+    each verification (an edited upstreams.yaml)."""
+    with pytest.raises(ValidationError, match="https://"):
+        a2a_upstream(
+            "helper",
+            "https://agent.example/",
+            keys=[],
+            jwks_url="http://keys.example/jwks.json",
+            allow_unsigned=False,
+            effects={},
+        )
+    with pytest.raises(A2ACardRefused, match="https://"):
+        pinned_keys({"jwks_url": "http://169.254.169.254/jwks.json"}, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("card_at", "rpc_url"),
+    [
+        (CARD_AT, "http://169.254.169.254/latest/api/token"),  # a metadata address
+        (CARD_AT, "http://127.0.0.1:6379/"),  # another port of the same host
+        ("https://agent.example/.well-known/agent-card.json", "http://agent.example/"),  # downgrade
+        ("https://agent.example/.well-known/agent-card.json", "https://agent.example.evil.test/"),
+    ],
+)
+def test_a_card_naming_an_rpc_interface_off_its_origin_is_refused(card_at: str, rpc_url: str) -> None:
+    """The card is the agent owner's word: its JSON-RPC interface must be where its card was
+    registered, or the gateway would POST callers' messages anywhere it can reach."""
+    card = _card(rpc_url)
+    with pytest.raises(A2ACardRefused, match="not on the origin"):
+        endpoint(card, card_at)
+    with pytest.raises(A2ACardRefused, match="not on the origin"):
+        A2AClient(card, httpx.AsyncClient(), 1.0, card_at)
+    same = _card("http://127.0.0.1:9/a2a")
+    assert endpoint(same, CARD_AT) == "http://127.0.0.1:9/a2a"
+
+
+def test_registration_refuses_a_signed_card_whose_rpc_interface_is_elsewhere(
+    tmp_path: Path, trickler: Callable[[bytes, float], str]
+) -> None:
+    """`upstream add --a2a`: a card validly signed by the pinned key, whose JSON-RPC interface is a
+    metadata address, is refused and the refusal recorded; nothing is pinned."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    base = trickler(json.dumps(_card("http://169.254.169.254/latest/api/token", key)).encode(), 0.0)
+    cfg = a2a_upstream(
+        "helper",
+        base + "/",
+        keys=[ec_public_jwk(key.public_key())],
+        jwks_url=None,
+        allow_unsigned=False,
+        effects={},
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'proctor.db'}")
+    with (
+        AuditLog(store, FrozenClock(), None) as audit,
+        pytest.raises(A2ACardRefused, match="not on the origin"),
+    ):
+        pin_a2a_card(audit, cfg)
+    refused = store.search_audit(AuditQuery(kind="upstream.a2a_card_refused", limit=10))
+    assert len(refused) == 1
+    assert "not on the origin" in json.loads(refused[0].body)["reason"]
+    assert not store.search_audit(AuditQuery(kind="upstream.a2a_card_pinned", limit=10))
+
+
+@pytest.fixture
+def trickler() -> Iterator[Callable[[bytes, float], str]]:
+    """An HTTP server answering every GET and POST with ``body`` one byte per ``gap`` seconds."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(body: bytes, gap: float) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    if not gap:
+                        self.wfile.write(body)
+                    for i in range(len(body) if gap else 0):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(gap)
+                except OSError:
+                    pass
+
+            do_GET = _answer
+            do_POST = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_card_trickled_a_byte_at_a_time_is_not_waited_for(trickler: Callable[[bytes, float], str]) -> None:
+    """httpx's timeout bounds each read: a card trickled below it must still arrive within the
+    timeout as a whole, or a slow agent holds the gateway's session opening for ever."""
+    base = trickler(json.dumps({"name": "slow", "description": "x" * 40}).encode(), 0.05)
+    with pytest.raises(UpstreamError, match="not received within"):
+        fetch_card(base + "/.well-known/agent-card.json", 0.5)
+
+
+def test_an_answer_trickled_a_byte_at_a_time_is_not_waited_for(
+    trickler: Callable[[bytes, float], str],
+) -> None:
+    answer = {"jsonrpc": "2.0", "id": "1", "result": {"message": {"parts": [{"text": "y" * 40}]}}}
+    base = trickler(json.dumps(answer).encode(), 0.05)
+
+    async def call() -> Any:
+        async with httpx.AsyncClient() as http:
+            client = A2AClient(_card(base + "/"), http, 0.5, base + "/.well-known/agent-card.json")
+            return await client.call_tool("run", {"message": "hi"})
+
+    with pytest.raises(UpstreamError, match="did not answer within"):
+        anyio.run(call)
+
+
+def test_a_deeply_nested_card_or_answer_is_refused_not_a_crash(
+    trickler: Callable[[bytes, float], str],
+) -> None:
+    """JSON nested past the interpreter's recursion limit is an answer Proctor cannot read (a
+    refusal the gateway records), not a RecursionError out of the upstream."""
+    base = trickler(b"[" * 200_000, 0.0)
+    with pytest.raises(A2ACardRefused, match="not JSON"):
+        fetch_card(base + "/.well-known/agent-card.json", 10.0)
+
+    async def call() -> Any:
+        async with httpx.AsyncClient() as http:
+            client = A2AClient(_card(base + "/"), http, 10.0, base + "/.well-known/agent-card.json")
+            return await client.call_tool("run", {"message": "hi"})
+
+    result = anyio.run(call)
+    assert result.is_error
+    assert "without JSON" in result.content[0].text
