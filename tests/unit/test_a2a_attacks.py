@@ -5,6 +5,7 @@ answers. Each test is an attack that worked before its fix."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,9 +21,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from proctor.audit import AuditLog
 from proctor.clock import FrozenClock
-from proctor.crypto.jose import ec_public_jwk
+from proctor.crypto.jose import b64url, ec_public_jwk
 from proctor.errors import UpstreamError, ValidationError
-from proctor.gateway.a2a import A2ACardRefused, A2AClient, endpoint, fetch_card, pinned_keys
+from proctor.gateway.a2a import (
+    A2ACardRefused,
+    A2AClient,
+    _answer_text,
+    endpoint,
+    fetch_card,
+    pinned_keys,
+    verify_card,
+)
 from proctor.gateway.upstreams import a2a_upstream, pin_a2a_card
 from proctor.store import open_store
 from proctor.store.base import AuditQuery
@@ -201,3 +210,18 @@ def test_a_deeply_nested_card_or_answer_is_refused_not_a_crash(
     result = anyio.run(call)
     assert result.is_error
     assert "without JSON" in result.content[0].text
+
+
+def test_a_signature_header_or_data_part_nested_too_deeply_is_refused_not_a_crash() -> None:
+    """A protected header of a hundred thousand `[` is a signature that does not verify; a data part
+    nested just under the parser's limit is shown as such, not a RecursionError out of the call."""
+    card = {"name": "x", "signatures": [{"protected": b64url(b"[" * 100_000), "signature": "AA"}]}
+    pinned = [ec_public_jwk(ec.generate_private_key(ec.SECP256R1()).public_key())]
+    with pytest.raises(A2ACardRefused, match="no signature on the agent card verifies"):
+        verify_card(card, pinned)
+    deep: Any = []
+    for _ in range(sys.getrecursionlimit() - 5):
+        deep = [deep]
+    assert _answer_text({"message": {"parts": [{"text": "a"}, {"data": deep}]}}) == (
+        "a\n[data nested too deeply to show]"
+    )

@@ -291,7 +291,7 @@ def _verify_one(sig: Any, payload: str, keys: Sequence[Mapping[str, Any]]) -> st
     try:
         header = json.loads(b64url_decode(sig["protected"]))
         raw = b64url_decode(sig["signature"])
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(header, dict) or header.get("alg") not in _ALGORITHMS or "crit" in header:
         return None
@@ -426,7 +426,10 @@ def _answer_text(result: Any) -> str:
         if isinstance(part.get("text"), str):
             texts.append(part["text"])
         elif "data" in part:
-            texts.append(json.dumps(part["data"], ensure_ascii=False, sort_keys=True))
+            try:
+                texts.append(json.dumps(part["data"], ensure_ascii=False, sort_keys=True))
+            except RecursionError:
+                texts.append("[data nested too deeply to show]")
     return "\n".join(texts)
 
 
