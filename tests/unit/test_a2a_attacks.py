@@ -27,6 +27,7 @@ from proctor.gateway.a2a import (
     A2ACardRefused,
     A2AClient,
     _answer_text,
+    card_digest,
     endpoint,
     fetch_card,
     pinned_keys,
@@ -225,3 +226,20 @@ def test_a_signature_header_or_data_part_nested_too_deeply_is_refused_not_a_cras
     assert _answer_text({"message": {"parts": [{"text": "a"}, {"data": deep}]}}) == (
         "a\n[data nested too deeply to show]"
     )
+
+
+def test_skills_added_as_empty_values_are_not_listed() -> None:
+    """Empty values are not in the signed, pinned form of a card: a skill `{"id": null}` or `{}`
+    added to a served card keeps its signature and digest, so it must not become a tool either."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    card = _card("http://127.0.0.1:9/", key)
+    grown = {**card, "skills": [{"id": None, "tags": []}, {}, *card["skills"]]}
+    assert verify_card(grown, [ec_public_jwk(key.public_key())]) is not None
+    assert card_digest(grown) == card_digest(card)
+
+    async def names() -> list[str]:
+        async with httpx.AsyncClient() as http:
+            listed = await A2AClient(grown, http, 1.0, CARD_AT).list_tools()
+            return [t.name for t in listed.tools]
+
+    assert anyio.run(names) == ["run"]

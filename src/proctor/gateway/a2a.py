@@ -449,14 +449,18 @@ class A2AClient:
         self.server_capabilities = types.ServerCapabilities(tools=types.ToolsCapability())
 
     async def list_tools(self, cursor: str | None = None, **_: Any) -> types.ListToolsResult:
+        # the skills of the card as signed and pinned: empty values are not in its canonical form,
+        # so a skill `{"id": null}` added to the served card changes neither signature nor digest
+        signed = _clean({k: v for k, v in self.card.items() if k != "signatures"}) or {}
+        skills: list[Any] = signed["skills"] if isinstance(signed.get("skills"), list) else []
         tools = [
             types.Tool(
-                name=str(s["id"]),
+                name=s["id"],
                 description=str(s.get("description") or s.get("name") or "")[:2000],
                 input_schema=dict(_INPUT_SCHEMA),
             )
-            for s in self.card.get("skills") or []
-            if isinstance(s, dict)
+            for s in skills
+            if isinstance(s, dict) and isinstance(s.get("id"), str)
         ]
         return types.ListToolsResult(tools=tools)
 
