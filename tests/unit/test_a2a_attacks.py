@@ -30,6 +30,7 @@ from proctor.gateway.a2a import (
     card_digest,
     endpoint,
     fetch_card,
+    load_card_keys,
     pinned_keys,
     verify_card,
 )
@@ -243,3 +244,16 @@ def test_skills_added_as_empty_values_are_not_listed() -> None:
             return [t.name for t in listed.tools]
 
     assert anyio.run(names) == ["run"]
+
+
+def test_a_card_key_on_another_curve_is_refused_as_invalid_input(tmp_path: Path) -> None:
+    """`--card-key` with a P-384 key: ES256 is P-256 only; the operator is told so (a
+    ValidationError the CLI reports), not shown a ConfigError traceback."""
+    path = tmp_path / "p384.pem"
+    path.write_bytes(
+        ec.generate_private_key(ec.SECP384R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    with pytest.raises(ValidationError, match="P-256"):
+        load_card_keys(str(path))

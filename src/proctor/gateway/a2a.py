@@ -148,7 +148,7 @@ def card_digest(card: Mapping[str, Any]) -> str:
 
 
 def _public_jwk(key: Any) -> dict[str, Any]:
-    if isinstance(key, ec.EllipticCurvePublicKey):
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return ec_public_jwk(key)
     if isinstance(key, Ed25519PublicKey):
         return ed25519_public_jwk(key)
