@@ -4,6 +4,7 @@ answers. Each test is an attack that worked before its fix."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 import threading
@@ -135,7 +136,7 @@ def trickler() -> Iterator[Callable[[bytes, float], str]]:
     """An HTTP server answering every GET and POST with ``body`` one byte per ``gap`` seconds."""
     servers: list[ThreadingHTTPServer] = []
 
-    def start(body: bytes, gap: float) -> str:
+    def start(body: bytes, gap: float, headers: dict[str, str] | None = None) -> str:
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -143,6 +144,8 @@ def trickler() -> Iterator[Callable[[bytes, float], str]]:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 try:
                     if not gap:
@@ -257,3 +260,24 @@ def test_a_card_key_on_another_curve_is_refused_as_invalid_input(tmp_path: Path)
     )
     with pytest.raises(ValidationError, match="P-256"):
         load_card_keys(str(path))
+
+
+def test_a_compressed_card_or_answer_is_refused_before_it_is_inflated(
+    trickler: Callable[..., str],
+) -> None:
+    """httpx inflates a compressed body a network read at a time with no bound: 64 KiB of gzip is
+    64 MiB (of zstd, gigabytes) before any size check. A card, JWK Set or answer is read as sent,
+    and one sent compressed is refused, whoever sent it (the card is read before it is verified)."""
+    bomb = gzip.compress(b" " * (64 * 1024 * 1024))
+    base = trickler(bomb, 0.0, {"Content-Encoding": "gzip"})
+    with pytest.raises(A2ACardRefused, match="Content-Encoding `gzip`"):
+        fetch_card(base + "/.well-known/agent-card.json", 10.0)
+
+    async def call() -> Any:
+        async with httpx.AsyncClient() as http:
+            client = A2AClient(_card(base + "/"), http, 10.0, base + "/.well-known/agent-card.json")
+            return await client.call_tool("run", {"message": "hi"})
+
+    result = anyio.run(call)
+    assert result.is_error
+    assert "Content-Encoding `gzip`" in result.content[0].text

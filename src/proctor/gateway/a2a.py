@@ -236,6 +236,19 @@ def _key_of(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey | Ed25519Public
     return ec_public_from_jwk(jwk)
 
 
+#: bodies are read as sent: a compressed body is decoded by httpx a network read at a time with
+#: no bound, so 64 KiB of zstd or gzip could become gigabytes before any size check
+_ACCEPT: Final = {"Accept": "application/json", "Accept-Encoding": "identity"}
+
+
+def _encoded(resp: httpx.Response) -> str | None:
+    """Why ``resp`` is refused for its ``Content-Encoding`` (None: it is sent unencoded)."""
+    encoding = resp.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    return f"sent with Content-Encoding `{encoding[:40]}`; Proctor reads it unencoded only"
+
+
 def _get_json(url: str, timeout_s: float, what: str) -> Any:
     # httpx's timeout bounds each read, not the whole body: an agent trickling a byte at a time
     # would hold the fetch for ever, so the body must arrive within the timeout as a whole
@@ -243,12 +256,14 @@ def _get_json(url: str, timeout_s: float, what: str) -> Any:
     try:
         with (
             httpx.Client(timeout=timeout_s, follow_redirects=False) as http,
-            http.stream("GET", url, headers={"Accept": "application/json"}) as resp,
+            http.stream("GET", url, headers=_ACCEPT) as resp,
         ):
             if resp.status_code != 200:
                 raise A2ACardRefused(f"{what}: HTTP {resp.status_code}")
+            if encoded := _encoded(resp):
+                raise A2ACardRefused(f"{what}: {encoded}")
             body = b""
-            for chunk in resp.iter_bytes():
+            for chunk in resp.iter_raw():
                 body += chunk
                 if len(body) > _MAX_CARD_BYTES:
                     raise A2ACardRefused(f"{what}: larger than {_MAX_CARD_BYTES} bytes")
@@ -490,8 +505,8 @@ class A2AClient:
                 raw, status = await self._post(body)
         except TimeoutError:
             raise UpstreamError(f"the A2A agent did not answer within {self.timeout_s:g}s") from None
-        if raw is None:
-            return _error(f"the A2A agent answered more than {_MAX_ANSWER_BYTES} bytes")
+        if isinstance(raw, str):
+            return _error(raw)
         try:
             answer = json.loads(raw)
         except (ValueError, RecursionError):
@@ -505,21 +520,23 @@ class A2AClient:
             content=[types.TextContent(type="text", text=_answer_text(answer.get("result")))]
         )
 
-    async def _post(self, body: Mapping[str, Any]) -> tuple[bytes | None, int]:
-        """The answer's body (None: over the cap) and HTTP status."""
+    async def _post(self, body: Mapping[str, Any]) -> tuple[bytes | str, int]:
+        """The answer's body (text: why it was not read) and HTTP status."""
         try:
             async with self.http.stream(
                 "POST",
                 self.endpoint,
                 json=body,
-                headers={"A2A-Version": PROTOCOL_VERSION, "Accept": "application/json"},
+                headers={"A2A-Version": PROTOCOL_VERSION, **_ACCEPT},
                 timeout=self.timeout_s,
             ) as resp:
+                if encoded := _encoded(resp):
+                    return f"the A2A agent's answer was {encoded}", resp.status_code
                 raw = bytearray()
-                async for chunk in resp.aiter_bytes():
+                async for chunk in resp.aiter_raw():
                     raw += chunk
                     if len(raw) > _MAX_ANSWER_BYTES:
-                        return None, resp.status_code
+                        return f"the A2A agent answered more than {_MAX_ANSWER_BYTES} bytes", resp.status_code
                 return bytes(raw), resp.status_code
         except httpx.HTTPError:
             raise UpstreamError("the A2A agent could not be reached") from None
