@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -42,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from proctor.clock import SystemClock
 from proctor.crypto.jose import (
     b64url,
     b64url_decode,
@@ -83,6 +83,8 @@ _ALGORITHMS: Final = ("ES256", "EdDSA")
 _MAX_CARD_BYTES: Final = 1024 * 1024
 _MAX_ANSWER_BYTES: Final = 4 * 1024 * 1024
 _MAX_DEPTH: Final = 64
+#: a network deadline is real time whatever clock the caller runs on (as the OAuth CIMD fetch)
+_REAL_TIME: Final = SystemClock()
 #: the A2A protocol version Proctor speaks to an agent (JSON-RPC ``SendMessage``)
 PROTOCOL_VERSION: Final = "1.0"
 _INPUT_SCHEMA: Final = {
@@ -252,7 +254,7 @@ def _encoded(resp: httpx.Response) -> str | None:
 def _get_json(url: str, timeout_s: float, what: str) -> Any:
     # httpx's timeout bounds each read, not the whole body: an agent trickling a byte at a time
     # would hold the fetch for ever, so the body must arrive within the timeout as a whole
-    deadline = time.monotonic() + timeout_s
+    deadline = _REAL_TIME.monotonic() + timeout_s
     try:
         with (
             httpx.Client(timeout=timeout_s, follow_redirects=False) as http,
@@ -267,7 +269,7 @@ def _get_json(url: str, timeout_s: float, what: str) -> Any:
                 body += chunk
                 if len(body) > _MAX_CARD_BYTES:
                     raise A2ACardRefused(f"{what}: larger than {_MAX_CARD_BYTES} bytes")
-                if time.monotonic() > deadline:
+                if _REAL_TIME.monotonic() > deadline:
                     raise UpstreamError(f"{what}: not received within {timeout_s:g}s")
     except httpx.HTTPError:
         raise UpstreamError(f"{what}: the agent could not be reached") from None
