@@ -373,7 +373,9 @@ def test_a_card_that_changes_its_skills_effects_is_refused_until_re_pinned(
         (denied,) = [d for d in records(ws, "decision") if d.get("tool") == "helper.shout"]
         assert denied["decision"] == "deny"
         # an operator looks at the new card and accepts it
-        ok(ws, "upstream", "refresh", "helper", "--repin")
+        repinned = ok(ws, "upstream", "refresh", "helper", "--repin")
+        # the weaker effect the card now declares is shown to the operator, not only pinned
+        assert "skill shout: effect read (was execute)" in repinned.stdout, repinned.stdout
         assert upstreams(ws)["helper"]["tools"]["shout"]["effect"] == "read"
         ok(ws, "upstream", "refresh", "helper")
     pins = records(ws, "upstream.a2a_card_pinned")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import socket
 import threading
@@ -122,6 +123,41 @@ def test_a_client_id_metadata_document_trickled_slowly_is_cut_off(
     server.start()
     try:
         with pytest.raises(OAuthRefused, match="took too long"):
+            srv.client(url)
+    finally:
+        server.join(10)
+        listener.close()
+
+
+def test_a_compressed_client_id_metadata_document_is_refused_before_it_is_inflated(
+    env: Env,
+) -> None:
+    """httpx inflated a compressed body a network read at a time with no bound, before the size
+    check: whoever names a client_id URL could make the gateway inflate 64 KiB of gzip to 64 MiB
+    (of zstd, to gigabytes). The document is read as sent; one sent compressed is refused."""
+    srv = AuthorizationServer(env.p, issuer="http://127.0.0.1:9100", resource="http://127.0.0.1:9100/mcp")
+    srv.allow_http_client_ids = True  # gateway.oauth_allow_http_client_ids: a loopback document
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/meta.json"
+    bomb = gzip.compress(b" " * (64 * 1024 * 1024))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            head = (
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+                f"Content-Length: {len(bomb)}\r\n\r\n"
+            )
+            with contextlib.suppress(OSError):
+                conn.sendall(head.encode() + bomb)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        with pytest.raises(OAuthRefused, match="content encoding"):
             srv.client(url)
     finally:
         server.join(10)

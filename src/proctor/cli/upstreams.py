@@ -269,12 +269,29 @@ def upstream_refresh(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Check an A2A agent's card again: signature by a pinned key, and unchanged since pinned."""
+    from proctor.gateway.upstreams import find_upstream
+
     with opened(workspace) as p, handled():
+        before = {
+            s: str(d.get("effect")) for s, d in find_upstream(p.workspace.root, namespace).tools.items()
+        }
         cfg = p.tools.refresh_a2a_upstream(
             p.workspace.root, namespace, repin=repin, actions=p.policies.schema_actions(), by="cli"
         )
     verb = "re-pinned" if repin else "verified"
     out.print(f"[green]{verb}[/] the card of {namespace}: {cfg.a2a.get('card_digest')}")
+    if repin:
+        # a re-pinned card may declare weaker effects (`execute` -> `read`): show what was accepted
+        for skill, desc in sorted(cfg.tools.items()):
+            effect = str(desc.get("effect"))
+            was = before.get(skill)
+            change = "" if was == effect else (" (new skill)" if was is None else f" (was {was})")
+            out.print(
+                f"  skill {markup_safe(skill)}: effect {markup_safe(effect)}{markup_safe(change)}",
+                highlight=False,
+            )
+        for skill in sorted(set(before) - set(cfg.tools)):
+            out.print(f"  skill {markup_safe(skill)}: removed", highlight=False)
 
 
 @upstream_app.command("list")

@@ -23,12 +23,15 @@ the card canonicalised with ``rfc8785``.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
+import anyio
 import httpx
 import mcp_types as types
 import rfc8785
@@ -38,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from proctor.clock import SystemClock
 from proctor.crypto.jose import (
     b64url,
     b64url_decode,
@@ -58,6 +62,7 @@ __all__ = [
     "canonical_card",
     "card_digest",
     "card_url",
+    "check_jwks_url",
     "endpoint",
     "fetch_card",
     "load_card_keys",
@@ -78,6 +83,8 @@ _ALGORITHMS: Final = ("ES256", "EdDSA")
 _MAX_CARD_BYTES: Final = 1024 * 1024
 _MAX_ANSWER_BYTES: Final = 4 * 1024 * 1024
 _MAX_DEPTH: Final = 64
+#: a network deadline is real time whatever clock the caller runs on (as the OAuth CIMD fetch)
+_REAL_TIME: Final = SystemClock()
 #: the A2A protocol version Proctor speaks to an agent (JSON-RPC ``SendMessage``)
 PROTOCOL_VERSION: Final = "1.0"
 _INPUT_SCHEMA: Final = {
@@ -143,7 +150,7 @@ def card_digest(card: Mapping[str, Any]) -> str:
 
 
 def _public_jwk(key: Any) -> dict[str, Any]:
-    if isinstance(key, ec.EllipticCurvePublicKey):
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return ec_public_jwk(key)
     if isinstance(key, Ed25519PublicKey):
         return ed25519_public_jwk(key)
@@ -191,30 +198,84 @@ def load_card_keys(spec: str) -> list[dict[str, Any]]:
     return [_public_jwk(key)]
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_jwks_url(url: str) -> str:
+    """``url`` if a JWK Set may be read from it: ``https://``, or ``http://`` on a loopback host.
+    Keys fetched over plain HTTP are whatever anybody in the path says they are, and a forged key
+    verifies a forged card."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise ValidationError("a JWK Set URL must be a valid https:// URL") from None
+    if parts.scheme == "https" and host:
+        return url
+    if parts.scheme == "http" and _loopback(host):
+        return url
+    raise ValidationError("a JWK Set URL must be https:// (plain http:// only on a loopback address)")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        return parts.scheme, (parts.hostname or "").lower(), port
+    except ValueError:
+        return "", "", None
+
+
 def _key_of(jwk: Mapping[str, Any]) -> ec.EllipticCurvePublicKey | Ed25519PublicKey:
     if jwk.get("kty") == "OKP":
         return ed25519_public_from_jwk(jwk)
     return ec_public_from_jwk(jwk)
 
 
+#: bodies are read as sent: a compressed body is decoded by httpx a network read at a time with
+#: no bound, so 64 KiB of zstd or gzip could become gigabytes before any size check
+_ACCEPT: Final = {"Accept": "application/json", "Accept-Encoding": "identity"}
+
+
+def _encoded(resp: httpx.Response) -> str | None:
+    """Why ``resp`` is refused for its ``Content-Encoding`` (None: it is sent unencoded)."""
+    encoding = resp.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    return f"sent with Content-Encoding `{encoding[:40]}`; Proctor reads it unencoded only"
+
+
 def _get_json(url: str, timeout_s: float, what: str) -> Any:
+    # httpx's timeout bounds each read, not the whole body: an agent trickling a byte at a time
+    # would hold the fetch for ever, so the body must arrive within the timeout as a whole
+    deadline = _REAL_TIME.monotonic() + timeout_s
     try:
         with (
             httpx.Client(timeout=timeout_s, follow_redirects=False) as http,
-            http.stream("GET", url, headers={"Accept": "application/json"}) as resp,
+            http.stream("GET", url, headers=_ACCEPT) as resp,
         ):
             if resp.status_code != 200:
                 raise A2ACardRefused(f"{what}: HTTP {resp.status_code}")
+            if encoded := _encoded(resp):
+                raise A2ACardRefused(f"{what}: {encoded}")
             body = b""
-            for chunk in resp.iter_bytes():
+            for chunk in resp.iter_raw():
                 body += chunk
                 if len(body) > _MAX_CARD_BYTES:
                     raise A2ACardRefused(f"{what}: larger than {_MAX_CARD_BYTES} bytes")
+                if _REAL_TIME.monotonic() > deadline:
+                    raise UpstreamError(f"{what}: not received within {timeout_s:g}s")
     except httpx.HTTPError:
         raise UpstreamError(f"{what}: the agent could not be reached") from None
     try:
         return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise A2ACardRefused(f"{what}: not JSON") from None
 
 
@@ -231,6 +292,7 @@ def pinned_keys(a2a: Mapping[str, Any], timeout_s: float) -> list[dict[str, Any]
     jwks_url = a2a.get("jwks_url")
     if isinstance(jwks_url, str) and jwks_url:
         try:
+            check_jwks_url(jwks_url)
             keys.extend(_jwks(_get_json(jwks_url, timeout_s, "the pinned JWK Set"), skip_unsupported=True))
         except ValidationError as exc:
             raise A2ACardRefused(f"the pinned JWK Set: {exc.message}") from None
@@ -246,7 +308,7 @@ def _verify_one(sig: Any, payload: str, keys: Sequence[Mapping[str, Any]]) -> st
     try:
         header = json.loads(b64url_decode(sig["protected"]))
         raw = b64url_decode(sig["signature"])
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(header, dict) or header.get("alg") not in _ALGORITHMS or "crit" in header:
         return None
@@ -334,9 +396,18 @@ def verified_card(url: str, a2a: Mapping[str, Any], timeout_s: float) -> dict[st
     return card
 
 
-def endpoint(card: Mapping[str, Any]) -> str:
-    """Where the agent takes JSON-RPC ``SendMessage``: its card's A2A 1.0 JSON-RPC interface."""
-    return _endpoint(card)
+def endpoint(card: Mapping[str, Any], card_at: str) -> str:
+    """Where the agent takes JSON-RPC ``SendMessage``: its card's A2A 1.0 JSON-RPC interface, which
+    must be on the origin (scheme, host, port) of the card's registered URL ``card_at``. The card is
+    the agent owner's word, not the operator's: an interface elsewhere would let it send the
+    gateway's messages to any host the gateway can reach (a metadata address, an internal service)
+    or downgrade them to plain HTTP."""
+    url = _endpoint(card)
+    if _origin(url) != _origin(card_at) or not _origin(url)[1]:
+        raise A2ACardRefused(
+            "the agent card's JSON-RPC interface is not on the origin its card was registered at"
+        )
+    return url
 
 
 def _endpoint(card: Mapping[str, Any]) -> str:
@@ -372,7 +443,10 @@ def _answer_text(result: Any) -> str:
         if isinstance(part.get("text"), str):
             texts.append(part["text"])
         elif "data" in part:
-            texts.append(json.dumps(part["data"], ensure_ascii=False, sort_keys=True))
+            try:
+                texts.append(json.dumps(part["data"], ensure_ascii=False, sort_keys=True))
+            except RecursionError:
+                texts.append("[data nested too deeply to show]")
     return "\n".join(texts)
 
 
@@ -381,23 +455,29 @@ class A2AClient:
     verified card's skills, ``call_tool`` sends one ``SendMessage``. Built by
     :func:`proctor.gateway.upstream.open_upstream` for an ``a2a`` upstream."""
 
-    def __init__(self, card: Mapping[str, Any], http: httpx.AsyncClient, timeout_s: float) -> None:
+    def __init__(
+        self, card: Mapping[str, Any], http: httpx.AsyncClient, timeout_s: float, card_at: str
+    ) -> None:
         self.card = card
-        self.endpoint = _endpoint(card)
+        self.endpoint = endpoint(card, card_at)
         self.http = http
         self.timeout_s = timeout_s
         #: an A2A agent serves no MCP resources, prompts or completions
         self.server_capabilities = types.ServerCapabilities(tools=types.ToolsCapability())
 
     async def list_tools(self, cursor: str | None = None, **_: Any) -> types.ListToolsResult:
+        # the skills of the card as signed and pinned: empty values are not in its canonical form,
+        # so a skill `{"id": null}` added to the served card changes neither signature nor digest
+        signed = _clean({k: v for k, v in self.card.items() if k != "signatures"}) or {}
+        skills: list[Any] = signed["skills"] if isinstance(signed.get("skills"), list) else []
         tools = [
             types.Tool(
-                name=str(s["id"]),
+                name=s["id"],
                 description=str(s.get("description") or s.get("name") or "")[:2000],
                 input_schema=dict(_INPUT_SCHEMA),
             )
-            for s in self.card.get("skills") or []
-            if isinstance(s, dict)
+            for s in skills
+            if isinstance(s, dict) and isinstance(s.get("id"), str)
         ]
         return types.ListToolsResult(tools=tools)
 
@@ -422,24 +502,17 @@ class A2AClient:
             },
         }
         try:
-            async with self.http.stream(
-                "POST",
-                self.endpoint,
-                json=body,
-                headers={"A2A-Version": PROTOCOL_VERSION, "Accept": "application/json"},
-                timeout=self.timeout_s,
-            ) as resp:
-                raw = b""
-                async for chunk in resp.aiter_bytes():
-                    raw += chunk
-                    if len(raw) > _MAX_ANSWER_BYTES:
-                        return _error(f"the A2A agent answered more than {_MAX_ANSWER_BYTES} bytes")
-        except httpx.HTTPError:
-            raise UpstreamError("the A2A agent could not be reached") from None
+            # the whole answer within the timeout (httpx's bounds each read: a trickle passes it)
+            with anyio.fail_after(self.timeout_s):
+                raw, status = await self._post(body)
+        except TimeoutError:
+            raise UpstreamError(f"the A2A agent did not answer within {self.timeout_s:g}s") from None
+        if isinstance(raw, str):
+            return _error(raw)
         try:
             answer = json.loads(raw)
-        except ValueError:
-            return _error(f"the A2A agent answered HTTP {resp.status_code} without JSON")
+        except (ValueError, RecursionError):
+            return _error(f"the A2A agent answered HTTP {status} without JSON")
         if not isinstance(answer, dict):
             return _error("the A2A agent answered malformed JSON-RPC")
         if "error" in answer:
@@ -448,6 +521,27 @@ class A2AClient:
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=_answer_text(answer.get("result")))]
         )
+
+    async def _post(self, body: Mapping[str, Any]) -> tuple[bytes | str, int]:
+        """The answer's body (text: why it was not read) and HTTP status."""
+        try:
+            async with self.http.stream(
+                "POST",
+                self.endpoint,
+                json=body,
+                headers={"A2A-Version": PROTOCOL_VERSION, **_ACCEPT},
+                timeout=self.timeout_s,
+            ) as resp:
+                if encoded := _encoded(resp):
+                    return f"the A2A agent's answer was {encoded}", resp.status_code
+                raw = bytearray()
+                async for chunk in resp.aiter_raw():
+                    raw += chunk
+                    if len(raw) > _MAX_ANSWER_BYTES:
+                        return f"the A2A agent answered more than {_MAX_ANSWER_BYTES} bytes", resp.status_code
+                return bytes(raw), resp.status_code
+        except httpx.HTTPError:
+            raise UpstreamError("the A2A agent could not be reached") from None
 
 
 def _error(text: str) -> types.CallToolResult:

@@ -128,7 +128,7 @@ async def _open_a2a(cfg: UpstreamConfig) -> AsyncIterator[Client]:
     async with httpx.AsyncClient(timeout=cfg.timeout_s, follow_redirects=False) as http:
         # not an MCP client: it answers the two calls the gateway makes of a tool upstream
         # (list_tools, call_tool) and has no resources or prompts to pass through
-        yield cast(Client, A2AClient(card, http, cfg.timeout_s))
+        yield cast(Client, A2AClient(card, http, cfg.timeout_s, cfg.url))
 
 
 async def _connect(

@@ -97,7 +97,9 @@ def a2a_upstream(
         "effects": effects,
     }
     if jwks_url:
-        a2a["jwks_url"] = jwks_url
+        from proctor.gateway.a2a import check_jwks_url
+
+        a2a["jwks_url"] = check_jwks_url(jwks_url)
     raw: dict[str, Any] = {
         "namespace": namespace,
         "transport": "a2a",
@@ -138,7 +140,7 @@ def pin_a2a_card(audit: AuditLog, cfg: UpstreamConfig, *, by: str = "cli") -> Up
             card, pinned_keys(cfg.a2a, cfg.timeout_s), allow_unsigned=bool(cfg.a2a.get("allow_unsigned"))
         )
         effects = skill_effects(card, cfg.a2a.get("effects") or {})
-        where = endpoint(card)
+        where = endpoint(card, cfg.url)
     except A2ACardRefused as exc:
         refused(audit, cfg, exc.message, by=by)
         raise

@@ -453,7 +453,13 @@ class AuthorizationServer:
         target = httpx.URL(url)
         parts = urlsplit(url)
         dev = self.allow_http_client_ids and parts.scheme == "http" and parts.hostname == "127.0.0.1"
-        headers = {"Accept": "application/json", "Host": target.netloc.decode("ascii")}
+        # read as sent: httpx inflates a compressed body a read at a time with no bound (64 KiB of
+        # zstd is gigabytes before the size check below), and the sender is whoever named the URL
+        headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": "identity",
+            "Host": target.netloc.decode("ascii"),
+        }
         extensions: dict[str, Any] = {"sni_hostname": target.host}
         if not dev:
             address = _public_address(target.host, target.port or 443)
@@ -466,8 +472,12 @@ class AuthorizationServer:
                 raise OAuthRefused(
                     "invalid_client", f"the client's metadata document answered {resp.status_code}"
                 )
+            if resp.headers.get("content-encoding", "").strip().lower() not in ("", "identity"):
+                raise OAuthRefused(
+                    "invalid_client", "the client's metadata document was sent with a content encoding"
+                )
             body = b""
-            for chunk in resp.iter_bytes():
+            for chunk in resp.iter_raw():
                 body += chunk
                 if len(body) > CIMD_MAX_BYTES:
                     raise OAuthRefused("invalid_client", "the client's metadata document is too large")
