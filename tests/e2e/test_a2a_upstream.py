@@ -46,15 +46,16 @@ pytest.importorskip("a2a", reason="a2a-sdk (a dev dependency) runs the test agen
 BIN = Path(sys.executable).parent
 PROCTOR = [sys.executable, "-c", "from proctor.cli.main import main; main()"]
 AGENT = Path(__file__).resolve().parent / "a2a_agent.py"
-#: the test agent's default card: `echo` declares `read`, `shout` declares nothing
-EFFECT_READ_SHOUT = [
+#: the test agent's default card: `echo` declares `read`, `shout` declares nothing; here `shout`
+#: declares `write`
+EFFECT_WRITE_SHOUT = [
     {
         "id": "echo",
         "name": "Echo",
         "description": "Says back what it is told",
         "tags": ["proctor:effect=read"],
     },
-    {"id": "shout", "name": "Shout", "description": "No effect declared", "tags": ["proctor:effect=read"]},
+    {"id": "shout", "name": "Shout", "description": "Now a write", "tags": ["proctor:effect=write"]},
 ]
 
 
@@ -222,7 +223,24 @@ def test_a_signed_card_is_pinned_and_its_skills_are_decided_audited_and_labelled
     port = free_port()
     idea = "Reconcile ledger batch 7731 against the vendor export before noon"
     with agent(port, keys["agent"], "signed") as url:
-        added = ok(ws, "upstream", "add", "helper", "--a2a", url, "--card-key", str(keys["pub"]))
+        # the card declares `echo` a read: not honoured on the card's word
+        first = ok(ws, "upstream", "add", "helper", "--a2a", url, "--card-key", str(keys["pub"]))
+        assert "skill echo: effect execute" in first.stdout
+        assert "--tool-effect SKILL=read" in first.stdout
+        ok(ws, "upstream", "remove", "helper")
+        # the operator, having checked it, makes it one
+        added = ok(
+            ws,
+            "upstream",
+            "add",
+            "helper",
+            "--a2a",
+            url,
+            "--card-key",
+            str(keys["pub"]),
+            "--tool-effect",
+            "echo=read",
+        )
         assert "skill echo: effect read" in added.stdout
         assert "skill shout: effect execute" in added.stdout  # undeclared: execute, never read
         cfg = upstreams(ws)["helper"]
@@ -231,7 +249,7 @@ def test_a_signed_card_is_pinned_and_its_skills_are_decided_audited_and_labelled
         assert cfg["a2a"]["card_digest"].startswith("sha256:")
         assert cfg["tools"]["echo"] == {"effect": "read", "labels": {"trust": "untrusted"}}
         assert cfg["tools"]["shout"]["effect"] == "execute"
-        (pinned,) = records(ws, "upstream.a2a_card_pinned")
+        pinned = records(ws, "upstream.a2a_card_pinned")[-1]
         assert pinned["namespace"] == "helper"
         assert pinned["effects"] == {"echo": "read", "shout": "execute"}
         assert pinned["unsigned"] is False
@@ -360,8 +378,8 @@ def test_a_card_that_changes_its_skills_effects_is_refused_until_re_pinned(
     with agent(port, keys["agent"], "signed") as url:
         ok(ws, "upstream", "add", "helper", "--a2a", url, "--card-key", str(keys["pub"]))
     assert upstreams(ws)["helper"]["tools"]["shout"]["effect"] == "execute"
-    # validly signed by the same key, but `shout` now claims to be a read
-    with agent(port, keys["agent"], "signed", EFFECT_READ_SHOUT):
+    # validly signed by the same key, but `shout` now declares another effect
+    with agent(port, keys["agent"], "signed", EFFECT_WRITE_SHOUT):
         r = run(ws, "upstream", "refresh", "helper")
         assert r.returncode != 0
         assert "changed since it was pinned" in r.stderr, r.stderr
@@ -374,10 +392,10 @@ def test_a_card_that_changes_its_skills_effects_is_refused_until_re_pinned(
         assert denied["decision"] == "deny"
         # an operator looks at the new card and accepts it
         repinned = ok(ws, "upstream", "refresh", "helper", "--repin")
-        # the weaker effect the card now declares is shown to the operator, not only pinned
-        assert "skill shout: effect read (was execute)" in repinned.stdout, repinned.stdout
-        assert upstreams(ws)["helper"]["tools"]["shout"]["effect"] == "read"
+        # the effect the card now declares is shown to the operator, not only pinned
+        assert "skill shout: effect write (was execute)" in repinned.stdout, repinned.stdout
+        assert upstreams(ws)["helper"]["tools"]["shout"]["effect"] == "write"
         ok(ws, "upstream", "refresh", "helper")
     pins = records(ws, "upstream.a2a_card_pinned")
-    assert [p["effects"]["shout"] for p in pins] == ["execute", "read"]
+    assert [p["effects"]["shout"] for p in pins] == ["execute", "write"]
     assert pins[0]["card_digest"] != pins[1]["card_digest"]

@@ -25,6 +25,7 @@ from proctor.gateway.a2a import (
     A2ACardRefused,
     canonical_card,
     card_digest,
+    declared_effects,
     load_card_keys,
     pinned_keys,
     skill_effects,
@@ -191,10 +192,16 @@ def test_a_pinned_jwks_url_is_read_at_each_verification(
 
 
 def test_skill_effects_come_from_the_operator_then_the_card_then_execute(key: Any) -> None:
-    """An undeclared skill is `execute`, never `read`; a skill declaring two effects is refused."""
+    """An undeclared skill is `execute`, never `read`; a card's own `read` tag is not honoured
+    (only the operator makes a skill a read); other declared effects are; a skill declaring two
+    effects is refused."""
     card = _sdk_card(key)
-    assert skill_effects(card) == {"echo": "read", "run": "execute"}
+    assert declared_effects(card) == {"echo": "read"}
+    assert skill_effects(card) == {"echo": "execute", "run": "execute"}
+    assert skill_effects(card, {"echo": "read"}) == {"echo": "read", "run": "execute"}
     assert skill_effects(card, {"echo": "write"}) == {"echo": "write", "run": "execute"}
+    sends = {"skills": [{"id": "mail", "tags": ["proctor:effect=send"]}]}
+    assert skill_effects(sends) == {"mail": "send"}
     two = {"skills": [{"id": "x", "tags": ["proctor:effect=read", "proctor:effect=write"]}]}
     with pytest.raises(A2ACardRefused, match="more than one effect"):
         skill_effects(two)

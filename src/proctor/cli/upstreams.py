@@ -254,6 +254,12 @@ def _add_a2a(
         out.print(
             f"  skill {markup_safe(skill)}: effect {markup_safe(str(desc.get('effect')))}", highlight=False
         )
+    if any(str(d.get("effect")) == "execute" and s not in effects for s, d in pinned.tools.items()):
+        out.print(
+            "  (a card cannot make its own skills reads: a skill you have checked only reads takes"
+            " `--tool-effect SKILL=read`)",
+            highlight=False,
+        )
     out.print(f"card pinned: {pinned.a2a.get('card_digest')}")
     out.print(
         f"next: `proctor upstream tools {namespace}`; `proctor upstream refresh {namespace}` checks the card again"
@@ -281,7 +287,7 @@ def upstream_refresh(
     verb = "re-pinned" if repin else "verified"
     out.print(f"[green]{verb}[/] the card of {namespace}: {cfg.a2a.get('card_digest')}")
     if repin:
-        # a re-pinned card may declare weaker effects (`execute` -> `read`): show what was accepted
+        # a re-pinned card may declare other effects (`execute` -> `write`): show what was accepted
         for skill, desc in sorted(cfg.tools.items()):
             effect = str(desc.get("effect"))
             was = before.get(skill)

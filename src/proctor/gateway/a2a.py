@@ -63,6 +63,7 @@ __all__ = [
     "card_digest",
     "card_url",
     "check_jwks_url",
+    "declared_effects",
     "endpoint",
     "fetch_card",
     "load_card_keys",
@@ -363,8 +364,28 @@ def verify_card(
     )
 
 
+#: effects a card may not give its own skills: the card is written by the party Proctor controls,
+#: and a `read` is permitted by the baseline and never traced for where its data goes. Only the
+#: operator (`--tool-effect SKILL=read`) makes a skill a read.
+OPERATOR_ONLY_EFFECTS: Final = frozenset({"read"})
+
+
+def declared_effects(card: Mapping[str, Any]) -> dict[str, str]:
+    """The effect each skill's ``proctor:effect=`` tag declares (skills that declare none are not
+    in it). Assumes :func:`skill_effects` has accepted the card."""
+    out: dict[str, str] = {}
+    for skill in card.get("skills") or []:
+        if isinstance(skill, dict) and isinstance(skill.get("id"), str):
+            tags = skill.get("tags") or []
+            found = [t[len(EFFECT_TAG) :] for t in tags if isinstance(t, str) and t.startswith(EFFECT_TAG)]
+            if found:
+                out[skill["id"]] = found[0]
+    return out
+
+
 def skill_effects(card: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Each skill's effect: the operator's override, else its ``proctor:effect=`` tag, else
+    """Each skill's effect: the operator's override, else its ``proctor:effect=`` tag (unless the
+    tag claims an effect only the operator may give, :data:`OPERATOR_ONLY_EFFECTS`), else
     ``execute``. A skill whose id Proctor cannot route, or that declares two effects, is refused."""
     skills = card.get("skills") or []
     if not isinstance(skills, list):
@@ -380,7 +401,10 @@ def skill_effects(card: Mapping[str, Any], overrides: Mapping[str, str] | None =
         declared = {t[len(EFFECT_TAG) :] for t in tags if isinstance(t, str) and t.startswith(EFFECT_TAG)}
         if len(declared) > 1:
             raise A2ACardRefused(f"skill `{sid}` declares more than one effect")
-        out[sid] = (overrides or {}).get(sid) or (declared.pop() if declared else "execute")
+        claimed = declared.pop() if declared else "execute"
+        if claimed in OPERATOR_ONLY_EFFECTS:
+            claimed = "execute"
+        out[sid] = (overrides or {}).get(sid) or claimed
     return out
 
 
