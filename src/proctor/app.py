@@ -43,6 +43,8 @@ from proctor.credentials.broker import Credentials
 from proctor.credentials.secrets import SecretStore
 from proctor.errors import (
     AuditError,
+    Conflict,
+    NotFound,
     PolicyLoadError,
     PolicyStale,
     StoreError,
@@ -394,9 +396,35 @@ class Proctor:
         self._lease_hook("renew", lambda: leases.renew_due(now))
 
     def _person_disabled(self, email: str, by: str) -> None:
-        from proctor.oauth.server import revoke_person_grants
+        self.revoke_person_grants(email, by=by)
 
-        revoke_person_grants(self, email, by=by)
+    def revoke_oauth_grant(self, grant_id: str, reason: str, *, by: str) -> bool:
+        """Revoke an OAuth grant: every refresh token of it goes, its task ends (so the access
+        token in hand stops working at the gateway's door), audited ``oauth.grant_revoked``. False
+        when it was unknown or revoked already."""
+        grant = self.store.get_oauth_grant(grant_id)
+        if grant is None or not self.store.revoke_oauth_grant(grant_id, self.clock.now(), reason):
+            return False
+        self.audit.append(
+            "oauth.grant_revoked",
+            {"grant": grant_id, "reason": reason[:200], "by": by[:200]},
+            agent=grant.agent,
+            task=grant.task_id,
+        )
+        # the kill switch's end: a store or log failure pends it in the kill file rather than leave
+        # the task (its leases, its sessions) running
+        with contextlib.suppress(Conflict, NotFound, ValidationError):  # ended already, gone, or none yet
+            self.end_task_or_kill(
+                grant.task_id, state=TaskState.CANCELLED, by=by, reason=f"grant revoked: {reason}"
+            )
+        return True
+
+    def revoke_person_grants(self, email: str, *, by: str) -> int:
+        """Revoke every live grant ``email`` consented to (their account is disabled): each grant's
+        task ends, so its access tokens stop at every gateway's door at once. Returns how many."""
+        low = email.lower()
+        live = [g for g in self.store.list_oauth_grants() if g.email.lower() == low and g.revoked_at is None]
+        return sum(self.revoke_oauth_grant(g.id, "the person's account is disabled", by=by) for g in live)
 
     def kill_agent(self, name: str, *, by: str = "cli", reason: str = "") -> bool:
         """Suspend an agent whatever state the store and the log are in. Returns True when the

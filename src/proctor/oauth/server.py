@@ -22,7 +22,6 @@ gateway's MCP URL (RFC 8707). See ``docs/adr/0028-oauth-authorization-server.md`
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -39,13 +38,10 @@ from urllib.parse import urlencode, urlsplit
 from proctor.accounts.passwords import token_hash
 from proctor.clock import Clock, SystemClock
 from proctor.errors import (
-    Conflict,
-    NotFound,
     OAuthRefused,
     ProctorError,
     StoreError,
     TokenInvalid,
-    ValidationError,
 )
 from proctor.identity.keys import TYP_ACCESS_TOKEN, USE_OAUTH, SigningKeys
 from proctor.store.base import (
@@ -56,7 +52,7 @@ from proctor.store.base import (
     TaskRecord,
 )
 from proctor.tasks.service import TASK_AUDIENCE
-from proctor.types import AgentName, AgentStatus, SpiffeId, TaskId, TaskState
+from proctor.types import AgentName, AgentStatus, SpiffeId, TaskId
 
 #: real time, for network and wait deadlines that must pass whatever clock decides (the
 #: injected one may be frozen in tests)
@@ -915,33 +911,13 @@ class AuthorizationServer:
 
 
 def revoke_grant(proctor: Proctor, grant_id: str, reason: str, *, by: str) -> bool:
-    """Revoke a grant: every refresh token of it goes, its task ends (so the access token in hand
-    stops working at the gateway's door), audited ``oauth.grant_revoked``. False when it was
-    unknown or revoked already."""
-    grant = proctor.store.get_oauth_grant(grant_id)
-    if grant is None or not proctor.store.revoke_oauth_grant(grant_id, proctor.clock.now(), reason):
-        return False
-    proctor.audit.append(
-        "oauth.grant_revoked",
-        {"grant": grant_id, "reason": reason[:200], "by": by[:200]},
-        agent=grant.agent,
-        task=grant.task_id,
-    )
-    # the kill switch's end: a store or log failure pends it in the kill file rather than leave the
-    # task (its leases, its sessions) running
-    with contextlib.suppress(Conflict, NotFound, ValidationError):  # ended already, gone, or none yet
-        proctor.end_task_or_kill(
-            grant.task_id, state=TaskState.CANCELLED, by=by, reason=f"grant revoked: {reason}"
-        )
-    return True
+    """Revoke a grant (:meth:`proctor.app.Proctor.revoke_oauth_grant`)."""
+    return proctor.revoke_oauth_grant(grant_id, reason, by=by)
 
 
 def revoke_person_grants(proctor: Proctor, email: str, *, by: str) -> int:
-    """Revoke every live grant ``email`` consented to (their account is disabled): each grant's task
-    ends, so its access tokens stop at every gateway's door at once. Returns how many."""
-    low = email.lower()
-    live = [g for g in proctor.store.list_oauth_grants() if g.email.lower() == low and g.revoked_at is None]
-    return sum(revoke_grant(proctor, g.id, "the person's account is disabled", by=by) for g in live)
+    """Revoke every live grant ``email`` consented to (:meth:`proctor.app.Proctor.revoke_person_grants`)."""
+    return proctor.revoke_person_grants(email, by=by)
 
 
 def list_grants(proctor: Proctor, agent: str | None = None) -> list[OAuthGrantRecord]:
