@@ -549,3 +549,41 @@ def test_close_writes_what_is_queued_before_the_store_closes(tmp_path: Path) -> 
             other.flow.keep_decided(task, tool, {"iban": f"x{i}"}, verdict="deny", decision_id=f"d{i}", now=0)
         other.close()
         assert len(box.proctor.store.outputs(TaskId(task_id))) == 300
+
+
+def test_a_relaunch_right_after_an_end_keeps_a_read_the_writer_had_not_stored(sb: Sandbox) -> None:
+    """Red team (template memory, docs/adr/0029 amendment): a stdio session reads untrusted mail,
+    its output is still queued for the flow's writer (or dropped when the queue overflows: this
+    process keeps it in memory only) when the session ends; a relaunch of the same template at
+    once must start with that read, not with what the store happened to hold."""
+    import threading
+
+    p = sb.proctor
+    p.templates.add(
+        "inbox",
+        agents=["bot"],
+        purpose="triage the inbox",
+        allow=["mail.*", "bank.*"],
+        requested_by="alice@acme.test",
+        ttl_s=3600,
+    )
+    first = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+    _, item = p.flow.observe_local(first, _tool(p, "crm.lookup"), "ACME: customer since 2019")
+    assert item is not None
+    p.flow.persist_soon(item)  # (the writer thread exists)
+    assert p.flow.settle()
+    gate = threading.Event()
+    assert p.flow._writer is not None
+    p.flow._writer.submit(gate.wait, 10)  # the writer is busy
+    try:
+        _, item = p.flow.observe_local(first, _tool(p, "mail.read"), EMAIL)
+        assert item is not None
+        p.flow.persist_soon(item)
+        assert p.flow.labels(first).read_untrusted  # this process knows
+        p.tasks.end(str(first.id), by="gateway", reason="stdio session ended")
+        second = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+        assert p.store.task_labels(second.id).read_untrusted
+        assert p.flow.labels(second).read_untrusted
+    finally:
+        gate.set()
+    assert p.flow.settle()
