@@ -18,7 +18,7 @@ from proctor.flow.model import Origin, Sensitivity, Trust
 from proctor.pipeline import CallInput
 from proctor.store.base import AuditQuery, ToolRecord
 from proctor.testing import Sandbox, temporary_workspace
-from proctor.types import TaskId, Verdict
+from proctor.types import TaskId, TaskState, Verdict
 
 CONFIG = """\
 trust_domain: acme.test
@@ -587,3 +587,33 @@ def test_a_relaunch_right_after_an_end_keeps_a_read_the_writer_had_not_stored(sb
     finally:
         gate.set()
     assert p.flow.settle()
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_a_relaunch_keeps_what_the_ended_sessions_delegated_tasks_read(sb: Sandbox, depth: int) -> None:
+    """Red team (template memory, docs/adr/0029 amendment; ADR 0032): a stdio session delegates
+    the reading of untrusted mail to a helper (and the helper to another); the session ends, which
+    ends them by cascade. What they read must be in the ended session's mark, which the next
+    launch of the template starts with: the parent ends first, so a child's end no longer found it
+    active to report to, and a grandchild reported only to its (ended) parent."""
+    p = sb.proctor
+    for name in ("helper", "reader"):
+        p.agents.add(name, "owner@acme.test")
+    p.templates.add(
+        "inbox",
+        agents=["bot"],
+        purpose="triage the inbox",
+        allow=["mail.*", "bank.*"],
+        requested_by="alice@acme.test",
+        ttl_s=3600,
+    )
+    first = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+    child = p.tasks.delegate(str(first.id), agent="helper", allow=["mail.read"]).task
+    if depth == 2:
+        child = p.tasks.delegate(str(child.id), agent="reader", allow=["mail.read"]).task
+    p.flow.observe(child, _tool(p, "mail.read"), EMAIL)
+    # (the session makes no call after it: its memory never merged the read)
+    p.tasks.end(str(first.id), by="gateway", reason="stdio session ended")
+    assert p.tasks.get(str(child.id)).state is not TaskState.ACTIVE
+    second = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+    assert p.store.task_labels(second.id).read_untrusted
