@@ -240,3 +240,38 @@ def test_a_template_change_the_log_refuses_is_undone(env: Env, monkeypatch: pyte
     with pytest.raises(StoreUnavailable):
         env.p.templates.remove("pay-run")
     assert env.p.store.get_template("pay-run") == kept
+
+
+def test_two_processes_launching_at_once_do_not_both_get_the_templates_budget(env: Env) -> None:
+    """Red team (docs/adr/0029 amendment): the read of the remembered tasks and the start were
+    serialised by a lock of this process only; the stdio daemon and the HTTP gateway (OAuth
+    renewals), or two daemons, share the store. Here the other process starts its task between
+    this one's read and its start: without a check after the start both held the whole budget."""
+    from proctor.app import Proctor
+    from proctor.errors import TemplateBudgetSpent
+
+    add(env, max_calls=5)
+    other = Proctor.open(env.ws, clock=env.clock)
+    try:
+        real = env.p.store.template_tasks
+        raced: list[object] = []
+
+        def read_then_race(*a: object, **kw: object) -> object:
+            got = real(*a, **kw)  # type: ignore[arg-type]  # passed through as given
+            if not raced:
+                raced.append(other.tasks.start_from_template("pay-run", agent="bot", via="oauth").task)
+            return got
+
+        env.p.store.template_tasks = read_then_race  # type: ignore[method-assign]
+        with pytest.raises(TemplateBudgetSpent):
+            env.p.tasks.start_from_template("pay-run", agent="bot", via="stdio")
+        live = [
+            t
+            for t in env.p.store.template_tasks(env.agent.name, "pay-run", env.clock.now())
+            if t.state is TaskState.ACTIVE
+        ]
+        assert [t.id for t in live] == [raced[0].id]  # type: ignore[attr-defined]
+        assert sum(t.max_calls or 0 for t in live) <= 5
+        assert audit_bodies(env, "task.ended")[-1]["reason"].startswith("template budget")  # type: ignore[union-attr]
+    finally:
+        other.close()

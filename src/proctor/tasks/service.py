@@ -491,7 +491,7 @@ class Tasks:
             )
         with self._template_lock:
             max_calls, carried = self._remembered(template, agent)
-            return self.start(
+            started = self.start(
                 agent=agent,
                 purpose=template.purpose,
                 allow=template.allow,
@@ -502,6 +502,37 @@ class Tasks:
                 params=template.params,
                 _template=(template.name, via),
                 _carried=carried,
+            )
+            if template.max_calls is not None:
+                self._check_budget_after_start(template, agent, started.task)
+            return started
+
+    def _check_budget_after_start(self, template: TaskTemplate, agent: str, task: TaskRecord) -> None:
+        """The lock above serialises this process only: another one sharing the store (the stdio
+        daemon and the HTTP gateway's OAuth renewals, two daemons) may have started a task of the
+        template between the read and the start. Read again once the task is stored: if the
+        template's tasks now hold more than its budget, this one ends (``cancelled``) and the
+        start is refused. Of two racing starts the later stored always sees the earlier, so they
+        never both keep the budget (both may be refused: fail closed)."""
+        now = self.clock.now()
+        recent = self.store.template_tasks(
+            AgentName(agent), template.name, now - self.settings.task_template_memory_s
+        )
+        held = 0
+        for t in recent:
+            live = t.is_live(now) and not self.task_killed(t.id)
+            held += max(t.max_calls or 0, t.calls_used) if live else t.calls_used
+        if template.max_calls is not None and held > template.max_calls:
+            self.end(
+                str(task.id),
+                state=TaskState.CANCELLED,
+                by="template",
+                reason="template budget taken by a concurrent launch",
+            )
+            raise TemplateBudgetSpent(
+                f"agent `{agent}` has used the {template.max_calls} calls of template"
+                f" `{template.name}`: a concurrent launch took them first",
+                template=template.name,
             )
 
     def _remembered(
