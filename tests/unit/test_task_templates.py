@@ -4,14 +4,18 @@ agents they list, audited."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.unit.conftest import Env
 
+from proctor.app import Proctor
+from proctor.clock import FrozenClock
 from proctor.errors import Conflict, UnknownAgent, UnknownTemplate, ValidationError
-from proctor.store.base import AuditQuery
+from proctor.store.base import AuditQuery, TaskRecord
 from proctor.tasks.templates import TaskTemplate, check_template_name
-from proctor.types import AgentStatus, TaskState
+from proctor.types import AgentName, AgentStatus, TaskState
 
 
 def add(env: Env, name: str = "pay-run", **kw: object) -> TaskTemplate:
@@ -242,36 +246,64 @@ def test_a_template_change_the_log_refuses_is_undone(env: Env, monkeypatch: pyte
     assert env.p.store.get_template("pay-run") == kept
 
 
-def test_two_processes_launching_at_once_do_not_both_get_the_templates_budget(env: Env) -> None:
-    """Red team (docs/adr/0029 amendment): the read of the remembered tasks and the start were
-    serialised by a lock of this process only; the stdio daemon and the HTTP gateway (OAuth
-    renewals), or two daemons, share the store. Here the other process starts its task between
-    this one's read and its start: without a check after the start both held the whole budget."""
-    from proctor.app import Proctor
+def _race_two_launches(first: Proctor, other: Proctor, clock: FrozenClock) -> None:
+    """``other`` starts its task between ``first``'s read of the remembered tasks and its start."""
     from proctor.errors import TemplateBudgetSpent
 
-    add(env, max_calls=5)
-    other = Proctor.open(env.ws, clock=env.clock)
+    first.templates.add(
+        "pay-run",
+        agents=["bot"],
+        purpose="pay the approved invoices",
+        allow=["payments.*"],
+        ttl_s=300,
+        max_calls=5,
+        requested_by="lead@acme.test",
+    )
+    real = first.store.template_tasks
+    raced: list[TaskRecord] = []
+
+    def read_then_race(*a: Any, **kw: Any) -> list[TaskRecord]:
+        got = real(*a, **kw)
+        if not raced:
+            raced.append(other.tasks.start_from_template("pay-run", agent="bot", via="oauth").task)
+        return got
+
+    first.store.template_tasks = read_then_race  # type: ignore[method-assign]
+    with pytest.raises(TemplateBudgetSpent):
+        first.tasks.start_from_template("pay-run", agent="bot", via="stdio")
+    first.store.template_tasks = real  # type: ignore[method-assign]
+    live = [
+        t
+        for t in first.store.template_tasks(AgentName("bot"), "pay-run", clock.now())
+        if t.state is TaskState.ACTIVE
+    ]
+    assert [t.id for t in live] == [raced[0].id]
+    assert sum(t.max_calls or 0 for t in live) <= 5
+    first.audit.flush()
+    ended = [json.loads(r.body) for r in first.store.search_audit(AuditQuery(kind="task.ended"))]
+    assert ended[-1]["reason"] == "template budget taken by a concurrent launch"
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_two_processes_launching_at_once_do_not_both_get_the_templates_budget(
+    tmp_path: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
+    """Red team (docs/adr/0029 amendment): the read of the remembered tasks and the start were
+    serialised by a lock of this process only; the stdio daemon and the HTTP gateway (OAuth
+    renewals), or two daemons, share the store. The other process starts its task between this
+    one's read and its start: without a check once the task is stored, both held the whole budget."""
+    from proctor.workspace import Workspace
+
+    url = None if engine == "sqlite" else str(request.getfixturevalue("pg_migrated_url"))
+    ws, _ = Workspace.init(
+        tmp_path / "ws", config_text="trust_domain: acme.test\nstore: sqlite:///proctor.db\n"
+    )
+    clock = FrozenClock()
+    first = Proctor.open(ws, clock=clock, store_url=url)
+    other = Proctor.open(ws, clock=clock, store_url=url)
     try:
-        real = env.p.store.template_tasks
-        raced: list[object] = []
-
-        def read_then_race(*a: object, **kw: object) -> object:
-            got = real(*a, **kw)  # type: ignore[arg-type]  # passed through as given
-            if not raced:
-                raced.append(other.tasks.start_from_template("pay-run", agent="bot", via="oauth").task)
-            return got
-
-        env.p.store.template_tasks = read_then_race  # type: ignore[method-assign]
-        with pytest.raises(TemplateBudgetSpent):
-            env.p.tasks.start_from_template("pay-run", agent="bot", via="stdio")
-        live = [
-            t
-            for t in env.p.store.template_tasks(env.agent.name, "pay-run", env.clock.now())
-            if t.state is TaskState.ACTIVE
-        ]
-        assert [t.id for t in live] == [raced[0].id]  # type: ignore[attr-defined]
-        assert sum(t.max_calls or 0 for t in live) <= 5
-        assert audit_bodies(env, "task.ended")[-1]["reason"].startswith("template budget")  # type: ignore[union-attr]
+        first.agents.add("bot", "owner@acme.test")
+        _race_two_launches(first, other, clock)
     finally:
         other.close()
+        first.close()
