@@ -144,7 +144,8 @@ def test_remove_is_audited_and_running_tasks_keep_their_scope(env: Env) -> None:
 def test_an_unattended_relaunch_starts_with_what_the_agents_recent_tasks_of_it_read(env: Env) -> None:
     """A stdio launch after another (ended or still running) of the same agent and template starts
     with their high-water mark: relaunching `proctor gateway --template` does not shed labels.
-    Audited on task.started (`remembered`); a task of another template, or a start by a person
+    Audited on task.started (`remembered`); a task of another template of the agent inherits
+    them too (the agent read them, whichever template it was launched with); a start by a person
     (cli), or one remembered no more (past tasks.template_memory) starts clean."""
     from proctor.flow.model import Sensitivity, TaskLabels
 
@@ -170,10 +171,11 @@ def test_an_unattended_relaunch_starts_with_what_the_agents_recent_tasks_of_it_r
     assert rec["remembered"]["read_untrusted"] is True  # type: ignore[index]
     # what the policy sees of the new task (through the flow stage)
     assert env.p.flow.labels(second).read_untrusted
-    # another template, a person's start: clean
-    assert not env.p.store.task_labels(
-        env.p.tasks.start_from_template("other-run", agent="bot", via="stdio").task.id
-    ).read_untrusted
+    # another template (red team: a relaunch under another template with the same tools shed
+    # the labels) inherits them too; a person's start is clean
+    other = env.p.tasks.start_from_template("other-run", agent="bot", via="stdio").task
+    assert env.p.store.task_labels(other.id).read_untrusted
+    env.p.tasks.end(str(other.id))
     assert not env.p.store.task_labels(
         env.p.tasks.start_from_template("pay-run", agent="bot", via="cli").task.id
     ).read_untrusted

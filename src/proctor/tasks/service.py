@@ -546,9 +546,10 @@ class Tasks:
         from proctor.flow.model import Sensitivity, TaskLabels
 
         now = self.clock.now()
-        recent = self.store.template_tasks(
-            AgentName(agent), template.name, now - self.settings.task_template_memory_s
-        )
+        # the labels of the agent's recent tasks of ANY template: what runs as the agent read it
+        # whichever template it was launched with, so relaunching under another template (one
+        # with the same tools) sheds nothing; the budget is the template's own
+        recent = self.store.template_tasks(AgentName(agent), None, now - self.settings.task_template_memory_s)
         read_untrusted, level, sources = False, Sensitivity.PUBLIC, set[str]()
         held = 0
         for t in recent:
@@ -557,7 +558,8 @@ class Tasks:
             read_untrusted = read_untrusted or lab.read_untrusted
             level = max(level, lab.max_sensitivity)
             sources.update(lab.untrusted_sources)
-            held += max(t.max_calls or 0, t.calls_used) if live else t.calls_used
+            if t.template == template.name:
+                held += max(t.max_calls or 0, t.calls_used) if live else t.calls_used
         max_calls = template.max_calls
         if max_calls is not None:
             max_calls -= held
