@@ -617,3 +617,44 @@ def test_a_relaunch_keeps_what_the_ended_sessions_delegated_tasks_read(sb: Sandb
     assert p.tasks.get(str(child.id)).state is not TaskState.ACTIVE
     second = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
     assert p.store.task_labels(second.id).read_untrusted
+
+
+@pytest.mark.parametrize("how", ["deadline", "kill_file"])
+def test_a_relaunch_keeps_an_unstored_read_of_a_task_not_yet_recorded_ended(sb: Sandbox, how: str) -> None:
+    """Red team (template memory): a session past its deadline that no sweep has expired yet, or
+    ended only in the kill file, still has its reads in this process's memory (the writer had not
+    stored the last one); a relaunch must start with them, not with the store's mark alone."""
+    import threading
+
+    from proctor.killswitch import PendingKill
+
+    p = sb.proctor
+    p.templates.add(
+        "inbox",
+        agents=["bot"],
+        purpose="triage the inbox",
+        allow=["mail.*"],
+        requested_by="alice@acme.test",
+        ttl_s=60,
+    )
+    first = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+    _, item = p.flow.observe_local(first, _tool(p, "crm.lookup"), "ACME: customer since 2019")
+    assert item is not None
+    p.flow.persist_soon(item)  # (the writer thread exists)
+    assert p.flow.settle()
+    gate = threading.Event()
+    assert p.flow._writer is not None
+    p.flow._writer.submit(gate.wait, 10)  # the writer is busy
+    try:
+        _, item = p.flow.observe_local(first, _tool(p, "mail.read"), EMAIL)
+        assert item is not None
+        p.flow.persist_soon(item)
+        if how == "deadline":
+            sb.clock.advance(61)
+        else:
+            p.kills.add(PendingKill("task", str(first.id), sb.clock.now(), "cli", "", "store_locked"))
+        second = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+        assert p.store.task_labels(second.id).read_untrusted
+    finally:
+        gate.set()
+    assert p.flow.settle()

@@ -554,7 +554,9 @@ class Tasks:
         held = 0
         for t in recent:
             live = t.is_live(now) and not self.task_killed(t.id)
-            lab = self._labels(t, live)
+            # not ended in the store (past its deadline or in the kill file, not yet recorded):
+            # this process may still hold reads of it not stored yet, and forgets them only then
+            lab = self._labels(t, t.state is TaskState.ACTIVE)
             read_untrusted = read_untrusted or lab.read_untrusted
             level = max(level, lab.max_sensitivity)
             sources.update(lab.untrusted_sources)
