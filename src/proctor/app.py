@@ -364,9 +364,14 @@ class Proctor:
         where the child's results came from (docs/adr/0032)."""
         if task.parent_id is None:
             return
-        parent = self.store.get_task(task.parent_id)
-        if parent is not None and parent.state is TaskState.ACTIVE:
-            self.flow.inherit(parent, self.flow.labels(task))
+        labels = self.flow.labels(task)
+        # every ancestor, ended or not: a cascade ends the parent first and its children after
+        # it, depth first, and an ended task's mark is what a relaunch of its template starts
+        # with (docs/adr/0029, amendment): a read of the tree must not end with the tree
+        for anc_id in [t for _a, t in task.chain[:-1]] or [str(task.parent_id)]:
+            anc = self.store.get_task(TaskId(anc_id))
+            if anc is not None:
+                self.flow.inherit(anc, labels)
 
     def _task_ended(self, task: TaskRecord, reason: str) -> None:
         """An ended task's leases are revoked, what it read labels its parent, and the outputs it

@@ -111,6 +111,11 @@ def test_template_tasks_are_the_agents_live_and_recently_ended_ones_of_that_temp
     got = store.template_tasks(AgentName("bot"), "triage", T0 - 2)
     assert [t.id for t in got] == [recent.id, live.id]
     assert {t.template for t in got} == {"triage"}
+    # None: of any template (not a task with none, not another agent's)
+    anyt = store.template_tasks(AgentName("bot"), None, T0 - 2)
+    assert sorted(t.template or "" for t in anyt) == ["Triage", "triage", "triage"]
+    assert recent.id in {t.id for t in anyt}
+    assert old.id not in {t.id for t in anyt}
     assert store.get_task(live.id) == live
     ended = store.get_task(old.id)
     assert ended is not None

@@ -131,3 +131,45 @@ def test_an_access_token_is_a_subject_token(env: Env) -> None:
             }
         )
     assert p.store.get_task(TaskId(str(answer["task"]))) == child.task
+
+
+def test_a_held_subject_token_with_a_garbage_actor_does_not_fill_the_log(env: Env) -> None:
+    """Red team (docs/adr/0037): the parent hands its task token to its child, so holding one proves
+    nothing of who asks; a flood of exchanges with it and an actor token that is no agent's SVID
+    writes no ``oauth.token_exchange_refused`` per request (the gateway's refusal record, rationed
+    per source, covers them); a refusal for an identified actor is still audited."""
+    import json
+
+    from proctor.store.base import AuditQuery
+
+    p = env.p
+    srv = AuthorizationServer(p, issuer="http://127.0.0.1:9100", resource=URL)
+    helper = p.agents.add("helper", "owner@acme.test")
+    p.agents.add("other", "owner@acme.test")
+    p.tasks.delegate(str(env.task.task.id), agent="helper", allow=["fs.read"], resources=["/data/x*"])
+
+    def exchange(actor: str) -> dict[str, object]:
+        return srv.token(
+            {
+                "grant_type": GRANT_TOKEN_EXCHANGE,
+                "subject_token": env.task.token,
+                "subject_token_type": TOKEN_TYPE_JWT,
+                "actor_token": actor,
+                "actor_token_type": TOKEN_TYPE_JWT,
+            }
+        )
+
+    def refused() -> list[dict[str, object]]:
+        p.audit.flush()
+        return [
+            json.loads(r.body) for r in p.store.search_audit(AuditQuery(kind="oauth.token_exchange_refused"))
+        ]
+
+    for i in range(30):
+        with pytest.raises(OAuthRefused, match="actor_token rejected"):
+            exchange(f"x{i}.y.z")
+    assert refused() == []
+    with pytest.raises(OAuthRefused, match="no live delegation"):
+        exchange(p.agents.issue_svid(p.agents.get("other")))
+    assert len(refused()) == 1
+    assert exchange(p.agents.issue_svid(helper))["issued_token_type"] == TOKEN_TYPE_JWT

@@ -968,9 +968,18 @@ class Flow:
     # the end of a task -----------------------------------------------------------------------------
     def forget(self, task_id: TaskId | str) -> int:
         """The task ended: drop it from memory and, under ``flow.retention: task``, delete its
-        kept outputs (its high-water mark stays). Returns how many were deleted."""
+        kept outputs (its high-water mark stays). Returns how many were deleted.
+
+        What this process knows the task read is written to its mark in the store first: an output
+        still queued for the writer (or dropped when the queue overflowed) must not leave with the
+        memory, or a relaunch of its template would start without it (docs/adr/0029, amendment)."""
         with self._lock:
-            self._tasks.pop(str(task_id), None)
+            entry = self._tasks.pop(str(task_id), None)
+        if entry is not None:
+            with entry.lock:
+                mark = entry.flow.labels
+            if mark.read_untrusted or mark.untrusted_sources or int(mark.max_sensitivity):
+                self.store.raise_task_labels(TaskId(str(task_id)), mark)
         if self.settings.flow_retention_s is not None:
             return 0  # kept for the retention period: the sweep prunes them
         return self.store.delete_outputs(TaskId(str(task_id)))

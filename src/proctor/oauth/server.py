@@ -45,6 +45,7 @@ from proctor.errors import (
 )
 from proctor.identity.keys import TYP_ACCESS_TOKEN, USE_OAUTH, SigningKeys
 from proctor.store.base import (
+    AgentRecord,
     OAuthClientRecord,
     OAuthCodeRecord,
     OAuthGrantRecord,
@@ -654,8 +655,12 @@ class AuthorizationServer:
             raise OAuthRefused("invalid_scope", "the child's scope is its delegation's: send no scope")
         now = self.clock.now()
         parent_agent, parent_task = self._exchange_subject(subject, subject_type, now)
+        # an actor that is no agent's SVID is not audited here either: a parent's task token is
+        # handed to its child, so it is no proof of who is asking; the gateway's rate-limited
+        # refusal record covers it (a garbage actor token must not fill the log, once per request)
+        child_agent = self._exchange_actor(actor)
         try:
-            return self._exchange(parent_agent, parent_task, actor, now)
+            return self._exchange(parent_agent, parent_task, child_agent, now)
         except OAuthRefused as exc:
             self.audit.append(
                 "oauth.token_exchange_refused",
@@ -681,14 +686,19 @@ class AuthorizationServer:
         except ProctorError as exc:
             raise OAuthRefused("invalid_request", f"subject_token rejected: {exc.message}") from None
 
-    def _exchange(self, parent_agent: AgentName, parent_id: TaskId, actor: str, now: float) -> dict[str, Any]:
-        tasks = self.proctor.tasks
+    def _exchange_actor(self, actor: str) -> AgentRecord:
+        """The agent whose JWT-SVID the actor token is (its signature, audience, expiry)."""
         try:
-            child_agent = self.proctor.agents.get(str(self.proctor.agents.verify_svid(actor).agent))
+            return self.proctor.agents.get(str(self.proctor.agents.verify_svid(actor).agent))
         except StoreError:
             raise
         except ProctorError as exc:
             raise OAuthRefused("invalid_request", f"actor_token rejected: {exc.message}") from None
+
+    def _exchange(
+        self, parent_agent: AgentName, parent_id: TaskId, child_agent: AgentRecord, now: float
+    ) -> dict[str, Any]:
+        tasks = self.proctor.tasks
         parent = self.store.get_task(parent_id)
         if parent is None or parent.agent != parent_agent:
             raise OAuthRefused("invalid_request", "the subject token's task is not its agent's")

@@ -688,12 +688,14 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             )
             return sorted((_task(r) for r in cur.fetchall()), key=lambda t: t.id)
 
-    def template_tasks(self, agent: AgentName, template: str, ended_since: float) -> list[TaskRecord]:
+    def template_tasks(self, agent: AgentName, template: str | None, ended_since: float) -> list[TaskRecord]:
+        same = "template = ?" if template is not None else "template IS NOT NULL"
+        args: tuple[Any, ...] = (agent,) + ((template,) if template is not None else ())
         with self._read() as cur:
             cur.execute(
-                f"SELECT {_TASK_COLS} FROM tasks WHERE agent = ? AND template = ?"
+                f"SELECT {_TASK_COLS} FROM tasks WHERE agent = ? AND {same}"
                 " AND (state = ? OR ended_at >= ?) ORDER BY created_at, id",
-                (agent, template, TaskState.ACTIVE.value, ended_since),
+                (*args, TaskState.ACTIVE.value, ended_since),
             )
             return [_task(r) for r in cur.fetchall()]
 

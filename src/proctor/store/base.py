@@ -521,9 +521,10 @@ class Store(Protocol):
         record), and return them: each to exactly one caller, as :meth:`expire_tasks`."""
         ...
 
-    def template_tasks(self, agent: AgentName, template: str, ended_since: float) -> list[TaskRecord]:
-        """The tasks ``agent`` started from ``template`` that are still active or ended at or after
-        ``ended_since``, oldest first (docs/adr/0029, amendment 2026-12-05)."""
+    def template_tasks(self, agent: AgentName, template: str | None, ended_since: float) -> list[TaskRecord]:
+        """The tasks ``agent`` started from ``template`` (None: from any template) that are still
+        active or ended at or after ``ended_since``, oldest first (docs/adr/0029, amendment
+        2026-12-05)."""
         ...
 
     def consume_call(self, task_id: TaskId) -> bool:

@@ -493,7 +493,7 @@ class Tasks:
             )
         with self._template_lock:
             max_calls, carried = self._remembered(template, agent)
-            return self.start(
+            started = self.start(
                 agent=agent,
                 purpose=template.purpose,
                 allow=template.allow,
@@ -504,6 +504,37 @@ class Tasks:
                 params=template.params,
                 _template=(template.name, via),
                 _carried=carried,
+            )
+            if template.max_calls is not None:
+                self._check_budget_after_start(template, agent, started.task)
+            return started
+
+    def _check_budget_after_start(self, template: TaskTemplate, agent: str, task: TaskRecord) -> None:
+        """The lock above serialises this process only: another one sharing the store (the stdio
+        daemon and the HTTP gateway's OAuth renewals, two daemons) may have started a task of the
+        template between the read and the start. Read again once the task is stored: if the
+        template's tasks now hold more than its budget, this one ends (``cancelled``) and the
+        start is refused. Of two racing starts the later stored always sees the earlier, so they
+        never both keep the budget (both may be refused: fail closed)."""
+        now = self.clock.now()
+        recent = self.store.template_tasks(
+            AgentName(agent), template.name, now - self.settings.task_template_memory_s
+        )
+        held = 0
+        for t in recent:
+            live = t.is_live(now) and not self.task_killed(t.id)
+            held += max(t.max_calls or 0, t.calls_used) if live else t.calls_used
+        if template.max_calls is not None and held > template.max_calls:
+            self.end(
+                str(task.id),
+                state=TaskState.CANCELLED,
+                by="template",
+                reason="template budget taken by a concurrent launch",
+            )
+            raise TemplateBudgetSpent(
+                f"agent `{agent}` has used the {template.max_calls} calls of template"
+                f" `{template.name}`: a concurrent launch took them first",
+                template=template.name,
             )
 
     def _remembered(
@@ -517,18 +548,22 @@ class Tasks:
         from proctor.flow.model import Sensitivity, TaskLabels
 
         now = self.clock.now()
-        recent = self.store.template_tasks(
-            AgentName(agent), template.name, now - self.settings.task_template_memory_s
-        )
+        # the labels of the agent's recent tasks of ANY template: what runs as the agent read it
+        # whichever template it was launched with, so relaunching under another template (one
+        # with the same tools) sheds nothing; the budget is the template's own
+        recent = self.store.template_tasks(AgentName(agent), None, now - self.settings.task_template_memory_s)
         read_untrusted, level, sources = False, Sensitivity.PUBLIC, set[str]()
         held = 0
         for t in recent:
             live = t.is_live(now) and not self.task_killed(t.id)
-            lab = self._labels(t, live)
+            # not ended in the store (past its deadline or in the kill file, not yet recorded):
+            # this process may still hold reads of it not stored yet, and forgets them only then
+            lab = self._labels(t, t.state is TaskState.ACTIVE)
             read_untrusted = read_untrusted or lab.read_untrusted
             level = max(level, lab.max_sensitivity)
             sources.update(lab.untrusted_sources)
-            held += max(t.max_calls or 0, t.calls_used) if live else t.calls_used
+            if t.template == template.name:
+                held += max(t.max_calls or 0, t.calls_used) if live else t.calls_used
         max_calls = template.max_calls
         if max_calls is not None:
             max_calls -= held

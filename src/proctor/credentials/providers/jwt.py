@@ -58,10 +58,11 @@ from proctor.errors import (
 from proctor.identity.keys import MAX_TOKEN_BYTES, TYP_ACCESS_TOKEN, SigningKeys
 from proctor.store.base import Store
 from proctor.tasks.delegation import act_claim
-from proctor.types import AgentStatus, LeaseId
+from proctor.types import AgentName, AgentStatus, LeaseId, TaskId
 
 if TYPE_CHECKING:
     from proctor.audit.log import AuditLog
+    from proctor.store.base import TaskRecord
 
 KIND: Final = "jwt"
 TOKEN_TYPE: Final = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
@@ -275,6 +276,8 @@ def introspect(
         return dict(_INACTIVE)
     if act is not None and claims.get("requester") != str(task.requested_by):
         return dict(_INACTIVE)
+    if not _lineage_live(store, task, now):
+        return dict(_INACTIVE)
     answer: dict[str, Any] = {
         "active": True,
         "client_id": str(agent.name),
@@ -295,6 +298,21 @@ def introspect(
         answer["act"] = act
         answer["requester"] = str(task.requested_by)
     return answer
+
+
+def _lineage_live(store: Store, task: TaskRecord, now: float) -> bool:
+    """Whether every task ``task`` was delegated from is live and every agent that delegated it
+    active, as ``Tasks.check_lineage`` reads the store: after a crash between a parent's end (or
+    its agent's suspension) and the cascade, the child's token is inactive at once, as the
+    child is refused by every Proctor decision (docs/adr/0032)."""
+    for anc_agent, anc_id in task.chain[:-1]:
+        anc = store.get_task(TaskId(anc_id))
+        if anc is None or not anc.is_live(now):
+            return False
+        by = store.get_agent(AgentName(anc_agent))
+        if by is None or by.status is not AgentStatus.ACTIVE:
+            return False
+    return True
 
 
 def _never_killed(agent: str, task: str) -> bool:
@@ -318,6 +336,12 @@ def introspect_recorded(
     result = introspect(keys, store, token, client_audience, now, issuer=issuer)
     if result["active"] and killed(str(result["client_id"]), str(result["task"])):
         return dict(_INACTIVE)
+    if result["active"] and "act" in result:
+        # a delegated task's chain too: an ancestor task ended, or a delegating agent suspended,
+        # in the kill file only (docs/adr/0032, the same check as ``Tasks.check_lineage``)
+        task = store.get_task(TaskId(str(result["task"])))
+        if task is None or any(killed(a, t) for a, t in task.chain[:-1]):
+            return dict(_INACTIVE)
     if result["active"]:
         audit.append(
             "lease.introspected",
