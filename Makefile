@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test lint typecheck bench chaos eval install clean postgres node chromium nginx
+.PHONY: demo test lint typecheck bench chaos eval install clean postgres node chromium nginx compat
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,10 @@ chromium:
 nginx:
 	bash scripts/ensure-nginx.sh
 
+# langchain-mcp-adapters needs mcp<2: its own virtual environment (.tools/compat-venv)
+compat:
+	PY=$(PY) bash scripts/ensure-compat.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -38,7 +42,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) postgres node chromium nginx lint typecheck
+test: $(STAMP) postgres node chromium nginx compat lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider --import-mode=importlib --doctest-modules src/proctor tests
 
 bench: $(STAMP) postgres node

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.leak_scan
 _MORE = [
     ("tests.e2e.test_postgres_role", "BROKER_PASSWORD"),
     ("tests.e2e.test_jwt_downstream", "CLIENT_SECRET"),
+    ("tests.e2e.test_token_exchange", "CLIENT_SECRET"),
 ]
 MAX_FILE_BYTES = 256 * 1024 * 1024
 

@@ -43,6 +43,8 @@ from proctor.credentials.broker import Credentials
 from proctor.credentials.secrets import SecretStore
 from proctor.errors import (
     AuditError,
+    Conflict,
+    NotFound,
     PolicyLoadError,
     PolicyStale,
     StoreError,
@@ -182,6 +184,7 @@ class Proctor:
         self.tools = Tools(settings, store, self.audit, schema_actions=self.policies.schema_actions)
         #: the people who decide held calls, how they sign in, their browser sessions
         self.accounts = Accounts(store, self.clock, self.audit, settings.login)
+        self.accounts.on_disabled = self._person_disabled
         self.state = StateCache(store, self.policies, self.store_guard)
         # the config's tools are registered once the schema is known (their effects are its actions)
         self.policies.after_load = self.tools.sync_config
@@ -230,6 +233,9 @@ class Proctor:
         # delegation (docs/adr/0032): decided by policy, the child inherits what the parent read
         self.tasks.decide_delegation = self._decide_delegation
         self.tasks.on_delegated = self._delegated
+        # an unattended template start remembers what the agent's recent tasks of it read
+        self.tasks.labels_of = self.flow.labels
+        self.tasks.inherit_labels = self.flow.inherit
         self.tasks.task_killed = self.kills.task_killed
         self.tasks.agent_killed = self.kills.agent_killed
         self.pipeline = Pipeline(
@@ -358,9 +364,14 @@ class Proctor:
         where the child's results came from (docs/adr/0032)."""
         if task.parent_id is None:
             return
-        parent = self.store.get_task(task.parent_id)
-        if parent is not None and parent.state is TaskState.ACTIVE:
-            self.flow.inherit(parent, self.flow.labels(task))
+        labels = self.flow.labels(task)
+        # every ancestor, ended or not: a cascade ends the parent first and its children after
+        # it, depth first, and an ended task's mark is what a relaunch of its template starts
+        # with (docs/adr/0029, amendment): a read of the tree must not end with the tree
+        for anc_id in [t for _a, t in task.chain[:-1]] or [str(task.parent_id)]:
+            anc = self.store.get_task(TaskId(anc_id))
+            if anc is not None:
+                self.flow.inherit(anc, labels)
 
     def _task_ended(self, task: TaskRecord, reason: str) -> None:
         """An ended task's leases are revoked, what it read labels its parent, and the outputs it
@@ -388,6 +399,37 @@ class Proctor:
         leases = self.credentials.leases
         self._lease_hook("sweep", lambda: (leases.sweep(now), leases.retry_pending(now)))
         self._lease_hook("renew", lambda: leases.renew_due(now))
+
+    def _person_disabled(self, email: str, by: str) -> None:
+        self.revoke_person_grants(email, by=by)
+
+    def revoke_oauth_grant(self, grant_id: str, reason: str, *, by: str) -> bool:
+        """Revoke an OAuth grant: every refresh token of it goes, its task ends (so the access
+        token in hand stops working at the gateway's door), audited ``oauth.grant_revoked``. False
+        when it was unknown or revoked already."""
+        grant = self.store.get_oauth_grant(grant_id)
+        if grant is None or not self.store.revoke_oauth_grant(grant_id, self.clock.now(), reason):
+            return False
+        self.audit.append(
+            "oauth.grant_revoked",
+            {"grant": grant_id, "reason": reason[:200], "by": by[:200]},
+            agent=grant.agent,
+            task=grant.task_id,
+        )
+        # the kill switch's end: a store or log failure pends it in the kill file rather than leave
+        # the task (its leases, its sessions) running
+        with contextlib.suppress(Conflict, NotFound, ValidationError):  # ended already, gone, or none yet
+            self.end_task_or_kill(
+                grant.task_id, state=TaskState.CANCELLED, by=by, reason=f"grant revoked: {reason}"
+            )
+        return True
+
+    def revoke_person_grants(self, email: str, *, by: str) -> int:
+        """Revoke every live grant ``email`` consented to (their account is disabled): each grant's
+        task ends, so its access tokens stop at every gateway's door at once. Returns how many."""
+        low = email.lower()
+        live = [g for g in self.store.list_oauth_grants() if g.email.lower() == low and g.revoked_at is None]
+        return sum(self.revoke_oauth_grant(g.id, "the person's account is disabled", by=by) for g in live)
 
     def kill_agent(self, name: str, *, by: str = "cli", reason: str = "") -> bool:
         """Suspend an agent whatever state the store and the log are in. Returns True when the

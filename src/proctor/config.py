@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -90,7 +91,7 @@ TOP_KEYS = frozenset(
 #: the keys of each plain section (``login`` and ``approvals.webhooks`` are checked by their own parsers)
 SECTION_KEYS: Mapping[str, frozenset[str]] = {
     "identity": frozenset({"svid_ttl", "join_token_ttl"}),
-    "tasks": frozenset({"default_ttl", "max_ttl", "max_delegation_depth"}),
+    "tasks": frozenset({"default_ttl", "max_ttl", "max_delegation_depth", "template_memory"}),
     "audit": frozenset(
         {
             "checkpoint_every",
@@ -189,15 +190,23 @@ _PUBLIC_URL = re.compile(r"https?://[^\s/?#@]+(/[^\s?#]*)?")
 
 def check_public_url(value: object, what: str) -> str:
     """The gateway's public URL, checked: ``http(s)://host[:port][/path]`` with no query, fragment or
-    user; the path defaults to ``/mcp``; no trailing slash."""
-    if not isinstance(value, str) or not _PUBLIC_URL.fullmatch(value):
-        raise ConfigError(
-            f"{what} is an http(s) URL like https://mcp.example.com/mcp, not `{str(value)[:80]}`"
-        )
-    url = value.rstrip("/")
-    if url.count("/") == 2:
-        url += "/mcp"
-    return url
+    user; the path defaults to ``/mcp``; no trailing slash. Written one way (the host in lower
+    case, no default port), since it is an exact audience and the ``Host`` clients send."""
+    bad = ConfigError(f"{what} is an http(s) URL like https://mcp.example.com/mcp, not {str(value)[:80]!r}")
+    if not isinstance(value, str) or not _PUBLIC_URL.fullmatch(value) or not value.isprintable():
+        raise bad
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise bad from None
+    host = parts.hostname
+    if not host or port == 0:
+        raise bad
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
+        netloc += f":{port}"
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/') or '/mcp'}"
 
 
 @dataclass(frozen=True)
@@ -223,6 +232,10 @@ class Settings:
     task_max_ttl_s: float = 86400.0
     #: how many delegations down from its root task a task may be (docs/adr/0032); policy can lower it
     task_max_delegation_depth: int = 3
+    #: how long a task started from a template without a person (stdio, OAuth) is remembered after
+    #: it ends: the next one of the same agent and template starts with its labels and counts its
+    #: calls against the template's budget (docs/adr/0029, amendment 2026-12-05)
+    task_template_memory_s: float = 3600.0
     checkpoint_every: int = 1000
     checkpoint_interval_s: float = 5.0
     log_arguments: bool = False
@@ -591,6 +604,9 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             task_default_ttl_s=parse_duration(tasks.get("default_ttl", "15m"), "tasks.default_ttl"),
             task_max_ttl_s=parse_duration(tasks.get("max_ttl", "24h"), "tasks.max_ttl"),
             task_max_delegation_depth=_delegation_depth(tasks.get("max_delegation_depth", 3)),
+            task_template_memory_s=parse_duration(
+                tasks.get("template_memory", "1h"), "tasks.template_memory"
+            ),
             checkpoint_every=checkpoint_every,
             checkpoint_interval_s=parse_duration(
                 audit.get("checkpoint_interval", "5s"), "audit.checkpoint_interval"

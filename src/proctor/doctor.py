@@ -4,10 +4,14 @@ What is checked, in order: the configuration (``proctor.yaml``); file modes (``k
 key in it owner-only: a key others can read is a failure; other workspace files readable by others
 are a warning); the store opens and its schema migrations are all applied; the policy set in
 ``policies/`` validates; the audit chain and its checkpoints verify (an unsigned tail is noted);
-``upstreams.yaml`` parses, each stdio upstream's command resolves to an executable by absolute path
-(a bare name found only through ``PATH`` is a warning: GUI clients start the gateway with a bare
-``PATH``) and each HTTP upstream answers; and, given a client's configuration (the JSON
-``proctor mcp-config`` prints), that it points at this workspace and would start.
+each stored task template (docs/adr/0029) lists agents that exist, are active and have valid
+selectors, declares tool patterns that match a known tool or a configured upstream, and has a
+lifetime ``task start`` takes (a long one is a warning: it bounds a stdio session's task when the
+daemon dies); ``upstreams.yaml`` parses, each stdio upstream's command resolves to an executable by
+absolute path (a bare name found only through ``PATH`` is a warning: GUI clients start the gateway
+with a bare ``PATH``) and each HTTP upstream answers; and, given a client's configuration (the JSON
+``proctor mcp-config`` prints), that it points at this workspace and would start, and that the
+template it names (``--template`` or ``PROCTOR_TEMPLATE``) exists and names a requester.
 
 The doctor reads and never repairs: it applies no migration and changes no mode (every other command
 that opens the workspace does both). Its exit code is the worst finding: 0 all ok, 1 a warning,
@@ -72,7 +76,7 @@ def run_checks(ws: Workspace, *, client_config: Path | None = None) -> Iterator[
         yield from _store_checks(ws, settings)
     yield from _upstreams(ws)
     if client_config is not None:
-        yield from _client(ws, client_config)
+        yield from _client(ws, client_config, settings)
 
 
 # files and modes -------------------------------------------------------------------------------
@@ -211,6 +215,7 @@ def _store_checks(ws: Workspace, settings: Settings) -> Iterator[Finding]:
         yield Finding(OK, "store", f"{shown} opens; its schema is current")
         yield _policy_check(ws, settings, store)
         yield _audit_check(ws, settings, store)
+        yield from _template_checks(ws, settings, store)
     finally:
         store.close()
 
@@ -249,6 +254,162 @@ def _audit_check(ws: Workspace, settings: Settings, store: Any) -> Finding:
         )
     tail = f"; the last {report.unsigned_tail} not signed yet" if report.unsigned_tail else ""
     return Finding(OK, "audit", f"the audit chain verifies: {report.records_checked} records{tail}")
+
+
+# task templates --------------------------------------------------------------------------------
+
+#: a template lifetime above this is a warning: it bounds how long a stdio session's task outlives a
+#: daemon that was killed (docs/adr/0029, "If the daemon dies")
+LONG_TEMPLATE_TTL_S = 8 * 3600.0
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:g}h" if seconds >= 3600 else f"{seconds:g}s"
+
+
+def _template_checks(ws: Workspace, settings: Settings, store: Any) -> Iterator[Finding]:
+    """One finding per problem of each stored task template, or one ok for a sound template."""
+    from fnmatch import fnmatchcase
+
+    from proctor.gateway.config import load_upstreams
+    from proctor.identity.agents import check_selectors
+    from proctor.policy.scope import declares_namespace
+    from proctor.types import AgentName, AgentStatus
+
+    try:
+        templates = store.list_templates()
+    except ProctorError as exc:
+        yield Finding(FAIL, "templates", f"the task templates cannot be read: {exc.message}")
+        return
+    if not templates:
+        yield Finding(OK, "templates", "none stored (`proctor template add` adds one)")
+        return
+    tools = {t.name for t in store.list_tools()} | {t.name for t in settings.tools}
+    try:
+        namespaces = [u.namespace for u in load_upstreams(ws.root)]
+    except ProctorError:
+        namespaces = []  # the upstreams check reports it
+    for tpl in templates:
+        check = f"template {tpl.name}"
+        replace = f"add it again: `proctor template add {tpl.name} --replace ...`"
+        found: list[Finding] = []
+        for name in tpl.agents:
+            try:
+                agent = store.get_agent(AgentName(name))
+            except (ProctorError, ValueError):
+                agent = None
+            if agent is None:
+                found.append(
+                    Finding(
+                        FAIL,
+                        check,
+                        f"it lists agent `{name}`, which does not exist: starting it as `{name}` is refused",
+                        f"`proctor agent add {name} --owner EMAIL`, or {replace} without it",
+                    )
+                )
+                continue
+            if agent.status is not AgentStatus.ACTIVE:
+                found.append(
+                    Finding(
+                        WARN,
+                        check,
+                        f"it lists agent `{name}`, which is {agent.status.value}: its tasks are refused",
+                        f"`proctor agent resume {name}`, or {replace} without it",
+                    )
+                )
+            try:
+                check_selectors(agent.selectors)
+            except ProctorError as exc:
+                found.append(
+                    Finding(
+                        FAIL,
+                        check,
+                        f"agent `{name}` has selectors attestation cannot use: {exc.message}",
+                        f"`proctor agent selectors {name} --selector unix:uid:UID`",
+                    )
+                )
+        for pattern in tpl.allow:
+            if any(fnmatchcase(t, pattern) for t in tools) or any(
+                declares_namespace([pattern], ns) for ns in namespaces
+            ):
+                continue
+            found.append(
+                Finding(
+                    WARN,
+                    check,
+                    f"its tool pattern `{pattern}` matches no known tool and no configured upstream:"
+                    " its tasks could call nothing through it",
+                    f"fix the pattern ({replace}), or `proctor upstream add` the upstream it names",
+                )
+            )
+        if not 0 < tpl.ttl_s <= settings.task_max_ttl_s:
+            found.append(
+                Finding(
+                    FAIL,
+                    check,
+                    f"its lifetime {_duration(tpl.ttl_s)} is outside 1s to task_max_ttl_s"
+                    f" ({_duration(settings.task_max_ttl_s)}): every start from it is refused",
+                    f"{replace} with a shorter --ttl",
+                )
+            )
+        elif tpl.ttl_s > LONG_TEMPLATE_TTL_S:
+            found.append(
+                Finding(
+                    WARN,
+                    check,
+                    f"its lifetime {_duration(tpl.ttl_s)} is long: a stdio session's task outlives a"
+                    " killed gateway daemon by up to that much",
+                    f"{replace} with --ttl {_duration(LONG_TEMPLATE_TTL_S)} or less",
+                )
+            )
+        if found:
+            yield from found
+        else:
+            yield Finding(
+                OK,
+                check,
+                f"{len(tpl.agents)} agent(s), {len(tpl.allow)} tool pattern(s), ttl {_duration(tpl.ttl_s)}",
+            )
+
+
+def _client_template(ws: Workspace, settings: Settings | None, where: str, name: str) -> Iterator[Finding]:
+    """The template a stdio client config names: stored, with a requester (a stdio session needs one)."""
+    from proctor.store import open_store
+    from proctor.tasks.templates import check_template_name
+
+    try:
+        check_template_name(name)
+    except ProctorError as exc:
+        yield Finding(FAIL, where, exc.message, "print the configuration again with `proctor mcp-config`")
+        return
+    if settings is None:
+        return  # the config check reports it
+    try:
+        store = open_store(settings.store_url, base_dir=ws.root, migrate=False)
+    except ProctorError:
+        return  # the store check reports it
+    try:
+        tpl = store.get_template(name)
+    except ProctorError:
+        return
+    finally:
+        store.close()
+    if tpl is None:
+        yield Finding(
+            FAIL,
+            where,
+            f"it names template `{name}`, which does not exist: every launch is refused (unknown_template)",
+            f"`proctor template add {name} --agent AGENT --purpose ... --allow ... --requested-by EMAIL`",
+        )
+    elif tpl.requested_by is None:
+        yield Finding(
+            FAIL,
+            where,
+            f"template `{name}` names no requester, which a stdio session needs: every launch is refused",
+            f"add it again: `proctor template add {name} --replace --requested-by EMAIL ...`",
+        )
+    else:
+        yield Finding(OK, where, f"template `{name}` exists (agents: {', '.join(tpl.agents)})")
 
 
 # upstreams -------------------------------------------------------------------------------------
@@ -315,12 +476,20 @@ def _upstreams(ws: Workspace) -> Iterator[Finding]:
                 yield Finding(OK, check, f"{up.url} answers")
             else:
                 yield Finding(FAIL, check, f"{up.url} does not answer ({why})", "start it, or fix its `url`")
+            if up.transport == "a2a" and up.a2a.get("allow_unsigned"):
+                yield Finding(
+                    WARN,
+                    check,
+                    "its agent card is accepted unsigned: nothing proves the card is the agent's own",
+                    f"pin the agent's key: `proctor upstream remove {up.namespace}`, then"
+                    " `proctor upstream add ... --a2a URL --card-key KEY`",
+                )
 
 
 # a client's configuration -------------------------------------------------------------------------
 
 
-def _client(ws: Workspace, path: Path) -> Iterator[Finding]:
+def _client(ws: Workspace, path: Path, settings: Settings | None = None) -> Iterator[Finding]:
     check = "client config"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -351,7 +520,11 @@ def _client(ws: Workspace, path: Path) -> Iterator[Finding]:
                 "replace each with what its text says to run",
             )
         if isinstance(entry.get("command"), str):
-            yield from _client_stdio(ws, where, str(entry["command"]), entry.get("args") or [])
+            args = entry.get("args") or []
+            yield from _client_stdio(ws, where, str(entry["command"]), args)
+            template = _named_template(args, env)
+            if template is not None:
+                yield from _client_template(ws, settings, where, template)
         elif isinstance(entry.get("url"), str):
             url = str(entry["url"])
             why = _answers(url)
@@ -432,6 +605,21 @@ def _client_stdio(ws: Workspace, where: str, command: str, args: Any) -> Iterato
                 )
             return
     yield Finding(OK, where, f"command {command} is executable")
+
+
+def _named_template(args: Any, env: Any) -> str | None:
+    """The template a stdio client config names: ``--template NAME`` (or ``--template=NAME``) in
+    its args, else ``PROCTOR_TEMPLATE`` in its env (as the thin client reads them)."""
+    from proctor.gateway.thin import ENV_TEMPLATE
+
+    if isinstance(args, list):
+        for i, a in enumerate(args):
+            if a == "--template" and i + 1 < len(args):
+                return str(args[i + 1])
+            if isinstance(a, str) and a.startswith("--template="):
+                return a.split("=", 1)[1]
+    value = env.get(ENV_TEMPLATE) if isinstance(env, Mapping) else None
+    return str(value) if value is not None else None
 
 
 def _socket_answers(path: Path) -> bool:

@@ -148,6 +148,14 @@ class TaskNotActive(TaskError):
     code = "task_not_active"
 
 
+class TemplateBudgetSpent(TaskError):
+    """An agent has used its template's call budget for the window (``tasks.template_memory``):
+    a relaunch starts no fresh budget (docs/adr/0029, amendment 2026-12-05)."""
+
+    code = "template_budget_spent"
+    http_status = 429
+
+
 class TaskTokenInvalid(TaskError):
     code = "task_token_invalid"
     http_status = 401
@@ -370,6 +378,14 @@ class ApprovalCapReached(ApprovalError):
     http_status = 429
 
 
+class ApprovalWaitCapReached(ApprovalError):
+    """The agent (or the process, all agents together) already runs as many waits on approval
+    requests as it may (``POST /v1/approvals/{id}/wait``): retry once one has returned."""
+
+    code = "approval_wait_cap_reached"
+    http_status = 429
+
+
 class GrantInvalid(ApprovalError):
     """A grant whose signature, binding or lifetime does not hold: the call is denied."""
 
@@ -454,6 +470,7 @@ __all__ = [
     "ApprovalError",
     "ApprovalNotPending",
     "ApprovalPending",
+    "ApprovalWaitCapReached",
     "ApproverNotAllowed",
     "AttestationFailed",
     "AuditError",
@@ -497,6 +514,7 @@ __all__ = [
     "TaskError",
     "TaskNotActive",
     "TaskTokenInvalid",
+    "TemplateBudgetSpent",
     "TokenAlgorithmRejected",
     "TokenAudienceMismatch",
     "TokenExpired",

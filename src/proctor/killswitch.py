@@ -74,6 +74,12 @@ class KillSwitch:
         self._refresh()
         return task_id in self._tasks
 
+    def sets(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The agents and tasks killed, as of one look at the file: a caller that checks several
+        (a delegated task's whole lineage) pays one ``stat``, and sees them all at one moment."""
+        self._refresh()
+        return self._agents, self._tasks
+
     def _refresh(self) -> None:
         if self.path is None:
             return

@@ -96,6 +96,9 @@ class CallInput:
     source: str = "api"
     #: what the transport already checked of this request's identity (see :class:`Identity`)
     identity: Identity | None = None
+    #: a 2026-07-28 retry continuing a multi-round-trip exchange: what its decision record says
+    #: of that (proctor.gateway.mrtr; never a value the client sent), else None
+    continuation: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +226,8 @@ class Pipeline:
         self._agent = state.agent
         self._task = state.task
         self._tool = state.tool
-        self._agent_killed = kills.agent_killed
-        self._task_killed = kills.task_killed
+        #: one look at the kill file per decision: the agent, its task and its task's lineage
+        self._kill_sets = kills.sets
         self._consume_call = store.consume_call
         self._fresh_task = store.get_task
         #: store calls from the event loop: bounded, off the loop, failing fast while it is down
@@ -495,7 +498,8 @@ class Pipeline:
                     raise UnknownAgent(f"unknown agent `{agent_name}`")
                 if agent.status is not AgentStatus.ACTIVE:
                     raise AgentSuspended(f"agent `{agent.name}` is suspended")
-            if self._agent_killed(agent.name):
+            killed_agents, killed_tasks = self._kill_sets()
+            if agent.name in killed_agents:
                 raise AgentSuspended(
                     f"agent `{agent.name}` is suspended (not yet recorded: the store was unavailable)"
                 )
@@ -516,7 +520,7 @@ class Pipeline:
             if not task.is_live(now):
                 state = "expired" if task.state.value == "active" else task.state.value
                 raise TaskNotActive(f"task `{task.id}` is {state}")
-            if self._task_killed(task.id):
+            if task.id in killed_tasks:
                 raise TaskNotActive(
                     f"task `{task.id}` has ended (not yet recorded: the store was unavailable)"
                 )
@@ -524,15 +528,26 @@ class Pipeline:
                 # a child never outlives its parent (docs/adr/0032): whatever the cascade has
                 # recorded yet, a task whose ancestor has ended acts no more
                 for anc_agent, anc_id in task.chain[:-1]:
-                    anc = _peek(snap.tasks, anc_id) if offline else self._task(TaskId(anc_id), snap)
-                    if anc is None or not anc.is_live(now) or self._task_killed(anc.id):
+                    # read from the snapshot first: the ids were checked when the chain was stored
+                    if anc_id in snap.tasks:
+                        anc = snap.tasks[anc_id]
+                    else:
+                        anc = _peek(snap.tasks, anc_id) if offline else self._task(TaskId(anc_id), snap)
+                    if anc is None or not anc.is_live(now) or anc_id in killed_tasks:
                         raise TaskNotActive(
                             f"task `{task.id}` was delegated from task `{anc_id}`, which is no longer"
                             " active: a delegated task ends with its parent"
                         )
                     # nor with a delegating agent suspended (its cascade not run or not recorded)
-                    by = _peek(snap.agents, anc_agent) if offline else self._agent(AgentName(anc_agent), snap)
-                    if by is None or by.status is not AgentStatus.ACTIVE or self._agent_killed(by.name):
+                    if anc_agent in snap.agents:
+                        by = snap.agents[anc_agent]
+                    else:
+                        by = (
+                            _peek(snap.agents, anc_agent)
+                            if offline
+                            else self._agent(AgentName(anc_agent), snap)
+                        )
+                    if by is None or by.status is not AgentStatus.ACTIVE or anc_agent in killed_agents:
                         raise TaskNotActive(
                             f"task `{task.id}` was delegated by agent `{anc_agent}`, which is suspended:"
                             " a delegated task ends with its delegating agent"

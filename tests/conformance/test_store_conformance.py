@@ -460,6 +460,31 @@ def test_expire_tasks_marks_only_overdue_active_tasks(store: SqlStore) -> None:
     assert done_now.state is TaskState.COMPLETED
 
 
+def test_reopen_tasks_gives_back_only_tasks_in_the_state_named(store: SqlStore) -> None:
+    """reopen_tasks moves tasks in the given state back to active (an end whose record failed),
+    bumps the epoch, and leaves every other task alone; a later expire_tasks expires them again."""
+    store.add_agent(agent("bot"))
+    due = task("bot", deadline=T0 + 10)
+    done = task("bot", deadline=T0 + 10)
+    for t in (due, done):
+        store.add_task(t)
+    store.end_task(done.id, TaskState.COMPLETED, T0 + 1, "done")
+    assert [t.id for t in store.expire_tasks(T0 + 20)] == [due.id]
+    epoch = store.epoch()
+    assert store.reopen_tasks([due.id, done.id, due.id], TaskState.EXPIRED) == [due.id]
+    assert store.epoch() > epoch
+    back = store.get_task(due.id)
+    assert back is not None
+    assert back.state is TaskState.ACTIVE
+    assert back.ended_at is None
+    assert back.end_reason is None
+    kept = store.get_task(done.id)
+    assert kept is not None
+    assert kept.state is TaskState.COMPLETED
+    assert store.reopen_tasks([due.id], TaskState.EXPIRED) == []
+    assert [t.id for t in store.expire_tasks(T0 + 20)] == [due.id]
+
+
 def test_consume_call_enforces_the_budget(store: SqlStore) -> None:
     """consume_call counts calls until max_calls, then refuses; unlimited tasks never run out."""
     store.add_agent(agent("bot"))
@@ -1546,3 +1571,21 @@ def test_checkpoints_name_their_writer(store: SqlStore) -> None:
     assert mine is not None
     assert mine.seq == r.seq
     assert store.latest_checkpoint_of(w + 1) is None
+
+
+def test_an_expiry_stays_claimed_until_audited_and_a_stale_claim_is_taken_once(store: SqlStore) -> None:
+    """expire_tasks claims each expiry; expiry_audited clears it; reclaim_expiries returns only
+    claims older than the bound, each once (it claims them again), and never an audited one."""
+    store.add_agent(agent("bot"))
+    a, b = task("bot", deadline=T0 + 10), task("bot", deadline=T0 + 10)
+    store.add_task(a)
+    store.add_task(b)
+    assert {t.id for t in store.expire_tasks(T0 + 20)} == {a.id, b.id}
+    store.expiry_audited([a.id])
+    assert store.reclaim_expiries(T0 + 30, T0 + 20) == []  # claimed at T0+20: not before it
+    [again] = store.reclaim_expiries(T0 + 100, T0 + 40)
+    assert again.id == b.id
+    assert again.state is TaskState.EXPIRED
+    assert store.reclaim_expiries(T0 + 101, T0 + 90) == []  # claimed anew at T0+100
+    store.expiry_audited([b.id])
+    assert store.reclaim_expiries(T0 + 1000, T0 + 999) == []

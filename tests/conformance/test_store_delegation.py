@@ -66,6 +66,22 @@ def test_orphans_are_active_children_of_ended_parents(store: SqlStore) -> None:
     assert store.orphan_tasks() == []
 
 
+def test_descendant_labels_walk_active_tasks_in_one_query(store: SqlStore) -> None:
+    """Every active task below one, with its mark (an unmarked one reads as nothing read); an
+    ended task hides its subtree; ``limit`` bounds the answer."""
+    root, a, b = _tree(store)
+    assert store.descendant_labels(b.id, limit=10) == []
+    marked = TaskLabels(read_untrusted=True, untrusted_sources=("mail.read",))
+    store.raise_task_labels(b.id, marked)
+    below = dict(store.descendant_labels(root.id, limit=10))
+    assert set(below) == {a.id, b.id}
+    assert below[a.id] == TaskLabels()
+    assert (below[b.id].read_untrusted, below[b.id].untrusted_sources) == (True, ("mail.read",))
+    assert len(store.descendant_labels(root.id, limit=1)) == 1
+    store.end_task(a.id, TaskState.CANCELLED, T0 + 1, "x")
+    assert store.descendant_labels(root.id, limit=10) == []
+
+
 def test_a_high_water_mark_is_raised_never_lowered(store: SqlStore) -> None:
     root, a, _ = _tree(store)
     assert store.task_labels(a.id) == TaskLabels()

@@ -305,6 +305,35 @@ def test_flow_event_count_counts_what_flow_events_returns(store: SqlStore) -> No
     assert store.flow_event_count(agent=AgentName("bot"), since=T0 + 20) == 3
 
 
+def test_flow_events_counted_reads_the_events_and_the_count_in_one(store: SqlStore) -> None:
+    """``flow_events_counted`` (the Flow service's read between sweeps) returns what
+    ``flow_events`` returns from ``since`` and what ``flow_event_count`` counts from
+    ``count_since``, on the same task and agent; no event: an empty list and the count."""
+    t1, t2 = TaskId.new(), TaskId.new()
+    for ev in (
+        event(t1, "bot", T0 + 10),
+        event(t1, "bot", T0 + 20),
+        event(t1, "bot", T0 + 20),
+        event(t2, "bot", T0 + 30),
+        event(t2, "other", T0 + 5),
+    ):
+        store.add_flow_event(ev, durable=False)
+    bot, other = AgentName("bot"), AgentName("other")
+    for where, since, count_since in (
+        ({}, None, None),
+        ({"task_id": t1}, T0 + 20, T0 + 10),
+        ({"agent": bot}, T0 + 25, T0 + 20),
+        ({"agent": bot}, T0 + 31, None),  # nothing new, four stored
+        ({"task_id": t2, "agent": other}, T0 + 5, T0 + 5),
+        ({"agent": AgentName("nobody")}, T0, T0),
+    ):
+        got, count = store.flow_events_counted(**where, since=since, count_since=count_since)
+        assert got == store.flow_events(**where, since=since), (where, since)
+        assert count == store.flow_event_count(**where, since=count_since), (where, count_since)
+    got, count = store.flow_events_counted(agent=bot, since=T0 + 31, count_since=T0)
+    assert (got, count) == ([], 4)
+
+
 def test_flow_writes_do_not_bump_the_epoch(store: SqlStore) -> None:
     """Outputs and events change no cached decision input (the flow facts are part of the cache
     key), so they leave the epoch alone: a busy task keeps its decisions cacheable."""

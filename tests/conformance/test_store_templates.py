@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from tests.conformance.test_store_conformance import T0, Backend, agent, backend, store  # noqa: F401
+from tests.conformance.test_store_conformance import T0, Backend, agent, backend, store, task  # noqa: F401
 
 from proctor.errors import UnknownAgent
 from proctor.store._sql import SqlStore
 from proctor.store.base import TaskTemplate
-from proctor.types import AgentName
+from proctor.types import AgentName, TaskState
 
 
 def template(name: str = "triage", **kw: object) -> TaskTemplate:
@@ -87,3 +87,36 @@ def test_set_agent_selectors_replaces_them_and_bumps_the_version(store: SqlStore
     assert store.set_agent_selectors(AgentName("bot"), (), T0 + 2).selectors == ()
     with pytest.raises(UnknownAgent):
         store.set_agent_selectors(AgentName("ghost"), (), T0)
+
+
+def test_template_tasks_are_the_agents_live_and_recently_ended_ones_of_that_template(store: SqlStore) -> None:
+    """A task keeps the template it was started from; template_tasks finds the agent's tasks of
+    that template still active or ended since the given time (docs/adr/0029, amendment 2026-12-05)."""
+    store.add_agent(agent("bot"))
+    store.add_agent(agent("other"))
+    live = replace(task("bot"), template="triage")
+    old = replace(task("bot", created_at=T0 - 10), template="triage")
+    recent = replace(task("bot", created_at=T0 - 5), template="triage")
+    for t in (
+        live,
+        old,
+        recent,
+        replace(task("bot"), template="Triage"),
+        replace(task("other"), template="triage"),
+    ):
+        store.add_task(t)
+    store.add_task(task("bot"))  # no template
+    store.end_task(old.id, TaskState.COMPLETED, T0 - 9, "done")
+    store.end_task(recent.id, TaskState.CANCELLED, T0 - 1, "done")
+    got = store.template_tasks(AgentName("bot"), "triage", T0 - 2)
+    assert [t.id for t in got] == [recent.id, live.id]
+    assert {t.template for t in got} == {"triage"}
+    # None: of any template (not a task with none, not another agent's)
+    anyt = store.template_tasks(AgentName("bot"), None, T0 - 2)
+    assert sorted(t.template or "" for t in anyt) == ["Triage", "triage", "triage"]
+    assert recent.id in {t.id for t in anyt}
+    assert old.id not in {t.id for t in anyt}
+    assert store.get_task(live.id) == live
+    ended = store.get_task(old.id)
+    assert ended is not None
+    assert ended.template == "triage"

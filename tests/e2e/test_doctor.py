@@ -121,6 +121,30 @@ def test_an_http_upstream_that_does_not_answer_fails(ws: Path) -> None:
     assert any("upstream web" in ln and "does not answer" in ln for ln in lines(r, "fail")), r.stdout
 
 
+def test_an_a2a_agent_accepted_unsigned_warns(ws: Path) -> None:
+    """An A2A agent whose card is accepted without a signature (docs/adr/0038) is a warning; one
+    whose card key is pinned is not."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    card = f"http://127.0.0.1:{port}/.well-known/agent-card.json"
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+    _upstreams(
+        ws,
+        {
+            "namespace": "loose",
+            "transport": "a2a",
+            "url": card,
+            "a2a": {"allow_unsigned": True, "card_digest": ""},
+        },
+        {"namespace": "pinned", "transport": "a2a", "url": card, "a2a": {"keys": [jwk], "card_digest": ""}},
+    )
+    r = run(ws, "doctor")
+    warned = [ln for ln in lines(r, "warn") if "accepted unsigned" in ln]
+    assert len(warned) == 1, r.stdout
+    assert "upstream loose" in warned[0]
+
+
 def test_a_missing_migration_fails(ws: Path) -> None:
     """A store whose schema lacks a migration fails; the doctor applies nothing."""
     db = sqlite3.connect(ws / "proctor.db")
@@ -182,3 +206,115 @@ def test_a_placeholder_left_in_a_client_configuration_warns(ws: Path, tmp_path: 
     assert any("placeholder" in ln for ln in lines(r, "warn")), r.stdout
     assert any("nothing answers" in ln for ln in lines(r, "fail")), r.stdout
     assert r.returncode == 2
+
+
+def test_task_templates_and_the_template_a_client_config_names_are_checked(ws: Path, tmp_path: Path) -> None:
+    """Each stored template is checked (docs/adr/0029): a sound one is ok; an agent retired since is
+    a warning, one that does not exist a failure; a tool pattern matching no known tool and no
+    configured upstream (its upstream was removed since), or a long lifetime, a warning; a lifetime above a lowered task_max_ttl_s a
+    failure. A stdio client config naming a template that does not exist fails; one naming a
+    stored template is ok."""
+    import dataclasses
+
+    from proctor.app import Proctor
+    from proctor.workspace import Workspace
+
+    _upstreams(ws, {"namespace": "t", "command": "/bin/true"}, {"namespace": "t2", "command": "/bin/true"})
+    for args in (
+        ("agent", "add", "bot", "--owner", "o@acme.test", "--selector", f"unix:uid:{os.getuid()}"),
+        ("agent", "add", "old", "--owner", "o@acme.test"),
+        (
+            "template",
+            "add",
+            "good",
+            "--agent",
+            "bot",
+            "--purpose",
+            "p",
+            "--allow",
+            "t.*",
+            "--ttl",
+            "1h",
+            "--requested-by",
+            "r@acme.test",
+        ),
+        (
+            "template",
+            "add",
+            "bad",
+            "--agent",
+            "bot",
+            "--agent",
+            "old",
+            "--purpose",
+            "p",
+            "--allow",
+            "t.*",
+            "--allow",
+            "t2.*",
+            "--ttl",
+            "20h",
+            "--requested-by",
+            "r@acme.test",
+        ),
+        ("agent", "retire", "old", "--reason", "gone"),
+    ):
+        done = run(ws, *args)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+    _upstreams(ws, {"namespace": "t", "command": "/bin/true"})  # t2 removed since
+    # an agent removed behind the template's back (as a restored or hand-edited store may have it)
+    p = Proctor.open(Workspace.find(ws))
+    try:
+        good = p.store.get_template("good")
+        assert good is not None
+        p.store.put_template(dataclasses.replace(good, name="ghosted", agents=("bot", "ghost")))
+    finally:
+        p.close()
+    r = run(ws, "doctor")
+    assert r.returncode == 2, r.stdout + r.stderr
+    out = r.stdout.splitlines()
+    assert any(ln.startswith("ok   template good") for ln in out), r.stdout
+    bad = [ln for ln in out if "template bad" in ln]
+    assert any(ln.startswith("warn") and "agent `old`, which is retired" in ln for ln in bad), r.stdout
+    assert any(ln.startswith("warn") and "`t2.*` matches no known tool" in ln for ln in bad), r.stdout
+    assert any(ln.startswith("warn") and "lifetime 20h is long" in ln for ln in bad), r.stdout
+    assert not any("`t.*`" in ln for ln in bad), r.stdout
+    ghosted = [ln for ln in out if "template ghosted" in ln]
+    assert any(ln.startswith("fail") and "agent `ghost`, which does not exist" in ln for ln in ghosted), (
+        r.stdout
+    )
+    # a lowered maximum: every start from `bad` would be refused
+    cfg = ws / "proctor.yaml"
+    cfg.write_text(cfg.read_text() + "\ntasks:\n  max_ttl: 10h\n")
+    r = run(ws, "doctor")
+    assert any(
+        ln.startswith("fail") and "template bad" in ln and "outside 1s to task_max_ttl_s (10h)" in ln
+        for ln in r.stdout.splitlines()
+    ), r.stdout
+    # a client config that names a template
+    for name, expect in (("nope", "fail"), ("good", "ok")):
+        printed = run(
+            ws,
+            "mcp-config",
+            "--client",
+            "cursor",
+            "--transport",
+            "stdio",
+            "--agent",
+            "bot",
+            "--template",
+            name,
+        )
+        assert printed.returncode == 0, printed.stderr
+        config = tmp_path / f"{name}.json"
+        config.write_text(printed.stdout)
+        r = run(ws, "doctor", "--client-config", str(config))
+        found = [
+            ln
+            for ln in r.stdout.splitlines()
+            if ln.startswith("fail" if expect == "fail" else "ok") and f"template `{name}`" in ln
+        ]
+        assert found, r.stdout
+        if expect == "fail":
+            assert "does not exist" in found[0], found
+            assert "proctor template add nope" in found[0], found

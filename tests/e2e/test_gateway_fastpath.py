@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from proctor.app import Proctor
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
 from proctor.gateway.http import GatewayAuth
 from proctor.gateway.runtime import GatewayRuntime
+from proctor.store.base import AuditQuery
 from proctor.workspace import Workspace
 
 BIN = Path(sys.executable).parent
@@ -714,3 +716,76 @@ def test_the_pipeline_orders_every_stage_of_a_gateway_call(tmp_path: Path) -> No
         ("fx.test_simple_text", False),  # refused: the task has ended
     ]
     assert gw.calls == ["fast", "lean", "sdk", "fast", "lean"]
+
+
+def test_a_modern_call_s_param_headers_are_checked_against_the_task_s_listing(tmp_path: Path) -> None:
+    """2026-07-28: the lean path checks `Mcp-Param-*` headers against the schema in the listing the
+    caller's task sees, as the SDK's stateless entry does (it asks the gateway's own tools/list). A
+    tool of the upstream that this task does not see is not refused -32020 (which told the task the
+    tool exists and what its schema mirrors into headers): both paths answer it alike, as a tool the
+    task may not call. A tool the task sees is still refused -32020 without the header."""
+    with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
+        narrow = gw.p.tasks.start(
+            agent="bot", purpose="fx", allow=["fx.test_simple_text"], requested_by="r@acme.test"
+        )
+        req = {**VALID_MODERN, "name": "fx__test_x_mcp_header", "arguments": {"region": "eu"}}
+
+        def both(headers: dict[str, str]) -> tuple[Any, Any]:
+            body, h = _build(req, headers, "")
+            out = []
+            for lean in (True, False):
+                gw.auth.lean = lean
+                out.append(_outcome(client.post(gw.url, content=body, headers=h)))
+            return out[0], out[1]
+
+        listed = client.post(
+            gw.url,
+            json={"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {"_meta": ENVELOPE}},
+            headers={
+                **gw.headers,
+                "Proctor-Task": narrow.token,
+                "MCP-Protocol-Version": MODERN,
+                "Mcp-Method": "tools/list",
+            },
+        )
+        assert [t["name"] for t in _answer(listed)["result"]["tools"]] == ["fx__test_simple_text"]
+        lean, sdk = both({**gw.headers, "Proctor-Task": narrow.token})
+        assert lean == sdk, (lean, sdk)
+        assert lean[2:4] == ("result", True), lean  # refused as a call the task may not make
+        # the task that sees the tool: the header it lacks is refused on both paths
+        lean, sdk = both(gw.headers)
+        assert lean == sdk, (lean, sdk)
+        assert (lean[0], lean[3]) == (400, -32020), lean
+
+
+def test_an_upstream_s_missing_capability_error_is_the_modern_client_s_own(tmp_path: Path) -> None:
+    """2026-07-28 (SEP-2575), on the lean path: an upstream that refuses a call with -32021 for a
+    capability the request did not declare: the client gets that -32021 (HTTP 400,
+    `requiredCapabilities`), as it would from the upstream directly, not a tool error. The call is
+    still recorded as allowed and completed with `upstream_error`. When the client did declare it,
+    the call reaches the upstream (one that takes 2026-07-28 requests) declaring what the client
+    declared (ADR 0031, amendment of 2026-12-05), so the upstream runs the tool."""
+    with _gateway(tmp_path) as gw, httpx.Client(timeout=30) as client:
+        gw.auth.lean = True
+        req = {**VALID_MODERN, "name": "fx__test_missing_capability"}
+
+        def call(meta: dict[str, Any]) -> httpx.Response:
+            body, h = _build({**req, "meta": meta}, gw.headers, "")
+            return client.post(gw.url, content=body, headers=h)
+
+        refused = call(ENVELOPE)
+        assert _outcome(refused)[0::3] == (400, -32021), refused.text
+        assert refused.json()["error"]["data"] == {"requiredCapabilities": {"sampling": {}}}
+        declared = {**ENVELOPE, "io.modelcontextprotocol/clientCapabilities": {"sampling": {}}}
+        ran = call(declared)
+        assert _outcome(ran)[2:4] == ("result", False), ran.text
+        assert "Client declared sampling capability" in ran.text
+        assert gw.calls == ["fast", "lean"] * 2
+        deadline = time.monotonic() + 10
+        while True:  # the completion record is queued once the answer has left
+            gw.p.audit.flush()
+            done = [json.loads(r.body) for r in gw.p.store.search_audit(AuditQuery(kind="call.completed"))]
+            if len(done) >= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert [d.get("status") for d in done] == ["upstream_error", "ok"], done

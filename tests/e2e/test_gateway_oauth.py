@@ -5,6 +5,7 @@ refresh-token rotation with reuse detection, and refusals once the agent is susp
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -687,3 +688,29 @@ def test_the_person_signs_in_through_oidc_on_the_consent_page(
         finally:
             thread.stop()
             p.close()
+
+
+def test_dynamic_registration_is_rate_limited_with_a_429_and_an_audited_refusal(gw: Gw) -> None:
+    """`POST /register` takes at most REGISTER_PER_SOURCE registrations per source address and
+    window: the next one is a 429 (`too_many_requests`, `Retry-After`), stores no client and is
+    audited as a `gateway.refused`; the ones before it were registered."""
+    from proctor.oauth.server import REGISTER_PER_SOURCE
+    from proctor.store.base import AuditQuery
+
+    with httpx.Client(timeout=20) as h:
+        ids = [register(h, gw, name=f"client {i}") for i in range(REGISTER_PER_SOURCE)]
+        assert len(set(ids)) == REGISTER_PER_SOURCE
+        r = h.post(f"{gw.base}/register", json={"redirect_uris": [REDIRECT], "client_name": "one more"})
+        assert r.status_code == 429, r.text
+        assert r.json()["error"] == "too_many_requests"
+        assert "this address" in r.json()["error_description"]
+        assert 1 <= int(r.headers["retry-after"]) <= 60
+        assert r.headers["cache-control"] == "no-store"
+    assert all(gw.p.store.get_oauth_client(cid) is not None for cid in ids)
+    gw.p.audit.flush()
+    refused = [
+        body
+        for rec in gw.p.store.search_audit(AuditQuery(kind="gateway.refused", limit=100))
+        if (body := json.loads(rec.body)).get("path") == "/register"
+    ]
+    assert [body.get("oauth_error") for body in refused] == ["too_many_requests"], refused

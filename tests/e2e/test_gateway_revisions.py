@@ -98,12 +98,13 @@ def _gateway(tmp_path: Path, upstreams: list[dict[str, Any]], config: str = "") 
 
 
 @contextmanager
-def _revision_server(only: str, tmp_path: Path) -> Iterator[str]:
+def _revision_server(only: str, tmp_path: Path, count: Path | None = None) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
+    counting = [] if count is None else ["--count", str(count)]
     with (tmp_path / f"revision-{only}.log").open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(REVISION_SERVER), "--port", str(port), "--only", only],
+            [sys.executable, str(REVISION_SERVER), "--port", str(port), "--only", only, *counting],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -427,3 +428,35 @@ def test_the_conformance_fixture_answers_alike_through_the_gateway_at_either_rev
     assert got == want
     # the tool calls on the lean path; the resource read and the prompt are relayed by the SDK
     assert paths.count("lean") == len(FIXTURE_TOOLS), paths
+
+
+@pytest.mark.parametrize("only", [HANDSHAKE, MODERN])
+def test_a_2026_call_refused_before_its_decision_never_reaches_the_upstream(
+    tmp_path: Path, only: str
+) -> None:
+    """The lean path's `Mcp-Param-*` check runs before the call is decided: it reads the schema the
+    task's session already listed, or the tool's registration, and never opens a session, lists
+    or leases for a task that has none. A 2026-07-28 call with arguments from a task that may not
+    reach the upstream (it declared none of its tools) is denied with the upstream contacted not
+    once more (a counting upstream of either revision)."""
+    count = tmp_path / "contacts.log"
+    with (
+        _revision_server(only, tmp_path, count) as url,
+        _gateway(tmp_path, [{"namespace": "rv", "url": url, "default": {"effect": "read"}}]) as gw,
+        httpx.Client(timeout=30) as client,
+    ):
+        routed = {"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": "rv__echo"}
+        ok = _post(gw, client, _call("rv__echo", text="hi"), **routed)  # registers and lists the tool
+        assert ok.status_code == 200, ok.text
+        assert "hi @" in ok.json()["result"]["content"][0]["text"]
+        before = count.read_text().splitlines()
+        other = gw.p.tasks.start(
+            agent="bot", purpose="elsewhere", allow=["other.*"], requested_by="r@acme.test"
+        )
+        outsider = Gw(gw.url, gw.p, gw.auth, gw.svid, other.token)
+        denied = _post(outsider, client, _call("rv__echo", 2, text="hi"), **routed)
+        assert denied.status_code == 200, denied.text
+        assert denied.json()["result"]["isError"] is True
+        decided = gw.audit("decision")
+    assert count.read_text().splitlines() == before
+    assert [d["decision"] for d in decided] == ["allow", "deny"]

@@ -356,3 +356,33 @@ def test_a_stopping_daemon_ends_its_sessions_tasks(tmp_path: Path) -> None:
     assert str(task.id) == answer["task"]
     assert task.state is TaskState.COMPLETED
     assert task.end_reason == "stdio session ended (template echo)"
+
+
+def test_a_session_refused_as_busy_starts_no_task(tmp_path: Path) -> None:
+    """The per-agent session cap is checked before a template's task is started: the 33rd
+    attested `--template` session of one agent is refused `busy` and leaves no task (started and
+    ended) behind; a slot freed serves a new session (with its own task) again."""
+    ws = _workspace(tmp_path)
+    path = str(ws.root / "run" / "gateway.sock")
+    hello = {"proctor": "gateway/1", "template": "echo"}
+    held: list[socket.socket] = []
+    with Daemon(ws.root):
+        try:
+            for _ in range(32):
+                s, _f, answer = _raw(path, hello)
+                held.append(s)
+                assert "error" not in answer, answer
+            s, _f, answer = _raw(path, hello)
+            held.append(s)
+            assert answer["error"]["code"] == "busy"
+            assert len(_template_tasks(ws.root)) == 32
+            assert len([r for r in _audit(ws.root, "task.started") if r.get("template")]) == 32
+            held.pop(0).close()
+            _wait_ended(ws.root, 1)
+            s, _f, answer = _raw(path, hello)
+            held.append(s)
+            assert "error" not in answer, answer
+        finally:
+            for s in held:
+                s.close()
+    assert len(_template_tasks(ws.root)) == 33

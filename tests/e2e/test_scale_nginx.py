@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +23,20 @@ import httpx
 import pytest
 from tests.conformance_mcp.fixture import fixture_url, start_fixture, stop_fixture
 from tests.e2e.gateway_harness import free_port
+from tests.nginxlb import (
+    NginxUnavailable,
+    ensure_nginx,
+    gateway_args,
+    nginx_args,
+    process,
+    wait_up,
+    write_conf,
+)
 
 from proctor.app import Proctor
 from proctor.gateway.config import save_upstreams, upstream_from_mapping
 from proctor.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MODERN = "2026-07-28"
 ENVELOPE: dict[str, Any] = {
@@ -41,81 +46,12 @@ ENVELOPE: dict[str, Any] = {
 CALLS = 240
 WORKERS = 4
 
-NGINX_CONF = """\
-{user}daemon off;
-worker_processes 1;
-pid {run}/nginx.pid;
-error_log {run}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {run}/body;
-    proxy_temp_path {run}/proxy;
-    fastcgi_temp_path {run}/fastcgi;
-    uwsgi_temp_path {run}/uwsgi;
-    scgi_temp_path {run}/scgi;
-    upstream proctor_gateways {{
-        # handshake-era MCP sessions live in the process that opened them: pin by client
-        hash $remote_addr consistent;
-{servers}
-        keepalive 16;
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://proctor_gateways;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_buffering off;
-            proxy_read_timeout 60s;
-            # a gateway that refuses the connection: try the next one (a request already sent is
-            # never replayed: POST is not idempotent, and nginx does not retry it)
-            proxy_next_upstream error timeout;
-            proxy_next_upstream_tries 3;
-        }}
-    }}
-}}
-"""
-
 
 def _nginx() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if found is None:
-        subprocess.run([str(ROOT / "scripts" / "ensure-nginx.sh")], check=False, capture_output=True)
-        found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if found is None:
-        pytest.fail("nginx is not installed and scripts/ensure-nginx.sh could not install it", pytrace=False)
-    return found
-
-
-def _wait_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        assert proc.poll() is None, log.read_text(errors="replace")[-4000:]
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.HTTPError:
-            assert time.monotonic() < deadline, f"{url} did not come up"
-            time.sleep(0.2)
-
-
-@contextmanager
-def _process(args: list[str], log: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    out = log.open("wb")
-    proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-        out.close()
+        return ensure_nginx()
+    except NginxUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def test_nginx_three_gateways_one_url_survives_a_kill(tmp_path: Path, pg_migrated_url: str) -> None:
@@ -150,31 +86,16 @@ def test_nginx_three_gateways_one_url_survives_a_kill(tmp_path: Path, pg_migrate
             }
         ports = [free_port() for _ in range(3)]
         run = tmp_path / "nginx"
-        run.mkdir()
-        os.chmod(run, 0o777)
-        servers = "\n".join(f"        server 127.0.0.1:{q} max_fails=1 fail_timeout=30s;" for q in ports)
-        user = "user root;\n" if os.geteuid() == 0 else ""
-        conf = run / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(user=user, run=run, servers=servers, port=lb_port))
+        conf = write_conf(run, ports, lb_port)
         with ExitStack() as stack:
             gateways = []
             for i, q in enumerate(ports):
                 log = tmp_path / f"gateway{i}.log"
-                args = [
-                    str(BIN / "proctor"),
-                    "gateway",
-                    "--http",
-                    "--no-socket",
-                    "--port",
-                    str(q),
-                    "-w",
-                    str(ws.root),
-                ]
-                proc = stack.enter_context(_process(args, log, env))
-                _wait_up(f"http://127.0.0.1:{q}/.well-known/oauth-protected-resource/mcp", proc, log)
+                proc = stack.enter_context(process(gateway_args(BIN, ws.root, q), log, env))
+                wait_up(f"http://127.0.0.1:{q}/.well-known/oauth-protected-resource/mcp", proc, log)
                 gateways.append(proc)
-            lb = stack.enter_context(_process([nginx, "-p", str(run), "-c", str(conf)], run / "out.log", env))
-            _wait_up(
+            lb = stack.enter_context(process(nginx_args(nginx, conf), run / "out.log", env))
+            wait_up(
                 f"http://127.0.0.1:{lb_port}/.well-known/oauth-protected-resource/mcp", lb, run / "out.log"
             )
             prm = httpx.get(f"http://127.0.0.1:{lb_port}/.well-known/oauth-protected-resource/mcp").json()

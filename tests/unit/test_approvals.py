@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -494,3 +495,36 @@ def test_a_grant_is_not_spent_on_a_call_the_budget_refuses(env: Env) -> None:
     assert d.verdict is Verdict.DENY
     assert "task_budget_exhausted" in d.errors
     assert env.p.approvals.get(aid).state is ApprovalState.APPROVED  # still unspent
+
+
+def test_a_grant_is_looked_up_by_its_digest_not_among_every_request(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look-ups of the approval stage (a filing, a redeemed single-use grant, a scoped grant)
+    go through the digest or task index: SQLite, with no statistics, preferred the state index for
+    its ordering and read every approved or pending request of the workspace on each held call."""
+    from proctor.store import _sql
+
+    seen: list[tuple[str, tuple[object, ...]]] = []
+    execute = _sql.Cursor.execute
+
+    def spy(self: _sql.Cursor, sql: str, params: Sequence[object] = ()) -> object:
+        if "FROM approvals WHERE" in sql and ("digest = ?" in sql or "task_id = ?" in sql):
+            seen.append((sql, tuple(params)))
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(_sql.Cursor, "execute", spy)
+    aid = held(env, pay(env, 100, "acct-1"))
+    env.p.approvals.approve(aid, OWNER, "ok")
+    assert env.p.decide(pay(env, 100, "acct-1")).verdict is Verdict.ALLOW
+    scoped = held(env, pay(env, 7, "acct-2"))
+    env.p.approvals.approve(scoped, OWNER, "ok", narrowing={"account": {"eq": "acct-2"}})
+    assert env.p.decide(pay(env, 8, "acct-2")).verdict is Verdict.ALLOW
+    monkeypatch.undo()
+    shapes = dict(seen)
+    assert len(shapes) >= 4, shapes  # filing (pending, approved meanwhile), single-use, scoped
+    with _raw(env) as raw:
+        for sql, params in shapes.items():
+            plan = " | ".join(str(r[-1]) for r in raw.execute("EXPLAIN QUERY PLAN " + sql, params))
+            assert "approvals_by_state" not in plan, (sql, plan)
+            assert "approvals_by_digest" in plan or "approvals_by_task" in plan, (sql, plan)

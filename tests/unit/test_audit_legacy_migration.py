@@ -35,7 +35,7 @@ def _schema_before_writers(path: Path) -> None:
     src = resources.files("proctor.store") / "migrations" / "sqlite"
     with resources.as_file(src) as folder:
         backend = get_backend(f"sqlite:///{path}")
-        migrations = read_migrations(str(folder)).filter(lambda m: not m.id.startswith("0012"))
+        migrations = read_migrations(str(folder)).filter(lambda m: not m.id.startswith("0013"))
         with backend.lock():
             backend.apply_migrations(backend.to_apply(migrations))
         backend.connection.close()

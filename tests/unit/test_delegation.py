@@ -302,11 +302,35 @@ def test_what_a_child_read_labels_its_parent_when_it_ends(sb: Sandbox) -> None:
     p = sb.proctor
     root, token = _root(p)
     child = p.tasks.delegate(root, agent="researcher", allow=["mail.read"])
-    p.flow.observe(child.task, p.tools.get("mail.read"), EMAIL)
     assert p.decide(_call("planner", token, "bank.pay", iban=IBAN, amount=1)).verdict is Verdict.ALLOW
+    p.flow.observe(child.task, p.tools.get("mail.read"), EMAIL)
     p.tasks.end(str(child.task.id))
     assert p.store.task_labels(TaskId(root)).read_untrusted
     d = p.decide(_call("planner", token, "bank.pay", iban=IBAN, amount=1))
+    assert d.verdict is Verdict.APPROVAL_REQUIRED
+
+
+def test_what_a_running_child_reads_labels_its_parent_at_once(sb: Sandbox) -> None:
+    """A child hands its findings back while it runs: its untrusted read labels its parent's and
+    its grandparent's next consequential call before it ends, also when the read is only in the
+    store (recorded by another process)."""
+    from proctor.flow.model import TaskLabels
+
+    p = sb.proctor
+    root, token = _root(p)
+    a = p.tasks.delegate(root, agent="researcher", allow=["bank.*", "mail.read"])
+    b = p.tasks.delegate(str(a.task.id), agent="mailer", allow=["mail.read"])
+    assert p.decide(_call("planner", token, "bank.pay", iban=IBAN, amount=1)).verdict is Verdict.ALLOW
+    p.flow.observe(b.task, p.tools.get("mail.read"), EMAIL)  # the grandchild reads, still running
+    for agent, tok in (("planner", token), ("researcher", a.token)):
+        d = p.decide(_call(agent, tok, "bank.pay", iban=IBAN, amount=1))
+        assert d.verdict is Verdict.APPROVAL_REQUIRED, agent
+    # another process's child: its read is only in the store
+    root2, token2 = _root(p)
+    c2 = p.tasks.delegate(root2, agent="researcher", allow=["mail.read"])
+    assert p.decide(_call("planner", token2, "bank.pay", iban=IBAN, amount=1)).verdict is Verdict.ALLOW
+    p.store.raise_task_labels(c2.task.id, TaskLabels(read_untrusted=True, untrusted_sources=("mail.read",)))
+    d = p.decide(_call("planner", token2, "bank.pay", iban=IBAN, amount=1))
     assert d.verdict is Verdict.APPROVAL_REQUIRED
 
 

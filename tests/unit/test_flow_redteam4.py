@@ -292,13 +292,18 @@ def test_a_busy_agent_reads_only_what_is_new_between_sweeps_and_counts_exactly(s
     task_id, _ = _start(sb.proctor)
     reads: list[float | None] = []
     store = sb.proctor.store
-    real = store.flow_events
+    real, real_counted = store.flow_events, store.flow_events_counted
 
     def spy(**kw: Any) -> Any:
         reads.append(kw.get("since"))
         return real(**kw)
 
+    def spy_counted(**kw: Any) -> Any:
+        reads.append(kw.get("since"))
+        return real_counted(**kw)
+
     store.flow_events = spy  # type: ignore[method-assign]
+    store.flow_events_counted = spy_counted  # type: ignore[method-assign]
     try:
         for i in range(40):  # 40 payments within a fifth of a second
             seen = _pay(sb, task_id, t + 1.0 + i * 0.005)
@@ -317,6 +322,7 @@ def test_a_busy_agent_reads_only_what_is_new_between_sweeps_and_counts_exactly(s
         assert _history(sb, task_id, t + 10.0) == {"payments_today": 42, "payments_task": 42}
     finally:
         store.flow_events = real  # type: ignore[method-assign]
+        store.flow_events_counted = real_counted  # type: ignore[method-assign]
 
 
 def test_an_export_of_a_task_whose_output_was_cut_says_what_it_read(tmp_path: Path) -> None:

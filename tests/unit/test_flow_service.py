@@ -18,7 +18,7 @@ from proctor.flow.model import Origin, Sensitivity, Trust
 from proctor.pipeline import CallInput
 from proctor.store.base import AuditQuery, ToolRecord
 from proctor.testing import Sandbox, temporary_workspace
-from proctor.types import TaskId, Verdict
+from proctor.types import TaskId, TaskState, Verdict
 
 CONFIG = """\
 trust_domain: acme.test
@@ -549,3 +549,112 @@ def test_close_writes_what_is_queued_before_the_store_closes(tmp_path: Path) -> 
             other.flow.keep_decided(task, tool, {"iban": f"x{i}"}, verdict="deny", decision_id=f"d{i}", now=0)
         other.close()
         assert len(box.proctor.store.outputs(TaskId(task_id))) == 300
+
+
+def test_a_relaunch_right_after_an_end_keeps_a_read_the_writer_had_not_stored(sb: Sandbox) -> None:
+    """Red team (template memory, docs/adr/0029 amendment): a stdio session reads untrusted mail,
+    its output is still queued for the flow's writer (or dropped when the queue overflows: this
+    process keeps it in memory only) when the session ends; a relaunch of the same template at
+    once must start with that read, not with what the store happened to hold."""
+    import threading
+
+    p = sb.proctor
+    p.templates.add(
+        "inbox",
+        agents=["bot"],
+        purpose="triage the inbox",
+        allow=["mail.*", "bank.*"],
+        requested_by="alice@acme.test",
+        ttl_s=3600,
+    )
+    first = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+    _, item = p.flow.observe_local(first, _tool(p, "crm.lookup"), "ACME: customer since 2019")
+    assert item is not None
+    p.flow.persist_soon(item)  # (the writer thread exists)
+    assert p.flow.settle()
+    gate = threading.Event()
+    assert p.flow._writer is not None
+    p.flow._writer.submit(gate.wait, 10)  # the writer is busy
+    try:
+        _, item = p.flow.observe_local(first, _tool(p, "mail.read"), EMAIL)
+        assert item is not None
+        p.flow.persist_soon(item)
+        assert p.flow.labels(first).read_untrusted  # this process knows
+        p.tasks.end(str(first.id), by="gateway", reason="stdio session ended")
+        second = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+        assert p.store.task_labels(second.id).read_untrusted
+        assert p.flow.labels(second).read_untrusted
+    finally:
+        gate.set()
+    assert p.flow.settle()
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_a_relaunch_keeps_what_the_ended_sessions_delegated_tasks_read(sb: Sandbox, depth: int) -> None:
+    """Red team (template memory, docs/adr/0029 amendment; ADR 0032): a stdio session delegates
+    the reading of untrusted mail to a helper (and the helper to another); the session ends, which
+    ends them by cascade. What they read must be in the ended session's mark, which the next
+    launch of the template starts with: the parent ends first, so a child's end no longer found it
+    active to report to, and a grandchild reported only to its (ended) parent."""
+    p = sb.proctor
+    for name in ("helper", "reader"):
+        p.agents.add(name, "owner@acme.test")
+    p.templates.add(
+        "inbox",
+        agents=["bot"],
+        purpose="triage the inbox",
+        allow=["mail.*", "bank.*"],
+        requested_by="alice@acme.test",
+        ttl_s=3600,
+    )
+    first = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+    child = p.tasks.delegate(str(first.id), agent="helper", allow=["mail.read"]).task
+    if depth == 2:
+        child = p.tasks.delegate(str(child.id), agent="reader", allow=["mail.read"]).task
+    p.flow.observe(child, _tool(p, "mail.read"), EMAIL)
+    # (the session makes no call after it: its memory never merged the read)
+    p.tasks.end(str(first.id), by="gateway", reason="stdio session ended")
+    assert p.tasks.get(str(child.id)).state is not TaskState.ACTIVE
+    second = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+    assert p.store.task_labels(second.id).read_untrusted
+
+
+@pytest.mark.parametrize("how", ["deadline", "kill_file"])
+def test_a_relaunch_keeps_an_unstored_read_of_a_task_not_yet_recorded_ended(sb: Sandbox, how: str) -> None:
+    """Red team (template memory): a session past its deadline that no sweep has expired yet, or
+    ended only in the kill file, still has its reads in this process's memory (the writer had not
+    stored the last one); a relaunch must start with them, not with the store's mark alone."""
+    import threading
+
+    from proctor.killswitch import PendingKill
+
+    p = sb.proctor
+    p.templates.add(
+        "inbox",
+        agents=["bot"],
+        purpose="triage the inbox",
+        allow=["mail.*"],
+        requested_by="alice@acme.test",
+        ttl_s=60,
+    )
+    first = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+    _, item = p.flow.observe_local(first, _tool(p, "crm.lookup"), "ACME: customer since 2019")
+    assert item is not None
+    p.flow.persist_soon(item)  # (the writer thread exists)
+    assert p.flow.settle()
+    gate = threading.Event()
+    assert p.flow._writer is not None
+    p.flow._writer.submit(gate.wait, 10)  # the writer is busy
+    try:
+        _, item = p.flow.observe_local(first, _tool(p, "mail.read"), EMAIL)
+        assert item is not None
+        p.flow.persist_soon(item)
+        if how == "deadline":
+            sb.clock.advance(61)
+        else:
+            p.kills.add(PendingKill("task", str(first.id), sb.clock.now(), "cli", "", "store_locked"))
+        second = p.tasks.start_from_template("inbox", agent="bot", via="stdio").task
+        assert p.store.task_labels(second.id).read_untrusted
+    finally:
+        gate.set()
+    assert p.flow.settle()

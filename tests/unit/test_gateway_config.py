@@ -132,7 +132,7 @@ def test_transport_requirements() -> None:
         upstream_from_mapping({"namespace": "fs", "transport": "stdio"})
     with pytest.raises(ConfigError, match="needs a `url`"):
         upstream_from_mapping({"namespace": "web", "url": "file:///etc/passwd"})
-    with pytest.raises(ConfigError, match="transport is `stdio` or `http`"):
+    with pytest.raises(ConfigError, match="transport is `stdio`, `http` or `a2a`"):
         upstream_from_mapping({"namespace": "web", "transport": "sse", "url": "http://x/sse"})
 
 

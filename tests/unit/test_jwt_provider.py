@@ -694,3 +694,41 @@ def test_a_pending_kill_refuses_a_credential(env: Env, prov: JwtProvider) -> Non
         with pytest.raises(refused):
             env.p.credentials.obtain(task_id, agent, ref, {"audience": AUD})
         env.p.kills.remove(kind, target)
+
+
+@pytest.mark.parametrize("how", ["kill_file", "crash"])
+def test_endpoint_a_child_token_is_inactive_once_its_chain_is_not_live(
+    env: Env, api: tuple[TestClient, str], how: str
+) -> None:
+    """Red team (docs/adr/0037, 0032): a delegated child's credential token goes inactive when the
+    agent that delegated it is suspended, or the task it was delegated from ends, only in the
+    kill file (the store could not take it yet), or recorded without the cascade (a crash between
+    the two): the pipeline, delegation and the broker refuse that child already
+    (`Tasks.check_lineage`); a downstream API asking introspection must not be told it is active."""
+    from proctor.killswitch import PendingKill
+    from proctor.types import AgentName
+
+    client, secret = api
+    helper = env.p.agents.add("helper", "owner@acme.test")
+    for kind, target in (("agent", "bot"), ("task", str(env.task.task.id))):
+        child = env.p.tasks.delegate(
+            str(env.task.task.id), agent="helper", allow=["fs.read"], resources=["/data/x*"]
+        )
+        _, data = env.p.credentials.leases.issue(child.task, helper, "jwt", {"audience": AUD})
+        token = planted.remember(str(data["token"]))
+        r = client.post("/v1/introspect", data={"token": token}, headers=_basic(AUD, secret))
+        assert r.json()["active"] is True
+        if how == "kill_file":
+            env.p.kills.add(PendingKill(kind, target, env.clock.now(), "cli", "", "store_locked"))
+        elif kind == "agent":
+            env.p.store.set_agent_status(AgentName("bot"), AgentStatus.SUSPENDED, env.clock.now())
+        else:
+            env.p.store.end_task(env.task.task.id, TaskState.CANCELLED, env.clock.now(), "crash")
+        r = client.post("/v1/introspect", data={"token": token}, headers=_basic(AUD, secret))
+        assert r.json() == {"active": False}, (how, kind)
+        if how == "kill_file":
+            env.p.kills.remove(kind, target)
+        elif kind == "agent":
+            env.p.store.set_agent_status(AgentName("bot"), AgentStatus.ACTIVE, env.clock.now())
+        else:
+            break

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import socket
 import threading
@@ -128,6 +129,41 @@ def test_a_client_id_metadata_document_trickled_slowly_is_cut_off(
         listener.close()
 
 
+def test_a_compressed_client_id_metadata_document_is_refused_before_it_is_inflated(
+    env: Env,
+) -> None:
+    """httpx inflated a compressed body a network read at a time with no bound, before the size
+    check: whoever names a client_id URL could make the gateway inflate 64 KiB of gzip to 64 MiB
+    (of zstd, to gigabytes). The document is read as sent; one sent compressed is refused."""
+    srv = AuthorizationServer(env.p, issuer="http://127.0.0.1:9100", resource="http://127.0.0.1:9100/mcp")
+    srv.allow_http_client_ids = True  # gateway.oauth_allow_http_client_ids: a loopback document
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/meta.json"
+    bomb = gzip.compress(b" " * (64 * 1024 * 1024))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            head = (
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+                f"Content-Length: {len(bomb)}\r\n\r\n"
+            )
+            with contextlib.suppress(OSError):
+                conn.sendall(head.encode() + bomb)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        with pytest.raises(OAuthRefused, match="content encoding"):
+            srv.client(url)
+    finally:
+        server.join(10)
+        listener.close()
+
+
 def test_a_refused_refresh_does_not_spend_the_token(env: Env, srv: AuthorizationServer) -> None:
     """A refresh refused while the agent is suspended spent the token: the client's retry once
     the agent was resumed was taken for a stolen token's reuse, and the grant was revoked."""
@@ -176,3 +212,27 @@ def test_a_store_error_at_the_token_endpoint_is_refused_without_its_detail(
     assert r.status_code == 503
     assert "db.internal" not in r.text
     assert "password" not in r.text
+
+
+def test_disabling_a_person_stops_the_access_token_a_gateway_has_cached(
+    env: Env, srv: AuthorizationServer
+) -> None:
+    """A gateway remembers a verified caller up to 30 s and, on a hit, re-reads only the agent's
+    status: a person disabled (in any process) kept their access token working there, since the
+    grant's task stayed live. Disabling now revokes the person's grants and ends their tasks, which
+    every process sees on its next snapshot."""
+    from proctor.gateway.http import GatewayAuth
+    from proctor.types import TaskId
+
+    env.p.accounts.add("owner@acme.test", password="correct horse battery", by="test")
+    cid = _client(srv)
+    t = _exchange(srv, cid, _code(srv, cid))
+    auth = GatewayAuth(None, env.p, srv.resource, oauth=srv)  # type: ignore[arg-type]  # no app behind
+    headers = {"authorization": f"Bearer {t['access_token']}"}
+    caller = auth._caller(headers, env.p.state.snapshot())
+    env.p.accounts.set_disabled("owner@acme.test", True, by="test")
+    task = env.p.store.get_task(TaskId(caller.task_id))
+    assert task is not None
+    assert not task.is_live(env.clock.now())
+    grant = srv.store.list_oauth_grants()[0]
+    assert grant.revoked_at is not None

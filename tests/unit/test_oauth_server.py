@@ -255,3 +255,22 @@ def test_client_id_metadata_documents(env: Env) -> None:
     ):
         with pytest.raises(OAuthRefused):
             srv.client(bad)
+
+
+def test_the_registration_limiter_bounds_each_source_and_everyone_per_window() -> None:
+    from proctor.clock import FrozenClock
+    from proctor.oauth.server import RegistrationLimiter
+
+    clock = FrozenClock(0.0)
+    limiter = RegistrationLimiter(clock, per_source=2, total=7, window_s=60.0, max_sources=3)
+    assert [limiter.admit("a") for _ in range(3)] == [None, None, "source"]
+    # sources beyond max_sources share one bucket: new addresses cannot buy more registrations
+    assert [limiter.admit(s) for s in ("b", "c", "d", "e", "f")] == [None, None, None, None, "source"]
+    assert limiter.admit("b") is None
+    assert limiter.admit("c") == "total"  # 7 registered in this window, from anyone
+    assert limiter.retry_after() == 60
+    clock.advance(59.5)
+    assert limiter.admit("c") == "total"
+    assert limiter.retry_after() == 1
+    clock.advance(0.5)
+    assert limiter.admit("a") is None  # a new window

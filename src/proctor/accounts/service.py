@@ -93,6 +93,9 @@ class Accounts:
         self.clock = clock
         self.audit = audit
         self.login = login
+        #: run with the e-mail once an account is disabled (Proctor revokes the person's OAuth
+        #: grants and ends their tasks: the consent goes with the person, in every process at once)
+        self.on_disabled: Callable[[str, str], None] | None = None
 
     def oidc_client(self, settings: OidcSettings, *, client_secret: Callable[[], str | None]) -> OidcClient:
         """The sign-in client of one OIDC provider; the state of each sign-in under way lives in
@@ -154,6 +157,8 @@ class Accounts:
             "approver.disabled" if disabled else "approver.enabled",
             {"email": str(addr), "by": by, "sessions_ended": ended},
         )
+        if disabled and self.on_disabled is not None:
+            self.on_disabled(str(addr), by)
         return rec
 
     def change_groups(

@@ -27,15 +27,48 @@ from proctor.types import AgentName, ApprovalId, Email, TaskId, ToolName
 
 __all__ = [
     "DEFAULT_APPROVAL_TTL_S",
+    "MAX_WAITERS",
     "ApprovalRequest",
     "ApprovalState",
     "Approver",
     "Narrowing",
+    "WaitSlots",
     "call_digest",
 ]
 
 #: how long a request waits for a person before it expires (expired means denied)
 DEFAULT_APPROVAL_TTL_S = 600.0
+#: waits on approval requests one process runs at once, all agents together (each polls the store
+#: 4 times a second): the gateway's held calls, and ``POST /v1/approvals/{id}/wait`` each
+MAX_WAITERS = 256
+
+
+class WaitSlots:
+    """Bounds the waits on approval requests one process runs at once: per agent (as many as it
+    may have pending requests, ``approvals.max_pending``: identical calls join one request, so
+    without this bound one agent could start any number of waits, each polling the store) and in
+    all. Used from one event loop: no lock."""
+
+    def __init__(self, per_agent: int, total: int = MAX_WAITERS) -> None:
+        self.per_agent = max(1, per_agent)
+        self.total = total
+        #: waits running now, per agent
+        self.held: dict[str, int] = {}
+
+    def acquire(self, agent: str) -> bool:
+        """Take one slot for ``agent``; False (nothing taken) when it or the process is full."""
+        held = self.held.get(agent, 0)
+        if held >= self.per_agent or sum(self.held.values()) >= self.total:
+            return False
+        self.held[agent] = held + 1
+        return True
+
+    def release(self, agent: str) -> None:
+        left = self.held.get(agent, 0) - 1
+        if left > 0:
+            self.held[agent] = left
+        else:
+            self.held.pop(agent, None)
 
 
 class ApprovalState(enum.StrEnum):

@@ -172,6 +172,10 @@ def decision_entry(
         fields["chain"] = [{"agent": a, "task": t} for a, t in task.chain]
         fields["root_task"] = task.chain[0][1]
         fields["root_requester"] = str(task.requested_by)
+    continuation = getattr(call, "continuation", None)
+    if isinstance(continuation, Mapping):
+        # a retry of a multi-round-trip call (2026-07-28): that it is one, never what it carries
+        fields["continuation"] = dict(continuation)
     if log_arguments and isinstance(call.args, Mapping):
         fields["args"] = logged_args(call.args)
     if facts is not None:

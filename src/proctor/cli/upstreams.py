@@ -42,6 +42,26 @@ def upstream_add(
         list[str] | None, typer.Option(help="K=V in the server's environment (repeatable).")
     ] = None,
     url: Annotated[str | None, typer.Option(help="Or: a Streamable HTTP server at this URL.")] = None,
+    a2a: Annotated[
+        str | None,
+        typer.Option(
+            "--a2a",
+            help="Or: an A2A agent at this URL (its card, or the base of /.well-known/agent-card.json).",
+        ),
+    ] = None,
+    card_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="--a2a: the key the agent card must be signed with: a PEM public key or JWK(S) file, or a"
+            " JWK Set URL (repeatable). Pinned; the card's own jku is never followed."
+        ),
+    ] = None,
+    allow_unsigned_card: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsigned-card", help="--a2a: accept an agent card with no signature (NOT recommended)."
+        ),
+    ] = False,
     effect: Annotated[str, typer.Option(help="Effect of tools not described otherwise.")] = "execute",
     tool_effect: Annotated[
         list[str] | None, typer.Option(help="TOOL=EFFECT for one upstream tool (repeatable).")
@@ -74,8 +94,21 @@ def upstream_add(
     from proctor.errors import ConfigError
     from proctor.gateway.config import upstream_from_mapping
 
+    if a2a is not None:
+        if command is not None or url is not None or arg or env or tool_resource_arg or describe_resources:
+            fail(ValidationError("--a2a takes neither --command, --url, --arg, --env nor resource options"))
+        _add_a2a(
+            namespace, a2a, card_key or [], allow_unsigned_card, tool_effect, timeout, no_prefix, workspace
+        )
+        return
+    if card_key or allow_unsigned_card:
+        fail(ValidationError("--card-key and --allow-unsigned-card apply to an --a2a upstream only"))
     if (command is None) == (url is None):
-        fail(ValidationError("pass exactly one of --command (stdio) or --url (Streamable HTTP)"))
+        fail(
+            ValidationError(
+                "pass exactly one of --command (stdio), --url (Streamable HTTP) or --a2a (A2A agent)"
+            )
+        )
     if url is not None and (arg or env):
         fail(ValidationError("--arg and --env apply to a --command upstream only"))
     env_map = key_values(env, "--env")
@@ -153,6 +186,118 @@ def upstream_add(
         f"[green]added[/] upstream {cfg.namespace} ({cfg.transport}: {markup_safe(target)})", highlight=False
     )
     out.print(f"next: `proctor upstream tools {cfg.namespace}`, then `proctor tools pin {cfg.namespace}`")
+
+
+def _add_a2a(
+    namespace: str,
+    url: str,
+    card_keys: list[str],
+    allow_unsigned: bool,
+    tool_effect: list[str] | None,
+    timeout: str,
+    no_prefix: bool,
+    workspace: Any,
+) -> None:
+    """``upstream add --a2a``: pin the operator's card keys, verify the card, register its skills."""
+    from proctor.gateway.a2a import load_card_keys
+    from proctor.gateway.names import check_namespace
+    from proctor.gateway.upstreams import a2a_upstream
+
+    if not card_keys and not allow_unsigned:
+        fail(
+            ValidationError(
+                "--a2a needs --card-key (the key its card is signed with): trust on first use is not enough;"
+                " --allow-unsigned-card accepts an unsigned card"
+            )
+        )
+    keys: list[dict[str, Any]] = []
+    jwks_url = None
+    for spec in card_keys:
+        if spec.startswith(("http://", "https://")):
+            if jwks_url is not None:
+                fail(ValidationError("--card-key: one JWK Set URL at most"))
+            jwks_url = spec
+        else:
+            try:
+                keys.extend(load_card_keys(spec))
+            except ValidationError as exc:
+                fail(exc)
+    effects = key_values(tool_effect, "--tool-effect")
+    with opened(workspace) as p, handled():
+        check_namespace(namespace, p.settings.gateway_tool_separator)
+        actions = p.policies.schema_actions()
+        for skill, eff in effects.items():
+            if eff not in actions:
+                raise ValidationError(
+                    f"--tool-effect {skill}: effect `{eff}` has no action in the policy schema;"
+                    f" known: {', '.join(sorted(actions))}"
+                )
+        cfg = a2a_upstream(
+            namespace,
+            url,
+            keys=keys,
+            jwks_url=jwks_url,
+            allow_unsigned=allow_unsigned,
+            effects=effects,
+            timeout=timeout,
+            prefix=not no_prefix,
+        )
+        pinned = p.tools.add_a2a_upstream(p.workspace.root, cfg, actions=actions, by="cli")
+    if allow_unsigned:
+        err.print(
+            "[bold red]WARNING[/] --allow-unsigned-card: nothing proves this card is the agent's own; anyone"
+            " who can answer its URL can describe its skills. Pin a key with --card-key instead.",
+            highlight=False,
+        )
+    out.print(f"[green]added[/] A2A agent {namespace} ({markup_safe(pinned.url or '')})", highlight=False)
+    for skill, desc in sorted(pinned.tools.items()):
+        out.print(
+            f"  skill {markup_safe(skill)}: effect {markup_safe(str(desc.get('effect')))}", highlight=False
+        )
+    if any(str(d.get("effect")) == "execute" and s not in effects for s, d in pinned.tools.items()):
+        out.print(
+            "  (a card cannot make its own skills reads: a skill you have checked only reads takes"
+            " `--tool-effect SKILL=read`)",
+            highlight=False,
+        )
+    out.print(f"card pinned: {pinned.a2a.get('card_digest')}")
+    out.print(
+        f"next: `proctor upstream tools {namespace}`; `proctor upstream refresh {namespace}` checks the card again"
+    )
+
+
+@upstream_app.command("refresh")
+def upstream_refresh(
+    namespace: str,
+    repin: Annotated[
+        bool, typer.Option("--repin", help="Accept a changed card whose signature verifies, and pin it anew.")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Check an A2A agent's card again: signature by a pinned key, and unchanged since pinned."""
+    from proctor.gateway.upstreams import find_upstream
+
+    with opened(workspace) as p, handled():
+        before = {
+            s: str(d.get("effect")) for s, d in find_upstream(p.workspace.root, namespace).tools.items()
+        }
+        cfg = p.tools.refresh_a2a_upstream(
+            p.workspace.root, namespace, repin=repin, actions=p.policies.schema_actions(), by="cli"
+        )
+    verb = "re-pinned" if repin else "verified"
+    out.print(f"[green]{verb}[/] the card of {namespace}: {cfg.a2a.get('card_digest')}")
+    if repin:
+        # a re-pinned card may declare other effects (`execute` -> `write`): show what was accepted
+        for skill, desc in sorted(cfg.tools.items()):
+            effect = str(desc.get("effect"))
+            was = before.get(skill)
+            change = "" if was == effect else (" (new skill)" if was is None else f" (was {was})")
+            out.print(
+                f"  skill {markup_safe(skill)}: effect {markup_safe(effect)}{markup_safe(change)}",
+                highlight=False,
+            )
+        for skill in sorted(set(before) - set(cfg.tools)):
+            out.print(f"  skill {markup_safe(skill)}: removed", highlight=False)
 
 
 @upstream_app.command("list")

@@ -128,6 +128,9 @@ DEFAULT_CAPACITY = 512
 _ENVELOPE = 1
 _EVENT_FIELDS = ("task_id", "agent", "tool", "effect", "at", "values")
 _NONCE = 12
+#: at most this many tasks below one are read for its labels (a bound, far above any real tree:
+#: depth is limited by `tasks.max_delegation_depth`, and each task's children by its budget)
+_MAX_DESCENDANTS = 1024
 
 
 def output_text(content: Iterable[Any], structured: Any = None) -> str:
@@ -374,11 +377,42 @@ class Flow:
             read_untrusted=read_untrusted, max_sensitivity=level, untrusted_sources=tuple(sorted(sources))
         )
 
+    def _descendants_labels(self, task: TaskRecord) -> TaskLabels | None:
+        """What ``task``'s live delegated tasks (children, their children, ...) have read so far,
+        None when it has none (docs/adr/0032, amended): a child hands its findings back to its
+        parent while it runs, not only when it ends, so what it read labels the parent's next
+        consequential call at once. From the store (another process's reads) and this process's
+        memory (reads not yet persisted), in one store query. An ended child raised its parent's
+        mark in the store when it ended (:meth:`inherit`), so live ones are enough."""
+        below = self.store.descendant_labels(task.id, limit=_MAX_DESCENDANTS)
+        if not below:
+            return None
+        read_untrusted, level, sources = False, Sensitivity.PUBLIC, set[str]()
+        for child_id, stored in below:
+            found = [stored]
+            with self._lock:
+                child_entry = self._tasks.get(str(child_id))
+            if child_entry is not None:
+                with child_entry.lock:
+                    found.append(child_entry.flow.labels)
+            for lab in found:
+                read_untrusted = read_untrusted or lab.read_untrusted
+                level = max(level, lab.max_sensitivity)
+                sources.update(lab.untrusted_sources)
+        return TaskLabels(
+            read_untrusted=read_untrusted, max_sensitivity=level, untrusted_sources=tuple(sorted(sources))
+        )
+
     def _refresh(self, task: TaskRecord, entry: _Entry) -> None:
         """Bring ``entry`` up to date with the store: its high-water mark on first use, then every
         output with a seq above the last one seen that this process did not write; a delegated
-        task's mark is raised to its ancestors' every time (:meth:`_ancestors_labels`)."""
-        inherited = self._ancestors_labels(task)  # before ``entry.lock``: one entry lock at a time
+        task's mark is raised to its ancestors' every time (:meth:`_ancestors_labels`), a
+        delegating task's to its live descendants' (:meth:`_descendants_labels`)."""
+        # both before ``entry.lock``: one entry lock at a time
+        inherited = self._ancestors_labels(task)
+        below = self._descendants_labels(task)
+        if below is not None:
+            inherited = below if inherited is None else _merge_labels(inherited, below)
         with entry.lock:
             if inherited is not None:
                 entry.flow.restore_labels(inherited)
@@ -571,16 +605,19 @@ class Flow:
                 since = None if window is None else now - window
             task_id = TaskId(key[1]) if key[0] == "task" else None
             who = AgentName(key[1]) if key[0] == "agent" else None
-            got = self.store.flow_events(task_id=task_id, agent=who, since=since)
+            if sweep:
+                got, stored = self.store.flow_events(task_id=task_id, agent=who, since=since), 0
+            else:
+                # what is new, and how many events the store holds from the cursor on (one query,
+                # one snapshot)
+                got, stored = self.store.flow_events_counted(
+                    task_id=task_id, agent=who, since=since, count_since=log_.cursor
+                )
             self._count(log_, got, sweep)
-            if (
-                not sweep
-                and self.store.flow_event_count(task_id=task_id, agent=who, since=log_.cursor)
-                > log_.recent.total()
-            ):
+            if not sweep and stored > log_.recent.total():
                 # an event stored since the last read with a time before where it started (another
-                # process committed it late): sweep now, not at the next sweep (the count is one
-                # cheap query; a busy agent's decision still reads only what is new)
+                # process committed it late): sweep now, not at the next sweep (the count rides on
+                # the read; a busy agent's decision still reads only what is new)
                 sweep = True
                 got = self.store.flow_events(task_id=task_id, agent=who, since=log_.cursor)
                 self._count(log_, got, sweep)
@@ -931,9 +968,18 @@ class Flow:
     # the end of a task -----------------------------------------------------------------------------
     def forget(self, task_id: TaskId | str) -> int:
         """The task ended: drop it from memory and, under ``flow.retention: task``, delete its
-        kept outputs (its high-water mark stays). Returns how many were deleted."""
+        kept outputs (its high-water mark stays). Returns how many were deleted.
+
+        What this process knows the task read is written to its mark in the store first: an output
+        still queued for the writer (or dropped when the queue overflowed) must not leave with the
+        memory, or a relaunch of its template would start without it (docs/adr/0029, amendment)."""
         with self._lock:
-            self._tasks.pop(str(task_id), None)
+            entry = self._tasks.pop(str(task_id), None)
+        if entry is not None:
+            with entry.lock:
+                mark = entry.flow.labels
+            if mark.read_untrusted or mark.untrusted_sources or int(mark.max_sensitivity):
+                self.store.raise_task_labels(TaskId(str(task_id)), mark)
         if self.settings.flow_retention_s is not None:
             return 0  # kept for the retention period: the sweep prunes them
         return self.store.delete_outputs(TaskId(str(task_id)))
@@ -1029,6 +1075,15 @@ def _once(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kept.append(line)
     kept.reverse()
     return kept
+
+
+def _merge_labels(a: TaskLabels, b: TaskLabels) -> TaskLabels:
+    """The higher of two high-water marks."""
+    return TaskLabels(
+        read_untrusted=a.read_untrusted or b.read_untrusted,
+        max_sensitivity=max(a.max_sensitivity, b.max_sensitivity),
+        untrusted_sources=tuple(sorted({*a.untrusted_sources, *b.untrusted_sources})),
+    )
 
 
 def tool_line(tool: ToolRecord) -> dict[str, Any]:

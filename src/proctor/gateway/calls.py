@@ -52,6 +52,7 @@ import mcp_types as types
 import orjson
 from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from proctor.approvals.model import ApprovalState
 from proctor.audit.log import AuditEntry
@@ -116,7 +117,9 @@ class Caller:
     identity: Identity | None = field(default=None, compare=False)
 
 
-def call_input(caller: Caller, tool: str, args: Mapping[str, Any]) -> CallInput:
+def call_input(
+    caller: Caller, tool: str, args: Mapping[str, Any], continuation: Mapping[str, Any] | None = None
+) -> CallInput:
     """What the pipeline decides for ``caller``: the identity as the transport verified it.
 
     The transport verified the caller's SVID (HTTP, every request) or attestation (stdio and the
@@ -132,6 +135,7 @@ def call_input(caller: Caller, tool: str, args: Mapping[str, Any]) -> CallInput:
         task_token=caller.task_token,
         source="mcp",
         identity=caller.identity,
+        continuation=continuation,
     )
 
 
@@ -142,6 +146,10 @@ class Outcome(Generic[Res]):
 
     result: Res
     finish: Callable[[], None] | None = None
+    #: the client capabilities the upstream refused the call for lacking (its JSON-RPC error
+    #: -32021, SEP-2575, by name): ``result`` is the tool error the completion record holds; a
+    #: transport whose client did not declare them answers with that error instead (ADR 0031)
+    missing: tuple[str, ...] = ()
 
 
 # the one failure mapping ----------------------------------------------------------------------
@@ -167,6 +175,23 @@ class Failure:
     #: resource-not-found error carries it, SEP-2164), passed on by a relayed request's error; no
     #: other part of the upstream's ``data`` is
     uri: str | None = None
+    #: upstream_error -32021: the client capabilities its ``data.requiredCapabilities`` names (of
+    #: :data:`CLIENT_CAPABILITIES` only)
+    missing: tuple[str, ...] = ()
+
+
+#: the client capabilities an upstream's -32021 may name for them to be passed on
+CLIENT_CAPABILITIES = ("elicitation", "roots", "sampling")
+
+
+def _required(code: object, data: object) -> tuple[str, ...]:
+    """What an upstream's -32021 ``data`` says the client lacks (nothing for another error)."""
+    if code != types.MISSING_REQUIRED_CLIENT_CAPABILITY or not isinstance(data, dict):
+        return ()
+    required = data.get("requiredCapabilities")
+    if not isinstance(required, dict):
+        return ()
+    return tuple(c for c in CLIENT_CAPABILITIES if c in required)
 
 
 def failure(exc: Exception, cfg: UpstreamConfig, during: str = "a call") -> Failure:
@@ -186,13 +211,18 @@ def failure(exc: Exception, cfg: UpstreamConfig, during: str = "a call") -> Fail
             str(exc.error.message)[:300],
             exc.error.code,
             uri if isinstance(uri, str) and len(uri) <= MAX_ERROR_URI else None,
+            _required(exc.error.code, data),
         )
     if isinstance(exc, LeanUpstreamError):
         if exc.closed or exc.error is None:
             return Failure("upstream_unavailable", True)
         code = exc.error.get("code")
         return Failure(
-            "upstream_error", False, str(exc)[:300], code if type(code) is int else types.INTERNAL_ERROR
+            "upstream_error",
+            False,
+            str(exc)[:300],
+            code if type(code) is int else types.INTERNAL_ERROR,
+            missing=_required(code, exc.error.get("data")),
         )
     if isinstance(exc, UpstreamUnavailable):
         # no session could be had: one that would not start in time is dropped (the next use
@@ -249,6 +279,9 @@ class Leg(Protocol[Res]):
     path: str
     #: may an allowed plain read be sent while its decision record is written (``gateway.audit``)?
     overlap: bool
+    #: a 2026-07-28 retry that continues a multi-round-trip exchange: what its decision record
+    #: says of it (:mod:`proctor.gateway.mrtr`; never a value), else None
+    continuation: Mapping[str, Any] | None
 
     async def listed(self, owned: TaskUpstreams, cfg: UpstreamConfig) -> Mapping[str, Any]:
         """The upstream's catalog (upstream name -> definition), through the task's session."""
@@ -292,6 +325,11 @@ class Leg(Protocol[Res]):
         """What the completion record is taken over: content, structured content, is_error."""
         ...
 
+    def result_type(self, result: Res) -> str | None:
+        """The completion record's ``result_type`` when the answer is not a complete result
+        (2026-07-28 ``input_required``), else None."""
+        ...
+
 
 class LeanLeg:
     """JSON-RPC over a kept-alive HTTP connection (plain-HTTP upstreams, nothing relayed mid-call):
@@ -299,6 +337,7 @@ class LeanLeg:
 
     path = "lean"
     overlap = True
+    continuation: Mapping[str, Any] | None = None
 
     def __init__(self, channel: Channel | None = None) -> None:
         #: what a held call can tell its client (2026-07-28: ``input_required``); nothing else
@@ -339,7 +378,14 @@ class LeanLeg:
         return bool(result.get("isError"))
 
     def summary(self, result: dict[str, Any]) -> tuple[list[Any], Any, bool]:
+        if result.get("resultType") == "input_required":
+            # what reaches the client is the upstream's input requests: labelled and digested as output
+            return [], {"inputRequests": result.get("inputRequests")}, False
         return result.get("content") or [], result.get("structuredContent"), bool(result.get("isError"))
+
+    def result_type(self, result: dict[str, Any]) -> str | None:
+        kind = result.get("resultType")
+        return kind if isinstance(kind, str) and kind != "complete" else None
 
 
 _SILENT = Channel()
@@ -353,6 +399,7 @@ class SdkLeg:
 
     path = "sdk"
     overlap = False
+    continuation: Mapping[str, Any] | None = None
 
     def __init__(self, ctx: ServerRequestContext[Any, Any]) -> None:
         self.ctx = ctx
@@ -411,6 +458,9 @@ class SdkLeg:
             result.structured_content,
             bool(result.is_error),
         )
+
+    def result_type(self, result: types.CallToolResult) -> str | None:
+        return None
 
 
 # the path -----------------------------------------------------------------------------------
@@ -502,6 +552,7 @@ class _Upstream(Generic[Res]):
             return self.refuse(await calls._never_unresolved(self.call, self.caller, proctor_name, decision))
         started = calls.proctor.clock.monotonic()
         status = "ok"
+        missing: tuple[str, ...] = ()
         try:
             session = await leg.open(owned, cfg)
             owned.record_use(cfg, decision)
@@ -510,7 +561,7 @@ class _Upstream(Generic[Res]):
                 status = "tool_error"
         except Exception as exc:  # the call is accounted for (completion record) whatever broke
             f = failure(exc, cfg)
-            status = f.status
+            status, missing = f.status, f.missing
             if f.drop:
                 await leg.drop(owned, cfg)
             result = leg.error(failure_text(f, cfg, decision))
@@ -541,6 +592,7 @@ class _Upstream(Generic[Res]):
             )
             result = leg.error("the audit log could not record this call; its result is withheld")
         content, structured, is_error = leg.summary(result)
+        extra = {"result_type": kind} if (kind := leg.result_type(result)) is not None else None
         completion = (
             owned.task_id,
             cfg,
@@ -566,14 +618,19 @@ class _Upstream(Generic[Res]):
         )
         if calls.proctor.settings.gateway_audit == "strict":
             labels = observe()
-            if not await calls.completion_durable(*completion, path=leg.path, snap=snap, labels=labels):
+            if not await calls.completion_durable(
+                *completion, path=leg.path, snap=snap, labels=labels, extra=extra
+            ):
                 result = leg.error(
                     "the audit log could not record this call's completion; its result is withheld"
                 )
-            return Outcome(result)
+                missing = ()
+            return Outcome(result, missing=missing)
         # once the answer has left: labelled and in this process's memory before the next call of
         # the task is decided here; kept in the store off the response path
-        return Outcome(result, functools.partial(calls.finish_call, observe, completion, leg.path, snap))
+        return Outcome(
+            result, functools.partial(calls.finish_call, observe, completion, leg.path, snap, extra), missing
+        )
 
 
 #: what :meth:`Calls._prepare` settles: the call's upstream stages (resolved), and either the deny
@@ -680,7 +737,7 @@ class Calls:
             proctor_name = ToolName(names.canonical_name(cfg.namespace, upstream_tool))
         except ValidationError:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`") from None
-        call = call_input(caller, proctor_name, up.args)
+        call = call_input(caller, proctor_name, up.args, leg.continuation)
         try:
             snap = snap or await self.proctor.state.snapshot_async()
             await self._warm(snap, caller, cfg.namespace, proctor_name)
@@ -797,20 +854,26 @@ class Calls:
     async def _warm(self, snap: Snapshot, caller: Caller, namespace: str, tool: ToolName) -> None:
         """Read into ``snap`` the records a call looks up on the loop (task, agent, pins, tool), on
         a store worker thread and bounded (docs/adr/0019); nothing to do when it holds them."""
+        known = snap.tasks.get(caller.task_id)
         if (
             caller.task_id in snap.tasks
             and caller.agent in snap.agents
             and namespace in snap.pins
             and tool in snap.tools
+            and (known is None or all(t in snap.tasks and a in snap.agents for a, t in known.chain[:-1]))
         ):
             return
         p = self.proctor
 
         def fill() -> None:
-            p.state.task(caller.task_id, snap)
+            task = p.state.task(caller.task_id, snap)
             p.state.agent(caller.agent, snap)
             p.state.pins(namespace, snap)
             p.state.tool(tool, snap)
+            # a delegated task's ancestors and their agents: whether it may act at all
+            for anc_agent, anc in () if task is None else task.chain[:-1]:
+                p.state.task(TaskId(anc), snap)
+                p.state.agent(AgentName(anc_agent), snap)
 
         await p.store_guard.run(fill, read=True)
 
@@ -821,17 +884,39 @@ class Calls:
         p = self.proctor
         task = p.state.task(caller.task_id, snap)
         agent = p.state.agent(caller.agent, snap)
+        now = p.clock.now()
         return (
             snap.policy_stale is None
             and task is not None
             and task.agent == caller.agent
             and declares_namespace(task.allow, cfg.namespace)
-            and task.is_live(p.clock.now())
+            and task.is_live(now)
             and agent is not None
             and agent.status is AgentStatus.ACTIVE
             and not p.kills.task_killed(task.id)
             and not p.kills.agent_killed(agent.name)
+            and self._lineage_live(task, snap, now)
         )
+
+    def _lineage_live(self, task: TaskRecord, snap: Snapshot, now: float) -> bool:
+        """Whether every ancestor of a delegated task is live and every agent that delegated it
+        active (docs/adr/0032), as ``snap`` holds them (read by :meth:`_warm`): a child whose
+        parent has ended, its cascade not yet run, reaches no upstream before the pipeline refuses
+        it. One the snapshot does not hold counts as not live (the pipeline decides then)."""
+        p = self.proctor
+        for anc_agent, anc_id in task.chain[:-1]:
+            anc = snap.tasks.get(anc_id)
+            by = snap.agents.get(anc_agent)
+            if (
+                anc is None
+                or not anc.is_live(now)
+                or p.kills.task_killed(anc.id)
+                or by is None
+                or by.status is not AgentStatus.ACTIVE
+                or p.kills.agent_killed(by.name)
+            ):
+                return False
+        return True
 
     def live_task(self, caller: Caller) -> TaskRecord:
         """The caller's task, if it is still active (else a ProctorError the transport reports)."""
@@ -847,6 +932,22 @@ class Calls:
         if agent is None or agent.status is not AgentStatus.ACTIVE or p.kills.agent_killed(agent.name):
             # the stdio transport proved identity once: the kill switch is checked here, every request
             raise AgentSuspended(f"agent `{caller.agent}` is not active")
+        now = p.clock.now()
+        for anc_agent, anc_id in task.chain[:-1]:  # a delegated task ends with its parent (ADR 0032)
+            anc = p.state.task(TaskId(anc_id))
+            by = p.state.agent(AgentName(anc_agent))
+            if (
+                anc is None
+                or not anc.is_live(now)
+                or p.kills.task_killed(anc.id)
+                or by is None
+                or by.status is not AgentStatus.ACTIVE
+                or p.kills.agent_killed(by.name)
+            ):
+                raise TaskNotActive(
+                    f"task `{task.id}` was delegated from task `{anc_id}` (agent `{anc_agent}`), which"
+                    " is no longer active"
+                )
         return task
 
     async def _never_unresolved(
@@ -932,10 +1033,11 @@ class Calls:
         completion: tuple[Any, ...],
         path: str,
         snap: Snapshot | None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         """After the answer has left: the output's labels, then the completion record."""
         labels = observe()
-        self.record_completion(*completion, path=path, snap=snap, labels=labels)
+        self.record_completion(*completion, path=path, snap=snap, labels=labels, extra=extra)
 
     # complete -----------------------------------------------------------------------------
     def _completion_entry(
@@ -952,6 +1054,7 @@ class Calls:
         path: str = "sdk",
         snap: Snapshot | None = None,
         labels: dict[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> AuditEntry:
         tool = self.proctor.state.tool(proctor_name, snap) if labels is None else None
         raw = _digest_bytes([content, structured])
@@ -967,6 +1070,7 @@ class Calls:
             else (None if tool is None else {"trust": tool.trust, "sensitivity": tool.sensitivity}),
             "upstream": cfg.namespace,
             "path": path,
+            **(extra or {}),
         }
         return AuditEntry(
             "call.completed",
@@ -1072,4 +1176,14 @@ async def call_sdk(
     out = await calls.call(caller, name, args, SdkLeg(ctx))
     if out.finish is not None:
         out.finish()
+    if out.missing and ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        caps = ctx.session.client_capabilities
+        if not any(getattr(caps, c, None) is not None for c in out.missing):
+            # as the lean path answers it (proctor.gateway.http): the client's own -32021
+            raise MCPError(
+                types.MISSING_REQUIRED_CLIENT_CAPABILITY,
+                f"the tool needs the client capabilities {', '.join(out.missing)}, which this"
+                " request did not declare",
+                {"requiredCapabilities": {c: {} for c in out.missing}},
+            )
     return out.result

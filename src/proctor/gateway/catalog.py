@@ -197,10 +197,17 @@ class Catalog:
                 exposed = table.exposed.get(tool.name)
                 if exposed is None:
                     continue  # see the table's `hidden` (logged)
-                rec = await self.proctor.store_guard.run(self.register, cfg, tool)  # off the loop
-                if rec is None or not any(fnmatchcase(rec.name, p) for p in task.allow):
-                    continue
-                if self.pin_problem(cfg, tool) is not None:
-                    continue
-                out.append(tool.model_copy(update={"name": exposed, "meta": None}))
+                if await self.shown(task, cfg, tool):
+                    out.append(tool.model_copy(update={"name": exposed, "meta": None}))
         return out
+
+    async def shown(self, task: TaskRecord, cfg: UpstreamConfig, tool: types.Tool) -> bool:
+        """Whether ``task``'s listing shows ``tool`` of ``cfg`` (one its name table exposes): it is
+        registered, one of the task's patterns matches it and its pin (if any) holds. Whatever
+        answers for a task's tools (``tools/list``, the lean path's ``Mcp-Param-*`` check) asks this."""
+        if not declares_namespace(task.allow, cfg.namespace):
+            return False
+        rec = await self.proctor.store_guard.run(self.register, cfg, tool)  # off the loop
+        if rec is None or not any(fnmatchcase(rec.name, p) for p in task.allow):
+            return False
+        return self.pin_problem(cfg, tool) is None

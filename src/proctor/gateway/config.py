@@ -70,6 +70,7 @@ UPSTREAM_KEYS = frozenset(
         "timeout",
         "prefix",
         "credentials",
+        "a2a",
     }
 )
 #: how ``default`` and each entry of ``tools`` describe an upstream tool
@@ -83,7 +84,7 @@ class UpstreamConfig:
     """One upstream MCP server: a stdio command or a Streamable HTTP URL."""
 
     namespace: str
-    transport: str  # "stdio" | "http"
+    transport: str  # "stdio" | "http" | "a2a"
     command: str | None = None
     args: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
@@ -97,6 +98,9 @@ class UpstreamConfig:
     prefix: bool = True
     #: credentials obtained for each task that uses this upstream (see proctor.gateway.credentials)
     credentials: tuple[CredentialSpec, ...] = ()
+    #: an A2A agent's pins (transport ``a2a``, see proctor.gateway.a2a): ``keys`` (public JWKs),
+    #: ``jwks_url``, ``card_digest``, ``allow_unsigned``, ``effects`` (the operator's, per skill)
+    a2a: Mapping[str, Any] = field(default_factory=dict)
 
     def proctor_tool(
         self, upstream_tool: str, description: str = "", input_schema: Mapping[str, Any] | None = None
@@ -164,6 +168,8 @@ class UpstreamConfig:
                 out["env"] = dict(self.env)
         else:
             out["url"] = self.url
+        if self.transport == "a2a":
+            out["a2a"] = dict(self.a2a)
         out["default"] = dict(self.default)
         if self.tools:
             out["tools"] = {k: dict(v) for k, v in self.tools.items()}
@@ -204,8 +210,29 @@ def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConf
         if not isinstance(url, str) or not re.match(r"https?://[^\s]+$", url):
             raise ConfigError(f"{where}: an http upstream needs a `url` starting with http:// or https://")
         command, args, env = None, [], {}
+    elif transport == "a2a":
+        url = raw.get("url")
+        if not isinstance(url, str) or not re.match(r"https?://[^\s]+$", url):
+            raise ConfigError(f"{where}: an a2a upstream needs the `url` of its agent card")
+        command, args, env = None, [], {}
+        if raw.get("credentials"):
+            raise ConfigError(f"{where}: an a2a upstream takes no credentials")
     else:
-        raise ConfigError(f"{where}: transport is `stdio` or `http`, not `{transport}`")
+        raise ConfigError(f"{where}: transport is `stdio`, `http` or `a2a`, not `{transport}`")
+    a2a = raw.get("a2a") or {}
+    if transport == "a2a":
+        from proctor.gateway.a2a import A2A_KEYS
+
+        if not isinstance(a2a, Mapping) or set(a2a) - A2A_KEYS:
+            raise ConfigError(f"{where}: `a2a` takes {', '.join(sorted(A2A_KEYS))}")
+        if not a2a.get("keys") and not a2a.get("jwks_url") and not a2a.get("allow_unsigned"):
+            raise ConfigError(
+                f"{where}: an a2a upstream needs a pinned card key (`a2a.keys` or `a2a.jwks_url`)"
+            )
+        if not isinstance(a2a.get("card_digest"), str):
+            raise ConfigError(f"{where}: an a2a upstream needs its pinned `a2a.card_digest`")
+    elif a2a:
+        raise ConfigError(f"{where}: `a2a` is for an a2a upstream only")
     default = dict(raw.get("default") or {"effect": "execute"})
     tools = raw.get("tools") or {}
     if not isinstance(tools, Mapping):
@@ -225,6 +252,7 @@ def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConf
         timeout_s=parse_duration(raw.get("timeout", "30s"), "timeout"),
         prefix=bool(raw.get("prefix", True)),
         credentials=credentials_from_list(raw.get("credentials"), transport, where),
+        a2a=dict(a2a),
     )
     try:  # every description must make a valid tool registration
         cfg.proctor_tool("probe")
@@ -253,6 +281,9 @@ def upstreams_keys() -> list[str]:
         keys |= {f"{where}.labels.{k}" for k in TOOL_LABEL_KEYS}
     for k in GATEWAY_KEYS | INJECTED_KEYS | JWT_KEYS | POSTGRES_KEYS:
         keys.add(f"upstreams[].credentials[].{k}")
+    from proctor.gateway.a2a import A2A_KEYS
+
+    keys |= {f"upstreams[].a2a.{k}" for k in A2A_KEYS}
     return sorted(keys)
 
 

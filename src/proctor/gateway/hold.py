@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import mcp_types as types
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from proctor.approvals.model import ApprovalRequest, ApprovalState
+from proctor.approvals.model import MAX_WAITERS, ApprovalRequest, ApprovalState, WaitSlots
 from proctor.policy.engine import Decision
 from proctor.types import Verdict
 
@@ -60,7 +60,7 @@ PROGRESS_EVERY_S = 5.0
 INPUT_KEY = "proctor_approval"
 #: calls one gateway process holds at once, all agents together (each polls the store 4 times a
 #: second through the store guard the call path shares); beyond it a call is answered at once
-MAX_HELD = 256
+MAX_HELD = MAX_WAITERS
 
 
 class NeedsInput(Exception):
@@ -155,9 +155,13 @@ class Holds:
         #: calls an agent may have held at once: as many as it may have pending requests
         #: (``approvals.max_pending``); identical calls join one request, so without this bound
         #: one agent could hold any number of calls, each polling the store
-        self.max_per_agent = max(1, settings.approval_max_pending)
-        #: calls held now, per agent
-        self.held: dict[str, int] = {}
+        self.slots = WaitSlots(settings.approval_max_pending, MAX_HELD)
+        self.max_per_agent = self.slots.per_agent
+
+    @property
+    def held(self) -> dict[str, int]:
+        """Calls held now, per agent."""
+        return self.slots.held
 
     def link(self, approval_id: str) -> str:
         return f"{self.public_url}/approvals/{approval_id}"
@@ -190,18 +194,12 @@ class Holds:
             return None
         if channel.input_required:
             raise NeedsInput(self.input_required(decision))
-        held = self.held.get(agent, 0)
-        if held >= self.max_per_agent or sum(self.held.values()) >= MAX_HELD:
+        if not self.slots.acquire(agent):
             return None  # answered at once: the identical call may be retried
-        self.held[agent] = held + 1
         try:
             return await self._hold(decision, channel, approval_id)
         finally:
-            left = self.held[agent] - 1
-            if left:
-                self.held[agent] = left
-            else:
-                del self.held[agent]
+            self.slots.release(agent)
 
     async def _hold(self, decision: Decision, channel: Channel, approval_id: str) -> ApprovalRequest | None:
         p = self.proctor

@@ -19,6 +19,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +37,7 @@ from mcp.shared.inbound import (
     validate_mcp_param_headers,
     x_mcp_header_map,
 )
+from mcp_types import MISSING_REQUIRED_CLIENT_CAPABILITY
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
 from proctor.app import Proctor
@@ -44,6 +46,7 @@ from proctor.crypto.jose import b64url_decode
 from proctor.errors import (
     AgentSuspended,
     IdentityError,
+    OAuthRefused,
     ProctorError,
     SessionNotOwned,
     StoreError,
@@ -54,14 +57,17 @@ from proctor.gateway import wire
 from proctor.gateway.calls import LEAN, Caller, LeanLeg, denial_text
 from proctor.gateway.config import load_upstreams
 from proctor.gateway.hold import Channel, NeedsInput, answered
+from proctor.gateway.mrtr import StateSeal, modern_leg
+from proctor.gateway.names import canonical_name
 from proctor.gateway.runtime import GatewayRuntime
 from proctor.gateway.server import SERVER_NAME, SERVER_VERSION, build_server
 from proctor.oauth.http import OAUTH_PATHS, OAuthEndpoints
 from proctor.oauth.server import SCOPE, AuthorizationServer
 from proctor.pipeline import Identity, printable
+from proctor.policy.scope import declares_namespace
 from proctor.snapshot import Snapshot
 from proctor.tasks.service import TASK_AUDIENCE
-from proctor.types import AgentName, AgentStatus
+from proctor.types import AgentName, AgentStatus, ToolName
 from proctor.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -152,6 +158,9 @@ class GatewayAuth:
         #: request (a switch for tests that compare the two)
         self.lean = lean
         self._callers: dict[tuple[str, str], tuple[Caller, float]] = {}
+        #: seals the upstreams' ``requestState`` to their calls (2026-07-28): keyed by the workspace
+        #: key, read here rather than on the event loop of a call
+        self._state_seal = StateSeal.for_proctor(proctor) if runtime is not None else None
         #: what each downstream session declared at initialize (session id -> capabilities)
         self.session_caps: dict[str, dict[str, Any]] = {}
         #: the agent that opened each session (session id -> agent)
@@ -472,7 +481,7 @@ class GatewayAuth:
             return False
         target = self.runtime.catalog.tool_upstream(params["name"])
         # plain http only: the lean client does not speak TLS (https upstreams take the SDK path)
-        return target is not None and (target.url or "").startswith("http://")
+        return target is not None and target.transport == "http" and (target.url or "").startswith("http://")
 
     def _accept_ok(self, accept: str | None) -> bool:
         """The SDK's Accept rule (``check_accept_headers``): JSON, and SSE unless it answers JSON."""
@@ -520,9 +529,33 @@ class GatewayAuth:
                     reply["error"] = {"code": HEADER_MISMATCH, "message": mismatch}
                     await self._audit_refused(msg, caller, "header mismatch", "header_mismatch")
                     return reply, None
-                leg = _modern_leg(params)
+                try:
+                    leg = self._modern_leg(params, caller)
+                except MCPError as exc:
+                    # a retry's requestState or inputResponses the gateway refuses (too large,
+                    # altered, expired, or issued for another call): refused before any decision
+                    reply["error"] = {"code": exc.error.code, "message": exc.error.message}
+                    await self._audit_refused(
+                        msg, caller, "invalid multi-round-trip input", "request_state_invalid"
+                    )
+                    return reply, None
             outcome = await self.runtime.calls.call(caller, params["name"], args, leg, snap)
-            reply["result"], finish = outcome.result, outcome.finish
+            finish = outcome.finish
+            undeclared = _undeclared(params, outcome.missing) if modern else ()
+            if undeclared:
+                # SEP-2575: the upstream needs a capability this client did not declare; it is
+                # told so as its own -32021 (HTTP 400), as the upstream would tell it directly.
+                # The upstream ran nothing; the completion record says upstream_error.
+                reply["error"] = {
+                    "code": MISSING_REQUIRED_CLIENT_CAPABILITY,
+                    "message": (
+                        f"the tool needs the client capabilities {', '.join(undeclared)}, which this"
+                        " request did not declare"
+                    ),
+                    "data": {"requiredCapabilities": {c: {} for c in undeclared}},
+                }
+            else:
+                reply["result"] = outcome.result
         except NeedsInput as held:  # 2026-07-28: the person is sent to the page, the client retries
             reply["result"] = held.result.model_dump(mode="json", by_alias=True, exclude_none=True)
         except MCPError as exc:
@@ -541,25 +574,67 @@ class GatewayAuth:
             result["_meta"] = {**(meta if isinstance(meta, dict) else {}), SERVER_INFO_KEY: _SERVER_INFO}
         return reply, finish
 
+    def _modern_leg(self, params: dict[str, Any], caller: Caller) -> LeanLeg:
+        """The lean leg of a 2026-07-28 call (:func:`proctor.gateway.mrtr.modern_leg`): a held call
+        answers ``input_required`` with the approval link when its client declared URL elicitation
+        and this is not its retry (as the SDK entry does); an upstream's own ``input_required`` is
+        passed through and the retry's input forwarded. Raises MCPError(-32602) for a retry's
+        input the gateway refuses."""
+        assert self.runtime is not None
+        assert self._state_seal is not None
+        cfg = self.runtime.catalog.tool_upstream(params["name"])
+        return modern_leg(
+            params,
+            _held_channel(params),
+            self._state_seal,
+            str(caller.task_id),
+            "" if cfg is None else cfg.namespace,
+            params["name"],
+        )
+
     async def _param_mismatch(
         self, caller: Caller, name: str, args: dict[str, Any], headers: dict[str, str]
     ) -> str | None:
         """What the SDK's stateless entry would refuse of a call's ``Mcp-Param-*`` headers (none are
         sent on the lean path): an argument the tool's schema mirrors into a header (``x-mcp-header``)
-        that came without it. The schema is the upstream's listing, as the catalog exposes it; when
-        it cannot be had, nothing is refused here (as there: the call path answers for the tool)."""
+        that came without it. The schema is the one the caller's task sees, as there (the SDK asks
+        the gateway's own ``tools/list``, which lists the task's tools): a tool that listing does
+        not show is not checked here, and the call path answers for it, so its schema and
+        existence are not told. The schema comes from the upstream's listing as the task's lean
+        session last had it, else the tool's registration; when neither has it, nothing is refused
+        here (as there). This runs before the call is decided, so it never opens a session, lists,
+        or leases a credential: nothing reaches the upstream (and no lease is minted) for a call
+        that is then denied or held."""
         if not args:
             return None
         assert self.runtime is not None
-        cfg = self.runtime.catalog.tool_upstream(name)
-        upstream_tool = None if cfg is None else self.runtime.catalog.known(cfg, name)
-        if cfg is None or upstream_tool is None:
+        catalog = self.runtime.catalog
+        cfg = catalog.tool_upstream(name)
+        if cfg is None:
             return None
+        upstream_tool = catalog.known(cfg, name)
+        if upstream_tool is None:
+            return None
+        schema: Any = None
         try:
-            listed = await (await self.runtime.owned(caller.task_id).lean(cfg)).tools()
+            task = self.runtime.calls.live_task(caller)
+            if not declares_namespace(task.allow, cfg.namespace):
+                return None
+            up = self.runtime.owned(caller.task_id).leans.get(cfg.namespace)
+            listed = None if up is None or up.closed or up.cfg != cfg else up.listed()
+            if listed is not None:
+                raw = listed.get(upstream_tool)
+                if raw is None or not await catalog.shown(task, cfg, LEAN.as_tool(raw)):
+                    return None
+                schema = raw.get("inputSchema")
+            else:
+                tool = ToolName(canonical_name(cfg.namespace, upstream_tool))
+                rec = await self.runtime.proctor.store_guard.run(self.runtime.proctor.state.tool, tool)
+                if rec is None or not any(fnmatchcase(rec.name, p) for p in task.allow):
+                    return None
+                schema = None if rec.input_schema is None else json.loads(rec.input_schema)
         except Exception:
             return None
-        schema = (listed.get(upstream_tool) or {}).get("inputSchema")
         if not isinstance(schema, dict) or not x_mcp_header_map(schema):
             return None
         rejected = validate_mcp_param_headers(schema, args, headers)
@@ -726,6 +801,8 @@ class GatewayAuth:
             self._refusals = RefusalLimiter(self.proctor.clock, limits, refused="gateway.refused")
         source = str(client[0]) if isinstance(client, list | tuple) and client else None
         fields = {"error": exc.code, "path": path[:200]}
+        if isinstance(exc, OAuthRefused):
+            fields["oauth_error"] = exc.error  # which refusal of the authorization server
         await audit_refusal_async(self.proctor.audit, self._refusals, fields, source)
 
 
@@ -783,7 +860,9 @@ def allowed_hosts(public_url: str, bind: str | None = None) -> list[str]:
     public URL's host (a load balancer's, docs/adr/0034) and, when given, the ``host:port`` this
     process listens on, for a balancer that passes its upstream's address as ``Host``."""
     parts = urlsplit(public_url)
-    hosts = [parts.netloc, f"127.0.0.1:{parts.port}", f"localhost:{parts.port}"]
+    hosts = [parts.netloc]
+    if parts.port is not None:
+        hosts += [f"127.0.0.1:{parts.port}", f"localhost:{parts.port}"]
     if bind is not None:
         port = bind.rsplit(":", 1)[-1]
         hosts += [bind, f"127.0.0.1:{port}", f"localhost:{port}"]
@@ -811,16 +890,30 @@ def _status_of(reply: dict[str, Any], headers: dict[str, str]) -> int:
     return ERROR_CODE_HTTP_STATUS.get(code, 200) if type(code) is int else 200
 
 
-def _modern_leg(params: dict[str, Any]) -> LeanLeg:
-    """The lean leg of a 2026-07-28 call: a held call answers ``input_required`` with the link
-    when its client declared URL elicitation and this is not its retry (as the SDK entry does)."""
+def _undeclared(params: dict[str, Any], missing: tuple[str, ...]) -> tuple[str, ...]:
+    """Of the capabilities an upstream refused a call for lacking, those the 2026-07-28 request
+    did not declare in its ``_meta`` (a declared one the gateway's upstream session lacks is the
+    gateway's to answer for: the call stays a tool error)."""
+    if not missing:
+        return ()
+    meta = params.get("_meta")
+    caps = meta.get("io.modelcontextprotocol/clientCapabilities") if isinstance(meta, dict) else None
+    declared = caps if isinstance(caps, dict) else {}
+    if any(c in declared for c in missing):
+        return ()
+    return missing
+
+
+def _held_channel(params: dict[str, Any]) -> Channel | None:
+    """What a held 2026-07-28 call can tell its client: ``input_required`` with the link when its
+    client declared URL elicitation and this is not its retry (as the SDK entry does)."""
     meta = params.get("_meta")
     caps = meta.get("io.modelcontextprotocol/clientCapabilities") if isinstance(meta, dict) else None
     elicitation = caps.get("elicitation") if isinstance(caps, dict) else None
     url_mode = isinstance(elicitation, dict) and elicitation.get("url") is not None
     if not url_mode or answered(params):
-        return LEAN
-    return LeanLeg(Channel(input_required=True))
+        return None
+    return Channel(input_required=True)
 
 
 def _header_mismatch(headers: dict[str, str], msg: dict[str, Any]) -> str | None:
@@ -954,8 +1047,7 @@ def create_gateway_app(
         allowed_hosts=hosts,
         allowed_origins=[
             f"{parts.scheme}://{host_port}",
-            f"http://127.0.0.1:{parts.port}",
-            f"http://localhost:{parts.port}",
+            *([f"http://127.0.0.1:{parts.port}", f"http://localhost:{parts.port}"] if parts.port else []),
         ],
     )
     sdk_app = server.streamable_http_app(

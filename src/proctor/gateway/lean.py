@@ -18,6 +18,11 @@ Everything else — and every other method — goes through the SDK path, which 
 suite keeps honest. The lean upstream session is its own MCP session, opened per task like the
 SDK one, declaring no client capabilities; a server that still sends a request mid-call gets a
 JSON-RPC error for it.
+
+A 2026-07-28 client's call (:mod:`proctor.gateway.mrtr`) goes to an upstream that takes 2026-07-28
+requests as one (:meth:`LeanHttpUpstream.call_tool_modern`, even on a handshake session: no session
+id), declaring the capabilities that client declared and carrying its retry's ``inputResponses``
+and ``requestState``; the upstream's ``input_required`` answer is returned, not refused.
 """
 
 from __future__ import annotations
@@ -138,6 +143,10 @@ class LeanHttpUpstream:
         self.closed = False
         #: the upstream is spoken to statelessly (2026-07-28): see the module docstring
         self.modern = False
+        #: whether the upstream also takes stateless 2026-07-28 requests (``server/discover``
+        #: lists it), asked once per session when a 2026-07-28 client's call needs it; None: not asked
+        self._speaks_modern: bool | None = None
+        self._modern_head: bytes | None = None
 
     def _encoded(self) -> bytes:
         """The session's headers, encoded (and checked) once per session id and protocol version."""
@@ -216,17 +225,55 @@ class LeanHttpUpstream:
         if status >= 400:
             raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` refused `{method}` ({status})")
 
+    def _stateless_head(self) -> bytes:
+        """The headers of a 2026-07-28 request on a handshake session: no session id."""
+        if self._modern_head is None:
+            h = {k: v for k, v in self._headers().items() if k != "Mcp-Session-Id"}
+            h["MCP-Protocol-Version"] = MODERN_VERSION
+            self._modern_head = encode_headers(h)
+        return self._modern_head
+
+    async def speaks_modern(self) -> bool:
+        """Whether this upstream takes stateless 2026-07-28 requests (asked once per session:
+        ``server/discover`` listing 2026-07-28; any failure to ask is a no)."""
+        if self.modern:
+            return True
+        if self._speaks_modern is None:
+            try:
+                _h, found = await self._request("server/discover", {}, stateless_caps={})
+                versions = found.get("supportedVersions")
+                self._speaks_modern = isinstance(versions, list) and MODERN_VERSION in versions
+            except LeanUpstreamError as exc:
+                if exc.closed:
+                    raise
+                self._speaks_modern = False
+        return self._speaks_modern
+
     async def _request(
-        self, method: str, params: dict[str, Any], *, want_headers: bool = False
+        self,
+        method: str,
+        params: dict[str, Any],
+        *,
+        want_headers: bool = False,
+        stateless_caps: dict[str, Any] | None = None,
+        input_required: bool = False,
     ) -> tuple[dict[str, str], dict[str, Any]]:
+        """One request. ``stateless_caps``: send it as a 2026-07-28 request declaring these client
+        capabilities (whatever the session speaks); ``input_required``: an ``input_required``
+        answer is returned (with its ``resultType``) instead of refused."""
         rid = self._next_id
         self._next_id += 1
-        head = self._encoded()
-        if self.modern:
+        stateless = self.modern or stateless_caps is not None
+        head = self._encoded() if self.modern or stateless_caps is None else self._stateless_head()
+        if stateless:
             # 2026-07-28: the envelope in ``_meta`` and the routing headers on every request
             params = {
                 **params,
-                "_meta": {_META_VERSION: MODERN_VERSION, _META_CAPS: {}, _META_INFO: _CLIENT_INFO},
+                "_meta": {
+                    _META_VERSION: MODERN_VERSION,
+                    _META_CAPS: stateless_caps or {},
+                    _META_INFO: _CLIENT_INFO,
+                },
             }
             routing = {"Mcp-Method": method}
             if method == "tools/call":
@@ -235,16 +282,18 @@ class LeanHttpUpstream:
         body = wire.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
         try:
             async with self.pool.request("POST", head, body) as resp:
-                if resp.status == 404 and self.session_id:
+                if resp.status == 404 and self.session_id and not stateless:
                     raise LeanUpstreamError("upstream session expired", closed=True)
-                if resp.status >= 400 and not (self.modern and resp.status in (400, 404)):
+                if resp.status >= 400 and not (stateless and resp.status in (400, 404)):
                     raise LeanUpstreamError(
                         f"upstream `{self.cfg.namespace}` answered HTTP {resp.status}",
                         refused=resp.status in (400, 404, 405),
                     )
                 headers = {k.lower(): v for k, v in resp.headers.items()} if want_headers else {}
                 if resp.headers.get("content-type", "").startswith("application/json"):
-                    return headers, self._result(wire.loads(await resp.read()), rid)
+                    return headers, self._result(
+                        wire.loads(await resp.read()), rid, stateless, input_required
+                    )
                 if resp.status >= 400:
                     raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` answered HTTP {resp.status}")
                 answer: dict[str, Any] | None = None
@@ -257,13 +306,15 @@ class LeanHttpUpstream:
                     raise LeanUpstreamError(
                         f"upstream `{self.cfg.namespace}` closed the stream without an answer", closed=True
                     )
-                return headers, self._result(answer, rid)
+                return headers, self._result(answer, rid, stateless, input_required)
         except (Http1Error, ValueError) as exc:
             raise LeanUpstreamError(
                 f"upstream `{self.cfg.namespace}` is unreachable ({type(exc).__name__})", closed=True
             ) from None
 
-    def _result(self, msg: Any, rid: int) -> dict[str, Any]:
+    def _result(
+        self, msg: Any, rid: int, stateless: bool = False, input_required: bool = False
+    ) -> dict[str, Any]:
         if not isinstance(msg, dict) or msg.get("id") != rid:
             raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` sent a malformed answer")
         if "error" in msg:
@@ -272,8 +323,11 @@ class LeanHttpUpstream:
         result = msg.get("result")
         if not isinstance(result, dict):
             raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` sent a malformed result")
-        if self.modern:
+        if stateless:
             kind = result.pop("resultType", "complete")
+            if kind == "input_required" and input_required:
+                result["resultType"] = kind
+                return result
             if kind != "complete":
                 # the gateway declared nothing it could answer with (the upstream wants input)
                 raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` asked for input ({str(kind)[:40]})")
@@ -310,7 +364,35 @@ class LeanHttpUpstream:
             self._catalog, self._catalog_at = case_unique(found, self.cfg.namespace), now
         return self._catalog
 
+    def listed(self) -> dict[str, dict[str, Any]] | None:
+        """The tool definitions last listed on this session, however old (None: never listed);
+        asks the upstream nothing."""
+        return self._catalog
+
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         _h, result = await self._request("tools/call", {"name": name, "arguments": arguments})
+        result.pop("_meta", None)
+        return result
+
+    async def call_tool_modern(
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        capabilities: dict[str, Any],
+        input_responses: dict[str, Any] | None,
+        request_state: str | None,
+    ) -> dict[str, Any]:
+        """``tools/call`` as a 2026-07-28 request declaring ``capabilities`` (the downstream
+        client's), carrying a retry's ``inputResponses`` and the upstream's own ``requestState``.
+        An ``input_required`` answer is returned as it came (``resultType`` kept); a complete
+        one as :meth:`call_tool` returns it."""
+        params: dict[str, Any] = {"name": name, "arguments": arguments}
+        if input_responses:
+            params["inputResponses"] = input_responses
+        if request_state is not None:
+            params["requestState"] = request_state
+        _h, result = await self._request(
+            "tools/call", params, stateless_caps=capabilities, input_required=True
+        )
         result.pop("_meta", None)
         return result

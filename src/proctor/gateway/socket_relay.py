@@ -312,12 +312,13 @@ class SocketGateway:
         self, stream: SocketStream, sock: socket.socket, accepted: float, pending: list[int]
     ) -> None:
         lines = SocketLines(stream)
+        source = f"uid:{pending[0]}"
         try:
             with anyio.fail_after(HELLO_TIMEOUT_S):
                 raw = await lines.line(MAX_HELLO_BYTES)
             hello = _parse_hello(raw)
             caller, agent, how, template = await anyio.to_thread.run_sync(
-                self._identify, hello, sock, accepted, f"uid:{pending[0]}"
+                self._identify, hello, sock, accepted, source
             )
         except TimeoutError:
             await _reply(stream, {"error": {"code": "invalid_input", "message": "no hello received"}})
@@ -333,25 +334,39 @@ class SocketGateway:
             error = {"code": "internal_error", "message": f"internal error ({type(exc).__name__})"}
             await _reply(stream, {"error": error})
             return
+        self._hello_done(pending)
+        # only identified sessions take one of the session slots, and no agent takes all of them;
+        # checked before a template's task is started: a connection refused as busy starts none
+        if self.connections >= MAX_CONNECTIONS or self._per_agent[agent.name] >= MAX_SESSIONS_PER_AGENT:
+            await _reply(stream, {"error": {"code": "busy", "message": "too many gateway sessions"}})
+            return
+        self.connections += 1
+        self._per_agent[agent.name] += 1
         try:
-            self._hello_done(pending)
-            # only identified sessions take one of the session slots, and no agent takes all of them
-            if self.connections >= MAX_CONNECTIONS or self._per_agent[caller.agent] >= MAX_SESSIONS_PER_AGENT:
-                await _reply(stream, {"error": {"code": "busy", "message": "too many gateway sessions"}})
-                return
-            self.connections += 1
-            self._per_agent[caller.agent] += 1
-            try:
+            if caller is None:
+                assert template is not None
+                try:
+                    caller = await anyio.to_thread.run_sync(self._start_task, template, agent, source)
+                except ProctorError as exc:
+                    await _reply(stream, {"error": {"code": exc.code, "message": public_message(exc)}})
+                    return
+                except Exception as exc:
+                    log.exception("could not start the task of a gateway socket session")
+                    error = {"code": "internal_error", "message": f"internal error ({type(exc).__name__})"}
+                    await _reply(stream, {"error": error})
+                    return
+                try:
+                    await self._serve_session(stream, lines, caller, agent, how, template)
+                finally:  # the session's own task dies with it, however it ended
+                    with anyio.CancelScope(shield=True):
+                        await anyio.to_thread.run_sync(self._end_session_task, caller.task_id, template)
+            else:
                 await self._serve_session(stream, lines, caller, agent, how, template)
-            finally:
-                self.connections -= 1
-                self._per_agent[caller.agent] -= 1
-                if self._per_agent[caller.agent] <= 0:
-                    del self._per_agent[caller.agent]
         finally:
-            if template is not None:  # the session's own task dies with it, however it ended
-                with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(self._end_session_task, caller.task_id, template)
+            self.connections -= 1
+            self._per_agent[agent.name] -= 1
+            if self._per_agent[agent.name] <= 0:
+                del self._per_agent[agent.name]
 
     async def _serve_session(
         self,
@@ -394,9 +409,10 @@ class SocketGateway:
 
     def _identify(
         self, hello: dict[str, str], sock: socket.socket, accepted: float, source: str
-    ) -> tuple[Caller, AgentRecord, str, str | None]:
-        """Who is calling, in which task, and the template that task was started from for this
-        session (in a worker thread: this reads the store and ``/proc``)."""
+    ) -> tuple[Caller | None, AgentRecord, str, str | None]:
+        """Who is calling, in which task, or the template its session's task is to be started
+        from (the caller is then None: :meth:`_start_task` starts it once the session has a slot;
+        in a worker thread: this reads the store and ``/proc``)."""
         p = self.proctor
         template = hello.get("template")
         if template is not None:
@@ -420,19 +436,24 @@ class SocketGateway:
         if agent.status is not AgentStatus.ACTIVE:
             raise AgentSuspended(f"agent `{agent.name}` is suspended")
         if template is not None:
-            try:
-                started = p.tasks.start_from_template(template, agent=str(agent.name), via="stdio")
-            except ProctorError as exc:
-                fields = {"template": template, "caller": str(agent.name), "error": exc.code}
-                audit_refusal(p.audit, self._template_refusals, fields, source)
-                raise
-            caller = Caller(agent=AgentName(agent.name), task_id=started.task.id, task_token=started.token)
-            return caller, agent, how, template
+            return None, agent, how, template
         token = hello.get("task_token")
         if not token:
             raise TaskTokenInvalid("set PROCTOR_TASK_TOKEN to the token `proctor task start` printed")
         task_id = p.tasks.verify_token(token, agent)
         return Caller(agent=AgentName(agent.name), task_id=task_id, task_token=token), agent, how, None
+
+    def _start_task(self, template: str, agent: AgentRecord, source: str) -> Caller:
+        """Start the task of a session from ``template`` (in a worker thread); a refusal is
+        audited as ``task.template_refused`` (rate-limited per Unix user)."""
+        p = self.proctor
+        try:
+            started = p.tasks.start_from_template(template, agent=str(agent.name), via="stdio")
+        except ProctorError as exc:
+            fields = {"template": template, "caller": str(agent.name), "error": exc.code}
+            audit_refusal(p.audit, self._template_refusals, fields, source)
+            raise
+        return Caller(agent=AgentName(agent.name), task_id=started.task.id, task_token=started.token)
 
     def _end_session_task(self, task_id: TaskId, template: str) -> None:
         """End the task a session started from ``template`` (audited ``task.ended``, its leases

@@ -20,7 +20,7 @@ import shutil
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import mcp_types as types
 from mcp import Client, StdioServerParameters
@@ -92,6 +92,10 @@ async def open_upstream(
     """An initialised SDK client for ``cfg``: the handshake (2025-11-25) when the upstream takes
     it, else 2026-07-28 (see the module docstring). ``callbacks`` go to :class:`mcp.Client`
     (``sampling_callback``, ``elicitation_callback``, ``logging_callback``, ``message_handler``)."""
+    if cfg.transport == "a2a":
+        async with _open_a2a(cfg) as agent:
+            yield agent
+        return
     async with contextlib.AsyncExitStack() as stack:
         attempt = contextlib.AsyncExitStack()
         try:
@@ -108,6 +112,23 @@ async def open_upstream(
                 raise
         await stack.enter_async_context(attempt)
         yield client
+
+
+@asynccontextmanager
+async def _open_a2a(cfg: UpstreamConfig) -> AsyncIterator[Client]:
+    """An A2A agent (docs/adr/0038): its card fetched and verified against the pinned keys and
+    digest every time a session opens; a card that fails is :class:`A2ACardRefused`."""
+    import anyio
+    import httpx
+
+    from proctor.gateway.a2a import A2AClient, verified_card
+
+    assert cfg.url is not None
+    card = await anyio.to_thread.run_sync(verified_card, cfg.url, cfg.a2a, cfg.timeout_s)
+    async with httpx.AsyncClient(timeout=cfg.timeout_s, follow_redirects=False) as http:
+        # not an MCP client: it answers the two calls the gateway makes of a tool upstream
+        # (list_tools, call_tool) and has no resources or prompts to pass through
+        yield cast(Client, A2AClient(card, http, cfg.timeout_s, cfg.url))
 
 
 async def _connect(

@@ -35,7 +35,12 @@ def upstream_summary(cfg: UpstreamConfig) -> dict[str, Any]:
         data["args"] = ["***" if looks_like_secret(a) else a for a in cfg.args]
         data["env_names"] = sorted(cfg.env)
     else:
-        data["url"] = redact_url(cfg.url or "")  # an http upstream always has one
+        data["url"] = redact_url(cfg.url or "")  # an http or a2a upstream always has one
+    if cfg.transport == "a2a":
+        data["card_digest"] = cfg.a2a.get("card_digest")
+        data["card_keys"] = [str(k.get("kid", "")) for k in cfg.a2a.get("keys") or []]
+        data["jwks_url"] = cfg.a2a.get("jwks_url")
+        data["allow_unsigned"] = bool(cfg.a2a.get("allow_unsigned"))
     data["default_effect"] = cfg.default.get("effect", "execute")
     data["tools"] = {k: dict(v) for k, v in cfg.tools.items()}
     data["prefix"] = cfg.prefix
@@ -69,6 +74,146 @@ def add_upstream(root: Path, audit: AuditLog, cfg: UpstreamConfig, *, by: str = 
             raise Conflict(f"upstream `{other}` already exposes its tools without a prefix: only one may")
     save_upstreams(root, [*existing, cfg])
     audit.append("upstream.added", {"by": by, **upstream_summary(cfg)})
+
+
+def a2a_upstream(
+    namespace: str,
+    url: str,
+    *,
+    keys: list[dict[str, Any]],
+    jwks_url: str | None,
+    allow_unsigned: bool,
+    effects: dict[str, str],
+    timeout: str = "30s",
+    prefix: bool = True,
+) -> UpstreamConfig:
+    """The configuration of an A2A agent before its card is pinned (see :func:`pin_a2a_card`)."""
+    from proctor.gateway.a2a import card_url
+
+    a2a: dict[str, Any] = {
+        "keys": keys,
+        "card_digest": "",
+        "allow_unsigned": allow_unsigned,
+        "effects": effects,
+    }
+    if jwks_url:
+        from proctor.gateway.a2a import check_jwks_url
+
+        a2a["jwks_url"] = check_jwks_url(jwks_url)
+    raw: dict[str, Any] = {
+        "namespace": namespace,
+        "transport": "a2a",
+        "url": card_url(url),
+        "timeout": timeout,
+        "a2a": a2a,
+        "default": {"effect": "execute", "labels": {"trust": "untrusted"}},
+    }
+    if not prefix:
+        raw["prefix"] = False
+    try:
+        return upstream_from_mapping(raw, "upstream add")
+    except ConfigError as exc:
+        raise ValidationError(exc.message) from None
+
+
+def pin_a2a_card(audit: AuditLog, cfg: UpstreamConfig, *, by: str = "cli") -> UpstreamConfig:
+    """Fetch ``cfg``'s agent card, verify its signature against the pinned keys and return ``cfg``
+    with the card's digest pinned and one tool per skill (effect: the operator's, else the skill's
+    ``proctor:effect=`` tag, else ``execute``; output labelled untrusted unless already described).
+    A card that fails is recorded as ``upstream.a2a_card_refused`` and raised."""
+    from dataclasses import replace
+
+    from proctor.gateway.a2a import (
+        A2ACardRefused,
+        card_digest,
+        endpoint,
+        fetch_card,
+        pinned_keys,
+        skill_effects,
+        verify_card,
+    )
+
+    assert cfg.url is not None
+    try:
+        card = fetch_card(cfg.url, cfg.timeout_s)
+        kid = verify_card(
+            card, pinned_keys(cfg.a2a, cfg.timeout_s), allow_unsigned=bool(cfg.a2a.get("allow_unsigned"))
+        )
+        effects = skill_effects(card, cfg.a2a.get("effects") or {})
+        where = endpoint(card, cfg.url)
+    except A2ACardRefused as exc:
+        refused(audit, cfg, exc.message, by=by)
+        raise
+    tools: dict[str, dict[str, Any]] = {}
+    for skill, effect in effects.items():
+        desc = dict(cfg.described(skill))
+        desc["effect"] = effect
+        desc.setdefault("labels", {"trust": "untrusted"})
+        tools[skill] = desc
+    a2a = {**cfg.a2a, "card_digest": card_digest(card)}
+    audit.append(
+        "upstream.a2a_card_pinned",
+        {
+            "by": by,
+            "namespace": cfg.namespace,
+            "url": redact_url(cfg.url),
+            "card_digest": a2a["card_digest"],
+            "endpoint": redact_url(where),
+            "signed_by": kid,
+            "unsigned": kid is None,
+            "effects": effects,
+        },
+    )
+    return replace(cfg, tools=tools, a2a=a2a)
+
+
+def check_effects(cfg: UpstreamConfig, actions: Container[str]) -> None:
+    """:class:`ValidationError` if a skill of ``cfg`` has an effect the policy schema has no action for."""
+    for skill, desc in cfg.tools.items():
+        if desc.get("effect") not in actions:
+            raise ValidationError(
+                f"skill `{skill}` declares effect `{desc.get('effect')}`, which has no action in the policy schema"
+            )
+
+
+def refused(audit: AuditLog, cfg: UpstreamConfig, reason: str, *, by: str) -> None:
+    """Record that ``cfg``'s agent card was refused (``upstream.a2a_card_refused``)."""
+    audit.append(
+        "upstream.a2a_card_refused",
+        {"by": by, "namespace": cfg.namespace, "url": redact_url(cfg.url or ""), "reason": reason},
+    )
+
+
+def refresh_a2a(
+    root: Path,
+    audit: AuditLog,
+    namespace: str,
+    *,
+    repin: bool = False,
+    actions: Container[str] | None = None,
+    by: str = "cli",
+) -> UpstreamConfig:
+    """Check the A2A upstream ``namespace``'s card again: signature and pinned digest. A card that
+    changed is refused (``upstream.a2a_card_refused``) unless ``repin``: then, if its signature
+    verifies, it is pinned anew with its skills' effects (``upstream.a2a_card_pinned``)."""
+    from proctor.gateway.a2a import A2ACardRefused, verified_card
+
+    cfg = find_upstream(root, namespace)
+    if cfg.transport != "a2a":
+        raise ValidationError(f"upstream `{namespace}` is not an A2A agent")
+    if repin:
+        new = pin_a2a_card(audit, cfg, by=by)
+        if actions is not None:
+            check_effects(new, actions)
+        save_upstreams(root, [new if u.namespace == namespace else u for u in load_upstreams(root)])
+        return new
+    assert cfg.url is not None
+    try:
+        verified_card(cfg.url, cfg.a2a, cfg.timeout_s)
+    except A2ACardRefused as exc:
+        refused(audit, cfg, exc.message, by=by)
+        raise
+    return cfg
 
 
 def remove_upstream(root: Path, store: Store, audit: AuditLog, namespace: str, *, by: str = "cli") -> int:
@@ -126,9 +271,13 @@ def remove_credential(root: Path, audit: AuditLog, namespace: str, name: str, *,
 
 
 __all__ = [
+    "a2a_upstream",
     "add_credential",
     "add_upstream",
+    "check_effects",
     "find_upstream",
+    "pin_a2a_card",
+    "refresh_a2a",
     "remove_credential",
     "remove_upstream",
     "upstream_summary",

@@ -6,7 +6,8 @@
 - ``GET /authorize`` — sign-in (an approver account), then the consent page: the client's name
   and redirect URI, and which agent and task template it gets; ``POST /authorize/login`` signs
   in, ``POST /authorize`` approves or denies (CSRF: the session's token);
-- ``POST /token`` — ``authorization_code`` (PKCE S256) and ``refresh_token`` (rotated).
+- ``POST /token`` — ``authorization_code`` (PKCE S256), ``refresh_token`` (rotated) and RFC 8693
+  token exchange (a delegated child's task token with its ``act`` chain, docs/adr/0037).
 
 Pages follow ``proctor.web``: server-rendered, every value escaped, no script, a strict CSP.
 """
@@ -107,6 +108,26 @@ class OAuthEndpoints:
                 await _answer(send, 200, CSS.encode(), "text/css")
                 return None
             if path == "/register" and method == "POST":
+                limited = self.server.registrations.admit(_client_host(scope))
+                if limited is not None:
+                    # before the body is read: a refusal costs the flood nothing of the store
+                    which = "from this address" if limited == "source" else "from all clients"
+                    refused = OAuthRefused(
+                        "too_many_requests",
+                        f"too many client registrations {which}; try again later",
+                        status=429,
+                        limit=limited,
+                    )
+                    err = {"error": refused.error, "error_description": refused.message}
+                    retry = str(self.server.registrations.retry_after())
+                    await _answer(
+                        send,
+                        429,
+                        _json(err),
+                        "application/json",
+                        {"cache-control": "no-store", "retry-after": retry},
+                    )
+                    return refused
                 body = await _body(receive, MAX_FORM)
                 try:
                     doc = json.loads(body) if body is not None else None

@@ -22,11 +22,11 @@ gateway's MCP URL (RFC 8707). See ``docs/adr/0028-oauth-authorization-server.md`
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import ipaddress
 import json
+import math
 import re
 import secrets
 import socket
@@ -36,17 +36,24 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from proctor.accounts.passwords import token_hash
-from proctor.clock import SystemClock
-from proctor.errors import OAuthRefused, ProctorError, StoreError, TokenInvalid
+from proctor.clock import Clock, SystemClock
+from proctor.errors import (
+    OAuthRefused,
+    ProctorError,
+    StoreError,
+    TokenInvalid,
+)
 from proctor.identity.keys import TYP_ACCESS_TOKEN, USE_OAUTH, SigningKeys
 from proctor.store.base import (
+    AgentRecord,
     OAuthClientRecord,
     OAuthCodeRecord,
     OAuthGrantRecord,
     OAuthRefreshRecord,
     TaskRecord,
 )
-from proctor.types import AgentName, AgentStatus, SpiffeId, TaskId, TaskState
+from proctor.tasks.service import TASK_AUDIENCE
+from proctor.types import AgentName, AgentStatus, SpiffeId, TaskId
 
 #: real time, for network and wait deadlines that must pass whatever clock decides (the
 #: injected one may be frozen in tests)
@@ -56,7 +63,10 @@ if TYPE_CHECKING:
     from proctor.app import Proctor
 
 __all__ = [
+    "GRANT_TOKEN_EXCHANGE",
     "SCOPE",
+    "TOKEN_TYPE_ACCESS",
+    "TOKEN_TYPE_JWT",
     "AccessClaims",
     "AuthorizationServer",
     "AuthorizeRequest",
@@ -66,8 +76,13 @@ __all__ = [
     "list_grants",
     "pkce_s256",
     "revoke_grant",
+    "revoke_person_grants",
 ]
 
+#: RFC 8693 token exchange: a delegated child's task token, its chain in nested ``act`` claims
+GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a type URI
+TOKEN_TYPE_JWT = "urn:ietf:params:oauth:token-type:jwt"  # noqa: S105 - a type URI
+TOKEN_TYPE_ACCESS = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105 - a type URI
 #: the one scope this server grants: use of the gateway's MCP endpoint, as the consented agent and task
 SCOPE = "mcp"
 CODE_TTL_S = 60.0
@@ -217,6 +232,73 @@ class AccessClaims:
     exp: float
 
 
+#: dynamic registrations one source address may make per window, and all sources together
+REGISTER_PER_SOURCE = 10
+REGISTER_GLOBAL = 100
+REGISTER_WINDOW_S = 60.0
+#: source addresses tracked at once; registrations from any further one share one bucket
+REGISTER_MAX_SOURCES = 1024
+
+
+class RegistrationLimiter:
+    """Bounds ``POST /register`` (RFC 7591): anyone may register a client and each one is a stored
+    row, so at most ``per_source`` registrations per source address and ``total`` from everyone
+    in a window of ``window_s`` seconds (fixed windows on the injected clock's monotonic reading).
+    A refusal counts toward nothing. Not thread-safe: the endpoint calls it on the event loop.
+
+    >>> from proctor.clock import FrozenClock
+    >>> clock = FrozenClock(0.0)
+    >>> limiter = RegistrationLimiter(clock, per_source=2, total=3, window_s=10.0)
+    >>> [limiter.admit(a) for a in ("a", "a", "a", "b", "c")]
+    [None, None, 'source', None, 'total']
+    >>> clock.advance(10.0)
+    >>> limiter.admit("a")
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        per_source: int = REGISTER_PER_SOURCE,
+        total: int = REGISTER_GLOBAL,
+        window_s: float = REGISTER_WINDOW_S,
+        max_sources: int = REGISTER_MAX_SOURCES,
+    ) -> None:
+        if per_source < 1 or total < 1 or not window_s > 0 or max_sources < 1:
+            raise ValueError("registration limits: per_source, total, max_sources >= 1 and window_s > 0")
+        self.clock = clock
+        self.per_source = per_source
+        self.total = total
+        self.window_s = window_s
+        self.max_sources = max_sources
+        self._start = clock.monotonic()
+        self._count = 0
+        self._sources: dict[str, int] = {}
+
+    def admit(self, source: str) -> str | None:
+        """Count one registration from ``source``: None when it may go ahead, else which limit
+        refuses it (``source`` or ``total``)."""
+        now = self.clock.monotonic()
+        if now - self._start >= self.window_s:
+            self._start, self._count = now, 0
+            self._sources.clear()
+        key = source[:64] or "unknown"
+        if key not in self._sources and len(self._sources) >= self.max_sources:
+            key = "*"
+        used = self._sources.get(key, 0)
+        if used >= self.per_source:
+            return "source"
+        if self._count >= self.total:
+            return "total"
+        self._sources[key] = used + 1
+        self._count += 1
+        return None
+
+    def retry_after(self) -> int:
+        """Whole seconds until the current window ends (at least 1)."""
+        return max(1, math.ceil(self.window_s - (self.clock.monotonic() - self._start)))
+
+
 class AuthorizationServer:
     """The OAuth authorization server of one HTTP gateway (issuer ``issuer``, resource ``resource``)."""
 
@@ -247,6 +329,8 @@ class AuthorizationServer:
         )
         #: how a Client ID Metadata Document is fetched (a test may inject its own)
         self.fetch = fetch or self._fetch_document
+        #: the bound on dynamic registrations (``POST /register``)
+        self.registrations = RegistrationLimiter(self.clock)
 
     # metadata ----------------------------------------------------------------------------------
     def metadata(self) -> dict[str, Any]:
@@ -257,7 +341,7 @@ class AuthorizationServer:
             "token_endpoint": f"{self.base}/token",
             "registration_endpoint": f"{self.base}/register",
             "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "grant_types_supported": ["authorization_code", "refresh_token", GRANT_TOKEN_EXCHANGE],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none"],
             "scopes_supported": [SCOPE],
@@ -366,7 +450,13 @@ class AuthorizationServer:
         target = httpx.URL(url)
         parts = urlsplit(url)
         dev = self.allow_http_client_ids and parts.scheme == "http" and parts.hostname == "127.0.0.1"
-        headers = {"Accept": "application/json", "Host": target.netloc.decode("ascii")}
+        # read as sent: httpx inflates a compressed body a read at a time with no bound (64 KiB of
+        # zstd is gigabytes before the size check below), and the sender is whoever named the URL
+        headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": "identity",
+            "Host": target.netloc.decode("ascii"),
+        }
         extensions: dict[str, Any] = {"sni_hostname": target.host}
         if not dev:
             address = _public_address(target.host, target.port or 443)
@@ -379,8 +469,12 @@ class AuthorizationServer:
                 raise OAuthRefused(
                     "invalid_client", f"the client's metadata document answered {resp.status_code}"
                 )
+            if resp.headers.get("content-encoding", "").strip().lower() not in ("", "identity"):
+                raise OAuthRefused(
+                    "invalid_client", "the client's metadata document was sent with a content encoding"
+                )
             body = b""
-            for chunk in resp.iter_bytes():
+            for chunk in resp.iter_raw():
                 body += chunk
                 if len(body) > CIMD_MAX_BYTES:
                     raise OAuthRefused("invalid_client", "the client's metadata document is too large")
@@ -519,7 +613,140 @@ class AuthorizationServer:
             return self._code_grant(form)
         if grant_type == "refresh_token":
             return self._refresh_grant(form)
-        raise OAuthRefused("unsupported_grant_type", "grant_type is authorization_code or refresh_token")
+        if grant_type == GRANT_TOKEN_EXCHANGE:
+            return self._token_exchange(form)
+        raise OAuthRefused(
+            "unsupported_grant_type",
+            f"grant_type is authorization_code, refresh_token or {GRANT_TOKEN_EXCHANGE}",
+        )
+
+    # token exchange (RFC 8693, docs/adr/0037) ---------------------------------------------------
+    def _token_exchange(self, form: Mapping[str, str]) -> dict[str, Any]:
+        """The delegated child's task token, its chain as nested ``act`` claims: the subject token
+        is the parent's (its task token, or its access token from this server), the actor token
+        the child agent's JWT-SVID, and the answer the token of the live task that parent task
+        delegated to that agent (``Tasks.delegate`` made it, with its checks and policy; the
+        exchange delegates nothing itself). Refusals are ``invalid_request`` (RFC 8693 §2.2.2:
+        a token invalid or unacceptable), ``invalid_target`` (another audience or resource) and
+        ``invalid_scope``; once the subject token is verified, each is audited
+        (``oauth.token_exchange_refused``)."""
+        subject, subject_type = form.get("subject_token", ""), form.get("subject_token_type", "")
+        actor, actor_type = form.get("actor_token", ""), form.get("actor_token_type", "")
+        if not subject or not subject_type:
+            raise OAuthRefused("invalid_request", "subject_token and subject_token_type are required")
+        if not actor or not actor_type:
+            # no impersonation: a child's token always names who acts
+            raise OAuthRefused("invalid_request", "actor_token and actor_token_type are required")
+        if subject_type not in (TOKEN_TYPE_JWT, TOKEN_TYPE_ACCESS):
+            raise OAuthRefused(
+                "invalid_request",
+                f"subject_token_type is {TOKEN_TYPE_JWT} (a task token) or {TOKEN_TYPE_ACCESS}",
+            )
+        if actor_type != TOKEN_TYPE_JWT:
+            raise OAuthRefused("invalid_request", f"actor_token_type is {TOKEN_TYPE_JWT} (a JWT-SVID)")
+        requested = form.get("requested_token_type", TOKEN_TYPE_JWT)
+        if requested != TOKEN_TYPE_JWT:
+            raise OAuthRefused("invalid_request", f"only {TOKEN_TYPE_JWT} (a task token) is issued")
+        if form.get("audience", TASK_AUDIENCE) != TASK_AUDIENCE:
+            raise OAuthRefused("invalid_target", f"the exchanged token's audience is `{TASK_AUDIENCE}`")
+        if form.get("resource", self.resource) != self.resource:
+            raise OAuthRefused("invalid_target", "resource is not this gateway's MCP URL")
+        if form.get("scope"):
+            raise OAuthRefused("invalid_scope", "the child's scope is its delegation's: send no scope")
+        now = self.clock.now()
+        parent_agent, parent_task = self._exchange_subject(subject, subject_type, now)
+        # an actor that is no agent's SVID is not audited here either: a parent's task token is
+        # handed to its child, so it is no proof of who is asking; the gateway's rate-limited
+        # refusal record covers it (a garbage actor token must not fill the log, once per request)
+        child_agent = self._exchange_actor(actor)
+        try:
+            return self._exchange(parent_agent, parent_task, child_agent, now)
+        except OAuthRefused as exc:
+            self.audit.append(
+                "oauth.token_exchange_refused",
+                {"parent": str(parent_task), "reason": exc.message[:500], "error": exc.error},
+                agent=str(parent_agent),
+                task=str(parent_task),
+            )
+            raise
+
+    def _exchange_subject(self, token: str, token_type: str, now: float) -> tuple[AgentName, TaskId]:
+        """The parent agent and task a subject token names (its signature, audience, expiry)."""
+        try:
+            if token_type == TOKEN_TYPE_ACCESS:
+                access = self.verify_access(token)
+                return access.agent, access.task_id
+            claims = self.proctor.tasks.keys.verify_claims(token, TASK_AUDIENCE, now)
+            sub, task = claims.get("sub"), claims.get("task")
+            if not isinstance(sub, str) or not isinstance(task, str):
+                raise TokenInvalid("the task token names no agent or task")
+            return SpiffeId(sub).agent_name, TaskId(task)
+        except StoreError:
+            raise
+        except ProctorError as exc:
+            raise OAuthRefused("invalid_request", f"subject_token rejected: {exc.message}") from None
+
+    def _exchange_actor(self, actor: str) -> AgentRecord:
+        """The agent whose JWT-SVID the actor token is (its signature, audience, expiry)."""
+        try:
+            return self.proctor.agents.get(str(self.proctor.agents.verify_svid(actor).agent))
+        except StoreError:
+            raise
+        except ProctorError as exc:
+            raise OAuthRefused("invalid_request", f"actor_token rejected: {exc.message}") from None
+
+    def _exchange(
+        self, parent_agent: AgentName, parent_id: TaskId, child_agent: AgentRecord, now: float
+    ) -> dict[str, Any]:
+        tasks = self.proctor.tasks
+        parent = self.store.get_task(parent_id)
+        if parent is None or parent.agent != parent_agent:
+            raise OAuthRefused("invalid_request", "the subject token's task is not its agent's")
+        if not parent.is_live(now) or tasks.task_killed(parent.id):
+            raise OAuthRefused("invalid_request", f"the parent task `{parent.id}` is no longer active")
+        for name in (parent_agent, child_agent.name):
+            agent = self.store.get_agent(AgentName(name))
+            if agent is None or agent.status is not AgentStatus.ACTIVE or tasks.agent_killed(str(name)):
+                raise OAuthRefused("invalid_request", f"agent `{name}` is suspended")
+        try:
+            tasks.check_lineage(parent)
+        except ProctorError as exc:
+            raise OAuthRefused("invalid_request", exc.message) from None
+        live = [
+            t
+            for t in self.store.child_tasks(parent.id)
+            if t.agent == child_agent.name and t.is_live(now) and not tasks.task_killed(t.id)
+        ]
+        if not live:
+            raise OAuthRefused(
+                "invalid_request",
+                f"task `{parent.id}` has no live delegation to agent `{child_agent.name}`",
+            )
+        # several live delegations of one parent to one agent: the latest (each passed the
+        # same checks; the child names which by the token it is handed, if it must)
+        child = max(live, key=lambda t: (t.created_at, str(t.id)))
+        ttl = child.deadline - now
+        if ttl < 1:
+            raise OAuthRefused("invalid_request", f"the delegated task `{child.id}` has ended")
+        token = tasks.task_token(child, child_agent, now, ttl)
+        self.audit.append(
+            "oauth.token_exchanged",
+            {
+                "parent": str(parent.id),
+                "parent_agent": str(parent_agent),
+                "chain": [{"agent": a, "task": t} for a, t in child.chain_pairs()],
+            },
+            agent=str(child_agent.name),
+            task=str(child.id),
+        )
+        return {
+            "access_token": token,
+            "issued_token_type": TOKEN_TYPE_JWT,
+            # not a bearer token: the child presents it beside its own SVID (RFC 8693 §2.2.1)
+            "token_type": "N_A",
+            "expires_in": max(1, int(ttl) - 1),
+            "task": str(child.id),
+        }
 
     def _code_grant(self, form: Mapping[str, str]) -> dict[str, Any]:
         code, verifier = form.get("code", ""), form.get("code_verifier", "")
@@ -694,21 +921,13 @@ class AuthorizationServer:
 
 
 def revoke_grant(proctor: Proctor, grant_id: str, reason: str, *, by: str) -> bool:
-    """Revoke a grant: every refresh token of it goes, its task ends (so the access token in hand
-    stops working at the gateway's door), audited ``oauth.grant_revoked``. False when it was
-    unknown or revoked already."""
-    grant = proctor.store.get_oauth_grant(grant_id)
-    if grant is None or not proctor.store.revoke_oauth_grant(grant_id, proctor.clock.now(), reason):
-        return False
-    proctor.audit.append(
-        "oauth.grant_revoked",
-        {"grant": grant_id, "reason": reason[:200], "by": by[:200]},
-        agent=grant.agent,
-        task=grant.task_id,
-    )
-    with contextlib.suppress(ProctorError):  # ended already
-        proctor.tasks.end(grant.task_id, state=TaskState.CANCELLED, by=by, reason=f"grant revoked: {reason}")
-    return True
+    """Revoke a grant (:meth:`proctor.app.Proctor.revoke_oauth_grant`)."""
+    return proctor.revoke_oauth_grant(grant_id, reason, by=by)
+
+
+def revoke_person_grants(proctor: Proctor, email: str, *, by: str) -> int:
+    """Revoke every live grant ``email`` consented to (:meth:`proctor.app.Proctor.revoke_person_grants`)."""
+    return proctor.revoke_person_grants(email, by=by)
 
 
 def list_grants(proctor: Proctor, agent: str | None = None) -> list[OAuthGrantRecord]:

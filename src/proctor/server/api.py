@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from proctor.app import Proctor
-from proctor.approvals.model import ApprovalState, Approver
+from proctor.approvals.model import ApprovalState, Approver, WaitSlots
 from proctor.audit.export import parsed_body
 from proctor.audit.refusals import RefusalLimiter, RefusalLimits
 from proctor.config import tool_from_mapping, tool_to_mapping
@@ -39,12 +39,14 @@ from proctor.credentials.providers.jwt import check_introspection_client
 from proctor.errors import (
     AdminTokenInvalid,
     AgentSuspended,
+    ApprovalWaitCapReached,
     Conflict,
     DelegationExceeds,
     IntrospectionClientInvalid,
     ProctorError,
     SecretKeyInvalid,
     StoreError,
+    TaskNotActive,
     TaskTokenInvalid,
     UnknownApproval,
     UnknownDecision,
@@ -611,6 +613,8 @@ def create_app(
 
     api.state.refusals = refusals
     api.state.limiters = (refusals, join_refusals, decide_refusals)
+    #: the waits `POST /v1/approvals/{id}/wait` runs now (per agent and in all, as held calls)
+    waiters = api.state.approval_waiters = WaitSlots(proctor.settings.approval_max_pending)
 
     @api.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -764,6 +768,8 @@ def create_app(
         as the introspection client of its audience (`proctor introspection-client add AUDIENCE`).
         Answers `{"active": false}` for any token that is not good right now for that audience: a
         revoked lease, an ended task or a suspended agent make a still-signed token inactive at once.
+        A delegated task's token answers its chain as RFC 8693 nested `act` claims (the current actor
+        outermost) and its root `requester` (docs/adr/0037).
         """
         creds = _basic(request.headers.get("authorization"))
         if creds is None or not await run_in_threadpool(client_ok, *creds):
@@ -1377,7 +1383,7 @@ def create_app(
     @api.post(
         "/v1/approvals/{approval_id}/wait",
         tags=["approvals"],
-        responses={**_ok(ApprovalWaitOut), **_errors(*_ANY, 401, 403, 404)},
+        responses={**_ok(ApprovalWaitOut), **_errors(*_ANY, 401, 403, 404, 429)},
     )
     async def wait_approval(
         request: Request,
@@ -1389,7 +1395,12 @@ def create_app(
         state of its own request, waiting up to `timeout_s` while it is pending. Authenticated as
         `/v1/decide` (the agent's JWT-SVID with the task token of the call's task); a request of
         another agent or task is unknown. Deciding is never done here: once `approved`, the agent
-        decides the identical call again and the pipeline redeems the grant (docs/adr/0030)."""
+        decides the identical call again and the pipeline redeems the grant (docs/adr/0030).
+        Refused for a suspended agent or a task no longer active (`agent_suspended`,
+        `task_not_active`), and beyond `approvals.max_pending` waits of one agent at once (256 in
+        all) with `approval_wait_cap_reached` (429); refusals are audited (`decide.refused`,
+        rate-limited per source)."""
+        source = request.client.host if request.client else None
         try:
             agent_name = str(proctor.agents.verify_svid(_bearer(credentials) or "").agent)
         except ProctorError as exc:
@@ -1409,10 +1420,35 @@ def create_app(
                 req = None
             if req is None or req.agent != agent.name or req.task != task_id:
                 raise UnknownApproval(f"unknown approval request `{approval_id}` in this task")
+            # a suspended agent, or an ended task, has nothing left to wait for
+            if agent.status is not AgentStatus.ACTIVE or proctor.kills.agent_killed(agent_name):
+                raise AgentSuspended(f"agent `{agent_name}` is suspended")
+            task = proctor.tasks.get(str(task_id))
+            if not task.is_live(proctor.clock.now()) or proctor.kills.task_killed(task.id):
+                raise TaskNotActive(f"task `{task_id}` is no longer active")
+            proctor.tasks.check_lineage(task)  # a delegated task ends with its parent
             return req
 
-        await proctor.store_guard.run(own)
-        req = await proctor.approvals.wait(approval_id, body.timeout_s, run=proctor.store_guard.run)
+        async def refused(exc: ProctorError) -> None:
+            fields = {"path": "/v1/approvals/wait", "code": exc.code, "caller": agent_name}
+            await proctor.refusals.record_async(decide_refusals, fields, source)
+
+        try:
+            await proctor.store_guard.run(own)
+        except (AgentSuspended, TaskNotActive) as exc:
+            await refused(exc)
+            raise
+        if not waiters.acquire(agent_name):
+            full = ApprovalWaitCapReached(
+                f"agent `{agent_name}` already waits on {waiters.per_agent} approval requests (or"
+                f" this process on {waiters.total}): retry once one has returned"
+            )
+            await refused(full)
+            raise full
+        try:
+            req = await proctor.approvals.wait(approval_id, body.timeout_s, run=proctor.store_guard.run)
+        finally:
+            waiters.release(agent_name)
         public = (
             proctor.settings.approval_public_url or f"http://{proctor.settings.host}:{proctor.settings.port}"
         ).rstrip("/")

@@ -175,6 +175,10 @@ def run_server(workspace: str | None, *, store_url: str | None, host: str | None
                 server_header=False,
                 http=BoundedH11Protocol,
                 timeout_graceful_shutdown=DRAIN_TIMEOUT_S,
+                # the peer's address is what the audit log records as a request's source (and
+                # what refusal records are limited by): never an X-Forwarded-For any process on
+                # this host may send (uvicorn trusts it from 127.0.0.1 by default), as the gateway
+                proxy_headers=False,
             )
             AnnouncingServer(config).run(sockets=[sock])
         finally:

@@ -86,7 +86,7 @@ _TOOL_COLS = (
 )
 _TASK_COLS = (
     "id, agent, purpose, allow, resources, requested_by, state, created_at, deadline, max_calls,"
-    " calls_used, ended_at, end_reason, parent_id, version, params, chain"
+    " calls_used, ended_at, end_reason, parent_id, version, params, chain, template"
 )
 _TOOL_UPSERT = ", ".join(
     f"{c} = excluded.{c}" for c in (c.strip() for c in _TOOL_COLS.split(",")) if c not in ("name", "version")
@@ -100,8 +100,24 @@ _APPROVAL_COLS = (
     " approvers, four_eyes, owner, requester, key_id, nonce, ciphertext, created_at, expires_at, attempts,"
     " decision_id, decided_at, decided_by, decided_via, reason, narrowing, grant_token, used_at, used_by"
 )
+#: oldest first, for the approval look-ups by digest or by task and tool. ``created_at + 0``, not
+#: ``created_at``: SQLite (no statistics) would otherwise pick ``approvals_by_state (state,
+#: created_at)`` for its free ordering and walk every approved or pending request of the workspace
+#: (1.5k of them: ~0.5 ms a look-up) instead of the few of one digest through ``approvals_by_digest``
+_OLDEST = " ORDER BY created_at + 0, id"
 _SECRET_COLS = "name, key_id, nonce, ciphertext, created_at, updated_at, version"  # noqa: S105 - column names
 _SECRET_KEY_COLS = "key_id, check_nonce, check_ciphertext, created_at, retired_at"  # noqa: S105 - column names
+
+
+def _history_event(r: Sequence[Any]) -> HistoryEvent:
+    return HistoryEvent(
+        task_id=str(r[0]),
+        agent=str(r[1]),
+        tool=str(r[2]),
+        effect=str(r[3]),
+        at=float(r[4]),
+        values=tuple((str(k), str(v)) for k, v in json.loads(r[5])),
+    )
 
 
 class Cursor:
@@ -222,6 +238,7 @@ def _task(row: Sequence[Any]) -> TaskRecord:
         version=int(row[14]),
         params=_params(row[15]),
         chain=tuple((str(a), str(t)) for a, t in json.loads(row[16] or "[]")),
+        template=row[17],
     )
 
 
@@ -605,13 +622,13 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             return [_pin(r) for r in cur.fetchall()]
 
     # tasks ------------------------------------------------------------------
-    def add_task(self, task: TaskRecord) -> None:
-        with self._write() as cur:
+    def add_task(self, task: TaskRecord, *, durable: bool = True) -> None:
+        with self._write(relaxed=not durable) as cur:
             cur.execute("SELECT 1 FROM agents WHERE name = ?", (task.agent,))
             if cur.fetchone() is None:
                 raise UnknownAgent(f"unknown agent `{task.agent}`", agent=task.agent)
             cur.execute(
-                f"INSERT INTO tasks ({_TASK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO tasks ({_TASK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     task.id,
                     task.agent,
@@ -630,6 +647,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                     task.version,
                     json.dumps(dict(task.params), sort_keys=True),
                     json.dumps([list(p) for p in task.chain]),
+                    task.template,
                 ),
             )
             self._bump(cur)
@@ -673,14 +691,58 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         # is returned — and audited — by exactly one sweeper (issue 19).
         with self._write() as cur:
             cur.execute(
-                "UPDATE tasks SET state = ?, ended_at = deadline, end_reason = ?, version = version + 1"
-                f" WHERE state = ? AND deadline <= ? RETURNING {_TASK_COLS}",
-                (TaskState.EXPIRED.value, "deadline", TaskState.ACTIVE.value, now),
+                "UPDATE tasks SET state = ?, ended_at = deadline, end_reason = ?, version = version + 1,"
+                f" expiry_claim = ? WHERE state = ? AND deadline <= ? RETURNING {_TASK_COLS}",
+                (TaskState.EXPIRED.value, "deadline", now, TaskState.ACTIVE.value, now),
             )
             expired = [_task(r) for r in cur.fetchall()]
             if expired:
                 self._bump(cur)
             return sorted(expired, key=lambda t: t.id)
+
+    def expiry_audited(self, task_ids: Sequence[TaskId]) -> None:
+        if not task_ids:
+            return
+        with self._write() as cur:
+            for task_id in task_ids:
+                cur.execute("UPDATE tasks SET expiry_claim = NULL WHERE id = ?", (task_id,))
+
+    def reclaim_expiries(self, now: float, claimed_before: float) -> list[TaskRecord]:
+        with self._write() as cur:
+            cur.execute(
+                "UPDATE tasks SET expiry_claim = ? WHERE state = ? AND expiry_claim IS NOT NULL"
+                f" AND expiry_claim < ? RETURNING {_TASK_COLS}",
+                (now, TaskState.EXPIRED.value, claimed_before),
+            )
+            return sorted((_task(r) for r in cur.fetchall()), key=lambda t: t.id)
+
+    def template_tasks(self, agent: AgentName, template: str | None, ended_since: float) -> list[TaskRecord]:
+        same = "template = ?" if template is not None else "template IS NOT NULL"
+        args: tuple[Any, ...] = (agent,) + ((template,) if template is not None else ())
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_TASK_COLS} FROM tasks WHERE agent = ? AND {same}"
+                " AND (state = ? OR ended_at >= ?) ORDER BY created_at, id",
+                (*args, TaskState.ACTIVE.value, ended_since),
+            )
+            return [_task(r) for r in cur.fetchall()]
+
+    def reopen_tasks(self, task_ids: Sequence[TaskId], state: TaskState) -> list[TaskId]:
+        reopened: list[TaskId] = []
+        unique = list(dict.fromkeys(task_ids))
+        with self._write() as cur:
+            for i in range(0, len(unique), _LEASE_CHUNK):
+                chunk = unique[i : i + _LEASE_CHUNK]
+                marks = ", ".join("?" for _ in chunk)
+                cur.execute(
+                    "UPDATE tasks SET state = ?, ended_at = NULL, end_reason = NULL, version = version + 1"
+                    f" WHERE state = ? AND id IN ({marks}) RETURNING id",
+                    [TaskState.ACTIVE.value, state.value, *(str(t) for t in chunk)],
+                )
+                reopened.extend(TaskId(str(r[0])) for r in cur.fetchall())
+            if reopened:
+                self._bump(cur)
+        return reopened
 
     def child_tasks(self, parent_id: TaskId, *, active_only: bool = True) -> list[TaskRecord]:
         clause = " AND state = ?" if active_only else ""
@@ -811,16 +873,24 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 (task_id,),
             )
             row = cur.fetchone()
-        if row is None:
-            return TaskLabels()
-        level = int(row[1])
-        return TaskLabels(
-            read_untrusted=bool(row[0]),
-            # a value no release writes (a hand-edited row) reads as the highest: fail closed
-            max_sensitivity=Sensitivity(level) if 0 <= level <= 3 else Sensitivity.SECRET,
-            untrusted_sources=tuple(sorted(str(x) for x in json.loads(row[2]))),
-            outputs=int(row[3]),
-        )
+        return TaskLabels() if row is None else _labels_row(row)
+
+    def descendant_labels(self, task_id: TaskId, *, limit: int) -> list[tuple[TaskId, TaskLabels]]:
+        active = TaskState.ACTIVE.value
+        with self._read() as cur:
+            # depth is bounded by the chain (max_delegation_depth) and, for a hand-made cycle, by
+            # the depth column here
+            cur.execute(
+                "WITH RECURSIVE below(id, depth) AS ("
+                " SELECT id, 1 FROM tasks WHERE parent_id = ? AND state = ?"
+                " UNION ALL SELECT t.id, b.depth + 1 FROM tasks t JOIN below b ON t.parent_id = b.id"
+                " WHERE t.state = ? AND b.depth < 64)"
+                " SELECT b.id, f.read_untrusted, f.max_sensitivity, f.untrusted_sources, f.outputs"
+                " FROM below b LEFT JOIN flow_tasks f ON f.task_id = b.id LIMIT ?",
+                (task_id, active, active, limit),
+            )
+            rows = cur.fetchall()
+        return [(TaskId(str(r[0])), TaskLabels() if r[1] is None else _labels_row(r[1:])) for r in rows]
 
     def delete_outputs(self, task_id: TaskId) -> int:
         with self._write() as cur:
@@ -886,17 +956,31 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 f"SELECT task_id, agent, tool, effect, at, vals FROM flow_events{clause} ORDER BY at, id",
                 params,
             )
-            return [
-                HistoryEvent(
-                    task_id=str(r[0]),
-                    agent=str(r[1]),
-                    tool=str(r[2]),
-                    effect=str(r[3]),
-                    at=float(r[4]),
-                    values=tuple((str(k), str(v)) for k, v in json.loads(r[5])),
-                )
-                for r in cur.fetchall()
-            ]
+            return [_history_event(r) for r in cur.fetchall()]
+
+    def flow_events_counted(
+        self,
+        *,
+        task_id: TaskId | None = None,
+        agent: AgentName | None = None,
+        since: float | None = None,
+        count_since: float | None = None,
+    ) -> tuple[list[HistoryEvent], int]:
+        count_clause, count_params = self._flow_where(task_id, agent, count_since)
+        clause, params = self._flow_where(task_id, agent, since)
+        on = clause.removeprefix(" WHERE ") or "1 = 1"
+        with self._read() as cur:
+            # one statement, so one snapshot: the count row is joined to every event (or to a row
+            # of NULLs when there is none)
+            cur.execute(
+                "SELECT e.task_id, e.agent, e.tool, e.effect, e.at, e.vals, c.n"
+                f" FROM (SELECT COUNT(*) AS n FROM flow_events{count_clause}) AS c"
+                f" LEFT JOIN flow_events AS e ON {on} ORDER BY e.at, e.id",
+                [*count_params, *params],
+            )
+            rows = cur.fetchall()
+        count = int(rows[0][6]) if rows else 0
+        return [_history_event(r) for r in rows if r[0] is not None], count
 
     # join tokens ------------------------------------------------------------------
     def add_join_token(self, token: JoinTokenRecord) -> None:
@@ -1595,7 +1679,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             # (PostgreSQL re-reads a row it waited for): a request decided meanwhile is not joined
             cur.execute(
                 "UPDATE approvals SET attempts = attempts + 1 WHERE id = (SELECT id FROM approvals"
-                " WHERE digest = ? AND state = 'pending' AND expires_at > ? ORDER BY created_at LIMIT 1)"
+                f" WHERE digest = ? AND state = 'pending' AND expires_at > ?{_OLDEST} LIMIT 1)"
                 f" AND state = 'pending' AND expires_at > ? RETURNING {_APPROVAL_COLS}",
                 (rec.digest, now, now),
             )
@@ -1608,7 +1692,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 # redeem, rather than a second request for a call a person has just approved
                 cur.execute(
                     f"SELECT {_APPROVAL_COLS} FROM approvals WHERE digest = ? AND state = 'approved'"
-                    " AND expires_at > ? ORDER BY created_at, id",
+                    f" AND expires_at > ?{_OLDEST}",
                     (rec.digest, now),
                 )
                 for row in cur.fetchall():
@@ -1725,7 +1809,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         with self._read() as cur:
             cur.execute(
                 f"SELECT {_APPROVAL_COLS} FROM approvals WHERE digest = ? AND state = 'approved'"
-                " AND narrowing IS NULL ORDER BY created_at, id",
+                f" AND narrowing IS NULL{_OLDEST}",
                 (digest,),
             )
             return [_approval(r) for r in cur.fetchall()]
@@ -1734,7 +1818,7 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         with self._read() as cur:
             cur.execute(
                 f"SELECT {_APPROVAL_COLS} FROM approvals WHERE task_id = ? AND tool = ? AND state = 'approved'"
-                " AND narrowing IS NOT NULL ORDER BY created_at, id",
+                f" AND narrowing IS NOT NULL{_OLDEST}",
                 (task_id, tool),
             )
             return [_approval(r) for r in cur.fetchall()]
@@ -1791,3 +1875,15 @@ def apply_pending(backend: Any, folder: str) -> None:
                 ) from None
     finally:
         backend.connection.close()
+
+
+def _labels_row(row: Sequence[Any]) -> TaskLabels:
+    """A ``flow_tasks`` row (read_untrusted, max_sensitivity, untrusted_sources, outputs)."""
+    level = int(row[1])
+    return TaskLabels(
+        read_untrusted=bool(row[0]),
+        # a value no release writes (a hand-edited row) reads as the highest: fail closed
+        max_sensitivity=Sensitivity(level) if 0 <= level <= 3 else Sensitivity.SECRET,
+        untrusted_sources=tuple(sorted(str(x) for x in json.loads(row[2]))),
+        outputs=int(row[3]),
+    )

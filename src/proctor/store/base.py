@@ -166,6 +166,8 @@ class TaskRecord:
     #: a delegated task's chain of accountability (docs/adr/0032): ``(agent, task)`` pairs, the
     #: root task first and this task last; empty for a root task (its chain is itself alone)
     chain: tuple[tuple[str, str], ...] = ()
+    #: the template the task was started from (docs/adr/0029), None for any other task
+    template: str | None = None
 
     def chain_pairs(self) -> tuple[tuple[str, str], ...]:
         """The chain, root first and this task last (a root task: itself alone)."""
@@ -200,6 +202,7 @@ class TaskRecord:
             "parent": None if self.parent_id is None else str(self.parent_id),
             "depth": self.depth,
             "chain": [{"agent": a, "task": t} for a, t in self.chain_pairs()],
+            **({} if self.template is None else {"template": self.template}),
         }
 
     def is_live(self, now: float) -> bool:
@@ -491,7 +494,12 @@ class Store(Protocol):
         ...
 
     # tasks ------------------------------------------------------------------
-    def add_task(self, task: TaskRecord) -> None: ...
+    def add_task(self, task: TaskRecord, *, durable: bool = True) -> None:
+        """Store a new task. ``durable=False``: the engine may commit without waiting for the disk
+        (SQLite in WAL mode), for a caller whose next step is a durable commit it waits for (the
+        audit record of a delegation), which makes this one power-safe too."""
+        ...
+
     def get_task(self, task_id: TaskId) -> TaskRecord | None: ...
     def list_tasks(
         self, agent: AgentName | None = None, state: TaskState | None = None
@@ -505,12 +513,40 @@ class Store(Protocol):
         several processes expiring at once, each task is returned to exactly one)."""
         ...
 
+    def reopen_tasks(self, task_ids: Sequence[TaskId], state: TaskState) -> list[TaskId]:
+        """Move tasks that are in ``state`` back to active (an end whose audit record could not be
+        written is given back to the sweeps, which end and record it again); returns those moved."""
+        ...
+
     def child_tasks(self, parent_id: TaskId, *, active_only: bool = True) -> list[TaskRecord]:
         """The tasks delegated from ``parent_id`` (its direct children), active ones only by default."""
         ...
 
+    def descendant_labels(self, task_id: TaskId, *, limit: int) -> list[tuple[TaskId, TaskLabels]]:
+        """The active tasks below ``task_id`` (children, their children, ... through active tasks
+        only) with their high-water marks (:meth:`task_labels`), at most ``limit`` of them, in one
+        query: what a delegating task's flow decisions join (docs/adr/0032)."""
+        ...
+
     def orphan_tasks(self) -> list[TaskRecord]:
         """Active tasks whose parent task is no longer active (docs/adr/0032: the sweeper ends them)."""
+        ...
+
+    def expiry_audited(self, task_ids: Sequence[TaskId]) -> None:
+        """``task.expired`` of these tasks is durable: clear the claim :meth:`expire_tasks` (or
+        :meth:`reclaim_expiries`) left on them."""
+        ...
+
+    def reclaim_expiries(self, now: float, claimed_before: float) -> list[TaskRecord]:
+        """Claim again (at ``now``) the expired tasks whose expiry was claimed before
+        ``claimed_before`` and never marked audited (a sweeper crashed between the expiry and its
+        record), and return them: each to exactly one caller, as :meth:`expire_tasks`."""
+        ...
+
+    def template_tasks(self, agent: AgentName, template: str | None, ended_since: float) -> list[TaskRecord]:
+        """The tasks ``agent`` started from ``template`` (None: from any template) that are still
+        active or ended at or after ``ended_since``, oldest first (docs/adr/0029, amendment
+        2026-12-05)."""
         ...
 
     def consume_call(self, task_id: TaskId) -> bool:
@@ -567,6 +603,18 @@ class Store(Protocol):
     ) -> int:
         """How many events :meth:`flow_events` with the same arguments returns (a count: no rows
         read out)."""
+        ...
+
+    def flow_events_counted(
+        self,
+        *,
+        task_id: TaskId | None = None,
+        agent: AgentName | None = None,
+        since: float | None = None,
+        count_since: float | None = None,
+    ) -> tuple[list[HistoryEvent], int]:
+        """:meth:`flow_events` from ``since`` and :meth:`flow_event_count` from ``count_since``
+        (same task and agent), read in one statement: one round trip, one snapshot."""
         ...
 
     # join tokens --------------------------------------------------------------

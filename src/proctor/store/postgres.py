@@ -242,8 +242,15 @@ class PostgresStore(SqlStore):
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
         if not self._urgent:
-            with self._pool.connection() as conn:
+            pool = self._pool
+            try:
+                conn = pool.getconn()
+            except PoolTimeout as exc:
+                raise self._pool_timeout(pool, exc) from None
+            try:
                 yield conn
+            finally:
+                pool.putconn(conn)
             return
         try:
             pooled: psycopg.Connection[Any] | None = self._pool.getconn(timeout=URGENT_POOL_WAIT_S)
@@ -267,6 +274,19 @@ class PostgresStore(SqlStore):
             ) from None
         with own:
             yield own
+
+    def _pool_timeout(self, pool: ConnectionPool[psycopg.Connection[Any]], exc: PoolTimeout) -> BaseException:
+        """A wait for a pooled connection that ran out: a pool whose every connection is open and
+        in use is busy (PostgreSQL is up: ``store_pool_size``), anything else unreachable."""
+        stats = pool.get_stats()
+        if stats.get("pool_size", 0) >= pool.max_size and stats.get("pool_available", 0) == 0:
+            return StoreUnavailable(
+                f"all {pool.max_size} connections of this process's PostgreSQL pool stayed busy for"
+                f" {pool.timeout:g}s: raise store_pool_size (within the role's CONNECTION LIMIT)"
+                " or find what holds them",
+                cause="pool_busy",
+            )
+        return self._errors.convert(exc)
 
     # engine hooks ------------------------------------------------------------------
     @contextmanager

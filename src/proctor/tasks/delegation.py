@@ -19,8 +19,18 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["MAX_STATES", "MAX_WORK", "Exceeds", "covered", "narrowing_problems", "uncovered_name"]
+__all__ = [
+    "MAX_STATES",
+    "MAX_WORK",
+    "Exceeds",
+    "act_actors",
+    "act_claim",
+    "covered",
+    "narrowing_problems",
+    "uncovered_name",
+]
 
 #: most automaton states the coverage search visits before it gives up (and refuses)
 MAX_STATES = 20_000
@@ -198,4 +208,35 @@ def narrowing_problems(
             why = _resource_uncovered(pat, parent_resources, work)
             if why is not None:
                 out.append(Exceeds("resource", pat, why))
+    return out
+
+
+# --- the chain in tokens (RFC 8693 §4.1, docs/adr/0037) -------------------------------------------
+def act_claim(chain: Sequence[tuple[str, str]], trust_domain: str) -> dict[str, Any] | None:
+    """The RFC 8693 ``act`` claim of a delegated task whose chain (root first, the task itself
+    last: ``TaskRecord.chain``) is ``chain``: the current actor (the task's own agent) outermost,
+    each prior actor nested inside the one it delegated to, the root task's agent innermost. Each
+    level names the agent's SPIFFE ID (``sub``) and its task (``task``). None for a root task (a
+    chain of fewer than two links: nobody acts for anybody)."""
+    if len(chain) < 2:
+        return None
+    act: dict[str, Any] | None = None
+    for agent, task in chain:  # root first: each later actor wraps the one before it
+        level: dict[str, Any] = {"sub": f"spiffe://{trust_domain}/agent/{agent}", "task": task}
+        if act is not None:
+            level["act"] = act
+        act = level
+    return act
+
+
+def act_actors(act: object, *, max_depth: int = 16) -> list[str] | None:
+    """The ``sub`` of every level of an ``act`` claim, current actor first; None when it is not a
+    well-formed chain (a level that is no object, has no string ``sub``, or nests deeper than
+    ``max_depth``)."""
+    out: list[str] = []
+    while act is not None:
+        if not isinstance(act, dict) or not isinstance(act.get("sub"), str) or len(out) >= max_depth:
+            return None
+        out.append(act["sub"])
+        act = act.get("act")
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -17,28 +18,39 @@ from proctor.clock import Clock
 from proctor.config import Settings
 from proctor.errors import (
     AgentSuspended,
+    AuditError,
     Conflict,
     DelegationDenied,
     DelegationExceeds,
     ProctorError,
+    StoreError,
     TaskNotActive,
     TaskTokenInvalid,
+    TemplateBudgetSpent,
     UnknownTask,
     ValidationError,
 )
 from proctor.identity.agents import Agents
 from proctor.identity.keys import SigningKeys
 from proctor.policy.scope import check_resource_pattern, check_tool_pattern
-from proctor.store.base import AgentRecord, Store, TaskRecord
-from proctor.tasks.delegation import Exceeds, narrowing_problems
+from proctor.store.base import AgentRecord, Store, TaskRecord, TaskTemplate
+from proctor.tasks.delegation import Exceeds, act_claim, narrowing_problems
 from proctor.tasks.intent import MAX_PARAM_VALUE, MAX_PARAMS, MAX_PURPOSE, check_params
 from proctor.tasks.templates import Templates
 from proctor.types import AgentName, AgentStatus, Email, TaskId, TaskState, Verdict
 
 if TYPE_CHECKING:
+    from proctor.flow.model import TaskLabels
     from proctor.policy.engine import Decision
 
 TASK_AUDIENCE = "proctor:task"
+#: how a task is started from a template with no person at hand (a stdio client's launch, an OAuth
+#: grant's renewal): the agent can repeat it at will, so the new task remembers the agent's recent
+#: tasks of that template (their labels, their calls: docs/adr/0029, amendment 2026-12-05)
+UNATTENDED_VIAS = frozenset({"stdio", "oauth"})
+#: an expiry claimed this long ago and still not audited was left by a sweeper that died between
+#: the expiry and its ``task.expired``: a later sweep records it
+EXPIRY_RECLAIM_S = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -119,6 +131,13 @@ class Tasks:
         self.task_killed: Callable[[TaskId], bool] = lambda _t: False
         #: whether an agent's suspension is enforced from the kill file (not yet recorded)
         self.agent_killed: Callable[[str], bool] = lambda _a: False
+        #: the high-water mark of what a task read (wired by ``Proctor`` to the flow stage, which
+        #: also knows reads not yet stored); None: the store's
+        self.labels_of: Callable[[TaskRecord], TaskLabels] | None = None
+        #: raises a task's high-water mark (wired to the flow stage); None: the store's
+        self.inherit_labels: Callable[[TaskRecord, TaskLabels], None] | None = None
+        #: one unattended template start at a time in this process (the budget is read, then spent)
+        self._template_lock = threading.Lock()
 
     def _audit(self, kind: str, fields: dict[str, Any], **index: str | None) -> None:
         self.audit.append(kind, fields, **index)
@@ -135,6 +154,7 @@ class Tasks:
         max_calls: int | None = None,
         params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         _template: tuple[str, str] | None = None,
+        _carried: tuple[TaskLabels, dict[str, Any]] | None = None,
     ) -> StartedTask:
         rec_agent = self.agents.get(agent)
         if rec_agent.status is not AgentStatus.ACTIVE:
@@ -167,8 +187,16 @@ class Tasks:
             deadline=now + ttl,
             max_calls=max_calls,
             params=task_params,
+            template=None if _template is None else _template[0],
         )
         self.store.add_task(task)
+        if _carried is not None:
+            try:
+                self._raise_labels(task, _carried[0])
+            except Exception:
+                # fail closed: a task that did not get what its predecessors read must not act
+                self.store.end_task(task.id, TaskState.CANCELLED, now, "carrying labels failed")
+                raise
         token = self.keys.sign_claims(
             {"sub": str(rec_agent.spiffe_id), "aud": [TASK_AUDIENCE], "task": str(task.id)}, now, ttl
         )
@@ -184,6 +212,7 @@ class Tasks:
                 # names only: a value (a recipient, an IBAN) is the requester's, not the log's
                 "params": [name for name, _ in task_params],
                 **({} if _template is None else {"template": _template[0], "via": _template[1]}),
+                **({} if _carried is None else {"remembered": _carried[1]}),
             },
             agent=str(rec_agent.name),
             task=str(task.id),
@@ -364,7 +393,9 @@ class Tasks:
             params=rec_parent.params,
         )
         task = replace(task, chain=(*chain, (str(child_agent.name), str(task.id))))
-        self.store.add_task(task)
+        # relaxed: `task.delegated`, committed next and waited for before the child's token is
+        # answered, makes the child power-safe too (SQLite's WAL keeps commits in order)
+        self.store.add_task(task, durable=False)
         if self.on_delegated is not None:
             try:
                 self.on_delegated(rec_parent, task)
@@ -372,9 +403,7 @@ class Tasks:
                 # fail closed: a child that did not inherit what its parent read must not act
                 self.store.end_task(task.id, TaskState.CANCELLED, now, "delegation failed")
                 raise
-        token = self.keys.sign_claims(
-            {"sub": str(child_agent.spiffe_id), "aud": [TASK_AUDIENCE], "task": str(task.id)}, now, ttl
-        )
+        token = self.task_token(task, child_agent, now, ttl)
         note = (purpose or "").strip()[:MAX_PURPOSE]
         self._audit(
             "task.delegated",
@@ -398,6 +427,17 @@ class Tasks:
             decision_id=str(decision.decision_id),
         )
         return StartedTask(task, token)
+
+    def task_token(self, task: TaskRecord, agent: AgentRecord, now: float, ttl: float) -> str:
+        """A task token for ``task``, bound to ``agent`` (its ``sub``). A delegated task's token
+        carries its chain as RFC 8693 nested ``act`` claims (the task's own agent outermost, the
+        root task's innermost) and its root requester as ``requester`` (docs/adr/0037)."""
+        claims: dict[str, Any] = {"sub": str(agent.spiffe_id), "aud": [TASK_AUDIENCE], "task": str(task.id)}
+        act = act_claim(task.chain, str(agent.spiffe_id.trust_domain))
+        if act is not None:
+            claims["act"] = act
+            claims["requester"] = str(task.requested_by)
+        return self.keys.sign_claims(claims, now, ttl)
 
     def check_lineage(self, task: TaskRecord) -> None:
         """Raise :class:`TaskNotActive` when an ancestor of ``task`` has ended (or is past its
@@ -439,17 +479,125 @@ class Tasks:
                 " be given (--requested-by EMAIL)",
                 field="requested_by",
             )
-        return self.start(
-            agent=agent,
-            purpose=template.purpose,
-            allow=template.allow,
-            requested_by=requester,
-            resources=template.resources,
-            ttl_s=template.ttl_s,
-            max_calls=template.max_calls,
-            params=template.params,
-            _template=(template.name, via),
+        if via not in UNATTENDED_VIAS:  # a person starts it (cli, api): a fresh task
+            return self.start(
+                agent=agent,
+                purpose=template.purpose,
+                allow=template.allow,
+                requested_by=requester,
+                resources=template.resources,
+                ttl_s=template.ttl_s,
+                max_calls=template.max_calls,
+                params=template.params,
+                _template=(template.name, via),
+            )
+        with self._template_lock:
+            max_calls, carried = self._remembered(template, agent)
+            started = self.start(
+                agent=agent,
+                purpose=template.purpose,
+                allow=template.allow,
+                requested_by=requester,
+                resources=template.resources,
+                ttl_s=template.ttl_s,
+                max_calls=max_calls,
+                params=template.params,
+                _template=(template.name, via),
+                _carried=carried,
+            )
+            if template.max_calls is not None:
+                self._check_budget_after_start(template, agent, started.task)
+            return started
+
+    def _check_budget_after_start(self, template: TaskTemplate, agent: str, task: TaskRecord) -> None:
+        """The lock above serialises this process only: another one sharing the store (the stdio
+        daemon and the HTTP gateway's OAuth renewals, two daemons) may have started a task of the
+        template between the read and the start. Read again once the task is stored: if the
+        template's tasks now hold more than its budget, this one ends (``cancelled``) and the
+        start is refused. Of two racing starts the later stored always sees the earlier, so they
+        never both keep the budget (both may be refused: fail closed)."""
+        now = self.clock.now()
+        recent = self.store.template_tasks(
+            AgentName(agent), template.name, now - self.settings.task_template_memory_s
         )
+        held = 0
+        for t in recent:
+            live = t.is_live(now) and not self.task_killed(t.id)
+            held += max(t.max_calls or 0, t.calls_used) if live else t.calls_used
+        if template.max_calls is not None and held > template.max_calls:
+            self.end(
+                str(task.id),
+                state=TaskState.CANCELLED,
+                by="template",
+                reason="template budget taken by a concurrent launch",
+            )
+            raise TemplateBudgetSpent(
+                f"agent `{agent}` has used the {template.max_calls} calls of template"
+                f" `{template.name}`: a concurrent launch took them first",
+                template=template.name,
+            )
+
+    def _remembered(
+        self, template: TaskTemplate, agent: str
+    ) -> tuple[int | None, tuple[TaskLabels, dict[str, Any]]]:
+        """What an unattended start of ``template`` for ``agent`` inherits from that agent's tasks
+        of the template still active or ended within ``tasks.template_memory`` (docs/adr/0029,
+        amendment 2026-12-05): the high-water mark of what they read, and what is left of the
+        template's call budget (an active task holds its whole budget until it ends, an ended one
+        what it used). :class:`TemplateBudgetSpent` when nothing is left."""
+        from proctor.flow.model import Sensitivity, TaskLabels
+
+        now = self.clock.now()
+        # the labels of the agent's recent tasks of ANY template: what runs as the agent read it
+        # whichever template it was launched with, so relaunching under another template (one
+        # with the same tools) sheds nothing; the budget is the template's own
+        recent = self.store.template_tasks(AgentName(agent), None, now - self.settings.task_template_memory_s)
+        read_untrusted, level, sources = False, Sensitivity.PUBLIC, set[str]()
+        held = 0
+        for t in recent:
+            live = t.is_live(now) and not self.task_killed(t.id)
+            # not ended in the store (past its deadline or in the kill file, not yet recorded):
+            # this process may still hold reads of it not stored yet, and forgets them only then
+            lab = self._labels(t, t.state is TaskState.ACTIVE)
+            read_untrusted = read_untrusted or lab.read_untrusted
+            level = max(level, lab.max_sensitivity)
+            sources.update(lab.untrusted_sources)
+            if t.template == template.name:
+                held += max(t.max_calls or 0, t.calls_used) if live else t.calls_used
+        max_calls = template.max_calls
+        if max_calls is not None:
+            max_calls -= held
+            if max_calls < 1:
+                raise TemplateBudgetSpent(
+                    f"agent `{agent}` has used the {template.max_calls} calls of template"
+                    f" `{template.name}` (its tasks of the last"
+                    f" {self.settings.task_template_memory_s:g}s, active ones included): a new"
+                    " launch starts no fresh budget; end the running session or wait",
+                    template=template.name,
+                )
+        labels = TaskLabels(
+            read_untrusted=read_untrusted, max_sensitivity=level, untrusted_sources=tuple(sorted(sources))
+        )
+        summary: dict[str, Any] = {
+            "tasks": [str(t.id) for t in recent][-20:],
+            "count": len(recent),
+            "read_untrusted": read_untrusted,
+            "max_sensitivity": level.label,
+            "untrusted_sources": list(labels.untrusted_sources)[:50],
+            "calls_held": held,
+        }
+        return max_calls, (labels, summary)
+
+    def _labels(self, task: TaskRecord, live: bool) -> TaskLabels:
+        if live and self.labels_of is not None:
+            return self.labels_of(task)  # reads of a live task this process has not stored yet
+        return self.store.task_labels(task.id)
+
+    def _raise_labels(self, task: TaskRecord, labels: TaskLabels) -> None:
+        if self.inherit_labels is not None:
+            self.inherit_labels(task, labels)
+        elif labels.read_untrusted or labels.untrusted_sources or int(labels.max_sensitivity):
+            self.store.raise_task_labels(task.id, labels)
 
     def verify_token(self, token: str, agent: AgentRecord) -> TaskId:
         """The task a token names, after checking it is bound to ``agent``."""
@@ -534,18 +682,22 @@ class Tasks:
             for child in self.store.child_tasks(pid):
                 rec = self.store.end_task(child.id, TaskState.CANCELLED, self.clock.now(), reason[:500])
                 if rec is not None:
-                    self._audit(
-                        "task.ended",
-                        {
-                            "state": rec.state.value,
-                            "by": by,
-                            "reason": reason[:500],
-                            "parent": str(pid),
-                            **_chain_fields(rec),
-                        },
-                        agent=str(rec.agent),
-                        task=str(rec.id),
-                    )
+                    try:
+                        self._audit(
+                            "task.ended",
+                            {
+                                "state": rec.state.value,
+                                "by": by,
+                                "reason": reason[:500],
+                                "parent": str(pid),
+                                **_chain_fields(rec),
+                            },
+                            agent=str(rec.agent),
+                            task=str(rec.id),
+                        )
+                    except (StoreError, AuditError):  # the store or the log failed: not the record
+                        self._give_back([rec], TaskState.CANCELLED)
+                        raise
                     if self.on_ended is not None:
                         self.on_ended(rec, reason)
                     ended.append(rec)
@@ -564,18 +716,22 @@ class Tasks:
                 rec = self.store.end_task(t.id, TaskState.CANCELLED, self.clock.now(), "parent task ended")
                 if rec is None:
                     continue
-                self._audit(
-                    "task.ended",
-                    {
-                        "state": rec.state.value,
-                        "by": "sweeper",
-                        "reason": "parent task ended",
-                        "parent": None if t.parent_id is None else str(t.parent_id),
-                        **_chain_fields(rec),
-                    },
-                    agent=str(rec.agent),
-                    task=str(rec.id),
-                )
+                try:
+                    self._audit(
+                        "task.ended",
+                        {
+                            "state": rec.state.value,
+                            "by": "sweeper",
+                            "reason": "parent task ended",
+                            "parent": None if t.parent_id is None else str(t.parent_id),
+                            **_chain_fields(rec),
+                        },
+                        agent=str(rec.agent),
+                        task=str(rec.id),
+                    )
+                except (StoreError, AuditError):  # the store or the log failed: not the record
+                    self._give_back([rec], TaskState.CANCELLED)
+                    raise
                 if self.on_ended is not None:
                     self.on_ended(rec, "parent task ended")
                 ended.append(rec)
@@ -601,19 +757,40 @@ class Tasks:
         )
         return task
 
+    def _give_back(self, ended: Sequence[TaskRecord], state: TaskState) -> None:
+        """Tasks this process ended (``state``) but could not write the record of: back to active,
+        so that a later sweep of any process ends and records each (an end is never left
+        unrecorded: docs/adr/0001). Calls are refused past a deadline, or under an ended parent,
+        whether or not a sweep ran."""
+        try:
+            self.store.reopen_tasks([t.id for t in ended], state)
+        except Exception:
+            log.critical(
+                "tasks %s ended but their records were not written, and could not be given back to"
+                " the sweeps",
+                ", ".join(str(t.id) for t in ended),
+                exc_info=True,
+            )
+
     def sweep(self) -> builtins.list[TaskRecord]:
         """Expire tasks past their deadline (calls are denied at the deadline whether or not this ran)."""
         if self.before_sweep is not None:
             self.before_sweep()
         now = self.clock.now()
         expired = self.store.expire_tasks(now)
-        for t in expired:
+        # an expiry whose record a crashed sweeper never wrote (claimed long enough ago that its
+        # claimant is gone): recorded now, late, rather than never
+        recovered = self.store.reclaim_expiries(now, now - EXPIRY_RECLAIM_S)
+        for t in expired + recovered:
+            late = {"recorded_late": True} if t in recovered else {}
             self._audit(
                 "task.expired",
-                {"deadline": int(t.deadline), **_chain_fields(t)},
+                {"deadline": int(t.deadline), **_chain_fields(t), **late},
                 agent=str(t.agent),
                 task=str(t.id),
             )
+            self.store.expiry_audited([t.id])
+        expired = expired + recovered
         if expired and self.on_expired is not None:
             self.on_expired(expired)
         self.end_orphans()  # children of what expired or ended (also what a crash left behind)
@@ -629,6 +806,7 @@ class Tasks:
 
 
 __all__ = [
+    "EXPIRY_RECLAIM_S",
     "MAX_PARAMS",
     "MAX_PARAM_VALUE",
     "MAX_PURPOSE",

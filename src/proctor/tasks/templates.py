@@ -11,8 +11,10 @@ carrying a task token (docs/adr/0029). Changes are audited (``template.added``,
 from __future__ import annotations
 
 import builtins
+import contextlib
+import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from proctor.audit.log import AuditLog
@@ -38,6 +40,7 @@ __all__ = [
 #: a template's name: lowercase, digits, ``.``, ``_``, ``-``; at most 63 characters
 TEMPLATE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 MAX_TEMPLATE_AGENTS = 64
+log = logging.getLogger(__name__)
 
 
 def check_template_name(name: object) -> str:
@@ -123,10 +126,31 @@ class Templates:
             created_at=self.clock.now(),
             created_by=by,
         )
-        existed = self.store.get_template(name) is not None
+        previous = self.store.get_template(name)
+        existed = previous is not None
         if existed and not replace:
             raise Conflict(f"template `{name}` already exists (remove it first, or replace it)")
         self.store.put_template(template)
+        # stored, then audited, as every admin change; a change the log refused is undone, so no
+        # template that lets an agent start tasks stands without its record
+        with self._undone_unless_audited(
+            lambda: (
+                self.store.put_template(previous)
+                if previous is not None
+                else self.store.delete_template(name)
+            )
+        ):
+            self._append_added(template, by, existed)
+        return template
+
+    def _append_added(self, template: TaskTemplate, by: str, existed: bool) -> None:
+        name, pats, res, purpose = template.name, template.allow, template.resources, template.purpose
+        names, ttl, max_calls, requester = (
+            template.agents,
+            template.ttl_s,
+            template.max_calls,
+            template.requested_by,
+        )
         self.audit.append(
             "template.added",
             {
@@ -143,7 +167,17 @@ class Templates:
                 "params": [k for k, _ in template.params],  # names only, as task.started
             },
         )
-        return template
+
+    @contextlib.contextmanager
+    def _undone_unless_audited(self, undo: Callable[[], object]) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            try:
+                undo()
+            except Exception:
+                log.exception("a template change the audit log refused could not be undone")
+            raise
 
     def get(self, name: str) -> TaskTemplate:
         rec = self.store.get_template(check_template_name(name))
@@ -157,9 +191,11 @@ class Templates:
     def remove(self, name: str, *, by: str = "cli") -> None:
         """Remove a template. Tasks already started from it keep their scope until they end."""
         name = check_template_name(name)
-        if not self.store.delete_template(name):
+        previous = self.store.get_template(name)
+        if previous is None or not self.store.delete_template(name):
             raise UnknownTemplate(f"unknown template `{name}`", template=name)
-        self.audit.append("template.removed", {"template": name, "by": by})
+        with self._undone_unless_audited(lambda: self.store.put_template(previous)):
+            self.audit.append("template.removed", {"template": name, "by": by})
 
 
 def template_view(template: TaskTemplate) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,6 +111,34 @@ class Tools:
         from proctor.gateway.upstreams import add_upstream
 
         add_upstream(root, self.audit, cfg, by=by)
+
+    def add_a2a_upstream(
+        self, root: Path, cfg: UpstreamConfig, *, actions: Container[str], by: str = "cli"
+    ) -> UpstreamConfig:
+        """Add an A2A agent (docs/adr/0038): its card verified against the pinned keys, its digest
+        pinned, its skills registered as tools (each effect must be one of ``actions``, the policy
+        schema's). A refused card is audited and raised."""
+        from proctor.gateway.upstreams import add_upstream, check_effects, pin_a2a_card
+
+        pinned = pin_a2a_card(self.audit, cfg, by=by)
+        check_effects(pinned, actions)
+        add_upstream(root, self.audit, pinned, by=by)
+        return pinned
+
+    def refresh_a2a_upstream(
+        self,
+        root: Path,
+        namespace: str,
+        *,
+        repin: bool = False,
+        actions: Container[str] | None = None,
+        by: str = "cli",
+    ) -> UpstreamConfig:
+        """Check an A2A agent's card again (re-pin a changed, validly signed card with ``repin``;
+        its skills' effects must then be among ``actions``)."""
+        from proctor.gateway.upstreams import refresh_a2a
+
+        return refresh_a2a(root, self.audit, namespace, repin=repin, actions=actions, by=by)
 
     def remove_upstream(self, root: Path, namespace: str, *, by: str = "cli") -> int:
         """Remove an upstream and its pins and record ``upstream.removed``; returns how many pins went."""

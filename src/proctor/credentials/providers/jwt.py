@@ -9,6 +9,9 @@ API), expiring no later than the task's deadline. Claims::
     aud        [the downstream audience]          scope      the spec's scope, if any
     iat, exp   exp <= the task's deadline         task       the task id
     jti        the lease id                       lease      the lease id
+    act        a delegated task's chain as RFC 8693 nested actors (docs/adr/0037): the task's own
+               agent outermost, the root task's innermost, each ``{sub, task}``; with it
+    requester  the root task's requester (on whose behalf the chain acts)
 
 No refresh token is ever issued: a task that runs past the token's ``exp`` gets a new lease.
 
@@ -54,10 +57,12 @@ from proctor.errors import (
 )
 from proctor.identity.keys import MAX_TOKEN_BYTES, TYP_ACCESS_TOKEN, SigningKeys
 from proctor.store.base import Store
-from proctor.types import AgentStatus, LeaseId
+from proctor.tasks.delegation import act_claim
+from proctor.types import AgentName, AgentStatus, LeaseId, TaskId
 
 if TYPE_CHECKING:
     from proctor.audit.log import AuditLog
+    from proctor.store.base import TaskRecord
 
 KIND: Final = "jwt"
 TOKEN_TYPE: Final = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
@@ -194,6 +199,11 @@ class JwtProvider:
         }
         if spec.scope is not None:
             claims["scope"] = spec.scope
+        act = act_claim(req.task.chain, str(req.agent.spiffe_id.trust_domain))
+        if act is not None:
+            # a delegated task's credential says who acted for whom (RFC 8693 §4.1, docs/adr/0037)
+            claims["act"] = act
+            claims["requester"] = str(req.task.requested_by)
         token = self.keys.sign_claims(claims, now, ttl, typ=TYP_ACCESS_TOKEN)
         return Issued(
             data={"token": token, "token_type": TOKEN_TYPE},
@@ -259,6 +269,15 @@ def introspect(
         return dict(_INACTIVE)
     if claims.get("sub") != str(agent.spiffe_id) or claims.get("client_id") != str(agent.name):
         return dict(_INACTIVE)
+    # the chain the token carries must be its task's (none for a root task): a token is never
+    # active under a chain its task does not have
+    act = act_claim(task.chain, str(agent.spiffe_id.trust_domain))
+    if claims.get("act") != act:
+        return dict(_INACTIVE)
+    if act is not None and claims.get("requester") != str(task.requested_by):
+        return dict(_INACTIVE)
+    if not _lineage_live(store, task, now):
+        return dict(_INACTIVE)
     answer: dict[str, Any] = {
         "active": True,
         "client_id": str(agent.name),
@@ -275,7 +294,25 @@ def introspect(
         answer["scope"] = scope
     answer["task"] = str(task.id)
     answer["lease"] = raw
+    if act is not None:
+        answer["act"] = act
+        answer["requester"] = str(task.requested_by)
     return answer
+
+
+def _lineage_live(store: Store, task: TaskRecord, now: float) -> bool:
+    """Whether every task ``task`` was delegated from is live and every agent that delegated it
+    active, as ``Tasks.check_lineage`` reads the store: after a crash between a parent's end (or
+    its agent's suspension) and the cascade, the child's token is inactive at once, as the
+    child is refused by every Proctor decision (docs/adr/0032)."""
+    for anc_agent, anc_id in task.chain[:-1]:
+        anc = store.get_task(TaskId(anc_id))
+        if anc is None or not anc.is_live(now):
+            return False
+        by = store.get_agent(AgentName(anc_agent))
+        if by is None or by.status is not AgentStatus.ACTIVE:
+            return False
+    return True
 
 
 def _never_killed(agent: str, task: str) -> bool:
@@ -299,6 +336,12 @@ def introspect_recorded(
     result = introspect(keys, store, token, client_audience, now, issuer=issuer)
     if result["active"] and killed(str(result["client_id"]), str(result["task"])):
         return dict(_INACTIVE)
+    if result["active"] and "act" in result:
+        # a delegated task's chain too: an ancestor task ended, or a delegating agent suspended,
+        # in the kill file only (docs/adr/0032, the same check as ``Tasks.check_lineage``)
+        task = store.get_task(TaskId(str(result["task"])))
+        if task is None or any(killed(a, t) for a, t in task.chain[:-1]):
+            return dict(_INACTIVE)
     if result["active"]:
         audit.append(
             "lease.introspected",

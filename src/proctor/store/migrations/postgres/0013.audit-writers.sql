@@ -1,4 +1,4 @@
--- depends: 0011.delegation
+-- depends: 0012.task-template
 -- A chain per writer (issue 19, docs/adr/0036-a-chain-per-writer.md). Each AuditLog (one per
 -- process) is a writer with its own hash chain: records carry (writer, wseq), and `seq` stays the
 -- global order, now drawn from a sequence (no lock shared by all writers). Writer 0 is the single

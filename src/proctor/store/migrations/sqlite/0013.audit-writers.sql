@@ -1,4 +1,4 @@
--- depends: 0011.delegation
+-- depends: 0012.task-template
 -- A chain per writer (issue 19, docs/adr/0036-a-chain-per-writer.md): the same format as on
 -- PostgreSQL. SQLite still serialises every write (BEGIN IMMEDIATE); `seq` is max + 1.
 CREATE TABLE audit_writers (

@@ -1,0 +1,323 @@
+"""Multi-round-trip requests (MCP 2026-07-28, SEP-2322) through the gateway's lean path.
+
+An upstream that needs input mid-call answers ``resultType: "input_required"`` with
+``inputRequests`` (elicitation, sampling, roots) and an opaque ``requestState``; the client retries
+the same ``tools/call`` carrying ``inputResponses`` and the state. Through the gateway (ADR 0031,
+amendment of 2026-12-05):
+
+- **Every round is a new call.** A retry goes through the whole call path again (identity, task,
+  the Cedar decision with its arguments, a hold, the flow stage, budgets, the audit records): a
+  retry of a call policy now denies is denied, whatever the first round was. Its decision record
+  carries ``continuation`` (that it is one, which round, how many responses; never a value).
+- **The upstream's state is the upstream's, sealed to where it came from.** The gateway never
+  reads it; it wraps it in its own envelope, authenticated with a key derived from the workspace
+  key (HMAC-SHA256), that binds it to the task, the upstream, the tool the client called, a digest
+  of the arguments and an expiry. A retry whose state does not open for exactly that call is refused
+  (-32602) before anything is decided or sent: a state one upstream minted is only ever sent back
+  to that upstream, for that tool and task.
+- **Client input is bounded.** ``requestState`` and ``inputResponses`` have size limits (-32602
+  beyond them, naming the limit); the gateway's own input key (a held call's approval link,
+  :data:`~proctor.gateway.hold.INPUT_KEY`) is never sent upstream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
+
+from proctor.gateway import wire
+from proctor.gateway.calls import LeanLeg
+from proctor.gateway.config import UpstreamConfig
+from proctor.gateway.hold import INPUT_KEY, Channel
+from proctor.gateway.lean import LeanHttpUpstream, LeanUpstreamError
+
+if TYPE_CHECKING:
+    from proctor.app import Proctor
+
+__all__ = [
+    "MAX_INPUT_RESPONSES",
+    "MAX_INPUT_RESPONSES_BYTES",
+    "MAX_REQUEST_STATE",
+    "MAX_UPSTREAM_STATE",
+    "STATE_TTL_S",
+    "Continuation",
+    "ModernLeanLeg",
+    "StateSeal",
+    "client_capabilities",
+    "continuation_of",
+    "input_required_result",
+    "modern_leg",
+]
+
+#: the longest ``requestState`` a client may present (characters): the gateway's envelope around
+#: an upstream state of at most :data:`MAX_UPSTREAM_STATE`
+MAX_REQUEST_STATE = 96 * 1024
+#: the longest ``requestState`` an upstream may hand out through the gateway (characters)
+MAX_UPSTREAM_STATE = 64 * 1024
+#: the most ``inputResponses`` entries one retry may carry, and their size as JSON (bytes)
+MAX_INPUT_RESPONSES = 32
+MAX_INPUT_RESPONSES_BYTES = 256 * 1024
+#: how long a state the gateway handed out may be presented back (seconds)
+STATE_TTL_S = 900.0
+#: the client capabilities a 2026-07-28 call declares upstream (those input requests need)
+FORWARDED_CAPABILITIES = ("elicitation", "roots", "sampling")
+#: the methods an upstream's input request may name (InputRequest, 2026-07-28)
+INPUT_METHODS = frozenset({"elicitation/create", "sampling/createMessage", "roots/list"})
+_PREFIX = "pgw1."
+_META_CAPS = "io.modelcontextprotocol/clientCapabilities"
+
+
+def _refused(message: str) -> MCPError:
+    return MCPError(INVALID_PARAMS, message)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def args_digest(args: Mapping[str, Any]) -> str:
+    """A digest of a call's arguments (what a state is bound to, never the arguments)."""
+    try:
+        raw = orjson.dumps(dict(args), option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:
+        raw = json.dumps(dict(args), sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Continuation:
+    """What a 2026-07-28 ``tools/call`` carries of a multi-round-trip exchange (as the client sent
+    it, bounded; the state still sealed)."""
+
+    #: the responses to send upstream (the gateway's own input key removed), or None
+    input_responses: dict[str, Any] | None
+    #: the gateway's sealed state as presented, or None
+    request_state: str | None
+    #: how many responses the client sent (the gateway's own included)
+    responses: int
+
+    def record(self, round_no: int | None) -> dict[str, Any]:
+        """The decision record's ``continuation``: that this call continues an exchange (never a
+        value the client sent)."""
+        out: dict[str, Any] = {
+            "input_responses": self.responses,
+            "request_state": self.request_state is not None,
+        }
+        if round_no is not None:
+            out["round"] = round_no
+        return out
+
+
+def continuation_of(params: Mapping[str, Any]) -> Continuation | None:
+    """The exchange a ``tools/call``'s params continue, or None for a first round. Raises
+    MCPError(-32602) for a ``requestState`` or ``inputResponses`` of the wrong type or size."""
+    responses = params.get("inputResponses")
+    state = params.get("requestState")
+    if responses is None and state is None:
+        return None
+    if state is not None:
+        if not isinstance(state, str):
+            raise _refused("requestState must be a string")
+        if len(state) > MAX_REQUEST_STATE:
+            raise _refused(
+                f"requestState is longer than the gateway accepts ({MAX_REQUEST_STATE} characters)"
+            )
+    forwarded: dict[str, Any] | None = None
+    count = 0
+    if responses is not None:
+        if not isinstance(responses, dict):
+            raise _refused("inputResponses must be an object")
+        count = len(responses)
+        if count > MAX_INPUT_RESPONSES:
+            raise _refused(f"inputResponses has more than {MAX_INPUT_RESPONSES} entries")
+        try:
+            size = len(wire.dumps(responses))
+        except (TypeError, ValueError):
+            raise _refused("inputResponses cannot be sent on") from None
+        if size > MAX_INPUT_RESPONSES_BYTES:
+            raise _refused(
+                f"inputResponses is larger than the gateway accepts ({MAX_INPUT_RESPONSES_BYTES} bytes)"
+            )
+        if not all(isinstance(v, dict) for v in responses.values()):
+            raise _refused("each inputResponses entry must be an object")
+        forwarded = {k: v for k, v in responses.items() if k != INPUT_KEY} or None
+    return Continuation(forwarded, state, count)
+
+
+def client_capabilities(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The client capabilities a 2026-07-28 request declared that the gateway declares upstream
+    for it (those an upstream's input requests need; each as declared, or ``{}``)."""
+    meta = params.get("_meta")
+    caps = meta.get(_META_CAPS) if isinstance(meta, dict) else None
+    if not isinstance(caps, dict):
+        return {}
+    return {c: (caps[c] if isinstance(caps[c], dict) else {}) for c in FORWARDED_CAPABILITIES if c in caps}
+
+
+class StateSeal:
+    """Seals an upstream's ``requestState`` to the call it answered (see the module docstring)."""
+
+    def __init__(self, key: bytes, now: Callable[[], float]) -> None:
+        self._key = key
+        self._now = now
+
+    @classmethod
+    def for_proctor(cls, proctor: Proctor) -> StateSeal:
+        """Keyed by the workspace key (so every gateway process of the workspace opens what another
+        sealed), or by a key of this process when the workspace has none."""
+        key: bytes | None = None
+        try:
+            store = proctor.credentials.secret_store() if proctor.workspace is not None else None
+            if store is not None:
+                key = store.derive("gateway-request-state")
+        except Exception:
+            key = None
+        return cls(key or os.urandom(32), proctor.clock.now)
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()
+
+    def seal(self, binding: tuple[str, str, str, str], upstream_state: str | None, round_no: int) -> str:
+        """The state handed to the client: the upstream's (or none) bound to ``binding`` (task,
+        upstream namespace, exposed tool name, arguments digest)."""
+        body = {
+            "b": list(binding),
+            "r": round_no,
+            "e": round(self._now() + STATE_TTL_S),
+            "s": upstream_state,
+        }
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        return _PREFIX + _b64(payload) + "." + _b64(self._mac(payload))
+
+    def open(self, token: str, binding: tuple[str, str, str, str]) -> tuple[str | None, int]:
+        """The upstream's state inside ``token`` and the round it answered; raises MCPError(-32602)
+        when the gateway did not seal it, it was altered, it has expired or it was sealed for
+        another call (task, upstream, tool or arguments)."""
+        bad = _refused(
+            "requestState was not issued by this gateway for this call (altered, expired, or for "
+            "another tool, task or arguments): start the call again without it"
+        )
+        if not token.startswith(_PREFIX) or token.count(".") != 2:
+            raise bad
+        _p, data, mac = token.split(".")
+        try:
+            payload, tag = _unb64(data), _unb64(mac)
+        except (ValueError, TypeError):
+            raise bad from None
+        if not hmac.compare_digest(tag, self._mac(payload)):
+            raise bad
+        body = json.loads(payload)
+        if body.get("b") != list(binding) or not isinstance(body.get("e"), int) or body["e"] < self._now():
+            raise bad
+        state = body.get("s")
+        round_no = body.get("r")
+        return (state if isinstance(state, str) else None), (round_no if isinstance(round_no, int) else 1)
+
+
+def input_required_result(
+    result: dict[str, Any], seal: StateSeal, binding: tuple[str, str, str, str], round_no: int
+) -> dict[str, Any]:
+    """An upstream's ``input_required`` answer as the client gets it: its input requests as they
+    came, its state sealed to the call (a state of its own is added when it sent none, so the round
+    is counted). Raises ValueError for an answer that is not one."""
+    requests = result.get("inputRequests")
+    state = result.get("requestState")
+    if requests is not None:
+        if not isinstance(requests, dict) or len(requests) > MAX_INPUT_RESPONSES:
+            raise ValueError("malformed inputRequests")
+        for key, req in requests.items():
+            if key == INPUT_KEY or not isinstance(req, dict) or req.get("method") not in INPUT_METHODS:
+                raise ValueError("malformed input request")
+    if state is not None and (not isinstance(state, str) or len(state) > MAX_UPSTREAM_STATE):
+        raise ValueError("malformed or oversized requestState")
+    if not requests and state is None:
+        raise ValueError("input_required with neither inputRequests nor requestState")
+    out: dict[str, Any] = {"resultType": "input_required"}
+    if requests:
+        out["inputRequests"] = requests
+    out["requestState"] = seal.seal(binding, state, round_no)
+    return out
+
+
+class ModernLeanLeg(LeanLeg):
+    """The lean leg of a 2026-07-28 ``tools/call``: to an upstream that takes 2026-07-28 requests
+    the call goes as one, declaring the client's capabilities and carrying its retry's input, and
+    an ``input_required`` answer comes back to the client (its state sealed); to one that does not,
+    as any lean call (no input request of it could reach the client)."""
+
+    def __init__(
+        self,
+        channel: Channel | None,
+        seal: StateSeal,
+        binding: tuple[str, str, str, str],
+        capabilities: dict[str, Any],
+        cont: Continuation | None,
+        upstream_state: str | None,
+        round_no: int,
+    ) -> None:
+        super().__init__(channel)
+        self._seal = seal
+        self._binding = binding
+        self._capabilities = capabilities
+        self._responses = None if cont is None else cont.input_responses
+        self._upstream_state = upstream_state
+        self._round = round_no
+        self.continuation = None if cont is None else cont.record(round_no or None)
+
+    async def send(
+        self, session: Any, cfg: UpstreamConfig, tool: str, args: Mapping[str, Any], grace: Any
+    ) -> dict[str, Any]:
+        up: LeanHttpUpstream = session
+        async with asyncio.timeout(cfg.timeout_s) as window:
+            if grace is not None:
+                grace.window = window
+            if not await up.speaks_modern():
+                return await up.call_tool(tool, dict(args))
+            result = await up.call_tool_modern(
+                tool, dict(args), self._capabilities, self._responses, self._upstream_state
+            )
+        if result.get("resultType") != "input_required":
+            return result
+        try:
+            return input_required_result(result, self._seal, self._binding, self._round + 1)
+        except ValueError as exc:
+            raise LeanUpstreamError(
+                f"upstream `{cfg.namespace}` sent a malformed input_required answer ({exc})",
+                {"code": -32603, "message": "malformed input_required answer"},
+            ) from None
+
+
+def modern_leg(
+    params: Mapping[str, Any],
+    channel: Channel | None,
+    seal: StateSeal,
+    task_id: str,
+    namespace: str,
+    name: str,
+) -> ModernLeanLeg:
+    """The leg of one 2026-07-28 lean call; raises MCPError(-32602) for a retry whose
+    ``requestState`` or ``inputResponses`` the gateway refuses (see :func:`continuation_of`,
+    :meth:`StateSeal.open`)."""
+    args = params.get("arguments") or {}
+    binding = (task_id, namespace, name, args_digest(args if isinstance(args, Mapping) else {}))
+    cont = continuation_of(params)
+    upstream_state: str | None = None
+    round_no = 0
+    if cont is not None and cont.request_state is not None:
+        upstream_state, round_no = seal.open(cont.request_state, binding)
+    return ModernLeanLeg(channel, seal, binding, client_capabilities(params), cont, upstream_state, round_no)
