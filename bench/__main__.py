@@ -31,6 +31,8 @@ tools:
   - {name: fs.read, effect: read, resource_arg: path, resource: "/data/*"}
 """
 TARGETS = {
+    # records/s of 4 writer processes over 1 on one PostgreSQL (issue 19, docs/adr/0036)
+    "scale.audit": ("ops_per_s", ">=", 2.0),
     "decide.warm": ("p50_us", "<=", 25.0),
     "decide.cold": ("p50_us", "<=", 150.0),
     "decide.args": ("p50_us", "<=", 150.0),
@@ -198,6 +200,9 @@ def main() -> None:
 
         with temporary_postgres() as url:
             results += bench_append_postgres(url)
+            from bench.bench_scale_audit import bench_scale_audit
+
+            results += bench_scale_audit(url)
     except Exception as exc:  # reported, never hidden
         print(f"audit.append.postgres not measured: {exc}", file=sys.stderr)
     try:

@@ -23,7 +23,7 @@ from typing import Any
 
 from proctor.accounts.service import Accounts
 from proctor.approvals.service import Approvals
-from proctor.audit.anchor import read_anchor, trusted_audit_keys, write_anchor
+from proctor.audit.anchor import read_anchor, read_anchors, trusted_audit_keys, write_anchor
 from proctor.audit.chain import checkpoint_payload, to_micros
 from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.log import AuditLog, _reach_problem
@@ -33,9 +33,9 @@ from proctor.audit.verify import Problem, VerifyReport, verify_log
 from proctor.audit.witness import (
     WitnessPublisher,
     is_url,
-    latest_witnessed,
     pinned_log_problem,
     witness_log_problems,
+    witnessed_heads,
 )
 from proctor.clock import Clock, SystemClock
 from proctor.config import Settings
@@ -106,9 +106,9 @@ class Proctor:
         self.keydir = Path(kd)
         self.audit_key = load_or_create_audit_key(kd, store, now)
         try:
-            anchor, anchor_error = read_anchor(self.keydir), None
+            anchor, anchor_error = read_anchors(self.keydir), None
         except AuditError as exc:
-            anchor, anchor_error = None, exc.message
+            anchor, anchor_error = [], exc.message
         #: the witnesses outside the workspace each signed checkpoint is sent to (docs/adr/0020)
         self.witnesses: WitnessPublisher | None = None
         if settings.audit_witnesses:
@@ -670,6 +670,7 @@ class Proctor:
             ts_us / 1_000_000,
             self.audit_key.kid,
             self.audit_key.sign(checkpoint_payload(row.seq, row.hash, ts_us)),
+            row.writer,
         )
         self.store.add_checkpoint(cp)
         write_anchor(self.keydir, cp, force=True)
@@ -698,13 +699,13 @@ def _outside_checkpoints(
     stored = store.latest_checkpoint()
     anchors: list[Checkpoint] = []
     try:
-        anchor = read_anchor(keydir)
+        anchored = read_anchors(keydir)
     except AuditError as exc:
-        anchor = None
+        anchored = []
         problems.append(Problem(0, "anchor_invalid", exc.message))
     else:
-        if anchor is not None:
-            anchors.append(anchor)
+        if anchored:
+            anchors.extend(anchored)
         elif stored is not None:
             problems.append(
                 Problem(
@@ -728,13 +729,15 @@ def _outside_checkpoints(
                 got = HttpWitness(witness, parse_witness_key(pinned[witness])).latest(log_id)
                 seen = None if got is None else got.checkpoint
             else:
-                seen = latest_witnessed(Path(witness))
+                heads = witnessed_heads(Path(witness))
+                seen = max(heads, key=lambda cp: cp.seq, default=None)
+                anchors.extend(h for h in heads if h is not seen)
         except AuditError as exc:
             problems.append(Problem(0, "witness_invalid", exc.message))
             continue
         if seen is not None:
             anchors.append(seen)
-        elif stored is not None or anchor is not None:
+        elif stored is not None or anchored:
             problems.append(
                 Problem(
                     0,

@@ -132,12 +132,16 @@ def pending(i: int, **kw: Any) -> PendingAudit:
 
 
 def assert_chain(rows: Sequence[AuditRow]) -> None:
-    """seq runs 1..N without gaps and every record links to the one before it."""
-    assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
+    """One writer's records: wseq runs 1..N without gaps, every record links to the one before
+    it, and the global seq rises (a PostgreSQL transaction rolled back leaves a gap in it)."""
+    assert [r.wseq for r in rows] == list(range(1, len(rows) + 1))
+    assert [r.seq for r in rows] == sorted({r.seq for r in rows})
     prev = GENESIS
     for r in rows:
         assert r.prev_hash == prev
-        assert r.hash == sha_chain(r.seq, r.prev_hash, r.body)
+        # a writer's hasher gets the global seq before the body (docs/adr/0036)
+        data = r.body if r.writer == 0 else r.seq.to_bytes(8, "big") + r.body
+        assert r.hash == sha_chain(r.wseq, r.prev_hash, data)
         prev = r.hash
 
 
@@ -767,7 +771,7 @@ def test_failed_append_writes_nothing(store: SqlStore) -> None:
 
     with pytest.raises(RuntimeError, match="hasher broke"):
         store.append_audit([pending(2), pending(3), pending(4)], flaky)
-    assert [r.seq for r in store.iter_audit()] == [1]
+    assert [r.wseq for r in store.iter_audit()] == [1]
     store.append_audit([pending(2)], sha_chain)
     assert_chain(list(store.iter_audit()))
 
@@ -1510,6 +1514,63 @@ def test_concurrent_identical_filings_join_one_request(backend: Backend) -> None
             th.join()
         assert len({r.id for r in got}) == 1, [r.id for r in got]
         assert backend.store.get_approval(got[0].id).attempts == len(stores)  # type: ignore[union-attr]
+
+
+# --- a chain per writer (issue 19, docs/adr/0036) ------------------------------------------------
+
+
+def test_each_writer_has_a_chain_of_its_own(backend: Backend) -> None:
+    """Two writers (two processes' stores) interleave: each chain starts at genesis and counts its
+    own wseq, the global seq rises across both, and each writer's head is its own."""
+    a, b = backend.store, backend.another()
+    one = a.register_audit_writer(T0, "host-a", 11, "proctor serve")
+    two = b.register_audit_writer(T0 + 1, "host-b", 22, "proctor gateway")
+    assert 0 < one < two
+    got = [
+        *a.append_audit([pending(1), pending(2)], sha_chain, writer=one),
+        *b.append_audit([pending(3)], sha_chain, writer=two),
+        *a.append_audit([pending(4)], sha_chain, writer=one),
+        *b.append_audit([pending(5)], sha_chain, writer=two),
+    ]
+    assert [(r.writer, r.wseq) for r in got] == [(one, 1), (one, 2), (two, 1), (one, 3), (two, 2)]
+    assert [r.seq for r in got] == sorted({r.seq for r in got})
+    stored = list(a.iter_audit())
+    assert [(r.seq, r.writer, r.wseq, r.hash) for r in stored] == [
+        (r.seq, r.writer, r.wseq, r.hash) for r in got
+    ]
+    for w in (one, two):
+        assert_chain([r for r in stored if r.writer == w])
+    head = a.audit_writer_head(two)
+    assert head is not None
+    assert (head.writer, head.wseq, head.hash) == (two, 2, got[-1].hash)
+    assert a.audit_writer_head(12345) is None
+    writers = {w.id: w for w in b.list_audit_writers()}
+    assert writers[0].first_seq is None  # the legacy chain: empty in a fresh store
+    assert (writers[one].host, writers[one].pid, writers[one].info) == ("host-a", 11, "proctor serve")
+    assert writers[one].first_seq == got[0].seq
+    assert writers[two].first_seq == got[2].seq
+    assert writers[two].started_at == T0 + 1
+
+
+def test_legacy_appends_are_writer_zero(store: SqlStore) -> None:
+    """Without a writer, records go to writer 0, whose wseq is the place in its chain, hashed as
+    logs before per-writer chains were (what existing logs hold after the migration)."""
+    rows = store.append_audit([pending(1), pending(2)], sha_chain)
+    assert [(r.writer, r.wseq) for r in rows] == [(0, 1), (0, 2)]
+    assert_chain(list(store.iter_audit()))
+
+
+def test_checkpoints_name_their_writer(store: SqlStore) -> None:
+    """A checkpoint keeps its writer; the latest of each writer is found by writer."""
+    w = store.register_audit_writer(T0, "h", 1, "")
+    r = store.append_audit([pending(1)], sha_chain, writer=w)[0]
+    store.add_checkpoint(Checkpoint(r.seq, r.hash, T0, "kid", b"s" * 64, w))
+    store.add_checkpoint(Checkpoint(r.seq + 100, b"h" * 32, T0, "kid", b"s" * 64, 0))
+    assert [(c.seq, c.writer) for c in store.list_checkpoints()] == [(r.seq, w), (r.seq + 100, 0)]
+    mine = store.latest_checkpoint_of(w)
+    assert mine is not None
+    assert mine.seq == r.seq
+    assert store.latest_checkpoint_of(w + 1) is None
 
 
 def test_an_expiry_stays_claimed_until_audited_and_a_stale_claim_is_taken_once(store: SqlStore) -> None:

@@ -31,7 +31,7 @@ from proctor.redact import redact_url
 from proctor.store import open_store
 from proctor.store._sql import GENESIS
 from proctor.store.base import AgentRecord, PendingAudit
-from proctor.store.postgres import AUDIT_LOCK_KEY, PgErrorMapper, PostgresStore
+from proctor.store.postgres import PgErrorMapper, PostgresStore
 from proctor.store.sqlite import SqliteStore
 from proctor.types import AgentName, AgentStatus, Email, SpiffeId
 
@@ -305,19 +305,49 @@ def test_postgres_lock_timeout_raises_store_locked_and_loses_nothing(pg_migrated
         store.close()
 
 
-def test_postgres_audit_appends_take_the_shared_advisory_lock(pg_migrated_url: str) -> None:
-    """Another session (process) holding the audit advisory lock blocks appends: the lock is database-wide."""
+def test_postgres_audit_appends_lock_only_their_own_writer(pg_migrated_url: str) -> None:
+    """Another session holding one writer's lock (a process stopped mid-append) blocks that writer's
+    appends only: other writers commit, and nothing database-wide is taken (docs/adr/0036)."""
     store = PostgresStore(pg_migrated_url, lock_timeout_ms=200)
     try:
-        store.append_audit([pending(1)], sha_chain)
+        one = store.register_audit_writer(T0, "host", 1, "one")
+        two = store.register_audit_writer(T0, "host", 2, "two")
+        store.append_audit([pending(1)], sha_chain, writer=one)
         with psycopg.connect(pg_migrated_url) as other:
-            other.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK_KEY,))
+            other.execute("SELECT id FROM audit_writers WHERE id = %s FOR UPDATE", (one,))
             with pytest.raises(StoreLocked):
-                store.append_audit([pending(2)], sha_chain)
-            store.add_agent(agent("bot"))  # other writes do not need the audit lock
+                store.append_audit([pending(2)], sha_chain, writer=one)
+            rows = store.append_audit([pending(3), pending(4)], sha_chain, writer=two)
+            assert [(r.writer, r.wseq) for r in rows] == [(two, 1), (two, 2)]
+            store.add_agent(agent("bot"))
             other.rollback()
-        store.append_audit([pending(2)], sha_chain)
-        assert_chain_intact(store, 2)
+        row = store.append_audit([pending(2)], sha_chain, writer=one)[0]
+        assert (row.writer, row.wseq) == (one, 2)
+        got = list(store.iter_audit())
+        assert [(r.writer, r.wseq) for r in got] == [(one, 1), (two, 1), (two, 2), (one, 2)]
+        assert [r.seq for r in got] == sorted({r.seq for r in got})  # the global order, no repeats
+    finally:
+        store.close()
+
+
+def test_postgres_connections_are_bounded(pg_migrated_url: str) -> None:
+    """Every pooled connection carries lock_timeout and idle_in_transaction_session_timeout, so a
+    holder that stopped or lost its network cannot hold a lock for good; the URL's options win."""
+    store = PostgresStore(pg_migrated_url, lock_timeout_ms=1234, idle_in_transaction_ms=4321)
+    try:
+        with store._read() as cur:
+            cur.execute("SHOW lock_timeout")
+            assert cur.fetchone()[0] == "1234ms"
+            cur.execute("SHOW idle_in_transaction_session_timeout")
+            assert cur.fetchone()[0] == "4321ms"
+    finally:
+        store.close()
+    sep = "&" if "?" in pg_migrated_url else "?"
+    store = PostgresStore(pg_migrated_url + sep + "options=-c%20idle_in_transaction_session_timeout%3D777")
+    try:
+        with store._read() as cur:
+            cur.execute("SHOW idle_in_transaction_session_timeout")
+            assert cur.fetchone()[0] == "777ms"
     finally:
         store.close()
 

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.e2e.gateway_harness import free_port
 
 from proctor.app import Proctor
+from proctor.audit.anchor import read_anchor
 from proctor.audit.chain import checkpoint_payload, to_micros
 from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.witness_http import (
@@ -252,7 +253,9 @@ def test_the_witness_refuses_a_rollback_unless_it_is_a_signed_recovery(
     def cp_at(seq: int) -> Checkpoint:
         row = rows[seq - 1]
         ts = to_micros(time.time())
-        return Checkpoint(seq, row.hash, ts / 1e6, kid, key.sign(checkpoint_payload(seq, row.hash, ts)))
+        return Checkpoint(
+            seq, row.hash, ts / 1e6, kid, key.sign(checkpoint_payload(seq, row.hash, ts)), row.writer
+        )
 
     old = cp_at(3)
     with pytest.raises(WitnessRefused):
@@ -260,7 +263,12 @@ def test_the_witness_refuses_a_rollback_unless_it_is_a_signed_recovery(
     ts = to_micros(time.time())
     fork = bytes(32)  # another head at the seq the witness holds
     forked = Checkpoint(
-        held.checkpoint.seq, fork, ts / 1e6, kid, key.sign(checkpoint_payload(held.checkpoint.seq, fork, ts))
+        held.checkpoint.seq,
+        fork,
+        ts / 1e6,
+        kid,
+        key.sign(checkpoint_payload(held.checkpoint.seq, fork, ts)),
+        held.checkpoint.writer,
     )
     with pytest.raises(WitnessRefused, match="rollback"):
         client.submit(kid, forked, jwk)
@@ -413,7 +421,9 @@ def test_a_rollback_under_a_running_process_stops_checkpoints_until_recovered(
                 "/v1/agents", json={"name": f"b{i}", "owner": "o@acme.test"}, headers=auth
             ).is_success
         _until((ws.keys_dir / "audit-anchor.json").exists)
-        anchored = json.loads((ws.keys_dir / "audit-anchor.json").read_text())["seq"]
+        held = read_anchor(ws.keys_dir)  # the latest head of any writer (docs/adr/0036)
+        assert held is not None
+        anchored = held.seq
         with sqlite3.connect(old) as copy, sqlite3.connect(db_path) as live:
             copy.backup(live)  # the database goes back under the running process
         for i in range(10):  # calls are still answered
@@ -776,3 +786,29 @@ def test_the_witness_is_asked_directly_whatever_http_proxy_says(tmp_path: Path, 
         env=env,
     )
     assert r.returncode == 0, r.stderr
+
+
+def test_the_witness_keeps_a_head_per_writer(tmp_path: Path, witness: Witness) -> None:
+    """Several writers send checkpoints of one log (docs/adr/0036): a writer's head below another
+    writer's is no rollback; a writer's own head going back is."""
+    key = load_or_create_audit_key(tmp_path, None, time.time())
+    kid, jwk = key.kid, key.public_jwk
+    client = HttpWitness(witness.url, parse_witness_key(witness.key))
+
+    def cp(seq: int, writer: int, head: bytes) -> Checkpoint:
+        ts = to_micros(time.time())
+        return Checkpoint(seq, head, ts / 1e6, kid, key.sign(checkpoint_payload(seq, head, ts)), writer)
+
+    client.submit(kid, cp(10, 1, b"\1" * 32), jwk)
+    got = client.submit(kid, cp(7, 2, b"\2" * 32), jwk)  # writer 2's head, below writer 1's
+    assert (got.checkpoint.seq, got.checkpoint.writer) == (7, 2)
+    latest = client.latest(kid)
+    assert latest is not None
+    assert latest.checkpoint.seq == 10  # the latest is still the highest
+    with pytest.raises(WitnessRefused, match="rollback"):
+        client.submit(kid, cp(5, 2, b"\3" * 32), jwk)  # writer 2 going back
+    witness.stop()
+    witness.start()  # the heads survive a restart
+    with pytest.raises(WitnessRefused, match="rollback"):
+        client.submit(kid, cp(6, 2, b"\4" * 32), jwk)
+    client.submit(kid, cp(8, 2, b"\5" * 32), jwk)

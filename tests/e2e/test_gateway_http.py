@@ -713,10 +713,10 @@ def test_a_lone_plain_read_commits_its_record_on_the_loop_while_the_upstream_wor
     with _fixture_gateway(tmp_path) as gw:
         original = gw.p.store.append_audit
 
-        def append_audit(records: Any, hasher: Any) -> Any:
+        def append_audit(records: Any, hasher: Any, **kw: Any) -> Any:
             decisions = sum(json.loads(r.body)["kind"] == "decision" for r in records)
             started = phase[0]
-            rows = original(records, hasher)  # an attempt that found the lock taken is not a commit
+            rows = original(records, hasher, **kw)  # an attempt that found the lock taken is not a commit
             commits.append((started, threading.current_thread().name, decisions))
             return rows
 
@@ -752,11 +752,11 @@ def test_a_slow_inline_commit_is_not_counted_against_the_upstreams_timeout(
     with _fixture_gateway(tmp_path, timeout="1s") as gw:
         original = gw.p.store.append_audit
 
-        def append_audit(records: Any, hasher: Any) -> Any:
+        def append_audit(records: Any, hasher: Any, **kw: Any) -> Any:
             if slow[0] and any(json.loads(r.body)["kind"] == "decision" for r in records):
                 slow[0] = False
                 _time.sleep(1.5)  # the loop is held past the upstream's 1 s timeout
-            return original(records, hasher)
+            return original(records, hasher, **kw)
 
         monkeypatch.setattr(gw.p.store, "append_audit", append_audit)
         result = anyio.run(main, gw)
@@ -798,10 +798,10 @@ def test_no_call_reaches_an_upstream_alongside_its_record_while_the_log_is_faili
         store = gw.p.store
         original_append = store.append_audit
 
-        def append_audit(records: Any, hasher: Any) -> Any:
+        def append_audit(records: Any, hasher: Any, **kw: Any) -> Any:
             if state["fail"]:
                 raise StoreLocked("database is locked by another process; try again")
-            return original_append(records, hasher)
+            return original_append(records, hasher, **kw)
 
         monkeypatch.setattr(store, "append_audit", append_audit)
         monkeypatch.setattr(LeanHttpUpstream, "call_tool", call_tool)

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from proctor.app import Proctor, verify_audit_store
 from proctor.audit.anchor import ANCHOR_FILE, read_anchor
-from proctor.audit.chain import GENESIS, chain_hash, checkpoint_payload
+from proctor.audit.chain import GENESIS, checkpoint_payload, writer_chain_hash
 from proctor.audit.export import export_jsonl
 from proctor.errors import AuditError
 from proctor.store import open_store
@@ -61,11 +61,15 @@ def _rewrite_and_rechain(con: sqlite3.Connection, seq: int = 3) -> None:
     body["owner"] = "attacker@evil.test"
     raw = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
     con.execute("UPDATE audit_records SET body = ? WHERE seq = ?", (raw, seq))
-    prev = GENESIS
-    for s, b in con.execute("SELECT seq, body FROM audit_records ORDER BY seq").fetchall():
-        h = chain_hash(s, prev, bytes(b))
-        con.execute("UPDATE audit_records SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, s))
-        prev = h
+    prev: dict[int, bytes] = {}  # each writer's chain (docs/adr/0036)
+    for s, b, w, ws in con.execute(
+        "SELECT seq, body, writer, wseq FROM audit_records ORDER BY seq"
+    ).fetchall():
+        h = writer_chain_hash(w, ws, s, prev.get(w, GENESIS), bytes(b))
+        con.execute(
+            "UPDATE audit_records SET prev_hash = ?, hash = ? WHERE seq = ?", (prev.get(w, GENESIS), h, s)
+        )
+        prev[w] = h
 
 
 def test_a_clean_log_verifies(ws: Workspace) -> None:

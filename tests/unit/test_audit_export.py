@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from proctor.audit import AuditLog, canonical_json, chain_hash, export_jsonl
-from proctor.audit.chain import GENESIS
+from proctor.audit import AuditLog, canonical_json, export_jsonl
+from proctor.audit.chain import GENESIS, writer_chain_hash
 from proctor.clock import FrozenClock
 from proctor.store import Store, open_store
 from proctor.store.base import AuditQuery
@@ -43,12 +43,13 @@ def test_export_round_trip(store: Store) -> None:
     stored = list(store.iter_audit())
     for n, (line, row) in enumerate(zip(lines, stored, strict=True), start=1):
         item = json.loads(line)
-        assert set(item) == {"seq", "hash", "prev_hash", "record"}
+        assert set(item) == {"seq", "writer", "wseq", "hash", "prev_hash", "record"}
         assert item["seq"] == n
+        assert (item["writer"], item["wseq"]) == (row.writer, n)  # one writer here
         assert bytes.fromhex(item["prev_hash"]) == prev
         body = canonical_json(item["record"])
         assert body == row.body
-        assert chain_hash(n, prev, body).hex() == item["hash"]
+        assert writer_chain_hash(item["writer"], n, item["seq"], prev, body).hex() == item["hash"]
         prev = bytes.fromhex(item["hash"])
     first = json.loads(lines[0])["record"]
     assert first["note"] == "naïve \U0001f600"

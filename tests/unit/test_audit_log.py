@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from proctor.audit import GENESIS, AuditEntry, AuditLog, chain_hash, checkpoint_payload, verify_log
+from proctor.audit.chain import writer_chain_hash
 from proctor.clock import FrozenClock
 from proctor.errors import StoreError, StoreFull, StoreUnavailable, ValidationError
 from proctor.store import Store, open_store
@@ -71,8 +74,10 @@ def test_append_returns_chained_row(store: Store, clock: FrozenClock) -> None:
             decision_id="dec_0123456789abcdefghij",
         )
     assert row.seq == 1
+    assert (row.writer, row.wseq) == (1, 1)  # the log's own chain (docs/adr/0036)
     assert row.prev_hash == GENESIS
-    assert row.hash == chain_hash(1, GENESIS, row.body)
+    assert row.hash == writer_chain_hash(1, 1, 1, GENESIS, row.body)
+    assert row.hash != chain_hash(1, GENESIS, row.body)  # the writer is in the hash
     assert row.body == (
         b'{"agent":"finance-bot","amount":12,"decision":"allow","decision_id":"dec_0123456789abcdefghij",'
         b'"kind":"decision","reasons":["policy:p1"],"tool":"payments.transfer","ts":1767225600000000,"v":1}'
@@ -124,9 +129,9 @@ def _counting(monkeypatch: pytest.MonkeyPatch, store: Store) -> list[int]:
     sizes: list[int] = []
     real = store.append_audit
 
-    def counted(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def counted(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
         sizes.append(len(records))
-        return real(records, hasher)
+        return real(records, hasher, **kw)
 
     monkeypatch.setattr(store, "append_audit", counted)
     return sizes
@@ -181,7 +186,7 @@ def test_failed_commit_reaches_every_waiting_caller(
     gate = threading.Event()
     calls: list[int] = []
 
-    def full(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def full(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
         calls.append(len(records))
         gate.wait(5)
         raise StoreFull("database or disk is full: nothing was written")
@@ -229,7 +234,7 @@ def test_unexpected_store_exception_becomes_store_error(
 ) -> None:
     """A non-Proctor exception from the store reaches the caller as a ``StoreError``."""
 
-    def broken(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def broken(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
         raise sqlite3.IntegrityError("UNIQUE constraint failed: audit_records.seq")
 
     monkeypatch.setattr(store, "append_audit", broken)
@@ -361,20 +366,27 @@ def test_failing_signer_does_not_fail_appends(store: Store, clock: FrozenClock) 
 
 
 def test_reopened_log_continues_the_chain(store: Store, clock: FrozenClock, signer: Signer) -> None:
-    """A new ``AuditLog`` on an existing store links its first record to the stored head."""
+    """A new ``AuditLog`` on an existing store is a new writer: its chain starts at its own
+    genesis, the global seq carries on, and each writer's checkpoints sign its own head."""
     with AuditLog(store, clock, signer, checkpoint_every=2) as first:
         a = first.append("call", {"i": 1})
         b = first.append("call", {"i": 2})
     with AuditLog(store, clock, signer, checkpoint_every=2) as second:
-        assert second.head_seq == 2
+        assert second.head_seq == 0
         c = second.append("call", {"i": 3})
         second.append("call", {"i": 4})
     assert (a.seq, b.seq, c.seq) == (1, 2, 3)
-    assert c.prev_hash == b.hash
-    assert [cp.seq for cp in store.list_checkpoints()] == [2, 4]
+    assert (b.writer, b.wseq, c.wseq) == (a.writer, 2, 1)
+    assert c.writer != a.writer
+    assert c.prev_hash == GENESIS
+    assert [(cp.seq, cp.writer) for cp in store.list_checkpoints()] == [(2, a.writer), (4, c.writer)]
     report = verify_log(store, {signer.kid: signer.public()})
     assert report.ok
     assert report.checkpoints_checked == 2
+    assert [(w["writer"], w["records"], w["unsigned_tail"]) for w in report.writers] == [
+        (a.writer, 2, 0),
+        (c.writer, 2, 0),
+    ]
 
 
 def test_bad_settings_are_refused(store: Store, clock: FrozenClock) -> None:
@@ -475,7 +487,7 @@ def test_append_async_failure_reaches_every_caller(
     """A failed commit raises the store's error in every awaiting coroutine; nothing is written."""
     import asyncio
 
-    def full(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def full(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
         raise StoreFull("database or disk is full: nothing was written")
 
     async def main(audit: AuditLog) -> list[BaseException | AuditRow]:
@@ -577,9 +589,8 @@ def test_an_inline_commit_leaves_a_due_checkpoint_to_the_writer(store: Store, cl
 def test_the_head_never_moves_back_when_commits_finish_out_of_order(
     store: Store, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An inline commit and the writer's may finish in either order. The head a checkpoint signs
-    (and ``flush`` waits for) must be the newest: an inline commit that returns after the writer's
-    later one used to move the head back, so the final checkpoint left the newest record out."""
+    """An inline commit and the writer's are one writer's: the second waits for the first (its
+    chain has one head), and the head a checkpoint signs (and ``flush`` waits for) is the newest."""
     import asyncio
 
     signer = Signer()
@@ -588,8 +599,8 @@ def test_the_head_never_moves_back_when_commits_finish_out_of_order(
     committed = threading.Event()
     release = threading.Event()
 
-    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
-        rows = original(records, hasher)
+    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
+        rows = original(records, hasher, **kw)
         if threading.current_thread().name == "inline":
             committed.set()
             assert release.wait(10)  # committed, not yet settled: the writer commits meanwhile
@@ -607,14 +618,20 @@ def test_the_head_never_moves_back_when_commits_finish_out_of_order(
     t.start()
     assert committed.wait(10)
     flushed = threading.Thread(target=audit.flush)
-    second = audit.append("decision", {"n": 2})  # by the writer thread, while the inline one hangs
+    got: list[AuditRow] = []
+    appender = threading.Thread(target=lambda: got.append(audit.append("decision", {"n": 2})))
+    appender.start()  # by the writer thread, which waits for the inline commit of its chain
     flushed.start()
     flushed.join(0.2)
     assert flushed.is_alive()  # flush waits for the inline batch still in flight
+    assert appender.is_alive()
+    assert not got
     release.set()
     t.join(10)
+    appender.join(10)
     flushed.join(10)
     assert not flushed.is_alive()
+    second = got[0]
     assert audit.head_seq == second.seq == 2
     audit.close()
     cp = store.latest_checkpoint()
@@ -632,7 +649,7 @@ def test_a_timed_out_write_marks_the_log_failing_until_a_commit_succeeds(
     release = threading.Event()
     real = store.append_audit
 
-    def hanging(items: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def hanging(items: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
         release.wait(10)
         return real(items, hasher)
 
@@ -668,16 +685,16 @@ def test_close_waits_for_an_inline_commit_that_hands_its_batch_over(
     original = store.append_audit
     entered = threading.Event()
 
-    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
         if threading.current_thread().name != "inline":
-            return original(records, hasher)
+            return original(records, hasher, **kw)
         entered.set()
         audit._thread.join(0.5)  # the writer, told to close, exits (or waits for this commit)
         other = sqlite3.connect(db, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")  # another process's transaction holds the lock now
             try:
-                return original(records, hasher)  # refused at once: the batch is handed over
+                return original(records, hasher, **kw)  # refused at once: the batch is handed over
             finally:
                 other.execute("ROLLBACK")
         finally:
@@ -723,9 +740,9 @@ def test_an_inline_commit_leaves_isolating_a_refused_record_to_the_writer(
     original = store.append_audit
     calls: list[tuple[str, int]] = []
 
-    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
         calls.append((threading.current_thread().name, len(records)))
-        return original(records, hasher)
+        return original(records, hasher, **kw)
 
     monkeypatch.setattr(store, "append_audit", append_audit)
     with AuditLog(store, clock, None, max_defer_s=3600) as audit:
@@ -766,9 +783,9 @@ def test_without_wal_the_inline_commit_is_handed_to_the_writer(
     original = store.append_audit
     threads: list[str] = []
 
-    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def append_audit(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
         threads.append(threading.current_thread().name)
-        return original(records, hasher)
+        return original(records, hasher, **kw)
 
     monkeypatch.setattr(store, "append_audit", append_audit)
     with AuditLog(store, clock, None) as audit:
@@ -788,7 +805,7 @@ def test_an_interrupted_inline_commit_does_not_hold_close(
     ever: ``close()``, which waits for an inline commit in flight, would then never return."""
     audit = AuditLog(store, clock, None)
 
-    def interrupted(records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def interrupted(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(store, "append_audit", interrupted)
@@ -802,3 +819,88 @@ def test_an_interrupted_inline_commit_does_not_hold_close(
     closing.start()
     closing.join(10)
     assert not closing.is_alive()
+
+
+def test_deferred_records_of_a_failed_commit_are_carried_not_dropped(
+    monkeypatch: pytest.MonkeyPatch, store: Store, clock: FrozenClock
+) -> None:
+    """The store is down for a commit that held deferred records: the caller who waited is told
+    (StoreUnavailable), the deferred records are carried and committed, in order, ahead of the next
+    record once the store answers again (issue 19: a queued record is never dropped)."""
+    real = store.append_audit
+    down = threading.Event()
+    down.set()
+
+    def flaky(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
+        if down.is_set():
+            raise StoreUnavailable("cannot reach the store")
+        return real(records, hasher, **kw)
+
+    monkeypatch.setattr(store, "append_audit", flaky)
+    with AuditLog(store, clock, None, max_defer_s=3600) as audit:
+        audit.defer("call.completed", {"n": 1})
+        audit.defer("lease.used", {"n": 2})
+        with pytest.raises(StoreUnavailable):
+            audit.append("decision", {"n": 3})
+        assert store.audit_head() is None
+        down.clear()
+        row = audit.append("decision", {"n": 4})
+    rows = list(store.iter_audit())
+    assert [json.loads(r.body)["n"] for r in rows] == [1, 2, 4]
+    assert row.seq == rows[-1].seq
+    assert [r.wseq for r in rows] == [1, 2, 3]
+    assert verify_log(store, {}).ok
+
+
+def test_carried_records_are_written_when_the_store_comes_back_while_idle(
+    monkeypatch: pytest.MonkeyPatch, store: Store, clock: FrozenClock
+) -> None:
+    """Nobody appends after the failure: the idle writer retries the carried records by itself."""
+    real = store.append_audit
+    down = threading.Event()
+    down.set()
+
+    def flaky(records: Sequence[PendingAudit], hasher: ChainHasher, **kw: Any) -> list[AuditRow]:
+        if down.is_set():
+            raise StoreUnavailable("cannot reach the store")
+        return real(records, hasher, **kw)
+
+    monkeypatch.setattr(store, "append_audit", flaky)
+    audit = AuditLog(store, clock, None, max_defer_s=0.01)
+    try:
+        audit.defer("call.completed", {"n": 1})
+        deadline = time.monotonic() + 10
+        while not audit._carry and time.monotonic() < deadline:  # the due commit failed
+            time.sleep(0.01)
+        assert audit._carry
+        down.clear()
+        while store.audit_head() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        head = store.audit_head()
+        assert head is not None
+        assert json.loads(head.body)["n"] == 1
+    finally:
+        audit.close()
+
+
+def test_the_next_log_signs_the_head_a_killed_writer_left(store: Store, clock: FrozenClock) -> None:
+    """A writer of this host whose process is gone left records after its last checkpoint: the
+    next log signs that head (naming the writer) on close; a live writer's head it leaves alone."""
+    import socket
+
+    from proctor.audit.chain import hasher_for
+
+    signer = Signer()
+    gone = store.register_audit_writer(clock.now(), socket.gethostname(), 2**22 + 12345, "killed")
+    live = store.register_audit_writer(clock.now(), socket.gethostname(), os.getpid(), "running")
+    pending = [PendingAudit(clock.now(), "x", b'{"v":1}')]
+    [dead_head] = store.append_audit(pending, hasher_for(gone), writer=gone)
+    store.append_audit(pending, hasher_for(live), writer=live)
+    with AuditLog(store, clock, signer) as audit:
+        audit.append("call", {})
+    cps = {cp.writer: cp for cp in store.list_checkpoints()}
+    assert cps[gone].seq == dead_head.seq
+    assert live not in cps
+    report = verify_log(store, {signer.kid: signer.public()})
+    assert report.ok, report.problems
+    assert {w["writer"]: w["unsigned_tail"] for w in report.writers}[gone] == 0

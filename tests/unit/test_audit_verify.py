@@ -8,6 +8,7 @@ names the broken record or checkpoint by seq.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +17,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from proctor.audit import AuditLog, VerifyReport, chain_hash, checkpoint_payload, verify_log
-from proctor.audit.chain import GENESIS
+from proctor.audit.chain import GENESIS, writer_chain_hash
 from proctor.canonical import canonical_json
 from proctor.clock import FrozenClock
 from proctor.store import Store, open_store
+from proctor.store.base import Checkpoint, PendingAudit
 
 KID = "audit-test-1"
 N = 35
@@ -94,10 +96,10 @@ def _row(con: sqlite3.Connection, seq: int) -> tuple[bytes, bytes, bytes]:
 def _rechain(con: sqlite3.Connection, start: int) -> None:
     """Recompute every hash from ``start`` on, as an attacker covering an edit would."""
     prev = GENESIS if start == 1 else _row(con, start - 1)[2]
-    for seq, body in con.execute(
-        "SELECT seq, body FROM audit_records WHERE seq >= ? ORDER BY seq", (start,)
+    for seq, body, writer, wseq in con.execute(
+        "SELECT seq, body, writer, wseq FROM audit_records WHERE seq >= ? ORDER BY seq", (start,)
     ).fetchall():
-        h = chain_hash(seq, prev, bytes(body))
+        h = writer_chain_hash(writer, wseq, seq, prev, bytes(body))
         con.execute("UPDATE audit_records SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, seq))
         prev = h
 
@@ -181,22 +183,24 @@ def test_deleted_records_range(db: Path, signer: Signer, attacker: sqlite3.Conne
 
 
 def test_deleted_and_renumbered(db: Path, signer: Signer, attacker: sqlite3.Connection) -> None:
-    """Deleting a record and renumbering the rest closes the gap, but seq is hashed: the link breaks."""
+    """Deleting a record and renumbering the rest (global seq and the place in the writer's chain)
+    closes the gap, but the place is hashed: the link breaks."""
     attacker.execute("DELETE FROM audit_records WHERE seq = 5")
-    attacker.execute("UPDATE audit_records SET seq = -(seq - 1) WHERE seq > 5")
-    attacker.execute("UPDATE audit_records SET seq = -seq WHERE seq < 0")
+    attacker.execute("UPDATE audit_records SET seq = -(seq - 1), wseq = -(wseq - 1) WHERE seq > 5")
+    attacker.execute("UPDATE audit_records SET seq = -seq, wseq = -wseq WHERE seq < 0")
     assert _only(_verify(db, signer)) == (5, "chain_broken")
 
 
 def test_inserted_record(db: Path, signer: Signer, attacker: sqlite3.Connection) -> None:
     """A record slipped in after seq 8 with a correct hash of its own still breaks the next link (10)."""
-    attacker.execute("UPDATE audit_records SET seq = -(seq + 1) WHERE seq > 8")
-    attacker.execute("UPDATE audit_records SET seq = -seq WHERE seq < 0")
+    attacker.execute("UPDATE audit_records SET seq = -(seq + 1), wseq = -(wseq + 1) WHERE seq > 8")
+    attacker.execute("UPDATE audit_records SET seq = -seq, wseq = -wseq WHERE seq < 0")
     prev = _row(attacker, 8)[2]
     fake = canonical_json({"v": 1, "kind": "decision", "ts": 1, "decision": "allow"})
     attacker.execute(
-        "INSERT INTO audit_records (seq, ts, kind, decision, body, prev_hash, hash) VALUES (9, 0, ?, ?, ?, ?, ?)",
-        ("decision", "allow", fake, prev, chain_hash(9, prev, fake)),
+        "INSERT INTO audit_records (seq, ts, kind, decision, body, prev_hash, hash, writer, wseq)"
+        " VALUES (9, 0, ?, ?, ?, ?, ?, 1, 9)",
+        ("decision", "allow", fake, prev, writer_chain_hash(1, 9, 9, prev, fake)),
     )
     assert _only(_verify(db, signer)) == (10, "chain_broken")
 
@@ -215,8 +219,9 @@ def test_appended_garbage_record(db: Path, signer: Signer, attacker: sqlite3.Con
     """A record appended at the head with a made-up hash is ``record_modified`` at its seq."""
     prev = _row(attacker, N)[2]
     attacker.execute(
-        "INSERT INTO audit_records (seq, ts, kind, body, prev_hash, hash) VALUES (?, 0, 'x', ?, ?, ?)",
-        (N + 1, b"{}", prev, b"\0" * 32),
+        "INSERT INTO audit_records (seq, ts, kind, body, prev_hash, hash, writer, wseq)"
+        " VALUES (?, 0, 'x', ?, ?, ?, 1, ?)",
+        (N + 1, b"{}", prev, b"\0" * 32, N + 1),
     )
     assert _only(_verify(db, signer)) == (N + 1, "record_modified")
 
@@ -375,3 +380,172 @@ def test_verify_without_raw_iterator(db: Path, signer: Signer, attacker: sqlite3
     finally:
         store.close()
     assert _only(report) == (33, "record_modified")
+
+
+# --- several writers (issue 19, docs/adr/0036) --------------------------------------------------
+
+
+@pytest.fixture
+def writers_db(tmp_path: Path, signer: Signer) -> tuple[Path, list[int]]:
+    """Writers 1 and 2 signed (checkpoints every 4 of their records), writer 3 unsigned, interleaved,
+    after a legacy chain (writer 0) of 3 records written before per-writer chains, with its checkpoint."""
+    path = tmp_path / "writers.db"
+    store = open_store(f"sqlite:///{path}")
+    legacy = store.append_audit(
+        [
+            PendingAudit(1.0, "x", canonical_json({"v": 1, "kind": "x", "ts": 1000000, "i": i}))
+            for i in range(3)
+        ],
+        chain_hash,
+    )
+    head = legacy[-1]
+    store.add_checkpoint(
+        Checkpoint(
+            head.seq,
+            head.hash,
+            2.0,
+            signer.kid,
+            signer.sign(checkpoint_payload(head.seq, head.hash, 2_000_000)),
+        )
+    )
+    clock = FrozenClock()
+    logs = [
+        AuditLog(store, clock, signer, checkpoint_every=4, checkpoint_interval_s=3600),
+        AuditLog(store, clock, signer, checkpoint_every=4, checkpoint_interval_s=3600),
+        AuditLog(store, clock, None),
+    ]
+    for i in range(10):
+        for n, audit in enumerate(logs):
+            clock.advance(0.1)
+            audit.append("call", {"i": i, "log": n})
+    ids = [audit.writer or 0 for audit in logs]
+    for audit in logs:
+        audit.close()
+    store.close()
+    return path, ids
+
+
+def _raw(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("DROP TRIGGER IF EXISTS audit_records_no_update")
+    con.execute("DROP TRIGGER IF EXISTS audit_records_no_delete")
+    return con
+
+
+def test_every_writer_chain_and_the_legacy_one_verify(
+    writers_db: tuple[Path, list[int]], signer: Signer
+) -> None:
+    """The legacy chain (writer 0, checked as it always was) and each writer's chain verify; the
+    report says how each fared."""
+    path, ids = writers_db
+    report = _verify(path, signer, deep=True)
+    assert report.ok, report.problems
+    assert report.records_checked == 33
+    assert report.head_seq == 33
+    by = {w["writer"]: w for w in report.writers}
+    assert sorted(by) == [0, *ids]
+    assert by[0]["records"] == 3
+    assert by[0]["checkpoints"] == 1
+    assert by[ids[0]]["records"] == by[ids[2]]["records"] == 10
+    assert by[ids[0]]["checkpoints"] == 3  # at 4, 8 and on close at 10
+    assert by[ids[0]]["unsigned_tail"] == 0
+    assert by[ids[2]]["checkpoints"] == 0
+    assert by[ids[2]]["unsigned_tail"] == 10
+    assert by[ids[1]]["pid"] == os.getpid()
+
+
+def test_a_writers_tail_cut_after_its_checkpoint(writers_db: tuple[Path, list[int]], signer: Signer) -> None:
+    """Deleting writer 2's records after its 6th (its checkpoint at 8 and on close at 10 cover them)
+    is ``log_truncated`` for that writer; the other chains still verify."""
+    path, ids = writers_db
+    con = _raw(path)
+    con.execute("DELETE FROM audit_records WHERE writer = ? AND wseq > 6", (ids[1],))
+    con.close()
+    report = _verify(path, signer)
+    [p] = report.problems
+    assert p.code == "log_truncated"
+    assert f"writer {ids[1]}'s chain" in p.message
+    assert {w["writer"]: w["ok"] for w in report.writers} == {
+        0: True,
+        ids[0]: True,
+        ids[1]: True,
+        ids[2]: True,
+    }
+
+
+def test_a_whole_writer_removed(writers_db: tuple[Path, list[int]], signer: Signer) -> None:
+    """Every record of the unsigned writer 3 removed: its registration says it wrote from a seq on,
+    so ``writer_records_missing``; a signed writer removed is also cut behind its checkpoints."""
+    path, ids = writers_db
+    con = _raw(path)
+    con.execute("DELETE FROM audit_records WHERE writer = ?", (ids[2],))
+    con.close()
+    assert [p.code for p in _verify(path, signer).problems] == ["writer_records_missing"]
+    con = _raw(path)
+    con.execute("DELETE FROM audit_records WHERE writer = ?", (ids[0],))
+    con.execute("DELETE FROM audit_writers WHERE id = ?", (ids[0],))
+    con.close()
+    codes = sorted(p.code for p in _verify(path, signer).problems)
+    assert codes == ["log_truncated", "writer_records_missing"]
+
+
+def test_records_moved_between_writers_positions(writers_db: tuple[Path, list[int]], signer: Signer) -> None:
+    """Swapping the global seq of two records of one writer (reordering its events in the merged
+    log) breaks that writer's walk; dating a record back (its time column) is ``merge_inconsistent``."""
+    path, ids = writers_db
+    con = _raw(path)
+    a, b = (
+        r[0]
+        for r in con.execute(
+            "SELECT seq FROM audit_records WHERE writer = ? AND wseq IN (3, 5) ORDER BY wseq", (ids[0],)
+        )
+    )
+    con.execute("UPDATE audit_records SET seq = -1 WHERE seq = ?", (a,))
+    con.execute("UPDATE audit_records SET seq = ? WHERE seq = ?", (a, b))
+    con.execute("UPDATE audit_records SET seq = ? WHERE seq = -1", (b,))
+    con.close()
+    codes = [p.code for p in _verify(path, signer).problems]
+    assert codes == ["record_missing"]
+
+
+def test_a_record_dated_back_is_a_merge_problem(writers_db: tuple[Path, list[int]], signer: Signer) -> None:
+    path, ids = writers_db
+    con = _raw(path)
+    con.execute("UPDATE audit_records SET ts = ts - 60 WHERE writer = ? AND wseq = 5", (ids[1],))
+    con.close()
+    assert [p.code for p in _verify(path, signer).problems] == ["merge_inconsistent"]
+    assert [p.code for p in _verify(path, signer, deep=True).problems] == ["index_mismatch"]
+
+
+def test_records_of_a_writer_that_never_registered(
+    writers_db: tuple[Path, list[int]], signer: Signer
+) -> None:
+    """A whole chain made up by someone with write access (its own genesis, valid hashes) has no
+    registration: ``writer_unregistered``."""
+    path, _ = writers_db
+    con = _raw(path)
+    body = canonical_json({"v": 1, "kind": "x", "ts": 5})
+    h = writer_chain_hash(99, 1, 1000, GENESIS, body)
+    con.execute(
+        "INSERT INTO audit_records (seq, ts, kind, body, prev_hash, hash, writer, wseq) VALUES (1000, 5, 'x', ?, ?, ?, 99, 1)",
+        (body, GENESIS, h),
+    )
+    con.close()
+    assert [p.code for p in _verify(path, signer).problems] == ["writer_unregistered"]
+
+
+def test_records_of_two_writers_swapped_in_the_merged_order(
+    writers_db: tuple[Path, list[int]], signer: Signer
+) -> None:
+    """Swapping the global seq of two records of different writers keeps each writer's order, but
+    a writer's record hashes its seq: ``record_modified``."""
+    path, ids = writers_db
+    con = _raw(path)
+    [(a,)] = con.execute("SELECT seq FROM audit_records WHERE writer = ? AND wseq = 5", (ids[0],)).fetchall()
+    [(b,)] = con.execute("SELECT seq FROM audit_records WHERE writer = ? AND wseq = 5", (ids[1],)).fetchall()
+    con.execute("UPDATE audit_records SET seq = -1 WHERE seq = ?", (a,))
+    con.execute("UPDATE audit_records SET seq = ? WHERE seq = ?", (a, b))
+    con.execute("UPDATE audit_records SET seq = ? WHERE seq = -1", (b,))
+    con.close()
+    codes = sorted(p.code for p in _verify(path, signer).problems)
+    assert codes == ["record_modified", "record_modified"]

@@ -352,8 +352,11 @@ def test_store_full_gives_deny_and_keeps_what_was_written(env: Env) -> None:
     writer = store._writer  # type: ignore[attr-defined]  # the SQLite engine's writer connection
     pages = writer.execute("PRAGMA page_count").fetchone()[0]
     writer.execute(f"PRAGMA max_page_count = {pages}")
-    d = env.p.decide(call(env, args={"path": "/data/" + "z" * 20000}))
-    assert d.verdict is Verdict.DENY
+    for _ in range(50):  # the last page may still hold a record or two
+        d = env.p.decide(call(env, args={"path": "/data/" + "z" * 20000}))
+        assert d.verdict is Verdict.DENY
+        if d.errors:
+            break
     assert any(e.startswith("store") for e in d.errors), d.errors
     writer.execute("PRAGMA max_page_count = 1073741823")
     assert env.p.verify_audit().ok

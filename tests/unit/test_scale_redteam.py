@@ -18,7 +18,6 @@ import pytest
 from proctor.app import Proctor
 from proctor.clock import FrozenClock
 from proctor.errors import StoreError
-from proctor.store.postgres import AUDIT_LOCK_KEY
 from proctor.tasks.service import EXPIRY_RECLAIM_S
 from proctor.types import TaskState
 from proctor.workspace import Workspace
@@ -52,9 +51,10 @@ def test_an_expiry_whose_record_failed_is_recorded_by_a_later_sweep(
         ]
         child = p.tasks.delegate(parent=str(parent.id), agent="sub", allow=["fs.*"], ttl_s=30).task
         clock.advance(120)
-        # another process holds the audit chain's lock longer than this one's lock timeout
+        # something holds this writer's chain lock longer than this process's lock timeout
         with psycopg.connect(pg_migrated_url) as holder:
-            holder.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK_KEY,))
+            assert p.audit.writer is not None  # its chain's lock (docs/adr/0036), as a stalled holder would
+            holder.execute("SELECT id FROM audit_writers WHERE id = %s FOR UPDATE", (p.audit.writer,))
             with pytest.raises(StoreError):
                 p.tasks.sweep()
             holder.rollback()
@@ -181,7 +181,8 @@ def test_an_orphan_end_whose_record_failed_is_recorded_by_a_later_sweep(
         # a process that ended the parent died before its cascade
         assert p.store.end_task(parent.id, TaskState.CANCELLED, clock.now(), "done") is not None
         with psycopg.connect(pg_migrated_url) as holder:
-            holder.execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK_KEY,))
+            assert p.audit.writer is not None  # its chain's lock (docs/adr/0036), as a stalled holder would
+            holder.execute("SELECT id FROM audit_writers WHERE id = %s FOR UPDATE", (p.audit.writer,))
             with pytest.raises(StoreError):
                 p.tasks.sweep()
             holder.rollback()

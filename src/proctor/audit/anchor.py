@@ -6,9 +6,10 @@ beside Proctor's. Two things outside the database stop that (docs/adr/0005, amen
 
 * the **trusted keys** are the public halves of the workspace's own audit key file
   (``keys/audit-ed25519.pem``), never the keys a store lists;
-* the **anchor** (``keys/audit-anchor.json``) is a copy of the latest checkpoint this workspace
-  signed, written after each one. ``audit verify`` requires the chain to reach the anchored head,
-  and a Proctor process refuses to sign a checkpoint over a chain that does not.
+* the **anchor** (``keys/audit-anchor.json``) is a copy of the latest checkpoint of every writer's
+  chain (docs/adr/0036), written after each one. ``audit verify`` requires every chain to reach
+  its anchored head, and a Proctor process refuses to sign a checkpoint over a chain that does not.
+  An anchor written before per-writer chains holds one checkpoint: writer 0's.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from proctor.store.base import Checkpoint
 
 ANCHOR_FILE = "audit-anchor.json"
 LOCK_FILE = ".audit-anchor.lock"
-#: an anchor is a few hundred bytes: anything larger is not one
-MAX_ANCHOR_BYTES = 4096
+#: a checkpoint is a few hundred bytes, one per writer ever: anything larger is not an anchor
+MAX_ANCHOR_BYTES = 64 * 1024 * 1024
 
 
 def trusted_audit_keys(keydir: Path) -> dict[str, Ed25519PublicKey]:
@@ -52,51 +53,72 @@ def trusted_audit_keys(keydir: Path) -> dict[str, Ed25519PublicKey]:
 
 
 def write_anchor(keydir: Path, cp: Checkpoint, *, force: bool = False) -> None:
-    """Make ``cp`` the anchor unless the anchor already covers more of the log: several processes
-    sign checkpoints of one log, and an anchor that went back would leave records a later one
-    covered unprotected. Under a lock; written to a temporary file, flushed to disk, renamed.
-    ``force`` (``proctor audit recover`` only) replaces it whatever it covers."""
+    """Make ``cp`` the anchored head of its writer's chain unless the anchor already covers more of
+    that chain: an anchor that went back would leave records a later one covered unprotected.
+    Under a lock; written to a temporary file, flushed to disk, renamed. ``force`` (``proctor audit
+    recover`` only) replaces the whole anchor with ``cp``, whatever it covers."""
     folder = Path(keydir)
     fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
     with os.fdopen(fd, "rb") as lock:  # owner-only, like everything in keys/
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
-            current = read_anchor(folder)
+            current = {} if force else {a.writer: a for a in read_anchors(folder)}
         except AuditError:
-            current = None  # a damaged anchor is replaced by a good one
-        if current is not None and current.seq >= cp.seq and not force:
+            current = {}  # a damaged anchor is replaced by a good one
+        held = current.get(cp.writer)
+        if held is not None and held.seq >= cp.seq:
             return
-        _replace(folder, cp)
+        current[cp.writer] = cp
+        _replace(folder, [current[w] for w in sorted(current)])
 
 
 def checkpoint_doc(cp: Checkpoint) -> dict[str, object]:
     """A checkpoint as the JSON object kept outside the database (the anchor, a witness line)."""
-    return {
+    doc: dict[str, object] = {
         "seq": cp.seq,
         "head": bytes(cp.head_hash).hex(),
         "ts": cp.ts,
         "kid": cp.kid,
         "signature": base64.b64encode(bytes(cp.signature)).decode(),
     }
+    if cp.writer:
+        doc["writer"] = cp.writer
+    return doc
 
 
 def checkpoint_from_json(raw: bytes) -> Checkpoint:
     """The checkpoint a JSON object kept outside the database holds; ValueError when it holds none
     (its signature is checked by whoever uses it)."""
     try:
-        doc = json.loads(raw)
+        return _checkpoint_from_doc(json.loads(raw))
+    except ValueError:
+        raise ValueError("not a checkpoint") from None
+
+
+def _checkpoint_from_doc(doc: object) -> Checkpoint:
+    try:
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
         seq, ts, kid = doc["seq"], doc["ts"], doc["kid"]
+        writer = doc.get("writer", 0)
+        if type(writer) is not int or writer < 0:
+            raise ValueError("bad writer")
         head = bytes.fromhex(doc["head"])
         signature = base64.b64decode(doc["signature"], validate=True)
         if type(seq) is not int or seq < 1 or not isinstance(kid, str) or len(head) != HASH_SIZE:
             raise ValueError("bad field")
-        return Checkpoint(seq, head, float(ts), kid, signature)
+        return Checkpoint(seq, head, float(ts), kid, signature, writer)
     except (ValueError, TypeError, KeyError, AttributeError):
         raise ValueError("not a checkpoint") from None
 
 
-def _replace(folder: Path, cp: Checkpoint) -> None:
-    doc = checkpoint_doc(cp)
+def _replace(folder: Path, cps: list[Checkpoint]) -> None:
+    # one writer's anchor keeps the format it always had (a single checkpoint)
+    doc: object = (
+        checkpoint_doc(cps[0])
+        if len(cps) == 1 and cps[0].writer == 0
+        else {"v": 2, "heads": [checkpoint_doc(cp) for cp in cps]}
+    )
     fd, tmp = tempfile.mkstemp(prefix=".anchor-", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -110,20 +132,35 @@ def _replace(folder: Path, cp: Checkpoint) -> None:
 
 
 def read_anchor(keydir: Path) -> Checkpoint | None:
-    """The anchored checkpoint, None when there is none yet; :class:`AuditError` when the file is
-    there but is not an anchor (its signature is checked by whoever uses it)."""
+    """The latest anchored checkpoint of any writer (the highest seq), None when there is none
+    yet; :class:`AuditError` when the file is there but is not an anchor."""
+    return max(read_anchors(keydir), key=lambda cp: cp.seq, default=None)
+
+
+def read_anchors(keydir: Path) -> list[Checkpoint]:
+    """The anchored head of every writer's chain ([] when there is no anchor yet); :class:`AuditError`
+    when the file is there but is not an anchor (signatures are checked by whoever uses them)."""
     path = Path(keydir) / ANCHOR_FILE
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_ANCHOR_BYTES + 1)
     except FileNotFoundError:
-        return None
+        return []
     except OSError as exc:
         raise AuditError(f"cannot read the audit anchor `{path}`: {type(exc).__name__}") from None
     try:
         if len(raw) > MAX_ANCHOR_BYTES:
             raise ValueError("too large")
-        return checkpoint_from_json(raw)
+        doc = json.loads(raw)
+        if isinstance(doc, dict) and doc.get("v") == 2:
+            heads = doc.get("heads")
+            if not isinstance(heads, list) or not heads:
+                raise ValueError("no heads")
+            cps = [_checkpoint_from_doc(h) for h in heads]
+            if len({cp.writer for cp in cps}) != len(cps):
+                raise ValueError("a writer twice")
+            return cps
+        return [_checkpoint_from_doc(doc)]
     except ValueError:
         raise AuditError(f"the audit anchor `{path}` is not valid: restore it or remove it") from None
 
@@ -133,6 +170,7 @@ __all__ = [
     "checkpoint_doc",
     "checkpoint_from_json",
     "read_anchor",
+    "read_anchors",
     "trusted_audit_keys",
     "write_anchor",
 ]

@@ -1,10 +1,11 @@
 """Export the audit log as JSON Lines, one record per line, for auditors and SIEMs.
 
-Each line is ``{"seq": N, "hash": hex, "prev_hash": hex, "record": {...}}`` (``record`` null and
-``body_b64`` the stored bytes for a body that is not JSON). The record is the parsed
-body; re-encoding it with :func:`proctor.canonical.canonical_json` gives back the exact
+Each line is ``{"seq": N, "writer": W, "wseq": M, "hash": hex, "prev_hash": hex, "record": {...}}``
+(``record`` null and ``body_b64`` the stored bytes for a body that is not JSON). The record is the
+parsed body; re-encoding it with :func:`proctor.canonical.canonical_json` gives back the exact
 bytes that were hashed, so an export can be checked on its own with
-:func:`proctor.audit.chain.chain_hash`.
+:func:`proctor.audit.chain.writer_chain_hash` (writer, wseq, seq): each writer's records form a chain
+of their own (docs/adr/0036).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def export_jsonl(store: Store, out: TextIO, query: AuditQuery | None = None) -> 
         record = parsed_body(r.body)
         line: dict[str, Any] = {
             "seq": r.seq,
+            "writer": r.writer,
+            "wseq": r.wseq,
             "hash": r.hash.hex(),
             "prev_hash": r.prev_hash.hex(),
             "record": record,

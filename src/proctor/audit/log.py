@@ -8,6 +8,11 @@ shared by everyone who arrived while the previous one ran.
 
 After each commit the writer signs the chain head (a *checkpoint*) every ``checkpoint_every``
 records or ``checkpoint_interval_s`` seconds, whichever comes first.
+
+Each log is a *writer* with a chain of its own (docs/adr/0036): it registers in the store on its
+first commit, chains its records from its own genesis and signs only its own head, so processes
+writing one database never wait for each other. Deferred records of a commit that failed are carried
+to the next one, ahead of everything newer: a queued record is never dropped for a store error.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ import copy
 import hmac
 import itertools
 import logging
+import os
 import re
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +34,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from proctor.audit.chain import GENESIS, chain_hash, checkpoint_payload, to_micros
+from proctor.audit.chain import GENESIS, checkpoint_payload, hasher_for, to_micros
 from proctor.canonical import canonical_json
 from proctor.clock import Clock
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable, ValidationError
@@ -39,6 +47,8 @@ log = logging.getLogger(__name__)
 RESERVED_FIELDS = frozenset({"v", "kind", "ts", "agent", "task", "tool", "decision", "decision_id"})
 _KIND = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
 _WRITER_CHECK_S = 2.0
+#: how long after its start a log first signs the heads of writers that are gone (and on close)
+ORPHANS_AFTER_S = 5.0
 #: deferred records that make the writer commit without waiting for an urgent one
 DEFER_MAX_RECORDS = 512
 
@@ -75,7 +85,18 @@ class _Batch:
     park and wake a thread, which matters when thousands of callers a second are woken.
     """
 
-    __slots__ = ("done", "error", "failed", "futures", "items", "rows", "units", "urgent", "waiters")
+    __slots__ = (
+        "deferred",
+        "done",
+        "error",
+        "failed",
+        "futures",
+        "items",
+        "rows",
+        "units",
+        "urgent",
+        "waiters",
+    )
 
     def __init__(self) -> None:
         self.items: list[PendingAudit] = []
@@ -83,6 +104,8 @@ class _Batch:
         self.units: list[int] = []
         #: records somebody waits for; deferred records alone do not make the writer commit
         self.urgent = 0
+        #: where each deferred record starts in ``items`` (nobody waits for them: carried on failure)
+        self.deferred: list[int] = []
         self.waiters: list[_thread.LockType] = []
         #: asyncio callers: (their loop, their future, first index, count)
         self.futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[list[AuditRow]], int, int]] = []
@@ -125,7 +148,7 @@ class AuditLog:
         redact: Redactor | None = None,
         max_linger_s: float = 0.001,
         max_defer_s: float = 0.05,
-        anchor: Checkpoint | None = None,
+        anchor: Checkpoint | Sequence[Checkpoint] | None = None,
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
         on_idle: Callable[[], None] | None = None,
     ) -> None:
@@ -141,8 +164,17 @@ class AuditLog:
         self._redact: Redactor = redact or _identity
         self._kinds: set[str] = set()  # kinds already validated
 
-        head = store.audit_head()
-        cp = store.latest_checkpoint()
+        #: this log's writer id, registered in the store with its first commit (docs/adr/0036)
+        self._writer: int | None = None
+        self._started_at = clock.now()
+        #: one commit of this writer at a time (the writer thread's and an inline one)
+        self._commit_lock = threading.Lock()
+        #: deferred records whose commit failed: committed ahead of the next batch, in order
+        self._carry: list[PendingAudit] = []
+        self._carry_error: StoreError | None = None
+        self._orphans_signed = False
+        self._orphans_at = time.monotonic() + ORPHANS_AFTER_S
+        self._hasher = hasher_for(0)  # replaced by the writer's own once it is registered
         #: told every checkpoint once it is stored (the workspace keeps a copy outside the database)
         self._on_checkpoint = on_checkpoint
         #: why this log signs no checkpoint: the chain does not reach the anchored head, so signing
@@ -163,11 +195,15 @@ class AuditLog:
         self._idle_next = 0.0
         self._idle_wanted = False
         self._cp_lock = threading.Lock()
-        self._head: tuple[int, bytes] = (0, GENESIS) if head is None else (head.seq, head.hash)
-        self._cp_seq = 0 if cp is None else cp.seq
+        #: this writer's head: (global seq, hash, wseq); a new writer has none yet
+        self._head: tuple[int, bytes, int] = (0, GENESIS, 0)
+        #: the global seq and wseq of this writer's last checkpoint
+        self._cp_seq = 0
+        self._cp_w = 0
         #: the head the last checkpoint known to this log signed (checked before each new one)
-        self._cp_head: bytes | None = None if cp is None else bytes(cp.head_hash)
-        problem = _anchor_problem(store, anchor)
+        self._cp_head: bytes | None = None
+        anchors = [] if anchor is None else [anchor] if isinstance(anchor, Checkpoint) else list(anchor)
+        problem = next(filter(None, (_anchor_problem(store, a) for a in anchors)), None)
         if problem is not None:
             self.halt(problem)
         self._cp_at = clock.monotonic()
@@ -218,10 +254,13 @@ class AuditLog:
             log.error("audit: no recovery resumes signing with this key: %s", self.key_refused)
             return
         with self._cp_lock:
-            head = self._store.audit_head()
-            self._head = (0, GENESIS) if head is None else (head.seq, head.hash)
-            if cp is not None:
-                self._cp_seq, self._cp_head = cp.seq, bytes(cp.head_hash)
+            head = None if self._writer is None else self._store.audit_writer_head(self._writer)
+            self._head = (0, GENESIS, 0) if head is None else (head.seq, head.hash, head.wseq)
+            if cp is not None and (cp.writer == self._writer or cp.seq == self._head[0]):
+                self._cp_seq, self._cp_head, self._cp_w = cp.seq, bytes(cp.head_hash), self._head[2]
+            else:  # recorded by another writer: this chain, as the store holds it, is the start again
+                self._cp_seq, self._cp_w = self._head[0], self._head[2]
+                self._cp_head = None if head is None else head.hash
             self._cp_at = self._clock.monotonic()
             self.rollback = self.refusing = None
         log.warning("audit: signing checkpoints again after a recorded recovery (head %d)", self._head[0])
@@ -420,6 +459,7 @@ class AuditLog:
             batch = self._open
             if not batch.items:
                 self._defer_deadline = time.monotonic() + self._max_defer
+            batch.deferred.append(len(batch.items))
             batch.units.append(len(batch.items))
             batch.items.append(pending)
             # no wake-up here: the idle writer looks again within max_defer_s anyway
@@ -495,8 +535,66 @@ class AuditLog:
                 self._closing = True
                 self._cond.notify()
         self._thread.join()
+        if self._carry:  # one last try for deferred records a failed commit carried
+            last = _Batch()
+            self._commit(last)
+            if self._carry:
+                log.critical(
+                    "audit: closing with %d deferred records the store did not take (logged above)",
+                    len(self._carry),
+                )
         if not already:
             self._checkpoint(force=True)
+            try:
+                self.sign_orphans()
+            except Exception:  # closing all the same; the next process signs them
+                log.exception("audit: signing other writers' heads failed")
+
+    def sign_orphans(self) -> int:
+        """Sign the unsigned head of every other writer's chain that is gone (a process of this
+        host that no longer runs, one elsewhere silent for two checkpoint intervals: killed before
+        its last checkpoint; a log written before per-writer chains): one checkpoint each, naming that
+        writer, only when its chain still reaches its own latest checkpoint. Any holder of the
+        workspace audit key may vouch for a head that is in the store, as the next process signed
+        the single chain's head before (docs/adr/0036). Returns how many were signed."""
+        signer = self._signer
+        if signer is None or self.refusing is not None:
+            return 0
+        signed = 0
+        for w in self._store.list_audit_writers():
+            if w.id == self._writer or (w.first_seq is None and w.id != 0):
+                continue
+            head = self._store.audit_writer_head(w.id)
+            if head is None:
+                continue
+            if w.id != 0:  # a writer still running signs its own head
+                if w.host == socket.gethostname():
+                    if _pid_alive(w.pid):
+                        continue
+                elif self._clock.now() - head.ts < 2 * self._interval:
+                    continue
+            cp = self._store.latest_checkpoint_of(w.id)
+            if cp is not None and cp.seq >= head.seq:
+                continue
+            if cp is not None and _reach_problem(self._store, cp.seq, bytes(cp.head_hash)) is not None:
+                log.error(
+                    "audit: writer %d's chain no longer reaches its checkpoint %d: not signed", w.id, cp.seq
+                )
+                continue
+            ts_us = to_micros(self._clock.now())
+            mine = Checkpoint(
+                head.seq,
+                head.hash,
+                ts_us / 1_000_000,
+                signer.kid,
+                signer.sign(checkpoint_payload(head.seq, head.hash, ts_us)),
+                w.id,
+            )
+            self._store.add_checkpoint(mine)
+            signed += 1
+            if self._on_checkpoint is not None:
+                self._on_checkpoint(mine)
+        return signed
 
     def __enter__(self) -> AuditLog:
         return self
@@ -506,8 +604,13 @@ class AuditLog:
 
     @property
     def head_seq(self) -> int:
-        """The seq of the last record this log committed (or found at start)."""
+        """The global seq of the last record this log (this writer) committed; 0 before its first."""
         return self._head[0]
+
+    @property
+    def writer(self) -> int | None:
+        """This log's writer id in the store; None until its first commit registers it."""
+        return self._writer
 
     def stored_head(self) -> AuditRow | None:
         """The last record the store holds, whichever process wrote it (``proctor status``); None
@@ -599,6 +702,12 @@ class AuditLog:
     # writer side -------------------------------------------------------------------------
     def _idle_work(self) -> None:
         try:
+            if self._carry:  # the store refused them before: try again now
+                self._commit(_Batch())
+            if not self._orphans_signed and time.monotonic() >= self._orphans_at:
+                # once, idle a while after the start: heads killed processes left unsigned
+                self._orphans_signed = True
+                self.sign_orphans()
             if self.rollback is not None:
                 self._try_resume()
             if self._on_idle is not None:
@@ -686,10 +795,21 @@ class AuditLog:
             if self._signer is not None:
                 self._checkpoint(force=False)
 
+    def _register(self) -> int:
+        """This log's writer id: registered (host, pid, start time, program) on its first commit."""
+        if self._writer is None:
+            info = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv[:4]))
+            self._writer = self._store.register_audit_writer(
+                self._started_at, socket.gethostname(), os.getpid(), info
+            )
+            self._hasher = hasher_for(self._writer)
+        return self._writer
+
     def _append(self, items: Sequence[PendingAudit]) -> list[AuditRow]:
         """Chain and commit ``items`` in one transaction; any failure is a :class:`StoreError`."""
         try:
-            rows = self._store.append_audit(items, chain_hash)
+            writer = self._register()
+            rows = self._store.append_audit(items, self._hasher, writer=writer)
             if len(rows) != len(items):
                 raise StoreCorrupt(f"store chained {len(rows)} of {len(items)} audit records")
         except (StoreError, WriteWouldBlock):
@@ -704,6 +824,77 @@ class AuditLog:
     ) -> None:
         """``nowait``: the commit takes the write lock at once or raises WriteWouldBlock, having
         written nothing; so does a batch with a refused record (its isolation may wait)."""
+        if not self._commit_lock.acquire(blocking=nowait is None):
+            raise WriteWouldBlock("this writer is committing on another thread")
+        try:
+            if self._carry and not self._commit_carried(nowait):
+                err = self._carry_error or StoreUnavailable("the audit store did not take carried records")
+                self._fail(batch, err)
+                return
+            if batch.items:
+                self._commit_batch(batch, nowait)
+        finally:
+            self._commit_lock.release()
+
+    def _commit_carried(self, nowait: Callable[[], AbstractContextManager[None]] | None) -> bool:
+        """Commit the deferred records earlier failed commits carried, before anything newer (the
+        writer's chain keeps their order). False when the store still refuses them."""
+        carried = self._carry
+        try:
+            if nowait is None:
+                rows = self._append(carried)
+            else:
+                with nowait():
+                    rows = self._append(carried)
+        except StoreError as exc:
+            if _record_specific(exc) and len(carried) > 1:
+                # find the record the database refuses: commit them one by one, in order
+                for i, item in enumerate(carried):
+                    try:
+                        got = self._append([item])
+                    except StoreError as one:
+                        if not _record_specific(one):
+                            self._carry, self._carry_error = carried[i:], one
+                            return False
+                        log.error(
+                            "audit: a deferred record the database refuses was not written: %s", one.code
+                        )
+                        continue
+                    self._advance(got[0], got[-1])
+                self._carry = []
+                return True
+            if _record_specific(exc):
+                log.error("audit: a deferred record the database refuses was not written: %s", exc.code)
+                self._carry = []
+                return True
+            self._carry_error = exc
+            self.failing = True
+            return False
+        self._carry = []
+        self._carry_error = None
+        log.warning("audit: %d carried deferred records written after all", len(rows))
+        self._advance(rows[0], rows[-1])
+        return True
+
+    def _fail(self, batch: _Batch, exc: StoreError) -> None:
+        """The whole batch failed: its callers get ``exc``; its deferred records are carried."""
+        batch.error = exc
+        self.failing = True
+        self._carry_deferred(batch, batch.deferred, exc)
+
+    def _carry_deferred(self, batch: _Batch, starts: Sequence[int], exc: StoreError) -> None:
+        bounds = dict(itertools.pairwise([*batch.units, len(batch.items)]))
+        carried = [item for s in starts for item in batch.items[s : bounds[s]]]
+        if carried:
+            self._carry.extend(carried)
+            self._carry_error = exc
+            log.error(
+                "audit: %d deferred records not written yet (%s): carried to the next commit",
+                len(carried),
+                exc.code,
+            )
+
+    def _commit_batch(self, batch: _Batch, nowait: Callable[[], AbstractContextManager[None]] | None) -> None:
         try:
             if nowait is None:
                 rows = self._append(batch.items)
@@ -719,32 +910,25 @@ class AuditLog:
                 # One caller's record must not cost everyone else theirs: find it and commit the rest.
                 self._isolate(batch, exc)
                 return
-            batch.error = exc
-            self.failing = True
-            if len(batch.items) > batch.urgent:
-                log.error(
-                    "audit: %d deferred records were not written: %s",
-                    len(batch.items) - batch.urgent,
-                    exc.code,
-                )
+            self._fail(batch, exc)
         else:
             self.failing = False
             batch.rows = rows
-            self._advance(rows[0].seq, rows[-1])
+            self._advance(rows[0], rows[-1])
 
-    def _advance(self, first: int, last: AuditRow) -> None:
-        if first <= self._cp_seq and self.rollback is None:
-            # the store chained a record at a seq a signed checkpoint already covers: its log went
-            # back (a restored database or file) under this process
+    def _advance(self, first: AuditRow, last: AuditRow) -> None:
+        if (first.seq <= self._cp_seq or first.wseq <= self._cp_w) and self.rollback is None:
+            # the store chained a record at a place of this writer's chain a signed checkpoint
+            # already covers: its log went back (a restored database or file) under this process
             self.halt(
-                f"the store's log went back: record {first} was written again although checkpoint"
-                f" {self._cp_seq} covers it (the database was restored or rolled back)"
+                f"the store's log went back: record {first.wseq} of writer {first.writer} (seq"
+                f" {first.seq}) was written again although checkpoint {self._cp_seq} covers it"
+                " (the database was restored or rolled back)"
             )
         with self._cp_lock:
-            # an inline commit and the writer's can finish in either order: the head only
-            # moves forward, so a checkpoint never signs an older head than one committed
-            if last.seq > self._head[0]:
-                self._head = (last.seq, last.hash)
+            # the head only moves forward, so a checkpoint never signs an older head than one committed
+            if last.wseq > self._head[2]:
+                self._head = (last.seq, last.hash, last.wseq)
 
     def _isolate(self, batch: _Batch, first: StoreError) -> None:
         """After ``first`` failed the whole batch: commit it again in halves, split along callers,
@@ -778,7 +962,7 @@ class AuditLog:
                     known = exc
                 else:
                     rows[lo:hi] = got
-                    self._advance(got[0].seq, got[-1])
+                    self._advance(got[0], got[-1])
                     return
             if len(part) == 1:
                 failed[part[0][0]] = known
@@ -790,6 +974,8 @@ class AuditLog:
         run(units, first)
         # the log itself failed only if the store did (a refused record is that caller's problem)
         self.failing = stop is not None
+        if stop is not None:  # deferred records the store (not the record) failed are carried
+            self._carry_deferred(batch, [s for s in batch.deferred if failed.get(s) is stop], stop)
         batch.rows = rows
         batch.failed = failed
         lost = sum(hi - lo for lo, hi in units if lo in failed)
@@ -803,11 +989,11 @@ class AuditLog:
 
     def _checkpoint_due(self) -> bool:
         """A cheap look (no lock): would ``_checkpoint(force=False)`` sign one now?"""
-        seq = self._head[0]
+        wseq = self._head[2]
         return (
             self.refusing is None
-            and seq > self._cp_seq
-            and (seq - self._cp_seq >= self._every or self._clock.monotonic() - self._cp_at >= self._interval)
+            and wseq > self._cp_w
+            and (wseq - self._cp_w >= self._every or self._clock.monotonic() - self._cp_at >= self._interval)
         )
 
     def _checkpoint(self, *, force: bool) -> None:
@@ -815,12 +1001,12 @@ class AuditLog:
         if signer is None or self.refusing is not None:
             return
         with self._cp_lock:
-            seq, head = self._head
-            if seq <= self._cp_seq:
+            seq, head, wseq = self._head
+            if wseq <= self._cp_w:
                 return
             due = (
                 force
-                or seq - self._cp_seq >= self._every
+                or wseq - self._cp_w >= self._every
                 or self._clock.monotonic() - self._cp_at >= self._interval
             )
             if not due:
@@ -840,7 +1026,7 @@ class AuditLog:
             try:
                 ts_us = to_micros(self._clock.now())
                 signature = signer.sign(checkpoint_payload(seq, head, ts_us))
-                cp = Checkpoint(seq, head, ts_us / 1_000_000, signer.kid, signature)
+                cp = Checkpoint(seq, head, ts_us / 1_000_000, signer.kid, signature, self._writer or 0)
                 self._store.add_checkpoint(cp)
             except Exception as exc:
                 # The records are committed; a missing checkpoint is retried after the next batch.
@@ -849,6 +1035,7 @@ class AuditLog:
                 return
             self.checkpoint_error = None
             self._cp_seq = seq
+            self._cp_w = wseq
             self._cp_head = head
             self._cp_at = self._clock.monotonic()
             if self._on_checkpoint is not None:
@@ -857,6 +1044,16 @@ class AuditLog:
                 except Exception as exc:  # stored all the same; the next checkpoint tries again
                     self.checkpoint_error = exc
                     log.error("audit checkpoint %d could not be anchored: %s", seq, type(exc).__name__)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
 
 
 def _record_specific(exc: StoreError) -> bool:

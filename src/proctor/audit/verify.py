@@ -13,7 +13,17 @@ What is caught, and how each problem is named (``Problem.code``, stable):
                               it was recomputed after an edit
 ``checkpoint_bad_signature``  a checkpoint's signature does not verify
 ``checkpoint_unknown_kid``    no public key for a checkpoint's key id
-``log_truncated``             a valid checkpoint covers records the log no longer has
+``log_truncated``             a valid checkpoint covers records the log no longer has (a writer's
+                              tail, or a whole writer, cut after its checkpoint)
+``merge_inconsistent``        a writer's record is dated more than ``TS_TOLERANCE_S`` before the
+                              record that writer wrote before it
+``writer_records_missing``    a writer registered its first record but the log holds none of its
+``writer_unregistered``       records of a writer that never registered
+
+Every writer has a chain of its own (docs/adr/0036); the walk follows the global order (``seq``)
+once and checks each writer's chain as its records come: within a writer, ``seq`` and the place in
+its chain (``wseq``) rise together. Writer 0 is the single chain of logs written before per-writer
+chains. ``VerifyReport.writers`` says how each chain fared.
 
 Checkpoints are checked with keys from outside the store, and ``anchors`` (the workspace's copy of
 its latest checkpoint, :mod:`proctor.audit.anchor`) are checked like stored ones: deleting every
@@ -31,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -38,12 +49,15 @@ from typing import Any, Protocol, runtime_checkable
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from proctor.audit.chain import DOMAIN, GENESIS, HASH_SIZE, checkpoint_payload, to_micros
+from proctor.audit.chain import DOMAIN, DOMAIN_W, GENESIS, HASH_SIZE, checkpoint_payload, to_micros
 from proctor.store.base import Checkpoint, Store, index_text
 
 PublicKeys = Mapping[str, Ed25519PublicKey] | Callable[[str], Ed25519PublicKey | None]
 
 _PAGE = 20_000
+#: how far back in time a writer's record may be dated against the one it wrote before (a wall
+#: clock stepped back by NTP); beyond it the merge is ``merge_inconsistent``
+TS_TOLERANCE_S = 5.0
 _INDEXED = ("agent", "task", "tool", "decision", "decision_id")
 
 
@@ -76,6 +90,9 @@ class VerifyReport:
     recoveries: list[dict[str, Any]] = field(default_factory=list)
     #: the log id (the audit key's id) verified: what ``audit.witness_log`` pins
     log_id: str | None = None
+    #: each writer's chain (docs/adr/0036): writer, ok, records, head_wseq, head_seq, checkpoints,
+    #: unsigned_tail, problem, and host, pid, started_at as registered
+    writers: list[dict[str, Any]] = field(default_factory=list)
 
 
 @runtime_checkable
@@ -97,6 +114,8 @@ def _pages(store: Store, full: bool) -> Iterator[list[tuple[Any, ...]]]:
                 r.body,
                 r.prev_hash,
                 r.hash,
+                r.writer,
+                r.wseq,
                 r.ts,
                 # as the columns hold them, like iter_audit_raw gives them
                 *(
@@ -160,17 +179,17 @@ def _index_problem(row: tuple[Any, ...]) -> Problem | None:
     if not isinstance(body, dict):
         return Problem(seq, "body_invalid", f"record {seq} does not hold a JSON object")
     try:
-        ts = to_micros(row[4])
+        ts = to_micros(row[6])
     except (TypeError, ValueError, OverflowError):
-        ts = row[4]
+        ts = row[6]
     columns = {
-        "kind": row[5],
+        "kind": row[7],
         "ts": ts,
-        "agent": row[6],
-        "task": row[7],
-        "tool": row[8],
-        "decision": row[9],
-        "decision_id": row[10],
+        "agent": row[8],
+        "task": row[9],
+        "tool": row[10],
+        "decision": row[11],
+        "decision_id": row[12],
     }
     for name, value in columns.items():
         want = body.get(name)
@@ -185,6 +204,38 @@ def _index_problem(row: tuple[Any, ...]) -> Problem | None:
     return None
 
 
+@dataclass(slots=True)
+class _Chain:
+    """The walk of one writer's chain."""
+
+    writer: int
+    expected: int = 1
+    prev: bytes = GENESIS
+    head_seq: int = 0
+    last_ts: float = -math.inf
+    records: int = 0
+    checkpoints: int = 0
+    last_cp_w: int = 0
+    broken: Problem | None = None
+    first_seq: int | None = None
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "writer": self.writer,
+            "ok": self.broken is None,
+            "records": self.records,
+            "head_wseq": self.expected - 1,
+            "head_seq": self.head_seq,
+            "checkpoints": self.checkpoints,
+            "unsigned_tail": max(0, self.expected - 1 - self.last_cp_w),
+            "problem": None if self.broken is None else self.broken.code,
+        }
+
+
+def _hash_prefix(writer: int) -> bytes:
+    return DOMAIN if writer == 0 else DOMAIN_W + writer.to_bytes(8, "big")
+
+
 def verify_log(
     store: Store,
     public_key_for_kid: PublicKeys,
@@ -192,7 +243,7 @@ def verify_log(
     deep: bool = False,
     anchors: list[Checkpoint] | None = None,
 ) -> VerifyReport:
-    """Check the whole chain and every checkpoint; see the module docstring for what is caught.
+    """Check every writer's chain, their merge and every checkpoint; see the module docstring.
 
     ``public_key_for_kid`` maps a checkpoint's key id to its Ed25519 public key (a mapping or a
     callable returning None for unknown ids): pass keys from outside the store (see
@@ -202,94 +253,169 @@ def verify_log(
     """
     problems: list[Problem] = []
     good = _check_signatures([*store.list_checkpoints(), *(anchors or [])], public_key_for_kid, problems)
-    cp_seqs = sorted(good)
-    cp_i = 0
-    next_cp = cp_seqs[0] if cp_seqs else -1
-    last_good_cp = 0
-    cps_checked = 0
+    chains: dict[int, _Chain] = {}
+    merge: list[tuple[int, Problem]] = []
 
     sha256 = hashlib.sha256
-    domain = DOMAIN
-    expected = 1
-    prev = GENESIS
-    broken: Problem | None = None
-
     for page in _pages(store, deep):
         for row in page:
-            seq = row[0]
-            if seq != expected:
-                if seq > expected:
-                    gap = f"record {expected}" if seq == expected + 1 else f"records {expected}..{seq - 1}"
-                    broken = Problem(
-                        expected, "record_missing", f"{gap} missing: the next stored record is {seq}"
+            seq, writer, wseq = row[0], row[4], row[5]
+            if type(writer) is not int or type(wseq) is not int:
+                writer, wseq = -1, -1
+            chain = chains.get(writer)
+            if chain is None:
+                chain = chains[writer] = _Chain(writer, first_seq=seq)
+            if chain.broken is not None:
+                continue  # the rest of a broken chain proves nothing
+            expected = chain.expected
+            who = "" if writer == 0 else f"writer {writer}: "
+            if wseq != expected:
+                if wseq > expected:
+                    gap = f"record {expected}" if wseq == expected + 1 else f"records {expected}..{wseq - 1}"
+                    at = chain.head_seq + 1
+                    chain.broken = Problem(
+                        at,
+                        "record_missing",
+                        f"{who}{gap} missing: the next stored record is {wseq}"
+                        + ("" if writer == 0 else f" (seq {seq})"),
                     )
                 else:
-                    broken = Problem(
-                        seq, "record_unexpected", f"record {seq} is out of sequence (expected {expected})"
+                    chain.broken = Problem(
+                        seq,
+                        "record_unexpected",
+                        f"{who}record {seq} is out of sequence (expected {expected}"
+                        + ("" if writer == 0 else f", found {wseq}")
+                        + ")",
                     )
-                break
-            if row[2] != prev:
-                broken = Problem(
+                continue
+            if row[2] != chain.prev:
+                chain.broken = Problem(
                     seq,
                     "chain_broken",
-                    f"record {seq} does not link to record {seq - 1}: records were reordered, inserted or deleted",
+                    f"{who}record {seq} does not link to the record before it: records were reordered,"
+                    " inserted or deleted",
                 )
-                break
+                continue
             body = row[1]
             if not isinstance(body, bytes | memoryview):
-                broken = Problem(
-                    seq, "record_modified", f"record {seq} was modified: its body is not stored as bytes"
+                chain.broken = Problem(
+                    seq, "record_modified", f"{who}record {seq} was modified: its body is not stored as bytes"
                 )
-                break
-            digest = sha256(b"".join((domain, seq.to_bytes(8, "big"), prev, body))).digest()
+                continue
+            digest = sha256(
+                b"".join(
+                    (
+                        _hash_prefix(writer),
+                        wseq.to_bytes(8, "big"),
+                        chain.prev,
+                        b"" if writer == 0 else seq.to_bytes(8, "big", signed=True),
+                        body,
+                    )
+                )
+            ).digest()
             if digest != row[3]:
-                broken = Problem(
-                    seq, "record_modified", f"record {seq} was modified: it does not match its hash"
+                chain.broken = Problem(
+                    seq, "record_modified", f"{who}record {seq} was modified: it does not match its hash"
                 )
-                break
+                continue
             if deep:
-                broken = _index_problem(row)
-                if broken is not None:
-                    break
-            if seq == next_cp:
-                if good[seq].head_hash != digest:
-                    span = f"{last_good_cp + 1}..{seq}"
-                    broken = Problem(
+                chain.broken = _index_problem(row)
+                if chain.broken is not None:
+                    continue
+            cp = good.pop(seq, None)
+            if cp is not None:
+                if cp.head_hash != digest:
+                    span = f"{chain.last_cp_w + 1}..{wseq}"
+                    chain.broken = Problem(
                         seq,
                         "checkpoint_mismatch",
-                        f"checkpoint {seq} does not match the chain: records {span} were rewritten"
+                        f"checkpoint {seq} does not match the chain: {who}records {span} were rewritten"
                         " and the chain recomputed",
                     )
-                    break
-                cps_checked += 1
-                last_good_cp = seq
-                cp_i += 1
-                next_cp = cp_seqs[cp_i] if cp_i < len(cp_seqs) else -1
-            prev = digest
-            expected += 1
-        if broken is not None:
-            break
+                    continue
+                chain.checkpoints += 1
+                chain.last_cp_w = wseq
+            ts = row[6]
+            if isinstance(ts, float | int) and not math.isnan(ts):
+                if ts < chain.last_ts - TS_TOLERANCE_S:
+                    merge.append(
+                        (
+                            writer,
+                            Problem(
+                                seq,
+                                "merge_inconsistent",
+                                f"{who}record {seq} is dated {chain.last_ts - ts:.3f} s before the record"
+                                f" its writer wrote before it (tolerance {TS_TOLERANCE_S:g} s): records were"
+                                " moved between positions or their times edited",
+                            ),
+                        )
+                    )
+                chain.last_ts = max(chain.last_ts, float(ts))
+            chain.prev = digest
+            chain.expected = wseq + 1
+            chain.head_seq = seq
+            chain.records += 1
 
-    head = expected - 1
-    if broken is not None:
-        problems.append(broken)
-    elif next_cp != -1:
-        latest = cp_seqs[-1]
+    for chain in chains.values():
+        if chain.broken is not None:
+            problems.append(chain.broken)
+    problems.extend([p for w, p in merge if chains[w].broken is None][:100])
+    # checkpoints no record matched: their record was removed (a cut tail, a whole writer gone);
+    # one problem per writer, at its first such checkpoint, naming its latest
+    unmatched: dict[int, list[int]] = {}
+    for seq in sorted(good):
+        unmatched.setdefault(good[seq].writer, []).append(seq)
+    for w, seqs in sorted(unmatched.items(), key=lambda kv: kv[1][0]):
+        chain = chains.get(w)
+        if chain is not None and chain.broken is not None:
+            continue  # reported as the break
+        ends = "holds no record" if chain is None else f"ends at record {chain.head_seq}"
+        who = "the log" if w == 0 else f"writer {w}'s chain"
         problems.append(
             Problem(
-                next_cp,
+                seqs[0],
                 "log_truncated",
-                f"the log ends at record {head} but checkpoint {next_cp} (latest {latest}) covers more:"
-                f" records after {head} were removed",
+                f"{who} {ends} but checkpoint {seqs[0]} (latest {seqs[-1]}) covers more: records after"
+                f" {'it' if chain is None else chain.head_seq} were removed",
             )
         )
+    writers_status = [chains[w].status() for w in sorted(chains)]
+    list_writers = getattr(store, "list_audit_writers", None)
+    if callable(list_writers):
+        registered = {w.id: w for w in list_writers()}
+        for w in registered.values():
+            if w.first_seq is not None and w.id not in chains:
+                problems.append(
+                    Problem(
+                        w.first_seq,
+                        "writer_records_missing",
+                        f"writer {w.id} (host {w.host}, pid {w.pid}) committed records from seq"
+                        f" {w.first_seq} on, but the log holds none of them: they were removed",
+                    )
+                )
+        for w in sorted(chains):
+            if w not in registered and chains[w].records:
+                problems.append(
+                    Problem(
+                        chains[w].first_seq or 0,
+                        "writer_unregistered",
+                        f"records of writer {w}, which never registered: they were added outside Proctor",
+                    )
+                )
+        for st in writers_status:
+            reg = registered.get(st["writer"])
+            if reg is not None:
+                st.update(host=reg.host, pid=reg.pid, started_at=reg.started_at)
+    checked = sum(c.records for c in chains.values())
+    head = max((c.head_seq for c in chains.values()), default=0)
     return VerifyReport(
         ok=not problems,
-        records_checked=head,
-        checkpoints_checked=cps_checked,
+        records_checked=checked,
+        checkpoints_checked=sum(c.checkpoints for c in chains.values()),
         head_seq=head,
         problems=problems,
-        unsigned_tail=max(0, head - last_good_cp),
+        unsigned_tail=sum(st["unsigned_tail"] for st in writers_status),
+        writers=writers_status,
     )
 
 

@@ -73,6 +73,32 @@ def latest_witnessed(path: Path) -> Checkpoint | None:
         raise AuditError(f"the last line of the audit witness `{path}` is not a checkpoint") from None
 
 
+def witnessed_heads(path: Path) -> list[Checkpoint]:
+    """The last checkpoint the witness file holds of each writer's chain (docs/adr/0036); []
+    when the file is absent or empty. :class:`AuditError` when it cannot be read or its last line
+    is not a checkpoint; earlier lines that are not are skipped (the last one still binds)."""
+    last = latest_witnessed(path)
+    if last is None:
+        return []
+    heads: dict[int, Checkpoint] = {}
+    try:
+        with open(path, "rb") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                try:
+                    cp = checkpoint_from_json(line)
+                except ValueError:
+                    continue
+                held = heads.get(cp.writer)
+                if held is None or cp.seq >= held.seq:
+                    heads[cp.writer] = cp
+    except OSError as exc:
+        raise AuditError(f"cannot read the audit witness `{path}`: {type(exc).__name__}") from None
+    heads[last.writer] = last if last.seq >= heads.get(last.writer, last).seq else heads[last.writer]
+    return [heads[w] for w in sorted(heads)]
+
+
 def file_log_id(path: Path) -> str | None:
     """The log a witness file holds: the key id of its first checkpoint (None when it holds none).
     A file witnesses one log, the audit key's: checkpoints of another key appended to it would let

@@ -164,7 +164,9 @@ class Countersigned:
         """ValueError when ``doc`` is not a countersigned checkpoint (its signatures unchecked)."""
         try:
             cp = checkpoint_from_json(
-                json.dumps({k: doc[k] for k in ("seq", "head", "ts", "kid", "signature")}).encode()
+                json.dumps(
+                    {k: doc[k] for k in ("seq", "head", "ts", "kid", "signature", "writer") if k in doc}
+                ).encode()
             )
             log_id = doc["log"]
             if not isinstance(log_id, str) or not LOG_ID.fullmatch(log_id):

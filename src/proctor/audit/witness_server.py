@@ -80,6 +80,9 @@ class WitnessStore:
         self.logs.mkdir(exist_ok=True, mode=0o700)
         self._lock = threading.Lock()
         self._latest: dict[str, Countersigned] = {}
+        #: the latest checkpoint of each writer's chain of each log (docs/adr/0036): a rollback is
+        #: a writer's head going back, not one writer's head below another's
+        self._heads: dict[tuple[str, int], Countersigned] = {}
         self._clock = clock
         for path in self.logs.glob("*.jsonl"):
             data = path.read_bytes()
@@ -93,6 +96,9 @@ class WitnessStore:
                 os.truncate(path, kept)
                 data = data[:kept]
             lines = [ln for ln in data.split(b"\n") if ln.strip()]
+            for line in lines:
+                entry = Countersigned.from_doc(json.loads(line))
+                self._heads[(path.stem, entry.checkpoint.writer)] = entry
             if lines:
                 self._latest[path.stem] = Countersigned.from_doc(json.loads(lines[-1]))
 
@@ -132,7 +138,9 @@ class WitnessStore:
             raise ValueError("a checkpoint is a JSON object sent to /v1/logs/<log id>/checkpoints")
         try:
             cp = checkpoint_from_json(
-                json.dumps({k: doc.get(k) for k in ("seq", "head", "ts", "kid", "signature")}).encode()
+                json.dumps(
+                    {k: doc.get(k) for k in ("seq", "head", "ts", "kid", "signature", "writer") if k in doc}
+                ).encode()
             )
             jwk = doc["key"]
             if not isinstance(jwk, dict):
@@ -150,15 +158,16 @@ class WitnessStore:
         recovery = doc.get("recovery")
         with self._lock:
             held = self._latest.get(log_id)
+            mine = self._heads.get((log_id, cp.writer))
             head = bytes(cp.head_hash).hex()
             if recovery is not None:
                 stored_recovery = self._check_recovery(log_id, cp, key, recovery, held)
             else:
                 stored_recovery = None
-                if held is not None:
-                    hc = held.checkpoint
+                if mine is not None:
+                    hc = mine.checkpoint
                     if cp.seq == hc.seq and cp.head_hash == hc.head_hash:
-                        return held
+                        return mine
                     if cp.seq < hc.seq or (cp.seq == hc.seq and cp.head_hash != hc.head_hash):
                         raise PermissionError(
                             f"rollback: this witness holds checkpoint {hc.seq} (head"
@@ -169,7 +178,12 @@ class WitnessStore:
             sig = self.key.sign(countersign_payload(log_id, cp, now))
             entry = Countersigned(log_id, cp, now, sig, stored_recovery)
             self._append(log_id, entry)
-            self._latest[log_id] = entry
+            if stored_recovery is not None:  # the operator's decision: every head starts again from it
+                for k in [k for k in self._heads if k[0] == log_id]:
+                    del self._heads[k]
+            self._heads[(log_id, cp.writer)] = entry
+            if held is None or stored_recovery is not None or cp.seq >= held.checkpoint.seq:
+                self._latest[log_id] = entry
             if stored_recovery is not None:
                 log.warning(
                     "witness: log %s recovered to checkpoint %d: %s",

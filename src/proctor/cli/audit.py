@@ -126,6 +126,15 @@ def audit_verify(
             f" {markup_safe(str(rec['reason']))}",
             highlight=False,
         )
+    if len(report.writers) > 1 or not report.ok:
+        for w in report.writers:  # each writer's chain (docs/adr/0036)
+            where = f" ({markup_safe(str(w['host']))} pid {w['pid']})" if "host" in w else ""
+            state = "ok" if w["ok"] else markup_safe(str(w["problem"]))
+            out.print(
+                f"writer {w['writer']}{where}: {state}, {w['records']} records, head seq {w['head_seq']},"
+                f" {w['checkpoints']} checkpoints, {w['unsigned_tail']} unsigned",
+                highlight=False,
+            )
     if report.ok:
         out.print(
             f"[green]ok[/]: {report.records_checked} records, {report.checkpoints_checked} signed checkpoints,"

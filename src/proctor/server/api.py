@@ -257,6 +257,11 @@ class VerifyOut(_Out):
     head_seq: int
     problems: list[ProblemOut]
     recoveries: list[dict[str, Any]]
+    writers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Each writer's chain (docs/adr/0036): writer, ok, records, head_wseq, head_seq,"
+        " checkpoints, unsigned_tail, problem, and host, pid, started_at as registered.",
+    )
 
 
 class ApprovalOut(_Out):
@@ -1299,6 +1304,7 @@ def create_app(
             "head_seq": report.head_seq,
             "problems": [{"seq": p.seq, "code": p.code, "message": p.message} for p in report.problems],
             "recoveries": report.recoveries,
+            "writers": report.writers,
         }
 
     @api.get("/v1/audit/decisions/{decision_id}", tags=["audit"], dependencies=[Admin], responses=_w(404))

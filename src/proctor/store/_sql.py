@@ -35,6 +35,7 @@ from proctor.store.base import (
     ApprovalRecord,
     AuditQuery,
     AuditRow,
+    AuditWriter,
     ChainHasher,
     Checkpoint,
     HistoryEvent,
@@ -91,9 +92,9 @@ _TOOL_UPSERT = ", ".join(
     f"{c} = excluded.{c}" for c in (c.strip() for c in _TOOL_COLS.split(",")) if c not in ("name", "version")
 )
 _PIN_COLS = "name, namespace, upstream_tool, digest, definition, pinned_at, pinned_by"
-_AUDIT_COLS = "seq, ts, kind, agent, task, tool, decision, decision_id, body, prev_hash, hash"
-_AUDIT_RAW = "seq, body, prev_hash, hash"
-_AUDIT_RAW_FULL = f"{_AUDIT_RAW}, ts, kind, agent, task, tool, decision, decision_id"
+_AUDIT_COLS = "seq, ts, kind, agent, task, tool, decision, decision_id, body, prev_hash, hash, writer, wseq"
+_AUDIT_RAW = "seq, body, prev_hash, hash, writer, wseq, ts"
+_AUDIT_RAW_FULL = f"{_AUDIT_RAW}, kind, agent, task, tool, decision, decision_id"
 _APPROVAL_COLS = (
     "id, state, agent, task_id, tool, effects, digest, args_digest, policy_version, policies, reasons,"
     " approvers, four_eyes, owner, requester, key_id, nonce, ciphertext, created_at, expires_at, attempts,"
@@ -302,6 +303,29 @@ def _audit(row: Sequence[Any]) -> AuditRow:
         body=_blob(row[8]),
         prev_hash=_blob(row[9]),
         hash=_blob(row[10]),
+        writer=_int(row[11]),
+        wseq=_int(row[12]),
+    )
+
+
+def _int(value: Any) -> int:
+    """An INTEGER column as an int (-1 for what a hand-edited row holds instead)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+_CP_COLS = "seq, head_hash, ts, kid, signature, writer"
+
+
+def _checkpoint(r: Sequence[Any]) -> Checkpoint:
+    return Checkpoint(int(r[0]), _blob(r[1]), _real(r[2]), r[3], _blob(r[4]), _int(r[5]))
+
+
+def _writer(r: Sequence[Any]) -> AuditWriter:
+    return AuditWriter(
+        int(r[0]), _real(r[1]), str(r[2]), _int(r[3]), str(r[4]), None if r[5] is None else _int(r[5])
     )
 
 
@@ -407,8 +431,12 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         to lose a row)."""
 
     @abc.abstractmethod
-    def _lock_audit_chain(self, cur: Cursor) -> None:
-        """Serialise audit appends against every other writer, in every process."""
+    def _lock_audit_chain(self, cur: Cursor, writer: int) -> None:
+        """Serialise appends to ``writer``'s chain (and to nothing else), in every process."""
+
+    @abc.abstractmethod
+    def _audit_seqs(self, cur: Cursor, n: int) -> list[int]:
+        """``n`` new global seqs, increasing (inside the append's transaction)."""
 
     @abc.abstractmethod
     def _is_unique_violation(self, exc: BaseException) -> bool: ...
@@ -1047,26 +1075,45 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         return None if row is None else str(row[0])
 
     # audit ------------------------------------------------------------------
-    def append_audit(self, records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
+    def append_audit(
+        self, records: Sequence[PendingAudit], hasher: ChainHasher, *, writer: int = 0
+    ) -> list[AuditRow]:
         if not records:
             return []
         with self._write() as cur:
-            self._lock_audit_chain(cur)
-            cur.execute("SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1")
+            self._lock_audit_chain(cur, writer)
+            cur.execute(
+                "SELECT wseq, hash FROM audit_records WHERE writer = ? ORDER BY wseq DESC LIMIT 1", (writer,)
+            )
             row = cur.fetchone()
-            seq, prev = (0, GENESIS) if row is None else (int(row[0]), bytes(row[1]))
+            wseq, prev = (0, GENESIS) if row is None else (int(row[0]), bytes(row[1]))
+            seqs = self._audit_seqs(cur, len(records))
             out: list[AuditRow] = []
-            for r in records:
-                seq += 1
-                h = hasher(seq, prev, r.body)
+            for r, seq in zip(records, seqs, strict=True):
+                wseq += 1
+                # a writer's record also hashes its global seq (docs/adr/0036): its place in the
+                # merged log cannot be swapped with another writer's record unnoticed
+                h = hasher(wseq, prev, r.body if writer == 0 else seq.to_bytes(8, "big") + r.body)
                 out.append(
                     AuditRow(
-                        seq, r.ts, r.kind, r.body, prev, h, r.agent, r.task, r.tool, r.decision, r.decision_id
+                        seq,
+                        r.ts,
+                        r.kind,
+                        r.body,
+                        prev,
+                        h,
+                        r.agent,
+                        r.task,
+                        r.tool,
+                        r.decision,
+                        r.decision_id,
+                        writer,
+                        wseq,
                     )
                 )
                 prev = h
             cur.executemany(
-                f"INSERT INTO audit_records ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO audit_records ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         a.seq,
@@ -1080,11 +1127,40 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                         a.body,
                         a.prev_hash,
                         a.hash,
+                        a.writer,
+                        a.wseq,
                     )
                     for a in out
                 ],
             )
+            if out[0].wseq == 1:
+                cur.execute(
+                    "UPDATE audit_writers SET first_seq = ? WHERE id = ? AND first_seq IS NULL",
+                    (out[0].seq, writer),
+                )
             return out
+
+    def register_audit_writer(self, started_at: float, host: str, pid: int, info: str) -> int:
+        with self._write() as cur:
+            cur.execute(
+                "INSERT INTO audit_writers (started_at, host, pid, info) VALUES (?, ?, ?, ?) RETURNING id",
+                (started_at, host[:255], pid, info[:1000]),
+            )
+            return int(cur.fetchone()[0])
+
+    def list_audit_writers(self) -> list[AuditWriter]:
+        with self._read() as cur:
+            cur.execute("SELECT id, started_at, host, pid, info, first_seq FROM audit_writers ORDER BY id")
+            return [_writer(r) for r in cur.fetchall()]
+
+    def audit_writer_head(self, writer: int) -> AuditRow | None:
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_AUDIT_COLS} FROM audit_records WHERE writer = ? ORDER BY wseq DESC LIMIT 1",
+                (writer,),
+            )
+            row = cur.fetchone()
+        return _audit(row) if row else None
 
     def audit_head(self) -> AuditRow | None:
         with self._read() as cur:
@@ -1112,8 +1188,8 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
     ) -> Iterator[list[tuple[Any, ...]]]:
         """Pages of raw audit rows in seq order, for ``audit.verify`` at full speed (no record objects).
 
-        Each row is ``(seq, body, prev_hash, hash)``; with ``full`` it continues with
-        ``ts, kind, agent, task, tool, decision, decision_id``. ``after_seq=None`` starts at the very
+        Each row is ``(seq, body, prev_hash, hash, writer, wseq, ts)``; with ``full`` it continues
+        with ``kind, agent, task, tool, decision, decision_id``. ``after_seq=None`` starts at the very
         first row, including any an attacker stored with a seq of 0 or below.
         """
         cols = _AUDIT_RAW_FULL if full else _AUDIT_RAW
@@ -1166,25 +1242,31 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
     def add_checkpoint(self, cp: Checkpoint) -> None:
         with self._write() as cur:
             cur.execute(
-                "INSERT INTO audit_checkpoints (seq, head_hash, ts, kid, signature) VALUES (?, ?, ?, ?, ?)"
+                f"INSERT INTO audit_checkpoints ({_CP_COLS}) VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (seq) DO NOTHING",
-                (cp.seq, cp.head_hash, cp.ts, cp.kid, cp.signature),
+                (cp.seq, cp.head_hash, cp.ts, cp.kid, cp.signature, cp.writer),
             )
 
     def list_checkpoints(self) -> list[Checkpoint]:
         with self._read() as cur:
-            cur.execute("SELECT seq, head_hash, ts, kid, signature FROM audit_checkpoints ORDER BY seq")
-            return [
-                Checkpoint(int(r[0]), _blob(r[1]), _real(r[2]), r[3], _blob(r[4])) for r in cur.fetchall()
-            ]
+            cur.execute(f"SELECT {_CP_COLS} FROM audit_checkpoints ORDER BY seq")
+            return [_checkpoint(r) for r in cur.fetchall()]
 
     def latest_checkpoint(self) -> Checkpoint | None:
         with self._read() as cur:
+            cur.execute(f"SELECT {_CP_COLS} FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+            r = cur.fetchone()
+        return None if r is None else _checkpoint(r)
+
+    def latest_checkpoint_of(self, writer: int) -> Checkpoint | None:
+        """The latest checkpoint of ``writer``'s chain."""
+        with self._read() as cur:
             cur.execute(
-                "SELECT seq, head_hash, ts, kid, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"
+                f"SELECT {_CP_COLS} FROM audit_checkpoints WHERE writer = ? ORDER BY seq DESC LIMIT 1",
+                (writer,),
             )
             r = cur.fetchone()
-        return None if r is None else Checkpoint(int(r[0]), _blob(r[1]), _real(r[2]), r[3], _blob(r[4]))
+        return None if r is None else _checkpoint(r)
 
     # secrets -----------------------------------------------------------------
     # Only ciphertext passes through here; encryption lives in proctor.credentials.secrets.

@@ -31,6 +31,7 @@ __all__ = [
     "ApprovalRecord",
     "AuditQuery",
     "AuditRow",
+    "AuditWriter",
     "ChainHasher",
     "Checkpoint",
     "HistoryEvent",
@@ -327,6 +328,23 @@ class AuditRow(NamedTuple):
     tool: str | None = None
     decision: str | None = None
     decision_id: str | None = None
+    #: the writer whose chain holds the record (0: the single chain of logs written before
+    #: per-writer chains, docs/adr/0036) and its place in that chain (1, 2, ...)
+    writer: int = 0
+    wseq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditWriter:
+    """A writer of the audit log (one per :class:`proctor.audit.log.AuditLog`), docs/adr/0036.
+    ``first_seq`` is the global seq of its first record once it committed one."""
+
+    id: int
+    started_at: float
+    host: str
+    pid: int
+    info: str
+    first_seq: int | None
 
 
 class PendingAudit(NamedTuple):
@@ -394,11 +412,15 @@ def index_value(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
+    """A signed chain head. ``seq`` is the global seq of the head record; ``writer`` names the
+    chain it heads (the head's hash covers the writer and its place, docs/adr/0036)."""
+
     seq: int
     head_hash: bytes
     ts: float
     kid: str
     signature: bytes
+    writer: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -621,11 +643,21 @@ class Store(Protocol):
         ...
 
     # audit ------------------------------------------------------------------
-    def append_audit(self, records: Sequence[PendingAudit], hasher: ChainHasher) -> list[AuditRow]:
-        """Chain and durably commit ``records`` in one transaction, serialised against every
-        other writer (other threads and other processes). The index columns hold
-        :func:`index_text` of each value; records read back (and searches) use the values."""
+    def append_audit(
+        self, records: Sequence[PendingAudit], hasher: ChainHasher, *, writer: int = 0
+    ) -> list[AuditRow]:
+        """Chain ``records`` onto ``writer``'s chain and durably commit them in one transaction,
+        serialised against that writer only (docs/adr/0036); ``hasher`` gets each record's place
+        in the writer's chain (wseq). Each record also gets the next global ``seq``. The index
+        columns hold :func:`index_text` of each value; records read back (and searches) use the values."""
         ...
+
+    def register_audit_writer(self, started_at: float, host: str, pid: int, info: str) -> int:
+        """A new writer id (never 0, never reused)."""
+        ...
+
+    def list_audit_writers(self) -> list[AuditWriter]: ...
+    def audit_writer_head(self, writer: int) -> AuditRow | None: ...
 
     def audit_head(self) -> AuditRow | None: ...
     def iter_audit(self, after_seq: int = 0, batch: int = 5000) -> Iterator[AuditRow]: ...
@@ -634,6 +666,7 @@ class Store(Protocol):
     def add_checkpoint(self, cp: Checkpoint) -> None: ...
     def list_checkpoints(self) -> list[Checkpoint]: ...
     def latest_checkpoint(self) -> Checkpoint | None: ...
+    def latest_checkpoint_of(self, writer: int) -> Checkpoint | None: ...
 
     # secrets ------------------------------------------------------------------
     # Rows hold only ciphertext; encryption lives in :mod:`proctor.credentials.secrets`.

@@ -2,8 +2,11 @@
 
 A small connection pool serves every thread. Reads run on autocommit connections; each write is one
 transaction that commits before the call returns (durable as long as the server keeps its default
-``synchronous_commit = on``). Audit appends from every process are serialised by a transaction-scoped
-advisory lock, so the hash chain stays gap-free however many processes write to it.
+``synchronous_commit = on``). Each audit writer (one per process) appends to a chain of its own,
+serialised by a lock on its own ``audit_writers`` row: writers never wait for each other, and a
+stalled one holds up only itself (docs/adr/0036). Every connection is bounded: ``lock_timeout``,
+``idle_in_transaction_session_timeout`` (the server ends the transaction of a holder that stopped
+or lost its network), TCP keepalives and ``tcp_user_timeout``.
 
 The password never appears in messages or in :attr:`PostgresStore.url`, which is redacted.
 """
@@ -34,14 +37,10 @@ from proctor.errors import (
 from proctor.redact import redact_url
 from proctor.store._sql import Cursor, SqlStore, apply_pending
 
-#: Key of the advisory lock that serialises audit appends ("proctor" + 0x01 as a big-endian int64).
 __all__ = [
-    "AUDIT_LOCK_KEY",
     "PgErrorMapper",
     "PostgresStore",
 ]
-
-AUDIT_LOCK_KEY = int.from_bytes(b"proctor\x01", "big")
 
 #: during a kill switch, how long a store call waits for a free pooled connection before it opens
 #: one of its own (see :meth:`PostgresStore.urgent`)
@@ -140,6 +139,8 @@ class PostgresStore(SqlStore):
 
     ``url`` (the attribute) is the redacted form, safe to print. ``lock_timeout_ms`` bounds how long a
     write waits for a row or table lock held elsewhere before failing with :class:`StoreLocked`;
+    ``idle_in_transaction_ms`` how long the server lets a transaction sit idle (its process stopped,
+    paused or cut off) before it ends the session and releases its locks (0: never);
     ``pool_timeout_s`` how long a call waits for a working connection before :class:`StoreUnavailable`.
     A pooled connection that sat idle longer than ``check_idle_s`` is pinged before use, so a server
     restart costs no failed call; busy connections skip the ping.
@@ -154,6 +155,7 @@ class PostgresStore(SqlStore):
         connect_timeout_s: int = 2,
         pool_timeout_s: float = 2.0,
         lock_timeout_ms: int = 5000,
+        idle_in_transaction_ms: int = 30_000,
         check_idle_s: float = 1.0,
     ) -> None:
         if url.startswith("postgres://"):
@@ -173,7 +175,12 @@ class PostgresStore(SqlStore):
         self._used_lock = threading.Lock()
         #: kill switches in progress in this process (see :meth:`urgent`)
         self._urgent = 0
-        options = f"{info.get('options', '')} -c lock_timeout={int(lock_timeout_ms)}".strip()
+        # what the URL's options say comes last and wins
+        options = (
+            f"-c lock_timeout={int(lock_timeout_ms)}"
+            f" -c idle_in_transaction_session_timeout={int(idle_in_transaction_ms)}"
+            f" {info.get('options', '')}"
+        ).strip()
         kwargs: dict[str, Any] = {
             "autocommit": True,
             "connect_timeout": info.get("connect_timeout", connect_timeout_s),
@@ -301,8 +308,15 @@ class PostgresStore(SqlStore):
     # conflicts with itself (and FOR SHARE), not with the key-share locks of foreign-key checks
     _FILING_LOCK = " FOR NO KEY UPDATE"
 
-    def _lock_audit_chain(self, cur: Cursor) -> None:
-        cur.execute("SELECT pg_advisory_xact_lock(?)", (AUDIT_LOCK_KEY,))
+    def _lock_audit_chain(self, cur: Cursor, writer: int) -> None:
+        # the writer's own row: two appends of one writer never race for the same wseq, and no
+        # other writer ever waits on it (no lock shared by all writers, docs/adr/0036)
+        cur.execute("SELECT id FROM audit_writers WHERE id = ? FOR UPDATE", (writer,))
+
+    def _audit_seqs(self, cur: Cursor, n: int) -> list[int]:
+        # a sequence: never blocks, never hands a value out twice (a rolled-back append leaves a gap)
+        cur.execute("SELECT nextval('audit_records_seq') FROM generate_series(1, ?)", (n,))
+        return sorted(int(r[0]) for r in cur.fetchall())
 
     def _is_unique_violation(self, exc: BaseException) -> bool:
         return isinstance(exc, pge.UniqueViolation)

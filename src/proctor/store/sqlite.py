@@ -235,8 +235,14 @@ class SqliteStore(SqlStore):
         finally:
             self._wlock.release()
 
-    def _lock_audit_chain(self, cur: Cursor) -> None:
+    def _lock_audit_chain(self, cur: Cursor, writer: int) -> None:
         """``BEGIN IMMEDIATE`` already holds SQLite's single write lock across processes."""
+
+    def _audit_seqs(self, cur: Cursor, n: int) -> list[int]:
+        # under BEGIN IMMEDIATE: nobody else writes meanwhile, so max + 1 is free
+        cur.execute("SELECT COALESCE(MAX(seq), 0) FROM audit_records")
+        top = int(cur.fetchone()[0])
+        return list(range(top + 1, top + 1 + n))
 
     def _is_unique_violation(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "unique" in str(exc).lower()
