@@ -361,20 +361,8 @@ class Flow:
         this process's memory (reads not yet persisted), every time."""
         if not task.chain:
             return None
-        read_untrusted, level, sources = False, Sensitivity.PUBLIC, set[str]()
-        for _agent, anc in task.chain[:-1]:
-            found = [self.store.task_labels(TaskId(anc))]
-            with self._lock:
-                anc_entry = self._tasks.get(anc)
-            if anc_entry is not None:
-                with anc_entry.lock:
-                    found.append(anc_entry.flow.labels)
-            for lab in found:
-                read_untrusted = read_untrusted or lab.read_untrusted
-                level = max(level, lab.max_sensitivity)
-                sources.update(lab.untrusted_sources)
-        return TaskLabels(
-            read_untrusted=read_untrusted, max_sensitivity=level, untrusted_sources=tuple(sorted(sources))
+        return self._joined(
+            (TaskId(anc), self.store.task_labels(TaskId(anc))) for _agent, anc in task.chain[:-1]
         )
 
     def _descendants_labels(self, task: TaskRecord) -> TaskLabels | None:
@@ -385,16 +373,19 @@ class Flow:
         memory (reads not yet persisted), in one store query. An ended child raised its parent's
         mark in the store when it ended (:meth:`inherit`), so live ones are enough."""
         below = self.store.descendant_labels(task.id, limit=_MAX_DESCENDANTS)
-        if not below:
-            return None
+        return self._joined(below) if below else None
+
+    def _joined(self, stored: Iterable[tuple[TaskId, TaskLabels]]) -> TaskLabels:
+        """The high-water mark of several tasks: each one's stored mark joined with this
+        process's in-memory one (reads not yet persisted)."""
         read_untrusted, level, sources = False, Sensitivity.PUBLIC, set[str]()
-        for child_id, stored in below:
-            found = [stored]
+        for task_id, mark in stored:
+            found = [mark]
             with self._lock:
-                child_entry = self._tasks.get(str(child_id))
-            if child_entry is not None:
-                with child_entry.lock:
-                    found.append(child_entry.flow.labels)
+                other = self._tasks.get(str(task_id))
+            if other is not None:
+                with other.lock:
+                    found.append(other.flow.labels)
             for lab in found:
                 read_untrusted = read_untrusted or lab.read_untrusted
                 level = max(level, lab.max_sensitivity)
