@@ -47,6 +47,7 @@ ATTACKER = "exfil@evil-collector.example"  # what the page writes (tests/fixture
 BOARD = "board@partner.example"  # what the requester asked for (the root task's params)
 PURPOSE = "Review the Q3 suppliers and e-mail the summary to the board"
 AGENTS = ("planner", "researcher", "mailer")
+GATEWAY = [str(BIN / "proctor"), "gateway", "--http"]
 
 
 def _env() -> dict[str, str]:
@@ -69,8 +70,7 @@ class Gateway:
     def start(self) -> None:
         """`proctor gateway --http` as a process of its own, serving once its port answers."""
         self.proc = subprocess.Popen(
-            [str(BIN / "proctor"), "gateway", "--http", "--port", str(self.port)]
-            + ["--workspace", str(self.ws.root)],
+            [*GATEWAY, "--port", str(self.port), "--workspace", str(self.ws.root)],
             env=_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
