@@ -272,7 +272,9 @@ def test_a_grandchild_sending_to_an_address_its_ancestor_read_is_held_with_the_c
     assert rec["root_requester"] == "alice@acme.test"
     assert rec["flow"]["read_untrusted"] is True  # the researcher's read labels its child
     (to,) = [a for a in rec["provenance"]["args"] if a["arg"] == "to"]
-    assert to["origin"] != "intent", to
+    # the address traces to the page the researcher read (ADR 0032: the tree's outputs are sources)
+    assert to["origin"] == "untrusted", to
+    assert to["sources"] == ["web.fetch_page"], to
     (ok,) = [d for d in decisions if d["decision"] == "allow"]
     assert ok["chain"] == chain
     assert {a["arg"]: a["origin"] for a in ok["provenance"]["args"]}["to"] == "intent"
