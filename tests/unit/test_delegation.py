@@ -730,3 +730,35 @@ def test_an_orphaned_child_gets_no_credentials(sb: Sandbox) -> None:
     p.store.end_task(TaskId(root), TaskState.COMPLETED, sb.clock.now(), "completed")
     with pytest.raises(TaskNotActive):
         p.credentials.obtain(child.task.id, child.task.agent, ref, {"audience": "https://b.test"})
+
+
+def test_a_value_read_elsewhere_in_the_tree_traces_to_where_it_was_read(sb: Sandbox) -> None:
+    """Outputs of a task's ancestors and live descendants are provenance sources too: a value a
+    parent read (and passed down) or a child read (and handed back) traces to where it was read,
+    untrusted or trusted, not to "nowhere"."""
+    from proctor.flow.model import Origin
+
+    p = sb.proctor
+    root, _ = _root(p)
+    a = p.tasks.delegate(root, agent="researcher", allow=["bank.*", "mail.read", "crm.lookup"])
+    b = p.tasks.delegate(str(a.task.id), agent="mailer", allow=["bank.pay", "crm.lookup"])
+
+    def origin(agent: str, task_id: str, iban: str) -> tuple[Origin, tuple[str, ...]]:
+        facts = p.flow.facts(
+            p.agents.get(agent), p.tasks.get(task_id), p.tools.get("bank.pay"), {"iban": iban, "amount": 10}, 0
+        )
+        (arg,) = [x for x in facts.provenance.args if x.path == "iban"]
+        return arg.origin, arg.sources
+
+    mailer_task = str(b.task.id)
+    assert origin("mailer", mailer_task, IBAN) == (Origin.NONE, ())
+    p.flow.observe(a.task, p.tools.get("mail.read"), EMAIL)  # the researcher reads the e-mail
+    assert origin("mailer", mailer_task, IBAN) == (Origin.UNTRUSTED, ("mail.read",))
+    # the grandchild reads a trusted record: its grandparent's payment to that IBAN traces to it
+    other = "GB82WEST12345698765432"
+    assert origin("planner", root, other)[0] is Origin.NONE
+    p.flow.observe(b.task, p.tools.get("crm.lookup"), f"Supplier Globex pays to IBAN {other}")
+    assert origin("planner", root, other) == (Origin.TRUSTED, ("crm.lookup",))
+    # a stranger's tree does not: another root task sees neither
+    root2, _ = _root(p)
+    assert origin("planner", root2, other)[0] is Origin.NONE

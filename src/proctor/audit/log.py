@@ -36,11 +36,13 @@ from typing import Any, Protocol
 
 from proctor.audit.chain import GENESIS, checkpoint_payload, hasher_for, to_micros
 from proctor.canonical import canonical_json
-from proctor.clock import Clock
+from proctor.clock import Clock, SystemClock
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable, ValidationError
 from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store, WriteWouldBlock
 from proctor.store.guard import StoreGuard
 
+#: real time for the writer thread's own delays (waits, not records: never the injected clock)
+_REAL_TIME = SystemClock()
 log = logging.getLogger(__name__)
 
 #: Keys the log writes itself; ``fields`` may not use them.
@@ -173,7 +175,7 @@ class AuditLog:
         self._carry: list[PendingAudit] = []
         self._carry_error: StoreError | None = None
         self._orphans_signed = False
-        self._orphans_at = time.monotonic() + ORPHANS_AFTER_S
+        self._orphans_at = _REAL_TIME.monotonic() + ORPHANS_AFTER_S
         self._hasher = hasher_for(0)  # replaced by the writer's own once it is registered
         #: told every checkpoint once it is stored (the workspace keeps a copy outside the database)
         self._on_checkpoint = on_checkpoint
@@ -704,7 +706,7 @@ class AuditLog:
         try:
             if self._carry:  # the store refused them before: try again now
                 self._commit(_Batch())
-            if not self._orphans_signed and time.monotonic() >= self._orphans_at:
+            if not self._orphans_signed and _REAL_TIME.monotonic() >= self._orphans_at:
                 # once, idle a while after the start: heads killed processes left unsigned
                 self._orphans_signed = True
                 self.sign_orphans()

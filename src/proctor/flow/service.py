@@ -181,7 +181,7 @@ class Observed:
 class _Entry:
     """One task's flow in this process."""
 
-    __slots__ = ("flow", "loaded", "lock", "own", "seq", "unindexed")
+    __slots__ = ("flow", "kin", "loaded", "lock", "own", "seq", "unindexed")
 
     def __init__(self, flow: TaskFlow) -> None:
         self.flow = flow
@@ -192,6 +192,8 @@ class _Entry:
         self.seq = 0
         #: nonces of the outputs this process sealed: a row carrying one is already in memory
         self.own: set[bytes] = set()
+        #: the highest store seq restored of each task of its delegation tree (docs/adr/0032)
+        self.kin: dict[str, int] = {}
         self.lock = threading.RLock()
 
 
@@ -361,40 +363,31 @@ class Flow:
         this process's memory (reads not yet persisted), every time."""
         if not task.chain:
             return None
-        read_untrusted, level, sources = False, Sensitivity.PUBLIC, set[str]()
-        for _agent, anc in task.chain[:-1]:
-            found = [self.store.task_labels(TaskId(anc))]
-            with self._lock:
-                anc_entry = self._tasks.get(anc)
-            if anc_entry is not None:
-                with anc_entry.lock:
-                    found.append(anc_entry.flow.labels)
-            for lab in found:
-                read_untrusted = read_untrusted or lab.read_untrusted
-                level = max(level, lab.max_sensitivity)
-                sources.update(lab.untrusted_sources)
-        return TaskLabels(
-            read_untrusted=read_untrusted, max_sensitivity=level, untrusted_sources=tuple(sorted(sources))
+        return self._joined(
+            (TaskId(anc), self.store.task_labels(TaskId(anc))) for _agent, anc in task.chain[:-1]
         )
 
-    def _descendants_labels(self, task: TaskRecord) -> TaskLabels | None:
+    def _descendants_labels(self, task: TaskRecord) -> tuple[TaskLabels | None, list[TaskId]]:
         """What ``task``'s live delegated tasks (children, their children, ...) have read so far,
-        None when it has none (docs/adr/0032, amended): a child hands its findings back to its
-        parent while it runs, not only when it ends, so what it read labels the parent's next
-        consequential call at once. From the store (another process's reads) and this process's
-        memory (reads not yet persisted), in one store query. An ended child raised its parent's
-        mark in the store when it ended (:meth:`inherit`), so live ones are enough."""
+        None when it has none (docs/adr/0032, amended), and their ids: a child hands its findings
+        back to its parent while it runs, not only when it ends, so what it read labels the
+        parent's next consequential call at once. From the store (another process's reads) and
+        this process's memory (reads not yet persisted), in one store query. An ended child raised
+        its parent's mark in the store when it ended (:meth:`inherit`), so live ones are enough."""
         below = self.store.descendant_labels(task.id, limit=_MAX_DESCENDANTS)
-        if not below:
-            return None
+        return (self._joined(below) if below else None), [t for t, _ in below]
+
+    def _joined(self, stored: Iterable[tuple[TaskId, TaskLabels]]) -> TaskLabels:
+        """The high-water mark of several tasks: each one's stored mark joined with this
+        process's in-memory one (reads not yet persisted)."""
         read_untrusted, level, sources = False, Sensitivity.PUBLIC, set[str]()
-        for child_id, stored in below:
-            found = [stored]
+        for task_id, mark in stored:
+            found = [mark]
             with self._lock:
-                child_entry = self._tasks.get(str(child_id))
-            if child_entry is not None:
-                with child_entry.lock:
-                    found.append(child_entry.flow.labels)
+                other = self._tasks.get(str(task_id))
+            if other is not None:
+                with other.lock:
+                    found.append(other.flow.labels)
             for lab in found:
                 read_untrusted = read_untrusted or lab.read_untrusted
                 level = max(level, lab.max_sensitivity)
@@ -410,9 +403,12 @@ class Flow:
         delegating task's to its live descendants' (:meth:`_descendants_labels`)."""
         # both before ``entry.lock``: one entry lock at a time
         inherited = self._ancestors_labels(task)
-        below = self._descendants_labels(task)
+        below, below_ids = self._descendants_labels(task)
         if below is not None:
             inherited = below if inherited is None else _merge_labels(inherited, below)
+        # the delegation tree's outputs are sources too (docs/adr/0032, amended): a value a task
+        # passes down to its child, or a child hands back, traces to where it was read
+        kin = [TaskId(anc) for _agent, anc in task.chain[:-1]] + below_ids
         with entry.lock:
             if inherited is not None:
                 entry.flow.restore_labels(inherited)
@@ -430,21 +426,29 @@ class Flow:
                 if nonce is not None and nonce in entry.own:
                     entry.own.discard(nonce)
                     continue
-                env = self._unseal(str(task.id), rec.sealed)
-                if env is None:
-                    log.warning("flow: an output of task %s cannot be unsealed (key rotated?)", task.id)
-                    continue
-                if env.get("decided") is not None:
-                    continue  # a denied or held call's arguments: nothing the task read
-                labels = Labels(Trust(rec.trust), Sensitivity.parse(rec.sensitivity), tuple(rec.reasons))
-                match = env.get("match")
-                kept = str(env.get("text") or "")
-                size = env.get("size")
-                if isinstance(size, int) and size > utf8_size(kept):
-                    entry.flow.lost = True  # cut at flow.max_output_bytes: the rest is not kept
-                text = match if isinstance(match, str) else kept
-                entry.flow.restore(rec.tool, labels, text)
+                self._restore_row(entry, str(task.id), rec)
+            for other in kin:
+                for rec in self.store.outputs(other, after_seq=entry.kin.get(str(other), 0)):
+                    entry.kin[str(other)] = max(entry.kin.get(str(other), 0), rec.seq)
+                    self._restore_row(entry, str(other), rec)
             entry.loaded = True
+
+    def _restore_row(self, entry: _Entry, owner: str, rec: OutputRecord) -> None:
+        """Re-add one stored output of task ``owner`` to ``entry`` (caller holds its lock)."""
+        env = self._unseal(owner, rec.sealed)
+        if env is None:
+            log.warning("flow: an output of task %s cannot be unsealed (key rotated?)", owner)
+            return
+        if env.get("decided") is not None:
+            return  # a denied or held call's arguments: nothing the task read
+        labels = Labels(Trust(rec.trust), Sensitivity.parse(rec.sensitivity), tuple(rec.reasons))
+        match = env.get("match")
+        kept = str(env.get("text") or "")
+        size = env.get("size")
+        if isinstance(size, int) and size > utf8_size(kept):
+            entry.flow.lost = True  # cut at flow.max_output_bytes: the rest is not kept
+        text = match if isinstance(match, str) else kept
+        entry.flow.restore(rec.tool, labels, text)
 
     def labels(self, task: TaskRecord) -> TaskLabels:
         """The task's high-water mark as this process knows it (brought up to date from the store
