@@ -745,7 +745,11 @@ def test_a_value_read_elsewhere_in_the_tree_traces_to_where_it_was_read(sb: Sand
 
     def origin(agent: str, task_id: str, iban: str) -> tuple[Origin, tuple[str, ...]]:
         facts = p.flow.facts(
-            p.agents.get(agent), p.tasks.get(task_id), p.tools.get("bank.pay"), {"iban": iban, "amount": 10}, 0
+            p.agents.get(agent),
+            p.tasks.get(task_id),
+            p.tools.get("bank.pay"),
+            {"iban": iban, "amount": 10},
+            0,
         )
         (arg,) = [x for x in facts.provenance.args if x.path == "iban"]
         return arg.origin, arg.sources
