@@ -434,6 +434,12 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
     def _lock_audit_chain(self, cur: Cursor, writer: int) -> None:
         """Serialise appends to ``writer``'s chain (and to nothing else), in every process."""
 
+    def _insert_audit(self, cur: Cursor, rows: list[tuple[Any, ...]]) -> None:
+        """Insert the rows of one append (columns as ``_AUDIT_COLS``)."""
+        cur.executemany(
+            f"INSERT INTO audit_records ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+
     @abc.abstractmethod
     def _audit_seqs(self, cur: Cursor, n: int) -> list[int]:
         """``n`` new global seqs, increasing (inside the append's transaction)."""
@@ -1112,8 +1118,8 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                     )
                 )
                 prev = h
-            cur.executemany(
-                f"INSERT INTO audit_records ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._insert_audit(
+                cur,
                 [
                     (
                         a.seq,
