@@ -201,6 +201,18 @@ def _get_prompt(gw: Gw, client: httpx.Client, rid: int, name: str = PROMPT, **pa
     )
 
 
+def _read(gw: Gw, client: httpx.Client, rid: int, uri: str, **params: Any) -> httpx.Response:
+    msg = {
+        "jsonrpc": "2.0",
+        "id": rid,
+        "method": "resources/read",
+        "params": {"uri": uri, "_meta": ENVELOPE, **params},
+    }
+    return _post(
+        gw, client, msg, **{"MCP-Protocol-Version": MODERN, "Mcp-Method": "resources/read", "Mcp-Name": uri}
+    )
+
+
 def test_a_prompts_get_state_opens_only_for_its_prompt_and_each_retry_is_decided(tmp_path: Path) -> None:
     """An upstream prompt that asks for input reaches a 2026-07-28 client as `input_required`, its
     state sealed by the gateway. That state presented altered, with other prompt arguments, or on a
@@ -234,14 +246,20 @@ def test_a_prompts_get_state_opens_only_for_its_prompt_and_each_retry_is_decided
                 "the prompt's state on tools/call": _send(
                     gw, client, tool, 6, inputResponses=confirm, requestState=state
                 ),
+                "the prompt's state on resources/read": _read(
+                    gw, client, 9, "test://static-text", inputResponses=context, requestState=state
+                ),
             }
             for why, r in refusals.items():
                 assert r.status_code == 400, (why, r.text)
                 assert r.json()["error"]["code"] == -32602, (why, r.text)
                 assert "not issued by this gateway" in r.json()["error"]["message"], (why, r.text)
             refused = gw.audit("gateway.refused")
-            assert [x["error"] for x in refused] == ["request_state_invalid"] * 4
-            assert sorted(x["method"] for x in refused) == ["prompts/get"] * 3 + ["tools/call"]
+            assert [x["error"] for x in refused] == ["request_state_invalid"] * 5
+            assert sorted(x["method"] for x in refused) == ["prompts/get"] * 3 + [
+                "resources/read",
+                "tools/call",
+            ]
             assert len(gw.audit("decision")) == decided_before  # none of them was decided
 
             policy = gw.p.workspace.root / "policies" / "60-no-prompts.cedar"  # type: ignore[union-attr]
