@@ -271,8 +271,11 @@ async def _forward(
     output: Any = None
     kind: str | None = None
     try:
-        with anyio.fail_after(cfg.timeout_s):
-            session = (await owned.get(cfg)).require() if route is None else await route.open(owned, cfg)
+        if route is None:
+            session: Any = (await owned.get(cfg)).require()
+        else:
+            with anyio.fail_after(cfg.timeout_s):  # asking the upstream which revisions it takes
+                session = await route.open(owned, cfg)
         owned.record_use(cfg, decision)
         with anyio.fail_after(cfg.timeout_s):
             result = await send(session)
