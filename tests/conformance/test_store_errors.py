@@ -486,10 +486,10 @@ def test_postgres_follower_prints_a_slow_writers_record_below_a_seq_already_read
         _, follower = AuditFollower.start(store, 0)
         in_tx, release = threading.Event(), threading.Event()
 
-        def stalling(seq: int, prev: bytes, body: bytes) -> bytes:
+        def stalling(seq: int, prev_hash: bytes, body: bytes) -> bytes:
             in_tx.set()  # the seqs are taken: the transaction is open until released
             assert release.wait(10)
-            return sha_chain(seq, prev, body)
+            return sha_chain(seq, prev_hash, body)
 
         got: list[Any] = []
         t = threading.Thread(
