@@ -18,6 +18,10 @@ amendment of 2026-12-05):
 - **Client input is bounded.** ``requestState`` and ``inputResponses`` have size limits (-32602
   beyond them, naming the limit); the gateway's own input key (a held call's approval link,
   :data:`~proctor.gateway.hold.INPUT_KEY`) is never sent upstream.
+- **So is the upstream.** A state is handed out only when its sealed form is one the gateway takes
+  back (at most :data:`MAX_REQUEST_STATE` characters, whatever the upstream's characters cost to
+  encode), and an exchange ends after :data:`MAX_ROUNDS` rounds: an upstream that asks again past
+  either answers a tool error (upstream error), not a state the client can never use or a loop.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ __all__ = [
     "MAX_INPUT_RESPONSES",
     "MAX_INPUT_RESPONSES_BYTES",
     "MAX_REQUEST_STATE",
+    "MAX_ROUNDS",
     "MAX_UPSTREAM_STATE",
     "STATE_TTL_S",
     "Continuation",
@@ -68,6 +73,9 @@ MAX_UPSTREAM_STATE = 64 * 1024
 #: the most ``inputResponses`` entries one retry may carry, and their size as JSON (bytes)
 MAX_INPUT_RESPONSES = 32
 MAX_INPUT_RESPONSES_BYTES = 256 * 1024
+#: the most ``input_required`` answers one exchange (a call and its retries) is given: an upstream
+#: that asks again after that many is answered as a malformed answer (it would ask forever)
+MAX_ROUNDS = 16
 #: how long a state the gateway handed out may be presented back (seconds)
 STATE_TTL_S = 900.0
 #: the client capabilities a 2026-07-28 call declares upstream (those input requests need)
@@ -201,7 +209,9 @@ class StateSeal:
             "e": round(self._now() + STATE_TTL_S),
             "s": upstream_state,
         }
-        payload = json.dumps(body, separators=(",", ":")).encode()
+        # UTF-8, not \u escapes: a state of non-ASCII characters costs what it weighs, not up to six
+        # times its length (a lone surrogate cannot be encoded: ValueError, a malformed answer)
+        payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         return _PREFIX + _b64(payload) + "." + _b64(self._mac(payload))
 
     def open(self, token: str, binding: tuple[str, str, str, str]) -> tuple[str | None, int]:
@@ -247,10 +257,20 @@ def input_required_result(
         raise ValueError("malformed or oversized requestState")
     if not requests and state is None:
         raise ValueError("input_required with neither inputRequests nor requestState")
+    if round_no > MAX_ROUNDS:
+        raise ValueError(f"more than {MAX_ROUNDS} rounds of input_required")
     out: dict[str, Any] = {"resultType": "input_required"}
     if requests:
         out["inputRequests"] = requests
-    out["requestState"] = seal.seal(binding, state, round_no)
+    try:
+        sealed = seal.seal(binding, state, round_no)
+    except UnicodeEncodeError:  # a lone surrogate: not a string UTF-8 (or JSON) can carry
+        raise ValueError("requestState cannot be encoded") from None
+    if len(sealed) > MAX_REQUEST_STATE:
+        # the client could never present it back (continuation_of refuses it): the exchange
+        # would end in a -32602 on its retry, after the upstream was asked and answered
+        raise ValueError("requestState too large to seal")
+    out["requestState"] = sealed
     return out
 
 
