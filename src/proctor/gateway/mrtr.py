@@ -22,6 +22,9 @@ amendment of 2026-12-05):
   back (at most :data:`MAX_REQUEST_STATE` characters, whatever the upstream's characters cost to
   encode), and an exchange ends after :data:`MAX_ROUNDS` rounds: an upstream that asks again past
   either answers a tool error (upstream error), not a state the client can never use or a loop.
+- **A held retry waits.** A retry that continues the upstream's exchange, held for approval, is held
+  waiting as a call of a client without URL elicitation is (ADR 0024), never answered with the
+  gateway's own ``input_required``: that would lose the upstream's state and the client's answers.
 """
 
 from __future__ import annotations
@@ -340,4 +343,10 @@ def modern_leg(
     round_no = 0
     if cont is not None and cont.request_state is not None:
         upstream_state, round_no = seal.open(cont.request_state, binding)
+    if cont is not None and (cont.request_state is not None or cont.input_responses):
+        # a retry that continues the upstream's exchange is held waiting when policy holds it, never
+        # answered with the approval link: that input_required carries no requestState, so the
+        # client's next retry would carry neither the upstream's state nor its answers, and the
+        # upstream would start over (held again: the exchange would never end)
+        channel = None
     return ModernLeanLeg(channel, seal, binding, client_capabilities(params), cont, upstream_state, round_no)
