@@ -1589,3 +1589,35 @@ def test_an_expiry_stays_claimed_until_audited_and_a_stale_claim_is_taken_once(s
     assert store.reclaim_expiries(T0 + 101, T0 + 90) == []  # claimed anew at T0+100
     store.expiry_audited([b.id])
     assert store.reclaim_expiries(T0 + 1000, T0 + 999) == []
+
+
+def test_follower_reads_each_chain_past_its_mark(backend: Backend) -> None:
+    """`audit tail -f`: the newest records, then every record committed after them, once each, from
+    every writer (one that registered later too), in seq order; ``since`` filters by time."""
+    from proctor.audit.query import AuditFollower
+
+    a, b = backend.store, backend.another()
+    one = a.register_audit_writer(T0, "h", 1, "")
+    two = b.register_audit_writer(T0, "h", 2, "")
+    a.append_audit([pending(1), pending(2)], sha_chain, writer=one)
+    b.append_audit([pending(3)], sha_chain, writer=two)
+    first, follower = AuditFollower.start(a, 2)
+    assert [(r.writer, r.wseq) for r in first] == [(one, 2), (two, 1)]
+    assert follower.poll() == []
+    b.append_audit([pending(4)], sha_chain, writer=two)
+    a.append_audit([pending(5)], sha_chain, writer=one)
+    three = b.register_audit_writer(T0, "h", 3, "")
+    b.append_audit([pending(6)], sha_chain, writer=three)
+    got = follower.poll()
+    assert [(r.writer, r.wseq) for r in got] == [(two, 2), (one, 3), (three, 1)]
+    assert [r.seq for r in got] == sorted(r.seq for r in got)
+    assert follower.poll() == []
+    many = a.append_audit([pending(10 + i) for i in range(5)], sha_chain, writer=one)
+    assert [r.seq for r in follower.poll(limit=2)] == [r.seq for r in many[:2]]
+    assert [r.seq for r in follower.poll(limit=2)] == [r.seq for r in many[2:4]]
+    assert [r.seq for r in follower.poll(limit=2)] == [many[4].seq]
+    assert follower.poll() == []
+    none, late = AuditFollower.start(a, 0, since=T0 + 10_000)
+    assert none == []
+    a.append_audit([pending(20)], sha_chain, writer=one)
+    assert late.poll() == []  # written before ``since``: filtered, and not read again

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import psycopg.errors as pge
@@ -468,3 +469,41 @@ def test_postgres_connections_carry_keepalive_and_tcp_user_timeout(pg_migrated_u
         assert params.get("keepalives_interval") == "2"
         assert params.get("keepalives_count") == "3"
         assert params.get("tcp_user_timeout") == user_timeout
+
+
+def test_postgres_follower_prints_a_slow_writers_record_below_a_seq_already_read(
+    pg_migrated_url: str,
+) -> None:
+    """A writer that took its seq and then stalled (before its commit) while another writer committed
+    later seqs: `audit tail -f` paging by seq would skip its record for good; the follower, which
+    reads each writer's chain past its own mark, prints it once it commits (docs/adr/0036)."""
+    from proctor.audit.query import AuditFollower
+
+    store = PostgresStore(pg_migrated_url)
+    try:
+        slow = store.register_audit_writer(T0, "host", 1, "slow")
+        fast = store.register_audit_writer(T0, "host", 2, "fast")
+        _, follower = AuditFollower.start(store, 0)
+        in_tx, release = threading.Event(), threading.Event()
+
+        def stalling(seq: int, prev_hash: bytes, body: bytes) -> bytes:
+            in_tx.set()  # the seqs are taken: the transaction is open until released
+            assert release.wait(10)
+            return sha_chain(seq, prev_hash, body)
+
+        got: list[Any] = []
+        t = threading.Thread(
+            target=lambda: got.extend(store.append_audit([pending(1)], stalling, writer=slow))
+        )
+        t.start()
+        assert in_tx.wait(10)
+        later = store.append_audit([pending(2), pending(3)], sha_chain, writer=fast)
+        assert [(r.writer, r.wseq) for r in follower.poll()] == [(fast, 1), (fast, 2)]
+        release.set()
+        t.join(10)
+        assert got
+        assert got[0].seq < later[0].seq  # committed below what was already read
+        assert [(r.seq, r.writer) for r in follower.poll()] == [(got[0].seq, slow)]
+        assert follower.poll() == []
+    finally:
+        store.close()

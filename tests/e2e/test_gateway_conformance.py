@@ -142,14 +142,16 @@ KNOWN_DOWNGRADES = {
 
 
 #: Scenarios the fixture passes directly that fail through the gateway, with why (each is checked to
-#: still fail, so an entry that starts passing must be removed). The ``tools/call`` input_required
-#: scenarios pass through the lean path (ADR 0031, amendment of 2026-12-05: proctor.gateway.mrtr).
-KNOWN_GATEWAY_FAILURES = {
-    ("2026-07-28", "input-required-result-non-tool-request"): (
-        "prompts/get is relayed over the upstream's handshake session (ADR 0031), where the fixture's "
-        "prompt answers input_required, which the SDK refuses there; only tools/call passes an "
-        "upstream's input_required through to a 2026-07-28 client (a known gap, not a refusal)"
-    ),
+#: still fail, so an entry that starts passing must be removed). None now: the ``input_required``
+#: scenarios pass through the lean path (``tools/call``) and the SDK's 2026-07-28 entry
+#: (``prompts/get``: input-required-result-non-tool-request), ADR 0031 and its amendments,
+#: proctor.gateway.mrtr.
+KNOWN_GATEWAY_FAILURES: dict[tuple[str, str], str] = {}
+
+#: Scenarios that must pass through the gateway at a revision (not only "as directly"): a floor the
+#: comparison above cannot give, since a scenario the fixture stopped passing would drop out of it.
+MUST_PASS_THROUGH = {
+    "2026-07-28": {"input-required-result-non-tool-request"},
 }
 
 
@@ -194,6 +196,9 @@ def test_next_conformance_through_gateway_matches_direct(tmp_path: Path, revisio
         f"KNOWN_GATEWAY_FAILURES entries that no longer fail only through the gateway: {stale}\n{report}"
     )
     assert not missing, f"scenarios not run through the gateway: {missing}\n{report}"
+    must = MUST_PASS_THROUGH.get(revision, set())
+    not_passing = sorted(must - (set(through.scenarios) - _failing(through)))
+    assert not not_passing, f"scenarios that must pass through the gateway: {not_passing}\n{report}"
     downgraded = sorted(
         f"{label}: {status} -> {through.statuses.get(label)}"
         for label, status in direct.statuses.items()

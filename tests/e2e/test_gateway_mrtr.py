@@ -21,6 +21,7 @@ from tests.conformance_mcp.fixture import fixture_url, free_port, start_fixture,
 from tests.e2e.test_gateway_revisions import ENVELOPE, MODERN, Gw, _gateway, _post, _text
 
 from proctor.gateway.mrtr import MAX_INPUT_RESPONSES_BYTES, MAX_REQUEST_STATE
+from proctor.types import ToolName
 
 FORBID = (
     '@id("no-confirmations")\n'
@@ -179,3 +180,147 @@ def test_a_retry_is_decided_again_and_its_state_goes_only_to_its_own_call(tmp_pa
     recorded = json.dumps(decisions + completed)
     assert state not in recorded
     assert "request-state-nonce" not in recorded
+
+
+# prompts/get and resources/read (ADR 0031, amendment of 2026-12-06) ------------------------------
+PROMPT = "fx.test_input_required_result_prompt"
+FORBID_PROMPTS = (
+    '@id("no-prompts")\nforbid (principal, action == Proctor::Action::"fx.prompts.get", resource);\n'
+)
+
+
+def _get_prompt(gw: Gw, client: httpx.Client, rid: int, name: str = PROMPT, **params: Any) -> httpx.Response:
+    msg = {
+        "jsonrpc": "2.0",
+        "id": rid,
+        "method": "prompts/get",
+        "params": {"name": name, "_meta": ENVELOPE, **params},
+    }
+    return _post(
+        gw, client, msg, **{"MCP-Protocol-Version": MODERN, "Mcp-Method": "prompts/get", "Mcp-Name": name}
+    )
+
+
+def _read(gw: Gw, client: httpx.Client, rid: int, uri: str, **params: Any) -> httpx.Response:
+    msg = {
+        "jsonrpc": "2.0",
+        "id": rid,
+        "method": "resources/read",
+        "params": {"uri": uri, "_meta": ENVELOPE, **params},
+    }
+    return _post(
+        gw, client, msg, **{"MCP-Protocol-Version": MODERN, "Mcp-Method": "resources/read", "Mcp-Name": uri}
+    )
+
+
+def test_a_prompts_get_state_opens_only_for_its_prompt_and_each_retry_is_decided(tmp_path: Path) -> None:
+    """An upstream prompt that asks for input reaches a 2026-07-28 client as `input_required`, its
+    state sealed by the gateway. That state presented altered, with other prompt arguments, or on a
+    `tools/call`, and a tool call's state presented on `prompts/get`, are refused -32602 before any
+    decision, each audited. A policy that now forbids the prompt relay denies the honest retry
+    (nothing reaches the upstream); once lifted, the retry completes with what the client gave."""
+    fport = free_port()
+    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
+    tool = "fx__test_input_required_result_request_state"
+    context = {"user_context": {"action": "accept", "content": {"context": "the blue folder"}}}
+    confirm = {"confirm": {"action": "accept", "content": {"ok": True}}}
+    try:
+        with _gateway(tmp_path, _upstream(fport)) as gw, httpx.Client(timeout=30) as client:
+            first = _get_prompt(gw, client, 1)
+            assert first.status_code == 200, first.text
+            asked = first.json()["result"]
+            assert asked["resultType"] == "input_required", asked
+            assert set(asked["inputRequests"]) == {"user_context"}
+            state = asked["requestState"]
+            tool_state = _send(gw, client, tool, 2).json()["result"]["requestState"]
+            decided_before = len(gw.audit("decision"))
+
+            refusals = {
+                "altered": _get_prompt(gw, client, 3, inputResponses=context, requestState=state[:-2] + "AA"),
+                "other arguments": _get_prompt(
+                    gw, client, 4, arguments={"x": "1"}, inputResponses=context, requestState=state
+                ),
+                "a tool's state on prompts/get": _get_prompt(
+                    gw, client, 5, inputResponses=context, requestState=tool_state
+                ),
+                "the prompt's state on tools/call": _send(
+                    gw, client, tool, 6, inputResponses=confirm, requestState=state
+                ),
+                "the prompt's state on resources/read": _read(
+                    gw, client, 9, "test://static-text", inputResponses=context, requestState=state
+                ),
+            }
+            for why, r in refusals.items():
+                assert r.status_code == 400, (why, r.text)
+                assert r.json()["error"]["code"] == -32602, (why, r.text)
+                assert "not issued by this gateway" in r.json()["error"]["message"], (why, r.text)
+            refused = gw.audit("gateway.refused")
+            assert [x["error"] for x in refused] == ["request_state_invalid"] * 5
+            assert sorted(x["method"] for x in refused) == ["prompts/get"] * 3 + [
+                "resources/read",
+                "tools/call",
+            ]
+            assert len(gw.audit("decision")) == decided_before  # none of them was decided
+
+            policy = gw.p.workspace.root / "policies" / "60-no-prompts.cedar"  # type: ignore[union-attr]
+            policy.write_text(FORBID_PROMPTS)
+            assert gw.p.policies.reload()
+            denied = _get_prompt(gw, client, 7, inputResponses=context, requestState=state)
+            policy.unlink()
+            assert gw.p.policies.reload()
+            allowed = _get_prompt(gw, client, 8, inputResponses=context, requestState=state)
+            decisions = [d for d in gw.audit("decision") if d.get("tool") == "fx.prompts.get"]
+            completed = [c for c in gw.audit("call.completed") if c.get("tool") == "fx.prompts.get"]
+            raw = [x.body for x in gw.p.store.search_audit(_all())]
+            relay = gw.p.state.tool(ToolName("fx.prompts.get"))
+            relay_effect = None if relay is None else relay.effect
+    finally:
+        stop_fixture(fixture)
+    error = denied.json()["error"]
+    assert error["code"] == -32600, error
+    assert "no-prompts" in error["message"]
+    done = allowed.json()["result"]
+    assert done["resultType"] == "complete", done
+    assert done["messages"][0]["content"]["text"] == "Use the following context: the blue folder"
+    assert [d["decision"] for d in decisions] == ["allow", "deny", "allow"]
+    assert relay_effect == "read"
+    retry = {"input_responses": 1, "request_state": True, "round": 1}
+    assert [d.get("continuation") for d in decisions] == [None, retry, retry]
+    # the denied retry never reached the upstream: two completions, the first round and the last
+    assert [c.get("result_type") for c in completed] == ["input_required", None]
+    assert not [b for b in raw if b"the blue folder" in b or state.encode() in b]
+
+
+def test_a_2026_call_the_sdk_entry_serves_forwards_the_retry_input(tmp_path: Path) -> None:
+    """A 2026-07-28 `tools/call` the lean path leaves to the SDK's entry (here: the lean path off)
+    carries its retry's `inputResponses` to the upstream (before, the SDK leg dropped them and the
+    upstream asked again); a `requestState` the gateway did not seal for the call is refused there
+    -32602 and audited, as on the lean path; a state the lean path sealed opens on the SDK entry."""
+    fport = free_port()
+    fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
+    tool = "fx__test_input_required_result_elicitation"
+    name = {"user_name": {"action": "accept", "content": {"name": "Alice"}}}
+    try:
+        with _gateway(tmp_path, _upstream(fport)) as gw, httpx.Client(timeout=30) as client:
+            lean_state = _send(gw, client, tool, 1).json()["result"]["requestState"]
+            gw.auth.lean = False
+            answered = _send(gw, client, tool, 2, inputResponses=name)
+            bogus = _send(gw, client, tool, 3, inputResponses=name, requestState="pgw1.bogus.state")
+            reopened = _send(gw, client, tool, 4, inputResponses=name, requestState=lean_state)
+            refused = gw.audit("gateway.refused")
+            decisions = gw.audit("decision")
+            completed = gw.audit("call.completed")
+    finally:
+        stop_fixture(fixture)
+    result = answered.json()["result"]
+    assert not result.get("isError"), result
+    assert result["content"][0]["text"] == "Hello, Alice!"
+    assert bogus.json()["error"]["code"] == -32602, bogus.text
+    assert [x["error"] for x in refused] == ["request_state_invalid"]
+    assert reopened.json()["result"]["content"][0]["text"] == "Hello, Alice!", reopened.text
+    assert [d.get("continuation") for d in decisions] == [
+        None,
+        {"input_responses": 1, "request_state": False},
+        {"input_responses": 1, "request_state": True, "round": 1},
+    ]
+    assert [c["path"] for c in completed] == ["lean", "sdk", "sdk"]

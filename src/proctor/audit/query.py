@@ -81,6 +81,52 @@ def _with_approval(store: Store, rows: list[AuditRow]) -> list[AuditRow]:
     return sorted([*rows, *extra], key=lambda x: x.seq)
 
 
+class AuditFollower:
+    """New records as they commit, each once (``audit tail -f``, docs/adr/0036).
+
+    Global seqs are handed out before a record commits, so with several writers a slow one can
+    commit a record *below* a seq already read: paging by seq would skip it for good. A writer
+    commits its own records in chain order, though, so the follower keeps one mark per writer
+    (its place, wseq) and reads each chain past its mark; a poll returns what all of them
+    committed since, in seq order. ``since`` keeps only records written at or after that time."""
+
+    def __init__(self, store: Store, marks: dict[int, int], since: float | None = None) -> None:
+        self._store = store
+        self._marks = dict(marks)
+        self._since = since
+
+    @classmethod
+    def start(cls, store: Store, n: int, since: float | None = None) -> tuple[list[AuditRow], AuditFollower]:
+        """The ``n`` newest records (of those since ``since``), oldest first, and a follower that
+        returns every record committed after them."""
+        # the marks first: a record that commits between the two reads is in the newest ``n`` (and
+        # raises its writer's mark below) or after them, never in neither
+        marks = store.audit_writer_heads()
+        rows = list(reversed(store.search_audit(AuditQuery(since=since, limit=max(n, 1), newest_first=True))))
+        rows = rows[-n:] if n > 0 else []
+        for r in rows:
+            marks[r.writer] = max(marks.get(r.writer, 0), r.wseq)
+        return rows, cls(store, marks, since)
+
+    def poll(self, limit: int = 1000) -> list[AuditRow]:
+        """Records committed since the last poll (up to ``limit`` of each writer), in seq order."""
+        out: list[AuditRow] = []
+        for writer, head in self._store.audit_writer_heads().items():
+            mark = self._marks.get(writer, 0)
+            if head <= mark:
+                continue
+            rows = self._store.search_audit(
+                AuditQuery(writer=writer, after_wseq=mark, since=self._since, limit=limit)
+            )
+            if len(rows) >= limit:  # more to read next time
+                self._marks[writer] = rows[-1].wseq
+            else:  # all of it (with ``since``, older ones were filtered out: the mark moves past them)
+                self._marks[writer] = max([head] + [r.wseq for r in rows[-1:]])
+            out += rows
+        out.sort(key=lambda r: r.seq)
+        return out
+
+
 class AuditRecords:
     """The audit log's readers as a service (``Proctor.audit_records``): what the CLI's ``audit
     tail/search/export/show`` and the API's ``/v1/audit`` routes ask, so that neither reaches the
@@ -97,6 +143,10 @@ class AuditRecords:
         """The records ``query`` selects, in its order."""
         return search(self._store, query)
 
+    def follow(self, n: int, since: float | None = None) -> tuple[list[AuditRow], AuditFollower]:
+        """The ``n`` newest records and an :class:`AuditFollower` for what commits after them."""
+        return AuditFollower.start(self._store, n, since)
+
     def tree(self, root_task: str) -> tuple[str, ...]:
         """The ids of ``root_task`` and every task delegated from it, at any depth (docs/adr/0032)."""
         return task_tree(self._store, root_task)
@@ -110,4 +160,4 @@ class AuditRecords:
         return decision_records(self._store, decision_id)
 
 
-__all__ = ["AuditRecords", "decision_records", "newest", "search", "task_tree"]
+__all__ = ["AuditFollower", "AuditRecords", "decision_records", "newest", "search", "task_tree"]

@@ -204,30 +204,24 @@ def audit_tail(
     with opened(workspace) as p:
         with handled():
             after = since_time(since, p.clock.now())
-        rows = list(
-            reversed(p.audit_records.search(AuditQuery(since=after, limit=max(n, 1), newest_first=True)))
-        )
-        rows = rows[-n:] if n > 0 else []
         if not follow:
-            _print_rows(rows, as_json)
+            rows = list(
+                reversed(p.audit_records.search(AuditQuery(since=after, limit=max(n, 1), newest_first=True)))
+            )
+            _print_rows(rows[-n:] if n > 0 else [], as_json)
             return
-        last = rows[-1].seq if rows else _head_seq(p)
+        # each writer's chain followed past its own mark: a record that a slow writer commits
+        # below a seq already printed is still printed (docs/adr/0036)
+        rows, follower = p.audit_records.follow(n, after)
         _print_lines(rows, as_json)
         try:
             while True:
                 time.sleep(interval)
-                new = p.audit_records.search(AuditQuery(after_seq=last, since=after, limit=1000))
+                new = follower.poll()
                 if new:
-                    last = new[-1].seq
                     _print_lines(new, as_json)
         except KeyboardInterrupt:
             return
-
-
-def _head_seq(p: Any) -> int:
-    """The seq of the newest record (0 for an empty log)."""
-    newest = p.audit_records.newest(1)
-    return int(newest[-1].seq) if newest else 0
 
 
 def _print_lines(rows: list[Any], as_json: bool) -> None:

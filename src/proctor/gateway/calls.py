@@ -217,12 +217,15 @@ def failure(exc: Exception, cfg: UpstreamConfig, during: str = "a call") -> Fail
         if exc.closed or exc.error is None:
             return Failure("upstream_unavailable", True)
         code = exc.error.get("code")
+        data = exc.error.get("data")
+        uri = data.get("uri") if isinstance(data, dict) else None
         return Failure(
             "upstream_error",
             False,
             str(exc)[:300],
             code if type(code) is int else types.INTERNAL_ERROR,
-            missing=_required(code, exc.error.get("data")),
+            uri if isinstance(uri, str) and len(uri) <= MAX_ERROR_URI else None,
+            missing=_required(code, data),
         )
     if isinstance(exc, UpstreamUnavailable):
         # no session could be had: one that would not start in time is dropped (the next use
@@ -1171,9 +1174,11 @@ async def call_sdk(
     ctx: ServerRequestContext[Any, Any],
     name: str,
     args: Mapping[str, Any] | None,
-) -> types.CallToolResult:
-    """:meth:`Calls.call` on the SDK leg, its completion queued before the result is returned."""
-    out = await calls.call(caller, name, args, SdkLeg(ctx))
+    leg: SdkLeg | None = None,
+) -> types.CallToolResult | types.InputRequiredResult:
+    """:meth:`Calls.call` on the SDK leg (``leg``: a 2026-07-28 call's, see
+    :class:`proctor.gateway.mrtr.ModernSdkLeg`), its completion queued before the result is returned."""
+    out = await calls.call(caller, name, args, leg or SdkLeg(ctx))
     if out.finish is not None:
         out.finish()
     if out.missing and ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:

@@ -160,7 +160,7 @@ class GatewayAuth:
         self._callers: dict[tuple[str, str], tuple[Caller, float]] = {}
         #: seals the upstreams' ``requestState`` to their calls (2026-07-28): keyed by the workspace
         #: key, read here rather than on the event loop of a call
-        self._state_seal = StateSeal.for_proctor(proctor) if runtime is not None else None
+        self._state_seal: StateSeal | None = runtime.state_seal if runtime is not None else None
         #: what each downstream session declared at initialize (session id -> capabilities)
         self.session_caps: dict[str, dict[str, Any]] = {}
         #: the agent that opened each session (session id -> agent)

@@ -60,6 +60,8 @@ _META_CAPS = "io.modelcontextprotocol/clientCapabilities"
 _META_INFO = "io.modelcontextprotocol/clientInfo"
 _CLIENT_INFO = {"name": "proctor-gateway", "version": "0.1.0"}
 ACCEPT = "application/json, text/event-stream"
+#: the methods whose 2026-07-28 request mirrors a param into ``Mcp-Name`` (SEP-2243), and which
+_NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 CATALOG_TTL_S = 30.0
 
 
@@ -276,8 +278,9 @@ class LeanHttpUpstream:
                 },
             }
             routing = {"Mcp-Method": method}
-            if method == "tools/call":
-                routing["Mcp-Name"] = encode_header_value(str(params.get("name", "")))
+            named = _NAME_PARAMS.get(method)
+            if named is not None:
+                routing["Mcp-Name"] = encode_header_value(str(params.get(named, "")))
             head += encode_headers(routing)
         body = wire.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
         try:
@@ -386,13 +389,31 @@ class LeanHttpUpstream:
         client's), carrying a retry's ``inputResponses`` and the upstream's own ``requestState``.
         An ``input_required`` answer is returned as it came (``resultType`` kept); a complete
         one as :meth:`call_tool` returns it."""
-        params: dict[str, Any] = {"name": name, "arguments": arguments}
+        return await self.request_modern(
+            "tools/call",
+            {"name": name, "arguments": arguments},
+            capabilities,
+            input_responses,
+            request_state,
+        )
+
+    async def request_modern(
+        self,
+        method: str,
+        params: dict[str, Any],
+        capabilities: dict[str, Any],
+        input_responses: dict[str, Any] | None,
+        request_state: str | None,
+    ) -> dict[str, Any]:
+        """A request of a method that may answer ``input_required`` (``tools/call``,
+        ``prompts/get``, ``resources/read``) as a 2026-07-28 request declaring ``capabilities``,
+        carrying a retry's ``inputResponses`` and the upstream's own ``requestState``. An
+        ``input_required`` answer is returned as it came (``resultType`` kept)."""
+        params = dict(params)
         if input_responses:
             params["inputResponses"] = input_responses
         if request_state is not None:
             params["requestState"] = request_state
-        _h, result = await self._request(
-            "tools/call", params, stateless_caps=capabilities, input_required=True
-        )
+        _h, result = await self._request(method, params, stateless_caps=capabilities, input_required=True)
         result.pop("_meta", None)
         return result

@@ -31,26 +31,35 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import functools
 import hashlib
 import hmac
 import json
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import anyio
+import mcp_types as types
 import orjson
+from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPError
-from mcp_types import INVALID_PARAMS
+from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from proctor.gateway import wire
-from proctor.gateway.calls import LeanLeg
+from proctor.gateway.calls import Caller, LeanLeg, SdkLeg
 from proctor.gateway.config import UpstreamConfig
 from proctor.gateway.hold import INPUT_KEY, Channel
 from proctor.gateway.lean import LeanHttpUpstream, LeanUpstreamError
 
 if TYPE_CHECKING:
     from proctor.app import Proctor
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_INPUT_RESPONSES",
@@ -61,11 +70,18 @@ __all__ = [
     "STATE_TTL_S",
     "Continuation",
     "ModernLeanLeg",
+    "ModernSdkLeg",
+    "Retry",
     "StateSeal",
+    "audit_refused",
     "client_capabilities",
     "continuation_of",
     "input_required_result",
+    "is_modern",
     "modern_leg",
+    "open_retry",
+    "relay_binding",
+    "sdk_request",
 ]
 
 #: the longest ``requestState`` a client may present (characters): the gateway's envelope around
@@ -350,3 +366,163 @@ def modern_leg(
         # upstream would start over (held again: the exchange would never end)
         channel = None
     return ModernLeanLeg(channel, seal, binding, client_capabilities(params), cont, upstream_state, round_no)
+
+
+# the SDK's 2026-07-28 entry ----------------------------------------------------------------------
+# What the lean path does for a ``tools/call`` (above), for the requests the SDK's stateless entry
+# serves: a ``tools/call`` the lean path leaves to it (a progress token, ``Mcp-Param-*`` headers,
+# an https or stdio upstream, the lean path off) and the other requests that may answer
+# ``input_required`` (``prompts/get``, ``resources/read``). Same seal, same bounds, same refusal.
+
+
+def is_modern(ctx: Any) -> bool:
+    """Whether the SDK serves this request at 2026-07-28 (stateless; ``input_required`` allowed)."""
+    return str(getattr(ctx, "protocol_version", "")) in MODERN_PROTOCOL_VERSIONS
+
+
+def relay_binding(
+    task_id: str, namespace: str, method: str, args: Mapping[str, Any]
+) -> tuple[str, str, str, str]:
+    """What a state handed out for a relayed ``method`` (``prompts/get``, ``resources/read``) is
+    bound to: the task, the upstream, the method (never a tool's exposed name: those hold no
+    ``/``) and a digest of the request as decided (the prompt's or resource's URI and arguments)."""
+    return (task_id, namespace, method, args_digest(args))
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """A 2026-07-28 request's multi-round-trip input, checked and its state opened."""
+
+    seal: StateSeal
+    binding: tuple[str, str, str, str]
+    #: the continuation as the client sent it (bounded), or None for a first round
+    cont: Continuation | None
+    #: the upstream's own state, out of the gateway's seal
+    upstream_state: str | None
+    #: the round the presented state answered (0: none presented)
+    round_no: int
+    #: the client capabilities declared upstream for it
+    capabilities: dict[str, Any]
+    #: the responses as the SDK client sends them (validated as input responses), or None
+    typed: dict[str, Any] | None = None
+
+    def record(self) -> dict[str, Any] | None:
+        """The decision record's ``continuation``."""
+        return None if self.cont is None else self.cont.record(self.round_no or None)
+
+    @property
+    def raw_responses(self) -> dict[str, Any] | None:
+        """The responses to send upstream as JSON (the gateway's own key removed)."""
+        return None if self.cont is None else self.cont.input_responses
+
+    def sealed(self, result: Mapping[str, Any]) -> types.InputRequiredResult:
+        """An upstream's ``input_required`` answer (JSON), its state sealed to this request; raises
+        MCPError(-32603) for one that is malformed (what the upstream sent is not passed on)."""
+        try:
+            out = input_required_result(dict(result), self.seal, self.binding, self.round_no + 1)
+            return types.InputRequiredResult.model_validate(out)
+        except ValueError as exc:
+            raise MCPError(INTERNAL_ERROR, f"malformed input_required answer ({str(exc)[:100]})") from None
+
+
+@functools.cache
+def _responses_adapter() -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(types.InputResponses)
+
+
+def open_retry(params: Mapping[str, Any], seal: StateSeal, binding: tuple[str, str, str, str]) -> Retry:
+    """Check a 2026-07-28 request's ``inputResponses``/``requestState`` (JSON params, as sent) and
+    open its state for ``binding``; raises MCPError(-32602) as the lean path does
+    (:func:`continuation_of`, :meth:`StateSeal.open`)."""
+    cont = continuation_of(params)
+    upstream_state: str | None = None
+    round_no = 0
+    if cont is not None and cont.request_state is not None:
+        upstream_state, round_no = seal.open(cont.request_state, binding)
+    typed: dict[str, Any] | None = None
+    if cont is not None and cont.input_responses:
+        try:
+            typed = dict(_responses_adapter().validate_python(cont.input_responses))
+        except Exception:
+            raise _refused("inputResponses holds an entry that is not an input response") from None
+    return Retry(seal, binding, cont, upstream_state, round_no, client_capabilities(params), typed)
+
+
+def sdk_request(params: Any) -> dict[str, Any]:
+    """The JSON params of a request the SDK parsed (``inputResponses``, ``requestState`` and
+    ``_meta`` by their wire names)."""
+    if params is None:
+        return {}
+    dumped: dict[str, Any] = params.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dumped
+
+
+async def audit_refused(proctor: Proctor, caller: Caller, method: str) -> None:
+    """Record a 2026-07-28 request refused for its multi-round-trip input (``gateway.refused``,
+    ``error: request_state_invalid``), as the lean path records it."""
+    try:
+        await proctor.audit.append_async(
+            "gateway.refused",
+            {
+                "error": "request_state_invalid",
+                "reason": "invalid multi-round-trip input",
+                "method": method,
+            },
+            agent=str(caller.agent),
+            task=str(caller.task_id),
+        )
+    except Exception:
+        log.exception("could not audit a refused gateway request")
+
+
+class ModernSdkLeg(SdkLeg):
+    """The SDK leg of a 2026-07-28 ``tools/call`` the lean path leaves to the SDK's entry: the
+    retry's ``inputResponses`` and the upstream's own state (out of the gateway's seal) go to the
+    upstream with the call, and an ``input_required`` answer comes back to the client with its
+    state sealed. Progress is relayed as on the SDK leg. (An upstream the SDK leg speaks to with
+    the handshake cannot answer ``input_required``: the SDK refuses it there.)"""
+
+    def __init__(self, ctx: ServerRequestContext[Any, Any], retry: Retry) -> None:
+        super().__init__(ctx)
+        self._retry = retry
+        self._responses = retry.typed
+        self.continuation = retry.record()
+
+    async def send(
+        self, session: Any, cfg: UpstreamConfig, tool: str, args: Mapping[str, Any], grace: Any
+    ) -> Any:
+        ctx = self.ctx
+
+        async def relay(progress: float, total: float | None, message: str | None) -> None:
+            with contextlib.suppress(Exception):  # progress is best effort
+                await ctx.session.report_progress(progress, total, message)
+
+        with anyio.fail_after(cfg.timeout_s):
+            result = await session.session.call_tool(
+                tool,
+                dict(args),
+                progress_callback=relay,
+                input_responses=self._responses,
+                request_state=self._retry.upstream_state,
+                allow_input_required=True,
+            )
+        if isinstance(result, types.InputRequiredResult):
+            return self._retry.sealed(result.model_dump(mode="json", by_alias=True, exclude_none=True))
+        if not isinstance(result, types.CallToolResult):
+            raise MCPError(INTERNAL_ERROR, "the upstream answered with a result the gateway does not relay")
+        return result.model_copy(update={"meta": None})
+
+    def is_error(self, result: Any) -> bool:
+        return isinstance(result, types.CallToolResult) and bool(result.is_error)
+
+    def summary(self, result: Any) -> tuple[list[Any], Any, bool]:
+        if isinstance(result, types.InputRequiredResult):
+            # what reaches the client is the upstream's input requests: labelled and digested as output
+            dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+            return [], {"inputRequests": dumped.get("inputRequests")}, False
+        return super().summary(result)
+
+    def result_type(self, result: Any) -> str | None:
+        return "input_required" if isinstance(result, types.InputRequiredResult) else None

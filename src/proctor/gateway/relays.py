@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -42,6 +42,8 @@ from proctor.config import tool_from_mapping
 from proctor.errors import ProctorError, StoreError
 from proctor.gateway.calls import Caller, Calls, Failure, call_input, failure
 from proctor.gateway.config import UpstreamConfig
+from proctor.gateway.lean import LeanHttpUpstream
+from proctor.gateway.mrtr import Retry, StateSeal, audit_refused, open_retry, relay_binding
 from proctor.gateway.sessions import TaskUpstreams
 from proctor.pipeline import CallInput
 from proctor.policy.engine import Decision
@@ -57,6 +59,7 @@ __all__ = [
     "RELAY_EFFECT",
     "RELAY_TOOLS",
     "RESOURCE_ARG",
+    "ModernRequest",
     "catalog_resources",
     "complete",
     "each_upstream",
@@ -144,12 +147,17 @@ def visible(task: TaskRecord, cfg: UpstreamConfig, method: str) -> bool:
 
 # deciding --------------------------------------------------------------------------------------
 async def _prepare(
-    calls: Calls, caller: Caller, cfg: UpstreamConfig, method: str, args: dict[str, Any]
+    calls: Calls,
+    caller: Caller,
+    cfg: UpstreamConfig,
+    method: str,
+    args: dict[str, Any],
+    continuation: dict[str, Any] | None = None,
 ) -> tuple[ToolName, CallInput, Decision | None, Snapshot | None]:
     """Register the relay tool: the request the pipeline decides, and the snapshot it decides on;
     or a deny the gateway decided itself (recorded), when that could not be done."""
     name = relay_tool(cfg.namespace, method)
-    call = call_input(caller, name, args)
+    call = call_input(caller, name, args, continuation)
     try:
         await calls.proctor.store_guard.run(_register, calls, cfg, method)
         snap = (
@@ -186,16 +194,20 @@ async def relay(
     cfg: UpstreamConfig,
     method: str,
     args: dict[str, Any],
-    send: Callable[[Client], Awaitable[T]],
+    send: Callable[[Any], Awaitable[T]],
     dump: Callable[[T], Any],
+    route: _ModernRoute | None = None,
+    retry: Retry | None = None,
 ) -> T:
     """Decide ``method`` on ``cfg`` (:meth:`Pipeline.run`); if allowed, send it (``send``) and
     record its completion (``dump`` gives the output its digest is taken over). Raises
-    :class:`MCPError` otherwise."""
+    :class:`MCPError` otherwise. ``route``/``retry``: a 2026-07-28 request that may answer
+    ``input_required`` (see :class:`ModernRequest`); ``send`` is then given what the route opened."""
     calls.inflight += 1
     try:
-        name, call, decided, snap = await _prepare(calls, caller, cfg, method, args)
-        handoff = _Relayed(calls, caller, cfg, method, name, send, dump)
+        record = None if retry is None else retry.record()
+        name, call, decided, snap = await _prepare(calls, caller, cfg, method, args, record)
+        handoff = _Relayed(calls, caller, cfg, method, name, send, dump, route)
         if decided is not None:
             return handoff.refuse(decided)
         return await calls.proctor.pipeline.run(call, handoff, snap=snap, alone=calls.inflight <= 1)
@@ -208,7 +220,7 @@ class _Relayed(Generic[T]):
     :class:`~proctor.pipeline.Handoff`. A refusal is the JSON-RPC error the request is answered
     with (:func:`refusal`), raised; so is a failed upstream exchange (:func:`relay_error`)."""
 
-    __slots__ = ("caller", "calls", "cfg", "dump", "method", "name", "send")
+    __slots__ = ("caller", "calls", "cfg", "dump", "method", "name", "route", "send")
 
     def __init__(
         self,
@@ -217,11 +229,12 @@ class _Relayed(Generic[T]):
         cfg: UpstreamConfig,
         method: str,
         name: ToolName,
-        send: Callable[[Client], Awaitable[T]],
+        send: Callable[[Any], Awaitable[T]],
         dump: Callable[[T], Any],
+        route: _ModernRoute | None = None,
     ) -> None:
         self.calls, self.caller, self.cfg, self.method, self.name = calls, caller, cfg, method, name
-        self.send, self.dump = send, dump
+        self.send, self.dump, self.route = send, dump, route
 
     def refuse(self, decision: Decision) -> T:
         raise refusal(self.method, decision)
@@ -238,6 +251,7 @@ class _Relayed(Generic[T]):
             decision,
             self.send,
             self.dump,
+            self.route,
         )
 
 
@@ -248,17 +262,25 @@ async def _forward(
     method: str,
     name: ToolName,
     decision: Decision,
-    send: Callable[[Client], Awaitable[T]],
+    send: Callable[[Any], Awaitable[T]],
     dump: Callable[[T], Any],
+    route: _ModernRoute | None = None,
 ) -> T:
     started = calls.proctor.clock.monotonic()
     status = "ok"
     output: Any = None
+    kind: str | None = None
     try:
-        client = (await owned.get(cfg)).require()
+        if route is None:
+            session: Any = (await owned.get(cfg)).require()
+        else:
+            with anyio.fail_after(cfg.timeout_s):  # asking the upstream which revisions it takes
+                session = await route.open(owned, cfg)
         owned.record_use(cfg, decision)
         with anyio.fail_after(cfg.timeout_s):
-            result = await send(client)
+            result = await send(session)
+        if isinstance(result, types.InputRequiredResult):
+            kind = "input_required"
         try:
             output = dump(result)
         except Exception:  # the digest is best effort; the answer is not lost for it
@@ -269,6 +291,8 @@ async def _forward(
         status = f.status
         if f.drop:
             owned.drop(cfg.namespace, cfg)  # a hung or dead upstream is restarted for the next request
+            if route is not None and route.lean:
+                await owned.drop_lean(cfg.namespace, cfg)
         raise relay_error(f, cfg, method, decision) from None
     finally:
         # what a resource or prompt returned is read by the agent like a tool's output: labelled
@@ -279,7 +303,17 @@ async def _forward(
             else None
         )
         calls.record_completion(
-            owned.task_id, cfg, name, decision, status, [output], None, status != "ok", started, labels=labels
+            owned.task_id,
+            cfg,
+            name,
+            decision,
+            status,
+            [output],
+            None,
+            status != "ok",
+            started,
+            labels=labels,
+            extra=None if kind is None else {"result_type": kind},
         )
 
 
@@ -297,6 +331,97 @@ def relay_error(f: Failure, cfg: UpstreamConfig, method: str, decision: Decision
     if f.status == "upstream_error":
         return MCPError(f.code, f.detail, None if f.uri is None else {"uri": f.uri})
     return MCPError(types.INTERNAL_ERROR, f"upstream `{ns}` is unavailable")
+
+
+# 2026-07-28: input_required on prompts/get and resources/read ---------------------------------
+class ModernRequest:
+    """A 2026-07-28 ``prompts/get`` or ``resources/read`` as the SDK's stateless entry received it
+    (its JSON params) and the seal the gateway's states are made with (ADR 0031, amendment of
+    2026-12-06). Such a request may answer ``input_required`` (SEP-2322), with the same rules as a
+    ``tools/call`` (:mod:`proctor.gateway.mrtr`): the upstream's state comes back sealed to the
+    task, the upstream, the method and the request as decided (the prompt's or resource's URI and
+    arguments); a retry whose state does not open for exactly that request, or whose input is too
+    large, is refused -32602 and recorded (``gateway.refused``, ``request_state_invalid``) before
+    anything is decided; every round is decided (a ``read`` of the relay tool) and recorded, the
+    retry's decision carrying ``continuation``. It goes upstream as a 2026-07-28 request when the
+    upstream is a plain-HTTP one that takes them, else over the task's SDK session (an upstream
+    spoken to with the handshake cannot answer ``input_required`` there)."""
+
+    __slots__ = ("params", "seal")
+
+    def __init__(self, params: Mapping[str, Any], seal: StateSeal) -> None:
+        self.params, self.seal = params, seal
+
+    async def open(
+        self, calls: Calls, caller: Caller, cfg: UpstreamConfig, method: str, args: Mapping[str, Any]
+    ) -> Retry:
+        """The request's retry input, opened for it; refused (MCPError -32602) and recorded when
+        the gateway does not take it."""
+        binding = relay_binding(str(caller.task_id), cfg.namespace, method, args)
+        try:
+            return open_retry(self.params, self.seal, binding)
+        except MCPError:
+            await audit_refused(calls.proctor, caller, method)
+            raise
+
+
+class _ModernRoute:
+    """Where a 2026-07-28 relayed request goes: the task's lean session with a plain-HTTP upstream
+    that takes 2026-07-28 requests (``lean`` set), else its SDK session."""
+
+    __slots__ = ("lean",)
+
+    def __init__(self) -> None:
+        self.lean: LeanHttpUpstream | None = None
+
+    async def open(self, owned: TaskUpstreams, cfg: UpstreamConfig) -> Any:
+        if cfg.transport == "http" and (cfg.url or "").startswith("http://"):
+            up = await owned.lean(cfg)
+            if await up.speaks_modern():
+                self.lean = up
+                return up
+        return (await owned.get(cfg)).require()
+
+
+def _dump_json(result: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dumped
+
+
+async def _send_modern(
+    session: Any,
+    retry: Retry,
+    method: str,
+    params: dict[str, Any],
+    via_sdk: Callable[[Client], Awaitable[Any]],
+    complete: Callable[[dict[str, Any]], T],
+) -> T | types.InputRequiredResult:
+    """One round of a 2026-07-28 relayed request on what :class:`_ModernRoute` opened."""
+    if isinstance(session, LeanHttpUpstream):
+        raw = await session.request_modern(
+            method, params, retry.capabilities, retry.raw_responses, retry.upstream_state
+        )
+        if raw.get("resultType") == "input_required":
+            return retry.sealed(raw)
+        raw.pop("resultType", None)
+        return complete(raw)
+    result = await via_sdk(session)
+    if isinstance(result, types.InputRequiredResult):
+        return retry.sealed(_dump_json(result))
+    out: T = result
+    return out
+
+
+def _dump_or_requests(items: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The output a relayed answer's digest and labels are taken over: an ``input_required``
+    answer's input requests (what reaches the agent), else ``items`` of the result."""
+
+    def dump(result: Any) -> Any:
+        if isinstance(result, types.InputRequiredResult):
+            return [{"inputRequests": _dump_json(result).get("inputRequests")}]
+        return _dumped(items(result))
+
+    return dump
 
 
 # routing ---------------------------------------------------------------------------------------
@@ -394,16 +519,45 @@ def _dumped(items: Any) -> list[Any]:
     return [x.model_dump(mode="json") for x in items]
 
 
-async def read_resource(calls: Calls, caller: Caller, uri: str) -> types.ReadResourceResult:
+async def read_resource(
+    calls: Calls, caller: Caller, uri: str, modern: ModernRequest | None = None
+) -> types.ReadResourceResult | types.InputRequiredResult:
     cfg = await resource_upstream(calls, caller, uri)
+    method = "resources/read"
+    args = {RESOURCE_ARG: uri}
+    if modern is None:  # 2025-11-25
 
-    async def send(client: Client) -> types.ReadResourceResult:
-        return await client.read_resource(uri)
+        async def send(client: Client) -> types.ReadResourceResult:
+            return await client.read_resource(uri)
 
-    result = await relay(
-        calls, caller, cfg, "resources/read", {RESOURCE_ARG: uri}, send, lambda r: _dumped(r.contents)
+        result = await relay(calls, caller, cfg, method, args, send, lambda r: _dumped(r.contents))
+        return result.model_copy(update={"meta": None})
+    retry = await modern.open(calls, caller, cfg, method, args)
+
+    async def via_sdk(client: Client) -> Any:
+        return await client.session.read_resource(
+            uri, input_responses=retry.typed, request_state=retry.upstream_state, allow_input_required=True
+        )
+
+    async def send_modern(session: Any) -> types.ReadResourceResult | types.InputRequiredResult:
+        return await _send_modern(
+            session, retry, method, {"uri": uri}, via_sdk, types.ReadResourceResult.model_validate
+        )
+
+    answer = await relay(
+        calls,
+        caller,
+        cfg,
+        method,
+        args,
+        send_modern,
+        _dump_or_requests(lambda r: r.contents),
+        _ModernRoute(),
+        retry,
     )
-    return result.model_copy(update={"meta": None})
+    return (
+        answer if isinstance(answer, types.InputRequiredResult) else answer.model_copy(update={"meta": None})
+    )
 
 
 async def subscribe(calls: Calls, caller: Caller, uri: str, on: bool) -> None:
@@ -419,16 +573,53 @@ async def subscribe(calls: Calls, caller: Caller, uri: str, on: bool) -> None:
 
 
 async def get_prompt(
-    calls: Calls, caller: Caller, name: str, arguments: dict[str, str] | None
-) -> types.GetPromptResult:
+    calls: Calls,
+    caller: Caller,
+    name: str,
+    arguments: dict[str, str] | None,
+    modern: ModernRequest | None = None,
+) -> types.GetPromptResult | types.InputRequiredResult:
     cfg, upstream_name = prompt_upstream(calls, caller, name)
-
-    async def send(client: Client) -> types.GetPromptResult:
-        return await client.get_prompt(upstream_name, arguments or {})
-
+    method = "prompts/get"
     args = {RESOURCE_ARG: prompt_uri(cfg.namespace, upstream_name), "arguments": dict(arguments or {})}
-    result = await relay(calls, caller, cfg, "prompts/get", args, send, lambda r: _dumped(r.messages))
-    return result.model_copy(update={"meta": None})
+    if modern is None:  # 2025-11-25
+
+        async def send(client: Client) -> types.GetPromptResult:
+            return await client.get_prompt(upstream_name, arguments or {})
+
+        result = await relay(calls, caller, cfg, method, args, send, lambda r: _dumped(r.messages))
+        return result.model_copy(update={"meta": None})
+    retry = await modern.open(calls, caller, cfg, method, args)
+
+    async def via_sdk(client: Client) -> Any:
+        return await client.session.get_prompt(
+            upstream_name,
+            arguments or {},
+            input_responses=retry.typed,
+            request_state=retry.upstream_state,
+            allow_input_required=True,
+        )
+
+    async def send_modern(session: Any) -> types.GetPromptResult | types.InputRequiredResult:
+        params = {"name": upstream_name, "arguments": dict(arguments or {})}
+        return await _send_modern(
+            session, retry, method, params, via_sdk, types.GetPromptResult.model_validate
+        )
+
+    answer = await relay(
+        calls,
+        caller,
+        cfg,
+        method,
+        args,
+        send_modern,
+        _dump_or_requests(lambda r: r.messages),
+        _ModernRoute(),
+        retry,
+    )
+    return (
+        answer if isinstance(answer, types.InputRequiredResult) else answer.model_copy(update={"meta": None})
+    )
 
 
 async def complete(calls: Calls, caller: Caller, params: types.CompleteRequestParams) -> types.CompleteResult:

@@ -25,6 +25,7 @@ from proctor.errors import ProctorError, StoreError
 from proctor.gateway.calls import Calls
 from proctor.gateway.catalog import Catalog
 from proctor.gateway.config import UPSTREAMS_FILE, UpstreamConfig, load_upstreams
+from proctor.gateway.mrtr import StateSeal
 from proctor.gateway.sessions import TaskUpstreams
 from proctor.types import AgentStatus, TaskId
 
@@ -74,6 +75,9 @@ class GatewayRuntime:
         self._tg: TaskGroup | None = None
         #: the one ``tools/call`` path (and what the relayed methods share with it)
         self.calls = Calls(proctor, self.catalog, self.owned)
+        #: seals the upstreams' ``requestState`` to their calls (2026-07-28, proctor.gateway.mrtr):
+        #: one per process, so a state the lean path handed out opens on the SDK's entry too
+        self.state_seal = StateSeal.for_proctor(proctor)
 
     @property
     def upstreams(self) -> dict[str, UpstreamConfig]:

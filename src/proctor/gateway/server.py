@@ -20,7 +20,7 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from proctor.errors import ProctorError, StoreError, public_message
-from proctor.gateway import relays
+from proctor.gateway import mrtr, relays
 from proctor.gateway.calls import Caller, call_sdk, denial_text
 from proctor.gateway.hold import NeedsInput
 from proctor.gateway.runtime import GatewayRuntime
@@ -79,7 +79,8 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = SE
     ) -> types.CallToolResult | types.InputRequiredResult:
         try:
             caller = caller_of(ctx)
-            return await call_sdk(calls, caller, ctx, params.name, params.arguments)
+            leg = await _modern_leg(ctx, caller, params) if mrtr.is_modern(ctx) else None
+            return await call_sdk(calls, caller, ctx, params.name, params.arguments, leg)
         except NeedsInput as held:  # 2026-07-28: the person is sent to the page, the client retries
             return held.result
         except MCPError:
@@ -101,6 +102,33 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = SE
                 is_error=True,
             )
 
+    async def _modern_leg(ctx: Ctx, caller: Caller, params: types.CallToolRequestParams) -> mrtr.ModernSdkLeg:
+        """The SDK leg of a 2026-07-28 call (as the lean path's, :func:`proctor.gateway.mrtr.modern_leg`):
+        its retry's input forwarded, an upstream's ``input_required`` passed back sealed. Raises
+        MCPError(-32602), recorded, for a retry's input the gateway refuses."""
+        cfg = runtime.catalog.tool_upstream(params.name)
+        args = params.arguments or {}
+        binding = (
+            str(caller.task_id),
+            "" if cfg is None else cfg.namespace,
+            params.name,
+            mrtr.args_digest(args),
+        )
+        try:
+            retry = mrtr.open_retry(mrtr.sdk_request(params), runtime.state_seal, binding)
+        except MCPError:
+            await mrtr.audit_refused(calls.proctor, caller, "tools/call")
+            raise
+        return mrtr.ModernSdkLeg(ctx, retry)
+
+    def _modern(ctx: Ctx, params: Any) -> relays.ModernRequest | None:
+        """A 2026-07-28 request that may answer ``input_required``; None on 2025-11-25."""
+        return (
+            relays.ModernRequest(mrtr.sdk_request(params), runtime.state_seal)
+            if mrtr.is_modern(ctx)
+            else None
+        )
+
     @_guard
     async def on_list_resources(
         ctx: Ctx, params: types.PaginatedRequestParams | None
@@ -116,8 +144,10 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = SE
         )
 
     @_guard
-    async def on_read_resource(ctx: Ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
-        return await relays.read_resource(calls, caller_of(ctx), str(params.uri))
+    async def on_read_resource(
+        ctx: Ctx, params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult | types.InputRequiredResult:
+        return await relays.read_resource(calls, caller_of(ctx), str(params.uri), _modern(ctx, params))
 
     @_guard
     async def on_subscribe(ctx: Ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
@@ -136,8 +166,12 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = SE
         return types.ListPromptsResult(prompts=await relays.list_prompts(calls, caller_of(ctx)))
 
     @_guard
-    async def on_get_prompt(ctx: Ctx, params: types.GetPromptRequestParams) -> types.GetPromptResult:
-        return await relays.get_prompt(calls, caller_of(ctx), params.name, params.arguments)
+    async def on_get_prompt(
+        ctx: Ctx, params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult | types.InputRequiredResult:
+        return await relays.get_prompt(
+            calls, caller_of(ctx), params.name, params.arguments, _modern(ctx, params)
+        )
 
     @_guard
     async def on_completion(ctx: Ctx, params: types.CompleteRequestParams) -> types.CompleteResult:

@@ -434,6 +434,12 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
     def _lock_audit_chain(self, cur: Cursor, writer: int) -> None:
         """Serialise appends to ``writer``'s chain (and to nothing else), in every process."""
 
+    def _insert_audit(self, cur: Cursor, rows: list[tuple[Any, ...]]) -> None:
+        """Insert the rows of one append (columns as ``_AUDIT_COLS``)."""
+        cur.executemany(
+            f"INSERT INTO audit_records ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+
     @abc.abstractmethod
     def _audit_seqs(self, cur: Cursor, n: int) -> list[int]:
         """``n`` new global seqs, increasing (inside the append's transaction)."""
@@ -1112,8 +1118,8 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                     )
                 )
                 prev = h
-            cur.executemany(
-                f"INSERT INTO audit_records ({_AUDIT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._insert_audit(
+                cur,
                 [
                     (
                         a.seq,
@@ -1161,6 +1167,15 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             )
             row = cur.fetchone()
         return _audit(row) if row else None
+
+    def audit_writer_heads(self) -> dict[int, int]:
+        with self._read() as cur:
+            # one probe of the (writer, wseq) index per writer, not a scan of the log
+            cur.execute(
+                "SELECT w.id, (SELECT max(r.wseq) FROM audit_records r WHERE r.writer = w.id)"
+                " FROM audit_writers w"
+            )
+            return {int(r[0]): int(r[1] or 0) for r in cur.fetchall()}
 
     def audit_head(self) -> AuditRow | None:
         with self._read() as cur:
@@ -1222,11 +1237,17 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         if query.task_in:
             where.append(f"task IN ({', '.join('?' for _ in query.task_in)})")
             params.extend(index_text(t) for t in query.task_in)
+        key = "seq"
+        if query.writer is not None:
+            where += ["writer = ?", "wseq > ?"]
+            params += [int(query.writer), int(query.after_wseq)]
+            key = "wseq"
         order = "DESC" if query.newest_first else "ASC"
         params.append(max(1, min(query.limit, 10_000)))
         with self._read() as cur:
             cur.execute(
-                f"SELECT {_AUDIT_COLS} FROM audit_records WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?",
+                f"SELECT {_AUDIT_COLS} FROM audit_records WHERE {' AND '.join(where)}"
+                f" ORDER BY {key} {order} LIMIT ?",
                 params,
             )
             return [_audit(r) for r in cur.fetchall()]

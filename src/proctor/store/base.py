@@ -438,6 +438,10 @@ class AuditQuery:
     extra: dict[str, Any] = field(default_factory=dict)
     #: only records of one of these tasks (``audit search --root-task``: a task tree's ids)
     task_in: tuple[str, ...] = ()
+    #: only records of this writer's chain after its place ``after_wseq``, in chain order (a
+    #: writer commits its records in that order: ``audit tail -f`` reads each chain this way)
+    writer: int | None = None
+    after_wseq: int = 0
 
 
 class ChainHasher(Protocol):
@@ -658,6 +662,9 @@ class Store(Protocol):
 
     def list_audit_writers(self) -> list[AuditWriter]: ...
     def audit_writer_head(self, writer: int) -> AuditRow | None: ...
+    def audit_writer_heads(self) -> dict[int, int]:
+        """Every registered writer's place (wseq) of its newest record, 0 for none yet; one read."""
+        ...
 
     def audit_head(self) -> AuditRow | None: ...
     def iter_audit(self, after_seq: int = 0, batch: int = 5000) -> Iterator[AuditRow]: ...
