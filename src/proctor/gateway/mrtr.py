@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -76,6 +77,7 @@ __all__ = [
     "audit_refused",
     "client_capabilities",
     "continuation_of",
+    "continues_upstream",
     "input_required_result",
     "is_modern",
     "modern_leg",
@@ -341,6 +343,15 @@ class ModernLeanLeg(LeanLeg):
             ) from None
 
 
+def continues_upstream(cont: Continuation | None) -> bool:
+    """Whether a request continues an upstream's exchange (a ``requestState`` or input for the
+    upstream). Such a retry, held for approval, is held waiting, never answered with the approval
+    link: that ``input_required`` carries no ``requestState``, so the client's next retry would carry
+    neither the upstream's state nor its answers, and the upstream would start over (held again:
+    the exchange would never end)."""
+    return cont is not None and (cont.request_state is not None or bool(cont.input_responses))
+
+
 def modern_leg(
     params: Mapping[str, Any],
     channel: Channel | None,
@@ -359,11 +370,7 @@ def modern_leg(
     round_no = 0
     if cont is not None and cont.request_state is not None:
         upstream_state, round_no = seal.open(cont.request_state, binding)
-    if cont is not None and (cont.request_state is not None or cont.input_responses):
-        # a retry that continues the upstream's exchange is held waiting when policy holds it, never
-        # answered with the approval link: that input_required carries no requestState, so the
-        # client's next retry would carry neither the upstream's state nor its answers, and the
-        # upstream would start over (held again: the exchange would never end)
+    if continues_upstream(cont):
         channel = None
     return ModernLeanLeg(channel, seal, binding, client_capabilities(params), cont, upstream_state, round_no)
 
@@ -513,6 +520,12 @@ class ModernSdkLeg(SdkLeg):
         if not isinstance(result, types.CallToolResult):
             raise MCPError(INTERNAL_ERROR, "the upstream answered with a result the gateway does not relay")
         return result.model_copy(update={"meta": None})
+
+    def channel(self) -> Channel:
+        channel = super().channel()
+        if continues_upstream(self._retry.cont):
+            return dataclasses.replace(channel, input_required=False)  # see continues_upstream
+        return channel
 
     def is_error(self, result: Any) -> bool:
         return isinstance(result, types.CallToolResult) and bool(result.is_error)
