@@ -131,6 +131,8 @@ _NONCE = 12
 #: at most this many tasks below one are read for its labels (a bound, far above any real tree:
 #: depth is limited by `tasks.max_delegation_depth`, and each task's children by its budget)
 _MAX_DESCENDANTS = 1024
+#: the untrusted source a task's mark names when more live tasks are below it than are read
+_UNREAD_TREE = "delegation: tasks below not read"
 
 
 def output_text(content: Iterable[Any], structured: Any = None) -> str:
@@ -360,12 +362,17 @@ class Flow:
         """What ``task``'s ancestors have read so far (docs/adr/0032), None for a root task. A
         parent instructs its child for as long as both live, so what the parent reads after the
         delegation labels the child too: read from the store (another process's reads) and from
-        this process's memory (reads not yet persisted), every time."""
+        this process's memory (reads not yet persisted), every time. What a parent reads includes
+        what its live children hand back (:meth:`_descendants_labels`), so the marks of every live
+        task of the tree are joined too (one query below the root): a sibling's read labels this
+        task whichever process holds the parent's flow, or none does."""
         if not task.chain:
             return None
-        return self._joined(
+        above = self._joined(
             (TaskId(anc), self.store.task_labels(TaskId(anc))) for _agent, anc in task.chain[:-1]
         )
+        tree, _ids = self._below(TaskId(task.chain[0][1]))
+        return above if tree is None else _merge_labels(above, tree)
 
     def _descendants_labels(self, task: TaskRecord) -> tuple[TaskLabels | None, list[TaskId]]:
         """What ``task``'s live delegated tasks (children, their children, ...) have read so far,
@@ -374,7 +381,25 @@ class Flow:
         parent's next consequential call at once. From the store (another process's reads) and
         this process's memory (reads not yet persisted), in one store query. An ended child raised
         its parent's mark in the store when it ended (:meth:`inherit`), so live ones are enough."""
-        below = self.store.descendant_labels(task.id, limit=_MAX_DESCENDANTS)
+        return self._below(task.id)
+
+    def _below(self, task_id: TaskId) -> tuple[TaskLabels | None, list[TaskId]]:
+        """The joined marks of the live tasks below ``task_id`` (None: there are none) and their
+        ids (see :meth:`_descendants_labels`)."""
+        below = self.store.descendant_labels(task_id, limit=_MAX_DESCENDANTS + 1)
+        if len(below) > _MAX_DESCENDANTS:
+            # more live tasks below than are read: the ones left out (the store picks which) could
+            # have read anything, and a parent must not launder a read by delegating it to its
+            # 1,025th child: the tree's mark is unknown, so it is the worst (fail closed, as an
+            # output that cannot be labelled: :meth:`taint`)
+            log.warning("flow: task %s has more than %d live tasks below it", task_id, _MAX_DESCENDANTS)
+            below = below[:_MAX_DESCENDANTS]
+            unknown = TaskLabels(
+                read_untrusted=True,
+                max_sensitivity=Sensitivity.SECRET,
+                untrusted_sources=(_UNREAD_TREE,),
+            )
+            return _merge_labels(self._joined(below), unknown), [t for t, _ in below]
         return (self._joined(below) if below else None), [t for t, _ in below]
 
     def _joined(self, stored: Iterable[tuple[TaskId, TaskLabels]]) -> TaskLabels:

@@ -18,6 +18,13 @@ amendment of 2026-12-05):
 - **Client input is bounded.** ``requestState`` and ``inputResponses`` have size limits (-32602
   beyond them, naming the limit); the gateway's own input key (a held call's approval link,
   :data:`~proctor.gateway.hold.INPUT_KEY`) is never sent upstream.
+- **So is the upstream.** A state is handed out only when its sealed form is one the gateway takes
+  back (at most :data:`MAX_REQUEST_STATE` characters, whatever the upstream's characters cost to
+  encode), and an exchange ends after :data:`MAX_ROUNDS` rounds: an upstream that asks again past
+  either answers a tool error (upstream error), not a state the client can never use or a loop.
+- **A held retry waits.** A retry that continues the upstream's exchange, held for approval, is held
+  waiting as a call of a client without URL elicitation is (ADR 0024), never answered with the
+  gateway's own ``input_required``: that would lose the upstream's state and the client's answers.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -58,6 +66,7 @@ __all__ = [
     "MAX_INPUT_RESPONSES",
     "MAX_INPUT_RESPONSES_BYTES",
     "MAX_REQUEST_STATE",
+    "MAX_ROUNDS",
     "MAX_UPSTREAM_STATE",
     "STATE_TTL_S",
     "Continuation",
@@ -68,6 +77,7 @@ __all__ = [
     "audit_refused",
     "client_capabilities",
     "continuation_of",
+    "continues_upstream",
     "input_required_result",
     "is_modern",
     "modern_leg",
@@ -84,6 +94,9 @@ MAX_UPSTREAM_STATE = 64 * 1024
 #: the most ``inputResponses`` entries one retry may carry, and their size as JSON (bytes)
 MAX_INPUT_RESPONSES = 32
 MAX_INPUT_RESPONSES_BYTES = 256 * 1024
+#: the most ``input_required`` answers one exchange (a call and its retries) is given: an upstream
+#: that asks again after that many is answered as a malformed answer (it would ask forever)
+MAX_ROUNDS = 16
 #: how long a state the gateway handed out may be presented back (seconds)
 STATE_TTL_S = 900.0
 #: the client capabilities a 2026-07-28 call declares upstream (those input requests need)
@@ -217,7 +230,9 @@ class StateSeal:
             "e": round(self._now() + STATE_TTL_S),
             "s": upstream_state,
         }
-        payload = json.dumps(body, separators=(",", ":")).encode()
+        # UTF-8, not \u escapes: a state of non-ASCII characters costs what it weighs, not up to six
+        # times its length (a lone surrogate cannot be encoded: ValueError, a malformed answer)
+        payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         return _PREFIX + _b64(payload) + "." + _b64(self._mac(payload))
 
     def open(self, token: str, binding: tuple[str, str, str, str]) -> tuple[str | None, int]:
@@ -263,10 +278,20 @@ def input_required_result(
         raise ValueError("malformed or oversized requestState")
     if not requests and state is None:
         raise ValueError("input_required with neither inputRequests nor requestState")
+    if round_no > MAX_ROUNDS:
+        raise ValueError(f"more than {MAX_ROUNDS} rounds of input_required")
     out: dict[str, Any] = {"resultType": "input_required"}
     if requests:
         out["inputRequests"] = requests
-    out["requestState"] = seal.seal(binding, state, round_no)
+    try:
+        sealed = seal.seal(binding, state, round_no)
+    except UnicodeEncodeError:  # a lone surrogate: not a string UTF-8 (or JSON) can carry
+        raise ValueError("requestState cannot be encoded") from None
+    if len(sealed) > MAX_REQUEST_STATE:
+        # the client could never present it back (continuation_of refuses it): the exchange
+        # would end in a -32602 on its retry, after the upstream was asked and answered
+        raise ValueError("requestState too large to seal")
+    out["requestState"] = sealed
     return out
 
 
@@ -318,6 +343,15 @@ class ModernLeanLeg(LeanLeg):
             ) from None
 
 
+def continues_upstream(cont: Continuation | None) -> bool:
+    """Whether a request continues an upstream's exchange (a ``requestState`` or input for the
+    upstream). Such a retry, held for approval, is held waiting, never answered with the approval
+    link: that ``input_required`` carries no ``requestState``, so the client's next retry would carry
+    neither the upstream's state nor its answers, and the upstream would start over (held again:
+    the exchange would never end)."""
+    return cont is not None and (cont.request_state is not None or bool(cont.input_responses))
+
+
 def modern_leg(
     params: Mapping[str, Any],
     channel: Channel | None,
@@ -336,6 +370,8 @@ def modern_leg(
     round_no = 0
     if cont is not None and cont.request_state is not None:
         upstream_state, round_no = seal.open(cont.request_state, binding)
+    if continues_upstream(cont):
+        channel = None
     return ModernLeanLeg(channel, seal, binding, client_capabilities(params), cont, upstream_state, round_no)
 
 
@@ -484,6 +520,12 @@ class ModernSdkLeg(SdkLeg):
         if not isinstance(result, types.CallToolResult):
             raise MCPError(INTERNAL_ERROR, "the upstream answered with a result the gateway does not relay")
         return result.model_copy(update={"meta": None})
+
+    def channel(self) -> Channel:
+        channel = super().channel()
+        if continues_upstream(self._retry.cont):
+            return dataclasses.replace(channel, input_required=False)  # see continues_upstream
+        return channel
 
     def is_error(self, result: Any) -> bool:
         return isinstance(result, types.CallToolResult) and bool(result.is_error)
