@@ -34,7 +34,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from proctor.audit.chain import GENESIS, checkpoint_payload, hasher_for, to_micros
+from proctor.audit.chain import GENESIS, checkpoint_payload, hasher_for, to_micros, writer_chain_hash
 from proctor.canonical import canonical_json
 from proctor.clock import Clock, SystemClock
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable, ValidationError
@@ -556,14 +556,20 @@ class AuditLog:
         """Sign the unsigned head of every other writer's chain that is gone (a process of this
         host that no longer runs, one elsewhere silent for two checkpoint intervals: killed before
         its last checkpoint; a log written before per-writer chains): one checkpoint each, naming that
-        writer, only when its chain still reaches its own latest checkpoint. Any holder of the
-        workspace audit key may vouch for a head that is in the store, as the next process signed
-        the single chain's head before (docs/adr/0036). Returns how many were signed."""
+        writer. Any holder of the workspace audit key may vouch for a head that is in the store, as
+        the next process signed the single chain's head before (docs/adr/0036), but only after
+        checking that chain (docs/adr/0036, amendment): its latest checkpoint is one this key
+        signed over a record of that writer (the checkpoint's ``writer`` column is not signed),
+        the chain from there (or from its genesis) to the head links and hashes, and writer 0 (the
+        legacy chain) ends before the first per-writer record (no process appends to it any more).
+        Returns how many were signed."""
         signer = self._signer
         if signer is None or self.refusing is not None:
             return 0
         signed = 0
-        for w in self._store.list_audit_writers():
+        writers = self._store.list_audit_writers()
+        era = min((w.first_seq for w in writers if w.id != 0 and w.first_seq is not None), default=None)
+        for w in writers:
             if w.id == self._writer or (w.first_seq is None and w.id != 0):
                 continue
             head = self._store.audit_writer_head(w.id)
@@ -578,10 +584,9 @@ class AuditLog:
             cp = self._store.latest_checkpoint_of(w.id)
             if cp is not None and cp.seq >= head.seq:
                 continue
-            if cp is not None and _reach_problem(self._store, cp.seq, bytes(cp.head_hash)) is not None:
-                log.error(
-                    "audit: writer %d's chain no longer reaches its checkpoint %d: not signed", w.id, cp.seq
-                )
+            why = _orphan_problem(self._store, signer, w.id, head, cp, era)
+            if why is not None:
+                log.error("audit: writer %d's head (record %d) not signed: %s", w.id, head.seq, why)
                 continue
             ts_us = to_micros(self._clock.now())
             mine = Checkpoint(
@@ -1075,6 +1080,42 @@ def _anchor_problem(store: Store, anchor: Checkpoint | None) -> str | None:
         return None
     why = _reach_problem(store, anchor.seq, bytes(anchor.head_hash))
     return None if why is None else f"{why} (anchored checkpoint {anchor.seq})"
+
+
+def _orphan_problem(
+    store: Store, signer: CheckpointSigner, writer: int, head: AuditRow, cp: Checkpoint | None, era: int | None
+) -> str | None:
+    """Why another writer's ``head`` may not be signed by this log (None when it may): see
+    :meth:`AuditLog.sign_orphans`."""
+    if writer == 0 and era is not None and head.seq > era:
+        return "the legacy chain (writer 0) goes on after the first per-writer record: no process writes it"
+    if cp is None:  # killed before its first checkpoint: its whole chain is checked
+        start, prev = 0, GENESIS
+    else:
+        try:
+            ts_us = to_micros(cp.ts)
+            genuine = cp.kid == signer.kid and hmac.compare_digest(
+                signer.sign(checkpoint_payload(cp.seq, bytes(cp.head_hash), ts_us)), bytes(cp.signature)
+            )
+        except (TypeError, ValueError, OverflowError, ValidationError):  # fields no checkpoint holds
+            genuine = False
+        if not genuine:  # Ed25519 signs deterministically: this key would have signed the same bytes
+            return f"its latest checkpoint {cp.seq} is not one this key signed"
+        at = next(iter(store.iter_audit(cp.seq - 1, 1)), None)
+        if at is None or at.seq != cp.seq or at.writer != writer or bytes(at.hash) != bytes(cp.head_hash):
+            return f"its chain no longer reaches its checkpoint {cp.seq}"
+        start, prev = at.wseq, bytes(at.hash)
+    last_seq = -1 if cp is None else cp.seq
+    for row in store.iter_audit_writer(writer, start):
+        start += 1
+        if row.wseq != start or row.seq <= last_seq or bytes(row.prev_hash) != prev:
+            return f"its chain is broken at record {row.seq}"
+        if writer_chain_hash(writer, row.wseq, row.seq, prev, bytes(row.body)) != bytes(row.hash):
+            return f"record {row.seq} does not match its hash"
+        prev, last_seq = bytes(row.hash), row.seq
+        if row.seq == head.seq:
+            return None if prev == bytes(head.hash) else f"record {row.seq} changed while it was checked"
+    return f"its chain does not reach its head {head.seq}"
 
 
 def _reach_problem(store: Store, seq: int, head: bytes) -> str | None:

@@ -309,10 +309,11 @@ def _audit(row: Sequence[Any]) -> AuditRow:
 
 
 def _int(value: Any) -> int:
-    """An INTEGER column as an int (-1 for what a hand-edited row holds instead)."""
+    """An INTEGER column as an int (-1 for what a hand-edited row holds instead: text, a blob, an
+    infinite REAL)."""
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return -1
 
 
@@ -1176,6 +1177,26 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 " FROM audit_writers w"
             )
             return {int(r[0]): int(r[1] or 0) for r in cur.fetchall()}
+
+    def iter_audit_writer(self, writer: int, after_wseq: int = 0, batch: int = 5000) -> Iterator[AuditRow]:
+        """``writer``'s records after its ``after_wseq``-th, in the order of its chain (by the
+        ``(writer, wseq)`` index: no walk over other writers' records)."""
+        last = after_wseq
+        while True:
+            with self._read() as cur:
+                cur.execute(
+                    f"SELECT {_AUDIT_COLS} FROM audit_records WHERE writer = ? AND wseq > ? ORDER BY wseq LIMIT ?",
+                    (writer, last, batch),
+                )
+                rows = cur.fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield _audit(r)
+            nxt = _int(rows[-1][12])
+            if nxt <= last:  # a place that is no integer (a hand-edited row): no further
+                return
+            last = nxt
 
     def audit_head(self) -> AuditRow | None:
         with self._read() as cur:
