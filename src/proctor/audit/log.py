@@ -1083,7 +1083,12 @@ def _anchor_problem(store: Store, anchor: Checkpoint | None) -> str | None:
 
 
 def _orphan_problem(
-    store: Store, signer: CheckpointSigner, writer: int, head: AuditRow, cp: Checkpoint | None, era: int | None
+    store: Store,
+    signer: CheckpointSigner,
+    writer: int,
+    head: AuditRow,
+    cp: Checkpoint | None,
+    era: int | None,
 ) -> str | None:
     """Why another writer's ``head`` may not be signed by this log (None when it may): see
     :meth:`AuditLog.sign_orphans`."""

@@ -39,6 +39,7 @@ also parses every body to check the indexed columns against it, at roughly half 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -183,10 +184,8 @@ def _index_problem(row: tuple[Any, ...]) -> Problem | None:
         return Problem(seq, "body_invalid", f"record {seq} does not hold a JSON object")
     ts = row[6]
     if isinstance(ts, float | int) and not isinstance(ts, bool):  # never `bytes * 10**6`
-        try:
+        with contextlib.suppress(ValueError, OverflowError):  # NaN, infinite: compared as they are
             ts = to_micros(ts)
-        except (ValueError, OverflowError):
-            pass
     columns = {
         "kind": row[7],
         "ts": ts,
