@@ -292,7 +292,7 @@ def _idx(value: str | None) -> str | None:
 
 def _audit(row: Sequence[Any]) -> AuditRow:
     return AuditRow(
-        seq=int(row[0]),
+        seq=_int(row[0]),  # NULL only where someone dropped the key's constraints by hand
         ts=_real(row[1]),
         kind=_col(row[2]),
         agent=_col(row[3]),
@@ -1242,7 +1242,12 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
             if not rows:
                 return
             yield rows
-            last = int(rows[-1][0])
+            # a NULL seq (only where someone dropped the key's constraints): the walk reports it;
+            # PostgreSQL sorts NULLs last, so nothing with a seq comes after it
+            seqs = [r[0] for r in rows if r[0] is not None]
+            if not seqs or rows[-1][0] is None:
+                return
+            last = int(seqs[-1])
 
     def search_audit(self, query: AuditQuery) -> list[AuditRow]:
         where: list[str] = ["seq > ?"]
