@@ -154,3 +154,29 @@ def test_a_blob_where_a_time_belongs_is_an_index_mismatch(backend: Backend) -> N
     backend.raw_execute("UPDATE audit_records SET ts = ? WHERE seq = 4", (b"x" * 2_000_000,))
     report = _verify(backend, signer, deep=True)
     assert [(p.seq, p.code) for p in report.problems] == [(4, "index_mismatch")]
+
+
+def test_a_record_sharing_a_seq_at_a_pages_edge_is_walked(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the key dropped, a made-up record can share the seq of the last record of a page: the
+    next page started after that seq, so the walk never saw it (verify said ok, with a record whose
+    hash is garbage in the log every reader shows). Pages go on from that seq now."""
+    if backend.name != "postgres":
+        pytest.skip("SQLite's INTEGER PRIMARY KEY cannot repeat")
+    import proctor.audit.verify as verify
+
+    signer, _ = _honest(backend)
+    backend.raw_execute("ALTER TABLE audit_records DROP CONSTRAINT audit_records_pkey", ())
+    [(forged,)] = backend.raw_execute(
+        "INSERT INTO audit_writers (started_at, host, pid, info) VALUES (1, 'h', 1, 'x') RETURNING id", ()
+    )
+    backend.raw_execute(
+        "INSERT INTO audit_records (seq, ts, kind, body, prev_hash, hash, writer, wseq)"
+        " VALUES (4, 4, 'approval.granted', ?, ?, ?, ?, 1)",
+        (b'{"v":1}', GENESIS, b"h" * 32, forged),
+    )
+    monkeypatch.setattr(verify, "_PAGE", 4)  # seq 4 ends the first page
+    report = _verify(backend, signer)
+    assert [(p.seq, p.code) for p in report.problems] == [(4, "record_modified")]
+    assert report.records_checked == 10  # every honest record too

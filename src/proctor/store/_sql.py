@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -1230,24 +1231,40 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         """
         cols = _AUDIT_RAW_FULL if full else _AUDIT_RAW
         last = after_seq
+        op = ">"
+        #: the rows of seq ``last`` already handed out: a page goes on from ``seq >= last``, so that
+        #: rows sharing a seq (possible only where someone dropped the key) are never skipped at a
+        #: page's edge, unseen by the walk and shown by every reader
+        edge: Counter[tuple[Any, ...]] = Counter()
         while True:
             with self._read() as cur:
                 if last is None:
                     cur.execute(f"SELECT {cols} FROM audit_records ORDER BY seq LIMIT ?", (batch,))
                 else:
                     cur.execute(
-                        f"SELECT {cols} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+                        f"SELECT {cols} FROM audit_records WHERE seq {op} ? ORDER BY seq LIMIT ?",
+                        (last, batch),
                     )
-                rows = cur.fetchall()
-            if not rows:
+                rows = [tuple(r) for r in cur.fetchall()]
+            fresh = []
+            for r in rows:
+                if r[0] == last and edge[r] > 0:
+                    edge[r] -= 1
+                    continue
+                fresh.append(r)
+            if not fresh:
                 return
-            yield rows
+            yield fresh
             # a NULL seq (only where someone dropped the key's constraints): the walk reports it;
             # PostgreSQL sorts NULLs last, so nothing with a seq comes after it
-            seqs = [r[0] for r in rows if r[0] is not None]
-            if not seqs or rows[-1][0] is None:
+            seqs = [r[0] for r in fresh if r[0] is not None]
+            if not seqs or fresh[-1][0] is None:
                 return
-            last = int(seqs[-1])
+            top = int(seqs[-1])
+            if top != last:
+                edge = Counter()
+            edge.update(r for r in fresh if r[0] == top)
+            last, op = top, ">="
 
     def search_audit(self, query: AuditQuery) -> list[AuditRow]:
         where: list[str] = ["seq > ?"]
