@@ -3,7 +3,9 @@
 What is caught, and how each problem is named (``Problem.code``, stable):
 
 ``record_missing``            a seq is absent (a record was deleted)
-``record_unexpected``         a seq below the expected one (a record was inserted out of sequence)
+``record_unexpected``         a seq below the expected one (a record was inserted out of sequence),
+                              or a row no writer could have written (a writer id that is not an
+                              8-byte unsigned integer, a NULL seq): reported on writer -1
 ``chain_broken``              a record's ``prev_hash`` is not the previous record's hash (reordered,
                               inserted or deleted records)
 ``record_modified``           a record's body or seq does not hash to its stored hash
