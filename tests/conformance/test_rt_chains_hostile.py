@@ -36,7 +36,9 @@ class _Signer:
 def _honest(backend: Backend) -> tuple[_Signer, int]:
     """Two writers' records, signed; returns the signer and the head seq."""
     signer, clock = _Signer(), FrozenClock()
-    logs = [AuditLog(backend.store, clock, signer, checkpoint_every=3, checkpoint_interval_s=3600) for _ in "ab"]
+    logs = [
+        AuditLog(backend.store, clock, signer, checkpoint_every=3, checkpoint_interval_s=3600) for _ in "ab"
+    ]
     for i in range(5):
         for audit in logs:
             clock.advance(1)
@@ -164,7 +166,7 @@ def test_a_record_sharing_a_seq_at_a_pages_edge_is_walked(
     hash is garbage in the log every reader shows). Pages go on from that seq now."""
     if backend.name != "postgres":
         pytest.skip("SQLite's INTEGER PRIMARY KEY cannot repeat")
-    import proctor.audit.verify as verify
+    from proctor.audit import verify
 
     signer, _ = _honest(backend)
     backend.raw_execute("ALTER TABLE audit_records DROP CONSTRAINT audit_records_pkey", ())

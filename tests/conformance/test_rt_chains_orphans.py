@@ -15,7 +15,6 @@ import socket
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
 from tests.conformance.test_store_conformance import Backend, backend  # noqa: F401
 
 from proctor.audit import AuditLog, verify_log
