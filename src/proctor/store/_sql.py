@@ -1245,26 +1245,32 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                         f"SELECT {cols} FROM audit_records WHERE seq {op} ? ORDER BY seq LIMIT ?",
                         (last, batch),
                     )
-                rows = [tuple(r) for r in cur.fetchall()]
-            fresh = []
-            for r in rows:
-                if r[0] == last and edge[r] > 0:
+                rows = cur.fetchall()
+            # only the first rows can share ``last`` (the page is in seq order, from ``last`` on)
+            i, kept = 0, []
+            while i < len(rows) and rows[i][0] == last:
+                r = tuple(rows[i])
+                if edge[r] > 0:
                     edge[r] -= 1
-                    continue
-                fresh.append(r)
+                else:
+                    kept.append(r)
+                i += 1
+            fresh = [*kept, *rows[i:]] if i else rows
             if not fresh:
                 return
             yield fresh
             # a NULL seq (only where someone dropped the key's constraints): the walk reports it;
             # PostgreSQL sorts NULLs last, so nothing with a seq comes after it
-            seqs = [r[0] for r in fresh if r[0] is not None]
-            if not seqs or fresh[-1][0] is None:
+            top = fresh[-1][0]
+            if top is None:
                 return
-            top = int(seqs[-1])
             if top != last:
                 edge = Counter()
-            edge.update(r for r in fresh if r[0] == top)
-            last, op = top, ">="
+            j = len(fresh) - 1
+            while j >= 0 and fresh[j][0] == top:  # the rows at the new edge (one, with the key)
+                edge[tuple(fresh[j])] += 1
+                j -= 1
+            last, op = int(top), ">="
 
     def search_audit(self, query: AuditQuery) -> list[AuditRow]:
         where: list[str] = ["seq > ?"]
