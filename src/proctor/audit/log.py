@@ -38,7 +38,7 @@ from proctor.audit.chain import GENESIS, checkpoint_payload, hasher_for, to_micr
 from proctor.canonical import canonical_json
 from proctor.clock import Clock, SystemClock
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable, ValidationError
-from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store, WriteWouldBlock
+from proctor.store.base import AuditRow, AuditWriter, Checkpoint, PendingAudit, Store, WriteWouldBlock
 from proctor.store.guard import StoreGuard
 
 #: real time for the writer thread's own delays (waits, not records: never the injected clock)
@@ -568,7 +568,7 @@ class AuditLog:
             return 0
         signed = 0
         writers = self._store.list_audit_writers()
-        era = min((w.first_seq for w in writers if w.id != 0 and w.first_seq is not None), default=None)
+        era = _era(self._store, writers)
         for w in writers:
             if w.id == self._writer or (w.first_seq is None and w.id != 0):
                 continue
@@ -1080,6 +1080,20 @@ def _anchor_problem(store: Store, anchor: Checkpoint | None) -> str | None:
         return None
     why = _reach_problem(store, anchor.seq, bytes(anchor.head_hash))
     return None if why is None else f"{why} (anchored checkpoint {anchor.seq})"
+
+
+def _era(store: Store, writers: Sequence[AuditWriter]) -> int | None:
+    """The seq of the first record of a per-writer chain (None before any): what the writers
+    registered, and the first record of the oldest writer that has one (a registration's
+    ``first_seq`` can be emptied by hand)."""
+    firsts = [w.first_seq for w in writers if w.id != 0 and w.first_seq is not None]
+    for w in writers:
+        if w.id != 0:
+            first = next(iter(store.iter_audit_writer(w.id, 0, 1)), None)
+            if first is not None:
+                firsts.append(first.seq)
+                break
+    return min(firsts, default=None)
 
 
 def _orphan_problem(
