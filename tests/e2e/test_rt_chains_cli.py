@@ -4,6 +4,7 @@ named), and `proctor audit tail` still read the log, instead of either dying wit
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -52,3 +53,41 @@ def test_hostile_rows_are_reported_by_verify_and_tail_still_reads(tmp_path: Path
     assert t.returncode == 0, t.stderr
     assert "Traceback" not in t.stderr
     assert str(head + 11) in t.stdout
+
+
+def test_tail_follow_reads_a_log_with_a_place_that_is_no_integer(tmp_path: Path) -> None:
+    """`audit tail -f` follows each writer by its newest place (wseq): one stored as an infinite
+    REAL by hand made it die at once (OverflowError) instead of printing the log."""
+    ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
+    with Proctor.open(ws) as p:
+        for i in range(3):
+            p.agents.add(f"bot{i}", "o@acme.test")
+        p.audit.flush()
+        head = p.audit.head_seq
+    with sqlite3.connect(ws.root / "proctor.db") as db:
+        db.execute("DROP TRIGGER audit_records_no_update")
+        db.execute("UPDATE audit_records SET wseq = ? WHERE seq = ?", (float("inf"), head))
+    proc = subprocess.Popen(
+        [
+            str(BIN / "proctor"),
+            "audit",
+            "tail",
+            "-f",
+            "-n",
+            "3",
+            "--interval",
+            "0.1",
+            "--workspace",
+            str(ws.root),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=8)
+    except subprocess.TimeoutExpired:  # still following, as it should: stop it
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err, err[-2000:]
+    assert str(head) in out

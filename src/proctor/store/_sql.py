@@ -1177,7 +1177,8 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 "SELECT w.id, (SELECT max(r.wseq) FROM audit_records r WHERE r.writer = w.id)"
                 " FROM audit_writers w"
             )
-            return {int(r[0]): int(r[1] or 0) for r in cur.fetchall()}
+            # _int: a place someone stored as an infinite REAL (SQLite) is no place (-1), not a crash
+            return {int(r[0]): _int(r[1] or 0) for r in cur.fetchall()}
 
     def iter_audit_writer(self, writer: int, after_wseq: int = 0, batch: int = 5000) -> Iterator[AuditRow]:
         """``writer``'s records after its ``after_wseq``-th, in the order of its chain (by the

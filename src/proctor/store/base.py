@@ -665,6 +665,7 @@ class Store(Protocol):
     def audit_writer_heads(self) -> dict[int, int]:
         """Every registered writer's place (wseq) of its newest record, 0 for none yet; one read."""
         ...
+
     def iter_audit_writer(
         self, writer: int, after_wseq: int = 0, batch: int = 5000
     ) -> Iterator[AuditRow]: ...
