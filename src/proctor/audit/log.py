@@ -29,7 +29,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -153,6 +153,8 @@ class AuditLog:
         anchor: Checkpoint | Sequence[Checkpoint] | None = None,
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
         on_idle: Callable[[], None] | None = None,
+        on_register: Callable[[int], None] | None = None,
+        registered: Callable[[], Collection[int]] | None = None,
     ) -> None:
         if checkpoint_every < 1:
             raise ValidationError("checkpoint_every must be at least 1", field="checkpoint_every")
@@ -179,6 +181,12 @@ class AuditLog:
         self._hasher = hasher_for(0)  # replaced by the writer's own once it is registered
         #: told every checkpoint once it is stored (the workspace keeps a copy outside the database)
         self._on_checkpoint = on_checkpoint
+        #: told this log's writer id once it is registered, before its first record commits, and
+        #: asked which writers processes of this workspace registered (kept outside the database):
+        #: the head of a writer killed before its first checkpoint is signed only when it is one
+        #: of them (docs/adr/0036, amendment); None: any writer's
+        self._on_register = on_register
+        self._registered = registered
         #: why this log signs no checkpoint: the chain does not reach the anchored head, so signing
         #: its head now would vouch for records someone rewrote (see proctor.audit.anchor)
         #: True while the last commit failed or a write timed out: no transport may let a call reach an upstream alongside
@@ -569,6 +577,7 @@ class AuditLog:
         signed = 0
         writers = self._store.list_audit_writers()
         era = _era(self._store, writers)
+        known = None if self._registered is None else self._registered()
         for w in writers:
             if w.id == self._writer or (w.first_seq is None and w.id != 0):
                 continue
@@ -585,6 +594,10 @@ class AuditLog:
             if cp is not None and cp.seq >= head.seq:
                 continue
             why = _orphan_problem(self._store, signer, w.id, head, cp, era)
+            if why is None and cp is None and w.id != 0 and known is not None and w.id not in known:
+                # a chain anyone who can write the database could have made up: no key is needed
+                # to hash records, and no process of this workspace registered this writer
+                why = "no process of this workspace registered it, and it never signed a checkpoint"
             if why is not None:
                 log.error("audit: writer %d's head (record %d) not signed: %s", w.id, head.seq, why)
                 continue
@@ -806,10 +819,16 @@ class AuditLog:
         """This log's writer id: registered (host, pid, start time, program) on its first commit."""
         if self._writer is None:
             info = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv[:4]))
-            self._writer = self._store.register_audit_writer(
+            writer = self._store.register_audit_writer(
                 self._started_at, socket.gethostname(), os.getpid(), info
             )
-            self._hasher = hasher_for(self._writer)
+            if self._on_register is not None:
+                try:
+                    self._on_register(writer)
+                except Exception as exc:  # the records are written all the same
+                    log.error("audit: writer %d could not be noted outside the database: %s", writer, exc)
+            self._writer = writer
+            self._hasher = hasher_for(writer)
         return self._writer
 
     def _append(self, items: Sequence[PendingAudit]) -> list[AuditRow]:
