@@ -568,9 +568,11 @@ class AuditLog:
         the next process signed the single chain's head before (docs/adr/0036), but only after
         checking that chain (docs/adr/0036, amendment): its latest checkpoint is one this key
         signed over a record of that writer (the checkpoint's ``writer`` column is not signed),
-        the chain from there (or from its genesis) to the head links and hashes, and writer 0 (the
-        legacy chain) ends before the first per-writer record (no process appends to it any more).
-        Returns how many were signed."""
+        the chain from there (or from its genesis) to the head links and hashes, writer 0 (the
+        legacy chain) ends before the first per-writer record (no process appends to it any more),
+        and a writer with no checkpoint of its own is one ``registered`` lists (a process of this
+        workspace registered it: a chain made up in the database needs no key). Returns how many
+        were signed."""
         signer = self._signer
         if signer is None or self.refusing is not None:
             return 0
