@@ -23,7 +23,14 @@ from typing import Any
 
 from proctor.accounts.service import Accounts
 from proctor.approvals.service import Approvals
-from proctor.audit.anchor import read_anchor, read_anchors, trusted_audit_keys, write_anchor
+from proctor.audit.anchor import (
+    read_anchor,
+    read_anchors,
+    record_writer,
+    recorded_writers,
+    trusted_audit_keys,
+    write_anchor,
+)
 from proctor.audit.chain import checkpoint_payload, to_micros
 from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.log import AuditLog, _reach_problem
@@ -128,6 +135,8 @@ class Proctor:
             anchor=anchor,
             on_checkpoint=functools.partial(_checkpoint_written, self.keydir, self.witnesses),
             on_idle=None if self.witnesses is None else self.witnesses.retry,
+            on_register=functools.partial(record_writer, self.keydir),
+            registered=functools.partial(recorded_writers, self.keydir),
         )
         #: the log's readers (`audit tail/search/export/show`, `/v1/audit`), and the refusals
         #: recorded before anyone is identified: what the CLI and the HTTP API ask, not the log

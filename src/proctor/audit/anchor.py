@@ -30,6 +30,8 @@ from proctor.store.base import Checkpoint
 
 ANCHOR_FILE = "audit-anchor.json"
 LOCK_FILE = ".audit-anchor.lock"
+#: the writers processes of this workspace registered, one id a line (see record_writer)
+WRITERS_FILE = "audit-writers"
 #: a checkpoint is a few hundred bytes, one per writer ever: anything larger is not an anchor
 MAX_ANCHOR_BYTES = 64 * 1024 * 1024
 
@@ -70,6 +72,34 @@ def write_anchor(keydir: Path, cp: Checkpoint, *, force: bool = False) -> None:
             return
         current[cp.writer] = cp
         _replace(folder, [current[w] for w in sorted(current)])
+
+
+def record_writer(keydir: Path, writer: int) -> None:
+    """Note, outside the database, that a process of this workspace registered ``writer`` (a line
+    appended to ``keys/audit-writers``, flushed to disk): what tells a writer killed before its
+    first checkpoint from a writer row and chain someone made up in the database, whose head the
+    next process must not sign (docs/adr/0036, amendment)."""
+    path = Path(keydir) / WRITERS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        os.write(fd, f"{int(writer)}\n".encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def recorded_writers(keydir: Path) -> set[int]:
+    """The writers processes of this workspace registered (see :func:`record_writer`); empty
+    when none did yet. Lines that are not a writer id are skipped."""
+    path = Path(keydir) / WRITERS_FILE
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_ANCHOR_BYTES)
+    except FileNotFoundError:
+        return set()
+    except OSError as exc:
+        raise AuditError(f"cannot read `{path}`: {type(exc).__name__}") from None
+    return {int(line) for line in raw.split() if line.isdigit() and len(line) <= 19}
 
 
 def checkpoint_doc(cp: Checkpoint) -> dict[str, object]:
@@ -171,6 +201,8 @@ __all__ = [
     "checkpoint_from_json",
     "read_anchor",
     "read_anchors",
+    "record_writer",
+    "recorded_writers",
     "trusted_audit_keys",
     "write_anchor",
 ]

@@ -29,16 +29,16 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from proctor.audit.chain import GENESIS, checkpoint_payload, hasher_for, to_micros
+from proctor.audit.chain import GENESIS, checkpoint_payload, hasher_for, to_micros, writer_chain_hash
 from proctor.canonical import canonical_json
 from proctor.clock import Clock, SystemClock
 from proctor.errors import StoreCorrupt, StoreError, StoreFull, StoreLocked, StoreUnavailable, ValidationError
-from proctor.store.base import AuditRow, Checkpoint, PendingAudit, Store, WriteWouldBlock
+from proctor.store.base import AuditRow, AuditWriter, Checkpoint, PendingAudit, Store, WriteWouldBlock
 from proctor.store.guard import StoreGuard
 
 #: real time for the writer thread's own delays (waits, not records: never the injected clock)
@@ -153,6 +153,8 @@ class AuditLog:
         anchor: Checkpoint | Sequence[Checkpoint] | None = None,
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
         on_idle: Callable[[], None] | None = None,
+        on_register: Callable[[int], None] | None = None,
+        registered: Callable[[], Collection[int]] | None = None,
     ) -> None:
         if checkpoint_every < 1:
             raise ValidationError("checkpoint_every must be at least 1", field="checkpoint_every")
@@ -179,6 +181,12 @@ class AuditLog:
         self._hasher = hasher_for(0)  # replaced by the writer's own once it is registered
         #: told every checkpoint once it is stored (the workspace keeps a copy outside the database)
         self._on_checkpoint = on_checkpoint
+        #: told this log's writer id once it is registered, before its first record commits, and
+        #: asked which writers processes of this workspace registered (kept outside the database):
+        #: the head of a writer killed before its first checkpoint is signed only when it is one
+        #: of them (docs/adr/0036, amendment); None: any writer's
+        self._on_register = on_register
+        self._registered = registered
         #: why this log signs no checkpoint: the chain does not reach the anchored head, so signing
         #: its head now would vouch for records someone rewrote (see proctor.audit.anchor)
         #: True while the last commit failed or a write timed out: no transport may let a call reach an upstream alongside
@@ -556,14 +564,23 @@ class AuditLog:
         """Sign the unsigned head of every other writer's chain that is gone (a process of this
         host that no longer runs, one elsewhere silent for two checkpoint intervals: killed before
         its last checkpoint; a log written before per-writer chains): one checkpoint each, naming that
-        writer, only when its chain still reaches its own latest checkpoint. Any holder of the
-        workspace audit key may vouch for a head that is in the store, as the next process signed
-        the single chain's head before (docs/adr/0036). Returns how many were signed."""
+        writer. Any holder of the workspace audit key may vouch for a head that is in the store, as
+        the next process signed the single chain's head before (docs/adr/0036), but only after
+        checking that chain (docs/adr/0036, amendment): its latest checkpoint is one this key
+        signed over a record of that writer (the checkpoint's ``writer`` column is not signed),
+        the chain from there (or from its genesis) to the head links and hashes, writer 0 (the
+        legacy chain) ends before the first per-writer record (no process appends to it any more),
+        and a writer with no checkpoint of its own is one ``registered`` lists (a process of this
+        workspace registered it: a chain made up in the database needs no key). Returns how many
+        were signed."""
         signer = self._signer
         if signer is None or self.refusing is not None:
             return 0
         signed = 0
-        for w in self._store.list_audit_writers():
+        writers = self._store.list_audit_writers()
+        era = _era(self._store, writers)
+        known = None if self._registered is None else self._registered()
+        for w in writers:
             if w.id == self._writer or (w.first_seq is None and w.id != 0):
                 continue
             head = self._store.audit_writer_head(w.id)
@@ -578,10 +595,13 @@ class AuditLog:
             cp = self._store.latest_checkpoint_of(w.id)
             if cp is not None and cp.seq >= head.seq:
                 continue
-            if cp is not None and _reach_problem(self._store, cp.seq, bytes(cp.head_hash)) is not None:
-                log.error(
-                    "audit: writer %d's chain no longer reaches its checkpoint %d: not signed", w.id, cp.seq
-                )
+            why = _orphan_problem(self._store, signer, w.id, head, cp, era)
+            if why is None and cp is None and w.id != 0 and known is not None and w.id not in known:
+                # a chain anyone who can write the database could have made up: no key is needed
+                # to hash records, and no process of this workspace registered this writer
+                why = "no process of this workspace registered it, and it never signed a checkpoint"
+            if why is not None:
+                log.error("audit: writer %d's head (record %d) not signed: %s", w.id, head.seq, why)
                 continue
             ts_us = to_micros(self._clock.now())
             mine = Checkpoint(
@@ -801,10 +821,16 @@ class AuditLog:
         """This log's writer id: registered (host, pid, start time, program) on its first commit."""
         if self._writer is None:
             info = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv[:4]))
-            self._writer = self._store.register_audit_writer(
+            writer = self._store.register_audit_writer(
                 self._started_at, socket.gethostname(), os.getpid(), info
             )
-            self._hasher = hasher_for(self._writer)
+            if self._on_register is not None:
+                try:
+                    self._on_register(writer)
+                except Exception as exc:  # the records are written all the same
+                    log.error("audit: writer %d could not be noted outside the database: %s", writer, exc)
+            self._writer = writer
+            self._hasher = hasher_for(writer)
         return self._writer
 
     def _append(self, items: Sequence[PendingAudit]) -> list[AuditRow]:
@@ -1075,6 +1101,61 @@ def _anchor_problem(store: Store, anchor: Checkpoint | None) -> str | None:
         return None
     why = _reach_problem(store, anchor.seq, bytes(anchor.head_hash))
     return None if why is None else f"{why} (anchored checkpoint {anchor.seq})"
+
+
+def _era(store: Store, writers: Sequence[AuditWriter]) -> int | None:
+    """The seq of the first record of a per-writer chain (None before any): what the writers
+    registered, and the first record of the oldest writer that has one (a registration's
+    ``first_seq`` can be emptied by hand)."""
+    firsts = [w.first_seq for w in writers if w.id != 0 and w.first_seq is not None]
+    for w in writers:
+        if w.id != 0:
+            first = next(iter(store.iter_audit_writer(w.id, 0, 1)), None)
+            if first is not None:
+                firsts.append(first.seq)
+                break
+    return min(firsts, default=None)
+
+
+def _orphan_problem(
+    store: Store,
+    signer: CheckpointSigner,
+    writer: int,
+    head: AuditRow,
+    cp: Checkpoint | None,
+    era: int | None,
+) -> str | None:
+    """Why another writer's ``head`` may not be signed by this log (None when it may): see
+    :meth:`AuditLog.sign_orphans`."""
+    if writer == 0 and era is not None and head.seq > era:
+        return "the legacy chain (writer 0) goes on after the first per-writer record: no process writes it"
+    if cp is None:  # killed before its first checkpoint: its whole chain is checked
+        start, prev = 0, GENESIS
+    else:
+        try:
+            ts_us = to_micros(cp.ts)
+            genuine = cp.kid == signer.kid and hmac.compare_digest(
+                signer.sign(checkpoint_payload(cp.seq, bytes(cp.head_hash), ts_us)), bytes(cp.signature)
+            )
+        except (TypeError, ValueError, OverflowError, ValidationError):  # fields no checkpoint holds
+            genuine = False
+        if not genuine:  # Ed25519 signs deterministically: this key would have signed the same bytes
+            return f"its latest checkpoint {cp.seq} is not one this key signed"
+        at = next(iter(store.iter_audit(cp.seq - 1, 1)), None)
+        if at is None or at.seq != cp.seq or at.writer != writer or bytes(at.hash) != bytes(cp.head_hash):
+            return f"its chain no longer reaches its checkpoint {cp.seq}"
+        start, prev = at.wseq, bytes(at.hash)
+    last_seq = -1 if cp is None else cp.seq
+    for row in store.iter_audit_writer(writer, start):
+        start += 1
+        if row.wseq != start or row.seq <= last_seq or bytes(row.prev_hash) != prev:
+            return f"its chain is broken at record {row.seq}"
+        if writer_chain_hash(writer, row.wseq, row.seq, prev, bytes(row.body)) != bytes(row.hash):
+            return f"record {row.seq} does not match its hash"
+        prev, last_seq = bytes(row.hash), row.seq
+        if row.seq == head.seq:
+            return None if prev == bytes(head.hash) else f"record {row.seq} changed while it was checked"
+    return f"its chain does not reach its head {head.seq}"
 
 
 def _reach_problem(store: Store, seq: int, head: bytes) -> str | None:

@@ -3,7 +3,9 @@
 What is caught, and how each problem is named (``Problem.code``, stable):
 
 ``record_missing``            a seq is absent (a record was deleted)
-``record_unexpected``         a seq below the expected one (a record was inserted out of sequence)
+``record_unexpected``         a seq below the expected one (a record was inserted out of sequence),
+                              or a row no writer could have written (a writer id that is not an
+                              8-byte unsigned integer, a NULL seq): reported on writer -1
 ``chain_broken``              a record's ``prev_hash`` is not the previous record's hash (reordered,
                               inserted or deleted records)
 ``record_modified``           a record's body or seq does not hash to its stored hash
@@ -39,6 +41,7 @@ also parses every body to check the indexed columns against it, at roughly half 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -50,6 +53,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from proctor.audit.chain import DOMAIN, DOMAIN_W, GENESIS, HASH_SIZE, checkpoint_payload, to_micros
+from proctor.errors import ValidationError
 from proctor.store.base import Checkpoint, Store, index_text
 
 PublicKeys = Mapping[str, Ed25519PublicKey] | Callable[[str], Ed25519PublicKey | None]
@@ -58,6 +62,7 @@ _PAGE = 20_000
 #: how far back in time a writer's record may be dated against the one it wrote before (a wall
 #: clock stepped back by NTP); beyond it the merge is ``merge_inconsistent``
 TS_TOLERANCE_S = 5.0
+_U64 = 1 << 64
 _INDEXED = ("agent", "task", "tool", "decision", "decision_id")
 
 
@@ -157,7 +162,8 @@ def _check_signatures(
             if len(cp.head_hash) != HASH_SIZE:
                 raise InvalidSignature
             key.verify(bytes(cp.signature), checkpoint_payload(cp.seq, bytes(cp.head_hash), to_micros(cp.ts)))
-        except (InvalidSignature, TypeError, ValueError, OverflowError):  # a field of the wrong type too
+        # a field of the wrong type, or too large for the signed JSON (ValidationError), too
+        except (InvalidSignature, TypeError, ValueError, OverflowError, ValidationError):
             problems.append(
                 Problem(
                     cp.seq,
@@ -178,10 +184,10 @@ def _index_problem(row: tuple[Any, ...]) -> Problem | None:
         body = None
     if not isinstance(body, dict):
         return Problem(seq, "body_invalid", f"record {seq} does not hold a JSON object")
-    try:
-        ts = to_micros(row[6])
-    except (TypeError, ValueError, OverflowError):
-        ts = row[6]
+    ts = row[6]
+    if isinstance(ts, float | int) and not isinstance(ts, bool):  # never `bytes * 10**6`
+        with contextlib.suppress(ValueError, OverflowError):  # NaN, infinite: compared as they are
+            ts = to_micros(ts)
     columns = {
         "kind": row[7],
         "ts": ts,
@@ -260,7 +266,11 @@ def verify_log(
     for page in _pages(store, deep):
         for row in page:
             seq, writer, wseq = row[0], row[4], row[5]
-            if type(writer) is not int or type(wseq) is not int:
+            if type(seq) is not int:  # a NULL (or non-integer) seq: stored outside Proctor
+                seq = -1
+            # a writer id or a place that is not an 8-byte unsigned integer is no writer's record
+            # (hashing it would not even be possible): the malformed chain -1 reports it
+            if type(writer) is not int or type(wseq) is not int or not 0 <= writer < _U64 or seq < 0:
                 writer, wseq = -1, -1
             chain = chains.get(writer)
             if chain is None:

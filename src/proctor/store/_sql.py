@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -292,7 +293,7 @@ def _idx(value: str | None) -> str | None:
 
 def _audit(row: Sequence[Any]) -> AuditRow:
     return AuditRow(
-        seq=int(row[0]),
+        seq=_int(row[0]),  # NULL only where someone dropped the key's constraints by hand
         ts=_real(row[1]),
         kind=_col(row[2]),
         agent=_col(row[3]),
@@ -309,10 +310,11 @@ def _audit(row: Sequence[Any]) -> AuditRow:
 
 
 def _int(value: Any) -> int:
-    """An INTEGER column as an int (-1 for what a hand-edited row holds instead)."""
+    """An INTEGER column as an int (-1 for what a hand-edited row holds instead: text, a blob, an
+    infinite REAL)."""
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return -1
 
 
@@ -1175,7 +1177,28 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
                 "SELECT w.id, (SELECT max(r.wseq) FROM audit_records r WHERE r.writer = w.id)"
                 " FROM audit_writers w"
             )
-            return {int(r[0]): int(r[1] or 0) for r in cur.fetchall()}
+            # _int: a place someone stored as an infinite REAL (SQLite) is no place (-1), not a crash
+            return {int(r[0]): _int(r[1] or 0) for r in cur.fetchall()}
+
+    def iter_audit_writer(self, writer: int, after_wseq: int = 0, batch: int = 5000) -> Iterator[AuditRow]:
+        """``writer``'s records after its ``after_wseq``-th, in the order of its chain (by the
+        ``(writer, wseq)`` index: no walk over other writers' records)."""
+        last = after_wseq
+        while True:
+            with self._read() as cur:
+                cur.execute(
+                    f"SELECT {_AUDIT_COLS} FROM audit_records WHERE writer = ? AND wseq > ? ORDER BY wseq LIMIT ?",
+                    (writer, last, batch),
+                )
+                rows = cur.fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield _audit(r)
+            nxt = _int(rows[-1][12])
+            if nxt <= last:  # a place that is no integer (a hand-edited row): no further
+                return
+            last = nxt
 
     def audit_head(self) -> AuditRow | None:
         with self._read() as cur:
@@ -1209,19 +1232,46 @@ class SqlStore(AccountsSql, OAuthSql, TemplatesSql, abc.ABC):
         """
         cols = _AUDIT_RAW_FULL if full else _AUDIT_RAW
         last = after_seq
+        op = ">"
+        #: the rows of seq ``last`` already handed out: a page goes on from ``seq >= last``, so that
+        #: rows sharing a seq (possible only where someone dropped the key) are never skipped at a
+        #: page's edge, unseen by the walk and shown by every reader
+        edge: Counter[tuple[Any, ...]] = Counter()
         while True:
             with self._read() as cur:
                 if last is None:
                     cur.execute(f"SELECT {cols} FROM audit_records ORDER BY seq LIMIT ?", (batch,))
                 else:
                     cur.execute(
-                        f"SELECT {cols} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)
+                        f"SELECT {cols} FROM audit_records WHERE seq {op} ? ORDER BY seq LIMIT ?",
+                        (last, batch),
                     )
                 rows = cur.fetchall()
-            if not rows:
+            # only the first rows can share ``last`` (the page is in seq order, from ``last`` on)
+            i, kept = 0, []
+            while i < len(rows) and rows[i][0] == last:
+                r = tuple(rows[i])
+                if edge[r] > 0:
+                    edge[r] -= 1
+                else:
+                    kept.append(r)
+                i += 1
+            fresh = [*kept, *rows[i:]] if i else rows
+            if not fresh:
                 return
-            yield rows
-            last = int(rows[-1][0])
+            yield fresh
+            # a NULL seq (only where someone dropped the key's constraints): the walk reports it;
+            # PostgreSQL sorts NULLs last, so nothing with a seq comes after it
+            top = fresh[-1][0]
+            if top is None:
+                return
+            if top != last:
+                edge = Counter()
+            j = len(fresh) - 1
+            while j >= 0 and fresh[j][0] == top:  # the rows at the new edge (one, with the key)
+                edge[tuple(fresh[j])] += 1
+                j -= 1
+            last, op = int(top), ">="
 
     def search_audit(self, query: AuditQuery) -> list[AuditRow]:
         where: list[str] = ["seq > ?"]
