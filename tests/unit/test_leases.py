@@ -20,12 +20,12 @@ from proctor.cli.main import app as cli
 from proctor.credentials.leases import Lease, LeaseManager, RevocationSummary
 from proctor.credentials.providers import Issued, IssueRequest, ProviderRegistry, RevocationUnrecoverable
 from proctor.errors import (
-    StoreUnavailable,
     AgentSuspended,
     Conflict,
     LeaseIssueFailed,
     LeaseNotOwned,
     StoreError,
+    StoreUnavailable,
     TaskNotActive,
     UnknownCredentialProvider,
 )
@@ -598,7 +598,9 @@ def test_an_end_whose_records_could_not_be_written_is_recorded_late(
     assert env.p.credentials.leases.sweep() == RevocationSummary()  # nothing due: the carry is written
     assert kinds(env.p) == ["lease.issued", "lease.ended", "lease.revoked"]
     env.p.audit.flush()
-    late = [json.loads(r.body) for r in env.p.store.iter_audit() if r.kind in ("lease.ended", "lease.revoked")]
+    late = [
+        json.loads(r.body) for r in env.p.store.iter_audit() if r.kind in ("lease.ended", "lease.revoked")
+    ]
     assert all(r["recorded_late"] is True for r in late)
     assert late[0]["leases"][0]["lease_id"] == str(lease.id)
     env.p.credentials.leases.sweep()

@@ -104,9 +104,7 @@ def approvals_show(
         # the root requester, then each agent and task from the root down to the held call's
         "chain      "
         + markup_safe(
-            " → ".join(
-                [str(view.requester or "?")] + [f"{c['agent']} ({c['task']})" for c in view.chain]
-            )
+            " → ".join([str(view.requester or "?")] + [f"{c['agent']} ({c['task']})" for c in view.chain])
         ),
         f"tool       {markup_safe(r.tool)} ({markup_safe(view.tool_effect)})",
         f"approvers  {markup_safe(' and '.join(r.approvers))}{' (four eyes)' if r.four_eyes else ''}",
