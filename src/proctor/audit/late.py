@@ -19,6 +19,7 @@ import threading
 from collections.abc import Sequence
 
 from proctor.audit.log import AuditEntry, AuditLog
+from proctor.errors import AuditError, StoreCorrupt, StoreFull, StoreLocked, StoreUnavailable
 from proctor.store.base import AuditRow
 
 __all__ = ["LateRecords"]
@@ -45,40 +46,53 @@ class LateRecords:
 
     def write(self, entries: Sequence[AuditEntry]) -> list[AuditRow]:
         """Append the records carried so far (marked ``recorded_late``), then ``entries``, in one
-        transaction. When it fails, all of them are carried and the error is raised."""
+        transaction. When the store fails, all of them are carried and the error is raised. When
+        the log refuses the batch for its content (one record the database or the chain cannot
+        take), they are written one by one so that one record never holds the others back: a
+        record refused on its own is logged and dropped, as the log drops a deferred one."""
         with self._lock:
             carried, self._carried = self._carried, []
-        late = [
-            AuditEntry(
-                e.kind,
-                {**e.fields, "recorded_late": True},
-                agent=e.agent,
-                task=e.task,
-                tool=e.tool,
-                decision=e.decision,
-                decision_id=e.decision_id,
-            )
-            for e in carried
-        ]
-        batch = [*late, *entries]
-        if not batch:
+        pairs = [(e, _late(e)) for e in carried] + [(e, e) for e in entries]
+        if not pairs:
             return []
         try:
-            rows = self.audit.append_many(batch)
+            rows = self.audit.append_many([w for _e, w in pairs])
+        except Exception as exc:
+            if len(pairs) > 1 and _record_specific(exc):
+                return self._one_by_one(pairs, len(carried))
+            self._carry([e for e, _w in pairs])
+            raise
         except BaseException:
-            with self._lock:
-                self._carried = [*carried, *entries, *self._carried]
-                over = len(self._carried) - self.limit
-                if over > 0:
-                    for e in self._carried[:over]:
-                        log.critical("%s: a %s record is lost: too many carried", self.what, e.kind)
-                    del self._carried[:over]
-                kept = len(self._carried)
-            log.error("%s: %d records not written yet: carried, to be written late", self.what, kept)
+            self._carry([e for e, _w in pairs])
             raise
         if carried:
             log.warning("%s: %d carried records written late", self.what, len(carried))
         return rows
+
+    def _one_by_one(self, pairs: list[tuple[AuditEntry, AuditEntry]], late: int) -> list[AuditRow]:
+        rows: list[AuditRow] = []
+        for i, (entry, written) in enumerate(pairs):
+            try:
+                rows += self.audit.append_many([written])
+            except Exception as exc:
+                if not _record_specific(exc):  # the store itself: the rest waits, in order
+                    self._carry([e for e, _w in pairs[i:]])
+                    raise
+                log.error("%s: a %s record the log refuses was not written: %s", self.what, entry.kind, exc)
+        if late:
+            log.warning("%s: carried records written late, one by one", self.what)
+        return rows
+
+    def _carry(self, entries: list[AuditEntry]) -> None:
+        with self._lock:
+            self._carried = [*entries, *self._carried]
+            over = len(self._carried) - self.limit
+            if over > 0:
+                for e in self._carried[:over]:
+                    log.critical("%s: a %s record is lost: too many carried", self.what, e.kind)
+                del self._carried[:over]
+            kept = len(self._carried)
+        log.error("%s: %d records not written yet: carried, to be written late", self.what, kept)
 
     def flush(self) -> None:
         """Write what is carried (nothing new); a failure keeps it carried and is logged."""
@@ -89,3 +103,21 @@ class LateRecords:
             self.write(())
         except Exception:
             log.exception("%s: carried records still not written", self.what)
+
+
+def _late(e: AuditEntry) -> AuditEntry:
+    return AuditEntry(
+        e.kind,
+        {**e.fields, "recorded_late": True},
+        agent=e.agent,
+        task=e.task,
+        tool=e.tool,
+        decision=e.decision,
+        decision_id=e.decision_id,
+    )
+
+
+def _record_specific(exc: Exception) -> bool:
+    """Could ``exc`` be about the records rather than the store (see the log's own rule)? Anything
+    but the store being down, locked, full or corrupt, or the log closed or rolled back."""
+    return not isinstance(exc, StoreUnavailable | StoreLocked | StoreFull | StoreCorrupt | AuditError)
