@@ -254,6 +254,13 @@ class AuditVerifyFailed(AuditError):
     code = "audit_verify_failed"
 
 
+class WitnessAnswerRefused(AuditError):
+    """A witness's answer was not read: larger than Proctor reads, sent compressed, not JSON or
+    nested too deeply (the witness counts as lagging, as one that cannot be reached)."""
+
+    code = "witness_answer_refused"
+
+
 class UnknownDecision(NotFound, AuditError):
     """No audit record carries this decision id."""
 
@@ -342,6 +349,14 @@ class UpstreamError(ProctorError):
 class UpstreamTimeout(UpstreamError):
     code = "upstream_timeout"
     http_status = 504
+
+
+class UpstreamAnswerTooLarge(UpstreamError):
+    """An upstream's answer was larger than its ``max_answer`` (upstreams.yaml): it was dropped
+    unread, and the call completed as failed (audited)."""
+
+    code = "upstream_answer_too_large"
+    http_status = 502
 
 
 class ApprovalError(ProctorError):
@@ -438,6 +453,15 @@ class AuthError(ProctorError):
     http_status = 401
 
 
+class IdentityProviderAnswerRefused(AuthError):
+    """The OpenID Connect provider's answer (discovery document, token answer, JWK Set) was not
+    read: larger than Proctor reads, not received in time, sent compressed, not JSON or nested too
+    deeply. The sign-in fails; nothing of it is trusted."""
+
+    code = "idp_answer_refused"
+    http_status = 502
+
+
 class AccountLocked(AuthError):
     code = "account_locked"
     http_status = 429
@@ -487,6 +511,7 @@ __all__ = [
     "FlowFailed",
     "GrantInvalid",
     "IdentityError",
+    "IdentityProviderAnswerRefused",
     "IntrospectionClientInvalid",
     "JoinTokenInvalid",
     "LeaseIssueFailed",
@@ -528,9 +553,11 @@ __all__ = [
     "UnknownSecret",
     "UnknownTask",
     "UnknownTool",
+    "UpstreamAnswerTooLarge",
     "UpstreamError",
     "UpstreamTimeout",
     "ValidationError",
+    "WitnessAnswerRefused",
     "WorkspaceNotFound",
     "public_message",
 ]

@@ -115,6 +115,16 @@ class Identity:
     token_until: float = 0.0
 
 
+def past_deadline_reason(task_id: TaskId, task: TaskRecord | None) -> str:
+    """Why a call of a task past its deadline is refused, naming who delegated it (a delegated
+    task's deadline is at most its parent's: docs/adr/0032)."""
+    why = f"task `{task_id}` is past its deadline"
+    if task is not None and len(task.chain) > 1:
+        anc_agent, anc_id = task.chain[-2]
+        why += f" (delegated from task `{anc_id}` of agent `{anc_agent}`)"
+    return why
+
+
 def _depth(value: Any, limit: int) -> int:
     stack: list[tuple[Any, int]] = [(value, 1)]
     deepest = 0
@@ -507,7 +517,16 @@ class Pipeline:
             if ident is not None and now < ident.token_until:
                 task_id = ident.task_id  # verified by the transport on this request
             elif call.task_token is not None:
-                task_id = self._verify_task_token(call.task_token, agent)
+                try:
+                    task_id = self._verify_task_token(call.task_token, agent)
+                except TaskTokenInvalid:
+                    # a token that only expired, of a task past its deadline: refused as that
+                    # task's (its reason, its chain on the record), never let act
+                    ended = self.tasks.expired_token_task(call.task_token, agent)
+                    if ended is None:
+                        raise
+                    task = _peek(snap.tasks, ended) if offline else self._task(ended, snap)
+                    raise TaskNotActive(past_deadline_reason(ended, task)) from None
             elif call.task is not None:
                 task_id = TaskId(call.task)
             else:

@@ -316,6 +316,16 @@ def test_the_witness_refuses_an_oversized_body_before_reading_it(witness: Witnes
     assert b" 413 " in _raw_answer(witness.port, streamed)  # no final chunk: it never ends
 
 
+def test_the_witness_refuses_json_nested_too_deeply_as_not_json(witness: Witness) -> None:
+    """A checkpoint body nested deeper than the parser follows (within the size limit) is a 400
+    `not JSON`, not a RecursionError answered 500."""
+    body = b"[" * 8000 + b"]" * 8000
+    path = b"/v1/logs/abc/checkpoints"
+    head = b"POST %s HTTP/1.1\r\nhost: w\r\ncontent-type: application/json\r\n" % path
+    answer = _raw_answer(witness.port, head + b"content-length: %d\r\n\r\n" % len(body) + body)
+    assert b" 400 " in answer, answer[:200]  # (its body, `not JSON`, may come in a later segment)
+
+
 def test_an_edited_policy_versions_row_is_tampering(tmp_path: Path) -> None:
     ws, _ = Workspace.init(tmp_path / "ws", config_text="trust_domain: acme.test\n")
     with Proctor.open(ws) as p:

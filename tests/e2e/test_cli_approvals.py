@@ -103,3 +103,29 @@ def test_list_show_approve_deny(tmp_path: Path) -> None:
         assert p.decide(pay(900)).verdict is Verdict.ALLOW
         assert p.decide(pay(900)).verdict is Verdict.APPROVAL_REQUIRED
         assert p.approvals.get(b).state.value == "denied"
+
+
+def test_show_prints_the_delegation_chain(tmp_path: Path) -> None:
+    """`approvals show` of a call held in a delegated task prints the chain of accountability, root
+    requester first, as the API and the approval page do (docs/adr/0032); fails without it."""
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=CONFIG)
+    with Proctor.open(ws) as p:
+        p.agents.add("planner", "owner@acme.test")
+        p.agents.add("bot", "owner@acme.test")
+        root = p.tasks.start(
+            agent="planner", purpose="pay the suppliers", allow=["pay.*"], requested_by="req@acme.test"
+        )
+        child = p.tasks.delegate(str(root.task.id), agent="bot", allow=["pay.send"])
+        held = p.decide(
+            CallInput(
+                tool="pay.send",
+                args={"iban": "DE02120300000000202051", "amount": 900},
+                agent="bot",
+                task_token=child.token,
+            )
+        ).approval_id
+    assert held
+    shown = run(ws.root, "approvals", "show", held)
+    assert shown.returncode == 0, shown.stderr
+    (line,) = [x for x in shown.stdout.splitlines() if x.startswith("chain")]
+    assert line.split(None, 1)[1] == f"req@acme.test → planner ({root.task.id}) → bot ({child.task.id})"

@@ -195,8 +195,8 @@ def _call(g: Gateway, agent: str, token: str, tool: str, args: dict[str, Any]) -
 
 
 def _refused(g: Gateway, agent: str, token: str, tool: str, args: dict[str, Any]) -> str:
-    """Why the gateway refused the call: the tool result's error, or the session's (a task past its
-    deadline is refused a session at all); fails when the call went through."""
+    """Why the gateway refused the call: the tool result's error, or the session's; fails when the
+    call went through."""
     session: list[str] = []
     result: types.CallToolResult | None = None
     try:
@@ -334,8 +334,10 @@ def test_a_child_is_refused_after_its_root_ended_while_the_gateway_was_dead(gw: 
 
     g.start()
     why = _refused(g, "researcher", mid_token, "web__fetch_page", {"url": "https://suppliers.example/q3"})
-    if how == "expiry":  # the child's deadline is its parent's: it is refused a session at all
-        assert why.startswith("session refused"), why
+    if how == "expiry":  # the child's deadline (and its token's) is its parent's: refused as past it
+        assert (
+            f"task `{mid}` is past its deadline (delegated from task `{root}` of agent `planner`)" in why
+        ), why
     elif how == "cli-end":  # the CLI's end cascaded in the store
         assert f"task `{mid}` is cancelled" in why, why
     else:  # the lineage check: the child itself is still active in the store
@@ -353,11 +355,14 @@ def test_a_child_is_refused_after_its_root_ended_while_the_gateway_was_dead(gw: 
         assert _wait_state(g.ws, root) is TaskState.EXPIRED
         expired = {r["task"] for r in _records(g.ws, kind="task.expired")}
         assert {root, mid} <= expired
-    if how != "expiry":
-        decided = [
-            d for d in _records(g.ws, kind="decision") if d.get("task") == mid and d["decision"] == "deny"
+    decided = [d for d in _records(g.ws, kind="decision") if d.get("task") == mid and d["decision"] == "deny"]
+    assert decided, "the refusal is a decision on the record"
+    if how == "expiry":
+        assert decided[-1]["chain"] == [
+            {"agent": "planner", "task": root},
+            {"agent": "researcher", "task": mid},
         ]
-        assert decided, "the refusal is a decision on the record"
+        assert "past its deadline" in decided[-1]["outcome"]["reasons"][0]
 
 
 def test_suspending_the_planner_ends_what_it_delegated_and_the_gateway_refuses_the_child(

@@ -15,7 +15,7 @@ import pytest
 from tests.unit.conftest import CONFIG, Env
 
 from proctor.approvals.model import ApprovalState, Approver, Narrowing
-from proctor.errors import ApprovalNotPending, ApproverNotAllowed, ValidationError
+from proctor.errors import ApprovalNotPending, ApproverNotAllowed, StoreUnavailable, ValidationError
 from proctor.pipeline import CallInput
 from proctor.store.base import AuditQuery
 from proctor.testing import temporary_workspace
@@ -528,3 +528,36 @@ def test_a_grant_is_looked_up_by_its_digest_not_among_every_request(
             plan = " | ".join(str(r[-1]) for r in raw.execute("EXPLAIN QUERY PLAN " + sql, params))
             assert "approvals_by_state" not in plan, (sql, plan)
             assert "approvals_by_digest" in plan or "approvals_by_task" in plan, (sql, plan)
+
+
+def test_an_expiry_whose_record_could_not_be_written_is_recorded_late(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep expires a request in the store, then cannot write its `approval.expired` (the audit
+    store refuses the write): the record is carried and the next sweep writes it, marked
+    `recorded_late`, rather than only logging its loss."""
+    long = env.p.tasks.start(
+        agent="bot",
+        purpose="pay",
+        allow=["payments.*"],
+        resources=["acct-*"],
+        requested_by="req@acme.test",
+        ttl_s=7200,
+    )
+    aid = held(env, pay(env, 100, "acct-1", svid=None, agent="bot", task_token=long.token))
+    env.p.audit.flush()
+    env.clock.advance(601)
+
+    def refused(*_a: object, **_k: object) -> object:
+        raise StoreUnavailable("injected: the audit store refuses writes")
+
+    with monkeypatch.context() as m:
+        m.setattr(env.p.store, "append_audit", refused)
+        assert [r.id for r in env.p.approvals.sweep()] == [aid]  # expired in the store all the same
+    assert env.p.approvals.get(aid).state is ApprovalState.EXPIRED
+    assert not records(env, "approval.expired")
+    assert env.p.approvals.sweep() == []  # nothing new: the carried record is written now
+    (rec,) = [r for r in records(env, "approval.expired") if r["approval_id"] == aid]
+    assert rec["recorded_late"] is True
+    env.p.approvals.sweep()
+    assert len(records(env, "approval.expired")) == 1  # written once

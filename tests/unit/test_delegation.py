@@ -766,3 +766,33 @@ def test_a_value_read_elsewhere_in_the_tree_traces_to_where_it_was_read(sb: Sand
     # a stranger's tree does not: another root task sees neither
     root2, _ = _root(p)
     assert origin("planner", root2, other)[0] is Origin.NONE
+
+
+def test_a_child_past_its_deadline_is_refused_with_the_reason_and_a_decision(sb: Sandbox) -> None:
+    """A delegated task's deadline (and its token's expiry) is its parent's at most: once past it,
+    a call with the child's token is refused as that task's (its reason names who delegated it,
+    the decision record its chain), not as an unreadable token. A token that expired while its
+    task still lives is refused as a bad token, as before: an expired token never acts."""
+    p = sb.proctor
+    root, _ = _root(p, ttl=600)
+    child = p.tasks.delegate(root, agent="researcher", allow=["crm.*"])
+    mid = str(child.task.id)
+    live = p.tasks.start(
+        agent="researcher", purpose="look up", allow=["crm.*"], requested_by="alice@acme.test", ttl_s=3600
+    )
+    researcher = p.agents.get("researcher")
+    short = p.tasks.task_token(live.task, researcher, p.clock.now(), 60)
+    assert p.decide(_call("researcher", child.token, "crm.lookup")).verdict is Verdict.ALLOW
+    sb.clock.advance(601)
+
+    d = p.decide(_call("researcher", child.token, "crm.lookup"))
+    assert d.verdict is Verdict.DENY
+    why = f"task `{mid}` is past its deadline (delegated from task `{root}` of agent `planner`)"
+    assert d.reasons == (why,), d.reasons
+    (rec,) = [r for r in _records(p, kind="decision") if r["decision_id"] == str(d.decision_id)]
+    assert rec["task"] == mid
+    assert rec["chain"] == [{"agent": "planner", "task": root}, {"agent": "researcher", "task": mid}]
+
+    stale = p.decide(_call("researcher", short, "crm.lookup"))  # its task is live: a bad token
+    assert stale.verdict is Verdict.DENY
+    assert stale.errors == ("task_token_invalid",), stale.reasons

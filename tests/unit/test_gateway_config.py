@@ -563,3 +563,19 @@ def test_proctor_tool_carries_the_upstream_input_schema() -> None:
     huge = {"type": "object", "description": "x" * 70_000}
     assert cfg.proctor_tool("read_file", "", huge).input_schema is None
     assert cfg.proctor_tool("read_file").input_schema is None
+
+
+def test_max_answer_bytes_is_checked_and_kept() -> None:
+    """`max_answer_bytes`: whole bytes from 1 KiB to the lean transport's 16 MiB ceiling (its
+    default); kept through save and load."""
+    from proctor.gateway.config import DEFAULT_MAX_ANSWER_BYTES
+    from proctor.gateway.http1 import MAX_RESPONSE_BYTES
+
+    base = {"namespace": "h", "url": "http://127.0.0.1:9/mcp"}
+    assert upstream_from_mapping(base).max_answer_bytes == DEFAULT_MAX_ANSWER_BYTES == MAX_RESPONSE_BYTES
+    cfg = upstream_from_mapping({**base, "max_answer_bytes": 65536})
+    assert cfg.max_answer_bytes == 65536
+    assert upstream_from_mapping(cfg.to_mapping()) == cfg
+    for bad in (1023, MAX_RESPONSE_BYTES + 1, "1MB", 4096.0, True):
+        with pytest.raises(ConfigError, match="max_answer_bytes"):
+            upstream_from_mapping({**base, "max_answer_bytes": bad})

@@ -25,6 +25,7 @@ from proctor.errors import (
     LeaseIssueFailed,
     LeaseNotOwned,
     StoreError,
+    StoreUnavailable,
     TaskNotActive,
     UnknownCredentialProvider,
 )
@@ -574,3 +575,33 @@ def test_a_lease_is_renewed_while_its_task_lives_and_never_past_it(env: Env) -> 
     env.clock.advance(20)
     env.p.tasks.sweep()
     assert env.p.credentials.leases.get(lease.id).state is LeaseState.EXPIRED
+
+
+def test_an_end_whose_records_could_not_be_written_is_recorded_late(
+    env: Env, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lease is ended in the store and revoked at its provider, then its `lease.ended` and
+    `lease.revoked` cannot be written (the audit store refuses the write): the caller hears the
+    error, and the records are carried and written, marked `recorded_late`, by the next sweep."""
+    lease, _ = issue(env)
+    env.p.audit.flush()
+
+    def refused(*_a: object, **_k: object) -> object:
+        raise StoreUnavailable("injected: the audit store refuses writes")
+
+    with monkeypatch.context() as m:
+        m.setattr(env.p.store, "append_audit", refused)
+        with pytest.raises(StoreUnavailable):
+            env.p.credentials.leases.revoke_task(env.task.task.id, "task ended")
+    assert env.p.credentials.leases.get(lease.id).state is LeaseState.REVOKED
+    assert kinds(env.p) == ["lease.issued"]
+    assert env.p.credentials.leases.sweep() == RevocationSummary()  # nothing due: the carry is written
+    assert kinds(env.p) == ["lease.issued", "lease.ended", "lease.revoked"]
+    env.p.audit.flush()
+    late = [
+        json.loads(r.body) for r in env.p.store.iter_audit() if r.kind in ("lease.ended", "lease.revoked")
+    ]
+    assert all(r["recorded_late"] is True for r in late)
+    assert late[0]["leases"][0]["lease_id"] == str(lease.id)
+    env.p.credentials.leases.sweep()
+    assert kinds(env.p) == ["lease.issued", "lease.ended", "lease.revoked"]  # written once

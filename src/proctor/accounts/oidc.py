@@ -23,8 +23,9 @@ import jwt
 
 from proctor.accounts.passwords import token_hash
 from proctor.accounts.settings import OidcSettings, check_url
-from proctor.clock import Clock
-from proctor.errors import AuthError, ConfigError, ProctorError
+from proctor.bounded import AnswerRefused, fetch, loads
+from proctor.clock import Clock, SystemClock
+from proctor.errors import AuthError, ConfigError, IdentityProviderAnswerRefused, ProctorError
 from proctor.store.base import OidcLoginRecord, Store
 
 __all__ = ["LOGIN_TTL_S", "OidcClient", "resolve_client_secret"]
@@ -36,6 +37,44 @@ LOGIN_TTL_S = 600.0
 _ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 _DISCOVERY_TTL_S = 3600.0
 _LEEWAY_S = 30
+#: the most of any answer of the provider that is read (discovery document, token answer, JWK
+#: Set: each a few kilobytes); read unencoded and within the timeout as a whole (proctor.bounded)
+MAX_ANSWER_BYTES = 256 * 1024
+#: PyJWT's own cool-down between JWK Set fetches runs on real time
+_REAL_TIME = SystemClock()
+
+
+def _get(url: str, timeout_s: float, what: str, **kwargs: Any) -> tuple[int, Any]:
+    """The provider's answer to one request: its status and JSON (None when the status is not
+    200), read bounded. :class:`IdentityProviderAnswerRefused` when it is not read;
+    ``httpx.HTTPError`` when the provider cannot be reached."""
+    method = "POST" if "data" in kwargs else "GET"
+    try:
+        status, raw = fetch(method, url, limit=MAX_ANSWER_BYTES, timeout_s=timeout_s, **kwargs)
+        return status, loads(raw) if status == 200 else None
+    except AnswerRefused as exc:
+        raise IdentityProviderAnswerRefused(
+            f"the identity provider's {what} was refused: {exc.reason}"
+        ) from None
+
+
+class _BoundedJWKClient(jwt.PyJWKClient):
+    """PyJWKClient whose JWK Set is fetched bounded (its own fetch reads the whole body)."""
+
+    def fetch_data(self) -> Any:
+        try:
+            status, jwk_set = _get(self.uri, float(self.timeout), "JWK Set")
+        except httpx.HTTPError as exc:
+            raise jwt.PyJWKClientConnectionError(
+                f"the JWK Set could not be fetched ({type(exc).__name__})"
+            ) from None
+        if status != 200 or not isinstance(jwk_set, dict):
+            raise jwt.PyJWKClientConnectionError(f"the JWK Set could not be fetched (HTTP {status})")
+        if self.jwk_set_cache is not None:
+            self.jwk_set_cache.put(jwk_set)
+        if hasattr(self, "_last_successful_fetch"):  # PyJWT's refetch cool-down reads it (>= 2.10)
+            self._last_successful_fetch = _REAL_TIME.monotonic()
+        return jwk_set
 
 
 def _b64(data: bytes) -> str:
@@ -85,11 +124,11 @@ class OidcClient:
                 return self._meta
         url = self.settings.issuer + "/.well-known/openid-configuration"
         try:
-            resp = httpx.get(url, timeout=self._timeout, follow_redirects=False)
-            resp.raise_for_status()
-            meta = resp.json()
-        except (httpx.HTTPError, ValueError) as exc:
+            status, meta = _get(url, self._timeout, "discovery document")
+        except httpx.HTTPError as exc:
             raise AuthError(f"the identity provider could not be reached ({type(exc).__name__})") from None
+        if status != 200:
+            raise AuthError(f"the identity provider could not be reached (HTTP {status})")
         if not isinstance(meta, dict) or meta.get("issuer", "").rstrip("/") != self.settings.issuer:
             raise AuthError("the identity provider's discovery document names another issuer")
         for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
@@ -99,7 +138,7 @@ class OidcClient:
                 raise AuthError(f"the identity provider's `{key}` is missing or not https") from None
         with self._lock:
             self._meta, self._meta_at = meta, self.clock.monotonic()
-            self._jwks = jwt.PyJWKClient(meta["jwks_uri"], cache_keys=True, timeout=int(self._timeout))
+            self._jwks = _BoundedJWKClient(meta["jwks_uri"], cache_keys=True, timeout=int(self._timeout))
         return meta
 
     # the flow -----------------------------------------------------------------------------------
@@ -154,15 +193,11 @@ class OidcClient:
             ) from None
         auth = None if secret is None else httpx.BasicAuth(self.settings.client_id, secret)
         try:
-            resp = httpx.post(meta["token_endpoint"], data=data, auth=auth, timeout=self._timeout)
+            status, body = _get(meta["token_endpoint"], self._timeout, "token answer", data=data, auth=auth)
         except httpx.HTTPError as exc:
             raise AuthError(f"the identity provider could not be reached ({type(exc).__name__})") from None
-        if resp.status_code != 200:
-            raise AuthError(f"the identity provider refused the sign-in code (HTTP {resp.status_code})")
-        try:
-            body = resp.json()
-        except ValueError:
-            raise AuthError("the identity provider's token answer is not JSON") from None
+        if status != 200:
+            raise AuthError(f"the identity provider refused the sign-in code (HTTP {status})")
         id_token = body.get("id_token") if isinstance(body, dict) else None
         if not isinstance(id_token, str):
             raise AuthError("the identity provider sent no ID token")

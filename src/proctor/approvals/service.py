@@ -45,7 +45,8 @@ from proctor.approvals.model import (
     call_digest,
 )
 from proctor.audit.decisions import args_digest
-from proctor.audit.log import AuditLog
+from proctor.audit.late import LateRecords
+from proctor.audit.log import AuditEntry, AuditLog
 from proctor.canonical import canonical_json
 from proctor.clock import Clock
 from proctor.config import Settings
@@ -217,6 +218,8 @@ class Approvals:
         self._ephemeral: SecretStore | None = None
         self._lock = threading.Lock()
         self._subscribers: list[Callable[[ApprovalRequest], None]] = []
+        #: ``approval.expired`` records a failed write did not take: written late, never lost
+        self._late = LateRecords(audit, "approvals")
 
     # -- the pipeline's stage ------------------------------------------------------------------------
     def check(
@@ -805,17 +808,22 @@ class Approvals:
         """Expire what ran out (pending requests and unused grants), with one record each."""
         now = self.clock.now() if now is None else now
         out = [to_request(r) for r in self.store.expire_approvals(now)]
-        for r in out:
-            try:
-                self.audit.append(
-                    "approval.expired",
-                    {"approval_id": r.id, "digest": r.digest, "decided_by": r.decided_by},
-                    agent=r.agent,
-                    task=r.task,
-                    tool=r.tool,
-                )
-            except Exception:
-                log.exception("could not record an expired approval")
+        entries = [
+            AuditEntry(
+                "approval.expired",
+                {"approval_id": r.id, "digest": r.digest, "decided_by": r.decided_by},
+                agent=r.agent,
+                task=r.task,
+                tool=r.tool,
+            )
+            for r in out
+        ]
+        try:
+            # with those an earlier sweep could not write (carried, marked `recorded_late`): the
+            # requests are expired in the store already, so their records are written, late if need be
+            self._late.write(entries)
+        except Exception:
+            log.exception("could not record %d expired approvals yet: carried to the next sweep", len(out))
         return out
 
     def subscribe(self, callback: Callable[[ApprovalRequest], None]) -> None:

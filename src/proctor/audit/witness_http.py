@@ -36,8 +36,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from proctor.audit.anchor import checkpoint_doc, checkpoint_from_json
 from proctor.audit.chain import to_micros
+from proctor.bounded import IDENTITY, AnswerRefused, aread_capped, encoded, loads
 from proctor.canonical import canonical_json
-from proctor.errors import AuditError, ValidationError
+from proctor.errors import AuditError, ValidationError, WitnessAnswerRefused
 from proctor.store.base import Checkpoint
 
 COUNTERSIGN_DOMAIN = b"proctor-witness-countersign-v1\x00"
@@ -246,13 +247,14 @@ class HttpWitness:
         try:
             async with (
                 httpx.AsyncClient(trust_env=False, timeout=self._timeout) as client,
-                client.stream(method, url, json=body, headers={"accept-encoding": "identity"}) as resp,
+                client.stream(method, url, json=body, headers=IDENTITY) as resp,
             ):
-                raw = b""
-                async for chunk in resp.aiter_raw():
-                    raw += chunk
-                    if len(raw) > MAX_ANSWER:
-                        raise AuditError(f"the witness {self.url} answered more than {MAX_ANSWER} bytes")
+                if why := encoded(resp.headers):
+                    raise WitnessAnswerRefused(f"the witness {self.url} answered {why}")
+                try:
+                    raw = await aread_capped(resp.aiter_raw(), MAX_ANSWER)
+                except AnswerRefused as exc:
+                    raise WitnessAnswerRefused(f"the witness {self.url} answered {exc.reason}") from None
         except httpx.HTTPError as exc:
             raise AuditError(f"the witness {self.url} cannot be reached: {type(exc).__name__}") from None
         return httpx.Response(resp.status_code, headers={"content-type": "application/json"}, content=raw)
@@ -324,10 +326,14 @@ class HttpWitness:
 
 
 def _json(resp: httpx.Response) -> Any:
+    """The answer's JSON; None when it is not JSON. JSON nested deeper than the parser follows is
+    a :class:`WitnessAnswerRefused` (never a ``RecursionError`` out of the exchange)."""
     try:
-        return resp.json()
-    except ValueError:
-        return None
+        return loads(resp.content)
+    except AnswerRefused as exc:
+        if exc.reason == "not JSON":
+            return None
+        raise WitnessAnswerRefused(f"the witness answered {exc.reason}") from None
 
 
 def _detail(resp: httpx.Response) -> str:

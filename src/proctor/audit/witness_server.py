@@ -256,7 +256,7 @@ def create_witness_app(store: WitnessStore) -> Starlette:
                 return too_large
         try:
             doc = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested deeper than the parser follows: not JSON here
             return JSONResponse({"error": "not JSON"}, status_code=400)
         try:
             entry = await run_in_threadpool(store.accept, request.path_params["log"], doc)

@@ -88,7 +88,7 @@ def approvals_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Everything an approver sees: the call's arguments (secrets masked, long values folded), the
-    task, its recent calls and what is unusual about the request."""
+    task and its chain of delegation, its recent calls and what is unusual about the request."""
     with opened(workspace) as p, handled():
         view = p.approvals.view(approval_id, None)
     if as_json:
@@ -100,6 +100,12 @@ def approvals_show(
         f"agent      {markup_safe(r.agent)} (owner {markup_safe(str(view.owner))})",
         f"task       {markup_safe(r.task)}: {markup_safe(view.purpose)}",
         f"requested  by {markup_safe(str(view.requester))}",
+        # the chain of accountability (docs/adr/0032), as the API and the approval page show it:
+        # the root requester, then each agent and task from the root down to the held call's
+        "chain      "
+        + markup_safe(
+            " → ".join([str(view.requester or "?")] + [f"{c['agent']} ({c['task']})" for c in view.chain])
+        ),
         f"tool       {markup_safe(r.tool)} ({markup_safe(view.tool_effect)})",
         f"approvers  {markup_safe(' and '.join(r.approvers))}{' (four eyes)' if r.four_eyes else ''}",
         f"waited     {round(view.waited_s)} s; expires {ts(r.expires_at)}; identical attempts {r.attempts}",

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
+from proctor.audit.late import LateRecords
 from proctor.audit.log import AuditEntry, AuditLog
 from proctor.clock import Clock
 from proctor.credentials.providers.base import (
@@ -128,6 +129,10 @@ class LeaseManager:
         #: that dies mid-revocation leaves them to the others' sweeps once the claim runs out
         self.claim_s = claim_s
         self._rng = jitter or random.Random()  # noqa: S311 - jitter spreads retries; it is not a secret
+        #: ``lease.ended`` (and its revocation records) a failed write did not take: the leases are
+        #: ended in the store and revoked at their providers already, so these are written late
+        #: (``recorded_late``) with the next records or sweep, never lost
+        self._late = LateRecords(audit, "leases")
         self._sleep = sleep
         #: current task and agent records (default: read from the store; Proctor passes its cache,
         #: which the store's epoch keeps exact). ``add_lease`` checks both again under lock.
@@ -292,6 +297,7 @@ class LeaseManager:
         """End active leases past their expiry (``expired``) or whose task ended or whose agent is
         suspended (``revoked``), however long ago: run at start-up and periodically."""
         at = self.clock.now() if now is None else now
+        self._late.flush()  # what an earlier write could not take, even when nothing is due now
         due = self.store.due_leases(at)
         if not due:
             return RevocationSummary()
@@ -528,8 +534,8 @@ class LeaseManager:
                 confirmed.append(lease.id)
         if updates:
             self.store.update_lease_attempts(updates)
-        if entries:
-            self.audit.append_many(entries)
+        if entries or len(self._late):
+            self._late.write(entries)
         ids_ended = tuple(x.id for x in leases) if ended else ()
         return RevocationSummary(ids_ended, tuple(confirmed), tuple(pending), tuple(gave_up))
 

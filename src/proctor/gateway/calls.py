@@ -62,6 +62,7 @@ from proctor.errors import (
     StoreError,
     TaskNotActive,
     UnknownTask,
+    UpstreamAnswerTooLarge,
     ValidationError,
     public_message,
 )
@@ -161,13 +162,14 @@ MAX_ERROR_URI = 2048
 class Failure:
     """What went wrong between Proctor and an upstream, once it was allowed to be reached."""
 
-    #: the completion record's status: credential_unavailable, timeout, upstream_unavailable or
-    #: upstream_error
+    #: the completion record's status: credential_unavailable, timeout, upstream_unavailable,
+    #: upstream_error or answer_too_large
     status: str
     #: the task's session with the upstream is closed (a hung, dead or unstarted upstream restarts
     #: on next use)
     drop: bool
-    #: credential_unavailable: why (safe to show); upstream_error: the upstream's message (<= 300)
+    #: credential_unavailable: why (safe to show); upstream_error: the upstream's message (<= 300);
+    #: answer_too_large: Proctor's words for it
     detail: str = ""
     #: upstream_error: the upstream's JSON-RPC error code
     code: int = types.INTERNAL_ERROR
@@ -200,6 +202,8 @@ def failure(exc: Exception, cfg: UpstreamConfig, during: str = "a call") -> Fail
         return Failure("credential_unavailable", False, str(exc))
     if isinstance(exc, TimeoutError):
         return Failure("timeout", True)
+    if isinstance(exc, UpstreamAnswerTooLarge):  # dropped unread; the session itself is sound
+        return Failure("answer_too_large", False, exc.message)
     if isinstance(exc, MCPError):
         if exc.error.code == types.CONNECTION_CLOSED:  # the upstream died under the call
             return Failure("upstream_unavailable", True)
@@ -246,6 +250,8 @@ def failure_text(f: Failure, cfg: UpstreamConfig, decision: Decision) -> str:
         )
     if f.status == "upstream_error":
         return f"upstream `{cfg.namespace}` refused the call: {f.detail}"
+    if f.status == "answer_too_large":
+        return f"{f.detail} (decision {decision.decision_id})"
     return f"upstream `{cfg.namespace}` is unavailable; the call did not complete"
 
 

@@ -27,12 +27,14 @@ import yaml
 from proctor.config import input_schema_text, parse_duration, tool_from_mapping
 from proctor.errors import ConfigError, ValidationError
 from proctor.gateway.credentials import CredentialSpec, credentials_from_list
+from proctor.gateway.http1 import MAX_RESPONSE_BYTES
 from proctor.gateway.names import canonical_name, routable
 from proctor.policy.scope import declares_namespace
 from proctor.store.base import ToolRecord
 from proctor.validate import check_keys
 
 __all__ = [
+    "DEFAULT_MAX_ANSWER_BYTES",
     "MAX_UPSTREAMS_BYTES",
     "RESOURCE_LIST_NAMES",
     "RESOURCE_NAMES",
@@ -52,6 +54,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 UPSTREAMS_FILE = "upstreams.yaml"
+#: ``max_answer_bytes`` by default: the lean HTTP transport's own ceiling (an MCP tool result can
+#: legitimately be a few MiB); an operator lowers it per upstream
+DEFAULT_MAX_ANSWER_BYTES = MAX_RESPONSE_BYTES
+MIN_MAX_ANSWER_BYTES = 1024
 _NAMESPACE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 # The keys the parser below accepts; docs/config-reference.md documents each
@@ -68,6 +74,7 @@ UPSTREAM_KEYS = frozenset(
         "default",
         "tools",
         "timeout",
+        "max_answer_bytes",
         "prefix",
         "credentials",
         "a2a",
@@ -94,6 +101,10 @@ class UpstreamConfig:
     #: per upstream-tool overrides: ``{"write_file": {"effect": "write", "resource_arg": "path"}}``
     tools: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     timeout_s: float = 30.0
+    #: the most bytes of one answer read from an HTTP upstream on the lean path (a tool result,
+    #: a listing, an SSE stream as a whole); a larger answer is dropped unread and the call fails,
+    #: audited (``max_answer_bytes``; at most the transport's own ceiling, 16 MiB)
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     #: False exposes the tools to agents without the ``namespace__`` prefix (one upstream only)
     prefix: bool = True
     #: credentials obtained for each task that uses this upstream (see proctor.gateway.credentials)
@@ -175,11 +186,23 @@ class UpstreamConfig:
             out["tools"] = {k: dict(v) for k, v in self.tools.items()}
         if self.timeout_s != 30.0:
             out["timeout"] = f"{round(self.timeout_s * 1000)}ms"
+        if self.max_answer_bytes != DEFAULT_MAX_ANSWER_BYTES:
+            out["max_answer_bytes"] = self.max_answer_bytes
         if not self.prefix:
             out["prefix"] = False
         if self.credentials:
             out["credentials"] = [c.to_mapping() for c in self.credentials]
         return out
+
+
+def _max_answer_bytes(raw: Any, where: str) -> int:
+    """``max_answer_bytes``: a whole number of bytes from 1 KiB to the transport's 16 MiB."""
+    if type(raw) is not int or not MIN_MAX_ANSWER_BYTES <= raw <= MAX_RESPONSE_BYTES:
+        raise ConfigError(
+            f"{where}: `max_answer_bytes` is a whole number of bytes from {MIN_MAX_ANSWER_BYTES}"
+            f" to {MAX_RESPONSE_BYTES}"
+        )
+    return raw
 
 
 def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConfig:
@@ -250,6 +273,7 @@ def upstream_from_mapping(raw: Any, where: str = UPSTREAMS_FILE) -> UpstreamConf
         default=default,
         tools={str(k): dict(v) for k, v in tools.items()},
         timeout_s=parse_duration(raw.get("timeout", "30s"), "timeout"),
+        max_answer_bytes=_max_answer_bytes(raw.get("max_answer_bytes", DEFAULT_MAX_ANSWER_BYTES), where),
         prefix=bool(raw.get("prefix", True)),
         credentials=credentials_from_list(raw.get("credentials"), transport, where),
         a2a=dict(a2a),

@@ -736,7 +736,17 @@ class GatewayAuth:
             raise AgentSuspended(f"agent `{agent.name}` is suspended")
         if not task_token:
             raise TaskTokenInvalid("every request needs a `Proctor-Task: <task token>` header")
-        task_id, token_until = self.proctor.tasks.verify_token_until(task_token, agent)
+        try:
+            task_id, token_until = self.proctor.tasks.verify_token_until(task_token, agent)
+        except TaskTokenInvalid:
+            # a token that only expired, of a task past its deadline (a delegated task's is its
+            # parent's at most): the session is let in so that each call is refused as that
+            # task's, with the reason and a decision on the record, as any ended task's calls
+            # are; the pipeline checks the token again and refuses it (token_until 0)
+            ended = self.proctor.tasks.expired_token_task(task_token, agent)
+            if ended is None:
+                raise
+            task_id, token_until = ended, 0.0
         caller = Caller(
             agent=AgentName(agent.name),
             task_id=task_id,

@@ -37,8 +37,9 @@ from mcp.shared.inbound import encode_header_value
 
 from proctor.clock import Clock, SystemClock
 from proctor.gateway import wire
+from proctor.gateway.answers import answer_chunks, read_answer
 from proctor.gateway.config import UpstreamConfig, case_unique
-from proctor.gateway.http1 import Http1Error, Http1Pool, Http1Response, encode_headers
+from proctor.gateway.http1 import Http1Error, Http1Pool, encode_headers
 
 __all__ = [
     "ACCEPT",
@@ -84,9 +85,9 @@ class LeanUpstreamError(Exception):
         self.refused = refused or error is not None
 
 
-async def _lines(resp: Http1Response) -> AsyncIterator[str]:
+async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
     buf = b""
-    async for chunk in resp.chunks():
+    async for chunk in chunks:
         buf += chunk
         while True:
             i = buf.find(b"\n")
@@ -98,16 +99,16 @@ async def _lines(resp: Http1Response) -> AsyncIterator[str]:
         yield buf.rstrip(b"\r").decode("utf-8", "replace")
 
 
-async def _sse_messages(resp: Http1Response) -> AsyncIterator[dict[str, Any]]:
+async def _sse_messages(chunks: AsyncIterator[bytes]) -> AsyncIterator[dict[str, Any]]:
     data: list[str] = []
-    async for line in _lines(resp):
+    async for line in _lines(chunks):
         if line == "":
             if data:
                 raw = "\n".join(data)
                 data = []
                 try:
                     msg = json.loads(raw)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     continue
                 if isinstance(msg, dict):
                     yield msg
@@ -117,7 +118,7 @@ async def _sse_messages(resp: Http1Response) -> AsyncIterator[dict[str, Any]]:
     if data:
         try:
             msg = json.loads("\n".join(data))
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return
         if isinstance(msg, dict):
             yield msg
@@ -295,12 +296,12 @@ class LeanHttpUpstream:
                 headers = {k.lower(): v for k, v in resp.headers.items()} if want_headers else {}
                 if resp.headers.get("content-type", "").startswith("application/json"):
                     return headers, self._result(
-                        wire.loads(await resp.read()), rid, stateless, input_required
+                        wire.loads(await read_answer(resp, self.cfg)), rid, stateless, input_required
                     )
                 if resp.status >= 400:
                     raise LeanUpstreamError(f"upstream `{self.cfg.namespace}` answered HTTP {resp.status}")
                 answer: dict[str, Any] | None = None
-                async for msg in _sse_messages(resp):
+                async for msg in _sse_messages(answer_chunks(resp, self.cfg)):
                     if msg.get("id") == rid and ("result" in msg or "error" in msg):
                         answer = msg
                     elif "method" in msg and "id" in msg:  # a request mid-call: we declared no capability

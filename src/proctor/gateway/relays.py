@@ -330,6 +330,8 @@ def relay_error(f: Failure, cfg: UpstreamConfig, method: str, decision: Decision
         )
     if f.status == "upstream_error":
         return MCPError(f.code, f.detail, None if f.uri is None else {"uri": f.uri})
+    if f.status == "answer_too_large":
+        return MCPError(types.INTERNAL_ERROR, f"{f.detail}; `{method}` did not complete")
     return MCPError(types.INTERNAL_ERROR, f"upstream `{ns}` is unavailable")
 
 

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import jwt
+
 from proctor.audit.log import AuditLog
 from proctor.clock import Clock
 from proctor.config import Settings
@@ -27,6 +29,7 @@ from proctor.errors import (
     TaskNotActive,
     TaskTokenInvalid,
     TemplateBudgetSpent,
+    TokenExpired,
     UnknownTask,
     ValidationError,
 )
@@ -51,6 +54,9 @@ UNATTENDED_VIAS = frozenset({"stdio", "oauth"})
 #: an expiry claimed this long ago and still not audited was left by a sweeper that died between
 #: the expiry and its ``task.expired``: a later sweep records it
 EXPIRY_RECLAIM_S = 60.0
+#: a task token that expired at most this long ago still names its task past its deadline, so that a
+#: call made with it is refused as that task's (a decision on the record), not as a bad token
+EXPIRED_TOKEN_GRACE_S = 86400.0
 log = logging.getLogger(__name__)
 
 
@@ -612,6 +618,42 @@ class Tasks:
             raise TaskTokenInvalid("task token names no task")
         return TaskId(raw)
 
+    def expired_token_task(self, token: str, agent: AgentRecord) -> TaskId | None:
+        """The task ``token`` names when its only fault is that it expired (at most
+        ``EXPIRED_TOKEN_GRACE_S`` ago: signed by a key still trusted, for the task audience, bound
+        to ``agent``) and that task is past its deadline. Such a caller is refused as that task's
+        (the reason, a decision on the record), never let act: a delegated task past its deadline
+        (its parent's) gets the reason other ended tasks get. None for any other token (a token
+        that expired before its task did is refused as a bad token, as before)."""
+        now = self.clock.now()
+        try:
+            self.keys.verify_claims(token, TASK_AUDIENCE, now)
+            return None  # not expired: the usual checks apply
+        except TokenExpired as exc:
+            exp = exc.details.get("exp")
+        except ProctorError:
+            return None
+        if not isinstance(exp, int | float) or now - exp > EXPIRED_TOKEN_GRACE_S:
+            return None
+        try:
+            # every other check as of just before it expired, then its key as trusted now
+            claims = self.keys.verify_claims(token, TASK_AUDIENCE, float(exp) - 0.001)
+            kid = jwt.get_unverified_header(token).get("kid")
+            self.keys.public_key(str(kid), now)
+        except (ProctorError, jwt.PyJWTError):
+            return None
+        raw = claims.get("task")
+        if claims.get("sub") != str(agent.spiffe_id) or not isinstance(raw, str):
+            return None
+        try:
+            task = self.store.get_task(TaskId(raw))
+        except ProctorError:
+            return None
+        # past its deadline, which never moves: that task acts no more, whatever its record says
+        if task is None or task.agent != agent.name or now < task.deadline:
+            return None
+        return task.id
+
     def verify_token_until(self, token: str, agent: AgentRecord) -> tuple[TaskId, float]:
         """:meth:`verify_token`, and until when that check holds (the token's ``exp``)."""
         try:
@@ -806,6 +848,7 @@ class Tasks:
 
 
 __all__ = [
+    "EXPIRED_TOKEN_GRACE_S",
     "EXPIRY_RECLAIM_S",
     "MAX_PARAMS",
     "MAX_PARAM_VALUE",
