@@ -30,7 +30,7 @@ import functools
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from proctor.approvals.service import Approvals
@@ -99,6 +99,10 @@ class CallInput:
     #: a 2026-07-28 retry continuing a multi-round-trip exchange: what its decision record says
     #: of that (proctor.gateway.mrtr; never a value the client sent), else None
     continuation: Mapping[str, Any] | None = None
+    #: that retry's ``inputResponses`` as sent upstream (the client's answers to the upstream's
+    #: input requests): traced by the flow stage like the arguments (``inputResponses.…`` paths,
+    #: proctor.flow.responses), never recorded; None on a first round
+    input_responses: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -580,7 +584,7 @@ class Pipeline:
                 if offline:
                     raise _NeedsStore
                 try:
-                    facts = flow.facts(agent, task, tool, args, now)
+                    facts = flow.facts(agent, task, tool, args, now, responses=call.input_responses)
                 except StoreError:
                     raise
                 except ProctorError as exc:
