@@ -72,7 +72,9 @@ def test_an_elicitation_answered_with_an_untrusted_iban_holds_the_retry(tmp_path
             decisions = gw.audit("decision")
             completed = gw.audit("call.completed")
             pending = gw.p.approvals.pending()
-            raw = b"".join(x.body.encode() if isinstance(x.body, str) else bytes(x.body) for x in _records(gw))
+            raw = b"".join(
+                x.body.encode() if isinstance(x.body, str) else bytes(x.body) for x in _records(gw)
+            )
     finally:
         stop_fixture(fixture)
     assert ATTACKER in mail

@@ -98,7 +98,8 @@ def test_a_read_is_not_traced_and_arguments_keep_their_own_paths() -> None:
     # an argument literally named inputResponses stays the argument's; the answers add their own
     both = _flow().facts(REFUND, {"inputResponses": "4411"}, responses=_elicited(account=ATTACKER))
     paths = [a.path for a in both.provenance.args]
-    assert "inputResponses" in paths and PATH in paths
+    assert "inputResponses" in paths
+    assert PATH in paths
 
 
 @pytest.mark.parametrize(
@@ -130,7 +131,8 @@ def test_the_approval_page_names_the_answers_paths_and_origins() -> None:
     lines = _with_origins((ArgLine(name="order", text="4411"),), provenance)
     assert [line.name for line in lines] == ["order", "inputResponses"]
     answers = lines[1]
-    assert PATH in answers.origin and "ONLY from untrusted content: mail.read" in answers.origin
+    assert PATH in answers.origin
+    assert "ONLY from untrusted content: mail.read" in answers.origin
     assert "(destination)" in answers.origin
     assert ATTACKER not in answers.text
 
@@ -201,4 +203,6 @@ def test_the_pipeline_holds_an_untrusted_answer_and_records_its_path_not_its_val
     assert ATTACKER.replace(" ", "").encode() not in raw.replace(b" ", b"")
     view = p.approvals.view(str(held.approval_id), None)
     answers = [a for a in view.args if a.name == "inputResponses"]
-    assert answers and PATH in answers[0].origin and "untrusted" in answers[0].origin
+    assert answers
+    assert PATH in answers[0].origin
+    assert "untrusted" in answers[0].origin
