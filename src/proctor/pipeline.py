@@ -63,6 +63,7 @@ from proctor.errors import (
     ValidationError,
 )
 from proctor.flow.model import NO_FACTS, FlowFacts
+from proctor.flow.responses import with_answers
 from proctor.flow.service import Flow
 from proctor.identity.agents import Agents
 from proctor.killswitch import KillSwitch
@@ -611,7 +612,11 @@ class Pipeline:
                         raise TaskBudgetExhausted(
                             f"task `{task.id}` has used all {task.max_calls} of its calls"
                         )
-                decision = self._approve(agent, task, tool, args, decision, now)
+                # a retry's answers to the upstream are bound into the approval (their digest):
+                # a grant for one answer never runs a retry that answers otherwise
+                decision = self._approve(
+                    agent, task, tool, with_answers(args, call.input_responses), decision, now
+                )
             # budget: counted only for calls that go ahead (a held call spends none)
             if decision.verdict is Verdict.ALLOW and task.max_calls is not None and not call.dry_run:
                 if offline:

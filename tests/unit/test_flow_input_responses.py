@@ -206,3 +206,27 @@ def test_the_pipeline_holds_an_untrusted_answer_and_records_its_path_not_its_val
     assert answers
     assert PATH in answers[0].origin
     assert "untrusted" in answers[0].origin
+    assert answers[0].text.startswith("sha256:")  # the answers' digest, never their values
+
+
+def test_a_grant_for_a_held_retry_runs_only_a_retry_with_the_same_answers(sb: Sandbox) -> None:
+    from proctor.approvals.model import Approver
+    from proctor.types import Email
+
+    p = sb.proctor
+    started = p.tasks.start(
+        agent="bot", purpose="Refund order 4411", allow=["mail.*", "shop.*"], requested_by="alice@acme.test"
+    )
+    p.flow.observe(
+        p.tasks.get(str(started.task.id)), p.tools.get("mail.read"), f"{PAGE} Or DE44 5001 0517 5407 3249 32"
+    )
+    held = p.decide(_retry(started.token, _elicited(account=ATTACKER)))
+    assert held.verdict is Verdict.APPROVAL_REQUIRED
+    p.approvals.approve(str(held.approval_id), Approver(Email("owner@acme.test")), "checked the account")
+    # same arguments, another answer: the grant is not for it
+    other = p.decide(_retry(started.token, _elicited(account="DE44 5001 0517 5407 3249 32")))
+    assert other.verdict is Verdict.APPROVAL_REQUIRED
+    assert other.approval_id != held.approval_id
+    ran = p.decide(_retry(started.token, _elicited(account=ATTACKER)))
+    assert ran.verdict is Verdict.ALLOW
+    assert ran.approval_id == held.approval_id

@@ -28,6 +28,7 @@ NaN, too large) raise :class:`~proctor.errors.ValidationError`: the pipeline den
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -56,6 +57,7 @@ __all__ = [
     "response_destinations",
     "response_values",
     "trace_responses",
+    "with_answers",
 ]
 
 #: the top of every traced path: ``inputResponses.<key>.content.<field>``
@@ -103,6 +105,19 @@ def _check(responses: Any) -> Mapping[str, Any]:
             if leaves > MAX_RESPONSE_LEAVES:
                 raise ValidationError(f"inputResponses has more than {MAX_RESPONSE_LEAVES} values")
     return responses
+
+
+def with_answers(args: Mapping[str, Any], responses: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The arguments an approval of a retry is filed and redeemed for: the call's arguments and a
+    digest of its answers (``inputResponses: "sha256:…"``; ``inputResponses#answers`` when an
+    argument has that name), so a grant given for a retry that answered one thing never runs a
+    retry that answers another. ``args`` itself when there are no answers."""
+    if not responses:
+        return args
+    raw = json.dumps(responses, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    digest = "sha256:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+    key = PREFIX if PREFIX not in args else PREFIX + "#answers"
+    return {**args, key: digest}
 
 
 def _block(block: Any) -> Any:
