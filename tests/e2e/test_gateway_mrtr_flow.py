@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 import mcp_types as types
+import pytest
 from mcp.shared.exceptions import MCPError
 from tests.conformance_mcp.fixture import fixture_url, free_port, start_fixture, stop_fixture
 from tests.e2e.test_gateway_revisions import MODERN, _gateway, _text
@@ -45,7 +46,9 @@ def _upstreams(fport: int) -> list[dict[str, Any]]:
     ]
 
 
-def test_an_elicitation_answered_with_an_untrusted_iban_holds_the_retry(tmp_path: Path) -> None:
+@pytest.mark.parametrize("lean", [True, False], ids=["lean-path", "sdk-entry"])
+def test_an_elicitation_answered_with_an_untrusted_iban_holds_the_retry(tmp_path: Path, lean: bool) -> None:
+    """On the lean path and on the SDK's entry (the lean path off for the retry) alike."""
     fport = free_port()
     fixture = start_fixture(fport, log_path=tmp_path / "fixture.log")
     asked: list[str] = []
@@ -54,6 +57,9 @@ def test_an_elicitation_answered_with_an_untrusted_iban_holds_the_retry(tmp_path
 
             async def elicit(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
                 asked.append(params.message)
+                # the SDK's entry: the retry (not the first round, which its upstream session,
+                # spoken to with the handshake, could not answer with input_required) goes there
+                gw.auth.lean = lean
                 return types.ElicitResult(action="accept", content={"name": ATTACKER})
 
             async def main() -> tuple[str, types.CallToolResult | MCPError]:
@@ -87,7 +93,8 @@ def test_an_elicitation_answered_with_an_untrusted_iban_holds_the_retry(tmp_path
     assert arg == {"arg": PATH, "origin": "untrusted", "sources": ["office.read_inbox"], "destination": True}
     assert "flow.hold-untrusted-destination" in str(retries[0]["outcome"])
     # the first round went through (it carried no answer) and asked
-    assert [c.get("result_type") for c in completed if c["tool"].startswith("fx.")] == ["input_required"]
+    fx = [c for c in completed if c["tool"].startswith("fx.")]
+    assert [(c.get("result_type"), c["path"]) for c in fx] == [("input_required", "lean")]
     assert [str(r.tool) for r in pending] == ["fx.test_input_required_result_elicitation"]
     # the answer's value is in no record
     assert b"DE89370400440532013000" not in raw.replace(b" ", b"")
