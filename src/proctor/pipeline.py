@@ -30,7 +30,7 @@ import functools
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from proctor.approvals.service import Approvals
@@ -63,6 +63,7 @@ from proctor.errors import (
     ValidationError,
 )
 from proctor.flow.model import NO_FACTS, FlowFacts
+from proctor.flow.responses import with_answers
 from proctor.flow.service import Flow
 from proctor.identity.agents import Agents
 from proctor.killswitch import KillSwitch
@@ -99,6 +100,10 @@ class CallInput:
     #: a 2026-07-28 retry continuing a multi-round-trip exchange: what its decision record says
     #: of that (proctor.gateway.mrtr; never a value the client sent), else None
     continuation: Mapping[str, Any] | None = None
+    #: that retry's ``inputResponses`` as sent upstream (the client's answers to the upstream's
+    #: input requests): traced by the flow stage like the arguments (``inputResponses.…`` paths,
+    #: proctor.flow.responses), never recorded; None on a first round
+    input_responses: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -599,7 +604,7 @@ class Pipeline:
                 if offline:
                     raise _NeedsStore
                 try:
-                    facts = flow.facts(agent, task, tool, args, now)
+                    facts = flow.facts(agent, task, tool, args, now, responses=call.input_responses)
                 except StoreError:
                     raise
                 except ProctorError as exc:
@@ -626,7 +631,11 @@ class Pipeline:
                         raise TaskBudgetExhausted(
                             f"task `{task.id}` has used all {task.max_calls} of its calls"
                         )
-                decision = self._approve(agent, task, tool, args, decision, now)
+                # a retry's answers to the upstream are bound into the approval (their digest):
+                # a grant for one answer never runs a retry that answers otherwise
+                decision = self._approve(
+                    agent, task, tool, with_answers(args, call.input_responses), decision, now
+                )
             # budget: counted only for calls that go ahead (a held call spends none)
             if decision.verdict is Verdict.ALLOW and task.max_calls is not None and not call.dry_run:
                 if offline:

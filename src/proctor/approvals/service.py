@@ -932,6 +932,11 @@ def _with_origins(lines: tuple[ArgLine, ...], provenance: Mapping[str, Any] | No
         top = re.split(r"[.\[]", a["arg"], maxsplit=1)[0]
         by_top.setdefault(top, []).append(a)
     out: list[ArgLine] = []
+    names = {line.name for line in lines}
+    if _ANSWERS in by_top and _ANSWERS not in names:
+        # a 2026-07-28 retry's answers to the upstream's input requests (proctor.flow.responses):
+        # traced like arguments, their values never kept, so named here with their origins only
+        lines = (*lines, ArgLine(name=_ANSWERS, text=_ANSWERS_TEXT))
     for line in lines:
         found = sorted(by_top.get(line.name, ()), key=lambda a: -_ORIGIN_RANK.get(str(a.get("origin")), 3))
         parts: list[str] = []
@@ -945,6 +950,11 @@ def _with_origins(lines: tuple[ArgLine, ...], provenance: Mapping[str, Any] | No
                 parts.append(text)
         out.append(dataclasses.replace(line, origin="; ".join(parts)) if parts else line)
     return tuple(out)
+
+
+#: the provenance paths of a retry's answers to an upstream's input requests start with this
+_ANSWERS = "inputResponses"
+_ANSWERS_TEXT = "(the agent's answers to the upstream's questions on this retry: values not kept)"
 
 
 def _display(args: Mapping[str, Any]) -> tuple[ArgLine, ...]:

@@ -515,9 +515,12 @@ class Flow:
         tool: ToolRecord,
         args: Mapping[str, Any],
         now: float,
+        *,
+        responses: Mapping[str, Any] | None = None,
     ) -> FlowFacts:
         """The flow facts of one call (reads the store: call it off the event loop). Raises on
-        any failure: the pipeline denies then (fail closed)."""
+        any failure: the pipeline denies then (fail closed). ``responses``: a 2026-07-28 retry's
+        ``inputResponses``, traced like its arguments (:mod:`proctor.flow.responses`)."""
         if not self.needed(tool):
             return NO_FACTS
         reads = self.reads(tool)
@@ -529,7 +532,7 @@ class Flow:
             history = self._history(specs, agent, task, tool, args, now)
         with entry.lock:
             self._index(entry)
-            facts: FlowFacts = entry.flow.facts(tool, args, history)
+            facts: FlowFacts = entry.flow.facts(tool, args, history, responses)
         return facts
 
     def _history(

@@ -37,6 +37,7 @@ from proctor.flow.provenance import (
     leaf_values,
     utf8_size,
 )
+from proctor.flow.responses import merge_provenance, trace_responses
 from proctor.store.base import ToolRecord
 
 __all__ = ["TaskFlow", "truncate_utf8", "without_echoes"]
@@ -151,18 +152,26 @@ class TaskFlow:
         tool: ToolRecord,
         args: Mapping[str, Any],
         history: Iterable[tuple[str, int | Decimal | bool]] = (),
+        responses: Mapping[str, Any] | None = None,
     ) -> FlowFacts:
         """What the flow stage knows about one call: labels, provenance (effects other than
         ``read``, and a fetch: a ``read`` flagged egress, whose URL is traced by its host),
-        destination domains, and the counters' values (passed in, sorted here)."""
+        destination domains, and the counters' values (passed in, sorted here). ``responses``: a
+        2026-07-28 retry's ``inputResponses``, traced like arguments under ``inputResponses.…``
+        (:mod:`proctor.flow.responses`; raises ValidationError when malformed)."""
         traced = tool.effect != "read" or bool(tool.egress)
         dests = destination_paths(tool, args)  # once for the call: trace and domains both need it
         provenance = self.index.trace(tool, args, dests) if traced else Provenance()
+        domains = destination_domains(tool, args, dests)
+        if responses is not None:
+            answered, answered_domains = trace_responses(self.index, tool, responses)
+            provenance = merge_provenance(provenance, answered)
+            domains = tuple(sorted({*domains, *answered_domains}))
         facts = FlowFacts(
             task=self._labels,
             provenance=provenance,
             history=tuple(sorted(history, key=lambda kv: kv[0])),
-            destinations=destination_domains(tool, args, dests),
+            destinations=domains,
             internal=self.internal,
         )
         if (

@@ -119,7 +119,11 @@ class Caller:
 
 
 def call_input(
-    caller: Caller, tool: str, args: Mapping[str, Any], continuation: Mapping[str, Any] | None = None
+    caller: Caller,
+    tool: str,
+    args: Mapping[str, Any],
+    continuation: Mapping[str, Any] | None = None,
+    input_responses: Mapping[str, Any] | None = None,
 ) -> CallInput:
     """What the pipeline decides for ``caller``: the identity as the transport verified it.
 
@@ -137,6 +141,7 @@ def call_input(
         source="mcp",
         identity=caller.identity,
         continuation=continuation,
+        input_responses=input_responses,
     )
 
 
@@ -291,6 +296,8 @@ class Leg(Protocol[Res]):
     #: a 2026-07-28 retry that continues a multi-round-trip exchange: what its decision record
     #: says of it (:mod:`proctor.gateway.mrtr`; never a value), else None
     continuation: Mapping[str, Any] | None
+    #: that retry's ``inputResponses`` as sent upstream (traced by the flow stage), else None
+    input_responses: Mapping[str, Any] | None
 
     async def listed(self, owned: TaskUpstreams, cfg: UpstreamConfig) -> Mapping[str, Any]:
         """The upstream's catalog (upstream name -> definition), through the task's session."""
@@ -347,6 +354,8 @@ class LeanLeg:
     path = "lean"
     overlap = True
     continuation: Mapping[str, Any] | None = None
+    #: a 2026-07-28 retry's ``inputResponses`` sent upstream (traced by the flow stage), else None
+    input_responses: Mapping[str, Any] | None = None
 
     def __init__(self, channel: Channel | None = None) -> None:
         #: what a held call can tell its client (2026-07-28: ``input_required``); nothing else
@@ -409,6 +418,8 @@ class SdkLeg:
     path = "sdk"
     overlap = False
     continuation: Mapping[str, Any] | None = None
+    #: a 2026-07-28 retry's ``inputResponses`` sent upstream (traced by the flow stage), else None
+    input_responses: Mapping[str, Any] | None = None
 
     def __init__(self, ctx: ServerRequestContext[Any, Any]) -> None:
         self.ctx = ctx
@@ -746,7 +757,7 @@ class Calls:
             proctor_name = ToolName(names.canonical_name(cfg.namespace, upstream_tool))
         except ValidationError:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool `{name[:100]}`") from None
-        call = call_input(caller, proctor_name, up.args, leg.continuation)
+        call = call_input(caller, proctor_name, up.args, leg.continuation, leg.input_responses)
         try:
             snap = snap or await self.proctor.state.snapshot_async()
             await self._warm(snap, caller, cfg.namespace, proctor_name)

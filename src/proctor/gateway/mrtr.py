@@ -316,6 +316,7 @@ class ModernLeanLeg(LeanLeg):
         self._binding = binding
         self._capabilities = capabilities
         self._responses = None if cont is None else cont.input_responses
+        self.input_responses = self._responses  # traced by the flow stage (proctor.flow.responses)
         self._upstream_state = upstream_state
         self._round = round_no
         self.continuation = None if cont is None else cont.record(round_no or None)
@@ -495,6 +496,7 @@ class ModernSdkLeg(SdkLeg):
         super().__init__(ctx)
         self._retry = retry
         self._responses = retry.typed
+        self.input_responses = retry.raw_responses  # traced by the flow stage (proctor.flow.responses)
         self.continuation = retry.record()
 
     async def send(
