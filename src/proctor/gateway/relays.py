@@ -357,7 +357,7 @@ class ModernRequest:
     ) -> Retry:
         """The request's retry input, opened for it; refused (MCPError -32602) and recorded when
         the gateway does not take it."""
-        binding = relay_binding(str(caller.task_id), cfg.namespace, method, args)
+        binding = relay_binding(str(caller.task_id), cfg, method, args)
         try:
             return open_retry(self.params, self.seal, binding)
         except MCPError:
