@@ -11,6 +11,9 @@ binding now names the upstream by its namespace and a digest of where it is; the
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from mcp.shared.exceptions import MCPError
 
@@ -37,6 +40,13 @@ def test_rt_new_a_relayed_state_does_not_open_for_a_repointed_namespace() -> Non
     with pytest.raises(MCPError) as refused:
         seal.open(token, relay_binding(TASK, REPOINTED, "prompts/get", ARGS))
     assert refused.value.error.code == -32602
+    # the client can read the envelope: it holds a keyed digest of the binding, not the binding
+    # (the task, where the upstream is, the digest of the arguments)
+    data = token.split(".")[1]
+    envelope = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+    assert envelope["s"] == "first-server-state"
+    assert TASK not in json.dumps(envelope)
+    assert upstream_id(FIRST) not in json.dumps(envelope)
 
 
 def test_rt_new_a_tool_state_does_not_open_for_a_repointed_namespace() -> None:

@@ -222,11 +222,20 @@ class StateSeal:
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
+    def _bound(self, binding: tuple[str, str, str, str]) -> str:
+        """What the envelope holds of ``binding``: a keyed digest, so the client (who can read the
+        envelope) learns nothing of it (the task, where the upstream is, the arguments' digest)."""
+        raw = json.dumps(list(binding), separators=(",", ":"), ensure_ascii=False).encode(
+            "utf-8", "surrogatepass"
+        )
+        return _b64(hmac.new(self._key, b"binding\0" + raw, hashlib.sha256).digest()[:18])
+
     def seal(self, binding: tuple[str, str, str, str], upstream_state: str | None, round_no: int) -> str:
         """The state handed to the client: the upstream's (or none) bound to ``binding`` (task,
-        upstream namespace, exposed tool name, arguments digest)."""
+        upstream as :func:`upstream_id` names it, exposed tool name or relayed method, arguments
+        digest), which the envelope holds only as a keyed digest."""
         body = {
-            "b": list(binding),
+            "b": self._bound(binding),
             "r": round_no,
             "e": round(self._now() + STATE_TTL_S),
             "s": upstream_state,
@@ -254,7 +263,11 @@ class StateSeal:
         if not hmac.compare_digest(tag, self._mac(payload)):
             raise bad
         body = json.loads(payload)
-        if body.get("b") != list(binding) or not isinstance(body.get("e"), int) or body["e"] < self._now():
+        if (
+            not hmac.compare_digest(str(body.get("b")).encode(), self._bound(binding).encode())
+            or not isinstance(body.get("e"), int)
+            or body["e"] < self._now()
+        ):
             raise bad
         state = body.get("s")
         round_no = body.get("r")
