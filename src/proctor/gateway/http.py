@@ -57,7 +57,7 @@ from proctor.gateway import wire
 from proctor.gateway.calls import LEAN, Caller, LeanLeg, denial_text
 from proctor.gateway.config import load_upstreams
 from proctor.gateway.hold import Channel, NeedsInput, answered
-from proctor.gateway.mrtr import StateSeal, modern_leg
+from proctor.gateway.mrtr import StateSeal, modern_leg, upstream_id
 from proctor.gateway.names import canonical_name
 from proctor.gateway.runtime import GatewayRuntime
 from proctor.gateway.server import SERVER_NAME, SERVER_VERSION, build_server
@@ -588,7 +588,7 @@ class GatewayAuth:
             _held_channel(params),
             self._state_seal,
             str(caller.task_id),
-            "" if cfg is None else cfg.namespace,
+            upstream_id(cfg),
             params["name"],
         )
 

@@ -84,6 +84,7 @@ __all__ = [
     "open_retry",
     "relay_binding",
     "sdk_request",
+    "upstream_id",
 ]
 
 #: the longest ``requestState`` a client may present (characters): the gateway's envelope around
@@ -221,11 +222,20 @@ class StateSeal:
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
+    def _bound(self, binding: tuple[str, str, str, str]) -> str:
+        """What the envelope holds of ``binding``: a keyed digest, so the client (who can read the
+        envelope) learns nothing of it (the task, where the upstream is, the arguments' digest)."""
+        raw = json.dumps(list(binding), separators=(",", ":"), ensure_ascii=False).encode(
+            "utf-8", "surrogatepass"
+        )
+        return _b64(hmac.new(self._key, b"binding\0" + raw, hashlib.sha256).digest()[:18])
+
     def seal(self, binding: tuple[str, str, str, str], upstream_state: str | None, round_no: int) -> str:
         """The state handed to the client: the upstream's (or none) bound to ``binding`` (task,
-        upstream namespace, exposed tool name, arguments digest)."""
+        upstream as :func:`upstream_id` names it, exposed tool name or relayed method, arguments
+        digest), which the envelope holds only as a keyed digest."""
         body = {
-            "b": list(binding),
+            "b": self._bound(binding),
             "r": round_no,
             "e": round(self._now() + STATE_TTL_S),
             "s": upstream_state,
@@ -253,7 +263,11 @@ class StateSeal:
         if not hmac.compare_digest(tag, self._mac(payload)):
             raise bad
         body = json.loads(payload)
-        if body.get("b") != list(binding) or not isinstance(body.get("e"), int) or body["e"] < self._now():
+        if (
+            not hmac.compare_digest(str(body.get("b")).encode(), self._bound(binding).encode())
+            or not isinstance(body.get("e"), int)
+            or body["e"] < self._now()
+        ):
             raise bad
         state = body.get("s")
         round_no = body.get("r")
@@ -358,14 +372,14 @@ def modern_leg(
     channel: Channel | None,
     seal: StateSeal,
     task_id: str,
-    namespace: str,
+    upstream: str,
     name: str,
 ) -> ModernLeanLeg:
     """The leg of one 2026-07-28 lean call; raises MCPError(-32602) for a retry whose
     ``requestState`` or ``inputResponses`` the gateway refuses (see :func:`continuation_of`,
-    :meth:`StateSeal.open`)."""
+    :meth:`StateSeal.open`). ``upstream``: the tool's upstream as :func:`upstream_id` names it."""
     args = params.get("arguments") or {}
-    binding = (task_id, namespace, name, args_digest(args if isinstance(args, Mapping) else {}))
+    binding = (task_id, upstream, name, args_digest(args if isinstance(args, Mapping) else {}))
     cont = continuation_of(params)
     upstream_state: str | None = None
     round_no = 0
@@ -388,13 +402,24 @@ def is_modern(ctx: Any) -> bool:
     return str(getattr(ctx, "protocol_version", "")) in MODERN_PROTOCOL_VERSIONS
 
 
+def upstream_id(cfg: UpstreamConfig | None) -> str:
+    """The upstream a state is bound to: its namespace and a digest of where it is (transport, URL
+    or command and arguments). A reload that points a namespace at another server must not send
+    the first server's state (which may hold what the person answered it) to the second."""
+    if cfg is None:
+        return ""
+    where = json.dumps([cfg.transport, cfg.url, cfg.command, list(cfg.args)], separators=(",", ":"))
+    return f"{cfg.namespace}@{hashlib.sha256(where.encode()).hexdigest()[:16]}"
+
+
 def relay_binding(
-    task_id: str, namespace: str, method: str, args: Mapping[str, Any]
+    task_id: str, cfg: UpstreamConfig, method: str, args: Mapping[str, Any]
 ) -> tuple[str, str, str, str]:
     """What a state handed out for a relayed ``method`` (``prompts/get``, ``resources/read``) is
-    bound to: the task, the upstream, the method (never a tool's exposed name: those hold no
-    ``/``) and a digest of the request as decided (the prompt's or resource's URI and arguments)."""
-    return (task_id, namespace, method, args_digest(args))
+    bound to: the task, the upstream (:func:`upstream_id`), the method (never a tool's exposed
+    name: those hold no ``/``) and a digest of the request as decided (the prompt's or resource's
+    URI and arguments)."""
+    return (task_id, upstream_id(cfg), method, args_digest(args))
 
 
 @dataclass(frozen=True, slots=True)

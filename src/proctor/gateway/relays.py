@@ -359,7 +359,7 @@ class ModernRequest:
     ) -> Retry:
         """The request's retry input, opened for it; refused (MCPError -32602) and recorded when
         the gateway does not take it."""
-        binding = relay_binding(str(caller.task_id), cfg.namespace, method, args)
+        binding = relay_binding(str(caller.task_id), cfg, method, args)
         try:
             return open_retry(self.params, self.seal, binding)
         except MCPError:
@@ -521,6 +521,15 @@ def _dumped(items: Any) -> list[Any]:
     return [x.model_dump(mode="json") for x in items]
 
 
+def _private(result: types.ReadResourceResult) -> types.ReadResourceResult:
+    """A read as the agent gets it: the upstream's ``_meta`` and caching directives taken off. Each
+    read is decided, labelled and recorded for its task: an upstream's ``cacheScope: "public"`` or
+    ``ttlMs`` would let a client (or a shared cache in front of the gateway) serve it again without
+    a decision (after a policy denies it, the task ended, to another agent). The lean leg takes
+    them off too (ADR 0031)."""
+    return result.model_copy(update={"meta": None, "ttl_ms": 0, "cache_scope": "private"})
+
+
 async def read_resource(
     calls: Calls, caller: Caller, uri: str, modern: ModernRequest | None = None
 ) -> types.ReadResourceResult | types.InputRequiredResult:
@@ -533,7 +542,7 @@ async def read_resource(
             return await client.read_resource(uri)
 
         result = await relay(calls, caller, cfg, method, args, send, lambda r: _dumped(r.contents))
-        return result.model_copy(update={"meta": None})
+        return _private(result)
     retry = await modern.open(calls, caller, cfg, method, args)
 
     async def via_sdk(client: Client) -> Any:
@@ -557,9 +566,7 @@ async def read_resource(
         _ModernRoute(),
         retry,
     )
-    return (
-        answer if isinstance(answer, types.InputRequiredResult) else answer.model_copy(update={"meta": None})
-    )
+    return answer if isinstance(answer, types.InputRequiredResult) else _private(answer)
 
 
 async def subscribe(calls: Calls, caller: Caller, uri: str, on: bool) -> None:

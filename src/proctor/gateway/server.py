@@ -110,7 +110,7 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = SE
         args = params.arguments or {}
         binding = (
             str(caller.task_id),
-            "" if cfg is None else cfg.namespace,
+            mrtr.upstream_id(cfg),
             params.name,
             mrtr.args_digest(args),
         )
