@@ -626,16 +626,21 @@ class Proctor:
             anchor = None
         for target in self.witnesses.targets:
             try:
-                cp = self.witnesses.held_by(target)
+                heads = self.witnesses.heads_by(target)  # each writer's head (docs/adr/0036)
             except AuditError as exc:
                 out[target] = exc.message
                 continue
+            cp = max(heads, key=lambda h: h.seq, default=None)
             if anchor is not None and (cp is None or cp.seq < anchor.seq):
                 out[target] = f"holds checkpoint {0 if cp is None else cp.seq}, the anchor {anchor.seq}"
-            elif cp is not None and self.audit.rollback is None:
-                why = _reach_problem(self.store, cp.seq, bytes(cp.head_hash))
+                continue
+            for head in heads:
+                if self.audit.rollback is not None:
+                    break
+                why = _reach_problem(self.store, head.seq, bytes(head.head_hash))
                 if why is not None:
-                    self.audit.halt(f"against the witness {target}: {why}")
+                    who = "" if head.writer == 0 else f" (writer {head.writer}'s head)"
+                    self.audit.halt(f"against the witness {target}{who}: {why}")
         return out
 
     def recover_audit(self, reason: str, by: str) -> dict[str, Any]:

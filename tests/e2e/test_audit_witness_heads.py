@@ -114,7 +114,7 @@ def _sql(ws: Workspace, url: str | None, *statements: tuple[str, tuple[Any, ...]
     with psycopg.connect(url, autocommit=True) as pg:
         pg.execute("ALTER TABLE audit_records DISABLE TRIGGER USER")
         for sql, args in statements:
-            pg.execute(sql.replace("?", "%s"), args)  # type: ignore[arg-type]
+            pg.execute(sql.replace("?", "%s"), args)
         pg.execute("ALTER TABLE audit_records ENABLE TRIGGER USER")
 
 
@@ -162,6 +162,12 @@ def test_a_non_latest_writers_tail_rolled_back_is_caught(
     assert r.returncode == 1, r.stdout
     assert "witness_rollback" in r.stderr, r.stderr
     assert f"writer {a}" in r.stderr.replace("\n", " ")
+    # a process on the workspace asks the witness too (`proctor status`): it stops signing, loudly
+    with Proctor.open(ws, store_url=url) as p:
+        assert p.check_witnesses() == {}
+        assert p.audit.rollback is not None
+        assert f"writer {a}'s head" in p.audit.rollback
+        assert p.audit_health()["reasons"] == ["audit_rollback"]
 
 
 def test_a_whole_writer_removed_is_caught(tmp_path: Path, witness: Witness, store_url: str | None) -> None:

@@ -10,6 +10,9 @@ The log id is the audit key's id (its RFC 7638 thumbprint): the witness checks e
 signature with the public key sent alongside, and that this key is the one the log id names. So a
 witness needs no registration, and nobody without the audit key can advance or recover a log.
 
+A verifier asks ``GET /v1/logs/<id>/heads?nonce=`` for the latest checkpoint of every writer of
+the log (docs/adr/0036; at most ``MAX_HEADS``), or ``latest`` from an older witness.
+
 This module holds what both sides share: the payloads signed, the client (:class:`HttpWitness`)
 and the pinned witness key's text form (``ed25519:<base64url of the 32 raw bytes>``).
 """
