@@ -73,10 +73,9 @@ def store_url(request: pytest.FixtureRequest) -> str | None:
     return url
 
 
-def _workspace(tmp_path: Path, w: Witness, url: str | None = None) -> Workspace:
+def _workspace(tmp_path: Path, w: Witness) -> Workspace:
     ws, _ = Workspace.init(tmp_path / "ws", config_text=_config(w))
     ws.config_path.write_text(_config(w, log=_log_id(ws)))
-    _ = url
     return ws
 
 
@@ -135,7 +134,7 @@ def test_a_non_latest_writers_tail_rolled_back_is_caught(
     and in the anchor; writer B, the latest, is untouched: the witness's `latest` (B's head) and the
     anchor agree with the store, but the witness's head of A does not."""
     url = store_url
-    ws = _workspace(tmp_path, witness, url)
+    ws = _workspace(tmp_path, witness)
     old = tmp_path / "anchor-before.json"
     a = _writer(ws, url, range(20), keep=old)
     b = _writer(ws, url, range(20, 26))
@@ -174,7 +173,7 @@ def test_a_whole_writer_removed_is_caught(tmp_path: Path, witness: Witness, stor
     """Every record, checkpoint and the registration of writer A gone, and its head taken out of
     the anchor: only the witness still knows A."""
     url = store_url
-    ws = _workspace(tmp_path, witness, url)
+    ws = _workspace(tmp_path, witness)
     a = _writer(ws, url, range(8))
     _writer(ws, url, range(8, 14))
     assert _verify(ws, url).returncode == 0
@@ -402,3 +401,41 @@ def test_the_witness_refuses_heads_without_a_fresh_nonce(witness: Witness) -> No
     assert httpx.get(base, timeout=5).status_code == 400
     assert httpx.get(base + "?nonce=short", timeout=5).status_code == 400
     assert httpx.get(base + "?nonce=" + "n" * 20, timeout=5).status_code == 200
+
+
+def test_audit_verify_refuses_a_heads_answer_with_a_head_dropped(tmp_path: Path, witness: Witness) -> None:
+    """Whoever answers in the witness's place drops the head of the writer it rolled back: the
+    answer is not the witness's as a whole, and `audit verify` fails on it."""
+    port = free_port()
+    front = Witness(witness.dir, port, witness.key)
+    ws = _workspace(tmp_path, front)
+    stop, thread = _relay(port, witness.url, lambda path, raw: None)
+    try:
+        a = _writer(ws, None, range(8))
+        _writer(ws, None, range(8, 14))
+    finally:
+        stop.set()
+        thread.join(10)
+    assert _cli("audit", "verify", "--workspace", str(ws.root)).returncode == 1  # no witness there now
+
+    def drop(d: dict[str, Any]) -> dict[str, Any]:
+        kept = [h for h in d["heads"] if h.get("writer") != a]
+        assert len(kept) == len(d["heads"]) - 1
+        return {**d, "heads": kept, "total": d["total"] - 1}
+
+    stop, thread = _relay(port, witness.url, _heads_doc(drop))
+    try:
+        r = _cli("audit", "verify", "--workspace", str(ws.root))
+        assert r.returncode == 1, r.stdout
+        assert "witness_invalid" in r.stderr, r.stderr
+        assert "as a whole" in r.stderr.replace("\n", " ")
+    finally:
+        stop.set()
+        thread.join(10)
+    stop, thread = _relay(port, witness.url, lambda path, raw: None)
+    try:
+        r = _cli("audit", "verify", "--workspace", str(ws.root))
+        assert r.returncode == 0, r.stderr
+    finally:
+        stop.set()
+        thread.join(10)

@@ -67,7 +67,7 @@ HEADS_DOMAIN = b"proctor-witness-heads-v1\x00"
 #: the verifier checks the others against the anchor and file witnesses only, and says so
 MAX_HEADS = 256
 #: the most of a ``heads`` answer that is read (``MAX_HEADS`` countersigned heads of under 1 KiB)
-MAX_HEADS_ANSWER = MAX_HEADS * 1024 + 4096
+MAX_HEADS_ANSWER = MAX_HEADS * 1024 + 16 * 1024
 
 
 class WitnessRefused(AuditError):
