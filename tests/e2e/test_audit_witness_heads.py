@@ -167,6 +167,14 @@ def test_a_non_latest_writers_tail_rolled_back_is_caught(
         assert p.audit.rollback is not None
         assert f"writer {a}'s head" in p.audit.rollback
         assert p.audit_health()["reasons"] == ["audit_rollback"]
+    # the operator's decision starts every head again: the log verifies from there
+    store = () if url is None else ("--store", url)
+    r = _cli(
+        "audit", "recover", "--reason", "restored A's host from a backup", "--workspace", str(ws.root), *store
+    )
+    assert r.returncode == 0, r.stderr
+    r = _verify(ws, url)
+    assert r.returncode == 0, r.stderr
 
 
 def test_a_whole_writer_removed_is_caught(tmp_path: Path, witness: Witness, store_url: str | None) -> None:
