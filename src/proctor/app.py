@@ -626,16 +626,21 @@ class Proctor:
             anchor = None
         for target in self.witnesses.targets:
             try:
-                cp = self.witnesses.held_by(target)
+                heads = self.witnesses.heads_by(target)  # each writer's head (docs/adr/0036)
             except AuditError as exc:
                 out[target] = exc.message
                 continue
+            cp = max(heads, key=lambda h: h.seq, default=None)
             if anchor is not None and (cp is None or cp.seq < anchor.seq):
                 out[target] = f"holds checkpoint {0 if cp is None else cp.seq}, the anchor {anchor.seq}"
-            elif cp is not None and self.audit.rollback is None:
-                why = _reach_problem(self.store, cp.seq, bytes(cp.head_hash))
+                continue
+            for head in heads:
+                if self.audit.rollback is not None:
+                    break
+                why = _reach_problem(self.store, head.seq, bytes(head.head_hash))
                 if why is not None:
-                    self.audit.halt(f"against the witness {target}: {why}")
+                    who = "" if head.writer == 0 else f" (writer {head.writer}'s head)"
+                    self.audit.halt(f"against the witness {target}{who}: {why}")
         return out
 
     def recover_audit(self, reason: str, by: str) -> dict[str, Any]:
@@ -699,11 +704,92 @@ def _checkpoint_written(keydir: Path, witnesses: WitnessPublisher | None, cp: Ch
         witnesses.publish(cp)
 
 
+#: the witness services found to have no per-writer answer, said once per process
+_OLD_WITNESSES: set[str] = set()
+
+
+def _witness_heads(url: str, key: str, log_id: str, notes: list[str]) -> list[Checkpoint]:
+    """What a witness service holds of the log: the latest checkpoint of each writer (docs/adr/0036),
+    or, from a witness without per-writer answers, its latest (said once)."""
+    from proctor.audit.witness_http import HeadsUnsupported, HttpWitness, parse_witness_key
+
+    client = HttpWitness(url, parse_witness_key(key))
+    try:
+        got = client.heads(log_id)
+    except HeadsUnsupported:
+        note = (
+            f"the witness {url} answers its latest checkpoint only (an older `proctor witness serve`):"
+            " writers other than the latest are checked against the anchor and witness files only;"
+            " upgrade the witness for per-writer answers"
+        )
+        if url not in _OLD_WITNESSES:
+            _OLD_WITNESSES.add(url)
+            log.warning("audit verify: %s", note)
+        notes.append(note)
+        latest = client.latest(log_id)
+        return [] if latest is None else [latest.checkpoint]
+    if got.total > len(got.heads):
+        notes.append(
+            f"the witness {url} holds {got.total} writers of the log and answered the {len(got.heads)}"
+            " latest: the others are checked against the anchor and witness files only"
+        )
+    return [h.checkpoint for h in got.heads]
+
+
+def _witnessed_problems(store: Store, witnessed: list[tuple[str, Checkpoint]]) -> list[Problem]:
+    """A head a witness service countersigned for a writer that the store no longer reaches: the
+    writer's chain is shorter than witnessed, or rewritten (``witness_rollback``), or the whole
+    writer is gone (``witness_writer_missing``). A head the store holds, record and hash, is fine
+    (its chain is checked by the walk)."""
+    problems: list[Problem] = []
+    for target, cp in witnessed:
+        row = next(iter(store.iter_audit(cp.seq - 1, 1)), None) if cp.seq > 0 else None
+        if row is not None and row.seq == cp.seq and bytes(row.hash) == bytes(cp.head_hash):
+            continue
+        head = store.audit_writer_head(cp.writer)
+        who = "the log" if cp.writer == 0 else f"writer {cp.writer}"
+        told = f"the witness {target} countersigned {who}'s head at record {cp.seq}"
+        if head is None:
+            problems.append(
+                Problem(
+                    cp.seq,
+                    "witness_writer_missing",
+                    f"{told}, but the store holds no record of {who}: the whole writer was removed"
+                    " (a rollback); `proctor audit recover --reason ...` once decided",
+                )
+            )
+        elif head.seq < cp.seq:
+            problems.append(
+                Problem(
+                    cp.seq,
+                    "witness_rollback",
+                    f"{told}, but its chain in the store ends at record {head.seq}: its tail was rolled"
+                    " back; `proctor audit recover --reason ...` once decided",
+                )
+            )
+        else:
+            problems.append(
+                Problem(
+                    cp.seq,
+                    "witness_rollback",
+                    f"{told}, but the store holds another record there: its chain was rewritten",
+                )
+            )
+    return problems
+
+
 def _outside_checkpoints(
-    store: Store, keydir: Path, settings: Settings | None, log_id: str | None, problems: list[Problem]
+    store: Store,
+    keydir: Path,
+    settings: Settings | None,
+    log_id: str | None,
+    problems: list[Problem],
+    witnessed: list[tuple[str, Checkpoint]] | None = None,
+    notes: list[str] | None = None,
 ) -> list[Checkpoint]:
-    """The checkpoints kept outside the store: the anchor and each witness's latest."""
-    from proctor.audit.witness_http import HttpWitness, parse_witness_key
+    """The checkpoints kept outside the store: the anchor's, each witness file's latest of each
+    writer, each witness service's head of each writer (also added to ``witnessed``)."""
+    notes = [] if notes is None else notes
 
     stored = store.latest_checkpoint()
     anchors: list[Checkpoint] = []
@@ -735,8 +821,11 @@ def _outside_checkpoints(
             if is_url(witness):
                 if log_id is None:
                     continue  # no audit key: nothing to ask the witness about (reported above)
-                got = HttpWitness(witness, parse_witness_key(pinned[witness])).latest(log_id)
-                seen = None if got is None else got.checkpoint
+                heads = _witness_heads(witness, pinned[witness], log_id, notes)
+                if witnessed is not None:
+                    witnessed.extend((witness, cp) for cp in heads)
+                seen = max(heads, key=lambda cp: cp.seq, default=None)
+                anchors.extend(h for h in heads if h is not seen)
             else:
                 heads = witnessed_heads(Path(witness))
                 seen = max(heads, key=lambda cp: cp.seq, default=None)
@@ -844,8 +933,11 @@ def verify_audit_store(
             )
         )
     log_id = next(iter(keys), None)
-    anchors = _outside_checkpoints(store, keydir, settings, log_id, problems)
+    witnessed: list[tuple[str, Checkpoint]] = []
+    notes: list[str] = []
+    anchors = _outside_checkpoints(store, keydir, settings, log_id, problems, witnessed, notes)
     report = verify_log(store, keys, deep=deep, anchors=anchors or None)
+    report.notes = notes
     if not keys:  # one clear problem instead of an unknown key on every checkpoint
         report.problems = [p for p in report.problems if p.code != "checkpoint_unknown_kid"]
     outside = {cp.seq for cp in anchors}
@@ -865,6 +957,7 @@ def verify_audit_store(
     if deep and report.ok:
         problems.extend(_policy_problems(store, report.head_seq))
     report.problems[:0] = problems
+    report.problems.extend(_witnessed_problems(store, witnessed))
     report.ok = not report.problems
     report.recoveries = _recoveries(store, report.head_seq)
     report.log_id = next(iter(keys), None)

@@ -22,6 +22,11 @@ What is caught, and how each problem is named (``Problem.code``, stable):
 ``writer_records_missing``    a writer registered its first record but the log holds none of its
 ``writer_unregistered``       records of a writer that never registered
 
+Against a witness service (``proctor.app.verify_audit_store``, docs/adr/0036), each writer's head
+it countersigned: ``witness_rollback`` (the writer's chain in the store ends before that head, or
+holds another record there) and ``witness_writer_missing`` (the store holds no record of a writer
+the witness knows).
+
 Every writer has a chain of its own (docs/adr/0036); the walk follows the global order (``seq``)
 once and checks each writer's chain as its records come: within a writer, ``seq`` and the place in
 its chain (``wseq``) rise together. Writer 0 is the single chain of logs written before per-writer
@@ -98,6 +103,9 @@ class VerifyReport:
     #: each writer's chain (docs/adr/0036): writer, ok, records, head_wseq, head_seq, checkpoints,
     #: unsigned_tail, problem, and host, pid, started_at as registered
     writers: list[dict[str, Any]] = field(default_factory=list)
+    #: what the verifier could not check as fully as it would (e.g. a witness service without
+    #: per-writer answers): said, never a failure
+    notes: list[str] = field(default_factory=list)
 
 
 @runtime_checkable

@@ -206,6 +206,8 @@ class WitnessPublisher:
         self._on_rollback = on_rollback
         #: the witness files found to hold this log (their first checkpoint is of this key)
         self._files_ok: set[str] = set()
+        #: the witness services found to have no per-writer answer (said once)
+        self._old: set[str] = set()
         #: guards ``_last``; held for no exchange with a witness
         self._lock = threading.Lock()
         #: serialises the exchanges with witness services (the sender's, a recovery's)
@@ -322,6 +324,23 @@ class WitnessPublisher:
     def held(self) -> dict[str, Checkpoint | None]:
         """What each witness holds now (its latest checkpoint); AuditError when one cannot say."""
         return {target: self.held_by(target) for target in self.targets}
+
+    def heads_by(self, target: str) -> list[Checkpoint]:
+        """What a witness holds now of each writer's chain (docs/adr/0036): a service's ``heads``
+        (its ``latest`` only, from a service without per-writer answers), a file's latest line of
+        each writer. AuditError when it cannot say."""
+        from proctor.audit.witness_http import HeadsUnsupported
+
+        if target in self._http:
+            try:
+                return [h.checkpoint for h in self._http[target].heads(self.log_id).heads]
+            except HeadsUnsupported as exc:
+                if target not in self._old:
+                    self._old.add(target)
+                    log.warning("audit witness: %s; asking its latest checkpoint only", exc.message)
+            got = self._http[target].latest(self.log_id)
+            return [] if got is None else [got.checkpoint]
+        return witnessed_heads(Path(target))
 
     def held_by(self, target: str) -> Checkpoint | None:
         if target in self._http:

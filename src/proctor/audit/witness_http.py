@@ -10,6 +10,9 @@ The log id is the audit key's id (its RFC 7638 thumbprint): the witness checks e
 signature with the public key sent alongside, and that this key is the one the log id names. So a
 witness needs no registration, and nobody without the audit key can advance or recover a log.
 
+A verifier asks ``GET /v1/logs/<id>/heads?nonce=`` for the latest checkpoint of every writer of
+the log (docs/adr/0036; at most ``MAX_HEADS``), or ``latest`` from an older witness.
+
 This module holds what both sides share: the payloads signed, the client (:class:`HttpWitness`)
 and the pinned witness key's text form (``ed25519:<base64url of the 32 raw bytes>``).
 """
@@ -56,10 +59,34 @@ DEADLINE_S = 5.0
 NONCE = re.compile(r"[A-Za-z0-9_-]{16,128}")
 #: the most of a witness's answer that is read (a countersigned checkpoint is a few hundred bytes)
 MAX_ANSWER = 64 * 1024
+#: what a witness signs over the whole of a ``heads`` answer: the log, the nonce, how many writers
+#: it holds and the (writer, seq, head) of each head it returns (none can be dropped or added)
+HEADS_DOMAIN = b"proctor-witness-heads-v1\x00"
+#: the most heads one ``heads`` answer holds: a witness holding more writers of a log answers the
+#: ``MAX_HEADS`` with the highest seq (the latest writers) and says how many it holds (``total``);
+#: the verifier checks the others against the anchor and file witnesses only, and says so
+MAX_HEADS = 256
+#: the most of a ``heads`` answer that is read (``MAX_HEADS`` countersigned heads of under 1 KiB)
+MAX_HEADS_ANSWER = MAX_HEADS * 1024 + 16 * 1024
 
 
 class WitnessRefused(AuditError):
     """The witness refused a checkpoint because its log went backwards (a rollback)."""
+
+
+class HeadsUnsupported(AuditError):
+    """The witness has no ``heads`` answer (a witness from before per-writer answers): ask
+    ``latest`` instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessHeads:
+    """A witness's ``heads`` answer, checked: the latest countersigned checkpoint of each writer
+    it returned (by writer), and how many writers of the log it holds (``total``; more than
+    ``len(heads)`` when it holds over ``MAX_HEADS``)."""
+
+    heads: list[Countersigned]
+    total: int
 
 
 def countersign_payload(log_id: str, cp: Checkpoint, witnessed_at: float, nonce: str | None = None) -> bytes:
@@ -81,6 +108,18 @@ def countersign_payload(log_id: str, cp: Checkpoint, witnessed_at: float, nonce:
 def none_payload(log_id: str, nonce: str) -> bytes:
     """What a witness signs when it holds no checkpoint of ``log_id``, for the verifier's nonce."""
     return NONE_DOMAIN + canonical_json({"log": log_id, "nonce": nonce, "none": True})
+
+
+def heads_payload(log_id: str, nonce: str, heads: list[Checkpoint], total: int) -> bytes:
+    """What a witness signs over a ``heads`` answer (docs/adr/0036): every head it returns, by
+    writer, with the verifier's nonce and the number of writers it holds of the log."""
+    doc = {
+        "log": log_id,
+        "nonce": nonce,
+        "total": total,
+        "heads": [[cp.writer, cp.seq, bytes(cp.head_hash).hex()] for cp in heads],
+    }
+    return HEADS_DOMAIN + canonical_json(doc)
 
 
 def recovery_payload(log_id: str, from_seq: int, from_head: str, cp: Checkpoint, reason: str) -> bytes:
@@ -221,7 +260,9 @@ class HttpWitness:
     def _endpoint(self, log_id: str) -> str:
         return f"{self.url}/v1/logs/{quote(log_id, safe='')}"
 
-    def _exchange(self, method: str, url: str, body: Any = None) -> httpx.Response:
+    def _exchange(
+        self, method: str, url: str, body: Any = None, *, max_answer: int = MAX_ANSWER
+    ) -> httpx.Response:
         """One request, done within ``DEADLINE_S`` in all (each step also within ``TIMEOUT_S``);
         its answer read only up to ``MAX_ANSWER`` bytes (a witness answers a few hundred): a
         witness, or whatever answers in its place, can neither trickle an answer for ever nor make
@@ -230,20 +271,20 @@ class HttpWitness:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self._bounded(method, url, body))
+            return asyncio.run(self._bounded(method, url, body, max_answer))
         # called on an event loop's thread: the exchange gets a thread (and a loop) of its own
         with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="proctor-witness-ask") as pool:
-            return pool.submit(asyncio.run, self._bounded(method, url, body)).result()
+            return pool.submit(asyncio.run, self._bounded(method, url, body, max_answer)).result()
 
-    async def _bounded(self, method: str, url: str, body: Any) -> httpx.Response:
+    async def _bounded(self, method: str, url: str, body: Any, max_answer: int) -> httpx.Response:
         try:
-            return await asyncio.wait_for(self._ask(method, url, body), self._deadline)
+            return await asyncio.wait_for(self._ask(method, url, body, max_answer), self._deadline)
         except TimeoutError:
             raise AuditError(
                 f"the witness {self.url} did not answer within {self._deadline:g} s (lagging)"
             ) from None
 
-    async def _ask(self, method: str, url: str, body: Any) -> httpx.Response:
+    async def _ask(self, method: str, url: str, body: Any, max_answer: int) -> httpx.Response:
         try:
             async with (
                 httpx.AsyncClient(trust_env=False, timeout=self._timeout) as client,
@@ -252,7 +293,7 @@ class HttpWitness:
                 if why := encoded(resp.headers):
                     raise WitnessAnswerRefused(f"the witness {self.url} answered {why}")
                 try:
-                    raw = await aread_capped(resp.aiter_raw(), MAX_ANSWER)
+                    raw = await aread_capped(resp.aiter_raw(), max_answer)
                 except AnswerRefused as exc:
                     raise WitnessAnswerRefused(f"the witness {self.url} answered {exc.reason}") from None
         except httpx.HTTPError as exc:
@@ -324,6 +365,45 @@ class HttpWitness:
             raise AuditError(f"the witness {self.url} answered {resp.status_code}: {_detail(resp)}")
         return self._checked(_json(resp), log_id, nonce)
 
+    def heads(self, log_id: str) -> WitnessHeads:
+        """The latest countersigned checkpoint of every writer of ``log_id`` the witness holds
+        (docs/adr/0036), fresh: each head and the list as a whole are signed over a nonce sent
+        now, so no head can be replayed, dropped or added. :class:`HeadsUnsupported` when the
+        witness has no such answer (an older witness: ask :meth:`latest`); :class:`AuditError`
+        for any answer that is not the pinned witness's, whole and fresh."""
+        nonce = secrets.token_urlsafe(24)
+        resp = self._exchange(
+            "GET", self._endpoint(log_id) + "/heads?nonce=" + nonce, max_answer=MAX_HEADS_ANSWER
+        )
+        doc = _json(resp)
+        if resp.status_code in (404, 405) and not (isinstance(doc, dict) and "heads" in doc):
+            raise HeadsUnsupported(
+                f"the witness {self.url} has no per-writer answer (`heads`): an older witness"
+            )
+        if resp.status_code != 200:
+            raise AuditError(f"the witness {self.url} answered {resp.status_code}: {_detail(resp)}")
+        bad = f"the witness {self.url} answered a list of heads"
+        if not isinstance(doc, dict) or doc.get("log") != log_id:
+            raise AuditError(f"{bad} that is not of the log asked about")
+        if doc.get("nonce") != nonce:
+            raise AuditError(f"{bad} without the nonce sent: a replayed answer, not a fresh one")
+        raw, total = doc.get("heads"), doc.get("total")
+        if not isinstance(raw, list) or type(total) is not int or not len(raw) <= min(total, MAX_HEADS):
+            raise AuditError(f"{bad} of a size it may not have (at most {MAX_HEADS}, and its `total`)")
+        heads = [self._checked(entry, log_id, nonce) for entry in raw]
+        writers = [h.checkpoint.writer for h in heads]
+        if len(set(writers)) != len(writers):
+            raise AuditError(f"{bad} naming a writer twice: a witness keeps one head per writer")
+        try:
+            sig = base64.b64decode(str(doc.get("signature")), validate=True)
+            self.key.verify(sig, heads_payload(log_id, nonce, [h.checkpoint for h in heads], total))
+        except (InvalidSignature, ValueError, TypeError):
+            raise AuditError(
+                f"{bad} the pinned `audit.witness_key` does not sign as a whole: a forged answer,"
+                " or heads dropped or added on the way"
+            ) from None
+        return WitnessHeads(heads, total)
+
 
 def _json(resp: httpx.Response) -> Any:
     """The answer's JSON; None when it is not JSON. JSON nested deeper than the parser follows is
@@ -344,12 +424,16 @@ def _detail(resp: httpx.Response) -> str:
 
 
 __all__ = [
+    "MAX_HEADS",
     "Countersigned",
+    "HeadsUnsupported",
     "HttpWitness",
+    "WitnessHeads",
     "WitnessRefused",
     "check_witness_url",
     "countersign_payload",
     "format_witness_key",
+    "heads_payload",
     "none_payload",
     "parse_witness_key",
     "recovery_payload",

@@ -2,7 +2,10 @@
 
 Its directory holds its own key (``witness-ed25519.pem``, 0600) and one append-only file per log
 (``logs/<log id>.jsonl``): each accepted checkpoint is one line, fsynced before it is
-countersigned. The latest line of each log is what ``GET /v1/logs/<id>/latest`` answers.
+countersigned. The latest line of each log is what ``GET /v1/logs/<id>/latest`` answers;
+``GET /v1/logs/<id>/heads?nonce=`` answers the latest line of each writer of the log (docs/adr/0036):
+at most ``MAX_HEADS`` (those with the highest seq) with the number of writers held, each head and
+the list as a whole signed over the verifier's nonce.
 
 ``POST /v1/logs/<id>/checkpoints`` takes a checkpoint with the log's public key (a JWK whose
 thumbprint is the log id) and accepts it when its signature verifies and it does not take the
@@ -34,10 +37,12 @@ from proctor.audit.anchor import checkpoint_from_json
 from proctor.audit.chain import checkpoint_payload, to_micros
 from proctor.audit.witness_http import (
     LOG_ID,
+    MAX_HEADS,
     NONCE,
     Countersigned,
     countersign_payload,
     format_witness_key,
+    heads_payload,
     none_payload,
     recovery_payload,
 )
@@ -128,6 +133,32 @@ class WitnessStore:
             log_id, entry.checkpoint, entry.witnessed_at, entry.countersignature, entry.recovery, nonce, sig
         )
         return fresh, fresh.doc()
+
+    def fresh_heads(self, log_id: str, nonce: str) -> dict[str, Any]:
+        """The answer to a verifier's ``heads`` with its ``nonce``: the latest entry of each writer
+        of the log (at most ``MAX_HEADS``: those with the highest seq, by writer), each countersigned
+        again over the nonce, ``total`` the writers held, and a signature over the whole list."""
+        with self._lock:
+            held = [e for (lid, _), e in self._heads.items() if lid == log_id]
+        total = len(held)
+        held = sorted(held, key=lambda e: e.checkpoint.seq, reverse=True)[:MAX_HEADS]
+        held.sort(key=lambda e: e.checkpoint.writer)
+        heads = []
+        for e in held:
+            sig = self.key.sign(countersign_payload(log_id, e.checkpoint, e.witnessed_at, nonce))
+            heads.append(
+                Countersigned(
+                    log_id, e.checkpoint, e.witnessed_at, e.countersignature, e.recovery, nonce, sig
+                )
+            )
+        whole = self.key.sign(heads_payload(log_id, nonce, [h.checkpoint for h in heads], total))
+        return {
+            "log": log_id,
+            "nonce": nonce,
+            "total": total,
+            "heads": [h.doc() for h in heads],
+            "signature": base64.b64encode(whole).decode(),
+        }
 
     def accept(self, log_id: str, doc: Any) -> Countersigned:
         """Countersign and store the checkpoint ``doc`` sends; ValueError (bad request) or
@@ -281,6 +312,14 @@ def create_witness_app(store: WitnessStore) -> Starlette:
             return JSONResponse({"error": "no checkpoint for this log"}, status_code=404)
         return JSONResponse(entry.doc())
 
+    async def heads(request: Request) -> JSONResponse:
+        nonce, log_id = request.query_params.get("nonce"), request.path_params["log"]
+        if nonce is None or not NONCE.fullmatch(nonce) or not LOG_ID.fullmatch(log_id):
+            return JSONResponse(
+                {"error": "`heads` takes a nonce: 16 to 128 characters of [A-Za-z0-9_-]"}, status_code=400
+            )
+        return JSONResponse(await run_in_threadpool(store.fresh_heads, log_id, nonce))
+
     async def key(request: Request) -> JSONResponse:
         return JSONResponse({"key": store.public_key_text})
 
@@ -288,6 +327,7 @@ def create_witness_app(store: WitnessStore) -> Starlette:
         routes=[
             Route("/v1/logs/{log}/checkpoints", post_checkpoint, methods=["POST"]),
             Route("/v1/logs/{log}/latest", latest, methods=["GET"]),
+            Route("/v1/logs/{log}/heads", heads, methods=["GET"]),
             Route("/v1/key", key, methods=["GET"]),
         ]
     )

@@ -135,6 +135,8 @@ def audit_verify(
                 f" {w['checkpoints']} checkpoints, {w['unsigned_tail']} unsigned",
                 highlight=False,
             )
+    for note in report.notes:
+        out.print(f"[yellow]note[/]: {markup_safe(note)}", highlight=False)
     if report.ok:
         out.print(
             f"[green]ok[/]: {report.records_checked} records, {report.checkpoints_checked} signed checkpoints,"
