@@ -162,7 +162,8 @@ def agent_svid(
         str | None,
         typer.Option(
             help="Who the SVID is for: the MCP gateway's URL for `proctor gateway --http` (behind a"
-            " balancer, gateway.public_url); default: Proctor's own API (`proctor serve`)."
+            " balancer, gateway.public_url); default: Proctor's own (`proctor serve`, and"
+            " PROCTOR_SVID of `proctor gateway --stdio`)."
         ),
     ] = None,
     workspace: WorkspaceOpt = None,
