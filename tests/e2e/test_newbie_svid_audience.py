@@ -95,3 +95,28 @@ def test_agent_svid_audience_is_a_token_the_gateway_takes(tmp_path: Path) -> Non
             gw.kill()
             gw.wait(10)
         log.close()
+
+
+def test_mcp_config_headers_says_how_to_get_an_svid_for_the_gateway(tmp_path: Path) -> None:
+    """`mcp-config --transport http --headers` leaves `<JWT-SVID>` to fill in: it says which command
+    mints one the gateway at that URL takes (its audience), not just that a placeholder is there."""
+    ws = tmp_path / "ws"
+    assert run(ws, "init", str(ws), "--trust-domain", "acme.test").returncode == 0
+    url = "https://mcp.acme.example/mcp"
+    r = run(
+        ws,
+        "mcp-config",
+        "--client",
+        "cursor",
+        "--transport",
+        "http",
+        "--headers",
+        "--agent",
+        "bot",
+        "--url",
+        url,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["mcpServers"]["proctor"]["headers"]["Authorization"] == "Bearer <JWT-SVID>"
+    hint = " ".join(r.stderr.split())
+    assert f"proctor agent svid --join-token $(proctor agent join-token bot) --audience {url}" in hint
