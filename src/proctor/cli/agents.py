@@ -158,6 +158,14 @@ def agent_join_token(name: str, workspace: WorkspaceOpt = None) -> None:
 @agent_app.command("svid")
 def agent_svid(
     join_token: Annotated[str | None, typer.Option(help="Redeem this join token.")] = None,
+    audience: Annotated[
+        str | None,
+        typer.Option(
+            help="Who the SVID is for: the MCP gateway's URL for `proctor gateway --http` (behind a"
+            " balancer, gateway.public_url); default: Proctor's own (`proctor serve`, and"
+            " PROCTOR_SVID of `proctor gateway --stdio`)."
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Exchange a join token for a JWT-SVID (reads PROCTOR_JOIN_TOKEN when no option is given)."""
@@ -165,7 +173,7 @@ def agent_svid(
     if not token:
         fail(ValidationError("pass --join-token or set PROCTOR_JOIN_TOKEN"))
     with opened(workspace) as p, handled():
-        svid = p.agents.svid_from_join_token(token)
+        svid = p.agents.svid_from_join_token(token, audience)
     out.print(svid, highlight=False, soft_wrap=True)
 
 

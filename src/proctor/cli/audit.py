@@ -145,8 +145,9 @@ def audit_verify(
         if report.unsigned_tail:
             out.print(
                 f"[yellow]note[/]: the last {report.unsigned_tail} records are covered by no signed checkpoint"
-                " yet (only the hash chain protects them); a running Proctor signs one within"
-                " `audit.checkpoint_interval`"
+                " yet (only the hash chain protects them); a running Proctor signs its own within"
+                " `audit.checkpoint_interval`, and those of a process that was killed are signed by"
+                " the next Proctor process to start or stop (docs/adr/0036)"
             )
         return
     for prob in report.problems:

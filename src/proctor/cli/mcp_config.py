@@ -344,6 +344,17 @@ def mcp_config(
         )
     elif template is None:
         err.print(f"put this in {_CLIENT_FILES[client]}; replace each <…> placeholder", highlight=False)
+        if transport == "http":
+            # the gateway takes only an SVID for its own URL: `agent svid` alone mints one for
+            # `proctor serve`, which every gateway refuses (token_wrong_audience)
+            err.print(
+                f"<JWT-SVID>: `proctor agent svid --join-token $(proctor agent join-token {agent})"
+                f" --audience {url or GATEWAY_URL}` (the audience must be this URL; it lives"
+                " identity.svid_ttl, 5 minutes); <task token>: `proctor task start --agent"
+                f" {agent} ...`",
+                highlight=False,
+                soft_wrap=True,
+            )
     else:
         _template_notes(client, agent, template, attestation, ws_root)
     err.print(
