@@ -12,6 +12,7 @@ unsigned; an honest dead writer beside them is still signed.
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -110,3 +111,27 @@ def test_a_head_resting_on_a_checkpoint_this_key_did_not_sign_is_not_signed(
     _next_process(store, clock, signer)
     assert not any(cp.seq == rows[-1].seq for cp in store.list_checkpoints())
     assert {cp.seq for cp in store.list_checkpoints()} - before == {store.audit_head().seq}  # type: ignore[union-attr]
+
+
+def test_a_running_process_signs_a_writer_killed_beside_it(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several gateways: one is killed while the others keep running. Its unsigned tail is signed by
+    a running process's periodic pass, not only when some process starts or stops (issue 19)."""
+    import proctor.audit.log as audit_log
+    from proctor.clock import SystemClock
+
+    monkeypatch.setattr(audit_log, "ORPHANS_AFTER_S", 0.0)
+    monkeypatch.setattr(audit_log, "ORPHANS_EVERY_S", 0.2, raising=False)
+    store, clock, signer = backend.store, FrozenClock(), _Signer()
+    real = SystemClock()
+    with AuditLog(store, clock, signer) as audit:
+        audit.append("call", {"running": True})
+        until = real.monotonic() + 3.0
+        while real.monotonic() < until:  # the first pass, with nothing to sign yet
+            time.sleep(0.1)
+        killed, rows = _dead_writer(store, clock, 3)  # killed after the first pass
+        until = real.monotonic() + 10.0
+        while not _signed(store, killed) and real.monotonic() < until:
+            time.sleep(0.1)
+        assert _signed(store, killed) == [rows[-1].seq]  # while the running process still runs

@@ -51,6 +51,9 @@ _KIND = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
 _WRITER_CHECK_S = 2.0
 #: how long after its start a log first signs the heads of writers that are gone (and on close)
 ORPHANS_AFTER_S = 5.0
+#: and then how often, while it runs: a process killed beside running ones has its records
+#: covered by a checkpoint within this, not only when some process starts or stops
+ORPHANS_EVERY_S = 30.0
 #: deferred records that make the writer commit without waiting for an urgent one
 DEFER_MAX_RECORDS = 512
 
@@ -176,7 +179,6 @@ class AuditLog:
         #: deferred records whose commit failed: committed ahead of the next batch, in order
         self._carry: list[PendingAudit] = []
         self._carry_error: StoreError | None = None
-        self._orphans_signed = False
         self._orphans_at = _REAL_TIME.monotonic() + ORPHANS_AFTER_S
         self._hasher = hasher_for(0)  # replaced by the writer's own once it is registered
         #: told every checkpoint once it is stored (the workspace keeps a copy outside the database)
@@ -726,9 +728,10 @@ class AuditLog:
         try:
             if self._carry:  # the store refused them before: try again now
                 self._commit(_Batch())
-            if not self._orphans_signed and _REAL_TIME.monotonic() >= self._orphans_at:
-                # once, idle a while after the start: heads killed processes left unsigned
-                self._orphans_signed = True
+            if _REAL_TIME.monotonic() >= self._orphans_at:
+                # idle a while after the start, then every ORPHANS_EVERY_S: heads killed
+                # processes left unsigned (a gateway killed beside running ones, issue 19)
+                self._orphans_at = _REAL_TIME.monotonic() + ORPHANS_EVERY_S
                 self.sign_orphans()
             if self.rollback is not None:
                 self._try_resume()

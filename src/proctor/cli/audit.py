@@ -147,7 +147,8 @@ def audit_verify(
                 f"[yellow]note[/]: the last {report.unsigned_tail} records are covered by no signed checkpoint"
                 " yet (only the hash chain protects them); a running Proctor signs its own within"
                 " `audit.checkpoint_interval`, and those of a process that was killed are signed by"
-                " the next Proctor process to start or stop (docs/adr/0036)"
+                " another running Proctor process within 30 s, or by the next one to start or stop"
+                " (docs/adr/0036)"
             )
         return
     for prob in report.problems:
