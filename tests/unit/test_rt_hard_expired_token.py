@@ -13,7 +13,7 @@ import pytest
 
 from proctor.pipeline import CallInput
 from proctor.testing import temporary_workspace
-from proctor.types import Verdict
+from proctor.types import AgentName, Verdict
 
 
 def test_an_expired_tokens_call_reads_no_store_on_the_loop(
@@ -34,7 +34,7 @@ def test_an_expired_tokens_call_reads_no_store_on_the_loop(
         snap = p.state.snapshot()
         # what the gateway's request reads into its snapshot before deciding (http `_identify`)
         assert p.state.task(started.task.id, snap) is not None
-        assert p.state.agent("researcher", snap) is not None
+        assert p.state.agent(AgentName("researcher"), snap) is not None
         loop_thread: list[int] = []
         on_loop: list[Any] = []
         original = p.store.get_task
@@ -53,5 +53,5 @@ def test_an_expired_tokens_call_reads_no_store_on_the_loop(
 
         d = anyio.run(main)
         assert d.verdict is Verdict.DENY
-        assert d.reasons and "past its deadline" in d.reasons[0], d.reasons
+        assert "past its deadline" in d.reasons[0], d.reasons
         assert on_loop == [], "the store was read on the event loop"
