@@ -293,6 +293,10 @@ class LeaseManager:
         )
         return self._finish(marked, reason, agent=str(name))
 
+    def flush_late(self) -> None:
+        """Write the records an earlier sweep could not (at close: never dropped with memory)."""
+        self._late.flush()
+
     def sweep(self, now: float | None = None) -> RevocationSummary:
         """End active leases past their expiry (``expired``) or whose task ended or whose agent is
         suspended (``revoked``), however long ago: run at start-up and periodically."""
