@@ -219,7 +219,7 @@ class Approvals:
         self._lock = threading.Lock()
         self._subscribers: list[Callable[[ApprovalRequest], None]] = []
         #: ``approval.expired`` records a failed write did not take: written late, never lost
-        self._late = LateRecords(audit, "approvals")
+        self._late = LateRecords(audit, "approvals", clock=clock)
 
     # -- the pipeline's stage ------------------------------------------------------------------------
     def check(

@@ -132,7 +132,7 @@ class LeaseManager:
         #: ``lease.ended`` (and its revocation records) a failed write did not take: the leases are
         #: ended in the store and revoked at their providers already, so these are written late
         #: (``recorded_late``) with the next records or sweep, never lost
-        self._late = LateRecords(audit, "leases")
+        self._late = LateRecords(audit, "leases", clock=clock)
         self._sleep = sleep
         #: current task and agent records (default: read from the store; Proctor passes its cache,
         #: which the store's epoch keeps exact). ``add_lease`` checks both again under lock.
