@@ -294,6 +294,13 @@ class Proctor:
         self.flow.close()  # its writer thread uses the store
         self.policies.close()
         self.store_guard.close()
+        # records a sweep could not write are carried in memory (proctor.audit.late): written
+        # now, before the log closes, or they would go with this process
+        for flush in (self.approvals.flush_late, self.credentials.leases.flush_late):
+            try:
+                flush()
+            except Exception:
+                log.exception("could not write the carried records at close")
         self.audit.close()
         if self.witnesses is not None:
             self.witnesses.close()  # the last checkpoint signed at close is sent before we go

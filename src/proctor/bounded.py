@@ -7,7 +7,8 @@ An answer is read
 * **unencoded**: ``Accept-Encoding: identity`` is asked for, and an answer sent with another
   ``Content-Encoding`` is refused unread (a few kilobytes of gzip can inflate to gigabytes);
 * **within a deadline as a whole**: httpx's timeout bounds each read, so a server trickling a byte
-  at a time would hold the read for ever;
+  at a time would hold the read for ever; its body is checked against the deadline as it arrives,
+  and the connection is cut at the deadline (its status line and headers too);
 * as **JSON no deeper than the parser can follow** (a deeply nested document is a refusal, never a
   ``RecursionError`` escaping the caller's error handling).
 
@@ -17,7 +18,10 @@ own :class:`~proctor.errors.ProctorError` (with its stable code) from it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import Any, Final
 
@@ -97,10 +101,67 @@ def fetch(
     ``limit`` bytes and within ``timeout_s`` as a whole. :class:`AnswerRefused` when it is not
     read; ``httpx.HTTPError`` when the server cannot be reached."""
     deadline = _REAL_TIME.monotonic() + timeout_s
-    with (
-        httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=trust_env) as http,
-        http.stream(method, url, headers={**(headers or {}), **IDENTITY}, **kwargs) as resp,
-    ):
-        if why := encoded(resp.headers):
-            raise AnswerRefused(why)
-        return resp.status_code, read_capped(resp.iter_raw(), limit, deadline)
+    watch = _Watchdog()
+    timer = threading.Timer(timeout_s, watch.fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        with (
+            httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=trust_env) as http,
+            http.stream(
+                method,
+                url,
+                headers={**(headers or {}), **IDENTITY},
+                extensions={"trace": watch.trace},
+                **kwargs,
+            ) as resp,
+        ):
+            if why := encoded(resp.headers):
+                raise AnswerRefused(why)
+            body = read_capped(resp.iter_raw(), limit, deadline)
+            if watch.fired:  # cut at the deadline: an answer read to its end is one read until then
+                raise AnswerRefused("not received in time")
+            return resp.status_code, body
+    except httpx.HTTPError:
+        if watch.fired:  # the deadline cut the connection: the answer was not received in time
+            raise AnswerRefused("not received in time") from None
+        raise
+    finally:
+        timer.cancel()
+
+
+class _Watchdog:
+    """Cuts a request's connection at its deadline. httpx bounds each read, not the whole: a server
+    that trickles its status line and headers (or a chunk's size line) a byte at a time, each in
+    time, would hold the request for as long as it liked; the deadline was checked only as body
+    chunks arrived. The socket is shut down from a timer, so the blocked read ends there."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self.fired = False
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        if event != "connection.connect_tcp.complete":
+            return
+        stream = info.get("return_value")
+        sock = None if stream is None else stream.get_extra_info("socket")
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            fired = self.fired
+        if fired:
+            _shut(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)

@@ -527,7 +527,14 @@ class Pipeline:
                 except TaskTokenInvalid:
                     # a token that only expired, of a task past its deadline: refused as that
                     # task's (its reason, its chain on the record), never let act
-                    ended = self.tasks.expired_token_task(call.task_token, agent)
+                    # its task read as any call's is (from the snapshot; never from the store
+                    # on the event loop: ``_NeedsStore`` sends the call to a store worker)
+                    held = snap
+                    ended = self.tasks.expired_token_task(
+                        call.task_token,
+                        agent,
+                        (lambda t: _peek(held.tasks, t)) if offline else (lambda t: self._task(t, held)),
+                    )
                     if ended is None:
                         raise
                     task = _peek(snap.tasks, ended) if offline else self._task(ended, snap)

@@ -219,7 +219,7 @@ class Approvals:
         self._lock = threading.Lock()
         self._subscribers: list[Callable[[ApprovalRequest], None]] = []
         #: ``approval.expired`` records a failed write did not take: written late, never lost
-        self._late = LateRecords(audit, "approvals")
+        self._late = LateRecords(audit, "approvals", clock=clock)
 
     # -- the pipeline's stage ------------------------------------------------------------------------
     def check(
@@ -804,6 +804,10 @@ class Approvals:
         return to_request(decided)
 
     # -- upkeep and waiting ----------------------------------------------------------------------------
+    def flush_late(self) -> None:
+        """Write the records an earlier sweep could not (at close: never dropped with memory)."""
+        self._late.flush()
+
     def sweep(self, now: float | None = None) -> builtins.list[ApprovalRequest]:
         """Expire what ran out (pending requests and unused grants), with one record each."""
         now = self.clock.now() if now is None else now

@@ -3,7 +3,8 @@
 A sweep that expires approval requests, or ends credential leases, changes the store first and
 writes the records of what it did after. When that write fails (the log's store is down, a commit
 was refused), the change has happened all the same, and nobody is waiting to be told: the records
-are kept here and written, in order and marked ``recorded_late``, ahead of the service's next
+are kept here and written, in order and marked ``recorded_late`` (with ``carried_since``: when the
+write first failed, so a record written after an outage does not pass for one made then), ahead of the service's next
 records (its next sweep at the latest), as ``task.expired`` lost to a crash is recorded late and as
 the audit log carries its own deferred records (:mod:`proctor.audit.log`).
 
@@ -19,6 +20,7 @@ import threading
 from collections.abc import Sequence
 
 from proctor.audit.log import AuditEntry, AuditLog
+from proctor.clock import Clock
 from proctor.errors import AuditError, StoreCorrupt, StoreFull, StoreLocked, StoreUnavailable
 from proctor.store.base import AuditRow
 
@@ -33,12 +35,16 @@ DEFAULT_LIMIT = 10_000
 class LateRecords:
     """The records of one service that a write failed to take, to be written with its next ones."""
 
-    def __init__(self, audit: AuditLog, what: str, *, limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(
+        self, audit: AuditLog, what: str, *, limit: int = DEFAULT_LIMIT, clock: Clock | None = None
+    ) -> None:
         self.audit = audit
         self.what = what
         self.limit = limit
+        self.clock = clock
         self._lock = threading.Lock()
-        self._carried: list[AuditEntry] = []
+        #: each record and when its write first failed (None: no clock to tell)
+        self._carried: list[tuple[AuditEntry, float | None]] = []
 
     def __len__(self) -> int:
         with self._lock:
@@ -52,7 +58,8 @@ class LateRecords:
         record refused on its own is logged and dropped, as the log drops a deferred one."""
         with self._lock:
             carried, self._carried = self._carried, []
-        pairs = [(e, _late(e)) for e in carried] + [(e, e) for e in entries]
+        now = None if self.clock is None else self.clock.now()
+        pairs = [((e, since), _late(e, since)) for e, since in carried] + [((e, now), e) for e in entries]
         if not pairs:
             return []
         try:
@@ -69,9 +76,11 @@ class LateRecords:
             log.warning("%s: %d carried records written late", self.what, len(carried))
         return rows
 
-    def _one_by_one(self, pairs: list[tuple[AuditEntry, AuditEntry]], late: int) -> list[AuditRow]:
+    def _one_by_one(
+        self, pairs: list[tuple[tuple[AuditEntry, float | None], AuditEntry]], late: int
+    ) -> list[AuditRow]:
         rows: list[AuditRow] = []
-        for i, (entry, written) in enumerate(pairs):
+        for i, ((entry, _since), written) in enumerate(pairs):
             try:
                 rows += self.audit.append_many([written])
             except Exception as exc:
@@ -83,12 +92,12 @@ class LateRecords:
             log.warning("%s: carried records written late, one by one", self.what)
         return rows
 
-    def _carry(self, entries: list[AuditEntry]) -> None:
+    def _carry(self, entries: list[tuple[AuditEntry, float | None]]) -> None:
         with self._lock:
             self._carried = [*entries, *self._carried]
             over = len(self._carried) - self.limit
             if over > 0:
-                for e in self._carried[:over]:
+                for e, _since in self._carried[:over]:
                     log.critical("%s: a %s record is lost: too many carried", self.what, e.kind)
                 del self._carried[:over]
             kept = len(self._carried)
@@ -105,10 +114,11 @@ class LateRecords:
             log.exception("%s: carried records still not written", self.what)
 
 
-def _late(e: AuditEntry) -> AuditEntry:
+def _late(e: AuditEntry, since: float | None) -> AuditEntry:
+    when = {} if since is None else {"carried_since": round(since, 3)}
     return AuditEntry(
         e.kind,
-        {**e.fields, "recorded_late": True},
+        {**e.fields, "recorded_late": True, **when},
         agent=e.agent,
         task=e.task,
         tool=e.tool,

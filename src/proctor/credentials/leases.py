@@ -132,7 +132,7 @@ class LeaseManager:
         #: ``lease.ended`` (and its revocation records) a failed write did not take: the leases are
         #: ended in the store and revoked at their providers already, so these are written late
         #: (``recorded_late``) with the next records or sweep, never lost
-        self._late = LateRecords(audit, "leases")
+        self._late = LateRecords(audit, "leases", clock=clock)
         self._sleep = sleep
         #: current task and agent records (default: read from the store; Proctor passes its cache,
         #: which the store's epoch keeps exact). ``add_lease`` checks both again under lock.
@@ -292,6 +292,10 @@ class LeaseManager:
             (), LeaseState.REVOKED, now, agent=name, claim_until=now + self.claim_s
         )
         return self._finish(marked, reason, agent=str(name))
+
+    def flush_late(self) -> None:
+        """Write the records an earlier sweep could not (at close: never dropped with memory)."""
+        self._late.flush()
 
     def sweep(self, now: float | None = None) -> RevocationSummary:
         """End active leases past their expiry (``expired``) or whose task ended or whose agent is

@@ -13,7 +13,10 @@ under the path ``inputResponses.<key>.<field>…``:
   scaffolding (``type``, ``mimeType``, ``annotations``, binary ``data``), so the model's text is read
   as free text (IBANs, addresses and links inside it traced as embedded values);
 - a roots answer: its ``roots`` (URIs and names);
-- anything else: the whole entry (the safe side), ``_meta`` aside everywhere.
+- anything else: the whole entry (the safe side), ``_meta`` aside everywhere;
+- an elicitation or sampling answer's other fields too (only ``action``, ``role``, ``model``,
+  ``stopReason`` are protocol): the kind is read from fields the client chose, and an upstream
+  reads an entry as the answer to what it asked (red team: ``action`` beside ``roots`` hid them).
 
 A leaf is a destination when its field is named like one (:data:`DESTINATION_NAMES`, as arguments
 are read without a declaration) or when its value is one whole: an IBAN (checksum right), e-mail
@@ -70,6 +73,8 @@ MAX_RESPONSE_DEPTH = 32
 MAX_RESPONSE_LEAVES = 4096
 #: the keys of a sampling answer's content block that are protocol, not the model's words
 _BLOCK_SCAFFOLD = frozenset({"type", "mimeType", "annotations", "_meta", "data"})
+#: the fields of an elicitation or sampling answer that are protocol, not values (never traced)
+_PROTOCOL = frozenset({"action", "role", "model", "stopReason", "_meta"})
 _SQUASH = re.compile(r"[\s-]+")
 
 
@@ -127,15 +132,24 @@ def _block(block: Any) -> Any:
 
 
 def _entry_values(entry: Mapping[str, Any]) -> Any:
-    """What of one answer is traced (see the module's docstring)."""
-    if "action" in entry:  # elicitation
-        content = entry.get("content")
-        return None if content is None else {"content": content}
-    if "role" in entry or "model" in entry or "stopReason" in entry:  # sampling
-        content = entry.get("content")
-        if isinstance(content, list | tuple):
-            return {"content": [_block(b) for b in content]}
-        return None if content is None else {"content": _block(content)}
+    """What of one answer is traced (see the module's docstring). Which kind an answer is comes
+    from its fields, which the client chose: every field but the protocol's own is traced, so that
+    an ``action`` or ``role`` added to another answer (the lean path sends the entry upstream as
+    written, and the upstream reads it as the answer to what it asked) hides none of its fields."""
+    elicited = "action" in entry
+    sampled = "role" in entry or "model" in entry or "stopReason" in entry
+    if elicited or sampled:
+        out: dict[str, Any] = {}
+        for k, v in entry.items():
+            if k in _PROTOCOL or v is None:
+                continue
+            if k == "content" and sampled and not elicited:
+                # a sampling answer's blocks, without their scaffolding (an elicitation's content
+                # is the person's fields: none of it is scaffolding)
+                out[k] = [_block(b) for b in v] if isinstance(v, list | tuple) else _block(v)
+            else:
+                out[k] = v
+        return out or None
     if "roots" in entry and len(entry) <= 2 and set(entry) <= {"roots", "_meta"}:
         return {"roots": entry["roots"]}
     return {k: v for k, v in entry.items() if k != "_meta"}

@@ -618,13 +618,21 @@ class Tasks:
             raise TaskTokenInvalid("task token names no task")
         return TaskId(raw)
 
-    def expired_token_task(self, token: str, agent: AgentRecord) -> TaskId | None:
+    def expired_token_task(
+        self,
+        token: str,
+        agent: AgentRecord,
+        lookup: Callable[[TaskId], TaskRecord | None] | None = None,
+    ) -> TaskId | None:
         """The task ``token`` names when its only fault is that it expired (at most
         ``EXPIRED_TOKEN_GRACE_S`` ago: signed by a key still trusted, for the task audience, bound
         to ``agent``) and that task is past its deadline. Such a caller is refused as that task's
         (the reason, a decision on the record), never let act: a delegated task past its deadline
         (its parent's) gets the reason other ended tasks get. None for any other token (a token
-        that expired before its task did is refused as a bad token, as before)."""
+        that expired before its task did is refused as a bad token, as before). ``lookup`` reads
+        the task (the pipeline's snapshot: a call decided on the event loop never asks the store
+        there); the store's record by default. What it raises (the pipeline's ``_NeedsStore``)
+        is raised."""
         now = self.clock.now()
         try:
             self.keys.verify_claims(token, TASK_AUDIENCE, now)
@@ -646,7 +654,7 @@ class Tasks:
         if claims.get("sub") != str(agent.spiffe_id) or not isinstance(raw, str):
             return None
         try:
-            task = self.store.get_task(TaskId(raw))
+            task = (lookup or self.store.get_task)(TaskId(raw))
         except ProctorError:
             return None
         # past its deadline, which never moves: that task acts no more, whatever its record says
