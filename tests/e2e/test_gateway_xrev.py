@@ -195,6 +195,29 @@ def test_the_official_client_answers_a_handshake_upstreams_elicitation(tmp_path:
         assert [c.get("result_type") for c in completed] == [None]
 
 
+def test_the_official_client_answers_a_handshake_upstreams_sampling_request(tmp_path: Path) -> None:
+    """The same translation for `sampling/createMessage`: the 2026-07-28 client's sampling
+    callback answers it, the upstream gets the answer and returns its result."""
+    prompts: list[str] = []
+    with _gateways(tmp_path) as gw:
+
+        async def sample(ctx: Any, params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
+            prompts.append(str(getattr(params.messages[0].content, "text", "")))
+            return types.CreateMessageResult(
+                role="assistant", content=types.TextContent(type="text", text="forty-two"), model="m"
+            )
+
+        async def main() -> types.CallToolResult:
+            async with gw.client(MODERN, sampling_callback=sample) as c:
+                with anyio.fail_after(60):
+                    return await c.call_tool("fx__test_sampling", {"prompt": "The answer?"})
+
+        result = anyio.run(main)
+    assert not result.is_error, _text(result)
+    assert _text(result) == "LLM response: forty-two"
+    assert prompts == ["The answer?"]
+
+
 def test_tampered_expired_and_denied_continuations_are_refused_and_recorded(tmp_path: Path) -> None:
     """A state altered, or a retry without the answer, is refused -32602 before any decision; an
     exchange whose retry came too late has ended (recorded `expired`) and its retry is refused; a

@@ -110,6 +110,8 @@ class Exchange:
                 self.events.put_nowait(("error", exc))
             else:
                 self.events.put_nowait(("done", result))
+            if self.registry.holds(self):  # parked, and the upstream's call ended (it died, the task ended)
+                await self.registry.end(self, "upstream_ended")
 
         self.runner = asyncio.ensure_future(run())
 
@@ -202,14 +204,23 @@ class Exchanges:
                 " the process that answered the call): start the call again without it"
             )
         ex = self._held.get(xid)
-        if ex is None or ex.ended or str(ex.caller.task_id) != task_id:
+        if (
+            ex is None
+            or ex.ended
+            or str(ex.caller.task_id) != task_id
+            or (ex.asked is None and not ex.claimed)
+        ):
             raise _refused("the exchange requestState continues has expired or ended: start the call again")
         if round_no != ex.round:
             raise _refused("requestState is an earlier round's: answer the latest input_required")
-        if ex.claimed or ex.asked is None:
+        if ex.claimed:
             raise _refused("the exchange requestState continues is being continued by another request")
         ex.claimed = True
         return ex
+
+    def holds(self, ex: Exchange) -> bool:
+        """Whether ``ex`` is parked here, waiting for its retry."""
+        return self._held.get(ex.id) is ex and not ex.claimed
 
     def release(self, ex: Exchange) -> None:
         ex.claimed = False
@@ -321,8 +332,9 @@ class TranslatingSdkLeg(ModernSdkLeg):
         try:
             with anyio.fail_after(cfg.timeout_s):
                 kind, value = await ex.events.get()
-        except BaseException:
-            await exchanges.end(ex, "upstream_timeout")
+        except BaseException as exc:
+            with anyio.CancelScope(shield=True):
+                await exchanges.end(ex, "upstream_timeout" if isinstance(exc, TimeoutError) else "cancelled")
             raise
         if kind == "error":
             ex.ended = True
@@ -353,4 +365,5 @@ class TranslatingSdkLeg(ModernSdkLeg):
         approved, failed before) ends the exchange it claimed."""
         ex = self.continued
         if ex is not None and not self.sent and not ex.ended:
-            await self._exchanges.end(ex, "retry_not_allowed")
+            with anyio.CancelScope(shield=True):
+                await self._exchanges.end(ex, "retry_not_allowed")
