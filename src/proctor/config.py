@@ -113,6 +113,7 @@ SECTION_KEYS: Mapping[str, frozenset[str]] = {
             "oauth_access_ttl",
             "oauth_refresh_ttl",
             "oauth_allow_http_client_ids",
+            "exchange_ttl",
             "public_url",
         }
     ),
@@ -246,6 +247,9 @@ class Settings:
     #: runs while the upstream works, and the answer waits for both; "auto": overlap for plain reads
     #: only, strict for every other effect (see docs/adr/0011)
     gateway_audit: str = "auto"
+    #: how long the gateway keeps an upstream's call open waiting for a 2026-07-28 client's retry
+    #: after it translated the upstream's mid-call request into ``input_required`` (proctor.gateway.xrev)
+    gateway_exchange_ttl_s: float = 60.0
     #: requests refused before anyone is identified: at most this many audit records per source
     #: address and window, then one summary of the rest (see proctor.audit.refusals)
     #: witnesses outside the workspace every signed checkpoint is sent to: absolute paths of files
@@ -547,6 +551,12 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             raise ConfigError(
                 f"{path.name}: gateway.oauth_refresh_ttl is at least the access ttl and at most 365d"
             )
+        exchange_ttl = parse_duration(gateway.get("exchange_ttl", "60s"), "gateway.exchange_ttl")
+        if not 1 <= exchange_ttl <= 900:
+            raise ConfigError(
+                f"{path.name}: gateway.exchange_ttl is between 1s and 15m: an upstream's call is held"
+                " open that long for a client's answer"
+            )
         oauth_http_ids = gateway.get("oauth_allow_http_client_ids", False)
         if not isinstance(oauth_http_ids, bool):
             raise ConfigError(f"{path.name}: gateway.oauth_allow_http_client_ids is true or false")
@@ -617,6 +627,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             policy_reload_s=parse_duration(policies.get("reload_interval", "1s"), "policies.reload_interval"),
             tools=tools,
             gateway_audit=gateway_audit,
+            gateway_exchange_ttl_s=exchange_ttl,
             oauth_access_ttl_s=oauth_access_ttl,
             oauth_refresh_ttl_s=oauth_refresh_ttl,
             oauth_allow_http_client_ids=oauth_http_ids,

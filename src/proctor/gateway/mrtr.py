@@ -230,16 +230,25 @@ class StateSeal:
         )
         return _b64(hmac.new(self._key, b"binding\0" + raw, hashlib.sha256).digest()[:18])
 
-    def seal(self, binding: tuple[str, str, str, str], upstream_state: str | None, round_no: int) -> str:
+    def seal(
+        self,
+        binding: tuple[str, str, str, str],
+        upstream_state: str | None,
+        round_no: int,
+        exchange: str | None = None,
+    ) -> str:
         """The state handed to the client: the upstream's (or none) bound to ``binding`` (task,
         upstream as :func:`upstream_id` names it, exposed tool name or relayed method, arguments
-        digest), which the envelope holds only as a keyed digest."""
-        body = {
+        digest), which the envelope holds only as a keyed digest. ``exchange``: the pending exchange
+        (proctor.gateway.xrev) the state continues, held by one gateway process."""
+        body: dict[str, Any] = {
             "b": self._bound(binding),
             "r": round_no,
             "e": round(self._now() + STATE_TTL_S),
             "s": upstream_state,
         }
+        if exchange is not None:
+            body["x"] = exchange
         # UTF-8, not \u escapes: a state of non-ASCII characters costs what it weighs, not up to six
         # times its length (a lone surrogate cannot be encoded: ValueError, a malformed answer)
         payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
@@ -249,6 +258,13 @@ class StateSeal:
         """The upstream's state inside ``token`` and the round it answered; raises MCPError(-32602)
         when the gateway did not seal it, it was altered, it has expired or it was sealed for
         another call (task, upstream, tool or arguments)."""
+        state, round_no, _x = self.open_exchange(token, binding)
+        return state, round_no
+
+    def open_exchange(
+        self, token: str, binding: tuple[str, str, str, str]
+    ) -> tuple[str | None, int, str | None]:
+        """:meth:`open`, and the pending exchange the state names (or None)."""
         bad = _refused(
             "requestState was not issued by this gateway for this call (altered, expired, or for "
             "another tool, task or arguments): start the call again without it"
@@ -271,11 +287,20 @@ class StateSeal:
             raise bad
         state = body.get("s")
         round_no = body.get("r")
-        return (state if isinstance(state, str) else None), (round_no if isinstance(round_no, int) else 1)
+        exchange = body.get("x")
+        return (
+            (state if isinstance(state, str) else None),
+            (round_no if isinstance(round_no, int) else 1),
+            (exchange if isinstance(exchange, str) else None),
+        )
 
 
 def input_required_result(
-    result: dict[str, Any], seal: StateSeal, binding: tuple[str, str, str, str], round_no: int
+    result: dict[str, Any],
+    seal: StateSeal,
+    binding: tuple[str, str, str, str],
+    round_no: int,
+    exchange: str | None = None,
 ) -> dict[str, Any]:
     """An upstream's ``input_required`` answer as the client gets it: its input requests as they
     came, its state sealed to the call (a state of its own is added when it sent none, so the round
@@ -298,7 +323,7 @@ def input_required_result(
     if requests:
         out["inputRequests"] = requests
     try:
-        sealed = seal.seal(binding, state, round_no)
+        sealed = seal.seal(binding, state, round_no, exchange)
     except UnicodeEncodeError:  # a lone surrogate: not a string UTF-8 (or JSON) can carry
         raise ValueError("requestState cannot be encoded") from None
     if len(sealed) > MAX_REQUEST_STATE:
@@ -384,7 +409,9 @@ def modern_leg(
     upstream_state: str | None = None
     round_no = 0
     if cont is not None and cont.request_state is not None:
-        upstream_state, round_no = seal.open(cont.request_state, binding)
+        upstream_state, round_no, exchange = seal.open_exchange(cont.request_state, binding)
+        if exchange is not None:  # a translated exchange is held on the SDK's entry (xrev), never here
+            raise _refused("requestState continues an exchange this path does not hold: start the call again")
     if continues_upstream(cont):
         channel = None
     return ModernLeanLeg(channel, seal, binding, client_capabilities(params), cont, upstream_state, round_no)
@@ -438,6 +465,8 @@ class Retry:
     capabilities: dict[str, Any]
     #: the responses as the SDK client sends them (validated as input responses), or None
     typed: dict[str, Any] | None = None
+    #: the pending exchange (proctor.gateway.xrev) the state names, or None
+    exchange: str | None = None
 
     def record(self) -> dict[str, Any] | None:
         """The decision record's ``continuation``."""
@@ -448,11 +477,11 @@ class Retry:
         """The responses to send upstream as JSON (the gateway's own key removed)."""
         return None if self.cont is None else self.cont.input_responses
 
-    def sealed(self, result: Mapping[str, Any]) -> types.InputRequiredResult:
+    def sealed(self, result: Mapping[str, Any], exchange: str | None = None) -> types.InputRequiredResult:
         """An upstream's ``input_required`` answer (JSON), its state sealed to this request; raises
         MCPError(-32603) for one that is malformed (what the upstream sent is not passed on)."""
         try:
-            out = input_required_result(dict(result), self.seal, self.binding, self.round_no + 1)
+            out = input_required_result(dict(result), self.seal, self.binding, self.round_no + 1, exchange)
             return types.InputRequiredResult.model_validate(out)
         except ValueError as exc:
             raise MCPError(INTERNAL_ERROR, f"malformed input_required answer ({str(exc)[:100]})") from None
@@ -472,15 +501,16 @@ def open_retry(params: Mapping[str, Any], seal: StateSeal, binding: tuple[str, s
     cont = continuation_of(params)
     upstream_state: str | None = None
     round_no = 0
+    exchange: str | None = None
     if cont is not None and cont.request_state is not None:
-        upstream_state, round_no = seal.open(cont.request_state, binding)
+        upstream_state, round_no, exchange = seal.open_exchange(cont.request_state, binding)
     typed: dict[str, Any] | None = None
     if cont is not None and cont.input_responses:
         try:
             typed = dict(_responses_adapter().validate_python(cont.input_responses))
         except Exception:
             raise _refused("inputResponses holds an entry that is not an input response") from None
-    return Retry(seal, binding, cont, upstream_state, round_no, client_capabilities(params), typed)
+    return Retry(seal, binding, cont, upstream_state, round_no, client_capabilities(params), typed, exchange)
 
 
 def sdk_request(params: Any) -> dict[str, Any]:
@@ -492,7 +522,7 @@ def sdk_request(params: Any) -> dict[str, Any]:
     return dumped
 
 
-async def audit_refused(proctor: Proctor, caller: Caller, method: str) -> None:
+async def audit_refused(proctor: Proctor, caller: Caller, method: str, reason: str = "") -> None:
     """Record a 2026-07-28 request refused for its multi-round-trip input (``gateway.refused``,
     ``error: request_state_invalid``), as the lean path records it."""
     try:
@@ -500,7 +530,7 @@ async def audit_refused(proctor: Proctor, caller: Caller, method: str) -> None:
             "gateway.refused",
             {
                 "error": "request_state_invalid",
-                "reason": "invalid multi-round-trip input",
+                "reason": reason or "invalid multi-round-trip input",
                 "method": method,
             },
             agent=str(caller.agent),

@@ -27,6 +27,7 @@ from proctor.gateway.catalog import Catalog
 from proctor.gateway.config import UPSTREAMS_FILE, UpstreamConfig, load_upstreams
 from proctor.gateway.mrtr import StateSeal
 from proctor.gateway.sessions import TaskUpstreams
+from proctor.gateway.xrev import Exchanges
 from proctor.types import AgentStatus, TaskId
 
 __all__ = ["GatewayRuntime"]
@@ -78,6 +79,8 @@ class GatewayRuntime:
         #: seals the upstreams' ``requestState`` to their calls (2026-07-28, proctor.gateway.mrtr):
         #: one per process, so a state the lean path handed out opens on the SDK's entry too
         self.state_seal = StateSeal.for_proctor(proctor)
+        #: upstream calls kept open across a 2026-07-28 client's rounds (proctor.gateway.xrev)
+        self.exchanges = Exchanges(proctor, proctor.settings.gateway_exchange_ttl_s)
 
     @property
     def upstreams(self) -> dict[str, UpstreamConfig]:

@@ -20,7 +20,7 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from proctor.errors import ProctorError, StoreError, public_message
-from proctor.gateway import mrtr, relays
+from proctor.gateway import mrtr, relays, xrev
 from proctor.gateway.calls import Caller, call_sdk, denial_text
 from proctor.gateway.hold import NeedsInput
 from proctor.gateway.runtime import GatewayRuntime
@@ -80,7 +80,11 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = SE
         try:
             caller = caller_of(ctx)
             leg = await _modern_leg(ctx, caller, params) if mrtr.is_modern(ctx) else None
-            return await call_sdk(calls, caller, ctx, params.name, params.arguments, leg)
+            try:
+                return await call_sdk(calls, caller, ctx, params.name, params.arguments, leg)
+            finally:
+                if leg is not None:
+                    await leg.settle()
         except NeedsInput as held:  # 2026-07-28: the person is sent to the page, the client retries
             return held.result
         except MCPError:
@@ -102,7 +106,9 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = SE
                 is_error=True,
             )
 
-    async def _modern_leg(ctx: Ctx, caller: Caller, params: types.CallToolRequestParams) -> mrtr.ModernSdkLeg:
+    async def _modern_leg(
+        ctx: Ctx, caller: Caller, params: types.CallToolRequestParams
+    ) -> xrev.TranslatingSdkLeg:
         """The SDK leg of a 2026-07-28 call (as the lean path's, :func:`proctor.gateway.mrtr.modern_leg`):
         its retry's input forwarded, an upstream's ``input_required`` passed back sealed. Raises
         MCPError(-32602), recorded, for a retry's input the gateway refuses."""
@@ -119,7 +125,22 @@ def build_server(runtime: GatewayRuntime, caller_of: CallerOf, *, name: str = SE
         except MCPError:
             await mrtr.audit_refused(calls.proctor, caller, "tools/call")
             raise
-        return mrtr.ModernSdkLeg(ctx, retry)
+        exchanges = runtime.exchanges
+        if retry.exchange is None:
+            return xrev.TranslatingSdkLeg(ctx, retry, exchanges, caller, params.name)
+        # a retry of a translated exchange (proctor.gateway.xrev): only in the process holding it
+        try:
+            ex = exchanges.claim(retry.exchange, retry.round_no, str(caller.task_id))
+        except MCPError as exc:
+            await mrtr.audit_refused(calls.proctor, caller, "tools/call", exc.error.message)
+            raise
+        try:
+            response = ex.response(retry.raw_responses)
+        except MCPError as exc:
+            exchanges.release(ex)
+            await mrtr.audit_refused(calls.proctor, caller, "tools/call", exc.error.message)
+            raise
+        return xrev.TranslatingSdkLeg(ctx, retry, exchanges, caller, params.name, ex, response)
 
     def _modern(ctx: Ctx, params: Any) -> relays.ModernRequest | None:
         """A 2026-07-28 request that may answer ``input_required``; None on 2025-11-25."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -49,6 +50,11 @@ R = TypeVar("R", bound=BaseModel)
 #: most tools one upstream may announce, and pages Proctor will follow, before it stops listening
 MAX_TOOLS = 10_000
 MAX_PAGES = 100
+
+
+#: what answers an upstream's mid-call request in place of the downstream request (see
+#: ``TaskUpstreams.intercepts``): the request, the result type it expects
+Intercept = Callable[[Any, type[Any]], Awaitable[Any]]
 
 
 class SessionHost(Protocol):
@@ -188,6 +194,10 @@ class TaskUpstreams:
         self.task_id = task_id
         self.sessions: dict[str, _Upstream] = {}
         self.active: list[ServerRequestContext[Any, Any]] = []
+        #: downstream requests whose upstream mid-call requests go elsewhere than back to them
+        #: (id of the request's context -> handler): a 2026-07-28 client cannot be sent one, the
+        #: gateway turns it into ``input_required`` (proctor.gateway.xrev)
+        self.intercepts: dict[int, Intercept] = {}
         self.resource_owner: dict[str, str] = {}
         self.leans: dict[str, LeanHttpUpstream] = {}
         #: credentials held for each upstream namespace (the data is never logged)
@@ -414,6 +424,16 @@ class TaskUpstreams:
         ctx = self._downstream()
         if ctx is None:
             return types.ErrorData(code=types.INVALID_REQUEST, message="no downstream request is in flight")
+        intercept = self.intercepts.get(id(ctx))
+        if intercept is not None:
+            try:
+                answered = await intercept(request, result_type)
+            except Exception as exc:  # fail closed: the upstream is told no
+                log.warning("%s translation failed: %s", what, type(exc).__name__)
+                answered = None
+            if isinstance(answered, result_type | types.ErrorData):
+                return answered
+            return types.ErrorData(code=types.INTERNAL_ERROR, message=f"{what} could not be relayed")
         try:
             return await ctx.session.send_request(
                 request, result_type, metadata=ServerMessageMetadata(related_request_id=ctx.request_id)
