@@ -20,6 +20,7 @@ import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.dispatcher import ProgressFnT
 from tests.conformance_mcp.fixture import free_port, wait_http_ready
 from tests.e2e.gateway_harness import GatewayThread
 
@@ -106,13 +107,13 @@ def _call_three(url: str, h: dict[str, str], progress: bool) -> list[types.CallT
     """1 KiB, 256 KiB, then 1 KiB again (the session survives the refused answer)."""
     results: list[types.CallToolResult] = []
 
-    async def noted(_progress: float, _total: float | None, _message: str | None) -> None:
+    async def noted(progress: float, total: float | None, message: str | None) -> None:
         pass
 
     async def main() -> None:
         transport = streamable_http_client(url, http_client=httpx2.AsyncClient(headers=h, timeout=60))
         async with Client(transport, cache=None, mode="legacy") as c:
-            cb = noted if progress else None
+            cb: ProgressFnT | None = noted if progress else None
             for size in (1024, 256 * 1024, 1024):
                 results.append(await c.call_tool("big__big", {"size": size}, progress_callback=cb))
 
@@ -122,14 +123,20 @@ def _call_three(url: str, h: dict[str, str], progress: bool) -> list[types.CallT
 
 def _check_three(p: Proctor, results: list[types.CallToolResult], path: str) -> None:
     small, large, again = results
-    assert not small.is_error and not again.is_error
+    assert not small.is_error
+    assert not again.is_error
     assert getattr(again.content[0], "text", "") == "x" * 1024
     assert large.is_error
     text = " ".join(getattr(c, "text", "") for c in large.content)
     assert f"upstream `big` answered more than {CAP} bytes" in text, text
-    assert "x" * 100 not in text and "proctor answer cap" not in text
+    assert "x" * 100 not in text
+    assert "proctor answer cap" not in text
     done = [r for r in _records(p, "call.completed") if r["tool"] == "big.big"]
-    assert [(r["status"], r["path"]) for r in done] == [("ok", path), ("answer_too_large", path), ("ok", path)]
+    assert [(r["status"], r["path"]) for r in done] == [
+        ("ok", path),
+        ("answer_too_large", path),
+        ("ok", path),
+    ]
 
 
 @pytest.mark.parametrize("sse", [False, True], ids=["json", "sse"])
@@ -195,4 +202,5 @@ def test_a_stdio_upstream_s_answer_over_the_cap_fails_the_call_and_the_session_l
         finally:
             gateway.stop()
         _check_three(p, results, "sdk")
-        assert len(refused) == 1 and f"answered more than {CAP} bytes" in refused[0], refused
+        assert len(refused) == 1, refused
+        assert f"answered more than {CAP} bytes" in refused[0], refused
