@@ -35,7 +35,7 @@ from proctor.audit.chain import checkpoint_payload, to_micros
 from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.log import AuditLog, _reach_problem
 from proctor.audit.query import AuditRecords
-from proctor.audit.refusals import Refusals
+from proctor.audit.refusals import RefusalLimits, Refusals
 from proctor.audit.verify import Problem, VerifyReport, verify_log
 from proctor.audit.witness import (
     WitnessPublisher,
@@ -261,6 +261,9 @@ class Proctor:
             log_arguments=settings.log_arguments,
             approvals=self.approvals,
             flow=self.flow,
+            refusal_limits=RefusalLimits(
+                burst=settings.refusal_audit_burst, window_s=settings.refusal_audit_window_s
+            ),
         )
         leases = self.credentials.leases
         self._lease_hook("start-up sweep", leases.sweep)  # ends what ran out while we were down
@@ -301,6 +304,7 @@ class Proctor:
                 flush()
             except Exception:
                 log.exception("could not write the carried records at close")
+        self.pipeline.write_summaries(final=True)  # the rationed refusals still uncounted
         self.audit.close()
         if self.witnesses is not None:
             self.witnesses.close()  # the last checkpoint signed at close is sent before we go

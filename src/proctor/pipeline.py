@@ -45,6 +45,7 @@ from proctor.audit.decisions import (
     tool_label,
 )
 from proctor.audit.log import AuditEntry, AuditLog
+from proctor.audit.refusals import SUPPRESSED_KIND, RefusalLimiter, RefusalLimits, Suppressed
 from proctor.clock import Clock
 from proctor.credentials.broker import Credentials
 from proctor.credentials.leases import Lease
@@ -222,8 +223,14 @@ class Pipeline:
         log_arguments: bool = False,
         approvals: Approvals | None = None,
         flow: Flow | None = None,
+        refusal_limits: RefusalLimits | None = None,
     ) -> None:
         self.agents = agents
+        #: the decision records of calls made with an expired task token of a task past its
+        #: deadline (``Tasks.expired_token_task``): at most ``burst`` per agent/task and window,
+        #: then one summary (``audit.refusals_suppressed``), as refusals at the door are
+        #: (:mod:`proctor.audit.refusals`; written at close by :meth:`write_summaries`)
+        self.past_deadline = RefusalLimiter(clock, refusal_limits, refused="decision")
         #: the flow stage (labels, provenance, history: docs/adr/0025), or None: no flow facts
         self.flow = flow
         #: the approval stage (``Approvals.check``): redeems a grant or files a request
@@ -288,9 +295,42 @@ class Pipeline:
             facts=facts,
         )
 
+    def write_summaries(self, *, final: bool = False) -> None:
+        """Record the rationed refusals of the windows that have closed (``final``: of all, at
+        close; see :attr:`past_deadline`). Never raises."""
+        self._write_summaries(self.past_deadline.drain() if final else self.past_deadline.due())
+
+    def _write_summaries(self, summaries: tuple[Suppressed, ...]) -> None:
+        for s in summaries:
+            try:
+                self.audit.append(SUPPRESSED_KIND, s.fields())
+            except Exception:
+                log.exception("could not audit suppressed refusals")
+
+    async def _write_summaries_async(self, summaries: tuple[Suppressed, ...]) -> None:
+        for s in summaries:
+            try:
+                await self.audit.append_async(SUPPRESSED_KIND, s.fields())
+            except Exception:
+                log.exception("could not audit suppressed refusals")
+
+    def _ration(self, make_entry: Callable[[], AuditEntry]) -> tuple[bool, tuple[Suppressed, ...]]:
+        """Whether a decision's record is written (a rationed refusal's may not be: see
+        :attr:`past_deadline`), and the summaries to write first."""
+        if not isinstance(make_entry, _Rationed):
+            return True, ()
+        verdict = self.past_deadline.admit(make_entry.key)
+        return verdict.record, verdict.summaries
+
     def decide_call(self, call: CallInput) -> Decision:
-        """Decide one call; the decision is in the durable audit log before this returns."""
-        decision, entry = self._decide(call)
+        """Decide one call; the decision is in the durable audit log before this returns (a
+        rationed refusal's may be counted instead: see :attr:`past_deadline`)."""
+        decision, make_entry = self._decide_lazy(call)
+        record, summaries = self._ration(make_entry)
+        self._write_summaries(summaries)
+        if not record:
+            return decision
+        decision, entry = self._entry_or_deny(call, decision, make_entry)
         try:
             self.audit.append_entry(entry)
         except ValidationError:  # the record cannot be canonical JSON: record a plain deny instead
@@ -311,6 +351,10 @@ class Pipeline:
         ``alone`` says no other request is in flight on this loop (see ``AuditLog.append_async``);
         ``snap`` is the request's snapshot, taken when it arrived (see ``StateCache.snapshot``)."""
         decision, make_entry = await self._decide_lazy_async(call, snap)
+        record, summaries = self._ration(make_entry)
+        await self._write_summaries_async(summaries)
+        if not record:
+            return decision
         decision, entry = self._entry_or_deny(call, decision, make_entry)
         return await self._record_async(call, decision, entry, inline=alone and self.store_guard.down is None)
 
@@ -455,6 +499,10 @@ class Pipeline:
         on_blocked: Callable[[float], None] | None,
     ) -> asyncio.Task[Decision]:
         async def record() -> Decision:
+            admitted, summaries = self._ration(make_entry)
+            await self._write_summaries_async(summaries)
+            if not admitted:
+                return decision  # a rationed refusal, counted (see past_deadline)
             # built here, while the transport waits on the upstream, not before it calls it
             recorded, entry = self._entry_or_deny(call, decision, make_entry)
             if not alone:
@@ -489,6 +537,7 @@ class Pipeline:
         facts: FlowFacts = NO_FACTS
         counted: threading.Lock | None = None
         tree: threading.Lock | None = None
+        rationed: str | None = None  # a refusal whose record is rationed: its agent/task
         try:
             if snap is None:
                 if offline:
@@ -538,7 +587,7 @@ class Pipeline:
                     if ended is None:
                         raise
                     task = _peek(snap.tasks, ended) if offline else self._task(ended, snap)
-                    raise TaskNotActive(past_deadline_reason(ended, task)) from None
+                    raise _PastDeadline(past_deadline_reason(ended, task), f"{agent.name}/{ended}") from None
             elif call.task is not None:
                 task_id = TaskId(call.task)
             else:
@@ -675,6 +724,8 @@ class Pipeline:
             )
         except ProctorError as exc:
             decision = deny(exc.message, self.policies.engine.version, errors=(exc.code,))
+            if isinstance(exc, _PastDeadline):
+                rationed = exc.key
         except Exception as exc:  # fail closed
             decision = deny(
                 "error while deciding: the call is denied",
@@ -686,7 +737,7 @@ class Pipeline:
                 tree.release()
             if counted is not None:
                 counted.release()
-        return decision, functools.partial(
+        make_entry = functools.partial(
             self.decision_entry,
             call,
             decision,
@@ -696,6 +747,7 @@ class Pipeline:
             budget_used=consumed,
             facts=facts,
         )
+        return decision, make_entry if rationed is None else _Rationed(make_entry, rationed)
 
     def _consume(self, task: TaskRecord) -> bool:
         """Count one call against the task's budget and, for a delegated task, against each of its
@@ -733,6 +785,27 @@ class Pipeline:
         """A deny, and a record of it that any log can hold (see
         :func:`proctor.audit.decisions.fallback_entry`)."""
         return fallback_entry(call, decision, self.policies.engine.version)
+
+
+class _PastDeadline(TaskNotActive):
+    """A call with an expired task token of a task past its deadline (ADR 0032, amendment):
+    refused as that task's, its record rationed per ``key`` (agent/task)."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class _Rationed:
+    """A decision's record builder whose record is rationed (see ``Pipeline.past_deadline``)."""
+
+    __slots__ = ("key", "make")
+
+    def __init__(self, make: Callable[[], AuditEntry], key: str) -> None:
+        self.make, self.key = make, key
+
+    def __call__(self) -> AuditEntry:
+        return self.make()
 
 
 class _NeedsStore(Exception):

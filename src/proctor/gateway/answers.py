@@ -1,4 +1,5 @@
-"""The cap on an HTTP upstream's answer on the lean path (``upstreams[].max_answer_bytes``).
+"""The cap on an HTTP upstream's answer on the lean path (``upstreams[].max_answer_bytes``; the SDK
+path: :mod:`proctor.gateway.sdkcap`).
 
 The lean transport (:mod:`proctor.gateway.http1`) refuses any response over its own ceiling; an
 upstream's answer is also counted here, as it arrives, against the upstream's configured cap, so

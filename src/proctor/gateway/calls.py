@@ -68,10 +68,12 @@ from proctor.errors import (
 )
 from proctor.flow.service import output_text
 from proctor.gateway import names
+from proctor.gateway.answers import too_large
 from proctor.gateway.catalog import Catalog
 from proctor.gateway.config import UpstreamConfig
 from proctor.gateway.hold import Channel, Holds, holdable, sdk_channel
 from proctor.gateway.lean import LeanUpstreamError
+from proctor.gateway.sdkcap import is_too_large
 from proctor.gateway.sessions import CredentialUnavailable, TaskUpstreams, UpstreamUnavailable
 from proctor.pipeline import CallInput, Identity
 from proctor.policy.engine import Decision, deny
@@ -210,6 +212,8 @@ def failure(exc: Exception, cfg: UpstreamConfig, during: str = "a call") -> Fail
     if isinstance(exc, UpstreamAnswerTooLarge):  # dropped unread; the session itself is sound
         return Failure("answer_too_large", False, exc.message)
     if isinstance(exc, MCPError):
+        if is_too_large(str(exc.error.message)):  # refused beneath the SDK (sdkcap): as above
+            return Failure("answer_too_large", False, too_large(cfg).message)
         if exc.error.code == types.CONNECTION_CLOSED:  # the upstream died under the call
             return Failure("upstream_unavailable", True)
         data = exc.error.data

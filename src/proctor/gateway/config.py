@@ -101,9 +101,10 @@ class UpstreamConfig:
     #: per upstream-tool overrides: ``{"write_file": {"effect": "write", "resource_arg": "path"}}``
     tools: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     timeout_s: float = 30.0
-    #: the most bytes of one answer read from an HTTP upstream on the lean path (a tool result,
-    #: a listing, an SSE stream as a whole); a larger answer is dropped unread and the call fails,
-    #: audited (``max_answer_bytes``; at most the transport's own ceiling, 16 MiB)
+    #: the most bytes of one answer read from the upstream (a tool result, a listing, an SSE
+    #: stream as a whole; on stdio one message): on the lean path (:mod:`.answers`) and through
+    #: the SDK client (:mod:`.sdkcap`), a larger answer is dropped as it arrives and the call
+    #: fails, audited (``max_answer_bytes``; at most the lean transport's ceiling, 16 MiB)
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     #: False exposes the tools to agents without the ``namespace__`` prefix (one upstream only)
     prefix: bool = True

@@ -9,7 +9,8 @@ client mid-call comes as ``input_required``, which the SDK client answers throug
 callbacks). See docs/adr/0031. A stdio upstream's environment is the configured ``env`` plus what Proctor
 injects for the task (its leased credentials) and a minimal ``PATH`` — never Proctor's own
 environment, so nothing of the gateway's leaks into a tool process. An HTTP upstream gets the task's
-credential headers on every request.
+credential headers on every request. Either's answers are bounded by the upstream's
+``max_answer_bytes`` as they arrive (:mod:`proctor.gateway.sdkcap`).
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from typing import Any, cast
 import mcp_types as types
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from proctor.gateway.config import UpstreamConfig
+from proctor.gateway.sdkcap import SSE_EVENT_SLACK, capped_http_client, capped_stdio_client
 
 __all__ = [
     "handshake_refused",
@@ -144,14 +145,15 @@ async def _connect(
         assert cfg.command is not None
         child_env = upstream_env(cfg, env)
         command, args = stdio_command(cfg.command, cfg.args, child_env.get("PATH"))
-        target = StdioServerParameters(command=command, args=args, env=child_env)
-    elif headers:
-        assert cfg.url is not None
-        http = await stack.enter_async_context(create_mcp_http_client(headers=dict(headers)))
-        target = streamable_http_client(cfg.url, http_client=http)
+        # the SDK's stdio transport with each line bounded by max_answer_bytes (sdkcap)
+        target = capped_stdio_client(StdioServerParameters(command=command, args=args, env=child_env), cfg)
     else:
         assert cfg.url is not None
-        target = cfg.url
+        # every call's answer counted against max_answer_bytes as it arrives (sdkcap)
+        http = await stack.enter_async_context(capped_http_client(cfg, headers))
+        target = streamable_http_client(
+            cfg.url, http_client=http, max_sse_event_size=cfg.max_answer_bytes + SSE_EVENT_SLACK
+        )
     client: Client = await stack.enter_async_context(
         Client(target, mode=mode, cache=None, read_timeout_seconds=cfg.timeout_s, **callbacks)
     )
