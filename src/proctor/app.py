@@ -752,6 +752,17 @@ def _witnessed_problems(store: Store, witnessed: list[tuple[str, Checkpoint]]) -
     for target, cp in witnessed:
         row = next(iter(store.iter_audit(cp.seq - 1, 1)), None) if cp.seq > 0 else None
         if row is not None and row.seq == cp.seq and bytes(row.hash) == bytes(cp.head_hash):
+            if cp.writer not in (0, row.writer):  # 0: an older witness's answer names no writer
+                problems.append(
+                    Problem(
+                        cp.seq,
+                        "witness_head_misattributed",
+                        f"the witness {target} holds record {cp.seq}, writer {row.writer}'s, as writer"
+                        f" {cp.writer}'s head: a checkpoint sent to it again under another writer (its"
+                        f" signature does not name the writer), so writer {cp.writer}'s real head is"
+                        " not witnessed; check that writer's chain, then `proctor audit recover`",
+                    )
+                )
             continue
         head = store.audit_writer_head(cp.writer)
         who = "the log" if cp.writer == 0 else f"writer {cp.writer}"
