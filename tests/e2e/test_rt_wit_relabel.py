@@ -22,7 +22,7 @@ from tests.e2e.test_audit_witness_heads import (
     _writer,
 )
 from tests.e2e.test_audit_witness_heads import witness as _witness_fixture
-from tests.e2e.test_audit_witness_http import Witness, _log_id
+from tests.e2e.test_audit_witness_http import Witness, _config, _log_id
 
 from proctor.audit.key import load_or_create_audit_key
 from proctor.audit.witness_http import HttpWitness, parse_witness_key
@@ -104,3 +104,49 @@ def test_rt_wit_a_witness_poisoned_before_the_fix_fails_verify(tmp_path: Path, w
     assert r.returncode == 1, r.stdout
     assert "witness_head_misattributed" in r.stderr, r.stderr
     assert f"as writer {a}'s head" in r.stderr.replace("\n", " "), r.stderr
+
+
+def test_rt_wit_a_witness_that_answered_heads_cannot_be_made_to_look_old(
+    tmp_path: Path, witness: Witness
+) -> None:
+    """A "no `heads` route" answer (a plain 404) is not signed: whatever answers at the witness's
+    address made a witness that answered per-writer heads look like an older one, and `audit verify`
+    fell back to `latest` (writer B's head), said so in a note and passed, while writer A's tail
+    was rolled back. Once a witness answered `heads` to the workspace, that is refused."""
+    from tests.e2e.gateway_harness import free_port
+    from tests.e2e.test_audit_witness_heads import _old_witness, _relay
+
+    from proctor.workspace import Workspace
+
+    port = free_port()
+    front = Witness(witness.dir, port, witness.key)  # the witness's address: a relay to it
+    ws, _ = Workspace.init(tmp_path / "ws", config_text=_config(front))
+    ws.config_path.write_text(_config(front, log=_log_id(ws)))
+    downgrade = {"on": False}
+    stop, thread = _relay(
+        port, witness.url, lambda path, raw: _old_witness(path, raw) if downgrade["on"] else None
+    )
+    try:
+        old = tmp_path / "anchor-before.json"
+        a = _writer(ws, None, range(20), keep=old)
+        _writer(ws, None, range(20, 26))
+        r = _verify(ws, None)
+        assert r.returncode == 0, r.stderr
+        a_then = next(h for h in _anchor_heads(old) if h.get("writer") == a)
+        _sql(
+            ws,
+            None,
+            ("DELETE FROM audit_records WHERE writer = ? AND seq > ?", (a, a_then["seq"])),
+            ("DELETE FROM audit_checkpoints WHERE writer = ? AND seq > ?", (a, a_then["seq"])),
+        )
+        _write_anchor(
+            ws,
+            [a_then if h.get("writer") == a else h for h in _anchor_heads(ws.keys_dir / "audit-anchor.json")],
+        )
+        downgrade["on"] = True
+        r = _verify(ws, None)
+        assert r.returncode == 1, r.stdout
+        assert "downgrade" in r.stderr.replace("\n", " "), r.stderr
+    finally:
+        stop.set()
+        thread.join(10)
