@@ -634,7 +634,9 @@ class Proctor:
             anchor = None
         for target in self.witnesses.targets:
             try:
-                heads = self.witnesses.heads_by(target)  # each writer's head (docs/adr/0036)
+                # each writer's head (docs/adr/0036); one that answered them before must go on
+                before = is_url(target) and target in _heads_witnesses(self.keydir)
+                heads = self.witnesses.heads_by(target, answered_before=before)
             except AuditError as exc:
                 out[target] = exc.message
                 continue

@@ -147,6 +147,12 @@ def test_rt_wit_a_witness_that_answered_heads_cannot_be_made_to_look_old(
         r = _verify(ws, None)
         assert r.returncode == 1, r.stdout
         assert "downgrade" in r.stderr.replace("\n", " "), r.stderr
+        # `proctor status` asks the witness too: it says so rather than taking `latest`
+        from proctor.app import Proctor
+
+        with Proctor.open(ws) as p:
+            said = p.check_witnesses()
+        assert "downgrade" in said.get(front.url, ""), said
     finally:
         stop.set()
         thread.join(10)
