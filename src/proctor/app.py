@@ -17,6 +17,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -637,7 +638,9 @@ class Proctor:
             anchor = None
         for target in self.witnesses.targets:
             try:
-                heads = self.witnesses.heads_by(target)  # each writer's head (docs/adr/0036)
+                # each writer's head (docs/adr/0036); one that answered them before must go on
+                before = is_url(target) and target in _heads_witnesses(self.keydir)
+                heads = self.witnesses.heads_by(target, answered_before=before)
             except AuditError as exc:
                 out[target] = exc.message
                 continue
@@ -719,15 +722,62 @@ def _checkpoint_written(keydir: Path, witnesses: WitnessPublisher | None, cp: Ch
 _OLD_WITNESSES: set[str] = set()
 
 
-def _witness_heads(url: str, key: str, log_id: str, notes: list[str]) -> list[Checkpoint]:
+#: the witness services that answered per-writer heads to this workspace, one URL a line (in keys/:
+#: like the anchor, what someone with the database alone cannot change)
+HEADS_WITNESSES_FILE = "audit-witness-heads"
+
+
+def _heads_witnesses(keydir: Path | None) -> set[str]:
+    if keydir is None:
+        return set()
+    try:
+        raw = (Path(keydir) / HEADS_WITNESSES_FILE).read_bytes()[:65536]
+    except OSError:
+        return set()
+    return {ln.strip() for ln in raw.decode("utf-8", "replace").splitlines() if ln.strip()}
+
+
+def _remember_heads_witness(keydir: Path | None, url: str) -> None:
+    """Note that ``url`` answered ``heads``: from then on a "no such answer" from it is refused
+    (a downgrade), not taken for an older witness. Best effort (a read-only workspace)."""
+    if keydir is None or url in _heads_witnesses(keydir) or "\n" in url:
+        return
+    try:
+        fd = os.open(
+            Path(keydir) / HEADS_WITNESSES_FILE,
+            os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
+            0o600,
+        )
+        try:
+            os.write(fd, f"{url}\n".encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        log.warning("audit verify: could not note that %s answers per-writer heads: %s", url, exc)
+
+
+def _witness_heads(
+    url: str, key: str, log_id: str, notes: list[str], keydir: Path | None = None
+) -> list[Checkpoint]:
     """What a witness service holds of the log: the latest checkpoint of each writer (docs/adr/0036),
-    or, from a witness without per-writer answers, its latest (said once)."""
+    or, from a witness without per-writer answers, its latest (said once). A witness that answered
+    per-writer heads to this workspace before (``keys/audit-witness-heads``) and now has none is
+    refused: a "no such route" is not signed, so whatever answers in its place could make it look
+    old and hide every writer's head but the latest."""
     from proctor.audit.witness_http import HeadsUnsupported, HttpWitness, parse_witness_key
 
     client = HttpWitness(url, parse_witness_key(key))
     try:
         got = client.heads(log_id)
     except HeadsUnsupported:
+        if url in _heads_witnesses(keydir):
+            raise AuditError(
+                f"the witness {url} answered per-writer heads before and now says it has no such"
+                " answer: whatever answers in its place hides the heads of all writers but the"
+                " latest (a downgrade); if that witness was really replaced by an older one, remove"
+                f" its line from keys/{HEADS_WITNESSES_FILE}"
+            ) from None
         note = (
             f"the witness {url} answers its latest checkpoint only (an older `proctor witness serve`):"
             " writers other than the latest are checked against the anchor and witness files only;"
@@ -744,6 +794,7 @@ def _witness_heads(url: str, key: str, log_id: str, notes: list[str]) -> list[Ch
             f"the witness {url} holds {got.total} writers of the log and answered the {len(got.heads)}"
             " latest: the others are checked against the anchor and witness files only"
         )
+    _remember_heads_witness(keydir, url)
     return [h.checkpoint for h in got.heads]
 
 
@@ -756,6 +807,17 @@ def _witnessed_problems(store: Store, witnessed: list[tuple[str, Checkpoint]]) -
     for target, cp in witnessed:
         row = next(iter(store.iter_audit(cp.seq - 1, 1)), None) if cp.seq > 0 else None
         if row is not None and row.seq == cp.seq and bytes(row.hash) == bytes(cp.head_hash):
+            if cp.writer not in (0, row.writer):  # 0: an older witness's answer names no writer
+                problems.append(
+                    Problem(
+                        cp.seq,
+                        "witness_head_misattributed",
+                        f"the witness {target} holds record {cp.seq}, writer {row.writer}'s, as writer"
+                        f" {cp.writer}'s head: a checkpoint sent to it again under another writer (its"
+                        f" signature does not name the writer), so writer {cp.writer}'s real head is"
+                        " not witnessed; check that writer's chain, then `proctor audit recover`",
+                    )
+                )
             continue
         head = store.audit_writer_head(cp.writer)
         who = "the log" if cp.writer == 0 else f"writer {cp.writer}"
@@ -832,7 +894,7 @@ def _outside_checkpoints(
             if is_url(witness):
                 if log_id is None:
                     continue  # no audit key: nothing to ask the witness about (reported above)
-                heads = _witness_heads(witness, pinned[witness], log_id, notes)
+                heads = _witness_heads(witness, pinned[witness], log_id, notes, keydir)
                 if witnessed is not None:
                     witnessed.extend((witness, cp) for cp in heads)
                 seen = max(heads, key=lambda cp: cp.seq, default=None)

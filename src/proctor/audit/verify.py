@@ -24,8 +24,10 @@ What is caught, and how each problem is named (``Problem.code``, stable):
 
 Against a witness service (``proctor.app.verify_audit_store``, docs/adr/0036), each writer's head
 it countersigned: ``witness_rollback`` (the writer's chain in the store ends before that head, or
-holds another record there) and ``witness_writer_missing`` (the store holds no record of a writer
-the witness knows).
+holds another record there), ``witness_writer_missing`` (the store holds no record of a writer
+the witness knows) and ``witness_head_misattributed`` (the witness holds one writer's record as
+another writer's head: a checkpoint sent to it again under another writer, which hid that
+writer's real head).
 
 Every writer has a chain of its own (docs/adr/0036); the walk follows the global order (``seq``)
 once and checks each writer's chain as its records come: within a writer, ``seq`` and the place in

@@ -325,16 +325,22 @@ class WitnessPublisher:
         """What each witness holds now (its latest checkpoint); AuditError when one cannot say."""
         return {target: self.held_by(target) for target in self.targets}
 
-    def heads_by(self, target: str) -> list[Checkpoint]:
+    def heads_by(self, target: str, *, answered_before: bool = False) -> list[Checkpoint]:
         """What a witness holds now of each writer's chain (docs/adr/0036): a service's ``heads``
-        (its ``latest`` only, from a service without per-writer answers), a file's latest line of
-        each writer. AuditError when it cannot say."""
+        (its ``latest`` only, from a service without per-writer answers, unless it
+        ``answered_before``: then that is a downgrade), a file's latest line of each writer.
+        AuditError when it cannot say."""
         from proctor.audit.witness_http import HeadsUnsupported
 
         if target in self._http:
             try:
                 return [h.checkpoint for h in self._http[target].heads(self.log_id).heads]
             except HeadsUnsupported as exc:
+                if answered_before:
+                    raise AuditError(
+                        f"{exc.message}, yet it answered per-writer heads before: whatever answers in"
+                        " its place hides the heads of all writers but the latest (a downgrade)"
+                    ) from None
                 if target not in self._old:
                     self._old.add(target)
                     log.warning("audit witness: %s; asking its latest checkpoint only", exc.message)

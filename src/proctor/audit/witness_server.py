@@ -88,6 +88,10 @@ class WitnessStore:
         #: the latest checkpoint of each writer's chain of each log (docs/adr/0036): a rollback is
         #: a writer's head going back, not one writer's head below another's
         self._heads: dict[tuple[str, int], Countersigned] = {}
+        #: whose record each head accepted is (log, head hash -> writer): a checkpoint's signature
+        #: does not cover its ``writer``, but its head hash commits to it (proctor.audit.chain), so a
+        #: head is one writer's for good; sent again under another writer it is refused
+        self._owner: dict[tuple[str, str], int] = {}
         self._clock = clock
         for path in self.logs.glob("*.jsonl"):
             data = path.read_bytes()
@@ -104,6 +108,9 @@ class WitnessStore:
             for line in lines:
                 entry = Countersigned.from_doc(json.loads(line))
                 self._heads[(path.stem, entry.checkpoint.writer)] = entry
+                self._owner.setdefault(
+                    (path.stem, bytes(entry.checkpoint.head_hash).hex()), entry.checkpoint.writer
+                )
             if lines:
                 self._latest[path.stem] = Countersigned.from_doc(json.loads(lines[-1]))
 
@@ -191,6 +198,13 @@ class WitnessStore:
             held = self._latest.get(log_id)
             mine = self._heads.get((log_id, cp.writer))
             head = bytes(cp.head_hash).hex()
+            owner = self._owner.get((log_id, head))
+            if owner is not None and owner != cp.writer:
+                raise ValueError(
+                    f"checkpoint {cp.seq} (head {head[:16]}…) is writer {owner}'s, not writer"
+                    f" {cp.writer}'s: a head is the record of one writer (its signature does not"
+                    " name the writer, its hash does)"
+                )
             if recovery is not None:
                 stored_recovery = self._check_recovery(log_id, cp, key, recovery, held)
             else:
@@ -213,6 +227,7 @@ class WitnessStore:
                 for k in [k for k in self._heads if k[0] == log_id]:
                     del self._heads[k]
             self._heads[(log_id, cp.writer)] = entry
+            self._owner.setdefault((log_id, head), cp.writer)
             if held is None or stored_recovery is not None or cp.seq >= held.checkpoint.seq:
                 self._latest[log_id] = entry
             if stored_recovery is not None:
