@@ -135,3 +135,28 @@ def test_a_running_process_signs_a_writer_killed_beside_it(
         while not _signed(store, killed) and real.monotonic() < until:
             time.sleep(0.1)
         assert _signed(store, killed) == [rows[-1].seq]  # while the running process still runs
+
+
+def test_the_pass_over_killed_writers_reads_only_writers_that_moved(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pass repeats every 30 s on the writer thread: a writer it settled (signed, covered or
+    refused) that has not moved since is not read again; one that moved is, and is signed."""
+    store, clock, signer = backend.store, FrozenClock(), _Signer()
+    dead = [_dead_writer(store, clock, 2) for _ in range(3)]
+    with AuditLog(store, clock, signer) as audit:
+        assert audit.sign_orphans() == 3
+        reads: list[int] = []
+        head_of = store.audit_writer_head
+        monkeypatch.setattr(store, "audit_writer_head", lambda w: reads.append(w) or head_of(w))
+        assert audit.sign_orphans() == 0
+        assert reads == []
+        w, rows = dead[1]
+        more = store.append_audit(
+            [PendingAudit(clock.now(), "call", canonical_json({"v": 1, "late": True}))],
+            hasher_for(w),
+            writer=w,
+        )
+        assert audit.sign_orphans() == 1
+        assert reads == [w]
+        assert _signed(store, w) == [rows[-1].seq, more[-1].seq]

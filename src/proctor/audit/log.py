@@ -180,6 +180,8 @@ class AuditLog:
         self._carry: list[PendingAudit] = []
         self._carry_error: StoreError | None = None
         self._orphans_at = _REAL_TIME.monotonic() + ORPHANS_AFTER_S
+        #: writer -> the place (wseq) of its head this log last settled in :meth:`sign_orphans`
+        self._orphans_settled: dict[int, int] = {}
         self._hasher = hasher_for(0)  # replaced by the writer's own once it is registered
         #: told every checkpoint once it is stored (the workspace keeps a copy outside the database)
         self._on_checkpoint = on_checkpoint
@@ -580,13 +582,21 @@ class AuditLog:
             return 0
         signed = 0
         writers = self._store.list_audit_writers()
-        era = _era(self._store, writers)
+        # one read of every writer's place: a writer whose head this log already settled (signed,
+        # covered, or refused) and that has not moved since costs nothing more (the pass repeats
+        # every ORPHANS_EVERY_S; with hundreds of writer rows it would hold the writer thread)
+        places = self._store.audit_writer_heads()
+        era: int | None = None
+        era_read = False
         known = None if self._registered is None else self._registered()
         for w in writers:
             if w.id == self._writer or (w.first_seq is None and w.id != 0):
                 continue
+            if w.id in places and self._orphans_settled.get(w.id) == places[w.id]:
+                continue
             head = self._store.audit_writer_head(w.id)
             if head is None:
+                self._orphans_settled[w.id] = 0
                 continue
             if w.id != 0:  # a writer still running signs its own head
                 if w.host == socket.gethostname():
@@ -596,7 +606,13 @@ class AuditLog:
                     continue
             cp = self._store.latest_checkpoint_of(w.id)
             if cp is not None and cp.seq >= head.seq:
+                self._orphans_settled[w.id] = head.wseq
                 continue
+            if not era_read:
+                era, era_read = _era(self._store, writers), True
+            # settled either way below: signed now, or refused (logged once, not every pass; a
+            # head that moves is looked at again)
+            self._orphans_settled[w.id] = head.wseq
             why = _orphan_problem(self._store, signer, w.id, head, cp, era)
             if why is None and cp is None and w.id != 0 and known is not None and w.id not in known:
                 # a chain anyone who can write the database could have made up: no key is needed
