@@ -1182,6 +1182,22 @@ def _as_destination(word: str) -> re.Pattern[str]:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _named_destination(word: str) -> re.Pattern[str]:
+    """Where a request names ``word`` (normalised) as a destination in words: after a preposition or
+    a kind of destination (``to ops``, ``in general``, ``cc legal``, ``channel all``, ``to the
+    ops``), or before one (``the ops channel``, ``the legal team``)."""
+    w = re.escape(word)
+    before = r"(?:to|in|into|on|onto|via|cc|bcc|channel|chan|room|group|team|list|alias|handle|dm|message|ping|notify|tell)"
+    after = (
+        r"(?:channel|chan|team|group|list|room|queue|chat|alias|handle|thread|space|dm|inbox|mailbox|distro)"
+    )
+    return re.compile(
+        rf"(?<![\w-]){before}\s+(?:the\s+|our\s+)?[#@]?{w}(?![\w-])"
+        rf"|(?<![\w#@-])[#@]?{w}\s+{after}s?(?![\w-])"
+    )
+
+
 #: hosts whose paths belong to different owners, anyone can get one, and what a GET to it
 #: carries reaches its owner (a form's answers, a script's or a bin's log, a bot's messages, a
 #: short link's redirect): a fetch of one is traced by its directory, not by the host alone
@@ -1462,12 +1478,44 @@ class SourceIndex:
         outside = mask & ~self._intent_mask
         if not outside:
             return mask
-        pattern = _as_destination(_norm(word))
+        w = _norm(word)
+        pattern = _as_destination(w)
         for slot in _bits(outside):
             src = self._slots[slot]
             if src is None or pattern.search(src.norm) is None:
                 mask &= ~(1 << slot)
+        intent = mask & self._intent_mask
+        if intent and not self._word_as_destination(intent, w) and self._only_untrusted(mask & ~intent):
+            # the request holds the word only as prose ("summarise ALL unread mail") while
+            # untrusted content names it as a destination ("post it to #all"): the destination is
+            # the content's, not the requester's (docs/adr/0025, amendment of 2026-12-06)
+            mask &= ~intent
         return mask
+
+    def _word_as_destination(self, mask: int, word: str) -> bool:
+        """Whether a source of ``mask`` (the intent) holds ``word`` as a destination: an explicit
+        parameter that is the word, ``#all``/``@ops``/quoted/labelled (:func:`_as_destination`), or
+        in words (``to ops``, ``in general``, ``the ops channel``: :func:`_named_destination`)."""
+        listed, named = _as_destination(word), _named_destination(word)
+        for slot in _bits(mask):
+            src = self._slots[slot]
+            if src is None:
+                continue
+            if src.norm.strip(" .,;:!?\"'#@") == word or listed.search(src.norm) or named.search(src.norm):
+                return True
+        return False
+
+    def _only_untrusted(self, mask: int) -> bool:
+        """Whether ``mask`` names sources and all of them are untrusted."""
+        found = False
+        for slot in _bits(mask):
+            src = self._slots[slot]
+            if src is None:
+                continue
+            if src.origin is not Origin.UNTRUSTED:
+                return False
+            found = True
+        return found
 
     def _host_mask(self, host: str) -> int:
         """The sources that name ``host`` (a fetch's): as a term (``borealis-energy.example`` in
