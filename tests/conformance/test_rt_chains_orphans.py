@@ -148,7 +148,12 @@ def test_the_pass_over_killed_writers_reads_only_writers_that_moved(
         assert audit.sign_orphans() == 3
         reads: list[int] = []
         head_of = store.audit_writer_head
-        monkeypatch.setattr(store, "audit_writer_head", lambda w: reads.append(w) or head_of(w))
+
+        def counted(w: int) -> AuditRow | None:
+            reads.append(w)
+            return head_of(w)
+
+        monkeypatch.setattr(store, "audit_writer_head", counted)
         assert audit.sign_orphans() == 0
         assert reads == []
         w, rows = dead[1]
