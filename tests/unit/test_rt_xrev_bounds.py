@@ -26,7 +26,7 @@ def _registry(ttl: float = 60.0) -> tuple[xrev.Exchanges, _Audit]:
 
 
 def _exchange(registry: xrev.Exchanges, task: str, caps: dict[str, Any] | None = None) -> xrev.Exchange:
-    ex = xrev.Exchange(registry, SimpleNamespace(task_id=task, agent="bot"), "fx__tool")
+    ex = xrev.Exchange(registry, SimpleNamespace(task_id=task, agent="bot"), "fx__tool")  # type: ignore[arg-type]
     ex.capabilities = caps if caps is not None else {"elicitation": {}, "sampling": {}}
     return ex
 
@@ -49,12 +49,18 @@ def test_an_upstreams_huge_request_is_refused_never_handed_over_or_held() -> Non
         big = "x" * (xrev.MAX_ASK_BYTES + 1)
         elicit = types.ElicitRequest(
             params=types.ElicitRequestFormParams(
-                message="name?", requested_schema={"type": "object", "properties": {"a": {"type": "string", "description": big}}}
+                message="name?",
+                requested_schema={
+                    "type": "object",
+                    "properties": {"a": {"type": "string", "description": big}},
+                },
             )
         )
         sampling = types.CreateMessageRequest(
             params=types.CreateMessageRequestParams(
-                messages=[types.SamplingMessage(role="user", content=types.TextContent(type="text", text=big))],
+                messages=[
+                    types.SamplingMessage(role="user", content=types.TextContent(type="text", text=big))
+                ],
                 max_tokens=10,
             )
         )
@@ -63,6 +69,7 @@ def test_an_upstreams_huge_request_is_refused_never_handed_over_or_held() -> Non
             answer = await asyncio.wait_for(ex.ask(request, result), 1.0)
             assert isinstance(answer, types.ErrorData)
             assert "larger than the gateway relays" in answer.message
-            assert ex.events.empty() and ex.asked is None  # the client is never asked
+            assert ex.events.empty()
+            assert ex.asked is None
 
     asyncio.run(main())

@@ -40,9 +40,9 @@ from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST
 
+from proctor.gateway import wire
 from proctor.gateway.calls import Caller
 from proctor.gateway.config import UpstreamConfig
-from proctor.gateway import wire
 from proctor.gateway.mrtr import MAX_INPUT_RESPONSES_BYTES, MAX_ROUNDS, ModernSdkLeg, Retry
 
 if TYPE_CHECKING:
@@ -151,7 +151,8 @@ class Exchange:
             # never held, never handed to the client (nor labelled, digested, recorded in full)
             log.warning("an upstream's %s of %d bytes was refused (at most %d)", method, size, MAX_ASK_BYTES)
             return types.ErrorData(
-                code=INVALID_REQUEST, message=f"the request is larger than the gateway relays ({MAX_ASK_BYTES} bytes)"
+                code=INVALID_REQUEST,
+                message=f"the request is larger than the gateway relays ({MAX_ASK_BYTES} bytes)",
             )
         self.asked, self.method = request, method
         self._answered = asyncio.Event()
@@ -272,7 +273,6 @@ class Exchanges:
             )
         except Exception:
             log.exception("could not audit an ended exchange")
-
 
     async def end_all(self, reason: str, task_id: str | None = None) -> int:
         """End every exchange held here (of ``task_id`` only, when given), recorded with ``reason``
