@@ -73,3 +73,42 @@ def test_an_upstreams_huge_request_is_refused_never_handed_over_or_held() -> Non
             assert ex.asked is None
 
     asyncio.run(main())
+
+
+def test_a_retry_held_past_the_ttl_keeps_its_exchange_until_its_decision() -> None:
+    # the retry came in time; held for approval past exchange_ttl, the exchange expired under it
+    # and the approved retry found it ended (the person's approval went nowhere)
+    async def main() -> None:
+        registry, audit = _registry(ttl=0.05)
+        ex = _exchange(registry, "tsk_1")
+        elicit = types.ElicitRequest(
+            params=types.ElicitRequestFormParams(
+                message="name?", requested_schema={"type": "object", "properties": {}}
+            )
+        )
+        asked = asyncio.ensure_future(ex.ask(elicit, types.ElicitResult))
+        assert await ex.events.get() == ("ask", None)
+        ex.round = 1
+        assert registry.park(ex)
+        assert registry.claim(ex.name, 1, "tsk_1") is ex  # the retry, now held for approval
+        await asyncio.sleep(0.3)
+        assert not asked.done()
+        assert not ex.ended
+        assert audit.records == []
+        registry.take(ex)  # approved: the retry reaches send()
+        answer = types.ElicitResult(action="accept", content={"name": "Z"})
+        ex.answer(answer)
+        assert await asyncio.wait_for(asked, 1.0) is answer
+        # a retry that lets go of it (its answer was not one): the TTL has passed, it expires
+        other = _exchange(registry, "tsk_1")
+        later = asyncio.ensure_future(other.ask(elicit, types.ElicitResult))
+        await other.events.get()
+        other.round = 1
+        assert registry.park(other)
+        registry.claim(other.name, 1, "tsk_1")
+        await asyncio.sleep(0.1)
+        registry.release(other)
+        assert isinstance(await asyncio.wait_for(later, 1.0), types.ErrorData)
+        assert [f["reason"] for _, f in audit.records] == ["expired"]
+
+    asyncio.run(main())

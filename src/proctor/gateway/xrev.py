@@ -72,6 +72,8 @@ MAX_PENDING = 1024
 #: the largest upstream request handed to a client (its JSON, bytes): what a retry may answer with
 #: is bounded the same (``mrtr.MAX_INPUT_RESPONSES_BYTES``); a larger one gets an error upstream
 MAX_ASK_BYTES = MAX_INPUT_RESPONSES_BYTES
+#: how often an expired exchange a retry is being decided for looks whether the retry let go of it
+_CLAIMED_POLL_S = 0.25
 #: the ``inputRequests`` key the upstream's request is sent under (and its answer read from)
 ASK_KEY = "upstream"
 #: the client capability each translated request needs
@@ -158,9 +160,16 @@ class Exchange:
         self._answered = asyncio.Event()
         self.events.put_nowait(("ask", None))
         try:
-            with anyio.move_on_after(self.registry.ttl) as scope:
+            with anyio.move_on_after(self.registry.ttl):
                 await self._answered.wait()
-            if scope.cancelled_caught and not self._answered.is_set():
+            # a retry that came in time and is being decided (held for approval, perhaps) keeps the
+            # exchange until its decision: it ends it (``retry_not_allowed``) or answers; its hold
+            # is bounded by ``approvals.hold`` (red team, 2026-12-06: the TTL fired during the hold
+            # and the approved retry found the exchange ended)
+            while self.claimed and not self.ended and not self._answered.is_set():
+                with anyio.move_on_after(_CLAIMED_POLL_S):
+                    await self._answered.wait()
+            if not self._answered.is_set():
                 await self.registry.end(self, "expired")
                 return types.ErrorData(code=INTERNAL_ERROR, message="the client did not answer in time")
             return self._answer
