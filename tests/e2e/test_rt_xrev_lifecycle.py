@@ -1,6 +1,8 @@
-"""Red team of the cross-revision exchanges (proctor.gateway.xrev, 2026-12-06): an exchange held
-for a task does not outlive the task, nor the gateway process, unrecorded. A real workspace, store
-and gateway runtime; the upstream's call is one that never returns by itself."""
+"""Red team of the cross-revision exchanges (proctor.gateway.xrev, 2026-12-06): the registry itself
+ends an exchange held for a task when the task ends and when the gateway stops, recorded with why,
+whatever its upstream call does (it relied on the session's teardown reaching that call). A real
+workspace, store and gateway runtime; the upstream's call is one that never returns by itself (real
+processes: test_rt_xrev_stop.py)."""
 
 from __future__ import annotations
 

@@ -300,9 +300,11 @@ class Exchanges:
         """The process stops: every exchange it holds ends (``shutdown``), its upstream call is
         cancelled now (no later turn of the loop may come)."""
         held = list(self._held.values())
-        with anyio.CancelScope(shield=True):
+        if not held:
+            return
+        with anyio.CancelScope(shield=True):  # a stop by cancellation (SIGTERM) still records them
             await self.end_all("shutdown")
-        await asyncio.sleep(0)  # the upstreams' requests are answered (the error) first
+            await anyio.sleep(0)  # the upstreams' requests are answered (the error) first
         for ex in held:
             if ex.runner is not None and not ex.runner.done():
                 ex.runner.cancel()
