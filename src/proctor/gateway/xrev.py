@@ -15,8 +15,11 @@ one (it takes ``input_required`` results and retries). On the SDK's entry the ga
   the upstream's result, or its next request (another round, at most ``mrtr.MAX_ROUNDS``);
 - **fail closed**: an exchange waits at most :data:`EXCHANGE_TTL_S` seconds for its retry (the
   upstream's request then gets an error, the exchange ends, recorded ``gateway.exchange_ended``);
-  a task holds at most :data:`MAX_PENDING_PER_TASK` (the upstream's request past that gets an
-  error); a retry that reaches another process, an ended or expired exchange, an earlier round's
+  a task holds at most :data:`MAX_PENDING_PER_TASK`, the process :data:`MAX_PENDING` (the
+  upstream's request past that gets an error), and an upstream's request larger than
+  :data:`MAX_ASK_BYTES` is refused; a retry that came in time keeps its exchange while it is decided
+  (held for approval); the task's end, its agent's suspension and the gateway's stop end the
+  exchanges (recorded with why); a retry that reaches another process, an ended or expired exchange, an earlier round's
   state or an exchange another request is continuing is refused -32602 before anything is decided
   (``gateway.refused``); a retry that is not allowed (denied, refused, held and not approved) ends
   the exchange (the upstream's request gets an error, its call is cancelled). A client that did not
