@@ -224,7 +224,7 @@ def test_tampered_expired_and_denied_continuations_are_refused_and_recorded(tmp_
     retry policy now denies is denied and ends the exchange (recorded `retry_not_allowed`), so its
     state cannot be presented again; an honest retry completes."""
     with (
-        _gateways(tmp_path, config="gateway: {exchange_ttl: 2s}\n") as gw,
+        _gateways(tmp_path, config="gateway: {exchange_ttl: 8s}\n") as gw,
         httpx.Client(timeout=30) as client,
     ):
         first = _ask(gw, client, 1)

@@ -443,6 +443,7 @@ class SdkLeg:
 
     async def open(self, owned: TaskUpstreams, cfg: UpstreamConfig) -> Any:
         owned.active.append(self.ctx)
+        owned.active_ns[id(self.ctx)] = cfg.namespace
         self._attached = True
         return (await owned.get(cfg)).require()
 
@@ -466,6 +467,8 @@ class SdkLeg:
         if self._attached:
             self._attached = False
             owned.active.remove(self.ctx)
+            if self.ctx not in owned.active:
+                owned.active_ns.pop(id(self.ctx), None)
 
     def error(self, text: str) -> types.CallToolResult:
         return _text_error(text)

@@ -113,6 +113,7 @@ class GatewayRuntime:
             try:
                 yield self
             finally:
+                await self.exchanges.close()  # recorded, before the sessions they hold close
                 for t in list(self.tasks.values()):
                     await t.close()
                 self.tasks.clear()
@@ -179,6 +180,8 @@ class GatewayRuntime:
                 log.warning("task sweep skipped %s: %s", task_id, type(exc).__name__)
                 continue
             namespaces = sorted({*owned.sessions, *owned.leans})
+            # its pending exchanges end first, with why (not as their upstream calls die)
+            await self.exchanges.end_all("task_ended" if not live else "agent_not_active", str(task_id))
             await owned.close()
             if self.tasks.get(task_id) is owned:  # a socket session's end may have closed it meanwhile
                 del self.tasks[task_id]

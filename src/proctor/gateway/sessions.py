@@ -92,6 +92,16 @@ class _Upstream:
         self.stop = anyio.Event()
         self.closed = False
 
+    async def _sampling(
+        self, context: Any, params: types.CreateMessageRequestParams
+    ) -> types.CreateMessageResult | types.CreateMessageResultWithTools | types.ErrorData:
+        return await self.owner.forward_sampling(context, params, self.cfg.namespace)
+
+    async def _elicitation(
+        self, context: Any, params: types.ElicitRequestParams
+    ) -> types.ElicitResult | types.ErrorData:
+        return await self.owner.forward_elicitation(context, params, self.cfg.namespace)
+
     async def run(self) -> None:
         try:
             inj = await self.owner.injection(self.cfg)
@@ -99,8 +109,8 @@ class _Upstream:
                 self.cfg,
                 env=inj.env,
                 headers=inj.headers,
-                sampling_callback=self.owner.forward_sampling,
-                elicitation_callback=self.owner.forward_elicitation,
+                sampling_callback=self._sampling,
+                elicitation_callback=self._elicitation,
                 logging_callback=self.owner.forward_log,
                 message_handler=self._on_message,
             ) as client:
@@ -194,6 +204,10 @@ class TaskUpstreams:
         self.task_id = task_id
         self.sessions: dict[str, _Upstream] = {}
         self.active: list[ServerRequestContext[Any, Any]] = []
+        #: the upstream each request in ``active`` calls (id of its context -> namespace): an
+        #: upstream's mid-call request goes back to a request calling THAT upstream, never to the
+        #: task's latest call to another one (red team, 2026-12-06)
+        self.active_ns: dict[int, str] = {}
         #: downstream requests whose upstream mid-call requests go elsewhere than back to them
         #: (id of the request's context -> handler): a 2026-07-28 client cannot be sent one, the
         #: gateway turns it into ``input_required`` (proctor.gateway.xrev)
@@ -416,12 +430,19 @@ class TaskUpstreams:
             await self.drop_lean(ns)
         self.injections.clear()
 
-    def _downstream(self) -> ServerRequestContext[Any, Any] | None:
-        return self.active[-1] if self.active else None
+    def _downstream(self, namespace: str | None = None) -> ServerRequestContext[Any, Any] | None:
+        """The latest downstream request in flight (calling upstream ``namespace``, when given)."""
+        if namespace is None:
+            return self.active[-1] if self.active else None
+        found = [ctx for ctx in self.active if self.active_ns.get(id(ctx)) == namespace]
+        return found[-1] if found else None
 
-    async def _relay(self, request: Any, result_type: type[R], what: str) -> R | types.ErrorData:
-        """Send an upstream's mid-call request to the downstream request in flight."""
-        ctx = self._downstream()
+    async def _relay(
+        self, request: Any, result_type: type[R], what: str, namespace: str | None = None
+    ) -> R | types.ErrorData:
+        """Send an upstream's mid-call request to the downstream request in flight (the latest
+        calling that upstream)."""
+        ctx = self._downstream(namespace)
         if ctx is None:
             return types.ErrorData(code=types.INVALID_REQUEST, message="no downstream request is in flight")
         intercept = self.intercepts.get(id(ctx))
@@ -445,16 +466,18 @@ class TaskUpstreams:
             return types.ErrorData(code=types.INTERNAL_ERROR, message=f"{what} could not be relayed")
 
     async def forward_sampling(
-        self, context: Any, params: types.CreateMessageRequestParams
+        self, context: Any, params: types.CreateMessageRequestParams, namespace: str | None = None
     ) -> types.CreateMessageResult | types.CreateMessageResultWithTools | types.ErrorData:
         return await self._relay(
-            types.CreateMessageRequest(params=params), types.CreateMessageResult, "sampling"
+            types.CreateMessageRequest(params=params), types.CreateMessageResult, "sampling", namespace
         )
 
     async def forward_elicitation(
-        self, context: Any, params: types.ElicitRequestParams
+        self, context: Any, params: types.ElicitRequestParams, namespace: str | None = None
     ) -> types.ElicitResult | types.ErrorData:
-        return await self._relay(types.ElicitRequest(params=params), types.ElicitResult, "elicitation")
+        return await self._relay(
+            types.ElicitRequest(params=params), types.ElicitResult, "elicitation", namespace
+        )
 
     async def forward_log(self, params: types.LoggingMessageNotificationParams) -> None:
         ctx = self._downstream()

@@ -15,8 +15,11 @@ one (it takes ``input_required`` results and retries). On the SDK's entry the ga
   the upstream's result, or its next request (another round, at most ``mrtr.MAX_ROUNDS``);
 - **fail closed**: an exchange waits at most :data:`EXCHANGE_TTL_S` seconds for its retry (the
   upstream's request then gets an error, the exchange ends, recorded ``gateway.exchange_ended``);
-  a task holds at most :data:`MAX_PENDING_PER_TASK` (the upstream's request past that gets an
-  error); a retry that reaches another process, an ended or expired exchange, an earlier round's
+  a task holds at most :data:`MAX_PENDING_PER_TASK`, the process :data:`MAX_PENDING` (the
+  upstream's request past that gets an error), and an upstream's request larger than
+  :data:`MAX_ASK_BYTES` is refused; a retry that came in time keeps its exchange while it is decided
+  (held for approval); the task's end, its agent's suspension and the gateway's stop end the
+  exchanges (recorded with why); a retry that reaches another process, an ended or expired exchange, an earlier round's
   state or an exchange another request is continuing is refused -32602 before anything is decided
   (``gateway.refused``); a retry that is not allowed (denied, refused, held and not approved) ends
   the exchange (the upstream's request gets an error, its call is cancelled). A client that did not
@@ -40,15 +43,25 @@ from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST
 
+from proctor.gateway import wire
 from proctor.gateway.calls import Caller
 from proctor.gateway.config import UpstreamConfig
-from proctor.gateway.mrtr import MAX_ROUNDS, ModernSdkLeg, Retry
+from proctor.gateway.mrtr import MAX_INPUT_RESPONSES_BYTES, MAX_ROUNDS, ModernSdkLeg, Retry
 
 if TYPE_CHECKING:
     from proctor.app import Proctor
     from proctor.gateway.sessions import TaskUpstreams
 
-__all__ = ["ASK_KEY", "EXCHANGE_TTL_S", "MAX_PENDING_PER_TASK", "Exchange", "Exchanges", "TranslatingSdkLeg"]
+__all__ = [
+    "ASK_KEY",
+    "EXCHANGE_TTL_S",
+    "MAX_ASK_BYTES",
+    "MAX_PENDING",
+    "MAX_PENDING_PER_TASK",
+    "Exchange",
+    "Exchanges",
+    "TranslatingSdkLeg",
+]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +69,14 @@ log = logging.getLogger(__name__)
 EXCHANGE_TTL_S = 60.0
 #: the most exchanges one task may have pending in one gateway process
 MAX_PENDING_PER_TASK = 4
+#: the most exchanges one gateway process holds pending, all tasks together: each holds an upstream
+#: call and its request in memory, and tasks are cheap to start (red team, 2026-12-06)
+MAX_PENDING = 1024
+#: the largest upstream request handed to a client (its JSON, bytes): what a retry may answer with
+#: is bounded the same (``mrtr.MAX_INPUT_RESPONSES_BYTES``); a larger one gets an error upstream
+MAX_ASK_BYTES = MAX_INPUT_RESPONSES_BYTES
+#: how often an expired exchange a retry is being decided for looks whether the retry let go of it
+_CLAIMED_POLL_S = 0.25
 #: the ``inputRequests`` key the upstream's request is sent under (and its answer read from)
 ASK_KEY = "upstream"
 #: the client capability each translated request needs
@@ -127,13 +148,31 @@ class Exchange:
             return types.ErrorData(
                 code=INVALID_REQUEST, message=f"the client did not declare the capability `{need or method}`"
             )
+        try:
+            size = len(wire.dumps(request.model_dump(mode="json", by_alias=True, exclude_none=True)))
+        except (TypeError, ValueError):
+            size = MAX_ASK_BYTES + 1
+        if size > MAX_ASK_BYTES:
+            # never held, never handed to the client (nor labelled, digested, recorded in full)
+            log.warning("an upstream's %s of %d bytes was refused (at most %d)", method, size, MAX_ASK_BYTES)
+            return types.ErrorData(
+                code=INVALID_REQUEST,
+                message=f"the request is larger than the gateway relays ({MAX_ASK_BYTES} bytes)",
+            )
         self.asked, self.method = request, method
         self._answered = asyncio.Event()
         self.events.put_nowait(("ask", None))
         try:
-            with anyio.move_on_after(self.registry.ttl) as scope:
+            with anyio.move_on_after(self.registry.ttl):
                 await self._answered.wait()
-            if scope.cancelled_caught and not self._answered.is_set():
+            # a retry that came in time and is being decided (held for approval, perhaps) keeps the
+            # exchange until its decision: it ends it (``retry_not_allowed``) or answers; its hold
+            # is bounded by ``approvals.hold`` (red team, 2026-12-06: the TTL fired during the hold
+            # and the approved retry found the exchange ended)
+            while self.claimed and not self.ended and not self._answered.is_set():
+                with anyio.move_on_after(_CLAIMED_POLL_S):
+                    await self._answered.wait()
+            if not self._answered.is_set():
                 await self.registry.end(self, "expired")
                 return types.ErrorData(code=INTERNAL_ERROR, message="the client did not answer in time")
             return self._answer
@@ -189,7 +228,9 @@ class Exchanges:
         return sum(1 for x in self._held.values() if str(x.caller.task_id) == task_id)
 
     def park(self, ex: Exchange) -> bool:
-        if ex.id not in self._held and self.pending(str(ex.caller.task_id)) >= MAX_PENDING_PER_TASK:
+        if ex.id not in self._held and (
+            len(self._held) >= MAX_PENDING or self.pending(str(ex.caller.task_id)) >= MAX_PENDING_PER_TASK
+        ):
             return False
         ex.claimed = False
         self._held[ex.id] = ex
@@ -244,6 +285,32 @@ class Exchanges:
             )
         except Exception:
             log.exception("could not audit an ended exchange")
+
+    async def end_all(self, reason: str, task_id: str | None = None) -> int:
+        """End every exchange held here (of ``task_id`` only, when given), recorded with ``reason``
+        (``shutdown``, ``task_ended``, ``agent_not_active``): the upstream's request gets an error
+        and its call is cancelled. One a request is continuing ends with that request. Returns how
+        many ended."""
+        ended = 0
+        for ex in list(self._held.values()):
+            if task_id is not None and str(ex.caller.task_id) != task_id:
+                continue
+            await self.end(ex, reason)
+            ended += 1
+        return ended
+
+    async def close(self) -> None:
+        """The process stops: every exchange it holds ends (``shutdown``), its upstream call is
+        cancelled now (no later turn of the loop may come)."""
+        held = list(self._held.values())
+        if not held:
+            return
+        with anyio.CancelScope(shield=True):  # a stop by cancellation (SIGTERM) still records them
+            await self.end_all("shutdown")
+            await anyio.sleep(0)  # the upstreams' requests are answered (the error) first
+        for ex in held:
+            if ex.runner is not None and not ex.runner.done():
+                ex.runner.cancel()
 
 
 def hmac_equal(a: str, b: str) -> bool:
@@ -356,7 +423,10 @@ class TranslatingSdkLeg(ModernSdkLeg):
             raise
         if not exchanges.park(ex):
             await exchanges.end(ex, "too_many_pending")
-            raise MCPError(INTERNAL_ERROR, f"the task has {MAX_PENDING_PER_TASK} exchanges pending already")
+            raise MCPError(
+                INTERNAL_ERROR,
+                f"too many exchanges are pending (at most {MAX_PENDING_PER_TASK} a task, {MAX_PENDING} in all)",
+            )
         ex.round = self._retry.round_no + 1
         return out
 
