@@ -196,8 +196,10 @@ def test_an_expired_task_is_denied(world: World) -> None:
     with pytest.raises(ProctorDenied) as info:
         t["read"]("/notes/a.txt")
     assert world.calls == []
-    assert info.value.errors == ("task_token_invalid",)
-    assert "expired" in info.value.message
+    # the token's only fault is that it expired with its task: refused as that task's, with the
+    # reason (docs/adr/0032, amendment "a task past its deadline is refused as that task's")
+    assert info.value.errors == ("task_not_active",), info.value.message
+    assert "past its deadline" in info.value.message
     assert audit_records(p, kind="decision", tool="fs.read")[-1]["decision"] == "deny"
 
 
