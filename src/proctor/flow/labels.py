@@ -16,9 +16,27 @@
     ``<|endoftext|>``): never in ordinary text;
   * Unicode tag characters (U+E0000…U+E007F): invisible, used to smuggle instructions.
 
+  * an instruction addressed to an automated reader (``addressed-to-agent``): a note, message,
+    reminder or instruction *to* or *for* an AI, a bot, an automation, a copilot, a language model
+    ("Note for claims automation", "a note for your AI note-taker", "BILLING AUTOMATION -"), or to
+    an assistant or agent followed by what it should do ("Reminder to the rent assistant: ...");
+    "assistant, please return ..."; "if you are an AI ..."; "system instruction:"; a sentence
+    that starts "Agent to apply ..." (a memo's order to whoever processes the record). A role a
+    person holds ("assistant manager", "the travel agent's invoice") is not an address;
+  * an instruction to keep the human out (``conceal-from-user``): "do not tell the user",
+    "without asking the owner", "don't wait for approval";
+  * a made-up system or tool tag (``fake-system-tag``): ``<system>``, ``</tool_output>``,
+    ``[SYSTEM OVERRIDE]``: never in business text.
+
+  An output with any of these is untrusted, and the arguments of a later call found in it (and
+  not in the request) are *steered* (``context.provenance.steered_args``): held for a person by
+  the starter's ``flow.hold-steered`` whatever else they are, since the content gave an order.
+
   Left out on purpose (too many false positives): ``you must now`` (a bank's "you must now log in
-  with MFA"), zero-width spaces and joiners (emoji sequences, pasted web text), bidi controls
-  (right-to-left languages), HTML comments and ``display:none`` (every e-mail template).
+  with MFA"), ``please update`` / ``kindly`` (every supplier's mail), ``agents must`` (a support
+  knowledge base written for people), zero-width spaces and joiners (emoji sequences, pasted web
+  text), bidi controls (right-to-left languages), HTML comments and ``display:none`` (every e-mail
+  template).
 - Text past :data:`proctor.flow.detect.MAX_SCAN_CHARS` (4 Mi characters), or very long runs
   without whitespace past the detector's budget (64 Ki characters of them, see
   ``proctor.flow.detect._tame``), is not scanned: the output is then labelled ``secret`` (fail
@@ -31,40 +49,189 @@ from __future__ import annotations
 import re
 
 from proctor.flow.detect import MAX_SCAN_CHARS, scan_credentials
-from proctor.flow.model import Labels, Sensitivity, Trust
+from proctor.flow.model import INJECTION_REASON, Labels, Sensitivity, Trust
 from proctor.store.base import ToolRecord
 
 __all__ = ["injection_markers", "label_output", "registry_labels"]
 
-_INJECTION = (
-    (
-        "ignore-instructions",
-        re.compile(
-            r"\b(?:ignore|disregard|forget)\s+(?:(?:all|any)\s+)?(?:(?:the|your|of\s+the)\s+)?"
-            r"(?:previous|prior|above|earlier|preceding)\s+(?:instructions|directions|prompts|rules)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "chat-template-token",
-        re.compile(r"<\|(?:im_start|im_end|system|endoftext)\|>|\[/?INST\]|<</?SYS>>"),
-    ),
-    ("unicode-tag-characters", re.compile("[\U000e0000-\U000e007f]")),
+#: who an instruction to an automated reader names: an AI, a bot, an automation, a copilot, a
+#: language model, an automated system, an AI/virtual/digital assistant or agent
+_AUTOMATED = (
+    r"(?:a\.?i\.?|llms?|(?:large\s+)?language\s+models?|(?:chat)?bots?|co-?pilots?|automations?"
+    r"|automated\s+(?:system|agent|assistant|process(?:ing)?|reviewer|reader|workflow)s?"
+    r"|(?:ai|virtual|digital|smart)[\s-]+(?:assistant|agent|note[\s-]?taker|model|system)s?)"
 )
+#: a person's role that starts with "assistant" or "agent" ("assistant manager")
+_ROLE_AFTER = (
+    r"(?![\s-]+(?:manager|director|professor|principal|editor|coach|secretary|engineer|"
+    r"superintendent|lead|head|to\s+the)\b)"
+)
+_LEAD = r"\b(?:note|message|instructions?|reminder|notice|attention|memo|directive|p\.?s\.?)\s+(?:to|for)\s+"
+_DET = r"(?:(?:the|any|all|your|our|this)\s+)?"
+#: what an injected order asks for (a verb right after the address)
+_VERB = (
+    r"(?:apply|pay|transfer|send|forward|approve|delete|remove|grant|add|share|cancel|refund|return|"
+    r"update|set|change|reset|disable|enable|post|reply|invite|deploy|run|execute|waive|issue|record|"
+    r"close|include|click|visit|email|e-mail|create|book|move|wire|release|publish|mark|grade|"
+    r"ignore|disregard|do|make|use|insert|replace|raise|increase|lower)"
+)
+_ADDRESSED = (
+    # "Note for claims automation", "a note for your AI note-taker", "message to the bot"
+    _LEAD + _DET + r"(?:[\w-]+\s+){0,2}?" + _AUTOMATED + r"\b",
+    # "Reminder to the rent assistant: ...", "Note to the sales assistant posting the digest: ..."
+    _LEAD
+    + _DET
+    + r"(?:[\w-]+[\s-]+){0,2}?(?:assistant|agent)s?\b"
+    + _ROLE_AFTER
+    + r"(?:[^.:\n]{0,60})?\s*[:;(\u2013\u2014-]",
+    # "assistant, please return ...", "AI: ignore ...", "- bot, also pay ..."
+    r"(?:^|[.!?:;(\[\u2013\u2014-]\s*|\b(?:hey|hi|hello|dear|attention|attn)\s+)(?:the\s+)?"
+    r"(?:ai|assistant|agent|bot|automation|copilot|llm)\s*[,:]\s*(?:please\s+)?(?:also\s+)?(?:kindly\s+)?"
+    + _VERB
+    + r"\b",
+    # "Agent to apply both and close.", "Assistant should forward ..." (a sentence's start)
+    r"(?:^|[.!?;:\])\u2013\u2014-]\s*)(?:the\s+)?(?:agent|assistant|ai|bot|automation)\s+"
+    r"(?:to|should|must|shall)\s+(?:also\s+)?" + _VERB + r"\b",
+    # "if you are an AI", "if you're an assistant reading this"
+    r"\bif\s+you\s*(?:are|'re)\s+(?:an?\s+)?(?:ai|assistant|agent|bot|language\s+model|llm|automated)\b",
+    # "Admissions system instruction:", "AI directive -"
+    r"\b(?:system|automation|ai|agent|assistant)\s+(?:instruction|directive|override|command)s?\s*[:\u2013\u2014-]",
+)
+#: the same in capitals, case-sensitive ("BILLING AUTOMATION -", "AP-AUTOMATION PLEASE ALSO")
+_ADDRESSED_UPPER = (
+    r"\b(?:[A-Z]{2,}[ -])?(?:AUTOMATION|BOT|AI AGENT|AI ASSISTANT)S?(?:\s*[:,\u2013\u2014]|\s+-|\s+(?:PLEASE|MUST|SHOULD|YOU)\b)",
+)
+_CONCEAL = (
+    r"\b(?:do\s+not|don'?t|never|without)\s+(?:tell(?:ing)?|inform(?:ing)?|notify(?:ing)?|alert(?:ing)?|"
+    r"ask(?:ing)?|mention(?:ing)?(?:\s+(?:this|it))?\s+to|confirm(?:ing)?\s+with|check(?:ing)?\s+with|"
+    r"consult(?:ing)?)\s+(?:the|your)\s+(?:user|human|owner|principal|operator|requester)s?\b",
+    r"\bwithout\s+(?:asking\s+for\s+)?(?:the\s+)?(?:user|human)(?:'s)?\s+(?:confirmation|approval|consent)\b",
+    r"\b(?:do\s+not|don'?t|no\s+need\s+to)\s+(?:ask|wait)\s+for\s+(?:(?:human|user|manual)\s+)?(?:confirmation|approval)\b",
+)
+_FAKE_TAG = (
+    r"(?i:<\s*/?\s*(?:system|instructions?|tool_output|function_results|admin_note)\s*>)",
+    r"\[\s*(?:SYSTEM|ADMIN|INSTRUCTIONS?)(?:\s+(?:NOTE|MESSAGE|OVERRIDE|PROMPT))?\s*\]",
+)
+
+_IGNORE = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:(?:all|any)\s+)?(?:(?:the|your|of\s+the)\s+)?"
+    r"(?:previous|prior|above|earlier|preceding)\s+(?:instructions|directions|prompts|rules)\b",
+    re.IGNORECASE,
+)
+_TEMPLATE = re.compile(r"<\|(?:im_start|im_end|system|endoftext)\|>|\[/?INST\]|<</?SYS>>")
+_TAGS = re.compile("[\U000e0000-\U000e007f]")
+_ADDRESSED_RE = (
+    *(re.compile(p, re.IGNORECASE) for p in _ADDRESSED),
+    *(re.compile(p) for p in _ADDRESSED_UPPER),
+)
+_CONCEAL_RE = tuple(re.compile(p, re.IGNORECASE) for p in _CONCEAL)
+_FAKE_TAG_RE = tuple(re.compile(p) for p in _FAKE_TAG)
+
+
+#: the words an ``addressed-to-agent`` / ``conceal-from-user`` match holds; the patterns run only
+#: on the text around them (:func:`_windows`): run over a whole 10 KB output they cost ~4 ms
+_ADDRESS_WORDS = (
+    "assistant",
+    "agent",
+    "bot",
+    "automat",
+    "llm",
+    "language model",
+    "pilot",
+    "instruction",
+    "directive",
+    "override",
+    "command",
+)
+_CONCEAL_WORDS = (
+    "user",
+    "human",
+    "owner",
+    "principal",
+    "operator",
+    "requester",
+    "confirmation",
+    "approval",
+    "consent",
+)
+#: ``ai`` / ``a.i.`` as a word; the start is checked by hand (a leading ``\\b`` makes the scan 8x slower)
+_AI_WORD = re.compile(r"a\.?i\b")
+#: characters each side of a word the patterns read (a match spans less: a lead-in of at most
+#: five words before the word, 60 characters and a colon after it)
+_WINDOW = 160
+#: past this many words in one output, the patterns run over the whole text
+_MAX_WINDOWS = 64
+
+
+def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -> str | None:
+    """The parts of ``text`` around ``words`` (and ``AI``), joined by NUL characters (a window
+    starts and ends at whitespace, so no word is cut; a NUL is no word, no space and no
+    punctuation, so no pattern matches across it); None when none is present; the whole text
+    past :data:`_MAX_WINDOWS` words."""
+    hits: list[int] = []
+    for w in words:
+        i = low.find(w)
+        while i >= 0:
+            hits.append(i)
+            if len(hits) > _MAX_WINDOWS:
+                return text
+            i = low.find(w, i + 1)
+    if ai:
+        for m in _AI_WORD.finditer(low):
+            i = m.start()
+            if i and low[i - 1].isalnum():
+                continue
+            hits.append(i)
+            if len(hits) > _MAX_WINDOWS:
+                return text
+    if not hits:
+        return None
+    hits.sort()
+    spans: list[list[int]] = []
+    for h in hits:
+        a, b = max(0, h - _WINDOW), min(len(text), h + _WINDOW)
+        if spans and a <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], b)
+        else:
+            spans.append([a, b])
+    pieces = []
+    for start, end in spans:
+        a, b = start, end
+        if a > 0:  # start after a whitespace: never inside a word
+            cut = text.find(" ", a, a + 40)
+            a = a if cut < 0 else cut + 1
+        if b < len(text):
+            cut = text.rfind(" ", b - 40, b)
+            b = b if cut < 0 else cut
+        pieces.append(text[a:b])
+    head = "" if spans[0][0] == 0 else "\x00"
+    tail = "" if spans[-1][1] == len(text) else "\x00"
+    return head + "\x00".join(pieces) + tail
 
 
 def injection_markers(text: str, *, limit: int = MAX_SCAN_CHARS) -> list[str]:
     """The prompt-injection marker kinds found in ``text`` (sorted; see the module docstring).
-    Each pattern runs only when a cheap substring test says it can match."""
+    Each pattern runs only when a cheap substring test says it can match, and the address and
+    concealment patterns only around the words they need (:func:`_windows`)."""
     if len(text) > limit:
         text = text[:limit]
     low = text.lower()
-    maybe = {
-        "ignore-instructions": "ignor" in low or "disregard" in low or "forget" in low,
-        "chat-template-token": "<|" in text or "INST]" in text or "SYS>>" in text,
-        "unicode-tag-characters": not text.isascii(),
-    }
-    return sorted(kind for kind, pattern in _INJECTION if maybe[kind] and pattern.search(text))
+    found: set[str] = set()
+    if ("ignor" in low or "disregard" in low or "forget" in low) and _IGNORE.search(text):
+        found.add("ignore-instructions")
+    if ("<|" in text or "INST]" in text or "SYS>>" in text) and _TEMPLATE.search(text):
+        found.add("chat-template-token")
+    if not text.isascii() and _TAGS.search(text):
+        found.add("unicode-tag-characters")
+    if ("<" in text or "[" in text) and any(p.search(text) for p in _FAKE_TAG_RE):
+        found.add("fake-system-tag")
+    near = _windows(text, low, _ADDRESS_WORDS, ai=True)
+    if near is not None and any(p.search(near) for p in _ADDRESSED_RE):
+        found.add("addressed-to-agent")
+    near = _windows(text, low, _CONCEAL_WORDS)
+    if near is not None and any(p.search(near) for p in _CONCEAL_RE):
+        found.add("conceal-from-user")
+    return sorted(found)
 
 
 def registry_labels(tool: ToolRecord) -> Labels:
@@ -96,7 +263,7 @@ def label_output(tool: ToolRecord, text: str) -> Labels:
     markers = injection_markers(text)
     if markers:
         trust = Trust.UNTRUSTED
-        reasons.extend(f"content: prompt-injection marker {m}" for m in markers)
+        reasons.extend(f"{INJECTION_REASON}{m}" for m in markers)
     if not complete:  # fail closed: what was not scanned may hold a credential
         sensitivity = Sensitivity.SECRET
         if len(text) > MAX_SCAN_CHARS:

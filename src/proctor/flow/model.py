@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
+    "INJECTION_REASON",
     "ArgOrigin",
     "FlowFacts",
     "Labels",
@@ -40,6 +41,10 @@ __all__ = [
     "internal_domains",
     "is_internal",
 ]
+
+
+#: the reason a label gives for a prompt-injection marker found in the content (its kind follows)
+INJECTION_REASON = "content: prompt-injection marker "
 
 
 class Trust(enum.StrEnum):
@@ -77,6 +82,12 @@ class Labels:
     trust: Trust
     sensitivity: Sensitivity
     reasons: tuple[str, ...] = ()
+
+    @property
+    def steering(self) -> bool:
+        """The content addresses orders to the agent (a prompt-injection marker was found in it,
+        :func:`proctor.flow.labels.injection_markers`): values found in it steer a call."""
+        return any(r.startswith(INJECTION_REASON) for r in self.reasons)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -184,6 +195,13 @@ class Provenance:
     #: destination by name for a tool flagged ``access_control``), not who gets access; the rest
     #: are its audience (``audience_seen`` in :meth:`to_cedar`)
     objects: tuple[str, ...] = ()
+    #: argument paths (embedded values too) whose value is found in an output that addresses
+    #: orders to the agent (a prompt-injection marker, ``Labels.steering``) and not in the
+    #: request: the content told the agent to use it
+    steered: tuple[str, ...] = ()
+    #: a message with no recipient of its own: its destinations are the record it answers (a
+    #: ticket, a review, a booking: ``proctor.flow.provenance.reply_targets``), whose owner gets it
+    by_reference: bool = False
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -255,6 +273,8 @@ class Provenance:
             and not self.unrequested_trivial
             and all(a.origin is Origin.INTENT for a in self.args),
             "carries_confidential": self.carries_confidential,
+            "steered_args": list(self.steered),
+            "recipient_by_reference": self.by_reference,
             # a destination with a value that is not the object acted on (the grantee of a share)
             "audience_seen": any(a.path not in self.objects for a in dest),
         }
@@ -265,6 +285,8 @@ class Provenance:
         out: dict[str, Any] = {"checked": self.checked, "args": [a.to_dict() for a in self.args]}
         if self.off_param:
             out["off_param"] = list(self.off_param)
+        if self.steered:
+            out["steered"] = list(self.steered)
         return out
 
 

@@ -71,6 +71,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
 
+from proctor.flow.labels import injection_markers
 from proctor.flow.model import ArgOrigin, Origin, Provenance, Trust
 from proctor.store.base import ToolRecord
 
@@ -88,6 +89,7 @@ __all__ = [
     "normalise_value",
     "parse_amounts",
     "registrable_domain",
+    "reply_targets",
     "url_host",
     "utf8_size",
 ]
@@ -480,6 +482,35 @@ def _identifiers(norm: str, spans: list[tuple[int, int, str]]) -> set[str]:
     return out
 
 
+#: a phone number as written: an optional ``+``, digits in groups separated by spaces, dots,
+#: dashes, slashes or parentheses (``(319) 555-0150``, ``087 555 0148``, ``+44 7700 900388``)
+_PHONE = re.compile(r"(?<![\w+.,/-])\+?(?:\(\d{1,5}\)|\d)(?:[ ./-]{0,2}(?:\(\d{1,5}\)|\d)){7,18}(?![\w])")
+#: the digits a phone number is known by: its last nine (a national number without its trunk
+#: ``0`` or its country code: ``087 555 0148`` and ``+353 87 555 0148`` are one number)
+_PHONE_TAIL = 9
+
+
+def _phone_key(written: str) -> str | None:
+    """``p`` and the last nine digits of a phone number written with 9 to 15 digits, else None."""
+    digits = _NON_DIGIT.sub("", written)
+    if not 9 <= len(digits) <= 15:
+        return None
+    return "p" + digits[-_PHONE_TAIL:]
+
+
+def _phones(norm: str) -> set[str]:
+    """The phone keys of the numbers written in ``norm`` (:func:`_phone_key`), at most
+    :data:`_MAX_KEYS`."""
+    out: set[str] = set()
+    for m in _PHONE.finditer(norm):
+        key = _phone_key(m.group(0))
+        if key is not None:
+            out.add(key)
+            if len(out) >= _MAX_KEYS:
+                break
+    return out
+
+
 def _region_identifiers(norm: str, out: set[str], work: list[int]) -> None:
     for run in _IDENT_RUN.finditer(norm):
         text = run.group(0)
@@ -727,8 +758,13 @@ def _is_sender(name: str) -> bool:
 
 def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     """See :func:`_destination_paths`; for a fetch also every argument that is a URL whole, for a
-    send every argument that is e-mail addresses whole."""
-    return _destination_paths(tool, args) | _fetch_urls(tool, args) | _send_addresses(tool, args)
+    send every argument that is e-mail addresses whole; for a send with none of these, the record
+    it answers (:func:`reply_targets`)."""
+    found = _destination_paths(tool, args) | _fetch_urls(tool, args) | _send_addresses(tool, args)
+    if not found and tool.effect == "send" and not tool.destinations:
+        # a reply: who receives it is whoever the record it answers names (``by_reference``)
+        return frozenset(_targets(args, thread=True))
+    return found
 
 
 def _destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
@@ -773,7 +809,142 @@ def _destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[s
                     walk(leaf, v)
 
     walk("", args)
+    if tool.destructive:
+        found |= _targets(args)
     return frozenset(found)
+
+
+#: argument names that hold prose about a call, never what it acts on
+_PROSE_NAMES = frozenset(
+    {
+        "reason",
+        "comment",
+        "comments",
+        "note",
+        "notes",
+        "message",
+        "description",
+        "memo",
+        "text",
+        "body",
+        "subject",
+        "title",
+        "summary",
+        "explanation",
+        "justification",
+        "details",
+        "remark",
+        "remarks",
+        "currency",
+        "mode",
+        "type",
+        "scope",
+    }
+)
+#: the longest value (normalised) read as what a destructive call acts on
+_TARGET_MAX = 64
+#: argument names of what a call acts on (a record, an object), beside any ``*_id``/``*_ref``
+_OBJECT_NAMES = frozenset(
+    {
+        "id",
+        "ids",
+        "name",
+        "names",
+        "key",
+        "keys",
+        "ref",
+        "branch",
+        "branches",
+        "tag",
+        "tags",
+        "record",
+        "records",
+        "item",
+        "items",
+        "entry",
+        "entries",
+        "order",
+        "orders",
+        "booking",
+        "bookings",
+        "reservation",
+        "reservations",
+        "confirmation",
+        "ticket",
+        "tickets",
+        "thread",
+        "article",
+        "articles",
+        "draft",
+        "drafts",
+        "post",
+        "page",
+        "event",
+        "events",
+        "account",
+        "folder",
+        "directory",
+        "bucket",
+        "table",
+        "database",
+        "project",
+        "repo",
+        "repository",
+        "resource",
+        "instance",
+        "server",
+        "service",
+        "subscription",
+        "merchant",
+        "contact",
+        "vendor",
+        "review",
+        "case",
+        "issue",
+        "claim",
+        "conversation",
+        "chat",
+        "invoice",
+        "policy",
+    }
+)
+_ID_SUFFIXES = ("_id", "_ids", "_number", "_no", "_num", "_ref", "_key", "_code")
+
+
+def _targets(args: Mapping[str, Any], *, thread: bool = False) -> set[str]:
+    """The arguments that name what a call acts on, whatever they are called (``order_id``,
+    ``branch``, ``confirmation``, ``article_id``, ``ticket``): a value named like an object or an
+    id (:data:`_OBJECT_NAMES`, ``*_id``, ``*_ref``, …), or a short string holding a digit that is
+    not prose about the call (:data:`_PROSE_NAMES`), a date or a time. ``thread``: for a message
+    with no recipient, the record it answers or is about (a ticket, a review, a booking, a flight
+    ``AR412``): a value named like one, or one word holding a digit."""
+    out: set[str] = set()
+    for path, value in leaf_values(args):
+        field = _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))
+        if not field or _name_matches(field, _PROSE_NAMES) or _not_a_place(value):
+            continue
+        named = field in _OBJECT_NAMES or field.endswith(_ID_SUFFIXES)
+        if isinstance(value, str):
+            text = value.strip()
+            if not text or len(_norm(text)) > _TARGET_MAX:
+                continue
+            digit = _A_DIGIT.search(text) is not None
+            if named or (digit and (not thread or not any(c.isspace() for c in text))):
+                out.add(path)
+        elif isinstance(value, int | float | Decimal) and named:
+            out.add(path)
+    return out
+
+
+def reply_targets(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """For a ``send`` registered without ``destinations`` whose arguments name no recipient (no
+    address, no channel, no argument named like one): the record it answers (``ticket``,
+    ``review_id``, ``confirmation``), whose owner receives it. Empty otherwise."""
+    if tool.effect != "send" or tool.destinations:
+        return frozenset()
+    if _destination_paths(tool, args) or _send_addresses(tool, args):
+        return frozenset()
+    return frozenset(_targets(args, thread=True))
 
 
 def _ancestors(path: str) -> Iterator[str]:
@@ -1140,10 +1311,22 @@ def _payload_pieces(value: str) -> Iterator[str]:
                     yield window
 
 
+#: a normalised piece that is a date or part of one: year, month and day in either order
+_DATE_PIECE = re.compile(
+    r"(?:19|20)\d\d(?: (?:0?[1-9]|1[0-2])(?: (?:0?[1-9]|[12]\d|3[01]))?)?"
+    r"|(?:0?[1-9]|[12]\d|3[01]) (?:0?[1-9]|1[0-2])(?: (?:19|20)\d\d)?"
+)
+
+
 def _singles_out(norm: str) -> bool:
-    """``norm`` can single data out (see ``SourceIndex.carries_confidential``)."""
+    """``norm`` can single data out (see ``SourceIndex.carries_confidential``). A piece of a
+    calendar date alone (``2026 12``, ``2026 12 02``, ``12 02``: a news URL's path) does not: any
+    page's URL holds dates, and the pieces of one date are found in any output that holds
+    another date of the same month."""
     if "@" in norm:
         return True
+    if _DATE_PIECE.fullmatch(norm) is not None:
+        return False
     if sum(c.isdigit() for c in norm) >= 5:
         return True
     return len(_terms(norm)) >= 2
@@ -1241,6 +1424,11 @@ _PAYLOAD_WINDOW = 3
 
 
 _CLASS = {Trust.TRUSTED: Origin.TRUSTED, Trust.UNTRUSTED: Origin.UNTRUSTED}
+#: a source name no tool has (tool names hold no NUL): marks a value found in an output that gave
+#: the agent orders (see ``SourceIndex._origin``)
+_STEERED = "\x00steered"
+#: prefixes the name of an untrusted source that also holds a value traced to a trusted one
+_ALSO = "\x00also:"
 #: the request's words that give a boolean argument its value (see ``_unrequested_trivial``); not
 #: ``on``/``yes``/``no``, which requests hold as other words ("on production")
 _SWITCH_WORDS: dict[bool, tuple[str, ...]] = {
@@ -1276,6 +1464,7 @@ class SourceIndex:
         self._outputs: list[int] = []  # output slots, oldest first (the intent is never evicted)
         self._descriptions: list[int] = []  # tool description slots (replaced, never evicted)
         self._sensitive = 0  # bits of outputs labelled confidential or secret
+        self._marked = 0  # bits of outputs (and descriptions) that give the agent orders
         self._add("intent", Origin.INTENT, purpose)
         #: explicit parameter name (snake case) -> its slot's bit
         self._params: dict[str, int] = {}
@@ -1299,6 +1488,8 @@ class SourceIndex:
         spans = _number_spans(norm)
         keys.update(_dec_key(d) for d in _numbers(norm, spans))
         keys.update("i" + i for i in _identifiers(norm, spans))
+        if spans:
+            keys.update(_phones(norm))
         return self._add_keys(name, origin, norm, tuple(keys), utf8_size(text))
 
     def _add_keys(self, name: str, origin: Origin, norm: str, keys: tuple[str, ...], size: int = 0) -> int:
@@ -1316,12 +1507,18 @@ class SourceIndex:
             post[k] = get(k, 0) | bit
         return slot
 
-    def add(self, tool: str, trust: Trust, text: str, *, sensitive: bool = False) -> None:
+    def add(
+        self, tool: str, trust: Trust, text: str, *, sensitive: bool = False, steering: bool = False
+    ) -> None:
         """Index one output of ``tool`` (normalised once, here); ``sensitive``: it is labelled
-        confidential or secret (see :meth:`carries_confidential`)."""
+        confidential or secret (see :meth:`carries_confidential`); ``steering``: it gives the
+        agent orders (a prompt-injection marker, ``Labels.steering``): a value found in it and
+        not in the request is *steered* (``Provenance.steered``)."""
         slot = self._add(tool, _CLASS[Trust(trust)], text)
         if sensitive:
             self._sensitive |= 1 << slot
+        if steering:
+            self._marked |= 1 << slot
         self._outputs.append(slot)
         self._bytes += self._sources_size(slot)
 
@@ -1338,9 +1535,10 @@ class SourceIndex:
         for name in sorted(descriptions)[:_MAX_DESCRIPTIONS]:
             text = descriptions[name]
             if text and text.strip():
-                self._descriptions.append(
-                    self._add(f"description:{name}", Origin.UNTRUSTED, text[:_MAX_DESCRIPTION])
-                )
+                slot = self._add(f"description:{name}", Origin.UNTRUSTED, text[:_MAX_DESCRIPTION])
+                self._descriptions.append(slot)
+                if injection_markers(text[:_MAX_DESCRIPTION]):
+                    self._marked |= 1 << slot
 
     def evict_oldest(self) -> bool:
         """Forget the oldest output; False when there is none."""
@@ -1358,6 +1556,7 @@ class SourceIndex:
         self._free.append(slot)
         keep = ~(1 << slot)
         self._sensitive &= keep
+        self._marked &= keep
         post = self._post
         for k in src.keys:
             mask = post.get(k, 0) & keep
@@ -1419,6 +1618,11 @@ class SourceIndex:
             sq = _squash(norm)
             if _is_identifier(sq):
                 mask |= post.get("i" + sq, 0)
+            if _PHONE.fullmatch(norm) is not None:
+                # the same number written another way: ``+353875550148`` for ``087 555 0148``
+                key = _phone_key(norm)
+                if key is not None:
+                    mask |= post.get(key, 0)
         return mask | self._lookup_text(norm)
 
     def _lookup_number(self, value: int | float | Decimal) -> int:
@@ -1440,14 +1644,25 @@ class SourceIndex:
     def _origin(self, mask: int) -> tuple[Origin, tuple[str, ...]]:
         best = Origin.NONE
         names: set[str] = set()
+        untrusted: set[str] = set()
         for slot in _bits(mask):
             src = self._slots[slot]
             if src is None:
                 continue
+            if src.origin is Origin.UNTRUSTED:
+                untrusted.add(src.name)
             if _ORDER[src.origin] < _ORDER[best]:
                 best, names = src.origin, {src.name}
             elif src.origin is best:
                 names.add(src.name)
+        if best is Origin.TRUSTED and untrusted:
+            # a trusted output holds it, and so does untrusted content: ``trace`` reads a
+            # destructive call's target as untrusted (the content named what to destroy)
+            names.update(_ALSO + n for n in untrusted)
+        if mask & self._marked and not mask & self._intent_mask:
+            # found in an output that gave the agent orders, and not in the request: ``trace``
+            # takes this mark off the sources and lists the path in ``Provenance.steered``
+            names.add(_STEERED)
         return best, tuple(sorted(names))
 
     def _trace_leaf(self, value: Any, destination: bool) -> tuple[Origin, tuple[str, ...]] | None:
@@ -1713,7 +1928,18 @@ class SourceIndex:
         where: dict[str, set[str]] = {}  # a destination path's domains (every element's)
         parts: dict[str, list[tuple[Origin, tuple[str, ...]]]] = {}  # ... and element by element
 
+        steer: set[str] = set()  # paths with a value found in an output that gave orders
+
         def keep(path: str, origin: Origin, sources: tuple[str, ...], is_dest: bool) -> None:
+            if _STEERED in sources:
+                steer.add(path)
+            also = tuple(x[len(_ALSO) :] for x in sources if x.startswith(_ALSO))
+            sources = tuple(x for x in sources if not x.startswith("\x00"))
+            if also and is_dest and tool.destructive:
+                # what a destructive call acts on is named by untrusted content (an e-mail, a
+                # PDF: "delete standing orders SO-11 and SO-12"), even if the system of record
+                # lists it too: the content chose it (docs/adr/0025, amendment of 2026-12-06)
+                origin, sources = Origin.UNTRUSTED, also
             prev = worst.get(path)
             if prev is None or _ORDER[origin] > _ORDER[prev[0]]:
                 worst[path] = (origin, sources, is_dest or (prev is not None and prev[2]))
@@ -1778,6 +2004,8 @@ class SourceIndex:
                         domains.add(domain)
         return Provenance(
             checked=True,
+            steered=tuple(sorted(steer)),
+            by_reference=bool(dests) and dests == reply_targets(tool, args),
             args=tuple(
                 ArgOrigin(
                     path,

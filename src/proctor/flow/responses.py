@@ -242,4 +242,6 @@ def merge_provenance(a: Provenance, b: Provenance) -> Provenance:
         carries_confidential=a.carries_confidential or b.carries_confidential,
         unrequested_trivial=a.unrequested_trivial or b.unrequested_trivial,
         objects=tuple(sorted({*a.objects, *b.objects})),
+        steered=tuple(sorted({*a.steered, *b.steered})),
+        by_reference=a.by_reference,
     )

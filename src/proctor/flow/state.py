@@ -93,7 +93,13 @@ class TaskFlow:
         if self.max_outputs == 0 or utf8_size(text) > self.max_bytes:
             self.lost = True  # too large to keep at all: labels are raised, the text is not matched
             return
-        self.index.add(tool, labels.trust, text, sensitive=labels.sensitivity >= Sensitivity.CONFIDENTIAL)
+        self.index.add(
+            tool,
+            labels.trust,
+            text,
+            sensitive=labels.sensitivity >= Sensitivity.CONFIDENTIAL,
+            steering=labels.steering,
+        )
         while self.index.outputs > self.max_outputs or self.index.size > self.max_bytes:
             self.lost = True
             if not self.index.evict_oldest():

@@ -85,8 +85,9 @@ _FACTS = {
     "off_param",
     "internal_domains",
     "carries_confidential",
+    "recipient_by_reference",
 }
-_ARG_ORIGIN = {"origin", "sources", "destination", "domains", "object"}
+_ARG_ORIGIN = {"origin", "sources", "destination", "domains", "object", "steered"}
 _CREDENTIAL = {"name", "provider", "upstream"}
 _EXPECT = {"allow": Verdict.ALLOW, "deny": Verdict.DENY, "approval_required": Verdict.APPROVAL_REQUIRED}
 
@@ -146,6 +147,10 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
       embedded_domains: [evil.example]  # domains of untrusted links in free text (``text#url``)
       off_param: [amount]             # arguments named like a --param, with another value
       carries_confidential: true      # a fetch's URL carries a value of a confidential output
+      recipient_by_reference: true    # a message whose destination is the record it answers
+
+    An argument marked ``steered: true`` (``amount: {origin: untrusted, steered: true}``) was
+    found in an output that gave the agent orders (``steered_args``).
 
     A destination marked ``object: true`` (``file_id: {origin: intent, destination: true, object:
     true}``) names what an access change acts on, not who gets in (``audience_seen``).
@@ -163,6 +168,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
     labels = TaskLabels(read_untrusted=untrusted, max_sensitivity=sens)
     origins: list[ArgOrigin] = []
     objects: list[str] = []
+    steered: list[str] = []
     raw_args = f.get("args") or {}
     if not isinstance(raw_args, Mapping):
         raise ValidationError(f"{where}: `args` maps argument paths to origins")
@@ -177,6 +183,8 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
             ) from None
         if a.get("object"):
             objects.append(str(path))
+        if a.get("steered"):
+            steered.append(str(path))
         doms = a.get("domains") or []
         if not isinstance(doms, list):
             raise ValidationError(f"{where}: args.{path}: `domains` is a list")
@@ -222,6 +230,8 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
             off_param=lists["off_param"],
             carries_confidential=bool(f.get("carries_confidential", False)),
             objects=tuple(objects),
+            steered=tuple(sorted(steered)),
+            by_reference=bool(f.get("recipient_by_reference", False)),
         ),
         history=tuple(history),
         destinations=tuple(sorted({str(d).lower() for d in dests})),

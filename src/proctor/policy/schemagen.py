@@ -51,6 +51,8 @@ FLOW_PROVENANCE_ATTRS = (
     ("all_from_intent", "Bool"),
     ("carries_confidential", "Bool"),
     ("audience_seen", "Bool"),
+    ("steered_args", "Set<String>"),
+    ("recipient_by_reference", "Bool"),
 )
 FLOW_CONTEXT_ATTRS = (("provenance", "Provenance"), ("destinations", "Destinations"), ("history", "History"))
 
@@ -76,6 +78,8 @@ PROVENANCE_TYPE = """  // Where the call's argument values came from (proctor.fl
     all_from_intent: Bool,
     carries_confidential: Bool,
     audience_seen: Bool,
+    steered_args: Set<String>,
+    recipient_by_reference: Bool,
   };"""
 DESTINATIONS_TYPE = """  // The e-mail domains and URL hosts of the call's destination arguments, lower case
   type Destinations = {
