@@ -100,9 +100,11 @@ def _whole_text(text: str) -> list[str]:
         found.add("unicode-tag-characters")
     if any(p.search(text) for p in L._FAKE_TAG_RE):
         found.add("fake-system-tag")
-    if any(p.search(text) for p in L._ADDRESSED_RE):
+    if any(p.search(text) for p in L._ADDRESSED_UPPER_RE) or any(
+        p.search(text.lower()) for p in L._ADDRESSED_RE
+    ):
         found.add("addressed-to-agent")
-    if any(p.search(text) for p in L._CONCEAL_RE):
+    if any(p.search(text.lower()) for p in L._CONCEAL_RE):
         found.add("conceal-from-user")
     return sorted(found)
 

@@ -52,7 +52,7 @@ from proctor.flow.detect import MAX_SCAN_CHARS, scan_credentials
 from proctor.flow.model import INJECTION_REASON, Labels, Sensitivity, Trust
 from proctor.store.base import ToolRecord
 
-__all__ = ["injection_markers", "label_output", "registry_labels"]
+__all__ = ["injection_markers", "label_output", "registry_labels", "scan_injection"]
 
 #: who an instruction to an automated reader names: an AI, a bot, an automation, a copilot, a
 #: language model, an automated system, an AI/virtual/digital assistant or agent
@@ -120,11 +120,35 @@ _IGNORE = re.compile(
 )
 _TEMPLATE = re.compile(r"<\|(?:im_start|im_end|system|endoftext)\|>|\[/?INST\]|<</?SYS>>")
 _TAGS = re.compile("[\U000e0000-\U000e007f]")
-_ADDRESSED_RE = (
-    *(re.compile(p, re.IGNORECASE) for p in _ADDRESSED),
-    *(re.compile(p) for p in _ADDRESSED_UPPER),
+#: run on lower-cased text (``re.IGNORECASE`` makes these scans five times slower)
+_ADDRESSED_RE = tuple(re.compile(p) for p in _ADDRESSED)
+_ADDRESSED_UPPER_RE = tuple(re.compile(p) for p in _ADDRESSED_UPPER)
+_CONCEAL_RE = tuple(re.compile(p) for p in _CONCEAL)
+_LEAD_WORDS = ("note", "message", "instruction", "reminder", "notice", "attention", "memo", "directive", "p")
+#: a word each pattern needs (empty: none), tested before it runs
+_ADDRESSED_NEEDS: tuple[tuple[str, ...], ...] = (
+    _LEAD_WORDS,
+    _LEAD_WORDS,
+    (),
+    (),
+    ("if you",),
+    ("instruction", "directive", "override", "command"),
 )
-_CONCEAL_RE = tuple(re.compile(p, re.IGNORECASE) for p in _CONCEAL)
+_CONCEAL_NEEDS: tuple[tuple[str, ...], ...] = (
+    ("tell", "inform", "notif", "alert", "ask", "mention", "confirm", "check", "consult"),
+    ("without",),
+    ("ask for", "wait for"),
+)
+
+
+def _any(text: str, patterns: tuple[re.Pattern[str], ...], needs: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether a pattern matches ``text``, each tried only when ``text`` holds a word it needs."""
+    return any(
+        (not need or any(w in text for w in need)) and p.search(text) is not None
+        for p, need in zip(patterns, needs, strict=True)
+    )
+
+
 _FAKE_TAG_RE = tuple(re.compile(p) for p in _FAKE_TAG)
 
 
@@ -159,22 +183,26 @@ _AI_WORD = re.compile(r"a\.?i\b")
 #: characters each side of a word the patterns read (a match spans less: a lead-in of at most
 #: five words before the word, 60 characters and a colon after it)
 _WINDOW = 160
-#: past this many words in one output, the patterns run over the whole text
-_MAX_WINDOWS = 64
+#: past this many words in one output, the patterns run over its first :data:`_SCAN_BUDGET`
+#: characters only, and the scan is incomplete
+_MAX_HITS = 2048
+#: characters the address and concealment patterns read per output at most (~0.2 s of work)
+_SCAN_BUDGET = 512 << 10
 
 
-def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -> str | None:
+def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -> tuple[str | None, bool]:
     """The parts of ``text`` around ``words`` (and ``AI``), joined by NUL characters (a window
     starts and ends at whitespace, so no word is cut; a NUL is no word, no space and no
-    punctuation, so no pattern matches across it); None when none is present; the whole text
-    past :data:`_MAX_WINDOWS` words."""
+    punctuation, so no pattern matches across it), and whether they are all there: None when no
+    word is present; at most :data:`_SCAN_BUDGET` characters (past :data:`_MAX_HITS` words, the
+    text's first ones)."""
     hits: list[int] = []
     for w in words:
         i = low.find(w)
         while i >= 0:
             hits.append(i)
-            if len(hits) > _MAX_WINDOWS:
-                return text
+            if len(hits) > _MAX_HITS:
+                return text[:_SCAN_BUDGET], False
             i = low.find(w, i + 1)
     if ai:
         for m in _AI_WORD.finditer(low):
@@ -182,10 +210,10 @@ def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -
             if i and low[i - 1].isalnum():
                 continue
             hits.append(i)
-            if len(hits) > _MAX_WINDOWS:
-                return text
+            if len(hits) > _MAX_HITS:
+                return text[:_SCAN_BUDGET], False
     if not hits:
-        return None
+        return None, True
     hits.sort()
     spans: list[list[int]] = []
     for h in hits:
@@ -195,6 +223,7 @@ def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -
         else:
             spans.append([a, b])
     pieces = []
+    size, complete = 0, True
     for start, end in spans:
         a, b = start, end
         if a > 0:  # start after a whitespace: never inside a word
@@ -203,17 +232,23 @@ def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -
         if b < len(text):
             cut = text.rfind(" ", b - 40, b)
             b = b if cut < 0 else cut
+        if size + (b - a) > _SCAN_BUDGET:
+            complete = False
+            break
+        size += b - a + 1
         pieces.append(text[a:b])
     head = "" if spans[0][0] == 0 else "\x00"
-    tail = "" if spans[-1][1] == len(text) else "\x00"
-    return head + "\x00".join(pieces) + tail
+    tail = "" if spans[-1][1] == len(text) and complete else "\x00"
+    return head + "\x00".join(pieces) + tail, complete
 
 
-def injection_markers(text: str, *, limit: int = MAX_SCAN_CHARS) -> list[str]:
-    """The prompt-injection marker kinds found in ``text`` (sorted; see the module docstring).
+def scan_injection(text: str, *, limit: int = MAX_SCAN_CHARS) -> tuple[list[str], bool]:
+    """The prompt-injection marker kinds found in ``text`` (sorted; see the module docstring), and
+    whether all of it was read (past ``limit`` characters or :data:`_MAX_HITS` words it is not).
     Each pattern runs only when a cheap substring test says it can match, and the address and
     concealment patterns only around the words they need (:func:`_windows`)."""
-    if len(text) > limit:
+    complete = len(text) <= limit
+    if not complete:
         text = text[:limit]
     low = text.lower()
     found: set[str] = set()
@@ -225,13 +260,23 @@ def injection_markers(text: str, *, limit: int = MAX_SCAN_CHARS) -> list[str]:
         found.add("unicode-tag-characters")
     if ("<" in text or "[" in text) and any(p.search(text) for p in _FAKE_TAG_RE):
         found.add("fake-system-tag")
-    near = _windows(text, low, _ADDRESS_WORDS, ai=True)
-    if near is not None and any(p.search(near) for p in _ADDRESSED_RE):
+    near, whole = _windows(text, low, _ADDRESS_WORDS, ai=True)
+    complete = complete and whole
+    if near is not None and (
+        any(p.search(near) for p in _ADDRESSED_UPPER_RE)
+        or _any(near.lower(), _ADDRESSED_RE, _ADDRESSED_NEEDS)
+    ):
         found.add("addressed-to-agent")
-    near = _windows(text, low, _CONCEAL_WORDS)
-    if near is not None and any(p.search(near) for p in _CONCEAL_RE):
+    near, whole = _windows(text, low, _CONCEAL_WORDS)
+    complete = complete and whole
+    if near is not None and _any(near.lower(), _CONCEAL_RE, _CONCEAL_NEEDS):
         found.add("conceal-from-user")
-    return sorted(found)
+    return sorted(found), complete
+
+
+def injection_markers(text: str, *, limit: int = MAX_SCAN_CHARS) -> list[str]:
+    """The prompt-injection marker kinds found in ``text`` (:func:`scan_injection`)."""
+    return scan_injection(text, limit=limit)[0]
 
 
 def registry_labels(tool: ToolRecord) -> Labels:
@@ -260,10 +305,15 @@ def label_output(tool: ToolRecord, text: str) -> Labels:
     for kind, fp in found:
         sensitivity = Sensitivity.SECRET
         reasons.append(f"content: {kind} {fp}")
-    markers = injection_markers(text)
+    markers, read = scan_injection(text)
     if markers:
         trust = Trust.UNTRUSTED
         reasons.extend(f"{INJECTION_REASON}{m}" for m in markers)
+    elif not read:
+        # too many words an order to the agent is written with to read them all: what was not
+        # read may hold one (fail closed: untrusted, though not steering)
+        trust = Trust.UNTRUSTED
+        reasons.append("content: not fully scanned for prompt-injection markers")
     if not complete:  # fail closed: what was not scanned may hold a credential
         sensitivity = Sensitivity.SECRET
         if len(text) > MAX_SCAN_CHARS:
