@@ -433,11 +433,11 @@ def test_each_file_replays_with_its_own_tool_lines(dirs: dict[str, Path], tmp_pa
     # IBAN is steered (held, not allowed as trusted data)
     assert theirs["trust"] == "untrusted"
     assert "content: prompt-injection marker addressed-to-agent" in theirs["reasons"]
-    other = got[("other.jsonl", "injected")]
-    iban = {a["arg"]: a for a in other.provenance["args"]}["iban"]
+    theirs_call = got[("other.jsonl", "injected")]
+    iban = {a["arg"]: a for a in theirs_call.provenance["args"]}["iban"]
     assert iban["origin"] == "untrusted"
-    assert "iban" in other.provenance.get("steered", [])
-    assert other.decision != "allow"
+    assert "iban" in theirs_call.provenance.get("steered", [])
+    assert theirs_call.decision != "allow"
     assert got[("pay.jsonl", "injected")].decision == "deny"
 
 
