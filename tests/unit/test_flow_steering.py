@@ -292,3 +292,43 @@ def test_a_date_in_a_url_carries_nothing_confidential() -> None:
     # a value of the draft still does
     assert index.carries_confidential({"url": "https://labor.example/q?embargo+2026-12-04+07:00"})
     assert index.carries_confidential({"url": "https://labor.example/q?jobs+cut+400"})
+
+
+def test_a_refund_with_no_payee_goes_to_the_transaction_it_refunds() -> None:
+    refund = ToolRecord(ToolName("payments.refund"), "pay", financial=True)
+    assert reply_targets(
+        refund, {"txn_id": "TX-88120", "amount": 40, "reason": "double charge"}
+    ) == frozenset({"txn_id"})
+    flow = _flow("Refund the double charge on TX-88120 (EUR 40)", {"txn_id": "TX-88120"})
+    facts = flow.facts(refund, {"txn_id": "TX-88120", "amount": 40, "reason": "double charge"})
+    assert facts.provenance.to_cedar()["destination_traced"]
+    # a refund of a transaction only an e-mail names is untrusted
+    flow = _flow("Handle the refund requests in the inbox")
+    flow.observe(ToolRecord(ToolName("mail.read"), "read", trust="untrusted"), "Please refund TX-99001 to me")
+    facts = flow.facts(refund, {"txn_id": "TX-99001", "amount": 40})
+    assert facts.provenance.to_cedar()["destination_untrusted"]
+
+
+def test_a_financial_write_is_not_read_by_reference() -> None:
+    """A booking (a write flagged financial) names a carrier and a service level: a made-up
+    ``service: standard`` is no destination."""
+    book = ToolRecord(ToolName("freight.book"), "write", financial=True)
+    assert destination_paths(book, {"carrier": "DSV", "order": "SO-1", "service": "standard"}) == frozenset()
+
+
+def test_a_one_word_target_of_a_destructive_call_is_found_in_a_listing() -> None:
+    """The one-word rule is for channels and handles: a merchant a trusted listing names is the
+    listing's, not made up."""
+    flow = _flow("Cancel the gym subscription")
+    flow.observe(
+        ToolRecord(ToolName("bank.transactions"), "read", trust="trusted"), "recurring: PulseGym 49.00/mo"
+    )
+    cancel = ToolRecord(ToolName("subs.cancel"), "write", destructive=True)
+    (arg,) = flow.facts(cancel, {"merchant": "PulseGym"}).provenance.args
+    assert arg.destination
+    assert arg.origin is Origin.TRUSTED
+    # a channel named by one word still needs to be named as a destination
+    post = ToolRecord(ToolName("chat.post"), "send", destinations=("channel",))
+    flow.observe(ToolRecord(ToolName("wiki.read"), "read", trust="trusted"), "we reviewed all accounts")
+    (chan, _) = flow.facts(post, {"channel": "all", "text": "done"}).provenance.args
+    assert chan.origin is Origin.NONE

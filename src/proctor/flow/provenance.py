@@ -761,10 +761,16 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
     send every argument that is e-mail addresses whole; for a send with none of these, the record
     it answers (:func:`reply_targets`)."""
     found = _destination_paths(tool, args) | _fetch_urls(tool, args) | _send_addresses(tool, args)
-    if not found and tool.effect == "send" and not tool.destinations:
-        # a reply: who receives it is whoever the record it answers names (``by_reference``)
+    if not found and _by_reference(tool):
+        # a reply, a refund: who receives it is whoever the record it answers names
         return frozenset(_targets(args, thread=True))
     return found
+
+
+def _by_reference(tool: ToolRecord) -> bool:
+    """A message or a payment registered without ``destinations``: when its arguments name no
+    recipient, the record it answers or refunds does (:func:`reply_targets`)."""
+    return tool.effect in ("send", "pay") and not tool.destinations
 
 
 def _destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
@@ -908,6 +914,65 @@ _OBJECT_NAMES = frozenset(
         "policy",
     }
 )
+#: the records a message answers or a payment refunds (``thread``: a narrower set, so a made-up
+#: ``service: standard`` on a booking is not read as where it goes)
+_RECORD_NAMES = frozenset(
+    {
+        "id",
+        "ref",
+        "ticket",
+        "thread",
+        "review",
+        "case",
+        "issue",
+        "claim",
+        "conversation",
+        "chat",
+        "booking",
+        "reservation",
+        "confirmation",
+        "order",
+        "invoice",
+        "account",
+        "subscription",
+        "merchant",
+        "vendor",
+        "supplier",
+        "carrier",
+        "transaction",
+        "txn",
+        "payment",
+        "post",
+        "comment",
+        "message",
+        "number",
+        "repo",
+        "repository",
+        "pr",
+        "pull_request",
+        "project",
+        "page",
+        "event",
+        "item",
+        "record",
+        "flight",
+        "shipment",
+        "patient",
+        "student",
+        "tenant",
+        "customer",
+        "member",
+        "applicant",
+        "candidate",
+        "donor",
+        "contact",
+        "lead",
+        "opportunity",
+    }
+)
+#: argument names of a party (a channel, a user, a handle): a one-word value of one is found only
+#: where an output holds it as a destination (``SourceIndex._lookup_word``)
+_PARTY_NAMES = DESTINATION_NAMES | _PRINCIPAL_NAMES
 _ID_SUFFIXES = ("_id", "_ids", "_number", "_no", "_num", "_ref", "_key", "_code")
 
 
@@ -923,7 +988,7 @@ def _targets(args: Mapping[str, Any], *, thread: bool = False) -> set[str]:
         field = _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))
         if not field or _name_matches(field, _PROSE_NAMES) or _not_a_place(value):
             continue
-        named = field in _OBJECT_NAMES or field.endswith(_ID_SUFFIXES)
+        named = field in (_RECORD_NAMES if thread else _OBJECT_NAMES) or field.endswith(_ID_SUFFIXES)
         if isinstance(value, str):
             text = value.strip()
             if not text or len(_norm(text)) > _TARGET_MAX:
@@ -937,10 +1002,11 @@ def _targets(args: Mapping[str, Any], *, thread: bool = False) -> set[str]:
 
 
 def reply_targets(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
-    """For a ``send`` registered without ``destinations`` whose arguments name no recipient (no
-    address, no channel, no argument named like one): the record it answers (``ticket``,
-    ``review_id``, ``confirmation``), whose owner receives it. Empty otherwise."""
-    if tool.effect != "send" or tool.destinations:
+    """For a ``send`` or a payment registered without ``destinations`` whose arguments name no
+    recipient (no address, no channel, no account, no argument named like one): the record it
+    answers or refunds (``ticket``, ``review_id``, ``confirmation``, ``txn_id``), whose owner
+    receives it. Empty otherwise."""
+    if not _by_reference(tool):
         return frozenset()
     if _destination_paths(tool, args) or _send_addresses(tool, args):
         return frozenset()
@@ -1665,7 +1731,9 @@ class SourceIndex:
             names.add(_STEERED)
         return best, tuple(sorted(names))
 
-    def _trace_leaf(self, value: Any, destination: bool) -> tuple[Origin, tuple[str, ...]] | None:
+    def _trace_leaf(
+        self, value: Any, destination: bool, *, word_rule: bool = True
+    ) -> tuple[Origin, tuple[str, ...]] | None:
         if value is None or isinstance(value, bool):
             return None
         if isinstance(value, int | float | Decimal):
@@ -1680,7 +1748,12 @@ class SourceIndex:
             got = self._trace_destination(stripped)
             if got is not None:
                 return got
-        if destination and _PLAIN_WORD.fullmatch(stripped) and _digits(stripped) < _IDENT_DIGITS:
+        if (
+            destination
+            and word_rule
+            and _PLAIN_WORD.fullmatch(stripped)
+            and _digits(stripped) < _IDENT_DIGITS
+        ):
             return self._origin(self._lookup_word(stripped))
         return self._origin(self._lookup_str(stripped))
 
@@ -1948,6 +2021,9 @@ class SourceIndex:
                 worst[path] = (origin, merged, is_dest or prev[2])
 
         unrequested = False
+        by_reference = bool(dests) and dests == reply_targets(tool, args)
+        # the destinations name records, not parties: a destructive tool's targets or a reply's
+        objects_only = by_reference or (tool.destructive and not tool.destinations)
         for path, value in leaf_values(args):
             is_dest = _is_destination(path, dests)
             if not is_dest and not unrequested and self._unrequested_trivial(value):
@@ -1963,7 +2039,13 @@ class SourceIndex:
             if fetch and is_dest and isinstance(value, str):
                 got = self._trace_fetch(value.strip())
             if got is None:
-                got = self._trace_leaf(value, is_dest)
+                # a channel, a handle, a user named by one word is found only where an output
+                # holds it as one; what a destructive call or a reply acts on (a merchant, a
+                # branch) is found as any other value is
+                word_rule = not objects_only or _name_matches(
+                    path.rsplit(".", 1)[-1].removesuffix("[]"), _PARTY_NAMES
+                )
+                got = self._trace_leaf(value, is_dest, word_rule=word_rule)
             if got is None:
                 continue
             keep(path, got[0], got[1], is_dest)
@@ -2005,7 +2087,7 @@ class SourceIndex:
         return Provenance(
             checked=True,
             steered=tuple(sorted(steer)),
-            by_reference=bool(dests) and dests == reply_targets(tool, args),
+            by_reference=by_reference,
             args=tuple(
                 ArgOrigin(
                     path,
