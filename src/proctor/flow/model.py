@@ -202,6 +202,15 @@ class Provenance:
     #: a message with no recipient of its own: its destinations are the record it answers (a
     #: ticket, a review, a booking: ``proctor.flow.provenance.reply_targets``), whose owner gets it
     by_reference: bool = False
+    #: untrusted destination paths whose every value is the author of untrusted content the task
+    #: read (a ``From:`` header, a ``sender`` field): a reply goes back to who wrote in
+    to_sender: tuple[str, ...] = ()
+    #: such a reply carries a value of a confidential output (see
+    #: ``SourceIndex.carries_confidential``)
+    sender_carries_confidential: bool = False
+    #: destination and link domains made to look like a counterparty the request or trusted data
+    #: names (``SourceIndex._known_lookalikes``): added to ``destinations.lookalike``
+    known_lookalikes: tuple[str, ...] = ()
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -275,6 +284,11 @@ class Provenance:
             "carries_confidential": self.carries_confidential,
             "steered_args": list(self.steered),
             "recipient_by_reference": self.by_reference,
+            # every untrusted or made-up destination is the author of what the task read, and
+            # the call carries no value of a confidential output
+            "reply_to_sender": bool(self.to_sender)
+            and not self.sender_carries_confidential
+            and all(a.path in self.to_sender for a in dest if a.origin in (Origin.UNTRUSTED, Origin.NONE)),
             # a destination with a value that is not the object acted on (the grantee of a share)
             "audience_seen": any(a.path not in self.objects for a in dest),
         }
@@ -565,6 +579,7 @@ class FlowFacts:
                 for d in (*outside, *self.external(self.provenance.linked_domains))
                 if lookalike_of(d, self.internal)
             }
+            | set(self.external(self.provenance.known_lookalikes))
         )
         return {
             "domains": list(self.destinations),

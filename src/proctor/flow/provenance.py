@@ -72,7 +72,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
 
 from proctor.flow.labels import injection_markers
-from proctor.flow.model import ArgOrigin, Origin, Provenance, Trust
+from proctor.flow.model import ArgOrigin, Origin, Provenance, Trust, lookalike_of
 from proctor.store.base import ToolRecord
 
 __all__ = [
@@ -574,6 +574,30 @@ def _emails(text: str) -> set[str]:
                     break
                 start = text.find(".", start, at) + 1 or at  # a local part cannot start with a dot
         at = text.find("@", at + 1)
+    return out
+
+
+#: the author of a message in a header line or a field (``From: Tom <tom@acme.example>``,
+#: ``"sender": "tom@acme.example"``), on normalised (lower-case) text
+_SENDER = re.compile(
+    r"(?:\b(?:from|reply-to|sender)\s*:\s*[^@:\n]{0,80}?<?"
+    r"|\"(?:from|sender|reply_to|reply-to|author|from_email|sender_email|author_email)\"\s*:\s*\")"
+    r"([a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[a-z0-9.-]{1,253})"
+)
+
+
+def _senders(norm: str) -> set[str]:
+    """The e-mail addresses ``norm`` names as its author or the address to answer (a ``From:``,
+    ``Reply-To:`` or ``Sender:`` header, a ``from``/``sender``/``author`` field); at most
+    :data:`_MAX_KEYS`."""
+    out: set[str] = set()
+    if "@" not in norm:
+        return out
+    for m in _SENDER.finditer(norm):
+        got = _emails(m.group(1))
+        out.update(got)
+        if len(out) >= _MAX_KEYS:
+            break
     return out
 
 
@@ -1398,6 +1422,25 @@ def _singles_out(norm: str) -> bool:
     return len(_terms(norm)) >= 2
 
 
+#: known counterparties compared with a destination at most (the most recent are not preferred:
+#: the sorted first ones; a task that read more is compared with these only)
+_MAX_KNOWN = 256
+
+
+def _key_domains(keys: tuple[str, ...]) -> set[str]:
+    """The registrable domains of a source's e-mail (``e``) and URL (``u``) keys."""
+    out: set[str] = set()
+    for k in keys:
+        if k.startswith("e"):
+            out.add(registrable_domain(k.rsplit("@", 1)[-1]))
+        elif k.startswith("u"):
+            host = url_host(k[1:])
+            if host is not None and host != UNKNOWN_HOST:
+                out.add(registrable_domain(host))
+    out.discard("")
+    return out
+
+
 # ---- the index -----------------------------------------------------------------------------------
 
 
@@ -1531,6 +1574,9 @@ class SourceIndex:
         self._descriptions: list[int] = []  # tool description slots (replaced, never evicted)
         self._sensitive = 0  # bits of outputs labelled confidential or secret
         self._marked = 0  # bits of outputs (and descriptions) that give the agent orders
+        #: registrable domains of the addresses and links the request and trusted outputs hold
+        #: (how many sources hold each): a counterparty the task knows (``_known_lookalikes``)
+        self._known: dict[str, int] = {}
         self._add("intent", Origin.INTENT, purpose)
         #: explicit parameter name (snake case) -> its slot's bit
         self._params: dict[str, int] = {}
@@ -1550,6 +1596,9 @@ class SourceIndex:
         norm = _norm(text)
         keys: set[str] = {"t" + t for t in _terms(norm)}
         keys.update("e" + e for e in _emails(norm))
+        if origin is Origin.UNTRUSTED:
+            # who wrote it (a reply to them goes back to where the content came from)
+            keys.update("s" + e for e in _senders(norm))
         keys.update("u" + u for u in _urls(unicodedata.normalize("NFKC", text)))
         spans = _number_spans(norm)
         keys.update(_dec_key(d) for d in _numbers(norm, spans))
@@ -1560,6 +1609,9 @@ class SourceIndex:
 
     def _add_keys(self, name: str, origin: Origin, norm: str, keys: tuple[str, ...], size: int = 0) -> int:
         src = _Source(name, origin, norm, keys, size)
+        if origin is not Origin.UNTRUSTED:
+            for d in _key_domains(keys):
+                self._known[d] = self._known.get(d, 0) + 1
         if self._free:
             slot = self._free.pop()
             self._slots[slot] = src
@@ -1623,6 +1675,13 @@ class SourceIndex:
         keep = ~(1 << slot)
         self._sensitive &= keep
         self._marked &= keep
+        if src.origin is not Origin.UNTRUSTED:
+            for d in _key_domains(src.keys):
+                n = self._known.get(d, 0) - 1
+                if n > 0:
+                    self._known[d] = n
+                else:
+                    self._known.pop(d, None)
         post = self._post
         for k in src.keys:
             mask = post.get(k, 0) & keep
@@ -1926,6 +1985,38 @@ class SourceIndex:
                 worst = (got[0], tuple(sorted(set(worst[1]) | set(got[1]))))
         return worst
 
+    def _known_lookalikes(self, domains: set[str]) -> tuple[str, ...]:
+        """Of ``domains`` (a call's destinations and links), those made to look like a
+        counterparty the request or a trusted output names (``lumen-office-supplies.example`` for
+        the vendor record's ``lumen-officesupplies.example``: :func:`lookalike_of`) and named by
+        neither themselves."""
+        if not self._known or not domains:
+            return ()
+        known = tuple(sorted(self._known)[:_MAX_KNOWN])
+        out: set[str] = set()
+        for d in domains:
+            if not d:
+                continue
+            rd = registrable_domain(d)
+            if rd in self._known:
+                continue
+            if lookalike_of(rd, known):
+                out.add(rd)
+        return tuple(sorted(out))
+
+    def _only_senders(self, value: str) -> bool:
+        """Every piece of a destination ``value`` is an e-mail address an untrusted source names
+        as its author (:func:`_senders`), and there is at least one."""
+        post = self._post
+        pieces = [p for p in _split_destination(value) if p.strip()]
+        if not pieces:
+            return False
+        for piece in pieces:
+            address = _clean_address(piece) if "@" in piece else None
+            if address is None or not post.get("s" + address, 0):
+                return False
+        return True
+
     def _embedded(self, text: str) -> Iterator[tuple[str, Origin, tuple[str, ...], str | None]]:
         """``(kind, origin, sources, domain)`` of each URL, e-mail address and IBAN embedded in a
         free-text value (see :func:`embedded_values`); a URL not found whole is traced by its host
@@ -2002,6 +2093,8 @@ class SourceIndex:
         parts: dict[str, list[tuple[Origin, tuple[str, ...]]]] = {}  # ... and element by element
 
         steer: set[str] = set()  # paths with a value found in an output that gave orders
+        to_sender: set[str] = set()  # untrusted destination paths whose values wrote to the task
+        not_sender: set[str] = set()
 
         def keep(path: str, origin: Origin, sources: tuple[str, ...], is_dest: bool) -> None:
             if _STEERED in sources:
@@ -2049,6 +2142,11 @@ class SourceIndex:
             if got is None:
                 continue
             keep(path, got[0], got[1], is_dest)
+            if is_dest and got[0] is Origin.UNTRUSTED:
+                if isinstance(value, str) and self._only_senders(value):
+                    to_sender.add(path)
+                else:
+                    not_sender.add(path)
             if is_dest:
                 # every element of a list path counts: a path with one element of no domain (an
                 # IBAN, a channel) is not shown to stay inside
@@ -2086,8 +2184,11 @@ class SourceIndex:
                         domains.add(domain)
         return Provenance(
             checked=True,
+            known_lookalikes=self._known_lookalikes({d for ds in where.values() for d in ds} | linked),
             steered=tuple(sorted(steer)),
             by_reference=by_reference,
+            to_sender=tuple(sorted(to_sender - not_sender)),
+            sender_carries_confidential=bool(to_sender - not_sender) and self.carries_confidential(args),
             args=tuple(
                 ArgOrigin(
                     path,

@@ -244,4 +244,8 @@ def merge_provenance(a: Provenance, b: Provenance) -> Provenance:
         objects=tuple(sorted({*a.objects, *b.objects})),
         steered=tuple(sorted({*a.steered, *b.steered})),
         by_reference=a.by_reference,
+        # an answer's destinations are not read as replies to a sender
+        to_sender=a.to_sender if not b.args else (),
+        sender_carries_confidential=a.sender_carries_confidential,
+        known_lookalikes=tuple(sorted({*a.known_lookalikes, *b.known_lookalikes})),
     )

@@ -86,6 +86,7 @@ _FACTS = {
     "internal_domains",
     "carries_confidential",
     "recipient_by_reference",
+    "reply_to_sender",
 }
 _ARG_ORIGIN = {"origin", "sources", "destination", "domains", "object", "steered"}
 _CREDENTIAL = {"name", "provider", "upstream"}
@@ -148,6 +149,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
       off_param: [amount]             # arguments named like a --param, with another value
       carries_confidential: true      # a fetch's URL carries a value of a confidential output
       recipient_by_reference: true    # a message whose destination is the record it answers
+      reply_to_sender: true           # its untrusted destinations are the author of what was read
 
     An argument marked ``steered: true`` (``amount: {origin: untrusted, steered: true}``) was
     found in an output that gave the agent orders (``steered_args``).
@@ -232,6 +234,13 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
             objects=tuple(objects),
             steered=tuple(sorted(steered)),
             by_reference=bool(f.get("recipient_by_reference", False)),
+            to_sender=tuple(
+                sorted(
+                    a.path
+                    for a in origins
+                    if a.destination and a.origin is Origin.UNTRUSTED and f.get("reply_to_sender")
+                )
+            ),
         ),
         history=tuple(history),
         destinations=tuple(sorted({str(d).lower() for d in dests})),

@@ -53,6 +53,7 @@ FLOW_PROVENANCE_ATTRS = (
     ("audience_seen", "Bool"),
     ("steered_args", "Set<String>"),
     ("recipient_by_reference", "Bool"),
+    ("reply_to_sender", "Bool"),
 )
 FLOW_CONTEXT_ATTRS = (("provenance", "Provenance"), ("destinations", "Destinations"), ("history", "History"))
 
@@ -80,6 +81,7 @@ PROVENANCE_TYPE = """  // Where the call's argument values came from (proctor.fl
     audience_seen: Bool,
     steered_args: Set<String>,
     recipient_by_reference: Bool,
+    reply_to_sender: Bool,
   };"""
 DESTINATIONS_TYPE = """  // The e-mail domains and URL hosts of the call's destination arguments, lower case
   type Destinations = {
