@@ -581,9 +581,14 @@ def _emails(text: str) -> set[str]:
 #: ``"sender": "tom@acme.example"``), on normalised (lower-case) text
 _SENDER = re.compile(
     r"(?:\b(?:from|reply-to|sender)\s*:\s*[^@:\n]{0,80}?<?"
+    r"|\b(?:reply|message|mail|e-mail|email|note|comment|review|request)\s+from\s+[^@:\n]{0,80}?<?"
     r"|\"(?:from|sender|reply_to|reply-to|author|from_email|sender_email|author_email)\"\s*:\s*\")"
     r"([a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[a-z0-9.-]{1,253})"
 )
+
+
+#: ``On 3 Dec, Tom <tom@acme.example> wrote:``
+_WROTE = re.compile(r"<?([a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[a-z0-9.-]{1,253})>?\s+wrote\s*:")
 
 
 def _senders(norm: str) -> set[str]:
@@ -594,8 +599,11 @@ def _senders(norm: str) -> set[str]:
     if "@" not in norm:
         return out
     for m in _SENDER.finditer(norm):
-        got = _emails(m.group(1))
-        out.update(got)
+        out.update(_emails(m.group(1)))
+        if len(out) >= _MAX_KEYS:
+            return out
+    for m in _WROTE.finditer(norm):
+        out.update(_emails(m.group(1)))
         if len(out) >= _MAX_KEYS:
             break
     return out
@@ -1807,6 +1815,10 @@ class SourceIndex:
             got = self._trace_destination(stripped)
             if got is not None:
                 return got
+        if destination and word_rule and stripped[:1] in ("#", "@") and _PLAIN_WORD.fullmatch(stripped[1:]):
+            # a channel or a handle written with its sigil (``#housekeeping``): the request that
+            # says "tell the housekeeping channel" named it
+            stripped = stripped[1:]
         if (
             destination
             and word_rule
@@ -2004,6 +2016,28 @@ class SourceIndex:
                 out.add(rd)
         return tuple(sorted(out))
 
+    def _refers_confidential(self, args: Mapping[str, Any], dests: frozenset[str]) -> bool:
+        """An argument other than a destination is, whole, a value only a confidential or secret
+        output holds (not the request, not an output that is not confidential), however short:
+        an export's or a file's id (``attachments: [X-221]``) carries what it names."""
+        sens = self._sensitive
+        if not sens:
+            return False
+        others = ~sens
+        for path, value in leaf_values(args):
+            if value is None or isinstance(value, bool) or _is_destination(path, dests):
+                continue
+            if isinstance(value, int | float | Decimal):
+                mask = self._lookup_number(value)
+            else:
+                text = str(value).strip()
+                if not text or len(text) > LONG_TEXT:
+                    continue
+                mask = self._lookup_str(text)
+            if mask & sens and not mask & others:
+                return True
+        return False
+
     def _only_senders(self, value: str) -> bool:
         """Every piece of a destination ``value`` is an e-mail address an untrusted source names
         as its author (:func:`_senders`), and there is at least one."""
@@ -2188,7 +2222,8 @@ class SourceIndex:
             steered=tuple(sorted(steer)),
             by_reference=by_reference,
             to_sender=tuple(sorted(to_sender - not_sender)),
-            sender_carries_confidential=bool(to_sender - not_sender) and self.carries_confidential(args),
+            sender_carries_confidential=bool(to_sender - not_sender)
+            and (self.carries_confidential(args) or self._refers_confidential(args, dests)),
             args=tuple(
                 ArgOrigin(
                     path,
