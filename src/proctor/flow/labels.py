@@ -165,7 +165,6 @@ _ADDRESS_WORDS = (
     "instruction",
     "directive",
     "override",
-    "command",
 )
 _CONCEAL_WORDS = (
     "user",
@@ -176,7 +175,6 @@ _CONCEAL_WORDS = (
     "requester",
     "confirmation",
     "approval",
-    "consent",
 )
 #: ``ai`` / ``a.i.`` as a word; the start is checked by hand (a leading ``\\b`` makes the scan 8x slower)
 _AI_WORD = re.compile(r"a\.?i\b")

@@ -40,6 +40,9 @@ __all__ = [
     "decimal_cedar",
     "internal_domains",
     "is_internal",
+    "lookalike_name",
+    "lookalike_of",
+    "lookalike_skeleton",
 ]
 
 
@@ -362,6 +365,24 @@ def _name_of(domain: str) -> str:
 #: names reserved for documentation and tests (RFC 2606, RFC 6761): everyone's, so no one's look-alike
 _RESERVED_NAMES = frozenset({"example", "test", "invalid", "localhost", "local"})
 _SLD_NAMES = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go", "ltd", "plc"})
+
+
+def lookalike_name(domain: str) -> str:
+    """The name :func:`lookalike_of` compares of ``domain`` (an international name without its
+    non-ASCII letters)."""
+    name = _name_of(domain.lower().rstrip("."))
+    if name.startswith("xn--"):
+        try:
+            name = name.encode("ascii").decode("idna")
+        except UnicodeError:
+            return name
+        name = "".join(c for c in name if c.isascii())
+    return name
+
+
+def lookalike_skeleton(name: str) -> str:
+    """``name`` with look-alike letters folded (``rn`` → ``m``, ``0`` → ``o``, ``-`` dropped)."""
+    return _skeleton(name)
 
 
 def lookalike_of(domain: str, internal: tuple[str, ...] | list[str]) -> bool:
