@@ -196,14 +196,14 @@ def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -
     starts and ends at whitespace, so no word is cut; a NUL is no word, no space and no
     punctuation, so no pattern matches across it), and whether they are all there: None when no
     word is present; at most :data:`_SCAN_BUDGET` characters (past :data:`_MAX_HITS` words, the
-    text's first ones)."""
+    text's first ones: all of it when it is no longer, as a JSON list of 800 users is)."""
     hits: list[int] = []
     for w in words:
         i = low.find(w)
         while i >= 0:
             hits.append(i)
             if len(hits) > _MAX_HITS:
-                return text[:_SCAN_BUDGET], False
+                return text[:_SCAN_BUDGET], len(text) <= _SCAN_BUDGET
             i = low.find(w, i + 1)
     if ai:
         for m in _AI_WORD.finditer(low):
@@ -212,7 +212,7 @@ def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -
                 continue
             hits.append(i)
             if len(hits) > _MAX_HITS:
-                return text[:_SCAN_BUDGET], False
+                return text[:_SCAN_BUDGET], len(text) <= _SCAN_BUDGET
     if not hits:
         return None, True
     hits.sort()

@@ -954,9 +954,12 @@ def _targets(args: Mapping[str, Any], *, thread: bool = False) -> set[str]:
     out: set[str] = set()
     for path, value in leaf_values(args):
         field = _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))
-        if not field or _name_matches(field, _PROSE_NAMES) or _not_a_place(value):
+        if not field or _name_matches(field, _PROSE_NAMES) or isinstance(value, bool):
             continue
         named = field in _OBJECT_NAMES or field.endswith(_ID_SUFFIXES)
+        if (thread or not named) and _not_a_place(value):
+            continue  # a date or a time; what a destructive call acts on named like an id is the
+            # id (``backup_id: 2026-12-05``, ``partition_key``: the attacker picks what is dropped)
         if isinstance(value, str):
             text = value.strip()
             if not text or (not named and len(_norm(text)) > _TARGET_MAX):
