@@ -94,6 +94,8 @@ def test_a_phone_number_sharing_only_its_last_nine_digits_is_not_found(written: 
         ("tel. 030/1234-5678", "+49 30 12345678"),
         ("tel. 06 1234 5678", "+39 06 1234 5678"),  # Italy keeps its leading 0
         ("tel. +39 06 1234 5678", "06 1234 5678"),
+        ("call +44 (0)7700 900388", "+44 7700 900388"),
+        ("call +44 (0)7700 900388", "07700 900388"),
     ],
 )
 def test_the_same_phone_number_written_another_way_is_still_found(written: str, used: str) -> None:

@@ -503,7 +503,9 @@ def _phone_parts(written: str) -> tuple[str | None, str, frozenset[str]] | None:
     if not 9 <= len(digits) <= 15:
         return None
     if written.lstrip().startswith("+") or digits.startswith("00"):
-        full = digits[2:] if digits.startswith("00") else digits
+        # ``+44 (0)7700 900388``: the trunk prefix in parentheses is not dialled from abroad
+        full = _NON_DIGIT.sub("", written.replace("(0)", ""))
+        full = full[2:] if full.startswith("00") else full
         cc = 1 if full[0] in "17" else 2 if f" {full[:2]} " in _CC2 else 3
         return full, full[cc:], frozenset()
     forms = {digits}
