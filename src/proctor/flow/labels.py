@@ -77,11 +77,11 @@ _VERB = (
 )
 _ADDRESSED = (
     # "Note for claims automation", "a note for your AI note-taker", "message to the bot"
-    _LEAD + _DET + r"(?:[\w-]+\s+){0,2}?" + _AUTOMATED + r"\b",
+    _LEAD + _DET + r"(?:[\w-]{1,40}\s+){0,2}?" + _AUTOMATED + r"\b",
     # "Reminder to the rent assistant: ...", "Note to the sales assistant posting the digest: ..."
     _LEAD
     + _DET
-    + r"(?:[\w-]+[\s-]+){0,2}?(?:assistant|agent)s?\b"
+    + r"(?:[\w-]{1,40}[\s-]{1,3}){0,2}?(?:assistant|agent)s?\b"
     + _ROLE_AFTER
     + r"(?:[^.:\n]{0,60})?\s*[:;(\u2013\u2014-]",
     # "assistant, please return ...", "AI: ignore ...", "- bot, also pay ..."
@@ -109,7 +109,8 @@ _CONCEAL = (
     r"\b(?:do\s+not|don'?t|no\s+need\s+to)\s+(?:ask|wait)\s+for\s+(?:(?:human|user|manual)\s+)?(?:confirmation|approval)\b",
 )
 _FAKE_TAG = (
-    r"(?i:<\s*/?\s*(?:system|instructions?|tool_output|function_results|admin_note)\s*>)",
+    # run on lower-cased text (``(?i:...)`` over 4 MiB of ``<`` costs 0.6 s)
+    r"<[\s/]*(?:system|instructions?|tool_output|function_results|admin_note)\s*>",
     r"\[\s*(?:SYSTEM|ADMIN|INSTRUCTIONS?)(?:\s+(?:NOTE|MESSAGE|OVERRIDE|PROMPT))?\s*\]",
 )
 
@@ -193,14 +194,14 @@ def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -
     starts and ends at whitespace, so no word is cut; a NUL is no word, no space and no
     punctuation, so no pattern matches across it), and whether they are all there: None when no
     word is present; at most :data:`_SCAN_BUDGET` characters (past :data:`_MAX_HITS` words, the
-    text's first ones)."""
+    text's first ones: all of it when it is no longer, as a JSON list of 800 users is)."""
     hits: list[int] = []
     for w in words:
         i = low.find(w)
         while i >= 0:
             hits.append(i)
             if len(hits) > _MAX_HITS:
-                return text[:_SCAN_BUDGET], False
+                return text[:_SCAN_BUDGET], len(text) <= _SCAN_BUDGET
             i = low.find(w, i + 1)
     if ai:
         for m in _AI_WORD.finditer(low):
@@ -209,7 +210,7 @@ def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -
                 continue
             hits.append(i)
             if len(hits) > _MAX_HITS:
-                return text[:_SCAN_BUDGET], False
+                return text[:_SCAN_BUDGET], len(text) <= _SCAN_BUDGET
     if not hits:
         return None, True
     hits.sort()
@@ -240,6 +241,38 @@ def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -
     return head + "\x00".join(pieces) + tail, complete
 
 
+def _squeeze(text: str) -> str:
+    """``text`` with each run of whitespace read as one character (a newline where the run holds
+    one, else a space): a reader skips the run, and a match the windows read must span no more
+    characters than it does in words (``Note to the`` + 500 spaces + ``bot: ...``). With
+    ``str`` methods only (a regex, or a list of lines, over 4 MiB of short runs costs 0.3 s)."""
+    odd = [c for c in (_ODD_ASCII if text.isascii() else _ODD_ASCII + _WIDE) if c in text]
+    if not odd and not any(run in text for run in _RUNS):
+        return text
+    for c in odd:  # ``str.translate`` costs 0.35 s on 4 MiB that is not ASCII
+        text = text.replace(c, " ")
+    while "  " in text:
+        text = text.replace("  ", " ")
+    text = text.replace(" \n", "\n").replace("\n ", "\n")
+    while "\n\n" in text:
+        text = text.replace("\n\n", "\n")
+    return text
+
+
+#: whitespace that is not a space or a newline, ASCII and not: :func:`_squeeze` reads it as a space
+_ODD_ASCII = "\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_WIDE = "\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+#: runs of spaces and newlines :func:`_squeeze` shortens
+_RUNS = ("  ", "\n\n", " \n", "\n ")
+
+
+def _lower(text: str) -> str:
+    """``text`` lower-cased, one character for one (``str.lower`` makes two of U+0130, ``İ``,
+    which would shift every position after it: the windows are cut from ``text`` where the words
+    are found in the lower-cased text)."""
+    return (text.replace("\u0130", "i") if "\u0130" in text else text).lower()
+
+
 def scan_injection(text: str, *, limit: int = MAX_SCAN_CHARS) -> tuple[list[str], bool]:
     """The prompt-injection marker kinds found in ``text`` (sorted; see the module docstring), and
     whether all of it was read (past ``limit`` characters or :data:`_MAX_HITS` words it is not).
@@ -256,8 +289,11 @@ def scan_injection(text: str, *, limit: int = MAX_SCAN_CHARS) -> tuple[list[str]
         found.add("chat-template-token")
     if not text.isascii() and _TAGS.search(text):
         found.add("unicode-tag-characters")
-    if ("<" in text or "[" in text) and any(p.search(text) for p in _FAKE_TAG_RE):
+    if ("<" in text and _FAKE_TAG_RE[0].search(low)) or ("[" in text and _FAKE_TAG_RE[1].search(text)):
         found.add("fake-system-tag")
+    # the address and concealment patterns read whitespace runs as one character
+    text = _squeeze(text)
+    low = _lower(text)
     near, whole = _windows(text, low, _ADDRESS_WORDS, ai=True)
     complete = complete and whole
     if near is not None and (

@@ -493,17 +493,52 @@ def _identifiers(norm: str, spans: list[tuple[int, int, str]]) -> set[str]:
 #: a phone number as written: an optional ``+``, digits in groups separated by spaces, dots,
 #: dashes, slashes or parentheses (``(319) 555-0150``, ``087 555 0148``, ``+44 7700 900388``)
 _PHONE = re.compile(r"(?<![\w+.,/-])\+?(?:\(\d{1,5}\)|\d)(?:[ ./-]{0,2}(?:\(\d{1,5}\)|\d)){7,18}(?![\w])")
-#: the digits a phone number is known by: its last nine (a national number without its trunk
-#: ``0`` or its country code: ``087 555 0148`` and ``+353 87 555 0148`` are one number)
-_PHONE_TAIL = 9
+#: the two-digit country calling codes (``1`` and ``7`` are the one-digit ones, every other is
+#: three digits): the codes are a prefix code, so an international number splits one way only
+_CC2 = (
+    " 20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64"
+    " 65 66 81 82 84 86 90 91 92 93 94 95 98 "
+)
 
 
-def _phone_key(written: str) -> str | None:
-    """``p`` and the last nine digits of a phone number written with 9 to 15 digits, else None."""
+def _phone_parts(written: str) -> tuple[str | None, str, frozenset[str]] | None:
+    """A phone number written with 9 to 15 digits: ``(international digits, number, forms)``. An
+    international number (``+``, ``00``) is its country code and number (``+353 87 555 0148``:
+    ``353875550148``, ``875550148``); a national one is known by its digits with and without its
+    trunk prefix (``087 555 0148``: ``0875550148``, ``875550148``; ``1-319-555-0150``:
+    ``3195550150``). None for anything else."""
     digits = _NON_DIGIT.sub("", written)
     if not 9 <= len(digits) <= 15:
         return None
-    return "p" + digits[-_PHONE_TAIL:]
+    if written.lstrip().startswith("+") or digits.startswith("00"):
+        # ``+44 (0)7700 900388``: the trunk prefix in parentheses is not dialled from abroad
+        full = _NON_DIGIT.sub("", written.replace("(0)", ""))
+        full = full[2:] if full.startswith("00") else full
+        cc = 1 if full[0] in "17" else 2 if f" {full[:2]} " in _CC2 else 3
+        return full, full[cc:], frozenset()
+    forms = {digits}
+    if digits[0] == "0" or (digits[0] == "1" and len(digits) == 11):
+        forms.add(digits[1:])
+    return None, digits, frozenset(forms)
+
+
+def _phone_keys(written: str, *, lookup: bool = False) -> set[str]:
+    """The keys a phone number is indexed under (``lookup``: looked up with). Two numbers match
+    when both are international and the same, or when one is national and its digits (with or
+    without its trunk prefix) are the other's (the other's number after its country code, when
+    it is international). Two international numbers with the same last digits and another
+    country code never match (``+44 87 555 0148`` is not ``+353 87 555 0148``), nor two
+    national ones that differ in any digit but a trunk prefix (``(319) 555-0150`` is not
+    ``(419) 555-0150``)."""
+    parts = _phone_parts(written)
+    if parts is None:
+        return set()
+    full, number, forms = parts
+    if full is not None:
+        # indexed: the international number, and its number for a national one to find;
+        # looked up: the same, or a national number written with the same digits
+        return {"pi" + full, "pn" + full, "pn" + number} if lookup else {"pi" + full, "px" + number}
+    return {"pn" + f for f in forms} | ({"px" + f for f in forms} if lookup else set())
 
 
 #: what may separate the digit groups of one phone number once ``_NUMBER`` has read them
@@ -511,27 +546,39 @@ _PHONE_GAP = re.compile(r"[ ()./+-]{1,3}")
 
 
 def _phones(norm: str, spans: list[tuple[int, int, str]]) -> set[str]:
-    """The phone keys (:func:`_phone_key`) of the numbers in ``norm``: runs of its number spans
+    """The phone keys (:func:`_phone_keys`) of the numbers in ``norm``: runs of its number spans
     (``_NUMBER`` already joins digits separated by spaces and dots) separated by at most three of
-    ``()./+-`` and spaces (``(319) 555-0150``, ``030/1234-5678``); at most :data:`_MAX_KEYS`."""
+    ``()./+-`` and spaces (``(319) 555-0150``, ``030/1234-5678``, ``+44 (0)7700 900388``), each
+    run of 9 to 15 digits read as written (a ``+`` before it included); at most
+    :data:`_MAX_KEYS`. Cheaper than a phone pattern over the whole text: only number spans are
+    walked."""
     out: set[str] = set()
-    run = ""
-    prev = -1
+    begin = end_prev = -1
+    count = 0
+
+    def emit(a: int, b: int) -> None:
+        written = norm[a - 1 : b] if a > 0 and norm[a - 1] == "+" else norm[a:b]
+        out.update(_phone_keys(written))
+
     for start, end, written in spans:
-        digits = _NON_DIGIT.sub("", written)
-        if 9 <= len(run) <= 15:
+        if 9 <= count <= 15:
             # every run of groups long enough is a number: "(319) 555-0150 - 2 pages" holds
             # 319 555 0150 whatever the 2 after it is
-            out.add("p" + run[-_PHONE_TAIL:])
-        if prev >= 0 and start - prev <= 3 and _PHONE_GAP.fullmatch(norm, prev, start) is not None:
-            run += digits
+            emit(begin, end_prev)
+        digits = len(_NON_DIGIT.sub("", written))
+        if (
+            end_prev >= 0
+            and start - end_prev <= 3
+            and _PHONE_GAP.fullmatch(norm, end_prev, start) is not None
+        ):
+            count += digits
         else:
-            run = digits
-        prev = end
+            begin, count = start, digits
+        end_prev = end
         if len(out) >= _MAX_KEYS:
             return out
-    if 9 <= len(run) <= 15:
-        out.add("p" + run[-_PHONE_TAIL:])
+    if 9 <= count <= 15:
+        emit(begin, end_prev)
     return out
 
 
@@ -834,7 +881,9 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
     found = _destination_paths(tool, args) | _fetch_urls(tool, args) | _send_addresses(tool, args)
     if not found and _by_reference(tool):
         # a reply, a refund: who receives it is whoever the record it answers names
-        return frozenset(_targets(args, thread=True))
+        # (``by_reference``), and any audience it names (a group, a list: then it is no reply by
+        # reference)
+        return frozenset(_targets(args, thread=True) | _audiences(args))
     return found
 
 
@@ -918,7 +967,8 @@ _PROSE_NAMES = frozenset(
         "scope",
     }
 )
-#: the longest value (normalised) read as what a destructive call acts on
+#: the longest value (normalised) not named like an object or an id read as what a destructive
+#: call acts on
 _TARGET_MAX = 64
 #: argument names of what a call acts on (a record, an object), beside any ``*_id``/``*_ref``
 _OBJECT_NAMES = frozenset(
@@ -1057,13 +1107,16 @@ def _targets(args: Mapping[str, Any], *, thread: bool = False) -> set[str]:
     out: set[str] = set()
     for path, value in leaf_values(args):
         field = _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))
-        if not field or _name_matches(field, _PROSE_NAMES) or _not_a_place(value):
+        if not field or _name_matches(field, _PROSE_NAMES) or isinstance(value, bool):
             continue
         named = field in (_RECORD_NAMES if thread else _OBJECT_NAMES) or field.endswith(_ID_SUFFIXES)
+        if (thread or not named) and _not_a_place(value):
+            continue  # a date or a time; what a destructive call acts on named like an id is the
+            # id (``backup_id: 2026-12-05``, ``partition_key``: the attacker picks what is dropped)
         if isinstance(value, str):
             text = value.strip()
-            if not text or len(_norm(text)) > _TARGET_MAX:
-                continue
+            if not text or (not named and len(_norm(text)) > _TARGET_MAX):
+                continue  # a value named like an object or an id is one at any length (an ARN)
             digit = _A_DIGIT.search(text) is not None
             if named or (digit and (not thread or not any(c.isspace() for c in text))):
                 out.add(path)
@@ -1072,14 +1125,55 @@ def _targets(args: Mapping[str, Any], *, thread: bool = False) -> set[str]:
     return out
 
 
+#: words of an argument name that says who gets a message without an address (``audience``,
+#: ``mailing_list``, ``recipient_group``, ``segment``): a message with one is no reply by reference
+_AUDIENCE_WORDS = frozenset(
+    {
+        "audience",
+        "audiences",
+        "group",
+        "groups",
+        "list",
+        "lists",
+        "segment",
+        "segments",
+        "distribution",
+        "cohort",
+        "cohorts",
+        "recipient",
+        "recipients",
+        "team",
+        "teams",
+        "broadcast",
+        "subscribers",
+        "followers",
+        "mailing",
+        "community",
+    }
+)
+
+
+def _audiences(args: Mapping[str, Any]) -> set[str]:
+    """The arguments of a message named like who receives it though not like an address (see
+    :data:`_AUDIENCE_WORDS`), whatever their value (``all-customers-eu``, ``everyone``)."""
+    out: set[str] = set()
+    for path, value in leaf_values(args):
+        field = _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))
+        if value is None or value == "" or _not_a_place(value):
+            continue
+        if any(w in _AUDIENCE_WORDS for w in field.split("_")):
+            out.add(path)
+    return out
+
+
 def reply_targets(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     """For a ``send`` or a payment registered without ``destinations`` whose arguments name no
-    recipient (no address, no channel, no account, no argument named like one): the record it
-    answers or refunds (``ticket``, ``review_id``, ``confirmation``, ``txn_id``), whose owner
-    receives it. Empty otherwise."""
+    recipient (no address, no channel, no account, no argument named like one, no audience:
+    :func:`_audiences`): the record it answers or refunds (``ticket``, ``review_id``,
+    ``confirmation``, ``txn_id``), whose owner receives it. Empty otherwise."""
     if not _by_reference(tool):
         return frozenset()
-    if _destination_paths(tool, args) or _send_addresses(tool, args):
+    if _destination_paths(tool, args) or _send_addresses(tool, args) or _audiences(args):
         return frozenset()
     return frozenset(_targets(args, thread=True))
 
@@ -1882,8 +1976,7 @@ class SourceIndex:
                 mask |= post.get("i" + sq, 0)
             if _PHONE.fullmatch(norm) is not None:
                 # the same number written another way: ``+353875550148`` for ``087 555 0148``
-                key = _phone_key(norm)
-                if key is not None:
+                for key in _phone_keys(norm, lookup=True):
                     mask |= post.get(key, 0)
         return mask | self._lookup_text(norm)
 

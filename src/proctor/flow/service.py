@@ -53,6 +53,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from typing import Any
 
 from proctor.clock import Clock
@@ -439,6 +440,14 @@ class Flow:
                 entry.flow.restore_labels(inherited)
             stored = None
             if not entry.loaded:
+                # the descriptions of the tools the task can see are untrusted sources, as in
+                # replay: a URL or an address only a description holds is the tool server's
+                # choice, not "from nowhere" (which a fetch before any untrusted read may reach:
+                # flow.no-confidential-egress). Under the entry's lock, not the service's (500
+                # descriptions take ~0.5 s to index)
+                entry.flow.describe_tools(
+                    t for t in self.store.list_tools() if any(fnmatchcase(str(t.name), p) for p in task.allow)
+                )
                 # the high-water mark holds outputs no longer kept (evicted) too
                 stored = self.store.task_labels(task.id)
                 entry.flow.restore_labels(stored)

@@ -71,6 +71,9 @@ class TaskFlow:
         #: some output of the task is not kept for matching (evicted, too large, or no longer in
         #: the store when the task was loaded): a value found nowhere may come from it
         self.lost = False
+        #: some output that gave the agent orders (``Labels.steering``) was read: once outputs
+        #: are lost too, a value found nowhere may come from it (see :meth:`facts`)
+        self.steered_seen = False
 
     @property
     def labels(self) -> TaskLabels:
@@ -80,6 +83,8 @@ class TaskFlow:
     def _raise(self, tool: str, labels: Labels) -> None:
         cur = self._labels
         untrusted = labels.trust is Trust.UNTRUSTED
+        if labels.steering:
+            self.steered_seen = True
         if untrusted:
             self._untrusted.add(tool)
         self._labels = TaskLabels(
@@ -192,6 +197,16 @@ class TaskFlow:
             facts = dataclasses.replace(
                 facts, provenance=dataclasses.replace(facts.provenance, carries_confidential=lost)
             )
+        if self.lost and self.steered_seen and facts.provenance.checked:
+            # an output that gave orders may be among those no longer kept (evicted, cut): a value
+            # found nowhere may be one it named, so it is steered (as it would be were the output
+            # still kept); padding a task with reads must not take the mark off
+            gone = {a.path for a in facts.provenance.args if a.origin is Origin.NONE}
+            if gone - set(facts.provenance.steered):
+                steered = tuple(sorted(gone | set(facts.provenance.steered)))
+                facts = dataclasses.replace(
+                    facts, provenance=dataclasses.replace(facts.provenance, steered=steered)
+                )
         if self.lost and facts.task.read_untrusted and facts.provenance.checked:
             facts = dataclasses.replace(facts, provenance=_unsourced_untrusted(facts))
         return facts
