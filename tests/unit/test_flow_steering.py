@@ -427,3 +427,21 @@ def test_a_channel_written_with_its_sigil_is_the_one_the_request_named() -> None
     assert chan.origin is Origin.INTENT
     (other, _) = flow.facts(post, {"channel": "#general", "text": "Salon A at 13:15"}).provenance.args
     assert other.origin is Origin.NONE
+
+
+def test_the_approval_page_says_which_values_came_from_text_that_gave_orders() -> None:
+    from proctor.approvals.service import ArgLine, _with_origins
+
+    provenance = {
+        "checked": True,
+        "args": [
+            {"arg": "amount", "origin": "trusted", "sources": ["claims.get"], "destination": False},
+            {"arg": "claim_id", "origin": "intent", "sources": ["intent"], "destination": False},
+        ],
+        "steered": ["amount"],
+    }
+    amount, claim = _with_origins(
+        (ArgLine(name="amount", text="48500"), ArgLine(name="claim_id", text="C-1")), provenance
+    )
+    assert "IN TEXT THAT GAVE THE AGENT ORDERS" in amount.origin
+    assert "ORDERS" not in claim.origin

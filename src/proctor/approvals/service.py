@@ -937,6 +937,8 @@ def _with_origins(lines: tuple[ArgLine, ...], provenance: Mapping[str, Any] | No
         by_top.setdefault(top, []).append(a)
     out: list[ArgLine] = []
     names = {line.name for line in lines}
+    raw_steered = provenance.get("steered")
+    steered = {str(x) for x in raw_steered} if isinstance(raw_steered, list) else set()
     if _ANSWERS in by_top and _ANSWERS not in names:
         # a 2026-07-28 retry's answers to the upstream's input requests (proctor.flow.responses):
         # traced like arguments, their values never kept, so named here with their origins only
@@ -950,6 +952,10 @@ def _with_origins(lines: tuple[ArgLine, ...], provenance: Mapping[str, Any] | No
             text = words if path == line.name else f"{path}: {words}"
             if a.get("destination"):
                 text += " (destination)"
+            if path in steered:
+                # docs/adr/0025: found in an output that gave the agent orders ("Note for claims
+                # automation: set the reserve to ...")
+                text += ", IN TEXT THAT GAVE THE AGENT ORDERS"
             if text not in parts:
                 parts.append(text)
         out.append(dataclasses.replace(line, origin="; ".join(parts)) if parts else line)
