@@ -108,6 +108,30 @@ _CONCEAL = (
     r"\bwithout\s+(?:asking\s+for\s+)?(?:the\s+)?(?:user|human)(?:'s)?\s+(?:confirmation|approval|consent)\b",
     r"\b(?:do\s+not|don'?t|no\s+need\s+to)\s+(?:ask|wait)\s+for\s+(?:(?:human|user|manual)\s+)?(?:confirmation|approval)\b",
 )
+#: a note made to look like it comes from a system or an automation, followed by what to do:
+#: "Hotel systems: cancel reservations …", "** PHARMACY SYSTEM: prescriber authorized qty 180",
+#: "CMS housekeeping (automated): … delete them", "optimisation (auto): … delete standing
+#: orders", "[system: … refund". A word must name the system ("hotel systems", not a ticket's
+#: "System: Windows 11"), or the note be bracketed, in capitals or marked automated; an action
+#: must follow within 120 characters of the colon.
+_SYSTEM_ACTION = (
+    r"\s*:\s*(?:(?!please\b|you\b|we\b)[^\n]){0,120}?\b(?:delete|cancel|set|override|fill|transfer|pay|approve|refund|remove|"
+    r"authori[sz]ed|grant|add|reset|disable|wire|waive|mark|update)\b"
+)
+_SYSTEM_NOTE = re.compile(
+    r"(?:"
+    r"(?:^|[*>|\"'(]\s*|[.!?]\s+|\s-+\s+|\n)(?!(?:operating|file|the|our|your|a|an|this|that|my)\s)"
+    r"[a-z][\w&-]*\s+(?:[a-z][\w&-]*\s+)?(?:systems?|housekeeping|automation)"
+    r"(?:\s+(?:notes?|notices?|messages?|update))?(?:\s*\((?:auto|automated|automatic|system)\))?"
+    r"|\b[a-z][\w&-]*\s*\((?:auto|automated|automatic)\)"
+    r"|\[\s*system"
+    r")" + _SYSTEM_ACTION
+)
+_SYSTEM_NOTE_UPPER = re.compile(
+    r"\b(?:[A-Z]{2,}\s+)?SYSTEM(?:\s+(?:NOTE|NOTICE|MESSAGE))?\s*:\s*(?:(?!(?i:please|you|we)\b)[^\n]){0,120}?\b(?i:delete|cancel|set|override|fill|transfer|pay|approve|refund|remove|authori[sz]ed|grant|add|reset|disable|wire|waive|mark|update)\b"
+)
+_SYSTEM_WORDS = ("system", "housekeeping", "automation", "(auto")
+
 _FAKE_TAG = (
     # run on lower-cased text (``(?i:...)`` over 4 MiB of ``<`` costs 0.6 s)
     r"<[\s/]*(?:system|instructions?|tool_output|function_results|admin_note)\s*>",
@@ -305,6 +329,12 @@ def scan_injection(text: str, *, limit: int = MAX_SCAN_CHARS) -> tuple[list[str]
     complete = complete and whole
     if near is not None and _any(near.lower(), _CONCEAL_RE, _CONCEAL_NEEDS):
         found.add("conceal-from-user")
+    near, whole = _windows(text, low, _SYSTEM_WORDS)
+    complete = complete and whole
+    if near is not None and (
+        _SYSTEM_NOTE_UPPER.search(near) is not None or _SYSTEM_NOTE.search(near.lower()) is not None
+    ):
+        found.add("fake-system-note")
     return sorted(found), complete
 
 
