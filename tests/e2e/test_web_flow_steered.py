@@ -11,6 +11,7 @@ from tests.e2e.web_harness import proctor_serve
 
 from proctor.app import Proctor
 from proctor.pipeline import CallInput
+from proctor.policy.engine import Decision
 from proctor.types import Verdict
 from proctor.workspace import Workspace
 
@@ -41,7 +42,7 @@ def test_a_steered_value_is_held_and_the_page_says_why(tmp_path: Path) -> None:
         labels = p.flow.observe(started.task, p.tools.get("claims.get"), CLAIM)
         assert "content: prompt-injection marker addressed-to-agent" in labels.reasons
 
-        def reserve(amount: int) -> object:
+        def reserve(amount: int) -> Decision:
             return p.decide(
                 CallInput(
                     tool="claims.set_reserve",
