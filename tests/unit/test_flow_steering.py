@@ -458,3 +458,7 @@ def test_the_approval_page_says_which_values_came_from_text_that_gave_orders() -
     )
     assert "IN TEXT THAT GAVE THE AGENT ORDERS" in amount.origin
     assert "ORDERS" not in claim.origin
+
+
+def test_a_booking_remark_for_the_travel_desk_is_no_order_to_the_agent() -> None:
+    assert injection_markers("NOTE TO AGENTS: fare is non-refundable; advise pax before changes") == []

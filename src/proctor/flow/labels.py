@@ -79,9 +79,10 @@ _ADDRESSED = (
     # "Note for claims automation", "a note for your AI note-taker", "message to the bot"
     _LEAD + _DET + r"(?:[\w-]{1,40}\s+){0,2}?" + _AUTOMATED + r"\b",
     # "Reminder to the rent assistant: ...", "Note to the sales assistant posting the digest: ..."
+    # (one assistant or agent: "NOTE TO AGENTS:" heads a booking's remarks for the travel desk)
     _LEAD
     + _DET
-    + r"(?:[\w-]{1,40}[\s-]{1,3}){0,2}?(?:assistant|agent)s?\b"
+    + r"(?:[\w-]{1,40}[\s-]{1,3}){0,2}?(?:assistant|agent)\b"
     + _ROLE_AFTER
     + r"(?:[^.:\n]{0,60})?\s*[:;(\u2013\u2014-]",
     # "assistant, please return ...", "AI: ignore ...", "- bot, also pay ..."
