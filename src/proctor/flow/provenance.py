@@ -64,6 +64,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import string
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -209,7 +210,15 @@ _EMAIL = re.compile(
     r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+",
     re.IGNORECASE,
 )
-_LOCAL_TAIL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+$", re.IGNORECASE)
+#: the run of local-part characters that ends where the search ends (starting only where such a
+#: run starts: a search over a window is linear in it)
+_LOCAL_TAIL = re.compile(r"(?<![a-z0-9!#$%&'*+/=?^_`{|}~.-])[a-z0-9!#$%&'*+/=?^_`{|}~.-]+$", re.IGNORECASE)
+#: an ``@`` that may be an address's: after a character a local part ends with, before a
+#: domain's first label and dot (found by the regex engine, not tried one by one)
+_AT = re.compile(r"(?<=[a-z0-9!#$%&'*+/=?^_`{|}~-])@(?=[a-z0-9][a-z0-9-]*\.[a-z0-9])", re.IGNORECASE)
+#: the ``@`` of addresses read per text at most (the distinct addresses: ``_MAX_KEYS``, as URLs)
+_MAX_AT = 100_000
+_LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~.-")
 _URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`]+", re.IGNORECASE)
 _URL_TRAIL = ".,;:!?)]}>'\""
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]", re.IGNORECASE)
@@ -631,33 +640,50 @@ def normalise_value(value: Any) -> str:
 
 def _emails(text: str) -> set[str]:
     """The e-mail addresses in ``text``, lower case (the pattern is tried only at the start of
-    the local part before each ``@``)."""
+    the local part before each ``@``); at most :data:`_MAX_KEYS`, from the first
+    :data:`_MAX_AT` ``@`` that may be an address's."""
     out: set[str] = set()
-    at = text.find("@")
-    while at >= 0:
-        local = _LOCAL_TAIL.search(text, max(0, at - 64), at)
-        if local is not None:
-            start = local.start()
-            while start < at:
+    prev = -1
+    for n, hit in enumerate(_AT.finditer(text)):
+        if n >= _MAX_AT or len(out) >= _MAX_KEYS:
+            break  # a text this dense in addresses is read in part (the rest are found nowhere)
+        at = hit.start()
+        # the local part ends at the ``@``, holds no ``@`` and no ``..`` and neither starts nor
+        # ends with a dot: where it can start is found at once, and matched once (a text of
+        # ``a@a@a@…`` or ``a.a.a…@`` cost seconds per MiB tried at every position: red team 7)
+        if at > prev + 1 and text[at - 1] in _LOCAL_CHARS and text[at - 1] != ".":
+            lo = max(0, at - 64, prev + 1)
+            local = _LOCAL_TAIL.search(text, lo, at)
+            start = local.start() if local is not None else lo  # a run longer than the window
+            double = text.rfind("..", start, at)
+            if double >= 0:
+                start = double + 2
+            if text[start] == ".":
+                start += 1
+            if start < at:
                 m = _EMAIL.match(text, start, min(len(text), at + 256))
                 if m is not None:
                     out.add(m.group(0).lower())
-                    break
-                start = text.find(".", start, at) + 1 or at  # a local part cannot start with a dot
-        at = text.find("@", at + 1)
+        prev = at
     return out
 
 
 #: the author of a message, matched where ``_senders`` found one of its words: a header line
 #: (``from: tom <tom@acme.example>``, ``reply-to:``, ``sender:``), ``reply from tom@…``, a field
 #: (``"sender": "tom@acme.example"``), ``tom@acme.example wrote:`` (normalised, lower-case text)
-_ADDRESS = r"([a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[a-z0-9.-]{1,253})"
-_SENDER_HEADER = re.compile(r"(?:from|reply-to|sender)\s*:\s*[^@:\n]{0,80}?<?" + _ADDRESS)
-_SENDER_FROM = re.compile(r"from\s+[^@:\n]{0,80}?<?" + _ADDRESS)
+#: (possessive: neither class holds ``@``, nor what may follow a domain, so nothing is given back)
+_ADDRESS = r"([a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}+@[a-z0-9.-]{1,253}+)"
+#: the author is the address itself, or a display name with the address in brackets
+#: (``tom <tom@…>``, ``"smith, john" <john@…>``, ``tom (tom@…)``): never an address later in
+#: the text (``a note from our bank, please send the statement to audit@…``; newlines are
+#: collapsed by then, so a ``From: Tom`` line does not end at its line: red team 7)
+_DISPLAY_NAME = r'(?:(?:"[^"@]{0,80}+"|[^@:<>()"]{0,80}+)\s*[<(])?'
+_SENDER_HEADER = re.compile(r"(?:from|reply-to|sender)\s*:\s*" + _DISPLAY_NAME + _ADDRESS)
+_SENDER_FROM = re.compile(r"from\s+" + _DISPLAY_NAME + _ADDRESS)
 _SENDER_FIELD = re.compile(
     r'(?:from|sender|reply_to|reply-to|author|from_email|sender_email|author_email)"\s*:\s*"' + _ADDRESS
 )
-_WROTE = re.compile(_ADDRESS + r">?\s+wrote\s*:")
+_WROTE = re.compile(r"(?<![a-z0-9!#$%&'*+/=?^_`{|}~.-])" + _ADDRESS + r">?\s+wrote\s*:")
 #: the words before ``from`` that make what follows an author (``reply from tom@…``)
 _FROM_WORDS = ("reply", "message", "mail", "e-mail", "email", "note", "comment", "review", "request")
 _SENDER_WORDS = ("from", "reply-to", "sender", "reply_to", "author")
@@ -688,7 +714,10 @@ def _senders(norm: str) -> set[str]:
             i = norm.find(word, i + 1)
     i = norm.find(" wrote")
     while i >= 0:
-        m = _WROTE.search(norm, max(0, i - 320), i + 8)
+        # the address ends at the space before ``wrote`` and holds none: search from the last
+        # space before it (linear in the text however many ``wrote`` it holds)
+        lo = max(0, i - 320)
+        m = _WROTE.search(norm, norm.rfind(" ", lo, i) + 1 or lo, i + 8)
         if m is not None:
             out.update(_emails(m.group(1)))
         i = norm.find(" wrote", i + 1)
@@ -883,8 +912,35 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
         # a reply, a refund: who receives it is whoever the record it answers names
         # (``by_reference``), and any audience it names (a group, a list: then it is no reply by
         # reference)
-        return frozenset(_targets(args, thread=True) | _audiences(args))
+        return frozenset(_targets(args, thread=True) | _audiences(args) | _payees(tool, args))
     return found
+
+
+#: words of an argument name that holds an amount (never where money goes)
+_AMOUNT_WORDS = frozenset({"amount", "total", "price", "fee", "sum", "cost", "value", "quantity", "qty"})
+
+
+def _payees(tool: ToolRecord, args: Mapping[str, Any]) -> set[str]:
+    """For a payment registered without ``destinations``: the arguments that say where the money
+    goes whatever they are called (``details``, ``payout_details``, ``notes``): a value that is,
+    or holds, an IBAN, an account number (six digits or more, at least half the value), an
+    e-mail address or a URL. A refund with one is no refund by reference (the customer's e-mail
+    chose the account: red team 7)."""
+    if tool.effect != "pay":
+        return set()
+    out: set[str] = set()
+    for path, value in leaf_values(args):
+        if not isinstance(value, str) or not value.strip() or _not_a_place(value):
+            continue
+        if _AMOUNT_WORDS.intersection(_snake(path.rsplit(".", 1)[-1].removesuffix("[]")).split("_")):
+            continue  # an amount written as a string (``"1250.00"``) is no account
+        text = value.strip()
+        whole = len(text) <= LONG_TEXT and (
+            _is_identifier(_squash(_norm(text))) or "@" in text or url_host(text) is not None
+        )
+        if whole or any(kind in ("iban", "email", "url") for kind, _, _ in embedded_values(text)):
+            out.add(path)
+    return out
 
 
 def _by_reference(tool: ToolRecord) -> bool:
@@ -1175,7 +1231,10 @@ def reply_targets(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
         return frozenset()
     if _destination_paths(tool, args) or _send_addresses(tool, args) or _audiences(args):
         return frozenset()
-    return frozenset(_targets(args, thread=True))
+    targets = _targets(args, thread=True)
+    if _payees(tool, args) - targets:
+        return frozenset()  # the payment names where the money goes (an account in `details`)
+    return frozenset(targets)
 
 
 def _ancestors(path: str) -> Iterator[str]:
@@ -1567,6 +1626,10 @@ def _singles_out(norm: str) -> bool:
 _MAX_KNOWN = 256
 
 
+#: deletion-neighbourhood keys the known counterparties' names hold at most (~0.2 s to build)
+_MAX_NAME_KEYS = 100_000
+
+
 class _Names:
     """Known domains indexed by what a look-alike of them shares (:func:`lookalike_of`): their
     name (``lumen-officesupplies``), its skeleton (look-alike letters folded), and its deletion
@@ -1577,23 +1640,30 @@ class _Names:
     def __init__(self) -> None:
         self._keys: dict[str, set[str]] = {}
         self._of: dict[str, tuple[str, ...]] = {}
+        self._held = 0  # keys held for the domains indexed (bounded: _MAX_NAME_KEYS)
 
-    @staticmethod
-    def _index_keys(domain: str) -> tuple[str, ...]:
+    def _index_keys(self, domain: str) -> tuple[str, ...]:
         name = lookalike_name(domain)
         if len(name) < 4:
             return ()
         keys = {"n" + name, "k" + lookalike_skeleton(name)}
-        keys.update("d" + x for x in _deletions(name, 2 if len(name) >= 8 else 1))
+        if self._held < _MAX_NAME_KEYS:
+            # two deletions only for names of 8 to 24 letters (a name of n letters has ~n²/2
+            # of them: 20,000 domains of 38 letters a trusted list named cost a minute and
+            # millions of keys; red team 7); past the budget, a name is found by itself, its
+            # skeleton and its parts only
+            keys.update("d" + x for x in _deletions(name, 2 if 8 <= len(name) <= 24 else 1))
         return tuple(keys)
 
     def add(self, domain: str) -> None:
         keys = self._index_keys(domain)
         self._of[domain] = keys
+        self._held += len(keys)
         for k in keys:
             self._keys.setdefault(k, set()).add(domain)
 
     def discard(self, domain: str) -> None:
+        self._held -= len(self._of.get(domain, ()))
         for k in self._of.pop(domain, ()):
             got = self._keys.get(k)
             if got is not None:
@@ -2191,6 +2261,33 @@ class SourceIndex:
                 mask = self._lookup_str(norm)
                 if (lost or mask & sens) and not mask & others:
                     return True
+            if self._carries_confidential_number(value, sens):
+                return True
+        return False
+
+    def _carries_confidential_number(self, value: Any, sens: int) -> bool:
+        """``value`` is or holds a number of five digits or more that a confidential output holds
+        and neither the request nor an output that is not confidential does, however it is
+        written (``184220.55``, ``184 220,55`` for the statement's ``184,220.55``: the pieces
+        are compared as written; red team 7)."""
+        if isinstance(value, int | float | Decimal):
+            numbers: set[Decimal] = set()
+            try:
+                numbers.add(abs(Decimal(str(value))))
+            except InvalidOperation:
+                return False
+        else:
+            norm = _norm(str(value)[:_EMBED_MAX])
+            spans = _number_spans(norm)
+            if not spans:
+                return False
+            numbers = _numbers(norm, spans)
+        for d in numbers:
+            if not d.is_finite() or sum(c.isdigit() for c in format(d.normalize(), "f")) < 5:
+                continue
+            mask = self._lookup_number(d)
+            if mask & sens and not mask & ~sens:
+                return True
         return False
 
     def _trace_destination(self, value: str) -> tuple[Origin, tuple[str, ...]] | None:

@@ -197,6 +197,20 @@ class TaskFlow:
             facts = dataclasses.replace(
                 facts, provenance=dataclasses.replace(facts.provenance, carries_confidential=lost)
             )
+        if (
+            self.lost
+            and facts.provenance.to_sender
+            and not facts.provenance.sender_carries_confidential
+            and facts.task.max_sensitivity >= Sensitivity.CONFIDENTIAL
+            and self.index.carries_confidential(args, lost=True)
+        ):
+            # a reply to the author after a confidential output was evicted or cut: what it held
+            # is unknown, so the reply is no reply to the sender unless the request or a kept
+            # output that is not confidential holds what it carries (red team 7)
+            facts = dataclasses.replace(
+                facts,
+                provenance=dataclasses.replace(facts.provenance, sender_carries_confidential=True),
+            )
         if self.lost and self.steered_seen and facts.provenance.checked:
             # an output that gave orders may be among those no longer kept (evicted, cut): a value
             # found nowhere may be one it named, so it is steered (as it would be were the output
