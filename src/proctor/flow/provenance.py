@@ -908,7 +908,7 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
     send every argument that is e-mail addresses whole; for a send with none of these, the record
     it answers (:func:`reply_targets`)."""
     found = _destination_paths(tool, args) | _fetch_urls(tool, args) | _send_addresses(tool, args)
-    if not found and _by_reference(tool):
+    if _by_reference(tool, args) and not (found - frozenset(tool.destinations)):
         # a reply, a refund: who receives it is whoever the record it answers names
         # (``by_reference``), and any audience it names (a group, a list: then it is no reply by
         # reference)
@@ -943,10 +943,27 @@ def _payees(tool: ToolRecord, args: Mapping[str, Any]) -> set[str]:
     return out
 
 
-def _by_reference(tool: ToolRecord) -> bool:
-    """A message or a payment registered without ``destinations``: when its arguments name no
-    recipient, the record it answers or refunds does (:func:`reply_targets`)."""
-    return tool.effect in ("send", "pay") and not tool.destinations
+def _by_reference(tool: ToolRecord, args: Mapping[str, Any]) -> bool:
+    """A message or a payment registered without ``destinations``, or whose call leaves every
+    declared destination out (a refund ``method: original_card`` of a tool that declares ``iban``
+    for bank refunds): when its arguments name no recipient, the record it answers or refunds does
+    (:func:`reply_targets`)."""
+    return tool.effect in ("send", "pay") and not _declared_given(tool, args)
+
+
+def _declared_given(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """The declared ``destinations`` of ``tool`` that the call gives a value (not absent, not
+    null, not an empty string or list)."""
+    if not tool.destinations:
+        return frozenset()
+    declared = frozenset(tool.destinations)
+    return frozenset(
+        d
+        for path, value in leaf_values(args)
+        if value is not None and value != ""
+        for d in _ancestors(path)
+        if d in declared
+    )
 
 
 def _destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
@@ -1227,9 +1244,10 @@ def reply_targets(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     recipient (no address, no channel, no account, no argument named like one, no audience:
     :func:`_audiences`): the record it answers or refunds (``ticket``, ``review_id``,
     ``confirmation``, ``txn_id``), whose owner receives it. Empty otherwise."""
-    if not _by_reference(tool):
+    if not _by_reference(tool, args):
         return frozenset()
-    if _destination_paths(tool, args) or _send_addresses(tool, args) or _audiences(args):
+    named = _destination_paths(tool, args) - frozenset(tool.destinations)  # declared: all left out
+    if named or _send_addresses(tool, args) or _audiences(args):
         return frozenset()
     targets = _targets(args, thread=True)
     if _payees(tool, args) - targets:
@@ -1735,6 +1753,8 @@ class _Source:
 #: digits: an account number or IBAN is matched as an identifier): found in an output only where
 #: the output holds it as a destination (:func:`_as_destination`)
 _PLAIN_WORD = re.compile(r"[^\W_]*[^\W\d_][^\W_]*")
+#: a destination written with its kind (``route:R14``, ``list:newsletter-main``, ``group:eng``)
+_TYPED_REF = re.compile(r"([^\W\d_]{2,32}):([^\W_](?:[\w.-]{0,62}[^\W_])?)")
 #: the labels before a destination in a listing (``channel: all``, ``handles = ops, oncall``)
 _DEST_LABEL = r"(?:channel|user|handle|team|group|to|dm|recipient|alias|list|name|id|member|queue|room)s?"
 
@@ -1742,11 +1762,13 @@ _DEST_LABEL = r"(?:channel|user|handle|team|group|to|dm|recipient|alias|list|nam
 @functools.lru_cache(maxsize=1024)
 def _as_destination(word: str) -> re.Pattern[str]:
     """Where an output holds ``word`` (normalised) as a destination rather than as a word of its
-    prose: ``#all``, ``@ops``, quoted (``"all"``: a JSON or YAML field), or in a labelled listing
-    (``channel: all``, ``channels: ops, all``)."""
+    prose: ``#all``, ``@ops``, quoted (``"all"``: a JSON or YAML field), in a labelled listing
+    (``channel: all``, ``channels: ops, all``), or as the heading of a line (``Brokerage: cash
+    USD 3,210``: an account listing)."""
     w = re.escape(word)
     return re.compile(
         rf"(?<![\w#@])[#@]{w}(?![\w-])"
+        rf"|(?:^|\n)[ \t]*{w}[ \t]*:"
         rf"|[\"'`]{w}[\"'`]"
         rf"|(?<![\w-]){_DEST_LABEL}\s*[:=]\s*(?:[#@]?[\w.-]+\s*,\s*){{0,64}}[#@]?{w}(?![\w-])"
     )
@@ -2111,13 +2133,18 @@ class SourceIndex:
             # a channel or a handle written with its sigil (``#housekeeping``): the request that
             # says "tell the housekeeping channel" named it
             stripped = stripped[1:]
-        if (
-            destination
-            and word_rule
-            and _PLAIN_WORD.fullmatch(stripped)
-            and _digits(stripped) < _IDENT_DIGITS
-        ):
+        if destination and word_rule and _PLAIN_WORD.fullmatch(stripped) and not _digits(stripped):
+            # a word of prose (``all``, ``ops``); a code holding a digit (``BCH01``, ``R14``) is
+            # written by no sentence by chance: found wherever a source holds it
             return self._origin(self._lookup_word(stripped))
+        typed = _TYPED_REF.fullmatch(stripped) if destination else None
+        if typed is not None:
+            # a reference with its kind (``route:R14``, ``list:newsletter-main``): the kind and the
+            # name traced apart, the worse wins
+            kind = self._trace_leaf(typed[1], True, word_rule=word_rule)
+            name = self._trace_leaf(typed[2], True, word_rule=word_rule)
+            if kind is not None and name is not None:
+                return name if _ORDER[name[0]] >= _ORDER[kind[0]] else kind
         return self._origin(self._lookup_str(stripped))
 
     def _lookup_word(self, word: str) -> int:
