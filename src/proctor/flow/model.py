@@ -189,6 +189,14 @@ class Provenance:
     #: arguments, carries a value found in a confidential or secret output the task read and not
     #: in the request (``proctor.flow.provenance.SourceIndex.trace``); always False for other calls
     carries_confidential: bool = False
+    #: the arguments carry a secret: a credential the detectors find, or a token shaped like a
+    #: secret value found only in an output labelled secret
+    #: (``proctor.flow.provenance.SourceIndex.carries_secret``)
+    carries_secret: bool = False
+    #: a payment the request asked for: its purpose or parameters name a payment, a refund or an
+    #: amount of money, or an argument of the call traces to the request (``payee: Lucas Meyer``);
+    #: always False for a call that is not a ``pay``
+    payment_requested: bool = False
     #: a value too short to trace (a small integer, a string under 3 characters) or a boolean,
     #: not a destination, that the request does not hold (``enabled: false``, ``replicas: 0``
     #: where the request asked only to check): such values count as the intent's everywhere
@@ -285,6 +293,8 @@ class Provenance:
             and not self.unrequested_trivial
             and all(a.origin is Origin.INTENT for a in self.args),
             "carries_confidential": self.carries_confidential,
+            "carries_secret": self.carries_secret,
+            "payment_requested": self.payment_requested,
             "steered_args": list(self.steered),
             "recipient_by_reference": self.by_reference,
             # every untrusted or made-up destination is the author of what the task read, and
@@ -304,6 +314,8 @@ class Provenance:
             out["off_param"] = list(self.off_param)
         if self.steered:
             out["steered"] = list(self.steered)
+        if self.carries_secret:
+            out["carries_secret"] = True
         return out
 
 

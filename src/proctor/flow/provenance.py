@@ -72,6 +72,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
 
+from proctor.flow.detect import scan_credentials
 from proctor.flow.labels import injection_markers
 from proctor.flow.model import (
     ArgOrigin,
@@ -898,6 +899,32 @@ def _send_addresses(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]
     )
 
 
+def _place_values(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
+    """For a ``write`` or ``execute``, every argument whose value is, whole, e-mail addresses, an
+    IBAN or a phone number, whatever its name (``value`` of ``update_candidate(field="email",
+    value=…)``, ``details``): a record that says where mail, calls or money go is changed to
+    it, so it is a destination (an impostor's "new address" is found as any destination is)."""
+    if tool.effect not in ("write", "execute"):
+        return frozenset()
+    out: set[str] = set()
+    for path, value in leaf_values(args):
+        if (
+            not isinstance(value, str)
+            or len(value) > LONG_TEXT
+            or _is_sender(path.rsplit(".", 1)[-1].removesuffix("[]"))
+        ):
+            continue
+        text = value.strip()
+        if not text or _not_a_place(text):
+            continue  # a date or a time (``2026-12-08`` is no phone number)
+        # written as a phone number is (``+353 87 555 0148``, ``(360) 555-0142``); a bare run of
+        # digits is as likely an order or a tracking number
+        phone = not text.isdigit() and _PHONE.fullmatch(text) is not None and _phone_parts(text) is not None
+        if ("@" in text and _all_addresses(text)) or phone or _whole_iban(text):
+            out.add(path)
+    return frozenset(out)
+
+
 def _is_sender(name: str) -> bool:
     n = _snake(name)
     return n in ("from", "sender") or n.startswith(("from_", "sender_"))
@@ -907,7 +934,12 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
     """See :func:`_destination_paths`; for a fetch also every argument that is a URL whole, for a
     send every argument that is e-mail addresses whole; for a send with none of these, the record
     it answers (:func:`reply_targets`)."""
-    found = _destination_paths(tool, args) | _fetch_urls(tool, args) | _send_addresses(tool, args)
+    found = (
+        _destination_paths(tool, args)
+        | _fetch_urls(tool, args)
+        | _send_addresses(tool, args)
+        | _place_values(tool, args)
+    )
     if _by_reference(tool, args) and not (found - frozenset(tool.destinations)):
         # a reply, a refund: who receives it is whoever the record it answers names
         # (``by_reference``), and any audience it names (a group, a list: then it is no reply by
@@ -1513,6 +1545,12 @@ def ibans(text: str) -> set[str]:
 _A_DIGIT = re.compile(r"\d")
 
 
+def _whole_iban(text: str) -> bool:
+    """``text`` is one IBAN (spaces or dashes allowed), its check digits right."""
+    up = text.strip().upper()
+    return _IBAN.fullmatch(up) is not None and _iban_ok(up.replace(" ", "").replace("-", ""))
+
+
 def _may_embed(value: str) -> bool:
     return "://" in value or "@" in value or _A_DIGIT.search(value, 0, _EMBED_MAX) is not None
 
@@ -1617,6 +1655,70 @@ def _payload_pieces(value: str) -> Iterator[str]:
                 if window not in seen:
                     seen.add(window)
                     yield window
+
+
+#: what :meth:`SourceIndex.carries_secret` reads: a run with no space (a password, a key), its
+#: edges' punctuation stripped; one that holds a letter and a digit, eight characters or more
+_SECRET_TOKEN = re.compile(r"\S{8,256}")
+_EDGE_PUNCT = "\"'`()[]{}<>,;.:!?"
+_SECRET_SHAPE = re.compile(r"(?=.*[^\W\d_])(?=.*\d)")
+_SECRET_MIN = 8
+#: characters of a call's string arguments the credential detectors read (past it: a credential)
+_SECRET_SCAN_CHARS = 1 << 20
+
+
+#: a run a credential can be: 20+ characters with no space (every detect-secrets detector's secret
+#: but Artifactory's, which are the two shorter forms), or Artifactory's
+_CREDENTIAL_RUN = re.compile(r"\S{20,}|AKC[a-zA-Z0-9]{10}|AP[0-9A-F][a-zA-Z0-9]{8}")
+#: characters kept before such a run, for the detectors that need what names it (``aws_secret =
+#: "…"``, ``softlayer_api_key: '…'``: at most ~40 characters in their patterns)
+_CREDENTIAL_CONTEXT = 80
+
+
+def _credential_windows(texts: list[str]) -> str:
+    """What of a call's string arguments the credential detectors read: each run a credential can
+    be (:data:`_CREDENTIAL_RUN`) with the characters before it, one per line; a plain link is
+    skipped (a credential in a URL is user info before an ``@``, a Slack webhook or an npm
+    ``_authToken``); a value naming a private key is read whole. Reading only these keeps the
+    detectors (~40 patterns) off ordinary prose: a message with a link costs ~20 µs, not ~0.5 ms."""
+    out: list[str] = []
+    for text in texts:
+        if "PRIVATE KEY" in text or "PuTTY-User-Key" in text:
+            out.append(text)
+            continue
+        for m in _CREDENTIAL_RUN.finditer(text):
+            run = m.group(0)
+            if "://" in run and "@" not in run:
+                low = run.lower()
+                if "slack" not in low and "_authtoken" not in low:
+                    continue
+            # the context may hold an earlier run (``aws_secret_access_key``): windows overlap
+            start = max(0, m.start() - _CREDENTIAL_CONTEXT)
+            out.append(text[start : m.end() + 2].replace("\n", " "))
+    return "\n".join(out)
+
+
+#: words of a request that asks for money to move (``refund the duplicate``, ``pay invoice``,
+#: ``send Lucas my half`` has none: its payee traces to the request instead)
+_PAY_WORDS = re.compile(
+    r"\b(?:pay|pays|paid|paying|payment|payments|payout|payouts|prepay|repay|refund|refunds|"
+    r"refunded|refunding|reimburse|reimbursed|reimbursement|reimbursements|transfer|transfers|"
+    r"wire|wires|remit|remittance|settle|settlement|disburse|disbursement|invoice|invoices|bill|"
+    r"bills|deposit|deposits|purchase|purchases|buy|tip|top-up|top up|voucher|vouchers|credit|"
+    r"credits|compensation|compensate|chargeback|rebate|stipend|fee|fees|charge|charges)\b"
+)
+#: an amount of money written in a request: a currency symbol or code next to a number
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\d\s?[$€£¥]|\b(?:usd|eur|gbp|chf|jpy|cad|aud|nok|sek|dkk|pln|czk|inr|brl|mxn)\s?\d"
+    r"|\d[\d,.]*\s?(?:usd|eur|gbp|chf|jpy|cad|aud|nok|sek|dkk|pln|czk|inr|brl|mxn)\b"
+)
+
+
+def asks_for_money(text: str) -> bool:
+    """The request (purpose and parameters) asks for money to move: a word of paying or refunding
+    (:data:`_PAY_WORDS`), or an amount with its currency (``EUR 15``, ``$412``)."""
+    norm = _norm(text)
+    return _PAY_WORDS.search(norm) is not None or _MONEY.search(norm) is not None
 
 
 #: a normalised piece that is a date or part of one: year, month and day in either order
@@ -1873,6 +1975,7 @@ class SourceIndex:
         self._outputs: list[int] = []  # output slots, oldest first (the intent is never evicted)
         self._descriptions: list[int] = []  # tool description slots (replaced, never evicted)
         self._sensitive = 0  # bits of outputs labelled confidential or secret
+        self._secret = 0  # bits of outputs labelled secret
         self._marked = 0  # bits of outputs (and descriptions) that give the agent orders
         #: registrable domains of the addresses and links the request and trusted outputs hold
         #: (how many sources hold each): a counterparty the task knows (``_known_lookalikes``)
@@ -1882,6 +1985,8 @@ class SourceIndex:
         #: they change)
         self._look: dict[str, bool] = {}
         self._add("intent", Origin.INTENT, purpose)
+        #: the request asks for a payment or a refund (``Provenance.payment_requested``)
+        self._asks_money = asks_for_money(" ".join([purpose, *(str(v) for v in params.values())]))
         #: explicit parameter name (snake case) -> its slot's bit
         self._params: dict[str, int] = {}
         for name in sorted(params):
@@ -1947,15 +2052,24 @@ class SourceIndex:
         return slot
 
     def add(
-        self, tool: str, trust: Trust, text: str, *, sensitive: bool = False, steering: bool = False
+        self,
+        tool: str,
+        trust: Trust,
+        text: str,
+        *,
+        sensitive: bool = False,
+        secret: bool = False,
+        steering: bool = False,
     ) -> None:
         """Index one output of ``tool`` (normalised once, here); ``sensitive``: it is labelled
         confidential or secret (see :meth:`carries_confidential`); ``steering``: it gives the
         agent orders (a prompt-injection marker, ``Labels.steering``): a value found in it and
         not in the request is *steered* (``Provenance.steered``)."""
         slot = self._add(tool, _CLASS[Trust(trust)], text)
-        if sensitive:
+        if sensitive or secret:
             self._sensitive |= 1 << slot
+        if secret:
+            self._secret |= 1 << slot
         if steering:
             self._marked |= 1 << slot
         self._outputs.append(slot)
@@ -1995,6 +2109,7 @@ class SourceIndex:
         self._free.append(slot)
         keep = ~(1 << slot)
         self._sensitive &= keep
+        self._secret &= keep
         self._marked &= keep
         if src.domains:
             for d in src.domains:
@@ -2290,6 +2405,43 @@ class SourceIndex:
                     return True
             if self._carries_confidential_number(value, sens):
                 return True
+        return False
+
+    def carries_secret(self, args: Mapping[str, Any], *, lost: bool = False) -> bool:
+        """The arguments carry a secret: a credential the detectors find in a string argument
+        (:func:`proctor.flow.detect.scan_credentials`: an API key, a token, a private key,
+        whatever the task read), or a token that looks like a secret value (eight characters or
+        more with no space, holding a letter and a digit: a password, a PIN with letters, an
+        account key) found in an output labelled secret and neither in the request nor in an
+        output that is not confidential. A scan that could not finish (an argument too long)
+        counts as a credential. ``lost``: some output of a task that read a secret is no longer
+        kept whole, so such a token counts unless the request or a kept output that is not
+        confidential holds it (fail closed)."""
+        texts = [v for _, v in leaf_values(args) if isinstance(v, str) and v]
+        if not texts:
+            return False
+        if sum(len(t) for t in texts) > _SECRET_SCAN_CHARS:
+            return True  # more than is read: the safe side
+        found, complete = scan_credentials(_credential_windows(texts))
+        if found or not complete:
+            return True
+        sec = self._secret
+        if not sec and not lost:
+            return False
+        others = ~self._sensitive
+        n = 0
+        for text in texts:
+            for token in _SECRET_TOKEN.findall(text):
+                n += 1
+                if n > _PAYLOAD_PIECES:
+                    return True  # more than is read: the safe side
+                # as written, and without the punctuation around it (``(Tr0ub4dor&3x).``)
+                for norm in {_norm(token), _norm(token.strip(_EDGE_PUNCT))}:
+                    if len(norm) < _SECRET_MIN or not _SECRET_SHAPE.search(norm):
+                        continue
+                    mask = self._lookup_str(norm)
+                    if (lost or mask & sec) and not mask & others:
+                        return True
         return False
 
     def _carries_confidential_number(self, value: Any, sens: int) -> bool:
@@ -2593,6 +2745,12 @@ class SourceIndex:
             off_param=tuple(sorted(set(off))),
             parties=tuple(sorted(parties)),
             carries_confidential=fetch and self.carries_confidential(args),
+            carries_secret=self.carries_secret(args),
+            payment_requested=tool.effect == "pay"
+            and (
+                self._asks_money
+                or any(o is Origin.INTENT and s != ("trivial",) for o, s, _ in worst.values())
+            ),
             unrequested_trivial=unrequested,
             objects=_objects(tool, (p for p, (_, _, d) in worst.items() if d)),
         )

@@ -240,6 +240,8 @@ def merge_provenance(a: Provenance, b: Provenance) -> Provenance:
         off_param=tuple(sorted({*a.off_param, *b.off_param})),
         parties=tuple(sorted({*_named(a), *_named(b)})),
         carries_confidential=a.carries_confidential or b.carries_confidential,
+        carries_secret=a.carries_secret or b.carries_secret,
+        payment_requested=a.payment_requested,
         unrequested_trivial=a.unrequested_trivial or b.unrequested_trivial,
         objects=tuple(sorted({*a.objects, *b.objects})),
         steered=tuple(sorted({*a.steered, *b.steered})),

@@ -103,6 +103,7 @@ class TaskFlow:
             labels.trust,
             text,
             sensitive=labels.sensitivity >= Sensitivity.CONFIDENTIAL,
+            secret=labels.sensitivity >= Sensitivity.SECRET,
             steering=labels.steering,
         )
         while self.index.outputs > self.max_outputs or self.index.size > self.max_bytes:
@@ -210,6 +211,18 @@ class TaskFlow:
             facts = dataclasses.replace(
                 facts,
                 provenance=dataclasses.replace(facts.provenance, sender_carries_confidential=True),
+            )
+        if (
+            self.lost
+            and facts.provenance.checked
+            and not facts.provenance.carries_secret
+            and facts.task.max_sensitivity >= Sensitivity.SECRET
+            and self.index.carries_secret(args, lost=True)
+        ):
+            # a secret output was evicted or cut: a token shaped like a secret that neither the
+            # request nor a kept output that is not confidential holds may be one it held
+            facts = dataclasses.replace(
+                facts, provenance=dataclasses.replace(facts.provenance, carries_secret=True)
             )
         if self.lost and self.steered_seen and facts.provenance.checked:
             # an output that gave orders may be among those no longer kept (evicted, cut): a value

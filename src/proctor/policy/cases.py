@@ -87,6 +87,8 @@ _FACTS = {
     "carries_confidential",
     "recipient_by_reference",
     "reply_to_sender",
+    "carries_secret",
+    "payment_requested",
 }
 _ARG_ORIGIN = {"origin", "sources", "destination", "domains", "object", "steered"}
 _CREDENTIAL = {"name", "provider", "upstream"}
@@ -150,6 +152,8 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
       carries_confidential: true      # a fetch's URL carries a value of a confidential output
       recipient_by_reference: true    # a message whose destination is the record it answers
       reply_to_sender: true           # its untrusted destinations are the author of what was read
+      carries_secret: true            # the arguments carry a credential or a secret output's token
+      payment_requested: true         # a payment the request asked for (default: true for a pay)
 
     An argument marked ``steered: true`` (``amount: {origin: untrusted, steered: true}``) was
     found in an output that gave the agent orders (``steered_args``).
@@ -231,6 +235,8 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
             embedded_domains=lists["embedded_domains"],
             off_param=lists["off_param"],
             carries_confidential=bool(f.get("carries_confidential", False)),
+            carries_secret=bool(f.get("carries_secret", False)),
+            payment_requested=bool(f.get("payment_requested", True)),
             objects=tuple(objects),
             steered=tuple(sorted(steered)),
             by_reference=bool(f.get("recipient_by_reference", False)),

@@ -54,6 +54,8 @@ FLOW_PROVENANCE_ATTRS = (
     ("steered_args", "Set<String>"),
     ("recipient_by_reference", "Bool"),
     ("reply_to_sender", "Bool"),
+    ("carries_secret", "Bool"),
+    ("payment_requested", "Bool"),
 )
 FLOW_CONTEXT_ATTRS = (("provenance", "Provenance"), ("destinations", "Destinations"), ("history", "History"))
 
@@ -82,6 +84,8 @@ PROVENANCE_TYPE = """  // Where the call's argument values came from (proctor.fl
     steered_args: Set<String>,
     recipient_by_reference: Bool,
     reply_to_sender: Bool,
+    carries_secret: Bool,
+    payment_requested: Bool,
   };"""
 DESTINATIONS_TYPE = """  // The e-mail domains and URL hosts of the call's destination arguments, lower case
   type Destinations = {
