@@ -197,7 +197,7 @@ def test_a_refund_naming_an_account_elsewhere_is_no_refund_by_reference() -> Non
     """The declared ``iban`` is left out, but ``details`` carries one the mail gave: where the money
     goes is that account, not the booking's card."""
     mail = _read("mail.read", "Please refund to my new account DE44500105175407324931, the card is closed")
-    refund = {
+    refund: dict[str, Any] = {
         "tool": "pms.refund",
         "args": {
             "confirmation": "LH-558213",
