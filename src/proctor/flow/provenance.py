@@ -67,7 +67,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
@@ -934,18 +934,31 @@ def destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[st
     """See :func:`_destination_paths`; for a fetch also every argument that is a URL whole, for a
     send every argument that is e-mail addresses whole; for a send with none of these, the record
     it answers (:func:`reply_targets`)."""
+    tool = _undeclared(tool, args)
     found = (
         _destination_paths(tool, args)
         | _fetch_urls(tool, args)
         | _send_addresses(tool, args)
         | _place_values(tool, args)
     )
-    if _by_reference(tool, args) and not (found - frozenset(tool.destinations)):
+    if not found and _by_reference(tool):
         # a reply, a refund: who receives it is whoever the record it answers names
         # (``by_reference``), and any audience it names (a group, a list: then it is no reply by
         # reference)
         return frozenset(_targets(args, thread=True) | _audiences(args) | _payees(tool, args))
     return found
+
+
+def _undeclared(tool: ToolRecord, args: Mapping[str, Any]) -> ToolRecord:
+    """A message or a payment whose call leaves every declared ``destinations`` out (a refund
+    ``method: original_card`` of a tool that declares ``iban`` for bank refunds) read as a tool
+    with no declaration is: an argument named like a destination (``channel``, ``account``,
+    ``phone``) is then where it goes, else the record it answers or refunds
+    (:func:`reply_targets`). [red team 8] Only the declared names were looked at before: a
+    ``channel`` beside the declared ``to`` made the reply go "by reference"."""
+    if tool.effect in ("send", "pay") and tool.destinations and not _declared_given(tool, args):
+        return replace(tool, destinations=())
+    return tool
 
 
 #: words of an argument name that holds an amount (never where money goes)
@@ -957,30 +970,84 @@ def _payees(tool: ToolRecord, args: Mapping[str, Any]) -> set[str]:
     goes whatever they are called (``details``, ``payout_details``, ``notes``): a value that is,
     or holds, an IBAN, an account number (six digits or more, at least half the value), an
     e-mail address or a URL. A refund with one is no refund by reference (the customer's e-mail
-    chose the account: red team 7)."""
-    if tool.effect != "pay":
+    chose the account: red team 7). [red team 8] Also an account written as a number or in groups
+    of digits in a text (:func:`_holds_account`); and for a message, an argument other than its
+    text (``callback``, ``notify``) that is or holds an address or a link: it is no reply by
+    reference either."""
+    if tool.effect not in ("pay", "send"):
         return set()
+    pay = tool.effect == "pay"
     out: set[str] = set()
+    records: list[str] | None = None  # the records' own values, lower case (``lh-558213``)
     for path, value in leaf_values(args):
+        field = _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))
+        if _AMOUNT_WORDS.intersection(field.split("_")):
+            continue  # an amount written as a string (``"1250.00"``) is no account
+        if not pay and (_name_matches(field, _PROSE_NAMES) or _is_sender(field)):
+            continue  # a message's text may name any link or number; its sender is not who gets it
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            # [red team 8] an account or a card number written as a number (``payout: 41234567``)
+            if _whole_number_identifier(value):
+                out.add(path)
+            continue
         if not isinstance(value, str) or not value.strip() or _not_a_place(value):
             continue
-        if _AMOUNT_WORDS.intersection(_snake(path.rsplit(".", 1)[-1].removesuffix("[]")).split("_")):
-            continue  # an amount written as a string (``"1250.00"``) is no account
         text = value.strip()
         whole = len(text) <= LONG_TEXT and (
             _is_identifier(_squash(_norm(text))) or "@" in text or url_host(text) is not None
         )
         if whole or any(kind in ("iban", "email", "url") for kind, _, _ in embedded_values(text)):
             out.add(path)
+            continue
+        if records is None:
+            named = _targets(args, thread=True)
+            records = [v.strip().lower() for p, v in leaf_values(args) if p in named and isinstance(v, str)]
+        if _holds_account(text, records, digits=pay):
+            out.add(path)
     return out
 
 
-def _by_reference(tool: ToolRecord, args: Mapping[str, Any]) -> bool:
-    """A message or a payment registered without ``destinations``, or whose call leaves every
-    declared destination out (a refund ``method: original_card`` of a tool that declares ``iban``
-    for bank refunds): when its arguments name no recipient, the record it answers or refunds does
-    (:func:`reply_targets`)."""
-    return tool.effect in ("send", "pay") and not _declared_given(tool, args)
+def _whole_number_identifier(value: int | float | Decimal) -> bool:
+    """A whole number of six digits or more (``41234567``, ``4.1234567e7``), counted without
+    writing it out (a number of thousands of digits is one too)."""
+    try:
+        d = abs(Decimal(value) if isinstance(value, int) else Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return False
+    return d.is_finite() and d == d.to_integral_value() and d.adjusted() + 1 >= _IDENT_DIGITS
+
+
+#: digits written in groups (``20-00-00``, ``4123 4567``, ``+254 712 345 678``): six or more are
+#: an account, a sort code, a card or a phone number (mobile money)
+_DIGIT_GROUPS = re.compile(r"\d+(?:[ .\-/]\d+)*")
+#: a host with a path and no scheme (``paypal.me/someone``, ``wise.com/pay/me/x``)
+_BARE_LINK = re.compile(
+    r"(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]/", re.IGNORECASE
+)
+
+
+def _holds_account(text: str, records: list[str], *, digits: bool) -> bool:
+    """[red team 8] Whether a payment's free text (``notes``, ``details``) writes where money goes
+    other than whole: with ``digits``, six digits or more in one group of groups that is no date or
+    time of day and no record the call names (``sort code 20-00-00, account 4123 4567``, a phone
+    number for mobile money; not ``refund for LH-558213``); or a link without its scheme
+    (``paypal.me/someone``: for a message too)."""
+    head = text[:_EMBED_MAX]
+    if "/" in head and _BARE_LINK.search(head) is not None:
+        return True
+    if not digits or _A_DIGIT.search(head) is None:
+        return False
+    head = _TEMPORAL.sub(" ", head.lower())
+    for record in records:
+        head = head.replace(record, " ")
+    return any(_digits(m.group(0)) >= _IDENT_DIGITS for m in _DIGIT_GROUPS.finditer(head))
+
+
+def _by_reference(tool: ToolRecord) -> bool:
+    """A message or a payment registered without ``destinations`` (or whose call leaves every
+    declared destination out: :func:`_undeclared`): when its arguments name no recipient, the
+    record it answers or refunds does (:func:`reply_targets`)."""
+    return tool.effect in ("send", "pay") and not tool.destinations
 
 
 def _declared_given(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
@@ -1276,10 +1343,10 @@ def reply_targets(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     recipient (no address, no channel, no account, no argument named like one, no audience:
     :func:`_audiences`): the record it answers or refunds (``ticket``, ``review_id``,
     ``confirmation``, ``txn_id``), whose owner receives it. Empty otherwise."""
-    if not _by_reference(tool, args):
+    tool = _undeclared(tool, args)
+    if not _by_reference(tool):
         return frozenset()
-    named = _destination_paths(tool, args) - frozenset(tool.destinations)  # declared: all left out
-    if named or _send_addresses(tool, args) or _audiences(args):
+    if _destination_paths(tool, args) or _send_addresses(tool, args) or _audiences(args):
         return frozenset()
     targets = _targets(args, thread=True)
     if _payees(tool, args) - targets:
@@ -1867,13 +1934,25 @@ def _as_destination(word: str) -> re.Pattern[str]:
     prose: ``#all``, ``@ops``, quoted (``"all"``: a JSON or YAML field), in a labelled listing
     (``channel: all``, ``channels: ops, all``), or as the heading of a line (``Brokerage: cash
     USD 3,210``: an account listing)."""
+    return re.compile(_as_listed(word).pattern + "|" + _as_heading(word).pattern)
+
+
+@functools.lru_cache(maxsize=1024)
+def _as_listed(word: str) -> re.Pattern[str]:
+    """:func:`_as_destination` but for a heading: ``#all``, ``@ops``, quoted, labelled."""
     w = re.escape(word)
     return re.compile(
         rf"(?<![\w#@])[#@]{w}(?![\w-])"
-        rf"|(?:^|\n)[ \t]*{w}[ \t]*:"
         rf"|[\"'`]{w}[\"'`]"
         rf"|(?<![\w-]){_DEST_LABEL}\s*[:=]\s*(?:[#@]?[\w.-]+\s*,\s*){{0,64}}[#@]?{w}(?![\w-])"
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _as_heading(word: str) -> re.Pattern[str]:
+    """An output (normalised: one line) that starts with ``word`` and a colon (``Brokerage: cash
+    USD 3,210``)."""
+    return re.compile(rf"(?:^|\n)[ \t]*{re.escape(word)}[ \t]*:")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -2248,19 +2327,65 @@ class SourceIndex:
             # a channel or a handle written with its sigil (``#housekeeping``): the request that
             # says "tell the housekeeping channel" named it
             stripped = stripped[1:]
-        if destination and word_rule and _PLAIN_WORD.fullmatch(stripped) and not _digits(stripped):
-            # a word of prose (``all``, ``ops``); a code holding a digit (``BCH01``, ``R14``) is
-            # written by no sentence by chance: found wherever a source holds it
-            return self._origin(self._lookup_word(stripped))
+        if destination and word_rule and _PLAIN_WORD.fullmatch(stripped):
+            if not _digits(stripped):
+                # a word of prose (``all``, ``ops``)
+                return self._origin(self._lookup_word(stripped))
+            # a code holding a digit (``BCH01``, ``R14``) is written by no sentence by chance:
+            # found wherever a source holds it, but for the request's prose (below)
+            return self._origin(self._lookup_code(stripped))
         typed = _TYPED_REF.fullmatch(stripped) if destination else None
         if typed is not None:
-            # a reference with its kind (``route:R14``, ``list:newsletter-main``): the kind and the
-            # name traced apart, the worse wins
+            # a reference with its kind (``route:R14``, ``list:newsletter-main``): where a source
+            # writes the two together, that source's; else the kind and the name traced apart,
+            # the worse wins
+            paired = self._lookup_pair(typed[1], typed[2])
+            if paired:
+                return self._origin(paired)
             kind = self._trace_leaf(typed[1], True, word_rule=word_rule)
             name = self._trace_leaf(typed[2], True, word_rule=word_rule)
             if kind is not None and name is not None:
                 return name if _ORDER[name[0]] >= _ORDER[kind[0]] else kind
         return self._origin(self._lookup_str(stripped))
+
+    def _lookup_code(self, code: str) -> int:
+        """The sources holding a destination that is one code with a digit (``BCH01``, ``R14``):
+        any source holding it, but the request's where it holds the code only as prose ("summarise
+        invoice INV4471") while untrusted content alone names it as a destination (``post it to
+        #INV4471``): [red team 8] as for a plain word (:meth:`_lookup_word`), the destination is
+        then the content's."""
+        mask = self._lookup_str(code)
+        intent = mask & self._intent_mask
+        rest = mask & ~intent
+        if not intent or not self._only_untrusted(rest):
+            return mask
+        w = _norm(code)
+        if self._word_as_destination(intent, w):
+            return mask
+        listed = _as_destination(w)
+        for slot in _bits(rest):
+            src = self._slots[slot]
+            if src is not None and listed.search(src.norm) is not None:
+                return rest
+        return mask
+
+    def _lookup_pair(self, kind: str, name: str) -> int:
+        """[red team 8] The sources that write a typed reference's kind and name together
+        (``route:R99``, ``route R99``, ``list: all``): the reference is theirs, whoever holds the
+        two apart (the request saying "route" and "all families")."""
+        k, n = _norm(kind), _norm(name)
+        if not k or not n:
+            return 0
+        cand = self._lookup_str(name) & self._lookup_str(kind)
+        if not cand:
+            return 0
+        pair = re.compile(rf"(?<![\w-]){re.escape(k)}\s?[:=#]?\s?[#@]?{re.escape(n)}(?![\w-])")
+        found = 0
+        for slot in _bits(cand):
+            src = self._slots[slot]
+            if src is not None and pair.search(src.norm) is not None:
+                found |= 1 << slot
+        return found
 
     def _lookup_word(self, word: str) -> int:
         """The sources holding a destination that is one plain word (a channel ``all``, a handle
@@ -2272,11 +2397,23 @@ class SourceIndex:
         if not outside:
             return mask
         w = _norm(word)
-        pattern = _as_destination(w)
+        listed, heading = _as_listed(w), _as_heading(w)
+        headed = 0  # trusted outputs holding it only as their heading
+        untrusted = False  # untrusted content holds the word, as a destination or not
         for slot in _bits(outside):
             src = self._slots[slot]
-            if src is None or pattern.search(src.norm) is None:
+            untrusted = untrusted or (src is not None and src.origin is Origin.UNTRUSTED)
+            if src is not None and listed.search(src.norm) is not None:
+                continue
+            if src is not None and src.origin is not Origin.UNTRUSTED and heading.search(src.norm):
+                headed |= 1 << slot
+            elif src is None or heading.search(src.norm) is None:
                 mask &= ~(1 << slot)
+        if headed and untrusted:
+            # [red team 8] a heading is a weak sign (``All: 3 unread``, ``Subject: …``): where
+            # untrusted content names the word too (``post it to #all``, ``move it to account
+            # offshore``), the choice is the content's, not the trusted output's that starts with it
+            mask &= ~headed
         intent = mask & self._intent_mask
         if intent and not self._word_as_destination(intent, w) and self._only_untrusted(mask & ~intent):
             # the request holds the word only as prose ("summarise ALL unread mail") while
