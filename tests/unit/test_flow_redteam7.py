@@ -236,7 +236,7 @@ def test_addresses_are_found_as_the_pattern_finds_them(text: str, run: int) -> N
 
 def _index_seconds(text: str) -> float:
     best = float("inf")
-    for _ in range(2):
+    for _ in range(3):
         index = SourceIndex("x", {})
         start = time.perf_counter()
         index.add("mail.read", Trust.UNTRUSTED, text)
@@ -260,7 +260,9 @@ def test_crafted_addresses_cost_about_what_ordinary_text_does() -> None:
         ("q@q.example " + (local + " wrote ") * (n // 72))[:n],
         ("q@q.example " + ("reply from " + local + " ") * (n // 80))[:n],
     ):
-        assert _index_seconds(crafted) < 3 * base + 0.05, crafted[:40]
+        # a complexity guard, not a timing target: the quadratic cases cost 15x ordinary text;
+        # the bound leaves room for a busy, shared host
+        assert _index_seconds(crafted) < 6 * base + 0.2, crafted[:40]
 
 
 def test_a_trusted_list_of_many_domains_keeps_a_bounded_lookalike_index() -> None:
