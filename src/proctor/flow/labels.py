@@ -271,9 +271,14 @@ def _squeeze(text: str) -> str:
     one, else a space): a reader skips the run, and a match the windows read must span no more
     characters than it does in words (``Note to the`` + 500 spaces + ``bot: ...``). With
     ``str`` methods only (a regex, or a list of lines, over 4 MiB of short runs costs 0.3 s)."""
-    odd = [c for c in (_ODD_ASCII if text.isascii() else _ODD_ASCII + _WIDE) if c in text]
-    if not odd and not any(run in text for run in _RUNS):
-        return text
+    is_ascii = text.isascii()
+    odd = [c for c in (_ODD_ASCII if is_ascii else _ODD_ASCII + _WIDE) if c in text]
+    if not odd:
+        if is_ascii:  # a run is two marks in a row once spaces and newlines are marks (one search)
+            if _RUN_MARK not in text.encode("ascii").translate(_SPACE_MARKS):
+                return text
+        elif not any(run in text for run in _RUNS):
+            return text
     for c in odd:  # ``str.translate`` costs 0.35 s on 4 MiB that is not ASCII
         text = text.replace(c, " ")
     while "  " in text:
@@ -289,6 +294,9 @@ _ODD_ASCII = "\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _WIDE = "\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 #: runs of spaces and newlines :func:`_squeeze` shortens
 _RUNS = ("  ", "\n\n", " \n", "\n ")
+#: the space and the newline made ``a``, every other byte ``.``: a run of :data:`_RUNS` is ``aa``
+_SPACE_MARKS = bytes(0x61 if i in (0x20, 0x0A) else 0x2E for i in range(256))
+_RUN_MARK = b"aa"
 
 
 def _lower(text: str) -> str:
@@ -317,8 +325,10 @@ def scan_injection(text: str, *, limit: int = MAX_SCAN_CHARS) -> tuple[list[str]
     if ("<" in text and _FAKE_TAG_RE[0].search(low)) or ("[" in text and _FAKE_TAG_RE[1].search(text)):
         found.add("fake-system-tag")
     # the address and concealment patterns read whitespace runs as one character
-    text = _squeeze(text)
-    low = _lower(text)
+    squeezed = _squeeze(text)
+    # (ASCII text squeezed to itself is lower-cased as it was above)
+    low = low if squeezed is text and text.isascii() else _lower(squeezed)
+    text = squeezed
     near, whole = _windows(text, low, _ADDRESS_WORDS, ai=True)
     complete = complete and whole
     if near is not None and (

@@ -232,7 +232,17 @@ _LEADING_GROUP = re.compile(r"\d+[,.'\u00a0\u202f ]*")
 # a run of groups that could form an identifier: groups holding a digit, or short letter groups
 # (an IBAN's country and bank codes), separated by spaces, ``-``, ``.``, ``/``, ``(``, ``)``, ``+``
 _IDENT_GROUP = r"(?:[^\W_]*\d[^\W_]*|[^\W\d_]{1,4})(?![^\W_])"
-_IDENT_RUN = re.compile(rf"(?<![^\W_]){_IDENT_GROUP}(?:[ \-./()+]{{1,3}}{_IDENT_GROUP})*")
+#: the same groups as :data:`_IDENT_GROUP` where a group starts (after no letter or digit): a
+#: whole word that holds a digit or is at most four letters, read without backtracking (the
+#: greedy form tries every shorter prefix of each word first, the most of the pattern's cost)
+_IDENT_WORD = r"(?=[^\W\d_]{0,4}+(?![^\W_])|[^\W\d_]*+\d)[^\W_]++"
+_IDENT_RUN = re.compile(rf"(?<![^\W_]){_IDENT_WORD}(?:[ \-./()+]{{1,3}}{_IDENT_WORD})*")
+#: :data:`_IDENT_RUN` for ASCII text (where ``[^\W_]`` is ``[a-zA-Z0-9]`` and ``\d`` is ``[0-9]``;
+#: character ranges are tested faster than Unicode categories)
+_IDENT_WORD_ASCII = r"(?=[a-zA-Z]{0,4}+(?![a-zA-Z0-9])|[a-zA-Z]*+[0-9])[a-zA-Z0-9]++"
+_IDENT_RUN_ASCII = re.compile(
+    rf"(?<![a-zA-Z0-9]){_IDENT_WORD_ASCII}(?:[ \-./()+]{{1,3}}{_IDENT_WORD_ASCII})*"
+)
 _NON_DIGIT = re.compile(r"\D+")
 #: digits closer than this belong to one cluster; the region around it extends this far
 _CLUSTER_GAP = 24
@@ -259,15 +269,42 @@ _ORDER = {Origin.INTENT: 0, Origin.TRUSTED: 1, Origin.UNTRUSTED: 2, Origin.NONE:
 # ---- normalisation -------------------------------------------------------------------------------
 
 
+#: the ASCII whitespace ``str.split`` splits at, but for the space and the newline
+_ASCII_ODD_SPACE = "\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
 def _norm(text: str) -> str:
     """Casefolded, whitespace collapsed (NFKC first: full-width digits, non-breaking spaces)."""
     if text.isascii():  # NFKC leaves ASCII alone and casefold is lower
-        return " ".join(text.lower().split())
+        low = text.lower()
+        if not any(c in low for c in _ASCII_ODD_SPACE):
+            # only spaces and newlines: one space each, unless two are adjacent (``str.split``
+            # and a join, ~10 ns per character, are needed only then)
+            flat = low.replace("\n", " ") if "\n" in low else low
+            if "  " not in flat:
+                return flat.strip(" ")
+        return " ".join(low.split())
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _terms(norm: str) -> list[str]:
     return (_TERM_ASCII if norm.isascii() else _TERM).findall(norm)
+
+
+#: every ASCII character but ``a-z``, ``0-9``, ``-``, ``_`` and ``.`` made a space (bytes)
+_NOT_TERM_ASCII = bytes(
+    i if chr(i) in string.ascii_lowercase + string.digits + "-_." else 0x20 for i in range(256)
+)
+
+
+def _term_keys(norm: str) -> set[str]:
+    """The keys of the distinct terms of ``norm`` (``"t"`` + each of :func:`_terms`). On ASCII
+    text without the pattern: a term is a run of ``a-z0-9-_.`` stripped of its edge ``-_.``
+    (``_TERM_ASCII`` matches exactly that in each run holding a letter or digit)."""
+    if not norm.isascii():
+        return {"t" + t for t in set(_terms(norm))}
+    runs = set(norm.encode("ascii").translate(_NOT_TERM_ASCII).decode("ascii").split())
+    return {"t" + t for t in {r.strip("-_.") for r in runs} if t}
 
 
 def normalise_url(url: str) -> str | None:
@@ -409,8 +446,27 @@ def parse_amounts(text: str) -> set[Decimal]:
     return _parse_number(m.group(2).strip())
 
 
+#: ASCII digits made ``1``, every other byte ``.``: where a number can start, found with ``bytes.find``
+_DIGIT_MARKS = bytes(0x31 if 0x30 <= i <= 0x39 else 0x2E for i in range(256))
+
+
 def _number_spans(norm: str) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group(0)) for m in _NUMBER.finditer(norm)]
+    if not norm.isascii():
+        return [(m.start(), m.end(), m.group(0)) for m in _NUMBER.finditer(norm)]
+    # the matches of ``_NUMBER.finditer``: each starts at the first digit after the last one (and
+    # it matches at every digit); the pattern tried at every position costs ~10 ns per character
+    out: list[tuple[int, int, str]] = []
+    marks = norm.encode("ascii").translate(_DIGIT_MARKS)
+    match = _NUMBER.match
+    at = marks.find(b"1")
+    while at >= 0:
+        m = match(norm, at)
+        if m is None:  # never: a digit is a number
+            break
+        end = m.end()
+        out.append((at, end, m.group(0)))
+        at = marks.find(b"1", end)
+    return out
 
 
 def _numbers(norm: str, spans: list[tuple[int, int, str]]) -> set[Decimal]:
@@ -592,13 +648,20 @@ def _phones(norm: str, spans: list[tuple[int, int, str]]) -> set[str]:
     return out
 
 
+def _group_digits(group: str) -> int:
+    """:func:`_digits` of one group of letters and digits (most are all one or the other)."""
+    if group.isdecimal():
+        return len(group)
+    return 0 if group.isalpha() else _digits(group)
+
+
 def _region_identifiers(norm: str, out: set[str], work: list[int]) -> None:
-    for run in _IDENT_RUN.finditer(norm):
+    for run in (_IDENT_RUN_ASCII if norm.isascii() else _IDENT_RUN).finditer(norm):
         text = run.group(0)
         if _digits(text) < _IDENT_DIGITS:
             continue
         groups = _GROUP.findall(text)
-        digits = [_digits(g) for g in groups]
+        digits = [_group_digits(g) for g in groups]
         n = len(groups)
         for i in range(n):
             if not digits[i] and len(groups[i]) > 3:
@@ -639,16 +702,30 @@ def normalise_value(value: Any) -> str:
     return squashed if _is_identifier(squashed) else norm
 
 
+def _at_signs(text: str) -> Iterator[int]:
+    """Where :data:`_AT` matches in ``text``, in order (its matches are single ``@``: each one
+    is tried where ``str.find`` puts it, not at every position as ``finditer`` does)."""
+    if text.count("@") > len(text) >> 8:  # dense (crafted ``a@a@…``): one pass of the engine
+        for hit in _AT.finditer(text):
+            yield hit.start()
+        return
+    match = _AT.match
+    at = text.find("@")
+    while at >= 0:
+        if match(text, at) is not None:
+            yield at
+        at = text.find("@", at + 1)
+
+
 def _emails(text: str) -> set[str]:
     """The e-mail addresses in ``text``, lower case (the pattern is tried only at the start of
     the local part before each ``@``); at most :data:`_MAX_KEYS`, from the first
     :data:`_MAX_AT` ``@`` that may be an address's."""
     out: set[str] = set()
     prev = -1
-    for n, hit in enumerate(_AT.finditer(text)):
+    for n, at in enumerate(_at_signs(text)):
         if n >= _MAX_AT or len(out) >= _MAX_KEYS:
             break  # a text this dense in addresses is read in part (the rest are found nowhere)
-        at = hit.start()
         # the local part ends at the ``@``, holds no ``@`` and no ``..`` and neither starts nor
         # ends with a dot: where it can start is found at once, and matched once (a text of
         # ``a@a@a@…`` or ``a.a.a…@`` cost seconds per MiB tried at every position: red team 7)
@@ -2084,7 +2161,7 @@ class SourceIndex:
 
     def _add(self, name: str, origin: Origin, text: str) -> int:
         norm = _norm(text)
-        keys: set[str] = {"t" + t for t in _terms(norm)}
+        keys: set[str] = _term_keys(norm)
         emails = _emails(norm) if "@" in norm else set()
         keys.update("e" + e for e in emails)
         if origin is Origin.UNTRUSTED:
