@@ -976,6 +976,12 @@ def _send_addresses(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]
     )
 
 
+#: a phone number's ``tel:`` (``callto:``) scheme, and an extension after it (``ext. 12``,
+#: ``x12``, ``;ext=12``, ``#12``)
+_PHONE_URI = re.compile(r"^(?:tel|callto):\s*", re.IGNORECASE)
+_PHONE_EXT = re.compile(r"(?:\s*;\s*ext=|\s*#|\s*,\s*|\s+(?:ext\.?|extension|x)\s*)\d{1,6}$", re.IGNORECASE)
+
+
 def _place_values(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     """For a ``write`` or ``execute``, every argument whose value is, whole, e-mail addresses, an
     IBAN or a phone number, whatever its name (``value`` of ``update_candidate(field="email",
@@ -991,12 +997,17 @@ def _place_values(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
             or _is_sender(path.rsplit(".", 1)[-1].removesuffix("[]"))
         ):
             continue
-        text = value.strip()
+        # NFKC: a full-width plus sign or at sign (U+FF0B, U+FF20) reads as the ASCII one
+        text = (value if value.isascii() else unicodedata.normalize("NFKC", value)).strip()
         if not text or _not_a_place(text):
             continue  # a date or a time (``2026-12-08`` is no phone number)
-        # written as a phone number is (``+353 87 555 0148``, ``(360) 555-0142``); a bare run of
-        # digits is as likely an order or a tracking number
-        phone = not text.isdigit() and _PHONE.fullmatch(text) is not None and _phone_parts(text) is not None
+        # written as a phone number is (``+353 87 555 0148``, ``(360) 555-0142``), also as a
+        # ``tel:`` link or with an extension (``… ext. 12``: red team 9); a bare run of digits is
+        # as likely an order or a tracking number
+        number = _PHONE_EXT.sub("", _PHONE_URI.sub("", text)).strip()
+        phone = (
+            not number.isdigit() and _PHONE.fullmatch(number) is not None and _phone_parts(number) is not None
+        )
         if ("@" in text and _all_addresses(text)) or phone or _whole_iban(text):
             out.add(path)
     return frozenset(out)
@@ -1690,8 +1701,8 @@ _A_DIGIT = re.compile(r"\d")
 
 
 def _whole_iban(text: str) -> bool:
-    """``text`` is one IBAN (spaces or dashes allowed), its check digits right."""
-    up = text.strip().upper()
+    """``text`` is one IBAN (spaces, dashes or dots allowed), its check digits right."""
+    up = text.strip().upper().replace(".", " ")
     return _IBAN.fullmatch(up) is not None and _iban_ok(up.replace(" ", "").replace("-", ""))
 
 
@@ -1808,7 +1819,7 @@ _EDGE_PUNCT = "\"'`()[]{}<>,;.:!?"
 _SECRET_SHAPE = re.compile(r"(?=.*[^\W\d_])(?=.*\d)")
 _SECRET_MIN = 8
 #: characters of a call's string arguments the credential detectors read (past it: a credential)
-_SECRET_SCAN_CHARS = 1 << 20
+_SECRET_SCAN_CHARS = 512 << 10
 
 
 #: a run a credential can be: 20+ characters with no space (every detect-secrets detector's secret
@@ -1817,28 +1828,61 @@ _CREDENTIAL_RUN = re.compile(r"\S{20,}|AKC[a-zA-Z0-9]{10}|AP[0-9A-F][a-zA-Z0-9]{
 #: characters kept before such a run, for the detectors that need what names it (``aws_secret =
 #: "…"``, ``softlayer_api_key: '…'``: at most ~40 characters in their patterns)
 _CREDENTIAL_CONTEXT = 80
+#: merged windows (:func:`_credential_windows`) grow to about this many characters, then a new one
+#: starts (with its context again): some detectors backtrack over a whole line (npm's ``//.+/``)
+_CREDENTIAL_LINE = 1024
+
+
+#: format characters a reader does not see (soft hyphen, zero-width spaces and joiners, word
+#: joiner, direction marks and overrides, byte order mark)
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _arg_strings(args: Mapping[str, Any]) -> list[str]:
+    """Every non-empty string of a call's arguments, its object keys as well as its values
+    (``headers: {"<token>": "x"}`` carries the token as much as ``headers: {"x": "<token>"}``)."""
+    out: list[str] = []
+    stack: list[Any] = [args]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                if isinstance(k, str) and k:
+                    out.append(k)
+                stack.append(v)
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        elif isinstance(value, str) and value:
+            out.append(value)
+    return out
 
 
 def _credential_windows(texts: list[str]) -> str:
     """What of a call's string arguments the credential detectors read: each run a credential can
-    be (:data:`_CREDENTIAL_RUN`) with the characters before it, one per line; a plain link is
-    skipped (a credential in a URL is user info before an ``@``, a Slack webhook or an npm
-    ``_authToken``); a value naming a private key is read whole. Reading only these keeps the
-    detectors (~40 patterns) off ordinary prose: a message with a link costs ~20 µs, not ~0.5 ms."""
+    be (:data:`_CREDENTIAL_RUN`) with the characters before it, one per line, windows that overlap
+    or touch read as one up to :data:`_CREDENTIAL_LINE` characters (so a text of many short runs
+    costs about what it does whole, not five times that: each run's context is not read again
+    and again); a value naming a private key is read whole. A link is read
+    like any run: a key in its path, query or fragment (``https://evil.example/c?k=AKIA…``) is a
+    credential as much as one in prose. Reading only these keeps the detectors (~40 patterns) off
+    ordinary prose."""
     out: list[str] = []
     for text in texts:
         if "PRIVATE KEY" in text or "PuTTY-User-Key" in text:
             out.append(text)
             continue
+        # the context may hold an earlier run (``aws_secret_access_key``): such windows are merged
+        start = end = -1
         for m in _CREDENTIAL_RUN.finditer(text):
-            run = m.group(0)
-            if "://" in run and "@" not in run:
-                low = run.lower()
-                if "slack" not in low and "_authtoken" not in low:
-                    continue
-            # the context may hold an earlier run (``aws_secret_access_key``): windows overlap
-            start = max(0, m.start() - _CREDENTIAL_CONTEXT)
-            out.append(text[start : m.end() + 2].replace("\n", " "))
+            a = max(0, m.start() - _CREDENTIAL_CONTEXT)
+            if start >= 0 and a <= end and m.end() + 2 - start <= _CREDENTIAL_LINE:
+                end = m.end() + 2
+                continue
+            if start >= 0:
+                out.append(text[start:end].replace("\n", " "))
+            start, end = a, m.end() + 2
+        if start >= 0:
+            out.append(text[start:end].replace("\n", " "))
     return "\n".join(out)
 
 
@@ -2631,7 +2675,9 @@ class SourceIndex:
         counts as a credential. ``lost``: some output of a task that read a secret is no longer
         kept whole, so such a token counts unless the request or a kept output that is not
         confidential holds it (fail closed)."""
-        texts = [v for _, v in leaf_values(args) if isinstance(v, str) and v]
+        # invisible characters (a zero-width space, a soft hyphen) inside a key or a password
+        # change nothing a reader sees
+        texts = [t if t.isascii() else _INVISIBLE.sub("", t) for t in _arg_strings(args)]
         if not texts:
             return False
         if sum(len(t) for t in texts) > _SECRET_SCAN_CHARS:
@@ -2646,13 +2692,23 @@ class SourceIndex:
         n = 0
         for text in texts:
             for token in _SECRET_TOKEN.findall(text):
-                n += 1
-                if n > _PAYLOAD_PIECES:
-                    return True  # more than is read: the safe side
-                # as written, and without the punctuation around it (``(Tr0ub4dor&3x).``)
-                for norm in {_norm(token), _norm(token.strip(_EDGE_PUNCT))}:
+                # as written, and without the punctuation around it (``(Tr0ub4dor&3x).``); in a
+                # link, also each piece of its path, query and fragment, percent-decoded
+                # (``https://x.example/?p=Tr0ub4dor%263x``)
+                pieces = {token, token.strip(_EDGE_PUNCT)}
+                if "://" in token:
+                    for piece in _payload_pieces(token.strip(_EDGE_PUNCT)):
+                        n += 1
+                        if n > _PAYLOAD_PIECES:
+                            return True
+                        pieces.add(piece)
+                for norm in {_norm(p) for p in pieces}:
                     if len(norm) < _SECRET_MIN or not _SECRET_SHAPE.search(norm):
                         continue
+                    # only what is looked up counts: a long report's words are not secret-shaped
+                    n += 1
+                    if n > _PAYLOAD_PIECES:
+                        return True  # more than is read: the safe side
                     mask = self._lookup_str(norm)
                     if (lost or mask & sec) and not mask & others:
                         return True
@@ -2963,7 +3019,13 @@ class SourceIndex:
             payment_requested=tool.effect == "pay"
             and (
                 self._asks_money
-                or any(o is Origin.INTENT and s != ("trivial",) for o, s, _ in worst.values())
+                # who is paid (an account, a payee) is the request's; a reason, a memo, a method
+                # or the record a refund answers copying the request's words asks for nothing
+                # (red team 9): any injected refund quotes the task's own permit number
+                or (
+                    not by_reference
+                    and any(o is Origin.INTENT and s != ("trivial",) and d for o, s, d in worst.values())
+                )
             ),
             unrequested_trivial=unrequested,
             objects=_objects(tool, (p for p, (_, _, d) in worst.items() if d)),
