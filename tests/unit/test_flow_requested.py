@@ -93,6 +93,7 @@ def _decide(
         ("Send Tom 40 usd", True),
         ("Reimburse Tom's expense report EXP-889", True),
         ("Repayment schedule review", False),  # a word that only holds "pay" is not one
+        ("Book me the Lufthansa morning flight to Lisbon", True),  # a booking is bought
     ],
 )
 def test_asks_for_money(text: str, asks: bool) -> None:
@@ -177,3 +178,27 @@ def test_an_address_from_the_system_of_record_goes_through() -> None:
     }
     purpose = "Fix candidate C-7781's contact e-mail from her ATS profile"
     assert _decide(purpose, [ats, update], {"candidate_id": "C-7781"})[0] == "allow"
+
+
+def test_a_payee_named_by_the_request_asks_for_the_payment_whose_account_is_trusted() -> None:
+    """ "Send Lucas Meyer my half of dinner" names no payment word and no account: the account is
+    the contact record's; the payee's name (``recipient_name``) is the request's."""
+    contacts = {
+        "tool": "permits.get",
+        "args": {"q": "Lucas"},
+        "output": "Lucas Meyer DE89 3704 0044 0532 0130 00",
+    }
+    pay = {
+        "tool": "payments.send_money",
+        "args": {
+            "iban": "DE89370400440532013000",
+            "amount": 42.5,
+            "currency": "EUR",
+            "recipient_name": "Lucas Meyer",
+        },
+    }
+    purpose = "Send Lucas Meyer my half of Saturday's dinner to his account in my contacts"
+    assert _decide(purpose, [contacts, pay], {"contact": "Lucas Meyer"})[0] == "allow"
+    # the same call, its payee's name not the request's: nothing asked for it
+    other = {**pay, "args": {**pay["args"], "recipient_name": "Lukas Maier"}}
+    assert _decide("Summarise Saturday's dinner thread", [contacts, other])[0] == "approval_required"

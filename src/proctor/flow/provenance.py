@@ -1013,6 +1013,25 @@ def _place_values(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(out)
 
 
+def _names_payee(tool: ToolRecord, path: str, destination: bool) -> bool:
+    """``path`` names who is paid: a destination by the tool's declaration or by its name
+    (``iban``, ``account``), not one read from its value alone (a ``memo`` holding digits in
+    groups), or an argument named like the payee (``recipient_name``, ``payee``, ``beneficiary``).
+    Only such an argument traced to the request asks for the payment."""
+    field = _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))
+    if _PAYEE_WORDS.intersection(field.split("_")):
+        return True
+    if not destination:
+        return False
+    if any(a in tool.destinations for a in _ancestors(path)):
+        return True
+    return _name_matches(field, DESTINATION_NAMES)
+
+
+#: words of an argument name that says who is paid
+_PAYEE_WORDS = frozenset({"recipient", "payee", "beneficiary", "creditor", "vendor", "supplier", "contact"})
+
+
 def _is_sender(name: str) -> bool:
     n = _snake(name)
     return n in ("from", "sender") or n.startswith(("from_", "sender_"))
@@ -1893,7 +1912,8 @@ _PAY_WORDS = re.compile(
     r"refunded|refunding|reimburse|reimbursed|reimbursement|reimbursements|transfer|transfers|"
     r"wire|wires|remit|remittance|settle|settlement|disburse|disbursement|invoice|invoices|bill|"
     r"bills|deposit|deposits|purchase|purchases|buy|tip|top-up|top up|voucher|vouchers|credit|"
-    r"credits|compensation|compensate|chargeback|rebate|stipend|fee|fees|charge|charges)\b"
+    r"credits|compensation|compensate|chargeback|rebate|stipend|fee|fees|charge|charges|book|"
+    r"rebook|reserve|renew|subscribe)\b"
 )
 #: an amount of money written in a request: a currency symbol or code next to a number
 _MONEY = re.compile(
@@ -3024,7 +3044,10 @@ class SourceIndex:
                 # (red team 9): any injected refund quotes the task's own permit number
                 or (
                     not by_reference
-                    and any(o is Origin.INTENT and s != ("trivial",) and d for o, s, d in worst.values())
+                    and any(
+                        o is Origin.INTENT and s != ("trivial",) and _names_payee(tool, p, d)
+                        for p, (o, s, d) in worst.items()
+                    )
                 )
             ),
             unrequested_trivial=unrequested,
