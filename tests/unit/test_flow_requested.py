@@ -188,17 +188,15 @@ def test_a_payee_named_by_the_request_asks_for_the_payment_whose_account_is_trus
         "args": {"q": "Lucas"},
         "output": "Lucas Meyer DE89 3704 0044 0532 0130 00",
     }
-    pay = {
-        "tool": "payments.send_money",
-        "args": {
-            "iban": "DE89370400440532013000",
-            "amount": 42.5,
-            "currency": "EUR",
-            "recipient_name": "Lucas Meyer",
-        },
+    args: dict[str, Any] = {
+        "iban": "DE89370400440532013000",
+        "amount": 42.5,
+        "currency": "EUR",
+        "recipient_name": "Lucas Meyer",
     }
+    pay = {"tool": "payments.send_money", "args": args}
     purpose = "Send Lucas Meyer my half of Saturday's dinner to his account in my contacts"
     assert _decide(purpose, [contacts, pay], {"contact": "Lucas Meyer"})[0] == "allow"
     # the same call, its payee's name not the request's: nothing asked for it
-    other = {**pay, "args": {**pay["args"], "recipient_name": "Lukas Maier"}}
+    other = {"tool": "payments.send_money", "args": {**args, "recipient_name": "Lukas Maier"}}
     assert _decide("Summarise Saturday's dinner thread", [contacts, other])[0] == "approval_required"
