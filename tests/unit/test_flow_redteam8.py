@@ -1,5 +1,5 @@
 """Red team 8: attacks on the amendment "codes, references with their kind, record headings,
-refunds to the card on file" (docs/adr/0025, 2026-12-07), replayed under the starter policies.
+refunds to the card on file" (docs/adr/0025, 2026-12-06 evening), replayed under the starter policies.
 
 Each attack went through after that amendment and waited before it; each benign form still goes
 through. See also ``tests/unit/test_flow_codes_refs.py``.

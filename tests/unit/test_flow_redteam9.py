@@ -1,5 +1,5 @@
 """Red team 9 against secrets in arguments, payments nobody asked for and address-valued writes
-(docs/adr/0025, amendments "2026-12-07, secrets" and "2026-12-07, fifth blind set")."""
+(docs/adr/0025, amendments "2026-12-06 evening, secrets" and "2026-12-06 evening, fifth blind set")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A payment the request did not ask for, and writes that change where things go
-(docs/adr/0025, amendment "2026-12-07, fifth blind set")."""
+(docs/adr/0025, amendment "2026-12-06 evening, fifth blind set")."""
 
 from __future__ import annotations
 

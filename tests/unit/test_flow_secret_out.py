@@ -1,5 +1,5 @@
 """What leaves after a secret read, and secrets in a call's arguments (docs/adr/0025, amendment
-"2026-12-07, secrets"): a call that sends, shares or fetches is refused when its arguments carry a
+"2026-12-06 evening, secrets"): a call that sends, shares or fetches is refused when its arguments carry a
 credential (detect-secrets) or a secret-shaped token found only in an output labelled secret, and
 otherwise, after a secret read, waits for a person instead of being refused outright."""
 
