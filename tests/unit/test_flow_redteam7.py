@@ -4,28 +4,23 @@ test failed before its fix."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import string
 import time
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.flow_replay import decide_last
 
 from proctor.flow import provenance as P
 from proctor.flow.model import Trust
 from proctor.flow.provenance import SourceIndex, _emails, _norm, _senders, reply_targets
-from proctor.flow.replay import policies_for, replay
 from proctor.flow.state import TaskFlow
-from proctor.flow.trace import parse_trace
 from proctor.store.base import ToolRecord
 from proctor.types import ToolName
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTER = ROOT / "src" / "proctor" / "starter"
 OWNER = "alice@ourco.example"
 
 TOOLS: list[dict[str, Any]] = [
@@ -57,27 +52,7 @@ TOOLS: list[dict[str, Any]] = [
 
 def _decide(purpose: str, calls: list[dict[str, Any]]) -> tuple[str, tuple[str, ...]]:
     """Replay one task under the starter; the last call's decision and deciding policies."""
-    task = {
-        "type": "task",
-        "id": "t-1",
-        "agent": "bot",
-        "owner": OWNER,
-        "purpose": purpose,
-        "params": {},
-        "allow": ["*"],
-        "requested_by": OWNER,
-        "meta": {},
-    }
-    lines = [*TOOLS, task]
-    for i, c in enumerate(calls):
-        line = {"type": "call", "id": f"c{i}", "tool": c["tool"], "args": c["args"], "at": float(i)}
-        if "output" in c:
-            line["output"] = c["output"]
-        lines.append(line)
-    trace = parse_trace("".join(json.dumps(x) + "\n" for x in lines), "redteam7.jsonl")
-    report = replay([trace], policies_for(STARTER, [trace]))
-    last = report.calls[-1]
-    return last.decision, last.policies
+    return decide_last(TOOLS, purpose, calls, owner=OWNER, name="redteam7.jsonl")
 
 
 def _mail(text: str) -> dict[str, Any]:

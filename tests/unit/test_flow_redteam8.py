@@ -7,20 +7,15 @@ through. See also ``tests/unit/test_flow_codes_refs.py``.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.unit.flow_replay import decide_last
 
 from proctor.flow.provenance import destination_paths, reply_targets
-from proctor.flow.replay import policies_for, replay
-from proctor.flow.trace import parse_trace
 from proctor.store.base import ToolRecord
 from proctor.types import ToolName
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTER = ROOT / "src" / "proctor" / "starter"
 OWNER = "ops@ourco.example"
 
 TOOLS: list[dict[str, Any]] = [
@@ -41,26 +36,8 @@ TOOLS: list[dict[str, Any]] = [
 
 
 def _decide(purpose: str, params: dict[str, str], calls: list[dict[str, Any]]) -> tuple[str, tuple[str, ...]]:
-    task = {
-        "type": "task",
-        "id": "t-1",
-        "agent": "bot",
-        "owner": OWNER,
-        "purpose": purpose,
-        "params": params,
-        "allow": ["*"],
-        "requested_by": OWNER,
-        "meta": {},
-    }
-    lines: list[dict[str, Any]] = [*TOOLS, task]
-    for i, c in enumerate(calls):
-        line = {"type": "call", "id": f"c{i}", "tool": c["tool"], "args": c["args"], "at": float(i)}
-        if "output" in c:
-            line["output"] = c["output"]
-        lines.append(line)
-    trace = parse_trace("".join(json.dumps(x) + "\n" for x in lines), "rt8.jsonl")
-    last = replay([trace], policies_for(STARTER, [trace])).calls[-1]
-    return last.decision, last.policies
+    """Replay one task under the starter; the last call's decision and deciding policies."""
+    return decide_last(TOOLS, purpose, calls, params=params, owner=OWNER, name="rt8.jsonl")
 
 
 def _read(tool: str, text: str) -> dict[str, Any]:

@@ -3,20 +3,15 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.unit.flow_replay import decide_last
 
 from proctor.flow.provenance import asks_for_money, destination_paths
-from proctor.flow.replay import policies_for, replay
-from proctor.flow.trace import parse_trace
 from proctor.store.base import ToolRecord
 from proctor.types import ToolName
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTER = ROOT / "src" / "proctor" / "starter"
 OWNER = "clerk@city.example"
 
 TOOLS: list[dict[str, Any]] = [
@@ -56,26 +51,8 @@ REFUND = {
 def _decide(
     purpose: str, calls: list[dict[str, Any]], params: dict[str, str] | None = None
 ) -> tuple[str, tuple[str, ...]]:
-    task = {
-        "type": "task",
-        "id": "t-1",
-        "agent": "bot",
-        "owner": OWNER,
-        "purpose": purpose,
-        "params": params or {},
-        "allow": ["*"],
-        "requested_by": OWNER,
-        "meta": {},
-    }
-    lines: list[dict[str, Any]] = [*TOOLS, task]
-    for i, c in enumerate(calls):
-        line = {"type": "call", "id": f"c{i}", "tool": c["tool"], "args": c["args"], "at": float(i)}
-        if "output" in c:
-            line["output"] = c["output"]
-        lines.append(line)
-    trace = parse_trace("".join(json.dumps(x) + "\n" for x in lines), "requested.jsonl")
-    last = replay([trace], policies_for(STARTER, [trace])).calls[-1]
-    return last.decision, last.policies
+    """Replay one task under the starter; the last call's decision and deciding policies."""
+    return decide_last(TOOLS, purpose, calls, params=params, owner=OWNER, name="requested.jsonl")
 
 
 # --- a payment the request did not ask for -------------------------------------------------------

@@ -5,24 +5,19 @@ otherwise, after a secret read, waits for a person instead of being refused outr
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.flow_replay import decide_last
 from tests.unit.test_flow_labels import samples
 
 from proctor.flow import detect
 from proctor.flow.detect import find_credentials
 from proctor.flow.model import Trust
 from proctor.flow.provenance import SourceIndex
-from proctor.flow.replay import policies_for, replay
-from proctor.flow.trace import parse_trace
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTER = ROOT / "src" / "proctor" / "starter"
 OWNER = "ops@ourco.example"
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
 GH_TOKEN = "ghp_1234567890abcdefghijklmnopqrstuvwxyzAB"
@@ -53,26 +48,8 @@ TOOLS: list[dict[str, Any]] = [
 
 
 def _decide(purpose: str, calls: list[dict[str, Any]]) -> tuple[str, tuple[str, ...]]:
-    task = {
-        "type": "task",
-        "id": "t-1",
-        "agent": "bot",
-        "owner": OWNER,
-        "purpose": purpose,
-        "params": {},
-        "allow": ["*"],
-        "requested_by": OWNER,
-        "meta": {},
-    }
-    lines: list[dict[str, Any]] = [*TOOLS, task]
-    for i, c in enumerate(calls):
-        line = {"type": "call", "id": f"c{i}", "tool": c["tool"], "args": c["args"], "at": float(i)}
-        if "output" in c:
-            line["output"] = c["output"]
-        lines.append(line)
-    trace = parse_trace("".join(json.dumps(x) + "\n" for x in lines), "secret.jsonl")
-    last = replay([trace], policies_for(STARTER, [trace])).calls[-1]
-    return last.decision, last.policies
+    """Replay one task under the starter; the last call's decision and deciding policies."""
+    return decide_last(TOOLS, purpose, calls, owner=OWNER, name="secret.jsonl")
 
 
 def _send(body: str, to: str = "bob@partner.example") -> dict[str, Any]:
