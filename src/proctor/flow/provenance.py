@@ -83,6 +83,7 @@ from proctor.flow.model import (
     lookalike_of,
     lookalike_skeleton,
 )
+from proctor.flow.outsider import split_outsider
 from proctor.store.base import ToolRecord
 
 __all__ = [
@@ -2193,6 +2194,8 @@ class SourceIndex:
         self._post: dict[str, int] = {}
         self._bytes = 0
         self._outputs: list[int] = []  # output slots, oldest first (the intent is never evicted)
+        #: an output's slot -> the slot of the part outsiders wrote in it (flow/outsider.py)
+        self._parts: dict[int, int] = {}
         self._descriptions: list[int] = []  # tool description slots (replaced, never evicted)
         self._sensitive = 0  # bits of outputs labelled confidential or secret
         self._secret = 0  # bits of outputs labelled secret
@@ -2285,15 +2288,27 @@ class SourceIndex:
         confidential or secret (see :meth:`carries_confidential`); ``steering``: it gives the
         agent orders (a prompt-injection marker, ``Labels.steering``): a value found in it and
         not in the request is *steered* (``Provenance.steered``)."""
-        slot = self._add(tool, _CLASS[Trust(trust)], text)
-        if sensitive or secret:
-            self._sensitive |= 1 << slot
-        if secret:
-            self._secret |= 1 << slot
-        if steering:
-            self._marked |= 1 << slot
+        origin = _CLASS[Trust(trust)]
+        outside = ""
+        if origin is not Origin.UNTRUSTED and ":" in text:
+            # what an outsider typed into a field of a trusted record (a portal message in a
+            # claim, a CFP form's notes) is untrusted: a source of its own (flow/outsider.py)
+            text, outside = split_outsider(text)
+        slot = self._add(tool, origin, text)
+        slots = [slot]
+        if outside:
+            part = self._add(tool, Origin.UNTRUSTED, outside)
+            self._parts[slot] = part
+            slots.append(part)
+        for s in slots:
+            if sensitive or secret:
+                self._sensitive |= 1 << s
+            if secret:
+                self._secret |= 1 << s
+            if steering:
+                self._marked |= 1 << s
         self._outputs.append(slot)
-        self._bytes += self._sources_size(slot)
+        self._bytes += sum(self._sources_size(s) for s in slots)
 
     def set_descriptions(self, descriptions: Mapping[str, str]) -> None:
         """Index the descriptions of the tools the task can see (tool name → description), as
@@ -2320,6 +2335,10 @@ class SourceIndex:
         slot = self._outputs.pop(0)
         self._bytes -= self._sources_size(slot)
         self._drop(slot)
+        part = self._parts.pop(slot, None)
+        if part is not None:
+            self._bytes -= self._sources_size(part)
+            self._drop(part)
         return True
 
     def _drop(self, slot: int) -> None:
