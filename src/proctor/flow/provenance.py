@@ -1029,6 +1029,24 @@ def _names_payee(tool: ToolRecord, path: str, destination: bool) -> bool:
     return _name_matches(field, DESTINATION_NAMES)
 
 
+def _is_account_value(value: Any) -> bool:
+    """[red team 10] ``value`` is an account money goes to: an IBAN, or six digits or more in one
+    group of groups that is no date (``DE89 3704 …``, ``026009593``, ``4123 4567``, a number);
+    not a name (``Acme``), an address or an id (``V-20417``). Only such a payee traced to the
+    request asks for a payment (:func:`asks_for_money` reads the request's words)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float | Decimal):
+        return _whole_number_identifier(value)
+    if not isinstance(value, str):
+        return False
+    head = value[:_EMBED_MAX]
+    if _whole_iban(head.strip()):
+        return True
+    head = _TEMPORAL.sub(" ", head.lower())
+    return any(_digits(m.group(0)) >= _IDENT_DIGITS for m in _DIGIT_GROUPS.finditer(head))
+
+
 #: words of an argument name that says who is paid
 _PAYEE_WORDS = frozenset({"recipient", "payee", "beneficiary", "creditor", "vendor", "supplier", "contact"})
 
@@ -1854,8 +1872,22 @@ _CREDENTIAL_LINE = 1024
 
 
 #: format characters a reader does not see (soft hyphen, zero-width spaces and joiners, word
-#: joiner, direction marks and overrides, byte order mark)
-_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+#: joiner, direction marks and overrides, byte order mark); [red team 10] also the combining
+#: grapheme joiner, the Arabic letter mark, Hangul and half-width fillers, Khmer's invisible
+#: vowels, variation selectors and tag characters
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f"
+    "\U000e0100-\U000e01ef]"
+)
+
+
+def _visible(text: str) -> str:
+    """``text`` as a reader sees it: with no invisible character (:data:`_INVISIBLE`) and, red
+    team 10, NFKC (full-width or mathematical letters and digits read as ASCII: a full-width ``ghp_…``)."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
 
 
 def _arg_strings(args: Mapping[str, Any]) -> list[str]:
@@ -1923,11 +1955,64 @@ _MONEY = re.compile(
 )
 
 
+#: [red team 10] money given to a person the request names (``send Lucas my half``, ``what I
+#: owe Sam``): with no word of paying, only such words made the payee's name ask for a payment
+_GIVE_WORDS = re.compile(
+    r"\b(?:my|his|her|their|our|your) (?:half|share|part|portion|cut)\b|\bowe[sd]?\b|\bowing\b"
+    r"|\b(?:money|cash|funds)\b"
+)
+#: [red team 10] a clause that orders goods (``Order 4 bottles of …``, ``reorder the toner``);
+#: not ``order 1234 is late`` (a clause that says what an order is: :data:`_STATE_VERB`)
+_ORDER_CLAUSE = re.compile(
+    r"(?:please )?(?:order|reorder|procure)\s+(?:\d+\s+(?:x\s+)?[a-z]|(?:a|an|one|two|three|four|five|six|"
+    r"seven|eight|nine|ten|twelve|some|more|another|new|replacement|spare)\b)"
+)
+_STATE_VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|been|isn't|wasn't|hasn't)\b")
+#: [red team 10] where a request's clauses end: a sentence, a semicolon or a colon, a comma, a
+#: bracket, a dash between spaces, and ``and``, ``but``, ``then``
+_CLAUSE_END = re.compile(r"[.;:!](?:\s|$)|,\s|[()\[\]]|\s[-\u2013\u2014]\s|\b(?:and|but|then)\b")
+#: [red team 10] a word before a word of paying, in its clause, that says the clause does not ask
+#: for it: a negation (``do not pay``, ``we won't refund``), a check or a question (``check
+#: whether the payment went through``, ``see if they paid``), words reported to someone (``tell
+#: them we won't pay``, ``explain the refund policy``) or a summary of payments made
+_NOT_ASKED = re.compile(
+    r"\b(?:not|no|never|don't|dont|won't|wont|cannot|can't|cant|shouldn't|mustn't|without|nor|neither|"
+    r"stop|cancel|avoid|refrain|hold off|check|checks|checking|verify|confirm whether|whether|if|see|"
+    r"look|looking|find|status|why|what|how|when|which|who|tell|reply|respond|answer|explain|inform|"
+    r"notify|remind|ask|summarise|summarize|summary|report|list|show|review|audit|investigate|track|"
+    r"chase|dispute|disputed)\b"
+)
+#: [red team 10] a clause saying what became of a payment (``the invoice of €300 was disputed``,
+#: ``the deposit was already paid``) asks for nothing
+_SETTLED = re.compile(
+    r"\b(?:is|are|was|were|been|be|got)\s+(?:already\s+|now\s+|still\s+)?(?:disputed|contested|rejected|"
+    r"declined|refused|cancelled|canceled|withdrawn|voided|paid|settled|refunded|reversed|on hold)\b"
+)
+
+
 def asks_for_money(text: str) -> bool:
     """The request (purpose and parameters) asks for money to move: a word of paying or refunding
-    (:data:`_PAY_WORDS`), or an amount with its currency (``EUR 15``, ``$412``)."""
-    norm = _norm(text)
-    return _PAY_WORDS.search(norm) is not None or _MONEY.search(norm) is not None
+    (:data:`_PAY_WORDS`), or an amount with its currency (``EUR 15``, ``$412``). [red team 10]
+    Read clause by clause: a word of paying in a question, after a negation, a check or words
+    reported to someone in its clause (:data:`_NOT_ASKED`: ``do not pay``, ``check whether the
+    payment went through``, ``tell them we won't pay``), or in a clause saying what became of a
+    payment (``the invoice of €300 was disputed``) asks for nothing; money given to a person
+    (``send Lucas my half``) or goods ordered (``Order 4 bottles of …``) does."""
+    norm = _norm(text).replace("\u2019", "'")
+    for sentence in re.split(r"(?<=[?])\s*", norm):
+        if sentence.rstrip().endswith("?"):
+            continue  # a question asks for an answer
+        for piece in _CLAUSE_END.split(sentence):
+            clause = piece.strip()
+            if not clause or _SETTLED.search(clause):
+                continue
+            if _ORDER_CLAUSE.match(clause) and not _STATE_VERB.search(clause):
+                return True
+            for pattern in (_PAY_WORDS, _MONEY, _GIVE_WORDS):
+                for m in pattern.finditer(clause):
+                    if _NOT_ASKED.search(clause, 0, m.start()) is None:
+                        return True
+    return False
 
 
 #: a normalised piece that is a date or part of one: year, month and day in either order
@@ -2716,11 +2801,16 @@ class SourceIndex:
         confidential holds it (fail closed)."""
         # invisible characters (a zero-width space, a soft hyphen) inside a key or a password
         # change nothing a reader sees
-        texts = [t if t.isascii() else _INVISIBLE.sub("", t) for t in _arg_strings(args)]
-        if not texts:
+        raw = _arg_strings(args)
+        if not raw:
             return False
-        if sum(len(t) for t in texts) > _SECRET_SCAN_CHARS:
+        if sum(len(t) for t in raw) > _SECRET_SCAN_CHARS:
             return True  # more than is read: the safe side
+        texts = [_visible(t) for t in raw]
+        # [red team 10] a key percent-encoded in a link (``?token=ghp%5F…``) is read decoded too
+        texts += [d for d in (_visible(unquote(t)) for t in raw if "%" in t) if d not in texts]
+        if sum(len(t) for t in texts) > _SECRET_SCAN_CHARS:
+            return True  # NFKC or decoding grew it past what is read
         found, complete = scan_credentials(_credential_windows(texts))
         if found or not complete:
             return True
@@ -3061,10 +3151,16 @@ class SourceIndex:
                 # who is paid (an account, a payee) is the request's; a reason, a memo, a method
                 # or the record a refund answers copying the request's words asks for nothing
                 # (red team 9): any injected refund quotes the task's own permit number
+                # [red team 10] and is an account (an IBAN, an account number): a party's name, an
+                # address or an id the request holds for another reason ("check the status of
+                # the Acme order") asks for no payment to Acme
                 or (
                     not by_reference
                     and any(
-                        o is Origin.INTENT and s != ("trivial",) and _names_payee(tool, p, d)
+                        o is Origin.INTENT
+                        and s != ("trivial",)
+                        and _names_payee(tool, p, d)
+                        and any(_is_account_value(v) for q, v in leaf_values(args) if q == p)
                         for p, (o, s, d) in worst.items()
                     )
                 )
