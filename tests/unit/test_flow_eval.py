@@ -124,4 +124,4 @@ def test_a_new_workspace_gets_the_starter_counters(tmp_path: Path) -> None:
         STARTER / "counters.yaml"
     ).read_text(encoding="utf-8")
     ps = load_policy_dir(ws.policies_dir)
-    assert {c.name for c in ps.counters} == {"spend_task", "spend_today", "payments_today"}
+    assert {c.name for c in ps.counters} == {"spend_task", "spend_today", "payments_today", "new_amount_task"}

@@ -3,20 +3,15 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.unit.flow_replay import decide_last
 from tests.unit.test_flow_secret_out import GH_TOKEN, PURPOSE
 
 from proctor.flow.model import Trust
 from proctor.flow.provenance import SourceIndex, asks_for_money
-from proctor.flow.replay import policies_for, replay
-from proctor.flow.trace import parse_trace
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTER = ROOT / "src" / "proctor" / "starter"
 OWNER = "ap@ourco.example"
 IBAN = "DE89370400440532013000"
 LUMEN_IBAN = "GB29NWBK60161331926819"
@@ -58,26 +53,8 @@ MAIL = {
 def _decide(
     purpose: str, calls: list[dict[str, Any]], params: dict[str, str] | None = None
 ) -> tuple[str, tuple[str, ...]]:
-    task = {
-        "type": "task",
-        "id": "t-1",
-        "agent": "bot",
-        "owner": OWNER,
-        "purpose": purpose,
-        "params": params or {},
-        "allow": ["*"],
-        "requested_by": OWNER,
-        "meta": {},
-    }
-    lines: list[dict[str, Any]] = [*TOOLS, task]
-    for i, c in enumerate(calls):
-        line = {"type": "call", "id": f"c{i}", "tool": c["tool"], "args": c["args"], "at": float(i)}
-        if "output" in c:
-            line["output"] = c["output"]
-        lines.append(line)
-    trace = parse_trace("".join(json.dumps(x) + "\n" for x in lines), "redteam10.jsonl")
-    last = replay([trace], policies_for(STARTER, [trace])).calls[-1]
-    return last.decision, last.policies
+    """Replay one task under the starter; the last call's decision and deciding policies."""
+    return decide_last(TOOLS, purpose, calls, params=params, owner=OWNER, name="redteam10.jsonl")
 
 
 def _pay(tool: str = "billing.pay", **args: Any) -> dict[str, Any]:

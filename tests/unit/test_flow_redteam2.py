@@ -173,7 +173,12 @@ def test_a_routine_payment_in_a_currency_the_invoice_chose_waits(starter: Sandbo
         tool="bank.pay", args={"iban": IBAN, "amount": "4900 BTC"}, agent="bot", task_token=token
     )
     assert p.decide(in_text).verdict is Verdict.APPROVAL_REQUIRED  # the amount names it
-    assert p.decide(eur).verdict is Verdict.ALLOW  # nothing of the held ones was counted
+    # nothing of the held ones was counted (another amount: paying 49 again is a repeat, which
+    # waits: counters.yaml new_amount_task)
+    again = CallInput(
+        tool="bank.pay", args={"iban": IBAN, "amount": 48, "currency": "EUR"}, agent="bot", task_token=token
+    )
+    assert p.decide(again).verdict is Verdict.ALLOW
 
 
 @pytest.mark.parametrize("field", ["value", "total", "amount_eur"])

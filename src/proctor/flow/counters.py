@@ -540,8 +540,19 @@ def keyed_fingerprint(key: bytes, value: Any) -> str:
 
 
 def _first_time_values(spec: CounterSpec, leaves: Leaves, key: bytes) -> list[str]:
+    """The fingerprints of the values under ``spec.arg``; an amount written as text
+    (``"4,900.00"``, ``"EUR 4900"``) as its number, so a repeat written another way is no new
+    value (its largest reading, as :func:`_amount` reads it)."""
     assert spec.arg is not None
-    return sorted({keyed_fingerprint(key, v) for v in _arg_values(leaves, spec.arg)})
+    out: set[str] = set()
+    for raw in _arg_values(leaves, spec.arg):
+        v = raw
+        if isinstance(raw, str) and _TEXT_CURRENCY.fullmatch(raw.strip()) is not None:
+            readings = parse_amounts(raw)
+            if readings and all(_in_range(r) for r in readings):
+                v = max(r.copy_abs() for r in readings)
+        out.add(keyed_fingerprint(key, v))
+    return sorted(out)
 
 
 def event_for(
