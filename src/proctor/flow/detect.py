@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -318,12 +318,34 @@ def _tame(scan: str, budget: list[int]) -> tuple[str, bool]:
     return "".join(out), complete
 
 
+#: texts up to this many characters have their scan remembered (:func:`scan_credentials`): a
+#: call's credential windows (an IBAN, an address) recur from call to call
+_MEMO_CHARS = 4096
+_MEMO_SIZE = 4096
+
+
 def scan_credentials(text: str, *, limit: int = MAX_SCAN_CHARS) -> tuple[list[tuple[str, str]], bool]:
     """:func:`find_credentials` and whether the scan was complete: False when the text was
     longer than ``limit`` or held more very long unbroken runs than are scanned (see
-    ``_tame``); the caller treats an incomplete scan as a possible credential."""
+    ``_tame``); the caller treats an incomplete scan as a possible credential. The result for a
+    short text is remembered (it depends on the text and ``limit`` alone): a fresh list each call."""
     if not text:
         return [], True
+    if len(text) <= _MEMO_CHARS:
+        # keyed on the detectors and the prefilter in use too (a test swaps them)
+        found, complete = _scan_memo(text, limit, detectors(), _TRIGGERS)
+        return list(found), complete
+    return _scan(text, limit)
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _scan_memo(text: str, limit: int, *_in_use: object) -> tuple[tuple[tuple[str, str], ...], bool]:
+    found, complete = _scan(text, limit)
+    return tuple(found), complete
+
+
+def _scan(text: str, limit: int) -> tuple[list[tuple[str, str]], bool]:
+    """:func:`scan_credentials` without its memo."""
     complete = len(text) <= limit
     if not complete:
         text = text[:limit]

@@ -856,11 +856,17 @@ def _contains(text: str, needle: str) -> bool:
 # ---- the arguments -------------------------------------------------------------------------------
 
 
+#: the exact types that are leaves whatever else (never a Mapping, a list or a tuple)
+_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def leaf_values(args: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """``(path, value)`` for every leaf of the arguments: ``a``, ``a.b``, ``a[]``, ``a[].b``."""
 
     def walk(path: str, value: Any) -> Iterator[tuple[str, Any]]:
-        if isinstance(value, Mapping):
+        if type(value) in _PLAIN_LEAVES:  # a JSON scalar: no Mapping test (an ABC check) needed
+            yield path, value
+        elif isinstance(value, Mapping):
             for k in sorted(value, key=str):
                 yield from walk(f"{path}.{k}" if path else str(k), value[k])
         elif isinstance(value, list | tuple):
