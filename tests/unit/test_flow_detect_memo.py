@@ -46,3 +46,23 @@ def test_the_memo_is_keyed_on_the_prefilter(monkeypatch: pytest.MonkeyPatch) -> 
         assert scan_credentials(line) == ([], True)
     finally:
         detect.detectors.cache_clear()
+
+
+def test_the_memo_keeps_no_text_in_clear() -> None:
+    """A scanned argument or output may hold a secret and the memo outlives the task: it is
+    keyed on a digest, and what it keeps are fingerprints."""
+    text = f"deploy key {GITHUB} for the build"
+    scan_credentials(text)
+    for key, (found, _) in detect._MEMO.items():
+        assert text not in [k for k in key if isinstance(k, str)]
+        assert all(GITHUB not in part for hit in found for part in hit)
+        assert isinstance(key[0], bytes)
+        assert len(key[0]) == 20
+
+
+def test_the_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(detect, "_MEMO_SIZE", 8)
+    detect._MEMO.clear()
+    for i in range(50):
+        scan_credentials(f"text number {i}")
+        assert len(detect._MEMO) <= 8

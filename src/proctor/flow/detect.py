@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -332,16 +332,23 @@ def scan_credentials(text: str, *, limit: int = MAX_SCAN_CHARS) -> tuple[list[tu
     if not text:
         return [], True
     if len(text) <= _MEMO_CHARS:
-        # keyed on the detectors and the prefilter in use too (a test swaps them)
-        found, complete = _scan_memo(text, limit, detectors(), _TRIGGERS)
-        return list(found), complete
+        # keyed on a digest of the text, never the text (a scanned argument or output may hold
+        # a secret, and the memo outlives the task), and on the detectors and the prefilter in
+        # use (a test swaps them)
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+        key = (digest, limit, detectors(), _TRIGGERS)
+        hit = _MEMO.get(key)
+        if hit is None:
+            found, complete = _scan(text, limit)
+            if len(_MEMO) >= _MEMO_SIZE:
+                _MEMO.clear()  # bounded; cleared whole (no order to keep between threads)
+            hit = _MEMO[key] = (tuple(found), complete)
+        return list(hit[0]), hit[1]
     return _scan(text, limit)
 
 
-@lru_cache(maxsize=_MEMO_SIZE)
-def _scan_memo(text: str, limit: int, *_in_use: object) -> tuple[tuple[tuple[str, str], ...], bool]:
-    found, complete = _scan(text, limit)
-    return tuple(found), complete
+#: digest of a short text (and what scanned it) -> its scan (:func:`scan_credentials`)
+_MEMO: dict[tuple[bytes, int, object, object], tuple[tuple[tuple[str, str], ...], bool]] = {}
 
 
 def _scan(text: str, limit: int) -> tuple[list[tuple[str, str]], bool]:
