@@ -2388,7 +2388,8 @@ class SourceIndex:
         slot = self._add(tool, origin, text)
         slots = [slot]
         if outside:
-            part = self._add(tool, Origin.UNTRUSTED, outside)
+            # named apart, so a person reading the approval sees whose text it was
+            part = self._add(f"{tool} (outsider field)", Origin.UNTRUSTED, outside)
             self._parts[slot] = part
             slots.append(part)
         for s in slots:
