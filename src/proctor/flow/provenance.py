@@ -2291,6 +2291,7 @@ class SourceIndex:
         self._sensitive = 0  # bits of outputs labelled confidential or secret
         self._secret = 0  # bits of outputs labelled secret
         self._marked = 0  # bits of outputs (and descriptions) that give the agent orders
+        self._outsider = 0  # bits of the parts outsiders typed into trusted records
         #: registrable domains of the addresses and links the request and trusted outputs hold
         #: (how many sources hold each): a counterparty the task knows (``_known_lookalikes``)
         self._known: dict[str, int] = {}
@@ -2391,6 +2392,7 @@ class SourceIndex:
             # named apart, so a person reading the approval sees whose text it was
             part = self._add(f"{tool} (outsider field)", Origin.UNTRUSTED, outside)
             self._parts[slot] = part
+            self._outsider |= 1 << part
             slots.append(part)
         for s in slots:
             if sensitive or secret:
@@ -2442,6 +2444,7 @@ class SourceIndex:
         self._sensitive &= keep
         self._secret &= keep
         self._marked &= keep
+        self._outsider &= keep
         if src.domains:
             for d in src.domains:
                 n = self._known.get(d, 0) - 1
@@ -2552,9 +2555,14 @@ class SourceIndex:
             # a trusted output holds it, and so does untrusted content: ``trace`` reads a
             # destructive call's target as untrusted (the content named what to destroy)
             names.update(_ALSO + n for n in untrusted)
-        if mask & self._marked and not mask & self._intent_mask:
-            # found in an output that gave the agent orders, and not in the request: ``trace``
-            # takes this mark off the sources and lists the path in ``Provenance.steered``
+        if (mask & self._marked and not mask & self._intent_mask) or (
+            mask & self._outsider and not mask & ~self._outsider
+        ):
+            # found in an output that gave the agent orders, and not in the request; or only in
+            # what outsiders typed into trusted records (a "fee reduced to 285" in a client's
+            # portal comment): the record has its own fields, and a value taken from the
+            # outsider's text instead is the outsider's choice. ``trace`` takes this mark off the
+            # sources and lists the path in ``Provenance.steered``
             names.add(_STEERED)
         return best, tuple(sorted(names))
 
