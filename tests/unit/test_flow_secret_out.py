@@ -175,3 +175,15 @@ def test_every_detector_finds_its_credential_in_an_argument(kind: str) -> None:
     ix = SourceIndex(PURPOSE, {})
     assert ix.carries_secret({"to": ["bob@partner.example"], "body": body}), kind
     assert ix.carries_secret({"meta": {"notes": [f"see {line}"]}}), kind
+
+
+def test_a_token_untrusted_content_holds_too_is_no_secret() -> None:
+    """The member id on the payer's own form is also in the secret patient record: whoever wrote
+    the form has it, so sending it back is no leak; a token only the secret record holds still is."""
+    ix = SourceIndex("Submit the prior authorization", {})
+    ix.add("mail.get_attachment", Trust.UNTRUSTED, "Member: Anita Brooks, ID BXK220019874", sensitive=True)
+    ix.add(
+        "ehr.get", Trust.TRUSTED, "Anita Brooks, member BXK220019874, portal password Qx7vLm29pz", secret=True
+    )
+    assert not ix.carries_secret({"member_id": "BXK220019874"})
+    assert ix.carries_secret({"note": "password Qx7vLm29pz"})

@@ -2832,7 +2832,10 @@ class SourceIndex:
         sec = self._secret
         if not sec and not lost:
             return False
-        others = ~self._sensitive
+        # a token the request, an output that is not confidential, or untrusted content holds
+        # is no secret of the organisation's: whoever wrote that content has it (the member id
+        # on the payer's own form, also in the secret patient record)
+        others = ~self._sensitive | self._untrusted_mask()
         n = 0
         for text in texts:
             for token in _SECRET_TOKEN.findall(text):
@@ -2857,6 +2860,14 @@ class SourceIndex:
                     if (lost or mask & sec) and not mask & others:
                         return True
         return False
+
+    def _untrusted_mask(self) -> int:
+        """The bits of the untrusted sources (outputs, outsider fields, tool descriptions)."""
+        mask = 0
+        for i, src in enumerate(self._slots):
+            if src is not None and src.origin is Origin.UNTRUSTED:
+                mask |= 1 << i
+        return mask
 
     def _carries_confidential_number(self, value: Any, sens: int) -> bool:
         """``value`` is or holds a number of five digits or more that a confidential output holds
