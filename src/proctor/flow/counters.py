@@ -55,7 +55,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, Inexact, InvalidOperation, Overflow
 from pathlib import Path
 from typing import Any
 
@@ -540,19 +540,42 @@ def keyed_fingerprint(key: bytes, value: Any) -> str:
 
 
 def _first_time_values(spec: CounterSpec, leaves: Leaves, key: bytes) -> list[str]:
-    """The fingerprints of the values under ``spec.arg``; an amount written as text
-    (``"4,900.00"``, ``"EUR 4900"``) as its number, so a repeat written another way is no new
-    value (its largest reading, as :func:`_amount` reads it)."""
+    """The fingerprints of the values under ``spec.arg`` (every reading of each: see
+    :func:`_first_time_readings`)."""
+    return sorted({fp for alts in _first_time_readings(spec, leaves, key) for fp in alts})
+
+
+def _first_time_readings(spec: CounterSpec, leaves: Leaves, key: bytes) -> list[tuple[str, ...]]:
+    """For each value under ``spec.arg``, the fingerprints it may be read as: a value is a repeat
+    when one of them was seen. An amount written as text (``"4,900.00"``, ``"EUR 4900"``) as its
+    number (its largest reading, as :func:`_amount` reads it), so a repeat written another way is
+    no new value; a number as an amount of money, as a sum counts it: its magnitude (``-1200``
+    moves 1,200) to the cent, a fraction of a cent read both rounded down and up
+    (``1200.0000001`` and ``1199.999`` pay what ``1200`` paid, whichever way the payee rounds)."""
     assert spec.arg is not None
-    out: set[str] = set()
+    out: list[tuple[str, ...]] = []
     for raw in _arg_values(leaves, spec.arg):
-        v = raw
-        if isinstance(raw, str) and _TEXT_CURRENCY.fullmatch(raw.strip()) is not None:
+        d: Decimal | None = None
+        if isinstance(raw, int | float | Decimal):
+            try:
+                d = Decimal(str(raw))
+            except InvalidOperation:
+                d = None
+        elif isinstance(raw, str) and _TEXT_CURRENCY.fullmatch(raw.strip()) is not None:
             readings = parse_amounts(raw)
             if readings and all(_in_range(r) for r in readings):
-                v = max(r.copy_abs() for r in readings)
-        out.add(keyed_fingerprint(key, v))
-    return sorted(out)
+                d = max(r.copy_abs() for r in readings)
+        if d is None or not _in_range(d):
+            out.append((keyed_fingerprint(key, raw),))
+            continue
+        d = d.copy_abs()
+        cents = {d.quantize(_CENT, rounding=r, context=_QUANTIZE) for r in (ROUND_FLOOR, ROUND_CEILING)}
+        out.append(tuple(sorted({keyed_fingerprint(key, c) for c in cents})))
+    return out
+
+
+_CENT = Decimal("0.01")
+_QUANTIZE = Context(prec=2 * _DIGITS + 10)
 
 
 def event_for(
@@ -642,8 +665,8 @@ def _this_call(
     # first_time
     if not here:
         return False
-    fps = _first_time_values(spec, leaves, key)
-    return True if not fps else any(not seen_fp(fp) for fp in fps)
+    values = _first_time_readings(spec, leaves, key)
+    return True if not values else any(not any(seen_fp(fp) for fp in alts) for alts in values)
 
 
 def evaluate(

@@ -2382,7 +2382,7 @@ class SourceIndex:
         not in the request is *steered* (``Provenance.steered``)."""
         origin = _CLASS[Trust(trust)]
         outside = ""
-        if origin is not Origin.UNTRUSTED and ":" in text:
+        if origin is not Origin.UNTRUSTED:
             # what an outsider typed into a field of a trusted record (a portal message in a
             # claim, a CFP form's notes) is untrusted: a source of its own (flow/outsider.py)
             text, outside = split_outsider(text)
