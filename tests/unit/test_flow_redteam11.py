@@ -137,8 +137,8 @@ ADVERSARIAL = {
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_splitting_a_crafted_output_is_fast(name: str) -> None:
-    """About 100 KB each; 30-60 ms before (a label on every line was read twice), about 30-60
-    times what normalising the same text for the index costs. Measured against that baseline in
+    """About 100 KB each; 30-60 ms before (a label on every line was read twice), over a
+    hundred times what normalising the same text for the index costs (now about 15-25 times). Measured against that baseline in
     the same run (no absolute time: these machines are shared), best of three, with room for a
     loaded machine."""
     text = ADVERSARIAL[name][:100_000]
