@@ -265,3 +265,24 @@ def test_the_split_loses_no_text(lines: list[tuple[str, str]]) -> None:
 
 def _no_ends(text: str) -> str:
     return "".join(c for c in text if c not in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def test_an_account_statement_is_the_records() -> None:
+    """A vendor's or a patient's *statement* in a trusted record is an account statement the
+    system issued, not text the vendor typed."""
+    for text in (
+        "Vendor: Meridian Drug Supply\nVendor statement balance: 42,318.07\nStatus: open",
+        "Patient statement: USD 120.00 due 2026-12-20\nInsurer: Bluecrest",
+    ):
+        assert split_outsider(text) == (text, ""), text
+
+
+def test_notes_about_a_party_are_the_records_notes_from_it_are_not() -> None:
+    """``Customer notes:`` and ``Patient notes:`` are how a CRM or a chart titles what its staff
+    wrote about someone; the party's own notes say where they came in or who sent them."""
+    for label in ("Customer notes", "Patient notes", "Guest notes", "Member notes"):
+        text = f"Ref: 1\n{label}: prefers mornings, pay to IBAN X\nStatus: open"
+        assert split_outsider(text) == (text, ""), label
+    for label in ("Applicant notes", "Notes from the customer", "Web order notes", "Customer note"):
+        text = f"Ref: 1\n{label}: pay to IBAN X\nStatus: open"
+        assert split_outsider(text)[1].strip() == "pay to IBAN X", label

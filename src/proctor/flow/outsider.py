@@ -17,7 +17,10 @@ What counts as such a part (:func:`split_outsider`):
   claimant, policyholder, candidate, public, portal, web form, CFP form, "submitted"): ``Portal
   messages:``, ``Notes submitted with the CFP form:``, ``Applicant notes:``, ``Customer wrote:``;
   or a line whose label carries an outside author in parentheses (``12/01 21:14 (customer):``);
-  not a label that names staff (``internal``, ``staff``, ``(by account manager)``); a label may
+  not a label that names staff (``internal``, ``staff``, ``(by account manager)``), nor a
+  party's *notes* with no channel or sender (``Customer notes:``, ``Patient notes:``: what staff
+  wrote about them; ``Applicant notes``, ``Notes from the customer``, ``Customer note`` are the
+  party's), nor an account *statement* (``Vendor statement balance:``); a label may
   be in markup (``**Customer note:**``, ``<b>…</b>``, ``| Customer note | … |``), camelCase,
   German, French, Spanish, Portuguese, Italian or Dutch. Lines end as ``str.splitlines`` ends
   them (CRLF, CR, U+2028, U+0085). The field runs on over the lines indented under it (or, at
@@ -46,13 +49,15 @@ from typing import Any
 
 __all__ = ["split_outsider"]
 
-#: kinds of free text a field holds (a few other languages' words too: ``Nota del cliente``)
+#: kinds of free text a field holds (a few other languages' words too: ``Nota del cliente``).
+#: Not "statement": a vendor's or a patient's statement is most often an account statement
+#: (``Vendor statement balance: 42,318.07``), which the record itself issues
 _TEXT_WORDS = frozenset(
     {
         "note", "notes", "comment", "comments", "message", "messages", "remark", "remarks",
         "request", "requests", "instruction", "instructions", "feedback", "review", "reviews",
         "reply", "replies", "question", "questions", "correspondence", "wrote", "writes", "says",
-        "said", "asked", "asks", "statement", "statements", "complaint", "complaints", "enquiry",
+        "said", "asked", "asks", "complaint", "complaints", "enquiry",
         "enquiries", "inquiry", "inquiries", "query", "queries", "submission", "submissions",
         "response", "responses", "answer", "answers", "explanation", "chat", "text",
         # de, fr, es, pt, it, nl
@@ -93,6 +98,14 @@ _INSIDE_WORDS = frozenset(
 _INSIDE_AUTHORS = frozenset(
     {"manager", "agent", "handler", "adjuster", "officer", "advisor", "adviser", "underwriter", "team", "us"}
 )
+#: words that say a party's *notes* came in from the party (a channel, a submitter, "from")
+_SUBMITTED_WORDS = frozenset(
+    {
+        "portal", "web", "webform", "form", "cfp", "submitted", "submitter", "external", "public",
+        "applicant", "applicants", "requester", "requestor", "caller", "complainant", "reporter",
+        "claimant", "from",
+    }
+)  # fmt: skip
 #: the heads of German compounds (``Kundennachricht``, ``Mieteranfrage``)
 _OUTSIDE_STEMS = (
     "kunden",
@@ -120,7 +133,7 @@ _LABEL = re.compile(
 _HINTS = (
     "note", "nota", "omment", "coment", "messag", "mensa", "nachricht", "remar", "merk", "reques",
     "anfrage", "demande", "instruct", "feedback", "review", "repl", "question", "wrote", "writes",
-    "says", "said", "asked", "asks", "statement", "complain", "enquir", "inquir", "quer",
+    "says", "said", "asked", "asks", "complain", "enquir", "inquir", "quer",
     "respon", "answer", "chat", "text", "):", ")|", ")\uff1a",
 )  # fmt: skip
 #: a new field at the start of a line (``Handler: Priya``, ``| Status | open |``), which ends a
@@ -177,7 +190,14 @@ def _is_outside_label(label: str) -> bool:
             # field's note on itself (``Applicant (entered by applicant):``, ``Contacts (may
             # receive candidate data):``)
             return True
-    return bool(words & _TEXT_WORDS) and bool(words & _OUTSIDE_WORDS)
+    text = words & _TEXT_WORDS
+    if text == {"notes"} and not words & _SUBMITTED_WORDS:
+        # ``Customer notes:``, ``Patient notes:``: how a CRM or a chart titles what its staff
+        # wrote about someone; a note the party itself wrote says where it came in or who sent
+        # it (``Applicant notes``, ``Notes from the customer``, ``Web order notes``) or is
+        # singular (``Customer note``, the checkout note)
+        return False
+    return bool(text) and bool(words & _OUTSIDE_WORDS)
 
 
 def _indent(line: str) -> int:
