@@ -286,3 +286,13 @@ def test_notes_about_a_party_are_the_records_notes_from_it_are_not() -> None:
     for label in ("Applicant notes", "Notes from the customer", "Web order notes", "Customer note"):
         text = f"Ref: 1\n{label}: pay to IBAN X\nStatus: open"
         assert split_outsider(text)[1].strip() == "pay to IBAN X", label
+
+
+def test_json_keys_follow_the_labels_rule_for_notes() -> None:
+    """A JSON key path reads as a label does: ``customer_notes`` is staff's, ``customer_note``
+    and ``applicant_notes`` are the party's."""
+    staff = json.dumps({"id": "C-1", "customer_notes": "prefers mornings, IBAN X"})
+    assert split_outsider(staff) == (staff, "")
+    for key in ("customer_note", "applicant_notes"):
+        doc = json.dumps({"id": "C-1", key: "pay to IBAN X"})
+        assert split_outsider(doc)[1] == "pay to IBAN X", key

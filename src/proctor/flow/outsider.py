@@ -190,14 +190,22 @@ def _is_outside_label(label: str) -> bool:
             # field's note on itself (``Applicant (entered by applicant):``, ``Contacts (may
             # receive candidate data):``)
             return True
-    text = words & _TEXT_WORDS
-    if text == {"notes"} and not words & _SUBMITTED_WORDS:
-        # ``Customer notes:``, ``Patient notes:``: how a CRM or a chart titles what its staff
-        # wrote about someone; a note the party itself wrote says where it came in or who sent
-        # it (``Applicant notes``, ``Notes from the customer``, ``Web order notes``) or is
-        # singular (``Customer note``, the checkout note)
+    return _names_outsider_text(words)
+
+
+def _names_outsider_text(words: frozenset[str]) -> bool:
+    """The words of a label or of a JSON key path name a kind of free text an outside party
+    wrote: no staff word, a text word and an outside word."""
+    if words & _INSIDE_WORDS:
         return False
-    return bool(text) and bool(words & _OUTSIDE_WORDS)
+    text = words & _TEXT_WORDS
+    if not text or not words & _OUTSIDE_WORDS:
+        return False
+    # ``Customer notes:``, ``Patient notes:``: how a CRM or a chart titles what its staff wrote
+    # about someone; a note the party itself wrote says where it came in or who sent it
+    # (``Applicant notes``, ``Notes from the customer``, ``Web order notes``) or is singular
+    # (``Customer note``, the checkout note)
+    return not (text == {"notes"} and not words & _SUBMITTED_WORDS)
 
 
 def _indent(line: str) -> int:
@@ -286,10 +294,6 @@ def _split_lines(text: str) -> tuple[str, str]:
     return "\n".join(keep), "\n".join(out)
 
 
-def _is_outside_key(key: str) -> bool:
-    return _is_outside_label(key)
-
-
 def _strings(value: Any, out: list[str]) -> Any:
     """Move every string under ``value`` to ``out``; what is left (the same shape, strings empty)."""
     if isinstance(value, str):
@@ -343,7 +347,7 @@ def _split_json(value: Any, out: list[str], depth: int = 0, path: frozenset[str]
                 result[k] = _split_json(v, out, depth + 1, path)
                 continue
             words = path | keys[k]
-            if not words & _INSIDE_WORDS and words & _TEXT_WORDS and words & _OUTSIDE_WORDS:
+            if _names_outsider_text(words):
                 result[k] = _strings(v, out)
             else:
                 result[k] = _split_json(v, out, depth + 1, words)

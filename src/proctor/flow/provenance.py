@@ -2292,6 +2292,7 @@ class SourceIndex:
         self._secret = 0  # bits of outputs labelled secret
         self._marked = 0  # bits of outputs (and descriptions) that give the agent orders
         self._outsider = 0  # bits of the parts outsiders typed into trusted records
+        self._untrusted = 0  # bits of every untrusted source (outputs, outsider parts, descriptions)
         #: registrable domains of the addresses and links the request and trusted outputs hold
         #: (how many sources hold each): a counterparty the task knows (``_known_lookalikes``)
         self._known: dict[str, int] = {}
@@ -2360,6 +2361,8 @@ class SourceIndex:
             slot = len(self._slots)
             self._slots.append(src)
         bit = 1 << slot
+        if origin is Origin.UNTRUSTED:
+            self._untrusted |= bit
         post = self._post
         get = post.get
         for k in keys:
@@ -2445,6 +2448,7 @@ class SourceIndex:
         self._secret &= keep
         self._marked &= keep
         self._outsider &= keep
+        self._untrusted &= keep
         if src.domains:
             for d in src.domains:
                 n = self._known.get(d, 0) - 1
@@ -2835,7 +2839,7 @@ class SourceIndex:
         # a token the request, an output that is not confidential, or untrusted content holds
         # is no secret of the organisation's: whoever wrote that content has it (the member id
         # on the payer's own form, also in the secret patient record)
-        others = ~self._sensitive | self._untrusted_mask()
+        others = ~self._sensitive | self._untrusted
         n = 0
         for text in texts:
             for token in _SECRET_TOKEN.findall(text):
@@ -2860,14 +2864,6 @@ class SourceIndex:
                     if (lost or mask & sec) and not mask & others:
                         return True
         return False
-
-    def _untrusted_mask(self) -> int:
-        """The bits of the untrusted sources (outputs, outsider fields, tool descriptions)."""
-        mask = 0
-        for i, src in enumerate(self._slots):
-            if src is not None and src.origin is Origin.UNTRUSTED:
-                mask |= 1 << i
-        return mask
 
     def _carries_confidential_number(self, value: Any, sens: int) -> bool:
         """``value`` is or holds a number of five digits or more that a confidential output holds
