@@ -319,11 +319,12 @@ def _split_json(value: Any, out: list[str], depth: int = 0, path: frozenset[str]
     if depth > 64:
         return _strings(value, out) if path else value
     if isinstance(value, str):
-        if ":" in value or "|" in value:  # a record's text in a string (``{"text": "Ref: …"}``)
-            rest, outside = _split_lines(value)
-            if outside:
-                out.append(outside)
-                return rest
+        # a record's text in a string (``{"text": "Ref: …"}``), and its quotations
+        split = _split_lines(value) if ":" in value or "|" in value else (value, "")
+        rest, outside = _with_quotes(split)
+        if outside:
+            out.append(outside)
+            return rest
         return value
     if isinstance(value, dict):
         keys = {k: _words(k[:200]) for k in value if isinstance(k, str)}
@@ -357,6 +358,103 @@ def _split_json(value: Any, out: list[str], depth: int = 0, path: frozenset[str]
     return value
 
 
+#: a line shaped like JSON or code (``  "note": "…"``, ``{"id": 7, …}``): its quotes are syntax
+_CODE_LINE = re.compile(r'[ \t]*(?:[{\[]|"[^"\n]{0,80}"[ \t]*:)')
+#: what sits around a field of a CSV or TSV row (``,"Industrieweg 21, Waalwijk",``)
+_CELL_EDGE = ",;\t"
+#: a quotation holds this many words at least (``"Annual Flex"``, a product's name, is none)
+_QUOTE_WORDS = 4
+#: a quotation runs over this many lines at most, looking for its closing mark
+_QUOTE_LINES = 50
+_MAX_QUOTES = 500
+
+
+#: a quotation mark, not an inch mark (``3/4" agg``, ``5'10"``: a straight quote after a digit)
+_OPEN_MARK = re.compile("(?<![0-9'])\"|[\u201c\u201e\u00ab]")
+_CLOSE_MARK = re.compile("(?<![0-9'])\"|[\u201d\u00bb]")
+
+
+def _first(line: str, marks: re.Pattern[str]) -> int:
+    m = marks.search(line)
+    return -1 if m is None else m.start()
+
+
+def _last(line: str, marks: re.Pattern[str]) -> int:
+    at = -1
+    for m in marks.finditer(line):
+        at = m.start()
+    return at
+
+
+def _split_quotes(text: str) -> tuple[str, str]:
+    """[blind-6] The quotations in a trusted record's text (what a customer wrote in an online
+    check-in, what a caller said, as the record reports it): the record vouches that they were
+    said, not for what they say, so a value found only inside one (a "new cell number", an
+    address) is an outsider's. A quotation runs from the first opening mark of a line to the last
+    closing mark of that line (quote marks the outsider typed inside it do not end it), or, open
+    at the end of its line, to the first closing mark of the next 50 lines (never closed: no
+    quotation). A straight quote after a digit is an inch mark (``3/4" agg``). Not a quotation: the quotes of a line shaped like JSON or code (from its start, or
+    from a ``{`` or ``[`` before its first quote: never from what is inside), a CSV row's cells
+    (quotes between separators), a few words (a product's or a document's name). Past 500
+    quotations, the rest of the text is the outsiders'."""
+    if _first(text, _OPEN_MARK) < 0:
+        return text, ""
+    lines = text.split("\n")
+    n = len(lines)
+    keep: list[str] = []
+    out: list[str] = []
+    seen = 0
+    i = 0
+    while i < n:
+        line = lines[i]
+        first = _first(line, _OPEN_MARK)
+        if first < 0 or _CODE_LINE.match(line) is not None or line[:first].rstrip()[-1:] in ("{", "["):
+            keep.append(line)
+            i += 1
+            continue
+        last = _last(line, _CLOSE_MARK)
+        if last > first:
+            j, body, tail = i, line[first + 1 : last], line[last:]
+        else:
+            j = next(
+                (k for k in range(i + 1, min(n, i + 1 + _QUOTE_LINES)) if _first(lines[k], _CLOSE_MARK) >= 0),
+                -1,
+            )
+            if j < 0:  # never closed: a stray mark, no quotation
+                keep.append(line)
+                i += 1
+                continue
+            close = _first(lines[j], _CLOSE_MARK)
+            body = "\n".join([line[first + 1 :], *lines[i + 1 : j], lines[j][:close]])
+            tail = lines[j][close:]
+        before = line[first - 1] if first > 0 else ""
+        after = tail[1:2]
+        cell = (not before or before in _CELL_EDGE) and (not after or after in _CELL_EDGE)
+        if cell or len(_WORD.findall(body)) < _QUOTE_WORDS:
+            keep.append(line)
+            i += 1
+            continue
+        seen += 1
+        if seen > _MAX_QUOTES:
+            out.append("\n".join(lines[i:]))
+            break
+        keep.append(line[: first + 1] + tail)
+        out.append(body)
+        i = j + 1
+    if not out:
+        return text, ""
+    return "\n".join(keep), "\n".join(out)
+
+
+def _with_quotes(split: tuple[str, str]) -> tuple[str, str]:
+    """``split`` (record, outsiders' fields) with the record's quotations moved to the second."""
+    record, outside = split
+    rest, quoted = _split_quotes(record)
+    if not quoted:
+        return split
+    return rest, f"{outside}\n{quoted}" if outside else quoted
+
+
 def split_outsider(text: str) -> tuple[str, str]:
     """``(the record, what outsiders wrote in it)`` (see the module docstring); ``(text, "")``
     when no part of ``text`` is an outsider's."""
@@ -378,5 +476,5 @@ def split_outsider(text: str) -> tuple[str, str]:
                 return text, ""
             return json.dumps(rest, ensure_ascii=False), "\n".join(out)
     if ":" not in text and "|" not in text and "\uff1a" not in text:
-        return text, ""
-    return _split_lines(text)
+        return _with_quotes((text, ""))
+    return _with_quotes(_split_lines(text))

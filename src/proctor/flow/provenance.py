@@ -1017,7 +1017,62 @@ def _place_values(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
         )
         if ("@" in text and _all_addresses(text)) or phone or _whole_iban(text):
             out.add(path)
-    return frozenset(out)
+    return frozenset(out | _named_field_values(args))
+
+
+#: arguments of a generic update that name the field it sets (``update(field="delivery_address",
+#: value=…)``), and the arguments that hold the new value
+_FIELD_KEYS = frozenset({"field", "field_name", "attribute", "property", "column", "setting", "key"})
+_VALUE_KEYS = frozenset({"value", "new_value", "values", "to_value", "new"})
+#: field names that say where goods, calls or money go, besides :data:`DESTINATION_NAMES`
+_PLACE_FIELDS = frozenset(
+    {
+        "mobile",
+        "cell",
+        "fax",
+        "ship_to",
+        "deliver_to",
+        "remit_to",
+        "payout",
+        "routing_number",
+        "sort_code",
+        "swift",
+        "bic",
+        "bank_details",
+    }
+)
+
+
+def _named_field_values(args: Mapping[str, Any]) -> set[str]:
+    """[blind-6] A generic update (``update_customer(field="delivery_address", value=…)``,
+    ``set_attribute(attribute="payout_iban", new_value=…)``): when the argument naming the field
+    names a place (an address, a phone, an account, a recipient: :data:`DESTINATION_NAMES`,
+    :data:`_PLACE_FIELDS`), the value it is set to decides where deliveries, calls or money go,
+    whatever it looks like (a street address, ``Havenweg 8, 4782 SL Moerdijk``, is no e-mail, IBAN
+    or phone number). Looked for at the top level and in the objects of a list of changes."""
+    out: set[str] = set()
+
+    def visit(obj: Mapping[str, Any], prefix: str) -> None:
+        named = False
+        for k, v in obj.items():
+            if isinstance(v, str) and _snake(str(k)) in _FIELD_KEYS and len(v) <= 200:
+                field = _snake(v.strip()).replace(" ", "_")
+                words = set(field.split("_"))
+                if _name_matches(field, DESTINATION_NAMES | _PLACE_FIELDS) or words & _PLACE_FIELDS:
+                    named = True
+        if not named:
+            return
+        for k, v in obj.items():
+            if _snake(str(k)) in _VALUE_KEYS and v is not None and not _not_a_place(v):
+                out.add(f"{prefix}{k}[]" if isinstance(v, list | tuple) else f"{prefix}{k}")
+
+    visit(args, "")
+    for k, v in args.items():
+        if isinstance(v, list | tuple):
+            for x in v[:100]:
+                if isinstance(x, Mapping):
+                    visit(x, f"{k}[].")
+    return out
 
 
 def _names_payee(tool: ToolRecord, path: str, destination: bool) -> bool:
