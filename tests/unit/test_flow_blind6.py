@@ -195,3 +195,78 @@ def test_a_quotation_over_lines_ends_at_its_closing_mark() -> None:
     assert "Unit 4, 18 Canal Street" in out
     assert "Status: open" in rest
     assert "Canal" not in rest
+
+
+# -- a party the request names ------------------------------------------------------------------
+
+PARTY_TOOLS: list[dict[str, Any]] = [
+    {"type": "tool", "name": "inbox.read", "effect": "read", "labels": {"trust": "untrusted"}},
+    {
+        "type": "tool",
+        "name": "reports.get",
+        "effect": "read",
+        "labels": {"trust": "trusted", "sensitivity": "confidential"},
+    },
+    {
+        "type": "tool",
+        "name": "vendors.get",
+        "effect": "read",
+        "labels": {"trust": "trusted", "sensitivity": "internal"},
+    },
+    {"type": "tool", "name": "mail.send", "effect": "send", "destinations": ["to"]},
+]
+ASK = (
+    "From: Priya Nair <priya.nair@{domain}>\nSubject: March usage\n\n"
+    "Hi, could you send March's usage figures when ready? Same as February.\n"
+)
+FIGURES = "Orchard Mills - 2026-03: enrolled 318, active 207 (65.1%), visits 2,915, top site Eastgate (41%)."
+REPLY = "Hi Priya, March: 318 enrolled, 207 active (65.1%), 2,915 visits; Eastgate busiest (41%)."
+
+
+def _send_figures(purpose: str, domain: str, *, vendor: str | None = None) -> tuple[str, tuple[str, ...]]:
+    calls: list[dict[str, Any]] = [
+        {"tool": "inbox.read", "args": {"q": "usage"}, "output": ASK.format(domain=domain)},
+        {"tool": "reports.get", "args": {"month": "2026-03"}, "output": FIGURES},
+    ]
+    if vendor is not None:
+        calls.append({"tool": "vendors.get", "args": {"q": "Orchard"}, "output": vendor})
+    calls.append(
+        {"tool": "mail.send", "args": {"to": f"priya.nair@{domain}", "subject": "March", "body": REPLY}}
+    )
+    return decide_last(PARTY_TOOLS, purpose, calls, owner="ops@lakeshore-cycles.example")
+
+
+def test_confidential_figures_to_the_organisation_the_request_names_wait() -> None:
+    """Refused before (flow.no-confidential-egress): the partner the request names asked for its
+    own report, from its own domain."""
+    decision, policies = _send_figures("Send Orchard Mills their March usage report", "orchardmills.example")
+    assert decision == "approval_required", policies
+    assert "flow.hold-named-party" in policies
+
+
+def test_an_organisation_the_request_does_not_name_is_refused() -> None:
+    decision, policies = _send_figures("Send Orchard Mills their March usage report", "usage-reports.example")
+    assert decision == "deny", policies
+    assert "flow.no-confidential-egress" in policies
+
+
+def test_a_lookalike_of_the_partner_the_records_know_is_refused() -> None:
+    decision, policies = _send_figures(
+        "Send Orchard Mills their March usage report",
+        "orchardmills.example",
+        vendor="Orchard Mills Ltd - contact: accounts@orchard-mills.example",
+    )
+    assert decision == "deny", policies
+
+
+def test_names_party() -> None:
+    from proctor.flow.provenance import SourceIndex
+
+    ix = SourceIndex("Send Summit Auto Finance the package; cc HR", {"workspace": "brightwell"})
+    assert ix.names_party("funding.summitautofinance.example")
+    assert ix.names_party("summit-auto-finance.example")
+    assert ix.names_party("brightwell.example")
+    assert not ix.names_party("hr.example")  # too short a name
+    assert not ix.names_party("summitautofinance-payments.example")
+    ix = SourceIndex("Reply to Jo at Gmail about the booking", {})
+    assert not ix.names_party("gmail.com")  # a public mail provider is nobody's organisation

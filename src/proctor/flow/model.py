@@ -43,6 +43,7 @@ __all__ = [
     "lookalike_name",
     "lookalike_of",
     "lookalike_skeleton",
+    "mail_provider",
 ]
 
 
@@ -222,6 +223,10 @@ class Provenance:
     #: destination and link domains made to look like a counterparty the request or trusted data
     #: names (``SourceIndex._known_lookalikes``): added to ``destinations.lookalike``
     known_lookalikes: tuple[str, ...] = ()
+    #: destination domains whose name is an organisation the request names ("… to Summit Auto
+    #: Finance" and ``summitautofinance.example``: ``SourceIndex.names_party``): with every
+    #: destination outside such a domain, ``destination_named_party``
+    named_domains: tuple[str, ...] = ()
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -304,7 +309,24 @@ class Provenance:
             and all(a.path in self.to_sender for a in dest if a.origin in (Origin.UNTRUSTED, Origin.NONE)),
             # a destination with a value that is not the object acted on (the grantee of a share)
             "audience_seen": any(a.path not in self.objects for a in dest),
+            "destination_named_party": self._named_party(dest, internal),
         }
+
+    def _named_party(self, dest: list[ArgOrigin], internal: tuple[str, ...] | list[str]) -> bool:
+        """Every destination value outside the organisation has domains, all of them the name of
+        an organisation the request names (``named_domains``); at least one such value."""
+        if not self.named_domains:
+            return False
+        named = set(self.named_domains)
+        seen = False
+        for a in dest:
+            for _, doms in a.parts or ((a.origin, a.domains),):
+                if doms and all(is_internal(d, internal) for d in doms):
+                    continue
+                if not doms or not all(d in named or is_internal(d, internal) for d in doms):
+                    return False
+                seen = True
+        return seen
 
     def to_record(self) -> dict[str, Any]:
         """What the decision record keeps: names and origins, never values (embedded values are
@@ -523,7 +545,7 @@ PUBLIC_MAIL_DOMAINS = frozenset(
 )
 
 
-def _mail_provider(domain: str) -> bool:
+def mail_provider(domain: str) -> bool:
     """``domain`` is a public mail provider (``gmail.com``, ``yahoo.co.uk``, ``hotmail.fr``)."""
     if domain in PUBLIC_MAIL_DOMAINS:
         return True
@@ -558,7 +580,7 @@ def internal_domains(configured: Iterable[str], *emails: str) -> tuple[str, ...]
     for e in emails:
         if "@" in e:
             domain = e.rsplit("@", 1)[1].strip().lower().rstrip(".")
-            if "." in domain and not _mail_provider(domain):
+            if "." in domain and not mail_provider(domain):
                 out.add(domain)
     out.discard("")
     return tuple(sorted(out))

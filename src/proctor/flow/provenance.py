@@ -82,6 +82,7 @@ from proctor.flow.model import (
     lookalike_name,
     lookalike_of,
     lookalike_skeleton,
+    mail_provider,
 )
 from proctor.flow.outsider import split_outsider
 from proctor.store.base import ToolRecord
@@ -2326,6 +2327,26 @@ def _bits(mask: int) -> Iterator[int]:
         mask ^= low
 
 
+#: the shortest organisation name :func:`_party_names` keeps (``acme`` and up; not ``hr``)
+_PARTY_MIN = 4
+_PARTY_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _party_names(text: str) -> frozenset[str]:
+    """One to four consecutive words of ``text`` (its first 4,000 characters), lower case,
+    written together: the names of organisations a request can name (``calloway``,
+    ``callowayenergy``, ``callowayenergys``)."""
+    tokens = _PARTY_TOKEN.findall(text[:4000].lower())
+    out: set[str] = set()
+    for i in range(len(tokens)):
+        run = ""
+        for tok in tokens[i : i + 4]:
+            run += tok
+            if len(run) >= _PARTY_MIN:
+                out.add(run)
+    return frozenset(out)
+
+
 class SourceIndex:
     """A task's sources, normalised once, looked up per argument (see the module docstring).
 
@@ -2356,6 +2377,8 @@ class SourceIndex:
         #: they change)
         self._look: dict[str, bool] = {}
         self._add("intent", Origin.INTENT, purpose)
+        #: the names of organisations the request can name (:meth:`names_party`)
+        self._party_names = _party_names(" ".join([purpose, *(str(v) for v in params.values())]))
         #: the request asks for a payment or a refund (``Provenance.payment_requested``)
         self._asks_money = asks_for_money(" ".join([purpose, *(str(v) for v in params.values())]))
         #: explicit parameter name (snake case) -> its slot's bit
@@ -3244,7 +3267,25 @@ class SourceIndex:
             ),
             unrequested_trivial=unrequested,
             objects=_objects(tool, (p for p, (_, _, d) in worst.items() if d)),
+            named_domains=tuple(
+                sorted({d for ds in where.values() for d in ds if d and self.names_party(d)})
+            ),
         )
+
+    def names_party(self, domain: str) -> bool:
+        """[blind-6] The request names the organisation ``domain`` is the name of: the first
+        label of its registrable domain, without hyphens, is one to four consecutive words of the
+        request or of a parameter, written together (``summitautofinance.example`` for "send the
+        package to Summit Auto Finance", ``brightwell.example`` for ``--param
+        workspace=brightwell``); never a public mail provider's domain (``gmail.com``). Who
+        that names is the requester's choice of party, not of address: an address there found
+        only in untrusted content still waits for a person (``destination_named_party`` only
+        turns the refusal of flow.no-confidential-egress into a hold), and a look-alike of a
+        counterparty the task knows is caught by flow.hold-lookalike-destination."""
+        if not self._party_names or mail_provider(domain):
+            return False
+        first = registrable_domain(domain).split(".", 1)[0].replace("-", "")
+        return len(first) >= _PARTY_MIN and first in self._party_names
 
     def destination_domains(self, tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:
         """:func:`destination_domains` (the index is not needed; here for the callers' convenience)."""

@@ -89,6 +89,7 @@ _FACTS = {
     "reply_to_sender",
     "carries_secret",
     "payment_requested",
+    "named_domains",
 }
 _ARG_ORIGIN = {"origin", "sources", "destination", "domains", "object", "steered"}
 _CREDENTIAL = {"name", "provider", "upstream"}
@@ -154,6 +155,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
       reply_to_sender: true           # its untrusted destinations are the author of what was read
       carries_secret: true            # the arguments carry a credential or a secret output's token
       payment_requested: true         # a payment the request asked for (default: true for a pay)
+      named_domains: [summit.example] # destination domains named as a party by the request
 
     An argument marked ``steered: true`` (``amount: {origin: untrusted, steered: true}``) was
     found in an output that gave the agent orders (``steered_args``).
@@ -222,7 +224,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
     if not isinstance(dests, list):
         raise ValidationError(f"{where}: `destinations` is a list of domains")
     lists: dict[str, tuple[str, ...]] = {}
-    for key in ("embedded_domains", "off_param", "internal_domains"):
+    for key in ("embedded_domains", "off_param", "internal_domains", "named_domains"):
         got = f.get(key) or []
         if not isinstance(got, list):
             raise ValidationError(f"{where}: `{key}` is a list")
@@ -240,6 +242,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
             objects=tuple(objects),
             steered=tuple(sorted(steered)),
             by_reference=bool(f.get("recipient_by_reference", False)),
+            named_domains=tuple(d.lower() for d in lists["named_domains"]),
             to_sender=tuple(
                 sorted(
                     a.path
