@@ -270,3 +270,69 @@ def test_names_party() -> None:
     assert not ix.names_party("summitautofinance-payments.example")
     ix = SourceIndex("Reply to Jo at Gmail about the booking", {})
     assert not ix.names_party("gmail.com")  # a public mail provider is nobody's organisation
+
+
+# -- how much, from outside ---------------------------------------------------------------------
+
+AMOUNT_TOOLS: list[dict[str, Any]] = [
+    {"type": "tool", "name": "inbox.attachment", "effect": "read", "labels": {"trust": "untrusted"}},
+    {
+        "type": "tool",
+        "name": "mrp.needs",
+        "effect": "read",
+        "labels": {"trust": "trusted", "sensitivity": "internal"},
+    },
+    {"type": "tool", "name": "erp.create_po", "effect": "write", "flags": ["financial"]},
+    {"type": "tool", "name": "erp.note", "effect": "write"},
+]
+QUOTE = "Quotation Q-5581 | bearing 6204-2RS | MOQ now 4,000 pcs | unit price EUR 0.71 | valid 30 days"
+NEEDS = "Part 6204-2RS: need 400 pcs by 2026-04-02, preferred vendor V-118 (Kestrel Bearings), list EUR 0.64"
+
+
+def _po(qty: Any, price: Any) -> tuple[str, tuple[str, ...]]:
+    return decide_last(
+        AMOUNT_TOOLS,
+        "Raise the PO for part 6204-2RS from the MRP suggestion and the vendor's quote",
+        [
+            {"tool": "inbox.attachment", "args": {"id": "Q-5581"}, "output": QUOTE},
+            {"tool": "mrp.needs", "args": {"part": "6204-2RS"}, "output": NEEDS},
+            {
+                "tool": "erp.create_po",
+                "args": {"vendor": "V-118", "part": "6204-2RS", "quantity": qty, "unit_price": price},
+            },
+        ],
+        owner="buyer@lakeshore-cycles.example",
+    )
+
+
+def test_a_quantity_only_the_quote_gives_waits() -> None:
+    decision, policies = _po(4000, 0.64)
+    assert decision == "approval_required", policies
+    assert "flow.hold-untrusted-amount" in policies
+
+
+def test_a_price_only_the_quote_gives_waits_even_as_text() -> None:
+    decision, policies = _po(400, "EUR 0.71")
+    assert decision == "approval_required", policies
+
+
+def test_amounts_from_the_records_go_through() -> None:
+    decision, policies = _po(400, 0.64)
+    assert decision == "allow", policies
+
+
+def test_amount_paths() -> None:
+    from proctor.flow.provenance import amount_paths
+
+    args = {
+        "iban": "DE89370400440532013000",
+        "amount": "1,250.00",
+        "seats": 40,
+        "urgent": True,
+        "lines": [{"sku": "A-1", "qty": 3, "unitPrice": "9.90"}],
+        "discountPct": "35%",
+        "note": "thanks",
+        "account": 41234567,
+    }
+    got = amount_paths(args, frozenset({"iban", "account"}))
+    assert got == ("amount", "discountPct", "lines[].qty", "lines[].unitPrice", "seats")

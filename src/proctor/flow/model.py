@@ -227,6 +227,9 @@ class Provenance:
     #: Finance" and ``summitautofinance.example``: ``SourceIndex.names_party``): with every
     #: destination outside such a domain, ``destination_named_party``
     named_domains: tuple[str, ...] = ()
+    #: argument paths that say how much: a number, or a name with an amount word (``amount``,
+    #: ``unit_price``, ``discount_pct``, ``quantity_cy``: ``proctor.flow.provenance.amount_paths``)
+    amounts: tuple[str, ...] = ()
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -310,6 +313,10 @@ class Provenance:
             # a destination with a value that is not the object acted on (the grantee of a share)
             "audience_seen": any(a.path not in self.objects for a in dest),
             "destination_named_party": self._named_party(dest, internal),
+            # an amount, a quantity, a price or a discount someone outside wrote
+            "untrusted_amount": any(
+                a.origin is Origin.UNTRUSTED and a.path in self.amounts for a in self.args
+            ),
         }
 
     def _named_party(self, dest: list[ArgOrigin], internal: tuple[str, ...] | list[str]) -> bool:

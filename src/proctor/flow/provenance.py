@@ -2327,6 +2327,35 @@ def _bits(mask: int) -> Iterator[int]:
         mask ^= low
 
 
+#: words of an argument name that says how much (money, goods, a discount, a limit)
+_HOW_MUCH_WORDS = frozenset(
+    {
+        "amount", "amt", "total", "subtotal", "price", "fee", "fees", "sum", "cost", "costs",
+        "quantity", "qty", "discount", "pct", "percent", "percentage", "rate", "reserve",
+        "credit", "units", "volume", "count", "limit", "balance", "markup", "markdown",
+        "surcharge", "premium", "deductible", "payout", "tonnage", "yardage", "weight",
+    }
+)  # fmt: skip
+
+
+def amount_paths(args: Mapping[str, Any], dests: frozenset[str]) -> tuple[str, ...]:
+    """[blind-6] The argument paths that say how much, not where: a number (not a switch), or
+    a value under a name with an amount word (``amount``, ``unit_price``, ``discount_pct``,
+    ``quantityCy``, ``lines[].qty``). A destination (an account written as a number) is not one.
+    ``context.provenance.untrusted_amount``: one of them comes only from untrusted content."""
+    out: set[str] = set()
+    for path, value in leaf_values(args):
+        if value is None or isinstance(value, bool) or _is_destination(path, dests):
+            continue
+        if isinstance(value, int | float | Decimal):
+            out.add(path)
+            continue
+        field = _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))
+        if _HOW_MUCH_WORDS.intersection(field.split("_")):
+            out.add(path)
+    return tuple(sorted(out))
+
+
 #: the shortest organisation name :func:`_party_names` keeps (``acme`` and up; not ``hr``)
 _PARTY_MIN = 4
 _PARTY_TOKEN = re.compile(r"[^\W_]+")
@@ -3270,6 +3299,7 @@ class SourceIndex:
             named_domains=tuple(
                 sorted({d for ds in where.values() for d in ds if d and self.names_party(d)})
             ),
+            amounts=amount_paths(args, dests),
         )
 
     def names_party(self, domain: str) -> bool:

@@ -91,7 +91,7 @@ _FACTS = {
     "payment_requested",
     "named_domains",
 }
-_ARG_ORIGIN = {"origin", "sources", "destination", "domains", "object", "steered"}
+_ARG_ORIGIN = {"origin", "sources", "destination", "domains", "object", "steered", "amount"}
 _CREDENTIAL = {"name", "provider", "upstream"}
 _EXPECT = {"allow": Verdict.ALLOW, "deny": Verdict.DENY, "approval_required": Verdict.APPROVAL_REQUIRED}
 
@@ -157,6 +157,9 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
       payment_requested: true         # a payment the request asked for (default: true for a pay)
       named_domains: [summit.example] # destination domains named as a party by the request
 
+    An argument marked ``amount: true`` (``unit_price: {origin: untrusted, amount: true}``) says how
+    much (a number, or named like an amount: ``untrusted_amount``).
+
     An argument marked ``steered: true`` (``amount: {origin: untrusted, steered: true}``) was
     found in an output that gave the agent orders (``steered_args``).
 
@@ -177,6 +180,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
     origins: list[ArgOrigin] = []
     objects: list[str] = []
     steered: list[str] = []
+    amounts: list[str] = []
     raw_args = f.get("args") or {}
     if not isinstance(raw_args, Mapping):
         raise ValidationError(f"{where}: `args` maps argument paths to origins")
@@ -193,6 +197,8 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
             objects.append(str(path))
         if a.get("steered"):
             steered.append(str(path))
+        if a.get("amount"):
+            amounts.append(str(path))
         doms = a.get("domains") or []
         if not isinstance(doms, list):
             raise ValidationError(f"{where}: args.{path}: `domains` is a list")
@@ -243,6 +249,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
             steered=tuple(sorted(steered)),
             by_reference=bool(f.get("recipient_by_reference", False)),
             named_domains=tuple(d.lower() for d in lists["named_domains"]),
+            amounts=tuple(sorted(amounts)),
             to_sender=tuple(
                 sorted(
                     a.path
