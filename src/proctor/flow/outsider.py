@@ -36,12 +36,18 @@ Red team 11 (2026-12-06) added CR/U+2028 line ends, markup, other languages, sta
 JSON shapes, text in JSON strings, the bounds in place of the 60-line cap (which let line 61 on be
 trusted) and the read of a JSON output nested past the parser's depth (it raised).
 
+Quotations in a trusted record's text are the outsider's words too (:func:`_split_quotes`;
+blind set 6); red team 12 (2026-12-06) made nothing typed inside a quotation end it early (a
+closing mark after a digit, a lone mark on a typed line, a ``"key":`` shape, a whole line read as
+a CSV cell) and read each line's marks once.
+
 Nothing else changes: the task's labels (what it has read) are the output's labels as before.
 """
 
 from __future__ import annotations
 
 import bisect
+import csv
 import functools
 import json
 import re
@@ -358,20 +364,30 @@ def _split_json(value: Any, out: list[str], depth: int = 0, path: frozenset[str]
     return value
 
 
-#: a line shaped like JSON or code (``  "note": "…"``, ``{"id": 7, …}``): its quotes are syntax
-_CODE_LINE = re.compile(r'[ \t]*(?:[{\[]|"[^"\n]{0,80}"[ \t]*:)')
+#: a line that opens a block of JSON or code (``{"id": 7, …}``, ``[``): its quotes are syntax
+_CODE_OPEN = re.compile(r"[ \t]*[{\[]")
+#: a JSON member's line (``  "note": "…",``): code only inside a block (see :func:`_is_code`)
+_CODE_KEY = re.compile(r'[ \t]*"[^"\n]{0,80}"[ \t]*:')
 #: what sits around a field of a CSV or TSV row (``,"Industrieweg 21, Waalwijk",``)
 _CELL_EDGE = ",;\t"
+#: two cells of a row, side by side (``"7","Lakeshore Cycles"``)
+_CELLS = re.compile('"[ \t]*[,;\t][ \t]*"')
 #: a quotation holds this many words at least (``"Annual Flex"``, a product's name, is none)
 _QUOTE_WORDS = 4
+#: ... unless it holds what a destination is written with: a number, an ``@``, a URL
+_PLACE_SIGN = re.compile(r"[0-9@]|://")
 #: a quotation runs over this many lines at most, looking for its closing mark
 _QUOTE_LINES = 50
 _MAX_QUOTES = 500
 
 
-#: a quotation mark, not an inch mark (``3/4" agg``, ``5'10"``: a straight quote after a digit)
+#: a quotation mark that opens, not an inch mark (``3/4" agg``, ``5'10"``: a straight quote after
+#: a digit or an apostrophe opens nothing)
 _OPEN_MARK = re.compile("(?<![0-9'])\"|[\u201c\u201e\u00ab]")
-_CLOSE_MARK = re.compile("(?<![0-9'])\"|[\u201d\u00bb]")
+#: a mark that closes an open quotation: any straight quote (red team 12: ``… is 555-0191"``, the
+#: record's own closing mark after the number's last digit, is no inch mark), ``”``, ``»`` and
+#: the ``“`` that closes a German ``„…“``
+_CLOSE_MARK = re.compile('["\u201c\u201d\u00bb]')
 
 
 def _first(line: str, marks: re.Pattern[str]) -> int:
@@ -386,21 +402,67 @@ def _last(line: str, marks: re.Pattern[str]) -> int:
     return at
 
 
+def _is_code(lines: list[str], i: int, first: int) -> bool:
+    """Line ``i`` is JSON or code: it opens a block (``{``, ``[``, also after a label: ``config
+    {"ship_to": …}``), or it is a ``"key": …`` member right after a line that opens a block or
+    ends a member (``{``, ``[``, ``,``). A lone ``"Hi": "…"`` line, as a customer can type it at
+    the start of a quotation, is no code (red team 12)."""
+    line = lines[i]
+    if _CODE_OPEN.match(line) is not None or line[:first].rstrip()[-1:] in ("{", "["):
+        return True
+    if _CODE_KEY.match(line) is None:
+        return False
+    for k in range(i - 1, max(-1, i - 4), -1):
+        prev = lines[k].rstrip()
+        if prev:
+            return prev[-1] in "{[,"
+    return False
+
+
+def _csv_cells(line: str) -> int:
+    try:
+        return len(next(csv.reader([line]), []))
+    except csv.Error:  # a NUL, a cell past the module's size limit: no row
+        return 0
+
+
+def _is_row(lines: list[str], i: int) -> bool:
+    """Line ``i``, quoted from its start to its end, is a CSV row: it holds cells side by side
+    (``"7","Lakeshore Cycles","…"``) and a line next to it has as many cells (its header, another
+    row). A whole line in quotes alone is a quotation (red team 12: it was read as a cell)."""
+    line = lines[i]
+    if _CELLS.search(line) is None:
+        return False
+    cells = _csv_cells(line)
+    return cells > 1 and any(0 <= k < len(lines) and _csv_cells(lines[k]) == cells for k in (i - 1, i + 1))
+
+
 def _split_quotes(text: str) -> tuple[str, str]:
     """[blind-6] The quotations in a trusted record's text (what a customer wrote in an online
     check-in, what a caller said, as the record reports it): the record vouches that they were
     said, not for what they say, so a value found only inside one (a "new cell number", an
     address) is an outsider's. A quotation runs from the first opening mark of a line to the last
     closing mark of that line (quote marks the outsider typed inside it do not end it), or, open
-    at the end of its line, to the first closing mark of the next 50 lines (never closed: no
-    quotation). A straight quote after a digit is an inch mark (``3/4" agg``). Not a quotation: the quotes of a line shaped like JSON or code (from its start, or
-    from a ``{`` or ``[`` before its first quote: never from what is inside), a CSV row's cells
-    (quotes between separators), a few words (a product's or a document's name). Past 500
-    quotations, the rest of the text is the outsiders'."""
+    at the end of its line, to the last closing mark of the next 50 lines (never closed: no
+    quotation). A straight quote after a digit opens nothing: it is an inch mark (``3/4" agg``);
+    it does close a quotation open before it. Not a quotation: the quotes of a line of JSON or
+    code (:func:`_is_code`), a CSV row's cells (quotes between separators, :func:`_is_row`), a
+    few words with no number, ``@`` or URL in them (a product's or a document's name), a quoted
+    value right after ``=`` (an HTML attribute, logfmt, a keyword argument). Past 500
+    quotations, the rest of the text is the outsiders'.
+
+    Red team 12: the outsider writes the words inside the quotation, its marks included, so
+    nothing they type may end it: the record's own closing mark after a digit (``… 555-0191"``)
+    or an apostrophe closes it; a quotation over lines ends at the *last* closing mark of its
+    window, not at a lone ``"`` the outsider typed on a line of its own; a short quotation with a
+    number in it (``"New cell +1 773 555 0191"``) is no name. The closing marks of each line are
+    looked for once (a line opening a quotation never closed made each look over the next 50)."""
     if _first(text, _OPEN_MARK) < 0:
         return text, ""
     lines = text.split("\n")
     n = len(lines)
+    # the lines with a closing mark, in order (each line read once)
+    closing = [k for k, x in enumerate(lines) if _first(x, _CLOSE_MARK) >= 0]
     keep: list[str] = []
     out: list[str] = []
     seen = 0
@@ -408,7 +470,7 @@ def _split_quotes(text: str) -> tuple[str, str]:
     while i < n:
         line = lines[i]
         first = _first(line, _OPEN_MARK)
-        if first < 0 or _CODE_LINE.match(line) is not None or line[:first].rstrip()[-1:] in ("{", "["):
+        if first < 0 or _is_code(lines, i, first):
             keep.append(line)
             i += 1
             continue
@@ -416,21 +478,25 @@ def _split_quotes(text: str) -> tuple[str, str]:
         if last > first:
             j, body, tail = i, line[first + 1 : last], line[last:]
         else:
-            j = next(
-                (k for k in range(i + 1, min(n, i + 1 + _QUOTE_LINES)) if _first(lines[k], _CLOSE_MARK) >= 0),
-                -1,
-            )
+            # the last line with a closing mark in the window
+            at = bisect.bisect_right(closing, min(n - 1, i + _QUOTE_LINES)) - 1
+            j = closing[at] if at >= 0 and closing[at] > i else -1
             if j < 0:  # never closed: a stray mark, no quotation
                 keep.append(line)
                 i += 1
                 continue
-            close = _first(lines[j], _CLOSE_MARK)
+            close = _last(lines[j], _CLOSE_MARK)
             body = "\n".join([line[first + 1 :], *lines[i + 1 : j], lines[j][:close]])
             tail = lines[j][close:]
         before = line[first - 1] if first > 0 else ""
         after = tail[1:2]
-        cell = (not before or before in _CELL_EDGE) and (not after or after in _CELL_EDGE)
-        if cell or len(_WORD.findall(body)) < _QUOTE_WORDS:
+        if before == "=":  # a value's syntax (``href="…"``, ``to="…"``), as a JSON member's is
+            syntax = True
+        elif before or after:
+            syntax = (not before or before in _CELL_EDGE) and (not after or after in _CELL_EDGE)
+        else:
+            syntax = j == i and _is_row(lines, i)
+        if syntax or (len(_WORD.findall(body)) < _QUOTE_WORDS and _PLACE_SIGN.search(body) is None):
             keep.append(line)
             i += 1
             continue

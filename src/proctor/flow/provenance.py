@@ -1022,10 +1022,43 @@ def _place_values(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
 
 
 #: arguments of a generic update that name the field it sets (``update(field="delivery_address",
-#: value=…)``), and the arguments that hold the new value
-_FIELD_KEYS = frozenset({"field", "field_name", "attribute", "property", "column", "setting", "key"})
-_VALUE_KEYS = frozenset({"value", "new_value", "values", "to_value", "new"})
-#: field names that say where goods, calls or money go, besides :data:`DESTINATION_NAMES`
+#: value=…)``; red team 12: ``name``, JSON Patch's ``path``), and the arguments that hold the
+#: new value (red team 12: ``val``, ``data``)
+_FIELD_KEYS = frozenset(
+    {
+        "field",
+        "field_name",
+        "field_path",
+        "target_field",
+        "attribute",
+        "attr",
+        "property",
+        "prop",
+        "column",
+        "setting",
+        "key",
+        "name",
+        "path",
+        "param",
+        "parameter",
+    }
+)
+_VALUE_KEYS = frozenset(
+    {
+        "value",
+        "new_value",
+        "values",
+        "to_value",
+        "new",
+        "val",
+        "new_val",
+        "data",
+        "updated_value",
+        "replacement",
+    }
+)
+#: field names that say where goods, calls or money go, besides :data:`DESTINATION_NAMES` (red
+#: team 12: a delivery's location; the address, phone and account of a few other languages)
 _PLACE_FIELDS = frozenset(
     {
         "mobile",
@@ -1040,8 +1073,54 @@ _PLACE_FIELDS = frozenset(
         "swift",
         "bic",
         "bank_details",
+        "delivery_location",
+        "shipping_location",
+        "dropoff_location",
+        "pickup_location",
+        "drop_off",
+        "dropoff",
+        # de, fr, es, pt, it, nl
+        "adresse",
+        "anschrift",
+        "telefon",
+        "handy",
+        "mobilnummer",
+        "rufnummer",
+        "telefonnummer",
+        "kontonummer",
+        "bankverbindung",
+        "direccion",
+        "dirección",
+        "telefono",
+        "teléfono",
+        "móvil",
+        "endereço",
+        "endereco",
+        "indirizzo",
+        "cellulare",
+        "adres",
+        "telefoonnummer",
+        "rekeningnummer",
     }
 )
+#: the ends of compound words that name an address (``Lieferadresse``, ``Rechnungsanschrift``)
+_PLACE_ENDS = ("adresse", "anschrift")
+_FIELD_SEPARATORS = re.compile(r"[\W_]+")
+#: objects looked into for a generic update, and how deep
+_MAX_UPDATE_NODES = 1000
+_MAX_UPDATE_DEPTH = 8
+
+
+def _names_a_place(name: str) -> bool:
+    """A field's name (``delivery_address``, ``Ship-To Address``, ``shipping.address``, JSON
+    Patch's ``/delivery_address``, ``Lieferadresse``) names an address, a phone, an account."""
+    field = _FIELD_SEPARATORS.sub("_", _snake(name.strip())).strip("_")
+    words = set(field.split("_"))
+    return (
+        _name_matches(field, DESTINATION_NAMES | _PLACE_FIELDS)
+        or bool(words & _PLACE_FIELDS)
+        or any(w.endswith(_PLACE_ENDS) for w in words)
+    )
 
 
 def _named_field_values(args: Mapping[str, Any]) -> set[str]:
@@ -1050,29 +1129,32 @@ def _named_field_values(args: Mapping[str, Any]) -> set[str]:
     names a place (an address, a phone, an account, a recipient: :data:`DESTINATION_NAMES`,
     :data:`_PLACE_FIELDS`), the value it is set to decides where deliveries, calls or money go,
     whatever it looks like (a street address, ``Havenweg 8, 4782 SL Moerdijk``, is no e-mail, IBAN
-    or phone number). Looked for at the top level and in the objects of a list of changes."""
+    or phone number). Looked for at the top level and in every object under it (red team 12: a
+    list of changes, ``{"change": {"field": …}}``, a JSON Patch's operations), to a depth of 8
+    and 1,000 objects."""
     out: set[str] = set()
+    budget = _MAX_UPDATE_NODES
 
-    def visit(obj: Mapping[str, Any], prefix: str) -> None:
-        named = False
-        for k, v in obj.items():
-            if isinstance(v, str) and _snake(str(k)) in _FIELD_KEYS and len(v) <= 200:
-                field = _snake(v.strip()).replace(" ", "_")
-                words = set(field.split("_"))
-                if _name_matches(field, DESTINATION_NAMES | _PLACE_FIELDS) or words & _PLACE_FIELDS:
-                    named = True
-        if not named:
+    def visit(obj: Mapping[str, Any], prefix: str, depth: int) -> None:
+        nonlocal budget
+        budget -= 1
+        if budget < 0 or depth > _MAX_UPDATE_DEPTH:
             return
+        named = any(
+            isinstance(v, str) and len(v) <= 200 and _snake(str(k)) in _FIELD_KEYS and _names_a_place(v)
+            for k, v in obj.items()
+        )
         for k, v in obj.items():
-            if _snake(str(k)) in _VALUE_KEYS and v is not None and not _not_a_place(v):
+            if named and _snake(str(k)) in _VALUE_KEYS and v is not None and not _not_a_place(v):
                 out.add(f"{prefix}{k}[]" if isinstance(v, list | tuple) else f"{prefix}{k}")
+            elif isinstance(v, Mapping):
+                visit(v, f"{prefix}{k}.", depth + 1)
+            elif isinstance(v, list | tuple):
+                for x in v[:100]:
+                    if isinstance(x, Mapping):
+                        visit(x, f"{prefix}{k}[].", depth + 1)
 
-    visit(args, "")
-    for k, v in args.items():
-        if isinstance(v, list | tuple):
-            for x in v[:100]:
-                if isinstance(x, Mapping):
-                    visit(x, f"{k}[].")
+    visit(args, "", 0)
     return out
 
 
