@@ -520,7 +520,13 @@ def _is_identifier(squashed: str) -> bool:
     return digits >= _IDENT_DIGITS and digits * 2 >= len(squashed)
 
 
+#: the ASCII digits, deleted by ``bytes.translate`` to count them (:func:`_digits`)
+_ASCII_DIGITS = b"0123456789"
+
+
 def _digits(text: str) -> int:
+    if text.isascii():  # ``\d`` matches only 0-9 in ASCII text: counted without a pattern
+        return len(text) - len(text.encode("ascii").translate(None, _ASCII_DIGITS))
     return len(_NON_DIGIT.sub("", text))
 
 
@@ -861,8 +867,37 @@ def _contains(text: str, needle: str) -> bool:
 _PLAIN_LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
+#: arguments with at most this many leaves, each a top-level scalar or an element of a top-level
+#: list of scalars, are read by :func:`leaf_values` in one loop (no generator per level)
+_FLAT_LEAVES = 64
+
+
 def leaf_values(args: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """``(path, value)`` for every leaf of the arguments: ``a``, ``a.b``, ``a[]``, ``a[].b``."""
+    keys = sorted(args, key=str)
+    flat: list[tuple[str, Any]] = []
+    for k in keys:
+        value = args[k]
+        kind = type(value)
+        if kind in _PLAIN_LEAVES and len(flat) < _FLAT_LEAVES:
+            flat.append((str(k), value))
+        elif (
+            (kind is list or kind is tuple)
+            and len(flat) + len(value) <= _FLAT_LEAVES
+            and all(type(x) in _PLAIN_LEAVES for x in value)
+        ):
+            path = str(k) + "[]"
+            flat.extend((path, x) for x in value)
+        else:
+            break
+    else:
+        # the common shape, in the order the walk below gives it
+        return iter(flat)
+    return _walk_leaves(args, keys)
+
+
+def _walk_leaves(args: Mapping[str, Any], keys: list[Any]) -> Iterator[tuple[str, Any]]:
+    """:func:`leaf_values` of any arguments (``keys``: theirs, sorted as strings), lazily."""
 
     def walk(path: str, value: Any) -> Iterator[tuple[str, Any]]:
         if type(value) in _PLAIN_LEAVES:  # a JSON scalar: no Mapping test (an ABC check) needed
@@ -876,7 +911,7 @@ def leaf_values(args: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
         else:
             yield path, value
 
-    for k in sorted(args, key=str):
+    for k in keys:
         yield from walk(str(k), args[k])
 
 
@@ -1012,11 +1047,16 @@ def _place_values(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
         # written as a phone number is (``+353 87 555 0148``, ``(360) 555-0142``), also as a
         # ``tel:`` link or with an extension (``… ext. 12``: red team 9); a bare run of digits is
         # as likely an order or a tracking number
+        if "@" in text and _all_addresses(text):
+            out.add(path)
+            continue
+        if _A_DIGIT.search(text) is None:
+            continue  # no digit: no phone number (``_PHONE``) and no IBAN (``_IBAN``)
         number = _PHONE_EXT.sub("", _PHONE_URI.sub("", text)).strip()
         phone = (
             not number.isdigit() and _PHONE.fullmatch(number) is not None and _phone_parts(number) is not None
         )
-        if ("@" in text and _all_addresses(text)) or phone or _whole_iban(text):
+        if phone or _whole_iban(text):
             out.add(path)
     return frozenset(out | _named_field_values(args))
 
@@ -1326,13 +1366,15 @@ def _declared_given(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]
     if not tool.destinations:
         return frozenset()
     declared = frozenset(tool.destinations)
-    return frozenset(
-        d
-        for path, value in leaf_values(args)
-        if value is not None and value != ""
-        for d in _ancestors(path)
-        if d in declared
-    )
+    given: set[str] = set()
+    for path, value in leaf_values(args):
+        if value is None or value == "":
+            continue
+        if path in declared:  # (most declarations name the leaf itself: no ancestor to read)
+            given.add(path)
+        if "." in path or "[]" in path:
+            given.update(d for d in _ancestors(path) if d in declared)
+    return frozenset(given)
 
 
 def _destination_paths(tool: ToolRecord, args: Mapping[str, Any]) -> frozenset[str]:
@@ -2041,7 +2083,10 @@ def _arg_strings(args: Mapping[str, Any]) -> list[str]:
     stack: list[Any] = [args]
     while stack:
         value = stack.pop()
-        if isinstance(value, Mapping):
+        if type(value) is str:  # most values (no ABC check needed)
+            if value:
+                out.append(value)
+        elif isinstance(value, Mapping):
             for k, v in value.items():
                 if isinstance(k, str) and k:
                     out.append(k)

@@ -365,7 +365,14 @@ def _cedar_facts(facts: FlowFacts) -> FlowFacts:
     t = facts.task
     if t.outputs == 0 and not t.untrusted_sources:
         return facts
-    return replace(facts, task=TaskLabels(read_untrusted=t.read_untrusted, max_sensitivity=t.max_sensitivity))
+    # built directly (``dataclasses.replace`` reads the fields' definitions on every call)
+    return FlowFacts(
+        TaskLabels(read_untrusted=t.read_untrusted, max_sensitivity=t.max_sensitivity),
+        facts.provenance,
+        facts.history,
+        facts.destinations,
+        facts.internal,
+    )
 
 
 def _side(ps: PolicySet, cache: bool = True, entities: dict[tuple[Any, ...], Any] | None = None) -> _Side:
@@ -397,7 +404,7 @@ def _decide_call(
             failed = FlowFailed(f"the flow stage failed: {exc.message}")
             return deny(failed.message, side.engine.version, errors=(failed.code,))
         if history != facts.history:
-            facts = replace(facts, history=history)
+            facts = FlowFacts(facts.task, facts.provenance, history, facts.destinations, facts.internal)
     d = side.engine.decide(agent, task, tool, args, now, facts=facts)
     if d.verdict is Verdict.ALLOW:
         side.record(str(task.id), str(agent.name), tool, args, now)
