@@ -573,7 +573,11 @@ def mail_provider(domain: str) -> bool:
         "icloud",
         "yandex",
         "zoho",
+        "zohomail",
         "fastmail",
+        "tuta",
+        "posteo",
+        "hushmail",
     }
 
 

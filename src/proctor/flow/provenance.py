@@ -66,7 +66,7 @@ import json
 import re
 import string
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -469,6 +469,36 @@ def _number_spans(norm: str) -> list[tuple[int, int, str]]:
         out.append((at, end, m.group(0)))
         at = marks.find(b"1", end)
     return out
+
+
+#: what joins the digit groups of a code or a date (``6204-2RS``, ``2026-04-02``, ``V-118``, ``4/12``)
+_CODE_JOIN = "-/"
+
+
+def _in_code(norm: str, start: int, end: int) -> bool:
+    """The digits ``norm[start:end]`` are joined to letters or digits by ``-`` or ``/``."""
+    before = norm[start - 2 : start] if start >= 2 else ""
+    after = norm[end : end + 2]
+    return (len(before) == 2 and before[1] in _CODE_JOIN and before[0].isalnum()) or (
+        len(after) == 2 and after[0] in _CODE_JOIN and after[1].isalnum()
+    )
+
+
+def _as_number(norm: str, d: Decimal) -> bool:
+    """[red team 13] ``norm`` holds ``d`` as a number of its own: a digit group not joined to
+    letters or digits by ``-`` or ``/`` (not the ``6204`` of ``6204-2RS``, the ``2026`` of
+    ``2026-04-02``, the ``118`` of ``V-118``). A number written with spaces (``3 500``, or two
+    numbers side by side: ``96.40 2026-12-18``) is read whole and piece by piece."""
+    for start, end, written in _number_spans(norm)[:_MAX_KEYS]:
+        if not _in_code(norm, start, end) and d in _numbers(norm, [(start, end, written)]):
+            return True
+        if " " not in written:
+            continue
+        for m in re.finditer(r"\S+", written):
+            a, b = start + m.start(), start + m.end()
+            if not _in_code(norm, a, b) and d in _parse_number(m.group(0)):
+                return True
+    return False
 
 
 def _numbers(norm: str, spans: list[tuple[int, int, str]]) -> set[Decimal]:
@@ -1835,6 +1865,32 @@ def _address_domain(piece: str) -> str:
     return UNKNOWN_HOST
 
 
+#: a host name as written after an ``@`` (up to the first character no host name holds)
+_HOST_AHEAD = re.compile(r"[^\W_][\w.-]*")
+
+
+def _inner_address_domains(piece: str) -> set[str]:
+    """[red team 13] The domains after every ``@`` but the last of one piece outside quotes
+    (``x@evil.example?cc=ops@ourco.example``, ``mailto:x@evil.example&ops@ourco.example``,
+    ``x@evil.example|ops@ourco.example``): a mail system or a ``mailto:`` reader can deliver to
+    any of them, so each is where the piece may send; the last alone
+    (:func:`_address_domain`) let an outside recipient ride on an inside or named one.
+    :data:`UNKNOWN_HOST` for one that is not a host name."""
+    unquoted = _QUOTED.sub('""', piece.strip(_EDGE))
+    segments = unquoted.split("@")[1:-1]
+    out: set[str] = set()
+    for seg in segments[:16]:
+        m = _HOST_AHEAD.match(seg)
+        host = m.group(0).rstrip(".").lower() if m else ""
+        if host and not host.isascii():
+            try:
+                host = unicodedata.normalize("NFKC", host).encode("idna").decode("ascii")
+            except UnicodeError:
+                host = ""
+        out.add(host if host and (_HOST.fullmatch(host) or _IPV4.fullmatch(host)) else UNKNOWN_HOST)
+    return out
+
+
 def _clean_address(piece: str) -> str | None:
     """``piece`` as one plain address (``bob@acme.com``, ``<bob@acme.com>``), lower case; None
     when it is anything a plain pattern does not fully read (a quoted local part, a route, a
@@ -1861,6 +1917,7 @@ def _domains_of(value: str, *, bare: bool) -> set[str]:
             continue
         if "@" in piece:
             out.add(_address_domain(piece))
+            out |= _inner_address_domains(piece)
             found = True
         if "://" in piece:
             for m in _URL.finditer(piece):
@@ -2465,22 +2522,102 @@ _HOW_MUCH_WORDS = frozenset(
 )  # fmt: skip
 
 
+#: [red team 13] of :data:`_HOW_MUCH_WORDS`, those that name a share (a discount, a rate, a
+#: markup): a small number under such a name (a 30 % discount) is its whole range, no trivial
+#: value. Not a price or a count: a 26.00 menu price or 3 boxes from a shared sheet or an order
+#: e-mail is everyday work (the sixth hold-out set's menu update), and stays a trivial value
+_MONEY_WORDS = frozenset(
+    {"discount", "pct", "percent", "percentage", "rate", "markup", "markdown", "commission", "margin"}
+)
+#: [red team 13] words of an argument name that says a number is a label, not how much: an id, a
+#: reference, a page, a date's part, a version (``ticket_id: 48213``, ``page: 212``, ``year: 2026``)
+_LABEL_WORDS = frozenset(
+    {
+        "id", "ids", "no", "nr", "num", "number", "ref", "reference", "ticket", "order", "invoice",
+        "po", "case", "claim", "policy", "page", "pages", "year", "month", "day", "week", "hour",
+        "minute", "date", "time", "version", "zip", "postcode", "code", "sku", "line", "row",
+        "index", "ext", "seq", "serial", "port", "build", "issue", "pr", "step", "level", "priority",
+    }
+)  # fmt: skip
+#: [red team 13] a string that is one number, with at most a currency code or glyph, a percent sign
+#: or a short unit around it (``"4000"``, ``"EUR 0.71"``, ``"35%"``, ``"4,000 pcs"``, ``"12 yd"``);
+#: not a code (``"PAB-4410"``: no sign after the letters)
+_NUMBER_TEXT = re.compile(
+    r"(?:[A-Z]{3}\s?|[-+~])?[$€£¥]?\s?\d[\d,.'\u00a0\u202f ]{0,30}(?:\s?(?:%|[$€£¥]|[A-Za-z]{1,6}\.?))?"
+)
+
+
+def _name_words(path: str) -> set[str]:
+    return set(_snake(path.rsplit(".", 1)[-1].removesuffix("[]")).split("_"))
+
+
+def _amount_field_values(args: Mapping[str, Any], words: frozenset[str] = _HOW_MUCH_WORDS) -> set[str]:
+    """[red team 13] A generic update whose field argument names an amount
+    (``update(field="unit_price", value="0.71")``, ``set(attribute="discount", new_value=…)``):
+    the value it is set to says how much, whatever its own name. At the top level and in the
+    objects of a list of changes (as :func:`_named_field_values`)."""
+    out: set[str] = set()
+
+    def visit(obj: Mapping[str, Any], prefix: str) -> None:
+        named = any(
+            isinstance(v, str)
+            and _snake(str(k)) in _FIELD_KEYS
+            and len(v) <= 200
+            and words.intersection(re.split(r"[_\s]+", _snake(v.strip())))
+            for k, v in obj.items()
+        )
+        if not named:
+            return
+        for k, v in obj.items():
+            if _snake(str(k)) in _VALUE_KEYS and v is not None:
+                out.add(f"{prefix}{k}[]" if isinstance(v, list | tuple) else f"{prefix}{k}")
+
+    visit(args, "")
+    for k, v in args.items():
+        if isinstance(v, list | tuple):
+            for x in v[:100]:
+                if isinstance(x, Mapping):
+                    visit(x, f"{k}[].")
+    return out
+
+
 def amount_paths(args: Mapping[str, Any], dests: frozenset[str]) -> tuple[str, ...]:
     """[blind-6] The argument paths that say how much, not where: a number (not a switch), or
     a value under a name with an amount word (``amount``, ``unit_price``, ``discount_pct``,
     ``quantityCy``, ``lines[].qty``). A destination (an account written as a number) is not one.
-    ``context.provenance.untrusted_amount``: one of them comes only from untrusted content."""
-    out: set[str] = set()
+    ``context.provenance.untrusted_amount``: one of them comes only from untrusted content.
+    [red team 13] A string that is one number (``n: "4000"``, ``pieces: "4,000 pcs"``,
+    ``prix: "EUR 0.71"``: :data:`_NUMBER_TEXT`) is a number too, whatever the language of its
+    name; the value of a generic update whose field names an amount
+    (:func:`_amount_field_values`) is one; a number (or a string that is one) under a name that
+    says it is a label (``ticket_id``, ``page``, ``year``: :data:`_LABEL_WORDS`) and has no
+    amount word is not one."""
+    out: set[str] = {p for p in _amount_field_values(args) if not _is_destination(p, dests)}
     for path, value in leaf_values(args):
         if value is None or isinstance(value, bool) or _is_destination(path, dests):
             continue
-        if isinstance(value, int | float | Decimal):
+        words = _name_words(path)
+        if _HOW_MUCH_WORDS.intersection(words):
             out.add(path)
             continue
-        field = _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))
-        if _HOW_MUCH_WORDS.intersection(field.split("_")):
+        if words & _LABEL_WORDS:
+            continue
+        if isinstance(value, int | float | Decimal) or (
+            isinstance(value, str) and len(value) <= 48 and _NUMBER_TEXT.fullmatch(value.strip())
+        ):
             out.add(path)
     return tuple(sorted(out))
+
+
+def _money_paths(args: Mapping[str, Any]) -> frozenset[str]:
+    """[red team 13] The argument paths that name a share (:data:`_MONEY_WORDS`: ``discount_pct``,
+    ``markup``, ``value`` of ``update(field="discount", …)``): a small number there is traced
+    (:meth:`SourceIndex._small_amount`), not taken for a trivial value."""
+    out = set(_amount_field_values(args, _MONEY_WORDS))
+    for path, _ in leaf_values(args):
+        if _MONEY_WORDS.intersection(_name_words(path)):
+            out.add(path)
+    return frozenset(out)
 
 
 #: the shortest organisation name :func:`_party_names` keeps (``acme`` and up; not ``hr``)
@@ -2488,18 +2625,70 @@ _PARTY_MIN = 4
 _PARTY_TOKEN = re.compile(r"[^\W_]+")
 
 
-def _party_names(text: str) -> frozenset[str]:
-    """One to four consecutive words of ``text`` (its first 4,000 characters), lower case,
-    written together: the names of organisations a request can name (``calloway``,
-    ``callowayenergy``, ``callowayenergys``)."""
-    tokens = _PARTY_TOKEN.findall(text[:4000].lower())
-    out: set[str] = set()
-    for i in range(len(tokens)):
+#: [red team 13] capitalised words that name a time, not an organisation ("the March report")
+_NOT_PARTY = frozenset(
+    {
+        "january", "february", "march", "april", "may", "june", "july", "august", "september",
+        "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+        "saturday", "sunday", "today", "tomorrow", "please", "the",
+    }
+)  # fmt: skip
+#: where a sentence starts: its first word is capitalised whatever it is ("Send …", "Reply …")
+_SENTENCE_START = re.compile(r"[.!?\n][\s\"'(\u201c]*$")
+
+
+def _runs(words: list[str], out: set[str], *, first_alone: bool = True) -> None:
+    """One to four consecutive ``words`` written together, of :data:`_PARTY_MIN` characters or
+    more, into ``out``; the first word alone only with ``first_alone``."""
+    for i in range(len(words)):
         run = ""
-        for tok in tokens[i : i + 4]:
+        for n, tok in enumerate(words[i : i + 4]):
             run += tok
-            if len(run) >= _PARTY_MIN:
+            if len(run) >= _PARTY_MIN and (n or i or first_alone):
                 out.add(run)
+
+
+def _party_names(purpose: str, params: Iterable[str] = ()) -> frozenset[str]:
+    """The names of organisations a request can name: one to four consecutive *capitalised*
+    words of the purpose (its first 4,000 characters: proper names, ``Summit Auto Finance``,
+    ``Calloway Energy's``), lower case, written together (``calloway``, ``callowayenergy``,
+    ``callowayenergys``), and each parameter's whole value written together (``--param
+    workspace=brightwell``) with the capitalised runs in it.
+    [red team 13] Not any words of the request: "send the quarterly report to the board" names
+    no ``board.example``, ``quarterlyreport.example`` or ``usagereport.example`` (generic
+    words an injected address can be built from). Not a month or a weekday (``march.example``
+    for "the March figures"), and not the first word of a sentence alone ("Send", "Reply"):
+    only with the capitalised words after it. A request written in lower case names no party
+    (the call is refused as before rather than held)."""
+    out: set[str] = set()
+
+    def capitalised(text: str) -> None:
+        text = text[:4000]
+        run: list[str] = []
+        initial = False  # the run starts a sentence
+        for m in _PARTY_TOKEN.finditer(text):
+            tok, at = m.group(0), m.start()
+            low = tok.lower()
+            before = text[at - 1 : at]
+            named = (any(c.isupper() for c in tok) and low not in _NOT_PARTY) or (
+                low == "s" and bool(run) and before in ("'", "\u2019")
+            )
+            if run and (not named or before not in (" ", "-", "'", "\u2019")):
+                _runs(run, out, first_alone=not initial)
+                run = []
+            if named:
+                if not run:
+                    head = text[max(0, at - 200) : at]
+                    initial = not text[:at].strip() or _SENTENCE_START.search(head) is not None
+                run.append(low)
+        _runs(run, out, first_alone=not initial)
+
+    capitalised(purpose)
+    for value in params:
+        capitalised(value)
+        whole = "".join(_PARTY_TOKEN.findall(value[:200].lower()))
+        if len(whole) >= _PARTY_MIN:
+            out.add(whole)
     return frozenset(out)
 
 
@@ -2534,7 +2723,7 @@ class SourceIndex:
         self._look: dict[str, bool] = {}
         self._add("intent", Origin.INTENT, purpose)
         #: the names of organisations the request can name (:meth:`names_party`)
-        self._party_names = _party_names(" ".join([purpose, *(str(v) for v in params.values())]))
+        self._party_names = _party_names(purpose, (str(v) for v in params.values()))
         #: the request asks for a payment or a refund (``Provenance.payment_requested``)
         self._asks_money = asks_for_money(" ".join([purpose, *(str(v) for v in params.values())]))
         #: explicit parameter name (snake case) -> its slot's bit
@@ -2748,7 +2937,12 @@ class SourceIndex:
             if n:
                 mask |= post.get("u" + n, 0)
         if _A_DIGIT.search(norm) is not None:
-            for d in parse_amounts(norm):
+            readings = parse_amounts(norm)
+            if any(not _trivial_number(d) for d in readings):
+                # [red team 13] "4,000" read as 4 (a decimal comma) is a trivial number, found
+                # in any date or list: the other reading (4000) is what the value says
+                readings = {d for d in readings if not _trivial_number(d)}
+            for d in readings:
                 mask |= post.get(_dec_key(d), 0)
             sq = _squash(norm)
             if _is_identifier(sq):
@@ -2758,6 +2952,58 @@ class SourceIndex:
                 for key in _phone_keys(norm, lookup=True):
                     mask |= post.get(key, 0)
         return mask | self._lookup_text(norm)
+
+    def _small_amount(self, value: Any) -> tuple[Origin, tuple[str, ...]] | None:
+        """[red team 13] A small number that says how large a share is (a discount of 30 %,
+        written ``30`` or ``"30"``): its origin when only untrusted content holds it (a forged
+        quote's "30 % off"), else None (it stays a trivial value: a small number the request or a
+        trusted record also holds says nothing)."""
+        if isinstance(value, int | float | Decimal):
+            numbers = {value}
+        else:
+            numbers = set(parse_amounts(str(value).strip().rstrip("%").strip()))
+        for d in numbers:
+            got = self._origin(self._lookup_number(d))
+            if got[0] is Origin.UNTRUSTED:
+                return got
+        return None
+
+    def _amount_not_in_codes(self, value: Any) -> tuple[Origin, tuple[str, ...]] | None:
+        """[red team 13] An amount (a quantity of 6204, a price of 2026) that untrusted content
+        holds as a number (:func:`_as_number`) and the request or a trusted record holds only
+        inside a code or a date
+        (the part ``6204-2RS``, ``2026-04-02``, the vendor ``V-118``: a digit group joined to
+        letters or digits by ``-`` or ``/``): the content's origin (the coincidence chose
+        nothing), else None."""
+        if isinstance(value, int | float | Decimal):
+            try:
+                numbers = {abs(Decimal(str(value)))}
+            except InvalidOperation:
+                return None
+        else:
+            numbers = set(parse_amounts(str(value).strip().rstrip("%").strip()))
+        for d in numbers:
+            if not d.is_finite():
+                continue
+            mask = self._lookup_number(d)
+            if not mask & self._untrusted_mask():
+                continue
+            kept = 0
+            for slot in _bits(mask):
+                src = self._slots[slot]
+                if src is None:
+                    continue
+                if _as_number(src.norm, d):
+                    kept |= 1 << slot
+            got = self._origin(kept)
+            if got[0] is Origin.UNTRUSTED:
+                return got
+        return None
+
+    def _untrusted_mask(self) -> int:
+        return sum(
+            1 << i for i, src in enumerate(self._slots) if src is not None and src.origin is Origin.UNTRUSTED
+        )
 
     def _lookup_number(self, value: int | float | Decimal) -> int:
         try:
@@ -3311,6 +3557,8 @@ class SourceIndex:
         by_reference = bool(dests) and dests == reply_targets(tool, args)
         # the destinations name records, not parties: a destructive tool's targets or a reply's
         objects_only = by_reference or (tool.destructive and not tool.destinations)
+        money = _money_paths(args)
+        amounts = amount_paths(args, dests)
         for path, value in leaf_values(args):
             is_dest = _is_destination(path, dests)
             if not is_dest and not unrequested and self._unrequested_trivial(value):
@@ -3335,6 +3583,17 @@ class SourceIndex:
                 got = self._trace_leaf(value, is_dest, word_rule=word_rule)
             if got is None:
                 continue
+            if not is_dest and got[1] == ("trivial",) and path in money:
+                # [red team 13] a 30 % discount: the content's when only it holds it
+                got = self._small_amount(value) or got
+            elif (
+                not is_dest
+                and path in amounts
+                and got[0] in (Origin.INTENT, Origin.TRUSTED)
+                and got[1] != ("trivial",)
+            ):
+                # [red team 13] a quote's 6204 pieces is not the part number 6204-2RS
+                got = self._amount_not_in_codes(value) or got
             keep(path, got[0], got[1], is_dest)
             if is_dest and got[0] is Origin.UNTRUSTED:
                 if isinstance(value, str) and self._only_senders(value):
@@ -3426,7 +3685,7 @@ class SourceIndex:
             named_domains=tuple(
                 sorted({d for ds in where.values() for d in ds if d and self.names_party(d)})
             ),
-            amounts=amount_paths(args, dests),
+            amounts=amounts,
         )
 
     def names_party(self, domain: str) -> bool:
@@ -3439,9 +3698,10 @@ class SourceIndex:
         only in untrusted content still waits for a person (``destination_named_party`` only
         turns the refusal of flow.no-confidential-egress into a hold), and a look-alike of a
         counterparty the task knows is caught by flow.hold-lookalike-destination."""
-        if not self._party_names or mail_provider(domain):
+        registrable = registrable_domain(domain)
+        if not self._party_names or mail_provider(domain) or mail_provider(registrable):
             return False
-        first = registrable_domain(domain).split(".", 1)[0].replace("-", "")
+        first = registrable.split(".", 1)[0].replace("-", "")
         return len(first) >= _PARTY_MIN and first in self._party_names
 
     def destination_domains(self, tool: ToolRecord, args: Mapping[str, Any]) -> tuple[str, ...]:
