@@ -225,7 +225,13 @@ def test_ids_pages_and_dates_written_as_numbers_are_no_amounts(tool: str, args: 
         [{"tool": "inbox.read", "args": {"q": "dana"}, "output": DANA}, {"tool": tool, "args": args}],
         owner="desk@lakeshore-cycles.example",
     )
-    assert decision == "allow", policies
+    assert "flow.hold-untrusted-amount" not in policies
+    if tool == "shop.order":
+        # [blind-7] a financial write on a record only the e-mail names waits, for that reason
+        # (flow.hold-untrusted-financial-write), not for an amount
+        assert decision == "approval_required", policies
+    else:
+        assert decision == "allow", policies
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,7 @@ _OUTSIDE_WORDS = frozenset(
         "web", "webform", "form", "cfp", "external", "policyholder", "claimant", "insured",
         "candidate", "buyer", "seller", "passenger", "traveller", "traveler", "donor", "citizen",
         "visitor", "speaker", "attendee", "reporter", "complainant", "homeowner", "user",
-        "member", "student", "parent",
+        "member", "student", "parent", "referring", "referrer", "sender",
         # de, fr, es, pt, it, nl
         "kunde", "kunden", "kundin", "mieter", "gast", "antragsteller", "bewerber", "patienten",
         "lieferant", "lieferanten", "besucher", "cliente", "clientes", "clienti",
