@@ -259,11 +259,15 @@ class Provenance:
     def unsourced_args(self) -> tuple[str, ...]:
         return self._paths(Origin.NONE)
 
-    def to_cedar(self, internal: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+    def to_cedar(
+        self, internal: tuple[str, ...] | list[str] = (), destinations: tuple[str, ...] | list[str] = ()
+    ) -> dict[str, Any]:
         """``context.provenance``. A list argument appears once per path (``to[]``): it is
         untrusted when any element is untrusted (the worst element's origin counts). ``internal``:
         the organisation's domains (``FlowFacts.internal``): a destination all of whose domains are
-        inside (at least one, none unreadable) does not count in ``external_destination_*``."""
+        inside (at least one, none unreadable) does not count in ``external_destination_*``.
+        ``destinations``: the call's destination domains (``FlowFacts.destinations``): one
+        outside that is no named party's makes ``destination_named_party`` false."""
         dest = [a for a in self.args if a.destination]
         # a destination not shown to stay inside: a domain outside, or no domain at all (an IBAN,
         # a channel, a ticket id: nothing says where it leads)
@@ -312,7 +316,8 @@ class Provenance:
             and all(a.path in self.to_sender for a in dest if a.origin in (Origin.UNTRUSTED, Origin.NONE)),
             # a destination with a value that is not the object acted on (the grantee of a share)
             "audience_seen": any(a.path not in self.objects for a in dest),
-            "destination_named_party": self._named_party(dest, internal),
+            "destination_named_party": self._named_party(dest, internal)
+            and all(d in self.named_domains or is_internal(d, internal) for d in destinations),
             # an amount, a quantity, a price or a discount someone outside wrote
             "untrusted_amount": any(
                 a.origin is Origin.UNTRUSTED and a.path in self.amounts for a in self.args
@@ -321,7 +326,9 @@ class Provenance:
 
     def _named_party(self, dest: list[ArgOrigin], internal: tuple[str, ...] | list[str]) -> bool:
         """Every destination value outside the organisation has domains, all of them the name of
-        an organisation the request names (``named_domains``); at least one such value."""
+        an organisation the request names (``named_domains``); at least one such value. (A
+        destination value too long to be one, ``proctor.flow.provenance.LONG_TEXT``, is in no
+        ``dest`` entry: :meth:`to_cedar` checks the call's destination domains too.)"""
         if not self.named_domains:
             return False
         named = set(self.named_domains)
@@ -632,7 +639,7 @@ class FlowFacts:
         for name, value in self.history:
             hist[name] = decimal_cedar(value) if isinstance(value, Decimal) else value
         return {
-            "provenance": self.provenance.to_cedar(self.internal),
+            "provenance": self.provenance.to_cedar(self.internal, self.destinations),
             "destinations": self._destinations(),
             "history": hist,
         }

@@ -537,7 +537,7 @@ def split_outsider(text: str) -> tuple[str, str]:
             try:
                 rest = _split_json(doc, out)
             except RecursionError:
-                return _split_lines(text)
+                return _with_quotes(_split_lines(text))
             if not out:
                 return text, ""
             return json.dumps(rest, ensure_ascii=False), "\n".join(out)

@@ -66,7 +66,7 @@ import json
 import re
 import string
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -484,21 +484,51 @@ def _in_code(norm: str, start: int, end: int) -> bool:
     )
 
 
-def _as_number(norm: str, d: Decimal) -> bool:
-    """[red team 13] ``norm`` holds ``d`` as a number of its own: a digit group not joined to
-    letters or digits by ``-`` or ``/`` (not the ``6204`` of ``6204-2RS``, the ``2026`` of
+def _own_numbers(norm: str) -> frozenset[Decimal]:
+    """[red team 13] The numbers ``norm`` holds as numbers of their own: a digit group not joined
+    to letters or digits by ``-`` or ``/`` (not the ``6204`` of ``6204-2RS``, the ``2026`` of
     ``2026-04-02``, the ``118`` of ``V-118``). A number written with spaces (``3 500``, or two
-    numbers side by side: ``96.40 2026-12-18``) is read whole and piece by piece."""
+    numbers side by side: ``96.40 2026-12-18``) is read whole and piece by piece. Read once per
+    source (:meth:`SourceIndex._amount_not_in_codes` keeps it), its first :data:`_MAX_KEYS`
+    number spans."""
+    out: set[Decimal] = set()
     for start, end, written in _number_spans(norm)[:_MAX_KEYS]:
-        if not _in_code(norm, start, end) and d in _numbers(norm, [(start, end, written)]):
-            return True
+        if not _in_code(norm, start, end):
+            out |= _numbers(norm, [(start, end, written)])
         if " " not in written:
             continue
         for m in re.finditer(r"\S+", written):
-            a, b = start + m.start(), start + m.end()
-            if not _in_code(norm, a, b) and d in _parse_number(m.group(0)):
-                return True
-    return False
+            if not _in_code(norm, start + m.start(), start + m.end()):
+                out |= _parse_number(m.group(0))
+    return frozenset(out)
+
+
+def _value_numbers(value: Any) -> set[Decimal]:
+    """The numbers an argument's value says (``30``, ``"30"``, ``"30 %"``, ``"EUR 0.71"``), as
+    non-negative finite decimals; none for a number too large to say anything (past
+    :data:`_MAX_DIGITS` digits)."""
+    if isinstance(value, int | float | Decimal):
+        d = _finite_decimal(value)
+        return set() if d is None else {d}
+    return {d for d in parse_amounts(str(value).strip().rstrip("%").strip()) if d.is_finite()}
+
+
+#: a number with more digits than this before its point is no amount, id or term to look up
+#: (Python's ``int`` refuses to write more than 4,300 digits; a ``Decimal("1e999999999")`` made
+#: an ``int`` takes minutes)
+_MAX_DIGITS = 4000
+
+
+def _finite_decimal(value: int | float | Decimal) -> Decimal | None:
+    """``abs(value)`` as a Decimal; None when it is not finite or has more than
+    :data:`_MAX_DIGITS` digits before its point."""
+    try:  # (``copy_abs`` applies no context: ``abs`` overflows past its exponent limit)
+        d = (value if isinstance(value, Decimal) else Decimal(str(value))).copy_abs()
+    except (ArithmeticError, ValueError):  # ValueError: an int too long to write
+        return None
+    if not d.is_finite() or d.adjusted() >= _MAX_DIGITS:
+        return None
+    return d
 
 
 def _numbers(norm: str, spans: list[tuple[int, int, str]]) -> set[Decimal]:
@@ -535,8 +565,8 @@ def utf8_size(text: str) -> int:
 
 def _trivial_number(value: int | float | Decimal) -> bool:
     """An integer from -31 to 31 (a count, a day, a small quantity): found in any text."""
-    try:
-        return value == int(value) and -_TRIVIAL_INT <= value <= _TRIVIAL_INT
+    try:  # the range first: ``int(Decimal("1e999999999"))`` takes minutes
+        return -_TRIVIAL_INT <= value <= _TRIVIAL_INT and value == int(value)
     except (ValueError, OverflowError, InvalidOperation):
         return False
 
@@ -1199,9 +1229,21 @@ def _named_field_values(args: Mapping[str, Any]) -> set[str]:
     names a place (an address, a phone, an account, a recipient: :data:`DESTINATION_NAMES`,
     :data:`_PLACE_FIELDS`), the value it is set to decides where deliveries, calls or money go,
     whatever it looks like (a street address, ``Havenweg 8, 4782 SL Moerdijk``, is no e-mail, IBAN
-    or phone number). Looked for at the top level and in every object under it (red team 12: a
-    list of changes, ``{"change": {"field": …}}``, a JSON Patch's operations), to a depth of 8
-    and 1,000 objects."""
+    or phone number). Looked for as :func:`_update_values` looks (red team 12: a list of changes,
+    ``{"change": {"field": …}}``, a JSON Patch's operations)."""
+    return _update_values(args, _names_a_place, lambda v: not _not_a_place(v))
+
+
+def _update_values(
+    args: Mapping[str, Any],
+    names: Callable[[str], bool],
+    value_ok: Callable[[Any], bool] = lambda v: True,
+) -> set[str]:
+    """The paths of the values of every generic update in ``args`` whose field argument (a
+    string under :data:`_FIELD_KEYS`) ``names`` accepts: its arguments under :data:`_VALUE_KEYS`
+    that are not None and that ``value_ok`` accepts (``value``, ``changes[].new_value``,
+    ``values[]``). Looked for at the top level and in every object under it, to a depth of 8
+    and 1,000 objects (the first 100 elements of each list)."""
     out: set[str] = set()
     budget = _MAX_UPDATE_NODES
 
@@ -1211,11 +1253,11 @@ def _named_field_values(args: Mapping[str, Any]) -> set[str]:
         if budget < 0 or depth > _MAX_UPDATE_DEPTH:
             return
         named = any(
-            isinstance(v, str) and len(v) <= 200 and _snake(str(k)) in _FIELD_KEYS and _names_a_place(v)
+            isinstance(v, str) and len(v) <= 200 and _snake(str(k)) in _FIELD_KEYS and names(v)
             for k, v in obj.items()
         )
         for k, v in obj.items():
-            if named and _snake(str(k)) in _VALUE_KEYS and v is not None and not _not_a_place(v):
+            if named and v is not None and _snake(str(k)) in _VALUE_KEYS and value_ok(v):
                 out.add(f"{prefix}{k}[]" if isinstance(v, list | tuple) else f"{prefix}{k}")
             elif isinstance(v, Mapping):
                 visit(v, f"{prefix}{k}.", depth + 1)
@@ -2554,31 +2596,10 @@ def _name_words(path: str) -> set[str]:
 def _amount_field_values(args: Mapping[str, Any], words: frozenset[str] = _HOW_MUCH_WORDS) -> set[str]:
     """[red team 13] A generic update whose field argument names an amount
     (``update(field="unit_price", value="0.71")``, ``set(attribute="discount", new_value=…)``):
-    the value it is set to says how much, whatever its own name. At the top level and in the
-    objects of a list of changes (as :func:`_named_field_values`)."""
-    out: set[str] = set()
-
-    def visit(obj: Mapping[str, Any], prefix: str) -> None:
-        named = any(
-            isinstance(v, str)
-            and _snake(str(k)) in _FIELD_KEYS
-            and len(v) <= 200
-            and words.intersection(re.split(r"[_\s]+", _snake(v.strip())))
-            for k, v in obj.items()
-        )
-        if not named:
-            return
-        for k, v in obj.items():
-            if _snake(str(k)) in _VALUE_KEYS and v is not None:
-                out.add(f"{prefix}{k}[]" if isinstance(v, list | tuple) else f"{prefix}{k}")
-
-    visit(args, "")
-    for k, v in args.items():
-        if isinstance(v, list | tuple):
-            for x in v[:100]:
-                if isinstance(x, Mapping):
-                    visit(x, f"{k}[].")
-    return out
+    the value it is set to says how much, whatever its own name. Looked for as
+    :func:`_update_values` looks (at the top level and in every object under it: a list of
+    changes, ``{"change": {"field": "discount", …}}``)."""
+    return _update_values(args, lambda v: bool(words.intersection(re.split(r"[_\s]+", _snake(v.strip())))))
 
 
 def amount_paths(args: Mapping[str, Any], dests: frozenset[str]) -> tuple[str, ...]:
@@ -2721,6 +2742,9 @@ class SourceIndex:
         #: look-alike verdicts of destination domains against the known names (cleared when
         #: they change)
         self._look: dict[str, bool] = {}
+        #: a source's slot -> the numbers it holds as numbers of their own (:func:`_own_numbers`),
+        #: read when first needed; dropped when the slot is given to another source
+        self._own_numbers: dict[int, frozenset[Decimal]] = {}
         self._add("intent", Origin.INTENT, purpose)
         #: the names of organisations the request can name (:meth:`names_party`)
         self._party_names = _party_names(purpose, (str(v) for v in params.values()))
@@ -2780,6 +2804,7 @@ class SourceIndex:
         if self._free:
             slot = self._free.pop()
             self._slots[slot] = src
+            self._own_numbers.pop(slot, None)
         else:
             slot = len(self._slots)
             self._slots.append(src)
@@ -2958,11 +2983,7 @@ class SourceIndex:
         written ``30`` or ``"30"``): its origin when only untrusted content holds it (a forged
         quote's "30 % off"), else None (it stays a trivial value: a small number the request or a
         trusted record also holds says nothing)."""
-        if isinstance(value, int | float | Decimal):
-            numbers = {value}
-        else:
-            numbers = set(parse_amounts(str(value).strip().rstrip("%").strip()))
-        for d in numbers:
+        for d in _value_numbers(value):
             got = self._origin(self._lookup_number(d))
             if got[0] is Origin.UNTRUSTED:
                 return got
@@ -2970,47 +2991,32 @@ class SourceIndex:
 
     def _amount_not_in_codes(self, value: Any) -> tuple[Origin, tuple[str, ...]] | None:
         """[red team 13] An amount (a quantity of 6204, a price of 2026) that untrusted content
-        holds as a number (:func:`_as_number`) and the request or a trusted record holds only
-        inside a code or a date
-        (the part ``6204-2RS``, ``2026-04-02``, the vendor ``V-118``: a digit group joined to
-        letters or digits by ``-`` or ``/``): the content's origin (the coincidence chose
-        nothing), else None."""
-        if isinstance(value, int | float | Decimal):
-            try:
-                numbers = {abs(Decimal(str(value)))}
-            except InvalidOperation:
-                return None
-        else:
-            numbers = set(parse_amounts(str(value).strip().rstrip("%").strip()))
-        for d in numbers:
-            if not d.is_finite():
-                continue
+        holds as a number and the request or a trusted record holds only inside a code or a date
+        (the part ``6204-2RS``, ``2026-04-02``, the vendor ``V-118``: :func:`_own_numbers`): the
+        content's origin (the coincidence chose nothing), else None. Each source's own numbers
+        are read once, when first needed (not once per amount and call)."""
+        for d in _value_numbers(value):
             mask = self._lookup_number(d)
-            if not mask & self._untrusted_mask():
+            if not mask & self._untrusted:
                 continue
             kept = 0
             for slot in _bits(mask):
                 src = self._slots[slot]
                 if src is None:
                     continue
-                if _as_number(src.norm, d):
+                own = self._own_numbers.get(slot)
+                if own is None:
+                    own = self._own_numbers[slot] = _own_numbers(src.norm)
+                if d in own:
                     kept |= 1 << slot
             got = self._origin(kept)
             if got[0] is Origin.UNTRUSTED:
                 return got
         return None
 
-    def _untrusted_mask(self) -> int:
-        return sum(
-            1 << i for i, src in enumerate(self._slots) if src is not None and src.origin is Origin.UNTRUSTED
-        )
-
     def _lookup_number(self, value: int | float | Decimal) -> int:
-        try:
-            d = abs(Decimal(str(value)))
-        except InvalidOperation:
-            return 0
-        if not d.is_finite():
+        d = _finite_decimal(value)
+        if d is None:
             return 0
         post = self._post
         mask = post.get(_dec_key(d), 0)
