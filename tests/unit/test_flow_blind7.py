@@ -1,7 +1,8 @@
-"""Three gaps the seventh blind set showed once read (docs/adr/0025, "The seventh blind set read"):
-a referral note entered by the referring office chose where a family's ledger went, a mail to
-the counterparty an account record names was refused, and a storage waiver an e-mail asked for
-was applied with no person. Each end-to-end test failed before the change."""
+"""Gaps the seventh blind set showed once read (docs/adr/0025, "The seventh blind set read"): a
+referral note entered by the referring office chose where a family's ledger went, and a storage
+waiver an e-mail asked for was applied with no person (each end-to-end test of those failed
+before the change). A third rule, a domain a trusted output holds counting as a named party, was
+withdrawn after red team 14: its test now guards the refusal."""
 
 from __future__ import annotations
 
@@ -73,9 +74,10 @@ ASK = (
 STATEMENT = "ACC-5120 statement Q1: invoiced 48,210.00, paid 41,900.00, open 6,310.00 (INV-3321, INV-3340)."
 
 
-def test_confidential_data_to_the_counterparty_the_account_record_names_waits() -> None:
-    """Refused before: the requester wrote "their" account, not the company's name; the trusted
-    account record holds the domain."""
+def test_a_domain_the_account_record_merely_holds_is_no_named_party() -> None:
+    """[red team 14] A domain a trusted output holds is not enough to turn the refusal into a
+    hold (a shared platform's or another customer's domain in any trusted listing would be): the
+    statement to an address only the e-mail gives is refused, as before ef52f47."""
     decision, policies = decide_last(
         [
             *TOOLS,
@@ -102,8 +104,8 @@ def test_confidential_data_to_the_counterparty_the_account_record_names_waits() 
         ],
         owner=OWNER,
     )
-    assert decision == "approval_required", policies
-    assert "flow.hold-named-party" in policies
+    assert decision == "deny", policies
+    assert "flow.no-confidential-egress" in policies
 
 
 def test_a_counterparty_no_record_or_request_names_is_still_refused() -> None:

@@ -223,9 +223,8 @@ class Provenance:
     #: destination and link domains made to look like a counterparty the request or trusted data
     #: names (``SourceIndex._known_lookalikes``): added to ``destinations.lookalike``
     known_lookalikes: tuple[str, ...] = ()
-    #: destination domains of a party the task knows by name: an organisation the request names
-    #: ("… to Summit Auto Finance" and ``summitautofinance.example``) or a domain the request or a
-    #: trusted output holds an address or a link at (``SourceIndex.names_party``): with every
+    #: destination domains whose name is an organisation the request names ("… to Summit Auto
+    #: Finance" and ``summitautofinance.example``: ``SourceIndex.names_party``): with every
     #: destination outside such a domain, ``destination_named_party``
     named_domains: tuple[str, ...] = ()
     #: argument paths that say how much: a number, or a name with an amount word (``amount``,

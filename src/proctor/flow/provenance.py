@@ -3695,24 +3695,22 @@ class SourceIndex:
         )
 
     def names_party(self, domain: str) -> bool:
-        """[blind-6] ``domain`` is a party the task knows by name: the request names the
-        organisation it is the name of (the first label of its registrable domain, without
-        hyphens, is a run of the request's capitalised words or a parameter's whole value, written
-        together: ``summitautofinance.example`` for "send the package to Summit Auto Finance",
-        ``brightwell.example`` for ``--param workspace=brightwell``: :func:`_party_names`), or
-        [blind-7] the request or a trusted output holds an address or a link at it (the account
-        record of the customer the request names says ``domain brevardaero.com``: a counterparty
-        the organisation's own records know). Never a public mail provider's domain
-        (``gmail.com``). That is the requester's or the records' choice of party, not of address:
-        an address there found only in untrusted content still waits for a person
+        """[blind-6] The request names the organisation ``domain`` is the name of: the first
+        label of its registrable domain, without hyphens, is a run of the request's capitalised
+        words or a parameter's whole value, written together (``summitautofinance.example`` for
+        "send the package to Summit Auto Finance", ``brightwell.example`` for ``--param
+        workspace=brightwell``: :func:`_party_names`); never a public mail provider's domain
+        (``gmail.com``). That is the requester's choice of party, not of address: an address
+        there found only in untrusted content still waits for a person
         (``destination_named_party`` only turns the refusal of flow.no-confidential-egress into a
         hold), and a look-alike of a counterparty the task knows is caught by
-        flow.hold-lookalike-destination."""
+        flow.hold-lookalike-destination. [red team 14] A domain a trusted output merely holds
+        (ef52f47 counted it) is no named party: a shared platform's (``herokuapp.com``,
+        ``s3.amazonaws.com``, ``onmicrosoft.com``) or another customer's domain in any trusted
+        listing turned the refusal into a hold."""
         registrable = registrable_domain(domain)
         if mail_provider(domain) or mail_provider(registrable):
             return False
-        if self._known.get(registrable, 0) > 0:
-            return True
         if not self._party_names:
             return False
         first = registrable.split(".", 1)[0].replace("-", "")
