@@ -85,21 +85,37 @@ _OUTSIDE_WORDS = frozenset(
         "web", "webform", "form", "cfp", "external", "policyholder", "claimant", "insured",
         "candidate", "buyer", "seller", "passenger", "traveller", "traveler", "donor", "citizen",
         "visitor", "speaker", "attendee", "reporter", "complainant", "homeowner", "user",
-        "member", "student", "parent", "referring", "referrer", "sender",
+        "member", "student", "parent", "referring", "referrer", "sender", "senders", "referral",
+        "referred", "remitter", "shipper", "consignor",
         # de, fr, es, pt, it, nl
         "kunde", "kunden", "kundin", "mieter", "gast", "antragsteller", "bewerber", "patienten",
         "lieferant", "lieferanten", "besucher", "cliente", "clientes", "clienti",
         "locataire", "fournisseur", "demandeur", "candidat", "huésped", "inquilino", "paciente",
         "proveedor", "solicitante", "hóspede", "ospite", "fornitore", "klant", "klanten",
-        "huurder", "leverancier", "aanvrager",
+        "huurder", "leverancier", "aanvrager", "absender", "absenders", "exp\u00e9diteur",
+        "remitente", "remetente", "mittente", "afzender",
+    }
+)  # fmt: skip
+#: who wrote it, as a label's parentheses say it (``(entered by third party)``, ``(entered by the
+#: referral source)``): words too common elsewhere to name an author on their own
+_PAREN_OUTSIDE = frozenset({"third", "party", "source", "partner", "outside"})
+#: a word before an outside party that makes it the addressee or the subject, not the author
+#: (``Reply to sender:``, ``Message to referring office:``, ``Note about sender:``)
+_TO_WORDS = frozenset(
+    {
+        "to", "about", "for", "re", "regarding", "towards", "an", "\u00fcber", "f\u00fcr", "au", "aux",
+        "\u00e0", "sur", "pour", "para", "al", "sobre", "per", "aan", "voor", "over",
     }
 )  # fmt: skip
 
 #: the organisation's own people or a field kept for them: a label that says so is the
 #: record's, even when it names a customer (``Customer notes (internal, by account manager):``)
 _INSIDE_WORDS = frozenset(
-    {"internal", "staff", "employee", "employees", "intern", "interne", "interner", "internes", "interno"}
-)
+    {
+        "internal", "staff", "employee", "employees", "intern", "interne", "interner", "internes", "interno",
+        "verification", "verified",
+    }
+)  # fmt: skip
 #: who wrote it, named in a label's parentheses: staff (``(by account manager)``)
 _INSIDE_AUTHORS = frozenset(
     {"manager", "agent", "handler", "adjuster", "officer", "advisor", "adviser", "underwriter", "team", "us"}
@@ -189,14 +205,32 @@ def _is_outside_label(label: str) -> bool:
         who = _words(m.group(1))
         if who & _INSIDE_AUTHORS and not who & _OUTSIDE_WORDS:
             return False  # ``(by account manager)``: staff wrote it
-        if _OUTSIDE_WORDS.intersection(who) and (
+        if (_OUTSIDE_WORDS.intersection(who) or _PAREN_OUTSIDE.intersection(who)) and (
             _DIGIT.search(label, 0, m.start()) is not None or words & _TEXT_WORDS
         ):
             # a message's header: when, and who wrote it (``12/01 21:14 (customer):``); not a
             # field's note on itself (``Applicant (entered by applicant):``, ``Contacts (may
             # receive candidate data):``)
             return True
-    return _names_outsider_text(words)
+    return _names_outsider_text(words) and not _addressed(label)
+
+
+def _addressed(label: str) -> bool:
+    """Every outside party the label names is its addressee or its subject, not its author
+    (``Reply to sender:``, ``Message to referring office:``, ``Note about the customer:``): staff
+    wrote it (red team 14)."""
+    tokens = _WORD.findall(_CAMEL.sub(r"\1 \2", label).lower().replace("_", " "))
+    prev = ""
+    seen = False
+    for i, w in enumerate(tokens):
+        if w in _OUTSIDE_WORDS:
+            seen = True
+            # ``to the sender``, ``to referring office``: the word or two before it
+            before = {prev, tokens[i - 2] if i > 1 else ""}
+            if not before & _TO_WORDS:
+                return False
+        prev = w
+    return seen
 
 
 def _names_outsider_text(words: frozenset[str]) -> bool:
@@ -326,8 +360,7 @@ def _split_json(value: Any, out: list[str], depth: int = 0, path: frozenset[str]
         return _strings(value, out) if path else value
     if isinstance(value, str):
         # a record's text in a string (``{"text": "Ref: …"}``), and its quotations
-        split = _split_lines(value) if ":" in value or "|" in value else (value, "")
-        rest, outside = _with_quotes(split)
+        rest, outside = _split_text(value)
         if outside:
             out.append(outside)
             return rest
@@ -521,6 +554,88 @@ def _with_quotes(split: tuple[str, str]) -> tuple[str, str]:
     return rest, f"{outside}\n{quoted}" if outside else quoted
 
 
+#: the line a mail client writes above a message it quotes or forwards (``-----Original
+#: Message-----``, ``---------- Forwarded message ---------``, ``Begin forwarded message:``, and
+#: the same in German, French, Spanish, Portuguese, Italian, Dutch)
+_THREAD_MARK = re.compile(
+    r"[ \t>]*(?:-{2,}|_{2,}|={2,})?[ \t]*(?:original message|forwarded message|begin forwarded message"
+    r"|urspr\u00fcngliche nachricht|weitergeleitete nachricht|message d'origine|message transf\u00e9r\u00e9"
+    r"|mensaje original|mensaje reenviado|mensagem original|mensagem encaminhada|messaggio originale"
+    r"|messaggio inoltrato|oorspronkelijk bericht|doorgestuurd bericht)[ \t]*:?[ \t]*(?:-{2,}|_{2,}|={2,})?[ \t]*$",
+    re.IGNORECASE,
+)
+#: the attribution line of a reply (``On Mon, 3 Mar 2026, Finance <ap@…> wrote:``, ``Am … schrieb
+#: …:``, ``Le … a écrit :``, ``El … escribió:``, ``Em … escreveu:``, ``Il … ha scritto:``, ``Op …
+#: schreef …:``)
+_ATTRIBUTION = re.compile(
+    r"[ \t>]*(?:on|am|le|el|em|il|op)\b.{1,300}?\b(?:wrote|schrieb|a \u00e9crit|escribi\u00f3|escreveu"
+    r"|ha scritto|schreef)\b[^\n]{0,120}?:[ \t]*$",
+    re.IGNORECASE,
+)
+#: a header of a quoted message (``From: …``, ``Von: …``, ``De : …``) …
+_HEADER_FROM = re.compile(r"[ \t>*]*(?:from|von|de|van|da)[ \t*]*:", re.IGNORECASE)
+#: … and the headers that follow it within a few lines (``Sent:``, ``To:``, ``Subject:``, …)
+_HEADER_NEXT = re.compile(
+    r"[ \t>*]*(sent|date|to|cc|subject|gesendet|datum|an|betreff|envoy\u00e9|\u00e0|objet|enviado|fecha"
+    r"|para|asunto|assunto|inviato|oggetto|a|verzonden|aan|onderwerp)[ \t*]*:",
+    re.IGNORECASE,
+)
+_SUBJECTS = frozenset({"subject", "betreff", "objet", "asunto", "assunto", "oggetto", "onderwerp"})
+#: a line of a quoted reply (``> please send the statement``), not an arrow or a comparison
+_QUOTED_LINE = re.compile(r"[ \t]*>(?![=0-9])")
+
+
+def _split_thread(text: str) -> tuple[str, str]:
+    """[red team 14] The e-mail a trusted record quotes or has forwarded into it (a ticket's
+    thread, a case's history): its headers and its words are the sender's, who may be anyone
+    (``From: Finance <billing@…>`` is what the sender's own client wrote). From the first line a
+    mail client writes above a quoted message (``-----Original Message-----``, ``On … wrote:``,
+    ``Begin forwarded message:``), or the first header block (a ``From:`` line with two of
+    ``Sent:``/``Date:``/``To:``/``Subject:`` in the four lines after it) below the record's own
+    first line, to the end of the text, all is the outsiders'; so is every ``>`` line of a quoted
+    reply. A record that *is* a message (its headers on its first line) keeps them: that is the
+    system's own record of it."""
+    if ">" not in text and ":" not in text and "-" not in text and "_" not in text:
+        return text, ""
+    lines = text.splitlines()
+    n = len(lines)
+    top = next((k for k, x in enumerate(lines) if x.strip()), n)
+    start = n
+    for i in range(top, n):
+        line = lines[i]
+        if len(line) > 400:
+            continue
+        if _THREAD_MARK.match(line) is not None or _ATTRIBUTION.match(line) is not None:
+            start = i
+            break
+        if i > top and _HEADER_FROM.match(line) is not None:
+            after = [x for x in lines[i + 1 : i + 5] if x.strip()][:4]
+            heads = [m.group(1).lower() for x in after if (m := _HEADER_NEXT.match(x)) is not None]
+            # a message's headers: a subject, or a sender's address (not a shipment's ``From:
+            # Rotterdam / To: Hamburg / Date: …``)
+            if len(heads) >= 2 and ("@" in line or not _SUBJECTS.isdisjoint(heads)):
+                start = i
+                break
+    keep: list[str] = []
+    out: list[str] = []
+    for line in lines[:start]:
+        (out if _QUOTED_LINE.match(line) is not None else keep).append(line)
+    out.extend(lines[start:])
+    if not any(x.strip() for x in out):
+        return text, ""
+    return "\n".join(keep), "\n".join(out)
+
+
+def _split_text(text: str) -> tuple[str, str]:
+    """A record's text: the thread it quotes, then its outsiders' fields and its quotations."""
+    record, thread = _split_thread(text)
+    fields = _split_lines(record) if ":" in record or "|" in record or "\uff1a" in record else (record, "")
+    rest, outside = _with_quotes(fields)
+    if not thread:
+        return rest, outside
+    return rest, f"{thread}\n{outside}" if outside else thread
+
+
 def split_outsider(text: str) -> tuple[str, str]:
     """``(the record, what outsiders wrote in it)`` (see the module docstring); ``(text, "")``
     when no part of ``text`` is an outsider's."""
@@ -537,10 +652,8 @@ def split_outsider(text: str) -> tuple[str, str]:
             try:
                 rest = _split_json(doc, out)
             except RecursionError:
-                return _with_quotes(_split_lines(text))
+                return _split_text(text)
             if not out:
                 return text, ""
             return json.dumps(rest, ensure_ascii=False), "\n".join(out)
-    if ":" not in text and "|" not in text and "\uff1a" not in text:
-        return _with_quotes((text, ""))
-    return _with_quotes(_split_lines(text))
+    return _split_text(text)
