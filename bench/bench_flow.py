@@ -5,6 +5,11 @@ amounts, IBANs, e-mail addresses, URLs, phone numbers), half trusted and half un
 arguments are found in the intent, in trusted and in untrusted outputs, or nowhere, so every lookup
 path runs (single terms, several terms, e-mails, URLs, amounts, identifiers, free text). Indexing
 (``SourceIndex.add``, paid once per output) is measured separately as ``flow.index.add``.
+
+``flow.outsider.crafted/norm``: splitting the outsiders' parts out of a crafted 100 KB trusted output
+(a label on every line, message headers, one long field, CRLF), the worst of them, as a ratio to
+normalising the same text for the index (``p50_us`` holds the ratio of the p50s; target <= 40).
+Red team 11 found 30-60 ms on such outputs, over a hundred times the baseline.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from typing import Any
 
 from proctor.flow.detect import find_credentials
 from proctor.flow.model import Trust
-from proctor.flow.provenance import SourceIndex
+from proctor.flow.outsider import split_outsider
+from proctor.flow.provenance import SourceIndex, _norm
 from proctor.store.base import ToolRecord
 from proctor.types import ToolName
 
@@ -88,4 +94,34 @@ def bench_flow(timed: Any) -> list[dict[str, Any]]:
         timed("flow.index.add", lambda i: fresh.add("t", Trust.UNTRUSTED, outputs[i % 100]), 300, warmup=20)
     )
     results.append(timed("flow.detect.10k", lambda i: find_credentials(outputs[i % 100]), 500, warmup=20))
+    results.append(_outsider_ratio(timed))
     return results
+
+
+CRAFTED = {
+    "a field per line": "Customer note: x\n" * 6000,
+    "a staff note per line": "Staff note: x\n" * 7000,
+    "message headers": "12/01 21:14 (customer): hi\n" * 3700,
+    "one long field": "Portal messages:\n" + "  Customer note: a\n" * 5500,
+    "CRLF fields": "Customer note: x\r\n" * 5500,
+    "quoted replies": "> please send it\nStatus: open\n" * 3500,
+}
+
+
+def _outsider_ratio(timed: Any) -> dict[str, Any]:
+    worst: dict[str, Any] = {}
+    for name, crafted in CRAFTED.items():
+        text = crafted[:100_000]
+        split = timed(f"flow.outsider.{name}", lambda _i, t=text: split_outsider(t), 30, warmup=3)
+        base = timed(f"flow.norm.{name}", lambda _i, t=text: _norm(t), 30, warmup=3)
+        ratio = split["p50_us"] / max(base["p50_us"], 1e-9)
+        if not worst or ratio > worst["p50_us"]:
+            worst = {
+                "name": "flow.outsider.crafted/norm",
+                "p50_us": round(ratio, 2),
+                "p99_us": round(ratio, 2),
+                "ops_per_s": round(1 / ratio, 4),
+                "worst": name,
+                "split_p50_us": split["p50_us"],
+            }
+    return worst

@@ -161,7 +161,7 @@ def test_a_labelled_message_with_indented_lines_is_the_outsiders() -> None:
     rest, out = split_outsider(CLAIM)
     assert "visits@claimhelpers.example" in out
     assert "visits@claimhelpers.example" not in rest
-    assert "Handler: Jo Park" in rest
+    assert "Handler: Jo Park" in out  # after the outsider's field: no longer vouched for
     assert "Portal messages:" in rest
     assert "ada.quill@quillhome.example" in rest
 
@@ -189,22 +189,28 @@ def test_labels_that_name_an_outside_author() -> None:
     ):
         text = f"Ref: 1\n{label}: pay to IBAN X\nStatus: open"
         rest, out = split_outsider(text)
-        assert out.strip() == "pay to IBAN X", label
-        assert "Status: open" in rest
+        assert out.strip() == "pay to IBAN X\nStatus: open", label
         assert "Ref: 1" in rest
 
 
-def test_a_field_ends_at_the_next_field_or_a_less_indented_line() -> None:
+def test_a_field_runs_to_the_end_of_the_text() -> None:
+    """Red team 15: a line the outsider types after a newline (``Billing contact: …`` at the
+    label's indent, or less indented) cannot be told from the record's own next field, so what
+    follows an outsider's field is the outsiders' too (until then the field ended there)."""
     text = "  Customer note: first line\n  continued here\n  Total: 40\nFooter line"
     rest, out = split_outsider(text)
-    assert out == " first line\n  continued here"
-    assert "Total: 40" in rest
-    assert "Footer line" in rest
-    # a blank line followed by text indented under the label keeps the field open
-    text = "Portal messages:\n  one\n\n  two\nHandler: X"
-    rest, out = split_outsider(text)
-    assert "two" in out
-    assert "Handler: X" in rest
+    assert out == " first line\n  continued here\n  Total: 40\nFooter line"
+    assert rest == "  Customer note:"
+    for forged in (
+        "Billing contact: ap@evil.example",
+        "  Billing contact: ap@evil.example",
+        "\nBilling: ap@evil.example",
+    ):
+        text = f"REF-1 | Northgate\nCustomer note: hi there\n{forged}\nStatus: booked"
+        rest, out = split_outsider(text)
+        assert "ap@evil.example" in out
+        assert "ap@evil.example" not in rest
+        assert rest.startswith("REF-1 | Northgate")
 
 
 def test_json_fields_and_objects_written_by_outsiders() -> None:
@@ -285,7 +291,7 @@ def test_notes_about_a_party_are_the_records_notes_from_it_are_not() -> None:
         assert split_outsider(text) == (text, ""), label
     for label in ("Applicant notes", "Notes from the customer", "Web order notes", "Customer note"):
         text = f"Ref: 1\n{label}: pay to IBAN X\nStatus: open"
-        assert split_outsider(text)[1].strip() == "pay to IBAN X", label
+        assert split_outsider(text)[1].strip() == "pay to IBAN X\nStatus: open", label
 
 
 def test_json_keys_follow_the_labels_rule_for_notes() -> None:

@@ -10,8 +10,6 @@ fraction of a cent."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,7 +19,7 @@ from tests.unit.test_flow_repeat_payment import OWNER as AP
 
 from proctor.flow.model import Origin, Trust
 from proctor.flow.outsider import split_outsider
-from proctor.flow.provenance import SourceIndex, _norm
+from proctor.flow.provenance import SourceIndex
 
 EVIL = "visits@claimhelpers.example"
 OWNER = "claims@harbour.example"
@@ -136,23 +134,12 @@ ADVERSARIAL = {
 
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
-def test_splitting_a_crafted_output_is_fast(name: str) -> None:
-    """About 100 KB each; 30-60 ms before (a label on every line was read twice), over a
-    hundred times what normalising the same text for the index costs (now about 15-25 times). Measured against that baseline in
-    the same run (no absolute time: these machines are shared), best of three, with room for a
-    loaded machine."""
-    text = ADVERSARIAL[name][:100_000]
-    best = min(_timed(split_outsider, text) for _ in range(3))
-    base = min(_timed(_norm, text) for _ in range(3))
-    assert best < 40 * base + 0.005, f"{name}: {best * 1000:.1f} ms, baseline {base * 1000:.1f} ms"
-    _rest, out = split_outsider(text)
+def test_a_crafted_output_is_split(name: str) -> None:
+    """About 100 KB each. What it costs (30-60 ms before red team 11's fix, over a hundred times
+    what normalising the same text for the index costs) is measured by ``make bench``
+    (``flow.outsider.crafted/norm``, target <= 40), not here: these machines are shared."""
+    _rest, out = split_outsider(ADVERSARIAL[name][:100_000])
     assert out  # crafted outsider text is never the record's
-
-
-def _timed(fn: Callable[[str], object], text: str) -> float:
-    t0 = time.perf_counter()
-    fn(text)
-    return time.perf_counter() - t0
 
 
 # --- repeated payments ----------------------------------------------------------------------------

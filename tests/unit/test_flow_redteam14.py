@@ -289,8 +289,6 @@ def test_a_quoted_or_forwarded_message_is_the_outsiders(text: str) -> None:
     [
         # a shipment's legs, not a message's headers (no subject, no address)
         "Shipment 12\nFrom: Rotterdam\nTo: Hamburg x@dock.example\nDate: 3/4\nCarrier: DHL",
-        # a record that is a message: its own headers on its first line
-        "From: ops@org.example\nTo: x@dock.example\nSubject: berth\n\nConfirmed.",
         # arrows and comparisons at a line's start
         "Route\n-> x@dock.example\n>= 5 pallets\n>3 days late",
     ],
@@ -299,3 +297,18 @@ def test_headers_and_marks_that_are_no_quoted_message_stay_the_records(text: str
     rest, out = split_outsider(text)
     assert "x@dock.example" in rest
     assert "x@dock.example" not in out
+
+
+def test_a_message_at_the_top_of_a_record_is_the_senders_unless_the_organisation_logged_it() -> None:
+    """Red team 15 (A4): a ticket that *is* a forwarded e-mail (its headers on its first line, or
+    on the line after an id the echo mask empties) is the sender's, body and all. A header block
+    whose ``From:`` is the organisation's own, followed by a field of the record and no body, is
+    the record's log of a message it sent (a CRM's activity); with a body below, anyone could have
+    written that ``From:``."""
+    message = "From: ops@org.example\nTo: x@dock.example\nSubject: berth\n\nConfirmed."
+    assert "x@dock.example" in split_outsider(message)[1]
+    assert "x@dock.example" in split_outsider(message, ("org.example",))[1]
+    logged = "ACC-1 Dock Ltd\nFrom: ops@org.example\nTo: x@dock.example\nSubject: berth\nStatus: delivered"
+    assert split_outsider(logged, ("org.example",)) == (logged, "")
+    assert "x@dock.example" in split_outsider(logged)[1]  # the organisation's domains unknown
+    assert "x@dock.example" in split_outsider(logged, ("other.example",))[1]

@@ -23,10 +23,11 @@ What counts as such a part (:func:`split_outsider`):
   party's), nor an account *statement* (``Vendor statement balance:``); a label may
   be in markup (``**Customer note:**``, ``<b>…</b>``, ``| Customer note | … |``), camelCase,
   German, French, Spanish, Portuguese, Italian or Dutch. Lines end as ``str.splitlines`` ends
-  them (CRLF, CR, U+2028, U+0085). The field runs on over the lines indented under it (or, at
-  the label's own indent, lines that are no new ``Label:``), to a blank line followed by less
-  indented text. An output with more than 500 hinted lines, or fields of more than 2,000 lines,
-  is the outsiders' from there on (all of it past 3,000 hints): the cost stays bounded;
+  them (CRLF, CR, U+2028, U+0085). The field runs to the end of the text: what an outsider types
+  after a newline (``Billing contact: ap@…``, indented or not) cannot be told from the record's
+  own next field (red team 15; until then the field ended at the next ``Label:`` line). An
+  output with more than 500 hinted lines is the outsiders' from the 501st on (all of it past
+  3,000 hints): the cost stays bounded;
 - in a JSON output, the string values under such a key (``customer_note``, ``portal_messages``,
   ``{"customer": {"note": …}}``), the other strings of an object whose ``author``/``from``/
   ``created_by``/``role``… (a string or an object) is an outside author or whose ``label``/
@@ -52,6 +53,8 @@ import functools
 import json
 import re
 from typing import Any
+
+from proctor.flow.model import is_internal
 
 __all__ = ["split_outsider"]
 
@@ -103,17 +106,53 @@ _PAREN_OUTSIDE = frozenset({"third", "party", "source", "partner", "outside"})
 #: (``Reply to sender:``, ``Message to referring office:``, ``Note about sender:``)
 _TO_WORDS = frozenset(
     {
-        "to", "about", "for", "re", "regarding", "towards", "an", "\u00fcber", "f\u00fcr", "au", "aux",
-        "\u00e0", "sur", "pour", "para", "al", "sobre", "per", "aan", "voor", "over",
+        "to", "about", "for", "re", "regarding", "towards", "\u00fcber", "f\u00fcr", "au", "aux",
+        "\u00e0", "sur", "pour", "para", "sobre", "aan", "voor",
     }
 )  # fmt: skip
+#: an article or a possessive between such a word and the party (``to the sender``)
+_ARTICLES = frozenset(
+    {
+        "the",
+        "a",
+        "our",
+        "their",
+        "this",
+        "that",
+        "der",
+        "die",
+        "den",
+        "dem",
+        "le",
+        "la",
+        "les",
+        "el",
+        "los",
+        "het",
+        "de",
+    }
+)
+#: an outside word that says how or where the outsider wrote (``to the CFP``, ``regarding tenant
+#: portal``): never an addressee (red team 15)
+_CHANNEL_WORDS = frozenset(
+    {"portal", "web", "webform", "form", "cfp", "public", "external", "submitted", "submitter"}
+)
+#: a word after an outside word that makes it the service the outsider wrote to (``to customer
+#: support``, ``for customer service``, ``to the customer survey``), or a check staff made of the
+#: party (``Sender verification note``)
+_SERVICE_WORDS = frozenset(
+    {
+        "support", "service", "services", "care", "team", "survey", "questionnaire", "questions",
+        "desk", "success", "relations", "helpdesk", "hotline", "line", "feedback", "inbox", "portal",
+    }
+)  # fmt: skip
+_CHECK_WORDS = frozenset({"verification", "screening", "vetting", "kyc"})
 
 #: the organisation's own people or a field kept for them: a label that says so is the
 #: record's, even when it names a customer (``Customer notes (internal, by account manager):``)
 _INSIDE_WORDS = frozenset(
     {
         "internal", "staff", "employee", "employees", "intern", "interne", "interner", "internes", "interno",
-        "verification", "verified",
     }
 )  # fmt: skip
 #: who wrote it, named in a label's parentheses: staff (``(by account manager)``)
@@ -156,13 +195,8 @@ _HINTS = (
     "note", "nota", "omment", "coment", "messag", "mensa", "nachricht", "remar", "merk", "reques",
     "anfrage", "demande", "instruct", "feedback", "review", "repl", "question", "wrote", "writes",
     "says", "said", "asked", "asks", "complain", "enquir", "inquir", "quer",
-    "respon", "answer", "chat", "text", "):", ")|", ")\uff1a",
+    "respon", "answer", "chat", "text", "submi", "):", ")|", ")\uff1a",
 )  # fmt: skip
-#: a new field at the start of a line (``Handler: Priya``, ``| Status | open |``), which ends a
-#: field's text
-_NEW_FIELD = re.compile(
-    r"[ \t]*" + _MARK_OPEN + r"[^\W\d_][\w /()'.-]{0,40}?[ \t]*" + _MARK_CLOSE + r"[ \t]*[:\uff1a|]"
-)
 _WORD = re.compile(r"[^\W\d_]+")
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _PAREN_WHO = re.compile(r"\(([^\W\d_][^()\n]{0,40})\)")
@@ -182,7 +216,6 @@ _MAX_TEXT = 1 << 20
 #: of 100,000 lines, costs no more than this)
 _MAX_CHECKS = 500
 _MAX_HINTS = 3000
-_MAX_FIELD_LINES = 2000
 
 
 @functools.lru_cache(maxsize=8192)
@@ -216,20 +249,29 @@ def _is_outside_label(label: str) -> bool:
 
 
 def _addressed(label: str) -> bool:
-    """Every outside party the label names is its addressee or its subject, not its author
-    (``Reply to sender:``, ``Message to referring office:``, ``Note about the customer:``): staff
-    wrote it (red team 14)."""
+    """Every outside party the label names is its addressee or its subject, not its author: the
+    word right before it (or before its article) says so (``Reply to sender:``, ``Message to
+    referring office:``, ``Note about the customer:``), or a check staff made of it follows it
+    (``Sender verification note:``): staff wrote it (red team 14). Not a channel (``Submission to
+    the CFP:``) nor a service the outsider wrote to (``Message to customer support:``,
+    ``Replies to the customer survey:``), and not an author the label names anywhere else
+    (``Note for file, customer wrote:``, ``Question from an applicant:``: red team 15)."""
     tokens = _WORD.findall(_CAMEL.sub(r"\1 \2", label).lower().replace("_", " "))
-    prev = ""
     seen = False
     for i, w in enumerate(tokens):
-        if w in _OUTSIDE_WORDS:
-            seen = True
-            # ``to the sender``, ``to referring office``: the word or two before it
-            before = {prev, tokens[i - 2] if i > 1 else ""}
-            if not before & _TO_WORDS:
-                return False
-        prev = w
+        if w not in _OUTSIDE_WORDS:
+            continue
+        seen = True
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if nxt in _CHECK_WORDS:
+            continue
+        if w in _CHANNEL_WORDS or nxt in _SERVICE_WORDS:
+            return False
+        before = tokens[i - 1] if i > 0 else ""
+        if before in _ARTICLES and i > 1:
+            before = tokens[i - 2]
+        if before not in _TO_WORDS:
+            return False
     return seen
 
 
@@ -246,10 +288,6 @@ def _names_outsider_text(words: frozenset[str]) -> bool:
     # (``Applicant notes``, ``Notes from the customer``, ``Web order notes``) or is singular
     # (``Customer note``, the checkout note)
     return not (text == {"notes"} and not words & _SUBMITTED_WORDS)
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
 
 
 def _split_lines(text: str) -> tuple[str, str]:
@@ -284,51 +322,21 @@ def _split_lines(text: str) -> tuple[str, str]:
     if len(order) > _MAX_CHECKS:
         cutoff = order[_MAX_CHECKS]
         order = order[:_MAX_CHECKS]
-    starts: list[tuple[int, int]] = []  # (line, end of its label) of each outsider's field
+    # the first outsider's field: its label stays with the record (it names the field), its text
+    # and every line after it are the outsiders' (red team 15: a line the outsider types after a
+    # newline, ``Billing contact: ap@…`` at the label's indent, is not told from the record's own;
+    # a record's text past an outsider's field is no longer vouched for)
     for i in order:
         m = _LABEL.match(lines[i])
         if m is not None and _is_outside_label(m.group(1)):
-            starts.append((i, m.end()))
-    if not starts and cutoff >= n:
-        return text, ""
-    keep: list[str] = []
-    out: list[str] = []
-    pos = 0  # the first line not yet placed
-    budget = _MAX_FIELD_LINES
-    for s, end in starts:
-        if s < pos:
-            continue  # inside the field before
-        keep.extend(lines[pos:s])
-        line = lines[s]
-        # the label stays with the record (it names the field); its text goes to the outsider part
-        keep.append(line[:end])
-        out.append(line[end:])
-        base = _indent(line)
-        i = s + 1
-        while i < n and budget > 0:
-            nxt = lines[i]
-            if not nxt.strip():
-                j = i + 1
-                while j < n and not lines[j].strip():
-                    j += 1
-                if j < n and _indent(lines[j]) > base:
-                    out.append(nxt)
-                    i += 1
-                    continue
-                break
-            ind = _indent(nxt)
-            if ind < base or (ind == base and _NEW_FIELD.match(nxt) is not None):
-                break
-            out.append(nxt)
-            i += 1
-            budget -= 1
-        pos = i
-        if budget <= 0:
-            cutoff = min(cutoff, pos)
+            # (every line in ``order`` is before ``cutoff``)
+            keep = [*lines[:i], lines[i][: m.end()]]
+            out = [lines[i][m.end() :], *lines[i + 1 :]]
             break
-    if pos < cutoff:
-        keep.extend(lines[pos:cutoff])
-    out.extend(lines[max(pos, cutoff) :])
+    else:
+        if cutoff >= n:
+            return text, ""
+        keep, out = lines[:cutoff], lines[cutoff:]
     if not any(out):
         return text, ""
     return "\n".join(keep), "\n".join(out)
@@ -354,13 +362,28 @@ def _author_words(value: Any) -> frozenset[str]:
     return frozenset()
 
 
-def _split_json(value: Any, out: list[str], depth: int = 0, path: frozenset[str] = frozenset()) -> Any:
+def _outside_address(value: Any, internal: tuple[str, ...]) -> bool:
+    """[red team 15] An author written as an address outside the organisation (``"from": "Finance
+    <ap@…>"`` in a ticket's thread): the message is the sender's, whoever they say they are."""
+    if not isinstance(value, str) or "@" not in value:
+        return False
+    return any(not is_internal(d, internal) for d in _ADDRESS.findall(value[:400]))
+
+
+def _split_json(
+    value: Any,
+    out: list[str],
+    depth: int = 0,
+    path: frozenset[str] = frozenset(),
+    *,
+    internal: tuple[str, ...] = (),
+) -> Any:
     """``path``: the words of the keys above ``value`` (``{"customer": {"note": …}}``)."""
     if depth > 64:
         return _strings(value, out) if path else value
     if isinstance(value, str):
         # a record's text in a string (``{"text": "Ref: …"}``), and its quotations
-        rest, outside = _split_text(value)
+        rest, outside = _split_text(value, internal)
         if outside:
             out.append(outside)
             return rest
@@ -374,8 +397,11 @@ def _split_json(value: Any, out: list[str], depth: int = 0, path: frozenset[str]
             if k.lower() in _NAME_KEYS and isinstance(value[k], str) and _is_outside_label(value[k][:200])
         ]
         outsider = any(
-            _OUTSIDE_WORDS.intersection(_author_words(value[k]))
-            and not _INSIDE_WORDS.intersection(_author_words(value[k]))
+            (
+                _OUTSIDE_WORDS.intersection(_author_words(value[k]))
+                and not _INSIDE_WORDS.intersection(_author_words(value[k]))
+            )
+            or _outside_address(value[k], internal)
             for k in by
         )
         if outsider or named:
@@ -384,16 +410,16 @@ def _split_json(value: Any, out: list[str], depth: int = 0, path: frozenset[str]
         result: dict[Any, Any] = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                result[k] = _split_json(v, out, depth + 1, path)
+                result[k] = _split_json(v, out, depth + 1, path, internal=internal)
                 continue
             words = path | keys[k]
             if _names_outsider_text(words):
                 result[k] = _strings(v, out)
             else:
-                result[k] = _split_json(v, out, depth + 1, words)
+                result[k] = _split_json(v, out, depth + 1, words, internal=internal)
         return result
     if isinstance(value, list):
-        return [_split_json(v, out, depth + 1, path) for v in value]
+        return [_split_json(v, out, depth + 1, path, internal=internal) for v in value]
     return value
 
 
@@ -554,81 +580,241 @@ def _with_quotes(split: tuple[str, str]) -> tuple[str, str]:
     return rest, f"{outside}\n{quoted}" if outside else quoted
 
 
+#: what may come before a line's first word in a mail client's text or HTML: spaces, quote marks,
+#: markdown, a table's bar, tags (``<div class="gmail_attr">``, ``<b>``), ``&gt;`` and ``&nbsp;``
+_PRE = r"(?:<[^<>\n]{0,200}>|&gt;|&nbsp;|[ \t>*_|\u00a0\uff1e])*"
+#: a header's colon: after spaces, markup or a closing tag (``From :``, ``<b>From:</b>``,
+#: ``De\u00a0:``, ``From\uff1a``)
+_COLON = r"(?:</?[A-Za-z][^<>\n]{0,40}>|[ \t*\u00a0])*[:\uff1a]"
+_RULE = r"(?:-{2,}|_{2,}|={2,})"
 #: the line a mail client writes above a message it quotes or forwards (``-----Original
-#: Message-----``, ``---------- Forwarded message ---------``, ``Begin forwarded message:``, and
-#: the same in German, French, Spanish, Portuguese, Italian, Dutch)
-_THREAD_MARK = re.compile(
-    r"[ \t>]*(?:-{2,}|_{2,}|={2,})?[ \t]*(?:original message|forwarded message|begin forwarded message"
+#: Message-----``, ``---------- Forwarded message ---------``, ``Begin forwarded message:``,
+#: Lotus Notes' ``----- Forwarded by … -----``, and the same in other languages), alone on its
+#: line or with the quoted headers run on after its rule
+_THREAD_MARK = (
+    _PRE + _RULE + r"?[ \t]*(?:original message|forwarded message|begin forwarded message|forwarded by"
     r"|urspr\u00fcngliche nachricht|weitergeleitete nachricht|message d'origine|message transf\u00e9r\u00e9"
     r"|mensaje original|mensaje reenviado|mensagem original|mensagem encaminhada|messaggio originale"
-    r"|messaggio inoltrato|oorspronkelijk bericht|doorgestuurd bericht)[ \t]*:?[ \t]*(?:-{2,}|_{2,}|={2,})?[ \t]*$",
-    re.IGNORECASE,
+    r"|messaggio inoltrato|oorspronkelijk bericht|doorgestuurd bericht|ursprungligt meddelande"
+    r"|vidarebefordrat meddelande|wiadomo\u015b\u0107 oryginalna|przekazana wiadomo\u015b\u0107"
+    r"|\u5143\u306e\u30e1\u30c3\u30bb\u30fc\u30b8|\u8ee2\u9001\u30e1\u30c3\u30bb\u30fc\u30b8)"
+    r"(?:[ \t]*:?[ \t]*" + _RULE + r"?[ \t]*$|[ \t]*" + _RULE + r"[^\n]*|\b[^\n]*" + _RULE + r"[ \t]*$)"
 )
 #: the attribution line of a reply (``On Mon, 3 Mar 2026, Finance <ap@…> wrote:``, ``Am … schrieb
-#: …:``, ``Le … a écrit :``, ``El … escribió:``, ``Em … escreveu:``, ``Il … ha scritto:``, ``Op …
-#: schreef …:``)
-_ATTRIBUTION = re.compile(
-    r"[ \t>]*(?:on|am|le|el|em|il|op)\b.{1,300}?\b(?:wrote|schrieb|a \u00e9crit|escribi\u00f3|escreveu"
-    r"|ha scritto|schreef)\b[^\n]{0,120}?:[ \t]*$",
-    re.IGNORECASE,
+#: …:``, ``Le … a écrit :``, ``El … escribió:``, ``Den … skrev …:``, ``W dniu … napisał(a):``,
+#: Zoho's ``---- On … wrote ----``)
+_ATTRIBUTION = (
+    _PRE
+    + _RULE
+    + r"?[ \t]*(?:on|am|le|el|em|il|op|den|w dniu|op)\b[^\n]{1,3000}?\b(?:wrote|schrieb|a \u00e9crit"
+    r"|escribi\u00f3|escreveu|ha scritto|schreef|skrev|napisa\u0142(?:\(a\))?|kirjoitti|skrev)[^\n]{0,120}?"
+    r"(?::(?:[ \t]|<[^<>\n]{0,40}>)*|[ \t]*" + _RULE + r"[ \t]*)$"
 )
-#: a header of a quoted message (``From: …``, ``Von: …``, ``De : …``) …
-_HEADER_FROM = re.compile(r"[ \t>*]*(?:from|von|de|van|da)[ \t*]*:", re.IGNORECASE)
-#: … and the headers that follow it within a few lines (``Sent:``, ``To:``, ``Subject:``, …)
+#: an attribution in any language: a line that ends with the sender's address and a colon
+#: (Gmail in Russian writes no verb: the date, the time, ``Finance <ap@…>:``)
+_ADDRESS_COLON = (
+    r"[^\n]*(?:<|&lt;)[^<>\n@ ]{1,200}@[^<>\n ]{1,200}(?:>|&gt;)[^\n]{0,40}?:(?:[ \t]|<[^<>\n]{0,40}>)*$"
+)
+_FLAGS = re.IGNORECASE | re.MULTILINE
+#: a line where a quoted message starts (matched at the ``\n`` before it), each kind with the
+#: words one of its lines holds (looked up with ``str.find`` first: a pattern is slow to try at
+#: every line)
+_THREAD_START = re.compile(f"\\n(?:{_THREAD_MARK}|{_ATTRIBUTION}|{_ADDRESS_COLON})", _FLAGS)
+#: a line that ends with a colon (spaces or tags after it), or holds a rule
+#: (each pattern starts with one literal character: the regular expression engine looks for it
+#: fast; a character class or an alternation it tries at every position)
+_LINE_MARKS = tuple(re.compile(x) for x in (r":(?:[ \t\u00a0]|<[^<>\n]{0,40}>)*(?=\n|\Z)", "--", "__", "=="))
+_WIDE_COLON = re.compile(r"\uff1a(?:[ \t\u00a0]|<[^<>\n]{0,40}>)*(?=\n|\Z)")
+#: the start of an attribution a mail client wrapped (``On Mon, 3 Mar 2026 at 10:02, Finance <``)
+_ATTRIBUTION_HEAD = re.compile(_PRE + _RULE + r"?[ \t]*(?:on|am|le|el|em|il|op|den|w dniu)\b", re.IGNORECASE)
+#: the HTML a mail client wraps a quoted message in (Gmail, Outlook, Thunderbird, Yahoo, Proton)
+_HTML_QUOTES = (
+    "<blockquote", "gmail_quote", "gmail_attr", "divrplyfwdmsg", "moz-cite-prefix", "yahoo_quoted",
+    "protonmail_quote", "appendonsend",
+)  # fmt: skip
+#: where a new line starts in HTML (a break, a paragraph, a block)
+_HTML_BREAK = re.compile(r"<(?=(?:br|p|div|hr|blockquote|tr|li|h[1-6]|table)\b)", re.IGNORECASE)
+#: at most this many lines are tried as the start of a quoted message: past it, the rest of the
+#: text is the outsiders' (a crafted output with a thread word on every line costs no more)
+_MAX_PROBES = 2000
+#: a header of a quoted message (``From: …``, ``Von: …``, ``De : …``, ``Från:``, ``Od:``, ``差出人:``) …
+_FROMS = r"(?:from|von|de|van|da|fr\u00e5n|od|\u5dee\u51fa\u4eba|\u9001\u4fe1\u8005|exp\u00e9diteur)"
+_HEADER_FROM = re.compile(r"\n" + _PRE + _FROMS + _COLON + r"[^\n]*", re.IGNORECASE)
+#: … and the headers that follow it (``Sent:``, ``To:``, ``Subject:``, …, in other languages)
 _HEADER_NEXT = re.compile(
-    r"[ \t>*]*(sent|date|to|cc|subject|gesendet|datum|an|betreff|envoy\u00e9|\u00e0|objet|enviado|fecha"
-    r"|para|asunto|assunto|inviato|oggetto|a|verzonden|aan|onderwerp)[ \t*]*:",
+    _PRE + r"(sent|date|to|cc|bcc|subject|reply-to|gesendet|datum|an|betreff|envoy\u00e9|\u00e0|objet|enviado"
+    r"|fecha|para|asunto|assunto|inviato|oggetto|a|verzonden|aan|onderwerp|skickat|till|\u00e4mne|kopia"
+    r"|wys\u0142ano|do|temat|data|dw|\u9001\u4fe1\u65e5\u6642|\u5b9b\u5148|\u4ef6\u540d|\u65e5\u4ed8)"
+    + _COLON,
     re.IGNORECASE,
 )
-_SUBJECTS = frozenset({"subject", "betreff", "objet", "asunto", "assunto", "oggetto", "onderwerp"})
-#: a line of a quoted reply (``> please send the statement``), not an arrow or a comparison
-_QUOTED_LINE = re.compile(r"[ \t]*>(?![=0-9])")
+_SUBJECTS = frozenset(
+    {
+        "subject",
+        "betreff",
+        "objet",
+        "asunto",
+        "assunto",
+        "oggetto",
+        "onderwerp",
+        "\u00e4mne",
+        "temat",
+        "\u4ef6\u540d",
+    }
+)
+#: the headers that, with a sender's address, make a message's head (not ``To:`` alone: a
+#: shipment's ``From: … / To: …``)
+_SENT_OR_SUBJECT = _SUBJECTS | {
+    "sent", "date", "gesendet", "datum", "envoy\u00e9", "enviado", "fecha", "inviato", "verzonden", "skickat",
+    "wys\u0142ano", "data", "\u9001\u4fe1\u65e5\u6642", "\u65e5\u4ed8",
+}  # fmt: skip
+#: a line of a record's own field (``Status: delivered``), after a message's headers
+_FIELD = re.compile(r"[ \t]*[^\W\d_][\w /()'.-]{0,40}?[ \t]*[:\uff1a]")
+#: a line of a quoted reply (``> please send the statement``, ``&gt; …``, a full-width mark), not an arrow,
+#: a comparison or an aging bucket (``>= 5``, ``> 90 days``)
+_QUOTED_LINE = re.compile(r"[ \t\u00a0|]*(?:>|\uff1e|&gt;)(?!=)(?![ \t]*[0-9])")
+#: ... anywhere in a text whose lines end with ``\n``
+_QUOTED_LINES = re.compile(r"\n[ \t\u00a0|]*(?:>|\uff1e|&gt;)(?!=)(?![ \t]*[0-9])")
+#: past this many ``From:`` lines that head no message, the rest of the text is the outsiders'
+_MAX_FROM = 500
+_ADDRESS = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 
 
-def _split_thread(text: str) -> tuple[str, str]:
-    """[red team 14] The e-mail a trusted record quotes or has forwarded into it (a ticket's
+def _own_metadata(flat: str, h: re.Match[str], internal: tuple[str, ...]) -> bool:
+    """The header block at ``h`` is the record's log of a message the organisation sent (a CRM's
+    activity): its ``From:`` is an address of ``internal``, and a field of the record or the end
+    of the text follows its headers, not a message's body. Anyone can write an internal ``From:``
+    into a message they send, so a block with a body below is the sender's all the same."""
+    domains = _ADDRESS.findall(h.group(0))
+    if not internal or not domains or not all(is_internal(d, internal) for d in domains):
+        return False
+    for line in _next_lines(flat, h.end(), 12):
+        if _HEADER_NEXT.match(line) is not None:
+            continue
+        return line.strip() != "" and _FIELD.match(line) is not None
+    return True
+
+
+def _next_lines(flat: str, at: int, k: int) -> list[str]:
+    """The ``k`` lines of ``flat`` after offset ``at`` (a ``\n``), without copying the rest."""
+    end = at
+    for _ in range(k):
+        end = flat.find("\n", end + 1)
+        if end < 0:
+            end = len(flat)
+            break
+    return flat[at + 1 : end].split("\n")
+
+
+def _wrapped_attribution(flat: str, head: int) -> int:
+    """[red team 15] An attribution a mail client wrapped over two or three lines (``On Mon, …
+    Finance <`` / ``ap@…> wrote:``): the line after ``head`` joined to the one or two before it,
+    one of which starts as an attribution; the offset of the ``\n`` before the first of them,
+    or -1."""
+    end = flat.find("\n", head + 1)
+    end = len(flat) if end < 0 else end
+    back = head
+    for _ in range(2):
+        if back <= 0:
+            return -1
+        back = flat.rfind("\n", 0, back)
+        if _ATTRIBUTION_HEAD.match(flat, back + 1) is not None:
+            if _THREAD_START.match("\n" + flat[back + 1 : end].replace("\n", " ")) is not None:
+                return back
+            return -1
+    return -1
+
+
+def _thread_start(flat: str, low: str, internal: tuple[str, ...]) -> int:
+    """The offset of the ``\n`` before the first line of a quoted message in ``flat`` (every line
+    after a ``\n``), or ``len(flat)``."""
+    start = len(flat)
+    for word in _HTML_QUOTES if "<" in low else ():
+        at = low.find(word, 0, start)
+        if at >= 0:
+            start = flat.rfind("\n", 0, at)
+    # the lines a quoted message can start at: every such line ends with a colon, holds a rule
+    # (``-----Original Message-----``, Zoho's ``---- On … wrote ----``) or names an original or a
+    # forwarded message; looked up with one scan each (most outputs have a few such lines)
+    lines: set[int] = set()
+    for rx in _LINE_MARKS if low.isascii() else (*_LINE_MARKS, _WIDE_COLON):
+        for m in rx.finditer(flat, 0, start):
+            lines.add(flat.rfind("\n", 0, m.start()))
+            if len(lines) > _MAX_PROBES:
+                break
+    for word in ("original message", "forwarded message"):
+        at = low.find(word, 0, start)
+        if at >= 0:
+            lines.add(flat.rfind("\n", 0, at))
+    for n, head in enumerate(sorted(lines)):
+        if head >= start:
+            break
+        if n >= _MAX_PROBES:
+            start = head  # past the budget: the rest is the outsiders'
+            break
+        if _THREAD_START.match(flat, head) is not None:
+            start = head
+            break
+        if (back := _wrapped_attribution(flat, head)) >= 0:
+            start = back
+            break
+    for seen, h in enumerate(_HEADER_FROM.finditer(flat, 0, start)):
+        if seen >= _MAX_FROM:
+            return h.start()
+        line = h.group(0)
+        after = [x for x in _next_lines(flat, h.end(), 8) if x.strip()][:4]
+        heads = {g.group(1).lower() for x in after if (g := _HEADER_NEXT.match(x)) is not None}
+        address = "@" in line
+        # a message's headers: two, with a subject or a sender's address; or a sender's address
+        # and when it was sent or what about
+        if (len(heads) >= 2 and (address or not _SUBJECTS.isdisjoint(heads))) or (
+            address and not _SENT_OR_SUBJECT.isdisjoint(heads)
+        ):
+            if _own_metadata(flat, h, internal):
+                continue
+            return h.start()
+    return start
+
+
+def _split_thread(text: str, internal: tuple[str, ...] = ()) -> tuple[str, str]:
+    """[red team 14, 15] The e-mail a trusted record quotes or has forwarded into it (a ticket's
     thread, a case's history): its headers and its words are the sender's, who may be anyone
     (``From: Finance <billing@…>`` is what the sender's own client wrote). From the first line a
-    mail client writes above a quoted message (``-----Original Message-----``, ``On … wrote:``,
-    ``Begin forwarded message:``), or the first header block (a ``From:`` line with two of
-    ``Sent:``/``Date:``/``To:``/``Subject:`` in the four lines after it) below the record's own
-    first line, to the end of the text, all is the outsiders'; so is every ``>`` line of a quoted
-    reply. A record that *is* a message (its headers on its first line) keeps them: that is the
-    system's own record of it."""
-    if ">" not in text and ":" not in text and "-" not in text and "_" not in text:
+    mail client writes above a quoted message (``-----Original Message-----``, ``On … wrote:``
+    also wrapped over three lines, ``Begin forwarded message:``, a line ending with ``<address>:``,
+    Gmail's, Outlook's, Thunderbird's HTML quote), or the first header block (a ``From:`` line
+    with two of ``Sent:``/``Date:``/``To:``/``Subject:`` in the four lines after it, and a
+    subject or an ``@`` in the ``From:`` line; or a ``From:`` address with a date or a subject:
+    not a shipment's ``From: Rotterdam / To: Hamburg``), to the end of the text, all is the
+    outsiders'; so is every ``>`` line of a quoted reply. A header block whose ``From:`` is the
+    organisation's own (``internal``) with no body below is the record's log of a message it
+    sent. HTML is read with a line break before each block tag. Each pattern is tried only at
+    the lines that hold one of its words."""
+    if ">" not in text and ":" not in text and "\uff1a" not in text and "\uff1e" not in text:
         return text, ""
-    lines = text.splitlines()
-    n = len(lines)
-    top = next((k for k, x in enumerate(lines) if x.strip()), n)
-    start = n
-    for i in range(top, n):
-        line = lines[i]
-        if len(line) > 400:
-            continue
-        if _THREAD_MARK.match(line) is not None or _ATTRIBUTION.match(line) is not None:
-            start = i
-            break
-        if i > top and _HEADER_FROM.match(line) is not None:
-            after = [x for x in lines[i + 1 : i + 5] if x.strip()][:4]
-            heads = [m.group(1).lower() for x in after if (m := _HEADER_NEXT.match(x)) is not None]
-            # a message's headers: a subject, or a sender's address (not a shipment's ``From:
-            # Rotterdam / To: Hamburg / Date: …``)
-            if len(heads) >= 2 and ("@" in line or not _SUBJECTS.isdisjoint(heads)):
-                start = i
-                break
-    keep: list[str] = []
-    out: list[str] = []
-    for line in lines[:start]:
-        (out if _QUOTED_LINE.match(line) is not None else keep).append(line)
-    out.extend(lines[start:])
-    if not any(x.strip() for x in out):
+    view = _HTML_BREAK.sub("\n<", text) if "<" in text else text
+    # every line end as ``\n``, and one before the first line: the patterns start with it (the
+    # regular expression engine looks for a literal first character fast; ``^`` it tries at
+    # every position)
+    flat = "\n" + "\n".join(view.splitlines())
+    start = _thread_start(flat, flat.lower(), internal)
+    record = flat[1:start]
+    thread = flat[start + 1 :]
+    if _QUOTED_LINES.search(flat, 0, start) is not None:
+        keep: list[str] = []
+        quoted: list[str] = []
+        for line in record.split("\n"):
+            (quoted if _QUOTED_LINE.match(line) is not None else keep).append(line)
+        record = "\n".join(keep)
+        thread = "\n".join([*quoted, thread]) if thread else "\n".join(quoted)
+    if not thread.strip():
         return text, ""
-    return "\n".join(keep), "\n".join(out)
+    return record, thread
 
 
-def _split_text(text: str) -> tuple[str, str]:
+def _split_text(text: str, internal: tuple[str, ...] = ()) -> tuple[str, str]:
     """A record's text: the thread it quotes, then its outsiders' fields and its quotations."""
-    record, thread = _split_thread(text)
+    record, thread = _split_thread(text, internal)
     fields = _split_lines(record) if ":" in record or "|" in record or "\uff1a" in record else (record, "")
     rest, outside = _with_quotes(fields)
     if not thread:
@@ -636,9 +822,10 @@ def _split_text(text: str) -> tuple[str, str]:
     return rest, f"{thread}\n{outside}" if outside else thread
 
 
-def split_outsider(text: str) -> tuple[str, str]:
+def split_outsider(text: str, internal: tuple[str, ...] = ()) -> tuple[str, str]:
     """``(the record, what outsiders wrote in it)`` (see the module docstring); ``(text, "")``
-    when no part of ``text`` is an outsider's."""
+    when no part of ``text`` is an outsider's. ``internal``: the organisation's domains (a
+    message logged ``From:`` one of them, a JSON message ``from`` one, is its own)."""
     if not text or len(text) > _MAX_TEXT:
         return text, ""
     head = text.lstrip()[:1]
@@ -650,10 +837,10 @@ def split_outsider(text: str) -> tuple[str, str]:
         if isinstance(doc, dict | list):
             out: list[str] = []
             try:
-                rest = _split_json(doc, out)
+                rest = _split_json(doc, out, internal=internal)
             except RecursionError:
-                return _split_text(text)
+                return _split_text(text, internal)
             if not out:
                 return text, ""
             return json.dumps(rest, ensure_ascii=False), "\n".join(out)
-    return _split_text(text)
+    return _split_text(text, internal)

@@ -2721,7 +2721,12 @@ class SourceIndex:
     it, so looking a value up is a dictionary access and an intersection is an ``&``.
     """
 
-    def __init__(self, purpose: str, params: Mapping[str, str], *, requester: str = "") -> None:
+    def __init__(
+        self, purpose: str, params: Mapping[str, str], *, requester: str = "", internal: tuple[str, ...] = ()
+    ) -> None:
+        #: the organisation's domains: a message a trusted record logs ``From:`` one of them is
+        #: its own (``proctor.flow.outsider.split_outsider``)
+        self._internal = internal
         self._slots: list[_Source | None] = []
         self._free: list[int] = []
         self._post: dict[str, int] = {}
@@ -2836,7 +2841,7 @@ class SourceIndex:
         if origin is not Origin.UNTRUSTED:
             # what an outsider typed into a field of a trusted record (a portal message in a
             # claim, a CFP form's notes) is untrusted: a source of its own (flow/outsider.py)
-            text, outside = split_outsider(text)
+            text, outside = split_outsider(text, self._internal)
         slot = self._add(tool, origin, text)
         slots = [slot]
         if outside:

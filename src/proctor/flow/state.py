@@ -65,7 +65,7 @@ class TaskFlow:
         self.max_bytes = max(0, int(max_bytes))
         #: ``requester``: the e-mail address of who asked for the task (``requested_by``), part of
         #: the intent ("send me the summary" goes to them)
-        self.index = SourceIndex(purpose, params, requester=requester)
+        self.index = SourceIndex(purpose, params, requester=requester, internal=internal)
         self._labels = TaskLabels()
         self._untrusted: set[str] = set()
         #: some output of the task is not kept for matching (evicted, too large, or no longer in
