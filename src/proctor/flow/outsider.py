@@ -449,12 +449,42 @@ _OPEN_MARK = re.compile("(?<![0-9'])\"|[\u201c\u201e\u00ab]")
 _CLOSE_MARK = re.compile('["\u201c\u201d\u00bb]')
 
 
+#: the marks each pattern matches, for the ``str.find`` searches of :func:`_first` and :func:`_last`
+#: (sre tries ``_OPEN_MARK``'s look-behind at every position: ~60 ns a character, 0.1 ms for a
+#: 2 KB output with no quotation mark at all)
+_OPENERS = ("\u201c", "\u201e", "\u00ab")
+_CLOSERS = ('"', "\u201c", "\u201d", "\u00bb")
+#: a straight quote right after one of these opens nothing (the look-behind of ``_OPEN_MARK``)
+_INCH_BEFORE = "0123456789'"
+
+
 def _first(line: str, marks: re.Pattern[str]) -> int:
+    """The start of the first match of ``marks`` in ``line`` (-1: none); ``_OPEN_MARK`` and
+    ``_CLOSE_MARK`` are found with ``str.find`` (the same positions)."""
+    if marks is _OPEN_MARK:
+        best = len(line)
+        for mark in _OPENERS:
+            at = line.find(mark, 0, best)
+            if at >= 0:
+                best = at
+        at = line.find('"', 0, best)
+        while at >= 0:
+            if at == 0 or line[at - 1] not in _INCH_BEFORE:
+                return at
+            at = line.find('"', at + 1, best)
+        return -1 if best == len(line) else best
+    if marks is _CLOSE_MARK:
+        found = [at for mark in _CLOSERS if (at := line.find(mark)) >= 0]
+        return min(found) if found else -1
     m = marks.search(line)
     return -1 if m is None else m.start()
 
 
 def _last(line: str, marks: re.Pattern[str]) -> int:
+    """The start of the last match of ``marks`` in ``line`` (-1: none); ``_CLOSE_MARK`` (single
+    characters, so matches never overlap) with ``str.rfind``."""
+    if marks is _CLOSE_MARK:
+        return max(line.rfind(mark) for mark in _CLOSERS)
     at = -1
     for m in marks.finditer(line):
         at = m.start()

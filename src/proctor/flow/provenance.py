@@ -1753,7 +1753,12 @@ def _ancestors(path: str) -> Iterator[str]:
 
 
 def _is_destination(path: str, dests: frozenset[str]) -> bool:
-    return bool(dests) and any(a in dests for a in _ancestors(path))
+    if not dests or not path:
+        return False
+    if path in dests:
+        return True
+    # a top-level scalar's path (``to``, ``amount``) is its only ancestor
+    return ("." in path or path.endswith("[]")) and any(a in dests for a in _ancestors(path))
 
 
 def destination_domains(

@@ -45,7 +45,7 @@ from typing import Any
 
 from proctor.errors import FlowFailed, ProctorError, ValidationError
 from proctor.flow.counters import HistoryEvent, Tally, evaluate, event_for
-from proctor.flow.model import FlowFacts, Labels, TaskLabels, internal_domains
+from proctor.flow.model import FlowFacts, Labels, Provenance, TaskLabels, internal_domains
 from proctor.flow.provenance import leaf_values
 from proctor.flow.state import TaskFlow
 from proctor.flow.trace import Trace, TraceCall, TraceError, TraceTask, load_trace
@@ -375,6 +375,33 @@ def _cedar_facts(facts: FlowFacts) -> FlowFacts:
     )
 
 
+class _Records:
+    """What the reports of one trace file keep of each call's provenance and output labels
+    (``Provenance.to_record``, ``Labels.to_dict``), made once per distinct value: equal facts give
+    equal records, and most calls of a file share a few (every read's unchecked provenance, each
+    tool's labels). Sharing one record object also makes the reports a forked worker sends back
+    smaller: pickle writes a shared object once. Per file (bounded by its calls); the records
+    are read-only (``CallReport.provenance`` and ``labels`` are Mappings, copied by ``to_dict``)."""
+
+    __slots__ = ("labels", "provenance")
+
+    def __init__(self) -> None:
+        self.provenance: dict[Provenance, Mapping[str, Any]] = {}
+        self.labels: dict[Labels, Mapping[str, Any]] = {}
+
+    def of_provenance(self, provenance: Provenance) -> Mapping[str, Any]:
+        got = self.provenance.get(provenance)
+        if got is None:
+            got = self.provenance[provenance] = provenance.to_record()
+        return got
+
+    def of_labels(self, labels: Labels) -> Mapping[str, Any]:
+        got = self.labels.get(labels)
+        if got is None:
+            got = self.labels[labels] = labels.to_dict()
+        return got
+
+
 def _side(ps: PolicySet, cache: bool = True, entities: dict[tuple[Any, ...], Any] | None = None) -> _Side:
     engine = PolicyEngine(ps, cache=cache, entities=entities, across_tasks=True, by_thresholds=True)
     return _Side(engine, tuple(ps.counters))
@@ -422,6 +449,7 @@ def _replay_task(
     max_outputs: int,
     max_bytes: int,
     internal: tuple[str, ...] = (),
+    records: _Records | None = None,
 ) -> TaskReport:
     agent, record = _records(task, task_id, start)
     flow = TaskFlow(
@@ -439,9 +467,13 @@ def _replay_task(
         # a value found nowhere may have come from one of them (as the live flow decides)
         flow.restore_labels(task.unkept)
         flow.lost = True
+    if records is None:
+        records = _Records()
     reports: list[CallReport] = []
     for call in task.calls:
-        reports.append(_replay_call(trace, task, call, catalog, flow, agent, record, start, cand, base))
+        reports.append(
+            _replay_call(trace, task, call, catalog, flow, agent, record, start, cand, base, records)
+        )
     return TaskReport(trace.name, task.id, task.meta, tuple(reports), base is not None)
 
 
@@ -456,6 +488,7 @@ def _replay_call(
     start: float,
     cand: _Side,
     base: _Side | None,
+    records: _Records,
 ) -> CallReport:
     now = start + call.at
     tool = catalog.get(call.tool)
@@ -500,7 +533,7 @@ def _replay_call(
             baseline_reasons=() if base is None else reasons,
         )
         if call.output is not None:
-            return replace(failed, labels=flow.observe(tool, call.output, call.args).to_dict())
+            return replace(failed, labels=records.of_labels(flow.observe(tool, call.output, call.args)))
         return failed
     # the output reaches the flow stage after its call is decided, whatever either set decided:
     # the agent saw it before its next call (docs/trace-format.md)
@@ -511,9 +544,9 @@ def _replay_call(
         decision=d.verdict.value,
         reasons=d.reasons,
         policies=d.policies,
-        provenance=facts.provenance.to_record(),
+        provenance=records.of_provenance(facts.provenance),
         shadow=_shadow(d),
-        labels=None if labels is None else labels.to_dict(),
+        labels=None if labels is None else records.of_labels(labels),
         baseline_decision=None if b is None else b.verdict.value,
         baseline_reasons=() if b is None else b.reasons,
         baseline_policies=() if b is None else b.policies,
@@ -564,6 +597,7 @@ def _replay_file(
     if base is not None:
         base.clear()
     start = START
+    records = _Records()
     tasks: list[TaskReport] = []
     for task in trace.tasks:
         tasks.append(
@@ -578,6 +612,7 @@ def _replay_file(
                 job.max_outputs,
                 job.max_output_bytes,
                 job.internal,
+                records,
             )
         )
         start += max((c.at for c in task.calls), default=0.0) + 1.0
