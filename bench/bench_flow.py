@@ -105,6 +105,13 @@ CRAFTED = {
     "one long field": "Portal messages:\n" + "  Customer note: a\n" * 5500,
     "CRLF fields": "Customer note: x\r\n" * 5500,
     "quoted replies": "> please send it\nStatus: open\n" * 3500,
+    # red team 16: space runs a label or an attribution pattern backtracked over (seconds before)
+    "label then spaces": "Ref: 1\nPlease note" + " " * 99_000 + "x\n",
+    "attribution then spaces": ("on" + " skrev" * 20 + " " * 1000 + "x:\n") * 90,
+    "tags before a colon": ("<b>" * 60 + "x:\n") * 500,
+    "wrapped attributions": "on x\non y\nz:\n" * 3000,
+    "a rule to the end": "Ref: 1\nforwarded by" + "-" * 99_000 + "x\n",
+    "colons": (":" * 1000 + "\n") * 90,
 }
 
 

@@ -144,6 +144,8 @@ _SERVICE_WORDS = frozenset(
     {
         "support", "service", "services", "care", "team", "survey", "questionnaire", "questions",
         "desk", "success", "relations", "helpdesk", "hotline", "line", "feedback", "inbox", "portal",
+        "application", "intake", "registration", "onboarding", "form", "diligence",
+        "enrolment", "enrollment", "signup", "booking",
     }
 )  # fmt: skip
 _CHECK_WORDS = frozenset({"verification", "screening", "vetting", "kyc"})
@@ -180,14 +182,14 @@ _OUTSIDE_STEMS = (
 )
 
 #: markup around a label: a bullet, a quote, a heading, a table's bar, bold, an HTML tag
-_MARK_OPEN = r"(?:(?:[-*+\u2022>#|]|\*\*|__|<[A-Za-z][^<>\n]{0,40}>)[ \t]*){0,6}"
+_MARK_OPEN = r"(?:(?:[-*+\u2022>#|]|\*\*|__|<[A-Za-z][^<>\n]{0,40}>)[ \t]{0,40}+){0,6}"
 _MARK_CLOSE = r"(?:\*\*|__|\*|</[A-Za-z][^<>\n]{0,20}>){0,4}"
 #: the label of a line (``  Portal messages:``, ``- Customer note: …``, ``12/01 21:14 (customer):``: a
 #: time's colons are part of it; ``**Customer note:**``, ``<b>Customer note:</b>``, ``| Customer
 #: note | …``)
 _LABEL = re.compile(
-    r"[ \t]*" + _MARK_OPEN + r"((?:[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?|[^\n:\uff1a|<>*]){1,80}?)"
-    r"[ \t]*" + _MARK_CLOSE + r"[ \t]*[:\uff1a|]" + _MARK_CLOSE
+    r"[ \t]*+" + _MARK_OPEN + r"((?:[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?|[^\n:\uff1a|<>*]){1,80}?)"
+    r"[ \t]{0,40}+" + _MARK_CLOSE + r"[ \t]{0,40}+[:\uff1a|]" + _MARK_CLOSE
 )
 #: where a label that could be an outsider's can be: a kind of text, or a ``(who):`` (looked up
 #: with ``str.find``, one word at a time: faster than one pattern of them all)
@@ -203,8 +205,13 @@ _PAREN_WHO = re.compile(r"\(([^\W\d_][^()\n]{0,40})\)")
 _DIGIT = re.compile(r"[0-9]")
 #: keys of a JSON object that say who wrote it (``author``, ``created_by``, ``authorRole``)
 _AUTHOR_WORDS = frozenset(
-    {"author", "from", "sender", "role", "by", "source", "origin", "channel", "poster", "writer", "creator"}
-)
+    {
+        "author", "from", "sender", "role", "by", "source", "origin", "channel", "poster", "writer", "creator",
+        "via", "requester", "submitter", "reporter",
+    }
+)  # fmt: skip
+#: a JSON message's direction that says it came in (``"direction": "inbound"``)
+_INBOUND = frozenset({"inbound", "incoming", "received", "in"})
 #: keys of a JSON object that name a field (``{"label": "Customer note", "value": …}``)
 _NAME_KEYS = frozenset({"name", "label", "key", "field", "title", "question", "type"})
 #: line ends (``str.splitlines``: CRLF, CR, U+2028, U+0085…)
@@ -265,7 +272,9 @@ def _addressed(label: str) -> bool:
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         if nxt in _CHECK_WORDS:
             continue
-        if w in _CHANNEL_WORDS or nxt in _SERVICE_WORDS:
+        # [red team 16] a service or a form anywhere after it: ``Responses to supplier onboarding
+        # questionnaire:``, ``Replies to vendor due diligence questionnaire:``
+        if w in _CHANNEL_WORDS or not _SERVICE_WORDS.isdisjoint(tokens[i + 1 :]):
             return False
         before = tokens[i - 1] if i > 0 else ""
         if before in _ARTICLES and i > 1:
@@ -362,12 +371,29 @@ def _author_words(value: Any) -> frozenset[str]:
     return frozenset()
 
 
-def _outside_address(value: Any, internal: tuple[str, ...]) -> bool:
-    """[red team 15] An author written as an address outside the organisation (``"from": "Finance
-    <ap@…>"`` in a ticket's thread): the message is the sender's, whoever they say they are."""
-    if not isinstance(value, str) or "@" not in value:
+def _outside_address(value: Any, internal: tuple[str, ...], depth: int = 0) -> bool:
+    """[red team 15, 16] An author written as an address outside the organisation (``"from":
+    "Finance <ap@…>"``, ``"from": {"emailAddress": {"address": …}}``, Zendesk's ``"via":
+    {"source": {"from": {"address": …}}}``, ``"requester_email"``): the message is the sender's,
+    whoever they say they are."""
+    if isinstance(value, str):
+        return "@" in value and any(not is_internal(d, internal) for d in _ADDRESS.findall(value[:400]))
+    if depth >= 4:
         return False
-    return any(not is_internal(d, internal) for d in _ADDRESS.findall(value[:400]))
+    if isinstance(value, dict):
+        return any(_outside_address(v, internal, depth + 1) for v in list(value.values())[:20])
+    if isinstance(value, list):
+        return any(_outside_address(v, internal, depth + 1) for v in value[:20])
+    return False
+
+
+def _inbound(value: dict[Any, Any]) -> bool:
+    """A JSON message marked as one that came in (``"direction": "inbound"``, ``"incoming":
+    true``): its sender wrote it (red team 16)."""
+    direction = value.get("direction")
+    return (isinstance(direction, str) and direction.strip().lower() in _INBOUND) or value.get(
+        "incoming"
+    ) is True
 
 
 def _split_json(
@@ -396,16 +422,20 @@ def _split_json(
             for k in keys
             if k.lower() in _NAME_KEYS and isinstance(value[k], str) and _is_outside_label(value[k][:200])
         ]
-        outsider = any(
-            (
+        # an author at an outside address: the address is what the sender wrote too (a reply
+        # there goes back to who wrote in), so it is not kept with the record
+        addressed = {k for k in by if _outside_address(value[k], internal)}
+        outsider = (
+            bool(addressed)
+            or _inbound(value)
+            or any(
                 _OUTSIDE_WORDS.intersection(_author_words(value[k]))
                 and not _INSIDE_WORDS.intersection(_author_words(value[k]))
+                for k in by
             )
-            or _outside_address(value[k], internal)
-            for k in by
         )
         if outsider or named:
-            kept = set(by) | set(named)
+            kept = (set(by) - addressed) | set(named)
             return {k: (v if k in kept else _strings(v, out)) for k, v in value.items()}
         result: dict[Any, Any] = {}
         for k, v in value.items():
@@ -419,6 +449,13 @@ def _split_json(
                 result[k] = _split_json(v, out, depth + 1, words, internal=internal)
         return result
     if isinstance(value, list):
+        if len(value) > 1 and all(isinstance(v, str) for v in value):
+            # [red team 16] a message as a list of its lines (``"body_lines": ["Hi", "On … wrote:",
+            # …]``): read together, a thread in it makes every line the outsiders'
+            joined = "\n".join(value)
+            if _split_thread(joined, internal)[1]:
+                out.append(joined)
+                return ["" for _ in value]
         return [_split_json(v, out, depth + 1, path, internal=internal) for v in value]
     return value
 
@@ -612,51 +649,64 @@ def _with_quotes(split: tuple[str, str]) -> tuple[str, str]:
 
 #: what may come before a line's first word in a mail client's text or HTML: spaces, quote marks,
 #: markdown, a table's bar, tags (``<div class="gmail_attr">``, ``<b>``), ``&gt;`` and ``&nbsp;``
-_PRE = r"(?:<[^<>\n]{0,200}>|&gt;|&nbsp;|[ \t>*_|\u00a0\uff1e])*"
+_PRE = r"(?:<[^<>\n]{0,200}>|&gt;|&nbsp;|[ \t>*_|\u00a0\uff1e]){0,16}+"
 #: a header's colon: after spaces, markup or a closing tag (``From :``, ``<b>From:</b>``,
 #: ``De\u00a0:``, ``From\uff1a``)
-_COLON = r"(?:</?[A-Za-z][^<>\n]{0,40}>|[ \t*\u00a0])*[:\uff1a]"
-_RULE = r"(?:-{2,}|_{2,}|={2,})"
+_COLON = r"(?:</?[A-Za-z][^<>\n]{0,40}>|[ \t*\u00a0])*+[:\uff1a]"
+_RULE = r"(?:-{2,}+|_{2,}+|={2,}+)"
+#: a rule that ends its line: tried only where a run of its marks starts (the look-behind), so a
+#: long run costs one pass, not one per position (red team 16)
+_RULE_END = r"(?<![-_=])" + _RULE + r"[ \t]*+$"
 #: the line a mail client writes above a message it quotes or forwards (``-----Original
 #: Message-----``, ``---------- Forwarded message ---------``, ``Begin forwarded message:``,
 #: Lotus Notes' ``----- Forwarded by … -----``, and the same in other languages), alone on its
 #: line or with the quoted headers run on after its rule
-_THREAD_MARK = (
-    _PRE + _RULE + r"?[ \t]*(?:original message|forwarded message|begin forwarded message|forwarded by"
+_THREAD_MARK = re.compile(
+    _PRE + _RULE + r"?[ \t]*+(?:original message|forwarded message|begin forwarded message|forwarded by"
     r"|urspr\u00fcngliche nachricht|weitergeleitete nachricht|message d'origine|message transf\u00e9r\u00e9"
     r"|mensaje original|mensaje reenviado|mensagem original|mensagem encaminhada|messaggio originale"
     r"|messaggio inoltrato|oorspronkelijk bericht|doorgestuurd bericht|ursprungligt meddelande"
     r"|vidarebefordrat meddelande|wiadomo\u015b\u0107 oryginalna|przekazana wiadomo\u015b\u0107"
     r"|\u5143\u306e\u30e1\u30c3\u30bb\u30fc\u30b8|\u8ee2\u9001\u30e1\u30c3\u30bb\u30fc\u30b8)"
-    r"(?:[ \t]*:?[ \t]*" + _RULE + r"?[ \t]*$|[ \t]*" + _RULE + r"[^\n]*|\b[^\n]*" + _RULE + r"[ \t]*$)"
+    r"(?:[ \t]*+:?[ \t]*+" + _RULE + r"?[ \t]*+$|[ \t]*+" + _RULE + r"|\b[^\n]{0,300}?" + _RULE_END + ")",
+    re.IGNORECASE,
 )
-#: the attribution line of a reply (``On Mon, 3 Mar 2026, Finance <ap@…> wrote:``, ``Am … schrieb
-#: …:``, ``Le … a écrit :``, ``El … escribió:``, ``Den … skrev …:``, ``W dniu … napisał(a):``,
-#: Zoho's ``---- On … wrote ----``)
-_ATTRIBUTION = (
-    _PRE
-    + _RULE
-    + r"?[ \t]*(?:on|am|le|el|em|il|op|den|w dniu|op)\b[^\n]{1,3000}?\b(?:wrote|schrieb|a \u00e9crit"
-    r"|escribi\u00f3|escreveu|ha scritto|schreef|skrev|napisa\u0142(?:\(a\))?|kirjoitti|skrev)[^\n]{0,120}?"
-    r"(?::(?:[ \t]|<[^<>\n]{0,40}>)*|[ \t]*" + _RULE + r"[ \t]*)$"
+#: the start of a reply's attribution (``On Mon, 3 Mar 2026, Finance <ap@…> wrote:``, ``Am …
+#: schrieb …:``, ``Le … a écrit :``, ``El … escribió:``, ``Den … skrev …:``, ``W dniu …
+#: napisał(a):``, Zoho's ``---- On … wrote ----``) …
+_ATTRIBUTION_HEAD = re.compile(
+    _PRE + _RULE + r"?[ \t]*+(?:on|am|le|el|em|il|op|den|w dniu)(?=[ \t\u00a0,])", re.IGNORECASE
 )
+#: … its verb, near the end of the line …
+_ATTRIBUTION_VERB = re.compile(
+    r"\b(?:wrote|schrieb|a \u00e9crit|escribi\u00f3|escreveu|ha scritto|schreef|skrev|napisa\u0142"
+    r"|kirjoitti)",
+    re.IGNORECASE,
+)
+_VERBS = (
+    "wrote",
+    "schrieb",
+    "crit",
+    "escribi",
+    "escreveu",
+    "scritto",
+    "schreef",
+    "skrev",
+    "napisa",
+    "kirjoitti",
+)
+#: … or, with an address on the line, its verb and then a colon or the end of the line
+_VERB_ENDS = re.compile(_ATTRIBUTION_VERB.pattern + r"\b[ \t]*+(?::|$)", re.IGNORECASE)
 #: an attribution in any language: a line that ends with the sender's address and a colon
 #: (Gmail in Russian writes no verb: the date, the time, ``Finance <ap@…>:``)
-_ADDRESS_COLON = (
-    r"[^\n]*(?:<|&lt;)[^<>\n@ ]{1,200}@[^<>\n ]{1,200}(?:>|&gt;)[^\n]{0,40}?:(?:[ \t]|<[^<>\n]{0,40}>)*$"
+_ADDRESS_COLON = re.compile(
+    r"(?:<|&lt;)[^<>\n@ ]{1,200}@([^<>\n ]{1,200})(?:>|&gt;)[^\n<]{0,40}:(?:[ \t]|<[^<>\n]{0,40}>){0,40}+\Z"
 )
-_FLAGS = re.IGNORECASE | re.MULTILINE
-#: a line where a quoted message starts (matched at the ``\n`` before it), each kind with the
-#: words one of its lines holds (looked up with ``str.find`` first: a pattern is slow to try at
-#: every line)
-_THREAD_START = re.compile(f"\\n(?:{_THREAD_MARK}|{_ATTRIBUTION}|{_ADDRESS_COLON})", _FLAGS)
 #: a line that ends with a colon (spaces or tags after it), or holds a rule
 #: (each pattern starts with one literal character: the regular expression engine looks for it
 #: fast; a character class or an alternation it tries at every position)
-_LINE_MARKS = tuple(re.compile(x) for x in (r":(?:[ \t\u00a0]|<[^<>\n]{0,40}>)*(?=\n|\Z)", "--", "__", "=="))
-_WIDE_COLON = re.compile(r"\uff1a(?:[ \t\u00a0]|<[^<>\n]{0,40}>)*(?=\n|\Z)")
-#: the start of an attribution a mail client wrapped (``On Mon, 3 Mar 2026 at 10:02, Finance <``)
-_ATTRIBUTION_HEAD = re.compile(_PRE + _RULE + r"?[ \t]*(?:on|am|le|el|em|il|op|den|w dniu)\b", re.IGNORECASE)
+_LINE_MARKS = tuple(re.compile(x) for x in (r":(?:[ \t\u00a0]|<[^<>\n]{0,40}>)*+(?=\n|\Z)", "--", "__", "=="))
+_WIDE_COLON = re.compile(r"\uff1a(?:[ \t\u00a0]|<[^<>\n]{0,40}>)*+(?=\n|\Z)")
 #: the HTML a mail client wraps a quoted message in (Gmail, Outlook, Thunderbird, Yahoo, Proton)
 _HTML_QUOTES = (
     "<blockquote", "gmail_quote", "gmail_attr", "divrplyfwdmsg", "moz-cite-prefix", "yahoo_quoted",
@@ -666,9 +716,9 @@ _HTML_QUOTES = (
 _HTML_BREAK = re.compile(r"<(?=(?:br|p|div|hr|blockquote|tr|li|h[1-6]|table)\b)", re.IGNORECASE)
 #: at most this many lines are tried as the start of a quoted message: past it, the rest of the
 #: text is the outsiders' (a crafted output with a thread word on every line costs no more)
-_MAX_PROBES = 2000
+_MAX_PROBES = 500
 #: a header of a quoted message (``From: …``, ``Von: …``, ``De : …``, ``Från:``, ``Od:``, ``差出人:``) …
-_FROMS = r"(?:from|von|de|van|da|fr\u00e5n|od|\u5dee\u51fa\u4eba|\u9001\u4fe1\u8005|exp\u00e9diteur)"
+_FROMS = r"(?:from|von|de|van|da|fr\u00e5n|od|sender|absender|\u5dee\u51fa\u4eba|\u9001\u4fe1\u8005|exp\u00e9diteur)"
 _HEADER_FROM = re.compile(r"\n" + _PRE + _FROMS + _COLON + r"[^\n]*", re.IGNORECASE)
 #: … and the headers that follow it (``Sent:``, ``To:``, ``Subject:``, …, in other languages)
 _HEADER_NEXT = re.compile(
@@ -699,12 +749,12 @@ _SENT_OR_SUBJECT = _SUBJECTS | {
     "wys\u0142ano", "data", "\u9001\u4fe1\u65e5\u6642", "\u65e5\u4ed8",
 }  # fmt: skip
 #: a line of a record's own field (``Status: delivered``), after a message's headers
-_FIELD = re.compile(r"[ \t]*[^\W\d_][\w /()'.-]{0,40}?[ \t]*[:\uff1a]")
+_FIELD = re.compile(r"[ \t]*+[^\W\d_][\w /()'.-]{0,40}?[ \t]{0,40}+[:\uff1a]")
 #: a line of a quoted reply (``> please send the statement``, ``&gt; …``, a full-width mark), not an arrow,
 #: a comparison or an aging bucket (``>= 5``, ``> 90 days``)
-_QUOTED_LINE = re.compile(r"[ \t\u00a0|]*(?:>|\uff1e|&gt;)(?!=)(?![ \t]*[0-9])")
+_QUOTED_LINE = re.compile(r"[ \t\u00a0|]*(?:>|\uff1e|&gt;|\u00bb|\u203a)(?!=)(?![ \t]*[0-9])")
 #: ... anywhere in a text whose lines end with ``\n``
-_QUOTED_LINES = re.compile(r"\n[ \t\u00a0|]*(?:>|\uff1e|&gt;)(?!=)(?![ \t]*[0-9])")
+_QUOTED_LINES = re.compile(r"\n[ \t\u00a0|]*(?:>|\uff1e|&gt;|\u00bb|\u203a)(?!=)(?![ \t]*[0-9])")
 #: past this many ``From:`` lines that head no message, the rest of the text is the outsiders'
 _MAX_FROM = 500
 _ADDRESS = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
@@ -736,57 +786,139 @@ def _next_lines(flat: str, at: int, k: int) -> list[str]:
     return flat[at + 1 : end].split("\n")
 
 
-def _wrapped_attribution(flat: str, head: int) -> int:
+def _starts_thread(line: str, internal: tuple[str, ...]) -> bool | None:
+    """``line`` starts a quoted message: a separator, an attribution or a line ending with an
+    address and a colon. None if it does not; else whether the quoted message is the
+    organisation's own (every address on the line is ``internal``: a customer's reply above it
+    is then the customer's). Each pattern is anchored at the line's start or end, or bounded."""
+    if _THREAD_MARK.match(line) is not None:
+        return False
+    tail = _strip_end(line[-240:])
+    colon = tail[-1:] in (":", "\uff1a")
+    end = colon or tail[-2:] in ("--", "__", "==")
+    if _ATTRIBUTION_HEAD.match(line) is not None and (
+        (end and _ATTRIBUTION_VERB.search(tail, max(0, len(tail) - 200)) is not None)
+        # [red team 16] ``On …, Finance <ap@…> wrote`` with no colon, or the body run on after
+        # ``wrote:``: the sender's address on the line says it is a mail client's
+        or (("@" in line or "&lt;" in line) and _VERB_ENDS.search(line, 0, 3000) is not None)
+    ):
+        return _own_line(line, internal)
+    if colon and "@" in tail and (m := _ADDRESS_COLON.search(line[-500:])) is not None:
+        if internal and all(is_internal(d, internal) for d in _ADDRESS.findall(m.group(0))):
+            return None  # ``Approval from Dana Lee <dana@ourco…>:``: the record's own line
+        return False
+    return None
+
+
+def _strip_end(line: str) -> str:
+    """``line`` without the spaces and tags at its end (``wrote:</div> ``)."""
+    line = line.rstrip(" \t\u00a0")
+    for _ in range(40):
+        if not line.endswith(">") or "<" not in line:
+            break
+        line = line[: line.rfind("<")].rstrip(" \t\u00a0")
+    return line
+
+
+def _own_line(line: str, internal: tuple[str, ...]) -> bool:
+    domains = _ADDRESS.findall(line)
+    return bool(internal and domains and all(is_internal(d, internal) for d in domains))
+
+
+def _wrapped_attribution(flat: str, head: int, internal: tuple[str, ...]) -> tuple[int, bool] | None:
     """[red team 15] An attribution a mail client wrapped over two or three lines (``On Mon, …
     Finance <`` / ``ap@…> wrote:``): the line after ``head`` joined to the one or two before it,
-    one of which starts as an attribution; the offset of the ``\n`` before the first of them,
-    or -1."""
+    one of which starts as an attribution; the offset of the ``\n`` before the first of them and
+    whether it quotes the organisation's own message, or None."""
     end = flat.find("\n", head + 1)
     end = len(flat) if end < 0 else end
     back = head
     for _ in range(2):
         if back <= 0:
-            return -1
+            return None
         back = flat.rfind("\n", 0, back)
         if _ATTRIBUTION_HEAD.match(flat, back + 1) is not None:
-            if _THREAD_START.match("\n" + flat[back + 1 : end].replace("\n", " ")) is not None:
-                return back
-            return -1
-    return -1
+            own = _starts_thread(flat[back + 1 : end].replace("\n", " "), internal)
+            return None if own is None else (back, own)
+    return None
+
+
+def _candidate_lines(flat: str, low: str, start: int) -> tuple[list[int], int]:
+    """The lines a quoted message can start at before ``start`` (the offsets of the ``\n`` before
+    them, in order): every such line ends with a colon, holds a rule (``-----Original
+    Message-----``, Zoho's ``---- On … wrote ----``) or names an original or a forwarded message;
+    each looked up with one scan that jumps to the next line after a hit. Past
+    :data:`_MAX_PROBES` lines, ``start`` moves to the first line past the budget (red team 16: the
+    cut must hold for every scan, or the lines one scan did not reach stay trusted)."""
+    lines: set[int] = set()
+    scans: list[re.Pattern[str]] = [*_LINE_MARKS] if low.isascii() else [*_LINE_MARKS, _WIDE_COLON]
+    for rx in scans:
+        pos = 0
+        while True:
+            m = rx.search(flat, pos, start)
+            if m is None:
+                break
+            lines.add(flat.rfind("\n", 0, m.start()))
+            nxt = flat.find("\n", m.end())
+            if nxt < 0:
+                break
+            pos = nxt
+            if len(lines) > _MAX_PROBES:
+                kept = sorted(lines)
+                start = kept[_MAX_PROBES]
+                lines = set(kept[:_MAX_PROBES])
+    words: tuple[str, ...] = ("original message", "forwarded message")
+    if "@" in low or "&lt;" in low:
+        words += _VERBS  # an attribution with no colon at its end names its sender's address
+    for word in words:
+        at = low.find(word, 0, start)
+        while at >= 0 and len(lines) <= _MAX_PROBES:
+            lines.add(flat.rfind("\n", 0, at))
+            nxt = flat.find("\n", at)
+            at = -1 if nxt < 0 else low.find(word, nxt, start)
+    return sorted(x for x in lines if x < start)[:_MAX_PROBES], start
+
+
+def _body_follows(flat: str, at: int, line: str, heads: set[str], internal: tuple[str, ...]) -> bool:
+    """After the ``From:`` line ending at ``at``: its headers, a blank line, then a body (a
+    message logged with its ``From:`` alone: ``From: Finance <ap@…>`` / blank / ``Please send
+    …``). With an address outside the organisation any body will do; with none, another header
+    and a body that is no ``Field:`` line (not a shipment's ``From: … / To: … / (blank) / Notes:``)."""
+    rest = _next_lines(flat, at, 8)
+    k = 0
+    while k < len(rest) and _HEADER_NEXT.match(rest[k]) is not None:
+        k += 1
+    if k >= len(rest) - 1 or rest[k].strip():
+        return False
+    body = next((x for x in rest[k + 1 :] if x.strip()), "")
+    if not body:
+        return False
+    domains = _ADDRESS.findall(line)
+    if domains and not all(is_internal(d, internal) for d in domains):
+        return True
+    return bool(heads) and _FIELD.match(body) is None
 
 
 def _thread_start(flat: str, low: str, internal: tuple[str, ...]) -> int:
     """The offset of the ``\n`` before the first line of a quoted message in ``flat`` (every line
-    after a ``\n``), or ``len(flat)``."""
+    after a ``\n``), or ``len(flat)``; 0 when the first quoted message is the organisation's own
+    (a customer's reply above it: the whole text is the customer's)."""
     start = len(flat)
     for word in _HTML_QUOTES if "<" in low else ():
         at = low.find(word, 0, start)
         if at >= 0:
             start = flat.rfind("\n", 0, at)
-    # the lines a quoted message can start at: every such line ends with a colon, holds a rule
-    # (``-----Original Message-----``, Zoho's ``---- On … wrote ----``) or names an original or a
-    # forwarded message; looked up with one scan each (most outputs have a few such lines)
-    lines: set[int] = set()
-    for rx in _LINE_MARKS if low.isascii() else (*_LINE_MARKS, _WIDE_COLON):
-        for m in rx.finditer(flat, 0, start):
-            lines.add(flat.rfind("\n", 0, m.start()))
-            if len(lines) > _MAX_PROBES:
-                break
-    for word in ("original message", "forwarded message"):
-        at = low.find(word, 0, start)
-        if at >= 0:
-            lines.add(flat.rfind("\n", 0, at))
-    for n, head in enumerate(sorted(lines)):
-        if head >= start:
+    lines, start = _candidate_lines(flat, low, start)
+    own = False
+    for head in lines:
+        end = flat.find("\n", head + 1)
+        got = _starts_thread(flat[head + 1 : end if end >= 0 else len(flat)], internal)
+        if got is not None:
+            start, own = head, got
             break
-        if n >= _MAX_PROBES:
-            start = head  # past the budget: the rest is the outsiders'
-            break
-        if _THREAD_START.match(flat, head) is not None:
-            start = head
-            break
-        if (back := _wrapped_attribution(flat, head)) >= 0:
-            start = back
+        wrapped = _wrapped_attribution(flat, head, internal)
+        if wrapped is not None:
+            (start, own) = wrapped
             break
     for seen, h in enumerate(_HEADER_FROM.finditer(flat, 0, start)):
         if seen >= _MAX_FROM:
@@ -796,14 +928,21 @@ def _thread_start(flat: str, low: str, internal: tuple[str, ...]) -> int:
         heads = {g.group(1).lower() for x in after if (g := _HEADER_NEXT.match(x)) is not None}
         address = "@" in line
         # a message's headers: two, with a subject or a sender's address; or a sender's address
-        # and when it was sent or what about
-        if (len(heads) >= 2 and (address or not _SUBJECTS.isdisjoint(heads))) or (
-            address and not _SENT_OR_SUBJECT.isdisjoint(heads)
+        # and when it was sent or what about; or [red team 16] headers a blank line and a body
+        # follow (a sender's address alone will do, or a header and a body that is no field)
+        if (
+            (len(heads) >= 2 and (address or not _SUBJECTS.isdisjoint(heads)))
+            or (address and not _SENT_OR_SUBJECT.isdisjoint(heads))
+            or _body_follows(flat, h.end(), line, heads, internal)
         ):
             if _own_metadata(flat, h, internal):
                 continue
-            return h.start()
-    return start
+            start, own = h.start(), _own_line(line, internal)
+            break
+    # [red team 16] the first quoted message is the organisation's own (``On …, Support
+    # <desk@ourco…> wrote:``): what is above it is someone's reply to it, a customer's words as
+    # likely as not, with nothing that says where the record's own text ends
+    return 0 if own else start
 
 
 def _split_thread(text: str, internal: tuple[str, ...] = ()) -> tuple[str, str]:
