@@ -45,6 +45,7 @@ from typing import Any
 
 from proctor.errors import FlowFailed, ProctorError, ValidationError
 from proctor.flow.counters import HistoryEvent, Tally, evaluate, event_for
+from proctor.flow.detect import detectors
 from proctor.flow.model import FlowFacts, Labels, Provenance, TaskLabels, internal_domains
 from proctor.flow.provenance import leaf_values
 from proctor.flow.state import TaskFlow
@@ -655,6 +656,9 @@ def _parallel(job: _Job, jobs: int) -> list[tuple[str, list[TaskReport]] | None]
         return None
     ctx = multiprocessing.get_context("fork")
     _WORKER["job"] = job
+    # the credential detectors are made on first use (importing detect-secrets, ~0.1-0.15 s of
+    # CPU): made here, once, every worker inherits them instead of making its own, in every replay
+    detectors()
     # what the workers inherit is never collected there: a collection in a worker would walk (and
     # so copy, page by page) the whole inherited heap
     gc.freeze()
