@@ -502,6 +502,47 @@ def _in_unit(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> bool:
     return all(isinstance(v, str) and _code(v) == spec.unit for v in present)
 
 
+#: what a call's counters read of its arguments, kept for the one call (see :class:`CallMemo`)
+_Memo = dict[tuple[Any, ...], Any]
+
+
+class CallMemo:
+    """What the counters read of **one** call's arguments, computed once for every counter, scope
+    and policy set that reads it (:meth:`Tally.values`, :func:`event_for`): its leaves, a
+    ``sum``'s amount (keyed by the argument, the currency argument and the unit: all it depends
+    on with the call's tool and arguments), a ``first_time``'s fingerprints (by the argument and
+    the key). Made per call and dropped after it: every reader must pass the same call's tool,
+    arguments and ``args``. An amount that cannot be read raises each time (never kept)."""
+
+    __slots__ = ("_got", "_leaves", "args")
+
+    def __init__(self, args: Mapping[str, Any]) -> None:
+        self.args = args
+        self._leaves: Leaves | None = None
+        self._got: _Memo = {}
+
+    @property
+    def leaves(self) -> Leaves:
+        """``tuple(leaf_values(args))``, read on first use."""
+        if self._leaves is None:
+            self._leaves = tuple(leaf_values(self.args))
+        return self._leaves
+
+    def sum_value(self, spec: CounterSpec, tool: ToolRecord) -> Decimal | None:
+        key = ("sum", spec.arg, spec.currency_arg, spec.unit)
+        if key in self._got:
+            return self._got[key]  # type: ignore[no-any-return]
+        got = self._got[key] = _sum_value(spec, self.leaves, tool)
+        return got
+
+    def first_time_readings(self, spec: CounterSpec, key: bytes) -> list[tuple[str, ...]]:
+        k = ("first_time", spec.arg, key)
+        got = self._got.get(k)
+        if got is None:
+            got = self._got[k] = tuple(_first_time_readings(spec, self.leaves, key))
+        return list(got)
+
+
 def _sum_value(spec: CounterSpec, leaves: Leaves, tool: ToolRecord) -> Decimal | None:
     """The call's amount for a ``sum`` in the counter's unit; None when it is unknown (no amount,
     or another currency: the argument or the amount's own text names one); raises when a value
@@ -587,25 +628,28 @@ def event_for(
     args: Mapping[str, Any],
     at: float,
     key: bytes,
+    memo: CallMemo | None = None,
 ) -> HistoryEvent | None:
     """The event to record for an allowed, forwarded call; None when no counter matches it. A
     ``sum`` whose amount is unknown in its unit (none, another currency) records
-    :data:`UNKNOWN`: a total over this call stays unknown."""
+    :data:`UNKNOWN`: a total over this call stays unknown. ``memo``: this call's
+    (:class:`CallMemo` of ``args``), when the caller has one."""
     name, effect = str(tool.name), tool.effect
     matching = [s for s in specs if s.matches(name, effect)]
     if not matching:
         return None
-    leaves = tuple(leaf_values(args))
+    if memo is None:
+        memo = CallMemo(args)
     values: list[tuple[str, str]] = []
     for spec in matching:
         if spec.kind == "sum":
             try:
-                total = _sum_value(spec, leaves, tool)
+                total = memo.sum_value(spec, tool)
             except ProctorError:
                 total = None  # it was allowed: evaluate() would have refused an unreadable value
             values.append((spec.name, UNKNOWN if total is None else format(total, "f")))
         elif spec.kind == "first_time":
-            fps = _first_time_values(spec, leaves, key)
+            fps = sorted({fp for alts in memo.first_time_readings(spec, key) for fp in alts})
             if fps:
                 values.append((spec.name, ",".join(fps)))
     return HistoryEvent(
@@ -641,6 +685,7 @@ def _this_call(
     earlier: int,
     total: Decimal | None,
     seen_fp: Callable[[str], bool],
+    memo: CallMemo | None = None,
 ) -> Value | None:
     """A counter's value given what the earlier events hold (``earlier`` matching events in scope
     and window; ``total``: their sum, None when unknown; ``seen_fp``: whether a fingerprint is in
@@ -651,7 +696,8 @@ def _this_call(
         return earlier > 0
     if spec.kind == "sum":
         if here:
-            mine = _sum_value(spec, leaves, tool)  # raises first: an unreadable value is a deny
+            # raises first: an unreadable value is a deny
+            mine = _sum_value(spec, leaves, tool) if memo is None else memo.sum_value(spec, tool)
             # the call matches but its amount is unknown in the unit (none: a payment tool
             # that names its amount `value`; another currency): the total this call makes is
             # unknown, so the counter is absent (`context.history has …` is false)
@@ -665,7 +711,7 @@ def _this_call(
     # first_time
     if not here:
         return False
-    values = _first_time_readings(spec, leaves, key)
+    values = _first_time_readings(spec, leaves, key) if memo is None else memo.first_time_readings(spec, key)
     return True if not values else any(not any(seen_fp(fp) for fp in alts) for alts in values)
 
 
@@ -838,11 +884,15 @@ class Tally:
         now: float,
         key: bytes,
         leaves: Leaves | None = None,
+        memo: CallMemo | None = None,
     ) -> list[tuple[str, Value]]:
         """This scope's counters' values for the call being decided (see :func:`evaluate`);
-        ``leaves``: ``tuple(leaf_values(args))`` when the caller already has it."""
+        ``leaves``: ``tuple(leaf_values(args))`` when the caller already has it; ``memo``: this
+        call's (:class:`CallMemo` of ``args``, its leaves used), when the caller has one."""
         name, effect = str(tool.name), tool.effect
-        if leaves is None:
+        if memo is not None:
+            leaves = memo.leaves
+        elif leaves is None:
             leaves = tuple(leaf_values(args))
         out: list[tuple[str, Value]] = []
         for agg in self._aggs:
@@ -856,6 +906,7 @@ class Tally:
                 count,
                 total,
                 lambda fp, agg=agg, low=low: agg.seen(fp, now, low),  # type: ignore[misc]
+                memo,
             )
             if value is not None:
                 out.append((agg.spec.name, value))

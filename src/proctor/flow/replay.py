@@ -44,9 +44,9 @@ from pathlib import Path
 from typing import Any
 
 from proctor.errors import FlowFailed, ProctorError, ValidationError
-from proctor.flow.counters import HistoryEvent, Tally, evaluate, event_for
+from proctor.flow.counters import CallMemo, HistoryEvent, Tally, evaluate, event_for
+from proctor.flow.detect import detectors
 from proctor.flow.model import FlowFacts, Labels, Provenance, TaskLabels, internal_domains
-from proctor.flow.provenance import leaf_values
 from proctor.flow.state import TaskFlow
 from proctor.flow.trace import Trace, TraceCall, TraceError, TraceTask, load_trace
 from proctor.policy.engine import Decision, PolicyEngine, deny
@@ -318,20 +318,29 @@ class _Side:
         return got
 
     def history(
-        self, task_id: str, agent: str, tool: ToolRecord, args: Mapping[str, Any], now: float
+        self,
+        task_id: str,
+        agent: str,
+        tool: ToolRecord,
+        args: Mapping[str, Any],
+        now: float,
+        memo: CallMemo | None = None,
     ) -> tuple[tuple[str, Any], ...]:
+        """``memo``: the call's (:class:`~proctor.flow.counters.CallMemo` of ``args``), shared with
+        the other set deciding it and with :meth:`record`."""
         if not self.counters:
             return ()
         scopes = [s for s in (self._scope("task", task_id), self._scope("agent", agent)) if s is not None]
         out: list[tuple[str, Any]] = []
-        leaves = tuple(leaf_values(args)) if len(scopes) > 1 else None  # read once for both scopes
+        if memo is None:
+            memo = CallMemo(args)  # read once for both scopes
         for scope in scopes:
             if scope.broken or now < scope.last_now:  # a tally is exact only while `now` never goes back
                 scope.broken = True
                 break
             scope.last_now = now
             try:
-                out.extend(scope.tally.values(tool=tool, args=args, now=now, key=KEY, leaves=leaves))
+                out.extend(scope.tally.values(tool=tool, args=args, now=now, key=KEY, memo=memo))
             except ProctorError:  # this call's value: evaluate() below raises the same error
                 break
             except Exception:  # the tally may be left half-updated: evaluate() from now on
@@ -343,10 +352,20 @@ class _Side:
             self.counters, self.events, task_id=task_id, agent=agent, tool=tool, args=args, now=now, key=KEY
         )
 
-    def record(self, task_id: str, agent: str, tool: ToolRecord, args: Mapping[str, Any], now: float) -> None:
+    def record(
+        self,
+        task_id: str,
+        agent: str,
+        tool: ToolRecord,
+        args: Mapping[str, Any],
+        now: float,
+        memo: CallMemo | None = None,
+    ) -> None:
         if not self.counters:
             return
-        ev = event_for(self.counters, task_id=task_id, agent=agent, tool=tool, args=args, at=now, key=KEY)
+        ev = event_for(
+            self.counters, task_id=task_id, agent=agent, tool=tool, args=args, at=now, key=KEY, memo=memo
+        )
         if ev is not None:
             scopes = (self._scope("task", task_id), self._scope("agent", agent))
             self.events.append(ev)
@@ -422,11 +441,14 @@ def _decide_call(
     tool: ToolRecord,
     args: Mapping[str, Any],
     now: float,
+    memo: CallMemo | None = None,
 ) -> Decision:
+    """``memo``: the call's (:class:`~proctor.flow.counters.CallMemo` of ``args``): what the
+    counters read of its arguments, read once for both sets."""
     reads = side.engine.reads(tool)
     if "history" in reads or "*" in reads:  # else no policy deciding this call sees it
         try:
-            history = side.history(str(task.id), str(agent.name), tool, args, now)
+            history = side.history(str(task.id), str(agent.name), tool, args, now, memo)
         except ProctorError as exc:  # as the pipeline: the flow stage failed for this set, a deny
             failed = FlowFailed(f"the flow stage failed: {exc.message}")
             return deny(failed.message, side.engine.version, errors=(failed.code,))
@@ -434,7 +456,7 @@ def _decide_call(
             facts = FlowFacts(facts.task, facts.provenance, history, facts.destinations, facts.internal)
     d = side.engine.decide(agent, task, tool, args, now, facts=facts)
     if d.verdict is Verdict.ALLOW:
-        side.record(str(task.id), str(agent.name), tool, args, now)
+        side.record(str(task.id), str(agent.name), tool, args, now, memo)
     return d
 
 
@@ -514,13 +536,14 @@ def _replay_call(
         )
     try:
         facts = _cedar_facts(flow.facts(tool, call.args))
-        d = _decide_call(cand, facts, agent, record, tool, call.args, now)
+        memo = CallMemo(call.args)  # for this call only (its leaves read on first use)
+        d = _decide_call(cand, facts, agent, record, tool, call.args, now, memo)
         if base is None:
             b = None
         elif base is cand:  # the same set twice (a candidate equal to the workspace's): same decision
             b = d
         else:
-            b = _decide_call(base, facts, agent, record, tool, call.args, now)
+            b = _decide_call(base, facts, agent, record, tool, call.args, now, memo)
     except Exception as exc:  # fail closed, as the pipeline does: a call that cannot be traced is denied
         reasons = (f"error while tracing the call ({type(exc).__name__}): the call is denied",)
         failed = CallReport(
@@ -655,6 +678,9 @@ def _parallel(job: _Job, jobs: int) -> list[tuple[str, list[TaskReport]] | None]
         return None
     ctx = multiprocessing.get_context("fork")
     _WORKER["job"] = job
+    # the credential detectors are made on first use (importing detect-secrets, ~0.1-0.15 s of
+    # CPU): made here, once, every worker inherits them instead of making its own, in every replay
+    detectors()
     # what the workers inherit is never collected there: a collection in a worker would walk (and
     # so copy, page by page) the whole inherited heap
     gc.freeze()
