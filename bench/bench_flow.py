@@ -6,10 +6,13 @@ arguments are found in the intent, in trusted and in untrusted outputs, or nowhe
 path runs (single terms, several terms, e-mails, URLs, amounts, identifiers, free text). Indexing
 (``SourceIndex.add``, paid once per output) is measured separately as ``flow.index.add``.
 
-``flow.outsider.crafted/norm``: splitting the outsiders' parts out of a crafted 100 KB trusted output
-(a label on every line, message headers, one long field, CRLF), the worst of them, as a ratio to
-normalising the same text for the index (``p50_us`` holds the ratio of the p50s; target <= 40).
-Red team 11 found 30-60 ms on such outputs, over a hundred times the baseline.
+``flow.outsider.crafted``: splitting the outsiders' parts out of a crafted 100 KB trusted output
+(a label on every line, message headers, one long field, CRLF, quoted replies, and red team 16's
+inputs that once took seconds: space runs after a label or an attribution, markup before a colon,
+wrapped attributions, a rule to the end of a line, colons), the worst of them: ``p50_us`` is its
+time (target <= 20,000 µs: linear, bounded), ``ratio`` the same over normalising that text for the
+index (``_norm``, a few C-level passes). Red team 11 found 30-60 ms on such outputs, red team 16
+9 s on 4 KB.
 """
 
 from __future__ import annotations
@@ -121,14 +124,13 @@ def _outsider_ratio(timed: Any) -> dict[str, Any]:
         text = crafted[:100_000]
         split = timed(f"flow.outsider.{name}", lambda _i, t=text: split_outsider(t), 30, warmup=3)
         base = timed(f"flow.norm.{name}", lambda _i, t=text: _norm(t), 30, warmup=3)
-        ratio = split["p50_us"] / max(base["p50_us"], 1e-9)
-        if not worst or ratio > worst["p50_us"]:
+        if not worst or split["p50_us"] > worst["p50_us"]:
             worst = {
-                "name": "flow.outsider.crafted/norm",
-                "p50_us": round(ratio, 2),
-                "p99_us": round(ratio, 2),
-                "ops_per_s": round(1 / ratio, 4),
+                "name": "flow.outsider.crafted",
+                "p50_us": split["p50_us"],
+                "p99_us": split["p99_us"],
+                "ops_per_s": split["ops_per_s"],
                 "worst": name,
-                "split_p50_us": split["p50_us"],
+                "ratio": round(split["p50_us"] / max(base["p50_us"], 1e-9), 1),
             }
     return worst

@@ -9,7 +9,7 @@ address of a consequential call. An xfail(strict) test is an attack that still s
 reason names the finding, ``rt16-An``) or a benign task the rule breaks (``rt16-Cn``); the plain
 tests are attacks that held and benign records that stay the record's. The cost findings (a
 ~100 KB trusted output that took seconds to split: ``_LABEL``'s and the attribution's space runs)
-are in ``make bench`` (``flow.outsider.crafted/norm``), not asserted here.
+are in ``make bench`` (``flow.outsider.crafted``), not asserted here.
 
 Fixed in the commit after 0e8bf7a: A1 (the probe budget's cut holds for every scan), A2 (a reply
 above a quote of the organisation's own message makes the whole text the outsiders'), A3, A4, A5,

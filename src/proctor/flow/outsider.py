@@ -649,7 +649,7 @@ def _with_quotes(split: tuple[str, str]) -> tuple[str, str]:
 
 #: what may come before a line's first word in a mail client's text or HTML: spaces, quote marks,
 #: markdown, a table's bar, tags (``<div class="gmail_attr">``, ``<b>``), ``&gt;`` and ``&nbsp;``
-_PRE = r"(?:<[^<>\n]{0,200}>|&gt;|&nbsp;|[ \t>*_|\u00a0\uff1e]){0,16}+"
+_PRE = r"(?:<[^<>\n]{0,200}>|&gt;|&nbsp;|[ \t>*_|\u00a0\uff1e]){0,8}+"
 #: a header's colon: after spaces, markup or a closing tag (``From :``, ``<b>From:</b>``,
 #: ``De\u00a0:``, ``From\uff1a``)
 _COLON = r"(?:</?[A-Za-z][^<>\n]{0,40}>|[ \t*\u00a0])*+[:\uff1a]"
@@ -714,6 +714,22 @@ _HTML_QUOTES = (
 )  # fmt: skip
 #: where a new line starts in HTML (a break, a paragraph, a block)
 _HTML_BREAK = re.compile(r"<(?=(?:br|p|div|hr|blockquote|tr|li|h[1-6]|table)\b)", re.IGNORECASE)
+_BLOCK_TAGS = (
+    "<br",
+    "<p",
+    "<div",
+    "<hr",
+    "<blockquote",
+    "<tr",
+    "<li",
+    "<h1",
+    "<h2",
+    "<h3",
+    "<h4",
+    "<h5",
+    "<h6",
+    "<table",
+)
 #: at most this many lines are tried as the start of a quoted message: past it, the rest of the
 #: text is the outsiders' (a crafted output with a thread word on every line costs no more)
 _MAX_PROBES = 500
@@ -945,6 +961,13 @@ def _thread_start(flat: str, low: str, internal: tuple[str, ...]) -> int:
     return 0 if own else start
 
 
+def _has_block_tag(text: str) -> bool:
+    """``text`` holds a tag :data:`_HTML_BREAK` breaks a line before (looked up with ``str.find``:
+    the pattern tries every ``<``)."""
+    low = text.lower()
+    return any(low.find(t) >= 0 for t in _BLOCK_TAGS)
+
+
 def _split_thread(text: str, internal: tuple[str, ...] = ()) -> tuple[str, str]:
     """[red team 14, 15] The e-mail a trusted record quotes or has forwarded into it (a ticket's
     thread, a case's history): its headers and its words are the sender's, who may be anyone
@@ -961,7 +984,7 @@ def _split_thread(text: str, internal: tuple[str, ...] = ()) -> tuple[str, str]:
     the lines that hold one of its words."""
     if ">" not in text and ":" not in text and "\uff1a" not in text and "\uff1e" not in text:
         return text, ""
-    view = _HTML_BREAK.sub("\n<", text) if "<" in text else text
+    view = _HTML_BREAK.sub("\n<", text) if "<" in text and _has_block_tag(text) else text
     # every line end as ``\n``, and one before the first line: the patterns start with it (the
     # regular expression engine looks for a literal first character fast; ``^`` it tries at
     # every position)
