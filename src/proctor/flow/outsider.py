@@ -68,7 +68,8 @@ _TEXT_WORDS = frozenset(
         "reply", "replies", "question", "questions", "correspondence", "wrote", "writes", "says",
         "said", "asked", "asks", "complaint", "complaints", "enquiry",
         "enquiries", "inquiry", "inquiries", "query", "queries", "submission", "submissions",
-        "response", "responses", "answer", "answers", "explanation", "chat", "text",
+        "response", "responses", "answer", "answers", "explanation", "chat", "text", "description",
+        "descriptions",
         # de, fr, es, pt, it, nl
         "nachricht", "nachrichten", "notiz", "notizen", "anmerkung", "anmerkungen", "kommentar",
         "kommentare", "bemerkung", "bemerkungen", "mitteilung", "anfrage", "anliegen", "remarque",
@@ -197,7 +198,7 @@ _HINTS = (
     "note", "nota", "omment", "coment", "messag", "mensa", "nachricht", "remar", "merk", "reques",
     "anfrage", "demande", "instruct", "feedback", "review", "repl", "question", "wrote", "writes",
     "says", "said", "asked", "asks", "complain", "enquir", "inquir", "quer",
-    "respon", "answer", "chat", "text", "submi", "):", ")|", ")\uff1a",
+    "respon", "answer", "chat", "text", "submi", "descri", "):", ")|", ")\uff1a",
 )  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]+")
 _CAMEL = re.compile(r"([a-z])([A-Z])")
@@ -207,7 +208,7 @@ _DIGIT = re.compile(r"[0-9]")
 _AUTHOR_WORDS = frozenset(
     {
         "author", "from", "sender", "role", "by", "source", "origin", "channel", "poster", "writer", "creator",
-        "via", "requester", "submitter", "reporter",
+        "via", "requester", "submitter", "reporter", "supplied",
     }
 )  # fmt: skip
 #: a JSON message's direction that says it came in (``"direction": "inbound"``)
@@ -403,8 +404,27 @@ def _inbound(value: dict[Any, Any]) -> bool:
             return True
         if isinstance(v, str) and len(v) <= 40:
             low = v.strip().lower()
-            if (key in ("direction", "dir") and (low in _INBOUND or low in _INBOUND_TYPES)) or (
-                key == "type" and low in _INBOUND_TYPES
+            if (key in ("direction", "dir") or key.endswith("_direction")) and (
+                low in _INBOUND or low in _INBOUND_TYPES
+            ):
+                return True
+            if key == "type" and low in _INBOUND_TYPES:
+                return True
+    return False
+
+
+def _headers_from_outside(value: dict[Any, Any], internal: tuple[str, ...]) -> bool:
+    """[red team 18] A message whose header list (the Gmail API's ``payload.headers``: ``[{"name":
+    "From", "value": "Finance <ap@…>"}]``) names a sender outside the organisation."""
+    for holder in (value, value.get("payload")):
+        headers = holder.get("headers") if isinstance(holder, dict) else None
+        if not isinstance(headers, list):
+            continue
+        for h in headers[:64]:
+            if (
+                isinstance(h, dict)
+                and str(h.get("name", "")).strip().lower() in ("from", "sender", "reply-to")
+                and _outside_address(h.get("value"), internal)
             ):
                 return True
     return False
@@ -442,8 +462,9 @@ def _split_json(
         outsider = (
             bool(addressed)
             or _inbound(value)
+            or _headers_from_outside(value, internal)
             or any(
-                _OUTSIDE_WORDS.intersection(_author_words(value[k]))
+                (_OUTSIDE_WORDS.intersection(_author_words(value[k])) or "contact" in _author_words(value[k]))
                 and not _INSIDE_WORDS.intersection(_author_words(value[k]))
                 for k in by
             )

@@ -2839,17 +2839,23 @@ class SourceIndex:
         sensitive: bool = False,
         secret: bool = False,
         steering: bool = False,
+        mask: Callable[[str], str] | None = None,
     ) -> None:
         """Index one output of ``tool`` (normalised once, here); ``sensitive``: it is labelled
         confidential or secret (see :meth:`carries_confidential`); ``steering``: it gives the
         agent orders (a prompt-injection marker, ``Labels.steering``): a value found in it and
-        not in the request is *steered* (``Provenance.steered``)."""
+        not in the request is *steered* (``Provenance.steered``). ``mask``: applied to the
+        record's own part after the outsiders' parts are split off (the echo mask,
+        ``proctor.flow.state.without_echoes``: red team 18 — masked first, a search by the
+        sender's address blanked the ``From:`` that marks their message, and it stayed trusted)."""
         origin = _CLASS[Trust(trust)]
         outside = ""
         if origin is not Origin.UNTRUSTED:
             # what an outsider typed into a field of a trusted record (a portal message in a
             # claim, a CFP form's notes) is untrusted: a source of its own (flow/outsider.py)
             text, outside = split_outsider(text, self._internal)
+        if mask is not None:
+            text = mask(text)
         slot = self._add(tool, origin, text)
         slots = [slot]
         if outside:

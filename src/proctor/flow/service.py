@@ -481,8 +481,12 @@ class Flow:
         size = env.get("size")
         if isinstance(size, int) and size > utf8_size(kept):
             entry.flow.lost = True  # cut at flow.max_output_bytes: the rest is not kept
-        text = match if isinstance(match, str) else kept
-        entry.flow.restore(rec.tool, labels, text)
+        if isinstance(match, str):
+            # stored before red team 18: masked before its split (as it was matched then)
+            entry.flow.restore(rec.tool, labels, match)
+        else:
+            args = env.get("args")
+            entry.flow.restore(rec.tool, labels, kept, args if isinstance(args, dict) else None)
 
     def labels(self, task: TaskRecord) -> TaskLabels:
         """The task's high-water mark as this process knows it (brought up to date from the store
@@ -786,7 +790,8 @@ class Flow:
         now = self.clock.now() if now is None else now
         task_id = str(task if isinstance(task, str) else task.id)
         kept = _truncate(text, self.max_output_bytes)
-        match = without_echoes(kept, args) if labels.trust is Trust.TRUSTED and args else kept
+        # matched without its call's values once its outsiders' parts are split off (TaskFlow)
+        match = kept
         item = Observed(
             task_id=task_id,
             tool=str(tool.name),
@@ -842,7 +847,10 @@ class Flow:
             item = entry.unindexed.popleft()
             if item.size > utf8_size(item.text):
                 entry.flow.lost = True  # cut at flow.max_output_bytes: the rest is not kept
-            entry.flow.restore(item.tool, item.labels, item.text if item.match is None else item.match)
+            if item.match is None:
+                entry.flow.restore(item.tool, item.labels, item.text, item.args)
+            else:
+                entry.flow.restore(item.tool, item.labels, item.match)
 
     def _record(self, item: Observed) -> OutputRecord:
         """The store's record of an observed output: indexed in memory first, then sealed."""

@@ -94,10 +94,11 @@ class TaskFlow:
             outputs=cur.outputs + 1,
         )
 
-    def _keep(self, tool: str, labels: Labels, text: str) -> None:
+    def _keep(self, tool: str, labels: Labels, text: str, args: Mapping[str, Any] | None = None) -> None:
         if self.max_outputs == 0 or utf8_size(text) > self.max_bytes:
             self.lost = True  # too large to keep at all: labels are raised, the text is not matched
             return
+        echoes = args if labels.trust is Trust.TRUSTED and args else None
         self.index.add(
             tool,
             labels.trust,
@@ -105,6 +106,9 @@ class TaskFlow:
             sensitive=labels.sensitivity >= Sensitivity.CONFIDENTIAL,
             secret=labels.sensitivity >= Sensitivity.SECRET,
             steering=labels.steering,
+            # the record's own part is matched without the call's values (:func:`without_echoes`),
+            # after the outsiders' parts are split off
+            mask=None if echoes is None else (lambda t: without_echoes(t, echoes)),
         )
         while self.index.outputs > self.max_outputs or self.index.size > self.max_bytes:
             self.lost = True
@@ -132,8 +136,7 @@ class TaskFlow:
             if kept != text:
                 self.lost = True  # what was cut may hold values: found nowhere is not "made up"
                 text = kept
-        match = without_echoes(text, args) if labels.trust is Trust.TRUSTED and args else text
-        self._keep(str(tool.name), labels, match)
+        self._keep(str(tool.name), labels, text, args)
         return labels
 
     def describe_tools(self, tools: Iterable[ToolRecord]) -> None:
@@ -143,10 +146,11 @@ class TaskFlow:
         do not raise the task's labels and are not outputs (see ``SourceIndex.set_descriptions``)."""
         self.index.set_descriptions({str(t.name): t.description for t in tools if t.description})
 
-    def restore(self, tool: str, labels: Labels, text: str) -> None:
-        """Re-add a stored output whose labels are already known (after a restart)."""
+    def restore(self, tool: str, labels: Labels, text: str, args: Mapping[str, Any] | None = None) -> None:
+        """Re-add a stored output whose labels are already known (after a restart); ``args``: its
+        call's arguments (see :meth:`observe`), None for a text already masked."""
         self._raise(tool, labels)
-        self._keep(tool, labels, text)
+        self._keep(tool, labels, text, args)
 
     def restore_labels(self, labels: TaskLabels) -> None:
         """Start from a stored high-water mark (it may include outputs no longer kept)."""
