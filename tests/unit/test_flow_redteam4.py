@@ -133,7 +133,7 @@ def test_an_amount_naming_two_currencies_is_not_counted_in_the_unit(amount: str)
     "schema",
     [
         {"$ref": "#/$defs/Payment", "$defs": {"Payment": {"properties": {"amount": {}, "currency": {}}}}},
-        {"allOf": [{"properties": {"amount": {}}}, {"properties": {"currency": {"default": "USD"}}}]},
+        {"allOf": [{"properties": {"amount": {}}}, {"properties": {"currency": {"default": "ZAR"}}}]},
         {"anyOf": [{"properties": {"amount": {}, "currency": {}}}]},
         {"properties": {"payment": {}}, "$ref": "https://schemas.example/pay.json"},
     ],
@@ -260,7 +260,8 @@ def test_a_flood_of_denied_calls_does_not_make_an_exported_injection_look_made_u
         ({"enum": ["EUR"]}, True),
         ({"$ref": "#/$defs/Currency", "default": "eur"}, True),
         ({"$ref": "#/$defs/Currency"}, False),
-        ({"type": "string", "default": "USD"}, False),
+        ({"type": "string", "default": "ZAR"}, False),  # a currency the starter has no rate for
+        ({"type": "string", "default": "USD"}, True),  # one it has: at its ceiling rate, 1.0
         ({"enum": ["EUR", "USD"]}, False),
         ({"type": "string"}, False),
     ],
@@ -270,8 +271,8 @@ def test_a_payment_in_the_tools_declared_default_currency_counts(
 ) -> None:
     """A legitimate EUR payment held: the pay tool's schema says its currency defaults to EUR (or
     can only be EUR), the agent leaves the argument out, and the sum was unknown (the payment, and
-    every later one that day, waited for a person). A default in another currency, or none, is
-    still unknown."""
+    every later one that day, waited for a person). A default in a currency with no rate in
+    counters.yaml (``currency.rates``), or none, is still unknown."""
     schema = {
         "properties": {"amount": {}, "currency": currency},
         "$defs": {"Currency": {"enum": ["EUR", "USD"]}},

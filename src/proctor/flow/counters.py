@@ -10,6 +10,7 @@ A policy directory may hold ``counters.yaml``::
         scope: agent              # task (default) | agent
         window: 1d                # s/m/h/d; omitted: the task's life (scope task) or ever (agent)
         currency: {arg: currency, unit: EUR}   # sum: the argument naming the currency, the unit
+          # optional: rates: {GBP: 1.25, USD: 1.0}  # at most this many units for one of each
 
 Values include the call being decided (see :func:`evaluate`; :class:`Tally` gives the same values
 from running aggregates, which the Flow service keeps per task and agent). Only calls that were allowed and
@@ -33,6 +34,11 @@ Choices made here (documented in ADR 0025):
   call without the currency argument is in the unit when the tool's schema declares no such
   argument (the tool knows one currency); when the schema declares it, the tool's default applies,
   which the counter cannot know: unknown;
+- ``currency.rates`` lists other currencies a ``sum`` converts into its unit, each with a ceiling:
+  the most one of that currency is worth in the unit (``GBP: 1.25`` counts £1,000 as €1,250). A
+  call in a listed currency adds its amount times the rate (exact: no rounding); one in a currency
+  not listed is unknown as above. The rate is a bound a person sets above the market rate, never a
+  quote: a limit in the unit is then never exceeded by paying in another currency;
 - a ``sum`` adds magnitudes: ``-1000000`` adds 1,000,000 (a negative payment never lowers a
   spend limit, and a limit bounds how much moves either way);
 - an argument path may name list elements (``to[]``): a ``sum`` adds them all; ``first_time`` is
@@ -107,6 +113,18 @@ class CounterSpec:
     #: limits are in (upper case); None: amounts are summed whatever their currency
     currency_arg: str | None = None
     unit: str | None = None
+    #: ``sum`` with ``currency``: (code, rate) pairs, sorted: one of ``code`` counts as at most
+    #: ``rate`` of ``unit`` (``currency.rates``)
+    rates: tuple[tuple[str, Decimal], ...] = ()
+
+    def rate(self, code: str | None) -> Decimal | None:
+        """What one of ``code`` counts as in the unit: 1 for the unit, the declared ceiling for
+        a listed currency, None for any other (or an unknown currency)."""
+        if code is None:
+            return None
+        if code == self.unit:
+            return _ONE
+        return next((r for c, r in self.rates if c == code), None)
 
     def matches(self, tool: str, effect: str) -> bool:
         """The counter counts calls of this tool (glob) and effect; an empty list matches all."""
@@ -200,7 +218,7 @@ def _parse_one(name: Any, raw: Any, where: str) -> CounterSpec:
     window_s: float | None = None
     if raw.get("window") is not None:
         window_s = _window(raw["window"], where, at)
-    currency_arg, unit = _currency(raw.get("currency"), str(kind), where, at)
+    currency_arg, unit, rates = _currency(raw.get("currency"), str(kind), where, at)
     return CounterSpec(
         name=name,
         kind=str(kind),
@@ -211,29 +229,78 @@ def _parse_one(name: Any, raw: Any, where: str) -> CounterSpec:
         window_s=window_s,
         currency_arg=currency_arg,
         unit=unit,
+        rates=rates,
     )
 
 
 _UNIT = re.compile(r"[A-Za-z]{3}")
 
 
-def _currency(raw: Any, kind: str, where: str, at: str) -> tuple[str | None, str | None]:
-    """``currency: {arg: currency, unit: EUR}`` of a ``sum`` counter: (argument path, unit)."""
+#: a rate is a positive number with at most this many significant digits (sums stay exact)
+_RATE_DIGITS = 12
+
+
+def _rates(raw: Any, unit: str, where: str, at: str) -> tuple[tuple[str, Decimal], ...]:
+    """``currency.rates``: ``{GBP: 1.25, USD: 1.0}``, each code three letters, not the unit, and
+    each rate a positive number (a string like ``"1.25"`` too) of at most 12 significant digits."""
     if raw is None:
-        return None, None
+        return ()
+    if not isinstance(raw, Mapping) or not raw:
+        raise _fail(where, f"{at}: currency.rates must map currency codes to rates, like `{{GBP: 1.25}}`")
+    out: dict[str, Decimal] = {}
+    for code, value in raw.items():
+        if not isinstance(code, str) or not _UNIT.fullmatch(code.strip()):
+            raise _fail(
+                where, f"{at}: currency.rates: `{code}` is not a three-letter currency code like `GBP`"
+            )
+        c = code.strip().upper()
+        if c == unit:
+            raise _fail(where, f"{at}: currency.rates: `{c}` is the unit itself; remove it")
+        if c in out:
+            raise _fail(where, f"{at}: currency.rates: `{c}` is listed twice")
+        rate: Decimal | None = None
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            try:
+                rate = Decimal(str(value).strip())
+            except InvalidOperation:
+                rate = None
+        if (
+            rate is None
+            or not rate.is_finite()
+            or rate <= 0
+            or len(rate.normalize().as_tuple().digits) > _RATE_DIGITS
+            or rate.adjusted() > 9
+        ):
+            raise _fail(
+                where,
+                f"{at}: currency.rates.{c} must be a positive number like `1.25` (what one {c} is "
+                f"at most worth in {unit}), not `{value}`",
+            )
+        out[c] = rate
+    return tuple(sorted(out.items()))
+
+
+def _currency(
+    raw: Any, kind: str, where: str, at: str
+) -> tuple[str | None, str | None, tuple[tuple[str, Decimal], ...]]:
+    """``currency: {arg: currency, unit: EUR, rates: {…}}`` of a ``sum`` counter: (argument path,
+    unit, rates)."""
+    if raw is None:
+        return None, None, ()
     if kind != "sum":
         raise _fail(where, f"{at}: only a sum counter has a currency; remove `currency`")
     if not isinstance(raw, Mapping):
         raise _fail(where, f"{at}: currency must be a mapping like `{{arg: currency, unit: EUR}}`")
-    unknown = sorted(str(k) for k in raw if k not in {"arg", "unit"})
+    unknown = sorted(str(k) for k in raw if k not in {"arg", "unit", "rates"})
     if unknown:
-        raise _fail(where, f"{at}: unknown key `currency.{unknown[0]}`; allowed: arg, unit")
+        raise _fail(where, f"{at}: unknown key `currency.{unknown[0]}`; allowed: arg, rates, unit")
     arg, unit = raw.get("arg"), raw.get("unit")
     if not isinstance(arg, str) or not arg.strip():
         raise _fail(where, f"{at}: currency.arg must be an argument path like `currency`")
     if not isinstance(unit, str) or not _UNIT.fullmatch(unit.strip()):
         raise _fail(where, f"{at}: currency.unit must be a three-letter currency code like `EUR`")
-    return arg.strip(), unit.strip().upper()
+    code = unit.strip().upper()
+    return arg.strip(), code, _rates(raw.get("rates"), code, where, at)
 
 
 def parse_counters(text: str, where: str = COUNTERS_FILE) -> tuple[CounterSpec, ...]:
@@ -295,6 +362,7 @@ _EXACT = Context(
     prec=4 * _DIGITS + 50, Emax=999_999, Emin=-999_999, traps=[InvalidOperation, Inexact, Overflow]
 )
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 #: the currency symbols read as one code (``$`` and ``¥`` name several currencies: never a unit)
 _SYMBOLS = {"€": "EUR", "£": "GBP"}
 _TEXT_CURRENCY = re.compile(
@@ -484,22 +552,26 @@ def _alternatives(root: Any, nodes: list[Any]) -> list[Any]:
     return out
 
 
-def _in_unit(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> bool:
-    """Whether the call's amounts are in the counter's unit (always, without ``currency``): the
-    call names the unit under ``currency.arg``; or it names no currency there and the tool's
-    schema declares no such argument (the tool knows only one currency, the unit). A call whose
-    tool takes a currency but that names none leaves it to the tool's default, which the
-    counter cannot know: not in the unit."""
-    if spec.currency_arg is None:
-        return True
+def _call_currency(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> str | None:
+    """The one currency the call's amounts are in (``spec.currency_arg`` is set): the code the
+    call names under ``currency.arg`` (every value there the same); or, when it names none, the
+    unit if the tool's schema declares no such argument (the tool knows only one currency), else
+    the tool's declared default. None when it cannot be known: a default the schema does not
+    give, values that disagree, a list or object there."""
     path = spec.currency_arg
+    assert path is not None
     if _nested(leaves, path):
-        return False
+        return None
     present = [v for p, v in leaves if p == path and v is not None]
     if not present:
         default = _schema_default(tool.input_schema, path)
-        return default == _UNDECLARED or (default is not None and _code(default) == spec.unit)
-    return all(isinstance(v, str) and _code(v) == spec.unit for v in present)
+        if default == _UNDECLARED:
+            return spec.unit
+        return None if default is None else _code(default)
+    codes = {_code(v) if isinstance(v, str) else None for v in present}
+    if len(codes) != 1:
+        return None
+    return codes.pop()
 
 
 #: what a call's counters read of its arguments, kept for the one call (see :class:`CallMemo`)
@@ -529,7 +601,7 @@ class CallMemo:
         return self._leaves
 
     def sum_value(self, spec: CounterSpec, tool: ToolRecord) -> Decimal | None:
-        key = ("sum", spec.arg, spec.currency_arg, spec.unit)
+        key = ("sum", spec.arg, spec.currency_arg, spec.unit, spec.rates)
         if key in self._got:
             return self._got[key]  # type: ignore[no-any-return]
         got = self._got[key] = _sum_value(spec, self.leaves, tool)
@@ -545,8 +617,9 @@ class CallMemo:
 
 def _sum_value(spec: CounterSpec, leaves: Leaves, tool: ToolRecord) -> Decimal | None:
     """The call's amount for a ``sum`` in the counter's unit; None when it is unknown (no amount,
-    or another currency: the argument or the amount's own text names one); raises when a value
-    under the path is not a number."""
+    or a currency the counter has no rate for: the argument or the amount's own text names one);
+    raises when a value under the path is not a number. An amount in a listed currency counts at
+    its rate (``currency.rates``)."""
     assert spec.arg is not None
     if _nested(leaves, spec.arg):
         raise _unreadable(spec)
@@ -555,11 +628,16 @@ def _sum_value(spec: CounterSpec, leaves: Leaves, tool: ToolRecord) -> Decimal |
         return None
     total = sum((_amount(v, spec) for v in values), _ZERO)
     if spec.currency_arg is not None:
-        if not _in_unit(spec, tool, leaves):
+        code = _call_currency(spec, tool, leaves)
+        rate = spec.rate(code)
+        if rate is None:
             return None
         for v in values:
-            if isinstance(v, str) and not _text_currencies(v) <= {spec.unit}:
+            if isinstance(v, str) and not _text_currencies(v) <= {code}:
                 return None
+        if rate != _ONE:
+            converted = _EXACT.multiply(total, rate)
+            return converted if _in_range(converted) else None
     return total
 
 

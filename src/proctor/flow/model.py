@@ -230,6 +230,11 @@ class Provenance:
     #: argument paths that say how much: a number, or a name with an amount word (``amount``,
     #: ``unit_price``, ``discount_pct``, ``quantity_cy``: ``proctor.flow.provenance.amount_paths``)
     amounts: tuple[str, ...] = ()
+    #: of ``amounts``, those whose value a trusted output holds and untrusted content states too
+    #: (an invoice e-mail's total that is the ledger's open item; a ticket's "full month credit of
+    #: $8,400" that is the account's monthly fee): the outsider may have chosen which trusted
+    #: number to use, so ``amount_traced`` does not count them
+    amounts_stated: tuple[str, ...] = ()
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -322,7 +327,23 @@ class Provenance:
             "untrusted_amount": any(
                 a.origin is Origin.UNTRUSTED and a.path in self.amounts for a in self.args
             ),
+            # every argument that says how much (one at least) traces to the request (not by a
+            # trivially short match) or to trusted data that no untrusted content states too: no
+            # outsider chose it (not even among the trusted record's numbers), nor did the model
+            "amount_traced": self._amount_traced(),
         }
+
+    def _amount_traced(self) -> bool:
+        got = [a for a in self.args if a.path in self.amounts]
+        return (
+            self.checked
+            and bool(got)
+            and all(
+                (a.origin is Origin.TRUSTED and a.path not in self.amounts_stated)
+                or (a.origin is Origin.INTENT and a.sources != ("trivial",))
+                for a in got
+            )
+        )
 
     def _named_party(self, dest: list[ArgOrigin], internal: tuple[str, ...] | list[str]) -> bool:
         """Every destination value outside the organisation has domains, all of them the name of

@@ -3558,6 +3558,7 @@ class SourceIndex:
         parts: dict[str, list[tuple[Origin, tuple[str, ...]]]] = {}  # ... and element by element
 
         steer: set[str] = set()  # paths with a value found in an output that gave orders
+        stated: set[str] = set()  # amount paths a trusted record holds and untrusted content states
         to_sender: set[str] = set()  # untrusted destination paths whose values wrote to the task
         not_sender: set[str] = set()
 
@@ -3566,6 +3567,8 @@ class SourceIndex:
                 steer.add(path)
             also = tuple(x[len(_ALSO) :] for x in sources if x.startswith(_ALSO))
             sources = tuple(x for x in sources if not x.startswith("\x00"))
+            if also and origin is Origin.TRUSTED and path in amounts:
+                stated.add(path)
             if also and is_dest and tool.destructive:
                 # what a destructive call acts on is named by untrusted content (an e-mail, a
                 # PDF: "delete standing orders SO-11 and SO-12"), even if the system of record
@@ -3711,6 +3714,7 @@ class SourceIndex:
                 sorted({d for ds in where.values() for d in ds if d and self.names_party(d)})
             ),
             amounts=amounts,
+            amounts_stated=tuple(sorted(stated)),
         )
 
     def names_party(self, domain: str) -> bool:

@@ -250,4 +250,7 @@ def merge_provenance(a: Provenance, b: Provenance) -> Provenance:
         to_sender=a.to_sender if not b.args else (),
         sender_carries_confidential=a.sender_carries_confidential,
         known_lookalikes=tuple(sorted({*a.known_lookalikes, *b.known_lookalikes})),
+        named_domains=tuple(sorted({*a.named_domains, *b.named_domains})),
+        amounts=tuple(sorted({*a.amounts, *b.amounts})),
+        amounts_stated=tuple(sorted({*a.amounts_stated, *b.amounts_stated})),
     )

@@ -91,7 +91,7 @@ _FACTS = {
     "payment_requested",
     "named_domains",
 }
-_ARG_ORIGIN = {"origin", "sources", "destination", "domains", "object", "steered", "amount"}
+_ARG_ORIGIN = {"origin", "sources", "destination", "domains", "object", "steered", "amount", "stated"}
 _CREDENTIAL = {"name", "provider", "upstream"}
 _EXPECT = {"allow": Verdict.ALLOW, "deny": Verdict.DENY, "approval_required": Verdict.APPROVAL_REQUIRED}
 
@@ -158,7 +158,9 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
       named_domains: [summit.example] # destination domains named as a party by the request
 
     An argument marked ``amount: true`` (``unit_price: {origin: untrusted, amount: true}``) says how
-    much (a number, or named like an amount: ``untrusted_amount``).
+    much (a number, or named like an amount: ``untrusted_amount``); with every amount traced (origin
+    intent or trusted) ``amount_traced`` is true, unless one is also marked ``stated: true`` (a
+    trusted record holds it and untrusted content states it too).
 
     An argument marked ``steered: true`` (``amount: {origin: untrusted, steered: true}``) was
     found in an output that gave the agent orders (``steered_args``).
@@ -181,6 +183,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
     objects: list[str] = []
     steered: list[str] = []
     amounts: list[str] = []
+    stated: list[str] = []
     raw_args = f.get("args") or {}
     if not isinstance(raw_args, Mapping):
         raise ValidationError(f"{where}: `args` maps argument paths to origins")
@@ -199,6 +202,8 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
             steered.append(str(path))
         if a.get("amount"):
             amounts.append(str(path))
+        if a.get("stated"):
+            stated.append(str(path))
         doms = a.get("domains") or []
         if not isinstance(doms, list):
             raise ValidationError(f"{where}: args.{path}: `domains` is a list")
@@ -250,6 +255,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
             by_reference=bool(f.get("recipient_by_reference", False)),
             named_domains=tuple(d.lower() for d in lists["named_domains"]),
             amounts=tuple(sorted(amounts)),
+            amounts_stated=tuple(sorted(stated)),
             to_sender=tuple(
                 sorted(
                     a.path

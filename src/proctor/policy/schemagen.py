@@ -58,6 +58,7 @@ FLOW_PROVENANCE_ATTRS = (
     ("reply_to_sender", "Bool"),
     ("carries_secret", "Bool"),
     ("payment_requested", "Bool"),
+    ("amount_traced", "Bool"),
 )
 FLOW_CONTEXT_ATTRS = (("provenance", "Provenance"), ("destinations", "Destinations"), ("history", "History"))
 
@@ -90,6 +91,7 @@ PROVENANCE_TYPE = """  // Where the call's argument values came from (proctor.fl
     reply_to_sender: Bool,
     carries_secret: Bool,
     payment_requested: Bool,
+    amount_traced: Bool,
   };"""
 DESTINATIONS_TYPE = """  // The e-mail domains and URL hosts of the call's destination arguments, lower case
   type Destinations = {
