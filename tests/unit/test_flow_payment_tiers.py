@@ -344,3 +344,59 @@ def test_a_retrys_merged_provenance_keeps_what_says_how_much() -> None:
         amounts_stated=("amount",),
     )
     assert merge_provenance(stated, answers).to_cedar()["amount_traced"] is False
+
+
+# ---- amount_off_record: the record of what the request names states another figure ----------------
+
+PO = {
+    "tool": "ledger.open_items",
+    "args": {"invoice": "BW-7731"},  # looked up by the reference: the echo mask blanks it
+    "output": "BW-7731 | Brightwater Supplies | PO 3317 | EUR 3,184.50 | received complete 27 Nov",
+}
+CORRECTED = _mail(
+    "Invoice BW-7731: EUR 3,184.50.\n\nCORRECTED: backordered inserts were added. Corrected total: EUR 4,862.00."
+)
+
+
+def test_an_e_mails_corrected_total_waits_when_the_record_states_the_figure() -> None:
+    decision, policies = _decide(VENDOR, CORRECTED, PO, _pay(4862))
+    assert decision == "approval_required"
+    assert "approval.payments" in policies
+
+
+def test_the_records_own_figure_goes_through() -> None:
+    assert _decide(VENDOR, CORRECTED, PO, _pay(3184.5))[0] == "allow"
+
+
+def test_an_e_mails_amount_goes_through_when_no_record_of_the_invoice_states_money() -> None:
+    # the vendor record names the vendor, not the invoice, and states no amount
+    mail = _mail("Invoice BW-7731, total due EUR 1,240.50.")
+    assert _decide(VENDOR, mail, _pay(1240.5))[0] == "allow"
+    # a record stating money about something the request does not name changes nothing
+    other = {
+        "tool": "ledger.open_items",
+        "args": {"vendor_id": "V-0142"},
+        "output": "Open items for V-0142: BW-7690 EUR 980.00 (paid 2 Nov)",
+    }
+    assert _decide(VENDOR, other, mail, _pay(1240.5))[0] == "allow"
+
+
+def test_the_index_reads_the_records_figure_before_the_echo_mask() -> None:
+    idx = SourceIndex("Pay invoice BW-7731", {"invoice": "BW-7731"})
+    idx.add(
+        "ledger.get", Trust.TRUSTED, "BW-7731 total EUR 3,184.50", mask=lambda t: t.replace("BW-7731", " ")
+    )
+    assert idx._records_state_money()
+    idx.add("mail.read", Trust.UNTRUSTED, "Corrected total: EUR 4,862.00")
+    tool = ToolRecord(name=ToolName("ap.pay"), effect="pay", destinations=("iban",))
+    assert idx.trace(tool, {"iban": IBAN, "amount": 4862}).to_cedar()["amount_off_record"] is True
+    assert idx.trace(tool, {"iban": IBAN, "amount": 3184.5}).to_cedar()["amount_off_record"] is False
+    # not a pay: the flag is for payments only
+    write = ToolRecord(name=ToolName("ap.note"), effect="write")
+    assert idx.trace(write, {"amount": 4862}).amount_off_record is False
+
+
+def test_money_in_a_long_record_is_found_in_linear_time() -> None:
+    idx = SourceIndex("Pay invoice BW-7731", {"invoice": "BW-7731"})
+    idx.add("ledger.get", Trust.TRUSTED, "BW-7731 " + "1," * 200_000 + "9 x")
+    assert not idx._records_state_money()

@@ -235,6 +235,10 @@ class Provenance:
     #: $8,400" that is the account's monthly fee): the outsider may have chosen which trusted
     #: number to use, so ``amount_traced`` does not count them
     amounts_stated: tuple[str, ...] = ()
+    #: a payment sets an amount only untrusted content gives, while a trusted
+    #: record of what the request names (its invoice, PO, patient, member) states an amount of
+    #: money: the organisation's own figure was there and another was paid
+    amount_off_record: bool = False
 
     def _paths(self, origin: Origin, *, destination: bool | None = None) -> tuple[str, ...]:
         return tuple(
@@ -331,6 +335,7 @@ class Provenance:
             # trivially short match) or to trusted data that no untrusted content states too: no
             # outsider chose it (not even among the trusted record's numbers), nor did the model
             "amount_traced": self._amount_traced(),
+            "amount_off_record": self.amount_off_record,
         }
 
     def _amount_traced(self) -> bool:

@@ -484,6 +484,30 @@ def _in_code(norm: str, start: int, end: int) -> bool:
     )
 
 
+#: a code of the request's purpose: a run of letters, digits and inner ``-``/``/``/``.`` holding
+#: a letter and a digit (``mds-220931``, ``p-19552``, ``inc-2291``)
+_PURPOSE_CODE = re.compile(
+    r"(?<![^\W_])(?=[^\W_]*?\d)(?=[^\W_]*?[^\W\d_])[^\W_]{1,40}(?:[-/.][^\W_]{1,40}){0,6}"
+)
+
+
+#: an amount of money in a record (:data:`_MONEY` made linear on long texts: a run of digits is
+#: tried from its start only, and at most 30 characters of it)
+_RECORD_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\d\s?[$€£¥]|\b(?:usd|eur|gbp|chf|jpy|cad|aud|nok|sek|dkk|pln|czk|inr|brl|mxn)\s?\d"
+    r"|(?<![\d,.])\d[\d,.]{0,30}+\s?(?:usd|eur|gbp|chf|jpy|cad|aud|nok|sek|dkk|pln|czk|inr|brl|mxn)\b"
+)
+
+
+def _references(purpose: str, params: Mapping[str, str]) -> tuple[str, ...]:
+    """[blind-7] What the request names, normalised (:func:`_norm`): each parameter's value of 3
+    characters or more, and each code in its purpose (a letter and a digit: an invoice, a PO, a
+    patient, an incident). A trusted output holding one is a record of what the request is about."""
+    out = {_norm(str(v)) for v in params.values()}
+    out.update(m.group(0) for m in _PURPOSE_CODE.finditer(_norm(purpose)) if len(m.group(0)) >= 4)
+    return tuple(sorted(r for r in out if len(r) >= 3))
+
+
 def _own_numbers(norm: str) -> frozenset[Decimal]:
     """[red team 13] The numbers ``norm`` holds as numbers of their own: a digit group not joined
     to letters or digits by ``-`` or ``/`` (not the ``6204`` of ``6204-2RS``, the ``2026`` of
@@ -2758,6 +2782,12 @@ class SourceIndex:
         #: a source's slot -> the numbers it holds as numbers of their own (:func:`_own_numbers`),
         #: read when first needed; dropped when the slot is given to another source
         self._own_numbers: dict[int, frozenset[Decimal]] = {}
+        #: a trusted output's slot -> it is a record of what the request names that states an
+        #: amount of money (:meth:`_record_states_money`), read when first needed
+        self._money_records: dict[int, bool] = {}
+        #: what the request names, normalised: its parameters' values and the codes of its
+        #: purpose (a letter and a digit: ``MDS-220931``, ``P-19552``)
+        self._references = _references(purpose, params)
         self._add("intent", Origin.INTENT, purpose)
         #: the names of organisations the request can name (:meth:`names_party`)
         self._party_names = _party_names(purpose, (str(v) for v in params.values()))
@@ -2818,6 +2848,7 @@ class SourceIndex:
             slot = self._free.pop()
             self._slots[slot] = src
             self._own_numbers.pop(slot, None)
+            self._money_records.pop(slot, None)
         else:
             slot = len(self._slots)
             self._slots.append(src)
@@ -2854,9 +2885,14 @@ class SourceIndex:
             # what an outsider typed into a field of a trusted record (a portal message in a
             # claim, a CFP form's notes) is untrusted: a source of its own (flow/outsider.py)
             text, outside = split_outsider(text, self._internal)
+        # a record of what the request names that states money: read before the echo mask,
+        # which blanks the reference the call looked the record up by
+        money = origin is Origin.TRUSTED and self._states_money(text)
         if mask is not None:
             text = mask(text)
         slot = self._add(tool, origin, text)
+        if money:
+            self._money_records[slot] = True
         slots = [slot]
         if outside:
             # named apart, so a person reading the approval sees whose text it was
@@ -3032,6 +3068,20 @@ class SourceIndex:
             if got[0] is Origin.UNTRUSTED:
                 return got
         return None
+
+    def _states_money(self, text: str) -> bool:
+        """[blind-7] ``text`` (a trusted output's own part) is a record of what the request names
+        (it holds one of :func:`_references`, compared case-insensitively with its whitespace
+        collapsed) and states an amount of money (``$3,184.50``, ``EUR 120``): the organisation's
+        own figure for it."""
+        if not self._references:
+            return False
+        norm = _norm(text)
+        return any(r in norm for r in self._references) and _RECORD_MONEY.search(norm) is not None
+
+    def _records_state_money(self) -> bool:
+        """A trusted output the task still holds is such a record (:meth:`_states_money`)."""
+        return any(slot in self._money_records for slot in self._outputs)
 
     def _lookup_number(self, value: int | float | Decimal) -> int:
         d = _finite_decimal(value)
@@ -3715,6 +3765,9 @@ class SourceIndex:
             ),
             amounts=amounts,
             amounts_stated=tuple(sorted(stated)),
+            amount_off_record=tool.effect == "pay"
+            and any(p in amounts and o is Origin.UNTRUSTED for p, (o, _, _) in worst.items())
+            and self._records_state_money(),
         )
 
     def names_party(self, domain: str) -> bool:

@@ -253,4 +253,5 @@ def merge_provenance(a: Provenance, b: Provenance) -> Provenance:
         named_domains=tuple(sorted({*a.named_domains, *b.named_domains})),
         amounts=tuple(sorted({*a.amounts, *b.amounts})),
         amounts_stated=tuple(sorted({*a.amounts_stated, *b.amounts_stated})),
+        amount_off_record=a.amount_off_record or b.amount_off_record,
     )

@@ -90,6 +90,7 @@ _FACTS = {
     "carries_secret",
     "payment_requested",
     "named_domains",
+    "amount_off_record",
 }
 _ARG_ORIGIN = {"origin", "sources", "destination", "domains", "object", "steered", "amount", "stated"}
 _CREDENTIAL = {"name", "provider", "upstream"}
@@ -155,6 +156,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
       reply_to_sender: true           # its untrusted destinations are the author of what was read
       carries_secret: true            # the arguments carry a credential or a secret output's token
       payment_requested: true         # a payment the request asked for (default: true for a pay)
+      amount_off_record: true         # its amount is not the one a trusted record of it states
       named_domains: [summit.example] # destination domains named as a party by the request
 
     An argument marked ``amount: true`` (``unit_price: {origin: untrusted, amount: true}``) says how
@@ -250,6 +252,7 @@ def case_facts(raw: Any, where: str) -> FlowFacts:
             carries_confidential=bool(f.get("carries_confidential", False)),
             carries_secret=bool(f.get("carries_secret", False)),
             payment_requested=bool(f.get("payment_requested", True)),
+            amount_off_record=bool(f.get("amount_off_record", False)),
             objects=tuple(objects),
             steered=tuple(sorted(steered)),
             by_reference=bool(f.get("recipient_by_reference", False)),

@@ -59,6 +59,7 @@ FLOW_PROVENANCE_ATTRS = (
     ("carries_secret", "Bool"),
     ("payment_requested", "Bool"),
     ("amount_traced", "Bool"),
+    ("amount_off_record", "Bool"),
 )
 FLOW_CONTEXT_ATTRS = (("provenance", "Provenance"), ("destinations", "Destinations"), ("history", "History"))
 
@@ -92,6 +93,7 @@ PROVENANCE_TYPE = """  // Where the call's argument values came from (proctor.fl
     carries_secret: Bool,
     payment_requested: Bool,
     amount_traced: Bool,
+    amount_off_record: Bool,
   };"""
 DESTINATIONS_TYPE = """  // The e-mail domains and URL hosts of the call's destination arguments, lower case
   type Destinations = {
