@@ -1,9 +1,8 @@
-"""Two tiers of payment limits and payments in other currencies (docs/adr/0025, "Payments: two
-tiers and ceiling rates").
+"""Payment limits, ``amount_traced``, ``amount_off_record`` and payments in other currencies
+(docs/adr/0025, "Payments: two tiers and ceiling rates").
 
-- up to 5,000 per task / 10,000 a day (EUR) whatever wrote the amount; up to 50,000 / 100,000 when
-  every amount traces to the request or to a trusted record that no untrusted content states too
-  (``context.provenance.amount_traced``);
+- 5,000 per task / 10,000 a day (EUR) whatever traces: a higher tier for ``amount_traced`` was
+  tried and withdrawn after red team 19 (``test_flow_redteam19.py``);
 - a payment in a currency of ``currency.rates`` counts at its ceiling rate; one in a currency not
   listed waits.
 
@@ -106,10 +105,12 @@ def _decide(*calls: dict[str, Any], purpose: str = PURPOSE) -> tuple[str, tuple[
 # ---- the higher tier ------------------------------------------------------------------------------
 
 
-def test_a_large_payment_of_the_ledgers_open_item_goes_through() -> None:
+def test_a_large_payment_of_the_ledgers_open_item_waits() -> None:
+    # the higher tier was withdrawn (red team 19): amount_traced is not a reason to pay more
     decision, policies = _decide(VENDOR, _ledger("EUR 18,472.50"), _pay(18472.5))
-    assert decision == "allow", policies
-    assert "flow.routine-payment" in policies
+    assert decision == "approval_required", policies
+    assert "approval.payments" in policies
+    assert _decide(VENDOR, _ledger("EUR 4,472.50"), _pay(4472.5))[0] == "allow"
 
 
 def test_the_same_amount_stated_by_the_invoice_e_mail_too_waits() -> None:
@@ -145,9 +146,9 @@ def test_a_ticket_that_claims_a_trusted_records_other_number_does_not_raise_the_
     assert _decide(account, ticket, _pay(8400))[0] == "approval_required"
 
 
-def test_the_request_stating_the_amount_raises_the_limit() -> None:
+def test_the_request_stating_the_amount_does_not_raise_the_limit() -> None:
     purpose = "Pay Brightwater Supplies invoice BW-7731 of EUR 18,472.50 to the vendor master account."
-    assert _decide(VENDOR, _pay(18472.5), purpose=purpose)[0] == "allow"
+    assert _decide(VENDOR, _pay(18472.5), purpose=purpose)[0] == "approval_required"
 
 
 def test_over_the_higher_task_limit_waits() -> None:

@@ -552,6 +552,22 @@ def _alternatives(root: Any, nodes: list[Any]) -> list[Any]:
     return out
 
 
+#: an argument or schema property named like a currency (``currency_code``, ``ccy``, ``Currency``)
+_CURRENCY_NAME = re.compile(r"(?i)currenc|(?<![a-z])ccy(?![a-z])")
+_SCHEMA_KEY = re.compile(r'"((?:[^"\\]|\\.){1,200})"\s*:')
+
+
+@functools.lru_cache(maxsize=1024)
+def _other_currency_arg(schema: str | None, path: str) -> bool:
+    """[red team 19] The tool's schema has a property named like a currency other than the
+    counter's ``currency.arg`` (``currency_code`` where the counter reads ``currency``): its
+    payments may be in any currency, so one that leaves ``currency.arg`` out is not in the unit."""
+    if not schema:
+        return False
+    last = path.rsplit(".", 1)[-1]
+    return any(_CURRENCY_NAME.search(m.group(1)) and m.group(1) != last for m in _SCHEMA_KEY.finditer(schema))
+
+
 def _call_currency(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> str | None:
     """The one currency the call's amounts are in (``spec.currency_arg`` is set): the code the
     call names under ``currency.arg`` (every value there the same); or, when it names none, the
@@ -564,9 +580,14 @@ def _call_currency(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> str |
         return None
     present = [v for p, v in leaves if p == path and v is not None]
     if not present:
+        if any(p != path and v is not None and _CURRENCY_NAME.search(p) for p, v in leaves):
+            # [red team 19] the call names a currency under another name (``currency_code``,
+            # ``ccy``, ``amount.currency``): the payment is in that one, not the unit
+            return None
         default = _schema_default(tool.input_schema, path)
         if default == _UNDECLARED:
-            return spec.unit
+            # the tool knows one currency, unless its schema takes a currency by another name
+            return None if _other_currency_arg(tool.input_schema, path) else spec.unit
         return None if default is None else _code(default)
     codes = {_code(v) if isinstance(v, str) else None for v in present}
     if len(codes) != 1:
