@@ -486,25 +486,30 @@ def _in_code(norm: str, start: int, end: int) -> bool:
 
 #: a code of the request's purpose: a run of letters, digits and inner ``-``/``/``/``.`` holding
 #: a letter and a digit (``mds-220931``, ``p-19552``, ``inc-2291``)
-_PURPOSE_CODE = re.compile(
-    r"(?<![^\W_])(?=[^\W_]*?\d)(?=[^\W_]*?[^\W\d_])[^\W_]{1,40}(?:[-/.][^\W_]{1,40}){0,6}"
-)
+_PURPOSE_CODE = re.compile(r"(?<![^\W_])[^\W_]{1,40}(?:[-/.][^\W_]{1,40}){0,6}")
+#: currency codes a record states money with (those of the starter's ``currency.rates`` and more)
+_CODES = "usd|eur|gbp|chf|jpy|cad|aud|nzd|nok|sek|dkk|pln|czk|sgd|hkd|inr|brl|mxn"
 
 
 #: an amount of money in a record (:data:`_MONEY` made linear on long texts: a run of digits is
 #: tried from its start only, and at most 30 characters of it)
 _RECORD_MONEY = re.compile(
-    r"[$€£¥]\s?\d|\d\s?[$€£¥]|\b(?:usd|eur|gbp|chf|jpy|cad|aud|nok|sek|dkk|pln|czk|inr|brl|mxn)\s?\d"
-    r"|(?<![\d,.])\d[\d,.]{0,30}+\s?(?:usd|eur|gbp|chf|jpy|cad|aud|nok|sek|dkk|pln|czk|inr|brl|mxn)\b"
+    rf"[$€£¥]\s?\d|\d\s?[$€£¥]|\b(?:{_CODES})\s?\d"
+    rf"|(?<![\d,.])\d[\d,.]{{0,30}}+\s?(?:{_CODES})\b"
 )
 
 
 def _references(purpose: str, params: Mapping[str, str]) -> tuple[str, ...]:
     """[blind-7] What the request names, normalised (:func:`_norm`): each parameter's value of 3
-    characters or more, and each code in its purpose (a letter and a digit: an invoice, a PO, a
-    patient, an incident). A trusted output holding one is a record of what the request is about."""
-    out = {_norm(str(v)) for v in params.values()}
-    out.update(m.group(0) for m in _PURPOSE_CODE.finditer(_norm(purpose)) if len(m.group(0)) >= 4)
+    characters or more that holds a digit (an invoice, a PO, a patient: not a vendor's name, whose
+    record states credit limits), and each code in its purpose (a letter and a digit anywhere in
+    it: ``MDS-220931``, ``P-19552``). A trusted output holding one, as a whole word, is a record of
+    what the request is about."""
+    out = {n for n in (_norm(str(v)) for v in params.values()) if any(c.isdigit() for c in n)}
+    for m in _PURPOSE_CODE.finditer(_norm(purpose)):
+        code = m.group(0)
+        if len(code) >= 4 and any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
+            out.add(code)
     return tuple(sorted(r for r in out if len(r) >= 3))
 
 
@@ -2788,6 +2793,11 @@ class SourceIndex:
         #: what the request names, normalised: its parameters' values and the codes of its
         #: purpose (a letter and a digit: ``MDS-220931``, ``P-19552``)
         self._references = _references(purpose, params)
+        self._reference_at = (
+            re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(r) for r in self._references) + r")(?![^\W_])")
+            if self._references
+            else None
+        )
         self._add("intent", Origin.INTENT, purpose)
         #: the names of organisations the request can name (:meth:`names_party`)
         self._party_names = _party_names(purpose, (str(v) for v in params.values()))
@@ -3074,10 +3084,10 @@ class SourceIndex:
         (it holds one of :func:`_references`, compared case-insensitively with its whitespace
         collapsed) and states an amount of money (``$3,184.50``, ``EUR 120``): the organisation's
         own figure for it."""
-        if not self._references:
+        if self._reference_at is None:
             return False
         norm = _norm(text)
-        return any(r in norm for r in self._references) and _RECORD_MONEY.search(norm) is not None
+        return self._reference_at.search(norm) is not None and _RECORD_MONEY.search(norm) is not None
 
     def _records_state_money(self) -> bool:
         """A trusted output the task still holds is such a record (:meth:`_states_money`)."""
