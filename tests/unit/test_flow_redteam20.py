@@ -133,7 +133,6 @@ def test_a_dashed_code_in_the_purpose_is_a_reference(code: str) -> None:
     assert _held(VENDOR, mail, record, _pay(4862), purpose=purpose, params={})
 
 
-@pytest.mark.xfail(strict=True, reason="rt20-2: a purely numeric invoice or PO number is never a reference")
 def test_a_numeric_invoice_number_in_the_purpose_is_a_reference() -> None:
     mail = _mail("Invoice 20261145: corrected total EUR 4,862.00")
     record = _record("Invoice 20261145 | Brightwater | EUR 3,184.50", {"vendor_id": "V-0142"})
@@ -144,7 +143,6 @@ def test_a_numeric_invoice_number_in_the_purpose_is_a_reference() -> None:
 # ---- rt20-3: the record states money in a way _RECORD_MONEY does not read --------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="rt20-3: _RECORD_MONEY misses money written without a bare code/sign")
 @pytest.mark.parametrize(
     "text",
     [
@@ -170,7 +168,6 @@ def test_a_record_in_a_listed_currency_states_money(code: str) -> None:
 # ---- rt20-4: the reference written differently in the record -----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="rt20-4: _states_money compares the reference as a raw substring")
 @pytest.mark.parametrize("ref", ["BW7731", "BW 7731", "BW-007731", "BW/7731"])
 def test_the_reference_written_otherwise_is_the_same_record(ref: str) -> None:
     assert _held(VENDOR, CORRECTED, _record(f"{ref} | Brightwater Supplies | EUR 3,184.50"), _pay(4862))
@@ -206,7 +203,6 @@ def test_an_injected_amount_equal_to_a_trusted_label_waits() -> None:
 # ---- rt20-7: the record evicted --------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="rt20-7: _records_state_money reads only the outputs still kept")
 def test_the_record_evicted_still_counts() -> None:
     news = [_mail(f"newsletter {i}") for i in range(200)]
     # the vendor record re-read last, so the IBAN still traces: only the record is gone
@@ -242,9 +238,6 @@ def test_guard_a_currency_named_like_one_does_not_count_in_eur(name: str) -> Non
     assert _held(VENDOR, BTC_LEDGER, _pay(4900, None, **{name: "BTC"}), tools=tools)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="rt20-10: _CURRENCY_NAME reads only 'currenc'/'ccy': 4,900 BTC counts as EUR 4,900"
-)
 @pytest.mark.parametrize(
     "name", ["curr", "cur", "iso4217", "asset", "coin", "denomination", "token", "waehrung"]
 )
@@ -253,7 +246,6 @@ def test_a_currency_under_another_name_does_not_count_in_eur(name: str) -> None:
     assert _held(VENDOR, BTC_LEDGER, _pay(4900, None, **{name: "BTC"}), tools=tools)
 
 
-@pytest.mark.xfail(strict=True, reason="rt20-10b: a currency in a nested or $ref'd object under another name")
 def test_a_nested_currency_object_does_not_count_in_eur() -> None:
     nested = _tools({**_BASE, "money": {"type": "object", "properties": {"code": {"type": "string"}}}})
     assert _held(VENDOR, BTC_LEDGER, _pay(4900, None, money={"code": "BTC"}), tools=nested)
@@ -264,11 +256,6 @@ def test_a_nested_currency_object_does_not_count_in_eur() -> None:
     assert _held(VENDOR, BTC_LEDGER, _pay(4900, None, settlement={"iso": "BTC"}), tools=refd)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt20-11: _other_currency_arg scans every key of the schema: an EUR-only tool's x-currency or a "
-    "currency-conversion switch makes every payment wait",
-)
 @pytest.mark.parametrize(
     ("props", "extra", "more"),
     [

@@ -553,19 +553,121 @@ def _alternatives(root: Any, nodes: list[Any]) -> list[Any]:
 
 
 #: an argument or schema property named like a currency (``currency_code``, ``ccy``, ``Currency``)
-_CURRENCY_NAME = re.compile(r"(?i)currenc|(?<![a-z])ccy(?![a-z])")
-_SCHEMA_KEY = re.compile(r'"((?:[^"\\]|\\.){1,200})"\s*:')
+#: an argument or schema property named like a currency (``currency_code``, ``ccy``, ``curr``,
+#: ``iso4217``, ``denomination``, ``Währung``, ``devise``, ``moneda``, ``valuta``, ``divisa``)
+_CURRENCY_NAME = re.compile(
+    r"(?i)currenc|(?<![a-z])(?:ccy|cur|curr|iso_?4217|denomination|coin|waehrung|währung|devise|moneda|"
+    r"valuta|divisa)(?![a-z])"
+)
+#: [red team 20] codes a string value names a currency by, whatever its argument's name (upper
+#: case as written: ``"BTC"``, not ``"all"``; codes that are English words are left out)
+_CURRENCY_CODES = frozenset(
+    [
+        "AED",
+        "ARS",
+        "AUD",
+        "BGN",
+        "BHD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CZK",
+        "DKK",
+        "EGP",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "ISK",
+        "JOD",
+        "JPY",
+        "KES",
+        "KRW",
+        "KWD",
+        "MAD",
+        "MXN",
+        "MYR",
+        "NGN",
+        "NOK",
+        "NZD",
+        "OMR",
+        "PEN",
+        "PHP",
+        "PKR",
+        "PLN",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "SAR",
+        "SEK",
+        "SGD",
+        "THB",
+        "TRY",
+        "TWD",
+        "UAH",
+        "USD",
+        "VND",
+        "ZAR",
+        "BTC",
+        "XBT",
+        "ETH",
+        "USDT",
+        "USDC",
+        "DAI",
+        "SOL",
+        "XRP",
+        "LTC",
+        "BNB",
+        "DOGE",
+        "XMR",
+    ]
+)
 
 
 @functools.lru_cache(maxsize=1024)
 def _other_currency_arg(schema: str | None, path: str) -> bool:
-    """[red team 19] The tool's schema has a property named like a currency other than the
+    """[red team 19] The tool's schema declares a property named like a currency other than the
     counter's ``currency.arg`` (``currency_code`` where the counter reads ``currency``): its
-    payments may be in any currency, so one that leaves ``currency.arg`` out is not in the unit."""
+    payments may be in any currency, so one that leaves ``currency.arg`` out is not in the unit.
+    [red team 20] Only properties (under a ``properties`` object, at any depth) that can hold
+    text: a boolean switch (``allow_currency_conversion``) or a vendor keyword (``x-currency``)
+    is none."""
     if not schema:
         return False
+    try:
+        root = json.loads(schema)
+    except ValueError:
+        return True  # a schema that cannot be read: the tool's currency cannot be known
     last = path.rsplit(".", 1)[-1]
-    return any(_CURRENCY_NAME.search(m.group(1)) and m.group(1) != last for m in _SCHEMA_KEY.finditer(schema))
+    todo: list[Any] = [root]
+    seen = 0
+    while todo and seen < 10_000:
+        node = todo.pop()
+        seen += 1
+        if isinstance(node, list):
+            todo.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        props = node.get("properties")
+        if isinstance(props, dict):
+            for name, decl in props.items():
+                if (
+                    isinstance(name, str)
+                    and name != last
+                    and _CURRENCY_NAME.search(name)
+                    and not (isinstance(decl, dict) and decl.get("type") in ("boolean", "integer", "number"))
+                ):
+                    return True
+        todo.extend(v for v in node.values() if isinstance(v, dict | list))
+    return False
 
 
 def _call_currency(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> str | None:
@@ -580,9 +682,15 @@ def _call_currency(spec: CounterSpec, tool: ToolRecord, leaves: Leaves) -> str |
         return None
     present = [v for p, v in leaves if p == path and v is not None]
     if not present:
-        if any(p != path and v is not None and _CURRENCY_NAME.search(p) for p, v in leaves):
+        if any(
+            p != path
+            and isinstance(v, str)
+            and (_CURRENCY_NAME.search(p) or (v.strip() in _CURRENCY_CODES and v.strip() != spec.unit))
+            for p, v in leaves
+        ):
             # [red team 19] the call names a currency under another name (``currency_code``,
-            # ``ccy``, ``amount.currency``): the payment is in that one, not the unit
+            # ``ccy``, ``amount.currency``), [red team 20] or any of its text values is a currency
+            # code (``asset: "BTC"``, ``money: {"code": "GBP"}``): the payment may be in that one
             return None
         default = _schema_default(tool.input_schema, path)
         if default == _UNDECLARED:

@@ -66,7 +66,7 @@ import json
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -494,8 +494,18 @@ _CODES = "usd|eur|gbp|chf|jpy|cad|aud|nzd|nok|sek|dkk|pln|czk|sgd|hkd|inr|brl|mx
 #: an amount of money in a record (:data:`_MONEY` made linear on long texts: a run of digits is
 #: tried from its start only, and at most 30 characters of it)
 _RECORD_MONEY = re.compile(
-    rf"[$€£¥]\s?\d|\d\s?[$€£¥]|\b(?:{_CODES})\s?\d"
-    rf"|(?<![\d,.])\d[\d,.]{{0,30}}+\s?(?:{_CODES})\b"
+    rf"[$€£¥]\s?\d|\d\s?[$€£¥]|\b(?:{_CODES})[\s:=]{{0,3}}[-+]?\d"
+    rf"|(?<![\d,.])\d[\d,.]{{0,30}}+\s?(?:{_CODES}|euros?|dollars?|pounds?|francs?|kronor|kroner)\b"
+    # [red team 20] a field named like money with a number (``"amount": 3184.5``, ``total
+    # 3,184.50``, ``amount_cents=318450``): the record's figure even with no currency beside it
+    r"|\b(?:amount|total|subtotal|balance|due|price|cost|fee|charge|credit|refund|paid|net|gross)"
+    r"(?:_[a-z]{1,10}){0,2}[\"']?[\s:=]{0,3}[\"']?[-+]?\d"
+)
+#: [red team 20] a number the purpose gives as a document's (``invoice 20261145``, ``PO 45000``,
+#: ``order no. 88120``): a reference though it has no letter
+_PURPOSE_NUMBER = re.compile(
+    r"\b(?:invoice|inv|po|purchase order|order|bill|claim|case|ticket|account|contract|credit note)"
+    r"\.?(?:\s(?:no\.?|number|#))?\s?#?\s?(\d{4,20})\b"
 )
 
 
@@ -506,11 +516,30 @@ def _references(purpose: str, params: Mapping[str, str]) -> tuple[str, ...]:
     it: ``MDS-220931``, ``P-19552``). A trusted output holding one, as a whole word, is a record of
     what the request is about."""
     out = {n for n in (_norm(str(v)) for v in params.values()) if any(c.isdigit() for c in n)}
-    for m in _PURPOSE_CODE.finditer(_norm(purpose)):
+    norm = _norm(purpose)
+    for m in _PURPOSE_CODE.finditer(norm):
         code = m.group(0)
         if len(code) >= 4 and any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
             out.add(code)
+    out.update(m.group(1) for m in _PURPOSE_NUMBER.finditer(norm))
     return tuple(sorted(r for r in out if len(r) >= 3))
+
+
+def _reference_pattern(references: Sequence[str]) -> re.Pattern[str] | None:
+    """[red team 20] A pattern finding any of ``references`` as a whole word, written as records
+    write codes: its letter and digit groups joined by nothing or by up to two of ``-/._`` and
+    spaces, and its numbers with leading zeros (``BW-7731`` is ``BW7731``, ``BW 7731``,
+    ``BW/7731``, ``BW-007731``; ``PO 3317`` is ``PO-3317``)."""
+    alts: list[str] = []
+    for ref in references:
+        groups = re.findall(r"[^\W_]+", ref)
+        if not groups:
+            continue
+        parts = ["0*+" + re.escape(g) if g.isdigit() else re.escape(g) for g in groups]
+        alts.append(r"[-/._ ]{0,2}".join(parts))
+    if not alts:
+        return None
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(set(alts))) + r")(?![^\W_])")
 
 
 def _own_numbers(norm: str) -> frozenset[Decimal]:
@@ -2793,11 +2822,10 @@ class SourceIndex:
         #: what the request names, normalised: its parameters' values and the codes of its
         #: purpose (a letter and a digit: ``MDS-220931``, ``P-19552``)
         self._references = _references(purpose, params)
-        self._reference_at = (
-            re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(r) for r in self._references) + r")(?![^\W_])")
-            if self._references
-            else None
-        )
+        self._reference_at = _reference_pattern(self._references)
+        #: a trusted record of what the request names that states money was read (it stays
+        #: set when that output is evicted: the figure was seen)
+        self._money_seen = False
         self._add("intent", Origin.INTENT, purpose)
         #: the names of organisations the request can name (:meth:`names_party`)
         self._party_names = _party_names(purpose, (str(v) for v in params.values()))
@@ -2903,6 +2931,7 @@ class SourceIndex:
         slot = self._add(tool, origin, text)
         if money:
             self._money_records[slot] = True
+            self._money_seen = True
         slots = [slot]
         if outside:
             # named apart, so a person reading the approval sees whose text it was
@@ -3090,8 +3119,8 @@ class SourceIndex:
         return self._reference_at.search(norm) is not None and _RECORD_MONEY.search(norm) is not None
 
     def _records_state_money(self) -> bool:
-        """A trusted output the task still holds is such a record (:meth:`_states_money`)."""
-        return any(slot in self._money_records for slot in self._outputs)
+        """The task read such a record (:meth:`_states_money`), kept or since evicted."""
+        return self._money_seen
 
     def _lookup_number(self, value: int | float | Decimal) -> int:
         d = _finite_decimal(value)
