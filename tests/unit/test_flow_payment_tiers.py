@@ -401,3 +401,25 @@ def test_money_in_a_long_record_is_found_in_linear_time() -> None:
     idx = SourceIndex("Pay invoice BW-7731", {"invoice": "BW-7731"})
     idx.add("ledger.get", Trust.TRUSTED, "BW-7731 " + "1," * 200_000 + "9 x")
     assert not idx._records_state_money()
+
+
+@pytest.mark.parametrize(
+    ("reference", "written"),
+    [
+        ("INV-0042", "INV-0042"),
+        ("INV-0042", "INV-42"),
+        ("INV-0042", "inv 000042"),
+        ("INV#2291", "INV#2291"),
+        ("PO 3317", "PO-3317"),
+        ("SO-000", "SO-000"),
+    ],
+)
+def test_a_reference_is_found_as_records_write_it(reference: str, written: str) -> None:
+    """A reference whose number starts with a zero, or is joined by other marks (``#``), was lost
+    by the first pattern (a blind set's attack went through again)."""
+    idx = SourceIndex(f"Pay invoice {reference}", {"invoice": reference})
+    idx.add("ledger.get", Trust.TRUSTED, f"{written} | EUR 3,184.50", mask=lambda t: t)
+    assert idx._records_state_money()
+    other = SourceIndex(f"Pay invoice {reference}", {"invoice": reference})
+    other.add("ledger.get", Trust.TRUSTED, f"{written}7 | EUR 3,184.50")
+    assert not other._records_state_money()

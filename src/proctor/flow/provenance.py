@@ -527,16 +527,20 @@ def _references(purpose: str, params: Mapping[str, str]) -> tuple[str, ...]:
 
 def _reference_pattern(references: Sequence[str]) -> re.Pattern[str] | None:
     """[red team 20] A pattern finding any of ``references`` as a whole word, written as records
-    write codes: its letter and digit groups joined by nothing or by up to two of ``-/._`` and
-    spaces, and its numbers with leading zeros (``BW-7731`` is ``BW7731``, ``BW 7731``,
+    write codes: its letter and digit groups joined by nothing or by up to three other characters
+    (``-/._#:``, spaces), and its numbers with leading zeros (``BW-7731`` is ``BW7731``, ``BW 7731``,
     ``BW/7731``, ``BW-007731``; ``PO 3317`` is ``PO-3317``)."""
     alts: list[str] = []
     for ref in references:
         groups = re.findall(r"[^\W_]+", ref)
         if not groups:
             continue
-        parts = ["0*+" + re.escape(g) if g.isdigit() else re.escape(g) for g in groups]
-        alts.append(r"[-/._ ]{0,2}".join(parts))
+        # a number matches with any leading zeros (``0142`` is ``142`` and ``00142``)
+        parts = [
+            ("0*+" + g.lstrip("0") if g.lstrip("0") else "0++") if g.isdigit() else re.escape(g)
+            for g in groups
+        ]
+        alts.append(r"[\W_]{0,3}".join(parts))
     if not alts:
         return None
     return re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(set(alts))) + r")(?![^\W_])")
