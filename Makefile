@@ -55,7 +55,7 @@ eval: $(STAMP)
 	$(BIN)/python tests/scenarios/eval/build.py --check
 	$(BIN)/python tests/scenarios/eval/run.py $(EVAL_ARGS)
 	@mkdir -p bench/out
-	@for h in holdout holdout2 holdout3 holdout4 holdout5 holdout6 holdout7 holdout8 holdout9; do \
+	@for h in holdout holdout2 holdout3 holdout4 holdout5 holdout6 holdout7 holdout8 holdout9 holdout10; do \
 	  echo "--- tests/scenarios/$$h: written blind to the policies (reported, not a target; how each set was used and its blind figures: docs/adr/0025)"; \
 	  $(BIN)/proctor replay tests/scenarios/$$h/traces/*.jsonl --policies src/proctor/starter --no-baseline --json > bench/out/$$h.json || exit 1; \
 	  $(BIN)/python tests/scenarios/$$h/score.py bench/out/$$h.json > bench/out/$$h.txt || exit 1; head -3 bench/out/$$h.txt; \
