@@ -499,7 +499,8 @@ _RECORD_MONEY = re.compile(
     # [red team 20] a field named like money with a number (``"amount": 3184.5``, ``total
     # 3,184.50``, ``amount_cents=318450``): the record's figure even with no currency beside it
     r"|\b(?:amount|total|subtotal|balance|due|price|cost|fee|charge|credit|refund|paid|net|gross)"
-    r"(?:_[a-z]{1,10}){0,2}[\"']?[\s:=]{0,3}[\"']?[-+]?\d"
+    r"(?:_[a-z]{1,10}){0,2}[\"']?[\s:=]{0,3}[\"']?[-+]?\d",
+    re.IGNORECASE,
 )
 #: [red team 20] a number the purpose gives as a document's (``invoice 20261145``, ``PO 45000``,
 #: ``order no. 88120``): a reference though it has no letter
@@ -543,7 +544,7 @@ def _reference_pattern(references: Sequence[str]) -> re.Pattern[str] | None:
         alts.append(r"[\W_]{0,3}".join(parts))
     if not alts:
         return None
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(set(alts))) + r")(?![^\W_])")
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(set(alts))) + r")(?![^\W_])", re.IGNORECASE)
 
 
 def _own_numbers(norm: str) -> frozenset[Decimal]:
@@ -3114,13 +3115,12 @@ class SourceIndex:
 
     def _states_money(self, text: str) -> bool:
         """[blind-7] ``text`` (a trusted output's own part) is a record of what the request names
-        (it holds one of :func:`_references`, compared case-insensitively with its whitespace
-        collapsed) and states an amount of money (``$3,184.50``, ``EUR 120``): the organisation's
-        own figure for it."""
+        (it holds one of :func:`_references`, as :func:`_reference_pattern` finds it, in any case)
+        and states an amount of money (``$3,184.50``, ``EUR 120``): the organisation's own figure
+        for it. Both are searched in the text as it is (no second normalisation of each output)."""
         if self._reference_at is None:
             return False
-        norm = _norm(text)
-        return self._reference_at.search(norm) is not None and _RECORD_MONEY.search(norm) is not None
+        return self._reference_at.search(text) is not None and _RECORD_MONEY.search(text) is not None
 
     def _records_state_money(self) -> bool:
         """The task read such a record (:meth:`_states_money`), kept or since evicted."""
