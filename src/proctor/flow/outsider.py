@@ -997,8 +997,9 @@ def _own_header_below(flat: str, at: int, internal: tuple[str, ...]) -> bool:
 
 def _thread_start(flat: str, low: str, internal: tuple[str, ...]) -> int:
     """The offset of the ``\n`` before the first line of a quoted message in ``flat`` (every line
-    after a ``\n``), or ``len(flat)``; 0 when the first quoted message is the organisation's own
-    (a customer's reply above it: the whole text is the customer's)."""
+    after a ``\n``), or ``len(flat)``; 0 when a quoted message anywhere in it is the
+    organisation's own (red team 16: a customer's reply above it; red team 17: not only the first
+    one, as an outside attribution made up above it hid it): the whole text is the customer's."""
     start = len(flat)
     for word in _HTML_QUOTES if "<" in low else ():
         at = low.find(word, 0, start)

@@ -790,14 +790,14 @@ class Flow:
         now = self.clock.now() if now is None else now
         task_id = str(task if isinstance(task, str) else task.id)
         kept = _truncate(text, self.max_output_bytes)
-        # matched without its call's values once its outsiders' parts are split off (TaskFlow)
-        match = kept
+        # matched without its call's values once its outsiders' parts are split off (TaskFlow):
+        # no separate matching text (``match`` is only read from envelopes older releases sealed)
         item = Observed(
             task_id=task_id,
             tool=str(tool.name),
             labels=labels,
             text=kept,
-            match=None if match == kept else match,
+            match=None,
             size=len(text.encode("utf-8", "surrogatepass")),
             args=None if args is None else dict(args),
             decision_id=decision_id,
