@@ -658,3 +658,39 @@ def test_a_relaunch_keeps_an_unstored_read_of_a_task_not_yet_recorded_ended(sb: 
     finally:
         gate.set()
     assert p.flow.settle()
+
+
+def test_a_record_that_states_money_still_counts_after_a_restart_that_lost_it(tmp_path: Path) -> None:
+    """``amount_off_record``: the trusted record of the invoice the request names was evicted
+    before another process loaded the task; whether it stated money is unknown there, so it is
+    assumed (fail closed), as the process that read it knows."""
+    for sb in _sandbox(tmp_path, extra="flow: {max_outputs: 1}"):
+        p = sb.proctor
+        task_id, _ = _start(p, invoice="INV-4410")
+        task = p.tasks.get(task_id)
+        p.flow.observe(task, _tool(p, "crm.lookup"), "INV-4410 | ACME Energy | EUR 1,250.00 | open")
+        p.flow.observe(task, _tool(p, "mail.read"), "Invoice INV-4410: corrected total EUR 1,980.00")
+        assert len(p.store.outputs(TaskId(task_id))) == 1  # the record is evicted
+        args = {"iban": IBAN, "amount": 1980}
+        here = p.flow.facts(p.agents.get("bot"), task, _tool(p, "bank.pay"), args, 0)
+        assert here.provenance.amount_off_record
+        with Proctor.open(sb.workspace, clock=FrozenClock()) as fresh:
+            again = fresh.flow.facts(
+                fresh.agents.get("bot"), fresh.tasks.get(task_id), fresh.tools.get("bank.pay"), args, 0
+            )
+        assert again.provenance.amount_off_record
+
+
+def test_a_restart_that_lost_outputs_assumes_no_record_when_the_request_names_none(tmp_path: Path) -> None:
+    for sb in _sandbox(tmp_path, extra="flow: {max_outputs: 1}"):
+        p = sb.proctor
+        task_id, _ = _start(p)
+        task = p.tasks.get(task_id)
+        p.flow.observe(task, _tool(p, "crm.lookup"), "ACME Energy | EUR 1,250.00 | open")
+        p.flow.observe(task, _tool(p, "mail.read"), "Invoice corrected total EUR 1,980.00")
+        args = {"iban": IBAN, "amount": 1980}
+        with Proctor.open(sb.workspace, clock=FrozenClock()) as fresh:
+            again = fresh.flow.facts(
+                fresh.agents.get("bot"), fresh.tasks.get(task_id), fresh.tools.get("bank.pay"), args, 0
+            )
+        assert not again.provenance.amount_off_record

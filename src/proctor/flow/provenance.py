@@ -3126,6 +3126,14 @@ class SourceIndex:
         """The task read such a record (:meth:`_states_money`), kept or since evicted."""
         return self._money_seen
 
+    def outputs_lost_before_load(self) -> None:
+        """Some of the task's outputs were evicted before this process loaded it (a restart,
+        another process's task): whether one was a record of what the request names that states
+        money is unknown, so one is assumed when the request names a reference (fail closed:
+        ``amount_off_record`` then holds an amount only an outsider gives, as before the restart)."""
+        if self._reference_at is not None:
+            self._money_seen = True
+
     def _lookup_number(self, value: int | float | Decimal) -> int:
         d = _finite_decimal(value)
         if d is None:

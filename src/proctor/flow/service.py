@@ -454,6 +454,7 @@ class Flow:
             rows = self.store.outputs(task.id, after_seq=entry.seq)
             if stored is not None and stored.outputs > len(rows):
                 entry.flow.lost = True  # some of its outputs are no longer kept
+                entry.flow.index.outputs_lost_before_load()
             for rec in rows:
                 entry.seq = max(entry.seq, rec.seq)
                 nonce = self._nonce(rec.sealed)
