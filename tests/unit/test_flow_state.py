@@ -157,3 +157,26 @@ def test_a_lookup_by_several_words_of_a_name_vouches_for_the_address_it_returns(
         flow = TaskFlow("Send Helena a follow-up", {})
         flow.observe(crm, out, args={"query": query})
         assert flow.facts(mail, {"to": addr}).provenance.args[0].origin is origin, query
+
+
+def test_an_amount_found_nowhere_after_outputs_were_lost_is_off_the_record() -> None:
+    """Once outputs are lost (evicted) in a task that read untrusted content, an amount found
+    nowhere counts as an outsider's; beside a trusted record of the invoice the request names that
+    states money, it is off the record (``amount_off_record``), as an outsider's amount is."""
+    from proctor.flow.state import TaskFlow
+    from proctor.store.base import ToolRecord
+    from proctor.types import ToolName
+
+    record = ToolRecord(ToolName("ledger.get"), "read", trust="trusted")
+    mail = ToolRecord(ToolName("mail.read"), "read", trust="untrusted")
+    pay = ToolRecord(ToolName("ap.pay"), "pay", financial=True, destinations=("iban",))
+    flow = TaskFlow("Pay invoice INV-4410", {"invoice": "INV-4410"}, max_outputs=2)
+    flow.observe(record, "INV-4410 | ACME Energy | EUR 1,250.00 | open")
+    flow.observe(mail, "Invoice INV-4410: please see the attached correction.")
+    args = {"iban": "DE89370400440532013000", "amount": 1980}
+    assert not flow.facts(pay, args).provenance.amount_off_record  # nothing lost: found nowhere
+    flow.observe(mail, "newsletter")  # evicts the record: outputs are lost
+    assert flow.lost
+    facts = flow.facts(pay, args)
+    assert {a.path: a.origin for a in facts.provenance.args}["amount"].value == "untrusted"
+    assert facts.provenance.amount_off_record

@@ -3122,8 +3122,10 @@ class SourceIndex:
             return False
         return self._reference_at.search(text) is not None and _RECORD_MONEY.search(text) is not None
 
-    def _records_state_money(self) -> bool:
-        """The task read such a record (:meth:`_states_money`), kept or since evicted."""
+    def records_state_money(self) -> bool:
+        """The task read a trusted record of what the request names that states an amount of
+        money (:meth:`_states_money`), kept or since evicted (or assumed:
+        :meth:`outputs_lost_before_load`)."""
         return self._money_seen
 
     def outputs_lost_before_load(self) -> None:
@@ -3818,7 +3820,7 @@ class SourceIndex:
             amounts_stated=tuple(sorted(stated)),
             amount_off_record=tool.effect == "pay"
             and any(p in amounts and o is Origin.UNTRUSTED for p, (o, _, _) in worst.items())
-            and self._records_state_money(),
+            and self.records_state_money(),
         )
 
     def names_party(self, domain: str) -> bool:

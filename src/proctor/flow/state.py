@@ -240,6 +240,19 @@ class TaskFlow:
                 )
         if self.lost and facts.task.read_untrusted and facts.provenance.checked:
             facts = dataclasses.replace(facts, provenance=_unsourced_untrusted(facts))
+            prov = facts.provenance
+            if (
+                tool.effect == "pay"
+                and not prov.amount_off_record
+                and self.index.records_state_money()
+                and any(a.origin is Origin.UNTRUSTED and a.path in prov.amounts for a in prov.args)
+            ):
+                # an amount found nowhere is now an outsider's (it may come from an output no
+                # longer kept): beside a record of what the request names that states money, it
+                # is off the record like any other amount only untrusted content gives
+                facts = dataclasses.replace(
+                    facts, provenance=dataclasses.replace(prov, amount_off_record=True)
+                )
         return facts
 
 
