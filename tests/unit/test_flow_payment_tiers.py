@@ -387,7 +387,7 @@ def test_the_index_reads_the_records_figure_before_the_echo_mask() -> None:
     idx.add(
         "ledger.get", Trust.TRUSTED, "BW-7731 total EUR 3,184.50", mask=lambda t: t.replace("BW-7731", " ")
     )
-    assert idx._records_state_money()
+    assert idx.records_state_money()
     idx.add("mail.read", Trust.UNTRUSTED, "Corrected total: EUR 4,862.00")
     tool = ToolRecord(name=ToolName("ap.pay"), effect="pay", destinations=("iban",))
     assert idx.trace(tool, {"iban": IBAN, "amount": 4862}).to_cedar()["amount_off_record"] is True
@@ -400,7 +400,7 @@ def test_the_index_reads_the_records_figure_before_the_echo_mask() -> None:
 def test_money_in_a_long_record_is_found_in_linear_time() -> None:
     idx = SourceIndex("Pay invoice BW-7731", {"invoice": "BW-7731"})
     idx.add("ledger.get", Trust.TRUSTED, "BW-7731 " + "1," * 200_000 + "9 x")
-    assert not idx._records_state_money()
+    assert not idx.records_state_money()
 
 
 @pytest.mark.parametrize(
@@ -419,7 +419,7 @@ def test_a_reference_is_found_as_records_write_it(reference: str, written: str) 
     by the first pattern (a blind set's attack went through again)."""
     idx = SourceIndex(f"Pay invoice {reference}", {"invoice": reference})
     idx.add("ledger.get", Trust.TRUSTED, f"{written} | EUR 3,184.50", mask=lambda t: t)
-    assert idx._records_state_money()
+    assert idx.records_state_money()
     other = SourceIndex(f"Pay invoice {reference}", {"invoice": reference})
     other.add("ledger.get", Trust.TRUSTED, f"{written}7 | EUR 3,184.50")
-    assert not other._records_state_money()
+    assert not other.records_state_money()

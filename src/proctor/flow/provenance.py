@@ -62,6 +62,7 @@ What counts as intent and as content (issue 15 follow-up):
 from __future__ import annotations
 
 import functools
+import html
 import json
 import re
 import string
@@ -489,51 +490,149 @@ def _in_code(norm: str, start: int, end: int) -> bool:
 _PURPOSE_CODE = re.compile(r"(?<![^\W_])[^\W_]{1,40}(?:[-/.][^\W_]{1,40}){0,6}")
 #: currency codes a record states money with (those of the starter's ``currency.rates`` and more)
 _CODES = "usd|eur|gbp|chf|jpy|cad|aud|nzd|nok|sek|dkk|pln|czk|sgd|hkd|inr|brl|mxn"
+#: currency signs (after NFKC: the full-width yen sign is ``¥``), ``円`` written after a figure
+_SIGNS = "$€£¥₹₩₺₽₪₫₱₦฿円"
+#: words that name an amount of money in a record's field or a table's header
+_RECORD_MONEY_WORDS = (
+    "amount|total|subtotal|balance|price|cost|fee|charge|credit|refund|paid|gross|outstanding"
+    "|payable|owed|owing|amt"
+)
 
 
-#: an amount of money in a record (:data:`_MONEY` made linear on long texts: a run of digits is
-#: tried from its start only, and at most 30 characters of it)
-_RECORD_MONEY = re.compile(
-    rf"[$€£¥]\s?\d|\d\s?[$€£¥]|\b(?:{_CODES})[\s:=]{{0,3}}[-+]?\d"
-    rf"|(?<![\d,.])\d[\d,.]{{0,30}}+\s?(?:{_CODES}|euros?|dollars?|pounds?|francs?|kronor|kroner)\b"
+def _word_heads(words: str) -> str:
+    r"""Alternatives for ``words`` (``a|b``) each found only where a word starts, written so the
+    first character is a plain literal (``t(?<![^\W_]t)otal``): the regex engine then skips every
+    position whose character starts none of them (linear, and fast on long texts)."""
+    return "|".join(
+        re.escape(w[0]) + r"(?<![^\W_]" + re.escape(w[0]) + ")" + re.escape(w[1:]) for w in words.split("|")
+    )
+
+
+#: the units a figure can be written before (``3,184.50 euros``, ``31 845,00 kr``)
+_UNITS = f"{_CODES}|euros?|dollars?|pounds?|francs?|kronor|kroner|kr|zł|kč|yen|rupees?"
+#: an amount of money in a record (searched in :func:`_record_text`: casefolded, whitespace
+#: collapsed), each form its own pattern, linear (a run of digits is tried from its start only
+#: and at most 30 characters of it, every other repetition is bounded or possessive):
+_RECORD_MONEY = (
+    # a sign beside a figure (``$3``, ``3,184.50 €``)
+    re.compile(rf"[{_SIGNS}]\s?[-+]?\d"),
+    re.compile(rf"\d\s?[{_SIGNS}]"),
+    # a code before a figure, with a colon, a sign, a closing parenthesis or the end of a tag
+    # between them ([red team 21] ``total (eur): 3``, ``currencyid="eur">3184.50``)
+    re.compile(rf"(?:{_word_heads(_CODES)})\)?[\s:=\"'>]{{0,4}}[-+]?\d"),
     # [red team 20] a field named like money with a number (``"amount": 3184.5``, ``total
-    # 3,184.50``, ``amount_cents=318450``): the record's figure even with no currency beside it
-    r"|\b(?:amount|total|subtotal|balance|due|price|cost|fee|charge|credit|refund|paid|net|gross)"
-    r"(?:_[a-z]{1,10}){0,2}[\"']?[\s:=]{0,3}[\"']?[-+]?\d",
-    re.IGNORECASE,
+    # 3,184.50``, ``amount_cents=318450``; [red team 21] ``amountdue`` of ``AmountDue``,
+    # ``outstanding: 3,184.50``): the record's figure even with no currency beside it; not a date
+    # (``amount_due_date: 2026-12-18``)
+    re.compile(
+        rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})(?:_?+[a-z]{{1,12}}+){{0,2}}+[\"']?[\s:=]{{0,3}}[\"']?"
+        r"[-+]?\d(?!\d*+[-/]\d)"
+    ),
+    # ``due`` and ``net`` are also dates and terms (``due: 2026-12-18``, ``net 30``): a figure
+    # after them has three digits or a separator
+    re.compile(
+        rf"(?:{_word_heads('due|net')})\b[\"']?[\s:=]{{0,3}}[\"']?[-+]?(?:\d{{3,}}+|\d{{1,2}}[,.]\d)(?![-/]\d)"
+    ),
 )
+#: a unit anywhere (the figure-before-unit form is searched only then: it tries every digit)
+_UNIT = re.compile(_word_heads(_UNITS))
+_FIGURE_UNIT = re.compile(rf"\d(?<![\d,.]\d)[\d,.]{{0,30}}+\s?(?:{_UNITS})\b")
+#: [red team 21] a money word as a table's or a CSV's header, or a key of a nested object
+#: (``| amount |``, ``invoice,vendor,amount``, ``"amount": {"value": "3184.50"}``) ...
+_MONEY_HEADER = re.compile(rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})(?![a-z])")
+#: ... with a figure written with cents in the same record (``3,184.50``, ``3184,50``)
+_CENTS = re.compile(r"\d(?<!\d\d)\d*+(?:[,. ]\d{3})*+[.,]\d\d(?!\d)")
 #: [red team 20] a number the purpose gives as a document's (``invoice 20261145``, ``PO 45000``,
-#: ``order no. 88120``): a reference though it has no letter
+#: ``order no. 88120``): a reference though it has no letter; [red team 21] also three digits,
+#: plurals, ``number:``, ``nr``, ``n°``, ``ref``, and the numbers of people a refund answers
+#: (``patient 48213``, ``member 5521``)
 _PURPOSE_NUMBER = re.compile(
-    r"\b(?:invoice|inv|po|purchase order|order|bill|claim|case|ticket|account|contract|credit note)"
-    r"\.?(?:\s(?:no\.?|number|#))?\s?#?\s?(\d{4,20})\b"
+    r"\b(?:invoice|inv|po|purchase order|order|bill|claim|case|ticket|account|contract|credit note"
+    r"|patient|member|customer|client|policy|booking|reservation|tenant|student|employee)s?"
+    r"\.?(?:\s?(?:no\.?|nr\.?|n°|number|#|ref\.?))?\s?[:#]?\s?#?\s?(\d{3,20})\b"
 )
+#: at most this many references (parameters first, then the purpose's codes, in order): each is
+#: an alternative of the pattern every trusted output is searched with
+_MAX_REFERENCES = 32
+#: a parameter's whole value is a reference only up to this many letter or digit groups and
+#: characters (its codes and document numbers are, whatever its length)
+_REF_GROUPS, _REF_CHARS = 8, 40
+#: dashes written in references (``INV\u20132291``), made ``-``
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
+
+
+def _record_text(text: str) -> str:
+    """[red team 21] ``text`` as references and money are searched in it: HTML entities decoded
+    (``BW&nbsp;7731``, ``&euro;``), :func:`_norm` (NFKC: full-width forms; casefolded; whitespace
+    collapsed: columns, tabs, a wrapped line), dashes made ``-`` and every script's digits ASCII (Arabic-Indic ``\u0662\u0662\u0669\u0661``:
+    NFKC keeps them)."""
+    if "&" in text and ";" in text:
+        text = html.unescape(text)
+    norm = _norm(text)
+    if norm.isascii():
+        return norm
+    norm = norm.translate(_DASHES)
+    # the digits of other scripts the text holds (one pass over its distinct characters), made
+    # ASCII in one translation
+    other = {ord(c): str(unicodedata.decimal(c)) for c in set(norm) if c.isdecimal() and not c.isascii()}
+    return norm.translate(other) if other else norm
+
+
+def _record_states_money(norm: str) -> bool:
+    """A record (:func:`_record_text`) states an amount of money: a figure with its currency, a
+    field named like money with a number, or a money word as a header with a figure in cents."""
+    if any(p.search(norm) is not None for p in _RECORD_MONEY):
+        return True
+    if _UNIT.search(norm) is not None and _FIGURE_UNIT.search(norm) is not None:
+        return True
+    return _MONEY_HEADER.search(norm) is not None and _CENTS.search(norm) is not None
+
+
+def _ref_groups(ref: str) -> list[str]:
+    """A reference's letter and digit groups (``inv2291`` is ``inv``, ``2291``)."""
+    return re.findall(r"[^\W\d_]+|\d+", ref)
 
 
 def _references(purpose: str, params: Mapping[str, str]) -> tuple[str, ...]:
-    """[blind-7] What the request names, normalised (:func:`_norm`): each parameter's value of 3
-    characters or more that holds a digit (an invoice, a PO, a patient: not a vendor's name, whose
-    record states credit limits), and each code in its purpose (a letter and a digit anywhere in
-    it: ``MDS-220931``, ``P-19552``). A trusted output holding one, as a whole word, is a record of
-    what the request is about."""
-    out = {n for n in (_norm(str(v)) for v in params.values()) if any(c.isdigit() for c in n)}
-    norm = _norm(purpose)
-    for m in _PURPOSE_CODE.finditer(norm):
-        code = m.group(0)
-        if len(code) >= 4 and any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
-            out.add(code)
-    out.update(m.group(1) for m in _PURPOSE_NUMBER.finditer(norm))
-    return tuple(sorted(r for r in out if len(r) >= 3))
+    """[blind-7] What the request names (:func:`_record_text`): each parameter's value that holds
+    a digit (an invoice, a PO, a patient: not a vendor's name, whose record states credit limits)
+    of at most :data:`_REF_GROUPS` groups, the codes and document numbers in a parameter's value
+    and in its purpose (a code has a letter and a digit: ``MDS-220931``, ``P-19552``; a document
+    number follows its kind: ``invoice 881``, ``patient 48213``); a code written with ``/`` or
+    ``.`` (a list ``BW-7731/7732``, a URL) gives its parts too. A trusted output holding one, as
+    a whole word, is a record of what the request is about. At most :data:`_MAX_REFERENCES`."""
+    out: dict[str, None] = {}
+
+    def codes(norm: str) -> None:
+        for m in _PURPOSE_CODE.finditer(norm):
+            code = m.group(0)
+            for part in (code, *re.split(r"[/.]", code)) if re.search(r"[/.]", code) else (code,):
+                if len(part) >= 4 and any(c.isdigit() for c in part) and any(c.isalpha() for c in part):
+                    out[part] = None
+        for m in _PURPOSE_NUMBER.finditer(norm):
+            out[m.group(1)] = None
+
+    for v in params.values():
+        n = _record_text(str(v))
+        if not any(c.isdigit() for c in n):
+            continue
+        if len(n) <= _REF_CHARS and len(_ref_groups(n)) <= _REF_GROUPS:
+            out[n] = None
+        codes(n)
+    codes(_record_text(purpose))
+    return tuple([r for r in out if len(r) >= 3][:_MAX_REFERENCES])
 
 
 def _reference_pattern(references: Sequence[str]) -> re.Pattern[str] | None:
-    """[red team 20] A pattern finding any of ``references`` as a whole word, written as records
-    write codes: its letter and digit groups joined by nothing or by up to three other characters
-    (``-/._#:``, spaces), and its numbers with leading zeros (``BW-7731`` is ``BW7731``, ``BW 7731``,
-    ``BW/7731``, ``BW-007731``; ``PO 3317`` is ``PO-3317``)."""
-    alts: list[str] = []
+    """[red team 20] A pattern finding any of ``references`` as a whole word in a
+    :func:`_record_text`, written as records write codes: its letter and digit groups joined by
+    nothing or by up to three other characters (``-/._#:``, spaces), and its numbers with leading
+    zeros (``BW-7731`` is ``BW7731``, ``BW 7731``, ``BW/7731``, ``BW-007731``; ``PO 3317`` is
+    ``PO-3317``; [red team 21] ``INV2291`` is ``INV-2291``). One that starts with a digit may
+    follow letters (``45000`` in ``PO45000``)."""
+    alts: set[str] = set()
     for ref in references:
-        groups = re.findall(r"[^\W_]+", ref)
+        groups = _ref_groups(ref)[:_REF_GROUPS]
         if not groups:
             continue
         # a number matches with any leading zeros (``0142`` is ``142`` and ``00142``)
@@ -541,10 +640,25 @@ def _reference_pattern(references: Sequence[str]) -> re.Pattern[str] | None:
             ("0*+" + g.lstrip("0") if g.lstrip("0") else "0++") if g.isdigit() else re.escape(g)
             for g in groups
         ]
-        alts.append(r"[\W_]{0,3}".join(parts))
+        rest = "".join(r"[\W_]{0,3}" + p for p in parts[1:]) + r"(?![^\W_])"
+        # the first character a plain literal, the word's start checked behind it: the engine
+        # then tries only the positions holding one of the references' first characters
+        first = groups[0]
+        if not first.isdigit():
+            alts.add(
+                re.escape(first[0]) + r"(?<![^\W_]" + re.escape(first[0]) + ")" + re.escape(first[1:]) + rest
+            )
+            continue
+        core = first.lstrip("0")
+        if not core:
+            alts.add(r"0(?<!\d0)0*+" + rest)
+            continue
+        # written without its leading zeros, or with some (after letters: ``PO45000``)
+        alts.add(core[0] + r"(?<!\d" + core[0] + ")" + core[1:] + rest)
+        alts.add(r"0(?<!\d0)0*+" + core + rest)
     if not alts:
         return None
-    return re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(set(alts))) + r")(?![^\W_])", re.IGNORECASE)
+    return re.compile("|".join(sorted(alts)))
 
 
 def _own_numbers(norm: str) -> frozenset[Decimal]:
@@ -2923,14 +3037,16 @@ class SourceIndex:
         ``proctor.flow.state.without_echoes``: red team 18 — masked first, a search by the
         sender's address blanked the ``From:`` that marks their message, and it stayed trusted)."""
         origin = _CLASS[Trust(trust)]
+        # a record of what the request names that states money: read before the echo mask,
+        # which blanks the reference the call looked the record up by, and [red team 21] before
+        # the outsiders' parts are split off (a quoted reference, a ``>`` line, a record below a
+        # ``Vendor note:`` line went with them): holding the payment errs on the safe side
+        money = origin is Origin.TRUSTED and self._states_money(text)
         outside = ""
         if origin is not Origin.UNTRUSTED:
             # what an outsider typed into a field of a trusted record (a portal message in a
             # claim, a CFP form's notes) is untrusted: a source of its own (flow/outsider.py)
             text, outside = split_outsider(text, self._internal)
-        # a record of what the request names that states money: read before the echo mask,
-        # which blanks the reference the call looked the record up by
-        money = origin is Origin.TRUSTED and self._states_money(text)
         if mask is not None:
             text = mask(text)
         slot = self._add(tool, origin, text)
@@ -3114,13 +3230,16 @@ class SourceIndex:
         return None
 
     def _states_money(self, text: str) -> bool:
-        """[blind-7] ``text`` (a trusted output's own part) is a record of what the request names
-        (it holds one of :func:`_references`, as :func:`_reference_pattern` finds it, in any case)
-        and states an amount of money (``$3,184.50``, ``EUR 120``): the organisation's own figure
-        for it. Both are searched in the text as it is (no second normalisation of each output)."""
+        """[blind-7] ``text`` (a trusted output, whole: [red team 21] a quoted reference is no
+        outsider's there) is a record of what the request names (it holds one of
+        :func:`_references`, as :func:`_reference_pattern` finds it) and states an amount of money
+        (``$3,184.50``, ``EUR 120``: :func:`_record_states_money`): the organisation's own figure
+        for it. Both are searched in :func:`_record_text` (red team 21: searched as written, 281e8df
+        lost full-width forms, columns, tabs and wrapped lines)."""
         if self._reference_at is None:
             return False
-        return self._reference_at.search(text) is not None and _RECORD_MONEY.search(text) is not None
+        norm = _record_text(text)
+        return self._reference_at.search(norm) is not None and _record_states_money(norm)
 
     def records_state_money(self) -> bool:
         """The task read a trusted record of what the request names that states an amount of
