@@ -547,6 +547,26 @@ def _reference_pattern(references: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![^\W_])(?:" + "|".join(sorted(set(alts))) + r")(?![^\W_])", re.IGNORECASE)
 
 
+def _reference_needles(references: Sequence[str]) -> tuple[str, ...] | None:
+    """What every match of :func:`_reference_pattern` holds, lower case: the first group of one
+    of ``references`` as its pattern writes it (a number without its leading zeros, ``0`` for a
+    group of zeros). An ASCII text holding none of them, in any case, holds no reference: the
+    pattern is not run over it (a search that tries the pattern at every position). None when
+    a needle is not ASCII (a case-insensitive match of it may then be ASCII text that is not
+    the needle lower-cased)."""
+    out: set[str] = set()
+    for ref in references:
+        groups = re.findall(r"[^\W_]+", ref)
+        if not groups:
+            continue
+        g = groups[0]
+        needle = (g.lstrip("0") or "0") if g.isdigit() else g
+        if not needle.isascii():
+            return None
+        out.add(needle.lower())
+    return tuple(sorted(out))
+
+
 def _own_numbers(norm: str) -> frozenset[Decimal]:
     """[red team 13] The numbers ``norm`` holds as numbers of their own: a digit group not joined
     to letters or digits by ``-`` or ``/`` (not the ``6204`` of ``6204-2RS``, the ``2026`` of
@@ -2821,13 +2841,11 @@ class SourceIndex:
         #: a source's slot -> the numbers it holds as numbers of their own (:func:`_own_numbers`),
         #: read when first needed; dropped when the slot is given to another source
         self._own_numbers: dict[int, frozenset[Decimal]] = {}
-        #: a trusted output's slot -> it is a record of what the request names that states an
-        #: amount of money (:meth:`_record_states_money`), read when first needed
-        self._money_records: dict[int, bool] = {}
         #: what the request names, normalised: its parameters' values and the codes of its
         #: purpose (a letter and a digit: ``MDS-220931``, ``P-19552``)
         self._references = _references(purpose, params)
         self._reference_at = _reference_pattern(self._references)
+        self._reference_needles = _reference_needles(self._references)
         #: a trusted record of what the request names that states money was read (it stays
         #: set when that output is evicted: the figure was seen)
         self._money_seen = False
@@ -2891,7 +2909,6 @@ class SourceIndex:
             slot = self._free.pop()
             self._slots[slot] = src
             self._own_numbers.pop(slot, None)
-            self._money_records.pop(slot, None)
         else:
             slot = len(self._slots)
             self._slots.append(src)
@@ -2935,7 +2952,6 @@ class SourceIndex:
             text = mask(text)
         slot = self._add(tool, origin, text)
         if money:
-            self._money_records[slot] = True
             self._money_seen = True
         slots = [slot]
         if outside:
@@ -3120,6 +3136,11 @@ class SourceIndex:
         for it. Both are searched in the text as it is (no second normalisation of each output)."""
         if self._reference_at is None:
             return False
+        needles = self._reference_needles
+        if needles is not None and text.isascii():
+            low = text.lower()
+            if not any(n in low for n in needles):
+                return False  # no match of the pattern can be there (:func:`_reference_needles`)
         return self._reference_at.search(text) is not None and _RECORD_MONEY.search(text) is not None
 
     def _records_state_money(self) -> bool:
