@@ -1318,6 +1318,28 @@ def _named_field_values(args: Mapping[str, Any]) -> set[str]:
     return _update_values(args, _names_a_place, lambda v: not _not_a_place(v))
 
 
+def _no_update(args: Mapping[str, Any]) -> bool:
+    """Whether ``args`` holds no generic update :func:`_update_values` could find, told without
+    walking it: no object under it (its values are JSON scalars and lists whose first 100
+    elements are no objects) and no string of at most 200 characters under a field key
+    (:data:`_FIELD_KEYS`) at its top level. False when that is not so, or not plainly so (the
+    walk decides)."""
+    for k, v in args.items():
+        kind = type(v)
+        if kind is str:
+            if len(v) <= 200 and _snake(str(k)) in _FIELD_KEYS:
+                return False
+        elif kind in _PLAIN_LEAVES:
+            continue
+        elif kind is list or kind is tuple:
+            for x in v[:100]:
+                if type(x) not in _PLAIN_LEAVES and isinstance(x, Mapping):
+                    return False
+        else:
+            return False
+    return True
+
+
 def _update_values(
     args: Mapping[str, Any],
     names: Callable[[str], bool],
@@ -1329,6 +1351,8 @@ def _update_values(
     ``values[]``). Looked for at the top level and in every object under it, to a depth of 8
     and 1,000 objects (the first 100 elements of each list)."""
     out: set[str] = set()
+    if _no_update(args):
+        return out
     budget = _MAX_UPDATE_NODES
 
     def visit(obj: Mapping[str, Any], prefix: str, depth: int) -> None:
@@ -2721,6 +2745,31 @@ def amount_paths(args: Mapping[str, Any], dests: frozenset[str]) -> tuple[str, .
     return tuple(sorted(out))
 
 
+def _amounts_and_money(
+    args: Mapping[str, Any], dests: frozenset[str], leaves: Sequence[tuple[str, Any]]
+) -> tuple[tuple[str, ...], frozenset[str]]:
+    """:func:`amount_paths` and :func:`_money_paths` of one call in one pass over its leaves
+    (``leaves``: ``leaf_values(args)``; each leaf's name words read once)."""
+    amounts: set[str] = {p for p in _amount_field_values(args) if not _is_destination(p, dests)}
+    money: set[str] = set(_amount_field_values(args, _MONEY_WORDS))
+    for path, value in leaves:
+        words = _name_words(path)
+        if _MONEY_WORDS.intersection(words):
+            money.add(path)
+        if value is None or isinstance(value, bool) or _is_destination(path, dests):
+            continue
+        if _HOW_MUCH_WORDS.intersection(words):
+            amounts.add(path)
+            continue
+        if words & _LABEL_WORDS:
+            continue
+        if isinstance(value, int | float | Decimal) or (
+            isinstance(value, str) and len(value) <= 48 and _NUMBER_TEXT.fullmatch(value.strip())
+        ):
+            amounts.add(path)
+    return tuple(sorted(amounts)), frozenset(money)
+
+
 def _money_paths(args: Mapping[str, Any]) -> frozenset[str]:
     """[red team 13] The argument paths that name a share (:data:`_MONEY_WORDS`: ``discount_pct``,
     ``markup``, ``value`` of ``update(field="discount", …)``): a small number there is traced
@@ -3699,9 +3748,9 @@ class SourceIndex:
         by_reference = bool(dests) and dests == reply_targets(tool, args)
         # the destinations name records, not parties: a destructive tool's targets or a reply's
         objects_only = by_reference or (tool.destructive and not tool.destinations)
-        money = _money_paths(args)
-        amounts = amount_paths(args, dests)
-        for path, value in leaf_values(args):
+        leaves = list(leaf_values(args))
+        amounts, money = _amounts_and_money(args, dests, leaves)
+        for path, value in leaves:
             is_dest = _is_destination(path, dests)
             if not is_dest and not unrequested and self._unrequested_trivial(value):
                 unrequested = True
@@ -3817,7 +3866,7 @@ class SourceIndex:
                         o is Origin.INTENT
                         and s != ("trivial",)
                         and _names_payee(tool, p, d)
-                        and any(_is_account_value(v) for q, v in leaf_values(args) if q == p)
+                        and any(_is_account_value(v) for q, v in leaves if q == p)
                         for p, (o, s, d) in worst.items()
                     )
                 )
