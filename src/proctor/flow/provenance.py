@@ -341,7 +341,7 @@ _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
-def url_host(text: str) -> str | None:
+def _parse_url_host(text: str) -> str | None:
     """The host an HTTP client reaches for ``text``, parsed as the WHATWG URL standard does
     (browsers, httpx): leading and trailing spaces and controls dropped, tab/CR/LF removed
     anywhere, ``\\`` read as ``/``, any number of slashes after a special scheme (``https:host``
@@ -387,6 +387,35 @@ def url_host(text: str) -> str | None:
     if _HOST.fullmatch(host) or _IPV4.fullmatch(host):
         return host
     return UNKNOWN_HOST
+
+
+#: what :func:`url_host`, :func:`_domains_of` and :func:`_redirect_hosts` gave for a plain string
+#: of at most :data:`_VALUE_MEMO_CHARS` characters: pure functions of it, read again and again
+#: (each destination value by the destination rules, :meth:`SourceIndex.trace` and
+#: :func:`destination_domains` of the same call, and values recur from call to call); cleared
+#: whole past :data:`_VALUE_MEMO_MAX` entries
+_VALUE_MEMO: dict[tuple[str, str, bool], Any] = {}
+_VALUE_MEMO_CHARS = 256
+_VALUE_MEMO_MAX = 8192
+_MISSING = object()
+
+
+def _remember(key: tuple[str, str, bool], value: Any) -> Any:
+    if len(_VALUE_MEMO) >= _VALUE_MEMO_MAX:
+        _VALUE_MEMO.clear()  # bounded; cleared whole (no order to keep between threads)
+    _VALUE_MEMO[key] = value
+    return value
+
+
+def url_host(text: str) -> str | None:
+    """See :func:`_parse_url_host` (remembered for a short plain string: :data:`_VALUE_MEMO`)."""
+    if type(text) is not str or len(text) > _VALUE_MEMO_CHARS:
+        return _parse_url_host(text)
+    key = ("h", text, False)
+    got = _VALUE_MEMO.get(key, _MISSING)
+    if got is _MISSING:
+        got = _remember(key, _parse_url_host(text))
+    return got  # type: ignore[no-any-return]
 
 
 def _url_host(url: str) -> str | None:
@@ -1914,6 +1943,18 @@ def _after_authority(url: str) -> str:
 
 
 def _redirect_hosts(value: str) -> set[str]:
+    """See :func:`_find_redirect_hosts` (remembered for a short plain string: :data:`_VALUE_MEMO`;
+    a fresh set each call)."""
+    if type(value) is not str or len(value) > _VALUE_MEMO_CHARS:
+        return _find_redirect_hosts(value)
+    key = ("r", value, False)
+    got = _VALUE_MEMO.get(key)
+    if got is None:
+        got = _remember(key, frozenset(_find_redirect_hosts(value)))
+    return set(got)
+
+
+def _find_redirect_hosts(value: str) -> set[str]:
     """The hosts of URLs written inside a fetch URL's path, query or fragment, percent-decoded
     up to three times (``https://named.example/out?to=https%3A%2F%2Fevil.io``): an open redirect
     on the named host sends the client, and whatever the URL carries, on to them."""
@@ -2057,6 +2098,18 @@ def _clean_address(piece: str) -> str | None:
 
 
 def _domains_of(value: str, *, bare: bool) -> set[str]:
+    """See :func:`_find_domains` (remembered for a short plain string: :data:`_VALUE_MEMO`; a
+    fresh set each call)."""
+    if type(value) is not str or len(value) > _VALUE_MEMO_CHARS:
+        return _find_domains(value, bare=bare)
+    key = ("d", value, bare)
+    got = _VALUE_MEMO.get(key)
+    if got is None:
+        got = _remember(key, frozenset(_find_domains(value, bare=bare)))
+    return set(got)
+
+
+def _find_domains(value: str, *, bare: bool) -> set[str]:
     """The domains a destination string sends to: each piece's (:func:`_split_destination`) URL
     host (:func:`url_host`) or address domain (:func:`_address_domain`), and the hosts of URLs
     written inside a piece; with ``bare`` (a host or domain argument) also a piece that is a host
