@@ -95,6 +95,7 @@ __all__ = [
     "destination_domains",
     "destination_paths",
     "embedded_values",
+    "forget_values",
     "ibans",
     "leaf_values",
     "normalise_url",
@@ -390,14 +391,20 @@ def _parse_url_host(text: str) -> str | None:
 
 
 #: what :func:`url_host`, :func:`_domains_of` and :func:`_redirect_hosts` gave for a plain string
-#: of at most :data:`_VALUE_MEMO_CHARS` characters: pure functions of it, read again and again
-#: (each destination value by the destination rules, :meth:`SourceIndex.trace` and
-#: :func:`destination_domains` of the same call, and values recur from call to call); cleared
-#: whole past :data:`_VALUE_MEMO_MAX` entries
+#: of at most :data:`_VALUE_MEMO_CHARS` characters: pure functions of it, read again and again for
+#: one call (each destination value by the destination rules, :meth:`SourceIndex.trace` and
+#: :func:`destination_domains`). Forgotten after each call's facts (:func:`forget_values`, from
+#: ``TaskFlow.facts``): argument values (a link may carry a token) are not kept past the call that
+#: read them; cleared whole past :data:`_VALUE_MEMO_MAX` entries too
 _VALUE_MEMO: dict[tuple[str, str, bool], Any] = {}
 _VALUE_MEMO_CHARS = 256
 _VALUE_MEMO_MAX = 8192
 _MISSING = object()
+
+
+def forget_values() -> None:
+    """Forget what :data:`_VALUE_MEMO` holds (the values of the call whose facts were read)."""
+    _VALUE_MEMO.clear()
 
 
 def _remember(key: tuple[str, str, bool], value: Any) -> Any:

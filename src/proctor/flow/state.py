@@ -34,6 +34,7 @@ from proctor.flow.provenance import (
     SourceIndex,
     destination_domains,
     destination_paths,
+    forget_values,
     leaf_values,
     utf8_size,
 )
@@ -175,6 +176,18 @@ class TaskFlow:
         destination domains, and the counters' values (passed in, sorted here). ``responses``: a
         2026-07-28 retry's ``inputResponses``, traced like arguments under ``inputResponses.…``
         (:mod:`proctor.flow.responses`; raises ValidationError when malformed)."""
+        try:
+            return self._facts(tool, args, history, responses)
+        finally:
+            forget_values()  # what was remembered of this call's values is not kept past it
+
+    def _facts(
+        self,
+        tool: ToolRecord,
+        args: Mapping[str, Any],
+        history: Iterable[tuple[str, int | Decimal | bool]],
+        responses: Mapping[str, Any] | None,
+    ) -> FlowFacts:
         traced = tool.effect != "read" or bool(tool.egress)
         dests = destination_paths(tool, args)  # once for the call: trace and domains both need it
         provenance = self.index.trace(tool, args, dests) if traced else Provenance()
