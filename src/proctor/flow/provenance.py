@@ -2386,6 +2386,14 @@ def _credential_windows(texts: list[str]) -> str:
         if "PRIVATE KEY" in text or "PuTTY-User-Key" in text:
             out.append(text)
             continue
+        if (
+            "AP" not in text
+            and "AKC" not in text
+            and (len(text) < 20 or max(map(len, text.split()), default=0) < 20)
+        ):
+            # no run :data:`_CREDENTIAL_RUN` matches (``\S`` is what ``str.split`` keeps): not
+            # searched for one
+            continue
         # the context may hold an earlier run (``aws_secret_access_key``): such windows are merged
         start = end = -1
         for m in _CREDENTIAL_RUN.finditer(text):

@@ -277,6 +277,9 @@ _NOT_ALNUM_AT = re.compile(r"(?:[^\w@]|_)+")
 #: :data:`_NOT_ALNUM_AT` for ASCII text, as a ``str.translate`` table (every ASCII character but
 #: letters, digits and ``@`` deleted)
 _ASCII_NOT_ALNUM_AT = {i: None for i in range(128) if not (chr(i).isalnum() or chr(i) == "@")}
+#: the same characters as bytes, deleted by ``bytes.translate`` (several times faster than
+#: ``str.translate`` with a table)
+_ASCII_NOT_ALNUM_AT_BYTES = bytes(_ASCII_NOT_ALNUM_AT)
 _PIECES = re.compile(r"[\s,;<>()\[\]{}\"'|]+")
 
 
@@ -318,7 +321,11 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
     if not cores and not heads:
         return text
     # a quick test first: most outputs echo nothing (ASCII text: the same, much faster)
-    flat = (text.translate(_ASCII_NOT_ALNUM_AT) if text.isascii() else _NOT_ALNUM_AT.sub("", text)).lower()
+    flat = (
+        text.encode("ascii").translate(None, _ASCII_NOT_ALNUM_AT_BYTES).decode("ascii")
+        if text.isascii()
+        else _NOT_ALNUM_AT.sub("", text)
+    ).lower()
     if any(h in flat for h in heads):
         return ""
     found = [c for c in cores if c.lower() in flat]
