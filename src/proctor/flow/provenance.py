@@ -280,7 +280,8 @@ def _norm(text: str) -> str:
     """Casefolded, whitespace collapsed (NFKC first: full-width digits, non-breaking spaces)."""
     if text.isascii():  # NFKC leaves ASCII alone and casefold is lower
         low = text.lower()
-        if not any(c in low for c in _ASCII_ODD_SPACE):
+        # (printable text holds none of them: one C pass for a short value, not eight)
+        if low.isprintable() or not any(c in low for c in _ASCII_ODD_SPACE):
             # only spaces and newlines: one space each, unless two are adjacent (``str.split``
             # and a join, ~10 ns per character, are needed only then)
             flat = low.replace("\n", " ") if "\n" in low else low
