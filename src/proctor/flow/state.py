@@ -285,6 +285,8 @@ _PIECES = re.compile(r"[\s,;<>()\[\]{}\"'|]+")
 
 def truncate_utf8(text: str, limit: int) -> str:
     """The first ``limit`` bytes of ``text`` in UTF-8 (a character cut in two is dropped)."""
+    if len(text) * 4 <= limit or (len(text) <= limit and text.isascii()):
+        return text  # fits whatever it holds (4 bytes a character at most): not encoded
     raw = text.encode("utf-8", "surrogatepass")
     if len(raw) <= limit:
         return text
