@@ -230,7 +230,7 @@ def _windows(text: str, low: str, words: tuple[str, ...], *, ai: bool = False) -
             if len(hits) > _MAX_HITS:
                 return text[:_SCAN_BUDGET], len(text) <= _SCAN_BUDGET
             i = low.find(w, i + 1)
-    if ai:
+    if ai and ("ai" in low or "a.i" in low):  # (what every match holds: no scan without it)
         for m in _AI_WORD.finditer(low):
             i = m.start()
             if i and low[i - 1].isalnum():

@@ -96,6 +96,7 @@ __all__ = [
     "destination_domains",
     "destination_paths",
     "embedded_values",
+    "forget_values",
     "ibans",
     "leaf_values",
     "normalise_url",
@@ -280,7 +281,8 @@ def _norm(text: str) -> str:
     """Casefolded, whitespace collapsed (NFKC first: full-width digits, non-breaking spaces)."""
     if text.isascii():  # NFKC leaves ASCII alone and casefold is lower
         low = text.lower()
-        if not any(c in low for c in _ASCII_ODD_SPACE):
+        # (printable text holds none of them: one C pass for a short value, not eight)
+        if low.isprintable() or not any(c in low for c in _ASCII_ODD_SPACE):
             # only spaces and newlines: one space each, unless two are adjacent (``str.split``
             # and a join, ~10 ns per character, are needed only then)
             flat = low.replace("\n", " ") if "\n" in low else low
@@ -342,7 +344,7 @@ _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
-def url_host(text: str) -> str | None:
+def _parse_url_host(text: str) -> str | None:
     """The host an HTTP client reaches for ``text``, parsed as the WHATWG URL standard does
     (browsers, httpx): leading and trailing spaces and controls dropped, tab/CR/LF removed
     anywhere, ``\\`` read as ``/``, any number of slashes after a special scheme (``https:host``
@@ -388,6 +390,41 @@ def url_host(text: str) -> str | None:
     if _HOST.fullmatch(host) or _IPV4.fullmatch(host):
         return host
     return UNKNOWN_HOST
+
+
+#: what :func:`url_host`, :func:`_domains_of` and :func:`_redirect_hosts` gave for a plain string
+#: of at most :data:`_VALUE_MEMO_CHARS` characters: pure functions of it, read again and again for
+#: one call (each destination value by the destination rules, :meth:`SourceIndex.trace` and
+#: :func:`destination_domains`). Forgotten after each call's facts (:func:`forget_values`, from
+#: ``TaskFlow.facts``): argument values (a link may carry a token) are not kept past the call that
+#: read them; cleared whole past :data:`_VALUE_MEMO_MAX` entries too
+_VALUE_MEMO: dict[tuple[str, str, bool], Any] = {}
+_VALUE_MEMO_CHARS = 256
+_VALUE_MEMO_MAX = 8192
+_MISSING = object()
+
+
+def forget_values() -> None:
+    """Forget what :data:`_VALUE_MEMO` holds (the values of the call whose facts were read)."""
+    _VALUE_MEMO.clear()
+
+
+def _remember(key: tuple[str, str, bool], value: Any) -> Any:
+    if len(_VALUE_MEMO) >= _VALUE_MEMO_MAX:
+        _VALUE_MEMO.clear()  # bounded; cleared whole (no order to keep between threads)
+    _VALUE_MEMO[key] = value
+    return value
+
+
+def url_host(text: str) -> str | None:
+    """See :func:`_parse_url_host` (remembered for a short plain string: :data:`_VALUE_MEMO`)."""
+    if type(text) is not str or len(text) > _VALUE_MEMO_CHARS:
+        return _parse_url_host(text)
+    key = ("h", text, False)
+    got = _VALUE_MEMO.get(key, _MISSING)
+    if got is _MISSING:
+        got = _remember(key, _parse_url_host(text))
+    return got  # type: ignore[no-any-return]
 
 
 def _url_host(url: str) -> str | None:
@@ -659,6 +696,26 @@ def _reference_pattern(references: Sequence[str]) -> re.Pattern[str] | None:
     if not alts:
         return None
     return re.compile("|".join(sorted(alts)))
+
+
+def _reference_needles(references: Sequence[str]) -> tuple[str, ...] | None:
+    """What every match of :func:`_reference_pattern` holds, lower case: the first group of one
+    of ``references`` as its pattern writes it (a number without its leading zeros, ``0`` for a
+    group of zeros). An ASCII text holding none of them, in any case, holds no reference: the
+    pattern is not run over it (a search that tries the pattern at every position). None when
+    a needle is not ASCII (a case-insensitive match of it may then be ASCII text that is not
+    the needle lower-cased)."""
+    out: set[str] = set()
+    for ref in references:
+        groups = _ref_groups(ref)
+        if not groups:
+            continue
+        g = groups[0]
+        needle = (g.lstrip("0") or "0") if g.isdigit() else g
+        if not needle.isascii():
+            return None
+        out.add(needle.lower())
+    return tuple(sorted(out))
 
 
 def _own_numbers(norm: str) -> frozenset[Decimal]:
@@ -1412,6 +1469,28 @@ def _named_field_values(args: Mapping[str, Any]) -> set[str]:
     return _update_values(args, _names_a_place, lambda v: not _not_a_place(v))
 
 
+def _no_update(args: Mapping[str, Any]) -> bool:
+    """Whether ``args`` holds no generic update :func:`_update_values` could find, told without
+    walking it: no object under it (its values are JSON scalars and lists whose first 100
+    elements are no objects) and no string of at most 200 characters under a field key
+    (:data:`_FIELD_KEYS`) at its top level. False when that is not so, or not plainly so (the
+    walk decides)."""
+    for k, v in args.items():
+        kind = type(v)
+        if kind is str:
+            if len(v) <= 200 and _snake(str(k)) in _FIELD_KEYS:
+                return False
+        elif kind in _PLAIN_LEAVES:
+            continue
+        elif kind is list or kind is tuple:
+            for x in v[:100]:
+                if type(x) not in _PLAIN_LEAVES and isinstance(x, Mapping):
+                    return False
+        else:
+            return False
+    return True
+
+
 def _update_values(
     args: Mapping[str, Any],
     names: Callable[[str], bool],
@@ -1423,6 +1502,8 @@ def _update_values(
     ``values[]``). Looked for at the top level and in every object under it, to a depth of 8
     and 1,000 objects (the first 100 elements of each list)."""
     out: set[str] = set()
+    if _no_update(args):
+        return out
     budget = _MAX_UPDATE_NODES
 
     def visit(obj: Mapping[str, Any], prefix: str, depth: int) -> None:
@@ -1984,6 +2065,18 @@ def _after_authority(url: str) -> str:
 
 
 def _redirect_hosts(value: str) -> set[str]:
+    """See :func:`_find_redirect_hosts` (remembered for a short plain string: :data:`_VALUE_MEMO`;
+    a fresh set each call)."""
+    if type(value) is not str or len(value) > _VALUE_MEMO_CHARS:
+        return _find_redirect_hosts(value)
+    key = ("r", value, False)
+    got = _VALUE_MEMO.get(key)
+    if got is None:
+        got = _remember(key, frozenset(_find_redirect_hosts(value)))
+    return set(got)
+
+
+def _find_redirect_hosts(value: str) -> set[str]:
     """The hosts of URLs written inside a fetch URL's path, query or fragment, percent-decoded
     up to three times (``https://named.example/out?to=https%3A%2F%2Fevil.io``): an open redirect
     on the named host sends the client, and whatever the URL carries, on to them."""
@@ -2127,6 +2220,18 @@ def _clean_address(piece: str) -> str | None:
 
 
 def _domains_of(value: str, *, bare: bool) -> set[str]:
+    """See :func:`_find_domains` (remembered for a short plain string: :data:`_VALUE_MEMO`; a
+    fresh set each call)."""
+    if type(value) is not str or len(value) > _VALUE_MEMO_CHARS:
+        return _find_domains(value, bare=bare)
+    key = ("d", value, bare)
+    got = _VALUE_MEMO.get(key)
+    if got is None:
+        got = _remember(key, frozenset(_find_domains(value, bare=bare)))
+    return set(got)
+
+
+def _find_domains(value: str, *, bare: bool) -> set[str]:
     """The domains a destination string sends to: each piece's (:func:`_split_destination`) URL
     host (:func:`url_host`) or address domain (:func:`_address_domain`), and the hosts of URLs
     written inside a piece; with ``bare`` (a host or domain argument) also a piece that is a host
@@ -2395,6 +2500,14 @@ def _credential_windows(texts: list[str]) -> str:
     for text in texts:
         if "PRIVATE KEY" in text or "PuTTY-User-Key" in text:
             out.append(text)
+            continue
+        if (
+            "AP" not in text
+            and "AKC" not in text
+            and (len(text) < 20 or max(map(len, text.split()), default=0) < 20)
+        ):
+            # no run :data:`_CREDENTIAL_RUN` matches (``\S`` is what ``str.split`` keeps): not
+            # searched for one
             continue
         # the context may hold an earlier run (``aws_secret_access_key``): such windows are merged
         start = end = -1
@@ -2815,6 +2928,31 @@ def amount_paths(args: Mapping[str, Any], dests: frozenset[str]) -> tuple[str, .
     return tuple(sorted(out))
 
 
+def _amounts_and_money(
+    args: Mapping[str, Any], dests: frozenset[str], leaves: Sequence[tuple[str, Any]]
+) -> tuple[tuple[str, ...], frozenset[str]]:
+    """:func:`amount_paths` and :func:`_money_paths` of one call in one pass over its leaves
+    (``leaves``: ``leaf_values(args)``; each leaf's name words read once)."""
+    amounts: set[str] = {p for p in _amount_field_values(args) if not _is_destination(p, dests)}
+    money: set[str] = set(_amount_field_values(args, _MONEY_WORDS))
+    for path, value in leaves:
+        words = _name_words(path)
+        if _MONEY_WORDS.intersection(words):
+            money.add(path)
+        if value is None or isinstance(value, bool) or _is_destination(path, dests):
+            continue
+        if _HOW_MUCH_WORDS.intersection(words):
+            amounts.add(path)
+            continue
+        if words & _LABEL_WORDS:
+            continue
+        if isinstance(value, int | float | Decimal) or (
+            isinstance(value, str) and len(value) <= 48 and _NUMBER_TEXT.fullmatch(value.strip())
+        ):
+            amounts.add(path)
+    return tuple(sorted(amounts)), frozenset(money)
+
+
 def _money_paths(args: Mapping[str, Any]) -> frozenset[str]:
     """[red team 13] The argument paths that name a share (:data:`_MONEY_WORDS`: ``discount_pct``,
     ``markup``, ``value`` of ``update(field="discount", …)``): a small number there is traced
@@ -2935,13 +3073,11 @@ class SourceIndex:
         #: a source's slot -> the numbers it holds as numbers of their own (:func:`_own_numbers`),
         #: read when first needed; dropped when the slot is given to another source
         self._own_numbers: dict[int, frozenset[Decimal]] = {}
-        #: a trusted output's slot -> it is a record of what the request names that states an
-        #: amount of money (:meth:`_record_states_money`), read when first needed
-        self._money_records: dict[int, bool] = {}
         #: what the request names, normalised: its parameters' values and the codes of its
         #: purpose (a letter and a digit: ``MDS-220931``, ``P-19552``)
         self._references = _references(purpose, params)
         self._reference_at = _reference_pattern(self._references)
+        self._reference_needles = _reference_needles(self._references)
         #: a trusted record of what the request names that states money was read (it stays
         #: set when that output is evicted: the figure was seen)
         self._money_seen = False
@@ -3005,7 +3141,6 @@ class SourceIndex:
             slot = self._free.pop()
             self._slots[slot] = src
             self._own_numbers.pop(slot, None)
-            self._money_records.pop(slot, None)
         else:
             slot = len(self._slots)
             self._slots.append(src)
@@ -3051,7 +3186,6 @@ class SourceIndex:
             text = mask(text)
         slot = self._add(tool, origin, text)
         if money:
-            self._money_records[slot] = True
             self._money_seen = True
         slots = [slot]
         if outside:
@@ -3238,6 +3372,14 @@ class SourceIndex:
         lost full-width forms, columns, tabs and wrapped lines)."""
         if self._reference_at is None:
             return False
+        needles = self._reference_needles
+        if needles is not None and text.isascii() and "&" not in text:
+            # what :func:`_record_text` does to an ASCII text without entities leaves every
+            # letter or digit group as it was, lower-cased: one holding none of the first groups
+            # holds no reference (the pattern is not run, nor the text normalised)
+            low = text.lower()
+            if not any(n in low for n in needles):
+                return False
         norm = _record_text(text)
         return self._reference_at.search(norm) is not None and _record_states_money(norm)
 
@@ -3807,9 +3949,9 @@ class SourceIndex:
         by_reference = bool(dests) and dests == reply_targets(tool, args)
         # the destinations name records, not parties: a destructive tool's targets or a reply's
         objects_only = by_reference or (tool.destructive and not tool.destinations)
-        money = _money_paths(args)
-        amounts = amount_paths(args, dests)
-        for path, value in leaf_values(args):
+        leaves = list(leaf_values(args))
+        amounts, money = _amounts_and_money(args, dests, leaves)
+        for path, value in leaves:
             is_dest = _is_destination(path, dests)
             if not is_dest and not unrequested and self._unrequested_trivial(value):
                 unrequested = True
@@ -3925,7 +4067,7 @@ class SourceIndex:
                         o is Origin.INTENT
                         and s != ("trivial",)
                         and _names_payee(tool, p, d)
-                        and any(_is_account_value(v) for q, v in leaf_values(args) if q == p)
+                        and any(_is_account_value(v) for q, v in leaves if q == p)
                         for p, (o, s, d) in worst.items()
                     )
                 )

@@ -152,8 +152,16 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+#: one decoder, made once (``json.loads`` with any option builds a decoder and its scanner per
+#: line)
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+
+
 def _json(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    # as ``json.loads`` does before decoding
+    if text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _DECODER.decode(text)
 
 
 def _string(raw: Mapping[str, Any], key: str, file: str, line: int, *, limit: int = MAX_ID_CHARS) -> str:
