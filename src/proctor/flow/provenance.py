@@ -1210,9 +1210,23 @@ def _walk_leaves(args: Mapping[str, Any], keys: list[Any]) -> Iterator[tuple[str
             yield path, value
 
 
-@functools.lru_cache(maxsize=4096)
 def _snake(name: str) -> str:
+    """``name`` in snake case (``payeeIban`` is ``payee_iban``); remembered for names of up to
+    :data:`_CACHED_NAME` characters only (a crafted argument's long keys are not kept)."""
+    if len(name) > _CACHED_NAME:
+        return _snake_of(name)
+    return _snake_cached(name)
+
+
+#: the longest argument name or path the module-level memos keep
+_CACHED_NAME = 128
+
+
+def _snake_of(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().replace("-", "_")
+
+
+_snake_cached = functools.lru_cache(maxsize=4096)(_snake_of)
 
 
 def _name_matches(name: str, names: frozenset[str]) -> bool:
@@ -2011,15 +2025,24 @@ def _ancestors(path: str) -> Iterator[str]:
         p = p[:cut]
 
 
-@functools.lru_cache(maxsize=4096)
 def _is_destination(path: str, dests: frozenset[str]) -> bool:
-    # (cached: every element of a list shares its path, and a deep path has many ancestors)
+    # (remembered: every element of a list shares its path, and a deep path has many ancestors;
+    # not a crafted argument's long paths)
+    if len(path) > _CACHED_NAME:
+        return _is_destination_of(path, dests)
+    return _is_destination_cached(path, dests)
+
+
+def _is_destination_of(path: str, dests: frozenset[str]) -> bool:
     if not dests or not path:
         return False
     if path in dests:
         return True
     # a top-level scalar's path (``to``, ``amount``) is its only ancestor
     return ("." in path or path.endswith("[]")) and any(a in dests for a in _ancestors(path))
+
+
+_is_destination_cached = functools.lru_cache(maxsize=4096)(_is_destination_of)
 
 
 def destination_domains(
