@@ -487,9 +487,15 @@ def test_a_camel_case_field_that_is_no_money_does_not_hold(text: str) -> None:
     assert not _benign_waits(_record(text, "erp.get", {"invoice": "BW-7731"}))
 
 
-def test_guard_snake_case_total_count_was_already_money() -> None:
-    """Before 7e4bae4 too: ``total_count`` (a money word, ``_`` and letters) reads as a field."""
-    assert _benign_waits(_record('{"total_count": 1, "items": [{"invoice": "BW-7731"}]}', "erp.get"))
+@pytest.mark.xfail(
+    strict=True,
+    reason="rt22-f3b: [before 7e4bae4 too] the money-field form reads a money word, '_' and letters "
+    "('total_count' of a paged listing, GitHub's and many APIs' name) as a money field",
+)
+def test_a_snake_case_total_count_does_not_hold() -> None:
+    assert not _benign_waits(
+        _record('{"total_count": 1, "items": [{"invoice": "BW-7731", "status": "received"}]}', "erp.get")
+    )
 
 
 @pytest.mark.xfail(
