@@ -175,12 +175,6 @@ def test_a_reference_with_two_zero_groups_written_together_is_found() -> None:
     assert _matches(("lot0-0",), "LOT00 | EUR 3,184.50")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-a2: _PURPOSE_NUMBER reads 3-digit document numbers and _reference_pattern lets a "
-    "digit-first reference follow ',' or '.': invoice 500 is found in the '2,500.00' of any figure, so "
-    "the vendor master's credit limit is 'the record of invoice 500'",
-)
 def test_a_three_digit_invoice_number_inside_an_amount_is_not_the_record() -> None:
     vendor = dict(
         VENDOR, output=str(VENDOR["output"]) + "\nCredit limit EUR 2,500.00 | YTD spend EUR 11,480.20"
@@ -195,12 +189,6 @@ def test_a_three_digit_invoice_number_inside_an_amount_is_not_the_record() -> No
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-a3: [before 7e4bae4 too] _PURPOSE_NUMBER stops at the first group of a year-first invoice number "
-    "('invoice 2026-0142' gives the reference '2026'), so every record dated 2026 that states money "
-    "is the invoice's record",
-)
 def test_a_year_first_invoice_number_is_not_the_year() -> None:
     vendor = dict(
         VENDOR, output=str(VENDOR["output"]) + "\nVendor since 2026-01-04 | credit limit EUR 25,000"
@@ -221,12 +209,6 @@ def test_guard_a_year_first_invoice_number_still_holds_the_corrected_total() -> 
 # ---- rt22-b: the corrected total paid with no human (bypasses) ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-b1: [before 7e4bae4 too] _record_states_money: a figure with its currency in the next column ('3,184.50 | "
-    "EUR', a headerless CSV row) is no money form: _FIGURE_UNIT allows one space between figure and "
-    "code and never starts after a comma, and _CENTS needs an English money word as a header",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -242,12 +224,6 @@ def test_a_figure_with_its_currency_in_the_next_column_holds(text: str) -> None:
     assert _corrected_total_waits(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-b2: [before 7e4bae4 too] _RECORD_MONEY/_MONEY_HEADER find a money word only where a word starts; SAP's "
-    "'InvoiceGrossAmount', 'NetAmount', 'DocumentCurrency' casefold to one word whose money part is "
-    "inside it (the camel-case split of red team 21 only reads a money word that comes first)",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -261,11 +237,6 @@ def test_a_money_word_inside_a_camel_case_field_holds(text: str) -> None:
     assert _corrected_total_waits(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-b3: [before 7e4bae4 too] _RECORD_MONEY_WORDS are English: a German ERP row 'Betrag 3.184,50 | Währung EUR' "
-    "states the figure with no money word, sign or code beside it",
-)
 def test_a_german_record_with_the_currency_in_its_own_field_holds() -> None:
     assert _corrected_total_waits("Rechnung BW-7731 | Brightwater | Betrag 3.184,50 | Währung EUR")
 
@@ -274,11 +245,6 @@ def test_guard_the_same_german_record_with_the_code_beside_the_figure_holds() ->
     assert _corrected_total_waits("Rechnung BW-7731 | Brightwater | Betrag 3.184,50 EUR")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-b4: [before 7e4bae4 too] _PURPOSE_NUMBER knows 'invoice', 'invoice no', 'invoice number', '#', 'ref' but "
-    "not 'invoice ID 7731': the request names no reference, so no record counts",
-)
 def test_an_invoice_id_in_the_purpose_is_a_reference() -> None:
     mail = _mail("Invoice 7731: EUR 3,184.50. Corrected total: EUR 4,862.00.")
     record = _record("Invoice 7731 | Brightwater Supplies | EUR 3,184.50")
@@ -286,11 +252,6 @@ def test_an_invoice_id_in_the_purpose_is_a_reference() -> None:
     assert _held(VENDOR, mail, record, _pay(4862, reference="7731"), purpose=purpose, params={})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-b5: _references keeps the first _MAX_REFERENCES (32), parameters' codes first: 40 SKU "
-    "codes in an order-lines parameter push the purpose's invoice out, and its record no longer counts",
-)
 def test_the_invoice_is_a_reference_after_many_line_codes() -> None:
     lines = ", ".join(f"SKU-{1001 + i} x2" for i in range(40))
     purpose = "Pay Brightwater Supplies invoice BW-7731 for the order lines in the parameters."
@@ -411,12 +372,6 @@ def _trace(
     return parse_trace("".join(json.dumps(x) + "\n" for x in lines), "case.jsonl")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-b7: flow/replay._replay_task starts a task with 'unkept' outputs as lost but never calls "
-    "SourceIndex.outputs_lost_before_load: the live service held the corrected total (5ffebc6), its "
-    "exported trace replays (and shadow-tests policies) as allowed",
-)
 def test_an_exported_trace_that_lost_the_record_replays_as_held() -> None:
     unkept = {
         "outputs": 3,
@@ -432,12 +387,6 @@ def test_an_exported_trace_that_lost_the_record_replays_as_held() -> None:
 # ---- rt22-f: benign payments held: the record's money forms widened ----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-f1: _MONEY_HEADER + _CENTS: any money word ('paid', 'credit', 'fee') anywhere with any "
-    "figure of the form d.dd anywhere is 'money': a dotted date (27.11.2026), a weight (412.50 kg) or a "
-    "version (1.25) in a goods-received note with no figure of the invoice",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -457,21 +406,10 @@ def test_guard_the_same_records_without_a_money_word_go_through() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-f2: [before 7e4bae4 too] _RECORD_MONEY's 'due' form takes 'd,d' or 'd.d' as money: 'Due: 18.12.2026' (a "
-    "European date) still holds, red team 21 only let 'Due: 2026-12-18' through",
-)
 def test_a_european_due_date_is_no_money() -> None:
     assert not _benign_waits(_record("BW-7731 | Brightwater | goods received 27 Nov | Due: 18.12.2026"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-f3: the camel-case money field of red team 21 ('(?:_?+[a-z]{1,12}+){0,2}+' after a "
-    "money word) reads API fields that are no money: 'totalCount' of a paged listing, 'grossWeightKg', "
-    "'costCenter', 'creditorId', 'feedbackScore' ('fee' + 'dbackscore')",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -487,11 +425,6 @@ def test_a_camel_case_field_that_is_no_money_does_not_hold(text: str) -> None:
     assert not _benign_waits(_record(text, "erp.get", {"invoice": "BW-7731"}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-f3b: [before 7e4bae4 too] the money-field form reads a money word, '_' and letters "
-    "('total_count' of a paged listing, GitHub's and many APIs' name) as a money field",
-)
 def test_a_snake_case_total_count_does_not_hold() -> None:
     assert not _benign_waits(
         _record('{"total_count": 1, "items": [{"invoice": "BW-7731", "status": "received"}]}', "erp.get")
@@ -509,12 +442,6 @@ def test_the_vendors_own_note_in_the_record_does_not_hold_its_figure() -> None:
     assert not _benign_waits(_record(grn))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-f5: _references takes the codes inside a long parameter (red team 21): a memo's cost "
-    "centre CC-4410 makes the cost centre's budget 'the record of what the request names', and its "
-    "budget the invoice's figure",
-)
 def test_a_cost_centre_in_a_memo_parameter_does_not_hold_the_invoice() -> None:
     params = {"invoice": "BW-7731", "memo": "Q4 print run for campaign launch, cost centre CC-4410"}
     budget = _record(
@@ -536,11 +463,6 @@ def test_the_account_paid_from_does_not_hold_the_invoice() -> None:
     assert not _benign_waits(balance, purpose=purpose, params={})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-f7: [before 7e4bae4 too] _PURPOSE_CODE takes any letter+digit word of the purpose: 'FY2026' makes the "
-    "year's budget the invoice's record",
-)
 def test_a_fiscal_year_in_the_purpose_does_not_hold_the_invoice() -> None:
     budget = _record(
         "FY2026 Marketing | budget EUR 20,000.00 | remaining EUR 8,760.00", "erp.get", {"fy": "FY2026"}
@@ -594,11 +516,6 @@ def _expense_waits(purpose: str, employee: str) -> bool:
     return _held(*calls, purpose=purpose, params={}, tools=EXPENSE_TOOLS, owner="payroll@ourco.example")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt22-f8: _PURPOSE_NUMBER reads people's numbers (red team 21: 'employee 1042'): the HR "
-    "record's salary makes the receipts' total of an expense claim wait",
-)
 def test_an_expense_claim_is_not_held_by_the_employees_salary() -> None:
     employee = (
         f"Employee 1042 Maria Lopez | IBAN {EMPLOYEE_IBAN} | cost centre 4410 | salary EUR 4,200.00 monthly"

@@ -533,7 +533,19 @@ _SIGNS = "$€£¥₹₩₺₽₪₫₱₦฿円"
 _RECORD_MONEY_WORDS = (
     "amount|total|subtotal|balance|price|cost|fee|charge|credit|refund|paid|gross|outstanding"
     "|payable|owed|owing|amt"
+    # [red team 22] records in other languages (``Betrag 3.184,50``)
+    "|betrag|summe|preis|montant|prix|importe|precio|importo|bedrag|belopp|beløb|kwota"
 )
+#: [red team 22] what may follow a money word inside a field's name (``amount_due``,
+#: ``totalAmount``, ``amount_cents``, ``price_eur``): nothing else (``totalCount``,
+#: ``grossWeightKg``, ``costCenter``, ``creditorId`` are no money)
+_MONEY_SUFFIXES = (
+    "amount|amt|due|value|sum|total|net|gross|paid|payable|outstanding|open|remaining|incl|excl"
+    "|vat|tax|cents|minor|local|doc|invoice|eur|usd|gbp|chf|before|after"
+)
+#: [red team 22] money words a field's name may end with after other words (``invoiceGrossAmount``,
+#: ``NetAmount``, ``InvoiceTotalValue``): found inside a word too
+_MONEY_TAILS = "amount|total|price|balance"
 
 
 def _word_heads(words: str) -> str:
@@ -545,6 +557,10 @@ def _word_heads(words: str) -> str:
     )
 
 
+#: :data:`_MONEY_TAILS` after a letter, each with a plain first character (see :func:`_word_heads`)
+_TAIL_HEADS = "|".join(w[0] + "(?<=[a-z]" + w[0] + ")" + w[1:] for w in _MONEY_TAILS.split("|"))
+#: [red team 22] not a date written with dots, slashes or dashes (``18.12.2026``, ``12/18/26``)
+_NOT_A_DATE = r"(?!\d{1,4}[./-]\d{1,2}[./-]\d)"
 #: the units a figure can be written before (``3,184.50 euros``, ``31 845,00 kr``)
 _UNITS = f"{_CODES}|euros?|dollars?|pounds?|francs?|kronor|kroner|kr|zł|kč|yen|rupees?"
 #: an amount of money in a record (searched in :func:`_record_text`: casefolded, whitespace
@@ -562,31 +578,68 @@ _RECORD_MONEY = (
     # ``outstanding: 3,184.50``): the record's figure even with no currency beside it; not a date
     # (``amount_due_date: 2026-12-18``)
     re.compile(
-        rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})(?:_?+[a-z]{{1,12}}+){{0,2}}+[\"']?[\s:=]{{0,3}}[\"']?"
-        r"[-+]?\d(?!\d*+[-/]\d)"
+        rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})(?:_?+(?:{_MONEY_SUFFIXES})){{0,2}}+[\"']?[\s:=>]{{0,3}}[\"']?"
+        rf"{_NOT_A_DATE}[-+]?\d(?!\d*+[-/]\d)"
+    ),
+    # [red team 22] a field whose name ends with a money word after other words
+    # (``invoicegrossamount": "3184.50``, ``invoicetotalvalue>3184.50``)
+    re.compile(
+        rf"(?:{_TAIL_HEADS})(?:_?+(?:{_MONEY_SUFFIXES})){{0,2}}+[\"']?[\s:=>]{{1,3}}[\"']?{_NOT_A_DATE}[-+]?\d(?!\d*+[-/]\d)"
     ),
     # ``due`` and ``net`` are also dates and terms (``due: 2026-12-18``, ``net 30``): a figure
-    # after them has three digits or a separator
+    # after them has three digits or a separator, and is no date (``due: 18.12.2026``)
     re.compile(
-        rf"(?:{_word_heads('due|net')})\b[\"']?[\s:=]{{0,3}}[\"']?[-+]?(?:\d{{3,}}+|\d{{1,2}}[,.]\d)(?![-/]\d)"
+        rf"(?:{_word_heads('due|net')})\b[\"']?[\s:=]{{0,3}}[\"']?{_NOT_A_DATE}[-+]?"
+        r"(?:\d{3,}+|\d{1,2}[,.]\d)(?![-/]\d)"
     ),
 )
 #: a unit anywhere (the figure-before-unit form is searched only then: it tries every digit)
 _UNIT = re.compile(_word_heads(_UNITS))
-_FIGURE_UNIT = re.compile(rf"\d(?<![\d,.]\d)[\d,.]{{0,30}}+\s?(?:{_UNITS})\b")
+#: [red team 22] the unit may be in the next cell (``3,184.50 | eur``, ``3184.50,eur``)
+_FIGURE_UNIT = re.compile(rf"\d(?<![\d.]\d)(?<!\d,\d)[\d,.]{{0,30}}+\s?[|,;]?\s?(?:{_UNITS})\b")
+#: a figure written with cents (``3,184.50``, ``3184,50``), linear ([red team 22] an unbounded
+#: repetition of groups, tried from every group after a separator, cost 26 minutes on 1 MB of
+#: serial numbers); not a date (``27.11.2026``), a version (``v1.25``, ``1.25.3``) or a measure
+#: (``412.50 kg``)
+_CENTS = (
+    r"\d(?<![\da-z.]\d)\d{0,9}+(?:[,. ]\d{3}){0,5}+[.,]\d\d(?!\d|[.,]\d)"
+    r"(?!\s?(?:kg|g|lbs?|oz|km|m|cm|mm|l|ml|%|h|hrs?|hours?|days?|min|mins)\b)"
+)
 #: [red team 21] a money word as a table's or a CSV's header, or a key of a nested object
-#: (``| amount |``, ``invoice,vendor,amount``, ``"amount": {"value": "3184.50"}``) ...
+#: (``| amount |``, ``invoice,vendor,amount``, ``"amount": {"value": "3184.50"}``), with a figure
+#: written with cents after it ([red team 22] within 120 characters: a row's cell, the object's
+#: value; not a version or a weight anywhere in the record)
 _MONEY_HEADER = re.compile(rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})(?![a-z])")
-#: ... with a figure written with cents in the same record (``3,184.50``, ``3184,50``)
-_CENTS = re.compile(r"\d(?<!\d\d)\d*+(?:[,. ]\d{3})*+[.,]\d\d(?!\d)")
+_CENTS_AT = re.compile(_CENTS)
+#: how far after a money header its figure may be
+_HEADER_REACH = 120
+
+
+def _header_with_cents(norm: str) -> bool:
+    """A money header (:data:`_MONEY_HEADER`) with a figure in cents (:data:`_CENTS`) at most
+    :data:`_HEADER_REACH` characters after it. Each part of the text is searched for the figure
+    once (a header inside the previous one's reach extends it), so the cost stays linear."""
+    searched = 0
+    for m in _MONEY_HEADER.finditer(norm):
+        end = m.end() + _HEADER_REACH
+        if end <= searched:
+            continue
+        # a figure may end past the reach (its digits and what follows them are read whole)
+        got = _CENTS_AT.search(norm, max(m.end(), searched - 16), min(len(norm), end + 16))
+        if got is not None and got.start() < end:
+            return True
+        searched = end
+    return False
+
+
 #: [red team 20] a number the purpose gives as a document's (``invoice 20261145``, ``PO 45000``,
 #: ``order no. 88120``): a reference though it has no letter; [red team 21] also three digits,
 #: plurals, ``number:``, ``nr``, ``n°``, ``ref``, and the numbers of people a refund answers
 #: (``patient 48213``, ``member 5521``)
 _PURPOSE_NUMBER = re.compile(
     r"\b(?:invoice|inv|po|purchase order|order|bill|claim|case|ticket|account|contract|credit note"
-    r"|patient|member|customer|client|policy|booking|reservation|tenant|student|employee)s?"
-    r"\.?(?:\s?(?:no\.?|nr\.?|n°|number|#|ref\.?))?\s?[:#]?\s?#?\s?(\d{3,20})\b"
+    r"|patient|member|customer|client|policy|booking|reservation|tenant|student)s?"
+    r"\.?(?:\s?(?:no\.?|nr\.?|n°|number|#|ref\.?|id))?\s?[:#]?\s?#?\s?(\d{3,20}(?:[-/]\d{1,20}){0,3})\b"
 )
 #: at most this many references (parameters first, then the purpose's codes, in order): each is
 #: an alternative of the pattern every trusted output is searched with
@@ -622,7 +675,7 @@ def _record_states_money(norm: str) -> bool:
         return True
     if _UNIT.search(norm) is not None and _FIGURE_UNIT.search(norm) is not None:
         return True
-    return _MONEY_HEADER.search(norm) is not None and _CENTS.search(norm) is not None
+    return _header_with_cents(norm)
 
 
 def _ref_groups(ref: str) -> list[str]:
@@ -630,33 +683,55 @@ def _ref_groups(ref: str) -> list[str]:
     return re.findall(r"[^\W\d_]+|\d+", ref)
 
 
+#: [red team 22] codes of a period, not of a record (``FY2026``, ``Q3``, ``H1``, ``CY25``)
+_PERIOD_CODE = re.compile(r"(?:fy|cy|q|h)\d{1,4}")
+#: [red team 22] parameters whose codes inside a longer value are references (``invoice``:
+#: ``BW-7731 (Brightwater)``); a memo's cost centre or an order's SKUs are not
+_REFERENCE_PARAM = re.compile(
+    r"invoice|inv|bill|po|order|ref|reference|document|doc|claim|case|ticket|contract|patient"
+    r"|member|customer|policy|booking|reservation|tenant|credit|refund|id|number|no"
+)
+
+
 def _references(purpose: str, params: Mapping[str, str]) -> tuple[str, ...]:
     """[blind-7] What the request names (:func:`_record_text`): each parameter's value that holds
     a digit (an invoice, a PO, a patient: not a vendor's name, whose record states credit limits)
-    of at most :data:`_REF_GROUPS` groups, the codes and document numbers in a parameter's value
-    and in its purpose (a code has a letter and a digit: ``MDS-220931``, ``P-19552``; a document
+    of at most :data:`_REF_GROUPS` groups; the codes and document numbers of its purpose (a code
+    has a letter and a digit: ``MDS-220931``, ``P-19552``, not a period's: ``FY2026``; a document
     number follows its kind: ``invoice 881``, ``patient 48213``); a code written with ``/`` or
-    ``.`` (a list ``BW-7731/7732``, a URL) gives its parts too. A trusted output holding one, as
-    a whole word, is a record of what the request is about. At most :data:`_MAX_REFERENCES`."""
+    ``.`` (a list ``BW-7731/7732``, a URL) gives its parts too; last, the codes inside a longer
+    value of a parameter named like a reference (:data:`_REFERENCE_PARAM`). A trusted output
+    holding one, as a whole word, is a record of what the request is about. At most
+    :data:`_MAX_REFERENCES`, in that order ([red team 22] 40 SKUs in a parameter pushed the
+    purpose's invoice out)."""
     out: dict[str, None] = {}
 
     def codes(norm: str) -> None:
         for m in _PURPOSE_CODE.finditer(norm):
             code = m.group(0)
             for part in (code, *re.split(r"[/.]", code)) if re.search(r"[/.]", code) else (code,):
-                if len(part) >= 4 and any(c.isdigit() for c in part) and any(c.isalpha() for c in part):
+                if (
+                    len(part) >= 4
+                    and any(c.isdigit() for c in part)
+                    and any(c.isalpha() for c in part)
+                    and not _PERIOD_CODE.fullmatch(part)
+                ):
                     out[part] = None
         for m in _PURPOSE_NUMBER.finditer(norm):
             out[m.group(1)] = None
 
-    for v in params.values():
+    inner: list[str] = []
+    for name, v in params.items():
         n = _record_text(str(v))
         if not any(c.isdigit() for c in n):
             continue
         if len(n) <= _REF_CHARS and len(_ref_groups(n)) <= _REF_GROUPS:
             out[n] = None
-        codes(n)
+        if _REFERENCE_PARAM.search(_snake(str(name))):
+            inner.append(n)
     codes(_record_text(purpose))
+    for n in inner:
+        codes(n)
     return tuple([r for r in out if len(r) >= 3][:_MAX_REFERENCES])
 
 
@@ -667,7 +742,7 @@ def _reference_pattern(references: Sequence[str]) -> re.Pattern[str] | None:
     zeros (``BW-7731`` is ``BW7731``, ``BW 7731``, ``BW/7731``, ``BW-007731``; ``PO 3317`` is
     ``PO-3317``; [red team 21] ``INV2291`` is ``INV-2291``). One that starts with a digit may
     follow letters (``45000`` in ``PO45000``)."""
-    alts: set[str] = set()
+    heads: dict[str, set[str]] = {}
     for ref in references:
         groups = _ref_groups(ref)[:_REF_GROUPS]
         if not groups:
@@ -677,25 +752,38 @@ def _reference_pattern(references: Sequence[str]) -> re.Pattern[str] | None:
             ("0*+" + g.lstrip("0") if g.lstrip("0") else "0++") if g.isdigit() else re.escape(g)
             for g in groups
         ]
-        rest = "".join(r"[\W_]{0,3}" + p for p in parts[1:]) + r"(?![^\W_])"
+        # the joiner is possessive: it holds no letter or digit, and every group starts with one
+        rest = "".join(r"[\W_]{0,3}+" + p for p in parts[1:]) + r"(?![^\W_])"
+        if groups[-1].isdigit():
+            rest += r"(?![.,]\d)"  # [red team 22] not the ``500`` of ``500.00``
         # the first character a plain literal, the word's start checked behind it: the engine
-        # then tries only the positions holding one of the references' first characters
+        # then tries only the positions holding one of the references' first characters; the
+        # references that share a first group share its test ([red team 22] 32 references
+        # starting with ``e`` tried each at every ``e``)
         first = groups[0]
         if not first.isdigit():
-            alts.add(
-                re.escape(first[0]) + r"(?<![^\W_]" + re.escape(first[0]) + ")" + re.escape(first[1:]) + rest
-            )
+            head = re.escape(first[0]) + r"(?<![^\W_]" + re.escape(first[0]) + ")" + re.escape(first[1:])
+            heads.setdefault(head, set()).add(rest)
             continue
         core = first.lstrip("0")
+        # [red team 22] a number that starts a reference follows no digit, and no digit and a
+        # decimal mark (``invoice 500`` is not in ``2,500.00``)
+        zeros = r"0(?<!\d0)(?<!\d[.,]0)0*+"
         if not core:
-            alts.add(r"0(?<!\d0)0*+" + rest)
+            heads.setdefault(zeros, set()).add(rest)
             continue
         # written without its leading zeros, or with some (after letters: ``PO45000``)
-        alts.add(core[0] + r"(?<!\d" + core[0] + ")" + core[1:] + rest)
-        alts.add(r"0(?<!\d0)0*+" + core + rest)
-    if not alts:
+        c0 = re.escape(core[0])
+        heads.setdefault(c0 + r"(?<!\d" + c0 + r")(?<!\d[.,]" + c0 + ")" + core[1:], set()).add(rest)
+        heads.setdefault(zeros + core, set()).add(rest)
+    if not heads:
         return None
-    return re.compile("|".join(sorted(alts)))
+    return re.compile(
+        "|".join(
+            h + (next(iter(r)) if len(r) == 1 else "(?:" + "|".join(sorted(r)) + ")")
+            for h, r in sorted(heads.items())
+        )
+    )
 
 
 def _reference_needles(references: Sequence[str]) -> tuple[str, ...] | None:
