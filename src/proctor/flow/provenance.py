@@ -541,8 +541,13 @@ _RECORD_MONEY_WORDS = (
 #: ``grossWeightKg``, ``costCenter``, ``creditorId`` are no money)
 _MONEY_SUFFIXES = (
     "amount|amt|due|value|sum|total|net|gross|paid|payable|outstanding|open|remaining|incl|excl"
-    "|vat|tax|cents|minor|local|doc|invoice|eur|usd|gbp|chf|before|after"
+    "|vat|tax|cents|minor|local|doc|invoice|before|after"
+    # [red team 23] ``amountInCents``, ``amountInvoiced``, ``totalBilled``, ``balanceForward``,
+    # ``amountLocalCurrency``, ``amountJPY``
+    "|in|billed|invoiced|charged|approved|requested|receivable|forward|currency|" + _CODES
 )
+#: longest first: the alternation is possessive (``invoiced`` before ``in``)
+_MONEY_SUFFIXES = "|".join(sorted(_MONEY_SUFFIXES.split("|"), key=lambda w: (-len(w), w)))
 #: [red team 22] money words a field's name may end with after other words (``invoiceGrossAmount``,
 #: ``NetAmount``, ``InvoiceTotalValue``): found inside a word too
 _MONEY_TAILS = "amount|total|price|balance"
@@ -596,7 +601,9 @@ _RECORD_MONEY = (
 #: a unit anywhere (the figure-before-unit form is searched only then: it tries every digit)
 _UNIT = re.compile(_word_heads(_UNITS))
 #: [red team 22] the unit may be in the next cell (``3,184.50 | eur``, ``3184.50,eur``)
-_FIGURE_UNIT = re.compile(rf"\d(?<![\d.]\d)(?<!\d,\d)[\d,.]{{0,30}}+\s?[|,;]?\s?(?:{_UNITS})\b")
+_FIGURE_UNIT = re.compile(
+    rf"\d(?<![\d.]\d)(?<!\d,\d)(?<![-/]\d)[\d,.]{{0,30}}+(?:(?<=[.,]\d\d)\s?[|,;]\s?|\s?)(?:{_UNITS})\b"
+)
 #: a figure written with cents (``3,184.50``, ``3184,50``), linear ([red team 22] an unbounded
 #: repetition of groups, tried from every group after a separator, cost 26 minutes on 1 MB of
 #: serial numbers); not a date (``27.11.2026``), a version (``v1.25``, ``1.25.3``) or a measure
@@ -612,7 +619,7 @@ _CENTS = (
 _MONEY_HEADER = re.compile(rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})(?![a-z])")
 _CENTS_AT = re.compile(_CENTS)
 #: how far after a money header its figure may be
-_HEADER_REACH = 120
+_HEADER_REACH = 400
 
 
 def _header_with_cents(norm: str) -> bool:
@@ -688,8 +695,8 @@ _PERIOD_CODE = re.compile(r"(?:fy|cy|q|h)\d{1,4}")
 #: [red team 22] parameters whose codes inside a longer value are references (``invoice``:
 #: ``BW-7731 (Brightwater)``); a memo's cost centre or an order's SKUs are not
 _REFERENCE_PARAM = re.compile(
-    r"invoice|inv|bill|po|order|ref|reference|document|doc|claim|case|ticket|contract|patient"
-    r"|member|customer|policy|booking|reservation|tenant|credit|refund|id|number|no"
+    r"(?:^|_)(?:invoice|inv|bill|po|order|ref|reference|document|doc|claim|case|ticket|contract"
+    r"|patient|member|customer|policy|booking|reservation|tenant|credit|refund|id|number|no)s?(?:_|$)"
 )
 
 
@@ -755,7 +762,7 @@ def _reference_pattern(references: Sequence[str]) -> re.Pattern[str] | None:
         # the joiner is possessive: it holds no letter or digit, and every group starts with one
         rest = "".join(r"[\W_]{0,3}+" + p for p in parts[1:]) + r"(?![^\W_])"
         if groups[-1].isdigit():
-            rest += r"(?![.,]\d)"  # [red team 22] not the ``500`` of ``500.00``
+            rest += r"(?![.,]\d\d(?!\d))"  # [red team 22] not the ``500`` of ``500.00``
         # the first character a plain literal, the word's start checked behind it: the engine
         # then tries only the positions holding one of the references' first characters; the
         # references that share a first group share its test ([red team 22] 32 references
@@ -768,13 +775,15 @@ def _reference_pattern(references: Sequence[str]) -> re.Pattern[str] | None:
         core = first.lstrip("0")
         # [red team 22] a number that starts a reference follows no digit, and no digit and a
         # decimal mark (``invoice 500`` is not in ``2,500.00``)
-        zeros = r"0(?<!\d0)(?<!\d[.,]0)0*+"
+        zeros = r"0(?<!\d0)0*+"
         if not core:
             heads.setdefault(zeros, set()).add(rest)
             continue
         # written without its leading zeros, or with some (after letters: ``PO45000``)
         c0 = re.escape(core[0])
-        heads.setdefault(c0 + r"(?<!\d" + c0 + r")(?<!\d[.,]" + c0 + ")" + core[1:], set()).add(rest)
+        # ([red team 23] only a three-digit number can be a group after a thousands separator)
+        after_mark = r"(?<!\d[.,]" + c0 + ")" if len(core) == 3 else ""
+        heads.setdefault(c0 + r"(?<!\d" + c0 + ")" + after_mark + core[1:], set()).add(rest)
         heads.setdefault(zeros + core, set()).add(rest)
     if not heads:
         return None
