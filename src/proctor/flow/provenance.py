@@ -604,13 +604,19 @@ _UNIT = re.compile(_word_heads(_UNITS))
 _FIGURE_UNIT = re.compile(
     rf"\d(?<![\d.]\d)(?<!\d,\d)(?<![-/]\d)[\d,.]{{0,30}}+(?:(?<=[.,]\d\d)\s?[|,;]\s?|\s?)(?:{_UNITS})\b"
 )
+#: [red team 24] a whole number that fills its own cell, its currency in the next one
+#: (``| 3184 | eur``, ``318450;jpy``): the cell starts the text or follows ``|``, ``,`` or ``;``
+#: and holds only the figure (not a date or a code: ``| 2026-12-18 | eur``, ``bw-7731;eur``)
+_CELL_FIGURE_UNIT = re.compile(rf"[|,;]\s?\d[\d,.]{{0,30}}+\s?[|,;]\s?(?:{_UNITS})\b")
 #: a figure written with cents (``3,184.50``, ``3184,50``), linear ([red team 22] an unbounded
 #: repetition of groups, tried from every group after a separator, cost 26 minutes on 1 MB of
 #: serial numbers); not a date (``27.11.2026``), a version (``v1.25``, ``1.25.3``) or a measure
-#: (``412.50 kg``)
+#: (``412.50 kg``), a time ([red team 24] ``14.30 uhr``, ``9.15 am``, ``14:30``) or a rate
+#: (``rate 2.50``)
 _CENTS = (
-    r"\d(?<![\da-z.]\d)\d{0,9}+(?:[,. ]\d{3}){0,5}+[.,]\d\d(?!\d|[.,]\d)"
-    r"(?!\s?(?:kg|g|lbs?|oz|km|m|cm|mm|l|ml|%|h|hrs?|hours?|days?|min|mins)\b)"
+    r"\d(?<![\da-z.]\d)(?<!rate \d)(?<!rate: \d)\d{0,9}+(?:[,. ]\d{3}){0,5}+[.,]\d\d(?!\d|[.,:]\d)"
+    r"(?!\s?(?:kg|g|lbs?|oz|km|m|cm|mm|l|ml|%|h|hrs?|hours?|days?|min|mins|am|pm|a\.m|p\.m|uhr"
+    r"|utc|gmt|cet|cest|est|edt|pst|pdt|o'clock)\b)"
 )
 #: [red team 21] a money word as a table's or a CSV's header, or a key of a nested object
 #: (``| amount |``, ``invoice,vendor,amount``, ``"amount": {"value": "3184.50"}``), with a figure
@@ -618,17 +624,33 @@ _CENTS = (
 #: value; not a version or a weight anywhere in the record)
 _MONEY_HEADER = re.compile(rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})(?![a-z])")
 _CENTS_AT = re.compile(_CENTS)
-#: how far after a money header its figure may be
-_HEADER_REACH = 400
+#: how far after a money header its figure may be: [red team 24] in prose 120 characters (a
+#: time or a rate two sentences after ``paid`` is no amount), from a table's or a CSV's header
+#: row 400 (a wide table's last column)
+_HEADER_REACH, _TABLE_HEADER_REACH = 120, 400
+
+
+def _in_header_row(norm: str, start: int, end: int) -> bool:
+    """The word ``norm[start:end]`` is a cell of a table's or a CSV's header row: a ``|`` beside
+    it, or a ``,``/``;`` joined to it with no space (prose puts a space after a comma)."""
+    before, after = norm[max(0, start - 2) : start], norm[end : end + 2]
+    return (
+        "|" in before
+        or "|" in after
+        or before[-1:] in (",", ";")
+        or (after[:1] in (",", ";") and after[1:2] not in ("", " "))
+    )
 
 
 def _header_with_cents(norm: str) -> bool:
     """A money header (:data:`_MONEY_HEADER`) with a figure in cents (:data:`_CENTS`) at most
-    :data:`_HEADER_REACH` characters after it. Each part of the text is searched for the figure
-    once (a header inside the previous one's reach extends it), so the cost stays linear."""
+    :data:`_HEADER_REACH` characters after it (:data:`_TABLE_HEADER_REACH` from a header row).
+    Each part of the text is searched for the figure once (a header inside the previous one's
+    reach extends it), so the cost stays linear."""
     searched = 0
     for m in _MONEY_HEADER.finditer(norm):
-        end = m.end() + _HEADER_REACH
+        reach = _TABLE_HEADER_REACH if _in_header_row(norm, m.start(), m.end()) else _HEADER_REACH
+        end = m.end() + reach
         if end <= searched:
             continue
         # a figure may end past the reach (its digits and what follows them are read whole)
@@ -680,7 +702,11 @@ def _record_states_money(norm: str) -> bool:
     field named like money with a number, or a money word as a header with a figure in cents."""
     if any(p.search(norm) is not None for p in _RECORD_MONEY):
         return True
-    if _UNIT.search(norm) is not None and _FIGURE_UNIT.search(norm) is not None:
+    if _UNIT.search(norm) is not None and (
+        _FIGURE_UNIT.search(norm) is not None
+        or _CELL_FIGURE_UNIT.search(norm) is not None
+        or _CELL_FIGURE_UNIT.match("|" + norm[:48]) is not None
+    ):
         return True
     return _header_with_cents(norm)
 
@@ -695,9 +721,19 @@ _PERIOD_CODE = re.compile(r"(?:fy|cy|q|h)\d{1,4}")
 #: [red team 22] parameters whose codes inside a longer value are references (``invoice``:
 #: ``BW-7731 (Brightwater)``); a memo's cost centre or an order's SKUs are not
 _REFERENCE_PARAM = re.compile(
-    r"(?:^|_)(?:invoice|inv|bill|po|order|ref|reference|document|doc|claim|case|ticket|contract"
-    r"|patient|member|customer|policy|booking|reservation|tenant|credit|refund|id|number|no)s?(?:_|$)"
+    # [red team 24] a long word may start a longer one (``invoicenumber``, ``bookingref``)
+    r"(?:^|_)(?:invoice|reference|order|bill|document|claim|case|ticket|contract|patient|member"
+    r"|customer|policy|booking|reservation|tenant|credit|refund|number)"
+    # a short word is whole, or followed by a number's word (``ponumber``, ``docid``, ``invno``)
+    r"|(?:^|_)(?:inv|po|ref|doc|id|no)s?(?:number|num|nr|no|id)?(?:_|$)"
 )
+
+
+def _reference_param(name: str) -> bool:
+    """[red team 24] ``name`` is a reference parameter's (:data:`_REFERENCE_PARAM`), its words
+    split at case changes and at every other character (``Invoice Number``, ``invoice.id``,
+    ``PO-Number``)."""
+    return _REFERENCE_PARAM.search(re.sub(r"[\W_]+", "_", _snake(name))) is not None
 
 
 def _references(purpose: str, params: Mapping[str, str]) -> tuple[str, ...]:
@@ -734,7 +770,7 @@ def _references(purpose: str, params: Mapping[str, str]) -> tuple[str, ...]:
             continue
         if len(n) <= _REF_CHARS and len(_ref_groups(n)) <= _REF_GROUPS:
             out[n] = None
-        if _REFERENCE_PARAM.search(_snake(str(name))):
+        if _reference_param(str(name)):
             inner.append(n)
     codes(_record_text(purpose))
     for n in inner:
