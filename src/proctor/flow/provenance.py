@@ -2986,6 +2986,7 @@ _CLASS = {Trust.TRUSTED: Origin.TRUSTED, Trust.UNTRUSTED: Origin.UNTRUSTED}
 #: a source name no tool has (tool names hold no NUL): marks a value found in an output that gave
 #: the agent orders (see ``SourceIndex._origin``)
 _STEERED = "\x00steered"
+
 #: prefixes the name of an untrusted source that also holds a value traced to a trusted one
 _ALSO = "\x00also:"
 #: the request's words that give a boolean argument its value (see ``_unrequested_trivial``); not
@@ -2994,6 +2995,40 @@ _SWITCH_WORDS: dict[bool, tuple[str, ...]] = {
     True: ("true", "enable", "enabled", "activate", "activated"),
     False: ("false", "disable", "disabled", "deactivate", "deactivated", "off"),
 }
+
+
+#: [s14] argument names of the access a grant gives (``role``, ``permission``, ``access_level``)
+_ROLE_WORDS = frozenset(
+    {"role", "roles", "permission", "permissions", "access", "privilege", "privileges", "perm"}
+)
+#: read-only roles: who holds one sees what the grant names, and changes nothing
+_READ_ONLY_ROLES = frozenset(
+    {
+        "viewer",
+        "reader",
+        "read",
+        "view",
+        "readonly",
+        "read-only",
+        "read_only",
+        "read only",
+        "view-only",
+        "view_only",
+        "viewonly",
+        "view only",
+    }
+)
+
+
+def _least_privilege(path: str, value: Any) -> bool:
+    """``value`` of the argument at ``path`` is a read-only role (:data:`_READ_ONLY_ROLES`) of an
+    argument named like the access a grant gives (:data:`_ROLE_WORDS`)."""
+    if not isinstance(value, str):
+        return False
+    field = _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))
+    if not _ROLE_WORDS.intersection(field.split("_")):
+        return False
+    return _norm(value).strip(" .") in _READ_ONLY_ROLES
 
 
 def _dec_key(d: Decimal) -> str:
@@ -3631,6 +3666,13 @@ class SourceIndex:
             paired = self._lookup_pair(typed[1], typed[2])
             if paired:
                 return self._origin(paired)
+            param = self._params.get(_snake(typed[1]))
+            if param:
+                # [s14] the request's own parameter written as ``kind:name`` (``--param
+                # club=Kensington`` and ``segment: club:kensington``): the requester named both
+                src = self._slots[param.bit_length() - 1]
+                if src is not None and src.norm.strip() == _norm(typed[2]):
+                    return self._origin(param)
             kind = self._trace_leaf(typed[1], True, word_rule=word_rule)
             name = self._trace_leaf(typed[2], True, word_rule=word_rule)
             if kind is not None and name is not None:
@@ -4131,6 +4173,19 @@ class SourceIndex:
                 got = self._trace_leaf(value, is_dest, word_rule=word_rule)
             if got is None:
                 continue
+            if (
+                not is_dest
+                and tool.access_control
+                and got[0] in (Origin.UNTRUSTED, Origin.NONE)
+                and _STEERED not in got[1]
+                and _least_privilege(path, value)
+            ):
+                # [s14] a read-only role (``viewer``) chosen by content or by the model gives no
+                # one more than sight of what the call names: who gets it (the destinations) and
+                # what (the object) are traced as before. Counted as a trivial value: never the
+                # request's own for ``all_from_intent``
+                got = (Origin.INTENT, ("trivial",))
+                unrequested = True
             if not is_dest and got[1] == ("trivial",) and path in money:
                 # [red team 13] a 30 % discount: the content's when only it holds it
                 got = self._small_amount(value) or got
