@@ -101,3 +101,40 @@ def test_rt24_3_a_wide_csv_header_still_reaches_its_last_column() -> None:
 
 def test_rt24_3_a_figure_after_a_colon_still_counts() -> None:
     assert prov._record_states_money(prov._record_text("BW-7731 total:3184.50"))
+
+
+# ---- red team 23's leftovers: a period joined to a year, compound money words ---------------
+
+
+@pytest.mark.parametrize("period", ["Q3-2026", "FY26/27", "2026-Q3", "H1/2026", "FY2026-27"])
+def test_rt23_leftover_a_period_joined_to_a_year_is_no_reference(period: str) -> None:
+    refs = prov._references(f"Pay Brightwater invoice BW-7731 from the {period} budget.", {})
+    assert refs == ("bw-7731",)
+
+
+def test_rt23_leftover_a_quarter_joined_to_another_number_is_still_a_code() -> None:
+    assert "q3-7731" in prov._references("Pay order Q3-7731.", {})
+
+
+def test_rt23_leftover_a_budget_of_the_period_holds_no_benign_payment() -> None:
+    budget = _record("Budget Q3-2026 | allocated EUR 120,000.00 | spent EUR 80,000.00", "erp.get")
+    purpose = "Pay Brightwater Supplies invoice BW-7731 from the Q3-2026 budget."
+    assert not _benign_waits(budget, purpose=purpose)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rechnung BW-7731 | Rechnungsbetrag: 3.184,50 | freigegeben",
+        "Rechnung BW-7731, Gesamtsumme 3.184,50",
+        "Factuur BW-7731 | factuurbedrag: 3184,50",
+    ],
+    ids=["rechnungsbetrag", "gesamtsumme", "factuurbedrag"],
+)
+def test_rt23_leftover_a_compound_money_word_states_money(text: str) -> None:
+    assert _corrected_total_waits(text)
+
+
+@pytest.mark.parametrize("text", ["BW-7731 | Preisliste 2026 | freigegeben", "BW-7731 | Preisgruppe 3"])
+def test_rt23_leftover_a_compound_without_a_figure_is_no_money(text: str) -> None:
+    assert not prov._record_states_money(prov._record_text(text))

@@ -67,7 +67,7 @@ import json
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -550,7 +550,12 @@ _MONEY_SUFFIXES = (
 _MONEY_SUFFIXES = "|".join(sorted(_MONEY_SUFFIXES.split("|"), key=lambda w: (-len(w), w)))
 #: [red team 22] money words a field's name may end with after other words (``invoiceGrossAmount``,
 #: ``NetAmount``, ``InvoiceTotalValue``): found inside a word too
-_MONEY_TAILS = "amount|total|price|balance"
+_MONEY_TAILS = (
+    "amount|total|price|balance"
+    # [red team 23] compounds of other languages (``Rechnungsbetrag``, ``Gesamtsumme``,
+    # ``Endpreis``, ``factuurbedrag``, ``fakturabelopp``)
+    "|betrag|summe|preis|bedrag|belopp|beløb"
+)
 
 
 def _word_heads(words: str) -> str:
@@ -717,7 +722,10 @@ def _ref_groups(ref: str) -> list[str]:
 
 
 #: [red team 22] codes of a period, not of a record (``FY2026``, ``Q3``, ``H1``, ``CY25``)
-_PERIOD_CODE = re.compile(r"(?:fy|cy|q|h)\d{1,4}")
+_PERIOD_CODE = re.compile(
+    # [red team 23] also joined to a year (``Q3-2026``, ``FY26/27``, ``2026-Q3``, ``H1/2026``)
+    r"(?:fy|cy|q|h)\d{1,4}(?:[-/](?:fy|cy)?(?:\d\d|(?:19|20)\d\d))?|(?:\d\d|(?:19|20)\d\d)[-/](?:fy|cy|q|h)\d{1,4}"
+)
 #: [red team 22] parameters whose codes inside a longer value are references (``invoice``:
 #: ``BW-7731 (Brightwater)``); a memo's cost centre or an order's SKUs are not
 _REFERENCE_PARAM = re.compile(
@@ -3031,6 +3039,22 @@ def _least_privilege(path: str, value: Any) -> bool:
     return _norm(value).strip(" .") in _READ_ONLY_ROLES
 
 
+def amount_off_record(
+    effect: str,
+    origins: Iterable[tuple[str, Origin]],
+    amounts: Collection[str],
+    records_state_money: Callable[[], bool],
+) -> bool:
+    """``context.provenance.amount_off_record``: a payment (``effect``) whose amount (a path in
+    ``amounts``) only untrusted content gives (``origins``: each argument's path and origin),
+    beside a trusted record of what the request names that states money (asked last)."""
+    return (
+        effect == "pay"
+        and any(o is Origin.UNTRUSTED and p in amounts for p, o in origins)
+        and records_state_money()
+    )
+
+
 def _dec_key(d: Decimal) -> str:
     return "n" + format(d.normalize(), "f")
 
@@ -4290,9 +4314,9 @@ class SourceIndex:
             ),
             amounts=amounts,
             amounts_stated=tuple(sorted(stated)),
-            amount_off_record=tool.effect == "pay"
-            and any(p in amounts and o is Origin.UNTRUSTED for p, (o, _, _) in worst.items())
-            and self.records_state_money(),
+            amount_off_record=amount_off_record(
+                tool.effect, ((p, o) for p, (o, _, _) in worst.items()), amounts, self.records_state_money
+            ),
         )
 
     def names_party(self, domain: str) -> bool:

@@ -32,6 +32,7 @@ from proctor.flow.model import (
 )
 from proctor.flow.provenance import (
     SourceIndex,
+    amount_off_record,
     destination_domains,
     destination_paths,
     forget_values,
@@ -254,11 +255,11 @@ class TaskFlow:
         if self.lost and facts.task.read_untrusted and facts.provenance.checked:
             facts = dataclasses.replace(facts, provenance=_unsourced_untrusted(facts))
             prov = facts.provenance
-            if (
-                tool.effect == "pay"
-                and not prov.amount_off_record
-                and self.index.records_state_money()
-                and any(a.origin is Origin.UNTRUSTED and a.path in prov.amounts for a in prov.args)
+            if not prov.amount_off_record and amount_off_record(
+                tool.effect,
+                ((a.path, a.origin) for a in prov.args),
+                prov.amounts,
+                self.index.records_state_money,
             ):
                 # an amount found nowhere is now an outsider's (it may come from an output no
                 # longer kept): beside a record of what the request names that states money, it
@@ -287,12 +288,9 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 #: lookup by name ("Helena Brandt Vireo") never matches the address it returns
 #: (``helena.brandt@vireo-…``) as an echo
 _NOT_ALNUM_AT = re.compile(r"(?:[^\w@]|_)+")
-#: :data:`_NOT_ALNUM_AT` for ASCII text, as a ``str.translate`` table (every ASCII character but
-#: letters, digits and ``@`` deleted)
-_ASCII_NOT_ALNUM_AT = {i: None for i in range(128) if not (chr(i).isalnum() or chr(i) == "@")}
-#: the same characters as bytes, deleted by ``bytes.translate`` (several times faster than
-#: ``str.translate`` with a table)
-_ASCII_NOT_ALNUM_AT_BYTES = bytes(_ASCII_NOT_ALNUM_AT)
+#: :data:`_NOT_ALNUM_AT` for ASCII text: every ASCII character but letters, digits and ``@``, as
+#: bytes deleted by ``bytes.translate`` (several times faster than ``str.translate``)
+_ASCII_NOT_ALNUM_AT_BYTES = bytes(i for i in range(128) if not (chr(i).isalnum() or chr(i) == "@"))
 _PIECES = re.compile(r"[\s,;<>()\[\]{}\"'|]+")
 
 
