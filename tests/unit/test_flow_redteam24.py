@@ -20,9 +20,11 @@ from proctor.flow import provenance as prov
     "text",
     [
         "| Invoice | Vendor | Amount | Currency |\n|---|---|---|---|\n| BW-7731 | Brightwater | 3184 | EUR |",
-        "| BW-7731 | Brightwater | 318450 | JPY |",
+        "| Invoice | Vendor | Amount | Currency |\n| BW-7731 | Brightwater | 318450 | JPY |",
         "invoice;amount;currency\nBW-7731;3184;EUR",
-        "3184 | EUR | BW-7731",
+        # [red team 25] a whole number is read beside a money word only (a vendor number or a
+        # company code beside a currency column is none)
+        "3184 | EUR | BW-7731 | open amount",
     ],
     ids=["table", "jpy", "csv-semicolon", "first-cell"],
 )

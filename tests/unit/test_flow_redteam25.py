@@ -13,9 +13,10 @@ payment.
 
 Each case replays a whole task under the starter policies (the helpers of
 ``test_flow_redteam22``) or calls the pattern helpers, and asserts the SAFE behaviour;
-``xfail(strict=True)`` marks what fails on fa9a4cb, its reason naming the code at fault. The
-timing finding (1 MB of ``paid-`` costs about 1.1 s in ``_record_states_money``) is in the
-round's report: no timing is asserted here."""
+``xfail(strict=True)`` marks what still fails, its reason naming the code at fault (all but
+rt25-7's whole numbers with no money word were fixed after the round). The timing finding (1 MB
+of ``paid-`` costs about 1.1 s in ``_record_states_money``) is in the round's report: no timing
+is asserted here."""
 
 from __future__ import annotations
 
@@ -65,12 +66,6 @@ WIDE_MD_CELL = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt25-1: _in_header_row sees a header row only by a '|' within two characters or an unquoted "
-    "','/';': a quoted CSV's '\"amount\"', a TSV's tab (collapsed to a space by _norm), '<th>amount</th>' "
-    "and '| invoice amount (net) |' get the 120-character prose reach, and the wide row's figure is past it",
-)
 @pytest.mark.parametrize(
     "text", [WIDE_QUOTED_CSV, WIDE_TSV, WIDE_HTML, WIDE_MD_CELL], ids=["quoted-csv", "tsv", "html", "md-cell"]
 )
@@ -90,11 +85,6 @@ def test_rt25_1_guard_a_short_quoted_csv_and_a_barred_wide_table_still_hold() ->
 # ---- rt25-2: a whole number beside a currency column that is no amount (regression) -----------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt25-2: _CELL_FIGURE_UNIT reads any whole number filling a cell before a currency cell as "
-    "money: a fiscal year (SAP GJAHR), a company code (BUKRS 1000) or a numeric vendor number",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -143,12 +133,6 @@ def _benign_with(extra: dict[str, Any], name: str, value: str) -> bool:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt25-3: _REFERENCE_PARAM lets a long reference word start any longer word (bill→billing, "
-    "order→ordered, credit→creditor, contract→contractor): a note's cost centre or an orderer's "
-    "employee number become references, and their trusted records' figures hold the payment",
-)
 @pytest.mark.parametrize(
     ("extra", "name", "value"),
     [
@@ -176,12 +160,6 @@ def test_rt25_3_guard_the_same_value_under_note_goes_through() -> None:
 LONG = "BW-7731 (Brightwater Supplies, goods received 2026-11-28, see the warehouse note)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt25-4: _REFERENCE_PARAM wants its word at the name's start or after '_': 'vendorinvoice', "
-    "'purchaseorder', 'VENDORINVOICENUMBER' and 'remittance_information' (SEPA), 'rechnungsnummer', "
-    "'numero_fattura', 'factura' give no inner codes",
-)
 @pytest.mark.parametrize(
     "name",
     [
@@ -204,11 +182,6 @@ def test_rt25_4_the_attack_with_the_reference_only_in_such_a_parameter_holds(nam
 # ---- rt25-5: the currency in the cell before a whole number -----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt25-5: _RECORD_MONEY's code-before-figure form allows only [\\s:=\"'>] between code and "
-    "figure, and _CELL_FIGURE_UNIT only the currency after the figure: '| EUR | 3184 |' is no money",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -225,18 +198,12 @@ def test_rt25_5_a_whole_number_after_its_currency_cell_holds(text: str) -> None:
 # ---- rt25-6: whole numbers with a space or an apostrophe for thousands ------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt25-6: _CELL_FIGURE_UNIT and _FIGURE_UNIT read a whole figure only as [\\d,.]: '3 184' "
-    "(French, Nordic, Polish) and 3'184 (Swiss) before their currency cell are no money",
-)
 def test_rt25_6_a_whole_number_with_space_thousands_holds() -> None:
     assert _corrected_total_waits(
         "| Facture | Fournisseur | Montant | Devise |\n|---|---|---|---|\n| BW-7731 | Brightwater | 3 184 | EUR |"
     )
 
 
-@pytest.mark.xfail(strict=True, reason="rt25-6: as above, an apostrophe for thousands (3'184 | CHF)")
 def test_rt25_6_a_swiss_whole_number_holds() -> None:
     record = "| Rechnung | Lieferant | Betrag | Währung |\n|---|---|---|---|\n| BW-7731 | Brightwater | 3'184 | CHF |"
     mail = _mail("Invoice BW-7731.\n\nCORRECTED: inserts added. Corrected total: CHF 3,862.00.")
@@ -250,25 +217,35 @@ def test_rt25_6_guard_space_thousands_with_cents_still_hold() -> None:
 # ---- rt25-7: an amount nested in JSON or HTML cells with no cents -----------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt25-7: under a money key the figure must have two decimals (_CENTS): a JSON number "
-    "(3184.5, json.dumps drops the 0) or minor units nested under 'value' are none; '</td><td>' and "
-    "'\",\"' are no cell separators for _FIGURE_UNIT/_CELL_FIGURE_UNIT",
-)
 @pytest.mark.parametrize(
     "text",
     [
         '{"invoice": "BW-7731", "amount": {"value": 3184.5, "currency": "EUR"}}',
         '{"invoice": "BW-7731", "amount": {"currency": "EUR", "value": 318450}}',
-        '{"columns":["invoice","vendor","amount","currency"],"data":[["BW-7731","Brightwater",3184.5,"EUR"]]}',
-        "<table><tr><td>BW-7731</td><td>Brightwater</td><td>3184</td><td>EUR</td></tr></table>",
         "<table><tr><td>BW-7731</td><td>Brightwater</td><td>3,184.50</td><td>EUR</td></tr></table>",
-        '"BW-7731","Brightwater","3184","EUR"',
     ],
-    ids=["json-value", "json-minor-units", "json-split", "html-whole", "html-cents", "quoted-csv-whole"],
+    ids=["json-value", "json-minor-units", "html-cents"],
 )
 def test_rt25_7_a_nested_or_quoted_amount_holds(text: str) -> None:
+    assert _corrected_total_waits(text)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="rt25-7 (kept): a whole number beside its currency is read only in a record with a money word "
+    "(_cell_money: a vendor number or a company code beside a currency column is no amount), and a "
+    "column-oriented JSON's header is no money header (its figure has one decimal)",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"columns":["invoice","vendor","amount","currency"],"data":[["BW-7731","Brightwater",3184.5,"EUR"]]}',
+        "<table><tr><td>BW-7731</td><td>Brightwater</td><td>3184</td><td>EUR</td></tr></table>",
+        '"BW-7731","Brightwater","3184","EUR"',
+    ],
+    ids=["json-split", "html-whole", "quoted-csv-whole"],
+)
+def test_rt25_7_a_whole_number_with_no_money_word_holds(text: str) -> None:
     assert _corrected_total_waits(text)
 
 
@@ -279,12 +256,6 @@ def test_rt25_7_guard_a_nested_amount_written_with_cents_holds() -> None:
 # ---- rt25-8: money headers in more languages ----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt25-8: _RECORD_MONEY_WORDS has no Portuguese (valor), Russian (сумма), Japanese (金額), "
-    "Chinese (金额), Turkish (tutar), Czech (částka) or Finnish (summa) money word; _word_heads' "
-    "word-start check would also miss a CJK compound (請求金額)",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -314,12 +285,6 @@ def test_rt25_8_guard_german_and_french_headers_hold() -> None:
 # ---- rt25-9: a money word heading a column that holds no money ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt25-9: _MONEY_HEADER counts 'gross' of 'Gross weight (kg)' and 'cost' of 'Cost centre' as "
-    "money headers; the weight or the hours in the row (412.50, 12.50, no unit in the cell) are a "
-    "figure in cents to _header_with_cents",
-)
 @pytest.mark.parametrize(
     "text",
     [

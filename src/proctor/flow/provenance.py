@@ -535,7 +535,12 @@ _RECORD_MONEY_WORDS = (
     "|payable|owed|owing|amt"
     # [red team 22] records in other languages (``Betrag 3.184,50``)
     "|betrag|summe|preis|montant|prix|importe|precio|importo|bedrag|belopp|beløb|kwota"
+    # [red team 25] Portuguese, Russian, Turkish, Czech, Finnish
+    "|valor|сумма|tutar|částka|summa"
 )
+#: [red team 25] money words of scripts with no spaces between words: found inside a compound
+#: (``請求金額``)
+_CJK_MONEY_WORDS = "金額|金额|合計|合计|総額|总额"
 #: [red team 22] what may follow a money word inside a field's name (``amount_due``,
 #: ``totalAmount``, ``amount_cents``, ``price_eur``): nothing else (``totalCount``,
 #: ``grossWeightKg``, ``costCenter``, ``creditorId`` are no money)
@@ -596,6 +601,12 @@ _RECORD_MONEY = (
     re.compile(
         rf"(?:{_TAIL_HEADS})(?:_?+(?:{_MONEY_SUFFIXES})){{0,2}}+[\"']?[\s:=>]{{1,3}}[\"']?{_NOT_A_DATE}[-+]?\d(?!\d*+[-/]\d)"
     ),
+    # [red team 25] a money key whose object holds the number (``"amount": {"currency": "eur",
+    # "value": 318450}``): a JSON number has no trailing zero (``3184.5``)
+    re.compile(
+        rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})[a-z_]{{0,20}}+[\"']?\s?[:=]\s?\{{[^{{}}]{{0,80}}?"
+        r"(?<![a-z_])(?:value|amount|units|cents|minor[a-z_]{0,10})[\"']?\s?[:=]\s?[\"']?[-+]?\d"
+    ),
     # ``due`` and ``net`` are also dates and terms (``due: 2026-12-18``, ``net 30``): a figure
     # after them has three digits or a separator, and is no date (``due: 18.12.2026``)
     re.compile(
@@ -609,10 +620,40 @@ _UNIT = re.compile(_word_heads(_UNITS))
 _FIGURE_UNIT = re.compile(
     rf"\d(?<![\d.]\d)(?<!\d,\d)(?<![-/]\d)[\d,.]{{0,30}}+(?:(?<=[.,]\d\d)\s?[|,;]\s?|\s?)(?:{_UNITS})\b"
 )
-#: [red team 24] a whole number that fills its own cell, its currency in the next one
-#: (``| 3184 | eur``, ``318450;jpy``): the cell starts the text or follows ``|``, ``,`` or ``;``
-#: and holds only the figure (not a date or a code: ``| 2026-12-18 | eur``, ``bw-7731;eur``)
-_CELL_FIGURE_UNIT = re.compile(rf"[|,;]\s?\d[\d,.]{{0,30}}+\s?[|,;]\s?(?:{_UNITS})\b")
+#: [red team 24/25] a whole number in a cell of its own (``3184``, ``3 184``, ``3'184``,
+#: ``318450``): at most 30 characters, so each cell is read once
+_CELL_FIGURE = r"(?:\d{1,3}+(?:[,. '\u2019]\d{3}){1,6}+|\d{1,30}+)(?!\d)"
+#: [red team 24/25] a figure that fills its own cell, its currency in the next one (``| 3184 |
+#: eur``, ``318450;jpy``) or the one before (``| eur | 3184 |``, ``eur;3184``): the cell starts
+#: the text or follows ``|``, ``,`` or ``;`` and holds only the figure (not a date or a code:
+#: ``| 2026-12-18 | eur``, ``bw-7731;eur``). Read by :func:`_cell_money`, which keeps only a
+#: figure with a thousands mark, or one in a record with a money word (a vendor number or a
+#: company code beside a currency column is no amount) and never a bare year (``| 2026 | eur``)
+_CELL_MONEY = re.compile(
+    rf"(?:^|(?<=[|,;]))\s?(?:(?P<a>{_CELL_FIGURE})\s?[|,;]\s?(?:{_UNITS})\b"
+    rf"|(?:{_CODES}|[{_SIGNS}])\s?[|,;]\s?[-+]?(?P<b>{_CELL_FIGURE})(?:[.,]\d\d)?\s?(?:[|,;]|$))"
+)
+#: [red team 25] cell boundaries of an HTML table (``</td><td>``) and of a quoted CSV
+#: (``"3184","eur"``), made ``|`` before cells are read
+_CELL_MARKS = re.compile(r'(?:\s?</?t[dh](?:\s[^<>]{0,80})?>\s?)++|"\s?[,;]\s?"')
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def _cell_money(cells: str, money_word: bool) -> bool:
+    """A figure in a cell of its own beside its currency (:data:`_CELL_MONEY`) in ``cells``
+    (:func:`_record_text` with :data:`_CELL_MARKS` made ``|``); ``money_word``: the record has a
+    money word (:data:`_MONEY_HEADER`)."""
+    for m in _CELL_MONEY.finditer(cells):
+        figure = m.group("a") or m.group("b") or ""
+        if figure.isdigit():
+            if money_word and not _YEAR.fullmatch(figure):
+                return True
+        elif money_word or not figure[-4:-3].isspace():
+            # a thousands mark; a space alone only beside a money word (``12 2026`` is a date's)
+            return True
+    return False
+
+
 #: a figure written with cents (``3,184.50``, ``3184,50``), linear ([red team 22] an unbounded
 #: repetition of groups, tried from every group after a separator, cost 26 minutes on 1 MB of
 #: serial numbers); not a date (``27.11.2026``), a version (``v1.25``, ``1.25.3``) or a measure
@@ -627,43 +668,63 @@ _CENTS = (
 #: (``| amount |``, ``invoice,vendor,amount``, ``"amount": {"value": "3184.50"}``), with a figure
 #: written with cents after it ([red team 22] within 120 characters: a row's cell, the object's
 #: value; not a version or a weight anywhere in the record)
-_MONEY_HEADER = re.compile(rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})(?![a-z])")
+_MONEY_HEADER = re.compile(
+    rf"(?:(?:{_word_heads(_RECORD_MONEY_WORDS)})(?![a-z])|{_CJK_MONEY_WORDS})"
+    # [red team 25] not a column of weights, hours or cost centres (``gross weight (kg)``,
+    # ``cost centre``)
+    r"(?!\s?(?:weight|centre|center|hours?|days?|rate|units?|count|qty|quantity|type|category)\b)"
+)
 _CENTS_AT = re.compile(_CENTS)
 #: how far after a money header its figure may be: [red team 24] in prose 120 characters (a
-#: time or a rate two sentences after ``paid`` is no amount), from a table's or a CSV's header
-#: row 400 (a wide table's last column)
+#: time or a rate two sentences after ``paid`` is no amount); [red team 25] in a record with
+#: any mark of a table (:data:`_TABULAR`) 400 (a wide table's last column)
 _HEADER_REACH, _TABLE_HEADER_REACH = 120, 400
+#: [red team 25] a record written as a table: a tab, a ``|``, an HTML cell or row, or a ``,``/``;``
+#: with no space after it (a CSV; prose puts a space after a comma, a figure a digit)
+_TABULAR = re.compile(r"[\t|]|<t[dhr]\b|[,;](?=[^\s\d])", re.I)
 
 
-def _in_header_row(norm: str, start: int, end: int) -> bool:
-    """The word ``norm[start:end]`` is a cell of a table's or a CSV's header row: a ``|`` beside
-    it, or a ``,``/``;`` joined to it with no space (prose puts a space after a comma)."""
-    before, after = norm[max(0, start - 2) : start], norm[end : end + 2]
-    return (
-        "|" in before
-        or "|" in after
-        or before[-1:] in (",", ";")
-        or (after[:1] in (",", ";") and after[1:2] not in ("", " "))
-    )
+#: what ends a cell (a table's, a CSV's, an HTML one's) or a sentence
+_CELL_ENDS = '|"<>,;'
+_SENTENCE_END = re.compile(r"[.!?] ")
 
 
-def _header_with_cents(norm: str) -> bool:
+def _in_prose(norm: str, start: int) -> bool:
+    """[red team 25] The word at ``start`` follows the end of a sentence in its cell (within 80
+    characters): ``| approved. freight is paid by`` is prose inside a table's row, ``|
+    invoice amount (net) |`` and a TSV's header (``status amount``) are not."""
+    before = norm[max(0, start - 80) : start]
+    cut = max(before.rfind(c) for c in _CELL_ENDS)
+    return _SENTENCE_END.search(before, cut + 1) is not None
+
+
+def _header_with_cents(norm: str, reach: int = _TABLE_HEADER_REACH) -> bool:
     """A money header (:data:`_MONEY_HEADER`) with a figure in cents (:data:`_CENTS`) at most
-    :data:`_HEADER_REACH` characters after it (:data:`_TABLE_HEADER_REACH` from a header row).
-    Each part of the text is searched for the figure once (a header inside the previous one's
-    reach extends it), so the cost stays linear."""
-    searched = 0
+    ``reach`` characters after it, or :data:`_HEADER_REACH` after a header in prose
+    (:func:`_in_prose`). The headers' reaches are merged and each merged span searched once, so
+    the cost stays linear (one search for a text that is all headers)."""
+    lo = hi = -1  # the span being merged: searched when the next reach starts past it
+    prose = reach > _HEADER_REACH and _SENTENCE_END.search(norm) is not None
     for m in _MONEY_HEADER.finditer(norm):
-        reach = _TABLE_HEADER_REACH if _in_header_row(norm, m.start(), m.end()) else _HEADER_REACH
-        end = m.end() + reach
-        if end <= searched:
+        at = m.end()
+        if at + reach <= hi:
             continue
-        # a figure may end past the reach (its digits and what follows them are read whole)
-        got = _CENTS_AT.search(norm, max(m.end(), searched - 16), min(len(norm), end + 16))
-        if got is not None and got.start() < end:
-            return True
-        searched = end
-    return False
+        end = at + (_HEADER_REACH if prose and _in_prose(norm, m.start()) else reach)
+        if end <= hi:
+            continue
+        if at > hi:
+            if hi > lo and _cents_in(norm, lo, hi):
+                return True
+            lo = at
+        hi = end
+    return hi > lo and _cents_in(norm, lo, hi)
+
+
+def _cents_in(norm: str, lo: int, hi: int) -> bool:
+    """A figure in cents starts in ``norm[lo:hi]`` (its digits and what follows them are read
+    whole: up to 16 characters on either side)."""
+    got = _CENTS_AT.search(norm, lo, min(len(norm), hi + 16))
+    return got is not None and got.start() < hi
 
 
 #: [red team 20] a number the purpose gives as a document's (``invoice 20261145``, ``PO 45000``,
@@ -702,18 +763,19 @@ def _record_text(text: str) -> str:
     return norm.translate(other) if other else norm
 
 
-def _record_states_money(norm: str) -> bool:
+def _record_states_money(norm: str, tabular: bool = True) -> bool:
     """A record (:func:`_record_text`) states an amount of money: a figure with its currency, a
-    field named like money with a number, or a money word as a header with a figure in cents."""
+    field named like money with a number, or a money word as a header with a figure in cents.
+    ``tabular``: the record, as written, has a mark of a table (:data:`_TABULAR`; by default
+    assumed: the longer reach holds more)."""
     if any(p.search(norm) is not None for p in _RECORD_MONEY):
         return True
-    if _UNIT.search(norm) is not None and (
-        _FIGURE_UNIT.search(norm) is not None
-        or _CELL_FIGURE_UNIT.search(norm) is not None
-        or _CELL_FIGURE_UNIT.match("|" + norm[:48]) is not None
-    ):
-        return True
-    return _header_with_cents(norm)
+    money_word = _MONEY_HEADER.search(norm) is not None
+    if _UNIT.search(norm) is not None:
+        cells = _CELL_MARKS.sub("|", norm) if ("<t" in norm or '"' in norm) else norm
+        if _FIGURE_UNIT.search(cells) is not None or _cell_money(cells, money_word):
+            return True
+    return money_word and _header_with_cents(norm, _TABLE_HEADER_REACH if tabular else _HEADER_REACH)
 
 
 def _ref_groups(ref: str) -> list[str]:
@@ -729,10 +791,15 @@ _PERIOD_CODE = re.compile(
 #: [red team 22] parameters whose codes inside a longer value are references (``invoice``:
 #: ``BW-7731 (Brightwater)``); a memo's cost centre or an order's SKUs are not
 _REFERENCE_PARAM = re.compile(
-    # [red team 24] a long word may start a longer one (``invoicenumber``, ``bookingref``)
-    r"(?:^|_)(?:invoice|reference|order|bill|document|claim|case|ticket|contract|patient|member"
-    r"|customer|policy|booking|reservation|tenant|credit|refund|number)"
-    # a short word is whole, or followed by a number's word (``ponumber``, ``docid``, ``invno``)
+    # [red team 24/25] a long word anywhere in the name (``vendorinvoice``, ``purchaseorder``,
+    # ``numero_fattura``), whole or followed only by a number's word (``invoicenumber``,
+    # ``bookingref``, ``rechnungsnummer``): not ``billing_note``, ``contractor``, ``ordered_by``
+    r"(?:invoice|reference|order|bill|document|claim|case|ticket|contract|patient|member"
+    r"|customer|policy|booking|reservation|tenant|credit|refund|number|remittance|rechnung"
+    r"|factura|fattura|facture|beleg|nummer|numero)s?"
+    r"(?:number|num|nr|no|id|ref|code|nummer|numero)?(?:_|$)"
+    # a short word starts the name or a word, whole or followed by a number's word (``ponumber``,
+    # ``docId``, ``invno``)
     r"|(?:^|_)(?:inv|po|ref|doc|id|no)s?(?:number|num|nr|no|id)?(?:_|$)"
 )
 
@@ -3596,7 +3663,9 @@ class SourceIndex:
             if not any(n in low for n in needles):
                 return False
         norm = _record_text(text)
-        return self._reference_at.search(norm) is not None and _record_states_money(norm)
+        return self._reference_at.search(norm) is not None and _record_states_money(
+            norm, _TABULAR.search(text) is not None
+        )
 
     def records_state_money(self) -> bool:
         """The task read a trusted record of what the request names that states an amount of
