@@ -537,10 +537,12 @@ _RECORD_MONEY_WORDS = (
     "|betrag|summe|preis|montant|prix|importe|precio|importo|bedrag|belopp|beløb|kwota"
     # [red team 25] Portuguese, Russian, Turkish, Czech, Finnish
     "|valor|сумма|tutar|částka|summa"
+    # [red team 26] an accounting column, SAP's values
+    "|debit|net value|gross value|invoice value|total value|net worth"
 )
 #: [red team 25] money words of scripts with no spaces between words: found inside a compound
 #: (``請求金額``)
-_CJK_MONEY_WORDS = "金額|金额|合計|合计|総額|总额"
+_CJK_MONEY_WORDS = "金額|金额|合計|合计|総額|总额|請求額|请求额|금액|합계"
 #: [red team 22] what may follow a money word inside a field's name (``amount_due``,
 #: ``totalAmount``, ``amount_cents``, ``price_eur``): nothing else (``totalCount``,
 #: ``grossWeightKg``, ``costCenter``, ``creditorId`` are no money)
@@ -560,6 +562,8 @@ _MONEY_TAILS = (
     # [red team 23] compounds of other languages (``Rechnungsbetrag``, ``Gesamtsumme``,
     # ``Endpreis``, ``factuurbedrag``, ``fakturabelopp``)
     "|betrag|summe|preis|bedrag|belopp|beløb"
+    # [red team 26] ``Nettowert``, ``Rechnungswert``, ``Warenwert``
+    "|wert"
 )
 
 
@@ -578,6 +582,9 @@ _TAIL_HEADS = "|".join(w[0] + "(?<=[a-z]" + w[0] + ")" + w[1:] for w in _MONEY_T
 _NOT_A_DATE = r"(?!\d{1,4}[./-]\d{1,2}[./-]\d)"
 #: the units a figure can be written before (``3,184.50 euros``, ``31 845,00 kr``)
 _UNITS = f"{_CODES}|euros?|dollars?|pounds?|francs?|kronor|kroner|kr|zł|kč|yen|rupees?"
+#: [red team 26] what may qualify a money field's name before its colon (``total (gross):``,
+#: ``total incl. vat:``): a short parenthesis, a tax's inclusion
+_QUALIFIER = r"(?:\s?\([a-z. ]{1,20}+\)|\s(?:incl|excl|inkl|exkl)\.?\s?(?:of\s)?(?:vat|tax|mwst|ust|gst)\b)?+"
 #: an amount of money in a record (searched in :func:`_record_text`: casefolded, whitespace
 #: collapsed), each form its own pattern, linear (a run of digits is tried from its start only
 #: and at most 30 characters of it, every other repetition is bounded or possessive):
@@ -592,20 +599,19 @@ _RECORD_MONEY = (
     # 3,184.50``, ``amount_cents=318450``; [red team 21] ``amountdue`` of ``AmountDue``,
     # ``outstanding: 3,184.50``): the record's figure even with no currency beside it; not a date
     # (``amount_due_date: 2026-12-18``)
+    # [red team 25] or a money key whose object holds the number (``"amount": {"currency":
+    # "eur", "value": 318450}``: a JSON number has no trailing zero, ``3184.5``), tried from the
+    # same word (one scan for both)
     re.compile(
-        rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})(?:_?+(?:{_MONEY_SUFFIXES})){{0,2}}+[\"']?[\s:=>]{{0,3}}[\"']?"
+        rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})(?:(?:_?+(?:{_MONEY_SUFFIXES})){{0,2}}+{_QUALIFIER}[\"']?[\s:=>]{{0,3}}[\"']?"
         rf"{_NOT_A_DATE}[-+]?\d(?!\d*+[-/]\d)"
+        rf"|[a-z_]{{0,20}}+[\"']?\s?[:=]\s?\{{[^{{}}]{{0,80}}?"
+        r"(?<![a-z_])(?:value|amount|units|cents|minor[a-z_]{0,10})[\"']?\s?[:=]\s?[\"']?[-+]?\d)"
     ),
     # [red team 22] a field whose name ends with a money word after other words
     # (``invoicegrossamount": "3184.50``, ``invoicetotalvalue>3184.50``)
     re.compile(
         rf"(?:{_TAIL_HEADS})(?:_?+(?:{_MONEY_SUFFIXES})){{0,2}}+[\"']?[\s:=>]{{1,3}}[\"']?{_NOT_A_DATE}[-+]?\d(?!\d*+[-/]\d)"
-    ),
-    # [red team 25] a money key whose object holds the number (``"amount": {"currency": "eur",
-    # "value": 318450}``): a JSON number has no trailing zero (``3184.5``)
-    re.compile(
-        rf"(?:{_word_heads(_RECORD_MONEY_WORDS)})[a-z_]{{0,20}}+[\"']?\s?[:=]\s?\{{[^{{}}]{{0,80}}?"
-        r"(?<![a-z_])(?:value|amount|units|cents|minor[a-z_]{0,10})[\"']?\s?[:=]\s?[\"']?[-+]?\d"
     ),
     # ``due`` and ``net`` are also dates and terms (``due: 2026-12-18``, ``net 30``): a figure
     # after them has three digits or a separator, and is no date (``due: 18.12.2026``)
@@ -669,7 +675,8 @@ _CENTS = (
 #: written with cents after it ([red team 22] within 120 characters: a row's cell, the object's
 #: value; not a version or a weight anywhere in the record)
 _MONEY_HEADER = re.compile(
-    rf"(?:(?:{_word_heads(_RECORD_MONEY_WORDS)})(?![a-z])|{_CJK_MONEY_WORDS})"
+    # [red team 26] a compound's money tail too (``nettowert``, ``rechnungsbetrag``)
+    rf"(?:(?:{_word_heads(_RECORD_MONEY_WORDS)}|{_TAIL_HEADS})(?![a-z])|{_CJK_MONEY_WORDS})"
     # [red team 25] not a column of weights, hours or cost centres (``gross weight (kg)``,
     # ``cost centre``)
     r"(?!\s?(?:weight|centre|center|hours?|days?|rate|units?|count|qty|quantity|type|category)\b)"
@@ -686,7 +693,12 @@ _TABULAR = re.compile(r"[\t|]|<t[dhr]\b|[,;](?=[^\s\d])", re.I)
 
 #: what ends a cell (a table's, a CSV's, an HTML one's) or a sentence
 _CELL_ENDS = '|"<>,;'
-_SENTENCE_END = re.compile(r"[.!?] ")
+#: [red team 26] abbreviations of a header cell or a note, whose dot ends no sentence
+_ABBREVIATIONS = "no nr inv doc ref incl excl qty amt curr approx co ltd inc vs etc dept acct vol net st"
+_SENTENCE_END = re.compile(
+    # [red team 26] not an abbreviation (``doc. no.``, ``inv. no.``, ``incl. vat``, ``e.g.``)
+    r"[.!?](?<!\b[^\W\d_][.])" + "".join(rf"(?<!\b{a}[.])" for a in _ABBREVIATIONS.split()) + " "
+)
 
 
 def _in_prose(norm: str, start: int) -> bool:
@@ -698,32 +710,49 @@ def _in_prose(norm: str, start: int) -> bool:
     return _SENTENCE_END.search(before, cut + 1) is not None
 
 
-def _header_with_cents(norm: str, reach: int = _TABLE_HEADER_REACH) -> bool:
+#: [red team 26] a currency named in a money header (``amount (jpy)``, ``金額(円)``): its column's
+#: figures need no cents (a yen ledger writes none)
+_HEADER_CURRENCY = re.compile(rf"\s?[(\[](?:{_CODES}|[{_SIGNS}])[)\]]")
+#: [red team 26] a whole number under such a header (``318450``, ``318,450``): not part of a code,
+#: a date or a longer figure (``bw-7731``, ``2026-11-28``, ``3184.50`` is :data:`_CENTS`'s)
+_WHOLE_AT = re.compile(r"\d(?<![\w.,/-]\d)(?:\d{0,2}+(?:,\d{3}){1,5}+|\d{2,29}+)(?![\w/-]|[.,]\d)")
+
+
+def _header_with_cents(norm: str, reach: int = _TABLE_HEADER_REACH, *, prose: bool = True) -> bool:
     """A money header (:data:`_MONEY_HEADER`) with a figure in cents (:data:`_CENTS`) at most
     ``reach`` characters after it, or :data:`_HEADER_REACH` after a header in prose
-    (:func:`_in_prose`). The headers' reaches are merged and each merged span searched once, so
-    the cost stays linear (one search for a text that is all headers)."""
-    lo = hi = -1  # the span being merged: searched when the next reach starts past it
-    prose = reach > _HEADER_REACH and _SENTENCE_END.search(norm) is not None
+    (:func:`_in_prose`; ``prose``: whether to look for it: a TSV's cells hold none); [red team
+    26] a header that names its currency with a whole number (:data:`_WHOLE_AT`) too. The
+    headers' reaches are merged and each merged span searched once, so the cost stays linear
+    (one search for a text that is all headers)."""
+    prose = prose and reach > _HEADER_REACH and _SENTENCE_END.search(norm) is not None
+    spans: dict[re.Pattern[str], list[int]] = {}  # the span being merged, per figure's pattern
     for m in _MONEY_HEADER.finditer(norm):
         at = m.end()
-        if at + reach <= hi:
-            continue
-        end = at + (_HEADER_REACH if prose and _in_prose(norm, m.start()) else reach)
-        if end <= hi:
-            continue
-        if at > hi:
-            if hi > lo and _cents_in(norm, lo, hi):
-                return True
-            lo = at
-        hi = end
-    return hi > lo and _cents_in(norm, lo, hi)
+        patterns = [_CENTS_AT]
+        if norm.startswith(("(", "[", " (", " ["), at) and _HEADER_CURRENCY.match(norm, at):
+            patterns.append(_WHOLE_AT)
+        end = -1
+        for pattern in patterns:
+            span = spans.setdefault(pattern, [-1, -1])
+            if at + reach <= span[1]:
+                continue
+            if end < 0:
+                end = at + (_HEADER_REACH if prose and _in_prose(norm, m.start()) else reach)
+            if end <= span[1]:
+                continue
+            if at > span[1]:
+                if span[1] > span[0] and _figure_in(pattern, norm, span[0], span[1]):
+                    return True
+                span[0] = at
+            span[1] = end
+    return any(hi > lo and _figure_in(p, norm, lo, hi) for p, (lo, hi) in spans.items())
 
 
-def _cents_in(norm: str, lo: int, hi: int) -> bool:
-    """A figure in cents starts in ``norm[lo:hi]`` (its digits and what follows them are read
-    whole: up to 16 characters on either side)."""
-    got = _CENTS_AT.search(norm, lo, min(len(norm), hi + 16))
+def _figure_in(pattern: re.Pattern[str], norm: str, lo: int, hi: int) -> bool:
+    """A figure (``pattern``) starts in ``norm[lo:hi]`` (its digits and what follows them are
+    read whole: up to 16 characters on either side)."""
+    got = pattern.search(norm, lo, min(len(norm), hi + 16))
     return got is not None and got.start() < hi
 
 
@@ -763,11 +792,12 @@ def _record_text(text: str) -> str:
     return norm.translate(other) if other else norm
 
 
-def _record_states_money(norm: str, tabular: bool = True) -> bool:
+def _record_states_money(norm: str, tabular: bool = True, tabs: bool = False) -> bool:
     """A record (:func:`_record_text`) states an amount of money: a figure with its currency, a
     field named like money with a number, or a money word as a header with a figure in cents.
     ``tabular``: the record, as written, has a mark of a table (:data:`_TABULAR`; by default
-    assumed: the longer reach holds more)."""
+    assumed: the longer reach holds more); ``tabs``: it has a tab (a TSV, whose cells
+    :func:`_in_prose` cannot see once tabs are spaces: none is prose)."""
     if any(p.search(norm) is not None for p in _RECORD_MONEY):
         return True
     money_word = _MONEY_HEADER.search(norm) is not None
@@ -775,7 +805,9 @@ def _record_states_money(norm: str, tabular: bool = True) -> bool:
         cells = _CELL_MARKS.sub("|", norm) if ("<t" in norm or '"' in norm) else norm
         if _FIGURE_UNIT.search(cells) is not None or _cell_money(cells, money_word):
             return True
-    return money_word and _header_with_cents(norm, _TABLE_HEADER_REACH if tabular else _HEADER_REACH)
+    return money_word and _header_with_cents(
+        norm, _TABLE_HEADER_REACH if tabular else _HEADER_REACH, prose=not tabs
+    )
 
 
 def _ref_groups(ref: str) -> list[str]:
@@ -3095,13 +3127,33 @@ _READ_ONLY_ROLES = frozenset(
 )
 
 
+#: [red team 26] the other words a role argument's name may hold: whose role it is
+#: (``member_role``, ``access_level``); any other word may name an audience (``link_access``,
+#: ``public_access``, ``domain_role``: a read-only role there opens the file to everyone)
+_GRANTEE_WORDS = frozenset(
+    {"level", "user", "member", "grantee", "collaborator", "invitee", "recipient", "new", "granted"}
+)
+#: [red team 26] words of an argument's name that widen a grant to an audience
+#: (``anyone_with_link``, ``allow_public_access``, ``domain_wide``)
+_OPEN_TO_WORDS = (
+    "anyone", "link", "links", "public", "anonymous", "guest", "guests", "domain", "everyone",
+    "external", "org", "organization", "organisation", "all", "world",
+)  # fmt: skip
+
+
+def _field_words(path: str) -> list[str]:
+    """The words of the name of the argument at ``path`` (its last key)."""
+    return [w for w in re.split(r"[\W_]+", _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))) if w]
+
+
 def _least_privilege(path: str, value: Any) -> bool:
     """``value`` of the argument at ``path`` is a read-only role (:data:`_READ_ONLY_ROLES`) of an
-    argument named like the access a grant gives (:data:`_ROLE_WORDS`)."""
+    argument named like the access a grant gives (:data:`_ROLE_WORDS`), whose other words say
+    only whose role it is (:data:`_GRANTEE_WORDS`)."""
     if not isinstance(value, str):
         return False
-    field = _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))
-    if not _ROLE_WORDS.intersection(field.split("_")):
+    words = set(_field_words(path))
+    if not _ROLE_WORDS.intersection(words) or not words <= _ROLE_WORDS | _GRANTEE_WORDS:
         return False
     return _norm(value).strip(" .") in _READ_ONLY_ROLES
 
@@ -3664,7 +3716,7 @@ class SourceIndex:
                 return False
         norm = _record_text(text)
         return self._reference_at.search(norm) is not None and _record_states_money(
-            norm, _TABULAR.search(text) is not None
+            norm, _TABULAR.search(text) is not None, "\t" in text
         )
 
     def records_state_money(self) -> bool:
@@ -4172,6 +4224,23 @@ class SourceIndex:
                 return False
         return True
 
+    def _audience_switch(self, path: str) -> tuple[Origin, tuple[str, ...]] | None:
+        """[red team 26] The origin of ``true`` for the argument at ``path`` when its name holds
+        an audience word (:data:`_OPEN_TO_WORDS`): None (traced as any boolean) when the request
+        holds one of those words; else, once the task read untrusted content, the untrusted
+        sources' (the content may have asked for it: fail closed); else none (the model's)."""
+        words = [w for w in _field_words(path) if w in _OPEN_TO_WORDS]
+        if not words:
+            return None
+        said = re.compile(r"(?<![^\W_])(?:" + "|".join(words) + r")(?![^\W_])")
+        for slot in _bits(self._intent_mask):
+            src = self._slots[slot]
+            if src is not None and said.search(src.norm) is not None:
+                return None
+        if self._untrusted:
+            return self._origin(self._untrusted)
+        return Origin.NONE, ()
+
     def _unrequested_trivial(self, value: Any) -> bool:
         """``value`` is too short to trace (counted as the intent's, see :meth:`_trace_leaf`) or a
         boolean, and the request (purpose, ``--param``) does not hold it: a number as a number,
@@ -4264,6 +4333,13 @@ class SourceIndex:
                     path.rsplit(".", 1)[-1].removesuffix("[]"), _PARTY_NAMES
                 )
                 got = self._trace_leaf(value, is_dest, word_rule=word_rule)
+            if value is True and not is_dest and tool.access_control:
+                # [red team 26] a switch that opens the grant to an audience (``anyone_with_link``,
+                # ``allow_public_access``) is the request's only when it names that audience, else
+                # the content's that does, else made up
+                audience = self._audience_switch(path)
+                if audience is not None:
+                    got = audience
             if got is None:
                 continue
             if (
