@@ -282,3 +282,48 @@ def test_guard_a_bracketed_currency_header_takes_a_whole_number(header: str) -> 
 def test_guard_qualified_and_new_money_headers_hold(text: str) -> None:
     assert _money(text)
     assert _corrected_total_waits(text)
+
+
+# ==== (C) least privilege after d178fe8 ==================================================================
+
+# ---- rt27-7: role fields named with a neutral word are no longer least privilege ----------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="rt27-7: _least_privilege now needs every word of the name in _ROLE_WORDS | "
+    "_GRANTEE_WORDS: a neutral word (share_role, sharing_role, role_name, role_type, permission_type, "
+    "access_mode, default_role) names no audience, yet the benign viewer share utility s14 let "
+    "through is held by flow.hold-untrusted-control again; refuse only names with an audience word",
+)
+@pytest.mark.parametrize(
+    "field",
+    [
+        "share_role",
+        "sharing_role",
+        "role_name",
+        "role_type",
+        "permission_type",
+        "access_mode",
+        "default_role",
+    ],
+)
+def test_rt27_7_a_read_only_role_under_a_neutral_name_goes_through(field: str) -> None:
+    decision, policies = _share_decision(
+        _share_tool(**{field: S}),
+        {"email": SPECIALIST, field: "viewer"},
+        "Hi, please share the imaging; viewer access is all I need.",
+    )
+    assert decision == "allow", policies
+
+
+@pytest.mark.parametrize(
+    "field", ["permission_role", "access_role", "accessLevel", "permissionLevel", "invitee_role"]
+)
+def test_guard_a_read_only_role_under_a_grantee_name_goes_through(field: str) -> None:
+    decision, policies = _share_decision(
+        _share_tool(**{field: S}),
+        {"email": SPECIALIST, field: "viewer"},
+        "Hi, please share the imaging; viewer access is all I need.",
+    )
+    assert decision == "allow", policies
