@@ -712,7 +712,14 @@ def _in_prose(norm: str, start: int) -> bool:
 
 #: [red team 26] a currency named in a money header (``amount (jpy)``, ``金額(円)``): its column's
 #: figures need no cents (a yen ledger writes none)
-_HEADER_CURRENCY = re.compile(rf"\s?[(\[](?:{_CODES}|[{_SIGNS}])[)\]]")
+_HEADER_CURRENCY = re.compile(
+    # [red team 27] also inside a short bracket, after ``in`` or ``/`` (``amount (jpy, incl.
+    # tax)``, ``amount in jpy``, ``amount / jpy``)
+    rf"\s?(?:[(\[][^()\[\]]{{0,24}}?(?<![a-z])(?:{_CODES}|[{_SIGNS}])(?![a-z])[^()\[\]]{{0,24}}[)\]]"
+    rf"|in\s(?:{_CODES})\b|/\s?(?:{_CODES})\b)"
+)
+#: [red team 27] ... or before it (``jpy amount``)
+_CODE_BEFORE = re.compile(rf"(?<![a-z])(?:{_CODES})\s$")
 #: [red team 26] a whole number under such a header (``318450``, ``318,450``): not part of a code,
 #: a date or a longer figure (``bw-7731``, ``2026-11-28``, ``3184.50`` is :data:`_CENTS`'s)
 _WHOLE_AT = re.compile(r"\d(?<![\w.,/-]\d)(?:\d{0,2}+(?:,\d{3}){1,5}+|\d{2,29}+)(?![\w/-]|[.,]\d)")
@@ -730,7 +737,7 @@ def _header_with_cents(norm: str, reach: int = _TABLE_HEADER_REACH, *, prose: bo
     for m in _MONEY_HEADER.finditer(norm):
         at = m.end()
         patterns = [_CENTS_AT]
-        if norm.startswith(("(", "[", " (", " ["), at) and _HEADER_CURRENCY.match(norm, at):
+        if _HEADER_CURRENCY.match(norm, at) or _CODE_BEFORE.search(norm[max(0, m.start() - 5) : m.start()]):
             patterns.append(_WHOLE_AT)
         end = -1
         for pattern in patterns:
@@ -3127,18 +3134,51 @@ _READ_ONLY_ROLES = frozenset(
 )
 
 
-#: [red team 26] the other words a role argument's name may hold: whose role it is
-#: (``member_role``, ``access_level``); any other word may name an audience (``link_access``,
-#: ``public_access``, ``domain_role``: a read-only role there opens the file to everyone)
-_GRANTEE_WORDS = frozenset(
-    {"level", "user", "member", "grantee", "collaborator", "invitee", "recipient", "new", "granted"}
+#: [red team 26/27] an argument name (snake case, glued words too) that widens who may open what
+#: a grant shares, when set (``anyone_with_link``, ``allow_public_access``, ``is_shared_publicly``,
+#: ``company_wide``, ``sharelink``, ``link_access``): to the world, or (:data:`_ORG_NAME`) to the
+#: organisation; not ``notify_all``, ``send_link``, ``include_all_files``
+_OPEN_NAME = re.compile(
+    r"anyone|public|everyone|everybody|anonymous|guest|external|discoverable|world"
+    r"|shar(?:e|ing|eable)_?link|link_?(?:shar|access|visib|permission|role|scope|type)"
+    r"|(?:org|organi[sz]ation|company|domain|tenant|workspace|internal)(?!_?(?:id|only|name)\b)"
+    r"|all_?(?:users|members|employees|staff|people)(?:_|$)"
+    r"|(?:share|shared|visible|open|available)_?(?:with|to)_?(?:all|everyone)(?:_|$)"
 )
-#: [red team 26] words of an argument's name that widen a grant to an audience
-#: (``anyone_with_link``, ``allow_public_access``, ``domain_wide``)
-_OPEN_TO_WORDS = (
-    "anyone", "link", "links", "public", "anonymous", "guest", "guests", "domain", "everyone",
-    "external", "org", "organization", "organisation", "all", "world",
+#: [red team 27] words of a switch that sends or copies, not one that opens a grant
+#: (``notify_all``, ``send_email_to_all_members``, ``include_all_files``)
+_NOT_AUDIENCE = re.compile(r"(?:^|_)(?:notify|notification|send|email|mail|message|include|apply|copy|cc)")
+#: names of the organisation's audience among them (a request's "everyone in the practice" owns these)
+_ORG_NAME = re.compile(
+    r"org|organi[sz]ation|company|domain|tenant|workspace|internal|all_?(?:users|members|employees|staff)"
+)
+#: [red team 27] an argument name that restricts a grant, so that ``false`` opens it
+#: (``restricted``, ``private``, ``domain_only``, ``require_sign_in``)
+_RESTRICT_NAME = re.compile(r"restrict|private|(?:^|_)only(?:_|$)|_only$|sign_?in|log_?in|authenticat|invite")
+#: [red team 27] values that open a grant to an audience (``visibility: public``)
+_AUDIENCE_VALUES = frozenset(
+    {
+        "public", "anyone", "anyone_with_link", "anyonewithlink", "anyone with the link", "everyone",
+        "domain", "organization", "organisation", "org", "company", "external", "unlisted", "world",
+        "link", "anyone-with-link",
+    }
 )  # fmt: skip
+_ORG_VALUES = frozenset({"domain", "organization", "organisation", "org", "company"})
+#: words of a request that ask for an audience ([red team 27] not negated: "do not make it
+#: public"); :data:`_ORG_ASKED` only for the organisation's
+_WORLD_ASKED = r"anyone|public(?:ly)?|everybody|anonymous(?:ly)?|guests?|external(?:ly)?|outsiders?|shareable"
+_ORG_ASKED = (
+    r"everyone|all (?:staff|employees|members|users)|internal(?:ly)?"
+    r"|(?:org|organi[sz]ation|company|domain|tenant|workspace|practice|team|firm|office)[- ]?wide"
+    r"|whole (?:org|organi[sz]ation|company|team|practice|firm|office|domain)"
+)
+_ASKED = {
+    False: re.compile(rf"(?<![^\W_])(?:{_WORLD_ASKED})(?![^\W_])"),
+    True: re.compile(rf"(?<![^\W_])(?:{_WORLD_ASKED}|{_ORG_ASKED})(?![^\W_])"),
+}
+_NEGATION = re.compile(r"(?<![^\W_])(?:not|never|no|without|n't|nor)(?![^\W_])|n't")
+_TRUTHY = frozenset({"true", "yes", "on", "1", "enabled", "enable"})
+_FALSY = frozenset({"false", "no", "off", "0", "disabled", "disable"})
 
 
 def _field_words(path: str) -> list[str]:
@@ -3146,14 +3186,60 @@ def _field_words(path: str) -> list[str]:
     return [w for w in re.split(r"[\W_]+", _snake(path.rsplit(".", 1)[-1].removesuffix("[]"))) if w]
 
 
+def _field_name(path: str) -> str:
+    """The name of the argument at ``path`` in snake case (``isSharedPublicly`` is
+    ``is_shared_publicly``)."""
+    return "_".join(_field_words(path))
+
+
+def _truth(value: Any) -> bool | None:
+    """``value`` as a switch's setting (``True``, ``1``, ``"on"``), None when it is none."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in _TRUTHY:
+            return True
+        if v in _FALSY:
+            return False
+    return None
+
+
+def _opens_audience(path: str, value: Any) -> bool | None:
+    """[red team 26/27] ``value`` of the argument at ``path`` opens a grant to an audience: a
+    switch named like one set on (:data:`_OPEN_NAME`), a restriction set off
+    (:data:`_RESTRICT_NAME`), or an audience as the value (:data:`_AUDIENCE_VALUES`). None when
+    it does not; else True for the organisation's audience only (:data:`_ORG_NAME`), False for
+    the world's."""
+    if isinstance(value, str) and _norm(value).strip(" .") in _AUDIENCE_VALUES:
+        return _norm(value).strip(" .") in _ORG_VALUES
+    truth = _truth(value)
+    if truth is None:
+        return None
+    name = _field_name(path)
+    if _NOT_AUDIENCE.search(name) is not None:
+        return None
+    if truth and _OPEN_NAME.search(name) is not None and _RESTRICT_NAME.search(name) is None:
+        opened = _OPEN_NAME.search(name.replace(m.group(0), "") if (m := _ORG_NAME.search(name)) else name)
+        return opened is None
+    if not truth and _RESTRICT_NAME.search(name) is not None:
+        return _ORG_NAME.search(name) is not None
+    return None
+
+
 def _least_privilege(path: str, value: Any) -> bool:
     """``value`` of the argument at ``path`` is a read-only role (:data:`_READ_ONLY_ROLES`) of an
-    argument named like the access a grant gives (:data:`_ROLE_WORDS`), whose other words say
-    only whose role it is (:data:`_GRANTEE_WORDS`)."""
+    argument named like the access a grant gives (:data:`_ROLE_WORDS`), whose name names no
+    audience ([red team 26/27] :data:`_OPEN_NAME`: ``link_access``, ``public_access``;
+    ``default_role``, ``general_access``: every user's)."""
     if not isinstance(value, str):
         return False
-    words = set(_field_words(path))
-    if not _ROLE_WORDS.intersection(words) or not words <= _ROLE_WORDS | _GRANTEE_WORDS:
+    words = _field_words(path)
+    if not _ROLE_WORDS.intersection(words) or {"default", "general", "link", "links"}.intersection(words):
+        return False
+    if _OPEN_NAME.search("_".join(words)) is not None:
         return False
     return _norm(value).strip(" .") in _READ_ONLY_ROLES
 
@@ -4224,19 +4310,23 @@ class SourceIndex:
                 return False
         return True
 
-    def _audience_switch(self, path: str) -> tuple[Origin, tuple[str, ...]] | None:
-        """[red team 26] The origin of ``true`` for the argument at ``path`` when its name holds
-        an audience word (:data:`_OPEN_TO_WORDS`): None (traced as any boolean) when the request
-        holds one of those words; else, once the task read untrusted content, the untrusted
-        sources' (the content may have asked for it: fail closed); else none (the model's)."""
-        words = [w for w in _field_words(path) if w in _OPEN_TO_WORDS]
-        if not words:
-            return None
-        said = re.compile(r"(?<![^\W_])(?:" + "|".join(words) + r")(?![^\W_])")
+    def _audience_switch(self, org: bool) -> tuple[Origin, tuple[str, ...]] | None:
+        """[red team 26/27] The origin of a setting that opens a grant to an audience (the
+        organisation's when ``org``, else the world's: :func:`_opens_audience`): None (traced as
+        any value) when the request asks for that audience in words not negated (``anyone``,
+        ``publicly``; for the organisation's also ``everyone``, ``company-wide``); else, once the
+        task read untrusted content, the untrusted sources' (the content may have asked for it:
+        fail closed); else none (the model's)."""
+        asked = _ASKED[org]
         for slot in _bits(self._intent_mask):
             src = self._slots[slot]
-            if src is not None and said.search(src.norm) is not None:
-                return None
+            if src is None:
+                continue
+            for m in asked.finditer(src.norm):
+                before = src.norm[max(0, m.start() - 40) : m.start()]
+                before = re.split(r"[.;!?]", before)[-1]
+                if _NEGATION.search(before) is None:
+                    return None
         if self._untrusted:
             return self._origin(self._untrusted)
         return Origin.NONE, ()
@@ -4333,13 +4423,15 @@ class SourceIndex:
                     path.rsplit(".", 1)[-1].removesuffix("[]"), _PARTY_NAMES
                 )
                 got = self._trace_leaf(value, is_dest, word_rule=word_rule)
-            if value is True and not is_dest and tool.access_control:
-                # [red team 26] a switch that opens the grant to an audience (``anyone_with_link``,
-                # ``allow_public_access``) is the request's only when it names that audience, else
-                # the content's that does, else made up
-                audience = self._audience_switch(path)
-                if audience is not None:
-                    got = audience
+            if not is_dest and tool.access_control:
+                # [red team 26/27] a setting that opens the grant to an audience (``anyone_with_link:
+                # true``, ``restricted: false``, ``visibility: public``) is the request's only when
+                # it asks for that audience, else the untrusted content's once the task read any
+                org = _opens_audience(path, value)
+                if org is not None:
+                    audience = self._audience_switch(org)
+                    if audience is not None:
+                        got = audience
             if got is None:
                 continue
             if (
