@@ -3139,7 +3139,9 @@ _READ_ONLY_ROLES = frozenset(
 #: ``company_wide``, ``sharelink``, ``link_access``): to the world, or (:data:`_ORG_NAME`) to the
 #: organisation; not ``notify_all``, ``send_link``, ``include_all_files``
 _OPEN_NAME = re.compile(
-    r"anyone|public|everyone|everybody|anonymous|guest|external|discoverable|world"
+    r"anyone|public|everyone|everybody|anonymous|guest|external|discover|world|publish|searchable"
+    # [red team 28] Drive's ``allowFileDiscovery``, Notion's ``share_to_web``, outside collaborators
+    r"|(?:to|on)_?web|web_?(?:shar|publish|access|link)|indexable|outside|non_?members?"
     r"|shar(?:e|ing|eable)_?link|link_?(?:shar|access|visib|permission|role|scope|type)"
     r"|(?:org|organi[sz]ation|company|domain|tenant|workspace|internal)(?!_?(?:id|only|name)\b)"
     r"|all_?(?:users|members|employees|staff|people)(?:_|$)"
@@ -3154,7 +3156,41 @@ _ORG_NAME = re.compile(
 )
 #: [red team 27] an argument name that restricts a grant, so that ``false`` opens it
 #: (``restricted``, ``private``, ``domain_only``, ``require_sign_in``)
-_RESTRICT_NAME = re.compile(r"restrict|private|(?:^|_)only(?:_|$)|_only$|sign_?in|log_?in|authenticat|invite")
+_RESTRICT_NAME = re.compile(
+    r"restrict|private|(?:^|_)only(?:_|$)|_only$|sign_?in|log_?in|authenticat|invite|password|protect"
+)
+#: [red team 28] a verb that turns a name around (``block_public_acls``, ``no_sign_in``,
+#: ``disable_public_link``): its setting counts as the opposite
+_NEGATING_NAME = re.compile(
+    r"(?:^|_)(?:no|not|block|blocks|disable|disallow|prevent|deny|revoke|skip|forbid|without|remove)_"
+)
+#: [red team 28] argument names whose value names an audience (``scope: anonymous``, ``acl:
+#: public-read``, ``entity: allUsers``, ``visibility: internal``)
+_AUDIENCE_FIELDS = frozenset(
+    {
+        "scope", "access", "audience", "visibility", "acl", "entity", "sharing", "share", "type",
+        "privacy", "mode", "level", "permission", "permissions", "who", "link", "tag", "general",
+        "predefined", "policy", "shared", "availability",
+    }
+)  # fmt: skip
+#: a value's words that open a grant to the world, or (:data:`_ORG_VALUE_WORDS`) to the organisation
+_WORLD_VALUE_WORDS = frozenset(
+    {
+        "public",
+        "anyone",
+        "anonymous",
+        "everyone",
+        "everybody",
+        "open",
+        "external",
+        "world",
+        "unlisted",
+        "guest",
+    }
+)
+_ORG_VALUE_WORDS = frozenset(
+    {"domain", "organization", "organisation", "org", "company", "team", "internal", "tenant"}
+)
 #: [red team 27] values that open a grant to an audience (``visibility: public``)
 _AUDIENCE_VALUES = frozenset(
     {
@@ -3166,19 +3202,26 @@ _AUDIENCE_VALUES = frozenset(
 _ORG_VALUES = frozenset({"domain", "organization", "organisation", "org", "company"})
 #: words of a request that ask for an audience ([red team 27] not negated: "do not make it
 #: public"); :data:`_ORG_ASKED` only for the organisation's
-_WORLD_ASKED = r"anyone|public(?:ly)?|everybody|anonymous(?:ly)?|guests?|external(?:ly)?|outsiders?|shareable"
+#: ([red team 28] not ``external``: "our external specialist" asks for no audience)
+_WORLD_ASKED = r"anyone|public(?:ly)?|everybody|anonymous(?:ly)?|shareable"
 _ORG_ASKED = (
     r"everyone|all (?:staff|employees|members|users)|internal(?:ly)?"
     r"|(?:org|organi[sz]ation|company|domain|tenant|workspace|practice|team|firm|office)[- ]?wide"
-    r"|whole (?:org|organi[sz]ation|company|team|practice|firm|office|domain)"
+    r"|whole (?:org|organi[sz]ation|company|team|practice|firm|office|domain|clinic|hospital|department"
+    r"|school|store|branch|staff)"
+    r"|all (?:the |our )?(?:staff|employees|members|users|people|colleagues|team|vets|doctors|nurses)"
 )
 _ASKED = {
     False: re.compile(rf"(?<![^\W_])(?:{_WORLD_ASKED})(?![^\W_])"),
     True: re.compile(rf"(?<![^\W_])(?:{_WORLD_ASKED}|{_ORG_ASKED})(?![^\W_])"),
 }
-_NEGATION = re.compile(r"(?<![^\W_])(?:not|never|no|without|n't|nor)(?![^\W_])|n't")
-_TRUTHY = frozenset({"true", "yes", "on", "1", "enabled", "enable"})
-_FALSY = frozenset({"false", "no", "off", "0", "disabled", "disable"})
+_NEGATION = re.compile(r"(?<![^\W_])(?:not|never|no|without|nor|rather than|instead of)(?![^\W_])|n't")
+#: [red team 28] what refuses an audience after its word ("public links are not allowed")
+_REFUSED_AFTER = re.compile(r"(?<![^\W_])(?:not|never|forbidden|prohibited|disallowed)(?![^\W_])|n't")
+#: where a clause ends: a negation before it governs nothing after it ("no login needed, so anyone")
+_CLAUSE_END = re.compile(r"[.;:!?,]|(?<![^\W_])(?:so|but|and)(?![^\W_])")
+_TRUTHY = frozenset({"true", "yes", "y", "on", "1", "enabled", "enable"})
+_FALSY = frozenset({"false", "no", "n", "off", "0", "disabled", "disable"})
 
 
 def _field_words(path: str) -> list[str]:
@@ -3196,7 +3239,7 @@ def _truth(value: Any) -> bool | None:
     """``value`` as a switch's setting (``True``, ``1``, ``"on"``), None when it is none."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, int) and value in (0, 1):
+    if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
         v = value.strip().lower()
@@ -3213,20 +3256,38 @@ def _opens_audience(path: str, value: Any) -> bool | None:
     (:data:`_RESTRICT_NAME`), or an audience as the value (:data:`_AUDIENCE_VALUES`). None when
     it does not; else True for the organisation's audience only (:data:`_ORG_NAME`), False for
     the world's."""
-    if isinstance(value, str) and _norm(value).strip(" .") in _AUDIENCE_VALUES:
-        return _norm(value).strip(" .") in _ORG_VALUES
-    truth = _truth(value)
-    if truth is None:
-        return None
     name = _field_name(path)
-    if _NOT_AUDIENCE.search(name) is not None:
+    if isinstance(value, str) and len(value) <= 64:
+        if _norm(value).strip(" .") in _AUDIENCE_VALUES:
+            return _norm(value).strip(" .") in _ORG_VALUES
+        if _AUDIENCE_FIELDS.intersection(name.split("_")) and _truth(value) is None:
+            # [red team 28] an audience among the value's words (``anonymous``, ``public-read``,
+            # ``allUsers``, ``Anyone with link``)
+            words = set(_field_words(value))
+            if words & _WORLD_VALUE_WORDS or {"all", "users"} <= words:
+                return False
+            if words & _ORG_VALUE_WORDS:
+                return True
+    truth = _truth(value)
+    if truth is None or _NOT_AUDIENCE.search(name) is not None:
         return None
+    if not isinstance(value, bool) and re.search(r"(?:^|_)(?:id|ids|count|number|num|no)$", name):
+        return None  # [red team 28] ``external_user_id: 1`` is no switch
+    if _NEGATING_NAME.search(name) is not None:
+        truth = not truth
     if truth and _OPEN_NAME.search(name) is not None and _RESTRICT_NAME.search(name) is None:
         opened = _OPEN_NAME.search(name.replace(m.group(0), "") if (m := _ORG_NAME.search(name)) else name)
         return opened is None
     if not truth and _RESTRICT_NAME.search(name) is not None:
-        return _ORG_NAME.search(name) is not None
+        return False  # [red team 28] a restriction off opens to the world (``domain_only: false``)
     return None
+
+
+#: [red team 27/28] words of a role's name that set every member's or user's role
+#: (``default_role``, ``base_permission``, ``others_access``)
+_EVERY_MEMBER = frozenset(
+    {"default", "general", "link", "links", "base", "others", "all", "everyone", "members"}
+)
 
 
 def _least_privilege(path: str, value: Any) -> bool:
@@ -3237,7 +3298,7 @@ def _least_privilege(path: str, value: Any) -> bool:
     if not isinstance(value, str):
         return False
     words = _field_words(path)
-    if not _ROLE_WORDS.intersection(words) or {"default", "general", "link", "links"}.intersection(words):
+    if not _ROLE_WORDS.intersection(words) or _EVERY_MEMBER.intersection(words):
         return False
     if _OPEN_NAME.search("_".join(words)) is not None:
         return False
@@ -4323,9 +4384,9 @@ class SourceIndex:
             if src is None:
                 continue
             for m in asked.finditer(src.norm):
-                before = src.norm[max(0, m.start() - 40) : m.start()]
-                before = re.split(r"[.;!?]", before)[-1]
-                if _NEGATION.search(before) is None:
+                before = _CLAUSE_END.split(src.norm[max(0, m.start() - 40) : m.start()])[-1]
+                after = _CLAUSE_END.split(src.norm[m.end() : m.end() + 40])[0]
+                if _NEGATION.search(before) is None and _REFUSED_AFTER.search(after) is None:
                     return None
         if self._untrusted:
             return self._origin(self._untrusted)
