@@ -1352,11 +1352,23 @@ def _senders(norm: str) -> set[str]:
 
 
 def _urls(text: str) -> set[str]:
-    """The URLs in ``text``, normalised (the pattern is tried only where a scheme and ``://``
-    occur, and the search goes on after each URL, so crafted ``://://…`` costs linear time)."""
+    """The URLs in ``text``, normalised (see :func:`url_spans`)."""
     out: set[str] = set()
+    for start, end in url_spans(text):
+        n = normalise_url(text[start:end])
+        if n:
+            out.add(n)
+            if len(out) >= _MAX_KEYS:
+                break
+    return out
+
+
+def url_spans(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each URL in ``text``, as written (trailing punctuation left out). The
+    pattern is tried only where a scheme and ``://`` occur, and the search goes on after each
+    URL, so crafted ``://://…`` costs linear time (a caller stops reading when it has enough)."""
     at = text.find("://")
-    while at >= 0 and len(out) < _MAX_KEYS:
+    while at >= 0:
         nxt = at + 3
         for scheme in _SCHEMES:
             start = at - len(scheme)
@@ -1366,13 +1378,10 @@ def _urls(text: str) -> set[str]:
                 break
             m = _URL.match(text, start, min(len(text), at + 3 + 4096))
             if m is not None:
-                n = normalise_url(m.group(0).rstrip(_URL_TRAIL))
-                if n:
-                    out.add(n)
+                yield start, start + len(m.group(0).rstrip(_URL_TRAIL))
                 nxt = max(nxt, m.end())
             break
         at = text.find("://", nxt)
-    return out
 
 
 _TERM_CHARS_EDGE = "-_."
@@ -3583,7 +3592,7 @@ class SourceIndex:
 
     # -- adding and evicting
 
-    def _add(self, name: str, origin: Origin, text: str) -> int:
+    def _add(self, name: str, origin: Origin, text: str, links: frozenset[str] = frozenset()) -> int:
         norm = _norm(text)
         keys: set[str] = _term_keys(norm)
         emails = _emails(norm) if "@" in norm else set()
@@ -3591,7 +3600,7 @@ class SourceIndex:
         if origin is Origin.UNTRUSTED:
             # who wrote it (a reply to them goes back to where the content came from)
             keys.update("s" + e for e in _senders(norm))
-        urls = _urls(unicodedata.normalize("NFKC", text))
+        urls = _urls(unicodedata.normalize("NFKC", text)) | links
         keys.update("u" + u for u in urls)
         spans = _number_spans(norm)
         keys.update(_dec_key(d) for d in _numbers(norm, spans))
@@ -3643,7 +3652,7 @@ class SourceIndex:
         sensitive: bool = False,
         secret: bool = False,
         steering: bool = False,
-        mask: Callable[[str], str] | None = None,
+        mask: Callable[[str], str | tuple[str, frozenset[str]]] | None = None,
     ) -> None:
         """Index one output of ``tool`` (normalised once, here); ``sensitive``: it is labelled
         confidential or secret (see :meth:`carries_confidential`); ``steering``: it gives the
@@ -3651,7 +3660,10 @@ class SourceIndex:
         not in the request is *steered* (``Provenance.steered``). ``mask``: applied to the
         record's own part after the outsiders' parts are split off (the echo mask,
         ``proctor.flow.state.without_echoes``: red team 18 — masked first, a search by the
-        sender's address blanked the ``From:`` that marks their message, and it stayed trusted)."""
+        sender's address blanked the ``From:`` that marks their message, and it stayed trusted).
+        It may also give the record's own links it cut an echo out of (``…/apply/JOB-4502`` of a
+        job looked up by ``JOB-4502``: ``proctor.flow.state.echo_mask``): they are matched whole,
+        as links, and nothing else of them is."""
         origin = _CLASS[Trust(trust)]
         # a record of what the request names that states money: read before the echo mask,
         # which blanks the reference the call looked the record up by, and [red team 21] before
@@ -3663,9 +3675,11 @@ class SourceIndex:
             # what an outsider typed into a field of a trusted record (a portal message in a
             # claim, a CFP form's notes) is untrusted: a source of its own (flow/outsider.py)
             text, outside = split_outsider(text, self._internal)
+        links: frozenset[str] = frozenset()
         if mask is not None:
-            text = mask(text)
-        slot = self._add(tool, origin, text)
+            got = mask(text)
+            text, links = got if isinstance(got, tuple) else (got, links)
+        slot = self._add(tool, origin, text, links)
         if money:
             self._money_seen = True
         slots = [slot]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -37,12 +38,14 @@ from proctor.flow.provenance import (
     destination_paths,
     forget_values,
     leaf_values,
+    normalise_url,
+    url_spans,
     utf8_size,
 )
 from proctor.flow.responses import merge_provenance, trace_responses
 from proctor.store.base import ToolRecord
 
-__all__ = ["TaskFlow", "truncate_utf8", "without_echoes"]
+__all__ = ["TaskFlow", "echo_mask", "truncate_utf8", "without_echoes"]
 
 
 class TaskFlow:
@@ -110,7 +113,7 @@ class TaskFlow:
             steering=labels.steering,
             # the record's own part is matched without the call's values (:func:`without_echoes`),
             # after the outsiders' parts are split off
-            mask=None if echoes is None else (lambda t: without_echoes(t, echoes)),
+            mask=None if echoes is None else (lambda t: echo_mask(t, echoes)),
         )
         while self.index.outputs > self.max_outputs or self.index.size > self.max_bytes:
             self.lost = True
@@ -305,6 +308,11 @@ def truncate_utf8(text: str, limit: int) -> str:
 
 
 def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
+    """``text`` without the argument values of its own call: see :func:`echo_mask`."""
+    return echo_mask(text, args)[0]
+
+
+def echo_mask(text: str, args: Mapping[str, Any] | None) -> tuple[str, frozenset[str]]:
     """``text`` without the argument values of its own call: a trusted tool that echoes what it
     was given ("No customer found for GB33 BUKB …", "Sent to x@evil.example") does not vouch for
     those values, or an injected value would become "from trusted data" by being looked up first.
@@ -314,14 +322,22 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
     a shorter one is left alone (it would mask ordinary text). A value over 256
     characters is matched piece by piece (split at spaces and punctuation that end an address);
     a piece still longer, or a call with more values than are read, or an output over
-    :data:`_ECHO_TEXT` that echoes a value, is matched as empty (it vouches for nothing)."""
+    :data:`_ECHO_TEXT` that echoes a value, is matched as empty (it vouches for nothing).
+
+    Also the links of the record an echo was cut out of, normalised, where the echo lies wholly in
+    the link's path, past its host and before any query (``https://jobs.example/apply/JOB-4502``
+    of a job looked up by ``JOB-4502``; a record's own link names it by its id): the link is the
+    record's, and is matched whole (:meth:`SourceIndex.add`), while the echoed value itself stays
+    masked. An echo that reaches the host, the query or the fragment, or holds ``@`` or ``://``,
+    leaves no link (``?next=https://evil…`` of a lookup by that URL vouches for nothing)."""
+    none: frozenset[str] = frozenset()
     if not args:
-        return text
+        return text, none
     cores: set[str] = set()
     heads: set[str] = set()  # the starts of pieces too long to mask: their echo vouches for nothing
     for n, (_, value) in enumerate(leaf_values(args)):
         if n >= _ECHO_VALUES:
-            return ""  # more values than are read: vouches for nothing
+            return "", none  # more values than are read: vouches for nothing
         if value is None or isinstance(value, bool):
             continue
         raw = str(value)
@@ -332,7 +348,7 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
             elif len(core) >= _ECHO_LEN[0]:
                 cores.add(core)
     if not cores and not heads:
-        return text
+        return text, none
     # a quick test first: most outputs echo nothing (ASCII text: the same, much faster)
     flat = (
         text.encode("ascii").translate(None, _ASCII_NOT_ALNUM_AT_BYTES).decode("ascii")
@@ -340,12 +356,12 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
         else _NOT_ALNUM_AT.sub("", text)
     ).lower()
     if any(h in flat for h in heads):
-        return ""
+        return "", none
     found = [c for c in cores if c.lower() in flat]
     if not found:
-        return text
+        return text, none
     if len(text) > _ECHO_TEXT or len(found) > _ECHO_FOUND:
-        return ""
+        return "", none
     sep = r"(?:[^\w@]|_){0,3}"
     alts = [
         sep.join(re.escape(ch) for ch in core)
@@ -355,11 +371,21 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
     ]
     pattern = re.compile("|".join(alts), re.IGNORECASE)
     spans = _address_spans(text) if "@" in text else []
-    if not spans:
-        return pattern.sub(" ", text)
+    paths = _link_paths(text) if "://" in text else []
+    if not spans and not paths:
+        return pattern.sub(" ", text), none
+    links: set[str] = set()
+    spoiled: set[int] = set()  # links an echo reached outside their path: no link of theirs
 
     def mask(m: re.Match[str]) -> str:
         start, end = m.span()
+        for n, (a, p, q, b) in enumerate(paths):
+            if start < b and a < end:  # the echo touches this link
+                echo = m.group(0)
+                if p <= start and end <= q and "@" not in echo and "://" not in echo:
+                    links.add(text[a:b])
+                else:
+                    spoiled.add(n)
         for a, at, b in spans:
             if a <= start and end <= b and (start, end) != (a, b) and not start <= at < end:
                 # part of an address the tool returned (a directory looked up by name answers
@@ -369,7 +395,36 @@ def without_echoes(text: str, args: Mapping[str, Any] | None) -> str:
                 return m.group(0)
         return " "
 
-    return pattern.sub(mask, text)
+    masked = pattern.sub(mask, text)
+    if links:
+        bad = {text[a:b] for n, (a, _, _, b) in enumerate(paths) if n in spoiled}
+        good = {normalise_url(unicodedata.normalize("NFKC", u)) for u in links - bad}
+        return masked, frozenset(u for u in good if u)
+    return masked, none
+
+
+#: links read per output by :func:`_link_paths` at most (an echo in a later one leaves no link)
+_ECHO_LINKS = 256
+
+
+def _link_paths(text: str) -> list[tuple[int, int, int, int]]:
+    """``(start, path, end_of_path, end)`` of the links in ``text`` (at most
+    :data:`_ECHO_LINKS`): ``path`` is the first ``/`` after the host, ``end_of_path`` the ``?``
+    or ``#`` that ends the path, else the link's end; a link with no path is left out."""
+    out: list[tuple[int, int, int, int]] = []
+    for a, b in url_spans(text):
+        if len(out) >= _ECHO_LINKS:
+            break
+        p = text.find("/", text.find("://", a, b) + 3, b)
+        if p < 0:
+            continue
+        q = b
+        for mark in "?#":
+            i = text.find(mark, p, q)
+            if i >= 0:
+                q = i
+        out.append((a, p, q, b))
+    return out
 
 
 _LOCAL_PUNCT = frozenset("!#$%&'*+/=?^_`{|}~.-")
