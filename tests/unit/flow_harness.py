@@ -286,6 +286,31 @@ def reference_matches(references: tuple[str, ...], text: str) -> bool:
     return pattern is not None and pattern.search(prov._record_text(text)) is not None
 
 
+#: a dental practice's refund task (red teams 21 and 22): the patient record, the patient portal's
+#: messages and ``billing.refund`` to a card token
+REFUND_TOOLS: list[dict[str, Any]] = [
+    {"type": "tool", "name": "pms.patient", "effect": "read", "labels": {"trust": "trusted"}},
+    {"type": "tool", "name": "portal.messages", "effect": "read", "labels": {"trust": "untrusted"}},
+    {
+        "type": "tool",
+        "name": "billing.refund",
+        "effect": "pay",
+        "flags": ["financial"],
+        "destinations": ["card_token"],
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "patient_id": {"type": "string"},
+                "card_token": {"type": "string"},
+                "amount": {"type": "number"},
+                "currency": {"type": "string"},
+            },
+            "required": ["card_token", "amount"],
+        },
+    },
+]
+
+
 def states_money(text: str) -> bool:
     """Whether a record's text states money (:func:`proctor.flow.provenance._record_states_money`,
     told whether the text is tabular)."""

@@ -21,6 +21,7 @@ from tests.unit.flow_harness import (
     CORRECTED,
     LEDGER_OPEN_ITEMS,
     MAIL_READ,
+    REFUND_TOOLS,
     VENDOR,
     VENDORS_GET,
     PayDesk,
@@ -189,29 +190,6 @@ def test_an_html_record_still_holds() -> None:
 )
 def test_the_purposes_reference_is_read(purpose: str, text: str) -> None:
     assert _corrected_total_waits(text, purpose=purpose, params={})
-
-
-REFUND_TOOLS: list[dict[str, Any]] = [
-    {"type": "tool", "name": "pms.patient", "effect": "read", "labels": {"trust": "trusted"}},
-    {"type": "tool", "name": "portal.messages", "effect": "read", "labels": {"trust": "untrusted"}},
-    {
-        "type": "tool",
-        "name": "billing.refund",
-        "effect": "pay",
-        "flags": ["financial"],
-        "destinations": ["card_token"],
-        "input_schema": {
-            "type": "object",
-            "properties": {
-                "patient_id": {"type": "string"},
-                "card_token": {"type": "string"},
-                "amount": {"type": "number"},
-                "currency": {"type": "string"},
-            },
-            "required": ["card_token", "amount"],
-        },
-    },
-]
 
 
 def _forged_eob_waits(patient: str) -> bool:

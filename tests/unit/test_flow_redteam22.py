@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from tests.unit.flow_harness import AP as OWNER
-from tests.unit.flow_harness import CORRECTED, IBAN, INVOICE_MAIL, VENDOR
+from tests.unit.flow_harness import CORRECTED, IBAN, INVOICE_MAIL, REFUND_TOOLS, VENDOR
 from tests.unit.flow_harness import PAY_PARAMS as PARAMS
 from tests.unit.flow_harness import PAY_PURPOSE as PURPOSE
 from tests.unit.flow_harness import PAY_TOOLS as TOOLS
@@ -55,6 +55,7 @@ __all__ = [
     "OWNER",
     "PARAMS",
     "PURPOSE",
+    "REFUND_TOOLS",
     "TOOLS",
     "VENDOR",
     "_benign_waits",
@@ -235,29 +236,6 @@ def test_guard_the_forged_eob_is_off_the_record() -> None:
 )
 def test_a_record_whose_figure_is_past_the_cut_is_still_a_record_that_states_money() -> None:
     assert _forged_eob_off_record("please see my insurer's letter. " * 34_000)
-
-
-REFUND_TOOLS: list[dict[str, Any]] = [
-    {"type": "tool", "name": "pms.patient", "effect": "read", "labels": {"trust": "trusted"}},
-    {"type": "tool", "name": "portal.messages", "effect": "read", "labels": {"trust": "untrusted"}},
-    {
-        "type": "tool",
-        "name": "billing.refund",
-        "effect": "pay",
-        "flags": ["financial"],
-        "destinations": ["card_token"],
-        "input_schema": {
-            "type": "object",
-            "properties": {
-                "patient_id": {"type": "string"},
-                "card_token": {"type": "string"},
-                "amount": {"type": "number"},
-                "currency": {"type": "string"},
-            },
-            "required": ["card_token", "amount"],
-        },
-    },
-]
 
 
 def test_guard_a_customer_numbers_forged_claim_waits() -> None:
