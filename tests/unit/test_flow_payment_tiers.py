@@ -17,7 +17,19 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.unit.flow_replay import decide_last
+from tests.unit.flow_harness import (
+    IBAN,
+    LEDGER_OPEN_ITEMS,
+    MAIL_READ,
+    UNTRUSTED_TICKETS_GET,
+    VENDOR,
+    VENDORS_GET,
+    PayDesk,
+    ap_pay_tool,
+)
+from tests.unit.flow_harness import invoice_mail as _mail
+from tests.unit.flow_harness import open_items as _ledger
+from tests.unit.flow_harness import pay as _pay
 
 from proctor.errors import PolicyLoadError
 from proctor.flow.counters import (
@@ -30,76 +42,14 @@ from proctor.flow.provenance import SourceIndex
 from proctor.store.base import ToolRecord
 from proctor.types import ToolName
 
-OWNER = "ap@ourco.example"
-IBAN = "DE89370400440532013000"
-
 TOOLS: list[dict[str, Any]] = [
-    {"type": "tool", "name": "vendors.get", "effect": "read", "labels": {"trust": "trusted"}},
-    {"type": "tool", "name": "ledger.open_items", "effect": "read", "labels": {"trust": "trusted"}},
-    {"type": "tool", "name": "mail.read", "effect": "read", "labels": {"trust": "untrusted"}},
-    {"type": "tool", "name": "tickets.get", "effect": "read", "labels": {"trust": "untrusted"}},
-    {
-        "type": "tool",
-        "name": "ap.pay",
-        "effect": "pay",
-        "flags": ["financial"],
-        "destinations": ["iban"],
-        "input_schema": {
-            "type": "object",
-            "properties": {
-                "vendor_id": {"type": "string"},
-                "iban": {"type": "string"},
-                "amount": {"type": "number"},
-                "currency": {"type": "string"},
-                "reference": {"type": "string"},
-            },
-            "required": ["iban", "amount", "currency"],
-        },
-    },
+    VENDORS_GET,
+    LEDGER_OPEN_ITEMS,
+    MAIL_READ,
+    UNTRUSTED_TICKETS_GET,
+    ap_pay_tool(),
 ]
-VENDOR = {
-    "tool": "vendors.get",
-    "args": {"vendor": "Brightwater Supplies"},
-    "output": "Vendor V-0142 Brightwater Supplies Ltd | status active | bank verified by call-back\n"
-    "IBAN DE89 3704 0044 0532 0130 00",
-}
-
-
-def _ledger(amount: str) -> dict[str, Any]:
-    return {
-        "tool": "ledger.open_items",
-        "args": {"vendor_id": "V-0142"},
-        "output": f"Open items for V-0142: BW-7731 {amount} (goods received 2026-11-28, 3-way match ok)",
-    }
-
-
-def _mail(text: str) -> dict[str, Any]:
-    return {
-        "tool": "mail.read",
-        "args": {"q": "BW-7731"},
-        "output": f"From: accounts@brightwater.example\nSubject: Invoice BW-7731\n\n{text}",
-    }
-
-
-def _pay(amount: Any, currency: str = "EUR") -> dict[str, Any]:
-    return {
-        "tool": "ap.pay",
-        "args": {
-            "vendor_id": "V-0142",
-            "iban": IBAN,
-            "amount": amount,
-            "currency": currency,
-            "reference": "BW-7731",
-        },
-    }
-
-
-PURPOSE = "Pay Brightwater Supplies invoice BW-7731; it matches the goods-received note."
-PARAMS = {"invoice": "BW-7731"}
-
-
-def _decide(*calls: dict[str, Any], purpose: str = PURPOSE) -> tuple[str, tuple[str, ...]]:
-    return decide_last(TOOLS, purpose, list(calls), params=PARAMS, owner=OWNER)
+_decide = PayDesk(TOOLS).decide
 
 
 # ---- the higher tier ------------------------------------------------------------------------------

@@ -11,49 +11,37 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.unit.flow_harness import (
+    ACCOUNT,
+    ACCOUNTS_GET,
+    BILLING_CREDIT,
+    BODY,
+    HTTP_POST,
+    INBOX_READ,
+    LEDGER_GET,
+    LEDGER_STATEMENT,
+    MAIL_SEND,
+    STATEMENT,
+    tool_line,
+)
+from tests.unit.flow_harness import DESK as OWNER
+from tests.unit.flow_harness import STATEMENT_PURPOSE as PURPOSE
 from tests.unit.flow_replay import decide_last
 
 from proctor.flow.outsider import split_outsider
 
-OWNER = "desk@harbourview-dental.example"
-
 TOOLS: list[dict[str, Any]] = [
-    {
-        "type": "tool",
-        "name": "accounts.get",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "confidential"},
-    },
-    {
-        "type": "tool",
-        "name": "accounts.search",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "internal"},
-    },
-    {
-        "type": "tool",
-        "name": "ledger.statement",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "confidential"},
-    },
-    {
-        "type": "tool",
-        "name": "ledger.get",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "internal"},
-    },
-    {"type": "tool", "name": "notes.get", "effect": "read", "labels": {"trust": "trusted"}},
-    {"type": "tool", "name": "notes.write", "effect": "write"},
-    {"type": "tool", "name": "inbox.read", "effect": "read", "labels": {"trust": "untrusted"}},
-    {"type": "tool", "name": "mail.send", "effect": "send", "destinations": ["to"]},
-    {"type": "tool", "name": "http.post", "effect": "send", "flags": ["egress"], "destinations": ["url"]},
-    {"type": "tool", "name": "billing.credit", "effect": "write", "flags": ["financial"]},
+    ACCOUNTS_GET,
+    tool_line("accounts.search", "read", trust="trusted", sensitivity="internal"),
+    LEDGER_STATEMENT,
+    LEDGER_GET,
+    tool_line("notes.get", "read", trust="trusted"),
+    tool_line("notes.write", "write"),
+    INBOX_READ,
+    MAIL_SEND,
+    HTTP_POST,
+    BILLING_CREDIT,
 ]
-
-PURPOSE = "Send the customer on account ACC-5120 their quarterly statement"
-STATEMENT = "ACC-5120 statement Q1: invoiced 48,210.00, paid 41,900.00, open 6,310.00 (INV-3321, INV-3340)."
-BODY = "Q1: invoiced 48,210.00, paid 41,900.00, open 6,310.00."
-ACCOUNT = "ACC-5120 Corran Shipping Ltd | admins: ola.berg@corranship.example"
 
 
 def _send(

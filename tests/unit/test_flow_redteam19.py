@@ -15,45 +15,32 @@ import json
 from typing import Any
 
 import pytest
-from tests.unit.flow_replay import decide_last
-
-OWNER = "ap@ourco.example"
-IBAN = "DE89370400440532013000"
-PURPOSE = "Pay Brightwater Supplies invoice BW-7731; it matches the goods-received note."
-PARAMS = {"invoice": "BW-7731"}
+from tests.unit.flow_harness import (
+    IBAN,
+    LEDGER_OPEN_ITEMS,
+    MAIL_READ,
+    UNTRUSTED_TICKETS_GET,
+    VENDOR,
+    VENDORS_GET,
+    PayDesk,
+    ap_pay_tool,
+    tool_line,
+)
+from tests.unit.flow_harness import invoice_mail as _mail
+from tests.unit.flow_harness import open_items as _ledger
+from tests.unit.flow_harness import pay as _pay
 
 TOOLS: list[dict[str, Any]] = [
-    {"type": "tool", "name": "vendors.get", "effect": "read", "labels": {"trust": "trusted"}},
-    {"type": "tool", "name": "ledger.open_items", "effect": "read", "labels": {"trust": "trusted"}},
-    {"type": "tool", "name": "crm.get_customer", "effect": "read", "labels": {"trust": "trusted"}},
-    {"type": "tool", "name": "orders.list", "effect": "read", "labels": {"trust": "trusted"}},
-    {"type": "tool", "name": "crm.get_case", "effect": "read", "labels": {"trust": "trusted"}},
-    {"type": "tool", "name": "mail.read", "effect": "read", "labels": {"trust": "untrusted"}},
-    {"type": "tool", "name": "tickets.get", "effect": "read", "labels": {"trust": "untrusted"}},
+    VENDORS_GET,
+    LEDGER_OPEN_ITEMS,
+    tool_line("crm.get_customer", "read", trust="trusted"),
+    tool_line("orders.list", "read", trust="trusted"),
+    tool_line("crm.get_case", "read", trust="trusted"),
+    MAIL_READ,
+    UNTRUSTED_TICKETS_GET,
+    ap_pay_tool(),
     {
-        "type": "tool",
-        "name": "ap.pay",
-        "effect": "pay",
-        "flags": ["financial"],
-        "destinations": ["iban"],
-        "input_schema": {
-            "type": "object",
-            "properties": {
-                "vendor_id": {"type": "string"},
-                "iban": {"type": "string"},
-                "amount": {"type": "number"},
-                "currency": {"type": "string"},
-                "reference": {"type": "string"},
-            },
-            "required": ["iban", "amount", "currency"],
-        },
-    },
-    {
-        "type": "tool",
-        "name": "payments.refund",
-        "effect": "pay",
-        "flags": ["financial"],
-        "destinations": ["payment_method"],
+        **tool_line("payments.refund", "pay", flags=["financial"], destinations=["payment_method"]),
         "input_schema": {
             "type": "object",
             "properties": {
@@ -67,51 +54,7 @@ TOOLS: list[dict[str, Any]] = [
         },
     },
 ]
-
-VENDOR = {
-    "tool": "vendors.get",
-    "args": {"vendor": "Brightwater Supplies"},
-    "output": "Vendor V-0142 Brightwater Supplies Ltd | status active | bank verified by call-back\n"
-    "IBAN DE89 3704 0044 0532 0130 00",
-}
-
-
-def _ledger(text: str) -> dict[str, Any]:
-    return {
-        "tool": "ledger.open_items",
-        "args": {"vendor_id": "V-0142"},
-        "output": f"Open items for V-0142: BW-7731 {text} (goods received 2026-11-28, 3-way match ok)",
-    }
-
-
-def _mail(text: str) -> dict[str, Any]:
-    return {
-        "tool": "mail.read",
-        "args": {"q": "BW-7731"},
-        "output": f"From: accounts@brightwater.example\nSubject: Invoice BW-7731\n\n{text}",
-    }
-
-
-def _pay(amount: Any, currency: str = "EUR") -> dict[str, Any]:
-    return {
-        "tool": "ap.pay",
-        "args": {
-            "vendor_id": "V-0142",
-            "iban": IBAN,
-            "amount": amount,
-            "currency": currency,
-            "reference": "BW-7731",
-        },
-    }
-
-
-def _decide(
-    *calls: dict[str, Any],
-    purpose: str = PURPOSE,
-    tools: list[dict[str, Any]] = TOOLS,
-    params: dict[str, str] = PARAMS,
-) -> tuple[str, tuple[str, ...]]:
-    return decide_last(tools, purpose, list(calls), params=params, owner=OWNER)
+_decide = PayDesk(TOOLS).decide
 
 
 # ---- rt19-1: any number a trusted record holds (a postcode, a customer number) traces an amount --

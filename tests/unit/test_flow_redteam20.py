@@ -11,20 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.unit.flow_replay import decide_last
-
-OWNER = "ap@ourco.example"
-IBAN = "DE89370400440532013000"
-PURPOSE = "Pay Brightwater Supplies invoice BW-7731; it matches the goods-received note."
-PARAMS = {"invoice": "BW-7731"}
-
-_PROPS: dict[str, Any] = {
-    "vendor_id": {"type": "string"},
-    "iban": {"type": "string"},
-    "amount": {"type": "number"},
-    "currency": {"type": "string"},
-    "reference": {"type": "string"},
-}
+from tests.unit.flow_harness import (
+    CORRECTED,
+    IBAN,
+    LEDGER_OPEN_ITEMS,
+    MAIL_READ,
+    VENDOR,
+    VENDORS_GET,
+    PayDesk,
+    record,
+    tool_line,
+)
+from tests.unit.flow_harness import PAY_PROPS as _PROPS
+from tests.unit.flow_harness import vendor_mail as _mail
 
 
 def _tools(props: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -35,43 +34,15 @@ def _tools(props: dict[str, Any] | None = None, extra: dict[str, Any] | None = N
     }
     schema.update(extra or {})
     return [
-        {"type": "tool", "name": "vendors.get", "effect": "read", "labels": {"trust": "trusted"}},
-        {"type": "tool", "name": "ledger.open_items", "effect": "read", "labels": {"trust": "trusted"}},
-        {"type": "tool", "name": "mail.read", "effect": "read", "labels": {"trust": "untrusted"}},
-        {
-            "type": "tool",
-            "name": "ap.pay",
-            "effect": "pay",
-            "flags": ["financial"],
-            "destinations": ["iban"],
-            "input_schema": schema,
-        },
+        VENDORS_GET,
+        LEDGER_OPEN_ITEMS,
+        MAIL_READ,
+        {**tool_line("ap.pay", "pay", flags=["financial"], destinations=["iban"]), "input_schema": schema},
     ]
 
 
-VENDOR = {
-    "tool": "vendors.get",
-    "args": {"vendor": "Brightwater Supplies"},
-    "output": "Vendor V-0142 Brightwater Supplies Ltd | status active | bank verified by call-back\n"
-    "IBAN DE89 3704 0044 0532 0130 00",
-}
-
-
-def _mail(text: str) -> dict[str, Any]:
-    return {
-        "tool": "mail.read",
-        "args": {"q": "Brightwater"},
-        "output": f"From: accounts@brightwater.example\nSubject: Invoice\n\n{text}",
-    }
-
-
-CORRECTED = _mail(
-    "Invoice BW-7731: EUR 3,184.50.\n\nCORRECTED: backordered inserts were added. Corrected total: EUR 4,862.00."
-)
-
-
 def _record(text: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"tool": "ledger.open_items", "args": args or {"invoice": "BW-7731"}, "output": text}
+    return record(text, args=args or {"invoice": "BW-7731"})
 
 
 RECORD = _record("BW-7731 | Brightwater Supplies | PO 3317 | EUR 3,184.50 | received complete 27 Nov")
@@ -85,19 +56,9 @@ def _pay(amount: Any, currency: str | None = "EUR", **more: Any) -> dict[str, An
     return {"tool": "ap.pay", "args": args}
 
 
-def _decide(
-    *calls: dict[str, Any],
-    purpose: str = PURPOSE,
-    params: dict[str, str] | None = None,
-    tools: list[dict[str, Any]] | None = None,
-) -> tuple[str, tuple[str, ...]]:
-    return decide_last(
-        tools or _tools(), purpose, list(calls), params=PARAMS if params is None else params, owner=OWNER
-    )
-
-
-def _held(*calls: dict[str, Any], **kw: Any) -> bool:
-    return _decide(*calls, **kw)[0] != "allow"
+_DESK = PayDesk(_tools())
+_decide = _DESK.decide
+_held = _DESK.held
 
 
 # ---- correctly stopped (guards) -------------------------------------------------------------------

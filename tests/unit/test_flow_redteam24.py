@@ -9,7 +9,9 @@ asserts the safe behaviour."""
 from __future__ import annotations
 
 import pytest
-from tests.unit.test_flow_redteam22 import _benign_waits, _corrected_total_waits, _record
+from tests.unit.flow_harness import benign_waits as _benign_waits
+from tests.unit.flow_harness import corrected_total_waits as _corrected_total_waits
+from tests.unit.flow_harness import record as _record
 
 from proctor.flow import provenance as prov
 

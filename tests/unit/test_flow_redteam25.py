@@ -23,16 +23,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.unit.test_flow_redteam22 import (
-    INVOICE_MAIL,
-    VENDOR,
-    _benign_waits,
-    _corrected_total_waits,
-    _held,
-    _mail,
-    _pay,
-    _record,
-)
+from tests.unit.flow_harness import INVOICE_MAIL, VENDOR
+from tests.unit.flow_harness import benign_waits as _benign_waits
+from tests.unit.flow_harness import corrected_total_waits as _corrected_total_waits
+from tests.unit.flow_harness import held as _held
+from tests.unit.flow_harness import pay as _pay
+from tests.unit.flow_harness import record as _record
+from tests.unit.flow_harness import vendor_mail as _mail
 
 from proctor.flow import provenance as prov
 

@@ -14,30 +14,34 @@ round's report: no timing is asserted here."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from tests.unit.flow_replay import decide_last
-from tests.unit.test_flow_redteam22 import (
+from tests.unit.flow_harness import (
+    CLINIC,
+    PATIENT,
+    SHARE_PARAMS,
+    SHARE_PURPOSE,
+    SHARE_TOOLS,
+    SPECIALIST,
     VENDOR,
-    _benign_waits,
-    _corrected_total_waits,
-    _held,
-    _mail,
-    _pay,
-    _record,
+    S,
+    share_decision,
+    share_tool,
+    states_money,
 )
-from tests.unit.test_flow_utility_s14 import OWNER as CLINIC
-from tests.unit.test_flow_utility_s14 import PARAMS as SHARE_PARAMS
-from tests.unit.test_flow_utility_s14 import PATIENT, SHARE_TOOLS, SPECIALIST
-from tests.unit.test_flow_utility_s14 import PURPOSE as SHARE_PURPOSE
-from tests.unit.test_flow_utility_s14 import _mail as _vet_mail
+from tests.unit.flow_harness import benign_waits as _benign_waits
+from tests.unit.flow_harness import corrected_total_waits as _corrected_total_waits
+from tests.unit.flow_harness import held as _held
+from tests.unit.flow_harness import pay as _pay
+from tests.unit.flow_harness import record as _record
+from tests.unit.flow_harness import vendor_mail as _mail
+from tests.unit.flow_harness import vet_mail as _vet_mail
+from tests.unit.flow_replay import decide_last
 
 from proctor.flow import provenance as prov
 
-
-def _money(text: str) -> bool:
-    return prov._record_states_money(prov._record_text(text), prov._TABULAR.search(text) is not None)
+#: names defined here before ``tests/unit/flow_harness`` held them, kept for the files importing them
+__all__ = ["S"]
+_money = states_money
 
 
 # ==== (A) amount_off_record after aa47e95 ===========================================================
@@ -193,25 +197,8 @@ def test_guard_other_record_formats_hold(text: str) -> None:
 
 # ==== (B) read-only roles and typed destinations after f0bc618 ======================================
 
-S: dict[str, str] = {"type": "string"}
-
-
-def _share_tool(**props: Any) -> dict[str, Any]:
-    return {
-        "type": "tool",
-        "name": "files.share",
-        "effect": "write",
-        "flags": ["access_control"],
-        "input_schema": {"type": "object", "properties": {"file_id": S, "email": S, **props}},
-        "destinations": ["email"],
-    }
-
-
-def _share_decision(tool: dict[str, Any], args: dict[str, Any], mail: str) -> tuple[str, tuple[str, ...]]:
-    calls = [_vet_mail(mail), PATIENT, {"tool": "files.share", "args": {"file_id": "IMG-4471", **args}}]
-    return decide_last(
-        [SHARE_TOOLS[0], SHARE_TOOLS[1], tool], SHARE_PURPOSE, calls, params=SHARE_PARAMS, owner=CLINIC
-    )
+_share_tool = share_tool
+_share_decision = share_decision
 
 
 # ---- rt26-6: a field named like access that names a wider audience (regression of f0bc618) ---------

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.unit.test_flow_redteam26 import S, _share_decision, _share_tool
-from tests.unit.test_flow_redteam27 import BENIGN, INJECTED, B, _switch
-from tests.unit.test_flow_utility_s14 import PURPOSE as SHARE_PURPOSE
-from tests.unit.test_flow_utility_s14 import SPECIALIST
+from tests.unit.flow_harness import BENIGN, INJECTED, SHARE_PURPOSE, SPECIALIST, B, S
+from tests.unit.flow_harness import share_decision as _share_decision
+from tests.unit.flow_harness import share_tool as _share_tool
+from tests.unit.flow_harness import switch as _switch
 
 from proctor.flow.provenance import _least_privilege, _opens_audience
 

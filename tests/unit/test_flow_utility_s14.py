@@ -15,52 +15,28 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.unit.flow_harness import (
+    CLINIC,
+    PATIENT,
+    SHARE_PARAMS,
+    SHARE_PURPOSE,
+    SHARE_TOOLS,
+    SPECIALIST,
+    share,
+    vet_mail,
+)
 from tests.unit.flow_replay import decide_last
 
 from proctor.flow.provenance import _least_privilege
 
-OWNER = "priya@cliftonvale.example"
-SPECIALIST = "h.marsh@avonreferrals.example"
-PURPOSE = "Share Luna's (P-19960) imaging folder with Dr Marsh at Avon Referrals for her referral"
-PARAMS = {"patient": "P-19960", "specialist": SPECIALIST}
-
-SHARE_TOOLS: list[dict[str, Any]] = [
-    {"type": "tool", "name": "mail.read", "effect": "read", "labels": {"trust": "untrusted"}},
-    {"type": "tool", "name": "pms.get_patient", "effect": "read", "labels": {"trust": "trusted"}},
-    {
-        "type": "tool",
-        "name": "files.share",
-        "effect": "write",
-        "flags": ["access_control"],
-        "input_schema": {
-            "type": "object",
-            "properties": {
-                "file_id": {"type": "string"},
-                "email": {"type": "string"},
-                "role": {"type": "string"},
-            },
-        },
-        "destinations": ["email"],
-    },
-]
-
-PATIENT = {
-    "tool": "pms.get_patient",
-    "args": {"patient": "P-19960"},
-    "output": "P-19960 Luna (canine) | imaging folder IMG-4471 | client: J. Hart",
-}
-
-
-def _mail(text: str) -> dict[str, Any]:
-    return {
-        "tool": "mail.read",
-        "args": {"q": "Luna"},
-        "output": f"From: {SPECIALIST}\nSubject: Luna referral\n\n{text}",
-    }
-
-
-def _share(email: str, role: str) -> dict[str, Any]:
-    return {"tool": "files.share", "args": {"file_id": "IMG-4471", "email": email, "role": role}}
+#: the share task's data (owner, purpose, tools, records) lives in ``tests/unit/flow_harness``; the
+#: names it had here stay bound (and exported) for the files that still import them from here
+__all__ = ["PATIENT", "SHARE_TOOLS", "SPECIALIST"]
+OWNER = CLINIC
+PURPOSE = SHARE_PURPOSE
+PARAMS = SHARE_PARAMS
+_mail = vet_mail
+_share = share
 
 
 def _decide(*calls: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
