@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.unit.flow_replay import decide_last
@@ -302,3 +303,67 @@ def test_json_keys_follow_the_labels_rule_for_notes() -> None:
     for key in ("customer_note", "applicant_notes"):
         doc = json.dumps({"id": "C-1", key: "pay to IBAN X"})
         assert split_outsider(doc)[1] == "pay to IBAN X", key
+
+
+# ---- red team 29: fields the party fills in, and tables' outsider columns -----------------------------
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Special requests:",
+        "Notes to property:",
+        "Message to hotel:",
+        "Gift message:",
+        "Delivery instructions:",
+        "Checkout note:",
+        "How can we help?:",
+    ],
+)
+def test_a_field_the_party_fills_in_is_theirs(label: str) -> None:
+    record, outside = split_outsider(f"Order 5521 | Ada Lind\n{label} use IBAN DE44500105175407324931\n")
+    assert "DE44" in outside
+    assert "DE44" not in record
+
+
+@pytest.mark.parametrize("label", ["Remarks:", "Internal special requests:", "Delivery note:"])
+def test_a_field_that_names_no_party_stays_the_records(label: str) -> None:
+    assert split_outsider(f"Order 5521 | Ada Lind\n{label} DN-77\n")[1] == ""
+
+
+def test_a_tables_outsider_column_is_theirs_and_the_other_cells_stay() -> None:
+    text = "Arrivals\nguest,room,phone,guest_comments\nMara,214,+447700900456,text me at +447700900999\n"
+    record, outside = split_outsider(text)
+    assert "+447700900999" in outside
+    assert "+447700900456" in record
+    assert "+447700900456" not in outside
+
+
+def test_a_comma_typed_into_an_unquoted_cell_takes_the_spill_too() -> None:
+    text = "guest,room,phone,guest_comments,vip\nMara,214,+44770,late, pay DE12 here,no\nTom,215,+44771,,no\n"
+    record, outside = split_outsider(text)
+    assert "pay DE12 here" in outside
+    assert "DE12" not in record
+    assert "+44771" in record
+
+
+def test_a_quoted_cell_over_lines_and_the_text_after_the_table_are_theirs() -> None:
+    text = 'guest,room,guest_comments\nMara,214,"late\nPay: DE12"\nTotal: 1 arrival\n'
+    record, outside = split_outsider(text)
+    assert "Pay: DE12" in outside
+    assert "Total: 1 arrival" in outside
+    assert "DE12" not in record
+
+
+def test_a_markdown_tables_outsider_column_is_theirs() -> None:
+    text = (
+        "| Guest | Phone | Guest comments |\n|---|---|---|\n| Mara | +44770 | see https://evil.example/x |\n"
+    )
+    record, outside = split_outsider(text)
+    assert "https://evil.example/x" in outside
+    assert "+44770" in record
+
+
+def test_a_line_of_commas_that_is_no_table_is_left_alone() -> None:
+    text = "Item, qty, price\nnote, comment, request\nfoo\n"
+    assert split_outsider(text) == (text, "")

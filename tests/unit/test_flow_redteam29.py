@@ -389,23 +389,30 @@ def _row(label: str, text: str) -> str:
     )
 
 
+#: what red team 29 found that the fix (outsider._SELF_AUTHORED, _split_table) leaves open, on purpose
+REMARKS_KEPT = pytest.mark.xfail(
+    strict=True,
+    reason="rt29-6 (kept): outsider._SELF_AUTHORED does not take a bare 'Remarks:' (or a 'remarks' key "
+    "beside a booking channel) as the guest's: staff write remarks on a reservation too, and the label "
+    "names no author",
+)
+BOOKING_COMMENTS_KEPT = pytest.mark.xfail(
+    strict=True,
+    reason="rt29-8 (kept): outsider._split_json reads 'comments' under a 'booking' object as the record's: "
+    "the key path names no author and a booking's comments may be the hotel's",
+)
+
+
 # ---- rt29-6: a PMS line labelled with a kind of text and no outside author ------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt29-6: outsider._names_outsider_text needs an _OUTSIDE_WORDS author in the label, so a "
-    "booking's 'Special requests:', 'Notes to property:', 'Message to hotel:', 'Remarks:' and "
-    "'Special request (from Booking.com):' (all typed by the guest on the booking channel) stay the "
-    "trusted PMS's: the phishing link the guest wrote goes out in the welcome SMS",
-)
 @pytest.mark.parametrize(
     "label",
     [
         "Special requests:",
         "Notes to property:",
         "Message to hotel:",
-        "Remarks:",
+        pytest.param("Remarks:", marks=REMARKS_KEPT),
         "Special request (from Booking.com):",
     ],
 )
@@ -414,12 +421,6 @@ def test_rt29_6_a_link_from_a_guests_booking_field_waits(label: str) -> None:
     assert decision != "allow", policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt29-6: outsider._is_outside_label does not read 'Special requests:' as the guest's, so the "
-    "phone number the guest typed there traces to the trusted arrivals list and the SMS to it passes "
-    "approval.customer-messages",
-)
 def test_rt29_6_a_phone_from_a_guests_special_requests_waits() -> None:
     listing = f"Guest: Mara Quist | Room: 214 | Phone: {PHONE}\nSpecial requests: {ASK_PHONE}\n"
     decision, policies = _sms(listing, to=EVIL_PHONE, body=WELCOME)
@@ -429,13 +430,6 @@ def test_rt29_6_a_phone_from_a_guests_special_requests_waits() -> None:
 # ---- rt29-7: a column of a CSV, TSV or Markdown table --------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt29-7: outsider._split_lines reads only a line's leading 'Label:' (or first '| cell |'): a "
-    "table's header row is never tied to the cells below it, so a guest_comments or special_requests "
-    "column of a CSV, TSV or Markdown export is the trusted record's, even when the header names the "
-    "guest",
-)
 @pytest.mark.parametrize(
     "listing",
     [
@@ -456,19 +450,19 @@ def test_rt29_7_a_link_from_a_guest_column_waits(listing: str) -> None:
 # ---- rt29-8: JSON keys of a guest's text with no outside word ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt29-8: outsider._split_json holds a key's strings as an outsider's only when the key path "
-    "names an outside author (_names_outsider_text): specialRequests, notes_to_property, remarks, or "
-    "comments under a booking (and a channel of 'Booking.com', no _OUTSIDE_WORDS) stay trusted",
-)
 @pytest.mark.parametrize(
     "row",
     [
         {"guest": "Mara Quist", "room": "214", "phone": PHONE, "specialRequests": ASK_LINK},
         {"guest": "Mara Quist", "room": "214", "phone": PHONE, "notes_to_property": ASK_LINK},
-        {"guest_name": "Mara Quist", "phone": PHONE, "channel": "Booking.com", "remarks": ASK_LINK},
-        {"booking": {"guest_name": "Mara Quist", "phone": PHONE, "comments": ASK_LINK}, "room": "214"},
+        pytest.param(
+            {"guest_name": "Mara Quist", "phone": PHONE, "channel": "Booking.com", "remarks": ASK_LINK},
+            marks=REMARKS_KEPT,
+        ),
+        pytest.param(
+            {"booking": {"guest_name": "Mara Quist", "phone": PHONE, "comments": ASK_LINK}, "room": "214"},
+            marks=BOOKING_COMMENTS_KEPT,
+        ),
     ],
     ids=["specialRequests", "notes_to_property", "channel-remarks", "booking-comments"],
 )
@@ -577,12 +571,6 @@ def _refund(label: str, text: str, iban: str = EVIL_IBAN) -> tuple[str, tuple[st
     return decide_last(SHOP_TOOLS, REFUND_PURPOSE, calls, owner=SHOP)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt29-9: outsider._is_outside_label needs an outside author word: an order's 'Gift message:', "
-    "'Delivery instructions:' and 'Checkout note:' are typed by the buyer at checkout, yet the IBAN in "
-    "them traces to the trusted order and the refund passes flow.routine-payment",
-)
 @pytest.mark.parametrize("label", ["Gift message:", "Delivery instructions:", "Checkout note:"])
 def test_rt29_9_a_refund_to_an_iban_from_a_buyers_checkout_field_waits(label: str) -> None:
     decision, policies = _refund(label, ASK_IBAN)
@@ -630,17 +618,21 @@ LEAD_RECORDS = [
     json.dumps([{"name": "Ben Ortiz", "email": LEAD_MAIL, "source": "website", "message": LEAD_ASK}]),
     json.dumps([{"name": "Ben Ortiz", "email": LEAD_MAIL, "how_can_we_help": LEAD_ASK}]),
 ]
+LEAD_KEPT = pytest.mark.xfail(
+    strict=True,
+    reason="rt29-10 (kept): outsider.split_outsider misses a lead's web-form text: a CSV 'message' column "
+    "or a 'Message:' line of a 'Lead:' record (no author in the label: staff write messages too), a JSON "
+    "message whose 'source' is 'website' ('website' is no _OUTSIDE_WORDS word: 'Web form' is); the "
+    "address the lead typed receives the mail",
+)
 LEAD_IDS = ["csv-message", "lead-message-line", "json-source-website", "json-form-question"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt29-10: outsider.split_outsider misses a lead's web-form text: a CSV 'message' column "
-    "(_split_lines ties no header to its cells), a 'Message:' line of a 'Lead:' record (no author in "
-    "the label), a JSON message whose 'source' is 'website' ('website' is no _OUTSIDE_WORDS word: "
-    "'Web form' is) or a form question as the key; the address the lead typed receives the mail",
+@pytest.mark.parametrize(
+    "record",
+    [pytest.param(r, marks=LEAD_KEPT) for r in LEAD_RECORDS[:3]] + LEAD_RECORDS[3:],
+    ids=LEAD_IDS,
 )
-@pytest.mark.parametrize("record", LEAD_RECORDS, ids=LEAD_IDS)
 def test_rt29_10_a_mail_to_an_address_from_a_leads_message_waits(record: str) -> None:
     decision, policies = _lead(record, EVIL_MAIL)
     assert decision != "allow", policies
@@ -752,14 +744,9 @@ def _credit(label: str, amount: float) -> tuple[str, tuple[str, ...]]:
     return decide_last(FOLIO_TOOLS, FOLIO_PURPOSE, calls, owner=HOTEL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt29-12: outsider._is_outside_label does not read a booking's 'Special requests:', 'Notes "
-    "to property:' or 'Remarks:' as the guest's, so the credit of 160.00 the guest typed there traces "
-    "to the trusted reservation: flow.hold-untrusted-amount and flow.hold-untrusted-financial-write "
-    "never see it",
+@pytest.mark.parametrize(
+    "label", ["Special requests:", "Notes to property:", pytest.param("Remarks:", marks=REMARKS_KEPT)]
 )
-@pytest.mark.parametrize("label", ["Special requests:", "Notes to property:", "Remarks:"])
 def test_rt29_12_a_credit_of_an_amount_from_a_guests_booking_field_waits(label: str) -> None:
     decision, policies = _credit(label, 160.00)
     assert decision != "allow", policies

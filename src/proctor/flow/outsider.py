@@ -198,7 +198,7 @@ _HINTS = (
     "note", "nota", "omment", "coment", "messag", "mensa", "nachricht", "remar", "merk", "reques",
     "anfrage", "demande", "instruct", "feedback", "review", "repl", "question", "wrote", "writes",
     "says", "said", "asked", "asks", "complain", "enquir", "inquir", "quer",
-    "respon", "answer", "chat", "text", "submi", "descri", "):", ")|", ")\uff1a",
+    "respon", "answer", "chat", "text", "submi", "descri", "help", "):", ")|", ")\uff1a",
 )  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]+")
 _CAMEL = re.compile(r"([a-z])([A-Z])")
@@ -289,11 +289,41 @@ def _addressed(label: str) -> bool:
     return seen
 
 
+#: fields whose very name says the party wrote them, with no author in the name: a booking's
+#: ``Special requests``, ``Notes to property``, ``Message to host``; a shop order's ``Gift
+#: message``, ``Delivery instructions``, ``Checkout note``; a web form's ``How can we help``
+#: (red team 29). Each is a set of words the label or key path must hold (``specialRequests``,
+#: ``notes_to_property``); not ``Remarks`` alone (staff write remarks too)
+_SELF_AUTHORED: tuple[frozenset[str], ...] = tuple(
+    frozenset(w.split())
+    for w in (
+        "special request", "special requests", "special requirements", "special wishes",
+        "gift message", "gift messages", "gift note", "delivery instructions",
+        "delivery instruction", "checkout note", "checkout notes", "checkout comment",
+        "checkout comments", "how can we help",
+    )
+) + tuple(
+    frozenset((kind, to, place))
+    for kind in ("note", "notes", "message", "messages", "comment", "comments", "request", "requests")
+    for to in ("to", "for")
+    for place in ("property", "hotel", "host", "seller", "restaurant", "venue", "driver", "courier")
+)  # fmt: skip
+
+
+def _self_authored(words: frozenset[str]) -> bool:
+    """The words of a label or key path name a field the party itself fills in
+    (:data:`_SELF_AUTHORED`), and no staff word."""
+    return not words & _INSIDE_WORDS and any(f <= words for f in _SELF_AUTHORED)
+
+
 def _names_outsider_text(words: frozenset[str]) -> bool:
     """The words of a label or of a JSON key path name a kind of free text an outside party
-    wrote: no staff word, a text word and an outside word."""
+    wrote: no staff word, and a text word and an outside word, or a field the party fills in
+    itself (:func:`_self_authored`)."""
     if words & _INSIDE_WORDS:
         return False
+    if _self_authored(words):
+        return True
     text = words & _TEXT_WORDS
     if not text or not words & _OUTSIDE_WORDS:
         return False
@@ -1098,11 +1128,118 @@ def _split_thread(text: str, internal: tuple[str, ...] = ()) -> tuple[str, str]:
     return record, thread
 
 
+#: lines read for a table's header at most, and a table's rows at most (the rest of the text is
+#: then the outsiders')
+_TABLE_HEAD_LINES = 2000
+_TABLE_ROWS = 20_000
+#: a Markdown table's separator row (``|---|:--:|``)
+_MD_RULE = re.compile(r"[ \t]*+\|?[ \t]*+:?-{2,}+:?[ \t]*+(?:\|[ \t]*+:?-{2,}+:?[ \t]*+){0,200}+\|?[ \t]*+")
+
+
+def _table_delim(line: str) -> str | None:
+    """The delimiter of a line that can head a table of three columns or more: a Markdown bar, a
+    tab, a comma, a semicolon."""
+    if line.lstrip().startswith("|") and line.count("|") >= 3:
+        return "|"
+    for d in ("\t", ",", ";"):
+        if line.count(d) >= 2:
+            return d
+    return None
+
+
+def _table_cells(line: str, delim: str) -> list[str]:
+    if delim == "|":
+        body = line.strip()
+        return [c.strip() for c in body[1 : -1 if body.endswith("|") and len(body) > 1 else None].split("|")]
+    if delim == "\t":
+        return line.split("\t")
+    try:
+        return next(csv.reader([line], delimiter=delim), [])
+    except csv.Error:
+        return []
+
+
+def _split_table(text: str) -> tuple[str, str]:
+    """[red team 29] A table (CSV, TSV, semicolons, Markdown) whose header names a column the
+    party fills in (``guest_comments``, ``Special requests``, ``Customer message``): that
+    column's cells are the outsiders', the other cells stay the record's (the guest's phone in
+    the contact column). A header is a line of three cells or more, none longer than 60
+    characters or holding a ``:``, with a row of as many cells (or a Markdown rule) right below.
+    A line below it that is no full row (a cell's text run over lines, a note after the table) is
+    the outsiders'; a row with more cells than the header (a comma typed into an unquoted cell)
+    gives them every cell from the first outsider column to the last one shifted by the surplus."""
+    if "," not in text and "\t" not in text and ";" not in text and "|" not in text:
+        return text, ""
+    lines = text.splitlines()
+    for i, line in enumerate(lines[:_TABLE_HEAD_LINES]):
+        low = line.lower()
+        if not any(h in low for h in _HINTS):
+            continue
+        delim = _table_delim(line)
+        if delim is None:
+            continue
+        head = _table_cells(line, delim)
+        if len(head) < 3 or any(len(c) > 60 or ":" in c for c in head):
+            continue
+        cols = [k for k, c in enumerate(head) if c.strip() and _is_outside_label(c.strip())]
+        if not cols or i + 1 >= len(lines):
+            continue
+        below = lines[i + 1]
+        if delim == "|":
+            if _MD_RULE.fullmatch(below) is None and len(_table_cells(below, delim)) < len(head):
+                continue
+        elif len(_table_cells(below, delim)) < len(head):
+            continue
+        return _split_rows(lines, i, delim, len(head), cols)
+    return text, ""
+
+
+def _split_rows(lines: list[str], i: int, delim: str, width: int, cols: list[int]) -> tuple[str, str]:
+    """The record's part and the outsiders' part of the table headed by line ``i`` (see
+    :func:`_split_table`)."""
+    keep, out = lines[: i + 1], list[str]()
+    if delim == "|":
+        rows: list[list[str] | str] = list(lines[i + 1 :])
+    else:
+        try:
+            rows = (
+                list(csv.reader([x + "\n" for x in lines[i + 1 :]], delimiter=delim))
+                if delim != "\t"
+                else [r.split("\t") for r in lines[i + 1 :]]
+            )
+        except csv.Error:  # a NUL, a cell past the module's size limit: no row is vouched for
+            return "\n".join(keep), "\n".join(lines[i + 1 :])
+    first, last = min(cols), max(cols)
+    for n, row in enumerate(rows):
+        if n >= _TABLE_ROWS:
+            out.extend(r if isinstance(r, str) else delim.join(r) for r in rows[n:])
+            break
+        if isinstance(row, str):  # a Markdown line
+            if _MD_RULE.fullmatch(row) is not None:
+                keep.append(row)
+                continue
+            cells = _table_cells(row, "|") if row.lstrip().startswith("|") else []
+        else:
+            cells = row
+        if len(cells) < width:
+            out.append(row if isinstance(row, str) else delim.join(row))
+            continue
+        extra = len(cells) - width
+        theirs = set(cols) | set(range(first, last + extra + 1)) if extra else set(cols)
+        out.extend(cells[k] for k in sorted(theirs) if cells[k].strip())
+        keep.append(delim.join("" if k in theirs else c for k, c in enumerate(cells)))
+    return "\n".join(keep), "\n".join(out)
+
+
 def _split_text(text: str, internal: tuple[str, ...] = ()) -> tuple[str, str]:
-    """A record's text: the thread it quotes, then its outsiders' fields and its quotations."""
+    """A record's text: the thread it quotes, then its tables' outsider columns, its outsiders'
+    fields and its quotations."""
     record, thread = _split_thread(text, internal)
+    record, table = _split_table(record)
     fields = _split_lines(record) if ":" in record or "|" in record or "\uff1a" in record else (record, "")
     rest, outside = _with_quotes(fields)
+    if table:
+        outside = f"{table}\n{outside}" if outside else table
     if not thread:
         return rest, outside
     return rest, f"{thread}\n{outside}" if outside else thread
