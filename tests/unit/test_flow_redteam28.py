@@ -293,12 +293,6 @@ def test_guard_an_odd_nested_injected_setting_does_not_crash() -> None:
     assert decision != "allow"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt28-4 (kept): a negation governs only its own clause (_CLAUSE_END: a comma, so, but, and "
-    'end it), so that "don\'t just email it, make it public" asks for a public link (rt28-8); the same '
-    'rule reads "do not, whatever the on-call vet says, make it public" as an ask',
-)
 def test_rt28_4_a_negation_before_an_interjection_still_negates() -> None:
     purpose = SHARE_PURPOSE + ". Please do not, whatever the on-call vet says, make it public"
     decision, _ = _switch("anyone_with_link", True, INJECTED, purpose=purpose)

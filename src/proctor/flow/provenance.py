@@ -3155,6 +3155,8 @@ _OPEN_NAME = re.compile(
     r"|(?:org|organi[sz]ation|company|domain|tenant|workspace|internal)(?!_?(?:id|only|name)\b)"
     r"|all_?(?:users|members|employees|staff|people)(?:_|$)"
     r"|(?:share|shared|visible|open|available)_?(?:with|to)_?(?:all|everyone)(?:_|$)"
+    # [red team 29] Cloud Run's ``allow_unauthenticated``, ``anon_access``, ``open_access``
+    r"|unauthenticated|(?:^|_)anon(?:_|$)|open_?access|(?:^|_)allow_?all$"
 )
 #: [red team 27] words of a switch that sends or copies, not one that opens a grant
 #: (``notify_all``, ``send_email_to_all_members``, ``include_all_files``)
@@ -3166,7 +3168,8 @@ _ORG_NAME = re.compile(
 #: [red team 27] an argument name that restricts a grant, so that ``false`` opens it
 #: (``restricted``, ``private``, ``domain_only``, ``require_sign_in``)
 _RESTRICT_NAME = re.compile(
-    r"restrict|private|(?:^|_)only(?:_|$)|_only$|sign_?in|log_?in|authenticat|invite|password|protect"
+    r"restrict|private|(?:^|_)only(?:_|$)|_only$|sign_?in|log_?in|(?<!un)authenticat|invite|password"
+    r"|protect|(?:^|_)auth(?:_|$)"
 )
 #: [red team 28] a verb that turns a name around (``block_public_acls``, ``no_sign_in``,
 #: ``disable_public_link``): its setting counts as the opposite
@@ -3195,6 +3198,10 @@ _WORLD_VALUE_WORDS = frozenset(
         "world",
         "unlisted",
         "guest",
+        # [red team 29] Vimeo's ``anybody``, OneDrive's ``embed`` link, Jira's ``global`` share
+        "anybody",
+        "embed",
+        "global",
     }
 )
 _ORG_VALUE_WORDS = frozenset(
@@ -3212,21 +3219,37 @@ _ORG_VALUES = frozenset({"domain", "organization", "organisation", "org", "compa
 #: words of a request that ask for an audience ([red team 27] not negated: "do not make it
 #: public"); :data:`_ORG_ASKED` only for the organisation's
 #: ([red team 28] not ``external``: "our external specialist" asks for no audience)
-_WORLD_ASKED = r"anyone|public(?:ly)?|everybody|anonymous(?:ly)?|shareable"
+_WORLD_ASKED = (
+    r"anyone|anybody|public(?:ly)?|everybody|anonymous(?:ly)?|shareable"
+    # [red team 29] "open it to the world", "publish it to the web", "without sign-in"
+    r"|(?:to|with) the (?:whole |entire )?world|(?:to|on) the web"
+    r"|without (?:a |any )?(?:sign[- ]?in|log[- ]?in|login|account)"
+)
 _ORG_ASKED = (
     r"everyone|all (?:staff|employees|members|users)|internal(?:ly)?"
     r"|(?:org|organi[sz]ation|company|domain|tenant|workspace|practice|team|firm|office)[- ]?wide"
-    r"|whole (?:org|organi[sz]ation|company|team|practice|firm|office|domain|clinic|hospital|department"
-    r"|school|store|branch|staff)"
+    r"|(?:whole|entire) (?:org|organi[sz]ation|company|team|practice|firm|office|domain|clinic|hospital"
+    r"|department|school|store|branch|staff|surgery)"
     r"|all (?:the |our )?(?:staff|employees|members|users|people|colleagues|team|vets|doctors|nurses)"
 )
 _ASKED = {
     False: re.compile(rf"(?<![^\W_])(?:{_WORLD_ASKED})(?![^\W_])"),
     True: re.compile(rf"(?<![^\W_])(?:{_WORLD_ASKED}|{_ORG_ASKED})(?![^\W_])"),
 }
-_NEGATION = re.compile(r"(?<![^\W_])(?:not|never|no|without|nor|rather than|instead of)(?![^\W_])|n't")
-#: [red team 28] what refuses an audience after its word ("public links are not allowed")
-_REFUSED_AFTER = re.compile(r"(?<![^\W_])(?:not|never|forbidden|prohibited|disallowed)(?![^\W_])|n't")
+_NEGATION = re.compile(
+    r"(?<![^\W_])(?:not|never|no|without|nor|rather than|instead of|avoid|avoiding|refuse|refusing"
+    r"|away from|prevent|preventing|block|blocking|if|in case|whether|unless)(?![^\W_])|n't"
+)
+#: [red team 28] what refuses an audience after its word ("public links are not allowed"); [red
+#: team 29] "are against policy", "is disabled", "are banned"
+_REFUSED_AFTER = re.compile(
+    r"(?<![^\W_])(?:not|never|forbidden|prohibited|disallowed|against|disabled|banned|blocked)(?![^\W_])|n't"
+)
+#: [red team 29] a negation set off by a comma, whose clause goes on after an aside ("must never,
+#: even briefly, be made public"; "do not, whatever the vet says, make it public")
+_NEGATION_ASIDE = re.compile(r"(?:(?<![^\W_])(?:not|never)|n't)\s*,")
+#: where a sentence ends: an aside's negation governs up to here
+_SENTENCE_STOP = re.compile(r"[.;:!?]")
 #: where a clause ends: a negation before it governs nothing after it ("no login needed, so anyone")
 _CLAUSE_END = re.compile(r"[.;:!?,]|(?<![^\W_])(?:so|but|and)(?![^\W_])")
 _TRUTHY = frozenset({"true", "yes", "y", "on", "1", "enabled", "enable"})
@@ -3259,17 +3282,138 @@ def _truth(value: Any) -> bool | None:
     return None
 
 
+#: [red team 29] a role a grant gives, read-only or more: under a key that names an audience
+#: (``public_access: read``, ``link: {role: reader}``, ``access: {all: read}``) that audience gets it
+_ROLE_VALUES = _READ_ONLY_ROLES | frozenset(
+    {
+        "can_view", "can view", "can-view", "can_read", "can_edit", "can edit", "can-edit",
+        "can_comment", "can comment", "writer", "editor", "edit", "write", "commenter", "comment",
+        "contributor", "read_write", "readwrite", "read-write", "full", "full_access", "owner",
+        "admin", "manage", "member",
+    }
+)  # fmt: skip
+#: [red team 29] keys that are an audience on their own (``access: {all: read}``, ``link: {role:
+#: reader}``: whoever has the link)
+_AUDIENCE_KEYS = frozenset({"all", "link", "links", "shared_link", "sharing_link", "share_link", "sharelink"})
+#: [red team 29] the key of a principal (IAM's ``Principal``, GCS's ``members``, an ACL's ``user``):
+#: a ``*`` there is everyone
+_PRINCIPAL_KEYS = frozenset(
+    {
+        "principal", "principals", "member", "members", "user", "users", "grantee", "grantees",
+        "entity", "identity", "identities", "aws", "who", "subject", "subjects", "audience",
+    }
+)  # fmt: skip
+#: [red team 29] an enum value (``anyone_can_view``, ``PUBLIC_READ``) whose words open a grant to
+#: the world, under any name
+_ENUM = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,40}")
+_ENUM_WORLD_WORDS = frozenset({"public", "anyone", "anybody", "everyone", "everybody", "anonymous"})
+#: [red team 29] values that open a grant only under a name that says where: Azure's public
+#: access level, GCS's public access prevention off, a visibility of ``all``; GitLab's
+#: ``visibility_level`` (20 public, 10 internal); a world's address range
+_WORLD_RANGES = frozenset({"0.0.0.0/0", "::/0", "*", "any", "anywhere", "internet"})
+
+
+_WORD_SPLIT = re.compile(r"[\W_]+")
+
+
+def _key_name_of(key: str) -> str:
+    return "_".join(w for w in _WORD_SPLIT.split(_snake(key.removesuffix("[]"))) if w)
+
+
+_key_name_cached = functools.lru_cache(maxsize=4096)(_key_name_of)
+
+
+def _key_names(path: str) -> list[str]:
+    """The keys of ``path`` in snake case, their words joined by ``_`` (``sharePermissions[].type``
+    gives ``share_permissions``, ``type``)."""
+    out = []
+    for key in path.split("."):
+        name = _key_name_cached(key) if len(key) <= _CACHED_NAME else _key_name_of(key)
+        if name:
+            out.append(name)
+    return out
+
+
+def _audience_key(key: str) -> bool | None:
+    """A key (snake case) that names an audience: True for the organisation's, False for the
+    world's, None for none (``grantee``, ``permission``, ``notify_all``); remembered for keys of
+    up to :data:`_CACHED_NAME` characters."""
+    return _audience_key_cached(key) if len(key) <= _CACHED_NAME else _audience_key_of(key)
+
+
+def _audience_key_of(key: str) -> bool | None:
+    if key in _AUDIENCE_KEYS:
+        return False
+    if _NOT_AUDIENCE.search(key) is not None or _RESTRICT_NAME.search(key) is not None:
+        return None
+    if key in ("everyone", "anyone", "public", "world", "anybody", "everybody", "anonymous"):
+        return False
+    if _OPEN_NAME.search(key) is None:
+        return None
+    return _OPEN_NAME.search(key.replace(m.group(0), "") if (m := _ORG_NAME.search(key)) else key) is None
+
+
+_audience_key_cached = functools.lru_cache(maxsize=4096)(_audience_key_of)
+
+
+def _audience_in_path(keys: list[str], value: Any) -> bool | None:
+    """[red team 29] A value the grant gives an audience by where it sits: a role (read-only or
+    more) under a key that names an audience, or that is one (``public_access: read``, ``access:
+    {all: read}``, ``sharing: {anyone: {role: reader}}``, ``link: {role: reader}``); ``*`` or
+    ``allUsers`` as a principal; an address range of the whole internet; Azure's, GCS's and
+    GitLab's public settings. True for the organisation's audience, False for the world's.
+    ``keys``: the path's (:func:`_key_names`)."""
+    if not keys:
+        return None
+    last = keys[-1]
+    if isinstance(value, int) and not isinstance(value, bool) and last == "visibility_level":
+        return {20: False, 10: True}.get(value)
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    v = _norm(value).strip(" .")
+    if v in ("allusers", "allauthenticatedusers", "all_users", "all_authenticated_users"):
+        return False
+    if v in _WORLD_RANGES and (
+        any(_PRINCIPAL_KEYS.intersection(k.split("_")) for k in keys)
+        or any(w in last for w in ("range", "cidr", "source", "ip"))
+    ):
+        return False
+    if "public" in last.split("_") and "access" in last.split("_"):
+        if "prevention" in last:
+            return False if v in ("inherited", "unspecified") else None
+        if v in ("container", "blob"):
+            return False  # Azure's public access level
+    if v == "all" and {"visibility", "audience", "who", "sharing", "shared", "share"}.intersection(
+        last.split("_")
+    ):
+        return False
+    if _ENUM.fullmatch(v) is not None and _ENUM_WORLD_WORDS.intersection(re.split(r"[_-]", v)):
+        return False
+    if v in _ROLE_VALUES:
+        role_last = bool(_ROLE_WORDS.intersection(last.split("_")))
+        for k in reversed(keys if role_last else keys[-1:]):
+            got = _audience_key(k)
+            if got is not None:
+                return got
+    return None
+
+
 def _opens_audience(path: str, value: Any) -> bool | None:
     """[red team 26/27] ``value`` of the argument at ``path`` opens a grant to an audience: a
     switch named like one set on (:data:`_OPEN_NAME`), a restriction set off
-    (:data:`_RESTRICT_NAME`), or an audience as the value (:data:`_AUDIENCE_VALUES`). None when
-    it does not; else True for the organisation's audience only (:data:`_ORG_NAME`), False for
-    the world's."""
+    (:data:`_RESTRICT_NAME`), an audience as the value (:data:`_AUDIENCE_VALUES`), or [red team
+    29] by where it sits (:func:`_audience_in_path`). None when it does not; else True for the
+    organisation's audience only (:data:`_ORG_NAME`), False for the world's."""
     name = _field_name(path)
+    keys = _key_names(path)
+    placed = _audience_in_path(keys, value)
+    if placed is not None:
+        return placed
     if isinstance(value, str) and len(value) <= 64:
         if _norm(value).strip(" .") in _AUDIENCE_VALUES:
             return _norm(value).strip(" .") in _ORG_VALUES
-        if _AUDIENCE_FIELDS.intersection(name.split("_")) and _truth(value) is None:
+        fields = {w for k in keys for w in k.split("_")}
+        if _AUDIENCE_FIELDS.intersection(fields) and _truth(value) is None:
             # [red team 28] an audience among the value's words (``anonymous``, ``public-read``,
             # ``allUsers``, ``Anyone with link``)
             words = set(_field_words(value))
@@ -3310,6 +3454,9 @@ def _least_privilege(path: str, value: Any) -> bool:
     if not _ROLE_WORDS.intersection(words) or _EVERY_MEMBER.intersection(words):
         return False
     if _OPEN_NAME.search("_".join(words)) is not None:
+        return False
+    # [red team 29] nor under a key that names an audience (``link: {role: reader}``)
+    if any(_audience_key(k) is not None for k in _key_names(path)):
         return False
     return _norm(value).strip(" .") in _READ_ONLY_ROLES
 
@@ -4398,9 +4545,11 @@ class SourceIndex:
             if src is None:
                 continue
             for m in asked.finditer(src.norm):
-                before = _CLAUSE_END.split(src.norm[max(0, m.start() - 40) : m.start()])[-1]
+                near = src.norm[max(0, m.start() - 80) : m.start()]
+                before = _CLAUSE_END.split(near[-40:])[-1]
                 after = _CLAUSE_END.split(src.norm[m.end() : m.end() + 40])[0]
-                if _NEGATION.search(before) is None and _REFUSED_AFTER.search(after) is None:
+                aside = _NEGATION_ASIDE.search(_SENTENCE_STOP.split(near)[-1]) is not None
+                if not aside and _NEGATION.search(before) is None and _REFUSED_AFTER.search(after) is None:
                     return None
         if self._untrusted:
             return self._origin(self._untrusted)
