@@ -593,7 +593,7 @@ LEAD_IDS = ["csv-message", "lead-message-line", "json-source-website", "json-for
 
 @pytest.mark.parametrize(
     "record",
-    [pytest.param(r, marks=LEAD_KEPT) for r in LEAD_RECORDS[:3]] + LEAD_RECORDS[3:],
+    [*(pytest.param(r, marks=LEAD_KEPT) for r in LEAD_RECORDS[:3]), *LEAD_RECORDS[3:]],
     ids=LEAD_IDS,
 )
 def test_rt29_10_a_mail_to_an_address_from_a_leads_message_waits(record: str) -> None:

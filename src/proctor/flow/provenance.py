@@ -3014,6 +3014,10 @@ class _Source:
 #: digits: an account number or IBAN is matched as an identifier): found in an output only where
 #: the output holds it as a destination (:func:`_as_destination`)
 _PLAIN_WORD = re.compile(r"[^\W_]*[^\W\d_][^\W_]*")
+#: [s15] a channel or a group named by two to four words of letters joined by ``-`` or ``_``
+#: (``#riverside-lofts-all``)
+_SLUG = re.compile(r"[#@]?[^\W\d_]{2,30}(?:[-_][^\W\d_]{2,30}){1,3}")
+_SLUG_PARTS = re.compile(r"[-_]")
 #: a destination written with its kind (``route:R14``, ``list:newsletter-main``, ``group:eng``)
 _TYPED_REF = re.compile(r"([^\W\d_]{2,32}):([^\W_](?:[\w.-]{0,62}[^\W_])?)")
 #: the labels before a destination in a listing (``channel: all``, ``handles = ops, oncall``)
@@ -4107,10 +4111,22 @@ class SourceIndex:
         if destination and word_rule and _PLAIN_WORD.fullmatch(stripped):
             if not _digits(stripped):
                 # a word of prose (``all``, ``ops``)
-                return self._origin(self._lookup_word(stripped))
+                mask = self._lookup_word(stripped)
+                if not mask and len(stripped) > 3 and stripped[-1:].lower() == "s":
+                    # [s15] a channel named for the request's word in the plural (``#deploys``
+                    # for "deploy …"), when no source holds the plural itself
+                    mask = self._lookup_word(stripped[:-1]) & self._intent_mask
+                return self._origin(mask)
             # a code holding a digit (``BCH01``, ``R14``) is written by no sentence by chance:
             # found wherever a source holds it, but for the request's prose (below)
             return self._origin(self._lookup_code(stripped))
+        if destination and word_rule and _SLUG.fullmatch(stripped) and not self._lookup_str(stripped):
+            # [s15] a channel or a group named by the request's words joined (``riverside-lofts-all``
+            # for "text all Riverside Lofts crews"), when no source holds the name itself: the
+            # request's, each word as a one-word destination is (:meth:`_lookup_word`)
+            words = _SLUG_PARTS.split(stripped.lstrip("#@"))
+            if all(self._lookup_word(w) & self._intent_mask for w in words):
+                return self._origin(self._intent_mask & -self._intent_mask)
         typed = _TYPED_REF.fullmatch(stripped) if destination else None
         if typed is not None:
             # a reference with its kind (``route:R14``, ``list:newsletter-main``): where a source
