@@ -266,6 +266,22 @@ def test_rt30_2_a_full_width_address_in_a_path_does_not_become_trusted() -> None
     )
 
 
+# ---- rt30-7: the echo is the host of a link nested in the record's link's path ---------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="rt30-7: echo_mask keeps a link when the echo itself holds no '://' or '@', without looking "
+    "at what comes right before the echo: a lookup by 'evil.example/pay' (or '//evil.example/pay') "
+    "echoed in a path-style redirect https://acme.example/r/https://evil.example/pay keeps that "
+    "redirect as the record's link, though the echo is the HOST of the nested link",
+)
+@pytest.mark.parametrize("value", ["evil.example/pay", "//evil.example/pay"])
+def test_rt30_7_an_echo_that_is_a_nested_links_host_leaves_no_link(value: str) -> None:
+    text = "No saved link. Redirect form: https://acme.example/r/https://evil.example/pay"
+    assert echo_mask(text, {"target": value})[1] == frozenset()
+
+
 # ---- guards: what the exception is for, and what it must not do ------------------------------------------
 
 
