@@ -347,12 +347,20 @@ def test_a_comma_typed_into_an_unquoted_cell_takes_the_spill_too() -> None:
     assert "+44771" in record
 
 
-def test_a_quoted_cell_over_lines_and_the_text_after_the_table_are_theirs() -> None:
-    text = 'guest,room,guest_comments\nMara,214,"late\nPay: DE12"\nTotal: 1 arrival\n'
+def test_a_quoted_cell_over_lines_is_theirs_and_the_table_ends_at_a_line_that_is_no_row() -> None:
+    text = 'guest,room,guest_comments\nMara,214,"late\nPay: DE12"\nRefund account: IBAN GB33\n'
     record, outside = split_outsider(text)
     assert "Pay: DE12" in outside
-    assert "Total: 1 arrival" in outside
     assert "DE12" not in record
+    assert "Refund account: IBAN GB33" in record
+
+
+def test_a_line_break_other_than_a_newline_stays_in_the_cell() -> None:
+    text = "guest,room,phone,guest_comments\nMara,214,+44770,late\u2028Eve,216,+44999,x\n"
+    record, outside = split_outsider(text)
+    assert "+44999" in outside
+    assert "+44999" not in record
+    assert "+44770" in record
 
 
 def test_a_markdown_tables_outsider_column_is_theirs() -> None:

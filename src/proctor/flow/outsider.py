@@ -198,7 +198,7 @@ _HINTS = (
     "note", "nota", "omment", "coment", "messag", "mensa", "nachricht", "remar", "merk", "reques",
     "anfrage", "demande", "instruct", "feedback", "review", "repl", "question", "wrote", "writes",
     "says", "said", "asked", "asks", "complain", "enquir", "inquir", "quer",
-    "respon", "answer", "chat", "text", "submi", "descri", "help", "):", ")|", ")\uff1a",
+    "respon", "answer", "chat", "text", "submi", "descri", "help", "special", "especia", "spécial", "speciaal", "sonderw", "besondere", "):", ")|", ")\uff1a",
 )  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]+")
 _CAMEL = re.compile(r"([a-z])([A-Z])")
@@ -300,7 +300,12 @@ _SELF_AUTHORED: tuple[frozenset[str], ...] = tuple(
         "special request", "special requests", "special requirements", "special wishes",
         "gift message", "gift messages", "gift note", "delivery instructions",
         "delivery instruction", "checkout note", "checkout notes", "checkout comment",
-        "checkout comments", "how can we help",
+        "checkout comments", "how can we help", "additional requests", "additional request",
+        # [red team 30] de, fr, it, es, pt, nl
+        "sonderwünsche", "sonderwunsch", "besondere wünsche", "demandes spéciales",
+        "demande spéciale", "richieste speciali", "richiesta speciale", "peticiones especiales",
+        "solicitudes especiales", "pedidos especiais", "pedido especial", "speciale verzoeken",
+        "speciaal verzoek",
     )
 ) + tuple(
     frozenset((kind, to, place))
@@ -313,7 +318,7 @@ _SELF_AUTHORED: tuple[frozenset[str], ...] = tuple(
 def _self_authored(words: frozenset[str]) -> bool:
     """The words of a label or key path name a field the party itself fills in
     (:data:`_SELF_AUTHORED`), and no staff word."""
-    return not words & _INSIDE_WORDS and any(f <= words for f in _SELF_AUTHORED)
+    return not words & (_INSIDE_WORDS | _COUNT_WORDS) and any(f <= words for f in _SELF_AUTHORED)
 
 
 def _names_outsider_text(words: frozenset[str]) -> bool:
@@ -1128,107 +1133,199 @@ def _split_thread(text: str, internal: tuple[str, ...] = ()) -> tuple[str, str]:
     return record, thread
 
 
-#: lines read for a table's header at most, and a table's rows at most (the rest of the text is
-#: then the outsiders')
-_TABLE_HEAD_LINES = 2000
+#: rows of one output's tables read at most (the rest of the text is then the outsiders')
 _TABLE_ROWS = 20_000
 #: a Markdown table's separator row (``|---|:--:|``)
 _MD_RULE = re.compile(r"[ \t]*+\|?[ \t]*+:?-{2,}+:?[ \t]*+(?:\|[ \t]*+:?-{2,}+:?[ \t]*+){0,200}+\|?[ \t]*+")
+#: words of a column that counts or dates what the party wrote, not their text
+#: (``special_requests_count``) [red team 30]
+_COUNT_WORDS = frozenset(
+    {
+        "count", "counts", "number", "num", "total", "totals", "qty", "quantity", "id", "ids",
+        "date", "dates", "flag", "flags", "status", "type", "length", "len", "has", "received",
+    }
+)  # fmt: skip
 
 
 def _table_delim(line: str) -> str | None:
-    """The delimiter of a line that can head a table of three columns or more: a Markdown bar, a
-    tab, a comma, a semicolon."""
+    """The delimiter of a line that can head a table of three columns or more: a Markdown bar,
+    else the most frequent of a tab, a semicolon and a comma (in that order on a tie: a header
+    ``Phone, mobile;Check-in, time;…`` is a semicolon's)."""
     if line.lstrip().startswith("|") and line.count("|") >= 3:
         return "|"
-    for d in ("\t", ",", ";"):
-        if line.count(d) >= 2:
-            return d
-    return None
+    best, n = None, 1
+    for d in ("\t", ";", ","):
+        c = line.count(d)
+        if c > n:
+            best, n = d, c
+    return best
+
+
+def _md_cells(line: str) -> list[str]:
+    body = line.strip()
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|"):
+        body = body[:-1]
+    return [c.strip() for c in body.split("|")]
 
 
 def _table_cells(line: str, delim: str) -> list[str]:
     if delim == "|":
-        body = line.strip()
-        return [c.strip() for c in body[1 : -1 if body.endswith("|") and len(body) > 1 else None].split("|")]
-    if delim == "\t":
-        return line.split("\t")
+        return _md_cells(line)
     try:
         return next(csv.reader([line], delimiter=delim), [])
     except csv.Error:
         return []
 
 
+def _row_width(line: str, delim: str) -> int:
+    """How many cells ``line`` holds; a row ``csv`` cannot read (a cell past its size limit, a
+    NUL) counts as wide enough to be one (its table is then the outsiders' from there)."""
+    if delim == "|":
+        return len(_md_cells(line))
+    try:
+        return len(next(csv.reader([line], delimiter=delim), []))
+    except csv.Error:
+        return 1 << 30
+
+
+def _outsider_columns(cells: list[str]) -> list[int]:
+    """The columns of a table's header that hold what an outside party wrote (``guest_comments``,
+    ``Special requests``): none when the line is no header (fewer than three cells, a cell over 60
+    characters or written ``label: value``). A column that counts or dates it is no such column."""
+    if len(cells) < 3 or any(len(c) > 60 or ": " in c or c.rstrip().endswith(":") for c in cells):
+        return []
+    return [
+        k
+        for k, c in enumerate(cells)
+        if c.strip() and not _words(c) & _COUNT_WORDS and _is_outside_label(c.strip())
+    ]
+
+
 def _split_table(text: str) -> tuple[str, str]:
-    """[red team 29] A table (CSV, TSV, semicolons, Markdown) whose header names a column the
-    party fills in (``guest_comments``, ``Special requests``, ``Customer message``): that
-    column's cells are the outsiders', the other cells stay the record's (the guest's phone in
-    the contact column). A header is a line of three cells or more, none longer than 60
-    characters or holding a ``:``, with a row of as many cells (or a Markdown rule) right below.
-    A line below it that is no full row (a cell's text run over lines, a note after the table) is
-    the outsiders'; a row with more cells than the header (a comma typed into an unquoted cell)
-    gives them every cell from the first outsider column to the last one shifted by the surplus."""
+    """[red teams 29, 30] The tables (CSV, TSV, semicolons, Markdown) whose header names a column
+    the party fills in (``guest_comments``, ``Special requests``, :func:`_outsider_columns`): that
+    column's cells are the outsiders', the other cells stay the record's (the guest's phone in the
+    contact column). A header is a line of three short cells or more with, right below it, a row
+    of at least as many cells less one (an exporter leaves an empty last cell out) or a Markdown
+    rule. Rows are read as ``csv`` reads them (a quoted cell may hold a line break) and only a
+    newline ends one (a U+2028 an outsider typed stays in their cell); a row with more cells than
+    the header (a comma typed into an unquoted cell) gives the surplus too, from the first
+    outsider column on; a header again (a second table, a repeated header) sets the columns anew.
+    A table ends at a blank line or a line without its delimiter: the record's again from there.
+    Each hinted line is a candidate header, however far down (found with ``str.find``)."""
     if "," not in text and "\t" not in text and ";" not in text and "|" not in text:
         return text, ""
-    lines = text.splitlines()
-    for i, line in enumerate(lines[:_TABLE_HEAD_LINES]):
-        low = line.lower()
-        if not any(h in low for h in _HINTS):
+    lines = text.split("\n")
+    offsets: list[int] = []
+    at = 0
+    for x in lines:
+        offsets.append(at)
+        at += len(x) + 1
+    low = text.lower()
+    hinted: set[int] = set()
+    steps = 0
+    for word in _HINTS:
+        at = low.find(word)
+        while at >= 0 and steps <= _MAX_HINTS:
+            i = bisect.bisect_right(offsets, at) - 1
+            hinted.add(i)
+            at = low.find(word, offsets[i] + len(lines[i]) + 1)
+            steps += 1
+    keep: list[str] = []
+    out: list[str] = []
+    pos = 0
+    rows_left = _TABLE_ROWS
+    for h in sorted(hinted):
+        if h < pos or h + 1 >= len(lines):
             continue
+        line = lines[h].rstrip("\r")
         delim = _table_delim(line)
         if delim is None:
             continue
-        head = _table_cells(line, delim)
-        if len(head) < 3 or any(len(c) > 60 or ":" in c for c in head):
+        head = _table_cells(line.lstrip("\ufeff"), delim)
+        cols = _outsider_columns(head)
+        if not cols:
             continue
-        cols = [k for k, c in enumerate(head) if c.strip() and _is_outside_label(c.strip())]
-        if not cols or i + 1 >= len(lines):
+        below = lines[h + 1].rstrip("\r")
+        if not (delim == "|" and _MD_RULE.fullmatch(below)) and _row_width(below, delim) < max(
+            3, len(head) - 1
+        ):
             continue
-        below = lines[i + 1]
-        if delim == "|":
-            if _MD_RULE.fullmatch(below) is None and len(_table_cells(below, delim)) < len(head):
-                continue
-        elif len(_table_cells(below, delim)) < len(head):
-            continue
-        return _split_rows(lines, i, delim, len(head), cols)
-    return text, ""
-
-
-def _split_rows(lines: list[str], i: int, delim: str, width: int, cols: list[int]) -> tuple[str, str]:
-    """The record's part and the outsiders' part of the table headed by line ``i`` (see
-    :func:`_split_table`)."""
-    keep, out = lines[: i + 1], list[str]()
-    if delim == "|":
-        rows: list[list[str] | str] = list(lines[i + 1 :])
-    else:
-        try:
-            rows = (
-                list(csv.reader([x + "\n" for x in lines[i + 1 :]], delimiter=delim))
-                if delim != "\t"
-                else [r.split("\t") for r in lines[i + 1 :]]
-            )
-        except csv.Error:  # a NUL, a cell past the module's size limit: no row is vouched for
-            return "\n".join(keep), "\n".join(lines[i + 1 :])
-    first, last = min(cols), max(cols)
-    for n, row in enumerate(rows):
-        if n >= _TABLE_ROWS:
-            out.extend(r if isinstance(r, str) else delim.join(r) for r in rows[n:])
+        keep.extend(lines[pos : h + 1])
+        end, rows_left = _split_rows(lines, h + 1, delim, len(head), cols, keep, out, rows_left)
+        pos = end
+        if rows_left <= 0:
+            out.extend(lines[pos:])
+            pos = len(lines)
             break
-        if isinstance(row, str):  # a Markdown line
-            if _MD_RULE.fullmatch(row) is not None:
-                keep.append(row)
-                continue
-            cells = _table_cells(row, "|") if row.lstrip().startswith("|") else []
-        else:
-            cells = row
-        if len(cells) < width:
-            out.append(row if isinstance(row, str) else delim.join(row))
-            continue
-        extra = len(cells) - width
-        theirs = set(cols) | set(range(first, last + extra + 1)) if extra else set(cols)
-        out.extend(cells[k] for k in sorted(theirs) if cells[k].strip())
-        keep.append(delim.join("" if k in theirs else c for k, c in enumerate(cells)))
+    if not out:
+        return text, ""
+    keep.extend(lines[pos:])
     return "\n".join(keep), "\n".join(out)
+
+
+def _split_rows(
+    lines: list[str],
+    start: int,
+    delim: str,
+    width: int,
+    cols: list[int],
+    keep: list[str],
+    out: list[str],
+    budget: int,
+) -> tuple[int, int]:
+    """Read the rows of the table whose first row is line ``start`` into ``keep`` (the record's
+    cells) and ``out`` (the outsiders'): see :func:`_split_table`. Returns the line after the
+    table and the rows still to be read."""
+    n = start
+    if delim == "|":
+        while n < len(lines) and budget > 0:
+            md = lines[n].rstrip("\r")
+            if not md.strip() or "|" not in md:
+                return n, budget
+            n += 1
+            budget -= 1
+            if _MD_RULE.fullmatch(md) is not None:
+                keep.append(md)
+                continue
+            cols, width = _take_row(_md_cells(md), "|", width, cols, keep, out)
+        return n, budget
+    reader = csv.reader((x.rstrip("\r") + "\n" for x in lines[start:]), delimiter=delim)
+    read = 0
+    try:
+        for row in reader:
+            took = reader.line_num - read
+            first = lines[start + read]
+            if not row or (len(row) == 1 and delim not in first):
+                return start + read, budget  # a blank line, or a line that is no row: the end
+            read = reader.line_num
+            budget -= 1
+            cols, width = _take_row(row, delim, width, cols, keep, out)
+            if budget <= 0 or took <= 0:
+                break
+    except csv.Error:  # a NUL, a cell past the module's size limit: no row past here is vouched for
+        out.extend(lines[start + read :])
+        return len(lines), budget
+    return start + read, budget
+
+
+def _take_row(
+    cells: list[str], delim: str, width: int, cols: list[int], keep: list[str], out: list[str]
+) -> tuple[list[int], int]:
+    """One row: a header again sets the columns anew; else the outsider columns' cells (with a
+    surplus, every cell from the first one on) go to ``out``, the rest to ``keep``."""
+    again = _outsider_columns(cells)
+    if again:
+        keep.append(delim.join(cells))
+        return again, len(cells)
+    extra = len(cells) - width
+    first, last = min(cols), max(cols)
+    theirs = set(cols) | set(range(first, last + extra + 1)) if extra > 0 else set(cols)
+    out.extend(cells[k] for k in sorted(theirs) if k < len(cells) and cells[k].strip())
+    keep.append(delim.join("" if k in theirs else c for k, c in enumerate(cells)))
+    return cols, width
 
 
 def _split_text(text: str, internal: tuple[str, ...] = ()) -> tuple[str, str]:

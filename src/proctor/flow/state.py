@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote
 
 from proctor.flow.labels import label_output
 from proctor.flow.model import (
@@ -381,8 +382,7 @@ def echo_mask(text: str, args: Mapping[str, Any] | None) -> tuple[str, frozenset
         start, end = m.span()
         for n, (a, p, q, b) in enumerate(paths):
             if start < b and a < end:  # the echo touches this link
-                echo = m.group(0)
-                if p <= start and end <= q and "@" not in echo and "://" not in echo:
+                if p <= start and end <= q and _ID_LIKE.fullmatch(_plain(m.group(0))) is not None:
                     links.add(text[a:b])
                 else:
                     spoiled.add(n)
@@ -407,16 +407,30 @@ def echo_mask(text: str, args: Mapping[str, Any] | None) -> tuple[str, frozenset
 _ECHO_LINKS = 256
 
 
+#: [red team 30] an echo a kept link may hold: an id's letters, digits, dots, dashes, underscores
+#: and spaces, once NFKC-normalised and percent-decoded (no ``@``, ``:``, ``/``, ``?``, ``#``,
+#: ``\``, ``%``: nothing that could be read as another host, a link or an address)
+_ID_LIKE = re.compile(r"[\w.\- ]+")
+
+
+def _plain(echo: str) -> str:
+    """``echo`` as a link's reader sees it: percent-decoded (twice: ``%2540``) and NFKC-normalised
+    (a full-width at sign is ``@``)."""
+    return unicodedata.normalize("NFKC", unquote(unquote(echo)))
+
+
 def _link_paths(text: str) -> list[tuple[int, int, int, int]]:
     """``(start, path, end_of_path, end)`` of the links in ``text`` (at most
-    :data:`_ECHO_LINKS`): ``path`` is the first ``/`` after the host, ``end_of_path`` the ``?``
-    or ``#`` that ends the path, else the link's end; a link with no path is left out."""
+    :data:`_ECHO_LINKS`): ``path`` is the ``/`` that ends the host, ``end_of_path`` the ``?``
+    or ``#`` that ends the path, else the link's end; a link whose host a ``?`` or a ``#`` ends
+    (``https://go.example?to=//…``), or with no path, is left out [red team 30]."""
     out: list[tuple[int, int, int, int]] = []
     for a, b in url_spans(text):
         if len(out) >= _ECHO_LINKS:
             break
-        p = text.find("/", text.find("://", a, b) + 3, b)
-        if p < 0:
+        host = text.find("://", a, b) + 3
+        p = text.find("/", host, b)
+        if p < 0 or any(text.find(mark, host, p) >= 0 for mark in "?#\\"):
             continue
         q = b
         for mark in "?#":
