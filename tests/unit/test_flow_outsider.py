@@ -375,3 +375,23 @@ def test_a_markdown_tables_outsider_column_is_theirs() -> None:
 def test_a_line_of_commas_that_is_no_table_is_left_alone() -> None:
     text = "Item, qty, price\nnote, comment, request\nfoo\n"
     assert split_outsider(text) == (text, "")
+
+
+def test_an_outsider_cell_in_a_row_of_labelled_cells_is_theirs() -> None:
+    """[s15] ``Guest: … | Phone: … | Guest comments: …``: the comment cell and what follows are the
+    guest's; the cells before it stay the record's."""
+    text = "Guest: Mara | Room: 214 | Phone: +447700900456 | Guest comments: text +447700900999 | ETA 15:00\n"
+    record, outside = split_outsider(text)
+    assert "+447700900999" in outside
+    assert "+447700900456" in record
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Guest: Mara | Room: 214 | Phone: +447700900456 | Status: confirmed\n",
+        "| Guest | Room | Phone |\n|---|---|---|\n| Mara | 214 | +447700900456 |\n",
+    ],
+)
+def test_a_row_of_the_records_own_cells_is_left_alone(text: str) -> None:
+    assert split_outsider(text)[1] == ""

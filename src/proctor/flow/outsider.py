@@ -339,6 +339,28 @@ def _names_outsider_text(words: frozenset[str]) -> bool:
     return not (text == {"notes"} and not words & _SUBMITTED_WORDS)
 
 
+#: how far into a line of ``|`` cells a label is looked for (``Guest: … | Room: 214 | Guest
+#: comments: …``), and how many cells at most
+_CELL_REACH = 400
+_CELL_LABEL = re.compile(r"\|[ \t]{0,40}+")
+
+
+def _cell_label(line: str) -> re.Match[str] | None:
+    """[s15] The first label of a cell after a ``|`` in the line's first :data:`_CELL_REACH`
+    characters (a PMS row ``Guest: Mara | Room: 214 | Guest comments: …``) that names an outside
+    party's text, else None: the cell's text and everything after it are the outsiders', as a
+    line's label is (:func:`_split_lines`)."""
+    if "|" not in line:
+        return None
+    for cells, bar in enumerate(_CELL_LABEL.finditer(line, 0, _CELL_REACH)):
+        if cells >= 20:
+            break
+        m = _LABEL.match(line, bar.end())
+        if m is not None and ":" in line[m.end() - 1 : m.end()] and _is_outside_label(m.group(1)):
+            return m
+    return None
+
+
 def _split_lines(text: str) -> tuple[str, str]:
     low = text.lower()
     ends = text.splitlines(keepends=True)
@@ -356,7 +378,7 @@ def _split_lines(text: str) -> tuple[str, str]:
         at = low.find(word)
         while at >= 0:
             i = bisect.bisect_right(offsets, at) - 1
-            if at - offsets[i] <= 100:
+            if at - offsets[i] <= 100 or (at - offsets[i] <= _CELL_REACH and "|" in ends[i][:_CELL_REACH]):
                 hinted.add(i)
             at = low.find(word, offsets[i] + len(ends[i]))
             steps += 1
@@ -377,6 +399,8 @@ def _split_lines(text: str) -> tuple[str, str]:
     # a record's text past an outsider's field is no longer vouched for)
     for i in order:
         m = _LABEL.match(lines[i])
+        if m is None or not _is_outside_label(m.group(1)):
+            m = _cell_label(lines[i])
         if m is not None and _is_outside_label(m.group(1)):
             # (every line in ``order`` is before ``cutoff``)
             keep = [*lines[:i], lines[i][: m.end()]]
