@@ -4,7 +4,9 @@
 negations), on 0dbe716 (``SourceIndex._trace_leaf``: a channel named by the request's words joined,
 ``riverside-lofts-all``, or in the plural, ``#deploys``) and on 221cdbc's table split
 (``proctor.flow.outsider._split_table``/``_split_rows``/``_take_row``: a table ends at a blank
-line or a line without its delimiter, a row that is a header again resets the columns).
+line or a line without its delimiter, a row that is a header again resets the columns) and on its
+``proctor.flow.state._ID_LIKE`` (the echo a kept link may hold). 112 cases, 63 strict xfails when
+written.
 
 Each case replays a whole task under the starter policies (``tests.unit.flow_replay.decide_last``
 through the share helper of ``tests.unit.flow_harness``, the channel task of
@@ -29,6 +31,7 @@ from tests.unit.test_flow_redteam30 import ASK_LINK, EVIL_URL, OTHER_PHONE, PHON
 from tests.unit.test_flow_redteam30 import _sms as sms
 
 from proctor.flow.outsider import split_outsider
+from proctor.flow.state import echo_mask
 
 OBJ: dict[str, str] = {"type": "object"}
 ARR: dict[str, str] = {"type": "array"}
@@ -501,3 +504,26 @@ def test_guard_split_outsider_on_crafted_1mb_tables_is_fast() -> None:
         start = time.perf_counter()
         split_outsider(text)
         assert time.perf_counter() - start < 1.0
+
+
+# ==== (G) echo_mask: a host name as the echo a kept link holds ===========================================
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["see https://go.acme.example/to/evilpay.example", "see https://go.acme.example/evilpay.example"],
+    ids=["path-redirect", "host-as-path"],
+)
+@pytest.mark.xfail(
+    strict=True,
+    reason="rt31-8: state._ID_LIKE lets a dotted host name ('evilpay.example') count as an id-like echo, so "
+    "echo_mask keeps a path-based redirect to the echoed host as the record's own link",
+)
+def test_rt31_8_an_echoed_host_name_keeps_no_link(text: str) -> None:
+    assert echo_mask(text, {"q": "evilpay.example"})[1] == frozenset()
+
+
+def test_guard_an_echoed_id_keeps_the_records_link() -> None:
+    assert echo_mask("see https://go.acme.example/r/JOB-4502 now", {"q": "JOB-4502"})[1] == frozenset(
+        {"https://go.acme.example/r/JOB-4502"}
+    )
