@@ -1272,10 +1272,11 @@ def _split_table(text: str) -> tuple[str, str]:
         cols = _outsider_columns(head)
         if not cols:
             continue
-        below = lines[h + 1].rstrip("\r")
-        if not (delim == "|" and _MD_RULE.fullmatch(below)) and _row_width(below, delim) < max(
-            3, len(head) - 1
-        ):
+        # the first line below that holds the delimiter ([red team 31] past a blank line or a
+        # group's heading, ``Floor 2``), within three lines
+        below = next((x for x in lines[h + 1 : h + 4] if delim in x), "").rstrip("\r")
+        wide = max(3, len(head) - 1)
+        if not (delim == "|" and _MD_RULE.fullmatch(below)) and _row_width(below, delim) < wide:
             continue
         keep.extend(lines[pos : h + 1])
         end, rows_left = _split_rows(lines, h + 1, delim, len(head), cols, keep, out, rows_left)
@@ -1307,10 +1308,11 @@ def _split_rows(
     if delim == "|":
         while n < len(lines) and budget > 0:
             md = lines[n].rstrip("\r")
-            if not md.strip() or "|" not in md:
-                return n, budget
             n += 1
             budget -= 1
+            if not md.strip() or "|" not in md:
+                keep.append(md)  # [red team 31] a blank line or a group's heading: the table goes on
+                continue
             if _MD_RULE.fullmatch(md) is not None:
                 keep.append(md)
                 continue
@@ -1323,7 +1325,12 @@ def _split_rows(
             took = reader.line_num - read
             first = lines[start + read]
             if not row or (len(row) == 1 and delim not in first):
-                return start + read, budget  # a blank line, or a line that is no row: the end
+                # [red team 31] a blank line, a floor's or a group's heading, the record's own line
+                # (``Refund account: …``): the record's, and the table goes on (its rows below are
+                # still read by the header's columns)
+                keep.append(first.rstrip("\r"))
+                read = reader.line_num
+                continue
             read = reader.line_num
             budget -= 1
             cols, width = _take_row(row, delim, width, cols, keep, out)
@@ -1340,7 +1347,9 @@ def _take_row(
 ) -> tuple[list[int], int]:
     """One row: a header again sets the columns anew; else the outsider columns' cells (with a
     surplus, every cell from the first one on) go to ``out``, the rest to ``keep``."""
-    again = _outsider_columns(cells)
+    # a header again (a second table, a repeated header) sets the columns anew; [red team 31] not a
+    # row with more cells than the header (a guest who types ``| Special requests`` into their cell)
+    again = _outsider_columns(cells) if len(cells) <= width else []
     if again:
         keep.append(delim.join(cells))
         return again, len(cells)

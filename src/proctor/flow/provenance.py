@@ -3241,21 +3241,36 @@ _ASKED = {
     True: re.compile(rf"(?<![^\W_])(?:{_WORLD_ASKED}|{_ORG_ASKED})(?![^\W_])"),
 }
 _NEGATION = re.compile(
-    r"(?<![^\W_])(?:not|never|no|without|nor|rather than|instead of|avoid|avoiding|refuse|refusing"
-    r"|away from|prevent|preventing|block|blocking|if|in case|whether|unless)(?![^\W_])|n't"
+    r"(?<![^\W_])(?:not|never|no|without|nor|rather than|instead of|cannot|nothing|nobody|none)(?![^\W_])"
+    r"|n['\u2019]t"
 )
+#: [red teams 29, 31] a verb or a word that refuses the audience right before its word, within
+#: :data:`_NEAR_WORDS` words ("avoid public links", "revoke public access", "hide it from the
+#: public", "non-public", "if anyone asks"): further away it governs something else ("to avoid
+#: size limits, share a public link")
+_REFUSING = re.compile(
+    r"(?<![^\W_])(?:avoid|avoiding|refuse|refusing|away from|prevent|preventing|block|blocking|if"
+    r"|unless|disable|disabling|turn off|switch off|revoke|revoking|restrict|restricting|deny|denying"
+    r"|forbid|forbidding|ban|banning|hide|hiding|refrain|remove|removing|non|stop|stopping|exclude"
+    r"|excluding|out of)(?![^\W_])"
+)
+_NEAR_WORDS = 4
 #: [red team 28] what refuses an audience after its word ("public links are not allowed"); [red
-#: team 29] "are against policy", "is disabled", "are banned"
+#: teams 29, 31] "are against policy", "is disabled", "are banned", "public links: forbidden"
 _REFUSED_AFTER = re.compile(
-    r"(?<![^\W_])(?:not|never|forbidden|prohibited|disallowed|against|disabled|banned|blocked)(?![^\W_])|n't"
+    r"(?<![^\W_])(?:not|never|no|forbidden|prohibited|disallowed|against|disabled|banned|blocked|off"
+    r"|cannot|verboten|avoided|excluded|removed|revoked|prevented|refused)(?![^\W_])|n['\u2019]t"
 )
 #: [red team 29] a negation set off by a comma, whose clause goes on after an aside ("must never,
-#: even briefly, be made public"; "do not, whatever the vet says, make it public")
-_NEGATION_ASIDE = re.compile(r"(?:(?<![^\W_])(?:not|never)|n't)\s*,")
+#: even briefly, be made public"; "do not, whatever the vet says, make it public"); not "or not,"
+_NEGATION_ASIDE = re.compile(r"(?<!\bor )(?:(?<![^\W_])(?:not|never)|n['\u2019]t)\s*,")
 #: where a sentence ends: an aside's negation governs up to here
 _SENTENCE_STOP = re.compile(r"[.;:!?]")
 #: where a clause ends: a negation before it governs nothing after it ("no login needed, so anyone")
-_CLAUSE_END = re.compile(r"[.;:!?,]|(?<![^\W_])(?:so|but|and)(?![^\W_])")
+_AUDIENCE_CLAUSE = re.compile(r"[.;:!?,()\[\]]|(?<![^\W_])(?:so|but|and)(?![^\W_])")
+#: [red team 31] where the words after an audience end for a refusal: not a colon or a question
+#: mark ("public links: forbidden", "public links? Never.")
+_AUDIENCE_AFTER_END = re.compile(r"[.;!,()\[\]]|(?<![^\W_])(?:so|but|and)(?![^\W_])")
 _TRUTHY = frozenset({"true", "yes", "y", "on", "1", "enabled", "enable"})
 _FALSY = frozenset({"false", "no", "n", "off", "0", "disabled", "disable"})
 
@@ -3294,11 +3309,28 @@ _ROLE_VALUES = _READ_ONLY_ROLES | frozenset(
         "can_comment", "can comment", "writer", "editor", "edit", "write", "commenter", "comment",
         "contributor", "read_write", "readwrite", "read-write", "full", "full_access", "owner",
         "admin", "manage", "member",
+        # [red team 31] Box's roles, and short forms
+        "previewer", "uploader", "viewer_uploader", "previewer_uploader", "co-owner", "co_owner",
+        "coowner", "download", "downloader", "ro", "rw", "rwx",
+    }
+)  # fmt: skip
+#: [red team 31] the last key of a role's value: a role word, or a level (``public: {level: view}``)
+_ROLE_KEY_WORDS = _ROLE_WORDS | frozenset({"level", "levels"})
+#: [red team 31] keys of who a grant is for, one by one (a person's invitation inside a workspace
+#: object, an organisation's member list): an audience key above one names a container, not the
+#: audience (``workspace: {invite: {email, role}}``)
+_GRANTEE_WORDS = frozenset(
+    {
+        "invite", "invites", "invitation", "invitations", "invitee", "invitees", "member", "members",
+        "user", "users", "grantee", "grantees", "recipient", "recipients", "people", "person",
+        "collaborator", "collaborators", "email", "emails", "individual", "individuals", "account",
     }
 )  # fmt: skip
 #: [red team 29] keys that are an audience on their own (``access: {all: read}``, ``link: {role:
 #: reader}``: whoever has the link)
-_AUDIENCE_KEYS = frozenset({"all", "link", "links", "shared_link", "sharing_link", "share_link", "sharelink"})
+_AUDIENCE_KEYS = frozenset(
+    {"all", "link", "links", "shared_link", "sharing_link", "share_link", "sharelink", "internet", "web"}
+)
 #: [red team 29] the key of a principal (IAM's ``Principal``, GCS's ``members``, an ACL's ``user``):
 #: a ``*`` there is everyone
 _PRINCIPAL_KEYS = frozenset(
@@ -3348,6 +3380,9 @@ def _audience_key(key: str) -> bool | None:
 def _audience_key_of(key: str) -> bool | None:
     if key in _AUDIENCE_KEYS:
         return False
+    words = key.split("_")
+    if _GRANTEE_WORDS.intersection(words) and words[0] != "all":
+        return None  # [red team 31] ``organization_members``: who, one by one (not ``all_members``)
     if _NOT_AUDIENCE.search(key) is not None or _RESTRICT_NAME.search(key) is not None:
         return None
     if key in ("everyone", "anyone", "public", "world", "anybody", "everybody", "anonymous"):
@@ -3370,18 +3405,23 @@ def _audience_in_path(keys: list[str], value: Any) -> bool | None:
     if not keys:
         return None
     last = keys[-1]
-    if isinstance(value, int) and not isinstance(value, bool) and last == "visibility_level":
-        return {20: False, 10: True}.get(value)
+    if last == "visibility_level" and not isinstance(value, bool) and isinstance(value, int | str):
+        return {"20": False, "10": True}.get(str(value).strip())
     if not isinstance(value, str) or len(value) > 64:
         return None
     v = _norm(value).strip(" .")
     if v in ("allusers", "allauthenticatedusers", "all_users", "all_authenticated_users"):
         return False
-    if v in _WORLD_RANGES and (
-        any(_PRINCIPAL_KEYS.intersection(k.split("_")) for k in keys)
-        or any(w in last for w in ("range", "cidr", "source", "ip"))
+    if v.startswith("domain:"):
+        return True  # [red team 31] a GCS IAM member ``domain:…``: everyone at that domain
+    if v == "*" or (
+        v in _WORLD_RANGES
+        and (
+            any(_PRINCIPAL_KEYS.intersection(k.split("_")) for k in keys)
+            or any(w in last for w in ("range", "cidr", "source", "ip"))
+        )
     ):
-        return False
+        return False  # [red team 31] a ``*`` anywhere in a grant is everyone
     if "public" in last.split("_") and "access" in last.split("_"):
         if "prevention" in last:
             return False if v in ("inherited", "unspecified") else None
@@ -3391,11 +3431,20 @@ def _audience_in_path(keys: list[str], value: Any) -> bool | None:
         last.split("_")
     ):
         return False
-    if _ENUM.fullmatch(v) is not None and _ENUM_WORLD_WORDS.intersection(re.split(r"[_-]", v)):
-        return False
+    if _ENUM.fullmatch(value.strip()) is not None and _ENUM_WORLD_WORDS.intersection(
+        re.split(r"[_-]", _snake(value.strip()))
+    ):
+        return False  # ``anyone_can_view``, ``AnyoneCanView``
+    if v in ("authenticated-read", "authenticated_read", "authenticatedread"):
+        return False  # [red team 31] S3's canned ACL: every AWS account
     if v in _ROLE_VALUES:
-        role_last = bool(_ROLE_WORDS.intersection(last.split("_")))
+        # a role under a key that names an audience, or that is one; [red team 31] read up the
+        # path past keys that are no grantee (``access.public.level``), stopping at one that is
+        # (``workspace.invite.role``: the invitation's, one person's)
+        role_last = not _ROLE_KEY_WORDS.isdisjoint(last.split("_"))
         for k in reversed(keys if role_last else keys[-1:]):
+            if k != last and _GRANTEE_WORDS.intersection(k.split("_")) and not k.startswith("all_"):
+                return None
             got = _audience_key(k)
             if got is not None:
                 return got
@@ -3459,8 +3508,9 @@ def _least_privilege(path: str, value: Any) -> bool:
         return False
     if _OPEN_NAME.search("_".join(words)) is not None:
         return False
-    # [red team 29] nor under a key that names an audience (``link: {role: reader}``)
-    if any(_audience_key(k) is not None for k in _key_names(path)):
+    # [red team 29] nor under a key that names an audience (``link: {role: reader}``); [red team
+    # 31] a person's invitation inside a workspace object is none (``_audience_in_path``)
+    if _audience_in_path(_key_names(path), value) is not None:
         return False
     return _norm(value).strip(" .") in _READ_ONLY_ROLES
 
@@ -4122,10 +4172,13 @@ class SourceIndex:
             return self._origin(self._lookup_code(stripped))
         if destination and word_rule and _SLUG.fullmatch(stripped) and not self._lookup_str(stripped):
             # [s15] a channel or a group named by the request's words joined (``riverside-lofts-all``
-            # for "text all Riverside Lofts crews"), when no source holds the name itself: the
-            # request's, each word as a one-word destination is (:meth:`_lookup_word`)
+            # for "text all Riverside Lofts crews"), when no source but the request holds the name
+            # in any form (:meth:`_slug_elsewhere`): the request's, each word as a one-word
+            # destination is (:meth:`_lookup_word`)
             words = _SLUG_PARTS.split(stripped.lstrip("#@"))
-            if all(self._lookup_word(w) & self._intent_mask for w in words):
+            if all(self._lookup_word(w) & self._intent_mask for w in words) and not self._slug_elsewhere(
+                words
+            ):
                 return self._origin(self._intent_mask & -self._intent_mask)
         typed = _TYPED_REF.fullmatch(stripped) if destination else None
         if typed is not None:
@@ -4147,6 +4200,20 @@ class SourceIndex:
             if kind is not None and name is not None:
                 return name if _ORDER[name[0]] >= _ORDER[kind[0]] else kind
         return self._origin(self._lookup_str(stripped))
+
+    def _slug_elsewhere(self, words: list[str]) -> bool:
+        """[red team 31] Whether a source other than the request holds the words of a slug in
+        order, joined by anything but letters and digits or by nothing (``#Riverside_Lofts_All``,
+        ``riverside.lofts.all``, "the riverside lofts all channel", ``#riversideloftsall``): the
+        name is then that source's to choose, as a one-word destination an e-mail names is."""
+        pattern = re.compile(
+            r"(?<![^\W_])" + r"(?:[\W_]{0,3}+)".join(re.escape(_norm(w)) for w in words) + r"(?![^\W_])"
+        )
+        intent = self._intent_mask
+        for slot, src in enumerate(self._slots):
+            if src is not None and not intent >> slot & 1 and pattern.search(src.norm) is not None:
+                return True
+        return False
 
     def _lookup_code(self, code: str) -> int:
         """The sources holding a destination that is one code with a digit (``BCH01``, ``R14``):
@@ -4562,10 +4629,16 @@ class SourceIndex:
                 continue
             for m in asked.finditer(src.norm):
                 near = src.norm[max(0, m.start() - 80) : m.start()]
-                before = _CLAUSE_END.split(near[-40:])[-1]
-                after = _CLAUSE_END.split(src.norm[m.end() : m.end() + 40])[0]
+                before = _AUDIENCE_CLAUSE.split(near[-40:])[-1]
+                close = " ".join(before.replace("-", " ").split()[-_NEAR_WORDS:])
+                after = _AUDIENCE_AFTER_END.split(src.norm[m.end() : m.end() + 40])[0]
                 aside = _NEGATION_ASIDE.search(_SENTENCE_STOP.split(near)[-1]) is not None
-                if not aside and _NEGATION.search(before) is None and _REFUSED_AFTER.search(after) is None:
+                if (
+                    not aside
+                    and _NEGATION.search(before) is None
+                    and _REFUSING.search(close) is None
+                    and _REFUSED_AFTER.search(after) is None
+                ):
                     return None
         if self._untrusted:
             return self._origin(self._untrusted)

@@ -382,7 +382,13 @@ def echo_mask(text: str, args: Mapping[str, Any] | None) -> tuple[str, frozenset
         start, end = m.span()
         for n, (a, p, q, b) in enumerate(paths):
             if start < b and a < end:  # the echo touches this link
-                if p <= start and end <= q and _ID_LIKE.fullmatch(_plain(m.group(0))) is not None:
+                plain = _plain(m.group(0))
+                if (
+                    p <= start
+                    and end <= q
+                    and _ID_LIKE.fullmatch(plain) is not None
+                    and _HOST_LIKE.search(plain) is None
+                ):
                     links.add(text[a:b])
                 else:
                     spoiled.add(n)
@@ -411,6 +417,10 @@ _ECHO_LINKS = 256
 #: and spaces, once NFKC-normalised and percent-decoded (no ``@``, ``:``, ``/``, ``?``, ``#``,
 #: ``\``, ``%``: nothing that could be read as another host, a link or an address)
 _ID_LIKE = re.compile(r"[\w.\- ]+")
+
+
+#: [red team 31] an echo that reads as a host name (``evilpay.example``): no id
+_HOST_LIKE = re.compile(r"[^\W_]\.[^\W\d_]{2,}")
 
 
 def _plain(echo: str) -> str:
