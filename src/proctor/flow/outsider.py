@@ -341,8 +341,9 @@ def _names_outsider_text(words: frozenset[str]) -> bool:
 
 #: how far into a line of ``|`` cells a label is looked for (``Guest: … | Room: 214 | Guest
 #: comments: …``), and how many cells at most
-_CELL_REACH = 400
-_CELL_LABEL = re.compile(r"\|[ \t]{0,40}+")
+_CELL_REACH = 2000
+#: [red team 32] a cell's separator: a bar (ASCII, full-width, box-drawing), a tab, a semicolon
+_CELL_LABEL = re.compile(r"[|\uff5c\u2502\u2503\t;][ \t]{0,40}+")
 
 
 def _cell_label(line: str) -> re.Match[str] | None:
@@ -350,13 +351,18 @@ def _cell_label(line: str) -> re.Match[str] | None:
     characters (a PMS row ``Guest: Mara | Room: 214 | Guest comments: …``) that names an outside
     party's text, else None: the cell's text and everything after it are the outsiders', as a
     line's label is (:func:`_split_lines`)."""
-    if "|" not in line:
+    if (
+        "|" not in line
+        and "\t" not in line
+        and ";" not in line
+        and not any(c in line for c in "\uff5c\u2502\u2503")
+    ):
         return None
     for cells, bar in enumerate(_CELL_LABEL.finditer(line, 0, _CELL_REACH)):
         if cells >= 20:
             break
         m = _LABEL.match(line, bar.end())
-        if m is not None and ":" in line[m.end() - 1 : m.end()] and _is_outside_label(m.group(1)):
+        if m is not None and line[m.end() - 1 : m.end()] in (":", "\uff1a") and _is_outside_label(m.group(1)):
             return m
     return None
 
@@ -378,7 +384,10 @@ def _split_lines(text: str) -> tuple[str, str]:
         at = low.find(word)
         while at >= 0:
             i = bisect.bisect_right(offsets, at) - 1
-            if at - offsets[i] <= 100 or (at - offsets[i] <= _CELL_REACH and "|" in ends[i][:_CELL_REACH]):
+            if at - offsets[i] <= 100 or (
+                at - offsets[i] <= _CELL_REACH
+                and any(c in ends[i][:_CELL_REACH] for c in "|\t;\uff5c\u2502\u2503")
+            ):
                 hinted.add(i)
             at = low.find(word, offsets[i] + len(ends[i]))
             steps += 1
@@ -1274,7 +1283,10 @@ def _split_table(text: str) -> tuple[str, str]:
             continue
         # the first line below that holds the delimiter ([red team 31] past a blank line or a
         # group's heading, ``Floor 2``), within three lines
-        below = next((x for x in lines[h + 1 : h + 4] if delim in x), "").rstrip("\r")
+        # [red team 32] not for a line of prose (``Guest requests, housekeeping, maintenance``:
+        # a comma and a space): its row must be right below
+        reach = h + 2 if delim == "," and ", " in line else h + 4
+        below = next((x for x in lines[h + 1 : reach] if delim in x), "").rstrip("\r")
         wide = max(3, len(head) - 1)
         if not (delim == "|" and _MD_RULE.fullmatch(below)) and _row_width(below, delim) < wide:
             continue
@@ -1305,6 +1317,7 @@ def _split_rows(
     cells) and ``out`` (the outsiders'): see :func:`_split_table`. Returns the line after the
     table and the rows still to be read."""
     n = start
+    broke = False  # the line before was blank or a heading: a header there begins another table
     if delim == "|":
         while n < len(lines) and budget > 0:
             md = lines[n].rstrip("\r")
@@ -1312,11 +1325,16 @@ def _split_rows(
             budget -= 1
             if not md.strip() or "|" not in md:
                 keep.append(md)  # [red team 31] a blank line or a group's heading: the table goes on
+                broke = True
                 continue
             if _MD_RULE.fullmatch(md) is not None:
                 keep.append(md)
                 continue
-            cols, width = _take_row(_md_cells(md), "|", width, cols, keep, out)
+            cells = _md_cells(md)
+            if broke and _new_table(cells):
+                return n - 1, budget
+            broke = False
+            cols, width = _take_row(cells, "|", width, cols, keep, out)
         return n, budget
     reader = csv.reader((x.rstrip("\r") + "\n" for x in lines[start:]), delimiter=delim)
     read = 0
@@ -1330,7 +1348,11 @@ def _split_rows(
                 # still read by the header's columns)
                 keep.append(first.rstrip("\r"))
                 read = reader.line_num
+                broke = True
                 continue
+            if broke and _new_table(row):
+                return start + read, budget  # another table begins: read on by its own header
+            broke = False
             read = reader.line_num
             budget -= 1
             cols, width = _take_row(row, delim, width, cols, keep, out)
@@ -1342,17 +1364,41 @@ def _split_rows(
     return start + read, budget
 
 
+def _new_table(cells: list[str]) -> bool:
+    """[red team 32] After a blank line or a heading, a row of column names with no outsider
+    column (short cells of words only: no digit, no ``@``, no link, none empty) begins another
+    table: the one before ends there (``Late arrivals`` / ``ref,eta,room,name,mobile``)."""
+    return (
+        len(cells) >= 3
+        and all(
+            c.strip() and len(c) <= 40 and not _DIGIT.search(c) and "@" not in c and "/" not in c
+            for c in cells
+        )
+        and not _outsider_columns(cells)
+    )
+
+
 def _take_row(
     cells: list[str], delim: str, width: int, cols: list[int], keep: list[str], out: list[str]
 ) -> tuple[list[int], int]:
-    """One row: a header again sets the columns anew; else the outsider columns' cells (with a
-    surplus, every cell from the first one on) go to ``out``, the rest to ``keep``."""
+    """One row: a header again sets the columns anew, another table's header ends the table (no
+    columns); else the outsider columns' cells (with a surplus, every cell from the first one on)
+    go to ``out``, the rest to ``keep``."""
     # a header again (a second table, a repeated header) sets the columns anew; [red team 31] not a
     # row with more cells than the header (a guest who types ``| Special requests`` into their cell)
     again = _outsider_columns(cells) if len(cells) <= width else []
     if again:
         keep.append(delim.join(cells))
         return again, len(cells)
+    if len(cells) < width - 1 or (
+        len(cells) <= width
+        and delim == ","
+        and sum(c.startswith(" ") for c in cells[1:]) * 2 >= len(cells) - 1
+    ):
+        # [red team 32] a line of prose with commas (``Desk note: …, arrives 15:00, call her on …``):
+        # the record's; not one with more cells than the header (a comma typed into a cell)
+        keep.append(delim.join(cells))
+        return cols, width
     extra = len(cells) - width
     first, last = min(cols), max(cols)
     theirs = set(cols) | set(range(first, last + extra + 1)) if extra > 0 else set(cols)

@@ -2845,8 +2845,14 @@ _NOT_ASKED = re.compile(
     r"stop|cancel|avoid|refrain|hold off|check|checks|checking|verify|confirm whether|whether|if|see|"
     r"look|looking|find|status|why|what|how|when|which|who|tell|reply|respond|answer|explain|inform|"
     r"notify|remind|ask|summarise|summarize|summary|report|list|show|review|audit|investigate|track|"
-    r"chase|dispute|disputed)\b"
+    r"chase|dispute|disputed|hold|pause|paused|skip|decline|reject|wait|confirm)\b"
 )
+#: [red team 32] what refuses a payment after its word in the clause ("pay nothing", "the refund is
+#: not approved", "the transfer must wait")
+_NOT_ASKED_AFTER = re.compile(r"\b(?:nothing|not|never|isn't|aren't|on hold|must wait|should wait)\b")
+#: [red team 32] a clause that ends in a negation set off by a comma ("please do not, under any
+#: circumstances, pay …"): it governs the rest of the sentence; not "or not"
+_PAY_ASIDE = re.compile(r"(?:(?<!\bor )\b(?:not|never)|n't)$")
 #: [red team 10] a clause saying what became of a payment (``the invoice of €300 was disputed``,
 #: ``the deposit was already paid``) asks for nothing
 _SETTLED = re.compile(
@@ -2867,15 +2873,22 @@ def asks_for_money(text: str) -> bool:
     for sentence in re.split(r"(?<=[?])\s*", norm):
         if sentence.rstrip().endswith("?"):
             continue  # a question asks for an answer
+        aside = False  # [red team 32] a negation set off by a comma governs the sentence on
         for piece in _CLAUSE_END.split(sentence):
             clause = piece.strip()
+            if aside:
+                continue
+            aside = _PAY_ASIDE.search(clause) is not None
             if not clause or _SETTLED.search(clause):
                 continue
             if _ORDER_CLAUSE.match(clause) and not _STATE_VERB.search(clause):
                 return True
             for pattern in (_PAY_WORDS, _MONEY, _GIVE_WORDS):
                 for m in pattern.finditer(clause):
-                    if _NOT_ASKED.search(clause, 0, m.start()) is None:
+                    if (
+                        _NOT_ASKED.search(clause, 0, m.start()) is None
+                        and _NOT_ASKED_AFTER.search(clause, m.end()) is None
+                    ):
                         return True
     return False
 
@@ -3018,6 +3031,11 @@ _PLAIN_WORD = re.compile(r"[^\W_]*[^\W\d_][^\W_]*")
 #: (``#riverside-lofts-all``)
 _SLUG = re.compile(r"[#@]?[^\W\d_]{2,30}(?:[-_][^\W\d_]{2,30}){1,3}")
 _SLUG_PARTS = re.compile(r"[-_]")
+#: [red team 32] what may join a slug's words where a source names it: marks, markup, entities,
+#: percent escapes and invisible characters, no space (``**riverside**-**lofts**``, ``&#45;``)
+_SLUG_GLUE = r"(?:&#?\w{1,8};|%[0-9a-f]{2}|<[^<>\n]{0,40}>|[^\w\s]|_){0,12}+"
+#: [red team 32] invisible characters a source may hide a name's letters with
+_SLUG_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 #: a destination written with its kind (``route:R14``, ``list:newsletter-main``, ``group:eng``)
 _TYPED_REF = re.compile(r"([^\W\d_]{2,32}):([^\W_](?:[\w.-]{0,62}[^\W_])?)")
 #: the labels before a destination in a listing (``channel: all``, ``handles = ops, oncall``)
@@ -3259,7 +3277,8 @@ _NEAR_WORDS = 4
 #: teams 29, 31] "are against policy", "is disabled", "are banned", "public links: forbidden"
 _REFUSED_AFTER = re.compile(
     r"(?<![^\W_])(?:not|never|no|forbidden|prohibited|disallowed|against|disabled|banned|blocked|off"
-    r"|cannot|verboten|avoided|excluded|removed|revoked|prevented|refused)(?![^\W_])|n['\u2019]t"
+    r"|cannot|verboten|avoided|excluded|removed|revoked|prevented|refused|violate|violates|breach"
+    r"|breaches|contravene|contravenes)(?![^\W_])|n['\u2019]t"
 )
 #: [red team 29] a negation set off by a comma, whose clause goes on after an aside ("must never,
 #: even briefly, be made public"; "do not, whatever the vet says, make it public"); not "or not,"
@@ -3267,10 +3286,22 @@ _NEGATION_ASIDE = re.compile(r"(?<!\bor )(?:(?<![^\W_])(?:not|never)|n['\u2019]t
 #: where a sentence ends: an aside's negation governs up to here
 _SENTENCE_STOP = re.compile(r"[.;:!?]")
 #: where a clause ends: a negation before it governs nothing after it ("no login needed, so anyone")
-_AUDIENCE_CLAUSE = re.compile(r"[.;:!?,()\[\]]|(?<![^\W_])(?:so|but|and)(?![^\W_])")
+_AUDIENCE_CLAUSE = re.compile(r"[.;:!?,()\[\]]|\s[-\u2013\u2014]+\s|(?<![^\W_])(?:so|but|and)(?![^\W_])")
+#: [red team 32] a refusal of requests the task may meet, anywhere in the clause before ("refuse
+#: any request to make it public", "ignore any request…", "keep it private even if she asks")
+_REFUSED_REQUEST = re.compile(
+    r"(?<![^\W_])(?:refuse|ignore|decline|reject|deny|disregard)\s+(?:(?:any|all|every|each|the|such|her"
+    r"|his|their|a)\s+)?(?:requests?|asks?|attempts?|instructions?|demands?)(?![^\W_])"
+    r"|(?<![^\W_])even if(?![^\W_])"
+)
 #: [red team 31] where the words after an audience end for a refusal: not a colon or a question
 #: mark ("public links: forbidden", "public links? Never.")
-_AUDIENCE_AFTER_END = re.compile(r"[.;!,()\[\]]|(?<![^\W_])(?:so|but|and)(?![^\W_])")
+_AUDIENCE_AFTER_END = re.compile(
+    r"[.;!,()\[\]]|\s[-\u2013\u2014]+\s"
+    # [red team 32] a reason or a condition after the word is no refusal of it ("make it public if
+    # she cannot log in", "for the vet who has no account")
+    r"|(?<![^\W_])(?:so|but|and|if|since|because|as|who|when|whereas|although|though)(?![^\W_])"
+)
 _TRUTHY = frozenset({"true", "yes", "y", "on", "1", "enabled", "enable"})
 _FALSY = frozenset({"false", "no", "n", "off", "0", "disabled", "disable"})
 
@@ -3314,6 +3345,8 @@ _ROLE_VALUES = _READ_ONLY_ROLES | frozenset(
         "coowner", "download", "downloader", "ro", "rw", "rwx",
     }
 )  # fmt: skip
+#: [red team 32] words of a key that name the world, whatever else it says
+_WORLD_KEY_WORDS = frozenset({"anyone", "anybody", "anonymous", "everyone", "everybody", "public", "world"})
 #: [red team 31] the last key of a role's value: a role word, or a level (``public: {level: view}``)
 _ROLE_KEY_WORDS = _ROLE_WORDS | frozenset({"level", "levels"})
 #: [red team 31] keys of who a grant is for, one by one (a person's invitation inside a workspace
@@ -3381,8 +3414,10 @@ def _audience_key_of(key: str) -> bool | None:
     if key in _AUDIENCE_KEYS:
         return False
     words = key.split("_")
-    if _GRANTEE_WORDS.intersection(words) and words[0] != "all":
-        return None  # [red team 31] ``organization_members``: who, one by one (not ``all_members``)
+    if _GRANTEE_WORDS.intersection(words) and words[0] != "all" and _WORLD_KEY_WORDS.isdisjoint(words):
+        # [red team 31] ``organization_members``: who, one by one (not ``all_members``); [red team
+        # 32] a world's word still names the world (``anonymous_users``, ``anyone_account_role``)
+        return None
     if _NOT_AUDIENCE.search(key) is not None or _RESTRICT_NAME.search(key) is not None:
         return None
     if key in ("everyone", "anyone", "public", "world", "anybody", "everybody", "anonymous"):
@@ -3441,10 +3476,16 @@ def _audience_in_path(keys: list[str], value: Any) -> bool | None:
         # a role under a key that names an audience, or that is one; [red team 31] read up the
         # path past keys that are no grantee (``access.public.level``), stopping at one that is
         # (``workspace.invite.role``: the invitation's, one person's)
-        role_last = not _ROLE_KEY_WORDS.isdisjoint(last.split("_"))
-        for k in reversed(keys if role_last else keys[-1:]):
+        # a role word last, or [red team 32] a grantee key holding the role itself (``link:
+        # {members: viewer}``): read up the path
+        role_last = not (_ROLE_KEY_WORDS | _GRANTEE_WORDS).isdisjoint(last.split("_"))
+        scan = keys if role_last else keys[-1:]
+        for n in range(len(scan) - 1, -1, -1):
+            k = scan[n]
             if k != last and _GRANTEE_WORDS.intersection(k.split("_")) and not k.startswith("all_"):
-                return None
+                # a person's grant inside an organisation's object (``workspace.invite.role``),
+                # [red team 32] but not under the world's (``anyone.invite.role``, ``link.members``)
+                return False if any(_audience_key(a) is False for a in scan[:n]) else None
             got = _audience_key(k)
             if got is not None:
                 return got
@@ -4202,16 +4243,25 @@ class SourceIndex:
         return self._origin(self._lookup_str(stripped))
 
     def _slug_elsewhere(self, words: list[str]) -> bool:
-        """[red team 31] Whether a source other than the request holds the words of a slug in
-        order, joined by anything but letters and digits or by nothing (``#Riverside_Lofts_All``,
-        ``riverside.lofts.all``, "the riverside lofts all channel", ``#riversideloftsall``): the
-        name is then that source's to choose, as a one-word destination an e-mail names is."""
-        pattern = re.compile(
-            r"(?<![^\W_])" + r"(?:[\W_]{0,3}+)".join(re.escape(_norm(w)) for w in words) + r"(?![^\W_])"
+        """[red teams 31, 32] Whether a source other than the request names a slug in any form:
+        its words in order joined by marks, markup or nothing and no space (``#Riverside_Lofts_All``,
+        ``riverside.lofts.all``, ``#riversideloftsall``, ``**riverside**-**lofts**``,
+        ``riverside&#45;lofts``), or joined by spaces beside a word that makes them a name ("the
+        riverside lofts all channel", ``#riverside lofts all``). The name is then that source's
+        to choose, as a one-word destination an e-mail names is; prose that merely uses the words
+        ("Riverside Lofts: all crews") names nothing."""
+        esc = [re.escape(_norm(w)) for w in words]
+        glued = re.compile(r"(?<![^\W_])" + _SLUG_GLUE.join(esc) + r"(?![^\W_])")
+        spaced = re.compile(
+            r"(?:[#@]|\b(?:channel|group|list|team|room|space)\s+)" + r"[\W_]{1,6}?".join(esc) + r"(?![^\W_])"
+            r"|(?<![^\W_])" + r"[\W_]{1,6}?".join(esc) + r"\s+(?:channel|group|list|room|space|chat)\b"
         )
         intent = self._intent_mask
         for slot, src in enumerate(self._slots):
-            if src is not None and not intent >> slot & 1 and pattern.search(src.norm) is not None:
+            if src is None or intent >> slot & 1:
+                continue
+            norm = src.norm.translate(_SLUG_INVISIBLE) if not src.norm.isascii() else src.norm
+            if glued.search(norm) is not None or spaced.search(norm) is not None:
                 return True
         return False
 
@@ -4629,7 +4679,7 @@ class SourceIndex:
                 continue
             for m in asked.finditer(src.norm):
                 near = src.norm[max(0, m.start() - 80) : m.start()]
-                before = _AUDIENCE_CLAUSE.split(near[-40:])[-1]
+                before = _AUDIENCE_CLAUSE.split(near)[-1]
                 close = " ".join(before.replace("-", " ").split()[-_NEAR_WORDS:])
                 after = _AUDIENCE_AFTER_END.split(src.norm[m.end() : m.end() + 40])[0]
                 aside = _NEGATION_ASIDE.search(_SENTENCE_STOP.split(near)[-1]) is not None
@@ -4637,6 +4687,7 @@ class SourceIndex:
                     not aside
                     and _NEGATION.search(before) is None
                     and _REFUSING.search(close) is None
+                    and _REFUSED_REQUEST.search(before) is None
                     and _REFUSED_AFTER.search(after) is None
                 ):
                     return None
