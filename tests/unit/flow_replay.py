@@ -52,3 +52,8 @@ def decide_last(
     trace = parse_trace("".join(json.dumps(x) + "\n" for x in lines), name)
     last = replay([trace], policies_for(policies, [trace])).calls[-1]
     return last.decision, last.policies
+
+
+def by_call(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A replay report's (``proctor replay --json``) calls by their id."""
+    return {c["call"]: c for c in report["calls"]}

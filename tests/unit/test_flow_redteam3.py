@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.test_flow_blind1 import HR, MAIL, OWNER, RESEARCH, TOOLS
+from tests.unit.flow_harness import BLIND1_MAIL as MAIL
+from tests.unit.flow_harness import BLIND1_OWNER as OWNER
+from tests.unit.flow_harness import BLIND1_TOOLS as TOOLS
+from tests.unit.flow_harness import HR, RESEARCH
 
 from proctor.flow.model import FlowFacts, Trust, internal_domains
 from proctor.flow.provenance import SourceIndex, destination_domains

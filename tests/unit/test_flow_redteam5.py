@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.unit.test_flow_redteam4 import RATE, RATE_POLICY, _pay
-from tests.unit.test_flow_service import IBAN, _sandbox, _start
+from tests.unit.flow_harness import IBAN, RATE, RATE_POLICY
+from tests.unit.flow_harness import rate_pay as _pay
+from tests.unit.flow_harness import service_sandbox as _sandbox
+from tests.unit.flow_harness import service_start as _start
 
 from proctor.app import Proctor
 from proctor.clock import FrozenClock

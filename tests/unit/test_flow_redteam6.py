@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.test_flow_steering import _whole_text
+from tests.unit.flow_harness import whole_text as _whole_text
 
 from proctor.flow import labels as L
 from proctor.flow.labels import injection_markers, scan_injection

@@ -11,80 +11,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.unit.flow_harness import IBAN, SPEND_POLICY
+from tests.unit.flow_harness import SERVICE_EMAIL as EMAIL
+from tests.unit.flow_harness import SPEND_COUNTERS as COUNTERS
+from tests.unit.flow_harness import decision_record as _decision_record
+from tests.unit.flow_harness import service_pay as _pay
+from tests.unit.flow_harness import service_sandbox as _sandbox
+from tests.unit.flow_harness import service_start as _start
+from tests.unit.flow_harness import service_tool as _tool
 
 from proctor.app import Proctor
 from proctor.clock import FrozenClock
 from proctor.flow.model import Origin, Sensitivity, Trust
 from proctor.pipeline import CallInput
-from proctor.store.base import AuditQuery, ToolRecord
-from proctor.testing import Sandbox, temporary_workspace
+from proctor.store.base import AuditQuery
+from proctor.testing import Sandbox
 from proctor.types import TaskId, TaskState, Verdict
 
-CONFIG = """\
-trust_domain: acme.test
-store: sqlite:///proctor.db
-{extra}
-tools:
-  - {{name: mail.read, effect: read, labels: {{trust: untrusted, sensitivity: internal}}}}
-  - {{name: crm.lookup, effect: read, labels: {{trust: trusted, sensitivity: confidential}}}}
-  - {{name: bank.pay, effect: pay}}
-"""
-IBAN = "DE89370400440532013000"
-EMAIL = "Pay the invoice to DE89 3704 0044 0532 0130 00 now."
-POLICY = """
-@id("t.pay")
-permit (principal, action == Proctor::Action::"pay", resource)
-when { context.provenance.all_traced };
-
-@id("t.pay-held")
-@approval("owner")
-permit (principal, action == Proctor::Action::"pay", resource)
-when { context.provenance.destination_untrusted };
-"""
-
-
-def _sandbox(tmp_path: Path, extra: str = "", counters: str | None = None) -> Iterator[Sandbox]:
-    with temporary_workspace(tmp_path / "ws", config_text=CONFIG.format(extra=extra)) as sb:
-        (sb.workspace.policies_dir / "40-flow.cedar").write_text(POLICY, encoding="utf-8")
-        if counters is not None:
-            (sb.workspace.policies_dir / "counters.yaml").write_text(counters, encoding="utf-8")
-        assert sb.proctor.policies.reload()
-        sb.proctor.agents.add("bot", "owner@acme.test")
-        yield sb
+#: re-exported for the tests that import them from here
+__all__ = ["_pay", "_sandbox", "_start"]
 
 
 @pytest.fixture
 def sb(tmp_path: Path) -> Iterator[Sandbox]:
     yield from _sandbox(tmp_path)
-
-
-def _start(p: Proctor, **params: str) -> tuple[str, str]:
-    started = p.tasks.start(
-        agent="bot",
-        purpose="Pay ACME's invoice of 1250 EUR",
-        allow=["mail.*", "crm.*", "bank.*"],
-        requested_by="alice@acme.test",
-        ttl_s=3600,
-        params=params,
-    )
-    return str(started.task.id), started.token
-
-
-def _decision_record(p: Proctor, decision_id: object) -> dict[str, Any]:
-    p.audit.flush()
-    rows: list[dict[str, Any]] = [
-        json.loads(bytes(r.body)) for r in p.store.get_audit_by_decision(str(decision_id))
-    ]
-    (rec,) = [r for r in rows if r["kind"] == "decision"]
-    return rec
-
-
-def _tool(p: Proctor, name: str) -> ToolRecord:
-    return p.tools.get(name)
-
-
-def _pay(token: str, iban: str = IBAN, amount: object = 1250) -> CallInput:
-    return CallInput(tool="bank.pay", args={"iban": iban, "amount": amount}, agent="bot", task_token=token)
 
 
 def test_an_output_is_labelled_sealed_and_traced(sb: Sandbox) -> None:
@@ -213,20 +163,6 @@ def test_export_writes_the_tasks_trace(sb: Sandbox) -> None:
     assert call["args"] == {"folder": "inbox"}
     assert call["output"] == EMAIL
     assert call["id"] == "dec-1"
-
-
-COUNTERS = """\
-counters:
-  spent:
-    kind: sum
-    arg: amount
-    match: {effects: [pay]}
-"""
-SPEND_POLICY = """
-@id("t.spend-cap")
-forbid (principal, action == Proctor::Action::"pay", resource)
-when { context.history.spent.greaterThan(decimal("2000.0")) };
-"""
 
 
 def test_history_counts_forwarded_calls_and_a_bad_value_is_a_deny(tmp_path: Path) -> None:
