@@ -503,6 +503,13 @@ forbid (principal, action == Proctor::Action::"pay", resource)
 when { context.history.spent.greaterThan(decimal("2000.0")) };
 """
 
+
+def spend_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    """The flow service's sandbox summing payments (:data:`SPEND_COUNTERS`) under
+    :data:`SPEND_POLICY`, a cap of 2,000."""
+    yield from counted_sandbox(tmp_path, SPEND_COUNTERS, "41-spend.cedar", SPEND_POLICY)
+
+
 # ---- a rate limit on the sandbox (red teams 4 and 5) ---------------------------------------------------
 
 RATE = """\
@@ -515,6 +522,20 @@ RATE_POLICY = """
 forbid (principal, action == Proctor::Action::"pay", resource)
 when { context.history has payments_today && context.history.payments_today > 100 };
 """
+
+
+def counted_sandbox(tmp_path: Path, counters: str, policy_file: str, policy: str) -> Iterator[Sandbox]:
+    """The flow service's sandbox with ``counters`` (counters.yaml) and ``policy`` added as
+    ``policy_file``."""
+    for box in service_sandbox(tmp_path, counters=counters):
+        (box.workspace.policies_dir / policy_file).write_text(policy, encoding="utf-8")
+        assert box.proctor.policies.reload()
+        yield box
+
+
+def rate_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    """The flow service's sandbox counting payments (:data:`RATE`) under :data:`RATE_POLICY`."""
+    yield from counted_sandbox(tmp_path, RATE, "41-rate.cedar", RATE_POLICY)
 
 
 def rate_history(sb: Sandbox, task_id: str, now: float) -> dict[str, Any]:

@@ -9,7 +9,6 @@ only where the output holds it as a destination."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +17,16 @@ from tests.unit.flow_harness import BLIND1_MAIL as MAIL
 from tests.unit.flow_harness import BLIND1_OWNER as OWNER
 from tests.unit.flow_harness import BLIND1_TOOLS as TOOLS
 from tests.unit.flow_harness import HR, RESEARCH
+from tests.unit.flow_replay import decide_calls
 
 from proctor.flow.model import Origin, Trust
 from proctor.flow.provenance import SourceIndex, destination_domains
-from proctor.flow.replay import policies_for, replay
 from proctor.flow.state import TaskFlow
-from proctor.flow.trace import parse_trace
 from proctor.store.base import ToolRecord
 from proctor.types import ToolName
 
 #: re-exported for the tests that import them from here
 __all__ = ["OWNER", "_decide"]
-
-ROOT = Path(__file__).resolve().parents[2]
-STARTER = ROOT / "src" / "proctor" / "starter"
 
 
 def _decide(
@@ -39,26 +34,7 @@ def _decide(
 ) -> list[tuple[str, str, tuple[str, ...]]]:
     """Replay one task of ``calls`` (``{"tool", "args", "output"?}``) under the starter; the
     decision of each call, with the policies that decided it."""
-    task = {
-        "type": "task",
-        "id": "t-1",
-        "agent": "bot",
-        "owner": OWNER,
-        "purpose": purpose,
-        "params": params or {},
-        "allow": ["*"],
-        "requested_by": OWNER,
-        "meta": {},
-    }
-    lines = [*TOOLS, task]
-    for i, c in enumerate(calls):
-        line = {"type": "call", "id": f"c{i}", "tool": c["tool"], "args": c.get("args", {}), "at": float(i)}
-        if "output" in c:
-            line["output"] = c["output"]
-        lines.append(line)
-    trace = parse_trace("".join(json.dumps(x) + "\n" for x in lines), "blind1.jsonl")
-    report = replay([trace], policies_for(STARTER, [trace]))
-    return [(c.call, c.decision, c.policies) for c in report.calls]
+    return decide_calls(TOOLS, purpose, calls, params=params, owner=OWNER, name="blind1.jsonl")
 
 
 def _last(

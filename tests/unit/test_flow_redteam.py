@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.unit.flow_harness import IBAN
+from tests.unit.flow_harness import IBAN, spend_sandbox
 from tests.unit.flow_harness import SERVICE_EMAIL as EMAIL
 from tests.unit.flow_harness import service_pay as _pay
 from tests.unit.flow_harness import service_sandbox as _sandbox
@@ -92,13 +92,8 @@ def test_a_negative_amount_does_not_lower_a_spend_limit(tmp_path: Path) -> None:
 
 
 def test_an_amount_in_a_list_is_not_counted_as_nothing(tmp_path: Path) -> None:
-    from tests.unit.flow_harness import SPEND_COUNTERS as COUNTERS
-    from tests.unit.flow_harness import SPEND_POLICY
-
-    for sb in _sandbox(tmp_path, counters=COUNTERS):
+    for sb in spend_sandbox(tmp_path):
         p = sb.proctor
-        (sb.workspace.policies_dir / "41-spend.cedar").write_text(SPEND_POLICY, encoding="utf-8")
-        assert p.policies.reload()
         task_id, _ = _start(p, iban=IBAN)
         pay = _tool(p, "bank.pay")
         for amount in ([50_000], {"value": 50_000}):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.flow_harness import IBAN, NOW, RATE, RATE_POLICY, agent, starter_dir
+from tests.unit.flow_harness import IBAN, NOW, agent, rate_sandbox, starter_dir
 from tests.unit.flow_harness import policy_task as task
 from tests.unit.flow_harness import rate_history as _history
 from tests.unit.flow_harness import rate_pay as _pay
@@ -31,10 +31,7 @@ from proctor.types import Email, TaskId, ToolName, Verdict
 
 @pytest.fixture
 def sb(tmp_path: Path) -> Iterator[Sandbox]:
-    for box in _sandbox(tmp_path, counters=RATE):
-        (box.workspace.policies_dir / "41-rate.cedar").write_text(RATE_POLICY, encoding="utf-8")
-        assert box.proctor.policies.reload()
-        yield box
+    yield from rate_sandbox(tmp_path)
 
 
 def test_parallel_calls_that_read_the_time_out_of_order_each_count_the_other(sb: Sandbox) -> None:

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.flow_harness import IBAN, SPEND_POLICY
+from tests.unit.flow_harness import IBAN, spend_sandbox
 from tests.unit.flow_harness import SERVICE_EMAIL as EMAIL
-from tests.unit.flow_harness import SPEND_COUNTERS as COUNTERS
 from tests.unit.flow_harness import decision_record as _decision_record
 from tests.unit.flow_harness import service_pay as _pay
 from tests.unit.flow_harness import service_sandbox as _sandbox
@@ -166,10 +165,8 @@ def test_export_writes_the_tasks_trace(sb: Sandbox) -> None:
 
 
 def test_history_counts_forwarded_calls_and_a_bad_value_is_a_deny(tmp_path: Path) -> None:
-    for sb in _sandbox(tmp_path, counters=COUNTERS):
+    for sb in spend_sandbox(tmp_path):
         p = sb.proctor
-        (sb.workspace.policies_dir / "41-spend.cedar").write_text(SPEND_POLICY, encoding="utf-8")
-        assert p.policies.reload()
         task_id, token = _start(p, iban=IBAN)
         pay = _tool(p, "bank.pay")
         assert p.decide(_pay(token)).verdict is Verdict.ALLOW
@@ -274,10 +271,8 @@ def test_history_read_incrementally_sees_what_another_process_counted(tmp_path: 
     before is not counted twice, and one another process stored after this one's last read counts."""
     from decimal import Decimal
 
-    for sb in _sandbox(tmp_path, counters=COUNTERS):
+    for sb in spend_sandbox(tmp_path):  # a policy reads the counter: history is computed
         p = sb.proctor
-        (sb.workspace.policies_dir / "41-spend.cedar").write_text(SPEND_POLICY, encoding="utf-8")
-        assert p.policies.reload()  # a policy reads the counter: history is computed
         task_id, _ = _start(p, iban=IBAN)
         task, agent, pay = p.tasks.get(task_id), p.agents.get("bot"), _tool(p, "bank.pay")
         args = {"iban": IBAN, "amount": 400}
