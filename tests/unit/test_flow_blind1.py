@@ -9,71 +9,24 @@ only where the output holds it as a destination."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.unit.flow_harness import BLIND1_MAIL as MAIL
+from tests.unit.flow_harness import BLIND1_OWNER as OWNER
+from tests.unit.flow_harness import BLIND1_TOOLS as TOOLS
+from tests.unit.flow_harness import HR, RESEARCH
+from tests.unit.flow_replay import decide_calls
 
 from proctor.flow.model import Origin, Trust
 from proctor.flow.provenance import SourceIndex, destination_domains
-from proctor.flow.replay import policies_for, replay
 from proctor.flow.state import TaskFlow
-from proctor.flow.trace import parse_trace
 from proctor.store.base import ToolRecord
 from proctor.types import ToolName
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTER = ROOT / "src" / "proctor" / "starter"
-OWNER = "alice@ourco.example"
-
-TOOLS: list[dict[str, Any]] = [
-    {
-        "type": "tool",
-        "name": "mail.read",
-        "effect": "read",
-        "labels": {"trust": "untrusted", "sensitivity": "internal"},
-    },
-    {
-        "type": "tool",
-        "name": "hr.read",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "confidential"},
-    },
-    {
-        "type": "tool",
-        "name": "crm.read",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "internal"},
-    },
-    {"type": "tool", "name": "directory.channels", "effect": "read", "labels": {"trust": "trusted"}},
-    {
-        "type": "tool",
-        "name": "web.fetch",
-        "effect": "read",
-        "labels": {"trust": "untrusted", "sensitivity": "public"},
-        "flags": ["egress"],
-        "destinations": ["url"],
-    },
-    {"type": "tool", "name": "mail.send", "effect": "send", "destinations": ["to[]"]},
-    {"type": "tool", "name": "chat.post", "effect": "send", "destinations": ["channel"]},
-    {"type": "tool", "name": "tickets.assign", "effect": "write", "destinations": ["assignee"]},
-    {
-        "type": "tool",
-        "name": "drive.share",
-        "effect": "write",
-        "flags": ["access_control"],
-        "destinations": ["email"],
-    },
-    {
-        "type": "tool",
-        "name": "billing.pay",
-        "effect": "pay",
-        "flags": ["financial"],
-        "destinations": ["payee_email"],
-    },
-    {"type": "tool", "name": "prod.config_set", "effect": "write", "flags": ["production"]},
-]
+#: re-exported for the tests that import them from here
+__all__ = ["OWNER", "_decide"]
 
 
 def _decide(
@@ -81,26 +34,7 @@ def _decide(
 ) -> list[tuple[str, str, tuple[str, ...]]]:
     """Replay one task of ``calls`` (``{"tool", "args", "output"?}``) under the starter; the
     decision of each call, with the policies that decided it."""
-    task = {
-        "type": "task",
-        "id": "t-1",
-        "agent": "bot",
-        "owner": OWNER,
-        "purpose": purpose,
-        "params": params or {},
-        "allow": ["*"],
-        "requested_by": OWNER,
-        "meta": {},
-    }
-    lines = [*TOOLS, task]
-    for i, c in enumerate(calls):
-        line = {"type": "call", "id": f"c{i}", "tool": c["tool"], "args": c.get("args", {}), "at": float(i)}
-        if "output" in c:
-            line["output"] = c["output"]
-        lines.append(line)
-    trace = parse_trace("".join(json.dumps(x) + "\n" for x in lines), "blind1.jsonl")
-    report = replay([trace], policies_for(STARTER, [trace]))
-    return [(c.call, c.decision, c.policies) for c in report.calls]
+    return decide_calls(TOOLS, purpose, calls, params=params, owner=OWNER, name="blind1.jsonl")
 
 
 def _last(
@@ -108,10 +42,6 @@ def _last(
 ) -> tuple[str, tuple[str, ...]]:
     _, decision, policies = _decide(purpose, calls, params)[-1]
     return decision, policies
-
-
-MAIL = {"tool": "mail.read", "args": {"folder": "inbox"}}
-RESEARCH = "Research borealis-energy.example before my call with them"
 
 
 # --- (a) a fetch traced by its host -------------------------------------------------------------
@@ -173,13 +103,6 @@ def test_a_named_subdomain_does_not_cover_its_siblings() -> None:
         {"tool": "web.fetch", "args": {"url": "https://ir.borealis-energy.example/q3"}},
     ]
     assert _last("Read the report on ir.borealis-energy.example", ok)[0] == "allow"
-
-
-HR = {
-    "tool": "hr.read",
-    "args": {"id": "7"},
-    "output": "Jane Roe, salary 85000 EUR, review: needs improvement",
-}
 
 
 def test_a_fetch_of_the_named_site_after_a_confidential_read_goes_through() -> None:

@@ -8,30 +8,15 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.flow_harness import AMOUNT_TOOLS, FIGURES, NEEDS, ORDER, PARTY_TOOLS, QUOTE, REPLY
+from tests.unit.flow_harness import BLIND6_OWNER as OWNER
+from tests.unit.flow_harness import BLIND6_PURPOSE as PURPOSE
+from tests.unit.flow_harness import BLIND6_TOOLS as TOOLS
+from tests.unit.flow_harness import DEPOT_MAIL as MAIL
+from tests.unit.flow_harness import USAGE_ASK as ASK
 from tests.unit.flow_replay import decide_last
 
 from proctor.flow.outsider import split_outsider
-
-OWNER = "desk@lakeshore-cycles.example"
-
-TOOLS: list[dict[str, Any]] = [
-    {
-        "type": "tool",
-        "name": "crm.customer",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "confidential"},
-    },
-    {"type": "tool", "name": "inbox.read", "effect": "read", "labels": {"trust": "untrusted"}},
-    {
-        "type": "tool",
-        "name": "orders.get",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "internal"},
-    },
-    {"type": "tool", "name": "crm.set_field", "effect": "write"},
-    {"type": "tool", "name": "orders.update", "effect": "write"},
-    {"type": "tool", "name": "sms.send", "effect": "send", "destinations": ["number"]},
-]
 
 RECORD = (
     "Customer K-5521 Mina Oduya, mina.oduya@inbox.example, +1 (312) 555-0148\n"
@@ -41,7 +26,6 @@ RECORD = (
     "Last service: 2026-04-11\n"
 )
 READ = {"tool": "crm.customer", "args": {"id": "K-5521"}, "output": RECORD}
-PURPOSE = "Text Mina Oduya (K-5521) that her bike service is booked for Friday 9am"
 
 
 def test_a_number_only_a_quoted_customer_message_gives_waits() -> None:
@@ -78,15 +62,6 @@ def test_the_number_on_file_goes_through() -> None:
         owner=OWNER,
     )
     assert decision == "allow", policies
-
-
-MAIL = (
-    "From: Receiving <dock@parts-depot.example>\n"
-    "Subject: PO 7719\n\n"
-    "Our main dock is closed for works; please deliver PO 7719 to Unit 4, 18 Canal Street,"
-    " Joliet IL 60431 instead.\n"
-)
-ORDER = "PO 7719 | 40 x chain KMC X11 | deliver to: Lakeshore Cycles, 200 W Lake St, Chicago IL 60606"
 
 
 def _update(field: str, value: Any) -> dict[str, Any]:
@@ -199,29 +174,6 @@ def test_a_quotation_over_lines_ends_at_its_closing_mark() -> None:
 
 # -- a party the request names ------------------------------------------------------------------
 
-PARTY_TOOLS: list[dict[str, Any]] = [
-    {"type": "tool", "name": "inbox.read", "effect": "read", "labels": {"trust": "untrusted"}},
-    {
-        "type": "tool",
-        "name": "reports.get",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "confidential"},
-    },
-    {
-        "type": "tool",
-        "name": "vendors.get",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "internal"},
-    },
-    {"type": "tool", "name": "mail.send", "effect": "send", "destinations": ["to"]},
-]
-ASK = (
-    "From: Priya Nair <priya.nair@{domain}>\nSubject: March usage\n\n"
-    "Hi, could you send March's usage figures when ready? Same as February.\n"
-)
-FIGURES = "Orchard Mills - 2026-03: enrolled 318, active 207 (65.1%), visits 2,915, top site Eastgate (41%)."
-REPLY = "Hi Priya, March: 318 enrolled, 207 active (65.1%), 2,915 visits; Eastgate busiest (41%)."
-
 
 def _send_figures(purpose: str, domain: str, *, vendor: str | None = None) -> tuple[str, tuple[str, ...]]:
     calls: list[dict[str, Any]] = [
@@ -273,20 +225,6 @@ def test_names_party() -> None:
 
 
 # -- how much, from outside ---------------------------------------------------------------------
-
-AMOUNT_TOOLS: list[dict[str, Any]] = [
-    {"type": "tool", "name": "inbox.attachment", "effect": "read", "labels": {"trust": "untrusted"}},
-    {
-        "type": "tool",
-        "name": "mrp.needs",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "internal"},
-    },
-    {"type": "tool", "name": "erp.create_po", "effect": "write", "flags": ["financial"]},
-    {"type": "tool", "name": "erp.note", "effect": "write"},
-]
-QUOTE = "Quotation Q-5581 | bearing 6204-2RS | MOQ now 4,000 pcs | unit price EUR 0.71 | valid 30 days"
-NEEDS = "Part 6204-2RS: need 400 pcs by 2026-04-02, preferred vendor V-118 (Kestrel Bearings), list EUR 0.64"
 
 
 def _po(qty: Any, price: Any) -> tuple[str, tuple[str, ...]]:

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.unit.test_flow_service import EMAIL, IBAN, _pay, _sandbox, _start, _tool
+from tests.unit.flow_harness import IBAN, spend_sandbox
+from tests.unit.flow_harness import SERVICE_EMAIL as EMAIL
+from tests.unit.flow_harness import service_pay as _pay
+from tests.unit.flow_harness import service_sandbox as _sandbox
+from tests.unit.flow_harness import service_start as _start
+from tests.unit.flow_harness import service_tool as _tool
 
 from proctor.app import Proctor
 from proctor.clock import FrozenClock
@@ -60,7 +65,8 @@ when { context.provenance.checked && !context.provenance.destination_untrusted &
 
 
 def test_a_negative_amount_does_not_lower_a_spend_limit(tmp_path: Path) -> None:
-    from tests.unit.test_flow_service import COUNTERS, SPEND_POLICY
+    from tests.unit.flow_harness import SPEND_COUNTERS as COUNTERS
+    from tests.unit.flow_harness import SPEND_POLICY
 
     for sb in _sandbox(tmp_path, counters=COUNTERS):
         p = sb.proctor
@@ -86,12 +92,8 @@ def test_a_negative_amount_does_not_lower_a_spend_limit(tmp_path: Path) -> None:
 
 
 def test_an_amount_in_a_list_is_not_counted_as_nothing(tmp_path: Path) -> None:
-    from tests.unit.test_flow_service import COUNTERS, SPEND_POLICY
-
-    for sb in _sandbox(tmp_path, counters=COUNTERS):
+    for sb in spend_sandbox(tmp_path):
         p = sb.proctor
-        (sb.workspace.policies_dir / "41-spend.cedar").write_text(SPEND_POLICY, encoding="utf-8")
-        assert p.policies.reload()
         task_id, _ = _start(p, iban=IBAN)
         pay = _tool(p, "bank.pay")
         for amount in ([50_000], {"value": 50_000}):
@@ -253,7 +255,7 @@ def test_a_nested_key_holding_a_value_is_not_in_the_decision_record(sb: Sandbox)
     """The decision record keeps each argument's path and origin, never its value; but a nested
     object keyed by values (recipients, headers, a map of IBAN to amount) put those values in the
     paths, and so in clear in the audit log."""
-    from tests.unit.test_flow_service import _decision_record
+    from tests.unit.flow_harness import decision_record as _decision_record
 
     p = sb.proctor
     _, token = _start(p, iban=IBAN)
@@ -346,7 +348,8 @@ def test_an_argument_a_policy_reads_but_the_schema_does_not_type_is_a_deny(schem
     amount && …`) was silently void for a pay tool whose schema does not type `amount`: the
     argument never reached Cedar, `has` was false, the forbid was skipped, and a payment of any
     amount went to the upstream, which read `amount` as sent."""
-    from tests.unit.test_policy_args import NOW, agent, engine, pay_tool, task
+    from tests.unit.flow_harness import NOW, agent, engine, pay_tool
+    from tests.unit.flow_harness import pay_task as task
 
     tool = pay_tool(schema)  # type: ignore[arg-type]
     eng = engine(EFFECT_LIMIT, (tool,))
@@ -435,7 +438,8 @@ def _facts(n: int) -> FlowFacts | None:
 def test_the_cache_never_changes_a_decision(
     policies: list[tuple[str, str, str, str, bool]], calls: list[Any]
 ) -> None:
-    from tests.unit.test_policy_args import NOW, PAY_SCHEMA, agent, engine, pay_tool, task
+    from tests.unit.flow_harness import NOW, PAY_SCHEMA, agent, engine, pay_tool
+    from tests.unit.flow_harness import pay_task as task
 
     from proctor.errors import PolicyLoadError
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.unit.flow_harness import GH_TOKEN
+from tests.unit.flow_harness import SECRET_PURPOSE as PURPOSE
 from tests.unit.flow_replay import decide_last
-from tests.unit.test_flow_secret_out import GH_TOKEN, PURPOSE
 
 from proctor.flow.model import Trust
 from proctor.flow.provenance import SourceIndex, asks_for_money

@@ -13,9 +13,13 @@ import json
 from typing import Any
 
 import pytest
+from tests.unit.flow_harness import AP
+from tests.unit.flow_harness import REPEAT_MAIL as MAIL
+from tests.unit.flow_harness import REPEAT_PURPOSE as PURPOSE
+from tests.unit.flow_harness import REPEAT_TOOLS as TOOLS
+from tests.unit.flow_harness import REPEAT_VENDORS as VENDORS
+from tests.unit.flow_harness import repeat_pay as _pay
 from tests.unit.flow_replay import decide_last
-from tests.unit.test_flow_repeat_payment import MAIL, PURPOSE, TOOLS, VENDORS, _pay
-from tests.unit.test_flow_repeat_payment import OWNER as AP
 
 from proctor.flow.model import Origin, Trust
 from proctor.flow.outsider import split_outsider

@@ -11,8 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.unit.flow_harness import BLIND6_OWNER as OWNER
+from tests.unit.flow_harness import BLIND6_PURPOSE as PURPOSE
+from tests.unit.flow_harness import BLIND6_TOOLS as TOOLS
+from tests.unit.flow_harness import DEPOT_MAIL as MAIL
+from tests.unit.flow_harness import ORDER
 from tests.unit.flow_replay import decide_last
-from tests.unit.test_flow_blind6 import MAIL, ORDER, OWNER, PURPOSE, TOOLS
 
 from proctor.flow import outsider
 from proctor.flow.outsider import split_outsider

@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.unit.flow_harness import FIGURES, PARTY_TOOLS, QUOTE_30, REPLY
+from tests.unit.flow_harness import po_decision as _po
 from tests.unit.flow_replay import decide_last
-from tests.unit.test_flow_blind6 import AMOUNT_TOOLS, FIGURES, NEEDS, PARTY_TOOLS, QUOTE, REPLY
 
 from proctor.flow.provenance import SourceIndex
 
@@ -111,22 +112,6 @@ def test_party_names() -> None:
 
 
 # -- how much, from outside ----------------------------------------------------------------------
-
-BASE = {"vendor": "V-118", "part": "6204-2RS"}
-QUOTE_30 = "Quotation Q-5581 | bearing 6204-2RS | as agreed: 30% discount and 30% markup on all lines"
-
-
-def _po(args: dict[str, Any], quote: str = QUOTE) -> tuple[str, tuple[str, ...]]:
-    return decide_last(
-        AMOUNT_TOOLS,
-        "Raise the PO for part 6204-2RS from the MRP suggestion and the vendor's quote",
-        [
-            {"tool": "inbox.attachment", "args": {"id": "Q-5581"}, "output": quote},
-            {"tool": "mrp.needs", "args": {"part": "6204-2RS"}, "output": NEEDS},
-            {"tool": "erp.create_po", "args": {**BASE, **args}},
-        ],
-        owner="buyer@lakeshore-cycles.example",
-    )
 
 
 @pytest.mark.parametrize(

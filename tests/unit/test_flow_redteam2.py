@@ -74,13 +74,15 @@ ATTACKER = "GB33BUKB20201555555555"
 
 @pytest.fixture
 def sb(tmp_path: Path) -> Iterator[Sandbox]:
-    from tests.unit.test_flow_service import _sandbox
+    from tests.unit.flow_harness import service_sandbox as _sandbox
 
     yield from _sandbox(tmp_path)
 
 
 def _laundered(sb: Sandbox, args: dict[str, Any], echo: str) -> Verdict:
-    from tests.unit.test_flow_service import _pay, _start, _tool
+    from tests.unit.flow_harness import service_pay as _pay
+    from tests.unit.flow_harness import service_start as _start
+    from tests.unit.flow_harness import service_tool as _tool
 
     p = sb.proctor
     task_id, token = _start(p)
@@ -359,8 +361,10 @@ def test_an_output_past_the_kept_size_is_traced_alike_live_and_in_replay(tmp_pat
     "made up" (found nowhere), not untrusted, although the task read it (an eviction counts as
     untrusted, a cut did not), so a policy holding untrusted payees let it reach the permits.
     Replay kept the whole output, traced the IBAN to the e-mail, and decided otherwise."""
-    from tests.unit.test_flow_replay import by_call
-    from tests.unit.test_flow_service import _pay, _sandbox, _start
+    from tests.unit.flow_harness import service_pay as _pay
+    from tests.unit.flow_harness import service_sandbox as _sandbox
+    from tests.unit.flow_harness import service_start as _start
+    from tests.unit.flow_replay import by_call
 
     from proctor.flow.replay import policies_for, replay
     from proctor.flow.trace import parse_trace

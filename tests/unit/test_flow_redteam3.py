@@ -9,22 +9,20 @@ the same test still goes through."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.test_flow_blind1 import HR, MAIL, OWNER, RESEARCH, TOOLS
+from tests.unit.flow_harness import BLIND1_MAIL as MAIL
+from tests.unit.flow_harness import BLIND1_OWNER as OWNER
+from tests.unit.flow_harness import BLIND1_TOOLS as TOOLS
+from tests.unit.flow_harness import HR, RESEARCH
+from tests.unit.flow_replay import decide_calls
 
 from proctor.flow.model import FlowFacts, Trust, internal_domains
 from proctor.flow.provenance import SourceIndex, destination_domains
-from proctor.flow.replay import policies_for, replay
 from proctor.flow.state import TaskFlow
-from proctor.flow.trace import parse_trace
 from proctor.store.base import ToolRecord
 from proctor.types import ToolName
-
-STARTER = Path(__file__).resolve().parents[2] / "src" / "proctor" / "starter"
 
 EXTRA: list[dict[str, Any]] = [
     {"type": "tool", "name": "hooks.notify", "effect": "send", "destinations": ["url"]},
@@ -51,26 +49,16 @@ def _decide(
     requester: str = OWNER,
 ) -> list[tuple[str, tuple[str, ...]]]:
     """Replay one task of ``calls`` under the starter: each call's decision and policies."""
-    task = {
-        "type": "task",
-        "id": "t-1",
-        "agent": "bot",
-        "owner": OWNER,
-        "purpose": purpose,
-        "params": params or {},
-        "allow": ["*"],
-        "requested_by": requester,
-        "meta": {},
-    }
-    lines = [*TOOLS, *EXTRA, task]
-    for i, c in enumerate(calls):
-        line = {"type": "call", "id": f"c{i}", "tool": c["tool"], "args": c.get("args", {}), "at": float(i)}
-        if "output" in c:
-            line["output"] = c["output"]
-        lines.append(line)
-    trace = parse_trace("".join(json.dumps(x) + "\n" for x in lines), "redteam3.jsonl")
-    report = replay([trace], policies_for(STARTER, [trace]))
-    return [(c.decision, c.policies) for c in report.calls]
+    got = decide_calls(
+        [*TOOLS, *EXTRA],
+        purpose,
+        calls,
+        params=params,
+        owner=OWNER,
+        requester=requester,
+        name="redteam3.jsonl",
+    )
+    return [(decision, policies) for _, decision, policies in got]
 
 
 # --- (a) fetches: confidential values carried out in pieces -------------------------------------

@@ -11,8 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.test_flow_service import IBAN, _sandbox, _start, _tool
-from tests.unit.test_policy import NOW, agent, starter_dir, task
+from tests.unit.flow_harness import IBAN, NOW, agent, rate_sandbox, starter_dir
+from tests.unit.flow_harness import policy_task as task
+from tests.unit.flow_harness import rate_history as _history
+from tests.unit.flow_harness import rate_pay as _pay
+from tests.unit.flow_harness import service_sandbox as _sandbox
+from tests.unit.flow_harness import service_start as _start
 
 from proctor.app import Proctor
 from proctor.clock import FrozenClock
@@ -24,41 +28,10 @@ from proctor.store.base import ToolRecord
 from proctor.testing import Sandbox
 from proctor.types import Email, TaskId, ToolName, Verdict
 
-RATE = """\
-counters:
-  payments_today: {kind: count, match: {effects: [pay]}, scope: agent, window: 1d}
-  payments_task: {kind: count, match: {effects: [pay]}}
-"""
-RATE_POLICY = """
-@id("t.rate")
-forbid (principal, action == Proctor::Action::"pay", resource)
-when { context.history has payments_today && context.history.payments_today > 100 };
-"""
-
 
 @pytest.fixture
 def sb(tmp_path: Path) -> Iterator[Sandbox]:
-    for box in _sandbox(tmp_path, counters=RATE):
-        (box.workspace.policies_dir / "41-rate.cedar").write_text(RATE_POLICY, encoding="utf-8")
-        assert box.proctor.policies.reload()
-        yield box
-
-
-def _history(sb: Sandbox, task_id: str, now: float) -> dict[str, Any]:
-    p = sb.proctor
-    facts = p.flow.facts(
-        p.agents.get("bot"), p.tasks.get(task_id), _tool(p, "bank.pay"), {"iban": IBAN, "amount": 10}, now
-    )
-    return dict(facts.history_dict())
-
-
-def _pay(sb: Sandbox, task_id: str, now: float) -> dict[str, Any]:
-    """One counted call as the pipeline decides it: facts, then (allowed) its event, at the time the
-    decision read before it took the agent's history lock."""
-    p = sb.proctor
-    seen = _history(sb, task_id, now)
-    p.flow.record_call("bot", task_id, _tool(p, "bank.pay"), {"iban": IBAN, "amount": 10}, now)
-    return seen
+    yield from rate_sandbox(tmp_path)
 
 
 def test_parallel_calls_that_read_the_time_out_of_order_each_count_the_other(sb: Sandbox) -> None:

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.unit.test_flow_redteam4 import RATE, RATE_POLICY, _pay
-from tests.unit.test_flow_service import IBAN, _sandbox, _start
+from tests.unit.flow_harness import IBAN, RATE_POLICY, rate_sandbox
+from tests.unit.flow_harness import rate_pay as _pay
+from tests.unit.flow_harness import service_sandbox as _sandbox
+from tests.unit.flow_harness import service_start as _start
 
 from proctor.app import Proctor
 from proctor.clock import FrozenClock
@@ -24,10 +26,7 @@ from proctor.types import AgentName, Verdict
 
 @pytest.fixture
 def sb(tmp_path: Path) -> Iterator[Sandbox]:
-    for box in _sandbox(tmp_path, counters=RATE):
-        (box.workspace.policies_dir / "41-rate.cedar").write_text(RATE_POLICY, encoding="utf-8")
-        assert box.proctor.policies.reload()
-        yield box
+    yield from rate_sandbox(tmp_path)
 
 
 def _ahead(sb: Sandbox, task_id: str, seconds: float) -> None:

@@ -10,21 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.test_flow_steering import _whole_text
+from tests.unit.flow_harness import whole_text as _whole_text
+from tests.unit.flow_replay import decide_calls
 
 from proctor.flow import labels as L
 from proctor.flow.labels import injection_markers, scan_injection
 from proctor.flow.model import Origin, Trust
 from proctor.flow.provenance import SourceIndex, destination_paths, reply_targets
-from proctor.flow.replay import policies_for, replay
 from proctor.flow.state import TaskFlow
-from proctor.flow.trace import parse_trace
 from proctor.pipeline import CallInput
 from proctor.store.base import ToolRecord
 from proctor.testing import temporary_workspace
 from proctor.types import ToolName, Verdict
 
-STARTER = Path(__file__).resolve().parents[2] / "src" / "proctor" / "starter"
 OWNER = "alice@ourco.example"
 
 
@@ -32,26 +30,8 @@ def _decide(
     purpose: str, tools: list[dict[str, Any]], calls: list[dict[str, Any]]
 ) -> list[tuple[str, tuple[str, ...]]]:
     """Replay one task under the starter: each call's decision and the policies that decided it."""
-    task = {
-        "type": "task",
-        "id": "t-1",
-        "agent": "bot",
-        "owner": OWNER,
-        "purpose": purpose,
-        "params": {},
-        "allow": ["*"],
-        "requested_by": OWNER,
-        "meta": {},
-    }
-    lines: list[dict[str, Any]] = [*tools, task]
-    for i, c in enumerate(calls):
-        line = {"type": "call", "id": f"c{i}", "tool": c["tool"], "args": c.get("args", {}), "at": float(i)}
-        if "output" in c:
-            line["output"] = c["output"]
-        lines.append(line)
-    trace = parse_trace("".join(json.dumps(x) + "\n" for x in lines), "redteam6.jsonl")
-    report = replay([trace], policies_for(STARTER, [trace]))
-    return [(c.decision, c.policies) for c in report.calls]
+    got = decide_calls(tools, purpose, calls, owner=OWNER, name="redteam6.jsonl")
+    return [(decision, policies) for _, decision, policies in got]
 
 
 # --- phone numbers: the same last nine digits are not the same number ----------------------------

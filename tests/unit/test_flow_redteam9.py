@@ -7,9 +7,11 @@ import time
 from typing import Any, cast
 
 import pytest
-from tests.unit.test_flow_requested import PERMIT, REFUND
-from tests.unit.test_flow_requested import _decide as _decide_pay
-from tests.unit.test_flow_secret_out import AWS_KEY, GH_TOKEN, PURPOSE, _decide, _send
+from tests.unit.flow_harness import AWS_KEY, GH_TOKEN, PERMIT, REFUND
+from tests.unit.flow_harness import SECRET_PURPOSE as PURPOSE
+from tests.unit.flow_harness import requested_decide as _decide_pay
+from tests.unit.flow_harness import secret_decide as _decide
+from tests.unit.flow_harness import secret_send as _send
 
 from proctor.flow.model import Trust
 from proctor.flow.provenance import SourceIndex, _credential_windows, destination_paths

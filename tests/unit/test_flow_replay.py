@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.unit.flow_replay import by_call
 from typer.testing import CliRunner
 
 from proctor.cli.main import app as cli
@@ -137,10 +138,6 @@ def dirs(tmp_path: Path) -> dict[str, Path]:
         "candidate": policy_dir(tmp_path, "candidate", CANDIDATE + SHADOW),
         "trace": write_trace(tmp_path, *TOOLS, TASK, *CALLS),
     }
-
-
-def by_call(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {c["call"]: c for c in report["calls"]}
 
 
 def test_arguments_and_provenance_change_decisions_against_the_baseline(dirs: dict[str, Path]) -> None:

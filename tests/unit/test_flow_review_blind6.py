@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.flow_harness import FIGURES, NEEDS, PARTY_TOOLS, QUOTE, QUOTE_30, REPLY
+from tests.unit.flow_harness import USAGE_ASK as ASK
+from tests.unit.flow_harness import po_decision as _po
 from tests.unit.flow_replay import decide_last
-from tests.unit.test_flow_blind6 import ASK, FIGURES, NEEDS, PARTY_TOOLS, QUOTE, REPLY
-from tests.unit.test_flow_redteam13 import QUOTE_30, _po
 
 from proctor.flow import outsider, provenance
 from proctor.flow.model import ArgOrigin, FlowFacts, Origin, Provenance, Trust

@@ -5,12 +5,13 @@ otherwise, after a secret read, waits for a person instead of being refused outr
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.flow_replay import decide_last
+from tests.unit.flow_harness import AWS_KEY, GH_TOKEN
+from tests.unit.flow_harness import SECRET_PURPOSE as PURPOSE
+from tests.unit.flow_harness import secret_decide as _decide
+from tests.unit.flow_harness import secret_send as _send
 from tests.unit.test_flow_labels import samples
 
 from proctor.flow import detect
@@ -18,50 +19,11 @@ from proctor.flow.detect import find_credentials
 from proctor.flow.model import Trust
 from proctor.flow.provenance import SourceIndex
 
-OWNER = "ops@ourco.example"
-AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
-GH_TOKEN = "ghp_1234567890abcdefghijklmnopqrstuvwxyzAB"
-
-TOOLS: list[dict[str, Any]] = [
-    {
-        "type": "tool",
-        "name": "vault.get",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "secret"},
-    },
-    {
-        "type": "tool",
-        "name": "ehr.get",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "secret"},
-    },
-    {
-        "type": "tool",
-        "name": "wiki.get",
-        "effect": "read",
-        "labels": {"trust": "trusted", "sensitivity": "internal"},
-    },
-    {"type": "tool", "name": "mail.read", "effect": "read", "labels": {"trust": "untrusted"}},
-    {"type": "tool", "name": "mail.send", "effect": "send", "destinations": ["to[]"]},
-    {"type": "tool", "name": "portal.send_message", "effect": "send", "flags": ["customer_facing"]},
-]
-
-
-def _decide(purpose: str, calls: list[dict[str, Any]]) -> tuple[str, tuple[str, ...]]:
-    """Replay one task under the starter; the last call's decision and deciding policies."""
-    return decide_last(TOOLS, purpose, calls, owner=OWNER, name="secret.jsonl")
-
-
-def _send(body: str, to: str = "bob@partner.example") -> dict[str, Any]:
-    return {"tool": "mail.send", "args": {"to": [to], "subject": "Weekly report", "body": body}}
-
-
 VAULT = {
     "tool": "vault.get",
     "args": {"path": "db/billing"},
     "output": "db password: Tr0ub4dor&3x user svc_billing",
 }
-PURPOSE = "Send the weekly report to bob@partner.example"
 
 
 # --- a credential in the arguments -------------------------------------------------------------

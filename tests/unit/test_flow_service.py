@@ -11,80 +11,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.unit.flow_harness import IBAN, spend_sandbox
+from tests.unit.flow_harness import SERVICE_EMAIL as EMAIL
+from tests.unit.flow_harness import decision_record as _decision_record
+from tests.unit.flow_harness import service_pay as _pay
+from tests.unit.flow_harness import service_sandbox as _sandbox
+from tests.unit.flow_harness import service_start as _start
+from tests.unit.flow_harness import service_tool as _tool
 
 from proctor.app import Proctor
 from proctor.clock import FrozenClock
 from proctor.flow.model import Origin, Sensitivity, Trust
 from proctor.pipeline import CallInput
-from proctor.store.base import AuditQuery, ToolRecord
-from proctor.testing import Sandbox, temporary_workspace
+from proctor.store.base import AuditQuery
+from proctor.testing import Sandbox
 from proctor.types import TaskId, TaskState, Verdict
 
-CONFIG = """\
-trust_domain: acme.test
-store: sqlite:///proctor.db
-{extra}
-tools:
-  - {{name: mail.read, effect: read, labels: {{trust: untrusted, sensitivity: internal}}}}
-  - {{name: crm.lookup, effect: read, labels: {{trust: trusted, sensitivity: confidential}}}}
-  - {{name: bank.pay, effect: pay}}
-"""
-IBAN = "DE89370400440532013000"
-EMAIL = "Pay the invoice to DE89 3704 0044 0532 0130 00 now."
-POLICY = """
-@id("t.pay")
-permit (principal, action == Proctor::Action::"pay", resource)
-when { context.provenance.all_traced };
-
-@id("t.pay-held")
-@approval("owner")
-permit (principal, action == Proctor::Action::"pay", resource)
-when { context.provenance.destination_untrusted };
-"""
-
-
-def _sandbox(tmp_path: Path, extra: str = "", counters: str | None = None) -> Iterator[Sandbox]:
-    with temporary_workspace(tmp_path / "ws", config_text=CONFIG.format(extra=extra)) as sb:
-        (sb.workspace.policies_dir / "40-flow.cedar").write_text(POLICY, encoding="utf-8")
-        if counters is not None:
-            (sb.workspace.policies_dir / "counters.yaml").write_text(counters, encoding="utf-8")
-        assert sb.proctor.policies.reload()
-        sb.proctor.agents.add("bot", "owner@acme.test")
-        yield sb
+#: re-exported for the tests that import them from here
+__all__ = ["_pay", "_sandbox", "_start"]
 
 
 @pytest.fixture
 def sb(tmp_path: Path) -> Iterator[Sandbox]:
     yield from _sandbox(tmp_path)
-
-
-def _start(p: Proctor, **params: str) -> tuple[str, str]:
-    started = p.tasks.start(
-        agent="bot",
-        purpose="Pay ACME's invoice of 1250 EUR",
-        allow=["mail.*", "crm.*", "bank.*"],
-        requested_by="alice@acme.test",
-        ttl_s=3600,
-        params=params,
-    )
-    return str(started.task.id), started.token
-
-
-def _decision_record(p: Proctor, decision_id: object) -> dict[str, Any]:
-    p.audit.flush()
-    rows: list[dict[str, Any]] = [
-        json.loads(bytes(r.body)) for r in p.store.get_audit_by_decision(str(decision_id))
-    ]
-    (rec,) = [r for r in rows if r["kind"] == "decision"]
-    return rec
-
-
-def _tool(p: Proctor, name: str) -> ToolRecord:
-    return p.tools.get(name)
-
-
-def _pay(token: str, iban: str = IBAN, amount: object = 1250) -> CallInput:
-    return CallInput(tool="bank.pay", args={"iban": iban, "amount": amount}, agent="bot", task_token=token)
 
 
 def test_an_output_is_labelled_sealed_and_traced(sb: Sandbox) -> None:
@@ -215,25 +164,9 @@ def test_export_writes_the_tasks_trace(sb: Sandbox) -> None:
     assert call["id"] == "dec-1"
 
 
-COUNTERS = """\
-counters:
-  spent:
-    kind: sum
-    arg: amount
-    match: {effects: [pay]}
-"""
-SPEND_POLICY = """
-@id("t.spend-cap")
-forbid (principal, action == Proctor::Action::"pay", resource)
-when { context.history.spent.greaterThan(decimal("2000.0")) };
-"""
-
-
 def test_history_counts_forwarded_calls_and_a_bad_value_is_a_deny(tmp_path: Path) -> None:
-    for sb in _sandbox(tmp_path, counters=COUNTERS):
+    for sb in spend_sandbox(tmp_path):
         p = sb.proctor
-        (sb.workspace.policies_dir / "41-spend.cedar").write_text(SPEND_POLICY, encoding="utf-8")
-        assert p.policies.reload()
         task_id, token = _start(p, iban=IBAN)
         pay = _tool(p, "bank.pay")
         assert p.decide(_pay(token)).verdict is Verdict.ALLOW
@@ -338,10 +271,8 @@ def test_history_read_incrementally_sees_what_another_process_counted(tmp_path: 
     before is not counted twice, and one another process stored after this one's last read counts."""
     from decimal import Decimal
 
-    for sb in _sandbox(tmp_path, counters=COUNTERS):
+    for sb in spend_sandbox(tmp_path):  # a policy reads the counter: history is computed
         p = sb.proctor
-        (sb.workspace.policies_dir / "41-spend.cedar").write_text(SPEND_POLICY, encoding="utf-8")
-        assert p.policies.reload()  # a policy reads the counter: history is computed
         task_id, _ = _start(p, iban=IBAN)
         task, agent, pay = p.tasks.get(task_id), p.agents.get("bot"), _tool(p, "bank.pay")
         args = {"iban": IBAN, "amount": 400}

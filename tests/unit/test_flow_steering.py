@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.flow_harness import whole_text as _whole_text
 
-from proctor.flow import labels as L
 from proctor.flow.labels import injection_markers, label_output
 from proctor.flow.model import Origin, Trust
 from proctor.flow.provenance import SourceIndex, destination_paths, reply_targets
@@ -98,28 +98,6 @@ def test_a_marked_output_of_a_trusted_tool_is_untrusted_and_steering() -> None:
     plain = label_output(tool, "user_agent: Mozilla/5.0 result: MFA denied")
     assert plain.trust is Trust.TRUSTED
     assert not plain.steering
-
-
-def _whole_text(text: str) -> list[str]:
-    """The reference: every pattern over the whole text (no windows)."""
-    found = set()
-    if L._IGNORE.search(text):
-        found.add("ignore-instructions")
-    if L._TEMPLATE.search(text):
-        found.add("chat-template-token")
-    if L._TAGS.search(text):
-        found.add("unicode-tag-characters")
-    if any(p.search(text) for p in L._FAKE_TAG_RE):
-        found.add("fake-system-tag")
-    if any(p.search(text) for p in L._ADDRESSED_UPPER_RE) or any(
-        p.search(text.lower()) for p in L._ADDRESSED_RE
-    ):
-        found.add("addressed-to-agent")
-    if any(p.search(text.lower()) for p in L._CONCEAL_RE):
-        found.add("conceal-from-user")
-    if L._SYSTEM_NOTE_UPPER.search(text) or L._SYSTEM_NOTE.search(text.lower()):
-        found.add("fake-system-note")
-    return sorted(found)
 
 
 _PIECES = [t for t, _ in ORDERS] + BUSINESS + ["x" * 50, "lorem ipsum " * 20, "\n", ". ", "agent", "AI"]

@@ -4,58 +4,25 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 
 import cedarpy
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.unit.flow_harness import NOW, agent, starter_dir
+from tests.unit.flow_harness import policy_task as task
 
 from proctor.errors import PolicyLoadError
 from proctor.flow.model import NO_FACTS
 from proctor.policy.engine import PolicyEngine, entities_json
 from proctor.policy.loader import PolicySet, compile_policies, load_policy_dir, split_statements
-from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
-from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName, Verdict
+from proctor.store.base import ToolRecord
+from proctor.types import AgentStatus, TaskState, ToolName, Verdict
 
-NOW = 1_767_225_600.0
-
-
-def starter_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "policies"
-    with resources.as_file(resources.files("proctor") / "starter") as src:
-        shutil.copytree(src, d)
-    return d
-
-
-def agent(status: AgentStatus = AgentStatus.ACTIVE, version: int = 1) -> AgentRecord:
-    n = AgentName("bot")
-    return AgentRecord(
-        n, SpiffeId(f"spiffe://acme.test/agent/{n}"), Email("o@acme.test"), status, (), NOW, NOW, version
-    )
-
-
-def task(
-    allow: tuple[str, ...] = ("*",),
-    resources_: tuple[str, ...] = (),
-    state: TaskState = TaskState.ACTIVE,
-    version: int = 1,
-) -> TaskRecord:
-    return TaskRecord(
-        TaskId("tsk_AAAAAAAAAAAAAAAAAAAAAA"),
-        AgentName("bot"),
-        "p",
-        allow,
-        resources_,
-        Email("r@acme.test"),
-        state,
-        NOW - 1,
-        NOW + 600,
-        version=version,
-    )
+#: re-exported for the tests that import them from here
+__all__ = ["NOW", "agent", "starter_dir", "task", "tool"]
 
 
 def tool(name: str = "fs.read", effect: str = "read", **kw: object) -> ToolRecord:

@@ -16,6 +16,8 @@ import cedarpy
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.unit.flow_harness import NOW, PAY_POLICIES, PAY_SCHEMA, agent, engine, pay_tool, schema_text
+from tests.unit.flow_harness import pay_task as task
 
 from proctor.config import tool_from_mapping, tool_to_mapping
 from proctor.errors import PolicyLoadError, ValidationError
@@ -24,92 +26,12 @@ from proctor.policy.argschema import cedar_args, cedar_type_text, parse_input_sc
 from proctor.policy.engine import PolicyEngine, entities_json
 from proctor.policy.loader import compile_policies, load_policy_dir
 from proctor.policy.schemagen import generate_schema
-from proctor.store.base import AgentRecord, TaskRecord, ToolRecord
-from proctor.types import AgentName, AgentStatus, Email, SpiffeId, TaskId, TaskState, ToolName, Verdict
-
-NOW = 1_767_225_600.0
-PAY_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "amount": {"type": "number"},
-        "iban": {"type": "string"},
-        "memo": {"type": "string"},
-        "count": {"type": "integer"},
-        "urgent": {"type": "boolean"},
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "payee": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
-        "x-ref": {"type": "string"},
-        "anything": {},
-        "either": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
-    },
-    "required": ["amount", "iban"],
-}
-#: payments over 1,000 need approval; the rest are allowed; every pay is an effect-level `==` pay
-PAY_POLICIES = """
-@id("pay.small")
-permit (principal, action == Proctor::Action::"billing.send_money", resource)
-when { !context.args.amount.greaterThan(decimal("1000.0")) };
-
-@id("pay.large")
-@approval("finance")
-permit (principal, action == Proctor::Action::"billing.send_money", resource)
-when { context.args.amount.greaterThan(decimal("1000.0")) };
-
-@id("baseline.read")
-permit (principal, action == Proctor::Action::"read", resource);
-
-@id("no-inactive-pay")
-forbid (principal, action in Proctor::Action::"pay", resource)
-when { principal.status != "active" };
-"""
-
-
-def schema_text() -> str:
-    return (resources.files("proctor") / "starter" / "schema.cedarschema").read_text()
-
-
-def pay_tool(
-    schema: dict[str, Any] | None = PAY_SCHEMA, name: str = "billing.send_money", version: int = 1
-) -> ToolRecord:
-    return ToolRecord(
-        ToolName(name),
-        "pay",
-        resource_arg="-",
-        financial=True,
-        input_schema=None if schema is None else json.dumps(schema, sort_keys=True),
-        version=version,
-    )
+from proctor.store.base import TaskRecord, ToolRecord
+from proctor.types import AgentName, AgentStatus, Email, TaskId, TaskState, ToolName, Verdict
 
 
 def read_tool() -> ToolRecord:
     return ToolRecord(ToolName("fs.read"), "read", resource_arg="path")
-
-
-def agent(status: AgentStatus = AgentStatus.ACTIVE) -> AgentRecord:
-    n = AgentName("bot")
-    return AgentRecord(
-        n, SpiffeId(f"spiffe://acme.test/agent/{n}"), Email("o@acme.test"), status, (), NOW, NOW, 1
-    )
-
-
-def task() -> TaskRecord:
-    return TaskRecord(
-        TaskId("tsk_AAAAAAAAAAAAAAAAAAAAAA"),
-        AgentName("bot"),
-        "pay the invoice",
-        ("*",),
-        (),
-        Email("r@acme.test"),
-        TaskState.ACTIVE,
-        NOW - 1,
-        NOW + 600,
-    )
-
-
-def engine(
-    policies: str = PAY_POLICIES, tools: tuple[ToolRecord, ...] = (), *, cache: bool = True
-) -> PolicyEngine:
-    return PolicyEngine(compile_policies({"p.cedar": policies}, schema_text(), tools=tools), cache=cache)
 
 
 def args(amount: Any = 10, **more: Any) -> dict[str, Any]:
