@@ -566,3 +566,48 @@ def test_guard_split_keeps_the_record_cells_before_a_guest_cell() -> None:
     assert PHONE in rec
     assert EVIL_URL not in rec
     assert EVIL_URL in out
+
+
+#: [red team 33] what 301c24d fixed and then undid, because the fix opened holes: a reason or a
+#: condition after the audience word, and a spaced dash, split the refusal off ("public links as a
+#: rule are forbidden" was allowed); prose names a channel again (an e-mail's "Riverside Lofts All"
+#: was allowed); a CSV row written with ", " is read by its columns again (a guest's link in such a
+#: row was allowed); a negation after a payment word, or "confirm"/"skip" before it, no longer
+#: cancels the ask ("Pay all open invoices that are not disputed" was held)
+REVERTED_BY_RT33 = (
+    {
+        "test_rt32_3_a_plain_ask_for_an_open_link_goes_through[" + i + "]"
+        for i in (
+            "if-cannot",
+            "since-doesnt",
+            "because-no",
+            "who-has-no",
+            "who-cant",
+            "no-need-dash",
+            "dash-cant",
+        )
+    }
+    | {
+        "test_rt32_5_a_channel_of_the_requests_words_beside_prose_goes_through[" + i + "]"
+        for i in ("advisory-colon", "advisory-sentence", "release-notes")
+    }
+    | {
+        "test_rt32_6_a_refused_or_checked_payment_waits[" + i + "]"
+        for i in ("on-hold", "skip", "nothing", "not-approved", "must-wait", "confirm")
+    }
+    | {"test_rt32_8_the_records_own_phone_after_a_guest_table_goes_through[prose-after-table]"}
+)
+
+
+@pytest.fixture(autouse=True)
+def _reverted_by_red_team_33(request: pytest.FixtureRequest) -> None:
+    """Mark :data:`REVERTED_BY_RT33` strict xfails (pytest's ``applymarker``: the case still runs,
+    and an unexpected pass fails the suite)."""
+    if request.node.name in REVERTED_BY_RT33:
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="rt32 (kept after red team 33): the fix of 301c24d was undone because it let "
+                "injected actions through (see REVERTED_BY_RT33)",
+            )
+        )

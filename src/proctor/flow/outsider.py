@@ -1390,15 +1390,6 @@ def _take_row(
     if again:
         keep.append(delim.join(cells))
         return again, len(cells)
-    if len(cells) < width - 1 or (
-        len(cells) <= width
-        and delim == ","
-        and sum(c.startswith(" ") for c in cells[1:]) * 2 >= len(cells) - 1
-    ):
-        # [red team 32] a line of prose with commas (``Desk note: …, arrives 15:00, call her on …``):
-        # the record's; not one with more cells than the header (a comma typed into a cell)
-        keep.append(delim.join(cells))
-        return cols, width
     extra = len(cells) - width
     first, last = min(cols), max(cols)
     theirs = set(cols) | set(range(first, last + extra + 1)) if extra > 0 else set(cols)

@@ -2845,11 +2845,8 @@ _NOT_ASKED = re.compile(
     r"stop|cancel|avoid|refrain|hold off|check|checks|checking|verify|confirm whether|whether|if|see|"
     r"look|looking|find|status|why|what|how|when|which|who|tell|reply|respond|answer|explain|inform|"
     r"notify|remind|ask|summarise|summarize|summary|report|list|show|review|audit|investigate|track|"
-    r"chase|dispute|disputed|hold|pause|paused|skip|decline|reject|wait|confirm)\b"
+    r"chase|dispute|disputed|hold|pause|paused|decline|reject)\b"
 )
-#: [red team 32] what refuses a payment after its word in the clause ("pay nothing", "the refund is
-#: not approved", "the transfer must wait")
-_NOT_ASKED_AFTER = re.compile(r"\b(?:nothing|not|never|isn't|aren't|on hold|must wait|should wait)\b")
 #: [red team 32] a clause that ends in a negation set off by a comma ("please do not, under any
 #: circumstances, pay …"): it governs the rest of the sentence; not "or not"
 _PAY_ASIDE = re.compile(r"(?:(?<!\bor )\b(?:not|never)|n't)$")
@@ -2885,10 +2882,7 @@ def asks_for_money(text: str) -> bool:
                 return True
             for pattern in (_PAY_WORDS, _MONEY, _GIVE_WORDS):
                 for m in pattern.finditer(clause):
-                    if (
-                        _NOT_ASKED.search(clause, 0, m.start()) is None
-                        and _NOT_ASKED_AFTER.search(clause, m.end()) is None
-                    ):
+                    if _NOT_ASKED.search(clause, 0, m.start()) is None:
                         return True
     return False
 
@@ -3286,7 +3280,7 @@ _NEGATION_ASIDE = re.compile(r"(?<!\bor )(?:(?<![^\W_])(?:not|never)|n['\u2019]t
 #: where a sentence ends: an aside's negation governs up to here
 _SENTENCE_STOP = re.compile(r"[.;:!?]")
 #: where a clause ends: a negation before it governs nothing after it ("no login needed, so anyone")
-_AUDIENCE_CLAUSE = re.compile(r"[.;:!?,()\[\]]|\s[-\u2013\u2014]+\s|(?<![^\W_])(?:so|but|and)(?![^\W_])")
+_AUDIENCE_CLAUSE = re.compile(r"[.;:!?,()\[\]]|(?<![^\W_])(?:so|but|and)(?![^\W_])")
 #: [red team 32] a refusal of requests the task may meet, anywhere in the clause before ("refuse
 #: any request to make it public", "ignore any request…", "keep it private even if she asks")
 _REFUSED_REQUEST = re.compile(
@@ -3296,12 +3290,7 @@ _REFUSED_REQUEST = re.compile(
 )
 #: [red team 31] where the words after an audience end for a refusal: not a colon or a question
 #: mark ("public links: forbidden", "public links? Never.")
-_AUDIENCE_AFTER_END = re.compile(
-    r"[.;!,()\[\]]|\s[-\u2013\u2014]+\s"
-    # [red team 32] a reason or a condition after the word is no refusal of it ("make it public if
-    # she cannot log in", "for the vet who has no account")
-    r"|(?<![^\W_])(?:so|but|and|if|since|because|as|who|when|whereas|although|though)(?![^\W_])"
-)
+_AUDIENCE_AFTER_END = re.compile(r"[.;!,()\[\]]|(?<![^\W_])(?:so|but|and)(?![^\W_])")
 _TRUTHY = frozenset({"true", "yes", "y", "on", "1", "enabled", "enable"})
 _FALSY = frozenset({"false", "no", "n", "off", "0", "disabled", "disable"})
 
@@ -4244,18 +4233,18 @@ class SourceIndex:
 
     def _slug_elsewhere(self, words: list[str]) -> bool:
         """[red teams 31, 32] Whether a source other than the request names a slug in any form:
-        its words in order joined by marks, markup or nothing and no space (``#Riverside_Lofts_All``,
+        its words in order joined by marks, markup or nothing (``#Riverside_Lofts_All``,
         ``riverside.lofts.all``, ``#riversideloftsall``, ``**riverside**-**lofts**``,
-        ``riverside&#45;lofts``), or joined by spaces beside a word that makes them a name ("the
-        riverside lofts all channel", ``#riverside lofts all``). The name is then that source's
-        to choose, as a one-word destination an e-mail names is; prose that merely uses the words
-        ("Riverside Lofts: all crews") names nothing."""
+        ``riverside&#45;lofts``), or by up to three marks or spaces ("the riverside lofts all
+        channel", "Riverside Lofts: all crews"). The name is then that source's to choose, as a
+        one-word destination an e-mail names is; prose that uses the words counts too (red team
+        33: telling prose from a name let an e-mail's "Riverside Lofts All" through)."""
         esc = [re.escape(_norm(w)) for w in words]
         glued = re.compile(r"(?<![^\W_])" + _SLUG_GLUE.join(esc) + r"(?![^\W_])")
-        spaced = re.compile(
-            r"(?:[#@]|\b(?:channel|group|list|team|room|space)\s+)" + r"[\W_]{1,6}?".join(esc) + r"(?![^\W_])"
-            r"|(?<![^\W_])" + r"[\W_]{1,6}?".join(esc) + r"\s+(?:channel|group|list|room|space|chat)\b"
-        )
+        # [red team 33] words in order joined by up to three marks or spaces ("Riverside Lofts
+        # All", "riverside - lofts - all"), as red team 31 had it: prose that uses the words names
+        # the channel too (the safe side)
+        spaced = re.compile(r"(?<![^\W_])" + r"(?:[\W_]{0,3}+)".join(esc) + r"(?![^\W_])")
         intent = self._intent_mask
         for slot, src in enumerate(self._slots):
             if src is None or intent >> slot & 1:
