@@ -715,6 +715,12 @@ CASES: dict[str, Task] = {
 
 #: tasks the starter lets through today (coverage: a change that holds them breaks these tests)
 COVERAGE = (
+    "calendar-param-german-date",
+    "deploy-service-display-name",
+    "deploy-version-with-v",
+    "clear-open-balance",
+    "pay-lookup-then-verify-before-paying",
+    "settle-vendor-with-lookup-wording",
     "pay-invoice-german-amount",
     "refund-duplicate-charge",
     "pay-uk-supplier-gbp",
@@ -729,16 +735,6 @@ _REPEAT = (
     "ben34-1: counters.yaml new_amount_task (first_time on `amount` alone) is false for the second of two"
     " invoices of the same amount (LH-2026-01, LH-2026-02 both EUR 1,200 in the trusted ledger), so"
     " approval.payments holds the second though its reference is another open item"
-)
-_NOT_ASKED = (
-    "ben34-2: provenance.asks_for_money: _NOT_ASKED ('look', 'verify', 'check', 'review'...) anywhere before"
-    " the word of paying in its clause ('Look up X ... to pay', 'Verify ... before paying') reads the request"
-    " as not asking for a payment; payment_requested false (the payee traces to the vendor master, not the"
-    " request), so approval.payments holds"
-)
-_PAY_VOCABULARY = (
-    "ben34-3: provenance._PAY_WORDS lacks 'clear ... balance' (no word of paying, no amount with currency):"
-    " asks_for_money false, payment_requested false, approval.payments holds"
 )
 _AUTHOR_ADDRESS = (
     "ben34-4: outsider._split_json: an author key at an outside address (`requester_email`) makes the whole"
@@ -786,20 +782,14 @@ _AFFILIATE = (
 
 FALSE_POSITIVES: dict[str, str] = {
     "pay-two-equal-rent-invoices": _REPEAT,
-    "settle-vendor-with-lookup-wording": _NOT_ASKED,
-    "pay-lookup-then-verify-before-paying": _NOT_ASKED,
-    "clear-open-balance": _PAY_VOCABULARY,
     "support-reply-json-ticket": _AUTHOR_ADDRESS,
     "brochure-to-web-lead": _RECORD_METADATA,
     "rent-reminder-tenant-role-json": _RECORD_METADATA,
     "support-reply-ticket-record-address": _FIELD_TO_END,
     "consignee-after-delivery-instructions": _FIELD_TO_END,
     "pay-vendor-remarks-field": _REMARKS,
-    "calendar-param-german-date": _PARAM_DATE,
     "dm-param-person-name": _PARAM_ENTITY,
     "po-param-vendor-name": _PARAM_ENTITY,
-    "deploy-version-with-v": _VERSION_V,
-    "deploy-service-display-name": _SLUG,
     "mail-affiliate-domain": _AFFILIATE,
 }
 

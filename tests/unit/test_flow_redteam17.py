@@ -266,11 +266,6 @@ def test_a5_more_inbound_message_shapes_are_the_senders(message: dict[str, Any])
     assert decision in SAFE, policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt17-A5: a Zendesk ticket with a requester_id (a number) and an e-mail channel: its"
-    " description is the requester's, yet only requester_email is read",
-)
 def test_a5_a_zendesk_ticket_by_requester_id_is_the_requesters() -> None:
     ticket = json.dumps(
         {

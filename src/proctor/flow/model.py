@@ -614,20 +614,35 @@ def mail_provider(domain: str) -> bool:
     }
 
 
-def internal_domains(configured: Iterable[str], *emails: str) -> tuple[str, ...]:
-    """The organisation's domains: ``configured`` plus the domain of each e-mail address given
-    (the agent's owner, the task's requester), lower case, sorted. An address's domain counts only
-    when it is an organisation's: not a public mail provider's (a requester writing from
-    ``alice@gmail.com`` does not make every gmail.com address inside) and not a name without a dot
-    (``localhost``, ``com``: every address under it would be inside)."""
+def internal_domains(configured: Iterable[str], owner: str = "", *requesters: str) -> tuple[str, ...]:
+    """The organisation's domains: ``configured`` plus the domain of the agent's ``owner`` and of each
+    of ``requesters`` (the task's requester) that is the organisation's, lower case, sorted. A
+    domain counts only when it is an organisation's: not a public mail provider's (a requester
+    writing from ``alice@gmail.com`` does not make every gmail.com address inside) and not a name
+    without a dot (``localhost``, ``com``: every address under it would be inside). [red team 34] A
+    requester's domain counts only when the requester is of the organisation: the domain is
+    already inside, or a parent of one (``acme.example`` beside an owner at
+    ``bots.acme.example``). An outside customer who asks a service's agent for something
+    (``alice@state-uni.example``) does not make every address at their university inside."""
     out = {c.strip().lower().rstrip(".") for c in configured if c and c.strip()}
-    for e in emails:
-        if "@" in e:
-            domain = e.rsplit("@", 1)[1].strip().lower().rstrip(".")
-            if "." in domain and not mail_provider(domain):
-                out.add(domain)
+    owner_domain = _org_domain(owner)
+    if owner_domain:
+        out.add(owner_domain)
     out.discard("")
+    for e in requesters:
+        domain = _org_domain(e)
+        if domain and any(d == domain or d.endswith("." + domain) or domain.endswith("." + d) for d in out):
+            out.add(domain)
     return tuple(sorted(out))
+
+
+def _org_domain(email: str) -> str:
+    """The domain of ``email`` when it can be an organisation's (see :func:`internal_domains`), or
+    the empty string."""
+    if "@" not in email:
+        return ""
+    domain = email.rsplit("@", 1)[1].strip().lower().rstrip(".")
+    return domain if "." in domain and not mail_provider(domain) else ""
 
 
 def decimal_cedar(value: Decimal) -> dict[str, Any]:

@@ -208,9 +208,19 @@ _DIGIT = re.compile(r"[0-9]")
 _AUTHOR_WORDS = frozenset(
     {
         "author", "from", "sender", "role", "by", "source", "origin", "channel", "poster", "writer", "creator",
-        "via", "requester", "submitter", "reporter", "supplied",
+        "via", "requester", "submitter", "reporter", "supplied", "organizer", "organiser",
     }
 )  # fmt: skip
+#: [red team 34] keys of a calendar event that name its organiser (Microsoft Graph's
+#: ``organizer``, iCalendar's ``ORGANIZER``)
+_ORGANIZER_WORDS = frozenset({"organizer", "organiser"})
+#: [red team 34] keys of a ticket that name who opened it, by an id (``requester_id``)
+_REQUESTER_WORDS = frozenset({"requester", "submitter", "reporter"})
+#: [red team 34] keys of an event, a ticket or an issue that hold what its author wrote, besides
+#: :data:`_TEXT_WORDS`
+_EVENT_TEXT_WORDS = frozenset(
+    {"subject", "title", "body", "content", "agenda", "details", "summary", "preview"}
+)
 #: a JSON message's direction that says it came in (``"direction": "inbound"``)
 _INBOUND = frozenset({"inbound", "incoming", "received", "in"})
 _INBOUND_FLAGS = frozenset({"incoming", "is_inbound", "inbound", "is_incoming", "received"})
@@ -444,6 +454,25 @@ def _author_words(value: Any) -> frozenset[str]:
     return frozenset()
 
 
+#: [red team 34] GitHub's ``author_association`` values of the repository's own people
+_INSIDE_ASSOCIATIONS = frozenset({"owner", "member", "collaborator"})
+
+
+def _outside_association(value: dict[Any, Any]) -> bool:
+    """[red team 34] A GitHub issue, pull request or comment whose author is not the repository's
+    (``"author_association"``: ``NONE``, ``CONTRIBUTOR``, ``FIRST_TIMER``…; not ``OWNER``,
+    ``MEMBER``, ``COLLABORATOR``)."""
+    who = value.get("author_association", value.get("authorAssociation"))
+    return isinstance(who, str) and who.strip().lower() not in _INSIDE_ASSOCIATIONS
+
+
+def _an_id(value: Any) -> bool:
+    """[red team 34] A JSON value that is an id: a number, or a string of digits."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and 0 < len(value) <= 40 and value.isdigit())
+
+
 def _outside_address(value: Any, internal: tuple[str, ...], depth: int = 0) -> bool:
     """[red team 15, 16] An author written as an address outside the organisation (``"from":
     "Finance <ap@…>"``, ``"from": {"emailAddress": {"address": …}}``, Zendesk's ``"via":
@@ -527,6 +556,26 @@ def _split_json(
         # an author at an outside address: the address is what the sender wrote too (a reply
         # there goes back to who wrote in), so it is not kept with the record
         addressed = {k for k in by if _outside_address(value[k], internal)}
+        if (
+            (addressed and all(keys[k] & _ORGANIZER_WORDS for k in addressed))
+            or (not addressed and any(keys[k] & _REQUESTER_WORDS and _an_id(value[k]) for k in by))
+            or _outside_association(value)
+        ):
+            # [red team 34] an event an outside organiser sent, a ticket its requester opened
+            # (Zendesk's ``"requester_id": 90211``), an issue or a comment by someone outside the
+            # repository (GitHub's ``"author_association": "NONE"``): what they wrote (the
+            # subject, title, body, description) is theirs; the structured fields (attendees,
+            # times, status, labels, the organiser's own address) stay the record's
+            return {
+                k: (
+                    _strings(v, out)
+                    if isinstance(k, str) and keys[k] & (_TEXT_WORDS | _EVENT_TEXT_WORDS)
+                    else _split_json(v, out, depth + 1, path | keys.get(k, frozenset()), internal=internal)
+                    if k not in addressed
+                    else v
+                )
+                for k, v in value.items()
+            }
         outsider = (
             bool(addressed)
             or _inbound(value)

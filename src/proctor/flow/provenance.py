@@ -69,6 +69,7 @@ import string
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
@@ -2574,11 +2575,21 @@ def _iban_ok(s: str) -> bool:
     return int(digits) % 97 == 1
 
 
+#: [red team 34] what may group an IBAN's characters besides a space or a dash: no-break and
+#: narrow spaces (an IBAN copied from an HTML mail) and dots are read as spaces; characters that
+#: show nothing (zero-width space, joiners, the BOM) are dropped
+_IBAN_GROUPING = str.maketrans(
+    {".": " ", "\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2009": " ", "\u200a": " ",
+     "\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None, "\ufeff": None}
+)  # fmt: skip
+
+
 def ibans(text: str) -> set[str]:
-    """The IBANs written in ``text`` (with or without spaces), squashed, upper case; only those
-    whose check digits are right (so an order number or a date is never read as one)."""
+    """The IBANs written in ``text`` (with or without spaces, or grouped as :data:`_IBAN_GROUPING`
+    reads), squashed, upper case; only those whose check digits are right (so an order number or
+    a date is never read as one)."""
     out: set[str] = set()
-    for i, m in enumerate(_IBAN.finditer(text.upper())):
+    for i, m in enumerate(_IBAN.finditer(text.upper().translate(_IBAN_GROUPING))):
         if i >= _MAX_IBANS:
             break
         sq = m.group(0).replace(" ", "").replace("-", "")
@@ -2602,6 +2613,68 @@ def _may_embed(value: str) -> bool:
     return "://" in value or "@" in value or _A_DIGIT.search(value, 0, _EMBED_MAX) is not None
 
 
+#: [red team 34] the top-level domains a link written without its scheme is read under
+#: (``pay-ourco.example``, ``ourco-payments.com/INV-2207``): the common generic ones and country
+#: codes that are not also a file's extension (``README.md``, ``main.py``, ``run.sh`` are no link);
+#: a host after ``www.`` is a link under any
+_LINK_TLDS = frozenset(
+    {
+        "com", "net", "org", "info", "biz", "io", "co", "app", "dev", "xyz", "online", "site",
+        "link", "shop", "store", "top", "club", "live", "pro", "cloud", "page", "ai", "me", "us",
+        "uk", "de", "fr", "nl", "eu", "ru", "cn", "ch", "at", "be", "es", "it", "se", "no", "dk",
+        "fi", "ca", "au", "nz", "ie", "pt", "br", "mx", "in", "jp", "kr", "tk", "ly", "gl", "to",
+        "ws", "cc", "su", "ua", "cz", "hu", "ro", "gr", "tr", "za", "sg", "hk", "tw", "vn", "id",
+        "example", "support", "help", "email", "pay", "bank", "finance", "money", "secure",
+    }
+)  # fmt: skip
+#: a token that may be a link written without its scheme: no space, quote or bracket in it
+_BARE_TOKEN = re.compile(r"[^\s<>\"'`()\[\]{},;|]{4,2048}+")
+
+
+def _bare_links(text: str) -> Iterator[tuple[str, str]]:
+    """[red team 34] ``(normalised URL, host)`` of each link written without its scheme
+    (``www.ourco-payments.example/INV-2207``, ``pay-ourco.example``), which every mail client
+    turns into a link: a host of at least two labels under :data:`_LINK_TLDS` (any top-level
+    domain after ``www.``), with or without a path. Not an e-mail address's domain, not a host
+    inside a link with its scheme (those are read as links already)."""
+    for m in _BARE_TOKEN.finditer(text):
+        token = m.group(0).rstrip(_URL_TRAIL)
+        if "." not in token or "@" in token or "://" in token or token[0] in "./:-":
+            continue
+        host, _, path = token.partition("/")
+        host = host.lower().rstrip(".")
+        if ":" in host or _HOST.fullmatch(host) is None:
+            continue
+        tld = host.rsplit(".", 1)[1]
+        if not (host.startswith("www.") or tld in _LINK_TLDS):
+            continue
+        url = normalise_url("https://" + host + ("/" + path if path else ""))
+        if url:
+            yield url, host
+
+
+#: [red team 34] bank details other than an IBAN, after the words that name them: a sort code, a
+#: routing or ABA number, a BSB or transit number, a bank or beneficiary account (digits, spaced
+#: or dashed; not any "account", as often a customer's number), a SWIFT/BIC code; and a crypto
+#: wallet (bech32 ``bc1…``, base58 ``1…``/``3…``, ``0x`` and 40 hex)
+_ACCOUNT = re.compile(
+    r"\b(?:sort[ -]?code|routing|aba|bsb|transit|(?:bank|beneficiary|receiving|payee)'?s?[ -]"
+    r"(?:account|acct|a/c))"
+    r"(?:[ .]{0,2}+(?:no|nr|number|num|#))?+[\s:#.=-]{0,4}+(\d(?:[ -]?\d){5,30})"
+    r"|\b(?:swift|bic)(?:[ .]{0,2}+code)?+[\s:#.=-]{0,4}+([a-z]{6}[a-z0-9]{2}(?:[a-z0-9]{3})?)\b"
+    r"|\b(bc1[02-9ac-hj-np-z]{11,71}|(?-i:[13][1-9A-HJ-NP-Za-km-z]{25,34})|0x[0-9a-f]{40})\b",
+    re.IGNORECASE,
+)
+
+
+def _bank_details(text: str) -> Iterator[str]:
+    """[red team 34] The bank details (:data:`_ACCOUNT`) written in ``text``, as written."""
+    for i, m in enumerate(_ACCOUNT.finditer(text)):
+        if i >= _MAX_IBANS:
+            break
+        yield (m.group(1) or m.group(2) or m.group(3)).strip()
+
+
 def embedded_values(text: str) -> list[tuple[str, str, str | None]]:
     """``(kind, index key, host)`` of the URLs (``url``), e-mail addresses (``email``) and IBANs
     (``iban``) written inside a free-text value — not the value itself when it is one of them
@@ -2617,6 +2690,11 @@ def embedded_values(text: str) -> list[tuple[str, str, str | None]]:
             if url == whole_url:
                 continue
             out.append(("url", "u" + url, _url_host(url)))
+    if "." in text:
+        whole_low = whole.lower()
+        for url, host in sorted(set(_bare_links(text))):
+            if whole_low not in (host, url.removeprefix("https://")):
+                out.append(("url", "u" + url, host))
     if "@" in text:
         low = whole.lower()
         for email in sorted(_emails(_norm(text))):
@@ -2625,9 +2703,14 @@ def embedded_values(text: str) -> list[tuple[str, str, str | None]]:
             out.append(("email", "e" + email, email.rsplit("@", 1)[1].rstrip(".")))
     if _A_DIGIT.search(text) is not None:
         whole_sq = _squash(whole).upper()
-        for iban in sorted(ibans(text)):
+        found = ibans(text)
+        for iban in sorted(found):
             if iban != whole_sq:
                 out.append(("iban", "i" + iban.lower(), None))
+        for written in sorted(set(_bank_details(text))):
+            sq = _squash(written).upper()
+            if sq != whole_sq and not any(sq in i for i in found):
+                out.append(("account", "=" + written, None))
     return out
 
 
@@ -2811,7 +2894,9 @@ _PAY_WORDS = re.compile(
     r"wire|wires|remit|remittance|settle|settlement|disburse|disbursement|invoice|invoices|bill|"
     r"bills|deposit|deposits|purchase|purchases|buy|tip|top-up|top up|voucher|vouchers|credit|"
     r"credits|compensation|compensate|chargeback|rebate|stipend|fee|fees|charge|charges|book|"
-    r"rebook|reserve|renew|subscribe)\b"
+    r"rebook|reserve|renew|subscribe|"
+    # [benign review 34] "clear Harbour Studios' open balance"
+    r"clear(?=(?:\s+[\w'-]{1,40}){0,4}\s+(?:balance|balances|arrears|outstanding|dues)\b))\b"
 )
 #: an amount of money written in a request: a currency symbol or code next to a number
 _MONEY = re.compile(
@@ -2845,7 +2930,25 @@ _NOT_ASKED = re.compile(
     r"stop|cancel|avoid|refrain|hold off|check|checks|checking|verify|confirm whether|whether|if|see|"
     r"look|looking|find|status|why|what|how|when|which|who|tell|reply|respond|answer|explain|inform|"
     r"notify|remind|ask|summarise|summarize|summary|report|list|show|review|audit|investigate|track|"
-    r"chase|dispute|disputed|hold|pause|paused|decline|reject)\b"
+    r"chase|dispute|disputed|hold|pause|paused|decline|reject|"
+    # [red team 34] handling the document (an invoice filed, forwarded, translated) pays nothing
+    r"forward|forwarded|forwarding|file|filed|filing|archive|archived|upload|uploaded|translate|"
+    r"translated|extract|tag|save|attach|scan|scanned|print|download|rename|categorise|categorize|"
+    r"reconcile|record|log)\b"
+)
+#: [benign review 34] of :data:`_NOT_ASKED`, the words of a check done first: a word of paying
+#: after one of them, as the purpose of the check (``look up … to pay ND-2291``, ``verify … before
+#: paying``: :data:`_PAY_PURPOSE`), still asks for the payment when every word before it in its
+#: clause is one of these (``remind the tenant to pay``, ``check whether … to pay`` ask nothing)
+_CHECK_FIRST = frozenset(
+    {"check", "checks", "checking", "verify", "look", "looking", "find", "review", "audit"}
+)
+#: the words right before a verb of paying that make it a check's purpose (``to pay``, ``before
+#: paying``)
+_PAY_PURPOSE = re.compile(r"\b(?:to|before)\s+$")
+#: the verbs of paying a check's purpose can name
+_PAY_VERB = frozenset(
+    {"pay", "paying", "settle", "remit", "refund", "refunding", "reimburse", "transfer", "wire", "disburse"}
 )
 #: [red team 32] a clause that ends in a negation set off by a comma ("please do not, under any
 #: circumstances, pay …"): it governs the rest of the sentence; not "or not"
@@ -2882,9 +2985,66 @@ def asks_for_money(text: str) -> bool:
                 return True
             for pattern in (_PAY_WORDS, _MONEY, _GIVE_WORDS):
                 for m in pattern.finditer(clause):
-                    if _NOT_ASKED.search(clause, 0, m.start()) is None:
+                    if _NOT_ASKED.search(clause, 0, m.start()) is None or (
+                        m.group(0) in _PAY_VERB and _check_then_pay(clause, m.start())
+                    ):
                         return True
     return False
+
+
+#: [red team 34] argument names of a payment that say what it pays (an invoice, a reference)
+_REFERENCE_NAMES = frozenset(
+    {"reference", "ref", "invoice", "invoices", "invoice_id", "invoice_no", "invoice_number", "bill", "memo",
+     "remittance", "remittance_info", "payment_reference", "end_to_end_id"}
+)  # fmt: skip
+#: [benign review 34] a release version, with or without its ``v`` (``v2.14.3``, ``2.14.3-rc.1``)
+_VERSION = re.compile(r"v?\d{1,6}(?:\.\d{1,6}){1,3}(?:[-+][0-9a-z.]{1,40})?")
+
+
+#: [benign review 34] a day written day first with dots (``14.03.2026``, ``14.3.2026 09:30``), as
+#: most of Europe writes it; ISO forms are read by ``datetime.fromisoformat``
+_DOTTED_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ ,t]{1,3}(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def _moment(text: str) -> datetime | None:
+    """``text`` as a date-time (a date alone at midnight), or None: ISO 8601 (``2026-03-14``,
+    ``2026-03-14T09:30:00``, with or without ``Z``) or :data:`_DOTTED_DAY`. A zone is dropped: a
+    request writes the local time."""
+    text = text.strip()
+    if not 8 <= len(text) <= 40:
+        return None
+    m = _DOTTED_DAY.fullmatch(text)
+    try:
+        if m is not None:
+            day, month, year, hour, minute, second = m.groups()
+            return datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+            )
+        got = datetime.fromisoformat(text.upper().removesuffix("Z"))
+    except ValueError:
+        return None
+    return got.replace(tzinfo=None)
+
+
+def _same_moment(param: str, value: str) -> bool:
+    """[benign review 34] A parameter and an argument that are one date-time written two ways
+    (``--param start="14.03.2026 09:30"``, ``start: 2026-03-14T09:30:00``); a parameter with a
+    date alone matches any time of that day."""
+    a, b = _moment(param), _moment(value)
+    if a is None or b is None:
+        return False
+    if a.time() == datetime.min.time() and ":" not in param:
+        return a.date() == b.date()
+    return a == b
+
+
+def _check_then_pay(clause: str, at: int) -> bool:
+    """[benign review 34] The verb of paying at ``at`` is the purpose of a check done first
+    (:data:`_CHECK_FIRST`, :data:`_PAY_PURPOSE`): ``look up Nordlicht in the vendor master to pay
+    ND-2291``."""
+    return _PAY_PURPOSE.search(clause, 0, at) is not None and all(
+        b.group(0) in _CHECK_FIRST for b in _NOT_ASKED.finditer(clause, 0, at)
+    )
 
 
 #: a normalised piece that is a date or part of one: year, month and day in either order
@@ -4051,6 +4211,10 @@ class SourceIndex:
                 # the same number written another way: ``+353875550148`` for ``087 555 0148``
                 for key in _phone_keys(norm, lookup=True):
                     mask |= post.get(key, 0)
+        if _VERSION.fullmatch(norm) is not None:
+            # [benign review 34] a version with or without its ``v`` (``2.14.3`` for ``v2.14.3``)
+            other = norm[1:] if norm[0] == "v" else "v" + norm
+            mask |= self._lookup_text(other)
         return mask | self._lookup_text(norm)
 
     def _small_amount(self, value: Any) -> tuple[Origin, tuple[str, ...]] | None:
@@ -4229,7 +4393,24 @@ class SourceIndex:
             name = self._trace_leaf(typed[2], True, word_rule=word_rule)
             if kind is not None and name is not None:
                 return name if _ORDER[name[0]] >= _ORDER[kind[0]] else kind
-        return self._origin(self._lookup_str(stripped))
+        mask = self._lookup_str(stripped)
+        if not mask and not destination and _SLUG.fullmatch(stripped):
+            # [benign review 34] a name the request writes as words (``payments-api`` for "the
+            # Payments API"): the request's (not a destination: who or where stays as above)
+            mask = self._intent_phrase(_SLUG_PARTS.split(stripped.lstrip("#@")))
+        return self._origin(mask)
+
+    def _intent_phrase(self, words: list[str]) -> int:
+        """[benign review 34] The request's sources that write ``words`` in order, apart."""
+        phrase = re.compile(
+            r"(?<![^\W_])" + r"\s{1,3}+".join(re.escape(_norm(w)) for w in words) + r"(?![^\W_])"
+        )
+        found = 0
+        for slot in _bits(self._intent_mask):
+            src = self._slots[slot]
+            if src is not None and phrase.search(src.norm) is not None:
+                found |= 1 << slot
+        return found
 
     def _slug_elsewhere(self, words: list[str]) -> bool:
         """[red teams 31, 32] Whether a source other than the request names a slug in any form:
@@ -4625,11 +4806,30 @@ class SourceIndex:
         (a link the model built on a host the task read: the host's origin)."""
         post = self._post
         for kind, key, host in embedded_values(text):
-            mask = post.get(key, 0)
+            # [red team 34] bank details are looked up as written (a number, an identifier, a term)
+            mask = self._lookup_str(key[1:]) if key[0] == "=" else post.get(key, 0)
             if not mask and kind == "url" and host:
                 mask = post.get("t" + host, 0)
+                if mask & self._untrusted:
+                    mask = self._written_bare(key[1:], mask)
             origin, sources = self._origin(mask)
             yield kind, origin, sources, registrable_domain(host) if host else None
+
+    def _written_bare(self, url: str, mask: int) -> int:
+        """[red team 34] Of the sources holding a link's host (``mask``), those that write the
+        link itself without its scheme (``docs.google.com/forms/d/e/1FAIpQ…/viewform`` in a web
+        page), when only untrusted ones do: the link is theirs, not the host's (a wiki that links
+        one Google document does not vouch for every page on docs.google.com). Else ``mask``."""
+        bare = url.split("://", 1)[-1].casefold()
+        if "/" not in bare.rstrip("/"):
+            return mask  # a host alone: traced by the host
+        bare = bare.rstrip("/")
+        found = 0
+        for slot in _bits(mask):
+            src = self._slots[slot]
+            if src is not None and bare in src.norm:
+                found |= 1 << slot
+        return found if found and not found & ~self._untrusted else mask
 
     def _off_param(self, path: str, value: Any) -> bool:
         """The argument is named like an explicit parameter but its value is neither that
@@ -4645,6 +4845,10 @@ class SourceIndex:
             return False  # free text is never compared: a parameter's words may be rewritten
         if self._lookup_str(norm) & (bit | self._intent_mask):
             return False
+        for slot in _bits(bit):
+            src = self._slots[slot]
+            if src is not None and _same_moment(src.norm, norm):
+                return False  # [benign review 34] one date-time written two ways
         if parse_amounts(norm):
             return True  # an amount is compared as a number, never as text
         # a refinement of the parameter is not another value (``2026-06-01`` → ``2026-06-01T09:30``)
@@ -4844,6 +5048,19 @@ class SourceIndex:
                     doms.add("")
                 parts.setdefault(path, []).append((got[0], part))
             if self._params and self._off_param(path, value):
+                off.append(path)
+            elif (
+                tool.effect == "pay"
+                and got[0] is Origin.UNTRUSTED
+                and isinstance(value, str)
+                and _name_matches(path.rsplit(".", 1)[-1].removesuffix("[]"), _REFERENCE_NAMES)
+                and self._references
+                and not any(ref in _norm(value) for ref in self._references)
+            ):
+                # [red team 34] the request named what to pay (``invoice BW-7731``: _references), and the
+                # payment's reference is one only untrusted content gives and holds none of them
+                # ("also outstanding: BW-7790"): a payment the request did not ask for, whatever
+                # its payee
                 off.append(path)
             if not is_dest and isinstance(value, str) and _may_embed(value):
                 for kind, origin, sources, domain in self._embedded(value):
