@@ -221,6 +221,9 @@ _REQUESTER_WORDS = frozenset({"requester", "submitter", "reporter"})
 _EVENT_TEXT_WORDS = frozenset(
     {"subject", "title", "body", "content", "agenda", "details", "summary", "preview"}
 )
+#: [red team 35] what an outside organiser writes besides text: the location, the names shown
+#: beside attendees (Microsoft Graph's ``displayName``, ``emailAddress.name``)
+_ORGANIZER_TEXT_WORDS = frozenset({"location", "locations", "name", "display", "where", "room"})
 #: a JSON message's direction that says it came in (``"direction": "inbound"``)
 _INBOUND = frozenset({"inbound", "incoming", "received", "in"})
 _INBOUND_FLAGS = frozenset({"incoming", "is_inbound", "inbound", "is_incoming", "received"})
@@ -466,11 +469,53 @@ def _outside_association(value: dict[Any, Any]) -> bool:
     return isinstance(who, str) and who.strip().lower() not in _INSIDE_ASSOCIATIONS
 
 
+def _authored(value: Any, out: list[str], key: frozenset[str], words: frozenset[str], depth: int) -> Any:
+    """[red team 35] ``value``, under a key of ``key``'s words, of an object an outsider wrote
+    (see :func:`_split_json`): the strings under a key holding one of ``words``, at any depth,
+    are the outsider's (added to ``out``); the rest stays."""
+    if key & words:
+        return _strings(value, out)
+    if depth > 64:
+        return value
+    if isinstance(value, dict):
+        return {
+            k: _authored(v, out, _words(k[:200]) if isinstance(k, str) else frozenset(), words, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_authored(v, out, frozenset(), words, depth + 1) for v in value]
+    return value
+
+
 def _an_id(value: Any) -> bool:
-    """[red team 34] A JSON value that is an id: a number, or a string of digits."""
+    """[red team 34] A JSON value that is an id: a number, a string with no space and no ``@``
+    (``90211``, ``"usr_8f2k"``), or an object holding one under an id key (Jira's ``{"accountId":
+    …}``, ``{"id": …}``) [red team 35]."""
     if isinstance(value, bool):
         return False
-    return isinstance(value, int) or (isinstance(value, str) and 0 < len(value) <= 40 and value.isdigit())
+    if isinstance(value, int):
+        return True
+    if isinstance(value, str):
+        return 0 < len(value) <= 64 and not any(c.isspace() or c == "@" for c in value)
+    if isinstance(value, dict):
+        return any(
+            isinstance(k, str)
+            and k.lower().replace("_", "") in ("id", "accountid", "userid", "key")
+            and _an_id(v)
+            for k, v in list(value.items())[:20]
+        )
+    return False
+
+
+def _inside_address(value: Any, internal: tuple[str, ...]) -> bool:
+    """[red team 35] An author written as an address inside the organisation (an internal
+    ticket's ``requester_email``)."""
+    return (
+        isinstance(value, str)
+        and "@" in value
+        and bool(_domains(value[:400]))
+        and all(is_internal(d, internal) for d in _domains(value[:400]))
+    )
 
 
 def _outside_address(value: Any, internal: tuple[str, ...], depth: int = 0) -> bool:
@@ -556,24 +601,26 @@ def _split_json(
         # an author at an outside address: the address is what the sender wrote too (a reply
         # there goes back to who wrote in), so it is not kept with the record
         addressed = {k for k in by if _outside_address(value[k], internal)}
+        organised = bool(addressed) and all(keys[k] & _ORGANIZER_WORDS for k in addressed)
         if (
-            (addressed and all(keys[k] & _ORGANIZER_WORDS for k in addressed))
-            or (not addressed and any(keys[k] & _REQUESTER_WORDS and _an_id(value[k]) for k in by))
+            organised
+            or (
+                not addressed
+                and any(keys[k] & _REQUESTER_WORDS and _an_id(value[k]) for k in by)
+                and not any(_inside_address(value[k], internal) for k in by)
+            )
             or _outside_association(value)
         ):
             # [red team 34] an event an outside organiser sent, a ticket its requester opened
             # (Zendesk's ``"requester_id": 90211``), an issue or a comment by someone outside the
             # repository (GitHub's ``"author_association": "NONE"``): what they wrote (the
-            # subject, title, body, description) is theirs; the structured fields (attendees,
-            # times, status, labels, the organiser's own address) stay the record's
+            # subject, title, body, description) is theirs; the structured fields (attendees'
+            # addresses, times, status, labels, the organiser's own address) stay the record's.
+            # [red team 35] An organiser also writes the event's location and the names shown
+            # beside its attendees, at any depth
+            words = _TEXT_WORDS | _EVENT_TEXT_WORDS | (_ORGANIZER_TEXT_WORDS if organised else frozenset())
             return {
-                k: (
-                    _strings(v, out)
-                    if isinstance(k, str) and keys[k] & (_TEXT_WORDS | _EVENT_TEXT_WORDS)
-                    else _split_json(v, out, depth + 1, path | keys.get(k, frozenset()), internal=internal)
-                    if k not in addressed
-                    else v
-                )
+                k: (v if k in addressed else _authored(v, out, keys.get(k, frozenset()), words, depth + 1))
                 for k, v in value.items()
             }
         outsider = (

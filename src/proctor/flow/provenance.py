@@ -2621,10 +2621,11 @@ _LINK_TLDS = frozenset(
     {
         "com", "net", "org", "info", "biz", "io", "co", "app", "dev", "xyz", "online", "site",
         "link", "shop", "store", "top", "club", "live", "pro", "cloud", "page", "ai", "me", "us",
-        "uk", "de", "fr", "nl", "eu", "ru", "cn", "ch", "at", "be", "es", "it", "se", "no", "dk",
-        "fi", "ca", "au", "nz", "ie", "pt", "br", "mx", "in", "jp", "kr", "tk", "ly", "gl", "to",
-        "ws", "cc", "su", "ua", "cz", "hu", "ro", "gr", "tr", "za", "sg", "hk", "tw", "vn", "id",
+        "uk", "de", "fr", "nl", "eu", "ru", "cn", "ch", "at", "be", "es", "se", "no", "dk",
+        "fi", "ca", "au", "nz", "ie", "pt", "br", "mx", "jp", "kr", "tk", "ly", "gl",
+        "su", "ua", "cz", "hu", "ro", "gr", "tr", "za", "sg", "hk", "tw", "vn",
         "example", "support", "help", "email", "pay", "bank", "finance", "money", "secure",
+        "icu", "cfd", "sbs", "buzz", "rest", "click", "today", "work", "monster", "cyou", "bond",
     }
 )  # fmt: skip
 #: a token that may be a link written without its scheme: no space, quote or bracket in it
@@ -2635,22 +2636,43 @@ def _bare_links(text: str) -> Iterator[tuple[str, str]]:
     """[red team 34] ``(normalised URL, host)`` of each link written without its scheme
     (``www.ourco-payments.example/INV-2207``, ``pay-ourco.example``), which every mail client
     turns into a link: a host of at least two labels under :data:`_LINK_TLDS` (any top-level
-    domain after ``www.``), with or without a path. Not an e-mail address's domain, not a host
-    inside a link with its scheme (those are read as links already)."""
-    for m in _BARE_TOKEN.finditer(text):
-        token = m.group(0).rstrip(_URL_TRAIL)
-        if "." not in token or "@" in token or "://" in token or token[0] in "./:-":
+    domain after ``www.``), with or without a port, a path, a query or a fragment. Not an e-mail
+    address's domain, not a host inside a link with its scheme (those are read as links
+    already). [red team 35] Markup around it (``**…**``, ``_…_``) and characters that show
+    nothing are not part of it; a host alone, with no ``www.`` and nothing after it, is read only
+    when it holds a hyphen or a digit (``pay-ourco.example``; not a brand named by its domain,
+    ``Booking.com``, nor a file, ``requirements.in``)."""
+    for m in _BARE_TOKEN.finditer(text.translate(_LINK_INVISIBLE)):
+        token = m.group(0).strip("*_~").rstrip(_URL_TRAIL).rstrip("*_~")
+        if "." not in token or "://" in token or token[:1] in ("", ".", "/", ":", "-"):
             continue
-        host, _, path = token.partition("/")
-        host = host.lower().rstrip(".")
-        if ":" in host or _HOST.fullmatch(host) is None:
+        cut = len(token)
+        for sep in ":/?#":
+            at = token.find(sep)
+            if 0 <= at < cut:
+                cut = at
+        host, rest = token[:cut].lower().rstrip("."), token[cut:]
+        if "@" in host or _HOST.fullmatch(host) is None:
             continue
+        port = ""
+        if rest.startswith(":"):
+            digits = rest[1:].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+            if not digits.isdigit() or len(digits) > 5:
+                continue
+            port, rest = ":" + digits, rest[1 + len(digits) :]
         tld = host.rsplit(".", 1)[1]
-        if not (host.startswith("www.") or tld in _LINK_TLDS):
+        www = host.startswith("www.")
+        if not (www or tld in _LINK_TLDS):
             continue
-        url = normalise_url("https://" + host + ("/" + path if path else ""))
+        if not www and not rest.strip("/") and not port and not any(c == "-" or c.isdigit() for c in host):
+            continue
+        url = normalise_url("https://" + host + port + (rest if rest.startswith(("/", "?", "#")) else ""))
         if url:
             yield url, host
+
+
+#: [red team 35] characters that show nothing, dropped before a link is read
+_LINK_INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 
 #: [red team 34] bank details other than an IBAN, after the words that name them: a sort code, a
@@ -2658,21 +2680,41 @@ def _bare_links(text: str) -> Iterator[tuple[str, str]]:
 #: or dashed; not any "account", as often a customer's number), a SWIFT/BIC code; and a crypto
 #: wallet (bech32 ``bc1…``, base58 ``1…``/``3…``, ``0x`` and 40 hex)
 _ACCOUNT = re.compile(
-    r"\b(?:sort[ -]?code|routing|aba|bsb|transit|(?:bank|beneficiary|receiving|payee)'?s?[ -]"
-    r"(?:account|acct|a/c))"
-    r"(?:[ .]{0,2}+(?:no|nr|number|num|#))?+[\s:#.=-]{0,4}+(\d(?:[ -]?\d){5,30})"
-    r"|\b(?:swift|bic)(?:[ .]{0,2}+code)?+[\s:#.=-]{0,4}+([a-z]{6}[a-z0-9]{2}(?:[a-z0-9]{3})?)\b"
-    r"|\b(bc1[02-9ac-hj-np-z]{11,71}|(?-i:[13][1-9A-HJ-NP-Za-km-z]{25,34})|0x[0-9a-f]{40})\b",
+    # a UK sort code and a BSB: six digits in pairs or threes
+    r"\b(?:sort[ -]?code|s/c|bsb)(?:[ .]{0,2}+(?:no|nr|number|#))?+[\s:#.=()-]{0,4}+"
+    r"(\d\d[ .-]?\d\d[ .-]?\d\d)(?!\d)"
+    # an ABA routing number: nine digits
+    r"|\b(?:routing|aba|rtn)(?:[ .]{0,2}+(?:no|nr|number|#))?+(?:[ ]?\(aba\))?+[\s:#.=-]{0,4}+(\d{9})(?!\d)"
+    # a Canadian transit number, a CLABE, an IFSC
+    r"|\btransit[ .]{0,2}+(?:no|nr|number|#)?+[\s:#.=-]{0,4}+(\d{5})(?!\d)"
+    r"|\bclabe[\s:#.=-]{0,4}+(\d{18})(?!\d)"
+    r"|\bifsc(?:[ .]{0,2}+code)?+[\s:#.=-]{0,4}+((?-i:[A-Z]{4}0[A-Z0-9]{6}))\b"
+    # an account after words that say it is a bank's (not any "account": a customer's number)
+    r"|\b(?:(?:bank|beneficiary|receiving|payee)'?s?[ -](?:account|acct|a/c)|a/c|acct)"
+    r"(?:[ .]{0,2}+(?:no|nr|number|#))?+[\s:#.=-]{0,4}+(\d(?:[ -]?\d){5,30})(?!\d)"
+    # a SWIFT/BIC code, written in capitals (not "the swift response")
+    r"|\b(?:swift|bic)(?:[ .]{0,2}+code)?+[\s:#.=-]{0,4}+((?-i:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?))\b"
+    # crypto wallets: bitcoin (bech32, base58), litecoin, ethereum and its tokens, tron, xrp
+    r"|\b((?:bc1|ltc1)[02-9ac-hj-np-z]{11,71}|(?-i:[13LMT][1-9A-HJ-NP-Za-km-z]{25,34})|0x[0-9a-f]{40}"
+    r"|(?-i:r[1-9A-HJ-NP-Za-km-z]{24,34}))\b",
     re.IGNORECASE,
 )
+#: [red team 35] what may group the digits of bank details besides a space or a dash
+_DETAIL_GROUPING = str.maketrans(
+    {"\u2013": "-", "\u2014": "-", "\u2011": "-", "\u2212": "-", "\u00a0": " ", "\u202f": " ", "\u2007": " ",
+     "\u2009": " ", "\u200b": " ", "\u200c": " ", "\u200d": " ", "\u2060": " ", "\ufeff": " "}
+)  # fmt: skip
 
 
 def _bank_details(text: str) -> Iterator[str]:
-    """[red team 34] The bank details (:data:`_ACCOUNT`) written in ``text``, as written."""
-    for i, m in enumerate(_ACCOUNT.finditer(text)):
+    """[red team 34] The bank details (:data:`_ACCOUNT`) written in ``text``, as written (found
+    with dashes and spaces of other kinds read as :data:`_DETAIL_GROUPING` says)."""
+    for i, m in enumerate(_ACCOUNT.finditer(text.translate(_DETAIL_GROUPING))):
         if i >= _MAX_IBANS:
             break
-        yield (m.group(1) or m.group(2) or m.group(3)).strip()
+        group = next(n for n, g in enumerate(m.groups(), 1) if g)
+        # as the text writes it (the translation maps one character to one): looked up as written
+        yield text[m.start(group) : m.end(group)].strip()
 
 
 def embedded_values(text: str) -> list[tuple[str, str, str | None]]:
@@ -2894,9 +2936,12 @@ _PAY_WORDS = re.compile(
     r"wire|wires|remit|remittance|settle|settlement|disburse|disbursement|invoice|invoices|bill|"
     r"bills|deposit|deposits|purchase|purchases|buy|tip|top-up|top up|voucher|vouchers|credit|"
     r"credits|compensation|compensate|chargeback|rebate|stipend|fee|fees|charge|charges|book|"
-    r"rebook|reserve|renew|subscribe|"
-    # [benign review 34] "clear Harbour Studios' open balance"
-    r"clear(?=(?:\s+[\w'-]{1,40}){0,4}\s+(?:balance|balances|arrears|outstanding|dues)\b))\b"
+    r"rebook|reserve|renew|subscribe)\b"
+)
+#: [benign review 34] a clause that asks to clear a balance ("clear Harbour Studios' open
+#: balance"): the verb first in its clause (not "make clear that …", "clear up confusion")
+_CLEAR_BALANCE = re.compile(
+    r"(?:please\s+)?clear\s+(?!up\b)(?:[\w'-]{1,40}\s+){0,4}?(?:balance|balances|arrears|outstanding|dues)\b"
 )
 #: an amount of money written in a request: a currency symbol or code next to a number
 _MONEY = re.compile(
@@ -2946,6 +2991,14 @@ _CHECK_FIRST = frozenset(
 #: the words right before a verb of paying that make it a check's purpose (``to pay``, ``before
 #: paying``)
 _PAY_PURPOSE = re.compile(r"\b(?:to|before)\s+$")
+#: [red team 35] words between the check and the verb of paying that make "to pay" part of what
+#: is checked, not its purpose: someone else's ask ("the e-mail asking us to pay"), what is left
+#: ("the amount still to pay", "the remaining balance to pay")
+_NOT_PURPOSE = re.compile(
+    r"\b(?:ask|asks|asking|asked|request|requests|requesting|requested|demand|demands|demanding|"
+    r"want|wants|wanting|need|needs|needed|amount|amounts|balance|balances|sum|total|still|left|"
+    r"remaining|due|owed|owing|e-?mail|mail|letter|message|note|reminder)\b"
+)
 #: the verbs of paying a check's purpose can name
 _PAY_VERB = frozenset(
     {"pay", "paying", "settle", "remit", "refund", "refunding", "reimburse", "transfer", "wire", "disburse"}
@@ -2983,6 +3036,8 @@ def asks_for_money(text: str) -> bool:
                 continue
             if _ORDER_CLAUSE.match(clause) and not _STATE_VERB.search(clause):
                 return True
+            if _CLEAR_BALANCE.match(clause):
+                return True
             for pattern in (_PAY_WORDS, _MONEY, _GIVE_WORDS):
                 for m in pattern.finditer(clause):
                     if _NOT_ASKED.search(clause, 0, m.start()) is None or (
@@ -2997,6 +3052,20 @@ _REFERENCE_NAMES = frozenset(
     {"reference", "ref", "invoice", "invoices", "invoice_id", "invoice_no", "invoice_number", "bill", "memo",
      "remittance", "remittance_info", "payment_reference", "end_to_end_id"}
 )  # fmt: skip
+
+
+def _creditor_reference(squashed: str) -> bool:
+    """[red team 35] ``squashed`` (lower case, letters and digits) is an ISO 11649 creditor
+    reference: ``rf``, two check digits, 1 to 21 letters or digits, the whole valid modulo 97."""
+    if not (5 <= len(squashed) <= 25 and squashed.startswith("rf") and squashed[2:4].isdigit()):
+        return False
+    moved = squashed[4:] + squashed[:4]
+    try:
+        return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+    except ValueError:
+        return False
+
+
 #: [benign review 34] a release version, with or without its ``v`` (``v2.14.3``, ``2.14.3-rc.1``)
 _VERSION = re.compile(r"v?\d{1,6}(?:\.\d{1,6}){1,3}(?:[-+][0-9a-z.]{1,40})?")
 
@@ -3042,8 +3111,11 @@ def _check_then_pay(clause: str, at: int) -> bool:
     """[benign review 34] The verb of paying at ``at`` is the purpose of a check done first
     (:data:`_CHECK_FIRST`, :data:`_PAY_PURPOSE`): ``look up Nordlicht in the vendor master to pay
     ND-2291``."""
-    return _PAY_PURPOSE.search(clause, 0, at) is not None and all(
-        b.group(0) in _CHECK_FIRST for b in _NOT_ASKED.finditer(clause, 0, at)
+    blockers = list(_NOT_ASKED.finditer(clause, 0, at))
+    return (
+        _PAY_PURPOSE.search(clause, 0, at) is not None
+        and all(b.group(0) in _CHECK_FIRST for b in blockers)
+        and _NOT_PURPOSE.search(clause, blockers[-1].end() if blockers else 0, at) is None
     )
 
 
@@ -4401,25 +4473,37 @@ class SourceIndex:
         return self._origin(mask)
 
     def _intent_phrase(self, words: list[str]) -> int:
-        """[benign review 34] The request's sources that write ``words`` in order, apart."""
+        """[benign review 34] The request's sources that write ``words`` in order, apart, in a
+        clause that does not negate them. [red team 35] None when untrusted content writes them
+        too in any form (:meth:`_slug_elsewhere`'s reading): "let the billing worker owners know"
+        beside release notes that say "the Billing Worker must be redeployed" names no service to
+        deploy, the notes do."""
         phrase = re.compile(
             r"(?<![^\W_])" + r"\s{1,3}+".join(re.escape(_norm(w)) for w in words) + r"(?![^\W_])"
         )
         found = 0
         for slot in _bits(self._intent_mask):
             src = self._slots[slot]
-            if src is not None and phrase.search(src.norm) is not None:
-                found |= 1 << slot
+            if src is None:
+                continue
+            for m in phrase.finditer(src.norm):
+                clause = _AUDIENCE_CLAUSE.split(src.norm[max(0, m.start() - 80) : m.start()])[-1]
+                if _NEGATION.search(clause) is None:
+                    found |= 1 << slot
+                    break
+        if found and self._slug_elsewhere(words, only=self._untrusted):
+            return 0
         return found
 
-    def _slug_elsewhere(self, words: list[str]) -> bool:
+    def _slug_elsewhere(self, words: list[str], only: int = -1) -> bool:
         """[red teams 31, 32] Whether a source other than the request names a slug in any form:
         its words in order joined by marks, markup or nothing (``#Riverside_Lofts_All``,
         ``riverside.lofts.all``, ``#riversideloftsall``, ``**riverside**-**lofts**``,
         ``riverside&#45;lofts``), or by up to three marks or spaces ("the riverside lofts all
         channel", "Riverside Lofts: all crews"). The name is then that source's to choose, as a
         one-word destination an e-mail names is; prose that uses the words counts too (red team
-        33: telling prose from a name let an e-mail's "Riverside Lofts All" through)."""
+        33: telling prose from a name let an e-mail's "Riverside Lofts All" through). ``only``:
+        the bits of the sources to read (all by default)."""
         esc = [re.escape(_norm(w)) for w in words]
         glued = re.compile(r"(?<![^\W_])" + _SLUG_GLUE.join(esc) + r"(?![^\W_])")
         # [red team 33] words in order joined by up to three marks or spaces ("Riverside Lofts
@@ -4428,7 +4512,7 @@ class SourceIndex:
         spaced = re.compile(r"(?<![^\W_])" + r"(?:[\W_]{0,3}+)".join(esc) + r"(?![^\W_])")
         intent = self._intent_mask
         for slot, src in enumerate(self._slots):
-            if src is None or intent >> slot & 1:
+            if src is None or intent >> slot & 1 or not only >> slot & 1:
                 continue
             norm = src.norm.translate(_SLUG_INVISIBLE) if not src.norm.isascii() else src.norm
             if glued.search(norm) is not None or spaced.search(norm) is not None:
@@ -4831,6 +4915,20 @@ class SourceIndex:
                 found |= 1 << slot
         return found if found and not found & ~self._untrusted else mask
 
+    def _names_reference(self, value: str) -> bool:
+        """[red team 34] A payment's reference names one of the request's references
+        (:data:`_references`), as a whole word written as records write codes (``BW7731``,
+        ``BW 7731`` for ``BW-7731``; not ``BW-77310``: [red team 35]), or is a structured creditor
+        reference (ISO 11649 ``RF…``, or eight digits or more alone: a KID, an OCR line; not a
+        short invoice number) that a vendor asks for to match the payment to the invoice."""
+        text = _record_text(value)
+        squashed = _squash(text)
+        if (squashed.isdigit() and len(squashed) >= 8) or _creditor_reference(squashed):
+            return True
+        if self._reference_at is None:
+            return any(ref in text for ref in self._references)
+        return self._reference_at.search(text) is not None
+
     def _off_param(self, path: str, value: Any) -> bool:
         """The argument is named like an explicit parameter but its value is neither that
         parameter's nor anywhere else in the intent (``--param amount=20``, ``amount: 200``)."""
@@ -5055,7 +5153,7 @@ class SourceIndex:
                 and isinstance(value, str)
                 and _name_matches(path.rsplit(".", 1)[-1].removesuffix("[]"), _REFERENCE_NAMES)
                 and self._references
-                and not any(ref in _norm(value) for ref in self._references)
+                and not self._names_reference(value)
             ):
                 # [red team 34] the request named what to pay (``invoice BW-7731``: _references), and the
                 # payment's reference is one only untrusted content gives and holds none of them
