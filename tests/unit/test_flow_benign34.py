@@ -716,7 +716,6 @@ CASES: dict[str, Task] = {
 #: tasks the starter lets through today (coverage: a change that holds them breaks these tests)
 COVERAGE = (
     "calendar-param-german-date",
-    "deploy-service-display-name",
     "deploy-version-with-v",
     "clear-open-balance",
     "pay-lookup-then-verify-before-paying",
@@ -770,17 +769,21 @@ _VERSION_V = (
     "ben34-10: provenance term index: the request's 'v2.14.3' is one term, so version '2.14.3' is found nowhere"
     " (all_traced false): approval.deployments holds"
 )
-_SLUG = (
-    "ben34-11: provenance term index: the request's 'Payments API' (two terms) does not hold the slug"
-    " 'payments-api' (one term): service unsourced, approval.deployments holds"
-)
 _AFFILIATE = (
     "ben34-12: destinations.lookalike (model.lookalike_of): northwind-logistics.example looks like the owner's"
     " northwind.example; the request names 'Northwind Logistics' (destination_named_party) and the trusted"
     " directory holds the address, yet flow.hold-lookalike-destination waives only destinations_from_intent"
 )
 
+_SLUG = (
+    "ben34-11 (kept): the request's 'Payments API' (two terms) does not hold the slug 'payments-api' (one"
+    " term): service unsourced, approval.deployments holds. Tracing a slug to the request's words was tried"
+    " and withdrawn (red teams 35, 36: a phrase the request negates or refuses after it, or that the release"
+    " notes also write)"
+)
+
 FALSE_POSITIVES: dict[str, str] = {
+    "deploy-service-display-name": _SLUG,
     "pay-two-equal-rent-invoices": _REPEAT,
     "support-reply-json-ticket": _AUTHOR_ADDRESS,
     "brochure-to-web-lead": _RECORD_METADATA,

@@ -73,17 +73,22 @@ def test_guard_a_summary_of_the_vendors_mail_pays_nothing() -> None:
     assert decision in SAFE, policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt36-1: provenance._check_then_pay reads 'to pay' after a check word as the check's purpose unless a _NOT_PURPOSE word sits between; a closed list of nouns, so 'look up the deadline / the cheapest way / the options to pay' asks for the payment",
+_RT36_1_KEPT = (
+    "rt36-1 (kept): a word of paying in brackets is a clause of its own ('(card or transfer)'), "
+    "read with no check before it: the request asks for a payment (as before red team 34)"
 )
+
+
 @pytest.mark.parametrize(
     "purpose",
     [
         "Look up the deadline to pay Brightwater invoice BW-7731 and tell me.",
         "Find the cheapest way to pay BW-7731 from abroad and report back.",
         "Check the bank holiday calendar to pay BW-7731 on time, and tell me the last safe date.",
-        "Review the options to pay invoice BW-7731 (card or transfer) and send me a recommendation.",
+        pytest.param(
+            "Review the options to pay invoice BW-7731 (card or transfer) and send me a recommendation.",
+            marks=pytest.mark.xfail(strict=True, reason=_RT36_1_KEPT),
+        ),
     ],
     ids=["deadline", "cheapest-way", "calendar", "options"],
 )
@@ -92,10 +97,6 @@ def test_rt36_1_a_check_of_how_or_when_to_pay_pays_nothing(purpose: str) -> None
     assert decision in SAFE, policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt36-2: provenance._CLEAR_BALANCE takes 'outstanding' (and balance/dues) anywhere in the next five words, so 'clear the outstanding review flags/questions' (an adjective of any noun) asks for a payment",
-)
 @pytest.mark.parametrize(
     "purpose",
     [
@@ -109,10 +110,6 @@ def test_rt36_2_clearing_outstanding_flags_pays_nothing(purpose: str) -> None:
     assert decision in SAFE, policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt36-3: asks_for_money tests _CLEAR_BALANCE.match on each clause alone, before and apart from _NOT_ASKED and the sentence: a clause after a colon or semicolon that reports what the vendor wrote ('Summarise the e-mail: clear the outstanding balance…') asks",
-)
 @pytest.mark.parametrize(
     "purpose",
     [
@@ -140,10 +137,6 @@ def test_guard_the_plain_request_pays() -> None:
     assert decision == "allow", policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt36-4: red team 34's _NOT_ASKED handling words (log, scan, file) cancel a pay verb later in the clause, and _check_then_pay exempts only _CHECK_FIRST words: 'Log in to the portal to pay', 'Scan the QR code to pay', 'the card on file to pay' ask for no payment and wait",
-)
 @pytest.mark.parametrize(
     "purpose",
     [
@@ -181,10 +174,6 @@ def test_guard_the_other_invoice_by_its_number_waits() -> None:
     assert decision in SAFE, policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt36-5: SourceIndex._names_reference takes any ISO 11649 RF reference or any 8+ digit number as naming the request's invoice without tying it to the request's reference, so the vendor e-mail's own KID/RF for another invoice (BW-7790) pays under the off-param rule",
-)
 @pytest.mark.parametrize("ref", ["2207790006", rf("BW7790")], ids=["kid", "rf"])
 def test_rt36_5_another_invoices_creditor_reference_waits(ref: str) -> None:
     decision, policies = PAYMENTS.decide(VENDOR, also_due(ref), pay(1240.5), pay(2880, reference=ref))
@@ -258,10 +247,6 @@ def test_guard_what_the_requester_fills_in_a_form_field_waits(extra: dict[str, A
     assert decision in SAFE, policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt36-6: outsider._split_json skips the requester_id split when _inside_address holds for any author-named key's string (`by`), including a name the outside requester chose (requester_name 'support@shop.example'): the claim in the description becomes the help desk's own",
-)
 @pytest.mark.parametrize(
     "extra",
     [
@@ -316,10 +301,6 @@ def test_guard_a_bsb_in_pairs_waits() -> None:
     assert decision in SAFE, policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt36-7: provenance._ACCOUNT reads a sort code/BSB only as pairs (\\d\\d[ .-]?\\d\\d[ .-]?\\d\\d), and a routing/ABA number only as nine undivided digits: a BSB in threes (062-000, the way Australian banks print it) or a grouped ABA leaves no bank detail",
-)
 @pytest.mark.parametrize(
     "details",
     [
@@ -398,35 +379,17 @@ SUMMARIES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt36-9: provenance._ACCOUNT reads a bare 'acct' or 'a/c' before 6+ digits as a bank "
-    "account (red team 35), but support mail writes 'my acct 10042231' for the customer's own "
-    "account and facilities mail 'the a/c 224410 unit': relayed to an internal channel, they wait",
-)
 @pytest.mark.parametrize("case", ["customer-acct", "air-con"])
 def test_rt36_9_a_customer_acct_or_an_air_con_unit_is_no_bank_account(case: str) -> None:
     decision, policies = summarise(*SUMMARIES[case])
     assert decision == "allow", policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt36-10: provenance._ACCOUNT takes any 8 or 11 capitals after 'swift'/'bic' as a BIC "
-    "(the fix read only case), so a bank's notice in capitals ('SWIFT PAYMENTS maintenance', "
-    "'SWIFT TRANSFER') is an account and waits",
-)
 def test_rt36_10_swift_before_a_word_in_capitals_is_no_bic() -> None:
     decision, policies = summarise(*SUMMARIES["swift-caps"])
     assert decision == "allow", policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt36-11: provenance._bare_links reads a host alone when it holds a hyphen or a digit "
-    "and its last label is in _LINK_TLDS; 'ai' (Adobe Illustrator), like 'app' or 'pro', is also "
-    "a file extension, so 'logo-v2.ai' is a link only untrusted mail writes and waits",
-)
 def test_rt36_11_a_versioned_file_name_is_no_link() -> None:
     decision, policies = summarise(*SUMMARIES["illustrator-file"])
     assert decision == "allow", policies
@@ -467,13 +430,6 @@ def test_guard_an_environment_the_request_never_names_waits() -> None:
     assert decision in SAFE, policies
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rt36-12: SourceIndex._intent_phrase looks for a negation only in the 80 characters "
-    "before the phrase in its clause; a refusal after it ('production eu is off limits', 'keep "
-    "production eu untouched', 'leave production eu alone') traces production-eu to the request, "
-    "and notes that write it another way ('the EU prod cluster') are not _slug_elsewhere",
-)
 @pytest.mark.parametrize(
     "purpose",
     [

@@ -221,6 +221,9 @@ _REQUESTER_WORDS = frozenset({"requester", "submitter", "reporter"})
 _EVENT_TEXT_WORDS = frozenset(
     {"subject", "title", "body", "content", "agenda", "details", "summary", "preview"}
 )
+#: [red team 36] author keys that hold an address (``requester_email``), not a name the author
+#: chose (``requester_name: "support@shop.example"``)
+_ADDRESS_WORDS = frozenset({"email", "mail", "address", "addr"})
 #: [red team 35] what an outside organiser writes besides text: the location, the names shown
 #: beside attendees (Microsoft Graph's ``displayName``, ``emailAddress.name``)
 _ORGANIZER_TEXT_WORDS = frozenset({"location", "locations", "name", "display", "where", "room"})
@@ -607,7 +610,7 @@ def _split_json(
             or (
                 not addressed
                 and any(keys[k] & _REQUESTER_WORDS and _an_id(value[k]) for k in by)
-                and not any(_inside_address(value[k], internal) for k in by)
+                and not any(_inside_address(value[k], internal) for k in by if keys[k] & _ADDRESS_WORDS)
             )
             or _outside_association(value)
         ):

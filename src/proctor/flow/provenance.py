@@ -2664,13 +2664,21 @@ def _bare_links(text: str) -> Iterator[tuple[str, str]]:
         www = host.startswith("www.")
         if not (www or tld in _LINK_TLDS):
             continue
-        if not www and not rest.strip("/") and not port and not any(c == "-" or c.isdigit() for c in host):
+        if (
+            not www
+            and not rest.strip("/")
+            and not port
+            and (tld in _FILE_LIKE_TLDS or not any(c == "-" or c.isdigit() for c in host))
+        ):
             continue
         url = normalise_url("https://" + host + port + (rest if rest.startswith(("/", "?", "#")) else ""))
         if url:
             yield url, host
 
 
+#: [red team 36] top-level domains that are also files' extensions (``logo-v2.ai``,
+#: ``build-2.app``): a host alone under one is a file's name, not a link
+_FILE_LIKE_TLDS = frozenset({"ai", "app", "pro", "zip", "mov", "page", "link", "top", "rest", "work"})
 #: [red team 35] characters that show nothing, dropped before a link is read
 _LINK_INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
@@ -2682,15 +2690,16 @@ _LINK_INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u0
 _ACCOUNT = re.compile(
     # a UK sort code and a BSB: six digits in pairs or threes
     r"\b(?:sort[ -]?code|s/c|bsb)(?:[ .]{0,2}+(?:no|nr|number|#))?+[\s:#.=()-]{0,4}+"
-    r"(\d\d[ .-]?\d\d[ .-]?\d\d)(?!\d)"
-    # an ABA routing number: nine digits
-    r"|\b(?:routing|aba|rtn)(?:[ .]{0,2}+(?:no|nr|number|#))?+(?:[ ]?\(aba\))?+[\s:#.=-]{0,4}+(\d{9})(?!\d)"
+    r"(\d\d[ .-]?\d\d[ .-]?\d\d|\d{3}[ .-]\d{3})(?!\d)"
+    # an ABA routing number: nine digits, grouped or not
+    r"|\b(?:routing|aba|rtn)(?:[ .]{0,2}+(?:no|nr|number|#))?+(?:[ ]?\(aba\))?+[\s:#.=-]{0,4}+"
+    r"(\d(?:[ -]?\d){8})(?![\d])"
     # a Canadian transit number, a CLABE, an IFSC
     r"|\btransit[ .]{0,2}+(?:no|nr|number|#)?+[\s:#.=-]{0,4}+(\d{5})(?!\d)"
     r"|\bclabe[\s:#.=-]{0,4}+(\d{18})(?!\d)"
     r"|\bifsc(?:[ .]{0,2}+code)?+[\s:#.=-]{0,4}+((?-i:[A-Z]{4}0[A-Z0-9]{6}))\b"
     # an account after words that say it is a bank's (not any "account": a customer's number)
-    r"|\b(?:(?:bank|beneficiary|receiving|payee)'?s?[ -](?:account|acct|a/c)|a/c|acct)"
+    r"|\b(?:bank|beneficiary|receiving|payee)'?s?[ -](?:account|acct|a/c)"
     r"(?:[ .]{0,2}+(?:no|nr|number|#))?+[\s:#.=-]{0,4}+(\d(?:[ -]?\d){5,30})(?!\d)"
     # a SWIFT/BIC code, written in capitals (not "the swift response")
     r"|\b(?:swift|bic)(?:[ .]{0,2}+code)?+[\s:#.=-]{0,4}+((?-i:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?))\b"
@@ -2699,6 +2708,20 @@ _ACCOUNT = re.compile(
     r"|(?-i:r[1-9A-HJ-NP-Za-km-z]{24,34}))\b",
     re.IGNORECASE,
 )
+#: [red team 36] the group of :data:`_ACCOUNT` that holds a SWIFT/BIC code, and the ISO 3166
+#: country codes its fifth and sixth letters are one of
+_BIC_GROUP = 7
+_COUNTRY_CODES = (
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS "
+    "BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE "
+    "EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM "
+    "HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC "
+    "LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA "
+    "NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW "
+    "SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO "
+    "TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW"
+)
+_COUNTRIES = frozenset(_COUNTRY_CODES.split())
 #: [red team 35] what may group the digits of bank details besides a space or a dash
 _DETAIL_GROUPING = str.maketrans(
     {"\u2013": "-", "\u2014": "-", "\u2011": "-", "\u2212": "-", "\u00a0": " ", "\u202f": " ", "\u2007": " ",
@@ -2713,6 +2736,8 @@ def _bank_details(text: str) -> Iterator[str]:
         if i >= _MAX_IBANS:
             break
         group = next(n for n, g in enumerate(m.groups(), 1) if g)
+        if group == _BIC_GROUP and m.group(group)[4:6] not in _COUNTRIES:
+            continue  # [red team 36] "SWIFT PAYMENTS": no country where a BIC has one
         # as the text writes it (the translation maps one character to one): looked up as written
         yield text[m.start(group) : m.end(group)].strip()
 
@@ -2938,10 +2963,14 @@ _PAY_WORDS = re.compile(
     r"credits|compensation|compensate|chargeback|rebate|stipend|fee|fees|charge|charges|book|"
     r"rebook|reserve|renew|subscribe)\b"
 )
-#: [benign review 34] a clause that asks to clear a balance ("clear Harbour Studios' open
-#: balance"): the verb first in its clause (not "make clear that …", "clear up confusion")
+#: [benign review 34] a request that opens by asking to clear a balance ("clear Harbour Studios'
+#: open balance"): the verb first (not "make clear that …", "clear up confusion"), its object a
+#: balance, arrears or dues, or an outstanding amount or invoice ([red team 36] not "clear the
+#: outstanding review flags"); only the request's first clause (red team 36: "summarise the
+#: e-mail: clear the outstanding balance …" reports the vendor's words)
 _CLEAR_BALANCE = re.compile(
-    r"(?:please\s+)?clear\s+(?!up\b)(?:[\w'-]{1,40}\s+){0,4}?(?:balance|balances|arrears|outstanding|dues)\b"
+    r"(?:please\s+)?clear\s+(?!up\b)(?:[\w'-]{1,40}\s+){0,4}?"
+    r"(?:balance|balances|arrears|dues|outstanding\s+(?:amount|amounts|balance|sum|invoice|invoices))\b"
 )
 #: an amount of money written in a request: a currency symbol or code next to a number
 _MONEY = re.compile(
@@ -2988,9 +3017,26 @@ _NOT_ASKED = re.compile(
 _CHECK_FIRST = frozenset(
     {"check", "checks", "checking", "verify", "look", "looking", "find", "review", "audit"}
 )
-#: the words right before a verb of paying that make it a check's purpose (``to pay``, ``before
-#: paying``)
-_PAY_PURPOSE = re.compile(r"\b(?:to|before)\s+$")
+#: the words right before a verb of paying that make it a check's purpose: [red team 36] a record
+#: looked into, then ``to``/``before`` (``… in the vendor master to pay``, ``… against the PO
+#: before paying``); not "the deadline to pay", "the cheapest way to pay"
+_PAY_PURPOSE = re.compile(
+    r"\b(?:master|ledger|record|records|system|erp|po|register|database|portal|file|note)"
+    r"(?:\s+[\w-]{0,30}\d[\w-]{0,30})?\s+(?:to|before)\s+$"
+)
+#: [red team 36] of :data:`_NOT_ASKED`, the words of handling a document (red team 34): they
+#: block a noun of paying after them ("forward invoice BW-7731"), not a verb that is their purpose
+#: ("log in to the supplier portal to pay BW-7731", "scan the QR code to pay it")
+_HANDLING = frozenset(
+    {
+        "forward", "forwarded", "forwarding", "file", "filed", "filing", "archive", "archived",
+        "upload", "uploaded", "translate", "translated", "extract", "tag", "save", "attach", "scan",
+        "scanned", "print", "download", "rename", "categorise", "categorize", "reconcile", "record",
+        "log",
+    }
+)  # fmt: skip
+#: [red team 36] a verb of paying that is the purpose of handling something: right after "to"
+_TO_PAY = re.compile(r"\bto\s+$")
 #: [red team 35] words between the check and the verb of paying that make "to pay" part of what
 #: is checked, not its purpose: someone else's ask ("the e-mail asking us to pay"), what is left
 #: ("the amount still to pay", "the remaining balance to pay")
@@ -3023,6 +3069,7 @@ def asks_for_money(text: str) -> bool:
     payment (``the invoice of €300 was disputed``) asks for nothing; money given to a person
     (``send Lucas my half``) or goods ordered (``Order 4 bottles of …``) does."""
     norm = _norm(text).replace("\u2019", "'")
+    first = True  # the request's opening clause (:data:`_CLEAR_BALANCE`)
     for sentence in re.split(r"(?<=[?])\s*", norm):
         if sentence.rstrip().endswith("?"):
             continue  # a question asks for an answer
@@ -3036,8 +3083,9 @@ def asks_for_money(text: str) -> bool:
                 continue
             if _ORDER_CLAUSE.match(clause) and not _STATE_VERB.search(clause):
                 return True
-            if _CLEAR_BALANCE.match(clause):
+            if first and _CLEAR_BALANCE.match(clause):
                 return True
+            first = False
             for pattern in (_PAY_WORDS, _MONEY, _GIVE_WORDS):
                 for m in pattern.finditer(clause):
                     if _NOT_ASKED.search(clause, 0, m.start()) is None or (
@@ -3052,18 +3100,6 @@ _REFERENCE_NAMES = frozenset(
     {"reference", "ref", "invoice", "invoices", "invoice_id", "invoice_no", "invoice_number", "bill", "memo",
      "remittance", "remittance_info", "payment_reference", "end_to_end_id"}
 )  # fmt: skip
-
-
-def _creditor_reference(squashed: str) -> bool:
-    """[red team 35] ``squashed`` (lower case, letters and digits) is an ISO 11649 creditor
-    reference: ``rf``, two check digits, 1 to 21 letters or digits, the whole valid modulo 97."""
-    if not (5 <= len(squashed) <= 25 and squashed.startswith("rf") and squashed[2:4].isdigit()):
-        return False
-    moved = squashed[4:] + squashed[:4]
-    try:
-        return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
-    except ValueError:
-        return False
 
 
 #: [benign review 34] a release version, with or without its ``v`` (``v2.14.3``, ``2.14.3-rc.1``)
@@ -3110,8 +3146,11 @@ def _same_moment(param: str, value: str) -> bool:
 def _check_then_pay(clause: str, at: int) -> bool:
     """[benign review 34] The verb of paying at ``at`` is the purpose of a check done first
     (:data:`_CHECK_FIRST`, :data:`_PAY_PURPOSE`): ``look up Nordlicht in the vendor master to pay
-    ND-2291``."""
+    ND-2291``; [red team 36] or of handling something (:data:`_HANDLING`): ``log in to the
+    supplier portal to pay BW-7731``."""
     blockers = list(_NOT_ASKED.finditer(clause, 0, at))
+    if blockers and all(b.group(0) in _HANDLING for b in blockers):
+        return _TO_PAY.search(clause, 0, at) is not None
     return (
         _PAY_PURPOSE.search(clause, 0, at) is not None
         and all(b.group(0) in _CHECK_FIRST for b in blockers)
@@ -4465,45 +4504,16 @@ class SourceIndex:
             name = self._trace_leaf(typed[2], True, word_rule=word_rule)
             if kind is not None and name is not None:
                 return name if _ORDER[name[0]] >= _ORDER[kind[0]] else kind
-        mask = self._lookup_str(stripped)
-        if not mask and not destination and _SLUG.fullmatch(stripped):
-            # [benign review 34] a name the request writes as words (``payments-api`` for "the
-            # Payments API"): the request's (not a destination: who or where stays as above)
-            mask = self._intent_phrase(_SLUG_PARTS.split(stripped.lstrip("#@")))
-        return self._origin(mask)
+        return self._origin(self._lookup_str(stripped))
 
-    def _intent_phrase(self, words: list[str]) -> int:
-        """[benign review 34] The request's sources that write ``words`` in order, apart, in a
-        clause that does not negate them. [red team 35] None when untrusted content writes them
-        too in any form (:meth:`_slug_elsewhere`'s reading): "let the billing worker owners know"
-        beside release notes that say "the Billing Worker must be redeployed" names no service to
-        deploy, the notes do."""
-        phrase = re.compile(
-            r"(?<![^\W_])" + r"\s{1,3}+".join(re.escape(_norm(w)) for w in words) + r"(?![^\W_])"
-        )
-        found = 0
-        for slot in _bits(self._intent_mask):
-            src = self._slots[slot]
-            if src is None:
-                continue
-            for m in phrase.finditer(src.norm):
-                clause = _AUDIENCE_CLAUSE.split(src.norm[max(0, m.start() - 80) : m.start()])[-1]
-                if _NEGATION.search(clause) is None:
-                    found |= 1 << slot
-                    break
-        if found and self._slug_elsewhere(words, only=self._untrusted):
-            return 0
-        return found
-
-    def _slug_elsewhere(self, words: list[str], only: int = -1) -> bool:
+    def _slug_elsewhere(self, words: list[str]) -> bool:
         """[red teams 31, 32] Whether a source other than the request names a slug in any form:
         its words in order joined by marks, markup or nothing (``#Riverside_Lofts_All``,
         ``riverside.lofts.all``, ``#riversideloftsall``, ``**riverside**-**lofts**``,
         ``riverside&#45;lofts``), or by up to three marks or spaces ("the riverside lofts all
         channel", "Riverside Lofts: all crews"). The name is then that source's to choose, as a
         one-word destination an e-mail names is; prose that uses the words counts too (red team
-        33: telling prose from a name let an e-mail's "Riverside Lofts All" through). ``only``:
-        the bits of the sources to read (all by default)."""
+        33: telling prose from a name let an e-mail's "Riverside Lofts All" through)."""
         esc = [re.escape(_norm(w)) for w in words]
         glued = re.compile(r"(?<![^\W_])" + _SLUG_GLUE.join(esc) + r"(?![^\W_])")
         # [red team 33] words in order joined by up to three marks or spaces ("Riverside Lofts
@@ -4512,7 +4522,7 @@ class SourceIndex:
         spaced = re.compile(r"(?<![^\W_])" + r"(?:[\W_]{0,3}+)".join(esc) + r"(?![^\W_])")
         intent = self._intent_mask
         for slot, src in enumerate(self._slots):
-            if src is None or intent >> slot & 1 or not only >> slot & 1:
+            if src is None or intent >> slot & 1:
                 continue
             norm = src.norm.translate(_SLUG_INVISIBLE) if not src.norm.isascii() else src.norm
             if glued.search(norm) is not None or spaced.search(norm) is not None:
@@ -4918,13 +4928,10 @@ class SourceIndex:
     def _names_reference(self, value: str) -> bool:
         """[red team 34] A payment's reference names one of the request's references
         (:data:`_references`), as a whole word written as records write codes (``BW7731``,
-        ``BW 7731`` for ``BW-7731``; not ``BW-77310``: [red team 35]), or is a structured creditor
-        reference (ISO 11649 ``RF…``, or eight digits or more alone: a KID, an OCR line; not a
-        short invoice number) that a vendor asks for to match the payment to the invoice."""
+        ``BW 7731`` for ``BW-7731``; not ``BW-77310``: [red team 35]). [red team 36] A creditor
+        reference (ISO 11649 ``RF…``, a KID) is none: anyone computes a valid one for another
+        invoice."""
         text = _record_text(value)
-        squashed = _squash(text)
-        if (squashed.isdigit() and len(squashed) >= 8) or _creditor_reference(squashed):
-            return True
         if self._reference_at is None:
             return any(ref in text for ref in self._references)
         return self._reference_at.search(text) is not None
