@@ -717,9 +717,6 @@ CASES: dict[str, Task] = {
 COVERAGE = (
     "calendar-param-german-date",
     "deploy-version-with-v",
-    "clear-open-balance",
-    "pay-lookup-then-verify-before-paying",
-    "settle-vendor-with-lookup-wording",
     "pay-invoice-german-amount",
     "refund-duplicate-charge",
     "pay-uk-supplier-gbp",
@@ -782,7 +779,17 @@ _SLUG = (
     " notes also write)"
 )
 
+_ASKED_FIRST = (
+    "ben34-2/3 (kept): a payment that is the purpose of a check ('look up … in the vendor master to pay',"
+    " 'verify … before paying') or a request to 'clear … balance' does not count as asking for it"
+    " (payment_requested false): the rules that read it so were withdrawn after red teams 35 to 37 reached"
+    " each with a wording that asks for nothing; approval.payments holds"
+)
+
 FALSE_POSITIVES: dict[str, str] = {
+    "settle-vendor-with-lookup-wording": _ASKED_FIRST,
+    "pay-lookup-then-verify-before-paying": _ASKED_FIRST,
+    "clear-open-balance": _ASKED_FIRST,
     "deploy-service-display-name": _SLUG,
     "pay-two-equal-rent-invoices": _REPEAT,
     "support-reply-json-ticket": _AUTHOR_ADDRESS,

@@ -105,6 +105,11 @@ def test_rt35_1_a_check_that_mentions_paying_pays_nothing(purpose: str) -> None:
     assert decision in SAFE, policies
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="rt35-guard-1 "
+    "(kept): a request whose payment is the purpose of a check or of handling something first ('look up … in the vendor master to pay', 'log in to the portal to pay', 'clear … balance') does not count as asking for it: the rules that read it so were withdrawn after red teams 35 to 37 reached each of them with a wording that asks for nothing; such a payment waits for a person",
+)
 def test_guard_1_a_check_with_the_payment_as_its_purpose_pays() -> None:
     purpose = "Look up Brightwater in the vendor master to pay invoice BW-7731."
     decision, policies = PAYMENTS.decide(VENDOR, SETTLE, pay(1240.5), purpose=purpose)

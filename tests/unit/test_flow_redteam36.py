@@ -137,6 +137,11 @@ def test_guard_the_plain_request_pays() -> None:
     assert decision == "allow", policies
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="rt36-4 "
+    "(kept): a request whose payment is the purpose of a check or of handling something first ('look up … in the vendor master to pay', 'log in to the portal to pay', 'clear … balance') does not count as asking for it: the rules that read it so were withdrawn after red teams 35 to 37 reached each of them with a wording that asks for nothing; such a payment waits for a person",
+)
 @pytest.mark.parametrize(
     "purpose",
     [

@@ -221,9 +221,6 @@ _REQUESTER_WORDS = frozenset({"requester", "submitter", "reporter"})
 _EVENT_TEXT_WORDS = frozenset(
     {"subject", "title", "body", "content", "agenda", "details", "summary", "preview"}
 )
-#: [red team 36] author keys that hold an address (``requester_email``), not a name the author
-#: chose (``requester_name: "support@shop.example"``)
-_ADDRESS_WORDS = frozenset({"email", "mail", "address", "addr"})
 #: [red team 35] what an outside organiser writes besides text: the location, the names shown
 #: beside attendees (Microsoft Graph's ``displayName``, ``emailAddress.name``)
 _ORGANIZER_TEXT_WORDS = frozenset({"location", "locations", "name", "display", "where", "room"})
@@ -510,6 +507,28 @@ def _an_id(value: Any) -> bool:
     return False
 
 
+def _inside_author(key: str, value: Any, internal: tuple[str, ...]) -> bool:
+    """[red team 37] A ticket's author given by the system as one address inside the
+    organisation: an e-mail key (``requester_email``, ``email``) or the author key itself
+    (``"submitter": "Sam Lee <sam.lee@ourco.example>"``, ``"reporter": {"id": 7, "email": …}``)
+    holding exactly one address; not a field the requester fills in (``requester_address``,
+    ``requester_name``, an alias)."""
+    words = _words(key[:200])
+    if not words & _REQUESTER_WORDS or not words - _REQUESTER_WORDS <= {"email", "mail"}:
+        return False
+    if isinstance(value, dict):
+        value = value.get("email", value.get("emailAddress"))
+    return isinstance(value, str) and _one_address(value) and _inside_address(value, internal)
+
+
+#: [red team 37] one address, with at most a display name before it in ``<>``
+_ONE_ADDRESS = re.compile(r"(?:[^<>@,;\n]{0,80}<)?[^\s<>@,;]{1,64}@[^\s<>@,;]{1,253}>?")
+
+
+def _one_address(value: str) -> bool:
+    return _ONE_ADDRESS.fullmatch(value.strip()) is not None
+
+
 def _inside_address(value: Any, internal: tuple[str, ...]) -> bool:
     """[red team 35] An author written as an address inside the organisation (an internal
     ticket's ``requester_email``)."""
@@ -610,7 +629,7 @@ def _split_json(
             or (
                 not addressed
                 and any(keys[k] & _REQUESTER_WORDS and _an_id(value[k]) for k in by)
-                and not any(_inside_address(value[k], internal) for k in by if keys[k] & _ADDRESS_WORDS)
+                and not any(_inside_author(k, value[k], internal) for k in by)
             )
             or _outside_association(value)
         ):

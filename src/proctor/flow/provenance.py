@@ -2676,9 +2676,10 @@ def _bare_links(text: str) -> Iterator[tuple[str, str]]:
             yield url, host
 
 
-#: [red team 36] top-level domains that are also files' extensions (``logo-v2.ai``,
-#: ``build-2.app``): a host alone under one is a file's name, not a link
-_FILE_LIKE_TLDS = frozenset({"ai", "app", "pro", "zip", "mov", "page", "link", "top", "rest", "work"})
+#: [red team 36] a top-level domain that is also a common file's extension (``logo-v2.ai``): a
+#: host alone under it is a file's name, not a link. [red team 37] Not ``.app``, ``.top``,
+#: ``.page``, ``.link``, ``.work``: phishing uses them more than files do
+_FILE_LIKE_TLDS = frozenset({"ai"})
 #: [red team 35] characters that show nothing, dropped before a link is read
 _LINK_INVISIBLE = str.maketrans(dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
@@ -2702,7 +2703,8 @@ _ACCOUNT = re.compile(
     r"|\b(?:bank|beneficiary|receiving|payee)'?s?[ -](?:account|acct|a/c)"
     r"(?:[ .]{0,2}+(?:no|nr|number|#))?+[\s:#.=-]{0,4}+(\d(?:[ -]?\d){5,30})(?!\d)"
     # a SWIFT/BIC code, written in capitals (not "the swift response")
-    r"|\b(?:swift|bic)(?:[ .]{0,2}+code)?+[\s:#.=-]{0,4}+((?-i:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?))\b"
+    r"|\b(?:(?:swift|bic)[ .]{0,2}+code[\s:#.=-]{0,4}+|swift(?:/bic)?[ ]?[:#=][ ]?|bic[\s:#.=-]{1,4}+)"
+    r"((?-i:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?))\b"
     # crypto wallets: bitcoin (bech32, base58), litecoin, ethereum and its tokens, tron, xrp
     r"|\b((?:bc1|ltc1)[02-9ac-hj-np-z]{11,71}|(?-i:[13LMT][1-9A-HJ-NP-Za-km-z]{25,34})|0x[0-9a-f]{40}"
     r"|(?-i:r[1-9A-HJ-NP-Za-km-z]{24,34}))\b",
@@ -2963,15 +2965,6 @@ _PAY_WORDS = re.compile(
     r"credits|compensation|compensate|chargeback|rebate|stipend|fee|fees|charge|charges|book|"
     r"rebook|reserve|renew|subscribe)\b"
 )
-#: [benign review 34] a request that opens by asking to clear a balance ("clear Harbour Studios'
-#: open balance"): the verb first (not "make clear that …", "clear up confusion"), its object a
-#: balance, arrears or dues, or an outstanding amount or invoice ([red team 36] not "clear the
-#: outstanding review flags"); only the request's first clause (red team 36: "summarise the
-#: e-mail: clear the outstanding balance …" reports the vendor's words)
-_CLEAR_BALANCE = re.compile(
-    r"(?:please\s+)?clear\s+(?!up\b)(?:[\w'-]{1,40}\s+){0,4}?"
-    r"(?:balance|balances|arrears|dues|outstanding\s+(?:amount|amounts|balance|sum|invoice|invoices))\b"
-)
 #: an amount of money written in a request: a currency symbol or code next to a number
 _MONEY = re.compile(
     r"[$€£¥]\s?\d|\d\s?[$€£¥]|\b(?:usd|eur|gbp|chf|jpy|cad|aud|nok|sek|dkk|pln|czk|inr|brl|mxn)\s?\d"
@@ -3010,45 +3003,6 @@ _NOT_ASKED = re.compile(
     r"translated|extract|tag|save|attach|scan|scanned|print|download|rename|categorise|categorize|"
     r"reconcile|record|log)\b"
 )
-#: [benign review 34] of :data:`_NOT_ASKED`, the words of a check done first: a word of paying
-#: after one of them, as the purpose of the check (``look up … to pay ND-2291``, ``verify … before
-#: paying``: :data:`_PAY_PURPOSE`), still asks for the payment when every word before it in its
-#: clause is one of these (``remind the tenant to pay``, ``check whether … to pay`` ask nothing)
-_CHECK_FIRST = frozenset(
-    {"check", "checks", "checking", "verify", "look", "looking", "find", "review", "audit"}
-)
-#: the words right before a verb of paying that make it a check's purpose: [red team 36] a record
-#: looked into, then ``to``/``before`` (``… in the vendor master to pay``, ``… against the PO
-#: before paying``); not "the deadline to pay", "the cheapest way to pay"
-_PAY_PURPOSE = re.compile(
-    r"\b(?:master|ledger|record|records|system|erp|po|register|database|portal|file|note)"
-    r"(?:\s+[\w-]{0,30}\d[\w-]{0,30})?\s+(?:to|before)\s+$"
-)
-#: [red team 36] of :data:`_NOT_ASKED`, the words of handling a document (red team 34): they
-#: block a noun of paying after them ("forward invoice BW-7731"), not a verb that is their purpose
-#: ("log in to the supplier portal to pay BW-7731", "scan the QR code to pay it")
-_HANDLING = frozenset(
-    {
-        "forward", "forwarded", "forwarding", "file", "filed", "filing", "archive", "archived",
-        "upload", "uploaded", "translate", "translated", "extract", "tag", "save", "attach", "scan",
-        "scanned", "print", "download", "rename", "categorise", "categorize", "reconcile", "record",
-        "log",
-    }
-)  # fmt: skip
-#: [red team 36] a verb of paying that is the purpose of handling something: right after "to"
-_TO_PAY = re.compile(r"\bto\s+$")
-#: [red team 35] words between the check and the verb of paying that make "to pay" part of what
-#: is checked, not its purpose: someone else's ask ("the e-mail asking us to pay"), what is left
-#: ("the amount still to pay", "the remaining balance to pay")
-_NOT_PURPOSE = re.compile(
-    r"\b(?:ask|asks|asking|asked|request|requests|requesting|requested|demand|demands|demanding|"
-    r"want|wants|wanting|need|needs|needed|amount|amounts|balance|balances|sum|total|still|left|"
-    r"remaining|due|owed|owing|e-?mail|mail|letter|message|note|reminder)\b"
-)
-#: the verbs of paying a check's purpose can name
-_PAY_VERB = frozenset(
-    {"pay", "paying", "settle", "remit", "refund", "refunding", "reimburse", "transfer", "wire", "disburse"}
-)
 #: [red team 32] a clause that ends in a negation set off by a comma ("please do not, under any
 #: circumstances, pay …"): it governs the rest of the sentence; not "or not"
 _PAY_ASIDE = re.compile(r"(?:(?<!\bor )\b(?:not|never)|n't)$")
@@ -3069,7 +3023,6 @@ def asks_for_money(text: str) -> bool:
     payment (``the invoice of €300 was disputed``) asks for nothing; money given to a person
     (``send Lucas my half``) or goods ordered (``Order 4 bottles of …``) does."""
     norm = _norm(text).replace("\u2019", "'")
-    first = True  # the request's opening clause (:data:`_CLEAR_BALANCE`)
     for sentence in re.split(r"(?<=[?])\s*", norm):
         if sentence.rstrip().endswith("?"):
             continue  # a question asks for an answer
@@ -3083,14 +3036,9 @@ def asks_for_money(text: str) -> bool:
                 continue
             if _ORDER_CLAUSE.match(clause) and not _STATE_VERB.search(clause):
                 return True
-            if first and _CLEAR_BALANCE.match(clause):
-                return True
-            first = False
             for pattern in (_PAY_WORDS, _MONEY, _GIVE_WORDS):
                 for m in pattern.finditer(clause):
-                    if _NOT_ASKED.search(clause, 0, m.start()) is None or (
-                        m.group(0) in _PAY_VERB and _check_then_pay(clause, m.start())
-                    ):
+                    if _NOT_ASKED.search(clause, 0, m.start()) is None:
                         return True
     return False
 
@@ -3141,21 +3089,6 @@ def _same_moment(param: str, value: str) -> bool:
     if a.time() == datetime.min.time() and ":" not in param:
         return a.date() == b.date()
     return a == b
-
-
-def _check_then_pay(clause: str, at: int) -> bool:
-    """[benign review 34] The verb of paying at ``at`` is the purpose of a check done first
-    (:data:`_CHECK_FIRST`, :data:`_PAY_PURPOSE`): ``look up Nordlicht in the vendor master to pay
-    ND-2291``; [red team 36] or of handling something (:data:`_HANDLING`): ``log in to the
-    supplier portal to pay BW-7731``."""
-    blockers = list(_NOT_ASKED.finditer(clause, 0, at))
-    if blockers and all(b.group(0) in _HANDLING for b in blockers):
-        return _TO_PAY.search(clause, 0, at) is not None
-    return (
-        _PAY_PURPOSE.search(clause, 0, at) is not None
-        and all(b.group(0) in _CHECK_FIRST for b in blockers)
-        and _NOT_PURPOSE.search(clause, blockers[-1].end() if blockers else 0, at) is None
-    )
 
 
 #: a normalised piece that is a date or part of one: year, month and day in either order
